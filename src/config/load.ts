@@ -1,0 +1,156 @@
+/**
+ * Loading the effective config: embedded defaults, then an optional JSON file, then environment overrides.
+ * Every failure is a ConfigError whose message names the field and what was expected, on one line.
+ */
+
+import { readFileSync } from 'node:fs'
+import * as v from 'valibot'
+import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
+
+export interface ConfigIssue {
+  /** Dotted field path (`auth.jwksReloadMs`); empty for the config as a whole. */
+  path: string
+  message: string
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  readonly issues: readonly ConfigIssue[]
+
+  constructor(issues: readonly ConfigIssue[]) {
+    super(issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)).join('; '))
+    this.issues = issues
+  }
+}
+
+type EnvKind = 'string' | 'integer'
+
+/** Environment variables that override a config field. Env wins over the file, the file over the defaults. */
+export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; kind: EnvKind }>> = {
+  PORT: { path: ['port'], kind: 'integer' },
+  EGRESS_HOST: { path: ['host'], kind: 'string' },
+  EGRESS_DATA_DIR: { path: ['dataDir'], kind: 'string' },
+  EGRESS_MODE: { path: ['mode'], kind: 'string' },
+  EGRESS_WAL_DURABILITY: { path: ['wal', 'durability'], kind: 'string' },
+  EGRESS_JWKS_FILE: { path: ['auth', 'jwksFile'], kind: 'string' },
+  EGRESS_HS256_SECRET: { path: ['auth', 'hs256Secret'], kind: 'string' },
+}
+
+/** Names the config file when `--config` is not given. */
+export const CONFIG_PATH_ENV = 'EGRESS_CONFIG'
+
+export interface LoadConfigOptions {
+  /** A JSON config file; falls back to `$EGRESS_CONFIG`, then to defaults only. */
+  configPath?: string | undefined
+  /** The environment to read overrides from; `process.env` by default. */
+  env?: Record<string, string | undefined>
+}
+
+/** Defaults ← file ← env, validated. Throws ConfigError. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env
+  const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
+  const input = configPath === undefined ? {} : readConfigFile(configPath)
+  const sources = applyEnv(input, env)
+  return parseConfig(input, { sources })
+}
+
+export interface ParseConfigOptions {
+  /** Field path → where its value came from, appended to messages (`(from env PORT)`). */
+  sources?: ReadonlyMap<string, string>
+}
+
+/** Validates a config object (as read from JSON) and fills in defaults. Throws ConfigError. */
+export function parseConfig(input: unknown, options: ParseConfigOptions = {}): Config {
+  const result = v.safeParse(CONFIG_SCHEMA, input)
+  const sources = options.sources ?? new Map<string, string>()
+  if (!result.success) throw new ConfigError(result.issues.map((issue) => describeIssue(issue, sources)))
+  return resolve(result.output)
+}
+
+/** The embedded defaults, as an effective config. */
+export function defaultConfig(): Config {
+  return parseConfig({})
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string, string>): ConfigIssue {
+  const path = v.getDotPath(issue) ?? ''
+  const source = sources.get(path)
+  const from = source === undefined ? '' : ` (from ${source})`
+  if (issue.type === 'strict_object' && issue.expected === 'never') {
+    return { path, message: 'unknown field' }
+  }
+  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
+  return { path, message: `${issue.message}, got ${got}${from}` }
+}
+
+type Parsed = v.InferOutput<typeof CONFIG_SCHEMA>
+
+/** Cross-field rules that a per-field schema cannot state. */
+function resolve(parsed: Parsed): Config {
+  const issues: ConfigIssue[] = []
+  const hs256Enabled = parsed.auth.hs256Enabled ?? parsed.mode !== 'live'
+  if (hs256Enabled && parsed.mode === 'live') {
+    issues.push({ path: 'auth.hs256Enabled', message: 'HS256 tokens are for local paper/shadow use and are refused in live mode' })
+  }
+  if (!hs256Enabled && parsed.auth.jwksFile === undefined) {
+    issues.push({ path: 'auth', message: 'no way to verify tokens: set auth.jwksFile or enable auth.hs256Enabled' })
+  }
+  const seen = new Set<string>()
+  parsed.accounts.forEach((account, index) => {
+    if (seen.has(account.id)) issues.push({ path: `accounts.${index}.id`, message: `duplicate account id "${account.id}"` })
+    seen.add(account.id)
+  })
+  if (issues.length > 0) throw new ConfigError(issues)
+  return { ...parsed, auth: { ...parsed.auth, hs256Enabled } }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let raw: string
+  try {
+    raw = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw new ConfigError([{ path: '', message: `config file ${path}: cannot read (${code})` }])
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ConfigError([{ path: '', message: `config file ${path}: not valid JSON (${reason})` }])
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([{ path: '', message: `config file ${path}: expected a JSON object at the top level` }])
+  }
+  return parsed as Record<string, unknown>
+}
+
+/** Writes env overrides into `input` in place; returns which fields they set, for error messages. */
+function applyEnv(input: Record<string, unknown>, env: Record<string, string | undefined>): Map<string, string> {
+  const sources = new Map<string, string>()
+  for (const [name, { path, kind }] of Object.entries(ENV_OVERRIDES)) {
+    const raw = nonEmpty(env[name])
+    if (raw === undefined) continue
+    // An integer field gets a number only when the text is one, so "abc" reaches the schema and is reported as-is.
+    const value = kind === 'integer' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw
+    setPath(input, path, value)
+    sources.set(path.join('.'), `env ${name}`)
+  }
+  return sources
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target
+  for (const key of path.slice(0, -1)) {
+    const child = node[key]
+    // A non-object here is a config error the schema will report; the env value then replaces it.
+    if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {}
+    node = node[key] as Record<string, unknown>
+  }
+  node[path[path.length - 1] as string] = value
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}

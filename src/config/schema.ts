@@ -1,0 +1,118 @@
+/**
+ * The gateway's configuration as one valibot schema. Every field has an embedded default, so `{}` is a complete,
+ * valid config: paper mode, the sim venue, data in ./data, HTTP on 127.0.0.1:8080, fsync durability, HS256 tokens
+ * with a secret kept in the data directory, and a funded demo account `demo-1`.
+ *
+ * Objects are strict: an unknown key is an error, because a misspelt field silently falling back to its default is
+ * exactly the kind of mistake a config file must not allow. Amounts are decimal strings (DESIGN §5).
+ */
+
+import * as v from 'valibot'
+
+export const MODES = ['paper', 'shadow', 'live'] as const
+export type Mode = (typeof MODES)[number]
+
+export const DURABILITIES = ['fsync', 'none'] as const
+export type Durability = (typeof DURABILITIES)[number]
+
+const MIB = 1024 * 1024
+
+/** An integer in [min, max]; every way of failing gives the same message, which states the range. */
+function integerIn(min: number, max: number) {
+  const message = `expected an integer between ${min} and ${max}`
+  return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message))
+}
+
+function text(message: string, pattern: RegExp) {
+  return v.pipe(v.string(message), v.regex(pattern, message))
+}
+
+/** Same rule as src/domain/decimal: non-negative, at most 20 integer digits and 8 places, no exponent or sign. */
+const AMOUNT = text('expected a non-negative decimal string with at most 8 places, like "1000000" or "2.5"', /^\d{1,20}(\.\d{1,8})?$/)
+const ID = text('expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit', /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+const ASSET = text('expected an asset code of 2-12 characters [A-Z0-9]', /^[A-Z0-9]{2,12}$/)
+const PATH = text('expected a non-empty path', /^.+$/)
+
+function strict<TEntries extends v.ObjectEntries>(entries: TEntries) {
+  return v.strictObject(entries, 'unknown field')
+}
+
+const WAL = strict({
+  durability: v.optional(v.picklist(DURABILITIES, 'expected "fsync" or "none"'), 'fsync'),
+  /** A segment rolls once it reaches this size. */
+  segmentBytesMax: v.optional(integerIn(MIB, 1024 * MIB), 64 * MIB),
+})
+
+const AUTH = strict({
+  issuer: v.optional(text('expected a non-empty string', /^.+$/), 'egress'),
+  audience: v.optional(text('expected a non-empty string', /^.+$/), 'egress-api'),
+  clockToleranceSec: v.optional(integerIn(0, 300), 5),
+  /** HS256 tokens; unset means "on unless mode is live". Live never accepts HS256 (checked after parsing). */
+  hs256Enabled: v.optional(v.boolean('expected true or false')),
+  /**
+   * The HS256 secret (its UTF-8 bytes are the HMAC key). Unset: generated once into <dataDir>/auth/hs256.secret.
+   * Never recorded in the log or the digest, only its hash.
+   */
+  hs256Secret: v.optional(v.pipe(v.string('expected a string'), v.minLength(32, 'expected at least 32 characters'))),
+  /** A JWKS file with the public keys (EdDSA, ES256, RS256) trusted for bearer tokens, selected by `kid`. */
+  jwksFile: v.optional(PATH),
+  /** How often the JWKS file is re-read; a removed key stops verifying within this interval. */
+  jwksReloadMs: v.optional(integerIn(1_000, 3_600_000), 30_000),
+  /** Verified tokens kept in memory until they expire; bounded so a token flood cannot grow the heap. */
+  tokenCacheEntriesMax: v.optional(integerIn(0, 1_000_000), 10_000),
+})
+
+const BUCKET = strict({
+  ratePerSec: integerIn(1, 1_000_000),
+  burst: integerIn(1, 1_000_000),
+})
+
+const BACKPRESSURE = strict({
+  account: v.optional(BUCKET, { ratePerSec: 100, burst: 200 }),
+  bot: v.optional(BUCKET, { ratePerSec: 50, burst: 100 }),
+  /** Orders accepted but not yet durable; beyond this new orders get 429 (cancels still pass). */
+  inFlightMax: v.optional(integerIn(1, 1_000_000), 4_096),
+})
+
+const SSE = strict({
+  /** Must stay under Bun.serve's 10 s idle timeout, or idle streams are cut. */
+  heartbeatMs: v.optional(integerIn(100, 9_999), 5_000),
+  /** Events queued for one slow subscriber before it is disconnected. */
+  subscriberBufferEventsMax: v.optional(integerIn(1, 1_000_000), 1_024),
+})
+
+const ACCOUNT = strict({
+  id: ID,
+  venue: v.optional(ID, 'sim'),
+  /** Opening balances by asset, e.g. `{ "USD": "1000000", "BTC": "10" }`. */
+  balances: v.optional(v.record(ASSET, AMOUNT), {}),
+})
+
+export const DEFAULT_ACCOUNTS = [
+  { id: 'demo-1', venue: 'sim', balances: { USD: '1000000', BTC: '10', ETH: '100' } },
+]
+
+export const CONFIG_SCHEMA = strict({
+  mode: v.optional(v.picklist(MODES, 'expected "paper", "shadow" or "live"'), 'paper'),
+  /** Log segments, snapshots and the local HS256 secret live here. Relative paths are from the working directory. */
+  dataDir: v.optional(PATH, './data'),
+  host: v.optional(text('expected a host name or IP address', /^[^\s/]+$/), '127.0.0.1'),
+  port: v.optional(integerIn(1, 65_535), 8_080),
+  /** The venue orders are routed to by default. */
+  venue: v.optional(ID, 'sim'),
+  wal: v.optional(WAL, {}),
+  auth: v.optional(AUTH, {}),
+  backpressure: v.optional(BACKPRESSURE, {}),
+  sse: v.optional(SSE, {}),
+  accounts: v.optional(v.array(ACCOUNT, 'expected a list of accounts'), () => structuredClone(DEFAULT_ACCOUNTS)),
+})
+
+/** Fields whose values are secret: never echoed in errors, only their hash enters the digest. */
+export const SECRET_PATHS: ReadonlySet<string> = new Set(['auth.hs256Secret'])
+
+type Parsed = v.InferOutput<typeof CONFIG_SCHEMA>
+
+/** The effective configuration: parsed, defaulted and cross-checked. `auth.hs256Enabled` is always resolved. */
+export type Config = Parsed & { auth: Parsed['auth'] & { hs256Enabled: boolean } }
+export type AuthConfig = Config['auth']
+export type AccountConfig = Config['accounts'][number]

@@ -1,0 +1,87 @@
+/**
+ * The local HS256 secret. Paper and shadow gateways accept HS256 tokens; `egress token` mints them. Both must use the
+ * same secret without anyone copying it around, so unless `auth.hs256Secret` is configured, the first of them to need
+ * it generates 32 random bytes (base64url, 43 characters) into <dataDir>/auth/hs256.secret with mode 0600, and
+ * everyone after reads it. The HMAC key is the UTF-8 bytes of the secret text in both cases.
+ *
+ * The file is written to a temporary name, fsynced and then hard-linked into place, so a reader never sees a
+ * half-written secret and two processes starting at once agree on one winner (link fails with EEXIST for the loser).
+ */
+
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { ConfigError } from './load.ts'
+import type { Config } from './schema.ts'
+
+export const HS256_SECRET_FILE = join('auth', 'hs256.secret')
+
+/** The path of the generated secret for a data directory. */
+export function hs256SecretPath(dataDir: string): string {
+  return join(dataDir, HS256_SECRET_FILE)
+}
+
+/** The HS256 secret text: configured, or read from / generated into the data directory. Throws ConfigError. */
+export function resolveHs256Secret(config: Config): string {
+  if (!config.auth.hs256Enabled) {
+    throw new ConfigError([{ path: 'auth.hs256Enabled', message: `HS256 tokens are disabled (mode ${config.mode})` }])
+  }
+  if (config.auth.hs256Secret !== undefined) return config.auth.hs256Secret
+  const path = hs256SecretPath(config.dataDir)
+  return readSecret(path) ?? createSecret(path)
+}
+
+function readSecret(path: string): string | null {
+  let mode: number
+  try {
+    mode = statSync(path).mode
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw secretError(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`)
+  }
+  if ((mode & 0o077) !== 0) {
+    throw secretError(path, `is accessible to group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`)
+  }
+  const secret = readFileSync(path, 'utf8').trim()
+  if (secret.length < 32) throw secretError(path, 'is shorter than 32 characters; delete it to generate a new one')
+  return secret
+}
+
+function createSecret(path: string): string {
+  const dir = join(path, '..')
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const secret = randomBytes(32).toString('base64url')
+  const temporary = `${path}.${process.pid}.tmp`
+  const fd = openSync(temporary, 'wx', 0o600)
+  try {
+    writeSync(fd, `${secret}\n`)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  try {
+    linkSync(temporary, path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  } finally {
+    unlinkSync(temporary)
+  }
+  fsyncDirectory(dir)
+  // Whoever won the race, the file on disk is the secret.
+  const stored = readSecret(path)
+  if (stored === null) throw secretError(path, 'vanished right after it was created')
+  return stored
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function secretError(path: string, message: string): ConfigError {
+  return new ConfigError([{ path: 'auth.hs256Secret', message: `secret file ${path} ${message}` }])
+}

@@ -1,0 +1,143 @@
+/**
+ * The one error shape of the HTTP API (DESIGN §8): `{ "error": { "code", "message", "details" } }`.
+ *
+ * Every failure a client can see goes through here: handlers throw `ApiError`, valibot failures become
+ * VALIDATION_FAILED with one entry per issue, Hono's own HTTPExceptions keep their 4xx status, and anything else is a
+ * bug — a 500 with code INTERNAL whose body says nothing about the cause (the cause goes to stderr).
+ *
+ * Order reason codes (why the kernel rejected an order) are a separate dictionary in src/domain; the routes map them
+ * onto these transport codes.
+ */
+
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import * as v from 'valibot'
+
+/** The transport error codes and the HTTP status each one is sent with. Stable: clients match on the code. */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_LEADER: 503,
+  UNAVAILABLE: 503,
+} as const satisfies Record<string, ContentfulStatusCode>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export type ErrorDetails = Record<string, unknown>
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: ErrorDetails }
+}
+
+export interface ApiErrorOptions {
+  details?: ErrorDetails
+  /** Extra response headers, e.g. `Retry-After` for RATE_LIMITED or `WWW-Authenticate` for UNAUTHENTICATED. */
+  headers?: Record<string, string>
+  /** Overrides the code's usual status; rarely needed. */
+  status?: ContentfulStatusCode
+  cause?: unknown
+}
+
+/** An error meant for the client: its code, message and details are sent as they are. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError'
+  readonly status: ContentfulStatusCode
+  readonly code: ErrorCode
+  readonly details: ErrorDetails
+  readonly headers: Record<string, string>
+
+  constructor(code: ErrorCode, message: string, options: ApiErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.status = options.status ?? ERROR_CODES[code]
+    this.details = options.details ?? {}
+    this.headers = options.headers ?? {}
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, details: this.details } }
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted path into the input (`legs.0.qty`); empty for the input as a whole. */
+  path: string
+  message: string
+}
+
+/** Turns valibot issues into one VALIDATION_FAILED error listing every issue with its path. */
+export function validationError(issues: readonly v.BaseIssue<unknown>[]): ApiError {
+  const list: ValidationIssue[] = issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message }))
+  const first = list[0]
+  const summary = first === undefined ? 'request is invalid' : `${first.path || 'body'}: ${first.message}`
+  return new ApiError('VALIDATION_FAILED', summary, { details: { issues: list } })
+}
+
+/** Parses `input` with `schema`, or throws VALIDATION_FAILED. Routes use this rather than `v.parse`. */
+export function parseOrThrow<TSchema extends v.GenericSchema>(schema: TSchema, input: unknown): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, input)
+  if (!result.success) throw validationError(result.issues)
+  return result.output
+}
+
+/** Builds the JSON response for an ApiError. */
+export function errorResponse(c: Context, error: ApiError): Response {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
+  return c.json(error.toBody(), error.status)
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'MALFORMED_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'RATE_LIMITED',
+  503: 'UNAVAILABLE',
+}
+
+export interface ErrorHandlerOptions {
+  /** Where unexpected errors are reported; stderr by default. Never the response. */
+  log?: (message: string, error: unknown) => void
+}
+
+function logToStderr(message: string, error: unknown): void {
+  console.error(message, error)
+}
+
+/** Maps a thrown value to the response the client sees. */
+export function toApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error
+  if (error instanceof v.ValiError) return validationError(error.issues)
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's own middleware (body limit, JSON validator) throws these for client mistakes; keep the status.
+    const code = CODE_BY_STATUS[error.status] ?? 'MALFORMED_REQUEST'
+    return new ApiError(code, error.message || 'request rejected', { status: error.status })
+  }
+  return null
+}
+
+/** The app's `onError`: ApiError/valibot/4xx HTTPException as they are, anything else as an opaque 500. */
+export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
+  const log = options.log ?? logToStderr
+  return function onError(error, c) {
+    const known = toApiError(error)
+    if (known !== null) return errorResponse(c, known)
+    log(`unexpected error on ${c.req.method} ${c.req.path}`, error)
+    return errorResponse(c, new ApiError('INTERNAL', 'internal error'))
+  }
+}
+
+/** The app's `notFound`: the same shape as every other error. */
+export const notFound: NotFoundHandler = function notFound(c) {
+  return errorResponse(c, new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`))
+}
