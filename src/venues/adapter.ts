@@ -1,0 +1,137 @@
+/**
+ * The venue adapter interface: the only door to a venue. Only the executor calls it, and only after the I-100 gate
+ * has passed and `order.send_requested` is durable (DESIGN §4).
+ *
+ * Every call resolves (never rejects) with a classified outcome, because the classification decides what the kernel
+ * may conclude: a definite reject is venue evidence; a retryable error means the venue did not act; an unknown
+ * outcome (timeout, disconnect) means the order may or may not exist and must be reconciled.
+ */
+
+import type { Units } from '../domain/decimal.ts'
+
+export type Side = 'buy' | 'sell'
+export type OrderType = 'limit' | 'market'
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'DAY'
+export type Liquidity = 'maker' | 'taker'
+
+export interface PlaceRequest {
+  /** Deterministic id derived from the egress order id: a resend carries the same id, so the venue dedupes it. */
+  clientOrderId: string
+  account: string
+  symbol: string
+  side: Side
+  type: OrderType
+  qty: Units
+  /** Absent for market orders. */
+  price?: Units
+  tif: TimeInForce
+  postOnly: boolean
+  reduceOnly: boolean
+}
+
+export interface CancelRequest {
+  /** Client order id of this cancel request (distinct per attempt is not required; venues key on origClientOrderId). */
+  clientOrderId: string
+  origClientOrderId: string
+  account: string
+  symbol: string
+}
+
+export interface AmendRequest {
+  clientOrderId: string
+  origClientOrderId: string
+  account: string
+  symbol: string
+  qty: Units
+  price?: Units
+}
+
+/** What a venue reports about one of its orders. */
+export type VenueOrderStatus = 'open' | 'partially_filled' | 'filled' | 'canceled' | 'rejected' | 'expired'
+
+export interface VenueOrder {
+  clientOrderId: string
+  venueOrderId: string
+  account: string
+  symbol: string
+  side: Side
+  qty: Units
+  price?: Units
+  cumQty: Units
+  status: VenueOrderStatus
+}
+
+export interface VenueTrade {
+  execId: string
+  clientOrderId: string
+  venueOrderId: string
+  account: string
+  symbol: string
+  side: Side
+  qty: Units
+  price: Units
+  fee: Units
+  feeAsset: string
+  liquidity: Liquidity
+  venueTimeMs: number
+}
+
+export interface VenueBalance {
+  account: string
+  asset: string
+  total: Units
+}
+
+export type ExecutionReportKind = 'new' | 'fill' | 'canceled' | 'rejected' | 'expired' | 'replaced' | 'cancel_rejected'
+
+/** An asynchronous report from the venue. `execId` is unique per venue and is the inbox dedupe key. */
+export interface ExecutionReport {
+  venue: string
+  execId: string
+  kind: ExecutionReportKind
+  clientOrderId: string
+  /** For cancel/replace reports: the order they act on. */
+  origClientOrderId?: string
+  venueOrderId: string
+  account: string
+  symbol: string
+  side: Side
+  /** Cumulative filled quantity of the order after this report. */
+  cumQty: Units
+  /** For fills: this fill's quantity, price and fee. */
+  lastQty?: Units
+  lastPrice?: Units
+  fee?: Units
+  feeAsset?: string
+  liquidity?: Liquidity
+  /** For rejects: the venue's reason text. */
+  reason?: string
+  venueTimeMs: number
+}
+
+export type VenueOutcome<T> =
+  | { kind: 'ok'; value: T }
+  /** The venue definitely did not and will not act on the request. */
+  | { kind: 'rejected'; reason: string }
+  /** The venue did not act (e.g. 429 throttle, not connected before sending); safe to retry the same request later. */
+  | { kind: 'retryable'; reason: string; retryAfterMs: number }
+  /** The request may or may not have reached the venue (timeout, disconnect mid-request): reconcile, never assume. */
+  | { kind: 'unknown'; reason: string }
+
+export interface PlaceAck {
+  venueOrderId: string
+}
+
+export interface VenueAdapter {
+  readonly venue: string
+  place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>>
+  cancel(request: CancelRequest): Promise<VenueOutcome<{ accepted: true }>>
+  amend(request: AmendRequest): Promise<VenueOutcome<{ accepted: true }>>
+  /** The venue's view of one order; `null` inside ok means the venue says it does not know the id. */
+  orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>>
+  openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>>
+  trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>>
+  balances(account: string): Promise<VenueOutcome<VenueBalance[]>>
+  /** Subscribes to execution reports; returns an unsubscribe function. */
+  onReport(handler: (report: ExecutionReport) => void): () => void
+}

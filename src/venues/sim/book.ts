@@ -1,0 +1,405 @@
+/**
+ * The sim venue's matching engine and ledger: orders, fills, trades and balances, with no notion of latency or
+ * faults (the transport in `venue.ts` adds those). Every operation runs at one instant and returns its answer plus
+ * the execution reports it caused, in order.
+ *
+ * Orders never match each other: each one trades against the reference price, as if the venue had deep outside
+ * liquidity at exactly that price. Marketable orders take at the reference price (market orders with slippage);
+ * resting orders are made at their limit when the reference price touches it.
+ */
+
+import { mulUnits, type Units } from '../../domain/decimal.ts'
+import type {
+  AmendRequest,
+  CancelRequest,
+  ExecutionReport,
+  ExecutionReportKind,
+  Liquidity,
+  PlaceAck,
+  PlaceRequest,
+  VenueBalance,
+  VenueOrder,
+  VenueOutcome,
+  VenueTrade,
+} from '../adapter.ts'
+import type { ResolvedSimOptions, SimInstrument } from './options.ts'
+import type { PriceProcess } from './prices.ts'
+import type { Xoshiro128ss } from './prng.ts'
+import { SimReason } from './reasons.ts'
+import { bookView, isOpen, type SimOrder, type SimOrderView } from './order.ts'
+
+export interface BookResult<T> {
+  outcome: VenueOutcome<T>
+  reports: ExecutionReport[]
+}
+
+type BookOptions = Pick<
+  ResolvedSimOptions,
+  | 'venue'
+  | 'instruments'
+  | 'balances'
+  | 'makerFeeBps'
+  | 'takerFeeBps'
+  | 'partialFillProbability'
+  | 'fillsPerMatchMax'
+  | 'marketSlippageTicksMax'
+  | 'duplicateClientOrderId'
+  | 'dayOrderTtlMs'
+  | 'ordersMax'
+>
+
+const BPS = 10_000n
+const TWO_POW_32 = 2n ** 32n
+
+export class SimBook {
+  readonly #options: BookOptions
+  readonly #prices: PriceProcess
+  readonly #rng: Xoshiro128ss
+  readonly #instruments = new Map<string, SimInstrument>()
+  /** Every order ever created, accepted or rejected, in creation order: the venue's own ledger. */
+  readonly #orders: SimOrder[] = []
+  /** Every client order id ever seen on an order (originals and amend ids) → the order. */
+  readonly #byClientId = new Map<string, SimOrder>()
+  /** Orders that can still trade, in acceptance order. */
+  readonly #open = new Map<string, SimOrder>()
+  readonly #trades: VenueTrade[] = []
+  readonly #balances = new Map<string, Map<string, Units>>()
+  #orderSequence = 0
+  #execSequence = 0
+  duplicatePlaceCount = 0
+
+  constructor(options: BookOptions, prices: PriceProcess, rng: Xoshiro128ss) {
+    this.#options = options
+    this.#prices = prices
+    this.#rng = rng
+    for (const instrument of options.instruments) this.#instruments.set(instrument.symbol, instrument)
+    for (const [account, assets] of Object.entries(options.balances)) {
+      this.#balances.set(account, new Map(Object.entries(assets)))
+    }
+  }
+
+  get openCount(): number {
+    return this.#open.size
+  }
+
+  place(request: PlaceRequest, nowMs: number): BookResult<PlaceAck> {
+    const known = this.#byClientId.get(request.clientOrderId)
+    if (known !== undefined) {
+      this.duplicatePlaceCount++
+      // No report: a report carrying this clientOrderId would be read as news about the existing order.
+      if (this.#options.duplicateClientOrderId === 'ack') return ok({ venueOrderId: known.venueOrderId }, [])
+      return rejected(SimReason.duplicateClientOrderId, [])
+    }
+    if (this.#orders.length >= this.#options.ordersMax) return rejected(SimReason.venueOrderLimit, [])
+    const order = this.#create(request, nowMs)
+    const invalid = this.#validatePlace(request)
+    if (invalid !== null) return this.#reject(order, invalid, nowMs)
+    const instrument = this.#instrument(order.symbol)
+    const reference = this.#reference(order.symbol, nowMs)
+    const marketable = isMarketable(order, reference)
+    if (order.postOnly && marketable) return this.#reject(order, SimReason.postOnlyWouldCross, nowMs)
+    order.status = 'open'
+    const reports = [this.#report(order, 'new', nowMs)]
+    if (marketable) this.#take(order, instrument, reference, nowMs, reports)
+    if (isOpen(order) && (order.tif === 'IOC' || order.tif === 'FOK' || order.type === 'market')) {
+      order.status = 'expired'
+      reports.push(this.#report(order, 'expired', nowMs))
+    }
+    if (isOpen(order)) this.#open.set(order.venueOrderId, order)
+    return ok({ venueOrderId: order.venueOrderId }, reports)
+  }
+
+  cancel(request: CancelRequest, nowMs: number): BookResult<{ accepted: true }> {
+    const order = this.#find(request.origClientOrderId, request.account)
+    if (order === null) return rejected(SimReason.unknownOrder, [])
+    if (!isOpen(order)) {
+      return rejected(SimReason.tooLateToCancel, [this.#cancelReject(order, request, SimReason.tooLateToCancel, nowMs)])
+    }
+    order.status = 'canceled'
+    this.#open.delete(order.venueOrderId)
+    const report = this.#report(order, 'canceled', nowMs)
+    return ok({ accepted: true }, [{ ...report, clientOrderId: request.clientOrderId, origClientOrderId: request.origClientOrderId }])
+  }
+
+  amend(request: AmendRequest, nowMs: number): BookResult<{ accepted: true }> {
+    const order = this.#find(request.origClientOrderId, request.account)
+    if (order === null) return rejected(SimReason.unknownOrder, [])
+    const fail = (reason: string): BookResult<{ accepted: true }> =>
+      rejected(reason, [this.#cancelReject(order, request, reason, nowMs)])
+    const renamed = request.clientOrderId !== request.origClientOrderId
+    if (renamed && this.#byClientId.has(request.clientOrderId)) return rejected(SimReason.duplicateClientOrderId, [])
+    if (!isOpen(order)) return fail(SimReason.tooLateToAmend)
+    const instrument = this.#instrument(order.symbol)
+    const price = request.price ?? order.price
+    if (request.qty <= order.cumQty || request.qty % instrument.lot !== 0n) return fail(SimReason.invalidQuantity)
+    if (price === undefined || price <= 0n || price % instrument.tick !== 0n) return fail(SimReason.invalidPrice)
+    const reference = this.#reference(order.symbol, nowMs)
+    const marketable = isMarketable({ ...order, price }, reference)
+    if (order.postOnly && marketable) return fail(SimReason.postOnlyWouldCross)
+    const origClientOrderId = order.clientOrderId
+    order.qty = request.qty
+    order.price = price
+    if (renamed) {
+      order.clientOrderId = request.clientOrderId
+      order.clientOrderIds.push(request.clientOrderId)
+      this.#byClientId.set(request.clientOrderId, order)
+    }
+    const reports = [{ ...this.#report(order, 'replaced', nowMs), origClientOrderId }]
+    if (marketable) this.#take(order, instrument, reference, nowMs, reports)
+    if (!isOpen(order)) this.#open.delete(order.venueOrderId)
+    return ok({ accepted: true }, reports)
+  }
+
+  /** One price step: expire DAY orders past their time, then fill resting orders the price has reached. */
+  step(nowMs: number): ExecutionReport[] {
+    const reports: ExecutionReport[] = []
+    for (const order of [...this.#open.values()]) {
+      if (order.expireAtMs !== undefined && nowMs >= order.expireAtMs) {
+        order.status = 'expired'
+        reports.push(this.#report(order, 'expired', nowMs))
+      } else {
+        const reference = this.#reference(order.symbol, nowMs)
+        if (isMarketable(order, reference)) this.#make(order, nowMs, reports)
+      }
+      if (!isOpen(order)) this.#open.delete(order.venueOrderId)
+    }
+    return reports
+  }
+
+  status(clientOrderId: string): VenueOrder | null {
+    const order = this.#byClientId.get(clientOrderId)
+    return order === undefined ? null : venueOrder(order)
+  }
+
+  openOrders(account: string | undefined): VenueOrder[] {
+    const orders = [...this.#open.values()].filter((order) => account === undefined || order.account === account)
+    return orders.map(venueOrder)
+  }
+
+  trades(filter: { account?: string; clientOrderId?: string }): VenueTrade[] {
+    const venueOrderId =
+      filter.clientOrderId === undefined ? undefined : (this.#byClientId.get(filter.clientOrderId)?.venueOrderId ?? null)
+    if (venueOrderId === null) return []
+    return this.#trades
+      .filter((trade) => filter.account === undefined || trade.account === filter.account)
+      .filter((trade) => venueOrderId === undefined || trade.venueOrderId === venueOrderId)
+      .map((trade) => ({ ...trade }))
+  }
+
+  balances(account: string): VenueBalance[] {
+    const assets = this.#balances.get(account) ?? new Map<string, Units>()
+    return [...assets.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([asset, total]) => ({ account, asset, total }))
+  }
+
+  ordersView(): SimOrderView[] {
+    return this.#orders.map(bookView)
+  }
+
+  tradesView(): VenueTrade[] {
+    return this.#trades.map((trade) => ({ ...trade }))
+  }
+
+  #create(request: PlaceRequest, nowMs: number): SimOrder {
+    const order: SimOrder = {
+      venueOrderId: `${this.#options.venue}-o${++this.#orderSequence}`,
+      clientOrderId: request.clientOrderId,
+      clientOrderIds: [request.clientOrderId],
+      account: request.account,
+      symbol: request.symbol,
+      side: request.side,
+      type: request.type,
+      tif: request.tif,
+      postOnly: request.postOnly,
+      reduceOnly: request.reduceOnly,
+      qty: request.qty,
+      cumQty: 0n,
+      status: 'rejected',
+      createdAtMs: nowMs,
+    }
+    if (request.price !== undefined) order.price = request.price
+    if (request.tif === 'DAY') order.expireAtMs = nowMs + this.#options.dayOrderTtlMs
+    this.#orders.push(order)
+    this.#byClientId.set(request.clientOrderId, order)
+    return order
+  }
+
+  #validatePlace(request: PlaceRequest): string | null {
+    const instrument = this.#instruments.get(request.symbol)
+    if (instrument === undefined) return SimReason.unknownSymbol
+    if (request.qty <= 0n || request.qty % instrument.lot !== 0n) return SimReason.invalidQuantity
+    if (request.type === 'limit') {
+      if (request.price === undefined || request.price <= 0n || request.price % instrument.tick !== 0n) {
+        return SimReason.invalidPrice
+      }
+    } else if (request.price !== undefined || request.postOnly) {
+      return SimReason.invalidOrder
+    }
+    if (request.postOnly && request.tif !== 'GTC' && request.tif !== 'DAY') return SimReason.invalidOrder
+    return null
+  }
+
+  #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
+    order.status = 'rejected'
+    order.rejectReason = reason
+    return rejected(reason, [{ ...this.#report(order, 'rejected', nowMs), reason }])
+  }
+
+  /** Taker match at placement or amend. FOK takes everything or nothing; the rest of a short fill stays open. */
+  #take(order: SimOrder, instrument: SimInstrument, reference: Units, nowMs: number, reports: ExecutionReport[]): void {
+    const remaining = order.qty - order.cumQty
+    const available = this.#liquidity(remaining, instrument.lot)
+    if (order.tif === 'FOK' && available < remaining) return
+    const price = order.type === 'market' ? this.#slipped(order, instrument, reference) : reference
+    this.#fillInPieces(order, available, price, 'taker', nowMs, reports)
+  }
+
+  /** Maker match of a resting order that the price has reached: it fills at its own limit. */
+  #make(order: SimOrder, nowMs: number, reports: ExecutionReport[]): void {
+    const instrument = this.#instrument(order.symbol)
+    const available = this.#liquidity(order.qty - order.cumQty, instrument.lot)
+    const price = order.price
+    if (price === undefined) throw new Error(`resting order ${order.venueOrderId} has no price`)
+    this.#fillInPieces(order, available, price, 'maker', nowMs, reports)
+  }
+
+  /** Quantity the outside liquidity offers now: all of it, or (partialFillProbability) 1..remaining−1 lots. */
+  #liquidity(remaining: Units, lot: Units): Units {
+    const lots = remaining / lot
+    const short = this.#rng.chance(this.#options.partialFillProbability)
+    const draw = BigInt(this.#rng.nextUint32())
+    if (!short || lots < 2n) return remaining
+    return (1n + (draw * (lots - 1n)) / TWO_POW_32) * lot
+  }
+
+  #slipped(order: SimOrder, instrument: SimInstrument, reference: Units): Units {
+    const slip = BigInt(this.#rng.nextInt(0, this.#options.marketSlippageTicksMax)) * instrument.tick
+    if (order.side === 'buy') return reference + slip
+    return reference - slip >= instrument.tick ? reference - slip : instrument.tick
+  }
+
+  #fillInPieces(
+    order: SimOrder,
+    qty: Units,
+    price: Units,
+    liquidity: Liquidity,
+    nowMs: number,
+    reports: ExecutionReport[],
+  ): void {
+    const lot = this.#instrument(order.symbol).lot
+    const lots = qty / lot
+    const wanted = BigInt(this.#rng.nextInt(1, this.#options.fillsPerMatchMax))
+    const pieces = wanted < lots ? wanted : lots
+    for (let index = 0n; index < pieces; index++) {
+      const pieceLots = index < pieces - 1n ? lots / pieces : lots - (lots / pieces) * (pieces - 1n)
+      this.#fill(order, pieceLots * lot, price, liquidity, nowMs, reports)
+    }
+  }
+
+  #fill(order: SimOrder, qty: Units, price: Units, liquidity: Liquidity, nowMs: number, reports: ExecutionReport[]) {
+    const instrument = this.#instrument(order.symbol)
+    const notional = mulUnits(qty, price, 'half_even')
+    const bps = BigInt(liquidity === 'maker' ? this.#options.makerFeeBps : this.#options.takerFeeBps)
+    // Rounded up: the venue never undercharges (a rebate is rounded toward zero).
+    const fee = mulUnits(notional, (bps * 100_000_000n) / BPS, 'up')
+    order.cumQty += qty
+    if (order.cumQty > order.qty) throw new Error(`overfill of ${order.venueOrderId}: a matching bug`)
+    order.status = order.cumQty === order.qty ? 'filled' : 'partially_filled'
+    const sign = order.side === 'buy' ? 1n : -1n
+    this.#credit(order.account, instrument.baseAsset, sign * qty)
+    this.#credit(order.account, instrument.quoteAsset, -sign * notional - fee)
+    const report = this.#report(order, 'fill', nowMs)
+    const fill = { lastQty: qty, lastPrice: price, fee, feeAsset: instrument.quoteAsset, liquidity }
+    reports.push({ ...report, ...fill })
+    this.#trades.push({
+      execId: report.execId,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      account: order.account,
+      symbol: order.symbol,
+      side: order.side,
+      qty,
+      price,
+      fee,
+      feeAsset: instrument.quoteAsset,
+      liquidity,
+      venueTimeMs: nowMs,
+    })
+  }
+
+  #credit(account: string, asset: string, amount: Units): void {
+    let assets = this.#balances.get(account)
+    if (assets === undefined) {
+      assets = new Map()
+      this.#balances.set(account, assets)
+    }
+    assets.set(asset, (assets.get(asset) ?? 0n) + amount)
+  }
+
+  #report(order: SimOrder, kind: ExecutionReportKind, nowMs: number): ExecutionReport {
+    return {
+      venue: this.#options.venue,
+      execId: `${this.#options.venue}-x${++this.#execSequence}`,
+      kind,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      account: order.account,
+      symbol: order.symbol,
+      side: order.side,
+      cumQty: order.cumQty,
+      venueTimeMs: nowMs,
+    }
+  }
+
+  #cancelReject(order: SimOrder, request: CancelRequest | AmendRequest, reason: string, nowMs: number) {
+    const report = this.#report(order, 'cancel_rejected', nowMs)
+    return { ...report, clientOrderId: request.clientOrderId, origClientOrderId: request.origClientOrderId, reason }
+  }
+
+  #find(clientOrderId: string, account: string): SimOrder | null {
+    const order = this.#byClientId.get(clientOrderId)
+    // Another account's order is invisible, exactly as if it did not exist.
+    return order !== undefined && order.account === account ? order : null
+  }
+
+  #instrument(symbol: string): SimInstrument {
+    const instrument = this.#instruments.get(symbol)
+    if (instrument === undefined) throw new Error(`no instrument ${symbol} on an accepted order`)
+    return instrument
+  }
+
+  #reference(symbol: string, nowMs: number): Units {
+    const reference = this.#prices.reference(symbol, nowMs)
+    if (reference === null) throw new Error(`no reference price for ${symbol}`)
+    return reference.price
+  }
+}
+
+function isMarketable(order: Pick<SimOrder, 'side' | 'type' | 'price'>, reference: Units): boolean {
+  if (order.type === 'market' || order.price === undefined) return true
+  return order.side === 'buy' ? order.price >= reference : order.price <= reference
+}
+
+function venueOrder(order: SimOrder): VenueOrder {
+  const view: VenueOrder = {
+    clientOrderId: order.clientOrderId,
+    venueOrderId: order.venueOrderId,
+    account: order.account,
+    symbol: order.symbol,
+    side: order.side,
+    qty: order.qty,
+    cumQty: order.cumQty,
+    status: order.status,
+  }
+  if (order.price !== undefined) view.price = order.price
+  return view
+}
+
+function ok<T>(value: T, reports: ExecutionReport[]): BookResult<T> {
+  return { outcome: { kind: 'ok', value }, reports }
+}
+
+function rejected<T>(reason: string, reports: ExecutionReport[]): BookResult<T> {
+  return { outcome: { kind: 'rejected', reason }, reports }
+}

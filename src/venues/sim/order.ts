@@ -1,0 +1,38 @@
+/**
+ * The sim venue's record of one order, and the read-only view of it that `inspect()` hands out.
+ */
+
+import type { Units } from '../../domain/decimal.ts'
+import type { OrderType, Side, TimeInForce, VenueOrderStatus } from '../adapter.ts'
+
+export interface SimOrder {
+  venueOrderId: string
+  /** The current client order id (changes when an amend brings a new one). */
+  clientOrderId: string
+  /** Every client order id this order has carried, oldest first: the amend chain. */
+  clientOrderIds: string[]
+  account: string
+  symbol: string
+  side: Side
+  type: OrderType
+  tif: TimeInForce
+  postOnly: boolean
+  reduceOnly: boolean
+  qty: Units
+  price?: Units
+  cumQty: Units
+  status: VenueOrderStatus
+  rejectReason?: string
+  createdAtMs: number
+  expireAtMs?: number
+}
+
+export type SimOrderView = Readonly<Omit<SimOrder, 'clientOrderIds'>> & { readonly clientOrderIds: readonly string[] }
+
+export function isOpen(order: Pick<SimOrder, 'status'>): boolean {
+  return order.status === 'open' || order.status === 'partially_filled'
+}
+
+export function bookView(order: SimOrder): SimOrderView {
+  return Object.freeze({ ...order, clientOrderIds: Object.freeze([...order.clientOrderIds]) })
+}

@@ -1,0 +1,97 @@
+/**
+ * The sim venue's price process: one random walk per symbol, in whole ticks, stepping every `stepMs` of simulated
+ * time. Step k of a symbol happens at `epochMs + k·stepMs` and draws from that symbol's own PRNG stream, so the path
+ * is a function of (seed, symbol, time) alone: it does not matter when or how often anyone looks. The walk is caught
+ * up lazily on every read, which lets an idle venue schedule nothing.
+ */
+
+import type { Units } from '../../domain/decimal.ts'
+import type { SimInstrument, SimPriceStall } from './options.ts'
+import { deriveSeed, Xoshiro128ss } from './prng.ts'
+
+export interface ReferencePrice {
+  symbol: string
+  price: Units
+  /** Simulated time of the step (or manual set) that produced this price; ages while the feed stalls. */
+  observedAtMs: number
+}
+
+interface Walk {
+  instrument: SimInstrument
+  ticks: bigint
+  stepsApplied: number
+  observedAtMs: number
+  rng: Xoshiro128ss
+}
+
+export interface PriceProcessOptions {
+  seed: number
+  epochMs: number
+  stepMs: number
+  stepTicksMax: number
+  /** Read on every step, so stalls configured at runtime take effect. */
+  stalls: () => readonly SimPriceStall[]
+}
+
+export class PriceProcess {
+  readonly #options: PriceProcessOptions
+  readonly #walks = new Map<string, Walk>()
+
+  constructor(instruments: readonly SimInstrument[], options: PriceProcessOptions) {
+    this.#options = options
+    for (const instrument of instruments) {
+      this.#walks.set(instrument.symbol, {
+        instrument,
+        ticks: instrument.initialPrice / instrument.tick,
+        stepsApplied: 0,
+        observedAtMs: options.epochMs,
+        rng: Xoshiro128ss.fromSeed(deriveSeed(options.seed, `price:${instrument.symbol}`)),
+      })
+    }
+  }
+
+  /** The reference price at `nowMs`, or null for a symbol the venue does not trade. */
+  reference(symbol: string, nowMs: number): ReferencePrice | null {
+    const walk = this.#walks.get(symbol)
+    if (walk === undefined) return null
+    this.#catchUp(walk, nowMs)
+    return { symbol, price: walk.ticks * walk.instrument.tick, observedAtMs: walk.observedAtMs }
+  }
+
+  /** Moves a symbol's price by hand (a jump, for tests); the walk continues from there. */
+  set(symbol: string, price: Units, nowMs: number): void {
+    const walk = this.#walks.get(symbol)
+    if (walk === undefined) throw new RangeError(`unknown symbol ${symbol}`)
+    const { tick } = walk.instrument
+    if (price <= 0n || price % tick !== 0n) throw new RangeError(`price for ${symbol} must be a positive tick multiple`)
+    this.#catchUp(walk, nowMs)
+    walk.ticks = price / tick
+    walk.observedAtMs = nowMs
+  }
+
+  /** Time of the next step boundary strictly after `nowMs`. */
+  nextStepMs(nowMs: number): number {
+    const { epochMs, stepMs } = this.#options
+    return epochMs + (Math.floor((nowMs - epochMs) / stepMs) + 1) * stepMs
+  }
+
+  #catchUp(walk: Walk, nowMs: number): void {
+    const { epochMs, stepMs, stepTicksMax } = this.#options
+    const target = Math.floor((nowMs - epochMs) / stepMs)
+    const stalls = this.#options.stalls()
+    while (walk.stepsApplied < target) {
+      walk.stepsApplied++
+      const stepAtMs = epochMs + walk.stepsApplied * stepMs
+      // Always draw, so a stall pauses the price without shifting the rest of the path.
+      const delta = BigInt(walk.rng.nextInt(-stepTicksMax, stepTicksMax))
+      if (isStalled(stalls, walk.instrument.symbol, stepAtMs)) continue
+      const next = walk.ticks + delta
+      walk.ticks = next >= 1n ? next : 1n
+      walk.observedAtMs = stepAtMs
+    }
+  }
+}
+
+function isStalled(stalls: readonly SimPriceStall[], symbol: string, atMs: number): boolean {
+  return stalls.some((stall) => stall.symbol === symbol && atMs >= stall.startMs && atMs < stall.endMs)
+}

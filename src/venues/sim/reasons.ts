@@ -1,0 +1,28 @@
+/**
+ * The reason strings the sim venue puts in `rejected`, `retryable` and `unknown` outcomes and in reject reports.
+ * Defined once here; tests and the kernel's mapping refer to them by name.
+ */
+
+export const SimReason = {
+  /** A place (or an amend's new id) reused a clientOrderId the venue already knows. The original order stands. */
+  duplicateClientOrderId: 'duplicate_client_order_id',
+  unknownSymbol: 'unknown_symbol',
+  invalidQuantity: 'invalid_quantity',
+  invalidPrice: 'invalid_price',
+  /** Contradictory fields: a market order with a price or post-only, post-only with IOC/FOK. */
+  invalidOrder: 'invalid_order',
+  postOnlyWouldCross: 'post_only_would_cross',
+  venueOrderLimit: 'venue_order_limit',
+  /** Cancel/amend of a clientOrderId this venue (and account) does not know. */
+  unknownOrder: 'unknown_order',
+  tooLateToCancel: 'too_late_to_cancel',
+  tooLateToAmend: 'too_late_to_amend',
+  /** 429: a throttle burst; the venue did nothing. */
+  rateLimited: 'rate_limited',
+  /** Outage configured to answer `retryable`; the venue did nothing. */
+  venueUnavailable: 'venue_unavailable',
+  /** The caller gave up waiting: the request may or may not have been applied. */
+  timeout: 'timeout',
+} as const
+
+export type SimReasonCode = (typeof SimReason)[keyof typeof SimReason]

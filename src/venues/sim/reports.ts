@@ -1,0 +1,112 @@
+/**
+ * The sim venue's execution-report stream: every report travels through the Clock with a latency, and the report
+ * faults (drop, duplicate, reorder, outage drop/hold) apply here. Without faults, delivery is in emission order.
+ */
+
+import type { Clock } from '../../domain/clock.ts'
+import type { ExecutionReport } from '../adapter.ts'
+import type { SimFaults, SimOutage } from './options.ts'
+import type { Xoshiro128ss } from './prng.ts'
+
+export interface ReportCounters {
+  emitted: number
+  delivered: number
+  dropped: number
+  duplicated: number
+  reordered: number
+  /** Deliveries postponed to the end of an outage (`reports: 'hold'`). */
+  held: number
+  /** Dropped because `reportsInFlightMax` reports were already on the way. */
+  overflowed: number
+}
+
+export interface ReportStreamOptions {
+  clock: Clock
+  rng: Xoshiro128ss
+  latency: () => number
+  faults: () => SimFaults
+  outageAt: (nowMs: number) => SimOutage | null
+  inFlightMax: number
+}
+
+type Handler = (report: ExecutionReport) => void
+
+export class ReportStream {
+  readonly counters: ReportCounters = { emitted: 0, delivered: 0, dropped: 0, duplicated: 0, reordered: 0, held: 0, overflowed: 0 }
+  readonly #options: ReportStreamOptions
+  #handlers: Handler[] = []
+  #inFlight = 0
+  /** Due time of the last in-order report: later ones are never due earlier, so delivery keeps emission order. */
+  #lastDueMs = 0
+
+  constructor(options: ReportStreamOptions) {
+    this.#options = options
+  }
+
+  subscribe(handler: Handler): () => void {
+    this.#handlers = [...this.#handlers, handler]
+    return () => {
+      this.#handlers = this.#handlers.filter((candidate) => candidate !== handler)
+    }
+  }
+
+  emit(reports: readonly ExecutionReport[]): void {
+    for (const report of reports) this.#emitOne(report)
+  }
+
+  #emitOne(report: ExecutionReport): void {
+    const { rng, clock } = this.#options
+    const faults = this.#options.faults()
+    this.counters.emitted++
+    // Every report draws the same number of values whatever happens to it, so the stream stays aligned.
+    const drop = rng.chance(faults.dropReportProbability)
+    const duplicate = rng.chance(faults.duplicateReportProbability)
+    const reorder = rng.chance(faults.reorderReportProbability)
+    const reorderDelayMs = rng.nextInt(1, faults.reorderDelayMsMax)
+    const duplicateDelayMs = rng.nextInt(1, faults.reorderDelayMsMax)
+    const nowMs = clock.nowMs()
+    const inOrderDueMs = Math.max(nowMs + this.#options.latency(), this.#lastDueMs)
+    if (drop) {
+      this.counters.dropped++
+      return
+    }
+    let dueMs = inOrderDueMs
+    if (reorder) {
+      this.counters.reordered++
+      dueMs += reorderDelayMs
+    } else {
+      this.#lastDueMs = dueMs
+    }
+    this.#send(report, dueMs - nowMs)
+    if (duplicate) {
+      this.counters.duplicated++
+      this.#send({ ...report }, dueMs - nowMs + duplicateDelayMs)
+    }
+  }
+
+  #send(report: ExecutionReport, delayMs: number): void {
+    if (this.#inFlight >= this.#options.inFlightMax) {
+      this.counters.overflowed++
+      return
+    }
+    this.#inFlight++
+    this.#options.clock.schedule(delayMs, () => {
+      this.#inFlight--
+      this.#arrive(report)
+    })
+  }
+
+  #arrive(report: ExecutionReport): void {
+    const nowMs = this.#options.clock.nowMs()
+    const outage = this.#options.outageAt(nowMs)
+    if (outage === null) {
+      this.counters.delivered++
+      for (const handler of this.#handlers) handler(report)
+    } else if (outage.reports === 'hold') {
+      this.counters.held++
+      this.#send(report, outage.endMs - nowMs)
+    } else {
+      this.counters.dropped++
+    }
+  }
+}

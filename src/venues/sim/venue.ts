@@ -1,0 +1,251 @@
+/**
+ * The simulated venue: a `VenueAdapter` over the sim book, with latency and fault injection, driven entirely by the
+ * injected Clock and one seed. With a SimClock, the same seed and the same sequence of calls give the same answers,
+ * the same reports in the same order at the same simulated times.
+ *
+ * A call's fate is decided when it is made, in this order: outage → 429 burst → dropped request → applied. An applied
+ * request reaches the book after one latency draw and its answer comes back after another, unless the answer is lost
+ * (timeout after apply, lost cancel ack). Promises always resolve from a Clock callback, never inside the call, and
+ * never reject.
+ */
+
+import type { Clock } from '../../domain/clock.ts'
+import type { Units } from '../../domain/decimal.ts'
+import type {
+  AmendRequest,
+  CancelRequest,
+  ExecutionReport,
+  PlaceAck,
+  PlaceRequest,
+  VenueAdapter,
+  VenueBalance,
+  VenueOrder,
+  VenueOutcome,
+  VenueTrade,
+} from '../adapter.ts'
+import { SimBook, type BookResult } from './book.ts'
+import { resolveFaults, resolveSimOptions, type ResolvedSimOptions, type SimFaults, type SimOutage, type SimVenueOptions } from './options.ts'
+import type { SimOrderView } from './order.ts'
+import { PriceProcess, type ReferencePrice } from './prices.ts'
+import { deriveSeed, Xoshiro128ss } from './prng.ts'
+import { SimReason } from './reasons.ts'
+import { ReportStream, type ReportCounters } from './reports.ts'
+
+type Operation = 'place' | 'cancel' | 'amend' | 'orderStatus' | 'openOrders' | 'trades' | 'balances'
+
+export interface RequestCounters {
+  /** Calls made, by operation. */
+  calls: Record<Operation, number>
+  /** Requests that reached the book (whatever the caller was told). */
+  applied: number
+  droppedRequests: number
+  timedOutAfterApply: number
+  cancelAcksLost: number
+  throttled: number
+  outageAnswers: number
+  duplicatePlaces: number
+}
+
+/** A read-only look at the venue's own ledger and counters, for tests and invariant checks. */
+export interface SimInspection {
+  venue: string
+  nowMs: number
+  /** Every order the venue ever created (accepted or rejected), in creation order, with its client-id chain. */
+  orders: readonly SimOrderView[]
+  trades: readonly VenueTrade[]
+  requests: RequestCounters
+  reports: ReportCounters
+}
+
+export class SimVenue implements VenueAdapter {
+  readonly venue: string
+  readonly #options: ResolvedSimOptions
+  readonly #clock: Clock
+  readonly #prices: PriceProcess
+  readonly #book: SimBook
+  readonly #reports: ReportStream
+  readonly #faultRng: Xoshiro128ss
+  readonly #latencyRng: Xoshiro128ss
+  #faults: SimFaults
+  #throttledUntilMs = Number.NEGATIVE_INFINITY
+  #stepScheduled = false
+  readonly #counters: RequestCounters = {
+    calls: { place: 0, cancel: 0, amend: 0, orderStatus: 0, openOrders: 0, trades: 0, balances: 0 },
+    applied: 0,
+    droppedRequests: 0,
+    timedOutAfterApply: 0,
+    cancelAcksLost: 0,
+    throttled: 0,
+    outageAnswers: 0,
+    duplicatePlaces: 0,
+  }
+
+  constructor(options: SimVenueOptions) {
+    this.#options = resolveSimOptions(options)
+    const { seed, clock } = this.#options
+    this.venue = this.#options.venue
+    this.#clock = clock
+    this.#faults = this.#options.faults
+    this.#faultRng = Xoshiro128ss.fromSeed(deriveSeed(seed, 'faults'))
+    this.#latencyRng = Xoshiro128ss.fromSeed(deriveSeed(seed, 'latency'))
+    this.#prices = new PriceProcess(this.#options.instruments, {
+      seed,
+      epochMs: clock.nowMs(),
+      stepMs: this.#options.priceStepMs,
+      stepTicksMax: this.#options.priceStepTicksMax,
+      stalls: () => this.#faults.priceStalls,
+    })
+    this.#book = new SimBook(this.#options, this.#prices, Xoshiro128ss.fromSeed(deriveSeed(seed, 'fills')))
+    this.#reports = new ReportStream({
+      clock,
+      rng: Xoshiro128ss.fromSeed(deriveSeed(seed, 'reports')),
+      latency: () => this.#latency(),
+      faults: () => this.#faults,
+      outageAt: (nowMs) => this.#outageAt(nowMs),
+      inFlightMax: this.#options.reportsInFlightMax,
+    })
+  }
+
+  place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
+    return this.#call('place', () => this.#book.place(request, this.#clock.nowMs()))
+  }
+
+  cancel(request: CancelRequest): Promise<VenueOutcome<{ accepted: true }>> {
+    return this.#call('cancel', () => this.#book.cancel(request, this.#clock.nowMs()))
+  }
+
+  amend(request: AmendRequest): Promise<VenueOutcome<{ accepted: true }>> {
+    return this.#call('amend', () => this.#book.amend(request, this.#clock.nowMs()))
+  }
+
+  orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
+    return this.#call('orderStatus', () => answer(this.#book.status(clientOrderId)))
+  }
+
+  openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
+    return this.#call('openOrders', () => answer(this.#book.openOrders(account)))
+  }
+
+  trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
+    return this.#call('trades', () => answer(this.#book.trades(options)))
+  }
+
+  balances(account: string): Promise<VenueOutcome<VenueBalance[]>> {
+    return this.#call('balances', () => answer(this.#book.balances(account)))
+  }
+
+  onReport(handler: (report: ExecutionReport) => void): () => void {
+    return this.#reports.subscribe(handler)
+  }
+
+  /** The reference price now (what the data-health guard reads), or null for a symbol the venue does not trade. */
+  referencePrice(symbol: string): ReferencePrice | null {
+    return this.#prices.reference(symbol, this.#clock.nowMs())
+  }
+
+  /** Moves a price by hand (a jump) and matches resting orders against it at once; for tests. */
+  setReferencePrice(symbol: string, price: Units): void {
+    this.#prices.set(symbol, price, this.#clock.nowMs())
+    this.#reports.emit(this.#book.step(this.#clock.nowMs()))
+  }
+
+  /** Replaces the fault configuration; fields left out are off. `setFaults({})` makes the venue reliable again. */
+  setFaults(faults: Partial<SimFaults>): void {
+    this.#faults = resolveFaults(faults)
+    this.#throttledUntilMs = Number.NEGATIVE_INFINITY
+  }
+
+  faults(): Readonly<SimFaults> {
+    return this.#faults
+  }
+
+  inspect(): SimInspection {
+    return {
+      venue: this.venue,
+      nowMs: this.#clock.nowMs(),
+      orders: this.#book.ordersView(),
+      trades: this.#book.tradesView(),
+      requests: { ...this.#counters, calls: { ...this.#counters.calls }, duplicatePlaces: this.#book.duplicatePlaceCount },
+      reports: { ...this.#reports.counters },
+    }
+  }
+
+  #call<T>(operation: Operation, apply: () => BookResult<T>): Promise<VenueOutcome<T>> {
+    this.#counters.calls[operation]++
+    const nowMs = this.#clock.nowMs()
+    const faults = this.#faults
+    // Every call draws the same values whatever its fate, so one fault does not reshuffle every later decision.
+    const startsThrottle = this.#faultRng.chance(faults.throttleBurstProbability)
+    const drop = this.#faultRng.chance(faults.dropRequestProbability)
+    const answerLost = this.#faultRng.chance(faults.timeoutAfterApplyProbability)
+    const cancelAckLost = this.#faultRng.chance(faults.cancelAckLostProbability)
+    const { promise, resolve } = Promise.withResolvers<VenueOutcome<T>>()
+    const outage = this.#outageAt(nowMs)
+    if (outage !== null) {
+      this.#counters.outageAnswers++
+      if (outage.calls === 'retryable') {
+        const retryAfterMs = outage.endMs - nowMs
+        this.#answer(this.#latency(), resolve, { kind: 'retryable', reason: SimReason.venueUnavailable, retryAfterMs })
+      } else {
+        this.#answer(this.#options.requestTimeoutMs, resolve, { kind: 'unknown', reason: SimReason.timeout })
+      }
+      return promise
+    }
+    if (nowMs >= this.#throttledUntilMs && startsThrottle) this.#throttledUntilMs = nowMs + faults.throttleBurstMs
+    if (nowMs < this.#throttledUntilMs) {
+      this.#counters.throttled++
+      const retryAfterMs = this.#throttledUntilMs - nowMs
+      this.#answer(this.#latency(), resolve, { kind: 'retryable', reason: SimReason.rateLimited, retryAfterMs })
+      return promise
+    }
+    if (drop) {
+      this.#counters.droppedRequests++
+      this.#answer(this.#options.requestTimeoutMs, resolve, { kind: 'unknown', reason: SimReason.timeout })
+      return promise
+    }
+    const arriveMs = this.#latency()
+    const returnMs = this.#latency()
+    const lost = answerLost || (operation === 'cancel' && cancelAckLost)
+    this.#clock.schedule(arriveMs, () => {
+      this.#counters.applied++
+      const result = apply()
+      this.#reports.emit(result.reports)
+      this.#ensureStepping()
+      if (!lost) return this.#answer(returnMs, resolve, result.outcome)
+      if (answerLost) this.#counters.timedOutAfterApply++
+      else this.#counters.cancelAcksLost++
+      // A lost answer looks like a timeout from the caller's side: the wait runs from the moment of the call.
+      const waitMs = answerLost ? Math.max(returnMs, this.#options.requestTimeoutMs - arriveMs) : returnMs
+      this.#answer(waitMs, resolve, { kind: 'unknown', reason: SimReason.timeout })
+    })
+    return promise
+  }
+
+  #answer<T>(delayMs: number, resolve: (outcome: VenueOutcome<T>) => void, outcome: VenueOutcome<T>): void {
+    this.#clock.schedule(delayMs, () => resolve(outcome))
+  }
+
+  /** Price steps are scheduled only while orders rest, so an idle venue leaves the clock idle. */
+  #ensureStepping(): void {
+    if (this.#stepScheduled || this.#book.openCount === 0) return
+    this.#stepScheduled = true
+    const nowMs = this.#clock.nowMs()
+    this.#clock.schedule(this.#prices.nextStepMs(nowMs) - nowMs, () => {
+      this.#stepScheduled = false
+      this.#reports.emit(this.#book.step(this.#clock.nowMs()))
+      this.#ensureStepping()
+    })
+  }
+
+  #latency(): number {
+    return this.#latencyRng.nextInt(this.#options.latencyMsMin, this.#options.latencyMsMax)
+  }
+
+  #outageAt(nowMs: number): SimOutage | null {
+    return this.#faults.outages.find((outage) => nowMs >= outage.startMs && nowMs < outage.endMs) ?? null
+  }
+}
+
+function answer<T>(value: T): BookResult<T> {
+  return { outcome: { kind: 'ok', value }, reports: [] }
+}
