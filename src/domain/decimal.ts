@@ -1,0 +1,97 @@
+/**
+ * Fixed-point decimals for prices, quantities, notionals and fees. Never floating point (DESIGN §5).
+ *
+ * Every amount is a bigint scaled by 10^8 ("units"): "1.5" is 150_000_000n. Eight places cover crypto lot sizes and
+ * equity ticks alike, and one scale for everything keeps arithmetic and comparison trivial. Decimal strings are the
+ * only form that crosses the edges (API, config, log payloads); bigint units are the only form inside.
+ */
+
+export const DECIMAL_PLACES = 8
+export const UNIT = 10n ** BigInt(DECIMAL_PLACES)
+
+/** A scaled decimal amount (value × 10^8). Aliased for readability; it is a plain bigint. */
+export type Units = bigint
+
+export type Rounding = 'down' | 'up' | 'half_even'
+
+const DECIMAL_PATTERN = /^(-)?(\d{1,20})(?:\.(\d{1,8}))?$/
+
+export class DecimalError extends Error {
+  override readonly name = 'DecimalError'
+}
+
+/** Parses a decimal string exactly; more than 8 places, exponents, signs like "+", or blanks are errors. */
+export function parseDecimal(text: string): Units {
+  const match = DECIMAL_PATTERN.exec(text)
+  if (match === null) {
+    throw new DecimalError(`expected a decimal string with at most ${DECIMAL_PLACES} places, got ${JSON.stringify(text)}`)
+  }
+  const [, sign, whole = '0', fraction = ''] = match
+  const units = BigInt(whole) * UNIT + BigInt(fraction.padEnd(DECIMAL_PLACES, '0'))
+  return sign === '-' ? -units : units
+}
+
+/** Like parseDecimal but returns null instead of throwing, for validators. */
+export function tryParseDecimal(text: string): Units | null {
+  return DECIMAL_PATTERN.test(text) ? parseDecimal(text) : null
+}
+
+/** Canonical text: no trailing zeros, no trailing dot, "-0" never appears. */
+export function formatDecimal(units: Units): string {
+  const negative = units < 0n
+  const magnitude = negative ? -units : units
+  const whole = magnitude / UNIT
+  const fraction = (magnitude % UNIT).toString().padStart(DECIMAL_PLACES, '0').replace(/0+$/, '')
+  const text = fraction.length > 0 ? `${whole}.${fraction}` : `${whole}`
+  return negative ? `-${text}` : text
+}
+
+/** a × b, both in units, rounded to units as asked. */
+export function mulUnits(a: Units, b: Units, rounding: Rounding): Units {
+  return divRound(a * b, UNIT, rounding)
+}
+
+/** a ÷ b in units, rounded as asked. */
+export function divUnits(a: Units, b: Units, rounding: Rounding): Units {
+  if (b === 0n) throw new DecimalError('division by zero')
+  return divRound(a * UNIT, b, rounding)
+}
+
+/** Rounds `value` to a multiple of `step` (a tick or a lot). */
+export function roundToStep(value: Units, step: Units, rounding: Rounding): Units {
+  if (step <= 0n) throw new DecimalError(`step must be positive, got ${formatDecimal(step)}`)
+  return divRound(value, step, rounding) * step
+}
+
+export function isMultipleOf(value: Units, step: Units): boolean {
+  return step > 0n && value % step === 0n
+}
+
+export function minUnits(a: Units, b: Units): Units {
+  return a < b ? a : b
+}
+
+export function maxUnits(a: Units, b: Units): Units {
+  return a > b ? a : b
+}
+
+/** Integer division of numerator by denominator (> 0 after sign normalisation) with an explicit rounding mode. */
+function divRound(numerator: bigint, denominator: bigint, rounding: Rounding): bigint {
+  if (denominator < 0n) return divRound(-numerator, -denominator, rounding)
+  const quotient = numerator / denominator // truncates toward zero
+  const remainder = numerator % denominator
+  if (remainder === 0n) return quotient
+  const floor = numerator < 0n ? quotient - 1n : quotient
+  switch (rounding) {
+    case 'down':
+      return floor
+    case 'up':
+      return floor + 1n
+    case 'half_even': {
+      const twice = 2n * (numerator - floor * denominator)
+      if (twice < denominator) return floor
+      if (twice > denominator) return floor + 1n
+      return floor % 2n === 0n ? floor : floor + 1n
+    }
+  }
+}

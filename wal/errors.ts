@@ -1,0 +1,70 @@
+/**
+ * Typed errors of the log engine. Every refusal names where it happened (file, byte offset, LSN) so an operator can
+ * go straight to the damage. Codes are stable strings; messages are for humans.
+ */
+
+export type WalCorruptionCode =
+  | 'FRAME_CORRUPT' // a bad frame with valid frames after it: not a torn tail
+  | 'SEGMENT_HEADER_CORRUPT'
+  | 'SEGMENT_MISSING' // an LSN gap between segments
+  | 'SEGMENT_TRAILING_BYTES' // a sealed (non-last) segment ends mid-frame
+  | 'LSN_GAP' // a frame's LSN is not the previous one plus one
+  | 'CHAIN_BREAK' // a frame's hash does not follow from its predecessor
+  | 'EPOCH_REGRESSION' // a frame's epoch is lower than one already in the log
+  | 'LOG_EMPTY_WITH_SEGMENTS'
+
+export interface WalLocation {
+  file: string
+  offsetBytes: number
+  lsn: number
+}
+
+/** The log is damaged in a way that must not be skipped or guessed around: refuse to open. */
+export class WalCorruptionError extends Error {
+  override readonly name = 'WalCorruptionError'
+  readonly code: WalCorruptionCode
+  readonly location: WalLocation
+
+  constructor(code: WalCorruptionCode, location: WalLocation, detail: string) {
+    super(`${code} at ${location.file} offset ${location.offsetBytes} (LSN ${location.lsn}): ${detail}`)
+    this.code = code
+    this.location = location
+  }
+}
+
+/** The append queue is at its bound: the caller must shed load; nothing was written. */
+export class WalFullError extends Error {
+  override readonly name = 'WalFullError'
+  readonly code = 'WAL_QUEUE_FULL'
+}
+
+/** A write or fsync failed (EIO, ENOSPC, ...). The writer is dead; the process must exit and recover by reopening. */
+export class WalFatalError extends Error {
+  override readonly name = 'WalFatalError'
+  readonly code = 'WAL_FATAL'
+}
+
+/** The log is closed or was opened read-only. */
+export class WalClosedError extends Error {
+  override readonly name = 'WalClosedError'
+  readonly code = 'WAL_CLOSED'
+}
+
+/** A record is malformed (too large, bad type or version): refused before anything is written. */
+export class WalRecordError extends Error {
+  override readonly name = 'WalRecordError'
+  readonly code = 'WAL_RECORD_INVALID'
+}
+
+export type LeaseErrorCode = 'LEASE_HELD' | 'LEASE_LOST' | 'LEASE_RACE_LOST' | 'LEASE_FILE_INVALID'
+
+/** The lease could not be acquired, or is no longer held (a newer epoch exists or it expired). */
+export class LeaseError extends Error {
+  override readonly name = 'LeaseError'
+  readonly code: LeaseErrorCode
+
+  constructor(code: LeaseErrorCode, message: string) {
+    super(`${code}: ${message}`)
+    this.code = code
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Frame layout (little-endian). One frame is one record.
+ *
+ *   0  u32  bodyBytes   bytes from offset 8 to the end of the frame
+ *   4  u32  crc         CRC-32 of bytes [8, 8 + bodyBytes)
+ *   8  [32] hash        chain hash: SHA-256(previous hash ‖ bytes [40, end))
+ *  40  u64  lsn         dense, from 1
+ *  48  u32  epoch       the writer's lease epoch (fencing token)
+ *  52  u16  type        record type (the log does not know what it means)
+ *  54  u16  version     schema version of the payload
+ *  56  ...  payload
+ *
+ * The CRC covers the hash, so a torn or rotted frame fails the CRC; the hash covers everything after it, so an edited
+ * frame with a fixed-up CRC fails the chain. The hash slot sits right before the content so the chain digest can be
+ * computed over one contiguous range (see chain.ts).
+ */
+
+import { assert } from './assert.ts'
+import { HASH_BYTES, chainHashInPlace } from './chain.ts'
+
+export const FRAME_PREFIX_BYTES = 8
+export const FRAME_HEADER_BYTES = 56
+export const FRAME_HASH_OFFSET = 8
+export const FRAME_CONTENT_OFFSET = 40
+export const FRAME_PAYLOAD_OFFSET = 56
+/** Payload bound: one record is an order event, never a bulk blob. */
+export const PAYLOAD_BYTES_MAX = 1 << 20
+export const TYPE_MAX = 0xffff
+export const VERSION_MAX = 0xffff
+
+export interface RecordInput {
+  type: number
+  version: number
+  payload: Uint8Array
+}
+
+/** A frame read back from the log. `payload` is a view into the read buffer: copy it to keep it. */
+export interface Frame {
+  lsn: number
+  epoch: number
+  type: number
+  version: number
+  payload: Uint8Array
+  /** This frame's chain hash (a view). */
+  hash: Uint8Array
+  /** Total bytes on disk. */
+  frameBytes: number
+}
+
+export function frameBytesFor(payloadBytes: number): number {
+  return FRAME_HEADER_BYTES + payloadBytes
+}
+
+/**
+ * Writes one frame at `offset` of `target` and returns its end offset. `previousHash` is the chain head before it;
+ * the frame's own hash is written into the frame (and is the new head: read it back with `frameHashView`).
+ */
+export function encodeFrame(
+  target: Uint8Array,
+  offset: number,
+  options: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array },
+): number {
+  const { lsn, epoch, record, previousHash, scratchHash } = options
+  const end = offset + FRAME_HEADER_BYTES + record.payload.byteLength
+  assert(end <= target.byteLength, 'frame does not fit its batch buffer')
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
+  view.setUint32(offset, end - offset - FRAME_PREFIX_BYTES, true)
+  view.setUint32(offset + 40, lsn % 0x1_0000_0000, true)
+  view.setUint32(offset + 44, Math.floor(lsn / 0x1_0000_0000), true)
+  view.setUint32(offset + 48, epoch, true)
+  view.setUint16(offset + 52, record.type, true)
+  view.setUint16(offset + 54, record.version, true)
+  target.set(record.payload, offset + FRAME_PAYLOAD_OFFSET)
+  // Lay out [previous hash][content] contiguously, hash it, then replace the slot with the result.
+  target.set(previousHash, offset + FRAME_HASH_OFFSET)
+  chainHashInPlace(target.subarray(offset + FRAME_HASH_OFFSET, end), scratchHash)
+  target.set(scratchHash, offset + FRAME_HASH_OFFSET)
+  view.setUint32(offset + 4, Bun.hash.crc32(target.subarray(offset + FRAME_PREFIX_BYTES, end)), true)
+  return end
+}
+
+export type FrameCheck =
+  | { ok: true; frame: Frame }
+  /** Not enough bytes for a header or for the length the header claims: a torn write if at the tail. */
+  | { ok: false; reason: 'short' | 'length' | 'crc' }
+
+/**
+ * Reads and CRC-checks the frame at `offset`. Does not check LSN order, epoch or chain; the caller does that with
+ * context. `limit` is the end of valid data in `source`.
+ */
+export function decodeFrame(source: Uint8Array, offset: number, limit: number): FrameCheck {
+  if (limit - offset < FRAME_HEADER_BYTES) return { ok: false, reason: 'short' }
+  const view = new DataView(source.buffer, source.byteOffset, source.byteLength)
+  const bodyBytes = view.getUint32(offset, true)
+  const frameBytes = bodyBytes + FRAME_PREFIX_BYTES
+  if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > PAYLOAD_BYTES_MAX) {
+    return { ok: false, reason: 'length' }
+  }
+  const end = offset + frameBytes
+  if (end > limit) return { ok: false, reason: 'short' }
+  const crc = view.getUint32(offset + 4, true)
+  if (Bun.hash.crc32(source.subarray(offset + FRAME_PREFIX_BYTES, end)) !== crc) return { ok: false, reason: 'crc' }
+  const frame: Frame = {
+    lsn: view.getUint32(offset + 40, true) + view.getUint32(offset + 44, true) * 0x1_0000_0000,
+    epoch: view.getUint32(offset + 48, true),
+    type: view.getUint16(offset + 52, true),
+    version: view.getUint16(offset + 54, true),
+    payload: source.subarray(offset + FRAME_PAYLOAD_OFFSET, end),
+    hash: source.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET),
+    frameBytes,
+  }
+  return { ok: true, frame }
+}
+
+/**
+ * Recomputes the chain hash of the frame at `offset` from `previousHash` and compares it with the stored one. The
+ * frame's hash slot is borrowed for the computation and restored before returning.
+ */
+export function verifyFrameHash(
+  source: Uint8Array,
+  offset: number,
+  frameBytes: number,
+  previousHash: Uint8Array,
+  scratchHash: Uint8Array,
+): boolean {
+  const slot = source.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET)
+  const stored = slot.slice()
+  slot.set(previousHash)
+  chainHashInPlace(source.subarray(offset + FRAME_HASH_OFFSET, offset + frameBytes), scratchHash)
+  slot.set(stored)
+  for (let index = 0; index < HASH_BYTES; index++) if (scratchHash[index] !== stored[index]) return false
+  return true
+}
+
+/** Validates a record before it is queued: refusal here means nothing was written. */
+export function recordProblem(record: RecordInput): string | null {
+  if (!Number.isInteger(record.type) || record.type < 0 || record.type > TYPE_MAX) {
+    return `type must be an integer 0..${TYPE_MAX}, got ${record.type}`
+  }
+  if (!Number.isInteger(record.version) || record.version < 0 || record.version > VERSION_MAX) {
+    return `version must be an integer 0..${VERSION_MAX}, got ${record.version}`
+  }
+  if (!(record.payload instanceof Uint8Array)) return 'payload must be a Uint8Array'
+  if (record.payload.byteLength > PAYLOAD_BYTES_MAX) {
+    return `payload must be ≤ ${PAYLOAD_BYTES_MAX} bytes, got ${record.payload.byteLength}`
+  }
+  return null
+}

@@ -1,0 +1,27 @@
+/**
+ * wal/ — the log engine: an append-only, segmented write-ahead log with CRC-checked frames, a SHA-256 hash chain,
+ * group commit with fdatasync, crash recovery that truncates only a torn tail, readers and tail-followers, and a file
+ * lease with fencing epochs. It knows frames, segments, LSNs, hashes and leases — nothing about orders. wal/ never
+ * imports src/.
+ */
+
+export { Wal, type CommitListener, type CommittedBatch, type WalStats } from './log.ts'
+export { defaultWalOptions, type Durability, type LeaseGuard, type WalOptions } from './options.ts'
+export { type Frame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'
+export { GENESIS_HASH, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
+export { nodeIo, type WalIo } from './io.ts'
+export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './lease.ts'
+export { follow, copyFrame, type FollowOptions, type OwnedFrame } from './follow.ts'
+export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
+export { type RecoveryReport } from './recover.ts'
+export {
+  WalCorruptionError,
+  WalFullError,
+  WalFatalError,
+  WalClosedError,
+  WalRecordError,
+  LeaseError,
+  type WalCorruptionCode,
+  type WalLocation,
+} from './errors.ts'
+export { AssertionError, assert } from './assert.ts'

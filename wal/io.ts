@@ -1,0 +1,77 @@
+/**
+ * The file-system calls the log makes, behind one interface so tests can inject failures (EIO on fsync, ENOSPC on
+ * write) at exact points. The default is node:fs, synchronous: the writer does one write and one fdatasync per batch
+ * and the batch is already formed, so there is nothing to overlap, and a synchronous error is a synchronous fatal.
+ *
+ * Bun's own Bun.write/FileSink do not fsync; everything durable here goes through fdatasync/fsync explicitly.
+ */
+
+import * as fs from 'node:fs'
+
+export interface WalIo {
+  openAppend(path: string): number
+  openRead(path: string): number
+  /** Creates a file that must not exist yet (O_EXCL): the basis of lease epochs. Throws EEXIST otherwise. */
+  createExclusive(path: string): number
+  write(fd: number, data: Uint8Array, positionBytes: number): void
+  read(fd: number, target: Uint8Array, positionBytes: number): number
+  fdatasync(fd: number): void
+  fsync(fd: number): void
+  close(fd: number): void
+  sizeBytes(fd: number): number
+  truncate(fd: number, lengthBytes: number): void
+  /** fsyncs a directory so that entries created, renamed or removed in it are durable. */
+  fsyncDirectory(path: string): void
+  rename(from: string, to: string): void
+  unlink(path: string): void
+  readdir(path: string): string[]
+  mkdirp(path: string): void
+  exists(path: string): boolean
+}
+
+function writeFully(fd: number, data: Uint8Array, positionBytes: number): void {
+  let written = 0
+  while (written < data.byteLength) {
+    const count = fs.writeSync(fd, data, written, data.byteLength - written, positionBytes + written)
+    if (count <= 0) throw new Error(`write returned ${count}`)
+    written += count
+  }
+}
+
+export const nodeIo: WalIo = {
+  openAppend: (path) => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640),
+  openRead: (path) => fs.openSync(path, fs.constants.O_RDONLY),
+  createExclusive: (path) => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o640),
+  write: writeFully,
+  read: (fd, target, positionBytes) => fs.readSync(fd, target, 0, target.byteLength, positionBytes),
+  fdatasync: (fd) => fs.fdatasyncSync(fd),
+  fsync: (fd) => fs.fsyncSync(fd),
+  close: (fd) => fs.closeSync(fd),
+  sizeBytes: (fd) => fs.fstatSync(fd).size,
+  truncate: (fd, lengthBytes) => fs.ftruncateSync(fd, lengthBytes),
+  fsyncDirectory: (path) => {
+    const fd = fs.openSync(path, fs.constants.O_RDONLY)
+    try {
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+  },
+  rename: (from, to) => fs.renameSync(from, to),
+  unlink: (path) => fs.unlinkSync(path),
+  readdir: (path) => fs.readdirSync(path),
+  mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),
+  exists: (path) => fs.existsSync(path),
+}
+
+/** Reads `lengthBytes` from `positionBytes` fully (short reads only at end of file). */
+export function readFully(io: WalIo, fd: number, positionBytes: number, lengthBytes: number): Uint8Array {
+  const target = new Uint8Array(lengthBytes)
+  let filled = 0
+  while (filled < lengthBytes) {
+    const count = io.read(fd, target.subarray(filled), positionBytes + filled)
+    if (count <= 0) break
+    filled += count
+  }
+  return filled === lengthBytes ? target : target.subarray(0, filled)
+}

@@ -1,0 +1,207 @@
+/**
+ * The leader lease with fencing epochs.
+ *
+ * A lease directory (may be shared between hosts) holds one file per epoch, `epoch-<n>.json`, each created with
+ * O_EXCL — so exactly one process can ever hold epoch n, even when two race for it. The current lease is the file with
+ * the highest epoch; its content names the holder and an expiry, which the holder renews by rewriting its own file
+ * (temp file + fsync + rename + directory fsync). Taking over an expired lease means creating epoch n+1.
+ *
+ * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says.
+ * `assertHeld()` checks exactly that (one stat) plus its own expiry, and the WAL calls it after every fsync and before
+ * acknowledging, so a paused ("zombie") leader that wakes up after a takeover cannot acknowledge anything. Every
+ * frame carries the epoch, so anything a zombie did write is recognisable and refused by replication and replay.
+ *
+ * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
+ * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The fencing check itself needs no clock.
+ * Filesystem assumption: O_EXCL create and rename are atomic and a directory fsync makes them durable (local
+ * filesystems, NFSv4). Object stores and eventually consistent filesystems are not supported.
+ */
+
+import { join } from 'node:path'
+import { LeaseError } from './errors.ts'
+import { nodeIo, readFully, type WalIo } from './io.ts'
+import type { LeaseGuard } from './options.ts'
+
+export interface LeaseOptions {
+  dir: string
+  holderId: string
+  ttlMs: number
+  clockSkewMsMax: number
+  io: WalIo
+  nowMs: () => number
+}
+
+export interface LeaseRecord {
+  holderId: string
+  epoch: number
+  expiresAtMs: number
+  renewedAtMs: number
+}
+
+const EPOCH_FILE = /^epoch-(\d{10})\.json$/
+const KEEP_EPOCH_FILES = 4
+
+function epochFileName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(10, '0')}.json`
+}
+
+/** Reads the current (highest-epoch) lease record in `dir`, or null if there has never been one. */
+export function readCurrentLease(dir: string, io: WalIo = nodeIo): LeaseRecord | null {
+  const epoch = highestEpoch(dir, io)
+  return epoch === 0 ? null : readLeaseFile(join(dir, epochFileName(epoch)), io)
+}
+
+function highestEpoch(dir: string, io: WalIo): number {
+  if (!io.exists(dir)) return 0
+  let highest = 0
+  for (const name of io.readdir(dir)) {
+    const match = EPOCH_FILE.exec(name)
+    if (match !== null) highest = Math.max(highest, Number(match[1]))
+  }
+  return highest
+}
+
+function readLeaseFile(path: string, io: WalIo): LeaseRecord {
+  const fd = io.openRead(path)
+  let text: string
+  try {
+    text = new TextDecoder().decode(readFully(io, fd, 0, io.sizeBytes(fd)))
+  } finally {
+    io.close(fd)
+  }
+  // An epoch file created but not yet written (the creator crashed between create and write) counts as expired.
+  if (text.length === 0) return { holderId: '', epoch: Number(EPOCH_FILE.exec(path.split('/').pop() ?? '')?.[1] ?? 0), expiresAtMs: 0, renewedAtMs: 0 }
+  const parsed: unknown = JSON.parse(text)
+  if (!isLeaseRecord(parsed)) throw new LeaseError('LEASE_FILE_INVALID', `${path} is not a lease record`)
+  return parsed
+}
+
+function isLeaseRecord(value: unknown): value is LeaseRecord {
+  if (typeof value !== 'object' || value === null) return false
+  const record = value as Record<string, unknown>
+  return (
+    typeof record.holderId === 'string' &&
+    Number.isInteger(record.epoch) &&
+    typeof record.expiresAtMs === 'number' &&
+    typeof record.renewedAtMs === 'number'
+  )
+}
+
+export class Lease implements LeaseGuard {
+  readonly epoch: number
+  private readonly options: LeaseOptions
+  private expiresAtMs: number
+  private released = false
+
+  private constructor(options: LeaseOptions, epoch: number, expiresAtMs: number) {
+    this.options = options
+    this.epoch = epoch
+    this.expiresAtMs = expiresAtMs
+  }
+
+  /**
+   * Takes the lease with epoch = current + 1 if there is none or the current one has expired (past its expiry plus
+   * the skew bound). Throws LeaseError('LEASE_HELD') if it is live, 'LEASE_RACE_LOST' if another process took the
+   * same epoch first.
+   */
+  static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
+    const options: LeaseOptions = { ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, ...partial }
+    const { io, dir } = options
+    io.mkdirp(dir)
+    const current = readCurrentLease(dir, io)
+    const now = options.nowMs()
+    if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now) {
+      throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
+    }
+    const epoch = (current?.epoch ?? 0) + 1
+    const path = join(dir, epochFileName(epoch))
+    let fd: number
+    try {
+      fd = io.createExclusive(path)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new LeaseError('LEASE_RACE_LOST', `another process took epoch ${epoch} first`)
+      }
+      throw error
+    }
+    const expiresAtMs = now + options.ttlMs
+    const record: LeaseRecord = { holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now }
+    try {
+      io.write(fd, new TextEncoder().encode(JSON.stringify(record)), 0)
+      io.fsync(fd)
+    } finally {
+      io.close(fd)
+    }
+    io.fsyncDirectory(dir)
+    const lease = new Lease(options, epoch, expiresAtMs)
+    lease.removeOldEpochFiles()
+    return lease
+  }
+
+  get holderId(): string {
+    return this.options.holderId
+  }
+
+  /** Is the lease still ours: not released, not expired by our clock, and no newer epoch exists? */
+  isHeld(): boolean {
+    if (this.released) return false
+    if (this.options.nowMs() >= this.expiresAtMs) return false
+    return !this.options.io.exists(join(this.options.dir, epochFileName(this.epoch + 1)))
+  }
+
+  assertHeld(): void {
+    if (!this.isHeld()) {
+      throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} is no longer held`)
+    }
+  }
+
+  /** Extends the expiry. Throws LeaseError if the lease was lost meanwhile (the caller must step down). */
+  renew(): void {
+    this.assertHeld()
+    const now = this.options.nowMs()
+    this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now })
+    this.expiresAtMs = now + this.options.ttlMs
+    // A takeover may have happened between the check and the rename: the fencing check is what counts.
+    this.assertHeld()
+  }
+
+  /** Gives the lease up at once (clean shutdown), so a standby need not wait for expiry. */
+  release(): void {
+    if (this.released) return
+    if (this.isHeld()) {
+      const now = this.options.nowMs()
+      this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now })
+    }
+    this.released = true
+  }
+
+  private writeRecord(record: LeaseRecord): void {
+    const { io, dir } = this.options
+    const path = join(dir, epochFileName(this.epoch))
+    const tempPath = `${path}.${process.pid}.tmp`
+    const fd = io.openAppend(tempPath)
+    try {
+      io.truncate(fd, 0)
+      io.write(fd, new TextEncoder().encode(JSON.stringify(record)), 0)
+      io.fsync(fd)
+    } finally {
+      io.close(fd)
+    }
+    io.rename(tempPath, path)
+    io.fsyncDirectory(dir)
+  }
+
+  private removeOldEpochFiles(): void {
+    const { io, dir } = this.options
+    for (const name of io.readdir(dir)) {
+      const match = EPOCH_FILE.exec(name)
+      if (match !== null && Number(match[1]) <= this.epoch - KEEP_EPOCH_FILES) {
+        try {
+          io.unlink(join(dir, name))
+        } catch {
+          // Another process may have removed it first; old epoch files are only tidied, never relied on.
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/** Options of a writable log, with their bounds. Every queue and batch has a named limit (STYLE: limit everything). */
+
+import type { WalIo } from './io.ts'
+
+export type Durability = 'fsync' | 'none'
+
+/** What the writer checks before acknowledging each batch; see lease.ts. */
+export interface LeaseGuard {
+  readonly epoch: number
+  /** Throws LeaseError if this process no longer holds the lease. */
+  assertHeld(): void
+}
+
+export interface WalOptions {
+  /** `fsync` (default): a batch is acknowledged after fdatasync. `none`: tests and paper mode only. */
+  durability: Durability
+  segmentBytesMax: number
+  batchRecordsMax: number
+  batchBytesMax: number
+  queueRecordsMax: number
+  queueBytesMax: number
+  /** The epoch stamped on every frame. With a lease, the lease's epoch. */
+  epoch: number
+  lease: LeaseGuard | null
+  io: WalIo
+  indexStrideFrames: number
+  verifyChainOnOpen: boolean
+}
+
+export const MIB = 1024 * 1024
+
+export const defaultWalOptions = {
+  durability: 'fsync',
+  segmentBytesMax: 64 * MIB,
+  batchRecordsMax: 4096,
+  batchBytesMax: 4 * MIB,
+  queueRecordsMax: 65_536,
+  queueBytesMax: 64 * MIB,
+  epoch: 1,
+  lease: null,
+  indexStrideFrames: 256,
+  verifyChainOnOpen: true,
+} as const satisfies Omit<WalOptions, 'io'>
+
+export function optionsProblem(options: WalOptions): string | null {
+  if (options.durability !== 'fsync' && options.durability !== 'none') {
+    return `durability must be "fsync" or "none", got ${String(options.durability)}`
+  }
+  if (!Number.isInteger(options.segmentBytesMax) || options.segmentBytesMax < 4096) {
+    return `segmentBytesMax must be an integer ≥ 4096, got ${options.segmentBytesMax}`
+  }
+  for (const key of ['batchRecordsMax', 'batchBytesMax', 'queueRecordsMax', 'queueBytesMax', 'indexStrideFrames'] as const) {
+    if (!Number.isInteger(options[key]) || options[key] < 1) return `${key} must be a positive integer, got ${options[key]}`
+  }
+  if (!Number.isInteger(options.epoch) || options.epoch < 1 || options.epoch > 0xffff_ffff) {
+    return `epoch must be an integer 1..2^32-1, got ${options.epoch}`
+  }
+  if (options.lease !== null && options.lease.epoch !== options.epoch) {
+    return `epoch ${options.epoch} differs from the lease epoch ${options.lease.epoch}`
+  }
+  return null
+}

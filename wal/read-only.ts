@@ -1,0 +1,44 @@
+/**
+ * Read-only access to a log directory — for offline verification (audit verify, replay-verify) on a copy of a data
+ * directory, possibly while a gateway is writing the original. Never modifies a file: a torn tail is reported, not
+ * truncated.
+ */
+
+import type { SegmentCatalog } from './catalog.ts'
+import type { Frame } from './frame.ts'
+import { nodeIo, type WalIo } from './io.ts'
+import { readFrames } from './reader.ts'
+import { recoverLog, type RecoveryReport } from './recover.ts'
+
+export interface ReadOnlyLog {
+  readonly firstLsn: number
+  readonly lastLsn: number
+  readonly chainHead: Uint8Array
+  readonly lastEpoch: number
+  readonly report: RecoveryReport
+  read(fromLsn: number, options?: { toLsn?: number; verifyChain?: boolean }): Generator<Frame>
+}
+
+export function openReadOnly(
+  dir: string,
+  options: { io?: WalIo; verifyChain?: boolean; onFrame?: (frame: Frame, file: string, offsetBytes: number) => void } = {},
+): ReadOnlyLog {
+  const io = options.io ?? nodeIo
+  const recovered = recoverLog(dir, {
+    io,
+    writable: false,
+    verifyChain: options.verifyChain ?? true,
+    indexStrideFrames: 256,
+    ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
+  })
+  const catalog: SegmentCatalog = recovered.catalog
+  return {
+    firstLsn: catalog.firstLsn,
+    lastLsn: recovered.position.lastLsn,
+    chainHead: recovered.position.lastHash.slice(),
+    lastEpoch: recovered.position.lastEpoch,
+    report: recovered.report,
+    read: (fromLsn, readOptions = {}) =>
+      readFrames(catalog, { io, fromLsn, toLsn: readOptions.toLsn ?? recovered.position.lastLsn, verifyChain: readOptions.verifyChain ?? false }),
+  }
+}

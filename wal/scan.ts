@@ -1,0 +1,121 @@
+/**
+ * Scanning a segment's frames with full checks: CRC, dense LSNs, non-decreasing epochs and (optionally) the chain.
+ * Used on open (recovery), by readers and by offline verification. Damage is classified here, once:
+ *
+ * - in the last segment, a bad frame with no valid frame anywhere after it is a torn tail (a write that never
+ *   completed, so never acknowledged): reported so the writer can truncate it;
+ * - anything else — a bad frame followed by a valid one, a valid frame out of place, a chain break, an epoch going
+ *   backwards — is corruption and throws, naming file, offset and LSN. Never skipped, never guessed around.
+ */
+
+import { GENESIS_HASH, HASH_BYTES } from './chain.ts'
+import { WalCorruptionError } from './errors.ts'
+import { FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES, PAYLOAD_BYTES_MAX, decodeFrame, verifyFrameHash, type Frame } from './frame.ts'
+
+/** Where the chain stands after the frames seen so far. */
+export interface ChainPosition {
+  /** The last LSN seen (firstLsn - 1 before any frame). */
+  lastLsn: number
+  /** The chain hash at lastLsn (a copy owned by the position). */
+  lastHash: Uint8Array
+  lastEpoch: number
+}
+
+export interface ScanOptions {
+  file: string
+  /** Byte offset of the first frame in `bytes` (after the segment header). */
+  startOffsetBytes: number
+  position: ChainPosition
+  verifyChain: boolean
+  /** Is this the log's last segment (the only place a torn tail may be)? */
+  isLast: boolean
+  /** Called for every valid frame, with its byte offset in `bytes` and the chain head before it. */
+  onFrame?: (frame: Frame, offsetBytes: number, previousHash: Uint8Array) => void
+}
+
+export interface ScanResult {
+  frameCount: number
+  /** End of the last valid frame. */
+  validEndBytes: number
+  /** Set when the last segment ends in a torn or garbage tail that should be truncated at validEndBytes. */
+  tornTail: { offsetBytes: number; reason: string } | null
+}
+
+export function initialPosition(firstLsn = 1, previousHash: Uint8Array = GENESIS_HASH): ChainPosition {
+  return { lastLsn: firstLsn - 1, lastHash: previousHash.slice(), lastEpoch: 0 }
+}
+
+export function scanFrames(bytes: Uint8Array, options: ScanOptions): ScanResult {
+  const { file, position, verifyChain } = options
+  const scratchHash = new Uint8Array(HASH_BYTES)
+  let offset = options.startOffsetBytes
+  let frameCount = 0
+  while (offset < bytes.byteLength) {
+    const check = decodeFrame(bytes, offset, bytes.byteLength)
+    if (!check.ok) {
+      const expectedLsn = position.lastLsn + 1
+      const later = findValidFrameAfter(bytes, offset + 1)
+      if (later !== null || !options.isLast) {
+        throw new WalCorruptionError(
+          later !== null ? 'FRAME_CORRUPT' : 'SEGMENT_TRAILING_BYTES',
+          { file, offsetBytes: offset, lsn: expectedLsn },
+          later !== null
+            ? `frame fails its ${check.reason} check but a valid frame (LSN ${later.lsn}) follows at offset ${later.offsetBytes}`
+            : `a sealed segment ends with ${bytes.byteLength - offset} bytes that are not a valid frame (${check.reason})`,
+        )
+      }
+      return { frameCount, validEndBytes: offset, tornTail: { offsetBytes: offset, reason: check.reason } }
+    }
+    const frame = check.frame
+    checkOrder(frame, offset, options)
+    if (verifyChain && !verifyFrameHash(bytes, offset, frame.frameBytes, position.lastHash, scratchHash)) {
+      throw new WalCorruptionError(
+        'CHAIN_BREAK',
+        { file, offsetBytes: offset, lsn: frame.lsn },
+        'the frame hash does not follow from the previous frame (content edited after writing?)',
+      )
+    }
+    options.onFrame?.(frame, offset, position.lastHash)
+    position.lastLsn = frame.lsn
+    position.lastHash.set(frame.hash)
+    position.lastEpoch = frame.epoch
+    frameCount++
+    offset += frame.frameBytes
+  }
+  return { frameCount, validEndBytes: offset, tornTail: null }
+}
+
+function checkOrder(frame: Frame, offset: number, options: ScanOptions): void {
+  const { file, position } = options
+  if (frame.lsn !== position.lastLsn + 1) {
+    throw new WalCorruptionError(
+      'LSN_GAP',
+      { file, offsetBytes: offset, lsn: position.lastLsn + 1 },
+      `expected LSN ${position.lastLsn + 1}, found a valid frame with LSN ${frame.lsn}`,
+    )
+  }
+  if (frame.epoch < position.lastEpoch) {
+    throw new WalCorruptionError(
+      'EPOCH_REGRESSION',
+      { file, offsetBytes: offset, lsn: frame.lsn },
+      `frame epoch ${frame.epoch} is lower than epoch ${position.lastEpoch} already in the log (a fenced-off writer?)`,
+    )
+  }
+}
+
+/**
+ * Looks for any CRC-valid frame starting at or after `from`. A hit means the damage before it is not a torn tail.
+ * Only offsets whose length field is plausible are CRC-checked, so a garbage or zero-filled tail scans quickly.
+ */
+export function findValidFrameAfter(bytes: Uint8Array, from: number): { offsetBytes: number; lsn: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const lastStart = bytes.byteLength - FRAME_HEADER_BYTES
+  for (let offset = from; offset <= lastStart; offset++) {
+    const frameBytes = view.getUint32(offset, true) + FRAME_PREFIX_BYTES
+    if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > PAYLOAD_BYTES_MAX) continue
+    if (offset + frameBytes > bytes.byteLength) continue
+    const check = decodeFrame(bytes, offset, bytes.byteLength)
+    if (check.ok) return { offsetBytes: offset, lsn: check.frame.lsn }
+  }
+  return null
+}
