@@ -1,0 +1,16 @@
+/**
+ * http/auth/ — bearer-token authentication (jose) and role/account permissions.
+ */
+
+export { ROLES, principalFromClaims } from './principal.ts'
+export type { Principal, Role } from './principal.ts'
+export { canChangeMode, canHalt, canRead, canReadAudit, canTrade } from './permissions.ts'
+export { HS256, JWKS_ALGORITHMS, createVerifier, unauthenticated, verifierOptionsFromConfig } from './verifier.ts'
+export type { RejectReason, Verifier, VerifierOptions } from './verifier.ts'
+export { JwksError, openJwksFile } from './jwks.ts'
+export type { JwksFile, JwksFileOptions } from './jwks.ts'
+export { TokenCache } from './token-cache.ts'
+export { principalOf, requireAuth, requireRole } from './middleware.ts'
+export type { AuthEnv } from './middleware.ts'
+export { mintHs256Token } from './mint.ts'
+export type { MintOptions } from './mint.ts'

@@ -1,0 +1,55 @@
+/**
+ * Hono middleware: `requireAuth` turns the bearer token into a Principal on the context; `requireRole` admits only
+ * principals holding one of the given roles. Both fail with the one error shape (401 / 403) by throwing ApiError,
+ * which the app's onError renders.
+ */
+
+import type { Context, MiddlewareHandler } from 'hono'
+import { ApiError } from '../errors.ts'
+import type { Principal, Role } from './principal.ts'
+import { unauthenticated, type Verifier } from './verifier.ts'
+
+/** The context variables set by requireAuth; use as `new Hono<AuthEnv>()`. */
+export interface AuthEnv {
+  Variables: { principal: Principal }
+}
+
+/** Longer than any real JWT; refusing early keeps a huge header from reaching the parser. */
+const TOKEN_CHARS_MAX = 8_192
+
+/** Verifies `Authorization: Bearer <token>` and sets `c.var.principal`. */
+export function requireAuth(verifier: Verifier): MiddlewareHandler<AuthEnv> {
+  return async function requireAuth(c, next) {
+    const token = bearerToken(c.req.header('Authorization'))
+    c.set('principal', await verifier.verify(token))
+    await next()
+  }
+}
+
+/** Admits principals holding at least one of `roles`; mount after requireAuth. */
+export function requireRole(...roles: Role[]): MiddlewareHandler<AuthEnv> {
+  return async function requireRole(c, next) {
+    const principal = principalOf(c)
+    if (!principal.roles.some((role) => roles.includes(role))) {
+      throw new ApiError('FORBIDDEN', `requires one of the roles: ${roles.join(', ')}`, {
+        details: { requiredRoles: roles },
+      })
+    }
+    await next()
+  }
+}
+
+/** The authenticated principal; asserts requireAuth ran (a route mounted without it is a bug, hence not a 401). */
+export function principalOf(c: Context<AuthEnv>): Principal {
+  const principal = c.get('principal')
+  if (principal === undefined) throw new Error('principalOf: requireAuth did not run for this route')
+  return principal
+}
+
+function bearerToken(header: string | undefined): string {
+  if (header === undefined || header === '') throw unauthenticated('missing')
+  const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header)
+  if (match === null || match[1] === undefined) throw unauthenticated('malformed', 'expected "Authorization: Bearer <token>"')
+  if (match[1].length > TOKEN_CHARS_MAX) throw unauthenticated('malformed', 'token too long')
+  return match[1]
+}

@@ -1,0 +1,33 @@
+/**
+ * Minting local HS256 tokens for paper use (`egress token`) and tests. Production tokens come from an identity
+ * provider and are verified through the JWKS; the gateway never mints those.
+ */
+
+import { SignJWT } from 'jose'
+import type { Role } from './principal.ts'
+
+export interface MintOptions {
+  sub: string
+  roles: readonly Role[]
+  accounts: readonly string[]
+  issuer: string
+  audience: string
+  ttlSec: number
+  /** Issue time; wall clock by default. */
+  nowMs?: number
+}
+
+/** A signed HS256 JWT with `sub`, `roles`, `accounts`, `iss`, `aud`, `iat`, `nbf`, `exp` and a random `jti`. */
+export async function mintHs256Token(secret: string, options: MintOptions): Promise<string> {
+  const iat = Math.floor((options.nowMs ?? Date.now()) / 1000)
+  return new SignJWT({ roles: [...options.roles], accounts: [...options.accounts] })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.sub)
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setIssuedAt(iat)
+    .setNotBefore(iat)
+    .setExpirationTime(iat + options.ttlSec)
+    .setJti(crypto.randomUUID())
+    .sign(new TextEncoder().encode(secret))
+}

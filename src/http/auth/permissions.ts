@@ -1,0 +1,40 @@
+/**
+ * What a principal may do (issue 4, "Roles"). Roles add up: a principal holding several has the union of their rights.
+ *
+ * - trader, bot: trade and read their own accounts (the `accounts` claim), nothing else.
+ * - ops: read every account and halt / cancel-only / resume; cannot trade or change mode.
+ * - auditor: read every account's ledgers and the audit trail; cannot trade.
+ * - admin: change mode, halt, read every account and the audit trail; trading still needs trader/bot and scope,
+ *   so an admin token cannot place orders by accident.
+ */
+
+import type { Principal, Role } from './principal.ts'
+
+function has(principal: Principal, roles: readonly Role[]): boolean {
+  return principal.roles.some((role) => roles.includes(role))
+}
+
+/** Place, cancel, amend orders and flatten on `account`. */
+export function canTrade(principal: Principal, account: string): boolean {
+  return has(principal, ['trader', 'bot']) && principal.accounts.includes(account)
+}
+
+/** Read orders, fills, positions, balances, ledger and streams of `account`. */
+export function canRead(principal: Principal, account: string): boolean {
+  return has(principal, ['ops', 'auditor', 'admin']) || canTrade(principal, account)
+}
+
+/** Halt, cancel-only and resume. */
+export function canHalt(principal: Principal): boolean {
+  return has(principal, ['ops', 'admin'])
+}
+
+/** Audit verification, seals, anchors, decision records of any account. */
+export function canReadAudit(principal: Principal): boolean {
+  return has(principal, ['auditor', 'admin'])
+}
+
+/** Switch between paper, shadow and live. */
+export function canChangeMode(principal: Principal): boolean {
+  return has(principal, ['admin'])
+}

@@ -1,0 +1,45 @@
+/**
+ * Who is calling: the principal a verified token stands for. Roles and account scopes come from the token's claims
+ * (`roles`, `accounts`); a token whose claims do not fit this shape is rejected, never half-trusted.
+ */
+
+import * as v from 'valibot'
+
+export const ROLES = ['trader', 'bot', 'ops', 'auditor', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+
+export interface Principal {
+  /** The token subject: a person or a bot name. */
+  sub: string
+  roles: readonly Role[]
+  /** Accounts this principal may trade (with trader/bot) and read. */
+  accounts: readonly string[]
+}
+
+/** Bounds keep a hostile token from making us allocate or iterate without limit. */
+const ROLES_MAX = ROLES.length
+const ACCOUNTS_MAX = 256
+
+const CLAIMS = v.object({
+  sub: v.pipe(v.string('sub must be a string'), v.minLength(1, 'sub must not be empty'), v.maxLength(256, 'sub is too long')),
+  roles: v.pipe(
+    v.array(v.picklist(ROLES, `roles must each be one of ${ROLES.join(', ')}`), 'roles must be an array'),
+    v.minLength(1, 'roles must not be empty'),
+    v.maxLength(ROLES_MAX, 'roles has too many entries'),
+  ),
+  accounts: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string('accounts must be strings'), v.minLength(1), v.maxLength(64)), 'accounts must be an array'),
+      v.maxLength(ACCOUNTS_MAX, 'accounts has too many entries'),
+    ),
+    [],
+  ),
+})
+
+/** The principal for a verified claims set, or an error message saying which claim is wrong. */
+export function principalFromClaims(claims: unknown): Principal | { error: string } {
+  const result = v.safeParse(CLAIMS, claims)
+  if (!result.success) return { error: result.issues[0]?.message ?? 'claims are invalid' }
+  const { sub, roles, accounts } = result.output
+  return { sub, roles: [...new Set(roles)], accounts: [...new Set(accounts)] }
+}

@@ -1,0 +1,165 @@
+/**
+ * Bearer token verification with jose. Everything a token may be checked for is pinned explicitly:
+ *
+ * - algorithms: EdDSA, ES256, RS256 with keys from the JWKS file (chosen by `kid`, which is required), and HS256 with
+ *   the local secret only when the config enables it. `alg: none` is never accepted (jose refuses it outright), and
+ *   the key source follows the algorithm, so an HS256 token can never be checked against a public key.
+ * - issuer, audience, expiry (required), not-before, with a clock tolerance in seconds.
+ * - the claims must form a Principal (see principal.ts).
+ *
+ * Every failure is an ApiError UNAUTHENTICATED with a short reason in details; nothing about keys is revealed.
+ */
+
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import type { AuthConfig } from '../../config/index.ts'
+import { ApiError } from '../errors.ts'
+import { openJwksFile, type JwksFile } from './jwks.ts'
+import { principalFromClaims, type Principal } from './principal.ts'
+import { TokenCache } from './token-cache.ts'
+
+/** Asymmetric algorithms accepted for JWKS keys. */
+export const JWKS_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const
+export const HS256 = 'HS256'
+
+export interface VerifierOptions {
+  issuer: string
+  audience: string
+  clockToleranceSec: number
+  /** Enables HS256 with this secret (its UTF-8 bytes); leave unset to refuse HS256. */
+  hs256Secret?: string | undefined
+  /** Enables EdDSA/ES256/RS256 with the keys in this file. */
+  jwksFile?: string | undefined
+  jwksReloadMs: number
+  tokenCacheEntriesMax: number
+  /** The clock for expiry checks; wall clock by default. */
+  nowMs?: () => number
+  /** Where JWKS reload failures go; stderr by default. */
+  log?: (message: string) => void
+}
+
+export interface Verifier {
+  /** The principal for a bearer token, or throws ApiError UNAUTHENTICATED. */
+  verify(token: string): Promise<Principal>
+  /** Re-reads the JWKS file now (it is also re-read every jwksReloadMs). */
+  reloadKeys(): Promise<void>
+  /** Stops background reloading. */
+  close(): void
+}
+
+/** The verifier options for an auth config; `hs256Secret` is the resolved secret when HS256 is enabled. */
+export function verifierOptionsFromConfig(auth: AuthConfig, hs256Secret: string | undefined): VerifierOptions {
+  return {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockToleranceSec: auth.clockToleranceSec,
+    hs256Secret: auth.hs256Enabled ? hs256Secret : undefined,
+    jwksFile: auth.jwksFile,
+    jwksReloadMs: auth.jwksReloadMs,
+    tokenCacheEntriesMax: auth.tokenCacheEntriesMax,
+  }
+}
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  const nowMs = options.nowMs ?? Date.now
+  const cache = new TokenCache(options.tokenCacheEntriesMax)
+  const hsKey = options.hs256Secret === undefined ? undefined : new TextEncoder().encode(options.hs256Secret)
+  const jwks: JwksFile | undefined =
+    options.jwksFile === undefined
+      ? undefined
+      : openJwksFile(options.jwksFile, {
+          reloadMs: options.jwksReloadMs,
+          onChange: () => cache.clear(),
+          ...(options.log === undefined ? {} : { log: options.log }),
+        })
+  if (hsKey === undefined && jwks === undefined) throw new Error('createVerifier: neither hs256Secret nor jwksFile given')
+  const algorithms: string[] = [...(jwks === undefined ? [] : JWKS_ALGORITHMS), ...(hsKey === undefined ? [] : [HS256])]
+
+  const resolveKey: JWTVerifyGetKey = async (header, token) => {
+    if (header.alg === HS256 && hsKey !== undefined) return hsKey
+    if (jwks === undefined || header.alg === HS256) throw new errors.JOSEAlgNotAllowed('algorithm not allowed')
+    if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey('token has no kid')
+    return jwks.resolve(header, token)
+  }
+
+  async function verify(token: string): Promise<Principal> {
+    const now = nowMs()
+    const cached = cache.get(token, now)
+    if (cached !== undefined) return cached
+    let payload: Record<string, unknown>
+    try {
+      const result = await jwtVerify(token, resolveKey, {
+        algorithms,
+        issuer: options.issuer,
+        audience: options.audience,
+        clockTolerance: options.clockToleranceSec,
+        requiredClaims: ['exp', 'sub'],
+        currentDate: new Date(now),
+      })
+      payload = result.payload
+    } catch (error) {
+      throw unauthenticated(reasonFor(error))
+    }
+    const principal = principalFromClaims(payload)
+    if ('error' in principal) throw unauthenticated('claims_invalid', principal.error)
+    // exp is required above, so it is a number here; cache only until the token itself expires.
+    cache.set(token, principal, (payload.exp as number) * 1000)
+    return principal
+  }
+
+  return {
+    verify,
+    reloadKeys: async () => {
+      await jwks?.reload()
+    },
+    close: () => jwks?.close(),
+  }
+}
+
+export type RejectReason =
+  | 'missing'
+  | 'malformed'
+  | 'algorithm_not_allowed'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'claims_invalid'
+  | 'invalid'
+
+const REASON_MESSAGES: Record<RejectReason, string> = {
+  missing: 'a bearer token is required',
+  malformed: 'the token is malformed',
+  algorithm_not_allowed: 'the token algorithm is not allowed',
+  unknown_key: 'the token key id is not trusted',
+  bad_signature: 'the token signature is invalid',
+  expired: 'the token has expired',
+  not_yet_valid: 'the token is not valid yet',
+  wrong_issuer: 'the token issuer is not accepted',
+  wrong_audience: 'the token audience is not accepted',
+  claims_invalid: 'the token claims are invalid',
+  invalid: 'the token is invalid',
+}
+
+/** The 401 for a rejected token; `WWW-Authenticate` per RFC 6750. */
+export function unauthenticated(reason: RejectReason, detail?: string): ApiError {
+  const message = detail === undefined ? REASON_MESSAGES[reason] : `${REASON_MESSAGES[reason]}: ${detail}`
+  const challenge = reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"'
+  return new ApiError('UNAUTHENTICATED', message, { details: { reason }, headers: { 'WWW-Authenticate': challenge } })
+}
+
+function reasonFor(error: unknown): RejectReason {
+  if (error instanceof errors.JWTExpired) return 'expired'
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'not_yet_valid'
+    if (error.claim === 'iss') return 'wrong_issuer'
+    if (error.claim === 'aud') return 'wrong_audience'
+    return 'claims_invalid'
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'algorithm_not_allowed'
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return 'unknown_key'
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature'
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'malformed'
+  return 'invalid'
+}
