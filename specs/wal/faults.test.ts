@@ -1,0 +1,76 @@
+import { afterAll, afterEach, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Wal, WalFatalError } from '../../wal/index.ts'
+import { countingIo, record, removeTempDirs, tempDir } from './support.ts'
+
+afterEach(removeTempDirs)
+
+describe('I/O failures are fatal', () => {
+  for (const call of ['fdatasync', 'write'] as const) {
+    for (const code of ['EIO', 'ENOSPC'] as const) {
+      test(`a failing ${call} (${code}) fails the batch and everything queued, and the writer refuses further appends`, async () => {
+        const io = countingIo()
+        const dir = tempDir()
+        const wal = Wal.open(dir, { io })
+        expect(await wal.append([record('durable')])).toEqual([1])
+        io.failNext(call, code)
+        const outcomes = await Promise.allSettled([wal.append([record('lost-1')]), wal.append([record('lost-2')])])
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe('rejected')
+          if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(WalFatalError)
+        }
+        expect(String(wal.fatalError)).toContain(code)
+        const syncsAfterFailure = io.counts.fdatasync
+        await expect(wal.append([record('after')])).rejects.toBeInstanceOf(WalFatalError)
+        expect(io.counts.fdatasync).toBe(syncsAfterFailure) // never retried
+        await wal.close()
+        // Recovery by reopening keeps everything acknowledged.
+        const reopened = Wal.open(dir)
+        expect(reopened.lastLsn).toBeGreaterThanOrEqual(1)
+        expect([...reopened.read(1, { toLsn: 1 })][0]?.lsn).toBe(1)
+        await reopened.close()
+      })
+    }
+  }
+})
+
+describe('a real full disk', () => {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'egress-tmpfs-'))
+  let mounted = false
+  try {
+    mkdirSync(mountPoint, { recursive: true })
+    const result = Bun.spawnSync(['mount', '-t', 'tmpfs', '-o', 'size=192k', 'tmpfs', mountPoint])
+    mounted = result.exitCode === 0
+  } catch {
+    mounted = false
+  }
+  afterAll(() => {
+    if (mounted) Bun.spawnSync(['umount', mountPoint])
+    rmSync(mountPoint, { recursive: true, force: true })
+  })
+
+  test.skipIf(!mounted)('filling a small tmpfs fails the writer with ENOSPC and every acknowledged record survives reopening', async () => {
+    const dir = join(mountPoint, 'log')
+    const wal = Wal.open(dir, { segmentBytesMax: 64 * 1024 })
+    const acknowledged: number[] = []
+    let failure: unknown = null
+    for (let index = 0; index < 10_000 && failure === null; index++) {
+      try {
+        acknowledged.push(...(await wal.append([record('f'.repeat(500))])))
+      } catch (error) {
+        failure = error
+      }
+    }
+    expect(failure).toBeInstanceOf(WalFatalError)
+    expect(String(failure)).toContain('ENOSPC')
+    await wal.close()
+    const reopened = Wal.open(dir, { segmentBytesMax: 64 * 1024 })
+    const lastAcknowledged = acknowledged[acknowledged.length - 1] ?? 0
+    expect(lastAcknowledged).toBeGreaterThan(100)
+    expect(reopened.lastLsn).toBeGreaterThanOrEqual(lastAcknowledged)
+    expect([...reopened.read(1, { toLsn: lastAcknowledged, verifyChain: true })].length).toBe(lastAcknowledged)
+    await reopened.close()
+  })
+})

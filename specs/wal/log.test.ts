@@ -1,0 +1,209 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Wal, WalClosedError, WalFullError, WalRecordError, follow, openReadOnly, toHex } from '../../wal/index.ts'
+import { countingIo, record, removeTempDirs, tempDir, text } from './support.ts'
+
+afterEach(removeTempDirs)
+
+describe('append and group commit', () => {
+  test('LSNs are dense from 1 and reads return byte-identical payloads', async () => {
+    const wal = Wal.open(tempDir())
+    const first = await wal.append([record('a'), record('b')])
+    const second = await wal.append([record('c')])
+    expect(first).toEqual([1, 2])
+    expect(second).toEqual([3])
+    expect([...wal.read(1)].map((frame) => [frame.lsn, text(frame.payload)])).toEqual([[1, 'a'], [2, 'b'], [3, 'c']])
+    await wal.close()
+  })
+
+  test('concurrent appends share one write and one fdatasync', async () => {
+    const io = countingIo()
+    const wal = Wal.open(tempDir(), { io })
+    const before = { ...io.counts }
+    const results = await Promise.all(Array.from({ length: 50 }, (_, index) => wal.append([record(`r${index}`)])))
+    expect(results.flat()).toEqual(Array.from({ length: 50 }, (_, index) => index + 1))
+    expect(io.counts.write - before.write).toBe(1)
+    expect(io.counts.fdatasync - before.fdatasync).toBe(1)
+    expect(wal.stats.batchCount).toBe(1)
+    await wal.close()
+  })
+
+  test('durability "none" never calls fdatasync and is observable', async () => {
+    const io = countingIo()
+    const wal = Wal.open(tempDir(), { io, durability: 'none' })
+    await wal.append([record('x')])
+    expect(io.counts.fdatasync).toBe(0)
+    expect(wal.durability).toBe('none')
+    expect(Wal.open(tempDir()).durability).toBe('fsync')
+    await wal.close()
+  })
+
+  test('a full queue rejects with WalFullError and writes nothing for that append', async () => {
+    const wal = Wal.open(tempDir(), { queueRecordsMax: 3 })
+    const accepted = wal.append([record('1'), record('2')])
+    await expect(wal.append([record('3'), record('4')])).rejects.toBeInstanceOf(WalFullError)
+    expect(await accepted).toEqual([1, 2])
+    expect(wal.lastLsn).toBe(2)
+    await expect(wal.append([record('3')])).resolves.toEqual([3])
+    await wal.close()
+  })
+
+  test('the byte bound of the queue is enforced too', async () => {
+    const wal = Wal.open(tempDir(), { queueBytesMax: 200 })
+    await expect(wal.append([record('x'.repeat(300))])).rejects.toBeInstanceOf(WalFullError)
+    expect(wal.lastLsn).toBe(0)
+    await wal.close()
+  })
+
+  test('batches respect batchRecordsMax', async () => {
+    const io = countingIo()
+    const wal = Wal.open(tempDir(), { io, batchRecordsMax: 10 })
+    const before = io.counts.fdatasync
+    await Promise.all(Array.from({ length: 35 }, () => wal.append([record('r')])))
+    expect(io.counts.fdatasync - before).toBe(4)
+    await wal.close()
+  })
+
+  test('an invalid record is refused and nothing is written', async () => {
+    const wal = Wal.open(tempDir())
+    await expect(wal.append([record('ok'), { type: 1, version: -1, payload: new Uint8Array() }])).rejects.toBeInstanceOf(WalRecordError)
+    expect(wal.lastLsn).toBe(0)
+    await wal.close()
+  })
+
+  test('invalid options are refused with the field named', () => {
+    expect(() => Wal.open(tempDir(), { segmentBytesMax: 10 })).toThrow(/segmentBytesMax must be an integer ≥ 4096, got 10/)
+    expect(() => Wal.open(tempDir(), { durability: 'sometimes' as 'none' })).toThrow(/durability must be/)
+  })
+
+  test('a closed log refuses appends but keeps what it acknowledged', async () => {
+    const dir = tempDir()
+    const wal = Wal.open(dir)
+    const pending = wal.append([record('last')])
+    await wal.close()
+    expect(await pending).toEqual([1])
+    await expect(wal.append([record('late')])).rejects.toBeInstanceOf(WalClosedError)
+    const reopened = Wal.open(dir)
+    expect(reopened.lastLsn).toBe(1)
+    await reopened.close()
+  })
+})
+
+describe('segments', () => {
+  test('segments roll at the size limit, are named by first LSN, and each roll fsyncs the directory', async () => {
+    const dir = tempDir()
+    const io = countingIo()
+    const wal = Wal.open(dir, { io, segmentBytesMax: 4096 })
+    const directorySyncsAtOpen = io.counts.fsyncDirectory
+    for (let index = 0; index < 100; index++) await wal.append([record('y'.repeat(100))])
+    const names = readdirSync(dir).sort()
+    expect(names.length).toBeGreaterThan(3)
+    expect(names[0]).toBe('00000000000000000001.seg')
+    expect(io.counts.fsyncDirectory - directorySyncsAtOpen).toBe(names.length - 1)
+    for (const name of names) expect(Bun.file(join(dir, name)).size).toBeLessThanOrEqual(4096)
+    await wal.close()
+    const reopened = Wal.open(dir, { segmentBytesMax: 4096 })
+    expect(reopened.lastLsn).toBe(100)
+    expect([...reopened.read(1, { verifyChain: true })].length).toBe(100)
+    await reopened.close()
+  })
+
+  test('one batch that crosses the size limit is split across segments without losing order', async () => {
+    const dir = tempDir()
+    const wal = Wal.open(dir, { segmentBytesMax: 4096 })
+    await wal.append(Array.from({ length: 60 }, (_, index) => record(`${index}`.padEnd(150, '.'))))
+    expect(wal.segments.length).toBeGreaterThan(2)
+    expect([...wal.read(1)].map((frame) => text(frame.payload).replace(/\.+$/, ''))).toEqual(Array.from({ length: 60 }, (_, index) => `${index}`))
+    await wal.close()
+  })
+
+  test('removeSegmentsBelow deletes or archives only whole segments below the LSN and fsyncs the directory', async () => {
+    const dir = tempDir()
+    const archive = join(tempDir(), 'archive')
+    const io = countingIo()
+    const wal = Wal.open(dir, { io, segmentBytesMax: 4096 })
+    for (let index = 0; index < 100; index++) await wal.append([record('z'.repeat(100))])
+    const second = wal.segments[1]
+    if (second === undefined) throw new Error('expected several segments')
+    const syncs = io.counts.fsyncDirectory
+    expect(wal.removeSegmentsBelow(second.lastLsn, { archiveDir: archive }).length).toBe(1) // second is not wholly below
+    const removed = ['00000000000000000001.seg', ...wal.removeSegmentsBelow(second.lastLsn + 1, { archiveDir: archive })]
+    expect(removed.length).toBe(2)
+    expect(io.counts.fsyncDirectory).toBeGreaterThan(syncs)
+    expect(readdirSync(archive).sort()).toEqual(removed)
+    expect(wal.firstLsn).toBe(second.lastLsn + 1)
+    // The last segment is never removed, whatever the LSN.
+    wal.removeSegmentsBelow(10 ** 9)
+    expect(wal.segments.length).toBe(1)
+    expect(wal.lastLsn).toBe(100)
+    await wal.close()
+    // The compacted log opens, anchored at the chain head stored in its first segment's header.
+    const reopened = Wal.open(dir, { segmentBytesMax: 4096 })
+    expect(reopened.firstLsn).toBeGreaterThan(1)
+    expect(reopened.lastLsn).toBe(100)
+    expect([...reopened.read(1, { verifyChain: true })][0]?.lsn).toBe(reopened.firstLsn)
+    await reopened.close()
+    expect(existsSync(join(dir, removed[0] as string))).toBe(false)
+  })
+})
+
+describe('readers', () => {
+  test('reading from any LSN uses the sparse index and returns exactly the tail', async () => {
+    const wal = Wal.open(tempDir(), { indexStrideFrames: 4, segmentBytesMax: 8192 })
+    await wal.append(Array.from({ length: 200 }, (_, index) => record(`n${index + 1}`)))
+    for (const from of [1, 3, 4, 5, 57, 128, 199, 200]) {
+      const lsns = [...wal.read(from)].map((frame) => frame.lsn)
+      expect(lsns[0]).toBe(from)
+      expect(lsns.length).toBe(201 - from)
+    }
+    expect([...wal.read(201)]).toEqual([])
+    expect([...wal.read(10, { toLsn: 12, verifyChain: true })].map((frame) => text(frame.payload))).toEqual(['n10', 'n11', 'n12'])
+    await wal.close()
+  })
+
+  test('a read-only open reports the same head as the writer and never modifies files', async () => {
+    const dir = tempDir()
+    const wal = Wal.open(dir)
+    await wal.append([record('a'), record('b')])
+    const readOnly = openReadOnly(dir)
+    expect(readOnly.lastLsn).toBe(2)
+    expect(toHex(readOnly.chainHead)).toBe(toHex(wal.chainHead))
+    await wal.close()
+  })
+
+  test('a follower catches up from disk, then receives live commits in order', async () => {
+    const wal = Wal.open(tempDir())
+    await wal.append([record('old-1'), record('old-2')])
+    const controller = new AbortController()
+    const seen: string[] = []
+    const done = (async () => {
+      for await (const frame of follow(wal, { fromLsn: 1, bufferFramesMax: 1000, signal: controller.signal })) {
+        seen.push(`${frame.lsn}:${text(frame.payload)}`)
+        if (frame.lsn === 5) controller.abort()
+      }
+    })()
+    await wal.append([record('new-3')])
+    await wal.append([record('new-4'), record('new-5')])
+    await done
+    expect(seen).toEqual(['1:old-1', '2:old-2', '3:new-3', '4:new-4', '5:new-5'])
+    await wal.close()
+  })
+
+  test('a follower that overflows its bounded buffer re-reads from disk and misses nothing', async () => {
+    const wal = Wal.open(tempDir())
+    const controller = new AbortController()
+    const seen: number[] = []
+    const iterator = follow(wal, { fromLsn: 1, bufferFramesMax: 5, signal: controller.signal })
+    const first = iterator.next() // parks the follower waiting for live frames
+    await wal.append(Array.from({ length: 50 }, (_, index) => record(`${index}`)))
+    const result = await first
+    if (!result.done) seen.push(result.value.lsn)
+    for await (const frame of iterator) {
+      seen.push(frame.lsn)
+      if (frame.lsn === 50) break
+    }
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, index) => index + 1))
+    await wal.close()
+  })
+})

@@ -1,0 +1,81 @@
+/** Shared helpers for the WAL specs: temp dirs, records, and an I/O layer whose calls can be counted or failed. */
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { nodeIo, type RecordInput, type WalIo } from '../../wal/index.ts'
+
+const created: string[] = []
+
+export function tempDir(prefix = 'egress-wal-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  created.push(dir)
+  return dir
+}
+
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+export function record(text: string, type = 7, version = 1): RecordInput {
+  return { type, version, payload: new TextEncoder().encode(text) }
+}
+
+export function text(payload: Uint8Array): string {
+  return new TextDecoder().decode(payload)
+}
+
+/** A deterministic PRNG (mulberry32) for fault placement in tests; the seed is printed by tests that use it. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export interface CountingIo extends WalIo {
+  counts: { write: number; fdatasync: number; fsync: number; fsyncDirectory: number }
+  /** Makes the next matching call throw an errno-style error. */
+  failNext(call: 'write' | 'fdatasync' | 'fsync', code: 'EIO' | 'ENOSPC'): void
+}
+
+export function countingIo(): CountingIo {
+  const counts = { write: 0, fdatasync: 0, fsync: 0, fsyncDirectory: 0 }
+  const failures = new Map<string, string>()
+  const maybeFail = (call: string): void => {
+    const code = failures.get(call)
+    if (code === undefined) return
+    failures.delete(call)
+    const error = new Error(`${code}: injected ${call} failure`) as NodeJS.ErrnoException
+    error.code = code
+    throw error
+  }
+  return {
+    ...nodeIo,
+    counts,
+    failNext: (call, code) => void failures.set(call, code),
+    write: (fd, data, positionBytes) => {
+      counts.write++
+      maybeFail('write')
+      nodeIo.write(fd, data, positionBytes)
+    },
+    fdatasync: (fd) => {
+      counts.fdatasync++
+      maybeFail('fdatasync')
+      nodeIo.fdatasync(fd)
+    },
+    fsync: (fd) => {
+      counts.fsync++
+      maybeFail('fsync')
+      nodeIo.fsync(fd)
+    },
+    fsyncDirectory: (path) => {
+      counts.fsyncDirectory++
+      nodeIo.fsyncDirectory(path)
+    },
+  }
+}
