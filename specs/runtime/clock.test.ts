@@ -1,0 +1,135 @@
+import { describe, expect, test } from 'bun:test'
+import { SimClock, WallClock } from '../../src/runtime/clock.ts'
+
+const START_MS = 1_700_000_000_000
+
+describe('SimClock', () => {
+  test('time starts at the given epoch and moves only when driven', () => {
+    const clock = new SimClock({ startMs: START_MS })
+    expect(clock.nowMs()).toBe(START_MS)
+    expect(clock.advance(250)).toBe(0)
+    expect(clock.nowMs()).toBe(START_MS + 250)
+  })
+
+  test('callbacks run ordered by due time, then by scheduling order, each seeing its due time as now', () => {
+    const clock = new SimClock({ startMs: START_MS })
+    const seen: string[] = []
+    const note = (name: string) => () => seen.push(`${name}@${clock.nowMs() - START_MS}`)
+    clock.schedule(30, note('c'))
+    clock.schedule(10, note('a'))
+    clock.schedule(10, note('b'))
+    clock.schedule(0, note('zero'))
+    expect(clock.advance(100)).toBe(4)
+    expect(seen).toEqual(['zero@0', 'a@10', 'b@10', 'c@30'])
+    expect(clock.nowMs()).toBe(START_MS + 100)
+  })
+
+  test('callbacks scheduled by callbacks run in the same advance when they fall due inside it', () => {
+    const clock = new SimClock({ startMs: START_MS })
+    const seen: number[] = []
+    clock.schedule(10, () => {
+      seen.push(clock.nowMs() - START_MS)
+      clock.schedule(10, () => seen.push(clock.nowMs() - START_MS))
+      clock.schedule(500, () => seen.push(clock.nowMs() - START_MS))
+    })
+    clock.advance(100)
+    expect(seen).toEqual([10, 20])
+    expect(clock.nextDueMs()).toBe(START_MS + 510)
+  })
+
+  test('a canceled callback never runs and canceling twice or after running is harmless', () => {
+    const clock = new SimClock({ startMs: START_MS })
+    let ran = 0
+    const cancelA = clock.schedule(10, () => ran++)
+    const cancelB = clock.schedule(20, () => ran++)
+    cancelA()
+    cancelA()
+    expect(clock.pendingCount()).toBe(1)
+    expect(clock.nextDueMs()).toBe(START_MS + 20)
+    clock.advance(50)
+    cancelB()
+    expect(ran).toBe(1)
+    expect(clock.pendingCount()).toBe(0)
+    expect(clock.nextDueMs()).toBeNull()
+  })
+
+  test('runUntilIdle jumps time to each callback and stops at the step limit', () => {
+    const clock = new SimClock({ startMs: START_MS })
+    const tick = (): void => {
+      clock.schedule(1_000, tick)
+    }
+    clock.schedule(5, () => undefined)
+    expect(clock.runUntilIdle(10)).toEqual({ steps: 1, idle: true })
+    expect(clock.nowMs()).toBe(START_MS + 5)
+    tick()
+    expect(clock.runUntilIdle(3)).toEqual({ steps: 3, idle: false })
+    expect(clock.nowMs()).toBe(START_MS + 3_005)
+  })
+
+  test('the queue is bounded: scheduling beyond queueMax throws', () => {
+    const clock = new SimClock({ startMs: START_MS, queueMax: 3 })
+    for (let index = 0; index < 3; index++) clock.schedule(index, () => undefined)
+    expect(() => clock.schedule(1, () => undefined)).toThrow(/queueMax 3/)
+    clock.advance(0)
+    clock.schedule(1, () => undefined)
+    expect(clock.pendingCount()).toBe(3)
+  })
+
+  test('canceled timers do not count against the bound and are compacted away', () => {
+    const clock = new SimClock({ startMs: START_MS, queueMax: 2 })
+    for (let index = 0; index < 5_000; index++) clock.schedule(1_000_000, () => undefined)()
+    expect(clock.pendingCount()).toBe(0)
+    expect(clock.nextDueMs()).toBeNull()
+  })
+
+  test('bad arguments are refused with a message naming what was expected', () => {
+    expect(() => new SimClock({ startMs: -1 })).toThrow(/startMs/)
+    const clock = new SimClock({ startMs: START_MS })
+    expect(() => clock.advance(-1)).toThrow(/finite ms ≥ 0/)
+    expect(() => clock.schedule(Number.NaN, () => undefined)).toThrow(/finite/)
+    expect(() => clock.runUntilIdle(1.5)).toThrow(/limitSteps/)
+  })
+
+  test('advanceAsync lets promise continuations run at the simulated instant that resolved them', async () => {
+    const clock = new SimClock({ startMs: START_MS })
+    const seen: number[] = []
+    const delay = (ms: number) => new Promise<void>((resolve) => clock.schedule(ms, resolve))
+    void (async () => {
+      await delay(10)
+      seen.push(clock.nowMs() - START_MS)
+      await delay(10)
+      seen.push(clock.nowMs() - START_MS)
+    })()
+    await clock.advanceAsync(100)
+    expect(seen).toEqual([10, 20])
+  })
+
+  test('runUntilIdleAsync drains chains of promise-driven timers', async () => {
+    const clock = new SimClock({ startMs: START_MS })
+    let count = 0
+    const loop = async (): Promise<void> => {
+      while (count < 5) {
+        await new Promise<void>((resolve) => clock.schedule(7, resolve))
+        count++
+      }
+    }
+    void loop()
+    const result = await clock.runUntilIdleAsync(100)
+    expect(count).toBe(5)
+    expect(result.idle).toBe(true)
+    expect(clock.nowMs()).toBe(START_MS + 35)
+  })
+})
+
+describe('WallClock', () => {
+  test('reads real time and runs and cancels real timers', async () => {
+    const clock = new WallClock()
+    expect(Math.abs(clock.nowMs() - Date.now())).toBeLessThan(1_000)
+    let canceledRan = false
+    clock.schedule(1, () => {
+      canceledRan = true
+    })()
+    await new Promise<void>((resolve) => clock.schedule(5, resolve))
+    expect(canceledRan).toBe(false)
+  })
+})
