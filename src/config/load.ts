@@ -77,8 +77,9 @@ function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string,
   const path = v.getDotPath(issue) ?? ''
   const source = sources.get(path)
   const from = source === undefined ? '' : ` (from ${source})`
-  if (issue.type === 'strict_object' && issue.expected === 'never') {
-    return { path, message: 'unknown field' }
+  if (issue.type === 'strict_object') {
+    // Key issues: either a key the schema does not know, or a required key that is absent.
+    return { path, message: issue.expected === 'never' ? 'unknown field' : `required field is missing${from}` }
   }
   const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
   return { path, message: `${issue.message}, got ${got}${from}` }

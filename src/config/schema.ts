@@ -34,7 +34,7 @@ const ASSET = text('expected an asset code of 2-12 characters [A-Z0-9]', /^[A-Z0
 const PATH = text('expected a non-empty path', /^.+$/)
 
 function strict<TEntries extends v.ObjectEntries>(entries: TEntries) {
-  return v.strictObject(entries, 'unknown field')
+  return v.strictObject(entries)
 }
 
 const WAL = strict({

@@ -1,0 +1,134 @@
+import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, defaultConfig, loadConfig, parseConfig } from '../../src/config/index.ts'
+
+function configFile(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'egress-config-')), 'egress.json')
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content))
+  return path
+}
+
+function messageOf(run: () => unknown): string {
+  try {
+    run()
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as ConfigError).message
+  }
+  throw new Error('no ConfigError thrown')
+}
+
+describe('defaults', () => {
+  test('the empty config is valid: paper, sim, ./data, 127.0.0.1:8080, fsync, HS256 on, demo-1 funded', () => {
+    const config = defaultConfig()
+    expect(config).toMatchObject({ mode: 'paper', venue: 'sim', dataDir: './data', host: '127.0.0.1', port: 8080 })
+    expect(config.wal.durability).toBe('fsync')
+    expect(config.auth).toMatchObject({ issuer: 'egress', audience: 'egress-api', hs256Enabled: true })
+    expect(config.sse.heartbeatMs).toBeLessThan(10_000)
+    expect(config.accounts).toEqual([{ id: 'demo-1', venue: 'sim', balances: { USD: '1000000', BTC: '10', ETH: '100' } }])
+  })
+
+  test('loading with no file and an empty environment gives the defaults', () => {
+    expect(loadConfig({ env: {} })).toEqual(defaultConfig())
+  })
+
+  test('defaults are fresh objects: mutating one config does not change the next', () => {
+    const first = defaultConfig()
+    first.accounts[0]!.balances['USD'] = '0'
+    expect(defaultConfig().accounts[0]!.balances['USD']).toBe('1000000')
+  })
+})
+
+describe('precedence: defaults, then file, then env', () => {
+  test('a file overrides defaults and keeps defaults for fields it omits', () => {
+    const config = loadConfig({ configPath: configFile({ port: 9000, wal: { durability: 'none' } }), env: {} })
+    expect(config.port).toBe(9000)
+    expect(config.wal).toEqual({ durability: 'none', segmentBytesMax: 64 * 1024 * 1024 })
+  })
+
+  test('env overrides the file', () => {
+    const path = configFile({ port: 9000, dataDir: '/from/file', mode: 'shadow' })
+    const config = loadConfig({ configPath: path, env: { PORT: '9100', EGRESS_DATA_DIR: '/from/env', EGRESS_HOST: '0.0.0.0' } })
+    expect([config.port, config.dataDir, config.host, config.mode]).toEqual([9100, '/from/env', '0.0.0.0', 'shadow'])
+  })
+
+  test('EGRESS_MODE and nested env overrides land in their fields', () => {
+    const config = loadConfig({ env: { EGRESS_MODE: 'shadow', EGRESS_WAL_DURABILITY: 'none', EGRESS_JWKS_FILE: '/keys.json' } })
+    expect([config.mode, config.wal.durability, config.auth.jwksFile]).toEqual(['shadow', 'none', '/keys.json'])
+  })
+
+  test('EGRESS_CONFIG names the file when no path is given; an empty variable counts as unset', () => {
+    const path = configFile({ port: 7000 })
+    expect(loadConfig({ env: { EGRESS_CONFIG: path, PORT: '' } }).port).toBe(7000)
+  })
+})
+
+describe('bad config names the field and what was expected', () => {
+  test('a non-numeric PORT', () => {
+    expect(messageOf(() => loadConfig({ env: { PORT: 'abc' } }))).toBe(
+      'port: expected an integer between 1 and 65535, got "abc" (from env PORT)',
+    )
+  })
+
+  test('each bad field is reported with its path', () => {
+    const cases: [unknown, string][] = [
+      [{ port: 70000 }, 'port: expected an integer between 1 and 65535, got 70000'],
+      [{ port: 80.5 }, 'port: expected an integer between 1 and 65535, got 80.5'],
+      [{ mode: 'yolo' }, 'mode: expected "paper", "shadow" or "live", got "yolo"'],
+      [{ host: 'a b' }, 'host: expected a host name or IP address, got "a b"'],
+      [{ dataDir: '' }, 'dataDir: expected a non-empty path, got ""'],
+      [{ wal: { durability: 'sometimes' } }, 'wal.durability: expected "fsync" or "none", got "sometimes"'],
+      [{ wal: { segmentBytesMax: 10 } }, 'wal.segmentBytesMax: expected an integer between 1048576 and 1073741824, got 10'],
+      [{ auth: { clockToleranceSec: -1 } }, 'auth.clockToleranceSec: expected an integer between 0 and 300, got -1'],
+      [{ auth: { jwksReloadMs: 10 } }, 'auth.jwksReloadMs: expected an integer between 1000 and 3600000, got 10'],
+      [{ auth: { hs256Enabled: 'yes' } }, 'auth.hs256Enabled: expected true or false, got "yes"'],
+      [{ backpressure: { account: { ratePerSec: 0, burst: 1 } } }, 'backpressure.account.ratePerSec: expected an integer between 1 and 1000000, got 0'],
+      [{ backpressure: { inFlightMax: 0 } }, 'backpressure.inFlightMax: expected an integer between 1 and 1000000, got 0'],
+      [{ sse: { heartbeatMs: 10_000 } }, 'sse.heartbeatMs: expected an integer between 100 and 9999, got 10000'],
+      [{ sse: { subscriberBufferEventsMax: 0 } }, 'sse.subscriberBufferEventsMax: expected an integer between 1 and 1000000, got 0'],
+      [{ accounts: [{ id: 'a', balances: { USD: '1e6' } }] }, 'accounts.0.balances.USD: expected a non-negative decimal string with at most 8 places, like "1000000" or "2.5", got "1e6"'],
+      [{ accounts: [{ id: 'a', balances: { USD: 100 } }] }, 'accounts.0.balances.USD: expected a non-negative decimal string with at most 8 places, like "1000000" or "2.5", got 100'],
+      [{ accounts: [{ balances: {} }] }, 'accounts.0.id: required field is missing'],
+      [{ accounts: [{ id: 'has space' }] }, 'accounts.0.id: expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit, got "has space"'],
+      [{ backpressure: { bot: { ratePerSec: 5 } } }, 'backpressure.bot.burst: required field is missing'],
+      [{ accounts: [{ id: 'a' }, { id: 'a' }] }, 'accounts.1.id: duplicate account id "a"'],
+      [{ prot: 8080 }, 'prot: unknown field'],
+      [{ wal: { fsync: true } }, 'wal.fsync: unknown field'],
+    ]
+    for (const [input, message] of cases) expect(messageOf(() => parseConfig(input))).toBe(message)
+  })
+
+  test('several bad fields are all reported, on one line', () => {
+    const message = messageOf(() => parseConfig({ port: 0, mode: 'x' }))
+    expect(message).toContain('port: ')
+    expect(message).toContain('mode: ')
+    expect(message).not.toContain('\n')
+  })
+
+  test('a short secret is rejected without echoing it', () => {
+    const message = messageOf(() => loadConfig({ env: { EGRESS_HS256_SECRET: 'hunter2' } }))
+    expect(message).toBe('auth.hs256Secret: expected at least 32 characters, got (secret, not shown) (from env EGRESS_HS256_SECRET)')
+  })
+
+  test('live mode refuses HS256 and needs a JWKS file', () => {
+    expect(messageOf(() => parseConfig({ mode: 'live' }))).toBe(
+      'auth: no way to verify tokens: set auth.jwksFile or enable auth.hs256Enabled',
+    )
+    expect(messageOf(() => parseConfig({ mode: 'live', auth: { hs256Enabled: true, jwksFile: '/k.json' } }))).toContain(
+      'auth.hs256Enabled: HS256 tokens are for local paper/shadow use and are refused in live mode',
+    )
+    const live = parseConfig({ mode: 'live', auth: { jwksFile: '/k.json' } })
+    expect(live.auth.hs256Enabled).toBe(false)
+  })
+
+  test('a missing or unparsable file is a ConfigError naming the file', () => {
+    expect(messageOf(() => loadConfig({ configPath: '/nonexistent/egress.json', env: {} }))).toBe(
+      'config file /nonexistent/egress.json: cannot read (ENOENT)',
+    )
+    const broken = configFile('{"port": ')
+    expect(messageOf(() => loadConfig({ configPath: broken, env: {} }))).toStartWith(`config file ${broken}: not valid JSON`)
+    expect(messageOf(() => loadConfig({ configPath: configFile([1]), env: {} }))).toContain('expected a JSON object')
+  })
+})

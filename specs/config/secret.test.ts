@@ -1,0 +1,39 @@
+import { describe, expect, test } from 'bun:test'
+import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, hs256SecretPath, parseConfig, resolveHs256Secret } from '../../src/config/index.ts'
+
+function dataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'egress-data-'))
+}
+
+describe('the local HS256 secret', () => {
+  test('is generated on first use into the data dir with mode 0600, then reused', () => {
+    const config = parseConfig({ dataDir: dataDir() })
+    const first = resolveHs256Secret(config)
+    const path = hs256SecretPath(config.dataDir)
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(readFileSync(path, 'utf8').trim()).toBe(first)
+    expect(resolveHs256Secret(config)).toBe(first)
+  })
+
+  test('a configured secret is used as-is and nothing is written', () => {
+    const config = parseConfig({ dataDir: dataDir(), auth: { hs256Secret: 'x'.repeat(32) } })
+    expect(resolveHs256Secret(config)).toBe('x'.repeat(32))
+    expect(() => statSync(hs256SecretPath(config.dataDir))).toThrow()
+  })
+
+  test('a secret file readable by others is refused', () => {
+    const config = parseConfig({ dataDir: dataDir() })
+    resolveHs256Secret(config)
+    chmodSync(hs256SecretPath(config.dataDir), 0o644)
+    expect(() => resolveHs256Secret(config)).toThrow(/mode 644/)
+  })
+
+  test('is refused when HS256 is disabled', () => {
+    const config = parseConfig({ mode: 'live', auth: { jwksFile: '/k.json' } })
+    expect(() => resolveHs256Secret(config)).toThrow(ConfigError)
+  })
+})
