@@ -1,0 +1,62 @@
+import { describe, expect, test } from 'bun:test'
+import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
+import { runCli } from '../../src/cli/index.ts'
+import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../../src/cli/keygen.ts'
+import { recordingIo } from './io.ts'
+
+function outDir(): string {
+  return join(mkdtempSync(join(tmpdir(), 'egress-keygen-')), 'keys')
+}
+
+const readJwk = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as JWK
+
+describe('egress keygen', () => {
+  test('writes an Ed25519 JWK pair: private 0600 in a 0700 directory, kid printed on stdout', async () => {
+    const dir = outDir()
+    const io = recordingIo()
+    expect(await runCli(['keygen', '--out', dir], io)).toBe(0)
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    expect(statSync(join(dir, PRIVATE_KEY_FILE)).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dir, PUBLIC_KEY_FILE)).mode & 0o777).toBe(0o644)
+    const privateJwk = readJwk(join(dir, PRIVATE_KEY_FILE))
+    const publicJwk = readJwk(join(dir, PUBLIC_KEY_FILE))
+    expect(privateJwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })
+    expect(typeof privateJwk.d).toBe('string')
+    expect(publicJwk.d).toBeUndefined()
+    expect(io.stdout).toEqual([publicJwk.kid as string])
+    expect(privateJwk.kid).toBe(publicJwk.kid)
+  })
+
+  test('the private key signs what the public key verifies', async () => {
+    const dir = outDir()
+    await runCli(['keygen', '--out', dir], recordingIo())
+    const privateKey = await importJWK(readJwk(join(dir, PRIVATE_KEY_FILE)))
+    const publicKey = await importJWK(readJwk(join(dir, PUBLIC_KEY_FILE)))
+    const jws = await new CompactSign(new TextEncoder().encode('chain head')).setProtectedHeader({ alg: 'EdDSA' }).sign(privateKey)
+    expect(new TextDecoder().decode((await compactVerify(jws, publicKey)).payload)).toBe('chain head')
+  })
+
+  test('never replaces existing key files without --force; with it, the private key stays 0600', async () => {
+    const dir = outDir()
+    await runCli(['keygen', '--out', dir], recordingIo())
+    const before = readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8')
+    const io = recordingIo()
+    expect(await runCli(['keygen', '--out', dir], io)).toBe(1)
+    expect(io.stderr[0]).toContain('already exists; pass --force')
+    expect(readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8')).toBe(before)
+
+    chmodSync(join(dir, PRIVATE_KEY_FILE), 0o644)
+    expect(await runCli(['keygen', '--out', dir, '--force'], recordingIo())).toBe(0)
+    expect(readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8')).not.toBe(before)
+    expect(statSync(join(dir, PRIVATE_KEY_FILE)).mode & 0o777).toBe(0o600)
+  })
+
+  test('--out is required', async () => {
+    const io = recordingIo()
+    expect(await runCli(['keygen'], io)).toBe(2)
+    expect(io.stderr).toEqual(['egress keygen: --out DIR is required (see "egress keygen --help")'])
+  })
+})

@@ -1,0 +1,88 @@
+import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli } from '../../src/cli/index.ts'
+import { loadConfig, resolveHs256Secret } from '../../src/config/index.ts'
+import { createVerifier, verifierOptionsFromConfig } from '../../src/http/auth/index.ts'
+import { recordingIo } from './io.ts'
+
+function dataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'egress-cli-'))
+}
+
+/** Verifies a token exactly as the gateway would with the same environment. */
+async function verifyAsGateway(token: string, env: Record<string, string>) {
+  const config = loadConfig({ env })
+  const verifier = createVerifier(verifierOptionsFromConfig(config.auth, resolveHs256Secret(config)))
+  try {
+    return await verifier.verify(token)
+  } finally {
+    verifier.close()
+  }
+}
+
+describe('egress token', () => {
+  test('mints a token the gateway verifies with the secret from the same data dir', async () => {
+    const env = { EGRESS_DATA_DIR: dataDir() }
+    const io = recordingIo(env)
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1', '--role', 'trader'], io)).toBe(0)
+    const token = io.stdout.at(-1) ?? ''
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+    expect(await verifyAsGateway(token, env)).toEqual({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+  })
+
+  test('repeated --role and --account add up; --ttl sets the expiry', async () => {
+    const env = { EGRESS_DATA_DIR: dataDir() }
+    const io = recordingIo(env)
+    const argv = ['token', '--sub', 'ops-bot', '--role', 'bot', '--role', 'ops', '--account', 'a-1', '--account', 'a-2', '--ttl', '60']
+    expect(await runCli(argv, io)).toBe(0)
+    const token = io.stdout.at(-1) ?? ''
+    expect(await verifyAsGateway(token, env)).toEqual({ sub: 'ops-bot', roles: ['bot', 'ops'], accounts: ['a-1', 'a-2'] })
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { iat: number; exp: number }
+    expect(payload.exp - payload.iat).toBe(60)
+    expect(io.stderr.some((line) => line.includes('warning: account a-1 is not in'))).toBe(true)
+  })
+
+  test('uses the config file given with --config', async () => {
+    const dir = dataDir()
+    const config = join(dir, 'egress.json')
+    writeFileSync(config, JSON.stringify({ dataDir: join(dir, 'data'), auth: { issuer: 'desk-egress' } }))
+    const io = recordingIo({})
+    expect(await runCli(['token', '--sub', 'a', '--account', 'demo-1', '--config', config], io)).toBe(0)
+    const payload = JSON.parse(Buffer.from((io.stdout.at(-1) ?? '').split('.')[1] ?? '', 'base64url').toString())
+    expect(payload.iss).toBe('desk-egress')
+  })
+
+  test('bad usage exits 2 with one line naming the problem', async () => {
+    const cases: [string[], string][] = [
+      [['token', '--account', 'demo-1'], '--sub NAME is required'],
+      [['token', '--sub', 'a'], 'a trader or bot token needs at least one --account'],
+      [['token', '--sub', 'a', '--account', 'x', '--role', 'god'], '--role: expected one of trader, bot, ops, auditor, admin, got "god"'],
+      [['token', '--sub', 'a', '--account', 'x', '--ttl', '0'], '--ttl: expected an integer between 1 and 2592000, got "0"'],
+    ]
+    for (const [argv, message] of cases) {
+      const io = recordingIo({ EGRESS_DATA_DIR: dataDir() })
+      expect(await runCli(argv, io)).toBe(2)
+      expect(io.stderr).toEqual([`egress token: ${message} (see "egress token --help")`])
+      expect(io.stdout).toEqual([])
+    }
+  })
+
+  test('a bad config exits 1 naming the field', async () => {
+    const io = recordingIo({ EGRESS_DATA_DIR: dataDir(), PORT: 'abc' })
+    expect(await runCli(['token', '--sub', 'a', '--account', 'demo-1'], io)).toBe(1)
+    expect(io.stderr).toEqual(['egress token: config: port: expected an integer between 1 and 65535, got "abc" (from env PORT)'])
+  })
+
+  test('runs from a checkout as "bun src/main.ts token"; the last stdout line is the token alone', async () => {
+    const env = { EGRESS_DATA_DIR: dataDir() }
+    const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'token', '--sub', 'alice', '--account', 'demo-1', '--role', 'trader'], {
+      cwd: join(import.meta.dir, '../..'),
+      env: { PATH: process.env.PATH ?? '', ...env },
+    })
+    expect(child.exitCode).toBe(0)
+    const lines = child.stdout.toString().trimEnd().split('\n')
+    expect((await verifyAsGateway(lines.at(-1) ?? '', env)).sub).toBe('alice')
+  })
+})

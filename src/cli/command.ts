@@ -1,0 +1,55 @@
+/**
+ * What every CLI command is: a name, a one-line summary, a help text and a `run` that returns an exit code.
+ * Commands write through `CliIo` rather than `console`, so tests capture output without spawning a process.
+ */
+
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+
+export interface CliIo {
+  /** One line (or block) to standard output; a trailing newline is added. */
+  out(text: string): void
+  /** One line (or block) to standard error; a trailing newline is added. */
+  err(text: string): void
+  env: Record<string, string | undefined>
+}
+
+export interface Command {
+  name: string
+  summary: string
+  /** The full `--help` text. */
+  help: string
+  run(argv: readonly string[], io: CliIo): Promise<number>
+}
+
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+/** Wrong usage, or a command that is not built yet. */
+export const EXIT_USAGE = 2
+
+/** A mistake in how the command was called: reported with a pointer to `--help`, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** node:util parseArgs, strict, with its errors turned into one-line UsageErrors. */
+export function parseOptions<const TOptions extends Options>(argv: readonly string[], options: TOptions) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
+  } catch (error) {
+    // parseArgs explains at length; the first sentence is the useful part.
+    const message = error instanceof Error ? error.message : String(error)
+    throw new UsageError(message.split(/\.\s/)[0] ?? message)
+  }
+}
+
+/** An integer option within [min, max], or a UsageError naming the option. */
+export function integerOption(name: string, raw: string | undefined, fallback: number, range: [number, number]): number {
+  if (raw === undefined) return fallback
+  const value = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN
+  if (!(value >= range[0] && value <= range[1])) {
+    throw new UsageError(`--${name}: expected an integer between ${range[0]} and ${range[1]}, got ${JSON.stringify(raw)}`)
+  }
+  return value
+}

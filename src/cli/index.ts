@@ -1,0 +1,74 @@
+/**
+ * cli/ — the `egress` command dispatcher. `runCli` parses the command name, handles `--help` everywhere, runs the
+ * command and turns any failure into one line on stderr and a non-zero exit code (1 failure, 2 usage).
+ */
+
+import { ConfigError } from '../config/index.ts'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts'
+import { keygenCommand } from './keygen.ts'
+import {
+  auditCommand, compactCommand, replayVerifyCommand, serveCommand, simVenueCommand, snapshotCommand,
+} from './pending.ts'
+import { tokenCommand } from './token.ts'
+
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './command.ts'
+export type { CliIo, Command } from './command.ts'
+
+export const COMMANDS: readonly Command[] = [
+  serveCommand, replayVerifyCommand, auditCommand, snapshotCommand, compactCommand, tokenCommand, keygenCommand,
+  simVenueCommand,
+]
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length))
+  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`)
+  return `Usage: egress COMMAND [OPTIONS]\n\nCommands:\n${lines.join('\n')}\n\nRun "egress COMMAND --help" for a command's options.`
+}
+
+const isHelp = (arg: string): boolean => arg === '--help' || arg === '-h'
+
+/** Runs one CLI invocation (`argv` without the program name); returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined) {
+    io.err(overview())
+    return EXIT_USAGE
+  }
+  if (isHelp(name) || (name === 'help' && rest.length === 0)) {
+    io.out(overview())
+    return EXIT_OK
+  }
+  const target = name === 'help' ? rest[0] : name
+  const command = COMMANDS.find((candidate) => candidate.name === target)
+  if (command === undefined) {
+    io.err(`egress: unknown command ${JSON.stringify(target)}; run "egress --help" for the list`)
+    return EXIT_USAGE
+  }
+  if (name === 'help' || rest.some(isHelp)) {
+    io.out(command.help)
+    return EXIT_OK
+  }
+  return runCommand(command, rest, io)
+}
+
+async function runCommand(command: Command, argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await command.run(argv, io)
+  } catch (error) {
+    const prefix = `egress ${command.name}:`
+    if (error instanceof UsageError) {
+      io.err(oneLine(`${prefix} ${error.message} (see "egress ${command.name} --help")`))
+      return EXIT_USAGE
+    }
+    if (error instanceof ConfigError) {
+      io.err(oneLine(`${prefix} config: ${error.message}`))
+      return EXIT_FAILURE
+    }
+    io.err(oneLine(`${prefix} ${error instanceof Error ? error.message : String(error)}`))
+    return EXIT_FAILURE
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ')
+}

@@ -1,0 +1,73 @@
+/**
+ * `egress token`: mints a local HS256 token for paper use with the secret the gateway uses (configured, or the one in
+ * the data directory — generated there if this is the first start). The token alone is the last line on stdout, so
+ * `TOKEN=$(egress token --sub me --account demo-1 --role trader)` works; everything else goes to stderr.
+ */
+
+import { loadConfig, resolveHs256Secret } from '../config/index.ts'
+import { mintHs256Token, ROLES, type Role } from '../http/auth/index.ts'
+import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+
+const TTL_SEC_MAX = 30 * 24 * 3600
+
+export const tokenCommand: Command = {
+  name: 'token',
+  summary: 'mint a local HS256 token (paper/shadow only)',
+  help: `Usage: egress token --sub NAME [--account ID]... [--role ROLE]... [--ttl SECONDS] [--config FILE]
+
+Mints an HS256 token signed with the gateway's local secret (auth.hs256Secret, or <dataDir>/auth/hs256.secret,
+created on first use). Use the same --config / EGRESS_DATA_DIR as the gateway. The token is the last line of stdout.
+
+Options:
+  --sub NAME        the token subject (a person or bot name); required
+  --account ID      an account the token may trade and read; repeatable; needed for trader and bot
+  --role ROLE       one of ${ROLES.join(', ')}; repeatable; default trader
+  --ttl SECONDS     lifetime, 1..${TTL_SEC_MAX}; default 3600
+  --config FILE     the gateway config file (or set EGRESS_CONFIG)
+  --help            show this help
+
+Example:
+  TOKEN=$(egress token --sub alice --account demo-1 --role trader)`,
+  run: runToken,
+}
+
+async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv, {
+    sub: { type: 'string' },
+    account: { type: 'string', multiple: true },
+    role: { type: 'string', multiple: true },
+    ttl: { type: 'string' },
+    config: { type: 'string' },
+  })
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  if (values.sub === undefined || values.sub === '') throw new UsageError('--sub NAME is required')
+  const roles = parseRoles(values.role ?? ['trader'])
+  const accounts = [...new Set(values.account ?? [])]
+  if (accounts.length === 0 && roles.some((role) => role === 'trader' || role === 'bot')) {
+    throw new UsageError('a trader or bot token needs at least one --account')
+  }
+  const ttlSec = integerOption('ttl', values.ttl, 3600, [1, TTL_SEC_MAX])
+
+  const config = loadConfig({ configPath: values.config, env: io.env })
+  const known = new Set(config.accounts.map((account) => account.id))
+  for (const account of accounts) {
+    if (!known.has(account)) io.err(`warning: account ${account} is not in the config's accounts`)
+  }
+  const secret = resolveHs256Secret(config)
+  const token = await mintHs256Token(secret, {
+    sub: values.sub, roles, accounts, issuer: config.auth.issuer, audience: config.auth.audience, ttlSec,
+  })
+  const expires = new Date(Date.now() + ttlSec * 1000).toISOString()
+  io.err(`token for ${values.sub} (roles ${roles.join(',')}; accounts ${accounts.join(',') || '-'}), expires ${expires}`)
+  io.out(token)
+  return EXIT_OK
+}
+
+function parseRoles(raw: readonly string[]): Role[] {
+  for (const role of raw) {
+    if (!(ROLES as readonly string[]).includes(role)) {
+      throw new UsageError(`--role: expected one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}`)
+    }
+  }
+  return [...new Set(raw as Role[])]
+}
