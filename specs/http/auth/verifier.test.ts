@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import fc from 'fast-check'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { ApiError } from '../../../src/http/errors.ts'
@@ -97,6 +98,12 @@ describe('JWKS keys', () => {
   test('a token signed by another key under a trusted kid is a bad signature', async () => {
     const { v } = await jwksVerifier([edKey])
     expect(await rejection(v, await keyToken({ ...otherEdKey, kid: 'ed-1' }))).toBe('bad_signature')
+  })
+
+  test('a token claiming ES256 under an EdDSA kid is refused', async () => {
+    const { v } = await jwksVerifier([edKey])
+    const es = await signingKey('ed-1', 'ES256')
+    expect(await rejection(v, await keyToken(es))).toBe('unknown_key')
   })
 
   test('a tampered payload is a bad signature', async () => {
@@ -201,4 +208,22 @@ describe('JWKS rotation and the token cache', () => {
     nowMs += 61_000
     expect(await rejection(v, token)).toBe('expired')
   })
+})
+
+test('arbitrary token text and arbitrary header/payload JSON are always a 401, never another error', async () => {
+  const v = track(verifier({ hs256Secret: SECRET }))
+  const json = fc.jsonValue().map((value) => base64url(value))
+  const token = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.tuple(json, json, fc.string({ maxLength: 60 })).map(([header, payload, signature]) => `${header}.${payload}.${signature}`),
+    fc.tuple(fc.constantFrom('none', 'HS256', 'EdDSA', 'RS256', 'ES512', ''), json).map(
+      ([alg, payload]) => `${base64url({ alg, kid: 'k' })}.${payload}.`,
+    ),
+  )
+  await fc.assert(
+    fc.asyncProperty(token, async (text) => {
+      await rejection(v, text)
+    }),
+    { numRuns: 300 },
+  )
 })

@@ -47,7 +47,11 @@ export interface Verifier {
 }
 
 /** The verifier options for an auth config; `hs256Secret` is the resolved secret when HS256 is enabled. */
-export function verifierOptionsFromConfig(auth: AuthConfig, hs256Secret: string | undefined): VerifierOptions {
+export function verifierOptionsFromConfig(auth: AuthConfig, hs256Secret?: string): VerifierOptions {
+  if (auth.hs256Enabled && hs256Secret === undefined) {
+    // Silently dropping HS256 here would turn a wiring mistake into every paper client getting 401.
+    throw new Error('verifierOptionsFromConfig: HS256 is enabled; pass the secret from resolveHs256Secret(config)')
+  }
   return {
     issuer: auth.issuer,
     audience: auth.audience,
