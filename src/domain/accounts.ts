@@ -1,0 +1,50 @@
+/**
+ * Principals, accounts and per-account policy. A principal is who is asking (from auth); a policy is what an account
+ * may do. §14 safe defaults: a missing policy denies, market orders are off unless listed, live is off unless allowed.
+ */
+
+import * as v from 'valibot'
+import { countSchema, idSchema, msSchema, positiveUnitsSchema } from './schema-kit.ts'
+
+export const ROLES = ['trader', 'bot', 'ops', 'auditor', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+
+/** Roles that may place and cancel orders for the accounts in their scope. */
+export const TRADING_ROLES: ReadonlySet<Role> = new Set<Role>(['trader', 'bot', 'admin'])
+/** Roles that may operate kill switches, modes, funding and flatten. */
+export const OPERATOR_ROLES: ReadonlySet<Role> = new Set<Role>(['ops', 'admin'])
+
+export const principalSchema = v.strictObject({
+  id: idSchema,
+  roles: v.array(v.picklist(ROLES)),
+  /** Account scope: the accounts this principal may act for. */
+  accounts: v.array(idSchema),
+  /** Whether this principal may trade when the gateway is live (one of the live prerequisites, DESIGN §6). */
+  liveAllowed: v.boolean(),
+})
+
+export type Principal = v.InferOutput<typeof principalSchema>
+
+export const policySchema = v.strictObject({
+  accountId: idSchema,
+  /** Instrument keys (`venue:symbol`) the account may trade. */
+  instruments: v.array(idSchema),
+  /** Instrument keys for which market orders are explicitly enabled; absent means refused (§14). */
+  marketOrderInstruments: v.array(idSchema),
+  maxOrderNotional: positiveUnitsSchema,
+  maxOpenOrders: countSchema,
+  liveAllowed: v.boolean(),
+  /** Validity window (§15 check 3: "policy ALLOW within its validity"). */
+  validFromMs: msSchema,
+  validUntilMs: msSchema,
+})
+
+export type Policy = v.InferOutput<typeof policySchema>
+
+export function hasAnyRole(principal: Principal, roles: ReadonlySet<Role>): boolean {
+  return principal.roles.some((role) => roles.has(role))
+}
+
+export function policyValidAt(policy: Policy, nowMs: number): boolean {
+  return nowMs >= policy.validFromMs && nowMs < policy.validUntilMs
+}

@@ -1,0 +1,60 @@
+/**
+ * Canonical JSON: the one serialisation used for log payloads, body digests and state digests. Object keys are sorted,
+ * bigint amounts (Units) become canonical decimal strings, Maps become objects sorted by key, Sets become sorted
+ * arrays, and undefined object members are omitted. Same value in, same bytes out — which is what makes log payloads
+ * and replay digests comparable bit for bit.
+ */
+
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+import { assert } from './assert.ts'
+import { formatDecimal } from './decimal.ts'
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** Converts a domain value into a plain JSON value in canonical form (sorted keys, decimals as strings). */
+export function toCanonical(value: unknown): JsonValue {
+  if (value === null) return null
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value
+    case 'number':
+      assert(Number.isFinite(value), `canonical JSON holds only finite numbers, got ${value}`)
+      return value
+    case 'bigint':
+      return formatDecimal(value)
+    case 'object':
+      return objectToCanonical(value)
+    default:
+      assert(false, `canonical JSON cannot hold a ${typeof value}`)
+  }
+}
+
+function objectToCanonical(value: object): JsonValue {
+  if (Array.isArray(value)) return value.map((item: unknown) => toCanonical(item))
+  if (value instanceof Set) {
+    const items = [...(value as Set<unknown>)].map((item) => toCanonical(item))
+    return items.sort((a, b) => compareText(JSON.stringify(a), JSON.stringify(b)))
+  }
+  const entries: [string, unknown][] =
+    value instanceof Map ? [...(value as Map<unknown, unknown>)].map(([k, v]) => [String(k), v]) : Object.entries(value)
+  const result: { [key: string]: JsonValue } = {}
+  for (const [key, member] of entries.sort(([a], [b]) => compareText(a, b))) {
+    if (member !== undefined) result[key] = toCanonical(member)
+  }
+  return result
+}
+
+/** Code-unit order, independent of locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(toCanonical(value))
+}
+
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)))
+}

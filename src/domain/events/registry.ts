@@ -1,0 +1,61 @@
+/**
+ * The registry of record types: name ↔ numeric code (the WAL frame's u16 record type) and current schema version
+ * (the frame's schema version). Codes are stable forever: a code is never reused or renumbered; a new record type
+ * takes a new code. Grouped by hundreds: 1xx kernel/admin, 2xx order lifecycle, 3xx inbox, 9xx alerts.
+ *
+ * Schema evolution (§11): a payload with a version older than current is upgraded step by step through UPGRADES
+ * before validation; a version newer than this binary knows, or an unknown code, stops replay with a SchemaError.
+ */
+
+import type { EventType } from './types.ts'
+
+export const EVENT_CODES = {
+  'kernel.configured': 100,
+  'mode.changed': 101,
+  'switch.changed': 102,
+  'account.funded': 110,
+  'account.flatten_requested': 111,
+  'order.accepted': 200,
+  'order.rejected': 201,
+  'order.cancel_requested': 202,
+  'order.canceled': 203,
+  'order.send_requested': 204,
+  'order.cancel_send_requested': 205,
+  'order.send_blocked': 206,
+  'order.send_acked': 207,
+  'order.send_retry': 208,
+  'order.venue_rejected': 209,
+  'order.cancel_acked': 210,
+  'order.cancel_rejected': 211,
+  'order.unknown': 212,
+  'order.fill': 213,
+  'order.expired': 214,
+  'order.reconciled': 215,
+  'order.reconcile_deferred': 216,
+  'order.resend_requested': 217,
+  'order.transition_refused': 218,
+  'order.call_completed': 219,
+  'inbox.report_accepted': 300,
+  'inbox.duplicate_dropped': 301,
+  'alert.raised': 900,
+} as const satisfies Record<EventType, number>
+
+/** Current schema version per record type. Bump it (and add an upgrade) when a payload changes shape. */
+export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
+  Object.keys(EVENT_CODES).map((name) => [name, 1]),
+) as Record<EventType, number>
+
+/** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
+export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, (payload: Record<string, unknown>) => Record<string, unknown>>>> = {}
+
+const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(
+  (Object.entries(EVENT_CODES) as [EventType, number][]).map(([name, code]) => [code, name]),
+)
+
+export function eventCode(type: EventType): number {
+  return EVENT_CODES[type]
+}
+
+export function eventTypeForCode(code: number): EventType | null {
+  return NAMES_BY_CODE.get(code) ?? null
+}

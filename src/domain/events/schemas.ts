@@ -1,0 +1,207 @@
+/**
+ * Every record type the kernel produces or consumes, as valibot schemas. The schemas are the single source of truth:
+ * the TypeScript event types are inferred from them (types.ts), and decodeEvent validates every payload with them.
+ * Each event carries `atMs`, the time of the command that caused it (the kernel reads no clock).
+ */
+
+import * as v from 'valibot'
+import { kernelConfigSchema } from '../kernel-config.ts'
+import { KILL_SWITCH_ACTIONS, TRADING_SWITCHES } from '../modes.ts'
+import {
+  idSchema,
+  msSchema,
+  nonNegativeUnitsSchema,
+  orderTypeSchema,
+  positiveUnitsSchema,
+  sideSchema,
+  tifSchema,
+  unitsSchema,
+} from '../schema-kit.ts'
+import {
+  decisionRecordSchema,
+  executionReportSchema,
+  gateVerdictSchema,
+  laneSchema,
+  modeSchema,
+  orderStateSchema,
+  reasonCodeSchema,
+} from './common.ts'
+
+const base = { atMs: msSchema }
+const orderBase = { atMs: msSchema, orderId: idSchema }
+const sendActionSchema = v.picklist(['place', 'cancel'])
+
+export const EVENT_SCHEMAS = {
+  'kernel.configured': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchema }),
+  'mode.changed': v.strictObject({ type: v.literal('mode.changed'), ...base, mode: modeSchema, principalId: v.string(), note: v.string() }),
+  'switch.changed': v.strictObject({
+    type: v.literal('switch.changed'),
+    ...base,
+    action: v.picklist(KILL_SWITCH_ACTIONS),
+    switch: v.picklist(TRADING_SWITCHES),
+    principalId: v.string(),
+    note: v.string(),
+  }),
+  'account.funded': v.strictObject({
+    type: v.literal('account.funded'),
+    ...base,
+    accountId: idSchema,
+    asset: idSchema,
+    /** Signed: a negative amount withdraws. */
+    amount: unitsSchema,
+    reference: v.string(),
+  }),
+  'account.flatten_requested': v.strictObject({
+    type: v.literal('account.flatten_requested'),
+    ...base,
+    accountId: idSchema,
+    flattenId: idSchema,
+    principalId: v.string(),
+  }),
+  'order.accepted': v.strictObject({
+    type: v.literal('order.accepted'),
+    ...orderBase,
+    accountId: idSchema,
+    idempotencyKey: v.string(),
+    bodyDigest: v.string(),
+    clientOrderId: v.nullable(v.string()),
+    venue: idSchema,
+    symbol: idSchema,
+    baseAsset: idSchema,
+    quoteAsset: idSchema,
+    side: sideSchema,
+    orderType: orderTypeSchema,
+    qty: positiveUnitsSchema,
+    price: v.nullable(positiveUnitsSchema),
+    tif: tifSchema,
+    postOnly: v.boolean(),
+    reduceOnly: v.boolean(),
+    lane: laneSchema,
+    venueClientOrderId: v.string(),
+    reservationAsset: idSchema,
+    reservationAmount: nonNegativeUnitsSchema,
+    flattenId: v.nullable(idSchema),
+    decision: decisionRecordSchema,
+  }),
+  'order.rejected': v.strictObject({
+    type: v.literal('order.rejected'),
+    ...orderBase,
+    accountId: v.nullable(v.string()),
+    idempotencyKey: v.nullable(v.string()),
+    bodyDigest: v.string(),
+    reason: reasonCodeSchema,
+    guard: v.string(),
+    decision: decisionRecordSchema,
+  }),
+  'order.cancel_requested': v.strictObject({
+    type: v.literal('order.cancel_requested'),
+    ...orderBase,
+    principalId: v.string(),
+    reason: reasonCodeSchema,
+  }),
+  'order.canceled': v.strictObject({
+    type: v.literal('order.canceled'),
+    ...orderBase,
+    reason: reasonCodeSchema,
+    source: v.picklist(['local', 'venue']),
+  }),
+  'order.send_requested': v.strictObject({
+    type: v.literal('order.send_requested'),
+    ...orderBase,
+    attempt: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+    venueClientOrderId: v.string(),
+    gate: gateVerdictSchema,
+  }),
+  'order.cancel_send_requested': v.strictObject({
+    type: v.literal('order.cancel_send_requested'),
+    ...orderBase,
+    attempt: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+    cancelClientOrderId: v.string(),
+    gate: gateVerdictSchema,
+  }),
+  'order.send_blocked': v.strictObject({
+    type: v.literal('order.send_blocked'),
+    ...orderBase,
+    action: sendActionSchema,
+    reason: reasonCodeSchema,
+    gate: gateVerdictSchema,
+    retryAtMs: msSchema,
+  }),
+  /** The adapter call for a place or cancel returned (or was lost in a crash): the venue×symbol slot is free again. */
+  'order.call_completed': v.strictObject({
+    type: v.literal('order.call_completed'),
+    ...orderBase,
+    action: sendActionSchema,
+    outcome: v.picklist(['ok', 'rejected', 'retryable', 'unknown', 'lost']),
+    detail: v.string(),
+  }),
+  'order.send_acked': v.strictObject({ type: v.literal('order.send_acked'), ...orderBase, venueOrderId: v.string() }),
+  'order.send_retry': v.strictObject({
+    type: v.literal('order.send_retry'),
+    ...orderBase,
+    action: sendActionSchema,
+    venueReason: v.string(),
+    retryAtMs: msSchema,
+  }),
+  'order.venue_rejected': v.strictObject({ type: v.literal('order.venue_rejected'), ...orderBase, venueReason: v.string() }),
+  'order.cancel_acked': v.strictObject({ type: v.literal('order.cancel_acked'), ...orderBase }),
+  'order.cancel_rejected': v.strictObject({ type: v.literal('order.cancel_rejected'), ...orderBase, venueReason: v.string() }),
+  'order.unknown': v.strictObject({ type: v.literal('order.unknown'), ...orderBase, reason: reasonCodeSchema, detail: v.string() }),
+  'order.fill': v.strictObject({
+    type: v.literal('order.fill'),
+    ...orderBase,
+    execId: v.string(),
+    lastQty: positiveUnitsSchema,
+    lastPrice: positiveUnitsSchema,
+    fee: unitsSchema,
+    feeAsset: v.string(),
+    cumQty: positiveUnitsSchema,
+    /** True when reconciliation inferred the fill from the venue's cumulative quantity without a trade record. */
+    synthetic: v.boolean(),
+    venueTimeMs: msSchema,
+  }),
+  'order.expired': v.strictObject({ type: v.literal('order.expired'), ...orderBase }),
+  'order.reconciled': v.strictObject({
+    type: v.literal('order.reconciled'),
+    ...orderBase,
+    to: orderStateSchema,
+    reason: reasonCodeSchema,
+    venueStatus: v.string(),
+    notAtVenue: v.boolean(),
+    venueOrderId: v.nullable(v.string()),
+  }),
+  'order.reconcile_deferred': v.strictObject({ type: v.literal('order.reconcile_deferred'), ...orderBase, retryAtMs: msSchema }),
+  'order.resend_requested': v.strictObject({
+    type: v.literal('order.resend_requested'),
+    ...orderBase,
+    principalId: v.string(),
+    reservationAmount: nonNegativeUnitsSchema,
+  }),
+  'order.transition_refused': v.strictObject({
+    type: v.literal('order.transition_refused'),
+    ...orderBase,
+    from: orderStateSchema,
+    transition: v.string(),
+    detail: v.string(),
+  }),
+  'inbox.report_accepted': v.strictObject({
+    type: v.literal('inbox.report_accepted'),
+    ...base,
+    orderId: v.nullable(idSchema),
+    report: executionReportSchema,
+  }),
+  'inbox.duplicate_dropped': v.strictObject({
+    type: v.literal('inbox.duplicate_dropped'),
+    ...base,
+    orderId: v.nullable(idSchema),
+    venue: v.string(),
+    execId: v.string(),
+  }),
+  'alert.raised': v.strictObject({
+    type: v.literal('alert.raised'),
+    ...base,
+    reason: reasonCodeSchema,
+    orderId: v.nullable(idSchema),
+    detail: v.string(),
+  }),
+} as const

@@ -1,0 +1,68 @@
+/**
+ * Types of the I-100 safety gate (§15): the nine checks, the facts the runtime supplies, and the recorded verdict.
+ * The function that evaluates them is src/kernel/gate.ts — one function, every send.
+ */
+
+import type { Mode } from './modes.ts'
+
+export const GATE_CHECKS = [
+  'ha_leader',
+  'mode_live_explicit',
+  'policy_allow',
+  'guards_pass',
+  'reservation_held',
+  'durability_live',
+  'schema_compatible',
+  'health_not_critical',
+  'audit_verified',
+] as const
+
+export type GateCheckName = (typeof GATE_CHECKS)[number]
+
+export const HEALTH_LEVELS = ['OK', 'DEGRADED', 'CRITICAL'] as const
+export type HealthLevel = (typeof HEALTH_LEVELS)[number]
+
+export type GateAction = 'place' | 'cancel'
+
+/** Facts only the runtime knows; it fills these in for every send. */
+export interface GateFacts {
+  haLeader: boolean
+  /** Config says mode=live explicitly (not by default), the live credential is present and the environment marker is set. */
+  liveExplicit: boolean
+  /** The log's durability mode; only `fsync` allows live. */
+  durabilityMode: string
+  /** The log holds no record newer than this binary understands, and the writer's schema is the reader's. */
+  schemaCompatible: boolean
+  health: HealthLevel
+  /** An operator override (with expiry, reason, two approvals — checked by the runtime) lets a send pass CRITICAL health. */
+  healthOverride: boolean
+  /** The audit hash chain and latest seal verified. */
+  auditVerified: boolean
+}
+
+/** The whole input of the gate: runtime facts plus what the kernel derives from its state. */
+export interface GateInput extends GateFacts {
+  action: GateAction
+  mode: Mode
+  policyAllows: boolean
+  guardsPassed: boolean
+  reservationHeld: boolean
+}
+
+export interface GateCheckResult {
+  check: GateCheckName
+  /** False when the check does not apply to this action (e.g. reservation for a cancel); such a check passes. */
+  applies: boolean
+  pass: boolean
+  detail: string
+}
+
+export interface GateVerdict {
+  action: GateAction
+  mode: Mode
+  /** All nine checks passed: a live send may go. */
+  pass: boolean
+  /** Whether the send may proceed in this mode (live: pass; paper: all but the live-only checks; shadow: never). */
+  sendAllowed: boolean
+  checks: GateCheckResult[]
+}

@@ -1,0 +1,84 @@
+/**
+ * Instruments per venue×symbol (DESIGN §5): what the venue accepts and how prices and quantities round. The kernel
+ * never sends an order an instrument does not support, and rounds price to tick and quantity down to lot first.
+ */
+
+import * as v from 'valibot'
+import { parseDecimal } from './decimal.ts'
+import {
+  bpsSchema,
+  countSchema,
+  idSchema,
+  nonNegativeUnitsSchema,
+  orderTypeSchema,
+  positiveUnitsSchema,
+  tifSchema,
+} from './schema-kit.ts'
+
+export const instrumentSchema = v.strictObject({
+  venue: idSchema,
+  symbol: idSchema,
+  baseAsset: idSchema,
+  quoteAsset: idSchema,
+  tickSize: positiveUnitsSchema,
+  lotSize: positiveUnitsSchema,
+  minQty: positiveUnitsSchema,
+  maxQty: positiveUnitsSchema,
+  minNotional: nonNegativeUnitsSchema,
+  /** Limit prices further than this from the reference price are fat-finger rejects. */
+  priceBandBps: bpsSchema,
+  orderTypes: v.array(orderTypeSchema),
+  timeInForce: v.array(tifSchema),
+  postOnly: v.boolean(),
+  reduceOnly: v.boolean(),
+  /** The venue's request budget for this instrument; the runtime's throttler paces sends with it. */
+  rateLimitPerSecond: countSchema,
+})
+
+export type Instrument = v.InferOutput<typeof instrumentSchema>
+export type InstrumentInput = v.InferInput<typeof instrumentSchema>
+
+/** The key used everywhere for venue×symbol maps, serialisation slots and rate limits. */
+export function instrumentKey(venue: string, symbol: string): string {
+  return `${venue}:${symbol}`
+}
+
+interface SimInstrumentSpec {
+  symbol: string
+  base: string
+  tick: string
+  lot: string
+  minQty: string
+  maxQty: string
+  minNotional: string
+  market: boolean
+}
+
+function simInstrument(spec: SimInstrumentSpec): Instrument {
+  return {
+    venue: 'sim',
+    symbol: spec.symbol,
+    baseAsset: spec.base,
+    quoteAsset: 'USD',
+    tickSize: parseDecimal(spec.tick),
+    lotSize: parseDecimal(spec.lot),
+    minQty: parseDecimal(spec.minQty),
+    maxQty: parseDecimal(spec.maxQty),
+    minNotional: parseDecimal(spec.minNotional),
+    priceBandBps: 500,
+    orderTypes: spec.market ? ['limit', 'market'] : ['limit'],
+    timeInForce: ['GTC', 'IOC', 'FOK', 'DAY'],
+    postOnly: true,
+    reduceOnly: true,
+    rateLimitPerSecond: 50,
+  }
+}
+
+/** The default instrument set of the `sim` venue: two crypto pairs and one equity traded in whole shares. */
+export function defaultSimInstruments(): Instrument[] {
+  return [
+    simInstrument({ symbol: 'BTC-USD', base: 'BTC', tick: '0.01', lot: '0.0001', minQty: '0.0001', maxQty: '100', minNotional: '10', market: true }),
+    simInstrument({ symbol: 'ETH-USD', base: 'ETH', tick: '0.01', lot: '0.001', minQty: '0.001', maxQty: '1000', minNotional: '10', market: true }),
+    simInstrument({ symbol: 'AAPL', base: 'AAPL', tick: '0.01', lot: '1', minQty: '1', maxQty: '10000', minNotional: '1', market: true }),
+  ]
+}

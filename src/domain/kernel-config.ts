@@ -1,0 +1,62 @@
+/**
+ * The configuration the kernel decides with. It enters the kernel only as a recorded `kernel.configured` event, so
+ * replay sees exactly the instruments, policies and limits that the live decisions saw. src/config/ builds it from
+ * the config file; its digest is the config digest recorded in every decision record.
+ */
+
+import * as v from 'valibot'
+import { policySchema, type Policy } from './accounts.ts'
+import { instrumentSchema, defaultSimInstruments, type Instrument } from './instruments.ts'
+import { bpsSchema, countSchema, msSchema } from './schema-kit.ts'
+
+export const kernelParamsSchema = v.strictObject({
+  /** Fee allowance added to a buy's cash reservation. */
+  takerFeeBps: bpsSchema,
+  /** A reference price observed longer ago than this is stale (data-health guard). */
+  referenceStaleMs: msSchema,
+  /** A reference price that moved more than this from the previous observation is a jump (data-health guard). */
+  referenceJumpBps: bpsSchema,
+  /** Bounds on queued new orders; beyond them new orders are shed (Lane0 is bounded by the live orders it serves). */
+  lane1DepthMax: countSchema,
+  lane2DepthMax: countSchema,
+  /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
+  reconcileGraceMs: msSchema,
+  /** How long to wait before asking the venue again about an Unknown order. */
+  reconcileRecheckMs: msSchema,
+  /** Back-off for a send the gate blocked or the venue throttled without a Retry-After. */
+  sendRetryMs: msSchema,
+})
+
+export type KernelParams = v.InferOutput<typeof kernelParamsSchema>
+
+export const kernelConfigSchema = v.strictObject({
+  digest: v.string(),
+  instruments: v.array(instrumentSchema),
+  policies: v.array(policySchema),
+  params: kernelParamsSchema,
+})
+
+export type KernelConfig = v.InferOutput<typeof kernelConfigSchema>
+
+export function defaultKernelParams(): KernelParams {
+  return {
+    takerFeeBps: 10,
+    referenceStaleMs: 5_000,
+    referenceJumpBps: 1_000,
+    lane1DepthMax: 1_000,
+    lane2DepthMax: 1_000,
+    reconcileGraceMs: 5_000,
+    reconcileRecheckMs: 1_000,
+    sendRetryMs: 1_000,
+  }
+}
+
+/** An empty configuration: sim instruments, no policies (so every order is denied until policies are configured). */
+export function defaultKernelConfig(options: { instruments?: Instrument[]; policies?: Policy[]; digest?: string } = {}): KernelConfig {
+  return {
+    digest: options.digest ?? 'default',
+    instruments: options.instruments ?? defaultSimInstruments(),
+    policies: options.policies ?? [],
+    params: defaultKernelParams(),
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Modes and kill switches. The mode says where orders go (paper: the sim venue; shadow: nowhere, decisions only;
+ * live: the real venue). The trading switch is the operator's brake, orthogonal to the mode.
+ */
+
+export const MODES = ['paper', 'shadow', 'live'] as const
+export type Mode = (typeof MODES)[number]
+
+/** §14: the safe default. Live is never a default. */
+export const DEFAULT_MODE: Mode = 'paper'
+
+/**
+ * normal: everything flows.
+ * halted (HALT): no new orders accepted or sent; cancels and Lane0 closes (flatten) still go out.
+ * cancel_only (CANCEL_ONLY): only cancels go out; even closing orders wait.
+ */
+export const TRADING_SWITCHES = ['normal', 'halted', 'cancel_only'] as const
+export type TradingSwitch = (typeof TRADING_SWITCHES)[number]
+
+export const KILL_SWITCH_ACTIONS = ['HALT', 'CANCEL_ONLY', 'RESUME'] as const
+export type KillSwitchAction = (typeof KILL_SWITCH_ACTIONS)[number]
+
+export function switchFor(action: KillSwitchAction): TradingSwitch {
+  return action === 'HALT' ? 'halted' : action === 'CANCEL_ONLY' ? 'cancel_only' : 'normal'
+}
+
+export const LANES = [0, 1, 2, 3] as const
+/** 0: cancel/close/flatten, 1: reduce-only new, 2: new/amend, 3: query/reconcile (§6). */
+export type Lane = (typeof LANES)[number]

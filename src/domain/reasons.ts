@@ -1,0 +1,106 @@
+/**
+ * The reason-code dictionary (§16 I-102). Every refusal, venue answer, reconcile result, gate verdict and kill-switch
+ * action that egress records names one of these codes. Codes are stable strings: clients, dashboards and golden traces
+ * key on them, so a code is never renamed or reused — only added. Each carries its error class, a one-line human
+ * description, and the HTTP status the API layer should answer with when the code ends a request.
+ */
+
+import type { ErrorClass } from './error-classes.ts'
+
+export interface ReasonInfo {
+  errorClass: ErrorClass
+  httpStatus: number
+  description: string
+}
+
+function reason(errorClass: ErrorClass, httpStatus: number, description: string): ReasonInfo {
+  return { errorClass, httpStatus, description }
+}
+
+export const REASONS = {
+  // guard 1: syntax
+  SYNTAX_INVALID: reason('definite_reject', 400, 'The order body is malformed or misses a required field'),
+  IDEMPOTENCY_KEY_MISSING: reason('definite_reject', 400, 'An Idempotency-Key header or client_order_id is required'),
+  // idempotency (intent gateway)
+  IDEMPOTENCY_CONFLICT: reason('conflict', 409, 'The idempotency key was already used with a different body'),
+  // guard 2: permission / policy
+  PERMISSION_DENIED: reason('definite_reject', 403, 'The principal has no role that may do this'),
+  ACCOUNT_NOT_PERMITTED: reason('definite_reject', 403, 'The principal may not act for this account'),
+  POLICY_MISSING: reason('definite_reject', 403, 'No policy exists for the account; a missing policy denies'),
+  POLICY_EXPIRED: reason('definite_reject', 403, 'The account policy is outside its validity window'),
+  POLICY_DENIED: reason('definite_reject', 403, 'The account policy does not allow this'),
+  INSTRUMENT_UNKNOWN: reason('definite_reject', 422, 'No instrument is configured for this venue and symbol'),
+  SYMBOL_NOT_ALLOWED: reason('definite_reject', 403, 'The account policy does not allow this symbol'),
+  MARKET_ORDERS_DISABLED: reason('definite_reject', 403, 'Market orders are not enabled for this account and instrument'),
+  ORDER_NOTIONAL_LIMIT: reason('definite_reject', 422, 'The order notional exceeds the account limit'),
+  OPEN_ORDERS_LIMIT: reason('retryable', 429, 'The account has as many open orders as its policy allows'),
+  // guard 3: mode
+  MODE_HALTED: reason('definite_reject', 503, 'Trading is halted; only cancels and closes are accepted'),
+  MODE_CANCEL_ONLY: reason('definite_reject', 503, 'The gateway is in cancel-only mode'),
+  LIVE_NOT_PERMITTED: reason('definite_reject', 403, 'The principal or account is not allowed to trade live'),
+  LIVE_NOT_READY: reason('definite_reject', 503, 'Live prerequisites are missing (credential, environment or HA leader)'),
+  CONFIG_DIGEST_MISMATCH: reason('definite_reject', 503, 'The running config digest differs from the recorded one'),
+  // guard 4: data health
+  DATA_MISSING: reason('retryable', 503, 'No reference price is available for the instrument'),
+  DATA_STALE: reason('retryable', 503, 'The reference price is older than allowed'),
+  DATA_JUMP: reason('retryable', 503, 'The reference price jumped more than allowed since the previous observation'),
+  PRICE_BAND: reason('definite_reject', 422, 'The limit price is outside the band around the reference price'),
+  // guard 5: reservation
+  INSUFFICIENT_FUNDS: reason('definite_reject', 422, 'Available cash does not cover quantity × price plus fees'),
+  INSUFFICIENT_POSITION: reason('definite_reject', 422, 'Available position does not cover the sell quantity'),
+  REDUCE_ONLY_WOULD_INCREASE: reason('definite_reject', 422, 'A reduce-only order would open or increase a position'),
+  // guard 6: capability / rounding
+  ORDER_TYPE_UNSUPPORTED: reason('definite_reject', 422, 'The instrument does not support this order type'),
+  TIF_UNSUPPORTED: reason('definite_reject', 422, 'The instrument does not support this time in force'),
+  POST_ONLY_UNSUPPORTED: reason('definite_reject', 422, 'Post-only is not supported for this instrument or order'),
+  REDUCE_ONLY_UNSUPPORTED: reason('definite_reject', 422, 'Reduce-only is not supported for this instrument'),
+  QTY_BELOW_MIN: reason('definite_reject', 422, 'The quantity, rounded down to the lot, is below the minimum'),
+  QTY_ABOVE_MAX: reason('definite_reject', 422, 'The quantity exceeds the instrument maximum'),
+  NOTIONAL_BELOW_MIN: reason('definite_reject', 422, 'The rounded order notional is below the instrument minimum'),
+  // guard 7: lane admission
+  LANE_FULL: reason('retryable', 429, 'The lane is at capacity; new orders are shed, retry later'),
+  // executor / gate
+  GATE_BLOCKED: reason('definite_reject', 503, 'The I-100 safety gate did not pass; nothing was sent'),
+  SHADOW_NOT_SENT: reason('definite_reject', 200, 'Shadow mode: the order was decided and recorded but not sent'),
+  // cancel / resend commands
+  ORDER_NOT_FOUND: reason('definite_reject', 404, 'No such order'),
+  ORDER_NOT_CANCELABLE: reason('conflict', 409, 'The order is in a state that cannot be canceled'),
+  ORDER_NOT_RESENDABLE: reason('conflict', 409, 'The order is not proven absent at the venue and cannot be resent'),
+  CANCELED_BEFORE_SEND: reason('definite_reject', 200, 'The order was canceled before it was sent to the venue'),
+  USER_CANCEL: reason('definite_reject', 200, 'Canceled on request'),
+  // venue answers
+  VENUE_REJECTED: reason('definite_reject', 422, 'The venue rejected the request'),
+  VENUE_RETRYABLE: reason('retryable', 503, 'The venue did not act (throttled or not connected); the request is requeued'),
+  VENUE_OUTCOME_UNKNOWN: reason('outcome_unknown', 202, 'The venue outcome is unknown; the order will be reconciled'),
+  VENUE_CANCELED: reason('definite_reject', 200, 'The venue canceled the order'),
+  VENUE_EXPIRED: reason('definite_reject', 200, 'The order expired at the venue'),
+  VENUE_CANCEL_REJECTED: reason('definite_reject', 409, 'The venue refused the cancel (order already done or unknown)'),
+  // inbox anomalies
+  REPORT_DUPLICATE: reason('internal', 200, 'A venue report with an already-seen execution id was dropped'),
+  REPORT_ORPHANED: reason('internal', 500, 'A venue report names an order egress does not know'),
+  FILL_OVERFILL: reason('internal', 500, 'A fill would take the cumulative quantity above the order quantity'),
+  FILL_NOT_MONOTONIC: reason('internal', 500, 'A fill report lowers the cumulative quantity'),
+  TRANSITION_REFUSED: reason('internal', 500, 'An event asked for a state transition the table forbids'),
+  // reconcile
+  RECONCILE_NOT_FOUND: reason('definite_reject', 200, 'After the grace time the venue does not know the order: not at venue'),
+  RECONCILE_CONVERGED: reason('definite_reject', 200, 'Reconciliation established the order state from venue evidence'),
+  RECONCILE_SYNTHETIC_FILL: reason('internal', 500, 'The venue reports more filled than its trades explain; a fill was inferred'),
+  // kill switches
+  KILL_SWITCH_HALT: reason('definite_reject', 200, 'HALT engaged: nothing new is accepted or sent'),
+  KILL_SWITCH_CANCEL_ONLY: reason('definite_reject', 200, 'CANCEL_ONLY engaged: only cancels are sent'),
+  KILL_SWITCH_RESUME: reason('definite_reject', 200, 'Trading resumed'),
+  FLATTEN_REQUESTED: reason('definite_reject', 200, 'Canceled or closed by a flatten of the account'),
+  FLATTEN_NO_PRICE: reason('retryable', 503, 'A position could not be closed: no reference price for the instrument'),
+} as const satisfies Record<string, ReasonInfo>
+
+export type ReasonCode = keyof typeof REASONS
+
+export const REASON_CODES = Object.keys(REASONS) as ReasonCode[]
+
+export function reasonInfo(code: ReasonCode): ReasonInfo {
+  return REASONS[code]
+}
+
+export function isReasonCode(text: string): text is ReasonCode {
+  return Object.hasOwn(REASONS, text)
+}

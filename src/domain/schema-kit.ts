@@ -1,0 +1,32 @@
+/**
+ * Shared valibot building blocks. Amounts travel as canonical decimal strings and come out as bigint Units, so a
+ * schema both validates a payload and converts it to the in-memory form (and canonical-json.ts converts back).
+ */
+
+import * as v from 'valibot'
+import { parseDecimal, tryParseDecimal } from './decimal.ts'
+
+/** A decimal string → Units (bigint). */
+export const unitsSchema = v.pipe(
+  v.string(),
+  v.check((text) => tryParseDecimal(text) !== null, 'expected a decimal string with at most 8 places'),
+  v.transform(parseDecimal),
+)
+
+export const positiveUnitsSchema = v.pipe(unitsSchema, v.check((units) => units > 0n, 'expected a positive amount'))
+
+export const nonNegativeUnitsSchema = v.pipe(unitsSchema, v.check((units) => units >= 0n, 'expected a non-negative amount'))
+
+/** Milliseconds since the Unix epoch (or a duration): a non-negative safe integer. */
+export const msSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
+
+export const countSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
+
+export const bpsSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(100_000))
+
+/** Identifiers: 1–128 printable ASCII characters without spaces. */
+export const idSchema = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 printable ASCII characters'))
+
+export const sideSchema = v.picklist(['buy', 'sell'])
+export const orderTypeSchema = v.picklist(['limit', 'market'])
+export const tifSchema = v.picklist(['GTC', 'IOC', 'FOK', 'DAY'])

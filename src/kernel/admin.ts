@@ -1,0 +1,66 @@
+/**
+ * Operator and bootstrap decisions: configuration, mode, kill switches, paper funding and resends. Each is a
+ * recorded event so that replay reproduces the decisions that depended on it.
+ */
+
+import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, ResendCommand, SetModeCommand } from './commands.ts'
+import { switchFor } from '../domain/modes.ts'
+import { isOperator, mayActFor } from './permissions.ts'
+import { resendable } from './reconcile.ts'
+import { availableBalance, type KernelState } from './state.ts'
+
+const done = { kind: 'done' } as const
+
+export function decideConfigure(state: KernelState, command: ConfigureCommand): Decision {
+  if (state.config?.digest === command.config.digest) return { events: [], reply: done }
+  return { events: [{ type: 'kernel.configured', atMs: command.nowMs, config: command.config }], reply: done }
+}
+
+export function decideSetMode(state: KernelState, command: SetModeCommand): Decision {
+  if (!isOperator(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'changing mode needs ops or admin' } }
+  if (state.mode === command.mode) return { events: [], reply: done }
+  const event = { type: 'mode.changed' as const, atMs: command.nowMs, mode: command.mode, principalId: command.principal.id, note: command.note }
+  return { events: [event], reply: done }
+}
+
+export function decideKillSwitch(state: KernelState, command: KillSwitchCommand): Decision {
+  if (!isOperator(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'kill switches need ops or admin' } }
+  const target = switchFor(command.action)
+  const event = {
+    type: 'switch.changed' as const,
+    atMs: command.nowMs,
+    action: command.action,
+    switch: target,
+    principalId: command.principal.id,
+    note: command.note,
+  }
+  return { events: state.tradingSwitch === target ? [] : [event], reply: done }
+}
+
+export function decideFund(state: KernelState, command: FundCommand): Decision {
+  if (state.mode === 'live') return { events: [], reply: { kind: 'refused', reason: 'POLICY_DENIED', detail: 'funding is for paper accounts; live balances come from the venue' } }
+  if (command.amount === 0n) return { events: [], reply: done }
+  const event = {
+    type: 'account.funded' as const,
+    atMs: command.nowMs,
+    accountId: command.accountId,
+    asset: command.asset,
+    amount: command.amount,
+    reference: command.reference,
+  }
+  return { events: [event], reply: done }
+}
+
+export function decideResend(state: KernelState, command: ResendCommand): Decision {
+  const order = state.orders.get(command.orderId)
+  if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
+  if (!mayActFor(command.principal, order.accountId)) return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: order.accountId } }
+  if (!resendable(order)) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_RESENDABLE', detail: `order is ${order.status}` } }
+  const amount = order.reservation.total
+  if (availableBalance(state, order.accountId, order.reservation.asset) < amount) {
+    const reason = order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION'
+    return { events: [], reply: { kind: 'refused', reason, detail: 'the resend cannot be reserved again' } }
+  }
+  const event = { type: 'order.resend_requested' as const, atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: amount }
+  return { events: [event], reply: done }
+}

@@ -1,0 +1,106 @@
+/**
+ * apply() for events about one existing order: the state transition (checked against the table — a forbidden one
+ * here is a bug, because decide() refuses them before they are emitted), then the side effects on the order, the
+ * ledger, the reservations, the in-flight slots and the lane queues.
+ */
+
+import { assert } from '../domain/assert.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
+import { instrumentKey } from '../domain/instruments.ts'
+import type { Order } from '../domain/orders.ts'
+import { isTerminal } from '../domain/states.ts'
+import { transitionOf } from './event-transition.ts'
+import { addReserved, bookFill, releaseTo } from './ledger.ts'
+import { syncQueues } from './queues.ts'
+import { remainingAfterFill } from './reservations.ts'
+import { transition } from './state-machine.ts'
+import type { KernelState } from './state.ts'
+
+export function applyOrderEvent(state: KernelState, order: Order, event: DomainEvent): void {
+  const wasTerminal = isTerminal(order.status)
+  const name = transitionOf(event, order)
+  if (name !== null) {
+    const result = transition(order.status, name)
+    assert(result.ok, `apply received forbidden transition ${name} from ${order.status} for order ${order.orderId}`)
+    order.status = result.to
+  }
+  applyEffects(state, order, event, wasTerminal)
+  if (isTerminal(order.status)) releaseTo(state, order, 0n)
+  if (wasTerminal !== isTerminal(order.status)) countOpen(state, order.accountId, wasTerminal ? 1 : -1)
+  if (order.status !== 'Unknown') order.unknownSinceMs = null
+  order.updatedAtMs = event.atMs
+  syncQueues(state, order)
+}
+
+function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasTerminal: boolean): void {
+  const slot = instrumentKey(order.venue, order.symbol)
+  switch (event.type) {
+    case 'order.send_requested':
+      assert(!state.inFlight.has(slot), `a call is already in flight for ${slot}`)
+      state.inFlight.set(slot, { orderId: order.orderId, action: 'place' })
+      order.sendAttempts = event.attempt
+      order.lastSendAtMs = event.atMs
+      return
+    case 'order.cancel_send_requested':
+      assert(!state.inFlight.has(slot), `a call is already in flight for ${slot}`)
+      state.inFlight.set(slot, { orderId: order.orderId, action: 'cancel' })
+      order.cancelAttempts = event.attempt
+      return
+    case 'order.call_completed': {
+      const call = state.inFlight.get(slot)
+      assert(call?.orderId === order.orderId && call.action === event.action, `no ${event.action} in flight for ${order.orderId}`)
+      state.inFlight.delete(slot)
+      return
+    }
+    case 'order.send_blocked':
+    case 'order.send_retry':
+    case 'order.reconcile_deferred':
+      order.notBeforeMs = event.retryAtMs
+      if (event.type === 'order.send_blocked') order.lastReason = event.reason
+      return
+    case 'order.send_acked':
+      order.venueOrderId = event.venueOrderId
+      return
+    case 'order.cancel_requested':
+      order.cancelWanted = true
+      order.lastReason = event.reason
+      return
+    case 'order.canceled':
+    case 'order.unknown':
+      order.lastReason = event.reason
+      if (event.type === 'order.unknown') order.unknownSinceMs ??= event.atMs
+      return
+    case 'order.fill':
+      applyFill(state, order, event, wasTerminal)
+      return
+    case 'order.reconciled':
+      if (event.venueOrderId !== null) order.venueOrderId = event.venueOrderId
+      order.notAtVenue = event.notAtVenue
+      order.lastReason = event.reason
+      return
+    case 'order.resend_requested':
+      order.notAtVenue = false
+      order.notBeforeMs = 0
+      order.reservation = { asset: order.reservation.asset, total: event.reservationAmount, remaining: event.reservationAmount }
+      addReserved(state, order.accountId, order.reservation.asset, event.reservationAmount)
+      return
+    default:
+      return
+  }
+}
+
+function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent, { type: 'order.fill' }>, wasTerminal: boolean): void {
+  assert(event.cumQty === order.cumQty + event.lastQty, `fill cumQty must equal previous cumQty plus lastQty for ${order.orderId}`)
+  assert(event.cumQty <= order.qty, `fill would overfill ${order.orderId}`)
+  order.execIds.add(event.execId)
+  order.cumQty = event.cumQty
+  bookFill(state, order, event)
+  if (!wasTerminal) releaseTo(state, order, remainingAfterFill(order.reservation.total, order.qty, order.cumQty))
+}
+
+export function countOpen(state: KernelState, accountId: string, delta: number): void {
+  const next = (state.openOrders.get(accountId) ?? 0) + delta
+  assert(next >= 0, `open order count of ${accountId} would go negative`)
+  if (next === 0) state.openOrders.delete(accountId)
+  else state.openOrders.set(accountId, next)
+}

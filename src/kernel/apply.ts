@@ -1,0 +1,156 @@
+/**
+ * apply(state, event, meta) → state: the only way kernel state changes. Deterministic: the same events in the same
+ * order give the same state, bit for bit (see canonical-state.ts). `apply` returns a new state and leaves its input
+ * untouched; `applyInPlace` updates the caller's instance and is what the runtime uses on its hot path. Both run the
+ * same code.
+ */
+
+import { assert } from '../domain/assert.ts'
+import type { DomainEvent, EventOf } from '../domain/events/index.ts'
+import { venueClientOrderId, type Order } from '../domain/orders.ts'
+import { reasonInfo } from '../domain/reasons.ts'
+import { applyOrderEvent, countOpen } from './apply-order.ts'
+import { addBalance, addReserved } from './ledger.ts'
+import { syncQueues } from './queues.ts'
+import { cloneState, idempotencyIndexKey, type KernelState } from './state.ts'
+
+export interface ApplyMeta {
+  /** The event's log sequence number; strictly increasing. */
+  lsn: number
+}
+
+export function apply(state: KernelState, event: DomainEvent, meta: ApplyMeta): KernelState {
+  const next = cloneState(state)
+  applyInPlace(next, event, meta)
+  return next
+}
+
+export function applyInPlace(state: KernelState, event: DomainEvent, meta: ApplyMeta): void {
+  assert(meta.lsn > state.lastLsn, `events must be applied in LSN order: ${meta.lsn} after ${state.lastLsn}`)
+  state.lastLsn = meta.lsn
+  state.counters.eventsApplied += 1
+  switch (event.type) {
+    case 'kernel.configured':
+      state.config = event.config
+      state.instruments = new Map(event.config.instruments.map((item) => [`${item.venue}:${item.symbol}`, item]))
+      state.policies = new Map(event.config.policies.map((policy) => [policy.accountId, policy]))
+      return
+    case 'mode.changed':
+      state.mode = event.mode
+      return
+    case 'switch.changed':
+      state.tradingSwitch = event.switch
+      return
+    case 'account.funded':
+      addBalance(state, event.accountId, event.asset, event.amount)
+      return
+    case 'account.flatten_requested':
+      return
+    case 'order.accepted':
+      applyAccepted(state, event)
+      return
+    case 'order.rejected':
+      applyRejected(state, event)
+      return
+    case 'inbox.report_accepted':
+      if (event.orderId !== null) state.orders.get(event.orderId)?.execIds.add(event.report.execId)
+      return
+    case 'inbox.duplicate_dropped':
+      state.counters.duplicateReportsDropped += 1
+      return
+    case 'alert.raised':
+      state.counters.alertsRaised += 1
+      return
+    case 'order.transition_refused':
+      state.counters.transitionsRefused += 1
+      return
+    default:
+      applyToOrder(state, event)
+  }
+}
+
+type OrderScopedEvent = Exclude<
+  DomainEvent,
+  EventOf<
+    | 'kernel.configured'
+    | 'mode.changed'
+    | 'switch.changed'
+    | 'account.funded'
+    | 'account.flatten_requested'
+    | 'order.accepted'
+    | 'order.rejected'
+    | 'inbox.report_accepted'
+    | 'inbox.duplicate_dropped'
+    | 'alert.raised'
+    | 'order.transition_refused'
+  >
+>
+
+function applyToOrder(state: KernelState, event: OrderScopedEvent): void {
+  const order = state.orders.get(event.orderId)
+  assert(order !== undefined, `event ${event.type} for unknown order ${event.orderId}`)
+  applyOrderEvent(state, order, event)
+}
+
+function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): void {
+  assert(!state.orders.has(event.orderId), `order ${event.orderId} accepted twice`)
+  const order: Order = {
+    orderId: event.orderId,
+    accountId: event.accountId,
+    idempotencyKey: event.idempotencyKey,
+    clientOrderId: event.clientOrderId,
+    venue: event.venue,
+    symbol: event.symbol,
+    baseAsset: event.baseAsset,
+    quoteAsset: event.quoteAsset,
+    side: event.side,
+    type: event.orderType,
+    qty: event.qty,
+    price: event.price,
+    tif: event.tif,
+    postOnly: event.postOnly,
+    reduceOnly: event.reduceOnly,
+    lane: event.lane,
+    venueClientOrderId: event.venueClientOrderId,
+    // Draft → Validated → Enqueued happen together: acceptance is the one durable record of all three (§7.1).
+    status: 'Enqueued',
+    cumQty: 0n,
+    cumNotional: 0n,
+    reservation: { asset: event.reservationAsset, total: event.reservationAmount, remaining: event.reservationAmount },
+    venueOrderId: null,
+    sendAttempts: 0,
+    lastSendAtMs: null,
+    cancelWanted: false,
+    cancelAttempts: 0,
+    notAtVenue: false,
+    notBeforeMs: 0,
+    execIds: new Set(),
+    acceptedAtMs: event.atMs,
+    updatedAtMs: event.atMs,
+    unknownSinceMs: null,
+    lastReason: null,
+    flattenId: event.flattenId,
+  }
+  assert(order.venueClientOrderId === venueClientOrderId(order.orderId), 'venue client order id must derive from the order id')
+  state.orders.set(order.orderId, order)
+  countOpen(state, order.accountId, 1)
+  addReserved(state, order.accountId, order.reservation.asset, order.reservation.total)
+  state.idempotency.set(idempotencyIndexKey(order.accountId, order.idempotencyKey), {
+    bodyDigest: event.bodyDigest,
+    orderId: order.orderId,
+    outcome: 'accepted',
+    reason: null,
+    guard: null,
+  })
+  syncQueues(state, order)
+}
+
+/** A definite rejection is remembered under its key; a retryable one (overload, stale data) is not, so a retry with
+ * the same key is evaluated afresh. */
+function applyRejected(state: KernelState, event: EventOf<'order.rejected'>): void {
+  if (event.accountId === null || event.idempotencyKey === null) return
+  if (reasonInfo(event.reason).errorClass === 'retryable') return
+  const key = idempotencyIndexKey(event.accountId, event.idempotencyKey)
+  if (state.idempotency.has(key)) return
+  state.idempotency.set(key, { bodyDigest: event.bodyDigest, orderId: event.orderId, outcome: 'rejected', reason: event.reason, guard: event.guard })
+}

@@ -1,0 +1,44 @@
+/**
+ * Cancel requests (Lane0). An order not yet sent is canceled on the spot; an order that may be at the venue goes to
+ * CancelRequested and its cancel waits in Lane0, ahead of everything else. A cancel is never shed and never refused
+ * by a kill switch, by data health or by overload. Repeating a cancel is harmless.
+ */
+
+import type { ReasonCode } from '../domain/reasons.ts'
+import type { CancelCommand, Decision } from './commands.ts'
+import { emit, emitterFor } from './emit.ts'
+import { mayActFor } from './permissions.ts'
+import type { KernelState } from './state.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
+import type { Order } from '../domain/orders.ts'
+
+export function decideCancel(state: KernelState, command: CancelCommand): Decision {
+  const order = state.orders.get(command.orderId)
+  if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
+  if (!mayActFor(command.principal, order.accountId)) {
+    return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: order.accountId } }
+  }
+  if (order.status === 'CancelRequested' || order.status === 'CancelPending' || (order.status === 'Unknown' && order.cancelWanted)) {
+    return { events: [], reply: { kind: 'done' } }
+  }
+  const events = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: command.reason })
+  if (events === null) {
+    return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_CANCELABLE', detail: `order is ${order.status}` } }
+  }
+  return { events, reply: { kind: 'done' } }
+}
+
+/** The events that cancel `order`, or null when it is already done. Shared with flatten. */
+export function cancelEvents(order: Order, input: { atMs: number; principalId: string; reason: ReasonCode }): DomainEvent[] | null {
+  const emitter = emitterFor(order)
+  const at = { atMs: input.atMs, orderId: order.orderId }
+  if (order.status === 'Enqueued') {
+    emit(emitter, { type: 'order.canceled', ...at, reason: 'CANCELED_BEFORE_SEND', source: 'local' })
+    return emitter.events
+  }
+  if (order.status === 'Sent' || order.status === 'AckedOpen' || order.status === 'Partial' || order.status === 'Unknown') {
+    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason })
+    return emitter.events
+  }
+  return null
+}

@@ -1,0 +1,21 @@
+/**
+ * A canonical, deterministic serialisation of the whole kernel state, and its SHA-256 digest. "Replay from scratch
+ * equals the live projection" is asserted by comparing digests. Queues keep their FIFO order (it is state); every
+ * other collection is sorted by key.
+ */
+
+import { canonicalJson, sha256Hex, toCanonical, type JsonValue } from '../domain/canonical-json.ts'
+import type { KernelState } from './state.ts'
+
+export function canonicalState(state: KernelState): JsonValue {
+  const { queues, ...rest } = state
+  return toCanonical({
+    ...rest,
+    // Map iteration order is FIFO order here; keep it as an ordered list instead of letting keys be sorted.
+    queues: queues.map((queue) => [...queue].map(([orderId, kind]) => [orderId, kind])),
+  })
+}
+
+export function stateDigest(state: KernelState): string {
+  return sha256Hex(canonicalJson(canonicalState(state)))
+}

@@ -1,0 +1,171 @@
+/**
+ * Commands: everything the runtime asks the kernel to decide. A command carries every fact the decision depends on
+ * (time, the principal, market snapshots, venue answers, runtime health), so decide() needs nothing else and its
+ * events can be replayed without the outside world.
+ */
+
+import type { Principal } from '../domain/accounts.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { GateAction, GateFacts } from '../domain/gate.ts'
+import type { KernelConfig } from '../domain/kernel-config.ts'
+import type { MarketSnapshot } from '../domain/market.ts'
+import type { KillSwitchAction, Mode } from '../domain/modes.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
+import type { ExecutionReport, PlaceAck, VenueOrder, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
+
+/** Live prerequisites the runtime observed (DESIGN §6); checked by the mode guard when the gateway is live. */
+export interface LiveReadiness {
+  credentialPresent: boolean
+  environmentLive: boolean
+  haLeader: boolean
+}
+
+export interface PlaceCommand {
+  kind: 'place'
+  nowMs: number
+  principal: Principal
+  /** The Idempotency-Key header, if any; otherwise the body's client_order_id is the key. */
+  idempotencyKey: string | null
+  /** The request body as parsed JSON, unvalidated: the syntax guard validates it. */
+  body: unknown
+  /** The reference price of the body's instrument as the runtime last observed it; null if none. */
+  market: MarketSnapshot | null
+  live: LiveReadiness
+  /** Digest of the config the runtime is running; recorded in the decision record and compared in live mode. */
+  configDigest: string
+  buildCommit: string
+}
+
+export interface CancelCommand {
+  kind: 'cancel'
+  nowMs: number
+  principal: Principal
+  orderId: string
+  reason: ReasonCode
+}
+
+export interface ConfigureCommand {
+  kind: 'configure'
+  nowMs: number
+  config: KernelConfig
+}
+
+export interface SetModeCommand {
+  kind: 'set_mode'
+  nowMs: number
+  principal: Principal
+  mode: Mode
+  note: string
+}
+
+export interface KillSwitchCommand {
+  kind: 'kill_switch'
+  nowMs: number
+  principal: Principal
+  action: KillSwitchAction
+  note: string
+}
+
+/** Paper funding (from config at bootstrap or by an operator). Refused in live mode: live balances come from venues. */
+export interface FundCommand {
+  kind: 'fund'
+  nowMs: number
+  principalId: string
+  accountId: string
+  asset: string
+  amount: Units
+  reference: string
+}
+
+export interface FlattenCommand {
+  kind: 'flatten'
+  nowMs: number
+  principal: Principal
+  accountId: string
+  /** Unique per flatten request; close orders derive their ids from it, so a repeated flatten is idempotent. */
+  flattenId: string
+  /** Reference prices by instrument key (`venue:symbol`), to price the closing orders. */
+  markets: Record<string, MarketSnapshot>
+}
+
+/** The executor picked a work item (see nextWork) and asks to send it; the kernel runs the I-100 gate. */
+export interface SendCommand {
+  kind: 'send'
+  nowMs: number
+  orderId: string
+  action: GateAction
+  facts: GateFacts
+}
+
+export interface PlaceResultCommand {
+  kind: 'place_result'
+  nowMs: number
+  orderId: string
+  outcome: VenueOutcome<PlaceAck>
+}
+
+export interface CancelResultCommand {
+  kind: 'cancel_result'
+  nowMs: number
+  orderId: string
+  outcome: VenueOutcome<{ accepted: true }>
+}
+
+export interface VenueReportCommand {
+  kind: 'venue_report'
+  nowMs: number
+  report: ExecutionReport
+}
+
+export interface ReconcileResultCommand {
+  kind: 'reconcile_result'
+  nowMs: number
+  orderId: string
+  /** The venue's answer to "status of this client order id": the order, or null for "not found". */
+  venueOrder: VenueOrder | null
+  /** The venue's trades for this client order id. */
+  trades: VenueTrade[]
+}
+
+export interface ResendCommand {
+  kind: 'resend'
+  nowMs: number
+  principal: Principal
+  orderId: string
+}
+
+/** At every start, after replay: every call that was in flight when the process stopped has an unknown outcome. */
+export interface BootstrapCommand {
+  kind: 'bootstrap'
+  nowMs: number
+}
+
+export type KernelCommand =
+  | PlaceCommand
+  | CancelCommand
+  | ConfigureCommand
+  | SetModeCommand
+  | KillSwitchCommand
+  | FundCommand
+  | FlattenCommand
+  | SendCommand
+  | PlaceResultCommand
+  | CancelResultCommand
+  | VenueReportCommand
+  | ReconcileResultCommand
+  | ResendCommand
+  | BootstrapCommand
+
+/** What the caller tells the client. Repeats of an idempotent request carry `duplicate: true` and the first answer. */
+export type Reply =
+  | { kind: 'accepted'; orderId: string; duplicate: boolean }
+  | { kind: 'rejected'; orderId: string; reason: ReasonCode; guard: string; duplicate: boolean }
+  | { kind: 'conflict'; orderId: string; reason: 'IDEMPOTENCY_CONFLICT' }
+  | { kind: 'done' }
+  | { kind: 'refused'; reason: ReasonCode; detail: string }
+
+export interface Decision {
+  events: DomainEvent[]
+  reply: Reply
+}

@@ -1,0 +1,52 @@
+/**
+ * decide(state, command) → events and a reply. Pure: it reads the state and the command, never changes either,
+ * reads no clock and draws no random numbers. The runtime appends the events durably, applies them, and only then
+ * answers the client (or calls the venue) as the reply says.
+ */
+
+import { unreachable } from '../domain/assert.ts'
+import { decideConfigure, decideFund, decideKillSwitch, decideResend, decideSetMode } from './admin.ts'
+import { decideCancel } from './cancel.ts'
+import type { Decision, KernelCommand } from './commands.ts'
+import { decideFlatten } from './flatten.ts'
+import { decideReport } from './inbox.ts'
+import { decidePlace } from './intake/index.ts'
+import { decideReconcile } from './reconcile.ts'
+import { decideBootstrap, decideCancelResult, decidePlaceResult } from './results.ts'
+import { decideSend } from './send.ts'
+import type { KernelState } from './state.ts'
+
+export function decide(state: KernelState, command: KernelCommand): Decision {
+  switch (command.kind) {
+    case 'place':
+      return decidePlace(state, command)
+    case 'cancel':
+      return decideCancel(state, command)
+    case 'configure':
+      return decideConfigure(state, command)
+    case 'set_mode':
+      return decideSetMode(state, command)
+    case 'kill_switch':
+      return decideKillSwitch(state, command)
+    case 'fund':
+      return decideFund(state, command)
+    case 'flatten':
+      return decideFlatten(state, command)
+    case 'send':
+      return decideSend(state, command)
+    case 'place_result':
+      return decidePlaceResult(state, command)
+    case 'cancel_result':
+      return decideCancelResult(state, command)
+    case 'venue_report':
+      return decideReport(state, command)
+    case 'reconcile_result':
+      return decideReconcile(state, command)
+    case 'resend':
+      return decideResend(state, command)
+    case 'bootstrap':
+      return decideBootstrap(state, command)
+    default:
+      return unreachable(command, 'unknown command kind')
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Emitting order events safely inside one decision. A decision may emit several events for one order (a fill, then
+ * a reconcile result); each is checked against the transition table from the status the previous ones produce, using
+ * a scratch copy of the order. Venue news that the table forbids is not applied: it becomes a recorded refusal, an
+ * alert, and — where the table allows — a move to Unknown, so reconciliation finds out what is true (§7.3).
+ */
+
+import type { DomainEvent } from '../domain/events/index.ts'
+import type { Order } from '../domain/orders.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
+import { transitionOf } from './event-transition.ts'
+import { transition } from './state-machine.ts'
+
+export interface Emitter {
+  /** A scratch copy of the order reflecting every event emitted so far. */
+  draft: Order
+  events: DomainEvent[]
+}
+
+export function emitterFor(order: Order): Emitter {
+  return { draft: { ...order }, events: [] }
+}
+
+/** Emits `event` if the table allows it from the draft's status; otherwise records a refusal. Returns whether it was emitted. */
+export function emit(emitter: Emitter, event: DomainEvent): boolean {
+  const name = transitionOf(event, emitter.draft)
+  if (name !== null) {
+    const result = transition(emitter.draft.status, name)
+    if (!result.ok) {
+      refuse(emitter, { atMs: event.atMs, transitionName: name, detail: `${event.type} is not allowed in ${emitter.draft.status}` })
+      return false
+    }
+    emitter.draft.status = result.to
+  }
+  if (event.type === 'order.fill') emitter.draft.cumQty = event.cumQty
+  if (event.type === 'order.cancel_requested') emitter.draft.cancelWanted = true
+  emitter.events.push(event)
+  return true
+}
+
+export function refuse(emitter: Emitter, refusal: { atMs: number; transitionName: string; detail: string }): void {
+  const { draft } = emitter
+  emitter.events.push({
+    type: 'order.transition_refused',
+    atMs: refusal.atMs,
+    orderId: draft.orderId,
+    from: draft.status,
+    transition: refusal.transitionName,
+    detail: refusal.detail,
+  })
+  anomaly(emitter, { atMs: refusal.atMs, reason: 'TRANSITION_REFUSED', detail: refusal.detail })
+}
+
+/** Raises an alert and moves the order to Unknown where the table allows (it does from every state a venue can touch). */
+export function anomaly(emitter: Emitter, input: { atMs: number; reason: ReasonCode; detail: string }): void {
+  const { draft } = emitter
+  emitter.events.push({ type: 'alert.raised', atMs: input.atMs, reason: input.reason, orderId: draft.orderId, detail: input.detail })
+  if (draft.status === 'Unknown') return
+  const result = transition(draft.status, 'unknown')
+  if (!result.ok) return
+  draft.status = result.to
+  emitter.events.push({ type: 'order.unknown', atMs: input.atMs, orderId: draft.orderId, reason: input.reason, detail: input.detail })
+}

@@ -1,0 +1,43 @@
+/**
+ * Which state-machine transition an order event performs. decide() uses it to check an event before emitting it;
+ * apply() uses it to perform the event. One mapping, so the two can never disagree.
+ */
+
+import type { DomainEvent } from '../domain/events/index.ts'
+import type { Order } from '../domain/orders.ts'
+import { reconcileTransition, type TransitionName } from './state-machine.ts'
+
+export function transitionOf(event: DomainEvent, order: Order): TransitionName | null {
+  switch (event.type) {
+    case 'order.cancel_requested':
+      return 'cancel_request'
+    case 'order.canceled':
+      return event.source === 'local' ? 'cancel_local' : 'venue_cancel'
+    case 'order.send_requested':
+      return 'send'
+    case 'order.cancel_send_requested':
+      return 'cancel_send'
+    case 'order.send_blocked':
+      return event.action === 'place' ? 'send_blocked' : null
+    case 'order.send_acked':
+      return 'ack'
+    case 'order.send_retry':
+      return event.action === 'place' ? 'requeue' : 'cancel_retry'
+    case 'order.venue_rejected':
+      return 'venue_reject'
+    case 'order.cancel_acked':
+      return 'cancel_ack'
+    case 'order.unknown':
+      return 'unknown'
+    case 'order.fill':
+      return event.cumQty === order.qty ? 'fill_full' : 'fill_partial'
+    case 'order.expired':
+      return 'expire'
+    case 'order.reconciled':
+      return reconcileTransition(event.to)
+    case 'order.resend_requested':
+      return 'resend'
+    default:
+      return null
+  }
+}

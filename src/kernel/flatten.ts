@@ -1,0 +1,117 @@
+/**
+ * Per-account flatten (kill switch): cancel every open order of the account and close every position with a
+ * reduce-only, marketable limit sell in Lane0. Closing orders are priced at the far edge of the instrument's band
+ * below the reference price (so they cross the book without being market orders, which §14 keeps off) and are IOC
+ * where supported. They bypass intake guards on purpose: they only reduce risk. Only positions not already held by
+ * other orders are closed; run flatten again once the cancels have settled to close the rest — close orders derive
+ * their ids from the flatten id and instrument, so a repeated flatten never sends a second close for the same id.
+ */
+
+import { sha256Hex } from '../domain/canonical-json.ts'
+import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
+import { instrumentKey, type Instrument } from '../domain/instruments.ts'
+import type { MarketSnapshot } from '../domain/market.ts'
+import { venueClientOrderId } from '../domain/orders.ts'
+import { cancelEvents } from './cancel.ts'
+import type { Decision, FlattenCommand } from './commands.ts'
+import { mayActFor } from './permissions.ts'
+import { ceilDiv } from './reservations.ts'
+import { availableBalance, idempotencyIndexKey, type KernelState } from './state.ts'
+import { isTerminal } from '../domain/states.ts'
+
+export function decideFlatten(state: KernelState, command: FlattenCommand): Decision {
+  if (!mayActFor(command.principal, command.accountId)) {
+    return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: command.accountId } }
+  }
+  const at = { atMs: command.nowMs }
+  const events: DomainEvent[] = [
+    { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id },
+  ]
+  // Positions released by orders canceled on the spot here are available to the closing orders.
+  const released = new Map<string, Units>()
+  const orders = [...state.orders.values()].filter((order) => order.accountId === command.accountId && !isTerminal(order.status))
+  for (const order of orders.sort((a, b) => (a.orderId < b.orderId ? -1 : 1))) {
+    if (order.flattenId !== null || order.cancelWanted) continue
+    const cancel = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: 'FLATTEN_REQUESTED' })
+    if (cancel === null) continue
+    events.push(...cancel)
+    if (order.status === 'Enqueued') released.set(order.reservation.asset, (released.get(order.reservation.asset) ?? 0n) + order.reservation.remaining)
+  }
+  for (const instrument of closingInstruments(state, command)) {
+    const available = availableBalance(state, command.accountId, instrument.baseAsset) + (released.get(instrument.baseAsset) ?? 0n)
+    events.push(...closeEvents(state, command, { instrument, available, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
+  }
+  return { events, reply: { kind: 'done' } }
+}
+
+/** One instrument per base asset the account holds: the first by key that has a market snapshot in the command. */
+function closingInstruments(state: KernelState, command: FlattenCommand): Instrument[] {
+  const ledger = state.accounts.get(command.accountId)
+  if (ledger === undefined) return []
+  const chosen = new Map<string, Instrument>()
+  const all = [...state.instruments.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+  for (const [key, instrument] of all) {
+    if ((ledger.balances.get(instrument.baseAsset) ?? 0n) <= 0n) continue
+    const current = chosen.get(instrument.baseAsset)
+    if (current === undefined || (command.markets[instrumentKey(current.venue, current.symbol)] === undefined && command.markets[key] !== undefined)) {
+      chosen.set(instrument.baseAsset, instrument)
+    }
+  }
+  return [...chosen.values()]
+}
+
+function closeEvents(
+  state: KernelState,
+  command: FlattenCommand,
+  input: { instrument: Instrument; available: Units; market: MarketSnapshot | undefined },
+): DomainEvent[] {
+  const { instrument, market } = input
+  const key = instrumentKey(instrument.venue, instrument.symbol)
+  const qty = roundToStep(input.available, instrument.lotSize, 'down')
+  if (qty < instrument.minQty) return []
+  if (market === undefined) {
+    return [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }]
+  }
+  const idempotencyKey = `flatten:${command.flattenId}:${key}`
+  if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []
+  const floor = ceilDiv(market.referencePrice * BigInt(10_000 - instrument.priceBandBps), 10_000n)
+  const price = roundToStep(floor, instrument.tickSize, 'up')
+  const orderId = sha256Hex(`flatten\n${command.flattenId}\n${command.accountId}\n${key}`).slice(0, 20)
+  const inputs = { referencePrice: formatDecimal(market.referencePrice), price: formatDecimal(price), qty: formatDecimal(qty) }
+  return [
+    {
+      type: 'order.accepted',
+      atMs: command.nowMs,
+      orderId,
+      accountId: command.accountId,
+      idempotencyKey,
+      bodyDigest: sha256Hex(idempotencyKey),
+      clientOrderId: null,
+      venue: instrument.venue,
+      symbol: instrument.symbol,
+      baseAsset: instrument.baseAsset,
+      quoteAsset: instrument.quoteAsset,
+      side: 'sell',
+      orderType: 'limit',
+      qty,
+      price,
+      tif: instrument.timeInForce.includes('IOC') ? 'IOC' : 'GTC',
+      postOnly: false,
+      reduceOnly: instrument.reduceOnly,
+      lane: 0,
+      venueClientOrderId: venueClientOrderId(orderId),
+      reservationAsset: instrument.baseAsset,
+      reservationAmount: qty,
+      flattenId: command.flattenId,
+      decision: {
+        principalId: command.principal.id,
+        roles: [...command.principal.roles],
+        configDigest: state.config?.digest ?? '',
+        buildCommit: '',
+        nowMs: command.nowMs,
+        guards: [{ guard: 'lane', outcome: 'pass', inputs: { ...inputs, lane: 0, origin: 'flatten' } }],
+      },
+    },
+  ]
+}

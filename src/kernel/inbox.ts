@@ -1,0 +1,118 @@
+/**
+ * The inbox: venue execution reports become events. A report whose execution id the order has already seen is
+ * dropped (and counted). Fills are applied by their own quantity, so reordered fills still add up; the cumulative
+ * quantity only grows and never passes the order quantity — an overfill is not applied, it raises an alert and moves
+ * the order to Unknown. News the transition table forbids is refused the same way (see emit.ts).
+ */
+
+import type { Units } from '../domain/decimal.ts'
+import { orderIdFromClientId, type Order } from '../domain/orders.ts'
+import type { ExecutionReport } from '../venues/adapter.ts'
+import type { Decision, VenueReportCommand } from './commands.ts'
+import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import type { KernelState } from './state.ts'
+
+export function orderForReport(state: KernelState, report: ExecutionReport): Order | null {
+  for (const clientId of [report.clientOrderId, report.origClientOrderId]) {
+    const orderId = clientId === undefined ? null : orderIdFromClientId(clientId)
+    const order = orderId === null ? undefined : state.orders.get(orderId)
+    if (order !== undefined) return order
+  }
+  return null
+}
+
+export function decideReport(state: KernelState, command: VenueReportCommand): Decision {
+  const { report, nowMs } = command
+  const order = orderForReport(state, report)
+  if (order === null) {
+    const events = [
+      { type: 'inbox.report_accepted' as const, atMs: nowMs, orderId: null, report },
+      { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}` },
+    ]
+    return { events, reply: { kind: 'done' } }
+  }
+  if (order.execIds.has(report.execId)) {
+    const event = { type: 'inbox.duplicate_dropped' as const, atMs: nowMs, orderId: order.orderId, venue: report.venue, execId: report.execId }
+    return { events: [event], reply: { kind: 'done' } }
+  }
+  const emitter = emitterFor(order)
+  emitter.events.push({ type: 'inbox.report_accepted', atMs: nowMs, orderId: order.orderId, report })
+  emitReport(emitter, report, nowMs)
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): void {
+  const at = { atMs, orderId: emitter.draft.orderId }
+  switch (report.kind) {
+    case 'new':
+      // Only first news of the order means something; a late `new` after later news is old and changes nothing.
+      if (emitter.draft.venueOrderId === null || emitter.draft.status === 'Sent') {
+        emit(emitter, { type: 'order.send_acked', ...at, venueOrderId: report.venueOrderId })
+        resumeCancel(emitter, atMs)
+      }
+      return
+    case 'fill':
+      emitFill(emitter, report, atMs)
+      return
+    case 'canceled':
+      emit(emitter, { type: 'order.canceled', ...at, reason: 'VENUE_CANCELED', source: 'venue' })
+      return
+    case 'rejected':
+      emit(emitter, { type: 'order.venue_rejected', ...at, venueReason: report.reason ?? '' })
+      return
+    case 'expired':
+      emit(emitter, { type: 'order.expired', ...at })
+      return
+    case 'cancel_rejected':
+      if (emitter.draft.status !== 'CancelPending' && emitter.draft.status !== 'CancelRequested') return
+      emit(emitter, { type: 'order.cancel_rejected', ...at, venueReason: report.reason ?? '' })
+      anomaly(emitter, { atMs, reason: 'VENUE_CANCEL_REJECTED', detail: report.reason ?? '' })
+      return
+    case 'replaced':
+      anomaly(emitter, { atMs, reason: 'TRANSITION_REFUSED', detail: 'replace reports are not expected: egress does not amend at venues yet' })
+      return
+  }
+}
+
+/** Applies one fill from a report or from reconciliation's trade list; returns whether it was applied. */
+export function emitFill(
+  emitter: Emitter,
+  fill: { execId: string; lastQty?: Units; lastPrice?: Units; fee?: Units; feeAsset?: string; venueTimeMs: number; cumQty?: Units },
+  atMs: number,
+): boolean {
+  const { draft } = emitter
+  if (fill.lastQty === undefined || fill.lastPrice === undefined || fill.lastQty <= 0n) {
+    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} has no positive quantity or no price` })
+    return false
+  }
+  const cumQty = draft.cumQty + fill.lastQty
+  if (cumQty > draft.qty || (fill.cumQty !== undefined && fill.cumQty > draft.qty)) {
+    anomaly(emitter, { atMs, reason: 'FILL_OVERFILL', detail: `fill ${fill.execId} would take cumQty to ${cumQty} of ${draft.qty}` })
+    return false
+  }
+  const applied = emit(emitter, {
+    type: 'order.fill',
+    atMs,
+    orderId: draft.orderId,
+    execId: fill.execId,
+    lastQty: fill.lastQty,
+    lastPrice: fill.lastPrice,
+    fee: fill.fee ?? 0n,
+    feeAsset: fill.feeAsset ?? draft.quoteAsset,
+    cumQty,
+    synthetic: false,
+    venueTimeMs: fill.venueTimeMs,
+  })
+  if (applied) {
+    draft.execIds = new Set(draft.execIds).add(fill.execId)
+    resumeCancel(emitter, atMs)
+  }
+  return applied
+}
+
+/** An order that was Unknown with a cancel wanted, and is now known to be open, gets its cancel back in Lane0. */
+export function resumeCancel(emitter: Emitter, atMs: number): void {
+  const { draft } = emitter
+  if (!draft.cancelWanted || (draft.status !== 'AckedOpen' && draft.status !== 'Partial')) return
+  emit(emitter, { type: 'order.cancel_requested', atMs, orderId: draft.orderId, principalId: 'egress', reason: 'USER_CANCEL' })
+}

@@ -1,0 +1,48 @@
+/**
+ * Guard 6 — capability and rounding: the instrument must support the order type, time in force, post-only and
+ * reduce-only; then the price is rounded to the tick (a buy down, a sell up: never more aggressive than asked) and
+ * the quantity down to the lot, and the rounded order must meet min quantity, max quantity and min notional.
+ */
+
+import { formatDecimal, mulUnits, roundToStep, type Units } from '../../domain/decimal.ts'
+import type { Instrument } from '../../domain/instruments.ts'
+import type { PlaceBody } from '../../domain/orders.ts'
+import { failed, passed, type GuardResult } from './guard-result.ts'
+
+export interface RoundedOrder {
+  qty: Units
+  price: Units | null
+}
+
+export function capabilityGuard(input: { body: PlaceBody; instrument: Instrument; referencePrice: Units }): GuardResult<RoundedOrder> {
+  const { body, instrument } = input
+  const inputs = {
+    orderType: body.type,
+    tif: body.time_in_force,
+    postOnly: body.post_only,
+    reduceOnly: body.reduce_only,
+    tickSize: formatDecimal(instrument.tickSize),
+    lotSize: formatDecimal(instrument.lotSize),
+  }
+  if (!instrument.orderTypes.includes(body.type)) return failed('ORDER_TYPE_UNSUPPORTED', inputs)
+  if (!instrument.timeInForce.includes(body.time_in_force)) return failed('TIF_UNSUPPORTED', inputs)
+  const postOnlyImpossible = body.type === 'market' || body.time_in_force === 'IOC' || body.time_in_force === 'FOK'
+  if (body.post_only && (!instrument.postOnly || postOnlyImpossible)) return failed('POST_ONLY_UNSUPPORTED', inputs)
+  if (body.reduce_only && !instrument.reduceOnly) return failed('REDUCE_ONLY_UNSUPPORTED', inputs)
+  const price = body.price === undefined ? null : roundToStep(body.price, instrument.tickSize, body.side === 'buy' ? 'down' : 'up')
+  const qty = roundToStep(body.qty, instrument.lotSize, 'down')
+  const notional = mulUnits(qty, price ?? input.referencePrice, 'down')
+  const rounded = {
+    ...inputs,
+    price: price === null ? null : formatDecimal(price),
+    qty: formatDecimal(qty),
+    notional: formatDecimal(notional),
+    minQty: formatDecimal(instrument.minQty),
+    maxQty: formatDecimal(instrument.maxQty),
+    minNotional: formatDecimal(instrument.minNotional),
+  }
+  if (qty < instrument.minQty || price === 0n) return failed('QTY_BELOW_MIN', rounded)
+  if (qty > instrument.maxQty) return failed('QTY_ABOVE_MAX', rounded)
+  if (notional < instrument.minNotional) return failed('NOTIONAL_BELOW_MIN', rounded)
+  return passed({ qty, price }, rounded)
+}

@@ -1,0 +1,140 @@
+/**
+ * Intake of a new order (§5 guards 1–7), with idempotency. The guards run in the fixed order and stop at the first
+ * failure; every guard that ran is listed with its inputs in the decision record. The idempotency index is consulted
+ * right after syntax (the key and account come from the body): a repeat with the same body returns the first answer
+ * and emits nothing; a repeat with a different body is a conflict and emits nothing either — neither changes state,
+ * and the conflict is the client's error to see, not a fact about any order.
+ */
+
+import { assert } from '../../domain/assert.ts'
+import { canonicalJson, sha256Hex } from '../../domain/canonical-json.ts'
+import type { DecisionRecord, GuardName, GuardRecord } from '../../domain/guards.ts'
+import { venueClientOrderId } from '../../domain/orders.ts'
+import type { ReasonCode } from '../../domain/reasons.ts'
+import type { Decision, PlaceCommand } from '../commands.ts'
+import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from '../state.ts'
+import type { GuardResult } from './guard-result.ts'
+import { capabilityGuard } from './guard-capability.ts'
+import { dataHealthGuard } from './guard-data-health.ts'
+import { laneGuard } from './guard-lane.ts'
+import { modeGuard } from './guard-mode.ts'
+import { policyGuard } from './guard-policy.ts'
+import { reservationGuard } from './guard-reservation.ts'
+import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
+
+/** Order ids are derived from account and idempotency key, so they are stable across replays and retries. */
+export function orderIdFor(accountId: string, idempotencyKey: string): string {
+  return sha256Hex(`${accountId}\n${idempotencyKey}`).slice(0, 20)
+}
+
+export function decidePlace(state: KernelState, command: PlaceCommand): Decision {
+  const records: GuardRecord[] = []
+  const syntax = record(records, 'syntax', syntaxGuard(command.body, command.idempotencyKey))
+  if (!syntax.pass) {
+    const bodyDigest = tolerantDigest(command.body)
+    const orderId = `x${sha256Hex(`${command.principal.id}\n${command.nowMs}\n${bodyDigest}`).slice(0, 19)}`
+    return reject(command, records, { orderId, accountId: null, idempotencyKey: command.idempotencyKey, bodyDigest }, syntax.reason)
+  }
+  const bodyDigest = sha256Hex(canonicalJson(command.body))
+  const { body, idempotencyKey } = syntax.value
+  const existing = state.idempotency.get(idempotencyIndexKey(body.account, idempotencyKey))
+  if (existing !== undefined) return repeat(existing, bodyDigest)
+  const ids = { orderId: orderIdFor(body.account, idempotencyKey), accountId: body.account, idempotencyKey, bodyDigest }
+  return runGuards(state, command, syntax.value, { ids, records })
+}
+
+interface Ids {
+  orderId: string
+  accountId: string | null
+  idempotencyKey: string | null
+  bodyDigest: string
+}
+
+function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValue, ctx: { ids: Ids; records: GuardRecord[] }): Decision {
+  const { body } = syntax
+  const { records, ids } = ctx
+  const fail = (reason: ReasonCode): Decision => reject(command, records, ids, reason)
+  const policy = record(records, 'policy', policyGuard(state, { principal: command.principal, body, market: command.market, nowMs: command.nowMs }))
+  if (!policy.pass) return fail(policy.reason)
+  const { instrument } = policy.value
+  const params = state.config?.params
+  assert(params !== undefined, 'a policy can only exist once the kernel is configured')
+  const mode = record(records, 'mode', modeGuard(state, { principal: command.principal, policy: policy.value.policy, live: command.live, configDigest: command.configDigest }))
+  if (!mode.pass) return fail(mode.reason)
+  const data = record(records, 'data_health', dataHealthGuard({ body, instrument, params, market: command.market, nowMs: command.nowMs }))
+  if (!data.pass) return fail(data.reason)
+  const reservation = record(records, 'reservation', reservationGuard(state, { body, instrument, params, referencePrice: data.value }))
+  if (!reservation.pass) return fail(reservation.reason)
+  const capability = record(records, 'capability', capabilityGuard({ body, instrument, referencePrice: data.value }))
+  if (!capability.pass) return fail(capability.reason)
+  const lane = record(records, 'lane', laneGuard(state, { body, params }))
+  if (!lane.pass) return fail(lane.reason)
+  const orderId = ids.orderId
+  const event = {
+    type: 'order.accepted' as const,
+    atMs: command.nowMs,
+    orderId,
+    accountId: body.account,
+    idempotencyKey: syntax.idempotencyKey,
+    bodyDigest: ids.bodyDigest,
+    clientOrderId: body.client_order_id ?? null,
+    venue: body.venue,
+    symbol: body.symbol,
+    baseAsset: instrument.baseAsset,
+    quoteAsset: instrument.quoteAsset,
+    side: body.side,
+    orderType: body.type,
+    qty: capability.value.qty,
+    price: capability.value.price,
+    tif: body.time_in_force,
+    postOnly: body.post_only,
+    reduceOnly: body.reduce_only,
+    lane: lane.value,
+    venueClientOrderId: venueClientOrderId(orderId),
+    reservationAsset: reservation.value.asset,
+    reservationAmount: reservation.value.amount,
+    flattenId: null,
+    decision: decisionRecord(command, records),
+  }
+  return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
+}
+
+function record<T>(records: GuardRecord[], guard: GuardName, result: GuardResult<T>): GuardResult<T> {
+  records.push(result.pass ? { guard, outcome: 'pass', inputs: result.inputs } : { guard, outcome: 'fail', reason: result.reason, inputs: result.inputs })
+  return result
+}
+
+function decisionRecord(command: PlaceCommand, guards: GuardRecord[]): DecisionRecord {
+  return {
+    principalId: command.principal.id,
+    roles: [...command.principal.roles],
+    configDigest: command.configDigest,
+    buildCommit: command.buildCommit,
+    nowMs: command.nowMs,
+    guards,
+  }
+}
+
+function reject(command: PlaceCommand, records: GuardRecord[], ids: Ids, reason: ReasonCode): Decision {
+  const guard = records.at(-1)?.guard ?? 'syntax'
+  const event = { type: 'order.rejected' as const, atMs: command.nowMs, ...ids, reason, guard, decision: decisionRecord(command, records) }
+  return { events: [event], reply: { kind: 'rejected', orderId: ids.orderId, reason, guard, duplicate: false } }
+}
+
+function repeat(existing: IdempotencyEntry, bodyDigest: string): Decision {
+  if (existing.bodyDigest !== bodyDigest) {
+    return { events: [], reply: { kind: 'conflict', orderId: existing.orderId, reason: 'IDEMPOTENCY_CONFLICT' } }
+  }
+  if (existing.outcome === 'accepted') return { events: [], reply: { kind: 'accepted', orderId: existing.orderId, duplicate: true } }
+  const reason = existing.reason ?? 'SYNTAX_INVALID'
+  return { events: [], reply: { kind: 'rejected', orderId: existing.orderId, reason, guard: existing.guard ?? 'syntax', duplicate: true } }
+}
+
+/** A digest of a body that failed syntax: it may hold anything JSON can (even non-finite numbers), so never throw. */
+function tolerantDigest(body: unknown): string {
+  try {
+    return sha256Hex(JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ?? 'undefined')
+  } catch {
+    return sha256Hex(String(body))
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The executor's choice of what to do next (§6). Strict priority: Lane0 (cancel/close/flatten) first, always, then
+ * Lane1 (reduce-only new), Lane2 (new), Lane3 (reconcile queries); FIFO within a lane. Sends are serialised per
+ * venue×symbol — an item whose instrument has a call in flight waits, and the scan moves on to other instruments, so
+ * one slow symbol never blocks the rest. Items backing off (retry-after, gate block, reconcile grace) wait until due.
+ * Kill switches hold new orders here too, not just at intake: HALT holds Lane1/Lane2 places, CANCEL_ONLY every place.
+ *
+ * The runtime loops: item = nextWork(state, …); decide a `send` for it (which marks the slot busy) or run the
+ * reconcile query (passing its order id in `busy` until the answer is decided); repeat until null.
+ */
+
+import type { Lane } from '../domain/modes.ts'
+import { instrumentKey } from '../domain/instruments.ts'
+import { switchHolds } from './send.ts'
+import type { KernelState, WorkKind } from './state.ts'
+
+export interface WorkItem {
+  lane: Lane
+  kind: WorkKind
+  orderId: string
+  venue: string
+  symbol: string
+}
+
+export interface NextWorkOptions {
+  nowMs: number
+  /** Order ids the runtime is already working on outside the kernel's view (reconcile queries in flight). */
+  busy?: ReadonlySet<string>
+}
+
+export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
+  for (const lane of [0, 1, 2, 3] as const) {
+    for (const [orderId, kind] of state.queues[lane]) {
+      const order = state.orders.get(orderId)
+      if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue
+      if (kind !== 'reconcile') {
+        if (state.inFlight.has(instrumentKey(order.venue, order.symbol))) continue
+        if (switchHolds(state, order, kind) !== null) continue
+      }
+      return { lane, kind, orderId, venue: order.venue, symbol: order.symbol }
+    }
+  }
+  return null
+}
+
+export function queueDepths(state: KernelState): [number, number, number, number] {
+  return [state.queues[0].size, state.queues[1].size, state.queues[2].size, state.queues[3].size]
+}

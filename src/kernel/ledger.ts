@@ -1,0 +1,50 @@
+/**
+ * Balance and reservation bookkeeping inside apply(). The only place account ledgers change; reservations are
+ * asserted never to go negative (a negative reservation would be a kernel bug, not an operating condition).
+ */
+
+import { assert } from '../domain/assert.ts'
+import { formatDecimal, mulUnits, type Units } from '../domain/decimal.ts'
+import type { Order } from '../domain/orders.ts'
+import type { AccountLedger, KernelState } from './state.ts'
+
+function ledgerOf(state: KernelState, accountId: string): AccountLedger {
+  let ledger = state.accounts.get(accountId)
+  if (ledger === undefined) {
+    ledger = { balances: new Map(), reserved: new Map() }
+    state.accounts.set(accountId, ledger)
+  }
+  return ledger
+}
+
+export function addBalance(state: KernelState, accountId: string, asset: string, delta: Units): void {
+  const ledger = ledgerOf(state, accountId)
+  ledger.balances.set(asset, (ledger.balances.get(asset) ?? 0n) + delta)
+}
+
+export function addReserved(state: KernelState, accountId: string, asset: string, delta: Units): void {
+  const ledger = ledgerOf(state, accountId)
+  const next = (ledger.reserved.get(asset) ?? 0n) + delta
+  assert(next >= 0n, `reservation of ${accountId}/${asset} would go negative (${formatDecimal(next)})`)
+  if (next === 0n) ledger.reserved.delete(asset)
+  else ledger.reserved.set(asset, next)
+}
+
+/** Lowers an order's held reservation to `remaining` (never raises it) and releases the difference. */
+export function releaseTo(state: KernelState, order: Order, remaining: Units): void {
+  const held = order.reservation.remaining
+  assert(remaining >= 0n, 'a reservation cannot be negative')
+  if (remaining >= held) return
+  addReserved(state, order.accountId, order.reservation.asset, remaining - held)
+  order.reservation.remaining = remaining
+}
+
+/** Moves cash and position for one fill: a buy pays quote and receives base; a sell the reverse; fees are paid. */
+export function bookFill(state: KernelState, order: Order, fill: { lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string }): void {
+  const buy = order.side === 'buy'
+  const notional = mulUnits(fill.lastQty, fill.lastPrice, buy ? 'up' : 'down')
+  addBalance(state, order.accountId, order.quoteAsset, buy ? -notional : notional)
+  addBalance(state, order.accountId, order.baseAsset, buy ? fill.lastQty : -fill.lastQty)
+  if (fill.fee !== 0n) addBalance(state, order.accountId, fill.feeAsset, -fill.fee)
+  order.cumNotional += mulUnits(fill.lastQty, fill.lastPrice, 'half_even')
+}

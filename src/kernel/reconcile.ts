@@ -1,0 +1,129 @@
+/**
+ * Reconciliation decisions (§7.4): given what the venue says about one order (its status by client order id and its
+ * trades), produce the events that converge the order to a definite state. Trades not yet seen are applied first (in
+ * venue time order), then the status. "Not found" within the grace time after the last send is not proof — the
+ * venue may not have indexed the order yet — so the decision is deferred; after the grace time an Unknown order the
+ * venue does not know is Failed and marked not-at-venue, which is what makes it resendable.
+ */
+
+import type { Units } from '../domain/decimal.ts'
+import type { Order } from '../domain/orders.ts'
+import type { OrderState } from '../domain/states.ts'
+import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
+import type { Decision, ReconcileResultCommand } from './commands.ts'
+import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import { emitFill } from './inbox.ts'
+import { reconcileTransition } from './state-machine.ts'
+import type { KernelState } from './state.ts'
+
+export function decideReconcile(state: KernelState, command: ReconcileResultCommand): Decision {
+  const order = state.orders.get(command.orderId)
+  if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
+  if (order.status === 'Sent' || order.status === 'Enqueued') {
+    return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `cannot reconcile an order in ${order.status}` } }
+  }
+  const emitter = emitterFor(order)
+  const trades = [...command.trades]
+    .filter((trade) => trade.clientOrderId === order.venueClientOrderId && !order.execIds.has(trade.execId))
+    .sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
+  for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs)
+  if (command.venueOrder === null) notFound(state, emitter, command.nowMs)
+  else found(emitter, command.venueOrder, command.nowMs)
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+function tradeAsFill(trade: VenueTrade): { execId: string; lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string; venueTimeMs: number } {
+  return { execId: trade.execId, lastQty: trade.qty, lastPrice: trade.price, fee: trade.fee, feeAsset: trade.feeAsset, venueTimeMs: trade.venueTimeMs }
+}
+
+function notFound(state: KernelState, emitter: Emitter, nowMs: number): void {
+  const { draft } = emitter
+  if (draft.status !== 'Unknown') return
+  const graceMs = state.config?.params.reconcileGraceMs ?? 0
+  const sentAtMs = draft.lastSendAtMs ?? 0
+  if (nowMs - sentAtMs < graceMs || draft.cumQty > 0n) {
+    // Too early to conclude absence (or trades prove the order existed): ask again later.
+    const recheckMs = state.config?.params.reconcileRecheckMs ?? 1_000
+    const retryAtMs = Math.max(sentAtMs + graceMs, nowMs + recheckMs)
+    emitter.events.push({ type: 'order.reconcile_deferred', atMs: nowMs, orderId: draft.orderId, retryAtMs })
+    return
+  }
+  emit(emitter, reconciled(draft, { to: 'Failed', nowMs, venueStatus: 'not_found', notAtVenue: draft.venueOrderId === null, venueOrderId: null }))
+}
+
+function found(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
+  const { draft } = emitter
+  if (venueOrder.cumQty > draft.qty) {
+    anomaly(emitter, { atMs: nowMs, reason: 'FILL_OVERFILL', detail: `venue reports cumQty ${venueOrder.cumQty} of ${draft.qty}` })
+    return
+  }
+  if (venueOrder.cumQty > draft.cumQty) syntheticFill(emitter, venueOrder, nowMs)
+  const to = targetState(venueOrder, draft)
+  if (to === draft.status && draft.status !== 'Unknown') return
+  const transitionName = reconcileTransition(to)
+  if (transitionName === null) return
+  emit(emitter, reconciled(draft, { to, nowMs, venueStatus: venueOrder.status, notAtVenue: false, venueOrderId: venueOrder.venueOrderId }))
+}
+
+function targetState(venueOrder: VenueOrder, draft: Order): OrderState {
+  switch (venueOrder.status) {
+    case 'open':
+    case 'partially_filled':
+      if (draft.cancelWanted) return 'CancelRequested'
+      return draft.cumQty > 0n ? 'Partial' : 'AckedOpen'
+    case 'filled':
+      return 'Filled'
+    case 'canceled':
+      return 'Canceled'
+    case 'rejected':
+      return 'Rejected'
+    case 'expired':
+      return 'Expired'
+  }
+}
+
+/** The venue says more filled than its trades explain: book the difference at the order's limit price and alert. */
+function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
+  const { draft } = emitter
+  const price = venueOrder.price ?? draft.price
+  const lastQty = venueOrder.cumQty - draft.cumQty
+  emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail: `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}` })
+  if (price === null) return
+  emit(emitter, {
+    type: 'order.fill',
+    atMs: nowMs,
+    orderId: draft.orderId,
+    execId: `reconcile:${draft.venueClientOrderId}:${venueOrder.cumQty}`,
+    lastQty,
+    lastPrice: price,
+    fee: 0n,
+    feeAsset: draft.quoteAsset,
+    cumQty: venueOrder.cumQty,
+    synthetic: true,
+    venueTimeMs: nowMs,
+  })
+}
+
+function reconciled(
+  draft: Order,
+  input: { to: OrderState; nowMs: number; venueStatus: string; notAtVenue: boolean; venueOrderId: string | null },
+): { type: 'order.reconciled'; atMs: number; orderId: string; to: OrderState; reason: 'RECONCILE_NOT_FOUND' | 'RECONCILE_CONVERGED'; venueStatus: string; notAtVenue: boolean; venueOrderId: string | null } {
+  return {
+    type: 'order.reconciled',
+    atMs: input.nowMs,
+    orderId: draft.orderId,
+    to: input.to,
+    reason: input.venueStatus === 'not_found' ? 'RECONCILE_NOT_FOUND' : 'RECONCILE_CONVERGED',
+    venueStatus: input.venueStatus,
+    notAtVenue: input.notAtVenue,
+    venueOrderId: input.venueOrderId,
+  }
+}
+
+/**
+ * Whether the runtime may send this order again: only when reconciliation proved, after the grace time, that the
+ * venue never had it — never acked, nothing filled, no cancel wanted. A resend reuses the same venue client order id.
+ */
+export function resendable(order: Order): boolean {
+  return order.status === 'Failed' && order.notAtVenue && order.venueOrderId === null && order.cumQty === 0n && !order.cancelWanted
+}

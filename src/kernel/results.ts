@@ -1,0 +1,99 @@
+/**
+ * What the adapter answered, fed back by the runtime. Every answer first frees the venue×symbol slot
+ * (`order.call_completed`), then says what the answer proves: an ack is venue evidence; a definite reject ends the
+ * order; a retryable error means the venue did nothing, so the send is requeued; an unknown outcome makes the order
+ * Unknown — never Rejected or Failed without venue evidence (§7).
+ */
+
+import { instrumentKey } from '../domain/instruments.ts'
+import type { Order } from '../domain/orders.ts'
+import type { BootstrapCommand, CancelResultCommand, Decision, PlaceResultCommand } from './commands.ts'
+import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import type { KernelState } from './state.ts'
+
+function inFlightOrder(state: KernelState, orderId: string, action: 'place' | 'cancel'): Order | null {
+  const order = state.orders.get(orderId)
+  if (order === undefined) return null
+  const call = state.inFlight.get(instrumentKey(order.venue, order.symbol))
+  return call?.orderId === orderId && call.action === action ? order : null
+}
+
+function stale(orderId: string): Decision {
+  return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `no call in flight for ${orderId}` } }
+}
+
+function completed(emitter: Emitter, atMs: number, action: 'place' | 'cancel', outcome: { kind: string; reason?: string }): void {
+  const detail = outcome.reason ?? ''
+  const kind = outcome.kind === 'ok' || outcome.kind === 'rejected' || outcome.kind === 'retryable' || outcome.kind === 'unknown' ? outcome.kind : 'lost'
+  emitter.events.push({ type: 'order.call_completed', atMs, orderId: emitter.draft.orderId, action, outcome: kind, detail })
+}
+
+export function decidePlaceResult(state: KernelState, command: PlaceResultCommand): Decision {
+  const order = inFlightOrder(state, command.orderId, 'place')
+  if (order === null) return stale(command.orderId)
+  const emitter = emitterFor(order)
+  const { outcome } = command
+  const at = { atMs: command.nowMs, orderId: order.orderId }
+  completed(emitter, command.nowMs, 'place', outcome)
+  // The place is still unanswered from the kernel's point of view only in Sent, or in CancelRequested when the
+  // cancel arrived while the place was in flight. In any other state a venue report already told us more.
+  const pending = order.status === 'Sent' || (order.status === 'CancelRequested' && order.venueOrderId === null)
+  if (outcome.kind === 'ok') {
+    if (order.venueOrderId === null) emit(emitter, { type: 'order.send_acked', ...at, venueOrderId: outcome.value.venueOrderId })
+  } else if (!pending) {
+    if (outcome.kind === 'rejected' || outcome.kind === 'retryable') {
+      anomaly(emitter, { atMs: command.nowMs, reason: 'TRANSITION_REFUSED', detail: `place ${outcome.kind} after venue reported the order` })
+    }
+  } else if (outcome.kind === 'rejected') {
+    emit(emitter, { type: 'order.venue_rejected', ...at, venueReason: outcome.reason })
+  } else if (outcome.kind === 'retryable') {
+    if (order.status === 'CancelRequested') emit(emitter, { type: 'order.canceled', ...at, reason: 'CANCELED_BEFORE_SEND', source: 'local' })
+    else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: command.nowMs + outcome.retryAfterMs })
+  } else {
+    emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
+  }
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+export function decideCancelResult(state: KernelState, command: CancelResultCommand): Decision {
+  const order = inFlightOrder(state, command.orderId, 'cancel')
+  if (order === null) return stale(command.orderId)
+  const emitter = emitterFor(order)
+  const { outcome } = command
+  const at = { atMs: command.nowMs, orderId: order.orderId }
+  completed(emitter, command.nowMs, 'cancel', outcome)
+  // Reports may have finished the order while the cancel was in flight; then the answer changes nothing.
+  if (order.status !== 'CancelPending') return { events: emitter.events, reply: { kind: 'done' } }
+  if (outcome.kind === 'ok') {
+    emit(emitter, { type: 'order.cancel_acked', ...at })
+  } else if (outcome.kind === 'rejected') {
+    emit(emitter, { type: 'order.cancel_rejected', ...at, venueReason: outcome.reason })
+    anomaly(emitter, { atMs: command.nowMs, reason: 'VENUE_CANCEL_REJECTED', detail: outcome.reason })
+  } else if (outcome.kind === 'retryable') {
+    emit(emitter, { type: 'order.send_retry', ...at, action: 'cancel', venueReason: outcome.reason, retryAtMs: command.nowMs + outcome.retryAfterMs })
+  } else {
+    emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
+  }
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/** After replay at start: each call that was in flight when the process stopped has an unknown outcome. */
+export function decideBootstrap(state: KernelState, command: BootstrapCommand): Decision {
+  const events = []
+  for (const slot of [...state.inFlight.keys()].sort()) {
+    const call = state.inFlight.get(slot)
+    const order = call === undefined ? undefined : state.orders.get(call.orderId)
+    if (call === undefined || order === undefined) continue
+    const emitter = emitterFor(order)
+    completed(emitter, command.nowMs, call.action, { kind: 'lost', reason: 'in flight when the process stopped' })
+    const pending =
+      call.action === 'place'
+        ? order.status === 'Sent' || (order.status === 'CancelRequested' && order.venueOrderId === null)
+        : order.status === 'CancelPending'
+    if (pending) {
+      emit(emitter, { type: 'order.unknown', atMs: command.nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail: 'in flight when the process stopped' })
+    }
+    events.push(...emitter.events)
+  }
+  return { events, reply: { kind: 'done' } }
+}

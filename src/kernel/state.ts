@@ -1,0 +1,118 @@
+/**
+ * The kernel state: every projection the kernel keeps, built only by applying events. decide() reads it and never
+ * writes it; apply() writes a copy (or, via applyInPlace, the runtime's own instance).
+ */
+
+import type { Units } from '../domain/decimal.ts'
+import type { Instrument } from '../domain/instruments.ts'
+import type { Policy } from '../domain/accounts.ts'
+import type { KernelConfig } from '../domain/kernel-config.ts'
+import { DEFAULT_MODE, type Lane, type Mode, type TradingSwitch } from '../domain/modes.ts'
+import type { Order } from '../domain/orders.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
+
+export interface AccountLedger {
+  /** Holdings per asset: cash in quote assets, positions in base assets. */
+  balances: Map<string, Units>
+  /** Amounts held by open orders per asset; never negative, never above what open orders reserved. */
+  reserved: Map<string, Units>
+}
+
+export type WorkKind = 'place' | 'cancel' | 'reconcile'
+
+export interface IdempotencyEntry {
+  bodyDigest: string
+  orderId: string
+  outcome: 'accepted' | 'rejected'
+  reason: ReasonCode | null
+  guard: string | null
+}
+
+export interface InFlightCall {
+  orderId: string
+  action: 'place' | 'cancel'
+}
+
+export interface KernelCounters {
+  eventsApplied: number
+  duplicateReportsDropped: number
+  transitionsRefused: number
+  alertsRaised: number
+}
+
+export interface KernelState {
+  /** LSN of the last applied event (0 before any). */
+  lastLsn: number
+  config: KernelConfig | null
+  instruments: Map<string, Instrument>
+  policies: Map<string, Policy>
+  mode: Mode
+  tradingSwitch: TradingSwitch
+  accounts: Map<string, AccountLedger>
+  orders: Map<string, Order>
+  /** `${accountId}\n${idempotencyKey}` → the first outcome (a projection, so it survives restarts by replay). */
+  idempotency: Map<string, IdempotencyEntry>
+  /** Per lane, the orders with work due, in FIFO order (Map keeps insertion order). */
+  queues: [Map<string, WorkKind>, Map<string, WorkKind>, Map<string, WorkKind>, Map<string, WorkKind>]
+  /** Non-terminal orders per account (policy maxOpenOrders). */
+  openOrders: Map<string, number>
+  /** One adapter call at a time per venue×symbol: instrument key → the call in flight. */
+  inFlight: Map<string, InFlightCall>
+  counters: KernelCounters
+}
+
+export function initialState(): KernelState {
+  return {
+    lastLsn: 0,
+    config: null,
+    instruments: new Map(),
+    policies: new Map(),
+    mode: DEFAULT_MODE,
+    tradingSwitch: 'normal',
+    accounts: new Map(),
+    orders: new Map(),
+    openOrders: new Map(),
+    idempotency: new Map(),
+    queues: [new Map(), new Map(), new Map(), new Map()],
+    inFlight: new Map(),
+    counters: { eventsApplied: 0, duplicateReportsDropped: 0, transitionsRefused: 0, alertsRaised: 0 },
+  }
+}
+
+/** A deep copy: apply() works on one so that callers holding the old state never see it change. */
+export function cloneState(state: KernelState): KernelState {
+  const accounts = new Map<string, AccountLedger>()
+  for (const [id, ledger] of state.accounts) {
+    accounts.set(id, { balances: new Map(ledger.balances), reserved: new Map(ledger.reserved) })
+  }
+  const orders = new Map<string, Order>()
+  for (const [id, order] of state.orders) {
+    orders.set(id, { ...order, reservation: { ...order.reservation }, execIds: new Set(order.execIds) })
+  }
+  return {
+    ...state,
+    instruments: new Map(state.instruments),
+    policies: new Map(state.policies),
+    accounts,
+    orders,
+    openOrders: new Map(state.openOrders),
+    idempotency: new Map(state.idempotency),
+    queues: [new Map(state.queues[0]), new Map(state.queues[1]), new Map(state.queues[2]), new Map(state.queues[3])],
+    inFlight: new Map(state.inFlight),
+    counters: { ...state.counters },
+  }
+}
+
+export function idempotencyIndexKey(accountId: string, idempotencyKey: string): string {
+  return `${accountId}\n${idempotencyKey}`
+}
+
+export function availableBalance(state: KernelState, accountId: string, asset: string): Units {
+  const ledger = state.accounts.get(accountId)
+  if (ledger === undefined) return 0n
+  return (ledger.balances.get(asset) ?? 0n) - (ledger.reserved.get(asset) ?? 0n)
+}
+
+export function laneOf(queues: KernelState['queues'], lane: Lane): Map<string, WorkKind> {
+  return queues[lane]
+}
