@@ -1,0 +1,79 @@
+import { describe, expect, test } from 'bun:test'
+import { nextWork } from '../../src/kernel/index.ts'
+import { config, Harness, market, policy } from './fixtures.ts'
+
+describe('lanes and the executor choice', () => {
+  test('Lane0 cancels are picked before any queued new order, however many are waiting', () => {
+    const harness = Harness.funded({ config: config({ policies: [policy({ maxOpenOrders: 1_000 })], params: { lane2DepthMax: 500 } }) })
+    const open = harness.openOrder({ client_order_id: 'open', qty: '0.01' })
+    for (let index = 0; index < 200; index += 1) harness.placedId({ client_order_id: `n${index}`, qty: '0.001' })
+    harness.cancel(open)
+    expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId: open })
+  })
+
+  test('Lane1 reduce-only orders go before Lane2 new orders, FIFO within a lane', () => {
+    const harness = Harness.funded()
+    const first = harness.placedId({ client_order_id: 'a', qty: '0.01' })
+    harness.placedId({ client_order_id: 'b', qty: '0.01' })
+    const reduce = harness.placedId({ client_order_id: 'r', side: 'sell', reduce_only: true, symbol: 'AAPL', qty: '1', price: '190' }, { market: market('190') })
+    expect(harness.next()).toMatchObject({ lane: 1, orderId: reduce })
+    harness.send(reduce)
+    expect(harness.next()).toMatchObject({ lane: 2, orderId: first })
+  })
+
+  test('one call in flight per venue×symbol: the next order on the same symbol waits, other symbols proceed', () => {
+    const harness = Harness.funded()
+    const btc1 = harness.placedId({ client_order_id: 'a', qty: '0.01' })
+    const btc2 = harness.placedId({ client_order_id: 'b', qty: '0.01' })
+    const aapl = harness.placedId({ client_order_id: 'c', symbol: 'AAPL', price: '190', qty: '1' }, { market: { referencePrice: 190_00000000n, observedAtMs: harness.nowMs, previousPrice: null } })
+    harness.send(btc1)
+    expect(harness.next()).toMatchObject({ orderId: aapl })
+    harness.send(aapl)
+    expect(harness.next()).toBeNull()
+    expect(harness.send(btc2).reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED' })
+    harness.placeResult(btc1, { kind: 'ok', value: { venueOrderId: 'v1' } })
+    expect(harness.next()).toMatchObject({ orderId: btc2 })
+  })
+
+  test('a cancel on a symbol with a call in flight waits for the slot', () => {
+    const harness = Harness.funded()
+    const open = harness.openOrder({ client_order_id: 'open', qty: '0.01' })
+    const other = harness.placedId({ client_order_id: 'other', qty: '0.01' })
+    harness.send(other)
+    harness.cancel(open)
+    expect(harness.next()).toBeNull()
+    harness.placeResult(other, { kind: 'ok', value: { venueOrderId: 'v2' } })
+    expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId: open })
+  })
+
+  test('a cancel requested while the place is in flight is sent after the place is acked', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.cancel(orderId)
+    expect(harness.order(orderId).status).toBe('CancelRequested')
+    expect(harness.next()).toBeNull()
+    harness.placeResult(orderId, { kind: 'ok', value: { venueOrderId: 'v1' } })
+    expect(harness.order(orderId).venueOrderId).toBe('v1')
+    expect(harness.next()).toMatchObject({ kind: 'cancel', orderId })
+  })
+
+  test('a cancel requested while the place is in flight, then a retryable place error, cancels locally', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.cancel(orderId)
+    harness.placeResult(orderId, { kind: 'retryable', reason: '429', retryAfterMs: 100 })
+    expect(harness.order(orderId).status).toBe('Canceled')
+    expect(harness.reserved('USD')).toBe(0n)
+  })
+
+  test('reconcile work in Lane3 can be skipped while its query is in flight', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
+    expect(harness.next()).toMatchObject({ lane: 3, kind: 'reconcile' })
+    expect(nextWork(harness.state, { nowMs: harness.nowMs, busy: new Set([orderId]) })).toBeNull()
+  })
+})

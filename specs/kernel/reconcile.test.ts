@@ -1,0 +1,119 @@
+import { describe, expect, test } from 'bun:test'
+import { resendable } from '../../src/kernel/index.ts'
+import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
+import { d, Harness, report, trader } from './fixtures.ts'
+
+function unknownOrder(harness: Harness): string {
+  const orderId = harness.placedId()
+  harness.send(orderId)
+  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
+  return orderId
+}
+
+function venueOrder(harness: Harness, orderId: string, overrides: Partial<VenueOrder>): VenueOrder {
+  const order = harness.order(orderId)
+  return { clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: 0n, status: 'open', ...overrides }
+}
+
+function trade(harness: Harness, orderId: string, execId: string, qty: string): VenueTrade {
+  const order = harness.order(orderId)
+  return { execId, clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: d(qty), price: d('50000'), fee: 0n, feeAsset: 'USD', liquidity: 'taker', venueTimeMs: harness.nowMs }
+}
+
+function reconcile(harness: Harness, orderId: string, venue: VenueOrder | null, trades: VenueTrade[] = []) {
+  return harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: venue, trades })
+}
+
+describe('Unknown and reconciliation', () => {
+  test('"not found" within the grace time is not proof: the decision is deferred and the reservation kept', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    harness.nowMs += 1_000
+    const decision = reconcile(harness, orderId, null)
+    expect(harness.eventTypes(decision)).toEqual(['order.reconcile_deferred'])
+    expect(harness.order(orderId).status).toBe('Unknown')
+    expect(harness.reserved('USD')).toBe(d('5005'))
+    expect(harness.next()).toBeNull()
+    harness.nowMs += 4_000
+    expect(harness.next()).toMatchObject({ kind: 'reconcile', orderId })
+  })
+
+  test('"not found" after the grace time resolves to Failed, not at venue, and the order becomes resendable with the same client id', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    harness.nowMs += 5_000
+    reconcile(harness, orderId, null)
+    const order = harness.order(orderId)
+    expect(order).toMatchObject({ status: 'Failed', notAtVenue: true })
+    expect(harness.reserved('USD')).toBe(0n)
+    expect(resendable(order)).toBe(true)
+    harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: trader, orderId })
+    expect(harness.order(orderId).status).toBe('Enqueued')
+    expect(harness.reserved('USD')).toBe(d('5005'))
+    expect(harness.send(orderId).events[0]).toMatchObject({ attempt: 2, venueClientOrderId: `eg-${orderId}` })
+  })
+
+  test('an order that is not resendable is refused a resend', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    expect(harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: trader, orderId }).reply).toMatchObject({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE' })
+  })
+
+  test('found open at the venue converges Unknown to AckedOpen', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'open' }))
+    expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', venueOrderId: 'v-9' })
+  })
+
+  test('found filled with its trades: the missing fills are booked and the order is Filled', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    const trades = [trade(harness, orderId, 't2', '0.06'), trade(harness, orderId, 't1', '0.04')]
+    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }), trades)
+    expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
+    expect(harness.balance('BTC')).toBe(d('2.1'))
+    expect(harness.reserved('USD')).toBe(0n)
+  })
+
+  test('trades already seen through the inbox are not booked twice', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    harness.report(report(harness.order(orderId), { execId: 't1', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50000'), cumQty: d('0.04') }))
+    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'partially_filled', cumQty: d('0.04') }), [trade(harness, orderId, 't1', '0.04')])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.04') })
+  })
+
+  test('an Unknown order with a cancel wanted converges to CancelRequested when the venue still has it open', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder()
+    harness.cancel(orderId)
+    harness.send(orderId, 'cancel')
+    harness.cancelResult(orderId, { kind: 'unknown', reason: 'timeout' })
+    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'open' }))
+    expect(harness.order(orderId).status).toBe('CancelRequested')
+    expect(harness.next()).toMatchObject({ kind: 'cancel', lane: 0 })
+  })
+
+  test('the venue reporting more filled than its trades explain books a synthetic fill and alerts', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }))
+    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.fill'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
+  })
+
+  test('a venue cumQty above the order quantity is an overfill: alert, stay Unknown', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.2') }))
+    expect(harness.order(orderId).status).toBe('Unknown')
+  })
+
+  test('an ack report for an Unknown order proves it exists', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    harness.report(report(harness.order(orderId), { execId: 'n1', kind: 'new' }))
+    expect(harness.order(orderId).status).toBe('AckedOpen')
+  })
+})
