@@ -1,0 +1,41 @@
+import { describe, expect, test } from 'bun:test'
+import { ERROR_CLASSES } from '../../src/domain/error-classes.ts'
+import { GUARD_NAMES } from '../../src/domain/guards.ts'
+import { REASON_CODES, REASONS } from '../../src/domain/reasons.ts'
+import { ORDER_STATES } from '../../src/domain/states.ts'
+import { defaultSimInstruments } from '../../src/domain/instruments.ts'
+import { orderIdFromClientId, cancelClientOrderId, venueClientOrderId } from '../../src/domain/orders.ts'
+
+describe('dictionaries (I-102)', () => {
+  test('the order states are exactly those of §7.1', () => {
+    expect([...ORDER_STATES]).toEqual(['Draft', 'Validated', 'Enqueued', 'Sent', 'AckedOpen', 'Partial', 'Filled', 'CancelRequested', 'CancelPending', 'Canceled', 'Rejected', 'Expired', 'Failed', 'Unknown'])
+  })
+
+  test('every reason code is an upper-snake string with an error class, an HTTP status and a description', () => {
+    for (const code of REASON_CODES) {
+      const info = REASONS[code]
+      expect(code).toMatch(/^[A-Z][A-Z0-9_]+$/)
+      expect(ERROR_CLASSES).toContain(info.errorClass)
+      expect(info.httpStatus).toBeGreaterThanOrEqual(200)
+      expect(info.httpStatus).toBeLessThan(600)
+      expect(info.description.length).toBeGreaterThan(10)
+    }
+  })
+
+  test('the guards are in the fixed §5 order', () => {
+    expect([...GUARD_NAMES]).toEqual(['syntax', 'policy', 'mode', 'data_health', 'reservation', 'capability', 'lane'])
+  })
+
+  test('the sim venue ships BTC-USD, ETH-USD and an equity traded in whole shares', () => {
+    const instruments = defaultSimInstruments()
+    expect(instruments.map((i) => i.symbol)).toEqual(['BTC-USD', 'ETH-USD', 'AAPL'])
+    expect(instruments[2]?.lotSize).toBe(100_000_000n)
+  })
+
+  test('venue client ids derive from the order id and lead back to it', () => {
+    expect(venueClientOrderId('abc')).toBe('eg-abc')
+    expect(orderIdFromClientId('eg-abc')).toBe('abc')
+    expect(orderIdFromClientId(cancelClientOrderId('abc', 2))).toBe('abc')
+    expect(orderIdFromClientId('other-abc')).toBeNull()
+  })
+})
