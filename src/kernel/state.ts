@@ -7,7 +7,7 @@ import type { Units } from '../domain/decimal.ts'
 import type { Instrument } from '../domain/instruments.ts'
 import type { Policy } from '../domain/accounts.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
-import { DEFAULT_MODE, type Lane, type Mode, type TradingSwitch } from '../domain/modes.ts'
+import { DEFAULT_MODE, type Mode, type TradingSwitch } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 
@@ -111,8 +111,4 @@ export function availableBalance(state: KernelState, accountId: string, asset: s
   const ledger = state.accounts.get(accountId)
   if (ledger === undefined) return 0n
   return (ledger.balances.get(asset) ?? 0n) - (ledger.reserved.get(asset) ?? 0n)
-}
-
-export function laneOf(queues: KernelState['queues'], lane: Lane): Map<string, WorkKind> {
-  return queues[lane]
 }
