@@ -11,8 +11,6 @@ import * as fs from 'node:fs'
 export interface WalIo {
   openAppend(path: string): number
   openRead(path: string): number
-  /** Creates a file that must not exist yet (O_EXCL): the basis of lease epochs. Throws EEXIST otherwise. */
-  createExclusive(path: string): number
   write(fd: number, data: Uint8Array, positionBytes: number): void
   read(fd: number, target: Uint8Array, positionBytes: number): number
   fdatasync(fd: number): void
@@ -23,6 +21,8 @@ export interface WalIo {
   /** fsyncs a directory so that entries created, renamed or removed in it are durable. */
   fsyncDirectory(path: string): void
   rename(from: string, to: string): void
+  /** Hard-links `existing` as `newPath`; throws EEXIST if `newPath` exists (atomic create-with-content). */
+  link(existing: string, newPath: string): void
   unlink(path: string): void
   readdir(path: string): string[]
   mkdirp(path: string): void
@@ -41,7 +41,6 @@ function writeFully(fd: number, data: Uint8Array, positionBytes: number): void {
 export const nodeIo: WalIo = {
   openAppend: (path) => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640),
   openRead: (path) => fs.openSync(path, fs.constants.O_RDONLY),
-  createExclusive: (path) => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o640),
   write: writeFully,
   read: (fd, target, positionBytes) => fs.readSync(fd, target, 0, target.byteLength, positionBytes),
   fdatasync: (fd) => fs.fdatasyncSync(fd),
@@ -58,6 +57,7 @@ export const nodeIo: WalIo = {
     }
   },
   rename: (from, to) => fs.renameSync(from, to),
+  link: (existing, newPath) => fs.linkSync(existing, newPath),
   unlink: (path) => fs.unlinkSync(path),
   readdir: (path) => fs.readdirSync(path),
   mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),

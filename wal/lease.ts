@@ -1,8 +1,9 @@
 /**
  * The leader lease with fencing epochs.
  *
- * A lease directory (may be shared between hosts) holds one file per epoch, `epoch-<n>.json`, each created with
- * O_EXCL — so exactly one process can ever hold epoch n, even when two race for it. The current lease is the file with
+ * A lease directory (may be shared between hosts) holds one file per epoch, `epoch-<n>.json`, each created by
+ * hard-linking a fully written temp file into place (link fails if the name exists) — so exactly one process can ever
+ * hold epoch n, even when two race for it, and an epoch file never exists without its content. The current lease is the file with
  * the highest epoch; its content names the holder and an expiry, which the holder renews by rewriting its own file
  * (temp file + fsync + rename + directory fsync). Taking over an expired lease means creating epoch n+1.
  *
@@ -13,7 +14,7 @@
  *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
  * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The fencing check itself needs no clock.
- * Filesystem assumption: O_EXCL create and rename are atomic and a directory fsync makes them durable (local
+ * Filesystem assumption: link (create-if-absent) and rename are atomic and a directory fsync makes them durable (local
  * filesystems, NFSv4). Object stores and eventually consistent filesystems are not supported.
  */
 
@@ -69,10 +70,13 @@ function readLeaseFile(path: string, io: WalIo): LeaseRecord {
   } finally {
     io.close(fd)
   }
-  // An epoch file created but not yet written (the creator crashed between create and write) counts as expired.
-  if (text.length === 0) return { holderId: '', epoch: Number(EPOCH_FILE.exec(path.split('/').pop() ?? '')?.[1] ?? 0), expiresAtMs: 0, renewedAtMs: 0 }
-  const parsed: unknown = JSON.parse(text)
-  if (!isLeaseRecord(parsed)) throw new LeaseError('LEASE_FILE_INVALID', `${path} is not a lease record`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    parsed = null
+  }
+  if (!isLeaseRecord(parsed)) throw new LeaseError('LEASE_FILE_INVALID', `${path} is not a lease record (refusing to guess who holds it)`)
   return parsed
 }
 
@@ -114,23 +118,22 @@ export class Lease implements LeaseGuard {
       throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
     }
     const epoch = (current?.epoch ?? 0) + 1
+    const expiresAtMs = now + options.ttlMs
+    const record: LeaseRecord = { holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now }
+    // Write the record to a private temp file, then hard-link it into place: link fails with EEXIST if the epoch is
+    // taken, and the epoch file never exists without its full content.
     const path = join(dir, epochFileName(epoch))
-    let fd: number
+    const tempPath = `${path}.${options.holderId.replace(/[^A-Za-z0-9_-]/g, '_')}.${process.pid}.tmp`
+    writeDurably(io, tempPath, record)
     try {
-      fd = io.createExclusive(path)
+      io.link(tempPath, path)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new LeaseError('LEASE_RACE_LOST', `another process took epoch ${epoch} first`)
       }
       throw error
-    }
-    const expiresAtMs = now + options.ttlMs
-    const record: LeaseRecord = { holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now }
-    try {
-      io.write(fd, new TextEncoder().encode(JSON.stringify(record)), 0)
-      io.fsync(fd)
     } finally {
-      io.close(fd)
+      io.unlink(tempPath)
     }
     io.fsyncDirectory(dir)
     const lease = new Lease(options, epoch, expiresAtMs)
@@ -179,14 +182,7 @@ export class Lease implements LeaseGuard {
     const { io, dir } = this.options
     const path = join(dir, epochFileName(this.epoch))
     const tempPath = `${path}.${process.pid}.tmp`
-    const fd = io.openAppend(tempPath)
-    try {
-      io.truncate(fd, 0)
-      io.write(fd, new TextEncoder().encode(JSON.stringify(record)), 0)
-      io.fsync(fd)
-    } finally {
-      io.close(fd)
-    }
+    writeDurably(io, tempPath, record)
     io.rename(tempPath, path)
     io.fsyncDirectory(dir)
   }
@@ -203,5 +199,16 @@ export class Lease implements LeaseGuard {
         }
       }
     }
+  }
+}
+
+function writeDurably(io: WalIo, path: string, record: LeaseRecord): void {
+  const fd = io.openAppend(path)
+  try {
+    io.truncate(fd, 0)
+    io.write(fd, new TextEncoder().encode(JSON.stringify(record)), 0)
+    io.fsync(fd)
+  } finally {
+    io.close(fd)
   }
 }

@@ -53,6 +53,9 @@ export class Wal {
   private readonly catalog: SegmentCatalog
   private readonly position: ChainPosition
   private fd: number
+  /** Bytes of the current segment file that exist on disk (valid frames plus preallocated zeros). */
+  private allocatedBytes: number
+  private readonly zeros: Uint8Array
   private queue: PendingAppend[] = []
   private queuedRecords = 0
   private queuedBytes = 0
@@ -72,6 +75,8 @@ export class Wal {
     const last = this.catalog.last
     assert(last !== undefined, 'an open log has at least one segment')
     this.fd = options.io.openAppend(last.path)
+    this.allocatedBytes = last.sizeBytes
+    this.zeros = new Uint8Array(options.preallocateBytes)
   }
 
   /** Opens (creating if needed) the log in `dir` for writing. Throws WalCorruptionError on damage, LeaseError if fenced. */
@@ -197,6 +202,7 @@ export class Wal {
         if (!this.closed) {
           this.closed = true
           try {
+            if (this.fatal === null) this.trimCurrentSegment()
             this.options.io.close(this.fd)
           } catch {
             // Closing after a fatal error may fail again; the data question was settled by the fsync.
@@ -297,6 +303,8 @@ export class Wal {
   private writePart(segment: SegmentInfo, bytes: Uint8Array): void {
     if (bytes.byteLength === 0) return
     const { io } = this.options
+    const end = segment.sizeBytes + bytes.byteLength
+    if (end > this.allocatedBytes && this.zeros.byteLength > 0) this.preallocate(end)
     io.write(this.fd, bytes, segment.sizeBytes)
     if (this.options.durability === 'fsync') {
       const started = performance.now()
@@ -309,6 +317,27 @@ export class Wal {
     segment.sizeBytes += bytes.byteLength
   }
 
+  /** Zero-fills ahead of `endBytes`, up to the segment size limit; the next fdatasync makes it durable. */
+  private preallocate(endBytes: number): void {
+    const target = Math.max(endBytes, Math.min(this.allocatedBytes + this.zeros.byteLength, this.options.segmentBytesMax))
+    let position = Math.max(this.allocatedBytes, this.currentSegment().sizeBytes)
+    while (position < target) {
+      const count = Math.min(this.zeros.byteLength, target - position)
+      this.options.io.write(this.fd, this.zeros.subarray(0, count), position)
+      position += count
+    }
+    this.allocatedBytes = target
+  }
+
+  /** Cuts preallocated zeros off the current segment so a sealed segment ends exactly at its last frame. */
+  private trimCurrentSegment(): void {
+    const segment = this.currentSegment()
+    if (this.allocatedBytes <= segment.sizeBytes) return
+    this.options.io.truncate(this.fd, segment.sizeBytes)
+    this.options.io.fsync(this.fd)
+    this.allocatedBytes = segment.sizeBytes
+  }
+
   private currentSegment(): SegmentInfo {
     const last = this.catalog.last
     assert(last !== undefined, 'an open log has at least one segment')
@@ -318,10 +347,12 @@ export class Wal {
   /** Starts a new segment after the current one. The current one was fully synced by writePart. */
   private roll(): SegmentInfo {
     const { io } = this.options
+    this.trimCurrentSegment()
     io.close(this.fd)
     const header = { firstLsn: this.position.lastLsn + 1, previousHash: this.position.lastHash, epoch: this.options.epoch }
     const segment = createSegment(this.dir, this.options, header, this.catalog)
     this.fd = io.openAppend(segment.path)
+    this.allocatedBytes = segment.sizeBytes
     return segment
   }
 

@@ -19,6 +19,8 @@ export interface RecoveryReport {
   frameCount: number
   /** Set when a torn tail was found: truncated on a writable open, only reported on a read-only one. */
   tornTail: { file: string; offsetBytes: number; removedBytes: number; reason: string; truncated: boolean } | null
+  /** Zero-filled bytes after the last frame: space the writer preallocated, not damage. Trimmed on a writable open. */
+  preallocatedBytes: number
   removedTempFiles: string[]
 }
 
@@ -46,7 +48,7 @@ export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
     .filter((lsn): lsn is number => lsn !== null)
     .sort((a, b) => a - b)
   const catalog = new SegmentCatalog(options.indexStrideFrames)
-  const report: RecoveryReport = { segmentCount: firstLsns.length, frameCount: 0, tornTail: null, removedTempFiles }
+  const report: RecoveryReport = { segmentCount: firstLsns.length, frameCount: 0, tornTail: null, preallocatedBytes: 0, removedTempFiles }
   let position: ChainPosition = initialPosition()
   for (let index = 0; index < firstLsns.length; index++) {
     const firstLsn = firstLsns[index] as number
@@ -115,11 +117,17 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
   report.frameCount += scan.frameCount
   if (scan.tornTail !== null) {
     const removedBytes = bytes.byteLength - scan.validEndBytes
-    report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason: scan.tornTail.reason, truncated: options.writable }
+    if (allZero(bytes, scan.validEndBytes)) report.preallocatedBytes = removedBytes
+    else report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason: scan.tornTail.reason, truncated: options.writable }
     if (options.writable) truncateTail(io, path, scan.validEndBytes)
   }
   catalog.add(segment)
   return position
+}
+
+function allZero(bytes: Uint8Array, from: number): boolean {
+  for (let index = from; index < bytes.byteLength; index++) if (bytes[index] !== 0) return false
+  return true
 }
 
 function truncateTail(io: WalIo, path: string, lengthBytes: number): void {

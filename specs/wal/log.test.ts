@@ -19,7 +19,7 @@ describe('append and group commit', () => {
 
   test('concurrent appends share one write and one fdatasync', async () => {
     const io = countingIo()
-    const wal = Wal.open(tempDir(), { io })
+    const wal = Wal.open(tempDir(), { io, preallocateBytes: 0 })
     const before = { ...io.counts }
     const results = await Promise.all(Array.from({ length: 50 }, (_, index) => wal.append([record(`r${index}`)])))
     expect(results.flat()).toEqual(Array.from({ length: 50 }, (_, index) => index + 1))

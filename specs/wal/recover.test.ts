@@ -76,18 +76,43 @@ describe('recovery on open', () => {
     expect(statSync(path).size).toBe(frameOffset(6) - 7)
   })
 
-  test('garbage or zeros after the tail are truncated', async () => {
+  test('garbage after the tail is truncated and reported as a torn tail', async () => {
     const seed = 7
     const random = prng(seed)
-    for (const garbage of [new Uint8Array(4096), Uint8Array.from({ length: 777 }, () => Math.floor(random() * 256))]) {
-      const dir = await buildLog(12)
-      const [path] = segments(dir) as [string]
-      appendFileSync(path, garbage)
-      const wal = Wal.open(dir)
-      expect(wal.lastLsn, `seed ${seed}`).toBe(12)
-      expect(wal.recovery.tornTail?.removedBytes).toBe(garbage.length)
-      await wal.close()
-    }
+    const dir = await buildLog(12)
+    const [path] = segments(dir) as [string]
+    const garbage = Uint8Array.from({ length: 777 }, () => Math.floor(random() * 256))
+    appendFileSync(path, garbage)
+    const wal = Wal.open(dir)
+    expect(wal.lastLsn, `seed ${seed}`).toBe(12)
+    expect(wal.recovery.tornTail?.removedBytes).toBe(garbage.length)
+    await wal.close()
+    expect(statSync(path).size).toBe(frameOffset(13))
+  })
+
+  test('zeros after the tail are preallocated space, trimmed without being reported as damage', async () => {
+    const dir = await buildLog(12)
+    const [path] = segments(dir) as [string]
+    appendFileSync(path, new Uint8Array(4096))
+    const wal = Wal.open(dir)
+    expect(wal.lastLsn).toBe(12)
+    expect(wal.recovery.tornTail).toBeNull()
+    expect(wal.recovery.preallocatedBytes).toBe(4096)
+    await wal.close()
+  })
+
+  test('a crash leaves preallocated zeros in the last segment, and reopening continues at the right offset', async () => {
+    const dir = tempDir()
+    const wal = Wal.open(dir, { preallocateBytes: 64 * 1024 })
+    await wal.append([record('a'), record('b')])
+    // No close(): as after a crash, the segment still carries its zero-filled tail.
+    const [path] = segments(dir) as [string]
+    expect(statSync(path).size).toBeGreaterThanOrEqual(64 * 1024)
+    const reopened = Wal.open(dir)
+    expect(reopened.lastLsn).toBe(2)
+    expect(await reopened.append([record('c')])).toEqual([3])
+    await reopened.close()
+    expect(Wal.open(dir).lastLsn).toBe(3)
   })
 
   test('a bit flip in a frame followed by valid frames refuses to open, naming file, offset and LSN', async () => {
