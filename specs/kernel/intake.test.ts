@@ -29,6 +29,14 @@ describe('intake guards', () => {
     expect(harness.order(event.orderId).status).toBe('Enqueued')
   })
 
+  test('the body names its time in force `tif` (issue 4); the old name `time_in_force` is an unknown field', () => {
+    const harness = Harness.funded()
+    const event = harness.place({ client_order_id: 'tif-1', tif: 'IOC' }).events[0] as EventOf<'order.accepted'>
+    expect(event.tif).toBe('IOC')
+    expect(rejection(harness, { client_order_id: 'tif-2', time_in_force: 'IOC' }).reason).toBe('SYNTAX_INVALID')
+    expect((harness.place({ client_order_id: 'tif-3' }).events[0] as EventOf<'order.accepted'>).tif).toBe('GTC')
+  })
+
   test('a sell rounds its price up to the tick and reserves the base position', () => {
     const harness = Harness.funded()
     const event = harness.place({ side: 'sell', price: '50000.001' }).events[0] as EventOf<'order.accepted'>
@@ -55,7 +63,7 @@ describe('intake guards', () => {
     ['reservation', 'INSUFFICIENT_FUNDS', { qty: '3', price: '50000' }, {}],
     ['reservation', 'INSUFFICIENT_POSITION', { side: 'sell', qty: '3' }, {}],
     ['reservation', 'REDUCE_ONLY_WOULD_INCREASE', { reduce_only: true }, {}],
-    ['capability', 'POST_ONLY_UNSUPPORTED', { post_only: true, time_in_force: 'IOC' }, {}],
+    ['capability', 'POST_ONLY_UNSUPPORTED', { post_only: true, tif: 'IOC' }, {}],
     ['capability', 'QTY_BELOW_MIN', { qty: '0.00005' }, {}],
     ['capability', 'NOTIONAL_BELOW_MIN', { qty: '0.0001', price: '50000' }, {}],
   ]
@@ -111,8 +119,8 @@ describe('intake guards', () => {
 
   test('the guard order is fixed: data health is reported before insufficient funds and capability', () => {
     const harness = Harness.funded()
-    expect(rejection(harness, { qty: '3', post_only: true, time_in_force: 'FOK' }, { market: null }).reason).toBe('DATA_MISSING')
-    expect(rejection(harness, { qty: '3', post_only: true, time_in_force: 'FOK' }).reason).toBe('INSUFFICIENT_FUNDS')
+    expect(rejection(harness, { qty: '3', post_only: true, tif: 'FOK' }, { market: null }).reason).toBe('DATA_MISSING')
+    expect(rejection(harness, { qty: '3', post_only: true, tif: 'FOK' }).reason).toBe('INSUFFICIENT_FUNDS')
   })
 
   test('a reduce-only sell goes to Lane1', () => {

@@ -27,7 +27,7 @@ export const placeBodySchema = v.pipe(
     type: orderTypeSchema,
     qty: positiveUnitsSchema,
     price: v.exactOptional(positiveUnitsSchema),
-    time_in_force: v.exactOptional(tifSchema, 'GTC'),
+    tif: v.exactOptional(tifSchema, 'GTC'),
     post_only: v.exactOptional(v.boolean(), false),
     reduce_only: v.exactOptional(v.boolean(), false),
     client_order_id: v.exactOptional(clientOrderIdSchema),

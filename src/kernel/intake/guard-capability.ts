@@ -18,15 +18,15 @@ export function capabilityGuard(input: { body: PlaceBody; instrument: Instrument
   const { body, instrument } = input
   const inputs = {
     orderType: body.type,
-    tif: body.time_in_force,
+    tif: body.tif,
     postOnly: body.post_only,
     reduceOnly: body.reduce_only,
     tickSize: formatDecimal(instrument.tickSize),
     lotSize: formatDecimal(instrument.lotSize),
   }
   if (!instrument.orderTypes.includes(body.type)) return failed('ORDER_TYPE_UNSUPPORTED', inputs)
-  if (!instrument.timeInForce.includes(body.time_in_force)) return failed('TIF_UNSUPPORTED', inputs)
-  const postOnlyImpossible = body.type === 'market' || body.time_in_force === 'IOC' || body.time_in_force === 'FOK'
+  if (!instrument.timeInForce.includes(body.tif)) return failed('TIF_UNSUPPORTED', inputs)
+  const postOnlyImpossible = body.type === 'market' || body.tif === 'IOC' || body.tif === 'FOK'
   if (body.post_only && (!instrument.postOnly || postOnlyImpossible)) return failed('POST_ONLY_UNSUPPORTED', inputs)
   if (body.reduce_only && !instrument.reduceOnly) return failed('REDUCE_ONLY_UNSUPPORTED', inputs)
   const price = body.price === undefined ? null : roundToStep(body.price, instrument.tickSize, body.side === 'buy' ? 'down' : 'up')

@@ -86,7 +86,7 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
     orderType: body.type,
     qty: capability.value.qty,
     price: capability.value.price,
-    tif: body.time_in_force,
+    tif: body.tif,
     postOnly: body.post_only,
     reduceOnly: body.reduce_only,
     lane: lane.value,
