@@ -13,7 +13,7 @@ import { assert } from './assert.ts'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { HASH_BYTES } from './chain.ts'
 import { LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError } from './errors.ts'
-import { FRAME_HASH_OFFSET, FRAME_CONTENT_OFFSET, FRAME_PAYLOAD_OFFSET, encodeFrame, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
+import { FRAME_HASH_OFFSET, FRAME_CONTENT_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_OFFSET, encodeFrame, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
 import { readFrames, type ReadOptions } from './reader.ts'
@@ -136,6 +136,21 @@ export class Wal {
     return this.catalog.segments
   }
 
+  /**
+   * Would an append of `recordCount` records totalling `payloadBytes` fit the queue now? Lets a caller that must
+   * not apply anything it cannot log (the engine) check before it commits to an order of events.
+   */
+  hasRoomFor(recordCount: number, payloadBytes: number): boolean {
+    const bytes = payloadBytes + recordCount * FRAME_HEADER_BYTES
+    return (
+      this.fatal === null &&
+      !this.closed &&
+      this.closing === null &&
+      this.queuedRecords + recordCount <= this.options.queueRecordsMax &&
+      this.queuedBytes + bytes <= this.options.queueBytesMax
+    )
+  }
+
   /** Queues records; resolves with their LSNs once durable (per `durability`). Rejects without writing on any refusal. */
   append(records: RecordInput[]): Promise<number[]> {
     if (this.fatal !== null) return Promise.reject(this.fatal)
@@ -218,7 +233,7 @@ export class Wal {
   private scheduleFlush(): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    setImmediate(() => {
+    this.options.scheduleFlush(() => {
       this.flushScheduled = false
       this.flush()
     })

@@ -31,6 +31,11 @@ export interface WalOptions {
    * filesystem journal (measured by scripts/bench-wal.ts). 0 disables it.
    */
   preallocateBytes: number
+  /**
+   * How a flush is scheduled after an append. setImmediate (default) lets every append made while I/O callbacks run
+   * join the batch; deterministic simulations pass queueMicrotask so flushes happen at a reproducible point.
+   */
+  scheduleFlush: (flush: () => void) => void
 }
 
 export const MIB = 1024 * 1024
@@ -47,6 +52,7 @@ export const defaultWalOptions = {
   indexStrideFrames: 256,
   verifyChainOnOpen: true,
   preallocateBytes: 4 * MIB,
+  scheduleFlush: (flush: () => void): void => void setImmediate(flush),
 } as const satisfies Omit<WalOptions, 'io'>
 
 export function optionsProblem(options: WalOptions): string | null {

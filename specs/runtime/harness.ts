@@ -1,0 +1,88 @@
+/**
+ * A whole egress runtime on a simulated clock: sim venue, log on disk (durability none, flushes on microtasks so the
+ * interleaving is reproducible), gateway with bootstrap. Used by the runtime specs, golden traces and the simulation.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Principal } from '../../src/domain/accounts.ts'
+import type { KernelParams } from '../../src/domain/kernel-config.ts'
+import { Gateway, SimClock } from '../../src/runtime/index.ts'
+import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
+import { defaultSimInstruments } from '../../src/domain/instruments.ts'
+import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
+
+export const T0 = 1_767_225_600_000 // 2026-01-01T00:00:00Z
+export const ACCOUNTS: PaperAccount[] = [
+  { accountId: 'acct-a', balances: { USD: '1000000', BTC: '10', ETH: '100', AAPL: '1000' } },
+  { accountId: 'acct-b', balances: { USD: '500000', BTC: '5' } },
+]
+export const traderA: Principal = { id: 'alice', roles: ['trader'], accounts: ['acct-a'], liveAllowed: false }
+export const traderB: Principal = { id: 'bob', roles: ['trader'], accounts: ['acct-b'], liveAllowed: false }
+export const opsUser: Principal = { id: 'olga', roles: ['ops'], accounts: [], liveAllowed: false }
+
+export interface World {
+  dir: string
+  clock: SimClock
+  venue: SimVenue
+  gateway: Gateway
+  errors: string[]
+}
+
+export interface WorldOptions {
+  seed: number
+  dir?: string
+  clock?: SimClock
+  venue?: SimVenue
+  faults?: Partial<SimFaults>
+  venueOptions?: Partial<ConstructorParameters<typeof SimVenue>[0]>
+  params?: Partial<KernelParams>
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'egress-runtime-'))
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+export function makeVenue(clock: SimClock, seed: number, options: WorldOptions): SimVenue {
+  return new SimVenue({ clock, seed, instruments: simInstrumentsFor(defaultSimInstruments()), faults: options.faults ?? {}, ...options.venueOptions })
+}
+
+/** Starts (or restarts, when dir/clock/venue are passed) a gateway, driving the clock while bootstrap runs. */
+export async function startWorld(options: WorldOptions): Promise<World> {
+  const dir = options.dir ?? tempDataDir()
+  const clock = options.clock ?? new SimClock({ startMs: T0 })
+  const venue = options.venue ?? makeVenue(clock, options.seed, options)
+  const errors: string[] = []
+  const starting = Gateway.start({
+    dataDir: dir,
+    clock,
+    wal: { durability: 'none', scheduleFlush: queueMicrotask, segmentBytesMax: 1 << 20, preallocateBytes: 0 },
+    kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config', ...(options.params === undefined ? {} : { params: options.params }) }),
+    fundings: paperFundings(ACCOUNTS),
+    venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
+    configDigest: 'sim-config',
+    buildCommit: 'test',
+    facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
+    callsInFlightMax: 64,
+    reconcileRetryMs: 500,
+    convergeWaitMsMax: 30_000,
+    resendAgeMsMax: 60_000,
+    onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
+  })
+  let gateway: Gateway | null = null
+  void starting.then((started) => (gateway = started))
+  for (let step = 0; gateway === null && step < 100_000; step++) await clock.advanceAsync(10)
+  if (gateway === null) throw new Error('gateway did not start')
+  return { dir, clock, venue, gateway, errors }
+}
+
+/** Advances simulated time in small steps so every timer, report and continuation runs in order. */
+export async function run(world: World, ms: number, stepMs = 5): Promise<void> {
+  for (let elapsed = 0; elapsed < ms; elapsed += stepMs) await world.clock.advanceAsync(stepMs)
+  await world.gateway.engine.settled()
+}

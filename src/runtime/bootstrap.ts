@@ -1,0 +1,88 @@
+/**
+ * Bootstrap, on every start (§10, DESIGN §6): after the log has been replayed — record the configuration (a no-op if
+ * its digest is unchanged), fund paper accounts that have never been funded, mark every call that was in flight
+ * when the process stopped as Unknown, let the executor reconcile them with their venues, resend what the venues
+ * proved they never received, and only then report ready so intake can open.
+ */
+
+import type { Principal } from '../domain/accounts.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { Clock } from '../domain/clock.ts'
+import type { KernelConfig } from '../domain/kernel-config.ts'
+import { resendable } from '../kernel/index.ts'
+import type { Engine } from './engine.ts'
+import type { Executor } from './executor.ts'
+
+export interface Funding {
+  accountId: string
+  asset: string
+  amount: Units
+}
+
+export interface BootstrapOptions {
+  engine: Engine
+  executor: Executor
+  clock: Clock
+  kernelConfig: KernelConfig
+  fundings: Funding[]
+  /** Give up waiting for Unknown orders to converge after this long; they stay Unknown (worst case reserved). */
+  convergeWaitMsMax: number
+  /** Orders older than this are not resent automatically after a crash (their moment has passed). */
+  resendAgeMsMax: number
+}
+
+export interface BootstrapReport {
+  inFlightMarkedUnknown: number
+  unknownAfterWait: number
+  resent: string[]
+  waitedMs: number
+}
+
+/** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
+export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops'], accounts: [], liveAllowed: true }
+
+export async function bootstrap(options: BootstrapOptions): Promise<BootstrapReport> {
+  const { engine, clock } = options
+  await engine.submit({ kind: 'configure', nowMs: clock.nowMs(), config: options.kernelConfig })
+  for (const funding of options.fundings) {
+    if (engine.state.accounts.has(funding.accountId) && (engine.state.accounts.get(funding.accountId)?.balances.has(funding.asset) ?? false)) continue
+    await engine.submit({
+      kind: 'fund',
+      nowMs: clock.nowMs(),
+      principalId: BOOTSTRAP_PRINCIPAL.id,
+      accountId: funding.accountId,
+      asset: funding.asset,
+      amount: funding.amount,
+      reference: `config:${funding.accountId}:${funding.asset}`,
+    })
+  }
+  const marked = await engine.submit({ kind: 'bootstrap', nowMs: clock.nowMs() })
+  const suspects = new Set(
+    marked.decision.events.filter((event) => event.type === 'order.unknown').map((event) => (event as { orderId: string }).orderId),
+  )
+  for (const order of engine.state.orders.values()) if (order.status === 'Unknown') suspects.add(order.orderId)
+  options.executor.start()
+  const started = clock.nowMs()
+  while (countUnknown(engine, suspects) > 0 && clock.nowMs() - started < options.convergeWaitMsMax) {
+    await sleep(clock, 10)
+  }
+  const resent: string[] = []
+  for (const orderId of suspects) {
+    const order = engine.state.orders.get(orderId)
+    if (order === undefined || !resendable(order) || clock.nowMs() - order.acceptedAtMs > options.resendAgeMsMax) continue
+    const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId })
+    if (committed.lsns.length > 0) resent.push(orderId)
+  }
+  options.executor.wake()
+  return { inFlightMarkedUnknown: marked.decision.events.length, unknownAfterWait: countUnknown(engine, suspects), resent, waitedMs: clock.nowMs() - started }
+}
+
+function countUnknown(engine: Engine, orderIds: Set<string>): number {
+  let count = 0
+  for (const orderId of orderIds) if (engine.state.orders.get(orderId)?.status === 'Unknown') count++
+  return count
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.schedule(ms, resolve))
+}

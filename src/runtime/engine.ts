@@ -1,0 +1,140 @@
+/**
+ * The engine: the kernel driven by the log. Commands are decided one at a time, in the order they arrive; their
+ * events are applied to the in-memory state at once (so the next command sees them, as the kernel requires) and
+ * queued on the WAL in the same order. The caller's promise resolves only when those events are durable — that is
+ * the ACK boundary. Memory may run ahead of disk by the records in the current group-commit batch; if the log dies,
+ * the process exits and restarts from the log, so nothing undurable is ever acted on outside the process: the
+ * executor calls a venue only after awaiting its `send_requested` record.
+ *
+ * LSNs are predicted at decide time (the engine is the log's only writer) and checked when the append resolves.
+ */
+
+import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
+import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
+import { AssertionError, WalFullError, type RecordInput, type Wal } from '../../wal/index.ts'
+import { domainEventOf } from './records.ts'
+
+export interface Committed {
+  decision: Decision
+  /** LSN of each event, in order. */
+  lsns: number[]
+}
+
+export interface AppliedEvent {
+  event: DomainEvent
+  lsn: number
+}
+
+/** Called once per durable command with its events (SSE, back office, executor wake-ups). */
+export type DurableListener = (events: AppliedEvent[]) => void
+
+/** Raised when the log cannot take more records right now: the caller sheds load (429), nothing was decided. */
+export class EngineOverloadedError extends Error {
+  override readonly name = 'EngineOverloadedError'
+  readonly code = 'OVERLOADED'
+}
+
+export class Engine {
+  readonly wal: Wal
+  readonly state: KernelState
+  private nextLsn: number
+  private readonly listeners = new Set<DurableListener>()
+  private pendingCount = 0
+  private idleWaiters: (() => void)[] = []
+
+  private constructor(wal: Wal, state: KernelState) {
+    this.wal = wal
+    this.state = state
+    this.nextLsn = wal.lastLsn + 1
+  }
+
+  /** Replays the whole log into a fresh kernel state (snapshots later shorten this) and returns the engine. */
+  static replay(wal: Wal, options: { onProgress?: (lsn: number) => void } = {}): Engine {
+    const state = initialState()
+    for (const frame of wal.read(wal.firstLsn)) {
+      const event = domainEventOf(frame)
+      if (event !== null) applyInPlace(state, event, { lsn: frame.lsn })
+      if (options.onProgress !== undefined && frame.lsn % 100_000 === 0) options.onProgress(frame.lsn)
+    }
+    return new Engine(wal, state)
+  }
+
+  /**
+   * Decides `command`, applies its events and queues them on the log. Resolves once they are durable. Throws
+   * EngineOverloadedError synchronously-before-deciding when the log queue has no room.
+   */
+  submit(command: KernelCommand): Promise<Committed> {
+    const decision = decide(this.state, command)
+    const records = decision.events.map((event) => encodeEvent(event))
+    return this.commit(decision, records)
+  }
+
+  /** Appends non-kernel records (audit seals) in log order with everything else. */
+  appendRecords(records: RecordInput[]): Promise<number[]> {
+    const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
+    if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(new EngineOverloadedError('log queue full'))
+    const expected = this.reserveLsns(records.length)
+    return this.track(this.wal.append(records).then((lsns) => this.checkLsns(lsns, expected)))
+  }
+
+  /** Calls `listener` with each durable command's events, in log order. */
+  onDurable(listener: DurableListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Resolves when nothing submitted is still waiting for the log. */
+  settled(): Promise<void> {
+    if (this.pendingCount === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  get pending(): number {
+    return this.pendingCount
+  }
+
+  private commit(decision: Decision, records: RecordInput[]): Promise<Committed> {
+    if (records.length === 0) return Promise.resolve({ decision, lsns: [] })
+    const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
+    if (!this.wal.hasRoomFor(records.length, payloadBytes)) {
+      // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
+      return Promise.reject(new EngineOverloadedError('log queue full; retry later'))
+    }
+    const expected = this.reserveLsns(records.length)
+    const applied: AppliedEvent[] = decision.events.map((event, index) => ({ event, lsn: expected[index] as number }))
+    for (const { event, lsn } of applied) applyInPlace(this.state, event, { lsn })
+    const durable = this.wal.append(records).then((lsns) => {
+      this.checkLsns(lsns, expected)
+      for (const listener of this.listeners) listener(applied)
+      return { decision, lsns }
+    })
+    return this.track(durable)
+  }
+
+  private reserveLsns(count: number): number[] {
+    const lsns = Array.from({ length: count }, (_, index) => this.nextLsn + index)
+    this.nextLsn += count
+    return lsns
+  }
+
+  private checkLsns(actual: number[], expected: number[]): number[] {
+    for (let index = 0; index < expected.length; index++) {
+      if (actual[index] !== expected[index]) {
+        throw new AssertionError(`engine predicted LSN ${expected[index]}, log assigned ${actual[index]}: another writer?`)
+      }
+    }
+    return actual
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.pendingCount++
+    const done = (): void => {
+      this.pendingCount--
+      if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
+    }
+    promise.then(done, done)
+    return promise
+  }
+}
+
+export { WalFullError }

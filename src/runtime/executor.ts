@@ -1,0 +1,215 @@
+/**
+ * The executor: takes work from the kernel's lanes (Lane0 first, one call in flight per venue×symbol), runs the I-100
+ * gate through a `send` decision, waits until `send_requested` is durable, and only then calls the venue adapter —
+ * the outbox rule. The adapter's answer goes back through the kernel as a result command. Unknown orders are
+ * reconciled by asking the venue (status by client order id, trades) and handing the answer to the kernel.
+ *
+ * Nothing else in egress calls an adapter's place/cancel: this file is the single exit.
+ */
+
+import type { GateFacts } from '../domain/gate.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
+import { nextWork, type WorkItem } from '../kernel/index.ts'
+import type { Clock } from '../domain/clock.ts'
+import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
+import type { Engine } from './engine.ts'
+
+export interface ExecutorOptions {
+  engine: Engine
+  adapters: ReadonlyMap<string, VenueAdapter>
+  clock: Clock
+  /** Facts for the I-100 gate, read fresh for every send. */
+  gateFacts: () => GateFacts
+  /** Bound on adapter calls in flight at once (all venues); beyond it work waits in its lane. */
+  callsInFlightMax: number
+  /** How long to wait before asking an unreachable venue about an Unknown order again. */
+  reconcileRetryMs: number
+  /** Called when something unexpected happens (an adapter that threw, an engine error). */
+  onError: (error: unknown, context: string) => void
+}
+
+export interface ExecutorStats {
+  sends: number
+  cancels: number
+  reconciles: number
+  callsInFlight: number
+}
+
+export class Executor {
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, reconciles: 0, callsInFlight: 0 }
+  private readonly options: ExecutorOptions
+  private readonly busy = new Set<string>()
+  /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
+  private readonly reconcileBackoff = new Map<string, number>()
+  private pumpQueued = false
+  private timerCancel: (() => void) | null = null
+  private timerDueMs = Number.POSITIVE_INFINITY
+  private stopped = true
+
+  constructor(options: ExecutorOptions) {
+    this.options = options
+  }
+
+  start(): void {
+    this.stopped = false
+    this.wake()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.timerCancel?.()
+    this.timerCancel = null
+  }
+
+  /** Asks for a pump soon (coalesced): after any state change that may have made work due. */
+  wake(): void {
+    if (this.pumpQueued || this.stopped) return
+    this.pumpQueued = true
+    queueMicrotask(() => {
+      this.pumpQueued = false
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    if (this.stopped) return
+    const { engine, clock } = this.options
+    for (let guard = 0; guard < 10_000; guard++) {
+      if (this.stats.callsInFlight >= this.options.callsInFlightMax) return
+      const nowMs = clock.nowMs()
+      for (const [orderId, dueMs] of this.reconcileBackoff) if (dueMs <= nowMs) this.reconcileBackoff.delete(orderId)
+      const busy = this.reconcileBackoff.size === 0 ? this.busy : new Set([...this.busy, ...this.reconcileBackoff.keys()])
+      const item = nextWork(engine.state, { nowMs, busy })
+      if (item === null) break
+      this.busy.add(item.orderId)
+      if (item.kind === 'reconcile') this.reconcile(item)
+      else this.send(item)
+    }
+    this.armTimer()
+  }
+
+  /** Schedules a pump at the earliest time a backing-off item becomes due. */
+  private armTimer(): void {
+    const { engine, clock } = this.options
+    let dueMs = Number.POSITIVE_INFINITY
+    for (const queue of engine.state.queues) {
+      for (const orderId of queue.keys()) {
+        const order = engine.state.orders.get(orderId)
+        if (order !== undefined && order.notBeforeMs > clock.nowMs() && order.notBeforeMs < dueMs) dueMs = order.notBeforeMs
+      }
+    }
+    for (const backoffMs of this.reconcileBackoff.values()) if (backoffMs < dueMs) dueMs = backoffMs
+    if (dueMs === Number.POSITIVE_INFINITY || dueMs >= this.timerDueMs) return
+    this.timerCancel?.()
+    this.timerDueMs = dueMs
+    this.timerCancel = clock.schedule(Math.max(0, dueMs - clock.nowMs()), () => {
+      this.timerCancel = null
+      this.timerDueMs = Number.POSITIVE_INFINITY
+      this.wake()
+    })
+  }
+
+  private send(item: WorkItem): void {
+    const { engine, clock } = this.options
+    const action = item.kind === 'cancel' ? 'cancel' : 'place'
+    let committed: ReturnType<Engine['submit']>
+    try {
+      committed = engine.submit({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts() })
+    } catch (error) {
+      this.busy.delete(item.orderId)
+      this.options.onError(error, `send decision for ${item.orderId}`)
+      return
+    }
+    this.stats.callsInFlight++
+    committed
+      .then(({ decision }) => this.callVenue(item, decision.events))
+      .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
+      .finally(() => {
+        this.stats.callsInFlight--
+        this.busy.delete(item.orderId)
+        this.wake()
+      })
+  }
+
+  /** Runs after the send_requested record is durable: the outbox rule. */
+  private async callVenue(item: WorkItem, events: DomainEvent[]): Promise<void> {
+    const { engine, clock } = this.options
+    const adapter = this.options.adapters.get(item.venue)
+    const requested = events.find((event) => event.type === 'order.send_requested' || event.type === 'order.cancel_send_requested')
+    if (requested === undefined) return // the gate blocked or the kernel decided there is nothing to send
+    const order = engine.state.orders.get(item.orderId)
+    if (order === undefined || adapter === undefined) {
+      this.options.onError(new Error(`no adapter for venue ${item.venue}`), `send of ${item.orderId}`)
+      return
+    }
+    if (requested.type === 'order.send_requested') {
+      this.stats.sends++
+      const outcome = await guarded(() =>
+        adapter.place({
+          clientOrderId: requested.venueClientOrderId,
+          account: order.accountId,
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          qty: order.qty,
+          ...(order.price === null ? {} : { price: order.price }),
+          tif: order.tif,
+          postOnly: order.postOnly,
+          reduceOnly: order.reduceOnly,
+        }),
+      )
+      await engine.submit({ kind: 'place_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+    } else if (requested.type === 'order.cancel_send_requested') {
+      this.stats.cancels++
+      const outcome = await guarded(() =>
+        adapter.cancel({
+          clientOrderId: requested.cancelClientOrderId,
+          origClientOrderId: order.venueClientOrderId,
+          account: order.accountId,
+          symbol: order.symbol,
+        }),
+      )
+      await engine.submit({ kind: 'cancel_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+    }
+  }
+
+  private reconcile(item: WorkItem): void {
+    const { engine, clock } = this.options
+    const adapter = this.options.adapters.get(item.venue)
+    const order = engine.state.orders.get(item.orderId)
+    if (adapter === undefined || order === undefined) {
+      this.busy.delete(item.orderId)
+      return
+    }
+    this.stats.reconciles++
+    this.stats.callsInFlight++
+    const clientOrderId = order.venueClientOrderId
+    void (async () => {
+      const [status, trades] = await Promise.all([
+        guarded(() => adapter.orderStatus(clientOrderId)),
+        guarded(() => adapter.trades({ clientOrderId })),
+      ])
+      if (status.kind !== 'ok' || trades.kind !== 'ok') {
+        // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
+        this.reconcileBackoff.set(item.orderId, clock.nowMs() + this.options.reconcileRetryMs)
+        return
+      }
+      await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), orderId: item.orderId, venueOrder: status.value, trades: trades.value })
+    })()
+      .catch((error: unknown) => this.options.onError(error, `reconcile of ${item.orderId}`))
+      .finally(() => {
+        this.stats.callsInFlight--
+        this.busy.delete(item.orderId)
+        this.wake()
+      })
+  }
+}
+
+/** An adapter must never reject; if one does anyway, the outcome is unknown — never a guess that it failed. */
+async function guarded<T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> {
+  try {
+    return await call()
+  } catch (error) {
+    return { kind: 'unknown', reason: `adapter threw: ${String(error)}` }
+  }
+}

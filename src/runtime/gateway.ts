@@ -1,0 +1,157 @@
+/**
+ * The gateway runtime assembled: the log, the engine replaying it, the executor, the venues and their execution
+ * reports, the market feed, and bootstrap. The HTTP layer and the simulation both drive egress through this class;
+ * neither touches the kernel, the log or an adapter directly.
+ */
+
+import { join } from 'node:path'
+import type { Principal } from '../domain/accounts.ts'
+import type { Clock } from '../domain/clock.ts'
+import type { GateFacts } from '../domain/gate.ts'
+import type { KernelConfig } from '../domain/kernel-config.ts'
+import type { KillSwitchAction, Mode } from '../domain/modes.ts'
+import type { Reply } from '../kernel/index.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
+import { Wal, type WalOptions } from '../../wal/index.ts'
+import { bootstrap, type BootstrapReport, type Funding } from './bootstrap.ts'
+import { Engine } from './engine.ts'
+import { Executor } from './executor.ts'
+import { MarketFeed, type PriceSource } from './market-feed.ts'
+
+export interface GatewayOptions {
+  dataDir: string
+  clock: Clock
+  wal: Partial<WalOptions>
+  kernelConfig: KernelConfig
+  fundings: Funding[]
+  venues: { adapter: VenueAdapter; prices: PriceSource }[]
+  configDigest: string
+  buildCommit: string
+  /** Facts only the process knows (HA role, live markers, health, audit state); durability comes from the log. */
+  facts: () => Omit<GateFacts, 'durabilityMode'>
+  callsInFlightMax: number
+  reconcileRetryMs: number
+  convergeWaitMsMax: number
+  resendAgeMsMax: number
+  onError: (error: unknown, context: string) => void
+}
+
+export interface CommandResult {
+  reply: Reply
+  /** LSN of the last record the command wrote, or null if it wrote none (a repeat, a refusal). */
+  lsn: number | null
+}
+
+export class Gateway {
+  readonly engine: Engine
+  readonly executor: Executor
+  readonly market: MarketFeed
+  readonly clock: Clock
+  readonly options: GatewayOptions
+  bootstrapReport: BootstrapReport | null = null
+  private readyFlag = false
+  private readonly unsubscribes: (() => void)[] = []
+
+  private constructor(options: GatewayOptions, engine: Engine) {
+    this.options = options
+    this.clock = options.clock
+    this.engine = engine
+    this.market = new MarketFeed()
+    const adapters = new Map<string, VenueAdapter>()
+    for (const { adapter, prices } of options.venues) {
+      adapters.set(adapter.venue, adapter)
+      this.market.addSource(adapter.venue, prices)
+    }
+    this.executor = new Executor({
+      engine,
+      adapters,
+      clock: options.clock,
+      gateFacts: () => ({ ...options.facts(), durabilityMode: engine.wal.durability }),
+      callsInFlightMax: options.callsInFlightMax,
+      reconcileRetryMs: options.reconcileRetryMs,
+      onError: options.onError,
+    })
+    for (const adapter of adapters.values()) {
+      this.unsubscribes.push(adapter.onReport((report) => void this.submitReport(report)))
+    }
+    this.unsubscribes.push(engine.onDurable(() => this.executor.wake()))
+  }
+
+  /** Opens the log in `dataDir/log`, replays it, runs bootstrap; resolves when intake may open. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const wal = Wal.open(join(options.dataDir, 'log'), options.wal)
+    const gateway = new Gateway(options, Engine.replay(wal))
+    gateway.bootstrapReport = await bootstrap({
+      engine: gateway.engine,
+      executor: gateway.executor,
+      clock: options.clock,
+      kernelConfig: options.kernelConfig,
+      fundings: options.fundings,
+      convergeWaitMsMax: options.convergeWaitMsMax,
+      resendAgeMsMax: options.resendAgeMsMax,
+    })
+    gateway.readyFlag = true
+    return gateway
+  }
+
+  get ready(): boolean {
+    return this.readyFlag && this.engine.wal.fatalError === null
+  }
+
+  /** Places an order; resolves with the kernel's reply once its records are durable (the ACK boundary). */
+  place(principal: Principal, body: unknown, idempotencyKey: string | null): Promise<CommandResult> {
+    const venue = typeof body === 'object' && body !== null && typeof (body as { venue?: unknown }).venue === 'string' ? (body as { venue: string }).venue : 'sim'
+    const symbol = typeof body === 'object' && body !== null && typeof (body as { symbol?: unknown }).symbol === 'string' ? (body as { symbol: string }).symbol : ''
+    return this.run({
+      kind: 'place',
+      nowMs: this.clock.nowMs(),
+      principal,
+      idempotencyKey,
+      body,
+      market: this.market.snapshot(venue, symbol),
+      live: { credentialPresent: this.options.facts().liveExplicit, environmentLive: this.options.facts().liveExplicit, haLeader: this.options.facts().haLeader },
+      configDigest: this.options.configDigest,
+      buildCommit: this.options.buildCommit,
+    })
+  }
+
+  cancel(principal: Principal, orderId: string): Promise<CommandResult> {
+    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL' })
+  }
+
+  killSwitch(principal: Principal, action: KillSwitchAction, note: string): Promise<CommandResult> {
+    return this.run({ kind: 'kill_switch', nowMs: this.clock.nowMs(), principal, action, note })
+  }
+
+  setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
+    return this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note })
+  }
+
+  flatten(principal: Principal, accountId: string, flattenId: string): Promise<CommandResult> {
+    const keys = new Set<string>()
+    for (const key of this.engine.state.instruments.keys()) keys.add(key)
+    return this.run({ kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys) })
+  }
+
+  /** Stops the executor and venue subscriptions, waits for pending records, closes the log. */
+  async stop(): Promise<void> {
+    this.readyFlag = false
+    this.executor.stop()
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+    await this.engine.settled()
+    await this.engine.wal.close()
+  }
+
+  private async run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {
+    const committed = await this.engine.submit(command)
+    return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
+  }
+
+  private async submitReport(report: Parameters<VenueAdapter['onReport']>[0] extends (r: infer R) => void ? R : never): Promise<void> {
+    try {
+      await this.engine.submit({ kind: 'venue_report', nowMs: this.clock.nowMs(), report })
+    } catch (error) {
+      this.options.onError(error, `execution report ${report.execId}`)
+    }
+  }
+}

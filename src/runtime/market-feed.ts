@@ -1,0 +1,43 @@
+/**
+ * Reference prices for the data-health guard. The runtime observes a venue's reference price when a command needs
+ * it and hands the kernel a snapshot (price, when observed, the observation before) inside the command, so the
+ * decision record shows exactly what the guard saw and replay needs no market feed.
+ */
+
+import type { Units } from '../domain/decimal.ts'
+import type { MarketSnapshot } from '../domain/market.ts'
+
+/** Anything that can tell the current reference price of a symbol (the sim venue; later a market-data feed). */
+export interface PriceSource {
+  referencePrice(symbol: string): { price: Units; observedAtMs: number } | null
+}
+
+export class MarketFeed {
+  private readonly sources = new Map<string, PriceSource>()
+  /** Last two distinct observations per venue:symbol. */
+  private readonly observed = new Map<string, { price: Units; observedAtMs: number; previousPrice: Units | null }>()
+
+  addSource(venue: string, source: PriceSource): void {
+    this.sources.set(venue, source)
+  }
+
+  snapshot(venue: string, symbol: string): MarketSnapshot | null {
+    const quote = this.sources.get(venue)?.referencePrice(symbol) ?? null
+    if (quote === null) return null
+    const key = `${venue}:${symbol}`
+    const last = this.observed.get(key)
+    const previousPrice = last === undefined ? null : last.price !== quote.price ? last.price : last.previousPrice
+    this.observed.set(key, { price: quote.price, observedAtMs: quote.observedAtMs, previousPrice })
+    return { referencePrice: quote.price, observedAtMs: quote.observedAtMs, previousPrice }
+  }
+
+  snapshots(keys: Iterable<string>): Record<string, MarketSnapshot> {
+    const result: Record<string, MarketSnapshot> = {}
+    for (const key of keys) {
+      const [venue, symbol] = key.split(':') as [string, string]
+      const snapshot = this.snapshot(venue, symbol)
+      if (snapshot !== null) result[key] = snapshot
+    }
+    return result
+  }
+}

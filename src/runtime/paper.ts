@@ -1,0 +1,63 @@
+/**
+ * The paper-mode world egress starts with on its embedded defaults: the sim venue's instruments with opening prices,
+ * a policy per demo account (limit orders on every sim instrument, market orders off — §14 safe defaults), and the
+ * funding of those accounts. serve, the simulation and the end-to-end tests all build on this one definition.
+ */
+
+import type { Policy } from '../domain/accounts.ts'
+import { parseDecimal, type Units } from '../domain/decimal.ts'
+import { instrumentKey, defaultSimInstruments, type Instrument } from '../domain/instruments.ts'
+import { defaultKernelConfig, type KernelConfig, type KernelParams } from '../domain/kernel-config.ts'
+import type { SimInstrument } from '../venues/sim/index.ts'
+import type { Funding } from './bootstrap.ts'
+
+/** Opening reference prices of the sim venue's default instruments. */
+export const SIM_OPENING_PRICES: Readonly<Record<string, string>> = { 'BTC-USD': '60000', 'ETH-USD': '3000', AAPL: '200' }
+
+export function simInstrumentsFor(instruments: Instrument[]): SimInstrument[] {
+  return instruments.map((instrument) => ({
+    symbol: instrument.symbol,
+    baseAsset: instrument.baseAsset,
+    quoteAsset: instrument.quoteAsset,
+    tick: instrument.tickSize,
+    lot: instrument.lotSize,
+    initialPrice: parseDecimal(SIM_OPENING_PRICES[instrument.symbol] ?? '100'),
+  }))
+}
+
+export interface PaperAccount {
+  accountId: string
+  balances: Record<string, string>
+}
+
+export function paperPolicy(accountId: string, instruments: Instrument[], validUntilMs: number): Policy {
+  return {
+    accountId,
+    instruments: instruments.map((instrument) => instrumentKey(instrument.venue, instrument.symbol)),
+    marketOrderInstruments: [],
+    maxOrderNotional: parseDecimal('1000000'),
+    maxOpenOrders: 1000,
+    liveAllowed: false,
+    validFromMs: 0,
+    validUntilMs,
+  }
+}
+
+export function paperKernelConfig(options: {
+  accounts: PaperAccount[]
+  digest: string
+  params?: Partial<KernelParams>
+  instruments?: Instrument[]
+}): KernelConfig {
+  const instruments = options.instruments ?? defaultSimInstruments()
+  // Paper policies do not expire within any realistic run; live policies carry real validity windows.
+  const policies = options.accounts.map((account) => paperPolicy(account.accountId, instruments, 8_640_000_000_000_000))
+  const base = defaultKernelConfig({ instruments, policies, digest: options.digest })
+  return { ...base, params: { ...base.params, ...options.params } }
+}
+
+export function paperFundings(accounts: PaperAccount[]): Funding[] {
+  return accounts.flatMap((account) =>
+    Object.entries(account.balances).map(([asset, amount]) => ({ accountId: account.accountId, asset, amount: parseDecimal(amount) as Units })),
+  )
+}

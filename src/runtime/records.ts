@@ -1,0 +1,20 @@
+/**
+ * Which log records the kernel reads. Domain events use the codes of src/domain/events; codes from 0xA000 up are
+ * reserved for audit records (seals, tamper findings), which the kernel does not fold into its state but which the
+ * audit module reads from the same log.
+ */
+
+import { decodeEvent, type DomainEvent } from '../domain/events/index.ts'
+import type { Frame } from '../../wal/index.ts'
+
+export const AUDIT_RECORD_TYPE_MIN = 0xa000
+
+export function isAuditRecord(type: number): boolean {
+  return type >= AUDIT_RECORD_TYPE_MIN
+}
+
+/** Decodes a frame into a domain event, or returns null for an audit record. Throws SchemaError on anything else. */
+export function domainEventOf(frame: Frame): DomainEvent | null {
+  if (isAuditRecord(frame.type)) return null
+  return decodeEvent({ type: frame.type, version: frame.version, payload: frame.payload })
+}
