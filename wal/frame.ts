@@ -58,12 +58,13 @@ export function frameBytesFor(payloadBytes: number): number {
 export function encodeFrame(
   target: Uint8Array,
   offset: number,
-  options: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array },
+  options: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array; view?: DataView },
 ): number {
   const { lsn, epoch, record, previousHash, scratchHash } = options
   const end = offset + FRAME_HEADER_BYTES + record.payload.byteLength
   assert(end <= target.byteLength, 'frame does not fit its batch buffer')
-  const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
+  // Callers encoding many frames into one buffer pass its DataView once instead of allocating one per frame.
+  const view = options.view ?? new DataView(target.buffer, target.byteOffset, target.byteLength)
   view.setUint32(offset, end - offset - FRAME_PREFIX_BYTES, true)
   view.setUint32(offset + 40, lsn % 0x1_0000_0000, true)
   view.setUint32(offset + 44, Math.floor(lsn / 0x1_0000_0000), true)

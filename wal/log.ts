@@ -242,16 +242,16 @@ export class Wal {
   private flush(): void {
     if (this.queue.length === 0 || this.fatal !== null) return
     const batch = this.takeBatch()
-    let frames: Frame[]
+    let written: { frames: Frame[]; frameCount: number }
     try {
-      frames = this.writeBatch(batch)
+      written = this.writeBatch(batch)
       this.options.lease?.assertHeld()
     } catch (cause) {
       this.die(cause, batch)
       return
     }
-    const firstLsn = this.position.lastLsn - frames.length + 1
-    for (const listener of this.listeners) listener({ firstLsn, lastLsn: this.position.lastLsn, frames })
+    const firstLsn = this.position.lastLsn - written.frameCount + 1
+    for (const listener of this.listeners) listener({ firstLsn, lastLsn: this.position.lastLsn, frames: written.frames })
     let next = firstLsn
     for (const pending of batch) {
       const lsns = new Array<number>(pending.records.length)
@@ -279,11 +279,15 @@ export class Wal {
   }
 
   /** Encodes, writes and syncs one batch, rolling segments as needed. Throws on any I/O error. */
-  private writeBatch(batch: PendingAppend[]): Frame[] {
+  private writeBatch(batch: PendingAppend[]): { frames: Frame[]; frameCount: number } {
     let totalBytes = 0
     for (const pending of batch) totalBytes += pending.bytes
     const buffer = new Uint8Array(totalBytes)
+    const view = new DataView(buffer.buffer)
+    // Frame views are built only for subscribers (tail followers); without any, the hot path allocates none.
+    const wantFrames = this.listeners.size > 0
     const frames: Frame[] = []
+    let frameCount = 0
     let partStart = 0
     let offset = 0
     let segment = this.currentSegment()
@@ -300,19 +304,20 @@ export class Wal {
         }
         const lsn = this.position.lastLsn + 1
         const previousHash = this.position.lastHash
-        const end = encodeFrame(buffer, offset, { lsn, epoch: this.options.epoch, record, previousHash, scratchHash: this.scratchHash })
+        const end = encodeFrame(buffer, offset, { lsn, epoch: this.options.epoch, record, previousHash, scratchHash: this.scratchHash, view })
         this.catalog.noteFrame(segment, lsn, segment.sizeBytes + (offset - partStart), previousHash)
         this.position.lastLsn = lsn
         this.position.lastHash.set(this.scratchHash)
-        frames.push(frameView(buffer, offset, end, lsn, this.options.epoch, record))
+        if (wantFrames) frames.push(frameView(buffer, offset, end, lsn, this.options.epoch, record))
+        frameCount++
         offset = end
       }
     }
     this.writePart(segment, buffer.subarray(partStart, offset))
     this.position.lastEpoch = this.options.epoch
     this.stats.batchCount++
-    this.stats.recordCount += frames.length
-    return frames
+    this.stats.recordCount += frameCount
+    return { frames, frameCount }
   }
 
   private writePart(segment: SegmentInfo, bytes: Uint8Array): void {
