@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
+import { AUDIT_SEAL, verifyLogDirectory } from '../../src/audit/index.ts'
+import { Wal, openReadOnly, toHex } from '../../wal/index.ts'
+import {
+  allRawFrames, deleteAndRenumber, editPayloadByte, frameAt, removeTempDirs, replaceSealSignature, sealedLog, segmentFiles,
+  tempDir, testKeys, type TestKeys,
+} from './support.ts'
+
+let keys: TestKeys
+let pristine: string
+
+beforeAll(async () => {
+  keys = await testKeys()
+  pristine = tempDir('egress-audit-')
+  await sealedLog(pristine, keys, { records: 300, sealEvery: 50 })
+})
+afterAll(removeTempDirs)
+
+function copyOfLog(): string {
+  const dir = tempDir('egress-audit-copy-')
+  cpSync(pristine, dir, { recursive: true })
+  return dir
+}
+
+function sealLsns(dir: string): number[] {
+  return allRawFrames(dir).filter((frame) => frame.type === AUDIT_SEAL.type).map((frame) => frame.lsn)
+}
+
+describe('verifyLogDirectory', () => {
+  test('a clean sealed log verifies: every record, every seal signature, the head the writer has', async () => {
+    const report = await verifyLogDirectory(pristine, { publicKey: keys.publicJwk })
+    expect(report.problems).toEqual([])
+    expect(report.ok).toBe(true)
+    const seals = sealLsns(pristine).length
+    expect(report.records).toBe(300 + seals)
+    expect(report.seals).toMatchObject({ checked: seals, signaturesChecked: true, unsealedRecords: 0 })
+    expect(report.chainHead).toBe(toHex(openReadOnly(pristine).chainHead))
+    expect(report.tornTail).toBeNull()
+  })
+
+  test('one payload byte edited with its CRC fixed up is caught by the chain, at that LSN', async () => {
+    const dir = copyOfLog()
+    const edited = editPayloadByte(dir, 123)
+    const report = await verifyLogDirectory(dir, { publicKey: keys.publicJwk })
+    expect(report.ok).toBe(false)
+    expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 123, file: edited.file, offsetBytes: edited.offset })
+    expect(report.lastLsn).toBe(122)
+  })
+
+  test('a deleted record with the rest renumbered (CRCs fixed, chain not) breaks the chain where it was', async () => {
+    const dir = copyOfLog()
+    deleteAndRenumber(dir, 80, { rechain: false })
+    const report = await verifyLogDirectory(dir, { publicKey: keys.publicJwk })
+    expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 80 })
+  })
+
+  test('a deleted record with CRCs and the whole chain recomputed is caught by the next seal', async () => {
+    const dir = copyOfLog()
+    const firstSealAfter = sealLsns(dir).find((lsn) => lsn > 80) as number
+    deleteAndRenumber(dir, 80, { rechain: true })
+    const report = await verifyLogDirectory(dir, { publicKey: keys.publicJwk })
+    expect(report.ok).toBe(false)
+    // The chain itself is consistent now: only seals know the log was rewritten.
+    expect(report.problems.every((problem) => problem.code.startsWith('SEAL_'))).toBe(true)
+    expect(report.firstProblem?.lsn).toBe(firstSealAfter - 1)
+    expect(['SEAL_HEAD_MISMATCH', 'SEAL_LSN_INVALID']).toContain(report.firstProblem?.code as string)
+  })
+
+  test('a seal with a replaced signature (chain recomputed around it) fails signature verification', async () => {
+    const dir = copyOfLog()
+    const seal = sealLsns(dir)[2] as number
+    replaceSealSignature(dir, seal)
+    const report = await verifyLogDirectory(dir, { publicKey: keys.publicJwk })
+    expect(report.firstProblem).toMatchObject({ code: 'SEAL_SIGNATURE_INVALID', lsn: seal, file: frameAt(dir, seal).file })
+    // Recomputing the chain over the forged record changed every later head, so every later seal disagrees too.
+    expect(report.problems.slice(1).every((problem) => problem.code === 'SEAL_HEAD_MISMATCH' && problem.lsn > seal)).toBe(true)
+  })
+
+  test('seals signed by another key do not verify', async () => {
+    const other = await testKeys()
+    const report = await verifyLogDirectory(pristine, { publicKey: other.publicJwk })
+    expect(report.firstProblem?.code).toBe('SEAL_SIGNATURE_INVALID')
+  })
+
+  test('a JWKS with the key (among others) verifies, selecting by kid', async () => {
+    const other = await testKeys()
+    const report = await verifyLogDirectory(pristine, { jwks: { keys: [other.publicJwk, keys.publicJwk] } })
+    expect(report.ok).toBe(true)
+  })
+
+  test('without a key, seals are checked for head and sequence but the report says signatures were not', async () => {
+    const report = await verifyLogDirectory(pristine)
+    expect(report.ok).toBe(true)
+    expect(report.seals.signaturesChecked).toBe(false)
+  })
+
+  test('anchors: a matching anchor passes, a wrong head and an LSN beyond the end are problems', async () => {
+    const head = (await verifyLogDirectory(pristine)).chainHead
+    const clean = await verifyLogDirectory(pristine, { anchors: [{ lsn: 1, chainHead: toHex(frameHash(pristine, 1)) }] })
+    expect(clean.anchors.checked).toBe(1)
+    expect(clean.ok).toBe(true)
+    const wrong = await verifyLogDirectory(pristine, { anchors: [{ lsn: 200, chainHead: head }] })
+    expect(wrong.firstProblem).toMatchObject({ code: 'ANCHOR_MISMATCH', lsn: 200 })
+    const beyond = await verifyLogDirectory(pristine, { anchors: [{ lsn: 10_000, chainHead: head }] })
+    expect(beyond.firstProblem).toMatchObject({ code: 'ANCHOR_BEYOND_END', lsn: 10_000 })
+  })
+
+  test('a whole log rewritten consistently (chain recomputed, seals left) still fails its anchors', async () => {
+    const anchorLsn = 250
+    const anchor = { lsn: anchorLsn, chainHead: toHex(frameHash(pristine, anchorLsn)) }
+    const dir = copyOfLog()
+    deleteAndRenumber(dir, 10, { rechain: true })
+    const report = await verifyLogDirectory(dir, { anchors: [anchor] })
+    expect(report.problems.some((problem) => problem.code === 'ANCHOR_MISMATCH' && problem.lsn === anchorLsn)).toBe(true)
+  })
+
+  test('a torn tail is reported, not a problem; a bad frame before valid ones is FRAME_CORRUPT', async () => {
+    const torn = copyOfLog()
+    const [file] = segmentFiles(torn) as [string]
+    const bytes = readFileSync(file)
+    writeFileSync(file, bytes.subarray(0, bytes.byteLength - 10))
+    const tornReport = await verifyLogDirectory(torn, { publicKey: keys.publicJwk })
+    expect(tornReport.ok).toBe(true)
+    expect(tornReport.tornTail).toMatchObject({ kind: 'torn-write', file, framesBeyond: 0 })
+
+    const rotten = copyOfLog()
+    const frame = frameAt(rotten, 40)
+    const rot = readFileSync(frame.file)
+    rot[frame.offset + 60] = (rot[frame.offset + 60] as number) ^ 0x10
+    writeFileSync(frame.file, rot)
+    const report = await verifyLogDirectory(rotten, { publicKey: keys.publicJwk })
+    expect(report.firstProblem).toMatchObject({ code: 'FRAME_CORRUPT', lsn: 40, offsetBytes: frame.offset })
+  })
+
+  test('across segments: a missing middle segment and an edited segment header are located', async () => {
+    const dir = tempDir('egress-audit-segments-')
+    await sealedLog(dir, keys, { records: 400, sealEvery: 50, segmentBytesMax: 8 * 1024 })
+    expect((await verifyLogDirectory(dir, { publicKey: keys.publicJwk })).ok).toBe(true)
+    const files = segmentFiles(dir)
+    expect(files.length).toBeGreaterThan(3)
+    const missing = tempDir('egress-audit-missing-')
+    cpSync(dir, missing, { recursive: true })
+    const gone = segmentFiles(missing)[2] as string
+    Bun.spawnSync(['rm', gone])
+    const report = await verifyLogDirectory(missing, { publicKey: keys.publicJwk })
+    expect(report.firstProblem?.code).toBe('SEGMENT_MISSING')
+    expect(report.firstProblem?.file).toBe(segmentFiles(missing)[2] as string)
+
+    const rebased = tempDir('egress-audit-header-')
+    cpSync(dir, rebased, { recursive: true })
+    const target = segmentFiles(rebased)[2] as string
+    const header = readFileSync(target)
+    header[30] = (header[30] as number) ^ 0x01 // the chain base, then the header CRC fixed up
+    header.writeUInt32LE(Bun.hash.crc32(header.subarray(16, 64)), 12)
+    writeFileSync(target, header)
+    const rebasedReport = await verifyLogDirectory(rebased, { publicKey: keys.publicJwk })
+    expect(rebasedReport.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', file: target, offsetBytes: 0 })
+  })
+
+  test('the writer still opens the logs the audit passes, and reads the same head', async () => {
+    const wal = Wal.open(copyOfLog(), { durability: 'none' })
+    expect(toHex(wal.chainHead)).toBe((await verifyLogDirectory(pristine)).chainHead)
+    await wal.close()
+  })
+})
+
+function frameHash(dir: string, lsn: number): Uint8Array {
+  const frame = frameAt(dir, lsn)
+  return new Uint8Array(readFileSync(frame.file).subarray(frame.offset + 8, frame.offset + 40))
+}
+

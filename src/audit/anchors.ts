@@ -1,0 +1,100 @@
+/**
+ * Anchors: chain heads kept outside the gateway (a ticket, a WORM bucket, an email to compliance). An anchor
+ * `{ lsn, chainHead, seal? }` says "this log, at this LSN, had this head"; checking a log against anchors catches a
+ * rewrite of the whole log (chain recomputed, seals re-signed with a stolen key) and truncation, which no check inside
+ * the log can. An anchors file is a JSON array or JSON lines (one anchor per line, so it can be appended to).
+ */
+
+import { readFileSync } from 'node:fs'
+import * as v from 'valibot'
+import { fromHex, hashesEqual } from '../../wal/index.ts'
+import type { AuditProblem } from './codes.ts'
+import type { SealKeyResolver } from './keys.ts'
+import { verifySeal } from './seal.ts'
+
+/** Anchors read from one file: bounded, so a wrong file is refused rather than loaded whole. */
+export const ANCHORS_MAX = 1_000_000
+
+export const ANCHOR_SCHEMA = v.looseObject({
+  lsn: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER)),
+  chainHead: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')),
+  /** The seal (compact JWS) that signed this head, when the anchor came from one. */
+  seal: v.optional(v.string()),
+})
+export type Anchor = v.InferOutput<typeof ANCHOR_SCHEMA>
+
+export function parseAnchors(text: string, source: string): Anchor[] {
+  const trimmed = text.trim()
+  const items: { value: unknown; where: string }[] = []
+  if (trimmed.startsWith('[')) {
+    const parsed: unknown = JSON.parse(trimmed)
+    if (!Array.isArray(parsed)) throw new Error(`${source}: expected a JSON array of anchors`)
+    parsed.forEach((value, index) => items.push({ value, where: `${source} item ${index}` }))
+  } else {
+    trimmed.split('\n').forEach((line, index) => {
+      if (line.trim() !== '') items.push({ value: JSON.parse(line), where: `${source} line ${index + 1}` })
+    })
+  }
+  if (items.length > ANCHORS_MAX) throw new Error(`${source}: ${items.length} anchors, at most ${ANCHORS_MAX} are read`)
+  return items.map(({ value, where }) => {
+    const result = v.safeParse(ANCHOR_SCHEMA, value)
+    if (!result.success) throw new Error(`${where}: ${v.getDotPath(result.issues[0]) ?? 'anchor'}: ${result.issues[0].message}`)
+    return result.output
+  })
+}
+
+export function readAnchorsFile(path: string): Anchor[] {
+  return parseAnchors(readFileSync(path, 'utf8'), path)
+}
+
+/** Checks anchors as a reader passes their LSNs; what is left at the end lies beyond the log. */
+export class AnchorChecker {
+  checked = 0
+  /** Anchors before the log's first LSN (compacted away): cannot be checked here. */
+  skipped = 0
+  private readonly sorted: Anchor[]
+  private next = 0
+
+  constructor(anchors: readonly Anchor[]) {
+    this.sorted = [...anchors].sort((a, b) => a.lsn - b.lsn)
+  }
+
+  /** Call with every (lsn, head) in order; returns a problem for the first anchor at this LSN that disagrees. */
+  observe(lsn: number, head: Uint8Array, where: { file: string; offsetBytes: number }): AuditProblem | null {
+    let problem: AuditProblem | null = null
+    while (this.next < this.sorted.length) {
+      const anchor = this.sorted[this.next] as Anchor
+      if (anchor.lsn > lsn) break
+      this.next++
+      if (anchor.lsn < lsn) {
+        this.skipped++
+        continue
+      }
+      this.checked++
+      if (problem === null && !hashesEqual(fromHex(anchor.chainHead), head)) {
+        problem = { code: 'ANCHOR_MISMATCH', ...where, lsn, detail: `the anchor says the head at LSN ${lsn} is ${anchor.chainHead}; the log disagrees` }
+      }
+    }
+    return problem
+  }
+
+  /** Anchors the log never reached. */
+  remaining(): Anchor[] {
+    return this.sorted.slice(this.next)
+  }
+
+  /** Each anchor's own seal, if it has one, must verify and sign exactly the anchor's LSN and head. */
+  static async checkSeals(anchors: readonly Anchor[], keys: SealKeyResolver, where: string): Promise<AuditProblem | null> {
+    for (const anchor of anchors) {
+      if (anchor.seal === undefined) continue
+      const result = await verifySeal(anchor.seal, keys)
+      const detail = !result.ok
+        ? result.reason
+        : result.value.claims.lsn !== anchor.lsn || result.value.claims.chainHead !== anchor.chainHead
+          ? `the seal signs LSN ${result.value.claims.lsn} head ${result.value.claims.chainHead}, not the anchor's`
+          : null
+      if (detail !== null) return { code: 'ANCHOR_SEAL_INVALID', file: where, offsetBytes: 0, lsn: anchor.lsn, detail }
+    }
+    return null
+  }
+}

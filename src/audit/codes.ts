@@ -1,0 +1,35 @@
+/**
+ * What an audit can find, defined once. The log-structure codes are the log engine's own (wal/errors.ts), so the
+ * verifier and the gateway's refusal to open name the same damage the same way; the rest are audit's.
+ */
+
+import type { WalCorruptionCode } from '../../wal/index.ts'
+
+export const AUDIT_PROBLEM_CODES = [
+  'LOG_MISSING', // no segment files in the directory
+  'SEAL_MALFORMED', // a seal record whose payload or JWS does not parse
+  'SEAL_SIGNATURE_INVALID', // the JWS does not verify with the given key(s), or its kid is unknown
+  'SEAL_HEAD_MISMATCH', // the signed chain head differs from the chain head the log has at that LSN
+  'SEAL_LSN_INVALID', // the seal claims an LSN at or after its own record, or one the verifier cannot place
+  'SEAL_SEQUENCE_BROKEN', // prevSealLsn does not name the previous seal record (a seal was removed or reordered)
+  'SEAL_EPOCH_MISMATCH', // the signed epoch differs from the epoch of the frame that carries the seal
+  'ANCHOR_MISMATCH', // an external anchor's chain head differs from the log's at that LSN
+  'ANCHOR_BEYOND_END', // an external anchor names an LSN the log does not reach (truncated, or an older copy)
+  'ANCHOR_SEAL_INVALID', // an anchor carries a seal that does not verify or does not match the anchor
+] as const
+
+export type AuditOnlyCode = (typeof AUDIT_PROBLEM_CODES)[number]
+export type AuditProblemCode = WalCorruptionCode | AuditOnlyCode
+
+/** One problem, located so an operator can go straight to it. `offsetBytes` is within `file`. */
+export interface AuditProblem {
+  code: AuditProblemCode
+  file: string
+  offsetBytes: number
+  lsn: number
+  detail: string
+}
+
+export function describeProblem(problem: AuditProblem): string {
+  return `${problem.code} at ${problem.file} offset ${problem.offsetBytes} (LSN ${problem.lsn}): ${problem.detail}`
+}

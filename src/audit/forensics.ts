@@ -1,0 +1,140 @@
+/**
+ * The forensics bundle written when tampering is detected: a new 0700 directory of 0600 files holding the raw bytes
+ * of the log around the problem (whole frames before it, the damaged region after), the segment header, the seals
+ * found, the config digest (and the config, secrets already hashed), a listing of the log directory, and a
+ * manifest.json with the SHA-256 of every file, so the bundle can itself be checked after it is copied away.
+ */
+
+import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import type { AuditProblem } from './codes.ts'
+import { fsyncDirectory, makePrivateDir, writePrivateFile } from './files.ts'
+import { FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN } from './layout.ts'
+import { scanLogIndependently } from './log-scan.ts'
+import { isAuditRecordType } from './records.ts'
+import { HeadHistory } from './head-history.ts'
+import { SealChecker, type SealEntry } from './seal-check.ts'
+
+/** Raw bytes kept on each side of the problem offset. */
+export const FORENSICS_WINDOW_BYTES_DEFAULT = 1024 * 1024
+export const FORENSICS_WINDOW_BYTES_MAX = 64 * 1024 * 1024
+
+export interface ForensicsOptions {
+  logDir: string
+  problem: Pick<AuditProblem, 'code' | 'lsn' | 'file' | 'offsetBytes'> & { detail?: string }
+  /** The bundle is created as a new directory inside this one. */
+  outDir: string
+  configDigest: string
+  /** The effective config (with secrets already replaced by their hashes, as canonicalConfigJson does). */
+  config?: unknown
+  /** Seals known to the caller; when absent they are collected from the log (up to the first structural damage). */
+  seals?: readonly SealEntry[]
+  windowBytes?: number
+  nowMs: number
+}
+
+export interface ForensicsBundle {
+  dir: string
+  files: { name: string; bytes: number; sha256: string }[]
+}
+
+export const MANIFEST_FILE = 'manifest.json'
+
+export async function writeForensicsBundle(options: ForensicsOptions): Promise<ForensicsBundle> {
+  const windowBytes = Math.min(options.windowBytes ?? FORENSICS_WINDOW_BYTES_DEFAULT, FORENSICS_WINDOW_BYTES_MAX)
+  const stamp = new Date(options.nowMs).toISOString().replace(/[:.]/g, '-')
+  const dir = join(options.outDir, `forensics-${stamp}-lsn${options.problem.lsn}-${options.problem.code}`)
+  makePrivateDir(dir)
+  const files: ForensicsBundle['files'] = []
+  const put = (name: string, data: Uint8Array | string): void => {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
+    writePrivateFile(join(dir, name), bytes)
+    files.push({ name, bytes: bytes.byteLength, sha256: bytesToHex(sha256(bytes)) })
+  }
+  put('problem.json', json({ ...options.problem, logDir: options.logDir, detectedAtMs: options.nowMs }))
+  for (const part of logSlice(options.problem.file, options.problem.offsetBytes, windowBytes)) put(part.name, part.bytes)
+  put('log-listing.json', json(listing(options.logDir)))
+  put('seals.json', json(options.seals ?? (await collectSeals(options.logDir))))
+  put('config.json', json({ configDigest: options.configDigest, config: options.config ?? null }))
+  put(MANIFEST_FILE, json({ createdAtMs: options.nowMs, problem: options.problem, files }))
+  fsyncDirectory(dir)
+  fsyncDirectory(options.outDir)
+  return { dir, files }
+}
+
+/** The segment header plus [start, offset + window) of the problem file, where start is a frame boundary if one can be found. */
+function logSlice(file: string, offsetBytes: number, windowBytes: number): { name: string; bytes: Uint8Array }[] {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return [] // a missing segment: the listing and problem say what is known
+  }
+  try {
+    const size = fstatSync(fd).size
+    const header = readAt(fd, 0, Math.min(SEGMENT_HEADER_BYTES, size))
+    const start = SEGMENT_NAME_PATTERN.test(basename(file)) ? frameBoundaryBefore(fd, size, offsetBytes, windowBytes) : Math.max(0, offsetBytes - windowBytes)
+    const end = Math.min(size, offsetBytes + windowBytes)
+    const name = `slice-${basename(file)}-${start}-${end}.bin`
+    return [{ name: `segment-header-${basename(file)}.bin`, bytes: header }, { name, bytes: readAt(fd, start, Math.max(0, end - start)) }]
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Walks frame lengths from the segment header to find the first frame start at or after offset - window. */
+function frameBoundaryBefore(fd: number, size: number, offsetBytes: number, windowBytes: number): number {
+  const floor = Math.max(SEGMENT_HEADER_BYTES, offsetBytes - windowBytes)
+  const prefix = new Uint8Array(FRAME_PREFIX_BYTES)
+  let at = SEGMENT_HEADER_BYTES
+  while (at < floor) {
+    if (readSync(fd, prefix, 0, FRAME_PREFIX_BYTES, at) < FRAME_PREFIX_BYTES) return floor
+    const next = at + new DataView(prefix.buffer).getUint32(0, true) + FRAME_PREFIX_BYTES
+    if (next <= at || next > Math.min(size, offsetBytes)) return floor // lengths do not lead to the problem: raw window
+    at = next
+  }
+  return at
+}
+
+function readAt(fd: number, position: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length)
+  let filled = 0
+  while (filled < length) {
+    const count = readSync(fd, bytes, filled, length - filled, position + filled)
+    if (count <= 0) break
+    filled += count
+  }
+  return bytes.subarray(0, filled)
+}
+
+function listing(logDir: string): { name: string; bytes: number; modifiedMs: number }[] {
+  return readdirSync(logDir)
+    .sort()
+    .map((name) => {
+      const stat = statSync(join(logDir, name))
+      return { name, bytes: stat.size, modifiedMs: Math.trunc(stat.mtimeMs) }
+    })
+}
+
+/** Seals found in the log up to its first structural damage (signatures are not checked here). */
+export async function collectSeals(logDir: string): Promise<SealEntry[]> {
+  const seals: SealEntry[] = []
+  const heads = new HeadHistory(1)
+  let checker: SealChecker | null = null
+  await scanLogIndependently(logDir, {
+    onFrame: (frame) => {
+      checker ??= new SealChecker({ keys: null, firstLsn: frame.lsn })
+      if (!isAuditRecordType(frame.type)) return
+      const before = checker.last
+      checker.observe(frame, heads)
+      if (checker.last !== null && checker.last !== before) seals.push(checker.last)
+    },
+  })
+  return seals
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`
+}

@@ -1,0 +1,22 @@
+/**
+ * audit/ — tamper evidence for the log (DESIGN §7): seals (the chain head signed with Ed25519 as a JWS and appended as
+ * a record), independent verification of a log directory (CRCs, the chain re-derived with the reference hash, seals,
+ * external anchors), the runtime self-check, and the forensics bundle and tamper record written when something is
+ * found. Reads logs itself (layout.ts) rather than through the writer's reader, so one bug cannot hide in both.
+ */
+
+export { AUDIT_PROBLEM_CODES, describeProblem, type AuditProblem, type AuditProblemCode } from './codes.ts'
+export {
+  AUDIT_RECORD_TYPE_MIN, AUDIT_SEAL, AUDIT_TAMPER_DETECTED, TAMPER_RESPONSES, decodeSealRecord, decodeTamperRecord,
+  isAuditRecordType, sealRecord, tamperRecord, type SealClaims, type TamperFinding, type TamperResponse,
+} from './records.ts'
+export { keyResolverFromJwk, keyResolverFromJwks, loadKeyResolver, loadSigningKey, type SealKeyResolver, type SealSigningKey } from './keys.ts'
+export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
+export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
+export { AnchorChecker, parseAnchors, readAnchorsFile, type Anchor } from './anchors.ts'
+export { PROBLEMS_MAX, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
+export { listSegments, scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
+export { SelfCheck, type CheckableLog, type SelfCheckOptions } from './self-check.ts'
+export { MANIFEST_FILE, collectSeals, writeForensicsBundle, type ForensicsBundle, type ForensicsOptions } from './forensics.ts'
+export { reportTamper, type TamperReport, type TamperReportOptions } from './tamper.ts'
+export type { SealEntry } from './seal-check.ts'

@@ -1,0 +1,84 @@
+/**
+ * Seal keys. The signing key is the Ed25519 private JWK `egress keygen` writes (mode 0600); a private key file that
+ * group or others can read is refused, like the HS256 secret. Verifiers take a public JWK or a JWKS (keys selected
+ * by `kid`, so seals signed before a key rotation still verify with the old public key in the set).
+ */
+
+import { readFileSync, statSync } from 'node:fs'
+import { createLocalJWKSet, importJWK, type CompactVerifyGetKey, type JSONWebKeySet, type JWK } from 'jose'
+import * as v from 'valibot'
+
+export interface SealSigningKey {
+  key: CryptoKey
+  kid: string
+}
+
+/** Resolves the verifying key for a seal's protected header; throws when no key matches its kid. */
+export type SealKeyResolver = CompactVerifyGetKey
+
+const ED25519_JWK = v.looseObject({
+  kty: v.literal('OKP'),
+  crv: v.literal('Ed25519'),
+  x: v.string(),
+  kid: v.optional(v.string()),
+  d: v.optional(v.string()),
+})
+
+const JWKS = v.looseObject({ keys: v.array(v.looseObject({ kty: v.string() })) })
+
+/** Reads the private JWK at `path` (must not be group/other accessible) and imports it for EdDSA signing. */
+export async function loadSigningKey(path: string): Promise<SealSigningKey> {
+  const mode = statSync(path).mode & 0o777
+  if ((mode & 0o077) !== 0) {
+    throw new Error(`seal key ${path} is accessible to group or others (mode ${mode.toString(8)}); run chmod 600 on it`)
+  }
+  const jwk = parseJwk(readJson(path), path)
+  if (jwk.d === undefined) throw new Error(`seal key ${path} is a public key; signing needs the private key file`)
+  if (jwk.kid === undefined) throw new Error(`seal key ${path} has no kid; create keys with "egress keygen"`)
+  const key = await importJWK(jwk as JWK, 'EdDSA')
+  if (!(key instanceof CryptoKey)) throw new Error(`seal key ${path} did not import as an asymmetric key`)
+  return { key, kid: jwk.kid }
+}
+
+/** A resolver for one public JWK: a seal whose kid names another key does not verify. */
+export async function keyResolverFromJwk(publicJwk: JWK): Promise<SealKeyResolver> {
+  const jwk = parseJwk(publicJwk, 'public key')
+  const { d: _private, ...publicOnly } = jwk
+  const key = await importJWK(publicOnly as JWK, 'EdDSA')
+  return async function sealKeyFromJwk(header) {
+    if (jwk.kid !== undefined && header.kid !== jwk.kid) {
+      throw new Error(`seal signed by key ${String(header.kid)}, the given public key is ${jwk.kid}`)
+    }
+    return key
+  }
+}
+
+export function keyResolverFromJwks(jwks: JSONWebKeySet): SealKeyResolver {
+  return createLocalJWKSet(jwks)
+}
+
+/** Loads `--public-key FILE` (a JWK) or `--jwks FILE` (a JWKS) into a resolver. */
+export async function loadKeyResolver(options: { publicKeyPath?: string; jwksPath?: string }): Promise<SealKeyResolver> {
+  if (options.publicKeyPath !== undefined) return keyResolverFromJwk(readJson(options.publicKeyPath) as JWK)
+  if (options.jwksPath !== undefined) {
+    const jwks = readJson(options.jwksPath)
+    if (!v.is(JWKS, jwks)) throw new Error(`${options.jwksPath}: expected a JWKS ({ "keys": [...] })`)
+    return keyResolverFromJwks(jwks as JSONWebKeySet)
+  }
+  throw new Error('no verifying key: give a public key file or a JWKS file')
+}
+
+function parseJwk(value: unknown, where: string): v.InferOutput<typeof ED25519_JWK> {
+  const result = v.safeParse(ED25519_JWK, value)
+  if (!result.success) throw new Error(`${where}: expected an Ed25519 JWK (kty "OKP", crv "Ed25519")`)
+  return result.output
+}
+
+function readJson(path: string): unknown {
+  const text = readFileSync(path, 'utf8')
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new Error(`${path}: not valid JSON (${error instanceof Error ? error.message : String(error)})`)
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The independent reader: walks a log directory's segment files read-only, checks every segment header, every
+ * frame's CRC, dense LSNs, non-decreasing epochs, and re-derives the whole hash chain with the @noble/hashes reference
+ * implementation (never the writer's native hash). Stops at the first structural problem, because nothing after a
+ * break in the chain can be trusted to be what was written.
+ *
+ * A torn tail is not a problem. In the last segment, a bad frame with no valid frame after it is an incomplete write.
+ * A bad stretch followed by valid frames is also a tear when the stretch holds a whole zero-filled, page-aligned 4 KiB
+ * page: that is what a copy taken while the gateway writes looks like (the copier read a page of the writer's
+ * preallocated zeros just before the writer filled it, and later pages after). Both are reported with how much was
+ * left unverified. Treating such a tail as the end of the log grants nothing an attacker could not get by truncating
+ * the log, which only external anchors can reveal; an edit or bit flip never zeroes a whole page, so it stays
+ * FRAME_CORRUPT.
+ */
+
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { chainHashReference, GENESIS_HASH, hashesEqual, toHex } from '../../wal/index.ts'
+import type { AuditProblem, AuditProblemCode } from './codes.ts'
+import {
+  FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
+  FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN, readSegmentHeader, readU64,
+} from './layout.ts'
+
+const PAGE_BYTES = 4096
+const PROGRESS_EVERY_FRAMES = 65_536
+
+export interface ScannedFrame {
+  lsn: number
+  epoch: number
+  type: number
+  version: number
+  /** Views into the segment buffer, valid during the callback. */
+  payload: Uint8Array
+  hash: Uint8Array
+  file: string
+  offsetBytes: number
+  frameBytes: number
+}
+
+export interface TornTail {
+  file: string
+  offsetBytes: number
+  /** The first LSN that is not in the verified log. */
+  lsn: number
+  bytes: number
+  reason: string
+  /** 'torn-write': nothing valid after the tear. 'copy-race': valid frames after a zero page (a live copy). */
+  kind: 'torn-write' | 'copy-race'
+  /** CRC-valid frames found beyond the tear, not verified. */
+  framesBeyond: number
+}
+
+export interface LogScanProgress {
+  bytesDone: number
+  bytesTotal: number
+  records: number
+  lsn: number
+}
+
+export interface LogScanHooks {
+  /** Called for every frame that passed every structural check, in LSN order. */
+  onFrame?: (frame: ScannedFrame) => void
+  /** Awaited after each segment (a place to settle asynchronous checks, such as seal signatures). */
+  afterSegment?: () => Promise<void>
+  onProgress?: (progress: LogScanProgress) => void
+}
+
+export interface LogScanResult {
+  segments: number
+  records: number
+  /** Bytes of valid frames and headers. */
+  bytes: number
+  firstLsn: number
+  lastLsn: number
+  /** The chain head at lastLsn, as the reference implementation computes it. */
+  chainHead: Uint8Array
+  tornTail: TornTail | null
+  preallocatedBytes: number
+  problem: AuditProblem | null
+}
+
+interface Cursor {
+  lastLsn: number
+  head: Uint8Array
+  lastEpoch: number
+}
+
+export function listSegments(dir: string): { name: string; firstLsn: number }[] {
+  return readdirSync(dir)
+    .map((name) => ({ name, match: SEGMENT_NAME_PATTERN.exec(name) }))
+    .filter((entry): entry is { name: string; match: RegExpExecArray } => entry.match !== null)
+    .map(({ name, match }) => ({ name, firstLsn: Number(match[1]) }))
+    .sort((a, b) => a.firstLsn - b.firstLsn)
+}
+
+export async function scanLogIndependently(dir: string, hooks: LogScanHooks = {}): Promise<LogScanResult> {
+  const segments = listSegments(dir)
+  const result: LogScanResult = {
+    segments: segments.length, records: 0, bytes: 0, firstLsn: 0, lastLsn: 0, chainHead: GENESIS_HASH.slice(),
+    tornTail: null, preallocatedBytes: 0, problem: null,
+  }
+  if (segments.length === 0) {
+    result.problem = { code: 'LOG_MISSING', file: dir, offsetBytes: 0, lsn: 0, detail: 'no segment files (NNNN….seg) in this directory' }
+    return result
+  }
+  const progress: LogScanProgress = { bytesDone: 0, bytesTotal: 0, records: 0, lsn: 0 }
+  for (const segment of segments) progress.bytesTotal += statSync(join(dir, segment.name)).size
+  let cursor: Cursor | null = null
+  for (let index = 0; index < segments.length && result.problem === null; index++) {
+    const segment = segments[index] as { name: string; firstLsn: number }
+    const file = join(dir, segment.name)
+    const bytes = new Uint8Array(readFileSync(file))
+    const started = startSegment(bytes, file, segment.firstLsn, cursor)
+    if ('code' in started) {
+      result.problem = started
+      break
+    }
+    cursor = started
+    if (index === 0) result.firstLsn = segment.firstLsn
+    result.bytes += SEGMENT_HEADER_BYTES
+    const isLast = index === segments.length - 1
+    scanFrames(bytes, { file, cursor, isLast, result, hooks, progress })
+    progress.bytesDone += bytes.byteLength
+    hooks.onProgress?.(progress)
+    await hooks.afterSegment?.()
+  }
+  if (cursor !== null) {
+    result.lastLsn = cursor.lastLsn
+    result.chainHead = cursor.head.slice()
+  }
+  return result
+}
+
+/** Checks a segment header against the name and the chain so far; returns the cursor to scan it with. */
+function startSegment(bytes: Uint8Array, file: string, nameLsn: number, previous: Cursor | null): Cursor | AuditProblem {
+  const at = (code: AuditProblemCode, detail: string): AuditProblem => ({ code, file, offsetBytes: 0, lsn: nameLsn, detail })
+  const header = readSegmentHeader(bytes)
+  if (typeof header === 'string') return at('SEGMENT_HEADER_CORRUPT', header)
+  if (header.firstLsn !== nameLsn) return at('SEGMENT_HEADER_CORRUPT', `header says first LSN ${header.firstLsn}, the name says ${nameLsn}`)
+  if (previous === null) {
+    // A log that starts at LSN 1 starts from genesis; after compaction the first header carries the chain base.
+    if (nameLsn === 1 && !hashesEqual(header.previousHash, GENESIS_HASH)) {
+      return at('CHAIN_BREAK', `the first segment starts at LSN 1 but chains from ${toHex(header.previousHash)}, not genesis`)
+    }
+    return { lastLsn: nameLsn - 1, head: header.previousHash.slice(), lastEpoch: 0 }
+  }
+  if (nameLsn !== previous.lastLsn + 1) {
+    return at('SEGMENT_MISSING', `the previous segment ends at LSN ${previous.lastLsn}; LSNs ${previous.lastLsn + 1}..${nameLsn - 1} are missing`)
+  }
+  if (!hashesEqual(header.previousHash, previous.head)) {
+    return at('CHAIN_BREAK', `the header chains from ${toHex(header.previousHash)}, the log's head is ${toHex(previous.head)}`)
+  }
+  return previous
+}
+
+interface FrameScan {
+  file: string
+  cursor: Cursor
+  isLast: boolean
+  result: LogScanResult
+  hooks: LogScanHooks
+  progress: LogScanProgress
+}
+
+function scanFrames(bytes: Uint8Array, scan: FrameScan): void {
+  const { file, cursor, result, hooks, progress } = scan
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let offset = SEGMENT_HEADER_BYTES
+  while (offset < bytes.byteLength) {
+    const badReason = frameDamage(bytes, view, offset)
+    if (badReason !== null) {
+      classifyDamage(bytes, offset, badReason, scan)
+      return
+    }
+    const end = offset + view.getUint32(offset, true) + FRAME_PREFIX_BYTES
+    const lsn = readU64(view, offset + 40)
+    const epoch = view.getUint32(offset + 48, true)
+    const at = (code: AuditProblemCode, detail: string, where = lsn): void => {
+      result.problem = { code, file, offsetBytes: offset, lsn: where, detail }
+    }
+    if (lsn !== cursor.lastLsn + 1) return at('LSN_GAP', `expected LSN ${cursor.lastLsn + 1}, found a valid frame with LSN ${lsn}`, cursor.lastLsn + 1)
+    if (epoch < cursor.lastEpoch) return at('EPOCH_REGRESSION', `frame epoch ${epoch} is lower than epoch ${cursor.lastEpoch} earlier in the log`)
+    const stored = bytes.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET)
+    const computed = chainHashReference(cursor.head, bytes.subarray(offset + FRAME_CONTENT_OFFSET, end))
+    if (!hashesEqual(computed, stored)) {
+      return at('CHAIN_BREAK', `the stored hash ${toHex(stored)} does not follow from the previous head (recomputed ${toHex(computed)}): content edited after writing`)
+    }
+    cursor.lastLsn = lsn
+    cursor.head = computed
+    cursor.lastEpoch = epoch
+    result.records++
+    result.bytes += end - offset
+    hooks.onFrame?.({
+      lsn, epoch, type: view.getUint16(offset + 52, true), version: view.getUint16(offset + 54, true),
+      payload: bytes.subarray(offset + FRAME_PAYLOAD_OFFSET, end), hash: stored, file, offsetBytes: offset, frameBytes: end - offset,
+    })
+    if (result.records % PROGRESS_EVERY_FRAMES === 0 && hooks.onProgress !== undefined) {
+      hooks.onProgress({ ...progress, bytesDone: progress.bytesDone + end, records: result.records, lsn })
+    }
+    progress.records = result.records
+    progress.lsn = lsn
+    offset = end
+  }
+}
+
+/** Why the frame at `offset` is not a whole, CRC-valid frame; null when it is. */
+function frameDamage(bytes: Uint8Array, view: DataView, offset: number): string | null {
+  if (bytes.byteLength - offset < FRAME_HEADER_BYTES) return 'short'
+  const frameBytes = view.getUint32(offset, true) + FRAME_PREFIX_BYTES
+  if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > FRAME_PAYLOAD_BYTES_MAX) return 'length'
+  if (offset + frameBytes > bytes.byteLength) return 'short'
+  const crc = view.getUint32(offset + 4, true)
+  return Bun.hash.crc32(bytes.subarray(offset + FRAME_PREFIX_BYTES, offset + frameBytes)) === crc ? null : 'crc'
+}
+
+function classifyDamage(bytes: Uint8Array, offset: number, reason: string, scan: FrameScan): void {
+  const { file, cursor, result } = scan
+  const lsn = cursor.lastLsn + 1
+  const next = nextValidFrame(bytes, offset + 1)
+  const located = { file, offsetBytes: offset, lsn }
+  if (!scan.isLast) {
+    result.problem = next === null
+      ? { ...located, code: 'SEGMENT_TRAILING_BYTES', detail: `a sealed (not last) segment ends with ${bytes.byteLength - offset} bytes that are not a frame (${reason})` }
+      : { ...located, code: 'FRAME_CORRUPT', detail: `the frame fails its ${reason} check and a valid frame follows at offset ${next}` }
+    return
+  }
+  if (allZero(bytes, offset, bytes.byteLength)) {
+    result.preallocatedBytes = bytes.byteLength - offset
+    return
+  }
+  if (next !== null && !holdsZeroPage(bytes, offset, next)) {
+    result.problem = { ...located, code: 'FRAME_CORRUPT', detail: `the frame fails its ${reason} check and a valid frame follows at offset ${next}` }
+    return
+  }
+  let framesBeyond = 0
+  for (let at = next; at !== null; at = nextValidFrame(bytes, at + 1)) framesBeyond++
+  result.tornTail = { ...located, bytes: bytes.byteLength - offset, reason, kind: next === null ? 'torn-write' : 'copy-race', framesBeyond }
+}
+
+/** The offset of the first CRC-valid frame at or after `from`, or null. */
+function nextValidFrame(bytes: Uint8Array, from: number): number | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let offset = from; offset + FRAME_HEADER_BYTES <= bytes.byteLength; offset++) {
+    if (frameDamage(bytes, view, offset) === null) return offset
+  }
+  return null
+}
+
+function holdsZeroPage(bytes: Uint8Array, from: number, to: number): boolean {
+  // File offsets equal buffer offsets here: the whole segment file was read from offset 0.
+  for (let page = Math.ceil(from / PAGE_BYTES) * PAGE_BYTES; page + PAGE_BYTES <= to; page += PAGE_BYTES) {
+    if (allZero(bytes, page, page + PAGE_BYTES)) return true
+  }
+  return false
+}
+
+function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let index = from; index < to; index++) if (bytes[index] !== 0) return false
+  return true
+}

@@ -1,0 +1,151 @@
+/**
+ * The Sealer signs the chain head and appends the seal to the log: periodically (`maybeSeal`, every N records or T ms),
+ * on demand (`sealNow`, for POST /v1/audit/anchor) and at clean shutdown. A seal signs the head at LSN x, read
+ * synchronously together with x; the seal record itself lands after x (later if other appends were queued first).
+ * Seals are serialised, so each one's prevSealLsn is the record LSN of the one before — the runtime tells the Sealer
+ * about seals already in the log with `observe` (replay) or `findLastSeal` (at start).
+ */
+
+import type { Frame, RecordInput } from '../../wal/index.ts'
+import { toHex } from '../../wal/index.ts'
+import { assert } from '../domain/assert.ts'
+import { loadSigningKey, type SealSigningKey } from './keys.ts'
+import { AUDIT_SEAL, decodeSealRecord, sealRecord, type SealClaims } from './records.ts'
+import { readSealUnverified, signSeal } from './seal.ts'
+
+/** What the Sealer needs of a log; `Wal` satisfies it. */
+export interface SealableLog {
+  readonly lastLsn: number
+  readonly chainHead: Uint8Array
+  readonly epoch: number
+  append(records: RecordInput[]): Promise<number[]>
+}
+
+export interface LastSeal {
+  recordLsn: number
+  sealedLsn: number
+  sealedAtMs: number
+}
+
+export interface SealResult {
+  recordLsn: number
+  claims: SealClaims
+  jws: string
+}
+
+export interface SealerOptions {
+  signer: SealSigningKey
+  /** Seal once this many records follow the last seal record. */
+  everyRecords: number
+  /** Seal once this long has passed since the last seal (and something was appended). */
+  everyMs: number
+  lastSeal?: LastSeal | null
+}
+
+export class Sealer {
+  private readonly signer: SealSigningKey
+  private readonly everyRecords: number
+  private readonly everyMs: number
+  private last: LastSeal | null
+  private tail: Promise<unknown> = Promise.resolve()
+  private inFlight = false
+  /** When the periodic clock started, for a log with no seal yet. */
+  private startedAtMs: number | null = null
+
+  constructor(options: SealerOptions) {
+    assert(Number.isInteger(options.everyRecords) && options.everyRecords >= 1, 'everyRecords is a positive integer')
+    assert(Number.isInteger(options.everyMs) && options.everyMs >= 1, 'everyMs is a positive integer')
+    this.signer = options.signer
+    this.everyRecords = options.everyRecords
+    this.everyMs = options.everyMs
+    this.last = options.lastSeal ?? null
+  }
+
+  static async fromKeyFile(path: string, options: Omit<SealerOptions, 'signer'>): Promise<Sealer> {
+    return new Sealer({ ...options, signer: await loadSigningKey(path) })
+  }
+
+  get kid(): string {
+    return this.signer.kid
+  }
+
+  get lastSeal(): LastSeal | null {
+    return this.last === null ? null : { ...this.last }
+  }
+
+  /** Learns a seal record already in the log (during replay, or written by a previous leader). */
+  observe(frame: Pick<Frame, 'lsn' | 'type' | 'version' | 'payload'>): void {
+    const seal = sealIn(frame)
+    if (seal !== null && (this.last === null || seal.recordLsn > this.last.recordLsn)) this.last = seal
+  }
+
+  /** Is a periodic seal due? Never when nothing but the last seal itself was appended since. */
+  due(log: SealableLog, nowMs: number): boolean {
+    this.startedAtMs ??= nowMs
+    const since = this.last?.recordLsn ?? 0
+    if (log.lastLsn <= since || this.inFlight) return false
+    if (log.lastLsn - since >= this.everyRecords) return true
+    return nowMs - (this.last?.sealedAtMs ?? this.startedAtMs) >= this.everyMs
+  }
+
+  async maybeSeal(log: SealableLog, nowMs: number): Promise<SealResult | null> {
+    return this.due(log, nowMs) ? this.sealNow(log, nowMs) : null
+  }
+
+  /** Signs the current head and appends the seal; resolves once the seal record is durable. */
+  sealNow(log: SealableLog, nowMs: number): Promise<SealResult> {
+    const run = this.tail.then(() => this.seal(log, nowMs))
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
+  private async seal(log: SealableLog, nowMs: number): Promise<SealResult> {
+    // Head and LSN are read in one synchronous step, so they describe the same durable position.
+    const lsn = log.lastLsn
+    const chainHead = toHex(log.chainHead)
+    if (lsn < 1) throw new Error('the log is empty: there is no chain head to seal')
+    this.inFlight = true
+    try {
+      const claims: SealClaims = { lsn, chainHead, epoch: log.epoch, sealedAtMs: Math.trunc(nowMs), prevSealLsn: this.last?.recordLsn ?? 0 }
+      const jws = await signSeal(claims, this.signer)
+      const [recordLsn] = await log.append([sealRecord(jws)])
+      assert(recordLsn !== undefined && recordLsn > lsn, 'a seal record lands after the LSN it seals')
+      this.last = { recordLsn, sealedLsn: lsn, sealedAtMs: claims.sealedAtMs }
+      return { recordLsn, claims, jws }
+    } finally {
+      this.inFlight = false
+    }
+  }
+}
+
+/** What findLastSeal reads of a log; `Wal` satisfies it. */
+export interface ReadableLog {
+  readonly firstLsn: number
+  readonly lastLsn: number
+  read(fromLsn: number, options?: { toLsn?: number }): Iterable<Frame>
+}
+
+/** Reads recent records to find the log's last seal (windows doubling back from the end), for a Sealer at start. */
+export function findLastSeal(log: ReadableLog, windowRecords = 16_384): LastSeal | null {
+  let to = log.lastLsn
+  let window = windowRecords
+  while (to >= log.firstLsn && to >= 1) {
+    const from = Math.max(log.firstLsn, to - window + 1)
+    let found: LastSeal | null = null
+    for (const frame of log.read(from, { toLsn: to })) found = sealIn(frame) ?? found
+    if (found !== null) return found
+    to = from - 1
+    window *= 2
+  }
+  return null
+}
+
+/** The seal a frame carries, read without checking its signature (the self-check does that); null if none. */
+function sealIn(frame: Pick<Frame, 'lsn' | 'type' | 'version' | 'payload'>): LastSeal | null {
+  if (frame.type !== AUDIT_SEAL.type) return null
+  const record = decodeSealRecord(frame.version, frame.payload)
+  if (!record.ok) return null
+  const read = readSealUnverified(record.value.jws)
+  if (!read.ok) return null
+  return { recordLsn: frame.lsn, sealedLsn: read.value.claims.lsn, sealedAtMs: read.value.claims.sealedAtMs }
+}

@@ -1,0 +1,147 @@
+/**
+ * `verifyLogDirectory`: the independent audit of a log directory, read-only, usable on a copy while the gateway
+ * writes the original. Every CRC, the whole chain (recomputed with the reference hash), every seal (structure, head,
+ * sequence, signature) and optional external anchors. Structural damage stops the scan (nothing after a break can
+ * be trusted); seal and anchor problems are collected and the scan goes on, up to PROBLEMS_MAX.
+ */
+
+import { toHex } from '../../wal/index.ts'
+import { AnchorChecker, type Anchor } from './anchors.ts'
+import type { AuditProblem } from './codes.ts'
+import { HeadHistory } from './head-history.ts'
+import { keyResolverFromJwk, keyResolverFromJwks, type SealKeyResolver } from './keys.ts'
+import { scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
+import { isAuditRecordType, type SealClaims } from './records.ts'
+import { SealChecker, type SealEntry } from './seal-check.ts'
+import type { JSONWebKeySet, JWK } from 'jose'
+
+export const PROBLEMS_MAX = 100
+
+export interface VerifyOptions {
+  /** The seal verifying key: a public JWK. */
+  publicKey?: JWK
+  /** Or a JWKS (keys chosen by kid). */
+  jwks?: JSONWebKeySet
+  /** Or a ready resolver (keys.ts). Without any of the three, seal signatures are not checked (reported as such). */
+  keys?: SealKeyResolver
+  anchors?: readonly Anchor[]
+  /** Where the anchors came from, for problem locations. */
+  anchorsSource?: string
+  onProgress?: (progress: LogScanProgress) => void
+}
+
+export interface VerifyReport {
+  ok: boolean
+  dir: string
+  segments: number
+  records: number
+  bytes: number
+  firstLsn: number
+  lastLsn: number
+  /** Hex chain head at lastLsn, recomputed. */
+  chainHead: string
+  seals: {
+    checked: number
+    signaturesChecked: boolean
+    /** Seals that sign an LSN compacted out of this log (signature checked, head not). */
+    headUnchecked: number
+    last: { recordLsn: number; claims: SealClaims; kid: string | undefined; jws: string } | null
+    /** Records after the last sealed LSN (not counting that seal's own record): their integrity rests on the chain alone. */
+    unsealedRecords: number
+  }
+  anchors: { checked: number; skipped: number }
+  tornTail: TornTail | null
+  preallocatedBytes: number
+  problems: AuditProblem[]
+  firstProblem: AuditProblem | null
+  elapsedMs: number
+}
+
+export async function verifyLogDirectory(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const started = performance.now()
+  const keys = await resolveKeys(options)
+  const heads = new HeadHistory()
+  const anchors = new AnchorChecker(options.anchors ?? [])
+  const problems: AuditProblem[] = []
+  const note = (problem: AuditProblem | null): void => {
+    if (problem !== null && problems.length < PROBLEMS_MAX) problems.push(problem)
+  }
+  let seals: SealChecker | null = null
+  const scan = await scanLogIndependently(dir, {
+    onFrame: (frame) => {
+      seals ??= new SealChecker({ keys, firstLsn: frame.lsn })
+      heads.push(frame.lsn, frame.hash)
+      note(anchors.observe(frame.lsn, frame.hash, frame))
+      if (isAuditRecordType(frame.type)) note(seals.observe(frame, heads))
+    },
+    afterSegment: async () => {
+      if (seals !== null && seals.pendingCount > 0) note(await seals.settle())
+    },
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  })
+  const checker = seals as SealChecker | null
+  if (checker !== null) note(await checker.settle())
+  note(scan.problem)
+  note(beyondEnd(anchors, scan.lastLsn, dir))
+  if (keys !== null && options.anchors !== undefined) note(await AnchorChecker.checkSeals(options.anchors, keys, options.anchorsSource ?? 'anchors'))
+  problems.sort((a, b) => a.lsn - b.lsn)
+  const last = checker?.last ?? null
+  return {
+    ok: problems.length === 0,
+    dir,
+    segments: scan.segments,
+    records: scan.records,
+    bytes: scan.bytes,
+    firstLsn: scan.firstLsn,
+    lastLsn: scan.lastLsn,
+    chainHead: toHex(scan.chainHead),
+    seals: {
+      checked: checker?.checked ?? 0,
+      signaturesChecked: keys !== null,
+      headUnchecked: checker?.headUnchecked ?? 0,
+      last: last === null ? null : summary(last),
+      unsealedRecords: unsealed(scan.lastLsn, scan.firstLsn, last),
+    },
+    anchors: { checked: anchors.checked, skipped: anchors.skipped },
+    tornTail: scan.tornTail,
+    preallocatedBytes: scan.preallocatedBytes,
+    problems,
+    firstProblem: problems[0] ?? null,
+    elapsedMs: performance.now() - started,
+  }
+}
+
+async function resolveKeys(options: VerifyOptions): Promise<SealKeyResolver | null> {
+  if (options.keys !== undefined) return options.keys
+  if (options.publicKey !== undefined) return keyResolverFromJwk(options.publicKey)
+  if (options.jwks !== undefined) return keyResolverFromJwks(options.jwks)
+  return null
+}
+
+function beyondEnd(anchors: AnchorChecker, lastLsn: number, dir: string): AuditProblem | null {
+  const first = anchors.remaining()[0]
+  if (first === undefined) return null
+  return {
+    code: 'ANCHOR_BEYOND_END', file: dir, offsetBytes: 0, lsn: first.lsn,
+    detail: `an anchor names LSN ${first.lsn}, the verified log ends at LSN ${lastLsn} (truncated, or a copy older than the anchor)`,
+  }
+}
+
+/** Records after the last sealed LSN, not counting the seal record itself. */
+function unsealed(lastLsn: number, firstLsn: number, last: SealEntry | null): number {
+  if (last === null) return lastLsn - firstLsn + 1
+  return lastLsn - last.claims.lsn - (last.recordLsn <= lastLsn ? 1 : 0)
+}
+
+function summary(entry: SealEntry): NonNullable<VerifyReport['seals']['last']> {
+  return { recordLsn: entry.recordLsn, claims: entry.claims, kid: entry.kid, jws: entry.jws }
+}
+
+/** The latest seal of a verified log directory as an anchor for external storage; throws if the log has problems. */
+export async function exportAnchor(dir: string, options: VerifyOptions = {}): Promise<Anchor & { sealRecordLsn: number }> {
+  const report = await verifyLogDirectory(dir, options)
+  if (report.firstProblem !== null) throw new Error(`cannot export an anchor from a log with problems: ${report.firstProblem.code} at LSN ${report.firstProblem.lsn}`)
+  const last = report.seals.last
+  if (last === null) throw new Error(`${dir} holds no seal to anchor; seal it first (POST /v1/audit/anchor on the gateway)`)
+  return { lsn: last.claims.lsn, chainHead: last.claims.chainHead, seal: last.jws, sealRecordLsn: last.recordLsn }
+}
