@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Principal } from '../../src/domain/accounts.ts'
-import type { KernelParams } from '../../src/domain/kernel-config.ts'
+import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.ts'
 import { Gateway, SimClock } from '../../src/runtime/index.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
@@ -38,6 +38,8 @@ export interface WorldOptions {
   faults?: Partial<SimFaults>
   venueOptions?: Partial<ConstructorParameters<typeof SimVenue>[0]>
   params?: Partial<KernelParams>
+  /** Rewrites the paper kernel config (instruments, policies) before the gateway starts; golden traces use it. */
+  configure?: (config: KernelConfig) => KernelConfig
 }
 
 export function tempDataDir(): string {
@@ -62,7 +64,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     dataDir: dir,
     clock,
     wal: { durability: 'none', scheduleFlush: queueMicrotask, segmentBytesMax: 1 << 20, preallocateBytes: 0 },
-    kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config', ...(options.params === undefined ? {} : { params: options.params }) }),
+    kernelConfig: (options.configure ?? ((config: KernelConfig) => config))(
+      paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config', ...(options.params === undefined ? {} : { params: options.params }) }),
+    ),
     fundings: paperFundings(ACCOUNTS),
     venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
     configDigest: 'sim-config',
@@ -85,4 +89,16 @@ export async function startWorld(options: WorldOptions): Promise<World> {
 export async function run(world: World, ms: number, stepMs = 5): Promise<void> {
   for (let elapsed = 0; elapsed < ms; elapsed += stepMs) await world.clock.advanceAsync(stepMs)
   await world.gateway.engine.settled()
+}
+
+/**
+ * Kills the gateway the way a crash would: the executor stops, venue reports stop reaching it, and the log is closed
+ * with whatever was durable. Adapter calls still in flight answer into the dead process and are lost (their errors
+ * land in the old world's `errors`). Restart with `startWorld({ dir, clock, venue })`.
+ */
+export async function crashWorld(world: World): Promise<void> {
+  world.gateway.executor.stop()
+  for (const unsubscribe of world.gateway['unsubscribes'].splice(0)) unsubscribe()
+  await world.gateway.engine.settled()
+  await world.gateway.engine.wal.close()
 }

@@ -1,0 +1,210 @@
+/**
+ * Runs one golden trace: starts a world (sim venue, log on disk, gateway) as the trace configures it, plays its steps
+ * through the Gateway and the sim venue's controls, checks the invariants after every step and the expected outcome
+ * where the trace states one, and finally proves that replaying the log from scratch gives the live state.
+ * Returns every difference found (empty = the trace holds).
+ */
+
+import { join } from 'node:path'
+import type { Principal } from '../../src/domain/accounts.ts'
+import { parseDecimal } from '../../src/domain/decimal.ts'
+import type { DomainEvent } from '../../src/domain/events/index.ts'
+import type { KernelParams } from '../../src/domain/kernel-config.ts'
+import { orderIdFor, stateDigest, type Reply } from '../../src/kernel/index.ts'
+import { domainEventOf, Engine } from '../../src/runtime/index.ts'
+import type { SimFaults, SimVenueOptions } from '../../src/venues/sim/index.ts'
+import { Wal } from '../../wal/index.ts'
+import { crashWorld, opsUser, removeDir, run, startWorld, traderA, traderB, type World, type WorldOptions } from '../runtime/harness.ts'
+import { configureFor } from './config.ts'
+import { invariantViolations } from './invariants.ts'
+import { outcomeDiffs } from './outcome.ts'
+import type { ReplyExpect, Step, Trace } from './trace.ts'
+
+const BUILTIN_PRINCIPALS: Record<string, Principal> = { alice: traderA, bob: traderB, olga: opsUser }
+
+interface Context {
+  trace: Trace
+  options: WorldOptions
+  world: World
+  /** False between a crash and the restart: nothing may be checked or driven then. */
+  alive: boolean
+  refs: Map<string, string>
+  pending: Promise<void>[]
+  failures: string[]
+}
+
+export async function runTrace(trace: Trace): Promise<string[]> {
+  const configure = configureFor(trace.config)
+  const options: WorldOptions = {
+    seed: trace.seed,
+    faults: (trace.faults ?? {}) as Partial<SimFaults>,
+    venueOptions: (trace.venue ?? {}) as Partial<SimVenueOptions>,
+    params: (trace.params ?? {}) as Partial<KernelParams>,
+    ...(configure === undefined ? {} : { configure }),
+  }
+  const ctx: Context = { trace, options, world: await startWorld(options), alive: true, refs: new Map(), pending: [], failures: [] }
+  try {
+    for (const [index, step] of trace.steps.entries()) {
+      const label = `step ${index + 1} (${step.do})`
+      await runStep(ctx, step, label)
+      if (step.do !== 'crash') await checkInvariants(ctx, label)
+    }
+    await Promise.all(ctx.pending.splice(0))
+    await ctx.world.gateway.engine.settled()
+    ctx.failures.push(...outcomeDiffs('final', trace.expect, observe(ctx)))
+    const unknownLeft = [...ctx.world.gateway.engine.state.orders.values()].filter((order) => order.status === 'Unknown').length
+    if (unknownLeft !== (trace.expect.unknownLeft ?? 0)) ctx.failures.push(`final: ${unknownLeft} orders are still Unknown`)
+    ctx.failures.push(...(await replayDiffs(ctx.world)))
+  } finally {
+    await ctx.world.gateway.stop().catch(() => undefined)
+    removeDir(ctx.world.dir)
+  }
+  return ctx.failures
+}
+
+async function runStep(ctx: Context, step: Step, label: string): Promise<void> {
+  const { world } = ctx
+  switch (step.do) {
+    case 'place': {
+      const body = step.body as { account?: unknown; client_order_id?: unknown }
+      const key = step.key ?? (typeof body.client_order_id === 'string' ? body.client_order_id : null)
+      // The order id is a function of account and key, so a ref can be bound before the ACK (await: false).
+      if (step.ref !== undefined && typeof body.account === 'string' && key !== null) ctx.refs.set(step.ref, orderIdFor(body.account, key))
+      const result = world.gateway.place(principal(ctx, step.as), step.body, step.key ?? null).then(({ reply }) => {
+        if (step.ref !== undefined && !ctx.refs.has(step.ref) && 'orderId' in reply) ctx.refs.set(step.ref, reply.orderId)
+        checkReply(ctx, label, reply, step.expect)
+      })
+      return settle(ctx, step.await, result)
+    }
+    case 'cancel': {
+      const result = world.gateway.cancel(principal(ctx, step.as), ctx.refs.get(step.order) ?? step.order)
+      return settle(ctx, step.await, result.then(({ reply }) => checkReply(ctx, label, reply, step.expect)))
+    }
+    case 'amend': {
+      const gateway = world.gateway as unknown as { amend?: (principal: Principal, orderId: string, body: unknown) => Promise<{ reply: Reply }> }
+      if (gateway.amend === undefined) throw new Error(`${label}: the Gateway has no amend() yet`)
+      const result = gateway.amend(principal(ctx, step.as), ctx.refs.get(step.order) ?? step.order, step.body)
+      return settle(ctx, step.await, result.then(({ reply }) => checkReply(ctx, label, reply, step.expect)))
+    }
+    case 'killSwitch': {
+      const result = world.gateway.killSwitch(principal(ctx, step.as), step.action, `golden: ${step.action}`)
+      return settle(ctx, step.await, result.then(({ reply }) => checkReply(ctx, label, reply, step.expect)))
+    }
+    case 'setMode':
+      return checkReply(ctx, label, (await world.gateway.setMode(principal(ctx, step.as), step.mode, 'golden')).reply, step.expect)
+    case 'flatten':
+      return checkReply(ctx, label, (await world.gateway.flatten(principal(ctx, step.as), step.account, step.flattenId)).reply, step.expect)
+    case 'bindClose':
+      return bindClose(ctx, step, label)
+    case 'faults':
+      world.venue.setFaults(step.faults as Partial<SimFaults>)
+      return
+    case 'price':
+      world.venue.setReferencePrice(step.symbol, parseDecimal(step.price))
+      return
+    case 'run':
+      await Promise.all(ctx.pending.splice(0))
+      return run(world, step.ms)
+    case 'crash':
+      await Promise.all(ctx.pending.splice(0))
+      await crashWorld(world)
+      ctx.alive = false
+      return
+    case 'restart':
+      return restart(ctx, step, label)
+    case 'check':
+      await Promise.all(ctx.pending.splice(0))
+      ctx.failures.push(...outcomeDiffs(label, step, observe(ctx)))
+      return
+  }
+}
+
+/** Waits for the step's ACK, or (await: false) leaves it pending so the next step happens in the same instant. */
+async function settle(ctx: Context, wait: boolean | undefined, result: Promise<void>): Promise<void> {
+  if (wait === false) {
+    ctx.pending.push(result)
+    return
+  }
+  await result
+  await Promise.all(ctx.pending.splice(0))
+}
+
+async function restart(ctx: Context, step: Extract<Step, { do: 'restart' }>, label: string): Promise<void> {
+  const { dir, clock, venue } = ctx.world
+  if (ctx.alive) await crashWorld(ctx.world)
+  ctx.world = await startWorld({ ...ctx.options, dir, clock, venue })
+  ctx.alive = true
+  const report = ctx.world.gateway.bootstrapReport
+  const expected = step.expectBootstrap
+  if (expected === undefined || report === null) return
+  const resent = report.resent.map((orderId) => [...ctx.refs].find(([, id]) => id === orderId)?.[0] ?? orderId)
+  const actual = { inFlightMarkedUnknown: report.inFlightMarkedUnknown, unknownAfterWait: report.unknownAfterWait, resent }
+  for (const field of ['inFlightMarkedUnknown', 'unknownAfterWait', 'resent'] as const) {
+    if (expected[field] !== undefined && JSON.stringify(actual[field]) !== JSON.stringify(expected[field])) {
+      ctx.failures.push(`${label}: bootstrap ${field} is ${JSON.stringify(actual[field])}, expected ${JSON.stringify(expected[field])}`)
+    }
+  }
+}
+
+function bindClose(ctx: Context, step: Extract<Step, { do: 'bindClose' }>, label: string): void {
+  const close = [...ctx.world.gateway.engine.state.orders.values()].find((order) => order.flattenId === step.flattenId && order.symbol === step.symbol)
+  if (close === undefined) ctx.failures.push(`${label}: flatten ${step.flattenId} made no close order on ${step.symbol}`)
+  else ctx.refs.set(step.ref, close.orderId)
+}
+
+function checkReply(ctx: Context, label: string, reply: Reply, expected: ReplyExpect | undefined): void {
+  if (expected === undefined) return
+  const actual: Record<string, unknown> = { reply: reply.kind }
+  if (reply.kind === 'rejected') Object.assign(actual, { reason: reply.reason, guard: reply.guard })
+  if (reply.kind === 'refused') actual.reason = reply.reason
+  if ((reply.kind === 'accepted' || reply.kind === 'rejected') && 'duplicate' in expected) actual.duplicate = reply.duplicate
+  if (expected.reply === 'rejected' && expected.guards !== undefined && reply.kind === 'rejected') {
+    const rejection = logEvents(ctx.world).find((event) => event.type === 'order.rejected' && event.orderId === reply.orderId)
+    actual.guards = rejection?.type === 'order.rejected' ? rejection.decision.guards.map((guard) => `${guard.guard}:${guard.outcome}`) : null
+  }
+  if (JSON.stringify(sorted(actual)) !== JSON.stringify(sorted(expected))) {
+    ctx.failures.push(`${label}: reply is ${JSON.stringify(reply)}, expected ${JSON.stringify(expected)}`)
+  }
+}
+
+async function checkInvariants(ctx: Context, label: string): Promise<void> {
+  if (!ctx.alive) return
+  await ctx.world.gateway.engine.settled()
+  for (const problem of invariantViolations(ctx.world.gateway.engine.state, ctx.world.venue.inspect())) ctx.failures.push(`${label}: ${problem}`)
+  for (const error of ctx.world.errors.splice(0)) ctx.failures.push(`${label}: runtime error ${error}`)
+}
+
+function observe(ctx: Context): Parameters<typeof outcomeDiffs>[2] {
+  if (!ctx.alive) throw new Error('a trace cannot check a crashed world; restart it first')
+  return { state: ctx.world.gateway.engine.state, venue: ctx.world.venue.inspect(), log: logEvents(ctx.world), refs: ctx.refs }
+}
+
+function logEvents(world: World): DomainEvent[] {
+  const events: DomainEvent[] = []
+  const { wal } = world.gateway.engine
+  for (const frame of wal.read(wal.firstLsn)) {
+    const event = domainEventOf(frame)
+    if (event !== null) events.push(event)
+  }
+  return events
+}
+
+/** The log replayed from scratch must rebuild exactly the state the live gateway holds. */
+async function replayDiffs(world: World): Promise<string[]> {
+  const live = stateDigest(world.gateway.engine.state)
+  await world.gateway.stop()
+  const replayed = Engine.replay(Wal.open(join(world.dir, 'log'), { durability: 'none' }))
+  const digest = stateDigest(replayed.state)
+  await replayed.wal.close()
+  return digest === live ? [] : [`final: replaying the log gives state digest ${digest}, the live state is ${live}`]
+}
+
+function principal(ctx: Context, name: string): Principal {
+  const found = ctx.trace.principals?.[name] ?? BUILTIN_PRINCIPALS[name]
+  if (found === undefined) throw new Error(`unknown principal ${name}`)
+  return found
+}
+
+function sorted(record: object): object {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)))
+}
