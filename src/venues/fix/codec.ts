@@ -1,0 +1,305 @@
+/**
+ * FIX tag=value codec (FIX 4.2 / 4.4): encoding with computed BodyLength and CheckSum, and a streaming frame reader
+ * that validates both on the way in.
+ *
+ * Everything from the wire is hostile until proven otherwise: the reader holds at most `bufferBytesMax` bytes per
+ * connection, refuses a BodyLength above `messageBytesMax` before waiting for the body, and reports every defect as
+ * a `FixCodecError` — never another exception, never a crash. Bytes map 1:1 to string characters (latin1), so
+ * BodyLength and CheckSum are computed over exactly the bytes on the wire.
+ */
+
+import { FixMessage, type FixField } from './message.ts'
+import { Tag } from './tags.ts'
+
+const SOH = 0x01
+const SOH_CHAR = '\x01'
+
+export type FixCodecErrorCode =
+  /** The stream does not start with `8=...<SOH>9=...<SOH>`: framing is lost. */
+  | 'framing'
+  /** BodyLength is not a number, or above messageBytesMax. */
+  | 'body_length'
+  /** The bytes where BodyLength says the trailer is are not `10=NNN<SOH>`. */
+  | 'trailer'
+  /** The CheckSum does not match the bytes. The frame itself was intact. */
+  | 'checksum'
+  /** A field is not `tag=value` with a positive numeric tag and a non-empty value, or a required header is absent. */
+  | 'field'
+  /** The connection's buffer would exceed bufferBytesMax. */
+  | 'buffer_full'
+  /** An outgoing value cannot be encoded (SOH or a non-latin1 character in it): a bug in the caller. */
+  | 'encode'
+
+export class FixCodecError extends Error {
+  override readonly name = 'FixCodecError'
+  readonly code: FixCodecErrorCode
+  /**
+   * True when the bad frame was consumed whole and the next frame can be read (bad checksum, bad field): FIX treats
+   * such a message as garbled and ignores it; the sequence gap it leaves is healed by a ResendRequest. False when
+   * framing is lost and the connection must be dropped.
+   */
+  readonly recoverable: boolean
+  /** MsgSeqNum of the offending message when it could be read (for a session-level Reject). */
+  readonly seqNum: number | undefined
+
+  constructor(code: FixCodecErrorCode, message: string, options: { recoverable: boolean; seqNum?: number }) {
+    super(message)
+    this.code = code
+    this.recoverable = options.recoverable
+    this.seqNum = options.seqNum
+  }
+}
+
+export interface FixCodecLimits {
+  /** Largest BodyLength accepted. */
+  messageBytesMax: number
+  /** Largest number of unread bytes held per connection. */
+  bufferBytesMax: number
+}
+
+export const FIX_CODEC_LIMITS_DEFAULT: FixCodecLimits = { messageBytesMax: 64 * 1024, bufferBytesMax: 1024 * 1024 }
+
+/** Length-prefixed data fields (length tag → data tag): their values may contain SOH. */
+const DATA_FIELD_BY_LENGTH_TAG: ReadonlyMap<number, number> = new Map([
+  [90, 91], [93, 89], [95, 96], [212, 213], [348, 349], [350, 351], [352, 353], [354, 355], [356, 357],
+  [358, 359], [360, 361], [362, 363], [364, 365], [445, 446], [618, 619], [621, 622],
+])
+const LENGTH_TAG_BY_DATA_FIELD: ReadonlyMap<number, number> = new Map(
+  [...DATA_FIELD_BY_LENGTH_TAG].map(([length, data]) => [data, length]),
+)
+
+// ── encoding ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Encodes one message. `fields` start with MsgType (35) and carry the header (49, 56, 34, 52, …) and body in the
+ * order they should appear; BeginString, BodyLength and CheckSum are added here.
+ */
+export function encodeFixMessage(beginString: string, fields: readonly FixField[]): Uint8Array {
+  const first = fields[0]
+  if (first === undefined || first[0] !== Tag.MsgType) {
+    throw new FixCodecError('encode', 'the first field must be MsgType (35)', { recoverable: false })
+  }
+  let body = ''
+  for (const [tag, value] of fields) {
+    checkOutgoingField(tag, value)
+    body += `${tag}=${value}${SOH_CHAR}`
+  }
+  checkOutgoingField(Tag.BeginString, beginString)
+  const head = `8=${beginString}${SOH_CHAR}9=${body.length}${SOH_CHAR}`
+  const withoutTrailer = latin1Bytes(head + body)
+  const checksum = checksumOf(withoutTrailer, withoutTrailer.length)
+  const out = new Uint8Array(withoutTrailer.length + 7)
+  out.set(withoutTrailer, 0)
+  out.set(latin1Bytes(`10=${formatChecksum(checksum)}${SOH_CHAR}`), withoutTrailer.length)
+  return out
+}
+
+function checkOutgoingField(tag: number, value: string): void {
+  if (!Number.isSafeInteger(tag) || tag <= 0) {
+    throw new FixCodecError('encode', `tag must be a positive integer, got ${tag}`, { recoverable: false })
+  }
+  const isData = LENGTH_TAG_BY_DATA_FIELD.has(tag)
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || /[^\x00-\xff]/.test(value) || (!isData && value.includes(SOH_CHAR))) {
+    throw new FixCodecError('encode', `tag ${tag}: a value must be non-empty latin1 without SOH, got ${JSON.stringify(value)}`, {
+      recoverable: false,
+    })
+  }
+}
+
+export function checksumOf(bytes: Uint8Array, end: number): number {
+  let sum = 0
+  for (let i = 0; i < end; i++) sum += bytes[i] ?? 0
+  return sum % 256
+}
+
+function formatChecksum(checksum: number): string {
+  return checksum.toString().padStart(3, '0')
+}
+
+function latin1Bytes(text: string): Uint8Array {
+  return Buffer.from(text, 'latin1')
+}
+
+// ── decoding ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Decodes exactly one complete frame (the whole of `bytes`). */
+export function decodeFixMessage(bytes: Uint8Array, limits: FixCodecLimits = FIX_CODEC_LIMITS_DEFAULT): FixMessage {
+  const reader = new FixFrameReader(limits)
+  reader.push(bytes)
+  const message = reader.next()
+  if (message === null) throw new FixCodecError('framing', `truncated: ${bytes.length} bytes do not hold a whole message`, { recoverable: false })
+  if (reader.bufferedBytes !== 0) {
+    throw new FixCodecError('framing', `${reader.bufferedBytes} bytes follow the message`, { recoverable: false })
+  }
+  return message
+}
+
+/**
+ * Splits a byte stream into FIX messages. `push` appends received bytes; `next` returns the next whole message,
+ * null when more bytes are needed, or throws `FixCodecError`. After an unrecoverable error the reader stays broken.
+ */
+export class FixFrameReader {
+  readonly #limits: FixCodecLimits
+  #buffer: Uint8Array = new Uint8Array(0)
+  #broken: FixCodecError | null = null
+
+  constructor(limits: FixCodecLimits = FIX_CODEC_LIMITS_DEFAULT) {
+    this.#limits = limits
+  }
+
+  get bufferedBytes(): number {
+    return this.#buffer.length
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.#broken !== null) throw this.#broken
+    if (this.#buffer.length + bytes.length > this.#limits.bufferBytesMax) {
+      this.#fail('buffer_full', `buffer would hold ${this.#buffer.length + bytes.length} bytes, bufferBytesMax is ${this.#limits.bufferBytesMax}`)
+    }
+    const joined = new Uint8Array(this.#buffer.length + bytes.length)
+    joined.set(this.#buffer, 0)
+    joined.set(bytes, this.#buffer.length)
+    this.#buffer = joined
+  }
+
+  next(): FixMessage | null {
+    if (this.#broken !== null) throw this.#broken
+    const frame = this.#frameLength()
+    if (frame === null) return null
+    const bytes = this.#buffer.subarray(0, frame.total)
+    this.#buffer = this.#buffer.subarray(frame.total)
+    const received = readChecksum(bytes, frame.bodyEnd)
+    const computed = checksumOf(bytes, frame.bodyEnd)
+    const text = Buffer.from(bytes.subarray(0, frame.bodyEnd)).toString('latin1')
+    if (received !== computed) {
+      throw new FixCodecError('checksum', `CheckSum ${received} does not match computed ${computed}`, {
+        recoverable: true,
+        ...seqNumHint(text),
+      })
+    }
+    return parseFields(text, frame.bodyStart)
+  }
+
+  /** Validates the `8=…|9=…|` prefix and returns the frame geometry, or null when more bytes are needed. */
+  #frameLength(): { bodyStart: number; bodyEnd: number; total: number } | null {
+    const buffer = this.#buffer
+    if (buffer.length === 0) return null
+    // "8=" then a BeginString of at most 16 bytes then SOH.
+    if (!startsWith(buffer, [0x38, 0x3d])) return this.#fail('framing', `expected "8=" at the start of a message, got ${preview(buffer)}`)
+    const beginEnd = indexOfByte(buffer, SOH, 2, 2 + 17)
+    if (beginEnd === -1) return buffer.length >= 2 + 17 ? this.#fail('framing', `BeginString too long: ${preview(buffer)}`) : null
+    const lengthStart = beginEnd + 1
+    if (buffer.length < lengthStart + 2) return null
+    if (buffer[lengthStart] !== 0x39 || buffer[lengthStart + 1] !== 0x3d) {
+      return this.#fail('framing', `expected "9=" after BeginString, got ${preview(buffer.subarray(lengthStart))}`)
+    }
+    const digitsStart = lengthStart + 2
+    const lengthEnd = indexOfByte(buffer, SOH, digitsStart, digitsStart + 8)
+    if (lengthEnd === -1) return buffer.length >= digitsStart + 8 ? this.#fail('body_length', `BodyLength too long: ${preview(buffer)}`) : null
+    const digits = Buffer.from(buffer.subarray(digitsStart, lengthEnd)).toString('latin1')
+    if (!/^[0-9]{1,7}$/.test(digits)) return this.#fail('body_length', `BodyLength must be digits, got ${JSON.stringify(digits)}`)
+    const bodyLength = Number(digits)
+    if (bodyLength > this.#limits.messageBytesMax) {
+      return this.#fail('body_length', `BodyLength ${bodyLength} exceeds messageBytesMax ${this.#limits.messageBytesMax}`)
+    }
+    const bodyStart = lengthEnd + 1
+    const bodyEnd = bodyStart + bodyLength
+    const total = bodyEnd + 7
+    if (total > this.#limits.bufferBytesMax) {
+      return this.#fail('body_length', `a ${total}-byte message cannot fit bufferBytesMax ${this.#limits.bufferBytesMax}`)
+    }
+    if (buffer.length < total) return null
+    if (!isTrailer(buffer, bodyEnd)) {
+      return this.#fail('trailer', `BodyLength ${bodyLength} does not end at "10=NNN<SOH>": ${preview(buffer.subarray(Math.max(0, bodyEnd - 8)))}`)
+    }
+    return { bodyStart, bodyEnd, total }
+  }
+
+  #fail(code: FixCodecErrorCode, message: string): never {
+    this.#broken = new FixCodecError(code, message, { recoverable: false })
+    throw this.#broken
+  }
+}
+
+function parseFields(text: string, bodyStart: number): FixMessage {
+  const beginString = text.slice(2, text.indexOf(SOH_CHAR))
+  const fields: FixField[] = []
+  let position = bodyStart
+  let pendingDataLength: { dataTag: number; length: number } | null = null
+  while (position < text.length) {
+    const equals = text.indexOf('=', position)
+    if (equals === -1) throw fieldError(`no "=" after byte ${position}`, text)
+    const tagText = text.slice(position, equals)
+    if (!/^[1-9][0-9]{0,8}$/.test(tagText)) throw fieldError(`tag ${JSON.stringify(tagText.slice(0, 16))} is not a positive number`, text)
+    const tag = Number(tagText)
+    let valueEnd: number
+    if (pendingDataLength !== null && pendingDataLength.dataTag === tag) {
+      valueEnd = equals + 1 + pendingDataLength.length
+      if (text.charCodeAt(valueEnd) !== SOH) throw fieldError(`data field ${tag} is not ${pendingDataLength.length} bytes long`, text)
+    } else {
+      valueEnd = text.indexOf(SOH_CHAR, equals + 1)
+      if (valueEnd === -1) throw fieldError(`field ${tag} has no SOH`, text)
+    }
+    const value = text.slice(equals + 1, valueEnd)
+    if (value.length === 0) throw fieldError(`field ${tag} has an empty value`, text)
+    fields.push([tag, value])
+    const dataTag = DATA_FIELD_BY_LENGTH_TAG.get(tag)
+    pendingDataLength = null
+    if (dataTag !== undefined) {
+      const length = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN
+      if (!Number.isFinite(length)) throw fieldError(`length field ${tag} must be digits, got ${JSON.stringify(value.slice(0, 16))}`, text)
+      pendingDataLength = { dataTag, length }
+    }
+    position = valueEnd + 1
+  }
+  const first = fields[0]
+  if (first === undefined || first[0] !== Tag.MsgType) throw fieldError('MsgType (35) must be the third field', text)
+  return new FixMessage(beginString, fields)
+}
+
+function fieldError(message: string, text: string): FixCodecError {
+  return new FixCodecError('field', message, { recoverable: true, ...seqNumHint(text) })
+}
+
+/** MsgSeqNum read leniently from a message that failed validation, so a Reject can reference it. */
+function seqNumHint(text: string): { seqNum?: number } {
+  const match = /\x0134=([1-9][0-9]{0,9})\x01/.exec(text)
+  if (match?.[1] === undefined) return {}
+  const seqNum = Number(match[1])
+  return Number.isSafeInteger(seqNum) ? { seqNum } : {}
+}
+
+function readChecksum(bytes: Uint8Array, bodyEnd: number): number {
+  return ((bytes[bodyEnd + 3] ?? 0) - 0x30) * 100 + ((bytes[bodyEnd + 4] ?? 0) - 0x30) * 10 + ((bytes[bodyEnd + 5] ?? 0) - 0x30)
+}
+
+function isTrailer(buffer: Uint8Array, at: number): boolean {
+  return (
+    buffer[at] === 0x31 && buffer[at + 1] === 0x30 && buffer[at + 2] === 0x3d &&
+    isDigit(buffer[at + 3]) && isDigit(buffer[at + 4]) && isDigit(buffer[at + 5]) && buffer[at + 6] === SOH
+  )
+}
+
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x30 && byte <= 0x39
+}
+
+function startsWith(buffer: Uint8Array, bytes: readonly number[]): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = buffer[i]
+    if (byte === undefined) return true // not enough bytes yet to disagree
+    if (byte !== bytes[i]) return false
+  }
+  return true
+}
+
+function indexOfByte(buffer: Uint8Array, byte: number, from: number, until: number): number {
+  const end = Math.min(buffer.length, until)
+  for (let i = from; i < end; i++) if (buffer[i] === byte) return i
+  return -1
+}
+
+function preview(bytes: Uint8Array): string {
+  return JSON.stringify(Buffer.from(bytes.subarray(0, 32)).toString('latin1').replaceAll(SOH_CHAR, '|'))
+}

@@ -1,0 +1,26 @@
+/**
+ * Log records of the FIX layer: one structured record per session event worth an operator's attention (state
+ * changes, rejects, garbled input, gaps, resends). The runtime routes them to its log; the default writes JSON lines
+ * to stderr.
+ */
+
+export type FixLogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+export interface FixLogRecord {
+  level: FixLogLevel
+  /** Stable event name, e.g. "fix.garbled_message", "fix.logon", "fix.gap_detected". */
+  event: string
+  /** "FIX.4.2:SENDER->TARGET". */
+  session: string
+  message: string
+  [key: string]: unknown
+}
+
+export type FixLog = (record: FixLogRecord) => void
+
+export function writeFixLogToStderr(record: FixLogRecord): void {
+  if (record.level === 'debug') return
+  process.stderr.write(`${JSON.stringify(record)}\n`)
+}
+
+export function silentFixLog(): void {}

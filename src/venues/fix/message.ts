@@ -1,0 +1,66 @@
+/**
+ * A decoded FIX message: BeginString plus its fields in wire order (MsgType first, CheckSum excluded). Values are
+ * kept as the exact text received; typed readers live with the code that needs them, so nothing is coerced to a float.
+ */
+
+import { Tag } from './tags.ts'
+
+/** One tag=value pair. */
+export type FixField = readonly [tag: number, value: string]
+
+export class FixMessage {
+  readonly beginString: string
+  /** Every field after BodyLength and before CheckSum, in wire order; MsgType is the first. */
+  readonly fields: readonly FixField[]
+  #firstByTag: Map<number, string> | null = null
+
+  constructor(beginString: string, fields: readonly FixField[]) {
+    this.beginString = beginString
+    this.fields = fields
+  }
+
+  get msgType(): string {
+    return this.get(Tag.MsgType) ?? ''
+  }
+
+  /** MsgSeqNum, or NaN when absent or not a positive integer (the session layer rejects such messages). */
+  get seqNum(): number {
+    return parsePositiveInt(this.get(Tag.MsgSeqNum))
+  }
+
+  get possDup(): boolean {
+    return this.get(Tag.PossDupFlag) === 'Y'
+  }
+
+  /** The first occurrence of `tag` (repeating groups are not needed by egress; their first entry is enough). */
+  get(tag: number): string | undefined {
+    if (this.#firstByTag === null) {
+      const map = new Map<number, string>()
+      for (const [t, v] of this.fields) if (!map.has(t)) map.set(t, v)
+      this.#firstByTag = map
+    }
+    return this.#firstByTag.get(tag)
+  }
+
+  has(tag: number): boolean {
+    return this.get(tag) !== undefined
+  }
+
+  /** A compact, human-readable rendering with `|` for SOH, for log records. */
+  toString(): string {
+    return [`8=${this.beginString}`, ...this.fields.map(([t, v]) => `${t}=${v}`)].join('|')
+  }
+}
+
+/** Parses a FIX int that must be ≥ 1 (sequence numbers, HeartBtInt > 0); NaN when it is anything else. */
+export function parsePositiveInt(text: string | undefined): number {
+  if (text === undefined || !/^[1-9][0-9]{0,9}$/.test(text)) return Number.NaN
+  const value = Number(text)
+  return Number.isSafeInteger(value) ? value : Number.NaN
+}
+
+/** Parses a FIX int that may be 0 (EndSeqNo = 0 means "infinity"); NaN otherwise. */
+export function parseNonNegativeInt(text: string | undefined): number {
+  if (text === '0') return 0
+  return parsePositiveInt(text)
+}

@@ -1,0 +1,39 @@
+/**
+ * The reason strings the FIX adapter puts in `rejected`, `retryable` and `unknown` outcomes, defined once.
+ * Venue-supplied text (Text 58, reject codes) is appended after a colon where there is any.
+ */
+
+export const FixReason = {
+  /** The session was not logged on: nothing was sent. */
+  notLoggedOn: 'fix_not_logged_on',
+  /** The message was never written to the socket (the connection ended first): nothing reached the venue. */
+  notWritten: 'fix_not_written',
+  /** No answer within the request timeout: the venue may or may not have acted. */
+  timeout: 'fix_timeout',
+  /** The connection dropped after the request was written and before the answer. */
+  disconnected: 'fix_disconnected',
+  /** The venue asked for a resend that covered this request; egress gap-filled it (see README). */
+  gapFilled: 'fix_gap_filled',
+  /** ExecutionReport ExecType=8 (Rejected). */
+  venueRejected: 'fix_order_rejected',
+  /** OrderCancelReject (35=9). */
+  cancelRejected: 'fix_cancel_rejected',
+  /** BusinessMessageReject (35=j): the venue refused the message type or its content. */
+  businessReject: 'fix_business_reject',
+  /** Session-level Reject (35=3) of our message. */
+  sessionReject: 'fix_session_reject',
+  /** Cancel/amend/status need the order's side and symbol (FIX requires them); egress does not know this id. */
+  orderFactsMissing: 'fix_order_facts_missing',
+  /** The adapter cannot express the request in FIX (e.g. a market order with a price). */
+  invalidRequest: 'fix_invalid_request',
+  /** FIX order-entry sessions do not carry this query (or the counterpart was not configured to support it). */
+  openOrdersUnsupported: 'fix_open_orders_unsupported',
+  tradesUnsupported: 'fix_trades_unsupported',
+  balancesUnsupported: 'fix_balances_unsupported',
+} as const
+
+export type FixReasonCode = (typeof FixReason)[keyof typeof FixReason]
+
+export function withDetail(code: FixReasonCode, detail: string | undefined): string {
+  return detail === undefined || detail === '' ? code : `${code}: ${detail}`
+}

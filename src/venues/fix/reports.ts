@@ -1,0 +1,185 @@
+/**
+ * Inbound application messages → the adapter's `ExecutionReport` and `VenueOrder`. Pure: the message, the venue name,
+ * what egress remembers about the order, and a fallback time in; a mapped value or a reason it cannot be mapped out.
+ *
+ * ExecType → kind: 0 new; 1, 2 (FIX 4.2) and F (4.4) fill; 4 canceled; 5 replaced; 8 rejected; C and 3 expired.
+ * Pending, restated, stopped and suspended reports carry no transition egress models and map to nothing; trade
+ * busts/corrections (ExecType G/H, or ExecTransType 1/2 in 4.2) cannot be represented and are flagged for an operator.
+ */
+
+import type { Units } from '../../domain/decimal.ts'
+import type { ExecutionReport, ExecutionReportKind, Liquidity, Side, VenueOrder } from '../adapter.ts'
+import type { FixMessage } from './message.ts'
+import { Tag } from './tags.ts'
+import { parseUtcTimestamp } from './time.ts'
+import { parseFixDecimal, parseFixOrdStatus, parseFixSide } from './values.ts'
+
+/** What egress remembers about an order it sent (FIX cancel/status messages need side and symbol). */
+export interface FixOrderFacts {
+  clientOrderId: string
+  account: string
+  symbol: string
+  side: Side
+  qty: Units
+  price?: Units
+  ordType: string
+  timeInForce: string
+  venueOrderId?: string
+}
+
+export type Mapped<T> = { kind: 'mapped'; value: T } | { kind: 'ignored'; why: string } | { kind: 'invalid'; why: string; tag?: number }
+
+const KIND_BY_EXEC_TYPE: Readonly<Record<string, ExecutionReportKind>> = {
+  '0': 'new', '1': 'fill', '2': 'fill', F: 'fill', '4': 'canceled', '5': 'replaced', '8': 'rejected', C: 'expired', '3': 'expired',
+}
+
+export function isStatusReport(message: FixMessage): boolean {
+  return message.get(Tag.ExecType) === 'I' || message.get(Tag.ExecTransType) === '3'
+}
+
+interface Common {
+  clientOrderId: string
+  venueOrderId: string
+  account: string
+  symbol: string
+  side: Side
+  cumQty: Units
+  venueTimeMs: number
+}
+
+function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Common | { invalid: string; tag: number } {
+  const clientOrderId = message.get(Tag.ClOrdID)
+  if (clientOrderId === undefined) return { invalid: 'ClOrdID (11) missing', tag: Tag.ClOrdID }
+  const side = parseFixSide(message.get(Tag.Side)) ?? facts?.side ?? null
+  if (side === null) return { invalid: `Side (54) missing or unknown: ${message.get(Tag.Side)}`, tag: Tag.Side }
+  const symbol = message.get(Tag.Symbol) ?? facts?.symbol
+  if (symbol === undefined) return { invalid: 'Symbol (55) missing', tag: Tag.Symbol }
+  const cumText = message.get(Tag.CumQty)
+  const cumQty = cumText === undefined ? 0n : parseFixDecimal(cumText)
+  if (cumQty === null || cumQty < 0n) return { invalid: `CumQty (14) is not a decimal egress can hold exactly: ${cumText}`, tag: Tag.CumQty }
+  return {
+    clientOrderId,
+    venueOrderId: message.get(Tag.OrderID) ?? facts?.venueOrderId ?? '',
+    account: message.get(Tag.Account) ?? facts?.account ?? '',
+    symbol,
+    side,
+    cumQty,
+    venueTimeMs: parseUtcTimestamp(message.get(Tag.TransactTime)) ?? parseUtcTimestamp(message.get(Tag.SendingTime)) ?? fallbackMs,
+  }
+}
+
+/** ExecutionReport (35=8), other than status answers, → ExecutionReport. */
+export function mapExecutionReport(venue: string, message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<ExecutionReport> {
+  const execTransType = message.get(Tag.ExecTransType)
+  if (execTransType === '1' || execTransType === '2') return { kind: 'ignored', why: `trade bust/correction (ExecTransType ${execTransType}) needs an operator` }
+  const execType = message.get(Tag.ExecType)
+  if (execType === 'G' || execType === 'H') return { kind: 'ignored', why: `trade correction/cancel (ExecType ${execType}) needs an operator` }
+  const kind = execType === undefined ? undefined : KIND_BY_EXEC_TYPE[execType]
+  if (kind === undefined) return execType === undefined ? { kind: 'invalid', why: 'ExecType (150) missing', tag: Tag.ExecType } : { kind: 'ignored', why: `ExecType ${execType} carries no transition` }
+  const execId = message.get(Tag.ExecID)
+  if (execId === undefined) return { kind: 'invalid', why: 'ExecID (17) missing', tag: Tag.ExecID }
+  const common = readCommon(message, facts, fallbackMs)
+  if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
+  const report: ExecutionReport = { venue, execId, kind, ...common }
+  const orig = message.get(Tag.OrigClOrdID)
+  if (orig !== undefined) report.origClientOrderId = orig
+  if (kind === 'rejected' || kind === 'canceled' || kind === 'expired') {
+    const text = message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)
+    if (text !== undefined) report.reason = text
+  }
+  if (kind === 'fill') {
+    const fill = readFill(message)
+    if ('invalid' in fill) return { kind: 'invalid', why: fill.invalid, tag: fill.tag }
+    Object.assign(report, fill)
+  }
+  return { kind: 'mapped', value: report }
+}
+
+function readFill(message: FixMessage): Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> | { invalid: string; tag: number } {
+  const lastQty = parseFixDecimal(message.get(Tag.LastQty))
+  if (lastQty === null || lastQty <= 0n) return { invalid: `LastQty/LastShares (32) must be a positive decimal, got ${message.get(Tag.LastQty)}`, tag: Tag.LastQty }
+  const lastPrice = parseFixDecimal(message.get(Tag.LastPx))
+  if (lastPrice === null) return { invalid: `LastPx (31) must be a decimal, got ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
+  const fill: Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> = { lastQty, lastPrice }
+  const commissionText = message.get(Tag.Commission)
+  if (commissionText !== undefined) {
+    // CommType 3 (absolute) is the only one that is an amount; per-unit or percentage commissions are not fees yet.
+    const commType = message.get(Tag.CommType)
+    const fee = parseFixDecimal(commissionText)
+    if (fee === null) return { invalid: `Commission (12) must be a decimal, got ${commissionText}`, tag: Tag.Commission }
+    if (commType === undefined || commType === '3') {
+      fill.fee = fee
+      const currency = message.get(Tag.Currency)
+      if (currency !== undefined) fill.feeAsset = currency
+    }
+  }
+  const liquidity = liquidityOf(message.get(Tag.LastLiquidityInd))
+  if (liquidity !== null) fill.liquidity = liquidity
+  return fill
+}
+
+function liquidityOf(text: string | undefined): Liquidity | null {
+  if (text === '1') return 'maker'
+  if (text === '2') return 'taker'
+  return null
+}
+
+/**
+ * OrderCancelReject (35=9) → a `cancel_rejected` report. It has no ExecID, so the dedupe key is built from ClOrdID
+ * and the original SendingTime: stable across PossDup re-sends of the same message, distinct per reject.
+ */
+export function mapCancelReject(venue: string, message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<ExecutionReport> {
+  const clientOrderId = message.get(Tag.ClOrdID)
+  if (clientOrderId === undefined) return { kind: 'invalid', why: 'ClOrdID (11) missing', tag: Tag.ClOrdID }
+  const sentAt = message.get(Tag.OrigSendingTime) ?? message.get(Tag.SendingTime) ?? String(fallbackMs)
+  const side = facts?.side ?? null
+  if (side === null) return { kind: 'invalid', why: `OrderCancelReject for ${clientOrderId}: egress does not know the order's side` }
+  const report: ExecutionReport = {
+    venue,
+    execId: `cxlrej:${clientOrderId}:${sentAt}`,
+    kind: 'cancel_rejected',
+    clientOrderId,
+    venueOrderId: message.get(Tag.OrderID) ?? facts?.venueOrderId ?? '',
+    account: message.get(Tag.Account) ?? facts?.account ?? '',
+    symbol: facts?.symbol ?? '',
+    side,
+    cumQty: 0n,
+    reason: cancelRejectReason(message),
+    venueTimeMs: parseUtcTimestamp(message.get(Tag.TransactTime)) ?? parseUtcTimestamp(message.get(Tag.SendingTime)) ?? fallbackMs,
+  }
+  const orig = message.get(Tag.OrigClOrdID)
+  if (orig !== undefined) report.origClientOrderId = orig
+  return { kind: 'mapped', value: report }
+}
+
+export function cancelRejectReason(message: FixMessage): string {
+  const parts = [message.get(Tag.CxlRejReason) && `CxlRejReason ${message.get(Tag.CxlRejReason)}`, message.get(Tag.Text)]
+  return parts.filter((part) => part !== undefined && part !== '').join(': ') || 'cancel rejected'
+}
+
+/**
+ * An order-status answer (ExecType=I) → VenueOrder, or `null` inside `mapped` when the venue says it does not know
+ * the order (OrdStatus 8 with OrdRejReason 5 "unknown order").
+ */
+export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<VenueOrder | null> {
+  if (message.get(Tag.OrdStatus) === '8' && message.get(Tag.OrdRejReason) === '5') return { kind: 'mapped', value: null }
+  const common = readCommon(message, facts, fallbackMs)
+  if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
+  const status = parseFixOrdStatus(message.get(Tag.OrdStatus))
+  if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }
+  const qty = parseFixDecimal(message.get(Tag.OrderQty)) ?? facts?.qty ?? null
+  if (qty === null) return { kind: 'invalid', why: 'OrderQty (38) missing', tag: Tag.OrderQty }
+  const order: VenueOrder = {
+    clientOrderId: common.clientOrderId,
+    venueOrderId: common.venueOrderId,
+    account: common.account,
+    symbol: common.symbol,
+    side: common.side,
+    qty,
+    cumQty: common.cumQty,
+    status,
+  }
+  const price = parseFixDecimal(message.get(Tag.Price)) ?? facts?.price
+  if (price !== undefined) order.price = price
+  return { kind: 'mapped', value: order }
+}

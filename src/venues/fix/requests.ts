@@ -1,0 +1,104 @@
+/**
+ * Requests waiting for a venue answer. Each is keyed by the ClOrdID it carries and by the MsgSeqNum it went out with
+ * (session and business rejects reference the number), has a timeout, and finishes exactly once: answered, rejected,
+ * not sent (retryable), or unknown (timeout, disconnect, gap-filled).
+ */
+
+import type { Clock } from '../../domain/clock.ts'
+import type { FixMessage } from './message.ts'
+import { FixReason, withDetail } from './reasons.ts'
+
+export type Finish<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'retryable'; reason: string }
+  | { kind: 'unknown'; reason: string }
+
+export type RequestOperation = 'place' | 'cancel' | 'amend' | 'status' | 'mass_status'
+
+/** What a pending request does with an answer; the payload type differs per operation. */
+export interface PendingRequest {
+  readonly operation: RequestOperation
+  /** ClOrdID for place/cancel/amend/status; MassStatusReqID for mass status. */
+  readonly key: string
+  readonly seqNum: number
+  written: boolean
+  /** Offered every answer-shaped message for this key; the operation decides whether it completes the request. */
+  onAnswer: (message: FixMessage) => void
+  reject(reason: string): void
+  abandon(kind: 'retryable' | 'unknown', reason: string): void
+}
+
+export class PendingRequests {
+  readonly #clock: Clock
+  readonly #byKey = new Map<string, Set<PendingRequest>>()
+  readonly #bySeqNum = new Map<number, PendingRequest>()
+
+  constructor(clock: Clock) {
+    this.#clock = clock
+  }
+
+  get size(): number {
+    return this.#bySeqNum.size
+  }
+
+  /**
+   * Registers a request and returns its promise. `finishOk` is how the caller later completes it with an answer
+   * (call the returned `complete`); rejects, timeouts and abandonment are handled here.
+   */
+  open<T>(
+    options: { operation: RequestOperation; key: string; seqNum: number; timeoutMs: number },
+  ): { promise: Promise<Finish<T>>; request: PendingRequest; complete: (value: T) => void } {
+    let resolvePromise: (finish: Finish<T>) => void = () => {}
+    const promise = new Promise<Finish<T>>((resolve) => (resolvePromise = resolve))
+    let done = false
+    const finish = (outcome: Finish<T>): void => {
+      if (done) return
+      done = true
+      cancelTimer()
+      this.#remove(request)
+      resolvePromise(outcome)
+    }
+    const request: PendingRequest = {
+      operation: options.operation,
+      key: options.key,
+      seqNum: options.seqNum,
+      written: false,
+      onAnswer: () => {},
+      reject: (reason) => finish({ kind: 'rejected', reason }),
+      abandon: (kind, reason) => finish({ kind, reason }),
+    }
+    const cancelTimer = this.#clock.schedule(options.timeoutMs, () =>
+      finish({ kind: 'unknown', reason: withDetail(FixReason.timeout, `no answer in ${options.timeoutMs} ms`) }),
+    )
+    this.#add(request)
+    return { promise, request, complete: (value) => finish({ kind: 'ok', value }) }
+  }
+
+  /** Requests carrying this key, of these operations. */
+  byKey(key: string, operations: readonly RequestOperation[]): PendingRequest[] {
+    return [...(this.#byKey.get(key) ?? [])].filter((request) => operations.includes(request.operation))
+  }
+
+  bySeqNum(seqNum: number): PendingRequest | undefined {
+    return this.#bySeqNum.get(seqNum)
+  }
+
+  all(): PendingRequest[] {
+    return [...this.#bySeqNum.values()]
+  }
+
+  #add(request: PendingRequest): void {
+    let set = this.#byKey.get(request.key)
+    if (set === undefined) this.#byKey.set(request.key, (set = new Set()))
+    set.add(request)
+    this.#bySeqNum.set(request.seqNum, request)
+  }
+
+  #remove(request: PendingRequest): void {
+    const set = this.#byKey.get(request.key)
+    set?.delete(request)
+    if (set?.size === 0) this.#byKey.delete(request.key)
+    if (this.#bySeqNum.get(request.seqNum) === request) this.#bySeqNum.delete(request.seqNum)
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The session's sequence numbers in memory, with ordered, coalesced saves to the FixSessionStore. `flush` resolves
+ * once the numbers as they were when it was called (or later ones) are durable; several flushes while a save is in
+ * flight collapse into one follow-up save, so a burst of sends costs one durable write, not one each.
+ */
+
+import type { FixSeqNums, FixSessionStore } from './store.ts'
+
+export class DurableSeqNums {
+  readonly #store: FixSessionStore
+  #current: FixSeqNums
+  #durable: FixSeqNums
+  #tail: Promise<void> = Promise.resolve()
+  #failure: unknown = null
+
+  constructor(store: FixSessionStore, loaded: FixSeqNums) {
+    this.#store = store
+    this.#current = { ...loaded }
+    this.#durable = { ...loaded }
+  }
+
+  get nextSender(): number {
+    return this.#current.nextSenderSeqNum
+  }
+
+  get nextTarget(): number {
+    return this.#current.nextTargetSeqNum
+  }
+
+  /** A save failed: the session must stop. */
+  get failed(): boolean {
+    return this.#failure !== null
+  }
+
+  /** Takes the next outgoing number. */
+  takeSender(): number {
+    const seqNum = this.#current.nextSenderSeqNum
+    this.#current = { ...this.#current, nextSenderSeqNum: seqNum + 1 }
+    return seqNum
+  }
+
+  setTarget(nextTargetSeqNum: number): void {
+    this.#current = { ...this.#current, nextTargetSeqNum }
+  }
+
+  reset(): void {
+    this.#current = { nextSenderSeqNum: 1, nextTargetSeqNum: 1 }
+  }
+
+  /** Resolves when the current numbers are durable; rejects if a save fails (and every later flush rejects too). */
+  flush(): Promise<void> {
+    const next = this.#tail.then(() => this.#saveIfChanged())
+    // Keep the chain alive after a failure so later flushes report it instead of hanging.
+    this.#tail = next.catch(() => undefined)
+    return next
+  }
+
+  async #saveIfChanged(): Promise<void> {
+    if (this.#failure !== null) throw this.#failure
+    const snapshot = this.#current
+    if (snapshot.nextSenderSeqNum === this.#durable.nextSenderSeqNum && snapshot.nextTargetSeqNum === this.#durable.nextTargetSeqNum) {
+      return
+    }
+    try {
+      await this.#store.save(snapshot)
+    } catch (error: unknown) {
+      this.#failure = error
+      throw error
+    }
+    this.#durable = snapshot
+  }
+}
