@@ -22,7 +22,8 @@ export type GateCheckName = (typeof GATE_CHECKS)[number]
 export const HEALTH_LEVELS = ['OK', 'DEGRADED', 'CRITICAL'] as const
 export type HealthLevel = (typeof HEALTH_LEVELS)[number]
 
-export type GateAction = 'place' | 'cancel'
+export const GATE_ACTIONS = ['place', 'cancel', 'amend'] as const
+export type GateAction = (typeof GATE_ACTIONS)[number]
 
 /** Facts only the runtime knows; it fills these in for every send. */
 export interface GateFacts {

@@ -20,14 +20,22 @@ export type { MarketSnapshot } from './market.ts'
 export * from './gate.ts'
 export {
   placeBodySchema,
+  amendBodySchema,
   venueClientOrderId,
   cancelClientOrderId,
+  amendClientOrderId,
+  currentClientOrderId,
   orderIdFromClientId,
+  parseClientOrderId,
   type PlaceBody,
+  type AmendBody,
+  type AmendState,
+  type ParsedClientOrderId,
   type Order,
   type Reservation,
   type Side,
   type OrderType,
   type TimeInForce,
 } from './orders.ts'
+export { VenueReason } from './venue-reasons.ts'
 export * from './events/index.ts'

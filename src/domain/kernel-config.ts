@@ -19,6 +19,11 @@ export const kernelParamsSchema = v.strictObject({
   /** Bounds on queued new orders; beyond them new orders are shed (Lane0 is bounded by the live orders it serves). */
   lane1DepthMax: countSchema,
   lane2DepthMax: countSchema,
+  /**
+   * Bound on one account's work waiting in Lane1/Lane2 (new orders and amends), so one client cannot fill the lanes
+   * for everyone; beyond it the account's new orders are shed with OVERLOADED. Optional in old records (default).
+   */
+  accountQueuedMax: v.optional(countSchema, 250),
   /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
   reconcileGraceMs: msSchema,
   /** How long to wait before asking the venue again about an Unknown order. */
@@ -45,6 +50,7 @@ export function defaultKernelParams(): KernelParams {
     referenceJumpBps: 1_000,
     lane1DepthMax: 1_000,
     lane2DepthMax: 1_000,
+    accountQueuedMax: 250,
     reconcileGraceMs: 5_000,
     reconcileRecheckMs: 1_000,
     sendRetryMs: 1_000,

@@ -1,7 +1,9 @@
 /**
- * Orders: the API body the syntax guard accepts, the order record the kernel projects, and the deterministic venue
- * client order ids. The venue sees `eg-<orderId>` for the order and `eg-<orderId>.c<n>` for its cancels, so a
- * resend — after a crash, or by a new leader — carries the same id and the venue dedupes it.
+ * Orders: the API bodies the syntax guards accept, the order record the kernel projects, and the deterministic venue
+ * client order ids. The venue sees `eg-<orderId>` for the order, `eg-<orderId>.c<n>` for its n-th cancel and
+ * `eg-<orderId>.a<n>` for its n-th amend, so a resend — after a crash, or by a new leader — carries the same id and
+ * the venue dedupes it. After an amend the venue knows the order by the amend's id (FIX cancel/replace semantics), so
+ * the order keeps the chain of ids it has carried; the last one is what later cancels and status queries name.
  */
 
 import * as v from 'valibot'
@@ -36,6 +38,34 @@ export const placeBodySchema = v.pipe(
 )
 
 export type PlaceBody = v.InferOutput<typeof placeBodySchema>
+
+/** The body of POST /v1/orders/:id/amend: a new total quantity and/or a new limit price, as decimal strings. */
+export const amendBodySchema = v.pipe(
+  v.strictObject({
+    qty: v.exactOptional(positiveUnitsSchema),
+    price: v.exactOptional(positiveUnitsSchema),
+  }),
+  v.check((body) => body.qty !== undefined || body.price !== undefined, 'an amend needs a new qty, a new price, or both'),
+)
+
+export type AmendBody = v.InferOutput<typeof amendBodySchema>
+
+/**
+ * An amend the kernel has accepted and not yet seen applied. `requested`: waiting in Lane2; `sent`: the venue call is
+ * in flight or its outcome is unknown; `failed`: it did not happen (kept so late venue evidence can still be read).
+ * While requested or sent the order holds the larger of the old and the new worst case.
+ */
+export interface AmendState {
+  amendId: number
+  clientOrderId: string
+  qty: Units
+  price: Units | null
+  /** The reservation the whole amended order needs (the new worst case at its full quantity). */
+  reservationTotal: Units
+  stage: 'requested' | 'sent' | 'failed'
+  attempts: number
+  sentAtMs: number | null
+}
 
 export interface Reservation {
   asset: string
@@ -86,6 +116,12 @@ export interface Order {
   unknownSinceMs: number | null
   lastReason: ReasonCode | null
   flattenId: string | null
+  /** Every venue client id the order has carried, oldest first: its own, then each applied amend's. Never empty. */
+  clientIdChain: string[]
+  /** Amends accepted so far; the next one is number amendCount + 1. */
+  amendCount: number
+  /** The latest amend, while it is in progress (or failed); null once applied or when there never was one. */
+  amend: AmendState | null
 }
 
 const CLIENT_ID_PREFIX = 'eg-'
@@ -98,11 +134,38 @@ export function cancelClientOrderId(orderId: string, attempt: number): string {
   return `${CLIENT_ID_PREFIX}${orderId}.c${attempt}`
 }
 
+export function amendClientOrderId(orderId: string, amendId: number): string {
+  return `${CLIENT_ID_PREFIX}${orderId}.a${amendId}`
+}
+
+/** The id the venue knows the order by now: the last applied amend's id, or the order's own. */
+export function currentClientOrderId(order: Pick<Order, 'clientIdChain' | 'venueClientOrderId'>): string {
+  return order.clientIdChain.at(-1) ?? order.venueClientOrderId
+}
+
 /** The egress order id behind a venue client id (order, cancel or amend id), or null if it is not one of ours. */
 export function orderIdFromClientId(clientOrderId: string): string | null {
+  return parseClientOrderId(clientOrderId)?.orderId ?? null
+}
+
+export interface ParsedClientOrderId {
+  orderId: string
+  /** What the id names: the order itself, one of its cancel requests, or one of its amends. */
+  kind: 'order' | 'cancel' | 'amend'
+  /** The cancel attempt or amend number; 0 for the order itself. */
+  n: number
+}
+
+const SUFFIX_PATTERN = /^([ca])([1-9][0-9]{0,8})$/
+
+export function parseClientOrderId(clientOrderId: string): ParsedClientOrderId | null {
   if (!clientOrderId.startsWith(CLIENT_ID_PREFIX)) return null
   const rest = clientOrderId.slice(CLIENT_ID_PREFIX.length)
   const dot = rest.indexOf('.')
   const orderId = dot === -1 ? rest : rest.slice(0, dot)
-  return orderId.length > 0 ? orderId : null
+  if (orderId.length === 0) return null
+  if (dot === -1) return { orderId, kind: 'order', n: 0 }
+  const suffix = SUFFIX_PATTERN.exec(rest.slice(dot + 1))
+  if (suffix === null) return null
+  return { orderId, kind: suffix[1] === 'c' ? 'cancel' : 'amend', n: Number(suffix[2]) }
 }

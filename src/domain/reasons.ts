@@ -59,6 +59,7 @@ export const REASONS = {
   NOTIONAL_BELOW_MIN: reason('definite_reject', 422, 'The rounded order notional is below the instrument minimum'),
   // guard 7: lane admission
   LANE_FULL: reason('retryable', 429, 'The lane is at capacity; new orders are shed, retry later'),
+  OVERLOADED: reason('retryable', 429, 'The gateway or the account is over its load bound; new orders are shed, retry later'),
   // executor / gate
   GATE_BLOCKED: reason('definite_reject', 503, 'The I-100 safety gate did not pass; nothing was sent'),
   SHADOW_NOT_SENT: reason('definite_reject', 200, 'Shadow mode: the order was decided and recorded but not sent'),
@@ -68,6 +69,13 @@ export const REASONS = {
   ORDER_NOT_RESENDABLE: reason('conflict', 409, 'The order is not proven absent at the venue and cannot be resent'),
   CANCELED_BEFORE_SEND: reason('definite_reject', 200, 'The order was canceled before it was sent to the venue'),
   USER_CANCEL: reason('definite_reject', 200, 'Canceled on request'),
+  // amend (replace) commands
+  ORDER_NOT_AMENDABLE: reason('conflict', 409, 'The order is in a state or of a kind that cannot be amended'),
+  AMEND_PENDING: reason('retryable', 409, 'Another amend of this order is still in progress; retry when it is done'),
+  AMEND_QTY_BELOW_FILLED: reason('definite_reject', 422, 'The amended quantity is not above the quantity already filled'),
+  AMEND_SUPERSEDED: reason('definite_reject', 200, 'The amend was dropped before it was sent: a cancel was requested'),
+  AMEND_NOT_APPLIED: reason('definite_reject', 200, 'Reconciliation found the venue order without the amend'),
+  VENUE_AMEND_REJECTED: reason('definite_reject', 422, 'The venue rejected the amend; the order stands unchanged'),
   // venue answers
   VENUE_REJECTED: reason('definite_reject', 422, 'The venue rejected the request'),
   VENUE_RETRYABLE: reason('retryable', 503, 'The venue did not act (throttled or not connected); the request is requeued'),
@@ -75,6 +83,8 @@ export const REASONS = {
   VENUE_CANCELED: reason('definite_reject', 200, 'The venue canceled the order'),
   VENUE_EXPIRED: reason('definite_reject', 200, 'The order expired at the venue'),
   VENUE_CANCEL_REJECTED: reason('definite_reject', 409, 'The venue refused the cancel (order already done or unknown)'),
+  VENUE_DUPLICATE_CLIENT_ORDER_ID: reason('outcome_unknown', 202, 'The venue already has this client order id: the order exists there and will be reconciled'),
+  VENUE_UNKNOWN_ORDER: reason('outcome_unknown', 202, 'The venue did not find the order; right after a send that is not proof of absence, it will be reconciled'),
   // inbox anomalies
   REPORT_DUPLICATE: reason('internal', 200, 'A venue report with an already-seen execution id was dropped'),
   REPORT_ORPHANED: reason('internal', 500, 'A venue report names an order egress does not know'),

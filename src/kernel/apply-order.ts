@@ -10,9 +10,9 @@ import { instrumentKey } from '../domain/instruments.ts'
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { transitionOf } from './event-transition.ts'
-import { addReserved, bookFill, releaseTo } from './ledger.ts'
+import { addReserved, bookFill, holdTo, releaseTo } from './ledger.ts'
 import { syncQueues } from './queues.ts'
-import { remainingAfterFill } from './reservations.ts'
+import { heldFor } from './reservations.ts'
 import { transition } from './state-machine.ts'
 import type { KernelState } from './state.ts'
 
@@ -25,7 +25,11 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
     order.status = result.to
   }
   applyEffects(state, order, event, wasTerminal)
-  if (isTerminal(order.status)) releaseTo(state, order, 0n)
+  if (isTerminal(order.status)) {
+    releaseTo(state, order, 0n)
+    // An amend that never left Lane2 cannot happen any more; one in flight is settled by its answer.
+    if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }
+  }
   if (wasTerminal !== isTerminal(order.status)) countOpen(state, order.accountId, wasTerminal ? 1 : -1)
   if (order.status !== 'Unknown') order.unknownSinceMs = null
   order.updatedAtMs = event.atMs
@@ -46,6 +50,12 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
       state.inFlight.set(slot, { orderId: order.orderId, action: 'cancel' })
       order.cancelAttempts = event.attempt
       return
+    case 'order.amend_requested':
+    case 'order.amend_send_requested':
+    case 'order.amended':
+    case 'order.amend_failed':
+      applyAmend(state, order, event)
+      return
     case 'order.call_completed': {
       const call = state.inFlight.get(slot)
       assert(call?.orderId === order.orderId && call.action === event.action, `no ${event.action} in flight for ${order.orderId}`)
@@ -57,6 +67,7 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
     case 'order.reconcile_deferred':
       order.notBeforeMs = event.retryAtMs
       if (event.type === 'order.send_blocked') order.lastReason = event.reason
+      if (event.type === 'order.send_retry' && event.action === 'amend' && order.amend !== null) order.amend = { ...order.amend, stage: 'requested' }
       return
     case 'order.send_acked':
       order.venueOrderId = event.venueOrderId
@@ -95,7 +106,50 @@ function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent,
   order.execIds.add(event.execId)
   order.cumQty = event.cumQty
   bookFill(state, order, event)
-  if (!wasTerminal) releaseTo(state, order, remainingAfterFill(order.reservation.total, order.qty, order.cumQty))
+  if (!wasTerminal) releaseTo(state, order, heldFor(order))
+}
+
+type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed' }>
+
+function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
+  switch (event.type) {
+    case 'order.amend_requested':
+      assert(event.amendId === order.amendCount + 1, `amend ${event.amendId} of ${order.orderId} out of sequence`)
+      order.amendCount = event.amendId
+      order.amend = {
+        amendId: event.amendId,
+        clientOrderId: event.amendClientOrderId,
+        qty: event.qty,
+        price: event.price,
+        reservationTotal: event.reservationTotal,
+        stage: 'requested',
+        attempts: 0,
+        sentAtMs: null,
+      }
+      break
+    case 'order.amend_send_requested': {
+      const slot = instrumentKey(order.venue, order.symbol)
+      assert(!state.inFlight.has(slot), `a call is already in flight for ${slot}`)
+      assert(order.amend?.amendId === event.amendId, `amend ${event.amendId} of ${order.orderId} is not the current one`)
+      state.inFlight.set(slot, { orderId: order.orderId, action: 'amend' })
+      order.amend = { ...order.amend, stage: 'sent', attempts: event.attempt, sentAtMs: event.atMs }
+      break
+    }
+    case 'order.amended':
+      assert(event.qty > order.cumQty, `amend of ${order.orderId} to ${event.qty} is not above its filled ${order.cumQty}`)
+      order.qty = event.qty
+      order.price = event.price
+      order.reservation = { ...order.reservation, total: event.reservationTotal }
+      if (!order.clientIdChain.includes(event.amendClientOrderId)) order.clientIdChain = [...order.clientIdChain, event.amendClientOrderId]
+      order.amend = null
+      break
+    case 'order.amend_failed':
+      if (order.amend?.amendId === event.amendId) order.amend = { ...order.amend, stage: 'failed' }
+      order.lastReason = event.reason
+      break
+  }
+  // The order now holds its new worst case: more while an amend is pending, the amended order's share once applied.
+  holdTo(state, order, heldFor(order))
 }
 
 export function countOpen(state: KernelState, accountId: string, delta: number): void {

@@ -45,6 +45,8 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
       addBalance(state, event.accountId, event.asset, event.amount)
       return
     case 'account.flatten_requested':
+    case 'order.amend_rejected':
+      // Recorded for audit and explanation; a refused request changes nothing.
       return
     case 'order.accepted':
       applyAccepted(state, event)
@@ -79,6 +81,7 @@ type OrderScopedEvent = Exclude<
     | 'account.flatten_requested'
     | 'order.accepted'
     | 'order.rejected'
+    | 'order.amend_rejected'
     | 'inbox.report_accepted'
     | 'inbox.duplicate_dropped'
     | 'alert.raised'
@@ -130,6 +133,9 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     unknownSinceMs: null,
     lastReason: null,
     flattenId: event.flattenId,
+    clientIdChain: [event.venueClientOrderId],
+    amendCount: 0,
+    amend: null,
   }
   assert(order.venueClientOrderId === venueClientOrderId(order.orderId), 'venue client order id must derive from the order id')
   state.orders.set(order.orderId, order)

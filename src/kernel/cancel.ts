@@ -37,6 +37,11 @@ export function cancelEvents(order: Order, input: { atMs: number; principalId: s
     return emitter.events
   }
   if (order.status === 'Sent' || order.status === 'AckedOpen' || order.status === 'Partial' || order.status === 'Unknown') {
+    // A cancel supersedes an amend still waiting in Lane2 (one already at the venue is settled by its answer).
+    const amend = order.amend
+    if (amend?.stage === 'requested') {
+      emit(emitter, { type: 'order.amend_failed', ...at, amendId: amend.amendId, reason: 'AMEND_SUPERSEDED', detail: 'a cancel was requested before the amend was sent' })
+    }
     emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason })
     return emitter.events
   }

@@ -45,6 +45,24 @@ export interface CancelCommand {
   reason: ReasonCode
 }
 
+/**
+ * Amend (replace) an open order: a new total quantity and/or a new limit price (null: unchanged). It runs the guards
+ * that apply to a change of an existing order in the §5 order and, if they pass, waits in Lane2 to be sent.
+ */
+export interface AmendCommand {
+  kind: 'amend'
+  nowMs: number
+  principal: Principal
+  orderId: string
+  qty: Units | null
+  price: Units | null
+  /** The reference price of the order's instrument as the runtime last observed it; null if none. */
+  market: MarketSnapshot | null
+  live: LiveReadiness
+  configDigest: string
+  buildCommit: string
+}
+
 export interface ConfigureCommand {
   kind: 'configure'
   nowMs: number
@@ -112,6 +130,13 @@ export interface CancelResultCommand {
   outcome: VenueOutcome<{ accepted: true }>
 }
 
+export interface AmendResultCommand {
+  kind: 'amend_result'
+  nowMs: number
+  orderId: string
+  outcome: VenueOutcome<{ accepted: true }>
+}
+
 export interface VenueReportCommand {
   kind: 'venue_report'
   nowMs: number
@@ -152,6 +177,8 @@ export type KernelCommand =
   | SendCommand
   | PlaceResultCommand
   | CancelResultCommand
+  | AmendCommand
+  | AmendResultCommand
   | VenueReportCommand
   | ReconcileResultCommand
   | ResendCommand
@@ -162,6 +189,8 @@ export type Reply =
   | { kind: 'accepted'; orderId: string; duplicate: boolean }
   | { kind: 'rejected'; orderId: string; reason: ReasonCode; guard: string; duplicate: boolean }
   | { kind: 'conflict'; orderId: string; reason: 'IDEMPOTENCY_CONFLICT' }
+  /** An amend passed its guards (or repeats the one in progress: duplicate). `rejected` answers a guard failure. */
+  | { kind: 'amend_accepted'; orderId: string; amendId: number; duplicate: boolean }
   | { kind: 'done' }
   | { kind: 'refused'; reason: ReasonCode; detail: string }
 

@@ -6,6 +6,7 @@
 
 import { unreachable } from '../domain/assert.ts'
 import { decideConfigure, decideFund, decideKillSwitch, decideResend, decideSetMode } from './admin.ts'
+import { decideAmend, decideAmendResult } from './amend/index.ts'
 import { decideCancel } from './cancel.ts'
 import type { Decision, KernelCommand } from './commands.ts'
 import { decideFlatten } from './flatten.ts'
@@ -38,6 +39,10 @@ export function decide(state: KernelState, command: KernelCommand): Decision {
       return decidePlaceResult(state, command)
     case 'cancel_result':
       return decideCancelResult(state, command)
+    case 'amend':
+      return decideAmend(state, command)
+    case 'amend_result':
+      return decideAmendResult(state, command)
     case 'venue_report':
       return decideReport(state, command)
     case 'reconcile_result':

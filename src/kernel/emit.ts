@@ -32,10 +32,32 @@ export function emit(emitter: Emitter, event: DomainEvent): boolean {
     }
     emitter.draft.status = result.to
   }
-  if (event.type === 'order.fill') emitter.draft.cumQty = event.cumQty
-  if (event.type === 'order.cancel_requested') emitter.draft.cancelWanted = true
+  trackDraft(emitter.draft, event)
   emitter.events.push(event)
   return true
+}
+
+/** Keeps the draft's fields that later checks in the same decision read in step with the emitted events. */
+function trackDraft(draft: Order, event: DomainEvent): void {
+  switch (event.type) {
+    case 'order.fill':
+      draft.cumQty = event.cumQty
+      return
+    case 'order.cancel_requested':
+      draft.cancelWanted = true
+      return
+    case 'order.amended':
+      draft.qty = event.qty
+      draft.price = event.price
+      draft.clientIdChain = draft.clientIdChain.includes(event.amendClientOrderId) ? draft.clientIdChain : [...draft.clientIdChain, event.amendClientOrderId]
+      draft.amend = null
+      return
+    case 'order.amend_failed':
+      if (draft.amend?.amendId === event.amendId) draft.amend = { ...draft.amend, stage: 'failed' }
+      return
+    default:
+      return
+  }
 }
 
 export function refuse(emitter: Emitter, refusal: { atMs: number; transitionName: string; detail: string }): void {

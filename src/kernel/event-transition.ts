@@ -19,10 +19,17 @@ export function transitionOf(event: DomainEvent, order: Order): TransitionName |
       return 'cancel_send'
     case 'order.send_blocked':
       return event.action === 'place' ? 'send_blocked' : null
+    case 'order.amend_requested':
+      return 'amend_request'
+    case 'order.amend_send_requested':
+      return 'amend_send'
+    case 'order.amended':
+      return 'amend_apply'
     case 'order.send_acked':
       return 'ack'
     case 'order.send_retry':
-      return event.action === 'place' ? 'requeue' : 'cancel_retry'
+      // A retried amend goes back to Lane2 without a state change.
+      return event.action === 'place' ? 'requeue' : event.action === 'cancel' ? 'cancel_retry' : null
     case 'order.venue_rejected':
       return 'venue_reject'
     case 'order.cancel_acked':

@@ -7,7 +7,7 @@
  * - live: a send goes only if all nine checks pass.
  * - paper: the two live-only checks (mode_live_explicit, durability_live) are informative; the rest must pass.
  * - shadow: nothing is ever sent; the verdict is still computed and recorded.
- * Cancels reduce risk, so only the checks that keep a non-leader or an incompatible binary from talking to the venue
+ * Amends face every check, like places. Cancels reduce risk, so only the checks that keep a non-leader or an incompatible binary from talking to the venue
  * apply to them (ha_leader, mode_live_explicit in live, schema_compatible); a tampered audit chain or CRITICAL health
  * must not stop a cancel.
  */
@@ -30,7 +30,8 @@ export function evaluateGate(input: GateInput): GateVerdict {
     ['audit_verified', input.auditVerified, input.auditVerified ? 'audit chain and seal verified' : 'audit chain or seal not verified'],
   ]
   const checks: GateCheckResult[] = results.map(([check, ok, detail]) => {
-    const applies = input.action === 'place' || CANCEL_CHECKS.has(check)
+    // An amend changes what is at risk at the venue, so it faces every check a place does.
+    const applies = input.action !== 'cancel' || CANCEL_CHECKS.has(check)
     return { check, applies, pass: applies ? ok : true, detail }
   })
   const pass = checks.every((item) => item.pass)

@@ -3,12 +3,18 @@
  * dropped (and counted). Fills are applied by their own quantity, so reordered fills still add up; the cumulative
  * quantity only grows and never passes the order quantity — an overfill is not applied, it raises an alert and moves
  * the order to Unknown. News the transition table forbids is refused the same way (see emit.ts).
+ *
+ * Amends follow FIX cancel/replace semantics: the venue answers an amend under the amend's client id, and afterwards
+ * reports about the order carry that id. So a reject under an amend id settles that amend as failed; any other report
+ * under an amend id not yet in the order's id chain proves the replace happened and applies it first (see
+ * amend/evidence.ts); and a `replaced` report then has nothing more to say.
  */
 
 import type { Units } from '../domain/decimal.ts'
-import { orderIdFromClientId, type Order } from '../domain/orders.ts'
+import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/orders.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import type { Decision, VenueReportCommand } from './commands.ts'
+import { applyAmend, failAmend, openAmend, type AmendSource } from './amend/evidence.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import type { KernelState } from './state.ts'
 
@@ -37,8 +43,35 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
   }
   const emitter = emitterFor(order)
   emitter.events.push({ type: 'inbox.report_accepted', atMs: nowMs, orderId: order.orderId, report })
-  emitReport(emitter, report, nowMs)
+  if (amendNews(emitter, report, nowMs)) emitReport(emitter, report, nowMs)
   return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/** Reads what a report says about the order's amends; returns whether the report still has news about the order. */
+function amendNews(emitter: Emitter, report: ExecutionReport, atMs: number): boolean {
+  const { draft } = emitter
+  const parsed = parseClientOrderId(report.clientOrderId)
+  if (parsed?.kind === 'amend' && parsed.orderId === draft.orderId) {
+    if (report.kind === 'cancel_rejected' || report.kind === 'rejected') {
+      failAmend(emitter, { atMs, reason: 'VENUE_AMEND_REJECTED', detail: report.reason ?? '', amendId: parsed.n })
+      return false
+    }
+    if (!draft.clientIdChain.includes(report.clientOrderId)) {
+      if (openAmend(draft, parsed.n) === null) {
+        anomaly(emitter, { atMs, reason: 'TRANSITION_REFUSED', detail: `${report.kind} under ${report.clientOrderId}, an amend egress has no record of` })
+        return false
+      }
+      if (!applyAmend(emitter, { atMs, source: 'report', amendId: parsed.n })) return false
+    }
+    return report.kind !== 'replaced'
+  }
+  if (report.kind === 'replaced') {
+    if (!draft.clientIdChain.includes(report.clientOrderId)) {
+      anomaly(emitter, { atMs, reason: 'TRANSITION_REFUSED', detail: `replaced under ${report.clientOrderId}, which is not an amend of this order` })
+    }
+    return false
+  }
+  return true
 }
 
 function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): void {
@@ -69,7 +102,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       anomaly(emitter, { atMs, reason: 'VENUE_CANCEL_REJECTED', detail: report.reason ?? '' })
       return
     case 'replaced':
-      anomaly(emitter, { atMs, reason: 'TRANSITION_REFUSED', detail: 'replace reports are not expected: egress does not amend at venues yet' })
+      // Read by amendNews before we get here.
       return
   }
 }
@@ -79,6 +112,7 @@ export function emitFill(
   emitter: Emitter,
   fill: { execId: string; lastQty?: Units; lastPrice?: Units; fee?: Units; feeAsset?: string; venueTimeMs: number; cumQty?: Units },
   atMs: number,
+  source: AmendSource = 'report',
 ): boolean {
   const { draft } = emitter
   if (fill.lastQty === undefined || fill.lastPrice === undefined || fill.lastQty <= 0n) {
@@ -86,6 +120,9 @@ export function emitFill(
     return false
   }
   const cumQty = draft.cumQty + fill.lastQty
+  // A fill the old quantity cannot hold but the amend at the venue can: the replace happened first (its report is late).
+  const amend = openAmend(draft)
+  if (cumQty > draft.qty && amend?.stage === 'sent' && cumQty <= amend.qty) applyAmend(emitter, { atMs, source })
   if (cumQty > draft.qty || (fill.cumQty !== undefined && fill.cumQty > draft.qty)) {
     anomaly(emitter, { atMs, reason: 'FILL_OVERFILL', detail: `fill ${fill.execId} would take cumQty to ${cumQty} of ${draft.qty}` })
     return false

@@ -2,13 +2,15 @@
  * The kernel: egress's deterministic core. `decide(state, command)` turns a command (with every outside fact inside
  * it) into events and a reply without changing anything; `apply(state, event, meta)` folds one event into the state.
  * It holds the intake guards in the fixed §5 order, the §7 state machine, reservations, the §6 lanes and executor
- * choice, the I-100 gate, the inbox and the reconciler's decisions. No I/O, no clock, no randomness — so replaying
+ * choice, amends (replace), the I-100 gate, the inbox and the reconciler's decisions. No I/O, no clock, no randomness — so replaying
  * the log always rebuilds the same state, which `stateDigest` proves.
  */
 
 export { apply, applyInPlace, type ApplyMeta } from './apply.ts'
 export { canonicalState, stateDigest } from './canonical-state.ts'
 export type {
+  AmendCommand,
+  AmendResultCommand,
   BootstrapCommand,
   CancelCommand,
   CancelResultCommand,
@@ -30,10 +32,19 @@ export type {
 } from './commands.ts'
 export { decide } from './decide.ts'
 export { evaluateGate } from './gate.ts'
-export { orderIdFor } from './intake/index.ts'
+export { orderIdFor, shedReason, type AdmissionLane } from './intake/index.ts'
+export { notAmendable } from './amend/index.ts'
 export { nextWork, queueDepths, type NextWorkOptions, type WorkItem } from './lanes.ts'
 export { findOrderByKey, replay, unknownOrders } from './queries.ts'
 export { resendable } from './reconcile.ts'
-export { feeAllowance, remainingAfterFill, reservationFor } from './reservations.ts'
-export { availableBalance, cloneState, initialState, type AccountLedger, type KernelState, type WorkKind } from './state.ts'
+export { feeAllowance, heldFor, remainingAfterFill, reservationFor } from './reservations.ts'
+export {
+  availableBalance,
+  cloneState,
+  initialState,
+  type AccountLedger,
+  type CallAction,
+  type KernelState,
+  type WorkKind,
+} from './state.ts'
 export { transition, TRANSITIONS, type TransitionName, type TransitionResult } from './state-machine.ts'

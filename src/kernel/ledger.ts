@@ -39,6 +39,18 @@ export function releaseTo(state: KernelState, order: Order, remaining: Units): v
   order.reservation.remaining = remaining
 }
 
+/**
+ * Sets an order's held reservation to `target`, raising or lowering it. Raising happens only where a decision checked
+ * the funds (an accepted amend) or where venue evidence says the order is bigger than egress thought (truth wins).
+ */
+export function holdTo(state: KernelState, order: Order, target: Units): void {
+  assert(target >= 0n, 'a reservation cannot be negative')
+  const held = order.reservation.remaining
+  if (target === held) return
+  addReserved(state, order.accountId, order.reservation.asset, target - held)
+  order.reservation.remaining = target
+}
+
 /** Moves cash and position for one fill: a buy pays quote and receives base; a sell the reverse; fees are paid. */
 export function bookFill(state: KernelState, order: Order, fill: { lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string }): void {
   const buy = order.side === 'buy'

@@ -1,9 +1,11 @@
 /**
- * Lane membership, derived from order state: Enqueued orders wait in their lane to be placed, CancelRequested orders
- * wait in Lane0 to be canceled, Unknown orders wait in Lane3 to be reconciled. apply() calls syncQueues after every
- * order change so the queues are a pure function of the orders (and therefore replay-equal).
+ * Lane membership, derived from order state: Enqueued orders wait in their lane to be placed, AckedOpen/Partial
+ * orders with a requested amend wait in Lane2 to be amended, CancelRequested orders wait in Lane0 to be canceled,
+ * Unknown orders wait in Lane3 to be reconciled. apply() calls syncQueues after every order change so the queues —
+ * and the per-account count of Lane1/Lane2 work — are a pure function of the orders (and therefore replay-equal).
  */
 
+import { assert } from '../domain/assert.ts'
 import type { Lane } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import type { KernelState, WorkKind } from './state.ts'
@@ -16,6 +18,9 @@ export function workFor(order: Order): { lane: Lane; kind: WorkKind } | null {
       return { lane: 0, kind: 'cancel' }
     case 'Unknown':
       return { lane: 3, kind: 'reconcile' }
+    case 'AckedOpen':
+    case 'Partial':
+      return order.amend?.stage === 'requested' && !order.cancelWanted ? { lane: 2, kind: 'amend' } : null
     default:
       return null
   }
@@ -23,8 +28,10 @@ export function workFor(order: Order): { lane: Lane; kind: WorkKind } | null {
 
 export function syncQueues(state: KernelState, order: Order): void {
   const wanted = workFor(order)
+  let wasNew = false
   state.queues.forEach((queue, lane) => {
     const present = queue.get(order.orderId)
+    if (present !== undefined && (lane === 1 || lane === 2)) wasNew = true
     if (wanted !== null && wanted.lane === lane) {
       if (present !== wanted.kind) {
         queue.delete(order.orderId)
@@ -34,4 +41,13 @@ export function syncQueues(state: KernelState, order: Order): void {
       queue.delete(order.orderId)
     }
   })
+  const isNew = wanted !== null && (wanted.lane === 1 || wanted.lane === 2)
+  if (wasNew !== isNew) countQueued(state, order.accountId, isNew ? 1 : -1)
+}
+
+function countQueued(state: KernelState, accountId: string, delta: number): void {
+  const next = (state.queuedByAccount.get(accountId) ?? 0) + delta
+  assert(next >= 0, `queued work count of ${accountId} would go negative`)
+  if (next === 0) state.queuedByAccount.delete(accountId)
+  else state.queuedByAccount.set(accountId, next)
 }

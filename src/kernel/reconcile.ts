@@ -4,14 +4,21 @@
  * venue time order), then the status. "Not found" within the grace time after the last send is not proof — the
  * venue may not have indexed the order yet — so the decision is deferred; after the grace time an Unknown order the
  * venue does not know is Failed and marked not-at-venue, which is what makes it resendable.
+ *
+ * An amend still pending (its answer lost or unknown) is settled first, from the venue's view of the order: the venue
+ * knowing the order by the amend's id, or holding the amend's quantity and price, proves the replace; the old values
+ * after the grace time since the amend was sent prove it did not happen; within the grace time the whole decision is
+ * deferred. Trades are matched to the order by any of its client ids (the venue reports later trades under the
+ * amend's id).
  */
 
 import type { Units } from '../domain/decimal.ts'
-import type { Order } from '../domain/orders.ts'
+import { orderIdFromClientId, type Order } from '../domain/orders.ts'
 import type { OrderState } from '../domain/states.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { Decision, ReconcileResultCommand } from './commands.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import { applyAmend, failAmend } from './amend/evidence.ts'
 import { emitFill } from './inbox.ts'
 import { reconcileTransition } from './state-machine.ts'
 import type { KernelState } from './state.ts'
@@ -23,13 +30,39 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
     return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `cannot reconcile an order in ${order.status}` } }
   }
   const emitter = emitterFor(order)
+  const amendSettled = command.venueOrder === null || settleAmend(state, emitter, command.venueOrder, command.nowMs)
   const trades = [...command.trades]
-    .filter((trade) => trade.clientOrderId === order.venueClientOrderId && !order.execIds.has(trade.execId))
+    .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId && !order.execIds.has(trade.execId))
     .sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
-  for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs)
-  if (command.venueOrder === null) notFound(state, emitter, command.nowMs)
+  for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs, 'reconcile')
+  if (!amendSettled) deferred(state, emitter, command.nowMs, emitter.draft.amend?.sentAtMs ?? command.nowMs)
+  else if (command.venueOrder === null) notFound(state, emitter, command.nowMs)
   else found(emitter, command.venueOrder, command.nowMs)
   return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/** Settles a pending amend from the venue's view of the order; false when it is too early to tell. */
+function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrder, nowMs: number): boolean {
+  const amend = emitter.draft.amend
+  if (amend === null || amend.stage === 'requested') return true
+  const byId = venueOrder.clientOrderId === amend.clientOrderId
+  const byValues = venueOrder.qty === amend.qty && (amend.price === null || venueOrder.price === amend.price)
+  if (byId || byValues) {
+    applyAmend(emitter, { atMs: nowMs, source: 'reconcile', amendId: amend.amendId })
+    return true
+  }
+  if (amend.stage === 'failed') return true
+  const graceMs = state.config?.params.reconcileGraceMs ?? 0
+  if (nowMs - (amend.sentAtMs ?? 0) < graceMs) return false
+  failAmend(emitter, { atMs: nowMs, reason: 'AMEND_NOT_APPLIED', detail: `venue holds ${venueOrder.qty} at ${venueOrder.price ?? 'market'} under ${venueOrder.clientOrderId}`, amendId: amend.amendId })
+  return true
+}
+
+function deferred(state: KernelState, emitter: Emitter, nowMs: number, sentAtMs: number): void {
+  const graceMs = state.config?.params.reconcileGraceMs ?? 0
+  const recheckMs = state.config?.params.reconcileRecheckMs ?? 1_000
+  const retryAtMs = Math.max(sentAtMs + graceMs, nowMs + recheckMs)
+  emitter.events.push({ type: 'order.reconcile_deferred', atMs: nowMs, orderId: emitter.draft.orderId, retryAtMs })
 }
 
 function tradeAsFill(trade: VenueTrade): { execId: string; lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string; venueTimeMs: number } {
@@ -43,9 +76,7 @@ function notFound(state: KernelState, emitter: Emitter, nowMs: number): void {
   const sentAtMs = draft.lastSendAtMs ?? 0
   if (nowMs - sentAtMs < graceMs || draft.cumQty > 0n) {
     // Too early to conclude absence (or trades prove the order existed): ask again later.
-    const recheckMs = state.config?.params.reconcileRecheckMs ?? 1_000
-    const retryAtMs = Math.max(sentAtMs + graceMs, nowMs + recheckMs)
-    emitter.events.push({ type: 'order.reconcile_deferred', atMs: nowMs, orderId: draft.orderId, retryAtMs })
+    deferred(state, emitter, nowMs, sentAtMs)
     return
   }
   emit(emitter, reconciled(draft, { to: 'Failed', nowMs, venueStatus: 'not_found', notAtVenue: draft.venueOrderId === null, venueOrderId: null }))

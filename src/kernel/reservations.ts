@@ -5,8 +5,9 @@
  */
 
 import { assert } from '../domain/assert.ts'
-import { mulUnits, type Units } from '../domain/decimal.ts'
-import type { Side } from '../domain/orders.ts'
+import { maxUnits, minUnits, mulUnits, type Units } from '../domain/decimal.ts'
+import type { Order, Side } from '../domain/orders.ts'
+import { isTerminal } from '../domain/states.ts'
 
 const BPS_PER_ONE = 10_000n
 
@@ -40,6 +41,19 @@ export function remainingAfterFill(total: Units, qty: Units, cumQty: Units): Uni
   assert(qty > 0n, 'order quantity must be positive')
   assert(cumQty >= 0n && cumQty <= qty, `cumQty ${cumQty} must be within 0..${qty}`)
   return ceilDiv(total * (qty - cumQty), qty)
+}
+
+/**
+ * What an order must hold now: nothing once terminal; otherwise the unfilled share of its reservation and, while an
+ * amend is requested or in flight, of the amend's too, whichever is larger — until the venue answers, the order may
+ * be either, so it holds the worst case. An amend the fills have already overtaken cannot apply and adds nothing.
+ */
+export function heldFor(order: Pick<Order, 'status' | 'reservation' | 'qty' | 'cumQty' | 'amend'>): Units {
+  if (isTerminal(order.status)) return 0n
+  const own = remainingAfterFill(order.reservation.total, order.qty, minUnits(order.cumQty, order.qty))
+  const amend = order.amend
+  if (amend === null || amend.stage === 'failed' || order.cumQty >= amend.qty) return own
+  return maxUnits(own, remainingAfterFill(amend.reservationTotal, amend.qty, order.cumQty))
 }
 
 export function ceilDiv(numerator: bigint, denominator: bigint): bigint {

@@ -7,22 +7,24 @@
 
 import { instrumentKey } from '../domain/instruments.ts'
 import type { Order } from '../domain/orders.ts'
+import { isTerminal } from '../domain/states.ts'
+import { VenueReason } from '../domain/venue-reasons.ts'
 import type { BootstrapCommand, CancelResultCommand, Decision, PlaceResultCommand } from './commands.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
-import type { KernelState } from './state.ts'
+import type { CallAction, KernelState } from './state.ts'
 
-function inFlightOrder(state: KernelState, orderId: string, action: 'place' | 'cancel'): Order | null {
+export function inFlightOrder(state: KernelState, orderId: string, action: CallAction): Order | null {
   const order = state.orders.get(orderId)
   if (order === undefined) return null
   const call = state.inFlight.get(instrumentKey(order.venue, order.symbol))
   return call?.orderId === orderId && call.action === action ? order : null
 }
 
-function stale(orderId: string): Decision {
+export function stale(orderId: string): Decision {
   return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `no call in flight for ${orderId}` } }
 }
 
-function completed(emitter: Emitter, atMs: number, action: 'place' | 'cancel', outcome: { kind: string; reason?: string }): void {
+export function completed(emitter: Emitter, atMs: number, action: CallAction, outcome: { kind: string; reason?: string }): void {
   const detail = outcome.reason ?? ''
   const kind = outcome.kind === 'ok' || outcome.kind === 'rejected' || outcome.kind === 'retryable' || outcome.kind === 'unknown' ? outcome.kind : 'lost'
   emitter.events.push({ type: 'order.call_completed', atMs, orderId: emitter.draft.orderId, action, outcome: kind, detail })
@@ -38,8 +40,12 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
   // The place is still unanswered from the kernel's point of view only in Sent, or in CancelRequested when the
   // cancel arrived while the place was in flight. In any other state a venue report already told us more.
   const pending = order.status === 'Sent' || (order.status === 'CancelRequested' && order.venueOrderId === null)
+  const duplicate = outcome.kind === 'rejected' && outcome.reason === VenueReason.duplicateClientOrderId
   if (outcome.kind === 'ok') {
     if (order.venueOrderId === null) emit(emitter, { type: 'order.send_acked', ...at, venueOrderId: outcome.value.venueOrderId })
+  } else if (duplicate) {
+    // The order exists at the venue. If reports already said so there is nothing to add; otherwise find out its state.
+    if (pending) emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: outcome.reason })
   } else if (!pending) {
     if (outcome.kind === 'rejected' || outcome.kind === 'retryable') {
       anomaly(emitter, { atMs: command.nowMs, reason: 'TRANSITION_REFUSED', detail: `place ${outcome.kind} after venue reported the order` })
@@ -66,6 +72,9 @@ export function decideCancelResult(state: KernelState, command: CancelResultComm
   if (order.status !== 'CancelPending') return { events: emitter.events, reply: { kind: 'done' } }
   if (outcome.kind === 'ok') {
     emit(emitter, { type: 'order.cancel_acked', ...at })
+  } else if (outcome.kind === 'rejected' && outcome.reason === VenueReason.unknownOrder) {
+    emit(emitter, { type: 'order.cancel_rejected', ...at, venueReason: outcome.reason })
+    emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_UNKNOWN_ORDER', detail: 'cancel answered unknown_order: not proof of absence' })
   } else if (outcome.kind === 'rejected') {
     emit(emitter, { type: 'order.cancel_rejected', ...at, venueReason: outcome.reason })
     anomaly(emitter, { atMs: command.nowMs, reason: 'VENUE_CANCEL_REJECTED', detail: outcome.reason })
@@ -86,14 +95,23 @@ export function decideBootstrap(state: KernelState, command: BootstrapCommand): 
     if (call === undefined || order === undefined) continue
     const emitter = emitterFor(order)
     completed(emitter, command.nowMs, call.action, { kind: 'lost', reason: 'in flight when the process stopped' })
-    const pending =
-      call.action === 'place'
-        ? order.status === 'Sent' || (order.status === 'CancelRequested' && order.venueOrderId === null)
-        : order.status === 'CancelPending'
+    const pending = callPending(order, call.action)
     if (pending) {
       emit(emitter, { type: 'order.unknown', atMs: command.nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail: 'in flight when the process stopped' })
     }
     events.push(...emitter.events)
   }
   return { events, reply: { kind: 'done' } }
+}
+
+/** Whether the kernel still waits for this call's answer to know the order's state (so a lost answer means Unknown). */
+function callPending(order: Order, action: CallAction): boolean {
+  switch (action) {
+    case 'place':
+      return order.status === 'Sent' || (order.status === 'CancelRequested' && order.venueOrderId === null)
+    case 'cancel':
+      return order.status === 'CancelPending'
+    case 'amend':
+      return order.amend?.stage === 'sent' && order.status !== 'Unknown' && !isTerminal(order.status)
+  }
 }

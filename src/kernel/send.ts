@@ -1,25 +1,26 @@
 /**
  * The executor's send decision: the I-100 gate runs for every send, in every mode, and its verdict is recorded.
- * If the gate allows, `order.send_requested` (or `order.cancel_send_requested`) is emitted: the runtime appends it
- * durably and only then calls the adapter (outbox, §5 step 8). The venue sees the deterministic client order id.
+ * If the gate allows, `order.send_requested` (or `order.cancel_send_requested`, `order.amend_send_requested`) is
+ * emitted: the runtime appends it durably and only then calls the adapter (outbox, §5 step 8). The venue sees the
+ * deterministic client order id; cancels and amends name the order by the id the venue knows it by now.
  */
 
 import { policyValidAt } from '../domain/accounts.ts'
 import { instrumentKey } from '../domain/instruments.ts'
 import type { GateInput } from '../domain/gate.ts'
-import { cancelClientOrderId, type Order } from '../domain/orders.ts'
+import type { GateAction } from '../domain/gate.ts'
+import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
 import type { Decision, SendCommand } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
 import { evaluateGate } from './gate.ts'
+import { heldFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
 
 export function decideSend(state: KernelState, command: SendCommand): Decision {
   const order = state.orders.get(command.orderId)
   if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
-  const expected = command.action === 'place' ? 'Enqueued' : 'CancelRequested'
-  if (order.status !== expected) {
-    return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `${command.action} needs ${expected}, order is ${order.status}` } }
-  }
+  const notReady = notReadyFor(order, command.action)
+  if (notReady !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: notReady } }
   const slot = instrumentKey(order.venue, order.symbol)
   if (state.inFlight.has(slot)) {
     return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `a call is already in flight for ${slot}` } }
@@ -28,34 +29,53 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   if (held !== null) return { events: [], reply: { kind: 'refused', reason: held, detail: `trading switch is ${state.tradingSwitch}` } }
   const gate = evaluateGate(gateInput(state, order, command))
   const emitter = emitterFor(order)
+  const at = { atMs: command.nowMs, orderId: order.orderId }
   if (!gate.sendAllowed) {
-    const place = command.action === 'place'
-    emit(emitter, {
-      type: 'order.send_blocked',
-      atMs: command.nowMs,
-      orderId: order.orderId,
-      action: command.action,
-      reason: state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : 'GATE_BLOCKED',
-      gate,
-      // A blocked place is final (the order is rejected); a blocked cancel is retried, never dropped.
-      retryAtMs: place ? command.nowMs : command.nowMs + (state.config?.params.sendRetryMs ?? 1_000),
-    })
+    const reason = state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : 'GATE_BLOCKED'
+    const retried = command.action === 'cancel'
+    // A blocked place is final (the order is rejected) and so is a blocked amend (the order stands unchanged);
+    // a blocked cancel is retried, never dropped.
+    const retryAtMs = retried ? command.nowMs + (state.config?.params.sendRetryMs ?? 1_000) : command.nowMs
+    emit(emitter, { type: 'order.send_blocked', ...at, action: command.action, reason, gate, retryAtMs })
+    if (command.action === 'amend' && order.amend !== null) {
+      emit(emitter, { type: 'order.amend_failed', ...at, amendId: order.amend.amendId, reason, detail: 'the I-100 gate did not pass' })
+    }
   } else if (command.action === 'place') {
     const attempt = order.sendAttempts + 1
-    emit(emitter, { type: 'order.send_requested', atMs: command.nowMs, orderId: order.orderId, attempt, venueClientOrderId: order.venueClientOrderId, gate })
-  } else {
+    emit(emitter, { type: 'order.send_requested', ...at, attempt, venueClientOrderId: order.venueClientOrderId, gate })
+  } else if (command.action === 'cancel') {
     const attempt = order.cancelAttempts + 1
     const cancelId = cancelClientOrderId(order.orderId, attempt)
-    emit(emitter, { type: 'order.cancel_send_requested', atMs: command.nowMs, orderId: order.orderId, attempt, cancelClientOrderId: cancelId, gate })
+    const origClientOrderId = currentClientOrderId(order)
+    emit(emitter, { type: 'order.cancel_send_requested', ...at, attempt, cancelClientOrderId: cancelId, origClientOrderId, gate })
+  } else if (order.amend !== null) {
+    const { amendId, clientOrderId, qty, price } = order.amend
+    const attempt = order.amend.attempts + 1
+    const origClientOrderId = currentClientOrderId(order)
+    emit(emitter, { type: 'order.amend_send_requested', ...at, amendId, attempt, amendClientOrderId: clientOrderId, origClientOrderId, qty, price, gate })
   }
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
-/** HALT holds every new order except Lane0 closes; CANCEL_ONLY holds every new order. Cancels always go. */
-export function switchHolds(state: KernelState, order: Order, action: 'place' | 'cancel'): 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | null {
+/** Why the order has no `action` to send now, or null when it has. */
+function notReadyFor(order: Order, action: GateAction): string | null {
+  switch (action) {
+    case 'place':
+      return order.status === 'Enqueued' ? null : `place needs Enqueued, order is ${order.status}`
+    case 'cancel':
+      return order.status === 'CancelRequested' ? null : `cancel needs CancelRequested, order is ${order.status}`
+    case 'amend':
+      if (order.status !== 'AckedOpen' && order.status !== 'Partial') return `amend needs AckedOpen or Partial, order is ${order.status}`
+      if (order.cancelWanted) return 'amend of an order with a cancel wanted'
+      return order.amend?.stage === 'requested' ? null : 'no amend is waiting to be sent'
+  }
+}
+
+/** HALT holds every new order except Lane0 closes, and every amend; CANCEL_ONLY holds both. Cancels always go. */
+export function switchHolds(state: KernelState, order: Order, action: GateAction): 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | null {
   if (action === 'cancel') return null
   if (state.tradingSwitch === 'cancel_only') return 'KILL_SWITCH_CANCEL_ONLY'
-  if (state.tradingSwitch === 'halted' && order.lane !== 0) return 'KILL_SWITCH_HALT'
+  if (state.tradingSwitch === 'halted' && (action === 'amend' || order.lane !== 0)) return 'KILL_SWITCH_HALT'
   return null
 }
 
@@ -68,8 +88,9 @@ function gateInput(state: KernelState, order: Order, command: SendCommand): Gate
     policy.instruments.includes(key) &&
     (state.mode !== 'live' || policy.liveAllowed)
   const reserved = state.accounts.get(order.accountId)?.reserved.get(order.reservation.asset) ?? 0n
-  const reservationHeld =
-    order.reservation.total > 0n && order.reservation.remaining === order.reservation.total && reserved >= order.reservation.remaining
+  // A place must hold its whole reservation; an amend must hold the worst case of the order and the amend.
+  const heldEnough = command.action === 'amend' ? order.reservation.remaining >= heldFor(order) : order.reservation.remaining === order.reservation.total
+  const reservationHeld = order.reservation.total > 0n && heldEnough && reserved >= order.reservation.remaining
   return {
     ...command.facts,
     action: command.action,

@@ -35,6 +35,9 @@ export type TransitionName =
   | 'reconcile_failed'
   | 'reconcile_cancel_requested'
   | 'resend'
+  | 'amend_request'
+  | 'amend_send'
+  | 'amend_apply'
 
 type Row = Partial<Record<OrderState, OrderState>>
 
@@ -90,6 +93,11 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Row>> = {
   reconcile_failed: row(['Unknown'], 'Failed'),
   reconcile_cancel_requested: row(['Unknown', 'CancelPending', 'AckedOpen', 'Partial'], 'CancelRequested'),
   resend: { Failed: 'Enqueued' },
+  // An amend changes quantity and price, never the state: it is only asked for and sent while the order rests open,
+  // and venue evidence that it was applied may land wherever the venue can still touch the order.
+  amend_request: row(['AckedOpen', 'Partial'], 'same'),
+  amend_send: row(['AckedOpen', 'Partial'], 'same'),
+  amend_apply: row(AT_VENUE, 'same'),
 }
 
 export type TransitionResult = { ok: true; to: OrderState } | { ok: false; from: OrderState; transition: TransitionName }

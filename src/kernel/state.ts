@@ -18,7 +18,10 @@ export interface AccountLedger {
   reserved: Map<string, Units>
 }
 
-export type WorkKind = 'place' | 'cancel' | 'reconcile'
+export type WorkKind = 'place' | 'cancel' | 'amend' | 'reconcile'
+
+/** The venue calls that occupy an instrument's slot. */
+export type CallAction = 'place' | 'cancel' | 'amend'
 
 export interface IdempotencyEntry {
   bodyDigest: string
@@ -30,7 +33,7 @@ export interface IdempotencyEntry {
 
 export interface InFlightCall {
   orderId: string
-  action: 'place' | 'cancel'
+  action: CallAction
 }
 
 export interface KernelCounters {
@@ -56,6 +59,8 @@ export interface KernelState {
   queues: [Map<string, WorkKind>, Map<string, WorkKind>, Map<string, WorkKind>, Map<string, WorkKind>]
   /** Non-terminal orders per account (policy maxOpenOrders). */
   openOrders: Map<string, number>
+  /** Work items waiting in Lane1/Lane2 per account (the per-account admission bound, params.accountQueuedMax). */
+  queuedByAccount: Map<string, number>
   /** One adapter call at a time per venue×symbol: instrument key → the call in flight. */
   inFlight: Map<string, InFlightCall>
   counters: KernelCounters
@@ -72,6 +77,7 @@ export function initialState(): KernelState {
     accounts: new Map(),
     orders: new Map(),
     openOrders: new Map(),
+    queuedByAccount: new Map(),
     idempotency: new Map(),
     queues: [new Map(), new Map(), new Map(), new Map()],
     inFlight: new Map(),
@@ -87,7 +93,13 @@ export function cloneState(state: KernelState): KernelState {
   }
   const orders = new Map<string, Order>()
   for (const [id, order] of state.orders) {
-    orders.set(id, { ...order, reservation: { ...order.reservation }, execIds: new Set(order.execIds) })
+    orders.set(id, {
+      ...order,
+      reservation: { ...order.reservation },
+      execIds: new Set(order.execIds),
+      clientIdChain: [...order.clientIdChain],
+      amend: order.amend === null ? null : { ...order.amend },
+    })
   }
   return {
     ...state,
@@ -96,6 +108,7 @@ export function cloneState(state: KernelState): KernelState {
     accounts,
     orders,
     openOrders: new Map(state.openOrders),
+    queuedByAccount: new Map(state.queuedByAccount),
     idempotency: new Map(state.idempotency),
     queues: [new Map(state.queues[0]), new Map(state.queues[1]), new Map(state.queues[2]), new Map(state.queues[3])],
     inFlight: new Map(state.inFlight),

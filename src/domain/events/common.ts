@@ -3,7 +3,7 @@
  */
 
 import * as v from 'valibot'
-import { GATE_CHECKS } from '../gate.ts'
+import { GATE_ACTIONS, GATE_CHECKS } from '../gate.ts'
 import { GUARD_NAMES } from '../guards.ts'
 import { LANES, MODES } from '../modes.ts'
 import { REASON_CODES } from '../reasons.ts'
@@ -34,7 +34,7 @@ export const decisionRecordSchema = v.strictObject({
 })
 
 export const gateVerdictSchema = v.strictObject({
-  action: v.picklist(['place', 'cancel']),
+  action: v.picklist(GATE_ACTIONS),
   mode: modeSchema,
   pass: v.boolean(),
   sendAllowed: v.boolean(),

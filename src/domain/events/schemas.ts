@@ -29,7 +29,8 @@ import {
 
 const base = { atMs: msSchema }
 const orderBase = { atMs: msSchema, orderId: idSchema }
-const sendActionSchema = v.picklist(['place', 'cancel'])
+const sendActionSchema = v.picklist(['place', 'cancel', 'amend'])
+const countFromOneSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1))
 
 export const EVENT_SCHEMAS = {
   'kernel.configured': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchema }),
@@ -117,6 +118,8 @@ export const EVENT_SCHEMAS = {
     ...orderBase,
     attempt: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
     cancelClientOrderId: v.string(),
+    /** The id the venue knows the order by (the last applied amend's, else the order's own). Absent in old records. */
+    origClientOrderId: v.exactOptional(v.string()),
     gate: gateVerdictSchema,
   }),
   'order.send_blocked': v.strictObject({
@@ -126,6 +129,60 @@ export const EVENT_SCHEMAS = {
     reason: reasonCodeSchema,
     gate: gateVerdictSchema,
     retryAtMs: msSchema,
+  }),
+  /** An amend (replace) that passed its guards: it waits in Lane2; the reservation grows to the larger worst case. */
+  'order.amend_requested': v.strictObject({
+    type: v.literal('order.amend_requested'),
+    ...orderBase,
+    principalId: v.string(),
+    amendId: countFromOneSchema,
+    amendClientOrderId: v.string(),
+    qty: positiveUnitsSchema,
+    price: v.nullable(positiveUnitsSchema),
+    reservationTotal: nonNegativeUnitsSchema,
+    decision: decisionRecordSchema,
+  }),
+  /** An amend refused by a guard. The order is unchanged; the record explains why. */
+  'order.amend_rejected': v.strictObject({
+    type: v.literal('order.amend_rejected'),
+    ...orderBase,
+    principalId: v.string(),
+    qty: v.nullable(unitsSchema),
+    price: v.nullable(unitsSchema),
+    reason: reasonCodeSchema,
+    guard: v.string(),
+    decision: decisionRecordSchema,
+  }),
+  'order.amend_send_requested': v.strictObject({
+    type: v.literal('order.amend_send_requested'),
+    ...orderBase,
+    amendId: countFromOneSchema,
+    attempt: countFromOneSchema,
+    amendClientOrderId: v.string(),
+    origClientOrderId: v.string(),
+    qty: positiveUnitsSchema,
+    price: v.nullable(positiveUnitsSchema),
+    gate: gateVerdictSchema,
+  }),
+  /** The venue replaced the order: its quantity and price are now these, and the venue knows it by amendClientOrderId. */
+  'order.amended': v.strictObject({
+    type: v.literal('order.amended'),
+    ...orderBase,
+    amendId: countFromOneSchema,
+    amendClientOrderId: v.string(),
+    qty: positiveUnitsSchema,
+    price: v.nullable(positiveUnitsSchema),
+    reservationTotal: nonNegativeUnitsSchema,
+    /** What proved it: the adapter's answer, an execution report, or reconciliation. */
+    source: v.picklist(['result', 'report', 'reconcile']),
+  }),
+  /** The amend did not happen (venue reject, gate, superseded by a cancel, or not found applied by reconciliation). */
+  'order.amend_failed': v.strictObject({
+    type: v.literal('order.amend_failed'),
+    ...orderBase,
+    amendId: countFromOneSchema,
+    reason: reasonCodeSchema,
+    detail: v.string(),
   }),
   /** The adapter call for a place or cancel returned (or was lost in a crash): the venue×symbol slot is free again. */
   'order.call_completed': v.strictObject({

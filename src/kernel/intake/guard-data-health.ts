@@ -8,11 +8,11 @@ import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../../domain/market.ts'
-import type { PlaceBody } from '../../domain/orders.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
 
+/** `price` is the limit price to band-check (a new order's, or an amend's new one); null checks data health only. */
 export function dataHealthGuard(input: {
-  body: PlaceBody
+  price: Units | null
   instrument: Instrument
   params: KernelParams
   market: MarketSnapshot | null
@@ -28,7 +28,7 @@ export function dataHealthGuard(input: {
     referenceStaleMs: params.referenceStaleMs,
     referenceJumpBps: params.referenceJumpBps,
     priceBandBps: instrument.priceBandBps,
-    price: input.body.price === undefined ? null : formatDecimal(input.body.price),
+    price: input.price === null ? null : formatDecimal(input.price),
   }
   if (market.referencePrice <= 0n) return failed('DATA_MISSING', inputs)
   if (ageMs > params.referenceStaleMs || ageMs < -params.referenceStaleMs) return failed('DATA_STALE', inputs)
@@ -36,8 +36,8 @@ export function dataHealthGuard(input: {
   if (previous !== null && previous > 0n && exceedsBps(market.referencePrice, previous, params.referenceJumpBps)) {
     return failed('DATA_JUMP', inputs)
   }
-  const price = input.body.price
-  if (price !== undefined && exceedsBps(price, market.referencePrice, instrument.priceBandBps)) return failed('PRICE_BAND', inputs)
+  const price = input.price
+  if (price !== null && exceedsBps(price, market.referencePrice, instrument.priceBandBps)) return failed('PRICE_BAND', inputs)
   return passed(market.referencePrice, inputs)
 }
 

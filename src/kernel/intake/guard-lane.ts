@@ -1,20 +1,36 @@
 /**
- * Guard 7 — lane admission: reduce-only orders go to Lane1, other new orders to Lane2. A lane at its configured depth
- * sheds the new order (LANE_FULL, retryable — the client retries with the same key). Cancels never pass here, so
- * overload can never refuse a cancel.
+ * Guard 7 — lane admission: reduce-only orders go to Lane1, other new orders and amends to Lane2. Two bounds shed
+ * work, both retryable (the client retries with the same key): a lane at its configured depth (LANE_FULL), and one
+ * account with as much Lane1/Lane2 work waiting as it may have (OVERLOADED), so one client cannot fill the lanes for
+ * everyone. Cancels never pass here, so overload can never refuse a cancel.
  */
 
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { Lane } from '../../domain/modes.ts'
-import type { PlaceBody } from '../../domain/orders.ts'
+import type { ReasonCode } from '../../domain/reasons.ts'
 import type { KernelState } from '../state.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
 
-export function laneGuard(state: KernelState, input: { body: PlaceBody; params: KernelParams }): GuardResult<Lane> {
-  const lane: Lane = input.body.reduce_only ? 1 : 2
+export type AdmissionLane = 1 | 2
+
+export function laneGuard(state: KernelState, input: { lane: AdmissionLane; accountId: string; params: KernelParams }): GuardResult<Lane> {
+  const { lane, params } = input
   const depth = state.queues[lane].size
-  const depthMax = lane === 1 ? input.params.lane1DepthMax : input.params.lane2DepthMax
-  const inputs = { lane, depth, depthMax }
-  if (depth >= depthMax) return failed('LANE_FULL', inputs)
+  const depthMax = lane === 1 ? params.lane1DepthMax : params.lane2DepthMax
+  const accountQueued = state.queuedByAccount.get(input.accountId) ?? 0
+  const inputs = { lane, depth, depthMax, accountQueued, accountQueuedMax: params.accountQueuedMax }
+  const shed = shedReason(state, input)
+  if (shed !== null) return failed(shed, inputs)
   return passed(lane, inputs)
+}
+
+/**
+ * The admission verdict alone, for the HTTP layer to shed before it appends anything (429 with Retry-After): the same
+ * bounds the lane guard applies, read from the state. Null when the work would be admitted.
+ */
+export function shedReason(state: KernelState, input: { lane: AdmissionLane; accountId: string; params: KernelParams }): ReasonCode | null {
+  const depthMax = input.lane === 1 ? input.params.lane1DepthMax : input.params.lane2DepthMax
+  if (state.queues[input.lane].size >= depthMax) return 'LANE_FULL'
+  if ((state.queuedByAccount.get(input.accountId) ?? 0) >= input.params.accountQueuedMax) return 'OVERLOADED'
+  return null
 }

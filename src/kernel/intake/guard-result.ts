@@ -3,7 +3,7 @@
  * way the guard reports its inputs, which become its line in the decision record.
  */
 
-import type { GuardInputValue } from '../../domain/guards.ts'
+import type { GuardInputValue, GuardName, GuardRecord } from '../../domain/guards.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 
 export type GuardInputs = Record<string, GuardInputValue>
@@ -16,4 +16,10 @@ export function passed<T>(value: T, inputs: GuardInputs): GuardResult<T> {
 
 export function failed<T>(reason: ReasonCode, inputs: GuardInputs): GuardResult<T> {
   return { pass: false, reason, inputs }
+}
+
+/** Appends the guard's line to the decision record and hands the result on. */
+export function record<T>(records: GuardRecord[], guard: GuardName, result: GuardResult<T>): GuardResult<T> {
+  records.push(result.pass ? { guard, outcome: 'pass', inputs: result.inputs } : { guard, outcome: 'fail', reason: result.reason, inputs: result.inputs })
+  return result
 }

@@ -6,3 +6,4 @@
 
 export { decidePlace, orderIdFor } from './place.ts'
 export { exceedsBps } from './guard-data-health.ts'
+export { shedReason, type AdmissionLane } from './guard-lane.ts'

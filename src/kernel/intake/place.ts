@@ -8,12 +8,12 @@
 
 import { assert } from '../../domain/assert.ts'
 import { canonicalJson, sha256Hex } from '../../domain/canonical-json.ts'
-import type { DecisionRecord, GuardName, GuardRecord } from '../../domain/guards.ts'
+import type { DecisionRecord, GuardRecord } from '../../domain/guards.ts'
 import { venueClientOrderId } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Decision, PlaceCommand } from '../commands.ts'
 import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from '../state.ts'
-import type { GuardResult } from './guard-result.ts'
+import { record } from './guard-result.ts'
 import { capabilityGuard } from './guard-capability.ts'
 import { dataHealthGuard } from './guard-data-health.ts'
 import { laneGuard } from './guard-lane.ts'
@@ -61,13 +61,13 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
   assert(params !== undefined, 'a policy can only exist once the kernel is configured')
   const mode = record(records, 'mode', modeGuard(state, { principal: command.principal, policy: policy.value.policy, live: command.live, configDigest: command.configDigest }))
   if (!mode.pass) return fail(mode.reason)
-  const data = record(records, 'data_health', dataHealthGuard({ body, instrument, params, market: command.market, nowMs: command.nowMs }))
+  const data = record(records, 'data_health', dataHealthGuard({ price: body.price ?? null, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return fail(data.reason)
   const reservation = record(records, 'reservation', reservationGuard(state, { body, instrument, params, referencePrice: data.value }))
   if (!reservation.pass) return fail(reservation.reason)
   const capability = record(records, 'capability', capabilityGuard({ body, instrument, referencePrice: data.value }))
   if (!capability.pass) return fail(capability.reason)
-  const lane = record(records, 'lane', laneGuard(state, { body, params }))
+  const lane = record(records, 'lane', laneGuard(state, { lane: body.reduce_only ? 1 : 2, accountId: body.account, params }))
   if (!lane.pass) return fail(lane.reason)
   const orderId = ids.orderId
   const event = {
@@ -97,11 +97,6 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
     decision: decisionRecord(command, records),
   }
   return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
-}
-
-function record<T>(records: GuardRecord[], guard: GuardName, result: GuardResult<T>): GuardResult<T> {
-  records.push(result.pass ? { guard, outcome: 'pass', inputs: result.inputs } : { guard, outcome: 'fail', reason: result.reason, inputs: result.inputs })
-  return result
 }
 
 function decisionRecord(command: PlaceCommand, guards: GuardRecord[]): DecisionRecord {

@@ -1,0 +1,120 @@
+/**
+ * The intake guards as they apply to an amend of a resting order, in the §5 order. An amend reuses the order's
+ * instrument, side and type; what it changes is quantity and price, so each guard looks at the amended order:
+ * syntax (something to change, above what has filled), policy (role, scope, validity, instrument, notional), mode
+ * (the intake mode guard as is), data health (the intake guard, band-checking a new price), reservation (the extra
+ * worst case over what the order already holds), capability/rounding (the amended order rounds and fits the
+ * instrument like a new one) and lane admission (Lane2, like a new order).
+ */
+
+import { hasAnyRole, policyValidAt, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
+import { formatDecimal, maxUnits, mulUnits, roundToStep, type Units } from '../../domain/decimal.ts'
+import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
+import type { KernelParams } from '../../domain/kernel-config.ts'
+import type { Order } from '../../domain/orders.ts'
+import { failed, passed, type GuardResult } from '../intake/guard-result.ts'
+import { remainingAfterFill, reservationFor } from '../reservations.ts'
+import { availableBalance, type KernelState } from '../state.ts'
+
+/** The amended order before rounding: the new values, or the order's where the amend leaves them. */
+export interface AmendTarget {
+  qty: Units
+  price: Units
+}
+
+export function amendSyntaxGuard(order: Order, input: { qty: Units | null; price: Units | null }): GuardResult<AmendTarget> {
+  const text = (units: Units | null): string | null => (units === null ? null : formatDecimal(units))
+  const inputs = { qty: text(input.qty), price: text(input.price), cumQty: formatDecimal(order.cumQty) }
+  if (input.qty === null && input.price === null) return failed('SYNTAX_INVALID', { ...inputs, error: 'an amend needs a new qty, a new price, or both' })
+  if ((input.qty !== null && input.qty <= 0n) || (input.price !== null && input.price <= 0n)) {
+    return failed('SYNTAX_INVALID', { ...inputs, error: 'qty and price must be positive' })
+  }
+  const qty = input.qty ?? order.qty
+  if (qty <= order.cumQty) return failed('AMEND_QTY_BELOW_FILLED', inputs)
+  // Only limit orders rest, and only resting orders are amendable, so the order has a price.
+  const price = input.price ?? order.price ?? 0n
+  return passed({ qty, price }, inputs)
+}
+
+export interface AmendPolicyValue {
+  policy: Policy
+  instrument: Instrument
+}
+
+export function amendPolicyGuard(
+  state: KernelState,
+  input: { principal: Principal; order: Order; target: AmendTarget; nowMs: number },
+): GuardResult<AmendPolicyValue> {
+  const { principal, order, target } = input
+  const key = instrumentKey(order.venue, order.symbol)
+  const policy = state.policies.get(order.accountId)
+  const instrument = state.instruments.get(key)
+  const inputs = { principalId: principal.id, roles: principal.roles.join(','), account: order.accountId, instrument: key, policyPresent: policy !== undefined }
+  if (!hasAnyRole(principal, TRADING_ROLES)) return failed('PERMISSION_DENIED', inputs)
+  if (!principal.accounts.includes(order.accountId)) return failed('ACCOUNT_NOT_PERMITTED', inputs)
+  if (policy === undefined) return failed('POLICY_MISSING', inputs)
+  if (!policyValidAt(policy, input.nowMs)) return failed('POLICY_EXPIRED', { ...inputs, validFromMs: policy.validFromMs, validUntilMs: policy.validUntilMs })
+  if (instrument === undefined) return failed('INSTRUMENT_UNKNOWN', inputs)
+  if (!policy.instruments.includes(key)) return failed('SYMBOL_NOT_ALLOWED', inputs)
+  const notional = mulUnits(target.qty, target.price, 'up')
+  const limits = { ...inputs, notional: formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
+  if (notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
+  return passed({ policy, instrument }, limits)
+}
+
+/**
+ * What the amended order must reserve (its new total) and whether the account can cover the part of it the order does
+ * not already hold. Computed from the unrounded values, like a new order's (see intake/guard-reservation.ts): rounding
+ * only ever lowers the cost, so this is an upper bound.
+ */
+export function amendReservationGuard(
+  state: KernelState,
+  input: { order: Order; target: AmendTarget; instrument: Instrument; params: KernelParams },
+): GuardResult<Units> {
+  const { order, target, instrument } = input
+  const quote = reservationFor({
+    side: order.side,
+    qty: target.qty,
+    worstPrice: target.price,
+    takerFeeBps: input.params.takerFeeBps,
+    baseAsset: instrument.baseAsset,
+    quoteAsset: instrument.quoteAsset,
+  })
+  const needed = remainingAfterFill(quote.amount, target.qty, order.cumQty)
+  const extra = maxUnits(0n, needed - order.reservation.remaining)
+  const available = availableBalance(state, order.accountId, quote.asset)
+  const inputs = {
+    side: order.side,
+    asset: quote.asset,
+    total: formatDecimal(quote.amount),
+    needed: formatDecimal(needed),
+    held: formatDecimal(order.reservation.remaining),
+    extra: formatDecimal(extra),
+    available: formatDecimal(available),
+  }
+  if (available < extra) return failed(order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', inputs)
+  return passed(quote.amount, inputs)
+}
+
+/** Rounds the amended order like a new one (price to tick, never more aggressive; quantity down to lot) and checks it fits. */
+export function amendCapabilityGuard(input: { order: Order; target: AmendTarget; instrument: Instrument }): GuardResult<AmendTarget> {
+  const { order, target, instrument } = input
+  const price = roundToStep(target.price, instrument.tickSize, order.side === 'buy' ? 'down' : 'up')
+  const qty = roundToStep(target.qty, instrument.lotSize, 'down')
+  const notional = mulUnits(qty, price, 'down')
+  const inputs = {
+    price: formatDecimal(price),
+    qty: formatDecimal(qty),
+    notional: formatDecimal(notional),
+    tickSize: formatDecimal(instrument.tickSize),
+    lotSize: formatDecimal(instrument.lotSize),
+    minQty: formatDecimal(instrument.minQty),
+    maxQty: formatDecimal(instrument.maxQty),
+    minNotional: formatDecimal(instrument.minNotional),
+  }
+  if (qty < instrument.minQty || price === 0n) return failed('QTY_BELOW_MIN', inputs)
+  if (qty > instrument.maxQty) return failed('QTY_ABOVE_MAX', inputs)
+  if (qty <= order.cumQty) return failed('AMEND_QTY_BELOW_FILLED', inputs)
+  if (notional < instrument.minNotional) return failed('NOTIONAL_BELOW_MIN', inputs)
+  return passed({ qty, price }, inputs)
+}

@@ -1,0 +1,46 @@
+/**
+ * The adapter's answer to an amend. It frees the venue×symbol slot, then says what it proves — unless a report has
+ * already settled the amend, in which case it adds nothing:
+ * - ok: the venue replaced the order (applied now; the `replaced` report, when it comes, finds it done);
+ * - rejected: the amend did not happen and the order stands — except `duplicate_client_order_id`, which says the venue
+ *   already has the amend's id, i.e. the replace happened before: the order goes Unknown and reconciliation reads the
+ *   venue's view; and `unknown_order`, which fails the amend but is no proof the order is gone: Unknown as well;
+ * - retryable: the venue did nothing; the amend goes back to Lane2 (or is dropped if a cancel is now wanted);
+ * - unknown: the amend may or may not have happened; the order goes Unknown with the amend still pending, and the
+ *   order holds the worst case of both until reconciliation settles it.
+ */
+
+import { VenueReason } from '../../domain/venue-reasons.ts'
+import type { AmendResultCommand, Decision } from '../commands.ts'
+import { emit, emitterFor } from '../emit.ts'
+import { completed, inFlightOrder, stale } from '../results.ts'
+import type { KernelState } from '../state.ts'
+import { applyAmend, failAmend } from './evidence.ts'
+
+export function decideAmendResult(state: KernelState, command: AmendResultCommand): Decision {
+  const order = inFlightOrder(state, command.orderId, 'amend')
+  if (order === null) return stale(command.orderId)
+  const emitter = emitterFor(order)
+  const { outcome } = command
+  const at = { atMs: command.nowMs, orderId: order.orderId }
+  completed(emitter, command.nowMs, 'amend', outcome)
+  const amend = order.amend
+  if (amend === null || amend.stage !== 'sent') return { events: emitter.events, reply: { kind: 'done' } }
+  const amendId = amend.amendId
+  if (outcome.kind === 'ok') {
+    applyAmend(emitter, { atMs: command.nowMs, source: 'result', amendId })
+  } else if (outcome.kind === 'rejected' && outcome.reason === VenueReason.duplicateClientOrderId) {
+    emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: `amend ${amend.clientOrderId}: ${outcome.reason}` })
+  } else if (outcome.kind === 'rejected') {
+    failAmend(emitter, { atMs: command.nowMs, reason: 'VENUE_AMEND_REJECTED', detail: outcome.reason, amendId })
+    if (outcome.reason === VenueReason.unknownOrder) {
+      emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_UNKNOWN_ORDER', detail: `amend ${amend.clientOrderId}: ${outcome.reason}` })
+    }
+  } else if (outcome.kind === 'retryable') {
+    if (order.cancelWanted) failAmend(emitter, { atMs: command.nowMs, reason: 'AMEND_SUPERSEDED', detail: `throttled (${outcome.reason}) and a cancel is wanted`, amendId })
+    else emit(emitter, { type: 'order.send_retry', ...at, action: 'amend', venueReason: outcome.reason, retryAtMs: command.nowMs + outcome.retryAfterMs })
+  } else {
+    emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `amend ${amend.clientOrderId}: ${outcome.reason}` })
+  }
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
