@@ -68,8 +68,11 @@ async function runStep(ctx: Context, step: Step, label: string): Promise<void> {
     case 'place': {
       const body = step.body as { account?: unknown; client_order_id?: unknown }
       const key = step.key ?? (typeof body.client_order_id === 'string' ? body.client_order_id : null)
-      // The order id is a function of account and key, so a ref can be bound before the ACK (await: false).
-      if (step.ref !== undefined && typeof body.account === 'string' && key !== null) ctx.refs.set(step.ref, orderIdFor(body.account, key))
+      // The order id is a function of account and key, so a ref can be bound before the ACK (await: false) — for a
+      // body that passes syntax; otherwise the reply names the (syntax-reject) id.
+      if (step.await === false && step.ref !== undefined && typeof body.account === 'string' && key !== null) {
+        ctx.refs.set(step.ref, orderIdFor(body.account, key))
+      }
       const result = world.gateway.place(principal(ctx, step.as), step.body, step.key ?? null).then(({ reply }) => {
         if (step.ref !== undefined && !ctx.refs.has(step.ref) && 'orderId' in reply) ctx.refs.set(step.ref, reply.orderId)
         checkReply(ctx, label, reply, step.expect)
