@@ -1,0 +1,336 @@
+import { describe, expect, test } from 'bun:test'
+import { SimClock } from '../../../src/runtime/clock.ts'
+import { encodeFixMessage } from '../../../src/venues/fix/codec.ts'
+import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
+import type { FixMessage } from '../../../src/venues/fix/message.ts'
+import { FixSession, type FixSessionHandler, type FixSessionState } from '../../../src/venues/fix/session.ts'
+import type { FixSessionOptions } from '../../../src/venues/fix/session-options.ts'
+import { MemoryFixSessionStore, type FixSeqNums, type FixSessionStore } from '../../../src/venues/fix/store.ts'
+import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
+import { FakeAcceptor, settle } from './fake-acceptor.ts'
+
+interface Harness {
+  session: FixSession
+  acceptor: FakeAcceptor
+  clock: SimClock
+  store: MemoryFixSessionStore
+  app: FixMessage[]
+  rejects: { refSeqNum: number; reason: string }[]
+  abandoned: { beginSeqNum: number; endSeqNum: number; cause: string }[]
+  states: FixSessionState[]
+  logs: FixLogRecord[]
+}
+
+function harness(options: Partial<FixSessionOptions> = {}, parts: { acceptor?: FakeAcceptor; store?: FixSessionStore; clock?: SimClock } = {}): Harness {
+  const clock = parts.clock ?? new SimClock({ startMs: 1_700_000_000_000 })
+  const acceptor = parts.acceptor ?? new FakeAcceptor()
+  const store = (parts.store ?? new MemoryFixSessionStore()) as MemoryFixSessionStore
+  const h: Omit<Harness, 'session'> = { acceptor, clock, store, app: [], rejects: [], abandoned: [], states: [], logs: [] }
+  const handler: FixSessionHandler = {
+    onApplicationMessage: (m) => h.app.push(m),
+    onSessionReject: (r) => h.rejects.push({ refSeqNum: r.refSeqNum, reason: r.reason }),
+    onMessagesAbandoned: (r) => h.abandoned.push(r),
+    onStateChange: (s) => h.states.push(s),
+  }
+  const session = new FixSession(
+    {
+      beginString: 'FIX.4.2',
+      senderCompId: 'EGRESS',
+      targetCompId: 'EXEC',
+      host: '127.0.0.1',
+      port: 9,
+      store,
+      clock,
+      heartbeatIntervalSeconds: 30,
+      connect: acceptor.connect,
+      log: (r) => h.logs.push(r),
+      ...options,
+    },
+    handler,
+  )
+  return { ...h, session }
+}
+
+async function loggedOn(options: Partial<FixSessionOptions> = {}, parts: Parameters<typeof harness>[1] = {}): Promise<Harness> {
+  const h = harness(options, parts)
+  h.session.start()
+  await settle()
+  expect(h.session.state).toBe('active')
+  return h
+}
+
+const exec = (clOrdId: string, execId: string): [number, string][] => [[Tag.ClOrdID, clOrdId], [Tag.ExecID, execId], [Tag.ExecType, '0']]
+
+describe('FIX session: logon and sequence numbers', () => {
+  test('logs on and persists the numbers it used', async () => {
+    const h = await loggedOn()
+    const logon = h.acceptor.ofType(MsgType.Logon)[0]
+    expect(logon?.get(Tag.MsgSeqNum)).toBe('1')
+    expect(logon?.get(Tag.HeartBtInt)).toBe('30')
+    expect(logon?.has(Tag.ResetSeqNumFlag)).toBe(false)
+    expect(h.store.current).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 2 })
+  })
+
+  test('a restart with the same store resumes the numbers without a reset', async () => {
+    const store = new MemoryFixSessionStore({ nextSenderSeqNum: 41, nextTargetSeqNum: 17 })
+    const acceptor = new FakeAcceptor()
+    acceptor.nextSeqNum = 17
+    const h = await loggedOn({}, { store, acceptor })
+    expect(h.acceptor.ofType(MsgType.Logon)[0]?.get(Tag.MsgSeqNum)).toBe('41')
+    expect(store.current).toEqual({ nextSenderSeqNum: 42, nextTargetSeqNum: 18 })
+  })
+
+  test('resetOnLogon "always" sends ResetSeqNumFlag=Y with MsgSeqNum 1', async () => {
+    const store = new MemoryFixSessionStore({ nextSenderSeqNum: 41, nextTargetSeqNum: 17 })
+    const h = await loggedOn({ resetOnLogon: 'always' }, { store })
+    const logon = h.acceptor.ofType(MsgType.Logon)[0]
+    expect(logon?.get(Tag.ResetSeqNumFlag)).toBe('Y')
+    expect(logon?.get(Tag.MsgSeqNum)).toBe('1')
+    expect(store.current).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 2 })
+  })
+
+  test('a message number is durable before it is on the wire', async () => {
+    const saves: FixSeqNums[] = []
+    let release: () => void = () => {}
+    const store: FixSessionStore = {
+      load: () => Promise.resolve({ nextSenderSeqNum: 1, nextTargetSeqNum: 1 }),
+      save: (s) => {
+        saves.push(s)
+        return new Promise((resolve) => (release = resolve))
+      },
+    }
+    const h = harness({}, { store })
+    h.session.start()
+    await settle()
+    expect(saves).toEqual([{ nextSenderSeqNum: 2, nextTargetSeqNum: 1 }])
+    expect(h.acceptor.received).toHaveLength(0) // the Logon waits for the save
+    release()
+    await settle()
+    expect(h.acceptor.ofType(MsgType.Logon)).toHaveLength(1)
+  })
+
+  test('a Logout answer to the Logon is a logon reject: logged, then reconnect with backoff', async () => {
+    const acceptor = new FakeAcceptor({ autoLogon: false })
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.Logon) queueMicrotask(() => acceptor.send(MsgType.Logout, [[Tag.Text, 'bad credentials']]))
+    }
+    const h = harness({ reconnectDelayMsMin: 100, reconnectDelayMsMax: 400 }, { acceptor })
+    h.session.start()
+    await settle()
+    expect(h.session.state).toBe('reconnect_wait')
+    expect(h.logs.find((r) => r.event === 'fix.logon_rejected')?.message).toContain('bad credentials')
+    // Backoff doubles up to the bound: 100, 200, 400, 400.
+    const delays: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const before = h.clock.nowMs()
+      const connections = acceptor.connections
+      while (acceptor.connections === connections) await h.clock.advanceAsync(10)
+      delays.push(h.clock.nowMs() - before)
+      await settle()
+    }
+    expect(delays).toEqual([100, 200, 400, 400])
+  })
+
+  test('no Logon answer within logonTimeoutMs disconnects', async () => {
+    const h = harness({ logonTimeoutMs: 2_000 }, { acceptor: new FakeAcceptor({ autoLogon: false }) })
+    h.session.start()
+    await settle()
+    expect(h.session.state).toBe('logon_sent')
+    await h.clock.advanceAsync(2_500)
+    expect(h.states).toContain('reconnect_wait')
+  })
+
+  test('a Logon answer with MsgSeqNum lower than expected is fatal: Logout', async () => {
+    const store = new MemoryFixSessionStore({ nextSenderSeqNum: 5, nextTargetSeqNum: 9 })
+    const h = harness({}, { store })
+    h.session.start()
+    await settle()
+    const logout = h.acceptor.ofType(MsgType.Logout)[0]
+    expect(logout?.get(Tag.Text)).toBe('MsgSeqNum too low, expecting 9 but received 1')
+  })
+})
+
+describe('FIX session: gaps, resends and duplicates', () => {
+  test('a gap sends ResendRequest; a GapFill then releases the queued message', async () => {
+    const h = await loggedOn()
+    h.acceptor.take()
+    h.acceptor.send(MsgType.ExecutionReport, exec('c1', 'e5'), { seqNum: 5 })
+    await settle()
+    const resend = h.acceptor.take().find((m) => m.msgType === MsgType.ResendRequest)
+    expect(resend?.get(Tag.BeginSeqNo)).toBe('2')
+    expect(resend?.get(Tag.EndSeqNo)).toBe('0')
+    expect(h.app).toHaveLength(0)
+    h.acceptor.send(MsgType.SequenceReset, [[Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, '5']], { seqNum: 2, possDup: true })
+    await settle()
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e5'])
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(6)
+    expect(h.logs.some((r) => r.event === 'fix.gap_filled')).toBe(true)
+  })
+
+  test('resent application messages (PossDupFlag=Y) fill the gap in order', async () => {
+    const h = await loggedOn()
+    h.acceptor.send(MsgType.ExecutionReport, exec('c1', 'e4'), { seqNum: 4 })
+    await settle()
+    h.acceptor.send(MsgType.ExecutionReport, exec('c1', 'e2'), { seqNum: 2, possDup: true })
+    h.acceptor.send(MsgType.ExecutionReport, exec('c1', 'e3'), { seqNum: 3, possDup: true })
+    await settle()
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e2', 'e3', 'e4'])
+    expect(h.acceptor.ofType(MsgType.ResendRequest)).toHaveLength(1)
+  })
+
+  test('a PossDup message below the expected number is dropped', async () => {
+    const h = await loggedOn()
+    h.acceptor.send(MsgType.ExecutionReport, exec('c1', 'e2'))
+    h.acceptor.send(MsgType.ExecutionReport, exec('c1', 'e2'), { seqNum: 2, possDup: true })
+    await settle()
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e2'])
+    expect(h.session.state).toBe('active')
+  })
+
+  test('a lower number without PossDupFlag is fatal: Logout with the reason', async () => {
+    const h = await loggedOn()
+    h.acceptor.send(MsgType.Heartbeat)
+    h.acceptor.send(MsgType.Heartbeat, [], { seqNum: 2 })
+    await settle()
+    expect(h.acceptor.ofType(MsgType.Logout)[0]?.get(Tag.Text)).toBe('MsgSeqNum too low, expecting 3 but received 2')
+    expect(h.logs.some((r) => r.level === 'error' && r.event === 'fix.session_error')).toBe(true)
+  })
+
+  test('SequenceReset-Reset moves the expected number up and never down', async () => {
+    const h = await loggedOn()
+    h.acceptor.send(MsgType.SequenceReset, [[Tag.NewSeqNo, '20']], { seqNum: 99 })
+    await settle()
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(20)
+    h.acceptor.send(MsgType.SequenceReset, [[Tag.NewSeqNo, '10']], { seqNum: 1 })
+    await settle()
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(20)
+    expect(h.acceptor.ofType(MsgType.Reject)[0]?.get(Tag.SessionRejectReason)).toBe('5')
+  })
+
+  test('a ResendRequest is answered with one SequenceReset-GapFill (no application replay) and reported', async () => {
+    const h = await loggedOn()
+    h.session.send(MsgType.NewOrderSingle, [[Tag.ClOrdID, 'c1']])
+    h.session.send(MsgType.NewOrderSingle, [[Tag.ClOrdID, 'c2']])
+    await settle()
+    h.acceptor.take()
+    h.acceptor.send(MsgType.ResendRequest, [[Tag.BeginSeqNo, '2'], [Tag.EndSeqNo, '0']])
+    await settle()
+    const answer = h.acceptor.take()
+    expect(answer.map((m) => m.msgType)).toEqual([MsgType.SequenceReset])
+    const gapFill = answer[0]
+    expect(gapFill?.get(Tag.MsgSeqNum)).toBe('2')
+    expect(gapFill?.get(Tag.GapFillFlag)).toBe('Y')
+    expect(gapFill?.get(Tag.NewSeqNo)).toBe('4')
+    expect(gapFill?.get(Tag.PossDupFlag)).toBe('Y')
+    expect(gapFill?.has(Tag.OrigSendingTime)).toBe(true)
+    expect(h.abandoned).toEqual([{ beginSeqNum: 2, endSeqNum: 3, cause: 'gap_filled' }])
+    expect(h.session.seqNums?.nextSenderSeqNum).toBe(4) // a gap fill reuses the requested number
+  })
+
+  test('a garbled message is ignored and logged; the gap it leaves is healed by a resend', async () => {
+    const h = await loggedOn()
+    const good = Buffer.from(encodeFixMessage('FIX.4.2', [[35, '8'], [49, 'EXEC'], [56, 'EGRESS'], [34, '2'], [52, '20240101-00:00:00'], [17, 'e2']])).toString('latin1')
+    h.acceptor.sendRaw(Buffer.from(good.replace(/10=\d{3}/, '10=000'), 'latin1'))
+    h.acceptor.nextSeqNum = 3
+    h.acceptor.send(MsgType.Heartbeat)
+    await settle()
+    expect(h.logs.some((r) => r.event === 'fix.garbled_message')).toBe(true)
+    expect(h.acceptor.ofType(MsgType.ResendRequest)[0]?.get(Tag.BeginSeqNo)).toBe('2')
+    h.acceptor.send(MsgType.ExecutionReport, [[Tag.ExecID, 'e2']], { seqNum: 2, possDup: true })
+    await settle()
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e2'])
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(4)
+  })
+
+  test('lost framing disconnects, and the session reconnects', async () => {
+    const h = await loggedOn({ reconnectDelayMsMin: 50 })
+    h.acceptor.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'))
+    await settle()
+    expect(h.logs.some((r) => r.event === 'fix.framing_lost')).toBe(true)
+    expect(h.session.state).toBe('reconnect_wait')
+    await h.clock.advanceAsync(60)
+    await settle()
+    expect(h.session.state).toBe('active')
+    expect(h.acceptor.connections).toBe(2)
+  })
+
+  test('a message from the wrong CompID is refused with Reject and Logout', async () => {
+    const h = await loggedOn()
+    h.acceptor.sendRaw(encodeFixMessage('FIX.4.2', [[35, '0'], [49, 'MALLORY'], [56, 'EGRESS'], [34, '2'], [52, '20240101-00:00:00']]))
+    await settle()
+    expect(h.acceptor.ofType(MsgType.Reject)[0]?.get(Tag.SessionRejectReason)).toBe('9')
+    expect(h.acceptor.ofType(MsgType.Logout)).toHaveLength(1)
+  })
+
+  test('more messages above a gap than queuedMessagesMax disconnects', async () => {
+    const h = await loggedOn({ queuedMessagesMax: 3 })
+    for (const seqNum of [10, 11, 12, 13]) h.acceptor.send(MsgType.Heartbeat, [], { seqNum })
+    await settle()
+    expect(h.logs.some((r) => r.event === 'fix.disconnected' && String(r.message).includes('queued above a sequence gap'))).toBe(true)
+  })
+})
+
+describe('FIX session: heartbeats and TestRequest', () => {
+  test('a TestRequest is answered with a Heartbeat carrying its TestReqID', async () => {
+    const h = await loggedOn()
+    h.acceptor.send(MsgType.TestRequest, [[Tag.TestReqID, 'ping-1']])
+    await settle()
+    expect(h.acceptor.ofType(MsgType.Heartbeat)[0]?.get(Tag.TestReqID)).toBe('ping-1')
+  })
+
+  test('an idle session sends Heartbeats every interval', async () => {
+    const h = await loggedOn({ heartbeatIntervalSeconds: 10 })
+    h.acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.TestRequest) queueMicrotask(() => h.acceptor.send(MsgType.Heartbeat, [[Tag.TestReqID, m.get(Tag.TestReqID) ?? '']]))
+    }
+    await h.clock.advanceAsync(35_000)
+    expect(h.acceptor.ofType(MsgType.Heartbeat).length).toBeGreaterThanOrEqual(3)
+    expect(h.session.state).toBe('active')
+  })
+
+  test('silence from the venue: TestRequest after 1.2 intervals, disconnect when it goes unanswered', async () => {
+    const h = await loggedOn({ heartbeatIntervalSeconds: 10 })
+    await h.clock.advanceAsync(12_500)
+    expect(h.acceptor.ofType(MsgType.TestRequest)).toHaveLength(1)
+    expect(h.session.state).toBe('active')
+    await h.clock.advanceAsync(10_000)
+    expect(h.logs.some((r) => r.event === 'fix.disconnected' && String(r.message).includes('no answer to TestRequest'))).toBe(true)
+    expect(h.states).toContain('reconnect_wait')
+  })
+})
+
+describe('FIX session: stop, schedule, store failure', () => {
+  test('stop logs out and waits for the answer', async () => {
+    const h = await loggedOn()
+    await h.session.stop()
+    expect(h.acceptor.ofType(MsgType.Logout)).toHaveLength(1)
+    expect(h.session.state).toBe('stopped')
+  })
+
+  test('outside the schedule the session does not connect; inside it does', async () => {
+    const clock = new SimClock({ startMs: Date.UTC(2024, 0, 1, 7, 59, 59) })
+    const h = harness({ schedule: { startUtc: '08:00:00', endUtc: '17:00:00' } }, { clock })
+    h.session.start()
+    await settle()
+    expect(h.session.state).toBe('waiting_schedule')
+    expect(h.acceptor.connections).toBe(0)
+    await clock.advanceAsync(2_000)
+    await settle()
+    expect(h.session.state).toBe('active')
+  })
+
+  test('a failed save stops the session: no message goes out unpersisted', async () => {
+    let saves = 0
+    const store: FixSessionStore = {
+      load: () => Promise.resolve({ nextSenderSeqNum: 1, nextTargetSeqNum: 1 }),
+      save: () => (++saves > 2 ? Promise.reject(new Error('EIO')) : Promise.resolve()),
+    }
+    const h = await loggedOn({}, { store })
+    const ticket = h.session.send(MsgType.NewOrderSingle, [[Tag.ClOrdID, 'c1']])
+    expect(ticket.kind).toBe('queued')
+    if (ticket.kind === 'queued') expect(await ticket.written).toBe(false)
+    await settle()
+    expect(h.session.state).toBe('failed')
+    expect(h.acceptor.ofType(MsgType.NewOrderSingle)).toHaveLength(0)
+  })
+})
