@@ -7,8 +7,9 @@ import { ConfigError } from '../config/index.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts'
 import { keygenCommand } from './keygen.ts'
 import {
-  auditCommand, compactCommand, replayVerifyCommand, serveCommand, simVenueCommand, snapshotCommand,
+  auditCommand, compactCommand, replayVerifyCommand, simVenueCommand, snapshotCommand,
 } from './pending.ts'
+import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './command.ts'

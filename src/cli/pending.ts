@@ -18,12 +18,6 @@ function pending(name: string, summary: string, help: string): Command {
   }
 }
 
-export const serveCommand = pending('serve', 'run the gateway', `Usage: egress serve [--config FILE]
-
-Starts the gateway: verifies the log, rebuilds projections, reconciles with venues, then opens HTTP intake.
-Defaults: paper mode, sim venue, data in ./data, http://127.0.0.1:8080. Env overrides: PORT, EGRESS_HOST,
-EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE, EGRESS_HS256_SECRET, EGRESS_CONFIG.`)
-
 export const replayVerifyCommand = pending('replay-verify', 'replay a log from scratch and compare projections', `Usage: egress replay-verify DIR
 
 Replays the log in data directory DIR from the start and checks that the projections equal the stored snapshot.`)

@@ -13,6 +13,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
+import { reasonInfo, type ReasonCode } from '../domain/reasons.ts'
 
 /** The transport error codes and the HTTP status each one is sent with. Stable: clients match on the code. */
 export const ERROR_CODES = {
@@ -23,6 +24,7 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   NOT_LEADER: 503,
@@ -31,10 +33,16 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES
 
+/**
+ * What `error.code` may hold: a transport code above, or — when the kernel decided — the order reason code from the
+ * domain dictionary itself (`INSUFFICIENT_FUNDS`, `IDEMPOTENCY_CONFLICT`), so clients match on one stable name.
+ */
+export type ApiErrorCode = ErrorCode | ReasonCode
+
 export type ErrorDetails = Record<string, unknown>
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details: ErrorDetails }
+  error: { code: ApiErrorCode; message: string; details: ErrorDetails }
 }
 
 export interface ApiErrorOptions {
@@ -50,14 +58,16 @@ export interface ApiErrorOptions {
 export class ApiError extends Error {
   override readonly name = 'ApiError'
   readonly status: ContentfulStatusCode
-  readonly code: ErrorCode
+  readonly code: ApiErrorCode
   readonly details: ErrorDetails
   readonly headers: Record<string, string>
 
-  constructor(code: ErrorCode, message: string, options: ApiErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options?: ApiErrorOptions)
+  constructor(code: ReasonCode, message: string, options: ApiErrorOptions & { status: ContentfulStatusCode })
+  constructor(code: ApiErrorCode, message: string, options: ApiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
-    this.status = options.status ?? ERROR_CODES[code]
+    this.status = options.status ?? (ERROR_CODES as Record<string, ContentfulStatusCode>)[code] ?? 500
     this.details = options.details ?? {}
     this.headers = options.headers ?? {}
   }
@@ -71,6 +81,16 @@ export interface ValidationIssue {
   /** Dotted path into the input (`legs.0.qty`); empty for the input as a whole. */
   path: string
   message: string
+}
+
+/**
+ * The error for a kernel reason code: the code itself, the dictionary's description and HTTP status. A reason whose
+ * status is not an error (the dictionary also holds outcomes like USER_CANCEL) is sent as 422.
+ */
+export function reasonError(reason: ReasonCode, options: { details?: ErrorDetails; headers?: Record<string, string> } = {}): ApiError {
+  const info = reasonInfo(reason)
+  const status = (info.httpStatus >= 400 && info.httpStatus <= 599 ? info.httpStatus : 422) as ContentfulStatusCode
+  return new ApiError(reason, info.description, { status, details: { reason, ...options.details }, headers: options.headers ?? {} })
 }
 
 /** Turns valibot issues into one VALIDATION_FAILED error listing every issue with its path. */

@@ -1,0 +1,80 @@
+/**
+ * The gateway `egress serve` runs, built from the effective config: paper mode on the sim venue with the config's
+ * accounts funded, the log in `<dataDir>/log` with the configured durability, and the real config digest recorded in
+ * the log (bootstrap's `configure` carries it) and in every decision record.
+ */
+
+import { configDigest, type Config } from '../config/index.ts'
+import type { Clock } from '../domain/clock.ts'
+import { defaultSimInstruments } from '../domain/instruments.ts'
+import { Gateway } from '../runtime/gateway.ts'
+import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
+import type { WalOptions } from '../../wal/index.ts'
+import { SimVenue } from '../venues/sim/index.ts'
+
+export interface ServeGatewayOptions {
+  clock: Clock
+  /** Overrides for tests (durability none, small segments). */
+  wal?: Partial<WalOptions>
+  buildCommit: string
+  onError: (error: unknown, context: string) => void
+  /** Seed of the sim venue's price walk and faults. */
+  simSeed?: number
+}
+
+export interface ServeGateway {
+  gateway: Gateway
+  venue: SimVenue
+  digest: string
+}
+
+export async function startServeGateway(config: Config, options: ServeGatewayOptions): Promise<ServeGateway> {
+  const digest = configDigest(config)
+  const accounts: PaperAccount[] = config.accounts.map((account) => ({ accountId: account.id, balances: account.balances }))
+  const instruments = defaultSimInstruments()
+  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simInstrumentsFor(instruments) })
+  const gateway = await Gateway.start({
+    dataDir: config.dataDir,
+    clock: options.clock,
+    wal: { durability: config.wal.durability, segmentBytesMax: config.wal.segmentBytesMax, ...options.wal },
+    kernelConfig: paperKernelConfig({ accounts, digest, instruments }),
+    fundings: paperFundings(accounts),
+    venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
+    configDigest: digest,
+    buildCommit: options.buildCommit,
+    // A single paper node: leader of itself, never live; health and audit facts come with the HA and audit work.
+    facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
+    callsInFlightMax: 64,
+    reconcileRetryMs: 500,
+    convergeWaitMsMax: 10_000,
+    resendAgeMsMax: 60_000,
+    onError: options.onError,
+  })
+  return { gateway, venue, digest }
+}
+
+/** A wall clock whose pending timers can all be canceled at shutdown, so nothing keeps the process alive. */
+export class StoppableClock implements Clock {
+  private readonly cancels = new Set<() => void>()
+
+  nowMs(): number {
+    return Date.now()
+  }
+
+  schedule(delayMs: number, callback: () => void): () => void {
+    const handle = setTimeout(() => {
+      this.cancels.delete(cancel)
+      callback()
+    }, Math.max(0, delayMs))
+    const cancel = (): void => {
+      clearTimeout(handle)
+      this.cancels.delete(cancel)
+    }
+    this.cancels.add(cancel)
+    return cancel
+  }
+
+  cancelAll(): void {
+    for (const cancel of [...this.cancels]) cancel()
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The Hono app: one error shape for everything (onError, notFound), a body-size bound, bearer auth on /v1, the
+ * routes, and request accounting. No port, no server: `app.request()` drives it in tests, Bun.serve in `egress serve`.
+ */
+
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { requireAuth, type AuthEnv } from './auth/index.ts'
+import { ApiError, createErrorHandler, notFound, toApiError } from './errors.ts'
+import { serveMetricsText } from './metrics-route.ts'
+import { openApiDocument } from './openapi/document.ts'
+import { adminRoutes } from './routes/admin.ts'
+import { healthRoutes } from './routes/health.ts'
+import { orderActionRoutes } from './routes/order-actions.ts'
+import { orderLogRoutes } from './routes/order-log.ts'
+import { orderRoutes } from './routes/orders.ts'
+import { streamRoutes } from './routes/streams.ts'
+import type { Services } from './services.ts'
+
+export const API_VERSION = '1.0.0'
+
+export function createApp(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  const onError = createErrorHandler({ log: services.log })
+  app.onError((error, c) => {
+    const known = toApiError(error)
+    services.metrics.httpRejects.inc(1, { code: known?.code ?? 'INTERNAL' })
+    return onError(error, c)
+  })
+  app.notFound(notFound)
+  app.use('*', async function accounting(c, next) {
+    if (services.draining() && !c.req.path.startsWith('/health')) {
+      throw new ApiError('UNAVAILABLE', 'the gateway is shutting down', { headers: { 'Retry-After': '5', Connection: 'close' } })
+    }
+    await next()
+    services.metrics.httpRequests.inc(1, { route: c.req.routePath, status: `${Math.floor(c.res.status / 100)}xx` })
+  })
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: services.limits.bodyBytesMax,
+      onError: () => {
+        throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${services.limits.bodyBytesMax} bytes`, { details: { bodyBytesMax: services.limits.bodyBytesMax } })
+      },
+    }),
+  )
+  app.use('/v1/*', requireAuth(services.verifier))
+  app.route('/', healthRoutes(services))
+  app.get('/metrics', serveMetricsText(services.metrics))
+  const document = JSON.stringify(openApiDocument({ version: API_VERSION }))
+  app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' }))
+  app.route('/', orderRoutes(services))
+  app.route('/', orderActionRoutes(services))
+  app.route('/', orderLogRoutes(services))
+  app.route('/', streamRoutes(services))
+  app.route('/', adminRoutes(services))
+  return app
+}

@@ -1,0 +1,85 @@
+/**
+ * Backpressure for new orders (seed 004 §6, DESIGN §5): a token bucket per account and per bot, and a global bound on
+ * orders accepted for processing but not yet answered (in flight: deciding or waiting for the log). A new order over
+ * any of them is shed with 429 and Retry-After; cancels, flattens and kill switches never come through here, so they
+ * still pass when new orders are being shed.
+ *
+ * Bounds: buckets are kept per key up to `bucketsMax`; when the map is full, buckets that have refilled completely
+ * are forgotten (they hold no state worth keeping) and, failing that, the oldest is — a flood of distinct keys cannot
+ * grow memory.
+ */
+
+import { TokenBucket, type BucketLimits } from './token-bucket.ts'
+
+export interface LoadShedderOptions {
+  account: BucketLimits
+  bot: BucketLimits
+  inFlightMax: number
+  bucketsMax: number
+  nowMs: () => number
+}
+
+export type ShedScope = 'global' | 'account' | 'bot'
+
+export type Admission = { ok: true; release: () => void } | { ok: false; scope: ShedScope; retryAfterSec: number }
+
+export class LoadShedder {
+  private readonly options: LoadShedderOptions
+  private readonly accounts = new Map<string, TokenBucket>()
+  private readonly bots = new Map<string, TokenBucket>()
+  private inFlightCount = 0
+
+  constructor(options: LoadShedderOptions) {
+    this.options = options
+  }
+
+  get inFlight(): number {
+    return this.inFlightCount
+  }
+
+  /** Admits one new order for `account` (by `bot` when the caller is a bot), or says why not and when to retry. */
+  admit(account: string, bot: string | null): Admission {
+    if (this.inFlightCount >= this.options.inFlightMax) return { ok: false, scope: 'global', retryAfterSec: 1 }
+    const nowMs = this.options.nowMs()
+    const accountBucket = this.bucket(this.accounts, account, this.options.account, nowMs)
+    const accountTake = accountBucket.take(nowMs)
+    if (!accountTake.ok) return { ok: false, scope: 'account', retryAfterSec: seconds(accountTake.retryAfterMs) }
+    if (bot !== null) {
+      const botTake = this.bucket(this.bots, bot, this.options.bot, nowMs).take(nowMs)
+      if (!botTake.ok) {
+        accountBucket.refund()
+        return { ok: false, scope: 'bot', retryAfterSec: seconds(botTake.retryAfterMs) }
+      }
+    }
+    this.inFlightCount++
+    let released = false
+    return {
+      ok: true,
+      release: () => {
+        if (released) return
+        released = true
+        this.inFlightCount--
+      },
+    }
+  }
+
+  private bucket(map: Map<string, TokenBucket>, key: string, limits: BucketLimits, nowMs: number): TokenBucket {
+    const found = map.get(key)
+    if (found !== undefined) return found
+    if (map.size >= this.options.bucketsMax) evict(map, { nowMs, bucketsMax: this.options.bucketsMax })
+    const bucket = new TokenBucket(limits, nowMs)
+    map.set(key, bucket)
+    return bucket
+  }
+}
+
+function evict(map: Map<string, TokenBucket>, options: { nowMs: number; bucketsMax: number }): void {
+  for (const [key, bucket] of map) if (bucket.full(options.nowMs)) map.delete(key)
+  if (map.size < options.bucketsMax) return
+  const oldest = map.keys().next()
+  if (oldest.done !== true) map.delete(oldest.value)
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000))
+}

@@ -1,0 +1,167 @@
+/**
+ * The gateway's metrics (issue 4): order-path latencies, the log's fsync latency and batch size, lane depths, rejects
+ * by reason, Unknown orders and their dwell, reconcile outcomes, SSE subscribers and drops, load shedding. Labels are
+ * bounded dictionaries (reason codes, lanes, route names, stream kinds) — never an order or account id.
+ *
+ * Order-path latencies come from the events' own times (`atMs`, the time of the command that caused each step), so
+ * they measure the gateway's decisions, not when the metrics listener happened to run. The per-order start times
+ * this needs are kept only until the order's first fill or end, and at most `trackedOrdersMax` of them.
+ */
+
+import type { DomainEvent } from '../domain/events/index.ts'
+import { isTerminal } from '../domain/states.ts'
+import { queueDepths, unknownOrders } from '../kernel/index.ts'
+import type { Gateway } from '../runtime/gateway.ts'
+import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
+
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
+const DWELL_BUCKETS_SEC = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800]
+
+interface Timing {
+  acceptedAtMs: number
+  sentAtMs: number | null
+}
+
+export interface GatewayMetricsOptions {
+  trackedOrdersMax?: number
+}
+
+export class GatewayMetrics {
+  readonly registry = new MetricsRegistry({ seriesMax: 200 })
+  readonly ackLatency: Histogram
+  readonly httpRequests: Counter
+  readonly httpRejects: Counter
+  readonly shed: Counter
+  readonly sseSubscribers: Gauge
+  readonly sseDisconnects: Counter
+  private readonly acceptToSent: Histogram
+  private readonly sentToAck: Histogram
+  private readonly acceptToFill: Histogram
+  private readonly fsyncLatency: Histogram
+  private readonly batchSize: Histogram
+  private readonly orderRejects: Counter
+  private readonly unknownDwell: Histogram
+  private readonly reconciles: Counter
+  private readonly timings = new Map<string, Timing>()
+  private readonly unknownSince = new Map<string, number>()
+  private readonly trackedOrdersMax: number
+  private readonly unsubscribes: (() => void)[] = []
+
+  constructor(options: GatewayMetricsOptions = {}) {
+    this.trackedOrdersMax = options.trackedOrdersMax ?? 100_000
+    const r = this.registry
+    const latency = (name: string, help: string, labelNames: string[] = []): Histogram => r.histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS_SEC })
+    this.ackLatency = latency('egress_order_ack_latency_seconds', 'POST /v1/orders: request received to durable answer (the ACK boundary).', ['outcome'])
+    this.acceptToSent = latency('egress_order_accept_to_sent_seconds', 'Order accepted to its first send_requested record.')
+    this.sentToAck = latency('egress_order_sent_to_venue_ack_seconds', 'First send_requested to the venue acknowledging the order.')
+    this.acceptToFill = latency('egress_order_accept_to_first_fill_seconds', 'Order accepted to its first fill.')
+    this.fsyncLatency = latency('egress_wal_fsync_seconds', 'Duration of each log fdatasync.')
+    this.batchSize = r.histogram({ name: 'egress_wal_batch_records', help: 'Records per group-commit batch.', buckets: BATCH_SIZE_BUCKETS })
+    this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code.', labelNames: ['reason'] })
+    this.httpRejects = r.counter({ name: 'egress_http_errors_total', help: 'Requests answered with an error, by error code.', labelNames: ['code'] })
+    this.httpRequests = r.counter({ name: 'egress_http_requests_total', help: 'HTTP requests by route and status class.', labelNames: ['route', 'status'] })
+    this.shed = r.counter({ name: 'egress_orders_shed_total', help: 'New orders shed with 429, by the bound that was hit.', labelNames: ['scope'] })
+    this.unknownDwell = r.histogram({ name: 'egress_order_unknown_dwell_seconds', help: 'Time orders spent Unknown before converging.', buckets: DWELL_BUCKETS_SEC })
+    this.reconciles = r.counter({ name: 'egress_reconcile_outcomes_total', help: 'Reconciliation results, by resulting state and reason.', labelNames: ['state', 'reason'] })
+    this.sseSubscribers = r.gauge({ name: 'egress_sse_subscribers', help: 'Open SSE streams, by stream kind.', labelNames: ['stream'] })
+    this.sseDisconnects = r.counter({ name: 'egress_sse_disconnects_total', help: 'SSE streams ended by the server or client, by reason.', labelNames: ['reason'] })
+  }
+
+  /** Starts following the gateway's log and state; sampled gauges are read at scrape time. */
+  attach(gateway: Gateway, extra: { inFlight: () => number }): void {
+    const { engine } = gateway
+    this.unsubscribes.push(engine.onDurable((events) => this.onEvents(events.map((applied) => applied.event))))
+    this.unsubscribes.push(
+      engine.wal.subscribe((batch) => {
+        this.batchSize.observe(batch.lastLsn - batch.firstLsn + 1)
+        if (engine.wal.durability === 'fsync') this.fsyncLatency.observe(engine.wal.stats.lastFsyncMs / 1000)
+      }),
+    )
+    const r = this.registry
+    const lanes = r.gauge({ name: 'egress_lane_depth', help: 'Orders with work waiting, by lane.', labelNames: ['lane'] })
+    const unknown = r.gauge({ name: 'egress_orders_unknown', help: 'Orders whose venue outcome is Unknown now.' })
+    const unknownOldest = r.gauge({ name: 'egress_orders_unknown_oldest_seconds', help: 'Dwell of the longest-Unknown order now.' })
+    const lastLsn = r.gauge({ name: 'egress_wal_last_lsn', help: 'Last durable LSN.' })
+    const queue = r.gauge({ name: 'egress_wal_queue_records', help: 'Records waiting for the next group commit.' })
+    const inFlight = r.gauge({ name: 'egress_http_orders_in_flight', help: 'New orders being decided or waiting for the log.' })
+    const ready = r.gauge({ name: 'egress_ready', help: '1 when intake is open.' })
+    r.beforeRender(() => {
+      queueDepths(engine.state).forEach((depth, lane) => lanes.set(depth, { lane: String(lane) }))
+      const open = unknownOrders(engine.state, gateway.clock.nowMs())
+      unknown.set(open.length)
+      unknownOldest.set(open.reduce((max, item) => Math.max(max, item.dwellMs), 0) / 1000)
+      lastLsn.set(engine.wal.lastLsn)
+      queue.set(engine.wal.queueDepth.records)
+      inFlight.set(extra.inFlight())
+      ready.set(gateway.ready ? 1 : 0)
+    })
+  }
+
+  detach(): void {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+  }
+
+  render(): string {
+    return this.registry.render()
+  }
+
+  private onEvents(events: DomainEvent[]): void {
+    for (const event of events) this.onEvent(event)
+  }
+
+  private onEvent(event: DomainEvent): void {
+    switch (event.type) {
+      case 'order.accepted':
+        if (this.timings.size < this.trackedOrdersMax) this.timings.set(event.orderId, { acceptedAtMs: event.atMs, sentAtMs: null })
+        return
+      case 'order.rejected':
+        this.orderRejects.inc(1, { reason: event.reason })
+        return
+      case 'order.send_requested': {
+        const timing = this.timings.get(event.orderId)
+        if (timing !== undefined && timing.sentAtMs === null) {
+          timing.sentAtMs = event.atMs
+          this.acceptToSent.observe((event.atMs - timing.acceptedAtMs) / 1000)
+        }
+        return
+      }
+      case 'order.send_acked': {
+        const timing = this.timings.get(event.orderId)
+        if (timing?.sentAtMs != null) this.sentToAck.observe((event.atMs - timing.sentAtMs) / 1000)
+        this.leaveUnknown(event.orderId, event.atMs)
+        return
+      }
+      case 'order.fill': {
+        const timing = this.timings.get(event.orderId)
+        if (timing !== undefined) this.acceptToFill.observe((event.atMs - timing.acceptedAtMs) / 1000)
+        this.timings.delete(event.orderId)
+        this.leaveUnknown(event.orderId, event.atMs)
+        return
+      }
+      case 'order.unknown':
+        if (!this.unknownSince.has(event.orderId) && this.unknownSince.size < this.trackedOrdersMax) this.unknownSince.set(event.orderId, event.atMs)
+        return
+      case 'order.reconciled':
+        this.reconciles.inc(1, { state: event.to, reason: event.reason })
+        this.leaveUnknown(event.orderId, event.atMs)
+        if (isTerminal(event.to)) this.timings.delete(event.orderId)
+        return
+      default:
+        if ('orderId' in event && typeof event.orderId === 'string' && endsOrder(event.type)) {
+          this.timings.delete(event.orderId)
+          this.leaveUnknown(event.orderId, event.atMs)
+        }
+    }
+  }
+
+  private leaveUnknown(orderId: string, atMs: number): void {
+    const since = this.unknownSince.get(orderId)
+    if (since === undefined) return
+    this.unknownSince.delete(orderId)
+    this.unknownDwell.observe((atMs - since) / 1000)
+  }
+}
+
+function endsOrder(type: DomainEvent['type']): boolean {
+  return type === 'order.canceled' || type === 'order.venue_rejected' || type === 'order.expired' || type === 'order.cancel_acked'
+}

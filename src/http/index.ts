@@ -1,0 +1,14 @@
+/**
+ * http/ — the gateway's HTTP face (Hono): order routes (the ACK boundary), operator controls, SSE streams over the
+ * log, health, metrics, the OpenAPI document, backpressure, and bearer-token auth (auth/).
+ */
+
+export { createApp, API_VERSION } from './app.ts'
+export { createHttpService, HTTP_DEFAULTS, type HttpService, type HttpServiceOptions } from './service.ts'
+export type { HttpLimits, Services } from './services.ts'
+export { GatewayMetrics } from './gateway-metrics.ts'
+export { LogIndex } from './log-index.ts'
+export { SseHub, type StreamScope } from './sse/index.ts'
+export { LoadShedder, TokenBucket } from './backpressure/index.ts'
+export { openApiDocument } from './openapi/document.ts'
+export { ApiError, createErrorHandler, notFound, reasonError } from './errors.ts'

@@ -1,0 +1,11 @@
+/** `GET /metrics`: the gateway's registry in Prometheus text format. */
+
+import type { Context } from 'hono'
+import type { GatewayMetrics } from './gateway-metrics.ts'
+import { CONTENT_TYPE } from './metrics/index.ts'
+
+export function serveMetricsText(metrics: GatewayMetrics): (c: Context) => Response {
+  return function serveMetrics(c) {
+    return c.body(metrics.render(), 200, { 'Content-Type': CONTENT_TYPE })
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Operator controls: the mode (admin only) and the kill switches HALT / CANCEL_ONLY / RESUME (ops or admin), and
+ * per-account flatten (the account's traders, or ops/admin). Each is a recorded decision in the log; the answer
+ * comes once it is durable.
+ */
+
+import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
+import { MODES, type KillSwitchAction } from '../../domain/modes.ts'
+import { canChangeMode, canHalt, canTrade, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
+import { readJson } from '../body.ts'
+import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
+import { kernelPrincipal } from '../principal.ts'
+import type { Services } from '../services.ts'
+import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
+
+const NOTE = v.exactOptional(v.pipe(v.string(), v.maxLength(256, 'expected at most 256 characters')), '')
+
+export const MODE_BODY_SCHEMA = v.strictObject({
+  mode: v.picklist(MODES, `expected one of ${MODES.join(', ')}`),
+  note: NOTE,
+})
+
+export const SWITCH_BODY_SCHEMA = v.strictObject({ note: NOTE })
+
+const SWITCHES: Record<string, KillSwitchAction> = { halt: 'HALT', 'cancel-only': 'CANCEL_ONLY', resume: 'RESUME' }
+
+export function adminRoutes(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  app.post('/v1/admin/mode', requireRole('admin'), async (c) => {
+    const principal = principalOf(c)
+    if (!canChangeMode(principal)) throw new ApiError('FORBIDDEN', 'changing mode needs the admin role')
+    const body = parseOrThrow(MODE_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
+    requireReady(services)
+    const result = await runCommand(() => services.gateway.setMode(kernelPrincipal(principal), body.mode, body.note))
+    if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
+    return c.json({ mode: services.gateway.engine.state.mode, lsn: result.lsn })
+  })
+  for (const [path, action] of Object.entries(SWITCHES)) {
+    app.post(`/v1/admin/${path}`, requireRole('ops', 'admin'), (c) => killSwitch(c, services, action))
+  }
+  app.post('/v1/accounts/:id/flatten', (c) => flatten(c, services))
+  return app
+}
+
+async function killSwitch(c: Context<AuthEnv>, services: Services, action: KillSwitchAction): Promise<Response> {
+  const principal = principalOf(c)
+  if (!canHalt(principal)) throw new ApiError('FORBIDDEN', 'kill switches need the ops or admin role')
+  const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
+  requireReady(services)
+  const result = await runCommand(() => services.gateway.killSwitch(kernelPrincipal(principal), action, body.note))
+  if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
+  return c.json({ action, trading_switch: services.gateway.engine.state.tradingSwitch, lsn: result.lsn })
+}
+
+async function flatten(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const principal = principalOf(c)
+  const accountId = pathId(c, 'id')
+  if (!canTrade(principal, accountId) && !canHalt(principal)) {
+    throw new ApiError('FORBIDDEN', `not allowed to flatten account ${accountId}`, { details: { account: accountId } })
+  }
+  if (!services.gateway.engine.state.accounts.has(accountId) && !services.gateway.engine.state.policies.has(accountId)) {
+    throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })
+  }
+  // The flatten id makes a retried flatten idempotent (its closing orders derive their ids from it).
+  const flattenId = idempotencyKeyOf(c) ?? crypto.randomUUID()
+  requireReady(services)
+  const result = await runCommand(() => services.gateway.flatten(kernelPrincipal(principal), accountId, flattenId))
+  if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
+  return c.json({ account: accountId, flatten_id: flattenId, lsn: result.lsn }, 202)
+}

@@ -1,0 +1,41 @@
+/**
+ * Acting on an order: cancel (Lane0 — never shed, passes while new orders get 429) and amend. The caller must trade
+ * the order's account, or be ops/admin (cancelling reduces risk, so operators may). Answers come after the command's
+ * records are durable: 202 with the order's state at that point.
+ */
+
+import { Hono, type Context } from 'hono'
+import { canHalt, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
+import { ApiError, reasonError } from '../errors.ts'
+import { kernelPrincipal } from '../principal.ts'
+import type { Services } from '../services.ts'
+import { findOrder } from './order-lookup.ts'
+import { pathId, requireReady, runCommand } from './support.ts'
+
+export function orderActionRoutes(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  app.post('/v1/orders/:id/cancel', (c) => cancelOrder(c, services))
+  return app
+}
+
+/** The order named in the path, if the caller may act on it (404 if it may not even read it, 403 if only read). */
+export function actionableOrder(c: Context<AuthEnv>, services: Services): { orderId: string; accountId: string } {
+  const principal = principalOf(c)
+  const found = findOrder(services, principal, pathId(c, 'id'))
+  if (found.order === null || found.accountId === null) {
+    throw reasonError('ORDER_NOT_CANCELABLE', { details: { order_id: found.orderId, detail: 'the order was rejected' } })
+  }
+  if (!canTrade(principal, found.accountId) && !canHalt(principal)) {
+    throw new ApiError('FORBIDDEN', `not allowed to act on orders of account ${found.accountId}`, { details: { account: found.accountId } })
+  }
+  return { orderId: found.orderId, accountId: found.accountId }
+}
+
+async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const { orderId } = actionableOrder(c, services)
+  requireReady(services)
+  const result = await runCommand(() => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId))
+  if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { order_id: orderId, detail: result.reply.detail } })
+  const order = services.gateway.engine.state.orders.get(orderId)
+  return c.json({ order_id: orderId, state: order?.status ?? null, cancel_requested: true }, 202)
+}

@@ -1,0 +1,48 @@
+/**
+ * Finding an order for a caller: accepted orders are in the kernel state; orders the kernel rejected exist only as
+ * their `order.rejected` record in the log (found through the log index). An order the caller may not read answers
+ * 404 exactly like one that does not exist, so order ids cannot be probed across accounts.
+ */
+
+import type { Order } from '../../domain/orders.ts'
+import { canRead, canReadAudit, type Principal } from '../auth/index.ts'
+import { ApiError } from '../errors.ts'
+import type { Services } from '../services.ts'
+import { orderView } from '../views/order-view.ts'
+
+export interface FoundOrder {
+  orderId: string
+  accountId: string | null
+  order: Order | null
+  view: Record<string, unknown>
+}
+
+export function findOrder(services: Services, principal: Principal, orderId: string): FoundOrder {
+  const found = lookup(services, orderId)
+  const readable = found !== null && (found.accountId === null ? canReadAudit(principal) : canRead(principal, found.accountId))
+  if (found === null || !readable) throw new ApiError('NOT_FOUND', `no order ${orderId}`, { details: { order_id: orderId } })
+  return found
+}
+
+function lookup(services: Services, orderId: string): FoundOrder | null {
+  const order = services.gateway.engine.state.orders.get(orderId)
+  if (order !== undefined) return { orderId, accountId: order.accountId, order, view: { ...orderView(order) } }
+  const first = services.logIndex.first(orderId)
+  if (first === null || first.event.type !== 'order.rejected') return null
+  const rejected = first.event
+  return {
+    orderId,
+    accountId: rejected.accountId,
+    order: null,
+    view: {
+      order_id: orderId,
+      account: rejected.accountId,
+      state: 'Rejected',
+      reason: rejected.reason,
+      guard: rejected.guard,
+      idempotency_key: rejected.idempotencyKey,
+      rejected_at_ms: rejected.atMs,
+      lsn: first.lsn,
+    },
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Orders: create (the ACK boundary), get, list. Cancel and amend live in order-actions.ts; the log views (events,
+ * explain) in order-log.ts.
+ *
+ * Create checks what the transport owns before the kernel sees the request — the body's shape (with every issue and
+ * its path), an idempotency key, the caller's right to trade the account, and load — so nothing a client sends
+ * without authority or form reaches the log. What the kernel decides (policy, funds, mode, data health, …) is
+ * recorded as `order.accepted` / `order.rejected` and answered once durable.
+ */
+
+import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
+import { placeBodySchema } from '../../domain/orders.ts'
+import { ORDER_STATES } from '../../domain/states.ts'
+import { canRead, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
+import { readJson } from '../body.ts'
+import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
+import { kernelPrincipal } from '../principal.ts'
+import type { Services } from '../services.ts'
+import { orderView } from '../views/order-view.ts'
+import { placeAnswer } from './place-response.ts'
+import { findOrder } from './order-lookup.ts'
+import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
+
+export function orderRoutes(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  app.post('/v1/orders', (c) => placeOrder(c, services))
+  app.get('/v1/orders', (c) => listOrders(c, services))
+  app.get('/v1/orders/:id', (c) => {
+    const found = findOrder(services, principalOf(c), pathId(c, 'id'))
+    return c.json(found.view)
+  })
+  return app
+}
+
+async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const startedMs = performance.now()
+  const principal = principalOf(c)
+  const body = await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax })
+  const headerKey = idempotencyKeyOf(c)
+  const parsed = parseOrThrow(placeBodySchema, body)
+  if (headerKey === null && parsed.client_order_id === undefined) throw reasonError('IDEMPOTENCY_KEY_MISSING')
+  if (!canTrade(principal, parsed.account)) {
+    throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
+  }
+  requireReady(services)
+  const admission = services.shedder.admit(parsed.account, principal.roles.includes('bot') ? principal.sub : null)
+  if (!admission.ok) {
+    services.metrics.shed.inc(1, { scope: admission.scope })
+    throw new ApiError('RATE_LIMITED', `new orders are being shed (${admission.scope} limit); retry later`, {
+      headers: { 'Retry-After': String(admission.retryAfterSec) },
+      details: { scope: admission.scope, retry_after_sec: admission.retryAfterSec },
+    })
+  }
+  let outcome = 'error'
+  try {
+    const result = await runCommand(() => services.gateway.place(kernelPrincipal(principal), body, headerKey))
+    outcome = result.reply.kind
+    const answer = placeAnswer(services.gateway.engine.state, result.reply)
+    if (answer.duplicate) c.header('Idempotent-Replayed', 'true')
+    return c.json(answer.body, answer.status)
+  } finally {
+    admission.release()
+    services.metrics.ackLatency.observe((performance.now() - startedMs) / 1000, { outcome })
+  }
+}
+
+const LIST_QUERY = v.strictObject({
+  account: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected an account id'))),
+  state: v.exactOptional(v.picklist(ORDER_STATES, `expected one of ${ORDER_STATES.join(', ')}`)),
+  symbol: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected a symbol'))),
+  limit: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected an integer 1–1000'), v.transform(Number), v.minValue(1, 'expected an integer 1–1000'), v.maxValue(1000, 'expected an integer 1–1000'))),
+  cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected a cursor from next_cursor'))),
+})
+
+export const LIST_QUERY_SCHEMA = LIST_QUERY
+
+/** Orders in acceptance order; a cursor is the last order id of the previous page. */
+function listOrders(c: Context<AuthEnv>, services: Services): Response {
+  const principal = principalOf(c)
+  const query = parseOrThrow(LIST_QUERY, c.req.query())
+  const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
+  const visible = accountFilter(principal, query.account)
+  const orders = services.gateway.engine.state.orders
+  if (query.cursor !== undefined && !orders.has(query.cursor)) {
+    throw new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
+      details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
+    })
+  }
+  let started = query.cursor === undefined
+  const page = []
+  let more = false
+  for (const order of orders.values()) {
+    if (!started) {
+      started = order.orderId === query.cursor
+      continue
+    }
+    if (!visible(order.accountId)) continue
+    if (query.state !== undefined && order.status !== query.state) continue
+    if (query.symbol !== undefined && order.symbol !== query.symbol) continue
+    if (page.length === limit) {
+      more = true
+      break
+    }
+    page.push(orderView(order))
+  }
+  const last = page.at(-1)
+  return c.json({ orders: page, next_cursor: more && last !== undefined ? last.order_id : null })
+}
+
+/** Which accounts' orders the caller sees: the one asked for (if readable), else all it may read. */
+function accountFilter(principal: Principal, account: string | undefined): (accountId: string) => boolean {
+  if (account !== undefined) {
+    if (!canRead(principal, account)) throw new ApiError('FORBIDDEN', `not allowed to read account ${account}`, { details: { account } })
+    return (accountId) => accountId === account
+  }
+  return (accountId) => canRead(principal, accountId)
+}

@@ -1,0 +1,58 @@
+/**
+ * The answer to `POST /v1/orders`, derived only from what the log records about the key — never from when or how
+ * often it was asked. A repeat of the same request therefore gets the first answer byte for byte (status and body)
+ * without storing responses: accepted → the fields fixed at acceptance (the order id, its account and key, the state
+ * it entered, the acceptance time); rejected → the reason, guard and order id the kernel recorded. The current state
+ * is one GET away (`links.self`), so the ACK never has to change.
+ */
+
+import { assert } from '../../domain/assert.ts'
+import type { Order } from '../../domain/orders.ts'
+import type { Reply } from '../../kernel/index.ts'
+import type { KernelState } from '../../kernel/index.ts'
+import { ApiError, reasonError } from '../errors.ts'
+
+/** Acceptance is the one durable record of Draft → Validated → Enqueued (§7.1): every accepted order starts here. */
+export const ACCEPTED_STATE = 'Enqueued'
+
+export interface PlaceAnswer {
+  status: 202
+  body: Record<string, unknown>
+  duplicate: boolean
+}
+
+/** The 202 body for an accepted order, or throws the ApiError for any other reply. */
+export function placeAnswer(state: KernelState, reply: Reply): PlaceAnswer {
+  switch (reply.kind) {
+    case 'accepted': {
+      const order = state.orders.get(reply.orderId)
+      assert(order !== undefined, `accepted order ${reply.orderId} is not in the state`)
+      return { status: 202, body: acceptedBody(order), duplicate: reply.duplicate }
+    }
+    case 'rejected':
+      throw reasonError(reply.reason, { details: { order_id: reply.orderId, guard: reply.guard }, headers: duplicateHeader(reply.duplicate) })
+    case 'conflict':
+      throw reasonError('IDEMPOTENCY_CONFLICT', { details: { order_id: reply.orderId } })
+    case 'refused':
+      throw reasonError(reply.reason, { details: { detail: reply.detail } })
+    default:
+      throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`unexpected place reply ${reply.kind}`) })
+  }
+}
+
+function acceptedBody(order: Order): Record<string, unknown> {
+  const self = `/v1/orders/${order.orderId}`
+  return {
+    order_id: order.orderId,
+    state: ACCEPTED_STATE,
+    account: order.accountId,
+    idempotency_key: order.idempotencyKey,
+    client_order_id: order.clientOrderId,
+    accepted_at_ms: order.acceptedAtMs,
+    links: { self, events: `${self}/events`, stream: `${self}/stream`, explain: `${self}/explain` },
+  }
+}
+
+function duplicateHeader(duplicate: boolean): Record<string, string> {
+  return duplicate ? { 'Idempotent-Replayed': 'true' } : {}
+}

@@ -1,0 +1,56 @@
+/**
+ * SSE streams: `/v1/stream` (everything; ops, auditor, admin), `/v1/accounts/:id/stream` (readers of the account),
+ * `/v1/orders/:id/stream` (readers of the order's account). `Last-Event-ID` (or `?last_event_id=` for clients that
+ * cannot set headers) resumes from the log.
+ */
+
+import { Hono, type Context } from 'hono'
+import { canHalt, canRead, canReadAudit, principalOf, type AuthEnv } from '../auth/index.ts'
+import { ApiError } from '../errors.ts'
+import type { Services } from '../services.ts'
+import { parseLastEventId, type StreamScope } from '../sse/index.ts'
+import { findOrder } from './order-lookup.ts'
+import { pathId } from './support.ts'
+
+export function streamRoutes(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  app.get('/v1/stream', (c) => {
+    const principal = principalOf(c)
+    if (!canHalt(principal) && !canReadAudit(principal)) throw new ApiError('FORBIDDEN', 'the global stream needs the ops, auditor or admin role')
+    return open(c, services, { kind: 'global' })
+  })
+  app.get('/v1/accounts/:id/stream', (c) => {
+    const accountId = pathId(c, 'id')
+    if (!canRead(principalOf(c), accountId)) throw new ApiError('FORBIDDEN', `not allowed to read account ${accountId}`, { details: { account: accountId } })
+    return open(c, services, { kind: 'account', accountId })
+  })
+  app.get('/v1/orders/:id/stream', (c) => {
+    const found = findOrder(services, principalOf(c), pathId(c, 'id'))
+    return open(c, services, { kind: 'order', orderId: found.orderId })
+  })
+  return app
+}
+
+function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Response {
+  const lastEventId = parseLastEventId(c.req.header('Last-Event-ID') ?? c.req.query('last_event_id'))
+  if (lastEventId === 'invalid') {
+    throw new ApiError('VALIDATION_FAILED', 'Last-Event-ID: expected an event id (a non-negative integer)', {
+      details: { issues: [{ path: 'header.Last-Event-ID', message: 'expected a non-negative integer' }] },
+    })
+  }
+  const opened = services.hub.open(scope, lastEventId)
+  if (!opened.ok) {
+    throw new ApiError('UNAVAILABLE', opened.reason === 'closed' ? 'the gateway is shutting down' : 'too many open streams; retry later', {
+      headers: { 'Retry-After': '5' },
+      details: { reason: opened.reason },
+    })
+  }
+  return new Response(opened.stream, {
+    status: 200,
+    headers: {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+    },
+  })
+}

@@ -1,0 +1,53 @@
+/** Helpers shared by the routes: running gateway commands, readiness, header validation. */
+
+import type { Context } from 'hono'
+import { EngineOverloadedError } from '../../runtime/engine.ts'
+import { WalClosedError, WalFatalError, WalFullError, LeaseError } from '../../../wal/index.ts'
+import { ApiError } from '../errors.ts'
+import type { Services } from '../services.ts'
+
+/** Runs a gateway command, turning the runtime's operating errors into client-visible answers. */
+export async function runCommand<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw commandError(error)
+  }
+}
+
+export function commandError(error: unknown): unknown {
+  if (error instanceof EngineOverloadedError || error instanceof WalFullError) {
+    return new ApiError('RATE_LIMITED', 'the log is at capacity; retry shortly', { headers: { 'Retry-After': '1' }, details: { scope: 'log' } })
+  }
+  if (error instanceof WalClosedError || error instanceof WalFatalError) {
+    return new ApiError('UNAVAILABLE', 'the log is not accepting records', { headers: { 'Retry-After': '5' } })
+  }
+  if (error instanceof LeaseError) return new ApiError('NOT_LEADER', 'this node does not hold the lease')
+  return error
+}
+
+/** Refuses writes while the gateway is not ready (bootstrap running, log dead). */
+export function requireReady(services: Services): void {
+  if (!services.gateway.ready) throw new ApiError('UNAVAILABLE', 'the gateway is not ready for requests', { headers: { 'Retry-After': '1' } })
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/
+
+/** The `Idempotency-Key` header: absent → null; present → 1–128 printable ASCII characters or 400. */
+export function idempotencyKeyOf(c: Context): string | null {
+  const raw = c.req.header('Idempotency-Key')
+  if (raw === undefined) return null
+  if (!KEY_PATTERN.test(raw)) {
+    throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key: expected 1–128 printable ASCII characters', {
+      details: { issues: [{ path: 'header.Idempotency-Key', message: 'expected 1–128 printable ASCII characters' }] },
+    })
+  }
+  return raw
+}
+
+/** Path ids: the same alphabet as order ids; anything else cannot name an order. */
+export function pathId(c: Context, name: string): string {
+  const value = c.req.param(name) ?? ''
+  if (!KEY_PATTERN.test(value)) throw new ApiError('NOT_FOUND', `no such ${name === 'id' ? 'resource' : name}`)
+  return value
+}

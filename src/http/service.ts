@@ -1,0 +1,92 @@
+/**
+ * The HTTP side of a running gateway, assembled: log index, SSE hub, load shedder, metrics and the app. `serve`
+ * builds one around its Gateway; tests build one around a test gateway and call `app.request()`.
+ */
+
+import type { Hono } from 'hono'
+import type { Config } from '../config/index.ts'
+import type { Gateway } from '../runtime/gateway.ts'
+import { createApp } from './app.ts'
+import type { AuthEnv, Verifier } from './auth/index.ts'
+import { LoadShedder } from './backpressure/index.ts'
+import { GatewayMetrics } from './gateway-metrics.ts'
+import { LogIndex } from './log-index.ts'
+import type { HttpLimits, Services } from './services.ts'
+import { SseHub } from './sse/index.ts'
+
+export const HTTP_DEFAULTS = {
+  bodyBytesMax: 16 * 1024,
+  listPageMax: 1_000,
+  sseSubscribersMax: 1_024,
+  bucketsMax: 10_000,
+} as const
+
+export interface HttpServiceOptions {
+  gateway: Gateway
+  verifier: Verifier
+  configDigest: string
+  backpressure: Config['backpressure']
+  sse: Config['sse']
+  limits?: Partial<HttpLimits>
+  sseSubscribersMax?: number
+  role?: () => string
+  log?: (message: string, error: unknown) => void
+}
+
+export interface HttpService {
+  app: Hono<AuthEnv>
+  services: Services
+  /** Stops intake (503 for new requests) and ends every SSE stream with a final event. */
+  drain(): void
+  close(): void
+}
+
+export function createHttpService(options: HttpServiceOptions): HttpService {
+  const { gateway } = options
+  let draining = false
+  const metrics = new GatewayMetrics()
+  const shedder = new LoadShedder({
+    account: options.backpressure.account,
+    bot: options.backpressure.bot,
+    inFlightMax: options.backpressure.inFlightMax,
+    bucketsMax: HTTP_DEFAULTS.bucketsMax,
+    nowMs: () => performance.now(),
+  })
+  const hub = new SseHub({
+    engine: gateway.engine,
+    heartbeatMs: options.sse.heartbeatMs,
+    bufferEventsMax: options.sse.subscriberBufferEventsMax,
+    subscribersMax: options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax,
+    onSubscribersChanged: (count, kind) => metrics.sseSubscribers.set(count, { stream: kind }),
+    onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),
+  })
+  metrics.attach(gateway, { inFlight: () => shedder.inFlight })
+  const logIndex = LogIndex.build(gateway.engine)
+  const services: Services = {
+    gateway,
+    verifier: options.verifier,
+    logIndex,
+    hub,
+    shedder,
+    metrics,
+    limits: { bodyBytesMax: HTTP_DEFAULTS.bodyBytesMax, listPageMax: HTTP_DEFAULTS.listPageMax, ...options.limits },
+    role: options.role ?? (() => 'leader'),
+    configDigest: options.configDigest,
+    draining: () => draining,
+    log: options.log ?? ((message, error) => console.error(message, error)),
+  }
+  return {
+    app: createApp(services),
+    services,
+    drain: () => {
+      draining = true
+      hub.close('shutdown')
+    },
+    close: () => {
+      draining = true
+      hub.close('shutdown')
+      logIndex.close()
+      metrics.detach()
+    },
+  }
+}

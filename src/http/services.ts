@@ -1,0 +1,35 @@
+/**
+ * What the routes work with: the gateway, the verifier, the log index, the SSE hub, the load shedder, metrics and the
+ * HTTP limits. Built once per process by `createHttpService` (service.ts); tests build it around a test gateway.
+ */
+
+import type { Gateway } from '../runtime/gateway.ts'
+import type { Verifier } from './auth/index.ts'
+import type { LoadShedder } from './backpressure/index.ts'
+import type { GatewayMetrics } from './gateway-metrics.ts'
+import type { LogIndex } from './log-index.ts'
+import type { SseHub } from './sse/index.ts'
+
+export interface HttpLimits {
+  /** Request bodies above this are refused with 413 before they are parsed. */
+  bodyBytesMax: number
+  /** Largest page `GET /v1/orders` returns. */
+  listPageMax: number
+}
+
+export interface Services {
+  gateway: Gateway
+  verifier: Verifier
+  logIndex: LogIndex
+  hub: SseHub
+  shedder: LoadShedder
+  metrics: GatewayMetrics
+  limits: HttpLimits
+  /** HA role reported by /health; `leader` for a single node. */
+  role: () => string
+  configDigest: string
+  /** True once shutdown began: new requests get 503 while in-flight ones finish. */
+  draining: () => boolean
+  /** Where unexpected errors go (never the response). */
+  log: (message: string, error: unknown) => void
+}

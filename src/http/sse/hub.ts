@@ -1,0 +1,190 @@
+/**
+ * The SSE hub: every stream (global, per account, per order) is a filter over the log's domain events, with the LSN
+ * as the event id. A new subscriber starts live from the log's end, or — with `Last-Event-ID` — replays the log from
+ * the event after that id at its own pace and then joins the live feed (see Subscriber for why nothing is missed or
+ * repeated). A resume point the log no longer holds gets a `resync_required` event naming what to re-fetch.
+ *
+ * Live events come from `engine.onDurable` (only durable events are ever streamed); each is rendered to JSON once per
+ * batch for all subscribers. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
+ */
+
+import type { DomainEvent } from '../../domain/events/index.ts'
+import type { Engine } from '../../runtime/engine.ts'
+import { domainEventOf } from '../../runtime/records.ts'
+import { apiJson } from '../views/json.ts'
+import { sseComment, sseRetry } from './format.ts'
+import { Subscriber, type DisconnectReason } from './subscriber.ts'
+
+export type StreamScope = { kind: 'global' } | { kind: 'account'; accountId: string } | { kind: 'order'; orderId: string }
+
+export interface SseHubOptions {
+  engine: Engine
+  heartbeatMs: number
+  bufferEventsMax: number
+  subscribersMax: number
+  /** Frames read per step while replaying, between checks that the client keeps up. */
+  replayChunkFrames?: number
+  /** Client reconnect delay advertised with `retry:`. */
+  retryMs?: number
+  onSubscribersChanged?: (count: number, scope: StreamScope['kind']) => void
+  onDisconnect?: (reason: DisconnectReason) => void
+}
+
+export type OpenResult = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; reason: 'too_many_subscribers' | 'closed' }
+
+interface Entry {
+  subscriber: Subscriber
+  scope: StreamScope
+}
+
+export class SseHub {
+  private readonly options: Required<Omit<SseHubOptions, 'onSubscribersChanged' | 'onDisconnect'>> & Pick<SseHubOptions, 'onSubscribersChanged' | 'onDisconnect'>
+  private readonly entries = new Set<Entry>()
+  private readonly unsubscribe: () => void
+  private readonly timer: ReturnType<typeof setInterval>
+  private closed = false
+
+  constructor(options: SseHubOptions) {
+    this.options = { replayChunkFrames: 512, retryMs: 1_000, ...options }
+    this.unsubscribe = options.engine.onDurable((events) => this.publish(events))
+    this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs)
+    // The heartbeat must not keep a process alive that is otherwise done.
+    ;(this.timer as { unref?: () => void }).unref?.()
+  }
+
+  get subscriberCount(): number {
+    return this.entries.size
+  }
+
+  countOf(kind: StreamScope['kind']): number {
+    let count = 0
+    for (const entry of this.entries) if (entry.scope.kind === kind) count++
+    return count
+  }
+
+  /** Opens a stream for `scope`, resuming after `lastEventId` when given. */
+  open(scope: StreamScope, lastEventId: number | null): OpenResult {
+    if (this.closed) return { ok: false, reason: 'closed' }
+    if (this.entries.size >= this.options.subscribersMax) return { ok: false, reason: 'too_many_subscribers' }
+    const wal = this.options.engine.wal
+    const endLsn = wal.lastLsn
+    const entry: Entry = {
+      scope,
+      subscriber: new Subscriber(endLsn, {
+        bufferEventsMax: this.options.bufferEventsMax,
+        onClose: (subscriber, reason) => this.remove(subscriber, reason),
+      }),
+    }
+    this.entries.add(entry)
+    this.options.onSubscribersChanged?.(this.countOf(scope.kind), scope.kind)
+    const { subscriber } = entry
+    subscriber.raw(sseRetry(this.options.retryMs))
+    subscriber.raw(sseComment(`egress ${scope.kind} stream; log at ${endLsn}`))
+    if (lastEventId === null) {
+      subscriber.phase = 'live'
+    } else if (lastEventId + 1 < wal.firstLsn || lastEventId > endLsn) {
+      subscriber.control('resync_required', this.resyncData(scope, lastEventId, endLsn), endLsn)
+      subscriber.phase = 'live'
+    } else {
+      subscriber.lastLsn = lastEventId
+      void this.replay(entry)
+    }
+    return { ok: true, stream: subscriber.stream }
+  }
+
+  /** Ends every stream with a final event (shutdown) and stops following the engine. */
+  close(reason: DisconnectReason = 'shutdown'): void {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.timer)
+    this.unsubscribe()
+    for (const entry of [...this.entries]) entry.subscriber.close(reason)
+  }
+
+  private resyncData(scope: StreamScope, lastEventId: number, endLsn: number): unknown {
+    const wal = this.options.engine.wal
+    const refetch =
+      scope.kind === 'order'
+        ? [`/v1/orders/${scope.orderId}`, `/v1/orders/${scope.orderId}/events`]
+        : scope.kind === 'account'
+          ? [`/v1/orders?account=${scope.accountId}`]
+          : ['/v1/orders', '/health']
+    return {
+      reason: lastEventId > endLsn ? 'resume_point_ahead_of_log' : 'resume_point_not_retained',
+      last_event_id: lastEventId,
+      first_retained_lsn: wal.firstLsn,
+      resume_lsn: endLsn,
+      refetch,
+    }
+  }
+
+  /** Reads the log from the subscriber's resume point at the client's pace, then switches it to live. */
+  private async replay(entry: Entry): Promise<void> {
+    const { subscriber } = entry
+    const wal = this.options.engine.wal
+    try {
+      while (subscriber.phase === 'replaying') {
+        const endLsn = wal.lastLsn
+        if (subscriber.lastLsn >= endLsn) {
+          // Synchronous with the check above: every later event reaches this subscriber through publish().
+          subscriber.phase = 'live'
+          return
+        }
+        const toLsn = Math.min(endLsn, subscriber.lastLsn + this.options.replayChunkFrames)
+        for (const frame of wal.read(subscriber.lastLsn + 1, { toLsn })) {
+          const event = domainEventOf(frame)
+          if (event === null || !matches(this.options.engine, entry.scope, event)) subscriber.skip(frame.lsn)
+          else if (!subscriber.send(frame.lsn, event.type, render(frame.lsn, event))) return
+        }
+        subscriber.skip(toLsn)
+        await subscriber.waitForRoom()
+      }
+    } catch {
+      subscriber.close('log_unavailable')
+    }
+  }
+
+  private publish(events: { event: DomainEvent; lsn: number }[]): void {
+    if (this.entries.size === 0) return
+    const rendered = new Map<number, unknown>()
+    for (const entry of this.entries) {
+      if (entry.subscriber.phase !== 'live') continue
+      for (const { event, lsn } of events) {
+        if (!matches(this.options.engine, entry.scope, event)) {
+          entry.subscriber.skip(lsn)
+          continue
+        }
+        let data = rendered.get(lsn)
+        if (data === undefined) rendered.set(lsn, (data = render(lsn, event)))
+        if (!entry.subscriber.send(lsn, event.type, data)) break
+      }
+    }
+  }
+
+  private heartbeat(): void {
+    for (const entry of this.entries) entry.subscriber.heartbeat()
+  }
+
+  private remove(subscriber: Subscriber, reason: DisconnectReason): void {
+    for (const entry of this.entries) {
+      if (entry.subscriber !== subscriber) continue
+      this.entries.delete(entry)
+      this.options.onSubscribersChanged?.(this.countOf(entry.scope.kind), entry.scope.kind)
+    }
+    this.options.onDisconnect?.(reason)
+  }
+}
+
+function render(lsn: number, event: DomainEvent): unknown {
+  return { lsn, ...(apiJson(event) as Record<string, unknown>) }
+}
+
+/** Whether `event` belongs on a stream of `scope`. Order events name their order; the order names its account. */
+export function matches(engine: Engine, scope: StreamScope, event: DomainEvent): boolean {
+  if (scope.kind === 'global') return true
+  const record = event as { orderId?: unknown; accountId?: unknown }
+  const orderId = typeof record.orderId === 'string' ? record.orderId : null
+  if (scope.kind === 'order') return orderId === scope.orderId
+  if (record.accountId === scope.accountId) return true
+  return orderId !== null && engine.state.orders.get(orderId)?.accountId === scope.accountId
+}

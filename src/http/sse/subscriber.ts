@@ -1,0 +1,127 @@
+/**
+ * One SSE subscriber: a ReadableStream whose queue is the subscriber's bounded buffer. Bun pulls from the stream only
+ * as fast as the socket drains (measured: a client that stops reading backs the queue up after the kernel's socket
+ * buffers fill), so `desiredSize` tells how far behind the client is. When `bufferEventsMax` events are waiting and
+ * another arrives, the subscriber is cut off with a final `disconnect` event saying why, rather than buffering
+ * without bound.
+ *
+ * Life: `replaying` (reading the log from the resume point, at the client's pace), then `live` (fed by the hub from
+ * durable events), then `closed`. Events at or below `lastLsn` are never sent again, which is what makes the switch
+ * from log to live both gap-free and duplicate-free.
+ */
+
+import { sseComment, sseEvent } from './format.ts'
+
+export type SubscriberPhase = 'replaying' | 'live' | 'closed'
+
+export type DisconnectReason = 'slow_consumer' | 'shutdown' | 'client_closed' | 'log_unavailable'
+
+export interface SubscriberOptions {
+  bufferEventsMax: number
+  onClose: (subscriber: Subscriber, reason: DisconnectReason) => void
+}
+
+export class Subscriber {
+  readonly stream: ReadableStream<Uint8Array>
+  phase: SubscriberPhase = 'replaying'
+  /** The last LSN sent (or skipped as not matching); the resume point a client would name. */
+  lastLsn: number
+  private controller: ReadableStreamDefaultController<Uint8Array> | null = null
+  private readonly options: SubscriberOptions
+  private roomWaiter: (() => void) | null = null
+
+  constructor(startLsn: number, options: SubscriberOptions) {
+    this.lastLsn = startLsn
+    this.options = options
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller
+        },
+        pull: () => {
+          const waiter = this.roomWaiter
+          this.roomWaiter = null
+          waiter?.()
+        },
+        cancel: () => this.close('client_closed'),
+      },
+      { highWaterMark: options.bufferEventsMax, size: () => 1 },
+    )
+  }
+
+  /** Events the client has not read yet (bounded by bufferEventsMax, plus one final event). */
+  get backlog(): number {
+    const desired = this.controller?.desiredSize ?? 0
+    return this.options.bufferEventsMax - (desired ?? 0)
+  }
+
+  get hasRoom(): boolean {
+    return (this.controller?.desiredSize ?? 0) > 0
+  }
+
+  /** Resolves when the client has drained below the buffer bound (or the subscriber closed). */
+  waitForRoom(): Promise<void> {
+    if (this.hasRoom || this.phase === 'closed') return Promise.resolve()
+    return new Promise((resolve) => {
+      this.roomWaiter = resolve
+    })
+  }
+
+  /** Sends one event; cuts the subscriber off if its buffer is full. Returns false once closed. */
+  send(lsn: number, type: string, data: unknown): boolean {
+    if (this.phase === 'closed' || lsn <= this.lastLsn) return this.phase !== 'closed'
+    if (!this.hasRoom) {
+      this.close('slow_consumer')
+      return false
+    }
+    this.lastLsn = lsn
+    this.enqueue(sseEvent({ id: lsn, event: type, data }))
+    return true
+  }
+
+  /** Marks `lsn` as passed without sending anything (an event this stream filters out). */
+  skip(lsn: number): void {
+    if (lsn > this.lastLsn) this.lastLsn = lsn
+  }
+
+  /** A control event (resync_required); carries `id` so a reconnecting client resumes after it. */
+  control(type: string, data: unknown, id?: number): void {
+    if (id !== undefined && id > this.lastLsn) this.lastLsn = id
+    this.enqueue(sseEvent({ ...(id === undefined ? {} : { id }), event: type, data }))
+  }
+
+  heartbeat(): void {
+    if (this.phase !== 'closed' && this.hasRoom) this.enqueue(sseComment('heartbeat'))
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.enqueue(bytes)
+  }
+
+  /** Ends the stream; unless the client itself went away, with a final `disconnect` event saying why. */
+  close(reason: DisconnectReason): void {
+    if (this.phase === 'closed') return
+    this.phase = 'closed'
+    if (reason !== 'client_closed') {
+      this.enqueue(sseEvent({ event: 'disconnect', data: { reason, last_event_id: this.lastLsn, buffer_events_max: this.options.bufferEventsMax } }))
+    }
+    try {
+      this.controller?.close()
+    } catch {
+      // Already closed or errored by the runtime (client gone): nothing left to flush.
+    }
+    const waiter = this.roomWaiter
+    this.roomWaiter = null
+    waiter?.()
+    this.options.onClose(this, reason)
+  }
+
+  private enqueue(bytes: Uint8Array): void {
+    try {
+      this.controller?.enqueue(bytes)
+    } catch {
+      // The stream was canceled under us (client disconnect races the cancel callback).
+      if (this.phase !== 'closed') this.close('client_closed')
+    }
+  }
+}

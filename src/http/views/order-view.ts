@@ -1,0 +1,64 @@
+/**
+ * How an order looks through the API: plain snake_case names that match the request body (`account`, `qty`, `tif`),
+ * amounts as decimal strings, times as epoch milliseconds.
+ */
+
+import { divUnits, formatDecimal } from '../../domain/decimal.ts'
+import type { Order } from '../../domain/orders.ts'
+
+export interface OrderView {
+  order_id: string
+  account: string
+  venue: string
+  symbol: string
+  side: string
+  type: string
+  qty: string
+  price: string | null
+  tif: string
+  post_only: boolean
+  reduce_only: boolean
+  client_order_id: string | null
+  state: string
+  filled_qty: string
+  avg_fill_price: string | null
+  venue_order_id: string | null
+  lane: number
+  last_reason: string | null
+  cancel_requested: boolean
+  amend: { amend_id: number; qty: string; price: string | null; stage: string } | null
+  accepted_at_ms: number
+  updated_at_ms: number
+  unknown_since_ms: number | null
+}
+
+export function orderView(order: Order): OrderView {
+  return {
+    order_id: order.orderId,
+    account: order.accountId,
+    venue: order.venue,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    qty: formatDecimal(order.qty),
+    price: order.price === null ? null : formatDecimal(order.price),
+    tif: order.tif,
+    post_only: order.postOnly,
+    reduce_only: order.reduceOnly,
+    client_order_id: order.clientOrderId,
+    state: order.status,
+    filled_qty: formatDecimal(order.cumQty),
+    avg_fill_price: order.cumQty > 0n ? formatDecimal(divUnits(order.cumNotional, order.cumQty, 'half_even')) : null,
+    venue_order_id: order.venueOrderId,
+    lane: order.lane,
+    last_reason: order.lastReason,
+    cancel_requested: order.cancelWanted,
+    amend:
+      order.amend === null || order.amend === undefined
+        ? null
+        : { amend_id: order.amend.amendId, qty: formatDecimal(order.amend.qty), price: order.amend.price === null ? null : formatDecimal(order.amend.price), stage: order.amend.stage },
+    accepted_at_ms: order.acceptedAtMs,
+    updated_at_ms: order.updatedAtMs,
+    unknown_since_ms: order.unknownSinceMs,
+  }
+}
