@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { LoadShedder, TokenBucket } from '../../src/http/backpressure/index.ts'
+import { commandError } from '../../src/http/routes/support.ts'
+import { ApiError } from '../../src/http/errors.ts'
+import { EngineOverloadedError } from '../../src/runtime/engine.ts'
+import { errorCode, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+describe('TokenBucket', () => {
+  test('gives burst tokens, then refuses with the time until the next one, then refills at the rate', () => {
+    const bucket = new TokenBucket({ ratePerSec: 10, burst: 2 }, 0)
+    expect(bucket.take(0).ok).toBe(true)
+    expect(bucket.take(0).ok).toBe(true)
+    expect(bucket.take(0)).toEqual({ ok: false, retryAfterMs: 100 })
+    expect(bucket.take(100).ok).toBe(true)
+    expect(bucket.full(10_000)).toBe(true)
+  })
+})
+
+describe('LoadShedder', () => {
+  const limits = { account: { ratePerSec: 1, burst: 1 }, bot: { ratePerSec: 1, burst: 1 }, bucketsMax: 4 }
+
+  test('the global in-flight bound sheds until a slot is released', () => {
+    const shedder = new LoadShedder({ ...limits, account: { ratePerSec: 1000, burst: 1000 }, inFlightMax: 2, nowMs: () => 0 })
+    const first = shedder.admit('a', null)
+    const second = shedder.admit('a', null)
+    expect(shedder.admit('a', null)).toEqual({ ok: false, scope: 'global', retryAfterSec: 1 })
+    if (!first.ok || !second.ok) throw new Error('expected admissions')
+    first.release()
+    first.release() // releasing twice frees one slot only
+    expect(shedder.inFlight).toBe(1)
+    expect(shedder.admit('a', null).ok).toBe(true)
+    expect(shedder.admit('a', null).ok).toBe(false)
+  })
+
+  test('per-account and per-bot buckets; a bot refusal refunds the account token', () => {
+    let now = 0
+    const shedder = new LoadShedder({ ...limits, inFlightMax: 100, nowMs: () => now })
+    expect(shedder.admit('a', 'bot-1').ok).toBe(true)
+    expect(shedder.admit('a', 'bot-1')).toMatchObject({ ok: false, scope: 'account' })
+    expect(shedder.admit('b', 'bot-1')).toMatchObject({ ok: false, scope: 'bot' })
+    expect(shedder.admit('b', null).ok).toBe(true) // b's token came back when the bot bucket refused
+    now = 1000
+    expect(shedder.admit('a', 'bot-1').ok).toBe(true)
+  })
+
+  test('the bucket map is bounded: many distinct keys do not grow it past bucketsMax', () => {
+    const shedder = new LoadShedder({ ...limits, inFlightMax: 1_000_000, nowMs: () => 0 })
+    for (let index = 0; index < 100; index++) shedder.admit(`acct-${index}`, null)
+    expect((shedder as unknown as { accounts: Map<string, unknown> }).accounts.size).toBeLessThanOrEqual(4)
+  })
+})
+
+describe('runtime overload', () => {
+  test('a full log queue is 429 with Retry-After', () => {
+    const mapped = commandError(new EngineOverloadedError('log queue full'))
+    expect(mapped).toBeInstanceOf(ApiError)
+    expect((mapped as ApiError).status).toBe(429)
+    expect((mapped as ApiError).headers['Retry-After']).toBe('1')
+  })
+})
+
+describe('shedding through the app', () => {
+  let t: TestGateway
+  beforeAll(async () => {
+    t = await startTestGateway({ config: { backpressure: { account: { ratePerSec: 1, burst: 2 }, bot: { ratePerSec: 1, burst: 1 }, inFlightMax: 100 } } })
+  })
+  afterAll(async () => t.stop())
+
+  test('over the account rate new orders get 429 with Retry-After, while cancels still pass', async () => {
+    const trader = await t.token({ accounts: ['demo-1'] })
+    const first = await json(await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'bp-1' })))
+    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'bp-2' }))).status).toBe(202)
+    const shed = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'bp-3' }))
+    expect(shed.status).toBe(429)
+    expect(Number(shed.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1)
+    expect(errorCode(await json(shed))).toBe('RATE_LIMITED')
+    const orderId = first.order_id as string
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, ''))).status).toBe(202)
+    expect(await (await t.request('/metrics')).text()).toContain('egress_orders_shed_total{scope="account"} 1')
+  })
+
+  test('a bot is held to its own bucket too', async () => {
+    const bot = await t.token({ sub: 'bot-7', roles: ['bot'], accounts: ['demo-2'] })
+    const body = { ...LIMIT_BUY, account: 'demo-2', qty: '0.001', price: '59000' }
+    expect((await t.request('/v1/orders', post(bot, body, { 'Idempotency-Key': 'bot-1' }))).status).toBe(202)
+    const shed = await t.request('/v1/orders', post(bot, body, { 'Idempotency-Key': 'bot-2' }))
+    expect(shed.status).toBe(429)
+    expect(((await json(shed)).error as { details: { scope: string } }).details.scope).toBe('bot')
+  })
+
+  test('while draining, requests get 503 and /health says not ready', async () => {
+    const trader = await t.token({ accounts: ['demo-1'] })
+    t.http.drain()
+    const res = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'drain-1' }))
+    expect(res.status).toBe(503)
+    expect(errorCode(await json(res))).toBe('UNAVAILABLE')
+    const health = await t.request('/health')
+    expect(health.status).toBe(503)
+    expect((await json(health)).draining).toBe(true)
+  })
+})
