@@ -4,7 +4,16 @@ import { GUARD_NAMES } from '../../src/domain/guards.ts'
 import { REASON_CODES, REASONS } from '../../src/domain/reasons.ts'
 import { ORDER_STATES } from '../../src/domain/states.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
-import { orderIdFromClientId, cancelClientOrderId, venueClientOrderId } from '../../src/domain/orders.ts'
+import * as v from 'valibot'
+import {
+  amendBodySchema,
+  amendClientOrderId,
+  cancelClientOrderId,
+  currentClientOrderId,
+  orderIdFromClientId,
+  parseClientOrderId,
+  venueClientOrderId,
+} from '../../src/domain/orders.ts'
 
 describe('dictionaries (I-102)', () => {
   test('the order states are exactly those of §7.1', () => {
@@ -37,5 +46,29 @@ describe('dictionaries (I-102)', () => {
     expect(orderIdFromClientId('eg-abc')).toBe('abc')
     expect(orderIdFromClientId(cancelClientOrderId('abc', 2))).toBe('abc')
     expect(orderIdFromClientId('other-abc')).toBeNull()
+  })
+
+  test('amend ids are eg-<orderId>.a<n> and parse back to the order, the kind and the number', () => {
+    expect(amendClientOrderId('abc', 3)).toBe('eg-abc.a3')
+    expect(parseClientOrderId('eg-abc.a3')).toEqual({ orderId: 'abc', kind: 'amend', n: 3 })
+    expect(parseClientOrderId('eg-abc.c2')).toEqual({ orderId: 'abc', kind: 'cancel', n: 2 })
+    expect(parseClientOrderId('eg-abc')).toEqual({ orderId: 'abc', kind: 'order', n: 0 })
+    expect(parseClientOrderId('eg-abc.x1')).toBeNull()
+    expect(parseClientOrderId('eg-abc.a0')).toBeNull()
+    expect(orderIdFromClientId('eg-abc.a3')).toBe('abc')
+  })
+
+  test('after an amend the venue knows the order by the last id in its chain', () => {
+    expect(currentClientOrderId({ venueClientOrderId: 'eg-abc', clientIdChain: ['eg-abc'] })).toBe('eg-abc')
+    expect(currentClientOrderId({ venueClientOrderId: 'eg-abc', clientIdChain: ['eg-abc', 'eg-abc.a1', 'eg-abc.a2'] })).toBe('eg-abc.a2')
+  })
+
+  test('an amend body takes a decimal qty and/or price and nothing else', () => {
+    expect(v.parse(amendBodySchema, { qty: '0.2' })).toEqual({ qty: 20_000_000n })
+    expect(v.parse(amendBodySchema, { price: '49000', qty: '1' })).toEqual({ price: 4_900_000_000_000n, qty: 100_000_000n })
+    expect(v.safeParse(amendBodySchema, {}).success).toBe(false)
+    expect(v.safeParse(amendBodySchema, { qty: 0.2 }).success).toBe(false)
+    expect(v.safeParse(amendBodySchema, { qty: '0' }).success).toBe(false)
+    expect(v.safeParse(amendBodySchema, { qty: '1', side: 'sell' }).success).toBe(false)
   })
 })

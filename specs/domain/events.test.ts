@@ -20,6 +20,20 @@ describe('event codec', () => {
     expect(decodeEvent(encodeEvent(event))).toEqual(event)
   })
 
+  test('a configuration recorded before accountQueuedMax existed decodes with its default', () => {
+    const event: DomainEvent = { type: 'kernel.configured', atMs: 5, config: defaultKernelConfig() }
+    const body = JSON.parse(new TextDecoder().decode(encodeEvent(event).payload)) as { config: { params: Record<string, unknown> } }
+    delete body.config.params['accountQueuedMax']
+    const decoded = decodeEvent({ type: 100, version: 1, payload: new TextEncoder().encode(JSON.stringify(body)) })
+    expect(decoded.type === 'kernel.configured' && decoded.config.params.accountQueuedMax).toBe(250)
+  })
+
+  test('a cancel send recorded before origClientOrderId existed still decodes', () => {
+    const gate = { action: 'cancel' as const, mode: 'paper' as const, pass: true, sendAllowed: true, checks: [] }
+    const event: DomainEvent = { type: 'order.cancel_send_requested', atMs: 1, orderId: 'o', attempt: 1, cancelClientOrderId: 'eg-o.c1', gate }
+    expect(decodeEvent(encodeEvent(event))).toEqual(event)
+  })
+
   test('encoding is deterministic regardless of key order', () => {
     const reordered = { reference: 'cfg', amount: parseDecimal('100.5'), asset: 'USD', accountId: 'a', atMs: 1, type: 'account.funded' } as DomainEvent
     expect(encodeEvent(reordered).payload).toEqual(encodeEvent(funded).payload)

@@ -15,6 +15,7 @@ import {
   decide,
   initialState,
   nextWork,
+  type AmendCommand,
   type Decision,
   type KernelCommand,
   type KernelState,
@@ -140,7 +141,28 @@ export class Harness {
     return order
   }
 
-  send(orderId: string, action: 'place' | 'cancel' = 'place', facts: GateFacts = paperFacts): Decision {
+  /** Asks to amend an order to a new qty and/or price (decimal strings; omitted: unchanged). */
+  amend(orderId: string, change: { qty?: string; price?: string }, command: Partial<AmendCommand> = {}): Decision {
+    return this.run({
+      kind: 'amend',
+      nowMs: this.nowMs,
+      principal: trader,
+      orderId,
+      qty: change.qty === undefined ? null : d(change.qty),
+      price: change.price === undefined ? null : d(change.price),
+      market: market(),
+      live: { credentialPresent: true, environmentLive: true, haLeader: true },
+      configDigest: 'cfg-1',
+      buildCommit: 'test',
+      ...command,
+    })
+  }
+
+  amendResult(orderId: string, outcome: VenueOutcome<{ accepted: true }>): Decision {
+    return this.run({ kind: 'amend_result', nowMs: this.nowMs, orderId, outcome })
+  }
+
+  send(orderId: string, action: 'place' | 'cancel' | 'amend' = 'place', facts: GateFacts = paperFacts): Decision {
     return this.run({ kind: 'send', nowMs: this.nowMs, orderId, action, facts })
   }
 

@@ -148,8 +148,11 @@ function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
       order.lastReason = event.reason
       break
   }
-  // The order now holds its new worst case: more while an amend is pending, the amended order's share once applied.
-  holdTo(state, order, heldFor(order))
+  // The order now holds its new worst case: more while an amend is pending (the request's guard checked the funds),
+  // the amended order's share once applied — even if that is more than it held, as when the venue applies an amend
+  // egress had given up on: the venue's order is what is at risk. A failed amend only ever releases.
+  if (event.type === 'order.amend_failed') releaseTo(state, order, heldFor(order))
+  else holdTo(state, order, heldFor(order))
 }
 
 export function countOpen(state: KernelState, accountId: string, delta: number): void {

@@ -34,7 +34,8 @@ export function decideAmend(state: KernelState, command: AmendCommand): Decision
     if (same) return { events: [], reply: { kind: 'amend_accepted', orderId: order.orderId, amendId: pending.amendId, duplicate: true } }
     return refused('AMEND_PENDING', `amend ${pending.amendId} is ${pending.stage}`)
   }
-  if (unchanged(order, command.qty, command.price)) return { events: [], reply: { kind: 'done' } }
+  const nothingAsked = command.qty === null && command.price === null
+  if (!nothingAsked && unchanged(order, command.qty, command.price)) return { events: [], reply: { kind: 'done' } }
   return runGuards(state, command, order)
 }
 
