@@ -133,6 +133,20 @@ describe('verifyLogDirectory', () => {
     expect(report.firstProblem).toMatchObject({ code: 'FRAME_CORRUPT', lsn: 40, offsetBytes: frame.offset })
   })
 
+  test('a zero page inside the last segment with valid frames after it (a copy racing the writer) is a torn tail', async () => {
+    const dir = copyOfLog()
+    const [file] = segmentFiles(dir) as [string]
+    const bytes = readFileSync(file)
+    bytes.fill(0, 8192, 12288) // the copier read this page before the writer filled it, and later pages after
+    writeFileSync(file, bytes)
+    const firstHit = allRawFrames(copyOfLog()).find((frame) => frame.end > 8192) as { lsn: number; offset: number }
+    const report = await verifyLogDirectory(dir, { publicKey: keys.publicJwk })
+    expect(report.ok).toBe(true)
+    expect(report.lastLsn).toBe(firstHit.lsn - 1)
+    expect(report.tornTail).toMatchObject({ kind: 'copy-race', lsn: firstHit.lsn, offsetBytes: firstHit.offset })
+    expect(report.tornTail?.framesBeyond).toBeGreaterThan(0)
+  })
+
   test('across segments: a missing middle segment and an edited segment header are located', async () => {
     const dir = tempDir('egress-audit-segments-')
     await sealedLog(dir, keys, { records: 400, sealEvery: 50, segmentBytesMax: 8 * 1024 })

@@ -67,8 +67,11 @@ export class SelfCheck {
   async check(): Promise<AuditProblem | null> {
     if (this.finding !== null) return this.finding
     const to = Math.min(this.log.lastLsn, this.verifiedLsn + this.recordsMax)
-    if (to > this.verifiedLsn) this.finding = this.readAndCheck(to)
-    if (this.finding === null) this.finding = await this.seals.settle()
+    const structural = to > this.verifiedLsn ? this.readAndCheck(to) : null
+    // Signatures of the seals passed before a structural finding are still checked: the earliest finding wins.
+    const settled = await this.seals.settle()
+    const signature = settled === null ? null : { ...settled, ...this.locate(settled.lsn) }
+    this.finding = signature !== null && (structural === null || signature.lsn < structural.lsn) ? signature : structural
     return this.finding
   }
 

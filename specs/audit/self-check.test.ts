@@ -1,0 +1,119 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import {
+  AUDIT_TAMPER_DETECTED, MANIFEST_FILE, SelfCheck, Sealer, decodeTamperRecord, keyResolverFromJwk, reportTamper, writeForensicsBundle,
+} from '../../src/audit/index.ts'
+import { Wal } from '../../wal/index.ts'
+import { AUDIT_SEAL } from '../../src/audit/index.ts'
+import { editPayloadByte, frameAt, payloadRecord, removeTempDirs, replaceSealSignature, tempDir, testKeys, type TestKeys } from './support.ts'
+
+afterAll(removeTempDirs)
+
+async function sealedWal(keys: TestKeys, records: number): Promise<{ wal: Wal; sealer: Sealer }> {
+  const wal = Wal.open(tempDir('egress-selfcheck-'), { durability: 'none', preallocateBytes: 0 })
+  const sealer = new Sealer({ signer: keys.signer, everyRecords: 10, everyMs: 60_000 })
+  for (let index = 1; index <= records; index++) {
+    await wal.append([payloadRecord(index)])
+    await sealer.maybeSeal(wal, index)
+  }
+  return { wal, sealer }
+}
+
+describe('SelfCheck', () => {
+  test('a clean log passes, and later checks read only what was appended since', async () => {
+    const keys = await testKeys()
+    const { wal, sealer } = await sealedWal(keys, 35)
+    const check = new SelfCheck(wal, { keys: await keyResolverFromJwk(keys.publicJwk) })
+    expect(await check.check()).toBeNull()
+    expect(check.verifiedThroughLsn).toBe(wal.lastLsn)
+    expect(check.sealsChecked).toBe(3)
+    for (let index = 0; index < 20; index++) {
+      await wal.append([payloadRecord(100 + index)])
+      await sealer.maybeSeal(wal, 1_000)
+    }
+    expect(await check.check()).toBeNull()
+    expect(check.verifiedThroughLsn).toBe(wal.lastLsn)
+    expect(check.sealsChecked).toBe(5)
+    await wal.close()
+  })
+
+  test('an edit on disk under the running gateway is found at its LSN, file and offset, and the finding sticks', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 30)
+    const check = new SelfCheck(wal, { keys: await keyResolverFromJwk(keys.publicJwk) })
+    expect(await check.check()).toBeNull()
+    await wal.append([payloadRecord(31), payloadRecord(32), payloadRecord(33)])
+    const edited = editPayloadByte(wal.dir, wal.lastLsn - 1)
+    const finding = await check.check()
+    expect(finding).toMatchObject({ code: 'CHAIN_BREAK', lsn: wal.lastLsn - 1, file: edited.file, offsetBytes: edited.offset })
+    await wal.append([payloadRecord(34)])
+    expect(await check.check()).toBe(finding)
+    await wal.close()
+  })
+
+  test('a seal with a forged signature is found by a check from the start', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 30)
+    const seal = [...wal.read(1)].find((frame) => frame.type === AUDIT_SEAL.type)?.lsn as number
+    replaceSealSignature(wal.dir, seal)
+    const finding = await new SelfCheck(wal, { keys: await keyResolverFromJwk(keys.publicJwk) }).check()
+    expect(finding).toMatchObject({ code: 'SEAL_SIGNATURE_INVALID', lsn: seal, offsetBytes: frameAt(wal.dir, seal).offset })
+    await wal.close()
+  })
+})
+
+describe('tamper response', () => {
+  test('reportTamper writes a forensics bundle (0700 dir, 0600 files, manifest hashes match) and appends the finding', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 30)
+    const edited = editPayloadByte(wal.dir, 17)
+    const finding = await new SelfCheck(wal, { keys: null }).check()
+    expect(finding?.lsn).toBe(17)
+    const forensicsDir = tempDir('egress-forensics-')
+    const report = await reportTamper({
+      log: wal, finding: finding!, response: 'CANCEL_ONLY', forensicsDir, configDigest: 'ab'.repeat(32), config: { mode: 'paper' }, nowMs: 1_700_000_000_000,
+    })
+    expect(report.errors).toEqual([])
+    expect(report.recordLsn).toBe(wal.lastLsn)
+    const last = [...wal.read(wal.lastLsn)][0]!
+    expect(last.type).toBe(AUDIT_TAMPER_DETECTED.type)
+    const decoded = decodeTamperRecord(last.version, last.payload)
+    expect(decoded.ok && decoded.value).toMatchObject({ code: 'CHAIN_BREAK', lsn: 17, response: 'CANCEL_ONLY', bundleDir: report.bundle?.dir, offsetBytes: edited.offset })
+
+    const dir = report.bundle!.dir
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as { files: { name: string; sha256: string; bytes: number }[] }
+    const names = readdirSync(dir).filter((name) => name !== MANIFEST_FILE).sort()
+    expect(manifest.files.map((file) => file.name).sort()).toEqual(names)
+    for (const file of manifest.files) {
+      const bytes = readFileSync(join(dir, file.name))
+      expect(bytesToHex(sha256(bytes))).toBe(file.sha256)
+      expect(bytes.byteLength).toBe(file.bytes)
+      expect(statSync(join(dir, file.name)).mode & 0o777).toBe(0o600)
+    }
+    expect(statSync(join(dir, MANIFEST_FILE)).mode & 0o777).toBe(0o600)
+    // The slice starts at a frame boundary before the problem and holds the edited frame's bytes.
+    const slice = names.find((name) => name.startsWith('slice-')) as string
+    const [start] = slice.match(/-(\d+)-(\d+)\.bin$/)!.slice(1).map(Number) as [number]
+    const segment = readFileSync(edited.file)
+    expect(readFileSync(join(dir, slice)).subarray(edited.offset - start, edited.end - start)).toEqual(segment.subarray(edited.offset, edited.end))
+    // Seals up to the damage (the one at LSN 11); nothing after a chain break can be trusted to be a seal.
+    const seals = JSON.parse(readFileSync(join(dir, 'seals.json'), 'utf8')) as { recordLsn: number }[]
+    expect(seals.map((seal) => seal.recordLsn)).toEqual([11])
+    await wal.close()
+  })
+
+  test('a bundle for a missing segment still has the problem, listing, seals, config and manifest', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 12)
+    await wal.close()
+    const bundle = await writeForensicsBundle({
+      logDir: wal.dir, problem: { code: 'SEGMENT_MISSING', lsn: 99, file: join(wal.dir, 'gone.seg'), offsetBytes: 0 },
+      outDir: tempDir('egress-forensics-'), configDigest: 'cd'.repeat(32), nowMs: 0,
+    })
+    expect(bundle.files.map((file) => file.name).sort()).toEqual(['config.json', 'log-listing.json', MANIFEST_FILE, 'problem.json', 'seals.json'].sort())
+  })
+})
