@@ -3,8 +3,8 @@
  * environment overrides, the digest recorded in the log, and the local HS256 secret.
  */
 
-export { CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS } from './schema.ts'
-export type { AccountConfig, AuthConfig, Config, Durability, Mode } from './schema.ts'
+export { CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS, TAMPER_RESPONSES } from './schema.ts'
+export type { AccountConfig, AuditConfig, AuthConfig, Config, Durability, Mode } from './schema.ts'
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'
 export { canonicalConfigJson, configDigest } from './digest.ts'

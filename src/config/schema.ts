@@ -81,6 +81,26 @@ const SSE = strict({
   subscriberBufferEventsMax: v.optional(integerIn(1, 1_000_000), 1_024),
 })
 
+export const TAMPER_RESPONSES = ['HALT', 'CANCEL_ONLY'] as const
+
+/** Seals, self-check and tamper response (src/audit, DESIGN §7). */
+const AUDIT = strict({
+  /** The Ed25519 private JWK (`egress keygen`) that signs seals. Unset: the gateway appends no seals. */
+  signingKeyFile: v.optional(PATH),
+  /** The public JWK (or a JWKS with `{ keys }`) the self-check verifies seals with; unset: derived from the signing key. */
+  publicKeyFile: v.optional(PATH),
+  /** A seal is appended once this many records follow the last one... */
+  sealEveryRecords: v.optional(integerIn(1, 100_000_000), 10_000),
+  /** ...or once this long has passed (if anything was appended), and at clean shutdown. */
+  sealEveryMs: v.optional(integerIn(1_000, 86_400_000), 60_000),
+  /** How often the running gateway re-derives the chain and checks new seals (also once at start). */
+  selfCheckEveryMs: v.optional(integerIn(1_000, 86_400_000), 30_000),
+  /** What the gateway does when its self-check finds tampering. */
+  tamperResponse: v.optional(v.picklist(TAMPER_RESPONSES, 'expected "HALT" or "CANCEL_ONLY"'), 'HALT'),
+  /** Where forensics bundles are written. Unset: <dataDir>/forensics. */
+  forensicsDir: v.optional(PATH),
+})
+
 const ACCOUNT = strict({
   id: ID,
   venue: v.optional(ID, 'sim'),
@@ -104,6 +124,7 @@ export const CONFIG_SCHEMA = strict({
   auth: v.optional(AUTH, {}),
   backpressure: v.optional(BACKPRESSURE, {}),
   sse: v.optional(SSE, {}),
+  audit: v.optional(AUDIT, {}),
   accounts: v.optional(v.array(ACCOUNT, 'expected a list of accounts'), () => structuredClone(DEFAULT_ACCOUNTS)),
 })
 
@@ -116,3 +137,4 @@ type Parsed = v.InferOutput<typeof CONFIG_SCHEMA>
 export type Config = Parsed & { auth: Parsed['auth'] & { hs256Enabled: boolean } }
 export type AuthConfig = Config['auth']
 export type AccountConfig = Config['accounts'][number]
+export type AuditConfig = Config['audit']
