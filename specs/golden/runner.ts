@@ -18,7 +18,7 @@ import { crashWorld, opsUser, removeDir, run, startWorld, traderA, traderB, type
 import { configureFor } from './config.ts'
 import { invariantViolations } from './invariants.ts'
 import { outcomeDiffs } from './outcome.ts'
-import type { ReplyExpect, Step, Trace } from './trace.ts'
+import type { CommandStep, ReplyExpect, Step, Trace } from './trace.ts'
 
 const BUILTIN_PRINCIPALS: Record<string, Principal> = { alice: traderA, bob: traderB, olga: opsUser }
 
@@ -29,7 +29,6 @@ interface Context {
   /** False between a crash and the restart: nothing may be checked or driven then. */
   alive: boolean
   refs: Map<string, string>
-  pending: Promise<void>[]
   failures: string[]
 }
 
@@ -42,14 +41,13 @@ export async function runTrace(trace: Trace): Promise<string[]> {
     params: (trace.params ?? {}) as Partial<KernelParams>,
     ...(configure === undefined ? {} : { configure }),
   }
-  const ctx: Context = { trace, options, world: await startWorld(options), alive: true, refs: new Map(), pending: [], failures: [] }
+  const ctx: Context = { trace, options, world: await startWorld(options), alive: true, refs: new Map(), failures: [] }
   try {
     for (const [index, step] of trace.steps.entries()) {
       const label = `step ${index + 1} (${step.do})`
       await runStep(ctx, step, label)
       if (step.do !== 'crash') await checkInvariants(ctx, label)
     }
-    await Promise.all(ctx.pending.splice(0))
     await ctx.world.gateway.engine.settled()
     ctx.failures.push(...outcomeDiffs('final', trace.expect, observe(ctx)))
     const unknownLeft = [...ctx.world.gateway.engine.state.orders.values()].filter((order) => order.status === 'Unknown').length
@@ -65,38 +63,17 @@ export async function runTrace(trace: Trace): Promise<string[]> {
 async function runStep(ctx: Context, step: Step, label: string): Promise<void> {
   const { world } = ctx
   switch (step.do) {
-    case 'place': {
-      const body = step.body as { account?: unknown; client_order_id?: unknown }
-      const key = step.key ?? (typeof body.client_order_id === 'string' ? body.client_order_id : null)
-      // The order id is a function of account and key, so a ref can be bound before the ACK (await: false) — for a
-      // body that passes syntax; otherwise the reply names the (syntax-reject) id.
-      if (step.await === false && step.ref !== undefined && typeof body.account === 'string' && key !== null) {
-        ctx.refs.set(step.ref, orderIdFor(body.account, key))
-      }
-      const result = world.gateway.place(principal(ctx, step.as), step.body, step.key ?? null).then(({ reply }) => {
-        if (step.ref !== undefined && !ctx.refs.has(step.ref) && 'orderId' in reply) ctx.refs.set(step.ref, reply.orderId)
-        checkReply(ctx, label, reply, step.expect)
-      })
-      return settle(ctx, step.await, result)
-    }
-    case 'cancel': {
-      const result = world.gateway.cancel(principal(ctx, step.as), ctx.refs.get(step.order) ?? step.order)
-      return settle(ctx, step.await, result.then(({ reply }) => checkReply(ctx, label, reply, step.expect)))
-    }
-    case 'amend': {
-      const gateway = world.gateway as unknown as { amend?: (principal: Principal, orderId: string, body: unknown) => Promise<{ reply: Reply }> }
-      if (gateway.amend === undefined) throw new Error(`${label}: the Gateway has no amend() yet`)
-      const result = gateway.amend(principal(ctx, step.as), ctx.refs.get(step.order) ?? step.order, step.body)
-      return settle(ctx, step.await, result.then(({ reply }) => checkReply(ctx, label, reply, step.expect)))
-    }
-    case 'killSwitch': {
-      const result = world.gateway.killSwitch(principal(ctx, step.as), step.action, `golden: ${step.action}`)
-      return settle(ctx, step.await, result.then(({ reply }) => checkReply(ctx, label, reply, step.expect)))
-    }
+    case 'place':
+    case 'cancel':
+    case 'amend':
+    case 'killSwitch':
     case 'setMode':
-      return checkReply(ctx, label, (await world.gateway.setMode(principal(ctx, step.as), step.mode, 'golden')).reply, step.expect)
     case 'flatten':
-      return checkReply(ctx, label, (await world.gateway.flatten(principal(ctx, step.as), step.account, step.flattenId)).reply, step.expect)
+      return issue(ctx, step, label, false)
+    case 'together':
+      // Every command is decided before any of them is durable, so the executor cannot act in between.
+      await Promise.all(step.steps.map((command, index) => issue(ctx, command, `${label}.${index + 1} (${command.do})`, true)))
+      return
     case 'bindClose':
       return bindClose(ctx, step, label)
     case 'faults':
@@ -106,30 +83,58 @@ async function runStep(ctx: Context, step: Step, label: string): Promise<void> {
       world.venue.setReferencePrice(step.symbol, parseDecimal(step.price))
       return
     case 'run':
-      await Promise.all(ctx.pending.splice(0))
       return run(world, step.ms)
     case 'crash':
-      await Promise.all(ctx.pending.splice(0))
       await crashWorld(world)
       ctx.alive = false
       return
     case 'restart':
       return restart(ctx, step, label)
     case 'check':
-      await Promise.all(ctx.pending.splice(0))
       ctx.failures.push(...outcomeDiffs(label, step, observe(ctx)))
       return
   }
 }
 
-/** Waits for the step's ACK, or (await: false) leaves it pending so the next step happens in the same instant. */
-async function settle(ctx: Context, wait: boolean | undefined, result: Promise<void>): Promise<void> {
-  if (wait === false) {
-    ctx.pending.push(result)
-    return
+/** Submits one command synchronously (the kernel decides it before this returns) and checks its reply once durable. */
+function issue(ctx: Context, step: CommandStep, label: string, bindEarly: boolean): Promise<void> {
+  const { gateway } = ctx.world
+  const who = principal(ctx, step.as)
+  let result: Promise<{ reply: Reply }>
+  switch (step.do) {
+    case 'place': {
+      const body = step.body as { account?: unknown; client_order_id?: unknown }
+      const key = step.key ?? (typeof body.client_order_id === 'string' ? body.client_order_id : null)
+      // The order id is a function of account and key, so a later command of the same instant can name it (a body
+      // that fails syntax gets another id, which the reply names).
+      if (bindEarly && step.ref !== undefined && typeof body.account === 'string' && key !== null) ctx.refs.set(step.ref, orderIdFor(body.account, key))
+      const ref = step.ref
+      result = gateway.place(who, step.body, step.key ?? null).then((answer) => {
+        if (ref !== undefined && !ctx.refs.has(ref) && 'orderId' in answer.reply) ctx.refs.set(ref, answer.reply.orderId)
+        return answer
+      })
+      break
+    }
+    case 'cancel':
+      result = gateway.cancel(who, ctx.refs.get(step.order) ?? step.order)
+      break
+    case 'amend': {
+      const amendable = gateway as unknown as { amend?: (principal: Principal, orderId: string, body: unknown) => Promise<{ reply: Reply }> }
+      if (amendable.amend === undefined) throw new Error(`${label}: the Gateway has no amend() yet`)
+      result = amendable.amend(who, ctx.refs.get(step.order) ?? step.order, step.body)
+      break
+    }
+    case 'killSwitch':
+      result = gateway.killSwitch(who, step.action, `golden: ${step.action}`)
+      break
+    case 'setMode':
+      result = gateway.setMode(who, step.mode, 'golden')
+      break
+    case 'flatten':
+      result = gateway.flatten(who, step.account, step.flattenId)
+      break
   }
-  await result
-  await Promise.all(ctx.pending.splice(0))
+  return result.then(({ reply }) => checkReply(ctx, label, reply, step.expect))
 }
 
 async function restart(ctx: Context, step: Extract<Step, { do: 'restart' }>, label: string): Promise<void> {

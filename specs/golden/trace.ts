@@ -97,22 +97,28 @@ const bootstrapExpect = v.strictObject({
   resent: v.optional(v.array(ref)),
 })
 
-const step = v.variant('do', [
+const command = [
   v.strictObject({
     do: v.literal('place'),
     as,
     ref: v.optional(ref),
     body: v.unknown(),
     key: v.optional(v.string()),
-    /** false: do not wait for the ACK before the next step (the next step is issued in the same instant). */
-    await: v.optional(v.boolean()),
     expect: v.optional(replyExpect),
   }),
-  v.strictObject({ do: v.literal('cancel'), as, order: ref, await: v.optional(v.boolean()), expect: v.optional(replyExpect) }),
-  v.strictObject({ do: v.literal('amend'), as, order: ref, body: v.unknown(), await: v.optional(v.boolean()), expect: v.optional(replyExpect) }),
-  v.strictObject({ do: v.literal('killSwitch'), as, action: v.picklist(['HALT', 'CANCEL_ONLY', 'RESUME']), await: v.optional(v.boolean()), expect: v.optional(replyExpect) }),
+  v.strictObject({ do: v.literal('cancel'), as, order: ref, expect: v.optional(replyExpect) }),
+  v.strictObject({ do: v.literal('amend'), as, order: ref, body: v.unknown(), expect: v.optional(replyExpect) }),
+  v.strictObject({ do: v.literal('killSwitch'), as, action: v.picklist(['HALT', 'CANCEL_ONLY', 'RESUME']), expect: v.optional(replyExpect) }),
   v.strictObject({ do: v.literal('setMode'), as, mode: v.picklist(['paper', 'shadow', 'live']), expect: v.optional(replyExpect) }),
   v.strictObject({ do: v.literal('flatten'), as, account: v.string(), flattenId: v.string(), expect: v.optional(replyExpect) }),
+] as const
+const commandStep = v.variant('do', [...command])
+export type CommandStep = v.InferOutput<typeof commandStep>
+
+const step = v.variant('do', [
+  ...command,
+  /** Issues its commands in one instant, each before the previous one's ACK (so the executor runs in between none). */
+  v.strictObject({ do: v.literal('together'), steps: v.array(commandStep) }),
   /** Names the flatten close order of `flattenId` on `symbol` as `ref`. */
   v.strictObject({ do: v.literal('bindClose'), ref, flattenId: v.string(), symbol: v.string() }),
   v.strictObject({ do: v.literal('faults'), faults: v.record(v.string(), v.unknown()) }),
