@@ -57,6 +57,16 @@ describe('venue answers that prove the opposite of what they say', () => {
     expect(harness.order(orderId).status).toBe('AckedOpen')
   })
 
+  test('a reject report for a duplicate client id is about the second copy: the order goes Unknown, never Rejected', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    const rejected = { venue: 'sim', execId: 'r1', kind: 'rejected' as const, clientOrderId: `eg-${orderId}`, venueOrderId: 'v-1', account: 'acct-1', symbol: 'BTC-USD', side: 'buy' as const, cumQty: 0n, reason: 'duplicate_client_order_id', venueTimeMs: harness.nowMs }
+    expect(harness.eventTypes(harness.report(rejected))).toEqual(['inbox.report_accepted', 'order.unknown'])
+    expect(harness.order(orderId).status).toBe('Unknown')
+    expect(harness.reserved('USD')).toBe(fullCost)
+  })
+
   test('any other venue reject of a place is definite: Rejected, reservation released', () => {
     const harness = Harness.funded()
     const orderId = harness.placedId()

@@ -12,6 +12,7 @@
 
 import type { Units } from '../domain/decimal.ts'
 import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/orders.ts'
+import { VenueReason } from '../domain/venue-reasons.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import type { Decision, VenueReportCommand } from './commands.ts'
 import { applyAmend, failAmend, openAmend, type AmendSource } from './amend/evidence.ts'
@@ -91,6 +92,11 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       emit(emitter, { type: 'order.canceled', ...at, reason: 'VENUE_CANCELED', source: 'venue' })
       return
     case 'rejected':
+      // A reject report for a duplicate client id is about the second copy, not the order: the order exists.
+      if (report.reason === VenueReason.duplicateClientOrderId) {
+        if (emitter.draft.status === 'Sent') emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: report.reason })
+        return
+      }
       emit(emitter, { type: 'order.venue_rejected', ...at, venueReason: report.reason ?? '' })
       return
     case 'expired':
