@@ -1,0 +1,111 @@
+/**
+ * Smoke test of the compiled binary (CI, after `bun run build`): start `dist/egress serve` on a free loopback port
+ * with a temp data directory, mint a token with `dist/egress token`, place an order (202), read it back, send SIGTERM
+ * and expect exit 0 — then restart on the same data and check the order survived and its key still dedupes.
+ * Progress on stderr; the last stdout line is one JSON object. Exit 1 on any failure.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const BINARY = resolve(process.argv[2] ?? 'dist/egress')
+const START_TIMEOUT_MS = 15_000
+const STOP_TIMEOUT_MS = 10_000
+
+function say(message: string): void {
+  process.stderr.write(`smoke: ${message}\n`)
+}
+
+function fail(message: string): never {
+  throw new Error(message)
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => done(port))
+    })
+  })
+}
+
+async function waitReady(base: string, child: ReturnType<typeof Bun.spawn>): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) fail(`serve exited early with ${child.exitCode}`)
+    try {
+      const res = await fetch(`${base}/health`)
+      if (res.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(50)
+  }
+  fail('serve did not become ready in time')
+}
+
+async function stop(child: ReturnType<typeof Bun.spawn>): Promise<number> {
+  child.kill('SIGTERM')
+  const code = await Promise.race([child.exited, Bun.sleep(STOP_TIMEOUT_MS).then(() => null)])
+  if (code === null) {
+    child.kill('SIGKILL')
+    fail('serve did not exit within the stop timeout after SIGTERM')
+  }
+  return code
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'egress-smoke-'))
+  // An empty working directory: the binary must not pick up a stray .env or bunfig.toml.
+  const cwd = mkdtempSync(join(tmpdir(), 'egress-smoke-cwd-'))
+  const port = await freePort()
+  const env = { ...process.env, PORT: String(port), EGRESS_DATA_DIR: dataDir, EGRESS_HOST: '127.0.0.1' }
+  const base = `http://127.0.0.1:${port}`
+  let child: ReturnType<typeof Bun.spawn> | null = null
+  try {
+    say(`starting ${BINARY} serve on ${base}, data ${dataDir}`)
+    child = Bun.spawn([BINARY, 'serve'], { cwd, env, stdout: 'pipe', stderr: 'pipe' })
+    await waitReady(base, child)
+    const minted = Bun.spawnSync([BINARY, 'token', '--sub', 'smoke', '--account', 'demo-1', '--role', 'trader'], { cwd, env })
+    if (minted.exitCode !== 0) fail(`token exited ${minted.exitCode}: ${minted.stderr.toString()}`)
+    const token = minted.stdout.toString().trim().split('\n').at(-1) ?? ''
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'smoke-1' }
+    const body = JSON.stringify({ account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000' })
+    const placed = await fetch(`${base}/v1/orders`, { method: 'POST', headers, body })
+    const placedText = await placed.text()
+    if (placed.status !== 202) fail(`place answered ${placed.status}: ${placedText}`)
+    const orderId = (JSON.parse(placedText) as { order_id: string }).order_id
+    say(`order ${orderId} accepted`)
+    const got = await fetch(`${base}/v1/orders/${orderId}`, { headers })
+    const state = ((await got.json()) as { state: string }).state
+    if (got.status !== 200 || !['Enqueued', 'Sent', 'AckedOpen'].includes(state)) fail(`order read back as ${got.status} ${state}`)
+    const code = await stop(child)
+    if (code !== 0) fail(`serve exited ${code} after SIGTERM; stderr: ${await new Response(child.stderr as ReadableStream).text()}`)
+    say('SIGTERM → exit 0; restarting on the same data')
+    child = Bun.spawn([BINARY, 'serve'], { cwd, env, stdout: 'pipe', stderr: 'pipe' })
+    await waitReady(base, child)
+    const again = await fetch(`${base}/v1/orders`, { method: 'POST', headers, body })
+    if (again.status !== 202 || (await again.text()) !== placedText) fail('after restart the repeat did not return the first answer byte for byte')
+    const restartCode = await stop(child)
+    if (restartCode !== 0) fail(`serve exited ${restartCode} after the second SIGTERM`)
+    child = null
+    process.stdout.write(`${JSON.stringify({ smoke: 'binary', ok: true, orderId, state })}\n`)
+  } finally {
+    if (child !== null && child.exitCode === null) child.kill('SIGKILL')
+    rmSync(dataDir, { recursive: true, force: true })
+    rmSync(cwd, { recursive: true, force: true })
+  }
+}
+
+try {
+  await main()
+} catch (error) {
+  say(`FAILED: ${error instanceof Error ? error.message : String(error)}`)
+  process.stdout.write(`${JSON.stringify({ smoke: 'binary', ok: false })}\n`)
+  process.exit(1)
+}

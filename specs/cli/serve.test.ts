@@ -1,0 +1,26 @@
+import { describe, expect, test } from 'bun:test'
+import { runCli } from '../../src/cli/index.ts'
+import { paperBanner } from '../../src/cli/serve.ts'
+import { defaultConfig } from '../../src/config/index.ts'
+import { recordingIo } from './io.ts'
+
+describe('egress serve', () => {
+  test('a bad config exits 1 with one line naming the field and what was expected', async () => {
+    const io = recordingIo({ PORT: 'eighty' })
+    expect(await runCli(['serve'], io)).toBe(1)
+    expect(io.stderr).toHaveLength(1)
+    expect(io.stderr[0]).toContain('port: expected an integer between 1 and 65535, got "eighty" (from env PORT)')
+  })
+
+  test('live mode is refused by this build, non-zero', async () => {
+    const io = recordingIo({ EGRESS_MODE: 'live', EGRESS_JWKS_FILE: '/nonexistent' })
+    expect(await runCli(['serve'], io)).not.toBe(0)
+  })
+
+  test('the paper banner says how to get a token and place an order', () => {
+    const banner = paperBanner(defaultConfig(), 'http://127.0.0.1:8080')
+    expect(banner).toContain('token --sub alice --account demo-1 --role trader')
+    expect(banner).toContain('curl -s -X POST http://127.0.0.1:8080/v1/orders')
+    expect(banner).toContain('"account":"demo-1","symbol":"BTC-USD"')
+  })
+})
