@@ -25,6 +25,8 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 /** Wrong usage, or a command that is not built yet. */
 export const EXIT_USAGE = 2
+/** The input data is bad (sysexits EX_DATAERR): `audit verify` found a problem in the log. */
+export const EXIT_DATA_ERROR = 65
 
 /** A mistake in how the command was called: reported with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {

@@ -4,15 +4,16 @@
  */
 
 import { ConfigError } from '../config/index.ts'
+import { auditCommand } from './audit.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts'
 import { keygenCommand } from './keygen.ts'
 import {
-  auditCommand, compactCommand, replayVerifyCommand, simVenueCommand, snapshotCommand,
+  compactCommand, replayVerifyCommand, simVenueCommand, snapshotCommand,
 } from './pending.ts'
 import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
 
-export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './command.ts'
+export { EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './command.ts'
 export type { CliIo, Command } from './command.ts'
 
 export const COMMANDS: readonly Command[] = [

@@ -22,10 +22,6 @@ export const replayVerifyCommand = pending('replay-verify', 'replay a log from s
 
 Replays the log in data directory DIR from the start and checks that the projections equal the stored snapshot.`)
 
-export const auditCommand = pending('audit', 'verify CRCs, the hash chain and seals of a data directory', `Usage: egress audit verify DIR
-
-Checks every frame's CRC, the hash chain and every seal in DIR, read-only (use it on a copy).`)
-
 export const snapshotCommand = pending('snapshot', 'write a snapshot of the projections', `Usage: egress snapshot [--config FILE]
 
 Writes a snapshot (the query database plus kernel state at an LSN) into the data directory.`)

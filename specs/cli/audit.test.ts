@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runCli } from '../../src/cli/index.ts'
+import { editPayloadByte, removeTempDirs, sealedLog, tempDir, testKeys, type TestKeys } from '../audit/support.ts'
+import { recordingIo } from './io.ts'
+
+let keys: TestKeys
+let dataDir: string
+let publicKeyPath: string
+
+beforeAll(async () => {
+  keys = await testKeys()
+  dataDir = tempDir('egress-cli-audit-')
+  await sealedLog(join(dataDir, 'log'), keys, { records: 120, sealEvery: 40 })
+  publicKeyPath = join(tempDir('egress-cli-audit-key-'), 'seal.public.jwk.json')
+  writeFileSync(publicKeyPath, JSON.stringify(keys.publicJwk))
+})
+afterAll(removeTempDirs)
+
+function tamperedCopy(lsn: number) {
+  const dir = tempDir('egress-cli-audit-tampered-')
+  cpSync(join(dataDir, 'log'), dir, { recursive: true })
+  return { dir, edited: editPayloadByte(dir, lsn) }
+}
+
+describe('egress audit verify', () => {
+  test('a clean data directory (log in log/) exits 0 with a summary', async () => {
+    const io = recordingIo()
+    expect(await runCli(['audit', 'verify', dataDir, '--public-key', publicKeyPath], io)).toBe(0)
+    const out = io.stdout.join('\n')
+    expect(out).toStartWith(`CLEAN: ${join(dataDir, 'log')}`)
+    expect(out).toContain('seals     4 checked, signatures verified')
+  })
+
+  test('a tampered copy exits 65 and names the file, offset and LSN', async () => {
+    const { dir, edited } = tamperedCopy(77)
+    const io = recordingIo()
+    expect(await runCli(['audit', 'verify', dir, '--public-key', publicKeyPath], io)).toBe(65)
+    const out = io.stdout.join('\n')
+    expect(out).toStartWith('PROBLEMS FOUND')
+    expect(out).toContain(`CHAIN_BREAK at ${edited.file} offset ${edited.offset} (LSN 77)`)
+  })
+
+  test('--json prints the whole report', async () => {
+    const { dir, edited } = tamperedCopy(5)
+    const io = recordingIo()
+    expect(await runCli(['audit', 'verify', dir, '--no-signatures', '--json'], io)).toBe(65)
+    const report = JSON.parse(io.stdout.join('\n')) as { ok: boolean; firstProblem: unknown; seals: { signaturesChecked: boolean } }
+    expect(report.ok).toBe(false)
+    expect(report.seals.signaturesChecked).toBe(false)
+    expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 5, file: edited.file, offsetBytes: edited.offset })
+  })
+
+  test('anchors: "audit anchor" prints a line that "audit verify --anchors" then checks', async () => {
+    const io = recordingIo()
+    expect(await runCli(['audit', 'anchor', dataDir, '--public-key', publicKeyPath], io)).toBe(0)
+    const anchor = JSON.parse(io.stdout[0] as string) as { lsn: number; chainHead: string; seal: string }
+    expect(anchor.chainHead).toMatch(/^[0-9a-f]{64}$/)
+    const anchorsPath = join(tempDir('egress-cli-anchors-'), 'anchors.jsonl')
+    writeFileSync(anchorsPath, `${JSON.stringify(anchor)}\n`)
+    const clean = recordingIo()
+    expect(await runCli(['audit', 'verify', dataDir, '--public-key', publicKeyPath, '--anchors', anchorsPath], clean)).toBe(0)
+    expect(clean.stdout.join('\n')).toContain('anchors   1 checked')
+    writeFileSync(anchorsPath, `${JSON.stringify({ lsn: anchor.lsn, chainHead: '0'.repeat(64) })}\n`)
+    const wrong = recordingIo()
+    expect(await runCli(['audit', 'verify', dataDir, '--public-key', publicKeyPath, '--anchors', anchorsPath], wrong)).toBe(65)
+    expect(wrong.stdout.join('\n')).toContain(`ANCHOR_MISMATCH`)
+  })
+
+  test('usage: a key choice is required, exactly one; an empty directory is a data error', async () => {
+    for (const argv of [['audit', 'verify', dataDir], ['audit', 'verify', dataDir, '--no-signatures', '--public-key', publicKeyPath], ['audit', 'check', dataDir], ['audit', 'verify']]) {
+      const io = recordingIo()
+      expect(await runCli(argv, io)).toBe(2)
+      expect(io.stderr).toHaveLength(1)
+    }
+    const empty = tempDir('egress-cli-audit-empty-')
+    mkdirSync(join(empty, 'log'))
+    const io = recordingIo()
+    expect(await runCli(['audit', 'verify', empty, '--no-signatures'], io)).toBe(65)
+    expect(io.stdout.join('\n')).toContain('LOG_MISSING')
+  })
+})
