@@ -56,6 +56,9 @@ export function outcomeDiffs(label: string, expect: OutcomeExpect, observed: Obs
     same('venue cancel calls', requests.calls.cancel, expect.venue.cancelCalls)
     same('venue amend calls', requests.calls.amend, expect.venue.amendCalls)
     same('venue duplicate places', requests.duplicatePlaces, expect.venue.duplicatePlaces)
+    same('venue reports duplicated', observed.venue.reports.duplicated, expect.venue.reportsDuplicated)
+    same('venue reports reordered', observed.venue.reports.reordered, expect.venue.reportsReordered)
+    same('venue reports dropped', observed.venue.reports.dropped, expect.venue.reportsDropped)
     if (expect.venue.throttledMin !== undefined && requests.throttled < expect.venue.throttledMin) {
       diffs.push(`${label}: venue throttled ${requests.throttled} calls, expected at least ${expect.venue.throttledMin}`)
     }
@@ -105,6 +108,7 @@ function checkState(order: Order, expect: OrderExpect, same: (what: string, actu
   same('lastReason', order.lastReason, expect.lastReason)
   same('notAtVenue', order.notAtVenue, expect.notAtVenue)
   same('cancelWanted', order.cancelWanted, expect.cancelWanted)
+  same('venueOrderIdKnown', order.venueOrderId !== null, expect.venueOrderIdKnown)
   if (expect.reservation !== undefined) {
     same('reservation asset', order.reservation.asset, expect.reservation.asset)
     same('reservation total', formatDecimal(order.reservation.total), expect.reservation.total)

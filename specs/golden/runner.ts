@@ -83,6 +83,8 @@ async function runStep(ctx: Context, step: Step, label: string): Promise<void> {
       world.venue.setReferencePrice(step.symbol, parseDecimal(step.price))
       return
     case 'run':
+      // While crashed only the venue lives on: time passes, nobody listens.
+      if (!ctx.alive) return void (await world.clock.advanceAsync(step.ms))
       return run(world, step.ms)
     case 'crash':
       await crashWorld(world)

@@ -45,6 +45,8 @@ export const orderExpectSchema = v.strictObject({
   lastReason: v.optional(v.nullable(v.string())),
   notAtVenue: v.optional(v.boolean()),
   cancelWanted: v.optional(v.boolean()),
+  /** Whether egress knows the venue's order id (from an ack, a report or reconciliation). */
+  venueOrderIdKnown: v.optional(v.boolean()),
   reservation: v.optional(v.strictObject({ asset: v.optional(v.string()), total: v.optional(amount), remaining: amount })),
   /** Venue orders carrying this order's client id (the sim's own ledger); the at-most-one invariant is always checked. */
   venueOrders: v.optional(v.number()),
@@ -79,6 +81,9 @@ const outcomeExpect = {
       amendCalls: v.optional(v.number()),
       throttledMin: v.optional(v.number()),
       duplicatePlaces: v.optional(v.number()),
+      reportsDuplicated: v.optional(v.number()),
+      reportsReordered: v.optional(v.number()),
+      reportsDropped: v.optional(v.number()),
     }),
   ),
 }
