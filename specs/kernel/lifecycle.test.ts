@@ -138,6 +138,17 @@ describe('order lifecycle', () => {
     expect(harness.reserved('USD')).toBe(0n)
   })
 
+  test('a place reject that agrees with the reject report already applied is no anomaly', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.report(report(harness.order(orderId), { execId: 'r1', kind: 'rejected', reason: 'post_only_would_cross' }))
+    const decision = harness.placeResult(orderId, { kind: 'rejected', reason: 'post_only_would_cross' })
+    expect(harness.eventTypes(decision)).toEqual(['order.call_completed'])
+    expect(harness.order(orderId).status).toBe('Rejected')
+    expect(harness.state.counters.alertsRaised).toBe(0)
+  })
+
   test('a retryable send is requeued with its retry-after, keeping the reservation and the client id', () => {
     const harness = Harness.funded()
     const orderId = harness.placedId()

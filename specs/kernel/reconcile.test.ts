@@ -99,8 +99,19 @@ describe('Unknown and reconciliation', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
     const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }))
-    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.fill'])
+    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.fill', 'order.reconciled'])
     expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
+  })
+
+  test('trades that fill an Unknown order still leave the reconcile conclusion on record, with the venue order id', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }), [trade(harness, orderId, 't1', '0.1')])
+    expect(harness.eventTypes(decision)).toEqual(['order.fill', 'order.reconciled'])
+    expect(decision.events[1]).toMatchObject({ to: 'Filled', reason: 'RECONCILE_CONVERGED', venueOrderId: 'v-9' })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Filled', venueOrderId: 'v-9', lastReason: 'RECONCILE_CONVERGED' })
+    // Asked again, a Filled order has nothing left to converge.
+    expect(reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') })).events).toEqual([])
   })
 
   test('a venue cumQty above the order quantity is an overfill: alert, stay Unknown', () => {

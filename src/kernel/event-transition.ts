@@ -41,7 +41,9 @@ export function transitionOf(event: DomainEvent, order: Order): TransitionName |
     case 'order.expired':
       return 'expire'
     case 'order.reconciled':
-      return reconcileTransition(event.to)
+      // Confirming the state the order is already in (trades booked in the same decision got it there) is a record,
+      // not a transition.
+      return event.to === order.status ? null : reconcileTransition(event.to)
     case 'order.resend_requested':
       return 'resend'
     default:

@@ -37,7 +37,7 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs, 'reconcile')
   if (!amendSettled) deferred(state, emitter, command.nowMs, emitter.draft.amend?.sentAtMs ?? command.nowMs)
   else if (command.venueOrder === null) notFound(state, emitter, command.nowMs)
-  else found(emitter, command.venueOrder, command.nowMs)
+  else found(emitter, command.venueOrder, { nowMs: command.nowMs, wasUnknown: order.status === 'Unknown' })
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
@@ -82,7 +82,13 @@ function notFound(state: KernelState, emitter: Emitter, nowMs: number): void {
   emit(emitter, reconciled(draft, { to: 'Failed', nowMs, venueStatus: 'not_found', notAtVenue: draft.venueOrderId === null, venueOrderId: null }))
 }
 
-function found(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
+/**
+ * Converges the order to what the venue says. When the trades booked just before already moved an Unknown order to
+ * that state, the conclusion is still recorded (a same-state `order.reconciled`): it carries the venue order id and
+ * says the Unknown was resolved by reconciliation.
+ */
+function found(emitter: Emitter, venueOrder: VenueOrder, input: { nowMs: number; wasUnknown: boolean }): void {
+  const { nowMs } = input
   const { draft } = emitter
   if (venueOrder.cumQty > draft.qty) {
     anomaly(emitter, { atMs: nowMs, reason: 'FILL_OVERFILL', detail: `venue reports cumQty ${venueOrder.cumQty} of ${draft.qty}` })
@@ -90,7 +96,7 @@ function found(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
   }
   if (venueOrder.cumQty > draft.cumQty) syntheticFill(emitter, venueOrder, nowMs)
   const to = targetState(venueOrder, draft)
-  if (to === draft.status && draft.status !== 'Unknown') return
+  if (to === draft.status && draft.status !== 'Unknown' && !input.wasUnknown) return
   const transitionName = reconcileTransition(to)
   if (transitionName === null) return
   emit(emitter, reconciled(draft, { to, nowMs, venueStatus: venueOrder.status, notAtVenue: false, venueOrderId: venueOrder.venueOrderId }))

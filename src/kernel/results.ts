@@ -47,7 +47,9 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
     // The order exists at the venue. If reports already said so there is nothing to add; otherwise find out its state.
     if (pending) emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: outcome.reason })
   } else if (!pending) {
-    if (outcome.kind === 'rejected' || outcome.kind === 'retryable') {
+    // A reject that agrees with the reject report already applied says nothing new; anything else contradicts it.
+    const agrees = outcome.kind === 'rejected' && order.status === 'Rejected'
+    if ((outcome.kind === 'rejected' || outcome.kind === 'retryable') && !agrees) {
       anomaly(emitter, { atMs: command.nowMs, reason: 'TRANSITION_REFUSED', detail: `place ${outcome.kind} after venue reported the order` })
     }
   } else if (outcome.kind === 'rejected') {
