@@ -1,0 +1,241 @@
+/**
+ * bench:http — orders per second through `egress serve` (paper mode, sim venue, fsync durability on) against a Hono
+ * app that parses the same JSON and answers 202, on loopback, with the same load generator in the same run.
+ *
+ * 1. max: closed loop, `CONCURRENCY` requests outstanding, for `MAX_PHASE_MS`; orders/s = 202 answers per second.
+ * 2. half load: open loop at half the measured maximum for `HALF_PHASE_MS`; latency is measured from each request's
+ *    scheduled send time (so a stalled server cannot hide its queueing: no coordinated omission); p50/p99/p999.
+ *
+ * Orders are IOC limit buys below the market spread over several accounts and the three sim symbols, so each is
+ * accepted, sent and ended by the venue within milliseconds and open-order limits do not fill up. Sustained accepted
+ * throughput in paper mode is still bounded by the executor (one venue call in flight per venue×symbol, with a
+ * durable record before and after each call): beyond it Lane2 fills and new orders are shed with LANE_FULL (429),
+ * which is the gateway doing its job. So the summary reports both `ordersPerSec` (202s per second) and
+ * `decidedPerSec` (every durable answer, 202 or kernel reject, per second: the intake path's capacity), with the
+ * status counts. Progress on stderr; the last stdout line is the JSON summary.
+ *
+ * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Hono } from 'hono'
+import { mintHs256Token } from '../src/http/auth/index.ts'
+
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
+const MAX_PHASE_MS = Number(process.env.BENCH_MAX_MS ?? 3_000)
+const HALF_PHASE_MS = Number(process.env.BENCH_HALF_MS ?? 3_000)
+const WARMUP_MS = 500
+const ACCOUNTS = 16
+const SYMBOLS = [
+  { symbol: 'BTC-USD', price: '59000', qty: '0.001' },
+  { symbol: 'ETH-USD', price: '2950', qty: '0.01' },
+  { symbol: 'AAPL', price: '198', qty: '1' },
+]
+const SECRET = 'bench-http-secret-bench-http-secret-0123456789'
+
+const say = (message: string): void => void process.stderr.write(`bench:http: ${message}\n`)
+
+
+async function freePort(): Promise<number> {
+  return new Promise((done, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => done(typeof address === 'object' && address !== null ? address.port : 0))
+    })
+  })
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      await fetch(url)
+      return
+    } catch {
+      await Bun.sleep(50)
+    }
+  }
+  throw new Error(`${url} did not come up`)
+}
+
+interface Target {
+  name: string
+  url: string
+  headers: Record<string, string>
+}
+
+let sequence = 0
+function nextOrder(): { body: string; key: string } {
+  const index = sequence++
+  const leg = SYMBOLS[index % SYMBOLS.length] as (typeof SYMBOLS)[number]
+  const account = `bench-${index % ACCOUNTS}`
+  return {
+    key: `b-${process.pid}-${index}`,
+    body: JSON.stringify({ account, symbol: leg.symbol, side: 'buy', type: 'limit', qty: leg.qty, price: leg.price, tif: 'IOC' }),
+  }
+}
+
+async function send(target: Target): Promise<number> {
+  const { body, key } = nextOrder()
+  const res = await fetch(target.url, { method: 'POST', headers: { ...target.headers, 'Idempotency-Key': key }, body })
+  await res.arrayBuffer()
+  return res.status
+}
+
+/** Closed loop: CONCURRENCY requests always outstanding for `durationMs`. */
+async function maxRate(target: Target, durationMs: number): Promise<{ okPerSec: number; answeredPerSec: number; statuses: Record<string, number> }> {
+  const statuses: Record<string, number> = {}
+  let ok = 0
+  const endMs = performance.now() + durationMs
+  const startMs = performance.now()
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < endMs) {
+        const status = await send(target).catch(() => 0)
+        statuses[status] = (statuses[status] ?? 0) + 1
+        if (status === 202) ok++
+      }
+    }),
+  )
+  const seconds = (performance.now() - startMs) / 1000
+  const answered = Object.entries(statuses).reduce((sum, [status, count]) => sum + (status === '0' ? 0 : count), 0)
+  return { okPerSec: ok / seconds, answeredPerSec: answered / seconds, statuses }
+}
+
+/** Open loop at `ratePerSec`: latency from each request's scheduled time to its answer. */
+async function fixedRate(target: Target, ratePerSec: number, durationMs: number): Promise<{ latenciesMs: number[]; statuses: Record<string, number> }> {
+  const statuses: Record<string, number> = {}
+  const latenciesMs: number[] = []
+  const intervalMs = 1000 / ratePerSec
+  const startMs = performance.now()
+  const total = Math.floor((durationMs / 1000) * ratePerSec)
+  const pending: Promise<void>[] = []
+  for (let index = 0; index < total; index++) {
+    const dueMs = startMs + index * intervalMs
+    const waitMs = dueMs - performance.now()
+    if (waitMs > 1) await Bun.sleep(waitMs)
+    pending.push(
+      send(target)
+        .catch(() => 0)
+        .then((status) => {
+          statuses[status] = (statuses[status] ?? 0) + 1
+          if (status === 202) latenciesMs.push(performance.now() - dueMs)
+        }),
+    )
+  }
+  await Promise.all(pending)
+  return { latenciesMs, statuses }
+}
+
+/** Waits until no lane has work queued (the executor has sent everything the max phase left behind). */
+async function drained(metricsUrl: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const text = await (await fetch(metricsUrl)).text()
+    const queued = [...text.matchAll(/^egress_lane_depth\{lane="\d"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+    if (queued === 0) return
+    await Bun.sleep(100)
+  }
+  say('lanes did not drain within 30 s; measuring anyway')
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
+}
+
+const round = (value: number, places = 2): number => Math.round(value * 10 ** places) / 10 ** places
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'egress-bench-http-'))
+  const [servePort, echoPort] = [await freePort(), await freePort()]
+  const configPath = join(dataDir, 'bench-config.json')
+  const balances = { USD: '100000000000', BTC: '100000', ETH: '1000000', AAPL: '10000000' }
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      mode: 'paper',
+      dataDir: join(dataDir, 'data'),
+      host: '127.0.0.1',
+      port: servePort,
+      wal: { durability: 'fsync' },
+      auth: { hs256Secret: SECRET },
+      backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
+      accounts: Array.from({ length: ACCOUNTS }, (_, index) => ({ id: `bench-${index}`, balances })),
+    }),
+  )
+  const bun = process.execPath
+  const serve = Bun.spawn([bun, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: 'pipe', env: { ...process.env, EGRESS_CONFIG: '' } })
+  const echo = Bun.spawn([bun, resolve(import.meta.path), '--echo', String(echoPort)], { stdout: 'ignore', stderr: 'inherit' })
+  try {
+    await waitFor(`http://127.0.0.1:${servePort}/health`, 15_000)
+    await waitFor(`http://127.0.0.1:${echoPort}/`, 15_000)
+    const token = await mintHs256Token(SECRET, {
+      sub: 'bench', roles: ['trader'], accounts: Array.from({ length: ACCOUNTS }, (_, index) => `bench-${index}`), issuer: 'egress', audience: 'egress-api', ttlSec: 3600,
+    })
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
+    const egress: Target = { name: 'egress', url: `http://127.0.0.1:${servePort}/v1/orders`, headers }
+    const echoTarget: Target = { name: 'echo', url: `http://127.0.0.1:${echoPort}/v1/orders`, headers }
+
+    say(`warm-up ${WARMUP_MS} ms each`)
+    await maxRate(echoTarget, WARMUP_MS)
+    await maxRate(egress, WARMUP_MS)
+    const echoMax = await maxRate(echoTarget, MAX_PHASE_MS)
+    say(`echo: ${round(echoMax.okPerSec, 0)} /s ${JSON.stringify(echoMax.statuses)}`)
+    const egressMax = await maxRate(egress, MAX_PHASE_MS)
+    say(`egress serve (paper, fsync): ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}`)
+    await drained(`http://127.0.0.1:${servePort}/metrics`) // the burst's queued sends must not pollute the latency phase
+    const halfRate = Math.max(1, Math.floor(egressMax.okPerSec / 2))
+    const half = await fixedRate(egress, halfRate, HALF_PHASE_MS)
+    const sorted = half.latenciesMs.sort((a, b) => a - b)
+    const p50 = percentile(sorted, 0.5)
+    const p99 = percentile(sorted, 0.99)
+    const p999 = percentile(sorted, 0.999)
+    say(`at ${halfRate}/s: p50 ${round(p50, 3)} ms, p99 ${round(p99, 3)} ms, p999 ${round(p999, 3)} ms ${JSON.stringify(half.statuses)}`)
+    const metrics = await (await fetch(`http://127.0.0.1:${servePort}/metrics`)).text()
+    for (const line of metrics.split('\n')) if (line.startsWith('egress_order_rejects_total') || line.startsWith('egress_orders_shed_total')) say(line)
+    const health = (await (await fetch(`http://127.0.0.1:${servePort}/health`)).json()) as { log: { last_lsn: number; durability: string } }
+    say(`log at LSN ${health.log.last_lsn}, durability ${health.log.durability}`)
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'http',
+        ordersPerSec: round(egressMax.okPerSec, 0),
+        // Every answer at max load, 202 or a kernel decision such as LANE_FULL — each one durable in the log.
+        decidedPerSec: round(egressMax.answeredPerSec, 0),
+        echoPerSec: round(echoMax.okPerSec, 0),
+        vsEcho: round(egressMax.okPerSec / echoMax.okPerSec, 3),
+        p99MsAtHalfLoad: round(p99, 3),
+        p50MsAtHalfLoad: round(p50, 3),
+        p999MsAtHalfLoad: round(p999, 3),
+        halfLoadPerSec: halfRate,
+        concurrency: CONCURRENCY,
+        durability: health.log.durability,
+        statusesAtMax: egressMax.statuses,
+        statusesAtHalf: half.statuses,
+      })}\n`,
+    )
+  } finally {
+    serve.kill('SIGTERM')
+    echo.kill('SIGTERM')
+    await Promise.race([serve.exited, Bun.sleep(5_000)])
+    if (serve.exitCode === null) serve.kill('SIGKILL')
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === '--echo') {
+  const app = new Hono()
+  let next = 0
+  app.post('/v1/orders', async (c) => {
+    const body = (await c.req.json()) as { account?: string }
+    return c.json({ order_id: `echo-${next++}`, state: 'Enqueued', account: body.account ?? null }, 202)
+  })
+  Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[3]), fetch: app.fetch })
+} else {
+  await main()
+}
