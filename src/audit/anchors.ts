@@ -61,6 +61,7 @@ export class AnchorChecker {
 
   /** Call with every (lsn, head) in order; returns a problem for the first anchor at this LSN that disagrees. */
   observe(lsn: number, head: Uint8Array, where: { file: string; offsetBytes: number }): AuditProblem | null {
+    if (this.next >= this.sorted.length) return null
     let problem: AuditProblem | null = null
     while (this.next < this.sorted.length) {
       const anchor = this.sorted[this.next] as Anchor
@@ -72,7 +73,7 @@ export class AnchorChecker {
       }
       this.checked++
       if (problem === null && !hashesEqual(fromHex(anchor.chainHead), head)) {
-        problem = { code: 'ANCHOR_MISMATCH', ...where, lsn, detail: `the anchor says the head at LSN ${lsn} is ${anchor.chainHead}; the log disagrees` }
+        problem = { code: 'ANCHOR_MISMATCH', file: where.file, offsetBytes: where.offsetBytes, lsn, detail: `the anchor says the head at LSN ${lsn} is ${anchor.chainHead}; the log disagrees` }
       }
     }
     return problem

@@ -20,3 +20,4 @@ export { SelfCheck, type CheckableLog, type SelfCheckOptions } from './self-chec
 export { MANIFEST_FILE, collectSeals, writeForensicsBundle, type ForensicsBundle, type ForensicsOptions } from './forensics.ts'
 export { reportTamper, type TamperReport, type TamperReportOptions } from './tamper.ts'
 export type { SealEntry } from './seal-check.ts'
+export { FORENSICS_DIR_DEFAULT, setUpAudit, type AuditSetup } from './setup.ts'

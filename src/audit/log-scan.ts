@@ -25,6 +25,7 @@ import {
 const PAGE_BYTES = 4096
 const PROGRESS_EVERY_FRAMES = 65_536
 
+/** A frame passed to `onFrame`: one object reused for every frame, valid only during the callback. */
 export interface ScannedFrame {
   lsn: number
   epoch: number
@@ -120,7 +121,8 @@ export async function scanLogIndependently(dir: string, hooks: LogScanHooks = {}
     if (index === 0) result.firstLsn = segment.firstLsn
     result.bytes += SEGMENT_HEADER_BYTES
     const isLast = index === segments.length - 1
-    scanFrames(bytes, { file, cursor, isLast, result, hooks, progress })
+    const frame: ScannedFrame = { lsn: 0, epoch: 0, type: 0, version: 0, payload: bytes, hash: bytes, file, offsetBytes: 0, frameBytes: 0 }
+    scanFrames(bytes, { frame, file, cursor, isLast, result, hooks, progress })
     progress.bytesDone += bytes.byteLength
     hooks.onProgress?.(progress)
     await hooks.afterSegment?.()
@@ -155,6 +157,7 @@ function startSegment(bytes: Uint8Array, file: string, nameLsn: number, previous
 }
 
 interface FrameScan {
+  frame: ScannedFrame
   file: string
   cursor: Cursor
   isLast: boolean
@@ -191,10 +194,19 @@ function scanFrames(bytes: Uint8Array, scan: FrameScan): void {
     cursor.lastEpoch = epoch
     result.records++
     result.bytes += end - offset
-    hooks.onFrame?.({
-      lsn, epoch, type: view.getUint16(offset + 52, true), version: view.getUint16(offset + 54, true),
-      payload: bytes.subarray(offset + FRAME_PAYLOAD_OFFSET, end), hash: stored, file, offsetBytes: offset, frameBytes: end - offset,
-    })
+    if (hooks.onFrame !== undefined) {
+      // One object reused for every frame (documented as valid only during the callback): no garbage per frame.
+      const frame = scan.frame
+      frame.lsn = lsn
+      frame.epoch = epoch
+      frame.type = view.getUint16(offset + 52, true)
+      frame.version = view.getUint16(offset + 54, true)
+      frame.payload = bytes.subarray(offset + FRAME_PAYLOAD_OFFSET, end)
+      frame.hash = stored
+      frame.offsetBytes = offset
+      frame.frameBytes = end - offset
+      hooks.onFrame(frame)
+    }
     if (result.records % PROGRESS_EVERY_FRAMES === 0 && hooks.onProgress !== undefined) {
       hooks.onProgress({ ...progress, bytesDone: progress.bytesDone + end, records: result.records, lsn })
     }

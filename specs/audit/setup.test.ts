@@ -1,0 +1,43 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setUpAudit } from '../../src/audit/index.ts'
+import { parseConfig } from '../../src/config/index.ts'
+import { Wal } from '../../wal/index.ts'
+import { payloadRecord, removeTempDirs, tempDir, testKeys } from './support.ts'
+
+afterAll(removeTempDirs)
+
+describe('setUpAudit', () => {
+  test('from config: a Sealer resumed from the log, a self-check verifying with the signing key, forensics in the data dir', async () => {
+    const keys = await testKeys()
+    const dataDir = tempDir('egress-audit-setup-')
+    const keyPath = join(dataDir, 'seal.private.jwk.json')
+    writeFileSync(keyPath, JSON.stringify(keys.privateJwk), { mode: 0o600 })
+    const config = parseConfig({ audit: { signingKeyFile: keyPath, sealEveryRecords: 5, tamperResponse: 'CANCEL_ONLY' } }).audit
+    const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })
+    const first = await setUpAudit({ config, dataDir, log: wal })
+    for (let index = 1; index <= 12; index++) {
+      await wal.append([payloadRecord(index)])
+      await first.sealer?.maybeSeal(wal, 0)
+    }
+    expect(await first.selfCheck.check()).toBeNull()
+    expect(first.selfCheck.sealsChecked).toBe(2)
+
+    const second = await setUpAudit({ config, dataDir, log: wal })
+    expect(second.sealer?.lastSeal).toEqual(first.sealer?.lastSeal ?? null)
+    expect(second).toMatchObject({ tamperResponse: 'CANCEL_ONLY', forensicsDir: join(dataDir, 'forensics'), selfCheckEveryMs: 30_000 })
+    await wal.close()
+  })
+
+  test('without keys: no sealer, and the self-check still re-derives the chain', async () => {
+    const dataDir = tempDir('egress-audit-setup-')
+    const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })
+    await wal.append([payloadRecord(1)])
+    const setup = await setUpAudit({ config: parseConfig({}).audit, dataDir, log: wal })
+    expect(setup.sealer).toBeNull()
+    expect(await setup.selfCheck.check()).toBeNull()
+    expect(setup.selfCheck.verifiedThroughLsn).toBe(1)
+    await wal.close()
+  })
+})
