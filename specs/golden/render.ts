@@ -18,9 +18,13 @@ export function renderEvent(event: DomainEvent): string {
     case 'order.canceled':
     case 'order.unknown':
     case 'alert.raised':
+    case 'order.amend_rejected':
+    case 'order.amend_failed':
       return `${event.type}:${event.reason}`
     case 'order.send_retry':
       return `${event.type}:${event.action}`
+    case 'order.amended':
+      return `${event.type}:${event.source}`
     case 'order.send_blocked':
       return `${event.type}:${event.action}:${event.reason}`
     case 'order.reconciled':

@@ -120,12 +120,9 @@ function issue(ctx: Context, step: CommandStep, label: string, bindEarly: boolea
     case 'cancel':
       result = gateway.cancel(who, ctx.refs.get(step.order) ?? step.order)
       break
-    case 'amend': {
-      const amendable = gateway as unknown as { amend?: (principal: Principal, orderId: string, body: unknown) => Promise<{ reply: Reply }> }
-      if (amendable.amend === undefined) throw new Error(`${label}: the Gateway has no amend() yet`)
-      result = amendable.amend(who, ctx.refs.get(step.order) ?? step.order, step.body)
+    case 'amend':
+      result = amend(ctx, step, who)
       break
-    }
     case 'killSwitch':
       result = gateway.killSwitch(who, step.action, `golden: ${step.action}`)
       break
@@ -137,6 +134,34 @@ function issue(ctx: Context, step: CommandStep, label: string, bindEarly: boolea
       break
   }
   return result.then(({ reply }) => checkReply(ctx, label, reply, step.expect))
+}
+
+/**
+ * The amend change as the Gateway takes it: `{ qty, price }` in units, null where unchanged (an assumption until
+ * Gateway.amend lands — it mirrors the kernel's AmendCommand). Until then the same command goes to the engine
+ * directly, built as Gateway.place builds a place (market snapshot, live readiness, digests): enough for traces whose
+ * amends never reach the executor (guard refusals). Traces that send amends declare `requires: ["gateway.amend"]`.
+ */
+function amend(ctx: Context, step: Extract<CommandStep, { do: 'amend' }>, who: Principal): Promise<{ reply: Reply }> {
+  const { gateway } = ctx.world
+  const body = step.body as { qty?: string; price?: string }
+  const change = { qty: body.qty === undefined ? null : parseDecimal(body.qty), price: body.price === undefined ? null : parseDecimal(body.price) }
+  const orderId = ctx.refs.get(step.order) ?? step.order
+  const amendable = gateway as unknown as { amend?: (principal: Principal, orderId: string, change: { qty: bigint | null; price: bigint | null }) => Promise<{ reply: Reply }> }
+  if (amendable.amend !== undefined) return amendable.amend(who, orderId, change)
+  const order = gateway.engine.state.orders.get(orderId)
+  const facts = gateway.options.facts()
+  return gateway.engine.submit({
+    kind: 'amend',
+    nowMs: gateway.clock.nowMs(),
+    principal: who,
+    orderId,
+    ...change,
+    market: order === undefined ? null : gateway.market.snapshot(order.venue, order.symbol),
+    live: { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader },
+    configDigest: gateway.options.configDigest,
+    buildCommit: gateway.options.buildCommit,
+  }).then((committed) => ({ reply: committed.decision.reply }))
 }
 
 async function restart(ctx: Context, step: Extract<Step, { do: 'restart' }>, label: string): Promise<void> {
@@ -167,10 +192,12 @@ function checkReply(ctx: Context, label: string, reply: Reply, expected: ReplyEx
   const actual: Record<string, unknown> = { reply: reply.kind }
   if (reply.kind === 'rejected') Object.assign(actual, { reason: reply.reason, guard: reply.guard })
   if (reply.kind === 'refused') actual.reason = reply.reason
+  if (reply.kind === 'amend_accepted' && 'duplicate' in expected) actual.duplicate = reply.duplicate
   if ((reply.kind === 'accepted' || reply.kind === 'rejected') && 'duplicate' in expected) actual.duplicate = reply.duplicate
   if (expected.reply === 'rejected' && expected.guards !== undefined && reply.kind === 'rejected') {
-    const rejection = logEvents(ctx.world).find((event) => event.type === 'order.rejected' && event.orderId === reply.orderId)
-    actual.guards = rejection?.type === 'order.rejected' ? rejection.decision.guards.map((guard) => `${guard.guard}:${guard.outcome}`) : null
+    const rejection = logEvents(ctx.world).findLast((event) => (event.type === 'order.rejected' || event.type === 'order.amend_rejected') && event.orderId === reply.orderId)
+    const decision = rejection?.type === 'order.rejected' || rejection?.type === 'order.amend_rejected' ? rejection.decision : null
+    actual.guards = decision === null ? null : decision.guards.map((guard) => `${guard.guard}:${guard.outcome}`)
   }
   if (JSON.stringify(sorted(actual)) !== JSON.stringify(sorted(expected))) {
     ctx.failures.push(`${label}: reply is ${JSON.stringify(reply)}, expected ${JSON.stringify(expected)}`)

@@ -27,6 +27,7 @@ const replyExpect = v.variant('reply', [
     duplicate: v.optional(v.boolean()),
   }),
   v.strictObject({ reply: v.literal('conflict') }),
+  v.strictObject({ reply: v.literal('amend_accepted'), duplicate: v.optional(v.boolean()) }),
   v.strictObject({ reply: v.literal('done') }),
   v.strictObject({ reply: v.literal('refused'), reason: v.string() }),
 ])
@@ -139,6 +140,8 @@ export const traceSchema = v.strictObject({
   /** What the trace shows and why the expected outcome is right (the hand check, in words). */
   summary: v.string(),
   spec: v.optional(v.string()),
+  /** Runtime features the trace needs; it is skipped (and says so) while one is missing. */
+  requires: v.optional(v.array(v.picklist(['gateway.amend']))),
   seed: v.number(),
   /** SimVenue options (latency, partial fills, price walk …). */
   venue: v.optional(v.record(v.string(), v.unknown())),
