@@ -32,13 +32,19 @@ export interface BootstrapOptions {
 }
 
 export interface BootstrapReport {
+  /** Orders whose venue call was in flight when the process stopped, now Unknown. */
   inFlightMarkedUnknown: number
+  /** Open orders whose venue state was re-read (reports may have been missed while egress was down). */
+  openOrdersReconciled: number
   unknownAfterWait: number
   resent: string[]
   waitedMs: number
 }
 
 /** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
+/** States in which the venue holds a live order that may have changed while egress was not listening. */
+const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial', 'CancelRequested', 'CancelPending'])
+
 export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops'], accounts: [], liveAllowed: true }
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapReport> {
@@ -57,12 +63,16 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     })
   }
   const marked = await engine.submit({ kind: 'bootstrap', nowMs: clock.nowMs() })
-  const suspects = new Set(
+  const markedUnknown = new Set(
     marked.decision.events.filter((event) => event.type === 'order.unknown').map((event) => (event as { orderId: string }).orderId),
   )
+  const suspects = new Set(markedUnknown)
   for (const order of engine.state.orders.values()) if (order.status === 'Unknown') suspects.add(order.orderId)
   options.executor.start()
   const started = clock.nowMs()
+  // Orders the venue acknowledged may have filled or been canceled while egress was down: read each one back.
+  const open = [...engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status)).map((order) => order.orderId)
+  await Promise.all(open.map((orderId) => options.executor.reconcileOrder(orderId)))
   while (countUnknown(engine, suspects) > 0 && clock.nowMs() - started < options.convergeWaitMsMax) {
     await sleep(clock, 10)
   }
@@ -74,7 +84,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     if (committed.lsns.length > 0) resent.push(orderId)
   }
   options.executor.wake()
-  return { inFlightMarkedUnknown: marked.decision.events.length, unknownAfterWait: countUnknown(engine, suspects), resent, waitedMs: clock.nowMs() - started }
+  return { inFlightMarkedUnknown: markedUnknown.size, openOrdersReconciled: open.length, unknownAfterWait: countUnknown(engine, suspects), resent, waitedMs: clock.nowMs() - started }
 }
 
 function countUnknown(engine: Engine, orderIds: Set<string>): number {

@@ -8,6 +8,7 @@
  */
 
 import type { GateFacts } from '../domain/gate.ts'
+import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Clock } from '../domain/clock.ts'
@@ -31,12 +32,13 @@ export interface ExecutorOptions {
 export interface ExecutorStats {
   sends: number
   cancels: number
+  amends: number
   reconciles: number
   callsInFlight: number
 }
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, reconciles: 0, callsInFlight: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0 }
   private readonly options: ExecutorOptions
   private readonly busy = new Set<string>()
   /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
@@ -111,7 +113,8 @@ export class Executor {
 
   private send(item: WorkItem): void {
     const { engine, clock } = this.options
-    const action = item.kind === 'cancel' ? 'cancel' : 'place'
+    if (item.kind === 'reconcile') return
+    const action = item.kind
     let committed: ReturnType<Engine['submit']>
     try {
       committed = engine.submit({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts() })
@@ -135,7 +138,9 @@ export class Executor {
   private async callVenue(item: WorkItem, events: DomainEvent[]): Promise<void> {
     const { engine, clock } = this.options
     const adapter = this.options.adapters.get(item.venue)
-    const requested = events.find((event) => event.type === 'order.send_requested' || event.type === 'order.cancel_send_requested')
+    const requested = events.find(
+      (event) => event.type === 'order.send_requested' || event.type === 'order.cancel_send_requested' || event.type === 'order.amend_send_requested',
+    )
     if (requested === undefined) return // the gate blocked or the kernel decided there is nothing to send
     const order = engine.state.orders.get(item.orderId)
     if (order === undefined || adapter === undefined) {
@@ -164,27 +169,53 @@ export class Executor {
       const outcome = await guarded(() =>
         adapter.cancel({
           clientOrderId: requested.cancelClientOrderId,
-          origClientOrderId: order.venueClientOrderId,
+          origClientOrderId: requested.origClientOrderId ?? currentClientOrderId(order),
           account: order.accountId,
           symbol: order.symbol,
         }),
       )
       await engine.submit({ kind: 'cancel_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+    } else {
+      this.stats.amends++
+      const outcome = await guarded(() =>
+        adapter.amend({
+          clientOrderId: requested.amendClientOrderId,
+          origClientOrderId: requested.origClientOrderId,
+          account: order.accountId,
+          symbol: order.symbol,
+          qty: requested.qty,
+          ...(requested.price === null ? {} : { price: requested.price }),
+        }),
+      )
+      await engine.submit({ kind: 'amend_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
     }
   }
 
-  private reconcile(item: WorkItem): void {
+  /**
+   * Asks the venue about one order and hands the answer to the kernel, whatever the order's state: bootstrap uses it
+   * for every open order (reports may have been missed while egress was down), and the periodic sweep likewise.
+   * Resolves when the answer is durable (or the venue did not answer).
+   */
+  reconcileOrder(orderId: string): Promise<void> {
+    const order = this.options.engine.state.orders.get(orderId)
+    if (order === undefined || this.busy.has(orderId)) return Promise.resolve()
+    this.busy.add(orderId)
+    return this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
+  }
+
+  private reconcile(item: WorkItem): Promise<void> {
     const { engine, clock } = this.options
     const adapter = this.options.adapters.get(item.venue)
     const order = engine.state.orders.get(item.orderId)
     if (adapter === undefined || order === undefined) {
       this.busy.delete(item.orderId)
-      return
+      return Promise.resolve()
     }
     this.stats.reconciles++
     this.stats.callsInFlight++
-    const clientOrderId = order.venueClientOrderId
-    void (async () => {
+    // Ask by the id the venue knows the order by now (the last applied amend's), like a real venue requires.
+    const clientOrderId = currentClientOrderId(order)
+    return (async () => {
       const [status, trades] = await Promise.all([
         guarded(() => adapter.orderStatus(clientOrderId)),
         guarded(() => adapter.trades({ clientOrderId })),

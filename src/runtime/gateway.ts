@@ -7,6 +7,7 @@
 import { join } from 'node:path'
 import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
+import type { Units } from '../domain/decimal.ts'
 import type { GateFacts } from '../domain/gate.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
@@ -110,6 +111,24 @@ export class Gateway {
       body,
       market: this.market.snapshot(venue, symbol),
       live: { credentialPresent: this.options.facts().liveExplicit, environmentLive: this.options.facts().liveExplicit, haLeader: this.options.facts().haLeader },
+      configDigest: this.options.configDigest,
+      buildCommit: this.options.buildCommit,
+    })
+  }
+
+  /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */
+  amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }): Promise<CommandResult> {
+    const order = this.engine.state.orders.get(orderId)
+    const facts = this.options.facts()
+    return this.run({
+      kind: 'amend',
+      nowMs: this.clock.nowMs(),
+      principal,
+      orderId,
+      qty: change.qty,
+      price: change.price,
+      market: order === undefined ? null : this.market.snapshot(order.venue, order.symbol),
+      live: { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader },
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
     })
