@@ -1,7 +1,8 @@
 /**
  * Invariants every golden trace checks after every step, whatever its script: at most one venue order per egress
- * order (the sim venue's own ledger is the witness), reservations never negative, never above what was reserved,
- * zero at terminal states, and each account's held amount equal to the sum its open orders hold.
+ * order (the sim venue's own ledger is the witness), reservations never negative, never above the worst case reserved
+ * (the larger of the order's and a pending amend's), zero at terminal states, and each account's held amount equal to
+ * the sum its open orders hold.
  */
 
 import { formatDecimal, type Units } from '../../src/domain/decimal.ts'
@@ -29,7 +30,10 @@ export function invariantViolations(state: KernelState, venue: SimInspection): s
   for (const order of state.orders.values()) {
     const { total, remaining, asset } = order.reservation
     if (remaining < 0n) problems.push(`order ${order.orderId} reservation is negative (${formatDecimal(remaining)})`)
-    if (remaining > total) problems.push(`order ${order.orderId} holds ${formatDecimal(remaining)} of ${formatDecimal(total)} reserved`)
+    // While an amend is pending the order holds the larger of its old and its new worst case.
+    const pendingAmend = order.amend !== null && order.amend.stage !== 'failed' ? order.amend.reservationTotal : 0n
+    const ceiling = total > pendingAmend ? total : pendingAmend
+    if (remaining > ceiling) problems.push(`order ${order.orderId} holds ${formatDecimal(remaining)} of ${formatDecimal(ceiling)} reserved`)
     if (isTerminal(order.status) && remaining !== 0n) {
       problems.push(`order ${order.orderId} is ${order.status} but still holds ${formatDecimal(remaining)} ${asset}`)
     }
