@@ -107,7 +107,7 @@ function summary(report: VerifyReport): string {
       `${(report.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s (${(report.bytes / 1e6 / Math.max(seconds, 1e-6)).toFixed(0)} MB/s)`,
     `  chain     head ${report.chainHead} (recomputed with @noble/hashes)`,
     `  seals     ${report.seals.checked} checked, signatures ${report.seals.signaturesChecked ? 'verified' : 'NOT checked (--no-signatures)'}` +
-      (report.seals.last === null ? '; the log has no seal' : `; last seals LSN ${report.seals.last.claims.lsn} (record ${report.seals.last.recordLsn}, kid ${report.seals.last.kid ?? '-'})`) +
+      (report.seals.last === null ? '; the log has no seal' : `; the last signs LSN ${report.seals.last.claims.lsn} (record ${report.seals.last.recordLsn}, kid ${report.seals.last.kid ?? '-'})`) +
       `; ${report.seals.unsealedRecords} record(s) after the last seal`,
   ]
   if (report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${report.anchors.checked} checked, ${report.anchors.skipped} before the log's start`)
