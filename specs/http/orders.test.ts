@@ -216,3 +216,30 @@ describe('events and explain', () => {
     expect((await t.request(`/v1/orders/${orderId}/explain`, { headers: auth(other) })).status).toBe(404)
   })
 })
+
+describe('amend', () => {
+  test('the owner amends a resting order: 202 with the amend id, recorded in the log', async () => {
+    const orderId = (await json(await place('amend-1'))).order_id as string
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    const res = await t.request(`/v1/orders/${orderId}/amend`, post(trader, { price: '59100' }))
+    expect(res.status).toBe(202)
+    const body = await json(res)
+    expect(body.amend_id).toBe(1)
+    await eventually(() => t.http.services.logIndex.events(orderId).some(({ event }) => event.type === 'order.amend_requested'))
+    const explain = await json(await t.request(`/v1/orders/${orderId}/explain`, { headers: auth(trader) }))
+    expect((explain.decisions as { outcome: string }[]).map((decision) => decision.outcome)).toContain('amend_accepted')
+  })
+
+  test('an empty amend is 400; another trader 404; ops 403; a canceled order 409', async () => {
+    const orderId = (await json(await place('amend-2'))).order_id as string
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    expect((await t.request(`/v1/orders/${orderId}/amend`, post(trader, {}))).status).toBe(400)
+    expect((await t.request(`/v1/orders/${orderId}/amend`, post(other, { qty: '0.02' }))).status).toBe(404)
+    expect((await t.request(`/v1/orders/${orderId}/amend`, post(ops, { qty: '0.02' }))).status).toBe(403)
+    await t.request(`/v1/orders/${orderId}/cancel`, post(trader, ''))
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'Canceled')
+    const res = await t.request(`/v1/orders/${orderId}/amend`, post(trader, { qty: '0.02' }))
+    expect(res.status).toBe(409)
+    expect(errorCode(await json(res))).toBe('ORDER_NOT_AMENDABLE')
+  })
+})

@@ -8,7 +8,7 @@ export interface SseFrame {
 }
 
 export class SseReader {
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>
+  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> }
   private readonly decoder = new TextDecoder()
   private buffer = ''
   private readonly frames: SseFrame[] = []
@@ -28,7 +28,7 @@ export class SseReader {
       const chunk = await Promise.race([this.reader.read(), Bun.sleep(remaining).then(() => null)])
       if (chunk === null) continue
       if (chunk.done) this.done = true
-      else this.push(this.decoder.decode(chunk.value, { stream: true }))
+      else if (chunk.value !== undefined) this.push(this.decoder.decode(chunk.value, { stream: true }))
     }
     return this.frames
   }

@@ -5,8 +5,10 @@
  */
 
 import { Hono, type Context } from 'hono'
+import { amendBodySchema } from '../../domain/orders.ts'
 import { canHalt, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
-import { ApiError, reasonError } from '../errors.ts'
+import { readJson } from '../body.ts'
+import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
@@ -15,6 +17,7 @@ import { pathId, requireReady, runCommand } from './support.ts'
 export function orderActionRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.post('/v1/orders/:id/cancel', (c) => cancelOrder(c, services))
+  app.post('/v1/orders/:id/amend', (c) => amendOrder(c, services))
   return app
 }
 
@@ -38,4 +41,23 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { order_id: orderId, detail: result.reply.detail } })
   const order = services.gateway.engine.state.orders.get(orderId)
   return c.json({ order_id: orderId, state: order?.status ?? null, cancel_requested: true }, 202)
+}
+
+/**
+ * Amend (replace): a new total qty and/or limit price. Only the order's traders may amend — unlike cancel, an amend
+ * can add risk, so operators get 403. 202 with the amend id once the amend is recorded; its outcome streams.
+ */
+async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const principal = principalOf(c)
+  const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
+  const { orderId, accountId } = actionableOrder(c, services)
+  if (!canTrade(principal, accountId)) throw new ApiError('FORBIDDEN', `not allowed to trade account ${accountId}`, { details: { account: accountId } })
+  requireReady(services)
+  const result = await runCommand(() => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
+  const reply = result.reply
+  if (reply.kind === 'refused') throw reasonError(reply.reason, { details: { order_id: orderId, detail: reply.detail } })
+  if (reply.kind === 'rejected') throw reasonError(reply.reason, { details: { order_id: orderId, guard: reply.guard } })
+  if (reply.kind !== 'amend_accepted') throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`unexpected amend reply ${reply.kind}`) })
+  const order = services.gateway.engine.state.orders.get(orderId)
+  return c.json({ order_id: orderId, amend_id: reply.amendId, state: order?.status ?? null, amend_stage: order?.amend?.stage ?? null }, 202)
 }
