@@ -24,3 +24,26 @@ describe('egress serve', () => {
     expect(banner).toContain('"account":"demo-1","symbol":"BTC-USD"')
   })
 })
+
+describe('the serve gateway', () => {
+  test('the config digest is recorded in the log and the config mode applies at start', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { parseConfig, configDigest } = await import('../../src/config/index.ts')
+    const { startServeGateway, StoppableClock } = await import('../../src/cli/serve-gateway.ts')
+    const dir = mkdtempSync(join(tmpdir(), 'egress-serve-'))
+    const clock = new StoppableClock()
+    try {
+      const config = parseConfig({ dataDir: dir, mode: 'shadow', wal: { durability: 'none' } })
+      const { gateway, digest } = await startServeGateway(config, { clock, buildCommit: 'spec', onError: () => {} })
+      expect(digest).toBe(configDigest(config))
+      expect(gateway.engine.state.config?.digest).toBe(digest)
+      expect(gateway.engine.state.mode).toBe('shadow')
+      await gateway.stop()
+    } finally {
+      clock.cancelAll()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -7,6 +7,7 @@
 import { configDigest, type Config } from '../config/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
+import { BOOTSTRAP_PRINCIPAL } from '../runtime/bootstrap.ts'
 import { Gateway } from '../runtime/gateway.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
 import type { WalOptions } from '../../wal/index.ts'
@@ -50,6 +51,9 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     resendAgeMsMax: 60_000,
     onError: options.onError,
   })
+  // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier
+  // run (or an admin call) is switched back, as a recorded decision like any other.
+  if (gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
   return { gateway, venue, digest }
 }
 
