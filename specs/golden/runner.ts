@@ -173,8 +173,8 @@ async function restart(ctx: Context, step: Extract<Step, { do: 'restart' }>, lab
   const expected = step.expectBootstrap
   if (expected === undefined || report === null) return
   const resent = report.resent.map((orderId) => [...ctx.refs].find(([, id]) => id === orderId)?.[0] ?? orderId)
-  const actual = { inFlightMarkedUnknown: report.inFlightMarkedUnknown, unknownAfterWait: report.unknownAfterWait, resent }
-  for (const field of ['inFlightMarkedUnknown', 'unknownAfterWait', 'resent'] as const) {
+  const actual = { ...report, resent }
+  for (const field of ['inFlightMarkedUnknown', 'openOrdersReconciled', 'unknownAfterWait', 'resent'] as const) {
     if (expected[field] !== undefined && JSON.stringify(actual[field]) !== JSON.stringify(expected[field])) {
       ctx.failures.push(`${label}: bootstrap ${field} is ${JSON.stringify(actual[field])}, expected ${JSON.stringify(expected[field])}`)
     }

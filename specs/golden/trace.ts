@@ -99,6 +99,7 @@ const principal = v.strictObject({
 const as = v.string()
 const bootstrapExpect = v.strictObject({
   inFlightMarkedUnknown: v.optional(v.number()),
+  openOrdersReconciled: v.optional(v.number()),
   unknownAfterWait: v.optional(v.number()),
   resent: v.optional(v.array(ref)),
 })
