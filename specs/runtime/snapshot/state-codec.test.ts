@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { cloneState, initialState, stateDigest } from '../../../src/kernel/index.ts'
+import {
+  decodeKernelState, encodeKernelState, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateFromBytes,
+} from '../../../src/runtime/snapshot/index.ts'
+import { withEvidence } from '../../support/evidence.ts'
+import { removeDir, type World } from '../harness.ts'
+import { tradedWorld } from './support.ts'
+
+const worlds: World[] = []
+afterAll(async () => {
+  for (const world of worlds) {
+    await world.gateway.stop().catch(() => undefined)
+    removeDir(world.dir)
+  }
+})
+
+function mapOrders(state: ReturnType<typeof initialState>): string[] {
+  return [...state.orders.keys()]
+}
+
+describe('kernel state encoding', () => {
+  test('round trip: the decoded state has the same digest, insertion orders and bytes', async () => {
+    await withEvidence(
+      { id: 'snapshot.state-codec-roundtrip', kind: 'property', spec: 'specs/runtime/snapshot/state-codec.test.ts', invariant: 'decode(encode(state)) has the digest and iteration order of state, and re-encodes to the same bytes' },
+      async () => {
+        let cases = 0
+        for (const seed of [11, 12, 13]) {
+          const world = await tradedWorld(seed)
+          worlds.push(world)
+          const state = world.gateway.engine.state
+          expect(state.orders.size).toBeGreaterThan(10)
+          const bytes = kernelStateBytes(state)
+          const decoded = kernelStateFromBytes(bytes)
+          expect(stateDigest(decoded)).toBe(stateDigest(state))
+          expect(mapOrders(decoded)).toEqual(mapOrders(state))
+          expect(decoded.queues.map((queue) => [...queue])).toEqual(state.queues.map((queue) => [...queue]))
+          for (const [id, order] of state.orders) expect([...(decoded.orders.get(id)?.execIds ?? [])]).toEqual([...order.execIds])
+          expect(kernelStateBytes(decoded)).toEqual(bytes)
+          // The decoded state is independent of the original: applying to one never shows in the other.
+          const copy = cloneState(decoded)
+          expect(stateDigest(copy)).toBe(stateDigest(state))
+          cases++
+        }
+        const empty = initialState()
+        expect(stateDigest(decodeKernelState(encodeKernelState(empty)))).toBe(stateDigest(empty))
+        return { cases: cases + 1, seeds: [11, 12, 13] }
+      },
+    )
+  })
+
+  test('bigints survive exactly, including values beyond 2^53', () => {
+    const state = initialState()
+    state.accounts.set('a', { balances: new Map([['USD', 123456789012345678901234567n], ['BTC', -5n]]), reserved: new Map() })
+    const decoded = decodeKernelState(JSON.parse(JSON.stringify(encodeKernelState(state))))
+    expect(decoded.accounts.get('a')?.balances.get('USD')).toBe(123456789012345678901234567n)
+    expect(decoded.accounts.get('a')?.balances.get('BTC')).toBe(-5n)
+  })
+
+  test('anything that is not this encoding is refused with the path of the first problem', () => {
+    const good = encodeKernelState(initialState()) as unknown[]
+    const wrongWidth = [...good, 1]
+    expect(() => decodeKernelState(wrongWidth)).toThrow(/state: expected KernelState as an array of 14 fields/)
+    const wrongType = [...good]
+    wrongType[4] = 'turbo'
+    expect(() => decodeKernelState(wrongType)).toThrow(/state\.mode: expected one of paper, shadow, live/)
+    const badBig = structuredClone(good)
+    badBig[6] = [['a', [[['USD', '1.5']], []]]]
+    expect(() => decodeKernelState(badBig)).toThrow(/state\.accounts\["a"\]\.balances\["USD"\]: expected an integer string/)
+    expect(() => kernelStateFromBytes(new TextEncoder().encode('{"not":"a state"}'))).toThrow(/expected KernelState/)
+  })
+
+  test('the schema id names the format version and a fingerprint of every field', () => {
+    expect(KERNEL_STATE_SCHEMA).toMatch(/^kernel-state\/v1\/[0-9a-f]{16}$/)
+  })
+})

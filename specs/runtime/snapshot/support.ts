@@ -1,0 +1,56 @@
+/** Shared set-up for the snapshot specs: a world with a varied kernel state (fills, rests, cancels, amends, rejects). */
+
+import type { Principal } from '../../../src/domain/accounts.ts'
+import { run, startWorld, traderA, traderB, type World } from '../harness.ts'
+
+const SYMBOLS = [
+  { symbol: 'BTC-USD', qty: '0.01', near: 60000, tick: 1 },
+  { symbol: 'ETH-USD', qty: '0.5', near: 3000, tick: 1 },
+  { symbol: 'AAPL', qty: '3', near: 200, tick: 0.01 },
+]
+
+/** A deterministic mix of orders: marketable and resting limits, cancels, amends, a few policy rejects. */
+export async function trade(world: World, options: { orders: number; tag: string; seed: number }): Promise<void> {
+  let random = options.seed >>> 0 || 1
+  const next = (): number => {
+    random ^= random << 13
+    random ^= random >>> 17
+    random ^= random << 5
+    return (random >>> 0) / 0x1_0000_0000
+  }
+  const placed: { principal: Principal; orderId: string }[] = []
+  for (let index = 0; index < options.orders; index++) {
+    const spec = SYMBOLS[index % SYMBOLS.length] as (typeof SYMBOLS)[number]
+    const principal = index % 5 === 4 ? traderB : traderA
+    const account = principal === traderB ? 'acct-b' : 'acct-a'
+    const side = next() < 0.5 ? 'buy' : 'sell'
+    // Half marketable, half resting away from the reference; a few fat-finger prices are rejected by the band.
+    const offset = next() < 0.5 ? 0.02 : -0.03
+    const fat = next() < 0.05 ? 3 : 1
+    const raw = spec.near * (side === 'buy' ? 1 + offset : 1 - offset) * fat
+    const price = spec.tick >= 1 ? String(Math.round(raw)) : raw.toFixed(2)
+    const body = { account, symbol: spec.symbol, side, type: 'limit', qty: spec.qty, price, client_order_id: `${options.tag}-${index}` }
+    const result = await world.gateway.place(principal, body, null)
+    if (result.reply.kind === 'accepted') placed.push({ principal, orderId: result.reply.orderId })
+    if (index % 7 === 3) await run(world, 20)
+  }
+  await run(world, 100)
+  for (const [index, { principal, orderId }] of placed.entries()) {
+    if (index % 4 === 1) await world.gateway.cancel(principal, orderId)
+    const order = world.gateway.engine.state.orders.get(orderId)
+    if (index % 3 === 0 && order !== undefined && order.status === 'AckedOpen') await world.gateway.amend(principal, orderId, { qty: order.qty * 2n, price: null })
+  }
+  await run(world, 200)
+  // A last burst left undrained, so queues and calls in flight are part of the state too.
+  for (let index = 0; index < 4; index++) {
+    const body = { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '2900', client_order_id: `${options.tag}-tail-${index}` }
+    await world.gateway.place(traderA, body, null)
+  }
+}
+
+/** A started world that has traded: the state every snapshot spec starts from. */
+export async function tradedWorld(seed: number, orders = 40): Promise<World> {
+  const world = await startWorld({ seed })
+  await trade(world, { orders, tag: `s${seed}`, seed })
+  return world
+}

@@ -1,0 +1,175 @@
+/**
+ * A small schema-driven codec: each codec turns one typed value into plain JSON and back, and checks every value it
+ * decodes (type, nullability, record width), so a file written by a build with a different state shape is refused
+ * with a message instead of being misread. Records are positional arrays in a fixed field order — compact, fast to
+ * parse, and their field list is typed so that adding a field to a kernel type fails the typecheck until the codec
+ * (and with it the schema fingerprint) follows.
+ *
+ * Maps and Sets keep their insertion order: the kernel iterates them (FIFO queues, order scans), so a restored state
+ * must iterate exactly like the original, not merely hold the same entries.
+ */
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
+
+export class CodecError extends Error {
+  override readonly name = 'CodecError'
+}
+
+export interface Codec<T> {
+  /** A stable text describing the encoding; hashed into the schema fingerprint. */
+  readonly shape: string
+  encode(value: T): Json
+  decode(json: unknown, path: string): T
+}
+
+function fail(path: string, expected: string, got: unknown): never {
+  const shown = typeof got === 'string' ? JSON.stringify(got.slice(0, 40)) : Array.isArray(got) ? `array(${got.length})` : String(got)
+  throw new CodecError(`${path}: expected ${expected}, got ${shown}`)
+}
+
+export const str: Codec<string> = {
+  shape: 'str',
+  encode: (value) => value,
+  decode: (json, path) => (typeof json === 'string' ? json : fail(path, 'a string', json)),
+}
+
+export const num: Codec<number> = {
+  shape: 'num',
+  encode: (value) => value,
+  decode: (json, path) => (typeof json === 'number' && Number.isFinite(json) ? json : fail(path, 'a finite number', json)),
+}
+
+export const bool: Codec<boolean> = {
+  shape: 'bool',
+  encode: (value) => value,
+  decode: (json, path) => (typeof json === 'boolean' ? json : fail(path, 'a boolean', json)),
+}
+
+const INTEGER_TEXT = /^-?\d{1,40}$/
+
+/** A bigint (scaled Units) as its integer text — never through a float. */
+export const big: Codec<bigint> = {
+  shape: 'big',
+  encode: (value) => value.toString(),
+  decode: (json, path) => (typeof json === 'string' && INTEGER_TEXT.test(json) ? BigInt(json) : fail(path, 'an integer string', json)),
+}
+
+/**
+ * A string restricted to a known list (states, sides, modes). `shapeName` replaces the list in the fingerprint for
+ * open dictionaries (reason codes) whose growth does not change what an old value means.
+ */
+export function oneOf<const T extends string>(values: readonly T[], shapeName?: string): Codec<T> {
+  const allowed = new Set<string>(values)
+  return {
+    shape: shapeName ?? `oneOf(${[...values].join('|')})`,
+    encode: (value) => value,
+    decode: (json, path) => (typeof json === 'string' && allowed.has(json) ? (json as T) : fail(path, `one of ${values.join(', ')}`, json)),
+  }
+}
+
+/** A number restricted to a known list (lanes). */
+export function oneOfNumbers<const T extends number>(values: readonly T[]): Codec<T> {
+  const allowed = new Set<number>(values)
+  return {
+    shape: `oneOfNum(${values.join('|')})`,
+    encode: (value) => value,
+    decode: (json, path) => (typeof json === 'number' && allowed.has(json) ? (json as T) : fail(path, `one of ${values.join(', ')}`, json)),
+  }
+}
+
+export function nullable<T>(inner: Codec<T>): Codec<T | null> {
+  return {
+    shape: `nullable(${inner.shape})`,
+    encode: (value) => (value === null ? null : inner.encode(value)),
+    decode: (json, path) => (json === null ? null : inner.decode(json, path)),
+  }
+}
+
+export function arrayOf<T>(inner: Codec<T>): Codec<T[]> {
+  return {
+    shape: `array(${inner.shape})`,
+    encode: (values) => values.map((value) => inner.encode(value)),
+    decode: (json, path) => {
+      if (!Array.isArray(json)) fail(path, 'an array', json)
+      return json.map((item: unknown, index) => inner.decode(item, `${path}[${index}]`))
+    },
+  }
+}
+
+export function setOf<T>(inner: Codec<T>): Codec<Set<T>> {
+  const list = arrayOf(inner)
+  return {
+    shape: `set(${inner.shape})`,
+    encode: (values) => list.encode([...values]),
+    decode: (json, path) => {
+      const items = list.decode(json, path)
+      const set = new Set(items)
+      if (set.size !== items.length) throw new CodecError(`${path}: a set holds a duplicate`)
+      return set
+    },
+  }
+}
+
+/** A Map with string keys as [key, value] pairs, in insertion order. */
+export function mapOf<V>(inner: Codec<V>): Codec<Map<string, V>> {
+  return {
+    shape: `map(${inner.shape})`,
+    encode: (map) => {
+      const pairs: Json[] = []
+      for (const [key, value] of map) pairs.push([key, inner.encode(value)])
+      return pairs
+    },
+    decode: (json, path) => {
+      if (!Array.isArray(json)) fail(path, 'an array of [key, value] pairs', json)
+      const map = new Map<string, V>()
+      for (const pair of json as unknown[]) {
+        if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') fail(path, 'a [key, value] pair', pair)
+        const key = pair[0] as string
+        if (map.has(key)) throw new CodecError(`${path}: duplicate key ${JSON.stringify(key)}`)
+        map.set(key, inner.decode(pair[1], `${path}[${JSON.stringify(key)}]`))
+      }
+      return map
+    },
+  }
+}
+
+/** Every field of T, each with its codec. `-?` makes a missing field a type error. */
+export type Fields<T> = { [K in keyof T]-?: Codec<T[K]> }
+
+/** A record as a positional array in the order `fields` lists them. */
+export function record<T>(name: string, fields: Fields<T>): Codec<T> {
+  const entries = Object.entries(fields) as [keyof T & string, Codec<unknown>][]
+  const width = entries.length
+  return {
+    shape: `${name}{${entries.map(([key, codec]) => `${key}:${codec.shape}`).join(',')}}`,
+    encode: (value) => {
+      const row = new Array<Json>(width)
+      for (let index = 0; index < width; index++) {
+        const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
+        row[index] = codec.encode(value[key])
+      }
+      return row
+    },
+    decode: (json, path) => {
+      if (!Array.isArray(json) || json.length !== width) fail(path, `${name} as an array of ${width} fields`, json)
+      const value: Record<string, unknown> = {}
+      for (let index = 0; index < width; index++) {
+        const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
+        value[key] = codec.decode(json[index], `${path}.${key}`)
+      }
+      return value as T
+    },
+  }
+}
+
+/** A fixed-length tuple of the same codec (the four lane queues). */
+export function tupleOf<T, const N extends number>(inner: Codec<T>, length: N): Codec<T[] & { length: N }> {
+  return {
+    shape: `tuple${length}(${inner.shape})`,
+    encode: (values) => values.map((value) => inner.encode(value)),
+    decode: (json, path) => {
+      if (!Array.isArray(json) || json.length !== length) fail(path, `an array of ${length}`, json)
+      return json.map((item: unknown, index) => inner.decode(item, `${path}[${index}]`)) as T[] & { length: N }
+    },
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The kernel state's snapshot encoding: versioned, canonical for a given state (same state, same insertion order →
+ * same bytes), and checked field by field on decode. The schema fingerprint is a hash of every codec's shape plus
+ * KERNEL_STATE_FORMAT_VERSION; a snapshot whose fingerprint differs from this build's is refused, never misread.
+ *
+ * Bump KERNEL_STATE_FORMAT_VERSION when a field keeps its name and type but changes meaning; adding, removing,
+ * renaming or retyping a field changes the fingerprint by itself (and the Fields<T> tables make the typecheck demand it).
+ */
+
+import { sha256Hex } from '../../domain/canonical-json.ts'
+import type { AccountLedger, IdempotencyEntry, InFlightCall, KernelCounters, KernelState, WorkKind } from '../../kernel/state.ts'
+import type { Instrument } from '../../domain/instruments.ts'
+import type { Policy } from '../../domain/accounts.ts'
+import type { KernelConfig, KernelParams } from '../../domain/kernel-config.ts'
+import { LANES, MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
+import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
+import { REASON_CODES } from '../../domain/reasons.ts'
+import { ORDER_STATES } from '../../domain/states.ts'
+import {
+  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json,
+} from './codec-kit.ts'
+
+export const KERNEL_STATE_FORMAT_VERSION = 1
+
+const units = big
+const reason = oneOf(REASON_CODES, 'reason')
+const orderType = oneOf(['limit', 'market'] as const)
+const tif = oneOf(['GTC', 'IOC', 'FOK', 'DAY'] as const)
+const workKind = oneOf<WorkKind>(['place', 'cancel', 'amend', 'reconcile'])
+
+const instrument = record<Instrument>('Instrument', {
+  venue: str,
+  symbol: str,
+  baseAsset: str,
+  quoteAsset: str,
+  tickSize: units,
+  lotSize: units,
+  minQty: units,
+  maxQty: units,
+  minNotional: units,
+  priceBandBps: num,
+  orderTypes: arrayOf(orderType),
+  timeInForce: arrayOf(tif),
+  postOnly: bool,
+  reduceOnly: bool,
+  rateLimitPerSecond: num,
+})
+
+const policy = record<Policy>('Policy', {
+  accountId: str,
+  instruments: arrayOf(str),
+  marketOrderInstruments: arrayOf(str),
+  maxOrderNotional: units,
+  maxOpenOrders: num,
+  liveAllowed: bool,
+  validFromMs: num,
+  validUntilMs: num,
+})
+
+const params = record<KernelParams>('KernelParams', {
+  takerFeeBps: num,
+  referenceStaleMs: num,
+  referenceJumpBps: num,
+  lane1DepthMax: num,
+  lane2DepthMax: num,
+  accountQueuedMax: num,
+  reconcileGraceMs: num,
+  reconcileRecheckMs: num,
+  sendRetryMs: num,
+})
+
+const kernelConfig = record<KernelConfig>('KernelConfig', {
+  digest: str,
+  instruments: arrayOf(instrument),
+  policies: arrayOf(policy),
+  params,
+})
+
+const reservation = record<Reservation>('Reservation', { asset: str, total: units, remaining: units })
+
+const amendState = record<AmendState>('AmendState', {
+  amendId: num,
+  clientOrderId: str,
+  qty: units,
+  price: nullable(units),
+  reservationTotal: units,
+  stage: oneOf(['requested', 'sent', 'failed'] as const),
+  attempts: num,
+  sentAtMs: nullable(num),
+})
+
+const order = record<Order>('Order', {
+  orderId: str,
+  accountId: str,
+  idempotencyKey: str,
+  clientOrderId: nullable(str),
+  venue: str,
+  symbol: str,
+  baseAsset: str,
+  quoteAsset: str,
+  side: oneOf(['buy', 'sell'] as const),
+  type: orderType,
+  qty: units,
+  price: nullable(units),
+  tif,
+  postOnly: bool,
+  reduceOnly: bool,
+  lane: oneOfNumbers(LANES),
+  venueClientOrderId: str,
+  status: oneOf(ORDER_STATES),
+  cumQty: units,
+  cumNotional: units,
+  reservation,
+  venueOrderId: nullable(str),
+  sendAttempts: num,
+  lastSendAtMs: nullable(num),
+  cancelWanted: bool,
+  cancelAttempts: num,
+  notAtVenue: bool,
+  notBeforeMs: num,
+  execIds: setOf(str),
+  acceptedAtMs: num,
+  updatedAtMs: num,
+  unknownSinceMs: nullable(num),
+  lastReason: nullable(reason),
+  flattenId: nullable(str),
+  clientIdChain: arrayOf(str),
+  amendCount: num,
+  amend: nullable(amendState),
+})
+
+const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
+
+const idempotencyEntry = record<IdempotencyEntry>('IdempotencyEntry', {
+  bodyDigest: str,
+  orderId: str,
+  outcome: oneOf(['accepted', 'rejected'] as const),
+  reason: nullable(reason),
+  guard: nullable(str),
+})
+
+const inFlightCall = record<InFlightCall>('InFlightCall', { orderId: str, action: oneOf(['place', 'cancel', 'amend'] as const) })
+
+const counters = record<KernelCounters>('KernelCounters', {
+  eventsApplied: num,
+  duplicateReportsDropped: num,
+  transitionsRefused: num,
+  alertsRaised: num,
+})
+
+const queue = mapOf(workKind)
+const queues: Codec<KernelState['queues']> = {
+  shape: `queues4(${queue.shape})`,
+  encode: (lanes) => lanes.map((lane) => queue.encode(lane)),
+  decode: (json, path) => {
+    if (!Array.isArray(json) || json.length !== 4) throw new CodecError(`${path}: expected the 4 lane queues`)
+    return [queue.decode(json[0], `${path}[0]`), queue.decode(json[1], `${path}[1]`), queue.decode(json[2], `${path}[2]`), queue.decode(json[3], `${path}[3]`)]
+  },
+}
+
+const kernelState = record<KernelState>('KernelState', {
+  lastLsn: num,
+  config: nullable(kernelConfig),
+  instruments: mapOf(instrument),
+  policies: mapOf(policy),
+  mode: oneOf(MODES),
+  tradingSwitch: oneOf(TRADING_SWITCHES),
+  accounts: mapOf(ledger),
+  orders: mapOf(order),
+  idempotency: mapOf(idempotencyEntry),
+  queues,
+  openOrders: mapOf(num),
+  queuedByAccount: mapOf(num),
+  inFlight: mapOf(inFlightCall),
+  counters,
+})
+
+/** Identifies this build's kernel-state encoding; snapshots carry it and are refused when it differs. */
+export const KERNEL_STATE_SCHEMA = `kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/${sha256Hex(kernelState.shape).slice(0, 16)}`
+
+/** The state as one JSON value (positional records, Maps/Sets in insertion order, bigints as integer text). */
+export function encodeKernelState(state: KernelState): Json {
+  return kernelState.encode(state)
+}
+
+export function decodeKernelState(json: unknown): KernelState {
+  return kernelState.decode(json, 'state')
+}
+
+/** The state as UTF-8 JSON bytes: the snapshot's `kernel` section. */
+export function kernelStateBytes(state: KernelState): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(encodeKernelState(state)))
+}
+
+/** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
+export function kernelStateFromBytes(bytes: Uint8Array): KernelState {
+  return decodeKernelState(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)))
+}
