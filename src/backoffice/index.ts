@@ -1,0 +1,25 @@
+/**
+ * backoffice/ — proves the money: a double-entry ledger, positions, balances, fills and PnL projected from the same
+ * log that drove the orders; a SQLite query model written at a known LSN; and reconciliation of all of it against
+ * the kernel, a from-scratch replay and the venues, with breaks recorded in the log.
+ */
+
+export {
+  FUNDING_BOOK,
+  accountBook,
+  applyEvent,
+  assertBalanced,
+  bookBalance,
+  feeBook,
+  initialLedger,
+  trialBalance,
+  venueBook,
+  type Booked,
+  type FillRecord,
+  type LedgerState,
+  type Liquidity,
+  type Posting,
+  type PostingKind,
+} from './ledger.ts'
+export { averageCost, positionKey, unrealizedPnl, type Position } from './positions.ts'
+export { heldFor, type TrackedOrder } from './orders.ts'

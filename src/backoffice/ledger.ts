@@ -1,0 +1,285 @@
+/**
+ * The double-entry ledger: a pure projection of the log. `applyEvent(state, event, lsn)` folds one domain event into
+ * the state and returns what it booked — the postings of its journal entry and, for a fill, the fill record — so a
+ * caller can write them to the query model in the same batch.
+ *
+ * Books (the "accounts" of the chart, named so they never clash with trading account ids):
+ *   `acct:<accountId>`  what a trading account holds, per asset (cash in quote assets, positions in base assets)
+ *   `venue:<venue>`     the counterparty of every trade on that venue
+ *   `fees:<venue>`      fees the venue charged (negative: rebates it paid)
+ *   `equity:funding`    where paper funding comes from and withdrawals go
+ *
+ * Every entry is one event (its LSN); per asset its postings sum to zero. That is asserted on every entry, not
+ * assumed. Cash legs mirror the kernel's booking exactly (a buy pays qty × price rounded up, a sell receives it
+ * rounded down) so the ledger and the kernel's balances can be reconciled to the unit.
+ */
+
+import { assert } from '../domain/assert.ts'
+import { mulUnits, type Units } from '../domain/decimal.ts'
+import type { DomainEvent, EventOf } from '../domain/events/index.ts'
+import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
+import { applyFillToPosition, positionKey, type Position } from './positions.ts'
+
+export const FUNDING_BOOK = 'equity:funding'
+
+export function accountBook(accountId: string): string {
+  return `acct:${accountId}`
+}
+
+export function venueBook(venue: string): string {
+  return `venue:${venue}`
+}
+
+export function feeBook(venue: string): string {
+  return `fees:${venue}`
+}
+
+export type PostingKind = 'funding' | 'trade_base' | 'trade_quote' | 'fee'
+
+export interface Posting {
+  /** The record the posting came from: its entry id. */
+  lsn: number
+  /** Position within the entry (0, 1, …): `lsn.seq` orders postings totally. */
+  seq: number
+  book: string
+  /** The trading account a posting concerns (on either side), for filtering. */
+  accountId: string
+  asset: string
+  /** Signed: positive adds to the book's holding of `asset`. */
+  amount: Units
+  kind: PostingKind
+  /** What caused it: the fill's execution id or the funding reference. */
+  ref: string
+  atMs: number
+}
+
+export type Liquidity = 'maker' | 'taker'
+
+export interface FillRecord {
+  lsn: number
+  execId: string
+  orderId: string
+  accountId: string
+  venue: string
+  symbol: string
+  side: 'buy' | 'sell'
+  qty: Units
+  price: Units
+  fee: Units
+  feeAsset: string
+  liquidity: Liquidity | null
+  synthetic: boolean
+  /** The cash the account paid (negative) or received (positive), in the quote asset, as booked. */
+  cash: Units
+  venueTimeMs: number
+  atMs: number
+}
+
+export interface LedgerCounters {
+  entries: number
+  postings: number
+  fills: number
+  fundings: number
+}
+
+export interface LedgerState {
+  /** The LSN of the last event applied (0 before any). */
+  lastLsn: number
+  /** Book → asset → balance. Across all books, every asset sums to zero. */
+  books: Map<string, Map<string, Units>>
+  positions: Map<string, Position>
+  orders: Map<string, TrackedOrder>
+  /** Account → asset → held by open orders (from the back office's own reservation rules). */
+  reserved: Map<string, Map<string, Units>>
+  /** Liquidity flags of fill reports seen but not yet booked, by execution id (bounded). */
+  pendingLiquidity: Map<string, Liquidity>
+  counters: LedgerCounters
+}
+
+export interface Booked {
+  postings: Posting[]
+  fill: FillRecord | null
+}
+
+/** Fill reports waiting for their fill event: it follows in the same command, so a handful suffices. */
+const PENDING_LIQUIDITY_MAX = 1_024
+
+const NOTHING: Booked = { postings: [], fill: null }
+
+export function initialLedger(): LedgerState {
+  return {
+    lastLsn: 0,
+    books: new Map(),
+    positions: new Map(),
+    orders: new Map(),
+    reserved: new Map(),
+    pendingLiquidity: new Map(),
+    counters: { entries: 0, postings: 0, fills: 0, fundings: 0 },
+  }
+}
+
+/** Folds one event into `state` (in place) and returns what it booked. Events must arrive in LSN order. */
+export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number): Booked {
+  assert(lsn > state.lastLsn, `ledger events must arrive in LSN order: ${lsn} after ${state.lastLsn}`)
+  state.lastLsn = lsn
+  switch (event.type) {
+    case 'account.funded':
+      return book(state, fundingPostings(event, lsn), null)
+    case 'order.accepted': {
+      assert(!state.orders.has(event.orderId), `ledger: order ${event.orderId} accepted twice`)
+      const order = trackAccepted(event)
+      state.orders.set(order.orderId, order)
+      addReserved(state, order.accountId, order.reservationAsset, order.held)
+      return NOTHING
+    }
+    case 'inbox.report_accepted':
+      rememberLiquidity(state, event)
+      return NOTHING
+    case 'order.fill':
+      return bookFill(state, event, lsn)
+    default:
+      // Every other order event may change a status or a hold; a rejected order never held anything.
+      if (event.type.startsWith('order.') && event.type !== 'order.rejected') {
+        const order = state.orders.get((event as { orderId: string }).orderId)
+        if (order !== undefined) applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
+      }
+      return NOTHING
+  }
+}
+
+function fundingPostings(event: EventOf<'account.funded'>, lsn: number): Posting[] {
+  const at = { lsn, accountId: event.accountId, asset: event.asset, kind: 'funding' as const, ref: event.reference, atMs: event.atMs }
+  return [
+    { ...at, seq: 0, book: accountBook(event.accountId), amount: event.amount },
+    { ...at, seq: 1, book: FUNDING_BOOK, amount: -event.amount },
+  ]
+}
+
+function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number): Booked {
+  const order = state.orders.get(event.orderId)
+  assert(order !== undefined, `ledger: fill ${event.execId} for unknown order ${event.orderId}`)
+  const buy = order.side === 'buy'
+  const cash = buy ? -mulUnits(event.lastQty, event.lastPrice, 'up') : mulUnits(event.lastQty, event.lastPrice, 'down')
+  const baseDelta = buy ? event.lastQty : -event.lastQty
+  const at = { lsn, accountId: order.accountId, ref: event.execId, atMs: event.atMs }
+  const postings: Posting[] = [
+    { ...at, seq: 0, book: accountBook(order.accountId), asset: order.baseAsset, amount: baseDelta, kind: 'trade_base' },
+    { ...at, seq: 1, book: venueBook(order.venue), asset: order.baseAsset, amount: -baseDelta, kind: 'trade_base' },
+    { ...at, seq: 2, book: accountBook(order.accountId), asset: order.quoteAsset, amount: cash, kind: 'trade_quote' },
+    { ...at, seq: 3, book: venueBook(order.venue), asset: order.quoteAsset, amount: -cash, kind: 'trade_quote' },
+  ]
+  if (event.fee !== 0n) {
+    postings.push({ ...at, seq: 4, book: accountBook(order.accountId), asset: event.feeAsset, amount: -event.fee, kind: 'fee' })
+    postings.push({ ...at, seq: 5, book: feeBook(order.venue), asset: event.feeAsset, amount: event.fee, kind: 'fee' })
+  }
+  const liquidity = state.pendingLiquidity.get(event.execId) ?? null
+  state.pendingLiquidity.delete(event.execId)
+  const fill: FillRecord = {
+    lsn,
+    execId: event.execId,
+    orderId: order.orderId,
+    accountId: order.accountId,
+    venue: order.venue,
+    symbol: order.symbol,
+    side: order.side,
+    qty: event.lastQty,
+    price: event.lastPrice,
+    fee: event.fee,
+    feeAsset: event.feeAsset,
+    liquidity,
+    synthetic: event.synthetic,
+    cash,
+    venueTimeMs: event.venueTimeMs,
+    atMs: event.atMs,
+  }
+  applyFillToPosition(positionOf(state, order), fill)
+  applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
+  return book(state, postings, fill)
+}
+
+function positionOf(state: LedgerState, order: TrackedOrder): Position {
+  const key = positionKey(order.accountId, order.venue, order.symbol)
+  let position = state.positions.get(key)
+  if (position === undefined) {
+    position = {
+      accountId: order.accountId,
+      venue: order.venue,
+      symbol: order.symbol,
+      baseAsset: order.baseAsset,
+      quoteAsset: order.quoteAsset,
+      netQty: 0n,
+      costBasis: 0n,
+      realizedPnl: 0n,
+      fees: new Map(),
+      boughtQty: 0n,
+      soldQty: 0n,
+      fillCount: 0,
+      lastLsn: 0,
+    }
+    state.positions.set(key, position)
+  }
+  return position
+}
+
+/** Checks the entry balances per asset, then applies its postings to the books. */
+function book(state: LedgerState, postings: Posting[], fill: FillRecord | null): Booked {
+  assertBalanced(postings)
+  for (const posting of postings) {
+    let assets = state.books.get(posting.book)
+    if (assets === undefined) {
+      assets = new Map()
+      state.books.set(posting.book, assets)
+    }
+    assets.set(posting.asset, (assets.get(posting.asset) ?? 0n) + posting.amount)
+  }
+  state.counters.entries += 1
+  state.counters.postings += postings.length
+  if (fill !== null) state.counters.fills += 1
+  else state.counters.fundings += 1
+  return { postings, fill }
+}
+
+/** An entry whose postings do not sum to zero per asset is a bug in the ledger: it must never be booked. */
+export function assertBalanced(postings: readonly Posting[]): void {
+  const sums = new Map<string, Units>()
+  for (const posting of postings) sums.set(posting.asset, (sums.get(posting.asset) ?? 0n) + posting.amount)
+  for (const [asset, sum] of sums) {
+    assert(sum === 0n, `ledger entry at LSN ${postings[0]?.lsn} does not balance in ${asset}: off by ${sum}`)
+  }
+}
+
+/** Per asset, the sum over every book (zero for every asset in a sound ledger). */
+export function trialBalance(state: LedgerState): Map<string, Units> {
+  const sums = new Map<string, Units>()
+  for (const assets of state.books.values()) {
+    for (const [asset, amount] of assets) sums.set(asset, (sums.get(asset) ?? 0n) + amount)
+  }
+  return sums
+}
+
+function rememberLiquidity(state: LedgerState, event: EventOf<'inbox.report_accepted'>): void {
+  const { report } = event
+  if (report.kind !== 'fill' || report.liquidity === undefined) return
+  if (state.pendingLiquidity.size >= PENDING_LIQUIDITY_MAX) {
+    const oldest = state.pendingLiquidity.keys().next().value
+    if (oldest !== undefined) state.pendingLiquidity.delete(oldest)
+  }
+  state.pendingLiquidity.set(report.execId, report.liquidity)
+}
+
+function addReserved(state: LedgerState, accountId: string, asset: string, delta: Units): void {
+  let assets = state.reserved.get(accountId)
+  if (assets === undefined) {
+    assets = new Map()
+    state.reserved.set(accountId, assets)
+  }
+  const next = (assets.get(asset) ?? 0n) + delta
+  assert(next >= 0n, `ledger: reservation of ${accountId}/${asset} would go negative`)
+  if (next === 0n) assets.delete(asset)
+  else assets.set(asset, next)
+}
+
+/** What the ledger says an account holds of an asset. */
+export function bookBalance(state: LedgerState, book: string, asset: string): Units {
+  return state.books.get(book)?.get(asset) ?? 0n
+}

@@ -1,0 +1,189 @@
+/**
+ * The back office's own view of each order: enough to attribute fills and to know what every order holds in
+ * reserve. It is a second, independent implementation of the reservation rules of DESIGN §5 (the kernel's is in
+ * src/kernel/reservations.ts and ledger.ts); the two are reconciled against each other, so a bug in either shows up
+ * as a break instead of hiding in the only copy.
+ *
+ * Rules: an accepted order holds its reservation; a fill lowers the hold to the unfilled share (never raises it); an
+ * amend holds the larger worst case while it is pending and the amended order's share once applied; a terminal order
+ * holds nothing; an Unknown order keeps what it held (the worst case: it may still be open at the venue); a resend
+ * holds afresh.
+ */
+
+import { assert } from '../domain/assert.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { DomainEvent, EventOf } from '../domain/events/index.ts'
+import type { Side } from '../domain/orders.ts'
+import { isTerminal, type OrderState } from '../domain/states.ts'
+
+export interface TrackedAmend {
+  amendId: number
+  qty: Units
+  reservationTotal: Units
+  stage: 'requested' | 'sent' | 'failed'
+}
+
+export interface TrackedOrder {
+  orderId: string
+  accountId: string
+  venue: string
+  symbol: string
+  baseAsset: string
+  quoteAsset: string
+  side: Side
+  qty: Units
+  cumQty: Units
+  status: OrderState
+  /** Every client id the venue may know the order by: its own, then each applied amend's. */
+  clientIds: string[]
+  reservationAsset: string
+  reservationTotal: Units
+  /** What the order holds now. */
+  held: Units
+  amend: TrackedAmend | null
+}
+
+/** Called with (account, asset, delta) whenever an order's hold changes, so per-account totals stay in step. */
+export type HoldListener = (accountId: string, asset: string, delta: Units) => void
+
+export function trackAccepted(event: EventOf<'order.accepted'>): TrackedOrder {
+  return {
+    orderId: event.orderId,
+    accountId: event.accountId,
+    venue: event.venue,
+    symbol: event.symbol,
+    baseAsset: event.baseAsset,
+    quoteAsset: event.quoteAsset,
+    side: event.side,
+    qty: event.qty,
+    cumQty: 0n,
+    status: 'Enqueued',
+    clientIds: [event.venueClientOrderId],
+    reservationAsset: event.reservationAsset,
+    reservationTotal: event.reservationAmount,
+    held: event.reservationAmount,
+    amend: null,
+  }
+}
+
+/** Applies an order-scoped event to the tracked order: its status, quantities, amend and hold. */
+export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, onHold: HoldListener): void {
+  const wasTerminal = isTerminal(order.status)
+  switch (event.type) {
+    case 'order.fill':
+      assert(event.cumQty === order.cumQty + event.lastQty, `back office: fill ${event.execId} of ${order.orderId} is not cumulative`)
+      order.cumQty = event.cumQty
+      order.status = statusAfterFill(order)
+      if (!wasTerminal) lowerTo(order, heldFor(order), onHold)
+      break
+    case 'order.resend_requested':
+      order.status = 'Enqueued'
+      order.reservationTotal = event.reservationAmount
+      setHeld(order, event.reservationAmount, onHold)
+      break
+    case 'order.amend_requested':
+    case 'order.amend_send_requested':
+    case 'order.amended':
+    case 'order.amend_failed':
+      applyAmend(order, event, onHold)
+      break
+    default:
+      order.status = statusAfter(order.status, event)
+      if (event.type === 'order.send_retry' && event.action === 'amend' && order.amend !== null) order.amend = { ...order.amend, stage: 'requested' }
+  }
+  if (isTerminal(order.status)) {
+    lowerTo(order, 0n, onHold)
+    if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }
+  }
+}
+
+/** What the order must hold now: its unfilled share, or a pending amend's if larger; nothing once terminal. */
+export function heldFor(order: TrackedOrder): Units {
+  if (isTerminal(order.status)) return 0n
+  const filled = order.cumQty < order.qty ? order.cumQty : order.qty
+  const own = unfilledShare(order.reservationTotal, order.qty, filled)
+  const amend = order.amend
+  if (amend === null || amend.stage === 'failed' || order.cumQty >= amend.qty) return own
+  const pending = unfilledShare(amend.reservationTotal, amend.qty, order.cumQty)
+  return pending > own ? pending : own
+}
+
+function unfilledShare(total: Units, qty: Units, filled: Units): Units {
+  assert(qty > 0n && filled >= 0n && filled <= qty, `back office: filled ${filled} outside 0..${qty}`)
+  // Rounded up: a reservation never holds less than the exact share.
+  return (total * (qty - filled) + qty - 1n) / qty
+}
+
+function statusAfterFill(order: TrackedOrder): OrderState {
+  if (order.cumQty === order.qty) return 'Filled'
+  // A late fill after a confirmed cancel or expiry moves money but leaves the order done.
+  if (order.status === 'Canceled' || order.status === 'Expired') return order.status
+  if (order.status === 'CancelRequested' || order.status === 'CancelPending') return order.status
+  return 'Partial'
+}
+
+/** Status changes that matter to the back office: which orders are live, which are done. */
+function statusAfter(status: OrderState, event: DomainEvent): OrderState {
+  switch (event.type) {
+    case 'order.send_requested':
+      return 'Sent'
+    case 'order.send_blocked':
+      return event.action === 'place' ? 'Rejected' : status
+    case 'order.send_retry':
+      if (event.action === 'place') return 'Enqueued'
+      return event.action === 'cancel' ? 'CancelRequested' : status
+    case 'order.send_acked':
+      return status === 'Sent' || status === 'Unknown' ? 'AckedOpen' : status
+    case 'order.venue_rejected':
+      return 'Rejected'
+    case 'order.cancel_requested':
+      return status === 'Sent' || status === 'AckedOpen' || status === 'Partial' ? 'CancelRequested' : status
+    case 'order.cancel_send_requested':
+      return 'CancelPending'
+    case 'order.canceled':
+      return 'Canceled'
+    case 'order.expired':
+      return 'Expired'
+    case 'order.unknown':
+      return 'Unknown'
+    case 'order.reconciled':
+      return event.to
+    default:
+      return status
+  }
+}
+
+type AmendEvent = EventOf<'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed'>
+
+function applyAmend(order: TrackedOrder, event: AmendEvent, onHold: HoldListener): void {
+  switch (event.type) {
+    case 'order.amend_requested':
+      order.amend = { amendId: event.amendId, qty: event.qty, reservationTotal: event.reservationTotal, stage: 'requested' }
+      break
+    case 'order.amend_send_requested':
+      if (order.amend !== null) order.amend = { ...order.amend, stage: 'sent' }
+      break
+    case 'order.amended':
+      order.qty = event.qty
+      order.reservationTotal = event.reservationTotal
+      if (!order.clientIds.includes(event.amendClientOrderId)) order.clientIds.push(event.amendClientOrderId)
+      order.amend = null
+      break
+    case 'order.amend_failed':
+      if (order.amend?.amendId === event.amendId) order.amend = { ...order.amend, stage: 'failed' }
+      lowerTo(order, heldFor(order), onHold)
+      return
+  }
+  setHeld(order, heldFor(order), onHold)
+}
+
+function lowerTo(order: TrackedOrder, target: Units, onHold: HoldListener): void {
+  if (target < order.held) setHeld(order, target, onHold)
+}
+
+function setHeld(order: TrackedOrder, target: Units, onHold: HoldListener): void {
+  assert(target >= 0n, `back office: hold of ${order.orderId} would go negative`)
+  if (target === order.held) return
+  onHold(order.accountId, order.reservationAsset, target - order.held)
+  order.held = target
+}
