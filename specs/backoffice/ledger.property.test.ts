@@ -22,7 +22,9 @@ const orderArb = fc.record({
 const lots = (n: number): string => formatDecimal(BigInt(n) * 100_000n)
 const cents = (n: number): string => formatDecimal(BigInt(n) * 1_000_000n)
 
-function eventsFor(orders: fc.infer<typeof orderArb>[]): DomainEvent[] {
+type RandomOrder = typeof orderArb extends fc.Arbitrary<infer T> ? T : never
+
+function eventsFor(orders: RandomOrder[]): DomainEvent[] {
   const events: DomainEvent[] = [funded('USD', '1000000000'), funded('BTC', '1000'), funded('ETH', '1000')]
   orders.forEach((order, index) => {
     const orderId = `o${index}`
