@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Principal } from '../../src/domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.ts'
+import type { AuditConfig } from '../../src/config/index.ts'
 import { Gateway, SimClock } from '../../src/runtime/index.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
@@ -40,6 +41,8 @@ export interface WorldOptions {
   params?: Partial<KernelParams>
   /** Rewrites the paper kernel config (instruments, policies) before the gateway starts; golden traces use it. */
   configure?: (config: KernelConfig) => KernelConfig
+  /** Audit config (seals, self-check, tamper response); absent: none. */
+  audit?: AuditConfig
 }
 
 export function tempDataDir(): string {
@@ -77,6 +80,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     convergeWaitMsMax: 30_000,
     resendAgeMsMax: 60_000,
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
   })
   let gateway: Gateway | null = null
   void starting.then((started) => (gateway = started))

@@ -11,7 +11,7 @@
 
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
-import { AssertionError, WalFullError, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AssertionError, WalFullError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { domainEventOf } from './records.ts'
 
 export interface Committed {
@@ -51,12 +51,20 @@ export class Engine {
   /** Replays the whole log into a fresh kernel state (snapshots later shorten this) and returns the engine. */
   static replay(wal: Wal, options: { onProgress?: (lsn: number) => void } = {}): Engine {
     const state = initialState()
-    for (const frame of wal.read(wal.firstLsn)) {
-      const event = domainEventOf(frame)
-      if (event !== null) applyInPlace(state, event, { lsn: frame.lsn })
-      if (options.onProgress !== undefined && frame.lsn % 100_000 === 0) options.onProgress(frame.lsn)
-    }
+    replayFrames(state, wal.read(wal.firstLsn), options)
     return new Engine(wal, state)
+  }
+
+  /**
+   * Starts from a verified snapshot (src/runtime/snapshot: its digest, schema and chain head at `lsn` already checked
+   * against this log) and replays only the records after `lsn`. The state object is taken over, not copied.
+   */
+  static fromSnapshot(wal: Wal, snapshot: { state: KernelState; lsn: number }, options: { onProgress?: (lsn: number) => void } = {}): Engine {
+    if (snapshot.lsn < wal.firstLsn || snapshot.lsn > wal.lastLsn || snapshot.state.lastLsn !== snapshot.lsn) {
+      throw new AssertionError(`snapshot at LSN ${snapshot.lsn} (state at ${snapshot.state.lastLsn}) does not fit the log ${wal.firstLsn}..${wal.lastLsn}`)
+    }
+    replayFrames(snapshot.state, wal.read(snapshot.lsn + 1), options)
+    return new Engine(wal, snapshot.state)
   }
 
   /**
@@ -134,6 +142,15 @@ export class Engine {
     }
     promise.then(done, done)
     return promise
+  }
+}
+
+/** Folds frames into `state` in log order; audit records are skipped. */
+function replayFrames(state: KernelState, frames: Iterable<Frame>, options: { onProgress?: (lsn: number) => void }): void {
+  for (const frame of frames) {
+    const event = domainEventOf(frame)
+    if (event !== null) applyInPlace(state, event, { lsn: frame.lsn })
+    if (options.onProgress !== undefined && frame.lsn % 100_000 === 0) options.onProgress(frame.lsn)
   }
 }
 

@@ -14,6 +14,9 @@ import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { Reply } from '../kernel/index.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { Wal, type WalOptions } from '../../wal/index.ts'
+import { setUpAudit, type AuditSetup } from '../audit/index.ts'
+import type { AuditConfig } from '../config/index.ts'
+import { AuditDuty } from './audit-duty.ts'
 import { bootstrap, type BootstrapReport, type Funding } from './bootstrap.ts'
 import { Engine } from './engine.ts'
 import { Executor } from './executor.ts'
@@ -35,6 +38,8 @@ export interface GatewayOptions {
   convergeWaitMsMax: number
   resendAgeMsMax: number
   onError: (error: unknown, context: string) => void
+  /** Seals, self-check and tamper response (config `audit`); absent: no seals, nothing checked at runtime. */
+  audit?: AuditConfig
 }
 
 export interface CommandResult {
@@ -50,10 +55,11 @@ export class Gateway {
   readonly clock: Clock
   readonly options: GatewayOptions
   bootstrapReport: BootstrapReport | null = null
+  readonly audit: AuditDuty | null
   private readyFlag = false
   private readonly unsubscribes: (() => void)[] = []
 
-  private constructor(options: GatewayOptions, engine: Engine) {
+  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null) {
     this.options = options
     this.clock = options.clock
     this.engine = engine
@@ -63,11 +69,15 @@ export class Gateway {
       adapters.set(adapter.venue, adapter)
       this.market.addSource(adapter.venue, prices)
     }
+    this.audit = auditSetup === null ? null : new AuditDuty({ engine, clock: options.clock, setup: auditSetup, configDigest: options.configDigest, onError: options.onError })
     this.executor = new Executor({
       engine,
       adapters,
       clock: options.clock,
-      gateFacts: () => ({ ...options.facts(), durabilityMode: engine.wal.durability }),
+      gateFacts: () => {
+        const facts = options.facts()
+        return { ...facts, auditVerified: facts.auditVerified && (this.audit?.verified ?? true), durabilityMode: engine.wal.durability }
+      },
       callsInFlightMax: options.callsInFlightMax,
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
@@ -75,13 +85,19 @@ export class Gateway {
     for (const adapter of adapters.values()) {
       this.unsubscribes.push(adapter.onReport((report) => void this.submitReport(report)))
     }
-    this.unsubscribes.push(engine.onDurable(() => this.executor.wake()))
+    this.unsubscribes.push(
+      engine.onDurable(() => {
+        this.executor.wake()
+        this.audit?.afterCommit()
+      }),
+    )
   }
 
   /** Opens the log in `dataDir/log`, replays it, runs bootstrap; resolves when intake may open. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const wal = Wal.open(join(options.dataDir, 'log'), options.wal)
-    const gateway = new Gateway(options, Engine.replay(wal))
+    const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal })
+    const gateway = new Gateway(options, Engine.replay(wal), auditSetup)
     gateway.bootstrapReport = await bootstrap({
       engine: gateway.engine,
       executor: gateway.executor,
@@ -91,6 +107,7 @@ export class Gateway {
       convergeWaitMsMax: options.convergeWaitMsMax,
       resendAgeMsMax: options.resendAgeMsMax,
     })
+    await gateway.audit?.start()
     gateway.readyFlag = true
     return gateway
   }
@@ -156,6 +173,9 @@ export class Gateway {
   async stop(): Promise<void> {
     this.readyFlag = false
     this.executor.stop()
+    this.audit?.stop()
+    // A clean shutdown seals the head, so the last records are covered by a signature.
+    await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     await this.engine.settled()
     await this.engine.wal.close()

@@ -26,7 +26,10 @@ export class MarketFeed {
     if (quote === null) return null
     const key = `${venue}:${symbol}`
     const last = this.observed.get(key)
-    const previousPrice = last === undefined ? null : last.price !== quote.price ? last.price : last.previousPrice
+    // The previous observation is the quote before this one: re-reading the same quote (same price, same time) keeps
+    // its predecessor, and a price that jumped and then holds still stops counting as a jump at the next fresh quote.
+    const sameQuote = last !== undefined && quote.observedAtMs === last.observedAtMs && quote.price === last.price
+    const previousPrice = last === undefined ? null : sameQuote ? last.previousPrice : last.price
     this.observed.set(key, { price: quote.price, observedAtMs: quote.observedAtMs, previousPrice })
     return { referencePrice: quote.price, observedAtMs: quote.observedAtMs, previousPrice }
   }

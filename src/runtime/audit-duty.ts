@@ -1,0 +1,117 @@
+/**
+ * The runtime's audit duties (DESIGN §7): seal the chain head every N records or T ms and at clean shutdown, run the
+ * chain/seal self-check at start and periodically, and on a finding engage the configured kill switch (HALT or
+ * CANCEL_ONLY), append the finding and write a forensics bundle. Seal and tamper records go through the engine so the
+ * log keeps one writer and one LSN order; the I-100 gate's audit check reads `verified`.
+ */
+
+import type { Principal } from '../domain/accounts.ts'
+import type { Clock } from '../domain/clock.ts'
+import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog } from '../audit/index.ts'
+import type { Engine } from './engine.ts'
+
+/** The identity the gateway acts as when it reacts to tampering: recorded in the log like any principal. */
+export const AUDIT_PRINCIPAL: Principal = { id: 'egress-audit', roles: ['ops'], accounts: [], liveAllowed: false }
+
+export interface AuditDutyOptions {
+  engine: Engine
+  clock: Clock
+  setup: AuditSetup
+  configDigest: string
+  onError: (error: unknown, context: string) => void
+}
+
+export class AuditDuty {
+  private readonly options: AuditDutyOptions
+  private readonly log: SealableLog & { readonly dir: string }
+  private finding: AuditProblem | null = null
+  private timerCancel: (() => void) | null = null
+  private checking = false
+
+  constructor(options: AuditDutyOptions) {
+    this.options = options
+    const wal = options.engine.wal
+    this.log = {
+      dir: wal.dir,
+      get lastLsn() {
+        return wal.lastLsn
+      },
+      get chainHead() {
+        return wal.chainHead
+      },
+      epoch: wal.epoch,
+      append: (records) => options.engine.appendRecords(records),
+    }
+  }
+
+  /** False once tampering was found: the I-100 gate then refuses live sends. */
+  get verified(): boolean {
+    return this.finding === null
+  }
+
+  get lastFinding(): AuditProblem | null {
+    return this.finding
+  }
+
+  /** Checks the log as it stands, then repeats every selfCheckEveryMs. */
+  async start(): Promise<void> {
+    await this.selfCheck()
+    this.arm()
+  }
+
+  stop(): void {
+    this.timerCancel?.()
+    this.timerCancel = null
+  }
+
+  /** Called after each durable command: seals when N records or T ms have passed since the last seal. */
+  afterCommit(): void {
+    const sealer = this.options.setup.sealer
+    if (sealer === null || !sealer.due(this.log, this.options.clock.nowMs())) return
+    sealer.maybeSeal(this.log, this.options.clock.nowMs()).catch((error: unknown) => this.options.onError(error, 'periodic seal'))
+  }
+
+  /** Seals the head now (clean shutdown, POST /v1/audit/anchor). Null when no signing key is configured. */
+  async sealNow(): Promise<Awaited<ReturnType<NonNullable<AuditSetup['sealer']>['sealNow']>> | null> {
+    const sealer = this.options.setup.sealer
+    if (sealer === null || this.options.engine.wal.lastLsn < 1) return null
+    return sealer.sealNow(this.log, this.options.clock.nowMs())
+  }
+
+  /** Runs the self-check once; on a new finding, reacts (kill switch, finding record, forensics bundle). */
+  async selfCheck(): Promise<AuditProblem | null> {
+    if (this.checking) return this.finding
+    this.checking = true
+    try {
+      const problem = await this.options.setup.selfCheck.check()
+      if (problem !== null && this.finding === null) await this.react(problem)
+      return problem
+    } finally {
+      this.checking = false
+    }
+  }
+
+  private async react(problem: AuditProblem): Promise<void> {
+    this.finding = problem
+    const { engine, clock, setup } = this.options
+    const action = setup.tamperResponse === 'CANCEL_ONLY' ? 'CANCEL_ONLY' : 'HALT'
+    await engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), principal: AUDIT_PRINCIPAL, action, note: `tamper detected: ${problem.code} at LSN ${problem.lsn}` })
+    const report = await reportTamper({
+      log: this.log,
+      finding: problem,
+      response: setup.tamperResponse,
+      forensicsDir: setup.forensicsDir,
+      configDigest: this.options.configDigest,
+      nowMs: clock.nowMs(),
+    })
+    for (const error of report.errors) this.options.onError(new Error(error), 'tamper report')
+  }
+
+  private arm(): void {
+    this.timerCancel = this.options.clock.schedule(this.options.setup.selfCheckEveryMs, () => {
+      this.selfCheck()
+        .catch((error: unknown) => this.options.onError(error, 'audit self-check'))
+        .finally(() => this.arm())
+    })
+  }
+}

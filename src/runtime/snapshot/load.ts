@@ -1,0 +1,91 @@
+/**
+ * Loading a snapshot: never trusted on its word. A candidate is used only if its file is intact (digest), its kernel
+ * state is this build's encoding (schema id, then a field-by-field decode) and its chain head equals the log's at its
+ * LSN — so a snapshot of another log, of a log that was since rewritten, or of a log that lost its tail is refused.
+ * Candidates are tried newest first; every refusal is reported.
+ */
+
+import { toHex, type Frame } from '../../../wal/index.ts'
+import type { KernelState } from '../../kernel/index.ts'
+import { CodecError } from './codec-kit.ts'
+import { KERNEL_SECTION, SnapshotError, type SnapshotHeader } from './file.ts'
+import { KERNEL_STATE_SCHEMA, kernelStateFromBytes } from './state-codec.ts'
+import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
+
+/** What loading needs of a log: its LSN range and frames (a writable Wal and a read-only log both fit). */
+export interface LogView {
+  readonly firstLsn: number
+  readonly lastLsn: number
+  read(fromLsn: number, options?: { toLsn?: number }): Iterable<Frame>
+}
+
+export interface LoadedSnapshot {
+  file: string
+  path: string
+  lsn: number
+  header: SnapshotHeader
+  digest: string
+  state: KernelState
+  /** Every section's bytes, the kernel's included, for projections restored by name. */
+  sections: Map<string, Uint8Array>
+  loadMs: number
+}
+
+export interface LoadResult {
+  loaded: LoadedSnapshot | null
+  rejected: RejectedSnapshot[]
+}
+
+/** The chain head (hex) at `lsn` as the log holds it, or a SnapshotError when the log cannot vouch for that LSN. */
+export function chainHeadAt(log: LogView, lsn: number): string {
+  if (lsn > log.lastLsn) throw new SnapshotError('LOG_BEHIND', `snapshot is at LSN ${lsn}, the log ends at ${log.lastLsn}`)
+  if (lsn < log.firstLsn) throw new SnapshotError('LOG_COMPACTED', `snapshot is at LSN ${lsn}, the log now starts at ${log.firstLsn}`)
+  for (const frame of log.read(lsn, { toLsn: lsn })) return toHex(frame.hash)
+  throw new SnapshotError('LOG_BEHIND', `the log has no frame at LSN ${lsn}`)
+}
+
+/** Reads and fully verifies one candidate. Throws SnapshotError. */
+export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView): LoadedSnapshot {
+  const started = performance.now()
+  const content = store.read(candidate)
+  const { header } = content
+  if (header.kernelSchema !== KERNEL_STATE_SCHEMA) {
+    throw new SnapshotError('SCHEMA_MISMATCH', `kernel state schema ${header.kernelSchema}; this build reads ${KERNEL_STATE_SCHEMA} (older or newer build): not used, replay covers it`)
+  }
+  const logHead = chainHeadAt(log, header.lsn)
+  if (logHead !== header.chainHead) {
+    throw new SnapshotError('CHAIN_MISMATCH', `chain head at LSN ${header.lsn} is ${logHead} in the log, ${header.chainHead} in the snapshot`)
+  }
+  let state: KernelState
+  try {
+    state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
+  } catch (error) {
+    const detail = error instanceof CodecError || error instanceof SyntaxError ? error.message : String(error)
+    throw new SnapshotError('STATE_INVALID', `kernel state does not decode: ${detail}`)
+  }
+  if (state.lastLsn !== header.lsn) throw new SnapshotError('STATE_INVALID', `kernel state is at LSN ${state.lastLsn}, the header says ${header.lsn}`)
+  return { file: candidate.file, path: candidate.path, lsn: header.lsn, header, digest: content.digest, state, sections: content.sections, loadMs: performance.now() - started }
+}
+
+/** The newest snapshot that passes every check (optionally at or below `lsnMax`), and the ones that did not. */
+export function loadNewestValid(store: SnapshotStore, log: LogView, options: { lsnMax?: number } = {}): LoadResult {
+  const rejected: RejectedSnapshot[] = []
+  for (const candidate of store.candidates()) {
+    if (options.lsnMax !== undefined && candidate.lsn > options.lsnMax) continue
+    try {
+      return { loaded: openSnapshot(store, candidate, log), rejected }
+    } catch (error) {
+      rejected.push(rejection(candidate.file, error))
+    }
+  }
+  return { loaded: null, rejected }
+}
+
+export function rejection(file: string, error: unknown): RejectedSnapshot {
+  if (error instanceof SnapshotError) return { file, code: error.code, message: error.message }
+  return { file, code: 'UNREADABLE', message: error instanceof Error ? error.message : String(error) }
+}
+
+export function describeRejection(rejected: RejectedSnapshot): string {
+  return `snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`
+}

@@ -1,0 +1,200 @@
+/**
+ * The snapshot directory (`<dataDir>/snapshots/`): snapshot files named by LSN, and MANIFEST.json naming the retained
+ * ones, newest first.
+ *
+ * Crash safety: a snapshot is written to a temp file, fsynced, renamed into place and the directory fsynced; only then
+ * is the manifest replaced the same way, and only after that are snapshots beyond `keep` deleted. A crash at any point
+ * leaves every previously retained snapshot in place. The manifest is a convenience, not a trust anchor: load takes
+ * the union of the manifest and the directory listing and verifies each candidate (digest, schema, chain head against
+ * the log) newest first, reporting and skipping every one that fails.
+ */
+
+import { join } from 'node:path'
+import type { WalIo } from '../../../wal/index.ts'
+import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
+
+export const MANIFEST_NAME = 'MANIFEST.json'
+const MANIFEST_FORMAT = 'egress.snapshot-manifest'
+const NAME_PATTERN = /^snapshot-(\d{20})\.snap$/
+const TEMP_SUFFIX = '.tmp'
+export const SNAPSHOTS_KEEP_DEFAULT = 3
+
+export interface ManifestEntry {
+  file: string
+  lsn: number
+  digest: string
+  bytes: number
+  createdAtMs: number
+}
+
+export interface RejectedSnapshot {
+  file: string
+  code: SnapshotError['code']
+  message: string
+}
+
+export interface SnapshotCandidate {
+  file: string
+  path: string
+  lsn: number
+}
+
+export function snapshotFileName(lsn: number): string {
+  return `snapshot-${String(lsn).padStart(20, '0')}.snap`
+}
+
+export function parseSnapshotFileName(name: string): number | null {
+  const match = NAME_PATTERN.exec(name)
+  return match === null ? null : Number(match[1])
+}
+
+export class SnapshotStore {
+  readonly dir: string
+  readonly keep: number
+  private readonly io: WalIo
+
+  constructor(dir: string, options: { io: WalIo; keep: number }) {
+    if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
+    this.dir = dir
+    this.io = options.io
+    this.keep = options.keep
+  }
+
+  /** Writes a snapshot crash-safely, records it in the manifest and prunes beyond `keep`. Returns its manifest entry. */
+  write(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
+    const { io } = this
+    io.mkdirp(this.dir)
+    const file = snapshotFileName(content.header.lsn)
+    this.writeDurably(file, content.bytes)
+    const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
+    const retained = [entry, ...this.knownEntries(file)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
+    this.writeManifest(retained)
+    this.prune(new Set(retained.map((kept) => kept.file)))
+    return entry
+  }
+
+  /** The manifest's entries (newest first), or none with the reason when it is missing or unreadable. */
+  readManifest(): { entries: ManifestEntry[]; problem: string | null } {
+    const path = join(this.dir, MANIFEST_NAME)
+    if (!this.io.exists(path)) return { entries: [], problem: 'no manifest' }
+    try {
+      const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(this.readFile(path))) as { format?: unknown; snapshots?: unknown }
+      if (value.format !== MANIFEST_FORMAT || !Array.isArray(value.snapshots)) return { entries: [], problem: 'manifest has another format' }
+      const entries = (value.snapshots as ManifestEntry[]).filter((entry) => typeof entry?.file === 'string' && parseSnapshotFileName(entry.file) === entry.lsn)
+      return { entries: entries.sort((a, b) => b.lsn - a.lsn), problem: null }
+    } catch (error) {
+      return { entries: [], problem: `manifest unreadable: ${String(error)}` }
+    }
+  }
+
+  /** Every snapshot file that may be usable: the manifest's and the directory's, newest first, temp files excluded. */
+  candidates(): SnapshotCandidate[] {
+    if (!this.io.exists(this.dir)) return []
+    const lsns = new Map<string, number>()
+    for (const entry of this.readManifest().entries) lsns.set(entry.file, entry.lsn)
+    for (const name of this.io.readdir(this.dir)) {
+      const lsn = parseSnapshotFileName(name)
+      if (lsn !== null) lsns.set(name, lsn)
+    }
+    return [...lsns]
+      .filter(([file]) => this.io.exists(join(this.dir, file)))
+      .map(([file, lsn]) => ({ file, path: join(this.dir, file), lsn }))
+      .sort((a, b) => b.lsn - a.lsn)
+  }
+
+  /** Reads and checks one snapshot's file (digest, framing). Throws SnapshotError. */
+  read(candidate: SnapshotCandidate): SnapshotContent & { fileBytes: number } {
+    let bytes: Uint8Array
+    try {
+      bytes = this.readFile(candidate.path)
+    } catch (error) {
+      throw new SnapshotError('UNREADABLE', `cannot read: ${String(error)}`)
+    }
+    const content = decodeSnapshot(bytes)
+    if (content.header.lsn !== candidate.lsn) throw new SnapshotError('HEADER_INVALID', `file is named for LSN ${candidate.lsn}, header says ${content.header.lsn}`)
+    return { ...content, fileBytes: bytes.byteLength }
+  }
+
+  /** Removes temp files a crash left behind (never a complete snapshot). */
+  removeTempFiles(): string[] {
+    if (!this.io.exists(this.dir)) return []
+    const removed = this.io.readdir(this.dir).filter((name) => name.endsWith(TEMP_SUFFIX))
+    for (const name of removed) this.io.unlink(join(this.dir, name))
+    if (removed.length > 0) this.io.fsyncDirectory(this.dir)
+    return removed
+  }
+
+  /**
+   * Entries for every other snapshot present: the manifest's, plus files a crash left out of it (read and checked
+   * here, so a damaged one is never listed). A lost or damaged manifest therefore never makes retention forget files.
+   */
+  private knownEntries(exceptFile: string): ManifestEntry[] {
+    const listed = new Map(this.readManifest().entries.map((entry) => [entry.file, entry]))
+    const entries: ManifestEntry[] = []
+    for (const candidate of this.candidates()) {
+      if (candidate.file === exceptFile) continue
+      const known = listed.get(candidate.file)
+      if (known !== undefined) {
+        entries.push(known)
+        continue
+      }
+      try {
+        const content = this.read(candidate)
+        entries.push({ file: candidate.file, lsn: candidate.lsn, digest: content.digest, bytes: content.fileBytes, createdAtMs: content.header.createdAtMs })
+      } catch {
+        // Not a usable snapshot: left out of the manifest and pruned.
+      }
+    }
+    return entries
+  }
+
+  private writeManifest(entries: ManifestEntry[]): void {
+    const body = { format: MANIFEST_FORMAT, version: 1, snapshots: entries }
+    this.writeDurably(MANIFEST_NAME, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`))
+  }
+
+  /** Temp file, write, fsync, close, rename, directory fsync: after it returns the file is durable under `name`. */
+  private writeDurably(name: string, bytes: Uint8Array): void {
+    const { io } = this
+    const path = join(this.dir, name)
+    const temp = path + TEMP_SUFFIX
+    const fd = io.openAppend(temp)
+    try {
+      io.truncate(fd, 0)
+      io.write(fd, bytes, 0)
+      io.fsync(fd)
+    } finally {
+      io.close(fd)
+    }
+    io.rename(temp, path)
+    io.fsyncDirectory(this.dir)
+  }
+
+  /** Deletes snapshot files not retained; the manifest that drops them is already durable. */
+  private prune(retained: Set<string>): void {
+    let removed = 0
+    for (const name of this.io.readdir(this.dir)) {
+      if (parseSnapshotFileName(name) === null || retained.has(name)) continue
+      this.io.unlink(join(this.dir, name))
+      removed++
+    }
+    if (removed > 0) this.io.fsyncDirectory(this.dir)
+  }
+
+  private readFile(path: string): Uint8Array {
+    const fd = this.io.openRead(path)
+    try {
+      const size = this.io.sizeBytes(fd)
+      const bytes = new Uint8Array(size)
+      let filled = 0
+      while (filled < size) {
+        const count = this.io.read(fd, bytes.subarray(filled), filled)
+        if (count <= 0) break
+        filled += count
+      }
+      return filled === size ? bytes : bytes.subarray(0, filled)
+    } finally {
+      this.io.close(fd)
+    }
+  }
+}
