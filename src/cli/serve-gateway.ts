@@ -43,13 +43,15 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
     configDigest: digest,
     buildCommit: options.buildCommit,
-    // A single paper node: leader of itself, never live; health and audit facts come with the HA and audit work.
+    // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
     facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
     callsInFlightMax: 64,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 10_000,
     resendAgeMsMax: 60_000,
     onError: options.onError,
+    // Seals (when a signing key is configured), the chain self-check and the tamper response.
+    audit: config.audit,
   })
   // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier
   // run (or an admin call) is switched back, as a recorded decision like any other.
