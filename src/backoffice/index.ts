@@ -23,3 +23,19 @@ export {
 } from './ledger.ts'
 export { averageCost, positionKey, unrealizedPnl, type Position } from './positions.ts'
 export { heldFor, type TrackedOrder } from './orders.ts'
+export { Store, type BalanceRow, type FillQuery, type LedgerQuery, type StoreBatch, type StoreCounts } from './store.ts'
+export { Projector, PROJECTOR_DEFAULTS, ledgerBalance, type ProjectorOptions, type ProjectorStats } from './projector.ts'
+export {
+  BACKOFFICE_RECORD_TYPE_MIN,
+  BREAK_CLEARED,
+  BREAK_OPENED,
+  BreakBook,
+  RECONCILED,
+  RECONCILE_CHECKS,
+  decodeBackOfficeRecord,
+  encodeBackOfficeRecord,
+  isBackOfficeRecord,
+  type BackOfficeRecord,
+  type OpenBreak,
+  type ReconcileCheck,
+} from './breaks.ts'

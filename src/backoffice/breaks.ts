@@ -1,0 +1,123 @@
+/**
+ * Reconcile breaks as first-class log records. Type codes 0xB000–0xBFFF belong to the back office (above the audit
+ * range's start, so the kernel skips them like audit records). Payloads are JSON, validated with valibot on read.
+ *
+ *   0xB001 backoffice.break_opened   v1  a difference a reconcile found: what, key, expected, actual, first seen
+ *   0xB002 backoffice.break_cleared  v1  a later reconcile found the same key matching again
+ *   0xB003 backoffice.reconciled     v1  one reconcile run: which checks ran, how many breaks it saw, as of which LSN
+ *
+ * A break stays open until a reconcile that ran the same check finds it matching; nothing else clears it.
+ */
+
+import * as v from 'valibot'
+import type { RecordInput } from '../../wal/index.ts'
+
+export const BACKOFFICE_RECORD_TYPE_MIN = 0xb000
+export const BACKOFFICE_RECORD_TYPE_MAX = 0xbfff
+export const BREAK_OPENED = { type: 0xb001, version: 1, name: 'backoffice.break_opened' } as const
+export const BREAK_CLEARED = { type: 0xb002, version: 1, name: 'backoffice.break_cleared' } as const
+export const RECONCILED = { type: 0xb003, version: 1, name: 'backoffice.reconciled' } as const
+
+/** The checks a reconcile runs; a break belongs to one, and only a run of that check can clear it. */
+export const RECONCILE_CHECKS = [
+  'ledger_vs_kernel',
+  'ledger_vs_store',
+  'ledger_vs_replay',
+  'ledger_balanced',
+  'venue_balances',
+  'venue_open_orders',
+  'venue_trades',
+] as const
+export type ReconcileCheck = (typeof RECONCILE_CHECKS)[number]
+
+const TEXT = v.pipe(v.string(), v.maxLength(1_024))
+const MS = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
+
+export const BREAK_OPENED_SCHEMA = v.strictObject({
+  key: TEXT,
+  check: v.picklist(RECONCILE_CHECKS),
+  what: TEXT,
+  expected: TEXT,
+  actual: TEXT,
+  firstSeenMs: MS,
+  /** The ledger position the reconcile compared at. */
+  asOfLsn: MS,
+  runId: TEXT,
+})
+export type BreakOpened = v.InferOutput<typeof BREAK_OPENED_SCHEMA>
+
+export const BREAK_CLEARED_SCHEMA = v.strictObject({ key: TEXT, clearedAtMs: MS, asOfLsn: MS, runId: TEXT })
+export type BreakCleared = v.InferOutput<typeof BREAK_CLEARED_SCHEMA>
+
+export const RECONCILED_SCHEMA = v.strictObject({
+  runId: TEXT,
+  atMs: MS,
+  asOfLsn: MS,
+  checks: v.array(v.picklist(RECONCILE_CHECKS)),
+  /** Checks that could not run (a venue unreachable), with why. */
+  skipped: v.array(v.strictObject({ check: v.picklist(RECONCILE_CHECKS), detail: TEXT })),
+  breaksSeen: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  opened: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  cleared: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+})
+export type Reconciled = v.InferOutput<typeof RECONCILED_SCHEMA>
+
+export type BackOfficeRecord =
+  | { kind: 'break_opened'; value: BreakOpened }
+  | { kind: 'break_cleared'; value: BreakCleared }
+  | { kind: 'reconciled'; value: Reconciled }
+
+export interface OpenBreak extends BreakOpened {
+  /** The LSN of the record that opened it. */
+  lsn: number
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+export function isBackOfficeRecord(type: number): boolean {
+  return type >= BACKOFFICE_RECORD_TYPE_MIN && type <= BACKOFFICE_RECORD_TYPE_MAX
+}
+
+export function encodeBackOfficeRecord(record: BackOfficeRecord): RecordInput {
+  const code = record.kind === 'break_opened' ? BREAK_OPENED : record.kind === 'break_cleared' ? BREAK_CLEARED : RECONCILED
+  return { type: code.type, version: code.version, payload: encoder.encode(JSON.stringify(record.value)) }
+}
+
+/** Decodes a back-office frame; a record that does not parse is a bug in whoever wrote it, so it throws. */
+export function decodeBackOfficeRecord(frame: { type: number; version: number; payload: Uint8Array }): BackOfficeRecord | null {
+  const json: unknown = JSON.parse(decoder.decode(frame.payload))
+  switch (frame.type) {
+    case BREAK_OPENED.type:
+      return { kind: 'break_opened', value: v.parse(BREAK_OPENED_SCHEMA, json) }
+    case BREAK_CLEARED.type:
+      return { kind: 'break_cleared', value: v.parse(BREAK_CLEARED_SCHEMA, json) }
+    case RECONCILED.type:
+      return { kind: 'reconciled', value: v.parse(RECONCILED_SCHEMA, json) }
+    default:
+      return null
+  }
+}
+
+/** The open breaks and the last run, folded from the records in log order. */
+export class BreakBook {
+  readonly open = new Map<string, OpenBreak>()
+  lastRun: (Reconciled & { lsn: number }) | null = null
+  openedTotal = 0
+  clearedTotal = 0
+
+  apply(record: BackOfficeRecord, lsn: number): void {
+    switch (record.kind) {
+      case 'break_opened':
+        this.open.set(record.value.key, { ...record.value, lsn })
+        this.openedTotal++
+        return
+      case 'break_cleared':
+        if (this.open.delete(record.value.key)) this.clearedTotal++
+        return
+      case 'reconciled':
+        this.lastRun = { ...record.value, lsn }
+        return
+    }
+  }
+}

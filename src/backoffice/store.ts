@@ -1,0 +1,348 @@
+/**
+ * The query model in bun:sqlite: postings, fills, positions and balances as rows, written in batches, each batch in
+ * one transaction together with the log position it reflects (`meta.last_lsn` and the chain hash of that record).
+ * A crash either keeps a batch whole, position included, or loses it whole — so on start the store resumes exactly
+ * after `last_lsn`, and a row can never be written twice (postings and fills are keyed by LSN and a repeat fails).
+ *
+ * SQLite is never the source of truth: a store that does not match the log (ahead of it, or its recorded hash
+ * differs) is emptied and rebuilt from the log. Amounts are stored as canonical decimal text, never as floats.
+ */
+
+import { Database } from 'bun:sqlite'
+import { assert } from '../domain/assert.ts'
+import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
+import type { FillRecord, Liquidity, Posting, PostingKind } from './ledger.ts'
+import type { Position } from './positions.ts'
+
+export interface BalanceRow {
+  accountId: string
+  asset: string
+  total: Units
+  reserved: Units
+}
+
+export interface StoreBatch {
+  /** The log position this batch brings the store to, and the chain hash of the record there. */
+  lastLsn: number
+  lastHash: string
+  postings: readonly Posting[]
+  fills: readonly FillRecord[]
+  positions: readonly Position[]
+  balances: readonly BalanceRow[]
+}
+
+export interface LedgerQuery {
+  accountId?: string
+  asset?: string
+  book?: string
+  fromLsn?: number
+  toLsn?: number
+  fromMs?: number
+  toMs?: number
+  /** Exclusive: postings after this (lsn, seq). */
+  after?: { lsn: number; seq: number }
+  limit: number
+}
+
+export interface FillQuery {
+  accountId?: string
+  symbol?: string
+  orderId?: string
+  fromLsn?: number
+  toLsn?: number
+  fromMs?: number
+  toMs?: number
+  afterLsn?: number
+  limit: number
+}
+
+export interface StoreCounts {
+  postings: number
+  fills: number
+  positions: number
+  balances: number
+}
+
+const SCHEMA = [
+  'CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), last_lsn INTEGER NOT NULL, last_hash TEXT NOT NULL, batches INTEGER NOT NULL)',
+  `CREATE TABLE IF NOT EXISTS postings (lsn INTEGER NOT NULL, seq INTEGER NOT NULL, book TEXT NOT NULL, account_id TEXT NOT NULL,
+     asset TEXT NOT NULL, amount TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (lsn, seq)) WITHOUT ROWID`,
+  'CREATE INDEX IF NOT EXISTS postings_account ON postings (account_id, lsn, seq)',
+  `CREATE TABLE IF NOT EXISTS fills (lsn INTEGER PRIMARY KEY, exec_id TEXT NOT NULL, order_id TEXT NOT NULL, account_id TEXT NOT NULL,
+     venue TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, fee TEXT NOT NULL,
+     fee_asset TEXT NOT NULL, liquidity TEXT, synthetic INTEGER NOT NULL, cash TEXT NOT NULL, venue_time_ms INTEGER NOT NULL, at_ms INTEGER NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS fills_account ON fills (account_id, lsn)',
+  `CREATE TABLE IF NOT EXISTS positions (account_id TEXT NOT NULL, venue TEXT NOT NULL, symbol TEXT NOT NULL, base_asset TEXT NOT NULL,
+     quote_asset TEXT NOT NULL, net_qty TEXT NOT NULL, cost_basis TEXT NOT NULL, realized_pnl TEXT NOT NULL, fees TEXT NOT NULL,
+     bought_qty TEXT NOT NULL, sold_qty TEXT NOT NULL, fill_count INTEGER NOT NULL, last_lsn INTEGER NOT NULL, PRIMARY KEY (account_id, venue, symbol))`,
+  `CREATE TABLE IF NOT EXISTS balances (account_id TEXT NOT NULL, asset TEXT NOT NULL, total TEXT NOT NULL, reserved TEXT NOT NULL,
+     PRIMARY KEY (account_id, asset))`,
+]
+
+export class Store {
+  readonly path: string
+  private readonly db: Database
+  private position: { lastLsn: number; lastHash: string; batches: number }
+
+  private constructor(path: string, db: Database) {
+    this.path = path
+    this.db = db
+    const row = db.query('SELECT last_lsn, last_hash, batches FROM meta WHERE id = 1').get() as { last_lsn: bigint; last_hash: string; batches: bigint } | null
+    this.position = row === null ? { lastLsn: 0, lastHash: '', batches: 0 } : { lastLsn: Number(row.last_lsn), lastHash: row.last_hash, batches: Number(row.batches) }
+  }
+
+  /** Opens (creating if needed) the store at `path`; ':memory:' for a throwaway one. */
+  static open(path: string): Store {
+    const db = new Database(path, { create: true, strict: true, safeIntegers: true })
+    // The store is rebuilt from the log after any loss, so it needs atomic batches, not an fsync per batch.
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = NORMAL')
+    for (const statement of SCHEMA) db.exec(statement)
+    return new Store(path, db)
+  }
+
+  /** The log position the rows reflect (0: empty). */
+  get lastLsn(): number {
+    return this.position.lastLsn
+  }
+
+  get lastHash(): string {
+    return this.position.lastHash
+  }
+
+  get batches(): number {
+    return this.position.batches
+  }
+
+  /** Writes one batch and its position atomically. Rows at or below the current position are a bug. */
+  write(batch: StoreBatch): void {
+    assert(batch.lastLsn >= this.position.lastLsn, `store batch at LSN ${batch.lastLsn} is behind the store (${this.position.lastLsn})`)
+    for (const posting of batch.postings) assert(posting.lsn > this.position.lastLsn && posting.lsn <= batch.lastLsn, `posting at LSN ${posting.lsn} outside the batch`)
+    const batches = this.position.batches + 1
+    this.db.transaction(() => {
+      this.insertPostings(batch.postings)
+      this.insertFills(batch.fills)
+      this.upsertPositions(batch.positions)
+      this.upsertBalances(batch.balances)
+      this.db
+        .query('INSERT INTO meta (id, last_lsn, last_hash, batches) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET last_lsn = ?1, last_hash = ?2, batches = ?3')
+        .run(batch.lastLsn, batch.lastHash, batches)
+    })()
+    this.position = { lastLsn: batch.lastLsn, lastHash: batch.lastHash, batches }
+  }
+
+  /** Empties every table: the store no longer matches the log and will be rebuilt from it. */
+  reset(): void {
+    this.db.transaction(() => {
+      for (const table of ['meta', 'postings', 'fills', 'positions', 'balances']) this.db.exec(`DELETE FROM ${table}`)
+    })()
+    this.position = { lastLsn: 0, lastHash: '', batches: 0 }
+  }
+
+  postings(query: LedgerQuery): Posting[] {
+    const where: string[] = []
+    const params: (string | number)[] = []
+    if (query.accountId !== undefined) where.push(`account_id = ?${params.push(query.accountId)}`)
+    if (query.asset !== undefined) where.push(`asset = ?${params.push(query.asset)}`)
+    if (query.book !== undefined) where.push(`book = ?${params.push(query.book)}`)
+    if (query.fromLsn !== undefined) where.push(`lsn >= ?${params.push(query.fromLsn)}`)
+    if (query.toLsn !== undefined) where.push(`lsn <= ?${params.push(query.toLsn)}`)
+    if (query.fromMs !== undefined) where.push(`at_ms >= ?${params.push(query.fromMs)}`)
+    if (query.toMs !== undefined) where.push(`at_ms <= ?${params.push(query.toMs)}`)
+    if (query.after !== undefined) where.push(`(lsn, seq) > (?${params.push(query.after.lsn)}, ?${params.push(query.after.seq)})`)
+    const sql = `SELECT * FROM postings ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY lsn, seq LIMIT ?${params.push(query.limit)}`
+    return (this.db.query(sql).all(...params) as PostingRow[]).map(postingOf)
+  }
+
+  fills(query: FillQuery): FillRecord[] {
+    const where: string[] = []
+    const params: (string | number)[] = []
+    if (query.accountId !== undefined) where.push(`account_id = ?${params.push(query.accountId)}`)
+    if (query.symbol !== undefined) where.push(`symbol = ?${params.push(query.symbol)}`)
+    if (query.orderId !== undefined) where.push(`order_id = ?${params.push(query.orderId)}`)
+    if (query.fromLsn !== undefined) where.push(`lsn >= ?${params.push(query.fromLsn)}`)
+    if (query.toLsn !== undefined) where.push(`lsn <= ?${params.push(query.toLsn)}`)
+    if (query.fromMs !== undefined) where.push(`at_ms >= ?${params.push(query.fromMs)}`)
+    if (query.toMs !== undefined) where.push(`at_ms <= ?${params.push(query.toMs)}`)
+    if (query.afterLsn !== undefined) where.push(`lsn > ?${params.push(query.afterLsn)}`)
+    const sql = `SELECT * FROM fills ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY lsn LIMIT ?${params.push(query.limit)}`
+    return (this.db.query(sql).all(...params) as FillRow[]).map(fillOf)
+  }
+
+  positions(accountId?: string): Position[] {
+    const rows = (accountId === undefined
+      ? this.db.query('SELECT * FROM positions ORDER BY account_id, venue, symbol').all()
+      : this.db.query('SELECT * FROM positions WHERE account_id = ?1 ORDER BY venue, symbol').all(accountId)) as PositionRow[]
+    return rows.map(positionOf)
+  }
+
+  balances(accountId?: string): BalanceRow[] {
+    const rows = (accountId === undefined
+      ? this.db.query('SELECT * FROM balances ORDER BY account_id, asset').all()
+      : this.db.query('SELECT * FROM balances WHERE account_id = ?1 ORDER BY asset').all(accountId)) as BalanceRowSql[]
+    return rows.map((row) => ({ accountId: row.account_id, asset: row.asset, total: parseDecimal(row.total), reserved: parseDecimal(row.reserved) }))
+  }
+
+  counts(): StoreCounts {
+    const count = (table: string): number => Number((this.db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: bigint }).n)
+    return { postings: count('postings'), fills: count('fills'), positions: count('positions'), balances: count('balances') }
+  }
+
+  /** Per book and asset, the sum of the stored postings (for reconciling the store against the ledger). */
+  bookSums(): Map<string, Map<string, Units>> {
+    const sums = new Map<string, Map<string, Units>>()
+    const rows = this.db.query('SELECT book, asset, amount FROM postings').iterate() as IterableIterator<{ book: string; asset: string; amount: string }>
+    for (const row of rows) {
+      let assets = sums.get(row.book)
+      if (assets === undefined) {
+        assets = new Map()
+        sums.set(row.book, assets)
+      }
+      assets.set(row.asset, (assets.get(row.asset) ?? 0n) + parseDecimal(row.amount))
+    }
+    return sums
+  }
+
+  close(): void {
+    this.db.close()
+  }
+
+  private insertPostings(postings: readonly Posting[]): void {
+    const insert = this.db.query('INSERT INTO postings (lsn, seq, book, account_id, asset, amount, kind, ref, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)')
+    for (const p of postings) insert.run(p.lsn, p.seq, p.book, p.accountId, p.asset, formatDecimal(p.amount), p.kind, p.ref, p.atMs)
+  }
+
+  private insertFills(fills: readonly FillRecord[]): void {
+    const insert = this.db.query(
+      `INSERT INTO fills (lsn, exec_id, order_id, account_id, venue, symbol, side, qty, price, fee, fee_asset, liquidity, synthetic, cash, venue_time_ms, at_ms)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
+    )
+    for (const f of fills) {
+      insert.run(f.lsn, f.execId, f.orderId, f.accountId, f.venue, f.symbol, f.side, formatDecimal(f.qty), formatDecimal(f.price), formatDecimal(f.fee), f.feeAsset, f.liquidity, f.synthetic ? 1 : 0, formatDecimal(f.cash), f.venueTimeMs, f.atMs)
+    }
+  }
+
+  private upsertPositions(positions: readonly Position[]): void {
+    const upsert = this.db.query(
+      `INSERT OR REPLACE INTO positions (account_id, venue, symbol, base_asset, quote_asset, net_qty, cost_basis, realized_pnl, fees, bought_qty, sold_qty, fill_count, last_lsn)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
+    )
+    for (const p of positions) {
+      const fees = JSON.stringify(Object.fromEntries([...p.fees].map(([asset, fee]) => [asset, formatDecimal(fee)])))
+      upsert.run(p.accountId, p.venue, p.symbol, p.baseAsset, p.quoteAsset, formatDecimal(p.netQty), formatDecimal(p.costBasis), formatDecimal(p.realizedPnl), fees, formatDecimal(p.boughtQty), formatDecimal(p.soldQty), p.fillCount, p.lastLsn)
+    }
+  }
+
+  private upsertBalances(balances: readonly BalanceRow[]): void {
+    const upsert = this.db.query('INSERT OR REPLACE INTO balances (account_id, asset, total, reserved) VALUES (?1, ?2, ?3, ?4)')
+    for (const b of balances) upsert.run(b.accountId, b.asset, formatDecimal(b.total), formatDecimal(b.reserved))
+  }
+}
+
+interface PostingRow {
+  lsn: bigint
+  seq: bigint
+  book: string
+  account_id: string
+  asset: string
+  amount: string
+  kind: string
+  ref: string
+  at_ms: bigint
+}
+
+interface FillRow {
+  lsn: bigint
+  exec_id: string
+  order_id: string
+  account_id: string
+  venue: string
+  symbol: string
+  side: string
+  qty: string
+  price: string
+  fee: string
+  fee_asset: string
+  liquidity: string | null
+  synthetic: bigint
+  cash: string
+  venue_time_ms: bigint
+  at_ms: bigint
+}
+
+interface PositionRow {
+  account_id: string
+  venue: string
+  symbol: string
+  base_asset: string
+  quote_asset: string
+  net_qty: string
+  cost_basis: string
+  realized_pnl: string
+  fees: string
+  bought_qty: string
+  sold_qty: string
+  fill_count: bigint
+  last_lsn: bigint
+}
+
+interface BalanceRowSql {
+  account_id: string
+  asset: string
+  total: string
+  reserved: string
+}
+
+function postingOf(row: PostingRow): Posting {
+  return {
+    lsn: Number(row.lsn),
+    seq: Number(row.seq),
+    book: row.book,
+    accountId: row.account_id,
+    asset: row.asset,
+    amount: parseDecimal(row.amount),
+    kind: row.kind as PostingKind,
+    ref: row.ref,
+    atMs: Number(row.at_ms),
+  }
+}
+
+function fillOf(row: FillRow): FillRecord {
+  return {
+    lsn: Number(row.lsn),
+    execId: row.exec_id,
+    orderId: row.order_id,
+    accountId: row.account_id,
+    venue: row.venue,
+    symbol: row.symbol,
+    side: row.side === 'buy' ? 'buy' : 'sell',
+    qty: parseDecimal(row.qty),
+    price: parseDecimal(row.price),
+    fee: parseDecimal(row.fee),
+    feeAsset: row.fee_asset,
+    liquidity: row.liquidity as Liquidity | null,
+    synthetic: row.synthetic !== 0n,
+    cash: parseDecimal(row.cash),
+    venueTimeMs: Number(row.venue_time_ms),
+    atMs: Number(row.at_ms),
+  }
+}
+
+function positionOf(row: PositionRow): Position {
+  const fees = JSON.parse(row.fees) as Record<string, string>
+  return {
+    accountId: row.account_id,
+    venue: row.venue,
+    symbol: row.symbol,
+    baseAsset: row.base_asset,
+    quoteAsset: row.quote_asset,
+    netQty: parseDecimal(row.net_qty),
+    costBasis: parseDecimal(row.cost_basis),
+    realizedPnl: parseDecimal(row.realized_pnl),
+    fees: new Map(Object.entries(fees).map(([asset, fee]) => [asset, parseDecimal(fee)])),
+    boughtQty: parseDecimal(row.bought_qty),
+    soldQty: parseDecimal(row.sold_qty),
+    fillCount: Number(row.fill_count),
+    lastLsn: Number(row.last_lsn),
+  }
+}
