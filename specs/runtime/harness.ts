@@ -10,6 +10,7 @@ import type { Principal } from '../../src/domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.ts'
 import type { AuditConfig } from '../../src/config/index.ts'
 import { Gateway, SimClock } from '../../src/runtime/index.ts'
+import type { SnapshotPolicy } from '../../src/runtime/snapshot/index.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
@@ -43,6 +44,8 @@ export interface WorldOptions {
   configure?: (config: KernelConfig) => KernelConfig
   /** Audit config (seals, self-check, tamper response); absent: none. */
   audit?: AuditConfig
+  /** Snapshot policy (periodic snapshots, compaction, load on restart); absent: the gateway's defaults. */
+  snapshots?: Partial<SnapshotPolicy>
 }
 
 export function tempDataDir(): string {
@@ -81,6 +84,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     resendAgeMsMax: 60_000,
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
     ...(options.audit === undefined ? {} : { audit: options.audit }),
+    ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
   })
   let gateway: Gateway | null = null
   void starting.then((started) => (gateway = started))

@@ -16,6 +16,8 @@ export const EVIDENCE_FORMAT = 'egress.evidence/v1'
 
 export type EvidenceKind = 'invariant' | 'golden' | 'simulation' | 'fault' | 'property' | 'benchmark'
 
+export type EvidenceSeeds = number[] | { from: number; to: number }
+
 export interface EvidenceEntry {
   /** File name stem, unique across the suite: `<area>.<what>`, e.g. `snapshot.crash-during-write`. */
   id: string
@@ -25,7 +27,7 @@ export interface EvidenceEntry {
   /** Spec file (relative to the repository) that produced it. */
   spec: string
   cases: number
-  seeds?: number[] | { from: number; to: number }
+  seeds?: EvidenceSeeds
   steps?: number
   result: 'pass' | 'fail'
   /** Anything else worth showing: figures, the failure message. */
@@ -34,7 +36,7 @@ export interface EvidenceEntry {
 
 export interface EvidenceCounts {
   cases: number
-  seeds?: EvidenceEntry['seeds']
+  seeds?: EvidenceSeeds
   steps?: number
   details?: Record<string, unknown>
 }
@@ -77,7 +79,7 @@ export async function withEvidence(
     recordEvidence({ ...entry, ...counts, result: 'pass' })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    recordEvidence({ ...entry, cases: expected?.cases ?? 0, ...(expected ?? {}), result: 'fail', details: { ...(expected?.details ?? {}), error: message.slice(0, 2_000) } })
+    recordEvidence({ ...entry, ...(expected ?? {}), cases: expected?.cases ?? 0, result: 'fail', details: { ...(expected?.details ?? {}), error: message.slice(0, 2_000) } })
     throw error
   }
 }

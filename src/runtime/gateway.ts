@@ -13,7 +13,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { Reply } from '../kernel/index.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { Wal, type WalOptions } from '../../wal/index.ts'
+import { nodeIo, Wal, type WalOptions } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import type { AuditConfig } from '../config/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -21,6 +21,10 @@ import { bootstrap, type BootstrapReport, type Funding } from './bootstrap.ts'
 import { Engine } from './engine.ts'
 import { Executor } from './executor.ts'
 import { MarketFeed, type PriceSource } from './market-feed.ts'
+import {
+  defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
+  type SnapshotPolicy, type SnapshotSectionSource, type SnapshotTaken,
+} from './snapshot/index.ts'
 
 export interface GatewayOptions {
   dataDir: string
@@ -40,6 +44,10 @@ export interface GatewayOptions {
   onError: (error: unknown, context: string) => void
   /** Seals, self-check and tamper response (config `audit`); absent: no seals, nothing checked at runtime. */
   audit?: AuditConfig
+  /** Snapshot policy (restart from snapshot, periodic/shutdown snapshots, compaction); defaults: defaultSnapshotPolicy(). */
+  snapshots?: Partial<SnapshotPolicy>
+  /** Other projections captured into each snapshot by name (the back office's query model). */
+  snapshotSections?: readonly SnapshotSectionSource[]
 }
 
 export interface CommandResult {
@@ -56,11 +64,25 @@ export class Gateway {
   readonly options: GatewayOptions
   bootstrapReport: BootstrapReport | null = null
   readonly audit: AuditDuty | null
+  readonly snapshotter: Snapshotter
+  readonly snapshotPolicy: SnapshotPolicy
+  /** How this start rebuilt its state: from which snapshot (if any), what was refused, how long it took. */
+  restoreReport: RestoreReport | null = null
   private readyFlag = false
   private readonly unsubscribes: (() => void)[] = []
 
-  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null) {
+  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     this.options = options
+    this.snapshotPolicy = snapshots.policy
+    this.snapshotter = new Snapshotter({
+      engine,
+      store: snapshots.store,
+      clock: options.clock,
+      policy: snapshots.policy,
+      dataDir: options.dataDir,
+      sections: options.snapshotSections ?? [],
+      onError: options.onError,
+    })
     this.clock = options.clock
     this.engine = engine
     this.market = new MarketFeed()
@@ -93,11 +115,27 @@ export class Gateway {
     )
   }
 
-  /** Opens the log in `dataDir/log`, replays it, runs bootstrap; resolves when intake may open. */
+  /**
+   * Opens the log in `dataDir/log`, rebuilds the state (the newest valid snapshot in `dataDir/snapshots` plus the log
+   * after it, or the whole log), runs bootstrap; resolves when intake may open. Refused snapshots go to onError.
+   */
   static async start(options: GatewayOptions): Promise<Gateway> {
+    const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
+    const problem = snapshotPolicyProblem(policy)
+    if (problem !== null) throw new RangeError(problem)
     const wal = Wal.open(join(options.dataDir, 'log'), options.wal)
+    const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
+    let restored: ReturnType<typeof restoreEngine>
+    try {
+      restored = restoreEngine(wal, store, { load: policy.load })
+    } catch (error) {
+      await wal.close()
+      throw error
+    }
+    for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
     const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal })
-    const gateway = new Gateway(options, Engine.replay(wal), auditSetup)
+    const gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
+    gateway.restoreReport = restored.report
     gateway.bootstrapReport = await bootstrap({
       engine: gateway.engine,
       executor: gateway.executor,
@@ -108,8 +146,14 @@ export class Gateway {
       resendAgeMsMax: options.resendAgeMsMax,
     })
     await gateway.audit?.start()
+    gateway.unsubscribes.push(gateway.snapshotter.start())
     gateway.readyFlag = true
     return gateway
+  }
+
+  /** Takes a snapshot now (admin endpoint); null when nothing changed since the newest one. */
+  snapshot(): Promise<SnapshotTaken | null> {
+    return this.snapshotter.take()
   }
 
   get ready(): boolean {
@@ -177,7 +221,12 @@ export class Gateway {
     // A clean shutdown seals the head, so the last records are covered by a signature.
     await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+    this.snapshotter.stop()
     await this.engine.settled()
+    await this.snapshotter.idle()
+    if (this.snapshotPolicy.atShutdown && this.engine.wal.fatalError === null) {
+      await this.snapshotter.take().catch((error: unknown) => this.options.onError(error, 'snapshot at shutdown'))
+    }
     await this.engine.wal.close()
   }
 

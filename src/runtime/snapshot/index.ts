@@ -9,3 +9,19 @@ export { CodecError } from './codec-kit.ts'
 export {
   decodeKernelState, encodeKernelState, KERNEL_STATE_FORMAT_VERSION, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateFromBytes,
 } from './state-codec.ts'
+export {
+  decodeSnapshot, encodeSnapshot, KERNEL_SECTION, SNAPSHOT_FORMAT_VERSION, SnapshotError, type SnapshotContent, type SnapshotHeader,
+  type SnapshotProblemCode,
+} from './file.ts'
+export {
+  MANIFEST_NAME, parseSnapshotFileName, snapshotFileName, SnapshotStore, SNAPSHOTS_KEEP_DEFAULT, type ManifestEntry, type RejectedSnapshot,
+  type SnapshotCandidate,
+} from './store.ts'
+export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, type LoadedSnapshot, type LoadResult, type LogView } from './load.ts'
+export { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
+export { compactLog, type CompactOptions, type CompactResult, type CompactionMode } from './compact.ts'
+export { restoreEngine, RestoreError, type RestoreReport } from './restore.ts'
+export {
+  defaultSnapshotPolicy, Snapshotter, snapshotPolicyProblem, type SnapshotPolicy, type SnapshotterStats,
+} from './snapshotter.ts'
+export { rebuildState, type RebuildLog, type RebuildOptions, type RebuildResult } from './rebuild.ts'

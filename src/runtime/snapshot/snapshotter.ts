@@ -1,0 +1,141 @@
+/**
+ * The gateway's snapshot policy at run time: snapshots every N durable records and/or every T ms, on demand (the admin
+ * endpoint) and at clean shutdown; one at a time (a request while one is being written waits for it and then takes
+ * its own); automatic compaction after each snapshot when the policy asks for it. Pause figures are kept for metrics.
+ */
+
+import { join } from 'node:path'
+import type { Clock } from '../../domain/clock.ts'
+import type { WalIo } from '../../../wal/index.ts'
+import type { Engine } from '../engine.ts'
+import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
+import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
+import { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
+
+export interface SnapshotPolicy {
+  /** Restart from the newest valid snapshot (and replay the log after it). */
+  load: boolean
+  /** Snapshots retained; older ones are deleted after a new one is durable. */
+  keep: number
+  /** Take one after this many durable records since the last (0: off). */
+  everyRecords: number
+  /** Take one every this many ms (0: off). */
+  everyMs: number
+  atShutdown: boolean
+  compaction: 'off' | CompactionMode
+  /** Archive directory for compaction mode `archive`; default `<dataDir>/archive`. */
+  archiveDir: string | null
+  /** File-system calls (tests inject failures). */
+  io: WalIo | null
+}
+
+export function defaultSnapshotPolicy(): SnapshotPolicy {
+  return { load: true, keep: SNAPSHOTS_KEEP_DEFAULT, everyRecords: 0, everyMs: 0, atShutdown: true, compaction: 'off', archiveDir: null, io: null }
+}
+
+export function snapshotPolicyProblem(policy: SnapshotPolicy): string | null {
+  if (!(Number.isSafeInteger(policy.keep) && policy.keep >= 1 && policy.keep <= 100)) return `snapshots.keep must be an integer in 1..100, got ${policy.keep}`
+  if (!(Number.isSafeInteger(policy.everyRecords) && policy.everyRecords >= 0)) return `snapshots.everyRecords must be an integer ≥ 0, got ${policy.everyRecords}`
+  if (!(Number.isSafeInteger(policy.everyMs) && (policy.everyMs === 0 || policy.everyMs >= 1_000))) return `snapshots.everyMs must be 0 (off) or ≥ 1000, got ${policy.everyMs}`
+  return null
+}
+
+export interface SnapshotterStats {
+  taken: number
+  failed: number
+  pauseMsLast: number
+  pauseMsMax: number
+  last: SnapshotTaken | null
+  lastCompaction: CompactResult | null
+}
+
+export interface SnapshotterOptions {
+  engine: Engine
+  store: SnapshotStore
+  clock: Clock
+  policy: SnapshotPolicy
+  dataDir: string
+  sections: readonly SnapshotSectionSource[]
+  onError: (error: unknown, context: string) => void
+}
+
+export class Snapshotter {
+  readonly stats: SnapshotterStats = { taken: 0, failed: 0, pauseMsLast: 0, pauseMsMax: 0, last: null, lastCompaction: null }
+  private readonly options: SnapshotterOptions
+  private running: Promise<SnapshotTaken | null> | null = null
+  private recordsSince = 0
+  private cancelTimer: (() => void) | null = null
+  private stopped = false
+
+  constructor(options: SnapshotterOptions) {
+    this.options = options
+  }
+
+  /** Starts the record counter and the timer (whichever the policy enables). Returns the durable-listener to remove. */
+  start(): () => void {
+    const { engine, policy } = this.options
+    const unsubscribe = engine.onDurable((events) => {
+      this.recordsSince += events.length
+      if (policy.everyRecords > 0 && this.recordsSince >= policy.everyRecords && this.running === null) this.background('records')
+    })
+    if (policy.everyMs > 0) this.arm()
+    return unsubscribe
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.cancelTimer?.()
+    this.cancelTimer = null
+  }
+
+  /** Takes a snapshot now (waiting for one in progress first); null when nothing changed since the newest. */
+  async take(): Promise<SnapshotTaken | null> {
+    while (this.running !== null) await this.running.catch(() => null)
+    const running = this.takeAndCompact()
+    this.running = running
+    try {
+      return await running
+    } finally {
+      this.running = null
+    }
+  }
+
+  /** Resolves when a snapshot being written has finished (shutdown waits for it). */
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running.catch(() => null)
+  }
+
+  private async takeAndCompact(): Promise<SnapshotTaken | null> {
+    const { engine, store, clock, policy, sections } = this.options
+    this.recordsSince = 0
+    let taken: SnapshotTaken | null
+    try {
+      taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections })
+    } catch (error) {
+      this.stats.failed++
+      throw error
+    }
+    if (taken === null) return null
+    this.stats.taken++
+    this.stats.last = taken
+    this.stats.pauseMsLast = taken.pauseMs
+    this.stats.pauseMsMax = Math.max(this.stats.pauseMsMax, taken.pauseMs)
+    if (policy.compaction !== 'off') {
+      const archiveDir = policy.archiveDir ?? join(this.options.dataDir, 'archive')
+      this.stats.lastCompaction = compactLog(engine.wal, store, { mode: policy.compaction, archiveDir })
+    }
+    return taken
+  }
+
+  private background(reason: string): void {
+    this.take().catch((error: unknown) => this.options.onError(error, `snapshot (${reason})`))
+  }
+
+  private arm(): void {
+    if (this.stopped) return
+    this.cancelTimer = this.options.clock.schedule(this.options.policy.everyMs, () => {
+      this.background('timer')
+      this.arm()
+    })
+  }
+}
