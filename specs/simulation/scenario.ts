@@ -1,0 +1,155 @@
+/**
+ * A seed's scenario: how the sim venue behaves (latency, fills, which faults and how often, outage and price-stall
+ * windows) and which kernel parameters egress runs with. Everything is drawn from the seed through its own PRNG
+ * stream, so changing the workload never changes the scenario of a seed and vice versa.
+ */
+
+import type { KernelParams } from '../../src/domain/kernel-config.ts'
+import { deriveSeed, Xoshiro128ss, type SimFaults, type SimOutage, type SimPriceStall } from '../../src/venues/sim/index.ts'
+import { T0 } from '../runtime/harness.ts'
+
+export const SYMBOLS = ['BTC-USD', 'ETH-USD', 'AAPL'] as const
+export type SimSymbol = (typeof SYMBOLS)[number]
+
+export interface VenueShape {
+  latencyMsMin: number
+  latencyMsMax: number
+  requestTimeoutMs: number
+  priceStepMs: number
+  priceStepTicksMax: number
+  partialFillProbability: number
+  fillsPerMatchMax: number
+  duplicateClientOrderId: 'reject' | 'ack'
+  dayOrderTtlMs: number
+}
+
+export interface Scenario {
+  seed: number
+  /** Workload steps before the venue is healed. */
+  steps: number
+  venue: VenueShape
+  faults: SimFaults
+  params: Partial<KernelParams>
+  /** Whether this seed runs with no faults at all (a control group that must converge trivially). */
+  calm: boolean
+}
+
+export interface ScenarioOptions {
+  steps: number
+  /** Simulated time the workload is expected to span; fault windows are placed inside it. */
+  horizonMs: number
+}
+
+export class Draw {
+  readonly #rng: Xoshiro128ss
+  constructor(seed: number, label: string) {
+    this.#rng = Xoshiro128ss.fromSeed(deriveSeed(seed, label))
+  }
+  int(min: number, max: number): number {
+    return this.#rng.nextInt(min, max)
+  }
+  chance(probability: number): boolean {
+    return this.#rng.chance(probability)
+  }
+  pick<T>(items: readonly T[]): T {
+    const item = items[this.#rng.nextInt(0, items.length - 1)]
+    if (item === undefined) throw new RangeError('pick needs a non-empty list')
+    return item
+  }
+  /** A probability in [min, max] with 0.001 resolution (probabilities steer the PRNG; they are not amounts). */
+  probability(min: number, max: number): number {
+    return this.#rng.nextInt(Math.round(min * 1000), Math.round(max * 1000)) / 1000
+  }
+  /** Picks a key with chance proportional to its weight. */
+  weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
+    const entries = Object.entries(weights) as [K, number][]
+    const total = entries.reduce((sum, [, weight]) => sum + weight, 0)
+    let ticket = this.#rng.nextInt(0, total - 1)
+    for (const [key, weight] of entries) {
+      if (ticket < weight) return key
+      ticket -= weight
+    }
+    throw new RangeError('weighted needs a positive total weight')
+  }
+}
+
+export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
+  const draw = new Draw(seed, 'scenario')
+  const latencyMsMin = draw.int(0, 3)
+  const latencyMsMax = latencyMsMin + draw.pick([1, 5, 20])
+  const venue: VenueShape = {
+    latencyMsMin,
+    latencyMsMax,
+    requestTimeoutMs: Math.max(2 * latencyMsMax + 1, draw.pick([150, 400, 1_000])),
+    priceStepMs: draw.pick([50, 100, 250]),
+    priceStepTicksMax: draw.pick([2, 20, 200]),
+    partialFillProbability: draw.pick([0, 0.2, 0.5]),
+    fillsPerMatchMax: draw.int(1, 3),
+    duplicateClientOrderId: draw.pick(['reject', 'ack'] as const),
+    dayOrderTtlMs: draw.pick([1_500, 5_000, 86_400_000]),
+  }
+  const calm = draw.chance(0.1)
+  const faults = calm ? drawNoFaults() : drawFaults(draw, options.horizonMs)
+  const params: Partial<KernelParams> = {
+    reconcileGraceMs: draw.pick([250, 1_000, 3_000]),
+    reconcileRecheckMs: draw.pick([200, 1_000]),
+    sendRetryMs: draw.pick([100, 1_000]),
+    // Small lane bounds make bursts shed new orders, which is what Lane0 must survive.
+    lane1DepthMax: draw.pick([3, 20, 1_000]),
+    lane2DepthMax: draw.pick([5, 30, 1_000]),
+  }
+  return { seed, steps: options.steps, venue, faults, params, calm }
+}
+
+function drawNoFaults(): SimFaults {
+  return {
+    dropRequestProbability: 0,
+    timeoutAfterApplyProbability: 0,
+    cancelAckLostProbability: 0,
+    throttleBurstProbability: 0,
+    throttleBurstMs: 1_000,
+    dropReportProbability: 0,
+    duplicateReportProbability: 0,
+    reorderReportProbability: 0,
+    reorderDelayMsMax: 50,
+    outages: [],
+    priceStalls: [],
+  }
+}
+
+/** Each fault kind is on for about half the seeds, at a seeded rate. */
+function drawFaults(draw: Draw, horizonMs: number): SimFaults {
+  const maybe = (min: number, max: number): number => (draw.chance(0.5) ? draw.probability(min, max) : 0)
+  return {
+    dropRequestProbability: maybe(0.01, 0.1),
+    timeoutAfterApplyProbability: maybe(0.01, 0.1),
+    cancelAckLostProbability: maybe(0.05, 0.3),
+    throttleBurstProbability: maybe(0.005, 0.05),
+    throttleBurstMs: draw.pick([100, 400, 1_500]),
+    dropReportProbability: maybe(0.01, 0.1),
+    duplicateReportProbability: maybe(0.05, 0.3),
+    reorderReportProbability: maybe(0.05, 0.3),
+    reorderDelayMsMax: draw.pick([5, 30, 100]),
+    outages: drawOutages(draw, horizonMs),
+    priceStalls: drawStalls(draw, horizonMs),
+  }
+}
+
+function drawOutages(draw: Draw, horizonMs: number): SimOutage[] {
+  const outages: SimOutage[] = []
+  const count = draw.weighted({ none: 5, one: 4, two: 1 })
+  const n = count === 'none' ? 0 : count === 'one' ? 1 : 2
+  for (let index = 0; index < n; index++) {
+    const startMs = T0 + draw.int(0, horizonMs)
+    const lengthMs = draw.pick([150, 800, 3_000])
+    outages.push({ startMs, endMs: startMs + lengthMs, calls: draw.pick(['unknown', 'retryable'] as const), reports: draw.pick(['drop', 'hold'] as const) })
+  }
+  return outages
+}
+
+function drawStalls(draw: Draw, horizonMs: number): SimPriceStall[] {
+  if (!draw.chance(0.3)) return []
+  const startMs = T0 + draw.int(0, horizonMs)
+  // Longer than referenceStaleMs (5 s by default) in some seeds, so the data-health guard sees a stale price.
+  return [{ symbol: draw.pick(SYMBOLS), startMs, endMs: startMs + draw.pick([1_000, 7_000]) }]
+}
