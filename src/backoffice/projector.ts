@@ -43,6 +43,11 @@ export interface ProjectorStats {
   batchesWritten: number
   rebuiltStore: boolean
   startedFromLsn: number
+  /**
+   * False when the log no longer starts at LSN 1 (compacted): the ledger is rebuilt by replaying the whole log, and
+   * ledger snapshots are not implemented yet, so its figures would miss the compacted history.
+   */
+  ledgerComplete: boolean
 }
 
 export class Projector {
@@ -64,6 +69,7 @@ export class Projector {
   private closed = false
   readonly rebuiltStore: boolean
   readonly startedFromLsn: number
+  readonly ledgerComplete: boolean
 
   private constructor(options: ProjectorOptions, store: Store, rebuilt: boolean) {
     this.options = options
@@ -72,6 +78,7 @@ export class Projector {
     this.store = store
     this.rebuiltStore = rebuilt
     this.startedFromLsn = store.lastLsn
+    this.ledgerComplete = options.engine.wal.firstLsn <= 1
     this.committed = { lsn: options.engine.wal.lastLsn, hash: toHex(options.engine.wal.chainHead) }
   }
 
@@ -107,6 +114,7 @@ export class Projector {
       batchesWritten: this.store.batches,
       rebuiltStore: this.rebuiltStore,
       startedFromLsn: this.startedFromLsn,
+      ledgerComplete: this.ledgerComplete,
     }
   }
 

@@ -1,0 +1,203 @@
+/**
+ * The back office of one running gateway: the projector (ledger + query model), mark prices for unrealized PnL, and
+ * reconciliation — internal and against every venue — with its breaks appended to the log. One per gateway:
+ * `backOfficeOf(gateway)` opens it on first use (the query model lives in `<dataDir>/backoffice.sqlite`) and
+ * closes it when the gateway stops.
+ */
+
+import { join } from 'node:path'
+import type { Clock } from '../domain/clock.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { Engine } from '../runtime/engine.ts'
+import type { Gateway } from '../runtime/gateway.ts'
+import type { PriceSource } from '../runtime/market-feed.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
+import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
+import { reconcileVenue, type BalanceBasis, type VenueSource } from './external-checks.ts'
+import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
+import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
+
+export interface BackOfficeOptions {
+  engine: Engine
+  clock: Clock
+  storePath: string
+  venues: { adapter: VenueAdapter; prices: PriceSource; balanceBasis: BalanceBasis }[]
+  flushIntervalMs?: number
+  batchRowsMax?: number
+}
+
+export interface ReconcileResult {
+  runId: string
+  atMs: number
+  asOfLsn: number
+  checks: ReconcileCheck[]
+  skipped: { check: ReconcileCheck; detail: string }[]
+  /** Every difference this run saw (open breaks, whether new or not). */
+  observations: Observation[]
+  opened: string[]
+  cleared: string[]
+}
+
+/** How many times reconcile waits for the engine to be idle before comparing with the kernel anyway is skipped. */
+const SETTLE_ATTEMPTS_MAX = 20
+
+export class BackOffice {
+  readonly projector: Projector
+  readonly engine: Engine
+  readonly clock: Clock
+  private readonly venues: BackOfficeOptions['venues']
+  private running: Promise<ReconcileResult> | null = null
+  private runCount = 0
+  lastResult: ReconcileResult | null = null
+
+  constructor(options: BackOfficeOptions) {
+    this.engine = options.engine
+    this.clock = options.clock
+    this.venues = options.venues
+    this.projector = Projector.open({
+      engine: options.engine,
+      clock: options.clock,
+      storePath: options.storePath,
+      flushIntervalMs: options.flushIntervalMs ?? PROJECTOR_DEFAULTS.flushIntervalMs,
+      batchRowsMax: options.batchRowsMax ?? PROJECTOR_DEFAULTS.batchRowsMax,
+    })
+  }
+
+  get openBreaks(): OpenBreak[] {
+    return [...this.projector.breaks.open.values()]
+  }
+
+  stats(): ProjectorStats {
+    return this.projector.stats()
+  }
+
+  /** The venue's reference price for marking, or null when it has none. */
+  markPrice(venue: string, symbol: string): Units | null {
+    return this.venues.find((source) => source.adapter.venue === venue)?.prices.referencePrice(symbol)?.price ?? null
+  }
+
+  /** Runs one reconcile (a run already under way is joined, not repeated). */
+  reconcile(): Promise<ReconcileResult> {
+    if (this.running !== null) return this.running
+    this.running = this.runReconcile().finally(() => (this.running = null))
+    return this.running
+  }
+
+  close(): void {
+    this.projector.close()
+  }
+
+  private async runReconcile(): Promise<ReconcileResult> {
+    const runId = `rc-${this.clock.nowMs()}-${++this.runCount}`
+    const internal = await this.internal()
+    const external = await this.external()
+    const checks = [...internal.ran, ...external.ran]
+    const observations = [...internal.observations, ...external.observations]
+    const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations })
+    this.lastResult = result
+    return result
+  }
+
+  /** Compares at one instant: after the engine settles, with no await between reading the four sides. */
+  private async internal(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {
+    const ledger = this.projector.ledger
+    for (let attempt = 0; attempt < SETTLE_ATTEMPTS_MAX; attempt++) {
+      await this.engine.settled()
+      if (this.engine.state.lastLsn === ledger.lastLsn && this.projector.flush()) {
+        const rows = this.projector.balanceRows()
+        return {
+          ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'],
+          skipped: [],
+          observations: [
+            ...ledgerVsKernel(rows, this.engine.state),
+            ...ledgerVsStore(ledger, rows, this.projector.store),
+            ...ledgerVsReplay(ledger, this.engine.wal),
+            ...ledgerBalanced(ledger),
+          ],
+        }
+      }
+    }
+    const detail = `the ledger (LSN ${ledger.lastLsn}) did not catch up with the kernel (LSN ${this.engine.state.lastLsn})`
+    return {
+      ran: ['ledger_balanced'],
+      skipped: (['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay'] as const).map((check) => ({ check, detail })),
+      observations: ledgerBalanced(ledger),
+    }
+  }
+
+  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {
+    const ran = new Set<ReconcileCheck>()
+    const skipped: { check: ReconcileCheck; detail: string }[] = []
+    const observations: Observation[] = []
+    for (const venue of this.venues) {
+      const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
+      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name) => this.fillsOf(accountId, name))
+      for (const check of result.ran) ran.add(check)
+      skipped.push(...result.skipped)
+      observations.push(...result.observations)
+    }
+    // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
+    for (const { check } of skipped) ran.delete(check)
+    return { ran: [...ran], skipped, observations }
+  }
+
+  private fillsOf(accountId: string, venue: string) {
+    this.projector.flush()
+    return this.projector.store.fills({ accountId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.venue === venue)
+  }
+
+  /** Opens new breaks, clears matched ones (only for checks that ran), and records the run — one append. */
+  private async record(run: { runId: string; checks: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }): Promise<ReconcileResult> {
+    const atMs = this.clock.nowMs()
+    const asOfLsn = this.projector.ledger.lastLsn
+    const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
+    const open = this.projector.breaks.open
+    const records: BackOfficeRecord[] = []
+    for (const observation of seen.values()) {
+      if (open.has(observation.key)) continue
+      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs: atMs, asOfLsn, runId: run.runId } })
+    }
+    const ran = new Set(run.checks)
+    for (const existing of open.values()) {
+      if (ran.has(existing.check) && !seen.has(existing.key)) records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
+    }
+    const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
+    const cleared = records.filter((record) => record.kind === 'break_cleared').map((record) => record.value.key)
+    records.push({
+      kind: 'reconciled',
+      value: { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length },
+    })
+    const lsns = await this.engine.appendRecords(records.map(encodeBackOfficeRecord))
+    this.projector.noteOwnRecords(records.map((record, index) => ({ lsn: lsns[index] as number, record })))
+    return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], opened, cleared }
+  }
+}
+
+const offices = new WeakMap<Gateway, BackOffice>()
+
+/**
+ * The back office of `gateway`, opened on first use with the query model in its data directory. Venues are
+ * reconciled on the `trading` balance basis: the sim venue (the only one egress runs today) never holds the paper
+ * funding, only what traded there.
+ */
+export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number } = {}): BackOffice {
+  let office = offices.get(gateway)
+  if (office !== undefined) return office
+  office = new BackOffice({
+    engine: gateway.engine,
+    clock: gateway.clock,
+    storePath: options.storePath ?? join(gateway.options.dataDir, 'backoffice.sqlite'),
+    venues: gateway.options.venues.map(({ adapter, prices }) => ({ adapter, prices, balanceBasis: 'trading' as const })),
+    ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
+  })
+  offices.set(gateway, office)
+  const stop = gateway.stop.bind(gateway)
+  const opened = office
+  // The query model closes with the gateway: flushed, then released before the log closes.
+  gateway.stop = async () => {
+    opened.close()
+    offices.delete(gateway)
+    await stop()
+  }
+  return office
+}

@@ -1,0 +1,120 @@
+/**
+ * Internal reconciliation: the ledger against the three other places the same truth lives — the kernel's balances
+ * and reservations, the SQLite query model, and a ledger replayed from scratch out of the log — and against itself
+ * (every asset sums to zero across the books). Each function returns the differences it found; none writes anything.
+ */
+
+import type { Wal } from '../../wal/index.ts'
+import { formatDecimal, type Units } from '../domain/decimal.ts'
+import type { KernelState } from '../kernel/state.ts'
+import { domainEventOf } from '../runtime/records.ts'
+import type { ReconcileCheck } from './breaks.ts'
+import { applyEvent, initialLedger, trialBalance, type LedgerState } from './ledger.ts'
+import type { Position } from './positions.ts'
+import type { BalanceRow, Store } from './store.ts'
+
+/** One difference a reconcile found. `key` is stable across runs so a later run can clear it. */
+export interface Observation {
+  key: string
+  check: ReconcileCheck
+  what: string
+  expected: string
+  actual: string
+}
+
+type Amounts = Map<string, Units>
+
+/** Compares two amount maps key by key (missing = 0); `describe` names each difference. */
+export function diffAmounts(
+  check: ReconcileCheck,
+  expected: Amounts,
+  actual: Amounts,
+  describe: (key: string) => { key: string; what: string },
+): Observation[] {
+  const found: Observation[] = []
+  for (const key of new Set([...expected.keys(), ...actual.keys()])) {
+    const want = expected.get(key) ?? 0n
+    const got = actual.get(key) ?? 0n
+    if (want === got) continue
+    found.push({ check, ...describe(key), expected: formatDecimal(want), actual: formatDecimal(got) })
+  }
+  return found
+}
+
+/** Ledger balances and reservations (expected) against the kernel's (actual), per account × asset. */
+export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState): Observation[] {
+  const ledgerTotals: Amounts = new Map()
+  const ledgerReserved: Amounts = new Map()
+  for (const row of rows) {
+    ledgerTotals.set(`${row.accountId}\n${row.asset}`, row.total)
+    ledgerReserved.set(`${row.accountId}\n${row.asset}`, row.reserved)
+  }
+  const kernelTotals: Amounts = new Map()
+  const kernelReserved: Amounts = new Map()
+  for (const [accountId, account] of kernel.accounts) {
+    for (const [asset, amount] of account.balances) kernelTotals.set(`${accountId}\n${asset}`, amount)
+    for (const [asset, amount] of account.reserved) kernelReserved.set(`${accountId}\n${asset}`, amount)
+  }
+  const name = (kind: string) => (key: string) => {
+    const [accountId, asset] = key.split('\n') as [string, string]
+    return { key: `ledger_vs_kernel:${kind}:${accountId}:${asset}`, what: `${kind} of ${accountId} in ${asset}: ledger vs kernel` }
+  }
+  return [
+    ...diffAmounts('ledger_vs_kernel', ledgerTotals, kernelTotals, name('balance')),
+    ...diffAmounts('ledger_vs_kernel', ledgerReserved, kernelReserved, name('reserved')),
+  ]
+}
+
+/** The ledger (expected) against the query model (actual): balances, positions and the postings per book. */
+export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], store: Store): Observation[] {
+  const name = (kind: string) => (key: string) => ({ key: `ledger_vs_store:${kind}:${key.replaceAll('\n', ':')}`, what: `${kind} ${key.replaceAll('\n', ' ')}: ledger vs query model` })
+  const balances = (list: readonly BalanceRow[], field: 'total' | 'reserved'): Amounts => new Map(list.map((row) => [`${row.accountId}\n${row.asset}`, row[field]]))
+  const stored = store.balances()
+  return [
+    ...diffAmounts('ledger_vs_store', balances(rows, 'total'), balances(stored, 'total'), name('balance')),
+    ...diffAmounts('ledger_vs_store', balances(rows, 'reserved'), balances(stored, 'reserved'), name('reserved')),
+    ...diffAmounts('ledger_vs_store', positionFigures(ledger.positions.values()), positionFigures(store.positions()), name('position')),
+    ...diffAmounts('ledger_vs_store', flatten(ledger.books), flatten(store.bookSums()), name('book')),
+  ]
+}
+
+/** The live ledger (actual) against one replayed from the log alone up to the same LSN (expected). */
+export function ledgerVsReplay(ledger: LedgerState, wal: Wal): Observation[] {
+  const replayed = initialLedger()
+  for (const frame of wal.read(wal.firstLsn, { toLsn: ledger.lastLsn })) {
+    const event = domainEventOf(frame)
+    if (event !== null) applyEvent(replayed, event, frame.lsn)
+  }
+  const name = (kind: string) => (key: string) => ({ key: `ledger_vs_replay:${kind}:${key.replaceAll('\n', ':')}`, what: `${kind} ${key.replaceAll('\n', ' ')}: replay vs live ledger` })
+  return [
+    ...diffAmounts('ledger_vs_replay', flatten(replayed.books), flatten(ledger.books), name('book')),
+    ...diffAmounts('ledger_vs_replay', flatten(replayed.reserved), flatten(ledger.reserved), name('reserved')),
+    ...diffAmounts('ledger_vs_replay', positionFigures(replayed.positions.values()), positionFigures(ledger.positions.values()), name('position')),
+  ]
+}
+
+/** Double entry holds: per asset, every book together sums to zero. */
+export function ledgerBalanced(ledger: LedgerState): Observation[] {
+  const zero: Amounts = new Map()
+  const sums: Amounts = new Map([...trialBalance(ledger)].filter(([, sum]) => sum !== 0n))
+  return diffAmounts('ledger_balanced', zero, sums, (asset) => ({ key: `ledger_balanced:${asset}`, what: `sum of all books in ${asset}` }))
+}
+
+function flatten(nested: Map<string, Map<string, Units>>): Amounts {
+  const flat: Amounts = new Map()
+  for (const [outer, inner] of nested) for (const [asset, amount] of inner) if (amount !== 0n) flat.set(`${outer}\n${asset}`, amount)
+  return flat
+}
+
+/** Each position's figures as amounts keyed `account venue:symbol figure`. */
+function positionFigures(positions: Iterable<Position>): Amounts {
+  const figures: Amounts = new Map()
+  for (const p of positions) {
+    const at = `${p.accountId}\n${p.venue}:${p.symbol}`
+    figures.set(`${at}\nnet_qty`, p.netQty)
+    figures.set(`${at}\ncost_basis`, p.costBasis)
+    figures.set(`${at}\nrealized_pnl`, p.realizedPnl)
+    for (const [asset, fee] of p.fees) figures.set(`${at}\nfees_${asset}`, fee)
+  }
+  return figures
+}
