@@ -59,6 +59,8 @@ export interface SeedResult {
   steps: number
   checks: number
   failure: SeedFailure | null
+  /** Digest of the final kernel state (null when the seed failed before the end): equal for equal runs. */
+  digest: string | null
   /** Violations attributed to known issues (non-strict runs only). */
   known: KnownFinding[]
   stats: SeedStats
@@ -114,6 +116,7 @@ class SeedRunner {
   step = 0
   checks = 0
   restarts = 0
+  digest: string | null = null
 
   constructor(scenario: Scenario, options: SeedOptions) {
     this.scenario = scenario
@@ -169,7 +172,7 @@ class SeedRunner {
       this.watch.close()
       removeDir(ctx.world.dir)
     }
-    return { seed: this.scenario.seed, steps: Math.min(this.step, this.scenario.steps), checks: this.checks, failure, known: this.known, stats: this.stats(ctx, startMs) }
+    return { seed: this.scenario.seed, steps: Math.min(this.step, this.scenario.steps), checks: this.checks, failure, digest: this.digest, known: this.known, stats: this.stats(ctx, startMs) }
   }
 
   async runStep(ctx: WorkloadContext): Promise<void> {
@@ -275,6 +278,7 @@ class SeedRunner {
     this.monitor.detach()
     await ctx.world.gateway.engine.settled()
     const liveDigest = stateDigest(state)
+    this.digest = liveDigest
     await ctx.world.gateway.stop()
     violations.push(...(await checkReplay(ctx.world.dir, liveDigest)))
     this.checks++
