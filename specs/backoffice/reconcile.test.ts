@@ -52,7 +52,7 @@ function breakRecords(target: World): string[] {
 describe('reconcile', () => {
   test('a clean run checks everything, finds nothing and records the run in the log', async () => {
     const target = await world(21)
-    const office: BackOffice = backOfficeOf(target.gateway)
+    const office: BackOffice = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
     const result = await drive(target, office.reconcile())
     expect(result.observations).toEqual([])
@@ -64,7 +64,7 @@ describe('reconcile', () => {
 
   test('a difference with the kernel becomes a break in the log and clears only when a later run matches', async () => {
     const target = await world(22)
-    const office = backOfficeOf(target.gateway)
+    const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
     // A kernel bug, simulated, in an account with no orders (nothing else moves it meanwhile).
     const balances = target.gateway.engine.state.accounts.get('acct-b')?.balances
@@ -87,7 +87,7 @@ describe('reconcile', () => {
 
   test('open breaks survive a restart: they are read back from the log', async () => {
     const target = await startWorld({ seed: 23 })
-    const office = backOfficeOf(target.gateway)
+    const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
     // An account with no orders: nothing the run does afterwards touches the planted difference.
     target.gateway.engine.state.accounts.get('acct-b')?.balances.set('BTC', 7n)
@@ -96,7 +96,7 @@ describe('reconcile', () => {
     await target.gateway.stop()
     const restarted = await startWorld({ seed: 23, dir: target.dir, clock: target.clock, venue: target.venue })
     worlds.push(restarted)
-    const again = backOfficeOf(restarted.gateway)
+    const again = backOfficeOf(restarted.gateway, { reconcileIntervalMs: null })
     expect(again.openBreaks.map((item) => item.key)).toEqual(['ledger_vs_kernel:balance:acct-b:BTC'])
     // Whether the restarted kernel still has the difference (a snapshot may carry it) or not, the break is not opened
     // a second time; once the kernel agrees again, the next run clears it.
@@ -110,7 +110,7 @@ describe('reconcile', () => {
 
   test('a trade at the venue that egress never placed breaks balances and trades against the venue', async () => {
     const target = await world(24)
-    const office = backOfficeOf(target.gateway)
+    const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
     const placed = await drive(
       target,

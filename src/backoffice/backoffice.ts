@@ -2,7 +2,8 @@
  * The back office of one running gateway: the projector (ledger + query model), mark prices for unrealized PnL, and
  * reconciliation — internal and against every venue — with its breaks appended to the log. One per gateway:
  * `backOfficeOf(gateway)` opens it on first use (the query model lives in `<dataDir>/backoffice.sqlite`) and
- * closes it when the gateway stops.
+ * closes it when the gateway stops. Reconcile runs every `reconcileIntervalMs` on its own; nobody triggers it over
+ * HTTP (the back office's routes only read).
  */
 
 import { join } from 'node:path'
@@ -24,7 +25,11 @@ export interface BackOfficeOptions {
   venues: { adapter: VenueAdapter; prices: PriceSource; balanceBasis: BalanceBasis }[]
   flushIntervalMs?: number
   batchRowsMax?: number
+  /** How often reconcile runs on its own; null: only when asked (tests, scripts). */
+  reconcileIntervalMs?: number | null
 }
+
+export const BACKOFFICE_DEFAULTS = { reconcileIntervalMs: 10_000 } as const
 
 export interface ReconcileResult {
   runId: string
@@ -49,6 +54,10 @@ export class BackOffice {
   private running: Promise<ReconcileResult> | null = null
   private runCount = 0
   lastResult: ReconcileResult | null = null
+  /** The last reconcile run that failed (the log refused its records, an adapter threw), if any. */
+  lastError: { atMs: number; message: string } | null = null
+  private timerCancel: (() => void) | null = null
+  private closed = false
 
   constructor(options: BackOfficeOptions) {
     this.engine = options.engine
@@ -61,6 +70,8 @@ export class BackOffice {
       flushIntervalMs: options.flushIntervalMs ?? PROJECTOR_DEFAULTS.flushIntervalMs,
       batchRowsMax: options.batchRowsMax ?? PROJECTOR_DEFAULTS.batchRowsMax,
     })
+    const intervalMs = options.reconcileIntervalMs === undefined ? BACKOFFICE_DEFAULTS.reconcileIntervalMs : options.reconcileIntervalMs
+    if (intervalMs !== null) this.scheduleReconcile(intervalMs)
   }
 
   get openBreaks(): OpenBreak[] {
@@ -84,7 +95,21 @@ export class BackOffice {
   }
 
   close(): void {
+    this.closed = true
+    this.timerCancel?.()
     this.projector.close()
+  }
+
+  private scheduleReconcile(intervalMs: number): void {
+    this.timerCancel = this.clock.schedule(intervalMs, () => {
+      if (this.closed) return
+      this.reconcile().then(
+        () => (this.lastError = null),
+        (error: unknown) => (this.lastError = { atMs: this.clock.nowMs(), message: error instanceof Error ? error.message : String(error) }),
+      ).finally(() => {
+        if (!this.closed) this.scheduleReconcile(intervalMs)
+      })
+    })
   }
 
   private async runReconcile(): Promise<ReconcileResult> {
@@ -180,7 +205,7 @@ const offices = new WeakMap<Gateway, BackOffice>()
  * reconciled on the `trading` balance basis: the sim venue (the only one egress runs today) never holds the paper
  * funding, only what traded there.
  */
-export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number } = {}): BackOffice {
+export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null } = {}): BackOffice {
   let office = offices.get(gateway)
   if (office !== undefined) return office
   office = new BackOffice({
@@ -189,6 +214,7 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
     storePath: options.storePath ?? join(gateway.options.dataDir, 'backoffice.sqlite'),
     venues: gateway.options.venues.map(({ adapter, prices }) => ({ adapter, prices, balanceBasis: 'trading' as const })),
     ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
+    ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
   })
   offices.set(gateway, office)
   const stop = gateway.stop.bind(gateway)

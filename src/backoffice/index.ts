@@ -39,6 +39,7 @@ export {
   type OpenBreak,
   type ReconcileCheck,
 } from './breaks.ts'
-export { BackOffice, backOfficeOf, type BackOfficeOptions, type ReconcileResult } from './backoffice.ts'
+export { BACKOFFICE_DEFAULTS, BackOffice, backOfficeOf, type BackOfficeOptions, type ReconcileResult } from './backoffice.ts'
 export { diffAmounts, ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 export { reconcileVenue, tradingFlows, type BalanceBasis, type ExternalResult, type VenueSource } from './external-checks.ts'
+export { balanceView, breakView, fillView, pnlView, positionView, postingView } from './views.ts'

@@ -10,6 +10,7 @@ import { ApiError, createErrorHandler, notFound, toApiError } from './errors.ts'
 import { serveMetricsText } from './metrics-route.ts'
 import { openApiDocument } from './openapi/document.ts'
 import { adminRoutes } from './routes/admin.ts'
+import { backofficeRoutes } from './routes/backoffice.ts'
 import { healthRoutes } from './routes/health.ts'
 import { orderActionRoutes } from './routes/order-actions.ts'
 import { orderLogRoutes } from './routes/order-log.ts'
@@ -54,5 +55,6 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.route('/', orderLogRoutes(services))
   app.route('/', streamRoutes(services))
   app.route('/', adminRoutes(services))
+  app.route('/', backofficeRoutes(services))
   return app
 }

@@ -1,0 +1,117 @@
+/**
+ * The back office's answers as API JSON: amounts as canonical decimal strings, snake_case names. Read from the query
+ * model (SQLite), so each answer says which log position it reflects (`as_of_lsn`). Marks for unrealized PnL come
+ * from the venue's reference price at the time of the request.
+ */
+
+import { formatDecimal, type Units } from '../domain/decimal.ts'
+import type { BackOffice } from './backoffice.ts'
+import type { OpenBreak } from './breaks.ts'
+import type { FillRecord, Posting } from './ledger.ts'
+import { averageCost, unrealizedPnl, type Position } from './positions.ts'
+import type { BalanceRow } from './store.ts'
+
+const text = formatDecimal
+
+export function positionView(office: BackOffice, position: Position): Record<string, unknown> {
+  const mark = office.markPrice(position.venue, position.symbol)
+  const average = averageCost(position)
+  return {
+    account: position.accountId,
+    venue: position.venue,
+    symbol: position.symbol,
+    base_asset: position.baseAsset,
+    quote_asset: position.quoteAsset,
+    net_qty: text(position.netQty),
+    avg_cost: average === null ? null : text(average),
+    cost_basis: text(position.costBasis),
+    realized_pnl: text(position.realizedPnl),
+    mark_price: mark === null ? null : text(mark),
+    unrealized_pnl: mark === null ? null : text(unrealizedPnl(position, mark)),
+    fees: Object.fromEntries([...position.fees].map(([asset, fee]) => [asset, text(fee)])),
+    bought_qty: text(position.boughtQty),
+    sold_qty: text(position.soldQty),
+    fills: position.fillCount,
+    last_lsn: position.lastLsn,
+  }
+}
+
+export function balanceView(row: BalanceRow): Record<string, unknown> {
+  return { account: row.accountId, asset: row.asset, total: text(row.total), reserved: text(row.reserved), available: text(row.total - row.reserved) }
+}
+
+export function fillView(fill: FillRecord): Record<string, unknown> {
+  return {
+    lsn: fill.lsn,
+    exec_id: fill.execId,
+    order_id: fill.orderId,
+    account: fill.accountId,
+    venue: fill.venue,
+    symbol: fill.symbol,
+    side: fill.side,
+    qty: text(fill.qty),
+    price: text(fill.price),
+    fee: text(fill.fee),
+    fee_asset: fill.feeAsset,
+    liquidity: fill.liquidity,
+    synthetic: fill.synthetic,
+    cash: text(fill.cash),
+    venue_time_ms: fill.venueTimeMs,
+    at_ms: fill.atMs,
+  }
+}
+
+export function postingView(posting: Posting): Record<string, unknown> {
+  return {
+    lsn: posting.lsn,
+    seq: posting.seq,
+    book: posting.book,
+    account: posting.accountId,
+    asset: posting.asset,
+    amount: text(posting.amount),
+    kind: posting.kind,
+    ref: posting.ref,
+    at_ms: posting.atMs,
+  }
+}
+
+/** PnL per account and quote asset: realized, unrealized at the marks, fees, and net of fees. */
+export function pnlView(office: BackOffice, positions: readonly Position[]): Record<string, unknown>[] {
+  const byKey = new Map<string, { account: string; asset: string; realized: Units; unrealized: Units; fees: Units; unmarked: string[] }>()
+  for (const position of positions) {
+    const key = `${position.accountId}\n${position.quoteAsset}`
+    let row = byKey.get(key)
+    if (row === undefined) {
+      row = { account: position.accountId, asset: position.quoteAsset, realized: 0n, unrealized: 0n, fees: 0n, unmarked: [] }
+      byKey.set(key, row)
+    }
+    row.realized += position.realizedPnl
+    row.fees += position.fees.get(position.quoteAsset) ?? 0n
+    const mark = office.markPrice(position.venue, position.symbol)
+    if (mark === null && position.netQty !== 0n) row.unmarked.push(`${position.venue}:${position.symbol}`)
+    else if (mark !== null) row.unrealized += unrealizedPnl(position, mark)
+  }
+  return [...byKey.values()].map((row) => ({
+    account: row.account,
+    asset: row.asset,
+    realized_pnl: text(row.realized),
+    unrealized_pnl: text(row.unrealized),
+    fees: text(row.fees),
+    net_pnl: text(row.realized + row.unrealized - row.fees),
+    /** Open positions with no mark price: their unrealized PnL is not in the figures above. */
+    unmarked: row.unmarked,
+  }))
+}
+
+export function breakView(item: OpenBreak): Record<string, unknown> {
+  return {
+    key: item.key,
+    check: item.check,
+    what: item.what,
+    expected: item.expected,
+    actual: item.actual,
+    first_seen_ms: item.firstSeenMs,
+    opened_lsn: item.lsn,
+    as_of_lsn: item.asOfLsn,
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The back office over HTTP, read-only: positions, balances, fills, PnL, the ledger's postings, stats and reconcile
+ * state. Auditors, ops and admins read every account; a trader or bot reads only the accounts in its scope. Nothing
+ * here writes — reconcile runs on the back office's own schedule, and its breaks are records in the log.
+ *
+ * Lists are paged with an opaque cursor (`next_cursor`): the position of the last row returned, in log order.
+ */
+
+import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
+import {
+  backOfficeOf,
+  balanceView,
+  breakView,
+  fillView,
+  pnlView,
+  positionView,
+  postingView,
+  type BackOffice,
+} from '../../backoffice/index.ts'
+import { canRead, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
+import { ApiError, parseOrThrow } from '../errors.ts'
+import type { Services } from '../services.ts'
+
+const ID = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 printable ASCII characters'))
+const COUNT = v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'expected a non-negative integer'), v.transform(Number))
+const LIMIT = v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected an integer 1–1000'), v.transform(Number), v.minValue(1, 'expected an integer 1–1000'), v.maxValue(1000, 'expected an integer 1–1000'))
+
+const ACCOUNT_QUERY = v.strictObject({ account: v.exactOptional(ID) })
+
+const RANGE = {
+  account: v.exactOptional(ID),
+  from_lsn: v.exactOptional(COUNT),
+  to_lsn: v.exactOptional(COUNT),
+  from_ms: v.exactOptional(COUNT),
+  to_ms: v.exactOptional(COUNT),
+  limit: v.exactOptional(LIMIT),
+}
+
+export const LEDGER_QUERY = v.strictObject({
+  ...RANGE,
+  asset: v.exactOptional(ID),
+  book: v.exactOptional(ID),
+  cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,15}\.\d{1,4}$/, 'expected a cursor from next_cursor'))),
+})
+
+export const FILLS_QUERY = v.strictObject({
+  ...RANGE,
+  symbol: v.exactOptional(ID),
+  order_id: v.exactOptional(ID),
+  cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'expected a cursor from next_cursor'))),
+})
+
+/** Bookkeeping accounts (venue, fees, funding) are readable only by roles that read every account. */
+const READ_ALL_PROBE = '\u0000every-account'
+
+export function backofficeRoutes(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  const office = (): BackOffice => backOfficeOf(services.gateway)
+  office()
+  registerMetrics(services, office)
+  app.get('/v1/positions', (c) => {
+    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const rows = office().projector.store.positions().filter((row) => accounts(row.accountId))
+    return c.json({ as_of_lsn: asOfLsn, positions: rows.map((row) => positionView(office(), row)) })
+  })
+  app.get('/v1/balances', (c) => {
+    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const rows = office().projector.store.balances().filter((row) => accounts(row.accountId))
+    return c.json({ as_of_lsn: asOfLsn, balances: rows.map(balanceView) })
+  })
+  app.get('/v1/pnl', (c) => {
+    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const rows = office().projector.store.positions().filter((row) => accounts(row.accountId))
+    return c.json({ as_of_lsn: asOfLsn, pnl: pnlView(office(), rows) })
+  })
+  app.get('/v1/fills', (c) => listFills(c, office(), services))
+  app.get('/v1/ledger', (c) => listPostings(c, office(), services))
+  app.get('/v1/stats', (c) => c.json(statsView(office(), principalOf(c))))
+  app.get('/v1/reconcile', (c) => {
+    const principal = principalOf(c)
+    const { breaks, lastRun } = { breaks: office().openBreaks, lastRun: office().projector.breaks.lastRun }
+    const readAll = canRead(principal, READ_ALL_PROBE)
+    // A break names accounts in its key; a scoped reader sees only those that mention its accounts.
+    const visible = breaks.filter((item) => readAll || principal.accounts.some((account) => item.key.includes(`:${account}:`) || item.key.endsWith(`:${account}`)))
+    return c.json({
+      ok: breaks.length === 0,
+      open_breaks: visible.map(breakView),
+      open_break_count: readAll ? breaks.length : visible.length,
+      last_run:
+        lastRun === null
+          ? null
+          : { run_id: lastRun.runId, at_ms: lastRun.atMs, as_of_lsn: lastRun.asOfLsn, lsn: lastRun.lsn, checks: lastRun.checks, skipped: lastRun.skipped, breaks_seen: lastRun.breaksSeen, opened: lastRun.opened, cleared: lastRun.cleared },
+      last_error: office().lastError,
+    })
+  })
+  return app
+}
+
+/** Which accounts the caller sees: the one asked for (if readable), else every account it may read. */
+function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefined): { accounts: (accountId: string) => boolean; asOfLsn: number } {
+  const principal = principalOf(c)
+  // Answers come from the query model; bring it up to the log first so a read after a write sees the write.
+  office.projector.flush()
+  const asOfLsn = office.projector.store.lastLsn
+  if (account !== undefined) {
+    if (!canRead(principal, account)) throw new ApiError('FORBIDDEN', `not allowed to read account ${account}`, { details: { account } })
+    return { accounts: (accountId) => accountId === account, asOfLsn }
+  }
+  return { accounts: (accountId) => canRead(principal, accountId), asOfLsn }
+}
+
+function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
+  const query = parseOrThrow(FILLS_QUERY, c.req.query())
+  const { accounts, asOfLsn } = scope(c, office, query.account)
+  const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
+  const page: ReturnType<typeof fillView>[] = []
+  let afterLsn = query.cursor === undefined ? undefined : Number(query.cursor)
+  let more = false
+  // Rows of accounts the caller may not read are skipped, so read in pages until this one is full.
+  for (let round = 0; page.length <= limit && round < 64; round++) {
+    const rows = office.projector.store.fills({
+      ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
+      ...(query.account === undefined ? {} : { accountId: query.account }),
+      ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
+      ...(query.order_id === undefined ? {} : { orderId: query.order_id }),
+      ...(afterLsn === undefined ? {} : { afterLsn }),
+      limit: limit + 1,
+    })
+    for (const row of rows) if (accounts(row.accountId)) page.push(fillView(row))
+    if (rows.length < limit + 1) break
+    afterLsn = rows[rows.length - 1]?.lsn
+  }
+  if (page.length > limit) {
+    page.length = limit
+    more = true
+  }
+  const last = page.at(-1)
+  return c.json({ as_of_lsn: asOfLsn, fills: page, next_cursor: more && last !== undefined ? String(last.lsn) : null })
+}
+
+function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
+  const query = parseOrThrow(LEDGER_QUERY, c.req.query())
+  const { accounts, asOfLsn } = scope(c, office, query.account)
+  const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
+  const [lsnText, seqText] = query.cursor === undefined ? [] : query.cursor.split('.')
+  let after = lsnText === undefined ? undefined : { lsn: Number(lsnText), seq: Number(seqText ?? 0) }
+  const page: ReturnType<typeof postingView>[] = []
+  for (let round = 0; page.length <= limit && round < 64; round++) {
+    const rows = office.projector.store.postings({
+      ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
+      ...(query.account === undefined ? {} : { accountId: query.account }),
+      ...(query.asset === undefined ? {} : { asset: query.asset }),
+      ...(query.book === undefined ? {} : { book: query.book }),
+      ...(after === undefined ? {} : { after }),
+      limit: limit + 1,
+    })
+    for (const row of rows) if (accounts(row.accountId)) page.push(postingView(row))
+    const last = rows[rows.length - 1]
+    if (rows.length < limit + 1 || last === undefined) break
+    after = { lsn: last.lsn, seq: last.seq }
+  }
+  const more = page.length > limit
+  if (more) page.length = limit
+  const last = page.at(-1)
+  return c.json({ as_of_lsn: asOfLsn, postings: page, next_cursor: more && last !== undefined ? `${String(last.lsn)}.${String(last.seq)}` : null })
+}
+
+function pick<Q extends Record<string, unknown>, K extends keyof Q & string, M extends Record<K, string>>(query: Q, keys: K[], names: M): Record<string, number> {
+  const picked: Record<string, number> = {}
+  for (const key of keys) if (typeof query[key] === 'number') picked[names[key]] = query[key] as number
+  return picked
+}
+
+function statsView(office: BackOffice, principal: Principal): Record<string, unknown> {
+  const stats = office.stats()
+  const ledger = office.projector.ledger
+  const counts = canRead(principal, READ_ALL_PROBE) ? office.projector.store.counts() : null
+  return {
+    applied_lsn: stats.appliedLsn,
+    stored_lsn: stats.storedLsn,
+    log_last_lsn: stats.walLastLsn,
+    lag_records: stats.lagRecords,
+    pending_rows: stats.pendingRows,
+    batches_written: stats.batchesWritten,
+    store_rebuilt_at_start: stats.rebuiltStore,
+    store_resumed_from_lsn: stats.startedFromLsn,
+    ledger_complete: stats.ledgerComplete,
+    ledger: { entries: ledger.counters.entries, postings: ledger.counters.postings, fills: ledger.counters.fills, fundings: ledger.counters.fundings, orders: ledger.orders.size, positions: ledger.positions.size },
+    store: counts,
+    open_breaks: office.openBreaks.length,
+    last_reconcile_lsn: office.projector.breaks.lastRun?.lsn ?? null,
+  }
+}
+
+/** Gauges on the gateway's /metrics: open breaks and how far the query model trails the log. */
+const registered = new WeakSet<object>()
+
+function registerMetrics(services: Services, office: () => BackOffice): void {
+  const registry = services.metrics.registry
+  // An app built twice over the same services (tests do) registers the gauges once.
+  if (registered.has(registry)) return
+  registered.add(registry)
+  const breaks = registry.gauge({ name: 'egress_backoffice_breaks_open', help: 'Reconcile breaks open (recorded in the log, not yet cleared by a matching run).', labelNames: [] })
+  const lag = registry.gauge({ name: 'egress_backoffice_lag_records', help: 'Log records not yet written to the back office query model.', labelNames: [] })
+  const applied = registry.gauge({ name: 'egress_backoffice_applied_lsn', help: 'Every log record up to this LSN is in the back office ledger.', labelNames: [] })
+  registry.beforeRender(() => {
+    const stats = office().stats()
+    breaks.set(office().openBreaks.length)
+    lag.set(stats.lagRecords)
+    applied.set(stats.appliedLsn)
+  })
+}
