@@ -89,7 +89,7 @@ describe('back office routes', () => {
     const usdOnly = await get('/v1/ledger?asset=USD&limit=1000', auditor)
     expect((usdOnly.body.postings as Record<string, string>[]).every((row) => row.asset === 'USD')).toBe(true)
     const range = await get('/v1/ledger?from_lsn=1&to_lsn=3&limit=1000', auditor)
-    expect((range.body.postings as Record<string, number>[]).every((row) => row.lsn >= 1 && row.lsn <= 3)).toBe(true)
+    expect((range.body.postings as { lsn: number }[]).every((row) => row.lsn >= 1 && row.lsn <= 3)).toBe(true)
   })
 
   test('pnl sums realized, unrealized and fees per account and quote asset', async () => {
