@@ -20,7 +20,7 @@ export const KNOWN_ISSUES: Readonly<Record<string, KnownIssue>> = {
       'src/runtime/executor.ts: an order stays in `busy` until its place_result is durable *and* the promise chain ' +
       'reaches `.finally`; the onDurable wake-up pumps first, so when a cancel was requested while the place was in ' +
       'flight, the now-eligible Lane0 cancel is skipped and a Lane2 place for the same instrument goes ahead of it ' +
-      '(the cancel waits one more venue call, up to requestTimeoutMs). Should: free the order before the result is ' +
+      '(the cancel waits one more venue call, up to requestTimeoutMs; `--seed 2 --strict`, step 1). Should: free the order before the result is ' +
       'submitted (busy only needs to cover the adapter call), so the pump after the result sees the cancel.',
   },
   'executor-reconcile-backoff-blocks-lane0': {
@@ -42,7 +42,7 @@ export const KNOWN_ISSUES: Readonly<Record<string, KnownIssue>> = {
       'src/kernel (state-machine.ts cancel_ack, queues.ts workFor): after the venue acks a cancel the order stays ' +
       'CancelPending, waiting for the `canceled` report, with no timer and no Lane3 work; if that report is dropped ' +
       'the order is CancelPending until the next restart (bootstrap re-reads open orders since 2f4a484) and keeps its ' +
-      'reservation. Should: re-check a CancelPending order with the venue (reconcile) when no terminal report ' +
+      'reservation (`--seed 7 --strict`). Should: re-check a CancelPending order with the venue (reconcile) when no terminal report ' +
       'follows the ack within reconcileGraceMs.',
   },
   'lost-report-never-recovered': {
@@ -53,6 +53,6 @@ export const KNOWN_ISSUES: Readonly<Record<string, KnownIssue>> = {
       'since 2f4a484, but there is no periodic sweep, and an order bootstrap could not read during an outage is not ' +
       'asked again). A fill, expiry or cancel report that is dropped is never learned: egress keeps the order ' +
       'AckedOpen/Partial (or terminal with a short cumQty) and its ledger misses the fills, while the venue has it ' +
-      'filled/expired. Should: a periodic sweep of open orders and trades (DESIGN §4.6) that appends what egress missed.',
+      'filled/expired (`--seed 15 --verbose`, `--seed 23 --verbose`). Should: a periodic sweep of open orders and trades (DESIGN §4.6) that appends what egress missed.',
   },
 }
