@@ -11,6 +11,7 @@ import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.
 import type { AuditConfig } from '../../src/config/index.ts'
 import { Gateway, SimClock } from '../../src/runtime/index.ts'
 import type { SnapshotPolicy } from '../../src/runtime/snapshot/index.ts'
+import type { WalOptions } from '../../wal/index.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
@@ -46,6 +47,8 @@ export interface WorldOptions {
   audit?: AuditConfig
   /** Snapshot policy (periodic snapshots, compaction, load on restart); absent: the gateway's defaults. */
   snapshots?: Partial<SnapshotPolicy>
+  /** Log options over the harness's (durability none, microtask flushes, 1 MiB segments); small segments for compaction. */
+  wal?: Partial<WalOptions>
 }
 
 export function tempDataDir(): string {
@@ -69,7 +72,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const starting = Gateway.start({
     dataDir: dir,
     clock,
-    wal: { durability: 'none', scheduleFlush: queueMicrotask, segmentBytesMax: 1 << 20, preallocateBytes: 0 },
+    wal: { durability: 'none', scheduleFlush: queueMicrotask, segmentBytesMax: 1 << 20, preallocateBytes: 0, ...options.wal },
     kernelConfig: (options.configure ?? ((config: KernelConfig) => config))(
       paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config', ...(options.params === undefined ? {} : { params: options.params }) }),
     ),

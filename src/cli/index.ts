@@ -7,9 +7,10 @@ import { ConfigError } from '../config/index.ts'
 import { auditCommand } from './audit.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts'
 import { keygenCommand } from './keygen.ts'
-import {
-  compactCommand, replayVerifyCommand, simVenueCommand, snapshotCommand,
-} from './pending.ts'
+import { compactCommand } from './compact.ts'
+import { simVenueCommand } from './pending.ts'
+import { replayVerifyCommand } from './replay-verify.ts'
+import { snapshotCommand } from './snapshot.ts'
 import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
 

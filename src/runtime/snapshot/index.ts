@@ -25,3 +25,6 @@ export {
   defaultSnapshotPolicy, Snapshotter, snapshotPolicyProblem, type SnapshotPolicy, type SnapshotterStats,
 } from './snapshotter.ts'
 export { rebuildState, type RebuildLog, type RebuildOptions, type RebuildResult } from './rebuild.ts'
+export { diffStates } from './diff.ts'
+export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, type OfflineSnapshotResult } from './offline.ts'
+export { replayVerify, type ReplayVerifyOptions, type ReplayVerifyReport, type SnapshotCheck } from './replay-verify.ts'

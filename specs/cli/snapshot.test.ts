@@ -1,0 +1,181 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runCli } from '../../src/cli/index.ts'
+import { stateDigest } from '../../src/kernel/index.ts'
+import {
+  encodeSnapshot, KERNEL_SECTION, KERNEL_STATE_SCHEMA, kernelStateBytes, openSnapshot, restoreEngine, SnapshotStore,
+} from '../../src/runtime/snapshot/index.ts'
+import { nodeIo, openReadOnly, Wal } from '../../wal/index.ts'
+import { removeDir, startWorld, tempDataDir, traderA } from '../runtime/harness.ts'
+import { trade } from '../runtime/snapshot/support.ts'
+import { withEvidence } from '../support/evidence.ts'
+import { recordingIo } from './io.ts'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir)
+})
+
+/** A stopped data directory with a log of many small segments and no snapshot. */
+async function stoppedDir(seed: number): Promise<string> {
+  const world = await startWorld({ seed, wal: { segmentBytesMax: 4096 }, snapshots: { atShutdown: false } })
+  dirs.push(world.dir)
+  await trade(world, { orders: 40, tag: 'c', seed })
+  await world.gateway.stop()
+  return world.dir
+}
+
+function copy(dir: string): string {
+  const target = tempDataDir()
+  dirs.push(target)
+  cpSync(dir, target, { recursive: true })
+  return target
+}
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = recordingIo({})
+  const code = await runCli(argv, io)
+  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') }
+}
+
+function snapshotFiles(dir: string): string[] {
+  return readdirSync(join(dir, 'snapshots')).filter((name) => name.endsWith('.snap'))
+}
+
+describe('egress snapshot, compact, replay-verify', () => {
+  test('snapshot on a stopped directory writes one at the last state; a second run has nothing to do', async () => {
+    const dir = await stoppedDir(101)
+    const first = await cli(['snapshot', dir])
+    expect(first.code).toBe(0)
+    expect(first.out).toMatch(/^snapshot snapshot-\d{20}\.snap written: LSN \d+, .* rebuilt from genesis/)
+    expect(snapshotFiles(dir)).toHaveLength(1)
+    const second = await cli(['snapshot', dir])
+    expect(second.code).toBe(0)
+    expect(second.out).toContain('already current')
+    const verify = await cli(['replay-verify', dir])
+    expect(verify.code).toBe(0)
+    expect(verify.out).toStartWith(`MATCH: ${dir}`)
+    expect(verify.out).toMatch(/snapshot   snapshot-\d{20}\.snap LSN \d+: MATCH/)
+  })
+
+  test('compact archives the segments below the snapshot; restart and replay-verify then start from the snapshot', async () => {
+    await withEvidence(
+      { id: 'snapshot.compaction-restart-verify', kind: 'fault', spec: 'specs/cli/snapshot.test.ts', invariant: 'after compaction below the oldest valid snapshot, restart restores the same state and replay-verify (from the snapshot, chain from the first retained segment) matches' },
+      async () => {
+        const dir = await stoppedDir(102)
+        expect((await cli(['snapshot', dir])).code).toBe(0)
+        const segmentsBefore = readdirSync(join(dir, 'log')).filter((name) => name.endsWith('.seg')).length
+        const dry = await cli(['compact', dir, '--dry-run'])
+        expect(dry.code).toBe(0)
+        expect(dry.out).toContain('would remove')
+        expect(readdirSync(join(dir, 'log')).filter((name) => name.endsWith('.seg'))).toHaveLength(segmentsBefore)
+        const compacted = await cli(['compact', dir, '--json'])
+        expect(compacted.code).toBe(0)
+        const result = JSON.parse(compacted.out) as { removed: string[]; firstLsnAfter: number; basis: { lsn: number } }
+        expect(result.removed.length).toBeGreaterThan(2)
+        expect(result.firstLsnAfter).toBeGreaterThan(1)
+        expect(result.firstLsnAfter).toBeLessThanOrEqual(result.basis.lsn)
+        expect(readdirSync(join(dir, 'archive')).sort()).toEqual(result.removed.sort())
+        const verify = await cli(['replay-verify', dir])
+        expect(verify.code).toBe(0)
+        expect(verify.out).toContain('(compacted)')
+        expect(verify.out).toContain(`chain      verified LSN ${result.firstLsnAfter}..`)
+        expect((await cli(['replay-verify', dir, '--from', 'genesis'])).code).toBe(65)
+        // Restart the gateway on the compacted log: it must start from the snapshot and keep trading.
+        const world = await startWorld({ seed: 102, dir, wal: { segmentBytesMax: 4096 } })
+        expect(world.gateway.restoreReport?.snapshot?.lsn).toBe(result.basis.lsn)
+        await trade(world, { orders: 10, tag: 'after', seed: 1020 })
+        const live = stateDigest(world.gateway.engine.state)
+        await world.gateway.stop()
+        const after = await cli(['replay-verify', dir, '--json'])
+        expect(after.code).toBe(0)
+        const report = JSON.parse(after.out) as { finalDigest: string; ok: boolean }
+        expect(report.finalDigest).toBe(live)
+        return { cases: 1, details: { segmentsRemoved: result.removed.length, firstLsnAfter: result.firstLsnAfter } }
+      },
+    )
+  })
+
+  test('a compacted log without a valid snapshot refuses to start rather than replay from the middle', async () => {
+    const dir = await stoppedDir(103)
+    expect((await cli(['snapshot', dir])).code).toBe(0)
+    expect((await cli(['compact', dir, '--delete'])).code).toBe(0)
+    for (const file of snapshotFiles(dir)) writeFileSync(join(dir, 'snapshots', file), 'garbage')
+    const verify = await cli(['replay-verify', dir])
+    expect(verify.code).toBe(65)
+    expect(verify.out).toContain('no valid snapshot covers it')
+    const wal = Wal.open(join(dir, 'log'), { durability: 'none' })
+    expect(() => restoreEngine(wal, new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 3 }), { load: false })).toThrow(
+      /the log starts at LSN \d+ \(compacted\) and no snapshot passed verification \(snapshot-\d{20}\.snap: TRUNCATED\)/,
+    )
+    await wal.close()
+  })
+
+  test('replay-verify exit codes: 0 clean, 65 on a corrupted snapshot, a doctored state, a damaged log; 2 on usage', async () => {
+    await withEvidence(
+      { id: 'replay-verify.exit-codes', kind: 'fault', spec: 'specs/cli/snapshot.test.ts', invariant: 'replay-verify exits 0 only when the rebuilt state matches every snapshot and the chain verifies; 65 on any difference or damage' },
+      async () => {
+        const dir = await stoppedDir(104)
+        expect((await cli(['snapshot', dir])).code).toBe(0)
+        const clean = await cli(['replay-verify', dir])
+        expect(clean.code).toBe(0)
+        // Read-only: nothing in the directory changed.
+        const listing = (root: string): string[] => ['log', 'snapshots'].flatMap((sub) => readdirSync(join(root, sub)).map((name) => `${sub}/${name}`)).sort()
+        const before = listing(dir)
+        expect((await cli(['replay-verify', dir, '--from', snapshotFiles(dir)[0] as string])).code).toBe(0)
+        expect(listing(dir)).toEqual(before)
+
+        const corrupted = copy(dir)
+        const file = join(corrupted, 'snapshots', snapshotFiles(corrupted)[0] as string)
+        const bytes = readFileSync(file)
+        bytes[100] = (bytes[100] as number) ^ 1
+        writeFileSync(file, bytes)
+        const bad = await cli(['replay-verify', corrupted])
+        expect(bad.code).toBe(65)
+        expect(bad.out).toContain('INVALID — DIGEST_MISMATCH')
+
+        // A snapshot that is intact and chained to the log but whose state was altered: the rebuild disagrees.
+        const doctored = copy(dir)
+        const store = new SnapshotStore(join(doctored, 'snapshots'), { io: nodeIo, keep: 3 })
+        const candidate = store.candidates()[0]
+        if (candidate === undefined) throw new Error('expected a snapshot')
+        const loaded = openSnapshot(store, candidate, openReadOnly(join(doctored, 'log')))
+        const usd = loaded.state.accounts.get('acct-a')?.balances
+        usd?.set('USD', (usd.get('USD') ?? 0n) + 1n)
+        writeFileSync(candidate.path, encodeSnapshot({ lsn: loaded.lsn, chainHead: loaded.header.chainHead, createdAtMs: 0, kernelSchema: KERNEL_STATE_SCHEMA }, new Map([[KERNEL_SECTION, kernelStateBytes(loaded.state)]])).bytes)
+        const mismatch = await cli(['replay-verify', doctored])
+        expect(mismatch.code).toBe(65)
+        expect(mismatch.out).toContain('MISMATCH')
+        expect(mismatch.out).toContain('accounts: 1 differ: acct-a')
+
+        // A damaged log: one payload byte in the middle of the first segment.
+        const damaged = copy(dir)
+        const segment = join(damaged, 'log', readdirSync(join(damaged, 'log')).filter((name) => name.endsWith('.seg')).sort()[0] as string)
+        const segmentBytes = readFileSync(segment)
+        segmentBytes[segmentBytes.length >> 1] = (segmentBytes[segmentBytes.length >> 1] as number) ^ 0x10
+        writeFileSync(segment, segmentBytes)
+        const broken = await cli(['replay-verify', damaged])
+        expect(broken.code).toBe(65)
+        expect(broken.out).toContain('PROBLEM')
+
+        expect((await cli(['replay-verify'])).code).toBe(2)
+        expect((await cli(['replay-verify', dir, 'extra'])).code).toBe(2)
+        expect((await cli(['compact', dir, '--delete', '--archive', '/tmp/x'])).code).toBe(2)
+        const missing = await cli(['replay-verify', join(dir, 'nope')])
+        expect(missing.code).toBe(65)
+        return { cases: 7 }
+      },
+    )
+  })
+
+  test('the shutdown snapshot of a running gateway is what the next start uses (smoke through the CLI view)', async () => {
+    const world = await startWorld({ seed: 105 })
+    dirs.push(world.dir)
+    await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '61000', client_order_id: 'x' }, null)
+    await world.gateway.stop()
+    expect(existsSync(join(world.dir, 'snapshots', 'MANIFEST.json'))).toBe(true)
+    const verify = await cli(['replay-verify', world.dir])
+    expect(verify.code).toBe(0)
+  })
+})

@@ -1,0 +1,56 @@
+/**
+ * `egress compact [DIR]`: moves (or deletes) log segments wholly below the oldest retained valid snapshot of a stopped
+ * data directory. The segment holding that snapshot's LSN stays, so its chain head remains checkable against the log.
+ */
+
+import { join } from 'node:path'
+import { compactOffline, SNAPSHOTS_KEEP_DEFAULT } from '../runtime/snapshot/index.ts'
+import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { dataDirFrom } from './data-dir.ts'
+
+export const compactCommand: Command = {
+  name: 'compact',
+  summary: 'archive or delete log segments older than the oldest valid snapshot',
+  help: `Usage: egress compact [DIR] [--config FILE] [--archive ARCHIVE_DIR | --delete] [--dry-run] [--json]
+
+On the stopped data directory DIR (default: the config's dataDir), finds the oldest retained snapshot that passes
+verification (digest, schema, chain head against the log) and removes every log segment wholly below its LSN: moved
+to ARCHIVE_DIR (default DIR/archive) or, with --delete, deleted. Afterwards the log starts at the first remaining
+segment, whose header carries the chain head before it; restart and replay-verify start from a snapshot.
+
+Options:
+  --config FILE         take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
+  --archive ARCHIVE_DIR move removed segments here (default DIR/archive)
+  --delete              delete removed segments instead of archiving them
+  --dry-run             report what would be removed; change nothing
+  --json                print the result as JSON
+  --help                show this help
+
+Exit codes: 0 done (also when there was nothing to remove), 65 a snapshot failed verification (reported; compaction
+used the oldest valid one, or removed nothing), 1 could not run, 2 usage.`,
+  run: runCompact,
+}
+
+async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv, {
+    config: { type: 'string' },
+    archive: { type: 'string' },
+    delete: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+  })
+  if (values.delete === true && values.archive !== undefined) throw new UsageError('give --archive or --delete, not both')
+  const dataDir = dataDirFrom(positionals, values.config, io)
+  const mode = values.delete === true ? 'delete' : 'archive'
+  const archiveDir = mode === 'archive' ? (values.archive ?? join(dataDir, 'archive')) : null
+  const result = await compactOffline(dataDir, { mode, archiveDir, keep: SNAPSHOTS_KEEP_DEFAULT, dryRun: values['dry-run'] === true })
+  for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)
+  if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun: values['dry-run'] === true, ...result }, null, 2))
+  else if (result.basis === null) io.out(`nothing to compact in ${dataDir}: no valid snapshot`)
+  else {
+    const verb = values['dry-run'] === true ? 'would remove' : mode === 'archive' ? `archived to ${archiveDir}` : 'deleted'
+    io.out(`compacted below ${result.basis.file} (LSN ${result.basis.lsn}, chain head ${result.basis.chainHead}): ` +
+      `${result.removed.length} segment(s) ${verb}; log starts at LSN ${result.firstLsnAfter} (was ${result.firstLsnBefore})`)
+  }
+  return result.rejected.length > 0 ? EXIT_DATA_ERROR : EXIT_OK
+}

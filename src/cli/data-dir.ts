@@ -1,0 +1,28 @@
+/** The data directory an offline command works on: DIR when given, else the config's (`--config`, env, defaults). */
+
+import { loadConfig } from '../config/index.ts'
+import { UsageError, type CliIo } from './command.ts'
+
+export function dataDirFrom(positionals: readonly string[], configPath: string | undefined, io: CliIo): string {
+  const [dir, ...extra] = positionals
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
+  if (dir !== undefined) {
+    if (configPath !== undefined) throw new UsageError('give DIR or --config, not both')
+    return dir
+  }
+  return loadConfig({ configPath, env: io.env }).dataDir
+}
+
+/** A progress line at most once a second, on stderr. */
+export function progressLine(io: CliIo, label: string): (lsn: number, lastLsn: number, records: number) => void {
+  const started = performance.now()
+  let printedAt = started
+  return function printProgress(lsn, lastLsn, records) {
+    const now = performance.now()
+    if (now - printedAt < 1_000) return
+    printedAt = now
+    const percent = lastLsn === 0 ? 100 : Math.floor((lsn / lastLsn) * 100)
+    const perSec = records / ((now - started) / 1000)
+    io.err(`${label}: ${String(percent).padStart(3)}%  LSN ${lsn}/${lastLsn}  ${records.toLocaleString('en-US')} records  ${Math.round(perSec).toLocaleString('en-US')} records/s`)
+  }
+}
