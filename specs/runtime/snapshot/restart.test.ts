@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { openReadOnly } from '../../../wal/index.ts'
 import { stateDigest } from '../../../src/kernel/index.ts'
-import { rebuildState } from '../../../src/runtime/snapshot/index.ts'
+import { rebuildState, replayVerify } from '../../../src/runtime/snapshot/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, run, startWorld, traderA, type World } from '../harness.ts'
 import { trade } from './support.ts'
@@ -88,5 +88,25 @@ describe('restart from a snapshot', () => {
     expect(taken?.pauseMs).toBeGreaterThan(0)
     expect(taken?.totalMs).toBeGreaterThanOrEqual(taken?.pauseMs as number)
     expect(await world.gateway.snapshot()).toBeNull()
+  })
+
+  test('automatic compaction archives segments below the oldest retained snapshot; the gateway restarts on the compacted log', async () => {
+    const world = await startWorld({ seed: 92, wal: { segmentBytesMax: 4096 }, snapshots: { everyRecords: 60, keep: 2, compaction: 'archive' } })
+    await trade(world, { orders: 40, tag: 'k', seed: 92 })
+    await run(world, 100)
+    await world.gateway.snapshotter.idle()
+    const compaction = world.gateway.snapshotter.stats.lastCompaction
+    expect(compaction?.removed.length).toBeGreaterThan(0)
+    expect(world.gateway.engine.wal.firstLsn).toBeGreaterThan(1)
+    expect(readdirSync(join(world.dir, 'archive')).length).toBeGreaterThan(0)
+    await world.gateway.stop()
+    const restarted = await startWorld({ seed: 92, dir: world.dir, clock: world.clock, venue: world.venue, wal: { segmentBytesMax: 4096 } })
+    worlds.push(restarted)
+    expect(restarted.gateway.restoreReport?.snapshot).not.toBeNull()
+    expect(restarted.errors).toEqual([])
+    const verified = replayVerify(world.dir, { from: 'auto' })
+    expect(verified.problems).toEqual([])
+    expect(verified.base.kind).toBe('snapshot')
+    expect(verified.finalDigest).toBe(stateDigest(restarted.gateway.engine.state))
   })
 })
