@@ -29,7 +29,18 @@ export interface BackOfficeOptions {
   reconcileIntervalMs?: number | null
 }
 
-export const BACKOFFICE_DEFAULTS = { reconcileIntervalMs: 10_000 } as const
+/**
+ * `EGRESS_BACKOFFICE_RECONCILE_MS` overrides the reconcile interval (scripts/e2e.ts shortens it). It belongs in the
+ * config file's schema; until the back office has a section there, the environment carries it.
+ */
+export const BACKOFFICE_DEFAULTS = { reconcileIntervalMs: reconcileIntervalFromEnv(process.env['EGRESS_BACKOFFICE_RECONCILE_MS'], 10_000) } as const
+
+function reconcileIntervalFromEnv(raw: string | undefined, fallbackMs: number): number {
+  if (raw === undefined || raw === '') return fallbackMs
+  const ms = Number(raw)
+  if (!Number.isSafeInteger(ms) || ms < 100) throw new Error(`EGRESS_BACKOFFICE_RECONCILE_MS must be an integer ≥ 100, got ${JSON.stringify(raw)}`)
+  return ms
+}
 
 export interface ReconcileResult {
   runId: string
