@@ -68,7 +68,7 @@ describe('scripts/recovery-check.ts', () => {
       const response = await gw.request(path, { headers: auth(auditor) })
       if (path !== '/v1/stats') return response
       const body = (await response.json()) as Record<string, number>
-      return Response.json({ ...body, applied_lsn: 3, stored_lsn: 3, log_last_lsn: body.log_last_lsn + 5 })
+      return Response.json({ ...body, applied_lsn: 3, stored_lsn: 3, log_last_lsn: (body.log_last_lsn ?? 0) + 5 })
     }
     const verdict = await runRecoveryCheck(options({ fetch: stalled }))
     expect(verdict.pass).toBe(false)
