@@ -1,0 +1,197 @@
+/**
+ * Restart benchmark: how long until a gateway is ready, from genesis replay versus from a snapshot taken 1% before
+ * the end of the log, plus replay-verify over the same log — measured in one run on the same data.
+ *
+ *   bun scripts/bench-restart.ts [--events N] [--batch B] [--keep-dir]
+ *
+ * Builds a log of ≥ N records (default 200,000) by trading on the sim venue through the real runtime (marketable
+ * limit orders that fill: place → accepted → send_requested → venue ack → fill; durability none, so the build is
+ * CPU-bound), takes a snapshot at 99% and writes the last 1%. Then, on copies of that directory:
+ *   - engine restore (Wal.open with the chain verified on open + replay or snapshot-load + tail replay), and
+ *   - time to ready (Gateway.start: restore + bootstrap), each from genesis and from the snapshot,
+ *   - replay-verify from genesis (chain verified, the snapshot compared at its LSN).
+ * Progress on stderr; the last line of stdout is one JSON object.
+ */
+
+import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { formatDecimal } from '../src/domain/decimal.ts'
+import { stateDigest } from '../src/kernel/index.ts'
+import { replayVerify, restoreEngine, SnapshotStore } from '../src/runtime/snapshot/index.ts'
+import { nodeIo, Wal } from '../wal/index.ts'
+import { crashWorld, startWorld, traderA, traderB, type World } from '../specs/runtime/harness.ts'
+
+const args = parseArgs(process.argv.slice(2))
+const log = (line: string): void => void process.stderr.write(`${line}\n`)
+const WAL = { durability: 'none', segmentBytesMax: 64 << 20, preallocateBytes: 0 } as const
+
+const root = mkdtempSync(join(tmpdir(), 'egress-bench-restart-'))
+try {
+  const built = await build(join(root, 'source'))
+  restoreOn(copy(built.dir, 'warm-up'), false) // JIT warm-up: the first replay in a process is slower; not measured
+  const genesis = restoreOn(copy(built.dir, 'genesis-engine'), false)
+  const fromSnapshot = restoreOn(copy(built.dir, 'snapshot-engine'), true)
+  if (genesis.digest !== fromSnapshot.digest) throw new Error(`restored states differ: genesis ${genesis.digest}, snapshot ${fromSnapshot.digest}`)
+  const readyGenesis = await timeToReady(copy(built.dir, 'genesis-ready'), false)
+  const readySnapshot = await timeToReady(copy(built.dir, 'snapshot-ready'), true)
+  log('replay-verify from genesis…')
+  const verified = replayVerify(built.dir, { from: 'genesis' })
+  if (!verified.ok) throw new Error(`replay-verify failed: ${JSON.stringify(verified.problems)} ${JSON.stringify(verified.snapshots)}`)
+  const result = {
+    bench: 'restart',
+    events: built.events,
+    orders: built.orders,
+    logBytes: built.logBytes,
+    snapshotLsn: built.snapshotLsn,
+    snapshotBytes: built.snapshotBytes,
+    snapshotPauseMs: round(built.pauseMs),
+    snapshotWriteMs: round(built.writeMs),
+    fullReplayMs: round(readyGenesis.ms),
+    snapshotRestartMs: round(readySnapshot.ms),
+    speedup: round(readyGenesis.ms / readySnapshot.ms),
+    replayEventsPerSec: Math.round(built.events / (genesis.replayMs / 1000)),
+    engineRestore: {
+      genesis: { walOpenMs: round(genesis.walOpenMs), replayMs: round(genesis.replayMs), totalMs: round(genesis.totalMs) },
+      snapshot: { walOpenMs: round(fromSnapshot.walOpenMs), loadMs: round(fromSnapshot.loadMs), tailRecords: fromSnapshot.tailRecords, replayMs: round(fromSnapshot.replayMs), totalMs: round(fromSnapshot.totalMs) },
+    },
+    replayVerifyMs: round(verified.elapsedMs),
+    replayVerifyRecordsPerSec: verified.replay.recordsPerSec,
+    buildMs: round(built.buildMs),
+  }
+  console.log(JSON.stringify(result))
+} finally {
+  if (!args.keepDir) rmSync(root, { recursive: true, force: true })
+  else log(`kept ${root}`)
+}
+
+interface Built {
+  dir: string
+  events: number
+  orders: number
+  logBytes: number
+  snapshotLsn: number
+  snapshotBytes: number
+  pauseMs: number
+  writeMs: number
+  buildMs: number
+}
+
+async function build(dir: string): Promise<Built> {
+  const started = performance.now()
+  const world = await startWorld({
+    seed: 7,
+    dir,
+    wal: WAL,
+    venueOptions: { latencyMsMin: 0, latencyMsMax: 1 },
+    params: { lane1DepthMax: 100_000, lane2DepthMax: 100_000, accountQueuedMax: 100_000 },
+    snapshots: { atShutdown: false, keep: 2 },
+  })
+  const snapshotAt = Math.floor(args.events * 0.99)
+  let orders = 0
+  let snapshot: Awaited<ReturnType<World['gateway']['snapshot']>> = null
+  let reported = 0
+  while (world.gateway.engine.wal.lastLsn < args.events) {
+    // About 6 records per order: smaller batches near the snapshot point and the end, so both land close to target.
+    const lsnNow = world.gateway.engine.wal.lastLsn
+    const goal = snapshot === null ? snapshotAt : args.events
+    const size = Math.max(1, Math.min(args.batch, Math.ceil((goal - lsnNow) / 8)))
+    orders += await tradeBatch(world, orders, size)
+    const lsn = world.gateway.engine.wal.lastLsn
+    if (snapshot === null && lsn >= snapshotAt) {
+      snapshot = await world.gateway.snapshot()
+      log(`snapshot at LSN ${snapshot?.lsn}: ${snapshot?.bytes} bytes, pause ${snapshot?.pauseMs.toFixed(1)} ms, write ${snapshot?.writeMs.toFixed(1)} ms`)
+    }
+    if (lsn - reported >= 50_000) {
+      reported = lsn
+      log(`built ${lsn.toLocaleString('en-US')} records, ${orders.toLocaleString('en-US')} orders, ${Math.round(lsn / ((performance.now() - started) / 1000))} records/s`)
+    }
+  }
+  if (snapshot === null) throw new Error('no snapshot was taken')
+  await crashWorld(world)
+  const logBytes = world.gateway.engine.wal.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0)
+  return {
+    dir,
+    events: world.gateway.engine.wal.lastLsn,
+    orders,
+    logBytes,
+    snapshotLsn: snapshot.lsn,
+    snapshotBytes: statSync(snapshot.path).size,
+    pauseMs: snapshot.pauseMs,
+    writeMs: snapshot.writeMs,
+    buildMs: performance.now() - started,
+  }
+}
+
+/** One batch of marketable orders on both accounts and all symbols, run until the executor has sent and filled them. */
+async function tradeBatch(world: World, offset: number, size: number): Promise<number> {
+  const symbols = ['BTC-USD', 'ETH-USD', 'AAPL']
+  const quantities: Record<string, string> = { 'BTC-USD': '0.001', 'ETH-USD': '0.01', AAPL: '1' }
+  const placing: Promise<unknown>[] = []
+  for (let index = 0; index < size; index++) {
+    const n = offset + index
+    const symbol = symbols[n % symbols.length] as string
+    const reference = world.venue.referencePrice(symbol)
+    if (reference === null) throw new Error(`no price for ${symbol}`)
+    // Alternate buys and sells so balances stay put; 1% through the reference so every order fills at once.
+    const side = Math.floor(n / symbols.length) % 2 === 0 ? 'buy' : 'sell'
+    const price = formatDecimal(((reference.price * (side === 'buy' ? 101n : 99n)) / 100n / 1_000_000n) * 1_000_000n)
+    const principal = n % 2 === 0 ? traderA : traderB
+    const account = principal === traderA ? 'acct-a' : 'acct-b'
+    placing.push(world.gateway.place(principal, { account, symbol, side, type: 'limit', qty: quantities[symbol], price, client_order_id: `b-${n}` }, null))
+  }
+  await Promise.all(placing)
+  const state = world.gateway.engine.state
+  for (let step = 0; step < 100_000; step++) {
+    if (state.queues.every((queue) => queue.size === 0) && state.inFlight.size === 0) break
+    await world.clock.advanceAsync(1)
+  }
+  await world.gateway.engine.settled()
+  return size
+}
+
+function restoreOn(dir: string, load: boolean): { digest: string; walOpenMs: number; loadMs: number; replayMs: number; tailRecords: number; totalMs: number } {
+  log(`engine restore ${load ? 'from the snapshot' : 'from genesis'}…`)
+  const started = performance.now()
+  const wal = Wal.open(join(dir, 'log'), WAL)
+  const walOpenMs = performance.now() - started
+  const restored = restoreEngine(wal, new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 2 }), { load })
+  const totalMs = performance.now() - started
+  const digest = stateDigest(restored.engine.state)
+  void wal.close()
+  return { digest, walOpenMs, loadMs: restored.report.snapshot?.loadMs ?? 0, replayMs: restored.report.replayMs, tailRecords: restored.report.replayedRecords, totalMs }
+}
+
+async function timeToReady(dir: string, load: boolean): Promise<{ ms: number }> {
+  log(`time to ready ${load ? 'from the snapshot' : 'from genesis'}…`)
+  const started = performance.now()
+  const world = await startWorld({ seed: 7, dir, wal: WAL, venueOptions: { latencyMsMin: 0, latencyMsMax: 1 }, snapshots: { load, atShutdown: false } })
+  const ms = performance.now() - started
+  if ((world.gateway.restoreReport?.snapshot !== null) !== load) throw new Error(`expected a start ${load ? 'from a snapshot' : 'from genesis'}`)
+  await crashWorld(world)
+  return { ms }
+}
+
+function copy(from: string, name: string): string {
+  const to = join(root, name)
+  cpSync(from, to, { recursive: true })
+  return to
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10
+}
+
+function parseArgs(argv: string[]): { events: number; batch: number; keepDir: boolean } {
+  const parsed = { events: 200_000, batch: 600, keepDir: false }
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index]
+    if (flag === '--keep-dir') parsed.keepDir = true
+    else if (flag === '--events' || flag === '--batch') {
+      const value = Number(argv[++index])
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${flag} needs a positive integer`)
+      parsed[flag === '--events' ? 'events' : 'batch'] = value
+    } else throw new RangeError(`unknown option ${String(flag)}; see the header of scripts/bench-restart.ts`)
+  }
+  return parsed
+}
