@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import type { EventOf } from '../../src/domain/events/index.ts'
-import { d, Harness, report } from './fixtures.ts'
+import { d, Harness, report, T0 } from './fixtures.ts'
 
 const fullCost = d('5000') + d('5') // 0.1 BTC × 50000 + 10 bps
 
@@ -78,7 +78,7 @@ describe('order lifecycle', () => {
     expect(harness.state.counters.transitionsRefused).toBe(1)
   })
 
-  test('a fill racing a cancel: partial fill keeps the cancel wanted, the venue cancel ends it, a late fill still books', () => {
+  test('a fill racing a cancel: a final cancel report showing fills egress has not seen goes Unknown until they are booked', () => {
     const harness = Harness.funded()
     const orderId = harness.openOrder()
     harness.cancel(orderId)
@@ -89,13 +89,21 @@ describe('order lifecycle', () => {
     harness.report(report(order, { execId: 'f1', kind: 'fill', lastQty: d('0.02'), lastPrice: d('50000'), cumQty: d('0.02') }))
     expect(harness.order(orderId).status).toBe('CancelPending')
     harness.cancelResult(orderId, { kind: 'ok', value: { accepted: true } })
-    harness.report(report(order, { execId: 'c1', kind: 'canceled', cumQty: d('0.03') }))
-    expect(harness.order(orderId).status).toBe('Canceled')
-    expect(harness.reserved('USD')).toBe(0n)
-    // The venue's cancel said 0.03 filled; the late fill report arrives after the cancel.
+    // The venue's cancel says 0.03 filled, egress has booked 0.02: closing now would freeze a wrong position.
+    const canceled = harness.report(report(order, { execId: 'c1', kind: 'canceled', cumQty: d('0.03') }))
+    expect(harness.eventTypes(canceled)).toEqual(['inbox.report_accepted', 'alert.raised', 'order.unknown'])
+    expect(harness.order(orderId).status).toBe('Unknown')
+    // The late fill report still books; reconciliation then settles the order as the venue has it.
     harness.report(report(order, { execId: 'f2', kind: 'fill', lastQty: d('0.01'), lastPrice: d('50000'), cumQty: d('0.03') }))
-    expect(harness.order(orderId).status).toBe('Canceled')
     expect(harness.order(orderId).cumQty).toBe(d('0.03'))
+    harness.run({
+      kind: 'reconcile_result',
+      nowMs: T0 + 60_000,
+      orderId,
+      venueOrder: { clientOrderId: order.venueClientOrderId, venueOrderId: 'v-1', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, price: d('50000'), cumQty: d('0.03'), status: 'canceled' },
+      trades: [],
+    })
+    expect(harness.order(orderId).status).toBe('Canceled')
     expect(harness.balance('BTC')).toBe(d('2.03'))
     expect(harness.reserved('USD')).toBe(0n)
   })

@@ -16,6 +16,8 @@ import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount 
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
 
+/** The gateway's open-order sweep interval in these worlds: a lost report is recovered within about two of these. */
+export const RECONCILE_SWEEP_MS = 2_000
 export const T0 = 1_767_225_600_000 // 2026-01-01T00:00:00Z
 export const ACCOUNTS: PaperAccount[] = [
   { accountId: 'acct-a', balances: { USD: '1000000', BTC: '10', ETH: '100', AAPL: '1000' } },
@@ -84,6 +86,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     callsInFlightMax: 64,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 30_000,
+    reconcileSweepMs: RECONCILE_SWEEP_MS,
     resendAgeMsMax: 60_000,
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
     ...(options.audit === undefined ? {} : { audit: options.audit }),

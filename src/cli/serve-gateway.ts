@@ -48,6 +48,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     callsInFlightMax: 64,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 10_000,
+    reconcileSweepMs: 5_000,
     resendAgeMsMax: 60_000,
     onError: options.onError,
     // Seals (when a signing key is configured), the chain self-check and the tamper response.

@@ -89,6 +89,7 @@ export const REASONS = {
   REPORT_DUPLICATE: reason('internal', 200, 'A venue report with an already-seen execution id was dropped'),
   REPORT_ORPHANED: reason('internal', 500, 'A venue report names an order egress does not know'),
   FILL_OVERFILL: reason('internal', 500, 'A fill would take the cumulative quantity above the order quantity'),
+  FILLS_MISSED: reason('outcome_unknown', 200, 'A final venue report shows more filled than the fills egress received: reconcile before concluding'),
   FILL_NOT_MONOTONIC: reason('internal', 500, 'A fill report lowers the cumulative quantity'),
   TRANSITION_REFUSED: reason('internal', 500, 'An event asked for a state transition the table forbids'),
   // reconcile

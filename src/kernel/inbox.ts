@@ -89,6 +89,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       emitFill(emitter, report, atMs)
       return
     case 'canceled':
+      if (missedFills(emitter, report, atMs)) return
       emit(emitter, { type: 'order.canceled', ...at, reason: 'VENUE_CANCELED', source: 'venue' })
       return
     case 'rejected':
@@ -100,6 +101,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       emit(emitter, { type: 'order.venue_rejected', ...at, venueReason: report.reason ?? '' })
       return
     case 'expired':
+      if (missedFills(emitter, report, atMs)) return
       emit(emitter, { type: 'order.expired', ...at })
       return
     case 'cancel_rejected':
@@ -111,6 +113,17 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       // Read by amendNews before we get here.
       return
   }
+}
+
+/**
+ * A final report (canceled, expired) whose cumulative quantity is above what egress has booked means fill reports
+ * were lost: closing the order now would freeze a wrong position. The order goes Unknown instead, and reconciliation
+ * books the missing trades before it settles the final state.
+ */
+function missedFills(emitter: Emitter, report: ExecutionReport, atMs: number): boolean {
+  if (report.cumQty <= emitter.draft.cumQty) return false
+  anomaly(emitter, { atMs, reason: 'FILLS_MISSED', detail: `${report.kind} report says cumQty ${report.cumQty}, egress has ${emitter.draft.cumQty}` })
+  return true
 }
 
 /** Applies one fill from a report or from reconciliation's trade list; returns whether it was applied. */

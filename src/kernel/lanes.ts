@@ -26,8 +26,13 @@ export interface WorkItem {
 
 export interface NextWorkOptions {
   nowMs: number
-  /** Order ids the runtime is already working on outside the kernel's view (reconcile queries in flight). */
+  /** Order ids the runtime is already working on outside the kernel's view: no work of any kind is picked for them. */
   busy?: ReadonlySet<string>
+  /**
+   * Order ids whose reconcile query is in flight or backing off: only their reconcile item is skipped, so a cancel
+   * for the same order still goes first in Lane0.
+   */
+  reconcileHeld?: ReadonlySet<string>
 }
 
 export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
@@ -35,6 +40,7 @@ export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem
     for (const [orderId, kind] of state.queues[lane]) {
       const order = state.orders.get(orderId)
       if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue
+      if (kind === 'reconcile' && options.reconcileHeld?.has(orderId) === true) continue
       if (kind !== 'reconcile') {
         if (state.inFlight.has(instrumentKey(order.venue, order.symbol))) continue
         if (switchHolds(state, order, kind) !== null) continue

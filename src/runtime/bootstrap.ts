@@ -43,7 +43,7 @@ export interface BootstrapReport {
 
 /** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
 /** States in which the venue holds a live order that may have changed while egress was not listening. */
-const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial', 'CancelRequested', 'CancelPending'])
+export const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial', 'CancelRequested', 'CancelPending'])
 
 export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops'], accounts: [], liveAllowed: true }
 

@@ -40,7 +40,10 @@ export interface ExecutorStats {
 export class Executor {
   readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0 }
   private readonly options: ExecutorOptions
+  /** Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these). */
   private readonly busy = new Set<string>()
+  /** Orders with a reconcile query in flight: only their reconcile item is held back, never their cancel. */
+  private readonly reconciling = new Set<string>()
   /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
   private readonly reconcileBackoff = new Map<string, number>()
   private pumpQueued = false
@@ -80,12 +83,16 @@ export class Executor {
       if (this.stats.callsInFlight >= this.options.callsInFlightMax) return
       const nowMs = clock.nowMs()
       for (const [orderId, dueMs] of this.reconcileBackoff) if (dueMs <= nowMs) this.reconcileBackoff.delete(orderId)
-      const busy = this.reconcileBackoff.size === 0 ? this.busy : new Set([...this.busy, ...this.reconcileBackoff.keys()])
-      const item = nextWork(engine.state, { nowMs, busy })
+      const reconcileHeld = this.reconcileBackoff.size === 0 ? this.reconciling : new Set([...this.reconciling, ...this.reconcileBackoff.keys()])
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld })
       if (item === null) break
-      this.busy.add(item.orderId)
-      if (item.kind === 'reconcile') this.reconcile(item)
-      else this.send(item)
+      if (item.kind === 'reconcile') {
+        this.reconciling.add(item.orderId)
+        void this.reconcile(item)
+      } else {
+        this.busy.add(item.orderId)
+        this.send(item)
+      }
     }
     this.armTimer()
   }
@@ -163,7 +170,7 @@ export class Executor {
           reduceOnly: order.reduceOnly,
         }),
       )
-      await engine.submit({ kind: 'place_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+      await this.submitResult(item.orderId, { kind: 'place_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
     } else if (requested.type === 'order.cancel_send_requested') {
       this.stats.cancels++
       const outcome = await guarded(() =>
@@ -174,7 +181,7 @@ export class Executor {
           symbol: order.symbol,
         }),
       )
-      await engine.submit({ kind: 'cancel_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+      await this.submitResult(item.orderId, { kind: 'cancel_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
     } else {
       this.stats.amends++
       const outcome = await guarded(() =>
@@ -187,8 +194,19 @@ export class Executor {
           ...(requested.price === null ? {} : { price: requested.price }),
         }),
       )
-      await engine.submit({ kind: 'amend_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+      await this.submitResult(item.orderId, { kind: 'amend_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
     }
+  }
+
+  /**
+   * Hands an adapter answer to the kernel. The order is freed first, so work that became due while the call was out
+   * (a cancel requested meanwhile) is picked in priority order by the pump that this decision wakes.
+   */
+  private submitResult(orderId: string, command: Parameters<Engine['submit']>[0]): Promise<unknown> {
+    this.busy.delete(orderId)
+    const committed = this.options.engine.submit(command)
+    this.wake()
+    return committed
   }
 
   /**
@@ -198,8 +216,8 @@ export class Executor {
    */
   reconcileOrder(orderId: string): Promise<void> {
     const order = this.options.engine.state.orders.get(orderId)
-    if (order === undefined || this.busy.has(orderId)) return Promise.resolve()
-    this.busy.add(orderId)
+    if (order === undefined || this.busy.has(orderId) || this.reconciling.has(orderId)) return Promise.resolve()
+    this.reconciling.add(orderId)
     return this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
   }
 
@@ -208,7 +226,7 @@ export class Executor {
     const adapter = this.options.adapters.get(item.venue)
     const order = engine.state.orders.get(item.orderId)
     if (adapter === undefined || order === undefined) {
-      this.busy.delete(item.orderId)
+      this.reconciling.delete(item.orderId)
       return Promise.resolve()
     }
     this.stats.reconciles++
@@ -230,7 +248,7 @@ export class Executor {
       .catch((error: unknown) => this.options.onError(error, `reconcile of ${item.orderId}`))
       .finally(() => {
         this.stats.callsInFlight--
-        this.busy.delete(item.orderId)
+        this.reconciling.delete(item.orderId)
         this.wake()
       })
   }

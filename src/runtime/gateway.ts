@@ -17,7 +17,7 @@ import { nodeIo, Wal, type WalOptions } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import type { AuditConfig } from '../config/index.ts'
 import { AuditDuty } from './audit-duty.ts'
-import { bootstrap, type BootstrapReport, type Funding } from './bootstrap.ts'
+import { OPEN_AT_VENUE, bootstrap, type BootstrapReport, type Funding } from './bootstrap.ts'
 import { Engine } from './engine.ts'
 import { Executor } from './executor.ts'
 import { MarketFeed, type PriceSource } from './market-feed.ts'
@@ -42,6 +42,13 @@ export interface GatewayOptions {
   convergeWaitMsMax: number
   resendAgeMsMax: number
   onError: (error: unknown, context: string) => void
+  /**
+   * Every this many ms, orders open at a venue with no news for as long are read back from the venue (a report may
+   * have been lost: a fill, an expiry, the final `canceled` after a cancel ack). 0 turns the sweep off.
+   */
+  reconcileSweepMs?: number
+  /** Bound on orders read back per sweep, so a sweep never floods a venue. */
+  reconcileSweepOrdersMax?: number
   /** Seals, self-check and tamper response (config `audit`); absent: no seals, nothing checked at runtime. */
   audit?: AuditConfig
   /** Snapshot policy (restart from snapshot, periodic/shutdown snapshots, compaction); defaults: defaultSnapshotPolicy(). */
@@ -70,6 +77,9 @@ export class Gateway {
   restoreReport: RestoreReport | null = null
   private readyFlag = false
   private readonly unsubscribes: (() => void)[] = []
+  private sweepCancel: (() => void) | null = null
+  /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
+  private readonly sweptAtMs = new Map<string, number>()
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     this.options = options
@@ -147,6 +157,7 @@ export class Gateway {
     })
     await gateway.audit?.start()
     gateway.unsubscribes.push(gateway.snapshotter.start())
+    gateway.armSweep()
     gateway.readyFlag = true
     return gateway
   }
@@ -216,6 +227,8 @@ export class Gateway {
   /** Stops the executor and venue subscriptions, waits for pending records, closes the log. */
   async stop(): Promise<void> {
     this.readyFlag = false
+    this.sweepCancel?.()
+    this.sweepCancel = null
     this.executor.stop()
     this.audit?.stop()
     // A clean shutdown seals the head, so the last records are covered by a signature.
@@ -228,6 +241,38 @@ export class Gateway {
       await this.snapshotter.take().catch((error: unknown) => this.options.onError(error, 'snapshot at shutdown'))
     }
     await this.engine.wal.close()
+  }
+
+  /** Reads back open orders that have had no news for a sweep interval; see GatewayOptions.reconcileSweepMs. */
+  sweep(): number {
+    const intervalMs = this.options.reconcileSweepMs ?? 0
+    const limit = this.options.reconcileSweepOrdersMax ?? 100
+    const quietSinceMs = this.clock.nowMs() - intervalMs
+    const due: { orderId: string; quietSinceMs: number }[] = []
+    for (const order of this.engine.state.orders.values()) {
+      if (!OPEN_AT_VENUE.has(order.status)) {
+        this.sweptAtMs.delete(order.orderId)
+        continue
+      }
+      const lastNewsMs = Math.max(order.updatedAtMs, this.sweptAtMs.get(order.orderId) ?? 0)
+      if (lastNewsMs <= quietSinceMs) due.push({ orderId: order.orderId, quietSinceMs: lastNewsMs })
+    }
+    // The longest-quiet orders first, so a bounded sweep never starves the same orders.
+    due.sort((a, b) => a.quietSinceMs - b.quietSinceMs || (a.orderId < b.orderId ? -1 : 1))
+    for (const { orderId } of due.slice(0, limit)) {
+      this.sweptAtMs.set(orderId, this.clock.nowMs())
+      void this.executor.reconcileOrder(orderId)
+    }
+    return Math.min(due.length, limit)
+  }
+
+  private armSweep(): void {
+    const intervalMs = this.options.reconcileSweepMs ?? 0
+    if (intervalMs <= 0) return
+    this.sweepCancel = this.clock.schedule(intervalMs, () => {
+      this.sweep()
+      this.armSweep()
+    })
   }
 
   private async run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {
