@@ -46,6 +46,7 @@ try {
     snapshotLsn: built.snapshotLsn,
     snapshotBytes: built.snapshotBytes,
     snapshotPauseMs: round(built.pauseMs),
+    snapshotBlockMsMax: round(built.blockMsMax),
     snapshotWriteMs: round(built.writeMs),
     fullReplayMs: round(readyGenesis.ms),
     snapshotRestartMs: round(readySnapshot.ms),
@@ -73,6 +74,7 @@ interface Built {
   snapshotLsn: number
   snapshotBytes: number
   pauseMs: number
+  blockMsMax: number
   writeMs: number
   buildMs: number
 }
@@ -100,7 +102,7 @@ async function build(dir: string): Promise<Built> {
     const lsn = world.gateway.engine.wal.lastLsn
     if (snapshot === null && lsn >= snapshotAt) {
       snapshot = await world.gateway.snapshot()
-      log(`snapshot at LSN ${snapshot?.lsn}: ${snapshot?.bytes} bytes, pause ${snapshot?.pauseMs.toFixed(1)} ms, write ${snapshot?.writeMs.toFixed(1)} ms`)
+      log(`snapshot at LSN ${snapshot?.lsn}: ${snapshot?.bytes} bytes, pause ${snapshot?.pauseMs.toFixed(1)} ms, longest block ${snapshot?.blockMsMax.toFixed(1)} ms, write ${snapshot?.writeMs.toFixed(1)} ms`)
     }
     if (lsn - reported >= 50_000) {
       reported = lsn
@@ -118,6 +120,7 @@ async function build(dir: string): Promise<Built> {
     snapshotLsn: snapshot.lsn,
     snapshotBytes: statSync(snapshot.path).size,
     pauseMs: snapshot.pauseMs,
+    blockMsMax: snapshot.blockMsMax,
     writeMs: snapshot.writeMs,
     buildMs: performance.now() - started,
   }

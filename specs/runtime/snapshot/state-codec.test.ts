@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { cloneState, initialState, stateDigest } from '../../../src/kernel/index.ts'
 import {
-  decodeKernelState, encodeKernelState, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateFromBytes,
+  decodeKernelState, encodeKernelState, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateBytesSliced, kernelStateFromBytes,
 } from '../../../src/runtime/snapshot/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, type World } from '../harness.ts'
@@ -37,6 +37,11 @@ describe('kernel state encoding', () => {
           expect(decoded.queues.map((queue) => [...queue])).toEqual(state.queues.map((queue) => [...queue]))
           for (const [id, order] of state.orders) expect([...(decoded.orders.get(id)?.execIds ?? [])]).toEqual([...order.execIds])
           expect(kernelStateBytes(decoded)).toEqual(bytes)
+          // The sliced encoder (what a live snapshot uses) produces the very same bytes.
+          const yields: number[] = []
+          const sliced = await kernelStateBytesSliced(state, { entriesPerSlice: 3, pause: async () => void yields.push(1) })
+          expect(sliced).toEqual(bytes)
+          expect(yields.length).toBeGreaterThan(5)
           // The decoded state is independent of the original: applying to one never shows in the other.
           const copy = cloneState(decoded)
           expect(stateDigest(copy)).toBe(stateDigest(state))

@@ -110,9 +110,14 @@ export function setOf<T>(inner: Codec<T>): Codec<Set<T>> {
   }
 }
 
+export interface MapCodec<V> extends Codec<Map<string, V>> {
+  readonly inner: Codec<V>
+}
+
 /** A Map with string keys as [key, value] pairs, in insertion order. */
-export function mapOf<V>(inner: Codec<V>): Codec<Map<string, V>> {
+export function mapOf<V>(inner: Codec<V>): MapCodec<V> {
   return {
+    inner,
     shape: `map(${inner.shape})`,
     encode: (map) => {
       const pairs: Json[] = []
@@ -136,11 +141,16 @@ export function mapOf<V>(inner: Codec<V>): Codec<Map<string, V>> {
 /** Every field of T, each with its codec. `-?` makes a missing field a type error. */
 export type Fields<T> = { [K in keyof T]-?: Codec<T[K]> }
 
+export interface RecordCodec<T> extends Codec<T> {
+  readonly fields: readonly [keyof T & string, Codec<unknown>][]
+}
+
 /** A record as a positional array in the order `fields` lists them. */
-export function record<T>(name: string, fields: Fields<T>): Codec<T> {
+export function record<T>(name: string, fields: Fields<T>): RecordCodec<T> {
   const entries = Object.entries(fields) as [keyof T & string, Codec<unknown>][]
   const width = entries.length
   return {
+    fields: entries,
     shape: `${name}{${entries.map(([key, codec]) => `${key}:${codec.shape}`).join(',')}}`,
     encode: (value) => {
       const row = new Array<Json>(width)

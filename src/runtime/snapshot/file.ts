@@ -12,8 +12,15 @@
  * (the back office's SQLite image, say) are added by name and restored by whoever owns them.
  */
 
-import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
+
+/**
+ * Bun's native SHA-256: a snapshot is tens of MB and pure-JS hashing would add that much to the event-loop block;
+ * specs/runtime/snapshot/file.test.ts checks it against @noble/hashes.
+ */
+function sha256(bytes: Uint8Array): Uint8Array {
+  return Bun.SHA256.hash(bytes) as Uint8Array
+}
 
 export const SNAPSHOT_FORMAT = 'egress.snapshot'
 export const SNAPSHOT_FORMAT_VERSION = 1

@@ -45,6 +45,8 @@ export interface SnapshotterStats {
   failed: number
   pauseMsLast: number
   pauseMsMax: number
+  /** The longest stretch any snapshot held the event loop. */
+  blockMsMax: number
   last: SnapshotTaken | null
   lastCompaction: CompactResult | null
 }
@@ -60,7 +62,7 @@ export interface SnapshotterOptions {
 }
 
 export class Snapshotter {
-  readonly stats: SnapshotterStats = { taken: 0, failed: 0, pauseMsLast: 0, pauseMsMax: 0, last: null, lastCompaction: null }
+  readonly stats: SnapshotterStats = { taken: 0, failed: 0, pauseMsLast: 0, pauseMsMax: 0, blockMsMax: 0, last: null, lastCompaction: null }
   private readonly options: SnapshotterOptions
   private running: Promise<SnapshotTaken | null> | null = null
   private recordsSince = 0
@@ -120,6 +122,7 @@ export class Snapshotter {
     this.stats.last = taken
     this.stats.pauseMsLast = taken.pauseMs
     this.stats.pauseMsMax = Math.max(this.stats.pauseMsMax, taken.pauseMs)
+    this.stats.blockMsMax = Math.max(this.stats.blockMsMax, taken.blockMsMax)
     if (policy.compaction !== 'off') {
       const archiveDir = policy.archiveDir ?? join(this.options.dataDir, 'archive')
       this.stats.lastCompaction = compactLog(engine.wal, store, { mode: policy.compaction, archiveDir })

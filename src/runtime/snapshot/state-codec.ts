@@ -17,7 +17,7 @@ import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import {
-  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json,
+  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json, type MapCodec,
 } from './codec-kit.ts'
 
 export const KERNEL_STATE_FORMAT_VERSION = 1
@@ -190,6 +190,35 @@ export function decodeKernelState(json: unknown): KernelState {
 /** The state as UTF-8 JSON bytes: the snapshot's `kernel` section. */
 export function kernelStateBytes(state: KernelState): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(encodeKernelState(state)))
+}
+
+/**
+ * The same bytes as kernelStateBytes, produced in slices: large Maps (orders, the dedupe index) are encoded
+ * `entriesPerSlice` entries at a time with `pause()` awaited between slices, so a snapshot of a large state never
+ * blocks the event loop for long. `state` must not change meanwhile: pass a clone (cloneState) of the live state.
+ */
+export async function kernelStateBytesSliced(state: KernelState, options: { entriesPerSlice: number; pause: () => Promise<void> }): Promise<Uint8Array> {
+  const parts: string[] = []
+  for (const [key, codec] of kernelState.fields) {
+    const value = state[key]
+    if (value instanceof Map && value.size > options.entriesPerSlice && 'inner' in codec) {
+      const inner = (codec as MapCodec<unknown>).inner
+      const slices: string[] = []
+      let pairs: Json[] = []
+      for (const [mapKey, member] of value as Map<string, unknown>) {
+        pairs.push([mapKey, inner.encode(member)])
+        if (pairs.length < options.entriesPerSlice) continue
+        slices.push(JSON.stringify(pairs).slice(1, -1))
+        pairs = []
+        await options.pause()
+      }
+      if (pairs.length > 0) slices.push(JSON.stringify(pairs).slice(1, -1))
+      parts.push(`[${slices.join(',')}]`)
+    } else {
+      parts.push(JSON.stringify(codec.encode(value)))
+    }
+  }
+  return new TextEncoder().encode(`[${parts.join(',')}]`)
 }
 
 /** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */

@@ -1,14 +1,20 @@
 /**
- * Taking a snapshot of a running engine. The state is encoded synchronously — JavaScript runs nothing else meanwhile,
- * so that encode is the whole intake pause and the state is consistent at `state.lastLsn` — then the writer waits
- * until that LSN is durable in the log (memory may run a group-commit batch ahead of disk), reads the chain head at
- * it, and writes the file crash-safely. A log that dies before that LSN is durable gets no snapshot.
+ * Taking a snapshot of a running engine. The state is captured synchronously by a deep copy (cloneState) — nothing
+ * else runs meanwhile, so the copy is consistent at `state.lastLsn`, and that copy is the intake pause. The copy is
+ * then encoded in slices, yielding to the event loop between them, so intake keeps flowing; the writer waits until
+ * the LSN is durable in the log (memory may run a group-commit batch ahead of disk), reads the chain head at it, and
+ * writes the file crash-safely. A log that dies before that LSN is durable gets no snapshot.
+ *
+ * `pauseMs` is the capture; `blockMsMax` the longest stretch the snapshot held the event loop at any point
+ * (capture, an encode slice, hashing, the write and its fsync) — what a request arriving meanwhile waits at most.
  */
 
+import { join } from 'node:path'
+import { cloneState } from '../../kernel/index.ts'
 import type { Engine } from '../engine.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt } from './load.ts'
-import { KERNEL_STATE_SCHEMA, kernelStateBytes } from './state-codec.ts'
+import { KERNEL_STATE_SCHEMA, kernelStateBytesSliced } from './state-codec.ts'
 import type { ManifestEntry, SnapshotStore } from './store.ts'
 
 /** Another projection's contribution, captured in the same synchronous step as the kernel state. */
@@ -21,6 +27,8 @@ export interface SnapshotTaken extends ManifestEntry {
   path: string
   /** Time intake was paused: the synchronous capture of every section. */
   pauseMs: number
+  /** The longest single stretch the snapshot held the event loop (capture, an encode slice, hashing, write + fsync). */
+  blockMsMax: number
   /** Waiting for durability, hashing and the crash-safe write (intake running). */
   writeMs: number
   totalMs: number
@@ -29,22 +37,56 @@ export interface SnapshotTaken extends ManifestEntry {
 export interface TakeOptions {
   nowMs: number
   sections?: readonly SnapshotSectionSource[]
+  /** Map entries encoded between two yields to the event loop (default 5,000). */
+  entriesPerSlice?: number
 }
+
+const ENTRIES_PER_SLICE_DEFAULT = 5_000
 
 /** Takes a snapshot at the engine's current LSN; null when there is nothing new since the newest one (or no state). */
 export async function takeSnapshot(engine: Engine, store: SnapshotStore, options: TakeOptions): Promise<SnapshotTaken | null> {
   const started = performance.now()
   const lsn = engine.state.lastLsn
   if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return null
-  const sections = new Map<string, Uint8Array>([[KERNEL_SECTION, kernelStateBytes(engine.state)]])
-  for (const source of options.sections ?? []) sections.set(source.name, source.capture())
+  const meter = blockMeter()
+  const captured = cloneState(engine.state)
+  const extra = (options.sections ?? []).map((source) => [source.name, source.capture()] as const)
   const pauseMs = performance.now() - started
+  const kernel = await kernelStateBytesSliced(captured, { entriesPerSlice: options.entriesPerSlice ?? ENTRIES_PER_SLICE_DEFAULT, pause: meter.pause })
+  await meter.pause()
   await durableThrough(engine, lsn)
+  meter.resume()
   const chainHead = chainHeadAt(engine.wal, lsn)
+  const sections = new Map<string, Uint8Array>([[KERNEL_SECTION, kernel], ...extra])
   const encoded = encodeSnapshot({ lsn, chainHead, createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
+  await meter.pause()
   const entry = store.write(encoded)
+  const blockMsMax = meter.stop()
   const totalMs = performance.now() - started
-  return { ...entry, path: `${store.dir}/${entry.file}`, pauseMs, writeMs: totalMs - pauseMs, totalMs }
+  return { ...entry, path: join(store.dir, entry.file), pauseMs, blockMsMax, writeMs: totalMs - pauseMs, totalMs }
+}
+
+/** Measures the stretches between yields to the event loop; `pause` yields (setImmediate) and records the stretch. */
+function blockMeter(): { pause: () => Promise<void>; resume: () => void; stop: () => number } {
+  let since = performance.now()
+  let longest = 0
+  const close = (): void => {
+    longest = Math.max(longest, performance.now() - since)
+  }
+  return {
+    pause: async () => {
+      close()
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      since = performance.now()
+    },
+    resume: () => {
+      since = performance.now()
+    },
+    stop: () => {
+      close()
+      return longest
+    },
+  }
 }
 
 /** Resolves once the log holds `lsn` durably; rejects if the log dies first. */
