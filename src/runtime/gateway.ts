@@ -23,7 +23,7 @@ import { Executor } from './executor.ts'
 import { MarketFeed, type PriceSource } from './market-feed.ts'
 import {
   defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
-  type SnapshotPolicy, type SnapshotSectionSource, type SnapshotTaken,
+  type Restored, type SnapshotPolicy, type SnapshotSectionSource, type SnapshotTaken,
 } from './snapshot/index.ts'
 
 export interface GatewayOptions {
@@ -75,6 +75,8 @@ export class Gateway {
   readonly snapshotPolicy: SnapshotPolicy
   /** How this start rebuilt its state: from which snapshot (if any), what was refused, how long it took. */
   restoreReport: RestoreReport | null = null
+  /** Sections of the snapshot this start loaded, other than the kernel's (projections restore theirs by name). */
+  restoredSections: Map<string, Uint8Array> = new Map()
   private readyFlag = false
   private readonly unsubscribes: (() => void)[] = []
   private sweepCancel: (() => void) | null = null
@@ -135,7 +137,7 @@ export class Gateway {
     if (problem !== null) throw new RangeError(problem)
     const wal = Wal.open(join(options.dataDir, 'log'), options.wal)
     const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
-    let restored: ReturnType<typeof restoreEngine>
+    let restored: Restored
     try {
       restored = restoreEngine(wal, store, { load: policy.load })
     } catch (error) {
@@ -146,6 +148,7 @@ export class Gateway {
     const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal })
     const gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
     gateway.restoreReport = restored.report
+    gateway.restoredSections = restored.sections
     gateway.bootstrapReport = await bootstrap({
       engine: gateway.engine,
       executor: gateway.executor,

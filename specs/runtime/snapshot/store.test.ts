@@ -182,4 +182,18 @@ describe('snapshot store', () => {
     expect(existsSync(join(world.dir, 'snapshots', snapshotFileName(lsns[3] as number)))).toBe(true)
     await crashWorld(world)
   })
+
+  test('other projections ride along as named sections and come back by name on restore', async () => {
+    const world = await tradedWorld(75, 6)
+    dirs.push(world.dir)
+    const image = new TextEncoder().encode('query-model image at this LSN')
+    const taken = await takeSnapshot(world.gateway.engine, store(world.dir), { nowMs: T0, sections: [{ name: 'backoffice', capture: () => image }] })
+    await crashWorld(world)
+    const wal = Wal.open(join(world.dir, 'log'), WAL)
+    const restored = restoreEngine(wal, store(world.dir), { load: true })
+    expect(restored.report.snapshot?.lsn).toBe(taken?.lsn as number)
+    expect([...restored.sections.keys()]).toEqual(['backoffice'])
+    expect(restored.sections.get('backoffice')).toEqual(image)
+    await wal.close()
+  })
 })

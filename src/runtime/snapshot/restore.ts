@@ -6,6 +6,7 @@
 
 import type { Wal } from '../../../wal/index.ts'
 import { Engine } from '../engine.ts'
+import { KERNEL_SECTION } from './file.ts'
 import { loadNewestValid } from './load.ts'
 import type { RejectedSnapshot, SnapshotStore } from './store.ts'
 
@@ -24,7 +25,14 @@ export class RestoreError extends Error {
   override readonly name = 'RestoreError'
 }
 
-export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: boolean; onProgress?: (lsn: number) => void }): { engine: Engine; report: RestoreReport } {
+export interface Restored {
+  engine: Engine
+  report: RestoreReport
+  /** The loaded snapshot's sections other than `kernel`, by name, for projections that restore themselves from it. */
+  sections: Map<string, Uint8Array>
+}
+
+export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: boolean; onProgress?: (lsn: number) => void }): Restored {
   const started = performance.now()
   const removedTempFiles = store.removeTempFiles()
   const { loaded, rejected } = options.load || wal.firstLsn > 1 ? loadNewestValid(store, wal) : { loaded: null, rejected: [] }
@@ -37,8 +45,10 @@ export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: b
   const engine = loaded === null ? Engine.replay(wal, progress) : Engine.fromSnapshot(wal, { state: loaded.state, lsn: loaded.lsn }, progress)
   const replayMs = performance.now() - replayStarted
   const fromLsn = loaded === null ? wal.firstLsn : loaded.lsn + 1
+  const sections = new Map(loaded === null ? [] : [...loaded.sections].filter(([name]) => name !== KERNEL_SECTION))
   return {
     engine,
+    sections,
     report: {
       snapshot: loaded === null ? null : { file: loaded.file, lsn: loaded.lsn, digest: loaded.digest, loadMs: loaded.loadMs },
       rejected,
