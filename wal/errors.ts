@@ -68,3 +68,22 @@ export class LeaseError extends Error {
     this.code = code
   }
 }
+
+export type WalReplicationCode = 'FRAME_CORRUPT' | 'LSN_GAP' | 'EPOCH_REGRESSION' | 'CHAIN_BREAK' | 'NOT_A_REPLICA'
+
+/**
+ * Replicated frames were refused before anything was written: a frame fails its CRC, does not follow the log's last
+ * LSN, carries an epoch lower than one already in the log, or does not chain from the log's head (a fork).
+ */
+export class WalReplicationError extends Error {
+  override readonly name = 'WalReplicationError'
+  readonly code: WalReplicationCode
+  /** The LSN the log expected next when the frame was refused. */
+  readonly expectedLsn: number
+
+  constructor(code: WalReplicationCode, expectedLsn: number, detail: string) {
+    super(`${code} (expected LSN ${expectedLsn}): ${detail}`)
+    this.code = code
+    this.expectedLsn = expectedLsn
+  }
+}

@@ -6,6 +6,7 @@
  */
 
 export { Wal, type CommitListener, type CommittedBatch, type WalStats } from './log.ts'
+export { checkReplicatedFrames, rawFrameBytes, type ReplicatedFrame } from './replicate.ts'
 export { defaultWalOptions, type Durability, type LeaseGuard, type WalOptions } from './options.ts'
 export { type Frame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'
 export { GENESIS_HASH, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
@@ -21,6 +22,8 @@ export {
   WalClosedError,
   WalRecordError,
   LeaseError,
+  WalReplicationError,
+  type WalReplicationCode,
   type WalCorruptionCode,
   type WalLocation,
 } from './errors.ts'

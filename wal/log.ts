@@ -12,17 +12,20 @@ import { join } from 'node:path'
 import { assert } from './assert.ts'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { HASH_BYTES } from './chain.ts'
-import { LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError } from './errors.ts'
+import { LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HASH_OFFSET, FRAME_CONTENT_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_OFFSET, encodeFrame, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
 import { readFrames, type ReadOptions } from './reader.ts'
 import { recoverLog, type RecoveryReport } from './recover.ts'
+import { checkReplicatedFrames, plainBytes } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, encodeSegmentHeader, segmentName } from './segment.ts'
 
 interface PendingAppend {
   records: RecordInput[]
+  /** Replicated frames (appendFrames): written as received, in a batch of their own. */
+  raw: Uint8Array | null
   bytes: number
   resolve: (lsns: number[]) => void
   reject: (error: Error) => void
@@ -65,9 +68,17 @@ export class Wal {
   private closing: Promise<void> | null = null
   private readonly listeners = new Set<CommitListener>()
   private readonly scratchHash = new Uint8Array(HASH_BYTES)
+  /** A replica takes only replicated frames (appendFrames), never records of its own. */
+  readonly replica: boolean
 
-  private constructor(dir: string, options: WalOptions, recovered: { catalog: SegmentCatalog; position: ChainPosition; report: RecoveryReport }) {
+  private constructor(
+    dir: string,
+    options: WalOptions,
+    recovered: { catalog: SegmentCatalog; position: ChainPosition; report: RecoveryReport },
+    replica = false,
+  ) {
     this.dir = dir
+    this.replica = replica
     this.options = options
     this.catalog = recovered.catalog
     this.position = recovered.position
@@ -85,13 +96,7 @@ export class Wal {
     const problem = optionsProblem(options)
     if (problem !== null) throw new WalRecordError(`invalid WAL options: ${problem}`)
     options.lease?.assertHeld()
-    options.io.mkdirp(dir)
-    const recovered = recoverLog(dir, {
-      io: options.io,
-      writable: true,
-      verifyChain: options.verifyChainOnOpen,
-      indexStrideFrames: options.indexStrideFrames,
-    })
+    const recovered = recoverWritable(dir, options)
     if (recovered.position.lastEpoch > options.epoch) {
       throw new LeaseError('LEASE_LOST', `the log holds frames of epoch ${recovered.position.lastEpoch}; this writer has epoch ${options.epoch}`)
     }
@@ -101,12 +106,33 @@ export class Wal {
     return new Wal(dir, options, recovered)
   }
 
+  /**
+   * Opens (creating if needed) the log in `dir` as a replica (a standby's copy of the leader's log): it holds no lease
+   * and takes only `appendFrames`; its epoch follows the frames it receives. Recovery is the same as `open`.
+   */
+  static openReplica(dir: string, overrides: Partial<Omit<WalOptions, 'lease' | 'epoch'>> = {}): Wal {
+    const options: WalOptions = { ...defaultWalOptions, io: nodeIo, ...overrides, lease: null, epoch: 1 }
+    const problem = optionsProblem(options)
+    if (problem !== null) throw new WalRecordError(`invalid WAL options: ${problem}`)
+    const recovered = recoverWritable(dir, options)
+    options.epoch = Math.max(1, recovered.position.lastEpoch)
+    if (recovered.catalog.last === undefined) {
+      createSegment(dir, options, { firstLsn: 1, previousHash: recovered.position.lastHash, epoch: options.epoch }, recovered.catalog)
+    }
+    return new Wal(dir, options, recovered, true)
+  }
+
   get durability(): Durability {
     return this.options.durability
   }
 
   get epoch(): number {
     return this.options.epoch
+  }
+
+  /** The highest epoch of any frame in the log (0 for an empty log). */
+  get lastEpoch(): number {
+    return this.position.lastEpoch
   }
 
   /** The last durable LSN (0 for an empty log). */
@@ -155,6 +181,7 @@ export class Wal {
   append(records: RecordInput[]): Promise<number[]> {
     if (this.fatal !== null) return Promise.reject(this.fatal)
     if (this.closed || this.closing !== null) return Promise.reject(new WalClosedError('the log is closed'))
+    if (this.replica) return Promise.reject(new WalRecordError('this log is a replica: it takes replicated frames only (appendFrames)'))
     if (records.length === 0) return Promise.resolve([])
     let bytes = 0
     for (const record of records) {
@@ -169,9 +196,34 @@ export class Wal {
       )
     }
     return new Promise<number[]>((resolve, reject) => {
-      this.queue.push({ records, bytes, resolve, reject })
+      this.queue.push({ records, raw: null, bytes, resolve, reject })
       this.queuedRecords += records.length
       this.queuedBytes += bytes
+      this.scheduleFlush()
+    })
+  }
+
+  /**
+   * Replication: queues frames exactly as another log wrote them (whole frames, concatenated) and resolves with the
+   * last LSN once they are durable. When its turn comes, every frame is checked against this log's head — CRC, the
+   * next LSN, an epoch no lower than the last one, the chain recomputed from this log's own head — and the bytes are
+   * written unchanged with one write and one fdatasync, so both logs hold the same bytes and the same chain head.
+   * A refusal rejects with WalReplicationError and writes nothing of these bytes. Only a replica (openReplica) takes them.
+   */
+  appendFrames(received: Uint8Array): Promise<number> {
+    const bytes = plainBytes(received)
+    if (this.fatal !== null) return Promise.reject(this.fatal)
+    if (this.closed || this.closing !== null) return Promise.reject(new WalClosedError('the log is closed'))
+    if (!this.replica) return Promise.reject(new WalReplicationError('NOT_A_REPLICA', this.position.lastLsn + 1, 'only a log opened with openReplica takes replicated frames'))
+    if (bytes.byteLength === 0) return Promise.resolve(this.position.lastLsn)
+    const { queueBytesMax, batchBytesMax } = this.options
+    if (bytes.byteLength > batchBytesMax) return Promise.reject(new WalRecordError(`replicated chunk of ${bytes.byteLength} bytes exceeds batchBytesMax ${batchBytesMax}`))
+    if (this.queuedBytes + bytes.byteLength > queueBytesMax) {
+      return Promise.reject(new WalFullError(`append queue full (${this.queuedBytes}/${queueBytesMax} bytes)`))
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ records: [], raw: bytes, bytes: bytes.byteLength, resolve: (lsns) => resolve(lsns[0] ?? this.position.lastLsn), reject })
+      this.queuedBytes += bytes.byteLength
       this.scheduleFlush()
     })
   }
@@ -242,6 +294,11 @@ export class Wal {
   private flush(): void {
     if (this.queue.length === 0 || this.fatal !== null) return
     const batch = this.takeBatch()
+    const raw = batch[0]?.raw ?? null
+    if (raw !== null) {
+      this.flushReplicated(batch[0] as PendingAppend, raw)
+      return
+    }
     let written: { frames: Frame[]; frameCount: number }
     try {
       written = this.writeBatch(batch)
@@ -267,6 +324,8 @@ export class Wal {
     let bytes = 0
     let count = 0
     for (const pending of this.queue) {
+      // Replicated frames are checked against the head as it stands when they are written, so they go alone.
+      if (count > 0 && (pending.raw !== null || this.queue[0]?.raw !== null)) break
       if (count > 0 && (records + pending.records.length > batchRecordsMax || bytes + pending.bytes > batchBytesMax)) break
       records += pending.records.length
       bytes += pending.bytes
@@ -276,6 +335,70 @@ export class Wal {
     this.queuedRecords -= records
     this.queuedBytes -= bytes
     return batch
+  }
+
+  private flushReplicated(pending: PendingAppend, raw: Uint8Array): void {
+    let checked: ReturnType<typeof checkReplicatedFrames>
+    try {
+      checked = checkReplicatedFrames(raw, this.position)
+    } catch (error) {
+      // A refused chunk is the sender's problem, not the disk's: this log stays healthy and writes nothing.
+      pending.reject(error as Error)
+      if (this.queue.length > 0) this.scheduleFlush()
+      return
+    }
+    let frames: Frame[]
+    try {
+      frames = this.writeReplicated(raw, checked)
+      this.options.lease?.assertHeld()
+    } catch (cause) {
+      this.die(cause, [pending])
+      return
+    }
+    const lastLsn = this.position.lastLsn
+    for (const listener of this.listeners) listener({ firstLsn: lastLsn - checked.length + 1, lastLsn, frames })
+    pending.resolve([lastLsn])
+    if (this.queue.length > 0) this.scheduleFlush()
+  }
+
+  /** Writes checked replicated frames unchanged, rolling segments where this log's own limit says (never mid-frame). */
+  private writeReplicated(raw: Uint8Array, checked: ReturnType<typeof checkReplicatedFrames>): Frame[] {
+    const wantFrames = this.listeners.size > 0
+    const frames: Frame[] = []
+    let segment = this.currentSegment()
+    let partStart = 0
+    for (const frame of checked) {
+      const pendingBytes = frame.offsetBytes - partStart
+      const hasFrames = segment.lastLsn >= segment.firstLsn || pendingBytes > 0
+      if (hasFrames && segment.sizeBytes + pendingBytes + frame.frameBytes > this.options.segmentBytesMax) {
+        this.writePart(segment, raw.subarray(partStart, frame.offsetBytes))
+        partStart = frame.offsetBytes
+        this.position.lastEpoch = Math.max(this.position.lastEpoch, frame.epoch)
+        this.options.epoch = Math.max(this.options.epoch, frame.epoch)
+        segment = this.roll()
+      }
+      this.catalog.noteFrame(segment, frame.lsn, segment.sizeBytes + (frame.offsetBytes - partStart), frame.previousHash)
+      this.position.lastLsn = frame.lsn
+      this.position.lastHash.set(raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET))
+      this.position.lastEpoch = frame.epoch
+      this.options.epoch = Math.max(this.options.epoch, frame.epoch)
+      if (wantFrames) {
+        const end = frame.offsetBytes + frame.frameBytes
+        frames.push({
+          lsn: frame.lsn,
+          epoch: frame.epoch,
+          type: frame.type,
+          version: frame.version,
+          payload: raw.subarray(frame.offsetBytes + FRAME_PAYLOAD_OFFSET, end),
+          hash: raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET),
+          frameBytes: frame.frameBytes,
+        })
+      }
+    }
+    this.writePart(segment, raw.subarray(partStart))
+    this.stats.batchCount++
+    this.stats.recordCount += checked.length
+    return frames
   }
 
   /** Encodes, writes and syncs one batch, rolling segments as needed. Throws on any I/O error. */
@@ -388,6 +511,16 @@ export class Wal {
     this.queuedRecords = 0
     this.queuedBytes = 0
   }
+}
+
+function recoverWritable(dir: string, options: WalOptions): ReturnType<typeof recoverLog> {
+  options.io.mkdirp(dir)
+  return recoverLog(dir, {
+    io: options.io,
+    writable: true,
+    verifyChain: options.verifyChainOnOpen,
+    indexStrideFrames: options.indexStrideFrames,
+  })
 }
 
 function frameView(buffer: Uint8Array, offset: number, end: number, lsn: number, epoch: number, record: RecordInput): Frame {

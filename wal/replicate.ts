@@ -1,0 +1,72 @@
+/**
+ * Checking frames that arrive from another log (replication) before any of them is written: each must pass its CRC,
+ * carry the next LSN, an epoch no lower than the one before it, and a chain hash that follows from the receiving log's
+ * own head. The receiver recomputes every hash itself, so a leader cannot hand a standby a history that does not
+ * chain from what the standby already holds — a fork is refused here, never appended.
+ */
+
+import { HASH_BYTES } from './chain.ts'
+import { WalReplicationError } from './errors.ts'
+import { assert } from './assert.ts'
+import { FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, decodeFrame, verifyFrameHash, type Frame } from './frame.ts'
+import type { ChainPosition } from './scan.ts'
+
+/** One checked frame inside the received bytes. */
+export interface ReplicatedFrame {
+  offsetBytes: number
+  frameBytes: number
+  lsn: number
+  epoch: number
+  type: number
+  version: number
+  /** The chain head before this frame (a copy). */
+  previousHash: Uint8Array
+}
+
+/**
+ * Checks every frame in `bytes` against `head` (not modified). Returns the frames, or throws WalReplicationError
+ * naming the first refused frame. `bytes` is borrowed for hashing and left as it was.
+ */
+export function checkReplicatedFrames(received: Uint8Array, head: Readonly<ChainPosition>): ReplicatedFrame[] {
+  // A Node Buffer's slice() is a view, not a copy, which the hash check's borrow-and-restore relies on: use a plain view.
+  const bytes = plainBytes(received)
+  const frames: ReplicatedFrame[] = []
+  const previousHash = head.lastHash.slice()
+  const scratchHash = new Uint8Array(HASH_BYTES)
+  let expectedLsn = head.lastLsn + 1
+  let lastEpoch = head.lastEpoch
+  let offset = 0
+  while (offset < bytes.byteLength) {
+    const check = decodeFrame(bytes, offset, bytes.byteLength)
+    if (!check.ok) throw new WalReplicationError('FRAME_CORRUPT', expectedLsn, `frame at byte ${offset} fails its ${check.reason} check`)
+    const { frame } = check
+    if (frame.lsn !== expectedLsn) throw new WalReplicationError('LSN_GAP', expectedLsn, `received LSN ${frame.lsn}`)
+    if (frame.epoch < lastEpoch) {
+      throw new WalReplicationError('EPOCH_REGRESSION', expectedLsn, `frame epoch ${frame.epoch} is lower than epoch ${lastEpoch} already in the log`)
+    }
+    if (!verifyFrameHash(bytes, offset, frame.frameBytes, previousHash, scratchHash)) {
+      throw new WalReplicationError('CHAIN_BREAK', expectedLsn, 'the frame hash does not follow from this log\'s head (the histories have forked)')
+    }
+    frames.push({ offsetBytes: offset, frameBytes: frame.frameBytes, lsn: frame.lsn, epoch: frame.epoch, type: frame.type, version: frame.version, previousHash: previousHash.slice() })
+    previousHash.set(scratchHash)
+    lastEpoch = frame.epoch
+    expectedLsn++
+    offset += frame.frameBytes
+  }
+  return frames
+}
+
+/**
+ * The whole on-disk bytes of a frame read back with `Wal.read` or seen by a commit listener (both hand out views into
+ * one contiguous buffer). Not valid for copied frames (`copyFrame`, `follow`): their payload stands alone.
+ */
+export function rawFrameBytes(frame: Frame): Uint8Array {
+  const start = frame.payload.byteOffset - FRAME_PAYLOAD_OFFSET
+  assert(start >= 0 && frame.hash.buffer === frame.payload.buffer && frame.hash.byteOffset === start + FRAME_HASH_OFFSET, 'rawFrameBytes needs a frame view, not a copy')
+  return new Uint8Array(frame.payload.buffer, start, frame.frameBytes)
+}
+
+/** `bytes` as a plain Uint8Array view over the same memory (a Node Buffer's `slice()` does not copy). */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
