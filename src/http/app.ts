@@ -10,6 +10,7 @@ import { ApiError, createErrorHandler, notFound, toApiError } from './errors.ts'
 import { serveMetricsText } from './metrics-route.ts'
 import { openApiDocument } from './openapi/document.ts'
 import { adminRoutes } from './routes/admin.ts'
+import { auditRoutes } from './routes/audit.ts'
 import { backofficeRoutes } from './routes/backoffice.ts'
 import { healthRoutes } from './routes/health.ts'
 import { orderActionRoutes } from './routes/order-actions.ts'
@@ -56,5 +57,6 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.route('/', streamRoutes(services))
   app.route('/', adminRoutes(services))
   app.route('/', backofficeRoutes(services))
+  app.route('/', auditRoutes(services))
   return app
 }

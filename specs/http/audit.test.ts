@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Hono } from 'hono'
+import { parseAnchors, verifyLogDirectory, keyResolverFromJwk } from '../../src/audit/index.ts'
+import { requireAuth, type AuthEnv, type Role } from '../../src/http/auth/index.ts'
+import { createErrorHandler } from '../../src/http/errors.ts'
+import { auditRoutes } from '../../src/http/routes/audit.ts'
+import { editPayloadByte, testKeys, type TestKeys } from '../audit/support.ts'
+import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+const ROUTES: [string, string][] = [['GET', '/v1/audit/verify'], ['GET', '/v1/audit/seals'], ['POST', '/v1/audit/anchor']]
+
+let keyDir: string
+let keys: TestKeys
+let sealed: TestGateway
+let unsealed: TestGateway
+const tokens: Partial<Record<Role, string>> = {}
+
+async function tokenFor(t: TestGateway, role: Role): Promise<string> {
+  return t.token({ sub: `${role}-1`, roles: [role], accounts: role === 'trader' || role === 'bot' ? ['demo-1'] : [] })
+}
+
+function call(t: TestGateway, method: string, path: string, token: string): Promise<Response> {
+  return t.request(path, method === 'POST' ? post(token, {}) : { headers: auth(token) })
+}
+
+/** A gateway that signs seals with `keys` (written with mode 0600, as the sealer requires). */
+async function startSealedGateway(): Promise<TestGateway> {
+  const signingKeyFile = join(keyDir, `seal-${crypto.randomUUID()}.private.jwk.json`)
+  writeFileSync(signingKeyFile, JSON.stringify(keys.privateJwk), { mode: 0o600 })
+  chmodSync(signingKeyFile, 0o600)
+  return startTestGateway({ config: { audit: { signingKeyFile } } })
+}
+
+beforeAll(async () => {
+  keyDir = mkdtempSync(join(tmpdir(), 'egress-http-audit-keys-'))
+  keys = await testKeys()
+  sealed = await startSealedGateway()
+  unsealed = await startTestGateway()
+  for (const role of ['trader', 'bot', 'ops', 'auditor', 'admin'] as const) tokens[role] = await tokenFor(sealed, role)
+})
+afterAll(async () => {
+  await sealed.stop()
+  await unsealed.stop()
+  rmSync(keyDir, { recursive: true, force: true })
+})
+
+describe('access', () => {
+  test('trader, bot and ops get 403 on every audit route; auditor and admin are admitted', async () => {
+    for (const role of ['trader', 'bot', 'ops'] as const) {
+      for (const [method, path] of ROUTES) {
+        const res = await call(sealed, method, path, tokens[role] as string)
+        expect({ role, path, status: res.status }).toEqual({ role, path, status: 403 })
+        expect(errorCode(await json(res))).toBe('FORBIDDEN')
+      }
+    }
+    for (const role of ['auditor', 'admin'] as const) {
+      for (const [method, path] of ROUTES) {
+        const res = await call(sealed, method, path, tokens[role] as string)
+        expect({ role, path, status: res.status }).toEqual({ role, path, status: 200 })
+      }
+    }
+  })
+
+  test('no token is 401', async () => {
+    for (const [method, path] of ROUTES) expect((await sealed.request(path, { method })).status).toBe(401)
+  })
+})
+
+describe('POST /v1/audit/anchor', () => {
+  test('seals the head now and returns an anchor the offline verifier accepts', async () => {
+    expect((await sealed.request('/v1/orders', post(tokens.trader as string, { ...LIMIT_BUY, client_order_id: 'audit-1' }))).status).toBe(202)
+    const headBefore = sealed.gateway.engine.wal.lastLsn
+    const res = await sealed.request('/v1/audit/anchor', post(tokens.auditor as string, {}))
+    expect(res.status).toBe(200)
+    const anchor = await json(res)
+    expect(Object.keys(anchor).sort()).toEqual(['chainHead', 'lsn', 'seal', 'sealRecordLsn'])
+    expect(anchor.lsn as number).toBeGreaterThanOrEqual(headBefore)
+    expect(anchor.sealRecordLsn as number).toBeGreaterThan(anchor.lsn as number)
+    // Stored outside and given back, it checks against the log (head and seal signature).
+    const parsed = parseAnchors(JSON.stringify(anchor), 'response')
+    const report = await verifyLogDirectory(join(sealed.dir, 'log'), { anchors: parsed, keys: await keyResolverFromJwk(keys.publicJwk) })
+    expect(report.problems).toEqual([])
+    expect(report.anchors.checked).toBe(1)
+  })
+
+  test('without a signing key it is 409 with the reason, and nothing is appended', async () => {
+    const admin = await tokenFor(unsealed, 'admin')
+    const before = unsealed.gateway.engine.wal.lastLsn
+    const res = await unsealed.request('/v1/audit/anchor', post(admin, {}))
+    expect(res.status).toBe(409)
+    const body = await json(res)
+    expect(errorCode(body)).toBe('CONFLICT')
+    expect((body.error as { details: { reason: string } }).details.reason).toBe('AUDIT_SIGNING_KEY_MISSING')
+    expect(unsealed.gateway.engine.wal.lastLsn).toBe(before)
+  })
+})
+
+describe('GET /v1/audit/seals', () => {
+  test('lists seal records oldest first with LSN, sealed LSN, chain head, kid and time; the cursor pages through', async () => {
+    const first = await json(await sealed.request('/v1/audit/anchor', post(tokens.admin as string, {})))
+    const second = await json(await sealed.request('/v1/audit/anchor', post(tokens.admin as string, {})))
+    const all = await json(await sealed.request('/v1/audit/seals?limit=1000', { headers: auth(tokens.auditor as string) }))
+    const seals = all.seals as Record<string, unknown>[]
+    expect(all.next_cursor).toBeNull()
+    const last = seals.at(-1) as Record<string, unknown>
+    expect(last).toEqual({
+      record_lsn: second.sealRecordLsn, sealed_lsn: second.lsn, chain_head: second.chainHead, epoch: sealed.gateway.engine.wal.epoch,
+      kid: keys.privateJwk.kid, sealed_at_ms: expect.any(Number), prev_seal_lsn: first.sealRecordLsn, jws: second.seal,
+    })
+    expect(seals.map((seal) => seal.record_lsn)).toEqual([...seals.map((seal) => seal.record_lsn as number)].sort((a, b) => a - b))
+
+    // One seal per page: following next_cursor visits the same seals in the same order.
+    const paged: unknown[] = []
+    let cursor: string | null = null
+    for (let page = 0; page < 100; page++) {
+      const query: string = cursor === null ? '?limit=1' : `?limit=1&cursor=${cursor}`
+      const body = await json(await sealed.request(`/v1/audit/seals${query}`, { headers: auth(tokens.auditor as string) }))
+      paged.push(...(body.seals as unknown[]))
+      cursor = body.next_cursor as string | null
+      if (cursor === null) break
+    }
+    expect(paged).toEqual(seals)
+  })
+
+  test('a page reads at most sealsScanRecordsMax records and then hands back a cursor, even with no seal in it', async () => {
+    const app = boundedApp(sealed, { sealsScanRecordsMax: 1 })
+    const res = await app.request('/v1/audit/seals?cursor=0', { headers: auth(tokens.auditor as string) })
+    const body = await json(res)
+    // LSN 1 is the bootstrap's kernel.configured, never a seal.
+    expect(body).toEqual({ seals: [], next_cursor: '1' })
+  })
+
+  test('a malformed cursor or limit is 400 with the path', async () => {
+    for (const query of ['cursor=abc', 'limit=0', 'limit=1001', 'other=1']) {
+      const res = await sealed.request(`/v1/audit/seals?${query}`, { headers: auth(tokens.auditor as string) })
+      expect(res.status).toBe(400)
+      expect(errorCode(await json(res))).toBe('VALIDATION_FAILED')
+    }
+  })
+})
+
+describe('GET /v1/audit/verify', () => {
+  test('verifies the live log in full: clean, to the head, seal signatures checked with the configured key', async () => {
+    await sealed.request('/v1/audit/anchor', post(tokens.admin as string, {}))
+    const body = await json(await sealed.request('/v1/audit/verify', { headers: auth(tokens.auditor as string) }))
+    expect(body.method).toBe('full')
+    const report = body.report as { ok: boolean; lastLsn: number; chainHead: string; problems: unknown[]; seals: { checked: number; signaturesChecked: boolean } }
+    expect(report.problems).toEqual([])
+    expect(report.ok).toBe(true)
+    expect(report.lastLsn).toBe(sealed.gateway.engine.wal.lastLsn)
+    expect(report.seals.signaturesChecked).toBe(true)
+    expect(report.seals.checked).toBeGreaterThanOrEqual(1)
+    expect(body.runtime).toMatchObject({ selfCheckEnabled: true, verified: true, lastFinding: null })
+  })
+
+  test('without a key the report says seal signatures were not checked', async () => {
+    const body = await json(await unsealed.request('/v1/audit/verify', { headers: auth(await tokenFor(unsealed, 'auditor')) }))
+    expect((body.report as { ok: boolean; seals: { signaturesChecked: boolean } }).seals.signaturesChecked).toBe(false)
+    expect((body.report as { ok: boolean }).ok).toBe(true)
+  })
+
+  test('above liveVerifyBytesMax it answers with the runtime self-check and says so', async () => {
+    const app = boundedApp(sealed, { liveVerifyBytesMax: 1 })
+    const body = await json(await app.request('/v1/audit/verify', { headers: auth(tokens.admin as string) }))
+    expect(body.method).toBe('self-check')
+    expect(body.report).toBeNull()
+    expect(body.note).toContain('egress audit verify')
+    expect(body.runtime).toMatchObject({ verified: true, lastFinding: null })
+  })
+
+  test('a payload byte edited under the running gateway (CRC fixed up) is found at its LSN', async () => {
+    const t = await startSealedGateway()
+    try {
+      const trader = await tokenFor(t, 'trader')
+      expect((await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'tamper-1' }))).status).toBe(202)
+      await t.gateway.engine.settled()
+      editPayloadByte(join(t.dir, 'log'), 2)
+      const body = await json(await t.request('/v1/audit/verify', { headers: auth(await tokenFor(t, 'auditor')) }))
+      const report = body.report as { ok: boolean; firstProblem: { code: string; lsn: number } | null }
+      expect(report.ok).toBe(false)
+      expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 2 })
+    } finally {
+      await t.stop()
+    }
+  })
+})
+
+/** The audit routes alone with other bounds, behind the same auth and error handling as the app. */
+function boundedApp(t: TestGateway, options: Parameters<typeof auditRoutes>[1]): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  app.onError(createErrorHandler({ log: () => {} }))
+  app.use('/v1/*', requireAuth(t.http.services.verifier))
+  app.route('/', auditRoutes(t.http.services, options))
+  return app
+}
