@@ -1,10 +1,15 @@
 /**
- * An order's history from the log: every recorded event (`/events`, with LSNs) and the decision records that explain
- * why it was accepted or rejected and why each amend was (`/explain`). Both read the log itself through the log index,
- * so they show exactly what replay would see.
+ * An order's history from the log: every recorded event (`/events`, with LSNs) and its explanation (`/explain`): the
+ * decision records that say why it was accepted or rejected and why each amend was (`decisions`), and its whole story
+ * (`story`) — intent with its decision record, reservation and lane, every gate verdict, sends, venue answers and
+ * reports, fills, amends, cancels, reconcile results and alerts — one entry per log record, in log order, each with its
+ * LSN, time, the stage it belongs to, a one-line summary and the record as logged. Both read the log itself through
+ * the log index, so they show exactly what replay would see.
  */
 
 import { Hono } from 'hono'
+import { formatDecimal } from '../../domain/decimal.ts'
+import type { DomainEvent, EventOf, EventType } from '../../domain/events/index.ts'
 import type { DecisionRecord } from '../../domain/guards.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
 import type { Services } from '../services.ts'
@@ -22,13 +27,15 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
   app.get('/v1/orders/:id/explain', (c) => {
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     const decisions = []
-    for (const { lsn, event } of services.logIndex.events(found.orderId)) {
+    const logged = services.logIndex.events(found.orderId)
+    for (const { lsn, event } of logged) {
       if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event.decision, { reason: null, guard: null }))
       if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event.decision, { reason: event.reason, guard: event.guard }))
       if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event.decision, { reason: null, guard: null }))
       if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event.decision, { reason: event.reason, guard: event.guard }))
     }
-    return c.json({ order_id: found.orderId, account: found.accountId, decisions })
+    const story = logged.map(({ lsn, event }) => storyEntry(lsn, event))
+    return c.json({ order_id: found.orderId, account: found.accountId, decisions, story })
   })
   return app
 }
@@ -46,4 +53,97 @@ function decisionView(lsn: number, outcome: string, decision: DecisionRecord, fa
     decided_at_ms: decision.nowMs,
     guards: decision.guards.map((guard) => ({ guard: guard.guard, outcome: guard.outcome, reason: guard.reason ?? null, inputs: apiJson(guard.inputs) })),
   }
+}
+
+/** Where a record belongs in an order's story. */
+export type StoryStage = 'intent' | 'gate' | 'send' | 'venue' | 'report' | 'fill' | 'amend' | 'cancel' | 'reconcile' | 'alert' | 'other'
+
+/** Every record type has a stage (the compiler checks), so a new type cannot fall out of the story unnoticed. */
+const STAGES: Record<EventType, StoryStage> = {
+  'order.accepted': 'intent', 'order.rejected': 'intent',
+  'order.send_blocked': 'gate',
+  'order.send_requested': 'send', 'order.cancel_send_requested': 'send', 'order.amend_send_requested': 'send', 'order.resend_requested': 'send',
+  'order.call_completed': 'venue', 'order.send_acked': 'venue', 'order.send_retry': 'venue', 'order.venue_rejected': 'venue',
+  'order.cancel_acked': 'venue', 'order.cancel_rejected': 'venue', 'order.expired': 'venue', 'order.unknown': 'venue',
+  'inbox.report_accepted': 'report', 'inbox.duplicate_dropped': 'report',
+  'order.fill': 'fill',
+  'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.amend_failed': 'amend',
+  'order.cancel_requested': 'cancel', 'order.canceled': 'cancel',
+  'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile',
+  'alert.raised': 'alert', 'order.transition_refused': 'alert',
+  'kernel.configured': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
+}
+
+function storyEntry(lsn: number, event: DomainEvent): Record<string, unknown> {
+  // The record as logged, minus what the entry already says (type, time, the order it is about).
+  const { type, atMs, orderId: _orderId, ...record } = event as DomainEvent & { orderId?: unknown }
+  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), record: apiJson(record) }
+}
+
+const d = formatDecimal
+
+/** One line a person can read without the record beside it; the record is there for everything else. */
+function summaryOf(event: DomainEvent): string {
+  switch (event.type) {
+    case 'order.accepted': {
+      const price = event.price === null ? '' : ` @ ${d(event.price)}`
+      return `accepted ${event.side} ${d(event.qty)} ${event.symbol} ${event.orderType}${price} ${event.tif} in lane ${event.lane}; ` +
+        `reserves ${d(event.reservationAmount)} ${event.reservationAsset}; ${guardList(event.decision)}`
+    }
+    case 'order.rejected': return `rejected ${event.reason} by the ${event.guard} guard; ${guardList(event.decision)}`
+    case 'order.send_blocked': return `${event.action} held back (${event.reason}); ${gateText(event.gate)}`
+    case 'order.send_requested': return `place sent to the venue, attempt ${event.attempt}; ${gateText(event.gate)}`
+    case 'order.cancel_send_requested': return `cancel sent to the venue, attempt ${event.attempt}; ${gateText(event.gate)}`
+    case 'order.amend_send_requested': return `amend #${event.amendId} sent to the venue, attempt ${event.attempt}; ${gateText(event.gate)}`
+    case 'order.resend_requested': return `resend requested by ${event.principalId}; reserves ${d(event.reservationAmount)} again`
+    case 'order.call_completed': return `${event.action} call returned ${event.outcome}${event.detail === '' ? '' : `: ${event.detail}`}`
+    case 'order.send_acked': return `venue acknowledged the order as ${event.venueOrderId}`
+    case 'order.send_retry': return `${event.action} to be retried: the venue said ${event.venueReason}`
+    case 'order.venue_rejected': return `venue rejected the order: ${event.venueReason}`
+    case 'order.cancel_acked': return 'venue acknowledged the cancel'
+    case 'order.cancel_rejected': return `venue refused the cancel: ${event.venueReason}`
+    case 'order.expired': return 'expired at the venue'
+    case 'order.unknown': return `state unknown (${event.reason}): ${event.detail}`
+    case 'inbox.report_accepted': return `venue report ${event.report.kind}, cumulative ${d(event.report.cumQty)}${reportFill(event.report)}`
+    case 'inbox.duplicate_dropped': return `duplicate venue report ${event.execId} dropped`
+    case 'order.fill': {
+      const origin = event.synthetic ? ' (synthetic: inferred by reconciliation)' : ''
+      return `filled ${d(event.lastQty)} @ ${d(event.lastPrice)}, fee ${d(event.fee)} ${event.feeAsset}; cumulative ${d(event.cumQty)}${origin}`
+    }
+    case 'order.amend_requested': return `amend #${event.amendId} accepted: qty ${d(event.qty)}${priceText(event.price)}; reservation now ${d(event.reservationTotal)}`
+    case 'order.amend_rejected': return `amend rejected ${event.reason} by the ${event.guard} guard`
+    case 'order.amended': return `amend #${event.amendId} applied (${event.source}): qty ${d(event.qty)}${priceText(event.price)}`
+    case 'order.amend_failed': return `amend #${event.amendId} failed (${event.reason}): ${event.detail}`
+    case 'order.cancel_requested': return `cancel requested by ${event.principalId} (${event.reason})`
+    case 'order.canceled': return `canceled (${event.reason}, ${event.source})`
+    case 'order.reconciled': return `reconciled to ${event.to}: venue status ${event.venueStatus}${event.notAtVenue ? ', not at the venue' : ''} (${event.reason})`
+    case 'order.reconcile_deferred': return 'reconciliation deferred'
+    case 'order.transition_refused': return `${event.transition} refused in ${event.from}: ${event.detail}`
+    case 'alert.raised': return `alert ${event.reason}: ${event.detail}`
+    default: return event.type
+  }
+}
+
+function guardList(decision: DecisionRecord): string {
+  return `guards ${decision.guards.map((guard) => `${guard.guard} ${guard.outcome}`).join(', ')}`
+}
+
+type GateVerdict = EventOf<'order.send_requested'>['gate']
+
+/**
+ * The verdict as it is, not as one would hope: in paper and shadow the live-only checks fail and the send is still
+ * allowed (to the simulated venue), so "passed" and "send allowed" are said separately.
+ */
+function gateText(gate: GateVerdict): string {
+  const failed = gate.checks.filter((check) => check.applies && !check.pass).map((check) => check.check)
+  const verdict = gate.pass ? 'gate passed' : `gate failed ${failed.join(', ')}`
+  return `${verdict}; send ${gate.sendAllowed ? 'allowed' : 'refused'} in ${gate.mode}`
+}
+
+function reportFill(report: { lastQty?: bigint; lastPrice?: bigint }): string {
+  return report.lastQty === undefined || report.lastPrice === undefined ? '' : `, last ${d(report.lastQty)} @ ${d(report.lastPrice)}`
+}
+
+function priceText(price: bigint | null): string {
+  return price === null ? '' : ` @ ${d(price)}`
 }
