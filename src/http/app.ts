@@ -13,6 +13,7 @@ import { adminRoutes } from './routes/admin.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { backofficeRoutes } from './routes/backoffice.ts'
 import { healthRoutes } from './routes/health.ts'
+import { replicationRoutes, requireLeaderForWrites } from './routes/replication.ts'
 import { orderActionRoutes } from './routes/order-actions.ts'
 import { orderLogRoutes } from './routes/order-log.ts'
 import { orderRoutes } from './routes/orders.ts'
@@ -47,6 +48,10 @@ export function createApp(services: Services): Hono<AuthEnv> {
     }),
   )
   app.use('/v1/*', requireAuth(services.verifier))
+  if (services.ha !== undefined) {
+    app.use('/v1/*', requireLeaderForWrites(services.ha))
+    app.route('/', replicationRoutes(services.ha, () => services.gateway.engine.wal))
+  }
   app.route('/', healthRoutes(services))
   app.get('/metrics', serveMetricsText(services.metrics))
   const document = JSON.stringify(openApiDocument({ version: API_VERSION }))

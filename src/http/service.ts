@@ -11,7 +11,7 @@ import type { AuthEnv, Verifier } from './auth/index.ts'
 import { LoadShedder } from './backpressure/index.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
 import { LogIndex } from './log-index.ts'
-import type { HttpLimits, Services } from './services.ts'
+import type { HaHttp, HttpLimits, Services } from './services.ts'
 import { SseHub } from './sse/index.ts'
 
 export const HTTP_DEFAULTS = {
@@ -30,6 +30,7 @@ export interface HttpServiceOptions {
   limits?: Partial<HttpLimits>
   sseSubscribersMax?: number
   role?: () => string
+  ha?: HaHttp
   log?: (message: string, error: unknown) => void
 }
 
@@ -73,6 +74,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     role: options.role ?? (() => 'leader'),
     configDigest: options.configDigest,
     draining: () => draining,
+    ...(options.ha === undefined ? {} : { ha: options.ha }),
     log: options.log ?? ((message, error) => console.error(message, error)),
   }
   return {

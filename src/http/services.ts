@@ -17,6 +17,21 @@ export interface HttpLimits {
   listPageMax: number
 }
 
+/** What the HTTP layer needs from the HA node (src/runtime/ha); absent on a single node. */
+export interface HaHttp {
+  /** Shared secret the standby presents as a bearer token on the replication routes. */
+  replicationToken: string
+  /** True while this node holds the lease and has opened intake. */
+  isLeader: () => boolean
+  /** The leader's base URL as the lease names it (for NOT_LEADER answers), or null. */
+  leaderUrl: () => string | null
+  /** Role, epoch, lag and readiness for /health. */
+  status: () => Record<string, unknown>
+  /** Bytes of frames per replication envelope; heartbeat interval of an idle stream. */
+  chunkBytesMax: number
+  heartbeatMs: number
+}
+
 export interface Services {
   gateway: Gateway
   verifier: Verifier
@@ -30,6 +45,8 @@ export interface Services {
   configDigest: string
   /** True once shutdown began: new requests get 503 while in-flight ones finish. */
   draining: () => boolean
+  /** HA node (replication routes, NOT_LEADER for writes on a standby); absent on a single node. */
+  ha?: HaHttp
   /** Where unexpected errors go (never the response). */
   log: (message: string, error: unknown) => void
 }

@@ -85,6 +85,25 @@ export class Engine {
     return this.track(this.wal.append(records).then((lsns) => this.checkLsns(lsns, expected)))
   }
 
+  /**
+   * Standby: applies frames the replica log has just made durable (Wal.appendFrames), in log order, and tells the
+   * durable listeners, so every projection stays hot. The engine must not be deciding anything itself meanwhile:
+   * a replica log refuses appends, and a frame out of order is a bug.
+   */
+  applyReplicated(frames: readonly Frame[]): void {
+    if (this.pendingCount !== 0) throw new AssertionError(`a standby engine has ${this.pendingCount} commands of its own in flight`)
+    const applied: AppliedEvent[] = []
+    for (const frame of frames) {
+      if (frame.lsn !== this.nextLsn) throw new AssertionError(`replicated frame LSN ${frame.lsn}, engine expected ${this.nextLsn}`)
+      this.nextLsn++
+      const event = domainEventOf(frame)
+      if (event === null) continue
+      applyInPlace(this.state, event, { lsn: frame.lsn })
+      applied.push({ event, lsn: frame.lsn })
+    }
+    if (applied.length > 0) for (const listener of this.listeners) listener(applied)
+  }
+
   /** Calls `listener` with each durable command's events, in log order. */
   onDurable(listener: DurableListener): () => void {
     this.listeners.add(listener)

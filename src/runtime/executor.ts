@@ -27,6 +27,8 @@ export interface ExecutorOptions {
   reconcileRetryMs: number
   /** Called when something unexpected happens (an adapter that threw, an engine error). */
   onError: (error: unknown, context: string) => void
+  /** HA lease, re-checked right before every venue call: a deposed leader never calls a venue. */
+  lease?: { assertHeld(): void }
 }
 
 export interface ExecutorStats {
@@ -35,10 +37,12 @@ export interface ExecutorStats {
   amends: number
   reconciles: number
   callsInFlight: number
+  /** Venue calls refused because the lease was no longer held (a deposed leader). */
+  leaseRefusals: number
 }
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0 }
   private readonly options: ExecutorOptions
   /** Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these). */
   private readonly busy = new Set<string>()
@@ -152,6 +156,16 @@ export class Executor {
     const order = engine.state.orders.get(item.orderId)
     if (order === undefined || adapter === undefined) {
       this.options.onError(new Error(`no adapter for venue ${item.venue}`), `send of ${item.orderId}`)
+      return
+    }
+    // The send record is durable, but this process may have been paused since and deposed: a new leader now owns
+    // the order (it is in flight in the log, so it becomes Unknown there and is reconciled, never sent twice by us).
+    try {
+      this.options.lease?.assertHeld()
+    } catch (error) {
+      this.stats.leaseRefusals++
+      this.stop()
+      this.options.onError(error, `send of ${item.orderId} refused: not the leader`)
       return
     }
     if (requested.type === 'order.send_requested') {

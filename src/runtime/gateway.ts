@@ -13,7 +13,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { Reply } from '../kernel/index.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { nodeIo, Wal, type WalOptions } from '../../wal/index.ts'
+import { nodeIo, Wal, type Frame, type LeaseGuard, type WalOptions } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import type { AuditConfig } from '../config/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -55,7 +55,19 @@ export interface GatewayOptions {
   snapshots?: Partial<SnapshotPolicy>
   /** Other projections captured into each snapshot by name (the back office's query model). */
   snapshotSections?: readonly SnapshotSectionSource[]
+  /**
+   * HA role of this start (default `leader`). A standby opens its log as a replica (frames come from the leader, see
+   * src/runtime/ha), rebuilds and keeps the projections, and never bootstraps, sends, seals or opens intake.
+   */
+  role?: GatewayRole
+  /**
+   * The leader's lease: checked again right before every venue call, after the send record is durable, so a leader
+   * paused between the two (SIGSTOP) and deposed meanwhile never calls the venue when it wakes.
+   */
+  lease?: LeaseGuard
 }
+
+export type GatewayRole = 'leader' | 'standby'
 
 export interface CommandResult {
   reply: Reply
@@ -82,9 +94,11 @@ export class Gateway {
   private sweepCancel: (() => void) | null = null
   /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
   private readonly sweptAtMs = new Map<string, number>()
+  readonly role: GatewayRole
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     this.options = options
+    this.role = options.role ?? 'leader'
     this.snapshotPolicy = snapshots.policy
     this.snapshotter = new Snapshotter({
       engine,
@@ -115,6 +129,7 @@ export class Gateway {
       callsInFlightMax: options.callsInFlightMax,
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
+      ...(options.lease === undefined ? {} : { lease: options.lease }),
     })
     for (const adapter of adapters.values()) {
       this.unsubscribes.push(adapter.onReport((report) => void this.submitReport(report)))
@@ -132,6 +147,7 @@ export class Gateway {
    * after it, or the whole log), runs bootstrap; resolves when intake may open. Refused snapshots go to onError.
    */
   static async start(options: GatewayOptions): Promise<Gateway> {
+    if (options.role === 'standby') return Gateway.startStandby(options)
     const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
     const problem = snapshotPolicyProblem(policy)
     if (problem !== null) throw new RangeError(problem)
@@ -163,6 +179,48 @@ export class Gateway {
     gateway.armSweep()
     gateway.readyFlag = true
     return gateway
+  }
+
+  /**
+   * A standby: the log opened as a replica, the state rebuilt from snapshot + log, projections kept by `applyReplicated`.
+   * No venue is attached (nothing may be sent or received), no seal is written, intake never opens (`ready` stays false).
+   */
+  private static async startStandby(options: GatewayOptions): Promise<Gateway> {
+    const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
+    const problem = snapshotPolicyProblem(policy)
+    if (problem !== null) throw new RangeError(problem)
+    const { lease: _lease, epoch: _epoch, ...walOptions } = options.wal
+    const wal = Wal.openReplica(join(options.dataDir, 'log'), walOptions)
+    const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
+    let restored: Restored
+    try {
+      restored = restoreEngine(wal, store, { load: policy.load })
+    } catch (error) {
+      await wal.close()
+      throw error
+    }
+    for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
+    const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy })
+    gateway.restoreReport = restored.report
+    gateway.restoredSections = restored.sections
+    // Frames made durable by the replicator are applied at once, in the commit listener, so projections stay hot.
+    gateway.unsubscribes.push(
+      wal.subscribe((batch) => {
+        try {
+          gateway.engine.applyReplicated(batch.frames)
+        } catch (error) {
+          options.onError(error, `applying replicated LSNs ${batch.firstLsn}..${batch.lastLsn}`)
+        }
+      }),
+    )
+    gateway.unsubscribes.push(gateway.snapshotter.start())
+    return gateway
+  }
+
+  /** Standby: applies frames the replica log has just made durable (see Engine.applyReplicated). */
+  applyReplicated(frames: readonly Frame[]): void {
+    if (this.role !== 'standby') throw new RangeError('only a standby applies replicated frames')
+    this.engine.applyReplicated(frames)
   }
 
   /** Takes a snapshot now (admin endpoint); null when nothing changed since the newest one. */

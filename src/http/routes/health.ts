@@ -31,6 +31,7 @@ export function healthRoutes(services: Services): Hono {
       },
       config_digest: services.configDigest,
       sse_subscribers: services.hub.subscriberCount,
+      ...(services.ha === undefined ? {} : { ha: services.ha.status() }),
     }
     return c.json(body, ready ? 200 : 503)
   })

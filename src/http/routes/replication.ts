@@ -1,0 +1,105 @@
+/**
+ * HA over HTTP: the replication stream a standby pulls (`GET /replication/stream?from_lsn=N&head=HEX`, raw WAL frames
+ * in envelopes, see src/runtime/ha/envelope.ts), the chain hash at an LSN (`GET /replication/hash?lsn=N`, used to find
+ * where a diverged standby forked), and the guard that answers writes with 503 NOT_LEADER on any node not leading.
+ *
+ * The replication routes sit outside /v1: they are authenticated by a shared secret between the nodes (bearer
+ * token, compared in constant time), not by client JWTs, so a standby needs no signing key to follow its leader.
+ */
+
+import { timingSafeEqual } from 'node:crypto'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
+import { chainHashAt, replicationStream, streamRefusal } from '../../runtime/ha/index.ts'
+import { ApiError } from '../errors.ts'
+import type { HaHttp } from '../services.ts'
+
+const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+export function requireLeaderForWrites(ha: HaHttp): MiddlewareHandler {
+  return async function requireLeaderForWrites(c, next) {
+    if (WRITE_METHODS.has(c.req.method) && !ha.isLeader()) {
+      const leader = ha.leaderUrl()
+      throw new ApiError('NOT_LEADER', leader === null ? 'this node is not the leader and no leader is known' : `this node is not the leader; send writes to ${leader}`, {
+        details: { leader },
+        headers: { 'Retry-After': '1' },
+      })
+    }
+    await next()
+  }
+}
+
+export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
+  const app = new Hono()
+  app.use('/replication/*', requireReplicationToken(ha.replicationToken))
+  app.use('/replication/*', async function requireLeader(_c, next) {
+    // Only the leader's log is the history to follow; a deposed or standby node must never be copied from.
+    if (!ha.isLeader()) throw new ApiError('NOT_LEADER', 'replication is served by the leader only', { details: { leader: ha.leaderUrl() } })
+    await next()
+  })
+  app.get('/replication/hash', (c) => {
+    const lsn = positiveInteger(c.req.query('lsn'), 'lsn', 0)
+    const hash = chainHashAt(wal(), lsn)
+    if (hash === null) throw new ApiError('NOT_FOUND', `this log does not hold LSN ${lsn}`, { details: { first_lsn: wal().firstLsn, last_lsn: wal().lastLsn } })
+    return c.json({ lsn, hash: toHex(hash), last_lsn: wal().lastLsn })
+  })
+  app.get('/replication/stream', (c) => {
+    const log = wal()
+    const fromLsn = positiveInteger(c.req.query('from_lsn'), 'from_lsn', 1)
+    const head = parseHead(c.req.query('head'))
+    const refusal = streamRefusal(log, fromLsn, head)
+    if (refusal !== null) {
+      const details = refusal.code === 'DIVERGED' ? { leader_last_lsn: refusal.leaderLastLsn } : { leader_first_lsn: refusal.leaderFirstLsn }
+      return c.json({ error: { code: refusal.code, message: refusal.message, details } }, 409)
+    }
+    const abort = new AbortController()
+    const frames = replicationStream(log, { fromLsn, chunkBytesMax: ha.chunkBytesMax, heartbeatMs: ha.heartbeatMs, signal: abort.signal })
+    c.req.raw.signal.addEventListener('abort', () => abort.abort())
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await frames.next()
+          if (next.done === true) controller.close()
+          else controller.enqueue(next.value)
+        } catch (error) {
+          controller.error(error)
+        }
+      },
+      async cancel() {
+        abort.abort()
+        await frames.return(undefined)
+      },
+    }, { highWaterMark: 1 })
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'application/vnd.egress.wal-frames', 'Cache-Control': 'no-store' } })
+  })
+  return app
+}
+
+function requireReplicationToken(token: string): MiddlewareHandler {
+  const expected = Buffer.from(`Bearer ${token}`)
+  return async function requireReplicationToken(c, next) {
+    const presented = Buffer.from(c.req.header('Authorization') ?? '')
+    if (token.length === 0 || presented.byteLength !== expected.byteLength || !timingSafeEqual(presented, expected)) {
+      throw new ApiError('UNAUTHENTICATED', 'the replication routes need the nodes\' shared replication token')
+    }
+    await next()
+  }
+}
+
+function positiveInteger(text: string | undefined, name: string, min: number): number {
+  const value = Number(text)
+  if (text === undefined || !Number.isSafeInteger(value) || value < min) {
+    throw new ApiError('VALIDATION_FAILED', `${name} must be an integer ≥ ${min}, got ${JSON.stringify(text ?? null)}`)
+  }
+  return value
+}
+
+function parseHead(text: string | undefined): Uint8Array {
+  try {
+    const head = fromHex(text ?? '')
+    if (head.byteLength === 32) return head
+  } catch {
+    // fall through to the one message below
+  }
+  throw new ApiError('VALIDATION_FAILED', `head must be the 32-byte chain head as 64 lowercase hex digits, got ${JSON.stringify(text ?? null)}`)
+}

@@ -1,0 +1,9 @@
+/**
+ * ha/ — high availability: the replication stream (the leader serves its log as raw frames, stream.ts), the standby's
+ * replicator (pulls, appends with Wal.appendFrames, keeps projections hot), and the role of a node (node.ts): take
+ * the lease or follow, fail over on lease expiry, re-sync after divergence.
+ */
+
+export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
+export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
+export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'

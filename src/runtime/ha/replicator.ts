@@ -1,0 +1,149 @@
+/**
+ * The standby's side of replication: pull the leader's log from this log's last LSN over HTTP, append every envelope's
+ * frames with `Wal.appendFrames` (which checks CRC, LSN, epoch and chain against this log's own head before writing),
+ * and let the commit listener apply them to the engine. Reconnects with bounded exponential backoff; a stream silent
+ * for longer than `silenceMsMax` (a paused leader keeps its sockets open) is dropped and re-opened.
+ *
+ * A leader that answers DIVERGED (this log holds records the leader does not) stops the replicator and hands the
+ * decision to `onDiverged`: a standby never appends onto a forked history.
+ */
+
+import { toHex, type Wal } from '../../../wal/index.ts'
+import { EnvelopeReader } from './envelope.ts'
+
+export interface ReplicatorOptions {
+  /** The replica log (Wal.openReplica). */
+  wal: Wal
+  /** The leader's base URL now (from the lease), or null if none is known. */
+  leaderUrl: () => string | null
+  /** Shared secret sent as a bearer token; the leader's replication route checks it. */
+  token: string
+  backoffMsMin: number
+  backoffMsMax: number
+  /** Largest envelope accepted (the leader's chunk bound plus one frame). */
+  envelopeBytesMax: number
+  /** A stream with no envelope (not even a heartbeat) for this long is dropped and re-opened. */
+  silenceMsMax: number
+  onDiverged: (details: { leaderUrl: string; message: string; leaderLastLsn: number }) => void
+  log: (line: string) => void
+}
+
+export interface ReplicatorStatus {
+  connected: boolean
+  leaderUrl: string | null
+  leaderLastLsn: number
+  lastLsn: number
+  /** Records the leader has that this log does not yet (as of the last envelope). */
+  lagRecords: number
+  lastContactMs: number
+  reconnects: number
+}
+
+export class Replicator {
+  private readonly options: ReplicatorOptions
+  private stopped = true
+  private abort: AbortController | null = null
+  private running: Promise<void> | null = null
+  private progressed = false
+  private readonly state = { connected: false, leaderUrl: null as string | null, leaderLastLsn: 0, lastContactMs: 0, reconnects: 0 }
+
+  constructor(options: ReplicatorOptions) {
+    this.options = options
+  }
+
+  get status(): ReplicatorStatus {
+    const lastLsn = this.options.wal.lastLsn
+    return { ...this.state, lastLsn, lagRecords: Math.max(0, this.state.leaderLastLsn - lastLsn) }
+  }
+
+  start(): void {
+    if (!this.stopped) return
+    this.stopped = false
+    this.running = this.loop()
+  }
+
+  /** Stops pulling; resolves once nothing more will be appended. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.abort?.abort()
+    await this.running
+    this.running = null
+  }
+
+  /** Resolves when this log holds at least `lsn`, or rejects after `timeoutMs`. */
+  async caughtUpTo(lsn: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (this.options.wal.lastLsn < lsn) {
+      if (Date.now() > deadline) throw new Error(`replica at LSN ${this.options.wal.lastLsn}, expected ${lsn} within ${timeoutMs} ms`)
+      await sleep(5)
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let backoffMs = this.options.backoffMsMin
+    while (!this.stopped) {
+      this.progressed = false
+      try {
+        await this.session()
+      } catch (error) {
+        if (!this.stopped) this.options.log(`replication: ${error instanceof Error ? error.message : String(error)}`)
+      }
+      this.state.connected = false
+      if (this.stopped) break
+      if (this.progressed) backoffMs = this.options.backoffMsMin
+      this.state.reconnects++
+      await sleep(backoffMs)
+      backoffMs = Math.min(backoffMs * 2, this.options.backoffMsMax)
+    }
+  }
+
+  /** One stream from the leader, until it fails (the loop backs off and reconnects) or the leader says DIVERGED. */
+  private async session(): Promise<void> {
+    const { wal } = this.options
+    const leaderUrl = this.options.leaderUrl()
+    if (leaderUrl === null) throw new Error('no leader known yet')
+    this.state.leaderUrl = leaderUrl
+    const abort = new AbortController()
+    this.abort = abort
+    let silence: ReturnType<typeof setTimeout> | null = null
+    const armSilence = (): void => {
+      if (silence !== null) clearTimeout(silence)
+      silence = setTimeout(() => abort.abort(new Error(`no envelope from ${leaderUrl} for ${this.options.silenceMsMax} ms`)), this.options.silenceMsMax)
+    }
+    armSilence()
+    try {
+      const url = `${leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${this.options.token}` }, signal: abort.signal })
+      if (response.status === 409) {
+        const body = (await response.json()) as { error?: { code?: string; message?: string; details?: { leader_last_lsn?: number } } }
+        if (body.error?.code === 'DIVERGED') {
+          this.stopped = true
+          this.options.onDiverged({ leaderUrl, message: body.error.message ?? 'diverged', leaderLastLsn: body.error.details?.leader_last_lsn ?? 0 })
+          return
+        }
+      }
+      if (!response.ok || response.body === null) throw new Error(`replication stream from ${leaderUrl} answered ${response.status}: ${await response.text()}`)
+      this.state.connected = true
+      const reader = new EnvelopeReader({ envelopeBytesMax: this.options.envelopeBytesMax })
+      for await (const received of response.body) {
+        armSilence()
+        for (const envelope of reader.push(received)) {
+          if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames)
+          this.state.leaderLastLsn = envelope.leaderLastLsn
+          this.state.lastContactMs = Date.now()
+          this.progressed = true
+        }
+        if (this.stopped) break
+      }
+      throw new Error(`replication stream from ${leaderUrl} ended`)
+    } finally {
+      if (silence !== null) clearTimeout(silence)
+      this.state.connected = false
+      this.abort = null
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,91 @@
+/**
+ * The leader's side of replication: frames from an LSN, read back from the log (each CRC-checked on the way out) and
+ * sent as envelopes of whole frames, then the live tail as batches commit, with heartbeats while nothing is written.
+ * Frames go out byte for byte as stored, so the standby's log is the same bytes with the same chain head.
+ *
+ * This reads from disk rather than `follow()`'s copied frames because the standby needs the raw frame bytes; the page
+ * cache makes the re-read cheap, and a slow standby costs the leader nothing but a file position.
+ */
+
+import { hashesEqual, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
+import { encodeEnvelope } from './envelope.ts'
+
+export interface StreamOptions {
+  fromLsn: number
+  /** Bytes of frames per envelope (at least one frame is always sent, however large). */
+  chunkBytesMax: number
+  /** An empty envelope is sent after this long without frames. */
+  heartbeatMs: number
+  signal: AbortSignal
+}
+
+/** Why a standby cannot continue from where it is. */
+export type StreamRefusal =
+  | { code: 'DIVERGED'; message: string; leaderLastLsn: number }
+  | { code: 'RESYNC_REQUIRED'; message: string; leaderFirstLsn: number }
+
+/** The chain hash at `lsn` (0: genesis), or null if this log does not hold it. */
+export function chainHashAt(wal: Wal, lsn: number): Uint8Array | null {
+  if (lsn === 0) return new Uint8Array(32)
+  if (lsn < wal.firstLsn || lsn > wal.lastLsn) return null
+  for (const frame of wal.read(lsn, { toLsn: lsn })) return frame.hash.slice()
+  return null
+}
+
+/**
+ * Can a standby whose log ends at `fromLsn - 1` with chain head `headHash` continue from this log? It cannot if it
+ * holds records this log does not (ahead, or a different hash at its last LSN: a fork) or if this log no longer holds
+ * the frames it needs (compacted).
+ */
+export function streamRefusal(wal: Wal, fromLsn: number, headHash: Uint8Array): StreamRefusal | null {
+  const standbyLast = fromLsn - 1
+  if (standbyLast > wal.lastLsn) {
+    return { code: 'DIVERGED', message: `the standby holds LSNs up to ${standbyLast}; this log ends at ${wal.lastLsn}`, leaderLastLsn: wal.lastLsn }
+  }
+  if (standbyLast > 0 && standbyLast < wal.firstLsn) {
+    return { code: 'RESYNC_REQUIRED', message: `this log starts at LSN ${wal.firstLsn} (compacted); the standby needs ${fromLsn}`, leaderFirstLsn: wal.firstLsn }
+  }
+  const ours = chainHashAt(wal, standbyLast)
+  if (ours === null || !hashesEqual(ours, headHash)) {
+    return { code: 'DIVERGED', message: `chain head at LSN ${standbyLast} differs (leader ${ours === null ? 'none' : toHex(ours)}, standby ${toHex(headHash)})`, leaderLastLsn: wal.lastLsn }
+  }
+  return null
+}
+
+/** Envelopes from `fromLsn` on, until the signal aborts. Throws the log's fatal error if the writer dies. */
+export async function* replicationStream(wal: Wal, options: StreamOptions): AsyncGenerator<Uint8Array> {
+  let next = Math.max(options.fromLsn, wal.firstLsn)
+  let wake: (() => void) | null = null
+  const unsubscribe = wal.subscribe(() => wake?.())
+  const onAbort = (): void => wake?.()
+  options.signal.addEventListener('abort', onAbort)
+  try {
+    while (!options.signal.aborted) {
+      if (next <= wal.lastLsn) {
+        const parts: Uint8Array[] = []
+        let bytes = 0
+        for (const frame of wal.read(next)) {
+          const raw = rawFrameBytes(frame)
+          if (bytes > 0 && bytes + raw.byteLength > options.chunkBytesMax) break
+          parts.push(raw.slice())
+          bytes += raw.byteLength
+          next = frame.lsn + 1
+        }
+        yield encodeEnvelope(Buffer.concat(parts), wal.lastLsn)
+        continue
+      }
+      if (wal.fatalError !== null) throw wal.fatalError
+      let timer: ReturnType<typeof setTimeout> | null = null
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        timer = setTimeout(resolve, options.heartbeatMs)
+      })
+      wake = null
+      if (timer !== null) clearTimeout(timer)
+      if (next > wal.lastLsn && !options.signal.aborted) yield encodeEnvelope(new Uint8Array(0), wal.lastLsn)
+    }
+  } finally {
+    unsubscribe()
+    options.signal.removeEventListener('abort', onAbort)
+  }
+}
