@@ -182,6 +182,10 @@ describe('GET /v1/audit/verify', () => {
       const report = body.report as { ok: boolean; firstProblem: { code: string; lsn: number } | null }
       expect(report.ok).toBe(false)
       expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 2 })
+      // The runtime reacts to what the full verification found (the incremental self-check had already passed LSN 2).
+      expect(t.gateway.audit?.verified).toBe(false)
+      expect(t.gateway.engine.state.tradingSwitch).not.toBe('normal')
+      expect((await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'tamper-2' }))).status).not.toBe(202)
     } finally {
       await t.stop()
     }

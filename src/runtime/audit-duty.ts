@@ -91,6 +91,15 @@ export class AuditDuty {
     }
   }
 
+  /**
+   * Reacts to tampering found by any check — the periodic self-check, or a full verification an auditor ran on the
+   * live log (which re-reads bytes the incremental self-check already passed). Only the first finding reacts.
+   */
+  async respond(problem: AuditProblem): Promise<void> {
+    if (this.finding !== null) return
+    await this.react(problem)
+  }
+
   private async react(problem: AuditProblem): Promise<void> {
     this.finding = problem
     const { engine, clock, setup } = this.options

@@ -73,6 +73,9 @@ async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: Audi
   const logBytes = services.gateway.engine.wal.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0)
   if (logBytes <= bounds.liveVerifyBytesMax) {
     const report = await verifyOnce()
+    // Damage found by the full verification gets the same response as the self-check's (kill switch, finding
+    // record, forensics bundle): the self-check never re-reads bytes it already passed, so this may be the only witness.
+    if (report.firstProblem !== null && report.firstProblem !== undefined) await services.gateway.audit?.respond(report.firstProblem)
     return c.json({ method: 'full', report, runtime: runtimeState(services, null) })
   }
   const finding = (await services.gateway.audit?.selfCheck()) ?? null
