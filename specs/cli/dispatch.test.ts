@@ -34,12 +34,10 @@ describe('the command dispatcher', () => {
     expect(io.stderr).toEqual(['egress: unknown command "serv"; run "egress --help" for the list'])
   })
 
-  test('commands not built yet say so on stderr and exit 2', async () => {
-    for (const name of ['sim-venue']) {
-      const io = recordingIo()
-      expect(await runCli([name], io)).toBe(2)
-      expect(io.stderr).toEqual([`egress ${name}: not built yet`])
-    }
+  test('sim-venue refuses a bad port with a one-line usage error, exit 2', async () => {
+    const io = recordingIo()
+    expect(await runCli(['sim-venue', '--port', 'x'], io)).toBe(2)
+    expect(io.stderr).toHaveLength(1)
   })
 
   test('an unknown option is a one-line usage error, exit 2', async () => {

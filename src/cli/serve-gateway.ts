@@ -8,9 +8,11 @@ import { configDigest, type Config } from '../config/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
 import { BOOTSTRAP_PRINCIPAL } from '../runtime/bootstrap.ts'
-import { Gateway } from '../runtime/gateway.ts'
+import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
+import type { PriceSource } from '../runtime/market-feed.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
-import type { WalOptions } from '../../wal/index.ts'
+import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 
 export interface ServeGatewayOptions {
@@ -21,6 +23,12 @@ export interface ServeGatewayOptions {
   onError: (error: unknown, context: string) => void
   /** Seed of the sim venue's price walk and faults. */
   simSeed?: number
+  /** HA: the role of this start (default leader of itself), the lease when leading, and whether it leads now. */
+  role?: GatewayRole
+  lease?: Lease
+  haLeader?: () => boolean
+  /** A venue outside the process (JSONL over TCP) instead of the in-process sim venue. */
+  venue?: { adapter: VenueAdapter; prices: PriceSource }
 }
 
 export interface ServeGateway {
@@ -37,14 +45,21 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   const gateway = await Gateway.start({
     dataDir: config.dataDir,
     clock: options.clock,
-    wal: { durability: config.wal.durability, segmentBytesMax: config.wal.segmentBytesMax, ...options.wal },
+    wal: {
+      durability: config.wal.durability,
+      segmentBytesMax: config.wal.segmentBytesMax,
+      ...options.wal,
+      ...(options.lease === undefined ? {} : { lease: options.lease, epoch: options.lease.epoch }),
+    },
+    ...(options.role === undefined ? {} : { role: options.role }),
+    ...(options.lease === undefined ? {} : { lease: options.lease }),
     kernelConfig: paperKernelConfig({ accounts, digest, instruments }),
     fundings: paperFundings(accounts),
-    venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
+    venues: [options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
     configDigest: digest,
     buildCommit: options.buildCommit,
     // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
-    facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
+    facts: () => ({ haLeader: options.haLeader?.() ?? true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
     callsInFlightMax: 64,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 10_000,
@@ -56,7 +71,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   })
   // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier
   // run (or an admin call) is switched back, as a recorded decision like any other.
-  if (gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
+  if (gateway.role === 'leader' && gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
   return { gateway, venue, digest }
 }
 

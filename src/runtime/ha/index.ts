@@ -7,3 +7,4 @@
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
 export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
+export { HaNode, type DivergenceReport, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'

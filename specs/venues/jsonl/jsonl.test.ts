@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { StoppableClock } from '../../../src/cli/serve-gateway.ts'
+import { parseDecimal } from '../../../src/domain/decimal.ts'
+import { defaultSimInstruments } from '../../../src/domain/instruments.ts'
+import { simInstrumentsFor } from '../../../src/runtime/paper.ts'
+import type { ExecutionReport } from '../../../src/venues/adapter.ts'
+import { JsonlVenueClient, LineReader, decodeLine, encodeLine, serveJsonlVenue, type JsonlVenueServer } from '../../../src/venues/jsonl/index.ts'
+import { SimVenue } from '../../../src/venues/sim/index.ts'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
+})
+
+function startVenue(recordPath: string | null = null, port = 0): { server: JsonlVenueServer; clock: StoppableClock } {
+  const clock = new StoppableClock()
+  const instruments = defaultSimInstruments()
+  const venue = new SimVenue({ clock, seed: 3, instruments: simInstrumentsFor(instruments) })
+  const server = serveJsonlVenue(venue, { hostname: '127.0.0.1', port, recordPath, symbols: instruments.map((i) => i.symbol), pricePushMs: 50, log: () => {} })
+  cleanups.push(() => {
+    server.stop()
+    clock.cancelAll()
+  })
+  return { server, clock }
+}
+
+async function connect(port: number, requestTimeoutMs = 2_000): Promise<JsonlVenueClient> {
+  const client = await JsonlVenueClient.connect({ venue: 'sim', hostname: '127.0.0.1', port, requestTimeoutMs, pendingMax: 100, reconnectMsMax: 200, connectWaitMs: 2_000, log: () => {} })
+  cleanups.push(() => client.close())
+  return client
+}
+
+describe('JSONL codec', () => {
+  test('bigint units survive the wire exactly, never through a float', () => {
+    const value = { qty: 123456789012345678901234567890n, nested: [{ price: -5n }], text: 'x' }
+    expect(decodeLine(encodeLine(value).trim())).toEqual(value)
+  })
+
+  test('lines are reassembled from arbitrary chunks', () => {
+    const reader = new LineReader()
+    const bytes = new TextEncoder().encode('{"a":1}\n{"b":')
+    expect(reader.push(bytes)).toEqual(['{"a":1}'])
+    expect(reader.push(new TextEncoder().encode('2}\n'))).toEqual(['{"b":2}'])
+  })
+})
+
+describe('sim venue over JSONL/TCP', () => {
+  test('a place is answered, reported, readable by client order id, and recorded durably by the venue', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-jsonl-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const { server } = startVenue(join(dir, 'record.jsonl'))
+    const client = await connect(server.port)
+    const price = client.referencePrice('BTC-USD')
+    expect(price).not.toBeNull()
+    const reports: ExecutionReport[] = []
+    client.onReport((report) => void reports.push(report))
+    const outcome = await client.place({
+      clientOrderId: 'c-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.01'),
+      price: price?.price as bigint, tif: 'GTC', postOnly: false, reduceOnly: false,
+    })
+    expect(outcome.kind).toBe('ok')
+    const status = await client.orderStatus('c-1')
+    expect(status.kind).toBe('ok')
+    expect(status.kind === 'ok' && status.value?.clientOrderId).toBe('c-1')
+    expect(status.kind === 'ok' && typeof status.value?.qty).toBe('bigint')
+    for (let wait = 0; wait < 200 && reports.length === 0; wait++) await Bun.sleep(10)
+    expect(reports[0]?.clientOrderId).toBe('c-1')
+    const inspected = (await client.inspect()) as { orders: number; duplicateClientOrderIds: string[] }
+    expect(inspected.orders).toBe(1)
+    expect(inspected.duplicateClientOrderIds).toEqual([])
+    expect(readFileSync(join(dir, 'record.jsonl'), 'utf8')).toContain('"clientOrderId":"c-1"')
+  })
+
+  test('calls while disconnected are retryable; the client reconnects when the venue is back', async () => {
+    const first = startVenue()
+    const port = first.server.port
+    const client = await connect(port)
+    first.server.stop()
+    for (let wait = 0; wait < 100 && (await client.openOrders()).kind !== 'retryable'; wait++) await Bun.sleep(10)
+    expect((await client.openOrders()).kind).toBe('retryable')
+    startVenue(null, port)
+    let kind = ''
+    for (let wait = 0; wait < 200 && kind !== 'ok'; wait++) {
+      kind = (await client.openOrders()).kind
+      await Bun.sleep(10)
+    }
+    expect(kind).toBe('ok')
+  })
+})

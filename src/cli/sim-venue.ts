@@ -1,0 +1,62 @@
+/**
+ * `egress sim-venue`: the simulated venue as its own process, behind JSONL over TCP (src/venues/jsonl), so two
+ * gateways (a leader and its standby) share one venue whose book survives either of them. Every place request is
+ * recorded (fsynced) in `--record FILE` before it reaches the book.
+ */
+
+import { defaultSimInstruments } from '../domain/instruments.ts'
+import { simInstrumentsFor } from '../runtime/paper.ts'
+import { SimVenue } from '../venues/sim/index.ts'
+import { serveJsonlVenue } from '../venues/jsonl/index.ts'
+import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { StoppableClock } from './serve-gateway.ts'
+
+export const simVenueCommand: Command = {
+  name: 'sim-venue',
+  summary: 'run the simulated venue as a standalone process (JSONL over TCP)',
+  help: `Usage: egress sim-venue [--port N] [--host H] [--seed N] [--record FILE]
+
+Runs the simulated venue as its own process, one JSON object per line over TCP. Gateways reach it with
+--venue jsonl://HOST:PORT. Every place request is appended to --record FILE (fsynced) before the book sees it.
+Prints "listening on HOST:PORT" on stdout once ready. SIGTERM or SIGINT stops it.
+
+Options:
+  --port N       TCP port (default 9100; 0 picks a free one)
+  --host H       address to bind (default 127.0.0.1)
+  --seed N       seed of the price walk and fills (default 1)
+  --record FILE  append-only record of place requests
+  --help         show this help`,
+  run: runSimVenue,
+}
+
+async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    seed: { type: 'string' },
+    record: { type: 'string' },
+  })
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  const port = integerOption('port', values.port, 9100, [0, 65_535])
+  const seed = integerOption('seed', values.seed, 1, [0, 0xffff_ffff])
+  const clock = new StoppableClock()
+  const instruments = defaultSimInstruments()
+  const venue = new SimVenue({ clock, seed, instruments: simInstrumentsFor(instruments) })
+  const hostname = values.host ?? '127.0.0.1'
+  const server = serveJsonlVenue(venue, {
+    hostname,
+    port,
+    recordPath: values.record ?? null,
+    symbols: instruments.map((instrument) => instrument.symbol),
+    pricePushMs: 200,
+    log: (line) => io.err(`${new Date().toISOString()} sim-venue: ${line}`),
+  })
+  io.out(`listening on ${hostname}:${server.port}`)
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve())
+    process.once('SIGINT', () => resolve())
+  })
+  server.stop()
+  clock.cancelAll()
+  return EXIT_OK
+}

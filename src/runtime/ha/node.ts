@@ -1,0 +1,281 @@
+/**
+ * The HA role of one node. `auto` tries to take the lease and leads if it wins, else follows; `standby` starts by
+ * following; `leader` waits for the lease and never follows. Every node that follows takes over when the lease expires.
+ *
+ * - Leader: holds the lease (renewed every ttl/3), writes the log, runs intake and the executor, serves replication.
+ *   A renewal that finds the lease lost (a newer epoch exists: a SIGSTOPped leader woken after a takeover) steps down
+ *   at once: the gateway is stopped (its log already refuses to acknowledge, its executor refuses to call a venue) and
+ *   the node restarts as a standby, where divergence detection deals with anything it wrote but never acknowledged.
+ * - Standby: a replica log fed by the Replicator, projections hot, no sends, writes answered NOT_LEADER.
+ * - Takeover: the lease is taken with epoch + 1 (renewal starts at once, so a long bootstrap cannot lose it), the
+ *   replicator stops (everything it appended is already applied), the standby gateway is closed and the log reopened
+ *   for writing at the new epoch; Gateway.start then runs bootstrap (in-flight → Unknown → reconcile → resend) and
+ *   only then does the node report itself leader and open intake.
+ * - Divergence: a standby told DIVERGED finds the last LSN it shares with the leader (chain hashes compared by
+ *   binary search), reports what it holds beyond it, moves its log and snapshots aside and re-syncs from the leader.
+ *
+ * The lease holder id carries the node's advertised URL, so every node can name the leader.
+ */
+
+import { renameSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { Lease, LeaseError, readCurrentLease, toHex, type Wal } from '../../../wal/index.ts'
+import type { Gateway, GatewayRole } from '../gateway.ts'
+import { Replicator } from './replicator.ts'
+
+export type RoleChoice = 'auto' | 'leader' | 'standby'
+export type NodeRole = 'starting' | 'standby' | 'promoting' | 'leader' | 'stepping-down' | 'stopped'
+
+export interface HaNodeOptions {
+  nodeId: string
+  /** The base URL other nodes reach this one at (replication, NOT_LEADER answers). */
+  advertiseUrl: string
+  dataDir: string
+  leaseDir: string
+  leaseTtlMs: number
+  clockSkewMsMax: number
+  role: RoleChoice
+  replicationToken: string
+  /** Builds this node's gateway for a role (with the lease when leading). */
+  startGateway: (role: GatewayRole, lease: Lease | null) => Promise<Gateway>
+  /** Called whenever the node's gateway changes (the HTTP layer rebinds to it). */
+  onGateway: (gateway: Gateway) => void
+  log: (line: string) => void
+  replication: { backoffMsMin: number; backoffMsMax: number; envelopeBytesMax: number; silenceMsMax: number }
+}
+
+export interface DivergenceReport {
+  commonLsn: number
+  discardedFromLsn: number
+  discardedToLsn: number
+  discardedCount: number
+  discardedEpochs: number[]
+  movedTo: string
+}
+
+export class HaNode {
+  role: NodeRole = 'starting'
+  gateway: Gateway | null = null
+  lease: Lease | null = null
+  lastDivergence: DivergenceReport | null = null
+  /** Lease taken → intake open, of the last takeover. */
+  lastTakeoverMs: number | null = null
+  private readonly options: HaNodeOptions
+  private replicator: Replicator | null = null
+  private timer: ReturnType<typeof setInterval> | null = null
+  private busy = false
+
+  constructor(options: HaNodeOptions) {
+    this.options = options
+  }
+
+  get holderId(): string {
+    return `${this.options.nodeId} ${this.options.advertiseUrl}`
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader' && this.lease !== null && this.lease.isHeld()
+  }
+
+  /** The leader's URL as the current lease names it (null if none, or if the lease has expired). */
+  leaderUrl(): string | null {
+    try {
+      const current = readCurrentLease(this.options.leaseDir)
+      if (current === null || current.expiresAtMs + this.options.clockSkewMsMax < Date.now()) return null
+      return current.holderId.split(' ')[1] ?? null
+    } catch {
+      return null
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const replication = this.replicator?.status
+    return {
+      role: this.role,
+      node_id: this.options.nodeId,
+      epoch: this.lease?.epoch ?? this.gateway?.engine.wal.lastEpoch ?? 0,
+      leader: this.role === 'leader' ? this.options.advertiseUrl : this.leaderUrl(),
+      ready: this.role === 'leader' ? (this.gateway?.ready ?? false) : replication?.connected === true,
+      lag_records: replication?.lagRecords ?? 0,
+      replicating: replication?.connected ?? false,
+      last_takeover_ms: this.lastTakeoverMs,
+      last_divergence: this.lastDivergence,
+    }
+  }
+
+  async start(): Promise<void> {
+    const lease = this.options.role === 'standby' ? null : this.tryAcquire()
+    if (lease !== null) await this.lead(lease, null)
+    else if (this.options.role === 'leader') await this.waitToLead()
+    else await this.follow()
+    this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+    await this.replicator?.stop()
+    this.replicator = null
+    await this.gateway?.stop()
+    this.lease?.release()
+    this.role = 'stopped'
+  }
+
+  private tryAcquire(): Lease | null {
+    try {
+      return Lease.acquire({ dir: this.options.leaseDir, holderId: this.holderId, ttlMs: this.options.leaseTtlMs, clockSkewMsMax: this.options.clockSkewMsMax })
+    } catch (error) {
+      if (error instanceof LeaseError && (error.code === 'LEASE_HELD' || error.code === 'LEASE_RACE_LOST')) return null
+      throw error
+    }
+  }
+
+  private async waitToLead(): Promise<void> {
+    for (;;) {
+      const lease = this.tryAcquire()
+      if (lease !== null) return this.lead(lease, null)
+      await Bun.sleep(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
+    }
+  }
+
+  /** Opens the log for writing at the lease's epoch, bootstraps, and only then reports leader. */
+  private async lead(lease: Lease, takenAtMs: number | null): Promise<void> {
+    this.lease = lease
+    this.role = 'promoting'
+    this.options.log(`lease epoch ${lease.epoch} taken; bootstrapping as leader`)
+    const gateway = await this.options.startGateway('leader', lease)
+    this.gateway = gateway
+    this.role = 'leader'
+    if (takenAtMs !== null) this.lastTakeoverMs = Date.now() - takenAtMs
+    this.options.onGateway(gateway)
+    this.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
+  }
+
+  private async follow(): Promise<void> {
+    this.role = 'standby'
+    this.lease = null
+    const gateway = await this.options.startGateway('standby', null)
+    this.gateway = gateway
+    this.options.onGateway(gateway)
+    this.replicator = new Replicator({
+      wal: gateway.engine.wal,
+      leaderUrl: () => this.leaderUrl(),
+      token: this.options.replicationToken,
+      ...this.options.replication,
+      onDiverged: (details) => void this.exclusive(() => this.resync(details.leaderUrl, details.message)),
+      log: this.options.log,
+    })
+    this.replicator.start()
+    this.options.log(`standby from LSN ${gateway.engine.wal.lastLsn}, following ${this.leaderUrl() ?? '(no leader yet)'}`)
+  }
+
+  private async tick(): Promise<void> {
+    if (this.role === 'leader' || this.role === 'promoting') {
+      this.renew()
+      return
+    }
+    if (this.role === 'standby') await this.exclusive(() => this.takeOverIfExpired())
+  }
+
+  private renew(): void {
+    const lease = this.lease
+    if (lease === null) return
+    try {
+      lease.renew()
+    } catch (error) {
+      this.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); stepping down`)
+      void this.exclusive(() => this.stepDown())
+    }
+  }
+
+  private async takeOverIfExpired(): Promise<void> {
+    if (this.role !== 'standby') return
+    const lease = this.tryAcquire()
+    if (lease === null) return
+    const takenAtMs = Date.now()
+    this.role = 'promoting'
+    this.lease = lease
+    await this.replicator?.stop()
+    this.replicator = null
+    await this.gateway?.stop()
+    this.gateway = null
+    await this.lead(lease, takenAtMs)
+  }
+
+  private async stepDown(): Promise<void> {
+    if (this.role !== 'leader' && this.role !== 'promoting') return
+    this.role = 'stepping-down'
+    const gateway = this.gateway
+    this.gateway = null
+    this.lease = null
+    if (gateway !== null) {
+      gateway.executor.stop()
+      await gateway.stop().catch((error: unknown) => this.options.log(`stopping the deposed gateway: ${String(error)}`))
+    }
+    await this.follow()
+  }
+
+  /** A fork: find the last shared LSN, report what this node holds beyond it, move the log aside, re-sync. */
+  private async resync(leaderUrl: string, message: string): Promise<void> {
+    const gateway = this.gateway
+    if (gateway === null || this.role !== 'standby') return
+    this.options.log(`diverged from ${leaderUrl}: ${message}; re-syncing`)
+    await this.replicator?.stop()
+    this.replicator = null
+    const wal = gateway.engine.wal
+    const commonLsn = await this.commonLsn(wal, leaderUrl)
+    const discarded = [...wal.read(commonLsn + 1)].map((frame) => ({ lsn: frame.lsn, epoch: frame.epoch }))
+    await gateway.stop()
+    this.gateway = null
+    const suffix = `diverged-${Date.now()}`
+    const movedTo = join(this.options.dataDir, `log.${suffix}`)
+    renameSync(join(this.options.dataDir, 'log'), movedTo)
+    const snapshots = join(this.options.dataDir, 'snapshots')
+    if (existsSync(snapshots)) renameSync(snapshots, join(this.options.dataDir, `snapshots.${suffix}`))
+    this.lastDivergence = {
+      commonLsn,
+      discardedFromLsn: commonLsn + 1,
+      discardedToLsn: discarded.at(-1)?.lsn ?? commonLsn,
+      discardedCount: discarded.length,
+      discardedEpochs: [...new Set(discarded.map((frame) => frame.epoch))],
+      movedTo,
+    }
+    this.options.log(`divergence report: ${JSON.stringify(this.lastDivergence)}`)
+    await this.follow()
+  }
+
+  /** The highest LSN at which this log and the leader's have the same chain hash (chains agree on every LSN below it). */
+  private async commonLsn(wal: Wal, leaderUrl: string): Promise<number> {
+    const ours = (lsn: number): string => {
+      for (const frame of wal.read(lsn, { toLsn: lsn })) return toHex(frame.hash)
+      return ''
+    }
+    const theirs = async (lsn: number): Promise<string | null> => {
+      const response = await fetch(`${leaderUrl}/replication/hash?lsn=${lsn}`, { headers: { Authorization: `Bearer ${this.options.replicationToken}` } })
+      if (response.status === 404) return null
+      if (!response.ok) throw new Error(`hash at LSN ${lsn} from ${leaderUrl}: ${response.status}`)
+      return ((await response.json()) as { hash: string }).hash
+    }
+    let low = wal.firstLsn - 1
+    let high = wal.lastLsn
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2)
+      if ((await theirs(middle)) === ours(middle)) low = middle
+      else high = middle - 1
+    }
+    return low
+  }
+
+  /** Role changes run one at a time (a takeover, a step-down and a re-sync never interleave). */
+  private async exclusive(work: () => Promise<void>): Promise<void> {
+    if (this.busy) return
+    this.busy = true
+    try {
+      await work()
+    } catch (error) {
+      this.options.log(`ha: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    } finally {
+      this.busy = false
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The sim venue as its own process: a SimVenue behind JSONL over TCP, so gateways on both sides of a failover talk to
+ * one venue whose order book outlives either of them. Every place request is appended (and fsynced) to a record file
+ * before it reaches the book — the venue's own durable account of what it was asked, so duplicates are counted by the
+ * venue and not by the gateway under test.
+ */
+
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import type { Socket, TCPSocketListener } from 'bun'
+import type { SimVenue } from '../sim/index.ts'
+import type { PlaceRequest } from '../adapter.ts'
+import { LineReader, decodeLine, encodeLine } from './codec.ts'
+
+export interface JsonlVenueServerOptions {
+  hostname: string
+  port: number
+  /** Append-only record of every place request (JSONL); null: none. */
+  recordPath: string | null
+  symbols: readonly string[]
+  pricePushMs: number
+  log: (line: string) => void
+}
+
+interface Request {
+  id: number
+  op: string
+  args: unknown
+}
+
+interface SocketData {
+  lines: LineReader
+}
+
+export interface JsonlVenueServer {
+  port: number
+  stop(): void
+}
+
+export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOptions): JsonlVenueServer {
+  const clients = new Set<Socket<SocketData>>()
+  const recordFd = options.recordPath === null ? null : openSync(options.recordPath, 'a')
+  const send = (socket: Socket<SocketData>, message: unknown): void => void socket.write(encodeLine(message))
+  const unsubscribe = venue.onReport((report) => {
+    for (const socket of clients) send(socket, { report })
+  })
+  const pushPrices = setInterval(() => {
+    const prices = options.symbols.map((symbol) => venue.referencePrice(symbol)).filter((price) => price !== null)
+    for (const socket of clients) send(socket, { prices })
+  }, options.pricePushMs)
+  const record = (request: PlaceRequest): void => {
+    if (recordFd === null) return
+    writeSync(recordFd, encodeLine({ atMs: Date.now(), op: 'place', clientOrderId: request.clientOrderId, account: request.account, symbol: request.symbol }))
+    fsyncSync(recordFd)
+  }
+  const answer = async (request: Request): Promise<unknown> => {
+    const args = request.args as never
+    switch (request.op) {
+      case 'place':
+        record(args)
+        return venue.place(args)
+      case 'cancel':
+        return venue.cancel(args)
+      case 'amend':
+        return venue.amend(args)
+      case 'orderStatus':
+        return venue.orderStatus(args)
+      case 'openOrders':
+        return venue.openOrders(args)
+      case 'trades':
+        return venue.trades(args)
+      case 'balances':
+        return venue.balances(args)
+      case 'inspect':
+        return inspectView(venue)
+      default:
+        return { kind: 'rejected', reason: `unknown op ${JSON.stringify(request.op)}` }
+    }
+  }
+  const listener: TCPSocketListener<SocketData> = Bun.listen<SocketData>({
+    hostname: options.hostname,
+    port: options.port,
+    socket: {
+      open(socket) {
+        socket.data = { lines: new LineReader() }
+        clients.add(socket)
+        const prices = options.symbols.map((symbol) => venue.referencePrice(symbol)).filter((price) => price !== null)
+        send(socket, { prices })
+      },
+      data(socket, bytes) {
+        let lines: string[]
+        try {
+          lines = socket.data.lines.push(bytes)
+        } catch (error) {
+          options.log(`closing a client: ${String(error)}`)
+          socket.end()
+          return
+        }
+        for (const line of lines) {
+          const request = decodeLine(line) as Request
+          void answer(request).then((result) => send(socket, { id: request.id, result }))
+        }
+      },
+      close(socket) {
+        clients.delete(socket)
+      },
+      error(socket, error) {
+        options.log(`client error: ${error.message}`)
+        clients.delete(socket)
+      },
+    },
+  })
+  return {
+    port: listener.port,
+    stop: () => {
+      clearInterval(pushPrices)
+      unsubscribe()
+      listener.stop(true)
+      if (recordFd !== null) closeSync(recordFd)
+    },
+  }
+}
+
+/** What the failover drill reads back: orders per client order id, duplicate place requests, trades. */
+function inspectView(venue: SimVenue): unknown {
+  const view = venue.inspect()
+  const perClientId = new Map<string, number>()
+  for (const order of view.orders) perClientId.set(order.clientOrderId, (perClientId.get(order.clientOrderId) ?? 0) + 1)
+  const duplicateClientOrderIds = [...perClientId].filter(([, count]) => count > 1).map(([id]) => id)
+  return {
+    orders: view.orders.length,
+    clientOrderIds: [...perClientId.keys()],
+    duplicateClientOrderIds,
+    placeCalls: view.requests.calls.place,
+    duplicatePlaces: view.requests.duplicatePlaces,
+    trades: view.trades.length,
+  }
+}
