@@ -9,6 +9,7 @@ import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts
 import { createHttpService, HTTP_DEFAULTS } from '../http/index.ts'
 import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
+import { runServeHa } from './serve-ha.ts'
 
 /** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
 const IDLE_TIMEOUT_SEC = 30
@@ -25,6 +26,15 @@ Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, htt
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
 EGRESS_HS256_SECRET, EGRESS_CONFIG. SIGTERM or SIGINT shuts down cleanly (exit 0).
 
+HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
+  --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby
+  --lease-dir DIR     lease directory shared by the nodes (link/rename atomic and durable; clocks within skew)
+  --node-id ID        this node's name in the lease (default HOST:PORT)
+  --advertise-url URL where the other node reaches this one (default http://HOST:PORT)
+  --lease-ttl-ms N    lease time to live (default 5000); a standby takes over after ttl + skew without renewal
+  --clock-skew-ms N   bound on the clock difference between hosts (default 500)
+  --venue URL         jsonl://HOST:PORT: a venue process shared by the nodes (egress sim-venue)
+
 Options:
   --config FILE   a JSON config file (or set EGRESS_CONFIG)
   --help          show this help`,
@@ -32,7 +42,16 @@ Options:
 }
 
 async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { config: { type: 'string' } })
+  const { values, positionals } = parseOptions(argv, {
+    config: { type: 'string' },
+    role: { type: 'string' },
+    'lease-dir': { type: 'string' },
+    'node-id': { type: 'string' },
+    'advertise-url': { type: 'string' },
+    'lease-ttl-ms': { type: 'string' },
+    'clock-skew-ms': { type: 'string' },
+    venue: { type: 'string' },
+  })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
@@ -40,8 +59,15 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
-  const clock = new StoppableClock()
   const buildCommit = io.env.EGRESS_BUILD_COMMIT ?? 'dev'
+  if (values.role !== undefined || values['lease-dir'] !== undefined || values.venue !== undefined) {
+    const flags = {
+      role: values.role, leaseDir: values['lease-dir'], nodeId: values['node-id'], advertiseUrl: values['advertise-url'],
+      leaseTtlMs: values['lease-ttl-ms'], clockSkewMs: values['clock-skew-ms'], venue: values.venue,
+    }
+    return runServeHa(flags, { config, verifier, buildCommit, log, io, waitForSignal })
+  }
+  const clock = new StoppableClock()
   log(`starting: mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)
   const { gateway, digest } = await startServeGateway(config, {
     clock,

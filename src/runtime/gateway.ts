@@ -13,7 +13,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { Reply } from '../kernel/index.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { nodeIo, Wal, type Frame, type LeaseGuard, type WalOptions } from '../../wal/index.ts'
+import { copyFrame, nodeIo, Wal, type Frame, type LeaseGuard, type WalOptions } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import type { AuditConfig } from '../config/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -203,14 +203,19 @@ export class Gateway {
     const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy })
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections
-    // Frames made durable by the replicator are applied at once, in the commit listener, so projections stay hot.
+    // Frames made durable by the replicator are applied right after the commit, so projections stay hot. Applying
+    // waits for a microtask so every other commit listener (the back office's) has seen the batch first — the same
+    // order as on a leader, where the engine's listeners run after the append resolves.
     gateway.unsubscribes.push(
       wal.subscribe((batch) => {
-        try {
-          gateway.engine.applyReplicated(batch.frames)
-        } catch (error) {
-          options.onError(error, `applying replicated LSNs ${batch.firstLsn}..${batch.lastLsn}`)
-        }
+        const frames = batch.frames.map((frame) => copyFrame(frame))
+        queueMicrotask(() => {
+          try {
+            gateway.engine.applyReplicated(frames)
+          } catch (error) {
+            options.onError(error, `applying replicated LSNs ${batch.firstLsn}..${batch.lastLsn}`)
+          }
+        })
       }),
     )
     gateway.unsubscribes.push(gateway.snapshotter.start())

@@ -1,0 +1,144 @@
+/**
+ * `egress serve` with a lease directory: one node of a leader/standby pair (src/runtime/ha/node.ts). The HTTP server
+ * starts first and follows the node's current gateway — a standby's (reads, SSE, NOT_LEADER for writes, no
+ * replication served) or, after a takeover, the leader's (intake and the replication stream). Until the first gateway
+ * is up, every request but /health/live gets 503.
+ *
+ * Filesystem and clock assumptions of the shared lease directory: see wal/lease.ts (link/rename atomic and durable,
+ * host clocks within --clock-skew-ms of each other).
+ */
+
+import type { Config } from '../config/index.ts'
+import type { Verifier } from '../http/auth/index.ts'
+import { createHttpService, HTTP_DEFAULTS, type HttpService } from '../http/index.ts'
+import { HaNode, type RoleChoice } from '../runtime/ha/index.ts'
+import { JsonlVenueClient } from '../venues/jsonl/index.ts'
+import { EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
+import { startServeGateway, StoppableClock } from './serve-gateway.ts'
+
+export interface HaFlags {
+  role: string | undefined
+  leaseDir: string | undefined
+  nodeId: string | undefined
+  advertiseUrl: string | undefined
+  leaseTtlMs: string | undefined
+  clockSkewMs: string | undefined
+  venue: string | undefined
+}
+
+export interface ServeHaDeps {
+  config: Config
+  verifier: Verifier
+  buildCommit: string
+  log: (line: string) => void
+  io: CliIo
+  waitForSignal: () => Promise<string>
+}
+
+const IDLE_TIMEOUT_SEC = 30
+const ROLES: readonly RoleChoice[] = ['auto', 'leader', 'standby']
+
+export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<number> {
+  const { config, log, io } = deps
+  const role = (flags.role ?? 'auto') as RoleChoice
+  if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`)
+  if (flags.leaseDir === undefined) throw new UsageError('--role needs --lease-dir (the lease directory shared by the nodes)')
+  const token = io.env.EGRESS_REPLICATION_TOKEN ?? ''
+  if (token.length < 16) throw new UsageError('HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)')
+  const leaseTtlMs = integerOption('lease-ttl-ms', flags.leaseTtlMs, 5_000, [200, 600_000])
+  const clockSkewMsMax = integerOption('clock-skew-ms', flags.clockSkewMs, 500, [0, 60_000])
+  const venueAddress = parseVenue(flags.venue)
+
+  // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
+  const current: { http: HttpService | null; venue: JsonlVenueClient | null } = { http: null, venue: null }
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    idleTimeout: IDLE_TIMEOUT_SEC,
+    maxRequestBodySize: HTTP_DEFAULTS.bodyBytesMax * 4,
+    fetch: (request) => (current.http === null ? starting(request) : current.http.app.fetch(request)),
+  })
+  const advertiseUrl = flags.advertiseUrl ?? `http://${config.host}:${server.port}`
+  const nodeId = flags.nodeId ?? `${config.host}:${server.port}`
+  const clock = new StoppableClock()
+  const node: HaNode = new HaNode({
+    nodeId,
+    advertiseUrl,
+    dataDir: config.dataDir,
+    leaseDir: flags.leaseDir,
+    leaseTtlMs,
+    clockSkewMsMax,
+    role,
+    replicationToken: token,
+    replication: { backoffMsMin: 20, backoffMsMax: 1_000, envelopeBytesMax: 8 * 1024 * 1024, silenceMsMax: Math.max(1_000, leaseTtlMs) },
+    log,
+    startGateway: async (gatewayRole, lease) => {
+      current.venue?.close()
+      current.venue = null
+      if (gatewayRole === 'leader' && venueAddress !== null) {
+        current.venue = await JsonlVenueClient.connect({
+          venue: 'sim', ...venueAddress, requestTimeoutMs: 2_000, pendingMax: 1_024, reconnectMsMax: 1_000, connectWaitMs: 10_000, log,
+        })
+      }
+      const client = current.venue
+      const venue = client === null ? {} : { venue: { adapter: client, prices: client } }
+      const started = await startServeGateway(config, {
+        clock,
+        buildCommit: deps.buildCommit,
+        onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
+        role: gatewayRole,
+        ...(lease === null ? {} : { lease }),
+        haLeader: () => node.isLeader(),
+        ...venue,
+      })
+      return started.gateway
+    },
+    onGateway: (gateway) => {
+      const previous = current.http
+      current.http = createHttpService({
+        gateway,
+        verifier: deps.verifier,
+        configDigest: gateway.options.configDigest,
+        backpressure: config.backpressure,
+        sse: config.sse,
+        role: () => node.role,
+        ha: {
+          replicationToken: token,
+          isLeader: () => node.isLeader(),
+          leaderUrl: () => node.leaderUrl(),
+          status: () => node.status(),
+          chunkBytesMax: 1024 * 1024,
+          heartbeatMs: Math.max(100, Math.floor(leaseTtlMs / 5)),
+        },
+        log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+      })
+      previous?.close()
+    },
+  })
+  log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${flags.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms)`)
+  await node.start()
+  io.out(`listening on ${advertiseUrl} as ${node.role}`)
+
+  const signal = await deps.waitForSignal()
+  log(`${signal}: stopping`)
+  current.http?.drain()
+  await server.stop(true)
+  await node.stop()
+  current.venue?.close()
+  clock.cancelAll()
+  current.http?.close()
+  deps.verifier.close()
+  return EXIT_OK
+}
+
+function starting(request: Request): Response {
+  if (new URL(request.url).pathname === '/health/live') return Response.json({ live: true })
+  return Response.json({ error: { code: 'UNAVAILABLE', message: 'the node is starting', details: {} } }, { status: 503, headers: { 'Retry-After': '1' } })
+}
+
+function parseVenue(spec: string | undefined): { hostname: string; port: number } | null {
+  if (spec === undefined) return null
+  const match = /^jsonl:\/\/([^:/]+):(\d+)$/.exec(spec)
+  if (match === null) throw new UsageError(`--venue must be jsonl://HOST:PORT, got ${JSON.stringify(spec)}`)
+  return { hostname: match[1] as string, port: Number(match[2]) }
+}
