@@ -9,6 +9,16 @@ export { FixVenue, type FixVenueOptions } from './venue.ts'
 export { FixSession, type FixSendTicket, type FixSessionHandler, type FixSessionState } from './session.ts'
 export type { FixSessionOptions, FixSessionSchedule, ResetOnLogon } from './session-options.ts'
 export { MemoryFixSessionStore, FRESH_SEQ_NUMS, type FixSeqNums, type FixSessionStore } from './store.ts'
+export {
+  decodeFixSeqNumsRecord,
+  encodeFixSeqNumsRecord,
+  FIX_SEQ_NUMS_RECORD,
+  LogFixSessionStore,
+  type FixLogFrame,
+  type FixLogRecord as FixSeqNumLogRecord,
+  type FixSeqNumLog,
+  type LogFixSessionStoreOptions,
+} from './log-session-store.ts'
 export type { FixOrderFacts } from './reports.ts'
 export { FixReason, type FixReasonCode } from './reasons.ts'
 export {

@@ -1,0 +1,176 @@
+/**
+ * LogFixSessionStore: the FixSessionStore the gateway runs with — a session's sequence numbers kept in the gateway's
+ * own write-ahead log, so they agree with the order state after a crash and there is no second store.
+ *
+ * Each save appends one `fix.seq_nums` record (type 0xC001, JSON `{ venue, nextSenderSeqNum, nextTargetSeqNum }`)
+ * through the engine, in log order with everything else, and resolves once it is durable. Codes from 0xC000 up to
+ * 0xC0FF are this folder's: they sit in the range the kernel does not fold (≥ 0xA000, src/runtime/records.ts) and
+ * audit reads only its own codes among them. Loading scans the log back from the end, a chunk at a time, for the
+ * newest record of this venue: the newest, not the highest, because a session that resets (ResetSeqNumFlag=Y) moves
+ * its numbers down.
+ *
+ * Compaction may remove the segments that held the last record. The store's numbers are therefore also a snapshot
+ * section (`capture`, `sectionName`): when the log after the compaction point holds no record of the venue, the
+ * numbers in the snapshot the gateway restored from are the newest there are.
+ *
+ * This file imports nothing from the runtime: the caller hands it an `append` and a `read` over the log.
+ */
+
+import { FRESH_SEQ_NUMS, type FixSeqNums, type FixSessionStore } from './store.ts'
+
+export const FIX_SEQ_NUMS_RECORD = { type: 0xc001, version: 1, name: 'fix.seq_nums' } as const
+
+/** A record as the log takes it (the shape of wal's RecordInput). */
+export interface FixLogRecord {
+  type: number
+  version: number
+  payload: Uint8Array
+}
+
+/** A record as the log gives it back. */
+export interface FixLogFrame extends FixLogRecord {
+  lsn: number
+}
+
+/** The slice of the gateway's log the store needs. */
+export interface FixSeqNumLog {
+  /** Appends in log order and resolves once durable (the engine's `appendRecords`). */
+  append(records: FixLogRecord[]): Promise<number[]>
+  /** Durable frames with `fromLsn ≤ lsn ≤ toLsn`, in LSN order. */
+  read(fromLsn: number, toLsn: number): Iterable<FixLogFrame>
+  /** The oldest LSN still in the log and the last durable one (0 for an empty log). */
+  bounds(): { firstLsn: number; lastLsn: number }
+}
+
+export interface LogFixSessionStoreOptions {
+  /** The venue name the records carry: several FIX venues share one log. */
+  venue: string
+  log: FixSeqNumLog
+  /**
+   * This store's snapshot section in the snapshot the gateway restored from, if any; asked at `load` (the gateway may
+   * restore after the store was built).
+   */
+  restoredSection?: () => Uint8Array | undefined
+  /** Records read per step of the backward scan; bounds what one step holds in memory. */
+  scanChunkRecords?: number
+}
+
+const SCAN_CHUNK_RECORDS_DEFAULT = 4_096
+const SEQ_NUM_MAX = 2 ** 31 - 1
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export class LogFixSessionStore implements FixSessionStore {
+  readonly venue: string
+  readonly #log: FixSeqNumLog
+  readonly #restoredSection: () => Uint8Array | undefined
+  #restored: FixSeqNums | null = null
+  readonly #scanChunkRecords: number
+  /** The numbers of the newest record this store knows of (loaded or saved); null before `load`. */
+  #durable: FixSeqNums | null = null
+  /** Where `load` found its numbers, for the start log line and tests. */
+  loadedFrom: 'log' | 'snapshot' | 'fresh' | null = null
+
+  constructor(options: LogFixSessionStoreOptions) {
+    const chunk = options.scanChunkRecords ?? SCAN_CHUNK_RECORDS_DEFAULT
+    if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`scanChunkRecords must be an integer ≥ 1, got ${chunk}`)
+    this.venue = options.venue
+    this.#log = options.log
+    this.#scanChunkRecords = chunk
+    this.#restoredSection = options.restoredSection ?? (() => undefined)
+  }
+
+  /** The snapshot section this store's numbers travel in. */
+  static sectionName(venue: string): string {
+    return `fix-session:${venue}`
+  }
+
+  load(): Promise<FixSeqNums> {
+    try {
+      const section = this.#restoredSection()
+      this.#restored = section === undefined ? null : decodeOwn(section, this.venue, `snapshot section ${LogFixSessionStore.sectionName(this.venue)}`)
+      const found = this.#scanBack()
+      const seqNums = found ?? this.#restored ?? FRESH_SEQ_NUMS
+      this.loadedFrom = found !== null ? 'log' : this.#restored !== null ? 'snapshot' : 'fresh'
+      this.#durable = { ...seqNums }
+      return Promise.resolve({ ...seqNums })
+    } catch (error: unknown) {
+      return Promise.reject(error)
+    }
+  }
+
+  async save(seqNums: FixSeqNums): Promise<void> {
+    const record = encodeFixSeqNumsRecord(this.venue, seqNums)
+    await this.#log.append([record])
+    this.#durable = { ...seqNums }
+  }
+
+  /** The snapshot section: the newest numbers this store has made durable (or loaded). */
+  capture(): Uint8Array {
+    const seqNums = this.#durable ?? this.#restored ?? FRESH_SEQ_NUMS
+    return encodeFixSeqNumsRecord(this.venue, seqNums).payload
+  }
+
+  /** The newest record of this venue, walking back from the end of the log one chunk at a time. */
+  #scanBack(): FixSeqNums | null {
+    const { firstLsn, lastLsn } = this.#log.bounds()
+    for (let toLsn = lastLsn; toLsn >= firstLsn && toLsn > 0; toLsn -= this.#scanChunkRecords) {
+      const fromLsn = Math.max(firstLsn, toLsn - this.#scanChunkRecords + 1)
+      let newest: FixSeqNums | null = null
+      for (const frame of this.#log.read(fromLsn, toLsn)) {
+        if (frame.type !== FIX_SEQ_NUMS_RECORD.type) continue
+        const decoded = decodeFixSeqNumsRecord(frame)
+        if (decoded.venue === this.venue) newest = decoded.seqNums
+      }
+      if (newest !== null) return newest
+    }
+    return null
+  }
+}
+
+/** The record for a save; checks the numbers before they are written (and `decode` checks them again on the way back). */
+export function encodeFixSeqNumsRecord(venue: string, seqNums: FixSeqNums): FixLogRecord {
+  checkSeqNums(seqNums, `saving the ${venue} session's numbers`)
+  const payload = { venue, nextSenderSeqNum: seqNums.nextSenderSeqNum, nextTargetSeqNum: seqNums.nextTargetSeqNum }
+  return { type: FIX_SEQ_NUMS_RECORD.type, version: FIX_SEQ_NUMS_RECORD.version, payload: encoder.encode(JSON.stringify(payload)) }
+}
+
+/** Reads a `fix.seq_nums` record back. Throws on anything else: the log's CRC passed, so a bad payload is a bug. */
+export function decodeFixSeqNumsRecord(frame: FixLogRecord & { lsn?: number }): { venue: string; seqNums: FixSeqNums } {
+  const where = frame.lsn === undefined ? 'fix.seq_nums record' : `fix.seq_nums record at LSN ${frame.lsn}`
+  if (frame.type !== FIX_SEQ_NUMS_RECORD.type || frame.version !== FIX_SEQ_NUMS_RECORD.version) {
+    throw new Error(`${where}: expected type 0x${FIX_SEQ_NUMS_RECORD.type.toString(16)} v${FIX_SEQ_NUMS_RECORD.version}, got 0x${frame.type.toString(16)} v${frame.version}`)
+  }
+  return decodePayload(frame.payload, where)
+}
+
+function decodeOwn(payload: Uint8Array, venue: string, where: string): FixSeqNums {
+  const decoded = decodePayload(payload, where)
+  if (decoded.venue !== venue) throw new Error(`${where}: expected venue ${JSON.stringify(venue)}, got ${JSON.stringify(decoded.venue)}`)
+  return decoded.seqNums
+}
+
+function decodePayload(payload: Uint8Array, where: string): { venue: string; seqNums: FixSeqNums } {
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(payload))
+  } catch (error: unknown) {
+    throw new Error(`${where}: payload is not UTF-8 JSON (${error instanceof Error ? error.message : String(error)})`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: expected a JSON object`)
+  const { venue, nextSenderSeqNum, nextTargetSeqNum } = value as Record<string, unknown>
+  if (typeof venue !== 'string' || venue.length === 0) throw new Error(`${where}: expected a non-empty venue, got ${JSON.stringify(venue)}`)
+  const seqNums = { nextSenderSeqNum, nextTargetSeqNum } as FixSeqNums
+  checkSeqNums(seqNums, where)
+  return { venue, seqNums }
+}
+
+function checkSeqNums(seqNums: FixSeqNums, where: string): void {
+  for (const name of ['nextSenderSeqNum', 'nextTargetSeqNum'] as const) {
+    const value: unknown = seqNums[name]
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > SEQ_NUM_MAX) {
+      throw new Error(`${where}: ${name} must be an integer in [1, ${SEQ_NUM_MAX}], got ${JSON.stringify(value)}`)
+    }
+  }
+}
