@@ -1,0 +1,222 @@
+/**
+ * Real processes on loopback for the HA drills and specs: one external sim venue (`egress sim-venue`), gateway nodes
+ * (`egress serve --role auto`) sharing a lease directory, and the probes the drills need (health, order lookups,
+ * the venue's own inspect view). Used by scripts/failover-drill.ts and specs/runtime/ha/failover.test.ts.
+ */
+
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { mintHs256Token } from '../../../src/http/auth/index.ts'
+import { JsonlVenueClient } from '../../../src/venues/jsonl/index.ts'
+
+export const ROOT = resolve(import.meta.dir, '../../..')
+export const DRILL_SECRET = 'failover-drill-secret-0123456789abcdef'
+export const DRILL_REPLICATION_TOKEN = 'failover-replication-token-0123456789'
+
+export type SyncPolicy = 'off' | 'fail_closed' | 'degrade_async'
+
+export interface ClusterOptions {
+  leaseTtlMs: number
+  clockSkewMs: number
+  /** Synchronous replication policy of every node ('off': asynchronous). */
+  sync: SyncPolicy
+  syncTimeoutMs: number
+  /** Echo the nodes' stderr (prefixed) to this process's stderr. */
+  verbose: boolean
+  log: (line: string) => void
+}
+
+export interface Health {
+  ready: boolean
+  ha?: {
+    role: string
+    epoch: number
+    lag_records: number
+    replicating: boolean
+    last_divergence: { discardedCount: number } | null
+    sync?: { policy: string; state: string; standby_durable_lsn: number }
+    shadow?: { commands: number; mismatches: number }
+  }
+  log: { last_lsn: number }
+}
+
+export interface VenueInspect {
+  orders: number
+  placeCalls: number
+  duplicatePlaces: number
+  duplicateClientOrderIds: string[]
+}
+
+export class ClusterNode {
+  child: ReturnType<typeof Bun.spawn> | null = null
+  readonly stderr: string[] = []
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly dataDir: string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  async health(timeoutMs = 500): Promise<Health | null> {
+    try {
+      const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(timeoutMs) })
+      if (response.status !== 200 && response.status !== 503) return null
+      const body = (await response.json()) as Health
+      return body.log === undefined ? null : body
+    } catch {
+      return null
+    }
+  }
+
+  async isReadyLeader(): Promise<boolean> {
+    const health = await this.health()
+    return health?.ha?.role === 'leader' && health.ready
+  }
+
+  async isReplicatingStandby(): Promise<boolean> {
+    const health = await this.health()
+    return health?.ha?.role === 'standby' && health.ha.replicating
+  }
+}
+
+export class Cluster {
+  readonly work = mkdtempSync(join(tmpdir(), 'egress-failover-'))
+  readonly leaseDir = join(this.work, 'lease')
+  readonly nodes: ClusterNode[] = []
+  venuePort = 0
+  venue: JsonlVenueClient | null = null
+  trader = ''
+  private venueChild: ReturnType<typeof Bun.spawn> | null = null
+  private stopped = false
+  private readonly options: ClusterOptions
+
+  constructor(options: ClusterOptions) {
+    this.options = options
+    mkdirSync(this.leaseDir)
+  }
+
+  async startVenue(): Promise<void> {
+    this.trader = await mintHs256Token(DRILL_SECRET, { sub: 'drill', roles: ['trader'], accounts: ['demo-1'], issuer: 'egress', audience: 'egress-api', ttlSec: 3600 })
+    this.venuePort = await freePort()
+    this.venueChild = Bun.spawn([process.execPath, join(ROOT, 'src/main.ts'), 'sim-venue', '--port', String(this.venuePort), '--record', join(this.work, 'venue-record.jsonl')], {
+      cwd: this.work, stdout: 'ignore', stderr: 'ignore',
+    })
+    this.venue = await JsonlVenueClient.connect({
+      venue: 'sim', hostname: '127.0.0.1', port: this.venuePort, requestTimeoutMs: 5_000, pendingMax: 16, reconnectMsMax: 200, connectWaitMs: 15_000, log: () => {},
+    })
+  }
+
+  async addNode(name: string): Promise<ClusterNode> {
+    const dataDir = join(this.work, name)
+    mkdirSync(dataDir)
+    const node = new ClusterNode(name, await freePort(), dataDir)
+    this.nodes.push(node)
+    return node
+  }
+
+  /** Starts (or restarts) a node's process with `egress serve --role auto`. */
+  spawn(node: ClusterNode): void {
+    const { leaseTtlMs, clockSkewMs, sync, syncTimeoutMs } = this.options
+    const env = {
+      ...process.env,
+      PORT: String(node.port),
+      EGRESS_HOST: '127.0.0.1',
+      EGRESS_DATA_DIR: node.dataDir,
+      EGRESS_HS256_SECRET: DRILL_SECRET,
+      EGRESS_REPLICATION_TOKEN: DRILL_REPLICATION_TOKEN,
+    }
+    const command = [
+      process.execPath, join(ROOT, 'src/main.ts'), 'serve', '--role', 'auto', '--lease-dir', this.leaseDir, '--node-id', node.name,
+      '--lease-ttl-ms', String(leaseTtlMs), '--clock-skew-ms', String(clockSkewMs), '--venue', `jsonl://127.0.0.1:${this.venuePort}`,
+      ...(sync === 'off' ? [] : ['--sync-replication', sync, '--sync-timeout-ms', String(syncTimeoutMs)]),
+    ]
+    node.child = Bun.spawn(command, { cwd: node.dataDir, env, stdout: 'ignore', stderr: 'pipe' })
+    pipeLines(node.child.stderr as ReadableStream<Uint8Array>, node.stderr, this.options.verbose ? `[${node.name}]` : null)
+  }
+
+  async leader(): Promise<ClusterNode | null> {
+    for (const node of this.nodes) if (await node.isReadyLeader()) return node
+    return null
+  }
+
+  async inspectVenue(): Promise<VenueInspect> {
+    if (this.venue === null) throw new Error('the venue is not started')
+    return (await this.venue.inspect()) as VenueInspect
+  }
+
+  /** Orders the node holds in `state` (one page of up to 500). */
+  async ordersIn(node: ClusterNode, state: string): Promise<string[]> {
+    const response = await fetch(`${node.url}/v1/orders?state=${state}&limit=500`, { headers: { Authorization: `Bearer ${this.trader}` }, signal: AbortSignal.timeout(2_000) })
+    if (response.status !== 200) throw new Error(`GET /v1/orders?state=${state} on ${node.name}: ${response.status}`)
+    return ((await response.json()) as { orders: Array<{ order_id: string }> }).orders.map((order) => order.order_id)
+  }
+
+  async hasOrder(node: ClusterNode, orderId: string): Promise<boolean> {
+    const response = await fetch(`${node.url}/v1/orders/${orderId}`, { headers: { Authorization: `Bearer ${this.trader}` }, signal: AbortSignal.timeout(2_000) })
+    return response.status === 200
+  }
+
+  /** Kills every process (idempotent). */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    for (const node of this.nodes) {
+      node.child?.kill('SIGCONT')
+      node.child?.kill('SIGKILL')
+    }
+    await Promise.all(this.nodes.map((node) => node.child?.exited))
+    this.venue?.close()
+    this.venueChild?.kill('SIGKILL')
+    await this.venueChild?.exited
+  }
+
+  remove(): void {
+    rmSync(this.work, { recursive: true, force: true })
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => done(port))
+    })
+  })
+}
+
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => null)
+    if (value !== null && value !== false) return value
+    await Bun.sleep(10)
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+}
+
+/** Keeps the last lines of a child's stderr (for failure messages), echoing them when `prefix` is set. */
+function pipeLines(stream: ReadableStream<Uint8Array>, sink: string[], prefix: string | null): void {
+  void (async () => {
+    const decoder = new TextDecoder()
+    let pending = ''
+    for await (const chunk of stream) {
+      pending += decoder.decode(chunk, { stream: true })
+      const lines = pending.split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) {
+        sink.push(line)
+        if (sink.length > 500) sink.shift()
+        if (prefix !== null) process.stderr.write(`${prefix} ${line}\n`)
+      }
+    }
+  })().catch(() => {})
+}
