@@ -1,0 +1,83 @@
+/**
+ * Failover on real processes over loopback (issue 8, "Tests and drills"): an external sim venue and two
+ * `egress serve --role auto` nodes sharing a lease directory, under steady order load. The lease TTL is shortened to
+ * 500 ms so a cycle takes about a second and a half; scripts/failover-drill.ts runs the same drill for many more cycles.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { withEvidence } from '../../support/evidence.ts'
+import { Cluster, waitFor } from './cluster.ts'
+import { runDrill, type DrillOptions, type DrillReport } from './drill.ts'
+
+const SPEC = 'specs/runtime/ha/failover.test.ts'
+const LEASE_TTL_MS = 500
+
+function drillOptions(overrides: Partial<DrillOptions>): DrillOptions {
+  return {
+    cycles: 1,
+    mode: 'kill9',
+    leaseTtlMs: LEASE_TTL_MS,
+    clockSkewMs: 100,
+    ratePerSec: 40,
+    loadBeforeMs: 300,
+    loadAfterMs: 200,
+    sync: 'off',
+    syncTimeoutMs: 1_000,
+    takeoverSlackMs: 2_000,
+    verbose: process.env.EGRESS_DRILL_VERBOSE !== undefined,
+    keep: false,
+    log: (line) => void process.stderr.write(`drill: ${line}\n`),
+    ...overrides,
+  }
+}
+
+function expectClean(report: DrillReport, cycles: number): void {
+  expect(report.failures).toEqual([])
+  expect(report.cycles).toBe(cycles)
+  expect(report.takeoverMs).toHaveLength(cycles)
+  for (const takeoverMs of report.takeoverMs) expect(takeoverMs).toBeLessThanOrEqual(LEASE_TTL_MS + 2_000)
+  expect(report.ordersAcked).toBeGreaterThan(0)
+  expect(report.ackedLost).toBe(0)
+  expect(report.venueDuplicates).toBe(0)
+  expect(report.unknownLeft).toBe(0)
+  expect(report.logsVerified).toBe(2)
+}
+
+describe('a leader SIGSTOPped past lease expiry, then woken', () => {
+  test('the standby takes over; the woken leader acknowledges nothing, sends nothing and steps down', async () => {
+    const cycles = 3
+    await withEvidence(
+      { id: 'ha.sigstop-deposed-leader', kind: 'fault', spec: SPEC, invariant: 'a leader paused past lease expiry and woken after a takeover acknowledges no write held open on it, makes no venue call, and steps down to standby; the standby takes over within lease TTL + 2 s', expected: { cases: cycles } },
+      async () => {
+        const report = await runDrill(drillOptions({ cycles, mode: 'sigstop' }))
+        expectClean(report, cycles)
+        expect(report.deposedAcks).toBe(0)
+        expect(report.deposedSends).toBe(0)
+        // The writes held open on the stopped leader were really answered once it woke, and refused.
+        expect(report.deposedRefused).toBe(cycles * 4)
+        return { cases: cycles, details: { takeoverMs: report.takeoverMs, ordersAcked: report.ordersAcked, discardedRecords: report.discardedRecords } }
+      },
+    )
+  }, 90_000)
+})
+
+describe('two serve processes started at the same moment', () => {
+  test('exactly one becomes leader and the other a replicating standby (3 trials)', async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const cluster = new Cluster({ leaseTtlMs: LEASE_TTL_MS, clockSkewMs: 100, sync: 'off', syncTimeoutMs: 1_000, verbose: false, log: () => {} })
+      try {
+        await cluster.startVenue()
+        const nodes = [await cluster.addNode('node-a'), await cluster.addNode('node-b')]
+        for (const node of nodes) cluster.spawn(node)
+        const leader = await waitFor('a leader', 30_000, () => cluster.leader())
+        const standby = nodes.find((node) => node !== leader)
+        await waitFor('the other node replicating', 30_000, async () => (await standby?.isReplicatingStandby()) === true)
+        const roles = await Promise.all(nodes.map(async (node) => (await node.health())?.ha?.role))
+        expect(roles.sort()).toEqual(['leader', 'standby'])
+      } finally {
+        await cluster.stop()
+        cluster.remove()
+      }
+    }
+  }, 90_000)
+})
