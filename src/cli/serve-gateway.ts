@@ -1,7 +1,8 @@
 /**
  * The gateway `egress serve` runs, built from the effective config: paper mode on the sim venue with the config's
  * accounts funded, the log in `<dataDir>/log` with the configured durability, and the real config digest recorded in
- * the log (bootstrap's `configure` carries it) and in every decision record.
+ * the log (bootstrap's `configure` carries it) and in every decision record. FIX venues from config `venues` are added
+ * next to the sim (serve-fix.ts); their sessions start once the gateway is up and stop before it closes the log.
  */
 
 import { configDigest, type Config } from '../config/index.ts'
@@ -14,6 +15,9 @@ import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
 import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
+import type { FixLog } from '../venues/fix/index.ts'
+import type { Engine } from '../runtime/engine.ts'
+import { buildFixVenues, type ServedFixVenue } from './serve-fix.ts'
 
 export interface ServeGatewayOptions {
   clock: Clock
@@ -29,19 +33,41 @@ export interface ServeGatewayOptions {
   haLeader?: () => boolean
   /** A venue outside the process (JSONL over TCP) instead of the in-process sim venue. */
   venue?: { adapter: VenueAdapter; prices: PriceSource }
+  /** Where the FIX sessions' records go (default: JSON lines on stderr). */
+  fixLog?: FixLog
 }
 
 export interface ServeGateway {
   gateway: Gateway
   venue: SimVenue
+  /** The FIX venues from config `venues`, their sessions started. */
+  fixVenues: ServedFixVenue[]
   digest: string
+  /** Stops the FIX sessions (Logout, numbers saved), then the gateway (which closes the log). */
+  stop(): Promise<void>
 }
 
 export async function startServeGateway(config: Config, options: ServeGatewayOptions): Promise<ServeGateway> {
   const digest = configDigest(config)
   const accounts: PaperAccount[] = config.accounts.map((account) => ({ accountId: account.id, balances: account.balances }))
-  const instruments = defaultSimInstruments()
-  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simInstrumentsFor(instruments) })
+  const simInstruments = defaultSimInstruments()
+  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simInstrumentsFor(simInstruments) })
+  const fixConfigs = config.venues ?? []
+  if (fixConfigs.length > 0 && (options.role !== undefined || options.lease !== undefined || options.venue !== undefined)) {
+    throw new Error('config venues (FIX) are served by a single node: not with --role, --lease-dir or --venue (HA with FIX venues is not supported yet)')
+  }
+  let started: Gateway | null = null
+  const engine = (): Engine => {
+    if (started === null) throw new Error('a FIX session asked for the log before the gateway started')
+    return started.engine
+  }
+  const fixVenues = buildFixVenues(fixConfigs, {
+    clock: options.clock,
+    engine,
+    restoredSection: (name) => started?.restoredSections.get(name),
+    ...(options.fixLog === undefined ? {} : { log: options.fixLog }),
+  })
+  const instruments = [...simInstruments, ...fixVenues.flatMap((fix) => fix.instruments)]
   const gateway = await Gateway.start({
     dataDir: config.dataDir,
     clock: options.clock,
@@ -55,7 +81,11 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     ...(options.lease === undefined ? {} : { lease: options.lease }),
     kernelConfig: paperKernelConfig({ accounts, digest, instruments }),
     fundings: paperFundings(accounts),
-    venues: [options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
+    venues: [
+      options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },
+      ...fixVenues.map((fix) => ({ adapter: fix.adapter, prices: fix.prices })),
+    ],
+    ...(fixVenues.length === 0 ? {} : { snapshotSections: fixVenues.map((fix) => fix.section) }),
     configDigest: digest,
     buildCommit: options.buildCommit,
     // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
@@ -72,7 +102,13 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier
   // run (or an admin call) is switched back, as a recorded decision like any other.
   if (gateway.role === 'leader' && gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
-  return { gateway, venue, digest }
+  started = gateway
+  for (const fix of fixVenues) fix.adapter.start()
+  const stop = async (): Promise<void> => {
+    for (const fix of fixVenues) await fix.adapter.stop().catch((error: unknown) => options.onError(error, `stopping FIX venue ${fix.name}`))
+    await gateway.stop()
+  }
+  return { gateway, venue, fixVenues, digest, stop }
 }
 
 /** A wall clock whose pending timers can all be canceled at shutdown, so nothing keeps the process alive. */

@@ -69,11 +69,13 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const clock = new StoppableClock()
   log(`starting: mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)
-  const { gateway, digest } = await startServeGateway(config, {
+  const served = await startServeGateway(config, {
     clock,
     buildCommit,
     onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
   })
+  const { gateway, digest } = served
+  for (const fix of served.fixVenues) log(`FIX venue ${fix.name}: session started (${fix.adapter.session.id}), sequence numbers kept in the log`)
   const report = gateway.bootstrapReport
   log(`log replayed to LSN ${gateway.engine.wal.lastLsn}; config digest ${digest} recorded; bootstrap: ${JSON.stringify(report)}`)
   const http = createHttpService({
@@ -101,7 +103,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   http.drain()
   await Promise.race([server.stop(false), sleep(SHUTDOWN_GRACE_MS)])
   await server.stop(true)
-  await gateway.stop()
+  await served.stop()
   clock.cancelAll()
   http.close()
   verifier.close()

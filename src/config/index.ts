@@ -4,6 +4,8 @@
  */
 
 export { CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS, TAMPER_RESPONSES } from './schema.ts'
+export { FIX_BEGIN_STRINGS, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'
+export type { FixVenueConfig, VenueConfig, VenueInstrumentConfig } from './venues.ts'
 export type { AccountConfig, AuditConfig, AuthConfig, Config, Durability, Mode } from './schema.ts'
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'

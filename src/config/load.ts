@@ -102,8 +102,40 @@ function resolve(parsed: Parsed): Config {
     if (seen.has(account.id)) issues.push({ path: `accounts.${index}.id`, message: `duplicate account id "${account.id}"` })
     seen.add(account.id)
   })
+  issues.push(...venueIssues(parsed))
   if (issues.length > 0) throw new ConfigError(issues)
   return { ...parsed, auth: { ...parsed.auth, hs256Enabled } }
+}
+
+/** Venue names are unique and not "sim"; instruments make sense; static prices never in live mode. */
+function venueIssues(parsed: Parsed): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const names = new Set<string>(['sim'])
+  const venues = parsed.venues ?? []
+  venues.forEach((venue, index) => {
+    const at = `venues.${index}`
+    if (names.has(venue.name)) issues.push({ path: `${at}.name`, message: venue.name === 'sim' ? '"sim" is the built-in sim venue; choose another name' : `duplicate venue name "${venue.name}"` })
+    names.add(venue.name)
+    if (venue.reconnectDelayMsMax < venue.reconnectDelayMsMin) {
+      issues.push({ path: `${at}.reconnectDelayMsMax`, message: `must be ≥ reconnectDelayMsMin (${venue.reconnectDelayMsMin}), got ${venue.reconnectDelayMsMax}` })
+    }
+    if (venue.marketData === 'static' && parsed.mode === 'live') {
+      issues.push({ path: `${at}.marketData`, message: 'static reference prices are for test venues and are refused in live mode' })
+    }
+    const symbols = new Set<string>()
+    venue.instruments.forEach((instrument, i) => {
+      const where = `${at}.instruments.${i}`
+      if (symbols.has(instrument.symbol)) issues.push({ path: `${where}.symbol`, message: `duplicate symbol "${instrument.symbol}" on venue "${venue.name}"` })
+      symbols.add(instrument.symbol)
+      for (const field of ['tickSize', 'lotSize', 'minQty', 'maxQty'] as const) {
+        if (!/[1-9]/.test(instrument[field])) issues.push({ path: `${where}.${field}`, message: `expected a positive amount, got ${JSON.stringify(instrument[field])}` })
+      }
+      if (venue.marketData === 'static' && (instrument.referencePrice === undefined || !/[1-9]/.test(instrument.referencePrice))) {
+        issues.push({ path: `${where}.referencePrice`, message: 'marketData "static" needs a positive referencePrice for every instrument' })
+      }
+    })
+  })
+  return issues
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

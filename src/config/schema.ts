@@ -8,6 +8,7 @@
  */
 
 import * as v from 'valibot'
+import { VENUE } from './venues.ts'
 
 export const MODES = ['paper', 'shadow', 'live'] as const
 export type Mode = (typeof MODES)[number]
@@ -126,6 +127,11 @@ export const CONFIG_SCHEMA = strict({
   sse: v.optional(SSE, {}),
   audit: v.optional(AUDIT, {}),
   accounts: v.optional(v.array(ACCOUNT, 'expected a list of accounts'), () => structuredClone(DEFAULT_ACCOUNTS)),
+  /**
+   * Venues besides the built-in sim (FIX sessions, src/config/venues.ts); the sim stays available as "sim". No default
+   * value on purpose: a config that does not mention venues keeps the digest it had before this field existed.
+   */
+  venues: v.optional(v.array(VENUE, 'expected a list of venues')),
 })
 
 /** Fields whose values are secret: never echoed in errors, only their hash enters the digest. */

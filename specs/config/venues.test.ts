@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'bun:test'
+import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, parseConfig } from '../../src/config/index.ts'
+
+const fixVenue = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  type: 'fix',
+  name: 'broker-a',
+  host: '127.0.0.1',
+  port: 9878,
+  beginString: 'FIX.4.4',
+  senderCompId: 'EGRESS',
+  targetCompId: 'BROKER',
+  marketData: 'static',
+  instruments: [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }],
+  ...over,
+})
+
+function issues(input: unknown): string {
+  try {
+    parseConfig(input)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('config venues', () => {
+  test('a FIX venue with only the required fields gets its defaults', () => {
+    const venue = parseConfig({ venues: [fixVenue()] }).venues?.[0]
+    expect(venue).toMatchObject({ heartbeatIntervalSeconds: 30, resetOnLogon: 'never', requestTimeoutMs: 10_000, statusTimeoutMs: 5_000, massStatus: false })
+    expect(venue?.instruments[0]).toMatchObject({ minNotional: '0', priceBandBps: 500, orderTypes: ['limit'], rateLimitPerSecond: 50 })
+  })
+
+  test('a config that does not mention venues keeps its digest (the field has no default)', () => {
+    expect(defaultConfig().venues).toBeUndefined()
+    expect(canonicalConfigJson(defaultConfig())).not.toContain('venues')
+    expect(configDigest(parseConfig({ venues: [fixVenue()] }))).not.toBe(configDigest(defaultConfig()))
+  })
+
+  test('market data must be stated: no marketData is an error, never an unguarded venue', () => {
+    const { marketData: _marketData, ...venue } = fixVenue()
+    expect(issues({ venues: [venue] })).toContain('venues.0.marketData: required field is missing')
+    expect(issues({ venues: [fixVenue({ marketData: 'none' })] })).toContain('venues.0.marketData: expected "static" (per-instrument referencePrice; test venues only), got "none"')
+  })
+
+  test('static market data needs a positive referencePrice on every instrument', () => {
+    const instruments = [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10' }]
+    expect(issues({ venues: [fixVenue({ instruments })] })).toContain('venues.0.instruments.0.referencePrice: marketData "static" needs a positive referencePrice')
+  })
+
+  test('static market data is refused in live mode', () => {
+    expect(issues({ mode: 'live', auth: { jwksFile: '/keys.json' }, venues: [fixVenue()] })).toContain('venues.0.marketData: static reference prices are for test venues and are refused in live mode')
+  })
+
+  test('venue names are unique and "sim" is taken; symbols are unique per venue; sizes are positive', () => {
+    const instrument = { symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0', lotSize: '1', minQty: '1', maxQty: '10', referencePrice: '1' }
+    const message = issues({ venues: [fixVenue({ name: 'sim' }), fixVenue(), fixVenue({ instruments: [instrument, instrument] })] })
+    expect(message).toContain('venues.0.name: "sim" is the built-in sim venue')
+    expect(message).toContain('venues.2.name: duplicate venue name "broker-a"')
+    expect(message).toContain('venues.2.instruments.1.symbol: duplicate symbol "IBM" on venue "broker-a"')
+    expect(message).toContain('venues.2.instruments.0.tickSize: expected a positive amount, got "0"')
+  })
+
+  test('FIX fields are checked with what was expected', () => {
+    const message = issues({ venues: [fixVenue({ beginString: 'FIX.5.0', port: 0, resetOnLogon: 'sometimes', reconnectDelayMsMin: 10, reconnectDelayMsMax: 5, extra: 1 })] })
+    expect(message).toContain('venues.0.beginString: expected "FIX.4.2" or "FIX.4.4", got "FIX.5.0"')
+    expect(message).toContain('venues.0.port: expected an integer between 1 and 65535, got 0')
+    expect(message).toContain('venues.0.resetOnLogon: expected "always" or "never", got "sometimes"')
+    expect(message).toContain('venues.0.extra: unknown field')
+    expect(issues({ venues: [fixVenue({ reconnectDelayMsMin: 10, reconnectDelayMsMax: 5 })] })).toContain('venues.0.reconnectDelayMsMax: must be ≥ reconnectDelayMsMin (10), got 5')
+    expect(issues({ venues: [{ ...fixVenue(), type: 'ws' }] })).toContain('venues.0.type')
+  })
+})

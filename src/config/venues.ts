@@ -1,0 +1,90 @@
+/**
+ * Venues beyond the built-in sim: `venues: [...]` in the config. One kind so far, `fix` — a FIX 4.2/4.4 initiator
+ * session (src/venues/fix) with the instruments egress may trade there.
+ *
+ * Market data: a FIX order-entry session carries no prices, and this build has no market-data feed. The data-health
+ * guard needs a reference price per instrument, so a FIX venue must say where its prices come from, explicitly:
+ * `marketData: "static"` — each instrument's `referencePrice` is served as a fresh observation on every read. That is
+ * for test venues (a QuickFIX executor, a broker's UAT) only: it turns the staleness and jump checks into no-ops and
+ * the price band into a band around a fixed number. It is refused in live mode (load.ts).
+ */
+
+import * as v from 'valibot'
+
+const MESSAGE_ID = 'expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit'
+const ID = v.pipe(v.string(MESSAGE_ID), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, MESSAGE_ID))
+const MESSAGE_AMOUNT = 'expected a non-negative decimal string with at most 8 places, like "0.01" or "100"'
+const AMOUNT = v.pipe(v.string(MESSAGE_AMOUNT), v.regex(/^\d{1,20}(\.\d{1,8})?$/, MESSAGE_AMOUNT))
+const MESSAGE_COMP_ID = 'expected 1-64 printable ASCII characters'
+const COMP_ID = v.pipe(v.string(MESSAGE_COMP_ID), v.regex(/^[\x21-\x7e]{1,64}$/, MESSAGE_COMP_ID))
+const MESSAGE_HOST = 'expected a host name or IP address'
+const HOST = v.pipe(v.string(MESSAGE_HOST), v.regex(/^[^\s/]{1,253}$/, MESSAGE_HOST))
+const MESSAGE_TIME = 'expected "HH:MM:SS" (UTC)'
+const TIME_UTC = v.pipe(v.string(MESSAGE_TIME), v.regex(/^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$/, MESSAGE_TIME))
+
+function integerIn(min: number, max: number) {
+  const message = `expected an integer between ${min} and ${max}`
+  return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message))
+}
+
+export const FIX_BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const
+export const FIX_RESET_ON_LOGON = ['always', 'never'] as const
+export const VENUE_MARKET_DATA = ['static'] as const
+const ORDER_TYPES = ['limit', 'market'] as const
+const TIME_IN_FORCE = ['GTC', 'IOC', 'FOK', 'DAY'] as const
+
+const INSTRUMENT = v.strictObject({
+  symbol: ID,
+  baseAsset: v.pipe(v.string(), v.regex(/^[A-Z0-9]{2,12}$/, 'expected an asset code of 2-12 characters [A-Z0-9]')),
+  quoteAsset: v.pipe(v.string(), v.regex(/^[A-Z0-9]{2,12}$/, 'expected an asset code of 2-12 characters [A-Z0-9]')),
+  tickSize: AMOUNT,
+  lotSize: AMOUNT,
+  minQty: AMOUNT,
+  maxQty: AMOUNT,
+  minNotional: v.optional(AMOUNT, '0'),
+  /** Limit prices further than this from the reference price are fat-finger rejects. */
+  priceBandBps: v.optional(integerIn(1, 10_000), 500),
+  orderTypes: v.optional(v.array(v.picklist(ORDER_TYPES, 'expected "limit" or "market"')), ['limit']),
+  timeInForce: v.optional(v.array(v.picklist(TIME_IN_FORCE, 'expected "GTC", "IOC", "FOK" or "DAY"')), ['GTC', 'IOC', 'FOK', 'DAY']),
+  postOnly: v.optional(v.boolean('expected true or false'), false),
+  reduceOnly: v.optional(v.boolean('expected true or false'), false),
+  /** The venue's request budget for this instrument; the runtime paces sends with it. */
+  rateLimitPerSecond: v.optional(integerIn(1, 1_000_000), 50),
+  /** With `marketData: "static"`: the reference price the data-health guard sees, always fresh. Test venues only. */
+  referencePrice: v.optional(AMOUNT),
+})
+
+export const FIX_VENUE = v.strictObject({
+  type: v.literal('fix', 'expected "fix"'),
+  /** The venue name orders carry (`"venue"` in POST /v1/orders) and the log's records name. Not "sim". */
+  name: ID,
+  host: HOST,
+  port: integerIn(1, 65_535),
+  beginString: v.picklist(FIX_BEGIN_STRINGS, 'expected "FIX.4.2" or "FIX.4.4"'),
+  senderCompId: COMP_ID,
+  targetCompId: COMP_ID,
+  heartbeatIntervalSeconds: v.optional(integerIn(1, 3_600), 30),
+  /** `never`: numbers carry on across logons (kept in the log). `always`: ResetSeqNumFlag=Y on every Logon. */
+  resetOnLogon: v.optional(v.picklist(FIX_RESET_ON_LOGON, 'expected "always" or "never"'), 'never'),
+  /** A daily window (UTC) in which the session may be logged on; unset: always. */
+  schedule: v.optional(v.strictObject({ startUtc: TIME_UTC, endUtc: TIME_UTC })),
+  /** TLS to the venue; unset: plain TCP. */
+  tls: v.optional(v.strictObject({ servername: v.optional(HOST), caFile: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a non-empty path'))) })),
+  /** Wait for an answer to place/cancel/amend before the outcome is `unknown` (and the kernel reconciles). */
+  requestTimeoutMs: v.optional(integerIn(100, 600_000), 10_000),
+  /** Wait for an OrderStatusRequest answer. */
+  statusTimeoutMs: v.optional(integerIn(100, 600_000), 5_000),
+  /** The counterpart answers OrderMassStatusRequest (FIX 4.4). */
+  massStatus: v.optional(v.boolean('expected true or false'), false),
+  reconnectDelayMsMin: v.optional(integerIn(1, 3_600_000), 500),
+  reconnectDelayMsMax: v.optional(integerIn(1, 3_600_000), 30_000),
+  /** Where reference prices come from; required, so a venue with no price feed is never silently unguarded. */
+  marketData: v.picklist(VENUE_MARKET_DATA, 'expected "static" (per-instrument referencePrice; test venues only)'),
+  instruments: v.pipe(v.array(INSTRUMENT, 'expected a list of instruments'), v.minLength(1, 'expected at least one instrument')),
+})
+
+export const VENUE = v.variant('type', [FIX_VENUE], 'expected a venue with type "fix"')
+
+export type VenueConfig = v.InferOutput<typeof VENUE>
+export type FixVenueConfig = v.InferOutput<typeof FIX_VENUE>
+export type VenueInstrumentConfig = FixVenueConfig['instruments'][number]
