@@ -84,7 +84,7 @@ describe.skipIf(missing !== null)('egress serve with a FIX venue, end to end aga
     const base = `http://127.0.0.1:${port}`
     await waitFor('/health to answer 200', START_TIMEOUT_MS, async () => {
       if (started.exitCode !== null) throw new Error(`serve exited early with ${started.exitCode}\n${serveLog()}`)
-      return (await fetch(`${base}/health`)).status === 200 ? true : null
+      return (await fetch(`${base}/health`, { keepalive: false })).status === 200 ? true : null
     }, serveLog)
     return base
   }
@@ -101,12 +101,12 @@ describe.skipIf(missing !== null)('egress serve with a FIX venue, end to end aga
   async function placeFilled(base: string, token: string, key: string): Promise<string> {
     const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
     const body = { account: 'demo-1', venue: 'qf', symbol: 'IBM', side: 'buy', type: 'limit', qty: '10', price: '100.5', tif: 'DAY' }
-    const placed = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { ...headers, 'Idempotency-Key': key }, body: JSON.stringify(body) })
+    const placed = await fetch(`${base}/v1/orders`, { keepalive: false, method: 'POST', headers: { ...headers, 'Idempotency-Key': key }, body: JSON.stringify(body) })
     const answer = (await placed.json()) as Record<string, unknown>
     const orderId = answer.order_id
     if (placed.status !== 202 || typeof orderId !== 'string') throw new Error(`POST /v1/orders answered ${placed.status}: ${JSON.stringify(answer)}`)
     const order = await waitFor(`order ${orderId} to be Filled`, FILL_TIMEOUT_MS, async () => {
-      const read = (await (await fetch(`${base}/v1/orders/${orderId}`, { headers })).json()) as Record<string, unknown>
+      const read = (await (await fetch(`${base}/v1/orders/${orderId}`, { headers, keepalive: false })).json()) as Record<string, unknown>
       return read.state === 'Filled' ? read : null
     }, serveLog)
     expect(order).toMatchObject({ order_id: orderId, venue: 'qf', symbol: 'IBM', state: 'Filled' })
@@ -146,7 +146,7 @@ describe.skipIf(missing !== null)('egress serve with a FIX venue, end to end aga
     expect(executor.log()).not.toContain('141=Y')
     expect(executor.log()).not.toContain('MsgSeqNum too low')
     const headers = { Authorization: `Bearer ${token}` }
-    expect(((await (await fetch(`${secondBase}/v1/orders/${firstOrder}`, { headers })).json()) as Record<string, unknown>).state).toBe('Filled')
+    expect(((await (await fetch(`${secondBase}/v1/orders/${firstOrder}`, { headers, keepalive: false })).json()) as Record<string, unknown>).state).toBe('Filled')
     expect(secondOrder).not.toBe(firstOrder)
     await stopServe()
   }, 90_000)

@@ -80,6 +80,9 @@ describe.skipIf(missing !== null)('serve gateway with a FIX venue (QuickFIX exec
     const secondLogs: FixLogRecord[] = []
     const second = await start(secondLogs)
     expect(second.served.fixVenues[0]?.store.loadedFrom).toBe('log')
+    // The shutdown snapshot carried the numbers too (used only if compaction removes every record of the venue).
+    const section = second.served.gateway.restoredSections.get('fix-session:qf')
+    expect(section === undefined ? null : JSON.parse(new TextDecoder().decode(section))).toEqual({ venue: 'qf', ...seqNums })
     expect(executor.log()).toMatch(new RegExp(`35=A\\|49=${SESSION.peerCompId}\\|56=${SESSION.compId}\\|34=${seqNums?.nextSenderSeqNum}\\|`))
     expect(executor.log()).not.toContain('141=Y')
     expect(secondLogs.some((r) => r.event === 'fix.gap_detected' || r.event === 'fix.session_error')).toBe(false)
