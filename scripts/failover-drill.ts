@@ -23,7 +23,7 @@ const { values } = parseArgs({
     'lease-ttl-ms': { type: 'string', default: '1000' },
     'clock-skew-ms': { type: 'string', default: '100' },
     rate: { type: 'string', default: '40' },
-    sync: { type: 'string', default: 'off' },
+    sync: { type: 'string', default: 'fail_closed' },
     'sync-timeout-ms': { type: 'string', default: '1000' },
     'load-before-ms': { type: 'string', default: '1000' },
     'load-after-ms': { type: 'string', default: '500' },
@@ -54,7 +54,7 @@ const report = await runDrill({
 const takeovers = [...report.takeoverMs].sort((a, b) => a - b)
 console.log(`cycles ${report.cycles} (${report.mode}), lease ttl ${report.leaseTtlMs} ms, sync ${report.sync}, ${(report.elapsedMs / 1000).toFixed(1)} s`)
 console.log(`takeover ms: min ${takeovers[0] ?? 0}, median ${median(takeovers)}, max ${takeovers.at(-1) ?? 0}`)
-console.log(`orders acknowledged ${report.ordersAcked}, lost ${report.ackedLost}; Unknown left ${report.unknownLeft}`)
+console.log(`orders acknowledged ${report.ordersAcked}, lost ${report.ackedLost}; Unknown left ${report.unknownLeft}; final statuses ${JSON.stringify(report.ackedStatuses)}`)
 console.log(`venue: orders ${report.venueOrders}, place calls ${report.venuePlaceCalls}, duplicate client order ids ${report.venueDuplicates}`)
 if (report.mode === 'sigstop') console.log(`woken deposed leaders: acknowledged ${report.deposedAcks} (refused ${report.deposedRefused} writes held open while stopped), venue calls ${report.deposedSends}, unacknowledged records discarded ${report.discardedRecords}`)
 console.log(`logs verified ${report.logsVerified}/2`)

@@ -11,7 +11,7 @@
 import type { Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
 import { createHttpService, HTTP_DEFAULTS, type HttpService } from '../http/index.ts'
-import { HaNode, type RoleChoice } from '../runtime/ha/index.ts'
+import { HaNode, SYNC_POLICIES, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
@@ -24,6 +24,8 @@ export interface HaFlags {
   leaseTtlMs: string | undefined
   clockSkewMs: string | undefined
   venue: string | undefined
+  syncReplication: string | undefined
+  syncTimeoutMs: string | undefined
 }
 
 export interface ServeHaDeps {
@@ -37,6 +39,8 @@ export interface ServeHaDeps {
 
 const IDLE_TIMEOUT_SEC = 30
 const ROLES: readonly RoleChoice[] = ['auto', 'leader', 'standby']
+/** Writes waiting for the standby at once (beyond it a write is answered as unconfirmed, not queued). */
+const SYNC_WAITERS_MAX = 4_096
 
 export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<number> {
   const { config, log, io } = deps
@@ -48,6 +52,9 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   const leaseTtlMs = integerOption('lease-ttl-ms', flags.leaseTtlMs, 5_000, [200, 600_000])
   const clockSkewMsMax = integerOption('clock-skew-ms', flags.clockSkewMs, 500, [0, 60_000])
   const venueAddress = parseVenue(flags.venue)
+  const syncPolicy = (flags.syncReplication ?? 'off') as SyncPolicy
+  if (!SYNC_POLICIES.includes(syncPolicy)) throw new UsageError(`--sync-replication must be one of ${SYNC_POLICIES.join(', ')}, got ${JSON.stringify(flags.syncReplication)}`)
+  const syncTimeoutMs = integerOption('sync-timeout-ms', flags.syncTimeoutMs, 1_000, [10, 60_000])
 
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
   const current: { http: HttpService | null; venue: JsonlVenueClient | null } = { http: null, venue: null }
@@ -70,6 +77,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     clockSkewMsMax,
     role,
     replicationToken: token,
+    sync: { policy: syncPolicy, timeoutMs: syncTimeoutMs, waitersMax: SYNC_WAITERS_MAX },
     replication: { backoffMsMin: 20, backoffMsMax: 1_000, envelopeBytesMax: 8 * 1024 * 1024, silenceMsMax: Math.max(1_000, leaseTtlMs) },
     log,
     startGateway: async (gatewayRole, lease) => {
@@ -109,13 +117,14 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
           status: () => node.status(),
           chunkBytesMax: 1024 * 1024,
           heartbeatMs: Math.max(100, Math.floor(leaseTtlMs / 5)),
+          ...(node.sync === null ? {} : { sync: node.sync }),
         },
         log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
       })
       previous?.close()
     },
   })
-  log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${flags.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms)`)
+  log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${flags.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms), sync replication ${syncPolicy}${syncPolicy === 'off' ? '' : ` (timeout ${syncTimeoutMs} ms)`}`)
   await node.start()
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
 

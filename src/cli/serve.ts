@@ -34,6 +34,10 @@ HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by 
   --lease-ttl-ms N    lease time to live (default 5000); a standby takes over after ttl + skew without renewal
   --clock-skew-ms N   bound on the clock difference between hosts (default 500)
   --venue URL         jsonl://HOST:PORT: a venue process shared by the nodes (egress sim-venue)
+  --sync-replication P  off (default, asynchronous) | fail_closed | degrade_async: a 202 waits until the standby
+                      holds the write durably; with the standby gone, fail_closed refuses new orders (503
+                      STANDBY_UNAVAILABLE), degrade_async answers without waiting and records an alert in the log
+  --sync-timeout-ms N how long a write waits for the standby (default 1000)
 
 Options:
   --config FILE   a JSON config file (or set EGRESS_CONFIG)
@@ -51,6 +55,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     'lease-ttl-ms': { type: 'string' },
     'clock-skew-ms': { type: 'string' },
     venue: { type: 'string' },
+    'sync-replication': { type: 'string' },
+    'sync-timeout-ms': { type: 'string' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   const config = loadConfig({ configPath: values.config, env: io.env })
@@ -64,6 +70,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     const flags = {
       role: values.role, leaseDir: values['lease-dir'], nodeId: values['node-id'], advertiseUrl: values['advertise-url'],
       leaseTtlMs: values['lease-ttl-ms'], clockSkewMs: values['clock-skew-ms'], venue: values.venue,
+      syncReplication: values['sync-replication'], syncTimeoutMs: values['sync-timeout-ms'],
     }
     return runServeHa(flags, { config, verifier, buildCommit, log, io, waitForSignal })
   }

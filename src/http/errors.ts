@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   NOT_LEADER: 503,
+  /** Synchronous replication, fail_closed, standby gone: the order was refused before anything was written. */
+  STANDBY_UNAVAILABLE: 503,
+  /** Synchronous replication: the write is recorded on the leader but the standby did not confirm it in time. */
+  REPLICATION_UNCONFIRMED: 503,
   UNAVAILABLE: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 

@@ -17,6 +17,18 @@ export interface HttpLimits {
   listPageMax: number
 }
 
+/** Synchronous replication as the HTTP layer uses it (src/runtime/ha/sync.ts). */
+export interface HaSyncHttp {
+  /** The standby holds everything up to `lsn` durably (POST /replication/ack). */
+  acknowledge(lsn: number): void
+  /** Before a new order is written: why it must be refused (fail_closed, standby gone), or null. */
+  refusal(): string | null
+  /** After a write: resolves once the standby holds `lsn`, at once when not waiting, or on timeout. */
+  wait(lsn: number): Promise<'replicated' | 'not_waited' | 'timeout'>
+  /** This log's last LSN now (what a write just made durable is at or below it). */
+  leaderLastLsn(): number
+}
+
 /** What the HTTP layer needs from the HA node (src/runtime/ha); absent on a single node. */
 export interface HaHttp {
   /** Shared secret the standby presents as a bearer token on the replication routes. */
@@ -30,6 +42,8 @@ export interface HaHttp {
   /** Bytes of frames per replication envelope; heartbeat interval of an idle stream. */
   chunkBytesMax: number
   heartbeatMs: number
+  /** The leader's synchronous replication; absent on a standby (and in older callers: acknowledgements ignored). */
+  sync?: HaSyncHttp
 }
 
 export interface Services {

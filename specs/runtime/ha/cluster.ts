@@ -158,8 +158,15 @@ export class Cluster {
   }
 
   async hasOrder(node: ClusterNode, orderId: string): Promise<boolean> {
+    return (await this.orderStatus(node, orderId)) !== null
+  }
+
+  /** The order's status on the node, or null if the node does not hold it. */
+  async orderStatus(node: ClusterNode, orderId: string): Promise<string | null> {
     const response = await fetch(`${node.url}/v1/orders/${orderId}`, { headers: { Authorization: `Bearer ${this.trader}` }, signal: AbortSignal.timeout(2_000) })
-    return response.status === 200
+    if (response.status !== 200) return null
+    const body = (await response.json()) as { status?: string; state?: string }
+    return body.status ?? body.state ?? 'unknown-shape'
   }
 
   /** Kills every process (idempotent). */

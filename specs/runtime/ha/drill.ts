@@ -60,6 +60,8 @@ export interface DrillReport {
   /** Records a deposed node had written but never acknowledged, discarded by divergence re-sync. */
   discardedRecords: number
   unknownLeft: number
+  /** Final status of the acknowledged orders on the last leader. */
+  ackedStatuses: Record<string, number>
   logsVerified: number
   failures: string[]
   elapsedMs: number
@@ -70,7 +72,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const cluster = new Cluster({ leaseTtlMs: options.leaseTtlMs, clockSkewMs: options.clockSkewMs, sync: options.sync, syncTimeoutMs: options.syncTimeoutMs, verbose: options.verbose, log: options.log })
   const report: DrillReport = {
     mode: options.mode, cycles: 0, leaseTtlMs: options.leaseTtlMs, sync: options.sync, takeoverMs: [], ordersAcked: 0, ackedLost: 0, venueOrders: 0,
-    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, unknownLeft: 0, logsVerified: 0, failures: [], elapsedMs: 0,
+    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, unknownLeft: 0, ackedStatuses: {}, logsVerified: 0, failures: [], elapsedMs: 0,
   }
   try {
     await cluster.startVenue()
@@ -103,6 +105,8 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
   const leader = await waitFor('a ready leader', 30_000, () => cluster.leader())
   const standby = cluster.nodes.find((node) => node !== leader) as ClusterNode
   await waitFor(`${standby.name} replicating`, 30_000, () => standby.isReplicatingStandby())
+  // In sync mode, load starts once the leader counts the standby as caught up (fail_closed refuses orders before).
+  if (options.sync !== 'off') await waitFor(`${leader.name} in sync with ${standby.name}`, 30_000, async () => (await leader.health())?.ha?.sync?.state === 'sync')
   const ackedBefore = load.acked.size
   load.start(cluster.nodes, options.ratePerSec)
   await Bun.sleep(options.loadBeforeMs)
@@ -162,11 +166,25 @@ async function wakeDeposed(cluster: Cluster, deposed: ClusterNode, held: Promise
 async function finalChecks(cluster: Cluster, load: Load, report: DrillReport, options: DrillOptions): Promise<void> {
   const leader = await waitFor('a ready leader', 30_000, () => cluster.leader())
   const standby = cluster.nodes.find((node) => node !== leader) as ClusterNode
+  // Acknowledged orders the executor has not sent yet get a moment (the last ones were accepted just now).
+  const unsent = async (): Promise<string[]> => {
+    const waiting: string[] = []
+    for (const orderId of load.acked.values()) if ((await cluster.orderStatus(leader, orderId)) === 'Enqueued') waiting.push(orderId)
+    return waiting
+  }
+  await waitFor('acknowledged orders sent', 10_000, async () => ((await unsent()).length === 0 ? true : null)).catch(async () => {
+    const stuck = await unsent()
+    report.failures.push(`${stuck.length} acknowledged orders still Enqueued (never sent) on ${leader.name}: ${stuck.slice(0, 3).join(', ')}`)
+    const explain = await fetch(`${leader.url}/v1/orders/${stuck[0]}/explain`, { headers: { Authorization: `Bearer ${cluster.trader}` } }).then((response) => response.text())
+    options.log(`explain ${stuck[0]}: ${explain.slice(0, 4_000)}`)
+    options.log(`${leader.name} stderr:\n  ${leader.stderr.slice(-30).join('\n  ')}`)
+  })
   for (const orderId of load.acked.values()) {
-    if (!(await cluster.hasOrder(leader, orderId))) {
+    const status = await cluster.orderStatus(leader, orderId)
+    if (status === null) {
       report.ackedLost++
       report.failures.push(`acknowledged order ${orderId} missing on the final leader ${leader.name}`)
-    }
+    } else report.ackedStatuses[status] = (report.ackedStatuses[status] ?? 0) + 1
   }
   report.ordersAcked = load.acked.size
   report.unknownLeft = (await cluster.ordersIn(leader, 'Unknown')).length

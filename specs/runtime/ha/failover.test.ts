@@ -11,6 +11,8 @@ import { runDrill, type DrillOptions, type DrillReport } from './drill.ts'
 
 const SPEC = 'specs/runtime/ha/failover.test.ts'
 const LEASE_TTL_MS = 500
+/** Issue 8 asks ≥ 20 in CI; at a 500 ms lease TTL a cycle takes about 1.5 s. */
+const KILL_CYCLES = 20
 
 function drillOptions(overrides: Partial<DrillOptions>): DrillOptions {
   return {
@@ -42,6 +44,19 @@ function expectClean(report: DrillReport, cycles: number): void {
   expect(report.unknownLeft).toBe(0)
   expect(report.logsVerified).toBe(2)
 }
+
+describe('kill -9 of the leader under steady order load (synchronous replication, fail_closed)', () => {
+  test(`${KILL_CYCLES} cycles: takeover within lease TTL + 2 s, no acknowledged order lost, no venue duplicate, Unknowns converge, both chains verify`, async () => {
+    await withEvidence(
+      { id: 'ha.kill9-failover', kind: 'fault', spec: SPEC, invariant: 'with synchronous replication, killing the leader (SIGKILL) under order load loses no 202-acknowledged order, the standby leads within lease TTL + 2 s, the venue sees no duplicate client order id, every Unknown converges, and both logs verify as one chain', expected: { cases: KILL_CYCLES } },
+      async () => {
+        const report = await runDrill(drillOptions({ cycles: KILL_CYCLES, mode: 'kill9', sync: 'fail_closed' }))
+        expectClean(report, KILL_CYCLES)
+        return { cases: KILL_CYCLES, details: { takeoverMs: report.takeoverMs, ordersAcked: report.ordersAcked, venueOrders: report.venueOrders, statuses: report.ackedStatuses } }
+      },
+    )
+  }, 120_000)
+})
 
 describe('a leader SIGSTOPped past lease expiry, then woken', () => {
   test('the standby takes over; the woken leader acknowledges nothing, sends nothing and steps down', async () => {

@@ -1,32 +1,61 @@
 /**
  * HA over HTTP: the replication stream a standby pulls (`GET /replication/stream?from_lsn=N&head=HEX`, raw WAL frames
  * in envelopes, see src/runtime/ha/envelope.ts), the chain hash at an LSN (`GET /replication/hash?lsn=N`, used to find
- * where a diverged standby forked), and the guard that answers writes with 503 NOT_LEADER on any node not leading.
+ * where a diverged standby forked), the standby's durable-LSN acknowledgement (`POST /replication/ack {lsn}`), and the
+ * guard on writes: 503 NOT_LEADER on any node not leading and, on a leader in synchronous mode, no 2xx before the
+ * standby holds the write durably (STANDBY_UNAVAILABLE / REPLICATION_UNCONFIRMED otherwise, see src/runtime/ha/sync.ts).
  *
  * The replication routes sit outside /v1: they are authenticated by a shared secret between the nodes (bearer
  * token, compared in constant time), not by client JWTs, so a standby needs no signing key to follow its leader.
  */
 
 import { timingSafeEqual } from 'node:crypto'
-import { Hono, type MiddlewareHandler } from 'hono'
+import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
 import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
 import { chainHashAt, replicationStream, streamRefusal } from '../../runtime/ha/index.ts'
 import { ApiError } from '../errors.ts'
-import type { HaHttp } from '../services.ts'
+import type { HaHttp, HaSyncHttp } from '../services.ts'
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 export function requireLeaderForWrites(ha: HaHttp): MiddlewareHandler {
   return async function requireLeaderForWrites(c, next) {
-    if (WRITE_METHODS.has(c.req.method) && !ha.isLeader()) {
+    if (!WRITE_METHODS.has(c.req.method)) return next()
+    if (!ha.isLeader()) {
       const leader = ha.leaderUrl()
       throw new ApiError('NOT_LEADER', leader === null ? 'this node is not the leader and no leader is known' : `this node is not the leader; send writes to ${leader}`, {
         details: { leader },
         headers: { 'Retry-After': '1' },
       })
     }
-    await next()
+    if (ha.sync === undefined) return next()
+    await replicatedWrite(c, next, ha.sync)
   }
+}
+
+/**
+ * A write on a leader in synchronous mode: a new order is refused up front when the policy says so (nothing written),
+ * and a successful answer is held until the standby acknowledges the log up to where it stood when the write
+ * completed (the write's records are at or below that LSN). A wait that times out turns the answer into
+ * REPLICATION_UNCONFIRMED carrying the original answer: the write is in this log, only the standby's copy is unknown,
+ * so a retry with the same Idempotency-Key is safe and answers 202 once the standby has it.
+ */
+async function replicatedWrite(c: Context, next: Next, sync: HaSyncHttp): Promise<void> {
+  if (c.req.method === 'POST' && c.req.path === '/v1/orders') {
+    const refusal = sync.refusal()
+    if (refusal !== null) throw new ApiError('STANDBY_UNAVAILABLE', refusal, { headers: { 'Retry-After': '1' } })
+  }
+  await next()
+  if (c.res.status < 200 || c.res.status >= 300) return
+  const lsn = sync.leaderLastLsn()
+  if ((await sync.wait(lsn)) !== 'timeout') return
+  const answer: unknown = await c.res.clone().json().catch(() => null)
+  const error = new ApiError('REPLICATION_UNCONFIRMED', `recorded on the leader up to LSN ${lsn}, but the standby did not confirm it in time; retry with the same Idempotency-Key`, {
+    details: { lsn, answer },
+    headers: { 'Retry-After': '1' },
+  })
+  c.res = undefined
+  c.res = c.json(error.toBody(), error.status, error.headers)
 }
 
 export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
@@ -42,6 +71,13 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     const hash = chainHashAt(wal(), lsn)
     if (hash === null) throw new ApiError('NOT_FOUND', `this log does not hold LSN ${lsn}`, { details: { first_lsn: wal().firstLsn, last_lsn: wal().lastLsn } })
     return c.json({ lsn, hash: toHex(hash), last_lsn: wal().lastLsn })
+  })
+  app.post('/replication/ack', async (c) => {
+    const body: unknown = await c.req.json().catch(() => null)
+    const lsn = typeof body === 'object' && body !== null ? (body as { lsn?: unknown }).lsn : undefined
+    if (typeof lsn !== 'number' || !Number.isSafeInteger(lsn) || lsn < 0) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0}, got ${JSON.stringify(body)}`)
+    ha.sync?.acknowledge(lsn)
+    return c.body(null, 204)
   })
   app.get('/replication/stream', (c) => {
     const log = wal()

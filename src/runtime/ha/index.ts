@@ -1,10 +1,14 @@
 /**
  * ha/ — high availability: the replication stream (the leader serves its log as raw frames, stream.ts), the standby's
  * replicator (pulls, appends with Wal.appendFrames, keeps projections hot), and the role of a node (node.ts): take
- * the lease or follow, fail over on lease expiry, re-sync after divergence.
+ * the lease or follow, fail over on lease expiry, re-sync after divergence; synchronous replication (sync.ts) and its
+ * alert records (records.ts).
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
 export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type DivergenceReport, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
+export { SYNC_POLICIES, SyncReplication, type SyncOutcome, type SyncPolicy, type SyncReplicationOptions, type SyncState, type SyncTransition } from './sync.ts'
+export { leaderSync, type LeaderSyncOptions } from './leader-sync.ts'
+export { HA_RECORD_TYPE_MIN, HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, syncTransitionRecord } from './records.ts'

@@ -14,6 +14,9 @@
  * - Divergence: a standby told DIVERGED finds the last LSN it shares with the leader (chain hashes compared by
  *   binary search), reports what it holds beyond it, moves its log and snapshots aside and re-syncs from the leader.
  *
+ * - Synchronous replication (optional, sync.ts): each leadership term has its own SyncReplication, fed by the
+ *   standby's acknowledgements; under `degrade_async` its transitions are recorded in the log (records.ts).
+ *
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
@@ -22,6 +25,8 @@ import { join } from 'node:path'
 import { Lease, LeaseError, readCurrentLease, toHex, type Wal } from '../../../wal/index.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
 import { Replicator } from './replicator.ts'
+import { leaderSync } from './leader-sync.ts'
+import type { SyncPolicy, SyncReplication } from './sync.ts'
 
 export type RoleChoice = 'auto' | 'leader' | 'standby'
 export type NodeRole = 'starting' | 'standby' | 'promoting' | 'leader' | 'stepping-down' | 'stopped'
@@ -42,6 +47,8 @@ export interface HaNodeOptions {
   onGateway: (gateway: Gateway) => void
   log: (line: string) => void
   replication: { backoffMsMin: number; backoffMsMax: number; envelopeBytesMax: number; silenceMsMax: number }
+  /** Synchronous replication while leading (default: off, asynchronous). */
+  sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
 }
 
 export interface DivergenceReport {
@@ -60,6 +67,8 @@ export class HaNode {
   lastDivergence: DivergenceReport | null = null
   /** Lease taken → intake open, of the last takeover. */
   lastTakeoverMs: number | null = null
+  /** This leadership term's synchronous replication (null while not leading). */
+  sync: SyncReplication | null = null
   private readonly options: HaNodeOptions
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
@@ -100,6 +109,7 @@ export class HaNode {
       replicating: replication?.connected ?? false,
       last_takeover_ms: this.lastTakeoverMs,
       last_divergence: this.lastDivergence,
+      sync: this.sync?.status() ?? { policy: this.options.sync?.policy ?? 'off', state: 'down' },
     }
   }
 
@@ -116,6 +126,7 @@ export class HaNode {
     this.timer = null
     await this.replicator?.stop()
     this.replicator = null
+    this.sync?.close()
     await this.gateway?.stop()
     this.lease?.release()
     this.role = 'stopped'
@@ -145,10 +156,16 @@ export class HaNode {
     this.options.log(`lease epoch ${lease.epoch} taken; bootstrapping as leader`)
     const gateway = await this.options.startGateway('leader', lease)
     this.gateway = gateway
+    this.sync = this.newSync(gateway)
     this.role = 'leader'
     if (takenAtMs !== null) this.lastTakeoverMs = Date.now() - takenAtMs
     this.options.onGateway(gateway)
     this.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
+  }
+
+  private newSync(gateway: Gateway): SyncReplication {
+    const setup = this.options.sync ?? { policy: 'off', timeoutMs: 1_000, waitersMax: 1 }
+    return leaderSync(gateway, { ...setup, log: this.options.log, isCurrent: () => this.gateway === gateway && this.role === 'leader' })
   }
 
   private async follow(): Promise<void> {
@@ -172,6 +189,7 @@ export class HaNode {
   private async tick(): Promise<void> {
     if (this.role === 'leader' || this.role === 'promoting') {
       this.renew()
+      this.sync?.check()
       return
     }
     if (this.role === 'standby') await this.exclusive(() => this.takeOverIfExpired())
@@ -208,6 +226,8 @@ export class HaNode {
     const gateway = this.gateway
     this.gateway = null
     this.lease = null
+    this.sync?.close()
+    this.sync = null
     if (gateway !== null) {
       gateway.executor.stop()
       await gateway.stop().catch((error: unknown) => this.options.log(`stopping the deposed gateway: ${String(error)}`))

@@ -4,6 +4,10 @@
  * and let the commit listener apply them to the engine. Reconnects with bounded exponential backoff; a stream silent
  * for longer than `silenceMsMax` (a paused leader keeps its sockets open) is dropped and re-opened.
  *
+ * After every envelope (heartbeats included) the standby acknowledges its durable LSN to the leader
+ * (`POST /replication/ack`, at most one in flight, the newest LSN wins), which is what a leader in synchronous mode
+ * waits for before answering 202 (sync.ts).
+ *
  * A leader that answers DIVERGED (this log holds records the leader does not) stops the replicator and hands the
  * decision to `onDiverged`: a standby never appends onto a forked history.
  */
@@ -46,9 +50,11 @@ export class Replicator {
   private running: Promise<void> | null = null
   private progressed = false
   private readonly state = { connected: false, leaderUrl: null as string | null, leaderLastLsn: 0, lastContactMs: 0, reconnects: 0 }
+  private readonly acks: AckSender
 
   constructor(options: ReplicatorOptions) {
     this.options = options
+    this.acks = new AckSender(options.token, Math.max(100, options.silenceMsMax))
   }
 
   get status(): ReplicatorStatus {
@@ -129,6 +135,8 @@ export class Replicator {
         armSilence()
         for (const envelope of reader.push(received)) {
           if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames)
+          // appendFrames resolved: the frames are durable here (per the replica's durability), so say so.
+          this.acks.offer(leaderUrl, wal.lastLsn)
           this.state.leaderLastLsn = envelope.leaderLastLsn
           this.state.lastContactMs = Date.now()
           this.progressed = true
@@ -140,6 +148,42 @@ export class Replicator {
       if (silence !== null) clearTimeout(silence)
       this.state.connected = false
       this.abort = null
+    }
+  }
+}
+
+/** Acknowledgements to the leader: one POST in flight at most; while it is, only the newest LSN is kept. */
+class AckSender {
+  private next: { url: string; lsn: number } | null = null
+  private sending = false
+
+  constructor(
+    private readonly token: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  offer(leaderUrl: string, lsn: number): void {
+    this.next = { url: leaderUrl, lsn }
+    if (!this.sending) void this.drain()
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true
+    try {
+      while (this.next !== null) {
+        const { url, lsn } = this.next
+        this.next = null
+        await fetch(`${url}/replication/ack`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ lsn }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        }).then((response) => response.body?.cancel(), () => {
+          // A lost acknowledgement is repaired by the next one (every envelope, heartbeats included, sends one).
+        })
+      }
+    } finally {
+      this.sending = false
     }
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * Synchronous replication (src/runtime/ha/sync.ts, leader-sync.ts, the write guard and /replication/ack in
+ * src/http/routes/replication.ts): a leader gateway's HTTP service on loopback, a standby replica pulling from it with
+ * a Replicator (which acknowledges its durable LSN), and writes placed over HTTP.
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { Wal } from '../../../wal/index.ts'
+import { createVerifier } from '../../../src/http/auth/index.ts'
+import { createHttpService, type HttpService } from '../../../src/http/index.ts'
+import { HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, leaderSync, type SyncPolicy, type SyncReplication } from '../../../src/runtime/ha/index.ts'
+import { LIMIT_BUY, SECRET, errorCode, json, post, startTestGateway, type TestGateway } from '../../http/fixture.ts'
+import { removeTempDirs, tempDir, text } from '../../wal/support.ts'
+import { haHttp, replicator, waitFor } from './support.ts'
+
+const TIMEOUT_MS = 300
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  removeTempDirs()
+})
+
+interface Pair {
+  leader: TestGateway
+  sync: SyncReplication
+  url: string
+  replica: Wal
+  standby: ReturnType<typeof replicator>
+  place: (key: string) => Promise<{ status: number; body: Record<string, unknown>; elapsedMs: number }>
+}
+
+async function startPair(policy: SyncPolicy): Promise<Pair> {
+  const leader = await startTestGateway()
+  cleanups.push(() => leader.stop())
+  const logLines: string[] = []
+  const sync = leaderSync(leader.gateway, { policy, timeoutMs: TIMEOUT_MS, waitersMax: 64, log: (line) => void logLines.push(line), isCurrent: () => true })
+  const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
+  const http: HttpService = createHttpService({
+    gateway: leader.gateway, verifier, configDigest: 'spec', backpressure: leader.config.backpressure, sse: leader.config.sse, log: () => {},
+    ha: haHttp({ sync }),
+  })
+  const server = Bun.serve({ hostname: '127.0.0.1', port: 0, idleTimeout: 30, fetch: (request) => http.app.fetch(request) })
+  const url = `http://127.0.0.1:${server.port}`
+  cleanups.push(() => {
+    sync.close()
+    void server.stop(true)
+    http.close()
+    verifier.close()
+  })
+  const replica = Wal.openReplica(tempDir(), { durability: 'fsync', preallocateBytes: 0 })
+  const standby = replicator(replica, () => url)
+  cleanups.push(async () => {
+    await standby.stop()
+    await replica.close()
+  })
+  const token = await leader.token({})
+  const place = async (key: string): Promise<{ status: number; body: Record<string, unknown>; elapsedMs: number }> => {
+    const started = Date.now()
+    const response = await fetch(`${url}/v1/orders`, post(token, LIMIT_BUY, { 'Idempotency-Key': key }))
+    return { status: response.status, body: await json(response), elapsedMs: Date.now() - started }
+  }
+  return { leader, sync, url, replica, standby, place }
+}
+
+/** Does the log hold a record whose payload mentions `needle` (or of `type`)? */
+function logHolds(wal: Wal, match: { needle?: string; type?: number }): boolean {
+  for (const frame of wal.read(wal.firstLsn)) {
+    if (match.type !== undefined && frame.type === match.type) return true
+    if (match.needle !== undefined && text(frame.payload).includes(match.needle)) return true
+  }
+  return false
+}
+
+describe('synchronous replication', () => {
+  test('a 202 is sent only once the standby holds the order durably', async () => {
+    const pair = await startPair('fail_closed')
+    // No standby yet: fail_closed refuses new orders before writing anything.
+    const lastLsn = pair.leader.gateway.engine.wal.lastLsn
+    const early = await pair.place('before-standby')
+    expect(early.status).toBe(503)
+    expect(errorCode(early.body)).toBe('STANDBY_UNAVAILABLE')
+    expect(pair.leader.gateway.engine.wal.lastLsn).toBe(lastLsn)
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    for (let index = 0; index < 5; index++) {
+      const placed = await pair.place(`sync-${index}`)
+      expect(placed.status).toBe(202)
+      // At the moment the 202 arrives, the standby's own log already holds the order.
+      expect(logHolds(pair.replica, { needle: String(placed.body.order_id) })).toBe(true)
+    }
+    expect(pair.sync.standbyDurableLsn).toBeGreaterThan(lastLsn)
+  })
+
+  test('fail_closed: with the standby gone, a written order is answered REPLICATION_UNCONFIRMED, then new orders STANDBY_UNAVAILABLE until it is back', async () => {
+    const pair = await startPair('fail_closed')
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    expect((await pair.place('ok-1')).status).toBe(202)
+    await pair.standby.stop()
+
+    const unconfirmed = await pair.place('while-gone-1')
+    expect(unconfirmed.status).toBe(503)
+    expect(errorCode(unconfirmed.body)).toBe('REPLICATION_UNCONFIRMED')
+    expect(unconfirmed.elapsedMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 20)
+    const answer = (unconfirmed.body.error as { details: { answer: { order_id: string } } }).details.answer
+    // It is in the leader's log (a retry with the same key finds it), not on the standby.
+    expect(logHolds(pair.leader.gateway.engine.wal, { needle: answer.order_id })).toBe(true)
+    expect(logHolds(pair.replica, { needle: answer.order_id })).toBe(false)
+    expect(pair.sync.state).toBe('down')
+
+    const lsnBefore = pair.leader.gateway.engine.wal.lastLsn
+    const refused = await pair.place('while-gone-2')
+    expect(refused.status).toBe(503)
+    expect(errorCode(refused.body)).toBe('STANDBY_UNAVAILABLE')
+    expect(refused.elapsedMs).toBeLessThan(TIMEOUT_MS)
+    expect(pair.leader.gateway.engine.wal.lastLsn).toBe(lsnBefore)
+
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')
+    const retried = await pair.place('while-gone-1')
+    expect(retried.status).toBe(202)
+    expect(retried.body.order_id).toBe(answer.order_id)
+    expect((await pair.place('after-1')).status).toBe(202)
+  })
+
+  test('degrade_async: with the standby gone, orders are acknowledged without waiting and the gap is recorded in the log', async () => {
+    const pair = await startPair('degrade_async')
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    expect((await pair.place('ok-1')).status).toBe(202)
+    await pair.standby.stop()
+    const wal = pair.leader.gateway.engine.wal
+
+    const degraded = await pair.place('while-gone-1')
+    expect(degraded.status).toBe(202)
+    expect(degraded.elapsedMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 20)
+    await waitFor(() => logHolds(wal, { type: HA_REPLICATION_DEGRADED.type }), 2_000, 'degraded alert record')
+    const fast = await pair.place('while-gone-2')
+    expect(fast.status).toBe(202)
+    expect(fast.elapsedMs).toBeLessThan(TIMEOUT_MS)
+
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')
+    await waitFor(() => logHolds(wal, { type: HA_REPLICATION_RESTORED.type }), 2_000, 'restored alert record')
+    // The standby receives the alert records like any other (they are part of the one history).
+    await waitFor(() => pair.replica.lastLsn === wal.lastLsn, 5_000, 'standby caught up again')
+    expect(logHolds(pair.replica, { type: HA_REPLICATION_DEGRADED.type })).toBe(true)
+    expect((await pair.place('after-1')).status).toBe(202)
+  })
+
+  test('the acknowledgement route checks the token and the body', async () => {
+    const pair = await startPair('fail_closed')
+    const ack = (body: string, token = 'test-replication-token'): Promise<Response> =>
+      fetch(`${pair.url}/replication/ack`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body })
+    expect((await ack('{"lsn":1}', 'wrong-token-wrong-token')).status).toBe(401)
+    expect((await ack('{"lsn":-1}')).status).toBe(400)
+    expect((await ack('nope')).status).toBe(400)
+    expect((await ack(JSON.stringify({ lsn: pair.leader.gateway.engine.wal.lastLsn }))).status).toBe(204)
+    expect(pair.sync.state).toBe('sync')
+  })
+})

@@ -1,0 +1,36 @@
+/**
+ * A leader's synchronous replication for one leadership term: a SyncReplication over the gateway's log whose state
+ * changes are logged and, under `degrade_async`, recorded in the log as alert records (records.ts) — the durable
+ * mark that from that LSN on, 202s did not wait for the standby, and from the next one on they do again.
+ */
+
+import type { Gateway } from '../gateway.ts'
+import { syncTransitionRecord } from './records.ts'
+import { SyncReplication, type SyncPolicy } from './sync.ts'
+
+export interface LeaderSyncOptions {
+  policy: SyncPolicy
+  timeoutMs: number
+  waitersMax: number
+  log: (line: string) => void
+  /** False once this gateway no longer leads (a deposed leader records nothing). */
+  isCurrent: () => boolean
+}
+
+export function leaderSync(gateway: Gateway, options: LeaderSyncOptions): SyncReplication {
+  const { policy, log } = options
+  return new SyncReplication({
+    policy,
+    timeoutMs: options.timeoutMs,
+    waitersMax: options.waitersMax,
+    leaderLastLsn: () => gateway.engine.wal.lastLsn,
+    nowMs: Date.now,
+    onTransition: (transition) => {
+      log(`synchronous replication (${policy}) ${transition.state}: ${transition.reason}`)
+      if (policy !== 'degrade_async' || !options.isCurrent()) return
+      gateway.engine.appendRecords([syncTransitionRecord({ ...transition, policy })]).catch((error: unknown) => {
+        log(`recording the replication ${transition.state === 'down' ? 'degraded' : 'restored'} alert: ${error instanceof Error ? error.message : String(error)}`)
+      })
+    },
+  })
+}
