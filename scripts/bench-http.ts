@@ -18,11 +18,11 @@
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Hono } from 'hono'
 import { mintHs256Token } from '../src/http/auth/index.ts'
+import { freePort } from './support/loopback.ts'
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const MAX_PHASE_MS = Number(process.env.BENCH_MAX_MS ?? 3_000)
@@ -37,18 +37,6 @@ const SYMBOLS = [
 const SECRET = 'bench-http-secret-bench-http-secret-0123456789'
 
 const say = (message: string): void => void process.stderr.write(`bench:http: ${message}\n`)
-
-
-async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => done(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}
 
 async function waitFor(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -11,10 +11,10 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { mintHs256Token } from '../src/http/auth/index.ts'
+import { freePort, waitFor } from './support/loopback.ts'
 
 const ROOT = resolve(import.meta.dir, '..')
 const START_TIMEOUT_MS = 20_000
@@ -31,28 +31,6 @@ function say(message: string): void {
 
 function fail(message: string): never {
   throw new Error(message)
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null)
-    if (value !== null) return value
-    await Bun.sleep(100)
-  }
-  return fail(`timed out waiting for ${what}`)
 }
 
 interface Api {

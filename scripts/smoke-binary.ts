@@ -6,9 +6,9 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { freePort } from './support/loopback.ts'
 
 const BINARY = resolve(process.argv[2] ?? 'dist/egress')
 const START_TIMEOUT_MS = 15_000
@@ -20,18 +20,6 @@ function say(message: string): void {
 
 function fail(message: string): never {
   throw new Error(message)
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
 }
 
 async function waitReady(base: string, child: ReturnType<typeof Bun.spawn>): Promise<void> {

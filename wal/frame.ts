@@ -125,13 +125,17 @@ export function verifyFrameHash(
   scratchHash: Uint8Array,
 ): boolean {
   const slot = source.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET)
-  const stored = slot.slice()
+  const stored = storedHashScratch
+  stored.set(slot)
   slot.set(previousHash)
   chainHashInPlace(source.subarray(offset + FRAME_HASH_OFFSET, offset + frameBytes), scratchHash)
   slot.set(stored)
   for (let index = 0; index < HASH_BYTES; index++) if (scratchHash[index] !== stored[index]) return false
   return true
 }
+
+/** Holds a frame's stored hash while its slot is borrowed; verification is synchronous, so one buffer serves all. */
+const storedHashScratch = new Uint8Array(HASH_BYTES)
 
 /** Validates a record before it is queued: refusal here means nothing was written. */
 export function recordProblem(record: RecordInput): string | null {

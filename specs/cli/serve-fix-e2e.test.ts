@@ -8,11 +8,11 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { mintHs256Token } from '../../src/http/auth/index.ts'
 import { executorMissing, QuickFixExecutor } from '../venues/fix/quickfix-executor.ts'
+import { freePort, waitFor } from '../../scripts/support/loopback.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const SESSION = { beginString: 'FIX.4.2', compId: 'EXECE2E', peerCompId: 'EGRESSE2E' } as const
@@ -21,28 +21,6 @@ const FILL_TIMEOUT_MS = 15_000
 const STOP_TIMEOUT_MS = 10_000
 
 const missing = executorMissing()
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null)
-    if (value !== null) return value
-    await Bun.sleep(100)
-  }
-  throw new Error(`timed out waiting for ${what}\n${context()}`)
-}
 
 /** MsgSeqNum of every message of `msgType` egress sent, in the executor's log order. */
 function incomingSeqNums(executorLog: string, msgType: string): number[] {
@@ -85,7 +63,7 @@ describe.skipIf(missing !== null)('egress serve with a FIX venue, end to end aga
     await waitFor('/health to answer 200', START_TIMEOUT_MS, async () => {
       if (started.exitCode !== null) throw new Error(`serve exited early with ${started.exitCode}\n${serveLog()}`)
       return (await fetch(`${base}/health`, { keepalive: false })).status === 200 ? true : null
-    }, serveLog)
+    }, { context: serveLog })
     return base
   }
 
@@ -108,7 +86,7 @@ describe.skipIf(missing !== null)('egress serve with a FIX venue, end to end aga
     const order = await waitFor(`order ${orderId} to be Filled`, FILL_TIMEOUT_MS, async () => {
       const read = (await (await fetch(`${base}/v1/orders/${orderId}`, { headers, keepalive: false })).json()) as Record<string, unknown>
       return read.state === 'Filled' ? read : null
-    }, serveLog)
+    }, { context: serveLog })
     expect(order).toMatchObject({ order_id: orderId, venue: 'qf', symbol: 'IBM', state: 'Filled' })
     return orderId
   }

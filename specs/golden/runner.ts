@@ -136,32 +136,11 @@ function issue(ctx: Context, step: CommandStep, label: string, bindEarly: boolea
   return result.then(({ reply }) => checkReply(ctx, label, reply, step.expect))
 }
 
-/**
- * The amend change as the Gateway takes it: `{ qty, price }` in units, null where unchanged (an assumption until
- * Gateway.amend lands — it mirrors the kernel's AmendCommand). Until then the same command goes to the engine
- * directly, built as Gateway.place builds a place (market snapshot, live readiness, digests): enough for traces whose
- * amends never reach the executor (guard refusals). Traces that send amends declare `requires: ["gateway.amend"]`.
- */
+/** The amend change as Gateway.amend takes it: `{ qty, price }` in units, null where unchanged. */
 function amend(ctx: Context, step: Extract<CommandStep, { do: 'amend' }>, who: Principal): Promise<{ reply: Reply }> {
-  const { gateway } = ctx.world
   const body = step.body as { qty?: string; price?: string }
   const change = { qty: body.qty === undefined ? null : parseDecimal(body.qty), price: body.price === undefined ? null : parseDecimal(body.price) }
-  const orderId = ctx.refs.get(step.order) ?? step.order
-  const amendable = gateway as unknown as { amend?: (principal: Principal, orderId: string, change: { qty: bigint | null; price: bigint | null }) => Promise<{ reply: Reply }> }
-  if (amendable.amend !== undefined) return amendable.amend(who, orderId, change)
-  const order = gateway.engine.state.orders.get(orderId)
-  const facts = gateway.options.facts()
-  return gateway.engine.submit({
-    kind: 'amend',
-    nowMs: gateway.clock.nowMs(),
-    principal: who,
-    orderId,
-    ...change,
-    market: order === undefined ? null : gateway.market.snapshot(order.venue, order.symbol),
-    live: { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader },
-    configDigest: gateway.options.configDigest,
-    buildCommit: gateway.options.buildCommit,
-  }).then((committed) => ({ reply: committed.decision.reply }))
+  return ctx.world.gateway.amend(who, ctx.refs.get(step.order) ?? step.order, change)
 }
 
 async function restart(ctx: Context, step: Extract<Step, { do: 'restart' }>, label: string): Promise<void> {

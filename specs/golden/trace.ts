@@ -142,7 +142,6 @@ export const traceSchema = v.strictObject({
   summary: v.string(),
   spec: v.optional(v.string()),
   /** Runtime features the trace needs; it is skipped (and says so) while one is missing. */
-  requires: v.optional(v.array(v.picklist(['gateway.amend']))),
   seed: v.number(),
   /** SimVenue options (latency, partial fills, price walk …). */
   venue: v.optional(v.record(v.string(), v.unknown())),

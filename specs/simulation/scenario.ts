@@ -5,7 +5,7 @@
  */
 
 import type { KernelParams } from '../../src/domain/kernel-config.ts'
-import { deriveSeed, Xoshiro128ss, type SimFaults, type SimOutage, type SimPriceStall } from '../../src/venues/sim/index.ts'
+import { deriveSeed, NO_FAULTS, Xoshiro128ss, type SimFaults, type SimOutage, type SimPriceStall } from '../../src/venues/sim/index.ts'
 import { T0 } from '../runtime/harness.ts'
 
 export const SYMBOLS = ['BTC-USD', 'ETH-USD', 'AAPL'] as const
@@ -102,19 +102,8 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
 }
 
 function drawNoFaults(): SimFaults {
-  return {
-    dropRequestProbability: 0,
-    timeoutAfterApplyProbability: 0,
-    cancelAckLostProbability: 0,
-    throttleBurstProbability: 0,
-    throttleBurstMs: 1_000,
-    dropReportProbability: 0,
-    duplicateReportProbability: 0,
-    reorderReportProbability: 0,
-    reorderDelayMsMax: 50,
-    outages: [],
-    priceStalls: [],
-  }
+  // A fresh copy: scenarios fill in their own outages and stalls.
+  return { ...NO_FAULTS, outages: [], priceStalls: [] }
 }
 
 /** Each fault kind is on for about half the seeds, at a seeded rate. */

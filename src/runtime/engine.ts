@@ -11,7 +11,7 @@
 
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
-import { AssertionError, WalFullError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { domainEventOf } from './records.ts'
 
 export interface Committed {
@@ -173,4 +173,3 @@ function replayFrames(state: KernelState, frames: Iterable<Frame>, options: { on
   }
 }
 
-export { WalFullError }

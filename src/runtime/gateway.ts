@@ -11,8 +11,8 @@ import type { Units } from '../domain/decimal.ts'
 import type { GateFacts } from '../domain/gate.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import type { Reply } from '../kernel/index.ts'
-import type { VenueAdapter } from '../venues/adapter.ts'
+import type { LiveReadiness, Reply } from '../kernel/index.ts'
+import type { ExecutionReport, VenueAdapter } from '../venues/adapter.ts'
 import { copyFrame, nodeIo, Wal, type Frame, type LeaseGuard, type WalOptions } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import type { AuditConfig } from '../config/index.ts'
@@ -239,8 +239,9 @@ export class Gateway {
 
   /** Places an order; resolves with the kernel's reply once its records are durable (the ACK boundary). */
   place(principal: Principal, body: unknown, idempotencyKey: string | null): Promise<CommandResult> {
-    const venue = typeof body === 'object' && body !== null && typeof (body as { venue?: unknown }).venue === 'string' ? (body as { venue: string }).venue : 'sim'
-    const symbol = typeof body === 'object' && body !== null && typeof (body as { symbol?: unknown }).symbol === 'string' ? (body as { symbol: string }).symbol : ''
+    const fields = typeof body === 'object' && body !== null ? (body as { venue?: unknown; symbol?: unknown }) : {}
+    const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
+    const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
     return this.run({
       kind: 'place',
       nowMs: this.clock.nowMs(),
@@ -248,7 +249,7 @@ export class Gateway {
       idempotencyKey,
       body,
       market: this.market.snapshot(venue, symbol),
-      live: { credentialPresent: this.options.facts().liveExplicit, environmentLive: this.options.facts().liveExplicit, haLeader: this.options.facts().haLeader },
+      live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
     })
@@ -257,7 +258,6 @@ export class Gateway {
   /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */
   amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }): Promise<CommandResult> {
     const order = this.engine.state.orders.get(orderId)
-    const facts = this.options.facts()
     return this.run({
       kind: 'amend',
       nowMs: this.clock.nowMs(),
@@ -266,10 +266,16 @@ export class Gateway {
       qty: change.qty,
       price: change.price,
       market: order === undefined ? null : this.market.snapshot(order.venue, order.symbol),
-      live: { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader },
+      live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
     })
+  }
+
+  /** The live prerequisites the mode guard checks, as this process sees them now (one read of the facts). */
+  private liveReadiness(): LiveReadiness {
+    const facts = this.options.facts()
+    return { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader }
   }
 
   cancel(principal: Principal, orderId: string): Promise<CommandResult> {
@@ -346,7 +352,7 @@ export class Gateway {
     return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
   }
 
-  private async submitReport(report: Parameters<VenueAdapter['onReport']>[0] extends (r: infer R) => void ? R : never): Promise<void> {
+  private async submitReport(report: ExecutionReport): Promise<void> {
     try {
       await this.engine.submit({ kind: 'venue_report', nowMs: this.clock.nowMs(), report })
     } catch (error) {

@@ -5,11 +5,18 @@
  */
 
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { mintHs256Token } from '../../../src/http/auth/index.ts'
 import { JsonlVenueClient } from '../../../src/venues/jsonl/index.ts'
+import { freePort, waitFor as waitForLoopback } from '../../../scripts/support/loopback.ts'
+
+export { freePort }
+
+/** Polls every 10 ms: the drill times takeovers with it, so it must not round them to a coarse interval. */
+export function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>): Promise<T> {
+  return waitForLoopback(what, timeoutMs, probe, { intervalMs: 10 })
+}
 
 export const ROOT = resolve(import.meta.dir, '../../..')
 export const DRILL_SECRET = 'failover-drill-secret-0123456789abcdef'
@@ -186,28 +193,6 @@ export class Cluster {
   remove(): void {
     rmSync(this.work, { recursive: true, force: true })
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
-}
-
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null)
-    if (value !== null && value !== false) return value
-    await Bun.sleep(10)
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
 
 /** Keeps the last lines of a child's stderr (for failure messages), echoing them when `prefix` is set. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import type { Subprocess } from 'bun'
+import { freePort } from '../../../scripts/support/loopback.ts'
 
 export const EXECUTOR_GZ = '/usr/share/doc/libquickfix-doc/examples/executor/C++/.libs/executor.gz'
 const LIBQUICKFIX = ['/usr/lib/x86_64-linux-gnu/libquickfix.so.17', '/usr/lib/aarch64-linux-gnu/libquickfix.so.17']
@@ -96,18 +97,6 @@ export class QuickFixExecutor {
     await this.stop()
     rmSync(this.dir, { recursive: true, force: true })
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -9,7 +9,8 @@
  */
 
 import { assert } from '../../domain/assert.ts'
-import type { DecisionRecord, GuardRecord } from '../../domain/guards.ts'
+import type { GuardRecord } from '../../domain/guards.ts'
+import { decisionRecord } from '../intake/decision-record.ts'
 import { amendClientOrderId, type Order } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { AmendCommand, Decision } from '../commands.ts'
@@ -90,17 +91,6 @@ function runGuards(state: KernelState, command: AmendCommand, order: Order): Dec
     decision: decisionRecord(command, records),
   })
   return { events: emitter.events, reply: { kind: 'amend_accepted', orderId: order.orderId, amendId, duplicate: false } }
-}
-
-function decisionRecord(command: AmendCommand, guards: GuardRecord[]): DecisionRecord {
-  return {
-    principalId: command.principal.id,
-    roles: [...command.principal.roles],
-    configDigest: command.configDigest,
-    buildCommit: command.buildCommit,
-    nowMs: command.nowMs,
-    guards,
-  }
 }
 
 function reject(command: AmendCommand, records: GuardRecord[], reason: ReasonCode): Decision {

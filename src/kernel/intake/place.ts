@@ -8,7 +8,8 @@
 
 import { assert } from '../../domain/assert.ts'
 import { canonicalJson, sha256Hex } from '../../domain/canonical-json.ts'
-import type { DecisionRecord, GuardRecord } from '../../domain/guards.ts'
+import type { GuardRecord } from '../../domain/guards.ts'
+import { decisionRecord } from './decision-record.ts'
 import { venueClientOrderId } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Decision, PlaceCommand } from '../commands.ts'
@@ -97,17 +98,6 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
     decision: decisionRecord(command, records),
   }
   return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
-}
-
-function decisionRecord(command: PlaceCommand, guards: GuardRecord[]): DecisionRecord {
-  return {
-    principalId: command.principal.id,
-    roles: [...command.principal.roles],
-    configDigest: command.configDigest,
-    buildCommit: command.buildCommit,
-    nowMs: command.nowMs,
-    guards,
-  }
 }
 
 function reject(command: PlaceCommand, records: GuardRecord[], ids: Ids, reason: ReasonCode): Decision {

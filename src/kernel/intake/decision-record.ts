@@ -1,0 +1,25 @@
+/**
+ * The decision record of an intake decision (place or amend): who asked, under which config and build, when, and
+ * every guard run with its inputs and outcome (§9: principal, commit, config digest).
+ */
+
+import type { Principal } from '../../domain/accounts.ts'
+import type { DecisionRecord, GuardRecord } from '../../domain/guards.ts'
+
+export interface DecidedCommand {
+  principal: Principal
+  configDigest: string
+  buildCommit: string
+  nowMs: number
+}
+
+export function decisionRecord(command: DecidedCommand, guards: GuardRecord[]): DecisionRecord {
+  return {
+    principalId: command.principal.id,
+    roles: [...command.principal.roles],
+    configDigest: command.configDigest,
+    buildCommit: command.buildCommit,
+    nowMs: command.nowMs,
+    guards,
+  }
+}
