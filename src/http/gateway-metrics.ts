@@ -85,7 +85,13 @@ export class GatewayMetrics {
     const queue = r.gauge({ name: 'egress_wal_queue_records', help: 'Records waiting for the next group commit.' })
     const inFlight = r.gauge({ name: 'egress_http_orders_in_flight', help: 'New orders being decided or waiting for the log.' })
     const ready = r.gauge({ name: 'egress_ready', help: '1 when intake is open.' })
+    const shadow = engine.shadow === null ? null : r.gauge({ name: 'egress_ha_shadow_decisions', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
     r.beforeRender(() => {
+      if (shadow !== null && engine.shadow !== null) {
+        const stats = engine.shadow.stats
+        shadow.set(stats.matches, { outcome: 'match' })
+        shadow.set(stats.mismatches, { outcome: 'mismatch' })
+      }
       queueDepths(engine.state).forEach((depth, lane) => lanes.set(depth, { lane: String(lane) }))
       const open = unknownOrders(engine.state, gateway.clock.nowMs())
       unknown.set(open.length)

@@ -13,6 +13,8 @@ import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { domainEventOf } from './records.ts'
+import { encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
+import type { ShadowDecider } from './ha/shadow.ts'
 
 export interface Committed {
   decision: Decision
@@ -41,6 +43,13 @@ export class Engine {
   private readonly listeners = new Set<DurableListener>()
   private pendingCount = 0
   private idleWaiters: (() => void)[] = []
+  /**
+   * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
+   * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
+   */
+  commandRecords = false
+  /** Standby: decides each replicated command record again and compares (src/runtime/ha/shadow.ts); null: off. */
+  shadow: ShadowDecider | null = null
 
   private constructor(wal: Wal, state: KernelState) {
     this.wal = wal
@@ -74,7 +83,8 @@ export class Engine {
   submit(command: KernelCommand): Promise<Committed> {
     const decision = decide(this.state, command)
     const records = decision.events.map((event) => encodeEvent(event))
-    return this.commit(decision, records)
+    const commandRecord = this.commandRecords && records.length > 0 ? encodeCommandRecord(command, records.length) : null
+    return this.commit(decision, records, commandRecord)
   }
 
   /** Appends non-kernel records (audit seals) in log order with everything else. */
@@ -93,11 +103,15 @@ export class Engine {
   applyReplicated(frames: readonly Frame[]): void {
     if (this.pendingCount !== 0) throw new AssertionError(`a standby engine has ${this.pendingCount} commands of its own in flight`)
     const applied: AppliedEvent[] = []
+    const shadow = this.shadow
     for (const frame of frames) {
       if (frame.lsn !== this.nextLsn) throw new AssertionError(`replicated frame LSN ${frame.lsn}, engine expected ${this.nextLsn}`)
       this.nextLsn++
+      // Shadow mode: the leader's command is decided again on this state (before its events are applied) and compared.
+      if (shadow !== null && isCommandRecord(frame.type)) shadow.command(frame, this.state)
       const event = domainEventOf(frame)
       if (event === null) continue
+      shadow?.event(frame)
       applyInPlace(this.state, event, { lsn: frame.lsn })
       applied.push({ event, lsn: frame.lsn })
     }
@@ -120,20 +134,23 @@ export class Engine {
     return this.pendingCount
   }
 
-  private commit(decision: Decision, records: RecordInput[]): Promise<Committed> {
-    if (records.length === 0) return Promise.resolve({ decision, lsns: [] })
+  /** `commandRecord`, when given, is appended first, in the same append as the events (HA shadow mode). */
+  private commit(decision: Decision, events: RecordInput[], commandRecord: RecordInput | null): Promise<Committed> {
+    if (events.length === 0) return Promise.resolve({ decision, lsns: [] })
+    const records = commandRecord === null ? events : [commandRecord, ...events]
+    const skipped = records.length - events.length
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) {
       // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
       return Promise.reject(new EngineOverloadedError('log queue full; retry later'))
     }
     const expected = this.reserveLsns(records.length)
-    const applied: AppliedEvent[] = decision.events.map((event, index) => ({ event, lsn: expected[index] as number }))
+    const applied: AppliedEvent[] = decision.events.map((event, index) => ({ event, lsn: expected[index + skipped] as number }))
     for (const { event, lsn } of applied) applyInPlace(this.state, event, { lsn })
     const durable = this.wal.append(records).then((lsns) => {
       this.checkLsns(lsns, expected)
       for (const listener of this.listeners) listener(applied)
-      return { decision, lsns }
+      return { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
     })
     return this.track(durable)
   }

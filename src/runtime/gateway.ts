@@ -20,6 +20,7 @@ import { AuditDuty } from './audit-duty.ts'
 import { OPEN_AT_VENUE, bootstrap, type BootstrapReport, type Funding } from './bootstrap.ts'
 import { Engine } from './engine.ts'
 import { Executor } from './executor.ts'
+import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed, type PriceSource } from './market-feed.ts'
 import {
   defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
@@ -65,6 +66,11 @@ export interface GatewayOptions {
    * paused between the two (SIGSTOP) and deposed meanwhile never calls the venue when it wakes.
    */
   lease?: LeaseGuard
+  /**
+   * Write each decision's command as a kernel.command record before its events, for a standby's shadow decisions
+   * (src/runtime/ha/shadow.ts). Default: on when an HA role is given, off on a single node.
+   */
+  commandRecords?: boolean
 }
 
 export type GatewayRole = 'leader' | 'standby'
@@ -111,6 +117,7 @@ export class Gateway {
     })
     this.clock = options.clock
     this.engine = engine
+    engine.commandRecords = options.commandRecords ?? options.role !== undefined
     this.market = new MarketFeed()
     const adapters = new Map<string, VenueAdapter>()
     for (const { adapter, prices } of options.venues) {
@@ -201,6 +208,7 @@ export class Gateway {
     }
     for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
     const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy })
+    gateway.engine.shadow = new ShadowDecider()
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections
     // Frames made durable by the replicator are applied right after the commit, so projections stay hot. Applying

@@ -2,7 +2,7 @@
  * ha/ — high availability: the replication stream (the leader serves its log as raw frames, stream.ts), the standby's
  * replicator (pulls, appends with Wal.appendFrames, keeps projections hot), and the role of a node (node.ts): take
  * the lease or follow, fail over on lease expiry, re-sync after divergence; synchronous replication (sync.ts) and its
- * alert records (records.ts).
+ * alert records (records.ts); command records (command-record.ts) and the standby's shadow decisions (shadow.ts).
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
@@ -12,3 +12,5 @@ export { HaNode, type DivergenceReport, type HaNodeOptions, type NodeRole, type 
 export { SYNC_POLICIES, SyncReplication, type SyncOutcome, type SyncPolicy, type SyncReplicationOptions, type SyncState, type SyncTransition } from './sync.ts'
 export { leaderSync, type LeaderSyncOptions } from './leader-sync.ts'
 export { HA_RECORD_TYPE_MIN, HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, syncTransitionRecord } from './records.ts'
+export { KERNEL_COMMAND, CommandRecordError, decodeCommandRecord, encodeCommandRecord, isCommandRecord, type CommandRecord, type CommandRecordErrorCode } from './command-record.ts'
+export { SHADOW_MISMATCHES_KEPT, ShadowDecider, firstDifference, type DecideFunction, type ShadowMismatch, type ShadowStats } from './shadow.ts'

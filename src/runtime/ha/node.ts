@@ -110,6 +110,8 @@ export class HaNode {
       last_takeover_ms: this.lastTakeoverMs,
       last_divergence: this.lastDivergence,
       sync: this.sync?.status() ?? { policy: this.options.sync?.policy ?? 'off', state: 'down' },
+      // Shadow decisions of this node while it follows (null while leading): counts and the last mismatches.
+      shadow: this.gateway?.engine.shadow?.stats ?? null,
     }
   }
 

@@ -5,6 +5,8 @@
  *
  *   0xD001 ha.replication_degraded v1  SyncTransition — synchronous replication stopped confirming writes
  *   0xD002 ha.replication_restored v1  SyncTransition — the standby caught up; writes wait for it again
+ *   0xD010 kernel.command v1           the KernelCommand a decision came from, before its events (command-record.ts;
+ *                                      written by a gateway started with an HA role, read by a standby in shadow mode)
  *
  * Written by a leader running `degrade_async`: the alert that from here on 202s did not wait for the standby.
  */

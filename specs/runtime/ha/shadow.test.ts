@@ -1,0 +1,174 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { toHex } from '../../../wal/index.ts'
+import { Gateway } from '../../../src/runtime/index.ts'
+import { paperFundings, paperKernelConfig } from '../../../src/runtime/paper.ts'
+import { CommandRecordError, KERNEL_COMMAND, ShadowDecider, decodeCommandRecord, encodeCommandRecord, isCommandRecord } from '../../../src/runtime/ha/index.ts'
+import type { KernelCommand } from '../../../src/kernel/index.ts'
+import { removeTempDirs } from '../../wal/support.ts'
+import { ACCOUNTS, removeDir, run, startWorld, tempDataDir, traderA, traderB, type World } from '../harness.ts'
+import { haHttp, replicator, serveReplication, waitFor } from './support.ts'
+
+afterEach(removeTempDirs)
+
+const encoder = new TextEncoder()
+
+function frameOf(record: { type: number; version: number; payload: Uint8Array }, lsn = 1): { type: number; version: number; payload: Uint8Array; lsn: number } {
+  return { ...record, lsn }
+}
+
+describe('kernel.command records (0xD010)', () => {
+  test('a command comes back exactly: bigints, nulls, a client body with $-keys and bigint-looking members', () => {
+    const place: KernelCommand = {
+      kind: 'place',
+      nowMs: 1_767_225_600_123,
+      principal: traderA,
+      idempotencyKey: null,
+      body: { account: 'acct-a', qty: '0.1', $bigint: '5', nested: { $$x: [1, { $bigint: 'x' }] }, skip: undefined },
+      market: { referencePrice: 6_100_000_000_000n, observedAtMs: 1_767_225_600_000, previousPrice: null },
+      live: { credentialPresent: false, environmentLive: false, haLeader: true },
+      configDigest: 'sim-config',
+      buildCommit: 'test',
+    }
+    const record = encodeCommandRecord(place, 3)
+    expect(record.type).toBe(KERNEL_COMMAND.type)
+    expect(isCommandRecord(record.type)).toBe(true)
+    const decoded = decodeCommandRecord(record)
+    expect(decoded.eventCount).toBe(3)
+    const { skip: _skip, ...bodyWithoutUndefined } = (place.body as Record<string, unknown>)
+    expect(decoded.command).toEqual({ ...place, body: bodyWithoutUndefined })
+    // Same command in, same bytes out.
+    expect(toHex(encodeCommandRecord(decoded.command, 3).payload)).toBe(toHex(record.payload))
+    const fund: KernelCommand = { kind: 'fund', nowMs: 5, principalId: 'ops', accountId: 'acct-a', asset: 'USD', amount: -12_345n, reference: 'r' }
+    expect(decodeCommandRecord(encodeCommandRecord(fund, 1)).command).toEqual(fund)
+  })
+
+  test('malformed records are refused with typed errors and stable codes', () => {
+    const good = encodeCommandRecord({ kind: 'bootstrap', nowMs: 1 }, 1)
+    const refusal = (record: { type: number; version: number; payload: Uint8Array }): string => {
+      try {
+        decodeCommandRecord(record)
+      } catch (error) {
+        expect(error).toBeInstanceOf(CommandRecordError)
+        return (error as CommandRecordError).code
+      }
+      return 'accepted'
+    }
+    const json = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
+    expect(refusal(good)).toBe('accepted')
+    expect(refusal({ ...good, type: 0xd001 })).toBe('COMMAND_RECORD_TYPE')
+    expect(refusal({ ...good, version: 2 })).toBe('COMMAND_RECORD_VERSION')
+    expect(refusal({ ...good, payload: encoder.encode('{"command":') })).toBe('COMMAND_RECORD_JSON')
+    expect(refusal({ ...good, payload: new Uint8Array([0xff, 0xfe]) })).toBe('COMMAND_RECORD_JSON')
+    expect(refusal({ ...good, payload: json({ command: { kind: 'fund', nowMs: 1, principalId: 'p', accountId: 'a', asset: 'USD', amount: { $bigint: '1.5' }, reference: 'r' }, eventCount: 1 }) })).toBe('COMMAND_RECORD_TAG')
+    expect(refusal({ ...good, payload: json({ command: { kind: 'bootstrap', nowMs: 1, $other: 1 }, eventCount: 1 }) })).toBe('COMMAND_RECORD_TAG')
+    expect(refusal({ ...good, payload: json({ command: { kind: 'bootstrap', nowMs: { $bigint: '1', extra: 2 } }, eventCount: 1 }) })).toBe('COMMAND_RECORD_TAG')
+    expect(refusal({ ...good, payload: json({ command: { kind: 'launch', nowMs: 1 }, eventCount: 1 }) })).toBe('COMMAND_RECORD_SHAPE')
+    expect(refusal({ ...good, payload: json({ command: { kind: 'bootstrap', nowMs: -1 }, eventCount: 1 }) })).toBe('COMMAND_RECORD_SHAPE')
+    expect(refusal({ ...good, payload: json({ command: { kind: 'bootstrap', nowMs: 1 }, eventCount: 0 }) })).toBe('COMMAND_RECORD_SHAPE')
+    expect(refusal({ ...good, payload: json({ command: { kind: 'cancel', nowMs: 1, orderId: 'o' }, eventCount: 1 }) })).toBe('COMMAND_RECORD_SHAPE')
+    // Amounts must come back as bigints: a plain number where Units belong is refused.
+    expect(refusal({ ...good, payload: json({ command: { kind: 'fund', nowMs: 1, principalId: 'p', accountId: 'a', asset: 'USD', amount: 1, reference: 'r' }, eventCount: 1 }) })).toBe('COMMAND_RECORD_SHAPE')
+    expect(() => encodeCommandRecord({ kind: 'place', nowMs: 1, body: new Map() } as unknown as KernelCommand, 1)).toThrow(CommandRecordError)
+    expect(() => encodeCommandRecord({ kind: 'bootstrap', nowMs: 1 }, 0)).toThrow(CommandRecordError)
+  })
+
+  test('a shadow decider counts an undecodable record as a mismatch and does not throw', () => {
+    const shadow = new ShadowDecider()
+    const bad = encodeCommandRecord({ kind: 'bootstrap', nowMs: 1 }, 1)
+    shadow.command({ ...frameOf({ ...bad, version: 9 }, 7), hash: new Uint8Array(32), epoch: 1 } as never, {} as never)
+    expect(shadow.stats.decisions).toBe(1)
+    expect(shadow.stats.mismatches).toBe(1)
+    expect(shadow.stats.lastMismatches[0]).toMatchObject({ lsn: 7, kind: null })
+    expect(shadow.stats.lastMismatches[0]?.difference).toContain('COMMAND_RECORD_VERSION')
+  })
+})
+
+/** A leader world writing command records, and a standby gateway following it over loopback. */
+async function leaderAndStandby(seed: number): Promise<{ world: World; standby: Gateway; stop: () => Promise<void>; errors: string[] }> {
+  const world = await startWorld({ seed })
+  world.gateway.engine.commandRecords = true
+  // Small envelopes: a decision's records are often split over two envelopes, which the comparison must bridge.
+  const server = serveReplication(() => world.gateway.engine.wal, haHttp({ chunkBytesMax: 700 }))
+  const standbyDir = tempDataDir()
+  const errors: string[] = []
+  const standby = await Gateway.start({
+    ...world.gateway.options,
+    dataDir: standbyDir,
+    role: 'standby',
+    venues: [],
+    wal: { durability: 'none', segmentBytesMax: 1 << 20, preallocateBytes: 0 },
+    kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config' }),
+    fundings: paperFundings(ACCOUNTS),
+    onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
+  })
+  const pulling = replicator(standby.engine.wal, () => server.url)
+  pulling.start()
+  const stop = async (): Promise<void> => {
+    await pulling.stop()
+    server.stop()
+    await standby.stop()
+    await world.gateway.stop()
+    removeDir(standbyDir)
+    removeDir(world.dir)
+  }
+  return { world, standby, stop, errors }
+}
+
+async function tradeAndCatchUp(world: World, standby: Gateway): Promise<void> {
+  for (let index = 0; index < 6; index++) {
+    const [principal, account] = index % 2 === 0 ? [traderA, 'acct-a'] : [traderB, 'acct-b']
+    await world.gateway.place(principal, { account, symbol: 'BTC-USD', side: index % 3 === 0 ? 'sell' : 'buy', type: 'limit', qty: '0.1', price: index % 3 === 0 ? '59000' : '61000', client_order_id: `shadow-${index}` }, null)
+  }
+  await run(world, 2_000)
+  await world.gateway.cancel(traderA, 'shadow-missing').catch(() => {})
+  await run(world, 500)
+  const leaderWal = world.gateway.engine.wal
+  await waitFor(() => standby.engine.wal.lastLsn === leaderWal.lastLsn && standby.engine.state.lastLsn === world.gateway.engine.state.lastLsn, 5_000, 'standby catch-up')
+}
+
+describe('standby shadow mode', () => {
+  test('on a normal run the standby decides every leader command again and every decision matches; nothing is sent', async () => {
+    const { world, standby, stop, errors } = await leaderAndStandby(11)
+    await tradeAndCatchUp(world, standby)
+    const stats = standby.engine.shadow?.stats
+    expect(stats).toBeDefined()
+    const commandRecords = [...world.gateway.engine.wal.read(world.gateway.engine.wal.firstLsn)].filter((frame) => isCommandRecord(frame.type)).length
+    expect(commandRecords).toBeGreaterThan(10)
+    expect(stats?.decisions).toBe(commandRecords)
+    expect(stats?.mismatches).toBe(0)
+    expect(stats?.matches).toBe(commandRecords)
+    expect(stats?.lastMismatches).toEqual([])
+    // Bootstrap ran before the leader wrote command records: its events are counted as uncovered, not compared.
+    expect(stats?.eventsWithoutCommand).toBeGreaterThan(0)
+    // The leader's events are authoritative and the standby sends nothing.
+    expect(toHex(standby.engine.wal.chainHead)).toBe(toHex(world.gateway.engine.wal.chainHead))
+    const statuses = (gateway: Gateway): string[] => [...gateway.engine.state.orders.values()].map((order) => `${order.orderId}:${order.status}`).sort()
+    expect(statuses(standby)).toEqual(statuses(world.gateway))
+    expect(standby.executor.stats.sends).toBe(0)
+    expect(errors).toEqual([])
+    expect(world.errors).toEqual([])
+    await stop()
+  })
+
+  test('a standby whose kernel input differs (a lower notional cap in its state) counts the differing decisions as mismatches', async () => {
+    const { world, standby, stop, errors } = await leaderAndStandby(11)
+    await waitFor(() => standby.engine.state.policies.has('acct-a'), 5_000, 'standby has the config')
+    const policy = standby.engine.state.policies.get('acct-a')
+    if (policy === undefined) throw new Error('no policy for acct-a')
+    policy.maxOrderNotional = 1n
+    await tradeAndCatchUp(world, standby)
+    const stats = standby.engine.shadow?.stats
+    const placeMismatches = stats?.lastMismatches.filter((mismatch) => mismatch.kind === 'place') ?? []
+    // The three acct-a orders: accepted by the leader, rejected by the standby's cap.
+    expect(placeMismatches).toHaveLength(3)
+    expect(placeMismatches[0]?.difference).toMatch(/^event 0: type 0x[0-9a-f]+ v\d+ on the standby, 0x[0-9a-f]+ v\d+ on the leader$/)
+    expect(stats?.mismatches).toBeGreaterThanOrEqual(3)
+    expect(stats?.matches).toBeGreaterThan(0)
+    expect(stats?.decisions).toBe((stats?.matches ?? 0) + (stats?.mismatches ?? 0))
+    // The leader's events still win: the standby's orders are the leader's.
+    const statuses = (gateway: Gateway): string[] => [...gateway.engine.state.orders.values()].map((order) => `${order.orderId}:${order.status}`).sort()
+    expect(statuses(standby)).toEqual(statuses(world.gateway))
+    expect(errors).toEqual([])
+    await stop()
+  })
+})

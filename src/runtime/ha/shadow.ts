@@ -1,0 +1,173 @@
+/**
+ * Shadow mode on a standby: every command record the leader wrote (command-record.ts) is decided again with the pure
+ * kernel on the standby's own state — which, since the record comes before its events, is the state the leader
+ * decided on — and the events it computes are compared, as canonical record bytes (type, version, payload), with the
+ * events the leader logged after it. Nothing is sent and nothing is applied from the standby's own decision: the
+ * leader's events stay authoritative and are applied as they are. A mismatch means the two nodes would not act alike
+ * after a failover (a different build, config or kernel input); it is counted and the last few are kept with the LSN,
+ * the command kind and the first difference.
+ *
+ * A decision's events may reach the standby in more than one envelope, so the comparison is kept open across
+ * `applyReplicated` calls until the record's `eventCount` events have been seen.
+ */
+
+import { encodeEvent } from '../../domain/events/index.ts'
+import { decide as kernelDecide, type Decision, type KernelCommand, type KernelState } from '../../kernel/index.ts'
+import type { Frame } from '../../../wal/index.ts'
+import { CommandRecordError, decodeCommandRecord } from './command-record.ts'
+
+export const SHADOW_MISMATCHES_KEPT = 16
+
+export interface ShadowMismatch {
+  /** LSN of the command record. */
+  lsn: number
+  /** The command's kind, or null when the record itself did not decode. */
+  kind: string | null
+  /** The first difference, in words (event index, types, first differing member). */
+  difference: string
+}
+
+export interface ShadowStats {
+  /** Command records decided again on this node. */
+  decisions: number
+  matches: number
+  mismatches: number
+  /** Events the leader logged with no command record before them (a leader not writing command records). */
+  eventsWithoutCommand: number
+  lastMismatches: ShadowMismatch[]
+}
+
+interface OpenComparison {
+  lsn: number
+  kind: string | null
+  expected: LoggedRecord[]
+  leaderCount: number
+  leader: LoggedRecord[]
+  /** Set when the standby could not decide at all (undecodable record, kernel threw). */
+  failure: string | null
+}
+
+interface LoggedRecord {
+  type: number
+  version: number
+  payload: Uint8Array
+}
+
+export type DecideFunction = (state: KernelState, command: KernelCommand) => Decision
+
+export class ShadowDecider {
+  private readonly decide: DecideFunction
+  private open: OpenComparison | null = null
+  private readonly counts = { decisions: 0, matches: 0, mismatches: 0, eventsWithoutCommand: 0 }
+  private readonly recent: ShadowMismatch[] = []
+
+  /** `decide` is the kernel's; a spec may pass another to show that a different decision is caught. */
+  constructor(options: { decide?: DecideFunction } = {}) {
+    this.decide = options.decide ?? kernelDecide
+  }
+
+  get stats(): ShadowStats {
+    return { ...this.counts, lastMismatches: this.recent.map((mismatch) => ({ ...mismatch })) }
+  }
+
+  /** A command record, seen before any of its events is applied: decide it on `state` (not changed). */
+  command(frame: Frame, state: KernelState): void {
+    if (this.open !== null) this.close(`the leader logged ${this.open.leader.length} of ${this.open.leaderCount} events before the next command record`)
+    this.counts.decisions++
+    try {
+      const { command, eventCount } = decodeCommandRecord(frame)
+      this.open = { lsn: frame.lsn, kind: command.kind, expected: [], leaderCount: eventCount, leader: [], failure: null }
+      try {
+        this.open.expected = this.decide(state, command).events.map((event) => encodeEvent(event))
+      } catch (error) {
+        this.open.failure = `the standby's kernel threw: ${error instanceof Error ? error.message : String(error)}`
+      }
+    } catch (error) {
+      if (!(error instanceof CommandRecordError)) throw error
+      this.open = { lsn: frame.lsn, kind: null, expected: [], leaderCount: 0, leader: [], failure: `${error.code}: ${error.message}` }
+      this.close(null)
+    }
+  }
+
+  /** A domain event frame the leader logged, before it is applied. */
+  event(frame: Frame): void {
+    const open = this.open
+    if (open === null) {
+      this.counts.eventsWithoutCommand++
+      return
+    }
+    open.leader.push({ type: frame.type, version: frame.version, payload: frame.payload.slice() })
+    if (open.leader.length === open.leaderCount) this.close(null)
+  }
+
+  private close(incomplete: string | null): void {
+    const open = this.open
+    this.open = null
+    if (open === null) return
+    const difference = open.failure ?? incomplete ?? firstDifference(open.expected, open.leader)
+    if (difference === null) {
+      this.counts.matches++
+      return
+    }
+    this.counts.mismatches++
+    this.recent.push({ lsn: open.lsn, kind: open.kind, difference })
+    if (this.recent.length > SHADOW_MISMATCHES_KEPT) this.recent.shift()
+  }
+}
+
+const decoder = new TextDecoder()
+
+/** Null when both lists hold the same records byte for byte; else where they first differ. */
+export function firstDifference(standby: readonly LoggedRecord[], leader: readonly LoggedRecord[]): string | null {
+  const count = Math.max(standby.length, leader.length)
+  for (let index = 0; index < count; index++) {
+    const ours = standby[index]
+    const theirs = leader[index]
+    if (ours === undefined || theirs === undefined) {
+      return `event ${index}: ${ours === undefined ? 'none' : `type 0x${ours.type.toString(16)}`} on the standby, ${theirs === undefined ? 'none' : `type 0x${theirs.type.toString(16)}`} on the leader (standby ${standby.length} events, leader ${leader.length})`
+    }
+    if (ours.type !== theirs.type || ours.version !== theirs.version) {
+      return `event ${index}: type 0x${ours.type.toString(16)} v${ours.version} on the standby, 0x${theirs.type.toString(16)} v${theirs.version} on the leader`
+    }
+    if (!bytesEqual(ours.payload, theirs.payload)) return `event ${index} (type 0x${ours.type.toString(16)}): ${payloadDifference(ours.payload, theirs.payload)}`
+  }
+  return null
+}
+
+function payloadDifference(ours: Uint8Array, theirs: Uint8Array): string {
+  try {
+    const a = JSON.parse(decoder.decode(ours)) as unknown
+    const b = JSON.parse(decoder.decode(theirs)) as unknown
+    const path = firstPath(a, b, '')
+    if (path !== null) return `member ${path.path}: ${clip(path.ours)} on the standby, ${clip(path.theirs)} on the leader`
+  } catch {
+    // fall through to a byte offset
+  }
+  let offset = 0
+  while (offset < ours.byteLength && ours[offset] === theirs[offset]) offset++
+  return `payloads differ from byte ${offset}`
+}
+
+function firstPath(ours: unknown, theirs: unknown, path: string): { path: string; ours: string; theirs: string } | null {
+  if (typeof ours === 'object' && ours !== null && typeof theirs === 'object' && theirs !== null) {
+    const keys = [...new Set([...Object.keys(ours), ...Object.keys(theirs)])].sort()
+    for (const key of keys) {
+      const found = firstPath((ours as { [key: string]: unknown })[key], (theirs as { [key: string]: unknown })[key], path === '' ? key : `${path}.${key}`)
+      if (found !== null) return found
+    }
+    return null
+  }
+  const a = JSON.stringify(ours) ?? 'absent'
+  const b = JSON.stringify(theirs) ?? 'absent'
+  return a === b ? null : { path: path === '' ? '(root)' : path, ours: a, theirs: b }
+}
+
+function clip(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 77)}...`
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let index = 0; index < a.byteLength; index++) if (a[index] !== b[index]) return false
+  return true
+}
