@@ -7,7 +7,8 @@
  * Builds a log of ≥ N records (default 200,000) by trading on the sim venue through the real runtime (marketable
  * limit orders that fill: place → accepted → send_requested → venue ack → fill; durability none, so the build is
  * CPU-bound), takes a snapshot at 99% and writes the last 1%. Then, on copies of that directory:
- *   - engine restore (Wal.open with the chain verified on open + replay or snapshot-load + tail replay), and
+ *   - engine restore (Wal.open — the whole chain verified from genesis, from the snapshot's LSN on when starting from
+ *     it — then replay, or snapshot-load + tail replay), and
  *   - time to ready (Gateway.start: restore + bootstrap), each from genesis and from the snapshot, and from the
  *     snapshot on a copy compacted below it (the bounded restart the compaction policy maintains),
  *   - replay-verify from genesis (chain verified, the snapshot compared at its LSN).
@@ -19,7 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatDecimal } from '../src/domain/decimal.ts'
 import { stateDigest } from '../src/kernel/index.ts'
-import { compactOffline, replayVerify, restoreEngine, SnapshotStore } from '../src/runtime/snapshot/index.ts'
+import { chainAnchorFor, compactOffline, replayVerify, restoreEngine, SnapshotStore } from '../src/runtime/snapshot/index.ts'
 import { nodeIo, Wal } from '../wal/index.ts'
 import { crashWorld, startWorld, traderA, traderB, type World } from '../specs/runtime/harness.ts'
 
@@ -166,9 +167,11 @@ async function tradeBatch(world: World, offset: number, size: number): Promise<n
 function restoreOn(dir: string, load: boolean): { digest: string; walOpenMs: number; loadMs: number; replayMs: number; tailRecords: number; totalMs: number } {
   log(`engine restore ${load ? 'from the snapshot' : 'from genesis'}…`)
   const started = performance.now()
-  const wal = Wal.open(join(dir, 'log'), WAL)
+  const store = new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 2 })
+  // As Gateway.start does: from a snapshot, the chain is verified from the snapshot's LSN on; from genesis, all of it.
+  const wal = Wal.open(join(dir, 'log'), { ...WAL, chainAnchorLsn: chainAnchorFor(store, load) })
   const walOpenMs = performance.now() - started
-  const restored = restoreEngine(wal, new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 2 }), { load })
+  const restored = restoreEngine(wal, store, { load })
   const totalMs = performance.now() - started
   const digest = stateDigest(restored.engine.state)
   void wal.close()

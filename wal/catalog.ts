@@ -22,6 +22,11 @@ export interface SegmentInfo {
   /** The chain head before firstLsn, from the segment header. */
   previousHash: Uint8Array
   index: IndexPoint[]
+  /**
+   * False for a sealed segment skipped on open (below a chain anchor): its frames have not been read, its index is
+   * empty, and readers scan it from its start (the chain check of Wal.verifyChainBelowAnchor indexes it).
+   */
+  indexed: boolean
 }
 
 export class SegmentCatalog {

@@ -17,7 +17,7 @@ import { FRAME_HASH_OFFSET, FRAME_CONTENT_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYL
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
 import { readFrames, type ReadOptions } from './reader.ts'
-import { recoverLog, type RecoveryReport } from './recover.ts'
+import { recoverLog, verifyChainTo, type RecoveryReport } from './recover.ts'
 import { checkReplicatedFrames, plainBytes } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, encodeSegmentHeader, segmentName } from './segment.ts'
@@ -68,6 +68,7 @@ export class Wal {
   private closing: Promise<void> | null = null
   private readonly listeners = new Set<CommitListener>()
   private readonly scratchHash = new Uint8Array(HASH_BYTES)
+  private anchorLsn: number
   /** A replica takes only replicated frames (appendFrames), never records of its own. */
   readonly replica: boolean
 
@@ -83,6 +84,7 @@ export class Wal {
     this.catalog = recovered.catalog
     this.position = recovered.position
     this.recovery = recovered.report
+    this.anchorLsn = options.verifyChainOnOpen ? Math.min(options.chainAnchorLsn, recovered.position.lastLsn) : 0
     const last = this.catalog.last
     assert(last !== undefined, 'an open log has at least one segment')
     this.fd = options.io.openAppend(last.path)
@@ -142,6 +144,24 @@ export class Wal {
 
   get firstLsn(): number {
     return this.catalog.firstLsn
+  }
+
+  /**
+   * 0 when the chain of every frame was verified; otherwise the LSN whose stored hash the open trusted (chain verified
+   * only after it, see WalOptions.chainAnchorLsn) until verifyChainBelowAnchor() runs.
+   */
+  get chainAnchorLsn(): number {
+    return this.anchorLsn
+  }
+
+  /**
+   * Verifies what an anchored open skipped: CRC and chain of every frame up to the anchor (the anchor's segment
+   * included). Throws WalCorruptionError on damage; afterwards the whole log counts as verified. Call before writing.
+   */
+  verifyChainBelowAnchor(): void {
+    if (this.anchorLsn === 0) return
+    verifyChainTo(this.catalog, this.options.io, this.anchorLsn)
+    this.anchorLsn = 0
   }
 
   /** The chain head at lastLsn (a copy). */
@@ -520,6 +540,7 @@ function recoverWritable(dir: string, options: WalOptions): ReturnType<typeof re
     writable: true,
     verifyChain: options.verifyChainOnOpen,
     indexStrideFrames: options.indexStrideFrames,
+    chainAnchorLsn: options.verifyChainOnOpen ? options.chainAnchorLsn : 0,
   })
 }
 
@@ -567,6 +588,7 @@ function createSegment(
     sizeBytes: SEGMENT_HEADER_BYTES,
     previousHash: header.previousHash.slice(),
     index: [],
+    indexed: true,
   }
   catalog.add(segment)
   return segment

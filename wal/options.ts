@@ -26,6 +26,13 @@ export interface WalOptions {
   indexStrideFrames: number
   verifyChainOnOpen: boolean
   /**
+   * 0 (default): open checks the CRC and chain of every frame. n > 0: a restart from a snapshot at LSN n — the frame
+   * n's stored hash is taken as the chain head (the snapshot's own head is compared with it when it loads), sealed
+   * segments wholly below n are not read, and the chain is verified from n on. `Wal.verifyChainBelowAnchor()` checks
+   * the skipped part when needed (falling back to an older snapshot or genesis); offline verifiers check everything.
+   */
+  chainAnchorLsn: number
+  /**
    * The writer zero-fills the current segment this far ahead of its end. Overwriting preallocated blocks lets
    * fdatasync skip the file-size metadata update that every extending append would otherwise force through the
    * filesystem journal (measured by scripts/bench-wal.ts). 0 disables it.
@@ -51,6 +58,7 @@ export const defaultWalOptions = {
   lease: null,
   indexStrideFrames: 256,
   verifyChainOnOpen: true,
+  chainAnchorLsn: 0,
   preallocateBytes: 4 * MIB,
   scheduleFlush: (flush: () => void): void => void setImmediate(flush),
 } as const satisfies Omit<WalOptions, 'io'>
@@ -64,6 +72,9 @@ export function optionsProblem(options: WalOptions): string | null {
   }
   if (!Number.isInteger(options.preallocateBytes) || options.preallocateBytes < 0) {
     return `preallocateBytes must be an integer ≥ 0, got ${options.preallocateBytes}`
+  }
+  if (!Number.isSafeInteger(options.chainAnchorLsn) || options.chainAnchorLsn < 0) {
+    return `chainAnchorLsn must be an integer ≥ 0, got ${options.chainAnchorLsn}`
   }
   for (const key of ['batchRecordsMax', 'batchBytesMax', 'queueRecordsMax', 'queueBytesMax', 'indexStrideFrames'] as const) {
     if (!Number.isInteger(options[key]) || options[key] < 1) return `${key} must be a positive integer, got ${options[key]}`

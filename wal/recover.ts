@@ -1,6 +1,11 @@
 /**
  * Opening a log: list its segments, check they are contiguous, scan every frame (CRC, dense LSN, epochs, chain),
- * rebuild the sparse index, and deal with a torn tail. A writable open truncates a torn tail (it was never
+ * rebuild the sparse index, and deal with a torn tail.
+ *
+ * With a chain anchor (a restart from a snapshot at LSN n, whose stored chain head is checked against frame n when
+ * it is loaded), sealed segments wholly below n are not read at all — only their headers — and the chain is verified
+ * from frame n's stored hash onwards; `verifyChainTo` checks the skipped part later (a fallback to an older snapshot
+ * or to genesis), and `egress audit verify` / `replay-verify` always check everything. A writable open truncates a torn tail (it was never
  * acknowledged: the frames before it were fsynced before any ack, the torn bytes were not); a read-only open leaves
  * the files untouched and reports what it would truncate. Every other kind of damage refuses to open.
  */
@@ -11,7 +16,7 @@ import { hashesEqual, toHex } from './chain.ts'
 import { WalCorruptionError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { initialPosition, scanFrames, type ChainPosition } from './scan.ts'
-import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName } from './segment.ts'
+import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
 
 export interface RecoveryReport {
@@ -19,6 +24,8 @@ export interface RecoveryReport {
   frameCount: number
   /** Set when a torn tail was found: truncated on a writable open, only reported on a read-only one. */
   tornTail: { file: string; offsetBytes: number; removedBytes: number; reason: string; truncated: boolean } | null
+  /** Sealed segments below the chain anchor whose frames were not read on open (0 without an anchor). */
+  skippedSegments: number
   /** Zero-filled bytes after the last frame: space the writer preallocated, not damage. Trimmed on a writable open. */
   preallocatedBytes: number
   removedTempFiles: string[]
@@ -29,6 +36,11 @@ export interface RecoverOptions {
   writable: boolean
   verifyChain: boolean
   indexStrideFrames: number
+  /**
+   * 0: every frame is CRC- and chain-checked. n > 0: frame n's stored hash is trusted as the chain head (a caller
+   * checks it against a snapshot's); segments wholly below n are skipped, the chain is verified after n.
+   */
+  chainAnchorLsn?: number
   /** Optional observer of every frame scanned (progress bars, offline verification). */
   onFrame?: (frame: Frame, file: string, offsetBytes: number) => void
 }
@@ -48,12 +60,21 @@ export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
     .filter((lsn): lsn is number => lsn !== null)
     .sort((a, b) => a - b)
   const catalog = new SegmentCatalog(options.indexStrideFrames)
-  const report: RecoveryReport = { segmentCount: firstLsns.length, frameCount: 0, tornTail: null, preallocatedBytes: 0, removedTempFiles }
+  const report: RecoveryReport = { segmentCount: firstLsns.length, frameCount: 0, tornTail: null, skippedSegments: 0, preallocatedBytes: 0, removedTempFiles }
+  const anchorLsn = options.chainAnchorLsn ?? 0
   let position: ChainPosition = initialPosition()
+  let linkKnown = true
   for (let index = 0; index < firstLsns.length; index++) {
     const firstLsn = firstLsns[index] as number
-    const isLast = index === firstLsns.length - 1
-    position = recoverSegment(dir, firstLsn, { catalog, position, report, isLast, isFirst: index === 0 }, options)
+    const nextFirstLsn = firstLsns[index + 1]
+    const context = { catalog, position, report, isLast: nextFirstLsn === undefined, isFirst: index === 0, linkKnown }
+    if (nextFirstLsn !== undefined && nextFirstLsn - 1 < anchorLsn) {
+      position = skipSegment(dir, firstLsn, nextFirstLsn - 1, context, options)
+      linkKnown = false
+      continue
+    }
+    position = recoverSegment(dir, firstLsn, context, { ...options, verifyChainAfterLsn: anchorLsn })
+    linkKnown = true
   }
   return { catalog, position, report }
 }
@@ -73,17 +94,17 @@ interface SegmentContext {
   report: RecoveryReport
   isLast: boolean
   isFirst: boolean
+  /** False after a skipped segment: its last hash is unknown, so the next header's previous hash is taken as is. */
+  linkKnown: boolean
 }
 
-function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, options: RecoverOptions): ChainPosition {
-  const { io } = options
-  const { catalog, report, isLast } = context
-  const name = `${String(firstLsn).padStart(20, '0')}.seg`
-  const path = join(dir, name)
+function readHeader(io: WalIo, path: string, firstLsn: number, whole: boolean): { bytes: Uint8Array; header: SegmentHeader; sizeBytes: number } {
   const fd = io.openRead(path)
   let bytes: Uint8Array
+  let sizeBytes: number
   try {
-    bytes = readFully(io, fd, 0, io.sizeBytes(fd))
+    sizeBytes = io.sizeBytes(fd)
+    bytes = readFully(io, fd, 0, whole ? sizeBytes : Math.min(sizeBytes, SEGMENT_HEADER_BYTES))
   } finally {
     io.close(fd)
   }
@@ -93,20 +114,50 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
   if (header.firstLsn !== firstLsn) {
     throw new WalCorruptionError('SEGMENT_HEADER_CORRUPT', at, `header says first LSN ${header.firstLsn}, name says ${firstLsn}`)
   }
+  return { bytes, header, sizeBytes }
+}
+
+/** Where the chain stands at the start of a segment, checking it follows the segment before (when that is known). */
+function positionBefore(path: string, firstLsn: number, header: SegmentHeader, context: SegmentContext): ChainPosition {
+  const at = { file: path, offsetBytes: 0, lsn: firstLsn }
   // The first segment anchors the chain (genesis, or after compaction the head stored in its header).
   const position = context.isFirst ? initialPosition(firstLsn, header.previousHash) : context.position
   if (firstLsn !== position.lastLsn + 1) {
     throw new WalCorruptionError('SEGMENT_MISSING', at, `previous segment ends at LSN ${position.lastLsn}; LSNs ${position.lastLsn + 1}..${firstLsn - 1} are missing`)
   }
-  if (!hashesEqual(header.previousHash, position.lastHash)) {
+  if (!context.linkKnown) position.lastHash.set(header.previousHash)
+  else if (!hashesEqual(header.previousHash, position.lastHash)) {
     throw new WalCorruptionError('CHAIN_BREAK', at, `segment header chains from ${toHex(header.previousHash)}, log head is ${toHex(position.lastHash)}`)
   }
-  const segment: SegmentInfo = { path, name, firstLsn, lastLsn: firstLsn - 1, sizeBytes: 0, previousHash: header.previousHash, index: [] }
+  position.lastEpoch = Math.max(position.lastEpoch, context.linkKnown ? 0 : header.epoch)
+  return position
+}
+
+/** A sealed segment below the chain anchor: only its header is read; its frames are indexed when first read. */
+function skipSegment(dir: string, firstLsn: number, lastLsn: number, context: SegmentContext, options: RecoverOptions): ChainPosition {
+  const path = join(dir, segmentName(firstLsn))
+  const { header, sizeBytes } = readHeader(options.io, path, firstLsn, false)
+  const position = positionBefore(path, firstLsn, header, context)
+  context.catalog.add({ path, name: segmentName(firstLsn), firstLsn, lastLsn, sizeBytes, previousHash: header.previousHash, index: [], indexed: false })
+  context.report.skippedSegments++
+  position.lastLsn = lastLsn
+  return position
+}
+
+function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, options: RecoverOptions & { verifyChainAfterLsn: number }): ChainPosition {
+  const { io } = options
+  const { catalog, report, isLast } = context
+  const name = segmentName(firstLsn)
+  const path = join(dir, name)
+  const { bytes, header } = readHeader(io, path, firstLsn, true)
+  const position = positionBefore(path, firstLsn, header, context)
+  const segment: SegmentInfo = { path, name, firstLsn, lastLsn: firstLsn - 1, sizeBytes: 0, previousHash: header.previousHash, index: [], indexed: true }
   const scan = scanFrames(bytes, {
     file: path,
     startOffsetBytes: SEGMENT_HEADER_BYTES,
     position,
     verifyChain: options.verifyChain,
+    verifyChainAfterLsn: options.verifyChainAfterLsn,
     isLast,
     onFrame: (frame, offsetBytes, previousHash) => {
       catalog.noteFrame(segment, frame.lsn, offsetBytes, previousHash)
@@ -138,4 +189,40 @@ function truncateTail(io: WalIo, path: string, lengthBytes: number): void {
   } finally {
     io.close(fd)
   }
+}
+
+/**
+ * Verifies CRC, LSNs and the chain of every frame from the catalog's first LSN through the segment holding `toLsn`
+ * (what an anchored open skipped), checking each segment header links to the frames before it. Skipped segments get
+ * their sparse index on the way. Throws WalCorruptionError like an open would.
+ */
+export function verifyChainTo(catalog: SegmentCatalog, io: WalIo, toLsn: number): void {
+  const first = catalog.segments[0]
+  if (first === undefined) return
+  const position = initialPosition(first.firstLsn, first.previousHash)
+  for (const segment of catalog.segments) {
+    if (segment.firstLsn > toLsn) break
+    const { bytes, header } = readHeader(io, segment.path, segment.firstLsn, true)
+    positionBefore(segment.path, segment.firstLsn, header, { catalog, position, report: emptyReport(), isLast: false, isFirst: false, linkKnown: true })
+    const indexing = !segment.indexed
+    if (indexing) segment.index.length = 0
+    scanFrames(bytes.subarray(0, segment.sizeBytes), {
+      file: segment.path,
+      startOffsetBytes: SEGMENT_HEADER_BYTES,
+      position,
+      verifyChain: true,
+      isLast: false,
+      onFrame: (frame, offsetBytes, previousHash) => {
+        if (indexing) catalog.noteFrame(segment, frame.lsn, offsetBytes, previousHash)
+      },
+    })
+    if (position.lastLsn !== segment.lastLsn) {
+      throw new WalCorruptionError('FRAME_CORRUPT', { file: segment.path, offsetBytes: segment.sizeBytes, lsn: position.lastLsn + 1 }, `segment ends at LSN ${position.lastLsn}, expected ${segment.lastLsn}`)
+    }
+    segment.indexed = true
+  }
+}
+
+function emptyReport(): RecoveryReport {
+  return { segmentCount: 0, frameCount: 0, tornTail: null, skippedSegments: 0, preallocatedBytes: 0, removedTempFiles: [] }
 }

@@ -27,6 +27,8 @@ export interface ScanOptions {
   startOffsetBytes: number
   position: ChainPosition
   verifyChain: boolean
+  /** With verifyChain, frames up to this LSN are not chain-checked: their stored hash is taken as the head (0: all). */
+  verifyChainAfterLsn?: number
   /** Is this the log's last segment (the only place a torn tail may be)? */
   isLast: boolean
   /** Called for every valid frame, with its byte offset in `bytes` and the chain head before it. */
@@ -47,6 +49,7 @@ export function initialPosition(firstLsn = 1, previousHash: Uint8Array = GENESIS
 
 export function scanFrames(bytes: Uint8Array, options: ScanOptions): ScanResult {
   const { file, position, verifyChain } = options
+  const verifyAfterLsn = options.verifyChainAfterLsn ?? 0
   const scratchHash = new Uint8Array(HASH_BYTES)
   let offset = options.startOffsetBytes
   let frameCount = 0
@@ -68,7 +71,7 @@ export function scanFrames(bytes: Uint8Array, options: ScanOptions): ScanResult 
     }
     const frame = check.frame
     checkOrder(frame, offset, options)
-    if (verifyChain && !verifyFrameHash(bytes, offset, frame.frameBytes, position.lastHash, scratchHash)) {
+    if (verifyChain && frame.lsn > verifyAfterLsn && !verifyFrameHash(bytes, offset, frame.frameBytes, position.lastHash, scratchHash)) {
       throw new WalCorruptionError(
         'CHAIN_BREAK',
         { file, offsetBytes: offset, lsn: frame.lsn },

@@ -23,7 +23,7 @@ import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed, type PriceSource } from './market-feed.ts'
 import {
-  defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
+  chainAnchorFor, defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
   type Restored, type SnapshotPolicy, type SnapshotSectionSource, type SnapshotTaken,
 } from './snapshot/index.ts'
 
@@ -158,8 +158,9 @@ export class Gateway {
     const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
     const problem = snapshotPolicyProblem(policy)
     if (problem !== null) throw new RangeError(problem)
-    const wal = Wal.open(join(options.dataDir, 'log'), options.wal)
     const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
+    // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
+    const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
     let restored: Restored
     try {
       restored = restoreEngine(wal, store, { load: policy.load })

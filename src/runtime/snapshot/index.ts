@@ -21,7 +21,7 @@ export {
 export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, type LoadedSnapshot, type LoadResult, type LogView } from './load.ts'
 export { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
 export { compactLog, type CompactOptions, type CompactResult, type CompactionMode } from './compact.ts'
-export { restoreEngine, RestoreError, type Restored, type RestoreReport } from './restore.ts'
+export { chainAnchorFor, restoreEngine, RestoreError, type Restored, type RestoreReport } from './restore.ts'
 export {
   defaultSnapshotPolicy, Snapshotter, snapshotPolicyProblem, type SnapshotPolicy, type SnapshotterStats,
 } from './snapshotter.ts'

@@ -32,10 +32,22 @@ export interface Restored {
   sections: Map<string, Uint8Array>
 }
 
+/**
+ * The chain anchor for opening the log before a restore (WalOptions.chainAnchorLsn): the newest snapshot's LSN when
+ * snapshots are loaded, else 0 (verify every frame). Only names are read here; the snapshot is verified by the restore.
+ */
+export function chainAnchorFor(store: SnapshotStore, load: boolean): number {
+  if (!load) return 0
+  return store.candidates()[0]?.lsn ?? 0
+}
+
 export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: boolean; onProgress?: (lsn: number) => void }): Restored {
   const started = performance.now()
   const removedTempFiles = store.removeTempFiles()
   const { loaded, rejected } = options.load || wal.firstLsn > 1 ? loadNewestValid(store, wal) : { loaded: null, rejected: [] }
+  // An anchored open trusted the stored hash at the newest snapshot's LSN. Starting from it, that hash has just been
+  // compared with the snapshot's; starting from anything older, the skipped frames are checked first (throws on damage).
+  if (wal.chainAnchorLsn > 0 && loaded?.lsn !== wal.chainAnchorLsn) wal.verifyChainBelowAnchor()
   if (loaded === null && wal.firstLsn > 1) {
     const why = rejected.length === 0 ? 'there is no snapshot' : `no snapshot passed verification (${rejected.map((r) => `${r.file}: ${r.code}`).join('; ')})`
     throw new RestoreError(`the log starts at LSN ${wal.firstLsn} (compacted) and ${why}; restore a snapshot or the archived segments`)
