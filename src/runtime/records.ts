@@ -5,6 +5,7 @@
  */
 
 import { decodeEvent, type DomainEvent } from '../domain/events/index.ts'
+import { decodeTrustedEvent } from '../domain/events/trusted-decode.ts'
 import type { Frame } from '../../wal/index.ts'
 
 export const AUDIT_RECORD_TYPE_MIN = 0xa000
@@ -17,4 +18,14 @@ export function isAuditRecord(type: number): boolean {
 export function domainEventOf(frame: Frame): DomainEvent | null {
   if (isAuditRecord(frame.type)) return null
   return decodeEvent({ type: frame.type, version: frame.version, payload: frame.payload })
+}
+
+/**
+ * Restart replay only: the same as domainEventOf for a frame this program wrote and the log has CRC- and chain-checked
+ * on open, without re-running every schema check (see src/domain/events/trusted-decode.ts). replay-verify, replication
+ * and every other reader use domainEventOf.
+ */
+export function trustedDomainEventOf(frame: Frame): DomainEvent | null {
+  if (isAuditRecord(frame.type)) return null
+  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload })
 }

@@ -1,0 +1,48 @@
+/** The restart replay's fast decoder gives exactly what the full (valibot) decoder gives, on every record of a run. */
+
+import { afterAll, describe, expect, test } from 'bun:test'
+import { decodeEvent, encodeEvent, SchemaError } from '../../../src/domain/events/index.ts'
+import { decodeTrustedEvent, trustedDecodeTypes } from '../../../src/domain/events/trusted-decode.ts'
+import { isAuditRecord } from '../../../src/runtime/records.ts'
+import { crashWorld, removeDir } from '../../runtime/harness.ts'
+import { tradedWorld } from '../../runtime/snapshot/support.ts'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir)
+})
+
+describe('trusted decode (restart replay)', () => {
+  test('agrees with decodeEvent on every record of a varied run (fills, rests, cancels, amends, rejects)', async () => {
+    const world = await tradedWorld(11, 60)
+    dirs.push(world.dir)
+    await world.gateway.engine.settled()
+    const seen = new Map<string, number>()
+    for (const frame of world.gateway.engine.wal.read(1)) {
+      if (isAuditRecord(frame.type)) continue
+      const encoded = { type: frame.type, version: frame.version, payload: frame.payload }
+      const full = decodeEvent(encoded)
+      const fast = decodeTrustedEvent(encoded)
+      expect(fast).toEqual(full)
+      // Same bytes again: nothing the fast path leaves behind (key order aside) differs from what was written.
+      expect(encodeEvent(fast).payload).toEqual(encodeEvent(full).payload)
+      seen.set(full.type, (seen.get(full.type) ?? 0) + 1)
+    }
+    await crashWorld(world)
+    for (const type of ['order.accepted', 'order.rejected', 'inbox.report_accepted', 'order.send_requested', 'order.fill', 'order.canceled', 'order.amended']) {
+      expect(seen.get(type) ?? 0).toBeGreaterThan(0)
+    }
+    // Every event type but the rare configuration record takes the fast path.
+    expect(trustedDecodeTypes()).toContain('order.accepted')
+    expect(trustedDecodeTypes()).toContain('inbox.report_accepted')
+    expect(trustedDecodeTypes()).not.toContain('kernel.configured')
+  })
+
+  test('unknown codes and newer versions are refused like decodeEvent refuses them', () => {
+    const payload = new TextEncoder().encode('{}')
+    expect(() => decodeTrustedEvent({ type: 0x7fff, version: 1, payload })).toThrow(SchemaError)
+    const accepted = encodeEvent({ type: 'mode.changed', atMs: 1, mode: 'paper', principalId: 'p', note: '' } as never)
+    expect(() => decodeTrustedEvent({ ...accepted, version: 99 })).toThrow(SchemaError)
+    expect(decodeTrustedEvent(accepted)).toEqual(decodeEvent(accepted))
+  })
+})

@@ -1,0 +1,131 @@
+/**
+ * A fast decoder for records this program wrote itself and the log has just CRC- and chain-checked (restart replay):
+ * JSON.parse, then only the conversions the valibot schemas would make — decimal strings to bigint Units — without
+ * re-running every check. The conversion plan is derived once per event type by walking that type's schema, so it
+ * cannot drift from the schemas: any schema part it does not understand (another transform, a default, a union that
+ * converts) makes the whole type fall back to the full `decodeEvent`, as do older schema versions (upgrades).
+ *
+ * Anything received from outside, replay-verify and the audit path keep using `decodeEvent` (full validation);
+ * specs/domain/events/trusted-decode.test.ts checks both decoders agree on every record of a simulated run.
+ */
+
+import { parseDecimal } from '../decimal.ts'
+import { decodeEvent, SchemaError, type EncodedEvent } from './codec.ts'
+import { EVENT_VERSIONS, eventTypeForCode } from './registry.ts'
+import { EVENT_SCHEMAS } from './schemas.ts'
+import type { DomainEvent, EventType } from './types.ts'
+
+/** Converts a parsed JSON value in place (objects) or returns its replacement (leaves). */
+type Convert = (value: unknown) => unknown
+
+/** `null`: nothing to convert. `'full'`: this schema needs the full decoder. */
+type Plan = Convert | null | 'full'
+
+interface SchemaLike {
+  kind?: string
+  type?: string
+  pipe?: readonly SchemaLike[]
+  operation?: unknown
+  entries?: Record<string, SchemaLike>
+  wrapped?: SchemaLike
+  default?: unknown
+  item?: SchemaLike
+  items?: readonly SchemaLike[]
+  options?: readonly SchemaLike[]
+  value?: SchemaLike
+}
+
+const IDENTITY_TYPES = new Set(['string', 'number', 'boolean', 'literal', 'picklist', 'null', 'enum', 'custom', 'unknown', 'any'])
+
+function units(value: unknown): unknown {
+  if (typeof value !== 'string') throw new SchemaError('invalid_payload', `expected a decimal string, got ${typeof value}`)
+  return parseDecimal(value)
+}
+
+function planOf(schema: SchemaLike): Plan {
+  if (schema.pipe !== undefined) return planOfPipe(schema.pipe)
+  switch (schema.type) {
+    case 'strict_object':
+    case 'object':
+    case 'loose_object':
+      return planOfObject(schema.entries ?? {})
+    case 'nullable':
+    case 'optional':
+    case 'exact_optional':
+    case 'nullish': {
+      if (schema.default !== undefined) return 'full'
+      const inner = planOf(schema.wrapped as SchemaLike)
+      if (inner === null || inner === 'full') return inner
+      return (value) => (value === null || value === undefined ? value : inner(value))
+    }
+    case 'array': {
+      const item = planOf(schema.item as SchemaLike)
+      if (item === null || item === 'full') return item
+      return (value) => {
+        const list = value as unknown[]
+        for (let index = 0; index < list.length; index++) list[index] = item(list[index])
+        return list
+      }
+    }
+    case 'record': {
+      const item = planOf(schema.value as SchemaLike)
+      if (item === null || item === 'full') return item
+      return (value) => {
+        const object = value as Record<string, unknown>
+        for (const key of Object.keys(object)) object[key] = item(object[key])
+        return object
+      }
+    }
+    case 'union':
+    case 'variant':
+      return (schema.options ?? []).every((option) => planOf(option) === null) ? null : 'full'
+    default:
+      return IDENTITY_TYPES.has(schema.type ?? '') ? null : 'full'
+  }
+}
+
+function planOfPipe(pipe: readonly SchemaLike[]): Plan {
+  let plan: Plan = planOf(pipe[0] as SchemaLike)
+  for (const action of pipe.slice(1)) {
+    if (action.type !== 'transform') continue
+    if (action.operation !== parseDecimal || plan !== null) return 'full'
+    plan = units
+  }
+  return plan
+}
+
+function planOfObject(entries: Record<string, SchemaLike>): Plan {
+  const fields: [string, Convert][] = []
+  for (const [key, entry] of Object.entries(entries)) {
+    const plan = planOf(entry)
+    if (plan === 'full') return 'full'
+    if (plan !== null) fields.push([key, plan])
+  }
+  if (fields.length === 0) return null
+  return (value) => {
+    const object = value as Record<string, unknown>
+    for (const [key, convert] of fields) if (key in object) object[key] = convert(object[key])
+    return object
+  }
+}
+
+const PLANS = new Map<EventType, Plan>()
+for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) PLANS.set(name, planOf(EVENT_SCHEMAS[name] as SchemaLike))
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Decodes a record this program wrote (see the header). Same result as decodeEvent for every valid record. */
+export function decodeTrustedEvent(encoded: EncodedEvent): DomainEvent {
+  const name = eventTypeForCode(encoded.type)
+  const plan = name === null ? 'full' : (PLANS.get(name) ?? 'full')
+  if (name === null || plan === 'full' || encoded.version !== EVENT_VERSIONS[name]) return decodeEvent(encoded)
+  const body = JSON.parse(decoder.decode(encoded.payload)) as Record<string, unknown>
+  if (plan !== null) plan(body)
+  body.type = name
+  return body as unknown as DomainEvent
+}
+
+/** Which event types take the fast path (for the spec and the benchmark's notes). */
+export function trustedDecodeTypes(): EventType[] {
+  return [...PLANS].filter(([, plan]) => plan !== 'full').map(([name]) => name)
+}
