@@ -55,7 +55,7 @@ describe('amend (replace)', () => {
     expect(sent).toMatchObject({ type: 'order.amend_send_requested', amendId: 1, attempt: 1, amendClientOrderId: `eg-${orderId}.a1`, origClientOrderId: `eg-${orderId}`, qty: d('0.2') })
     expect(sent.gate.action).toBe('amend')
     expect(sent.gate.checks.every((check) => check.applies)).toBe(true)
-    expect(harness.state.inFlight.get('sim:BTC-USD')).toEqual({ orderId, action: 'amend' })
+    expect(harness.state.inFlight.get(orderId)).toEqual({ orderId, action: 'amend' })
     expect(harness.next()).toBeNull()
   })
 

@@ -21,8 +21,8 @@ describe('lanes and the executor choice', () => {
     expect(harness.next()).toMatchObject({ lane: 2, orderId: first })
   })
 
-  test('one call in flight per venue×symbol: the next order on the same symbol waits, other symbols proceed', () => {
-    const harness = Harness.funded()
+  test('with callsPerInstrumentMax 1, one call in flight per venue×symbol: the next order on the same symbol waits, other symbols proceed', () => {
+    const harness = Harness.funded({ config: config({ params: { callsPerInstrumentMax: 1 } }) })
     const btc1 = harness.placedId({ client_order_id: 'a', qty: '0.01' })
     const btc2 = harness.placedId({ client_order_id: 'b', qty: '0.01' })
     const aapl = harness.placedId({ client_order_id: 'c', symbol: 'AAPL', price: '190', qty: '1' }, { market: { referencePrice: 190_00000000n, observedAtMs: harness.nowMs, previousPrice: null } })
@@ -35,8 +35,8 @@ describe('lanes and the executor choice', () => {
     expect(harness.next()).toMatchObject({ orderId: btc2 })
   })
 
-  test('a cancel on a symbol with a call in flight waits for the slot', () => {
-    const harness = Harness.funded()
+  test('with callsPerInstrumentMax 1, a cancel on a symbol with a call in flight waits for the slot', () => {
+    const harness = Harness.funded({ config: config({ params: { callsPerInstrumentMax: 1 } }) })
     const open = harness.openOrder({ client_order_id: 'open', qty: '0.01' })
     const other = harness.placedId({ client_order_id: 'other', qty: '0.01' })
     harness.send(other)
@@ -44,6 +44,38 @@ describe('lanes and the executor choice', () => {
     expect(harness.next()).toBeNull()
     harness.placeResult(other, { kind: 'ok', value: { venueOrderId: 'v2' } })
     expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId: open })
+  })
+
+  test('pipelining: up to callsPerInstrumentMax calls in flight per venue×symbol, picked in FIFO order; the bound is enforced by decide', () => {
+    const harness = Harness.funded({ config: config({ params: { callsPerInstrumentMax: 3 } }) })
+    const ids = ['a', 'b', 'c', 'd'].map((key) => harness.placedId({ client_order_id: key, qty: '0.01' }))
+    for (const orderId of ids.slice(0, 3)) {
+      expect(harness.next()).toMatchObject({ orderId })
+      harness.send(orderId)
+    }
+    expect(harness.state.callsByInstrument.get('sim:BTC-USD')).toBe(3)
+    expect(harness.next()).toBeNull()
+    expect(harness.send(ids[3] as string).reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED', detail: '3 calls already in flight for sim:BTC-USD (at most 3)' })
+    // Answers may come back in any order; any answer frees room for the next in line.
+    harness.placeResult(ids[1] as string, { kind: 'ok', value: { venueOrderId: 'v-b' } })
+    expect(harness.state.callsByInstrument.get('sim:BTC-USD')).toBe(2)
+    expect(harness.next()).toMatchObject({ orderId: ids[3] })
+  })
+
+  test('pipelining: a cancel of an order whose place is in flight waits for the place answer even with room on the instrument', () => {
+    const harness = Harness.funded({ config: config({ params: { callsPerInstrumentMax: 8 } }) })
+    const placed = harness.placedId({ client_order_id: 'p', qty: '0.01' })
+    harness.send(placed)
+    harness.cancel(placed)
+    const other = harness.placedId({ client_order_id: 'o', qty: '0.01' })
+    expect(harness.next()).toMatchObject({ lane: 2, orderId: other })
+    expect(harness.send(placed, 'cancel').reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `a place call is already in flight for ${placed}` })
+    harness.send(other)
+    harness.placeResult(placed, { kind: 'ok', value: { venueOrderId: 'v-p' } })
+    expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId: placed })
+    expect(harness.send(placed, 'cancel').reply).toMatchObject({ kind: 'done' })
+    expect(harness.state.inFlight.get(placed)).toEqual({ orderId: placed, action: 'cancel' })
+    expect(harness.state.callsByInstrument.get('sim:BTC-USD')).toBe(2)
   })
 
   test('a cancel requested while the place is in flight is sent after the place is acked', () => {

@@ -5,7 +5,7 @@ import { d, Harness, report, T0 } from './fixtures.ts'
 const fullCost = d('5000') + d('5') // 0.1 BTC × 50000 + 10 bps
 
 describe('order lifecycle', () => {
-  test('send emits send_requested with the gate verdict and the deterministic venue client id, and occupies the slot', () => {
+  test('send emits send_requested with the gate verdict and the deterministic venue client id, and starts the call of the order', () => {
     const harness = Harness.funded()
     const orderId = harness.placedId()
     const decision = harness.send(orderId)
@@ -15,7 +15,7 @@ describe('order lifecycle', () => {
     expect(event.attempt).toBe(1)
     expect(event.gate.sendAllowed).toBe(true)
     expect(harness.order(orderId).status).toBe('Sent')
-    expect(harness.state.inFlight.get('sim:BTC-USD')).toEqual({ orderId, action: 'place' })
+    expect(harness.state.inFlight.get(orderId)).toEqual({ orderId, action: 'place' })
   })
 
   test('ack, partial fill and full fill move cash and position and release the reservation proportionally', () => {

@@ -12,6 +12,7 @@
  */
 
 import { instrumentKey } from '../../src/domain/instruments.ts'
+import { callSlotFree } from '../../src/kernel/in-flight.ts'
 import type { KernelCommand, KernelState } from '../../src/kernel/index.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
 import type { Engine } from '../../src/runtime/index.ts'
@@ -101,7 +102,7 @@ export class Monitor {
   /**
    * The executor must pick the first eligible item in (lane, FIFO) order. Before each send decision, every Lane0 item
    * that comes before the one being sent (all of Lane0 for a Lane1/2 place; the items queued ahead of it for a Lane0
-   * item) and could have been sent — due, its instrument free, not held by a kill switch — was overtaken.
+   * item) and could have been sent — due, room for its call (none of its own in flight, its instrument below callsPerInstrumentMax), not held by a kill switch — was overtaken.
    */
   #beforeDecide(state: KernelState, command: KernelCommand): void {
     if (command.kind === 'place_result') this.#placeAnsweredAtMs.set(command.orderId, command.nowMs)
@@ -114,8 +115,8 @@ export class Monitor {
       const order = state.orders.get(orderId)
       if (order === undefined || order.notBeforeMs > command.nowMs) continue
       if (kind === 'place' && switchHolds(state, order, 'place') !== null) continue
+      if (!callSlotFree(state, order)) continue
       const slot = instrumentKey(order.venue, order.symbol)
-      if (state.inFlight.has(slot)) continue
       const ownPlaceJustAnswered = this.#placeAnsweredAtMs.get(orderId) === command.nowMs
       const sameInstrument = slot === sendingSlot
       const inversion = { atMs: command.nowMs, lane0OrderId: orderId, sentOrderId: command.orderId, sentLane: sending.lane, sameInstrument, ownPlaceJustAnswered }

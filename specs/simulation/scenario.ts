@@ -97,6 +97,8 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
     // Small lane bounds make bursts shed new orders, which is what Lane0 must survive.
     lane1DepthMax: draw.pick([3, 20, 1_000]),
     lane2DepthMax: draw.pick([5, 30, 1_000]),
+    // Serialised per instrument, or pipelined (several calls in flight per venue×symbol, dispatched in order).
+    callsPerInstrumentMax: draw.pick([1, 4, 16]),
   }
   return { seed, steps: options.steps, venue, faults, params, calm }
 }

@@ -24,6 +24,11 @@ export const kernelParamsSchema = v.strictObject({
    * for everyone; beyond it the account's new orders are shed with OVERLOADED. Optional in old records (default).
    */
   accountQueuedMax: v.optional(countSchema, 250),
+  /**
+   * Ordered pipelining: venue calls in flight at once per venue×symbol, dispatched in decision order (one call per
+   * order at a time). 1 serialises calls per instrument, as every record written before this field existed did.
+   */
+  callsPerInstrumentMax: v.optional(v.pipe(countSchema, v.minValue(1), v.maxValue(1_024)), 1),
   /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
   reconcileGraceMs: msSchema,
   /** How long to wait before asking the venue again about an Unknown order. */
@@ -51,6 +56,7 @@ export function defaultKernelParams(): KernelParams {
     lane1DepthMax: 1_000,
     lane2DepthMax: 1_000,
     accountQueuedMax: 250,
+    callsPerInstrumentMax: 16,
     reconcileGraceMs: 5_000,
     reconcileRecheckMs: 1_000,
     sendRetryMs: 1_000,

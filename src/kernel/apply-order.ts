@@ -6,12 +6,13 @@
 
 import { assert } from '../domain/assert.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
-import { instrumentKey } from '../domain/instruments.ts'
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { transitionOf } from './event-transition.ts'
 import { addReserved, bookFill, holdTo, releaseTo } from './ledger.ts'
+import { endCall, startCall } from './in-flight.ts'
 import { syncQueues } from './queues.ts'
+import { retainTerminal } from './retention.ts'
 import { heldFor } from './reservations.ts'
 import { transition } from './state-machine.ts'
 import type { KernelState } from './state.ts'
@@ -34,20 +35,18 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
   if (order.status !== 'Unknown') order.unknownSinceMs = null
   order.updatedAtMs = event.atMs
   syncQueues(state, order)
+  retainTerminal(state, order, wasTerminal)
 }
 
 function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasTerminal: boolean): void {
-  const slot = instrumentKey(order.venue, order.symbol)
   switch (event.type) {
     case 'order.send_requested':
-      assert(!state.inFlight.has(slot), `a call is already in flight for ${slot}`)
-      state.inFlight.set(slot, { orderId: order.orderId, action: 'place' })
+      startCall(state, order, 'place')
       order.sendAttempts = event.attempt
       order.lastSendAtMs = event.atMs
       return
     case 'order.cancel_send_requested':
-      assert(!state.inFlight.has(slot), `a call is already in flight for ${slot}`)
-      state.inFlight.set(slot, { orderId: order.orderId, action: 'cancel' })
+      startCall(state, order, 'cancel')
       order.cancelAttempts = event.attempt
       return
     case 'order.amend_requested':
@@ -56,12 +55,9 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
     case 'order.amend_failed':
       applyAmend(state, order, event)
       return
-    case 'order.call_completed': {
-      const call = state.inFlight.get(slot)
-      assert(call?.orderId === order.orderId && call.action === event.action, `no ${event.action} in flight for ${order.orderId}`)
-      state.inFlight.delete(slot)
+    case 'order.call_completed':
+      endCall(state, order, event.action)
       return
-    }
     case 'order.send_blocked':
     case 'order.send_retry':
     case 'order.reconcile_deferred':
@@ -128,10 +124,8 @@ function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
       }
       break
     case 'order.amend_send_requested': {
-      const slot = instrumentKey(order.venue, order.symbol)
-      assert(!state.inFlight.has(slot), `a call is already in flight for ${slot}`)
       assert(order.amend?.amendId === event.amendId, `amend ${event.amendId} of ${order.orderId} is not the current one`)
-      state.inFlight.set(slot, { orderId: order.orderId, action: 'amend' })
+      startCall(state, order, 'amend')
       order.amend = { ...order.amend, stage: 'sent', attempts: event.attempt, sentAtMs: event.atMs }
       break
     }

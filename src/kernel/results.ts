@@ -1,6 +1,6 @@
 /**
- * What the adapter answered, fed back by the runtime. Every answer first frees the venue×symbol slot
- * (`order.call_completed`), then says what the answer proves: an ack is venue evidence; a definite reject ends the
+ * What the adapter answered, fed back by the runtime. Every answer first ends the order's call
+ * (`order.call_completed`, freeing room on its venue×symbol), then says what the answer proves: an ack is venue evidence; a definite reject ends the
  * order; a retryable error means the venue did nothing, so the send is requeued; an unknown outcome makes the order
  * Unknown — never Rejected or Failed without venue evidence (§7).
  */
@@ -16,8 +16,7 @@ import type { CallAction, KernelState } from './state.ts'
 export function inFlightOrder(state: KernelState, orderId: string, action: CallAction): Order | null {
   const order = state.orders.get(orderId)
   if (order === undefined) return null
-  const call = state.inFlight.get(instrumentKey(order.venue, order.symbol))
-  return call?.orderId === orderId && call.action === action ? order : null
+  return state.inFlight.get(orderId)?.action === action ? order : null
 }
 
 export function stale(orderId: string): Decision {
@@ -91,10 +90,13 @@ export function decideCancelResult(state: KernelState, command: CancelResultComm
 /** After replay at start: each call that was in flight when the process stopped has an unknown outcome. */
 export function decideBootstrap(state: KernelState, command: BootstrapCommand): Decision {
   const events = []
-  for (const slot of [...state.inFlight.keys()].sort()) {
-    const call = state.inFlight.get(slot)
-    const order = call === undefined ? undefined : state.orders.get(call.orderId)
-    if (call === undefined || order === undefined) continue
+  // By instrument, then order id: with one call per instrument this is the order the slots were always visited in.
+  const calls = [...state.inFlight.values()].flatMap((call) => {
+    const order = state.orders.get(call.orderId)
+    return order === undefined ? [] : [{ call, order, key: `${instrumentKey(order.venue, order.symbol)}\n${order.orderId}` }]
+  })
+  calls.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  for (const { call, order } of calls) {
     const emitter = emitterFor(order)
     completed(emitter, command.nowMs, call.action, { kind: 'lost', reason: 'in flight when the process stopped' })
     const pending = callPending(order, call.action)

@@ -13,6 +13,7 @@ import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain
 import type { Decision, SendCommand } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
 import { evaluateGate } from './gate.ts'
+import { callSlotBusy } from './in-flight.ts'
 import { heldFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
 
@@ -21,10 +22,8 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
   const notReady = notReadyFor(order, command.action)
   if (notReady !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: notReady } }
-  const slot = instrumentKey(order.venue, order.symbol)
-  if (state.inFlight.has(slot)) {
-    return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `a call is already in flight for ${slot}` } }
-  }
+  const busy = callSlotBusy(state, order)
+  if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }
   const held = switchHolds(state, order, command.action)
   if (held !== null) return { events: [], reply: { kind: 'refused', reason: held, detail: `trading switch is ${state.tradingSwitch}` } }
   const gate = evaluateGate(gateInput(state, order, command))

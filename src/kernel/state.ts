@@ -52,7 +52,10 @@ export interface KernelState {
   mode: Mode
   tradingSwitch: TradingSwitch
   accounts: Map<string, AccountLedger>
+  /** The orders the kernel holds: every open one and the newest terminal ones (see retention.ts). */
   orders: Map<string, Order>
+  /** Terminal orders still in `orders`, oldest ending first; beyond TERMINAL_ORDERS_KEPT_MAX the oldest are retired. */
+  terminalOrderIds: Set<string>
   /** `${accountId}\n${idempotencyKey}` → the first outcome (a projection, so it survives restarts by replay). */
   idempotency: Map<string, IdempotencyEntry>
   /** Per lane, the orders with work due, in FIFO order (Map keeps insertion order). */
@@ -61,8 +64,10 @@ export interface KernelState {
   openOrders: Map<string, number>
   /** Work items waiting in Lane1/Lane2 per account (the per-account admission bound, params.accountQueuedMax). */
   queuedByAccount: Map<string, number>
-  /** One adapter call at a time per venue×symbol: instrument key → the call in flight. */
+  /** Venue calls in flight, one at most per order: order id → the call. */
   inFlight: Map<string, InFlightCall>
+  /** Calls in flight per venue×symbol (instrument key → count ≥ 1), bounded by params.callsPerInstrumentMax. */
+  callsByInstrument: Map<string, number>
   counters: KernelCounters
 }
 
@@ -76,11 +81,13 @@ export function initialState(): KernelState {
     tradingSwitch: 'normal',
     accounts: new Map(),
     orders: new Map(),
+    terminalOrderIds: new Set(),
     openOrders: new Map(),
     queuedByAccount: new Map(),
     idempotency: new Map(),
     queues: [new Map(), new Map(), new Map(), new Map()],
     inFlight: new Map(),
+    callsByInstrument: new Map(),
     counters: { eventsApplied: 0, duplicateReportsDropped: 0, transitionsRefused: 0, alertsRaised: 0 },
   }
 }
@@ -107,11 +114,13 @@ export function cloneState(state: KernelState): KernelState {
     policies: new Map(state.policies),
     accounts,
     orders,
+    terminalOrderIds: new Set(state.terminalOrderIds),
     openOrders: new Map(state.openOrders),
     queuedByAccount: new Map(state.queuedByAccount),
     idempotency: new Map(state.idempotency),
     queues: [new Map(state.queues[0]), new Map(state.queues[1]), new Map(state.queues[2]), new Map(state.queues[3])],
     inFlight: new Map(state.inFlight),
+    callsByInstrument: new Map(state.callsByInstrument),
     counters: { ...state.counters },
   }
 }

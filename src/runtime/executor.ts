@@ -1,8 +1,12 @@
 /**
- * The executor: takes work from the kernel's lanes (Lane0 first, one call in flight per venue×symbol), runs the I-100
- * gate through a `send` decision, waits until `send_requested` is durable, and only then calls the venue adapter —
- * the outbox rule. The adapter's answer goes back through the kernel as a result command. Unknown orders are
- * reconciled by asking the venue (status by client order id, trades) and handing the answer to the kernel.
+ * The executor: takes work from the kernel's lanes (Lane0 first), runs the I-100 gate through a `send` decision,
+ * waits until `send_requested` is durable, and only then calls the venue adapter — the outbox rule. The adapter's
+ * answer goes back through the kernel as a result command. Unknown orders are reconciled by asking the venue (status
+ * by client order id, trades) and handing the answer to the kernel.
+ *
+ * Ordered pipelining (§6): the kernel lets up to callsPerInstrumentMax calls be in flight per venue×symbol, one per
+ * order. Every send decided in one pump joins the same group commit (one fsync for many send records), and the
+ * adapter is called in decision order: decided sends wait in one FIFO and leave it only from its head, once durable.
  *
  * Nothing else in egress calls an adapter's place/cancel: this file is the single exit.
  */
@@ -50,6 +54,8 @@ export class Executor {
   private readonly reconciling = new Set<string>()
   /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
   private readonly reconcileBackoff = new Map<string, number>()
+  /** Sends decided and not yet handed to the adapter, in decision order (= their records' log order). */
+  private readonly dispatchQueue: Dispatch[] = []
   private pumpQueued = false
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
@@ -135,14 +141,40 @@ export class Executor {
       return
     }
     this.stats.callsInFlight++
-    committed
-      .then(({ decision }) => this.callVenue(item, decision.events))
-      .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
-      .finally(() => {
-        this.stats.callsInFlight--
-        this.busy.delete(item.orderId)
-        this.wake()
-      })
+    const dispatch: Dispatch = { item, events: null, failed: false }
+    this.dispatchQueue.push(dispatch)
+    committed.then(
+      ({ decision }) => {
+        dispatch.events = decision.events
+        this.dispatchDurable()
+      },
+      (error: unknown) => {
+        dispatch.failed = true
+        this.options.onError(error, `send of ${item.orderId}`)
+        this.dispatchDurable()
+      },
+    )
+  }
+
+  /**
+   * Hands durable sends to the adapter from the head of the queue, so the venue sees calls in decision order even
+   * though their answers (and the records after them) may come back in any order.
+   */
+  private dispatchDurable(): void {
+    while (this.dispatchQueue.length > 0) {
+      const head = this.dispatchQueue[0] as Dispatch
+      if (head.events === null && !head.failed) return
+      this.dispatchQueue.shift()
+      const { item, events } = head
+      const call = events === null ? Promise.resolve() : this.callVenue(item, events)
+      call
+        .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
+        .finally(() => {
+          this.stats.callsInFlight--
+          this.busy.delete(item.orderId)
+          this.wake()
+        })
+    }
   }
 
   /** Runs after the send_requested record is durable: the outbox rule. */
@@ -266,6 +298,13 @@ export class Executor {
         this.wake()
       })
   }
+}
+
+/** A send decided by the executor: its events once durable (null before), or failed when the log refused it. */
+interface Dispatch {
+  item: WorkItem
+  events: DomainEvent[] | null
+  failed: boolean
 }
 
 /** An adapter must never reject; if one does anyway, the outcome is unknown — never a guess that it failed. */

@@ -65,7 +65,7 @@ describe('kernel state encoding', () => {
   test('anything that is not this encoding is refused with the path of the first problem', () => {
     const good = encodeKernelState(initialState()) as unknown[]
     const wrongWidth = [...good, 1]
-    expect(() => decodeKernelState(wrongWidth)).toThrow(/state: expected KernelState as an array of 14 fields/)
+    expect(() => decodeKernelState(wrongWidth)).toThrow(/state: expected KernelState as an array of 15 fields/)
     const wrongType = [...good]
     wrongType[4] = 'turbo'
     expect(() => decodeKernelState(wrongType)).toThrow(/state\.mode: expected one of paper, shadow, live/)
@@ -76,6 +76,6 @@ describe('kernel state encoding', () => {
   })
 
   test('the schema id names the format version and a fingerprint of every field', () => {
-    expect(KERNEL_STATE_SCHEMA).toMatch(/^kernel-state\/v1\/[0-9a-f]{16}$/)
+    expect(KERNEL_STATE_SCHEMA).toMatch(/^kernel-state\/v2\/[0-9a-f]{16}$/)
   })
 })

@@ -20,7 +20,7 @@ import {
   arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json, type MapCodec,
 } from './codec-kit.ts'
 
-export const KERNEL_STATE_FORMAT_VERSION = 1
+export const KERNEL_STATE_FORMAT_VERSION = 2 // 2: inFlight keyed by order id (pipelining), was by instrument
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -64,6 +64,7 @@ const params = record<KernelParams>('KernelParams', {
   lane1DepthMax: num,
   lane2DepthMax: num,
   accountQueuedMax: num,
+  callsPerInstrumentMax: num,
   reconcileGraceMs: num,
   reconcileRecheckMs: num,
   sendRetryMs: num,
@@ -167,11 +168,13 @@ const kernelState = record<KernelState>('KernelState', {
   tradingSwitch: oneOf(TRADING_SWITCHES),
   accounts: mapOf(ledger),
   orders: mapOf(order),
+  terminalOrderIds: setOf(str),
   idempotency: mapOf(idempotencyEntry),
   queues,
   openOrders: mapOf(num),
   queuedByAccount: mapOf(num),
   inFlight: mapOf(inFlightCall),
+  callsByInstrument: mapOf(num),
   counters,
 })
 

@@ -1,0 +1,52 @@
+/**
+ * Venue calls in flight (§6 ordering): at most one per order — a cancel or amend waits for its order's previous call
+ * to be answered — and at most `params.callsPerInstrumentMax` per venue×symbol. Within an instrument the runtime
+ * dispatches calls to the adapter in decision order (the order of their send records in the log), so the venue sees
+ * them in that order: pipelined, still ordered.
+ */
+
+import { assert } from '../domain/assert.ts'
+import { instrumentKey } from '../domain/instruments.ts'
+import type { Order } from '../domain/orders.ts'
+import type { CallAction, KernelState } from './state.ts'
+
+/** Calls allowed in flight per instrument; 1 when no configuration has been recorded. */
+export function callsPerInstrumentMax(state: KernelState): number {
+  return state.config?.params.callsPerInstrumentMax ?? 1
+}
+
+/** Whether a new call for `order` may start now: none of its own is in flight and its instrument has room. */
+export function callSlotFree(state: KernelState, order: Order): boolean {
+  if (state.inFlight.has(order.orderId)) return false
+  return (state.callsByInstrument.get(instrumentKey(order.venue, order.symbol)) ?? 0) < callsPerInstrumentMax(state)
+}
+
+/** Why a call for `order` may not start now, or null. */
+export function callSlotBusy(state: KernelState, order: Order): string | null {
+  const call = state.inFlight.get(order.orderId)
+  if (call !== undefined) return `a ${call.action} call is already in flight for ${order.orderId}`
+  const key = instrumentKey(order.venue, order.symbol)
+  const calls = state.callsByInstrument.get(key) ?? 0
+  const max = callsPerInstrumentMax(state)
+  return calls < max ? null : `${calls} calls already in flight for ${key} (at most ${max})`
+}
+
+/** apply(): a send record starts the order's call. The bound is decide()'s to enforce; a second call per order is a bug. */
+export function startCall(state: KernelState, order: Order, action: CallAction): void {
+  assert(!state.inFlight.has(order.orderId), `a call is already in flight for ${order.orderId}`)
+  state.inFlight.set(order.orderId, { orderId: order.orderId, action })
+  const key = instrumentKey(order.venue, order.symbol)
+  state.callsByInstrument.set(key, (state.callsByInstrument.get(key) ?? 0) + 1)
+}
+
+/** apply(): `order.call_completed` ends the order's call. */
+export function endCall(state: KernelState, order: Order, action: CallAction): void {
+  const call = state.inFlight.get(order.orderId)
+  assert(call?.action === action, `no ${action} in flight for ${order.orderId}`)
+  state.inFlight.delete(order.orderId)
+  const key = instrumentKey(order.venue, order.symbol)
+  const calls = (state.callsByInstrument.get(key) ?? 0) - 1
+  assert(calls >= 0, `calls in flight for ${key} would go negative`)
+  if (calls === 0) state.callsByInstrument.delete(key)
+  else state.callsByInstrument.set(key, calls)
+}
