@@ -10,6 +10,7 @@ import type { Principal } from '../../src/domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.ts'
 import type { AuditConfig } from '../../src/config/index.ts'
 import { Gateway, SimClock } from '../../src/runtime/index.ts'
+import type { GatewayOptions } from '../../src/runtime/gateway.ts'
 import type { SnapshotPolicy } from '../../src/runtime/snapshot/index.ts'
 import type { WalOptions } from '../../wal/index.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
@@ -51,6 +52,8 @@ export interface WorldOptions {
   snapshots?: Partial<SnapshotPolicy>
   /** Log options over the harness's (durability none, microtask flushes, 1 MiB segments); small segments for compaction. */
   wal?: Partial<WalOptions>
+  /** Projections captured into each snapshot besides the kernel (the back office's section). */
+  snapshotSections?: GatewayOptions['snapshotSections']
 }
 
 export function tempDataDir(): string {
@@ -91,6 +94,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
     ...(options.audit === undefined ? {} : { audit: options.audit }),
     ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
+    ...(options.snapshotSections === undefined ? {} : { snapshotSections: options.snapshotSections }),
   })
   let gateway: Gateway | null = null
   void starting.then((started) => (gateway = started))

@@ -17,6 +17,8 @@ import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type Rec
 import { reconcileVenue, type BalanceBasis, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
+import { BACKOFFICE_SECTION } from './section.ts'
+import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
 
 export interface BackOfficeOptions {
   engine: Engine
@@ -27,6 +29,8 @@ export interface BackOfficeOptions {
   batchRowsMax?: number
   /** How often reconcile runs on its own; null: only when asked (tests, scripts). */
   reconcileIntervalMs?: number | null
+  /** The back-office section of the snapshot the gateway started from, if any (see ProjectorOptions.section). */
+  section?: Uint8Array
 }
 
 /**
@@ -80,6 +84,7 @@ export class BackOffice {
       storePath: options.storePath,
       flushIntervalMs: options.flushIntervalMs ?? PROJECTOR_DEFAULTS.flushIntervalMs,
       batchRowsMax: options.batchRowsMax ?? PROJECTOR_DEFAULTS.batchRowsMax,
+      ...(options.section === undefined ? {} : { section: options.section }),
     })
     const intervalMs = options.reconcileIntervalMs === undefined ? BACKOFFICE_DEFAULTS.reconcileIntervalMs : options.reconcileIntervalMs
     if (intervalMs !== null) this.scheduleReconcile(intervalMs)
@@ -103,6 +108,14 @@ export class BackOffice {
     if (this.running !== null) return this.running
     this.running = this.runReconcile().finally(() => (this.running = null))
     return this.running
+  }
+
+  /** Stops reconciling on its own and waits for a run under way; the projection keeps following the log. */
+  async quiesce(): Promise<void> {
+    this.timerCancel?.()
+    this.timerCancel = null
+    this.closed = true
+    await this.running?.catch(() => undefined)
   }
 
   close(): void {
@@ -141,16 +154,14 @@ export class BackOffice {
       await this.engine.settled()
       if (this.engine.state.lastLsn === ledger.lastLsn && this.projector.flush()) {
         const rows = this.projector.balanceRows()
-        return {
-          ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'],
-          skipped: [],
-          observations: [
-            ...ledgerVsKernel(rows, this.engine.state),
-            ...ledgerVsStore(ledger, rows, this.projector.store),
-            ...ledgerVsReplay(ledger, this.engine.wal),
-            ...ledgerBalanced(ledger),
-          ],
+        const base = this.projector.replayBaseLedger()
+        const observations = [...ledgerVsKernel(rows, this.engine.state), ...ledgerVsStore(ledger, rows, this.projector.store), ...ledgerBalanced(ledger)]
+        if (base === null) {
+          const detail = `the log starts at LSN ${this.engine.wal.firstLsn} (compacted) and no snapshot section below it is at hand`
+          return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
         }
+        observations.push(...ledgerVsReplay(ledger, this.engine.wal, base === 'genesis' ? null : base))
+        return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'], skipped: [], observations }
       }
     }
     const detail = `the ledger (LSN ${ledger.lastLsn}) did not catch up with the kernel (LSN ${this.engine.state.lastLsn})`
@@ -219,6 +230,7 @@ const offices = new WeakMap<Gateway, BackOffice>()
 export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null } = {}): BackOffice {
   let office = offices.get(gateway)
   if (office !== undefined) return office
+  const section = gateway.restoredSections.get(BACKOFFICE_SECTION)
   office = new BackOffice({
     engine: gateway.engine,
     clock: gateway.clock,
@@ -226,15 +238,36 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
     venues: gateway.options.venues.map(({ adapter, prices }) => ({ adapter, prices, balanceBasis: 'trading' as const })),
     ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
     ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
+    ...(section === undefined ? {} : { section }),
   })
   offices.set(gateway, office)
   const stop = gateway.stop.bind(gateway)
   const opened = office
-  // The query model closes with the gateway: flushed, then released before the log closes.
+  // The query model closes with the gateway: reconcile stops first, the projection follows the log until the
+  // shutdown snapshot has captured it, then it is flushed and released.
   gateway.stop = async () => {
-    opened.close()
-    offices.delete(gateway)
-    await stop()
+    await opened.quiesce()
+    try {
+      await stop()
+    } finally {
+      opened.close()
+      offices.delete(gateway)
+    }
   }
   return office
+}
+
+/**
+ * The back office's snapshot section source for a gateway: captures the back office opened for it (backOfficeOf),
+ * and nothing while none is open. Passed to the gateway's `snapshotSections` before the gateway exists.
+ */
+export function backOfficeSectionSource(gateway: () => Gateway | null): SnapshotSectionSource {
+  return {
+    name: BACKOFFICE_SECTION,
+    capture: () => {
+      const started = gateway()
+      const office = started === null ? undefined : offices.get(started)
+      return office === undefined ? null : office.projector.captureSection()
+    },
+  }
 }

@@ -105,8 +105,12 @@ export class BreakBook {
   lastRun: (Reconciled & { lsn: number }) | null = null
   openedTotal = 0
   clearedTotal = 0
+  /** The LSN of the last record applied (0 before any): a record at or below it is already in. */
+  lastLsn = 0
 
   apply(record: BackOfficeRecord, lsn: number): void {
+    if (lsn <= this.lastLsn) return
+    this.lastLsn = lsn
     switch (record.kind) {
       case 'break_opened':
         this.open.set(record.value.key, { ...record.value, lsn })

@@ -23,7 +23,7 @@ export {
 } from './ledger.ts'
 export { averageCost, positionKey, unrealizedPnl, type Position } from './positions.ts'
 export { heldFor, type TrackedOrder } from './orders.ts'
-export { Store, type BalanceRow, type FillQuery, type LedgerQuery, type StoreBatch, type StoreCounts } from './store.ts'
+export { Store, type QueryModelDigest, type BalanceRow, type FillQuery, type LedgerQuery, type StoreBatch, type StoreCounts } from './store.ts'
 export { Projector, PROJECTOR_DEFAULTS, ledgerBalance, type ProjectorOptions, type ProjectorStats } from './projector.ts'
 export {
   BACKOFFICE_RECORD_TYPE_MIN,
@@ -39,7 +39,15 @@ export {
   type OpenBreak,
   type ReconcileCheck,
 } from './breaks.ts'
-export { BACKOFFICE_DEFAULTS, BackOffice, backOfficeOf, type BackOfficeOptions, type ReconcileResult } from './backoffice.ts'
+export { BACKOFFICE_DEFAULTS, BackOffice, backOfficeOf, backOfficeSectionSource, type BackOfficeOptions, type ReconcileResult } from './backoffice.ts'
+export { balanceRowsOf } from './balances.ts'
+export { foldFrame } from './fold.ts'
+export { QueryModelRebuild } from './rebuild.ts'
+export {
+  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionHeaderOf, type BackOfficeSection,
+  type SectionHeader,
+} from './section.ts'
+export { replaceStoreFile } from './store-file.ts'
 export { diffAmounts, ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 export { reconcileVenue, tradingFlows, type BalanceBasis, type ExternalResult, type VenueSource } from './external-checks.ts'
 export { balanceView, breakView, fillView, pnlView, positionView, postingView } from './views.ts'

@@ -79,9 +79,11 @@ export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], 
 }
 
 /** The live ledger (actual) against one replayed from the log alone up to the same LSN (expected). */
-export function ledgerVsReplay(ledger: LedgerState, wal: Wal): Observation[] {
-  const replayed = initialLedger()
-  for (const frame of wal.read(wal.firstLsn, { toLsn: ledger.lastLsn })) {
+export function ledgerVsReplay(ledger: LedgerState, wal: Wal, base: { ledger: LedgerState; lsn: number } | null = null): Observation[] {
+  // From genesis, or from the snapshot section the back office started from (a compacted log has no genesis).
+  const replayed = base?.ledger ?? initialLedger()
+  for (const frame of wal.read(base === null ? wal.firstLsn : base.lsn + 1, { toLsn: ledger.lastLsn })) {
+    if (frame.lsn <= replayed.lastLsn) continue
     const event = domainEventOf(frame)
     if (event !== null) applyEvent(replayed, event, frame.lsn)
   }

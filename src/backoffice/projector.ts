@@ -9,17 +9,21 @@
  * the ledger — is exact, and a stalled projection shows as the log growing while it does not.
  */
 
-import { hashesEqual, fromHex, toHex } from '../../wal/index.ts'
+import { hashesEqual, fromHex, toHex, type Wal } from '../../wal/index.ts'
 import { assert } from '../domain/assert.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
-import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
+import { isAuditRecord } from '../runtime/records.ts'
+import { balanceRowsOf } from './balances.ts'
 import { BreakBook, decodeBackOfficeRecord, isBackOfficeRecord, type BackOfficeRecord } from './breaks.ts'
+import { copyBreaks, foldFrame } from './fold.ts'
 import { accountBook, applyEvent, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
 import { positionKey, type Position } from './positions.ts'
+import { BackOfficeSectionError, decodeSection, encodeSection, type BackOfficeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
+import { replaceStoreFile } from './store-file.ts'
 
 export interface ProjectorOptions {
   engine: Engine
@@ -30,7 +34,16 @@ export interface ProjectorOptions {
   flushIntervalMs: number
   /** Pending rows above this are written at once (next tick) instead of waiting for the interval. */
   batchRowsMax: number
+  /**
+   * The back-office section of the snapshot the engine started from (section.ts): the ledger, break book and query
+   * model at its LSN. Used when it fits the log; then only the log after it is replayed, and a stored query model
+   * that is missing, behind, or does not match the log is replaced by the section's copy.
+   */
+  section?: Uint8Array
 }
+
+/** How long a snapshot waits for the query model to be written up to its LSN before it fails. */
+const SECTION_WAIT_MS_MAX = 10_000
 
 export const PROJECTOR_DEFAULTS = { flushIntervalMs: 100, batchRowsMax: 5_000 } as const
 
@@ -44,15 +57,28 @@ export interface ProjectorStats {
   rebuiltStore: boolean
   startedFromLsn: number
   /**
-   * False when the log no longer starts at LSN 1 (compacted): the ledger is rebuilt by replaying the whole log, and
-   * ledger snapshots are not implemented yet, so its figures would miss the compacted history.
+   * False when the log no longer starts at LSN 1 (compacted) and the back office did not start from a snapshot's
+   * section: its figures would miss the compacted history.
    */
   ledgerComplete: boolean
+  /** The snapshot section the back office started from (its LSN), or null for a replay of the whole log. */
+  sectionLsn: number | null
+  /** Whether the stored query model was replaced by the section's copy (missing, behind, or not matching the log). */
+  restoredStore: boolean
+  /** Why a section given at start was not used, or null. */
+  sectionProblem: string | null
+}
+
+interface Start {
+  rebuilt: boolean
+  restoredStore: boolean
+  section: BackOfficeSection | null
+  sectionProblem: string | null
 }
 
 export class Projector {
-  readonly ledger: LedgerState = initialLedger()
-  readonly breaks = new BreakBook()
+  readonly ledger: LedgerState
+  readonly breaks: BreakBook
   readonly store: Store
   private readonly engine: Engine
   private readonly clock: Clock
@@ -70,25 +96,57 @@ export class Projector {
   readonly rebuiltStore: boolean
   readonly startedFromLsn: number
   readonly ledgerComplete: boolean
+  readonly restoredStore: boolean
+  readonly sectionLsn: number | null
+  readonly sectionProblem: string | null
+  /** The section started from (bytes), kept while the log is compacted: the replay check's base. */
+  private readonly replayBase: Uint8Array | null
 
-  private constructor(options: ProjectorOptions, store: Store, rebuilt: boolean) {
+  private constructor(options: ProjectorOptions, store: Store, start: Start) {
     this.options = options
     this.engine = options.engine
     this.clock = options.clock
     this.store = store
-    this.rebuiltStore = rebuilt
+    this.ledger = start.section?.ledger ?? initialLedger()
+    this.breaks = start.section?.breaks ?? new BreakBook()
+    this.rebuiltStore = start.rebuilt
+    this.restoredStore = start.restoredStore
+    this.sectionLsn = start.section?.header.lsn ?? null
+    this.sectionProblem = start.sectionProblem
+    this.replayBase = start.section !== null && options.engine.wal.firstLsn > 1 ? (options.section as Uint8Array) : null
     this.startedFromLsn = store.lastLsn
-    this.ledgerComplete = options.engine.wal.firstLsn <= 1
+    this.ledgerComplete = options.engine.wal.firstLsn <= 1 || start.section !== null
     this.committed = { lsn: options.engine.wal.lastLsn, hash: toHex(options.engine.wal.chainHead) }
   }
 
-  /** Opens the store, replays the log into the ledger, writes what the store lacks, then follows the engine. */
+  /**
+   * Opens the store, brings the ledger to the log's end (from the snapshot's section when one fits, else from the
+   * log's first record), writes what the store lacks, then follows the engine.
+   */
   static open(options: ProjectorOptions): Projector {
-    const store = Store.open(options.storePath)
-    const rebuilt = !storeMatchesLog(store, options.engine)
-    if (rebuilt) store.reset()
-    const projector = new Projector(options, store, rebuilt)
-    projector.catchUp()
+    const { engine } = options
+    const usable = options.section === undefined ? { section: null, problem: null } : usableSection(options.section, engine.wal)
+    let store = Store.open(options.storePath)
+    let rebuilt = false
+    let restoredStore = false
+    const section = usable.section
+    if (section !== null) {
+      // The section's copy replaces a store that is empty, behind it, or does not match the log.
+      if (store.lastLsn === 0 || store.lastLsn < section.header.lsn || !storeMatchesLog(store, engine)) {
+        store.close()
+        if (options.storePath === ':memory:') store = Store.openImage(section.image)
+        else {
+          replaceStoreFile(options.storePath, section.image)
+          store = Store.open(options.storePath)
+        }
+        restoredStore = true
+      }
+    } else {
+      rebuilt = !storeMatchesLog(store, engine)
+      if (rebuilt) store.reset()
+    }
+    const projector = new Projector(options, store, { rebuilt, restoredStore, section, sectionProblem: usable.problem })
+    projector.catchUp(section?.header.lsn ?? 0)
     projector.follow()
     projector.flush()
     return projector
@@ -115,6 +173,52 @@ export class Projector {
       rebuiltStore: this.rebuiltStore,
       startedFromLsn: this.startedFromLsn,
       ledgerComplete: this.ledgerComplete,
+      sectionLsn: this.sectionLsn,
+      restoredStore: this.restoredStore,
+      sectionProblem: this.sectionProblem,
+    }
+  }
+
+  /**
+   * The snapshot hook: called synchronously in the snapshot's capture step (nothing else runs), it copies the ledger
+   * and break book as they are, and returns the finisher the snapshot calls once its LSN is durable. The finisher
+   * brings the copies forward to the section's LSN from the log, waits until the query model is written that far,
+   * copies it and trims the copy back to exactly that LSN. Null once closed.
+   */
+  captureSection(): ((kernelLsn: number, pause: () => Promise<void>) => Promise<Uint8Array>) | null {
+    if (this.closed) return null
+    const appliedLsn = this.appliedLsn
+    const ledger = structuredClone(this.ledger)
+    const breaks = copyBreaks(this.breaks, new BreakBook())
+    return async (kernelLsn, pause) => {
+      // At or after the kernel's LSN, and covering every record the copies already hold (all durable by now).
+      const lsn = Math.max(kernelLsn, appliedLsn, breaks.lastLsn)
+      const wal = this.engine.wal
+      let chainHead = ''
+      for (const frame of wal.read(appliedLsn + 1, { toLsn: lsn })) foldFrame(ledger, breaks, frame)
+      for (const frame of wal.read(lsn, { toLsn: lsn })) chainHead = toHex(frame.hash)
+      if (chainHead === '') throw new Error(`the log has no record at LSN ${lsn} for the back-office section`)
+      const deadline = performance.now() + SECTION_WAIT_MS_MAX
+      while (this.store.lastLsn < lsn) {
+        if (this.closed) throw new Error('the back office closed before its snapshot section was written')
+        if (performance.now() > deadline) throw new Error(`the query model did not reach LSN ${lsn} within ${SECTION_WAIT_MS_MAX} ms (at ${this.store.lastLsn})`)
+        if (!this.flush()) await pause()
+      }
+      const copy = Store.openImage(this.store.image())
+      try {
+        await pause()
+        copy.transaction((db) => {
+          db.query('DELETE FROM postings WHERE lsn > ?1').run(lsn)
+          db.query('DELETE FROM fills WHERE lsn > ?1').run(lsn)
+        })
+        copy.replaceDerived([...ledger.positions.values()], balanceRowsOf(ledger))
+        copy.setPosition(lsn, chainHead)
+        const queryModel = copy.contentDigest()
+        await pause()
+        return encodeSection({ lsn, chainHead, queryModel, ledger, breaks, image: copy.image() })
+      } finally {
+        copy.close()
+      }
     }
   }
 
@@ -142,7 +246,7 @@ export class Projector {
     return true
   }
 
-  /** Applies a back-office record this process appended, once durable (the commit listener skips them). */
+  /** Applies a back-office record this process appended, once durable (a no-op when the commit listener has). */
   noteOwnRecords(records: readonly { lsn: number; record: BackOfficeRecord }[]): void {
     for (const { lsn, record } of records) this.breaks.apply(record, lsn)
   }
@@ -157,41 +261,32 @@ export class Projector {
     this.store.close()
   }
 
-  /** Balances as the ledger holds them now: per account × asset, total and reserved. */
-  balanceRows(): BalanceRow[] {
-    const rows = new Map<string, BalanceRow>()
-    const row = (accountId: string, asset: string): BalanceRow => {
-      const key = `${accountId}\n${asset}`
-      let found = rows.get(key)
-      if (found === undefined) {
-        found = { accountId, asset, total: 0n, reserved: 0n }
-        rows.set(key, found)
-      }
-      return found
-    }
-    for (const [book, assets] of this.ledger.books) {
-      if (!book.startsWith('acct:')) continue
-      for (const [asset, total] of assets) row(book.slice('acct:'.length), asset).total = total
-    }
-    for (const [accountId, assets] of this.ledger.reserved) for (const [asset, held] of assets) row(accountId, asset).reserved = held
-    return [...rows.values()].sort((a, b) => (a.accountId === b.accountId ? compare(a.asset, b.asset) : compare(a.accountId, b.accountId)))
+  /**
+   * Where an independent replay of the ledger can start: genesis while the log begins at LSN 1, else the section
+   * this back office started from while the log still holds the records after it; null when neither (the check is
+   * then skipped, not faked).
+   */
+  replayBaseLedger(): { ledger: LedgerState; lsn: number } | 'genesis' | null {
+    const wal = this.engine.wal
+    if (wal.firstLsn <= 1) return 'genesis'
+    if (this.replayBase === null) return null
+    const section = decodeSection(this.replayBase)
+    return section.header.lsn >= wal.firstLsn ? { ledger: section.ledger, lsn: section.header.lsn } : null
   }
 
-  private catchUp(): void {
+  /** Balances as the ledger holds them now: per account × asset, total and reserved. */
+  balanceRows(): BalanceRow[] {
+    return balanceRowsOf(this.ledger)
+  }
+
+  /** Folds the log after `fromLsn` (a section's LSN, or 0) into the ledger and break book. */
+  private catchUp(afterLsn: number): void {
     const wal = this.engine.wal
     const resumeAfter = this.store.lastLsn
-    for (const frame of wal.read(wal.firstLsn)) {
-      if (isBackOfficeRecord(frame.type)) {
-        const record = decodeBackOfficeRecord(frame)
-        if (record !== null) this.breaks.apply(record, frame.lsn)
-        continue
-      }
-      if (isAuditRecord(frame.type)) continue
-      const event = domainEventOf(frame)
-      if (event === null) continue
-      const booked = applyEvent(this.ledger, event, frame.lsn)
+    for (const frame of wal.read(Math.max(wal.firstLsn, afterLsn + 1))) {
+      const booked = foldFrame(this.ledger, this.breaks, frame)
       // Rows the store already holds are not written again: the LSN says where it stopped.
-      if (frame.lsn > resumeAfter) this.keep(booked)
+      if (booked !== null && frame.lsn > resumeAfter) this.keep(booked)
     }
     for (const position of this.ledger.positions.values()) if (position.lastLsn > resumeAfter) this.dirtyPositions.add(position)
     for (const row of this.store.balances()) this.writtenBalances.set(balanceKey(row), balanceValue(row))
@@ -201,7 +296,14 @@ export class Projector {
     const scannedTo = this.engine.wal.lastLsn
     this.unsubscribes.push(
       this.engine.wal.subscribe((batch) => {
-        for (const frame of batch.frames) if (!isAuditRecord(frame.type)) this.undelivered.push(frame.lsn)
+        for (const frame of batch.frames) {
+          if (!isAuditRecord(frame.type)) this.undelivered.push(frame.lsn)
+          // Break records are folded as they become durable, so the break book is always whole up to the commit.
+          else if (isBackOfficeRecord(frame.type)) {
+            const record = decodeBackOfficeRecord(frame)
+            if (record !== null) this.breaks.apply(record, frame.lsn)
+          }
+        }
         const last = batch.frames[batch.frames.length - 1]
         this.committed = { lsn: batch.lastLsn, hash: last === undefined ? this.committed.hash : toHex(last.hash) }
       }),
@@ -277,8 +379,20 @@ function balanceValue(row: BalanceRow): string {
   return `${row.total}/${row.reserved}`
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
+/** The section decoded, if it fits this log: its LSN within the log and the chain head there as it recorded. */
+function usableSection(bytes: Uint8Array, wal: Wal): { section: BackOfficeSection | null; problem: string | null } {
+  try {
+    const section = decodeSection(bytes)
+    const { lsn, chainHead } = section.header
+    if (lsn < wal.firstLsn || lsn > wal.lastLsn) throw new BackOfficeSectionError('LOG_MISMATCH', `section at LSN ${lsn}, the log holds ${wal.firstLsn}..${wal.lastLsn}`)
+    for (const frame of wal.read(lsn, { toLsn: lsn })) {
+      if (toHex(frame.hash) !== chainHead) throw new BackOfficeSectionError('LOG_MISMATCH', `chain head at LSN ${lsn} differs from the section's`)
+    }
+    return { section, problem: null }
+  } catch (error) {
+    const code = error instanceof BackOfficeSectionError ? `${error.code}: ` : ''
+    return { section: null, problem: `${code}${error instanceof Error ? error.message : String(error)}` }
+  }
 }
 
 /** What an account holds of `asset` according to the ledger (convenience for views and reconcile). */

@@ -79,6 +79,34 @@ const SCHEMA = [
      PRIMARY KEY (account_id, asset))`,
 ]
 
+export interface QueryModelDigest {
+  lastLsn: number
+  lastHash: string
+  /** SHA-256 over the position and every table's digest. */
+  digest: string
+  tables: Record<string, { rows: number; sha256: string }>
+}
+
+const DIGEST_ORDER: readonly (readonly [string, string])[] = [
+  ['postings', 'lsn, seq'],
+  ['fills', 'lsn'],
+  ['positions', 'account_id, venue, symbol'],
+  ['balances', 'account_id, asset'],
+]
+
+/**
+ * A serialized WAL-mode database says so in its header (bytes 18–19 = 2), and SQLite cannot open such an image in
+ * memory; rollback-journal mode (1) reads the same pages. Opening the file later switches it back to WAL.
+ */
+function inMemoryImage(image: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(image)
+  if (copy.byteLength >= 20) {
+    copy[18] = 1
+    copy[19] = 1
+  }
+  return copy
+}
+
 export class Store {
   readonly path: string
   private readonly db: Database
@@ -99,6 +127,63 @@ export class Store {
     db.exec('PRAGMA synchronous = NORMAL')
     for (const statement of SCHEMA) db.exec(statement)
     return new Store(path, db)
+  }
+
+  /** An in-memory store holding a copy of `image` (a store's `image()`); nothing is written back anywhere. */
+  static openImage(image: Uint8Array): Store {
+    const db = Database.deserialize(inMemoryImage(image), { strict: true, safeIntegers: true })
+    for (const statement of SCHEMA) db.exec(statement)
+    return new Store(':memory:', db)
+  }
+
+  /** The whole database as one SQLite file image (a consistent copy: one statement, nothing runs meanwhile). */
+  image(): Uint8Array {
+    return inMemoryImage(this.db.serialize())
+  }
+
+  /** Runs `change` in one transaction (the snapshot trims a copy with it). */
+  transaction(change: (db: Database) => void): void {
+    this.db.transaction(() => change(this.db))()
+  }
+
+  /** Replaces the position the rows reflect (a trimmed copy's new end). */
+  setPosition(lastLsn: number, lastHash: string): void {
+    this.db
+      .query('INSERT INTO meta (id, last_lsn, last_hash, batches) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET last_lsn = ?1, last_hash = ?2')
+      .run(lastLsn, lastHash, this.position.batches)
+    this.position = { ...this.position, lastLsn, lastHash }
+  }
+
+  /** Replaces every position and balance row (a copy trimmed to an LSN takes them from the ledger at that LSN). */
+  replaceDerived(positions: readonly Position[], balances: readonly BalanceRow[]): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM positions')
+      this.db.exec('DELETE FROM balances')
+      this.upsertPositions(positions)
+      this.upsertBalances(balances)
+    })()
+  }
+
+  /**
+   * Per table, the row count and a SHA-256 over its rows in key order (amounts as their canonical text), and one
+   * digest over the position and every table — the query model's identity, independent of batches and file layout.
+   */
+  contentDigest(): QueryModelDigest {
+    const tables: Record<string, { rows: number; sha256: string }> = {}
+    const all = new Bun.CryptoHasher('sha256')
+    all.update(`meta\n${this.position.lastLsn}\n${this.position.lastHash}\n`)
+    for (const [table, order] of DIGEST_ORDER) {
+      const hasher = new Bun.CryptoHasher('sha256')
+      let rows = 0
+      for (const row of this.db.query(`SELECT * FROM ${table} ORDER BY ${order}`).values() as unknown[][]) {
+        hasher.update(`${JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`)
+        rows++
+      }
+      const sha256 = hasher.digest('hex')
+      tables[table] = { rows, sha256 }
+      all.update(`${table}\n${rows}\n${sha256}\n`)
+    }
+    return { lastLsn: this.position.lastLsn, lastHash: this.position.lastHash, digest: all.digest('hex'), tables }
   }
 
   /** The log position the rows reflect (0: empty). */

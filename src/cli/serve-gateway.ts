@@ -5,6 +5,7 @@
  * next to the sim (serve-fix.ts); their sessions start once the gateway is up and stop before it closes the log.
  */
 
+import { backOfficeOf, backOfficeSectionSource } from '../backoffice/index.ts'
 import { configDigest, type Config } from '../config/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
@@ -85,7 +86,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },
       ...fixVenues.map((fix) => ({ adapter: fix.adapter, prices: fix.prices })),
     ],
-    ...(fixVenues.length === 0 ? {} : { snapshotSections: fixVenues.map((fix) => fix.section) }),
+    // The back office's ledger and query model go into every snapshot at the kernel's LSN (opened below).
+    snapshotSections: [backOfficeSectionSource(() => started), ...fixVenues.map((fix) => fix.section)],
     configDigest: digest,
     buildCommit: options.buildCommit,
     // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
@@ -103,6 +105,9 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // run (or an admin call) is switched back, as a recorded decision like any other.
   if (gateway.role === 'leader' && gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
   started = gateway
+  // The back office opens with the gateway (not on first request), from the snapshot's section when it has one, so
+  // every snapshot carries it and the log below a compacted start is never needed for it.
+  if (gateway.role === 'leader') backOfficeOf(gateway)
   for (const fix of fixVenues) fix.adapter.start()
   const stop = async (): Promise<void> => {
     for (const fix of fixVenues) await fix.adapter.stop().catch((error: unknown) => options.onError(error, `stopping FIX venue ${fix.name}`))

@@ -19,7 +19,7 @@ export {
   type SnapshotCandidate,
 } from './store.ts'
 export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, type LoadedSnapshot, type LoadResult, type LogView } from './load.ts'
-export { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
+export { takeSnapshot, type SectionFinisher, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
 export { compactLog, type CompactOptions, type CompactResult, type CompactionMode } from './compact.ts'
 export { chainAnchorFor, restoreEngine, RestoreError, type Restored, type RestoreReport } from './restore.ts'
 export {

@@ -17,10 +17,19 @@ import { chainHeadAt } from './load.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytesSliced } from './state-codec.ts'
 import type { ManifestEntry, SnapshotStore } from './store.ts'
 
-/** Another projection's contribution, captured in the same synchronous step as the kernel state. */
+/**
+ * Finishes a section at the snapshot's LSN once that LSN is durable (the back office brings its copy forward from
+ * the log and copies its query model). `pause` yields to the event loop and is counted in the snapshot's blockMsMax.
+ */
+export type SectionFinisher = (lsn: number, pause: () => Promise<void>) => Promise<Uint8Array>
+
+/**
+ * Another projection's contribution, captured in the same synchronous step as the kernel state: its bytes, a
+ * finisher to run once the snapshot's LSN is durable, or null to leave the section out of this snapshot.
+ */
 export interface SnapshotSectionSource {
   name: string
-  capture(): Uint8Array
+  capture(): Uint8Array | SectionFinisher | null
 }
 
 export interface SnapshotTaken extends ManifestEntry {
@@ -50,14 +59,18 @@ export async function takeSnapshot(engine: Engine, store: SnapshotStore, options
   if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return null
   const meter = blockMeter()
   const captured = cloneState(engine.state)
-  const extra = (options.sections ?? []).map((source) => [source.name, source.capture()] as const)
+  const captures = (options.sections ?? []).map((source) => [source.name, source.capture()] as const)
   const pauseMs = performance.now() - started
   const kernel = await kernelStateBytesSliced(captured, { entriesPerSlice: options.entriesPerSlice ?? ENTRIES_PER_SLICE_DEFAULT, pause: meter.pause })
   await meter.pause()
   await durableThrough(engine, lsn)
   meter.resume()
   const chainHead = chainHeadAt(engine.wal, lsn)
-  const sections = new Map<string, Uint8Array>([[KERNEL_SECTION, kernel], ...extra])
+  const sections = new Map<string, Uint8Array>([[KERNEL_SECTION, kernel]])
+  for (const [name, captured] of captures) {
+    if (captured === null) continue
+    sections.set(name, typeof captured === 'function' ? await captured(lsn, meter.pause) : captured)
+  }
   const encoded = encodeSnapshot({ lsn, chainHead, createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
   await meter.pause()
   const entry = store.write(encoded)

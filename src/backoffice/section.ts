@@ -1,0 +1,147 @@
+/**
+ * The back office's part of a snapshot (section `backoffice`): the ledger and the break book at LSN x, and the query
+ * model's SQLite image at the same x, with the query model's content digest. Restoring it lets the back office start
+ * at x instead of replaying the whole log — and after compaction it is the only place the history before the log's
+ * first LSN still lives.
+ *
+ *   [8]   magic "EGBOSEC1"
+ *   u32   header length (little-endian), then the header, UTF-8 JSON (SectionHeader)
+ *   [n]   the ledger and break book, tagged JSON (tagged-json.ts)
+ *   [m]   the SQLite image of the query model at x (meta.last_lsn = x)
+ *
+ * The snapshot file's digest covers the bytes; the header's version is this build's or the section is refused (and
+ * the back office falls back to the log), never read under another layout.
+ */
+
+import { BreakBook } from './breaks.ts'
+import type { LedgerState } from './ledger.ts'
+import type { QueryModelDigest } from './store.ts'
+import { decodeTagged, encodeTagged } from './tagged-json.ts'
+
+export const BACKOFFICE_SECTION = 'backoffice'
+export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
+export const BACKOFFICE_SECTION_VERSION = 1
+const MAGIC = new TextEncoder().encode('EGBOSEC1')
+const HEADER_BYTES_MAX = 1 << 20
+
+export class BackOfficeSectionError extends Error {
+  override readonly name = 'BackOfficeSectionError'
+  constructor(
+    readonly code: 'HEADER_INVALID' | 'FORMAT_VERSION' | 'STATE_INVALID' | 'LOG_MISMATCH',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface SectionHeader {
+  format: typeof BACKOFFICE_SECTION_FORMAT
+  version: number
+  /** Every record up to and including this LSN is in the ledger, the break book and the image. */
+  lsn: number
+  /** Chain head (hex) at `lsn`, checked against the log before the section is used. */
+  chainHead: string
+  queryModel: QueryModelDigest
+  stateBytes: number
+  imageBytes: number
+}
+
+export interface BackOfficeSection {
+  header: SectionHeader
+  ledger: LedgerState
+  breaks: BreakBook
+  image: Uint8Array
+}
+
+interface BreakBookState {
+  open: BreakBook['open']
+  lastRun: BreakBook['lastRun']
+  openedTotal: number
+  clearedTotal: number
+  lastLsn: number
+}
+
+export function encodeSection(section: { lsn: number; chainHead: string; queryModel: QueryModelDigest; ledger: LedgerState; breaks: BreakBook; image: Uint8Array }): Uint8Array {
+  const breaks: BreakBookState = { open: section.breaks.open, lastRun: section.breaks.lastRun, openedTotal: section.breaks.openedTotal, clearedTotal: section.breaks.clearedTotal, lastLsn: section.breaks.lastLsn }
+  const state = new TextEncoder().encode(encodeTagged({ ledger: section.ledger, breaks }))
+  const header: SectionHeader = {
+    format: BACKOFFICE_SECTION_FORMAT,
+    version: BACKOFFICE_SECTION_VERSION,
+    lsn: section.lsn,
+    chainHead: section.chainHead,
+    queryModel: section.queryModel,
+    stateBytes: state.byteLength,
+    imageBytes: section.image.byteLength,
+  }
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header))
+  const bytes = new Uint8Array(MAGIC.byteLength + 4 + headerBytes.byteLength + state.byteLength + section.image.byteLength)
+  bytes.set(MAGIC, 0)
+  new DataView(bytes.buffer).setUint32(MAGIC.byteLength, headerBytes.byteLength, true)
+  let offset = MAGIC.byteLength + 4
+  bytes.set(headerBytes, offset)
+  offset += headerBytes.byteLength
+  bytes.set(state, offset)
+  bytes.set(section.image, offset + state.byteLength)
+  return bytes
+}
+
+/** Only the header: enough to name the section's LSN and query-model digest without decoding the state. */
+export function sectionHeaderOf(bytes: Uint8Array): SectionHeader {
+  return split(bytes).header
+}
+
+export function decodeSection(bytes: Uint8Array): BackOfficeSection {
+  const { header, state, image } = split(bytes)
+  let value: { ledger?: LedgerState; breaks?: BreakBookState }
+  try {
+    value = decodeTagged(new TextDecoder('utf-8', { fatal: true }).decode(state)) as typeof value
+  } catch (error) {
+    throw new BackOfficeSectionError('STATE_INVALID', `back-office state is not readable: ${String(error)}`)
+  }
+  const ledger = value?.ledger
+  const breaksState = value?.breaks
+  const ledgerValid =
+    ledger !== undefined && Number.isSafeInteger(ledger.lastLsn) && ledger.lastLsn <= header.lsn &&
+    ledger.books instanceof Map && ledger.positions instanceof Map && ledger.orders instanceof Map &&
+    ledger.reserved instanceof Map && ledger.pendingLiquidity instanceof Map && typeof ledger.counters === 'object'
+  const breaksValid =
+    breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
+    Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
+  if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
+  const breaks = new BreakBook()
+  for (const [key, open] of breaksState.open) breaks.open.set(key, open)
+  breaks.lastRun = breaksState.lastRun
+  breaks.openedTotal = breaksState.openedTotal
+  breaks.clearedTotal = breaksState.clearedTotal
+  breaks.lastLsn = breaksState.lastLsn
+  return { header, ledger, breaks, image }
+}
+
+function split(bytes: Uint8Array): { header: SectionHeader; state: Uint8Array; image: Uint8Array } {
+  const fixed = MAGIC.byteLength + 4
+  if (bytes.byteLength < fixed || MAGIC.some((byte, index) => bytes[index] !== byte)) throw new BackOfficeSectionError('HEADER_INVALID', 'not a back-office section (bad magic)')
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, fixed).getUint32(MAGIC.byteLength, true)
+  if (headerLength > HEADER_BYTES_MAX || fixed + headerLength > bytes.byteLength) throw new BackOfficeSectionError('HEADER_INVALID', `header length ${headerLength} does not fit the section`)
+  let header: SectionHeader
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(fixed, fixed + headerLength))) as SectionHeader
+  } catch (error) {
+    throw new BackOfficeSectionError('HEADER_INVALID', `header is not JSON: ${String(error)}`)
+  }
+  if (header?.format !== BACKOFFICE_SECTION_FORMAT) throw new BackOfficeSectionError('HEADER_INVALID', 'header names another format')
+  if (header.version !== BACKOFFICE_SECTION_VERSION) {
+    throw new BackOfficeSectionError('FORMAT_VERSION', `back-office section version ${String(header.version)}, this build reads ${BACKOFFICE_SECTION_VERSION}`)
+  }
+  const valid =
+    Number.isSafeInteger(header.lsn) && header.lsn >= 1 && typeof header.chainHead === 'string' && /^[0-9a-f]{64}$/.test(header.chainHead) &&
+    Number.isSafeInteger(header.stateBytes) && header.stateBytes >= 0 && Number.isSafeInteger(header.imageBytes) && header.imageBytes >= 0 &&
+    typeof header.queryModel?.digest === 'string' && header.queryModel.lastLsn === header.lsn
+  if (!valid) throw new BackOfficeSectionError('HEADER_INVALID', 'header fields missing or of the wrong type')
+  const start = fixed + headerLength
+  if (start + header.stateBytes + header.imageBytes !== bytes.byteLength) throw new BackOfficeSectionError('HEADER_INVALID', 'section lengths do not add up')
+  return {
+    header,
+    state: bytes.subarray(start, start + header.stateBytes),
+    image: bytes.subarray(start + header.stateBytes),
+  }
+}
