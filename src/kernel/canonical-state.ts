@@ -8,9 +8,11 @@ import { canonicalJson, sha256Hex, toCanonical, type JsonValue } from '../domain
 import type { KernelState } from './state.ts'
 
 export function canonicalState(state: KernelState): JsonValue {
-  const { queues, ...rest } = state
+  const { queues, terminalOrderIds, ...rest } = state
   return toCanonical({
     ...rest,
+    // The order terminal orders ended in decides which are retired next: kept as a list too.
+    terminalOrderIds: [...terminalOrderIds],
     // Map iteration order is FIFO order here; keep it as an ordered list instead of letting keys be sorted.
     queues: queues.map((queue) => [...queue].map(([orderId, kind]) => [orderId, kind])),
   })

@@ -1,0 +1,47 @@
+/**
+ * Bounded hot state: terminal orders leave the kernel state. Every order that ends (Filled, Canceled, Rejected by the
+ * venue, Failed…) joins `state.terminalOrderIds` in the order it ended; once more than TERMINAL_ORDERS_KEPT_MAX are
+ * held, the oldest leave `state.orders` — as a pure function of the events, so genesis replay and a snapshot restore
+ * hold exactly the same orders (same stateDigest). Without this the state, the snapshot and its load time grow with
+ * every order ever placed.
+ *
+ * What stays: the order's idempotency entry (a repeat of its key is still answered as a repeat, never placed again)
+ * and every record in the log. Reads of a retired order (HTTP get/events/explain, the first response of an idempotent
+ * repeat) are served from its records in the log (src/http/retired-order.ts). What changes for a retired order: the
+ * kernel no longer knows it, so a cancel or amend answers ORDER_NOT_FOUND and a late venue report for it is an orphan
+ * (REPORT_ORPHANED alert), as for any order it does not hold. An order with a venue call still in flight or work
+ * queued is never retired; the oldest waits until it is idle (checked again the next time an order ends).
+ */
+
+import type { Order } from '../domain/orders.ts'
+import { isTerminal } from '../domain/states.ts'
+import type { KernelState } from './state.ts'
+
+/** Terminal orders kept in the hot state (the newest ones); older ones are retired. */
+export const TERMINAL_ORDERS_KEPT_MAX = 10_000
+
+/** Called by apply after an order event: notes an order that ended (or reopened) and retires the oldest beyond the bound. */
+export function retainTerminal(state: KernelState, order: Order, wasTerminal: boolean, keptMax = TERMINAL_ORDERS_KEPT_MAX): void {
+  const terminal = isTerminal(order.status)
+  if (terminal === wasTerminal) return
+  if (!terminal) {
+    state.terminalOrderIds.delete(order.orderId)
+    return
+  }
+  state.terminalOrderIds.add(order.orderId)
+  retireBeyond(state, keptMax)
+}
+
+function retireBeyond(state: KernelState, keptMax: number): void {
+  while (state.terminalOrderIds.size > keptMax) {
+    const oldest = state.terminalOrderIds.values().next().value as string
+    if (busy(state, oldest)) return
+    state.terminalOrderIds.delete(oldest)
+    state.orders.delete(oldest)
+  }
+}
+
+function busy(state: KernelState, orderId: string): boolean {
+  for (const call of state.inFlight.values()) if (call.orderId === orderId) return true
+  return state.queues.some((queue) => queue.has(orderId))
+}
