@@ -14,8 +14,10 @@ export const replayVerifyCommand: Command = {
 
 Rebuilds the kernel state of data directory DIR from its log alone — from genesis, or from a snapshot (file name or
 LSN; a compacted log starts from its oldest valid snapshot) — verifying the CRC and hash chain of every retained
-frame, and compares the result with every snapshot in DIR/snapshots at its LSN. Prints records, time, digests and
-differences. Read-only: nothing in DIR is modified; use it on a copy. Progress goes to stderr.
+frame, and compares the result with every snapshot in DIR/snapshots at its LSN. Then rebuilds the back office's
+query model the same way and compares it with the one stored in DIR (backoffice.sqlite, read from a private copy) and
+with each snapshot's back-office section, per table. Prints records, time, digests and differences. Read-only:
+nothing in DIR is modified; use it on a copy. Progress goes to stderr.
 
 Options:
   --from genesis|SNAPSHOT  where the rebuild starts (default: genesis, or the oldest valid snapshot if compacted)
@@ -54,7 +56,16 @@ function summary(report: ReplayVerifyReport): string {
     lines.push(`  snapshot   ${check.file} LSN ${check.lsn}: ${check.status.toUpperCase()}${check.problem === null ? '' : ` — ${check.problem}`} ${digests}`.trimEnd())
     for (const difference of check.differences) lines.push(`               ${difference}`)
   }
-  lines.push(`  query      ${report.queryModel}`)
+  const query = report.queryModel
+  if (query === null || !query.compared) lines.push('  query      no stored query model and no back-office section: nothing to compare')
+  else {
+    lines.push(`  query      rebuilt from ${query.base.kind === 'genesis' ? 'genesis' : `the section at LSN ${query.base.lsn}`} in ${(query.elapsedMs / 1000).toFixed(2)} s`)
+    for (const check of query.checks) {
+      const digests = check.actualDigest === null ? '' : ` rebuilt ${check.expectedDigest} found ${check.actualDigest}`
+      lines.push(`  query      ${check.source} LSN ${check.lsn}: ${check.status.toUpperCase()}${check.problem === null ? '' : ` — ${check.problem}`}${digests}`)
+      for (const difference of check.differences) lines.push(`               ${difference}`)
+    }
+  }
   if (report.log.tornTail !== null) lines.push(`  torn tail  ${report.log.tornTail} — an incomplete write or a live copy, not an error`)
   for (const problem of report.problems) lines.push(`  PROBLEM    ${problem}`)
   lines.push(`  time       ${(report.elapsedMs / 1000).toFixed(2)} s`)

@@ -8,11 +8,14 @@
  * host clocks within --clock-skew-ms of each other).
  */
 
+import { join } from 'node:path'
 import type { Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
 import { createHttpService, HTTP_DEFAULTS, type HttpService } from '../http/index.ts'
 import { HaNode, SYNC_POLICIES, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
+import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
+import { nodeIo } from '../../wal/index.ts'
 import { EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
 
@@ -118,6 +121,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
           chunkBytesMax: 1024 * 1024,
           heartbeatMs: Math.max(100, Math.floor(leaseTtlMs / 5)),
           ...(node.sync === null ? {} : { sync: node.sync }),
+          snapshots: () => new SnapshotStore(join(gateway.options.dataDir, 'snapshots'), { io: nodeIo, keep: gateway.snapshotPolicy.keep }),
         },
         log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
       })

@@ -44,5 +44,8 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
     ? `snapshot already current at LSN ${result.lsn} (${dataDir}); nothing written`
     : `snapshot ${result.written.file} written: LSN ${result.lsn}, ${result.written.bytes.toLocaleString('en-US')} bytes, digest ${result.written.digest}; ` +
       `rebuilt from ${from} + ${result.replayedRecords.toLocaleString('en-US')} records in ${Math.round(result.elapsedMs)} ms`)
+  if (result.written !== null) {
+    io.out('missing' in result.backOffice ? `back office: not in this snapshot — ${result.backOffice.missing}` : `back office: ledger and query model at LSN ${result.backOffice.lsn} included`)
+  }
   return EXIT_OK
 }

@@ -4,6 +4,7 @@
  */
 
 import type { Gateway } from '../runtime/gateway.ts'
+import type { SnapshotStore } from '../runtime/snapshot/index.ts'
 import type { Verifier } from './auth/index.ts'
 import type { LoadShedder } from './backpressure/index.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
@@ -44,6 +45,8 @@ export interface HaHttp {
   heartbeatMs: number
   /** The leader's synchronous replication; absent on a standby (and in older callers: acknowledgements ignored). */
   sync?: HaSyncHttp
+  /** The node's snapshot store: the leader serves its newest valid snapshot to a standby below its compacted log. */
+  snapshots?: () => SnapshotStore | null
 }
 
 export interface Services {

@@ -1,7 +1,9 @@
 /**
  * HA over HTTP: the replication stream a standby pulls (`GET /replication/stream?from_lsn=N&head=HEX`, raw WAL frames
  * in envelopes, see src/runtime/ha/envelope.ts), the chain hash at an LSN (`GET /replication/hash?lsn=N`, used to find
- * where a diverged standby forked), the standby's durable-LSN acknowledgement (`POST /replication/ack {lsn}`), and the
+ * where a diverged standby forked), the standby's durable-LSN acknowledgement (`POST /replication/ack {lsn}`), the
+ * leader's newest valid snapshot for a standby whose next LSN the leader has compacted away (`GET /replication/snapshot`:
+ * the file's bytes, with its LSN, digest and the chain hash before its LSN in headers; see ha/snapshot-recovery.ts), and the
  * guard on writes: 503 NOT_LEADER on any node not leading and, on a leader in synchronous mode, no 2xx before the
  * standby holds the write durably (STANDBY_UNAVAILABLE / REPLICATION_UNCONFIRMED otherwise, see src/runtime/ha/sync.ts).
  *
@@ -10,9 +12,11 @@
  */
 
 import { timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
 import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
-import { chainHashAt, replicationStream, streamRefusal } from '../../runtime/ha/index.ts'
+import { SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, chainHashAt, replicationStream, streamRefusal } from '../../runtime/ha/index.ts'
+import { decodeSnapshot, SnapshotError, type SnapshotStore } from '../../runtime/snapshot/index.ts'
 import { ApiError } from '../errors.ts'
 import type { HaHttp, HaSyncHttp } from '../services.ts'
 
@@ -79,6 +83,22 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     ha.sync?.acknowledge(lsn)
     return c.body(null, 204)
   })
+  app.get('/replication/snapshot', (c) => {
+    const store = ha.snapshots?.() ?? null
+    if (store === null) throw new ApiError('NOT_FOUND', 'this leader keeps no snapshots')
+    const served = newestServableSnapshot(store, wal())
+    if (served === null) throw new ApiError('NOT_FOUND', 'this leader holds no snapshot that matches its log', { details: { first_lsn: wal().firstLsn } })
+    return new Response(served.bytes, {
+      status: 200,
+      headers: {
+        'Content-Type': SNAPSHOT_CONTENT_TYPE,
+        'Cache-Control': 'no-store',
+        [SNAPSHOT_HEADERS.lsn]: String(served.lsn),
+        [SNAPSHOT_HEADERS.digest]: served.digest,
+        [SNAPSHOT_HEADERS.chainBefore]: toHex(served.chainBefore),
+      },
+    })
+  })
   app.get('/replication/stream', (c) => {
     const log = wal()
     const fromLsn = positiveInteger(c.req.query('from_lsn'), 'from_lsn', 1)
@@ -109,6 +129,33 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     return new Response(body, { status: 200, headers: { 'Content-Type': 'application/vnd.egress.wal-frames', 'Cache-Control': 'no-store' } })
   })
   return app
+}
+
+/**
+ * The newest snapshot whose file is whole (digest) and whose chain head is this log's at its LSN, read once (a prune
+ * racing with the read only makes an older one, or none, the answer), with the chain hash just before its LSN — where
+ * a standby's log will start.
+ */
+function newestServableSnapshot(store: SnapshotStore, log: Wal): { bytes: Uint8Array; lsn: number; digest: string; chainBefore: Uint8Array } | null {
+  for (const candidate of store.candidates()) {
+    let bytes: Uint8Array
+    try {
+      bytes = readFileSync(candidate.path)
+    } catch {
+      continue
+    }
+    try {
+      const content = decodeSnapshot(bytes)
+      const head = chainHashAt(log, content.header.lsn)
+      const before = chainHashAt(log, content.header.lsn - 1)
+      if (content.header.lsn !== candidate.lsn || head === null || before === null || toHex(head) !== content.header.chainHead) continue
+      return { bytes, lsn: content.header.lsn, digest: content.digest, chainBefore: before }
+    } catch (error) {
+      if (error instanceof SnapshotError) continue
+      throw error
+    }
+  }
+  return null
 }
 
 function requireReplicationToken(token: string): MiddlewareHandler {

@@ -8,9 +8,13 @@
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
 export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
-export { HaNode, type DivergenceReport, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
+export { HaNode, type DivergenceReport, type HaNodeOptions, type NodeRole, type RoleChoice, type SnapshotRecoveryStatus } from './node.ts'
 export { SYNC_POLICIES, SyncReplication, type SyncOutcome, type SyncPolicy, type SyncReplicationOptions, type SyncState, type SyncTransition } from './sync.ts'
 export { leaderSync, type LeaderSyncOptions } from './leader-sync.ts'
 export { HA_RECORD_TYPE_MIN, HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, syncTransitionRecord } from './records.ts'
 export { KERNEL_COMMAND, CommandRecordError, decodeCommandRecord, encodeCommandRecord, isCommandRecord, type CommandRecord, type CommandRecordErrorCode } from './command-record.ts'
 export { SHADOW_MISMATCHES_KEPT, ShadowDecider, firstDifference, type DecideFunction, type ShadowMismatch, type ShadowStats } from './shadow.ts'
+export {
+  SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot, startAnchoredLog, type LeaderAccess,
+  type LeaderSnapshot, type SnapshotRecoveryCode, type SnapshotRecoveryReport,
+} from './snapshot-recovery.ts'

@@ -13,6 +13,8 @@
  *   only then does the node report itself leader and open intake.
  * - Divergence: a standby told DIVERGED finds the last LSN it shares with the leader (chain hashes compared by
  *   binary search), reports what it holds beyond it, moves its log and snapshots aside and re-syncs from the leader.
+ * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN) starts again from the
+ *   leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
  *
  * - Synchronous replication (optional, sync.ts): each leadership term has its own SyncReplication, fed by the
  *   standby's acknowledgements; under `degrade_async` its transitions are recorded in the log (records.ts).
@@ -25,6 +27,7 @@ import { join } from 'node:path'
 import { Lease, LeaseError, readCurrentLease, toHex, type Wal } from '../../../wal/index.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
 import { Replicator } from './replicator.ts'
+import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { leaderSync } from './leader-sync.ts'
 import type { SyncPolicy, SyncReplication } from './sync.ts'
 
@@ -49,7 +52,14 @@ export interface HaNodeOptions {
   replication: { backoffMsMin: number; backoffMsMax: number; envelopeBytesMax: number; silenceMsMax: number }
   /** Synchronous replication while leading (default: off, asynchronous). */
   sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
+  /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
+  snapshotRecovery?: { bytesMax: number; timeoutMs: number; keep: number }
 }
+
+/** The last time this standby started again from the leader's snapshot (or tried to). */
+export type SnapshotRecoveryStatus =
+  | ({ state: 'recovered'; atMs: number; leaderFirstLsn: number } & SnapshotRecoveryReport)
+  | { state: 'failed'; atMs: number; leaderFirstLsn: number; code: string; error: string }
 
 export interface DivergenceReport {
   commonLsn: number
@@ -65,6 +75,7 @@ export class HaNode {
   gateway: Gateway | null = null
   lease: Lease | null = null
   lastDivergence: DivergenceReport | null = null
+  lastSnapshotRecovery: SnapshotRecoveryStatus | null = null
   /** Lease taken → intake open, of the last takeover. */
   lastTakeoverMs: number | null = null
   /** This leadership term's synchronous replication (null while not leading). */
@@ -109,6 +120,7 @@ export class HaNode {
       replicating: replication?.connected ?? false,
       last_takeover_ms: this.lastTakeoverMs,
       last_divergence: this.lastDivergence,
+      last_snapshot_recovery: this.lastSnapshotRecovery,
       sync: this.sync?.status() ?? { policy: this.options.sync?.policy ?? 'off', state: 'down' },
       // Shadow decisions of this node while it follows (null while leading): counts and the last mismatches.
       shadow: this.gateway?.engine.shadow?.stats ?? null,
@@ -176,16 +188,21 @@ export class HaNode {
     const gateway = await this.options.startGateway('standby', null)
     this.gateway = gateway
     this.options.onGateway(gateway)
+    this.startReplicator(gateway)
+    this.options.log(`standby from LSN ${gateway.engine.wal.lastLsn}, following ${this.leaderUrl() ?? '(no leader yet)'}`)
+  }
+
+  private startReplicator(gateway: Gateway): void {
     this.replicator = new Replicator({
       wal: gateway.engine.wal,
       leaderUrl: () => this.leaderUrl(),
       token: this.options.replicationToken,
       ...this.options.replication,
-      onDiverged: (details) => void this.exclusive(() => this.resync(details.leaderUrl, details.message)),
+      onDiverged: (details) => void this.whenFree(() => this.resync(details.leaderUrl, details.message)),
+      onResyncRequired: (details) => void this.whenFree(() => this.recoverFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn)),
       log: this.options.log,
     })
     this.replicator.start()
-    this.options.log(`standby from LSN ${gateway.engine.wal.lastLsn}, following ${this.leaderUrl() ?? '(no leader yet)'}`)
   }
 
   private async tick(): Promise<void> {
@@ -266,6 +283,44 @@ export class HaNode {
     await this.follow()
   }
 
+  /**
+   * The leader compacted away what this log needs next: fetch and verify its newest snapshot while this standby keeps
+   * serving, then stop the gateway, install the snapshot with a log anchored at its LSN (snapshot-recovery.ts: the
+   * old log is moved aside, all or nothing) and follow from there. A failure is reported in /health
+   * (ha.last_snapshot_recovery, with its code) and retried after the longest replication backoff.
+   */
+  private async recoverFromSnapshot(leaderUrl: string, message: string, leaderFirstLsn: number): Promise<void> {
+    const gateway = this.gateway
+    if (gateway === null || this.role !== 'standby') return
+    this.options.log(`leader ${leaderUrl} compacted below this log (${message}); recovering from its snapshot`)
+    await this.replicator?.stop()
+    this.replicator = null
+    const setup = this.options.snapshotRecovery ?? { bytesMax: 1024 * 1024 * 1024, timeoutMs: 60_000, keep: 3 }
+    const access = { leaderUrl, token: this.options.replicationToken, timeoutMs: setup.timeoutMs }
+    const previousLastLsn = gateway.engine.wal.lastLsn
+    try {
+      const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: setup.bytesMax })
+      await gateway.stop()
+      this.gateway = null
+      const report = await installLeaderSnapshot(this.options.dataDir, snapshot, {
+        ...access, envelopeBytesMax: this.options.replication.envelopeBytesMax, keep: setup.keep, previousLastLsn,
+      })
+      this.lastSnapshotRecovery = { state: 'recovered', atMs: Date.now(), leaderFirstLsn, ...report }
+      this.options.log(`snapshot recovery: ${JSON.stringify(this.lastSnapshotRecovery)}`)
+    } catch (error) {
+      const code = error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED'
+      this.lastSnapshotRecovery = { state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: error instanceof Error ? error.message : String(error) }
+      this.options.log(`snapshot recovery failed: ${code}: ${this.lastSnapshotRecovery.error}; retrying`)
+      await Bun.sleep(this.options.replication.backoffMsMax)
+    }
+    if (this.gateway === null) {
+      await this.follow()
+      return
+    }
+    // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time).
+    this.startReplicator(this.gateway)
+  }
+
   /** The highest LSN at which this log and the leader's have the same chain hash (chains agree on every LSN below it). */
   private async commonLsn(wal: Wal, leaderUrl: string): Promise<number> {
     const ours = (lsn: number): string => {
@@ -286,6 +341,12 @@ export class HaNode {
       else high = middle - 1
     }
     return low
+  }
+
+  /** Like exclusive, but waits for a role change in progress to finish instead of skipping. */
+  private async whenFree(work: () => Promise<void>): Promise<void> {
+    while (this.busy) await Bun.sleep(10)
+    await this.exclusive(work)
   }
 
   /** Role changes run one at a time (a takeover, a step-down and a re-sync never interleave). */

@@ -9,7 +9,8 @@
  * waits for before answering 202 (sync.ts).
  *
  * A leader that answers DIVERGED (this log holds records the leader does not) stops the replicator and hands the
- * decision to `onDiverged`: a standby never appends onto a forked history.
+ * decision to `onDiverged`: a standby never appends onto a forked history. One that answers RESYNC_REQUIRED (it has
+ * compacted away the frames this log needs next) hands over to `onResyncRequired` the same way.
  */
 
 import { toHex, type Wal } from '../../../wal/index.ts'
@@ -29,6 +30,11 @@ export interface ReplicatorOptions {
   /** A stream with no envelope (not even a heartbeat) for this long is dropped and re-opened. */
   silenceMsMax: number
   onDiverged: (details: { leaderUrl: string; message: string; leaderLastLsn: number }) => void
+  /**
+   * The leader no longer holds the frames this log needs next (compacted; RESYNC_REQUIRED): the replicator stops and
+   * hands over (the node recovers from the leader's snapshot, snapshot-recovery.ts). Absent: it keeps retrying.
+   */
+  onResyncRequired?: (details: { leaderUrl: string; message: string; leaderFirstLsn: number }) => void
   log: (line: string) => void
 }
 
@@ -121,12 +127,19 @@ export class Replicator {
       const url = `${leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
       const response = await fetch(url, { headers: { Authorization: `Bearer ${this.options.token}` }, signal: abort.signal })
       if (response.status === 409) {
-        const body = (await response.json()) as { error?: { code?: string; message?: string; details?: { leader_last_lsn?: number } } }
+        const body = (await response.json()) as { error?: { code?: string; message?: string; details?: { leader_last_lsn?: number; leader_first_lsn?: number } } }
         if (body.error?.code === 'DIVERGED') {
           this.stopped = true
           this.options.onDiverged({ leaderUrl, message: body.error.message ?? 'diverged', leaderLastLsn: body.error.details?.leader_last_lsn ?? 0 })
           return
         }
+        const onResyncRequired = this.options.onResyncRequired
+        if (body.error?.code === 'RESYNC_REQUIRED' && onResyncRequired !== undefined) {
+          this.stopped = true
+          onResyncRequired({ leaderUrl, message: body.error.message ?? 'resync required', leaderFirstLsn: body.error.details?.leader_first_lsn ?? 0 })
+          return
+        }
+        throw new Error(`replication stream from ${leaderUrl}: ${body.error?.code ?? 409}: ${body.error?.message ?? ''}`)
       }
       if (!response.ok || response.body === null) throw new Error(`replication stream from ${leaderUrl} answered ${response.status}: ${await response.text()}`)
       this.state.connected = true

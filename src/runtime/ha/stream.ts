@@ -24,9 +24,14 @@ export type StreamRefusal =
   | { code: 'DIVERGED'; message: string; leaderLastLsn: number }
   | { code: 'RESYNC_REQUIRED'; message: string; leaderFirstLsn: number }
 
-/** The chain hash at `lsn` (0: genesis), or null if this log does not hold it. */
+/**
+ * The chain hash at `lsn` (0: genesis), or null if this log does not hold it. The LSN just before a compacted log's
+ * first one is known too: the first segment's header carries it (the anchor a standby recovering from a snapshot
+ * starts its own log at).
+ */
 export function chainHashAt(wal: Wal, lsn: number): Uint8Array | null {
   if (lsn === 0) return new Uint8Array(32)
+  if (lsn === wal.firstLsn - 1) return wal.segments[0]?.previousHash.slice() ?? null
   if (lsn < wal.firstLsn || lsn > wal.lastLsn) return null
   for (const frame of wal.read(lsn, { toLsn: lsn })) return frame.hash.slice()
   return null
@@ -35,14 +40,15 @@ export function chainHashAt(wal: Wal, lsn: number): Uint8Array | null {
 /**
  * Can a standby whose log ends at `fromLsn - 1` with chain head `headHash` continue from this log? It cannot if it
  * holds records this log does not (ahead, or a different hash at its last LSN: a fork) or if this log no longer holds
- * the frames it needs (compacted).
+ * the frames it needs (compacted below the standby's next LSN — an empty standby included: it then starts from the
+ * leader's snapshot, see snapshot-recovery.ts).
  */
 export function streamRefusal(wal: Wal, fromLsn: number, headHash: Uint8Array): StreamRefusal | null {
   const standbyLast = fromLsn - 1
   if (standbyLast > wal.lastLsn) {
     return { code: 'DIVERGED', message: `the standby holds LSNs up to ${standbyLast}; this log ends at ${wal.lastLsn}`, leaderLastLsn: wal.lastLsn }
   }
-  if (standbyLast > 0 && standbyLast < wal.firstLsn) {
+  if (standbyLast < wal.firstLsn - 1) {
     return { code: 'RESYNC_REQUIRED', message: `this log starts at LSN ${wal.firstLsn} (compacted); the standby needs ${fromLsn}`, leaderFirstLsn: wal.firstLsn }
   }
   const ours = chainHashAt(wal, standbyLast)

@@ -29,3 +29,4 @@ export { rebuildState, type RebuildLog, type RebuildOptions, type RebuildResult 
 export { diffStates } from './diff.ts'
 export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, type OfflineSnapshotResult } from './offline.ts'
 export { replayVerify, type ReplayVerifyOptions, type ReplayVerifyReport, type SnapshotCheck } from './replay-verify.ts'
+export { queryModelOk, STORED_QUERY_MODEL, verifyQueryModel, type QueryModelCheck, type QueryModelReport } from './verify-query-model.ts'

@@ -5,7 +5,8 @@
  */
 
 import { join } from 'node:path'
-import { nodeIo, openReadOnly, Wal, type WalIo } from '../../../wal/index.ts'
+import { nodeIo, openReadOnly, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
+import { BACKOFFICE_SECTION, QueryModelRebuild } from '../../backoffice/index.ts'
 import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt, loadNewestValid } from './load.ts'
@@ -29,6 +30,8 @@ export interface OfflineSnapshotResult {
   baseLsn: number
   replayedRecords: number
   rejected: RejectedSnapshot[]
+  /** The back-office section written with it (its LSN), or why there is none. */
+  backOffice: { lsn: number } | { missing: string }
   elapsedMs: number
 }
 
@@ -45,13 +48,36 @@ export function snapshotOffline(dataDir: string, options: { keep: number; nowMs:
   })
   const lsn = rebuilt.state.lastLsn
   const base = { lsn, baseLsn: loaded?.lsn ?? 0, replayedRecords: rebuilt.records, rejected }
-  if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return { written: null, ...base, elapsedMs: performance.now() - started }
+  if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
   store.removeTempFiles()
-  const encoded = encodeSnapshot(
-    { lsn, chainHead: chainHeadAt(log, lsn), createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA },
-    new Map([[KERNEL_SECTION, kernelStateBytes(rebuilt.state)]]),
-  )
-  return { written: store.write(encoded), ...base, elapsedMs: performance.now() - started }
+  const sections = new Map([[KERNEL_SECTION, kernelStateBytes(rebuilt.state)]])
+  const backOffice = backOfficeSection(log, loaded?.sections.get(BACKOFFICE_SECTION))
+  if ('bytes' in backOffice) sections.set(BACKOFFICE_SECTION, backOffice.bytes)
+  const encoded = encodeSnapshot({ lsn, chainHead: chainHeadAt(log, lsn), createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
+  return { written: store.write(encoded), ...base, backOffice: 'bytes' in backOffice ? { lsn: backOffice.lsn } : backOffice, elapsedMs: performance.now() - started }
+}
+
+/**
+ * The back office at the log's end, from the base snapshot's section (or genesis): a snapshot written offline carries
+ * it like a running gateway's, so compacting below it never loses the back office's history.
+ */
+function backOfficeSection(log: ReadOnlyLog, from: Uint8Array | undefined): { bytes: Uint8Array; lsn: number } | { missing: string } {
+  let rebuild: QueryModelRebuild
+  if (from !== undefined) {
+    try {
+      rebuild = QueryModelRebuild.fromSection(from)
+    } catch (error) {
+      if (log.firstLsn > 1) return { missing: `the base snapshot's back-office section is not usable: ${error instanceof Error ? error.message : String(error)}` }
+      rebuild = QueryModelRebuild.fromGenesis()
+    }
+  } else if (log.firstLsn <= 1) rebuild = QueryModelRebuild.fromGenesis()
+  else return { missing: `the log starts at LSN ${log.firstLsn} and the base snapshot has no back-office section` }
+  try {
+    for (const frame of log.read(Math.max(log.firstLsn, rebuild.lsn + 1))) rebuild.apply(frame)
+    return { bytes: rebuild.section(), lsn: rebuild.lsn }
+  } finally {
+    rebuild.close()
+  }
 }
 
 export async function compactOffline(dataDir: string, options: { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo }): Promise<CompactResult> {

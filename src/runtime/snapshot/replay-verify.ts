@@ -2,7 +2,8 @@
  * replay-verify: rebuild the kernel state from the log alone — from genesis, or from a named (or, for a compacted
  * log, the oldest valid) snapshot — verifying the hash chain of every retained frame on the way, and compare the
  * result with every snapshot in the directory at its LSN (state digests, and where they differ, which entries).
- * Read-only: opens the log without repairing it and writes nothing.
+ * Then the back-office query model: the stored one in DIR and each snapshot's section against a rebuild from the log
+ * (verify-query-model.ts). Read-only: opens the log without repairing it and writes nothing.
  */
 
 import { existsSync } from 'node:fs'
@@ -13,12 +14,15 @@ import { openSnapshot, rejection, type LoadedSnapshot } from './load.ts'
 import { logDirOf, snapshotDirOf } from './offline.ts'
 import { rebuildState } from './rebuild.ts'
 import { SnapshotStore } from './store.ts'
+import { queryModelOk, verifyQueryModel, type QueryModelReport } from './verify-query-model.ts'
 
 export interface ReplayVerifyOptions {
   /** `auto`: genesis when the log starts at LSN 1, else the oldest valid snapshot. Or a snapshot file name or LSN. */
   from: 'auto' | 'genesis' | { snapshot: string }
   onProgress?: (progress: { lsn: number; lastLsn: number; records: number }) => void
   io?: WalIo
+  /** Compare the back-office query model too (stored and in snapshots; default true). */
+  queryModel?: boolean
 }
 
 export interface SnapshotCheck {
@@ -40,7 +44,7 @@ export interface ReplayVerifyReport {
   chain: { verifiedFromLsn: number; verifiedToLsn: number; head: string; ok: boolean }
   finalDigest: string | null
   snapshots: SnapshotCheck[]
-  queryModel: string
+  queryModel: QueryModelReport | null
   problems: string[]
   elapsedMs: number
 }
@@ -58,13 +62,15 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
     chain: { verifiedFromLsn: 0, verifiedToLsn: 0, head: '', ok: false },
     finalDigest: null,
     snapshots: [],
-    queryModel: 'not compared: the back-office query model is not part of snapshots yet',
+    queryModel: null,
     problems: [],
     elapsedMs: 0,
   }
   const finish = (): ReplayVerifyReport => {
     report.elapsedMs = performance.now() - started
-    report.ok = report.problems.length === 0 && report.snapshots.every((check) => check.status !== 'mismatch' && check.status !== 'invalid')
+    report.ok =
+      report.problems.length === 0 && report.snapshots.every((check) => check.status !== 'mismatch' && check.status !== 'invalid') &&
+      (report.queryModel === null || queryModelOk(report.queryModel))
     return report
   }
   let log: ReadOnlyLog
@@ -91,6 +97,13 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
   const base = chooseBase(options.from, log, valid, report)
   if (base === undefined) return finish()
   runReplay(log, base, valid, report, options)
+  if (options.queryModel !== false && report.problems.length === 0) {
+    try {
+      report.queryModel = verifyQueryModel(dir, log, [...valid.values()], base)
+    } catch (error) {
+      report.problems.push(`query model: ${describe(error)}`)
+    }
+  }
   return finish()
 }
 

@@ -1,0 +1,161 @@
+/**
+ * replay-verify's query-model part: the back office rebuilt from the log alone (from genesis, or from the base
+ * snapshot's back-office section on a compacted log) is compared, at their LSNs, with the query model stored in the
+ * data directory (`backoffice.sqlite`, read from a private copy — the directory is never written) and with every
+ * valid snapshot's back-office section. Content digests per table name what differs.
+ */
+
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ReadOnlyLog } from '../../../wal/index.ts'
+import { BACKOFFICE_SECTION, QueryModelRebuild, sectionHeaderOf, Store, type QueryModelDigest } from '../../backoffice/index.ts'
+import type { LoadedSnapshot } from './load.ts'
+
+export const STORED_QUERY_MODEL = 'backoffice.sqlite'
+
+export interface QueryModelCheck {
+  /** `stored` (DIR/backoffice.sqlite) or the snapshot file whose section it is. */
+  source: string
+  lsn: number
+  status: 'match' | 'mismatch' | 'invalid' | 'not-comparable'
+  expectedDigest: string | null
+  actualDigest: string | null
+  /** Tables whose content differs, with row counts (rebuilt vs compared). */
+  differences: string[]
+  problem: string | null
+}
+
+export interface QueryModelReport {
+  /** False when there was nothing to compare (no stored query model, no section). */
+  compared: boolean
+  base: { kind: 'genesis' | 'section'; lsn: number }
+  checks: QueryModelCheck[]
+  elapsedMs: number
+}
+
+interface Target {
+  check: QueryModelCheck
+  digest: QueryModelDigest | null
+}
+
+export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly LoadedSnapshot[], base: LoadedSnapshot | null): QueryModelReport {
+  const started = performance.now()
+  const targets: Target[] = []
+  const stored = storedDigest(dir)
+  if (stored !== null) targets.push(stored)
+  for (const loaded of valid) {
+    const bytes = loaded.sections.get(BACKOFFICE_SECTION)
+    if (bytes === undefined) continue
+    try {
+      const header = sectionHeaderOf(bytes)
+      targets.push({ check: blank(loaded.file, header.lsn), digest: header.queryModel })
+    } catch (error) {
+      targets.push({ check: { ...blank(loaded.file, 0), status: 'invalid', problem: message(error) }, digest: null })
+    }
+  }
+  const report: QueryModelReport = { compared: targets.length > 0, base: { kind: 'genesis', lsn: 0 }, checks: targets.map((target) => target.check), elapsedMs: 0 }
+  if (targets.length === 0) return report
+  const rebuild = startRebuild(log, base, report)
+  if (rebuild === null) {
+    for (const target of targets) if (target.check.status !== 'invalid') notComparable(target.check, `the log starts at LSN ${log.firstLsn} and the base snapshot has no back-office section`)
+    report.elapsedMs = performance.now() - started
+    return report
+  }
+  try {
+    const pending = new Map<number, Target[]>()
+    for (const target of targets) {
+      if (target.digest === null) continue
+      if (target.check.lsn < rebuild.lsn) notComparable(target.check, `at LSN ${target.check.lsn}, below the rebuild's start (${rebuild.lsn})`)
+      else if (target.check.lsn > log.lastLsn) mismatch(target.check, `at LSN ${target.check.lsn}, ahead of the log (ends at ${log.lastLsn})`)
+      else pending.set(target.check.lsn, [...(pending.get(target.check.lsn) ?? []), target])
+    }
+    const compareAt = (): void => {
+      const due = pending.get(rebuild.lsn)
+      if (due === undefined) return
+      const rebuilt = rebuild.digest()
+      for (const target of due) compare(target.check, rebuilt, target.digest as QueryModelDigest)
+    }
+    compareAt()
+    const last = Math.max(0, ...pending.keys())
+    if (last > rebuild.lsn) {
+      for (const frame of log.read(rebuild.lsn + 1, { toLsn: last })) {
+        rebuild.apply(frame)
+        compareAt()
+      }
+    }
+  } finally {
+    rebuild.close()
+  }
+  report.elapsedMs = performance.now() - started
+  return report
+}
+
+export function queryModelOk(report: QueryModelReport): boolean {
+  return report.checks.every((check) => check.status === 'match' || check.status === 'not-comparable')
+}
+
+function startRebuild(log: ReadOnlyLog, base: LoadedSnapshot | null, report: QueryModelReport): QueryModelRebuild | null {
+  if (log.firstLsn <= 1) return QueryModelRebuild.fromGenesis()
+  const bytes = base?.sections.get(BACKOFFICE_SECTION)
+  if (bytes === undefined) return null
+  const rebuild = QueryModelRebuild.fromSection(bytes)
+  report.base = { kind: 'section', lsn: rebuild.lsn }
+  return rebuild
+}
+
+/** The stored query model's digest, read from a copy (its WAL too) so the directory is never touched. */
+function storedDigest(dir: string): Target | null {
+  const path = join(dir, STORED_QUERY_MODEL)
+  if (!existsSync(path)) return null
+  const scratch = mkdtempSync(join(tmpdir(), 'egress-verify-'))
+  try {
+    for (const suffix of ['', '-wal']) if (existsSync(path + suffix)) copyFileSync(path + suffix, join(scratch, STORED_QUERY_MODEL + suffix))
+    const store = Store.open(join(scratch, STORED_QUERY_MODEL))
+    try {
+      const digest = store.contentDigest()
+      if (digest.lastLsn === 0) return { check: { ...blank('stored', 0), status: 'not-comparable', problem: 'the stored query model is empty' }, digest: null }
+      return { check: blank('stored', digest.lastLsn), digest }
+    } finally {
+      store.close()
+    }
+  } catch (error) {
+    return { check: { ...blank('stored', 0), status: 'invalid', problem: `unreadable: ${message(error)}` }, digest: null }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
+}
+
+function compare(check: QueryModelCheck, rebuilt: QueryModelDigest, found: QueryModelDigest): void {
+  check.expectedDigest = rebuilt.digest
+  check.actualDigest = found.digest
+  if (rebuilt.digest === found.digest) {
+    check.status = 'match'
+    return
+  }
+  check.status = 'mismatch'
+  if (rebuilt.lastHash !== found.lastHash) check.differences.push(`position: chain hash at LSN ${check.lsn} is ${rebuilt.lastHash} in the log, ${found.lastHash} recorded`)
+  for (const [table, rows] of Object.entries(rebuilt.tables)) {
+    const other = found.tables[table]
+    if (other?.sha256 === rows.sha256) continue
+    check.differences.push(`${table}: ${rows.rows} rows rebuilt, ${other?.rows ?? 0} found, content differs`)
+  }
+}
+
+function blank(source: string, lsn: number): QueryModelCheck {
+  return { source, lsn, status: 'not-comparable', expectedDigest: null, actualDigest: null, differences: [], problem: null }
+}
+
+function notComparable(check: QueryModelCheck, problem: string): void {
+  check.status = 'not-comparable'
+  check.problem = problem
+}
+
+function mismatch(check: QueryModelCheck, problem: string): void {
+  check.status = 'mismatch'
+  check.problem = problem
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
