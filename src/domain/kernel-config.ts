@@ -29,6 +29,11 @@ export const kernelParamsSchema = v.strictObject({
    * order at a time). 1 serialises calls per instrument, as every record written before this field existed did.
    */
   callsPerInstrumentMax: v.optional(v.pipe(countSchema, v.minValue(1), v.maxValue(1_024)), 1),
+  /**
+   * Bounded hot state: terminal orders the kernel keeps (the newest); older ones are retired from its state and read
+   * back from the log (src/kernel/retention.ts). Optional in old records (default).
+   */
+  terminalOrdersKeptMax: v.optional(v.pipe(countSchema, v.minValue(1)), 10_000),
   /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
   reconcileGraceMs: msSchema,
   /** How long to wait before asking the venue again about an Unknown order. */
@@ -57,6 +62,7 @@ export function defaultKernelParams(): KernelParams {
     lane2DepthMax: 1_000,
     accountQueuedMax: 250,
     callsPerInstrumentMax: 16,
+    terminalOrdersKeptMax: 10_000,
     reconcileGraceMs: 5_000,
     reconcileRecheckMs: 1_000,
     sendRetryMs: 1_000,

@@ -1,7 +1,7 @@
 /**
  * Bounded hot state: terminal orders leave the kernel state. Every order that ends (Filled, Canceled, Rejected by the
- * venue, Failed…) joins `state.terminalOrderIds` in the order it ended; once more than TERMINAL_ORDERS_KEPT_MAX are
- * held, the oldest leave `state.orders` — as a pure function of the events, so genesis replay and a snapshot restore
+ * venue, Failed…) joins `state.terminalOrderIds` in the order it ended; once more than params.terminalOrdersKeptMax
+ * (default 10,000) are held, the oldest leave `state.orders` — as a pure function of the events, so genesis replay and a snapshot restore
  * hold exactly the same orders (same stateDigest). Without this the state, the snapshot and its load time grow with
  * every order ever placed.
  *
@@ -17,11 +17,11 @@ import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import type { KernelState } from './state.ts'
 
-/** Terminal orders kept in the hot state (the newest ones); older ones are retired. */
+/** Terminal orders kept in the hot state (the newest ones) before the kernel is configured; then params.terminalOrdersKeptMax. */
 export const TERMINAL_ORDERS_KEPT_MAX = 10_000
 
 /** Called by apply after an order event: notes an order that ended (or reopened) and retires the oldest beyond the bound. */
-export function retainTerminal(state: KernelState, order: Order, wasTerminal: boolean, keptMax = TERMINAL_ORDERS_KEPT_MAX): void {
+export function retainTerminal(state: KernelState, order: Order, wasTerminal: boolean): void {
   const terminal = isTerminal(order.status)
   if (terminal === wasTerminal) return
   if (!terminal) {
@@ -29,7 +29,7 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
     return
   }
   state.terminalOrderIds.add(order.orderId)
-  retireBeyond(state, keptMax)
+  retireBeyond(state, state.config?.params.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX)
 }
 
 function retireBeyond(state: KernelState, keptMax: number): void {

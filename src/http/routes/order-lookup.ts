@@ -1,6 +1,7 @@
 /**
- * Finding an order for a caller: accepted orders are in the kernel state; orders the kernel rejected exist only as
- * their `order.rejected` record in the log (found through the log index). An order the caller may not read answers
+ * Finding an order for a caller: accepted orders are in the kernel state, or — once retired from it — rebuilt from
+ * their records in the log; orders the kernel rejected exist only as their `order.rejected` record in the log (found
+ * through the log index). An order the caller may not read answers
  * 404 exactly like one that does not exist, so order ids cannot be probed across accounts.
  */
 
@@ -9,6 +10,7 @@ import { canRead, canReadAudit, type Principal } from '../auth/index.ts'
 import { ApiError } from '../errors.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
+import { rebuildRetiredOrder } from '../retired-order.ts'
 
 export interface FoundOrder {
   orderId: string
@@ -28,6 +30,11 @@ function lookup(services: Services, orderId: string): FoundOrder | null {
   const order = services.gateway.engine.state.orders.get(orderId)
   if (order !== undefined) return { orderId, accountId: order.accountId, order, view: { ...orderView(order) } }
   const first = services.logIndex.first(orderId)
+  if (first?.event.type === 'order.accepted') {
+    // Retired from the hot state (terminal, beyond the kernel's bound): rebuilt from its records in the log.
+    const retired = rebuildRetiredOrder(services.gateway.engine.state, orderId, services.logIndex.events(orderId))
+    return retired === null ? null : { orderId, accountId: retired.accountId, order: retired, view: { ...orderView(retired) } }
+  }
   if (first === null || first.event.type !== 'order.rejected') return null
   const rejected = first.event
   return {

@@ -20,6 +20,7 @@ import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
 import { placeAnswer } from './place-response.ts'
 import { findOrder } from './order-lookup.ts'
+import { rebuildRetiredOrder } from '../retired-order.ts'
 import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
@@ -56,7 +57,8 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   try {
     const result = await runCommand(() => services.gateway.place(kernelPrincipal(principal), body, headerKey))
     outcome = result.reply.kind
-    const answer = placeAnswer(services.gateway.engine.state, result.reply)
+    const state = services.gateway.engine.state
+    const answer = placeAnswer(state, result.reply, (orderId) => rebuildRetiredOrder(state, orderId, services.logIndex.events(orderId)))
     if (answer.duplicate) c.header('Idempotent-Replayed', 'true')
     return c.json(answer.body, answer.status)
   } finally {

@@ -22,10 +22,11 @@ export interface PlaceAnswer {
 }
 
 /** The 202 body for an accepted order, or throws the ApiError for any other reply. */
-export function placeAnswer(state: KernelState, reply: Reply): PlaceAnswer {
+export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId: string) => Order | null = () => null): PlaceAnswer {
   switch (reply.kind) {
     case 'accepted': {
-      const order = state.orders.get(reply.orderId)
+      // A repeat of a retired order's key (src/kernel/retention.ts): the same fields, read back from its records.
+      const order = state.orders.get(reply.orderId) ?? retired(reply.orderId) ?? undefined
       assert(order !== undefined, `accepted order ${reply.orderId} is not in the state`)
       return { status: 202, body: acceptedBody(order), duplicate: reply.duplicate }
     }

@@ -65,6 +65,7 @@ const params = record<KernelParams>('KernelParams', {
   lane2DepthMax: num,
   accountQueuedMax: num,
   callsPerInstrumentMax: num,
+  terminalOrdersKeptMax: num,
   reconcileGraceMs: num,
   reconcileRecheckMs: num,
   sendRetryMs: num,

@@ -1,0 +1,116 @@
+/**
+ * Bounded hot state (src/kernel/retention.ts): terminal orders beyond params.terminalOrdersKeptMax leave the kernel
+ * state deterministically — genesis replay and snapshot restore agree — and are still read back through HTTP from the
+ * log, including the first answer of an idempotent repeat, byte for byte.
+ */
+
+import { afterAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { createVerifier, mintHs256Token } from '../../src/http/auth/index.ts'
+import { createHttpService } from '../../src/http/index.ts'
+import { parseConfig } from '../../src/config/index.ts'
+import { isTerminal } from '../../src/domain/states.ts'
+import { stateDigest } from '../../src/kernel/index.ts'
+import { Engine } from '../../src/runtime/engine.ts'
+import { chainAnchorFor, restoreEngine, SnapshotStore } from '../../src/runtime/snapshot/index.ts'
+import { nodeIo, Wal } from '../../wal/index.ts'
+import { crashWorld, removeDir, run, startWorld, type World } from './harness.ts'
+import { trade } from './snapshot/support.ts'
+
+const KEPT = 3
+const SECRET = 'retention-spec-secret-retention-spec-secret'
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir)
+})
+
+async function tradedWorld(seed: number): Promise<World> {
+  const world = await startWorld({ seed, params: { terminalOrdersKeptMax: KEPT }, snapshots: { atShutdown: false, keep: 2 } })
+  dirs.push(world.dir)
+  await trade(world, { orders: 40, tag: `r${seed}`, seed })
+  await run(world, 300)
+  return world
+}
+
+describe('bounded hot state', () => {
+  test('beyond the bound terminal orders leave the state; genesis replay and snapshot restore hold the same state', async () => {
+    const world = await tradedWorld(5)
+    const state = world.gateway.engine.state
+    const terminal = [...state.orders.values()].filter((order) => isTerminal(order.status))
+    expect(terminal.length).toBeLessThanOrEqual(KEPT)
+    expect(state.terminalOrderIds.size).toBe(terminal.length)
+    // More orders were accepted than the state holds: their keys are still known.
+    const accepted = [...state.idempotency.values()].filter((entry) => entry.outcome === 'accepted')
+    expect(accepted.length).toBeGreaterThan(state.orders.size)
+    const snapshot = await world.gateway.snapshot()
+    expect(snapshot).not.toBeNull()
+    await trade(world, { orders: 12, tag: 'r5-after', seed: 9 })
+    await run(world, 300)
+    const live = stateDigest(world.gateway.engine.state)
+    await crashWorld(world)
+
+    const genesisWal = Wal.open(join(world.dir, 'log'), { durability: 'none' })
+    expect(stateDigest(Engine.replay(genesisWal).state)).toBe(live)
+    await genesisWal.close()
+    const store = new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 2 })
+    const anchoredWal = Wal.open(join(world.dir, 'log'), { durability: 'none', chainAnchorLsn: chainAnchorFor(store, true) })
+    const restored = restoreEngine(anchoredWal, store, { load: true })
+    expect(restored.report.snapshot?.lsn).toBe(snapshot?.lsn)
+    expect(stateDigest(restored.engine.state)).toBe(live)
+    await anchoredWal.close()
+  })
+
+  test('a retired order is still read through HTTP, and a repeat of its key gets the first answer byte for byte', async () => {
+    const world = await startWorld({ seed: 8, params: { terminalOrdersKeptMax: 1 } })
+    dirs.push(world.dir)
+    const config = parseConfig({ dataDir: world.dir, auth: { hs256Secret: SECRET } })
+    const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
+    const http = createHttpService({
+      gateway: world.gateway,
+      verifier,
+      configDigest: 'sim-config',
+      backpressure: config.backpressure,
+      sse: config.sse,
+      log: () => {},
+    })
+    const token = await mintHs256Token(SECRET, { sub: 'alice', roles: ['trader'], accounts: ['acct-a'], issuer: 'egress', audience: 'egress-api', ttlSec: 600 })
+    const headers = (key: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Idempotency-Key': key })
+    const reference = world.venue.referencePrice('ETH-USD')?.price ?? 0n
+    const price = String((reference * 101n) / 100n / 100_000_000n)
+    const body = JSON.stringify({ account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.01', price })
+    const place = async (key: string): Promise<Response> => http.app.request('/v1/orders', { method: 'POST', headers: headers(key), body })
+    const first = await place('retire-me')
+    const firstText = await first.clone().text()
+    expect(`${first.status} ${firstText}`).toStartWith('202')
+    const orderId = (JSON.parse(firstText) as { order_id: string }).order_id
+    await run(world, 200)
+    for (let index = 0; index < 3; index++) {
+      expect((await place(`later-${index}`)).status).toBe(202)
+      await run(world, 200)
+    }
+    expect(world.gateway.engine.state.orders.has(orderId)).toBe(false)
+
+    const repeat = await place('retire-me')
+    expect(repeat.status).toBe(202)
+    expect(repeat.headers.get('Idempotent-Replayed')).toBe('true')
+    expect(await repeat.text()).toBe(firstText)
+    expect(world.gateway.engine.state.orders.has(orderId)).toBe(false)
+
+    const read = await http.app.request(`/v1/orders/${orderId}`, { headers: headers('x') })
+    expect(read.status).toBe(200)
+    const view = (await read.json()) as { order_id: string; state: string }
+    expect(view.order_id).toBe(orderId)
+    expect(view.state).toBe('Filled')
+    const events = await http.app.request(`/v1/orders/${orderId}/events`, { headers: headers('x') })
+    expect(events.status).toBe(200)
+    // A cancel of a retired order is refused without touching anything.
+    const lsn = world.gateway.engine.wal.lastLsn
+    const cancel = await http.app.request(`/v1/orders/${orderId}/cancel`, { method: 'POST', headers: headers('c') })
+    expect(cancel.status).toBeGreaterThanOrEqual(400)
+    expect(world.gateway.engine.state.orders.has(orderId)).toBe(false)
+    expect(world.gateway.engine.wal.lastLsn - lsn).toBeLessThanOrEqual(1)
+    http.close()
+    verifier.close()
+    await crashWorld(world)
+  })
+})
