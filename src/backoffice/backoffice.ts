@@ -33,18 +33,8 @@ export interface BackOfficeOptions {
   section?: Uint8Array
 }
 
-/**
- * `EGRESS_BACKOFFICE_RECONCILE_MS` overrides the reconcile interval (scripts/e2e.ts shortens it). It belongs in the
- * config file's schema; until the back office has a section there, the environment carries it.
- */
-export const BACKOFFICE_DEFAULTS = { reconcileIntervalMs: reconcileIntervalFromEnv(process.env['EGRESS_BACKOFFICE_RECONCILE_MS'], 10_000) } as const
-
-function reconcileIntervalFromEnv(raw: string | undefined, fallbackMs: number): number {
-  if (raw === undefined || raw === '') return fallbackMs
-  const ms = Number(raw)
-  if (!Number.isSafeInteger(ms) || ms < 100) throw new Error(`EGRESS_BACKOFFICE_RECONCILE_MS must be an integer ≥ 100, got ${JSON.stringify(raw)}`)
-  return ms
-}
+/** The reconcile interval when none is given; `egress serve` passes config `backoffice.reconcileIntervalMs`. */
+export const BACKOFFICE_DEFAULTS = { reconcileIntervalMs: 10_000 } as const
 
 export interface ReconcileResult {
   runId: string

@@ -6,7 +6,8 @@
  */
 
 import { backOfficeOf, backOfficeSectionSource } from '../backoffice/index.ts'
-import { configDigest, type Config } from '../config/index.ts'
+import { backOfficeConfigOf, configDigest, snapshotsConfigOf, type Config } from '../config/index.ts'
+import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
 import { BOOTSTRAP_PRINCIPAL } from '../runtime/bootstrap.ts'
@@ -86,6 +87,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },
       ...fixVenues.map((fix) => ({ adapter: fix.adapter, prices: fix.prices })),
     ],
+    snapshots: snapshotPolicyOf(config),
     // The back office's ledger and query model go into every snapshot at the kernel's LSN (opened below).
     snapshotSections: [backOfficeSectionSource(() => started), ...fixVenues.map((fix) => fix.section)],
     configDigest: digest,
@@ -107,13 +109,27 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   started = gateway
   // The back office opens with the gateway (not on first request), from the snapshot's section when it has one, so
   // every snapshot carries it and the log below a compacted start is never needed for it.
-  if (gateway.role === 'leader') backOfficeOf(gateway)
+  if (gateway.role === 'leader') backOfficeOf(gateway, { reconcileIntervalMs: backOfficeConfigOf(config).reconcileIntervalMs })
   for (const fix of fixVenues) fix.adapter.start()
   const stop = async (): Promise<void> => {
     for (const fix of fixVenues) await fix.adapter.stop().catch((error: unknown) => options.onError(error, `stopping FIX venue ${fix.name}`))
     await gateway.stop()
   }
   return { gateway, venue, fixVenues, digest, stop }
+}
+
+/** Config `snapshots` as the gateway's snapshot policy (periodic snapshots, retention, compaction, load, shutdown). */
+export function snapshotPolicyOf(config: Config): Partial<SnapshotPolicy> {
+  const snapshots = snapshotsConfigOf(config)
+  return {
+    load: snapshots.load,
+    keep: snapshots.keep,
+    everyRecords: snapshots.everyRecords,
+    everyMs: snapshots.everyMs,
+    atShutdown: snapshots.atShutdown,
+    compaction: snapshots.compaction,
+    archiveDir: snapshots.archiveDir ?? null,
+  }
 }
 
 /** A wall clock whose pending timers can all be canceled at shutdown, so nothing keeps the process alive. */

@@ -3,10 +3,12 @@
  * environment overrides, the digest recorded in the log, and the local HS256 secret.
  */
 
-export { CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS, TAMPER_RESPONSES } from './schema.ts'
+export {
+  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
+} from './schema.ts'
 export { FIX_BEGIN_STRINGS, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'
 export type { FixVenueConfig, VenueConfig, VenueInstrumentConfig } from './venues.ts'
-export type { AccountConfig, AuditConfig, AuthConfig, Config, Durability, Mode } from './schema.ts'
+export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, Durability, Mode, SnapshotsConfig } from './schema.ts'
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'
 export { canonicalConfigJson, configDigest } from './digest.ts'

@@ -34,6 +34,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; k
   EGRESS_WAL_DURABILITY: { path: ['wal', 'durability'], kind: 'string' },
   EGRESS_JWKS_FILE: { path: ['auth', 'jwksFile'], kind: 'string' },
   EGRESS_HS256_SECRET: { path: ['auth', 'hs256Secret'], kind: 'string' },
+  EGRESS_BACKOFFICE_RECONCILE_MS: { path: ['backoffice', 'reconcileIntervalMs'], kind: 'integer' },
 }
 
 /** Names the config file when `--config` is not given. */
@@ -103,6 +104,11 @@ function resolve(parsed: Parsed): Config {
     seen.add(account.id)
   })
   issues.push(...venueIssues(parsed))
+  const everyMs = parsed.snapshots?.everyMs ?? 0
+  if (everyMs !== 0 && everyMs < 1_000) issues.push({ path: 'snapshots.everyMs', message: `expected 0 (off) or at least 1000, got ${everyMs}` })
+  if (parsed.snapshots?.archiveDir !== undefined && parsed.snapshots.compaction !== 'archive') {
+    issues.push({ path: 'snapshots.archiveDir', message: `only used with compaction "archive", got compaction ${JSON.stringify(parsed.snapshots.compaction)}` })
+  }
   if (issues.length > 0) throw new ConfigError(issues)
   return { ...parsed, auth: { ...parsed.auth, hs256Enabled } }
 }

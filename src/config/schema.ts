@@ -102,6 +102,34 @@ const AUDIT = strict({
   forensicsDir: v.optional(PATH),
 })
 
+export const COMPACTION_MODES = ['off', 'archive', 'delete'] as const
+
+/**
+ * Snapshots of the projections (kernel state, back office) and compaction of the log below them (src/runtime/snapshot).
+ * Periodic snapshots are off unless asked for; one is always taken at clean shutdown unless `atShutdown` is false.
+ */
+const SNAPSHOTS = strict({
+  /** Restart from the newest valid snapshot (and replay the log after it); false: replay the whole log. */
+  load: v.optional(v.boolean('expected true or false'), true),
+  /** Snapshots retained; older ones are deleted once a new one is durable. */
+  keep: v.optional(integerIn(1, 100), 3),
+  /** Take one after this many durable records since the last; 0: off. */
+  everyRecords: v.optional(integerIn(0, 1_000_000_000), 0),
+  /** Take one every this many ms; 0: off, else at least 1000. */
+  everyMs: v.optional(integerIn(0, 86_400_000), 0),
+  atShutdown: v.optional(v.boolean('expected true or false'), true),
+  /** After each snapshot, log segments wholly below the oldest retained one are archived, deleted, or left. */
+  compaction: v.optional(v.picklist(COMPACTION_MODES, 'expected "off", "archive" or "delete"'), 'off'),
+  /** Where compaction `archive` moves segments. Unset: <dataDir>/archive. */
+  archiveDir: v.optional(PATH),
+})
+
+/** The back office (ledger, query model, reconciliation; src/backoffice). */
+const BACKOFFICE = strict({
+  /** How often reconcile runs on its own (env EGRESS_BACKOFFICE_RECONCILE_MS). */
+  reconcileIntervalMs: v.optional(integerIn(100, 86_400_000), 10_000),
+})
+
 const ACCOUNT = strict({
   id: ID,
   venue: v.optional(ID, 'sim'),
@@ -132,6 +160,10 @@ export const CONFIG_SCHEMA = strict({
    * value on purpose: a config that does not mention venues keeps the digest it had before this field existed.
    */
   venues: v.optional(v.array(VENUE, 'expected a list of venues')),
+  /** Snapshots and compaction. No default value either: a config without it keeps its digest (defaults apply). */
+  snapshots: v.optional(SNAPSHOTS),
+  /** Back office. No default value, for the same reason. */
+  backoffice: v.optional(BACKOFFICE),
 })
 
 /** Fields whose values are secret: never echoed in errors, only their hash enters the digest. */
@@ -144,3 +176,15 @@ export type Config = Parsed & { auth: Parsed['auth'] & { hs256Enabled: boolean }
 export type AuthConfig = Config['auth']
 export type AccountConfig = Config['accounts'][number]
 export type AuditConfig = Config['audit']
+export type SnapshotsConfig = v.InferOutput<typeof SNAPSHOTS>
+export type BackOfficeConfig = v.InferOutput<typeof BACKOFFICE>
+
+/** The snapshot settings in effect: the config's, or every default when it has no `snapshots` section. */
+export function snapshotsConfigOf(config: Config): SnapshotsConfig {
+  return config.snapshots ?? v.parse(SNAPSHOTS, {})
+}
+
+/** The back-office settings in effect. */
+export function backOfficeConfigOf(config: Config): BackOfficeConfig {
+  return config.backoffice ?? v.parse(BACKOFFICE, {})
+}
