@@ -15,6 +15,7 @@ import { amendBodySchema, placeBodySchema } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ERROR_CODES } from '../errors.ts'
 import { MODE_BODY_SCHEMA, SWITCH_BODY_SCHEMA } from '../routes/admin.ts'
+import { SNAPSHOT_BODY_SCHEMA } from '../routes/admin-snapshot.ts'
 import { LIST_QUERY_SCHEMA } from '../routes/orders.ts'
 
 type Json = Record<string, unknown>
@@ -67,6 +68,24 @@ export function openApiDocument(options: { version: string }): Json {
         AmendOrder: schemaOf(amendBodySchema, `qty and/or price as ${decimal}`),
         SetMode: schemaOf(MODE_BODY_SCHEMA),
         KillSwitch: schemaOf(SWITCH_BODY_SCHEMA),
+        SnapshotTaken: {
+          type: 'object',
+          required: ['taken', 'lsn'],
+          properties: {
+            taken: { type: 'boolean', description: 'false: nothing changed since the newest snapshot (reason, newest)' },
+            lsn: { type: 'integer', description: 'The LSN the snapshot holds the projections at' },
+            file: { type: 'string' },
+            digest: { type: 'string', description: 'SHA-256 of the snapshot file content (hex)' },
+            bytes: { type: 'integer' },
+            pause_ms: { type: 'number', description: 'Intake pause: the synchronous capture of every section' },
+            block_ms_max: { type: 'number', description: 'Longest single stretch the snapshot held the event loop' },
+            write_ms: { type: 'number' },
+            total_ms: { type: 'number' },
+            compaction: { type: ['object', 'null'], description: 'What the configured compaction removed after it' },
+            reason: { type: 'string' },
+            newest: { type: ['object', 'null'] },
+          },
+        },
         Error: {
           type: 'object',
           required: ['error'],
@@ -117,6 +136,13 @@ export function openApiDocument(options: { version: string }): Json {
       '/v1/admin/halt': { post: op('HALT: nothing new accepted or sent (ops, admin)', { '200': { description: 'Switch recorded' } }, { requestBody: { required: false, content: jsonContent(ref('KillSwitch')) } }) },
       '/v1/admin/cancel-only': { post: op('CANCEL_ONLY (ops, admin)', { '200': { description: 'Switch recorded' } }, { requestBody: { required: false, content: jsonContent(ref('KillSwitch')) } }) },
       '/v1/admin/resume': { post: op('RESUME normal trading (ops, admin)', { '200': { description: 'Switch recorded' } }, { requestBody: { required: false, content: jsonContent(ref('KillSwitch')) } }) },
+      '/v1/admin/snapshot': {
+        post: op(
+          'Take a snapshot of the projections now (ops, admin): LSN, file, digest, bytes, intake pause; taken false when nothing changed',
+          { '200': { description: 'Snapshot written (or already current)', content: jsonContent(ref('SnapshotTaken')) } },
+          { requestBody: { required: false, content: jsonContent(schemaOf(SNAPSHOT_BODY_SCHEMA, 'Empty object or no body')) } },
+        ),
+      },
       '/health': { get: { summary: 'Liveness, readiness, role, log position (200 ready / 503 not)', responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
       '/metrics': { get: { summary: 'Prometheus text format', responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },

@@ -12,6 +12,7 @@ import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import type { Services } from '../services.ts'
+import { adminSnapshotRoutes } from './admin-snapshot.ts'
 import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
 
 const NOTE = v.exactOptional(v.pipe(v.string(), v.maxLength(256, 'expected at most 256 characters')), '')
@@ -40,6 +41,7 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
     app.post(`/v1/admin/${path}`, requireRole('ops', 'admin'), (c) => killSwitch(c, services, action))
   }
   app.post('/v1/accounts/:id/flatten', (c) => flatten(c, services))
+  app.route('/', adminSnapshotRoutes(services))
   return app
 }
 

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+let t: TestGateway
+const tokens: Record<string, string> = {}
+
+beforeAll(async () => {
+  t = await startTestGateway()
+  for (const role of ['trader', 'bot', 'auditor', 'ops', 'admin'] as const) tokens[role] = await t.token({ sub: `${role}-user`, roles: [role], accounts: role === 'trader' || role === 'bot' ? ['demo-1'] : [] })
+})
+afterAll(async () => t.stop())
+
+async function placeOne(key: string): Promise<void> {
+  const res = await t.request('/v1/orders', post(tokens.trader as string, LIMIT_BUY, { 'Idempotency-Key': key }))
+  expect(res.status).toBe(202)
+}
+
+describe('POST /v1/admin/snapshot', () => {
+  test('trader, bot and auditor get 403, no token 401; nothing is written', async () => {
+    const before = t.gateway.snapshotter.stats.taken
+    for (const role of ['trader', 'bot', 'auditor']) {
+      const res = await t.request('/v1/admin/snapshot', post(tokens[role] as string, {}))
+      expect(res.status).toBe(403)
+      expect(errorCode(await json(res))).toBe('FORBIDDEN')
+    }
+    expect((await t.request('/v1/admin/snapshot', { method: 'POST' })).status).toBe(401)
+    expect(t.gateway.snapshotter.stats.taken).toBe(before)
+  })
+
+  test('admin takes one: LSN, file, digest, bytes and the pause; a repeat with nothing new says so', async () => {
+    await placeOne('snap-1')
+    const res = await t.request('/v1/admin/snapshot', { method: 'POST', headers: auth(tokens.admin as string) })
+    expect(res.status).toBe(200)
+    const body = await json(res)
+    expect(body).toMatchObject({ taken: true, lsn: t.gateway.engine.state.lastLsn })
+    expect(body.file).toMatch(/^snapshot-\d{20}\.snap$/)
+    expect(body.digest).toMatch(/^[0-9a-f]{64}$/)
+    expect(body.pause_ms as number).toBeGreaterThan(0)
+    expect(body.total_ms as number).toBeGreaterThanOrEqual(body.pause_ms as number)
+    expect(existsSync(join(t.dir, 'snapshots', body.file as string))).toBe(true)
+    // The venue may still be answering the order (new records): repeat until the state stands still.
+    let again = await json(await t.request('/v1/admin/snapshot', post(tokens.admin as string, {})))
+    for (let attempt = 0; attempt < 50 && again.taken === true; attempt++) {
+      await Bun.sleep(20)
+      again = await json(await t.request('/v1/admin/snapshot', post(tokens.admin as string, {})))
+    }
+    const newest = t.gateway.snapshotter.stats.last
+    expect(again).toMatchObject({ taken: false, newest: { lsn: newest?.lsn, file: newest?.file } })
+  })
+
+  test('ops may take one too', async () => {
+    await placeOne('snap-2')
+    const res = await t.request('/v1/admin/snapshot', post(tokens.ops as string, {}))
+    expect(res.status).toBe(200)
+    expect((await json(res)).taken).toBe(true)
+  })
+
+  test('a body with unknown fields is 400', async () => {
+    const res = await t.request('/v1/admin/snapshot', post(tokens.admin as string, { now: true }))
+    expect(res.status).toBe(400)
+    expect(errorCode(await json(res))).toBe('VALIDATION_FAILED')
+  })
+
+  test('a snapshot that cannot be written is 503 UNAVAILABLE naming why, never a 500; the next one works again', async () => {
+    await placeOne('snap-3')
+    const dir = join(t.dir, 'snapshots')
+    const aside = join(t.dir, 'snapshots-aside')
+    renameSync(dir, aside)
+    writeFileSync(dir, 'not a directory')
+    try {
+      const res = await t.request('/v1/admin/snapshot', post(tokens.admin as string, {}))
+      expect(res.status).toBe(503)
+      const body = await json(res)
+      expect(errorCode(body)).toBe('UNAVAILABLE')
+      expect((body.error as { details: { reason: string } }).details.reason).toBe('snapshot_failed')
+      expect(t.gateway.snapshotter.stats.failed).toBeGreaterThan(0)
+    } finally {
+      rmSync(dir, { force: true })
+      renameSync(aside, dir)
+    }
+    expect((await json(await t.request('/v1/admin/snapshot', post(tokens.admin as string, {})))).taken).toBe(true)
+  })
+
+  test('/metrics exposes the snapshot pause, block, counts and newest LSN', async () => {
+    const text = await (await t.request('/metrics', { headers: auth(tokens.admin as string) })).text()
+    for (const name of ['egress_snapshot_pause_seconds_last', 'egress_snapshot_pause_seconds_max', 'egress_snapshot_block_seconds_max', 'egress_snapshots_taken', 'egress_snapshots_failed', 'egress_snapshot_last_lsn']) {
+      expect(text).toContain(name)
+    }
+    const pauseMax = Number(/^egress_snapshot_pause_seconds_max (\S+)$/m.exec(text)?.[1])
+    expect(pauseMax).toBeGreaterThan(0)
+    expect(Number(/^egress_snapshot_last_lsn (\S+)$/m.exec(text)?.[1])).toBe(t.gateway.snapshotter.stats.last?.lsn as number)
+  })
+
+  test('/openapi.json lists the route', async () => {
+    const doc = await json(await t.request('/openapi.json'))
+    expect(Object.keys(doc.paths as object)).toContain('/v1/admin/snapshot')
+  })
+})
+

@@ -1,0 +1,85 @@
+/**
+ * `POST /v1/admin/snapshot` (ops or admin): takes a snapshot of the projections now — kernel state and back office at
+ * one LSN (src/runtime/snapshot) — and answers with where it went and what it cost: LSN, file, digest, bytes, the
+ * intake pause and the longest event-loop block. Nothing changed since the newest snapshot: 200 with `taken: false`.
+ * A snapshot already being written is waited for, then this one is taken. The snapshot pause figures are on /metrics.
+ *
+ * Why ops may too: a snapshot changes no trading state and is what the gateway does on its own at shutdown and on its
+ * configured schedule; operators need it before maintenance. Compaction after it follows the configured policy only.
+ */
+
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import type { SnapshotTaken } from '../../runtime/snapshot/index.ts'
+import { requireRole, type AuthEnv } from '../auth/index.ts'
+import { readJson } from '../body.ts'
+import { ApiError, parseOrThrow } from '../errors.ts'
+import type { Services } from '../services.ts'
+import { requireReady } from './support.ts'
+
+export const SNAPSHOT_BODY_SCHEMA = v.strictObject({})
+
+export function adminSnapshotRoutes(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  registerSnapshotMetrics(services)
+  app.post('/v1/admin/snapshot', requireRole('ops', 'admin'), async (c) => {
+    parseOrThrow(SNAPSHOT_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
+    requireReady(services)
+    const { gateway } = services
+    if (gateway.engine.wal.fatalError !== null) throw new ApiError('UNAVAILABLE', 'the log has failed: no snapshot can be taken', { details: { reason: 'log_failed' } })
+    let taken: SnapshotTaken | null
+    try {
+      taken = await gateway.snapshot()
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      throw new ApiError('UNAVAILABLE', `snapshot failed: ${message}`, { details: { reason: 'snapshot_failed', detail: message }, cause: error })
+    }
+    const stats = gateway.snapshotter.stats
+    if (taken === null) {
+      return c.json({ taken: false, reason: 'nothing new since the newest snapshot', lsn: gateway.engine.state.lastLsn, newest: stats.last === null ? null : { lsn: stats.last.lsn, file: stats.last.file } })
+    }
+    return c.json({
+      taken: true,
+      lsn: taken.lsn,
+      file: taken.file,
+      digest: taken.digest,
+      bytes: taken.bytes,
+      pause_ms: round(taken.pauseMs),
+      block_ms_max: round(taken.blockMsMax),
+      write_ms: round(taken.writeMs),
+      total_ms: round(taken.totalMs),
+      compaction: stats.lastCompaction === null ? null : { removed: stats.lastCompaction.removed, first_lsn: stats.lastCompaction.firstLsnAfter, mode: stats.lastCompaction.mode },
+    })
+  })
+  return app
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000
+}
+
+const registered = new WeakSet<object>()
+
+/** The snapshotter's figures on /metrics: the intake pause (last, max), the longest block, counts, the newest LSN. */
+function registerSnapshotMetrics(services: Services): void {
+  const registry = services.metrics.registry
+  // An app built twice over the same services (tests do) registers the gauges once.
+  if (registered.has(registry)) return
+  registered.add(registry)
+  const gauge = (name: string, help: string) => registry.gauge({ name, help, labelNames: [] })
+  const pauseLast = gauge('egress_snapshot_pause_seconds_last', 'Intake pause of the last snapshot (the synchronous capture of every section).')
+  const pauseMax = gauge('egress_snapshot_pause_seconds_max', 'Longest intake pause of any snapshot since start.')
+  const blockMax = gauge('egress_snapshot_block_seconds_max', 'Longest single stretch any snapshot held the event loop (capture, encode slice, hashing, write).')
+  const taken = gauge('egress_snapshots_taken', 'Snapshots taken since start (periodic, on demand, shutdown).')
+  const failed = gauge('egress_snapshots_failed', 'Snapshots that failed since start.')
+  const lastLsn = gauge('egress_snapshot_last_lsn', 'LSN of the newest snapshot this process wrote (0: none yet).')
+  registry.beforeRender(() => {
+    const stats = services.gateway.snapshotter.stats
+    pauseLast.set(stats.pauseMsLast / 1000)
+    pauseMax.set(stats.pauseMsMax / 1000)
+    blockMax.set(stats.blockMsMax / 1000)
+    taken.set(stats.taken)
+    failed.set(stats.failed)
+    lastLsn.set(stats.last?.lsn ?? 0)
+  })
+}
