@@ -132,6 +132,16 @@ async function drained(metricsUrl: string): Promise<void> {
   say('lanes did not drain within 30 s; measuring anyway')
 }
 
+/** Group-commit figures from /metrics: batches, mean records per batch, mean fsync latency. */
+function walFigures(metrics: string): string {
+  const value = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN)
+  const batches = value('egress_wal_batch_records_count')
+  const records = value('egress_wal_batch_records_sum')
+  const fsyncs = value('egress_wal_fsync_seconds_count')
+  const fsyncSec = value('egress_wal_fsync_seconds_sum')
+  return `${batches} batches, ${round(records / batches, 1)} records/batch, ${fsyncs} fsyncs, mean fsync ${round((1000 * fsyncSec) / fsyncs, 3)} ms`
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
@@ -158,7 +168,9 @@ async function main(): Promise<void> {
     }),
   )
   const bun = process.execPath
-  const serve = Bun.spawn([bun, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: 'pipe', env: { ...process.env, EGRESS_CONFIG: '' } })
+  // BENCH_CPU_PROF=DIR: profile the serve process (bun --cpu-prof); the .cpuprofile lands in DIR when serve stops.
+  const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)]
+  const serve = Bun.spawn([bun, ...profile, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: 'pipe', env: { ...process.env, EGRESS_CONFIG: '' } })
   const echo = Bun.spawn([bun, resolve(import.meta.path), '--echo', String(echoPort)], { stdout: 'ignore', stderr: 'inherit' })
   try {
     await waitFor(`http://127.0.0.1:${servePort}/health`, 15_000)
@@ -187,6 +199,7 @@ async function main(): Promise<void> {
     say(`at ${halfRate}/s: p50 ${round(p50, 3)} ms, p99 ${round(p99, 3)} ms, p999 ${round(p999, 3)} ms ${JSON.stringify(half.statuses)}`)
     const metrics = await (await fetch(`http://127.0.0.1:${servePort}/metrics`)).text()
     for (const line of metrics.split('\n')) if (line.startsWith('egress_order_rejects_total') || line.startsWith('egress_orders_shed_total')) say(line)
+    say(`log: ${walFigures(metrics)}`)
     const health = (await (await fetch(`http://127.0.0.1:${servePort}/health`)).json()) as { log: { last_lsn: number; durability: string } }
     say(`log at LSN ${health.log.last_lsn}, durability ${health.log.durability}`)
     process.stdout.write(
@@ -210,7 +223,7 @@ async function main(): Promise<void> {
   } finally {
     serve.kill('SIGTERM')
     echo.kill('SIGTERM')
-    await Promise.race([serve.exited, Bun.sleep(5_000)])
+    await Promise.race([serve.exited, Bun.sleep(profile.length > 0 ? 60_000 : 5_000)])
     if (serve.exitCode === null) serve.kill('SIGKILL')
     rmSync(dataDir, { recursive: true, force: true })
   }

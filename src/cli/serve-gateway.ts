@@ -94,7 +94,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     buildCommit: options.buildCommit,
     // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
     facts: () => ({ haLeader: options.haLeader?.() ?? true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
-    callsInFlightMax: 64,
+    callsInFlightMax: 512,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 10_000,
     reconcileSweepMs: 5_000,

@@ -39,10 +39,14 @@ export function tryParseDecimal(text: string): Units | null {
 /** Canonical text: no trailing zeros, no trailing dot, "-0" never appears. */
 export function formatDecimal(units: Units): string {
   const negative = units < 0n
-  const magnitude = negative ? -units : units
-  const whole = magnitude / UNIT
-  const fraction = (magnitude % UNIT).toString().padStart(DECIMAL_PLACES, '0').replace(/0+$/, '')
-  const text = fraction.length > 0 ? `${whole}.${fraction}` : `${whole}`
+  // One bigint → digits conversion and string slicing (no bigint division): every amount in every log record passes here.
+  const digits = (negative ? -units : units).toString()
+  const wholeLength = digits.length - DECIMAL_PLACES
+  const whole = wholeLength > 0 ? digits.slice(0, wholeLength) : '0'
+  const fractionDigits = wholeLength > 0 ? digits.slice(wholeLength) : digits.padStart(DECIMAL_PLACES, '0')
+  let end = fractionDigits.length
+  while (end > 0 && fractionDigits.charCodeAt(end - 1) === 48) end--
+  const text = end > 0 ? `${whole}.${fractionDigits.slice(0, end)}` : whole
   return negative ? `-${text}` : text
 }
 

@@ -61,7 +61,7 @@ export function defaultKernelParams(): KernelParams {
     lane1DepthMax: 1_000,
     lane2DepthMax: 1_000,
     accountQueuedMax: 250,
-    callsPerInstrumentMax: 16,
+    callsPerInstrumentMax: 64,
     terminalOrdersKeptMax: 10_000,
     reconcileGraceMs: 5_000,
     reconcileRecheckMs: 1_000,

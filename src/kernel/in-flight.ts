@@ -15,17 +15,42 @@ export function callsPerInstrumentMax(state: KernelState): number {
   return state.config?.params.callsPerInstrumentMax ?? 1
 }
 
+/**
+ * An order's instrument key, built once per order object (venue and symbol never change): the executor asks about
+ * every queued order on every pump, and a fresh string per question showed in profiles.
+ */
+const keys = new WeakMap<Order, string>()
+export function orderInstrumentKey(order: Order): string {
+  let key = keys.get(order)
+  if (key === undefined) {
+    key = instrumentKey(order.venue, order.symbol)
+    keys.set(order, key)
+  }
+  return key
+}
+
 /** Whether a new call for `order` may start now: none of its own is in flight and its instrument has room. */
 export function callSlotFree(state: KernelState, order: Order): boolean {
   if (state.inFlight.has(order.orderId)) return false
-  return (state.callsByInstrument.get(instrumentKey(order.venue, order.symbol)) ?? 0) < callsPerInstrumentMax(state)
+  return (state.callsByInstrument.get(orderInstrumentKey(order)) ?? 0) < callsPerInstrumentMax(state)
+}
+
+/**
+ * Whether every configured instrument has callsPerInstrumentMax calls in flight: then no place, cancel or amend can
+ * start (orders trade configured instruments only), and nextWork need not look at each queued order.
+ */
+export function everyInstrumentFull(state: KernelState): boolean {
+  const max = callsPerInstrumentMax(state)
+  if (state.instruments.size === 0 || state.callsByInstrument.size < state.instruments.size) return false
+  for (const key of state.instruments.keys()) if ((state.callsByInstrument.get(key) ?? 0) < max) return false
+  return true
 }
 
 /** Why a call for `order` may not start now, or null. */
 export function callSlotBusy(state: KernelState, order: Order): string | null {
   const call = state.inFlight.get(order.orderId)
   if (call !== undefined) return `a ${call.action} call is already in flight for ${order.orderId}`
-  const key = instrumentKey(order.venue, order.symbol)
+  const key = orderInstrumentKey(order)
   const calls = state.callsByInstrument.get(key) ?? 0
   const max = callsPerInstrumentMax(state)
   return calls < max ? null : `${calls} calls already in flight for ${key} (at most ${max})`
@@ -35,7 +60,7 @@ export function callSlotBusy(state: KernelState, order: Order): string | null {
 export function startCall(state: KernelState, order: Order, action: CallAction): void {
   assert(!state.inFlight.has(order.orderId), `a call is already in flight for ${order.orderId}`)
   state.inFlight.set(order.orderId, { orderId: order.orderId, action })
-  const key = instrumentKey(order.venue, order.symbol)
+  const key = orderInstrumentKey(order)
   state.callsByInstrument.set(key, (state.callsByInstrument.get(key) ?? 0) + 1)
 }
 
@@ -44,7 +69,7 @@ export function endCall(state: KernelState, order: Order, action: CallAction): v
   const call = state.inFlight.get(order.orderId)
   assert(call?.action === action, `no ${action} in flight for ${order.orderId}`)
   state.inFlight.delete(order.orderId)
-  const key = instrumentKey(order.venue, order.symbol)
+  const key = orderInstrumentKey(order)
   const calls = (state.callsByInstrument.get(key) ?? 0) - 1
   assert(calls >= 0, `calls in flight for ${key} would go negative`)
   if (calls === 0) state.callsByInstrument.delete(key)

@@ -12,7 +12,7 @@
  */
 
 import type { Lane } from '../domain/modes.ts'
-import { callSlotFree } from './in-flight.ts'
+import { callSlotFree, everyInstrumentFull } from './in-flight.ts'
 import { switchHolds } from './send.ts'
 import type { KernelState, WorkKind } from './state.ts'
 
@@ -35,8 +35,13 @@ export interface NextWorkOptions {
   reconcileHeld?: ReadonlySet<string>
 }
 
+const LANES = [0, 1, 2, 3] as const
+
 export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
-  for (const lane of [0, 1, 2, 3] as const) {
+  const callsBlocked = everyInstrumentFull(state)
+  for (const lane of LANES) {
+    // Lanes 0–2 hold venue calls only: with every instrument full none can start, so only Lane3 queries are looked at.
+    if (callsBlocked && lane !== 3) continue
     for (const [orderId, kind] of state.queues[lane]) {
       const order = state.orders.get(orderId)
       if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue

@@ -110,11 +110,12 @@ export class Executor {
   /** Schedules a pump at the earliest time a backing-off item becomes due. */
   private armTimer(): void {
     const { engine, clock } = this.options
+    const nowMs = clock.nowMs()
     let dueMs = Number.POSITIVE_INFINITY
     for (const queue of engine.state.queues) {
       for (const orderId of queue.keys()) {
-        const order = engine.state.orders.get(orderId)
-        if (order !== undefined && order.notBeforeMs > clock.nowMs() && order.notBeforeMs < dueMs) dueMs = order.notBeforeMs
+        const notBeforeMs = engine.state.orders.get(orderId)?.notBeforeMs ?? 0
+        if (notBeforeMs > nowMs && notBeforeMs < dueMs) dueMs = notBeforeMs
       }
     }
     for (const backoffMs of this.reconcileBackoff.values()) if (backoffMs < dueMs) dueMs = backoffMs
