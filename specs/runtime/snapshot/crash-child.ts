@@ -1,0 +1,35 @@
+/**
+ * The process the snapshot crash drill kills: `egress serve`'s gateway (startServeGateway) on DIR with fsync
+ * durability, the back office open, and a snapshot every few records, placing orders as fast as they are acknowledged.
+ * Prints `READY` once started, then `ACK <idempotency key>` for every order whose answer came back (durable: the
+ * ACK boundary). Runs until killed.  Usage: bun crash-child.ts DIR TAG
+ */
+
+import { parseConfig } from '../../../src/config/index.ts'
+import { startServeGateway, StoppableClock } from '../../../src/cli/serve-gateway.ts'
+
+const [dir, tag] = process.argv.slice(2)
+if (dir === undefined || tag === undefined) throw new Error('usage: crash-child.ts DIR TAG')
+const config = parseConfig({
+  dataDir: dir,
+  // Shadow: every decision is made and logged, nothing goes to a venue — so a restart after the kill has no order
+  // Unknown at a venue to wait for, and each cycle spends its time writing, not converging.
+  mode: 'shadow',
+  wal: { durability: 'fsync' },
+  snapshots: { everyRecords: 6, keep: 2 },
+  backoffice: { reconcileIntervalMs: 3_600_000 },
+})
+const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'crash-drill', onError: (error, context) => process.stderr.write(`error: ${context}: ${String(error)}\n`) })
+const { gateway } = served
+const trader = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
+process.stdout.write(`READY ${gateway.restoreReport?.snapshot?.lsn ?? 0}\n`)
+for (let index = 0; ; index++) {
+  const reference = served.venue.referencePrice('BTC-USD')?.price ?? 6_000_000_000_000n
+  const side = index % 2 === 0 ? 'buy' : 'sell'
+  const price = String(Number(reference) / 1e8)
+  const keys = [0, 1, 2, 3].map((lane) => `${tag}-${index}-${lane}`)
+  const results = await Promise.all(
+    keys.map((key) => gateway.place(trader, { account: 'demo-1', symbol: 'BTC-USD', side, type: 'limit', qty: '0.001', price }, key).then((result) => ({ key, result }))),
+  )
+  for (const { key, result } of results) if (result.reply.kind === 'accepted') process.stdout.write(`ACK ${key}\n`)
+}
