@@ -231,6 +231,8 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
     ...(section === undefined ? {} : { section }),
   })
   offices.set(gateway, office)
+  // Used once: the projector keeps what it needs (the replay base on a compacted log), the gateway need not.
+  gateway.restoredSections.delete(BACKOFFICE_SECTION)
   const stop = gateway.stop.bind(gateway)
   const opened = office
   // The query model closes with the gateway: reconcile stops first, the projection follows the log until the

@@ -283,3 +283,19 @@ function addReserved(state: LedgerState, accountId: string, asset: string, delta
 export function bookBalance(state: LedgerState, book: string, asset: string): Units {
   return state.books.get(book)?.get(asset) ?? 0n
 }
+
+/**
+ * A deep copy of the ledger (a snapshot's capture step: the copy is brought forward from the log while the live one
+ * moves on). Hand-written for speed — it runs while intake waits; structuredClone took several times as long.
+ */
+export function cloneLedger(state: LedgerState): LedgerState {
+  const books = new Map<string, Map<string, Units>>()
+  for (const [book, assets] of state.books) books.set(book, new Map(assets))
+  const positions = new Map<string, Position>()
+  for (const [key, position] of state.positions) positions.set(key, { ...position, fees: new Map(position.fees) })
+  const orders = new Map<string, TrackedOrder>()
+  for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
+  const reserved = new Map<string, Map<string, Units>>()
+  for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
+  return { lastLsn: state.lastLsn, books, positions, orders, reserved, pendingLiquidity: new Map(state.pendingLiquidity), counters: { ...state.counters } }
+}

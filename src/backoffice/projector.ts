@@ -19,7 +19,7 @@ import { isAuditRecord } from '../runtime/records.ts'
 import { balanceRowsOf } from './balances.ts'
 import { BreakBook, decodeBackOfficeRecord, isBackOfficeRecord, type BackOfficeRecord } from './breaks.ts'
 import { copyBreaks, foldFrame } from './fold.ts'
-import { accountBook, applyEvent, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
+import { accountBook, applyEvent, cloneLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
 import { positionKey, type Position } from './positions.ts'
 import { BackOfficeSectionError, decodeSection, encodeSection, type BackOfficeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
@@ -188,7 +188,7 @@ export class Projector {
   captureSection(): ((kernelLsn: number, pause: () => Promise<void>) => Promise<Uint8Array>) | null {
     if (this.closed) return null
     const appliedLsn = this.appliedLsn
-    const ledger = structuredClone(this.ledger)
+    const ledger = cloneLedger(this.ledger)
     const breaks = copyBreaks(this.breaks, new BreakBook())
     return async (kernelLsn, pause) => {
       // At or after the kernel's LSN, and covering every record the copies already hold (all durable by now).

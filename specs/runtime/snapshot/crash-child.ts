@@ -1,8 +1,8 @@
 /**
  * The process the snapshot crash drill kills: `egress serve`'s gateway (startServeGateway) on DIR with fsync
  * durability, the back office open, and a snapshot every few records, placing orders as fast as they are acknowledged.
- * Prints `READY` once started, then `ACK <idempotency key>` for every order whose answer came back (durable: the
- * ACK boundary). Runs until killed.  Usage: bun crash-child.ts DIR TAG
+ * Prints `READY` once started, `SNAP <n>` / `SNAPPED <n>` as each on-demand snapshot starts / ends, and `ACK <idempotency key>` for every
+ * order whose answer came back (durable: the ACK boundary). Runs until killed.  Usage: bun crash-child.ts DIR TAG
  */
 
 import { parseConfig } from '../../../src/config/index.ts'
@@ -23,6 +23,16 @@ const served = await startServeGateway(config, { clock: new StoppableClock(), bu
 const { gateway } = served
 const trader = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
 process.stdout.write(`READY ${gateway.restoreReport?.snapshot?.lsn ?? 0}\n`)
+// Besides the periodic ones, snapshots on demand back to back (the admin endpoint's path), each announced as it
+// starts, so the drill can aim its kill into the middle of one.
+void (async () => {
+  for (let count = 0; ; count++) {
+    process.stdout.write(`SNAP ${count}\n`)
+    await gateway.snapshot().catch((error: unknown) => process.stderr.write(`error: snapshot: ${String(error)}\n`))
+    process.stdout.write(`SNAPPED ${count}\n`)
+    await Bun.sleep(count % 7)
+  }
+})()
 for (let index = 0; ; index++) {
   const reference = served.venue.referencePrice('BTC-USD')?.price ?? 6_000_000_000_000n
   const side = index % 2 === 0 ? 'buy' : 'sell'

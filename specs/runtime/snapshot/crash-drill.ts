@@ -28,6 +28,8 @@ export interface DrillResult {
   acked: number
   /** Kills that left a snapshot temp file behind: the kill landed while a snapshot was being written. */
   killsDuringSnapshotWrite: number
+  /** Kills that came after an on-demand snapshot started and before it was reported done (aimed kills that landed). */
+  killsInsideSnapshot: number
   snapshotsSeen: number
   problems: string[]
 }
@@ -35,28 +37,38 @@ export interface DrillResult {
 export async function runCrashDrill(options: DrillOptions): Promise<DrillResult> {
   const random = xorshift(options.seed)
   const acked = new Set<string>()
-  const result: DrillResult = { seed: options.seed, cycles: 0, acked: 0, killsDuringSnapshotWrite: 0, snapshotsSeen: 0, problems: [] }
+  const result: DrillResult = { seed: options.seed, cycles: 0, acked: 0, killsDuringSnapshotWrite: 0, killsInsideSnapshot: 0, snapshotsSeen: 0, problems: [] }
   for (let cycle = 0; cycle < options.cycles && result.problems.length === 0; cycle++) {
     const child = Bun.spawn([process.execPath, join(import.meta.dir, 'crash-child.ts'), options.dir, `c${cycle}`], { stdout: 'pipe', stderr: 'pipe' })
-    const lines = readLines(child.stdout)
+    const output = new LineCollector(child.stdout)
     const spawnedAt = performance.now()
-    const ready = await Promise.race([lines.next(), Bun.sleep(20_000).then(() => null)])
-    if (ready === null || ready.done === true || !String(ready.value).startsWith('READY')) {
+    const ready = await output.waitFor((line) => line.startsWith('READY'), 20_000)
+    if (ready === null) {
       child.kill(9)
-      result.problems.push(`cycle ${cycle}: the restart did not come up: ${ready === null ? 'timeout' : JSON.stringify(ready.value)} ${await new Response(child.stderr).text()}`)
+      result.problems.push(`cycle ${cycle}: the restart did not come up: ${output.lines.slice(0, 3).join(' | ')} ${await new Response(child.stderr).text()}`)
       break
     }
     options.log(`ready after ${Math.round(performance.now() - spawnedAt)} ms`)
+    // Half the kills at a random moment, half aimed into a snapshot: a random delay after one starts.
     const [low, high] = options.killAfterMs
-    await Bun.sleep(low + Math.floor(random() * (high - low)))
+    let aimedAt: number | null = null
+    if (random() < 0.5) await Bun.sleep(low + Math.floor(random() * (high - low)))
+    else {
+      aimedAt = 1 + Math.floor(random() * 4)
+      await output.waitFor((line) => line === `SNAP ${aimedAt}`, 5_000)
+      await Bun.sleep(Math.floor(random() * 120))
+    }
+    const linesAtKill = output.lines.length
     child.kill(9)
     await child.exited
-    for (let line = await lines.next(); line.done !== true; line = await lines.next()) if (line.value.startsWith('ACK ')) acked.add(line.value.slice(4))
+    await output.done
+    if (aimedAt !== null && !output.lines.slice(0, linesAtKill).includes(`SNAPPED ${aimedAt}`)) result.killsInsideSnapshot++
+    for (const line of output.lines) if (line.startsWith('ACK ')) acked.add(line.slice(4))
     result.cycles++
     const checkAt = performance.now()
     check(options.dir, cycle, acked, result)
     options.log(`check ${Math.round(performance.now() - checkAt)} ms`)
-    options.log(`cycle ${cycle}: acked ${acked.size}, snapshots seen ${result.snapshotsSeen}, kills during a snapshot write ${result.killsDuringSnapshotWrite}`)
+    options.log(`cycle ${cycle}: acked ${acked.size}, snapshots seen ${result.snapshotsSeen}, aimed kills that landed inside a snapshot ${result.killsInsideSnapshot}, kills that left a half-written snapshot file ${result.killsDuringSnapshotWrite}`)
   }
   result.acked = acked.size
   return result
@@ -85,17 +97,47 @@ function check(dir: string, cycle: number, acked: ReadonlySet<string>, result: D
   }
 }
 
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder()
-  let buffered = ''
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true })
-    let newline = buffered.indexOf('\n')
-    while (newline >= 0) {
-      yield buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      newline = buffered.indexOf('\n')
+/** Collects a child's stdout lines as they come; `waitFor` resolves with the first matching line (null on timeout). */
+class LineCollector {
+  readonly lines: string[] = []
+  readonly done: Promise<void>
+  private waiters: { match: (line: string) => boolean; resolve: (line: string | null) => void }[] = []
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = this.read(stream)
+  }
+
+  waitFor(match: (line: string) => boolean, timeoutMs: number): Promise<string | null> {
+    const seen = this.lines.find(match)
+    if (seen !== undefined) return Promise.resolve(seen)
+    return new Promise((resolve) => {
+      const waiter = { match, resolve }
+      this.waiters.push(waiter)
+      setTimeout(() => {
+        this.waiters = this.waiters.filter((other) => other !== waiter)
+        resolve(null)
+      }, timeoutMs)
+    })
+  }
+
+  private async read(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder()
+    let buffered = ''
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true })
+      let newline = buffered.indexOf('\n')
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline)
+        buffered = buffered.slice(newline + 1)
+        newline = buffered.indexOf('\n')
+        this.lines.push(line)
+        for (const waiter of this.waiters.filter((candidate) => candidate.match(line))) {
+          this.waiters = this.waiters.filter((other) => other !== waiter)
+          waiter.resolve(line)
+        }
+      }
     }
+    for (const waiter of this.waiters.splice(0)) waiter.resolve(null)
   }
 }
 

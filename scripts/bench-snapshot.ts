@@ -1,0 +1,92 @@
+/**
+ * Snapshot pause benchmark: what a snapshot of a running gateway costs intake, with and without the back office's
+ * section, measured in one run on the same state.
+ *
+ *   bun scripts/bench-snapshot.ts [--orders N] [--rounds R]
+ *
+ * Trades N marketable orders (default 5,000; each fills, so the ledger and query model grow: postings, fills,
+ * positions) through the real runtime on the sim venue with the back office open, then alternates R times (default 7)
+ * between a kernel-only snapshot (the baseline) and a full one (kernel + back office), one new order between each.
+ * Reports medians of the intake pause (the synchronous capture), the longest event-loop block, the total time and
+ * the file size. Progress on stderr; the last stdout line is one JSON object.
+ */
+
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { backOfficeOf, backOfficeSectionSource } from '../src/backoffice/index.ts'
+import type { Gateway } from '../src/runtime/gateway.ts'
+import { SnapshotStore, takeSnapshot, type SnapshotTaken } from '../src/runtime/snapshot/index.ts'
+import { nodeIo } from '../wal/index.ts'
+import { removeDir, run, startWorld, traderA } from '../specs/runtime/harness.ts'
+
+const { values } = parseArgs({ options: { orders: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '7' } } })
+const orders = Number(values.orders)
+const rounds = Number(values.rounds)
+const log = (line: string): void => void process.stderr.write(`${line}\n`)
+
+let gateway: Gateway | null = null
+const world = await startWorld({ seed: 11, snapshots: { atShutdown: false }, snapshotSections: [backOfficeSectionSource(() => gateway)] })
+gateway = world.gateway
+try {
+  const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+  let placed = 0
+  const place = async (): Promise<void> => {
+    const side = placed % 2 === 0 ? 'buy' : 'sell'
+    const price = side === 'buy' ? '61000' : '59000'
+    await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side, type: 'limit', qty: '0.001', price, client_order_id: `b-${placed++}` }, null)
+  }
+  for (let index = 0; index < orders; index++) {
+    await place()
+    if (index % 50 === 49) await run(world, 20)
+    if (index % 1000 === 999) log(`placed ${index + 1}, fills in the ledger ${office.projector.ledger.counters.fills}`)
+  }
+  await run(world, 500)
+  office.projector.flush()
+  const counts = office.projector.store.counts()
+  log(`state: ${world.gateway.engine.state.orders.size} orders hot, query model ${JSON.stringify(counts)}`)
+  const kernelOnly = new SnapshotStore(join(world.dir, 'snapshots-kernel-only'), { io: nodeIo, keep: 2 })
+  const samples: { kernel: SnapshotTaken[]; full: SnapshotTaken[] } = { kernel: [], full: [] }
+  for (let round = 0; round < rounds; round++) {
+    await place()
+    await run(world, 20)
+    samples.kernel.push((await takeSnapshot(world.gateway.engine, kernelOnly, { nowMs: world.clock.nowMs() })) as SnapshotTaken)
+    const snapshotting = world.gateway.snapshot()
+    // The back office's part waits for its query model to be written up to the LSN: keep the clock moving.
+    let done = false
+    void snapshotting.finally(() => (done = true))
+    while (!done) await world.clock.advanceAsync(5)
+    samples.full.push((await snapshotting) as SnapshotTaken)
+    log(`round ${round}: kernel-only pause ${samples.kernel.at(-1)?.pauseMs.toFixed(2)} ms, full pause ${samples.full.at(-1)?.pauseMs.toFixed(2)} ms, full block max ${samples.full.at(-1)?.blockMsMax.toFixed(2)} ms`)
+  }
+  const summary = (taken: SnapshotTaken[]) => ({
+    pauseMsMedian: round3(median(taken.map((t) => t.pauseMs))),
+    blockMsMaxMedian: round3(median(taken.map((t) => t.blockMsMax))),
+    totalMsMedian: round3(median(taken.map((t) => t.totalMs))),
+    bytes: taken.at(-1)?.bytes ?? 0,
+  })
+  const kernel = summary(samples.kernel)
+  const full = summary(samples.full)
+  console.log(JSON.stringify({
+    bench: 'snapshot-pause',
+    orders,
+    rounds,
+    hotOrders: world.gateway.engine.state.orders.size,
+    queryModel: counts,
+    kernelOnly: kernel,
+    withBackOffice: full,
+    pauseRatio: round3(full.pauseMsMedian / Math.max(kernel.pauseMsMedian, 1e-9)),
+    blockRatio: round3(full.blockMsMaxMedian / Math.max(kernel.blockMsMaxMedian, 1e-9)),
+  }))
+} finally {
+  await world.gateway.stop().catch(() => undefined)
+  removeDir(world.dir)
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000
+}
