@@ -103,6 +103,8 @@ describe('back office routes', () => {
     expect(status).toBe(200)
     expect(body.applied_lsn).toBeGreaterThan(0)
     expect(body.ledger_complete).toBe(true)
+    // A first start: no snapshot section to begin from, nothing refused.
+    expect(body).toMatchObject({ section_lsn: null, store_restored_from_section: false, section_problem: null })
     expect(body.log_last_lsn).toBeGreaterThanOrEqual(body.stored_lsn as number)
     expect((body.store as Record<string, number>).fills).toBeGreaterThanOrEqual(2)
   })

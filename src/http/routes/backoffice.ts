@@ -186,6 +186,11 @@ function statsView(office: BackOffice, principal: Principal): Record<string, unk
     store_rebuilt_at_start: stats.rebuiltStore,
     store_resumed_from_lsn: stats.startedFromLsn,
     ledger_complete: stats.ledgerComplete,
+    // The snapshot section the back office started from (null: replayed the log), whether its query-model copy
+    // replaced the stored one, and why a section was refused.
+    section_lsn: stats.sectionLsn,
+    store_restored_from_section: stats.restoredStore,
+    section_problem: stats.sectionProblem,
     ledger: { entries: ledger.counters.entries, postings: ledger.counters.postings, fills: ledger.counters.fills, fundings: ledger.counters.fundings, orders: ledger.orders.size, positions: ledger.positions.size },
     store: counts,
     open_breaks: office.openBreaks.length,
