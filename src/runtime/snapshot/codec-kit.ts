@@ -22,6 +22,21 @@ export interface Codec<T> {
   decode(json: unknown, path: string): T
 }
 
+/**
+ * Decodes with `fast`, which passes its own path down unchanged (no string building per value: a snapshot holds
+ * hundreds of thousands of them). Only if that fails is the same (pure) decode run again by `precise`, with the
+ * exact path of every member, so the error names the first problem just as a path-building decode would.
+ */
+function precisely<T>(fast: () => T, precise: () => void): T {
+  try {
+    return fast()
+  } catch (error) {
+    if (!(error instanceof CodecError)) throw error
+    precise()
+    throw error
+  }
+}
+
 function fail(path: string, expected: string, got: unknown): never {
   const shown = typeof got === 'string' ? JSON.stringify(got.slice(0, 40)) : Array.isArray(got) ? `array(${got.length})` : String(got)
   throw new CodecError(`${path}: expected ${expected}, got ${shown}`)
@@ -91,7 +106,10 @@ export function arrayOf<T>(inner: Codec<T>): Codec<T[]> {
     encode: (values) => values.map((value) => inner.encode(value)),
     decode: (json, path) => {
       if (!Array.isArray(json)) fail(path, 'an array', json)
-      return json.map((item: unknown, index) => inner.decode(item, `${path}[${index}]`))
+      return precisely(
+        () => json.map((item: unknown) => inner.decode(item, path)),
+        () => json.forEach((item: unknown, index) => inner.decode(item, `${path}[${index}]`)),
+      )
     },
   }
 }
@@ -131,7 +149,7 @@ export function mapOf<V>(inner: Codec<V>): MapCodec<V> {
         if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') fail(path, 'a [key, value] pair', pair)
         const key = pair[0] as string
         if (map.has(key)) throw new CodecError(`${path}: duplicate key ${JSON.stringify(key)}`)
-        map.set(key, inner.decode(pair[1], `${path}[${JSON.stringify(key)}]`))
+        map.set(key, precisely(() => inner.decode(pair[1], path), () => inner.decode(pair[1], `${path}[${JSON.stringify(key)}]`)))
       }
       return map
     },
@@ -163,11 +181,21 @@ export function record<T>(name: string, fields: Fields<T>): RecordCodec<T> {
     decode: (json, path) => {
       if (!Array.isArray(json) || json.length !== width) fail(path, `${name} as an array of ${width} fields`, json)
       const value: Record<string, unknown> = {}
-      for (let index = 0; index < width; index++) {
-        const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
-        value[key] = codec.decode(json[index], `${path}.${key}`)
-      }
-      return value as T
+      return precisely(
+        () => {
+          for (let index = 0; index < width; index++) {
+            const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
+            value[key] = codec.decode(json[index], path)
+          }
+          return value as T
+        },
+        () => {
+          for (let index = 0; index < width; index++) {
+            const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
+            codec.decode(json[index], `${path}.${key}`)
+          }
+        },
+      )
     },
   }
 }

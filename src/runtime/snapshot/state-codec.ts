@@ -133,13 +133,71 @@ const order = record<Order>('Order', {
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
-const idempotencyEntry = record<IdempotencyEntry>('IdempotencyEntry', {
-  bodyDigest: str,
-  orderId: str,
-  outcome: oneOf(['accepted', 'rejected'] as const),
-  reason: nullable(reason),
-  guard: nullable(str),
-})
+/**
+ * The idempotency index is the one collection that grows with every order ever placed (terminal orders leave the
+ * state, their keys stay), so it is stored by columns rather than one record per entry: keys and order ids as string
+ * arrays, every body digest (64 hex characters) in one string, outcomes as one character each ('a' accepted, 'r'
+ * rejected) and the reason and guard of the rejected ones by position. Parsing a few long strings is far cheaper than
+ * hundreds of thousands of small arrays. Every column is checked on decode.
+ */
+const DIGEST_CHARS = 64
+const HEX_TEXT = /^[0-9a-f]*$/
+const REASON_SET = new Set<string>(REASON_CODES)
+const idempotencyIndex: Codec<Map<string, IdempotencyEntry>> = {
+  shape: `idempotencyColumns(keys:array(str),orderIds:array(str),digests:hex${DIGEST_CHARS},outcomes:chars(a|r),rejected:array([num,nullable(reason),nullable(str)]))`,
+  encode: (index) => {
+    const keys: string[] = []
+    const orderIds: string[] = []
+    const digests: string[] = []
+    let outcomes = ''
+    const rejected: Json[] = []
+    for (const [key, entry] of index) {
+      if (entry.bodyDigest.length !== DIGEST_CHARS) throw new CodecError(`idempotency[${JSON.stringify(key)}]: body digest is not ${DIGEST_CHARS} hex characters`)
+      if (entry.outcome === 'rejected') rejected.push([keys.length, entry.reason, entry.guard])
+      else if (entry.reason !== null || entry.guard !== null) throw new CodecError(`idempotency[${JSON.stringify(key)}]: an accepted entry holds a reason`)
+      keys.push(key)
+      orderIds.push(entry.orderId)
+      digests.push(entry.bodyDigest)
+      outcomes += entry.outcome === 'accepted' ? 'a' : 'r'
+    }
+    return [keys, orderIds, digests.join(''), outcomes, rejected]
+  },
+  decode: (json, path) => {
+    if (!Array.isArray(json) || json.length !== 5) throw new CodecError(`${path}: expected the 5 idempotency columns`)
+    const [keys, orderIds, digests, outcomes, rejected] = json as unknown[]
+    if (!Array.isArray(keys) || !Array.isArray(orderIds) || typeof digests !== 'string' || typeof outcomes !== 'string' || !Array.isArray(rejected)) {
+      throw new CodecError(`${path}: expected keys[], orderIds[], digests, outcomes, rejected[]`)
+    }
+    const count = keys.length
+    if (orderIds.length !== count || outcomes.length !== count || digests.length !== count * DIGEST_CHARS || !HEX_TEXT.test(digests)) {
+      throw new CodecError(`${path}: columns of different lengths or digests that are not hex (${count} keys)`)
+    }
+    const details = new Map<number, { reason: IdempotencyEntry['reason']; guard: string | null }>()
+    for (const item of rejected as unknown[]) {
+      const [at, why, guard] = Array.isArray(item) ? item : []
+      if (!Number.isSafeInteger(at) || (why !== null && (typeof why !== 'string' || !REASON_SET.has(why))) || (guard !== null && typeof guard !== 'string') || outcomes[at as number] !== 'r') {
+        throw new CodecError(`${path}.rejected: expected [position of a rejected entry, reason, guard], got ${JSON.stringify(item)?.slice(0, 60)}`)
+      }
+      details.set(at as number, { reason: why as IdempotencyEntry['reason'], guard: guard as string | null })
+    }
+    const index = new Map<string, IdempotencyEntry>()
+    for (let at = 0; at < count; at++) {
+      const key = keys[at]
+      const orderId = orderIds[at]
+      if (typeof key !== 'string' || typeof orderId !== 'string') throw new CodecError(`${path}[${at}]: expected a string key and order id`)
+      const bodyDigest = digests.slice(at * DIGEST_CHARS, (at + 1) * DIGEST_CHARS)
+      const outcome = outcomes.charCodeAt(at)
+      if (outcome === 97) index.set(key, { bodyDigest, orderId, outcome: 'accepted', reason: null, guard: null })
+      else {
+        const detail = details.get(at)
+        if (outcome !== 114 || detail === undefined) throw new CodecError(`${path}[${JSON.stringify(key)}]: outcome must be a (accepted) or r (rejected, with its reason)`)
+        index.set(key, { bodyDigest, orderId, outcome: 'rejected', reason: detail.reason, guard: detail.guard })
+      }
+    }
+    if (index.size !== count) throw new CodecError(`${path}: duplicate keys`)
+    return index
+  },
+}
 
 const inFlightCall = record<InFlightCall>('InFlightCall', { orderId: str, action: oneOf(['place', 'cancel', 'amend'] as const) })
 
@@ -170,7 +228,7 @@ const kernelState = record<KernelState>('KernelState', {
   accounts: mapOf(ledger),
   orders: mapOf(order),
   terminalOrderIds: setOf(str),
-  idempotency: mapOf(idempotencyEntry),
+  idempotency: idempotencyIndex,
   queues,
   openOrders: mapOf(num),
   queuedByAccount: mapOf(num),
