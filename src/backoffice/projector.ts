@@ -99,8 +99,11 @@ export class Projector {
   readonly restoredStore: boolean
   readonly sectionLsn: number | null
   readonly sectionProblem: string | null
-  /** The section started from (bytes), kept while the log is compacted: the replay check's base. */
-  private readonly replayBase: Uint8Array | null
+  /**
+   * The ledger at the newest snapshot section (the one started from, then each one captured): where the replay check
+   * starts once the log no longer begins at LSN 1. Never mutated (the check replays a copy).
+   */
+  private replayBase: { ledger: LedgerState; lsn: number } | null
 
   private constructor(options: ProjectorOptions, store: Store, start: Start) {
     this.options = options
@@ -113,7 +116,7 @@ export class Projector {
     this.restoredStore = start.restoredStore
     this.sectionLsn = start.section?.header.lsn ?? null
     this.sectionProblem = start.sectionProblem
-    this.replayBase = start.section !== null && options.engine.wal.firstLsn > 1 ? (options.section as Uint8Array) : null
+    this.replayBase = start.section === null ? null : { ledger: cloneLedger(start.section.ledger), lsn: start.section.header.lsn }
     this.startedFromLsn = store.lastLsn
     this.ledgerComplete = options.engine.wal.firstLsn <= 1 || start.section !== null
     this.committed = { lsn: options.engine.wal.lastLsn, hash: toHex(options.engine.wal.chainHead) }
@@ -215,7 +218,9 @@ export class Projector {
         copy.setPosition(lsn, chainHead)
         const queryModel = copy.contentDigest()
         await pause()
-        return encodeSection({ lsn, chainHead, queryModel, ledger, breaks, image: copy.image() })
+        const bytes = encodeSection({ lsn, chainHead, queryModel, ledger, breaks, image: copy.image() })
+        if (this.replayBase === null || this.replayBase.lsn < lsn) this.replayBase = { ledger, lsn }
+        return bytes
       } finally {
         copy.close()
       }
@@ -262,16 +267,15 @@ export class Projector {
   }
 
   /**
-   * Where an independent replay of the ledger can start: genesis while the log begins at LSN 1, else the section
-   * this back office started from while the log still holds the records after it; null when neither (the check is
-   * then skipped, not faked).
+   * Where an independent replay of the ledger can start: genesis while the log begins at LSN 1, else the newest
+   * snapshot section's ledger (a copy) while the log still holds the records after it; null when neither (the check
+   * is then skipped, not faked).
    */
   replayBaseLedger(): { ledger: LedgerState; lsn: number } | 'genesis' | null {
     const wal = this.engine.wal
     if (wal.firstLsn <= 1) return 'genesis'
-    if (this.replayBase === null) return null
-    const section = decodeSection(this.replayBase)
-    return section.header.lsn >= wal.firstLsn ? { ledger: section.ledger, lsn: section.header.lsn } : null
+    const base = this.replayBase
+    return base !== null && base.lsn >= wal.firstLsn ? { ledger: cloneLedger(base.ledger), lsn: base.lsn } : null
   }
 
   /** Balances as the ledger holds them now: per account × asset, total and reserved. */
