@@ -26,7 +26,12 @@ export interface AuditSetup {
   forensicsDir: string
 }
 
-export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: CheckableLog & ReadableLog }): Promise<AuditSetup> {
+/**
+ * `from`: where the self-check starts — the log's start by default; on a restart from a snapshot, the snapshot's LSN
+ * and chain head (which the restore compared with the log), so the check at start re-derives only the records after
+ * it rather than the whole log with the reference hash. Everything before it is for `egress audit verify`.
+ */
+export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: CheckableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
   const { config, log } = options
   const keys = await verifyingKeys(config)
   const sealer = config.signingKeyFile === undefined
@@ -39,7 +44,7 @@ export async function setUpAudit(options: { config: AuditConfig; dataDir: string
     })
   return {
     sealer,
-    selfCheck: new SelfCheck(log, { keys }),
+    selfCheck: new SelfCheck(log, { keys, ...(options.from === undefined ? {} : { from: options.from }) }),
     selfCheckEveryMs: config.selfCheckEveryMs,
     tamperResponse: config.tamperResponse,
     forensicsDir: config.forensicsDir ?? join(options.dataDir, FORENSICS_DIR_DEFAULT),

@@ -13,7 +13,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { LiveReadiness, Reply } from '../kernel/index.ts'
 import type { ExecutionReport, VenueAdapter } from '../venues/adapter.ts'
-import { copyFrame, nodeIo, Wal, type Frame, type LeaseGuard, type WalOptions } from '../../wal/index.ts'
+import { copyFrame, fromHex, nodeIo, Wal, type Frame, type LeaseGuard, type WalOptions } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import type { AuditConfig } from '../config/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -169,7 +169,9 @@ export class Gateway {
       throw error
     }
     for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
-    const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal })
+    // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against the log).
+    const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
+    const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
     const gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections

@@ -12,7 +12,7 @@ import type { RejectedSnapshot, SnapshotStore } from './store.ts'
 
 export interface RestoreReport {
   /** The snapshot started from, or null for a replay from genesis. */
-  snapshot: { file: string; lsn: number; digest: string; loadMs: number } | null
+  snapshot: { file: string; lsn: number; digest: string; loadMs: number; chainHead: string } | null
   rejected: RejectedSnapshot[]
   /** Records replayed after the snapshot (or from genesis). */
   replayedRecords: number
@@ -62,7 +62,7 @@ export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: b
     engine,
     sections,
     report: {
-      snapshot: loaded === null ? null : { file: loaded.file, lsn: loaded.lsn, digest: loaded.digest, loadMs: loaded.loadMs },
+      snapshot: loaded === null ? null : { file: loaded.file, lsn: loaded.lsn, digest: loaded.digest, loadMs: loaded.loadMs, chainHead: loaded.header.chainHead },
       rejected,
       replayedRecords: Math.max(0, wal.lastLsn - fromLsn + 1),
       replayMs,
