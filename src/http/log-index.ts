@@ -1,16 +1,21 @@
 /**
- * Which log records belong to which order: orderId → the LSNs of its events, oldest first. Built once at start by
- * scanning the log (payloads are parsed just far enough to read their `orderId`) and kept current from the engine's
- * durable events. `GET /v1/orders/:id/events`, `/explain` and rejected-order lookups read the log through it, so the
- * log stays the only store of what happened; this holds only positions.
+ * Which log records belong to which order: orderId → the LSNs of its events, oldest first. Kept current from the
+ * engine's durable events; `GET /v1/orders/:id/events`, `/explain`, rejected- and retired-order lookups read the log
+ * through it, so the log stays the only store of what happened; this holds only positions.
  *
- * Bound: one number per order event, for every order in the retained log. That grows with the log like the kernel's
- * own order map does; compaction (which drops old segments) is the bound for both.
+ * Start-up is bounded: the newest `syncFramesMax` records are indexed before the first request (payloads parsed just
+ * far enough to read their `orderId`); everything older is indexed in the background, `backgroundFramesPerSlice` at a
+ * time between event-loop turns. Until that finishes (`complete`), reads of an order's history answer 503 UNAVAILABLE
+ * with Retry-After rather than a partial story; intake and every other route are not affected.
+ *
+ * Bound: one number per order event, for every order in the retained log. Compaction (which drops old segments) is
+ * the bound, as for the log itself.
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
+import { ApiError } from './errors.ts'
 import type { Wal } from '../../wal/index.ts'
 
 const decoder = new TextDecoder()
@@ -23,46 +28,74 @@ export interface LoggedEvent {
   event: DomainEvent
 }
 
+export interface LogIndexOptions {
+  /** Records indexed before the first request (the newest ones); older ones are indexed in the background. */
+  syncFramesMax?: number
+  /** Records indexed per background slice (one event-loop turn each). */
+  backgroundFramesPerSlice?: number
+}
+
+export const LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT = 50_000
+const BACKGROUND_FRAMES_PER_SLICE_DEFAULT = 20_000
+
 export class LogIndex {
   private readonly byOrder = new Map<string, number[]>()
+  /** Positions found by the background scan (all older than any in byOrder), merged in when it completes. */
+  private older: Map<string, number[]> | null = null
   private readonly wal: Wal
   private unsubscribe: (() => void) | null = null
+  private backgroundCancelled = false
+  private completeFlag = true
+  private readonly completeWaiters: (() => void)[] = []
 
   private constructor(wal: Wal) {
     this.wal = wal
   }
 
-  /** Scans the durable log, then follows the engine. Call before any request is served. */
-  static build(engine: Engine): LogIndex {
+  /** Indexes the newest records now and the rest in the background, then follows the engine. Call before serving. */
+  static build(engine: Engine, options: LogIndexOptions = {}): LogIndex {
     const index = new LogIndex(engine.wal)
-    for (const frame of engine.wal.read(engine.wal.firstLsn)) {
-      if (isAuditRecord(frame.type)) continue
-      const orderId = orderIdOfPayload(frame.payload)
-      if (orderId !== null) index.add(orderId, frame.lsn)
-    }
-    const scannedTo = engine.wal.lastLsn
+    const wal = engine.wal
+    const scannedTo = wal.lastLsn
+    const syncFrom = Math.max(wal.firstLsn, scannedTo - (options.syncFramesMax ?? LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT) + 1)
+    index.scan(index.byOrder, syncFrom, scannedTo)
     index.unsubscribe = engine.onDurable((events) => {
       for (const { event, lsn } of events) {
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
         if (lsn <= scannedTo) continue
         const orderId = (event as { orderId?: unknown }).orderId
-        if (typeof orderId === 'string') index.add(orderId, lsn)
+        if (typeof orderId === 'string') index.add(index.byOrder, orderId, lsn)
       }
     })
+    if (syncFrom > wal.firstLsn) index.startBackground(syncFrom - 1, options.backgroundFramesPerSlice ?? BACKGROUND_FRAMES_PER_SLICE_DEFAULT)
     return index
+  }
+
+  /** True once every retained record is indexed (at once for a log within syncFramesMax). */
+  get complete(): boolean {
+    return this.completeFlag
+  }
+
+  /** Resolves when the background part is indexed. */
+  whenComplete(): Promise<void> {
+    if (this.completeFlag) return Promise.resolve()
+    return new Promise((resolve) => this.completeWaiters.push(resolve))
   }
 
   close(): void {
     this.unsubscribe?.()
     this.unsubscribe = null
+    this.backgroundCancelled = true
   }
 
   has(orderId: string): boolean {
+    this.requireComplete(orderId)
     return this.byOrder.has(orderId)
   }
 
   /** The order's events as recorded, oldest first (only what is durable). */
   events(orderId: string): LoggedEvent[] {
+    this.requireComplete(orderId)
     const lsns = this.byOrder.get(orderId)
     if (lsns === undefined) return []
     return readLsns(this.wal, lsns)
@@ -70,14 +103,64 @@ export class LogIndex {
 
   /** The order's first event: its `order.accepted` or `order.rejected`. */
   first(orderId: string): LoggedEvent | null {
+    this.requireComplete(orderId)
     const lsn = this.byOrder.get(orderId)?.[0]
     if (lsn === undefined) return null
     return readLsns(this.wal, [lsn])[0] ?? null
   }
 
-  private add(orderId: string, lsn: number): void {
-    const list = this.byOrder.get(orderId)
-    if (list === undefined) this.byOrder.set(orderId, [lsn])
+  private requireComplete(orderId: string): void {
+    if (this.completeFlag) return
+    throw new ApiError('UNAVAILABLE', 'order history is still being indexed after the restart; retry shortly', {
+      headers: { 'Retry-After': '1' },
+      details: { order_id: orderId },
+    })
+  }
+
+  private scan(into: Map<string, number[]>, fromLsn: number, toLsn: number): void {
+    if (fromLsn > toLsn) return
+    for (const frame of this.wal.read(fromLsn, { toLsn })) {
+      if (isAuditRecord(frame.type)) continue
+      const orderId = orderIdOfPayload(frame.payload)
+      if (orderId !== null) this.add(into, orderId, frame.lsn)
+    }
+  }
+
+  private startBackground(toLsn: number, framesPerSlice: number): void {
+    this.completeFlag = false
+    const older = new Map<string, number[]>()
+    this.older = older
+    let next = this.wal.firstLsn
+    const slice = (): void => {
+      if (this.backgroundCancelled) return
+      // Compaction may have dropped segments meanwhile: what is gone is gone from the history too.
+      next = Math.max(next, this.wal.firstLsn)
+      const end = Math.min(toLsn, next + framesPerSlice - 1)
+      this.scan(older, next, end)
+      next = end + 1
+      if (next <= toLsn) setImmediate(slice)
+      else this.finishBackground()
+    }
+    setImmediate(slice)
+  }
+
+  private finishBackground(): void {
+    const older = this.older ?? new Map<string, number[]>()
+    for (const [orderId, newer] of this.byOrder) {
+      const before = older.get(orderId)
+      if (before === undefined) older.set(orderId, newer)
+      else for (const lsn of newer) before.push(lsn)
+    }
+    this.byOrder.clear()
+    for (const [orderId, lsns] of older) this.byOrder.set(orderId, lsns)
+    this.older = null
+    this.completeFlag = true
+    for (const resolve of this.completeWaiters.splice(0)) resolve()
+  }
+
+  private add(into: Map<string, number[]>, orderId: string, lsn: number): void {
+    const list = into.get(orderId)
+    if (list === undefined) into.set(orderId, [lsn])
     else if ((list.at(-1) as number) < lsn) list.push(lsn)
   }
 }
