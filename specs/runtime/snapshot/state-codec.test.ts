@@ -39,6 +39,8 @@ describe('kernel state encoding', () => {
           expect(kernelStateBytes(decoded)).toEqual(bytes)
           // The sliced encoder (what a live snapshot uses) produces the very same bytes.
           const yields: number[] = []
+          // Rejected keys sit at positions in the idempotency columns: slices must carry them at the right offset.
+          expect([...state.idempotency.values()].some((entry) => entry.outcome === 'rejected')).toBe(true)
           const sliced = await kernelStateBytesSliced(state, { entriesPerSlice: 3, pause: async () => void yields.push(1) })
           expect(sliced).toEqual(bytes)
           expect(yields.length).toBeGreaterThan(5)

@@ -263,7 +263,9 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
   const parts: string[] = []
   for (const [key, codec] of kernelState.fields) {
     const value = state[key]
-    if (value instanceof Map && value.size > options.entriesPerSlice && 'inner' in codec) {
+    if (codec === idempotencyIndex && state.idempotency.size > options.entriesPerSlice) {
+      parts.push(await idempotencyColumnsSliced(state.idempotency, options))
+    } else if (value instanceof Map && value.size > options.entriesPerSlice && 'inner' in codec) {
       const inner = (codec as MapCodec<unknown>).inner
       const slices: string[] = []
       let pairs: Json[] = []
@@ -281,6 +283,40 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
     }
   }
   return new TextEncoder().encode(`[${parts.join(',')}]`)
+}
+
+/**
+ * The idempotency columns as JSON text, `entriesPerSlice` entries per step with a yield between: the same text as
+ * JSON.stringify(idempotencyIndex.encode(index)), without holding the event loop for the whole index.
+ */
+async function idempotencyColumnsSliced(index: Map<string, IdempotencyEntry>, options: { entriesPerSlice: number; pause: () => Promise<void> }): Promise<string> {
+  const keys: string[] = []
+  const orderIds: string[] = []
+  const digests: string[] = []
+  const outcomes: string[] = []
+  const rejected: string[] = []
+  let slice = new Map<string, IdempotencyEntry>()
+  let offset = 0
+  const flush = (): void => {
+    const [sliceKeys, sliceOrderIds, sliceDigests, sliceOutcomes, sliceRejected] = idempotencyIndex.encode(slice) as [string[], string[], string, string, [number, ...Json[]][]]
+    if (sliceKeys.length > 0) {
+      keys.push(JSON.stringify(sliceKeys).slice(1, -1))
+      orderIds.push(JSON.stringify(sliceOrderIds).slice(1, -1))
+    }
+    digests.push(sliceDigests)
+    outcomes.push(sliceOutcomes)
+    for (const [at, ...rest] of sliceRejected) rejected.push(JSON.stringify([at + offset, ...rest]))
+    offset += slice.size
+    slice = new Map()
+  }
+  for (const [key, entry] of index) {
+    slice.set(key, entry)
+    if (slice.size < options.entriesPerSlice) continue
+    flush()
+    await options.pause()
+  }
+  flush()
+  return `[[${keys.join(',')}],[${orderIds.join(',')}],${JSON.stringify(digests.join(''))},${JSON.stringify(outcomes.join(''))},[${rejected.join(',')}]]`
 }
 
 /** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
