@@ -7,12 +7,18 @@
  *    scheduled send time (so a stalled server cannot hide its queueing: no coordinated omission); p50/p99/p999.
  *
  * Orders are IOC limit buys below the market spread over several accounts and the three sim symbols, so each is
- * accepted, sent and ended by the venue within milliseconds and open-order limits do not fill up. Sustained accepted
- * throughput in paper mode is still bounded by the executor (one venue call in flight per venue×symbol, with a
- * durable record before and after each call): beyond it Lane2 fills and new orders are shed with LANE_FULL (429),
+ * accepted, sent and ended by the venue within milliseconds and open-order limits do not fill up. Accepted orders
+ * still need the executor: calls are pipelined per venue×symbol (up to callsPerInstrumentMax in flight, each with a
+ * durable record before and after it); if it falls behind, Lane2 fills and new orders are shed with LANE_FULL (429),
  * which is the gateway doing its job. So the summary reports both `ordersPerSec` (202s per second) and
  * `decidedPerSec` (every durable answer, 202 or kernel reject, per second: the intake path's capacity), with the
- * status counts. Progress on stderr; the last stdout line is the JSON summary.
+ * status counts. Progress on stderr (with the group-commit figures: batches, records per batch, mean fsync); the last
+ * stdout line is the JSON summary.
+ *
+ * Diagnostics: BENCH_CPU_PROF=DIR writes a CPU profile of the serve process (bun --cpu-prof) into DIR;
+ * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (an event-loop lag probe, say) and sends serve SIGUSR2 when the
+ * half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
+ * reconcile, whose full-log replay stalls the event loop (see the note on issue 4).
  *
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
  */
@@ -170,7 +176,9 @@ async function main(): Promise<void> {
   const bun = process.execPath
   // BENCH_CPU_PROF=DIR: profile the serve process (bun --cpu-prof); the .cpuprofile lands in DIR when serve stops.
   const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)]
-  const serve = Bun.spawn([bun, ...profile, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: 'pipe', env: { ...process.env, EGRESS_CONFIG: '' } })
+  // BENCH_SERVE_PRELOAD=FILE: preloaded into the serve process (a diagnostic probe such as an event-loop lag monitor).
+  if (process.env.BENCH_SERVE_PRELOAD !== undefined) profile.push('--preload', resolve(process.env.BENCH_SERVE_PRELOAD))
+  const serve = Bun.spawn([bun, ...profile, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: process.env.BENCH_SERVE_PRELOAD === undefined ? 'pipe' : 'inherit', env: { ...process.env, EGRESS_CONFIG: '' } })
   const echo = Bun.spawn([bun, resolve(import.meta.path), '--echo', String(echoPort)], { stdout: 'ignore', stderr: 'inherit' })
   try {
     await waitFor(`http://127.0.0.1:${servePort}/health`, 15_000)
@@ -191,12 +199,13 @@ async function main(): Promise<void> {
     say(`egress serve (paper, fsync): ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}`)
     await drained(`http://127.0.0.1:${servePort}/metrics`) // the burst's queued sends must not pollute the latency phase
     const halfRate = Math.max(1, Math.floor(egressMax.okPerSec / 2))
+    if (process.env.BENCH_SERVE_PRELOAD !== undefined) serve.kill('SIGUSR2') // lets a preloaded probe mark the half-load phase
     const half = await fixedRate(egress, halfRate, HALF_PHASE_MS)
     const sorted = half.latenciesMs.sort((a, b) => a - b)
     const p50 = percentile(sorted, 0.5)
     const p99 = percentile(sorted, 0.99)
     const p999 = percentile(sorted, 0.999)
-    say(`at ${halfRate}/s: p50 ${round(p50, 3)} ms, p99 ${round(p99, 3)} ms, p999 ${round(p999, 3)} ms ${JSON.stringify(half.statuses)}`)
+    say(`at ${halfRate}/s: p50 ${round(p50, 3)} ms, p90 ${round(percentile(sorted, 0.9), 3)} ms, p99 ${round(p99, 3)} ms, p999 ${round(p999, 3)} ms ${JSON.stringify(half.statuses)}`)
     const metrics = await (await fetch(`http://127.0.0.1:${servePort}/metrics`)).text()
     for (const line of metrics.split('\n')) if (line.startsWith('egress_order_rejects_total') || line.startsWith('egress_orders_shed_total')) say(line)
     say(`log: ${walFigures(metrics)}`)
