@@ -53,11 +53,11 @@ const report = await runDrill({
 
 const takeovers = [...report.takeoverMs].sort((a, b) => a - b)
 console.log(`cycles ${report.cycles} (${report.mode}), lease ttl ${report.leaseTtlMs} ms, sync ${report.sync}, ${(report.elapsedMs / 1000).toFixed(1)} s`)
-console.log(`takeover ms: min ${takeovers[0] ?? 0}, median ${median(takeovers)}, max ${takeovers.at(-1) ?? 0}`)
+console.log(`takeover ms: min ${takeovers[0] ?? 0}, median ${median(takeovers)}, max ${takeovers.at(-1) ?? 0}; ${report.takeoversAwaitingReconcile} waited on reconciling a venue call in flight`)
 console.log(`orders acknowledged ${report.ordersAcked}, lost ${report.ackedLost}; Unknown left ${report.unknownLeft}; final statuses ${JSON.stringify(report.ackedStatuses)}`)
 console.log(`venue: orders ${report.venueOrders}, place calls ${report.venuePlaceCalls}, duplicate client order ids ${report.venueDuplicates}`)
 if (report.mode === 'sigstop') console.log(`woken deposed leaders: acknowledged ${report.deposedAcks} (refused ${report.deposedRefused} writes held open while stopped), venue calls ${report.deposedSends}, unacknowledged records discarded ${report.discardedRecords}`)
-console.log(`logs verified ${report.logsVerified}/2`)
+console.log(`logs verified ${report.logsVerified}/2; standby shadow decisions ${report.shadowDecisions}, mismatches ${report.shadowMismatches}`)
 for (const failure of report.failures) console.log(`FAIL ${failure}`)
 console.log(JSON.stringify({
   bench: 'failover',
@@ -73,6 +73,9 @@ console.log(JSON.stringify({
   ordersAcked: report.ordersAcked,
   unknownLeft: report.unknownLeft,
   logsVerified: report.logsVerified,
+  takeoversAwaitingReconcile: report.takeoversAwaitingReconcile,
+  shadowDecisions: report.shadowDecisions,
+  shadowMismatches: report.shadowMismatches,
   ...(report.mode === 'sigstop' ? { deposedAcks: report.deposedAcks, deposedRefused: report.deposedRefused, deposedSends: report.deposedSends } : {}),
   failures: report.failures.length,
 }))

@@ -16,6 +16,9 @@ import { domainEventOf, trustedDomainEventOf } from './records.ts'
 import { encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
 
+/** Send records whose venue call waits for the standby under synchronous replication (Engine.placeSendGate). */
+const GATED_SENDS: ReadonlySet<string> = new Set(['order.send_requested', 'order.amend_send_requested'])
+
 export interface Committed {
   decision: Decision
   /** LSN of each event, in order. */
@@ -50,6 +53,14 @@ export class Engine {
   commandRecords = false
   /** Standby: decides each replicated command record again and compares (src/runtime/ha/shadow.ts); null: off. */
   shadow: ShadowDecider | null = null
+  /**
+   * HA leader in synchronous replication (src/runtime/ha/leader-sync.ts): a decision that requests a venue place or
+   * amend is not handed back (so the executor does not call the venue) until this resolves for its last LSN — the
+   * standby holds the send record, so a new leader after a failover knows the call may have been made and reconciles
+   * instead of making it again. Cancels are not held (risk-reducing; a repeat is refused by the venue). A rejection
+   * means the call must not happen (the node stopped leading). Null: no wait.
+   */
+  placeSendGate: ((lsn: number) => Promise<void>) | null = null
 
   private constructor(wal: Wal, state: KernelState) {
     this.wal = wal
@@ -147,9 +158,11 @@ export class Engine {
     const expected = this.reserveLsns(records.length)
     const applied: AppliedEvent[] = decision.events.map((event, index) => ({ event, lsn: expected[index + skipped] as number }))
     for (const { event, lsn } of applied) applyInPlace(this.state, event, { lsn })
-    const durable = this.wal.append(records).then((lsns) => {
+    const durable = this.wal.append(records).then(async (lsns) => {
       this.checkLsns(lsns, expected)
       for (const listener of this.listeners) listener(applied)
+      const gate = this.placeSendGate
+      if (gate !== null && decision.events.some((event) => GATED_SENDS.has(event.type))) await gate(lsns[lsns.length - 1] as number)
       return { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
     })
     return this.track(durable)

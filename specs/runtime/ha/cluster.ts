@@ -44,7 +44,7 @@ export interface Health {
     replicating: boolean
     last_divergence: { discardedCount: number } | null
     sync?: { policy: string; state: string; standby_durable_lsn: number }
-    shadow?: { commands: number; mismatches: number }
+    shadow?: { decisions: number; matches: number; mismatches: number; lastMismatches: { lsn: number; kind: string | null; difference: string }[] } | null
   }
   log: { last_lsn: number }
 }

@@ -3,7 +3,10 @@
  * directory, steady order load against whichever node leads. Each cycle faults the leader — kill -9, or SIGSTOP past
  * lease expiry then SIGCONT — and checks what must hold:
  *
- * - the standby becomes a ready leader within lease TTL + 2 s;
+ * - the standby becomes a ready leader within lease TTL + 2 s — plus the kernel's reconcile grace (reconcileGraceMs)
+ *   when its bootstrap found a venue call in flight: a send the standby holds but the venue may not have answered
+ *   is only concluded absent after the grace (a new leader cannot tell "not sent" from "not arrived yet"); such
+ *   takeovers are counted (takeoversAwaitingReconcile);
  * - every order acknowledged (202) exists on the new leader (guaranteed in sync mode; async mode may lose some);
  * - the venue holds no duplicate client order id (counted by the venue, not the gateway);
  * - every order left Unknown by the failover converges (reconciled to a known state);
@@ -18,6 +21,7 @@ import { join } from 'node:path'
 import { hashesEqual, openReadOnly, toHex } from '../../../wal/index.ts'
 import { verifyLogDirectory } from '../../../src/audit/index.ts'
 import { formatDecimal } from '../../../src/domain/decimal.ts'
+import { defaultKernelParams } from '../../../src/domain/kernel-config.ts'
 import { Cluster, waitFor, type ClusterNode, type SyncPolicy } from './cluster.ts'
 
 export type DrillMode = 'kill9' | 'sigstop'
@@ -63,6 +67,11 @@ export interface DrillReport {
   /** Final status of the acknowledged orders on the last leader. */
   ackedStatuses: Record<string, number>
   logsVerified: number
+  /** Takeovers whose bootstrap found venue calls in flight (Unknown → reconcile), allowed the reconcile grace on top. */
+  takeoversAwaitingReconcile: number
+  /** Standby shadow mode, summed over the standbys just before each fault: leader commands decided again, mismatches. */
+  shadowDecisions: number
+  shadowMismatches: number
   failures: string[]
   elapsedMs: number
 }
@@ -72,7 +81,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const cluster = new Cluster({ leaseTtlMs: options.leaseTtlMs, clockSkewMs: options.clockSkewMs, sync: options.sync, syncTimeoutMs: options.syncTimeoutMs, verbose: options.verbose, log: options.log })
   const report: DrillReport = {
     mode: options.mode, cycles: 0, leaseTtlMs: options.leaseTtlMs, sync: options.sync, takeoverMs: [], ordersAcked: 0, ackedLost: 0, venueOrders: 0,
-    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, unknownLeft: 0, ackedStatuses: {}, logsVerified: 0, failures: [], elapsedMs: 0,
+    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, unknownLeft: 0, ackedStatuses: {}, logsVerified: 0, takeoversAwaitingReconcile: 0, shadowDecisions: 0, shadowMismatches: 0, failures: [], elapsedMs: 0,
   }
   try {
     await cluster.startVenue()
@@ -110,6 +119,14 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
   const ackedBefore = load.acked.size
   load.start(cluster.nodes, options.ratePerSec)
   await Bun.sleep(options.loadBeforeMs)
+  // The standby has been deciding the leader's commands again in shadow mode since it started: none may differ.
+  const shadow = (await standby.health(2_000))?.ha?.shadow ?? null
+  if (shadow === null) report.failures.push(`cycle ${cycle}: ${standby.name} reports no shadow decisions`)
+  else {
+    report.shadowDecisions += shadow.decisions
+    report.shadowMismatches += shadow.mismatches
+    if (shadow.mismatches > 0) report.failures.push(`cycle ${cycle}: ${shadow.mismatches} shadow mismatches on ${standby.name}: ${JSON.stringify(shadow.lastMismatches.slice(0, 2))}`)
+  }
   const faultAt = Date.now()
   leader.child?.kill(options.mode === 'kill9' ? 'SIGKILL' : 'SIGSTOP')
   // Writes that reach the stopped leader wait in its socket backlog; they must not be acknowledged when it wakes.
@@ -118,7 +135,13 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
   await waitFor(`${standby.name} takeover`, takeoverLimitMs + 10_000, () => standby.isReadyLeader())
   const takeoverMs = Date.now() - faultAt
   report.takeoverMs.push(takeoverMs)
-  if (takeoverMs > takeoverLimitMs) report.failures.push(`cycle ${cycle}: takeover took ${takeoverMs} ms, more than lease TTL + ${options.takeoverSlackMs} ms`)
+  const bootstrap = lastBootstrapReport(standby)
+  const awaitedReconcile = (bootstrap?.inFlightMarkedUnknown ?? 0) > 0
+  if (awaitedReconcile) report.takeoversAwaitingReconcile++
+  const limitMs = takeoverLimitMs + (awaitedReconcile ? RECONCILE_GRACE_MS : 0)
+  if (takeoverMs > limitMs) {
+    report.failures.push(`cycle ${cycle}: takeover took ${takeoverMs} ms, more than lease TTL + ${options.takeoverSlackMs} ms${awaitedReconcile ? ` + reconcile grace ${RECONCILE_GRACE_MS} ms` : ''} (bootstrap ${JSON.stringify(bootstrap)})`)
+  }
   if (options.mode === 'kill9') {
     await leader.child?.exited
     cluster.spawn(leader)
@@ -138,7 +161,24 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
   const back = await waitFor(`${leader.name} back as a replicating standby`, 30_000, async () => ((await leader.isReplicatingStandby()) ? leader.health() : null))
   const divergence = back?.ha?.last_divergence ?? null
   if (divergence !== null && options.mode === 'sigstop') report.discardedRecords += divergence.discardedCount
-  options.log(`cycle ${cycle}: ${leader.name} ${options.mode === 'kill9' ? 'killed' : 'stopped'}; ${standby.name} leads after ${takeoverMs} ms; ${acked.length} acked this cycle`)
+  options.log(`cycle ${cycle}: ${leader.name} ${options.mode === 'kill9' ? 'killed' : 'stopped'}; ${standby.name} leads after ${takeoverMs} ms${awaitedReconcile ? ` (bootstrap reconciled ${bootstrap?.inFlightMarkedUnknown} calls in flight, waited ${bootstrap?.waitedMs} ms)` : ''}; ${acked.length} acked this cycle`)
+}
+
+const RECONCILE_GRACE_MS = defaultKernelParams().reconcileGraceMs
+
+/** The bootstrap report of a node's last start as leader, from its log line (node.ts: "leader at epoch …; bootstrap {…}"). */
+function lastBootstrapReport(node: ClusterNode): { inFlightMarkedUnknown: number; waitedMs: number } | null {
+  for (let index = node.stderr.length - 1; index >= 0; index--) {
+    const line = node.stderr[index] as string
+    const at = line.indexOf('; bootstrap {')
+    if (at < 0 || !line.includes('leader at epoch')) continue
+    try {
+      return JSON.parse(line.slice(at + '; bootstrap '.length)) as { inFlightMarkedUnknown: number; waitedMs: number }
+    } catch {
+      return null
+    }
+  }
+  return null
 }
 
 /** SIGCONT the stopped leader with the load stopped: it must acknowledge nothing, call no venue, and step down. */

@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
+import { defaultKernelParams } from '../../../src/domain/kernel-config.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { Cluster, waitFor } from './cluster.ts'
 import { runDrill, type DrillOptions, type DrillReport } from './drill.ts'
@@ -37,25 +38,32 @@ function expectClean(report: DrillReport, cycles: number): void {
   expect(report.failures).toEqual([])
   expect(report.cycles).toBe(cycles)
   expect(report.takeoverMs).toHaveLength(cycles)
-  for (const takeoverMs of report.takeoverMs) expect(takeoverMs).toBeLessThanOrEqual(LEASE_TTL_MS + 2_000)
+  // Lease TTL + 2 s; a takeover whose bootstrap found a venue call in flight may also take the reconcile grace (the
+  // drill checks each cycle against its own bound and reports a breach as a failure above).
+  const slow = report.takeoverMs.filter((takeoverMs) => takeoverMs > LEASE_TTL_MS + 2_000)
+  expect(slow.length).toBeLessThanOrEqual(report.takeoversAwaitingReconcile)
+  for (const takeoverMs of report.takeoverMs) expect(takeoverMs).toBeLessThanOrEqual(LEASE_TTL_MS + 2_000 + defaultKernelParams().reconcileGraceMs)
   expect(report.ordersAcked).toBeGreaterThan(0)
   expect(report.ackedLost).toBe(0)
   expect(report.venueDuplicates).toBe(0)
   expect(report.unknownLeft).toBe(0)
   expect(report.logsVerified).toBe(2)
+  // The standbys decided the leaders' commands again in shadow mode and agreed every time.
+  expect(report.shadowDecisions).toBeGreaterThan(0)
+  expect(report.shadowMismatches).toBe(0)
 }
 
 describe('kill -9 of the leader under steady order load (synchronous replication, fail_closed)', () => {
   test(`${KILL_CYCLES} cycles: takeover within lease TTL + 2 s, no acknowledged order lost, no venue duplicate, Unknowns converge, both chains verify`, async () => {
     await withEvidence(
-      { id: 'ha.kill9-failover', kind: 'fault', spec: SPEC, invariant: 'with synchronous replication, killing the leader (SIGKILL) under order load loses no 202-acknowledged order, the standby leads within lease TTL + 2 s, the venue sees no duplicate client order id, every Unknown converges, and both logs verify as one chain', expected: { cases: KILL_CYCLES } },
+      { id: 'ha.kill9-failover', kind: 'fault', spec: SPEC, invariant: 'with synchronous replication, killing the leader (SIGKILL) under order load loses no 202-acknowledged order, the standby leads within lease TTL + 2 s (plus the reconcile grace when its bootstrap found a venue call in flight), the venue sees no duplicate client order id, every Unknown converges, and both logs verify as one chain', expected: { cases: KILL_CYCLES } },
       async () => {
         const report = await runDrill(drillOptions({ cycles: KILL_CYCLES, mode: 'kill9', sync: 'fail_closed' }))
         expectClean(report, KILL_CYCLES)
         return { cases: KILL_CYCLES, details: { takeoverMs: report.takeoverMs, ordersAcked: report.ordersAcked, venueOrders: report.venueOrders, statuses: report.ackedStatuses } }
       },
     )
-  }, 120_000)
+  }, 180_000)
 })
 
 describe('a leader SIGSTOPped past lease expiry, then woken', () => {

@@ -148,6 +148,38 @@ describe('synchronous replication', () => {
     expect((await pair.place('after-1')).status).toBe(202)
   })
 
+  test('fail_closed: the venue is called for a place only once the standby holds its send record, however long that takes', async () => {
+    const pair = await startPair('fail_closed')
+    // Every place call the venue receives: did the standby's log hold the order's send_requested at that moment?
+    const calls: { clientOrderId: string; standbyHeldSend: boolean }[] = []
+    const venue = pair.leader.venue
+    const place = venue.place.bind(venue)
+    venue.place = (request) => {
+      const held = [...pair.replica.read(pair.replica.firstLsn)].some((frame) => text(frame.payload).includes(request.clientOrderId) && text(frame.payload).includes('venueClientOrderId'))
+      calls.push({ clientOrderId: request.clientOrderId, standbyHeldSend: held })
+      return place(request)
+    }
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    for (let index = 0; index < 3; index++) expect((await pair.place(`gated-${index}`)).status).toBe(202)
+    await waitFor(() => calls.length === 3, 5_000, 'three venue calls')
+    expect(calls.every((call) => call.standbyHeldSend)).toBe(true)
+
+    // The standby goes away. An order already accepted (here placed past the HTTP guard, as one accepted just
+    // before) gets its send record on the leader, but the venue is not called while the standby lacks it.
+    await pair.standby.stop()
+    const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
+    const accepted = await pair.leader.gateway.place(principal, { ...LIMIT_BUY, client_order_id: 'held-back' }, null)
+    expect(accepted.reply.kind).toBe('accepted')
+    await Bun.sleep(TIMEOUT_MS * 3)
+    expect(calls).toHaveLength(3)
+    expect(pair.leader.gateway.engine.state.orders.get((accepted.reply as { orderId: string }).orderId)?.status).toBe('Sent')
+    // Back: the standby catches up, acknowledges, and only then does the call go out.
+    pair.standby.start()
+    await waitFor(() => calls.length === 4, 5_000, 'the held send goes out')
+    expect(calls[3]?.standbyHeldSend).toBe(true)
+  })
+
   test('the acknowledgement route checks the token and the body', async () => {
     const pair = await startPair('fail_closed')
     const ack = (body: string, token = 'test-replication-token'): Promise<Response> =>

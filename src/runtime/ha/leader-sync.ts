@@ -2,6 +2,10 @@
  * A leader's synchronous replication for one leadership term: a SyncReplication over the gateway's log whose state
  * changes are logged and, under `degrade_async`, recorded in the log as alert records (records.ts) — the durable
  * mark that from that LSN on, 202s did not wait for the standby, and from the next one on they do again.
+ *
+ * In either synchronous policy a venue place call also waits for the standby to hold its send record
+ * (Engine.placeSendGate): otherwise a leader killed right after sending, before its standby had the record, would
+ * leave a new leader that believes the order unsent and sends it again — a duplicate at the venue.
  */
 
 import type { Gateway } from '../gateway.ts'
@@ -19,7 +23,7 @@ export interface LeaderSyncOptions {
 
 export function leaderSync(gateway: Gateway, options: LeaderSyncOptions): SyncReplication {
   const { policy, log } = options
-  return new SyncReplication({
+  const sync = new SyncReplication({
     policy,
     timeoutMs: options.timeoutMs,
     waitersMax: options.waitersMax,
@@ -33,4 +37,11 @@ export function leaderSync(gateway: Gateway, options: LeaderSyncOptions): SyncRe
       })
     },
   })
+  if (policy !== 'off') {
+    // A venue place call waits until the standby holds its send record (see Engine.placeSendGate, README HA).
+    gateway.engine.placeSendGate = async (lsn) => {
+      if (!(await sync.untilReplicated(lsn))) throw new Error(`not sent: this node stopped leading before the standby confirmed the send record at LSN ${lsn}`)
+    }
+  }
+  return sync
 }

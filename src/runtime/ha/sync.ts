@@ -57,6 +57,7 @@ export class SyncReplication {
   private readonly waiters = new Set<Waiter>()
   /** While down: the LSN the standby must acknowledge to count as caught up (set at its first acknowledgement). */
   private catchUpLsn: number | null = null
+  private closed = false
 
   constructor(options: SyncReplicationOptions) {
     if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) throw new RangeError(`sync timeoutMs must be a positive integer, got ${options.timeoutMs}`)
@@ -134,8 +135,25 @@ export class SyncReplication {
     })
   }
 
+  /**
+   * Before a venue place call (Engine.placeSendGate): true once the standby holds `lsn`, or at once when the policy does
+   * not wait (off, or degrade_async while down). Under fail_closed it waits as long as it takes — through timeouts
+   * and the standby's absence — and is false only once this replication is closed (the node stopped leading), so a
+   * send record the standby may lack is never acted on.
+   */
+  async untilReplicated(lsn: number): Promise<boolean> {
+    for (;;) {
+      if (this.closed) return false
+      const outcome = await this.wait(lsn)
+      if (outcome !== 'timeout') return !this.closed
+      if (this.closed) return false
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, this.options.timeoutMs)))
+    }
+  }
+
   /** Ends every wait (the node stops leading): nothing waiting is confirmed. */
   close(): void {
+    this.closed = true
     for (const waiter of [...this.waiters]) {
       this.waiters.delete(waiter)
       waiter.done('timeout')
