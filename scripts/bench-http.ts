@@ -16,9 +16,10 @@
  * stdout line is the JSON summary.
  *
  * Diagnostics: BENCH_CPU_PROF=DIR writes a CPU profile of the serve process (bun --cpu-prof) into DIR;
- * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (an event-loop lag probe, say) and sends serve SIGUSR2 when the
+ * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (scripts/support/event-loop-lag.ts, say) and sends serve SIGUSR2 when the
  * half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
- * reconcile, whose full-log replay stalls the event loop (see the note on issue 4).
+ * reconcile (every 10 s), whose synchronous full-log replay (ledger_vs_replay) stalls the event loop for about a
+ * second at the log sizes this bench reaches.
  *
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
  */
