@@ -133,8 +133,9 @@ class SeedRunner {
   }
 
   /**
-   * Lane0 bound: sends are serialised per venue×symbol and Lane0 is FIFO, so an eligible cancel may wait for the call
-   * in flight on its instrument and for the Lane0 work queued ahead of it — each at most one call long — and for
+   * Lane0 bound: Lane0 is FIFO and goes first, so an eligible cancel may wait for one call in flight — its own order's,
+   * or on a full instrument the first of its calls to answer — and for the Lane0 work queued ahead of it — each at most
+   * one call long — and for
    * nothing else: new orders, however many, add nothing. The executor picks the cancel in the pump that follows the
    * last of those answers, at the same simulated instant; the slack covers one venue round trip.
    */

@@ -56,7 +56,7 @@ export function callSlotBusy(state: KernelState, order: Order): string | null {
   return calls < max ? null : `${calls} calls already in flight for ${key} (at most ${max})`
 }
 
-/** apply(): a send record starts the order's call. The bound is decide()'s to enforce; a second call per order is a bug. */
+/** apply(): a send record starts the order's call. decide() enforces the bound; a second call per order is a bug. */
 export function startCall(state: KernelState, order: Order, action: CallAction): void {
   assert(!state.inFlight.has(order.orderId), `a call is already in flight for ${order.orderId}`)
   state.inFlight.set(order.orderId, { orderId: order.orderId, action })

@@ -1,14 +1,15 @@
 /**
  * The executor's choice of what to do next (§6). Strict priority: Lane0 (cancel/close/flatten) first, always, then
- * Lane1 (reduce-only new), Lane2 (new and amends), Lane3 (reconcile queries); FIFO within a lane. Calls are pipelined per
- * venue×symbol (in-flight.ts): an item whose order already has a call in flight, or whose instrument has
- * callsPerInstrumentMax calls in flight, waits, and the scan moves on, so one slow symbol never blocks the rest. Items backing off (retry-after, gate block, reconcile grace) wait until due.
+ * Lane1 (reduce-only new), Lane2 (new and amends), Lane3 (reconcile queries); FIFO within a lane. Calls are pipelined
+ * per venue×symbol (in-flight.ts): an item whose order already has a call in flight, or whose instrument has
+ * callsPerInstrumentMax calls in flight, waits, and the scan moves on, so one slow symbol never blocks the rest.
+ * Items backing off (retry-after, gate block, reconcile grace) wait until due.
  * Kill switches hold new orders here too, not just at intake: HALT holds Lane1/Lane2 places and amends, CANCEL_ONLY
  * every place and amend.
  *
  * The runtime loops: item = nextWork(state, …); decide a `send` for it with action = item.kind (place, cancel or
- * amend; the decision starts the order's call) or run the
- * reconcile query (passing its order id in `busy` until the answer is decided); repeat until null.
+ * amend; the decision starts the order's call) or run the reconcile query (passing its order id in `busy` until the
+ * answer is decided); repeat until null.
  */
 
 import type { Lane } from '../domain/modes.ts'
