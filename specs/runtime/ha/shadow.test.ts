@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { toHex } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
+import { GatewayMetrics } from '../../../src/http/gateway-metrics.ts'
+import { verifyLogDirectory } from '../../../src/audit/index.ts'
+import { replayVerify } from '../../../src/runtime/snapshot/index.ts'
 import { paperFundings, paperKernelConfig } from '../../../src/runtime/paper.ts'
 import { CommandRecordError, KERNEL_COMMAND, ShadowDecider, decodeCommandRecord, encodeCommandRecord, isCommandRecord } from '../../../src/runtime/ha/index.ts'
 import type { KernelCommand } from '../../../src/kernel/index.ts'
@@ -83,6 +87,33 @@ describe('kernel.command records (0xD010)', () => {
   })
 })
 
+describe('logs holding command records', () => {
+  test('replay, replay-verify, audit verification and a restart read past them as before', async () => {
+    const world = await startWorld({ seed: 17 })
+    world.gateway.engine.commandRecords = true
+    for (let index = 0; index < 4; index++) {
+      await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.1', price: '61000', client_order_id: `logged-${index}` }, null)
+    }
+    await run(world, 1_000)
+    const wal = world.gateway.engine.wal
+    expect([...wal.read(wal.firstLsn)].filter((frame) => isCommandRecord(frame.type)).length).toBeGreaterThan(4)
+    const statuses = (gateway: Gateway): string[] => [...gateway.engine.state.orders.values()].map((order) => `${order.orderId}:${order.status}`).sort()
+    const before = statuses(world.gateway)
+    const lastLsn = world.gateway.engine.state.lastLsn
+    await world.gateway.stop()
+    const audited = await verifyLogDirectory(join(world.dir, 'log'))
+    expect(audited.ok).toBe(true)
+    const verified = replayVerify(world.dir, { from: 'genesis' })
+    expect(verified.problems).toEqual([])
+    const restarted = await startWorld({ seed: 17, dir: world.dir, clock: world.clock, venue: world.venue })
+    expect(statuses(restarted.gateway)).toEqual(before)
+    expect(restarted.gateway.engine.state.lastLsn).toBeGreaterThanOrEqual(lastLsn)
+    expect(restarted.errors).toEqual([])
+    await restarted.gateway.stop()
+    removeDir(world.dir)
+  })
+})
+
 /** A leader world writing command records, and a standby gateway following it over loopback. */
 async function leaderAndStandby(seed: number): Promise<{ world: World; standby: Gateway; stop: () => Promise<void>; errors: string[] }> {
   const world = await startWorld({ seed })
@@ -138,6 +169,13 @@ describe('standby shadow mode', () => {
     expect(stats?.mismatches).toBe(0)
     expect(stats?.matches).toBe(commandRecords)
     expect(stats?.lastMismatches).toEqual([])
+    // /metrics: counts by outcome, no order id anywhere in the labels.
+    const metrics = new GatewayMetrics()
+    metrics.attach(standby, { inFlight: () => 0 })
+    const exposition = metrics.render()
+    metrics.detach()
+    expect(exposition).toContain(`egress_ha_shadow_decisions{outcome="match"} ${commandRecords}`)
+    expect(exposition).toContain('egress_ha_shadow_decisions{outcome="mismatch"} 0')
     // Bootstrap ran before the leader wrote command records: its events are counted as uncovered, not compared.
     expect(stats?.eventsWithoutCommand).toBeGreaterThan(0)
     // The leader's events are authoritative and the standby sends nothing.
