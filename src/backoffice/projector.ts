@@ -216,7 +216,7 @@ export class Projector {
         })
         copy.replaceDerived([...ledger.positions.values()], balanceRowsOf(ledger))
         copy.setPosition(lsn, chainHead)
-        const queryModel = copy.contentDigest()
+        const queryModel = await copy.contentDigestSliced(pause)
         await pause()
         const bytes = encodeSection({ lsn, chainHead, queryModel, ledger, breaks, image: copy.image() })
         if (this.replayBase === null || this.replayBase.lsn < lsn) this.replayBase = { ledger, lsn }

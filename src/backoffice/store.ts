@@ -169,15 +169,35 @@ export class Store {
    * digest over the position and every table — the query model's identity, independent of batches and file layout.
    */
   contentDigest(): QueryModelDigest {
+    const digesting = this.digestSteps()
+    for (let step = digesting.next(); ; step = digesting.next()) if (step.done === true) return step.value
+  }
+
+  /** The same digest, yielding to the event loop (`pause`) every `rowsPerSlice` rows: a snapshot digests its copy so. */
+  async contentDigestSliced(pause: () => Promise<void>, rowsPerSlice = 5_000): Promise<QueryModelDigest> {
+    const digesting = this.digestSteps(rowsPerSlice)
+    for (let step = digesting.next(); ; step = digesting.next()) {
+      if (step.done === true) return step.value
+      await pause()
+    }
+  }
+
+  /** Digests table by table, row by row (fields joined by a unit separator); yields every `rowsPerSlice` rows. */
+  private *digestSteps(rowsPerSlice = Number.POSITIVE_INFINITY): Generator<void, QueryModelDigest> {
     const tables: Record<string, { rows: number; sha256: string }> = {}
     const all = new Bun.CryptoHasher('sha256')
     all.update(`meta\n${this.position.lastLsn}\n${this.position.lastHash}\n`)
+    let sinceYield = 0
     for (const [table, order] of DIGEST_ORDER) {
       const hasher = new Bun.CryptoHasher('sha256')
       let rows = 0
-      for (const row of this.db.query(`SELECT * FROM ${table} ORDER BY ${order}`).values() as unknown[][]) {
-        hasher.update(`${JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`)
+      for (const row of this.db.query(`SELECT * FROM ${table} ORDER BY ${order}`).iterate() as IterableIterator<Record<string, unknown>>) {
+        hasher.update(`${Object.values(row).map((value) => (value === null ? '\u0000' : String(value))).join('\u001f')}\n`)
         rows++
+        if (++sinceYield >= rowsPerSlice) {
+          sinceYield = 0
+          yield
+        }
       }
       const sha256 = hasher.digest('hex')
       tables[table] = { rows, sha256 }
