@@ -8,7 +8,7 @@
  */
 
 import { sha256Hex } from '../../domain/canonical-json.ts'
-import type { AccountLedger, IdempotencyEntry, InFlightCall, KernelCounters, KernelState, WorkKind } from '../../kernel/state.ts'
+import type { AccountLedger, InFlightCall, KernelCounters, KernelState, WorkKind } from '../../kernel/state.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { Policy } from '../../domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../domain/kernel-config.ts'
@@ -19,6 +19,7 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import {
   arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json, type MapCodec,
 } from './codec-kit.ts'
+import { idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 
 export const KERNEL_STATE_FORMAT_VERSION = 2 // 2: inFlight keyed by order id (pipelining), was by instrument
 
@@ -133,72 +134,6 @@ const order = record<Order>('Order', {
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
-/**
- * The idempotency index is the one collection that grows with every order ever placed (terminal orders leave the
- * state, their keys stay), so it is stored by columns rather than one record per entry: keys and order ids as string
- * arrays, every body digest (64 hex characters) in one string, outcomes as one character each ('a' accepted, 'r'
- * rejected) and the reason and guard of the rejected ones by position. Parsing a few long strings is far cheaper than
- * hundreds of thousands of small arrays. Every column is checked on decode.
- */
-const DIGEST_CHARS = 64
-const HEX_TEXT = /^[0-9a-f]*$/
-const REASON_SET = new Set<string>(REASON_CODES)
-const idempotencyIndex: Codec<Map<string, IdempotencyEntry>> = {
-  shape: `idempotencyColumns(keys:array(str),orderIds:array(str),digests:hex${DIGEST_CHARS},outcomes:chars(a|r),rejected:array([num,nullable(reason),nullable(str)]))`,
-  encode: (index) => {
-    const keys: string[] = []
-    const orderIds: string[] = []
-    const digests: string[] = []
-    let outcomes = ''
-    const rejected: Json[] = []
-    for (const [key, entry] of index) {
-      if (entry.bodyDigest.length !== DIGEST_CHARS) throw new CodecError(`idempotency[${JSON.stringify(key)}]: body digest is not ${DIGEST_CHARS} hex characters`)
-      if (entry.outcome === 'rejected') rejected.push([keys.length, entry.reason, entry.guard])
-      else if (entry.reason !== null || entry.guard !== null) throw new CodecError(`idempotency[${JSON.stringify(key)}]: an accepted entry holds a reason`)
-      keys.push(key)
-      orderIds.push(entry.orderId)
-      digests.push(entry.bodyDigest)
-      outcomes += entry.outcome === 'accepted' ? 'a' : 'r'
-    }
-    return [keys, orderIds, digests.join(''), outcomes, rejected]
-  },
-  decode: (json, path) => {
-    if (!Array.isArray(json) || json.length !== 5) throw new CodecError(`${path}: expected the 5 idempotency columns`)
-    const [keys, orderIds, digests, outcomes, rejected] = json as unknown[]
-    if (!Array.isArray(keys) || !Array.isArray(orderIds) || typeof digests !== 'string' || typeof outcomes !== 'string' || !Array.isArray(rejected)) {
-      throw new CodecError(`${path}: expected keys[], orderIds[], digests, outcomes, rejected[]`)
-    }
-    const count = keys.length
-    if (orderIds.length !== count || outcomes.length !== count || digests.length !== count * DIGEST_CHARS || !HEX_TEXT.test(digests)) {
-      throw new CodecError(`${path}: columns of different lengths or digests that are not hex (${count} keys)`)
-    }
-    const details = new Map<number, { reason: IdempotencyEntry['reason']; guard: string | null }>()
-    for (const item of rejected as unknown[]) {
-      const [at, why, guard] = Array.isArray(item) ? item : []
-      if (!Number.isSafeInteger(at) || (why !== null && (typeof why !== 'string' || !REASON_SET.has(why))) || (guard !== null && typeof guard !== 'string') || outcomes[at as number] !== 'r') {
-        throw new CodecError(`${path}.rejected: expected [position of a rejected entry, reason, guard], got ${JSON.stringify(item)?.slice(0, 60)}`)
-      }
-      details.set(at as number, { reason: why as IdempotencyEntry['reason'], guard: guard as string | null })
-    }
-    const index = new Map<string, IdempotencyEntry>()
-    for (let at = 0; at < count; at++) {
-      const key = keys[at]
-      const orderId = orderIds[at]
-      if (typeof key !== 'string' || typeof orderId !== 'string') throw new CodecError(`${path}[${at}]: expected a string key and order id`)
-      const bodyDigest = digests.slice(at * DIGEST_CHARS, (at + 1) * DIGEST_CHARS)
-      const outcome = outcomes.charCodeAt(at)
-      if (outcome === 97) index.set(key, { bodyDigest, orderId, outcome: 'accepted', reason: null, guard: null })
-      else {
-        const detail = details.get(at)
-        if (outcome !== 114 || detail === undefined) throw new CodecError(`${path}[${JSON.stringify(key)}]: outcome must be a (accepted) or r (rejected, with its reason)`)
-        index.set(key, { bodyDigest, orderId, outcome: 'rejected', reason: detail.reason, guard: detail.guard })
-      }
-    }
-    if (index.size !== count) throw new CodecError(`${path}: duplicate keys`)
-    return index
-  },
-}
-
 const inFlightCall = record<InFlightCall>('InFlightCall', { orderId: str, action: oneOf(['place', 'cancel', 'amend'] as const) })
 
 const counters = record<KernelCounters>('KernelCounters', {
@@ -228,7 +163,7 @@ const kernelState = record<KernelState>('KernelState', {
   accounts: mapOf(ledger),
   orders: mapOf(order),
   terminalOrderIds: setOf(str),
-  idempotency: idempotencyIndex,
+  idempotency: idempotencyColumns,
   queues,
   openOrders: mapOf(num),
   queuedByAccount: mapOf(num),
@@ -263,7 +198,7 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
   const parts: string[] = []
   for (const [key, codec] of kernelState.fields) {
     const value = state[key]
-    if (codec === idempotencyIndex && state.idempotency.size > options.entriesPerSlice) {
+    if (codec === idempotencyColumns && state.idempotency.size > options.entriesPerSlice) {
       parts.push(await idempotencyColumnsSliced(state.idempotency, options))
     } else if (value instanceof Map && value.size > options.entriesPerSlice && 'inner' in codec) {
       const inner = (codec as MapCodec<unknown>).inner
@@ -283,40 +218,6 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
     }
   }
   return new TextEncoder().encode(`[${parts.join(',')}]`)
-}
-
-/**
- * The idempotency columns as JSON text, `entriesPerSlice` entries per step with a yield between: the same text as
- * JSON.stringify(idempotencyIndex.encode(index)), without holding the event loop for the whole index.
- */
-async function idempotencyColumnsSliced(index: Map<string, IdempotencyEntry>, options: { entriesPerSlice: number; pause: () => Promise<void> }): Promise<string> {
-  const keys: string[] = []
-  const orderIds: string[] = []
-  const digests: string[] = []
-  const outcomes: string[] = []
-  const rejected: string[] = []
-  let slice = new Map<string, IdempotencyEntry>()
-  let offset = 0
-  const flush = (): void => {
-    const [sliceKeys, sliceOrderIds, sliceDigests, sliceOutcomes, sliceRejected] = idempotencyIndex.encode(slice) as [string[], string[], string, string, [number, ...Json[]][]]
-    if (sliceKeys.length > 0) {
-      keys.push(JSON.stringify(sliceKeys).slice(1, -1))
-      orderIds.push(JSON.stringify(sliceOrderIds).slice(1, -1))
-    }
-    digests.push(sliceDigests)
-    outcomes.push(sliceOutcomes)
-    for (const [at, ...rest] of sliceRejected) rejected.push(JSON.stringify([at + offset, ...rest]))
-    offset += slice.size
-    slice = new Map()
-  }
-  for (const [key, entry] of index) {
-    slice.set(key, entry)
-    if (slice.size < options.entriesPerSlice) continue
-    flush()
-    await options.pause()
-  }
-  flush()
-  return `[[${keys.join(',')}],[${orderIds.join(',')}],${JSON.stringify(digests.join(''))},${JSON.stringify(outcomes.join(''))},[${rejected.join(',')}]]`
 }
 
 /** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
