@@ -91,6 +91,40 @@ describe('ordered pipelining per venue×symbol', () => {
     expect(world.errors).toEqual([])
   })
 
+  test('a place held back before its venue call (the HA send gate) holds later places on its instrument only; cancels and other instruments go on', async () => {
+    const world = await startWorld({ seed: 15, params: { callsPerInstrumentMax: 8 }, venueOptions: { latencyMsMin: 5, latencyMsMax: 5 } })
+    worlds.push(world)
+    const [resting] = await placeResting(world, 1, 'rest')
+    await run(world, 50)
+    if (resting === undefined || world.gateway.engine.state.orders.get(resting)?.status !== 'AckedOpen') throw new Error('resting order not open')
+    let release = (): void => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let gated = 0
+    world.gateway.engine.placeSendGate = () => (++gated === 1 ? held : Promise.resolve())
+    const sent = sendRecords(world)
+    const [first, second] = await placeResting(world, 2, 'held')
+    const eth = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '2950', client_order_id: 'eth-1' }, null)
+    expect(eth.reply.kind).toBe('accepted')
+    expect((await world.gateway.cancel(traderA, resting)).reply.kind).toBe('done')
+    // Not run(): the engine is not settled while a commit waits at the gate.
+    for (let step = 0; step < 100; step++) await world.clock.advanceAsync(1)
+    const { state } = world.gateway.engine
+    expect(state.orders.get(first as string)?.status).toBe('Sent')
+    expect(state.orders.get(second as string)?.status).toBe('Sent')
+    // Only the ETH order reached the venue among the new ones; the cancel went out although a place was held.
+    expect(world.venue.inspect().requests.calls.place).toBe(2)
+    expect(world.venue.inspect().requests.calls.cancel).toBe(1)
+    expect(state.orders.get(resting)?.status).toBe('Canceled')
+    release()
+    await run(world, 100, 1)
+    expect(state.orders.get(first as string)?.status).toBe('AckedOpen')
+    expect(state.orders.get(second as string)?.status).toBe('AckedOpen')
+    const btcAtVenue = world.venue.inspect().orders.filter((order) => order.symbol === 'BTC-USD').map((order) => order.clientOrderIds[0])
+    expect(btcAtVenue.slice(1)).toEqual(sent.filter((id) => btcAtVenue.includes(id)))
+    expect(btcAtVenue.slice(1)).toEqual([state.orders.get(first as string)?.venueClientOrderId, state.orders.get(second as string)?.venueClientOrderId])
+    expect(world.errors).toEqual([])
+  })
+
   test('a crash with several calls in flight: all become Unknown, are reconciled with the venue, and none is sent twice', async () => {
     const world = await startWorld({ seed: 14, params: { callsPerInstrumentMax: 8 }, venueOptions: { latencyMsMin: 50, latencyMsMax: 60 } })
     const ids = await placeResting(world, 6, 'crash')

@@ -5,13 +5,15 @@
  * by client order id, trades) and handing the answer to the kernel.
  *
  * Ordered pipelining (§6): the kernel lets up to callsPerInstrumentMax calls be in flight per venue×symbol, one per
- * order. Every send decided in one pump joins the same group commit (one fsync for many send records), and the
- * adapter is called in decision order: decided sends wait in one FIFO and leave it only from its head, once durable.
+ * order. Every send decided in one pump joins the same group commit (one fsync for many send records), and places
+ * and amends reach the adapter in decision order per venue×symbol: they wait in the instrument's FIFO and leave it
+ * only from its head, once durable. Cancels go as soon as durable (never behind a held place).
  *
  * Nothing else in egress calls an adapter's place/cancel: this file is the single exit.
  */
 
 import type { GateFacts } from '../domain/gate.ts'
+import { instrumentKey } from '../domain/instruments.ts'
 import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextWork, type WorkItem } from '../kernel/index.ts'
@@ -54,8 +56,8 @@ export class Executor {
   private readonly reconciling = new Set<string>()
   /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
   private readonly reconcileBackoff = new Map<string, number>()
-  /** Sends decided and not yet handed to the adapter, in decision order (= their records' log order). */
-  private readonly dispatchQueue: Dispatch[] = []
+  /** Per venue×symbol, places and amends decided and not yet handed to the adapter, in decision order. */
+  private readonly dispatchQueues = new Map<string, Dispatch[]>()
   private pumpQueued = false
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
@@ -143,39 +145,61 @@ export class Executor {
     }
     this.stats.callsInFlight++
     const dispatch: Dispatch = { item, events: null, failed: false }
-    this.dispatchQueue.push(dispatch)
+    // Places and amends keep decision order per venue×symbol; a cancel goes as soon as its record is durable (its
+    // order's previous call is answered already, and a place held back — by the HA send gate, say — must not hold
+    // back a risk-reducing cancel).
+    const key = instrumentKey(item.venue, item.symbol)
+    const queue = action === 'cancel' ? null : this.queueFor(key)
+    queue?.push(dispatch)
+    const settle = (): void => {
+      if (queue === null) this.dispatch(dispatch)
+      else this.dispatchDurable(key, queue)
+    }
     committed.then(
       ({ decision }) => {
         dispatch.events = decision.events
-        this.dispatchDurable()
+        settle()
       },
       (error: unknown) => {
         dispatch.failed = true
         this.options.onError(error, `send of ${item.orderId}`)
-        this.dispatchDurable()
+        settle()
       },
     )
   }
 
-  /**
-   * Hands durable sends to the adapter from the head of the queue, so the venue sees calls in decision order even
-   * though their answers (and the records after them) may come back in any order.
-   */
-  private dispatchDurable(): void {
-    while (this.dispatchQueue.length > 0) {
-      const head = this.dispatchQueue[0] as Dispatch
-      if (head.events === null && !head.failed) return
-      this.dispatchQueue.shift()
-      const { item, events } = head
-      const call = events === null ? Promise.resolve() : this.callVenue(item, events)
-      call
-        .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
-        .finally(() => {
-          this.stats.callsInFlight--
-          this.busy.delete(item.orderId)
-          this.wake()
-        })
+  private queueFor(key: string): Dispatch[] {
+    let queue = this.dispatchQueues.get(key)
+    if (queue === undefined) {
+      queue = []
+      this.dispatchQueues.set(key, queue)
     }
+    return queue
+  }
+
+  /**
+   * Hands an instrument's durable places and amends to the adapter from the head of its queue, so the venue sees
+   * them in decision order even though their records' commits (and answers) may complete in any order.
+   */
+  private dispatchDurable(key: string, queue: Dispatch[]): void {
+    while (queue.length > 0) {
+      const head = queue[0] as Dispatch
+      if (head.events === null && !head.failed) return
+      queue.shift()
+      this.dispatch(head)
+    }
+    this.dispatchQueues.delete(key)
+  }
+
+  private dispatch({ item, events }: Dispatch): void {
+    const call = events === null ? Promise.resolve() : this.callVenue(item, events)
+    call
+      .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
+      .finally(() => {
+        this.stats.callsInFlight--
+        this.busy.delete(item.orderId)
+        this.wake()
+      })
   }
 
   /** Runs after the send_requested record is durable: the outbox rule. */
