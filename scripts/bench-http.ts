@@ -24,7 +24,7 @@
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Hono } from 'hono'
@@ -139,6 +139,20 @@ async function drained(metricsUrl: string): Promise<void> {
   say('lanes did not drain within 30 s; measuring anyway')
 }
 
+/** CPU time (user + system) a process has used so far, in ms; NaN where /proc is not available. */
+function cpuMsOf(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC
+  } catch {
+    return Number.NaN
+  }
+}
+
+const CLOCK_TICKS_PER_SEC = 100
+
 /** Group-commit figures from /metrics: batches, mean records per batch, mean fsync latency. */
 function walFigures(metrics: string): string {
   const value = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN)
@@ -194,9 +208,14 @@ async function main(): Promise<void> {
     say(`warm-up ${WARMUP_MS} ms each`)
     await maxRate(echoTarget, WARMUP_MS)
     await maxRate(egress, WARMUP_MS)
+    const echoCpu0 = cpuMsOf(echo.pid)
     const echoMax = await maxRate(echoTarget, MAX_PHASE_MS)
+    const echoCpuUs = ((cpuMsOf(echo.pid) - echoCpu0) * 1000) / (echoMax.answeredPerSec * (MAX_PHASE_MS / 1000))
     say(`echo: ${round(echoMax.okPerSec, 0)} /s ${JSON.stringify(echoMax.statuses)}`)
+    const serveCpu0 = cpuMsOf(serve.pid)
     const egressMax = await maxRate(egress, MAX_PHASE_MS)
+    const serveCpuUs = ((cpuMsOf(serve.pid) - serveCpu0) * 1000) / (egressMax.answeredPerSec * (MAX_PHASE_MS / 1000))
+    say(`CPU per request at max: serve ${round(serveCpuUs, 0)} µs (intake, execution, venue, back office), echo ${round(echoCpuUs, 0)} µs`)
     say(`egress serve (paper, fsync): ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}`)
     await drained(`http://127.0.0.1:${servePort}/metrics`) // the burst's queued sends must not pollute the latency phase
     const halfRate = Math.max(1, Math.floor(egressMax.okPerSec / 2))
@@ -220,6 +239,9 @@ async function main(): Promise<void> {
         decidedPerSec: round(egressMax.answeredPerSec, 0),
         echoPerSec: round(echoMax.okPerSec, 0),
         vsEcho: round(egressMax.okPerSec / echoMax.okPerSec, 3),
+        // CPU time (user + system, from /proc) per answered request in the max phases: robust to a busy machine.
+        cpuUsPerOrder: round(serveCpuUs, 0),
+        echoCpuUsPerRequest: round(echoCpuUs, 0),
         p99MsAtHalfLoad: round(p99, 3),
         p50MsAtHalfLoad: round(p50, 3),
         p999MsAtHalfLoad: round(p999, 3),
