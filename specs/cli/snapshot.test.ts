@@ -97,6 +97,27 @@ describe('egress snapshot, compact, replay-verify', () => {
     )
   })
 
+  test('with --config, snapshot and compact take keep, the compaction mode and the archive directory from its snapshots section', async () => {
+    const dir = await stoppedDir(106)
+    const configPath = join(tempDataDir(), 'egress.json')
+    dirs.push(configPath.slice(0, configPath.lastIndexOf('/')))
+    writeFileSync(configPath, JSON.stringify({ dataDir: dir, snapshots: { keep: 1, compaction: 'delete' } }))
+    expect((await cli(['snapshot', '--config', configPath])).code).toBe(0)
+    const compacted = await cli(['compact', '--config', configPath, '--json'])
+    expect(compacted.code).toBe(0)
+    const result = JSON.parse(compacted.out) as { removed: string[]; mode: string; archiveDir: string | null }
+    expect(result).toMatchObject({ mode: 'delete', archiveDir: null })
+    expect(result.removed.length).toBeGreaterThan(0)
+    expect(existsSync(join(dir, 'archive'))).toBe(false)
+    const archiveDir = join(tempDataDir(), 'kept')
+    dirs.push(archiveDir)
+    writeFileSync(configPath, JSON.stringify({ dataDir: dir, snapshots: { compaction: 'archive', archiveDir } }))
+    const archived = await cli(['compact', '--config', configPath, '--json'])
+    expect(archived.code).toBe(0)
+    expect(JSON.parse(archived.out)).toMatchObject({ mode: 'archive', archiveDir })
+    expect((await cli(['snapshot', dir, '--config', configPath])).code).toBe(2)
+  })
+
   test('a compacted log without a valid snapshot refuses to start rather than replay from the middle', async () => {
     const dir = await stoppedDir(103)
     expect((await cli(['snapshot', dir])).code).toBe(0)

@@ -4,9 +4,9 @@
  */
 
 import { join } from 'node:path'
-import { compactOffline, SNAPSHOTS_KEEP_DEFAULT } from '../runtime/snapshot/index.ts'
+import { compactOffline } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { dataDirFrom } from './data-dir.ts'
+import { offlineTarget } from './data-dir.ts'
 
 export const compactCommand: Command = {
   name: 'compact',
@@ -15,7 +15,8 @@ export const compactCommand: Command = {
 
 On the stopped data directory DIR (default: the config's dataDir), finds the oldest retained snapshot that passes
 verification (digest, schema, chain head against the log) and removes every log segment wholly below its LSN: moved
-to ARCHIVE_DIR (default DIR/archive) or, with --delete, deleted. Afterwards the log starts at the first remaining
+to ARCHIVE_DIR (default: the config's snapshots.archiveDir, else DIR/archive) or, with --delete (or the config's
+snapshots.compaction "delete"), deleted. Afterwards the log starts at the first remaining
 segment, whose header carries the chain head before it; restart and replay-verify start from a snapshot.
 
 Options:
@@ -40,10 +41,10 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
     json: { type: 'boolean' },
   })
   if (values.delete === true && values.archive !== undefined) throw new UsageError('give --archive or --delete, not both')
-  const dataDir = dataDirFrom(positionals, values.config, io)
-  const mode = values.delete === true ? 'delete' : 'archive'
-  const archiveDir = mode === 'archive' ? (values.archive ?? join(dataDir, 'archive')) : null
-  const result = await compactOffline(dataDir, { mode, archiveDir, keep: SNAPSHOTS_KEEP_DEFAULT, dryRun: values['dry-run'] === true })
+  const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
+  const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
+  const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null
+  const result = await compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun: values['dry-run'] === true })
   for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)
   if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun: values['dry-run'] === true, ...result }, null, 2))
   else if (result.basis === null) io.out(`nothing to compact in ${dataDir}: no valid snapshot`)

@@ -1,6 +1,6 @@
 /** The data directory an offline command works on: DIR when given, else the config's (`--config`, env, defaults). */
 
-import { loadConfig } from '../config/index.ts'
+import { loadConfig, snapshotsConfigOf, type SnapshotsConfig } from '../config/index.ts'
 import { UsageError, type CliIo } from './command.ts'
 
 export function dataDirFrom(positionals: readonly string[], configPath: string | undefined, io: CliIo): string {
@@ -11,6 +11,18 @@ export function dataDirFrom(positionals: readonly string[], configPath: string |
     return dir
   }
   return loadConfig({ configPath, env: io.env }).dataDir
+}
+
+/**
+ * The data directory and the snapshot settings an offline snapshot/compact command works with: the config's (file,
+ * env, defaults) unless DIR is given, in which case the settings are the defaults.
+ */
+export function offlineTarget(positionals: readonly string[], configPath: string | undefined, io: CliIo): { dataDir: string; snapshots: SnapshotsConfig } {
+  const [dir, ...extra] = positionals
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
+  if (dir !== undefined && configPath !== undefined) throw new UsageError('give DIR or --config, not both')
+  const config = loadConfig({ configPath, env: dir === undefined ? io.env : {} })
+  return { dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config) }
 }
 
 /** A progress line at most once a second, on stderr. */

@@ -3,9 +3,9 @@
  * the log after it, folded and written crash-safely into DIR/snapshots. For a running gateway use the admin endpoint.
  */
 
-import { snapshotOffline, SNAPSHOTS_KEEP_DEFAULT, describeRejection } from '../runtime/snapshot/index.ts'
+import { snapshotOffline, describeRejection } from '../runtime/snapshot/index.ts'
 import { EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
-import { dataDirFrom, progressLine } from './data-dir.ts'
+import { offlineTarget, progressLine } from './data-dir.ts'
 
 export const snapshotCommand: Command = {
   name: 'snapshot',
@@ -20,7 +20,7 @@ itself (periodically, at shutdown, and on POST /v1/admin/snapshot).
 
 Options:
   --config FILE   take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
-  --keep N        snapshots to retain, 1..100 (default ${SNAPSHOTS_KEEP_DEFAULT})
+  --keep N        snapshots to retain, 1..100 (default: the config's snapshots.keep, 3)
   --json          print the result as JSON
   --help          show this help
 
@@ -30,8 +30,8 @@ Exit codes: 0 written (or already current), 1 could not run, 2 usage.`,
 
 async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, { config: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } })
-  const dataDir = dataDirFrom(positionals, values.config, io)
-  const keep = integerOption('keep', values.keep, SNAPSHOTS_KEEP_DEFAULT, [1, 100])
+  const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
+  const keep = integerOption('keep', values.keep, snapshots.keep, [1, 100])
   const progress = progressLine(io, 'snapshot')
   const result = snapshotOffline(dataDir, { keep, nowMs: Date.now(), onProgress: (lsn, records) => progress(lsn, lsn, records) })
   for (const rejected of result.rejected) io.err(describeRejection(rejected))
