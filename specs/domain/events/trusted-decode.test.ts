@@ -2,8 +2,9 @@
 
 import { afterAll, describe, expect, test } from 'bun:test'
 import { decodeEvent, encodeEvent, SchemaError } from '../../../src/domain/events/index.ts'
-import { decodeTrustedEvent, trustedDecodeTypes } from '../../../src/domain/events/trusted-decode.ts'
+import { decodeTrustedEvent, fastPlanFor, trustedDecodeTypes } from '../../../src/domain/events/trusted-decode.ts'
 import { isAuditRecord } from '../../../src/runtime/records.ts'
+import { formatDecimal } from '../../../src/domain/decimal.ts'
 import { crashWorld, removeDir } from '../../runtime/harness.ts'
 import { tradedWorld } from '../../runtime/snapshot/support.ts'
 
@@ -26,6 +27,8 @@ describe('trusted decode (restart replay)', () => {
       expect(fast).toEqual(full)
       // Same bytes again: nothing the fast path leaves behind (key order aside) differs from what was written.
       expect(encodeEvent(fast).payload).toEqual(encodeEvent(full).payload)
+      // Every record but the configuration takes the fast path (types with nothing to convert included).
+      expect(fastPlanFor(encoded) === null).toBe(full.type === 'kernel.configured')
       seen.set(full.type, (seen.get(full.type) ?? 0) + 1)
     }
     await crashWorld(world)
@@ -44,5 +47,15 @@ describe('trusted decode (restart replay)', () => {
     const accepted = encodeEvent({ type: 'mode.changed', atMs: 1, mode: 'paper', principalId: 'p', note: '' } as never)
     expect(() => decodeTrustedEvent({ ...accepted, version: 99 })).toThrow(SchemaError)
     expect(decodeTrustedEvent(accepted)).toEqual(decodeEvent(accepted))
+  })
+
+  test('amounts convert exactly on both paths: signs, 8 places, beyond 2^53 units', () => {
+    const amounts = ['0', '1', '-1', '1.5', '-0.00000001', '0.00000001', '123456789012345', '1234567.12345678', '-99999999.99999999', '90071992.54740991', '90071992.54740993', '92233720368.54775807', '-12345678901234567890.12345678']
+    for (const amount of amounts) {
+      const event = decodeEvent(encodeEvent({ type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount, reference: 'r' } as never))
+      const encoded = encodeEvent(event)
+      expect(decodeTrustedEvent(encoded)).toEqual(decodeEvent(encoded))
+      expect(formatDecimal((decodeTrustedEvent(encoded) as { amount: bigint }).amount)).toBe(amount)
+    }
   })
 })
