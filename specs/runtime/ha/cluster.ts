@@ -33,6 +33,8 @@ export interface ClusterOptions {
   /** Echo the nodes' stderr (prefixed) to this process's stderr. */
   verbose: boolean
   log: (line: string) => void
+  /** Extra environment for every node (e.g. EGRESS_CONFIG). */
+  env?: Record<string, string>
 }
 
 export interface Health {
@@ -137,6 +139,7 @@ export class Cluster {
       EGRESS_DATA_DIR: node.dataDir,
       EGRESS_HS256_SECRET: DRILL_SECRET,
       EGRESS_REPLICATION_TOKEN: DRILL_REPLICATION_TOKEN,
+      ...this.options.env,
     }
     const command = [
       process.execPath, join(ROOT, 'src/main.ts'), 'serve', '--role', 'auto', '--lease-dir', this.leaseDir, '--node-id', node.name,

@@ -1,0 +1,86 @@
+/**
+ * A standby joining a leader whose log is already compacted, on real processes (scripts/standby-recovery-check.ts and
+ * specs/runtime/ha/snapshot-recovery-process.test.ts): an external sim venue and `egress serve --role auto` nodes as
+ * in the failover drill (cluster.ts), with a config that snapshots every 500 records and deletes the segments below
+ * (1 MiB segments, the smallest allowed). node-a leads alone under order load until its log no longer starts at
+ * LSN 1; node-b then starts empty and must recover from node-a's snapshot (src/runtime/ha/snapshot-recovery.ts):
+ * `ha.last_snapshot_recovery.state = recovered`, replicating with no lag, its log starting at the snapshot's LSN.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { formatDecimal } from '../../../src/domain/decimal.ts'
+import { Cluster, waitFor } from './cluster.ts'
+
+export interface RecoveryCheck {
+  ok: boolean
+  leaderFirstLsn: number
+  snapshotLsn: number | null
+  standbyFirstLsn: number
+  standbyLastLsn: number
+  recoveredInMs: number
+  ordersAccepted: number
+  recovery: unknown
+}
+
+interface NodeHealth {
+  ha?: { replicating: boolean; lag_records: number; last_snapshot_recovery: { state: string; snapshotLsn?: number; code?: string } | null }
+  log: { first_lsn: number; last_lsn: number }
+}
+
+export async function runRecoveryCheck(options: { keep: boolean; log: (line: string) => void }): Promise<RecoveryCheck> {
+  const { log } = options
+  const configDir = mkdtempSync(join(tmpdir(), 'egress-recovery-config-'))
+  const configPath = join(configDir, 'config.json')
+  writeFileSync(configPath, JSON.stringify({ wal: { segmentBytesMax: 1024 * 1024 }, snapshots: { everyRecords: 500, keep: 2, compaction: 'delete' } }))
+  const cluster = new Cluster({ leaseTtlMs: 1_000, clockSkewMs: 100, sync: 'off', syncTimeoutMs: 1_000, verbose: false, log, env: { EGRESS_CONFIG: configPath } })
+  try {
+    await cluster.startVenue()
+    const [leader, standby] = [await cluster.addNode('node-a'), await cluster.addNode('node-b')]
+    cluster.spawn(leader)
+    await waitFor('node-a leading', 30_000, () => leader.isReadyLeader())
+    const reference = cluster.venue?.referencePrice('BTC-USD') ?? null
+    const price = reference === null ? '60000' : formatDecimal(reference.price)
+    let accepted = 0
+    let sequence = 0
+    const started = Date.now()
+    const place = async (): Promise<void> => {
+      while (((await leader.health()) as unknown as NodeHealth | null)?.log.first_lsn === 1 && Date.now() - started < 60_000) {
+        const response = await fetch(`${leader.url}/v1/orders`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${cluster.trader}`, 'Content-Type': 'application/json', 'Idempotency-Key': `fill-${sequence++}` },
+          body: JSON.stringify({ account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.001', price }),
+        })
+        if (response.status === 202) accepted++
+        await response.body?.cancel()
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, place))
+    const compacted = (await leader.health()) as unknown as NodeHealth
+    log(`node-a compacted after ${accepted} accepted orders in ${Date.now() - started} ms: log ${compacted.log.first_lsn}..${compacted.log.last_lsn}`)
+    const joinedAt = Date.now()
+    cluster.spawn(standby)
+    const health = await waitFor('node-b recovered and replicating', 60_000, async () => {
+      const probe = (await standby.health()) as unknown as NodeHealth | null
+      return probe?.ha?.replicating === true && probe.ha.last_snapshot_recovery !== null && probe.ha.lag_records === 0 ? probe : null
+    })
+    const recovery = health.ha?.last_snapshot_recovery ?? null
+    log(`node-b: ${JSON.stringify(recovery)}, log ${health.log.first_lsn}..${health.log.last_lsn}`)
+    return {
+      ok: recovery?.state === 'recovered' && health.log.first_lsn === recovery.snapshotLsn && compacted.log.first_lsn > 1,
+      leaderFirstLsn: compacted.log.first_lsn,
+      snapshotLsn: recovery?.snapshotLsn ?? null,
+      standbyFirstLsn: health.log.first_lsn,
+      standbyLastLsn: health.log.last_lsn,
+      recoveredInMs: Date.now() - joinedAt,
+      ordersAccepted: accepted,
+      recovery,
+    }
+  } finally {
+    await cluster.stop()
+    if (options.keep) log(`kept ${cluster.work}`)
+    else cluster.remove()
+    rmSync(configDir, { recursive: true, force: true })
+  }
+}
