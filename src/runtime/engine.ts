@@ -13,7 +13,7 @@ import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { domainEventOf, trustedDomainEventOf } from './records.ts'
-import { encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
+import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
 
 /** Send records whose venue call waits for the standby under synchronous replication (Engine.placeSendGate). */
@@ -51,6 +51,8 @@ export class Engine {
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
    */
   commandRecords = false
+  /** Commands that could not be written as command records (not plain data); their decisions were logged as usual. */
+  commandRecordFailures = 0
   /** Standby: decides each replicated command record again and compares (src/runtime/ha/shadow.ts); null: off. */
   shadow: ShadowDecider | null = null
   /**
@@ -94,7 +96,16 @@ export class Engine {
   submit(command: KernelCommand): Promise<Committed> {
     const decision = decide(this.state, command)
     const records = decision.events.map((event) => encodeEvent(event))
-    const commandRecord = this.commandRecords && records.length > 0 ? encodeCommandRecord(command, records.length) : null
+    let commandRecord: RecordInput | null = null
+    if (this.commandRecords && records.length > 0) {
+      try {
+        commandRecord = encodeCommandRecord(command, records.length)
+      } catch (error) {
+        // A command holding something that is not plain data: decided and logged as usual, only not re-decidable.
+        if (!(error instanceof CommandRecordError)) throw error
+        this.commandRecordFailures++
+      }
+    }
     return this.commit(decision, records, commandRecord)
   }
 

@@ -95,6 +95,13 @@ describe('logs holding command records', () => {
       await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.1', price: '61000', client_order_id: `logged-${index}` }, null)
     }
     await run(world, 1_000)
+    // A command that is not plain data (a Date in a body) is decided and logged as usual, just without its record.
+    const odd = await world.gateway.engine.submit({
+      kind: 'place', nowMs: world.clock.nowMs(), principal: traderA, idempotencyKey: 'odd', body: { account: 'acct-a', when: new Date(0) }, market: null,
+      live: { credentialPresent: false, environmentLive: false, haLeader: true }, configDigest: 'sim-config', buildCommit: 'test',
+    })
+    expect(odd.lsns.length).toBeGreaterThan(0)
+    expect(world.gateway.engine.commandRecordFailures).toBe(1)
     const wal = world.gateway.engine.wal
     expect([...wal.read(wal.firstLsn)].filter((frame) => isCommandRecord(frame.type)).length).toBeGreaterThan(4)
     const statuses = (gateway: Gateway): string[] => [...gateway.engine.state.orders.values()].map((order) => `${order.orderId}:${order.status}`).sort()
@@ -176,6 +183,7 @@ describe('standby shadow mode', () => {
     metrics.detach()
     expect(exposition).toContain(`egress_ha_shadow_decisions{outcome="match"} ${commandRecords}`)
     expect(exposition).toContain('egress_ha_shadow_decisions{outcome="mismatch"} 0')
+    expect(world.gateway.engine.commandRecordFailures).toBe(0)
     // Bootstrap ran before the leader wrote command records: its events are counted as uncovered, not compared.
     expect(stats?.eventsWithoutCommand).toBeGreaterThan(0)
     // The leader's events are authoritative and the standby sends nothing.

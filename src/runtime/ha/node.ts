@@ -124,6 +124,8 @@ export class HaNode {
       sync: this.sync?.status() ?? { policy: this.options.sync?.policy ?? 'off', state: 'down' },
       // Shadow decisions of this node while it follows (null while leading): counts and the last mismatches.
       shadow: this.gateway?.engine.shadow?.stats ?? null,
+      // Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them).
+      command_record_failures: this.gateway?.engine.commandRecordFailures ?? 0,
     }
   }
 
