@@ -6,8 +6,8 @@ import { GatewayMetrics } from '../../../src/http/gateway-metrics.ts'
 import { verifyLogDirectory } from '../../../src/audit/index.ts'
 import { replayVerify } from '../../../src/runtime/snapshot/index.ts'
 import { paperFundings, paperKernelConfig } from '../../../src/runtime/paper.ts'
-import { CommandRecordError, KERNEL_COMMAND, ShadowDecider, decodeCommandRecord, encodeCommandRecord, isCommandRecord } from '../../../src/runtime/ha/index.ts'
-import type { KernelCommand } from '../../../src/kernel/index.ts'
+import { CommandRecordError, KERNEL_COMMAND, ShadowDecider, decodeCommandRecord, encodeCommandRecord, isCommandRecord, redecideLog } from '../../../src/runtime/ha/index.ts'
+import { decide, type KernelCommand } from '../../../src/kernel/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
 import { ACCOUNTS, removeDir, run, startWorld, tempDataDir, traderA, traderB, type World } from '../harness.ts'
 import { haHttp, replicator, serveReplication, waitFor } from './support.ts'
@@ -112,6 +112,13 @@ describe('logs holding command records', () => {
     expect(audited.ok).toBe(true)
     const verified = replayVerify(world.dir, { from: 'genesis' })
     expect(verified.problems).toEqual([])
+    // Offline, the whole log re-decided from its command records agrees with itself; another kernel input does not.
+    const redecided = redecideLog(join(world.dir, 'log'))
+    expect(redecided.decisions).toBeGreaterThan(4)
+    expect(redecided.mismatches).toBe(0)
+    const later = redecideLog(join(world.dir, 'log'), { decide: (state, command) => decide(state, { ...command, nowMs: command.nowMs + 1 }) })
+    expect(later.mismatches).toBe(later.decisions)
+    expect(later.lastMismatches[0]?.difference).toContain('atMs')
     const restarted = await startWorld({ seed: 17, dir: world.dir, clock: world.clock, venue: world.venue })
     expect(statuses(restarted.gateway)).toEqual(before)
     expect(restarted.gateway.engine.state.lastLsn).toBeGreaterThanOrEqual(lastLsn)

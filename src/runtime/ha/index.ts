@@ -18,3 +18,4 @@ export {
   SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot, startAnchoredLog, type LeaderAccess,
   type LeaderSnapshot, type SnapshotRecoveryCode, type SnapshotRecoveryReport,
 } from './snapshot-recovery.ts'
+export { redecideLog, type RedecideReport } from './redecide.ts'
