@@ -125,11 +125,13 @@ function positionBefore(path: string, firstLsn: number, header: SegmentHeader, c
   if (firstLsn !== position.lastLsn + 1) {
     throw new WalCorruptionError('SEGMENT_MISSING', at, `previous segment ends at LSN ${position.lastLsn}; LSNs ${position.lastLsn + 1}..${firstLsn - 1} are missing`)
   }
-  if (!context.linkKnown) position.lastHash.set(header.previousHash)
-  else if (!hashesEqual(header.previousHash, position.lastHash)) {
+  if (!context.linkKnown) {
+    // After a skipped segment its last hash and epoch are unknown: the header's are taken (the epoch as a lower bound).
+    position.lastHash.set(header.previousHash)
+    position.lastEpoch = Math.max(position.lastEpoch, header.epoch)
+  } else if (!hashesEqual(header.previousHash, position.lastHash)) {
     throw new WalCorruptionError('CHAIN_BREAK', at, `segment header chains from ${toHex(header.previousHash)}, log head is ${toHex(position.lastHash)}`)
   }
-  position.lastEpoch = Math.max(position.lastEpoch, context.linkKnown ? 0 : header.epoch)
   return position
 }
 
