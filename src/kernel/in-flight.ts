@@ -36,8 +36,9 @@ export function callSlotFree(state: KernelState, order: Order): boolean {
 }
 
 /**
- * Whether every configured instrument has callsPerInstrumentMax calls in flight: then no place, cancel or amend can
- * start (orders trade configured instruments only), and nextWork need not look at each queued order.
+ * Whether every configured instrument has callsPerInstrumentMax calls in flight: then no place, cancel or amend on a
+ * configured instrument can start, and nextWork need not look at each queued order. (An order left on an instrument
+ * a reconfiguration removed waits until the first of those calls is answered — at most one call long.)
  */
 export function everyInstrumentFull(state: KernelState): boolean {
   const max = callsPerInstrumentMax(state)
