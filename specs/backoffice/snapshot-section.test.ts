@@ -96,6 +96,19 @@ describe('the back office in snapshots', () => {
     expect(world.errors).toEqual([])
   })
 
+  test('no snapshot is taken while the back office is not open yet, so none can lack its section', async () => {
+    let gateway: Gateway | null = null
+    const world = await startWorld({ seed: 306, snapshotSections: [backOfficeSectionSource(() => gateway)] })
+    worlds.push(world)
+    gateway = world.gateway
+    await trade(world, { orders: 5, tag: 'n', seed: 306 })
+    expect(await world.gateway.snapshot()).toBeNull()
+    backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    const taken = await world.gateway.snapshot()
+    expect(taken).not.toBeNull()
+    expect(sectionHeaderOf(newestSection(world.dir)).lsn).toBeGreaterThanOrEqual(taken?.lsn as number)
+  })
+
   test('restart: the back office starts from the section, replays only the log after it, and matches a full replay', async () => {
     const first = await officeWorld({ seed: 302 })
     await trade(first, { orders: 25, tag: 's', seed: 302 })

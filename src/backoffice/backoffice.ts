@@ -250,12 +250,17 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
 }
 
 /**
- * The back office's snapshot section source for a gateway: captures the back office opened for it (backOfficeOf),
- * and nothing while none is open. Passed to the gateway's `snapshotSections` before the gateway exists.
+ * The back office's snapshot section source for a gateway: captures the back office opened for it (backOfficeOf).
+ * Passed to the gateway's `snapshotSections` before the gateway exists; until its back office is open the gateway
+ * takes no snapshot (`ready`), so no snapshot lacks the section.
  */
 export function backOfficeSectionSource(gateway: () => Gateway | null): SnapshotSectionSource {
   return {
     name: BACKOFFICE_SECTION,
+    ready: () => {
+      const started = gateway()
+      return started !== null && offices.has(started)
+    },
     capture: () => {
       const started = gateway()
       const office = started === null ? undefined : offices.get(started)

@@ -103,14 +103,14 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     // Seals (when a signing key is configured), the chain self-check and the tamper response.
     audit: config.audit,
   })
-  // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier
-  // run (or an admin call) is switched back, as a recorded decision like any other.
-  if (gateway.role === 'leader' && gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
   started = gateway
   // The back office opens with the gateway (not on first request), from the snapshot's section when it has one, so
   // every snapshot carries it and the log below a compacted start is never needed for it. A standby keeps it too (its
   // snapshots and compaction must not lose it) but never reconciles: its log takes no records of its own.
   backOfficeOf(gateway, { reconcileIntervalMs: gateway.role === 'leader' ? backOfficeConfigOf(config).reconcileIntervalMs : null })
+  // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier
+  // run (or an admin call) is switched back, as a recorded decision like any other.
+  if (gateway.role === 'leader' && gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
   for (const fix of fixVenues) fix.adapter.start()
   const stop = async (): Promise<void> => {
     for (const fix of fixVenues) await fix.adapter.stop().catch((error: unknown) => options.onError(error, `stopping FIX venue ${fix.name}`))

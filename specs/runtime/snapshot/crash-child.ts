@@ -1,11 +1,12 @@
 /**
  * The process the snapshot crash drill kills: `egress serve`'s gateway (startServeGateway) on DIR with fsync
  * durability, the back office open, and a snapshot every few records, placing orders as fast as they are acknowledged.
- * Prints `READY` once started, `SNAP <n>` / `SNAPPED <n>` as each on-demand snapshot starts / ends, and `ACK <idempotency key>` for every
+ * Prints `READY {how it started}` (snapshot, back-office section) once started, `SNAP <n>` / `SNAPPED <n>` as each on-demand snapshot starts / ends, and `ACK <idempotency key>` for every
  * order whose answer came back (durable: the ACK boundary). Runs until killed.  Usage: bun crash-child.ts DIR TAG
  */
 
 import { parseConfig } from '../../../src/config/index.ts'
+import { backOfficeOf } from '../../../src/backoffice/index.ts'
 import { startServeGateway, StoppableClock } from '../../../src/cli/serve-gateway.ts'
 
 const [dir, tag] = process.argv.slice(2)
@@ -22,7 +23,9 @@ const config = parseConfig({
 const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'crash-drill', onError: (error, context) => process.stderr.write(`error: ${context}: ${String(error)}\n`) })
 const { gateway } = served
 const trader = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
-process.stdout.write(`READY ${gateway.restoreReport?.snapshot?.lsn ?? 0}\n`)
+const office = backOfficeOf(gateway).stats()
+const started = { snapshotLsn: gateway.restoreReport?.snapshot?.lsn ?? null, rejected: gateway.restoreReport?.rejected ?? [], backOffice: { sectionLsn: office.sectionLsn, restoredStore: office.restoredStore, sectionProblem: office.sectionProblem, ledgerComplete: office.ledgerComplete } }
+process.stdout.write(`READY ${JSON.stringify(started)}\n`)
 // Besides the periodic ones, snapshots on demand back to back (the admin endpoint's path), each announced as it
 // starts, so the drill can aim its kill into the middle of one.
 void (async () => {

@@ -49,6 +49,11 @@ export async function runCrashDrill(options: DrillOptions): Promise<DrillResult>
       break
     }
     options.log(`ready after ${Math.round(performance.now() - spawnedAt)} ms`)
+    // The restart itself: the back office must have started from the snapshot's section, not refused it.
+    const started = JSON.parse(ready.slice('READY '.length)) as { snapshotLsn: number | null; rejected: unknown[]; backOffice: { sectionLsn: number | null; sectionProblem: string | null } }
+    if (started.rejected.length > 0) result.problems.push(`cycle ${cycle}: the restart refused snapshots: ${JSON.stringify(started.rejected)}`)
+    if (started.backOffice.sectionProblem !== null) result.problems.push(`cycle ${cycle}: the back office refused its section: ${started.backOffice.sectionProblem}`)
+    if (started.snapshotLsn !== null && started.backOffice.sectionLsn === null) result.problems.push(`cycle ${cycle}: started from a snapshot but the back office replayed the log`)
     // Half the kills at a random moment, half aimed into a snapshot: a random delay after one starts.
     const [low, high] = options.killAfterMs
     let aimedAt: number | null = null

@@ -30,6 +30,11 @@ export type SectionFinisher = (lsn: number, pause: () => Promise<void>) => Promi
 export interface SnapshotSectionSource {
   name: string
   capture(): Uint8Array | SectionFinisher | null
+  /**
+   * False while the projection is not open yet (the back office opens right after the gateway starts): no snapshot
+   * is taken meanwhile, so none can lack the section and later become the basis of a compaction that loses it.
+   */
+  ready?(): boolean
 }
 
 export interface SnapshotTaken extends ManifestEntry {
@@ -52,11 +57,15 @@ export interface TakeOptions {
 
 const ENTRIES_PER_SLICE_DEFAULT = 5_000
 
-/** Takes a snapshot at the engine's current LSN; null when there is nothing new since the newest one (or no state). */
+/**
+ * Takes a snapshot at the engine's current LSN; null when there is nothing new since the newest one (or no state), or
+ * a section's projection is not open yet.
+ */
 export async function takeSnapshot(engine: Engine, store: SnapshotStore, options: TakeOptions): Promise<SnapshotTaken | null> {
   const started = performance.now()
   const lsn = engine.state.lastLsn
   if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return null
+  if ((options.sections ?? []).some((source) => source.ready?.() === false)) return null
   const meter = blockMeter()
   const captured = cloneState(engine.state)
   const captures = (options.sections ?? []).map((source) => [source.name, source.capture()] as const)
