@@ -36,7 +36,10 @@ export function adminSnapshotRoutes(services: Services): Hono<AuthEnv> {
     }
     const stats = gateway.snapshotter.stats
     if (taken === null) {
-      return c.json({ taken: false, reason: 'nothing new since the newest snapshot', lsn: gateway.engine.state.lastLsn, newest: stats.last === null ? null : { lsn: stats.last.lsn, file: stats.last.file } })
+      // Nothing new since the newest snapshot, or (in the instant after start) the back office is not open yet.
+      const waiting = (gateway.options.snapshotSections ?? []).filter((source) => source.ready?.() === false).map((source) => source.name)
+      const reason = waiting.length === 0 ? 'nothing new since the newest snapshot' : `not open yet: ${waiting.join(', ')}; try again`
+      return c.json({ taken: false, reason, lsn: gateway.engine.state.lastLsn, newest: stats.last === null ? null : { lsn: stats.last.lsn, file: stats.last.file } })
     }
     return c.json({
       taken: true,
