@@ -30,6 +30,9 @@ const REQUIRED: readonly { id: string; spec: string }[] = [
   { id: 'snapshot.restart-equals-genesis', spec: 'specs/runtime/snapshot/restart.test.ts' },
   { id: 'snapshot.compaction-restart-verify', spec: 'specs/cli/snapshot.test.ts' },
   { id: 'replay-verify.exit-codes', spec: 'specs/cli/snapshot.test.ts' },
+  { id: 'replay-verify.query-model', spec: 'specs/runtime/snapshot/query-model-verify.test.ts' },
+  { id: 'snapshot.crash-kill-9', spec: 'specs/runtime/snapshot/crash.test.ts' },
+  { id: 'snapshot.other-format-version-refused', spec: 'specs/runtime/snapshot/versions.test.ts' },
   { id: 'simulation', spec: 'specs/simulation/simulation.test.ts' },
 ]
 
