@@ -8,12 +8,17 @@
  * positions) through the real runtime on the sim venue with the back office open, then alternates R times (default 7)
  * between a kernel-only snapshot (the baseline) and a full one (kernel + back office), one new order between each.
  * Reports medians of the intake pause (the synchronous capture), the longest event-loop block, the total time and
- * the file size. Progress on stderr; the last stdout line is one JSON object.
+ * the file size. Then, on the gateway restarted from its shutdown snapshot, how long the back office takes to open:
+ * from the section with its query model present (replays only the log after the section), from the section with the
+ * query model missing (its copy restored), and without a section (the whole log replayed, the query model rebuilt).
+ * Progress on stderr; the last stdout line is one JSON object.
  */
 
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { backOfficeOf, backOfficeSectionSource } from '../src/backoffice/index.ts'
+import { BACKOFFICE_SECTION, BackOffice, backOfficeOf, backOfficeSectionSource, sectionHeaderOf } from '../src/backoffice/index.ts'
 import type { Gateway } from '../src/runtime/gateway.ts'
 import { SnapshotStore, takeSnapshot, type SnapshotTaken } from '../src/runtime/snapshot/index.ts'
 import { nodeIo } from '../wal/index.ts'
@@ -66,6 +71,7 @@ try {
   })
   const kernel = summary(samples.kernel)
   const full = summary(samples.full)
+  const open = await backOfficeOpenTimes()
   console.log(JSON.stringify({
     bench: 'snapshot-pause',
     orders,
@@ -76,10 +82,49 @@ try {
     withBackOffice: full,
     pauseRatio: round3(full.pauseMsMedian / Math.max(kernel.pauseMsMedian, 1e-9)),
     blockRatio: round3(full.blockMsMaxMedian / Math.max(kernel.blockMsMaxMedian, 1e-9)),
+    backOfficeOpenMs: open,
   }))
 } finally {
   await world.gateway.stop().catch(() => undefined)
   removeDir(world.dir)
+}
+
+/** Restarts on the same directory (from the newest snapshot) and opens the back office three ways, each on its own copy. */
+async function backOfficeOpenTimes(): Promise<{ fromSection: number; fromSectionStoreMissing: number; wholeLog: number; sectionLsn: number; logLastLsn: number }> {
+  const current = world.gateway
+  backOfficeOf(current).projector.flush()
+  await current.stop()
+  const restarted = await startWorld({ seed: 11, dir: world.dir, clock: world.clock, venue: world.venue, snapshots: { atShutdown: false } })
+  const section = restarted.gateway.restoredSections.get(BACKOFFICE_SECTION)
+  if (section === undefined) throw new Error('the shutdown snapshot has no back-office section')
+  const scratch = mkdtempSync(join(tmpdir(), 'egress-bench-bo-'))
+  const storeCopy = (name: string, withStore: boolean): string => {
+    const path = join(scratch, `${name}.sqlite`)
+    if (withStore) for (const suffix of ['', '-wal']) if (existsSync(join(world.dir, `backoffice.sqlite${suffix}`))) copyFileSync(join(world.dir, `backoffice.sqlite${suffix}`), `${path}${suffix}`)
+    return path
+  }
+  const timeOpen = (storePath: string, withSection: boolean): number => {
+    const started = performance.now()
+    const office = new BackOffice({ engine: restarted.gateway.engine, clock: restarted.clock, storePath, venues: [], reconcileIntervalMs: null, ...(withSection ? { section } : {}) })
+    const elapsed = performance.now() - started
+    office.close()
+    return round3(elapsed)
+  }
+  try {
+    timeOpen(storeCopy('warm', true), true)
+    const result = {
+      fromSection: timeOpen(storeCopy('a', true), true),
+      fromSectionStoreMissing: timeOpen(storeCopy('b', false), true),
+      wholeLog: timeOpen(storeCopy('c', false), false),
+      sectionLsn: sectionHeaderOf(section).lsn,
+      logLastLsn: restarted.gateway.engine.wal.lastLsn,
+    }
+    log(`back office open: ${JSON.stringify(result)}`)
+    return result
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+    world.gateway = restarted.gateway
+  }
 }
 
 function median(values: number[]): number {
