@@ -59,8 +59,8 @@ export class Engine {
    * HA leader in synchronous replication (src/runtime/ha/leader-sync.ts): a decision that requests a venue place or
    * amend is not handed back (so the executor does not call the venue) until this resolves for its last LSN — the
    * standby holds the send record, so a new leader after a failover knows the call may have been made and reconciles
-   * instead of making it again. Cancels are not held (risk-reducing; a repeat is refused by the venue). A rejection
-   * means the call must not happen (the node stopped leading). Null: no wait.
+   * instead of making it again. Cancel records are not held themselves (risk-reducing; a repeat is refused by the
+   * venue). A rejection means the call must not happen (the node stopped leading). Null: no wait.
    */
   placeSendGate: ((lsn: number) => Promise<void>) | null = null
 

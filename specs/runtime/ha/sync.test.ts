@@ -148,7 +148,7 @@ describe('synchronous replication', () => {
     expect((await pair.place('after-1')).status).toBe(202)
   })
 
-  test('fail_closed: the venue is called for a place only once the standby holds its send record, however long that takes', async () => {
+  test('fail_closed: the venue is called for a place only once the standby holds its send record, or after the sync timeout when it is gone', async () => {
     const pair = await startPair('fail_closed')
     // Every place call the venue receives: did the standby's log hold the order's send_requested at that moment?
     const calls: { clientOrderId: string; standbyHeldSend: boolean }[] = []
@@ -166,18 +166,46 @@ describe('synchronous replication', () => {
     expect(calls.every((call) => call.standbyHeldSend)).toBe(true)
 
     // The standby goes away. An order already accepted (here placed past the HTTP guard, as one accepted just
-    // before) gets its send record on the leader, but the venue is not called while the standby lacks it.
+    // before) gets its send record on the leader; the call waits for the standby up to the sync timeout, then goes
+    // (bounded: calls queued behind it, cancels included, must not wait for a standby that is gone).
     await pair.standby.stop()
     const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
+    const placedAt = Date.now()
     const accepted = await pair.leader.gateway.place(principal, { ...LIMIT_BUY, client_order_id: 'held-back' }, null)
     expect(accepted.reply.kind).toBe('accepted')
-    await Bun.sleep(TIMEOUT_MS * 3)
+    await Bun.sleep(TIMEOUT_MS / 2)
     expect(calls).toHaveLength(3)
-    expect(pair.leader.gateway.engine.state.orders.get((accepted.reply as { orderId: string }).orderId)?.status).toBe('Sent')
-    // Back: the standby catches up, acknowledges, and only then does the call go out.
+    await waitFor(() => calls.length === 4, TIMEOUT_MS * 5, 'the held send goes out after the timeout')
+    expect(Date.now() - placedAt).toBeGreaterThanOrEqual(TIMEOUT_MS - 20)
+    expect(calls[3]?.standbyHeldSend).toBe(false)
+    expect(pair.sync.state).toBe('down')
+    // While the standby is known gone nothing waits; once it is back and caught up, sends wait for it again.
     pair.standby.start()
-    await waitFor(() => calls.length === 4, 5_000, 'the held send goes out')
-    expect(calls[3]?.standbyHeldSend).toBe(true)
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')
+    expect((await pair.place('after-return')).status).toBe(202)
+    await waitFor(() => calls.length === 5, 5_000, 'fifth venue call')
+    expect(calls[4]?.standbyHeldSend).toBe(true)
+  })
+
+  test('a send waiting for the standby is not made once this node stops leading', async () => {
+    const pair = await startPair('fail_closed')
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    await pair.standby.stop()
+    const calls: string[] = []
+    const venue = pair.leader.venue
+    const place = venue.place.bind(venue)
+    venue.place = (request) => {
+      calls.push(request.clientOrderId)
+      return place(request)
+    }
+    const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
+    const accepted = await pair.leader.gateway.place(principal, { ...LIMIT_BUY, client_order_id: 'deposed-before-send' }, null)
+    expect(accepted.reply.kind).toBe('accepted')
+    await Bun.sleep(TIMEOUT_MS / 3)
+    pair.sync.close()
+    await Bun.sleep(TIMEOUT_MS * 2)
+    expect(calls).toEqual([])
   })
 
   test('the acknowledgement route checks the token and the body', async () => {

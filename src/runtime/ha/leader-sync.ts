@@ -3,9 +3,11 @@
  * changes are logged and, under `degrade_async`, recorded in the log as alert records (records.ts) — the durable
  * mark that from that LSN on, 202s did not wait for the standby, and from the next one on they do again.
  *
- * In either synchronous policy a venue place call also waits for the standby to hold its send record
- * (Engine.placeSendGate): otherwise a leader killed right after sending, before its standby had the record, would
- * leave a new leader that believes the order unsent and sends it again — a duplicate at the venue.
+ * In either synchronous policy a venue place or amend call also waits for the standby to hold its send record
+ * (Engine.placeSendGate), like a 202 does: otherwise a leader killed right after sending, before its standby had the
+ * record, would leave a new leader that believes the order unsent and sends it again — a duplicate at the venue. The
+ * wait is bounded by the sync timeout (a standby known gone is not waited for; under fail_closed no new order is
+ * accepted meanwhile), so cancels queued behind a send are never held for long.
  */
 
 import type { Gateway } from '../gateway.ts'

@@ -136,19 +136,16 @@ export class SyncReplication {
   }
 
   /**
-   * Before a venue place call (Engine.placeSendGate): true once the standby holds `lsn`, or at once when the policy does
-   * not wait (off, or degrade_async while down). Under fail_closed it waits as long as it takes — through timeouts
-   * and the standby's absence — and is false only once this replication is closed (the node stopped leading), so a
-   * send record the standby may lack is never acted on.
+   * Before a venue place or amend call (Engine.placeSendGate): waits like a write's answer does — until the standby
+   * holds `lsn`, at most `timeoutMs`, not at all while the standby is known gone or under `off` — and says whether the
+   * call may go ahead: false only once this replication is closed (the node stopped leading). The wait is bounded on
+   * purpose: the executor hands calls to venues in decision order, so a send held indefinitely would also hold every
+   * cancel behind it while the standby is away.
    */
   async untilReplicated(lsn: number): Promise<boolean> {
-    for (;;) {
-      if (this.closed) return false
-      const outcome = await this.wait(lsn)
-      if (outcome !== 'timeout') return !this.closed
-      if (this.closed) return false
-      await new Promise((resolve) => setTimeout(resolve, Math.min(50, this.options.timeoutMs)))
-    }
+    if (this.closed) return false
+    await this.wait(lsn)
+    return !this.closed
   }
 
   /** Ends every wait (the node stops leading): nothing waiting is confirmed. */
