@@ -27,14 +27,14 @@ describe('config snapshots and backoffice', () => {
     const config = defaultConfig()
     expect(canonicalConfigJson(config)).not.toContain('snapshots')
     expect(canonicalConfigJson(config)).not.toContain('backoffice')
-    expect(snapshotsConfigOf(config)).toEqual({ load: true, keep: 3, everyRecords: 0, everyMs: 0, atShutdown: true, compaction: 'off' })
+    expect(snapshotsConfigOf(config)).toEqual({ enabled: true, load: true, keep: 3, everyRecords: 0, everyMs: 0, atShutdown: true, compaction: 'off' })
     expect(backOfficeConfigOf(config)).toEqual({ reconcileIntervalMs: 10_000 })
     expect(configDigest(parseConfig({ snapshots: { everyRecords: 1000 } }))).not.toBe(configDigest(config))
   })
 
   test('a snapshots section becomes the gateway policy', () => {
     const config = parseConfig({ snapshots: { everyRecords: 50_000, everyMs: 60_000, keep: 5, compaction: 'archive', archiveDir: '/srv/egress/archive', atShutdown: false } })
-    expect(snapshotPolicyOf(config)).toEqual({ load: true, keep: 5, everyRecords: 50_000, everyMs: 60_000, atShutdown: false, compaction: 'archive', archiveDir: '/srv/egress/archive' })
+    expect(snapshotPolicyOf(config)).toEqual({ enabled: true, load: true, keep: 5, everyRecords: 50_000, everyMs: 60_000, atShutdown: false, compaction: 'archive', archiveDir: '/srv/egress/archive' })
     expect(snapshotPolicyOf(defaultConfig())).toMatchObject({ everyRecords: 0, everyMs: 0, compaction: 'off', archiveDir: null })
   })
 
@@ -45,6 +45,9 @@ describe('config snapshots and backoffice', () => {
     expect(messageOf(() => parseConfig({ snapshots: { compaction: 'zip' } }))).toContain('snapshots.compaction: expected "off", "archive" or "delete", got "zip"')
     expect(messageOf(() => parseConfig({ snapshots: { archiveDir: '/a' } }))).toContain('snapshots.archiveDir: only used with compaction "archive"')
     expect(messageOf(() => parseConfig({ snapshots: { evryRecords: 5 } }))).toContain('snapshots.evryRecords: unknown field')
+    expect(messageOf(() => parseConfig({ snapshots: { enabled: false, everyRecords: 10 } }))).toContain('snapshots.everyRecords: snapshots are disabled (snapshots.enabled false): expected 0, got 10')
+    expect(messageOf(() => parseConfig({ snapshots: { enabled: false, compaction: 'delete' } }))).toContain('snapshots.compaction: snapshots are disabled')
+    expect(snapshotPolicyOf(parseConfig({ snapshots: { enabled: false } }))).toMatchObject({ enabled: false, atShutdown: false })
     expect(messageOf(() => parseConfig({ backoffice: { reconcileIntervalMs: 5 } }))).toContain('backoffice.reconcileIntervalMs: expected an integer between 100 and 86400000, got 5')
   })
 

@@ -93,6 +93,22 @@ describe('POST /v1/admin/snapshot', () => {
     expect(Number(/^egress_snapshot_last_lsn (\S+)$/m.exec(text)?.[1])).toBe(t.gateway.snapshotter.stats.last?.lsn as number)
   })
 
+  test('snapshots disabled in the config: 409 CONFLICT naming it, nothing written, none at shutdown either', async () => {
+    const disabled = await startTestGateway({ config: { snapshots: { enabled: false } } })
+    try {
+      const admin = await disabled.token({ sub: 'adam', roles: ['admin'], accounts: [] })
+      const res = await disabled.request('/v1/admin/snapshot', post(admin, {}))
+      expect(res.status).toBe(409)
+      const body = await json(res)
+      expect(errorCode(body)).toBe('CONFLICT')
+      expect((body.error as { details: { reason: string } }).details.reason).toBe('snapshots_disabled')
+      expect(existsSync(join(disabled.dir, 'snapshots'))).toBe(false)
+      expect(disabled.gateway.snapshotPolicy).toMatchObject({ enabled: false, atShutdown: false })
+    } finally {
+      await disabled.stop()
+    }
+  })
+
   test('/openapi.json lists the route', async () => {
     const doc = await json(await t.request('/openapi.json'))
     expect(Object.keys(doc.paths as object)).toContain('/v1/admin/snapshot')

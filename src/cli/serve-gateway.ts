@@ -123,11 +123,12 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
 export function snapshotPolicyOf(config: Config): Partial<SnapshotPolicy> {
   const snapshots = snapshotsConfigOf(config)
   return {
+    enabled: snapshots.enabled,
     load: snapshots.load,
     keep: snapshots.keep,
     everyRecords: snapshots.everyRecords,
     everyMs: snapshots.everyMs,
-    atShutdown: snapshots.atShutdown,
+    atShutdown: snapshots.enabled && snapshots.atShutdown,
     compaction: snapshots.compaction,
     archiveDir: snapshots.archiveDir ?? null,
   }

@@ -106,6 +106,12 @@ function resolve(parsed: Parsed): Config {
   issues.push(...venueIssues(parsed))
   const everyMs = parsed.snapshots?.everyMs ?? 0
   if (everyMs !== 0 && everyMs < 1_000) issues.push({ path: 'snapshots.everyMs', message: `expected 0 (off) or at least 1000, got ${everyMs}` })
+  if (parsed.snapshots?.enabled === false) {
+    for (const field of ['everyRecords', 'everyMs'] as const) {
+      if (parsed.snapshots[field] !== 0) issues.push({ path: `snapshots.${field}`, message: `snapshots are disabled (snapshots.enabled false): expected 0, got ${parsed.snapshots[field]}` })
+    }
+    if (parsed.snapshots.compaction !== 'off') issues.push({ path: 'snapshots.compaction', message: `snapshots are disabled (snapshots.enabled false): compaction needs them, got ${JSON.stringify(parsed.snapshots.compaction)}` })
+  }
   if (parsed.snapshots?.archiveDir !== undefined && parsed.snapshots.compaction !== 'archive') {
     issues.push({ path: 'snapshots.archiveDir', message: `only used with compaction "archive", got compaction ${JSON.stringify(parsed.snapshots.compaction)}` })
   }

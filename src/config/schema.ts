@@ -109,6 +109,8 @@ export const COMPACTION_MODES = ['off', 'archive', 'delete'] as const
  * Periodic snapshots are off unless asked for; one is always taken at clean shutdown unless `atShutdown` is false.
  */
 const SNAPSHOTS = strict({
+  /** False: no snapshot is written at all (periodic, on demand, at shutdown); the admin endpoint answers 409. */
+  enabled: v.optional(v.boolean('expected true or false'), true),
   /** Restart from the newest valid snapshot (and replay the log after it); false: replay the whole log. */
   load: v.optional(v.boolean('expected true or false'), true),
   /** Snapshots retained; older ones are deleted once a new one is durable. */

@@ -139,7 +139,7 @@ export function openApiDocument(options: { version: string }): Json {
       '/v1/admin/snapshot': {
         post: op(
           'Take a snapshot of the projections now (ops, admin): LSN, file, digest, bytes, intake pause; taken false when nothing changed',
-          { '200': { description: 'Snapshot written (or already current)', content: jsonContent(ref('SnapshotTaken')) } },
+          { '200': { description: 'Snapshot written (or already current)', content: jsonContent(ref('SnapshotTaken')) }, '409': errorResponse('Snapshots are disabled in the config (details.reason snapshots_disabled)') },
           { requestBody: { required: false, content: jsonContent(schemaOf(SNAPSHOT_BODY_SCHEMA, 'Empty object or no body')) } },
         ),
       },

@@ -2,7 +2,9 @@
  * `POST /v1/admin/snapshot` (ops or admin): takes a snapshot of the projections now — kernel state and back office at
  * one LSN (src/runtime/snapshot) — and answers with where it went and what it cost: LSN, file, digest, bytes, the
  * intake pause and the longest event-loop block. Nothing changed since the newest snapshot: 200 with `taken: false`.
- * A snapshot already being written is waited for, then this one is taken. The snapshot pause figures are on /metrics.
+ * A snapshot already being written is waited for, then this one is taken. Snapshots disabled in the config: 409
+ * CONFLICT (reason snapshots_disabled); a snapshot that fails: 503 UNAVAILABLE with why. The pause figures are on
+ * /metrics.
  *
  * Why ops may too: a snapshot changes no trading state and is what the gateway does on its own at shutdown and on its
  * configured schedule; operators need it before maintenance. Compaction after it follows the configured policy only.
@@ -10,7 +12,7 @@
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import type { SnapshotTaken } from '../../runtime/snapshot/index.ts'
+import { SnapshotsDisabledError, type SnapshotTaken } from '../../runtime/snapshot/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
@@ -31,6 +33,7 @@ export function adminSnapshotRoutes(services: Services): Hono<AuthEnv> {
     try {
       taken = await gateway.snapshot()
     } catch (error) {
+      if (error instanceof SnapshotsDisabledError) throw new ApiError('CONFLICT', error.message, { details: { reason: 'snapshots_disabled' } })
       const message = error instanceof Error ? error.message : String(error)
       throw new ApiError('UNAVAILABLE', `snapshot failed: ${message}`, { details: { reason: 'snapshot_failed', detail: message }, cause: error })
     }

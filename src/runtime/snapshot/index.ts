@@ -23,7 +23,7 @@ export { takeSnapshot, type SectionFinisher, type SnapshotSectionSource, type Sn
 export { compactLog, type CompactOptions, type CompactResult, type CompactionMode } from './compact.ts'
 export { chainAnchorFor, restoreEngine, RestoreError, type Restored, type RestoreReport } from './restore.ts'
 export {
-  defaultSnapshotPolicy, Snapshotter, snapshotPolicyProblem, type SnapshotPolicy, type SnapshotterStats,
+  defaultSnapshotPolicy, Snapshotter, snapshotPolicyProblem, SnapshotsDisabledError, type SnapshotPolicy, type SnapshotterStats,
 } from './snapshotter.ts'
 export { rebuildState, type RebuildLog, type RebuildOptions, type RebuildResult } from './rebuild.ts'
 export { diffStates } from './diff.ts'

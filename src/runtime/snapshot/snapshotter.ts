@@ -13,6 +13,8 @@ import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
 import { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
 
 export interface SnapshotPolicy {
+  /** False: this gateway writes no snapshot at all (none periodic, on demand or at shutdown); loading is separate. */
+  enabled: boolean
   /** Restart from the newest valid snapshot (and replay the log after it). */
   load: boolean
   /** Snapshots retained; older ones are deleted after a new one is durable. */
@@ -30,14 +32,21 @@ export interface SnapshotPolicy {
 }
 
 export function defaultSnapshotPolicy(): SnapshotPolicy {
-  return { load: true, keep: SNAPSHOTS_KEEP_DEFAULT, everyRecords: 0, everyMs: 0, atShutdown: true, compaction: 'off', archiveDir: null, io: null }
+  return { enabled: true, load: true, keep: SNAPSHOTS_KEEP_DEFAULT, everyRecords: 0, everyMs: 0, atShutdown: true, compaction: 'off', archiveDir: null, io: null }
 }
 
 export function snapshotPolicyProblem(policy: SnapshotPolicy): string | null {
   if (!(Number.isSafeInteger(policy.keep) && policy.keep >= 1 && policy.keep <= 100)) return `snapshots.keep must be an integer in 1..100, got ${policy.keep}`
   if (!(Number.isSafeInteger(policy.everyRecords) && policy.everyRecords >= 0)) return `snapshots.everyRecords must be an integer ≥ 0, got ${policy.everyRecords}`
   if (!(Number.isSafeInteger(policy.everyMs) && (policy.everyMs === 0 || policy.everyMs >= 1_000))) return `snapshots.everyMs must be 0 (off) or ≥ 1000, got ${policy.everyMs}`
+  if (!policy.enabled && (policy.everyRecords > 0 || policy.everyMs > 0 || policy.compaction !== 'off')) return 'snapshots are disabled: everyRecords, everyMs and compaction must be off'
   return null
+}
+
+/** An on-demand snapshot asked of a gateway whose policy writes none (config `snapshots.enabled: false`). */
+export class SnapshotsDisabledError extends Error {
+  override readonly name = 'SnapshotsDisabledError'
+  readonly code = 'SNAPSHOTS_DISABLED'
 }
 
 export interface SnapshotterStats {
@@ -76,6 +85,7 @@ export class Snapshotter {
   /** Starts the record counter and the timer (whichever the policy enables). Returns the durable-listener to remove. */
   start(): () => void {
     const { engine, policy } = this.options
+    if (!policy.enabled) return () => undefined
     const unsubscribe = engine.onDurable((events) => {
       this.recordsSince += events.length
       if (policy.everyRecords > 0 && this.recordsSince >= policy.everyRecords && this.running === null) this.background('records')
@@ -92,6 +102,7 @@ export class Snapshotter {
 
   /** Takes a snapshot now (waiting for one in progress first); null when nothing changed since the newest. */
   async take(): Promise<SnapshotTaken | null> {
+    if (!this.options.policy.enabled) throw new SnapshotsDisabledError('snapshots are disabled on this gateway (config snapshots.enabled: false)')
     while (this.running !== null) await this.running.catch(() => null)
     const running = this.takeAndCompact()
     this.running = running
