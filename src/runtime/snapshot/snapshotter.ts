@@ -39,7 +39,9 @@ export function snapshotPolicyProblem(policy: SnapshotPolicy): string | null {
   if (!(Number.isSafeInteger(policy.keep) && policy.keep >= 1 && policy.keep <= 100)) return `snapshots.keep must be an integer in 1..100, got ${policy.keep}`
   if (!(Number.isSafeInteger(policy.everyRecords) && policy.everyRecords >= 0)) return `snapshots.everyRecords must be an integer ≥ 0, got ${policy.everyRecords}`
   if (!(Number.isSafeInteger(policy.everyMs) && (policy.everyMs === 0 || policy.everyMs >= 1_000))) return `snapshots.everyMs must be 0 (off) or ≥ 1000, got ${policy.everyMs}`
-  if (!policy.enabled && (policy.everyRecords > 0 || policy.everyMs > 0 || policy.compaction !== 'off')) return 'snapshots are disabled: everyRecords, everyMs and compaction must be off'
+  if (!policy.enabled && (policy.everyRecords > 0 || policy.everyMs > 0 || policy.compaction !== 'off' || policy.atShutdown)) {
+    return 'snapshots are disabled: everyRecords, everyMs, atShutdown and compaction must be off'
+  }
   return null
 }
 
