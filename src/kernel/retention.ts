@@ -53,6 +53,8 @@ function retireBeyond(state: KernelState, keptMax: number): void {
 }
 
 function busy(state: KernelState, orderId: string): boolean {
-  for (const call of state.inFlight.values()) if (call.orderId === orderId) return true
-  return state.queues.some((queue) => queue.has(orderId))
+  // inFlight is keyed by order id (one call per order at a time).
+  if (state.inFlight.has(orderId)) return true
+  const [lane0, lane1, lane2, lane3] = state.queues
+  return lane0.has(orderId) || lane1.has(orderId) || lane2.has(orderId) || lane3.has(orderId)
 }
