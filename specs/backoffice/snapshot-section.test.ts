@@ -180,7 +180,7 @@ describe('the back office in snapshots', () => {
     expect((await reconcile(second)).observations).toEqual([])
   })
 
-  test('a section of another version or not fitting the log is refused with a reason; the back office replays the log instead', async () => {
+  test('a section of another version, not fitting the log, or whose query model does not match its digest is refused with a reason; the back office replays the log instead', async () => {
     const first = await officeWorld({ seed: 305 })
     await trade(first, { orders: 10, tag: 'v', seed: 305 })
     await run(first, 100)
@@ -198,5 +198,21 @@ describe('the back office in snapshots', () => {
     expect(office.stats().sectionLsn).toBeNull()
     expect(office.stats().ledgerComplete).toBe(true)
     expect((await reconcile(second)).observations).toEqual([])
+    await second.gateway.stop()
+    worlds.splice(worlds.indexOf(second), 1)
+
+    // A query-model copy whose content is not what the section's digest says: not installed, the log replayed.
+    const doctoredImage = Store.openImage(section.image)
+    doctoredImage.replaceDerived([], [])
+    const doctored = encodeSection({ lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: section.header.queryModel, ledger: section.ledger, breaks: section.breaks, image: doctoredImage.image() })
+    doctoredImage.close()
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `backoffice.sqlite${suffix}`), { force: true })
+    const third = await startWorld({ seed: 305, dir: first.dir, clock: first.clock, venue: first.venue })
+    worlds.push(third)
+    third.gateway.restoredSections.set(BACKOFFICE_SECTION, doctored)
+    const replayed = backOfficeOf(third.gateway, { reconcileIntervalMs: null })
+    expect(replayed.stats().sectionProblem).toMatch(/^STATE_INVALID: the section's query model digests to/)
+    expect(replayed.stats().restoredStore).toBe(false)
+    expect((await reconcile(third)).observations).toEqual([])
   })
 })

@@ -132,10 +132,13 @@ export class Projector {
     let store = Store.open(options.storePath)
     let rebuilt = false
     let restoredStore = false
-    const section = usable.section
-    if (section !== null) {
-      // The section's copy replaces a store that is empty, behind it, or does not match the log.
-      if (store.lastLsn === 0 || store.lastLsn < section.header.lsn || !storeMatchesLog(store, engine)) {
+    let section = usable.section
+    let sectionProblem = usable.problem
+    // The section's copy replaces a store that is empty, behind it, or does not match the log — once its content is
+    // checked against the digest the section recorded.
+    if (section !== null && (store.lastLsn === 0 || store.lastLsn < section.header.lsn || !storeMatchesLog(store, engine))) {
+      const mismatch = imageMismatch(section)
+      if (mismatch === null) {
         store.close()
         if (options.storePath === ':memory:') store = Store.openImage(section.image)
         else {
@@ -143,12 +146,16 @@ export class Projector {
           store = Store.open(options.storePath)
         }
         restoredStore = true
+      } else {
+        section = null
+        sectionProblem = mismatch
       }
-    } else {
+    }
+    if (section === null) {
       rebuilt = !storeMatchesLog(store, engine)
       if (rebuilt) store.reset()
     }
-    const projector = new Projector(options, store, { rebuilt, restoredStore, section, sectionProblem: usable.problem })
+    const projector = new Projector(options, store, { rebuilt, restoredStore, section, sectionProblem })
     projector.catchUp(section?.header.lsn ?? 0)
     projector.follow()
     projector.flush()
@@ -381,6 +388,20 @@ function balanceKey(row: BalanceRow): string {
 
 function balanceValue(row: BalanceRow): string {
   return `${row.total}/${row.reserved}`
+}
+
+/** Null when the section's query-model copy has the content digest its header recorded, else the problem. */
+function imageMismatch(section: BackOfficeSection): string | null {
+  let copy: Store | null = null
+  try {
+    copy = Store.openImage(section.image)
+    const digest = copy.contentDigest()
+    return digest.digest === section.header.queryModel.digest ? null : `STATE_INVALID: the section's query model digests to ${digest.digest}, its header says ${section.header.queryModel.digest}`
+  } catch (error) {
+    return `STATE_INVALID: the section's query model does not open: ${error instanceof Error ? error.message : String(error)}`
+  } finally {
+    copy?.close()
+  }
 }
 
 /** The section decoded, if it fits this log: its LSN within the log and the chain head there as it recorded. */
