@@ -59,6 +59,6 @@ describe('idempotency', () => {
     harness.place()
     expect(harness.state.idempotency.size).toBe(1)
     const [key] = [...harness.state.idempotency.keys()]
-    expect(key).toBe('acct-1\nc1')
+    expect(key).toBe('acct-1 c1')
   })
 })

@@ -56,7 +56,7 @@ export interface KernelState {
   orders: Map<string, Order>
   /** Terminal orders still in `orders`, oldest ending first; beyond TERMINAL_ORDERS_KEPT_MAX the oldest are retired. */
   terminalOrderIds: Set<string>
-  /** `${accountId}\n${idempotencyKey}` → the first outcome (a projection, so it survives restarts by replay). */
+  /** `${accountId} ${idempotencyKey}` → the first outcome (a projection, so it survives restarts by replay). */
   idempotency: Map<string, IdempotencyEntry>
   /** Per lane, the orders with work due, in FIFO order (Map keeps insertion order). */
   queues: [Map<string, WorkKind>, Map<string, WorkKind>, Map<string, WorkKind>, Map<string, WorkKind>]
@@ -125,8 +125,13 @@ export function cloneState(state: KernelState): KernelState {
   }
 }
 
+/**
+ * The idempotency index key. Account ids are printable ASCII without spaces (idSchema), so the first space separates
+ * the two parts unambiguously; a space (rather than a newline) also keeps the key free of JSON escapes, which makes the
+ * snapshot's 400k-key column parse several times faster.
+ */
 export function idempotencyIndexKey(accountId: string, idempotencyKey: string): string {
-  return `${accountId}\n${idempotencyKey}`
+  return `${accountId} ${idempotencyKey}`
 }
 
 export function availableBalance(state: KernelState, accountId: string, asset: string): Units {

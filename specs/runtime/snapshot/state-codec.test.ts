@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { cloneState, initialState, stateDigest } from '../../../src/kernel/index.ts'
 import {
-  decodeKernelState, encodeKernelState, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateBytesSliced, kernelStateFromBytes,
+  decodeKernelState, encodeKernelState, KERNEL_STATE_FORMAT_VERSION, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateBytesSliced, kernelStateFromBytes,
 } from '../../../src/runtime/snapshot/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, type World } from '../harness.ts'
@@ -78,6 +78,6 @@ describe('kernel state encoding', () => {
   })
 
   test('the schema id names the format version and a fingerprint of every field', () => {
-    expect(KERNEL_STATE_SCHEMA).toMatch(/^kernel-state\/v2\/[0-9a-f]{16}$/)
+    expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
   })
 })

@@ -3,12 +3,10 @@
  * (terminal orders leave the state, their keys stay: 425k entries at 2M events), so it is stored by columns rather
  * than one record per entry, shaped for a fast JSON.parse:
  *
- *   [accounts, accountAt, keys, orderIds, digests, outcomes, rejected]
+ *   [keys, orderIds, digests, outcomes, rejected]
  *
- * - an index key is `${accountId}\n${idempotencyKey}`: the account goes to a small table (`accounts`, referenced by
- *   position in `accountAt`; -1 for a key without a newline), the rest to `keys` — JSON strings holding an escape
- *   (the newline) parse several times slower than plain ones;
- * - `orderIds` as strings, every body digest (64 hex characters) in the one string `digests`;
+ * - `keys` and `orderIds` as strings (index keys hold no character JSON must escape — see idempotencyIndexKey — and
+ *   escaped strings parse several times slower), every body digest (64 hex characters) in the one string `digests`;
  * - `outcomes` one character per entry ('a' accepted, 'r' rejected), and `rejected` the [position, reason, guard]
  *   of each rejected entry.
  *
@@ -22,43 +20,26 @@ import { CodecError, type Codec, type Json } from './codec-kit.ts'
 const DIGEST_CHARS = 64
 const HEX_TEXT = /^[0-9a-f]*$/
 const REASON_SET = new Set<string>(REASON_CODES)
-const COLUMNS = 7
+const COLUMNS = 5
 
 type Index = Map<string, IdempotencyEntry>
 
 /** Collects columns entry by entry; `flush` turns what was added since the last flush into JSON text pieces. */
 class ColumnWriter {
-  readonly accounts: string[] = []
-  private readonly accountPositions = new Map<string, number>()
   private count = 0
-  private accountAt: number[] = []
   private keys: string[] = []
   private orderIds: string[] = []
   private digests: string[] = []
   private outcomes = ''
   readonly rejected: Json[] = []
-  readonly text = { accountAt: [] as string[], keys: [] as string[], orderIds: [] as string[], digests: [] as string[], outcomes: [] as string[] }
+  readonly text = { keys: [] as string[], orderIds: [] as string[], digests: [] as string[], outcomes: [] as string[] }
 
   add(indexKey: string, entry: IdempotencyEntry): void {
     const where = `idempotency[${JSON.stringify(indexKey)}]`
     if (entry.bodyDigest.length !== DIGEST_CHARS || !HEX_TEXT.test(entry.bodyDigest)) throw new CodecError(`${where}: body digest is not ${DIGEST_CHARS} hex characters`)
     if (entry.outcome === 'rejected') this.rejected.push([this.count, entry.reason, entry.guard])
     else if (entry.reason !== null || entry.guard !== null) throw new CodecError(`${where}: an accepted entry holds a reason`)
-    const newline = indexKey.indexOf('\n')
-    if (newline < 0) {
-      this.accountAt.push(-1)
-      this.keys.push(indexKey)
-    } else {
-      const account = indexKey.slice(0, newline)
-      let position = this.accountPositions.get(account)
-      if (position === undefined) {
-        position = this.accounts.length
-        this.accounts.push(account)
-        this.accountPositions.set(account, position)
-      }
-      this.accountAt.push(position)
-      this.keys.push(indexKey.slice(newline + 1))
-    }
+    this.keys.push(indexKey)
     this.orderIds.push(entry.orderId)
     this.digests.push(entry.bodyDigest)
     this.outcomes += entry.outcome === 'accepted' ? 'a' : 'r'
@@ -67,18 +48,16 @@ class ColumnWriter {
 
   /** The arrays themselves (one-go encoding). */
   columns(): Json {
-    return [this.accounts, this.accountAt, this.keys, this.orderIds, this.digests.join(''), this.outcomes, this.rejected]
+    return [this.keys, this.orderIds, this.digests.join(''), this.outcomes, this.rejected]
   }
 
   flush(): void {
     if (this.keys.length > 0) {
-      this.text.accountAt.push(JSON.stringify(this.accountAt).slice(1, -1))
       this.text.keys.push(JSON.stringify(this.keys).slice(1, -1))
       this.text.orderIds.push(JSON.stringify(this.orderIds).slice(1, -1))
     }
     this.text.digests.push(this.digests.join(''))
     this.text.outcomes.push(this.outcomes)
-    this.accountAt = []
     this.keys = []
     this.orderIds = []
     this.digests = []
@@ -88,12 +67,12 @@ class ColumnWriter {
   /** The same text as JSON.stringify(columns()) after every entry was flushed. */
   joined(): string {
     const { text } = this
-    return `[${JSON.stringify(this.accounts)},[${text.accountAt.join(',')}],[${text.keys.join(',')}],[${text.orderIds.join(',')}],${JSON.stringify(text.digests.join(''))},${JSON.stringify(text.outcomes.join(''))},${JSON.stringify(this.rejected)}]`
+    return `[[${text.keys.join(',')}],[${text.orderIds.join(',')}],${JSON.stringify(text.digests.join(''))},${JSON.stringify(text.outcomes.join(''))},${JSON.stringify(this.rejected)}]`
   }
 }
 
 export const idempotencyColumns: Codec<Index> = {
-  shape: `idempotencyColumns(accounts:array(str),accountAt:array(num),keys:array(str),orderIds:array(str),digests:hex${DIGEST_CHARS},outcomes:chars(a|r),rejected:array([num,nullable(reason),nullable(str)]))`,
+  shape: `idempotencyColumns(keys:array(str),orderIds:array(str),digests:hex${DIGEST_CHARS},outcomes:chars(a|r),rejected:array([num,nullable(reason),nullable(str)]))`,
   encode: (index) => {
     const writer = new ColumnWriter()
     for (const [key, entry] of index) writer.add(key, entry)
@@ -119,32 +98,27 @@ export async function idempotencyColumnsSliced(index: Index, options: { entriesP
 
 function decodeColumns(json: unknown, path: string): Index {
   if (!Array.isArray(json) || json.length !== COLUMNS) throw new CodecError(`${path}: expected the ${COLUMNS} idempotency columns`)
-  const [accounts, accountAt, keys, orderIds, digests, outcomes, rejected] = json as unknown[]
-  if (!Array.isArray(accounts) || !Array.isArray(accountAt) || !Array.isArray(keys) || !Array.isArray(orderIds) || typeof digests !== 'string' || typeof outcomes !== 'string' || !Array.isArray(rejected)) {
-    throw new CodecError(`${path}: expected accounts[], accountAt[], keys[], orderIds[], digests, outcomes, rejected[]`)
+  const [keys, orderIds, digests, outcomes, rejected] = json as unknown[]
+  if (!Array.isArray(keys) || !Array.isArray(orderIds) || typeof digests !== 'string' || typeof outcomes !== 'string' || !Array.isArray(rejected)) {
+    throw new CodecError(`${path}: expected keys[], orderIds[], digests, outcomes, rejected[]`)
   }
   const count = keys.length
-  if (accountAt.length !== count || orderIds.length !== count || outcomes.length !== count || digests.length !== count * DIGEST_CHARS || !HEX_TEXT.test(digests)) {
+  if (orderIds.length !== count || outcomes.length !== count || digests.length !== count * DIGEST_CHARS || !HEX_TEXT.test(digests)) {
     throw new CodecError(`${path}: columns of different lengths or digests that are not hex (${count} keys)`)
   }
-  if (!accounts.every((account) => typeof account === 'string' && !account.includes('\n'))) throw new CodecError(`${path}.accounts: expected account ids`)
-  const prefixes = (accounts as string[]).map((account) => `${account}\n`)
   const details = rejectedDetails(rejected, outcomes, path)
   const index: Index = new Map()
   for (let at = 0; at < count; at++) {
     const key = keys[at]
     const orderId = orderIds[at]
-    const accountPosition = accountAt[at]
     if (typeof key !== 'string' || typeof orderId !== 'string') throw new CodecError(`${path}[${at}]: expected a string key and order id`)
-    const prefix = accountPosition === -1 ? '' : prefixes[accountPosition as number]
-    if (prefix === undefined) throw new CodecError(`${path}[${at}]: account position ${String(accountPosition)} is not in the accounts table`)
     const bodyDigest = digests.slice(at * DIGEST_CHARS, (at + 1) * DIGEST_CHARS)
     const outcome = outcomes.charCodeAt(at)
-    if (outcome === 97) index.set(prefix + key, { bodyDigest, orderId, outcome: 'accepted', reason: null, guard: null })
+    if (outcome === 97) index.set(key, { bodyDigest, orderId, outcome: 'accepted', reason: null, guard: null })
     else {
       const detail = details.get(at)
       if (outcome !== 114 || detail === undefined) throw new CodecError(`${path}[${at}]: outcome must be a (accepted) or r (rejected, with its reason)`)
-      index.set(prefix + key, { bodyDigest, orderId, outcome: 'rejected', reason: detail.reason, guard: detail.guard })
+      index.set(key, { bodyDigest, orderId, outcome: 'rejected', reason: detail.reason, guard: detail.guard })
     }
   }
   if (index.size !== count) throw new CodecError(`${path}: duplicate keys`)

@@ -21,7 +21,7 @@ import {
 } from './codec-kit.ts'
 import { idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 
-export const KERNEL_STATE_FORMAT_VERSION = 2 // 2: inFlight keyed by order id (pipelining), was by instrument
+export const KERNEL_STATE_FORMAT_VERSION = 3 // 3: idempotency keys `account key` (was a newline); 2: inFlight keyed by order id
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
