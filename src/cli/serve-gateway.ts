@@ -6,7 +6,7 @@
  */
 
 import { backOfficeOf, backOfficeSectionSource } from '../backoffice/index.ts'
-import { backOfficeConfigOf, configDigest, snapshotsConfigOf, type Config } from '../config/index.ts'
+import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
@@ -81,7 +81,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     },
     ...(options.role === undefined ? {} : { role: options.role }),
     ...(options.lease === undefined ? {} : { lease: options.lease }),
-    kernelConfig: paperKernelConfig({ accounts, digest, instruments }),
+    // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
+    kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),
     fundings: paperFundings(accounts),
     venues: [
       options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },

@@ -6,6 +6,8 @@
 export {
   backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
 } from './schema.ts'
+export { KERNEL, kernelParamsOverrides } from './kernel.ts'
+export type { KernelSection } from './kernel.ts'
 export { FIX_BEGIN_STRINGS, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'
 export type { FixVenueConfig, VenueConfig, VenueInstrumentConfig } from './venues.ts'
 export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, Durability, Mode, SnapshotsConfig } from './schema.ts'

@@ -8,6 +8,7 @@
  */
 
 import * as v from 'valibot'
+import { KERNEL } from './kernel.ts'
 import { VENUE } from './venues.ts'
 
 export const MODES = ['paper', 'shadow', 'live'] as const
@@ -166,6 +167,8 @@ export const CONFIG_SCHEMA = strict({
   snapshots: v.optional(SNAPSHOTS),
   /** Back office. No default value, for the same reason. */
   backoffice: v.optional(BACKOFFICE),
+  /** Kernel parameters (src/config/kernel.ts), each optional; no default value, so a config without it keeps its digest. */
+  kernel: v.optional(KERNEL),
 })
 
 /** Fields whose values are secret: never echoed in errors, only their hash enters the digest. */

@@ -1,0 +1,59 @@
+/**
+ * The kernel's parameters in the config file: `kernel: { ... }`, every field optional with its range. A field left
+ * out keeps the kernel's default (src/domain/kernel-config.ts defaultKernelParams); a config without the section keeps
+ * the digest it had before the section existed. The effective parameters enter the log in the `kernel.configured`
+ * record that serve's bootstrap writes whenever the config digest changes, so replay decides with the same values.
+ *
+ * The ranges exclude values that only make sense as mistakes (a reconcile grace of 0 would conclude "not at the venue"
+ * while the request may still be on its way, and make the order resendable: see README, "Kernel parameters").
+ */
+
+import * as v from 'valibot'
+import type { KernelParams } from '../domain/kernel-config.ts'
+
+function integerIn(min: number, max: number) {
+  const message = `expected an integer between ${min} and ${max}`
+  return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message))
+}
+
+const HOUR_MS = 3_600_000
+
+export const KERNEL = v.strictObject({
+  /** Fee allowance (basis points) added to a buy's cash reservation. */
+  takerFeeBps: v.optional(integerIn(0, 10_000)),
+  /** A reference price observed longer ago than this is stale: the data-health guard refuses new orders. */
+  referenceStaleMs: v.optional(integerIn(100, HOUR_MS)),
+  /** A reference price that moved more than this (basis points) from the previous observation is a jump. */
+  referenceJumpBps: v.optional(integerIn(1, 10_000)),
+  /** New orders queued in Lane1 / Lane2 before further ones are shed (OVERLOADED). */
+  lane1DepthMax: v.optional(integerIn(1, 1_000_000)),
+  lane2DepthMax: v.optional(integerIn(1, 1_000_000)),
+  /** One account's new orders and amends queued in Lane1/Lane2 before its further ones are shed. */
+  accountQueuedMax: v.optional(integerIn(1, 1_000_000)),
+  /** Venue calls in flight at once per venue×symbol, handed over in decision order (1: one at a time). */
+  callsPerInstrumentMax: v.optional(integerIn(1, 1_024)),
+  /** Terminal orders kept in the kernel's hot state (the newest); older ones are read back from the log. */
+  terminalOrdersKeptMax: v.optional(integerIn(1, 10_000_000)),
+  /**
+   * The venue latency bound: a request whose send record is this old and that the venue does not know is concluded
+   * never received (Failed, not at the venue, resendable). Must cover the venue's worst processing delay plus the
+   * clock skew between nodes.
+   */
+  reconcileGraceMs: v.optional(integerIn(100, HOUR_MS)),
+  /** How long to wait before asking the venue again about an Unknown order it did not know yet. */
+  reconcileRecheckMs: v.optional(integerIn(10, HOUR_MS)),
+  /** Back-off for a send the I-100 gate blocked or the venue throttled without a Retry-After. */
+  sendRetryMs: v.optional(integerIn(10, HOUR_MS)),
+})
+
+export type KernelSection = v.InferOutput<typeof KERNEL>
+
+/** The fields the config sets (the rest stay the kernel's defaults). */
+export function kernelParamsOverrides(section: KernelSection | undefined): Partial<KernelParams> {
+  const overrides: Partial<KernelParams> = {}
+  if (section === undefined) return overrides
+  for (const [name, value] of Object.entries(section) as [keyof KernelParams, number | undefined][]) {
+    if (value !== undefined) overrides[name] = value
+  }
+  return overrides
+}
