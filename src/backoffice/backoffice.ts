@@ -17,6 +17,7 @@ import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type Rec
 import { reconcileVenue, type BalanceBasis, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
+import { ReplayLedger } from './replay-ledger.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
 
@@ -50,6 +51,11 @@ export interface ReconcileResult {
 
 /** How many times reconcile waits for the engine to be idle before comparing with the kernel anyway is skipped. */
 const SETTLE_ATTEMPTS_MAX = 20
+/** The most records the replay ledger folds in the comparison's instant (the rest is folded in slices before). */
+const REPLAY_SYNC_FRAMES_MAX = 2_000
+
+/** One event-loop turn: timers and I/O run before the replay's next slice. */
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 export class BackOffice {
   readonly projector: Projector
@@ -57,6 +63,7 @@ export class BackOffice {
   readonly clock: Clock
   private readonly venues: BackOfficeOptions['venues']
   private running: Promise<ReconcileResult> | null = null
+  private readonly replay = new ReplayLedger()
   private runCount = 0
   lastResult: ReconcileResult | null = null
   /** The last reconcile run that failed (the log refused its records, an adapter threw), if any. */
@@ -137,22 +144,31 @@ export class BackOffice {
     return result
   }
 
-  /** Compares at one instant: after the engine settles, with no await between reading the four sides. */
+  /**
+   * Compares at one instant: after the engine settles, with no await between reading the four sides. The replay
+   * ledger is brought up to the live one in time slices first; only what arrives while the engine settles is folded
+   * in that instant (more than REPLAY_SYNC_FRAMES_MAX, and another slice round goes first).
+   */
   private async internal(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {
     const ledger = this.projector.ledger
+    const wal = this.engine.wal
     for (let attempt = 0; attempt < SETTLE_ATTEMPTS_MAX; attempt++) {
+      const replayable = this.replayStarted()
+      if (replayable) await this.replay.advance(wal, ledger.lastLsn, yieldTurn)
       await this.engine.settled()
-      if (this.engine.state.lastLsn === ledger.lastLsn && this.projector.flush()) {
-        const rows = this.projector.balanceRows()
-        const base = this.projector.replayBaseLedger()
-        const observations = [...ledgerVsKernel(rows, this.engine.state), ...ledgerVsStore(ledger, rows, this.projector.store), ...ledgerBalanced(ledger)]
-        if (base === null) {
-          const detail = `the log starts at LSN ${this.engine.wal.firstLsn} (compacted) and no snapshot section below it is at hand`
-          return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
-        }
-        observations.push(...ledgerVsReplay(ledger, this.engine.wal, base === 'genesis' ? null : base))
-        return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'], skipped: [], observations }
+      if (this.engine.state.lastLsn !== ledger.lastLsn) continue
+      const lastAttempt = attempt === SETTLE_ATTEMPTS_MAX - 1
+      if (replayable && ledger.lastLsn - this.replay.foldedLsn > REPLAY_SYNC_FRAMES_MAX && !lastAttempt) continue
+      if (!this.projector.flush()) continue
+      const rows = this.projector.balanceRows()
+      const observations = [...ledgerVsKernel(rows, this.engine.state), ...ledgerVsStore(ledger, rows, this.projector.store), ...ledgerBalanced(ledger)]
+      if (!replayable) {
+        const detail = `the log starts at LSN ${wal.firstLsn} (compacted) and no snapshot section below it is at hand`
+        return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
       }
+      this.replay.foldTo(wal, ledger.lastLsn)
+      observations.push(...ledgerVsReplay(ledger, this.replay.ledger))
+      return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'], skipped: [], observations }
     }
     const detail = `the ledger (LSN ${ledger.lastLsn}) did not catch up with the kernel (LSN ${this.engine.state.lastLsn})`
     return {
@@ -160,6 +176,18 @@ export class BackOffice {
       skipped: (['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay'] as const).map((check) => ({ check, detail })),
       observations: ledgerBalanced(ledger),
     }
+  }
+
+  /**
+   * Whether the replay ledger can go on: it continues where it stopped while the log still holds what follows, else
+   * starts over from genesis or the newest snapshot section the log still continues (false when neither).
+   */
+  private replayStarted(): boolean {
+    if (this.replay.continuesIn(this.engine.wal)) return true
+    const base = this.projector.replayBaseLedger()
+    if (base === null) return false
+    this.replay.start(base)
+    return true
   }
 
   private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {

@@ -4,12 +4,10 @@
  * (every asset sums to zero across the books). Each function returns the differences it found; none writes anything.
  */
 
-import type { Wal } from '../../wal/index.ts'
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { KernelState } from '../kernel/state.ts'
-import { domainEventOf } from '../runtime/records.ts'
 import type { ReconcileCheck } from './breaks.ts'
-import { applyEvent, initialLedger, trialBalance, type LedgerState } from './ledger.ts'
+import { trialBalance, type LedgerState } from './ledger.ts'
 import type { Position } from './positions.ts'
 import type { BalanceRow, Store } from './store.ts'
 
@@ -78,15 +76,11 @@ export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], 
   ]
 }
 
-/** The live ledger (actual) against one replayed from the log alone up to the same LSN (expected). */
-export function ledgerVsReplay(ledger: LedgerState, wal: Wal, base: { ledger: LedgerState; lsn: number } | null = null): Observation[] {
-  // From genesis, or from the snapshot section the back office started from (a compacted log has no genesis).
-  const replayed = base?.ledger ?? initialLedger()
-  for (const frame of wal.read(base === null ? wal.firstLsn : base.lsn + 1, { toLsn: ledger.lastLsn })) {
-    if (frame.lsn <= replayed.lastLsn) continue
-    const event = domainEventOf(frame)
-    if (event !== null) applyEvent(replayed, event, frame.lsn)
-  }
+/**
+ * The live ledger (actual) against one replayed from the log alone up to the same LSN (expected; see
+ * replay-ledger.ts, which folds it apart from the projector).
+ */
+export function ledgerVsReplay(ledger: LedgerState, replayed: LedgerState): Observation[] {
   const name = (kind: string) => (key: string) => ({ key: `ledger_vs_replay:${kind}:${key.replaceAll('\n', ':')}`, what: `${kind} ${key.replaceAll('\n', ' ')}: replay vs live ledger` })
   return [
     ...diffAmounts('ledger_vs_replay', flatten(replayed.books), flatten(ledger.books), name('book')),

@@ -1,0 +1,82 @@
+/**
+ * The independent ledger reconcile compares the live one with: folded from the log alone (genesis, or the snapshot
+ * section the back office started from on a compacted log), never copied from the projector. It is kept between
+ * reconcile runs and each run folds only what the log gained since the last one, in slices of bounded time with an
+ * event-loop turn between them; only the few records that arrive while the engine settles are folded synchronously
+ * before the comparison. So a reconcile neither freezes the loop nor grows with the whole log.
+ */
+
+import type { Wal } from '../../wal/index.ts'
+import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
+import { isBackOfficeRecord } from './breaks.ts'
+import { applyEvent, initialLedger, type LedgerState } from './ledger.ts'
+
+/** How long one slice may hold the event loop, and how many frames are folded between two looks at the clock. */
+export const REPLAY_SLICE_DEFAULTS = { sliceMs: 2, framesPerClockCheck: 64 } as const
+
+export type ReplayBase = { ledger: LedgerState; lsn: number } | 'genesis'
+
+export class ReplayLedger {
+  private state: LedgerState | null = null
+  /** The last LSN folded (of any record, not only the domain events that move the ledger). */
+  private folded = 0
+  private readonly sliceMs: number
+
+  constructor(options: { sliceMs?: number } = {}) {
+    this.sliceMs = options.sliceMs ?? REPLAY_SLICE_DEFAULTS.sliceMs
+  }
+
+  /** The ledger replayed so far (throws before `start`). */
+  get ledger(): LedgerState {
+    if (this.state === null) throw new Error('the replay ledger has not started')
+    return this.state
+  }
+
+  get foldedLsn(): number {
+    return this.folded
+  }
+
+  get started(): boolean {
+    return this.state !== null
+  }
+
+  /** Starts over from `base` (the caller gives the ledger away: it is folded into). */
+  start(base: ReplayBase): void {
+    this.state = base === 'genesis' ? initialLedger() : base.ledger
+    this.folded = base === 'genesis' ? 0 : base.lsn
+  }
+
+  /** Whether the log still holds every record after the last one folded (a compaction may have removed them). */
+  continuesIn(wal: Wal): boolean {
+    return this.state !== null && wal.firstLsn <= this.folded + 1
+  }
+
+  /** Folds up to `toLsn`, at most `sliceMs` at a time, awaiting `pause` (an event-loop turn) between slices. */
+  async advance(wal: Wal, toLsn: number, pause: () => Promise<void>): Promise<void> {
+    // A slice that ends before its deadline has read all the log holds up to toLsn.
+    while (this.fold(wal, toLsn, performance.now() + this.sliceMs) === 'deadline') await pause()
+  }
+
+  /** Folds up to `toLsn` at once: the remainder right before a comparison, where nothing may run in between. */
+  foldTo(wal: Wal, toLsn: number): void {
+    this.fold(wal, toLsn, Number.POSITIVE_INFINITY)
+  }
+
+  private fold(wal: Wal, toLsn: number, deadlineMs: number): 'deadline' | 'done' {
+    const ledger = this.ledger
+    if (this.folded >= toLsn) return 'done'
+    let sinceClockCheck = 0
+    for (const frame of wal.read(this.folded + 1, { toLsn })) {
+      if (!isBackOfficeRecord(frame.type) && !isAuditRecord(frame.type) && frame.lsn > ledger.lastLsn) {
+        const event = domainEventOf(frame)
+        if (event !== null) applyEvent(ledger, event, frame.lsn)
+      }
+      this.folded = frame.lsn
+      if (++sinceClockCheck >= REPLAY_SLICE_DEFAULTS.framesPerClockCheck) {
+        sinceClockCheck = 0
+        if (this.folded < toLsn && performance.now() >= deadlineMs) return 'deadline'
+      }
+    }
+    return 'done'
+  }
+}
