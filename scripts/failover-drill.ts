@@ -7,13 +7,17 @@
  * The machinery lives in specs/runtime/ha/drill.ts, shared with the CI spec specs/runtime/ha/failover.test.ts.
  *
  *   bun scripts/failover-drill.ts [--cycles N] [--stop] [--lease-ttl-ms N] [--rate N]
- *                                 [--sync off|fail_closed|degrade_async] [--sync-timeout-ms N] [--keep] [--verbose]
+ *                                 [--sync off|fail_closed|degrade_async] [--sync-timeout-ms N]
+ *                                 [--reconcile-grace-ms N] [--reconcile-recheck-ms N] [--keep] [--verbose]
+ *
+ * The nodes get a config file with `kernel.reconcileGraceMs`/`reconcileRecheckMs` (default DRILL_KERNEL: 1000/200 ms,
+ * a grace that fits the loopback sim venue). Every takeover must take at most lease TTL + 2 s.
  *
  * Progress on stderr; the report on stdout; the last line is one JSON object. Exit 1 if any check failed.
  */
 
 import { parseArgs } from 'node:util'
-import { median, runDrill } from '../specs/runtime/ha/drill.ts'
+import { DRILL_KERNEL, median, runDrill } from '../specs/runtime/ha/drill.ts'
 import type { SyncPolicy } from '../specs/runtime/ha/cluster.ts'
 
 const { values } = parseArgs({
@@ -27,6 +31,8 @@ const { values } = parseArgs({
     'sync-timeout-ms': { type: 'string', default: '1000' },
     'load-before-ms': { type: 'string', default: '1000' },
     'load-after-ms': { type: 'string', default: '500' },
+    'reconcile-grace-ms': { type: 'string', default: String(DRILL_KERNEL.reconcileGraceMs) },
+    'reconcile-recheck-ms': { type: 'string', default: String(DRILL_KERNEL.reconcileRecheckMs) },
     keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
@@ -46,6 +52,7 @@ const report = await runDrill({
   sync,
   syncTimeoutMs: Number(values['sync-timeout-ms']),
   takeoverSlackMs: 2_000,
+  kernel: { reconcileGraceMs: Number(values['reconcile-grace-ms']), reconcileRecheckMs: Number(values['reconcile-recheck-ms']) },
   verbose: values.verbose === true,
   keep: values.keep === true,
   log: (line) => void process.stderr.write(`failover: ${line}\n`),
@@ -74,6 +81,7 @@ console.log(JSON.stringify({
   unknownLeft: report.unknownLeft,
   logsVerified: report.logsVerified,
   takeoversAwaitingReconcile: report.takeoversAwaitingReconcile,
+  reconcileGraceMs: Number(values['reconcile-grace-ms']),
   shadowDecisions: report.shadowDecisions,
   shadowMismatches: report.shadowMismatches,
   ...(report.mode === 'sigstop' ? { deposedAcks: report.deposedAcks, deposedRefused: report.deposedRefused, deposedSends: report.deposedSends } : {}),

@@ -25,7 +25,8 @@ Starts the gateway: verifies the log, rebuilds projections, reconciles with venu
 Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, http://127.0.0.1:8080.
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
 EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
-from the config's "snapshots" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot.
+from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
+"kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot.
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby

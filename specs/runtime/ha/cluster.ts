@@ -4,7 +4,7 @@
  * the venue's own inspect view). Used by scripts/failover-drill.ts and specs/runtime/ha/failover.test.ts.
  */
 
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { mintHs256Token } from '../../../src/http/auth/index.ts'
@@ -35,6 +35,11 @@ export interface ClusterOptions {
   log: (line: string) => void
   /** Extra environment for every node (e.g. EGRESS_CONFIG). */
   env?: Record<string, string>
+  /**
+   * A config file every node is started with (written to `<work>/egress.json`, named by EGRESS_CONFIG unless `env`
+   * names another), e.g. `{ kernel: { reconcileGraceMs: 1000 } }`. The env variables set per node still win.
+   */
+  config?: Record<string, unknown>
 }
 
 export interface Health {
@@ -104,10 +109,15 @@ export class Cluster {
   private venueChild: ReturnType<typeof Bun.spawn> | null = null
   private stopped = false
   private readonly options: ClusterOptions
+  private readonly configPath: string | null = null
 
   constructor(options: ClusterOptions) {
     this.options = options
     mkdirSync(this.leaseDir)
+    if (options.config !== undefined) {
+      this.configPath = join(this.work, 'egress.json')
+      writeFileSync(this.configPath, JSON.stringify(options.config))
+    }
   }
 
   async startVenue(): Promise<void> {
@@ -139,6 +149,7 @@ export class Cluster {
       EGRESS_DATA_DIR: node.dataDir,
       EGRESS_HS256_SECRET: DRILL_SECRET,
       EGRESS_REPLICATION_TOKEN: DRILL_REPLICATION_TOKEN,
+      ...(this.configPath === null ? {} : { EGRESS_CONFIG: this.configPath }),
       ...this.options.env,
     }
     const command = [
