@@ -1,7 +1,8 @@
 /**
  * The file-system calls the log makes, behind one interface so tests can inject failures (EIO on fsync, ENOSPC on
- * write) at exact points. The default is node:fs, synchronous: the writer does one write and one fdatasync per batch
- * and the batch is already formed, so there is nothing to overlap, and a synchronous error is a synchronous fatal.
+ * write) at exact points. The default is node:fs, synchronous, except the batch's fdatasync, which the writer issues
+ * off the event loop (`fdatasyncOffLoop`, a thread-pool call) so requests keep being parsed and decided — and the
+ * next batch accumulates — while the disk syncs. An implementation that wraps another must wrap both fdatasyncs.
  *
  * Bun's own Bun.write/FileSink do not fsync; everything durable here goes through fdatasync/fsync explicitly.
  */
@@ -14,6 +15,11 @@ export interface WalIo {
   write(fd: number, data: Uint8Array, positionBytes: number): void
   read(fd: number, target: Uint8Array, positionBytes: number): number
   fdatasync(fd: number): void
+  /**
+   * The same fdatasync, completing off the event loop: `done` is called once, later, with the error or null. It may
+   * also throw synchronously (a refused call); either way the writer treats a failure as fatal and never retries.
+   */
+  fdatasyncOffLoop(fd: number, done: (error: Error | null) => void): void
   fsync(fd: number): void
   close(fd: number): void
   sizeBytes(fd: number): number
@@ -44,6 +50,7 @@ export const nodeIo: WalIo = {
   write: writeFully,
   read: (fd, target, positionBytes) => fs.readSync(fd, target, 0, target.byteLength, positionBytes),
   fdatasync: (fd) => fs.fdatasyncSync(fd),
+  fdatasyncOffLoop: (fd, done) => fs.fdatasync(fd, (error) => done(error)),
   fsync: (fd) => fs.fsyncSync(fd),
   close: (fd) => fs.closeSync(fd),
   sizeBytes: (fd) => fs.fstatSync(fd).size,

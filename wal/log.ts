@@ -6,6 +6,11 @@
  * buffer, issues one write and one fdatasync, re-checks the lease, and only then resolves every waiter. A failed write
  * or fsync kills the writer: the batch and everything queued fail, and nothing is ever retried (after a failed fsync
  * the kernel may have dropped the dirty pages; retrying would acknowledge data that is not on disk).
+ *
+ * Pipelined: the fdatasync runs off the event loop (`WalIo.fdatasyncOffLoop`), at most one at a time; while it is in
+ * flight the loop keeps serving and the next batch accumulates in the queue, and it is written when the sync comes
+ * back. Waiters are resolved strictly in LSN order, only after their batch is durable and the lease re-check passed.
+ * Readers, `lastLsn` and `chainHead` see only the durable part; the written head runs ahead by at most one batch.
  */
 
 import { join } from 'node:path'
@@ -63,6 +68,11 @@ export class Wal {
   private queuedRecords = 0
   private queuedBytes = 0
   private flushScheduled = false
+  /** A written batch whose fdatasync has not come back yet (at most one). */
+  private syncing = false
+  /** The last durable LSN and the chain head there; the written position may be one batch ahead while syncing. */
+  private durableLsn: number
+  private readonly durableHash: Uint8Array
   private fatal: Error | null = null
   private closed = false
   private closing: Promise<void> | null = null
@@ -84,6 +94,8 @@ export class Wal {
     this.catalog = recovered.catalog
     this.position = recovered.position
     this.recovery = recovered.report
+    this.durableLsn = recovered.position.lastLsn
+    this.durableHash = recovered.position.lastHash.slice()
     this.anchorLsn = options.verifyChainOnOpen ? Math.min(options.chainAnchorLsn, recovered.position.lastLsn) : 0
     const last = this.catalog.last
     assert(last !== undefined, 'an open log has at least one segment')
@@ -139,7 +151,7 @@ export class Wal {
 
   /** The last durable LSN (0 for an empty log). */
   get lastLsn(): number {
-    return this.position.lastLsn
+    return this.durableLsn
   }
 
   get firstLsn(): number {
@@ -166,7 +178,7 @@ export class Wal {
 
   /** The chain head at lastLsn (a copy). */
   get chainHead(): Uint8Array {
-    return this.position.lastHash.slice()
+    return this.durableHash.slice()
   }
 
   /** Null while healthy; the error that killed the writer otherwise. */
@@ -250,7 +262,7 @@ export class Wal {
 
   /** Reads frames from `fromLsn` (inclusive) to the durable end or `toLsn`, checking CRCs (and the chain if asked). */
   read(fromLsn: number, options: Partial<ReadOptions> = {}): Generator<Frame> {
-    return readFrames(this.catalog, { io: this.options.io, fromLsn, toLsn: this.position.lastLsn, ...options })
+    return readFrames(this.catalog, { io: this.options.io, fromLsn, toLsn: this.durableLsn, ...options })
   }
 
   /** Calls `listener` after every durable batch, before its waiters are resolved. Returns an unsubscribe function. */
@@ -282,7 +294,7 @@ export class Wal {
     if (this.closing !== null) return this.closing
     this.closing = new Promise<void>((resolve) => {
       const finish = (): void => {
-        if (this.queue.length > 0 && this.fatal === null) {
+        if ((this.queue.length > 0 || this.syncing) && this.fatal === null) {
           setImmediate(finish)
           return
         }
@@ -312,7 +324,7 @@ export class Wal {
   }
 
   private flush(): void {
-    if (this.queue.length === 0 || this.fatal !== null) return
+    if (this.queue.length === 0 || this.fatal !== null || this.syncing) return
     const batch = this.takeBatch()
     const raw = batch[0]?.raw ?? null
     if (raw !== null) {
@@ -322,20 +334,68 @@ export class Wal {
     let written: { frames: Frame[]; frameCount: number }
     try {
       written = this.writeBatch(batch)
-      this.options.lease?.assertHeld()
     } catch (cause) {
       this.die(cause, batch)
       return
     }
     const firstLsn = this.position.lastLsn - written.frameCount + 1
-    for (const listener of this.listeners) listener({ firstLsn, lastLsn: this.position.lastLsn, frames: written.frames })
-    let next = firstLsn
-    for (const pending of batch) {
-      const lsns = new Array<number>(pending.records.length)
-      for (let index = 0; index < lsns.length; index++) lsns[index] = next++
-      pending.resolve(lsns)
+    const lastLsn = this.position.lastLsn
+    this.makeDurable(batch, () => {
+      for (const listener of this.listeners) listener({ firstLsn, lastLsn, frames: written.frames })
+      let next = firstLsn
+      for (const pending of batch) {
+        const lsns = new Array<number>(pending.records.length)
+        for (let index = 0; index < lsns.length; index++) lsns[index] = next++
+        pending.resolve(lsns)
+      }
+    })
+  }
+
+  /**
+   * The written batch's fdatasync (off the event loop under `fsync` durability), then the lease re-check, then the
+   * durable position moves and `acknowledge` runs; a failure of either kills the writer instead. Then the next batch.
+   */
+  private makeDurable(batch: PendingAppend[], acknowledge: () => void): void {
+    const lastLsn = this.position.lastLsn
+    const lastHash = this.position.lastHash.slice()
+    let finished = false
+    const finish = (error: unknown): void => {
+      if (finished) return
+      finished = true
+      this.syncing = false
+      try {
+        if (error !== null) throw error
+        this.options.lease?.assertHeld()
+      } catch (cause) {
+        this.die(cause, batch)
+        return
+      }
+      this.durableLsn = lastLsn
+      this.durableHash.set(lastHash)
+      acknowledge()
+      if (this.queue.length > 0) this.scheduleFlush()
     }
-    if (this.queue.length > 0) this.scheduleFlush()
+    if (this.options.durability !== 'fsync') {
+      finish(null)
+      return
+    }
+    this.syncing = true
+    const started = performance.now()
+    try {
+      this.options.io.fdatasyncOffLoop(this.fd, (error) => {
+        this.noteFsync(performance.now() - started)
+        finish(error)
+      })
+    } catch (cause) {
+      if (finished) throw cause
+      finish(cause)
+    }
+  }
+
+  private noteFsync(elapsedMs: number): void {
+    this.stats.fsyncCount++
+    this.stats.lastFsyncMs = elapsedMs
+    this.stats.fsyncMsTotal += elapsedMs
   }
 
   private takeBatch(): PendingAppend[] {
@@ -370,15 +430,15 @@ export class Wal {
     let frames: Frame[]
     try {
       frames = this.writeReplicated(raw, checked)
-      this.options.lease?.assertHeld()
     } catch (cause) {
       this.die(cause, [pending])
       return
     }
     const lastLsn = this.position.lastLsn
-    for (const listener of this.listeners) listener({ firstLsn: lastLsn - checked.length + 1, lastLsn, frames })
-    pending.resolve([lastLsn])
-    if (this.queue.length > 0) this.scheduleFlush()
+    this.makeDurable([pending], () => {
+      for (const listener of this.listeners) listener({ firstLsn: lastLsn - checked.length + 1, lastLsn, frames })
+      pending.resolve([lastLsn])
+    })
   }
 
   /** Writes checked replicated frames unchanged, rolling segments where this log's own limit says (never mid-frame). */
@@ -392,6 +452,7 @@ export class Wal {
       const hasFrames = segment.lastLsn >= segment.firstLsn || pendingBytes > 0
       if (hasFrames && segment.sizeBytes + pendingBytes + frame.frameBytes > this.options.segmentBytesMax) {
         this.writePart(segment, raw.subarray(partStart, frame.offsetBytes))
+        this.syncPartNow()
         partStart = frame.offsetBytes
         this.position.lastEpoch = Math.max(this.position.lastEpoch, frame.epoch)
         this.options.epoch = Math.max(this.options.epoch, frame.epoch)
@@ -421,7 +482,10 @@ export class Wal {
     return frames
   }
 
-  /** Encodes, writes and syncs one batch, rolling segments as needed. Throws on any I/O error. */
+  /**
+   * Encodes and writes one batch, rolling segments as needed (a part before a roll is synced there and then); the
+   * last part's sync is the caller's (makeDurable). Throws on any I/O error.
+   */
   private writeBatch(batch: PendingAppend[]): { frames: Frame[]; frameCount: number } {
     let totalBytes = 0
     for (const pending of batch) totalBytes += pending.bytes
@@ -442,6 +506,7 @@ export class Wal {
         // A frame never straddles segments; an oversized frame still gets a segment of its own.
         if (hasFrames && segment.sizeBytes + pendingBytes + frameBytes > this.options.segmentBytesMax) {
           this.writePart(segment, buffer.subarray(partStart, offset))
+          this.syncPartNow()
           partStart = offset
           segment = this.roll()
         }
@@ -463,21 +528,21 @@ export class Wal {
     return { frames, frameCount }
   }
 
+  /** Writes `bytes` at the end of `segment` (not synced: the batch's fdatasync, or syncPartNow before a roll). */
   private writePart(segment: SegmentInfo, bytes: Uint8Array): void {
     if (bytes.byteLength === 0) return
-    const { io } = this.options
     const end = segment.sizeBytes + bytes.byteLength
     if (end > this.allocatedBytes && this.zeros.byteLength > 0) this.preallocate(end)
-    io.write(this.fd, bytes, segment.sizeBytes)
-    if (this.options.durability === 'fsync') {
-      const started = performance.now()
-      io.fdatasync(this.fd)
-      const elapsedMs = performance.now() - started
-      this.stats.fsyncCount++
-      this.stats.lastFsyncMs = elapsedMs
-      this.stats.fsyncMsTotal += elapsedMs
-    }
+    this.options.io.write(this.fd, bytes, segment.sizeBytes)
     segment.sizeBytes += bytes.byteLength
+  }
+
+  /** Syncs the current segment on the spot: a batch's part before a segment roll (rare; the segment closes after). */
+  private syncPartNow(): void {
+    if (this.options.durability !== 'fsync') return
+    const started = performance.now()
+    this.options.io.fdatasync(this.fd)
+    this.noteFsync(performance.now() - started)
   }
 
   /** Zero-fills ahead of `endBytes`, up to the segment size limit; the next fdatasync makes it durable. */
@@ -507,7 +572,7 @@ export class Wal {
     return last
   }
 
-  /** Starts a new segment after the current one. The current one was fully synced by writePart. */
+  /** Starts a new segment after the current one. The current one was fully synced by syncPartNow. */
   private roll(): SegmentInfo {
     const { io } = this.options
     this.trimCurrentSegment()

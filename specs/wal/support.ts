@@ -68,6 +68,17 @@ export function countingIo(): CountingIo {
       maybeFail('fdatasync')
       nodeIo.fdatasync(fd)
     },
+    // The batch's sync (off the event loop): counted and failed like the synchronous one, the failure reported late.
+    fdatasyncOffLoop: (fd, done) => {
+      counts.fdatasync++
+      try {
+        maybeFail('fdatasync')
+      } catch (error) {
+        setImmediate(() => done(error as Error))
+        return
+      }
+      nodeIo.fdatasyncOffLoop(fd, done)
+    },
     fsync: (fd) => {
       counts.fsync++
       maybeFail('fsync')
