@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import { verifyLogDirectory } from '../../src/audit/index.ts'
+import { SELF_CHECK_SLICE_RECORDS } from '../../src/audit/setup.ts'
 import { parseConfig, type AuditConfig } from '../../src/config/index.ts'
 import { removeDir, run, startWorld, tempDataDir, traderA, type World } from './harness.ts'
 
@@ -71,6 +72,42 @@ describe('audit duties of the running gateway', () => {
     const refused = await world.gateway.place(traderA, body('t-2'), null)
     expect(refused.reply.kind).toBe('rejected')
     expect(readdirSync(forensics).length).toBe(1)
+    expect(world.errors).toEqual([])
+  })
+
+  test('a self-check over a long stretch goes slice by slice, with event-loop turns between, to the head it started from', async () => {
+    const { config } = await auditConfig({ sealEveryRecords: 100 })
+    const world = await startWorld({ seed: 13, audit: config })
+    worlds.push(world)
+    dirs.push(world.dir)
+    for (let index = 0; index < 80; index++) await world.gateway.place(traderA, body(`l-${index}`), null)
+    await run(world, 300)
+    const duty = world.gateway.audit
+    const check = duty === null || duty === undefined ? undefined : (duty as unknown as { options: { setup: { selfCheck: { check(): Promise<unknown>; verifiedThroughLsn: number } } } }).options.setup.selfCheck
+    if (check === undefined) throw new Error('no audit duty')
+    const fromLsn = check.verifiedThroughLsn
+    const headLsn = world.gateway.engine.wal.lastLsn
+    expect(headLsn - fromLsn).toBeGreaterThan(2 * SELF_CHECK_SLICE_RECORDS)
+    const original = check.check.bind(check)
+    let slices = 0
+    let turnsBetween = 0
+    let turnsSeen = 0
+    const ticker = setInterval(() => void turnsSeen++, 0)
+    check.check = async () => {
+      if (slices > 0 && turnsSeen > 0) turnsBetween++
+      turnsSeen = 0
+      slices++
+      return original()
+    }
+    try {
+      expect(await duty?.selfCheck()).toBeNull()
+    } finally {
+      clearInterval(ticker)
+    }
+    expect(slices).toBe(Math.ceil((headLsn - fromLsn) / SELF_CHECK_SLICE_RECORDS))
+    expect(turnsBetween).toBeGreaterThan(0)
+    expect(check.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
+    expect(duty?.verified).toBe(true)
     expect(world.errors).toEqual([])
   })
 })
