@@ -196,7 +196,7 @@ export class BackOffice {
     const observations: Observation[] = []
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
-      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name) => this.fillsOf(accountId, name))
+      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name) => this.fillsOf(accountId, name), yieldTurn)
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       observations.push(...result.observations)

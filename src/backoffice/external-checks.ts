@@ -32,24 +32,32 @@ export interface ExternalResult {
 const SETTLED_OPEN = new Set(['AckedOpen', 'Partial'])
 const TERMINAL = new Set(['Filled', 'Canceled', 'Rejected', 'Expired', 'Failed'])
 
+/**
+ * Every check for every account on the venue. The ledger's orders are grouped by account once, so each account's
+ * checks look at its own orders only; `pause` (an event-loop turn) runs between two accounts' checks, so a venue
+ * that answers at once (the sim venue) does not turn the whole run into one synchronous stretch.
+ */
 export async function reconcileVenue(
   source: VenueSource,
   ledger: LedgerState,
   fillsOf: (accountId: string, venue: string) => FillRecord[],
+  pause: () => Promise<void> = async () => undefined,
 ): Promise<ExternalResult> {
   const venue = source.adapter.venue
-  const accounts = accountsOn(ledger, venue)
+  const ordersOf = ordersByAccount(ledger, venue)
+  const accounts = [...ordersOf.keys()].sort()
   const result: ExternalResult = { ran: [], skipped: [], observations: [] }
-  const checks: [ReconcileCheck, (accountId: string) => Promise<Observation[] | string>][] = [
+  const checks: [ReconcileCheck, (accountId: string, orders: readonly TrackedOrder[]) => Promise<Observation[] | string>][] = [
     ['venue_balances', (accountId) => balances(source, ledger, accountId)],
-    ['venue_open_orders', (accountId) => openOrders(source.adapter, ledger, accountId)],
-    ['venue_trades', (accountId) => trades(source.adapter, ledger, fillsOf(accountId, venue), accountId)],
+    ['venue_open_orders', (accountId, orders) => openOrders(source.adapter, orders, accountId)],
+    ['venue_trades', (accountId, orders) => trades(source.adapter, orders, fillsOf(accountId, venue), accountId)],
   ]
   for (const [check, run] of checks) {
     const found: Observation[] = []
     let failure: string | null = null
     for (const accountId of accounts) {
-      const outcome = await run(accountId)
+      await pause()
+      const outcome = await run(accountId, ordersOf.get(accountId) ?? [])
       if (typeof outcome === 'string') {
         failure = `${venue}/${accountId}: ${outcome}`
         break
@@ -66,11 +74,16 @@ export async function reconcileVenue(
   return result
 }
 
-/** Accounts that traded or placed orders on `venue`, in a stable order. */
-function accountsOn(ledger: LedgerState, venue: string): string[] {
-  const accounts = new Set<string>()
-  for (const order of ledger.orders.values()) if (order.venue === venue) accounts.add(order.accountId)
-  return [...accounts].sort()
+/** The orders on `venue` per account that placed any there (one pass over the ledger's orders). */
+function ordersByAccount(ledger: LedgerState, venue: string): Map<string, TrackedOrder[]> {
+  const byAccount = new Map<string, TrackedOrder[]>()
+  for (const order of ledger.orders.values()) {
+    if (order.venue !== venue) continue
+    const orders = byAccount.get(order.accountId)
+    if (orders === undefined) byAccount.set(order.accountId, [order])
+    else orders.push(order)
+  }
+  return byAccount
 }
 
 async function balances(source: VenueSource, ledger: LedgerState, accountId: string): Promise<Observation[] | string> {
@@ -99,14 +112,13 @@ export function tradingFlows(ledger: LedgerState, accountId: string, venue: stri
   return flows
 }
 
-async function openOrders(adapter: VenueAdapter, ledger: LedgerState, accountId: string): Promise<Observation[] | string> {
+/** `orders`: the account's orders on this venue. */
+async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[], accountId: string): Promise<Observation[] | string> {
   const venue = adapter.venue
   const answer = await adapter.openOrders(accountId)
   if (answer.kind !== 'ok') return `openOrders: ${answer.kind}`
   const byClientId = new Map<string, TrackedOrder>()
-  for (const order of ledger.orders.values()) {
-    if (order.venue === venue && order.accountId === accountId) for (const id of order.clientIds) byClientId.set(id, order)
-  }
+  for (const order of orders) for (const id of order.clientIds) byClientId.set(id, order)
   const found: Observation[] = []
   const seen = new Set<string>()
   for (const venueOrder of answer.value) {
@@ -135,12 +147,13 @@ function describe(order: VenueOrder): string {
   return `${order.status} ${order.side} ${formatDecimal(order.cumQty)}/${formatDecimal(order.qty)} as ${order.clientOrderId}`
 }
 
-async function trades(adapter: VenueAdapter, ledger: LedgerState, fills: FillRecord[], accountId: string): Promise<Observation[] | string> {
+/** `orders`: the account's orders on this venue. */
+async function trades(adapter: VenueAdapter, orders: readonly TrackedOrder[], fills: FillRecord[], accountId: string): Promise<Observation[] | string> {
   const venue = adapter.venue
   const answer = await adapter.trades({ account: accountId })
   if (answer.kind !== 'ok') return `trades: ${answer.kind}`
   const orderOf = new Map<string, string>()
-  for (const order of ledger.orders.values()) if (order.venue === venue && order.accountId === accountId) for (const id of order.clientIds) orderOf.set(id, order.orderId)
+  for (const order of orders) for (const id of order.clientIds) orderOf.set(id, order.orderId)
   const booked = new Map(fills.map((fill) => [fill.execId, fill]))
   const found: Observation[] = []
   const tradeBreak = (id: string, what: string, expected: string, actual: string): void =>
