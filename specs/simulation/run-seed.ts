@@ -24,6 +24,7 @@ import {
   type Violation,
 } from './invariants.ts'
 import { Monitor, type PriorityInversion } from './monitor.ts'
+import { RetiredOrders } from './retired-orders.ts'
 import { VenueWatch, type StatusQuery } from './venue-watch.ts'
 import { Draw, drawScenario, SYMBOLS, type Scenario } from './scenario.ts'
 import { act, ACTION_WEIGHTS, type WorkloadContext } from './workload.ts'
@@ -105,6 +106,7 @@ class SeedRunner {
   readonly scenario: Scenario
   readonly options: SeedOptions
   readonly monitor = new Monitor()
+  readonly retired = new RetiredOrders()
   readonly recent: string[] = []
   readonly cumQty = new Map<string, Units>()
   readonly pending: Violation[] = []
@@ -160,6 +162,7 @@ class SeedRunner {
     }
     this.ctx = ctx
     this.monitor.attach(world.gateway.engine, world.clock.nowMs())
+    this.retired.attach(world.gateway.engine)
     let failure: SeedFailure | null = null
     try {
       for (this.step = 1; this.step <= this.scenario.steps; this.step++) await this.runStep(ctx)
@@ -171,6 +174,7 @@ class SeedRunner {
       this.monitor.detach()
       await ctx.world.gateway.stop().catch(() => undefined)
     } finally {
+      this.retired.detach()
       this.watch.close()
       removeDir(ctx.world.dir)
     }
@@ -194,9 +198,11 @@ class SeedRunner {
   }
 
   checkStep(ctx: WorkloadContext): void {
-    const { state } = ctx.world.gateway.engine
+    const live = ctx.world.gateway.engine.state
+    // Every order egress accepted, retired ones included (see retired-orders.ts).
+    const state = this.retired.view(live)
     const inspection = ctx.world.venue.inspect()
-    const violations = [...this.pending.splice(0)]
+    const violations = [...this.pending.splice(0), ...this.retired.check(live)]
     violations.push(...checkNoDoubleSend(state, inspection))
     violations.push(...checkFills(state, this.cumQty, venueOrdersByOrderId(inspection)))
     violations.push(...checkReservations(state))
@@ -243,6 +249,7 @@ class SeedRunner {
     if (ctx === null) throw new Error('no run in progress')
     const crashed = ctx.world
     this.monitor.detach()
+    this.retired.detach()
     crashed.gateway.executor.stop()
     await crashed.gateway.engine.settled()
     await crashed.gateway.engine.wal.close()
@@ -255,6 +262,7 @@ class SeedRunner {
     this.watch.up = true // the new gateway subscribes to reports before it lets the clock move
     ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params })
     this.monitor.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
+    this.retired.attach(ctx.world.gateway.engine)
     this.restarts++
   }
 
@@ -277,13 +285,15 @@ class SeedRunner {
     await run(ctx.world, venue.requestTimeoutMs + 2 * venue.latencyMsMax + this.scenario.faults.reorderDelayMsMax + 50)
     await this.runUntilQuiescent(ctx)
     this.checkStep(ctx)
-    const { state } = ctx.world.gateway.engine
+    const { state: live } = ctx.world.gateway.engine
+    const state = this.retired.view(live)
     const inspection = ctx.world.venue.inspect()
     const funded = new Map(paperFundings(ACCOUNTS).map((funding) => [`${funding.accountId}/${funding.asset}`, funding.amount]))
     const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded)]
     this.monitor.detach()
+    this.retired.detach()
     await ctx.world.gateway.engine.settled()
-    const liveDigest = stateDigest(state)
+    const liveDigest = stateDigest(live)
     this.digest = liveDigest
     await ctx.world.gateway.stop()
     violations.push(...(await checkReplay(ctx.world.dir, liveDigest)))

@@ -99,6 +99,8 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
     lane2DepthMax: draw.pick([5, 30, 1_000]),
     // Serialised per instrument, or pipelined (several calls in flight per venue×symbol, dispatched in order).
     callsPerInstrumentMax: draw.pick([1, 4, 16]),
+    // Bounded hot state: terminal orders retired from the kernel state beyond 2 or 50 (or 10,000: never, in a run).
+    terminalOrdersKeptMax: draw.pick([2, 50, 10_000]),
   }
   return { seed, steps: options.steps, venue, faults, params, calm }
 }
