@@ -27,6 +27,9 @@ import { checkReplicatedFrames, plainBytes } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, encodeSegmentHeader, segmentName } from './segment.ts'
 
+/** The most zeros one batch writes ahead of itself (~1.5 ms of writing); see Wal.preallocate. */
+const PREALLOCATE_STEP_BYTES = 256 * 1024
+
 interface PendingAppend {
   records: RecordInput[]
   /** Replicated frames (appendFrames): written as received, in a batch of their own. */
@@ -532,7 +535,8 @@ export class Wal {
   private writePart(segment: SegmentInfo, bytes: Uint8Array): void {
     if (bytes.byteLength === 0) return
     const end = segment.sizeBytes + bytes.byteLength
-    if (end > this.allocatedBytes && this.zeros.byteLength > 0) this.preallocate(end)
+    const lead = this.zeros.byteLength
+    if (lead > 0 && (end > this.allocatedBytes || (end + lead > this.allocatedBytes && this.allocatedBytes < this.options.segmentBytesMax))) this.preallocate(end)
     this.options.io.write(this.fd, bytes, segment.sizeBytes)
     segment.sizeBytes += bytes.byteLength
   }
@@ -545,9 +549,14 @@ export class Wal {
     this.noteFsync(performance.now() - started)
   }
 
-  /** Zero-fills ahead of `endBytes`, up to the segment size limit; the next fdatasync makes it durable. */
+  /**
+   * Zero-fills ahead of `endBytes`, up to the segment size limit, at most PREALLOCATE_STEP_BYTES beyond what the batch
+   * needs per call: the lead of `preallocateBytes` is built and kept up a step at a time, so no batch writes megabytes
+   * of zeros on the event loop (4 MiB at once held it ~23 ms). The next fdatasync makes them durable.
+   */
   private preallocate(endBytes: number): void {
-    const target = Math.max(endBytes, Math.min(this.allocatedBytes + this.zeros.byteLength, this.options.segmentBytesMax))
+    const step = Math.min(PREALLOCATE_STEP_BYTES, this.zeros.byteLength)
+    const target = Math.max(endBytes, Math.min(this.allocatedBytes + step, this.options.segmentBytesMax))
     let position = Math.max(this.allocatedBytes, this.currentSegment().sizeBytes)
     while (position < target) {
       const count = Math.min(this.zeros.byteLength, target - position)
