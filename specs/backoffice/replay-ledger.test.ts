@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
-import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
+import { REPLAY_SLICE_DEFAULTS, ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import type { Wal } from '../../wal/index.ts'
 import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
 
@@ -58,8 +58,8 @@ describe('replay ledger', () => {
     sliced.start('genesis')
     let pauses = 0
     await sliced.advance(wal, live.lastLsn, async () => void pauses++)
-    // sliceMs 0: every slice ends at its first look at the clock, one per 64 frames.
-    expect(pauses).toBe(Math.ceil(live.lastLsn / 64) - 1)
+    // sliceMs 0: every slice ends at its first look at the clock, one per framesPerClockCheck frames.
+    expect(pauses).toBe(Math.ceil(live.lastLsn / REPLAY_SLICE_DEFAULTS.framesPerClockCheck) - 1)
     expect(sliced.foldedLsn).toBe(live.lastLsn)
     const whole = new ReplayLedger()
     whole.start('genesis')

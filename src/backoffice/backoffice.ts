@@ -52,7 +52,7 @@ export interface ReconcileResult {
 /** How many times reconcile waits for the engine to be idle before comparing with the kernel anyway is skipped. */
 const SETTLE_ATTEMPTS_MAX = 20
 /** The most records the replay ledger folds in the comparison's instant (the rest is folded in slices before). */
-const REPLAY_SYNC_FRAMES_MAX = 2_000
+const REPLAY_SYNC_FRAMES_MAX = 500
 
 /** One event-loop turn: timers and I/O run before the replay's next slice. */
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

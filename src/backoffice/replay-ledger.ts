@@ -12,7 +12,7 @@ import { isBackOfficeRecord } from './breaks.ts'
 import { applyEvent, initialLedger, type LedgerState } from './ledger.ts'
 
 /** How long one slice may hold the event loop, and how many frames are folded between two looks at the clock. */
-export const REPLAY_SLICE_DEFAULTS = { sliceMs: 2, framesPerClockCheck: 64 } as const
+export const REPLAY_SLICE_DEFAULTS = { sliceMs: 2, framesPerClockCheck: 16 } as const
 
 export type ReplayBase = { ledger: LedgerState; lsn: number } | 'genesis'
 
