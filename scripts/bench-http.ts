@@ -18,8 +18,8 @@
  * Diagnostics: BENCH_CPU_PROF=DIR writes a CPU profile of the serve process (bun --cpu-prof) into DIR;
  * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (scripts/support/event-loop-lag.ts, say) and sends serve SIGUSR2 when the
  * half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
- * reconcile (every 10 s), whose synchronous full-log replay (ledger_vs_replay) stalls the event loop for about a
- * second at the log sizes this bench reaches.
+ * reconcile (every 10 s; its replay is incremental and time-sliced, its venue checks yield between accounts).
+ * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile. The WAL's fdatasync runs off the event loop.
  *
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
  */
