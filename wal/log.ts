@@ -39,6 +39,12 @@ interface PendingAppend {
   reject: (error: Error) => void
 }
 
+/** A batch written, not yet durable: how many frames, and their views on demand (for the subscribers at its commit). */
+interface WrittenBatch {
+  frameCount: number
+  frames: () => Frame[]
+}
+
 /** A durable batch, as seen by subscribers (tail followers). Frames are views valid only during the callback. */
 export interface CommittedBatch {
   firstLsn: number
@@ -334,7 +340,7 @@ export class Wal {
       this.flushReplicated(batch[0] as PendingAppend, raw)
       return
     }
-    let written: { frames: Frame[]; frameCount: number }
+    let written: WrittenBatch
     try {
       written = this.writeBatch(batch)
     } catch (cause) {
@@ -344,7 +350,7 @@ export class Wal {
     const firstLsn = this.position.lastLsn - written.frameCount + 1
     const lastLsn = this.position.lastLsn
     this.makeDurable(batch, () => {
-      for (const listener of this.listeners) listener({ firstLsn, lastLsn, frames: written.frames })
+      this.notifyListeners(firstLsn, lastLsn, written.frames)
       let next = firstLsn
       for (const pending of batch) {
         const lsns = new Array<number>(pending.records.length)
@@ -430,7 +436,7 @@ export class Wal {
       if (this.queue.length > 0) this.scheduleFlush()
       return
     }
-    let frames: Frame[]
+    let frames: () => Frame[]
     try {
       frames = this.writeReplicated(raw, checked)
     } catch (cause) {
@@ -439,15 +445,16 @@ export class Wal {
     }
     const lastLsn = this.position.lastLsn
     this.makeDurable([pending], () => {
-      for (const listener of this.listeners) listener({ firstLsn: lastLsn - checked.length + 1, lastLsn, frames })
+      this.notifyListeners(lastLsn - checked.length + 1, lastLsn, frames)
       pending.resolve([lastLsn])
     })
   }
 
-  /** Writes checked replicated frames unchanged, rolling segments where this log's own limit says (never mid-frame). */
-  private writeReplicated(raw: Uint8Array, checked: ReturnType<typeof checkReplicatedFrames>): Frame[] {
-    const wantFrames = this.listeners.size > 0
-    const frames: Frame[] = []
+  /**
+   * Writes checked replicated frames unchanged, rolling segments where this log's own limit says (never mid-frame).
+   * Returns the builder of the frames' views, for the subscribers there are once the batch is durable.
+   */
+  private writeReplicated(raw: Uint8Array, checked: ReturnType<typeof checkReplicatedFrames>): () => Frame[] {
     let segment = this.currentSegment()
     let partStart = 0
     for (const frame of checked) {
@@ -466,37 +473,31 @@ export class Wal {
       this.position.lastHash.set(raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET))
       this.position.lastEpoch = frame.epoch
       this.options.epoch = Math.max(this.options.epoch, frame.epoch)
-      if (wantFrames) {
-        const end = frame.offsetBytes + frame.frameBytes
-        frames.push({
-          lsn: frame.lsn,
-          epoch: frame.epoch,
-          type: frame.type,
-          version: frame.version,
-          payload: raw.subarray(frame.offsetBytes + FRAME_PAYLOAD_OFFSET, end),
-          hash: raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET),
-          frameBytes: frame.frameBytes,
-        })
-      }
     }
     this.writePart(segment, raw.subarray(partStart))
     this.stats.batchCount++
     this.stats.recordCount += checked.length
-    return frames
+    return () =>
+      checked.map((frame) => ({
+        lsn: frame.lsn,
+        epoch: frame.epoch,
+        type: frame.type,
+        version: frame.version,
+        payload: raw.subarray(frame.offsetBytes + FRAME_PAYLOAD_OFFSET, frame.offsetBytes + frame.frameBytes),
+        hash: raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET),
+        frameBytes: frame.frameBytes,
+      }))
   }
 
   /**
    * Encodes and writes one batch, rolling segments as needed (a part before a roll is synced there and then); the
    * last part's sync is the caller's (makeDurable). Throws on any I/O error.
    */
-  private writeBatch(batch: PendingAppend[]): { frames: Frame[]; frameCount: number } {
+  private writeBatch(batch: PendingAppend[]): WrittenBatch {
     let totalBytes = 0
     for (const pending of batch) totalBytes += pending.bytes
     const buffer = new Uint8Array(totalBytes)
     const view = new DataView(buffer.buffer)
-    // Frame views are built only for subscribers (tail followers); without any, the hot path allocates none.
-    const wantFrames = this.listeners.size > 0
-    const frames: Frame[] = []
     let frameCount = 0
     let partStart = 0
     let offset = 0
@@ -519,7 +520,6 @@ export class Wal {
         this.catalog.noteFrame(segment, lsn, segment.sizeBytes + (offset - partStart), previousHash)
         this.position.lastLsn = lsn
         this.position.lastHash.set(this.scratchHash)
-        if (wantFrames) frames.push(frameView(buffer, offset, end, lsn, this.options.epoch, record))
         frameCount++
         offset = end
       }
@@ -528,7 +528,21 @@ export class Wal {
     this.position.lastEpoch = this.options.epoch
     this.stats.batchCount++
     this.stats.recordCount += frameCount
-    return { frames, frameCount }
+    const firstLsn = this.position.lastLsn - frameCount + 1
+    const epoch = this.options.epoch
+    return { frameCount, frames: () => frameViews(buffer, batch, firstLsn, epoch) }
+  }
+
+  /**
+   * Tells the subscribers there are now — not those there were when the batch was written: with the sync off the
+   * event loop, one may subscribe in between (a back office opened during an HA takeover), and it must get every
+   * frame of the batch, since its start position (lastLsn) excluded them. Frame views are built only when someone
+   * listens; without any, the hot path allocates none.
+   */
+  private notifyListeners(firstLsn: number, lastLsn: number, framesOf: () => Frame[]): void {
+    if (this.listeners.size === 0) return
+    const frames = framesOf()
+    for (const listener of this.listeners) listener({ firstLsn, lastLsn, frames })
   }
 
   /** Writes `bytes` at the end of `segment` (not synced: the batch's fdatasync, or syncPartNow before a roll). */
@@ -616,6 +630,21 @@ function recoverWritable(dir: string, options: WalOptions): ReturnType<typeof re
     indexStrideFrames: options.indexStrideFrames,
     chainAnchorLsn: options.verifyChainOnOpen ? options.chainAnchorLsn : 0,
   })
+}
+
+/** Views of a written batch's frames: they lie back to back in `buffer`, one per record, from `firstLsn` on. */
+function frameViews(buffer: Uint8Array, batch: readonly PendingAppend[], firstLsn: number, epoch: number): Frame[] {
+  const frames: Frame[] = []
+  let offset = 0
+  let lsn = firstLsn
+  for (const pending of batch) {
+    for (const record of pending.records) {
+      const end = offset + frameBytesFor(record.payload.byteLength)
+      frames.push(frameView(buffer, offset, end, lsn++, epoch, record))
+      offset = end
+    }
+  }
+  return frames
 }
 
 function frameView(buffer: Uint8Array, offset: number, end: number, lsn: number, epoch: number, record: RecordInput): Frame {

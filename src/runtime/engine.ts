@@ -63,6 +63,13 @@ export class Engine {
    * venue). A rejection means the call must not happen (the node stopped leading). Null: no wait.
    */
   placeSendGate: ((lsn: number) => Promise<void>) | null = null
+  /**
+   * Where a durable listener's failure goes. Every listener is called for every batch regardless — one that throws
+   * (a projection's invariant check) must not starve the ones after it (SSE, executor wake-ups), nor turn a durable,
+   * applied command into a failed one for its caller. Null: the first failure is rethrown after all listeners ran
+   * (the commit's promise rejects; applyReplicated throws).
+   */
+  onListenerError: ((error: unknown) => void) | null = null
 
   private constructor(wal: Wal, state: KernelState) {
     this.wal = wal
@@ -137,7 +144,7 @@ export class Engine {
       applyInPlace(this.state, event, { lsn: frame.lsn })
       applied.push({ event, lsn: frame.lsn })
     }
-    if (applied.length > 0) for (const listener of this.listeners) listener(applied)
+    if (applied.length > 0) this.tellListeners(applied)
   }
 
   /** Calls `listener` with each durable command's events, in log order. */
@@ -171,12 +178,26 @@ export class Engine {
     for (const { event, lsn } of applied) applyInPlace(this.state, event, { lsn })
     const durable = this.wal.append(records).then(async (lsns) => {
       this.checkLsns(lsns, expected)
-      for (const listener of this.listeners) listener(applied)
+      this.tellListeners(applied)
       const gate = this.placeSendGate
       if (gate !== null && decision.events.some((event) => GATED_SENDS.has(event.type))) await gate(lsns[lsns.length - 1] as number)
       return { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
     })
     return this.track(durable)
+  }
+
+  /** Calls every durable listener with `applied`; failures go to onListenerError (see there). */
+  private tellListeners(applied: AppliedEvent[]): void {
+    let failed: { error: unknown } | null = null
+    for (const listener of this.listeners) {
+      try {
+        listener(applied)
+      } catch (error) {
+        if (this.onListenerError !== null) this.onListenerError(error)
+        else failed ??= { error }
+      }
+    }
+    if (failed !== null) throw failed.error
   }
 
   private reserveLsns(count: number): number[] {

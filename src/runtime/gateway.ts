@@ -118,6 +118,7 @@ export class Gateway {
     this.clock = options.clock
     this.engine = engine
     engine.commandRecords = options.commandRecords ?? options.role !== undefined
+    engine.onListenerError = (error) => options.onError(error, 'durable listener')
     this.market = new MarketFeed()
     const adapters = new Map<string, VenueAdapter>()
     for (const { adapter, prices } of options.venues) {
