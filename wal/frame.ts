@@ -87,11 +87,12 @@ export type FrameCheck =
 
 /**
  * Reads and CRC-checks the frame at `offset`. Does not check LSN order, epoch or chain; the caller does that with
- * context. `limit` is the end of valid data in `source`.
+ * context. `limit` is the end of valid data in `source`. Callers decoding many frames from one buffer pass its DataView
+ * (over the whole of `source`) once instead of allocating one per frame.
  */
-export function decodeFrame(source: Uint8Array, offset: number, limit: number): FrameCheck {
+export function decodeFrame(source: Uint8Array, offset: number, limit: number, sourceView?: DataView): FrameCheck {
   if (limit - offset < FRAME_HEADER_BYTES) return { ok: false, reason: 'short' }
-  const view = new DataView(source.buffer, source.byteOffset, source.byteLength)
+  const view = sourceView ?? new DataView(source.buffer, source.byteOffset, source.byteLength)
   const bodyBytes = view.getUint32(offset, true)
   const frameBytes = bodyBytes + FRAME_PREFIX_BYTES
   if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > PAYLOAD_BYTES_MAX) {

@@ -44,17 +44,17 @@ export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOption
       const segmentEnd = segment.sizeBytes
       while (position < segmentEnd && expected <= options.toLsn && expected <= segment.lastLsn) {
         const chunk = readFully(options.io, fd, position, Math.min(chunkBytes, segmentEnd - position))
+        const chunkView = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
         let offset = 0
         while (offset < chunk.byteLength && expected <= options.toLsn && expected <= segment.lastLsn) {
-          const check = decodeFrame(chunk, offset, chunk.byteLength)
+          const check = decodeFrame(chunk, offset, chunk.byteLength, chunkView)
           if (!check.ok && check.reason === 'short' && offset > 0) break // frame continues in the next chunk
-          const at = { file: segment.path, offsetBytes: position + offset, lsn: expected }
-          if (!check.ok) throw new WalCorruptionError('FRAME_CORRUPT', at, `frame fails its ${check.reason} check on read`)
+          if (!check.ok) throw new WalCorruptionError('FRAME_CORRUPT', at(segment.path, position + offset, expected), `frame fails its ${check.reason} check on read`)
           const frame = check.frame
-          if (frame.lsn !== expected) throw new WalCorruptionError('LSN_GAP', at, `expected LSN ${expected}, read ${frame.lsn}`)
+          if (frame.lsn !== expected) throw new WalCorruptionError('LSN_GAP', at(segment.path, position + offset, expected), `expected LSN ${expected}, read ${frame.lsn}`)
           if (verifyChain) {
             if (!verifyFrameHash(chunk, offset, frame.frameBytes, previousHash, scratchHash)) {
-              throw new WalCorruptionError('CHAIN_BREAK', at, 'the frame hash does not follow from the previous frame')
+              throw new WalCorruptionError('CHAIN_BREAK', at(segment.path, position + offset, expected), 'the frame hash does not follow from the previous frame')
             }
             previousHash.set(frame.hash)
           }
@@ -73,4 +73,9 @@ export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOption
     }
     lsn = expected
   }
+}
+
+/** Where a read failed; built only on the error path (nothing is allocated for it per frame). */
+function at(file: string, offsetBytes: number, lsn: number): { file: string; offsetBytes: number; lsn: number } {
+  return { file, offsetBytes, lsn }
 }

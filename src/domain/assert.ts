@@ -7,8 +7,12 @@ export class AssertionError extends Error {
   override readonly name = 'AssertionError'
 }
 
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new AssertionError(`assertion failed: ${message}`)
+/**
+ * `message` may be a function: hot paths (apply runs once per event, also in replay) pass one so the text — often
+ * with numbers or decimals formatted into it — is built only when the assertion fails.
+ */
+export function assert(condition: boolean, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionError(`assertion failed: ${typeof message === 'function' ? message() : message}`)
 }
 
 /** Exhaustiveness check for discriminated unions: reaching it is a bug. */

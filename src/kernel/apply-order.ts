@@ -22,7 +22,7 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
   const name = transitionOf(event, order)
   if (name !== null) {
     const result = transition(order.status, name)
-    assert(result.ok, `apply received forbidden transition ${name} from ${order.status} for order ${order.orderId}`)
+    assert(result.ok, () => `apply received forbidden transition ${name} from ${order.status} for order ${order.orderId}`)
     order.status = result.to
   }
   applyEffects(state, order, event, wasTerminal)
@@ -97,8 +97,8 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
 }
 
 function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent, { type: 'order.fill' }>, wasTerminal: boolean): void {
-  assert(event.cumQty === order.cumQty + event.lastQty, `fill cumQty must equal previous cumQty plus lastQty for ${order.orderId}`)
-  assert(event.cumQty <= order.qty, `fill would overfill ${order.orderId}`)
+  assert(event.cumQty === order.cumQty + event.lastQty, () => `fill cumQty must equal previous cumQty plus lastQty for ${order.orderId}`)
+  assert(event.cumQty <= order.qty, () => `fill would overfill ${order.orderId}`)
   order.execIds.add(event.execId)
   order.cumQty = event.cumQty
   bookFill(state, order, event)
@@ -110,7 +110,7 @@ type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.
 function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
   switch (event.type) {
     case 'order.amend_requested':
-      assert(event.amendId === order.amendCount + 1, `amend ${event.amendId} of ${order.orderId} out of sequence`)
+      assert(event.amendId === order.amendCount + 1, () => `amend ${event.amendId} of ${order.orderId} out of sequence`)
       order.amendCount = event.amendId
       order.amend = {
         amendId: event.amendId,
@@ -124,13 +124,13 @@ function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
       }
       break
     case 'order.amend_send_requested': {
-      assert(order.amend?.amendId === event.amendId, `amend ${event.amendId} of ${order.orderId} is not the current one`)
+      assert(order.amend?.amendId === event.amendId, () => `amend ${event.amendId} of ${order.orderId} is not the current one`)
       startCall(state, order, 'amend')
       order.amend = { ...order.amend, stage: 'sent', attempts: event.attempt, sentAtMs: event.atMs }
       break
     }
     case 'order.amended':
-      assert(event.qty > order.cumQty, `amend of ${order.orderId} to ${event.qty} is not above its filled ${order.cumQty}`)
+      assert(event.qty > order.cumQty, () => `amend of ${order.orderId} to ${event.qty} is not above its filled ${order.cumQty}`)
       order.qty = event.qty
       order.price = event.price
       order.reservation = { ...order.reservation, total: event.reservationTotal }
@@ -151,7 +151,7 @@ function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
 
 export function countOpen(state: KernelState, accountId: string, delta: number): void {
   const next = (state.openOrders.get(accountId) ?? 0) + delta
-  assert(next >= 0, `open order count of ${accountId} would go negative`)
+  assert(next >= 0, () => `open order count of ${accountId} would go negative`)
   if (next === 0) state.openOrders.delete(accountId)
   else state.openOrders.set(accountId, next)
 }

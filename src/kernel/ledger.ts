@@ -25,7 +25,7 @@ export function addBalance(state: KernelState, accountId: string, asset: string,
 export function addReserved(state: KernelState, accountId: string, asset: string, delta: Units): void {
   const ledger = ledgerOf(state, accountId)
   const next = (ledger.reserved.get(asset) ?? 0n) + delta
-  assert(next >= 0n, `reservation of ${accountId}/${asset} would go negative (${formatDecimal(next)})`)
+  assert(next >= 0n, () => `reservation of ${accountId}/${asset} would go negative (${formatDecimal(next)})`)
   if (next === 0n) ledger.reserved.delete(asset)
   else ledger.reserved.set(asset, next)
 }

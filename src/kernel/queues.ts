@@ -29,7 +29,9 @@ export function workFor(order: Order): { lane: Lane; kind: WorkKind } | null {
 export function syncQueues(state: KernelState, order: Order): void {
   const wanted = workFor(order)
   let wasNew = false
-  state.queues.forEach((queue, lane) => {
+  // A plain loop, not forEach with a closure: this runs once per order event, also in replay.
+  for (let lane = 0; lane < state.queues.length; lane++) {
+    const queue = state.queues[lane] as KernelState['queues'][number]
     const present = queue.get(order.orderId)
     if (present !== undefined && (lane === 1 || lane === 2)) wasNew = true
     if (wanted !== null && wanted.lane === lane) {
@@ -40,14 +42,14 @@ export function syncQueues(state: KernelState, order: Order): void {
     } else if (present !== undefined) {
       queue.delete(order.orderId)
     }
-  })
+  }
   const isNew = wanted !== null && (wanted.lane === 1 || wanted.lane === 2)
   if (wasNew !== isNew) countQueued(state, order.accountId, isNew ? 1 : -1)
 }
 
 function countQueued(state: KernelState, accountId: string, delta: number): void {
   const next = (state.queuedByAccount.get(accountId) ?? 0) + delta
-  assert(next >= 0, `queued work count of ${accountId} would go negative`)
+  assert(next >= 0, () => `queued work count of ${accountId} would go negative`)
   if (next === 0) state.queuedByAccount.delete(accountId)
   else state.queuedByAccount.set(accountId, next)
 }

@@ -38,21 +38,46 @@ interface SchemaLike {
 const IDENTITY_TYPES = new Set(['string', 'number', 'boolean', 'literal', 'picklist', 'null', 'enum', 'custom', 'unknown', 'any'])
 
 const SCALE_BY_FRACTION_DIGITS = [1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1]
-const SHORT_DECIMAL = /^-?\d{1,15}(?:\.\d{1,8})?$/
+const CODE_MINUS = 45
+const CODE_DOT = 46
+const CODE_ZERO = 48
+const CODE_NINE = 57
 
 /**
- * A decimal string as written by formatDecimal → Units. Up to 15 significant digits go through a float exactly (an
- * integer below 2^53 times a power of ten that stays below 2^53 is exact); anything else takes parseDecimal.
+ * A decimal string as written by formatDecimal → Units. A string of the form -?\d{1,15}(\.\d{1,8})? and at most 16
+ * characters goes through a float exactly: its digits, read as one integer, stay below 10^15 < 2^53 (every step of
+ * the accumulation is exact), and times a power of ten that keeps it a safe integer it is still exact. Anything else
+ * takes parseDecimal (which also refuses what is not a decimal).
  */
 function units(value: unknown): unknown {
   if (typeof value !== 'string') throw new SchemaError('invalid_payload', `expected a decimal string, got ${typeof value}`)
-  if (value.length <= 16 && SHORT_DECIMAL.test(value)) {
-    const dot = value.indexOf('.')
-    const fractionDigits = dot < 0 ? 0 : value.length - dot - 1
-    const scaled = Number(dot < 0 ? value : value.slice(0, dot) + value.slice(dot + 1)) * (SCALE_BY_FRACTION_DIGITS[fractionDigits] as number)
-    if (Number.isSafeInteger(scaled)) return BigInt(scaled)
+  const scaled = value.length <= 16 ? shortScaled(value) : null
+  return scaled === null ? parseDecimal(value) : BigInt(scaled)
+}
+
+/** `value` × 10^8 as a safe integer when `value` matches the short form above, else null. */
+function shortScaled(value: string): number | null {
+  const length = value.length
+  let index = length > 0 && value.charCodeAt(0) === CODE_MINUS ? 1 : 0
+  const negative = index === 1
+  let digits = 0
+  let integerDigits = 0
+  let fractionDigits = -1
+  for (; index < length; index++) {
+    const code = value.charCodeAt(index)
+    if (code === CODE_DOT) {
+      if (fractionDigits >= 0 || integerDigits === 0) return null
+      fractionDigits = 0
+      continue
+    }
+    if (code < CODE_ZERO || code > CODE_NINE) return null
+    digits = digits * 10 + (code - CODE_ZERO)
+    if (fractionDigits >= 0) fractionDigits++
+    else integerDigits++
   }
-  return parseDecimal(value)
+  if (integerDigits === 0 || integerDigits > 15 || fractionDigits === 0 || fractionDigits > 8) return null
+  const scaled = (negative ? -digits : digits) * (SCALE_BY_FRACTION_DIGITS[fractionDigits < 0 ? 0 : fractionDigits] as number)
+  return Number.isSafeInteger(scaled) ? scaled : null
 }
 
 function planOf(schema: SchemaLike): Plan {
