@@ -21,9 +21,10 @@ export function domainEventOf(frame: Frame): DomainEvent | null {
 }
 
 /**
- * Restart replay only: the same as domainEventOf for a frame this program wrote and the log has CRC- and chain-checked
- * on open, without re-running every schema check (see src/domain/events/trusted-decode.ts). replay-verify, replication
- * and every other reader use domainEventOf.
+ * Restart replay (and the back office's reconcile replay of its own live log, src/backoffice/replay-ledger.ts): the
+ * same as domainEventOf for a frame this program wrote and the log has CRC- and chain-checked, without re-running
+ * every schema check (see src/domain/events/trusted-decode.ts). replay-verify, replication and every other reader use
+ * domainEventOf.
  */
 export function trustedDomainEventOf(frame: Frame): DomainEvent | null {
   if (isAuditRecord(frame.type)) return null
