@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { GENESIS_HASH, WalCorruptionError, hashesEqual, toHex, type Frame } from '../../wal/index.ts'
+import { FRAME_HEADER_BYTES, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, hashesEqual, toHex, type Frame } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import { HeadHistory } from './head-history.ts'
 import type { SealKeyResolver } from './keys.ts'
@@ -22,7 +22,7 @@ export interface CheckableLog {
   readonly firstLsn: number
   readonly lastLsn: number
   readonly segments: readonly { readonly path: string; readonly firstLsn: number; readonly lastLsn: number; readonly previousHash: Uint8Array }[]
-  read(fromLsn: number, options?: { toLsn?: number; verifyChain?: boolean }): Iterable<Frame>
+  read(fromLsn: number, options?: { toLsn?: number; verifyChain?: boolean; chunkBytes?: number }): Iterable<Frame>
 }
 
 export interface SelfCheckOptions {
@@ -78,7 +78,9 @@ export class SelfCheck {
   private readAndCheck(toLsn: number): AuditProblem | null {
     const fromLsn = this.verifiedLsn + 1
     try {
-      for (const frame of this.log.read(fromLsn, { toLsn, verifyChain: false })) {
+      // The smallest read chunk the reader allows (one largest frame): a check reads a slice of records at a time
+      // (the audit duty's SELF_CHECK_SLICE_RECORDS), and the default 4 MiB chunk would be read anew for every slice.
+      for (const frame of this.log.read(fromLsn, { toLsn, verifyChain: false, chunkBytes: FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX })) {
         const computed = sha256.create().update(this.head).update(frameContentHeader(frame)).update(frame.payload).digest()
         if (!hashesEqual(computed, frame.hash)) {
           return { code: 'CHAIN_BREAK', ...this.locate(frame.lsn), lsn: frame.lsn, detail: `the stored hash ${toHex(frame.hash)} does not follow from the previous head (recomputed ${toHex(computed)})` }

@@ -11,7 +11,7 @@
  * profile), so the replay cost as much CPU as the rest of the order path. A record it cannot decode still throws.
  */
 
-import type { Wal } from '../../wal/index.ts'
+import type { Frame, Wal } from '../../wal/index.ts'
 import { isAuditRecord, trustedDomainEventOf } from '../runtime/records.ts'
 import { isBackOfficeRecord } from './breaks.ts'
 import { applyEvent, initialLedger, type LedgerState } from './ledger.ts'
@@ -58,20 +58,33 @@ export class ReplayLedger {
 
   /** Folds up to `toLsn`, at most `sliceMs` at a time, awaiting `pause` (an event-loop turn) between slices. */
   async advance(wal: Wal, toLsn: number, pause: () => Promise<void>): Promise<void> {
-    // A slice that ends before its deadline has read all the log holds up to toLsn.
-    while (this.fold(wal, toLsn, performance.now() + this.sliceMs) === 'deadline') await pause()
+    if (this.folded >= toLsn) return
+    // One reader for the whole advance: a reader per slice would read a whole chunk (MiBs) for every slice.
+    const frames = wal.read(this.folded + 1, { toLsn })
+    try {
+      // A slice that ends before its deadline has read all the log holds up to toLsn.
+      while (this.fold(frames, toLsn, performance.now() + this.sliceMs) === 'deadline') await pause()
+    } finally {
+      frames.return(undefined)
+    }
   }
 
   /** Folds up to `toLsn` at once: the remainder right before a comparison, where nothing may run in between. */
   foldTo(wal: Wal, toLsn: number): void {
-    this.fold(wal, toLsn, Number.POSITIVE_INFINITY)
+    if (this.folded >= toLsn) return
+    const frames = wal.read(this.folded + 1, { toLsn })
+    try {
+      this.fold(frames, toLsn, Number.POSITIVE_INFINITY)
+    } finally {
+      frames.return(undefined)
+    }
   }
 
-  private fold(wal: Wal, toLsn: number, deadlineMs: number): 'deadline' | 'done' {
+  private fold(frames: Iterator<Frame>, toLsn: number, deadlineMs: number): 'deadline' | 'done' {
     const ledger = this.ledger
-    if (this.folded >= toLsn) return 'done'
     let sinceClockCheck = 0
-    for (const frame of wal.read(this.folded + 1, { toLsn })) {
+    for (let next = frames.next(); next.done !== true; next = frames.next()) {
+      const frame = next.value
       if (!isBackOfficeRecord(frame.type) && !isAuditRecord(frame.type) && frame.lsn > ledger.lastLsn) {
         const event = trustedDomainEventOf(frame)
         if (event !== null) applyEvent(ledger, event, frame.lsn)
