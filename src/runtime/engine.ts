@@ -12,7 +12,7 @@
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
-import { domainEventOf, trustedDomainEventOf } from './records.ts'
+import { domainEventOf, kernelReplayEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
 
@@ -229,8 +229,9 @@ export class Engine {
 /** Folds frames into `state` in log order; audit records are skipped. */
 function replayFrames(state: KernelState, frames: Iterable<Frame>, options: { onProgress?: (lsn: number) => void }): void {
   for (const frame of frames) {
-    // The log checked these frames' CRC and chain on open; this program validated them before writing them.
-    const event = trustedDomainEventOf(frame)
+    // The log checked these frames' CRC and chain on open; this program validated them before writing them. The
+    // events go to applyInPlace only, so the members it never reads are not parsed (src/kernel/apply-unread.ts).
+    const event = kernelReplayEventOf(frame)
     if (event !== null) applyInPlace(state, event, { lsn: frame.lsn })
     if (options.onProgress !== undefined && frame.lsn % 100_000 === 0) options.onProgress(frame.lsn)
   }

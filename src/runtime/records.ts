@@ -5,7 +5,9 @@
  */
 
 import { decodeEvent, type DomainEvent } from '../domain/events/index.ts'
+import { eventCode } from '../domain/events/registry.ts'
 import { decodeTrustedEvent } from '../domain/events/trusted-decode.ts'
+import { APPLY_UNREAD_MEMBERS } from '../kernel/apply-unread.ts'
 import type { Frame } from '../../wal/index.ts'
 
 export const AUDIT_RECORD_TYPE_MIN = 0xa000
@@ -29,4 +31,17 @@ export function domainEventOf(frame: Frame): DomainEvent | null {
 export function trustedDomainEventOf(frame: Frame): DomainEvent | null {
   if (isAuditRecord(frame.type)) return null
   return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload })
+}
+
+/** APPLY_UNREAD_MEMBERS by record type code (one lookup per frame). */
+const UNREAD_MEMBER_BY_CODE = new Map([...APPLY_UNREAD_MEMBERS].map(([type, member]) => [eventCode(type), member]))
+
+/**
+ * Restart replay into the kernel only: trustedDomainEventOf without the members apply never reads (see
+ * src/kernel/apply-unread.ts), which are cut out of the record's text before it is parsed. The event it returns is
+ * for applyInPlace and nothing else — not for explanations, the back office or the audit, which need those members.
+ */
+export function kernelReplayEventOf(frame: Frame): DomainEvent | null {
+  if (isAuditRecord(frame.type)) return null
+  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, UNREAD_MEMBER_BY_CODE.get(frame.type))
 }

@@ -11,6 +11,7 @@
 
 import { parseDecimal } from '../decimal.ts'
 import { decodeEvent, SchemaError, type EncodedEvent } from './codec.ts'
+import { topLevelMemberCut } from './json-member.ts'
 import { EVENT_VERSIONS, eventTypeForCode } from './registry.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
 import type { DomainEvent, EventType } from './types.ts'
@@ -159,15 +160,27 @@ for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) PLANS.set(name, pl
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** Decodes a record this program wrote (see the header). Same result as decodeEvent for every valid record. */
-export function decodeTrustedEvent(encoded: EncodedEvent): DomainEvent {
+/**
+ * Decodes a record this program wrote (see the header). Same result as decodeEvent for every valid record — except,
+ * when `unreadMember` names a top-level object member, that member is cut from the text unparsed and is absent from
+ * the result (restart replay into the kernel, for members apply never reads: see src/kernel/apply-unread.ts). A record
+ * that takes the full decoder keeps every member.
+ */
+export function decodeTrustedEvent(encoded: EncodedEvent, unreadMember?: string): DomainEvent {
   const fast = fastPlanFor(encoded)
   if (fast === null) return decodeEvent(encoded)
   const { name, plan } = fast
-  const body = JSON.parse(decoder.decode(encoded.payload)) as Record<string, unknown>
+  const body = JSON.parse(textWithout(encoded.payload, unreadMember)) as Record<string, unknown>
   if (plan !== null) plan(body)
   body.type = name
   return body as unknown as DomainEvent
+}
+
+/** The payload's text, without the top-level member `unreadMember` when it names one (see json-member.ts). */
+function textWithout(payload: Uint8Array, unreadMember: string | undefined): string {
+  const cut = unreadMember === undefined ? null : topLevelMemberCut(payload, unreadMember)
+  if (cut === null) return decoder.decode(payload)
+  return decoder.decode(payload.subarray(0, cut.from)) + decoder.decode(payload.subarray(cut.to))
 }
 
 /**
