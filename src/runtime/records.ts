@@ -5,6 +5,7 @@
  */
 
 import { decodeEvent, type DomainEvent } from '../domain/events/index.ts'
+import { memberKey } from '../domain/events/json-member.ts'
 import { eventCode } from '../domain/events/registry.ts'
 import { decodeTrustedEvent } from '../domain/events/trusted-decode.ts'
 import { APPLY_UNREAD_MEMBERS } from '../kernel/apply-unread.ts'
@@ -34,7 +35,7 @@ export function trustedDomainEventOf(frame: Frame): DomainEvent | null {
 }
 
 /** APPLY_UNREAD_MEMBERS by record type code (one lookup per frame). */
-const UNREAD_MEMBER_BY_CODE = new Map([...APPLY_UNREAD_MEMBERS].map(([type, member]) => [eventCode(type), member]))
+const UNREAD_MEMBER_BY_CODE = new Map([...APPLY_UNREAD_MEMBERS].map(([type, member]) => [eventCode(type), memberKey(member)]))
 
 /**
  * Restart replay into the kernel only: trustedDomainEventOf without the members apply never reads (see

@@ -1,14 +1,14 @@
 /** Cutting one top-level member out of a JSON object's bytes: the rest parses to the same object minus that member. */
 
 import { describe, expect, test } from 'bun:test'
-import { topLevelMemberCut } from '../../../src/domain/events/json-member.ts'
+import { memberKey, topLevelMemberCut } from '../../../src/domain/events/json-member.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 function cutText(text: string, name: string): string | null {
   const bytes = encoder.encode(text)
-  const cut = topLevelMemberCut(bytes, name)
+  const cut = topLevelMemberCut(bytes, memberKey(name))
   if (cut === null) return null
   return decoder.decode(bytes.subarray(0, cut.from)) + decoder.decode(bytes.subarray(cut.to))
 }

@@ -4,12 +4,12 @@
  * the bytes of the log), so neither the UTF-8 decoder nor JSON.parse ever sees them. Exact on valid JSON: the bytes
  * before the cut followed by the bytes after it parse to the same object minus that member. Every cut falls on an
  * ASCII byte (a quote, a comma or a brace), which never occurs inside a multi-byte UTF-8 sequence, so both parts
- * decode as they would inside the whole. Answers null (the caller then takes the whole text) for anything it does
- * not recognise — the name not found as a member of the outermost object, a value that is not an object, unbalanced
- * text.
+ * decode as they would inside the whole.
  *
- * Why a plain search finds only keys: inside a JSON string every `"` is escaped as `\"`, so the bytes `"name":` with
- * an unescaped quote before the name can only be a key. Its depth is then checked by scanning the bytes before it.
+ * It walks the outermost object member by member (keys and values skipped structurally, strings escape-aware), so a
+ * match is always a top-level key. It answers null (the caller then takes the whole text) for anything it does not
+ * recognise: the member absent, a value that is not an object, whitespace between tokens (JSON.stringify writes
+ * none), unbalanced text.
  */
 
 const QUOTE = 34
@@ -26,64 +26,62 @@ export interface MemberCut {
   to: number
 }
 
-const keyBytesByName = new Map<string, Uint8Array>()
+const COLON = 58
 
-export function topLevelMemberCut(bytes: Uint8Array, name: string): MemberCut | null {
-  const key = keyBytesFor(name)
-  let keyAt = indexOfBytes(bytes, key, 0)
-  while (keyAt >= 0 && depthAt(bytes, keyAt) !== 1) keyAt = indexOfBytes(bytes, key, keyAt + key.length)
-  if (keyAt < 0) return null
-  const valueAt = keyAt + key.length
-  if (bytes[valueAt] !== OPEN_BRACE) return null
-  const valueEnd = endOfContainer(bytes, valueAt)
-  if (valueEnd < 0) return null
-  // Drop the member and one comma next to it: the one after it, or, for the last member, the one before it.
-  if (bytes[valueEnd] === COMMA) return { from: keyAt, to: valueEnd + 1 }
-  if (bytes[keyAt - 1] === COMMA) return { from: keyAt - 1, to: valueEnd }
-  return { from: keyAt, to: valueEnd }
+/** A member name as the bytes that open it in JSON text (`"name":`), encoded once by memberKey. */
+export interface MemberKey {
+  readonly name: string
+  readonly bytes: Uint8Array
 }
 
-function keyBytesFor(name: string): Uint8Array {
-  let key = keyBytesByName.get(name)
-  if (key === undefined) {
-    key = new TextEncoder().encode(`"${name}":`)
-    keyBytesByName.set(name, key)
-  }
-  return key
+export function memberKey(name: string): MemberKey {
+  return { name, bytes: new TextEncoder().encode(JSON.stringify(name) + ':') }
 }
 
-/** The first index ≥ `from` where `needle` (which starts with a quote) occurs in `bytes`, or -1. */
-function indexOfBytes(bytes: Uint8Array, needle: Uint8Array, from: number): number {
-  const last = bytes.length - needle.length
-  let at = bytes.indexOf(needle[0] as number, from)
-  while (at >= 0 && at <= last) {
-    let index = 1
-    while (index < needle.length && bytes[at + index] === needle[index]) index++
-    if (index === needle.length) return at
-    at = bytes.indexOf(needle[0] as number, at + 1)
-  }
-  return -1
-}
-
-/**
- * Nesting depth of objects and arrays at `at` (1 = inside the outermost object), or -1 when `at` is inside a string or
- * the bytes before it are not balanced JSON structure.
- */
-function depthAt(bytes: Uint8Array, at: number): number {
-  let depth = 0
-  let index = 0
-  while (index < at) {
-    const code = bytes[index]
-    if (code === QUOTE) {
-      index = endOfString(bytes, index)
-      if (index < 0 || index > at) return -1
-      continue
+export function topLevelMemberCut(bytes: Uint8Array, member: MemberKey): MemberCut | null {
+  const key = member.bytes
+  const length = bytes.length
+  if (bytes[0] !== OPEN_BRACE) return null
+  let memberAt = 1
+  while (memberAt < length && bytes[memberAt] === QUOTE) {
+    if (startsWith(bytes, memberAt, key)) {
+      const valueAt = memberAt + key.length
+      if (bytes[valueAt] !== OPEN_BRACE) return null
+      const valueEnd = endOfContainer(bytes, valueAt)
+      if (valueEnd < 0) return null
+      // Drop the member and one comma next to it: the one after it, or, for the last member, the one before it.
+      if (bytes[valueEnd] === COMMA) return { from: memberAt, to: valueEnd + 1 }
+      if (bytes[memberAt - 1] === COMMA) return { from: memberAt - 1, to: valueEnd }
+      return { from: memberAt, to: valueEnd }
     }
-    if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++
-    else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth--
+    const keyEnd = endOfString(bytes, memberAt)
+    if (keyEnd < 0 || bytes[keyEnd] !== COLON) return null
+    const valueEnd = endOfValue(bytes, keyEnd + 1)
+    if (valueEnd < 0 || bytes[valueEnd] !== COMMA) return null // the end of the object (or not JSON as written)
+    memberAt = valueEnd + 1
+  }
+  return null
+}
+
+function startsWith(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at + prefix.length > bytes.length) return false
+  for (let index = 0; index < prefix.length; index++) if (bytes[at + index] !== prefix[index]) return false
+  return true
+}
+
+/** The index just after the value that starts at `at` (string, object, array or a bare literal), or -1. */
+function endOfValue(bytes: Uint8Array, at: number): number {
+  const first = bytes[at]
+  if (first === QUOTE) return endOfString(bytes, at)
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) return endOfContainer(bytes, at)
+  // A number, true, false or null: up to the next separator.
+  let index = at
+  while (index < bytes.length) {
+    const code = bytes[index]
+    if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET) return index === at ? -1 : index
     index++
   }
-  return index === at ? depth : -1
+  return -1
 }
 
 /** The index just after the object or array that opens at `at`, or -1 if it does not close. */
@@ -110,12 +108,11 @@ function endOfContainer(bytes: Uint8Array, at: number): number {
 
 /** The index just after the string whose opening quote is at `at`, or -1 if it does not close. */
 function endOfString(bytes: Uint8Array, at: number): number {
-  let quote = bytes.indexOf(QUOTE, at + 1)
-  while (quote >= 0) {
-    let backslashes = 0
-    while (bytes[quote - 1 - backslashes] === BACKSLASH) backslashes++
-    if (backslashes % 2 === 0) return quote + 1
-    quote = bytes.indexOf(QUOTE, quote + 1)
+  const length = bytes.length
+  for (let index = at + 1; index < length; index++) {
+    const code = bytes[index]
+    if (code === QUOTE) return index + 1
+    if (code === BACKSLASH) index++ // the escaped byte is never the closing quote
   }
   return -1
 }

@@ -11,7 +11,7 @@
 
 import { parseDecimal } from '../decimal.ts'
 import { decodeEvent, SchemaError, type EncodedEvent } from './codec.ts'
-import { topLevelMemberCut } from './json-member.ts'
+import { topLevelMemberCut, type MemberKey } from './json-member.ts'
 import { EVENT_VERSIONS, eventTypeForCode } from './registry.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
 import type { DomainEvent, EventType } from './types.ts'
@@ -166,7 +166,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
  * the result (restart replay into the kernel, for members apply never reads: see src/kernel/apply-unread.ts). A record
  * that takes the full decoder keeps every member.
  */
-export function decodeTrustedEvent(encoded: EncodedEvent, unreadMember?: string): DomainEvent {
+export function decodeTrustedEvent(encoded: EncodedEvent, unreadMember?: MemberKey): DomainEvent {
   const fast = fastPlanFor(encoded)
   if (fast === null) return decodeEvent(encoded)
   const { name, plan } = fast
@@ -177,7 +177,7 @@ export function decodeTrustedEvent(encoded: EncodedEvent, unreadMember?: string)
 }
 
 /** The payload's text, without the top-level member `unreadMember` when it names one (see json-member.ts). */
-function textWithout(payload: Uint8Array, unreadMember: string | undefined): string {
+function textWithout(payload: Uint8Array, unreadMember: MemberKey | undefined): string {
   const cut = unreadMember === undefined ? null : topLevelMemberCut(payload, unreadMember)
   if (cut === null) return decoder.decode(payload)
   return decoder.decode(payload.subarray(0, cut.from)) + decoder.decode(payload.subarray(cut.to))
