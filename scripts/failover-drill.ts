@@ -84,6 +84,7 @@ console.log(JSON.stringify({
   reconcileGraceMs: Number(values['reconcile-grace-ms']),
   shadowDecisions: report.shadowDecisions,
   shadowMismatches: report.shadowMismatches,
+  invariantErrors: report.invariantErrors,
   ...(report.mode === 'sigstop' ? { deposedAcks: report.deposedAcks, deposedRefused: report.deposedRefused, deposedSends: report.deposedSends } : {}),
   failures: report.failures.length,
 }))

@@ -66,6 +66,8 @@ export interface VenueInspect {
 export class ClusterNode {
   child: ReturnType<typeof Bun.spawn> | null = null
   readonly stderr: string[] = []
+  /** Lines the node logged about a broken invariant (an assertion, a failed durable listener), kept whole (bounded). */
+  readonly invariantErrors: string[] = []
 
   constructor(
     readonly name: string,
@@ -158,7 +160,7 @@ export class Cluster {
       ...(sync === 'off' ? [] : ['--sync-replication', sync, '--sync-timeout-ms', String(syncTimeoutMs)]),
     ]
     node.child = Bun.spawn(command, { cwd: node.dataDir, env, stdout: 'ignore', stderr: 'pipe' })
-    pipeLines(node.child.stderr as ReadableStream<Uint8Array>, node.stderr, this.options.verbose ? `[${node.name}]` : null)
+    pipeLines(node.child.stderr as ReadableStream<Uint8Array>, node.stderr, this.options.verbose ? `[${node.name}]` : null, node.invariantErrors)
   }
 
   async leader(): Promise<ClusterNode | null> {
@@ -209,8 +211,15 @@ export class Cluster {
   }
 }
 
-/** Keeps the last lines of a child's stderr (for failure messages), echoing them when `prefix` is set. */
-function pipeLines(stream: ReadableStream<Uint8Array>, sink: string[], prefix: string | null): void {
+/** What a node logs when an invariant broke: never expected in a drill, whatever else the checks see. */
+const INVARIANT_ERROR = /assertion failed|durable listener/
+const INVARIANT_ERRORS_KEPT_MAX = 50
+
+/**
+ * Keeps the last lines of a child's stderr (for failure messages), echoing them when `prefix` is set; lines about a
+ * broken invariant also go to `invariantSink` (the first ones, which the last-lines window could drop).
+ */
+function pipeLines(stream: ReadableStream<Uint8Array>, sink: string[], prefix: string | null, invariantSink: string[] | null = null): void {
   void (async () => {
     const decoder = new TextDecoder()
     let pending = ''
@@ -221,6 +230,7 @@ function pipeLines(stream: ReadableStream<Uint8Array>, sink: string[], prefix: s
       for (const line of lines) {
         sink.push(line)
         if (sink.length > 500) sink.shift()
+        if (invariantSink !== null && invariantSink.length < INVARIANT_ERRORS_KEPT_MAX && INVARIANT_ERROR.test(line)) invariantSink.push(line)
         if (prefix !== null) process.stderr.write(`${prefix} ${line}\n`)
       }
     }

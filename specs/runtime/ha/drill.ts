@@ -78,6 +78,8 @@ export interface DrillReport {
   /** Standby shadow mode, summed over the standbys just before each fault: leader commands decided again, mismatches. */
   shadowDecisions: number
   shadowMismatches: number
+  /** Lines the nodes logged about a broken invariant (assertion failed, a durable listener failing), over the run. */
+  invariantErrors: number
   failures: string[]
   elapsedMs: number
 }
@@ -90,7 +92,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   })
   const report: DrillReport = {
     mode: options.mode, cycles: 0, leaseTtlMs: options.leaseTtlMs, sync: options.sync, takeoverMs: [], ordersAcked: 0, ackedLost: 0, venueOrders: 0,
-    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, unknownLeft: 0, ackedStatuses: {}, logsVerified: 0, takeoversAwaitingReconcile: 0, shadowDecisions: 0, shadowMismatches: 0, failures: [], elapsedMs: 0,
+    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, unknownLeft: 0, ackedStatuses: {}, logsVerified: 0, takeoversAwaitingReconcile: 0, shadowDecisions: 0, shadowMismatches: 0, invariantErrors: 0, failures: [], elapsedMs: 0,
   }
   try {
     await cluster.startVenue()
@@ -254,6 +256,10 @@ async function finalChecks(cluster: Cluster, load: Load, report: DrillReport, op
     return l !== null && s !== null && s.log.last_lsn === l.log.last_lsn && s.ha?.replicating === true ? true : null
   })
   await cluster.stop()
+  for (const node of cluster.nodes) {
+    report.invariantErrors += node.invariantErrors.length
+    if (node.invariantErrors.length > 0) report.failures.push(`${node.name} logged broken invariants: ${node.invariantErrors.slice(0, 3).join(' | ')}`)
+  }
   const verified = await Promise.all(cluster.nodes.map((node) => verifyLogDirectory(join(node.dataDir, 'log'))))
   for (const [index, result] of verified.entries()) {
     if (result.ok) report.logsVerified++
