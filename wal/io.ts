@@ -71,14 +71,21 @@ export const nodeIo: WalIo = {
   exists: (path) => fs.existsSync(path),
 }
 
-/** Reads `lengthBytes` from `positionBytes` fully (short reads only at end of file). */
+/**
+ * Reads `lengthBytes` from `positionBytes` fully (short reads only at end of file). The buffer is allocated without
+ * zero-filling (the read overwrites it: a replay reads the whole log through 4 MiB chunks, and opening reads whole
+ * segments); after a short read the part not read is zeroed, so no stale memory is reachable through `.buffer`.
+ */
 export function readFully(io: WalIo, fd: number, positionBytes: number, lengthBytes: number): Uint8Array {
-  const target = new Uint8Array(lengthBytes)
+  const raw = Buffer.allocUnsafeSlow(lengthBytes) // never pooled: `.buffer` is this read's alone
+  const target = new Uint8Array(raw.buffer, raw.byteOffset, lengthBytes)
   let filled = 0
   while (filled < lengthBytes) {
     const count = io.read(fd, target.subarray(filled), positionBytes + filled)
     if (count <= 0) break
     filled += count
   }
-  return filled === lengthBytes ? target : target.subarray(0, filled)
+  if (filled === lengthBytes) return target
+  target.fill(0, filled)
+  return target.subarray(0, filled)
 }
