@@ -86,6 +86,8 @@ export class Wal {
   private closed = false
   private closing: Promise<void> | null = null
   private readonly listeners = new Set<CommitListener>()
+  /** Where a subscriber's exception goes (see notifyListeners); null: rethrown on a later turn, as uncaught. */
+  onListenerError: ((error: unknown) => void) | null = null
   private readonly scratchHash = new Uint8Array(HASH_BYTES)
   private anchorLsn: number
   /** A replica takes only replicated frames (appendFrames), never records of its own. */
@@ -539,10 +541,25 @@ export class Wal {
    * frame of the batch, since its start position (lastLsn) excluded them. Frame views are built only when someone
    * listens; without any, the hot path allocates none.
    */
+  /**
+   * Tells every subscriber about a durable batch. A subscriber that throws does not starve the others, nor the batch's
+   * waiters (they resolve right after): its error goes to `onListenerError`, or without one is rethrown on a later
+   * turn, once everything else has been told.
+   */
   private notifyListeners(firstLsn: number, lastLsn: number, framesOf: () => Frame[]): void {
     if (this.listeners.size === 0) return
     const frames = framesOf()
-    for (const listener of this.listeners) listener({ firstLsn, lastLsn, frames })
+    for (const listener of this.listeners) {
+      try {
+        listener({ firstLsn, lastLsn, frames })
+      } catch (error) {
+        const report = this.onListenerError
+        if (report !== null) report(error)
+        else queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
   }
 
   /** Writes `bytes` at the end of `segment` (not synced: the batch's fdatasync, or syncPartNow before a roll). */

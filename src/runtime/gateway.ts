@@ -119,6 +119,7 @@ export class Gateway {
     this.engine = engine
     engine.commandRecords = options.commandRecords ?? options.role !== undefined
     engine.onListenerError = (error) => options.onError(error, 'durable listener')
+    engine.wal.onListenerError = (error) => options.onError(error, 'log subscriber')
     this.market = new MarketFeed()
     const adapters = new Map<string, VenueAdapter>()
     for (const { adapter, prices } of options.venues) {
