@@ -5,7 +5,9 @@
  * imports src/.
  */
 
-export { Wal, type CommitListener, type CommittedBatch, type WalStats } from './log.ts'
+export { Wal } from './log.ts'
+export { type CommitListener, type CommittedBatch } from './group-commit.ts'
+export { type WalStats } from './stats.ts'
 export { checkReplicatedFrames, rawFrameBytes, type ReplicatedFrame } from './replicate.ts'
 export { defaultWalOptions, type Durability, type LeaseGuard, type WalOptions } from './options.ts'
 export { type Frame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'

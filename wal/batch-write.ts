@@ -1,0 +1,156 @@
+/**
+ * Writing one batch into the segments, without syncing it: the group commit's write step (its fdatasync is the group
+ * commit's, see group-commit.ts).
+ *
+ * - `writeRecordBatch` encodes the queued records of a batch into one buffer — LSNs, the epoch and the hash chain
+ *   continuing from the written head — and writes it with one write per segment touched.
+ * - `writeReplicatedBatch` writes frames another log wrote (already checked against this log's head) unchanged.
+ *
+ * Both advance the written head (`position`) and the catalog frame by frame, roll to a new segment where the size
+ * limit says (a frame never straddles segments; a part before a roll is synced there and then), and return the
+ * builder of the batch's frame views: they are built only if someone subscribes, so the hot path allocates none.
+ */
+
+import type { SegmentCatalog } from './catalog.ts'
+import { FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, encodeFrame, frameBytesFor, type Frame, type RecordInput } from './frame.ts'
+import type { WalOptions } from './options.ts'
+import type { ReplicatedFrame } from './replicate.ts'
+import type { ChainPosition } from './scan.ts'
+import type { SegmentWriter } from './segment-writer.ts'
+import type { WalStats } from './stats.ts'
+
+/** What a batch writes to: the log's options (epoch, limits), catalog, written head, segment file and counters. */
+export interface BatchTarget {
+  readonly options: WalOptions
+  readonly catalog: SegmentCatalog
+  readonly position: ChainPosition
+  readonly writer: SegmentWriter
+  readonly stats: WalStats
+  /** Where encodeFrame leaves each frame's chain hash (reused: no allocation per frame). */
+  readonly scratchHash: Uint8Array
+}
+
+/** One append's records as queued, with their encoded size (frame headers included). */
+export interface QueuedRecords {
+  records: RecordInput[]
+  bytes: number
+}
+
+/** A batch written, not yet durable: how many frames, and their views on demand (for the subscribers at its commit). */
+export interface WrittenBatch {
+  frameCount: number
+  frames: () => Frame[]
+}
+
+/**
+ * Encodes and writes one batch, rolling segments as needed (a part before a roll is synced there and then); the
+ * last part's sync is the caller's. Throws on any I/O error.
+ */
+export function writeRecordBatch(target: BatchTarget, batch: readonly QueuedRecords[]): WrittenBatch {
+  const { options, catalog, position, writer, stats, scratchHash } = target
+  let totalBytes = 0
+  for (const pending of batch) totalBytes += pending.bytes
+  const buffer = new Uint8Array(totalBytes)
+  const view = new DataView(buffer.buffer)
+  let frameCount = 0
+  let partStart = 0
+  let offset = 0
+  let segment = writer.currentSegment()
+  for (const pending of batch) {
+    for (const record of pending.records) {
+      const frameBytes = frameBytesFor(record.payload.byteLength)
+      const pendingBytes = offset - partStart
+      const hasFrames = segment.lastLsn >= segment.firstLsn
+      // A frame never straddles segments; an oversized frame still gets a segment of its own.
+      if (hasFrames && segment.sizeBytes + pendingBytes + frameBytes > options.segmentBytesMax) {
+        writer.writePart(segment, buffer.subarray(partStart, offset))
+        writer.syncPartNow()
+        partStart = offset
+        segment = writer.roll()
+      }
+      const lsn = position.lastLsn + 1
+      const previousHash = position.lastHash
+      const end = encodeFrame(buffer, offset, { lsn, epoch: options.epoch, record, previousHash, scratchHash, view })
+      catalog.noteFrame(segment, lsn, segment.sizeBytes + (offset - partStart), previousHash)
+      position.lastLsn = lsn
+      position.lastHash.set(scratchHash)
+      frameCount++
+      offset = end
+    }
+  }
+  writer.writePart(segment, buffer.subarray(partStart, offset))
+  position.lastEpoch = options.epoch
+  stats.batchCount++
+  stats.recordCount += frameCount
+  const firstLsn = position.lastLsn - frameCount + 1
+  const epoch = options.epoch
+  return { frameCount, frames: () => frameViews(buffer, batch, firstLsn, epoch) }
+}
+
+/**
+ * Writes checked replicated frames unchanged, rolling segments where this log's own limit says (never mid-frame); the
+ * log's epoch follows the frames'. Returns the builder of the frames' views, for the subscribers there are once the
+ * batch is durable. Throws on any I/O error.
+ */
+export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, checked: readonly ReplicatedFrame[]): () => Frame[] {
+  const { options, catalog, position, writer, stats } = target
+  let segment = writer.currentSegment()
+  let partStart = 0
+  for (const frame of checked) {
+    const pendingBytes = frame.offsetBytes - partStart
+    const hasFrames = segment.lastLsn >= segment.firstLsn || pendingBytes > 0
+    if (hasFrames && segment.sizeBytes + pendingBytes + frame.frameBytes > options.segmentBytesMax) {
+      writer.writePart(segment, raw.subarray(partStart, frame.offsetBytes))
+      writer.syncPartNow()
+      partStart = frame.offsetBytes
+      position.lastEpoch = Math.max(position.lastEpoch, frame.epoch)
+      options.epoch = Math.max(options.epoch, frame.epoch)
+      segment = writer.roll()
+    }
+    catalog.noteFrame(segment, frame.lsn, segment.sizeBytes + (frame.offsetBytes - partStart), frame.previousHash)
+    position.lastLsn = frame.lsn
+    position.lastHash.set(raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET))
+    position.lastEpoch = frame.epoch
+    options.epoch = Math.max(options.epoch, frame.epoch)
+  }
+  writer.writePart(segment, raw.subarray(partStart))
+  stats.batchCount++
+  stats.recordCount += checked.length
+  return () =>
+    checked.map((frame) => ({
+      lsn: frame.lsn,
+      epoch: frame.epoch,
+      type: frame.type,
+      version: frame.version,
+      payload: raw.subarray(frame.offsetBytes + FRAME_PAYLOAD_OFFSET, frame.offsetBytes + frame.frameBytes),
+      hash: raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET),
+      frameBytes: frame.frameBytes,
+    }))
+}
+
+/** Views of a written batch's frames: they lie back to back in `buffer`, one per record, from `firstLsn` on. */
+function frameViews(buffer: Uint8Array, batch: readonly QueuedRecords[], firstLsn: number, epoch: number): Frame[] {
+  const frames: Frame[] = []
+  let offset = 0
+  let lsn = firstLsn
+  for (const pending of batch) {
+    for (const record of pending.records) {
+      const end = offset + frameBytesFor(record.payload.byteLength)
+      frames.push(frameView(buffer, offset, end, lsn++, epoch, record))
+      offset = end
+    }
+  }
+  return frames
+}
+
+function frameView(buffer: Uint8Array, offset: number, end: number, lsn: number, epoch: number, record: RecordInput): Frame {
+  return {
+    lsn,
+    epoch,
+    type: record.type,
+    version: record.version,
+    payload: buffer.subarray(offset + FRAME_PAYLOAD_OFFSET, end),
+    hash: buffer.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET),
+    frameBytes: end - offset,
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Group commit: the append queue, and the pipeline that makes it durable batch by batch.
+ *
+ * Appends are queued and a flush is scheduled (`WalOptions.scheduleFlush`, setImmediate by default, so every append
+ * made while the previous batch was being written joins the next one). A flush takes a bounded batch off the queue,
+ * writes it with one write (batch-write.ts), and issues one fdatasync; when it comes back the lease is re-checked,
+ * and only then does the durable position move, the subscribers hear of the batch and every waiter is resolved. A
+ * failed write or fsync, or a lost lease, kills the writer: the batch and everything queued fail, and nothing is ever
+ * retried (after a failed fsync the kernel may have dropped the dirty pages; retrying would acknowledge data that is
+ * not on disk).
+ *
+ * Pipelined: the fdatasync runs off the event loop (`WalIo.fdatasyncOffLoop`), at most one at a time; while it is in
+ * flight the loop keeps serving and the next batch accumulates in the queue, and it is written when the sync comes
+ * back. Waiters are resolved strictly in LSN order, only after their batch is durable and the lease re-check passed.
+ * The durable position (durableLsn, durableHash) is what readers see; the written head runs ahead by at most one batch.
+ */
+
+import { checkReplicatedFrames, type ReplicatedFrame } from './replicate.ts'
+import { LeaseError, WalFatalError } from './errors.ts'
+import type { Frame } from './frame.ts'
+import { writeRecordBatch, writeReplicatedBatch, type BatchTarget, type QueuedRecords, type WrittenBatch } from './batch-write.ts'
+import { noteFsync } from './stats.ts'
+
+/** One append waiting in the queue: records of its own, or replicated frames (appendFrames) in a batch of their own. */
+export interface PendingAppend extends QueuedRecords {
+  /** Replicated frames (appendFrames): written as received, in a batch of their own. */
+  raw: Uint8Array | null
+  resolve: (lsns: number[]) => void
+  reject: (error: Error) => void
+}
+
+/** A durable batch, as seen by subscribers (tail followers). Frames are views valid only during the callback. */
+export interface CommittedBatch {
+  firstLsn: number
+  lastLsn: number
+  frames: Frame[]
+}
+
+export type CommitListener = (batch: CommittedBatch) => void
+
+export class GroupCommit {
+  private readonly target: BatchTarget
+  private queue: PendingAppend[] = []
+  private queuedRecordCount = 0
+  private queuedByteCount = 0
+  private flushScheduled = false
+  /** A written batch whose fdatasync has not come back yet (at most one). */
+  private syncing = false
+  /** The last durable LSN and the chain head there; the written position may be one batch ahead while syncing. */
+  private durableLsnNow: number
+  private readonly durableHashNow: Uint8Array
+  private fatal: Error | null = null
+  readonly listeners = new Set<CommitListener>()
+  /** Where a subscriber's exception goes (see notifyListeners); null: rethrown on a later turn, as uncaught. */
+  onListenerError: ((error: unknown) => void) | null = null
+
+  constructor(target: BatchTarget) {
+    this.target = target
+    this.durableLsnNow = target.position.lastLsn
+    this.durableHashNow = target.position.lastHash.slice()
+  }
+
+  get durableLsn(): number {
+    return this.durableLsnNow
+  }
+
+  /** The chain head at durableLsn (the live array: callers copy it). */
+  get durableHash(): Uint8Array {
+    return this.durableHashNow
+  }
+
+  get fatalError(): Error | null {
+    return this.fatal
+  }
+
+  get queuedRecords(): number {
+    return this.queuedRecordCount
+  }
+
+  get queuedBytes(): number {
+    return this.queuedByteCount
+  }
+
+  /** Nothing queued and no sync in flight. */
+  get idle(): boolean {
+    return this.queue.length === 0 && !this.syncing
+  }
+
+  /** Queues an append the caller has checked (bounds included) and schedules a flush. */
+  enqueue(pending: PendingAppend): void {
+    this.queue.push(pending)
+    this.queuedRecordCount += pending.records.length
+    this.queuedByteCount += pending.bytes
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    this.target.options.scheduleFlush(() => {
+      this.flushScheduled = false
+      this.flush()
+    })
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0 || this.fatal !== null || this.syncing) return
+    const batch = this.takeBatch()
+    const raw = batch[0]?.raw ?? null
+    if (raw !== null) {
+      this.flushReplicated(batch[0] as PendingAppend, raw)
+      return
+    }
+    let written: WrittenBatch
+    try {
+      written = writeRecordBatch(this.target, batch)
+    } catch (cause) {
+      this.die(cause, batch)
+      return
+    }
+    const { position } = this.target
+    const firstLsn = position.lastLsn - written.frameCount + 1
+    const lastLsn = position.lastLsn
+    this.makeDurable(batch, () => {
+      this.notifyListeners(firstLsn, lastLsn, written.frames)
+      let next = firstLsn
+      for (const pending of batch) {
+        const lsns = new Array<number>(pending.records.length)
+        for (let index = 0; index < lsns.length; index++) lsns[index] = next++
+        pending.resolve(lsns)
+      }
+    })
+  }
+
+  /**
+   * The written batch's fdatasync (off the event loop under `fsync` durability), then the lease re-check, then the
+   * durable position moves and `acknowledge` runs; a failure of either kills the writer instead. Then the next batch.
+   */
+  private makeDurable(batch: PendingAppend[], acknowledge: () => void): void {
+    const { options, position, writer, stats } = this.target
+    const lastLsn = position.lastLsn
+    const lastHash = position.lastHash.slice()
+    let finished = false
+    const finish = (error: unknown): void => {
+      if (finished) return
+      finished = true
+      this.syncing = false
+      try {
+        if (error !== null) throw error
+        options.lease?.assertHeld()
+      } catch (cause) {
+        this.die(cause, batch)
+        return
+      }
+      this.durableLsnNow = lastLsn
+      this.durableHashNow.set(lastHash)
+      acknowledge()
+      if (this.queue.length > 0) this.scheduleFlush()
+    }
+    if (options.durability !== 'fsync') {
+      finish(null)
+      return
+    }
+    this.syncing = true
+    const started = performance.now()
+    try {
+      options.io.fdatasyncOffLoop(writer.fd, (error) => {
+        noteFsync(stats, performance.now() - started)
+        finish(error)
+      })
+    } catch (cause) {
+      if (finished) throw cause
+      finish(cause)
+    }
+  }
+
+  private takeBatch(): PendingAppend[] {
+    const { batchRecordsMax, batchBytesMax } = this.target.options
+    let records = 0
+    let bytes = 0
+    let count = 0
+    for (const pending of this.queue) {
+      // Replicated frames are checked against the head as it stands when they are written, so they go alone.
+      if (count > 0 && (pending.raw !== null || this.queue[0]?.raw !== null)) break
+      if (count > 0 && (records + pending.records.length > batchRecordsMax || bytes + pending.bytes > batchBytesMax)) break
+      records += pending.records.length
+      bytes += pending.bytes
+      count++
+    }
+    const batch = this.queue.splice(0, count)
+    this.queuedRecordCount -= records
+    this.queuedByteCount -= bytes
+    return batch
+  }
+
+  private flushReplicated(pending: PendingAppend, raw: Uint8Array): void {
+    const { position } = this.target
+    let checked: ReplicatedFrame[]
+    try {
+      checked = checkReplicatedFrames(raw, position)
+    } catch (error) {
+      // A refused chunk is the sender's problem, not the disk's: this log stays healthy and writes nothing.
+      pending.reject(error as Error)
+      if (this.queue.length > 0) this.scheduleFlush()
+      return
+    }
+    let frames: () => Frame[]
+    try {
+      frames = writeReplicatedBatch(this.target, raw, checked)
+    } catch (cause) {
+      this.die(cause, [pending])
+      return
+    }
+    const lastLsn = position.lastLsn
+    this.makeDurable([pending], () => {
+      this.notifyListeners(lastLsn - checked.length + 1, lastLsn, frames)
+      pending.resolve([lastLsn])
+    })
+  }
+
+  /**
+   * Tells the subscribers there are now — not those there were when the batch was written: with the sync off the
+   * event loop, one may subscribe in between (a back office opened during an HA takeover), and it must get every
+   * frame of the batch, since its start position (lastLsn) excluded them. Frame views are built only when someone
+   * listens; without any, the hot path allocates none. A subscriber that throws does not starve the others, nor the
+   * batch's waiters (they resolve right after): its error goes to `onListenerError`, or without one is rethrown on a
+   * later turn, once everything else has been told.
+   */
+  private notifyListeners(firstLsn: number, lastLsn: number, framesOf: () => Frame[]): void {
+    if (this.listeners.size === 0) return
+    const frames = framesOf()
+    for (const listener of this.listeners) {
+      try {
+        listener({ firstLsn, lastLsn, frames })
+      } catch (error) {
+        const report = this.onListenerError
+        if (report !== null) report(error)
+        else queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
+  }
+
+  private die(cause: unknown, batch: PendingAppend[]): void {
+    const error =
+      cause instanceof LeaseError
+        ? cause
+        : new WalFatalError(`log write failed; the writer is stopped and the process must recover by reopening: ${String(cause)}`, { cause })
+    this.fatal = error
+    for (const pending of batch) pending.reject(error)
+    for (const pending of this.queue) pending.reject(error)
+    this.queue = []
+    this.queuedRecordCount = 0
+    this.queuedByteCount = 0
+  }
+}
