@@ -154,7 +154,8 @@ export class BackOffice {
     const wal = this.engine.wal
     for (let attempt = 0; attempt < SETTLE_ATTEMPTS_MAX; attempt++) {
       const replayable = this.replayStarted()
-      if (replayable) await this.replay.advance(wal, ledger.lastLsn, yieldTurn)
+      // A gap (a compaction removed records not yet folded) stops the replay; the next attempt starts it over.
+      if (replayable && (await this.replay.advance(wal, ledger.lastLsn, yieldTurn)) === 'gap') continue
       await this.engine.settled()
       if (this.engine.state.lastLsn !== ledger.lastLsn) continue
       const lastAttempt = attempt === SETTLE_ATTEMPTS_MAX - 1
@@ -166,7 +167,11 @@ export class BackOffice {
         const detail = `the log starts at LSN ${wal.firstLsn} (compacted) and no snapshot section below it is at hand`
         return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
       }
-      this.replay.foldTo(wal, ledger.lastLsn)
+      if (this.replay.foldTo(wal, ledger.lastLsn) === 'gap') {
+        if (!lastAttempt) continue
+        const detail = `the log was compacted past the replay ledger (LSN ${this.replay.foldedLsn}) while it caught up; it starts over on the next run`
+        return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
+      }
       observations.push(...ledgerVsReplay(ledger, this.replay.ledger))
       return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'], skipped: [], observations }
     }

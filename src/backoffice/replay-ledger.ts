@@ -21,6 +21,13 @@ export const REPLAY_SLICE_DEFAULTS = { sliceMs: 2, framesPerClockCheck: 16 } as 
 
 export type ReplayBase = { ledger: LedgerState; lsn: number } | 'genesis'
 
+/**
+ * 'gap': the log no longer held the record after the last one folded (a compaction removed it before or during the
+ * read). Nothing past the hole is folded: the replay is stopped (`started` false, `continuesIn` false) and the caller
+ * starts over from a base the log continues, or reports the check skipped.
+ */
+export type FoldOutcome = 'done' | 'gap'
+
 export class ReplayLedger {
   private state: LedgerState | null = null
   /** The last LSN folded (of any record, not only the domain events that move the ledger). */
@@ -56,35 +63,65 @@ export class ReplayLedger {
     return this.state !== null && wal.firstLsn <= this.folded + 1
   }
 
-  /** Folds up to `toLsn`, at most `sliceMs` at a time, awaiting `pause` (an event-loop turn) between slices. */
-  async advance(wal: Wal, toLsn: number, pause: () => Promise<void>): Promise<void> {
-    if (this.folded >= toLsn) return
+  /**
+   * Folds up to `toLsn`, at most `sliceMs` at a time, awaiting `pause` (an event-loop turn) between slices. 'gap' when
+   * a compaction removed records not yet folded (see FoldOutcome).
+   */
+  async advance(wal: Wal, toLsn: number, pause: () => Promise<void>): Promise<FoldOutcome> {
+    if (this.folded >= toLsn) return 'done'
+    if (!this.continuesIn(wal)) return this.stop()
     // One reader for the whole advance: a reader per slice would read a whole chunk (MiBs) for every slice.
     const frames = wal.read(this.folded + 1, { toLsn })
     try {
       // A slice that ends before its deadline has read all the log holds up to toLsn.
-      while (this.fold(frames, toLsn, performance.now() + this.sliceMs) === 'deadline') await pause()
+      for (;;) {
+        const outcome = this.fold(frames, toLsn, performance.now() + this.sliceMs)
+        if (outcome === 'gap') return this.stop()
+        if (outcome === 'done') return this.endedAt(wal, toLsn)
+        await pause()
+      }
     } finally {
       frames.return(undefined)
     }
   }
 
-  /** Folds up to `toLsn` at once: the remainder right before a comparison, where nothing may run in between. */
-  foldTo(wal: Wal, toLsn: number): void {
-    if (this.folded >= toLsn) return
+  /**
+   * Folds up to `toLsn` at once: the remainder right before a comparison, where nothing may run in between. 'gap' when
+   * a compaction removed records not yet folded (see FoldOutcome).
+   */
+  foldTo(wal: Wal, toLsn: number): FoldOutcome {
+    if (this.folded >= toLsn) return 'done'
+    if (!this.continuesIn(wal)) return this.stop()
     const frames = wal.read(this.folded + 1, { toLsn })
     try {
-      this.fold(frames, toLsn, Number.POSITIVE_INFINITY)
+      if (this.fold(frames, toLsn, Number.POSITIVE_INFINITY) === 'gap') return this.stop()
+      return this.endedAt(wal, toLsn)
     } finally {
       frames.return(undefined)
     }
   }
 
-  private fold(frames: Iterator<Frame>, toLsn: number, deadlineMs: number): 'deadline' | 'done' {
+  /**
+   * The reader ended quietly before `toLsn`: either the log holds no more (durable end), or the segment it was to read
+   * next was removed under it — a hole if the log no longer continues what was folded.
+   */
+  private endedAt(wal: Wal, toLsn: number): FoldOutcome {
+    if (this.folded < toLsn && !this.continuesIn(wal)) return this.stop()
+    return 'done'
+  }
+
+  private stop(): 'gap' {
+    this.state = null
+    return 'gap'
+  }
+
+  private fold(frames: Iterator<Frame>, toLsn: number, deadlineMs: number): 'deadline' | 'done' | 'gap' {
     const ledger = this.ledger
     let sinceClockCheck = 0
     for (let next = frames.next(); next.done !== true; next = frames.next()) {
       const frame = next.value
+      // The reader clamps its start to the log's first LSN and skips a segment removed mid-read without a word.
+      if (frame.lsn !== this.folded + 1) return 'gap'
       if (!isBackOfficeRecord(frame.type) && !isAuditRecord(frame.type) && frame.lsn > ledger.lastLsn) {
         const event = trustedDomainEventOf(frame)
         if (event !== null) applyEvent(ledger, event, frame.lsn)
