@@ -28,7 +28,7 @@ export interface WorkItem {
 export interface NextWorkOptions {
   nowMs: number
   /** Order ids the runtime is already working on outside the kernel's view: no work of any kind is picked for them. */
-  busy?: ReadonlySet<string>
+  busy?: Pick<ReadonlySet<string>, 'has'>
   /**
    * Order ids whose reconcile query is in flight or backing off: only their reconcile item is skipped, so a cancel
    * for the same order still goes first in Lane0.

@@ -50,8 +50,13 @@ export interface ExecutorStats {
 export class Executor {
   readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0 }
   private readonly options: ExecutorOptions
-  /** Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these). */
-  private readonly busy = new Set<string>()
+  /**
+   * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),
+   * each with the work item of the call that marked it: the mark's token. A call's answer frees the order before the
+   * call's own dispatch ends, so the next call on it (a cancel) may already have marked it by then; a dispatch clears
+   * only its own mark (`release`).
+   */
+  private readonly busy = new Map<string, WorkItem>()
   /** Orders with a reconcile query in flight: only their reconcile item is held back, never their cancel. */
   private readonly reconciling = new Set<string>()
   /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
@@ -102,7 +107,7 @@ export class Executor {
         this.reconciling.add(item.orderId)
         void this.reconcile(item)
       } else {
-        this.busy.add(item.orderId)
+        this.busy.set(item.orderId, item)
         this.send(item)
       }
     }
@@ -139,7 +144,7 @@ export class Executor {
     try {
       committed = engine.submit({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts() })
     } catch (error) {
-      this.busy.delete(item.orderId)
+      this.release(item)
       this.options.onError(error, `send decision for ${item.orderId}`)
       return
     }
@@ -197,9 +202,14 @@ export class Executor {
       .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
       .finally(() => {
         this.stats.callsInFlight--
-        this.busy.delete(item.orderId)
+        this.release(item)
         this.wake()
       })
+  }
+
+  /** Clears the order's busy mark if `item`'s call made it (a later call's mark stays: see `busy`). */
+  private release(item: WorkItem): void {
+    if (this.busy.get(item.orderId) === item) this.busy.delete(item.orderId)
   }
 
   /** Runs after the send_requested record is durable: the outbox rule. */
