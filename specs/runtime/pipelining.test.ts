@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import type { AppliedEvent } from '../../src/runtime/index.ts'
+import type { SendGateVerdict } from '../../src/runtime/engine.ts'
 import { crashWorld, removeDir, run, startWorld, traderA, type World } from './harness.ts'
 
 /**
@@ -98,9 +99,9 @@ describe('ordered pipelining per venue×symbol', () => {
     await run(world, 50)
     if (resting === undefined || world.gateway.engine.state.orders.get(resting)?.status !== 'AckedOpen') throw new Error('resting order not open')
     let release = (): void => undefined
-    const held = new Promise<void>((resolve) => (release = resolve))
+    const held = new Promise<SendGateVerdict>((resolve) => (release = () => resolve({ send: true })))
     let gated = 0
-    world.gateway.engine.placeSendGate = () => (++gated === 1 ? held : Promise.resolve())
+    world.gateway.engine.placeSendGate = () => (++gated === 1 ? held : Promise.resolve({ send: true }))
     const sent = sendRecords(world)
     const [first, second] = await placeResting(world, 2, 'held')
     const eth = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '2950', client_order_id: 'eth-1' }, null)

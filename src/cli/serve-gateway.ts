@@ -31,6 +31,8 @@ export interface ServeGatewayOptions {
   simSeed?: number
   /** HA: the role of this start (default leader of itself), the lease when leading, and whether it leads now. */
   role?: GatewayRole
+  /** GatewayOptions.beforeBootstrap (an HA leader's send gate). */
+  beforeBootstrap?: (engine: Engine) => void
   lease?: Lease
   haLeader?: () => boolean
   /** A venue outside the process (JSONL over TCP) instead of the in-process sim venue. */
@@ -80,6 +82,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       ...(options.lease === undefined ? {} : { lease: options.lease, epoch: options.lease.epoch }),
     },
     ...(options.role === undefined ? {} : { role: options.role }),
+    ...(options.beforeBootstrap === undefined ? {} : { beforeBootstrap: options.beforeBootstrap }),
     ...(options.lease === undefined ? {} : { lease: options.lease }),
     // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
     kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),

@@ -83,7 +83,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     sync: { policy: syncPolicy, timeoutMs: syncTimeoutMs, waitersMax: SYNC_WAITERS_MAX },
     replication: { backoffMsMin: 20, backoffMsMax: 1_000, envelopeBytesMax: 8 * 1024 * 1024, silenceMsMax: Math.max(1_000, leaseTtlMs) },
     log,
-    startGateway: async (gatewayRole, lease) => {
+    startGateway: async (gatewayRole, lease, beforeBootstrap) => {
       current.venue?.close()
       current.venue = null
       if (gatewayRole === 'leader' && venueAddress !== null) {
@@ -98,6 +98,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
         buildCommit: deps.buildCommit,
         onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
         role: gatewayRole,
+        ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
         ...(lease === null ? {} : { lease }),
         haLeader: () => node.isLeader(),
         ...venue,

@@ -23,7 +23,15 @@ export interface Committed {
   decision: Decision
   /** LSN of each event, in order. */
   lsns: number[]
+  /**
+   * Set when the send gate (Engine.placeSendGate) held this decision's venue place/amend call: the call must not be
+   * made now; the executor records it as a send retry (order.send_retry) due in `retryAfterMs`.
+   */
+  sendHeld?: { reason: string; retryAfterMs: number }
 }
+
+/** The send gate's answer (Engine.placeSendGate): make the venue call now, or hold it and retry later. */
+export type SendGateVerdict = { send: true } | { send: false; reason: string; retryAfterMs: number }
 
 export interface AppliedEvent {
   event: DomainEvent
@@ -60,9 +68,12 @@ export class Engine {
    * amend is not handed back (so the executor does not call the venue) until this resolves for its last LSN — the
    * standby holds the send record, so a new leader after a failover knows the call may have been made and reconciles
    * instead of making it again. Cancel records are not held themselves (risk-reducing; a repeat is refused by the
-   * venue). A rejection means the call must not happen (the node stopped leading). Null: no wait.
+   * venue). `{ send: false }` holds the call (the standby did not confirm in time under fail_closed): the decision
+   * comes back with `sendHeld` and the call is never made for this send record. A rejection means the call must not
+   * happen either (the node stopped leading). Installed before the executor starts (GatewayOptions.beforeBootstrap),
+   * so bootstrap's resends are gated too. Null: no wait.
    */
-  placeSendGate: ((lsn: number) => Promise<void>) | null = null
+  placeSendGate: ((lsn: number) => Promise<SendGateVerdict>) | null = null
   /**
    * Where a durable listener's failure goes. Every listener is called for every batch regardless — one that throws
    * (a projection's invariant check) must not starve the ones after it (SSE, executor wake-ups), nor turn a durable,
@@ -180,8 +191,10 @@ export class Engine {
       this.checkLsns(lsns, expected)
       this.tellListeners(applied)
       const gate = this.placeSendGate
-      if (gate !== null && decision.events.some((event) => GATED_SENDS.has(event.type))) await gate(lsns[lsns.length - 1] as number)
-      return { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
+      const verdict = gate !== null && decision.events.some((event) => GATED_SENDS.has(event.type)) ? await gate(lsns[lsns.length - 1] as number) : null
+      const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
+      if (verdict !== null && !verdict.send) committed.sendHeld = { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs }
+      return committed
     })
     return this.track(durable)
   }

@@ -45,10 +45,12 @@ export interface ExecutorStats {
   callsInFlight: number
   /** Venue calls refused because the lease was no longer held (a deposed leader). */
   leaseRefusals: number
+  /** Place/amend calls the HA send gate held (standby did not confirm the send record): recorded as send retries. */
+  gateHolds: number
 }
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0 }
   private readonly options: ExecutorOptions
   /**
    * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),
@@ -149,7 +151,7 @@ export class Executor {
       return
     }
     this.stats.callsInFlight++
-    const dispatch: Dispatch = { item, events: null, failed: false }
+    const dispatch: Dispatch = { item, events: null, failed: false, held: null }
     // Places and amends keep decision order per venue×symbol; a cancel goes as soon as its record is durable (its
     // order's previous call is answered already, and a place held back — by the HA send gate, say — must not hold
     // back a risk-reducing cancel).
@@ -161,8 +163,9 @@ export class Executor {
       else this.dispatchDurable(key, queue)
     }
     committed.then(
-      ({ decision }) => {
+      ({ decision, sendHeld }) => {
         dispatch.events = decision.events
+        dispatch.held = sendHeld ?? null
         settle()
       },
       (error: unknown) => {
@@ -196,8 +199,8 @@ export class Executor {
     this.dispatchQueues.delete(key)
   }
 
-  private dispatch({ item, events }: Dispatch): void {
-    const call = events === null ? Promise.resolve() : this.callVenue(item, events)
+  private dispatch({ item, events, held }: Dispatch): void {
+    const call = events === null ? Promise.resolve() : held !== null ? this.holdCall(item, events, held) : this.callVenue(item, events)
     call
       .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
       .finally(() => {
@@ -210,6 +213,24 @@ export class Executor {
   /** Clears the order's busy mark if `item`'s call made it (a later call's mark stays: see `busy`). */
   private release(item: WorkItem): void {
     if (this.busy.get(item.orderId) === item) this.busy.delete(item.orderId)
+  }
+
+  /**
+   * The HA send gate held this place/amend (Committed.sendHeld): the venue is not called; the kernel gets the answer
+   * a throttled venue would give (retryable), so it records order.send_retry and the send is decided, and gated,
+   * again once due — never made before the standby holds a send record for it.
+   */
+  private async holdCall(item: WorkItem, events: DomainEvent[], held: { reason: string; retryAfterMs: number }): Promise<void> {
+    const { clock } = this.options
+    const requested = events.find((event) => event.type === 'order.send_requested' || event.type === 'order.amend_send_requested')
+    if (requested === undefined) return
+    this.stats.gateHolds++
+    const outcome = { kind: 'retryable', reason: held.reason, retryAfterMs: held.retryAfterMs } as const
+    if (requested.type === 'order.send_requested') {
+      await this.submitResult(item.orderId, { kind: 'place_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+    } else {
+      await this.submitResult(item.orderId, { kind: 'amend_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
+    }
   }
 
   /** Runs after the send_requested record is durable: the outbox rule. */
@@ -335,11 +356,15 @@ export class Executor {
   }
 }
 
-/** A send decided by the executor: its events once durable (null before), or failed when the log refused it. */
+/**
+ * A send decided by the executor: its events once durable (null before), or failed when the log refused it; held when
+ * the HA send gate said the venue call must not be made (Committed.sendHeld).
+ */
 interface Dispatch {
   item: WorkItem
   events: DomainEvent[] | null
   failed: boolean
+  held: { reason: string; retryAfterMs: number } | null
 }
 
 /** An adapter must never reject; if one does anyway, the outcome is unknown — never a guess that it failed. */

@@ -71,6 +71,11 @@ export interface GatewayOptions {
    * (src/runtime/ha/shadow.ts). Default: on when an HA role is given, off on a single node.
    */
   commandRecords?: boolean
+  /**
+   * A leader's start: called with the engine after the state is restored and before bootstrap starts the executor —
+   * an HA leader installs its send gate here (Engine.placeSendGate), so bootstrap's resends are gated too.
+   */
+  beforeBootstrap?: (engine: Engine) => void
 }
 
 export type GatewayRole = 'leader' | 'standby'
@@ -177,6 +182,7 @@ export class Gateway {
     const gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections
+    options.beforeBootstrap?.(gateway.engine)
     gateway.bootstrapReport = await bootstrap({
       engine: gateway.engine,
       executor: gateway.executor,

@@ -29,11 +29,11 @@ interface Pair {
   place: (key: string) => Promise<{ status: number; body: Record<string, unknown>; elapsedMs: number }>
 }
 
-async function startPair(policy: SyncPolicy): Promise<Pair> {
+async function startPair(policy: SyncPolicy, waitersMax = 64): Promise<Pair> {
   const leader = await startTestGateway()
   cleanups.push(() => leader.stop())
   const logLines: string[] = []
-  const sync = leaderSync(leader.gateway, { policy, timeoutMs: TIMEOUT_MS, waitersMax: 64, log: (line) => void logLines.push(line), isCurrent: () => true })
+  const sync = leaderSync(leader.gateway.engine, { policy, timeoutMs: TIMEOUT_MS, waitersMax, log: (line) => void logLines.push(line), isCurrent: () => true })
   const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
   const http: HttpService = createHttpService({
     gateway: leader.gateway, verifier, configDigest: 'spec', backpressure: leader.config.backpressure, sse: leader.config.sse, log: () => {},
@@ -108,12 +108,13 @@ describe('synchronous replication', () => {
     expect(logHolds(pair.replica, { needle: answer.order_id })).toBe(false)
     expect(pair.sync.state).toBe('down')
 
-    const lsnBefore = pair.leader.gateway.engine.wal.lastLsn
+    // (The log still grows meanwhile: the accepted order's venue call is held and retried, see the next test.)
+    expect(logHolds(pair.leader.gateway.engine.wal, { needle: 'while-gone-1' })).toBe(true)
     const refused = await pair.place('while-gone-2')
     expect(refused.status).toBe(503)
     expect(errorCode(refused.body)).toBe('STANDBY_UNAVAILABLE')
     expect(refused.elapsedMs).toBeLessThan(TIMEOUT_MS)
-    expect(pair.leader.gateway.engine.wal.lastLsn).toBe(lsnBefore)
+    expect(logHolds(pair.leader.gateway.engine.wal, { needle: 'while-gone-2' })).toBe(false)
 
     pair.standby.start()
     await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')
@@ -148,15 +149,16 @@ describe('synchronous replication', () => {
     expect((await pair.place('after-1')).status).toBe(202)
   })
 
-  test('fail_closed: the venue is called for a place only once the standby holds its send record, or after the sync timeout when it is gone', async () => {
+  test('fail_closed: the venue is called for a place only once the standby holds its send record; with the standby gone the call is held and retried, not made', async () => {
     const pair = await startPair('fail_closed')
-    // Every place call the venue receives: did the standby's log hold the order's send_requested at that moment?
+    const wal = pair.leader.gateway.engine.wal
+    // Every place call the venue receives: did the standby's log hold the order's latest send record at that moment?
     const calls: { clientOrderId: string; standbyHeldSend: boolean }[] = []
     const venue = pair.leader.venue
     const place = venue.place.bind(venue)
     venue.place = (request) => {
-      const held = [...pair.replica.read(pair.replica.firstLsn)].some((frame) => text(frame.payload).includes(request.clientOrderId) && text(frame.payload).includes('venueClientOrderId'))
-      calls.push({ clientOrderId: request.clientOrderId, standbyHeldSend: held })
+      const sendLsns = [...wal.read(wal.firstLsn)].filter((frame) => text(frame.payload).includes(request.clientOrderId) && text(frame.payload).includes('venueClientOrderId')).map((frame) => frame.lsn)
+      calls.push({ clientOrderId: request.clientOrderId, standbyHeldSend: sendLsns.length > 0 && pair.replica.lastLsn >= Math.max(...sendLsns) })
       return place(request)
     }
     pair.standby.start()
@@ -166,25 +168,55 @@ describe('synchronous replication', () => {
     expect(calls.every((call) => call.standbyHeldSend)).toBe(true)
 
     // The standby goes away. An order already accepted (here placed past the HTTP guard, as one accepted just
-    // before) gets its send record on the leader; the call waits for the standby up to the sync timeout, then goes
-    // (bounded: calls queued behind it, cancels included, must not wait for a standby that is gone).
+    // before) gets its send record on the leader; the call waits for the standby up to the sync timeout, then is
+    // held: recorded as a send retry, never made while the standby does not hold a send record for it.
     await pair.standby.stop()
     const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
-    const placedAt = Date.now()
     const accepted = await pair.leader.gateway.place(principal, { ...LIMIT_BUY, client_order_id: 'held-back' }, null)
     expect(accepted.reply.kind).toBe('accepted')
-    await Bun.sleep(TIMEOUT_MS / 2)
-    expect(calls).toHaveLength(3)
-    await waitFor(() => calls.length === 4, TIMEOUT_MS * 5, 'the held send goes out after the timeout')
-    expect(Date.now() - placedAt).toBeGreaterThanOrEqual(TIMEOUT_MS - 20)
-    expect(calls[3]?.standbyHeldSend).toBe(false)
+    await waitFor(() => logHolds(wal, { needle: 'HA_STANDBY_UNCONFIRMED' }), TIMEOUT_MS * 5, 'the held send recorded as a retry')
     expect(pair.sync.state).toBe('down')
-    // While the standby is known gone nothing waits; once it is back and caught up, sends wait for it again.
+    await Bun.sleep(TIMEOUT_MS * 2)
+    expect(calls).toHaveLength(3)
+    expect(pair.leader.gateway.executor.stats.gateHolds).toBeGreaterThanOrEqual(1)
+    // Once the standby is back and caught up, the retry goes out — after the standby holds its send record.
     pair.standby.start()
     await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')
+    await waitFor(() => calls.length === 4, TIMEOUT_MS * 10, 'the held order placed after the standby returned')
+    expect(calls[3]?.standbyHeldSend).toBe(true)
     expect((await pair.place('after-return')).status).toBe(202)
     await waitFor(() => calls.length === 5, 5_000, 'fifth venue call')
-    expect(calls[4]?.standbyHeldSend).toBe(true)
+    expect(calls.every((call) => call.standbyHeldSend)).toBe(true)
+    expect(new Set(calls.map((call) => call.clientOrderId)).size).toBe(5)
+  })
+
+  test('with the 202 waiter table full and a healthy standby, a place still waits for the standby to hold its send record', async () => {
+    const pair = await startPair('fail_closed', 4)
+    const wal = pair.leader.gateway.engine.wal
+    const calls: { clientOrderId: string; standbyHeldSend: boolean; sendsWaiting: number }[] = []
+    const venue = pair.leader.venue
+    const place = venue.place.bind(venue)
+    venue.place = (request) => {
+      const sendLsns = [...wal.read(wal.firstLsn)].filter((frame) => text(frame.payload).includes(request.clientOrderId) && text(frame.payload).includes('venueClientOrderId')).map((frame) => frame.lsn)
+      calls.push({ clientOrderId: request.clientOrderId, standbyHeldSend: sendLsns.length > 0 && pair.replica.lastLsn >= Math.max(...sendLsns), sendsWaiting: pair.sync.sendsWaiting })
+      return place(request)
+    }
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    // Four 202s wait for LSNs the log has not reached: the 202 table is full (they time out after TIMEOUT_MS).
+    const saturating = Array.from({ length: 4 }, () => pair.sync.wait(wal.lastLsn + 1_000))
+    expect(await pair.sync.wait(wal.lastLsn + 1_000)).toBe('timeout')
+    const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
+    for (let index = 0; index < 3; index++) {
+      expect((await pair.leader.gateway.place(principal, { ...LIMIT_BUY, client_order_id: `saturated-${index}` }, null)).reply.kind).toBe('accepted')
+    }
+    await Promise.all(saturating)
+    // Whether a call went out while the table was full or was held and retried after the timeouts: each is made
+    // once, and only with the standby holding its send record.
+    await waitFor(() => calls.length >= 3, TIMEOUT_MS * 20, 'three venue calls')
+    await Bun.sleep(TIMEOUT_MS)
+    expect(calls).toHaveLength(3)
+    expect(calls.every((call) => call.standbyHeldSend)).toBe(true)
   })
 
   test('a send waiting for the standby is not made once this node stops leading', async () => {

@@ -6,11 +6,13 @@
  * In either synchronous policy a venue place or amend call also waits for the standby to hold its send record
  * (Engine.placeSendGate), like a 202 does: otherwise a leader killed right after sending, before its standby had the
  * record, would leave a new leader that believes the order unsent and sends it again — a duplicate at the venue. The
- * wait is bounded by the sync timeout (a standby known gone is not waited for; under fail_closed no new order is
- * accepted meanwhile), so cancels queued behind a send are never held for long.
+ * wait has its own table (never cut short by the 202s' waitersMax) and is bounded by the sync timeout. Under
+ * fail_closed a call the standby did not confirm (gone, or silent for the timeout) is held: the executor records a
+ * send retry due after the sync timeout and the call is decided and gated again then. Under degrade_async it goes
+ * out (the degraded state is on record). The gate is installed before the executor starts (bootstrap's resends).
  */
 
-import type { Gateway } from '../gateway.ts'
+import type { Engine } from '../engine.ts'
 import { syncTransitionRecord } from './records.ts'
 import { SyncReplication, type SyncPolicy } from './sync.ts'
 
@@ -23,26 +25,29 @@ export interface LeaderSyncOptions {
   isCurrent: () => boolean
 }
 
-export function leaderSync(gateway: Gateway, options: LeaderSyncOptions): SyncReplication {
+export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncReplication {
   const { policy, log } = options
   const sync = new SyncReplication({
     policy,
     timeoutMs: options.timeoutMs,
     waitersMax: options.waitersMax,
-    leaderLastLsn: () => gateway.engine.wal.lastLsn,
+    leaderLastLsn: () => engine.wal.lastLsn,
     nowMs: Date.now,
     onTransition: (transition) => {
       log(`synchronous replication (${policy}) ${transition.state}: ${transition.reason}`)
       if (policy !== 'degrade_async' || !options.isCurrent()) return
-      gateway.engine.appendRecords([syncTransitionRecord({ ...transition, policy })]).catch((error: unknown) => {
+      engine.appendRecords([syncTransitionRecord({ ...transition, policy })]).catch((error: unknown) => {
         log(`recording the replication ${transition.state === 'down' ? 'degraded' : 'restored'} alert: ${error instanceof Error ? error.message : String(error)}`)
       })
     },
   })
   if (policy !== 'off') {
     // A venue place call waits until the standby holds its send record (see Engine.placeSendGate, README HA).
-    gateway.engine.placeSendGate = async (lsn) => {
-      if (!(await sync.untilReplicated(lsn))) throw new Error(`not sent: this node stopped leading before the standby confirmed the send record at LSN ${lsn}`)
+    engine.placeSendGate = async (lsn) => {
+      const verdict = await sync.untilReplicated(lsn)
+      if (verdict === 'closed') throw new Error(`not sent: this node stopped leading before the standby confirmed the send record at LSN ${lsn}`)
+      if (verdict === 'send') return { send: true }
+      return { send: false, reason: `HA_STANDBY_UNCONFIRMED: the standby did not confirm the send record at LSN ${lsn} (durable to ${sync.standbyDurableLsn}, ${sync.state})`, retryAfterMs: options.timeoutMs }
     }
   }
   return sync

@@ -25,6 +25,7 @@
 import { renameSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Lease, LeaseError, readCurrentLease, toHex, type Wal } from '../../../wal/index.ts'
+import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
 import { Replicator } from './replicator.ts'
 import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
@@ -44,8 +45,11 @@ export interface HaNodeOptions {
   clockSkewMsMax: number
   role: RoleChoice
   replicationToken: string
-  /** Builds this node's gateway for a role (with the lease when leading). */
-  startGateway: (role: GatewayRole, lease: Lease | null) => Promise<Gateway>
+  /**
+   * Builds this node's gateway for a role (with the lease when leading). A leader's start calls `beforeBootstrap`
+   * with the engine before its executor starts (GatewayOptions.beforeBootstrap): the send gate goes in there.
+   */
+  startGateway: (role: GatewayRole, lease: Lease | null, beforeBootstrap?: (engine: Engine) => void) => Promise<Gateway>
   /** Called whenever the node's gateway changes (the HTTP layer rebinds to it). */
   onGateway: (gateway: Gateway) => void
   log: (line: string) => void
@@ -170,18 +174,35 @@ export class HaNode {
     this.lease = lease
     this.role = 'promoting'
     this.options.log(`lease epoch ${lease.epoch} taken; bootstrapping as leader`)
-    const gateway = await this.options.startGateway('leader', lease)
+    // The term's replication and its send gate exist before bootstrap starts the executor: resends are gated too.
+    const term: { sync: SyncReplication | null } = { sync: null }
+    const beforeBootstrap = (engine: Engine): void => {
+      const sync = this.newSync(engine, () => this.sync === sync && (this.role === 'leader' || this.role === 'promoting'))
+      term.sync = sync
+      this.sync = sync
+    }
+    let gateway: Gateway
+    try {
+      gateway = await this.options.startGateway('leader', lease, beforeBootstrap)
+    } catch (error) {
+      if (term.sync !== null && this.sync === term.sync) {
+        term.sync.close()
+        this.sync = null
+      }
+      throw error
+    }
     this.gateway = gateway
-    this.sync = this.newSync(gateway)
+    // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
+    if (term.sync === null) beforeBootstrap(gateway.engine)
     this.role = 'leader'
     if (takenAtMs !== null) this.lastTakeoverMs = Date.now() - takenAtMs
     this.options.onGateway(gateway)
     this.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
   }
 
-  private newSync(gateway: Gateway): SyncReplication {
+  private newSync(engine: Engine, isCurrent: () => boolean): SyncReplication {
     const setup = this.options.sync ?? { policy: 'off', timeoutMs: 1_000, waitersMax: 1 }
-    return leaderSync(gateway, { ...setup, log: this.options.log, isCurrent: () => this.gateway === gateway && this.role === 'leader' })
+    return leaderSync(engine, { ...setup, log: this.options.log, isCurrent })
   }
 
   private async follow(): Promise<void> {

@@ -10,9 +10,11 @@
  * Policies when `down`:
  * - `fail_closed`: new orders are refused before anything is written (STANDBY_UNAVAILABLE); a write that was already
  *   written when its wait timed out is answered REPLICATION_UNCONFIRMED (it is in this log; a retry with the same
- *   Idempotency-Key answers 202 once the standby has it).
+ *   Idempotency-Key answers 202 once the standby has it). A venue place/amend call whose send record the standby
+ *   does not confirm (gone, or not within timeoutMs) is held, never sent: it becomes a send retry (untilReplicated).
  * - `degrade_async`: writes are acknowledged without waiting, and each transition is recorded in the log
- *   (ha.replication_degraded / ha.replication_restored, see records.ts) so the gap in the guarantee is on record.
+ *   (ha.replication_degraded / ha.replication_restored, see records.ts) so the gap in the guarantee is on record;
+ *   venue calls likewise go out without the standby's confirmation while degraded.
  * - `off`: never waits; acknowledgements are only tracked (health shows the standby's durable LSN).
  */
 
@@ -20,6 +22,9 @@ export type SyncPolicy = 'off' | 'fail_closed' | 'degrade_async'
 export type SyncState = 'sync' | 'down'
 /** How a write's wait ended: the standby holds it, it was not waited for (async, degraded), or the wait timed out. */
 export type SyncOutcome = 'replicated' | 'not_waited' | 'timeout'
+
+/** May a venue place/amend call go out (see SyncReplication.untilReplicated)? */
+export type SendVerdict = 'send' | 'hold' | 'closed'
 
 export const SYNC_POLICIES: readonly SyncPolicy[] = ['off', 'fail_closed', 'degrade_async']
 
@@ -54,7 +59,10 @@ export class SyncReplication {
   lastAckAtMs: number | null = null
   timeouts = 0
   private readonly options: SyncReplicationOptions
+  /** 202s waiting (at most waitersMax). */
   private readonly waiters = new Set<Waiter>()
+  /** Venue place/amend calls waiting (untilReplicated): bounded by the executor's calls in flight, not waitersMax. */
+  private readonly gateWaiters = new Set<Waiter>()
   /** While down: the LSN the standby must acknowledge to count as caught up (set at its first acknowledgement). */
   private catchUpLsn: number | null = null
   private closed = false
@@ -73,18 +81,26 @@ export class SyncReplication {
     return this.options.leaderLastLsn()
   }
 
+  /** 202s waiting for the standby. */
   get waiting(): number {
     return this.waiters.size
+  }
+
+  /** Venue calls waiting for the standby (the send gate). */
+  get sendsWaiting(): number {
+    return this.gateWaiters.size
   }
 
   /** The standby holds everything up to `lsn` durably. */
   acknowledge(lsn: number): void {
     this.lastAckAtMs = this.options.nowMs()
     if (lsn > this.standbyDurableLsn) this.standbyDurableLsn = lsn
-    for (const waiter of this.waiters) {
-      if (waiter.lsn <= this.standbyDurableLsn) {
-        this.waiters.delete(waiter)
-        waiter.done('replicated')
+    for (const waiters of [this.waiters, this.gateWaiters]) {
+      for (const waiter of waiters) {
+        if (waiter.lsn <= this.standbyDurableLsn) {
+          waiters.delete(waiter)
+          waiter.done('replicated')
+        }
       }
     }
     if (this.state === 'down') {
@@ -112,14 +128,39 @@ export class SyncReplication {
 
   /** After a write is durable here: resolves once the standby holds `lsn`, or at once when not waiting, or on timeout. */
   wait(lsn: number): Promise<SyncOutcome> {
+    return this.waitIn(this.waiters, lsn, this.options.waitersMax)
+  }
+
+  /**
+   * Before a venue place or amend call (Engine.placeSendGate): may the call go out now that its send record is durable
+   * here? Waits until the standby holds `lsn`, at most `timeoutMs` — in its own table, never refused by the 202s'
+   * `waitersMax` (the executor's calls in flight bound these waits) — and answers:
+   * - `send`: the standby holds the record; or the policy does not ask for it (`off`, or `degrade_async` while the
+   *   standby is gone or after the wait timed out: the degraded state is on record, see records.ts, and a duplicate
+   *   after a failover in that window is the risk degrade_async accepts for availability);
+   * - `hold` (fail_closed only): the standby is gone or did not confirm in time. The call must not go out: a leader
+   *   killed after calling would leave a standby that believes the order unsent and sends it again. The executor
+   *   turns it into a retry the kernel records (order.send_retry) and tries again later;
+   * - `closed`: this node stopped leading; nothing may be sent.
+   * The wait is bounded: places and amends of one instrument leave in decision order, so a held one holds the ones
+   * behind it (cancels bypass that queue).
+   */
+  async untilReplicated(lsn: number): Promise<SendVerdict> {
+    if (this.closed) return 'closed'
+    const outcome = await this.waitIn(this.gateWaiters, lsn, Number.POSITIVE_INFINITY)
+    if (this.closed) return 'closed'
+    return outcome === 'timeout' ? 'hold' : 'send'
+  }
+
+  private waitIn(waiters: Set<Waiter>, lsn: number, waitersMax: number): Promise<SyncOutcome> {
     if (lsn <= this.standbyDurableLsn) return Promise.resolve('replicated')
     if (this.options.policy === 'off') return Promise.resolve('not_waited')
     this.check()
     if (this.state === 'down') return Promise.resolve(this.options.policy === 'degrade_async' ? 'not_waited' : 'timeout')
-    if (this.waiters.size >= this.options.waitersMax) return Promise.resolve('timeout')
+    if (waiters.size >= waitersMax) return Promise.resolve('timeout')
     return new Promise<SyncOutcome>((resolve) => {
       const timer = setTimeout(() => {
-        this.waiters.delete(waiter)
+        waiters.delete(waiter)
         this.timeouts++
         this.transition('down', `LSN ${lsn} not acknowledged by the standby within ${this.options.timeoutMs} ms`)
         resolve(this.options.policy === 'degrade_async' ? 'not_waited' : 'timeout')
@@ -131,30 +172,14 @@ export class SyncReplication {
           resolve(outcome)
         },
       }
-      this.waiters.add(waiter)
+      waiters.add(waiter)
     })
-  }
-
-  /**
-   * Before a venue place or amend call (Engine.placeSendGate): waits like a write's answer does — until the standby
-   * holds `lsn`, at most `timeoutMs`, not at all while the standby is known gone or under `off` — and says whether the
-   * call may go ahead: false only once this replication is closed (the node stopped leading). The wait is bounded on
-   * purpose: the executor hands calls to venues in decision order, so a send held indefinitely would also hold every
-   * cancel behind it while the standby is away.
-   */
-  async untilReplicated(lsn: number): Promise<boolean> {
-    if (this.closed) return false
-    await this.wait(lsn)
-    return !this.closed
   }
 
   /** Ends every wait (the node stops leading): nothing waiting is confirmed. */
   close(): void {
     this.closed = true
-    for (const waiter of [...this.waiters]) {
-      this.waiters.delete(waiter)
-      waiter.done('timeout')
-    }
+    this.endWaits('timeout')
   }
 
   status(): Record<string, unknown> {
@@ -165,6 +190,7 @@ export class SyncReplication {
       standby_durable_lsn: this.standbyDurableLsn,
       last_ack_age_ms: this.lastAckAtMs === null ? null : this.options.nowMs() - this.lastAckAtMs,
       waiting: this.waiters.size,
+      sends_waiting: this.gateWaiters.size,
       timeouts: this.timeouts,
     }
   }
@@ -175,12 +201,17 @@ export class SyncReplication {
     this.catchUpLsn = null
     if (state === 'down') {
       // Whoever is still waiting will not be confirmed in time either (their own timers would say so, later).
-      const outcome: SyncOutcome = this.options.policy === 'degrade_async' ? 'not_waited' : 'timeout'
-      for (const waiter of [...this.waiters]) {
-        this.waiters.delete(waiter)
+      this.endWaits(this.options.policy === 'degrade_async' ? 'not_waited' : 'timeout')
+    }
+    this.options.onTransition({ state, atMs: this.options.nowMs(), reason, standbyDurableLsn: this.standbyDurableLsn, leaderLastLsn: this.options.leaderLastLsn() })
+  }
+
+  private endWaits(outcome: SyncOutcome): void {
+    for (const waiters of [this.waiters, this.gateWaiters]) {
+      for (const waiter of [...waiters]) {
+        waiters.delete(waiter)
         waiter.done(outcome)
       }
     }
-    this.options.onTransition({ state, atMs: this.options.nowMs(), reason, standbyDurableLsn: this.standbyDurableLsn, leaderLastLsn: this.options.leaderLastLsn() })
   }
 }
