@@ -12,6 +12,10 @@
  *
  * A NewOrderSingle never creates a second order from egress's side: a place for a ClOrdID already in flight joins the
  * first request, one the venue has acknowledged answers ok without sending, and the session never replays messages.
+ *
+ * Ordering (the adapter contract in ../adapter.ts): honoured. Every request goes over the one session; its MsgSeqNum is
+ * taken when the method is called, and the session writes messages to the socket in number order (its write chain;
+ * node:net buffers what the socket cannot take yet), so calls for one symbol reach the venue in the order issued.
  */
 
 import type { Units } from '../../domain/decimal.ts'

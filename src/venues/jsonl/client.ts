@@ -3,6 +3,12 @@
  * contract requires: not connected before sending → `retryable` (the venue cannot have acted); connection lost or no
  * answer within `requestTimeoutMs` after sending → `unknown` (it may have acted: reconcile). Never rejects.
  * Reconnects with bounded backoff. Reference prices pushed by the venue are cached for the data-health guard.
+ *
+ * Ordering (the adapter contract in ../adapter.ts): every call writes its request line synchronously, in call order,
+ * on the one TCP connection, and the server hands lines to its venue in arrival order — so calls for one symbol reach
+ * the venue in the order issued, provided each write is whole. Bun's socket.write is unbuffered: under backpressure it
+ * writes part of a line and returns the count, which this client does not check yet (the line's tail would be lost and
+ * the next line run into it). Not seen with the small request lines of the drills; a known gap, see the review.
  */
 
 import type { Socket } from 'bun'

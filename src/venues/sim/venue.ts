@@ -7,6 +7,12 @@
  * request reaches the book after one latency draw and its answer comes back after another, unless the answer is lost
  * (timeout after apply, lost cancel ack). Promises always resolve from a Clock callback, never inside the call, and
  * never reject.
+ *
+ * Ordering (the adapter contract in ../adapter.ts): honoured only with a fixed latency (latencyMsMin = latencyMsMax):
+ * a request reaches the book one latency draw after its call, and the clock runs callbacks due at the same time in the
+ * order they were scheduled. With a latency range (the default 1..5 ms), each call draws its own arrival delay, so a
+ * later call for the same symbol can reach the book first — the sim then behaves like a venue behind independent
+ * connections, which the contract excludes. Specs that check the venue's order of arrival use a fixed latency.
  */
 
 import type { Clock } from '../../domain/clock.ts'
