@@ -24,8 +24,8 @@ afterAll(() => {
   for (const dir of dirs) removeDir(dir)
 })
 
-async function tradedWorld(seed: number): Promise<World> {
-  const world = await startWorld({ seed, params: { terminalOrdersKeptMax: KEPT }, snapshots: { atShutdown: false, keep: 2 } })
+async function tradedWorld(seed: number, graceMs = 0): Promise<World> {
+  const world = await startWorld({ seed, params: { terminalOrdersKeptMax: KEPT, terminalOrderRetireAfterMs: graceMs }, snapshots: { atShutdown: false, keep: 2 } })
   dirs.push(world.dir)
   await trade(world, { orders: 40, tag: `r${seed}`, seed })
   await run(world, 300)
@@ -33,11 +33,14 @@ async function tradedWorld(seed: number): Promise<World> {
 }
 
 describe('bounded hot state', () => {
-  test('beyond the bound terminal orders leave the state; genesis replay and snapshot restore hold the same state', async () => {
-    const world = await tradedWorld(5)
+  test.each([0, 150])('beyond the bound terminal orders leave the state (retire grace %d ms); genesis replay and snapshot restore hold the same state', async (graceMs) => {
+    const world = await tradedWorld(5, graceMs)
     const state = world.gateway.engine.state
     const terminal = [...state.orders.values()].filter((order) => isTerminal(order.status))
-    expect(terminal.length).toBeLessThanOrEqual(KEPT)
+    if (graceMs === 0) expect(terminal.length).toBeLessThanOrEqual(KEPT)
+    // With a grace only the orders that ended within it (in event time) are kept beyond the bound.
+    const lastAtMs = Math.max(...[...state.orders.values()].map((order) => order.updatedAtMs))
+    for (const [, endedAtMs] of [...state.terminalOrderIds].slice(0, -KEPT)) expect(lastAtMs - endedAtMs).toBeLessThan(graceMs + 1_000)
     expect(state.terminalOrderIds.size).toBe(terminal.length)
     // More orders were accepted than the state holds: their keys are still known.
     const accepted = [...state.idempotency.values()].filter((entry) => entry.outcome === 'accepted')
@@ -61,7 +64,7 @@ describe('bounded hot state', () => {
   })
 
   test('a retired order is still read through HTTP, and a repeat of its key gets the first answer byte for byte', async () => {
-    const world = await startWorld({ seed: 8, params: { terminalOrdersKeptMax: 1 } })
+    const world = await startWorld({ seed: 8, params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } })
     dirs.push(world.dir)
     const config = parseConfig({ dataDir: world.dir, auth: { hs256Secret: SECRET } })
     const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
@@ -113,4 +116,54 @@ describe('bounded hot state', () => {
     verifier.close()
     await crashWorld(world)
   })
+
+  test('a repeat of a retired order whose records were compacted away answers 409 ANSWER_NOT_RETAINED naming the order, never 500', async () => {
+    const world = await startWorld({
+      seed: 8,
+      params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 },
+      wal: { segmentBytesMax: 16 * 1024 },
+      snapshots: { atShutdown: false, keep: 1, compaction: 'delete' },
+    })
+    dirs.push(world.dir)
+    const config = parseConfig({ dataDir: world.dir, auth: { hs256Secret: SECRET } })
+    const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
+    const http = createHttpService({ gateway: world.gateway, verifier, configDigest: 'sim-config', backpressure: config.backpressure, sse: config.sse, log: () => {} })
+    const token = await mintHs256Token(SECRET, { sub: 'alice', roles: ['trader'], accounts: ['acct-a'], issuer: 'egress', audience: 'egress-api', ttlSec: 600 })
+    const headers = (key: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Idempotency-Key': key })
+    const reference = world.venue.referencePrice('ETH-USD')?.price ?? 0n
+    const price = String((reference * 101n) / 100n / 100_000_000n)
+    const body = JSON.stringify({ account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.01', price })
+    const place = async (key: string): Promise<Response> => http.app.request('/v1/orders', { method: 'POST', headers: headers(key), body })
+    const first = await place('retire-me')
+    expect(first.status).toBe(202)
+    const orderId = ((await first.json()) as { order_id: string }).order_id
+    await run(world, 200)
+    for (let index = 0; index < 40; index++) {
+      expect((await place(`later-${index}`)).status).toBe(202)
+      await run(world, 50)
+    }
+    expect(world.gateway.engine.state.orders.has(orderId)).toBe(false)
+    await world.gateway.snapshot()
+    const acceptedLsn = world.gateway.engine.wal.firstLsn
+    expect(acceptedLsn).toBeGreaterThan(1) // compacted: the order's records are gone
+    const lsn = world.gateway.engine.wal.lastLsn
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const repeat = await place('retire-me')
+      expect(repeat.status).toBe(409)
+      expect(repeat.headers.get('Idempotent-Replayed')).toBe('true')
+      const error = ((await repeat.json()) as { error: { code: string; message: string; details: { order_id: string } } }).error
+      expect(error.code).toBe('ANSWER_NOT_RETAINED')
+      expect(error.details.order_id).toBe(orderId)
+      expect(error.message).toContain(orderId)
+    }
+    // Still a repeat: nothing was placed again.
+    expect(world.gateway.engine.wal.lastLsn).toBe(lsn)
+    // GET of such an order: 404 (documented in the README).
+    const read = await http.app.request(`/v1/orders/${orderId}`, { headers: headers('x') })
+    expect(read.status).toBe(404)
+    expect(world.errors).toEqual([])
+    http.close()
+    verifier.close()
+    await crashWorld(world)
+  }, 60_000)
 })

@@ -101,6 +101,8 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
     callsPerInstrumentMax: draw.pick([1, 4, 16]),
     // Bounded hot state: terminal orders retired from the kernel state beyond 2 or 50 (or 10,000: never, in a run).
     terminalOrdersKeptMax: draw.pick([2, 50, 10_000]),
+    // Event time an ended order stays before it may be retired: none, shorter than a run, or the default hour (never).
+    terminalOrderRetireAfterMs: draw.pick([0, 500, 3_600_000]),
   }
   return { seed, steps: options.steps, venue, faults, params, calm }
 }

@@ -35,6 +35,11 @@ export const KERNEL = v.strictObject({
   /** Terminal orders kept in the kernel's hot state (the newest); older ones are read back from the log. */
   terminalOrdersKeptMax: v.optional(integerIn(1, 10_000_000)),
   /**
+   * How long (event time) a terminal order stays in the hot state after it ended, whatever the bound: a late venue
+   * report (a fill after a confirmed cancel or expiry) is booked only while the kernel holds the order.
+   */
+  terminalOrderRetireAfterMs: v.optional(integerIn(0, 7 * 24 * HOUR_MS)),
+  /**
    * The venue latency bound: a request whose send record is this old and that the venue does not know is concluded
    * never received (Failed, not at the venue, resendable). Must cover the venue's worst processing delay plus the
    * clock skew between nodes.

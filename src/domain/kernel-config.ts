@@ -34,6 +34,13 @@ export const kernelParamsSchema = v.strictObject({
    * back from the log (src/kernel/retention.ts). Optional in old records (default).
    */
   terminalOrdersKeptMax: v.optional(v.pipe(countSchema, v.minValue(1)), 10_000),
+  /**
+   * A terminal order is retired only once this long has passed, in event time, since it ended: the venue may still
+   * report a fill after it confirmed a cancel or an expiry, and the kernel books it only while it holds the order.
+   * Null in records written before this field existed: those retired with no grace and stopped at the first busy
+   * order (src/kernel/retention.ts keeps that rule for them, so old logs replay as they were decided).
+   */
+  terminalOrderRetireAfterMs: v.optional(v.nullable(msSchema), null),
   /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
   reconcileGraceMs: msSchema,
   /** How long to wait before asking the venue again about an Unknown order. */
@@ -63,6 +70,7 @@ export function defaultKernelParams(): KernelParams {
     accountQueuedMax: 250,
     callsPerInstrumentMax: 64,
     terminalOrdersKeptMax: 10_000,
+    terminalOrderRetireAfterMs: 3_600_000,
     reconcileGraceMs: 5_000,
     reconcileRecheckMs: 1_000,
     sendRetryMs: 1_000,

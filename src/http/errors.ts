@@ -23,6 +23,11 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  /**
+   * A repeat of an idempotency key whose order was accepted, then retired from the kernel state and its records
+   * compacted out of the log: the repeat is still never placed again, but the first answer can no longer be rebuilt.
+   */
+  ANSWER_NOT_RETAINED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

@@ -35,7 +35,7 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
   if (order.status !== 'Unknown') order.unknownSinceMs = null
   order.updatedAtMs = event.atMs
   syncQueues(state, order)
-  retainTerminal(state, order, wasTerminal)
+  retainTerminal(state, order, wasTerminal, event.atMs)
 }
 
 function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasTerminal: boolean): void {

@@ -11,8 +11,8 @@ export function canonicalState(state: KernelState): JsonValue {
   const { queues, terminalOrderIds, ...rest } = state
   return toCanonical({
     ...rest,
-    // The order terminal orders ended in decides which are retired next: kept as a list too.
-    terminalOrderIds: [...terminalOrderIds],
+    // The order terminal orders ended in decides which are retired next: kept as a list too ([orderId, endedAtMs]).
+    terminalOrderIds: [...terminalOrderIds].map(([orderId, endedAtMs]) => [orderId, endedAtMs]),
     // Map iteration order is FIFO order here; keep it as an ordered list instead of letting keys be sorted.
     queues: queues.map((queue) => [...queue].map(([orderId, kind]) => [orderId, kind])),
   })

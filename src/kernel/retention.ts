@@ -1,16 +1,20 @@
 /**
  * Bounded hot state: terminal orders leave the kernel state. Every order that ends (Filled, Canceled, Rejected by the
- * venue, Failed…) joins `state.terminalOrderIds` in the order it ended; once more than params.terminalOrdersKeptMax
- * (default 10,000) are held, the oldest leave `state.orders` — as a pure function of the events, so genesis replay and a snapshot restore
- * hold exactly the same orders (same stateDigest). Without this the state, the snapshot and its load time grow with
- * every order ever placed.
+ * venue, Failed…) joins `state.terminalOrderIds` in the order it ended, with the atMs of the event that ended it; once
+ * more than params.terminalOrdersKeptMax (default 10,000) are held, the oldest that ended at least
+ * params.terminalOrderRetireAfterMs (default 1 hour) before the event being applied leave `state.orders` — as a pure
+ * function of the events, so genesis replay and a snapshot restore hold exactly the same orders (same stateDigest).
+ * Without this the state, the snapshot and its load time grow with every order ever placed. The grace is there because
+ * an ended order can still move money: the venue may report a fill after it confirmed a cancel or an expiry (the fill
+ * raced the cancel), and the state machine books it (state-machine.ts) only while the kernel holds the order. The
+ * hot state holds at most terminalOrdersKeptMax plus the orders that ended within the grace.
  *
  * What stays: the order's idempotency entry (a repeat of its key is still answered as a repeat, never placed again)
  * and every record in the log. Reads of a retired order (HTTP get/events/explain, the first response of an idempotent
  * repeat) are served from its records in the log (src/http/retired-order.ts). What changes for a retired order: the
  * kernel no longer knows it, so a cancel or amend answers ORDER_NOT_FOUND and a late venue report for it is an orphan
  * (REPORT_ORPHANED alert), as for any order it does not hold. An order with a venue call still in flight or work
- * queued is never retired; the oldest waits until it is idle (checked again the next time an order ends).
+ * queued is never retired; it is skipped (the idle ones behind it still retire) and retired once idle.
  */
 
 import type { Order } from '../domain/orders.ts'
@@ -20,35 +24,67 @@ import type { KernelState } from './state.ts'
 /** Terminal orders kept in the hot state (the newest ones) before the kernel is configured; then params.terminalOrdersKeptMax. */
 export const TERMINAL_ORDERS_KEPT_MAX = 10_000
 
-/** Called by apply after an order event: notes an order that ended (or reopened) and retires the oldest beyond the bound. */
-export function retainTerminal(state: KernelState, order: Order, wasTerminal: boolean): void {
+/**
+ * Called by apply after every order event, with that event's atMs: notes an order that ended (or reopened), then
+ * retires the oldest idle terminal orders beyond the bound that ended at least params.terminalOrderRetireAfterMs
+ * before this event. Only event times count, never a clock, so replay decides exactly as the live kernel did.
+ */
+export function retainTerminal(state: KernelState, order: Order, wasTerminal: boolean, atMs: number): void {
   const terminal = isTerminal(order.status)
-  if (terminal === wasTerminal) return
-  if (!terminal) {
-    state.terminalOrderIds.delete(order.orderId)
+  const ended = terminal && !wasTerminal
+  if (ended) state.terminalOrderIds.set(order.orderId, atMs)
+  else if (!terminal && wasTerminal) state.terminalOrderIds.delete(order.orderId)
+  const params = state.config?.params
+  const keptMax = params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX
+  const graceMs = params?.terminalOrderRetireAfterMs ?? null
+  if (state.terminalOrderIds.size <= keptMax) return
+  if (graceMs === null) {
+    // A kernel.configured record from before the grace existed: its log was decided with the rule of that time
+    // (no grace, only when an order ends, stop at the first busy order), so it replays the same.
+    if (ended) retireOldestLegacy(state, keptMax)
     return
   }
-  state.terminalOrderIds.add(order.orderId)
-  retireBeyond(state, state.config?.params.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX)
+  retireAged(state, keptMax, graceMs, atMs)
 }
 
 /**
- * Deletions from the front of a Set since it was last rebuilt. A JS engine's ordered Set keeps deleted slots until it
+ * Deletions from a Set or Map since it was last rebuilt. A JS engine's ordered Map keeps deleted slots until it
  * rehashes, and finding the first live entry walks past them: retiring one order per new terminal order made that walk
- * grow with every retirement (10% of replay time). Copying the Set after as many deletions as it holds entries keeps
- * each step O(1) amortised; the copy has the same members in the same order, so the state does not change.
+ * grow with every retirement (10% of replay time). Copying the Map after as many deletions as it holds entries keeps
+ * each step O(1) amortised; the copy has the same entries in the same order, so the state does not change.
  */
-const frontDeletions = new WeakMap<Set<string>, number>()
+const deletions = new WeakMap<Map<string, number>, number>()
 
-function retireBeyond(state: KernelState, keptMax: number): void {
+function retire(state: KernelState, orderId: string): void {
+  state.terminalOrderIds.delete(orderId)
+  state.orders.delete(orderId)
+  const deleted = (deletions.get(state.terminalOrderIds) ?? 0) + 1
+  if (deleted < Math.max(1_024, state.terminalOrderIds.size)) deletions.set(state.terminalOrderIds, deleted)
+  else state.terminalOrderIds = new Map(state.terminalOrderIds)
+}
+
+/**
+ * Oldest ending first: an order busy with a venue call or queued work is skipped (it stays until it is idle, and the
+ * ones behind it are not held up); the walk stops at the first order that ended less than the grace ago (the ones
+ * behind it ended later) or once the bound is met.
+ */
+function retireAged(state: KernelState, keptMax: number, graceMs: number, atMs: number): void {
+  let excess = state.terminalOrderIds.size - keptMax
+  const due: string[] = []
+  for (const [orderId, endedAtMs] of state.terminalOrderIds) {
+    if (excess <= 0 || atMs - endedAtMs < graceMs) break
+    if (busy(state, orderId)) continue
+    due.push(orderId)
+    excess--
+  }
+  for (const orderId of due) retire(state, orderId)
+}
+
+function retireOldestLegacy(state: KernelState, keptMax: number): void {
   while (state.terminalOrderIds.size > keptMax) {
-    const oldest = state.terminalOrderIds.values().next().value as string
+    const oldest = state.terminalOrderIds.keys().next().value as string
     if (busy(state, oldest)) return
-    state.terminalOrderIds.delete(oldest)
-    state.orders.delete(oldest)
-    const deleted = (frontDeletions.get(state.terminalOrderIds) ?? 0) + 1
-    if (deleted < Math.max(1_024, state.terminalOrderIds.size)) frontDeletions.set(state.terminalOrderIds, deleted)
-    else state.terminalOrderIds = new Set(state.terminalOrderIds)
+    retire(state, oldest)
   }
 }
 

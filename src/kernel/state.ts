@@ -54,8 +54,11 @@ export interface KernelState {
   accounts: Map<string, AccountLedger>
   /** The orders the kernel holds: every open one and the newest terminal ones (see retention.ts). */
   orders: Map<string, Order>
-  /** Terminal orders still in `orders`, oldest ending first; beyond TERMINAL_ORDERS_KEPT_MAX the oldest are retired. */
-  terminalOrderIds: Set<string>
+  /**
+   * Terminal orders still in `orders` → the atMs of the event that ended them, oldest ending first; beyond the bound
+   * the oldest idle ones past the retire grace are retired (retention.ts).
+   */
+  terminalOrderIds: Map<string, number>
   /** `${accountId} ${idempotencyKey}` → the first outcome (a projection, so it survives restarts by replay). */
   idempotency: Map<string, IdempotencyEntry>
   /** Per lane, the orders with work due, in FIFO order (Map keeps insertion order). */
@@ -81,7 +84,7 @@ export function initialState(): KernelState {
     tradingSwitch: 'normal',
     accounts: new Map(),
     orders: new Map(),
-    terminalOrderIds: new Set(),
+    terminalOrderIds: new Map(),
     openOrders: new Map(),
     queuedByAccount: new Map(),
     idempotency: new Map(),
@@ -114,7 +117,7 @@ export function cloneState(state: KernelState): KernelState {
     policies: new Map(state.policies),
     accounts,
     orders,
-    terminalOrderIds: new Set(state.terminalOrderIds),
+    terminalOrderIds: new Map(state.terminalOrderIds),
     openOrders: new Map(state.openOrders),
     queuedByAccount: new Map(state.queuedByAccount),
     idempotency: new Map(state.idempotency),

@@ -112,7 +112,7 @@ export function openApiDocument(options: { version: string }): Json {
       '/v1/orders': {
         post: op('Place an order (202 once durable)', {
           '202': { description: 'Accepted and durable', content: jsonContent(ref('Accepted')) },
-          '409': errorResponse('IDEMPOTENCY_CONFLICT: the key was used with a different body'),
+          '409': errorResponse('IDEMPOTENCY_CONFLICT: the key was used with a different body; ANSWER_NOT_RETAINED: a repeat of a key whose order was retired and its records compacted away (details.order_id)'),
           '422': errorResponse('Rejected by a guard; error.code is the reason code'),
           '429': errorResponse('Shed by backpressure (Retry-After) or OPEN_ORDERS_LIMIT / LANE_FULL'),
         }, { parameters: [IDEMPOTENCY_KEY], requestBody: { required: true, content: jsonContent(ref('PlaceOrder')) } }),

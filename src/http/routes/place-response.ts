@@ -3,10 +3,10 @@
  * often it was asked. A repeat of the same request therefore gets the first answer byte for byte (status and body)
  * without storing responses: accepted → the fields fixed at acceptance (the order id, its account and key, the state
  * it entered, the acceptance time); rejected → the reason, guard and order id the kernel recorded. The current state
- * is one GET away (`links.self`), so the ACK never has to change.
+ * is one GET away (`links.self`), so the ACK never has to change. The one exception: an order retired from the kernel
+ * state whose records were compacted out of the log — its repeat answers 409 ANSWER_NOT_RETAINED naming the order.
  */
 
-import { assert } from '../../domain/assert.ts'
 import type { Order } from '../../domain/orders.ts'
 import type { Reply } from '../../kernel/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
@@ -26,8 +26,14 @@ export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId:
   switch (reply.kind) {
     case 'accepted': {
       // A repeat of a retired order's key (src/kernel/retention.ts): the same fields, read back from its records.
-      const order = state.orders.get(reply.orderId) ?? retired(reply.orderId) ?? undefined
-      assert(order !== undefined, `accepted order ${reply.orderId} is not in the state`)
+      const order = state.orders.get(reply.orderId) ?? retired(reply.orderId)
+      if (order === null) {
+        // Retired and its records compacted away: still a repeat (nothing is placed), but the first answer is gone.
+        throw new ApiError('ANSWER_NOT_RETAINED', `order ${reply.orderId} was accepted under this idempotency key; its first answer is no longer retained`, {
+          details: { order_id: reply.orderId },
+          headers: duplicateHeader(reply.duplicate),
+        })
+      }
       return { status: 202, body: acceptedBody(order), duplicate: reply.duplicate }
     }
     case 'rejected':

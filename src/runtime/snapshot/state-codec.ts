@@ -21,7 +21,7 @@ import {
 } from './codec-kit.ts'
 import { idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 
-export const KERNEL_STATE_FORMAT_VERSION = 3 // 3: idempotency keys `account key` (was a newline); 2: inFlight keyed by order id
+export const KERNEL_STATE_FORMAT_VERSION = 4 // 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys `account key` (was a newline); 2: inFlight keyed by order id
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -67,6 +67,7 @@ const params = record<KernelParams>('KernelParams', {
   accountQueuedMax: num,
   callsPerInstrumentMax: num,
   terminalOrdersKeptMax: num,
+  terminalOrderRetireAfterMs: nullable(num),
   reconcileGraceMs: num,
   reconcileRecheckMs: num,
   sendRetryMs: num,
@@ -162,7 +163,7 @@ const kernelState = record<KernelState>('KernelState', {
   tradingSwitch: oneOf(TRADING_SWITCHES),
   accounts: mapOf(ledger),
   orders: mapOf(order),
-  terminalOrderIds: setOf(str),
+  terminalOrderIds: mapOf(num),
   idempotency: idempotencyColumns,
   queues,
   openOrders: mapOf(num),
