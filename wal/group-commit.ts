@@ -2,12 +2,12 @@
  * Group commit: the append queue, and the pipeline that makes it durable batch by batch.
  *
  * Appends are queued and a flush is scheduled (`WalOptions.scheduleFlush`, setImmediate by default, so every append
- * made while the previous batch was being written joins the next one). A flush takes a bounded batch off the queue,
- * writes it with one write (batch-write.ts), and issues one fdatasync; when it comes back the lease is re-checked,
- * and only then does the durable position move, the subscribers hear of the batch and every waiter is resolved. A
- * failed write or fsync, or a lost lease, kills the writer: the batch and everything queued fail, and nothing is ever
- * retried (after a failed fsync the kernel may have dropped the dirty pages; retrying would acknowledge data that is
- * not on disk).
+ * made while the previous batch was being written joins the next one). A flush takes a bounded batch off the queue
+ * (batchRecordsMax, batchBytesMax), writes it (batch-write.ts: one write, one more per segment roll) and issues one
+ * fdatasync; when it comes back the lease is re-checked, and only then does the durable position move, the
+ * subscribers hear of the batch and every waiter is resolved. A failed write or fsync, or a lost lease, kills the
+ * writer: the batch and everything queued fail, and nothing is ever retried (after a failed fsync the kernel may have
+ * dropped the dirty pages; retrying would acknowledge data that is not on disk).
  *
  * Pipelined: the fdatasync runs off the event loop (`WalIo.fdatasyncOffLoop`), at most one at a time; while it is in
  * flight the loop keeps serving and the next batch accumulates in the queue, and it is written when the sync comes
