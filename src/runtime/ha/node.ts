@@ -28,7 +28,7 @@ import { Lease, LeaseError, readCurrentLease, toHex, type Wal } from '../../../w
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
 import { Replicator } from './replicator.ts'
-import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
+import { fetchLeaderSnapshot, finishSnapshotRecovery, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { leaderSync } from './leader-sync.ts'
 import type { SyncPolicy, SyncReplication } from './sync.ts'
 
@@ -134,6 +134,9 @@ export class HaNode {
   }
 
   async start(): Promise<void> {
+    // A snapshot recovery a crash interrupted: completed if it had committed, else its half-built directories dropped.
+    const leftover = finishSnapshotRecovery(this.options.dataDir)
+    if (leftover !== 'none') this.options.log(`interrupted snapshot recovery ${leftover.replace('_', ' ')} at start-up`)
     const lease = this.options.role === 'standby' ? null : this.tryAcquire()
     if (lease !== null) await this.lead(lease, null)
     else if (this.options.role === 'leader') await this.waitToLead()

@@ -5,16 +5,25 @@
  *   1. fetch — `GET /replication/snapshot` (the replication token): the snapshot file, its LSN S, its digest and the
  *      chain hash at S-1. The file is decoded here (digest over the whole file, framing) and its header must agree
  *      with what the leader announced. Bounded by `bytesMax`. Nothing local has changed yet.
- *   2. install — the old log and snapshots are moved aside (never deleted: `log.compacted-<ms>`), a new log is
- *      started whose first segment is anchored at S with the chain hash at S-1 in its header (the same shape as a
- *      compacted log), frames from S on are pulled from the leader with `Wal.appendFrames` (CRC, LSN, epoch and the
- *      chain from that anchor), and the frame at S must carry the snapshot's chain head. Only then is the snapshot
- *      written to the new snapshot store. Any failure puts the old log and snapshots back, so the node is never left
- *      with a log it cannot restore.
+ *   2. install — built next to the old ones, then swapped in, crash-atomic:
+ *      a. build: in `log.recovering/` a new log is started whose first segment is anchored at S with the chain hash at
+ *         S-1 in its header (the same shape as a compacted log), frames from S on are pulled from the leader with
+ *         `Wal.appendFrames` (CRC, LSN, epoch and the chain from that anchor), and the frame at S must carry the
+ *         snapshot's chain head; then the snapshot is written to `snapshots.recovering/`. Everything fsynced, and the
+ *         data dir too. The old log and snapshots are untouched so far: a failure or a crash just drops the
+ *         `*.recovering` directories.
+ *      b. commit: `snapshot-recovery.commit` (temp file, fsync, rename, data dir fsync) names the suffix the old
+ *         directories will get. From here on the recovery is finished, never undone.
+ *      c. swap: for log/ then snapshots/, the old directory is renamed aside (never deleted: `log.compacted-<ms>`)
+ *         and the `*.recovering` one renamed into its place, the data dir fsynced after each rename; then the commit
+ *         file is removed.
+ *      At start-up (`finishSnapshotRecovery`, called by HaNode.start and before every install) leftovers are finished
+ *      (commit file present: the swap is completed, each step idempotent) or rolled back (no commit file: the
+ *      `*.recovering` directories are removed), so a node never refuses to start because of a half-done recovery.
  * The standby gateway then starts as usual: restore verifies the snapshot against the frame at S and replays after it.
  */
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fromHex, nodeIo, toHex, Wal } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
@@ -96,47 +105,146 @@ export async function fetchLeaderSnapshot(access: LeaderAccess & { bytesMax: num
   return { bytes, content, lsn, chainBefore }
 }
 
+/** The points of an install after which a spec may stop it as a kill -9 would (`haltAfter`). */
+export type SnapshotInstallStep =
+  | 'anchored'
+  | 'log_built'
+  | 'snapshot_built'
+  | 'committed'
+  | 'log_moved_aside'
+  | 'log_swapped'
+  | 'snapshots_moved_aside'
+  | 'snapshots_swapped'
+
+/** Thrown by `haltAfter` (specs only): the install stopped at `step` with nothing cleaned up, like a crash. */
+export class SnapshotInstallHalted extends Error {
+  override readonly name = 'SnapshotInstallHalted'
+  constructor(readonly step: SnapshotInstallStep) {
+    super(`snapshot install halted after ${step}`)
+  }
+}
+
+const RECOVERING = '.recovering'
+const COMMIT_FILE = 'snapshot-recovery.commit'
+const SWAPPED = ['log', 'snapshots'] as const
+
 /**
  * Replaces `dataDir/log` and `dataDir/snapshots` with a log anchored at the snapshot's LSN, caught up to at least that
- * LSN, and the snapshot. All or nothing: on failure the old directories are back and the error is rethrown.
+ * LSN, and the snapshot. All or nothing, also across a crash (see the file comment): on failure before the commit
+ * the old directories were never touched and the error is rethrown.
  */
 export async function installLeaderSnapshot(
   dataDir: string,
   snapshot: LeaderSnapshot,
-  access: LeaderAccess & { envelopeBytesMax: number; keep: number; previousLastLsn: number },
+  access: LeaderAccess & { envelopeBytesMax: number; keep: number; previousLastLsn: number; haltAfter?: (step: SnapshotInstallStep) => boolean },
 ): Promise<SnapshotRecoveryReport> {
+  finishSnapshotRecovery(dataDir)
   const logDir = join(dataDir, 'log')
-  const snapshotsDir = join(dataDir, 'snapshots')
+  const newLogDir = logDir + RECOVERING
+  const newSnapshotsDir = join(dataDir, 'snapshots') + RECOVERING
   const suffix = `compacted-${Date.now()}`
-  const moved: [string, string][] = []
-  for (const dir of [logDir, snapshotsDir]) {
-    if (!existsSync(dir)) continue
-    const target = `${dir}.${suffix}`
-    renameSync(dir, target)
-    moved.push([dir, target])
+  const halt = (step: SnapshotInstallStep): void => {
+    if (access.haltAfter?.(step) === true) throw new SnapshotInstallHalted(step)
   }
   let wal: Wal | null = null
+  let lastLsn: number
   try {
-    startAnchoredLog(logDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore })
-    wal = Wal.openReplica(logDir)
+    startAnchoredLog(newLogDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore })
+    nodeIo.fsyncDirectory(dataDir)
+    halt('anchored')
+    wal = Wal.openReplica(newLogDir)
     await pullThrough(wal, snapshot.lsn, access)
     let head: Uint8Array | null = null
     for (const frame of wal.read(snapshot.lsn, { toLsn: snapshot.lsn })) head = frame.hash.slice()
     if (head === null || toHex(head) !== snapshot.content.header.chainHead) {
       throw new SnapshotRecoveryError('SNAPSHOT_INVALID', `the leader's frame at LSN ${snapshot.lsn} has chain head ${head === null ? 'none' : toHex(head)}; the snapshot says ${snapshot.content.header.chainHead}`)
     }
-    const lastLsn = wal.lastLsn
+    lastLsn = wal.lastLsn
     await wal.close()
     wal = null
-    new SnapshotStore(snapshotsDir, { io: nodeIo, keep: access.keep }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header })
-    return { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.content.digest, previousLastLsn: access.previousLastLsn, movedTo: `${logDir}.${suffix}`, lastLsn }
+    halt('log_built')
+    mkdirSync(newSnapshotsDir, { recursive: true })
+    new SnapshotStore(newSnapshotsDir, { io: nodeIo, keep: access.keep }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header })
+    nodeIo.fsyncDirectory(newSnapshotsDir)
+    nodeIo.fsyncDirectory(dataDir)
+    halt('snapshot_built')
+    writeCommitFile(dataDir, suffix)
+    halt('committed')
   } catch (error) {
     await wal?.close().catch(() => {})
-    rmSync(logDir, { recursive: true, force: true })
-    rmSync(snapshotsDir, { recursive: true, force: true })
-    for (const [dir, target] of moved) renameSync(target, dir)
+    if (!(error instanceof SnapshotInstallHalted)) rollBack(dataDir)
     throw error
   }
+  swapIn(dataDir, suffix, halt)
+  return { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.content.digest, previousLastLsn: access.previousLastLsn, movedTo: `${logDir}.${suffix}`, lastLsn }
+}
+
+/**
+ * Finishes or rolls back what an interrupted install left in `dataDir` (see the file comment); a no-op when there is
+ * nothing. Returns what it did. Idempotent: a crash while it runs is handled by the next call.
+ */
+export function finishSnapshotRecovery(dataDir: string): 'none' | 'finished' | 'rolled_back' {
+  const commitPath = join(dataDir, COMMIT_FILE)
+  if (existsSync(commitPath)) {
+    swapIn(dataDir, committedSuffix(commitPath), () => {})
+    return 'finished'
+  }
+  const leftovers = [...SWAPPED.map((name) => join(dataDir, name) + RECOVERING), commitPath + SEGMENT_TEMP_SUFFIX]
+  if (!leftovers.some((path) => existsSync(path))) return 'none'
+  rollBack(dataDir)
+  return 'rolled_back'
+}
+
+/** Moves each old directory aside and the built one into its place, then drops the commit file; every step idempotent. */
+function swapIn(dataDir: string, suffix: string, halt: (step: SnapshotInstallStep) => void): void {
+  for (const name of SWAPPED) {
+    const dir = join(dataDir, name)
+    if (!existsSync(dir + RECOVERING)) continue // swapped already
+    if (existsSync(dir)) {
+      renameSync(dir, `${dir}.${suffix}`)
+      nodeIo.fsyncDirectory(dataDir)
+      halt(`${name}_moved_aside`)
+    }
+    renameSync(dir + RECOVERING, dir)
+    nodeIo.fsyncDirectory(dataDir)
+    halt(`${name}_swapped`)
+  }
+  rmSync(join(dataDir, COMMIT_FILE), { force: true })
+  nodeIo.fsyncDirectory(dataDir)
+}
+
+/** Before the commit: drops what was built; the old log and snapshots were never touched. */
+function rollBack(dataDir: string): void {
+  for (const name of SWAPPED) rmSync(join(dataDir, name) + RECOVERING, { recursive: true, force: true })
+  rmSync(join(dataDir, COMMIT_FILE) + SEGMENT_TEMP_SUFFIX, { force: true })
+  rmSync(join(dataDir, COMMIT_FILE), { force: true })
+  nodeIo.fsyncDirectory(dataDir)
+}
+
+/** The commit point: temp file, fsync, rename, data dir fsync — after it returns the file is durable and whole. */
+function writeCommitFile(dataDir: string, suffix: string): void {
+  const path = join(dataDir, COMMIT_FILE)
+  rmSync(path + SEGMENT_TEMP_SUFFIX, { force: true })
+  const fd = nodeIo.openAppend(path + SEGMENT_TEMP_SUFFIX)
+  try {
+    nodeIo.write(fd, new TextEncoder().encode(JSON.stringify({ suffix })), 0)
+    nodeIo.fsync(fd)
+  } finally {
+    nodeIo.close(fd)
+  }
+  nodeIo.rename(path + SEGMENT_TEMP_SUFFIX, path)
+  nodeIo.fsyncDirectory(dataDir)
+}
+
+/** The suffix a commit file names (one of its own if the file cannot be read: finishing must not fail on it). */
+function committedSuffix(commitPath: string): string {
+  try {
+    const suffix = (JSON.parse(readFileSync(commitPath, 'utf8')) as { suffix?: unknown }).suffix
+    if (typeof suffix === 'string' && /^[\w.-]+$/.test(suffix)) return suffix
+  } catch {
+    // unreadable: fall through
+  }
+  return `compacted-${Date.now()}`
 }
 
 /** Creates `logDir` holding one empty segment that starts at `firstLsn` after `previousHash` (crash-safe: temp + rename). */
