@@ -6,9 +6,9 @@
  *
  * Ordering (the adapter contract in ../adapter.ts): every call writes its request line synchronously, in call order,
  * on the one TCP connection, and the server hands lines to its venue in arrival order — so calls for one symbol reach
- * the venue in the order issued, provided each write is whole. Bun's socket.write is unbuffered: under backpressure it
- * writes part of a line and returns the count, which this client does not check yet (the line's tail would be lost and
- * the next line run into it). Not seen with the small request lines of the drills; a known gap, see the review.
+ * the venue in the order issued. Bun's socket.write is unbuffered (under backpressure it takes part of a line), so lines
+ * go through a LineWriter that keeps the unwritten tail and later lines in a bounded FIFO flushed on drain; past the
+ * bound the connection is dropped and every request on it is `unknown` (reconciled, never resent blindly).
  */
 
 import type { Socket } from 'bun'
@@ -17,6 +17,10 @@ import type {
   AmendRequest, CancelRequest, ExecutionReport, PlaceAck, PlaceRequest, VenueAdapter, VenueBalance, VenueOrder, VenueOutcome, VenueTrade,
 } from '../adapter.ts'
 import { LineReader, decodeLine, encodeLine } from './codec.ts'
+import { LineWriter } from './line-writer.ts'
+
+/** Request bytes the client holds while the venue's socket pushes back; past it the connection is dropped. */
+const OUTBOUND_BYTES_MAX = 4 << 20
 
 export interface JsonlVenueClientOptions {
   venue: string
@@ -38,6 +42,7 @@ export class JsonlVenueClient implements VenueAdapter {
   readonly venue: string
   private readonly options: JsonlVenueClientOptions
   private socket: Socket<undefined> | null = null
+  private writer: LineWriter | null = null
   private readonly pending = new Map<number, Pending>()
   private readonly handlers = new Set<(report: ExecutionReport) => void>()
   private readonly prices = new Map<string, { price: Units; observedAtMs: number }>()
@@ -127,7 +132,8 @@ export class JsonlVenueClient implements VenueAdapter {
         resolve({ kind: 'unknown', reason: `no answer within ${this.options.requestTimeoutMs} ms` })
       }, this.options.requestTimeoutMs)
       this.pending.set(id, { resolve, timer })
-      socket.write(encodeLine({ id, op, args }))
+      // Refused (closed, or the venue reads nothing): drop the connection; onClose answers this request `unknown`.
+      if (this.writer?.write(encodeLine({ id, op, args })) !== true) socket.terminate()
     })
   }
 
@@ -141,10 +147,14 @@ export class JsonlVenueClient implements VenueAdapter {
           data: (_socket, bytes) => {
             for (const line of lines.push(bytes)) this.onMessage(decodeLine(line))
           },
+          drain: (socket) => {
+            if (this.writer?.drain() === false) socket.terminate()
+          },
           close: () => this.onClose(),
           error: (_socket, error) => this.options.log(`venue connection error: ${error.message}`),
         },
       })
+      this.writer = new LineWriter(this.socket, OUTBOUND_BYTES_MAX)
       this.reconnectMs = 50
     } catch (error) {
       this.options.log(`venue connect failed: ${String(error)}`)
@@ -169,6 +179,7 @@ export class JsonlVenueClient implements VenueAdapter {
 
   private onClose(): void {
     this.socket = null
+    this.writer = null
     // Requests already written may have been acted on: their outcome is unknown, never assumed.
     this.failPending('venue connection lost')
     if (this.closed) return

@@ -10,6 +10,7 @@ import type { Socket, TCPSocketListener } from 'bun'
 import type { SimVenue } from '../sim/index.ts'
 import type { PlaceRequest } from '../adapter.ts'
 import { LineReader, decodeLine, encodeLine } from './codec.ts'
+import { LineWriter } from './line-writer.ts'
 
 export interface JsonlVenueServerOptions {
   hostname: string
@@ -29,7 +30,12 @@ interface Request {
 
 interface SocketData {
   lines: LineReader
+  /** Whole lines out, in order, through backpressure (bounded; a client that reads nothing is dropped). */
+  writer: LineWriter
 }
+
+/** Bytes held for one client while its socket pushes back (reports and price pushes included). */
+const CLIENT_OUTBOUND_BYTES_MAX = 16 << 20
 
 export interface JsonlVenueServer {
   port: number
@@ -39,7 +45,13 @@ export interface JsonlVenueServer {
 export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOptions): JsonlVenueServer {
   const clients = new Set<Socket<SocketData>>()
   const recordFd = options.recordPath === null ? null : openSync(options.recordPath, 'a')
-  const send = (socket: Socket<SocketData>, message: unknown): void => void socket.write(encodeLine(message))
+  const send = (socket: Socket<SocketData>, message: unknown): void => {
+    if (!socket.data.writer.write(encodeLine(message))) {
+      options.log('dropping a client that does not read its answers')
+      clients.delete(socket)
+      socket.terminate()
+    }
+  }
   const unsubscribe = venue.onReport((report) => {
     for (const socket of clients) send(socket, { report })
   })
@@ -81,7 +93,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     port: options.port,
     socket: {
       open(socket) {
-        socket.data = { lines: new LineReader() }
+        socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX) }
         clients.add(socket)
         const prices = options.symbols.map((symbol) => venue.referencePrice(symbol)).filter((price) => price !== null)
         send(socket, { prices })
@@ -99,6 +111,9 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           const request = decodeLine(line) as Request
           void answer(request).then((result) => send(socket, { id: request.id, result }))
         }
+      },
+      drain(socket) {
+        if (!socket.data.writer.drain()) clients.delete(socket)
       },
       close(socket) {
         clients.delete(socket)
