@@ -8,11 +8,10 @@
  * (timeout after apply, lost cancel ack). Promises always resolve from a Clock callback, never inside the call, and
  * never reject.
  *
- * Ordering (the adapter contract in ../adapter.ts): honoured only with a fixed latency (latencyMsMin = latencyMsMax):
- * a request reaches the book one latency draw after its call, and the clock runs callbacks due at the same time in the
- * order they were scheduled. With a latency range (the default 1..5 ms), each call draws its own arrival delay, so a
- * later call for the same symbol can reach the book first — the sim then behaves like a venue behind independent
- * connections, which the contract excludes. Specs that check the venue's order of arrival use a fixed latency.
+ * Ordering (the adapter contract in ../adapter.ts): order entry (place, cancel, amend) travels one ordered link — a
+ * call reaches the book one latency draw after it was made, but never before the order-entry call made before it, and
+ * the clock runs callbacks due at the same time in the order they were scheduled — so calls reach the book in the
+ * order issued whatever the latency range. Queries (status, trades, balances) keep independent delays.
  */
 
 import type { Clock } from '../../domain/clock.ts'
@@ -72,6 +71,8 @@ export class SimVenue implements VenueAdapter {
   readonly #reports: ReportStream
   readonly #faultRng: Xoshiro128ss
   readonly #latencyRng: Xoshiro128ss
+  /** When the last order-entry call reaches the book (see #arrivalDelayMs). */
+  #orderEntryArrivedAtMs = Number.NEGATIVE_INFINITY
   #faults: SimFaults
   #throttledUntilMs = Number.NEGATIVE_INFINITY
   #stepScheduled = false
@@ -209,7 +210,7 @@ export class SimVenue implements VenueAdapter {
       this.#answer(this.#options.requestTimeoutMs, resolve, { kind: 'unknown', reason: SimReason.timeout })
       return promise
     }
-    const arriveMs = this.#latency()
+    const arriveMs = this.#arrivalDelayMs(operation, nowMs)
     const returnMs = this.#latency()
     const lost = answerLost || (operation === 'cancel' && cancelAckLost)
     this.#clock.schedule(arriveMs, () => {
@@ -241,6 +242,20 @@ export class SimVenue implements VenueAdapter {
       this.#reports.emit(this.#book.step(this.#clock.nowMs()))
       this.#ensureStepping()
     })
+  }
+
+  /**
+   * Order entry (place, cancel, amend) travels one ordered link, like a single session: a call arrives one latency
+   * draw after it was made but never before the order-entry call made before it (the clock runs callbacks due at the
+   * same time in the order they were scheduled). So calls reach the book in the order issued (the adapter contract),
+   * whatever the latency range. Queries keep independent delays.
+   */
+  #arrivalDelayMs(operation: Operation, nowMs: number): number {
+    const drawnMs = this.#latency()
+    if (operation !== 'place' && operation !== 'cancel' && operation !== 'amend') return drawnMs
+    const arriveAtMs = Math.max(nowMs + drawnMs, this.#orderEntryArrivedAtMs)
+    this.#orderEntryArrivedAtMs = arriveAtMs
+    return arriveAtMs - nowMs
   }
 
   #latency(): number {
