@@ -83,7 +83,7 @@ function storyEntry(lsn: number, event: DomainEvent): Record<string, unknown> {
 const d = formatDecimal
 
 /** One line a person can read without the record beside it; the record is there for everything else. */
-function summaryOf(event: DomainEvent): string {
+export function summaryOf(event: DomainEvent): string {
   switch (event.type) {
     case 'order.accepted': {
       const price = event.price === null ? '' : ` @ ${d(event.price)}`
@@ -98,7 +98,11 @@ function summaryOf(event: DomainEvent): string {
     case 'order.resend_requested': return `resend requested by ${event.principalId}; reserves ${d(event.reservationAmount)} again`
     case 'order.call_completed': return `${event.action} call returned ${event.outcome}${event.detail === '' ? '' : `: ${event.detail}`}`
     case 'order.send_acked': return `venue acknowledged the order as ${event.venueOrderId}`
-    case 'order.send_retry': return `${event.action} to be retried: the venue said ${event.venueReason}`
+    case 'order.send_retry':
+      // The HA send gate holds a call before it reaches the venue; every other retry is the venue's own answer.
+      return event.venueReason.startsWith('HA_STANDBY_UNCONFIRMED')
+        ? `${event.action} held before the venue, to be retried: ${event.venueReason}`
+        : `${event.action} to be retried: the venue said ${event.venueReason}`
     case 'order.venue_rejected': return `venue rejected the order: ${event.venueReason}`
     case 'order.cancel_acked': return 'venue acknowledged the cancel'
     case 'order.cancel_rejected': return `venue refused the cancel: ${event.venueReason}`
