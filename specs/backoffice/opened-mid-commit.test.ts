@@ -10,29 +10,10 @@ import { ledgerBalance, Projector } from '../../src/backoffice/index.ts'
 import type { FundCommand } from '../../src/kernel/commands.ts'
 import { Engine } from '../../src/runtime/engine.ts'
 import { SimClock } from '../../src/runtime/index.ts'
-import { nodeIo, Wal, type WalIo } from '../../wal/index.ts'
-import { countingIo, removeTempDirs, tempDir } from '../wal/support.ts'
+import { Wal } from '../../wal/index.ts'
+import { heldSyncIo, removeTempDirs, tempDir } from '../wal/support.ts'
 
 afterEach(removeTempDirs)
-
-/** A real I/O layer whose off-loop fdatasyncs are held until the spec releases them (the sync itself is real). */
-function heldSyncIo(): WalIo & { held: number; release(): void } {
-  const base = countingIo()
-  const waiting: { fd: number; done: (error: Error | null) => void }[] = []
-  return {
-    ...base,
-    fdatasyncOffLoop: (fd, done) => void waiting.push({ fd, done }),
-    get held() {
-      return waiting.length
-    },
-    release() {
-      const next = waiting.shift()
-      if (next === undefined) throw new Error('no sync is held')
-      nodeIo.fdatasync(next.fd)
-      next.done(null)
-    },
-  }
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 

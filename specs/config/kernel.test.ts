@@ -4,19 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
-import { canonicalConfigJson, ConfigError, configDigest, defaultConfig, kernelParamsOverrides, parseConfig } from '../../src/config/index.ts'
+import { canonicalConfigJson, configDigest, defaultConfig, kernelParamsOverrides, parseConfig } from '../../src/config/index.ts'
 import { defaultKernelParams } from '../../src/domain/kernel-config.ts'
 import { recordingIo } from '../cli/io.ts'
-
-function messageOf(run: () => unknown): string {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return (error as ConfigError).message
-  }
-  throw new Error('no ConfigError thrown')
-}
+import { messageOf } from './support.ts'
 
 describe('config kernel section', () => {
   test('absent, it keeps the digest of configs written before it and overrides nothing', () => {

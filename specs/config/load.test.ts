@@ -2,22 +2,13 @@ import { describe, expect, test } from 'bun:test'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, defaultConfig, loadConfig, parseConfig } from '../../src/config/index.ts'
+import { defaultConfig, loadConfig, parseConfig } from '../../src/config/index.ts'
+import { messageOf } from './support.ts'
 
 function configFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'egress-config-')), 'egress.json')
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content))
   return path
-}
-
-function messageOf(run: () => unknown): string {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return (error as ConfigError).message
-  }
-  throw new Error('no ConfigError thrown')
 }
 
 describe('defaults', () => {

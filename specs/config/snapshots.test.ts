@@ -5,22 +5,13 @@ import { join } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
 import { snapshotPolicyOf, startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
 import {
-  backOfficeConfigOf, canonicalConfigJson, ConfigError, configDigest, defaultConfig, loadConfig, parseConfig, snapshotsConfigOf,
+  backOfficeConfigOf, canonicalConfigJson, configDigest, defaultConfig, loadConfig, parseConfig, snapshotsConfigOf,
 } from '../../src/config/index.ts'
 import { BACKOFFICE_SECTION, backOfficeOf } from '../../src/backoffice/index.ts'
 import { loadNewestValid, SnapshotStore } from '../../src/runtime/snapshot/index.ts'
 import { nodeIo, openReadOnly } from '../../wal/index.ts'
 import { recordingIo } from '../cli/io.ts'
-
-function messageOf(run: () => unknown): string {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return (error as ConfigError).message
-  }
-  throw new Error('no ConfigError thrown')
-}
+import { messageOf } from './support.ts'
 
 describe('config snapshots and backoffice', () => {
   test('absent sections keep the digest of configs written before them; the defaults apply', () => {

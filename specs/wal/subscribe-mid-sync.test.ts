@@ -5,29 +5,10 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { Wal, nodeIo, rawFrameBytes, toHex, type CommittedBatch, type WalIo } from '../../wal/index.ts'
-import { countingIo, record, removeTempDirs, tempDir, text } from './support.ts'
+import { Wal, rawFrameBytes, toHex, type CommittedBatch } from '../../wal/index.ts'
+import { heldSyncIo, record, removeTempDirs, tempDir, text } from './support.ts'
 
 afterEach(removeTempDirs)
-
-/** A real I/O layer whose off-loop fdatasyncs are held until the spec releases them (the sync itself is real). */
-function heldSyncIo(): WalIo & { held: number; release(): void } {
-  const base = countingIo()
-  const waiting: { fd: number; done: (error: Error | null) => void }[] = []
-  return {
-    ...base,
-    fdatasyncOffLoop: (fd, done) => void waiting.push({ fd, done }),
-    get held() {
-      return waiting.length
-    },
-    release() {
-      const next = waiting.shift()
-      if (next === undefined) throw new Error('no sync is held')
-      nodeIo.fdatasync(next.fd)
-      next.done(null)
-    },
-  }
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 

@@ -90,3 +90,22 @@ export function countingIo(): CountingIo {
     },
   }
 }
+
+/** A real I/O layer whose off-loop fdatasyncs are held until the spec releases them (the sync itself is real). */
+export function heldSyncIo(): WalIo & { held: number; release(): void } {
+  const base = countingIo()
+  const waiting: { fd: number; done: (error: Error | null) => void }[] = []
+  return {
+    ...base,
+    fdatasyncOffLoop: (fd, done) => void waiting.push({ fd, done }),
+    get held() {
+      return waiting.length
+    },
+    release() {
+      const next = waiting.shift()
+      if (next === undefined) throw new Error('no sync is held')
+      nodeIo.fdatasync(next.fd)
+      next.done(null)
+    },
+  }
+}
