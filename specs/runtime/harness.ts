@@ -120,3 +120,23 @@ export async function crashWorld(world: World): Promise<void> {
   await world.gateway.engine.settled()
   await world.gateway.engine.wal.close()
 }
+
+/**
+ * A standby gateway beside `world`'s leader, in its own temp data dir, with the same configuration (no venues, a
+ * small fast log); its errors are collected. The caller feeds it (a replicator) and removes `dataDir`.
+ */
+export async function startStandbyOf(world: World): Promise<{ standby: Gateway; dataDir: string; errors: string[] }> {
+  const dataDir = tempDataDir()
+  const errors: string[] = []
+  const standby = await Gateway.start({
+    ...world.gateway.options,
+    dataDir,
+    role: 'standby',
+    venues: [],
+    wal: { durability: 'none', segmentBytesMax: 1 << 20, preallocateBytes: 0 },
+    kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config' }),
+    fundings: paperFundings(ACCOUNTS),
+    onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
+  })
+  return { standby, dataDir, errors }
+}

@@ -162,20 +162,10 @@ export class Gateway {
    */
   static async start(options: GatewayOptions): Promise<Gateway> {
     if (options.role === 'standby') return Gateway.startStandby(options)
-    const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
-    const problem = snapshotPolicyProblem(policy)
-    if (problem !== null) throw new RangeError(problem)
-    const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
+    const { policy, store } = snapshotsOf(options)
     // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
     const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
-    let restored: Restored
-    try {
-      restored = restoreEngine(wal, store, { load: policy.load })
-    } catch (error) {
-      await wal.close()
-      throw error
-    }
-    for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
+    const restored = await restoreOrClose(wal, store, policy, options)
     // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against the log).
     const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
     const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
@@ -204,20 +194,10 @@ export class Gateway {
    * No venue is attached (nothing may be sent or received), no seal is written, intake never opens (`ready` stays false).
    */
   private static async startStandby(options: GatewayOptions): Promise<Gateway> {
-    const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
-    const problem = snapshotPolicyProblem(policy)
-    if (problem !== null) throw new RangeError(problem)
+    const { policy, store } = snapshotsOf(options)
     const { lease: _lease, epoch: _epoch, ...walOptions } = options.wal
     const wal = Wal.openReplica(join(options.dataDir, 'log'), walOptions)
-    const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
-    let restored: Restored
-    try {
-      restored = restoreEngine(wal, store, { load: policy.load })
-    } catch (error) {
-      await wal.close()
-      throw error
-    }
-    for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
+    const restored = await restoreOrClose(wal, store, policy, options)
     const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy })
     gateway.engine.shadow = new ShadowDecider()
     gateway.restoreReport = restored.report
@@ -378,4 +358,26 @@ export class Gateway {
       this.options.onError(error, `execution report ${report.execId}`)
     }
   }
+}
+
+/** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */
+function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; store: SnapshotStore } {
+  const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
+  const problem = snapshotPolicyProblem(policy)
+  if (problem !== null) throw new RangeError(problem)
+  const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
+  return { policy, store }
+}
+
+/** Rebuilds the state from snapshot + log (refused snapshots go to onError); closes the log if that fails. */
+async function restoreOrClose(wal: Wal, store: SnapshotStore, policy: SnapshotPolicy, options: GatewayOptions): Promise<Restored> {
+  let restored: Restored
+  try {
+    restored = restoreEngine(wal, store, { load: policy.load })
+  } catch (error) {
+    await wal.close()
+    throw error
+  }
+  for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
+  return restored
 }

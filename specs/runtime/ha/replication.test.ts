@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { Wal, toHex } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
-import { paperFundings, paperKernelConfig } from '../../../src/runtime/paper.ts'
 import { removeTempDirs, record, tempDir, text } from '../../wal/support.ts'
-import { ACCOUNTS, removeDir, run, startWorld, tempDataDir, traderA } from '../harness.ts'
+import { removeDir, run, startStandbyOf, startWorld, traderA } from '../harness.ts'
 import { TOKEN, replicationApp, replicator, serveReplication, waitFor } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -100,18 +99,7 @@ describe('a standby gateway keeps its projections hot', () => {
   test('orders placed and filled on the leader appear on the standby with the same states and chain head', async () => {
     const world = await startWorld({ seed: 7 })
     const server = serveReplication(() => world.gateway.engine.wal)
-    const standbyDir = tempDataDir()
-    const errors: string[] = []
-    const standby = await Gateway.start({
-      ...world.gateway.options,
-      dataDir: standbyDir,
-      role: 'standby',
-      venues: [],
-      wal: { durability: 'none', segmentBytesMax: 1 << 20, preallocateBytes: 0 },
-      kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config' }),
-      fundings: paperFundings(ACCOUNTS),
-      onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
-    })
+    const { standby, dataDir: standbyDir, errors } = await startStandbyOf(world)
     expect(standby.role).toBe('standby')
     expect(standby.ready).toBe(false)
     const pulling = replicator(standby.engine.wal, () => server.url)

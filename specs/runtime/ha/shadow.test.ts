@@ -5,11 +5,10 @@ import { Gateway } from '../../../src/runtime/index.ts'
 import { GatewayMetrics } from '../../../src/http/gateway-metrics.ts'
 import { verifyLogDirectory } from '../../../src/audit/index.ts'
 import { replayVerify } from '../../../src/runtime/snapshot/index.ts'
-import { paperFundings, paperKernelConfig } from '../../../src/runtime/paper.ts'
 import { CommandRecordError, KERNEL_COMMAND, ShadowDecider, decodeCommandRecord, encodeCommandRecord, isCommandRecord, redecideLog } from '../../../src/runtime/ha/index.ts'
 import { decide, type KernelCommand } from '../../../src/kernel/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
-import { ACCOUNTS, removeDir, run, startWorld, tempDataDir, traderA, traderB, type World } from '../harness.ts'
+import { removeDir, run, startStandbyOf, startWorld, traderA, traderB, type World } from '../harness.ts'
 import { haHttp, replicator, serveReplication, waitFor } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -134,18 +133,7 @@ async function leaderAndStandby(seed: number): Promise<{ world: World; standby: 
   world.gateway.engine.commandRecords = true
   // Small envelopes: a decision's records are often split over two envelopes, which the comparison must bridge.
   const server = serveReplication(() => world.gateway.engine.wal, haHttp({ chunkBytesMax: 700 }))
-  const standbyDir = tempDataDir()
-  const errors: string[] = []
-  const standby = await Gateway.start({
-    ...world.gateway.options,
-    dataDir: standbyDir,
-    role: 'standby',
-    venues: [],
-    wal: { durability: 'none', segmentBytesMax: 1 << 20, preallocateBytes: 0 },
-    kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config' }),
-    fundings: paperFundings(ACCOUNTS),
-    onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
-  })
+  const { standby, dataDir: standbyDir, errors } = await startStandbyOf(world)
   const pulling = replicator(standby.engine.wal, () => server.url)
   pulling.start()
   const stop = async (): Promise<void> => {
