@@ -16,7 +16,7 @@
  */
 
 import { assert } from './assert.ts'
-import { HASH_BYTES, chainHashInPlace } from './chain.ts'
+import { chainHashInPlace } from './chain.ts'
 
 export const FRAME_PREFIX_BYTES = 8
 export const FRAME_HEADER_BYTES = 56
@@ -34,14 +34,17 @@ export interface RecordInput {
   payload: Uint8Array
 }
 
-/** A frame read back from the log. `payload` is a view into the read buffer: copy it to keep it. */
+/**
+ * A frame read back from the log. `payload` is a view into the read buffer, valid until the reader moves to the next
+ * frame: copy it to keep it (see copyFrame).
+ */
 export interface Frame {
   lsn: number
   epoch: number
   type: number
   version: number
   payload: Uint8Array
-  /** This frame's chain hash (a view). */
+  /** This frame's chain hash (a view into the same buffer; a read frame makes it on demand). */
   hash: Uint8Array
   /** Total bytes on disk. */
   frameBytes: number
@@ -72,71 +75,15 @@ export function encodeFrame(
   view.setUint16(offset + 52, record.type, true)
   view.setUint16(offset + 54, record.version, true)
   target.set(record.payload, offset + FRAME_PAYLOAD_OFFSET)
-  // Lay out [previous hash][content] contiguously, hash it, then replace the slot with the result.
+  // Lay out [previous hash][content] contiguously, hash it, then replace the slot with the result. The CRC covers the
+  // same bytes [8, end) (FRAME_PREFIX_BYTES === FRAME_HASH_OFFSET), so one view serves both.
+  const body = target.subarray(offset + FRAME_HASH_OFFSET, end)
   target.set(previousHash, offset + FRAME_HASH_OFFSET)
-  chainHashInPlace(target.subarray(offset + FRAME_HASH_OFFSET, end), scratchHash)
+  chainHashInPlace(body, scratchHash)
   target.set(scratchHash, offset + FRAME_HASH_OFFSET)
-  view.setUint32(offset + 4, Bun.hash.crc32(target.subarray(offset + FRAME_PREFIX_BYTES, end)), true)
+  view.setUint32(offset + 4, Bun.hash.crc32(body), true)
   return end
 }
-
-export type FrameCheck =
-  | { ok: true; frame: Frame }
-  /** Not enough bytes for a header or for the length the header claims: a torn write if at the tail. */
-  | { ok: false; reason: 'short' | 'length' | 'crc' }
-
-/**
- * Reads and CRC-checks the frame at `offset`. Does not check LSN order, epoch or chain; the caller does that with
- * context. `limit` is the end of valid data in `source`. Callers decoding many frames from one buffer pass its DataView
- * (over the whole of `source`) once instead of allocating one per frame.
- */
-export function decodeFrame(source: Uint8Array, offset: number, limit: number, sourceView?: DataView): FrameCheck {
-  if (limit - offset < FRAME_HEADER_BYTES) return { ok: false, reason: 'short' }
-  const view = sourceView ?? new DataView(source.buffer, source.byteOffset, source.byteLength)
-  const bodyBytes = view.getUint32(offset, true)
-  const frameBytes = bodyBytes + FRAME_PREFIX_BYTES
-  if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > PAYLOAD_BYTES_MAX) {
-    return { ok: false, reason: 'length' }
-  }
-  const end = offset + frameBytes
-  if (end > limit) return { ok: false, reason: 'short' }
-  const crc = view.getUint32(offset + 4, true)
-  if (Bun.hash.crc32(source.subarray(offset + FRAME_PREFIX_BYTES, end)) !== crc) return { ok: false, reason: 'crc' }
-  const frame: Frame = {
-    lsn: view.getUint32(offset + 40, true) + view.getUint32(offset + 44, true) * 0x1_0000_0000,
-    epoch: view.getUint32(offset + 48, true),
-    type: view.getUint16(offset + 52, true),
-    version: view.getUint16(offset + 54, true),
-    payload: source.subarray(offset + FRAME_PAYLOAD_OFFSET, end),
-    hash: source.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET),
-    frameBytes,
-  }
-  return { ok: true, frame }
-}
-
-/**
- * Recomputes the chain hash of the frame at `offset` from `previousHash` and compares it with the stored one. The
- * frame's hash slot is borrowed for the computation and restored before returning.
- */
-export function verifyFrameHash(
-  source: Uint8Array,
-  offset: number,
-  frameBytes: number,
-  previousHash: Uint8Array,
-  scratchHash: Uint8Array,
-): boolean {
-  const slot = source.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET)
-  const stored = storedHashScratch
-  stored.set(slot)
-  slot.set(previousHash)
-  chainHashInPlace(source.subarray(offset + FRAME_HASH_OFFSET, offset + frameBytes), scratchHash)
-  slot.set(stored)
-  for (let index = 0; index < HASH_BYTES; index++) if (scratchHash[index] !== stored[index]) return false
-  return true
-}
-
-/** Holds a frame's stored hash while its slot is borrowed; verification is synchronous, so one buffer serves all. */
-const storedHashScratch = new Uint8Array(HASH_BYTES)
 
 /** Validates a record before it is queued: refusal here means nothing was written. */
 export function recordProblem(record: RecordInput): string | null {

@@ -7,7 +7,8 @@ import { assert } from './assert.ts'
 import type { SegmentCatalog } from './catalog.ts'
 import { HASH_BYTES } from './chain.ts'
 import { WalCorruptionError } from './errors.ts'
-import { FRAME_HEADER_BYTES, PAYLOAD_BYTES_MAX, decodeFrame, verifyFrameHash, type Frame } from './frame.ts'
+import { FRAME_HEADER_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
+import { FRAME_SHORT, chainHolds, crcHolds, frameBody, frameBytesAt, frameViewAt, lengthProblem, lsnAt, type FrameProblem } from './frame-check.ts'
 import { readFully, type WalIo } from './io.ts'
 import { SEGMENT_HEADER_BYTES } from './segment.ts'
 
@@ -30,8 +31,9 @@ export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOption
   const verifyChain = options.verifyChain ?? false
   const chunkBytes = Math.max(options.chunkBytes ?? CHUNK_BYTES_DEFAULT, FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX)
   const fromLsn = Math.max(options.fromLsn, catalog.firstLsn)
+  const toLsn = options.toLsn
   let lsn = fromLsn
-  while (lsn <= options.toLsn) {
+  while (lsn <= toLsn) {
     const segment = catalog.segmentFor(lsn)
     if (segment === undefined) return
     const start = catalog.seek(segment, lsn, SEGMENT_HEADER_BYTES)
@@ -42,25 +44,29 @@ export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOption
     const fd = options.io.openRead(segment.path)
     try {
       const segmentEnd = segment.sizeBytes
-      while (position < segmentEnd && expected <= options.toLsn && expected <= segment.lastLsn) {
+      while (position < segmentEnd && expected <= toLsn && expected <= segment.lastLsn) {
         const chunk = readFully(options.io, fd, position, Math.min(chunkBytes, segmentEnd - position))
         const chunkView = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        const limit = chunk.byteLength
         let offset = 0
-        while (offset < chunk.byteLength && expected <= options.toLsn && expected <= segment.lastLsn) {
-          const check = decodeFrame(chunk, offset, chunk.byteLength, chunkView)
-          if (!check.ok && check.reason === 'short' && offset > 0) break // frame continues in the next chunk
-          if (!check.ok) throw new WalCorruptionError('FRAME_CORRUPT', at(segment.path, position + offset, expected), `frame fails its ${check.reason} check on read`)
-          const frame = check.frame
-          if (frame.lsn !== expected) throw new WalCorruptionError('LSN_GAP', at(segment.path, position + offset, expected), `expected LSN ${expected}, read ${frame.lsn}`)
+        while (offset < limit && expected <= toLsn && expected <= segment.lastLsn) {
+          const frameBytes = frameBytesAt(chunkView, offset, limit)
+          if (frameBytes === FRAME_SHORT && offset > 0) break // the frame continues in the next chunk
+          if (frameBytes < 0) throw corrupt(segment.path, position + offset, expected, lengthProblem(frameBytes))
+          const body = frameBody(chunk, offset, frameBytes)
+          if (!crcHolds(chunkView, offset, body)) throw corrupt(segment.path, position + offset, expected, 'crc')
+          const frameLsn = lsnAt(chunkView, offset)
+          if (frameLsn !== expected) throw new WalCorruptionError('LSN_GAP', at(segment.path, position + offset, expected), `expected LSN ${expected}, read ${frameLsn}`)
           if (verifyChain) {
-            if (!verifyFrameHash(chunk, offset, frame.frameBytes, previousHash, scratchHash)) {
+            if (!chainHolds(chunk, offset, body, previousHash, scratchHash)) {
               throw new WalCorruptionError('CHAIN_BREAK', at(segment.path, position + offset, expected), 'the frame hash does not follow from the previous frame')
             }
-            previousHash.set(frame.hash)
+            previousHash.set(scratchHash) // the recomputed hash, equal to the stored one
           }
-          offset += frame.frameBytes
+          const frameOffset = offset
+          offset += frameBytes
           expected++
-          if (frame.lsn >= fromLsn) yield frame
+          if (frameLsn >= fromLsn) yield frameViewAt(chunk, chunkView, frameOffset, frameBytes)
         }
         assert(offset > 0, 'a chunk always holds at least one whole frame')
         position += offset
@@ -68,11 +74,15 @@ export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOption
     } finally {
       options.io.close(fd)
     }
-    if (expected <= segment.lastLsn && expected <= options.toLsn) {
+    if (expected <= segment.lastLsn && expected <= toLsn) {
       throw new WalCorruptionError('FRAME_CORRUPT', { file: segment.path, offsetBytes: position, lsn: expected }, 'segment ended before its last frame')
     }
     lsn = expected
   }
+}
+
+function corrupt(file: string, offsetBytes: number, lsn: number, problem: FrameProblem): WalCorruptionError {
+  return new WalCorruptionError('FRAME_CORRUPT', at(file, offsetBytes, lsn), `frame fails its ${problem} check on read`)
 }
 
 /** Where a read failed; built only on the error path (nothing is allocated for it per frame). */

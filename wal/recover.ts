@@ -41,7 +41,7 @@ export interface RecoverOptions {
    * checks it against a snapshot's); segments wholly below n are skipped, the chain is verified after n.
    */
   chainAnchorLsn?: number
-  /** Optional observer of every frame scanned (progress bars, offline verification). */
+  /** Optional observer of every frame scanned (progress bars, offline verification); the frame is valid during the call. */
   onFrame?: (frame: Frame, file: string, offsetBytes: number) => void
 }
 
@@ -154,6 +154,7 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
   const { bytes, header } = readHeader(io, path, firstLsn, true)
   const position = positionBefore(path, firstLsn, header, context)
   const segment: SegmentInfo = { path, name, firstLsn, lastLsn: firstLsn - 1, sizeBytes: 0, previousHash: header.previousHash, index: [], indexed: true }
+  const observer = options.onFrame
   const scan = scanFrames(bytes, {
     file: path,
     startOffsetBytes: SEGMENT_HEADER_BYTES,
@@ -161,10 +162,8 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
     verifyChain: options.verifyChain,
     verifyChainAfterLsn: options.verifyChainAfterLsn,
     isLast,
-    onFrame: (frame, offsetBytes, previousHash) => {
-      catalog.noteFrame(segment, frame.lsn, offsetBytes, previousHash)
-      options.onFrame?.(frame, path, offsetBytes)
-    },
+    onFrame: (lsn, offsetBytes, previousHash) => catalog.noteFrame(segment, lsn, offsetBytes, previousHash),
+    ...(observer === undefined ? {} : { observe: (frame: Frame, offsetBytes: number) => observer(frame, path, offsetBytes) }),
   })
   segment.sizeBytes = scan.validEndBytes
   report.frameCount += scan.frameCount
@@ -214,9 +213,7 @@ export function verifyChainTo(catalog: SegmentCatalog, io: WalIo, toLsn: number)
       position,
       verifyChain: true,
       isLast: false,
-      onFrame: (frame, offsetBytes, previousHash) => {
-        if (indexing) catalog.noteFrame(segment, frame.lsn, offsetBytes, previousHash)
-      },
+      ...(indexing ? { onFrame: (lsn: number, offsetBytes: number, previousHash: Uint8Array) => catalog.noteFrame(segment, lsn, offsetBytes, previousHash) } : {}),
     })
     if (position.lastLsn !== segment.lastLsn) {
       throw new WalCorruptionError('FRAME_CORRUPT', { file: segment.path, offsetBytes: segment.sizeBytes, lsn: position.lastLsn + 1 }, `segment ends at LSN ${position.lastLsn}, expected ${segment.lastLsn}`)

@@ -8,7 +8,8 @@
 import { HASH_BYTES } from './chain.ts'
 import { WalReplicationError } from './errors.ts'
 import { assert } from './assert.ts'
-import { FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, decodeFrame, verifyFrameHash, type Frame } from './frame.ts'
+import { FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, type Frame } from './frame.ts'
+import { decodeFrame, verifyFrameHash } from './frame-check.ts'
 import type { ChainPosition } from './scan.ts'
 
 /** One checked frame inside the received bytes. */

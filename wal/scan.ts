@@ -10,7 +10,19 @@
 
 import { GENESIS_HASH, HASH_BYTES } from './chain.ts'
 import { WalCorruptionError } from './errors.ts'
-import { FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES, PAYLOAD_BYTES_MAX, decodeFrame, verifyFrameHash, type Frame } from './frame.ts'
+import { FRAME_HEADER_BYTES, type Frame } from './frame.ts'
+import {
+  chainHolds,
+  copyStoredHash,
+  crcHolds,
+  epochAt,
+  frameBody,
+  frameBytesAt,
+  frameViewAt,
+  lengthProblem,
+  lsnAt,
+  type FrameProblem,
+} from './frame-check.ts'
 
 /** Where the chain stands after the frames seen so far. */
 export interface ChainPosition {
@@ -31,8 +43,10 @@ export interface ScanOptions {
   verifyChainAfterLsn?: number
   /** Is this the log's last segment (the only place a torn tail may be)? */
   isLast: boolean
-  /** Called for every valid frame, with its byte offset in `bytes` and the chain head before it. */
-  onFrame?: (frame: Frame, offsetBytes: number, previousHash: Uint8Array) => void
+  /** Called for every valid frame with its LSN, its byte offset in `bytes` and the chain head before it (borrowed). */
+  onFrame?: (lsn: number, offsetBytes: number, previousHash: Uint8Array) => void
+  /** Called for every valid frame with a view of it, valid during the call (only built when set). */
+  observe?: (frame: Frame, offsetBytes: number) => void
 }
 
 export interface ScanResult {
@@ -48,60 +62,71 @@ export function initialPosition(firstLsn = 1, previousHash: Uint8Array = GENESIS
 }
 
 export function scanFrames(bytes: Uint8Array, options: ScanOptions): ScanResult {
-  const { file, position, verifyChain } = options
+  const { file, position, verifyChain, onFrame, observe } = options
   const verifyAfterLsn = options.verifyChainAfterLsn ?? 0
   const scratchHash = new Uint8Array(HASH_BYTES)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const limit = bytes.byteLength
   let offset = options.startOffsetBytes
   let frameCount = 0
-  while (offset < bytes.byteLength) {
-    const check = decodeFrame(bytes, offset, bytes.byteLength)
-    if (!check.ok) {
-      const expectedLsn = position.lastLsn + 1
-      const later = findValidFrameAfter(bytes, offset + 1)
-      if (later !== null || !options.isLast) {
-        throw new WalCorruptionError(
-          later !== null ? 'FRAME_CORRUPT' : 'SEGMENT_TRAILING_BYTES',
-          { file, offsetBytes: offset, lsn: expectedLsn },
-          later !== null
-            ? `frame fails its ${check.reason} check but a valid frame (LSN ${later.lsn}) follows at offset ${later.offsetBytes}`
-            : `a sealed segment ends with ${bytes.byteLength - offset} bytes that are not a valid frame (${check.reason})`,
-        )
-      }
-      return { frameCount, validEndBytes: offset, tornTail: { offsetBytes: offset, reason: check.reason } }
+  while (offset < limit) {
+    const frameBytes = frameBytesAt(view, offset, limit)
+    const body = frameBytes < 0 ? null : frameBody(bytes, offset, frameBytes)
+    if (body === null || !crcHolds(view, offset, body)) {
+      const problem = frameBytes < 0 ? lengthProblem(frameBytes) : 'crc'
+      return { frameCount, validEndBytes: offset, tornTail: tornTailAt(bytes, offset, problem, options) }
     }
-    const frame = check.frame
-    checkOrder(frame, offset, options)
-    if (verifyChain && frame.lsn > verifyAfterLsn && !verifyFrameHash(bytes, offset, frame.frameBytes, position.lastHash, scratchHash)) {
+    const lsn = lsnAt(view, offset)
+    const epoch = epochAt(view, offset)
+    checkOrder(lsn, epoch, offset, options)
+    if (verifyChain && lsn > verifyAfterLsn && !chainHolds(bytes, offset, body, position.lastHash, scratchHash)) {
       throw new WalCorruptionError(
         'CHAIN_BREAK',
-        { file, offsetBytes: offset, lsn: frame.lsn },
+        { file, offsetBytes: offset, lsn },
         'the frame hash does not follow from the previous frame (content edited after writing?)',
       )
     }
-    options.onFrame?.(frame, offset, position.lastHash)
-    position.lastLsn = frame.lsn
-    position.lastHash.set(frame.hash)
-    position.lastEpoch = frame.epoch
+    onFrame?.(lsn, offset, position.lastHash)
+    if (observe !== undefined) observe(frameViewAt(bytes, view, offset, frameBytes), offset)
+    position.lastLsn = lsn
+    copyStoredHash(bytes, offset, position.lastHash)
+    position.lastEpoch = epoch
     frameCount++
-    offset += frame.frameBytes
+    offset += frameBytes
   }
   return { frameCount, validEndBytes: offset, tornTail: null }
 }
 
-function checkOrder(frame: Frame, offset: number, options: ScanOptions): void {
+/**
+ * A frame at `offset` failed its `problem` check. In the last segment with no valid frame after it, that is a torn
+ * tail (returned); anything else throws.
+ */
+function tornTailAt(bytes: Uint8Array, offset: number, problem: FrameProblem, options: ScanOptions): { offsetBytes: number; reason: string } {
+  const later = findValidFrameAfter(bytes, offset + 1)
+  if (later === null && options.isLast) return { offsetBytes: offset, reason: problem }
+  throw new WalCorruptionError(
+    later !== null ? 'FRAME_CORRUPT' : 'SEGMENT_TRAILING_BYTES',
+    { file: options.file, offsetBytes: offset, lsn: options.position.lastLsn + 1 },
+    later !== null
+      ? `frame fails its ${problem} check but a valid frame (LSN ${later.lsn}) follows at offset ${later.offsetBytes}`
+      : `a sealed segment ends with ${bytes.byteLength - offset} bytes that are not a valid frame (${problem})`,
+  )
+}
+
+function checkOrder(lsn: number, epoch: number, offset: number, options: ScanOptions): void {
   const { file, position } = options
-  if (frame.lsn !== position.lastLsn + 1) {
+  if (lsn !== position.lastLsn + 1) {
     throw new WalCorruptionError(
       'LSN_GAP',
       { file, offsetBytes: offset, lsn: position.lastLsn + 1 },
-      `expected LSN ${position.lastLsn + 1}, found a valid frame with LSN ${frame.lsn}`,
+      `expected LSN ${position.lastLsn + 1}, found a valid frame with LSN ${lsn}`,
     )
   }
-  if (frame.epoch < position.lastEpoch) {
+  if (epoch < position.lastEpoch) {
     throw new WalCorruptionError(
       'EPOCH_REGRESSION',
-      { file, offsetBytes: offset, lsn: frame.lsn },
-      `frame epoch ${frame.epoch} is lower than epoch ${position.lastEpoch} already in the log (a fenced-off writer?)`,
+      { file, offsetBytes: offset, lsn },
+      `frame epoch ${epoch} is lower than epoch ${position.lastEpoch} already in the log (a fenced-off writer?)`,
     )
   }
 }
@@ -114,11 +139,9 @@ export function findValidFrameAfter(bytes: Uint8Array, from: number): { offsetBy
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const lastStart = bytes.byteLength - FRAME_HEADER_BYTES
   for (let offset = from; offset <= lastStart; offset++) {
-    const frameBytes = view.getUint32(offset, true) + FRAME_PREFIX_BYTES
-    if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > PAYLOAD_BYTES_MAX) continue
-    if (offset + frameBytes > bytes.byteLength) continue
-    const check = decodeFrame(bytes, offset, bytes.byteLength)
-    if (check.ok) return { offsetBytes: offset, lsn: check.frame.lsn }
+    const frameBytes = frameBytesAt(view, offset, bytes.byteLength)
+    if (frameBytes < 0) continue
+    if (crcHolds(view, offset, frameBody(bytes, offset, frameBytes))) return { offsetBytes: offset, lsn: lsnAt(view, offset) }
   }
   return null
 }

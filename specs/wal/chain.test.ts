@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { HASH_BYTES, chainHashInPlace, chainHashReference, fromHex, toHex } from '../../wal/chain.ts'
-import { decodeFrame, encodeFrame, frameBytesFor, verifyFrameHash } from '../../wal/frame.ts'
+import { encodeFrame, frameBytesFor } from '../../wal/frame.ts'
+import { decodeFrame, verifyFrameHash } from '../../wal/frame-check.ts'
 import { GENESIS_HASH } from '../../wal/index.ts'
 import { prng } from './support.ts'
 
