@@ -15,10 +15,14 @@
  * kernel no longer knows it, so a cancel or amend answers ORDER_NOT_FOUND and a late venue report for it is an orphan
  * (REPORT_ORPHANED alert), as for any order it does not hold. An order with a venue call still in flight or work
  * queued is never retired; it is skipped (the idle ones behind it still retire) and retired once idle.
+ *
+ * The walk over the oldest terminal orders follows a list kept beside the Map in the same order
+ * (ended-order-list.ts), so it costs O(1) per event plus O(1) per order retired or skipped.
  */
 
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
+import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded, type EndedEntry } from './ended-order-list.ts'
 import type { KernelState } from './state.ts'
 
 /** Terminal orders kept in the hot state (the newest ones) before the kernel is configured; then params.terminalOrdersKeptMax. */
@@ -32,8 +36,8 @@ export const TERMINAL_ORDERS_KEPT_MAX = 10_000
 export function retainTerminal(state: KernelState, order: Order, wasTerminal: boolean, atMs: number): void {
   const terminal = isTerminal(order.status)
   const ended = terminal && !wasTerminal
-  if (ended) state.terminalOrderIds.set(order.orderId, atMs)
-  else if (!terminal && wasTerminal) state.terminalOrderIds.delete(order.orderId)
+  if (ended) addEnded(state.terminalOrderIds, order.orderId, atMs)
+  else if (!terminal && wasTerminal) removeEnded(state.terminalOrderIds, order.orderId)
   const params = state.config?.params
   const keptMax = params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX
   const graceMs = params?.terminalOrderRetireAfterMs ?? null
@@ -47,43 +51,35 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
   retireAged(state, keptMax, graceMs, atMs)
 }
 
-/**
- * Deletions from a Set or Map since it was last rebuilt. A JS engine's ordered Map keeps deleted slots until it
- * rehashes, and finding the first live entry walks past them: retiring one order per new terminal order made that walk
- * grow with every retirement (10% of replay time). Copying the Map after as many deletions as it holds entries keeps
- * each step O(1) amortised; the copy has the same entries in the same order, so the state does not change.
- */
-const deletions = new WeakMap<Map<string, number>, number>()
-
-function retire(state: KernelState, orderId: string): void {
-  state.terminalOrderIds.delete(orderId)
-  state.orders.delete(orderId)
-  const deleted = (deletions.get(state.terminalOrderIds) ?? 0) + 1
-  if (deleted < Math.max(1_024, state.terminalOrderIds.size)) deletions.set(state.terminalOrderIds, deleted)
-  else state.terminalOrderIds = new Map(state.terminalOrderIds)
+function retire(state: KernelState, entry: EndedEntry): void {
+  retireEnded(state.terminalOrderIds, entry)
+  state.orders.delete(entry.orderId)
 }
 
 /**
  * Oldest ending first: an order busy with a venue call or queued work is skipped (it stays until it is idle, and the
  * ones behind it are not held up); the walk stops at the first order that ended less than the grace ago (the ones
- * behind it ended later) or once the bound is met.
+ * behind it ended later) or once the bound is met. Retiring one order does not change whether another is busy or
+ * due, so each is retired as soon as it is found.
  */
 function retireAged(state: KernelState, keptMax: number, graceMs: number, atMs: number): void {
   let excess = state.terminalOrderIds.size - keptMax
-  const due: string[] = []
-  for (const [orderId, endedAtMs] of state.terminalOrderIds) {
-    if (excess <= 0 || atMs - endedAtMs < graceMs) break
-    if (busy(state, orderId)) continue
-    due.push(orderId)
-    excess--
+  let entry = oldestEnded(state.terminalOrderIds)
+  while (entry !== null && excess > 0 && atMs - entryEndedAtMs(state.terminalOrderIds, entry) >= graceMs) {
+    const next = entry.next
+    if (!busy(state, entry.orderId)) {
+      retire(state, entry)
+      excess--
+    }
+    entry = next
   }
-  for (const orderId of due) retire(state, orderId)
 }
 
 function retireOldestLegacy(state: KernelState, keptMax: number): void {
   while (state.terminalOrderIds.size > keptMax) {
-    const oldest = state.terminalOrderIds.keys().next().value as string
-    if (busy(state, oldest)) return
+    const oldest = oldestEnded(state.terminalOrderIds)
+    if (oldest === null || busy(state, oldest.orderId)) return
+    entryEndedAtMs(state.terminalOrderIds, oldest)
     retire(state, oldest)
   }
 }
@@ -91,6 +87,6 @@ function retireOldestLegacy(state: KernelState, keptMax: number): void {
 function busy(state: KernelState, orderId: string): boolean {
   // inFlight is keyed by order id (one call per order at a time).
   if (state.inFlight.has(orderId)) return true
-  const [lane0, lane1, lane2, lane3] = state.queues
-  return lane0.has(orderId) || lane1.has(orderId) || lane2.has(orderId) || lane3.has(orderId)
+  const queues = state.queues
+  return queues[0].has(orderId) || queues[1].has(orderId) || queues[2].has(orderId) || queues[3].has(orderId)
 }
