@@ -73,19 +73,25 @@ export const nodeIo: WalIo = {
 
 /**
  * Reads `lengthBytes` from `positionBytes` fully (short reads only at end of file). The buffer is allocated without
- * zero-filling (the read overwrites it: a replay reads the whole log through 4 MiB chunks, and opening reads whole
- * segments); after a short read the part not read is zeroed, so no stale memory is reachable through `.buffer`.
+ * zero-filling (the read overwrites it); after a short read the part not read is zeroed, so no stale memory is
+ * reachable through `.buffer`. Loops that read much reuse a ReadBuffer (read-buffer.ts) instead.
  */
 export function readFully(io: WalIo, fd: number, positionBytes: number, lengthBytes: number): Uint8Array {
   const raw = Buffer.allocUnsafeSlow(lengthBytes) // never pooled: `.buffer` is this read's alone
   const target = new Uint8Array(raw.buffer, raw.byteOffset, lengthBytes)
-  let filled = 0
-  while (filled < lengthBytes) {
-    const count = io.read(fd, target.subarray(filled), positionBytes + filled)
-    if (count <= 0) break
-    filled += count
-  }
+  const filled = readInto(io, fd, target, positionBytes)
   if (filled === lengthBytes) return target
   target.fill(0, filled)
   return target.subarray(0, filled)
+}
+
+/** Fills `target` from `positionBytes`; returns the bytes read (fewer than its length only at end of file). */
+export function readInto(io: WalIo, fd: number, target: Uint8Array, positionBytes: number): number {
+  let filled = 0
+  while (filled < target.byteLength) {
+    const count = io.read(fd, filled === 0 ? target : target.subarray(filled), positionBytes + filled)
+    if (count <= 0) break
+    filled += count
+  }
+  return filled
 }

@@ -1,15 +1,20 @@
 /**
  * Reading frames back: seek with the sparse index, then stream the segment in bounded chunks, checking every frame's
  * CRC, LSN order and (optionally) chain as it goes — the pair assertion to the writer's checks before writing.
+ *
+ * Chunks go through one reused buffer (read-buffer.ts). The first read of a reader is small and each next one twice
+ * the last, up to `chunkBytes`: a point read (`read(n, { toLsn: n })`, common in the gateway) reads tens of KiB around
+ * its index point instead of megabytes, and a replay soon reads in full chunks.
  */
 
 import { assert } from './assert.ts'
-import type { SegmentCatalog } from './catalog.ts'
+import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { HASH_BYTES } from './chain.ts'
 import { WalCorruptionError } from './errors.ts'
-import { FRAME_HEADER_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
 import { FRAME_SHORT, chainHolds, crcHolds, frameBody, frameBytesAt, frameViewAt, lengthProblem, lsnAt, type FrameProblem } from './frame-check.ts'
-import { readFully, type WalIo } from './io.ts'
+import { FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
+import type { WalIo } from './io.ts'
+import { ReadBuffer } from './read-buffer.ts'
 import { SEGMENT_HEADER_BYTES } from './segment.ts'
 
 export interface ReadOptions {
@@ -18,44 +23,53 @@ export interface ReadOptions {
   /** Inclusive upper bound; a reader never goes past the last durable LSN it was given. */
   toLsn: number
   verifyChain: boolean
+  /** The largest read (at least one frame of the largest size). */
   chunkBytes: number
 }
 
 const CHUNK_BYTES_DEFAULT = 4 * 1024 * 1024
+/** A reader's first read: a point read's index stride of small frames fits; longer reads double from here. */
+const FIRST_READ_BYTES = 64 * 1024
 
 /**
- * Yields frames fromLsn..toLsn. Each yielded frame's payload is a view into a chunk buffer that is reused only after
- * the consumer moves past it: copy a payload to keep it beyond the next iteration.
+ * Yields frames fromLsn..toLsn. Each yielded frame's payload (and hash) is a view into a buffer that is refilled once
+ * the consumer asks for a frame past the ones it holds: copy a payload to keep it beyond the next iteration.
  */
 export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOptions> & { io: WalIo; fromLsn: number; toLsn: number }): Generator<Frame> {
+  const { io, toLsn } = options
   const verifyChain = options.verifyChain ?? false
-  const chunkBytes = Math.max(options.chunkBytes ?? CHUNK_BYTES_DEFAULT, FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX)
+  const chunkBytesMax = Math.max(options.chunkBytes ?? CHUNK_BYTES_DEFAULT, FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX)
   const fromLsn = Math.max(options.fromLsn, catalog.firstLsn)
-  const toLsn = options.toLsn
+  const buffer = new ReadBuffer()
+  const scratchHash = new Uint8Array(HASH_BYTES)
+  let readBytes = Math.min(FIRST_READ_BYTES, chunkBytesMax)
   let lsn = fromLsn
   while (lsn <= toLsn) {
     const segment = catalog.segmentFor(lsn)
     if (segment === undefined) return
     const start = catalog.seek(segment, lsn, SEGMENT_HEADER_BYTES)
     const previousHash = start.previousHash.slice()
-    const scratchHash = new Uint8Array(HASH_BYTES)
+    const segmentEnd = segment.sizeBytes
+    const lastLsn = Math.min(toLsn, segment.lastLsn)
     let expected = start.lsn
     let position = start.offsetBytes
-    const fd = options.io.openRead(segment.path)
+    const fd = io.openRead(segment.path)
     try {
-      const segmentEnd = segment.sizeBytes
-      while (position < segmentEnd && expected <= toLsn && expected <= segment.lastLsn) {
-        const chunk = readFully(options.io, fd, position, Math.min(chunkBytes, segmentEnd - position))
-        const chunkView = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      while (position < segmentEnd && expected <= lastLsn) {
+        const wanted = Math.min(readBytes, segmentEnd - position)
+        const chunk = buffer.fill(io, fd, position, wanted)
+        const view = buffer.dataView
         const limit = chunk.byteLength
+        // Did this read stop before the segment's end by its own length (not at the end of the file)?
+        const cut = limit === wanted && wanted < segmentEnd - position
         let offset = 0
-        while (offset < limit && expected <= toLsn && expected <= segment.lastLsn) {
-          const frameBytes = frameBytesAt(chunkView, offset, limit)
-          if (frameBytes === FRAME_SHORT && offset > 0) break // the frame continues in the next chunk
-          if (frameBytes < 0) throw corrupt(segment.path, position + offset, expected, lengthProblem(frameBytes))
+        while (offset < limit && expected <= lastLsn) {
+          const frameBytes = frameBytesAt(view, offset, limit)
+          if (frameBytes === FRAME_SHORT && cut) break // the frame continues past this read
+          if (frameBytes < 0) throw corrupt(segment, position + offset, expected, lengthProblem(frameBytes))
           const body = frameBody(chunk, offset, frameBytes)
-          if (!crcHolds(chunkView, offset, body)) throw corrupt(segment.path, position + offset, expected, 'crc')
-          const frameLsn = lsnAt(chunkView, offset)
+          if (!crcHolds(view, offset, body)) throw corrupt(segment, position + offset, expected, 'crc')
+          const frameLsn = lsnAt(view, offset)
           if (frameLsn !== expected) throw new WalCorruptionError('LSN_GAP', at(segment.path, position + offset, expected), `expected LSN ${expected}, read ${frameLsn}`)
           if (verifyChain) {
             if (!chainHolds(chunk, offset, body, previousHash, scratchHash)) {
@@ -66,23 +80,37 @@ export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOption
           const frameOffset = offset
           offset += frameBytes
           expected++
-          if (frameLsn >= fromLsn) yield frameViewAt(chunk, chunkView, frameOffset, frameBytes)
+          if (frameLsn >= fromLsn) yield frameViewAt(chunk, view, frameOffset, frameBytes)
         }
-        assert(offset > 0, 'a chunk always holds at least one whole frame')
+        if (offset === 0) {
+          // Nothing whole in this read: the file ends before the catalog says, or the first frame is longer than the
+          // read — then read again, long enough to hold it.
+          if (!cut) throw corrupt(segment, position, expected, 'short')
+          readBytes = grownToHold(view, readBytes, chunkBytesMax)
+          assert(readBytes > wanted, 'a read that held no whole frame is followed by a longer one')
+        } else {
+          readBytes = Math.min(readBytes * 2, chunkBytesMax)
+        }
         position += offset
       }
     } finally {
-      options.io.close(fd)
+      io.close(fd)
     }
-    if (expected <= segment.lastLsn && expected <= toLsn) {
+    if (expected <= lastLsn) {
       throw new WalCorruptionError('FRAME_CORRUPT', { file: segment.path, offsetBytes: position, lsn: expected }, 'segment ended before its last frame')
     }
     lsn = expected
   }
 }
 
-function corrupt(file: string, offsetBytes: number, lsn: number, problem: FrameProblem): WalCorruptionError {
-  return new WalCorruptionError('FRAME_CORRUPT', at(file, offsetBytes, lsn), `frame fails its ${problem} check on read`)
+/** The next read length when the frame at the start of the buffer did not fit: its claimed length (checked ≤ max). */
+function grownToHold(view: DataView, readBytes: number, chunkBytesMax: number): number {
+  const claimedBytes = view.getUint32(0, true) + FRAME_PREFIX_BYTES
+  return Math.min(Math.max(readBytes * 2, claimedBytes), chunkBytesMax)
+}
+
+function corrupt(segment: SegmentInfo, offsetBytes: number, lsn: number, problem: FrameProblem): WalCorruptionError {
+  return new WalCorruptionError('FRAME_CORRUPT', at(segment.path, offsetBytes, lsn), `frame fails its ${problem} check on read`)
 }
 
 /** Where a read failed; built only on the error path (nothing is allocated for it per frame). */

@@ -15,6 +15,7 @@ import { SegmentCatalog, type SegmentInfo } from './catalog.ts'
 import { hashesEqual, toHex } from './chain.ts'
 import { WalCorruptionError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
+import { ReadBuffer } from './read-buffer.ts'
 import { initialPosition, scanFrames, type ChainPosition } from './scan.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
@@ -64,10 +65,11 @@ export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
   const anchorLsn = options.chainAnchorLsn ?? 0
   let position: ChainPosition = initialPosition()
   let linkKnown = true
+  const buffer = new ReadBuffer()
   for (let index = 0; index < firstLsns.length; index++) {
     const firstLsn = firstLsns[index] as number
     const nextFirstLsn = firstLsns[index + 1]
-    const context = { catalog, position, report, isLast: nextFirstLsn === undefined, isFirst: index === 0, linkKnown }
+    const context = { catalog, position, report, isLast: nextFirstLsn === undefined, isFirst: index === 0, linkKnown, buffer }
     if (nextFirstLsn !== undefined && nextFirstLsn - 1 < anchorLsn) {
       position = skipSegment(dir, firstLsn, nextFirstLsn - 1, context, options)
       linkKnown = false
@@ -96,15 +98,21 @@ interface SegmentContext {
   isFirst: boolean
   /** False after a skipped segment: its last hash is unknown, so the next header's previous hash is taken as is. */
   linkKnown: boolean
+  /** Where segments are read, one after the other. */
+  buffer: ReadBuffer
 }
 
-function readHeader(io: WalIo, path: string, firstLsn: number, whole: boolean): { bytes: Uint8Array; header: SegmentHeader; sizeBytes: number } {
+/**
+ * Reads a segment's header, or with `whole` the whole segment into `whole` (a buffer reused from segment to segment:
+ * the bytes are scanned and dropped before the next segment is read).
+ */
+function readHeader(io: WalIo, path: string, firstLsn: number, whole: ReadBuffer | null): { bytes: Uint8Array; header: SegmentHeader; sizeBytes: number } {
   const fd = io.openRead(path)
   let bytes: Uint8Array
   let sizeBytes: number
   try {
     sizeBytes = io.sizeBytes(fd)
-    bytes = readFully(io, fd, 0, whole ? sizeBytes : Math.min(sizeBytes, SEGMENT_HEADER_BYTES))
+    bytes = whole === null ? readFully(io, fd, 0, Math.min(sizeBytes, SEGMENT_HEADER_BYTES)) : whole.fill(io, fd, 0, sizeBytes)
   } finally {
     io.close(fd)
   }
@@ -138,7 +146,7 @@ function positionBefore(path: string, firstLsn: number, header: SegmentHeader, c
 /** A sealed segment below the chain anchor: only its header is read; its frames are indexed when first read. */
 function skipSegment(dir: string, firstLsn: number, lastLsn: number, context: SegmentContext, options: RecoverOptions): ChainPosition {
   const path = join(dir, segmentName(firstLsn))
-  const { header, sizeBytes } = readHeader(options.io, path, firstLsn, false)
+  const { header, sizeBytes } = readHeader(options.io, path, firstLsn, null)
   const position = positionBefore(path, firstLsn, header, context)
   context.catalog.add({ path, name: segmentName(firstLsn), firstLsn, lastLsn, sizeBytes, previousHash: header.previousHash, index: [], indexed: false })
   context.report.skippedSegments++
@@ -151,7 +159,7 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
   const { catalog, report, isLast } = context
   const name = segmentName(firstLsn)
   const path = join(dir, name)
-  const { bytes, header } = readHeader(io, path, firstLsn, true)
+  const { bytes, header } = readHeader(io, path, firstLsn, context.buffer)
   const position = positionBefore(path, firstLsn, header, context)
   const segment: SegmentInfo = { path, name, firstLsn, lastLsn: firstLsn - 1, sizeBytes: 0, previousHash: header.previousHash, index: [], indexed: true }
   const observer = options.onFrame
@@ -201,10 +209,11 @@ export function verifyChainTo(catalog: SegmentCatalog, io: WalIo, toLsn: number)
   const first = catalog.segments[0]
   if (first === undefined) return
   const position = initialPosition(first.firstLsn, first.previousHash)
+  const buffer = new ReadBuffer()
   for (const segment of catalog.segments) {
     if (segment.firstLsn > toLsn) break
-    const { bytes, header } = readHeader(io, segment.path, segment.firstLsn, true)
-    positionBefore(segment.path, segment.firstLsn, header, { catalog, position, report: emptyReport(), isLast: false, isFirst: false, linkKnown: true })
+    const { bytes, header } = readHeader(io, segment.path, segment.firstLsn, buffer)
+    positionBefore(segment.path, segment.firstLsn, header, { catalog, position, report: emptyReport(), isLast: false, isFirst: false, linkKnown: true, buffer })
     const indexing = !segment.indexed
     if (indexing) segment.index.length = 0
     scanFrames(bytes.subarray(0, segment.sizeBytes), {

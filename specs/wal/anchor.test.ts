@@ -63,7 +63,7 @@ describe('anchored open', () => {
     const dir = await buildLog()
     const anchorLsn = 390
     const full = Wal.open(dir, WAL)
-    const fullFrames = [...full.read(1)].map((frame) => `${frame.lsn}:${text(frame.payload)}:${toHex(frame.hash)}`)
+    const fullFrames = Array.from(full.read(1), (frame) => `${frame.lsn}:${text(frame.payload)}:${toHex(frame.hash)}`)
     const fullHead = toHex(full.chainHead)
     await full.close()
     expect(full.recovery.skippedSegments).toBe(0)
@@ -77,7 +77,7 @@ describe('anchored open', () => {
     expect(anchored.lastLsn).toBe(FRAMES)
     expect(toHex(anchored.chainHead)).toBe(fullHead)
     // Frames in skipped segments are still readable (scanned with CRC checks from the segment start).
-    expect([...anchored.read(1)].map((frame) => `${frame.lsn}:${text(frame.payload)}:${toHex(frame.hash)}`)).toEqual(fullFrames)
+    expect(Array.from(anchored.read(1), (frame) => `${frame.lsn}:${text(frame.payload)}:${toHex(frame.hash)}`)).toEqual(fullFrames)
     expect([...anchored.read(77, { toLsn: 77 })].map((frame) => frame.lsn)).toEqual([77])
     // Appends continue the chain as after a full open.
     await anchored.append([record('after the anchored open')])

@@ -36,7 +36,7 @@ describe('appendFrames (replication)', () => {
     expect(await replica.appendFrames(rawRange(leader, 1, 25))).toBe(25)
     expect(await replica.appendFrames(rawRange(leader, 26))).toBe(40)
     expect(toHex(replica.chainHead)).toBe(toHex(leader.chainHead))
-    expect([...replica.read(1)].map((frame) => text(frame.payload))).toEqual([...leader.read(1)].map((frame) => text(frame.payload)))
+    expect(Array.from(replica.read(1), (frame) => text(frame.payload))).toEqual(Array.from(leader.read(1), (frame) => text(frame.payload)))
     await replica.close()
     // Reopening verifies every frame and the chain again (the pair check to the one made before writing).
     const reopened = openReadOnly(replica.dir)

@@ -38,7 +38,7 @@ describe('a subscriber added while a batch is being synced', () => {
     await turn()
     io.release()
     expect(await second).toEqual([3])
-    const onDisk = [...wal.read(1)].map((frame) => ({ lsn: frame.lsn, text: text(frame.payload), hash: toHex(frame.hash) }))
+    const onDisk = Array.from(wal.read(1), (frame) => ({ lsn: frame.lsn, text: text(frame.payload), hash: toHex(frame.hash) }))
     expect(seen).toEqual([
       { firstLsn: 1, lastLsn: 2, frames: onDisk.slice(0, 2) },
       { firstLsn: 3, lastLsn: 3, frames: onDisk.slice(2) },
@@ -50,7 +50,7 @@ describe('a subscriber added while a batch is being synced', () => {
   test('on a replica too: replicated frames written before the subscription are handed over whole', async () => {
     const leader = Wal.open(tempDir(), { durability: 'none' })
     await leader.append([record('x'), record('y'), record('z')])
-    const raw = Buffer.concat([...leader.read(1)].map((frame) => rawFrameBytes(frame).slice()))
+    const raw = Buffer.concat(Array.from(leader.read(1), (frame) => rawFrameBytes(frame).slice()))
     const io = heldSyncIo()
     const replica = Wal.openReplica(tempDir(), { io, preallocateBytes: 0 })
     const appended = replica.appendFrames(raw)
@@ -60,7 +60,7 @@ describe('a subscriber added while a batch is being synced', () => {
     replica.subscribe((batch) => void seen.push(seenOf(batch)))
     io.release()
     expect(await appended).toBe(3)
-    const fromLeader = [...leader.read(1)].map((frame) => ({ lsn: frame.lsn, text: text(frame.payload), hash: toHex(frame.hash) }))
+    const fromLeader = Array.from(leader.read(1), (frame) => ({ lsn: frame.lsn, text: text(frame.payload), hash: toHex(frame.hash) }))
     expect(seen).toEqual([{ firstLsn: 1, lastLsn: 3, frames: fromLeader }])
     await replica.close()
     await leader.close()
