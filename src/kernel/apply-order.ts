@@ -14,24 +14,26 @@ import { endCall, startCall } from './in-flight.ts'
 import { syncQueues } from './queues.ts'
 import { retainTerminal } from './retention.ts'
 import { heldFor } from './reservations.ts'
-import { transition } from './state-machine.ts'
+import { transitionTarget } from './state-machine.ts'
 import type { KernelState } from './state.ts'
 
 export function applyOrderEvent(state: KernelState, order: Order, event: DomainEvent): void {
   const wasTerminal = isTerminal(order.status)
   const name = transitionOf(event, order)
   if (name !== null) {
-    const result = transition(order.status, name)
-    assert(result.ok, () => `apply received forbidden transition ${name} from ${order.status} for order ${order.orderId}`)
-    order.status = result.to
+    const to = transitionTarget(order.status, name)
+    assert(to !== undefined, () => `apply received forbidden transition ${name} from ${order.status} for order ${order.orderId}`)
+    order.status = to
   }
   applyEffects(state, order, event, wasTerminal)
-  if (isTerminal(order.status)) {
+  // Only the transition above changes the status.
+  const terminal = isTerminal(order.status)
+  if (terminal) {
     releaseTo(state, order, 0n)
     // An amend that never left Lane2 cannot happen any more; one in flight is settled by its answer.
     if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }
   }
-  if (wasTerminal !== isTerminal(order.status)) countOpen(state, order.accountId, wasTerminal ? 1 : -1)
+  if (wasTerminal !== terminal) countOpen(state, order.accountId, wasTerminal ? 1 : -1)
   if (order.status !== 'Unknown') order.unknownSinceMs = null
   order.updatedAtMs = event.atMs
   syncQueues(state, order)

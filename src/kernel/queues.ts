@@ -10,17 +10,33 @@ import type { Lane } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import type { KernelState, WorkKind } from './state.ts'
 
-export function workFor(order: Order): { lane: Lane; kind: WorkKind } | null {
+export interface Work {
+  readonly lane: Lane
+  readonly kind: WorkKind
+}
+
+// One object per possible answer: workFor runs after every order event, also in replay, and allocates nothing.
+const PLACE_IN_LANE: readonly [Work, Work, Work, Work] = [
+  { lane: 0, kind: 'place' },
+  { lane: 1, kind: 'place' },
+  { lane: 2, kind: 'place' },
+  { lane: 3, kind: 'place' },
+]
+const CANCEL: Work = { lane: 0, kind: 'cancel' }
+const RECONCILE: Work = { lane: 3, kind: 'reconcile' }
+const AMEND: Work = { lane: 2, kind: 'amend' }
+
+export function workFor(order: Order): Work | null {
   switch (order.status) {
     case 'Enqueued':
-      return { lane: order.lane, kind: 'place' }
+      return PLACE_IN_LANE[order.lane]
     case 'CancelRequested':
-      return { lane: 0, kind: 'cancel' }
+      return CANCEL
     case 'Unknown':
-      return { lane: 3, kind: 'reconcile' }
+      return RECONCILE
     case 'AckedOpen':
     case 'Partial':
-      return order.amend?.stage === 'requested' && !order.cancelWanted ? { lane: 2, kind: 'amend' } : null
+      return order.amend?.stage === 'requested' && !order.cancelWanted ? AMEND : null
     default:
       return null
   }

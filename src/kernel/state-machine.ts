@@ -103,8 +103,13 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Row>> = {
 export type TransitionResult = { ok: true; to: OrderState } | { ok: false; from: OrderState; transition: TransitionName }
 
 export function transition(from: OrderState, name: TransitionName): TransitionResult {
-  const to = TRANSITIONS[name][from]
+  const to = transitionTarget(from, name)
   return to === undefined ? { ok: false, from, transition: name } : { ok: true, to }
+}
+
+/** The state `name` leads to from `from`, or undefined when it is forbidden; for apply, which needs no result object. */
+export function transitionTarget(from: OrderState, name: TransitionName): OrderState | undefined {
+  return TRANSITIONS[name][from]
 }
 
 const RECONCILE_TRANSITIONS: Partial<Record<OrderState, TransitionName>> = {
