@@ -10,9 +10,13 @@ describe('event codec', () => {
   test('encode then decode returns the same event, amounts as bigint', () => {
     const encoded = encodeEvent(funded)
     expect(encoded.type).toBe(110)
-    expect(encoded.version).toBe(1)
-    expect(new TextDecoder().decode(encoded.payload)).toBe('{"accountId":"a","amount":"100.5","asset":"USD","atMs":1,"reference":"cfg"}')
+    expect(encoded.version).toBe(2)
     expect(decodeEvent(encoded)).toEqual(funded)
+  })
+
+  test('version 1 payloads (canonical JSON, logs written before the binary layout) still decode to the same event', () => {
+    const payload = new TextEncoder().encode('{"accountId":"a","amount":"100.5","asset":"USD","atMs":1,"reference":"cfg"}')
+    expect(decodeEvent({ type: 110, version: 1, payload })).toEqual(funded)
   })
 
   test('a nested config event round-trips', () => {
@@ -21,8 +25,8 @@ describe('event codec', () => {
   })
 
   test('a configuration recorded before accountQueuedMax existed decodes with its default', () => {
-    const event: DomainEvent = { type: 'kernel.configured', atMs: 5, config: defaultKernelConfig() }
-    const body = JSON.parse(new TextDecoder().decode(encodeEvent(event).payload)) as { config: { params: Record<string, unknown> } }
+    // A version 1 (JSON) record, as a binary before that member wrote it.
+    const body = JSON.parse(canonicalJson({ atMs: 5, config: defaultKernelConfig() })) as { config: { params: Record<string, unknown> } }
     delete body.config.params['accountQueuedMax']
     const decoded = decodeEvent({ type: 100, version: 1, payload: new TextEncoder().encode(JSON.stringify(body)) })
     expect(decoded.type === 'kernel.configured' && decoded.config.params.accountQueuedMax).toBe(250)
@@ -52,8 +56,8 @@ describe('event codec', () => {
   })
 
   test('a newer schema version than this binary knows is refused', () => {
-    const encoded = { ...encodeEvent(funded), version: 2 }
-    expect(() => decodeEvent(encoded)).toThrow(/understands versions 1\.\.1/)
+    const encoded = { ...encodeEvent(funded), version: 3 }
+    expect(() => decodeEvent(encoded)).toThrow(/understands versions 1\.\.2/)
   })
 
   test('an invalid payload names the field that is wrong', () => {

@@ -12,13 +12,12 @@
  * the bound, as for the log itself.
  */
 
-import type { DomainEvent } from '../domain/events/index.ts'
+import { orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
 import type { Wal } from '../../wal/index.ts'
 
-const decoder = new TextDecoder()
 
 /** Gaps wider than this between two wanted LSNs start a new read instead of scanning the frames in between. */
 const READ_GAP_FRAMES_MAX = 256
@@ -121,7 +120,7 @@ export class LogIndex {
     if (fromLsn > toLsn) return
     for (const frame of this.wal.read(fromLsn, { toLsn })) {
       if (isAuditRecord(frame.type)) continue
-      const orderId = orderIdOfPayload(frame.payload)
+      const orderId = orderIdOfRecord(frame)
       if (orderId !== null) this.add(into, orderId, frame.lsn)
     }
   }
@@ -184,13 +183,4 @@ export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
     index = next
   }
   return result
-}
-
-function orderIdOfPayload(payload: Uint8Array): string | null {
-  try {
-    const parsed = JSON.parse(decoder.decode(payload)) as { orderId?: unknown }
-    return typeof parsed.orderId === 'string' ? parsed.orderId : null
-  } catch {
-    return null
-  }
 }

@@ -1,7 +1,10 @@
 /** The restart replay's fast decoder gives exactly what the full (valibot) decoder gives, on every record of a run. */
 
 import { afterAll, describe, expect, test } from 'bun:test'
-import { decodeEvent, encodeEvent, SchemaError } from '../../../src/domain/events/index.ts'
+import { canonicalJson } from '../../../src/domain/canonical-json.ts'
+import { trustedBinaryDecoder } from '../../../src/domain/events/binary-records.ts'
+import { decodeEvent, encodeEvent, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
+import { memberKey } from '../../../src/domain/events/json-member.ts'
 import { decodeTrustedEvent, fastPlanFor, trustedDecodeTypes } from '../../../src/domain/events/trusted-decode.ts'
 import { isAuditRecord } from '../../../src/runtime/records.ts'
 import { formatDecimal } from '../../../src/domain/decimal.ts'
@@ -9,6 +12,12 @@ import { crashWorld, removeDir } from '../../runtime/harness.ts'
 import { tradedWorld } from '../../runtime/snapshot/support.ts'
 
 const dirs: string[] = []
+
+/** The same event as a version 1 record: canonical JSON, as logs written before the binary layout hold it. */
+function jsonRecordOf(encoded: EncodedEvent, event: DomainEvent): EncodedEvent {
+  const { type: _type, ...body } = event
+  return { type: encoded.type, version: 1, payload: new TextEncoder().encode(canonicalJson(body)) }
+}
 afterAll(() => {
   for (const dir of dirs) removeDir(dir)
 })
@@ -28,7 +37,17 @@ describe('trusted decode (restart replay)', () => {
       // Same bytes again: nothing the fast path leaves behind (key order aside) differs from what was written.
       expect(encodeEvent(fast).payload).toEqual(encodeEvent(full).payload)
       // Every record but the configuration takes the fast path (types with nothing to convert included).
-      expect(fastPlanFor(encoded) === null).toBe(full.type === 'kernel.configured')
+      expect(trustedBinaryDecoder(full.type) === null).toBe(full.type === 'kernel.configured')
+      // The same record as version 1 JSON (an older log): the JSON fast path agrees too, with and without a cut member.
+      const json = jsonRecordOf(encoded, full)
+      expect(decodeTrustedEvent(json)).toEqual(full)
+      expect(fastPlanFor(json) === null).toBe(full.type === 'kernel.configured')
+      for (const unread of ['decision', 'gate']) {
+        const { [unread]: _left, ...rest } = full as unknown as Record<string, unknown>
+        if (!(unread in full)) continue
+        expect(decodeTrustedEvent(json, memberKey(unread))).toEqual(rest as unknown as DomainEvent)
+        expect(decodeTrustedEvent(encoded, memberKey(unread))).toEqual(rest as unknown as DomainEvent)
+      }
       seen.set(full.type, (seen.get(full.type) ?? 0) + 1)
     }
     await crashWorld(world)
@@ -52,15 +71,17 @@ describe('trusted decode (restart replay)', () => {
   test('amounts convert exactly on both paths: signs, 8 places, beyond 2^53 units', () => {
     const amounts = ['0', '1', '-1', '1.5', '-0.00000001', '0.00000001', '123456789012345', '1234567.12345678', '-99999999.99999999', '90071992.54740991', '90071992.54740993', '92233720368.54775807', '-12345678901234567890.12345678']
     for (const amount of amounts) {
-      const event = decodeEvent(encodeEvent({ type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount, reference: 'r' } as never))
+      const event = decodeEvent({ type: 110, version: 1, payload: new TextEncoder().encode(canonicalJson({ atMs: 1, accountId: 'a', asset: 'USD', amount, reference: 'r' })) })
       const encoded = encodeEvent(event)
+      expect(decodeTrustedEvent(jsonRecordOf(encoded, event))).toEqual(event)
       expect(decodeTrustedEvent(encoded)).toEqual(decodeEvent(encoded))
       expect(formatDecimal((decodeTrustedEvent(encoded) as { amount: bigint }).amount)).toBe(amount)
     }
   })
 
   test('hand-written amount strings (not as formatDecimal writes them) convert as decodeEvent converts them, or are refused where it refuses them', () => {
-    const template = encodeEvent(decodeEvent(encodeEvent({ type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: '1', reference: 'r' } as never)))
+    // Version 1 (JSON) records: the only kind in which an amount is text.
+    const template = { type: 110, version: 1, payload: new TextEncoder().encode(canonicalJson({ atMs: 1, accountId: 'a', asset: 'USD', amount: '1', reference: 'r' })) }
     const amounts = ['-0', '007.50', '0.10', '1.', '.5', '-.5', '1e5', '+1', '--1', '1.2.3', '', '-', '1234567890123456', '123456789012345.6', '0.123456789', ' 1', '12345678901234.5', '999999999999999']
     for (const amount of amounts) {
       const body = JSON.parse(new TextDecoder().decode(template.payload)) as Record<string, unknown>

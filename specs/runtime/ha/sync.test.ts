@@ -6,6 +6,8 @@
 
 import { afterEach, describe, expect, test } from 'bun:test'
 import { Wal } from '../../../wal/index.ts'
+import { EVENT_CODES } from '../../../src/domain/events/index.ts'
+import { domainEventOf } from '../../../src/runtime/records.ts'
 import { createVerifier } from '../../../src/http/auth/index.ts'
 import { createHttpService, type HttpService } from '../../../src/http/index.ts'
 import { HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, leaderSync, type SyncPolicy, type SyncReplication } from '../../../src/runtime/ha/index.ts'
@@ -157,7 +159,7 @@ describe('synchronous replication', () => {
     const venue = pair.leader.venue
     const place = venue.place.bind(venue)
     venue.place = (request) => {
-      const sendLsns = [...wal.read(wal.firstLsn)].filter((frame) => text(frame.payload).includes(request.clientOrderId) && text(frame.payload).includes('venueClientOrderId')).map((frame) => frame.lsn)
+      const sendLsns = sendRecordLsns(wal, request.clientOrderId)
       calls.push({ clientOrderId: request.clientOrderId, standbyHeldSend: sendLsns.length > 0 && pair.replica.lastLsn >= Math.max(...sendLsns) })
       return place(request)
     }
@@ -197,7 +199,7 @@ describe('synchronous replication', () => {
     const venue = pair.leader.venue
     const place = venue.place.bind(venue)
     venue.place = (request) => {
-      const sendLsns = [...wal.read(wal.firstLsn)].filter((frame) => text(frame.payload).includes(request.clientOrderId) && text(frame.payload).includes('venueClientOrderId')).map((frame) => frame.lsn)
+      const sendLsns = sendRecordLsns(wal, request.clientOrderId)
       calls.push({ clientOrderId: request.clientOrderId, standbyHeldSend: sendLsns.length > 0 && pair.replica.lastLsn >= Math.max(...sendLsns), sendsWaiting: pair.sync.sendsWaiting })
       return place(request)
     }
@@ -251,3 +253,14 @@ describe('synchronous replication', () => {
     expect(pair.sync.state).toBe('sync')
   })
 })
+
+/** The LSNs of the send records (send_requested) of the order the venue knows as `clientOrderId`. */
+function sendRecordLsns(wal: Wal, clientOrderId: string): number[] {
+  const lsns: number[] = []
+  for (const frame of wal.read(wal.firstLsn)) {
+    if (frame.type !== EVENT_CODES['order.send_requested']) continue
+    const event = domainEventOf(frame)
+    if (event?.type === 'order.send_requested' && event.venueClientOrderId === clientOrderId) lsns.push(frame.lsn)
+  }
+  return lsns
+}

@@ -1,12 +1,15 @@
 /**
- * Encoding and decoding of domain events to and from WAL record bodies. The payload is canonical JSON (sorted keys,
- * Units as decimal strings) without the `type` member, which the frame carries as its u16 code. Same event in, same
- * bytes out. Decoding validates with the event's valibot schema and fails loudly with a typed SchemaError.
+ * Encoding and decoding of domain events to and from WAL record bodies, without the `type` member, which the frame
+ * carries as its u16 code. Payloads are written in the binary layout of binary-layout.ts (schema version 2 of every
+ * type); version 1 payloads — logs written before it — are canonical JSON (sorted keys, Units as decimal strings) and
+ * still decode. Same event in, same bytes out. Decoding validates with the event's valibot schema and fails loudly
+ * with a typed SchemaError.
  */
 
 import * as v from 'valibot'
-import { canonicalJson } from '../canonical-json.ts'
-import { EVENT_CODES, EVENT_UPGRADES, EVENT_VERSIONS, eventTypeForCode } from './registry.ts'
+import { orderIdOfBinary, readBinaryInput, writeBinaryBody } from './binary-records.ts'
+import { EVENT_CODES, EVENT_UPGRADES, EVENT_VERSIONS, eventTypeForCode, JSON_PAYLOAD_VERSION_MAX } from './registry.ts'
+import { SchemaError } from './schema-error.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
 import type { DomainEvent, EventType } from './types.ts'
 
@@ -18,24 +21,13 @@ export interface EncodedEvent {
   payload: Uint8Array
 }
 
-export type SchemaErrorKind = 'unknown_type' | 'unsupported_version' | 'invalid_payload'
+export { SchemaError, type SchemaErrorKind } from './schema-error.ts'
 
-export class SchemaError extends Error {
-  override readonly name = 'SchemaError'
-  constructor(
-    readonly kind: SchemaErrorKind,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeEvent(event: DomainEvent): EncodedEvent {
   const { type, ...body } = event
-  return { type: EVENT_CODES[type], version: EVENT_VERSIONS[type], payload: encoder.encode(canonicalJson(body)) }
+  return { type: EVENT_CODES[type], version: EVENT_VERSIONS[type], payload: writeBinaryBody(type, body) }
 }
 
 export function decodeEvent(encoded: EncodedEvent): DomainEvent {
@@ -50,7 +42,7 @@ export function decodeEvent(encoded: EncodedEvent): DomainEvent {
       `record type ${name} has schema version ${encoded.version}; this binary understands versions 1..${current}`,
     )
   }
-  const body = upgrade(name, encoded.version, parsePayload(name, encoded.payload))
+  const body = upgrade(name, encoded.version, bodyOf(name, encoded.version, encoded.payload))
   const result = v.safeParse(EVENT_SCHEMAS[name], { ...body, type: name })
   if (!result.success) {
     const issue = result.issues[0]
@@ -60,7 +52,19 @@ export function decodeEvent(encoded: EncodedEvent): DomainEvent {
   return result.output as DomainEvent
 }
 
-function parsePayload(name: EventType, payload: Uint8Array): Record<string, unknown> {
+/**
+ * The payload in the JSON form the schema validates. Binary payloads are read with the current layout, so only the
+ * current version's can be: when a type's schema changes, keep the old schema's layout to read its older payloads.
+ */
+function bodyOf(name: EventType, version: number, payload: Uint8Array): Record<string, unknown> {
+  if (version <= JSON_PAYLOAD_VERSION_MAX) return parseJsonPayload(name, payload)
+  if (version !== EVENT_VERSIONS[name]) {
+    throw new SchemaError('unsupported_version', `record type ${name} v${version}: no binary layout is kept for this version`)
+  }
+  return readBinaryInput(name, payload)
+}
+
+function parseJsonPayload(name: EventType, payload: Uint8Array): Record<string, unknown> {
   let parsed: unknown
   try {
     parsed = JSON.parse(decoder.decode(payload))
@@ -83,4 +87,27 @@ function upgrade(name: EventType, fromVersion: number, body: Record<string, unkn
     current = step(current)
   }
   return current
+}
+
+/**
+ * The order id a domain event record carries, without decoding the rest where the payload is binary (the history
+ * index reads it for every record); null for records of other types, without an order id, or damaged ones.
+ */
+export function orderIdOfRecord(encoded: EncodedEvent): string | null {
+  const name = eventTypeForCode(encoded.type)
+  if (name === null) return null
+  try {
+    if (encoded.version > JSON_PAYLOAD_VERSION_MAX) return encoded.version === EVENT_VERSIONS[name] ? orderIdOfBinary(name, encoded.payload) : null
+    const parsed = JSON.parse(decoder.decode(encoded.payload)) as { orderId?: unknown }
+    return typeof parsed.orderId === 'string' ? parsed.orderId : null
+  } catch {
+    return null
+  }
+}
+
+/** A record's members in JSON form (decimals as strings), unvalidated — for showing where two records differ. */
+export function recordBodyOf(encoded: EncodedEvent): Record<string, unknown> {
+  const name = eventTypeForCode(encoded.type)
+  if (name === null) throw new SchemaError('unknown_type', `unknown record type code ${encoded.type}`)
+  return bodyOf(name, encoded.version, encoded.payload)
 }

@@ -45,13 +45,25 @@ export const EVENT_CODES = {
   'alert.raised': 900,
 } as const satisfies Record<EventType, number>
 
+/**
+ * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts). Version 2 changed only
+ * the encoding, not the members: its upgrade from 1 is the identity.
+ */
+export const JSON_PAYLOAD_VERSION_MAX = 1
+
 /** Current schema version per record type. Bump it (and add an upgrade) when a payload changes shape. */
 export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, 1]),
+  Object.keys(EVENT_CODES).map((name) => [name, 2]),
 ) as Record<EventType, number>
 
+type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
+
+const SAME_MEMBERS: Upgrade = (payload) => payload
+
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
-export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, (payload: Record<string, unknown>) => Record<string, unknown>>>> = {}
+export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS }]),
+)
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(
   (Object.entries(EVENT_CODES) as [EventType, number][]).map(([name, code]) => [code, name]),

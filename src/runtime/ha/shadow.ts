@@ -11,7 +11,7 @@
  * `applyReplicated` calls until the record's `eventCount` events have been seen.
  */
 
-import { encodeEvent } from '../../domain/events/index.ts'
+import { encodeEvent, recordBodyOf, type EncodedEvent } from '../../domain/events/index.ts'
 import { decide as kernelDecide, type Decision, type KernelCommand, type KernelState } from '../../kernel/index.ts'
 import type { Frame } from '../../../wal/index.ts'
 import { CommandRecordError, decodeCommandRecord } from './command-record.ts'
@@ -115,7 +115,6 @@ export class ShadowDecider {
   }
 }
 
-const decoder = new TextDecoder()
 
 /** Null when both lists hold the same records byte for byte; else where they first differ. */
 export function firstDifference(standby: readonly LoggedRecord[], leader: readonly LoggedRecord[]): string | null {
@@ -129,15 +128,17 @@ export function firstDifference(standby: readonly LoggedRecord[], leader: readon
     if (ours.type !== theirs.type || ours.version !== theirs.version) {
       return `event ${index}: type 0x${ours.type.toString(16)} v${ours.version} on the standby, 0x${theirs.type.toString(16)} v${theirs.version} on the leader`
     }
-    if (!bytesEqual(ours.payload, theirs.payload)) return `event ${index} (type 0x${ours.type.toString(16)}): ${payloadDifference(ours.payload, theirs.payload)}`
+    if (!bytesEqual(ours.payload, theirs.payload)) return `event ${index} (type 0x${ours.type.toString(16)}): ${payloadDifference(ours, theirs)}`
   }
   return null
 }
 
-function payloadDifference(ours: Uint8Array, theirs: Uint8Array): string {
+function payloadDifference(oursRecord: EncodedEvent, theirsRecord: EncodedEvent): string {
+  const ours = oursRecord.payload
+  const theirs = theirsRecord.payload
   try {
-    const a = JSON.parse(decoder.decode(ours)) as unknown
-    const b = JSON.parse(decoder.decode(theirs)) as unknown
+    const a = recordBodyOf(oursRecord) as unknown
+    const b = recordBodyOf(theirsRecord) as unknown
     const path = firstPath(a, b, '')
     if (path !== null) return `member ${path.path}: ${clip(path.ours)} on the standby, ${clip(path.theirs)} on the leader`
   } catch {

@@ -1,0 +1,108 @@
+/** The binary payload layout (version 2): round trips, damaged payloads, the order-id prefix, encode-time checks. */
+
+import { afterAll, describe, expect, test } from 'bun:test'
+import { AssertionError } from '../../../src/domain/assert.ts'
+import { parseDecimal } from '../../../src/domain/decimal.ts'
+import { decodeEvent, encodeEvent, orderIdOfRecord, recordBodyOf, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
+import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
+import { isAuditRecord } from '../../../src/runtime/records.ts'
+import { crashWorld, removeDir } from '../../runtime/harness.ts'
+import { tradedWorld } from '../../runtime/snapshot/support.ts'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir)
+})
+
+/** Every domain event record of a varied run (fills, rests, cancels, amends, rejects), copied out of the log. */
+async function recordsOfRun(): Promise<EncodedEvent[]> {
+  const world = await tradedWorld(5, 40)
+  dirs.push(world.dir)
+  await world.gateway.engine.settled()
+  const records: EncodedEvent[] = []
+  for (const frame of world.gateway.engine.wal.read(1)) {
+    if (!isAuditRecord(frame.type) && frame.type < 0xd000) records.push({ type: frame.type, version: frame.version, payload: frame.payload.slice() })
+  }
+  await crashWorld(world)
+  return records
+}
+
+/** What a decoder does with `record`: its event, or the error's class name — anything but SchemaError fails the spec. */
+function outcomeOf(decode: (record: EncodedEvent) => DomainEvent, record: EncodedEvent): 'ok' | 'refused' {
+  try {
+    decode(record)
+    return 'ok'
+  } catch (error) {
+    if (error instanceof SchemaError) return 'refused'
+    throw new Error(`expected a SchemaError, got ${String(error)} for type ${record.type} payload ${Buffer.from(record.payload).toString('hex')}`)
+  }
+}
+
+describe('binary payloads', () => {
+  test('every record of a run: written as version 2, decoded back to what was written, its order id readable without decoding', async () => {
+    const records = await recordsOfRun()
+    expect(records.length).toBeGreaterThan(200)
+    for (const record of records) {
+      expect(record.version).toBe(2)
+      const event = decodeEvent(record)
+      expect(encodeEvent(event).payload).toEqual(record.payload) // same event, same bytes
+      const orderId = (event as { orderId?: string | null }).orderId
+      expect(orderIdOfRecord(record)).toBe(typeof orderId === 'string' ? orderId : null)
+      expect(recordBodyOf(record)).toEqual(JSON.parse(JSON.stringify(recordBodyOf(record)))) // JSON form: no bigint
+    }
+  })
+
+  test('a damaged payload is a SchemaError on both decoders, never a read past the end or another error (seeded)', async () => {
+    const records = await recordsOfRun()
+    const seed = 20261121
+    let state = seed
+    const random = (): number => {
+      state = (state * 1103515245 + 12345) % 2147483648
+      return state / 2147483648
+    }
+    let refused = 0
+    for (const [index, record] of records.entries()) {
+      if (index % 3 !== 0) continue
+      // Every truncation: refused (a prefix of a valid payload is never a valid payload).
+      for (let length = 0; length < record.payload.length; length++) {
+        const cut = { ...record, payload: record.payload.subarray(0, length) }
+        expect(outcomeOf(decodeEvent, cut)).toBe('refused')
+        expect(outcomeOf((r) => decodeTrustedEvent(r), cut)).toBe('refused')
+        refused++
+      }
+      // A trailing byte: refused.
+      const longer = new Uint8Array(record.payload.length + 1)
+      longer.set(record.payload)
+      expect(outcomeOf(decodeEvent, { ...record, payload: longer })).toBe('refused')
+      // Random byte flips: either refused or a valid event — the validating decoder never throws anything else.
+      for (let flip = 0; flip < 8; flip++) {
+        const damaged = record.payload.slice()
+        damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256)
+        try {
+          outcomeOf(decodeEvent, { ...record, payload: damaged })
+        } catch (error) {
+          throw new Error(`seed ${seed}: ${String(error)}`)
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(1000)
+  })
+
+  test('amounts of any size and sign, and non-ASCII text, round trip exactly', () => {
+    for (const amount of ['0', '-1', '0.00000001', '90071992.54740991', '90071992.54740992', '-12345678901234567890.12345678']) {
+      const event: DomainEvent = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: parseDecimal(amount), reference: 'r' }
+      const encoded = encodeEvent(event)
+      expect(decodeEvent(encoded)).toEqual(event)
+      expect(decodeTrustedEvent(encoded)).toEqual(event)
+    }
+    const note: DomainEvent = { type: 'mode.changed', atMs: 2, mode: 'paper', principalId: 'ops-é', note: 'halt: 市場 closed 🛑 '.repeat(20) }
+    expect(decodeEvent(encodeEvent(note))).toEqual(note)
+    expect(decodeTrustedEvent(encodeEvent(note))).toEqual(note)
+  })
+
+  test('an event that does not fit its schema is refused when written (AssertionError), not logged to fail on replay', () => {
+    const bad = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: '100', reference: 'r' } as unknown as DomainEvent
+    expect(() => encodeEvent(bad)).toThrow(AssertionError)
+    expect(() => encodeEvent({ type: 'order.send_acked', atMs: 1, orderId: 'o' } as unknown as DomainEvent)).toThrow(/venueOrderId must be a string/)
+  })
+})

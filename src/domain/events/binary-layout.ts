@@ -1,0 +1,94 @@
+/**
+ * The binary payload layout of a record type, derived once from its valibot schema (schemas.ts stays the single
+ * source of truth). Payload versions 2 and up are binary (registry.ts); version 1 payloads are canonical JSON.
+ *
+ * Fields are written in a fixed order — `orderId` first when the type has one (so an index can read it without
+ * decoding the rest), then every other member sorted by name; the top-level `type` literal is carried by the frame's
+ * type code and not written. Per schema node:
+ *
+ *   string             varint byte length, UTF-8 bytes (a picklist of strings too)
+ *   number             float64, little-endian (a picklist of numbers too)
+ *   boolean            one byte, 0 or 1
+ *   Units (decimal)    one tag byte: 0 = non-negative, 1 = negative, each followed by a varint of the magnitude
+ *                      (< 2^53); 2 = a canonical decimal string (varint length, bytes) for anything larger
+ *   nullable/optional  one byte, 0 = null/absent, 1 = present followed by the inner value
+ *   array              varint count, then the items
+ *   object             u32 byte length of the members (so a reader can skip it whole), then the members in order
+ *   anything else      varint byte length, canonical JSON (records of free-form inputs, unions, the kernel config)
+ *
+ * Same event in, same bytes out, like the JSON it replaces: no field is optional in its position, numbers have one
+ * encoding, and JSON parts are canonical.
+ */
+
+import { parseDecimal } from '../decimal.ts'
+import type { SchemaLike as SchemaNode } from './json-plan.ts'
+
+export type Layout =
+  | { kind: 'string' }
+  | { kind: 'number' }
+  | { kind: 'boolean' }
+  | { kind: 'units' }
+  | { kind: 'nullable'; inner: Layout }
+  | { kind: 'optional'; inner: Layout }
+  | { kind: 'array'; item: Layout }
+  | { kind: 'object'; fields: readonly LayoutField[] }
+  | { kind: 'json'; schema: SchemaNode }
+
+export interface LayoutField {
+  key: string
+  layout: Layout
+}
+
+
+/** The layout of a record type: its top-level fields in write order (without `type`). */
+export function recordLayoutOf(schema: SchemaNode): readonly LayoutField[] {
+  const layout = layoutOf(schema)
+  if (layout.kind !== 'object') throw new TypeError(`a record schema must be an object, got ${schema.type}`)
+  return layout.fields.filter((field) => field.key !== 'type')
+}
+
+export function layoutOf(schema: SchemaNode): Layout {
+  if (schema.pipe !== undefined) return layoutOfPipe(schema, schema.pipe)
+  switch (schema.type) {
+    case 'string':
+      return { kind: 'string' }
+    case 'picklist':
+      // Options of one type go as that type (lanes are numbers); a mixed picklist as JSON.
+      if (schema.options?.every((option) => typeof option === 'string')) return { kind: 'string' }
+      if (schema.options?.every((option) => typeof option === 'number')) return { kind: 'number' }
+      return { kind: 'json', schema }
+    case 'number':
+      return { kind: 'number' }
+    case 'boolean':
+      return { kind: 'boolean' }
+    case 'nullable':
+      return schema.default === undefined ? { kind: 'nullable', inner: layoutOf(schema.wrapped as SchemaNode) } : { kind: 'json', schema }
+    case 'optional':
+    case 'exact_optional':
+      return schema.default === undefined ? { kind: 'optional', inner: layoutOf(schema.wrapped as SchemaNode) } : { kind: 'json', schema }
+    case 'array':
+      return { kind: 'array', item: layoutOf(schema.item as SchemaNode) }
+    case 'strict_object':
+    case 'object':
+      return { kind: 'object', fields: fieldsOf(schema.entries ?? {}) }
+    default:
+      return { kind: 'json', schema }
+  }
+}
+
+/**
+ * A pipe keeps its first schema's layout when it only checks (positiveUnitsSchema refines unitsSchema: still Units);
+ * a string turned into Units by parseDecimal is Units; any other transform makes the whole value JSON.
+ */
+function layoutOfPipe(schema: SchemaNode, pipe: readonly SchemaNode[]): Layout {
+  const transforms = pipe.filter((action) => action.type === 'transform')
+  const first = pipe[0] as SchemaNode
+  if (transforms.length === 0) return layoutOf(first)
+  if (transforms.length === 1 && transforms[0]?.operation === parseDecimal && first.type === 'string' && first.pipe === undefined) return { kind: 'units' }
+  return { kind: 'json', schema }
+}
+
+function fieldsOf(entries: Record<string, SchemaNode>): LayoutField[] {
+  const keys = Object.keys(entries).sort((a, b) => (a === 'orderId' ? -1 : b === 'orderId' ? 1 : a < b ? -1 : a > b ? 1 : 0))
+  return keys.map((key) => ({ key, layout: layoutOf(entries[key] as SchemaNode) }))
+}

@@ -1,0 +1,266 @@
+/**
+ * Reads a binary payload (binary-layout.ts) back into an event body, in one of two forms:
+ *
+ *   'input'    the JSON form the valibot schemas take (decimals as strings): decodeEvent validates it fully, as it
+ *              does a version 1 JSON payload — for anything read from outside, replay-verify and the audit.
+ *   'trusted'  the validated form (Units as bigint) without re-running the checks: restart replay of records this
+ *              program wrote and the log has CRC- and chain-checked (see trusted-decode.ts).
+ *
+ * Both check every length against the payload's end and refuse trailing bytes, so a damaged or foreign payload is a
+ * SchemaError, never a read past the end. Decoders are compiled once per layout into closures.
+ */
+
+import { formatDecimal, parseDecimal } from '../decimal.ts'
+import type { Layout, LayoutField } from './binary-layout.ts'
+import { planOf, type Plan } from './json-plan.ts'
+import { SchemaError } from './schema-error.ts'
+
+export type ReadForm = 'input' | 'trusted'
+
+/** Reading position over one payload. One instance serves every call: decoding is synchronous and never nested. */
+class Reader {
+  bytes: Uint8Array = new Uint8Array(0)
+  view: DataView = new DataView(this.bytes.buffer)
+  /** The same memory as a Buffer, for its native UTF-8 slice. */
+  text: Buffer = Buffer.from(this.bytes.buffer)
+  position = 0
+  end = 0
+
+  /** Points the reader at `payload`; views of the same buffer (frames of one read chunk) share one DataView. */
+  reset(payload: Uint8Array): void {
+    if (payload.buffer !== this.bytes.buffer) {
+      this.bytes = new Uint8Array(payload.buffer)
+      this.view = new DataView(payload.buffer)
+      this.text = Buffer.from(payload.buffer)
+    }
+    this.position = payload.byteOffset
+    this.end = payload.byteOffset + payload.byteLength
+  }
+
+  need(count: number): void {
+    if (this.position + count > this.end) throw new SchemaError('invalid_payload', `binary payload ends early (needs ${count} more bytes at ${this.position})`)
+  }
+
+  byte(): number {
+    this.need(1)
+    return this.bytes[this.position++] as number
+  }
+
+  varint(): number {
+    let value = 0
+    let scale = 1
+    for (let count = 0; count < 8; count++) {
+      const byte = this.byte()
+      value += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        if (!Number.isSafeInteger(value)) break
+        return value
+      }
+      scale *= 0x80
+    }
+    throw new SchemaError('invalid_payload', `binary payload has a varint that is not a safe integer at ${this.position}`)
+  }
+
+  float64(): number {
+    this.need(8)
+    const value = this.view.getFloat64(this.position, true)
+    this.position += 8
+    return value
+  }
+
+  /** A string, its UTF-8 validated (a damaged or foreign payload is refused, not repaired). */
+  string(): string {
+    const start = this.stringStart()
+    try {
+      return utf8.decode(this.bytes.subarray(start, this.position))
+    } catch {
+      throw new SchemaError('invalid_payload', `binary payload has a string that is not UTF-8 at ${start}`)
+    }
+  }
+
+  /**
+   * A string this program wrote (valid UTF-8 by construction), through Buffer's native slice: about half the cost of
+   * a TextDecoder call for the short ids and codes most members are.
+   */
+  trustedString(): string {
+    const start = this.stringStart()
+    return this.text.toString('utf8', start, this.position)
+  }
+
+  /** Reads a string's length, checks it against the end, moves past it and returns where its bytes start. */
+  private stringStart(): number {
+    const length = this.varint()
+    this.need(length)
+    const start = this.position
+    this.position += length
+    return start
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+const reader = new Reader()
+
+type Decode = (reader: Reader) => unknown
+
+/** A compiled record decoder: the payload → its body (without `type`). */
+export type RecordDecoder = (payload: Uint8Array) => Record<string, unknown>
+
+export interface RecordDecoderOptions {
+  /** A top-level object member to leave out unread (restart replay into the kernel: src/kernel/apply-unread.ts). */
+  skipKey?: string
+  /** `fields` are only the first fields of the layout: the bytes after them are not checked (an index reading an id). */
+  prefixOnly?: boolean
+  /** Put `type: typeName` first in the result (the shape valibot gives an event), built into the object literal. */
+  typeName?: string
+}
+
+/**
+ * Compiles a record decoder for `fields`, or returns null when the trusted form is asked for and a JSON part has no
+ * conversion plan (the caller then takes the validating decoder). A skipped member is passed over by its length prefix.
+ */
+export function compileRecordDecoder(fields: readonly LayoutField[], form: ReadForm, options: RecordDecoderOptions = {}): RecordDecoder | null {
+  const { skipKey, prefixOnly = false, typeName } = options
+  const decodes: Decode[] = []
+  for (const field of fields) {
+    const decode = field.key === skipKey && field.layout.kind === 'object' ? SKIP_OBJECT : decoderOf(field.layout, form)
+    if (decode === null) return null
+    decodes.push(decode)
+  }
+  const members = membersDecoder(fields, decodes, typeName)
+  return (payload) => {
+    reader.reset(payload)
+    const body = members(reader)
+    if (!prefixOnly && reader.position !== reader.end) throw new SchemaError('invalid_payload', `binary payload has ${reader.end - reader.position} bytes after its last member`)
+    return body
+  }
+}
+
+/**
+ * Reads `fields` in order into a new object. Generated once per layout as one function that builds the object from a
+ * literal (a fixed shape per type, as JSON.parse gives; a loop of keyed stores over every type's keys made the
+ * engine's property caches megamorphic and cost more than the reading). Keys are embedded with JSON.stringify, so any
+ * member name is a safe literal; members that can be absent (optional, skipped) are added only when present.
+ */
+function membersDecoder(fields: readonly LayoutField[], decodes: readonly Decode[], typeName?: string): (r: Reader) => Record<string, unknown> {
+  const reads = fields.map((_, index) => `const v${index} = d[${index}](r)`)
+  const always = (typeName === undefined ? [] : [`type: ${JSON.stringify(typeName)}`]).concat(fields.flatMap((field, index) => (mayBeAbsent(field, decodes[index] as Decode) ? [] : [`${JSON.stringify(field.key)}: v${index}`])))
+  const sometimes = fields.flatMap((field, index) => (mayBeAbsent(field, decodes[index] as Decode) ? [`if (v${index} !== undefined) o[${JSON.stringify(field.key)}] = v${index}`] : []))
+  const source = `return function (r) {\n${reads.join('\n')}\nconst o = { ${always.join(', ')} }\n${sometimes.join('\n')}\nreturn o\n}`
+  return new Function('d', source)(decodes) as (r: Reader) => Record<string, unknown>
+}
+
+function mayBeAbsent(field: LayoutField, decode: Decode): boolean {
+  return field.layout.kind === 'optional' || decode === SKIP_OBJECT
+}
+
+/** Skips an object by its length prefix; the member is left out of the result (undefined is never assigned). */
+const SKIP_OBJECT: Decode = (r) => {
+  r.need(4)
+  const length = r.view.getUint32(r.position, true)
+  r.position += 4
+  r.need(length)
+  r.position += length
+  return undefined
+}
+
+function decoderOf(layout: Layout, form: ReadForm): Decode | null {
+  switch (layout.kind) {
+    case 'string':
+      return form === 'trusted' ? readTrustedString : readString
+    case 'number':
+      return readNumber
+    case 'boolean':
+      return readBoolean
+    case 'units':
+      return form === 'trusted' ? readUnits : readUnitsText
+    case 'nullable':
+    case 'optional': {
+      const inner = decoderOf(layout.inner, form)
+      if (inner === null) return null
+      const absent = layout.kind === 'nullable' ? null : undefined
+      return (r) => {
+        const flag = r.byte()
+        if (flag === 0) return absent
+        if (flag !== 1) throw new SchemaError('invalid_payload', `binary payload has presence flag ${flag} at ${r.position - 1}`)
+        return inner(r)
+      }
+    }
+    case 'array': {
+      const item = decoderOf(layout.item, form)
+      if (item === null) return null
+      return (r) => {
+        const count = r.varint()
+        r.need(count) // every item takes at least one byte: a damaged count cannot allocate past the payload
+        const list: unknown[] = []
+        for (let index = 0; index < count; index++) list.push(item(r))
+        return list
+      }
+    }
+    case 'object':
+      return objectDecoder(layout.fields, form)
+    case 'json':
+      return jsonDecoder(form === 'trusted' ? planOf(layout.schema) : null)
+  }
+}
+
+function objectDecoder(fields: readonly LayoutField[], form: ReadForm): Decode | null {
+  const decodes: Decode[] = []
+  for (const field of fields) {
+    const decode = decoderOf(field.layout, form)
+    if (decode === null) return null
+    decodes.push(decode)
+  }
+  const members = membersDecoder(fields, decodes)
+  return (r) => {
+    r.need(4)
+    const length = r.view.getUint32(r.position, true)
+    r.position += 4
+    const end = r.position + length
+    if (end > r.end) throw new SchemaError('invalid_payload', `binary payload has an object longer than the payload at ${r.position - 4}`)
+    const object = members(r)
+    if (r.position !== end) throw new SchemaError('invalid_payload', `binary payload has an object whose length does not match its members at ${end}`)
+    return object
+  }
+}
+
+/** JSON parts: parsed, then (trusted form) converted by the schema's plan; a part without a plan → no trusted decoder. */
+function jsonDecoder(plan: Plan): Decode | null {
+  if (plan === 'full') return null
+  return (r) => {
+    const text = r.string()
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (error) {
+      throw new SchemaError('invalid_payload', `binary payload has a JSON part that does not parse (${String(error)})`)
+    }
+    return plan === null ? value : plan(value)
+  }
+}
+
+const readString: Decode = (r) => r.string()
+const readTrustedString: Decode = (r) => r.trustedString()
+const readNumber: Decode = (r) => r.float64()
+
+const readBoolean: Decode = (r) => {
+  const byte = r.byte()
+  if (byte > 1) throw new SchemaError('invalid_payload', `binary payload has boolean byte ${byte} at ${r.position - 1}`)
+  return byte === 1
+}
+
+const readUnits: Decode = (r) => {
+  const tag = r.byte()
+  if (tag === 0) return BigInt(r.varint())
+  if (tag === 1) return -BigInt(r.varint())
+  if (tag === 2) return parseDecimal(r.trustedString())
+  throw new SchemaError('invalid_payload', `binary payload has Units tag ${tag} at ${r.position - 1}`)
+}
+
+/** The input form: the canonical decimal string the schema parses (and checks) again. */
+const readUnitsText: Decode = (r) => {
+  const tag = r.byte()
+  if (tag === 0) return formatDecimal(BigInt(r.varint()))
+  if (tag === 1) return formatDecimal(-BigInt(r.varint()))
+  if (tag === 2) return r.string()
+  throw new SchemaError('invalid_payload', `binary payload has Units tag ${tag} at ${r.position - 1}`)
+}

@@ -1,0 +1,83 @@
+/**
+ * The binary layouts of every record type (binary-layout.ts), compiled once from EVENT_SCHEMAS, and the per-type
+ * writers and readers built on them. codec.ts and trusted-decode.ts are the only users; nothing else should depend on
+ * the byte layout.
+ */
+
+import { recordLayoutOf, type LayoutField } from './binary-layout.ts'
+import { compileRecordDecoder, type RecordDecoder } from './binary-reader.ts'
+import { writeRecord } from './binary-writer.ts'
+import type { SchemaLike } from './json-plan.ts'
+import { SchemaError } from './schema-error.ts'
+import { EVENT_SCHEMAS } from './schemas.ts'
+import type { EventType } from './types.ts'
+
+const LAYOUTS = new Map<EventType, readonly LayoutField[]>(
+  (Object.keys(EVENT_SCHEMAS) as EventType[]).map((name) => [name, recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike)]),
+)
+
+const INPUT_DECODERS = new Map<EventType, RecordDecoder>(
+  [...LAYOUTS].map(([name, fields]) => [name, compileRecordDecoder(fields, 'input') as RecordDecoder]),
+)
+
+/** Trusted decoders by type, then skipped member ('' for none); null where a JSON part needs the validating decoder. */
+const TRUSTED_DECODERS = new Map<EventType, Map<string, RecordDecoder | null>>()
+
+function layoutFor(name: EventType): readonly LayoutField[] {
+  const fields = LAYOUTS.get(name)
+  if (fields === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${name}`)
+  return fields
+}
+
+/** The event body (without `type`) as a binary payload. Throws AssertionError when the body does not fit its schema's shape. */
+export function writeBinaryBody(name: EventType, body: Record<string, unknown>): Uint8Array {
+  return writeRecord(layoutFor(name), body, name)
+}
+
+/** A binary payload → the JSON-form body the schema validates (decimals as strings). */
+export function readBinaryInput(name: EventType, payload: Uint8Array): Record<string, unknown> {
+  const decode = INPUT_DECODERS.get(name)
+  if (decode === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${name}`)
+  return decode(payload)
+}
+
+/** The trusted decoder of a type (optionally without one unread object member), or null when it has none. Its result carries `type`. */
+export function trustedBinaryDecoder(name: EventType, skipKey?: string): RecordDecoder | null {
+  // Called once per record on restart replay: two lookups by strings that already exist, nothing allocated.
+  let bySkip = TRUSTED_DECODERS.get(name)
+  if (bySkip === undefined) {
+    bySkip = new Map()
+    TRUSTED_DECODERS.set(name, bySkip)
+  }
+  let decoder = bySkip.get(skipKey ?? '')
+  if (decoder === undefined) {
+    decoder = compileRecordDecoder(layoutFor(name), 'trusted', skipKey === undefined ? { typeName: name } : { skipKey, typeName: name })
+    bySkip.set(skipKey ?? '', decoder)
+  }
+  return decoder
+}
+
+/** Whether `name`'s binary payload begins with its `orderId` (a string or a nullable string): see orderIdOfBinary. */
+export function binaryStartsWithOrderId(name: EventType): boolean {
+  return LAYOUTS.get(name)?.[0]?.key === 'orderId'
+}
+
+/** Only the `orderId` prefix: its decoder reads the first field and ignores the rest of the payload. */
+const ORDER_ID_READERS = new Map<EventType, RecordDecoder>()
+
+/**
+ * The order id a binary payload carries, read from its first field without decoding the rest; null when the type has
+ * no order id or the record's is null. Throws SchemaError on a damaged prefix.
+ */
+export function orderIdOfBinary(name: EventType, payload: Uint8Array): string | null {
+  const fields = LAYOUTS.get(name)
+  const first = fields?.[0]
+  if (first === undefined || first.key !== 'orderId') return null
+  let read = ORDER_ID_READERS.get(name)
+  if (read === undefined) {
+    read = compileRecordDecoder([first], 'input', { prefixOnly: true }) as RecordDecoder
+    ORDER_ID_READERS.set(name, read)
+  }
+  const value = read(payload).orderId
+  return typeof value === 'string' ? value : null
+}

@@ -1,0 +1,161 @@
+/**
+ * Writes an event body in its binary layout (binary-layout.ts). One growable scratch buffer serves every call (encoding
+ * is synchronous); the payload returned is a copy of exactly the bytes written. A value that does not fit its layout
+ * (a missing member, a wrong type) is a bug in the code that built the event: it throws before anything is written.
+ */
+
+import { AssertionError } from '../assert.ts'
+import { canonicalJson } from '../canonical-json.ts'
+import { formatDecimal } from '../decimal.ts'
+import type { Layout, LayoutField } from './binary-layout.ts'
+
+const SCRATCH_BYTES_INITIAL = 4096
+/** Units magnitudes below this go as a varint; larger ones as their decimal string (tag 2). */
+const UNITS_VARINT_LIMIT = 2n ** 53n
+const encoder = new TextEncoder()
+
+class Writer {
+  bytes = new Uint8Array(SCRATCH_BYTES_INITIAL)
+  view = new DataView(this.bytes.buffer)
+  position = 0
+
+  reserve(count: number): void {
+    const needed = this.position + count
+    if (needed <= this.bytes.length) return
+    let size = this.bytes.length * 2
+    while (size < needed) size *= 2
+    const grown = new Uint8Array(size)
+    grown.set(this.bytes.subarray(0, this.position))
+    this.bytes = grown
+    this.view = new DataView(grown.buffer)
+  }
+
+  byte(value: number): void {
+    this.reserve(1)
+    this.bytes[this.position++] = value
+  }
+
+  /** A non-negative safe integer, 7 bits per byte, low bits first. */
+  varint(value: number): void {
+    this.reserve(8)
+    let rest = value
+    while (rest >= 0x80) {
+      this.bytes[this.position++] = (rest % 0x80) | 0x80
+      rest = Math.floor(rest / 0x80)
+    }
+    this.bytes[this.position++] = rest
+  }
+
+  float64(value: number): void {
+    this.reserve(8)
+    this.view.setFloat64(this.position, value, true)
+    this.position += 8
+  }
+
+  string(value: string): void {
+    const length = value.length
+    // ASCII (every id, code and decimal the kernel writes) goes straight in; anything else through the encoder.
+    if (length < 0x80) {
+      this.reserve(1 + length)
+      const start = this.position + 1
+      let index = 0
+      for (; index < length; index++) {
+        const code = value.charCodeAt(index)
+        if (code >= 0x80) break
+        this.bytes[start + index] = code
+      }
+      if (index === length) {
+        this.bytes[this.position] = length
+        this.position = start + length
+        return
+      }
+    }
+    const encoded = encoder.encode(value)
+    this.varint(encoded.length)
+    this.reserve(encoded.length)
+    this.bytes.set(encoded, this.position)
+    this.position += encoded.length
+  }
+}
+
+const writer = new Writer()
+
+/** The body's fields in layout order, as a fresh payload. */
+export function writeRecord(fields: readonly LayoutField[], body: Record<string, unknown>, where: string): Uint8Array {
+  writer.position = 0
+  writeFields(fields, body, where)
+  return writer.bytes.slice(0, writer.position)
+}
+
+function writeFields(fields: readonly LayoutField[], body: Record<string, unknown>, where: string): void {
+  for (const field of fields) writeValue(field.layout, body[field.key], where, field.key)
+}
+
+function writeValue(layout: Layout, value: unknown, where: string, path: string): void {
+  switch (layout.kind) {
+    case 'string':
+      if (typeof value !== 'string') throw mismatch(where, path, 'a string', value)
+      writer.string(value)
+      return
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw mismatch(where, path, 'a finite number', value)
+      writer.float64(value)
+      return
+    case 'boolean':
+      if (typeof value !== 'boolean') throw mismatch(where, path, 'a boolean', value)
+      writer.byte(value ? 1 : 0)
+      return
+    case 'units':
+      if (typeof value !== 'bigint') throw mismatch(where, path, 'Units (bigint)', value)
+      writeUnits(value)
+      return
+    case 'nullable':
+      if (value === null) return writer.byte(0)
+      writer.byte(1)
+      return writeValue(layout.inner, value, where, path)
+    case 'optional':
+      if (value === undefined) return writer.byte(0)
+      writer.byte(1)
+      return writeValue(layout.inner, value, where, path)
+    case 'array':
+      if (!Array.isArray(value)) throw mismatch(where, path, 'an array', value)
+      writer.varint(value.length)
+      for (let index = 0; index < value.length; index++) writeValue(layout.item, value[index], where, path)
+      return
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw mismatch(where, path, 'an object', value)
+      writer.reserve(4)
+      const lengthAt = writer.position
+      writer.position += 4
+      // Nested members name themselves in an error (no path string is built per member on the hot path).
+      for (const field of layout.fields) writeValue(field.layout, (value as Record<string, unknown>)[field.key], where, field.key)
+      writer.view.setUint32(lengthAt, writer.position - lengthAt - 4, true)
+      return
+    }
+    case 'json': {
+      if (value === undefined) throw mismatch(where, path, 'a value', value)
+      const bytes = encoder.encode(canonicalJson(value))
+      writer.varint(bytes.length)
+      writer.reserve(bytes.length)
+      writer.bytes.set(bytes, writer.position)
+      writer.position += bytes.length
+      return
+    }
+  }
+}
+
+function writeUnits(value: bigint): void {
+  const negative = value < 0n
+  const magnitude = negative ? -value : value
+  if (magnitude < UNITS_VARINT_LIMIT) {
+    writer.byte(negative ? 1 : 0)
+    writer.varint(Number(magnitude))
+    return
+  }
+  writer.byte(2)
+  writer.string(formatDecimal(value))
+}
+
+function mismatch(where: string, path: string, expected: string, value: unknown): AssertionError {
+  return new AssertionError(`${where}: member ${path} must be ${expected}, got ${value === null ? 'null' : typeof value}`)
+}
