@@ -12,7 +12,8 @@
  */
 
 import type { SegmentCatalog } from './catalog.ts'
-import { FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, encodeFrame, frameBytesFor, type Frame, type RecordInput } from './frame.ts'
+import { FrameView, copyStoredHash } from './frame-check.ts'
+import { FRAME_PAYLOAD_OFFSET, encodeFrame, frameBytesFor, type Frame, type RecordInput } from './frame.ts'
 import type { WalOptions } from './options.ts'
 import type { ReplicatedFrame } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
@@ -109,7 +110,7 @@ export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, check
     }
     catalog.noteFrame(segment, frame.lsn, segment.sizeBytes + (frame.offsetBytes - partStart), frame.previousHash)
     position.lastLsn = frame.lsn
-    position.lastHash.set(raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET))
+    copyStoredHash(raw, frame.offsetBytes, position.lastHash)
     position.lastEpoch = frame.epoch
     options.epoch = Math.max(options.epoch, frame.epoch)
   }
@@ -117,15 +118,10 @@ export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, check
   stats.batchCount++
   stats.recordCount += checked.length
   return () =>
-    checked.map((frame) => ({
-      lsn: frame.lsn,
-      epoch: frame.epoch,
-      type: frame.type,
-      version: frame.version,
-      payload: raw.subarray(frame.offsetBytes + FRAME_PAYLOAD_OFFSET, frame.offsetBytes + frame.frameBytes),
-      hash: raw.subarray(frame.offsetBytes + FRAME_HASH_OFFSET, frame.offsetBytes + FRAME_CONTENT_OFFSET),
-      frameBytes: frame.frameBytes,
-    }))
+    checked.map((frame) => {
+      const payload = raw.subarray(frame.offsetBytes + FRAME_PAYLOAD_OFFSET, frame.offsetBytes + frame.frameBytes)
+      return new FrameView(frame.lsn, frame.epoch, frame.type, frame.version, payload, frame.frameBytes)
+    })
 }
 
 /** Views of a written batch's frames: they lie back to back in `buffer`, one per record, from `firstLsn` on. */
@@ -144,13 +140,5 @@ function frameViews(buffer: Uint8Array, batch: readonly QueuedRecords[], firstLs
 }
 
 function frameView(buffer: Uint8Array, offset: number, end: number, lsn: number, epoch: number, record: RecordInput): Frame {
-  return {
-    lsn,
-    epoch,
-    type: record.type,
-    version: record.version,
-    payload: buffer.subarray(offset + FRAME_PAYLOAD_OFFSET, end),
-    hash: buffer.subarray(offset + FRAME_HASH_OFFSET, offset + FRAME_CONTENT_OFFSET),
-    frameBytes: end - offset,
-  }
+  return new FrameView(lsn, epoch, record.type, record.version, buffer.subarray(offset + FRAME_PAYLOAD_OFFSET, end), end - offset)
 }

@@ -50,6 +50,14 @@ export function epochAt(view: DataView, offset: number): number {
   return view.getUint32(offset + 48, true)
 }
 
+export function typeAt(view: DataView, offset: number): number {
+  return view.getUint16(offset + 52, true)
+}
+
+export function versionAt(view: DataView, offset: number): number {
+  return view.getUint16(offset + 54, true)
+}
+
 /**
  * Recomputes the chain hash of the frame at `offset` (its `body` given) from `previousHash` and compares it with the
  * stored one; on success `scratchHash` holds it (the new head). The frame's hash slot is borrowed for the digest and
@@ -114,8 +122,8 @@ export function frameViewAt(source: Uint8Array, view: DataView, offset: number, 
   return new FrameView(
     lsnAt(view, offset),
     epochAt(view, offset),
-    view.getUint16(offset + 52, true),
-    view.getUint16(offset + 54, true),
+    typeAt(view, offset),
+    versionAt(view, offset),
     source.subarray(offset + FRAME_PAYLOAD_OFFSET, offset + frameBytes),
     frameBytes,
   )

@@ -9,7 +9,7 @@ import { HASH_BYTES } from './chain.ts'
 import { WalReplicationError } from './errors.ts'
 import { assert } from './assert.ts'
 import { FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, type Frame } from './frame.ts'
-import { decodeFrame, verifyFrameHash } from './frame-check.ts'
+import { chainHolds, crcHolds, epochAt, frameBody, frameBytesAt, lengthProblem, lsnAt, typeAt, versionAt } from './frame-check.ts'
 import type { ChainPosition } from './scan.ts'
 
 /** One checked frame inside the received bytes. */
@@ -36,23 +36,29 @@ export function checkReplicatedFrames(received: Uint8Array, head: Readonly<Chain
   const scratchHash = new Uint8Array(HASH_BYTES)
   let expectedLsn = head.lastLsn + 1
   let lastEpoch = head.lastEpoch
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let offset = 0
   while (offset < bytes.byteLength) {
-    const check = decodeFrame(bytes, offset, bytes.byteLength)
-    if (!check.ok) throw new WalReplicationError('FRAME_CORRUPT', expectedLsn, `frame at byte ${offset} fails its ${check.reason} check`)
-    const { frame } = check
-    if (frame.lsn !== expectedLsn) throw new WalReplicationError('LSN_GAP', expectedLsn, `received LSN ${frame.lsn}`)
-    if (frame.epoch < lastEpoch) {
-      throw new WalReplicationError('EPOCH_REGRESSION', expectedLsn, `frame epoch ${frame.epoch} is lower than epoch ${lastEpoch} already in the log`)
+    const frameBytes = frameBytesAt(view, offset, bytes.byteLength)
+    const body = frameBytes < 0 ? null : frameBody(bytes, offset, frameBytes)
+    if (body === null || !crcHolds(view, offset, body)) {
+      const problem = frameBytes < 0 ? lengthProblem(frameBytes) : 'crc'
+      throw new WalReplicationError('FRAME_CORRUPT', expectedLsn, `frame at byte ${offset} fails its ${problem} check`)
     }
-    if (!verifyFrameHash(bytes, offset, frame.frameBytes, previousHash, scratchHash)) {
+    const lsn = lsnAt(view, offset)
+    const epoch = epochAt(view, offset)
+    if (lsn !== expectedLsn) throw new WalReplicationError('LSN_GAP', expectedLsn, `received LSN ${lsn}`)
+    if (epoch < lastEpoch) {
+      throw new WalReplicationError('EPOCH_REGRESSION', expectedLsn, `frame epoch ${epoch} is lower than epoch ${lastEpoch} already in the log`)
+    }
+    if (!chainHolds(bytes, offset, body, previousHash, scratchHash)) {
       throw new WalReplicationError('CHAIN_BREAK', expectedLsn, 'the frame hash does not follow from this log\'s head (the histories have forked)')
     }
-    frames.push({ offsetBytes: offset, frameBytes: frame.frameBytes, lsn: frame.lsn, epoch: frame.epoch, type: frame.type, version: frame.version, previousHash: previousHash.slice() })
+    frames.push({ offsetBytes: offset, frameBytes, lsn, epoch, type: typeAt(view, offset), version: versionAt(view, offset), previousHash: previousHash.slice() })
     previousHash.set(scratchHash)
-    lastEpoch = frame.epoch
+    lastEpoch = epoch
     expectedLsn++
-    offset += frame.frameBytes
+    offset += frameBytes
   }
   return frames
 }
