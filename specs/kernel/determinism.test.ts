@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { isTerminal } from '../../src/domain/states.ts'
 import type { Units } from '../../src/domain/decimal.ts'
 import { apply, decide, heldFor, nextWork, replay, stateDigest, type KernelCommand } from '../../src/kernel/index.ts'
+import { queueMismatches } from '../../src/kernel/queues.ts'
 import { d, Harness, paperFacts, placeCommand, report, body, T0 } from './fixtures.ts'
 
 type Step =
@@ -111,6 +112,8 @@ function checkInvariants(harness: Harness): void {
   }
   const reserved = harness.state.accounts.get('acct-1')?.reserved ?? new Map<string, Units>()
   for (const asset of new Set([...held.keys(), ...reserved.keys()])) expect(reserved.get(asset) ?? 0n).toBe(held.get(asset) ?? 0n)
+  // apply moves an order only between the queue its work was in and the one it is in now (syncQueues).
+  expect(queueMismatches(harness.state)).toEqual([])
 }
 
 describe('determinism and invariants', () => {

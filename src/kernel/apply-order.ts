@@ -11,7 +11,7 @@ import { isTerminal } from '../domain/states.ts'
 import { transitionOf } from './event-transition.ts'
 import { addReserved, bookFill, holdTo, releaseTo } from './ledger.ts'
 import { endCall, startCall } from './in-flight.ts'
-import { syncQueues } from './queues.ts'
+import { syncQueues, workFor } from './queues.ts'
 import { retainTerminal } from './retention.ts'
 import { heldFor } from './reservations.ts'
 import { transitionTarget } from './state-machine.ts'
@@ -19,6 +19,7 @@ import type { KernelState } from './state.ts'
 
 export function applyOrderEvent(state: KernelState, order: Order, event: DomainEvent): void {
   const wasTerminal = isTerminal(order.status)
+  const workBefore = workFor(order)
   const name = transitionOf(event, order)
   if (name !== null) {
     const to = transitionTarget(order.status, name)
@@ -36,7 +37,7 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
   if (wasTerminal !== terminal) countOpen(state, order.accountId, wasTerminal ? 1 : -1)
   if (order.status !== 'Unknown') order.unknownSinceMs = null
   order.updatedAtMs = event.atMs
-  syncQueues(state, order)
+  syncQueues(state, order, workBefore)
   retainTerminal(state, order, wasTerminal, event.atMs)
 }
 

@@ -148,7 +148,8 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     reason: null,
     guard: null,
   })
-  syncQueues(state, order)
+  // A new order: no queue holds it yet.
+  syncQueues(state, order, null)
 }
 
 /** A definite rejection is remembered under its key; a retryable one (overload, stale data) is not, so a retry with
