@@ -130,6 +130,11 @@ export function venueClientOrderId(orderId: string): string {
   return `${CLIENT_ID_PREFIX}${orderId}`
 }
 
+/** Whether `candidate` equals venueClientOrderId(orderId), without building that string (apply checks every acceptance). */
+export function isVenueClientOrderIdOf(candidate: string, orderId: string): boolean {
+  return candidate.length === CLIENT_ID_PREFIX.length + orderId.length && candidate.startsWith(CLIENT_ID_PREFIX) && candidate.endsWith(orderId)
+}
+
 export function cancelClientOrderId(orderId: string, attempt: number): string {
   return `${CLIENT_ID_PREFIX}${orderId}.c${attempt}`
 }

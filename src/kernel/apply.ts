@@ -7,7 +7,7 @@
 
 import { assert } from '../domain/assert.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
-import { venueClientOrderId, type Order } from '../domain/orders.ts'
+import { isVenueClientOrderIdOf, type Order } from '../domain/orders.ts'
 import { reasonInfo } from '../domain/reasons.ts'
 import { applyOrderEvent, countOpen } from './apply-order.ts'
 import { addBalance, addReserved } from './ledger.ts'
@@ -137,7 +137,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     amendCount: 0,
     amend: null,
   }
-  assert(order.venueClientOrderId === venueClientOrderId(order.orderId), 'venue client order id must derive from the order id')
+  assert(isVenueClientOrderIdOf(order.venueClientOrderId, order.orderId), 'venue client order id must derive from the order id')
   state.orders.set(order.orderId, order)
   countOpen(state, order.accountId, 1)
   addReserved(state, order.accountId, order.reservation.asset, order.reservation.total)

@@ -8,8 +8,8 @@
  *
  * The Map stays the state (snapshot, digest and clone read it); the list is a cache of its order, built from the Map
  * the first time a Map object is seen (a restored snapshot, a clone) and rebuilt whenever its size differs from the
- * Map's. Change terminalOrderIds only through these functions; the walk checks each entry it acts on against the Map
- * (entryEndedAtMs), so one changed behind the list's back fails an assertion instead of retiring the wrong order.
+ * Map's. Change terminalOrderIds only through these functions; retirement checks each entry it retires against the
+ * Map (entryEndedAtMs), so one changed behind the list's back fails an assertion instead of retiring the wrong order.
  */
 
 import { assert } from '../domain/assert.ts'
@@ -28,6 +28,10 @@ interface EndedList {
 }
 
 const lists = new WeakMap<Map<string, number>, EndedList>()
+// The Map and list last used: apply works on one state's Map event after event, so this spares the WeakMap lookup.
+// Holding one Map strongly keeps at most one discarded state's Map alive, until another Map is used.
+let lastMap: Map<string, number> | null = null
+let lastList: EndedList | null = null
 
 /** The oldest entry (the order that ended first), or null when there is none. */
 export function oldestEnded(ended: Map<string, number>): EndedEntry | null {
@@ -37,14 +41,14 @@ export function oldestEnded(ended: Map<string, number>): EndedEntry | null {
 /** Records that `orderId` ended at `endedAtMs`, after every order that ended before it. */
 export function addEnded(ended: Map<string, number>, orderId: string, endedAtMs: number): void {
   const list = listOf(ended)
-  if (ended.has(orderId)) {
-    // Map.set keeps an existing key's place: never happens in apply (an order leaves the Map when it reopens), and
-    // rebuilding the list from the Map keeps it exact if it ever does.
-    ended.set(orderId, endedAtMs)
-    lists.delete(ended)
+  const sizeBefore = ended.size
+  ended.set(orderId, endedAtMs)
+  if (ended.size === sizeBefore) {
+    // The key was there and Map.set kept its place: never happens in apply (an order leaves the Map when it
+    // reopens), and rebuilding the list from the Map keeps it exact if it ever does.
+    forget(ended)
     return
   }
-  ended.set(orderId, endedAtMs)
   append(list, orderId, endedAtMs)
 }
 
@@ -74,13 +78,23 @@ export function entryEndedAtMs(ended: Map<string, number>, entry: EndedEntry): n
 }
 
 function listOf(ended: Map<string, number>): EndedList {
-  let list = lists.get(ended)
-  if (list === undefined || list.size !== ended.size) {
+  let list = ended === lastMap ? lastList : lists.get(ended)
+  if (list === undefined || list === null || list.size !== ended.size) {
     list = { first: null, last: null, size: 0 }
     for (const [orderId, endedAtMs] of ended) append(list, orderId, endedAtMs)
     lists.set(ended, list)
   }
+  lastMap = ended
+  lastList = list
   return list
+}
+
+function forget(ended: Map<string, number>): void {
+  lists.delete(ended)
+  if (lastMap === ended) {
+    lastMap = null
+    lastList = null
+  }
 }
 
 function append(list: EndedList, orderId: string, endedAtMs: number): void {

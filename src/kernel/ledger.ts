@@ -18,8 +18,11 @@ function ledgerOf(state: KernelState, accountId: string): AccountLedger {
 }
 
 export function addBalance(state: KernelState, accountId: string, asset: string, delta: Units): void {
-  const ledger = ledgerOf(state, accountId)
-  ledger.balances.set(asset, (ledger.balances.get(asset) ?? 0n) + delta)
+  addTo(ledgerOf(state, accountId).balances, asset, delta)
+}
+
+function addTo(balances: Map<string, Units>, asset: string, delta: Units): void {
+  balances.set(asset, (balances.get(asset) ?? 0n) + delta)
 }
 
 export function addReserved(state: KernelState, accountId: string, asset: string, delta: Units): void {
@@ -55,8 +58,10 @@ export function holdTo(state: KernelState, order: Order, target: Units): void {
 export function bookFill(state: KernelState, order: Order, fill: { lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string }): void {
   const buy = order.side === 'buy'
   const notional = mulUnits(fill.lastQty, fill.lastPrice, buy ? 'up' : 'down')
-  addBalance(state, order.accountId, order.quoteAsset, buy ? -notional : notional)
-  addBalance(state, order.accountId, order.baseAsset, buy ? fill.lastQty : -fill.lastQty)
-  if (fill.fee !== 0n) addBalance(state, order.accountId, fill.feeAsset, -fill.fee)
+  // One account lookup for the two or three balances a fill moves.
+  const balances = ledgerOf(state, order.accountId).balances
+  addTo(balances, order.quoteAsset, buy ? -notional : notional)
+  addTo(balances, order.baseAsset, buy ? fill.lastQty : -fill.lastQty)
+  if (fill.fee !== 0n) addTo(balances, fill.feeAsset, -fill.fee)
   order.cumNotional += mulUnits(fill.lastQty, fill.lastPrice, 'half_even')
 }

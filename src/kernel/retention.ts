@@ -52,6 +52,8 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
 }
 
 function retire(state: KernelState, entry: EndedEntry): void {
+  // The walk read the end time from the list; what it retires is checked against the Map, the state.
+  entryEndedAtMs(state.terminalOrderIds, entry)
   retireEnded(state.terminalOrderIds, entry)
   state.orders.delete(entry.orderId)
 }
@@ -65,7 +67,7 @@ function retire(state: KernelState, entry: EndedEntry): void {
 function retireAged(state: KernelState, keptMax: number, graceMs: number, atMs: number): void {
   let excess = state.terminalOrderIds.size - keptMax
   let entry = oldestEnded(state.terminalOrderIds)
-  while (entry !== null && excess > 0 && atMs - entryEndedAtMs(state.terminalOrderIds, entry) >= graceMs) {
+  while (entry !== null && excess > 0 && atMs - entry.endedAtMs >= graceMs) {
     const next = entry.next
     if (!busy(state, entry.orderId)) {
       retire(state, entry)
@@ -79,7 +81,6 @@ function retireOldestLegacy(state: KernelState, keptMax: number): void {
   while (state.terminalOrderIds.size > keptMax) {
     const oldest = oldestEnded(state.terminalOrderIds)
     if (oldest === null || busy(state, oldest.orderId)) return
-    entryEndedAtMs(state.terminalOrderIds, oldest)
     retire(state, oldest)
   }
 }
