@@ -16,7 +16,7 @@ import { hashesEqual, toHex } from './chain.ts'
 import { WalCorruptionError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
-import { initialPosition, scanFrames, type ChainPosition } from './scan.ts'
+import { initialPosition, scanSegment, type ChainPosition } from './scan.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
 
@@ -102,27 +102,25 @@ interface SegmentContext {
   buffer: ReadBuffer
 }
 
-/**
- * Reads a segment's header, or with `whole` the whole segment into `whole` (a buffer reused from segment to segment:
- * the bytes are scanned and dropped before the next segment is read).
- */
-function readHeader(io: WalIo, path: string, firstLsn: number, whole: ReadBuffer | null): { bytes: Uint8Array; header: SegmentHeader; sizeBytes: number } {
-  const fd = io.openRead(path)
-  let bytes: Uint8Array
-  let sizeBytes: number
-  try {
-    sizeBytes = io.sizeBytes(fd)
-    bytes = whole === null ? readFully(io, fd, 0, Math.min(sizeBytes, SEGMENT_HEADER_BYTES)) : whole.fill(io, fd, 0, sizeBytes)
-  } finally {
-    io.close(fd)
-  }
-  const header = decodeSegmentHeader(bytes)
+/** Reads and checks the header of the segment open as `fd`. */
+function readHeader(io: WalIo, fd: number, path: string, firstLsn: number): SegmentHeader {
+  const header = decodeSegmentHeader(readFully(io, fd, 0, SEGMENT_HEADER_BYTES))
   const at = { file: path, offsetBytes: 0, lsn: firstLsn }
   if (typeof header === 'string') throw new WalCorruptionError('SEGMENT_HEADER_CORRUPT', at, header)
   if (header.firstLsn !== firstLsn) {
     throw new WalCorruptionError('SEGMENT_HEADER_CORRUPT', at, `header says first LSN ${header.firstLsn}, name says ${firstLsn}`)
   }
-  return { bytes, header, sizeBytes }
+  return header
+}
+
+/** Runs `use` with `path` open for reading and its size; closes it after. */
+function withSegmentFile<T>(io: WalIo, path: string, use: (fd: number, sizeBytes: number) => T): T {
+  const fd = io.openRead(path)
+  try {
+    return use(fd, io.sizeBytes(fd))
+  } finally {
+    io.close(fd)
+  }
 }
 
 /** Where the chain stands at the start of a segment, checking it follows the segment before (when that is known). */
@@ -146,7 +144,7 @@ function positionBefore(path: string, firstLsn: number, header: SegmentHeader, c
 /** A sealed segment below the chain anchor: only its header is read; its frames are indexed when first read. */
 function skipSegment(dir: string, firstLsn: number, lastLsn: number, context: SegmentContext, options: RecoverOptions): ChainPosition {
   const path = join(dir, segmentName(firstLsn))
-  const { header, sizeBytes } = readHeader(options.io, path, firstLsn, null)
+  const { header, sizeBytes } = withSegmentFile(options.io, path, (fd, sizeBytes) => ({ header: readHeader(options.io, fd, path, firstLsn), sizeBytes }))
   const position = positionBefore(path, firstLsn, header, context)
   context.catalog.add({ path, name: segmentName(firstLsn), firstLsn, lastLsn, sizeBytes, previousHash: header.previousHash, index: [], indexed: false })
   context.report.skippedSegments++
@@ -159,35 +157,33 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
   const { catalog, report, isLast } = context
   const name = segmentName(firstLsn)
   const path = join(dir, name)
-  const { bytes, header } = readHeader(io, path, firstLsn, context.buffer)
-  const position = positionBefore(path, firstLsn, header, context)
-  const segment: SegmentInfo = { path, name, firstLsn, lastLsn: firstLsn - 1, sizeBytes: 0, previousHash: header.previousHash, index: [], indexed: true }
-  const observer = options.onFrame
-  const scan = scanFrames(bytes, {
-    file: path,
-    startOffsetBytes: SEGMENT_HEADER_BYTES,
-    position,
-    verifyChain: options.verifyChain,
-    verifyChainAfterLsn: options.verifyChainAfterLsn,
-    isLast,
-    onFrame: (lsn, offsetBytes, previousHash) => catalog.noteFrame(segment, lsn, offsetBytes, previousHash),
-    ...(observer === undefined ? {} : { observe: (frame: Frame, offsetBytes: number) => observer(frame, path, offsetBytes) }),
+  return withSegmentFile(io, path, (fd, sizeBytes) => {
+    const header = readHeader(io, fd, path, firstLsn)
+    const position = positionBefore(path, firstLsn, header, context)
+    const segment: SegmentInfo = { path, name, firstLsn, lastLsn: firstLsn - 1, sizeBytes: 0, previousHash: header.previousHash, index: [], indexed: true }
+    const observer = options.onFrame
+    const scan = scanSegment({ io, fd, sizeBytes, buffer: context.buffer }, {
+      file: path,
+      startOffsetBytes: SEGMENT_HEADER_BYTES,
+      position,
+      verifyChain: options.verifyChain,
+      verifyChainAfterLsn: options.verifyChainAfterLsn,
+      isLast,
+      onFrame: (lsn, offsetBytes, previousHash) => catalog.noteFrame(segment, lsn, offsetBytes, previousHash),
+      ...(observer === undefined ? {} : { observe: (frame: Frame, offsetBytes: number) => observer(frame, path, offsetBytes) }),
+    })
+    segment.sizeBytes = scan.validEndBytes
+    report.frameCount += scan.frameCount
+    const torn = scan.tornTail
+    if (torn !== null) {
+      const removedBytes = sizeBytes - scan.validEndBytes
+      if (torn.allZero) report.preallocatedBytes = removedBytes
+      else report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason: torn.reason, truncated: options.writable }
+      if (options.writable) truncateTail(io, path, scan.validEndBytes)
+    }
+    catalog.add(segment)
+    return position
   })
-  segment.sizeBytes = scan.validEndBytes
-  report.frameCount += scan.frameCount
-  if (scan.tornTail !== null) {
-    const removedBytes = bytes.byteLength - scan.validEndBytes
-    if (allZero(bytes, scan.validEndBytes)) report.preallocatedBytes = removedBytes
-    else report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason: scan.tornTail.reason, truncated: options.writable }
-    if (options.writable) truncateTail(io, path, scan.validEndBytes)
-  }
-  catalog.add(segment)
-  return position
-}
-
-function allZero(bytes: Uint8Array, from: number): boolean {
-  for (let index = from; index < bytes.byteLength; index++) if (bytes[index] !== 0) return false
-  return true
 }
 
 function truncateTail(io: WalIo, path: string, lengthBytes: number): void {
@@ -212,17 +208,20 @@ export function verifyChainTo(catalog: SegmentCatalog, io: WalIo, toLsn: number)
   const buffer = new ReadBuffer()
   for (const segment of catalog.segments) {
     if (segment.firstLsn > toLsn) break
-    const { bytes, header } = readHeader(io, segment.path, segment.firstLsn, buffer)
-    positionBefore(segment.path, segment.firstLsn, header, { catalog, position, report: emptyReport(), isLast: false, isFirst: false, linkKnown: true, buffer })
-    const indexing = !segment.indexed
-    if (indexing) segment.index.length = 0
-    scanFrames(bytes.subarray(0, segment.sizeBytes), {
-      file: segment.path,
-      startOffsetBytes: SEGMENT_HEADER_BYTES,
-      position,
-      verifyChain: true,
-      isLast: false,
-      ...(indexing ? { onFrame: (lsn: number, offsetBytes: number, previousHash: Uint8Array) => catalog.noteFrame(segment, lsn, offsetBytes, previousHash) } : {}),
+    withSegmentFile(io, segment.path, (fd) => {
+      const header = readHeader(io, fd, segment.path, segment.firstLsn)
+      positionBefore(segment.path, segment.firstLsn, header, { catalog, position, report: emptyReport(), isLast: false, isFirst: false, linkKnown: true, buffer })
+      const indexing = !segment.indexed
+      if (indexing) segment.index.length = 0
+      // The catalog's size, not the file's: the live segment may have grown since.
+      scanSegment({ io, fd, sizeBytes: segment.sizeBytes, buffer }, {
+        file: segment.path,
+        startOffsetBytes: SEGMENT_HEADER_BYTES,
+        position,
+        verifyChain: true,
+        isLast: false,
+        ...(indexing ? { onFrame: (lsn: number, offsetBytes: number, previousHash: Uint8Array) => catalog.noteFrame(segment, lsn, offsetBytes, previousHash) } : {}),
+      })
     })
     if (position.lastLsn !== segment.lastLsn) {
       throw new WalCorruptionError('FRAME_CORRUPT', { file: segment.path, offsetBytes: segment.sizeBytes, lsn: position.lastLsn + 1 }, `segment ends at LSN ${position.lastLsn}, expected ${segment.lastLsn}`)

@@ -1,17 +1,23 @@
 /**
  * Scanning a segment's frames with full checks: CRC, dense LSNs, non-decreasing epochs and (optionally) the chain.
- * Used on open (recovery), by readers and by offline verification. Damage is classified here, once:
+ * Used on open (recovery) and by the chain check of what an anchored open skipped. Damage is classified here, once:
  *
  * - in the last segment, a bad frame with no valid frame anywhere after it is a torn tail (a write that never
  *   completed, so never acknowledged): reported so the writer can truncate it;
  * - anything else — a bad frame followed by a valid one, a valid frame out of place, a chain break, an epoch going
  *   backwards — is corruption and throws, naming file, offset and LSN. Never skipped, never guessed around.
+ *
+ * A segment is read in chunks through one reused buffer (a 64 MiB segment read whole meant 64 MiB of fresh pages to
+ * fault in per segment); only when a frame fails is the rest of the segment read whole, to tell a torn tail from
+ * damage followed by valid frames.
  */
 
 import { GENESIS_HASH, HASH_BYTES } from './chain.ts'
+import { assert } from './assert.ts'
 import { WalCorruptionError } from './errors.ts'
-import { FRAME_HEADER_BYTES, type Frame } from './frame.ts'
+import { FRAME_HEADER_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
 import {
+  FRAME_SHORT,
   chainHolds,
   copyStoredHash,
   crcHolds,
@@ -23,6 +29,11 @@ import {
   lsnAt,
   type FrameProblem,
 } from './frame-check.ts'
+import { readFully, type WalIo } from './io.ts'
+import type { ReadBuffer } from './read-buffer.ts'
+
+/** A scan's read size: at least one frame of the largest size, so every chunk holds a whole frame. */
+export const SCAN_CHUNK_BYTES = Math.max(4 * 1024 * 1024, FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX)
 
 /** Where the chain stands after the frames seen so far. */
 export interface ChainPosition {
@@ -35,7 +46,7 @@ export interface ChainPosition {
 
 export interface ScanOptions {
   file: string
-  /** Byte offset of the first frame in `bytes` (after the segment header). */
+  /** Byte offset of the first frame in the file (after the segment header). */
   startOffsetBytes: number
   position: ChainPosition
   verifyChain: boolean
@@ -43,7 +54,7 @@ export interface ScanOptions {
   verifyChainAfterLsn?: number
   /** Is this the log's last segment (the only place a torn tail may be)? */
   isLast: boolean
-  /** Called for every valid frame with its LSN, its byte offset in `bytes` and the chain head before it (borrowed). */
+  /** Called for every valid frame with its LSN, its byte offset in the file and the chain head before it (borrowed). */
   onFrame?: (lsn: number, offsetBytes: number, previousHash: Uint8Array) => void
   /** Called for every valid frame with a view of it, valid during the call (only built when set). */
   observe?: (frame: Frame, offsetBytes: number) => void
@@ -54,63 +65,112 @@ export interface ScanResult {
   /** End of the last valid frame. */
   validEndBytes: number
   /** Set when the last segment ends in a torn or garbage tail that should be truncated at validEndBytes. */
-  tornTail: { offsetBytes: number; reason: string } | null
+  tornTail: TornTail | null
+}
+
+export interface TornTail {
+  offsetBytes: number
+  reason: FrameProblem
+  /** Every byte from offsetBytes to the end is zero: space the writer preallocated, not a torn write. */
+  allZero: boolean
+}
+
+/** The segment file to scan: open as `fd`, `sizeBytes` long (what is scanned), read through `buffer`. */
+export interface SegmentSource {
+  io: WalIo
+  fd: number
+  sizeBytes: number
+  buffer: ReadBuffer
 }
 
 export function initialPosition(firstLsn = 1, previousHash: Uint8Array = GENESIS_HASH): ChainPosition {
   return { lastLsn: firstLsn - 1, lastHash: previousHash.slice(), lastEpoch: 0 }
 }
 
-export function scanFrames(bytes: Uint8Array, options: ScanOptions): ScanResult {
+export function scanSegment(source: SegmentSource, options: ScanOptions): ScanResult {
+  const { io, fd, sizeBytes, buffer } = source
+  const scratchHash = new Uint8Array(HASH_BYTES)
+  let position = options.startOffsetBytes
+  let frameCount = 0
+  while (position < sizeBytes) {
+    const wanted = Math.min(SCAN_CHUNK_BYTES, sizeBytes - position)
+    const chunk = buffer.fill(io, fd, position, wanted)
+    // More frames lie past this chunk only if it stopped short of the end by its own length (a file shorter than
+    // its size says ends here: the frame cut off by it fails as short).
+    const more = chunk.byteLength === wanted && wanted < sizeBytes - position
+    const walked = walkFrames(chunk, buffer.dataView, { baseOffsetBytes: position, more, scratchHash }, options)
+    frameCount += walked.frameCount
+    position += walked.endBytes
+    if (walked.problem !== null) {
+      const rest = readFully(io, fd, position, sizeBytes - position)
+      return { frameCount, validEndBytes: position, tornTail: tornTailAt(rest, position, walked.problem, options) }
+    }
+    assert(walked.endBytes > 0, 'every scan chunk holds a whole frame')
+  }
+  return { frameCount, validEndBytes: position, tornTail: null }
+}
+
+interface Walk {
+  /** File offset of the chunk's first byte. */
+  baseOffsetBytes: number
+  /** Does the segment continue past the chunk (a frame cut off at its end is read again with the next chunk)? */
+  more: boolean
+  scratchHash: Uint8Array
+}
+
+/** Checks the frames of one chunk; stops at its end, at a frame it cuts off, or at a bad frame (its problem). */
+function walkFrames(chunk: Uint8Array, view: DataView, walk: Walk, options: ScanOptions): { frameCount: number; endBytes: number; problem: FrameProblem | null } {
   const { file, position, verifyChain, onFrame, observe } = options
   const verifyAfterLsn = options.verifyChainAfterLsn ?? 0
-  const scratchHash = new Uint8Array(HASH_BYTES)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const limit = bytes.byteLength
-  let offset = options.startOffsetBytes
+  const { baseOffsetBytes, more, scratchHash } = walk
+  const limit = chunk.byteLength
+  let offset = 0
   let frameCount = 0
   while (offset < limit) {
     const frameBytes = frameBytesAt(view, offset, limit)
-    const body = frameBytes < 0 ? null : frameBody(bytes, offset, frameBytes)
-    if (body === null || !crcHolds(view, offset, body)) {
-      const problem = frameBytes < 0 ? lengthProblem(frameBytes) : 'crc'
-      return { frameCount, validEndBytes: offset, tornTail: tornTailAt(bytes, offset, problem, options) }
-    }
+    if (frameBytes === FRAME_SHORT && more) break
+    const body = frameBytes < 0 ? null : frameBody(chunk, offset, frameBytes)
+    if (body === null || !crcHolds(view, offset, body)) return { frameCount, endBytes: offset, problem: frameBytes < 0 ? lengthProblem(frameBytes) : 'crc' }
     const lsn = lsnAt(view, offset)
     const epoch = epochAt(view, offset)
-    checkOrder(lsn, epoch, offset, options)
-    if (verifyChain && lsn > verifyAfterLsn && !chainHolds(bytes, offset, body, position.lastHash, scratchHash)) {
+    checkOrder(lsn, epoch, baseOffsetBytes + offset, options)
+    if (verifyChain && lsn > verifyAfterLsn && !chainHolds(chunk, offset, body, position.lastHash, scratchHash)) {
       throw new WalCorruptionError(
         'CHAIN_BREAK',
-        { file, offsetBytes: offset, lsn },
+        { file, offsetBytes: baseOffsetBytes + offset, lsn },
         'the frame hash does not follow from the previous frame (content edited after writing?)',
       )
     }
-    onFrame?.(lsn, offset, position.lastHash)
-    if (observe !== undefined) observe(frameViewAt(bytes, view, offset, frameBytes), offset)
+    onFrame?.(lsn, baseOffsetBytes + offset, position.lastHash)
+    if (observe !== undefined) observe(frameViewAt(chunk, view, offset, frameBytes), baseOffsetBytes + offset)
     position.lastLsn = lsn
-    copyStoredHash(bytes, offset, position.lastHash)
+    copyStoredHash(chunk, offset, position.lastHash)
     position.lastEpoch = epoch
     frameCount++
     offset += frameBytes
   }
-  return { frameCount, validEndBytes: offset, tornTail: null }
+  return { frameCount, endBytes: offset, problem: null }
 }
 
 /**
- * A frame at `offset` failed its `problem` check. In the last segment with no valid frame after it, that is a torn
- * tail (returned); anything else throws.
+ * The frame at file offset `offsetBytes` failed its `problem` check; `rest` holds the segment from there to its end.
+ * In the last segment with no valid frame after it, that is a torn tail (returned); anything else throws.
  */
-function tornTailAt(bytes: Uint8Array, offset: number, problem: FrameProblem, options: ScanOptions): { offsetBytes: number; reason: string } {
-  const later = findValidFrameAfter(bytes, offset + 1)
-  if (later === null && options.isLast) return { offsetBytes: offset, reason: problem }
+function tornTailAt(rest: Uint8Array, offsetBytes: number, problem: FrameProblem, options: ScanOptions): TornTail {
+  const later = findValidFrameAfter(rest, 1)
+  if (later === null && options.isLast) return { offsetBytes, reason: problem, allZero: allZero(rest) }
   throw new WalCorruptionError(
     later !== null ? 'FRAME_CORRUPT' : 'SEGMENT_TRAILING_BYTES',
-    { file: options.file, offsetBytes: offset, lsn: options.position.lastLsn + 1 },
+    { file: options.file, offsetBytes, lsn: options.position.lastLsn + 1 },
     later !== null
-      ? `frame fails its ${problem} check but a valid frame (LSN ${later.lsn}) follows at offset ${later.offsetBytes}`
-      : `a sealed segment ends with ${bytes.byteLength - offset} bytes that are not a valid frame (${problem})`,
+      ? `frame fails its ${problem} check but a valid frame (LSN ${later.lsn}) follows at offset ${offsetBytes + later.offsetBytes}`
+      : `a sealed segment ends with ${rest.byteLength} bytes that are not a valid frame (${problem})`,
   )
+}
+
+function allZero(bytes: Uint8Array): boolean {
+  for (let index = 0; index < bytes.byteLength; index++) if (bytes[index] !== 0) return false
+  return true
 }
 
 function checkOrder(lsn: number, epoch: number, offset: number, options: ScanOptions): void {
