@@ -23,6 +23,7 @@
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded, type EndedEntry } from './ended-order-list.ts'
+import { workFor } from './queues.ts'
 import type { KernelState } from './state.ts'
 
 /** Terminal orders kept in the hot state (the newest ones) before the kernel is configured; then params.terminalOrdersKeptMax. */
@@ -88,6 +89,7 @@ function retireOldestLegacy(state: KernelState, keptMax: number): void {
 function busy(state: KernelState, orderId: string): boolean {
   // inFlight is keyed by order id (one call per order at a time).
   if (state.inFlight.has(orderId)) return true
-  const queues = state.queues
-  return queues[0].has(orderId) || queues[1].has(orderId) || queues[2].has(orderId) || queues[3].has(orderId)
+  // The queues hold exactly each order's work (queues.ts), so asking workFor is asking the four queues in one step.
+  const order = state.orders.get(orderId)
+  return order !== undefined && workFor(order) !== null
 }
