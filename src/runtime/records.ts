@@ -5,9 +5,8 @@
  */
 
 import { decodeEvent, type DomainEvent } from '../domain/events/index.ts'
-import { memberKey } from '../domain/events/json-member.ts'
 import { eventCode } from '../domain/events/registry.ts'
-import { decodeTrustedEvent } from '../domain/events/trusted-decode.ts'
+import { decodeTrustedEvent, unreadMembers } from '../domain/events/trusted-decode.ts'
 import { APPLY_UNREAD_MEMBERS } from '../kernel/apply-unread.ts'
 import type { Frame } from '../../wal/index.ts'
 
@@ -35,14 +34,14 @@ export function trustedDomainEventOf(frame: Frame): DomainEvent | null {
 }
 
 /** APPLY_UNREAD_MEMBERS by record type code (one lookup per frame). */
-const UNREAD_MEMBER_BY_CODE = new Map([...APPLY_UNREAD_MEMBERS].map(([type, member]) => [eventCode(type), memberKey(member)]))
+const UNREAD_MEMBERS_BY_CODE = new Map([...APPLY_UNREAD_MEMBERS].map(([type, paths]) => [eventCode(type), unreadMembers(paths)]))
 
 /**
  * Restart replay into the kernel only: trustedDomainEventOf without the members apply never reads (see
- * src/kernel/apply-unread.ts), which are cut out of the record's text before it is parsed. The event it returns is
+ * src/kernel/apply-unread.ts), which its reader passes over undecoded. The event it returns is
  * for applyInPlace and nothing else — not for explanations, the back office or the audit, which need those members.
  */
 export function kernelReplayEventOf(frame: Frame): DomainEvent | null {
   if (isAuditRecord(frame.type)) return null
-  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, UNREAD_MEMBER_BY_CODE.get(frame.type))
+  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, UNREAD_MEMBERS_BY_CODE.get(frame.type))
 }

@@ -4,8 +4,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { canonicalJson } from '../../../src/domain/canonical-json.ts'
 import { trustedBinaryDecoder } from '../../../src/domain/events/binary-records.ts'
 import { decodeEvent, encodeEvent, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
-import { memberKey } from '../../../src/domain/events/json-member.ts'
-import { decodeTrustedEvent, fastPlanFor, trustedDecodeTypes } from '../../../src/domain/events/trusted-decode.ts'
+import { decodeTrustedEvent, fastPlanFor, trustedDecodeTypes, unreadMembers } from '../../../src/domain/events/trusted-decode.ts'
 import { isAuditRecord } from '../../../src/runtime/records.ts'
 import { formatDecimal } from '../../../src/domain/decimal.ts'
 import { crashWorld, removeDir } from '../../runtime/harness.ts'
@@ -45,8 +44,8 @@ describe('trusted decode (restart replay)', () => {
       for (const unread of ['decision', 'gate']) {
         const { [unread]: _left, ...rest } = full as unknown as Record<string, unknown>
         if (!(unread in full)) continue
-        expect(decodeTrustedEvent(json, memberKey(unread))).toEqual(rest as unknown as DomainEvent)
-        expect(decodeTrustedEvent(encoded, memberKey(unread))).toEqual(rest as unknown as DomainEvent)
+        expect(decodeTrustedEvent(json, unreadMembers([unread]))).toEqual(rest as unknown as DomainEvent)
+        expect(decodeTrustedEvent(encoded, unreadMembers([unread]))).toEqual(rest as unknown as DomainEvent)
       }
       seen.set(full.type, (seen.get(full.type) ?? 0) + 1)
     }

@@ -114,8 +114,11 @@ type Decode = (reader: Reader) => unknown
 export type RecordDecoder = (payload: Uint8Array) => Record<string, unknown>
 
 export interface RecordDecoderOptions {
-  /** A top-level object member to leave out unread (restart replay into the kernel: src/kernel/apply-unread.ts). */
-  skipKey?: string
+  /**
+   * Member paths ('decision', 'report.venue') to pass over without decoding and leave out of the result (restart
+   * replay into the kernel: src/kernel/apply-unread.ts).
+   */
+  skip?: ReadonlySet<string>
   /** `fields` are only the first fields of the layout: the bytes after them are not checked (an index reading an id). */
   prefixOnly?: boolean
   /** Put `type: typeName` first in the result (the shape valibot gives an event), built into the object literal. */
@@ -127,14 +130,10 @@ export interface RecordDecoderOptions {
  * conversion plan (the caller then takes the validating decoder). A skipped member is passed over by its length prefix.
  */
 export function compileRecordDecoder(fields: readonly LayoutField[], form: ReadForm, options: RecordDecoderOptions = {}): RecordDecoder | null {
-  const { skipKey, prefixOnly = false, typeName } = options
-  const decodes: Decode[] = []
-  for (const field of fields) {
-    const decode = field.key === skipKey && field.layout.kind === 'object' ? SKIP_OBJECT : decoderOf(field.layout, form)
-    if (decode === null) return null
-    decodes.push(decode)
-  }
-  const members = membersDecoder(fields, decodes, typeName)
+  const { skip = NOTHING_SKIPPED, prefixOnly = false, typeName } = options
+  const decoders = fieldDecoders(fields, form, skip, '')
+  if (decoders === null) return null
+  const members = membersDecoder(fields, decoders, typeName)
   return (payload) => {
     reader.reset(payload)
     const body = members(reader)
@@ -149,19 +148,17 @@ export function compileRecordDecoder(fields: readonly LayoutField[], form: ReadF
  * engine's property caches megamorphic and cost more than the reading). Keys are embedded with JSON.stringify, so any
  * member name is a safe literal; members that can be absent (optional, skipped) are added only when present.
  */
-function membersDecoder(fields: readonly LayoutField[], decodes: readonly Decode[], typeName?: string): (r: Reader) => Record<string, unknown> {
-  const reads = fields.map((_, index) => `const v${index} = d[${index}](r)`)
-  const always = (typeName === undefined ? [] : [`type: ${JSON.stringify(typeName)}`]).concat(fields.flatMap((field, index) => (mayBeAbsent(field, decodes[index] as Decode) ? [] : [`${JSON.stringify(field.key)}: v${index}`])))
-  const sometimes = fields.flatMap((field, index) => (mayBeAbsent(field, decodes[index] as Decode) ? [`if (v${index} !== undefined) o[${JSON.stringify(field.key)}] = v${index}`] : []))
+function membersDecoder(fields: readonly LayoutField[], decoders: FieldDecoders, typeName?: string): (r: Reader) => Record<string, unknown> {
+  const { decodes, skipped } = decoders
+  const reads = fields.map((_, index) => (skipped[index] ? `d[${index}](r)` : `const v${index} = d[${index}](r)`))
+  const kept = fields.map((field, index) => ({ key: JSON.stringify(field.key), index, optional: field.layout.kind === 'optional' })).filter(({ index }) => !skipped[index])
+  const always = (typeName === undefined ? [] : [`type: ${JSON.stringify(typeName)}`]).concat(kept.filter((field) => !field.optional).map(({ key, index }) => `${key}: v${index}`))
+  const sometimes = kept.filter((field) => field.optional).map(({ key, index }) => `if (v${index} !== undefined) o[${key}] = v${index}`)
   const source = `return function (r) {\n${reads.join('\n')}\nconst o = { ${always.join(', ')} }\n${sometimes.join('\n')}\nreturn o\n}`
   return new Function('d', source)(decodes) as (r: Reader) => Record<string, unknown>
 }
 
-function mayBeAbsent(field: LayoutField, decode: Decode): boolean {
-  return field.layout.kind === 'optional' || decode === SKIP_OBJECT
-}
-
-/** Skips an object by its length prefix; the member is left out of the result (undefined is never assigned). */
+/** Skips an object by its length prefix. */
 const SKIP_OBJECT: Decode = (r) => {
   r.need(4)
   const length = r.view.getUint32(r.position, true)
@@ -171,7 +168,85 @@ const SKIP_OBJECT: Decode = (r) => {
   return undefined
 }
 
-function decoderOf(layout: Layout, form: ReadForm): Decode | null {
+const NOTHING_SKIPPED: ReadonlySet<string> = new Set()
+
+/** Field decoders in layout order, and which of them only skip (their members never appear in the result). */
+interface FieldDecoders {
+  decodes: Decode[]
+  skipped: boolean[]
+}
+
+/** Each field's decoder, a skipper for the fields `skip` names (by path from the record); null when one has none. */
+function fieldDecoders(fields: readonly LayoutField[], form: ReadForm, skip: ReadonlySet<string>, path: string): FieldDecoders | null {
+  const decodes: Decode[] = []
+  const skipped: boolean[] = []
+  for (const field of fields) {
+    const fieldPath = path === '' ? field.key : `${path}.${field.key}`
+    const skipping = skip.has(fieldPath)
+    const decode = skipping ? skipperOf(field.layout) : decoderOf(field.layout, form, skip, fieldPath)
+    if (decode === null) return null
+    decodes.push(decode)
+    skipped.push(skipping)
+  }
+  return { decodes, skipped }
+}
+
+/** Moves past a value of `layout` without making it (bounds still checked); the member is left out of the result. */
+function skipperOf(layout: Layout): Decode {
+  switch (layout.kind) {
+    case 'number':
+      return SKIP_NUMBER
+    case 'boolean':
+      return SKIP_BYTE
+    case 'string':
+    case 'json':
+      return SKIP_STRING
+    case 'units':
+      return SKIP_UNITS
+    case 'object':
+      return SKIP_OBJECT
+    case 'nullable':
+    case 'optional': {
+      const inner = skipperOf(layout.inner)
+      return (r) => (r.byte() === 1 ? inner(r) : undefined)
+    }
+    case 'array': {
+      const item = skipperOf(layout.item)
+      return (r) => {
+        const count = r.varint()
+        r.need(count)
+        for (let index = 0; index < count; index++) item(r)
+        return undefined
+      }
+    }
+  }
+}
+
+const SKIP_NUMBER: Decode = (r) => {
+  r.need(8)
+  r.position += 8
+  return undefined
+}
+
+const SKIP_BYTE: Decode = (r) => {
+  r.byte()
+  return undefined
+}
+
+const SKIP_STRING: Decode = (r) => {
+  const length = r.varint()
+  r.need(length)
+  r.position += length
+  return undefined
+}
+
+const SKIP_UNITS: Decode = (r) => {
+  if (r.byte() === 2) return SKIP_STRING(r)
+  r.varint()
+  return undefined
+}
+
+function decoderOf(layout: Layout, form: ReadForm, skip: ReadonlySet<string> = NOTHING_SKIPPED, path = ''): Decode | null {
   switch (layout.kind) {
     case 'string':
       return form === 'trusted' ? readTrustedString : readString
@@ -205,20 +280,16 @@ function decoderOf(layout: Layout, form: ReadForm): Decode | null {
       }
     }
     case 'object':
-      return objectDecoder(layout.fields, form)
+      return objectDecoder(layout.fields, form, skip, path)
     case 'json':
       return jsonDecoder(form === 'trusted' ? planOf(layout.schema) : null)
   }
 }
 
-function objectDecoder(fields: readonly LayoutField[], form: ReadForm): Decode | null {
-  const decodes: Decode[] = []
-  for (const field of fields) {
-    const decode = decoderOf(field.layout, form)
-    if (decode === null) return null
-    decodes.push(decode)
-  }
-  const members = membersDecoder(fields, decodes)
+function objectDecoder(fields: readonly LayoutField[], form: ReadForm, skip: ReadonlySet<string>, path: string): Decode | null {
+  const decoders = fieldDecoders(fields, form, skip, path)
+  if (decoders === null) return null
+  const members = membersDecoder(fields, decoders)
   return (r) => {
     r.need(4)
     const length = r.view.getUint32(r.position, true)

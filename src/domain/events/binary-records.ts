@@ -20,8 +20,8 @@ const INPUT_DECODERS = new Map<EventType, RecordDecoder>(
   [...LAYOUTS].map(([name, fields]) => [name, compileRecordDecoder(fields, 'input') as RecordDecoder]),
 )
 
-/** Trusted decoders by type, then skipped member ('' for none); null where a JSON part needs the validating decoder. */
-const TRUSTED_DECODERS = new Map<EventType, Map<string, RecordDecoder | null>>()
+/** Trusted decoders by type, then by the set of skipped paths (null: none); null where a JSON part needs the validating decoder. */
+const TRUSTED_DECODERS = new Map<EventType, Map<ReadonlySet<string> | null, RecordDecoder | null>>()
 
 function layoutFor(name: EventType): readonly LayoutField[] {
   const fields = LAYOUTS.get(name)
@@ -41,18 +41,20 @@ export function readBinaryInput(name: EventType, payload: Uint8Array): Record<st
   return decode(payload)
 }
 
-/** The trusted decoder of a type (optionally without one unread object member), or null when it has none. Its result carries `type`. */
-export function trustedBinaryDecoder(name: EventType, skipKey?: string): RecordDecoder | null {
-  // Called once per record on restart replay: two lookups by strings that already exist, nothing allocated.
+/**
+ * The trusted decoder of a type, optionally passing over the member paths in `skip` (compiled once per set: callers
+ * keep their set), or null when it has none. Its result carries `type`.
+ */
+export function trustedBinaryDecoder(name: EventType, skip: ReadonlySet<string> | null = null): RecordDecoder | null {
   let bySkip = TRUSTED_DECODERS.get(name)
   if (bySkip === undefined) {
     bySkip = new Map()
     TRUSTED_DECODERS.set(name, bySkip)
   }
-  let decoder = bySkip.get(skipKey ?? '')
+  let decoder = bySkip.get(skip)
   if (decoder === undefined) {
-    decoder = compileRecordDecoder(layoutFor(name), 'trusted', skipKey === undefined ? { typeName: name } : { skipKey, typeName: name })
-    bySkip.set(skipKey ?? '', decoder)
+    decoder = compileRecordDecoder(layoutFor(name), 'trusted', skip === null ? { typeName: name } : { skip, typeName: name })
+    bySkip.set(skip, decoder)
   }
   return decoder
 }

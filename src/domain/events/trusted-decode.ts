@@ -15,7 +15,7 @@
 import type { RecordDecoder } from './binary-reader.ts'
 import { trustedBinaryDecoder } from './binary-records.ts'
 import { decodeEvent, type EncodedEvent } from './codec.ts'
-import { topLevelMemberCut, type MemberKey } from './json-member.ts'
+import { memberKey, topLevelMemberCut, type MemberKey } from './json-member.ts'
 import { planOf, type Convert, type Plan, type SchemaLike } from './json-plan.ts'
 import { EVENT_CODES, EVENT_VERSIONS, eventTypeForCode, JSON_PAYLOAD_VERSION_MAX } from './registry.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
@@ -31,41 +31,55 @@ interface BinaryEntry {
   name: EventType
   version: number
   whole: RecordDecoder | null
-  /** The decoder without one unread member, for the last member name asked for (each caller asks for one per type). */
-  skipKey: string | null
+  /** The decoder without some members, for the last set asked for (each caller keeps one set per type). */
+  skipped: UnreadMembers | null
   skipping: RecordDecoder | null
+}
+
+/** Members a caller does not need from a record type (see decodeTrustedEvent); make one per type and keep it. */
+export interface UnreadMembers {
+  /** Member paths ('decision', 'report.venue') a binary record's reader passes over. */
+  readonly paths: ReadonlySet<string>
+  /** The one top-level object member cut from a version 1 JSON record's text (the JSON cut handles only those). */
+  readonly jsonCut: MemberKey | null
+}
+
+export function unreadMembers(paths: readonly string[]): UnreadMembers {
+  const topLevel = paths.find((path) => !path.includes('.'))
+  return { paths: new Set(paths), jsonCut: topLevel === undefined ? null : memberKey(topLevel) }
 }
 
 const BINARY_BY_CODE: (BinaryEntry | undefined)[] = []
 for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) {
   if (EVENT_VERSIONS[name] <= JSON_PAYLOAD_VERSION_MAX) continue
-  BINARY_BY_CODE[EVENT_CODES[name]] = { name, version: EVENT_VERSIONS[name], whole: trustedBinaryDecoder(name), skipKey: null, skipping: null }
+  BINARY_BY_CODE[EVENT_CODES[name]] = { name, version: EVENT_VERSIONS[name], whole: trustedBinaryDecoder(name), skipped: null, skipping: null }
 }
 
-function skippingDecoder(entry: BinaryEntry, skipKey: string): RecordDecoder | null {
-  if (entry.skipKey !== skipKey) {
-    entry.skipping = trustedBinaryDecoder(entry.name, skipKey)
-    entry.skipKey = skipKey
+function skippingDecoder(entry: BinaryEntry, unread: UnreadMembers): RecordDecoder | null {
+  if (entry.skipped !== unread) {
+    entry.skipping = trustedBinaryDecoder(entry.name, unread.paths)
+    entry.skipped = unread
   }
   return entry.skipping
 }
 
 /**
- * Decodes a record this program wrote (see the header). Same result as decodeEvent for every valid record — except,
- * when `unreadMember` names a top-level object member, that member is cut from the text unparsed and is absent from
- * the result (restart replay into the kernel, for members apply never reads: see src/kernel/apply-unread.ts). A record
- * that takes the full decoder keeps every member.
+ * Decodes a record this program wrote (see the header). Same result as decodeEvent for every valid record — except
+ * with `unread` (restart replay into the kernel, for members apply never reads: src/kernel/apply-unread.ts): a binary
+ * record's reader passes over every path it names, and a version 1 JSON record has its `jsonCut` member cut from the
+ * text unparsed; those members are absent from the result (a JSON record keeps the nested ones). A record that takes
+ * the full decoder keeps every member.
  */
-export function decodeTrustedEvent(encoded: EncodedEvent, unreadMember?: MemberKey): DomainEvent {
+export function decodeTrustedEvent(encoded: EncodedEvent, unread?: UnreadMembers): DomainEvent {
   const binary = BINARY_BY_CODE[encoded.type]
   if (binary !== undefined && encoded.version === binary.version) {
-    const read = unreadMember === undefined ? binary.whole : skippingDecoder(binary, unreadMember.name)
+    const read = unread === undefined ? binary.whole : skippingDecoder(binary, unread)
     if (read === null) return decodeEvent(encoded)
     return read(encoded.payload) as unknown as DomainEvent // its `type` member included
   }
   const fast = fastPlanFor(encoded)
   if (fast === null) return decodeEvent(encoded)
-  const body = JSON.parse(textWithout(encoded.payload, unreadMember)) as Record<string, unknown>
+  const body = JSON.parse(textWithout(encoded.payload, unread?.jsonCut ?? undefined)) as Record<string, unknown>
   if (fast.plan !== null) fast.plan(body)
   body.type = fast.name
   return body as unknown as DomainEvent
