@@ -19,6 +19,7 @@ export interface ReadOnlyLog {
   read(fromLsn: number, options?: { toLsn?: number; verifyChain?: boolean }): Generator<Frame>
 }
 
+/** `onFrame` sees every frame the open scans; the frame's views are valid during the call only (copy to keep). */
 export function openReadOnly(
   dir: string,
   options: { io?: WalIo; verifyChain?: boolean; onFrame?: (frame: Frame, file: string, offsetBytes: number) => void } = {},
