@@ -18,6 +18,7 @@ import { reconcileVenue, type BalanceBasis, type VenueSource } from './external-
 import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
 import { ReplayLedger } from './replay-ledger.ts'
+import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
 
@@ -54,7 +55,7 @@ const SETTLE_ATTEMPTS_MAX = 20
 /** The most records the replay ledger folds in the comparison's instant (the rest is folded in slices before). */
 const REPLAY_SYNC_FRAMES_MAX = 500
 
-/** One event-loop turn: timers and I/O run before the replay's next slice. */
+/** One event-loop turn: timers and I/O run between two slices of a reconcile's own fold, or two accounts' venue checks. */
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 export class BackOffice {
@@ -64,6 +65,9 @@ export class BackOffice {
   private readonly venues: BackOfficeOptions['venues']
   private running: Promise<ReconcileResult> | null = null
   private readonly replay = new ReplayLedger()
+  /** Folds the replay ledger: in the background between runs (when reconcile runs on its own) and for each run. */
+  private readonly follower: ReplayFollower
+  private reconciling = false
   private runCount = 0
   lastResult: ReconcileResult | null = null
   /** The last reconcile run that failed (the log refused its records, an adapter threw), if any. */
@@ -83,8 +87,18 @@ export class BackOffice {
       batchRowsMax: options.batchRowsMax ?? PROJECTOR_DEFAULTS.batchRowsMax,
       ...(options.section === undefined ? {} : { section: options.section }),
     })
+    this.follower = new ReplayFollower({ wal: options.engine.wal, replay: this.replay, base: () => this.projector.replayBaseLedger() })
     const intervalMs = options.reconcileIntervalMs === undefined ? BACKOFFICE_DEFAULTS.reconcileIntervalMs : options.reconcileIntervalMs
-    if (intervalMs !== null) this.scheduleReconcile(intervalMs)
+    if (intervalMs !== null) {
+      this.scheduleReconcile(intervalMs)
+      // Only with reconcile on its own (serve): tests and scripts that reconcile on demand fold at each run, as before.
+      this.follower.follow({
+        clock: options.clock,
+        intervalMs: REPLAY_FOLLOW_DEFAULTS.intervalMs,
+        target: () => this.projector.ledger.lastLsn,
+        held: () => this.reconciling || this.closed,
+      })
+    }
   }
 
   get openBreaks(): OpenBreak[] {
@@ -113,11 +127,13 @@ export class BackOffice {
     this.timerCancel = null
     this.closed = true
     await this.running?.catch(() => undefined)
+    await this.follower.stop()
   }
 
   close(): void {
     this.closed = true
     this.timerCancel?.()
+    void this.follower.stop()
     this.projector.close()
   }
 
@@ -135,27 +151,34 @@ export class BackOffice {
 
   private async runReconcile(): Promise<ReconcileResult> {
     const runId = `rc-${this.clock.nowMs()}-${++this.runCount}`
-    const internal = await this.internal()
-    const external = await this.external()
-    const checks = [...internal.ran, ...external.ran]
-    const observations = [...internal.observations, ...external.observations]
-    const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations })
-    this.lastResult = result
-    return result
+    this.reconciling = true
+    try {
+      const internal = await this.internal()
+      const external = await this.external()
+      const checks = [...internal.ran, ...external.ran]
+      const observations = [...internal.observations, ...external.observations]
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations })
+      this.lastResult = result
+      return result
+    } finally {
+      this.reconciling = false
+    }
   }
 
   /**
    * Compares at one instant: after the engine settles, with no await between reading the four sides. The replay
-   * ledger is brought up to the live one in time slices first; only what arrives while the engine settles is folded
-   * in that instant (more than REPLAY_SYNC_FRAMES_MAX, and another slice round goes first).
+   * ledger is brought up to the live one in slices first (the follower has usually done most of it); only what
+   * arrives while the engine settles is folded in that instant (more than REPLAY_SYNC_FRAMES_MAX, and another slice
+   * round goes first). No background fold starts meanwhile (`reconciling`), and one under way is waited for.
    */
   private async internal(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {
     const ledger = this.projector.ledger
     const wal = this.engine.wal
     for (let attempt = 0; attempt < SETTLE_ATTEMPTS_MAX; attempt++) {
-      const replayable = this.replayStarted()
+      await this.follower.idle()
+      const replayable = this.follower.ready()
       // A gap (a compaction removed records not yet folded) stops the replay; the next attempt starts it over.
-      if (replayable && (await this.replay.advance(wal, ledger.lastLsn, yieldTurn)) === 'gap') continue
+      if (replayable && (await this.follower.catchUp(ledger.lastLsn, { pause: yieldTurn })) === 'gap') continue
       await this.engine.settled()
       if (this.engine.state.lastLsn !== ledger.lastLsn) continue
       const lastAttempt = attempt === SETTLE_ATTEMPTS_MAX - 1
@@ -181,18 +204,6 @@ export class BackOffice {
       skipped: (['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay'] as const).map((check) => ({ check, detail })),
       observations: ledgerBalanced(ledger),
     }
-  }
-
-  /**
-   * Whether the replay ledger can go on: it continues where it stopped while the log still holds what follows, else
-   * starts over from genesis or the newest snapshot section the log still continues (false when neither).
-   */
-  private replayStarted(): boolean {
-    if (this.replay.continuesIn(this.engine.wal)) return true
-    const base = this.projector.replayBaseLedger()
-    if (base === null) return false
-    this.replay.start(base)
-    return true
   }
 
   private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {

@@ -1,9 +1,9 @@
 /**
  * The independent ledger reconcile compares the live one with: folded from the log alone (genesis, or the snapshot
  * section the back office started from on a compacted log), never copied from the projector. It is kept between
- * reconcile runs and each run folds only what the log gained since the last one, in slices of bounded time with an
- * event-loop turn between them; only the few records that arrive while the engine settles are folded synchronously
- * before the comparison. So a reconcile neither freezes the loop nor grows with the whole log.
+ * reconcile runs and folded in slices of bounded time, paced to a share of the event loop, as the log grows
+ * (replay-follower.ts); only the few records that arrive while the engine settles are folded synchronously before
+ * the comparison. So a reconcile neither freezes the loop nor grows with the whole log.
  *
  * Events are decoded with the trusted decoder (JSON.parse and the schemas' own conversions, no re-validation; see
  * src/domain/events/trusted-decode.ts): the frames are this program's own records in its live log, CRC-checked on
