@@ -19,6 +19,7 @@ import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatDecimal } from '../src/domain/decimal.ts'
+import { eventTypeForCode } from '../src/domain/events/index.ts'
 import { stateDigest } from '../src/kernel/index.ts'
 import { chainAnchorFor, compactOffline, replayVerify, restoreEngine, SnapshotStore } from '../src/runtime/snapshot/index.ts'
 import { nodeIo, Wal } from '../wal/index.ts'
@@ -69,6 +70,7 @@ try {
     replayVerifyMs: round(verified.elapsedMs),
     replayVerifyRecordsPerSec: verified.replay.recordsPerSec,
     buildMs: round(built.buildMs),
+    recordMix: built.recordMix,
   }
   console.log(JSON.stringify(result))
 } finally {
@@ -87,6 +89,7 @@ interface Built {
   blockMsMax: number
   writeMs: number
   buildMs: number
+  recordMix: Record<string, number>
 }
 
 async function build(dir: string): Promise<Built> {
@@ -95,7 +98,9 @@ async function build(dir: string): Promise<Built> {
     seed: 7,
     dir,
     wal: WAL,
-    venueOptions: { latencyMsMin: 0, latencyMsMax: 1 },
+    // The sim venue bounds the orders it remembers (100,000 by default) and rejects past it; the build places one order
+    // per ~7 records, so the bound is raised to fit them all (else most of a 2M log would be venue rejections).
+    venueOptions: { latencyMsMin: 0, latencyMsMax: 1, ordersMax: Math.max(100_000, args.events) },
     // No retire grace: the build advances the sim clock 1 ms at a time only until each batch settles, so the log spans
     // seconds of event time, not hours, and the default grace (an hour) would keep every order; the bench measures the
     // bounded state, so it retires by count alone (terminalOrdersKeptMax).
@@ -125,6 +130,7 @@ async function build(dir: string): Promise<Built> {
   if (snapshot === null) throw new Error('no snapshot was taken')
   await crashWorld(world)
   const logBytes = world.gateway.engine.wal.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0)
+  const recordMix = mixOf(world.gateway.engine.wal)
   return {
     dir,
     events: world.gateway.engine.wal.lastLsn,
@@ -136,7 +142,18 @@ async function build(dir: string): Promise<Built> {
     blockMsMax: snapshot.blockMsMax,
     writeMs: snapshot.writeMs,
     buildMs: performance.now() - started,
+    recordMix,
   }
+}
+
+/** Records per type in the log (the share of each kind of order event the replay figures are about). */
+function mixOf(wal: Wal): Record<string, number> {
+  const counts = new Map<string, number>()
+  for (const frame of wal.read(wal.firstLsn)) {
+    const name = eventTypeForCode(frame.type) ?? `0x${frame.type.toString(16)}`
+    counts.set(name, (counts.get(name) ?? 0) + 1)
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]))
 }
 
 /** One batch of marketable orders on both accounts and all symbols, run until the executor has sent and filled them. */
