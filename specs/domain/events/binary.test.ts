@@ -112,6 +112,19 @@ describe('binary payloads', () => {
     expect(refused).toBeGreaterThan(1000)
   })
 
+  test('a string that is not UTF-8 is refused (overlong, lone continuation, surrogate, cut sequence); a written U+FFFD is kept', () => {
+    const note: DomainEvent = { type: 'mode.changed', atMs: 2, mode: 'paper', principalId: 'p', note: 'abcd' }
+    const encoded = encodeEvent(note)
+    const at = Buffer.from(encoded.payload).indexOf('abcd')
+    for (const bad of [[0xc0, 0x80, 0x61, 0x61], [0x80, 0x61, 0x61, 0x61], [0xed, 0xa0, 0x80, 0x61], [0x61, 0x61, 0x61, 0xe2]]) {
+      const payload = encoded.payload.slice()
+      payload.set(bad, at)
+      expect(outcomeOf(decodeEvent, { ...encoded, payload })).toBe('refused')
+    }
+    const replacement: DomainEvent = { ...note, note: 'bad byte: \uFFFD' }
+    expect(decodeEvent(encodeEvent(replacement))).toEqual(replacement)
+  })
+
   test('amounts of any size and sign, and non-ASCII text, round trip exactly', () => {
     for (const amount of ['0', '-1', '0.00000001', '90071992.54740991', '90071992.54740992', '-12345678901234567890.12345678']) {
       const event: DomainEvent = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: parseDecimal(amount), reference: 'r' }

@@ -76,9 +76,15 @@ class Reader {
     return value
   }
 
-  /** A string, its UTF-8 validated (a damaged or foreign payload is refused, not repaired). */
+  /**
+   * A string, its UTF-8 validated (a damaged or foreign payload is refused, not repaired). The native slice replaces
+   * every invalid sequence with U+FFFD, so a string without one was valid; one with it goes through the fatal decoder,
+   * which tells a replacement character that was written from bytes that were not UTF-8.
+   */
   string(): string {
     const start = this.stringStart()
+    const text = this.text.utf8Slice(start, this.position)
+    if (!text.includes(REPLACEMENT_CHARACTER)) return text
     try {
       return utf8.decode(this.bytes.subarray(start, this.position))
     } catch {
@@ -106,6 +112,7 @@ class Reader {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+const REPLACEMENT_CHARACTER = '\uFFFD'
 const reader = new Reader()
 
 type Decode = (reader: Reader) => unknown
