@@ -111,3 +111,41 @@ describe('audit duties of the running gateway', () => {
     expect(world.errors).toEqual([])
   })
 })
+
+describe('the periodic self-check', () => {
+  test('paces itself: its slices hold at most about a quarter of the event loop while it runs', async () => {
+    const { config } = await auditConfig({ sealEveryRecords: 1_000, selfCheckEveryMs: 1_000 })
+    const world = await startWorld({ seed: 14, audit: config })
+    worlds.push(world)
+    dirs.push(world.dir)
+    for (let index = 0; index < 150; index++) await world.gateway.place(traderA, body(`p-${index}`), null)
+    await run(world, 300)
+    const duty = world.gateway.audit
+    const check = duty === null || duty === undefined ? undefined : (duty as unknown as { options: { setup: { selfCheck: { check(): Promise<unknown>; verifiedThroughLsn: number } } } }).options.setup.selfCheck
+    if (check === undefined) throw new Error('no audit duty')
+    const headLsn = world.gateway.engine.wal.lastLsn
+    expect(headLsn - check.verifiedThroughLsn).toBeGreaterThan(3 * SELF_CHECK_SLICE_RECORDS)
+    const original = check.check.bind(check)
+    let busyMs = 0
+    let firstStartMs = Number.NaN
+    let lastEndMs = Number.NaN
+    check.check = async () => {
+      const startMs = performance.now()
+      if (Number.isNaN(firstStartMs)) firstStartMs = startMs
+      // A slice made slow enough to measure: the pacing must answer with a proportionate wait.
+      while (performance.now() < startMs + 8) {
+        // busy
+      }
+      const result = await original()
+      lastEndMs = performance.now()
+      busyMs += lastEndMs - startMs
+      return result
+    }
+    await run(world, 1_100) // the periodic check is due
+    for (let waited = 0; check.verifiedThroughLsn < headLsn && waited < 200; waited++) await Bun.sleep(10)
+    expect(check.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
+    // Timers never fire early, so a busy machine only lowers the share.
+    expect(busyMs / (lastEndMs - firstStartMs)).toBeLessThan(0.35)
+    expect(duty?.verified).toBe(true)
+  })
+})
