@@ -5,7 +5,7 @@ import {
   AUDIT_SEAL, Sealer, decodeSealRecord, findLastSeal, loadSigningKey, readSealUnverified, verifyLogDirectory, verifySeal,
   keyResolverFromJwk,
 } from '../../src/audit/index.ts'
-import { Wal, toHex } from '../../wal/index.ts'
+import { Wal, copyFrame, toHex } from '../../wal/index.ts'
 import { payloadRecord, removeTempDirs, tempDir, testKeys } from './support.ts'
 
 afterAll(removeTempDirs)
@@ -15,7 +15,7 @@ function openLog(): Wal {
 }
 
 function sealsIn(wal: Wal) {
-  return [...wal.read(1)]
+  return Array.from(wal.read(1), copyFrame)
     .filter((frame) => frame.type === AUDIT_SEAL.type)
     .map((frame) => {
       const record = decodeSealRecord(frame.version, frame.payload)

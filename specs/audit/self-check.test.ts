@@ -6,7 +6,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import {
   AUDIT_TAMPER_DETECTED, MANIFEST_FILE, SelfCheck, Sealer, decodeTamperRecord, keyResolverFromJwk, reportTamper, writeForensicsBundle,
 } from '../../src/audit/index.ts'
-import { Wal } from '../../wal/index.ts'
+import { Wal, copyFrame } from '../../wal/index.ts'
 import { AUDIT_SEAL } from '../../src/audit/index.ts'
 import { editPayloadByte, frameAt, payloadRecord, removeTempDirs, replaceSealSignature, tempDir, testKeys, type TestKeys } from './support.ts'
 
@@ -78,7 +78,7 @@ describe('tamper response', () => {
     })
     expect(report.errors).toEqual([])
     expect(report.recordLsn).toBe(wal.lastLsn)
-    const last = [...wal.read(wal.lastLsn)][0]!
+    const last = Array.from(wal.read(wal.lastLsn), copyFrame)[0]!
     expect(last.type).toBe(AUDIT_TAMPER_DETECTED.type)
     const decoded = decodeTamperRecord(last.version, last.payload)
     expect(decoded.ok && decoded.value).toMatchObject({ code: 'CHAIN_BREAK', lsn: 17, response: 'CANCEL_ONLY', bundleDir: report.bundle?.dir, offsetBytes: edited.offset })

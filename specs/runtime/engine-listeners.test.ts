@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import type { FundCommand } from '../../src/kernel/commands.ts'
 import { Engine, type AppliedEvent } from '../../src/runtime/engine.ts'
-import { Wal } from '../../wal/index.ts'
+import { Wal, copyFrame } from '../../wal/index.ts'
 import { removeTempDirs, tempDir } from '../wal/support.ts'
 
 afterEach(removeTempDirs)
@@ -69,7 +69,7 @@ describe('durable listeners', () => {
     const failures: unknown[] = []
     standby.onListenerError = (error) => void failures.push(error)
     const seen = listen(standby)
-    const frames = [...leaderWal.read(1)]
+    const frames = Array.from(leaderWal.read(1), copyFrame)
     standby.applyReplicated(frames.slice(0, 1))
     standby.applyReplicated(frames.slice(1))
     expect(seen.first).toEqual([1, 2])

@@ -25,7 +25,7 @@ describe('replication stream (two logs in one process)', () => {
     await leader.append([record('while-away-1'), record('while-away-2')])
     pulling.start()
     await waitFor(() => replica.lastLsn === 52, 5_000, 'resume')
-    expect([...replica.read(51)].map((frame) => text(frame.payload))).toEqual(['while-away-1', 'while-away-2'])
+    expect(Array.from(replica.read(51), (frame) => text(frame.payload))).toEqual(['while-away-1', 'while-away-2'])
     expect(toHex(replica.chainHead)).toBe(toHex(leader.chainHead))
     await pulling.stop()
     server.stop()
@@ -64,7 +64,7 @@ describe('replication stream (two logs in one process)', () => {
     const replica = Wal.openReplica(tempDir(), { durability: 'none' })
     const source = Wal.open(forked.dir, { durability: 'none' })
     const { rawFrameBytes } = await import('../../../wal/index.ts')
-    await replica.appendFrames(Buffer.concat([...source.read(1)].map((frame) => rawFrameBytes(frame).slice())))
+    await replica.appendFrames(Buffer.concat(Array.from(source.read(1), (frame) => rawFrameBytes(frame).slice())))
     await source.close()
     const server = serveReplication(() => leader)
     const diverged: string[] = []

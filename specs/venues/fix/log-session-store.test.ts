@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Wal } from '../../../wal/index.ts'
+import { Wal, copyFrame } from '../../../wal/index.ts'
 import { WallClock } from '../../../src/runtime/clock.ts'
 import { Engine } from '../../../src/runtime/engine.ts'
 import type { FixLogRecord as FixLogLine } from '../../../src/venues/fix/log.ts'
@@ -67,7 +67,7 @@ describe('LogFixSessionStore', () => {
     await store.load()
     await store.save({ nextSenderSeqNum: 2, nextTargetSeqNum: 1 })
     await store.save({ nextSenderSeqNum: 5, nextTargetSeqNum: 7 })
-    const frames = [...first.wal.read(1)]
+    const frames = Array.from(first.wal.read(1), copyFrame)
     expect(frames.map((frame) => frame.type)).toEqual([FIX_SEQ_NUMS_RECORD.type, FIX_SEQ_NUMS_RECORD.type])
     expect(decodeFixSeqNumsRecord(frames[1] as (typeof frames)[number])).toEqual({ venue: 'broker-a', seqNums: { nextSenderSeqNum: 5, nextTargetSeqNum: 7 } })
     await close(first.wal)
