@@ -111,7 +111,7 @@ async function runRound(round: number, withRecords: boolean): Promise<Round> {
   const elapsedSec = (performance.now() - started) / 1000
   // Untimed: send and venue ack for every order, in lane order, so the log holds each order's normal path.
   for (let index = 0; index < ORDERS; index++) await sendAndAck(engine, orderIds[index] as string, index, commands)
-  const frames = [...wal.read(1)].map((frame) => copyFrame(frame) as Frame)
+  const frames = Array.from(wal.read(1), (frame) => copyFrame(frame) as Frame)
   const orderBytes = frames.filter((frame) => frame.lsn > setupLsn).reduce((sum, frame) => sum + FRAME_HEADER_BYTES + frame.payload.byteLength, 0)
   await wal.close()
   return { ordersPerSec: ORDERS / elapsedSec, bytesPerOrder: orderBytes / ORDERS, frames, commands }
