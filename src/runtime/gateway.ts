@@ -22,6 +22,7 @@ import { Engine } from './engine.ts'
 import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed, type PriceSource } from './market-feed.ts'
+import { VenueOpenOrders } from './venue-open-orders.ts'
 import {
   chainAnchorFor, defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
   type Restored, type SnapshotPolicy, type SnapshotSectionSource, type SnapshotTaken,
@@ -105,6 +106,8 @@ export class Gateway {
   private sweepCancel: (() => void) | null = null
   /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
   private readonly sweptAtMs = new Map<string, number>()
+  /** The sweep's candidates: the orders open at a venue, not every order the kernel holds. */
+  private readonly venueOpen: VenueOpenOrders
   readonly role: GatewayRole
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
@@ -148,8 +151,10 @@ export class Gateway {
     for (const adapter of adapters.values()) {
       this.unsubscribes.push(adapter.onReport((report) => void this.submitReport(report)))
     }
+    this.venueOpen = new VenueOpenOrders(engine.state)
     this.unsubscribes.push(
-      engine.onDurable(() => {
+      engine.onDurable((events) => {
+        this.venueOpen.note(events, (orderId) => this.sweptAtMs.delete(orderId))
         this.executor.wake()
         this.audit?.afterCommit()
       }),
@@ -320,11 +325,9 @@ export class Gateway {
     const limit = this.options.reconcileSweepOrdersMax ?? 100
     const quietSinceMs = this.clock.nowMs() - intervalMs
     const due: { orderId: string; quietSinceMs: number }[] = []
-    for (const order of this.engine.state.orders.values()) {
-      if (!OPEN_AT_VENUE.has(order.status)) {
-        this.sweptAtMs.delete(order.orderId)
-        continue
-      }
+    for (const orderId of this.venueOpen.values()) {
+      const order = this.engine.state.orders.get(orderId)
+      if (order === undefined || !OPEN_AT_VENUE.has(order.status)) continue
       const lastNewsMs = Math.max(order.updatedAtMs, this.sweptAtMs.get(order.orderId) ?? 0)
       if (lastNewsMs <= quietSinceMs) due.push({ orderId: order.orderId, quietSinceMs: lastNewsMs })
     }
