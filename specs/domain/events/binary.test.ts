@@ -137,9 +137,62 @@ describe('binary payloads', () => {
     expect(decodeTrustedEvent(encodeEvent(note))).toEqual(note)
   })
 
+  test('-0 is written as 0 (canonical JSON, and the command record a standby decides again from, cannot tell them apart)', () => {
+    const zero: DomainEvent = { type: 'order.reconcile_deferred', atMs: 0, orderId: 'o1', retryAtMs: 0 }
+    const negativeZero: DomainEvent = { ...zero, atMs: -0, retryAtMs: -0 }
+    expect(encodeEvent(negativeZero).payload).toEqual(encodeEvent(zero).payload)
+    expect(Object.is((decodeEvent(encodeEvent(negativeZero)) as { atMs: number }).atMs, 0)).toBe(true)
+  })
+
+  test('the validating reader takes only the forms the writer makes: longer varints, a negative zero amount, an amount as text that fits a varint or is not canonical are refused', () => {
+    const funded: DomainEvent = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: 5n, reference: 'r' }
+    const written = encodeEvent(funded)
+    // accountId (length 1, 'a'), then amount (tag 0, varint 5), then the rest.
+    expect(Array.from(written.payload.subarray(0, 4))).toEqual([1, 0x61, 0, 5])
+    const rest = written.payload.subarray(4)
+    const withAmount = (...bytes: number[]): EncodedEvent => ({ ...written, payload: new Uint8Array([1, 0x61, ...bytes, ...rest]) })
+    const text = (value: string): number[] => [2, value.length, ...new TextEncoder().encode(value)]
+    expect(decodeEvent(withAmount(0, 5))).toEqual(funded)
+    const refused: EncodedEvent[] = [
+      { ...written, payload: new Uint8Array([0x81, 0x00, ...written.payload.subarray(1)]) }, // the length 1 in two bytes
+      withAmount(0, 0x85, 0x00), // 5 in two bytes
+      withAmount(1, 0), // -0
+      withAmount(...text('0.00000005')), // fits a varint
+      withAmount(...text('-0.00000005')),
+      withAmount(...text('01234567890123456789')), // beyond 2^53 units but not as formatDecimal writes it
+      withAmount(...text('12345678901234567890.10')),
+    ]
+    for (const record of refused) expect(outcomeOf(decodeEvent, record)).toBe('refused')
+    expect(decodeEvent(withAmount(...text('12345678901234567890.1')))).toEqual({ ...funded, amount: parseDecimal('12345678901234567890.1') })
+  })
+
+  test('a presence flag other than 0 or 1 is refused on the trusted path too, in a member it passes over', () => {
+    const report: DomainEvent = {
+      type: 'inbox.report_accepted',
+      atMs: 7,
+      orderId: 'o-2',
+      report: { venue: 'sim', execId: 'e-1', kind: 'new', clientOrderId: 'c', venueOrderId: 'v', account: 'a', symbol: 's', side: 'buy', cumQty: 0n, venueTimeMs: 6 },
+    }
+    const written = encodeEvent(report)
+    const unread = unreadMembers(['report.reason'])
+    expect(decodeTrustedEvent(written, unread)).toEqual(report)
+    // report.reason is the only optional member after `kind` ('new') that is absent before `side`: find its flag.
+    const at = Buffer.from(written.payload).indexOf(Buffer.from([0, 3, 0x62, 0x75, 0x79])) // reason absent, then side 'buy'
+    expect(at).toBeGreaterThan(0)
+    const payload = written.payload.slice()
+    payload[at] = 2
+    expect(outcomeOf((record) => decodeTrustedEvent(record, unread), { ...written, payload })).toBe('refused')
+    expect(outcomeOf(decodeEvent, { ...written, payload })).toBe('refused')
+  })
+
   test('an event that does not fit its schema is refused when written (AssertionError), not logged to fail on replay', () => {
     const bad = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: '100', reference: 'r' } as unknown as DomainEvent
     expect(() => encodeEvent(bad)).toThrow(AssertionError)
     expect(() => encodeEvent({ type: 'order.send_acked', atMs: 1, orderId: 'o' } as unknown as DomainEvent)).toThrow(/venueOrderId must be a string/)
+    // An amount no reader can parse back (more than 20 integer digits) would make the log unreadable from that record on.
+    const huge: DomainEvent = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: -(10n ** 28n), reference: 'r' }
+    expect(() => encodeEvent(huge)).toThrow(/amount is -100000000000000000000, beyond the amounts a record can hold/)
+    const largest = { ...huge, amount: 10n ** 28n - 1n }
+    expect(decodeEvent(encodeEvent(largest))).toEqual(largest)
   })
 })

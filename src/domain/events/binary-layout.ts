@@ -17,11 +17,20 @@
  *   anything else      varint byte length, canonical JSON (records of free-form inputs, unions, the kernel config)
  *
  * Same event in, same bytes out, like the JSON it replaces: no field is optional in its position, numbers have one
- * encoding, and JSON parts are canonical.
+ * encoding (-0 is written as 0, as JSON writes it), varints are in their shortest form, and JSON parts are canonical.
+ * The validating reader refuses the other forms of a varint or an amount.
+ *
+ * The layout is not self-describing: a reader takes the bytes by position. So a type's layout is fixed for its schema
+ * version — any change to its schema's shape (a member added, removed or renamed, a kind changed, in nested objects
+ * and the kernel config too) needs a new version (registry.ts); specs/domain/events/layout-pin.test.ts fails until it
+ * gets one.
  */
 
 import { parseDecimal } from '../decimal.ts'
 import type { SchemaLike as SchemaNode } from './json-plan.ts'
+
+/** Units magnitudes below this go as a varint (tags 0 and 1); larger ones as their decimal string (tag 2). */
+export const UNITS_VARINT_LIMIT = 2n ** 53n
 
 export type Layout =
   | { kind: 'string' }

@@ -10,8 +10,8 @@
  * SchemaError, never a read past the end. Decoders are compiled once per layout into closures.
  */
 
-import { formatDecimal, parseDecimal } from '../decimal.ts'
-import type { Layout, LayoutField } from './binary-layout.ts'
+import { formatDecimal, parseDecimal, tryParseDecimal } from '../decimal.ts'
+import { UNITS_VARINT_LIMIT, type Layout, type LayoutField } from './binary-layout.ts'
 import { planOf, type Plan } from './json-plan.ts'
 import { SchemaError } from './schema-error.ts'
 
@@ -54,6 +54,10 @@ class Reader {
     return this.bytes[this.position++] as number
   }
 
+  /**
+   * A varint in its shortest form: the writer never ends one on a zero byte after the first, so a payload that does was
+   * not written by it (one value, one encoding, as for every other kind).
+   */
   varint(): number {
     let value = 0
     let scale = 1
@@ -61,12 +65,12 @@ class Reader {
       const byte = this.byte()
       value += (byte & 0x7f) * scale
       if (byte < 0x80) {
-        if (!Number.isSafeInteger(value)) break
+        if (!Number.isSafeInteger(value) || (byte === 0 && count > 0)) break
         return value
       }
       scale *= 0x80
     }
-    throw new SchemaError('invalid_payload', `binary payload has a varint that is not a safe integer at ${this.position}`)
+    throw new SchemaError('invalid_payload', `binary payload has a varint that is not a safe integer in its shortest form at ${this.position}`)
   }
 
   float64(): number {
@@ -215,7 +219,12 @@ function skipperOf(layout: Layout): Decode {
     case 'nullable':
     case 'optional': {
       const inner = skipperOf(layout.inner)
-      return (r) => (r.byte() === 1 ? inner(r) : undefined)
+      return (r) => {
+        const flag = r.byte()
+        if (flag === 1) return inner(r)
+        if (flag !== 0) throw new SchemaError('invalid_payload', `binary payload has presence flag ${flag} at ${r.position - 1}`)
+        return undefined
+      }
     }
     case 'array': {
       const item = skipperOf(layout.item)
@@ -265,7 +274,8 @@ function decoderOf(layout: Layout, form: ReadForm, skip: ReadonlySet<string> = N
       return form === 'trusted' ? readUnits : readUnitsText
     case 'nullable':
     case 'optional': {
-      const inner = decoderOf(layout.inner, form)
+      // The same path: a skipped member of a nullable object is passed over as it is in a plain one.
+      const inner = decoderOf(layout.inner, form, skip, path)
       if (inner === null) return null
       const absent = layout.kind === 'nullable' ? null : undefined
       return (r) => {
@@ -342,11 +352,26 @@ const readUnits: Decode = (r) => {
   throw new SchemaError('invalid_payload', `binary payload has Units tag ${tag} at ${r.position - 1}`)
 }
 
-/** The input form: the canonical decimal string the schema parses (and checks) again. */
+/**
+ * The input form: the canonical decimal string the schema parses (and checks) again. Only the forms the writer makes
+ * are taken: a negative magnitude above zero, and a decimal string only for magnitudes beyond the varint's, in
+ * formatDecimal's form — so no amount has two encodings.
+ */
 const readUnitsText: Decode = (r) => {
   const tag = r.byte()
   if (tag === 0) return formatDecimal(BigInt(r.varint()))
-  if (tag === 1) return formatDecimal(-BigInt(r.varint()))
-  if (tag === 2) return r.string()
+  if (tag === 1) {
+    const magnitude = r.varint()
+    if (magnitude === 0) throw new SchemaError('invalid_payload', `binary payload has a negative zero amount at ${r.position - 1}`)
+    return formatDecimal(-BigInt(magnitude))
+  }
+  if (tag === 2) {
+    const text = r.string()
+    const units = tryParseDecimal(text)
+    if (units === null || (units < UNITS_VARINT_LIMIT && units > -UNITS_VARINT_LIMIT) || formatDecimal(units) !== text) {
+      throw new SchemaError('invalid_payload', `binary payload has an amount ${JSON.stringify(text.slice(0, 40))} not in the form the writer makes`)
+    }
+    return text
+  }
   throw new SchemaError('invalid_payload', `binary payload has Units tag ${tag} at ${r.position - 1}`)
 }

@@ -6,12 +6,10 @@
 
 import { AssertionError } from '../assert.ts'
 import { canonicalJson } from '../canonical-json.ts'
-import { formatDecimal } from '../decimal.ts'
-import type { Layout, LayoutField } from './binary-layout.ts'
+import { formatDecimal, tryParseDecimal } from '../decimal.ts'
+import { UNITS_VARINT_LIMIT, type Layout, type LayoutField } from './binary-layout.ts'
 
 const SCRATCH_BYTES_INITIAL = 4096
-/** Units magnitudes below this go as a varint; larger ones as their decimal string (tag 2). */
-const UNITS_VARINT_LIMIT = 2n ** 53n
 const encoder = new TextEncoder()
 
 class Writer {
@@ -46,9 +44,13 @@ class Writer {
     this.bytes[this.position++] = rest
   }
 
+  /**
+   * -0 is written as 0: they are equal (===), canonical JSON (version 1, and the command record a standby decides
+   * from) writes both as `0`, so a standby deciding the same command must get the same bytes whichever it holds.
+   */
   float64(value: number): void {
     this.reserve(8)
-    this.view.setFloat64(this.position, value, true)
+    this.view.setFloat64(this.position, value === 0 ? 0 : value, true)
     this.position += 8
   }
 
@@ -107,7 +109,7 @@ function writeValue(layout: Layout, value: unknown, where: string, path: string)
       return
     case 'units':
       if (typeof value !== 'bigint') throw mismatch(where, path, 'Units (bigint)', value)
-      writeUnits(value)
+      writeUnits(value, where, path)
       return
     case 'nullable':
       if (value === null) return writer.byte(0)
@@ -144,7 +146,7 @@ function writeValue(layout: Layout, value: unknown, where: string, path: string)
   }
 }
 
-function writeUnits(value: bigint): void {
+function writeUnits(value: bigint, where: string, path: string): void {
   const negative = value < 0n
   const magnitude = negative ? -value : value
   if (magnitude < UNITS_VARINT_LIMIT) {
@@ -152,8 +154,12 @@ function writeUnits(value: bigint): void {
     writer.varint(Number(magnitude))
     return
   }
+  const text = formatDecimal(value)
+  // Every reader parses this text (parseDecimal: at most 20 integer digits): a record it refuses would stop every
+  // later restart, so an amount beyond it is refused here, before anything is logged.
+  if (tryParseDecimal(text) === null) throw new AssertionError(`${where}: member ${path} is ${text}, beyond the amounts a record can hold`)
   writer.byte(2)
-  writer.string(formatDecimal(value))
+  writer.string(text)
 }
 
 function mismatch(where: string, path: string, expected: string, value: unknown): AssertionError {

@@ -51,7 +51,14 @@ export const EVENT_CODES = {
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
-/** Current schema version per record type. Bump it (and add an upgrade) when a payload changes shape. */
+/**
+ * Current schema version per record type. Bump it (and add an upgrade) when a payload changes shape — which for binary
+ * payloads is any change to the type's layout, nested objects and the kernel config included: a member added "optional
+ * in old records", removed or renamed. JSON payloads absorbed such changes by name; binary ones are read by position,
+ * so under the same version they would be refused or, worse, read into the wrong members. The codec reads binary
+ * payloads with the current layout only (codec.ts bodyOf), so a bump must also keep the old version's layout readable.
+ * specs/domain/events/layout-pin.test.ts pins every version's layout and fails when one changes.
+ */
 export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
   Object.keys(EVENT_CODES).map((name) => [name, 2]),
 ) as Record<EventType, number>

@@ -1,0 +1,145 @@
+/**
+ * The binary layout of each record type is fixed for its schema version. A binary payload is read by position, not by
+ * member name (binary-layout.ts), so a schema change that JSON payloads absorbed — a member added with a default "for
+ * old records", a member renamed — would make every payload already written under the same version unreadable, or
+ * worse, read one member's bytes as another's. These pins fail first: a type whose layout changed needs a new version
+ * in registry.ts (and a pin for it here, next to the old one, which stays), and a way to read the old layout.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { parseDecimal } from '../../../src/domain/decimal.ts'
+import { recordLayoutOf, type Layout } from '../../../src/domain/events/binary-layout.ts'
+import { decodeEvent, encodeEvent, type DomainEvent } from '../../../src/domain/events/index.ts'
+import type { SchemaLike } from '../../../src/domain/events/json-plan.ts'
+import { EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
+import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
+import type { EventType } from '../../../src/domain/events/types.ts'
+
+/** A layout in one line: members in write order with their kinds. */
+function layoutText(layout: Layout): string {
+  switch (layout.kind) {
+    case 'object':
+      return `{${layout.fields.map((field) => `${field.key}:${layoutText(field.layout)}`).join(' ')}}`
+    case 'nullable':
+    case 'optional':
+      return `${layout.kind}(${layoutText(layout.inner)})`
+    case 'array':
+      return `[${layoutText(layout.item)}]`
+    default:
+      return layout.kind
+  }
+}
+
+const DECISION = '{buildCommit:string configDigest:string guards:[{guard:string inputs:json outcome:string reason:optional(string)}] nowMs:number principalId:string roles:[string]}'
+const GATE = '{action:string checks:[{applies:boolean check:string detail:string pass:boolean}] mode:string pass:boolean sendAllowed:boolean}'
+
+/** `type@version` → its layout. Pins of older versions stay: their payloads are still in logs. */
+const PINNED_LAYOUTS: Record<string, string> = {
+  'kernel.configured@2':
+    '{atMs:number config:{digest:string instruments:[{baseAsset:string lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[string] postOnly:boolean priceBandBps:number quoteAsset:string rateLimitPerSecond:number reduceOnly:boolean symbol:string tickSize:units timeInForce:[string] venue:string}] params:{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[{accountId:string instruments:[string] liveAllowed:boolean marketOrderInstruments:[string] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
+  'mode.changed@2': '{atMs:number mode:string note:string principalId:string}',
+  'switch.changed@2': '{action:string atMs:number note:string principalId:string switch:string}',
+  'account.funded@2': '{accountId:string amount:units asset:string atMs:number reference:string}',
+  'account.flatten_requested@2': '{accountId:string atMs:number flattenId:string principalId:string}',
+  'order.accepted@2': `{orderId:string accountId:string atMs:number baseAsset:string bodyDigest:string clientOrderId:nullable(string) decision:${DECISION} flattenId:nullable(string) idempotencyKey:string lane:number orderType:string postOnly:boolean price:nullable(units) qty:units quoteAsset:string reduceOnly:boolean reservationAmount:units reservationAsset:string side:string symbol:string tif:string venue:string venueClientOrderId:string}`,
+  'order.rejected@2': `{orderId:string accountId:nullable(string) atMs:number bodyDigest:string decision:${DECISION} guard:string idempotencyKey:nullable(string) reason:string}`,
+  'order.cancel_requested@2': '{orderId:string atMs:number principalId:string reason:string}',
+  'order.canceled@2': '{orderId:string atMs:number reason:string source:string}',
+  'order.send_requested@2': `{orderId:string atMs:number attempt:number gate:${GATE} venueClientOrderId:string}`,
+  'order.cancel_send_requested@2': `{orderId:string atMs:number attempt:number cancelClientOrderId:string gate:${GATE} origClientOrderId:optional(string)}`,
+  'order.send_blocked@2': `{orderId:string action:string atMs:number gate:${GATE} reason:string retryAtMs:number}`,
+  'order.amend_requested@2': `{orderId:string amendClientOrderId:string amendId:number atMs:number decision:${DECISION} price:nullable(units) principalId:string qty:units reservationTotal:units}`,
+  'order.amend_rejected@2': `{orderId:string atMs:number decision:${DECISION} guard:string price:nullable(units) principalId:string qty:nullable(units) reason:string}`,
+  'order.amend_send_requested@2': `{orderId:string amendClientOrderId:string amendId:number atMs:number attempt:number gate:${GATE} origClientOrderId:string price:nullable(units) qty:units}`,
+  'order.amended@2': '{orderId:string amendClientOrderId:string amendId:number atMs:number price:nullable(units) qty:units reservationTotal:units source:string}',
+  'order.amend_failed@2': '{orderId:string amendId:number atMs:number detail:string reason:string}',
+  'order.call_completed@2': '{orderId:string action:string atMs:number detail:string outcome:string}',
+  'order.send_acked@2': '{orderId:string atMs:number venueOrderId:string}',
+  'order.send_retry@2': '{orderId:string action:string atMs:number retryAtMs:number venueReason:string}',
+  'order.venue_rejected@2': '{orderId:string atMs:number venueReason:string}',
+  'order.cancel_acked@2': '{orderId:string atMs:number}',
+  'order.cancel_rejected@2': '{orderId:string atMs:number venueReason:string}',
+  'order.unknown@2': '{orderId:string atMs:number detail:string reason:string}',
+  'order.fill@2': '{orderId:string atMs:number cumQty:units execId:string fee:units feeAsset:string lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.expired@2': '{orderId:string atMs:number}',
+  'order.reconciled@2': '{orderId:string atMs:number notAtVenue:boolean reason:string to:string venueOrderId:nullable(string) venueStatus:string}',
+  'order.reconcile_deferred@2': '{orderId:string atMs:number retryAtMs:number}',
+  'order.resend_requested@2': '{orderId:string atMs:number principalId:string reservationAmount:units}',
+  'order.transition_refused@2': '{orderId:string atMs:number detail:string from:string transition:string}',
+  'inbox.report_accepted@2':
+    '{orderId:nullable(string) atMs:number report:{account:string clientOrderId:string cumQty:units execId:string fee:optional(units) feeAsset:optional(string) kind:string lastPrice:optional(units) lastQty:optional(units) liquidity:optional(string) origClientOrderId:optional(string) reason:optional(string) side:string symbol:string venue:string venueOrderId:string venueTimeMs:number}}',
+  'inbox.duplicate_dropped@2': '{orderId:nullable(string) atMs:number execId:string venue:string}',
+  'alert.raised@2': '{orderId:nullable(string) atMs:number detail:string reason:string}',
+}
+
+/** Events covering every layout kind, and their version 2 payloads as written: the byte format itself is pinned too. */
+const GOLDEN: { event: DomainEvent; hex: string }[] = [
+  {
+    event: {
+      type: 'order.rejected',
+      atMs: 1_700_000_000_000,
+      orderId: 'o-1',
+      accountId: null,
+      idempotencyKey: 'k',
+      bodyDigest: 'd',
+      reason: 'POLICY_DENIED',
+      guard: 'policy',
+      decision: {
+        principalId: 'p',
+        roles: ['trader'],
+        configDigest: 'c',
+        buildCommit: 'b',
+        nowMs: 5,
+        guards: [{ guard: 'policy', outcome: 'fail', reason: 'POLICY_DENIED', inputs: { symbol: 'BTC-USD', notional: 12.5, live: false, limit: null } }],
+      },
+    },
+    hex: '036f2d310000008056febc784201647500000001620163015a00000006706f6c6963793e7b226c696d6974223a6e756c6c2c226c697665223a66616c73652c226e6f74696f6e616c223a31322e352c2273796d626f6c223a224254432d555344227d046661696c010d504f4c4943595f44454e49454400000000000014400170010674726164657206706f6c69637901016b0d504f4c4943595f44454e494544',
+  },
+  {
+    event: {
+      type: 'inbox.report_accepted',
+      atMs: 7,
+      orderId: 'o-2',
+      report: {
+        venue: 'sim',
+        execId: 'e-1',
+        kind: 'fill',
+        clientOrderId: 'c-1',
+        venueOrderId: 'v-1',
+        account: 'a',
+        symbol: 'BTC-USD',
+        side: 'buy',
+        cumQty: parseDecimal('0.5'),
+        lastQty: parseDecimal('0.5'),
+        lastPrice: parseDecimal('12345678901234567890.12345678'),
+        fee: parseDecimal('-0.01'),
+        venueTimeMs: 6,
+      },
+    },
+    hex: '01036f2d320000000000001c405f000000016103632d310080e1eb1703652d310101c0843d000466696c6c01021d31323334353637383930313233343536373839302e3132333435363738010080e1eb1700000003627579074254432d5553440373696d03762d310000000000001840',
+  },
+]
+
+describe('binary layouts are pinned per schema version', () => {
+  test('every record type has the layout pinned for its current version (a schema change needs a new version)', () => {
+    for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) {
+      const key = `${name}@${EVENT_VERSIONS[name]}`
+      const actual = layoutText({ kind: 'object', fields: recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike) })
+      if (PINNED_LAYOUTS[key] !== actual) {
+        throw new Error(
+          `the binary layout of ${key} is not the one pinned for it: payloads already written as ${key} would be misread. ` +
+            `Give ${name} a new schema version (registry.ts), keep reading the old layout, and pin the new one here.\n` +
+            `pinned: ${PINNED_LAYOUTS[key] ?? '(none)'}\nnow:    ${actual}`,
+        )
+      }
+    }
+  })
+
+  test('sample events of every kind are written byte for byte as pinned, and read back', () => {
+    for (const { event, hex } of GOLDEN) {
+      const encoded = encodeEvent(event)
+      expect(`${event.type} ${Buffer.from(encoded.payload).toString('hex')}`).toBe(`${event.type} ${hex}`)
+      expect(decodeEvent(encoded)).toEqual(event)
+    }
+  })
+})
