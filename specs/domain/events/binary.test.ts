@@ -125,6 +125,24 @@ describe('binary payloads', () => {
     expect(decodeEvent(encodeEvent(replacement))).toEqual(replacement)
   })
 
+  // KNOWN BUG (review of 209fff9): UTF-8 cannot hold a lone surrogate, so the writer's TextEncoder writes U+FFFD and
+  // the event read back differs from the one applied live (version 1 JSON escaped it: \ud800). A venue's JSON can
+  // carry one in venueOrderId or execId, which the kernel keeps in its state: the leader's state then differs from
+  // the standby's and from its own after a restart. Fix at the boundaries (toWellFormed on what venues and tokens
+  // send) or refuse here; then drop `.failing`.
+  test.failing('a string with a lone surrogate is read back as written, or refused when written', () => {
+    const acked: DomainEvent = { type: 'order.send_acked', atMs: 1, orderId: 'o', venueOrderId: 'v-\uD800' }
+    let encoded: EncodedEvent
+    try {
+      encoded = encodeEvent(acked)
+    } catch (error) {
+      expect(error).toBeInstanceOf(AssertionError)
+      return
+    }
+    expect(decodeEvent(encoded)).toEqual(acked)
+    expect(decodeTrustedEvent(encoded)).toEqual(acked)
+  })
+
   test('amounts of any size and sign, and non-ASCII text, round trip exactly', () => {
     for (const amount of ['0', '-1', '0.00000001', '90071992.54740991', '90071992.54740992', '-12345678901234567890.12345678']) {
       const event: DomainEvent = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: parseDecimal(amount), reference: 'r' }
