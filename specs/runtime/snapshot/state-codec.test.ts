@@ -15,6 +15,16 @@ afterAll(async () => {
   }
 })
 
+/** A `kernel` section from its parts: u32 JSON length, the JSON, the idempotency columns. */
+function sectionBytes(json: string, idempotency: Uint8Array): Uint8Array {
+  const text = new TextEncoder().encode(json)
+  const bytes = new Uint8Array(4 + text.byteLength + idempotency.byteLength)
+  new DataView(bytes.buffer).setUint32(0, text.byteLength, true)
+  bytes.set(text, 4)
+  bytes.set(idempotency, 4 + text.byteLength)
+  return bytes
+}
+
 function mapOrders(state: ReturnType<typeof initialState>): string[] {
   return [...state.orders.keys()]
 }
@@ -50,7 +60,7 @@ describe('kernel state encoding', () => {
           cases++
         }
         const empty = initialState()
-        expect(stateDigest(decodeKernelState(encodeKernelState(empty)))).toBe(stateDigest(empty))
+        expect(stateDigest(kernelStateFromBytes(kernelStateBytes(empty)))).toBe(stateDigest(empty))
         return { cases: cases + 1, seeds: [11, 12, 13] }
       },
     )
@@ -59,22 +69,29 @@ describe('kernel state encoding', () => {
   test('bigints survive exactly, including values beyond 2^53', () => {
     const state = initialState()
     state.accounts.set('a', { balances: new Map([['USD', 123456789012345678901234567n], ['BTC', -5n]]), reserved: new Map() })
-    const decoded = decodeKernelState(JSON.parse(JSON.stringify(encodeKernelState(state))))
+    const encoded = encodeKernelState(state)
+    const decoded = decodeKernelState({ json: JSON.parse(JSON.stringify(encoded.json)), idempotency: encoded.idempotency })
     expect(decoded.accounts.get('a')?.balances.get('USD')).toBe(123456789012345678901234567n)
     expect(decoded.accounts.get('a')?.balances.get('BTC')).toBe(-5n)
   })
 
   test('anything that is not this encoding is refused with the path of the first problem', () => {
-    const good = encodeKernelState(initialState()) as unknown[]
+    const { json, idempotency } = encodeKernelState(initialState())
+    const good = json as unknown[]
     const wrongWidth = [...good, 1]
-    expect(() => decodeKernelState(wrongWidth)).toThrow(new RegExp(`state: expected KernelState as an array of ${good.length} fields`))
+    expect(() => decodeKernelState({ json: wrongWidth, idempotency })).toThrow(new RegExp(`state: expected KernelState as an array of ${good.length} fields`))
     const wrongType = [...good]
     wrongType[4] = 'turbo'
-    expect(() => decodeKernelState(wrongType)).toThrow(/state\.mode: expected one of paper, shadow, live/)
+    expect(() => decodeKernelState({ json: wrongType, idempotency })).toThrow(/state\.mode: expected one of paper, shadow, live/)
     const badBig = structuredClone(good)
     badBig[6] = [['a', [[['USD', '1.5']], []]]]
-    expect(() => decodeKernelState(badBig)).toThrow(/state\.accounts\["a"\]\.balances\["USD"\]: expected an integer string/)
-    expect(() => kernelStateFromBytes(new TextEncoder().encode('{"not":"a state"}'))).toThrow(/expected KernelState/)
+    expect(() => decodeKernelState({ json: badBig, idempotency })).toThrow(/state\.accounts\["a"\]\.balances\["USD"\]: expected an integer string/)
+    // The section's framing: a JSON length that overruns it, and JSON that is not a state.
+    expect(() => kernelStateFromBytes(new Uint8Array([1, 2]))).toThrow(/shorter than the JSON length/)
+    expect(() => kernelStateFromBytes(new Uint8Array([200, 0, 0, 0, 91, 93]))).toThrow(/JSON length 200 overruns the 6-byte section/)
+    expect(() => kernelStateFromBytes(sectionBytes('{"not":"a state"}', idempotency))).toThrow(/expected KernelState/)
+    // A valid JSON part followed by idempotency columns cut short.
+    expect(() => kernelStateFromBytes(sectionBytes(JSON.stringify(good), idempotency.subarray(0, 8)))).toThrow(/state\.idempotency: 8 bytes is shorter than the columns' header/)
   })
 
   test('the schema id names the format version and a fingerprint of every field', () => {

@@ -3,6 +3,12 @@
  * same bytes), and checked field by field on decode. The schema fingerprint is a hash of every codec's shape plus
  * KERNEL_STATE_FORMAT_VERSION; a snapshot whose fingerprint differs from this build's is refused, never misread.
  *
+ * The `kernel` section:
+ *
+ *   u32   JSON length in bytes (little-endian)
+ *   [n]   UTF-8 JSON: every field but the idempotency index, as one positional record
+ *   [..]  the idempotency index as binary columns (idempotency-columns.ts) — most of the state by size
+ *
  * Bump KERNEL_STATE_FORMAT_VERSION when a field keeps its name and type but changes meaning; adding, removing,
  * renaming or retyping a field changes the fingerprint by itself (and the Fields<T> tables make the typecheck demand it).
  */
@@ -19,9 +25,12 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import {
   arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json, type MapCodec,
 } from './codec-kit.ts'
-import { idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
+import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 
-export const KERNEL_STATE_FORMAT_VERSION = 4 // 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys `account key` (was a newline); 2: inFlight keyed by order id
+// 5: the section is the JSON of every other field, then the idempotency index as binary columns (was all JSON);
+// 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys `account key` (was a newline);
+// 2: inFlight keyed by order id
+export const KERNEL_STATE_FORMAT_VERSION = 5
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -154,7 +163,10 @@ const queues: Codec<KernelState['queues']> = {
   },
 }
 
-const kernelState = record<KernelState>('KernelState', {
+/** Every field but the idempotency index, which follows the JSON as binary columns. */
+type KernelStateRest = Omit<KernelState, 'idempotency'>
+
+const kernelState = record<KernelStateRest>('KernelState', {
   lastLsn: num,
   config: nullable(kernelConfig),
   instruments: mapOf(instrument),
@@ -164,7 +176,6 @@ const kernelState = record<KernelState>('KernelState', {
   accounts: mapOf(ledger),
   orders: mapOf(order),
   terminalOrderIds: mapOf(num),
-  idempotency: idempotencyColumns,
   queues,
   openOrders: mapOf(num),
   queuedByAccount: mapOf(num),
@@ -174,24 +185,31 @@ const kernelState = record<KernelState>('KernelState', {
 })
 
 /** Identifies this build's kernel-state encoding; snapshots carry it and are refused when it differs. */
-export const KERNEL_STATE_SCHEMA = `kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/${sha256Hex(kernelState.shape).slice(0, 16)}`
+export const KERNEL_STATE_SCHEMA = `kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/${sha256Hex(`${kernelState.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
 
-/** The state as one JSON value (positional records, Maps/Sets in insertion order, bigints as integer text). */
-export function encodeKernelState(state: KernelState): Json {
-  return kernelState.encode(state)
+/** The state in its two parts: every other field as one JSON value, the idempotency index as binary columns. */
+export interface EncodedKernelState {
+  json: Json
+  idempotency: Uint8Array
 }
 
-export function decodeKernelState(json: unknown): KernelState {
-  return kernelState.decode(json, 'state')
+export function encodeKernelState(state: KernelState): EncodedKernelState {
+  return { json: kernelState.encode(state), idempotency: idempotencyColumns(state.idempotency) }
 }
 
-/** The state as UTF-8 JSON bytes: the snapshot's `kernel` section. */
+export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Array }): KernelState {
+  const rest = kernelState.decode(encoded.json, 'state')
+  return { ...rest, idempotency: decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency') }
+}
+
+/** The state as the snapshot's `kernel` section. */
 export function kernelStateBytes(state: KernelState): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(encodeKernelState(state)))
+  const encoded = encodeKernelState(state)
+  return sectionOf(JSON.stringify(encoded.json), encoded.idempotency)
 }
 
 /**
- * The same bytes as kernelStateBytes, produced in slices: large Maps (orders, the dedupe index) are encoded
+ * The same bytes as kernelStateBytes, produced in slices: large Maps (orders, the idempotency index) are encoded
  * `entriesPerSlice` entries at a time with `pause()` awaited between slices, so a snapshot of a large state never
  * blocks the event loop for long. `state` must not change meanwhile: pass a clone (cloneState) of the live state.
  */
@@ -199,9 +217,7 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
   const parts: string[] = []
   for (const [key, codec] of kernelState.fields) {
     const value = state[key]
-    if (codec === idempotencyColumns && state.idempotency.size > options.entriesPerSlice) {
-      parts.push(await idempotencyColumnsSliced(state.idempotency, options))
-    } else if (value instanceof Map && value.size > options.entriesPerSlice && 'inner' in codec) {
+    if (value instanceof Map && value.size > options.entriesPerSlice && 'inner' in codec) {
       const inner = (codec as MapCodec<unknown>).inner
       const slices: string[] = []
       let pairs: Json[] = []
@@ -218,10 +234,24 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
       parts.push(JSON.stringify(codec.encode(value)))
     }
   }
-  return new TextEncoder().encode(`[${parts.join(',')}]`)
+  const idempotency = await idempotencyColumnsSliced(state.idempotency, options)
+  return sectionOf(`[${parts.join(',')}]`, idempotency)
 }
 
 /** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
 export function kernelStateFromBytes(bytes: Uint8Array): KernelState {
-  return decodeKernelState(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)))
+  if (bytes.byteLength < 4) throw new CodecError(`state: ${bytes.byteLength} bytes is shorter than the JSON length`)
+  const jsonBytes = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true)
+  if (4 + jsonBytes > bytes.byteLength) throw new CodecError(`state: JSON length ${jsonBytes} overruns the ${bytes.byteLength}-byte section`)
+  const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(4, 4 + jsonBytes)))
+  return decodeKernelState({ json, idempotency: bytes.subarray(4 + jsonBytes) })
+}
+
+function sectionOf(json: string, idempotency: Uint8Array): Uint8Array {
+  const text = new TextEncoder().encode(json)
+  const bytes = new Uint8Array(4 + text.byteLength + idempotency.byteLength)
+  new DataView(bytes.buffer).setUint32(0, text.byteLength, true)
+  bytes.set(text, 4)
+  bytes.set(idempotency, 4 + text.byteLength)
+  return bytes
 }
