@@ -23,18 +23,15 @@ export interface Codec<T> {
 }
 
 /**
- * Decodes with `fast`, which passes its own path down unchanged (no string building per value: a snapshot holds
- * hundreds of thousands of them). Only if that fails is the same (pure) decode run again by `precise`, with the
- * exact path of every member, so the error names the first problem just as a path-building decode would.
+ * Decoders pass their own path down unchanged on the success path (no string building per value: a snapshot holds
+ * hundreds of thousands of them). Only when a member fails is the same (pure) decode run again by `rerunPrecisely`
+ * with the exact path of every member, so the error names the first problem just as a path-building decode would.
+ * The hot loops call it from a catch block instead of wrapping each value in closures (two closures per map entry
+ * or record were a measurable part of a snapshot load).
  */
-function precisely<T>(fast: () => T, precise: () => void): T {
-  try {
-    return fast()
-  } catch (error) {
-    if (!(error instanceof CodecError)) throw error
-    precise()
-    throw error
-  }
+function rerunPrecisely(error: unknown, precise: () => void): never {
+  if (error instanceof CodecError) precise()
+  throw error
 }
 
 function fail(path: string, expected: string, got: unknown): never {
@@ -106,10 +103,13 @@ export function arrayOf<T>(inner: Codec<T>): Codec<T[]> {
     encode: (values) => values.map((value) => inner.encode(value)),
     decode: (json, path) => {
       if (!Array.isArray(json)) fail(path, 'an array', json)
-      return precisely(
-        () => json.map((item: unknown) => inner.decode(item, path)),
-        () => json.forEach((item: unknown, index) => inner.decode(item, `${path}[${index}]`)),
-      )
+      const values = new Array<T>(json.length)
+      try {
+        for (let index = 0; index < json.length; index++) values[index] = inner.decode(json[index], path)
+      } catch (error) {
+        rerunPrecisely(error, () => json.forEach((item: unknown, index) => inner.decode(item, `${path}[${index}]`)))
+      }
+      return values
     },
   }
 }
@@ -148,8 +148,21 @@ export function mapOf<V>(inner: Codec<V>): MapCodec<V> {
       for (const pair of json as unknown[]) {
         if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') fail(path, 'a [key, value] pair', pair)
         const key = pair[0] as string
-        if (map.has(key)) throw new CodecError(`${path}: duplicate key ${JSON.stringify(key)}`)
-        map.set(key, precisely(() => inner.decode(pair[1], path), () => inner.decode(pair[1], `${path}[${JSON.stringify(key)}]`)))
+        let value: V
+        try {
+          value = inner.decode(pair[1], path)
+        } catch (error) {
+          rerunPrecisely(error, () => inner.decode(pair[1], `${path}[${JSON.stringify(key)}]`))
+        }
+        map.set(key, value)
+      }
+      // Map size tells a duplicate key without a lookup per entry; then find the first one for the message.
+      if (map.size !== (json as unknown[]).length) {
+        const seen = new Set<string>()
+        for (const pair of json as [string, unknown][]) {
+          if (seen.has(pair[0])) throw new CodecError(`${path}: duplicate key ${JSON.stringify(pair[0])}`)
+          seen.add(pair[0])
+        }
       }
       return map
     },
@@ -166,36 +179,28 @@ export interface RecordCodec<T> extends Codec<T> {
 /** A record as a positional array in the order `fields` lists them. */
 export function record<T>(name: string, fields: Fields<T>): RecordCodec<T> {
   const entries = Object.entries(fields) as [keyof T & string, Codec<unknown>][]
+  const keys = entries.map(([key]) => key)
+  const codecs = entries.map(([, codec]) => codec)
   const width = entries.length
   return {
     fields: entries,
     shape: `${name}{${entries.map(([key, codec]) => `${key}:${codec.shape}`).join(',')}}`,
     encode: (value) => {
       const row = new Array<Json>(width)
-      for (let index = 0; index < width; index++) {
-        const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
-        row[index] = codec.encode(value[key])
-      }
+      for (let index = 0; index < width; index++) row[index] = (codecs[index] as Codec<unknown>).encode(value[keys[index] as keyof T & string])
       return row
     },
     decode: (json, path) => {
       if (!Array.isArray(json) || json.length !== width) fail(path, `${name} as an array of ${width} fields`, json)
       const value: Record<string, unknown> = {}
-      return precisely(
-        () => {
-          for (let index = 0; index < width; index++) {
-            const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
-            value[key] = codec.decode(json[index], path)
-          }
-          return value as T
-        },
-        () => {
-          for (let index = 0; index < width; index++) {
-            const [key, codec] = entries[index] as [keyof T & string, Codec<unknown>]
-            codec.decode(json[index], `${path}.${key}`)
-          }
-        },
-      )
+      try {
+        for (let index = 0; index < width; index++) value[keys[index] as string] = (codecs[index] as Codec<unknown>).decode(json[index], path)
+      } catch (error) {
+        rerunPrecisely(error, () => {
+          for (let index = 0; index < width; index++) (codecs[index] as Codec<unknown>).decode(json[index], `${path}.${keys[index] as string}`)
+        })
+      }
+      return value as T
     },
   }
 }
