@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { DecimalError, divUnits, formatDecimal, mulUnits, parseDecimal, roundToStep, tryParseDecimal } from '../../src/domain/decimal.ts'
+import fc from 'fast-check'
+import { DecimalError, divUnits, formatDecimal, mulUnits, mulUnitsTwoWays, parseDecimal, roundToStep, tryParseDecimal, UNIT } from '../../src/domain/decimal.ts'
 
 const d = parseDecimal
 
@@ -36,5 +37,46 @@ describe('decimals', () => {
     expect(divUnits(d('1'), d('3'), 'down')).toBe(d('0.33333333'))
     expect(divUnits(d('2'), d('3'), 'half_even')).toBe(d('0.66666667'))
     expect(() => divUnits(d('1'), 0n, 'down')).toThrow(DecimalError)
+  })
+})
+
+/** The rounding rules as first written (one division per call, the distance above the floor by multiplication). */
+function referenceDivRound(numerator: bigint, denominator: bigint, rounding: 'down' | 'up' | 'half_even'): bigint {
+  if (denominator < 0n) return referenceDivRound(-numerator, -denominator, rounding)
+  const quotient = numerator / denominator
+  if (numerator % denominator === 0n) return quotient
+  const floor = numerator < 0n ? quotient - 1n : quotient
+  if (rounding === 'down') return floor
+  if (rounding === 'up') return floor + 1n
+  const twice = 2n * (numerator - floor * denominator)
+  if (twice < denominator) return floor
+  if (twice > denominator) return floor + 1n
+  return floor % 2n === 0n ? floor : floor + 1n
+}
+
+describe('multiplication rounded two ways', () => {
+  const roundings = ['down', 'up', 'half_even'] as const
+  const amount = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: -300n, max: 300n }), fc.constantFrom(0n, 50_000_000n, -50_000_000n, 150_000_000n, -150_000_000n))
+
+  test('mulUnitsTwoWays and mulUnits agree with the rounding rules as first written, for any signs and ties', () => {
+    fc.assert(
+      fc.property(amount, amount, fc.constantFrom(...roundings), fc.constantFrom(...roundings), (a, b, first, second) => {
+        const expected = [referenceDivRound(a * b, UNIT, first), referenceDivRound(a * b, UNIT, second)]
+        expect(mulUnitsTwoWays(a, b, first, second)).toEqual([expected[0] as bigint, expected[1] as bigint])
+        expect(mulUnits(a, b, first)).toBe(expected[0] as bigint)
+      }),
+      { numRuns: 5_000, seed: 5 },
+    )
+  })
+
+  test('divUnits and roundToStep keep the rounding rules as first written', () => {
+    const positive = fc.bigInt({ min: 1n, max: 10n ** 12n })
+    fc.assert(
+      fc.property(amount, positive, fc.constantFrom(...roundings), (a, step, rounding) => {
+        expect(divUnits(a, step, rounding)).toBe(referenceDivRound(a * UNIT, step, rounding))
+        expect(roundToStep(a, step, rounding)).toBe(referenceDivRound(a, step, rounding) * step)
+      }),
+      { numRuns: 3_000, seed: 6 },
+    )
   })
 })

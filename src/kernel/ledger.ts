@@ -4,7 +4,7 @@
  */
 
 import { assert } from '../domain/assert.ts'
-import { formatDecimal, mulUnits, type Units } from '../domain/decimal.ts'
+import { formatDecimal, mulUnitsTwoWays, type Units } from '../domain/decimal.ts'
 import type { Order } from '../domain/orders.ts'
 import type { AccountLedger, KernelState } from './state.ts'
 
@@ -57,11 +57,12 @@ export function holdTo(state: KernelState, order: Order, target: Units): void {
 /** Moves cash and position for one fill: a buy pays quote and receives base; a sell the reverse; fees are paid. */
 export function bookFill(state: KernelState, order: Order, fill: { lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string }): void {
   const buy = order.side === 'buy'
-  const notional = mulUnits(fill.lastQty, fill.lastPrice, buy ? 'up' : 'down')
+  // Cash rounds against the account; the order's notional rounds half-even.
+  const [notional, halfEvenNotional] = mulUnitsTwoWays(fill.lastQty, fill.lastPrice, buy ? 'up' : 'down', 'half_even')
   // One account lookup for the two or three balances a fill moves.
   const balances = ledgerOf(state, order.accountId).balances
   addTo(balances, order.quoteAsset, buy ? -notional : notional)
   addTo(balances, order.baseAsset, buy ? fill.lastQty : -fill.lastQty)
   if (fill.fee !== 0n) addTo(balances, fill.feeAsset, -fill.fee)
-  order.cumNotional += mulUnits(fill.lastQty, fill.lastPrice, 'half_even')
+  order.cumNotional += halfEvenNotional
 }
