@@ -115,7 +115,8 @@ class Reader {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+/** ignoreBOM: a string's own leading U+FEFF is part of it (by default the decoder would drop it as a byte-order mark). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const REPLACEMENT_CHARACTER = '\uFFFD'
 const reader = new Reader()
 
