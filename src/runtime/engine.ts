@@ -9,6 +9,7 @@
  * LSNs are predicted at decide time (the engine is the log's only writer) and checked when the append resolves.
  */
 
+import { wellFormedDeep } from '../domain/well-formed.ts'
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
@@ -111,7 +112,10 @@ export class Engine {
    * Decides `command`, applies its events and queues them on the log. Resolves once they are durable. Throws
    * EngineOverloadedError synchronously-before-deciding when the log queue has no room.
    */
-  submit(command: KernelCommand): Promise<Committed> {
+  submit(raw: KernelCommand): Promise<Committed> {
+    // Lone surrogates (from JSON escapes) become U+FFFD before the kernel sees them, so what it applies is what the log
+    // can hold (src/domain/well-formed.ts); a command without one is used as it is.
+    const command = wellFormedDeep(raw)
     const decision = decide(this.state, command)
     const records = decision.events.map((event) => encodeEvent(event))
     let commandRecord: RecordInput | null = null

@@ -72,6 +72,9 @@ class Writer {
         return
       }
     }
+    // UTF-8 cannot hold a lone surrogate (the encoder would write U+FFFD and the log would differ from the state):
+    // commands are made well-formed before the kernel decides (src/domain/well-formed.ts), so this is a bug.
+    if (!value.isWellFormed()) throw new AssertionError('a string with a lone surrogate cannot be logged: make commands well-formed before deciding')
     const encoded = encoder.encode(value)
     this.varint(encoded.length)
     this.reserve(encoded.length)
