@@ -13,10 +13,13 @@ function accepted(seed: number, orderId: string): IdempotencyEntry {
   return { bodyDigest: digestOf(seed), orderId, outcome: 'accepted', reason: null, guard: null }
 }
 
-/** Accepted and rejected entries, ASCII and non-ASCII keys and order ids (a surrogate pair too), in a set order. */
+/**
+ * Accepted and rejected entries, ASCII and non-ASCII keys and order ids (a surrogate pair too; a U+FEFF opening the
+ * order ids' text, which a decoder must not take for a byte-order mark), in a set order.
+ */
 function sampleIndex(): Map<string, IdempotencyEntry> {
   return new Map<string, IdempotencyEntry>([
-    ['acct-a b-0', accepted(1, 'dcf17993df6b3820d3cf')],
+    ['acct-a b-0', accepted(1, '\uFEFFdcf17993df6b3820d3cf')],
     ['acct-b b-1', { bodyDigest: digestOf(2), orderId: '4d05bb3f6d05da4e5bba', outcome: 'rejected', reason: 'INSUFFICIENT_POSITION', guard: 'reservation' }],
     ['acct-a clé-é', accepted(3, 'ordre-ü')],
     ['acct-b key-😀', { bodyDigest: digestOf(4), orderId: '', outcome: 'rejected', reason: null, guard: null }],
@@ -62,6 +65,8 @@ describe('idempotency columns', () => {
     expect(() => idempotencyColumns(new Map([['a k', { ...accepted(1, 'o'), reason: 'INSUFFICIENT_POSITION' }]]))).toThrow(/an accepted entry holds a reason/)
     expect(() => idempotencyColumns(new Map([['a \uD800k', accepted(1, 'o')]]))).toThrow(/keys hold a lone surrogate/)
     expect(() => idempotencyColumns(new Map([['a k', accepted(1, 'o\uDC00')]]))).toThrow(/order ids hold a lone surrogate/)
+    // Two halves of a pair in two strings would join into a valid character: each string is checked on its own.
+    expect(() => idempotencyColumns(new Map([['a k\uD83D', accepted(1, 'o')], ['\uDE00 k', accepted(2, 'p')]]))).toThrow(/keys hold a lone surrogate/)
     expect(() => idempotencyColumns(new Map([['a '.padEnd(0x10000, 'k'), accepted(1, 'o')]]))).toThrow(/longer than 65535 characters/)
   })
 

@@ -29,6 +29,7 @@ const DIGEST_CHARS = DIGEST_BYTES * 2
 const HEX_DIGEST = /^[0-9a-f]{64}$/
 /** A lone surrogate has no UTF-8 form (it would come back as U+FFFD): refused when written. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const SURROGATE = /[\uD800-\uDFFF]/
 const LENGTH_MAX = 0xffff
 const HEADER_BYTES = 16
 const OUTCOME_ACCEPTED = 97 // 'a'
@@ -48,10 +49,13 @@ class ColumnWriter {
   private readonly lengths: DataView
   private readonly outcomes: Uint8Array
   private readonly digests: Uint8Array
-  private readonly keys: string[] = []
-  private readonly orderIds: string[] = []
+  private keys: string[] = []
+  private orderIds: string[] = []
   private digestText: string[] = []
-  private digestsFlushed = 0
+  private flushed = 0
+  /** Keys and order ids as UTF-8, one chunk per flush (whole strings, so no chunk ends inside a surrogate pair). */
+  private readonly keyChunks: Uint8Array[] = []
+  private readonly orderIdChunks: Uint8Array[] = []
   private readonly rejected: Rejected[] = []
 
   constructor(private readonly count: number) {
@@ -77,24 +81,30 @@ class ColumnWriter {
     this.at++
   }
 
-  /** Turns the digests added since the last flush into bytes (one native hex decode per slice). */
+  /**
+   * Encodes what was added since the last flush: digests to bytes (one native hex decode), keys and order ids to
+   * UTF-8 — per slice, so that the final assembly is only copies.
+   */
   flush(): void {
-    if (this.digestText.length === 0) return
-    this.digests.set(Buffer.from(this.digestText.join(''), 'hex'), this.digestsFlushed * DIGEST_BYTES)
-    this.digestsFlushed += this.digestText.length
+    if (this.at === this.flushed) return
+    this.digests.set(Buffer.from(this.digestText.join(''), 'hex'), this.flushed * DIGEST_BYTES)
+    this.keyChunks.push(utf8Of(this.keys, 'keys'))
+    this.orderIdChunks.push(utf8Of(this.orderIds, 'order ids'))
+    this.flushed = this.at
     this.digestText = []
+    this.keys = []
+    this.orderIds = []
   }
 
   bytes(): Uint8Array {
     this.flush()
     if (this.at !== this.count) throw new CodecError(`idempotency: ${this.at} entries for the ${this.count} counted (the index changed while encoded)`)
-    const keys = utf8Of(this.keys.join(''), 'keys')
-    const orderIds = utf8Of(this.orderIds.join(''), 'order ids')
     const rejected = new TextEncoder().encode(JSON.stringify(this.rejected))
-    const parts = [new Uint8Array(this.lengths.buffer), this.outcomes, this.digests, keys, orderIds, rejected]
+    const parts = [new Uint8Array(this.lengths.buffer), this.outcomes, this.digests, ...this.keyChunks, ...this.orderIdChunks, rejected]
     const bytes = new Uint8Array(HEADER_BYTES + parts.reduce((sum, part) => sum + part.byteLength, 0))
     const header = new DataView(bytes.buffer)
-    ;[this.count, keys.byteLength, orderIds.byteLength, rejected.byteLength].forEach((value, index) => header.setUint32(index * 4, value, true))
+    const textBytes = (chunks: Uint8Array[]): number => chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
+    ;[this.count, textBytes(this.keyChunks), textBytes(this.orderIdChunks), rejected.byteLength].forEach((value, index) => header.setUint32(index * 4, value, true))
     let offset = HEADER_BYTES
     for (const part of parts) {
       bytes.set(part, offset)
@@ -104,8 +114,10 @@ class ColumnWriter {
   }
 }
 
-function utf8Of(text: string, column: string): Uint8Array {
-  if (LONE_SURROGATE.test(text)) throw new CodecError(`idempotency: the ${column} hold a lone surrogate (no UTF-8 form)`)
+/** The strings' UTF-8, concatenated; each string must be well-formed (checked one by one only if any surrogate is present). */
+function utf8Of(strings: string[], column: string): Uint8Array {
+  const text = strings.join('')
+  if (SURROGATE.test(text) && strings.some((one) => LONE_SURROGATE.test(one))) throw new CodecError(`idempotency: the ${column} hold a lone surrogate (no UTF-8 form)`)
   return new TextEncoder().encode(text)
 }
 
