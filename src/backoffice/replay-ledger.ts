@@ -5,15 +5,17 @@
  * (replay-follower.ts); only the few records that arrive while the engine settles are folded synchronously before
  * the comparison. So a reconcile neither freezes the loop nor grows with the whole log.
  *
- * Events are decoded with the trusted decoder (JSON.parse and the schemas' own conversions, no re-validation; see
- * src/domain/events/trusted-decode.ts): the frames are this program's own records in its live log, CRC-checked on
- * read, and the check is about the fold, not the schemas. Full validation made the fold ~20 µs per record (bench:http
- * profile), so the replay cost as much CPU as the rest of the order path. A record it cannot decode still throws.
+ * Events are decoded with the trusted decoder (no re-validation; see src/domain/events/trusted-decode.ts), without
+ * the members the fold never reads (fold-unread.ts): the frames are this program's own records in its live log,
+ * CRC-checked on read, and the check is about the fold, not the schemas. Full validation made the fold ~20 µs per
+ * record (bench:http profile), so the replay cost as much CPU as the rest of the order path. A record it cannot decode
+ * still throws.
  */
 
 import type { Frame, Wal } from '../../wal/index.ts'
-import { isAuditRecord, trustedDomainEventOf } from '../runtime/records.ts'
+import { isAuditRecord } from '../runtime/records.ts'
 import { isBackOfficeRecord } from './breaks.ts'
+import { foldEventOf } from './fold-unread.ts'
 import { applyEvent, initialLedger, type LedgerState } from './ledger.ts'
 
 /** How long one slice may hold the event loop, and how many frames are folded between two looks at the clock. */
@@ -123,7 +125,7 @@ export class ReplayLedger {
       // The reader clamps its start to the log's first LSN and skips a segment removed mid-read without a word.
       if (frame.lsn !== this.folded + 1) return 'gap'
       if (!isBackOfficeRecord(frame.type) && !isAuditRecord(frame.type) && frame.lsn > ledger.lastLsn) {
-        const event = trustedDomainEventOf(frame)
+        const event = foldEventOf(frame)
         if (event !== null) applyEvent(ledger, event, frame.lsn)
       }
       this.folded = frame.lsn
