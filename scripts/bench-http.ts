@@ -19,7 +19,10 @@
  * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (scripts/support/event-loop-lag.ts, say) and sends serve SIGUSR2 when the
  * half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
  * reconcile (every 10 s; its replay is incremental and time-sliced, its venue checks yield between accounts).
- * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile. The WAL's fdatasync runs off the event loop.
+ * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile (30000: the audit self-check at 30 s too).
+ * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
+ * machine compares latencies at the same load (the maximum moves with the machine's other work). The WAL's fdatasync
+ * runs off the event loop.
  *
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
  */
@@ -218,7 +221,7 @@ async function main(): Promise<void> {
     say(`CPU per request at max: serve ${round(serveCpuUs, 0)} µs (intake, execution, venue, back office), echo ${round(echoCpuUs, 0)} µs`)
     say(`egress serve (paper, fsync): ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}`)
     await drained(`http://127.0.0.1:${servePort}/metrics`) // the burst's queued sends must not pollute the latency phase
-    const halfRate = Math.max(1, Math.floor(egressMax.okPerSec / 2))
+    const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(egressMax.okPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
     if (process.env.BENCH_SERVE_PRELOAD !== undefined) serve.kill('SIGUSR2') // lets a preloaded probe mark the half-load phase
     const half = await fixedRate(egress, halfRate, HALF_PHASE_MS)
     const sorted = half.latenciesMs.sort((a, b) => a - b)
