@@ -138,6 +138,23 @@ describe('binary payloads', () => {
     expect(() => encodeEvent({ ...acked, venueOrderId: 'v-\uDC00-é' })).toThrow(/lone surrogate/)
   })
 
+  test('short strings read on the trusted path (through its intern table) are exactly the strings written, ASCII or not (seeded)', () => {
+    const alphabet = ['a', 'b', 'Ã', '©', 'é', '€', 'x', '0', '😀']
+    let state = 7
+    const next = (): number => {
+      state = (state * 1103515245 + 12345) % 2147483648
+      return state
+    }
+    for (let count = 0; count < 20_000; count++) {
+      let note = ''
+      for (let length = 1 + (next() % 12); length > 0; length--) note += alphabet[next() % alphabet.length]
+      const principalId = Array.from(note).slice(0, 3).join('') // whole code points: never half a surrogate pair
+      const event: DomainEvent = { type: 'mode.changed', atMs: count, mode: 'paper', principalId, note }
+      const read = decodeTrustedEvent(encodeEvent(event))
+      if (read.type !== 'mode.changed' || read.note !== note || read.principalId !== principalId) throw new Error(`seed 7, string ${count}: wrote ${JSON.stringify(note)}, read ${JSON.stringify(read)}`)
+    }
+  })
+
   test('amounts of any size and sign, and non-ASCII text, round trip exactly', () => {
     for (const amount of ['0', '-1', '0.00000001', '90071992.54740991', '90071992.54740992', '-12345678901234567890.12345678']) {
       const event: DomainEvent = { type: 'account.funded', atMs: 1, accountId: 'a', asset: 'USD', amount: parseDecimal(amount), reference: 'r' }
