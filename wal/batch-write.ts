@@ -118,10 +118,7 @@ export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, check
   stats.batchCount++
   stats.recordCount += checked.length
   return () =>
-    checked.map((frame) => {
-      const payload = raw.subarray(frame.offsetBytes + FRAME_PAYLOAD_OFFSET, frame.offsetBytes + frame.frameBytes)
-      return new FrameView(frame.lsn, frame.epoch, frame.type, frame.version, payload, frame.frameBytes)
-    })
+    checked.map((frame) => new FrameView(frame.lsn, frame.epoch, frame.type, frame.version, raw, frame.offsetBytes + FRAME_PAYLOAD_OFFSET, frame.frameBytes))
 }
 
 /** Views of a written batch's frames: they lie back to back in `buffer`, one per record, from `firstLsn` on. */
@@ -140,5 +137,5 @@ function frameViews(buffer: Uint8Array, batch: readonly QueuedRecords[], firstLs
 }
 
 function frameView(buffer: Uint8Array, offset: number, end: number, lsn: number, epoch: number, record: RecordInput): Frame {
-  return new FrameView(lsn, epoch, record.type, record.version, buffer.subarray(offset + FRAME_PAYLOAD_OFFSET, end), end - offset)
+  return new FrameView(lsn, epoch, record.type, record.version, buffer, offset + FRAME_PAYLOAD_OFFSET, end - offset)
 }

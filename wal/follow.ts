@@ -17,8 +17,9 @@ export interface FollowOptions {
   signal?: AbortSignal
 }
 
+/** A frame that owns its bytes (a read frame's views are valid only until the next frame). */
 export function copyFrame(frame: Frame): OwnedFrame {
-  return { ...frame, payload: frame.payload.slice(), hash: frame.hash.slice() }
+  return { lsn: frame.lsn, epoch: frame.epoch, type: frame.type, version: frame.version, payload: frame.payload.slice(), hash: frame.hash.slice(), frameBytes: frame.frameBytes }
 }
 
 export async function* follow(wal: Wal, options: FollowOptions): AsyncGenerator<OwnedFrame> {

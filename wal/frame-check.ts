@@ -91,42 +91,48 @@ export function copyStoredHash(source: Uint8Array, offset: number, target: Uint8
 }
 
 /**
- * A frame over the buffer it was read into. Its hash is a view made on demand (most readers never look at it): it
- * lies 48 bytes before the payload in the same buffer, so the object holds nothing the payload does not already.
+ * A frame over the buffer it was read into. Its payload and hash are views made on demand: restart replay decodes
+ * straight from `bytes` at `payloadAt` (a view per frame was a measurable part of replay), and most readers never look
+ * at the hash, which lies 48 bytes before the payload in the same buffer. The object holds nothing the buffer does not.
  */
 export class FrameView implements Frame {
   lsn: number
   epoch: number
   type: number
   version: number
-  payload: Uint8Array
+  /** The buffer the frame lies in; valid until the reader moves past the frame (wal/reader.ts). */
+  readonly bytes: Uint8Array
+  /** Where the payload starts in `bytes`; it ends at payloadAt + frameBytes - FRAME_PAYLOAD_OFFSET. */
+  readonly payloadAt: number
   frameBytes: number
 
-  constructor(lsn: number, epoch: number, type: number, version: number, payload: Uint8Array, frameBytes: number) {
+  constructor(lsn: number, epoch: number, type: number, version: number, bytes: Uint8Array, payloadAt: number, frameBytes: number) {
     this.lsn = lsn
     this.epoch = epoch
     this.type = type
     this.version = version
-    this.payload = payload
+    this.bytes = bytes
+    this.payloadAt = payloadAt
     this.frameBytes = frameBytes
   }
 
+  get payloadEnd(): number {
+    return this.payloadAt + this.frameBytes - FRAME_PAYLOAD_OFFSET
+  }
+
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.payloadAt, this.payloadEnd)
+  }
+
   get hash(): Uint8Array {
-    const payload = this.payload
-    return new Uint8Array(payload.buffer, payload.byteOffset - (FRAME_PAYLOAD_OFFSET - FRAME_HASH_OFFSET), HASH_BYTES)
+    const start = this.payloadAt - (FRAME_PAYLOAD_OFFSET - FRAME_HASH_OFFSET)
+    return this.bytes.subarray(start, start + HASH_BYTES)
   }
 }
 
-/** The frame at `offset` (already checked) as a FrameView: one payload view, the fields read from `view`. */
+/** The frame at `offset` (already checked) as a FrameView: no view made, the fields read from `view`. */
 export function frameViewAt(source: Uint8Array, view: DataView, offset: number, frameBytes: number): FrameView {
-  return new FrameView(
-    lsnAt(view, offset),
-    epochAt(view, offset),
-    typeAt(view, offset),
-    versionAt(view, offset),
-    source.subarray(offset + FRAME_PAYLOAD_OFFSET, offset + frameBytes),
-    frameBytes,
-  )
+  return new FrameView(lsnAt(view, offset), epochAt(view, offset), typeAt(view, offset), versionAt(view, offset), source, offset + FRAME_PAYLOAD_OFFSET, frameBytes)
 }
 
 export type FrameCheck =

@@ -89,7 +89,7 @@ export class SelfCheck {
         this.verifiedLsn = frame.lsn
         this.heads.push(frame.lsn, computed)
         if (isAuditRecordType(frame.type)) {
-          const problem = this.seals.observe({ ...frame, file: '', offsetBytes: 0 }, this.heads)
+          const problem = this.seals.observe({ lsn: frame.lsn, epoch: frame.epoch, type: frame.type, version: frame.version, payload: frame.payload, file: '', offsetBytes: 0 }, this.heads)
           if (problem !== null) return { ...problem, ...this.locate(frame.lsn) }
         }
       }

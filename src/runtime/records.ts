@@ -6,9 +6,9 @@
 
 import { decodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { eventCode } from '../domain/events/registry.ts'
-import { decodeTrustedEvent, unreadMembers } from '../domain/events/trusted-decode.ts'
+import { decodeTrustedEvent, decodeTrustedEventIn, unreadMembers } from '../domain/events/trusted-decode.ts'
 import { APPLY_UNREAD_MEMBERS } from '../kernel/apply-unread.ts'
-import type { Frame } from '../../wal/index.ts'
+import { FrameView, type Frame } from '../../wal/index.ts'
 
 export const AUDIT_RECORD_TYPE_MIN = 0xa000
 
@@ -43,5 +43,8 @@ const UNREAD_MEMBERS_BY_CODE = new Map([...APPLY_UNREAD_MEMBERS].map(([type, pat
  */
 export function kernelReplayEventOf(frame: Frame): DomainEvent | null {
   if (isAuditRecord(frame.type)) return null
-  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, UNREAD_MEMBERS_BY_CODE.get(frame.type))
+  const unread = UNREAD_MEMBERS_BY_CODE.get(frame.type)
+  // A frame in the reader's buffer is decoded where it lies (no payload view per record).
+  if (frame instanceof FrameView) return decodeTrustedEventIn(frame.type, frame.version, frame.bytes, frame.payloadAt, frame.payloadEnd, unread)
+  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, unread)
 }

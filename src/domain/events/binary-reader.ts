@@ -34,15 +34,19 @@ class Reader {
   position = 0
   end = 0
 
-  /** Points the reader at `payload`; views of the same buffer (frames of one read chunk) share one DataView. */
-  reset(payload: Uint8Array): void {
-    if (payload.buffer !== this.bytes.buffer) {
-      this.bytes = new Uint8Array(payload.buffer)
-      this.view = new DataView(payload.buffer)
-      this.text = Buffer.from(payload.buffer) as SliceableBuffer
+  /**
+   * Points the reader at bytes [start, end) of `source`; sources over the same memory (frames of one read chunk)
+   * share one DataView.
+   */
+  reset(source: Uint8Array, start: number, end: number): void {
+    if (!(start >= 0 && start <= end && end <= source.length)) throw new RangeError(`payload range ${start}..${end} is outside its ${source.length}-byte source`)
+    if (source.buffer !== this.bytes.buffer) {
+      this.bytes = new Uint8Array(source.buffer)
+      this.view = new DataView(source.buffer)
+      this.text = Buffer.from(source.buffer) as SliceableBuffer
     }
-    this.position = payload.byteOffset
-    this.end = payload.byteOffset + payload.byteLength
+    this.position = source.byteOffset + start
+    this.end = source.byteOffset + end
   }
 
   need(count: number): void {
@@ -154,8 +158,11 @@ const reader = new Reader()
 
 type Decode = (reader: Reader) => unknown
 
-/** A compiled record decoder: the payload → its body (without `type`). */
-export type RecordDecoder = (payload: Uint8Array) => Record<string, unknown>
+/**
+ * A compiled record decoder: the payload → its body. The payload is `source` whole, or bytes [start, end) of it (a
+ * frame in its read buffer, without making a view of it); the caller keeps start ≤ end ≤ source.length.
+ */
+export type RecordDecoder = (source: Uint8Array, start?: number, end?: number) => Record<string, unknown>
 
 export interface RecordDecoderOptions {
   /**
@@ -178,8 +185,8 @@ export function compileRecordDecoder(fields: readonly LayoutField[], form: ReadF
   const decoders = fieldDecoders(fields, form, skip, '')
   if (decoders === null) return null
   const members = membersDecoder(fields, decoders, typeName)
-  return (payload) => {
-    reader.reset(payload)
+  return (source, start = 0, end = source.length) => {
+    reader.reset(source, start, end)
     const body = members(reader)
     if (!prefixOnly && reader.position !== reader.end) throw new SchemaError('invalid_payload', `binary payload has ${reader.end - reader.position} bytes after its last member`)
     return body

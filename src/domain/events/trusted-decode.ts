@@ -85,6 +85,19 @@ export function decodeTrustedEvent(encoded: EncodedEvent, unread?: UnreadMembers
   return body as unknown as DomainEvent
 }
 
+/**
+ * decodeTrustedEvent for a payload that lies at bytes [start, end) of `source` (a frame in the log reader's buffer),
+ * read in place when it is binary: restart replay makes no view per record.
+ */
+export function decodeTrustedEventIn(type: number, version: number, source: Uint8Array, start: number, end: number, unread?: UnreadMembers): DomainEvent {
+  const binary = BINARY_BY_CODE[type]
+  if (binary !== undefined && version === binary.version) {
+    const read = unread === undefined ? binary.whole : skippingDecoder(binary, unread)
+    if (read !== null) return read(source, start, end) as unknown as DomainEvent
+  }
+  return decodeTrustedEvent({ type, version, payload: source.subarray(start, end) }, unread)
+}
+
 /** The payload's text, without the top-level member `unreadMember` when it names one (see json-member.ts). */
 function textWithout(payload: Uint8Array, unreadMember: MemberKey | undefined): string {
   const cut = unreadMember === undefined ? null : topLevelMemberCut(payload, unreadMember)
