@@ -128,7 +128,13 @@ export async function crashWorld(world: World): Promise<void> {
 export async function startStandbyOf(world: World): Promise<{ standby: Gateway; dataDir: string; errors: string[] }> {
   const dataDir = tempDataDir()
   const errors: string[] = []
-  const standby = await Gateway.start({
+  const standby = await Gateway.start(standbyOptionsOf(world, dataDir, errors))
+  return { standby, dataDir, errors }
+}
+
+/** The options startStandbyOf starts a standby with, for specs that start (and restart) it themselves. */
+export function standbyOptionsOf(world: World, dataDir: string, errors: string[]): Parameters<typeof Gateway.start>[0] {
+  return {
     ...world.gateway.options,
     dataDir,
     role: 'standby',
@@ -137,6 +143,5 @@ export async function startStandbyOf(world: World): Promise<{ standby: Gateway; 
     kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config' }),
     fundings: paperFundings(ACCOUNTS),
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
-  })
-  return { standby, dataDir, errors }
+  }
 }

@@ -6,8 +6,8 @@
 
 import { afterAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { createVerifier, mintHs256Token } from '../../src/http/auth/index.ts'
-import { createHttpService } from '../../src/http/index.ts'
+import { createVerifier, mintHs256Token, type Verifier } from '../../src/http/auth/index.ts'
+import { createHttpService, type HttpService } from '../../src/http/index.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { isTerminal } from '../../src/domain/states.ts'
 import { stateDigest } from '../../src/kernel/index.ts'
@@ -66,22 +66,7 @@ describe('bounded hot state', () => {
   test('a retired order is still read through HTTP, and a repeat of its key gets the first answer byte for byte', async () => {
     const world = await startWorld({ seed: 8, params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } })
     dirs.push(world.dir)
-    const config = parseConfig({ dataDir: world.dir, auth: { hs256Secret: SECRET } })
-    const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
-    const http = createHttpService({
-      gateway: world.gateway,
-      verifier,
-      configDigest: 'sim-config',
-      backpressure: config.backpressure,
-      sse: config.sse,
-      log: () => {},
-    })
-    const token = await mintHs256Token(SECRET, { sub: 'alice', roles: ['trader'], accounts: ['acct-a'], issuer: 'egress', audience: 'egress-api', ttlSec: 600 })
-    const headers = (key: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Idempotency-Key': key })
-    const reference = world.venue.referencePrice('ETH-USD')?.price ?? 0n
-    const price = String((reference * 101n) / 100n / 100_000_000n)
-    const body = JSON.stringify({ account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.01', price })
-    const place = async (key: string): Promise<Response> => http.app.request('/v1/orders', { method: 'POST', headers: headers(key), body })
+    const { http, verifier, headers, place } = await httpPlacing(world)
     const first = await place('retire-me')
     const firstText = await first.clone().text()
     expect(`${first.status} ${firstText}`).toStartWith('202')
@@ -125,15 +110,7 @@ describe('bounded hot state', () => {
       snapshots: { atShutdown: false, keep: 1, compaction: 'delete' },
     })
     dirs.push(world.dir)
-    const config = parseConfig({ dataDir: world.dir, auth: { hs256Secret: SECRET } })
-    const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
-    const http = createHttpService({ gateway: world.gateway, verifier, configDigest: 'sim-config', backpressure: config.backpressure, sse: config.sse, log: () => {} })
-    const token = await mintHs256Token(SECRET, { sub: 'alice', roles: ['trader'], accounts: ['acct-a'], issuer: 'egress', audience: 'egress-api', ttlSec: 600 })
-    const headers = (key: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Idempotency-Key': key })
-    const reference = world.venue.referencePrice('ETH-USD')?.price ?? 0n
-    const price = String((reference * 101n) / 100n / 100_000_000n)
-    const body = JSON.stringify({ account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.01', price })
-    const place = async (key: string): Promise<Response> => http.app.request('/v1/orders', { method: 'POST', headers: headers(key), body })
+    const { http, verifier, headers, place } = await httpPlacing(world)
     const first = await place('retire-me')
     expect(first.status).toBe(202)
     const orderId = ((await first.json()) as { order_id: string }).order_id
@@ -167,3 +144,17 @@ describe('bounded hot state', () => {
     await crashWorld(world)
   }, 60_000)
 })
+
+/** The HTTP app over `world`'s gateway, and a place of one marketable ETH-USD buy as alice under an Idempotency-Key. */
+async function httpPlacing(world: World): Promise<{ http: HttpService; verifier: Verifier; headers: (key: string) => Record<string, string>; place: (key: string) => Promise<Response> }> {
+  const config = parseConfig({ dataDir: world.dir, auth: { hs256Secret: SECRET } })
+  const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 100 })
+  const http = createHttpService({ gateway: world.gateway, verifier, configDigest: 'sim-config', backpressure: config.backpressure, sse: config.sse, log: () => {} })
+  const token = await mintHs256Token(SECRET, { sub: 'alice', roles: ['trader'], accounts: ['acct-a'], issuer: 'egress', audience: 'egress-api', ttlSec: 600 })
+  const headers = (key: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Idempotency-Key': key })
+  const reference = world.venue.referencePrice('ETH-USD')?.price ?? 0n
+  const price = String((reference * 101n) / 100n / 100_000_000n)
+  const body = JSON.stringify({ account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.01', price })
+  const place = async (key: string): Promise<Response> => http.app.request('/v1/orders', { method: 'POST', headers: headers(key), body })
+  return { http, verifier, headers, place }
+}

@@ -8,7 +8,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import {
   fetchLeaderSnapshot,
@@ -18,12 +17,10 @@ import {
   type LeaderSnapshot,
   type SnapshotInstallStep,
 } from '../../../src/runtime/ha/snapshot-recovery.ts'
-import { SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
-import { paperFundings, paperKernelConfig } from '../../../src/runtime/paper.ts'
 import { removeTempDirs } from '../../wal/support.ts'
-import { ACCOUNTS, removeDir, run, startWorld, tempDataDir, type World } from '../harness.ts'
-import { trade } from '../snapshot/support.ts'
-import { TOKEN, haHttp, serveReplication } from './support.ts'
+import { removeDir, tempDataDir } from '../harness.ts'
+import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
+import { TOKEN } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -32,47 +29,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-function standbyOptions(world: World, dataDir: string, errors: string[]): Parameters<typeof Gateway.start>[0] {
-  return {
-    ...world.gateway.options,
-    dataDir,
-    role: 'standby',
-    venues: [],
-    wal: { durability: 'none', segmentBytesMax: 1 << 20, preallocateBytes: 0 },
-    kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config' }),
-    fundings: paperFundings(ACCOUNTS),
-    snapshots: {},
-    onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
-  }
-}
 
 const BEFORE_COMMIT: SnapshotInstallStep[] = ['anchored', 'log_built', 'snapshot_built']
 const AFTER_COMMIT: SnapshotInstallStep[] = ['committed', 'log_moved_aside', 'log_swapped', 'snapshots_moved_aside', 'snapshots_swapped']
 
 describe('snapshot recovery across a crash', () => {
   test('stopped after any step, the next start-up finishes or rolls it back and a standby gateway starts', async () => {
-    const world = await startWorld({ seed: 61, wal: { segmentBytesMax: 4096 }, snapshots: { everyRecords: 60, keep: 2, compaction: 'archive' } })
-    const store = (): SnapshotStore => new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 2 })
-    const server = serveReplication(() => world.gateway.engine.wal, haHttp({ snapshots: store }))
-    cleanups.push(async () => {
-      server.stop()
-      await world.gateway.stop()
-      removeDir(world.dir)
-    })
-    for (let round = 0; world.gateway.engine.wal.firstLsn <= 2; round++) {
-      if (round > 10) throw new Error('the leader did not compact')
-      await trade(world, { orders: 30, tag: `c${round}`, seed: 61 + round })
-      await run(world, 100)
-      await world.gateway.snapshotter.idle()
-    }
-    const access = { leaderUrl: server.url, token: TOKEN, timeoutMs: 5_000 }
+    const { world, url } = await compactingLeader(61, cleanups)
+    await tradeUntilCompacted(world, 1, 61)
+    const access = { leaderUrl: url, token: TOKEN, timeoutMs: 5_000 }
     const snapshot: LeaderSnapshot = await fetchLeaderSnapshot({ ...access, bytesMax: 1 << 30 })
     for (const step of [...BEFORE_COMMIT, ...AFTER_COMMIT]) {
       const dataDir = tempDataDir()
       cleanups.push(() => removeDir(dataDir))
       const errors: string[] = []
       // The standby's own log (and a snapshots directory, so there is one to move aside).
-      const old = await Gateway.start(standbyOptions(world, dataDir, errors))
+      const old = await Gateway.start(recoveringStandbyOptions(world, dataDir, errors))
       await old.stop()
       mkdirSync(join(dataDir, 'snapshots'), { recursive: true })
       const oldLog = readdirSync(join(dataDir, 'log')).sort()
@@ -90,7 +62,7 @@ describe('snapshot recovery across a crash', () => {
       expect(finishSnapshotRecovery(dataDir)).toBe('none')
       const entries = readdirSync(dataDir)
       expect(entries.filter((name) => name.includes('recovering') || name.includes('snapshot-recovery'))).toEqual([])
-      const restarted = await Gateway.start(standbyOptions(world, dataDir, errors))
+      const restarted = await Gateway.start(recoveringStandbyOptions(world, dataDir, errors))
       try {
         if (committed) {
           expect(restarted.restoreReport?.snapshot?.lsn).toBe(snapshot.lsn)

@@ -2,16 +2,15 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Lease, nodeIo, toHex } from '../../../wal/index.ts'
+import { Lease, toHex } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import type { GatewayRole } from '../../../src/runtime/gateway.ts'
 import { HaNode, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot } from '../../../src/runtime/ha/index.ts'
-import { SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
-import { paperFundings, paperKernelConfig } from '../../../src/runtime/paper.ts'
 import { removeTempDirs } from '../../wal/support.ts'
-import { ACCOUNTS, removeDir, run, startWorld, tempDataDir, type World } from '../harness.ts'
+import { removeDir, tempDataDir } from '../harness.ts'
 import { trade } from '../snapshot/support.ts'
-import { TOKEN, haHttp, replicator, serveReplication, waitFor } from './support.ts'
+import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
+import { TOKEN, replicator, waitFor } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -20,47 +19,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** A leader that snapshots every 60 records and compacts below them, serving replication and its snapshots. */
-async function compactingLeader(seed: number): Promise<{ world: World; url: string }> {
-  const world = await startWorld({ seed, wal: { segmentBytesMax: 4096 }, snapshots: { everyRecords: 60, keep: 2, compaction: 'archive' } })
-  const store = (): SnapshotStore => new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 2 })
-  const server = serveReplication(() => world.gateway.engine.wal, haHttp({ snapshots: store }))
-  cleanups.push(async () => {
-    server.stop()
-    await world.gateway.stop()
-    removeDir(world.dir)
-  })
-  return { world, url: server.url }
-}
-
-async function tradeUntilCompacted(world: World, belowLsn: number, seed: number): Promise<void> {
-  for (let round = 0; world.gateway.engine.wal.firstLsn <= belowLsn + 1; round++) {
-    if (round > 10) throw new Error(`the leader did not compact past LSN ${belowLsn}`)
-    await trade(world, { orders: 30, tag: `c${round}`, seed: seed + round })
-    await run(world, 100)
-    await world.gateway.snapshotter.idle()
-  }
-}
-
-function standbyOptions(world: World, dataDir: string, errors: string[]): Parameters<typeof Gateway.start>[0] {
-  return {
-    ...world.gateway.options,
-    dataDir,
-    role: 'standby',
-    venues: [],
-    wal: { durability: 'none', segmentBytesMax: 1 << 20, preallocateBytes: 0 },
-    kernelConfig: paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config' }),
-    fundings: paperFundings(ACCOUNTS),
-    snapshots: {},
-    onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
-  }
-}
-
 const statuses = (gateway: Gateway): string[] => [...gateway.engine.state.orders.values()].map((order) => `${order.orderId}:${order.status}`).sort()
 
 describe('a standby below the leader\'s compacted log', () => {
   test('the stream answers RESYNC_REQUIRED (an empty standby too) and the replicator hands over instead of retrying', async () => {
-    const { world, url } = await compactingLeader(31)
+    const { world, url } = await compactingLeader(31, cleanups)
     await tradeUntilCompacted(world, 1, 31)
     const head = '0'.repeat(64)
     const refused = await fetch(`${url}/replication/stream?from_lsn=1&head=${head}`, { headers: { Authorization: `Bearer ${TOKEN}` } })
@@ -73,7 +36,7 @@ describe('a standby below the leader\'s compacted log', () => {
     const dir = tempDataDir()
     cleanups.push(() => removeDir(dir))
     const errors: string[] = []
-    const standby = await Gateway.start(standbyOptions(world, dir, errors))
+    const standby = await Gateway.start(recoveringStandbyOptions(world, dir, errors))
     cleanups.push(() => standby.stop())
     const handedOver: number[] = []
     const pulling = replicator(standby.engine.wal, () => url, { onResyncRequired: (details) => void handedOver.push(details.leaderFirstLsn) })
@@ -86,7 +49,7 @@ describe('a standby below the leader\'s compacted log', () => {
   })
 
   test('an HA standby that fell behind recovers from the leader\'s snapshot, its old log moved aside, and follows again', async () => {
-    const { world, url } = await compactingLeader(41)
+    const { world, url } = await compactingLeader(41, cleanups)
     await trade(world, { orders: 5, tag: 'early', seed: 41 })
     // A standby node (in process) following the leader named by the lease.
     const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
@@ -104,7 +67,7 @@ describe('a standby below the leader\'s compacted log', () => {
       clockSkewMsMax: 100,
       role: 'standby',
       replicationToken: TOKEN,
-      startGateway: async (role: GatewayRole) => Gateway.start({ ...standbyOptions(world, dataDir, errors), role }),
+      startGateway: async (role: GatewayRole) => Gateway.start({ ...recoveringStandbyOptions(world, dataDir, errors), role }),
       onGateway: (gateway) => void gateways.push(gateway),
       log: (line) => void logLines.push(line),
       replication: { backoffMsMin: 10, backoffMsMax: 100, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: 2_000 },
@@ -147,7 +110,7 @@ describe('a standby below the leader\'s compacted log', () => {
   })
 
   test('refusals: no snapshot, a tampered or oversized file, and a failed catch-up that puts the old log back', async () => {
-    const { world, url } = await compactingLeader(51)
+    const { world, url } = await compactingLeader(51, cleanups)
     const access = { leaderUrl: url, token: TOKEN, timeoutMs: 5_000 }
     const code = async (work: Promise<unknown>): Promise<string> => {
       try {
@@ -180,7 +143,7 @@ describe('a standby below the leader\'s compacted log', () => {
     const dataDir = tempDataDir()
     cleanups.push(() => removeDir(dataDir))
     const errors: string[] = []
-    const old = await Gateway.start(standbyOptions(world, dataDir, errors))
+    const old = await Gateway.start(recoveringStandbyOptions(world, dataDir, errors))
     await old.stop()
     const before = readdirSync(join(dataDir, 'log')).sort()
     const wrong = { ...snapshot, chainBefore: new Uint8Array(32).fill(7) }
@@ -190,7 +153,7 @@ describe('a standby below the leader\'s compacted log', () => {
     // The right one installs: a standby gateway restores from it.
     const report = await installLeaderSnapshot(dataDir, snapshot, { ...access, envelopeBytesMax: 4 * 1024 * 1024, keep: 2, previousLastLsn: 0 })
     expect(report.lastLsn).toBeGreaterThanOrEqual(snapshot.lsn)
-    const restored = await Gateway.start(standbyOptions(world, dataDir, errors))
+    const restored = await Gateway.start(recoveringStandbyOptions(world, dataDir, errors))
     expect(restored.restoreReport?.snapshot?.lsn).toBe(snapshot.lsn)
     await restored.stop()
     expect(errors).toEqual([])

@@ -3,6 +3,7 @@ import { cloneState, initialState, stateDigest } from '../../../src/kernel/index
 import {
   decodeKernelState, encodeKernelState, KERNEL_STATE_FORMAT_VERSION, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateBytesSliced, kernelStateFromBytes,
 } from '../../../src/runtime/snapshot/index.ts'
+import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, type World } from '../harness.ts'
 import { tradedWorld } from './support.ts'
@@ -14,16 +15,6 @@ afterAll(async () => {
     removeDir(world.dir)
   }
 })
-
-/** A `kernel` section from its parts: u32 JSON length, the JSON, the idempotency columns. */
-function sectionBytes(json: string, idempotency: Uint8Array): Uint8Array {
-  const text = new TextEncoder().encode(json)
-  const bytes = new Uint8Array(4 + text.byteLength + idempotency.byteLength)
-  new DataView(bytes.buffer).setUint32(0, text.byteLength, true)
-  bytes.set(text, 4)
-  bytes.set(idempotency, 4 + text.byteLength)
-  return bytes
-}
 
 function mapOrders(state: ReturnType<typeof initialState>): string[] {
   return [...state.orders.keys()]
@@ -89,9 +80,9 @@ describe('kernel state encoding', () => {
     // The section's framing: a JSON length that overruns it, and JSON that is not a state.
     expect(() => kernelStateFromBytes(new Uint8Array([1, 2]))).toThrow(/shorter than the JSON length/)
     expect(() => kernelStateFromBytes(new Uint8Array([200, 0, 0, 0, 91, 93]))).toThrow(/JSON length 200 overruns the 6-byte section/)
-    expect(() => kernelStateFromBytes(sectionBytes('{"not":"a state"}', idempotency))).toThrow(/expected KernelState/)
+    expect(() => kernelStateFromBytes(kernelSectionOf('{"not":"a state"}', idempotency))).toThrow(/expected KernelState/)
     // A valid JSON part followed by idempotency columns cut short.
-    expect(() => kernelStateFromBytes(sectionBytes(JSON.stringify(good), idempotency.subarray(0, 8)))).toThrow(/state\.idempotency: 8 bytes is shorter than the columns' header/)
+    expect(() => kernelStateFromBytes(kernelSectionOf(JSON.stringify(good), idempotency.subarray(0, 8)))).toThrow(/state\.idempotency: 8 bytes is shorter than the columns' header/)
   })
 
   test('the schema id names the format version and a fingerprint of every field', () => {

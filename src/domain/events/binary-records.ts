@@ -59,11 +59,6 @@ export function trustedBinaryDecoder(name: EventType, skip: ReadonlySet<string> 
   return decoder
 }
 
-/** Whether `name`'s binary payload begins with its `orderId` (a string or a nullable string): see orderIdOfBinary. */
-export function binaryStartsWithOrderId(name: EventType): boolean {
-  return LAYOUTS.get(name)?.[0]?.key === 'orderId'
-}
-
 /** Only the `orderId` prefix: its decoder reads the first field and ignores the rest of the payload. */
 const ORDER_ID_READERS = new Map<EventType, RecordDecoder>()
 

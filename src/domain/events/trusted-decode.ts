@@ -71,18 +71,7 @@ function skippingDecoder(entry: BinaryEntry, unread: UnreadMembers): RecordDecod
  * the full decoder keeps every member.
  */
 export function decodeTrustedEvent(encoded: EncodedEvent, unread?: UnreadMembers): DomainEvent {
-  const binary = BINARY_BY_CODE[encoded.type]
-  if (binary !== undefined && encoded.version === binary.version) {
-    const read = unread === undefined ? binary.whole : skippingDecoder(binary, unread)
-    if (read === null) return decodeEvent(encoded)
-    return read(encoded.payload) as unknown as DomainEvent // its `type` member included
-  }
-  const fast = fastPlanFor(encoded)
-  if (fast === null) return decodeEvent(encoded)
-  const body = JSON.parse(textWithout(encoded.payload, unread?.jsonCut ?? undefined)) as Record<string, unknown>
-  if (fast.plan !== null) fast.plan(body)
-  body.type = fast.name
-  return body as unknown as DomainEvent
+  return decodeTrustedEventIn(encoded.type, encoded.version, encoded.payload, 0, encoded.payload.length, unread)
 }
 
 /**
@@ -93,9 +82,19 @@ export function decodeTrustedEventIn(type: number, version: number, source: Uint
   const binary = BINARY_BY_CODE[type]
   if (binary !== undefined && version === binary.version) {
     const read = unread === undefined ? binary.whole : skippingDecoder(binary, unread)
-    if (read !== null) return read(source, start, end) as unknown as DomainEvent
+    if (read !== null) return read(source, start, end) as unknown as DomainEvent // its `type` member included
   }
-  return decodeTrustedEvent({ type, version, payload: source.subarray(start, end) }, unread)
+  return decodeJsonOrValidated({ type, version, payload: source.subarray(start, end) }, unread)
+}
+
+/** A version 1 JSON record through its conversion plan; anything without a fast path through decodeEvent. */
+function decodeJsonOrValidated(encoded: EncodedEvent, unread: UnreadMembers | undefined): DomainEvent {
+  const fast = fastPlanFor(encoded)
+  if (fast === null) return decodeEvent(encoded)
+  const body = JSON.parse(textWithout(encoded.payload, unread?.jsonCut ?? undefined)) as Record<string, unknown>
+  if (fast.plan !== null) fast.plan(body)
+  body.type = fast.name
+  return body as unknown as DomainEvent
 }
 
 /** The payload's text, without the top-level member `unreadMember` when it names one (see json-member.ts). */

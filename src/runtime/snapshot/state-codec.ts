@@ -205,7 +205,7 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
 /** The state as the snapshot's `kernel` section. */
 export function kernelStateBytes(state: KernelState): Uint8Array {
   const encoded = encodeKernelState(state)
-  return sectionOf(JSON.stringify(encoded.json), encoded.idempotency)
+  return kernelSectionOf(JSON.stringify(encoded.json), encoded.idempotency)
 }
 
 /**
@@ -235,7 +235,7 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
     }
   }
   const idempotency = await idempotencyColumnsSliced(state.idempotency, options)
-  return sectionOf(`[${parts.join(',')}]`, idempotency)
+  return kernelSectionOf(`[${parts.join(',')}]`, idempotency)
 }
 
 /** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
@@ -247,7 +247,8 @@ export function kernelStateFromBytes(bytes: Uint8Array): KernelState {
   return decodeKernelState({ json, idempotency: bytes.subarray(4 + jsonBytes) })
 }
 
-function sectionOf(json: string, idempotency: Uint8Array): Uint8Array {
+/** A `kernel` section from its parts: u32 JSON length, the JSON, the idempotency columns. */
+export function kernelSectionOf(json: string, idempotency: Uint8Array): Uint8Array {
   const text = new TextEncoder().encode(json)
   const bytes = new Uint8Array(4 + text.byteLength + idempotency.byteLength)
   new DataView(bytes.buffer).setUint32(0, text.byteLength, true)
