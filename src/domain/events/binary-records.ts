@@ -6,7 +6,7 @@
 
 import { recordLayoutOf, type LayoutField } from './binary-layout.ts'
 import { compileRecordDecoder, type RecordDecoder } from './binary-reader.ts'
-import { writeRecord } from './binary-writer.ts'
+import { compileRecordWriter, type RecordWriter } from './binary-writer.ts'
 import type { SchemaLike } from './json-plan.ts'
 import { SchemaError } from './schema-error.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
@@ -20,6 +20,8 @@ const INPUT_DECODERS = new Map<EventType, RecordDecoder>(
   [...LAYOUTS].map(([name, fields]) => [name, compileRecordDecoder(fields, 'input') as RecordDecoder]),
 )
 
+const WRITERS = new Map<EventType, RecordWriter>([...LAYOUTS].map(([name, fields]) => [name, compileRecordWriter(fields, name)]))
+
 /** Trusted decoders by type, then by the set of skipped paths (null: none); null where a JSON part needs the validating decoder. */
 const TRUSTED_DECODERS = new Map<EventType, Map<ReadonlySet<string> | null, RecordDecoder | null>>()
 
@@ -29,9 +31,14 @@ function layoutFor(name: EventType): readonly LayoutField[] {
   return fields
 }
 
-/** The event body (without `type`) as a binary payload. Throws AssertionError when the body does not fit its schema's shape. */
-export function writeBinaryBody(name: EventType, body: Record<string, unknown>): Uint8Array {
-  return writeRecord(layoutFor(name), body, name)
+/**
+ * The event's members (all but `type`, which the layout leaves to the frame) as a binary payload. Throws
+ * AssertionError when the event does not fit its schema's shape.
+ */
+export function writeBinaryBody(name: EventType, event: object): Uint8Array {
+  const write = WRITERS.get(name)
+  if (write === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${name}`)
+  return write(event)
 }
 
 /** A binary payload → the JSON-form body the schema validates (decimals as strings). */

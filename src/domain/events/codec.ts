@@ -26,8 +26,9 @@ export { SchemaError, type SchemaErrorKind } from './schema-error.ts'
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeEvent(event: DomainEvent): EncodedEvent {
-  const { type, ...body } = event
-  return { type: EVENT_CODES[type], version: EVENT_VERSIONS[type], payload: writeBinaryBody(type, body) }
+  const type = event.type
+  // The writer reads the layout's members from the event itself (no copy without `type`: the layout has none).
+  return { type: EVENT_CODES[type], version: EVENT_VERSIONS[type], payload: writeBinaryBody(type, event) }
 }
 
 export function decodeEvent(encoded: EncodedEvent): DomainEvent {

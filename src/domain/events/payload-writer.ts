@@ -1,0 +1,192 @@
+/**
+ * The byte buffer binary payloads are written into (binary-layout.ts gives the format): one growable scratch buffer
+ * reused by every record (encoding is synchronous), and the primitives the compiled record writers (binary-writer.ts)
+ * and the JSON part writer (json-part-writer.ts) call. Nothing here checks a value's type: the callers do.
+ */
+
+import { AssertionError } from '../assert.ts'
+
+const SCRATCH_BYTES_INITIAL = 16_384
+const encoder = new TextEncoder()
+
+export class PayloadWriter {
+  bytes = new Uint8Array(SCRATCH_BYTES_INITIAL)
+  view = new DataView(this.bytes.buffer)
+  position = 0
+
+  /** Makes room for `count` more bytes after the position. */
+  reserve(count: number): void {
+    if (this.position + count > this.bytes.length) this.grow(this.position + count)
+  }
+
+  /** The bytes written since the last reset, as a fresh array (the scratch buffer is overwritten by the next record). */
+  copy(): Uint8Array {
+    return this.bytes.slice(0, this.position)
+  }
+
+  byte(value: number): void {
+    this.reserve(1)
+    this.bytes[this.position++] = value
+  }
+
+  /** A non-negative safe integer, 7 bits per byte, low bits first, in its shortest form. */
+  varint(value: number): void {
+    this.reserve(8)
+    this.position = this.varintAt(this.position, value)
+  }
+
+  /**
+   * -0 is written as 0: they are equal (===), canonical JSON (version 1, and the command record a standby decides
+   * from) writes both as `0`, so a standby deciding the same command must get the same bytes whichever it holds.
+   */
+  float64(value: number): void {
+    this.reserve(8)
+    this.view.setFloat64(this.position, value === 0 ? 0 : value, true)
+    this.position += 8
+  }
+
+  /** Starts a length-prefixed object; endObject(its answer) writes the members' byte length into the u32 prefix. */
+  beginObject(): number {
+    this.reserve(4)
+    const lengthAt = this.position
+    this.position += 4
+    return lengthAt
+  }
+
+  endObject(lengthAt: number): void {
+    this.view.setUint32(lengthAt, this.position - lengthAt - 4, true)
+  }
+
+  /** A string as varint byte length + UTF-8. Throws AssertionError for a lone surrogate (UTF-8 cannot hold one). */
+  string(value: string): void {
+    const length = value.length
+    // ASCII (every id, code and decimal the kernel writes) goes straight in after its length, which is then its byte
+    // count; anything else through the encoder, over what the ASCII attempt left.
+    const prefixBytes = length < 0x80 ? 1 : varintBytes(length)
+    this.reserve(prefixBytes + length)
+    const bytes = this.bytes
+    const start = this.position + prefixBytes
+    let index = 0
+    for (; index < length; index++) {
+      const code = value.charCodeAt(index)
+      if (code >= 0x80) break
+      bytes[start + index] = code
+    }
+    if (index === length) {
+      this.varintAt(this.position, length)
+      this.position = start + length
+      return
+    }
+    this.nonAsciiString(value)
+  }
+
+  /**
+   * Text already in its final form (JSON text, canonical decimals) as its UTF-8 bytes, without a length prefix. The
+   * text must be well-formed (JSON.stringify's output always is): the encoder would write U+FFFD for a lone surrogate.
+   */
+  utf8(text: string): void {
+    const length = text.length
+    this.reserve(length)
+    const bytes = this.bytes
+    const start = this.position
+    let index = 0
+    for (; index < length; index++) {
+      const code = text.charCodeAt(index)
+      if (code >= 0x80) break
+      bytes[start + index] = code
+    }
+    if (index === length) {
+      this.position = start + length
+      return
+    }
+    this.position = start + index
+    this.encodeRest(text.slice(index))
+  }
+
+  /**
+   * Starts a member whose varint byte length is known only once it is written (a JSON part): one byte is kept for the
+   * length, and endVarintPrefixed(its answer) writes it, moving the member up when it needs more.
+   */
+  beginVarintPrefixed(): number {
+    this.reserve(1)
+    return this.position++
+  }
+
+  endVarintPrefixed(lengthAt: number): void {
+    const length = this.position - lengthAt - 1
+    if (length < 0x80) {
+      this.bytes[lengthAt] = length
+      return
+    }
+    const extra = varintBytes(length) - 1
+    this.reserve(extra)
+    this.bytes.copyWithin(lengthAt + 1 + extra, lengthAt + 1, this.position)
+    this.position += extra
+    this.varintAt(lengthAt, length)
+  }
+
+  /** Writes the varint of `value` at `at`, over bytes already reserved; answers the index after it. */
+  private varintAt(at: number, value: number): number {
+    const bytes = this.bytes
+    let index = at
+    let rest = value
+    while (rest >= 0x80) {
+      bytes[index++] = (rest % 0x80) | 0x80
+      rest = Math.floor(rest / 0x80)
+    }
+    bytes[index] = rest
+    return index + 1
+  }
+
+  private nonAsciiString(value: string): void {
+    // UTF-8 cannot hold a lone surrogate (the encoder would write U+FFFD and the log would differ from the state):
+    // commands are made well-formed before the kernel decides (src/domain/well-formed.ts), so this is a bug.
+    if (!value.isWellFormed()) throw new AssertionError('a string with a lone surrogate cannot be logged: make commands well-formed before deciding')
+    this.varint(utf8ByteLength(value))
+    this.encodeRest(value)
+  }
+
+  /** Well-formed text at the position: at most 3 bytes per UTF-16 code unit. */
+  private encodeRest(text: string): void {
+    this.reserve(text.length * 3)
+    const { read, written } = encoder.encodeInto(text, this.bytes.subarray(this.position))
+    if (read !== text.length) throw new AssertionError(`payload writer: encoded ${read} of ${text.length} code units`)
+    this.position += written
+  }
+
+  private grow(needed: number): void {
+    let size = this.bytes.length * 2
+    while (size < needed) size *= 2
+    const grown = new Uint8Array(size)
+    grown.set(this.bytes.subarray(0, this.position))
+    this.bytes = grown
+    this.view = new DataView(grown.buffer)
+  }
+}
+
+/** How many bytes the varint of `value` takes. */
+export function varintBytes(value: number): number {
+  let count = 1
+  let rest = value
+  while (rest >= 0x80) {
+    rest = Math.floor(rest / 0x80)
+    count++
+  }
+  return count
+}
+
+/** The UTF-8 byte count of a well-formed string (a surrogate pair is one 4-byte code point). */
+function utf8ByteLength(value: string): number {
+  let count = 0
+  const length = value.length
+  for (let index = 0; index < length; index++) {
+    const code = value.charCodeAt(index)
+    if (code < 0x80) count += 1
+    else if (code < 0x800) count += 2
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      count += 4
+      index++
+    } else count += 3
+  }
+  return count
+}
