@@ -27,6 +27,7 @@ import type { PriceProcess } from './prices.ts'
 import type { Xoshiro128ss } from './prng.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, type SimOrder, type SimOrderView } from './order.ts'
+import { SimOrderStore } from './order-store.ts'
 
 export interface BookResult<T> {
   outcome: VenueOutcome<T>
@@ -46,6 +47,7 @@ type BookOptions = Pick<
   | 'duplicateClientOrderId'
   | 'dayOrderTtlMs'
   | 'ordersMax'
+  | 'endedOrderRetentionMs'
 >
 
 const BPS = 10_000n
@@ -56,13 +58,8 @@ export class SimBook {
   readonly #prices: PriceProcess
   readonly #rng: Xoshiro128ss
   readonly #instruments = new Map<string, SimInstrument>()
-  /** Every order ever created, accepted or rejected, in creation order: the venue's own ledger. */
-  readonly #orders: SimOrder[] = []
-  /** Every client order id ever seen on an order (originals and amend ids) → the order. */
-  readonly #byClientId = new Map<string, SimOrder>()
-  /** Orders that can still trade, in acceptance order. */
-  readonly #open = new Map<string, SimOrder>()
-  readonly #trades: VenueTrade[] = []
+  /** The orders and trades the venue holds: open ones, and ended ones for a while (order-store.ts). */
+  readonly #store: SimOrderStore
   readonly #balances = new Map<string, Map<string, Units>>()
   #orderSequence = 0
   #execSequence = 0
@@ -72,6 +69,7 @@ export class SimBook {
     this.#options = options
     this.#prices = prices
     this.#rng = rng
+    this.#store = new SimOrderStore({ ordersMax: options.ordersMax, endedOrderRetentionMs: options.endedOrderRetentionMs })
     for (const instrument of options.instruments) this.#instruments.set(instrument.symbol, instrument)
     for (const [account, assets] of Object.entries(options.balances)) {
       this.#balances.set(account, new Map(Object.entries(assets)))
@@ -79,18 +77,23 @@ export class SimBook {
   }
 
   get openCount(): number {
-    return this.#open.size
+    return this.#store.openCount
+  }
+
+  /** Orders held now (open, and ended within the retention) and ended orders forgotten so far. */
+  get heldCounts(): { held: number; forgotten: number } {
+    return { held: this.#store.heldCount, forgotten: this.#store.forgottenCount }
   }
 
   place(request: PlaceRequest, nowMs: number): BookResult<PlaceAck> {
-    const known = this.#byClientId.get(request.clientOrderId)
+    const known = this.#store.byClientId(request.clientOrderId)
     if (known !== undefined) {
       this.duplicatePlaceCount++
       // No report: a report carrying this clientOrderId would be read as news about the existing order.
       if (this.#options.duplicateClientOrderId === 'ack') return ok({ venueOrderId: known.venueOrderId }, [])
       return rejected(SimReason.duplicateClientOrderId, [])
     }
-    if (this.#orders.length >= this.#options.ordersMax) return rejected(SimReason.venueOrderLimit, [])
+    if (!this.#store.hasRoom(nowMs)) return rejected(SimReason.venueOrderLimit, [])
     const order = this.#create(request, nowMs)
     const invalid = this.#validatePlace(request)
     if (invalid !== null) return this.#reject(order, invalid, nowMs)
@@ -105,7 +108,7 @@ export class SimBook {
       order.status = 'expired'
       reports.push(this.#report(order, 'expired', nowMs))
     }
-    if (isOpen(order)) this.#open.set(order.venueOrderId, order)
+    this.#store.settle(order, nowMs)
     return ok({ venueOrderId: order.venueOrderId }, reports)
   }
 
@@ -116,7 +119,7 @@ export class SimBook {
       return rejected(SimReason.tooLateToCancel, [this.#cancelReject(order, request, SimReason.tooLateToCancel, nowMs)])
     }
     order.status = 'canceled'
-    this.#open.delete(order.venueOrderId)
+    this.#store.settle(order, nowMs)
     const report = this.#report(order, 'canceled', nowMs)
     return ok({ accepted: true }, [{ ...report, clientOrderId: request.clientOrderId, origClientOrderId: request.origClientOrderId }])
   }
@@ -127,7 +130,7 @@ export class SimBook {
     const fail = (reason: string): BookResult<{ accepted: true }> =>
       rejected(reason, [this.#cancelReject(order, request, reason, nowMs)])
     const renamed = request.clientOrderId !== request.origClientOrderId
-    if (renamed && this.#byClientId.has(request.clientOrderId)) return rejected(SimReason.duplicateClientOrderId, [])
+    if (renamed && this.#store.hasClientId(request.clientOrderId)) return rejected(SimReason.duplicateClientOrderId, [])
     if (!isOpen(order)) return fail(SimReason.tooLateToAmend)
     const instrument = this.#instrument(order.symbol)
     const price = request.price ?? order.price
@@ -142,18 +145,18 @@ export class SimBook {
     if (renamed) {
       order.clientOrderId = request.clientOrderId
       order.clientOrderIds.push(request.clientOrderId)
-      this.#byClientId.set(request.clientOrderId, order)
+      this.#store.alias(request.clientOrderId, order)
     }
     const reports = [{ ...this.#report(order, 'replaced', nowMs), origClientOrderId }]
     if (marketable) this.#take(order, instrument, reference, nowMs, reports)
-    if (!isOpen(order)) this.#open.delete(order.venueOrderId)
+    this.#store.settle(order, nowMs)
     return ok({ accepted: true }, reports)
   }
 
   /** One price step: expire DAY orders past their time, then fill resting orders the price has reached. */
   step(nowMs: number): ExecutionReport[] {
     const reports: ExecutionReport[] = []
-    for (const order of [...this.#open.values()]) {
+    for (const order of this.#store.openOrders()) {
       if (order.expireAtMs !== undefined && nowMs >= order.expireAtMs) {
         order.status = 'expired'
         reports.push(this.#report(order, 'expired', nowMs))
@@ -161,26 +164,27 @@ export class SimBook {
         const reference = this.#reference(order.symbol, nowMs)
         if (isMarketable(order, reference)) this.#make(order, nowMs, reports)
       }
-      if (!isOpen(order)) this.#open.delete(order.venueOrderId)
+      if (!isOpen(order)) this.#store.settle(order, nowMs)
     }
     return reports
   }
 
   status(clientOrderId: string): VenueOrder | null {
-    const order = this.#byClientId.get(clientOrderId)
+    const order = this.#store.byClientId(clientOrderId)
     return order === undefined ? null : venueOrder(order)
   }
 
   openOrders(account: string | undefined): VenueOrder[] {
-    const orders = [...this.#open.values()].filter((order) => account === undefined || order.account === account)
+    const orders = this.#store.openOrders().filter((order) => account === undefined || order.account === account)
     return orders.map(venueOrder)
   }
 
   trades(filter: { account?: string; clientOrderId?: string }): VenueTrade[] {
     const venueOrderId =
-      filter.clientOrderId === undefined ? undefined : (this.#byClientId.get(filter.clientOrderId)?.venueOrderId ?? null)
+      filter.clientOrderId === undefined ? undefined : (this.#store.byClientId(filter.clientOrderId)?.venueOrderId ?? null)
     if (venueOrderId === null) return []
-    return this.#trades
+    return this.#store
+      .trades()
       .filter((trade) => filter.account === undefined || trade.account === filter.account)
       .filter((trade) => venueOrderId === undefined || trade.venueOrderId === venueOrderId)
       .map((trade) => ({ ...trade }))
@@ -194,11 +198,11 @@ export class SimBook {
   }
 
   ordersView(): SimOrderView[] {
-    return this.#orders.map(bookView)
+    return Array.from(this.#store.heldOrders(), bookView)
   }
 
   tradesView(): VenueTrade[] {
-    return this.#trades.map((trade) => ({ ...trade }))
+    return this.#store.trades().map((trade) => ({ ...trade }))
   }
 
   #create(request: PlaceRequest, nowMs: number): SimOrder {
@@ -220,8 +224,7 @@ export class SimBook {
     }
     if (request.price !== undefined) order.price = request.price
     if (request.tif === 'DAY') order.expireAtMs = nowMs + this.#options.dayOrderTtlMs
-    this.#orders.push(order)
-    this.#byClientId.set(request.clientOrderId, order)
+    this.#store.add(order)
     return order
   }
 
@@ -243,6 +246,7 @@ export class SimBook {
   #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
     order.status = 'rejected'
     order.rejectReason = reason
+    this.#store.settle(order, nowMs)
     return rejected(reason, [{ ...this.#report(order, 'rejected', nowMs), reason }])
   }
 
@@ -312,7 +316,7 @@ export class SimBook {
     const report = this.#report(order, 'fill', nowMs)
     const fill = { lastQty: qty, lastPrice: price, fee, feeAsset: instrument.quoteAsset, liquidity }
     reports.push({ ...report, ...fill })
-    this.#trades.push({
+    this.#store.addTrade({
       execId: report.execId,
       clientOrderId: order.clientOrderId,
       venueOrderId: order.venueOrderId,
@@ -358,7 +362,7 @@ export class SimBook {
   }
 
   #find(clientOrderId: string, account: string): SimOrder | null {
-    const order = this.#byClientId.get(clientOrderId)
+    const order = this.#store.byClientId(clientOrderId)
     // Another account's order is invisible, exactly as if it did not exist.
     return order !== undefined && order.account === account ? order : null
   }

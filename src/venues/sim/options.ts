@@ -83,8 +83,16 @@ export interface SimVenueOptions {
   duplicateClientOrderId?: 'reject' | 'ack'
   /** DAY orders expire this long after they were accepted (the sim has no session calendar). */
   dayOrderTtlMs?: number
-  /** Bound on orders the venue will ever hold; beyond it a place is rejected `venue_order_limit`. */
+  /**
+   * Bound on orders the venue holds: open ones, and ended ones within `endedOrderRetentionMs`. Ended orders past it
+   * are forgotten to make room (order-store.ts); with none to forget, a place is rejected `venue_order_limit`.
+   */
   ordersMax?: number
+  /**
+   * How long an ended order stays known (status, trades, its client order ids) at least; keep it above the gateway's
+   * resend window (resendAgeMsMax) so that no forgotten order can be re-sent.
+   */
+  endedOrderRetentionMs?: number
   /** Bound on reports scheduled but not yet delivered; beyond it new reports are dropped and counted. */
   reportsInFlightMax?: number
   faults?: Partial<SimFaults>
@@ -129,6 +137,7 @@ export function resolveSimOptions(options: SimVenueOptions): ResolvedSimOptions 
     duplicateClientOrderId: options.duplicateClientOrderId ?? 'reject',
     dayOrderTtlMs: options.dayOrderTtlMs ?? 86_400_000,
     ordersMax: options.ordersMax ?? 100_000,
+    endedOrderRetentionMs: options.endedOrderRetentionMs ?? 300_000,
     reportsInFlightMax: options.reportsInFlightMax ?? 100_000,
     faults: resolveFaults(options.faults ?? {}),
   }
@@ -178,6 +187,7 @@ function validate(options: ResolvedSimOptions): void {
   checkInteger('marketSlippageTicksMax', options.marketSlippageTicksMax, 0)
   checkInteger('dayOrderTtlMs', options.dayOrderTtlMs, 1)
   checkInteger('ordersMax', options.ordersMax, 1)
+  checkInteger('endedOrderRetentionMs', options.endedOrderRetentionMs, 0)
   checkInteger('reportsInFlightMax', options.reportsInFlightMax, 1)
   if (options.instruments.length === 0) throw new RangeError('instruments must list at least one instrument')
   const symbols = new Set<string>()

@@ -55,8 +55,13 @@ export interface RequestCounters {
 export interface SimInspection {
   venue: string
   nowMs: number
-  /** Every order the venue ever created (accepted or rejected), in creation order, with its client-id chain. */
+  /**
+   * Every order the venue holds (accepted or rejected; open, or ended within endedOrderRetentionMs), in creation order,
+   * with its client-id chain.
+   */
   orders: readonly SimOrderView[]
+  /** Ended orders forgotten to make room (options ordersMax, endedOrderRetentionMs), with their trades. */
+  ordersForgotten: number
   trades: readonly VenueTrade[]
   requests: RequestCounters
   reports: ReportCounters
@@ -171,6 +176,7 @@ export class SimVenue implements VenueAdapter {
       venue: this.venue,
       nowMs: this.#clock.nowMs(),
       orders: this.#book.ordersView(),
+      ordersForgotten: this.#book.heldCounts.forgotten,
       trades: this.#book.tradesView(),
       requests: { ...this.#counters, calls: { ...this.#counters.calls }, duplicatePlaces: this.#book.duplicatePlaceCount },
       reports: { ...this.#reports.counters },
