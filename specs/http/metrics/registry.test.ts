@@ -117,6 +117,7 @@ describe('bounds and mistakes', () => {
     const c = registry.counter({ name: 'c_total', help: 'h', labelNames: ['reason'] })
     expect(() => c.inc(1, { venue: 'sim' })).toThrow('expected labels {reason}')
     expect(() => c.inc(1)).toThrow('expected labels {reason}')
+    expect(() => c.inc(1, { reason: 'x', venue: 'sim' })).toThrow('expected labels {reason}')
     expect(() => c.inc(-1, { reason: 'x' })).toThrow('only goes up')
     expect(() => registry.counter({ name: 'c_total', help: 'h' })).toThrow('already registered')
     expect(() => registry.counter({ name: '1bad', help: 'h' })).toThrow('not valid')

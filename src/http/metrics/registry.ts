@@ -28,6 +28,8 @@ export interface HistogramOptions extends MetricOptions {
 
 type Kind = 'counter' | 'gauge' | 'histogram'
 
+const NO_LABELS: Labels = Object.freeze({})
+
 /** One metric: its series keyed by label values, bounded. */
 abstract class Metric<TSeries> {
   readonly name: string
@@ -53,10 +55,13 @@ abstract class Metric<TSeries> {
 
   protected abstract create(): TSeries
 
-  /** The series for `labels`, created on first use; null once the series bound is reached. */
+  /**
+   * The series for `labels`, created on first use; null once the series bound is reached. The lookup key is built
+   * without intermediate arrays (this runs several times per order); the label set is checked on every call.
+   */
   protected series(labels: Labels | undefined): TSeries | null {
-    const values = this.labelValues(labels ?? {})
-    const key = values.join('\u0000')
+    const given = labels ?? NO_LABELS
+    const key = this.keyOf(given)
     const found = this.#series.get(key)
     if (found !== undefined) return found.series
     if (this.#series.size >= this.#seriesMax) {
@@ -64,16 +69,27 @@ abstract class Metric<TSeries> {
       return null
     }
     const series = this.create()
-    this.#series.set(key, { values, series })
+    this.#series.set(key, { values: this.labelNames.map((name) => given[name] as string), series })
     return series
   }
 
-  private labelValues(labels: Labels): string[] {
-    const given = Object.keys(labels)
-    if (given.length !== this.labelNames.length || !this.labelNames.every((name) => typeof labels[name] === 'string')) {
-      throw new Error(`${this.name}: expected labels {${this.labelNames.join(', ')}}, got {${given.join(', ')}}`)
+  /** The label values joined by NUL, in labelNames order; throws unless `labels` has exactly labelNames, as strings. */
+  private keyOf(labels: Labels): string {
+    const names = this.labelNames
+    let givenCount = 0
+    for (const _name in labels) givenCount++
+    let key = ''
+    for (let index = 0; index < names.length; index++) {
+      const value = labels[names[index] as string]
+      if (typeof value !== 'string') throw this.labelsError(labels)
+      key = index === 0 ? value : `${key}\u0000${value}`
     }
-    return this.labelNames.map((name) => labels[name] as string)
+    if (givenCount !== names.length) throw this.labelsError(labels)
+    return key
+  }
+
+  private labelsError(labels: Labels): Error {
+    return new Error(`${this.name}: expected labels {${this.labelNames.join(', ')}}, got {${Object.keys(labels).join(', ')}}`)
   }
 
   /** Series in a stable order (sorted by label values), for rendering. */
