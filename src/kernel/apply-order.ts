@@ -12,6 +12,7 @@ import { transitionOf } from './event-transition.ts'
 import { addReserved, bookFill, holdTo, releaseTo } from './ledger.ts'
 import { endCall, startCall } from './in-flight.ts'
 import { syncQueues, workFor } from './queues.ts'
+import { noteDueChanged } from './work-index.ts'
 import { retainTerminal } from './retention.ts'
 import { heldFor } from './reservations.ts'
 import { transitionTarget } from './state-machine.ts'
@@ -65,6 +66,7 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
     case 'order.send_retry':
     case 'order.reconcile_deferred':
       order.notBeforeMs = event.retryAtMs
+      noteDueChanged(state, order)
       if (event.type === 'order.send_blocked') order.lastReason = event.reason
       if (event.type === 'order.send_retry' && event.action === 'amend' && order.amend !== null) order.amend = { ...order.amend, stage: 'requested' }
       return
@@ -91,6 +93,7 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
     case 'order.resend_requested':
       order.notAtVenue = false
       order.notBeforeMs = 0
+      noteDueChanged(state, order)
       order.reservation = { asset: order.reservation.asset, total: event.reservationAmount, remaining: event.reservationAmount }
       addReserved(state, order.accountId, order.reservation.asset, event.reservationAmount)
       return

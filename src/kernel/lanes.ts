@@ -13,9 +13,8 @@
  */
 
 import type { Lane } from '../domain/modes.ts'
-import { callSlotFree, everyInstrumentFull } from './in-flight.ts'
-import { switchHolds } from './send.ts'
 import type { KernelState, WorkKind } from './state.ts'
+import { workIndexOf } from './work-index.ts'
 
 export interface WorkItem {
   lane: Lane
@@ -33,28 +32,26 @@ export interface NextWorkOptions {
    * Order ids whose reconcile query is in flight or backing off: only their reconcile item is skipped, so a cancel
    * for the same order still goes first in Lane0.
    */
-  reconcileHeld?: ReadonlySet<string>
+  reconcileHeld?: Pick<ReadonlySet<string>, 'has'>
 }
 
-const LANES = [0, 1, 2, 3] as const
-
+/**
+ * The first item, in lane order and FIFO within a lane, that is due (notBeforeMs ≤ nowMs), not busy, not held by a
+ * kill switch and — for a venue call — whose order has no call in flight and whose instrument has a free slot; null
+ * when there is none. Amortised O(groups), not O(queue): it reads the state's work index (work-index.ts, where the
+ * argument that it answers as a walk of the queues would is written down).
+ */
 export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
-  const callsBlocked = everyInstrumentFull(state)
-  for (const lane of LANES) {
-    // Lanes 0–2 hold venue calls only: with every instrument full none can start, so only Lane3 queries are looked at.
-    if (callsBlocked && lane !== 3) continue
-    for (const [orderId, kind] of state.queues[lane]) {
-      const order = state.orders.get(orderId)
-      if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue
-      if (kind === 'reconcile' && options.reconcileHeld?.has(orderId) === true) continue
-      if (kind !== 'reconcile') {
-        if (!callSlotFree(state, order)) continue
-        if (switchHolds(state, order, kind) !== null) continue
-      }
-      return { lane, kind, orderId, venue: order.venue, symbol: order.symbol }
-    }
-  }
-  return null
+  return workIndexOf(state).next(options)
+}
+
+/**
+ * When a timer should wake the picker: the earliest notBeforeMs of the items nextWork set aside as not yet due, or
+ * +Infinity. Items it never looked at are behind a full instrument, a kill switch or an earlier item, whose change
+ * wakes the picker anyway (an answer, a log record), so they need no timer of their own.
+ */
+export function nextDueMs(state: KernelState): number {
+  return workIndexOf(state).nextDueMs()
 }
 
 export function queueDepths(state: KernelState): [number, number, number, number] {

@@ -10,6 +10,7 @@ import { assert } from '../domain/assert.ts'
 import type { Lane } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import type { KernelState, WorkKind } from './state.ts'
+import { noteWorkMoved } from './work-index.ts'
 
 export interface Work {
   readonly lane: Lane
@@ -49,7 +50,7 @@ export function workFor(order: Order): Work | null {
  * two places can hold the order: an order whose work did not change keeps its place in its queue (FIFO) at no cost,
  * and one whose work changed leaves its old queue and joins the back of its new one. Scanning all four queues per
  * order event instead showed in replay profiles. The entry found at `before` is asserted, and queueMismatches
- * (below) recomputes the whole invariant for the specs.
+ * (below) recomputes the whole invariant for the specs. The executor's work index (work-index.ts) is told of each move.
  */
 export function syncQueues(state: KernelState, order: Order, before: Work | null): void {
   const after = workFor(order)
@@ -61,6 +62,7 @@ export function syncQueues(state: KernelState, order: Order, before: Work | null
     queue.delete(order.orderId)
   }
   if (after !== null) state.queues[after.lane].set(order.orderId, after.kind)
+  noteWorkMoved(state, order, before, after)
   const wasCounted = before !== null && (before.lane === 1 || before.lane === 2)
   const isCounted = after !== null && (after.lane === 1 || after.lane === 2)
   if (wasCounted !== isCounted) countQueued(state, order.accountId, isCounted ? 1 : -1)

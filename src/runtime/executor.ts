@@ -16,7 +16,7 @@ import type { GateFacts } from '../domain/gate.ts'
 import { instrumentKey } from '../domain/instruments.ts'
 import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
-import { nextWork, type WorkItem } from '../kernel/index.ts'
+import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
@@ -63,6 +63,16 @@ export class Executor {
   private readonly reconciling = new Set<string>()
   /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
   private readonly reconcileBackoff = new Map<string, number>()
+  /** The time of the pick under way (reconcileHeld compares backoffs with it). */
+  private pickNowMs = 0
+  /** Reconcile items not to pick: a query in flight, or backing off until after the pick's time. */
+  private readonly reconcileHeld: Pick<ReadonlySet<string>, 'has'> = {
+    has: (orderId) => {
+      if (this.reconciling.has(orderId)) return true
+      const dueMs = this.reconcileBackoff.get(orderId)
+      return dueMs !== undefined && dueMs > this.pickNowMs
+    },
+  }
   /** Per venue×symbol, places and amends decided and not yet handed to the adapter, in decision order. */
   private readonly dispatchQueues = new Map<string, Dispatch[]>()
   private pumpQueued = false
@@ -98,12 +108,16 @@ export class Executor {
   private pump(): void {
     if (this.stopped) return
     const { engine, clock } = this.options
-    for (let guard = 0; guard < 10_000; guard++) {
-      if (this.stats.callsInFlight >= this.options.callsInFlightMax) return
+    // Expired backoffs are dropped once per pump; reconcileHeld below reads the time itself, so one expiring between
+    // two picks of this pump is released at once, as before (no set is copied per pick).
+    if (this.reconcileBackoff.size > 0) {
       const nowMs = clock.nowMs()
       for (const [orderId, dueMs] of this.reconcileBackoff) if (dueMs <= nowMs) this.reconcileBackoff.delete(orderId)
-      const reconcileHeld = this.reconcileBackoff.size === 0 ? this.reconciling : new Set([...this.reconciling, ...this.reconcileBackoff.keys()])
-      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld })
+    }
+    for (let guard = 0; guard < 10_000; guard++) {
+      if (this.stats.callsInFlight >= this.options.callsInFlightMax) return
+      this.pickNowMs = clock.nowMs()
+      const item = nextWork(engine.state, { nowMs: this.pickNowMs, busy: this.busy, reconcileHeld: this.reconcileHeld })
       if (item === null) break
       if (item.kind === 'reconcile') {
         this.reconciling.add(item.orderId)
@@ -119,23 +133,20 @@ export class Executor {
   /** Schedules a pump at the earliest time a backing-off item becomes due. */
   private armTimer(): void {
     const { engine, clock } = this.options
-    const nowMs = clock.nowMs()
-    let dueMs = Number.POSITIVE_INFINITY
-    for (const queue of engine.state.queues) {
-      for (const orderId of queue.keys()) {
-        const notBeforeMs = engine.state.orders.get(orderId)?.notBeforeMs ?? 0
-        if (notBeforeMs > nowMs && notBeforeMs < dueMs) dueMs = notBeforeMs
-      }
-    }
+    // nextDueMs covers the items nextWork set aside as not due (see there); the others wait behind something whose
+    // end wakes the executor (an answer, a log record).
+    let dueMs = nextDueMs(engine.state)
     for (const backoffMs of this.reconcileBackoff.values()) if (backoffMs < dueMs) dueMs = backoffMs
     if (dueMs === Number.POSITIVE_INFINITY || dueMs >= this.timerDueMs) return
     this.timerCancel?.()
     this.timerDueMs = dueMs
-    this.timerCancel = clock.schedule(Math.max(0, dueMs - clock.nowMs()), () => {
-      this.timerCancel = null
-      this.timerDueMs = Number.POSITIVE_INFINITY
-      this.wake()
-    })
+    this.timerCancel = clock.schedule(Math.max(0, dueMs - clock.nowMs()), this.onTimer)
+  }
+
+  private readonly onTimer = (): void => {
+    this.timerCancel = null
+    this.timerDueMs = Number.POSITIVE_INFINITY
+    this.wake()
   }
 
   private send(item: WorkItem): void {

@@ -1,0 +1,284 @@
+/**
+ * The lanes' work index: what nextWork (lanes.ts) reads instead of walking every queued order on every pick. With a
+ * backlog of thousands in Lane2 and calls pipelined per venue×symbol, that walk cost O(queue) per item started, and
+ * the executor's timer walked every queued order again per pump.
+ *
+ * Derived, never stored: built from the lane queues the first time a state is asked, then kept in step by the code
+ * that changes them (syncQueues, and apply when it changes an order's notBeforeMs). It lives beside the state in a
+ * WeakMap, so snapshots, clones and the log never see it; a state no one picks work from never has one.
+ *
+ * Each lane's items are split into groups by kind and venue×symbol (reconcile queries: one group per lane, they take
+ * no call slot). Every queued order has one entry holding its position in its lane (`seq`: the order in which it
+ * joined, which is the lane Map's insertion order). A live entry is in exactly one place:
+ *  - ready: in its group's heap by position;
+ *  - parked: it was not due (notBeforeMs > now) when looked at; in the due heap until its notBeforeMs passes (or
+ *    changes: apply tells the index and the entry is ready again);
+ *  - held: busy, its order has a call in flight, or its reconcile query is held (options of nextWork); looked at again
+ *    at every pick. These are few: at most one per call or query in flight, or per order whose reconcile backs off.
+ *
+ * Why the answer is the same as the walk's (the first item in lane order, FIFO within the lane, that is due, free, has
+ * a call slot and is not held by a kill switch): eligibility is a conjunction of a group-wide part (the instrument has
+ * a free slot; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's)
+ * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
+ * other group, entries are taken off the front of the ready heap only when they fail the per-item part, and each is
+ * looked at again before it could pass it (parked: when due; held: at the next pick). So each group's front is its
+ * first eligible item, and the smallest position among the fronts is the lane's first eligible item.
+ */
+
+import { assert } from '../domain/assert.ts'
+import type { Lane } from '../domain/modes.ts'
+import type { Order } from '../domain/orders.ts'
+import { callsPerInstrumentMax, everyInstrumentFull, orderInstrumentKey } from './in-flight.ts'
+import type { NextWorkOptions, WorkItem } from './lanes.ts'
+import { MinHeap } from './min-heap.ts'
+import type { Work } from './queues.ts'
+import { switchHolds } from './send.ts'
+import type { KernelState, WorkKind } from './state.ts'
+
+interface Group {
+  readonly lane: Lane
+  readonly kind: WorkKind
+  /** The venue×symbol whose call slots the group's items take; null for reconcile queries, which take none. */
+  readonly instrumentKey: string | null
+  readonly ready: MinHeap<Entry>
+  /** Live entries of the group wherever they are: bounds the stale ones left in `ready`. */
+  live: number
+}
+
+interface Entry {
+  readonly orderId: string
+  readonly kind: WorkKind
+  readonly seq: number
+  readonly group: Group
+  /** False once the order's work left this place (it changed or ended): the entry is dropped where it is met. */
+  live: boolean
+  where: 'ready' | 'parked' | 'held'
+  /** Counts the entry's parkings: a due-heap node of an earlier one is stale. */
+  parkings: number
+}
+
+interface Parking {
+  readonly entry: Entry
+  readonly parking: number
+}
+
+const LANES = [0, 1, 2, 3] as const
+/** Stale entries a group's ready heap may keep beyond twice its live ones before it is swept. */
+const STALE_SLACK = 64
+
+export class WorkIndex {
+  private readonly state: KernelState
+  private readonly entries = new Map<string, Entry>()
+  /** Per lane: kind → instrument key ('' for reconcile) → group; and the same groups as a list, to walk. */
+  private readonly groupsByKey: [Map<string, Map<string, Group>>, Map<string, Map<string, Group>>, Map<string, Map<string, Group>>, Map<string, Map<string, Group>>] = [
+    new Map(),
+    new Map(),
+    new Map(),
+    new Map(),
+  ]
+  private readonly groups: [Group[], Group[], Group[], Group[]] = [[], [], [], []]
+  private readonly parked = new MinHeap<Parking>()
+  private held: Entry[] = []
+  private seqNext = 0
+
+  private constructor(state: KernelState) {
+    this.state = state
+  }
+
+  /** Indexes the queues as they are, each lane in its FIFO order. */
+  static build(state: KernelState): WorkIndex {
+    const index = new WorkIndex(state)
+    for (const lane of LANES) {
+      for (const [orderId, kind] of state.queues[lane]) {
+        const order = state.orders.get(orderId)
+        assert(order !== undefined, () => `lane ${lane} holds ${orderId}, which the state does not hold`)
+        index.add(order, lane, kind)
+      }
+    }
+    return index
+  }
+
+  /** syncQueues moved the order's work from `before` to `after` (either may be null; they differ). */
+  moved(order: Order, before: Work | null, after: Work | null): void {
+    if (before !== null) this.remove(order.orderId)
+    if (after !== null) this.add(order, after.lane, after.kind)
+  }
+
+  /** apply changed the order's notBeforeMs: a parked entry is looked at again (it may be due sooner). */
+  dueChanged(order: Order): void {
+    const entry = this.entries.get(order.orderId)
+    if (entry === undefined || entry.where !== 'parked') return
+    entry.parkings++
+    this.makeReady(entry)
+  }
+
+  /** nextWork: the first eligible item in lane order, FIFO within a lane (see the file header), or null. */
+  next(options: NextWorkOptions): WorkItem | null {
+    const state = this.state
+    this.unpark(options.nowMs)
+    if (this.held.length > 0) this.recheckHeld(options)
+    // Lanes 0–2 hold venue calls only: with every instrument full none can start (in-flight.ts; this also keeps an
+    // order on an instrument a reconfiguration removed waiting, exactly as before).
+    const callsBlocked = everyInstrumentFull(state)
+    const callsMax = callsPerInstrumentMax(state)
+    for (const lane of LANES) {
+      if (callsBlocked && lane !== 3) continue
+      let best: Entry | null = null
+      let bestOrder: Order | null = null
+      for (const group of this.groups[lane]) {
+        if (group.ready.size === 0) continue
+        if (group.instrumentKey !== null && (state.callsByInstrument.get(group.instrumentKey) ?? 0) >= callsMax) continue
+        const entry = this.front(group, options)
+        if (entry === null || (best !== null && entry.seq > best.seq)) continue
+        const order = state.orders.get(entry.orderId) as Order
+        if (entry.kind !== 'reconcile' && switchHolds(state, order, entry.kind) !== null) continue
+        best = entry
+        bestOrder = order
+      }
+      if (best !== null && bestOrder !== null) return { lane, kind: best.kind, orderId: best.orderId, venue: bestOrder.venue, symbol: bestOrder.symbol }
+    }
+    return null
+  }
+
+  /**
+   * The earliest notBeforeMs of the items set aside as not yet due (+Infinity when none): when a timer must wake the
+   * picker. An item never looked at while not due is behind something else whose end wakes the picker anyway (a call
+   * answered frees a slot; a kill switch change, a new item and a query answered are log records or answers).
+   */
+  nextDueMs(): number {
+    const parked = this.parked
+    for (let top = parked.peek(); top !== undefined; top = parked.peek()) {
+      if (isCurrent(top)) break
+      parked.pop()
+    }
+    return parked.peekKey()
+  }
+
+  private add(order: Order, lane: Lane, kind: WorkKind): void {
+    assert(!this.entries.has(order.orderId), () => `order ${order.orderId} already has work in the index`)
+    const group = this.groupFor(lane, kind, kind === 'reconcile' ? null : orderInstrumentKey(order))
+    const entry: Entry = { orderId: order.orderId, kind, seq: this.seqNext++, group, live: true, where: 'ready', parkings: 0 }
+    this.entries.set(order.orderId, entry)
+    group.live++
+    group.ready.push(entry.seq, entry)
+  }
+
+  private remove(orderId: string): void {
+    const entry = this.entries.get(orderId)
+    assert(entry !== undefined, () => `order ${orderId} has no work in the index`)
+    entry.live = false
+    this.entries.delete(orderId)
+    const group = entry.group
+    group.live--
+    // Entries leave mostly from the front (sent), where the next pick drops them; ones canceled deep in a long queue
+    // would otherwise stay until the front reaches them.
+    if (group.ready.size > 2 * group.live + STALE_SLACK) group.ready.retain(isLive)
+  }
+
+  private groupFor(lane: Lane, kind: WorkKind, instrumentKey: string | null): Group {
+    let byInstrument = this.groupsByKey[lane].get(kind)
+    if (byInstrument === undefined) {
+      byInstrument = new Map()
+      this.groupsByKey[lane].set(kind, byInstrument)
+    }
+    let group = byInstrument.get(instrumentKey ?? '')
+    if (group === undefined) {
+      group = { lane, kind, instrumentKey, ready: new MinHeap(), live: 0 }
+      byInstrument.set(instrumentKey ?? '', group)
+      this.groups[lane].push(group)
+    }
+    return group
+  }
+
+  /** The group's first ready entry that is due and not held, setting aside the ones in front of it. */
+  private front(group: Group, options: NextWorkOptions): Entry | null {
+    const ready = group.ready
+    for (let entry = ready.peek(); entry !== undefined; entry = ready.peek()) {
+      if (!entry.live) {
+        ready.pop()
+        continue
+      }
+      const order = this.state.orders.get(entry.orderId)
+      if (order !== undefined && order.notBeforeMs > options.nowMs) {
+        ready.pop()
+        this.park(entry, order.notBeforeMs)
+        continue
+      }
+      if (order === undefined || this.isHeld(entry, options)) {
+        ready.pop()
+        entry.where = 'held'
+        this.held.push(entry)
+        continue
+      }
+      return entry
+    }
+    return null
+  }
+
+  private isHeld(entry: Entry, options: NextWorkOptions): boolean {
+    if (options.busy?.has(entry.orderId) === true) return true
+    if (entry.kind === 'reconcile') return options.reconcileHeld?.has(entry.orderId) === true
+    return this.state.inFlight.has(entry.orderId)
+  }
+
+  private park(entry: Entry, dueMs: number): void {
+    entry.where = 'parked'
+    entry.parkings++
+    this.parked.push(dueMs, { entry, parking: entry.parkings })
+  }
+
+  private unpark(nowMs: number): void {
+    const parked = this.parked
+    while (parked.peekKey() <= nowMs) {
+      const top = parked.pop() as Parking
+      if (isCurrent(top)) this.makeReady(top.entry)
+    }
+  }
+
+  private recheckHeld(options: NextWorkOptions): void {
+    const held = this.held
+    let kept = 0
+    for (const entry of held) {
+      if (!entry.live) continue
+      if (this.state.orders.has(entry.orderId) && !this.isHeld(entry, options)) this.makeReady(entry)
+      else held[kept++] = entry
+    }
+    held.length = kept
+  }
+
+  private makeReady(entry: Entry): void {
+    entry.where = 'ready'
+    entry.group.ready.push(entry.seq, entry)
+  }
+}
+
+function isLive(entry: Entry): boolean {
+  return entry.live
+}
+
+function isCurrent(parking: Parking): boolean {
+  const entry = parking.entry
+  return entry.live && entry.where === 'parked' && entry.parkings === parking.parking
+}
+
+const indexes = new WeakMap<KernelState, WorkIndex>()
+
+/** The state's work index, built on first use. */
+export function workIndexOf(state: KernelState): WorkIndex {
+  let index = indexes.get(state)
+  if (index === undefined) {
+    index = WorkIndex.build(state)
+    indexes.set(state, index)
+  }
+  return index
+}
+
+/** syncQueues: the order's work moved (nothing to do for a state without an index, as in replay). */
+export function noteWorkMoved(state: KernelState, order: Order, before: Work | null, after: Work | null): void {
+  indexes.get(state)?.moved(order, before, after)
+}
+
+/** apply: the order's notBeforeMs changed. */
+export function noteDueChanged(state: KernelState, order: Order): void {
+  indexes.get(state)?.dueChanged(order)
+}
