@@ -192,6 +192,22 @@ describe('golden ledgers', () => {
     expect(() => assertBalanced(bad)).toThrow(/does not balance in USD/)
   })
 
+  test('every asset of an entry is checked, wherever its postings lie', () => {
+    const at = { lsn: 9, accountId: 'a', kind: 'trade_base', ref: 'r', atMs: 0 } as const
+    const interleaved = (btcOff: bigint): Posting[] => [
+      { ...at, seq: 0, book: 'acct:a', asset: 'BTC', amount: 2n },
+      { ...at, seq: 1, book: 'acct:a', asset: 'USD', amount: -7n },
+      { ...at, seq: 2, book: 'venue:v', asset: 'USD', amount: 7n },
+      { ...at, seq: 3, book: 'acct:a', asset: 'BNB', amount: -1n },
+      { ...at, seq: 4, book: 'venue:v', asset: 'BTC', amount: -2n + btcOff },
+      { ...at, seq: 5, book: 'fees:v', asset: 'BNB', amount: 1n },
+    ]
+    expect(() => assertBalanced(interleaved(0n))).not.toThrow()
+    expect(() => assertBalanced(interleaved(1n))).toThrow(/does not balance in BTC: off by 1/)
+    const lastAssetOff = interleaved(0n).map((posting) => (posting.seq === 5 ? { ...posting, amount: 3n } : posting))
+    expect(() => assertBalanced(lastAssetOff)).toThrow(/does not balance in BNB: off by 2/)
+  })
+
   test('events out of LSN order are refused', () => {
     const state = initialLedger()
     applyEvent(state, funded('USD', '1'), 5)

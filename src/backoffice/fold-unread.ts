@@ -1,9 +1,11 @@
 /**
  * Members of recorded events the back office's ledger fold (ledger.ts applyEvent, orders.ts) never reads, so the
- * replay ledger's reader (replay-ledger.ts) passes over them undecoded: an acceptance's decision record, a send
- * request's gate checks, a call's detail, and all of an execution report but what rememberLiquidity reads (execId,
- * kind, liquidity). Decoding the log again was ~64% of the replay fold's CPU (bench:http profile; the fold itself
- * ~10% of serve's CPU), and these members are most of the bytes and strings.
+ * replay ledger's reader (replay-ledger.ts) passes over them undecoded: for the records every order writes, all but
+ * what the fold reads — an acceptance keeps what trackAccepted copies (ids, instrument, side, quantity, venue client
+ * id, reservation), a send request, an ack and a call's completion only their order id (a status change), an
+ * execution report only what rememberLiquidity reads (execId, kind, liquidity). Decoding the log again was ~64% of the
+ * replay fold's CPU (bench:http profile; the fold itself ~10% of serve's CPU), and these members are most of the bytes,
+ * strings and amounts (an acceptance's body digest is a 64-character string, its price a bigint).
  *
  * Adding a path here is only correct if the fold never looks at it; a member added to a schema later is read unless
  * listed, so the list fails safe. specs/backoffice/fold-unread.test.ts folds a varied run both ways and compares the
@@ -12,18 +14,26 @@
 
 import type { DomainEvent, EventType } from '../domain/events/index.ts'
 import { eventCode } from '../domain/events/registry.ts'
-import { decodeTrustedEvent, unreadMembers } from '../domain/events/trusted-decode.ts'
+import { decodeTrustedEvent, decodeTrustedEventIn, unreadMembers } from '../domain/events/trusted-decode.ts'
 import { isAuditRecord } from '../runtime/records.ts'
-import type { Frame } from '../../wal/index.ts'
+import { FrameView, type Frame } from '../../wal/index.ts'
 
 /** The execution report's members the fold does not read: all but execId, kind and liquidity (ledger.ts rememberLiquidity). */
 const REPORT_UNREAD = ['venue', 'clientOrderId', 'origClientOrderId', 'venueOrderId', 'account', 'symbol', 'side', 'cumQty', 'lastQty', 'lastPrice', 'fee', 'feeAsset', 'reason', 'venueTimeMs']
 
+/**
+ * An acceptance's members trackAccepted (orders.ts) does not copy. Each list names its object member first: a version
+ * 1 JSON record has only its first top-level member cut from the text (trusted-decode.ts unreadMembers).
+ */
+const ACCEPTED_UNREAD = ['decision', 'idempotencyKey', 'bodyDigest', 'clientOrderId', 'orderType', 'price', 'tif', 'postOnly', 'reduceOnly', 'lane', 'flattenId']
+
 export const FOLD_UNREAD_MEMBERS: ReadonlyMap<EventType, readonly string[]> = new Map<EventType, readonly string[]>([
-  ['order.accepted', ['decision']],
-  ['order.send_requested', ['gate']],
+  ['order.accepted', ACCEPTED_UNREAD],
+  // A status change only (orders.ts statusAfter reads an action for send_blocked and send_retry, not for these).
+  ['order.send_requested', ['gate', 'attempt', 'venueClientOrderId']],
+  ['order.send_acked', ['venueOrderId']],
+  ['order.call_completed', ['detail', 'action', 'outcome']],
   ['inbox.report_accepted', REPORT_UNREAD.map((member) => `report.${member}`)],
-  ['order.call_completed', ['detail']],
 ])
 
 const UNREAD_BY_CODE = new Map([...FOLD_UNREAD_MEMBERS].map(([type, paths]) => [eventCode(type), unreadMembers(paths)]))
@@ -34,5 +44,9 @@ const UNREAD_BY_CODE = new Map([...FOLD_UNREAD_MEMBERS].map(([type, paths]) => [
  */
 export function foldEventOf(frame: Frame): DomainEvent | null {
   if (isAuditRecord(frame.type)) return null
-  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, UNREAD_BY_CODE.get(frame.type))
+  const unread = UNREAD_BY_CODE.get(frame.type)
+  // A frame in the reader's buffer is decoded where it lies: a payload view per record was most of this function's
+  // own time (as in restart replay, src/runtime/records.ts kernelReplayEventOf).
+  if (frame instanceof FrameView) return decodeTrustedEventIn(frame.type, frame.version, frame.bytes, frame.payloadAt, frame.payloadEnd, unread)
+  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, unread)
 }

@@ -120,13 +120,15 @@ export function initialLedger(): LedgerState {
 
 /** Folds one event into `state` (in place) and returns what it booked. Events must arrive in LSN order. */
 export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number): Booked {
-  assert(lsn > state.lastLsn, `ledger events must arrive in LSN order: ${lsn} after ${state.lastLsn}`)
+  // Messages are functions on this path (it runs for every event, twice: live and in the replay): no text is built
+  // unless an assertion fails.
+  assert(lsn > state.lastLsn, () => `ledger events must arrive in LSN order: ${lsn} after ${state.lastLsn}`)
   state.lastLsn = lsn
   switch (event.type) {
     case 'account.funded':
       return book(state, fundingPostings(event, lsn), null)
     case 'order.accepted': {
-      assert(!state.orders.has(event.orderId), `ledger: order ${event.orderId} accepted twice`)
+      assert(!state.orders.has(event.orderId), () => `ledger: order ${event.orderId} accepted twice`)
       const order = trackAccepted(event)
       state.orders.set(order.orderId, order)
       addReserved(state, order.accountId, order.reservationAsset, order.held)
@@ -157,28 +159,32 @@ function fundingPostings(event: EventOf<'account.funded'>, lsn: number): Posting
 
 function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number): Booked {
   const order = state.orders.get(event.orderId)
-  assert(order !== undefined, `ledger: fill ${event.execId} for unknown order ${event.orderId}`)
+  assert(order !== undefined, () => `ledger: fill ${event.execId} for unknown order ${event.orderId}`)
   const buy = order.side === 'buy'
   const cash = buy ? -mulUnits(event.lastQty, event.lastPrice, 'up') : mulUnits(event.lastQty, event.lastPrice, 'down')
   const baseDelta = buy ? event.lastQty : -event.lastQty
-  const at = { lsn, accountId: order.accountId, ref: event.execId, atMs: event.atMs }
+  const account = accountBook(order.accountId)
+  const venue = venueBook(order.venue)
+  const { accountId, baseAsset, quoteAsset } = order
+  const { execId: ref, atMs } = event
+  // Written out rather than spread from a shared part: a spread copies property by property on every fill.
   const postings: Posting[] = [
-    { ...at, seq: 0, book: accountBook(order.accountId), asset: order.baseAsset, amount: baseDelta, kind: 'trade_base' },
-    { ...at, seq: 1, book: venueBook(order.venue), asset: order.baseAsset, amount: -baseDelta, kind: 'trade_base' },
-    { ...at, seq: 2, book: accountBook(order.accountId), asset: order.quoteAsset, amount: cash, kind: 'trade_quote' },
-    { ...at, seq: 3, book: venueBook(order.venue), asset: order.quoteAsset, amount: -cash, kind: 'trade_quote' },
+    { lsn, seq: 0, book: account, accountId, asset: baseAsset, amount: baseDelta, kind: 'trade_base', ref, atMs },
+    { lsn, seq: 1, book: venue, accountId, asset: baseAsset, amount: -baseDelta, kind: 'trade_base', ref, atMs },
+    { lsn, seq: 2, book: account, accountId, asset: quoteAsset, amount: cash, kind: 'trade_quote', ref, atMs },
+    { lsn, seq: 3, book: venue, accountId, asset: quoteAsset, amount: -cash, kind: 'trade_quote', ref, atMs },
   ]
   if (event.fee !== 0n) {
-    postings.push({ ...at, seq: 4, book: accountBook(order.accountId), asset: event.feeAsset, amount: -event.fee, kind: 'fee' })
-    postings.push({ ...at, seq: 5, book: feeBook(order.venue), asset: event.feeAsset, amount: event.fee, kind: 'fee' })
+    postings.push({ lsn, seq: 4, book: account, accountId, asset: event.feeAsset, amount: -event.fee, kind: 'fee', ref, atMs })
+    postings.push({ lsn, seq: 5, book: feeBook(order.venue), accountId, asset: event.feeAsset, amount: event.fee, kind: 'fee', ref, atMs })
   }
   const liquidity = state.pendingLiquidity.get(event.execId) ?? null
-  state.pendingLiquidity.delete(event.execId)
+  if (liquidity !== null) state.pendingLiquidity.delete(event.execId)
   const fill: FillRecord = {
     lsn,
     execId: event.execId,
     orderId: order.orderId,
-    accountId: order.accountId,
+    accountId,
     venue: order.venue,
     symbol: order.symbol,
     side: order.side,
@@ -190,10 +196,10 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
     synthetic: event.synthetic,
     cash,
     venueTimeMs: event.venueTimeMs,
-    atMs: event.atMs,
+    atMs,
   }
   applyFillToPosition(positionOf(state, order), fill)
-  applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
+  applyOrderEvent(order, event, (holder, asset, delta) => addReserved(state, holder, asset, delta))
   return book(state, postings, fill)
 }
 
@@ -241,10 +247,18 @@ function book(state: LedgerState, postings: Posting[], fill: FillRecord | null):
 
 /** An entry whose postings do not sum to zero per asset is a bug in the ledger: it must never be booked. */
 export function assertBalanced(postings: readonly Posting[]): void {
-  const sums = new Map<string, Units>()
-  for (const posting of postings) sums.set(posting.asset, (sums.get(posting.asset) ?? 0n) + posting.amount)
-  for (const [asset, sum] of sums) {
-    assert(sum === 0n, `ledger entry at LSN ${postings[0]?.lsn} does not balance in ${asset}: off by ${sum}`)
+  // Per asset, summed where the asset first occurs (an entry has a handful of postings): no map per entry.
+  for (let first = 0; first < postings.length; first++) {
+    const asset = (postings[first] as Posting).asset
+    let seenBefore = false
+    for (let earlier = 0; earlier < first && !seenBefore; earlier++) seenBefore = (postings[earlier] as Posting).asset === asset
+    if (seenBefore) continue
+    let sum = 0n
+    for (let index = first; index < postings.length; index++) {
+      const posting = postings[index] as Posting
+      if (posting.asset === asset) sum += posting.amount
+    }
+    assert(sum === 0n, () => `ledger entry at LSN ${postings[0]?.lsn} does not balance in ${asset}: off by ${sum}`)
   }
 }
 
@@ -274,7 +288,7 @@ function addReserved(state: LedgerState, accountId: string, asset: string, delta
     state.reserved.set(accountId, assets)
   }
   const next = (assets.get(asset) ?? 0n) + delta
-  assert(next >= 0n, `ledger: reservation of ${accountId}/${asset} would go negative`)
+  assert(next >= 0n, () => `ledger: reservation of ${accountId}/${asset} would go negative`)
   if (next === 0n) assets.delete(asset)
   else assets.set(asset, next)
 }

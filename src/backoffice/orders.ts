@@ -71,7 +71,7 @@ export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, onHold:
   const wasTerminal = isTerminal(order.status)
   switch (event.type) {
     case 'order.fill':
-      assert(event.cumQty === order.cumQty + event.lastQty, `back office: fill ${event.execId} of ${order.orderId} is not cumulative`)
+      assert(event.cumQty === order.cumQty + event.lastQty, () => `back office: fill ${event.execId} of ${order.orderId} is not cumulative`)
       order.cumQty = event.cumQty
       order.status = statusAfterFill(order)
       if (!wasTerminal) lowerTo(order, heldFor(order), onHold)
@@ -109,7 +109,7 @@ export function heldFor(order: TrackedOrder): Units {
 }
 
 function unfilledShare(total: Units, qty: Units, filled: Units): Units {
-  assert(qty > 0n && filled >= 0n && filled <= qty, `back office: filled ${filled} outside 0..${qty}`)
+  assert(qty > 0n && filled >= 0n && filled <= qty, () => `back office: filled ${filled} outside 0..${qty}`)
   // Rounded up: a reservation never holds less than the exact share.
   return (total * (qty - filled) + qty - 1n) / qty
 }
@@ -182,7 +182,7 @@ function lowerTo(order: TrackedOrder, target: Units, onHold: HoldListener): void
 }
 
 function setHeld(order: TrackedOrder, target: Units, onHold: HoldListener): void {
-  assert(target >= 0n, `back office: hold of ${order.orderId} would go negative`)
+  assert(target >= 0n, () => `back office: hold of ${order.orderId} would go negative`)
   if (target === order.held) return
   onHold(order.accountId, order.reservationAsset, target - order.held)
   order.held = target

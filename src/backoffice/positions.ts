@@ -57,7 +57,7 @@ export function applyFillToPosition(position: Position, fill: FillRecord): void 
   }
   position.costBasis -= openCash
   position.netQty += signedQty
-  if (position.netQty === 0n) assert(position.costBasis === 0n, `flat position ${position.symbol} kept a cost basis`)
+  if (position.netQty === 0n) assert(position.costBasis === 0n, () => `flat position ${position.symbol} kept a cost basis`)
   if (fill.fee !== 0n) position.fees.set(fill.feeAsset, (position.fees.get(fill.feeAsset) ?? 0n) + fill.fee)
   if (fill.side === 'buy') position.boughtQty += fill.qty
   else position.soldQty += fill.qty
@@ -77,7 +77,7 @@ export function unrealizedPnl(position: Position, mark: Units): Units {
 }
 
 function roundedShare(amount: Units, part: Units, whole: Units): Units {
-  assert(whole > 0n && part >= 0n && part <= whole, `share ${part} of ${whole} is out of range`)
+  assert(whole > 0n && part >= 0n && part <= whole, () => `share ${part} of ${whole} is out of range`)
   const numerator = amount * part
   // Round half away from zero, symmetric for longs and shorts.
   const half = whole / 2n
