@@ -9,6 +9,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { recordLayoutOf, type LayoutField } from '../../../src/domain/events/binary-layout.ts'
 import { decodeEvent, encodeEvent, type DomainEvent } from '../../../src/domain/events/index.ts'
 import type { SchemaLike } from '../../../src/domain/events/json-plan.ts'
+import { SLAB_BYTES } from '../../../src/domain/events/payload-writer.ts'
 import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
 import type { EventType } from '../../../src/domain/events/types.ts'
 import { isAuditRecord } from '../../../src/runtime/records.ts'
@@ -125,6 +126,27 @@ describe('compiled payload writers', () => {
       expect('bytes' in expected).toBe(true)
       expect(compiledOutcome('order.rejected', body)).toEqual(expected)
     }
+  })
+
+  test('payloads stay as written while later records are written, refused or not, across slabs and records larger than a slab', () => {
+    const random = prng(99)
+    const kept: { payload: Uint8Array; hex: string }[] = []
+    for (let index = 0; index < 4000; index++) {
+      const large = index % 500 === 7
+      const name = large ? 'mode.changed' : (TYPES[index % TYPES.length] as EventType)
+      const body = randomBody(random, LAYOUTS.get(name) as readonly LayoutField[], index % 3 === 0 ? 0.05 : 0)
+      if (large) body.note = 'x'.repeat(SLAB_BYTES + 1000)
+      const expected = referenceOutcome(name, body)
+      let payload: Uint8Array | null = null
+      try {
+        payload = encodeEvent({ type: name, ...body } as unknown as DomainEvent).payload
+      } catch {
+        // refused: compared with the reference's error in the specs above
+      }
+      if (payload !== null && 'bytes' in expected) kept.push({ payload, hex: expected.bytes })
+    }
+    expect(kept.length).toBeGreaterThan(2000)
+    for (const { payload, hex } of kept) expect(Buffer.from(payload).toString('hex')).toBe(hex)
   })
 
   test('a refused record leaves nothing behind: the next record is written whole', () => {

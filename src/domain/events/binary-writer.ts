@@ -1,7 +1,8 @@
 /**
  * Writes an event body in its binary layout (binary-layout.ts) with a writer compiled once per record type, as the
  * readers are (binary-reader.ts): one generated function that checks and writes the members in layout order, straight
- * line, instead of a walk of the layout tree per value. The payload returned is a copy of exactly the bytes written.
+ * line, instead of a walk of the layout tree per value. The payload returned is a view of exactly the bytes written,
+ * which are never written again (payload-writer.ts).
  *
  * A value that does not fit its layout (a missing member, a wrong type) is a bug in the code that built the event: it
  * throws AssertionError, naming the record type and the member (a nested member by its own name, an array item by
@@ -31,7 +32,7 @@ export function compileRecordWriter(fields: readonly LayoutField[], where: strin
     emit.lines.push(`const ${name} = b[${JSON.stringify(field.key)}]`)
     emitValue(emit, field.layout, name, field.key)
   }
-  const source = `return function writeRecord(b) {\nw.position = 0\n${emit.lines.join('\n')}\nreturn w.copy()\n}`
+  const source = `return function writeRecord(b) {\nw.begin()\n${emit.lines.join('\n')}\nreturn w.finish()\n}`
   return new Function('w', 'mismatch', 'writeUnits', 'writeJsonPart', 'WHERE', source)(writer, mismatch, writeUnits, writeJsonPart, where) as RecordWriter
 }
 

@@ -15,18 +15,18 @@
 import { assert } from '../assert.ts'
 import { canonicalJson } from '../canonical-json.ts'
 import { formatDecimal } from '../decimal.ts'
+import { memberOrderOf } from './member-order.ts'
 import type { PayloadWriter } from './payload-writer.ts'
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const COMMA = 0x2c
-const COLON = 0x3a
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
 const OPEN_BRACKET = 0x5b
 const CLOSE_BRACKET = 0x5d
-const DIGIT_ZERO = 0x30
-const DIGIT_NINE = 0x39
+/** Integers below this in magnitude are written by PayloadWriter.integer (int32 arithmetic). */
+const SMALL_INTEGER_LIMIT = 2 ** 31
 
 /** `value` as a JSON part: varint byte length, then its canonical JSON text in UTF-8. */
 export function writeJsonPart(writer: PayloadWriter, value: unknown): void {
@@ -44,7 +44,8 @@ function writeJson(writer: PayloadWriter, value: unknown): void {
       return writer.utf8(value ? 'true' : 'false')
     case 'number':
       assert(Number.isFinite(value), `canonical JSON holds only finite numbers, got ${value}`)
-      return writer.utf8(String(value))
+      // JSON.stringify writes a finite number as ToString does (-0 as 0); small integers digit by digit.
+      return Number.isInteger(value) && value > -SMALL_INTEGER_LIMIT && value < SMALL_INTEGER_LIMIT ? writer.integer(value) : writer.utf8(String(value))
     case 'bigint':
       return writeJsonString(writer, formatDecimal(value))
     case 'object':
@@ -70,21 +71,17 @@ function writeJsonArray(writer: PayloadWriter, list: readonly unknown[]): void {
 
 function writeJsonObject(writer: PayloadWriter, object: Record<string, unknown>): void {
   const keys = Object.keys(object)
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index] as string
-    const first = key.charCodeAt(0)
-    if ((first >= DIGIT_ZERO && first <= DIGIT_NINE) || key === '__proto__') return writer.utf8(canonicalJson(object))
-  }
-  sortByCodeUnit(keys)
+  if (keys.length === 0) return writer.utf8('{}')
+  const order = memberOrderOf(keys)
+  if (!order.plain) return writer.utf8(canonicalJson(object))
+  const { heads, sorted } = order
   writer.byte(OPEN_BRACE)
   let written = 0
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index] as string
-    const member = object[key]
+  for (let index = 0; index < sorted.length; index++) {
+    const member = object[sorted[index] as string]
     if (member === undefined) continue
     if (written++ > 0) writer.byte(COMMA)
-    writeJsonString(writer, key)
-    writer.byte(COLON)
+    writer.raw(heads[index] as Uint8Array)
     writeJson(writer, member)
   }
   writer.byte(CLOSE_BRACE)
@@ -104,24 +101,4 @@ function writeJsonString(writer: PayloadWriter, text: string): void {
   }
   bytes[start + 1 + length] = QUOTE
   writer.position = start + length + 2
-}
-
-/** Keys beyond this many are sorted by Array.prototype.sort (an insertion sort is quadratic). */
-const INSERTION_SORT_KEYS_MAX = 24
-
-/** Sorts by UTF-16 code unit, as Array.prototype.sort orders strings; a guard's inputs (a dozen keys) by insertion. */
-function sortByCodeUnit(keys: string[]): void {
-  if (keys.length > INSERTION_SORT_KEYS_MAX) {
-    keys.sort()
-    return
-  }
-  for (let index = 1; index < keys.length; index++) {
-    const key = keys[index] as string
-    let at = index - 1
-    while (at >= 0 && (keys[at] as string) > key) {
-      keys[at + 1] = keys[at] as string
-      at--
-    }
-    keys[at + 1] = key
-  }
 }

@@ -1,27 +1,50 @@
 /**
- * The byte buffer binary payloads are written into (binary-layout.ts gives the format): one growable scratch buffer
- * reused by every record (encoding is synchronous), and the primitives the compiled record writers (binary-writer.ts)
- * and the JSON part writer (json-part-writer.ts) call. Nothing here checks a value's type: the callers do.
+ * The buffer binary payloads are written into (binary-layout.ts gives the format), and the primitives the compiled
+ * record writers (binary-writer.ts) and the JSON part writer (json-part-writer.ts) call. Nothing here checks a value's
+ * type: the callers do.
+ *
+ * Records are written back to back into a slab and each payload is a view of its own bytes there, not a copy: a slab
+ * is never written again below the end of its last finished record (a refused record's bytes are only ever written
+ * over by the next record, and are in no view), so a payload stays as written for as long as anyone holds it — which
+ * then keeps its whole slab in memory (the log's append queue and a standby's comparison hold payloads until written
+ * or compared). A record that outgrows the slab continues in a larger copy, at the same offsets.
  */
 
 import { AssertionError } from '../assert.ts'
 
-const SCRATCH_BYTES_INITIAL = 16_384
+/** A new slab's size; a record larger than a slab gets a larger one. */
+export const SLAB_BYTES = 65_536
+/** A record starts in a new slab when less than this is left in the current one (a copy mid-record is wasted work). */
+const RECORD_ROOM_BYTES_MIN = 4096
 const encoder = new TextEncoder()
 
 export class PayloadWriter {
-  bytes = new Uint8Array(SCRATCH_BYTES_INITIAL)
+  bytes = new Uint8Array(SLAB_BYTES)
   view = new DataView(this.bytes.buffer)
   position = 0
+  /** Where the record being written starts; the slab's bytes before it belong to finished records' payloads. */
+  private recordStart = 0
+
+  /** Starts a record after the last finished one (over a refused one's bytes). */
+  begin(): void {
+    if (this.bytes.length - this.recordStart < RECORD_ROOM_BYTES_MIN) {
+      this.bytes = new Uint8Array(SLAB_BYTES)
+      this.view = new DataView(this.bytes.buffer)
+      this.recordStart = 0
+    }
+    this.position = this.recordStart
+  }
+
+  /** The record written since begin(), as a view of the slab that is never written again. */
+  finish(): Uint8Array {
+    const start = this.recordStart
+    this.recordStart = this.position
+    return new Uint8Array(this.bytes.buffer, start, this.position - start)
+  }
 
   /** Makes room for `count` more bytes after the position. */
   reserve(count: number): void {
     if (this.position + count > this.bytes.length) this.grow(this.position + count)
-  }
-
-  /** The bytes written since the last reset, as a fresh array (the scratch buffer is overwritten by the next record). */
-  copy(): Uint8Array {
-    return this.bytes.slice(0, this.position)
   }
 
   byte(value: number): void {
@@ -103,6 +126,33 @@ export class PayloadWriter {
     this.encodeRest(text.slice(index))
   }
 
+  /** Bytes as they are. */
+  raw(source: Uint8Array): void {
+    const length = source.length
+    this.reserve(length)
+    const bytes = this.bytes
+    const start = this.position
+    for (let index = 0; index < length; index++) bytes[start + index] = source[index] as number
+    this.position = start + length
+  }
+
+  /** An integer of magnitude below 2^31 in decimal ASCII, as String writes it (-0 as 0). */
+  integer(value: number): void {
+    this.reserve(11)
+    const bytes = this.bytes
+    let magnitude = value < 0 ? -value : value
+    if (value < 0) bytes[this.position++] = 0x2d
+    let digits = 1
+    for (let rest = magnitude; rest >= 10; rest = (rest / 10) | 0) digits++
+    let at = this.position + digits
+    this.position = at
+    do {
+      const quotient = (magnitude / 10) | 0
+      bytes[--at] = 0x30 + magnitude - quotient * 10
+      magnitude = quotient
+    } while (magnitude > 0)
+  }
+
   /**
    * Starts a member whose varint byte length is known only once it is written (a JSON part): one byte is kept for the
    * length, and endVarintPrefixed(its answer) writes it, moving the member up when it needs more.
@@ -154,11 +204,12 @@ export class PayloadWriter {
     this.position += written
   }
 
+  /** A larger slab holding the record so far at the same offsets (positions kept by the caller stay valid). */
   private grow(needed: number): void {
     let size = this.bytes.length * 2
     while (size < needed) size *= 2
     const grown = new Uint8Array(size)
-    grown.set(this.bytes.subarray(0, this.position))
+    grown.set(this.bytes.subarray(this.recordStart, this.position), this.recordStart)
     this.bytes = grown
     this.view = new DataView(grown.buffer)
   }
