@@ -1,0 +1,40 @@
+import { describe, expect, test } from 'bun:test'
+import { StoppableClock } from '../../src/cli/serve-gateway.ts'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('StoppableClock', () => {
+  test('timers fire once each, a canceled one never, and cancel after firing or twice does nothing', async () => {
+    const clock = new StoppableClock()
+    const fired: string[] = []
+    clock.schedule(5, () => fired.push('b'))
+    clock.schedule(0, () => fired.push('a'))
+    const cancelC = clock.schedule(1, () => fired.push('c'))
+    const cancelD = clock.schedule(2, () => fired.push('d'))
+    cancelC()
+    cancelC()
+    await sleep(20)
+    expect(fired).toEqual(['a', 'd', 'b'])
+    cancelD()
+    clock.schedule(0, () => fired.push('e'))
+    await sleep(10)
+    expect(fired).toEqual(['a', 'd', 'b', 'e'])
+  })
+
+  test('cancelAll cancels every pending timer, first, middle and last scheduled, and the clock still works after', async () => {
+    const clock = new StoppableClock()
+    const fired: number[] = []
+    const cancels = Array.from({ length: 5 }, (_, index) => clock.schedule(index, () => fired.push(index)))
+    cancels[2]?.()
+    clock.cancelAll()
+    cancels[0]?.()
+    await sleep(15)
+    expect(fired).toEqual([])
+    clock.schedule(0, () => {
+      fired.push(10)
+      clock.schedule(0, () => fired.push(11))
+    })
+    await sleep(10)
+    expect(fired).toEqual([10, 11])
+  })
+})
