@@ -19,8 +19,10 @@ const RECORD_ROOM_BYTES_MIN = 4096
 const encoder = new TextEncoder()
 
 export class PayloadWriter {
-  bytes = new Uint8Array(SLAB_BYTES)
-  view = new DataView(this.bytes.buffer)
+  /** The slab's buffer, kept to make payload views from without the `buffer` getter. */
+  private slab = new ArrayBuffer(SLAB_BYTES)
+  bytes = new Uint8Array(this.slab)
+  view = new DataView(this.slab)
   position = 0
   /** Where the record being written starts; the slab's bytes before it belong to finished records' payloads. */
   private recordStart = 0
@@ -28,8 +30,7 @@ export class PayloadWriter {
   /** Starts a record after the last finished one (over a refused one's bytes). */
   begin(): void {
     if (this.bytes.length - this.recordStart < RECORD_ROOM_BYTES_MIN) {
-      this.bytes = new Uint8Array(SLAB_BYTES)
-      this.view = new DataView(this.bytes.buffer)
+      this.useSlab(new ArrayBuffer(SLAB_BYTES))
       this.recordStart = 0
     }
     this.position = this.recordStart
@@ -39,7 +40,7 @@ export class PayloadWriter {
   finish(): Uint8Array {
     const start = this.recordStart
     this.recordStart = this.position
-    return new Uint8Array(this.bytes.buffer, start, this.position - start)
+    return new Uint8Array(this.slab, start, this.position - start)
   }
 
   /** Makes room for `count` more bytes after the position. */
@@ -208,10 +209,15 @@ export class PayloadWriter {
   private grow(needed: number): void {
     let size = this.bytes.length * 2
     while (size < needed) size *= 2
-    const grown = new Uint8Array(size)
-    grown.set(this.bytes.subarray(this.recordStart, this.position), this.recordStart)
-    this.bytes = grown
-    this.view = new DataView(grown.buffer)
+    const previous = this.bytes
+    this.useSlab(new ArrayBuffer(size))
+    this.bytes.set(previous.subarray(this.recordStart, this.position), this.recordStart)
+  }
+
+  private useSlab(slab: ArrayBuffer): void {
+    this.slab = slab
+    this.bytes = new Uint8Array(slab)
+    this.view = new DataView(slab)
   }
 }
 
