@@ -20,6 +20,7 @@ import { balanceRowsOf } from './balances.ts'
 import { BreakBook, decodeBackOfficeRecord, isBackOfficeRecord, type BackOfficeRecord } from './breaks.ts'
 import { copyBreaks, foldFrame } from './fold.ts'
 import { accountBook, applyEvent, cloneLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
+import { LsnQueue } from './lsn-queue.ts'
 import { positionKey, type Position } from './positions.ts'
 import { BackOfficeSectionError, decodeSection, encodeSection, type BackOfficeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
@@ -88,7 +89,7 @@ export class Projector {
   private readonly dirtyPositions = new Set<Position>()
   private readonly writtenBalances = new Map<string, string>()
   /** LSNs of domain frames durable but not yet delivered by the engine, oldest first. */
-  private readonly undelivered: number[] = []
+  private readonly undelivered = new LsnQueue()
   private committed: { lsn: number; hash: string }
   private flushCancel: (() => void) | null = null
   private readonly unsubscribes: (() => void)[] = []
@@ -164,7 +165,8 @@ export class Projector {
 
   /** Every record up to this LSN is in the ledger. */
   get appliedLsn(): number {
-    return this.undelivered.length === 0 ? this.committed.lsn : (this.undelivered[0] as number) - 1
+    const oldest = this.undelivered.peek()
+    return oldest === undefined ? this.committed.lsn : oldest - 1
   }
 
   get pendingRows(): number {
@@ -241,7 +243,7 @@ export class Projector {
   flush(): boolean {
     if (this.closed) return false
     const lsn = this.appliedLsn
-    if (this.undelivered.length > 0 || lsn < this.store.lastLsn) return false
+    if (this.undelivered.size > 0 || lsn < this.store.lastLsn) return false
     if (lsn === this.store.lastLsn && this.pendingRows === 0 && this.dirtyPositions.size === 0) return true
     assert(lsn === this.committed.lsn, 'the projector flushes only at a committed batch end')
     this.store.write({
