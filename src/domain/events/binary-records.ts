@@ -32,13 +32,13 @@ function layoutFor(name: EventType): readonly LayoutField[] {
 }
 
 /**
- * The event's members (all but `type`, which the layout leaves to the frame) as a binary payload. Throws
- * AssertionError when the event does not fit its schema's shape.
+ * The writer of a type's events: the event's members (all but `type`, which the layout leaves to the frame) → a binary
+ * payload; it throws AssertionError when the event does not fit its schema's shape.
  */
-export function writeBinaryBody(name: EventType, event: object): Uint8Array {
+export function binaryWriterFor(name: EventType): RecordWriter {
   const write = WRITERS.get(name)
   if (write === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${name}`)
-  return write(event)
+  return write
 }
 
 /** A binary payload → the JSON-form body the schema validates (decimals as strings). */

@@ -7,7 +7,8 @@
  */
 
 import * as v from 'valibot'
-import { orderIdOfBinary, readBinaryInput, writeBinaryBody } from './binary-records.ts'
+import { binaryWriterFor, orderIdOfBinary, readBinaryInput } from './binary-records.ts'
+import type { RecordWriter } from './binary-writer.ts'
 import { EVENT_CODES, EVENT_UPGRADES, EVENT_VERSIONS, eventTypeForCode, JSON_PAYLOAD_VERSION_MAX } from './registry.ts'
 import { SchemaError } from './schema-error.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
@@ -25,10 +26,22 @@ export { SchemaError, type SchemaErrorKind } from './schema-error.ts'
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
+/** Per type, what encodeEvent needs, found with one lookup. */
+interface TypeEncoder {
+  code: number
+  version: number
+  write: RecordWriter
+}
+
+const ENCODERS = new Map<string, TypeEncoder>(
+  (Object.keys(EVENT_CODES) as EventType[]).map((name) => [name, { code: EVENT_CODES[name], version: EVENT_VERSIONS[name], write: binaryWriterFor(name) }]),
+)
+
 export function encodeEvent(event: DomainEvent): EncodedEvent {
-  const type = event.type
+  const encoder = ENCODERS.get(event.type)
+  if (encoder === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${String(event.type)}`)
   // The writer reads the layout's members from the event itself (no copy without `type`: the layout has none).
-  return { type: EVENT_CODES[type], version: EVENT_VERSIONS[type], payload: writeBinaryBody(type, event) }
+  return { type: encoder.code, version: encoder.version, payload: encoder.write(event) }
 }
 
 export function decodeEvent(encoded: EncodedEvent): DomainEvent {
