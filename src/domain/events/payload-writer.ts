@@ -7,7 +7,8 @@
  * is never written again below the end of its last finished record (a refused record's bytes are only ever written
  * over by the next record, and are in no view), so a payload stays as written for as long as anyone holds it — which
  * then keeps its whole slab in memory (the log's append queue and a standby's comparison hold payloads until written
- * or compared). A record that outgrows the slab continues in a larger copy, at the same offsets.
+ * or compared). A record that outgrows the slab continues in a larger copy, at the same offsets; the next record then
+ * starts a slab of the usual size, so small payloads never keep a large one alive.
  */
 
 import { AssertionError } from '../assert.ts'
@@ -29,7 +30,7 @@ export class PayloadWriter {
 
   /** Starts a record after the last finished one (over a refused one's bytes). */
   begin(): void {
-    if (this.bytes.length - this.recordStart < RECORD_ROOM_BYTES_MIN) {
+    if (this.bytes.length - this.recordStart < RECORD_ROOM_BYTES_MIN || this.bytes.length !== SLAB_BYTES) {
       this.useSlab(new ArrayBuffer(SLAB_BYTES))
       this.recordStart = 0
     }
