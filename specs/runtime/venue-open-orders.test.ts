@@ -2,6 +2,7 @@ import { afterEach, expect, test } from 'bun:test'
 import { OPEN_AT_VENUE } from '../../src/runtime/bootstrap.ts'
 import { VenueOpenOrders } from '../../src/runtime/venue-open-orders.ts'
 import { RECONCILE_SWEEP_MS, removeDir, run, startWorld, traderA, type World } from './harness.ts'
+import { d, Harness, report } from '../kernel/fixtures.ts'
 
 const worlds: World[] = []
 afterEach(async () => {
@@ -65,4 +66,22 @@ test('the sweep reads back the quiet open orders without walking every order the
     held.values = values
     world.venue.orderStatus = orderStatus
   }
+})
+
+test('a batch with many events of one order looks at it once per run of events, and hears it close once', () => {
+  const harness = Harness.funded()
+  const filled = harness.openOrder({ client_order_id: 'f', qty: '0.01' })
+  const resting = harness.openOrder({ client_order_id: 'r', qty: '0.01' })
+  const index = new VenueOpenOrders(harness.state)
+  expect([...index.values()].sort()).toEqual([filled, resting].sort())
+  const order = harness.order(filled)
+  const fill = harness.report(report(order, { execId: 'x1', kind: 'fill', lastQty: d('0.01'), lastPrice: d('50000'), cumQty: d('0.01') }))
+  expect(harness.order(filled).status).toBe('Filled')
+  const ofFilled = harness.log.filter((event) => 'orderId' in event && event.orderId === filled)
+  const ofResting = harness.log.filter((event) => 'orderId' in event && event.orderId === resting)
+  const batch = [...ofFilled, ...ofFilled, ...ofResting, ...fill.events, ...ofFilled].map((event, lsn) => ({ event, lsn }))
+  const closed: string[] = []
+  index.note(batch, (orderId) => closed.push(orderId))
+  expect(closed).toEqual([filled])
+  expect([...index.values()]).toEqual([resting])
 })
