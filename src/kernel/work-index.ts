@@ -47,6 +47,11 @@ interface Group {
 
 interface Entry {
   readonly orderId: string
+  /**
+   * The state's order object: apply changes orders in place, adds one only when it is accepted (before its first work)
+   * and retires only ended ones (which have no work), so it is the one in state.orders while the entry is live.
+   */
+  readonly order: Order
   readonly kind: WorkKind
   readonly seq: number
   readonly group: Group
@@ -63,19 +68,16 @@ interface Parking {
 }
 
 const LANES = [0, 1, 2, 3] as const
+const KINDS: readonly WorkKind[] = ['place', 'cancel', 'amend', 'reconcile']
+const KIND_INDEX: Readonly<Record<WorkKind, number>> = { place: 0, cancel: 1, amend: 2, reconcile: 3 }
 /** Stale entries a group's ready heap may keep beyond twice its live ones before it is swept. */
 const STALE_SLACK = 64
 
 export class WorkIndex {
   private readonly state: KernelState
   private readonly entries = new Map<string, Entry>()
-  /** Per lane: kind → instrument key ('' for reconcile) → group; and the same groups as a list, to walk. */
-  private readonly groupsByKey: [Map<string, Map<string, Group>>, Map<string, Map<string, Group>>, Map<string, Map<string, Group>>, Map<string, Map<string, Group>>] = [
-    new Map(),
-    new Map(),
-    new Map(),
-    new Map(),
-  ]
+  /** Per lane and kind (KIND_INDEX): instrument key ('' for reconcile) → group; and the same groups as a list, to walk. */
+  private readonly groupsByKey: Map<string, Group>[][] = LANES.map(() => KINDS.map(() => new Map<string, Group>()))
   private readonly groups: [Group[], Group[], Group[], Group[]] = [[], [], [], []]
   private readonly parked = new MinHeap<Parking>()
   private held: Entry[] = []
@@ -124,18 +126,15 @@ export class WorkIndex {
     for (const lane of LANES) {
       if (callsBlocked && lane !== 3) continue
       let best: Entry | null = null
-      let bestOrder: Order | null = null
       for (const group of this.groups[lane]) {
         if (group.ready.size === 0) continue
         if (group.instrumentKey !== null && (state.callsByInstrument.get(group.instrumentKey) ?? 0) >= callsMax) continue
         const entry = this.front(group, options)
         if (entry === null || (best !== null && entry.seq > best.seq)) continue
-        const order = state.orders.get(entry.orderId) as Order
-        if (entry.kind !== 'reconcile' && switchHolds(state, order, entry.kind) !== null) continue
+        if (entry.kind !== 'reconcile' && switchHolds(state, entry.order, entry.kind) !== null) continue
         best = entry
-        bestOrder = order
       }
-      if (best !== null && bestOrder !== null) return { lane, kind: best.kind, orderId: best.orderId, venue: bestOrder.venue, symbol: bestOrder.symbol }
+      if (best !== null) return { lane, kind: best.kind, orderId: best.orderId, venue: best.order.venue, symbol: best.order.symbol }
     }
     return null
   }
@@ -155,10 +154,11 @@ export class WorkIndex {
   }
 
   private add(order: Order, lane: Lane, kind: WorkKind): void {
-    assert(!this.entries.has(order.orderId), () => `order ${order.orderId} already has work in the index`)
     const group = this.groupFor(lane, kind, kind === 'reconcile' ? null : orderInstrumentKey(order))
-    const entry: Entry = { orderId: order.orderId, kind, seq: this.seqNext++, group, live: true, where: 'ready', parkings: 0 }
+    const entry: Entry = { orderId: order.orderId, order, kind, seq: this.seqNext++, group, live: true, where: 'ready', parkings: 0 }
+    const entryCount = this.entries.size
     this.entries.set(order.orderId, entry)
+    assert(this.entries.size === entryCount + 1, () => `order ${order.orderId} already has work in the index`)
     group.live++
     group.ready.push(entry.seq, entry)
   }
@@ -176,11 +176,7 @@ export class WorkIndex {
   }
 
   private groupFor(lane: Lane, kind: WorkKind, instrumentKey: string | null): Group {
-    let byInstrument = this.groupsByKey[lane].get(kind)
-    if (byInstrument === undefined) {
-      byInstrument = new Map()
-      this.groupsByKey[lane].set(kind, byInstrument)
-    }
+    const byInstrument = this.groupsByKey[lane]?.[KIND_INDEX[kind]] as Map<string, Group>
     let group = byInstrument.get(instrumentKey ?? '')
     if (group === undefined) {
       group = { lane, kind, instrumentKey, ready: new MinHeap(), live: 0 }
@@ -198,13 +194,12 @@ export class WorkIndex {
         ready.pop()
         continue
       }
-      const order = this.state.orders.get(entry.orderId)
-      if (order !== undefined && order.notBeforeMs > options.nowMs) {
+      if (entry.order.notBeforeMs > options.nowMs) {
         ready.pop()
-        this.park(entry, order.notBeforeMs)
+        this.park(entry, entry.order.notBeforeMs)
         continue
       }
-      if (order === undefined || this.isHeld(entry, options)) {
+      if (this.isHeld(entry, options)) {
         ready.pop()
         entry.where = 'held'
         this.held.push(entry)
@@ -240,7 +235,7 @@ export class WorkIndex {
     let kept = 0
     for (const entry of held) {
       if (!entry.live) continue
-      if (this.state.orders.has(entry.orderId) && !this.isHeld(entry, options)) this.makeReady(entry)
+      if (!this.isHeld(entry, options)) this.makeReady(entry)
       else held[kept++] = entry
     }
     held.length = kept
