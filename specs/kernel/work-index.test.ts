@@ -12,6 +12,7 @@ import type { Lane } from '../../src/domain/modes.ts'
 import { nextDueMs, nextWork, type KernelCommand, type KernelState, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
 import { callSlotFree, callsPerInstrumentMax, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
 import { queueMismatches } from '../../src/kernel/queues.ts'
+import { workIndexOf } from '../../src/kernel/work-index.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
 import type { VenueOutcome } from '../../src/venues/adapter.ts'
 import { ACCOUNT, config, d, Harness, market, ops, paperFacts, placeCommand, body, policy, trader } from './fixtures.ts'
@@ -288,6 +289,21 @@ describe('the work index picks what the walk of the queues picked', () => {
     expect(nextWork(harness.state, { nowMs: harness.nowMs })).toBeNull()
     harness.placeResult(btc, { kind: 'ok', value: { venueOrderId: 'v-b' } })
     expect(nextWork(harness.state, { nowMs: harness.nowMs })).toMatchObject({ orderId: eth })
+  })
+
+  test('orders leaving deep in a long queue (canceled while waiting) do not grow the index beyond its live work', () => {
+    const harness = Harness.funded({ config: config({ policies: [policy({ maxOpenOrders: 100_000 })], params: { callsPerInstrumentMax: 1, lane2DepthMax: 100_000, accountQueuedMax: 100_000 } }) })
+    harness.run({ kind: 'fund', nowMs: harness.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('1000000'), reference: 'more' })
+    const blocker = harness.placedId({ client_order_id: 'blocker', qty: '0.001' })
+    harness.send(blocker)
+    const ids = Array.from({ length: 3_000 }, (_, index) => harness.placedId({ client_order_id: `q${index}`, qty: '0.001' }))
+    expect(nextWork(harness.state, { nowMs: harness.nowMs })).toBeNull()
+    for (const orderId of ids.slice(0, 2_900)) harness.cancel(orderId)
+    const sizes = workIndexOf(harness.state).sizes()
+    expect(sizes.entries).toBe(100)
+    expect(sizes.readySlots).toBeLessThanOrEqual(2 * 100 + 64 + 1)
+    harness.placeResult(blocker, { kind: 'ok', value: { venueOrderId: 'v-blocker' } })
+    expect(nextWork(harness.state, { nowMs: harness.nowMs })).toMatchObject({ orderId: ids[2_900] })
   })
 
   test('a backlog behind full instruments and backing-off items: FIFO per lane, every item once, in the walk order', () => {

@@ -153,6 +153,13 @@ export class WorkIndex {
     return parked.peekKey()
   }
 
+  /** Counts for specs and metrics: live entries, and the slots the ready heaps, the due heap and the held list use. */
+  sizes(): { entries: number; readySlots: number; parkedSlots: number; held: number } {
+    let readySlots = 0
+    for (const groups of this.groups) for (const group of groups) readySlots += group.ready.size
+    return { entries: this.entries.size, readySlots, parkedSlots: this.parked.size, held: this.held.length }
+  }
+
   private add(order: Order, lane: Lane, kind: WorkKind): void {
     const group = this.groupFor(lane, kind, kind === 'reconcile' ? null : orderInstrumentKey(order))
     const entry: Entry = { orderId: order.orderId, order, kind, seq: this.seqNext++, group, live: true, where: 'ready', parkings: 0 }
