@@ -10,6 +10,13 @@
  * CRC-checked on read, and the check is about the fold, not the schemas. Full validation made the fold ~20 µs per
  * record (bench:http profile), so the replay cost as much CPU as the rest of the order path. A record it cannot decode
  * still throws.
+ *
+ * It does not fold the engine's applied events (Engine.onDurable) even when it is caught up with the log, though that
+ * would spare the read and decode (~70% of its CPU): those are the very objects the projector folds, so
+ * ledger_vs_replay would compare a ledger with itself. Reading the records back is what makes the check see an event
+ * the log does not hold as the engine applied it (an encoding that loses or changes a member the fold reads, an event
+ * object changed after it was encoded) — the live process's only check of that; restart would otherwise be the first
+ * to notice, with a different ledger.
  */
 
 import type { Frame, Wal } from '../../wal/index.ts'
