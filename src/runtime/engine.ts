@@ -55,6 +55,8 @@ export class Engine {
   private readonly listeners = new Set<DurableListener>()
   private pendingCount = 0
   private idleWaiters: (() => void)[] = []
+  /** applyInPlace reads meta.lsn and keeps nothing of it: one object serves every event applied. */
+  private readonly applyMeta = { lsn: 0 }
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -135,8 +137,14 @@ export class Engine {
   appendRecords(records: RecordInput[]): Promise<number[]> {
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(new EngineOverloadedError('log queue full'))
-    const expected = this.reserveLsns(records.length)
-    return this.track(this.wal.append(records).then((lsns) => this.checkLsns(lsns, expected)))
+    const firstLsn = this.nextLsn
+    this.nextLsn += records.length
+    return this.track(
+      this.wal.append(records).then((lsns) => {
+        this.checkLsns(lsns, firstLsn)
+        return lsns
+      }),
+    )
   }
 
   /**
@@ -183,22 +191,34 @@ export class Engine {
     if (events.length === 0) return Promise.resolve({ decision, lsns: [] })
     const records = commandRecord === null ? events : [commandRecord, ...events]
     const skipped = records.length - events.length
-    const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
+    let payloadBytes = 0
+    for (const record of records) payloadBytes += record.payload.byteLength
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) {
       // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
       return Promise.reject(new EngineOverloadedError('log queue full; retry later'))
     }
-    const expected = this.reserveLsns(records.length)
-    const applied: AppliedEvent[] = decision.events.map((event, index) => ({ event, lsn: expected[index + skipped] as number }))
-    for (const { event, lsn } of applied) applyInPlace(this.state, event, { lsn })
-    const durable = this.wal.append(records).then(async (lsns) => {
-      this.checkLsns(lsns, expected)
+    // The log assigns consecutive LSNs from its next one; the engine predicts them so it can apply before the write.
+    const firstLsn = this.nextLsn
+    this.nextLsn += records.length
+    const applied: AppliedEvent[] = new Array(decision.events.length)
+    const meta = this.applyMeta
+    for (let index = 0; index < applied.length; index++) {
+      const event = decision.events[index] as DomainEvent
+      const lsn = firstLsn + skipped + index
+      applied[index] = { event, lsn }
+      meta.lsn = lsn
+      applyInPlace(this.state, event, meta)
+    }
+    const durable = this.wal.append(records).then((lsns): Committed | Promise<Committed> => {
+      this.checkLsns(lsns, firstLsn)
       this.tellListeners(applied)
-      const gate = this.placeSendGate
-      const verdict = gate !== null && decision.events.some((event) => GATED_SENDS.has(event.type)) ? await gate(lsns[lsns.length - 1] as number) : null
       const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
-      if (verdict !== null && !verdict.send) committed.sendHeld = { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs }
-      return committed
+      const gate = this.placeSendGate
+      if (gate === null || !requestsGatedSend(decision.events)) return committed
+      return gate(lsns[lsns.length - 1] as number).then((verdict) => {
+        if (!verdict.send) committed.sendHeld = { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs }
+        return committed
+      })
     })
     return this.track(durable)
   }
@@ -217,30 +237,29 @@ export class Engine {
     if (failed !== null) throw failed.error
   }
 
-  private reserveLsns(count: number): number[] {
-    const lsns = Array.from({ length: count }, (_, index) => this.nextLsn + index)
-    this.nextLsn += count
-    return lsns
-  }
-
-  private checkLsns(actual: number[], expected: number[]): number[] {
-    for (let index = 0; index < expected.length; index++) {
-      if (actual[index] !== expected[index]) {
-        throw new AssertionError(`engine predicted LSN ${expected[index]}, log assigned ${actual[index]}: another writer?`)
+  private checkLsns(actual: number[], firstLsn: number): void {
+    for (let index = 0; index < actual.length; index++) {
+      if (actual[index] !== firstLsn + index) {
+        throw new AssertionError(`engine predicted LSN ${firstLsn + index}, log assigned ${actual[index]}: another writer?`)
       }
     }
-    return actual
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
     this.pendingCount++
-    const done = (): void => {
-      this.pendingCount--
-      if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
-    }
-    promise.then(done, done)
+    promise.then(this.settleOne, this.settleOne)
     return promise
   }
+
+  private readonly settleOne = (): void => {
+    this.pendingCount--
+    if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+}
+
+function requestsGatedSend(events: readonly DomainEvent[]): boolean {
+  for (const event of events) if (GATED_SENDS.has(event.type)) return true
+  return false
 }
 
 /** Folds frames into `state` in log order; audit records are skipped. */
