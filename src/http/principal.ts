@@ -11,5 +11,16 @@ import type { Principal } from './auth/index.ts'
  * the safe default (§14) is that nobody trades live unless something explicitly says so.
  */
 export function kernelPrincipal(principal: Principal): KernelPrincipal {
-  return { id: principal.sub, roles: [...principal.roles], accounts: [...principal.accounts], liveAllowed: false }
+  // A verified principal is immutable and reused while its token is cached, so its kernel form is made once.
+  const known = kernelPrincipals.get(principal)
+  if (known !== undefined) return known
+  const made: KernelPrincipal = { id: principal.sub, roles: [...principal.roles], accounts: [...principal.accounts], liveAllowed: false }
+  // Shared by every command of this principal: frozen, so nothing can change one command's principal under another.
+  Object.freeze(made.roles)
+  Object.freeze(made.accounts)
+  Object.freeze(made)
+  kernelPrincipals.set(principal, made)
+  return made
 }
+
+const kernelPrincipals = new WeakMap<Principal, KernelPrincipal>()

@@ -18,7 +18,7 @@ import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import type { AuditConfig } from '../config/index.ts'
 import { AuditDuty } from './audit-duty.ts'
 import { OPEN_AT_VENUE, bootstrap, type BootstrapReport, type Funding } from './bootstrap.ts'
-import { Engine } from './engine.ts'
+import { Engine, type Committed } from './engine.ts'
 import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed, type PriceSource } from './market-feed.ts'
@@ -349,9 +349,12 @@ export class Gateway {
     })
   }
 
-  private async run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {
-    const committed = await this.engine.submit(command)
-    return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
+  private run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {
+    try {
+      return this.engine.submit(command).then(commandResultOf)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   private async submitReport(report: ExecutionReport): Promise<void> {
@@ -361,6 +364,10 @@ export class Gateway {
       this.options.onError(error, `execution report ${report.execId}`)
     }
   }
+}
+
+function commandResultOf(committed: Committed): CommandResult {
+  return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
 }
 
 /** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */

@@ -7,12 +7,16 @@ import { ApiError } from '../errors.ts'
 import type { Services } from '../services.ts'
 
 /** Runs a gateway command, turning the runtime's operating errors into client-visible answers. */
-export async function runCommand<T>(run: () => Promise<T>): Promise<T> {
+export function runCommand<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await run()
+    return run().catch(rejectAsCommandError)
   } catch (error) {
-    throw commandError(error)
+    return Promise.reject(commandError(error))
   }
+}
+
+function rejectAsCommandError(error: unknown): never {
+  throw commandError(error)
 }
 
 export function commandError(error: unknown): unknown {
