@@ -221,8 +221,9 @@ export class Store {
 
   /** Writes one batch and its position atomically. Rows at or below the current position are a bug. */
   write(batch: StoreBatch): void {
-    assert(batch.lastLsn >= this.position.lastLsn, `store batch at LSN ${batch.lastLsn} is behind the store (${this.position.lastLsn})`)
-    for (const posting of batch.postings) assert(posting.lsn > this.position.lastLsn && posting.lsn <= batch.lastLsn, `posting at LSN ${posting.lsn} outside the batch`)
+    // Messages as functions: the posting check runs for every row of every batch.
+    assert(batch.lastLsn >= this.position.lastLsn, () => `store batch at LSN ${batch.lastLsn} is behind the store (${this.position.lastLsn})`)
+    for (const posting of batch.postings) assert(posting.lsn > this.position.lastLsn && posting.lsn <= batch.lastLsn, () => `posting at LSN ${posting.lsn} outside the batch`)
     const batches = this.position.batches + 1
     this.db.transaction(() => {
       this.insertPostings(batch.postings)
