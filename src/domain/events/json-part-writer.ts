@@ -7,9 +7,10 @@
  * members left out, a sparse array's holes as null, Units as their decimal string, numbers as JSON.stringify writes
  * them (ToString for a finite number) and the same AssertionError for a non-finite number or a value JSON cannot
  * hold. What canonicalJson does through JS object semantics rather than its own code takes canonicalJson itself: a Map
- * or a Set, and an object with a key that is an array index or `__proto__` (a canonical copy lists index keys first,
- * in numeric order, and drops `__proto__`). A string takes JSON.stringify unless it is printable ASCII without a quote
- * or a backslash, which JSON writes as it is.
+ * or a Set, and an object with a key that starts with a digit (as every array index does) or is `__proto__` (a
+ * canonical copy lists index keys first, in numeric order, and drops `__proto__`). The key order and each key's
+ * escaped text are remembered per key sequence (member-order.ts). A string takes JSON.stringify unless it is printable
+ * ASCII without a quote or a backslash, which JSON writes as it is.
  */
 
 import { assert } from '../assert.ts'
