@@ -14,14 +14,15 @@
  *  - parked: it was not due (notBeforeMs > now) when looked at; in the due heap until its notBeforeMs passes (or
  *    changes: apply tells the index and the entry is ready again);
  *  - held: busy, its order has a call in flight, or its reconcile query is held (options of nextWork); looked at again
- *    at every pick. These are few: at most one per call or query in flight, or per order whose reconcile backs off.
+ *    at every pick that reaches its lane. Kept per lane: reconcile queries backing off are not few when a venue is
+ *    unreachable (one per Unknown order), and a pick that ends in Lane0 must not pay for them.
  *
  * Why the answer is the same as the walk's (the first item in lane order, FIFO within the lane, that is due, free, has
  * a call slot and is not held by a kill switch): eligibility is a conjunction of a group-wide part (the instrument has
  * a free slot; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's)
  * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
  * other group, entries are taken off the front of the ready heap only when they fail the per-item part, and each is
- * looked at again before it could pass it (parked: when due; held: at the next pick). So each group's front is its
+ * looked at again before it could pass it (parked: when due; held: before its lane is next looked at). So each group's front is its
  * first eligible item, and the smallest position among the fronts is the lane's first eligible item.
  */
 
@@ -80,7 +81,8 @@ export class WorkIndex {
   private readonly groupsByKey: Map<string, Group>[][] = LANES.map(() => KINDS.map(() => new Map<string, Group>()))
   private readonly groups: [Group[], Group[], Group[], Group[]] = [[], [], [], []]
   private readonly parked = new MinHeap<Parking>()
-  private held: Entry[] = []
+  /** Per lane, the entries set aside as held. */
+  private readonly held: [Entry[], Entry[], Entry[], Entry[]] = [[], [], [], []]
   private seqNext = 0
 
   private constructor(state: KernelState) {
@@ -118,13 +120,14 @@ export class WorkIndex {
   next(options: NextWorkOptions): WorkItem | null {
     const state = this.state
     this.unpark(options.nowMs)
-    if (this.held.length > 0) this.recheckHeld(options)
     // Lanes 0–2 hold venue calls only: with every instrument full none can start (in-flight.ts; this also keeps an
     // order on an instrument a reconfiguration removed waiting, exactly as before).
     const callsBlocked = everyInstrumentFull(state)
     const callsMax = callsPerInstrumentMax(state)
     for (const lane of LANES) {
       if (callsBlocked && lane !== 3) continue
+      const held = this.held[lane]
+      if (held.length > 0) this.recheckHeld(held, options)
       let best: Entry | null = null
       for (const group of this.groups[lane]) {
         if (group.ready.size === 0) continue
@@ -157,7 +160,9 @@ export class WorkIndex {
   sizes(): { entries: number; readySlots: number; parkedSlots: number; held: number } {
     let readySlots = 0
     for (const groups of this.groups) for (const group of groups) readySlots += group.ready.size
-    return { entries: this.entries.size, readySlots, parkedSlots: this.parked.size, held: this.held.length }
+    let held = 0
+    for (const entries of this.held) held += entries.length
+    return { entries: this.entries.size, readySlots, parkedSlots: this.parked.size, held }
   }
 
   private add(order: Order, lane: Lane, kind: WorkKind): void {
@@ -209,7 +214,7 @@ export class WorkIndex {
       if (this.isHeld(entry, options)) {
         ready.pop()
         entry.where = 'held'
-        this.held.push(entry)
+        this.held[group.lane].push(entry)
         continue
       }
       return entry
@@ -237,8 +242,7 @@ export class WorkIndex {
     }
   }
 
-  private recheckHeld(options: NextWorkOptions): void {
-    const held = this.held
+  private recheckHeld(held: Entry[], options: NextWorkOptions): void {
     let kept = 0
     for (const entry of held) {
       if (!entry.live) continue
