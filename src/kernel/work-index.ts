@@ -22,8 +22,9 @@
  * a free slot; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's)
  * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
  * other group, entries are taken off the front of the ready heap only when they fail the per-item part, and each is
- * looked at again before it could pass it (parked: when due; held: before its lane is next looked at). So each group's front is its
- * first eligible item, and the smallest position among the fronts is the lane's first eligible item.
+ * looked at again before it could pass it (parked: when due; held: before its lane is next looked at). So each
+ * group's front is its first eligible item, and the smallest position among the fronts is the lane's first eligible
+ * item.
  */
 
 import { assert } from '../domain/assert.ts'
