@@ -14,12 +14,12 @@
  * Progress on stderr; the last line of stdout is one JSON object.
  */
 
-import { formatDecimal } from '../src/domain/decimal.ts'
 import { recordLayoutOf, type LayoutField } from '../src/domain/events/binary-layout.ts'
 import { encodeEvent, EVENT_CODES, EVENT_SCHEMAS, EVENT_VERSIONS, type DomainEvent, type EncodedEvent, type EventType } from '../src/domain/events/index.ts'
 import type { SchemaLike } from '../src/domain/events/json-plan.ts'
-import { crashWorld, startWorld, traderA, traderB, type World } from '../specs/runtime/harness.ts'
 import { writeRecordInterpreted } from '../specs/domain/events/interpreted-writer.ts'
+import { crashWorld, startWorld } from '../specs/runtime/harness.ts'
+import { tradeBatch } from './support/trade-batch.ts'
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 const args = parseArgs(process.argv.slice(2))
@@ -43,7 +43,7 @@ const events: DomainEvent[] = []
 world.gateway.engine.onDurable((applied) => {
   for (const { event } of applied) events.push(event)
 })
-for (let offset = 0; offset < args.orders; offset += 500) await tradeBatch(world, offset, Math.min(500, args.orders - offset))
+for (let offset = 0; offset < args.orders; offset += 500) await tradeBatch(world, offset, Math.min(500, args.orders - offset), { clientOrderIdPrefix: 'e-', tif: 'IOC' })
 await crashWorld(world)
 const orders = events.filter((event) => event.type === 'order.accepted').length
 const mix: Record<string, number> = {}
@@ -110,33 +110,6 @@ console.log(
     ...figures('cold'),
   }),
 )
-
-/** Places `size` IOC limit orders priced through the reference (so they fill at once) and waits until all are done. */
-async function tradeBatch(target: World, offset: number, size: number): Promise<void> {
-  const symbols = ['BTC-USD', 'ETH-USD', 'AAPL']
-  const quantities: Record<string, string> = { 'BTC-USD': '0.001', 'ETH-USD': '0.01', AAPL: '1' }
-  const placing: Promise<unknown>[] = []
-  for (let index = 0; index < size; index++) {
-    const n = offset + index
-    const symbol = symbols[n % symbols.length] as string
-    const reference = target.venue.referencePrice(symbol)
-    if (reference === null) throw new Error(`no price for ${symbol}`)
-    // Each account×symbol pair alternates buy and sell of the same quantity, so nothing runs out.
-    const side = Math.floor(n / 6) % 2 === 0 ? 'buy' : 'sell'
-    const price = formatDecimal(((reference.price * (side === 'buy' ? 101n : 99n)) / 100n / 1_000_000n) * 1_000_000n)
-    const principal = n % 2 === 0 ? traderA : traderB
-    const account = principal === traderA ? 'acct-a' : 'acct-b'
-    const body = { account, symbol, side, type: 'limit', tif: 'IOC', qty: quantities[symbol], price, client_order_id: `e-${n}` }
-    placing.push(target.gateway.place(principal, body, null))
-  }
-  await Promise.all(placing)
-  const state = target.gateway.engine.state
-  for (let step = 0; step < 100_000; step++) {
-    if (state.queues.every((queue) => queue.size === 0) && state.inFlight.size === 0) break
-    await target.clock.advanceAsync(1)
-  }
-  await target.gateway.engine.settled()
-}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)

@@ -18,12 +18,12 @@
 import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatDecimal } from '../src/domain/decimal.ts'
 import { eventTypeForCode } from '../src/domain/events/index.ts'
 import { stateDigest } from '../src/kernel/index.ts'
 import { chainAnchorFor, compactOffline, replayVerify, restoreEngine, SnapshotStore } from '../src/runtime/snapshot/index.ts'
 import { nodeIo, Wal } from '../wal/index.ts'
-import { crashWorld, startWorld, traderA, traderB, type World } from '../specs/runtime/harness.ts'
+import { crashWorld, startWorld, type World } from '../specs/runtime/harness.ts'
+import { tradeBatch } from './support/trade-batch.ts'
 
 const args = parseArgs(process.argv.slice(2))
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
@@ -116,7 +116,7 @@ async function build(dir: string): Promise<Built> {
     const lsnNow = world.gateway.engine.wal.lastLsn
     const goal = snapshot === null ? snapshotAt : args.events
     const size = Math.max(1, Math.min(args.batch, Math.ceil((goal - lsnNow) / 8)))
-    orders += await tradeBatch(world, orders, size)
+    orders += await tradeBatch(world, orders, size, { clientOrderIdPrefix: 'b-' })
     const lsn = world.gateway.engine.wal.lastLsn
     if (snapshot === null && lsn >= snapshotAt) {
       snapshot = await world.gateway.snapshot()
@@ -154,34 +154,6 @@ function mixOf(wal: Wal): Record<string, number> {
     counts.set(name, (counts.get(name) ?? 0) + 1)
   }
   return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]))
-}
-
-/** One batch of marketable orders on both accounts and all symbols, run until the executor has sent and filled them. */
-async function tradeBatch(world: World, offset: number, size: number): Promise<number> {
-  const symbols = ['BTC-USD', 'ETH-USD', 'AAPL']
-  const quantities: Record<string, string> = { 'BTC-USD': '0.001', 'ETH-USD': '0.01', AAPL: '1' }
-  const placing: Promise<unknown>[] = []
-  for (let index = 0; index < size; index++) {
-    const n = offset + index
-    const symbol = symbols[n % symbols.length] as string
-    const reference = world.venue.referencePrice(symbol)
-    if (reference === null) throw new Error(`no price for ${symbol}`)
-    // Each account×symbol pair (n mod 6) alternates buy then sell of the same quantity, so positions net to zero and
-    // nothing runs out; priced 1% through the reference so every order fills at once.
-    const side = Math.floor(n / 6) % 2 === 0 ? 'buy' : 'sell'
-    const price = formatDecimal(((reference.price * (side === 'buy' ? 101n : 99n)) / 100n / 1_000_000n) * 1_000_000n)
-    const principal = n % 2 === 0 ? traderA : traderB
-    const account = principal === traderA ? 'acct-a' : 'acct-b'
-    placing.push(world.gateway.place(principal, { account, symbol, side, type: 'limit', qty: quantities[symbol], price, client_order_id: `b-${n}` }, null))
-  }
-  await Promise.all(placing)
-  const state = world.gateway.engine.state
-  for (let step = 0; step < 100_000; step++) {
-    if (state.queues.every((queue) => queue.size === 0) && state.inFlight.size === 0) break
-    await world.clock.advanceAsync(1)
-  }
-  await world.gateway.engine.settled()
-  return size
 }
 
 function restoreOn(dir: string, load: boolean): { digest: string; walOpenMs: number; loadMs: number; replayMs: number; tailRecords: number; totalMs: number } {

@@ -7,33 +7,16 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { cloneState, nextDueMs, nextWork, type KernelState, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
-import { callSlotFree, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
-import { switchHolds } from '../../src/kernel/send.ts'
+import { cloneState, nextDueMs, nextWork, type KernelState, type WorkItem } from '../../src/kernel/index.ts'
 import { kernelStateBytes, kernelStateFromBytes } from '../../src/runtime/snapshot/state-codec.ts'
 import { config, Harness, market } from './fixtures.ts'
-
-/** The walk of the queues nextWork did before the index (as in work-index.test.ts): the reference answer. */
-function walkNextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
-  const callsBlocked = everyInstrumentFull(state)
-  for (const lane of [0, 1, 2, 3] as const) {
-    if (callsBlocked && lane !== 3) continue
-    for (const [orderId, kind] of state.queues[lane]) {
-      const order = state.orders.get(orderId)
-      if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue
-      if (kind === 'reconcile' && options.reconcileHeld?.has(orderId) === true) continue
-      if (kind !== 'reconcile' && (!callSlotFree(state, order) || switchHolds(state, order, kind) !== null)) continue
-      return { lane, kind, orderId, venue: order.venue, symbol: order.symbol }
-    }
-  }
-  return null
-}
+import { referenceNextWork } from './reference-next-work.ts'
 
 /** The index's answer, checked against the walk on the same state. */
 function pick(harness: Harness, nowMs = harness.nowMs): WorkItem | null {
   const options = { nowMs }
   const actual = nextWork(harness.state, options)
-  expect(actual).toEqual(walkNextWork(harness.state, options))
+  expect(actual).toEqual(referenceNextWork(harness.state, options))
   return actual
 }
 

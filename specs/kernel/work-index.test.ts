@@ -9,32 +9,14 @@
 import { describe, expect, test } from 'bun:test'
 import { defaultSimInstruments, instrumentKey } from '../../src/domain/instruments.ts'
 import type { Lane } from '../../src/domain/modes.ts'
-import { nextDueMs, nextWork, type KernelCommand, type KernelState, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
-import { callSlotFree, callsPerInstrumentMax, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
+import { nextDueMs, nextWork, type KernelCommand, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
+import { callsPerInstrumentMax, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
 import { queueMismatches } from '../../src/kernel/queues.ts'
 import { workIndexOf } from '../../src/kernel/work-index.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
 import type { VenueOutcome } from '../../src/venues/adapter.ts'
 import { ACCOUNT, config, d, Harness, market, ops, paperFacts, placeCommand, body, policy, trader } from './fixtures.ts'
-
-/** The walk nextWork did before the index (src/kernel/lanes.ts at d76ef13): the reference answer. */
-function referenceNextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
-  const callsBlocked = everyInstrumentFull(state)
-  for (const lane of [0, 1, 2, 3] as const) {
-    if (callsBlocked && lane !== 3) continue
-    for (const [orderId, kind] of state.queues[lane]) {
-      const order = state.orders.get(orderId)
-      if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue
-      if (kind === 'reconcile' && options.reconcileHeld?.has(orderId) === true) continue
-      if (kind !== 'reconcile') {
-        if (!callSlotFree(state, order)) continue
-        if (switchHolds(state, order, kind) !== null) continue
-      }
-      return { lane, kind, orderId, venue: order.venue, symbol: order.symbol }
-    }
-  }
-  return null
-}
+import { referenceNextWork } from './reference-next-work.ts'
 
 /** mulberry32: a small seeded generator, so a failing seed replays exactly. */
 function random(seed: number): () => number {

@@ -12,21 +12,13 @@
  * none), unbalanced text.
  */
 
-const QUOTE = 34
-const BACKSLASH = 92
-const COMMA = 44
-const OPEN_BRACE = 123
-const CLOSE_BRACE = 125
-const OPEN_BRACKET = 91
-const CLOSE_BRACKET = 93
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.ts'
 
 /** The byte range [from, to) to drop from `bytes` (a JSON object) to leave out its top-level member `name`, or null. */
 export interface MemberCut {
   from: number
   to: number
 }
-
-const COLON = 58
 
 /** A member name as the bytes that open it in JSON text (`"name":`), encoded once by memberKey. */
 export interface MemberKey {

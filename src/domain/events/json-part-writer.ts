@@ -16,16 +16,10 @@
 import { assert } from '../assert.ts'
 import { canonicalJson } from '../canonical-json.ts'
 import { formatDecimal } from '../decimal.ts'
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.ts'
 import { memberOrderOf } from './member-order.ts'
 import type { PayloadWriter } from './payload-writer.ts'
 
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const COMMA = 0x2c
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
 /** Integers below this in magnitude are written by PayloadWriter.integer (int32 arithmetic). */
 const SMALL_INTEGER_LIMIT = 2 ** 31
 
