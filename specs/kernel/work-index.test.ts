@@ -16,19 +16,8 @@ import { workIndexOf } from '../../src/kernel/work-index.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
 import type { VenueOutcome } from '../../src/venues/adapter.ts'
 import { ACCOUNT, config, d, Harness, market, ops, paperFacts, placeCommand, body, policy, trader } from './fixtures.ts'
+import { prng as random } from '../wal/support.ts'
 import { referenceNextWork } from './reference-next-work.ts'
-
-/** mulberry32: a small seeded generator, so a failing seed replays exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 const SYMBOLS = [
   { symbol: 'BTC-USD', price: '50000', qty: '0.001' },
