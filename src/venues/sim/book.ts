@@ -26,7 +26,7 @@ import type { ResolvedSimOptions, SimInstrument } from './options.ts'
 import type { PriceProcess } from './prices.ts'
 import type { Xoshiro128ss } from './prng.ts'
 import { SimReason } from './reasons.ts'
-import { bookView, isOpen, type SimOrder, type SimOrderView } from './order.ts'
+import { bookView, isOpen, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
 
 export interface BookResult<T> {
@@ -383,21 +383,6 @@ export class SimBook {
 function isMarketable(order: Pick<SimOrder, 'side' | 'type' | 'price'>, reference: Units): boolean {
   if (order.type === 'market' || order.price === undefined) return true
   return order.side === 'buy' ? order.price >= reference : order.price <= reference
-}
-
-function venueOrder(order: SimOrder): VenueOrder {
-  const view: VenueOrder = {
-    clientOrderId: order.clientOrderId,
-    venueOrderId: order.venueOrderId,
-    account: order.account,
-    symbol: order.symbol,
-    side: order.side,
-    qty: order.qty,
-    cumQty: order.cumQty,
-    status: order.status,
-  }
-  if (order.price !== undefined) view.price = order.price
-  return view
 }
 
 function ok<T>(value: T, reports: ExecutionReport[]): BookResult<T> {

@@ -3,7 +3,7 @@
  */
 
 import type { Units } from '../../domain/decimal.ts'
-import type { OrderType, Side, TimeInForce, VenueOrderStatus } from '../adapter.ts'
+import type { OrderType, Side, TimeInForce, VenueOrder, VenueOrderStatus } from '../adapter.ts'
 
 export interface SimOrder {
   venueOrderId: string
@@ -35,4 +35,20 @@ export function isOpen(order: Pick<SimOrder, 'status'>): boolean {
 
 export function bookView(order: SimOrder): SimOrderView {
   return Object.freeze({ ...order, clientOrderIds: Object.freeze([...order.clientOrderIds]) })
+}
+
+/** The adapter-facing view of an order (status and open-order queries). */
+export function venueOrder(order: SimOrder): VenueOrder {
+  const view: VenueOrder = {
+    clientOrderId: order.clientOrderId,
+    venueOrderId: order.venueOrderId,
+    account: order.account,
+    symbol: order.symbol,
+    side: order.side,
+    qty: order.qty,
+    cumQty: order.cumQty,
+    status: order.status,
+  }
+  if (order.price !== undefined) view.price = order.price
+  return view
 }
