@@ -198,7 +198,7 @@ export class SimBook {
   }
 
   ordersView(): SimOrderView[] {
-    return Array.from(this.#store.heldOrders(), bookView)
+    return this.#store.heldOrders().map(bookView)
   }
 
   tradesView(): VenueTrade[] {

@@ -20,25 +20,35 @@ export interface SimOrderStoreOptions {
   endedOrderRetentionMs: number
 }
 
-interface Ended {
+/**
+ * A link of the ended-order queue. The queues are linked lists because a write to a list dirties only the links it
+ * touches for the collector, where a write to a large array or Map makes every young-generation collection revisit
+ * the whole container (scripts/probe-gc-maps.ts); so the store keeps one large Map (client ids), not four.
+ */
+interface EndedLink {
   order: SimOrder
   endedAtMs: number
+  next: EndedLink | null
+}
+
+interface TradeLink {
+  trade: VenueTrade
+  next: TradeLink | null
 }
 
 export class SimOrderStore {
   readonly #options: SimOrderStoreOptions
-  /** venueOrderId → order, in creation order. */
-  readonly #orders = new Map<string, SimOrder>()
   /** Every client order id of a held order (originals and amend ids) → the order. */
   readonly #byClientId = new Map<string, SimOrder>()
   /** Orders that can still trade, in acceptance order. */
   readonly #open = new Map<string, SimOrder>()
-  /** Held orders that ended, in the order they ended (so the front is the first that may be forgotten). */
-  #ended: Ended[] = []
-  #endedHead = 0
-  /** Trades in execution order; those of forgotten orders are dropped from the front. */
-  #trades: VenueTrade[] = []
-  #tradesHead = 0
+  /** Held orders that ended, in the order they ended (so the head is the first that may be forgotten). */
+  #endedHead: EndedLink | null = null
+  #endedTail: EndedLink | null = null
+  /** Trades in execution order; those of forgotten orders are dropped from the head. */
+  #tradesHead: TradeLink | null = null
+  #tradesTail: TradeLink | null = null
+  #heldCount = 0
   forgottenCount = 0
 
   constructor(options: SimOrderStoreOptions) {
@@ -46,7 +56,7 @@ export class SimOrderStore {
   }
 
   get heldCount(): number {
-    return this.#orders.size
+    return this.#heldCount
   }
 
   get openCount(): number {
@@ -55,18 +65,18 @@ export class SimOrderStore {
 
   /** Whether a new order fits, forgetting ended orders past their retention (oldest first) to make room. */
   hasRoom(nowMs: number): boolean {
-    while (this.#orders.size >= this.#options.ordersMax && this.#endedHead < this.#ended.length) {
-      const front = this.#ended[this.#endedHead] as Ended
+    while (this.#heldCount >= this.#options.ordersMax && this.#endedHead !== null) {
+      const front = this.#endedHead
       if (nowMs - front.endedAtMs < this.#options.endedOrderRetentionMs) break
-      this.#endedHead++
+      this.#endedHead = front.next
+      if (this.#endedHead === null) this.#endedTail = null
       this.#forget(front.order)
     }
-    this.#compact()
-    return this.#orders.size < this.#options.ordersMax
+    return this.#heldCount < this.#options.ordersMax
   }
 
   add(order: SimOrder): void {
-    this.#orders.set(order.venueOrderId, order)
+    this.#heldCount++
     for (const clientOrderId of order.clientOrderIds) this.#byClientId.set(clientOrderId, order)
   }
 
@@ -93,7 +103,10 @@ export class SimOrderStore {
       return
     }
     this.#open.delete(order.venueOrderId)
-    this.#ended.push({ order, endedAtMs: nowMs })
+    const link: EndedLink = { order, endedAtMs: nowMs, next: null }
+    if (this.#endedTail === null) this.#endedHead = link
+    else this.#endedTail.next = link
+    this.#endedTail = link
   }
 
   /** Open orders, in acceptance order (a copy: settling while iterating is safe). */
@@ -101,36 +114,44 @@ export class SimOrderStore {
     return [...this.#open.values()]
   }
 
-  heldOrders(): IterableIterator<SimOrder> {
-    return this.#orders.values()
+  /** Every held order, in creation order (for inspection; walks the open set and the ended queue). */
+  heldOrders(): SimOrder[] {
+    const held = [...this.#open.values()]
+    for (let link = this.#endedHead; link !== null; link = link.next) held.push(link.order)
+    return held.sort((a, b) => creationSequence(a) - creationSequence(b))
   }
 
   addTrade(trade: VenueTrade): void {
-    this.#trades.push(trade)
+    const link: TradeLink = { trade, next: null }
+    if (this.#tradesTail === null) this.#tradesHead = link
+    else this.#tradesTail.next = link
+    this.#tradesTail = link
   }
 
+  /** Trades of held orders, in execution order. */
   trades(): VenueTrade[] {
-    return this.#trades.slice(this.#tradesHead)
+    const trades: VenueTrade[] = []
+    for (let link = this.#tradesHead; link !== null; link = link.next) trades.push(link.trade)
+    return trades
   }
 
   #forget(order: SimOrder): void {
-    this.#orders.delete(order.venueOrderId)
+    this.#heldCount--
     for (const clientOrderId of order.clientOrderIds) {
       if (this.#byClientId.get(clientOrderId) === order) this.#byClientId.delete(clientOrderId)
     }
     this.forgottenCount++
-    while (this.#tradesHead < this.#trades.length && !this.#orders.has((this.#trades[this.#tradesHead] as VenueTrade).venueOrderId)) this.#tradesHead++
+    // Trades are dropped from the head while they belong to orders no longer held (an order is found by any of its ids).
+    while (this.#tradesHead !== null && !this.#holds(this.#tradesHead.trade)) this.#tradesHead = this.#tradesHead.next
+    if (this.#tradesHead === null) this.#tradesTail = null
   }
 
-  /** Drops the consumed fronts of the queues once they are half of the array, so memory stays bounded too. */
-  #compact(): void {
-    if (this.#endedHead > 1024 && this.#endedHead * 2 > this.#ended.length) {
-      this.#ended = this.#ended.slice(this.#endedHead)
-      this.#endedHead = 0
-    }
-    if (this.#tradesHead > 1024 && this.#tradesHead * 2 > this.#trades.length) {
-      this.#trades = this.#trades.slice(this.#tradesHead)
-      this.#tradesHead = 0
-    }
+  #holds(trade: VenueTrade): boolean {
+    return this.#byClientId.get(trade.clientOrderId)?.venueOrderId === trade.venueOrderId
   }
+}
+
+/** The number in a sim venue order id (`VENUE-oN`, counted per venue from 1): the order's place in creation order. */
+function creationSequence(order: SimOrder): number {
+  return Number(order.venueOrderId.slice(order.venueOrderId.lastIndexOf('-o') + 2))
 }
