@@ -12,11 +12,8 @@
  * ledgers whole.
  */
 
-import type { DomainEvent, EventType } from '../domain/events/index.ts'
-import { eventCode } from '../domain/events/registry.ts'
-import { decodeTrustedEvent, decodeTrustedEventIn, unreadMembers } from '../domain/events/trusted-decode.ts'
-import { isAuditRecord } from '../runtime/records.ts'
-import { FrameView, type Frame } from '../../wal/index.ts'
+import type { EventType } from '../domain/events/index.ts'
+import { trustedEventReaderWithout } from '../runtime/records.ts'
 
 /** The execution report's members the fold does not read: all but execId, kind and liquidity (ledger.ts rememberLiquidity). */
 const REPORT_UNREAD = ['venue', 'clientOrderId', 'origClientOrderId', 'venueOrderId', 'account', 'symbol', 'side', 'cumQty', 'lastQty', 'lastPrice', 'fee', 'feeAsset', 'reason', 'venueTimeMs']
@@ -36,17 +33,8 @@ export const FOLD_UNREAD_MEMBERS: ReadonlyMap<EventType, readonly string[]> = ne
   ['inbox.report_accepted', REPORT_UNREAD.map((member) => `report.${member}`)],
 ])
 
-const UNREAD_BY_CODE = new Map([...FOLD_UNREAD_MEMBERS].map(([type, paths]) => [eventCode(type), unreadMembers(paths)]))
-
 /**
  * A frame of this program's live log (CRC-checked on read) as the domain event the ledger fold needs, without the
  * members it never reads; null for an audit record. For the fold only: not for explanations or the audit.
  */
-export function foldEventOf(frame: Frame): DomainEvent | null {
-  if (isAuditRecord(frame.type)) return null
-  const unread = UNREAD_BY_CODE.get(frame.type)
-  // A frame in the reader's buffer is decoded where it lies: a payload view per record was most of this function's
-  // own time (as in restart replay, src/runtime/records.ts kernelReplayEventOf).
-  if (frame instanceof FrameView) return decodeTrustedEventIn(frame.type, frame.version, frame.bytes, frame.payloadAt, frame.payloadEnd, unread)
-  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, unread)
-}
+export const foldEventOf = trustedEventReaderWithout(FOLD_UNREAD_MEMBERS)

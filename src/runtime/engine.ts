@@ -137,8 +137,7 @@ export class Engine {
   appendRecords(records: RecordInput[]): Promise<number[]> {
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(new EngineOverloadedError('log queue full'))
-    const firstLsn = this.nextLsn
-    this.nextLsn += records.length
+    const firstLsn = this.reserveLsns(records.length)
     return this.track(
       this.wal.append(records).then((lsns) => {
         this.checkLsns(lsns, firstLsn)
@@ -197,9 +196,7 @@ export class Engine {
       // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
       return Promise.reject(new EngineOverloadedError('log queue full; retry later'))
     }
-    // The log assigns consecutive LSNs from its next one; the engine predicts them so it can apply before the write.
-    const firstLsn = this.nextLsn
-    this.nextLsn += records.length
+    const firstLsn = this.reserveLsns(records.length)
     const applied: AppliedEvent[] = new Array(decision.events.length)
     const meta = this.applyMeta
     for (let index = 0; index < applied.length; index++) {
@@ -235,6 +232,13 @@ export class Engine {
       }
     }
     if (failed !== null) throw failed.error
+  }
+
+  /** The first of `count` LSNs: the log assigns consecutive ones from its next, so the engine can apply before the write. */
+  private reserveLsns(count: number): number {
+    const firstLsn = this.nextLsn
+    this.nextLsn += count
+    return firstLsn
   }
 
   private checkLsns(actual: number[], firstLsn: number): void {

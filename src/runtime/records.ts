@@ -4,7 +4,7 @@
  * audit module reads from the same log.
  */
 
-import { decodeEvent, type DomainEvent } from '../domain/events/index.ts'
+import { decodeEvent, type DomainEvent, type EventType } from '../domain/events/index.ts'
 import { eventCode } from '../domain/events/registry.ts'
 import { decodeTrustedEvent, decodeTrustedEventIn, unreadMembers } from '../domain/events/trusted-decode.ts'
 import { APPLY_UNREAD_MEMBERS } from '../kernel/apply-unread.ts'
@@ -33,18 +33,22 @@ export function trustedDomainEventOf(frame: Frame): DomainEvent | null {
   return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload })
 }
 
-/** APPLY_UNREAD_MEMBERS by record type code (one lookup per frame). */
-const UNREAD_MEMBERS_BY_CODE = new Map([...APPLY_UNREAD_MEMBERS].map(([type, paths]) => [eventCode(type), unreadMembers(paths)]))
-
 /**
- * Restart replay into the kernel only: trustedDomainEventOf without the members apply never reads (see
- * src/kernel/apply-unread.ts), which its reader passes over undecoded. The event it returns is
- * for applyInPlace and nothing else — not for explanations, the back office or the audit, which need those members.
+ * A reader like trustedDomainEventOf for one consumer that never reads the members `unreadByType` lists (per record
+ * type); its decoder passes over them undecoded. The events it returns are for that consumer only — not for
+ * explanations or the audit, which need those members. A frame in the log reader's buffer is decoded where it lies (no
+ * payload view per record).
  */
-export function kernelReplayEventOf(frame: Frame): DomainEvent | null {
-  if (isAuditRecord(frame.type)) return null
-  const unread = UNREAD_MEMBERS_BY_CODE.get(frame.type)
-  // A frame in the reader's buffer is decoded where it lies (no payload view per record).
-  if (frame instanceof FrameView) return decodeTrustedEventIn(frame.type, frame.version, frame.bytes, frame.payloadAt, frame.payloadEnd, unread)
-  return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, unread)
+export function trustedEventReaderWithout(unreadByType: ReadonlyMap<EventType, readonly string[]>): (frame: Frame) => DomainEvent | null {
+  // One lookup per frame: the unread sets by record type code, made once (unreadMembers caches per set object).
+  const unreadByCode = new Map([...unreadByType].map(([type, paths]) => [eventCode(type), unreadMembers(paths)]))
+  return (frame) => {
+    if (isAuditRecord(frame.type)) return null
+    const unread = unreadByCode.get(frame.type)
+    if (frame instanceof FrameView) return decodeTrustedEventIn(frame.type, frame.version, frame.bytes, frame.payloadAt, frame.payloadEnd, unread)
+    return decodeTrustedEvent({ type: frame.type, version: frame.version, payload: frame.payload }, unread)
+  }
 }
+
+/** Restart replay into the kernel only: without the members apply never reads (src/kernel/apply-unread.ts). */
+export const kernelReplayEventOf = trustedEventReaderWithout(APPLY_UNREAD_MEMBERS)

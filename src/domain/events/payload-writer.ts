@@ -89,15 +89,8 @@ export class PayloadWriter {
     // count; anything else through the encoder, over what the ASCII attempt left.
     const prefixBytes = length < 0x80 ? 1 : varintBytes(length)
     this.reserve(prefixBytes + length)
-    const bytes = this.bytes
     const start = this.position + prefixBytes
-    let index = 0
-    for (; index < length; index++) {
-      const code = value.charCodeAt(index)
-      if (code >= 0x80) break
-      bytes[start + index] = code
-    }
-    if (index === length) {
+    if (this.asciiPrefix(value, start) === length) {
       this.varintAt(this.position, length)
       this.position = start + length
       return
@@ -112,20 +105,27 @@ export class PayloadWriter {
   utf8(text: string): void {
     const length = text.length
     this.reserve(length)
-    const bytes = this.bytes
     const start = this.position
-    let index = 0
-    for (; index < length; index++) {
-      const code = text.charCodeAt(index)
-      if (code >= 0x80) break
-      bytes[start + index] = code
-    }
+    const index = this.asciiPrefix(text, start)
     if (index === length) {
       this.position = start + length
       return
     }
     this.position = start + index
     this.encodeRest(text.slice(index))
+  }
+
+  /** Copies `text`'s leading ASCII characters to `start` (room reserved); returns how many (its length if all). */
+  private asciiPrefix(text: string, start: number): number {
+    const bytes = this.bytes
+    const length = text.length
+    let index = 0
+    for (; index < length; index++) {
+      const code = text.charCodeAt(index)
+      if (code >= 0x80) break
+      bytes[start + index] = code
+    }
+    return index
   }
 
   /** Bytes as they are. */
