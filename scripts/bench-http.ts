@@ -17,9 +17,10 @@
  * status counts. Progress on stderr (with the group-commit figures: batches, records per batch, mean fsync); the last
  * stdout line is the JSON summary.
  *
- * Diagnostics: BENCH_CPU_PROF=DIR writes a CPU profile of the serve process (bun --cpu-prof) into DIR;
- * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (scripts/support/event-loop-lag.ts, say) and sends serve SIGUSR2 when the
- * half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
+ * Diagnostics: BENCH_CPU_PROF=DIR writes a CPU profile of the serve process (bun --cpu-prof) into DIR, sampled every
+ * BENCH_CPU_PROF_INTERVAL_US (1000);
+ * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (scripts/support/event-loop-lag.ts, or wal-sync-probe.ts: which
+ * slow batch syncs were the disk and which the event loop held) and sends serve SIGUSR2 when the half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
  * reconcile (every 10 s; its replay is incremental and time-sliced, its venue checks yield between accounts).
  * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile (30000: the audit self-check at 30 s too).
  * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
@@ -43,6 +44,8 @@ const HALF_PHASE_MS = Number(process.env.BENCH_HALF_MS ?? 3_000)
 // to settle (~1.5 s of compiler-thread CPU in a fresh process), and a gateway is measured as it runs, warm.
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3_000)
 const ACCOUNTS = 16
+// BENCH_CPU_PROF_INTERVAL_US: the profiler's sampling interval (Bun's default 1000 µs; finer slows serve noticeably).
+const PROFILE_INTERVAL_US = Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? 1_000)
 const SYMBOLS = [
   { symbol: 'BTC-USD', price: '59000', qty: '0.001' },
   { symbol: 'ETH-USD', price: '2950', qty: '0.01' },
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
   )
   const bun = process.execPath
   // BENCH_CPU_PROF=DIR: profile the serve process (bun --cpu-prof); the .cpuprofile lands in DIR when serve stops.
-  const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)]
+  const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)]
   // BENCH_SERVE_PRELOAD=FILE: preloaded into the serve process (a diagnostic probe such as an event-loop lag monitor).
   if (process.env.BENCH_SERVE_PRELOAD !== undefined) profile.push('--preload', resolve(process.env.BENCH_SERVE_PRELOAD))
   const serve = Bun.spawn([bun, ...profile, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: process.env.BENCH_SERVE_PRELOAD === undefined ? 'pipe' : 'inherit', env: { ...process.env, EGRESS_CONFIG: '' } })
