@@ -77,16 +77,17 @@ function quantile(values: number[], q: number): string {
 
 process.on('exit', () => {
   const syncs = batches.map((batch) => batch.syncMs)
-  const slow = batches.filter((batch) => batch.syncMs > SLOW_SYNC_MS)
-  const loopHeld = slow.filter((batch) => longestGapMs(batch.issuedAtMs, batch.issuedAtMs + batch.syncMs) > batch.syncMs / 2)
+  const slow = batches
+    .filter((batch) => batch.syncMs > SLOW_SYNC_MS)
+    .map((batch) => ({ ...batch, gapMs: longestGapMs(batch.issuedAtMs, batch.issuedAtMs + batch.syncMs) }))
+  const loopHeld = slow.filter((batch) => batch.gapMs > batch.syncMs / 2)
   process.stderr.write(
     `wal-sync-probe: ${batches.length} batches; sync→callback ms p50 ${quantile(syncs, 0.5)} p90 ${quantile(syncs, 0.9)} p99 ${quantile(syncs, 0.99)}; ` +
       `records per batch p50 ${quantile(batches.map((batch) => batch.records), 0.5)} max ${Math.max(0, ...batches.map((batch) => batch.records))}; ` +
       `${slow.length} over ${SLOW_SYNC_MS} ms, ${loopHeld.length} of them with the event loop held for over half the wait\n`,
   )
-  const described = slow.slice(0, SLOW_PRINTED_MAX).map((batch) => {
-    const gapMs = longestGapMs(batch.issuedAtMs, batch.issuedAtMs + batch.syncMs)
-    return `${(batch.issuedAtMs / 1000).toFixed(3)}:${batch.syncMs.toFixed(1)}/${gapMs.toFixed(1)}/${batch.records}`
-  })
+  const described = slow
+    .slice(0, SLOW_PRINTED_MAX)
+    .map((batch) => `${(batch.issuedAtMs / 1000).toFixed(3)}:${batch.syncMs.toFixed(1)}/${batch.gapMs.toFixed(1)}/${batch.records}`)
   process.stderr.write(`wal-sync-probe: slow batches (s:sync ms/longest loop gap ms/records) ${described.join(' ')}\n`)
 })
