@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { openReadOnly } from '../../wal/index.ts'
 import {
-  BACKOFFICE_SECTION, backOfficeOf, backOfficeSectionSource, balanceRowsOf, decodeSection, encodeSection, QueryModelRebuild, sectionHeaderOf,
+  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, backOfficeOf, backOfficeSectionSource, balanceRowsOf, decodeSection, encodeSection, QueryModelRebuild, sectionHeaderOf,
   Store,
 } from '../../src/backoffice/index.ts'
 import type { Gateway } from '../../src/runtime/gateway.ts'
@@ -186,9 +186,11 @@ describe('the back office in snapshots', () => {
     await run(first, 100)
     await first.gateway.stop()
     const section = decodeSection(newestSection(first.dir))
-    // Version 2 of the layout (an older or newer build): refused by name, never read under this build's layout.
-    const bumped = withHeader(newestSection(first.dir), (header) => (header.version = 2))
-    expect(() => decodeSection(bumped)).toThrow(/back-office section version 2, this build reads 1/)
+    // Another version of the layout (an older or newer build): refused by name, never read under this build's layout.
+    const bumped = withHeader(newestSection(first.dir), (header) => (header.version = BACKOFFICE_SECTION_VERSION + 1))
+    expect(() => decodeSection(bumped)).toThrow(`back-office section version ${BACKOFFICE_SECTION_VERSION + 1}, this build reads ${BACKOFFICE_SECTION_VERSION}`)
+    const older = withHeader(newestSection(first.dir), (header) => (header.version = BACKOFFICE_SECTION_VERSION - 1))
+    expect(() => decodeSection(older)).toThrow(`back-office section version ${BACKOFFICE_SECTION_VERSION - 1}, this build reads ${BACKOFFICE_SECTION_VERSION}`)
     const wrongChain = encodeSection({ ...section, lsn: section.header.lsn, chainHead: '00'.repeat(32), queryModel: section.header.queryModel })
     const second = await startWorld({ seed: 305, dir: first.dir, clock: first.clock, venue: first.venue })
     worlds.push(second)

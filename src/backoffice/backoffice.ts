@@ -13,10 +13,12 @@ import type { Engine } from '../runtime/engine.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
+import { StoredBookSums } from './book-sums.ts'
 import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
 import { reconcileVenue, type BalanceBasis, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
+import { loopSharePause } from '../runtime/loop-share.ts'
 import { ReplayLedger } from './replay-ledger.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
@@ -55,8 +57,14 @@ const SETTLE_ATTEMPTS_MAX = 20
 /** The most records the replay ledger folds in the comparison's instant (the rest is folded in slices before). */
 const REPLAY_SYNC_FRAMES_MAX = 500
 
-/** One event-loop turn: timers and I/O run between two slices of a reconcile's own fold, or two accounts' venue checks. */
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/**
+ * The pause between two slices of a reconcile's own work (its replay catch-up, the stored postings' pages, two
+ * accounts' venue checks): paced to the follower's share of the loop (src/runtime/loop-share.ts), so a run that has
+ * much to do takes longer instead of holding the loop for hundreds of ms in slices one turn apart. Slices under a
+ * millisecond (tests, a quiet gateway) are one event-loop turn apart, so a run driven by a simulated clock never waits
+ * on real time.
+ */
+const pacedPause = (): (() => Promise<void>) => loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax })
 
 export class BackOffice {
   readonly projector: Projector
@@ -65,6 +73,8 @@ export class BackOffice {
   private readonly venues: BackOfficeOptions['venues']
   private running: Promise<ReconcileResult> | null = null
   private readonly replay = new ReplayLedger()
+  /** The query model's postings summed per book, carried between runs (each run reads only what was stored since). */
+  private readonly storedBookSums = new StoredBookSums()
   /** Folds the replay ledger: in the background between runs (when reconcile runs on its own) and for each run. */
   private readonly follower: ReplayFollower
   private reconciling = false
@@ -178,14 +188,20 @@ export class BackOffice {
       await this.follower.idle()
       const replayable = this.follower.ready()
       // A gap (a compaction removed records not yet folded) stops the replay; the next attempt starts it over.
-      if (replayable && (await this.follower.catchUp(ledger.lastLsn, { pause: yieldTurn })) === 'gap') continue
+      if (replayable && (await this.follower.catchUp(ledger.lastLsn, { pause: pacedPause() })) === 'gap') continue
+      await this.readStoredPostings()
       await this.engine.settled()
       if (this.engine.state.lastLsn !== ledger.lastLsn) continue
       const lastAttempt = attempt === SETTLE_ATTEMPTS_MAX - 1
       if (replayable && ledger.lastLsn - this.replay.foldedLsn > REPLAY_SYNC_FRAMES_MAX && !lastAttempt) continue
       if (!this.projector.flush()) continue
       const rows = this.projector.balanceRows()
-      const observations = [...ledgerVsKernel(rows, this.engine.state), ...ledgerVsStore(ledger, rows, this.projector.store), ...ledgerBalanced(ledger)]
+      this.storedBookSums.advanceAll(this.projector.store, ledger.lastLsn)
+      const observations = [
+        ...ledgerVsKernel(rows, this.engine.state),
+        ...ledgerVsStore(ledger, rows, this.projector.store, this.storedBookSums.value),
+        ...ledgerBalanced(ledger),
+      ]
       if (!replayable) {
         const detail = `the log starts at LSN ${wal.firstLsn} (compacted) and no snapshot section below it is at hand`
         return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
@@ -206,13 +222,20 @@ export class BackOffice {
     }
   }
 
+  /** Sums what the query model stored since the last run, a page per event-loop turn (the instant reads only the rest). */
+  private async readStoredPostings(): Promise<void> {
+    this.projector.flush()
+    const pause = pacedPause()
+    while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
+  }
+
   private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {
     const ran = new Set<ReconcileCheck>()
     const skipped: { check: ReconcileCheck; detail: string }[] = []
     const observations: Observation[] = []
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
-      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name) => this.fillsOf(accountId, name), yieldTurn)
+      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name, fromLsn) => this.fillsOf(accountId, name, fromLsn), { nowMs: this.clock.nowMs(), pause: pacedPause() })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       observations.push(...result.observations)
@@ -222,9 +245,9 @@ export class BackOffice {
     return { ran: [...ran], skipped, observations }
   }
 
-  private fillsOf(accountId: string, venue: string) {
+  private fillsOf(accountId: string, venue: string, fromLsn: number) {
     this.projector.flush()
-    return this.projector.store.fills({ accountId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.venue === venue)
+    return this.projector.store.fills({ accountId, fromLsn, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.venue === venue)
   }
 
   /** Opens new breaks, clears matched ones (only for checks that ran), and records the run — one append. */

@@ -63,8 +63,11 @@ export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState)
   ]
 }
 
-/** The ledger (expected) against the query model (actual): balances, positions and the postings per book. */
-export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], store: Store): Observation[] {
+/**
+ * The ledger (expected) against the query model (actual): balances, positions and the postings per book (`bookSums`:
+ * the stored postings summed up to the ledger's LSN, book-sums.ts).
+ */
+export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], store: Store, bookSums: ReadonlyMap<string, ReadonlyMap<string, Units>>): Observation[] {
   const name = (kind: string) => (key: string) => ({ key: `ledger_vs_store:${kind}:${key.replaceAll('\n', ':')}`, what: `${kind} ${key.replaceAll('\n', ' ')}: ledger vs query model` })
   const balances = (list: readonly BalanceRow[], field: 'total' | 'reserved'): Amounts => new Map(list.map((row) => [`${row.accountId}\n${row.asset}`, row[field]]))
   const stored = store.balances()
@@ -72,7 +75,7 @@ export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], 
     ...diffAmounts('ledger_vs_store', balances(rows, 'total'), balances(stored, 'total'), name('balance')),
     ...diffAmounts('ledger_vs_store', balances(rows, 'reserved'), balances(stored, 'reserved'), name('reserved')),
     ...diffAmounts('ledger_vs_store', positionFigures(ledger.positions.values()), positionFigures(store.positions()), name('position')),
-    ...diffAmounts('ledger_vs_store', flatten(ledger.books), flatten(store.bookSums()), name('book')),
+    ...diffAmounts('ledger_vs_store', flatten(ledger.books), flatten(bookSums), name('book')),
   ]
 }
 
@@ -96,7 +99,7 @@ export function ledgerBalanced(ledger: LedgerState): Observation[] {
   return diffAmounts('ledger_balanced', zero, sums, (asset) => ({ key: `ledger_balanced:${asset}`, what: `sum of all books in ${asset}` }))
 }
 
-function flatten(nested: Map<string, Map<string, Units>>): Amounts {
+function flatten(nested: ReadonlyMap<string, ReadonlyMap<string, Units>>): Amounts {
   const flat: Amounts = new Map()
   for (const [outer, inner] of nested) for (const [asset, amount] of inner) if (amount !== 0n) flat.set(`${outer}\n${asset}`, amount)
   return flat

@@ -17,8 +17,10 @@
 import { assert } from '../domain/assert.ts'
 import { mulUnits, type Units } from '../domain/decimal.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
+import { isTerminal } from '../domain/states.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
 import { applyFillToPosition, positionKey, type Position } from './positions.ts'
+import { defaultLedgerRetention, ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
 
 export const FUNDING_BOOK = 'equity:funding'
 
@@ -80,6 +82,10 @@ export interface LedgerCounters {
   postings: number
   fills: number
   fundings: number
+  /** Ended orders retired from `orders` (retention.ts). */
+  retiredOrders: number
+  /** Fills of an order the ledger had already retired: counted, not booked (retention.ts says when that can happen). */
+  unbookedFills: number
 }
 
 export interface LedgerState {
@@ -88,7 +94,14 @@ export interface LedgerState {
   /** Book → asset → balance. Across all books, every asset sums to zero. */
   books: Map<string, Map<string, Units>>
   positions: Map<string, Position>
+  /** Open orders, and ended ones until retention.ts retires them. */
   orders: Map<string, TrackedOrder>
+  /** The held orders that ended, in the order they ended: order id → atMs of the event that ended it. */
+  endedOrders: Map<string, number>
+  /** How many ended orders are kept and for how long (from the recorded kernel configuration). */
+  retention: LedgerRetention
+  /** The latest end time among the orders retired (0 before any). */
+  retiredThroughAtMs: number
   /** Account → asset → held by open orders (from the back office's own reservation rules). */
   reserved: Map<string, Map<string, Units>>
   /** Liquidity flags of fill reports seen but not yet booked, by execution id (bounded). */
@@ -112,9 +125,12 @@ export function initialLedger(): LedgerState {
     books: new Map(),
     positions: new Map(),
     orders: new Map(),
+    endedOrders: new Map(),
+    retention: defaultLedgerRetention(),
+    retiredThroughAtMs: 0,
     reserved: new Map(),
     pendingLiquidity: new Map(),
-    counters: { entries: 0, postings: 0, fills: 0, fundings: 0 },
+    counters: { entries: 0, postings: 0, fills: 0, fundings: 0, retiredOrders: 0, unbookedFills: 0 },
   }
 }
 
@@ -125,11 +141,14 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
   assert(lsn > state.lastLsn, () => `ledger events must arrive in LSN order: ${lsn} after ${state.lastLsn}`)
   state.lastLsn = lsn
   switch (event.type) {
+    case 'kernel.configured':
+      state.retention = ledgerRetentionOf(event.config.params)
+      return NOTHING
     case 'account.funded':
       return book(state, fundingPostings(event, lsn), null)
     case 'order.accepted': {
       assert(!state.orders.has(event.orderId), () => `ledger: order ${event.orderId} accepted twice`)
-      const order = trackAccepted(event)
+      const order = trackAccepted(event, lsn)
       state.orders.set(order.orderId, order)
       addReserved(state, order.accountId, order.reservationAsset, order.held)
       return NOTHING
@@ -143,7 +162,11 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       // Every other order event may change a status or a hold; a rejected order never held anything.
       if (event.type.startsWith('order.') && event.type !== 'order.rejected') {
         const order = state.orders.get((event as { orderId: string }).orderId)
-        if (order !== undefined) applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
+        if (order !== undefined) {
+          const wasTerminal = isTerminal(order.status)
+          applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
+          retainEnded(state, order, wasTerminal, event.atMs)
+        }
       }
       return NOTHING
   }
@@ -159,7 +182,11 @@ function fundingPostings(event: EventOf<'account.funded'>, lsn: number): Posting
 
 function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number): Booked {
   const order = state.orders.get(event.orderId)
-  assert(order !== undefined, () => `ledger: fill ${event.execId} for unknown order ${event.orderId}`)
+  if (order === undefined) {
+    state.counters.unbookedFills += 1
+    return NOTHING
+  }
+  const wasTerminal = isTerminal(order.status)
   const buy = order.side === 'buy'
   const cash = buy ? -mulUnits(event.lastQty, event.lastPrice, 'up') : mulUnits(event.lastQty, event.lastPrice, 'down')
   const baseDelta = buy ? event.lastQty : -event.lastQty
@@ -200,7 +227,9 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
   }
   applyFillToPosition(positionOf(state, order), fill)
   applyOrderEvent(order, event, (holder, asset, delta) => addReserved(state, holder, asset, delta))
-  return book(state, postings, fill)
+  const booked = book(state, postings, fill)
+  retainEnded(state, order, wasTerminal, event.atMs)
+  return booked
 }
 
 function positionOf(state: LedgerState, order: TrackedOrder): Position {
@@ -311,5 +340,17 @@ export function cloneLedger(state: LedgerState): LedgerState {
   for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
   const reserved = new Map<string, Map<string, Units>>()
   for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
-  return { lastLsn: state.lastLsn, books, positions, orders, reserved, pendingLiquidity: new Map(state.pendingLiquidity), counters: { ...state.counters } }
+  return {
+    lastLsn: state.lastLsn,
+    books,
+    positions,
+    orders,
+    // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
+    endedOrders: new Map(state.endedOrders),
+    retention: { ...state.retention },
+    retiredThroughAtMs: state.retiredThroughAtMs,
+    reserved,
+    pendingLiquidity: new Map(state.pendingLiquidity),
+    counters: { ...state.counters },
+  }
 }

@@ -25,6 +25,8 @@ export interface TrackedAmend {
 
 export interface TrackedOrder {
   orderId: string
+  /** The LSN of its acceptance: its fills are after it (the reconcile's trades check reads fills from there). */
+  acceptedLsn: number
   accountId: string
   venue: string
   symbol: string
@@ -46,9 +48,10 @@ export interface TrackedOrder {
 /** Called with (account, asset, delta) whenever an order's hold changes, so per-account totals stay in step. */
 export type HoldListener = (accountId: string, asset: string, delta: Units) => void
 
-export function trackAccepted(event: EventOf<'order.accepted'>): TrackedOrder {
+export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): TrackedOrder {
   return {
     orderId: event.orderId,
+    acceptedLsn: lsn,
     accountId: event.accountId,
     venue: event.venue,
     symbol: event.symbol,

@@ -7,7 +7,7 @@
  * slices one loop turn apart, which took the loop from intake for as long and set the p99. Following the log every
  * `intervalMs` spreads the same work evenly, and each slice is paced to a bounded share of the loop
  * (src/runtime/loop-share.ts), so a long catch-up (a start on a long log) never crowds intake out either. A
- * reconcile then folds only what the follower has not reached yet, one loop turn between slices as before.
+ * reconcile then folds only what the follower has not reached yet, paced the same way (backoffice.ts pacedPause).
  *
  * Folds never overlap: a fold started while another is suspended between slices would read from a stale position.
  * `catchUp` queues behind the fold under way; the background tick does nothing while `held()` (a reconcile, whose
@@ -60,8 +60,8 @@ export class ReplayFollower {
   }
 
   /**
-   * Folds up to `toLsn` after any fold under way, paced (or with `pause` between slices: a reconcile's own catch-up
-   * uses one loop turn, so a run driven by a simulated clock does not wait on real time). 'gap': see FoldOutcome.
+   * Folds up to `toLsn` after any fold under way, paced (or with `pause` between slices: a reconcile passes its own).
+   * 'gap': see FoldOutcome.
    */
   catchUp(toLsn: number, options: { pause?: () => Promise<void> } = {}): Promise<FoldOutcome> {
     this.foldsPending++

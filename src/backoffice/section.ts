@@ -20,7 +20,8 @@ import { decodeTagged, encodeTagged } from './tagged-json.ts'
 
 export const BACKOFFICE_SECTION = 'backoffice'
 export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
-export const BACKOFFICE_SECTION_VERSION = 1
+/** 2: the ledger holds its retention (endedOrders, retention, retiredThroughAtMs; src/backoffice/retention.ts). */
+export const BACKOFFICE_SECTION_VERSION = 2
 const MAGIC = new TextEncoder().encode('EGBOSEC1')
 const HEADER_BYTES_MAX = 1 << 20
 
@@ -103,7 +104,9 @@ export function decodeSection(bytes: Uint8Array): BackOfficeSection {
   const ledgerValid =
     ledger !== undefined && Number.isSafeInteger(ledger.lastLsn) && ledger.lastLsn <= header.lsn &&
     ledger.books instanceof Map && ledger.positions instanceof Map && ledger.orders instanceof Map &&
-    ledger.reserved instanceof Map && ledger.pendingLiquidity instanceof Map && typeof ledger.counters === 'object'
+    ledger.reserved instanceof Map && ledger.pendingLiquidity instanceof Map && typeof ledger.counters === 'object' &&
+    ledger.endedOrders instanceof Map && Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs) &&
+    Number.isSafeInteger(ledger.retiredThroughAtMs)
   const breaksValid =
     breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn

@@ -108,6 +108,8 @@ function inMemoryImage(image: Uint8Array): Uint8Array {
 }
 
 export class Store {
+  /** How many times the store was emptied (reset): what was read from it before is void. */
+  resets = 0
   readonly path: string
   private readonly db: Database
   private position: { lastLsn: number; lastHash: string; batches: number }
@@ -239,6 +241,7 @@ export class Store {
 
   /** Empties every table: the store no longer matches the log and will be rebuilt from it. */
   reset(): void {
+    this.resets += 1
     this.db.transaction(() => {
       for (const table of ['meta', 'postings', 'fills', 'positions', 'balances']) this.db.exec(`DELETE FROM ${table}`)
     })()
@@ -294,10 +297,16 @@ export class Store {
     return { postings: count('postings'), fills: count('fills'), positions: count('positions'), balances: count('balances') }
   }
 
-  /** Per book and asset, the sum of the stored postings (for reconciling the store against the ledger). */
-  bookSums(): Map<string, Map<string, Units>> {
-    const sums = new Map<string, Map<string, Units>>()
-    const rows = this.db.query('SELECT book, asset, amount FROM postings').iterate() as IterableIterator<{ book: string; asset: string; amount: string }>
+  /**
+   * Adds the stored postings after `after` (by lsn, seq) up to `toLsn` into `sums` (book → asset → amount), at most
+   * `rowsMax` of them; returns the last one read (`after` when none). For reconciling the store against the ledger a
+   * page at a time (book-sums.ts), never the whole table at once.
+   */
+  addBookSums(sums: Map<string, Map<string, Units>>, after: { lsn: number; seq: number }, toLsn: number, rowsMax: number): { lsn: number; seq: number; rows: number } {
+    const rows = this.db
+      .query('SELECT lsn, seq, book, asset, amount FROM postings WHERE (lsn, seq) > (?1, ?2) AND lsn <= ?3 ORDER BY lsn, seq LIMIT ?4')
+      .iterate(after.lsn, after.seq, toLsn, rowsMax) as IterableIterator<{ lsn: bigint; seq: bigint; book: string; asset: string; amount: string }>
+    let last = { ...after, rows: 0 }
     for (const row of rows) {
       let assets = sums.get(row.book)
       if (assets === undefined) {
@@ -305,8 +314,9 @@ export class Store {
         sums.set(row.book, assets)
       }
       assets.set(row.asset, (assets.get(row.asset) ?? 0n) + parseDecimal(row.amount))
+      last = { lsn: Number(row.lsn), seq: Number(row.seq), rows: last.rows + 1 }
     }
-    return sums
+    return last
   }
 
   close(): void {

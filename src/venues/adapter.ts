@@ -140,6 +140,11 @@ export interface VenueAdapter {
   orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>>
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>>
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>>
+  /**
+   * How far back `trades` is complete: it lists every trade of every order open or ended at most this long ago (older
+   * ones it may have forgotten). Undefined: every trade ever. Reconcile compares only that window.
+   */
+  readonly tradeHistoryMs?: number
   balances(account: string): Promise<VenueOutcome<VenueBalance[]>>
   /** Subscribes to execution reports; returns an unsubscribe function. */
   onReport(handler: (report: ExecutionReport) => void): () => void

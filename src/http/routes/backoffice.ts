@@ -191,7 +191,17 @@ function statsView(office: BackOffice, principal: Principal): Record<string, unk
     section_lsn: stats.sectionLsn,
     store_restored_from_section: stats.restoredStore,
     section_problem: stats.sectionProblem,
-    ledger: { entries: ledger.counters.entries, postings: ledger.counters.postings, fills: ledger.counters.fills, fundings: ledger.counters.fundings, orders: ledger.orders.size, positions: ledger.positions.size },
+    ledger: {
+      entries: ledger.counters.entries,
+      postings: ledger.counters.postings,
+      fills: ledger.counters.fills,
+      fundings: ledger.counters.fundings,
+      // Orders held (open, and ended ones not yet retired: src/backoffice/retention.ts), retired, and fills of retired orders.
+      orders: ledger.orders.size,
+      orders_retired: ledger.counters.retiredOrders,
+      fills_unbooked: ledger.counters.unbookedFills,
+      positions: ledger.positions.size,
+    },
     store: counts,
     open_breaks: office.openBreaks.length,
     last_reconcile_lsn: office.projector.breaks.lastRun?.lsn ?? null,

@@ -69,6 +69,8 @@ export interface SimInspection {
 
 export class SimVenue implements VenueAdapter {
   readonly venue: string
+  /** An ended order, with its trades, is kept at least endedOrderRetentionMs (order-store.ts). */
+  readonly tradeHistoryMs: number
   readonly #options: ResolvedSimOptions
   readonly #clock: Clock
   readonly #prices: PriceProcess
@@ -96,6 +98,7 @@ export class SimVenue implements VenueAdapter {
     this.#options = resolveSimOptions(options)
     const { seed, clock } = this.#options
     this.venue = this.#options.venue
+    this.tradeHistoryMs = this.#options.endedOrderRetentionMs
     this.#clock = clock
     this.#faults = this.#options.faults
     this.#faultRng = Xoshiro128ss.fromSeed(deriveSeed(seed, 'faults'))

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { formatDecimal } from '../../src/domain/decimal.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { applyEvent, initialLedger, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
+import { domainEventOf } from '../../src/runtime/records.ts'
+import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+
+const worlds: World[] = []
+afterEach(async () => {
+  for (const world of worlds.splice(0)) {
+    await world.gateway.stop().catch(() => undefined)
+    removeDir(world.dir)
+  }
+})
+
+/** Drives the simulated clock until `promise` settles (adapter calls answer on it). */
+async function drive<T>(target: World, promise: Promise<T>): Promise<T> {
+  let done = false
+  const settled = promise.finally(() => (done = true))
+  for (let step = 0; !done && step < 10_000; step++) await target.clock.advanceAsync(5)
+  return settled
+}
+
+/** The ledger folded from the whole log, as the replay does. */
+function replayed(target: World): LedgerState {
+  const ledger = initialLedger()
+  const wal = target.gateway.engine.wal
+  for (const frame of wal.read(wal.firstLsn)) {
+    const event = domainEventOf(frame)
+    if (event !== null) applyEvent(ledger, event, frame.lsn)
+  }
+  return ledger
+}
+
+const KEPT_MAX = 3
+const KERNEL_GRACE_MS = 1_000
+
+describe('back-office retention', () => {
+  test('ended orders leave both ledgers by the kernel bound plus the margin; reconcile stays clean after the sim venue forgot old orders', async () => {
+    const target = await startWorld({
+      seed: 41,
+      params: { terminalOrdersKeptMax: KEPT_MAX, terminalOrderRetireAfterMs: KERNEL_GRACE_MS },
+      // The venue forgets an ended order (with its trades) 2 s after it ended, once it needs the room.
+      venueOptions: { ordersMax: 6, endedOrderRetentionMs: 2_000 },
+    })
+    worlds.push(target)
+    const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
+    const rounds = 8
+    for (let round = 0; round < rounds; round++) {
+      for (let index = 0; index < 3; index++) {
+        // Marketable limits 1% through the reference, wherever the price has walked to.
+        const reference = target.gateway.options.venues[0]?.prices.referencePrice('ETH-USD')?.price ?? 0n
+        const buy = index % 2 === 0
+        const price = formatDecimal(buy ? (reference * 101n) / 100n : (reference * 99n) / 100n)
+        const body = { account: 'acct-a', symbol: 'ETH-USD', side: buy ? 'buy' : 'sell', type: 'limit', qty: '0.1', price, tif: 'IOC' }
+        const result = await target.gateway.place(traderA, { ...body, client_order_id: `ret-${round}-${index}` }, null)
+        expect({ round, index, reply: result.reply.kind === 'accepted' ? 'accepted' : result.reply }).toEqual({ round, index, reply: 'accepted' })
+      }
+      await run(target, 300)
+      // 30 s between rounds: an order leaves the ledger two rounds or more after it ended (grace 1 s + margin 60 s).
+      await target.clock.advanceAsync(30_000)
+    }
+    const ledger = office.projector.ledger
+    const placed = rounds * 3
+    expect(ledger.retention).toEqual({ keptMax: KEPT_MAX, graceMs: KERNEL_GRACE_MS + RETIRE_MARGIN_MS })
+    expect(ledger.counters.retiredOrders).toBeGreaterThan(0)
+    expect(ledger.orders.size + ledger.counters.retiredOrders).toBe(placed)
+    // At most the bound plus what ended within the grace (three rounds of three) is held.
+    expect(ledger.orders.size).toBeLessThanOrEqual(KEPT_MAX + 9)
+    expect(ledger.counters.unbookedFills).toBe(0)
+    expect(ledger.retiredThroughAtMs).toBeGreaterThan(0)
+    // The rule is a function of the log: the replay holds exactly the same orders.
+    const replay = replayed(target)
+    expect([...replay.orders.keys()]).toEqual([...ledger.orders.keys()])
+    expect([...replay.endedOrders]).toEqual([...ledger.endedOrders])
+    expect(replay.books).toEqual(ledger.books)
+    // The kernel never holds an ended order the ledger has retired.
+    for (const orderId of target.gateway.engine.state.orders.keys()) expect(ledger.orders.has(orderId)).toBe(true)
+    // The venue forgot orders whose fills are booked: outside the trades window, they are not breaks.
+    expect(target.venue.inspect().ordersForgotten).toBeGreaterThan(0)
+    const result = await drive(target, office.reconcile())
+    expect(result.skipped).toEqual([])
+    expect(result.checks).toContain('venue_trades')
+    expect(result.observations).toEqual([])
+  })
+
+  test('a fill for an order the ledger already retired is counted, not booked and not thrown', async () => {
+    const target = await startWorld({ seed: 42 })
+    worlds.push(target)
+    const result = await target.gateway.place(traderA, { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '3100', tif: 'IOC', client_order_id: 'late-1' }, null)
+    expect(result.reply.kind).toBe('accepted')
+    await run(target, 300)
+    const ledger = initialLedger()
+    const wal = target.gateway.engine.wal
+    let fills = 0
+    for (const frame of wal.read(wal.firstLsn)) {
+      const event = domainEventOf(frame)
+      if (event === null) continue
+      // As if retention had taken the order just before its fill arrived.
+      if (event.type === 'order.fill') {
+        fills++
+        ledger.orders.delete(event.orderId)
+      }
+      const booked = applyEvent(ledger, event, frame.lsn)
+      if (event.type === 'order.fill') expect(booked).toEqual({ postings: [], fill: null })
+    }
+    expect(fills).toBeGreaterThan(0)
+    expect(ledger.counters.unbookedFills).toBe(fills)
+    expect(ledger.counters.fills).toBe(0)
+  })
+})

@@ -1,0 +1,74 @@
+/**
+ * Bounded back office: the ledger's ended orders leave it, as the kernel's leave the kernel (src/kernel/retention.ts),
+ * so neither ledger (the live one nor the replay) grows with every order ever placed, and reconcile walks a bounded
+ * set. What an order moved stays: its postings are in the books and the query model, its fills in the query model,
+ * its effect on positions in the positions. Only the per-order tracking (status, hold, client ids) goes.
+ *
+ * The rule is a pure function of the events, like the kernel's, so the live ledger and the replay (and a restored
+ * snapshot section) hold the same orders: every order the back office sees end joins `state.endedOrders` with the atMs
+ * of the event that ended it; once more than `keptMax` are held, the oldest that ended at least `graceMs` before the
+ * event being applied leave `state.orders`. Both come from the recorded `kernel.configured` event — the kernel's
+ * terminalOrdersKeptMax, and its terminalOrderRetireAfterMs plus RETIRE_MARGIN_MS — so the back office keeps an ended
+ * order at least as long as the kernel does: the kernel books a late fill (one that raced a cancel) only while it holds
+ * the order, and the ledger must still hold it then. The margin covers the one way the kernel keeps an order past its
+ * own rule (a venue call still in flight about it). Should a fill still arrive for an order the ledger retired, it is
+ * counted (`counters.unbookedFills`) rather than booked or thrown: the kernel booked it, so ledger_vs_kernel shows the
+ * difference as a break, where an operator sees it.
+ *
+ * `retiredThroughAtMs` is the latest end time among the orders retired: the reconcile's trades check looks only at
+ * venue trades after it (external-checks.ts), since trades of retired orders have no order left to match.
+ */
+
+import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded } from '../kernel/ended-order-list.ts'
+import type { KernelParams } from '../domain/kernel-config.ts'
+import { isTerminal } from '../domain/states.ts'
+import type { TrackedOrder } from './orders.ts'
+
+/** How much longer than the kernel the back office keeps an ended order (see the module comment). */
+export const RETIRE_MARGIN_MS = 60_000
+
+export interface LedgerRetention {
+  keptMax: number
+  graceMs: number
+}
+
+/** Before a `kernel.configured` event: the kernel's defaults, with the margin. */
+export function defaultLedgerRetention(): LedgerRetention {
+  return { keptMax: 10_000, graceMs: 3_600_000 + RETIRE_MARGIN_MS }
+}
+
+/** The retention that follows the kernel's (a record from before its grace existed retired with none: margin only). */
+export function ledgerRetentionOf(params: KernelParams): LedgerRetention {
+  return { keptMax: params.terminalOrdersKeptMax, graceMs: (params.terminalOrderRetireAfterMs ?? 0) + RETIRE_MARGIN_MS }
+}
+
+/** What retention reads and changes in the ledger state. */
+export interface RetainedOrders {
+  orders: Map<string, TrackedOrder>
+  /** Ended orders still held, in the order they ended: order id → atMs of the event that ended it. */
+  endedOrders: Map<string, number>
+  retention: LedgerRetention
+  retiredThroughAtMs: number
+  counters: { retiredOrders: number }
+}
+
+/**
+ * After an order event (atMs: the event's): notes an order that ended or reopened, then retires the oldest ended
+ * orders beyond the bound that ended at least the grace before this event.
+ */
+export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTerminal: boolean, atMs: number): void {
+  const terminal = isTerminal(order.status)
+  if (terminal && !wasTerminal) addEnded(state.endedOrders, order.orderId, atMs)
+  else if (!terminal && wasTerminal) removeEnded(state.endedOrders, order.orderId)
+  const { keptMax, graceMs } = state.retention
+  let entry = state.endedOrders.size > keptMax ? oldestEnded(state.endedOrders) : null
+  while (entry !== null && state.endedOrders.size > keptMax && atMs - entry.endedAtMs >= graceMs) {
+    const next = entry.next
+    const endedAtMs = entryEndedAtMs(state.endedOrders, entry)
+    retireEnded(state.endedOrders, entry)
+    state.orders.delete(entry.orderId)
+    if (endedAtMs > state.retiredThroughAtMs) state.retiredThroughAtMs = endedAtMs
+    state.counters.retiredOrders += 1
+    entry = next
+  }
+}
