@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { formatDecimal } from '../../src/domain/decimal.ts'
+import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { applyEvent, initialLedger, type LedgerState } from '../../src/backoffice/ledger.ts'
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
+import { VENUE_CLOCK_TOLERANCE_MS } from '../../src/backoffice/venue-trades.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
-import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { removeDir, run, startWorld, traderA, traderB, type World } from '../runtime/harness.ts'
 
 const worlds: World[] = []
 afterEach(async () => {
@@ -108,5 +109,54 @@ describe('back-office retention', () => {
     expect(fills).toBeGreaterThan(0)
     expect(ledger.counters.unbookedFills).toBe(fills)
     expect(ledger.counters.fills).toBe(0)
+  })
+
+  test('an account whose orders are all retired is still checked against the venue; a trades break that leaves the window stays open', async () => {
+    const target = await startWorld({
+      seed: 43,
+      params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 },
+      venueOptions: { endedOrderRetentionMs: 2_000 },
+    })
+    worlds.push(target)
+    const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
+    const place = async (principal: typeof traderA, account: string, tag: string): Promise<void> => {
+      const reference = target.gateway.options.venues[0]?.prices.referencePrice('ETH-USD')?.price ?? 0n
+      const body = { account, symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: formatDecimal((reference * 101n) / 100n), tif: 'IOC', client_order_id: tag }
+      expect((await target.gateway.place(principal, body, null)).reply.kind).toBe('accepted')
+      await run(target, 300)
+    }
+    await place(traderA, 'acct-a', 'a-1')
+    await place(traderA, 'acct-a', 'a-2')
+    await target.clock.advanceAsync(RETIRE_MARGIN_MS + 1_000)
+    await place(traderB, 'acct-b', 'b-1')
+    await place(traderB, 'acct-b', 'b-2')
+    const ledger = office.projector.ledger
+    expect([...ledger.orders.values()].filter((order) => order.accountId === 'acct-a')).toEqual([])
+    expect((await drive(target, office.reconcile())).observations).toEqual([])
+    // A trade at the venue for acct-a that egress never placed: the account is checked although it holds no order.
+    const foreign = await drive(
+      target,
+      target.venue.place({ clientOrderId: 'foreign-9', account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('4000'), tif: 'IOC', postOnly: false, reduceOnly: false }),
+    )
+    expect(foreign.kind).toBe('ok')
+    await run(target, 200)
+    const found = await drive(target, office.reconcile())
+    const tradeKeys = found.opened.filter((key) => key.startsWith('venue_trades:sim:'))
+    expect(found.opened).toContain('venue_balances:sim:acct-a:ETH')
+    expect(tradeKeys.length).toBe(1)
+    // Orders that ended after the trade are retired: it may now be one of theirs, so the check no longer looks at it.
+    // It was not seen because it was not looked at, not because it was mended: not cleared, still open.
+    await target.clock.advanceAsync(VENUE_CLOCK_TOLERANCE_MS + 1_000)
+    await place(traderB, 'acct-b', 'b-3')
+    await target.clock.advanceAsync(RETIRE_MARGIN_MS + 1_000)
+    await place(traderB, 'acct-b', 'b-4')
+    await place(traderB, 'acct-b', 'b-5')
+    const trade = target.venue.inspect().trades.find((item) => item.clientOrderId === 'foreign-9')
+    expect(ledger.retiredThroughAtMs).toBeGreaterThan((trade?.venueTimeMs ?? Number.POSITIVE_INFINITY) + VENUE_CLOCK_TOLERANCE_MS)
+    const later = await drive(target, office.reconcile())
+    expect(later.checks).toContain('venue_trades')
+    expect(later.observations.map((observation) => observation.key)).not.toContain(tradeKeys[0])
+    expect(later.cleared).toEqual([])
+    expect(office.openBreaks.map((open) => open.key)).toEqual(expect.arrayContaining([...tradeKeys, 'venue_balances:sim:acct-a:ETH']))
   })
 })

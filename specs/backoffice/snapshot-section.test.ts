@@ -164,6 +164,41 @@ describe('the back office in snapshots', () => {
     expect(existsSync(join(first.dir, 'backoffice.sqlite'))).toBe(true)
   })
 
+  test('a version 1 section (from before retention) is upgraded on load: end times from the kernel, its retention, every venue account; it reconciles clean', async () => {
+    const first = await officeWorld({ seed: 306 })
+    await trade(first, { orders: 20, tag: 'u', seed: 306 })
+    await run(first, 200)
+    await first.gateway.stop()
+    const section = decodeSection(newestSection(first.dir))
+    // What a version 1 build wrote: no retention fields, no acceptance LSN on the orders.
+    const { endedOrders, retention: _retention, retiredThroughAtMs: _retired, venueAccounts, ...v1Ledger } = section.ledger
+    const { retiredOrders: _retiredOrders, unbookedFills: _unbooked, ...v1Counters } = section.ledger.counters
+    const v1Orders = new Map([...section.ledger.orders].map(([orderId, { acceptedLsn: _lsn, ...order }]) => [orderId, order]))
+    const v1 = withHeader(
+      encodeSection({ ...section, lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: section.header.queryModel, ledger: { ...v1Ledger, orders: v1Orders, counters: v1Counters } as never }),
+      (header) => (header.version = 1),
+    )
+    expect(endedOrders.size).toBeGreaterThan(0)
+    const second = await startWorld({ seed: 306, dir: first.dir, clock: first.clock, venue: first.venue })
+    worlds.push(second)
+    second.gateway.restoredSections.set(BACKOFFICE_SECTION, v1)
+    const office = backOfficeOf(second.gateway, { reconcileIntervalMs: null })
+    expect(office.stats().sectionProblem).toBeNull()
+    expect(office.stats().sectionLsn).toBe(section.header.lsn)
+    const ledger = office.projector.ledger
+    // Every ended order the section held is listed, with the kernel's end time (which holds them all here).
+    const kernelEnded = second.gateway.engine.state.terminalOrderIds
+    for (const [orderId] of endedOrders) expect(ledger.endedOrders.get(orderId)).toBe(kernelEnded.get(orderId) as number)
+    expect(ledger.retention).toEqual(section.ledger.retention)
+    expect(ledger.venueAccounts).toEqual(venueAccounts)
+    expect([...ledger.orders.values()].every((order) => Number.isSafeInteger(order.acceptedLsn))).toBe(true)
+    await trade(second, { orders: 5, tag: 'w', seed: 307 })
+    await run(second, 200)
+    const result = await reconcile(second)
+    expect(result.skipped).toEqual([])
+    expect(result.observations).toEqual([])
+  })
+
   test('a store ahead of the log or not matching it is replaced by the section copy', async () => {
     const first = await officeWorld({ seed: 304 })
     await trade(first, { orders: 15, tag: 'a', seed: 304 })
@@ -188,9 +223,9 @@ describe('the back office in snapshots', () => {
     const section = decodeSection(newestSection(first.dir))
     // Another version of the layout (an older or newer build): refused by name, never read under this build's layout.
     const bumped = withHeader(newestSection(first.dir), (header) => (header.version = BACKOFFICE_SECTION_VERSION + 1))
-    expect(() => decodeSection(bumped)).toThrow(`back-office section version ${BACKOFFICE_SECTION_VERSION + 1}, this build reads ${BACKOFFICE_SECTION_VERSION}`)
-    const older = withHeader(newestSection(first.dir), (header) => (header.version = BACKOFFICE_SECTION_VERSION - 1))
-    expect(() => decodeSection(older)).toThrow(`back-office section version ${BACKOFFICE_SECTION_VERSION - 1}, this build reads ${BACKOFFICE_SECTION_VERSION}`)
+    expect(() => decodeSection(bumped)).toThrow(`back-office section version ${BACKOFFICE_SECTION_VERSION + 1}, this build reads 1 and 2`)
+    const older = withHeader(newestSection(first.dir), (header) => (header.version = 0))
+    expect(() => decodeSection(older)).toThrow('back-office section version 0, this build reads 1 and 2')
     const wrongChain = encodeSection({ ...section, lsn: section.header.lsn, chainHead: '00'.repeat(32), queryModel: section.header.queryModel })
     const second = await startWorld({ seed: 305, dir: first.dir, clock: first.clock, venue: first.venue })
     worlds.push(second)

@@ -64,6 +64,9 @@ const REPLAY_SYNC_FRAMES_MAX = 500
  * millisecond (tests, a quiet gateway) are one event-loop turn apart, so a run driven by a simulated clock never waits
  * on real time.
  */
+/** One event-loop turn: timers and I/O run between two accounts' venue checks. */
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 const pacedPause = (): (() => Promise<void>) => loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax })
 
 export class BackOffice {
@@ -167,7 +170,7 @@ export class BackOffice {
       const external = await this.external()
       const checks = [...internal.ran, ...external.ran]
       const observations = [...internal.observations, ...external.observations]
-      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations })
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys })
       this.lastResult = result
       return result
     } finally {
@@ -229,20 +232,27 @@ export class BackOffice {
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
-  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {
+  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, Set<string>> }> {
     const ran = new Set<ReconcileCheck>()
     const skipped: { check: ReconcileCheck; detail: string }[] = []
     const observations: Observation[] = []
+    const coveredKeys = new Map<ReconcileCheck, Set<string>>()
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
-      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name, fromLsn) => this.fillsOf(accountId, name, fromLsn), { nowMs: this.clock.nowMs(), pause: pacedPause() })
+      // One event-loop turn between accounts, not pacedPause: a slice would count the venue's answer time as work.
+      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name, fromLsn) => this.fillsOf(accountId, name, fromLsn), { nowMs: () => this.clock.nowMs(), pause: yieldTurn })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       observations.push(...result.observations)
+      for (const [check, keys] of result.coveredKeys) {
+        const all = coveredKeys.get(check)
+        if (all === undefined) coveredKeys.set(check, new Set(keys))
+        else for (const key of keys) all.add(key)
+      }
     }
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
     for (const { check } of skipped) ran.delete(check)
-    return { ran: [...ran], skipped, observations }
+    return { ran: [...ran], skipped, observations, coveredKeys }
   }
 
   private fillsOf(accountId: string, venue: string, fromLsn: number) {
@@ -250,8 +260,17 @@ export class BackOffice {
     return this.projector.store.fills({ accountId, fromLsn, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.venue === venue)
   }
 
-  /** Opens new breaks, clears matched ones (only for checks that ran), and records the run — one append. */
-  private async record(run: { runId: string; checks: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }): Promise<ReconcileResult> {
+  /**
+   * Opens new breaks, clears matched ones (only for checks that ran, and for a windowed check only those it looked at:
+   * `coveredKeys`), and records the run — one append.
+   */
+  private async record(run: {
+    runId: string
+    checks: ReconcileCheck[]
+    skipped: { check: ReconcileCheck; detail: string }[]
+    observations: Observation[]
+    coveredKeys: Map<ReconcileCheck, Set<string>>
+  }): Promise<ReconcileResult> {
     const atMs = this.clock.nowMs()
     const asOfLsn = this.projector.ledger.lastLsn
     const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
@@ -263,7 +282,8 @@ export class BackOffice {
     }
     const ran = new Set(run.checks)
     for (const existing of open.values()) {
-      if (ran.has(existing.check) && !seen.has(existing.key)) records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
+      const looked = run.coveredKeys.get(existing.check)?.has(existing.key) ?? true
+      if (ran.has(existing.check) && !seen.has(existing.key) && looked) records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
     }
     const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
     const cleared = records.filter((record) => record.kind === 'break_cleared').map((record) => record.value.key)

@@ -20,7 +20,7 @@ import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
 import { applyFillToPosition, positionKey, type Position } from './positions.ts'
-import { defaultLedgerRetention, ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
+import { ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
 
 export const FUNDING_BOOK = 'equity:funding'
 
@@ -98,10 +98,12 @@ export interface LedgerState {
   orders: Map<string, TrackedOrder>
   /** The held orders that ended, in the order they ended: order id → atMs of the event that ended it. */
   endedOrders: Map<string, number>
-  /** How many ended orders are kept and for how long (from the recorded kernel configuration). */
-  retention: LedgerRetention
+  /** How many ended orders are kept and for how long (from the recorded kernel configuration; null: all of them). */
+  retention: LedgerRetention | null
   /** The latest end time among the orders retired (0 before any). */
   retiredThroughAtMs: number
+  /** Venue → every account that placed an order there → how many (reconcile checks each, retired orders or not). */
+  venueAccounts: Map<string, Map<string, number>>
   /** Account → asset → held by open orders (from the back office's own reservation rules). */
   reserved: Map<string, Map<string, Units>>
   /** Liquidity flags of fill reports seen but not yet booked, by execution id (bounded). */
@@ -126,8 +128,9 @@ export function initialLedger(): LedgerState {
     positions: new Map(),
     orders: new Map(),
     endedOrders: new Map(),
-    retention: defaultLedgerRetention(),
+    retention: null,
     retiredThroughAtMs: 0,
+    venueAccounts: new Map(),
     reserved: new Map(),
     pendingLiquidity: new Map(),
     counters: { entries: 0, postings: 0, fills: 0, fundings: 0, retiredOrders: 0, unbookedFills: 0 },
@@ -150,6 +153,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       assert(!state.orders.has(event.orderId), () => `ledger: order ${event.orderId} accepted twice`)
       const order = trackAccepted(event, lsn)
       state.orders.set(order.orderId, order)
+      countVenueAccount(state, order.venue, order.accountId)
       addReserved(state, order.accountId, order.reservationAsset, order.held)
       return NOTHING
     }
@@ -310,6 +314,15 @@ function rememberLiquidity(state: LedgerState, event: EventOf<'inbox.report_acce
   state.pendingLiquidity.set(report.execId, report.liquidity)
 }
 
+function countVenueAccount(state: LedgerState, venue: string, accountId: string): void {
+  let accounts = state.venueAccounts.get(venue)
+  if (accounts === undefined) {
+    accounts = new Map()
+    state.venueAccounts.set(venue, accounts)
+  }
+  accounts.set(accountId, (accounts.get(accountId) ?? 0) + 1)
+}
+
 function addReserved(state: LedgerState, accountId: string, asset: string, delta: Units): void {
   let assets = state.reserved.get(accountId)
   if (assets === undefined) {
@@ -347,8 +360,9 @@ export function cloneLedger(state: LedgerState): LedgerState {
     orders,
     // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
     endedOrders: new Map(state.endedOrders),
-    retention: { ...state.retention },
+    retention: state.retention === null ? null : { ...state.retention },
     retiredThroughAtMs: state.retiredThroughAtMs,
+    venueAccounts: new Map([...state.venueAccounts].map(([venue, accounts]) => [venue, new Map(accounts)])),
     reserved,
     pendingLiquidity: new Map(state.pendingLiquidity),
     counters: { ...state.counters },

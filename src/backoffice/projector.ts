@@ -129,7 +129,7 @@ export class Projector {
    */
   static open(options: ProjectorOptions): Projector {
     const { engine } = options
-    const usable = options.section === undefined ? { section: null, problem: null } : usableSection(options.section, engine.wal)
+    const usable = options.section === undefined ? { section: null, problem: null } : usableSection(options.section, engine)
     let store = Store.open(options.storePath)
     let rebuilt = false
     let restoredStore = false
@@ -407,9 +407,10 @@ function imageMismatch(section: BackOfficeSection): string | null {
 }
 
 /** The section decoded, if it fits this log: its LSN within the log and the chain head there as it recorded. */
-function usableSection(bytes: Uint8Array, wal: Wal): { section: BackOfficeSection | null; problem: string | null } {
+function usableSection(bytes: Uint8Array, engine: Engine): { section: BackOfficeSection | null; problem: string | null } {
+  const wal = engine.wal
   try {
-    const section = decodeSection(bytes)
+    const section = decodeSection(bytes, engine.state)
     const { lsn, chainHead } = section.header
     if (lsn < wal.firstLsn || lsn > wal.lastLsn) throw new BackOfficeSectionError('LOG_MISMATCH', `section at LSN ${lsn}, the log holds ${wal.firstLsn}..${wal.lastLsn}`)
     for (const frame of wal.read(lsn, { toLsn: lsn })) {

@@ -8,7 +8,8 @@
  * snapshot section) hold the same orders: every order the back office sees end joins `state.endedOrders` with the atMs
  * of the event that ended it; once more than `keptMax` are held, the oldest that ended at least `graceMs` before the
  * event being applied leave `state.orders`. Both come from the recorded `kernel.configured` event — the kernel's
- * terminalOrdersKeptMax, and its terminalOrderRetireAfterMs plus RETIRE_MARGIN_MS — so the back office keeps an ended
+ * terminalOrdersKeptMax, and its terminalOrderRetireAfterMs plus RETIRE_MARGIN_MS; a ledger that has not seen one (a
+ * log whose start was compacted, with no snapshot section) retires nothing — so the back office keeps an ended
  * order at least as long as the kernel does: the kernel books a late fill (one that raced a cancel) only while it holds
  * the order, and the ledger must still hold it then. The margin covers the one way the kernel keeps an order past its
  * own rule (a venue call still in flight about it). Should a fill still arrive for an order the ledger retired, it is
@@ -32,14 +33,14 @@ export interface LedgerRetention {
   graceMs: number
 }
 
-/** Before a `kernel.configured` event: the kernel's defaults, with the margin. */
-export function defaultLedgerRetention(): LedgerRetention {
-  return { keptMax: 10_000, graceMs: 3_600_000 + RETIRE_MARGIN_MS }
-}
-
-/** The retention that follows the kernel's (a record from before its grace existed retired with none: margin only). */
-export function ledgerRetentionOf(params: KernelParams): LedgerRetention {
-  return { keptMax: params.terminalOrdersKeptMax, graceMs: (params.terminalOrderRetireAfterMs ?? 0) + RETIRE_MARGIN_MS }
+/**
+ * The retention that follows the kernel's; null (keep every order) for a kernel.configured record from before the
+ * kernel's grace existed: that kernel stopped retiring at the first busy order and held every one behind it for as
+ * long as it stayed busy, which no bound in event time can follow.
+ */
+export function ledgerRetentionOf(params: KernelParams): LedgerRetention | null {
+  if (params.terminalOrderRetireAfterMs === null) return null
+  return { keptMax: params.terminalOrdersKeptMax, graceMs: params.terminalOrderRetireAfterMs + RETIRE_MARGIN_MS }
 }
 
 /** What retention reads and changes in the ledger state. */
@@ -47,7 +48,8 @@ export interface RetainedOrders {
   orders: Map<string, TrackedOrder>
   /** Ended orders still held, in the order they ended: order id → atMs of the event that ended it. */
   endedOrders: Map<string, number>
-  retention: LedgerRetention
+  /** Null until a `kernel.configured` record says how long the kernel keeps orders: until then nothing is retired. */
+  retention: LedgerRetention | null
   retiredThroughAtMs: number
   counters: { retiredOrders: number }
 }
@@ -60,6 +62,7 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
   const terminal = isTerminal(order.status)
   if (terminal && !wasTerminal) addEnded(state.endedOrders, order.orderId, atMs)
   else if (!terminal && wasTerminal) removeEnded(state.endedOrders, order.orderId)
+  if (state.retention === null) return
   const { keptMax, graceMs } = state.retention
   let entry = state.endedOrders.size > keptMax ? oldestEnded(state.endedOrders) : null
   while (entry !== null && state.endedOrders.size > keptMax && atMs - entry.endedAtMs >= graceMs) {

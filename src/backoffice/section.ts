@@ -14,14 +14,21 @@
  */
 
 import { BreakBook } from './breaks.ts'
+import type { KernelParams } from '../domain/kernel-config.ts'
+import { isTerminal } from '../domain/states.ts'
 import type { LedgerState } from './ledger.ts'
+import { ledgerRetentionOf } from './retention.ts'
 import type { QueryModelDigest } from './store.ts'
 import { decodeTagged, encodeTagged } from './tagged-json.ts'
 
 export const BACKOFFICE_SECTION = 'backoffice'
 export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
-/** 2: the ledger holds its retention (endedOrders, retention, retiredThroughAtMs; src/backoffice/retention.ts). */
+/**
+ * 2: the ledger holds its retention (endedOrders, retention, retiredThroughAtMs, venueAccounts, each order's
+ * acceptedLsn; src/backoffice/retention.ts). Version 1 is still read, upgraded on load (upgradeV1Ledger).
+ */
 export const BACKOFFICE_SECTION_VERSION = 2
+const VERSIONS_READ: readonly number[] = [1, BACKOFFICE_SECTION_VERSION]
 const MAGIC = new TextEncoder().encode('EGBOSEC1')
 const HEADER_BYTES_MAX = 1 << 20
 
@@ -91,7 +98,16 @@ export function sectionHeaderOf(bytes: Uint8Array): SectionHeader {
   return split(bytes).header
 }
 
-export function decodeSection(bytes: Uint8Array): BackOfficeSection {
+/**
+ * What a version 1 section lacks and the running kernel knows: when each ended order it still holds ended, and how
+ * long it keeps them. Without it (offline rebuilds) the upgraded ledger retires nothing held before it.
+ */
+export interface SectionUpgradeSource {
+  terminalOrderIds: ReadonlyMap<string, number>
+  config: { params: KernelParams } | null
+}
+
+export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource | null = null): BackOfficeSection {
   const { header, state, image } = split(bytes)
   let value: { ledger?: LedgerState; breaks?: BreakBookState }
   try {
@@ -99,14 +115,14 @@ export function decodeSection(bytes: Uint8Array): BackOfficeSection {
   } catch (error) {
     throw new BackOfficeSectionError('STATE_INVALID', `back-office state is not readable: ${String(error)}`)
   }
-  const ledger = value?.ledger
+  const ledger = value?.ledger !== undefined && header.version === 1 ? upgradeV1Ledger(value.ledger, upgradeFrom) : value?.ledger
   const breaksState = value?.breaks
   const ledgerValid =
     ledger !== undefined && Number.isSafeInteger(ledger.lastLsn) && ledger.lastLsn <= header.lsn &&
     ledger.books instanceof Map && ledger.positions instanceof Map && ledger.orders instanceof Map &&
     ledger.reserved instanceof Map && ledger.pendingLiquidity instanceof Map && typeof ledger.counters === 'object' &&
-    ledger.endedOrders instanceof Map && Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs) &&
-    Number.isSafeInteger(ledger.retiredThroughAtMs)
+    ledger.endedOrders instanceof Map && (ledger.retention === null || (Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs))) &&
+    Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map
   const breaksValid =
     breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
@@ -118,6 +134,37 @@ export function decodeSection(bytes: Uint8Array): BackOfficeSection {
   breaks.clearedTotal = breaksState.clearedTotal
   breaks.lastLsn = breaksState.lastLsn
   return { header, ledger, breaks, image }
+}
+
+/**
+ * A version 1 ledger (every order ever, no retention) as version 2: each order's acceptedLsn is 0 (unknown: its fills
+ * are read from the start), the ended orders are listed oldest end first with the end time the kernel holds for them,
+ * or 0 for one it no longer holds (it cannot book a fill for it, so the ledger may retire it at once), the retention
+ * follows the kernel's, and the venues' accounts are those of its orders. Fields of the wrong type are left for the
+ * checks after it to refuse.
+ */
+function upgradeV1Ledger(ledger: LedgerState, kernel: SectionUpgradeSource | null): LedgerState {
+  if (!(ledger?.orders instanceof Map) || typeof ledger.counters !== 'object' || ledger.counters === null) return ledger
+  const ended: [string, number][] = []
+  const venueAccounts = new Map<string, Map<string, number>>()
+  for (const order of ledger.orders.values()) {
+    if (order.acceptedLsn === undefined) order.acceptedLsn = 0
+    if (isTerminal(order.status)) ended.push([order.orderId, kernel?.terminalOrderIds.get(order.orderId) ?? 0])
+    const accounts = venueAccounts.get(order.venue) ?? new Map<string, number>()
+    accounts.set(order.accountId, (accounts.get(order.accountId) ?? 0) + 1)
+    venueAccounts.set(order.venue, accounts)
+  }
+  // Stable: orders with the same end time keep their acceptance order.
+  ended.sort((a, b) => a[1] - b[1])
+  const params = kernel?.config?.params
+  return {
+    ...ledger,
+    endedOrders: new Map(ended),
+    retention: params === undefined ? null : ledgerRetentionOf(params),
+    retiredThroughAtMs: 0,
+    venueAccounts,
+    counters: { ...ledger.counters, retiredOrders: 0, unbookedFills: 0 },
+  }
 }
 
 function split(bytes: Uint8Array): { header: SectionHeader; state: Uint8Array; image: Uint8Array } {
@@ -132,8 +179,8 @@ function split(bytes: Uint8Array): { header: SectionHeader; state: Uint8Array; i
     throw new BackOfficeSectionError('HEADER_INVALID', `header is not JSON: ${String(error)}`)
   }
   if (header?.format !== BACKOFFICE_SECTION_FORMAT) throw new BackOfficeSectionError('HEADER_INVALID', 'header names another format')
-  if (header.version !== BACKOFFICE_SECTION_VERSION) {
-    throw new BackOfficeSectionError('FORMAT_VERSION', `back-office section version ${String(header.version)}, this build reads ${BACKOFFICE_SECTION_VERSION}`)
+  if (!VERSIONS_READ.includes(header.version)) {
+    throw new BackOfficeSectionError('FORMAT_VERSION', `back-office section version ${String(header.version)}, this build reads ${VERSIONS_READ.join(' and ')}`)
   }
   const valid =
     Number.isSafeInteger(header.lsn) && header.lsn >= 1 && typeof header.chainHead === 'string' && /^[0-9a-f]{64}$/.test(header.chainHead) &&

@@ -1,0 +1,106 @@
+/**
+ * The venue_trades check for one account: the venue's trades against the fills the ledger booked, over a window.
+ *
+ * Neither side keeps everything, so each side is compared only as far back as the other still holds it:
+ *  - a venue forgets old trades (the sim venue forgets an ended order, with its trades, once it is `tradeHistoryMs`
+ *    old and it needs the room): a held order that ended before that horizon is not compared, as its booked fills
+ *    may have no trade left to match;
+ *  - the ledger retires ended orders (retention.ts): a venue trade that matches no held order and happened before the
+ *    latest end among the retired ones may be one of theirs, and is not compared.
+ * Both horizons get a tolerance (the venue's clock may run ahead of egress's, and egress notes an end when the report
+ * arrives, after the venue's own time), and the venue's is worked out when the account is checked (a run over many
+ * accounts takes a while).
+ *
+ * `covered` collects the break keys the check looked at. Reconcile clears an open venue_trades break only if its key
+ * is among them: a break whose trade or order left the window was not seen because it was not looked at, not because
+ * it was mended, and stays open.
+ */
+
+import { formatDecimal, type Units } from '../domain/decimal.ts'
+import type { VenueAdapter, VenueTrade } from '../venues/adapter.ts'
+import { diffAmounts, type Observation } from './internal-checks.ts'
+import type { FillRecord, LedgerState } from './ledger.ts'
+import type { TrackedOrder } from './orders.ts'
+
+/** How much later than a horizon an order must have ended, or a trade have happened, to be compared. */
+export const VENUE_CLOCK_TOLERANCE_MS = 5_000
+
+export interface VenueTradesInput {
+  adapter: VenueAdapter
+  ledger: LedgerState
+  accountId: string
+  /** The account's held orders on the venue (a trade of any of them is known, compared or not). */
+  orders: readonly TrackedOrder[]
+  nowMs: number
+  /** The account's fills on the venue from an LSN on (the window's first acceptance). */
+  fillsFrom: (fromLsn: number) => FillRecord[]
+  /** Receives the key of every break this check could have raised for what it compared. */
+  covered: Set<string>
+}
+
+/** The breaks found, or why the check could not run (the venue did not answer). */
+export async function venueTrades(input: VenueTradesInput): Promise<Observation[] | string> {
+  const { adapter, ledger, covered } = input
+  const venue = adapter.venue
+  const answer = await adapter.trades({ account: input.accountId })
+  if (answer.kind !== 'ok') return `trades: ${answer.kind}`
+  // Held orders that ended before this are not compared (the venue may have forgotten their trades).
+  const ordersFromMs = adapter.tradeHistoryMs === undefined ? Number.NEGATIVE_INFINITY : input.nowMs - adapter.tradeHistoryMs + VENUE_CLOCK_TOLERANCE_MS
+  // Unmatched trades before this are not compared (they may be of an order the ledger retired).
+  const unmatchedFromMs = ledger.retiredThroughAtMs === 0 ? Number.NEGATIVE_INFINITY : ledger.retiredThroughAtMs + VENUE_CLOCK_TOLERANCE_MS
+  const orderOf = new Map<string, string>()
+  const compared = new Set<string>()
+  let fromLsn = Number.POSITIVE_INFINITY
+  for (const order of input.orders) {
+    for (const id of order.clientIds) orderOf.set(id, order.orderId)
+    const endedAtMs = ledger.endedOrders.get(order.orderId)
+    if (endedAtMs !== undefined && endedAtMs < ordersFromMs) continue
+    compared.add(order.orderId)
+    covered.add(orderKey(venue, order.orderId))
+    if (order.acceptedLsn < fromLsn) fromLsn = order.acceptedLsn
+  }
+  const fills = compared.size === 0 ? [] : input.fillsFrom(fromLsn).filter((fill) => compared.has(fill.orderId))
+  const booked = new Map(fills.map((fill) => [fill.execId, fill]))
+  for (const fill of fills) covered.add(execKey(venue, fill.execId))
+  const found: Observation[] = []
+  const tradeBreak = (execId: string, what: string, expected: string, actual: string): void =>
+    void found.push({ key: execKey(venue, execId), check: 'venue_trades', what, expected, actual })
+  const venueQty = new Map<string, Units>()
+  for (const trade of answer.value) {
+    const orderId = orderOf.get(trade.clientOrderId)
+    if (orderId === undefined) {
+      if (trade.venueTimeMs < unmatchedFromMs) continue
+      covered.add(execKey(venue, trade.execId))
+      tradeBreak(trade.execId, `venue trade ${trade.execId} for an order egress does not hold`, 'absent', tradeText(trade))
+      continue
+    }
+    if (!compared.has(orderId)) continue
+    covered.add(execKey(venue, trade.execId))
+    venueQty.set(orderId, (venueQty.get(orderId) ?? 0n) + trade.qty)
+    const fill = booked.get(trade.execId)
+    if (fill === undefined) continue // a synthetic fill may stand for it; the per-order total below decides
+    booked.delete(trade.execId)
+    if (fill.qty !== trade.qty || fill.price !== trade.price || fill.fee !== trade.fee) tradeBreak(trade.execId, `fill ${trade.execId} differs from the venue's trade`, fillText(fill), tradeText(trade))
+  }
+  for (const fill of booked.values()) if (!fill.synthetic) tradeBreak(fill.execId, `fill ${fill.execId} booked, no such trade at the venue`, fillText(fill), 'absent')
+  const bookedQty = new Map<string, Units>()
+  for (const fill of fills) bookedQty.set(fill.orderId, (bookedQty.get(fill.orderId) ?? 0n) + fill.qty)
+  found.push(...diffAmounts('venue_trades', bookedQty, venueQty, (orderId) => ({ key: orderKey(venue, orderId), what: `filled quantity of ${orderId}: ledger vs ${venue} trades` })))
+  return found
+}
+
+function execKey(venue: string, execId: string): string {
+  return `venue_trades:${venue}:${execId}`
+}
+
+function orderKey(venue: string, orderId: string): string {
+  return `venue_trades:${venue}:order:${orderId}`
+}
+
+function tradeText(trade: VenueTrade): string {
+  return `${trade.side} ${formatDecimal(trade.qty)} @ ${formatDecimal(trade.price)} fee ${formatDecimal(trade.fee)} ${trade.feeAsset}`
+}
+
+function fillText(fill: FillRecord): string {
+  return `${fill.side} ${formatDecimal(fill.qty)} @ ${formatDecimal(fill.price)} fee ${formatDecimal(fill.fee)} ${fill.feeAsset}`
+}
