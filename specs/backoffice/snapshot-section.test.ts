@@ -191,6 +191,9 @@ describe('the back office in snapshots', () => {
     for (const [orderId] of endedOrders) expect(ledger.endedOrders.get(orderId)).toBe(kernelEnded.get(orderId) as number)
     expect(ledger.retention).toEqual(section.ledger.retention)
     expect(ledger.venueAccounts).toEqual(venueAccounts)
+    // A version 2 section whose ended-order list names an order it does not hold is refused, not walked.
+    const stray = encodeSection({ ...section, lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: section.header.queryModel, ledger: { ...section.ledger, endedOrders: new Map([...endedOrders, ['no-such-order', 1]]) } })
+    expect(() => decodeSection(stray)).toThrow('back-office state fields missing or of the wrong type')
     expect([...ledger.orders.values()].every((order) => Number.isSafeInteger(order.acceptedLsn))).toBe(true)
     await trade(second, { orders: 5, tag: 'w', seed: 307 })
     await run(second, 200)

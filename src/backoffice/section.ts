@@ -122,7 +122,10 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     ledger.books instanceof Map && ledger.positions instanceof Map && ledger.orders instanceof Map &&
     ledger.reserved instanceof Map && ledger.pendingLiquidity instanceof Map && typeof ledger.counters === 'object' &&
     ledger.endedOrders instanceof Map && (ledger.retention === null || (Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs))) &&
-    Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map
+    Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map &&
+    Number.isSafeInteger(ledger.counters.retiredOrders) && Number.isSafeInteger(ledger.counters.unbookedFills) &&
+    // Every ended order listed is held, with an end time: retention walks this list and removes what it names.
+    [...ledger.endedOrders].every(([orderId, endedAtMs]) => ledger.orders.has(orderId) && Number.isSafeInteger(endedAtMs))
   const breaksValid =
     breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
