@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { backOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
 import { decodeBackOfficeRecord, isBackOfficeRecord } from '../../src/backoffice/index.ts'
-import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
 
 const worlds: World[] = []
 afterEach(async () => {
@@ -16,14 +16,6 @@ async function world(seed: number): Promise<World> {
   const started = await startWorld({ seed })
   worlds.push(started)
   return started
-}
-
-/** Drives the simulated clock until `promise` settles (adapter calls answer on it). */
-async function drive<T>(target: World, promise: Promise<T>): Promise<T> {
-  let done = false
-  const settled = promise.finally(() => (done = true))
-  for (let step = 0; !done && step < 10_000; step++) await target.clock.advanceAsync(5)
-  return settled
 }
 
 async function tradeSome(target: World): Promise<void> {

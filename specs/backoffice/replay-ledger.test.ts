@@ -3,7 +3,7 @@ import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
 import { REPLAY_SLICE_DEFAULTS, ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import type { Wal } from '../../wal/index.ts'
-import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
 
 const worlds: World[] = []
 afterEach(async () => {
@@ -39,13 +39,6 @@ function notingReads(wal: Wal, starts: number[]): Wal {
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
-}
-
-async function drive<T>(target: World, promise: Promise<T>): Promise<T> {
-  let done = false
-  const settled = promise.finally(() => (done = true))
-  for (let step = 0; !done && step < 10_000; step++) await target.clock.advanceAsync(5)
-  return settled
 }
 
 describe('replay ledger', () => {

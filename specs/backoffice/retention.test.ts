@@ -5,7 +5,7 @@ import { applyEvent, initialLedger, type LedgerState } from '../../src/backoffic
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import { VENUE_CLOCK_TOLERANCE_MS } from '../../src/backoffice/venue-trades.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
-import { removeDir, run, startWorld, traderA, traderB, type World } from '../runtime/harness.ts'
+import { drive, removeDir, run, startWorld, traderA, traderB, type World } from '../runtime/harness.ts'
 
 const worlds: World[] = []
 afterEach(async () => {
@@ -14,14 +14,6 @@ afterEach(async () => {
     removeDir(world.dir)
   }
 })
-
-/** Drives the simulated clock until `promise` settles (adapter calls answer on it). */
-async function drive<T>(target: World, promise: Promise<T>): Promise<T> {
-  let done = false
-  const settled = promise.finally(() => (done = true))
-  for (let step = 0; !done && step < 10_000; step++) await target.clock.advanceAsync(5)
-  return settled
-}
 
 /** The ledger folded from the whole log, as the replay does. */
 function replayed(target: World): LedgerState {

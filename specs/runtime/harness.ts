@@ -104,6 +104,14 @@ export async function startWorld(options: WorldOptions): Promise<World> {
 }
 
 /** Advances simulated time in small steps so every timer, report and continuation runs in order. */
+/** Drives the simulated clock until `promise` settles (adapter calls answer on it), at most 10,000 steps of 5 ms. */
+export async function drive<T>(world: World, promise: Promise<T>): Promise<T> {
+  let done = false
+  const settled = promise.finally(() => (done = true))
+  for (let step = 0; !done && step < 10_000; step++) await world.clock.advanceAsync(5)
+  return settled
+}
+
 export async function run(world: World, ms: number, stepMs = 5): Promise<void> {
   for (let elapsed = 0; elapsed < ms; elapsed += stepMs) await world.clock.advanceAsync(stepMs)
   await world.gateway.engine.settled()

@@ -57,16 +57,15 @@ const SETTLE_ATTEMPTS_MAX = 20
 /** The most records the replay ledger folds in the comparison's instant (the rest is folded in slices before). */
 const REPLAY_SYNC_FRAMES_MAX = 500
 
-/**
- * The pause between two slices of a reconcile's own work (its replay catch-up, the stored postings' pages, two
- * accounts' venue checks): paced to the follower's share of the loop (src/runtime/loop-share.ts), so a run that has
- * much to do takes longer instead of holding the loop for hundreds of ms in slices one turn apart. Slices under a
- * millisecond (tests, a quiet gateway) are one event-loop turn apart, so a run driven by a simulated clock never waits
- * on real time.
- */
 /** One event-loop turn: timers and I/O run between two accounts' venue checks. */
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+/**
+ * The pause between two slices of a reconcile's own synchronous work (its replay catch-up, the stored postings'
+ * pages): paced to the follower's share of the loop (src/runtime/loop-share.ts), so a run that has much to do takes
+ * longer instead of holding the loop for hundreds of ms in slices one turn apart. Slices under a millisecond (tests, a
+ * quiet gateway) are one event-loop turn apart, so a run driven by a simulated clock never waits on real time.
+ */
 const pacedPause = (): (() => Promise<void>) => loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax })
 
 export class BackOffice {

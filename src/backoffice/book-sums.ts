@@ -19,11 +19,12 @@ export class StoredBookSums {
   private store: Store | null = null
   private resets = 0
 
-  /** The sums read so far (book → asset → amount), up to `throughLsn`. */
+  /** The sums read so far (book → asset → amount), through the posting at `throughLsn`. */
   get value(): ReadonlyMap<string, ReadonlyMap<string, Units>> {
     return this.sums
   }
 
+  /** The LSN of the last posting read (0 before any). */
   get throughLsn(): number {
     return this.after.lsn
   }

@@ -153,7 +153,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       assert(!state.orders.has(event.orderId), () => `ledger: order ${event.orderId} accepted twice`)
       const order = trackAccepted(event, lsn)
       state.orders.set(order.orderId, order)
-      countVenueAccount(state, order.venue, order.accountId)
+      countVenueAccount(state.venueAccounts, order.venue, order.accountId)
       addReserved(state, order.accountId, order.reservationAsset, order.held)
       return NOTHING
     }
@@ -314,11 +314,12 @@ function rememberLiquidity(state: LedgerState, event: EventOf<'inbox.report_acce
   state.pendingLiquidity.set(report.execId, report.liquidity)
 }
 
-function countVenueAccount(state: LedgerState, venue: string, accountId: string): void {
-  let accounts = state.venueAccounts.get(venue)
+/** Counts one more order of `accountId` on `venue` (venue → account → orders placed there). */
+export function countVenueAccount(venueAccounts: Map<string, Map<string, number>>, venue: string, accountId: string): void {
+  let accounts = venueAccounts.get(venue)
   if (accounts === undefined) {
     accounts = new Map()
-    state.venueAccounts.set(venue, accounts)
+    venueAccounts.set(venue, accounts)
   }
   accounts.set(accountId, (accounts.get(accountId) ?? 0) + 1)
 }

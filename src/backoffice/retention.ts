@@ -16,8 +16,9 @@
  * counted (`counters.unbookedFills`) rather than booked or thrown: the kernel booked it, so ledger_vs_kernel shows the
  * difference as a break, where an operator sees it.
  *
- * `retiredThroughAtMs` is the latest end time among the orders retired: the reconcile's trades check looks only at
- * venue trades after it (external-checks.ts), since trades of retired orders have no order left to match.
+ * `retiredThroughAtMs` is the latest end time among the orders retired: the reconcile's trades check compares a venue
+ * trade that matches no held order only if it is later (venue-trades.ts), since one of a retired order has no order
+ * left to match.
  */
 
 import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded } from '../kernel/ended-order-list.ts'

@@ -16,7 +16,7 @@
 import { BreakBook } from './breaks.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { isTerminal } from '../domain/states.ts'
-import type { LedgerState } from './ledger.ts'
+import { countVenueAccount, type LedgerState } from './ledger.ts'
 import { ledgerRetentionOf } from './retention.ts'
 import type { QueryModelDigest } from './store.ts'
 import { decodeTagged, encodeTagged } from './tagged-json.ts'
@@ -153,9 +153,7 @@ function upgradeV1Ledger(ledger: LedgerState, kernel: SectionUpgradeSource | nul
   for (const order of ledger.orders.values()) {
     if (order.acceptedLsn === undefined) order.acceptedLsn = 0
     if (isTerminal(order.status)) ended.push([order.orderId, kernel?.terminalOrderIds.get(order.orderId) ?? 0])
-    const accounts = venueAccounts.get(order.venue) ?? new Map<string, number>()
-    accounts.set(order.accountId, (accounts.get(order.accountId) ?? 0) + 1)
-    venueAccounts.set(order.venue, accounts)
+    countVenueAccount(venueAccounts, order.venue, order.accountId)
   }
   // Stable: orders with the same end time keep their acceptance order.
   ended.sort((a, b) => a[1] - b[1])

@@ -108,8 +108,7 @@ function inMemoryImage(image: Uint8Array): Uint8Array {
 }
 
 export class Store {
-  /** How many times the store was emptied (reset): what was read from it before is void. */
-  resets = 0
+  #resets = 0
   readonly path: string
   private readonly db: Database
   private position: { lastLsn: number; lastHash: string; batches: number }
@@ -241,7 +240,7 @@ export class Store {
 
   /** Empties every table: the store no longer matches the log and will be rebuilt from it. */
   reset(): void {
-    this.resets += 1
+    this.#resets += 1
     this.db.transaction(() => {
       for (const table of ['meta', 'postings', 'fills', 'positions', 'balances']) this.db.exec(`DELETE FROM ${table}`)
     })()
@@ -317,6 +316,11 @@ export class Store {
       last = { lsn: Number(row.lsn), seq: Number(row.seq), rows: last.rows + 1 }
     }
     return last
+  }
+
+  /** How many times the store was emptied (reset): what was read from it before is void. */
+  get resets(): number {
+    return this.#resets
   }
 
   close(): void {
