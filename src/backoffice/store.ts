@@ -11,8 +11,9 @@
 import { Database } from 'bun:sqlite'
 import { assert } from '../domain/assert.ts'
 import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
-import type { FillRecord, Liquidity, Posting, PostingKind } from './ledger.ts'
+import type { FillRecord, Posting } from './ledger.ts'
 import type { Position } from './positions.ts'
+import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
 
 export interface BalanceRow {
   accountId: string
@@ -356,113 +357,5 @@ export class Store {
   private upsertBalances(balances: readonly BalanceRow[]): void {
     const upsert = this.db.query('INSERT OR REPLACE INTO balances (account_id, asset, total, reserved) VALUES (?1, ?2, ?3, ?4)')
     for (const b of balances) upsert.run(b.accountId, b.asset, formatDecimal(b.total), formatDecimal(b.reserved))
-  }
-}
-
-interface PostingRow {
-  lsn: bigint
-  seq: bigint
-  book: string
-  account_id: string
-  asset: string
-  amount: string
-  kind: string
-  ref: string
-  at_ms: bigint
-}
-
-interface FillRow {
-  lsn: bigint
-  exec_id: string
-  order_id: string
-  account_id: string
-  venue: string
-  symbol: string
-  side: string
-  qty: string
-  price: string
-  fee: string
-  fee_asset: string
-  liquidity: string | null
-  synthetic: bigint
-  cash: string
-  venue_time_ms: bigint
-  at_ms: bigint
-}
-
-interface PositionRow {
-  account_id: string
-  venue: string
-  symbol: string
-  base_asset: string
-  quote_asset: string
-  net_qty: string
-  cost_basis: string
-  realized_pnl: string
-  fees: string
-  bought_qty: string
-  sold_qty: string
-  fill_count: bigint
-  last_lsn: bigint
-}
-
-interface BalanceRowSql {
-  account_id: string
-  asset: string
-  total: string
-  reserved: string
-}
-
-function postingOf(row: PostingRow): Posting {
-  return {
-    lsn: Number(row.lsn),
-    seq: Number(row.seq),
-    book: row.book,
-    accountId: row.account_id,
-    asset: row.asset,
-    amount: parseDecimal(row.amount),
-    kind: row.kind as PostingKind,
-    ref: row.ref,
-    atMs: Number(row.at_ms),
-  }
-}
-
-function fillOf(row: FillRow): FillRecord {
-  return {
-    lsn: Number(row.lsn),
-    execId: row.exec_id,
-    orderId: row.order_id,
-    accountId: row.account_id,
-    venue: row.venue,
-    symbol: row.symbol,
-    side: row.side === 'buy' ? 'buy' : 'sell',
-    qty: parseDecimal(row.qty),
-    price: parseDecimal(row.price),
-    fee: parseDecimal(row.fee),
-    feeAsset: row.fee_asset,
-    liquidity: row.liquidity as Liquidity | null,
-    synthetic: row.synthetic !== 0n,
-    cash: parseDecimal(row.cash),
-    venueTimeMs: Number(row.venue_time_ms),
-    atMs: Number(row.at_ms),
-  }
-}
-
-function positionOf(row: PositionRow): Position {
-  const fees = JSON.parse(row.fees) as Record<string, string>
-  return {
-    accountId: row.account_id,
-    venue: row.venue,
-    symbol: row.symbol,
-    baseAsset: row.base_asset,
-    quoteAsset: row.quote_asset,
-    netQty: parseDecimal(row.net_qty),
-    costBasis: parseDecimal(row.cost_basis),
-    realizedPnl: parseDecimal(row.realized_pnl),
-    fees: new Map(Object.entries(fees).map(([asset, fee]) => [asset, parseDecimal(fee)])),
-    boughtQty: parseDecimal(row.bought_qty),
-    soldQty: parseDecimal(row.sold_qty),
-    fillCount: Number(row.fill_count),
-    lastLsn: Number(row.last_lsn),
   }
 }
