@@ -202,6 +202,7 @@ async function main(): Promise<void> {
       auth: { hs256Secret: SECRET },
       backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
       accounts: Array.from({ length: ACCOUNTS }, (_, index) => ({ id: `bench-${index}`, balances })),
+      ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : JSON.parse(process.env.BENCH_CONFIG_JSON)),
     }),
   )
   const bun = process.execPath

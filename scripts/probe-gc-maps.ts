@@ -14,6 +14,7 @@
  */
 
 import { parseArgs } from 'node:util'
+import { GenerationalMap } from '../src/domain/generational-map.ts'
 
 const PROBE_MS = 5_000
 
@@ -26,8 +27,9 @@ interface GcFigures {
 }
 
 /** The child: Maps held, garbage allocated, Maps optionally mutated; the collector logs to stderr. */
-function runChild(maps: number, size: number, mutate: boolean): void {
-  const held = Array.from({ length: maps }, () => new Map<string, { lsn: number; id: string; lsns: number[] }>())
+function runChild(maps: number, size: number, mutate: boolean, generational: boolean): void {
+  type Entry = { lsn: number; id: string; lsns: number[] }
+  const held = Array.from({ length: maps }, (): Map<string, Entry> => (generational ? new GenerationalMap<string, Entry>() : new Map<string, Entry>()))
   for (const map of held) for (let index = 0; index < size; index++) map.set(`k${index}`, { lsn: index, id: `v${index}`, lsns: [index] })
   let next = size
   let garbage: unknown[] = []
@@ -75,8 +77,9 @@ export function edenFigures(log: string): GcFigures {
   }
 }
 
-async function probe(maps: number, size: number, mutate: boolean): Promise<GcFigures> {
-  const child = Bun.spawn([process.execPath, import.meta.path, '--child', '--maps', String(maps), '--size', String(size), ...(mutate ? ['--mutate'] : [])], {
+async function probe(maps: number, size: number, mutate: boolean, generational = false): Promise<GcFigures> {
+  const flags = [...(mutate ? ['--mutate'] : []), ...(generational ? ['--generational'] : [])]
+  const child = Bun.spawn([process.execPath, import.meta.path, '--child', '--maps', String(maps), '--size', String(size), ...flags], {
     stdout: 'ignore',
     stderr: 'pipe',
     env: { ...process.env, BUN_JSC_logGC: '1' },
@@ -87,16 +90,17 @@ async function probe(maps: number, size: number, mutate: boolean): Promise<GcFig
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { maps: { type: 'string', default: '8' }, size: { type: 'string', default: '40000' }, child: { type: 'boolean' }, mutate: { type: 'boolean' } } })
+  const { values } = parseArgs({ options: { maps: { type: 'string', default: '8' }, size: { type: 'string', default: '40000' }, child: { type: 'boolean' }, mutate: { type: 'boolean' }, generational: { type: 'boolean' } } })
   const maps = Number(values.maps)
   const size = Number(values.size)
   if (!Number.isInteger(maps) || maps < 1 || !Number.isInteger(size) || size < 1) throw new RangeError('--maps and --size must be positive integers')
-  if (values.child === true) return runChild(maps, size, values.mutate === true)
+  if (values.child === true) return runChild(maps, size, values.mutate === true, values.generational === true)
   const untouched = await probe(maps, size, false)
   const mutated = await probe(maps, size, true)
-  process.stderr.write(`probe:gc-maps: ${maps} Maps of ${size}: eden pause median ${untouched.pauseMsMedian} ms untouched, ${mutated.pauseMsMedian} ms mutated\n`)
-  const ratio = Math.round((mutated.pauseMsMedian / untouched.pauseMsMedian) * 10) / 10
-  process.stdout.write(`${JSON.stringify({ probe: 'gc-maps', maps, size, untouched, mutated, pauseMedianRatio: ratio })}\n`)
+  const generational = await probe(maps, size, true, true)
+  process.stderr.write(`probe:gc-maps: ${maps} Maps of ${size}: eden pause median ${untouched.pauseMsMedian} ms untouched, ${mutated.pauseMsMedian} ms mutated, ${generational.pauseMsMedian} ms mutated as GenerationalMaps\n`)
+  const ratio = (value: number): number => Math.round((value / untouched.pauseMsMedian) * 10) / 10
+  process.stdout.write(`${JSON.stringify({ probe: 'gc-maps', maps, size, untouched, mutated, generational, pauseMedianRatio: ratio(mutated.pauseMsMedian), generationalPauseMedianRatio: ratio(generational.pauseMsMedian) })}\n`)
 }
 
 await main()

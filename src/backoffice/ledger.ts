@@ -16,6 +16,7 @@
 
 import { assert } from '../domain/assert.ts'
 import { mulUnits, type Units } from '../domain/decimal.ts'
+import { GenerationalMap } from '../domain/generational-map.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
@@ -126,8 +127,8 @@ export function initialLedger(): LedgerState {
     lastLsn: 0,
     books: new Map(),
     positions: new Map(),
-    orders: new Map(),
-    endedOrders: new Map(),
+    orders: new GenerationalMap(),
+    endedOrders: new GenerationalMap(),
     retention: null,
     retiredThroughAtMs: 0,
     venueAccounts: new Map(),
@@ -350,7 +351,7 @@ export function cloneLedger(state: LedgerState): LedgerState {
   for (const [book, assets] of state.books) books.set(book, new Map(assets))
   const positions = new Map<string, Position>()
   for (const [key, position] of state.positions) positions.set(key, { ...position, fees: new Map(position.fees) })
-  const orders = new Map<string, TrackedOrder>()
+  const orders = new GenerationalMap<string, TrackedOrder>()
   for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
   const reserved = new Map<string, Map<string, Units>>()
   for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
@@ -360,7 +361,7 @@ export function cloneLedger(state: LedgerState): LedgerState {
     positions,
     orders,
     // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
-    endedOrders: new Map(state.endedOrders),
+    endedOrders: new GenerationalMap(state.endedOrders),
     retention: state.retention === null ? null : { ...state.retention },
     retiredThroughAtMs: state.retiredThroughAtMs,
     venueAccounts: new Map([...state.venueAccounts].map(([venue, accounts]) => [venue, new Map(accounts)])),

@@ -15,6 +15,7 @@
 
 import { BreakBook } from './breaks.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
+import { GenerationalMap } from '../domain/generational-map.ts'
 import { isTerminal } from '../domain/states.ts'
 import { countVenueAccount, type LedgerState } from './ledger.ts'
 import { ledgerRetentionOf } from './retention.ts'
@@ -136,7 +137,9 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
   breaks.openedTotal = breaksState.openedTotal
   breaks.clearedTotal = breaksState.clearedTotal
   breaks.lastLsn = breaksState.lastLsn
-  return { header, ledger, breaks, image }
+  // The per-order Maps as the live ledger holds them (generational-map.ts), so a restored ledger grows as one built
+  // from the log does.
+  return { header, ledger: { ...ledger, orders: new GenerationalMap(ledger.orders), endedOrders: new GenerationalMap(ledger.endedOrders) }, breaks, image }
 }
 
 /**

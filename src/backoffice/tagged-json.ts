@@ -7,10 +7,12 @@
  * 12 ms for the 7.6 MB ledger of a 20k-order back-office section), which grows with every order the ledger tracks.
  */
 
+import { isMapLike } from '../domain/generational-map.ts'
+
 export function encodeTagged(value: unknown): string {
   return JSON.stringify(value, function replace(this: unknown, _key: string, inner: unknown): unknown {
     if (typeof inner === 'bigint') return { $bigint: inner.toString() }
-    if (inner instanceof Map) return { $map: [...inner] }
+    if (isMapLike(inner)) return { $map: [...inner] }
     return inner
   })
 }

@@ -9,6 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { assert } from './assert.ts'
 import { formatDecimal } from './decimal.ts'
+import { isMapLike } from './generational-map.ts'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -38,7 +39,7 @@ function objectToCanonical(value: object): JsonValue {
     return items.sort((a, b) => compareText(JSON.stringify(a), JSON.stringify(b)))
   }
   const result: { [key: string]: JsonValue } = {}
-  if (value instanceof Map) {
+  if (isMapLike(value)) {
     const entries: [string, unknown][] = [...(value as Map<unknown, unknown>)].map(([k, v]) => [String(k), v])
     for (const [key, member] of entries.sort(([a], [b]) => compareText(a, b))) {
       if (member !== undefined) result[key] = toCanonical(member)

@@ -17,6 +17,7 @@ import type { Engine } from '../runtime/engine.ts'
 import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
 import type { Wal } from '../../wal/index.ts'
+import { GenerationalMap } from '../domain/generational-map.ts'
 
 
 /** Gaps wider than this between two wanted LSNs start a new read instead of scanning the frames in between. */
@@ -38,7 +39,7 @@ export const LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT = 50_000
 const BACKGROUND_FRAMES_PER_SLICE_DEFAULT = 20_000
 
 export class LogIndex {
-  private readonly byOrder = new Map<string, number[]>()
+  private readonly byOrder = new GenerationalMap<string, number[]>()
   /** Positions found by the background scan (all older than any in byOrder), merged in when it completes. */
   private older: Map<string, number[]> | null = null
   private readonly wal: Wal

@@ -10,6 +10,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import { DEFAULT_MODE, type Mode, type TradingSwitch } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
+import { GenerationalMap } from '../domain/generational-map.ts'
 
 export interface AccountLedger {
   /** Holdings per asset: cash in quote assets, positions in base assets. */
@@ -83,11 +84,11 @@ export function initialState(): KernelState {
     mode: DEFAULT_MODE,
     tradingSwitch: 'normal',
     accounts: new Map(),
-    orders: new Map(),
-    terminalOrderIds: new Map(),
+    orders: new GenerationalMap(),
+    terminalOrderIds: new GenerationalMap(),
     openOrders: new Map(),
     queuedByAccount: new Map(),
-    idempotency: new Map(),
+    idempotency: new GenerationalMap(),
     queues: [new Map(), new Map(), new Map(), new Map()],
     inFlight: new Map(),
     callsByInstrument: new Map(),
@@ -101,7 +102,7 @@ export function cloneState(state: KernelState): KernelState {
   for (const [id, ledger] of state.accounts) {
     accounts.set(id, { balances: new Map(ledger.balances), reserved: new Map(ledger.reserved) })
   }
-  const orders = new Map<string, Order>()
+  const orders = new GenerationalMap<string, Order>()
   for (const [id, order] of state.orders) {
     orders.set(id, {
       ...order,
@@ -117,10 +118,10 @@ export function cloneState(state: KernelState): KernelState {
     policies: new Map(state.policies),
     accounts,
     orders,
-    terminalOrderIds: new Map(state.terminalOrderIds),
+    terminalOrderIds: new GenerationalMap(state.terminalOrderIds),
     openOrders: new Map(state.openOrders),
     queuedByAccount: new Map(state.queuedByAccount),
-    idempotency: new Map(state.idempotency),
+    idempotency: new GenerationalMap(state.idempotency),
     queues: [new Map(state.queues[0]), new Map(state.queues[1]), new Map(state.queues[2]), new Map(state.queues[3])],
     inFlight: new Map(state.inFlight),
     callsByInstrument: new Map(state.callsByInstrument),

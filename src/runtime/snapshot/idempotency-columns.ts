@@ -23,6 +23,7 @@
 import type { IdempotencyEntry } from '../../kernel/state.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { CodecError } from './codec-kit.ts'
+import { GenerationalMap } from '../../domain/generational-map.ts'
 
 const DIGEST_BYTES = 32
 const DIGEST_CHARS = DIGEST_BYTES * 2
@@ -151,7 +152,7 @@ export function decodeIdempotencyColumns(bytes: Uint8Array, path: string): Index
   const orderIds = textOf(bytes, layout.orderIds, layout.orderIdLengths, view, count, `${path}.orderIds`)
   const digests = Buffer.from(bytes.buffer, bytes.byteOffset + layout.digests, count * DIGEST_BYTES).toString('hex')
   const details = rejectedDetails(bytes.subarray(layout.rejected), bytes.subarray(layout.outcomes, layout.outcomes + count), path)
-  const index: Index = new Map()
+  const index: Index = new GenerationalMap()
   let keyAt = 0
   let orderIdAt = 0
   for (let at = 0; at < count; at++) {

@@ -26,6 +26,7 @@ import {
   arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json, type MapCodec,
 } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
+import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
 // 5: the section is the JSON of every other field, then the idempotency index as binary columns (was all JSON);
 // 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys `account key` (was a newline);
@@ -199,7 +200,13 @@ export function encodeKernelState(state: KernelState): EncodedKernelState {
 
 export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Array }): KernelState {
   const rest = kernelState.decode(encoded.json, 'state')
-  return { ...rest, idempotency: decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency') }
+  // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
+  return {
+    ...rest,
+    orders: new GenerationalMap(rest.orders),
+    terminalOrderIds: new GenerationalMap(rest.terminalOrderIds),
+    idempotency: decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency'),
+  }
 }
 
 /** The state as the snapshot's `kernel` section. */
@@ -217,7 +224,7 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
   const parts: string[] = []
   for (const [key, codec] of kernelState.fields) {
     const value = state[key]
-    if (value instanceof Map && value.size > options.entriesPerSlice && 'inner' in codec) {
+    if (isMapLike(value) && value.size > options.entriesPerSlice && 'inner' in codec) {
       const inner = (codec as MapCodec<unknown>).inner
       const slices: string[] = []
       let pairs: Json[] = []

@@ -14,6 +14,7 @@
 
 import type { VenueTrade } from '../adapter.ts'
 import { isOpen, type SimOrder } from './order.ts'
+import { GenerationalMap } from '../../domain/generational-map.ts'
 
 export interface SimOrderStoreOptions {
   ordersMax: number
@@ -39,7 +40,7 @@ interface TradeLink {
 export class SimOrderStore {
   readonly #options: SimOrderStoreOptions
   /** Every client order id of a held order (originals and amend ids) → the order. */
-  readonly #byClientId = new Map<string, SimOrder>()
+  readonly #byClientId = new GenerationalMap<string, SimOrder>()
   /** Orders that can still trade, in acceptance order. */
   readonly #open = new Map<string, SimOrder>()
   /** Held orders that ended, in the order they ended (so the head is the first that may be forgotten). */

@@ -1,0 +1,167 @@
+import { describe, expect, test } from 'bun:test'
+import fc from 'fast-check'
+import { canonicalJson } from '../../src/domain/canonical-json.ts'
+import { GenerationalMap, isMapLike } from '../../src/domain/generational-map.ts'
+import { decodeTagged, encodeTagged } from '../../src/backoffice/tagged-json.ts'
+
+// Small generations, so that a few dozen operations span many of them and every path (new generation, write into an
+// old one, an old one emptied, lookups through several) runs.
+const tiny = { generationSizeMin: 2, generationsTarget: 2 }
+
+type Op =
+  | { kind: 'set'; key: string; value: number }
+  | { kind: 'delete'; key: string }
+  | { kind: 'clear' }
+  | { kind: 'get'; key: string }
+
+const keyArb = fc.constantFrom(...Array.from({ length: 24 }, (_, index) => `k${index}`))
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb, value: fc.integer() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), key: keyArb }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+)
+
+function run(map: Map<string, number>, op: Op): unknown {
+  switch (op.kind) {
+    case 'set':
+      return map.set(op.key, op.value) === map
+    case 'delete':
+      return map.delete(op.key)
+    case 'get':
+      return [map.get(op.key), map.has(op.key)]
+    case 'clear':
+      return map.clear()
+  }
+}
+
+function expectSame(actual: Map<string, number>, expected: Map<string, number>): void {
+  expect(actual.size).toBe(expected.size)
+  expect([...actual]).toEqual([...expected])
+  expect([...actual.keys()]).toEqual([...expected.keys()])
+  expect([...actual.values()]).toEqual([...expected.values()])
+  const visited: [string, number][] = []
+  actual.forEach((value, key, map) => {
+    expect(map).toBe(actual)
+    visited.push([key, value])
+  })
+  expect(visited).toEqual([...expected])
+  for (let index = 0; index < 26; index++) {
+    expect(actual.get(`k${index}`)).toBe(expected.get(`k${index}`))
+    expect(actual.has(`k${index}`)).toBe(expected.has(`k${index}`))
+  }
+}
+
+describe('GenerationalMap', () => {
+  test('answers and iterates as a Map does after any sequence of sets, deletes, lookups and clears (seeded)', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 120 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }), (ops, generationSizeMin, generationsTarget) => {
+        const actual = new GenerationalMap<string, number>(null, { generationSizeMin, generationsTarget })
+        const expected = new Map<string, number>()
+        for (const op of ops) expect(run(actual, op)).toEqual(run(expected, op))
+        expectSame(actual, expected)
+      }),
+      { numRuns: 2_000, seed: 20261121 },
+    )
+  })
+
+  test('a write to a key keeps it in its generation; only new keys go to the youngest; emptied generations are dropped', () => {
+    const map = new GenerationalMap<string, number>(null, tiny)
+    for (let index = 0; index < 8; index++) map.set(`k${index}`, index)
+    expect(map.generations.length).toBeGreaterThan(2)
+    const oldest = map.generations[0]!
+    const youngSizes = map.generations.map((generation) => generation.size)
+    map.set('k0', 100)
+    expect(oldest.get('k0')).toBe(100)
+    expect(map.generations.map((generation) => generation.size)).toEqual(youngSizes)
+    // A deleted key written again moves to the end, as in a Map, and so into the youngest generation.
+    map.delete('k1')
+    map.set('k1', 1)
+    expect(map.generations.at(-1)!.has('k1')).toBe(true)
+    expect([...map.keys()].at(-1)).toBe('k1')
+    for (const key of [...oldest.keys()]) map.delete(key)
+    map.set('k8', 8)
+    map.set('k9', 9)
+    map.set('k10', 10)
+    expect(map.generations.includes(oldest)).toBe(false)
+  })
+
+  test('generations grow with the total, so their count stays near the target', () => {
+    const map = new GenerationalMap<number, number>(null, { generationSizeMin: 16, generationsTarget: 8 })
+    for (let index = 0; index < 100_000; index++) map.set(index, index)
+    expect(map.size).toBe(100_000)
+    // With size/8 per generation, n entries need about 8·ln(n/128) + 8 generations: 61 for 100k (16 each would be 6250).
+    expect(map.generations.length).toBeLessThan(70)
+    expect(Math.max(...map.generations.map((generation) => generation.size))).toBeLessThanOrEqual(Math.ceil(100_000 / 8))
+  })
+
+  test('changes made during an iteration are seen as a Map iterator sees them (seeded)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(keyArb, fc.integer()), { maxLength: 30 }), fc.array(opArb, { maxLength: 60 }), (initial, during) => {
+        const actual = new GenerationalMap<string, number>(initial, tiny)
+        const expected = new Map<string, number>(initial)
+        const seen = (map: Map<string, number>): [string, number][] => {
+          const out: [string, number][] = []
+          let step = 0
+          for (const entry of map) {
+            out.push(entry)
+            const op = during[step++]
+            if (op !== undefined && op.kind !== 'clear') run(map, op)
+            if (out.length > 200) break
+          }
+          return out
+        }
+        expect(seen(actual)).toEqual(seen(expected))
+        expectSame(actual, expected)
+        expect(actual.iterationsActive).toBe(0)
+      }),
+      { numRuns: 1_000, seed: 7 },
+    )
+  })
+
+  test('clear during an iteration ends it, as Map.clear does', () => {
+    const map = new GenerationalMap<string, number>([['a', 1], ['b', 2], ['c', 3], ['d', 4], ['e', 5]], tiny)
+    const seen: string[] = []
+    for (const [key] of map) {
+      seen.push(key)
+      if (key === 'b') map.clear()
+    }
+    expect(seen).toEqual(['a', 'b'])
+    expect(map.size).toBe(0)
+  })
+
+  test('copies: from a GenerationalMap generation by generation, from a Map and from pairs with repeated keys as a Map would', () => {
+    const source = new GenerationalMap<string, number>(null, tiny)
+    for (let index = 0; index < 9; index++) source.set(`k${index}`, index)
+    source.delete('k4')
+    const copy = new GenerationalMap(source, tiny)
+    expect([...copy]).toEqual([...source])
+    expect(copy.generations.map((generation) => generation.size)).toEqual(source.generations.filter((generation) => generation.size > 0).map((generation) => generation.size))
+    copy.set('k0', 99)
+    expect(source.get('k0')).toBe(0)
+    expect([...new GenerationalMap(new Map([['x', 1], ['y', 2]]), tiny)]).toEqual([['x', 1], ['y', 2]])
+    const pairs: [string, number][] = [['x', 1], ['y', 2], ['x', 3]]
+    const fromPairs = new GenerationalMap(pairs, tiny)
+    expect([...fromPairs]).toEqual([...new Map(pairs)])
+    expect(fromPairs.size).toBe(2)
+  })
+
+  test('an undefined value or a bad option is refused (a programming error)', () => {
+    const map = new GenerationalMap<string, number | undefined>()
+    expect(() => map.set('a', undefined)).toThrow('may not be undefined')
+    expect(map.size).toBe(0)
+    expect(() => new GenerationalMap(null, { generationSizeMin: 0, generationsTarget: 4 })).toThrow('generationSizeMin must be a positive integer, got 0')
+    expect(() => new GenerationalMap(null, { generationSizeMin: 4, generationsTarget: 1.5 })).toThrow('generationsTarget must be a positive integer, got 1.5')
+  })
+
+  test('encoders that write Maps write it as the Map of its entries (canonical JSON, the back office tagged JSON)', () => {
+    const entries: [string, number][] = [['b', 2], ['a', 1], ['c', 3], ['d', 4]]
+    const map = new GenerationalMap(entries, tiny)
+    expect(isMapLike(map)).toBe(true)
+    expect(isMapLike(new Map())).toBe(true)
+    expect(isMapLike({ size: 0 })).toBe(false)
+    expect(canonicalJson({ m: map })).toBe(canonicalJson({ m: new Map(entries) }))
+    expect(encodeTagged({ m: map })).toBe(encodeTagged({ m: new Map(entries) }))
+    expect(decodeTagged(encodeTagged({ m: map }))).toEqual({ m: new Map(entries) })
+  })
+})
