@@ -25,7 +25,8 @@
  * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile (30000: the audit self-check at 30 s too).
  * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
  * machine compares latencies at the same load (the maximum moves with the machine's other work). The WAL's fdatasync
- * runs off the event loop.
+ * runs off the event loop. BENCH_CONFIG_JSON='{"kernel":{…}}' merges its top-level fields into serve's config (an
+ * experiment with a setting; the figures of a run with it are not the benchmark's).
  *
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
  */

@@ -144,7 +144,7 @@ export interface VenueAdapter {
    * How far back `trades` is complete: it lists every trade of every order open or ended at most this long ago (older
    * ones it may have forgotten). Undefined: every trade ever. Reconcile compares only that window.
    */
-  readonly tradeHistoryMs?: number
+  readonly tradeHistoryMs?: number | undefined
   balances(account: string): Promise<VenueOutcome<VenueBalance[]>>
   /** Subscribes to execution reports; returns an unsubscribe function. */
   onReport(handler: (report: ExecutionReport) => void): () => void

@@ -89,4 +89,33 @@ describe('sim venue over JSONL/TCP', () => {
     }
     expect(kind).toBe('ok')
   })
+
+  test('the client learns on connecting how long the venue keeps trades (the back office compares only that window)', async () => {
+    const { server } = startVenue()
+    const client = await connect(server.port)
+    // The sim venue's default endedOrderRetentionMs (sim/options.ts): it keeps an ended order's trades that long.
+    expect(client.tradeHistoryMs).toBe(300_000)
+  })
+
+  test('a trade history that is not a whole number of ms is logged and ignored (every trade is then compared)', async () => {
+    for (const said of [-5, 1.5, '60000', null]) {
+      const listener = Bun.listen<undefined>({
+        hostname: '127.0.0.1',
+        port: 0,
+        socket: {
+          open(socket) {
+            socket.write(encodeLine({ info: { tradeHistoryMs: said } }))
+            socket.write(encodeLine({ prices: [{ symbol: 'BTC-USD', price: 1n, observedAtMs: 0 }] }))
+          },
+          data() {},
+        },
+      })
+      cleanups.push(() => listener.stop(true))
+      const logged: string[] = []
+      const client = await JsonlVenueClient.connect({ venue: 'sim', hostname: '127.0.0.1', port: listener.port, requestTimeoutMs: 500, pendingMax: 10, reconnectMsMax: 200, connectWaitMs: 2_000, log: (line) => void logged.push(line) })
+      cleanups.push(() => client.close())
+      expect(client.tradeHistoryMs).toBeUndefined()
+      expect(logged).toEqual([`venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${JSON.stringify(said)}`])
+    }
+  })
 })

@@ -47,6 +47,8 @@ export class JsonlVenueClient implements VenueAdapter {
   private readonly handlers = new Set<(report: ExecutionReport) => void>()
   private readonly prices = new Map<string, { price: Units; observedAtMs: number }>()
   private nextId = 1
+  /** How long the venue keeps trades, as its `info` message said; undefined until one arrives (or if it was bad). */
+  private tradeHistoryMsSaid: number | undefined = undefined
   private closed = false
   private reconnectMs = 50
 
@@ -71,6 +73,11 @@ export class JsonlVenueClient implements VenueAdapter {
     this.closed = true
     this.socket?.end()
     this.failPending('adapter closed')
+  }
+
+  /** The venue's trade history (VenueAdapter.tradeHistoryMs), as it said on connecting; undefined before it did. */
+  get tradeHistoryMs(): number | undefined {
+    return this.tradeHistoryMsSaid
   }
 
   referencePrice(symbol: string): { price: Units; observedAtMs: number } | null {
@@ -163,7 +170,7 @@ export class JsonlVenueClient implements VenueAdapter {
   }
 
   private onMessage(message: unknown): void {
-    const object = message as { id?: number; result?: unknown; report?: ExecutionReport; prices?: { symbol: string; price: Units; observedAtMs: number }[] }
+    const object = message as { id?: number; result?: unknown; report?: ExecutionReport; prices?: { symbol: string; price: Units; observedAtMs: number }[]; info?: unknown }
     if (typeof object.id === 'number') {
       const pending = this.pending.get(object.id)
       if (pending === undefined) return // answered after its timeout: the caller was told `unknown` and reconciles
@@ -174,7 +181,20 @@ export class JsonlVenueClient implements VenueAdapter {
       for (const handler of this.handlers) handler(object.report)
     } else if (object.prices !== undefined) {
       for (const price of object.prices) this.prices.set(price.symbol, { price: price.price, observedAtMs: price.observedAtMs })
+    } else if (object.info !== undefined) {
+      this.noteInfo(object.info)
     }
+  }
+
+  /** The venue's `info` message: a trade history that is not a non-negative whole number of ms is logged and ignored. */
+  private noteInfo(info: unknown): void {
+    const tradeHistoryMs = (info as { tradeHistoryMs?: unknown } | null)?.tradeHistoryMs
+    if (typeof tradeHistoryMs === 'number' && Number.isSafeInteger(tradeHistoryMs) && tradeHistoryMs >= 0) {
+      this.tradeHistoryMsSaid = tradeHistoryMs
+      return
+    }
+    this.tradeHistoryMsSaid = undefined
+    this.options.log(`venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${JSON.stringify(tradeHistoryMs)}`)
   }
 
   private onClose(): void {

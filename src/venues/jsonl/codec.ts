@@ -7,6 +7,7 @@
  *   venue → client  {"id":N,"result":…}                     the answer to request N (a VenueOutcome, or inspect's view)
  *   venue → client  {"report":ExecutionReport}              an execution report, to every connected client
  *   venue → client  {"prices":[{symbol,price,observedAtMs}]} reference prices, pushed periodically
+ *   venue → client  {"info":{"tradeHistoryMs":N}}          once, on connect: how long the venue keeps trades
  */
 
 /** A line longer than this is refused (a broken peer): bounds the reassembly buffer. */

@@ -95,6 +95,9 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
       open(socket) {
         socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX) }
         clients.add(socket)
+        // What the client cannot ask the venue per request: how far back its trade history reaches (the back
+        // office's venue_trades window, venue-trades.ts). Sent first, so a client that waits for prices has it.
+        send(socket, { info: { tradeHistoryMs: venue.tradeHistoryMs } })
         const prices = options.symbols.map((symbol) => venue.referencePrice(symbol)).filter((price) => price !== null)
         send(socket, { prices })
       },
