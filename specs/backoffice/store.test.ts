@@ -53,6 +53,14 @@ function summed(store: Store): ReadonlyMap<string, ReadonlyMap<string, bigint>> 
 }
 
 describe('the SQLite query model', () => {
+  test("one order's fills are read through the fills_order index, not by scanning the table", () => {
+    const store = Store.open(':memory:')
+    cleanups.push(async () => store.close())
+    let plan: { detail: string }[] = []
+    store.transaction((db) => (plan = db.query('EXPLAIN QUERY PLAN SELECT * FROM fills WHERE order_id = ?1 ORDER BY lsn LIMIT ?2').all('o-1', 10) as { detail: string }[]))
+    expect(plan.map((step) => step.detail).join(' | ')).toContain('USING INDEX fills_order')
+  })
+
   test('a batch is written with its position; the same posting twice is refused', () => {
     const store = Store.open(':memory:')
     const posting = { lsn: 3, seq: 0, book: 'acct:a', accountId: 'a', asset: 'USD', amount: 5n, kind: 'funding' as const, ref: 'r', atMs: 1 }

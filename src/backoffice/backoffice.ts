@@ -15,7 +15,7 @@ import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { StoredBookSums } from './book-sums.ts'
 import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
-import { reconcileVenue, type BalanceBasis, type VenueSource } from './external-checks.ts'
+import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
 import { loopSharePause } from '../runtime/loop-share.ts'
@@ -239,7 +239,7 @@ export class BackOffice {
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not pacedPause: a slice would count the venue's answer time as work.
-      const result = await reconcileVenue(source, this.projector.ledger, (accountId, name, fromLsn) => this.fillsOf(accountId, name, fromLsn), { nowMs: () => this.clock.nowMs(), pause: yieldTurn })
+      const result = await reconcileVenue(source, this.projector.ledger, this.fillReads, { nowMs: () => this.clock.nowMs(), pause: yieldTurn })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       observations.push(...result.observations)
@@ -254,9 +254,17 @@ export class BackOffice {
     return { ran: [...ran], skipped, observations, coveredKeys }
   }
 
-  private fillsOf(accountId: string, venue: string, fromLsn: number) {
-    this.projector.flush()
-    return this.projector.store.fills({ accountId, fromLsn, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.venue === venue)
+  /** The query model's fills for the trades check, with every fill folded so far written first. */
+  private readonly fillReads: FillReads = {
+    from: (accountId, venue, fromLsn) => {
+      this.projector.flush()
+      return this.projector.store.fills({ accountId, fromLsn, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.venue === venue)
+    },
+    ofOrder: (accountId, venue, orderId) => {
+      this.projector.flush()
+      // By order id alone, so SQLite takes the fills_order index (with the account too it may take fills_account).
+      return this.projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue)
+    },
   }
 
   /**

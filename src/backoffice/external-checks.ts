@@ -38,17 +38,23 @@ export interface ExternalResult {
 const SETTLED_OPEN = new Set(['AckedOpen', 'Partial'])
 const TERMINAL = new Set(['Filled', 'Canceled', 'Rejected', 'Expired', 'Failed'])
 
+/** The query model's fills of an account on a venue: from an LSN on, or of one order (an indexed read). */
+export interface FillReads {
+  from(accountId: string, venue: string, fromLsn: number): FillRecord[]
+  ofOrder(accountId: string, venue: string, orderId: string): FillRecord[]
+}
+
 /**
  * Every check for every account that ever placed an order on the venue (its orders may all be retired by now; its
  * balance there is still checked). The ledger's held orders are grouped by account once, so each account's checks
  * look at its own orders only; `pause` (an event-loop turn) runs between two accounts' checks, so a venue that
- * answers at once (the sim venue) does not turn the whole run into one synchronous stretch. `fillsOf` gives an
- * account's fills on the venue from an LSN on: the trades check asks only from the first acceptance in its window.
+ * answers at once (the sim venue) does not turn the whole run into one synchronous stretch. `fillsOf` reads an
+ * account's fills on the venue: the trades check reads only those of the orders in its window (venue-trades.ts).
  */
 export async function reconcileVenue(
   source: VenueSource,
   ledger: LedgerState,
-  fillsOf: (accountId: string, venue: string, fromLsn: number) => FillRecord[],
+  fillsOf: FillReads,
   options: { nowMs: () => number; pause?: () => Promise<void> },
 ): Promise<ExternalResult> {
   const venue = source.adapter.venue
@@ -63,7 +69,11 @@ export async function reconcileVenue(
     [
       'venue_trades',
       (accountId, orders) =>
-        venueTrades({ adapter: source.adapter, ledger, accountId, orders, nowMs: options.nowMs(), fillsFrom: (fromLsn) => fillsOf(accountId, venue, fromLsn), covered: tradesCovered }),
+        venueTrades({
+          adapter: source.adapter, ledger, accountId, orders, nowMs: options.nowMs(), covered: tradesCovered,
+          fillsFrom: (fromLsn) => fillsOf.from(accountId, venue, fromLsn),
+          fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
+        }),
     ],
   ]
   for (const [check, run] of checks) {

@@ -73,6 +73,8 @@ const SCHEMA = [
      venue TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, fee TEXT NOT NULL,
      fee_asset TEXT NOT NULL, liquidity TEXT, synthetic INTEGER NOT NULL, cash TEXT NOT NULL, venue_time_ms INTEGER NOT NULL, at_ms INTEGER NOT NULL)`,
   'CREATE INDEX IF NOT EXISTS fills_account ON fills (account_id, lsn)',
+  // The reconcile's trades check reads a long-resting order's fills by its id (venue-trades.ts).
+  'CREATE INDEX IF NOT EXISTS fills_order ON fills (order_id, lsn)',
   `CREATE TABLE IF NOT EXISTS positions (account_id TEXT NOT NULL, venue TEXT NOT NULL, symbol TEXT NOT NULL, base_asset TEXT NOT NULL,
      quote_asset TEXT NOT NULL, net_qty TEXT NOT NULL, cost_basis TEXT NOT NULL, realized_pnl TEXT NOT NULL, fees TEXT NOT NULL,
      bought_qty TEXT NOT NULL, sold_qty TEXT NOT NULL, fill_count INTEGER NOT NULL, last_lsn INTEGER NOT NULL, PRIMARY KEY (account_id, venue, symbol))`,

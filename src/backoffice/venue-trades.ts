@@ -11,6 +11,11 @@
  * arrives, after the venue's own time), and the venue's is worked out when the account is checked (a run over many
  * accounts takes a while).
  *
+ * The ledger's fills of the compared orders are read from the query model in one range (the account's fills from the
+ * earliest acceptance among them on), except for the oldest few when reading those by order id moves the range's
+ * start far forward (splitFillReads): one order resting for days would otherwise make every run read every fill of
+ * the account since it was placed.
+ *
  * `covered` collects the break keys the check looked at. Reconcile clears an open venue_trades break only if its key
  * is among them: a break whose trade or order left the window was not seen because it was not looked at, not because
  * it was mended, and stays open.
@@ -25,6 +30,14 @@ import type { TrackedOrder } from './orders.ts'
 /** How much later than a horizon an order must have ended, or a trade have happened, to be compared. */
 export const VENUE_CLOCK_TOLERANCE_MS = 5_000
 
+/**
+ * The cost of reading one order's fills by its id (an index lookup), in log records' worth of an account's fills read
+ * by range: an order accepted more than this many records before the next compared one is cheaper to read alone.
+ */
+export const ORDER_READ_COST_RECORDS = 1_000
+/** At most this many of the oldest compared orders are read by id; the range read covers the rest. */
+export const ORDER_READS_MAX = 64
+
 export interface VenueTradesInput {
   adapter: VenueAdapter
   ledger: LedgerState
@@ -32,8 +45,10 @@ export interface VenueTradesInput {
   /** The account's held orders on the venue (a trade of any of them is known, compared or not). */
   orders: readonly TrackedOrder[]
   nowMs: number
-  /** The account's fills on the venue from an LSN on (the window's first acceptance). */
+  /** The account's fills on the venue from an LSN on (the first acceptance the range read covers). */
   fillsFrom: (fromLsn: number) => FillRecord[]
+  /** One order's fills (an indexed read): for the oldest compared orders (splitFillReads). */
+  fillsOfOrder: (orderId: string) => FillRecord[]
   /** Receives the key of every break this check could have raised for what it compared. */
   covered: Set<string>
 }
@@ -50,16 +65,16 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   const unmatchedFromMs = ledger.retiredThroughAtMs === 0 ? Number.NEGATIVE_INFINITY : ledger.retiredThroughAtMs + VENUE_CLOCK_TOLERANCE_MS
   const orderOf = new Map<string, string>()
   const compared = new Set<string>()
-  let fromLsn = Number.POSITIVE_INFINITY
+  const comparedOrders: TrackedOrder[] = []
   for (const order of input.orders) {
     for (const id of order.clientIds) orderOf.set(id, order.orderId)
     const endedAtMs = ledger.endedOrders.get(order.orderId)
     if (endedAtMs !== undefined && endedAtMs < ordersFromMs) continue
     compared.add(order.orderId)
+    comparedOrders.push(order)
     covered.add(orderKey(venue, order.orderId))
-    if (order.acceptedLsn < fromLsn) fromLsn = order.acceptedLsn
   }
-  const fills = compared.size === 0 ? [] : input.fillsFrom(fromLsn).filter((fill) => compared.has(fill.orderId))
+  const fills = bookedFills(comparedOrders, compared, input)
   const booked = new Map(fills.map((fill) => [fill.execId, fill]))
   for (const fill of fills) covered.add(execKey(venue, fill.execId))
   const found: Observation[] = []
@@ -87,6 +102,41 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   for (const fill of fills) bookedQty.set(fill.orderId, (bookedQty.get(fill.orderId) ?? 0n) + fill.qty)
   found.push(...diffAmounts('venue_trades', bookedQty, venueQty, (orderId) => ({ key: orderKey(venue, orderId), what: `filled quantity of ${orderId}: ledger vs ${venue} trades` })))
   return found
+}
+
+/** The booked fills of the compared orders: the oldest few read by order id, the others in one range. */
+function bookedFills(orders: TrackedOrder[], compared: ReadonlySet<string>, input: VenueTradesInput): FillRecord[] {
+  if (orders.length === 0) return []
+  const byAcceptance = orders.sort((a, b) => a.acceptedLsn - b.acceptedLsn)
+  const alone = splitFillReads(byAcceptance.map((order) => order.acceptedLsn))
+  const fills: FillRecord[] = []
+  const readAlone = new Set<string>()
+  for (const order of byAcceptance.slice(0, alone)) {
+    readAlone.add(order.orderId)
+    fills.push(...input.fillsOfOrder(order.orderId))
+  }
+  // The range also returns later fills of the orders read alone: those are already in.
+  for (const fill of input.fillsFrom(byAcceptance[alone]!.acceptedLsn)) if (compared.has(fill.orderId) && !readAlone.has(fill.orderId)) fills.push(fill)
+  return fills
+}
+
+/**
+ * How many of the oldest orders (acceptance LSNs ascending, at least one) to read by id: the count, at most
+ * ORDER_READS_MAX and leaving one for the range read, that minimises reads × ORDER_READ_COST_RECORDS plus the
+ * records the range spans from its first acceptance on.
+ */
+export function splitFillReads(acceptedLsns: readonly number[]): number {
+  let best = 0
+  let bestGain = 0
+  const last = Math.min(ORDER_READS_MAX, acceptedLsns.length - 1)
+  for (let alone = 1; alone <= last; alone++) {
+    const gain = acceptedLsns[alone]! - acceptedLsns[0]! - alone * ORDER_READ_COST_RECORDS
+    if (gain > bestGain) {
+      best = alone
+      bestGain = gain
+    }
+  }
+  return best
 }
 
 function execKey(venue: string, execId: string): string {
