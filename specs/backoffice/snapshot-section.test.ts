@@ -194,6 +194,10 @@ describe('the back office in snapshots', () => {
     // A version 2 section whose ended-order list names an order it does not hold is refused, not walked.
     const stray = encodeSection({ ...section, lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: section.header.queryModel, ledger: { ...section.ledger, endedOrders: new Map([...endedOrders, ['no-such-order', 1]]) } })
     expect(() => decodeSection(stray)).toThrow('back-office state fields missing or of the wrong type')
+    // An order without a value (a pair cut short) is refused the same way, not an assertion of the ledger's Map.
+    const [firstOrderId] = section.ledger.orders.keys()
+    const cut = encodeSection({ ...section, lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: section.header.queryModel, ledger: { ...section.ledger, orders: new Map([...section.ledger.orders, [firstOrderId as string, null as never]]) } })
+    expect(() => decodeSection(cut)).toThrow('back-office state fields missing or of the wrong type')
     expect([...ledger.orders.values()].every((order) => Number.isSafeInteger(order.acceptedLsn))).toBe(true)
     await trade(second, { orders: 5, tag: 'w', seed: 307 })
     await run(second, 200)

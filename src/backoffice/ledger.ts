@@ -351,7 +351,8 @@ export function cloneLedger(state: LedgerState): LedgerState {
   for (const [book, assets] of state.books) books.set(book, new Map(assets))
   const positions = new Map<string, Position>()
   for (const [key, position] of state.positions) positions.set(key, { ...position, fees: new Map(position.fees) })
-  const orders = new GenerationalMap<string, TrackedOrder>()
+  // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
+  const orders = new Map<string, TrackedOrder>()
   for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
   const reserved = new Map<string, Map<string, Units>>()
   for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
@@ -359,7 +360,7 @@ export function cloneLedger(state: LedgerState): LedgerState {
     lastLsn: state.lastLsn,
     books,
     positions,
-    orders,
+    orders: new GenerationalMap(orders),
     // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
     endedOrders: new GenerationalMap(state.endedOrders),
     retention: state.retention === null ? null : { ...state.retention },

@@ -125,6 +125,8 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     ledger.endedOrders instanceof Map && (ledger.retention === null || (Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs))) &&
     Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map &&
     Number.isSafeInteger(ledger.counters.retiredOrders) && Number.isSafeInteger(ledger.counters.unbookedFills) &&
+    // Every held order is an object (a [key] pair without a value decodes to undefined).
+    [...ledger.orders.values()].every((order: unknown) => typeof order === 'object' && order !== null) &&
     // Every ended order listed is held, with an end time: retention walks this list and removes what it names.
     [...ledger.endedOrders].every(([orderId, endedAtMs]) => ledger.orders.has(orderId) && Number.isSafeInteger(endedAtMs))
   const breaksValid =

@@ -1,21 +1,25 @@
 /**
  * A Map for the containers that gain an entry per order (the kernel's orders and idempotency index, the back
- * office's ledgers, the sim venue's orders), kept as a chain of generations of at most `generationSizeMax` entries
- * each. New keys go into the youngest generation; a key written or deleted again stays in the generation that holds
- * it.
+ * office's ledgers, the log index, the sim venue's orders), kept as a chain of bounded generations. New keys go into
+ * the youngest generation; a key written or deleted again stays in the generation that holds it.
  *
  * Why: JavaScriptCore's young-generation (eden) collection revisits every old container written since the previous
  * collection, whole — the write barrier remembers the container, not the slot. One plain Map of 200k orders, written
  * once per order, costs each eden collection a walk of all 200k entries: 8 such Maps took the median eden pause from
- * 0.7 ms to 22 ms (scripts/probe-gc-maps.ts), and those pauses were bench:http's p99 at half load. Here a write
- * dirties one generation, so the walk is bounded by `generationSizeMax` whatever the total.
+ * 0.7 ms to 22 ms in one run (scripts/probe-gc-maps.ts; the figure varies a lot from run to run). Here a write
+ * dirties one generation, so the walk is bounded by a generation's size: with 8 such containers of 200k the longest
+ * eden pause fell from ~32 ms to 2–4 ms (probe:gc-maps).
  *
  * It behaves as a Map: the same answers, and iteration in insertion order (generations oldest first, each in its own
  * insertion order; a deleted key written again goes into the youngest generation, as a Map moves it to the end). The
- * price is a lookup per generation for a key that is not there, so the generation size grows with the total
- * (`size / generationsTarget`), keeping the count of generations near `generationsTarget` plus a few.
+ * price is a lookup per generation for a key that is not there, so generations are kept few: a new one is sized
+ * `size / generationsTarget` (at least `generationSizeMin`), and whenever one starts, adjacent older ones that deletes
+ * have thinned (orders retired around a long-resting one) are merged while together they fit that size. So any two
+ * neighbours hold more than it, and there are at most about 2 × generationsTarget + 1 of them.
  *
- * Values may not be `undefined` (a lookup would not tell them from a missing key without a second probe).
+ * Values may not be `undefined` (a lookup would not tell them from a missing key without a second probe). An iterator
+ * left unfinished and never closed (`.next()` by hand, then dropped) stays counted and holds merging and dropping
+ * generations off for good: iterate with for…of, spread or Array.from (they close what they leave), as callers do.
  */
 
 import { assert } from './assert.ts'
@@ -32,32 +36,42 @@ export const generationalMapDefaults: GenerationalMapOptions = { generationSizeM
 export class GenerationalMap<K, V> implements Map<K, V> {
   /** Oldest first; the last is the youngest, which takes new keys. Only appended to while an iteration runs. */
   generations: Map<K, V>[]
+  // The rest is bookkeeping, private so that two maps holding the same generations compare equal (toEqual).
+  readonly #options: GenerationalMapOptions
   /** The entries the youngest generation may hold before a younger one starts. */
-  youngSizeMax: number
-  entryCount = 0
-  /** Iterations in progress: while any runs, empty generations are kept so that an iterator's index stays valid. */
-  iterationsActive = 0
+  #youngSizeMax: number
+  #entryCount = 0
+  /** Iterations in progress: while any runs, generations are neither merged nor dropped (an iterator holds an index). */
+  #iterationsActive = 0
   /**
    * The last key a lookup found in no generation, until the next write: callers ask `has`/`get` before they `set` a
    * new key, and this spares set() a second walk of every generation for it.
    */
-  missedKey: K | undefined = undefined
-  missedKnown = false
-  readonly options: GenerationalMapOptions
+  #missedKey: K | undefined = undefined
+  #missedKnown = false
 
+  /**
+   * From a GenerationalMap: a copy generation by generation. From a Map (keys known unique): appended without a lookup
+   * per entry — build a plain Map first where entries are made one by one. From other pairs: set() each.
+   */
   constructor(entries?: Iterable<readonly [K, V]> | null, options: GenerationalMapOptions = generationalMapDefaults) {
     assert(Number.isSafeInteger(options.generationSizeMin) && options.generationSizeMin >= 1, () => `generationSizeMin must be a positive integer, got ${options.generationSizeMin}`)
     assert(Number.isSafeInteger(options.generationsTarget) && options.generationsTarget >= 1, () => `generationsTarget must be a positive integer, got ${options.generationsTarget}`)
-    this.options = options
+    this.#options = options
     this.generations = [new Map()]
-    this.youngSizeMax = options.generationSizeMin
+    this.#youngSizeMax = options.generationSizeMin
     if (entries instanceof GenerationalMap) this.copyGenerations(entries as GenerationalMap<K, V>)
     else if (entries instanceof Map) this.appendUnique(entries as Map<K, V>)
     else if (entries !== undefined && entries !== null) for (const [key, value] of entries) this.set(key, value)
   }
 
   get size(): number {
-    return this.entryCount
+    return this.#entryCount
+  }
+
+  /** Iterations started and not yet finished or closed. */
+  get iterationsActive(): number {
+    return this.#iterationsActive
   }
 
   get(key: K): V | undefined {
@@ -66,8 +80,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
       const value = generations[index]!.get(key)
       if (value !== undefined) return value
     }
-    this.missedKey = key
-    this.missedKnown = true
+    this.#missedKey = key
+    this.#missedKnown = true
     return undefined
   }
 
@@ -77,16 +91,16 @@ export class GenerationalMap<K, V> implements Map<K, V> {
 
   set(key: K, value: V): this {
     assert(value !== undefined, 'a GenerationalMap value may not be undefined')
-    const holder = this.missedKnown && this.missedKey === key ? null : this.generationOf(key)
+    const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key)
     this.forgetMiss()
     if (holder !== null) {
       holder.set(key, value)
       return this
     }
     let young = this.generations[this.generations.length - 1]!
-    if (young.size >= this.youngSizeMax) young = this.startGeneration()
+    if (young.size >= this.#youngSizeMax) young = this.startGeneration()
     young.set(key, value)
-    this.entryCount++
+    this.#entryCount++
     return this
   }
 
@@ -95,16 +109,17 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     if (holder === null) return false
     this.forgetMiss()
     holder.delete(key)
-    this.entryCount--
+    this.#entryCount--
     return true
   }
 
   clear(): void {
-    // Clearing every generation ends iterations in progress, as Map.clear does.
     for (const generation of this.generations) generation.clear()
-    this.generations = [new Map()]
-    this.youngSizeMax = this.options.generationSizeMin
-    this.entryCount = 0
+    // While a walk runs the emptied list stays: the walk goes on to the youngest and sees keys set after the clear,
+    // as a Map iterator does.
+    if (this.#iterationsActive === 0) this.generations = [new Map()]
+    this.#youngSizeMax = this.#options.generationSizeMin
+    this.#entryCount = 0
     this.forgetMiss()
   }
 
@@ -139,22 +154,21 @@ export class GenerationalMap<K, V> implements Map<K, V> {
       const generation = generations[index]!
       if (generation.has(key)) return generation
     }
-    this.missedKey = key
-    this.missedKnown = true
+    this.#missedKey = key
+    this.#missedKnown = true
     return null
   }
 
   private forgetMiss(): void {
-    this.missedKey = undefined
-    this.missedKnown = false
+    this.#missedKey = undefined
+    this.#missedKnown = false
   }
 
   private startGeneration(): Map<K, V> {
-    // Generations emptied by deletes are dropped here, never while an iterator holds an index into the list.
-    if (this.iterationsActive === 0) this.generations = this.generations.filter((generation) => generation.size > 0)
+    this.#youngSizeMax = Math.max(this.#options.generationSizeMin, Math.ceil(this.#entryCount / this.#options.generationsTarget))
+    if (this.#iterationsActive === 0) this.generations = coalesced(this.generations, this.#youngSizeMax)
     const young = new Map<K, V>()
     this.generations.push(young)
-    this.youngSizeMax = Math.max(this.options.generationSizeMin, Math.ceil(this.entryCount / this.options.generationsTarget))
     return young
   }
 
@@ -162,8 +176,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   private copyGenerations(source: GenerationalMap<K, V>): void {
     this.generations = source.generations.filter((generation) => generation.size > 0).map((generation) => new Map(generation))
     if (this.generations.length === 0) this.generations.push(new Map())
-    this.youngSizeMax = source.youngSizeMax
-    this.entryCount = source.entryCount
+    this.#youngSizeMax = source.#youngSizeMax
+    this.#entryCount = source.#entryCount
   }
 
   /** A Map's entries (unique keys, so none is looked up), in generations of the size set() would give them. */
@@ -171,22 +185,50 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     let young = this.generations[0]!
     for (const [key, value] of source) {
       assert(value !== undefined, 'a GenerationalMap value may not be undefined')
-      if (young.size >= this.youngSizeMax) young = this.startGeneration()
+      if (young.size >= this.#youngSizeMax) young = this.startGeneration()
       young.set(key, value)
-      this.entryCount++
+      this.#entryCount++
     }
   }
 
   private *walk(): Generator<[K, V], undefined, unknown> {
-    this.iterationsActive++
+    this.#iterationsActive++
     try {
       // By index into the live list: a generation started during the walk is walked too, as a Map's iterator sees
       // entries added after it started.
       for (let index = 0; index < this.generations.length; index++) yield* this.generations[index]!
     } finally {
-      this.iterationsActive--
+      this.#iterationsActive--
     }
   }
+}
+
+/**
+ * The generations in the same order with empty ones dropped and each run of neighbours that fits `sizeMax` together
+ * merged into one (a new Map, entries in order). Afterwards any two neighbours hold more than `sizeMax`.
+ */
+function coalesced<K, V>(generations: readonly Map<K, V>[], sizeMax: number): Map<K, V>[] {
+  const result: Map<K, V>[] = []
+  let run: Map<K, V>[] = []
+  let runSize = 0
+  const closeRun = (): void => {
+    if (run.length === 1) result.push(run[0]!)
+    if (run.length > 1) {
+      const merged = new Map<K, V>()
+      for (const generation of run) for (const [key, value] of generation) merged.set(key, value)
+      result.push(merged)
+    }
+    run = []
+    runSize = 0
+  }
+  for (const generation of generations) {
+    if (generation.size === 0) continue
+    if (runSize + generation.size > sizeMax) closeRun()
+    run.push(generation)
+    runSize += generation.size
+  }
+  closeRun()
+  return result
 }
 
 /** Whether `value` is a Map or a GenerationalMap: what encoders that turn Maps into pairs test for. */

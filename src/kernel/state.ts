@@ -102,7 +102,8 @@ export function cloneState(state: KernelState): KernelState {
   for (const [id, ledger] of state.accounts) {
     accounts.set(id, { balances: new Map(ledger.balances), reserved: new Map(ledger.reserved) })
   }
-  const orders = new GenerationalMap<string, Order>()
+  // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
+  const orders = new Map<string, Order>()
   for (const [id, order] of state.orders) {
     orders.set(id, {
       ...order,
@@ -117,7 +118,7 @@ export function cloneState(state: KernelState): KernelState {
     instruments: new Map(state.instruments),
     policies: new Map(state.policies),
     accounts,
-    orders,
+    orders: new GenerationalMap(orders),
     terminalOrderIds: new GenerationalMap(state.terminalOrderIds),
     openOrders: new Map(state.openOrders),
     queuedByAccount: new Map(state.queuedByAccount),

@@ -152,7 +152,8 @@ export function decodeIdempotencyColumns(bytes: Uint8Array, path: string): Index
   const orderIds = textOf(bytes, layout.orderIds, layout.orderIdLengths, view, count, `${path}.orderIds`)
   const digests = Buffer.from(bytes.buffer, bytes.byteOffset + layout.digests, count * DIGEST_BYTES).toString('hex')
   const details = rejectedDetails(bytes.subarray(layout.rejected), bytes.subarray(layout.outcomes, layout.outcomes + count), path)
-  const index: Index = new GenerationalMap()
+  // Built as a plain Map and handed over whole: a GenerationalMap would look each new key up in every generation.
+  const index = new Map<string, IdempotencyEntry>()
   let keyAt = 0
   let orderIdAt = 0
   for (let at = 0; at < count; at++) {
@@ -172,7 +173,7 @@ export function decodeIdempotencyColumns(bytes: Uint8Array, path: string): Index
     }
   }
   if (index.size !== count) throw new CodecError(`${path}: duplicate keys`)
-  return index
+  return new GenerationalMap(index)
 }
 
 interface Layout {
