@@ -1,14 +1,16 @@
 /**
- * probe:gc-maps — why bench:http's p99 at half load sits at GC pauses: JavaScriptCore's young-generation (eden)
- * collections revisit every large Map that was written since the previous collection (the write barrier puts the
- * whole Map in the remembered set), so the pause grows with the size of the Maps a workload keeps mutating — and a
- * gateway adds an entry per order to several (kernel orders and idempotency index, the back office's two ledgers, the
- * log index, the sim venue's order book).
+ * probe:gc-maps — what large mutated Maps cost JavaScriptCore's young-generation (eden) collections: each collection
+ * revisits every large Map written since the previous one (the write barrier puts the whole Map in the remembered
+ * set), so the pause grows with the size of the Maps a workload keeps mutating — and a gateway adds an entry per order
+ * to several (kernel orders and idempotency index, the back office's two ledgers, the log index, the sim venue's
+ * orders). Those are GenerationalMaps (src/domain/generational-map.ts), which this probe measures against Map.
  *
  * The probe allocates short-lived garbage at a steady rate for `PROBE_MS` while holding `MAPS` Maps of `SIZE` entries,
- * in two runs of its own child process: one that leaves the Maps alone (baseline) and one that adds and removes an
- * entry in each Map per thousand allocations (as orders arrive and retire). It reads the collector's own log
- * (BUN_JSC_logGC) and reports the eden collections' pause and cycle medians of both runs; the last line is JSON.
+ * in three runs of its own child process: one that leaves the Maps alone (baseline), one that adds and removes an
+ * entry in each Map per thousand allocations (as orders arrive and retire), and the same with GenerationalMaps. It
+ * reads the collector's own log (BUN_JSC_logGC) and reports the eden collections' pause and cycle medians and maxima
+ * of each run, with the median pause of the two mutated runs as a ratio to the baseline's; the last line is JSON.
+ * The figures vary a lot from run to run on a shared machine: compare maxima and repeat.
  *
  * `bun scripts/probe-gc-maps.ts [--maps 8] [--size 40000]`
  */
