@@ -103,12 +103,26 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   return { dir, clock, venue, gateway, errors }
 }
 
-/** Advances simulated time in small steps so every timer, report and continuation runs in order. */
-/** Drives the simulated clock until `promise` settles (adapter calls answer on it), at most 10,000 steps of 5 ms. */
+/** Steps `drive` takes whatever the wall clock says, and the wall-clock time it goes on stepping after them. */
+const DRIVE_STEPS_MIN = 10_000
+const DRIVE_WALL_MS_MAX = 60_000
+
+/**
+ * Drives the simulated clock in 5 ms steps until `promise` settles (adapter calls answer on it). Work paced by real
+ * time (the back office's replay fold waits on real timers between slices) needs wall-clock time as well as steps: on
+ * a busy machine 10,000 steps can pass before it is done, and stopping then would leave the promise waiting on a
+ * clock nobody advances. So it goes on stepping for up to DRIVE_WALL_MS_MAX of wall time, then fails loudly.
+ */
 export async function drive<T>(world: World, promise: Promise<T>): Promise<T> {
   let done = false
   const settled = promise.finally(() => (done = true))
-  for (let step = 0; !done && step < 10_000; step++) await world.clock.advanceAsync(5)
+  const startedAtMs = performance.now()
+  let step = 0
+  while (!done && (step < DRIVE_STEPS_MIN || performance.now() - startedAtMs < DRIVE_WALL_MS_MAX)) {
+    await world.clock.advanceAsync(5)
+    step++
+  }
+  if (!done) throw new Error(`drive: the promise did not settle in ${step} steps of 5 ms (${Math.round(performance.now() - startedAtMs)} ms of wall time)`)
   return settled
 }
 
