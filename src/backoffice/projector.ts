@@ -9,7 +9,7 @@
  * the ledger — is exact, and a stalled projection shows as the log growing while it does not.
  */
 
-import { hashesEqual, fromHex, toHex, type Wal } from '../../wal/index.ts'
+import { toHex, type Wal } from '../../wal/index.ts'
 import { assert } from '../domain/assert.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
@@ -22,9 +22,9 @@ import { copyBreaks, foldFrame } from './fold.ts'
 import { accountBook, applyEvent, cloneLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
 import { LsnQueue } from './lsn-queue.ts'
 import { positionKey, type Position } from './positions.ts'
-import { BackOfficeSectionError, decodeSection, encodeSection, type BackOfficeSection } from './section.ts'
+import { openStartingStore, type ProjectorStart } from './projector-start.ts'
+import { encodeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
-import { replaceStoreFile } from './store-file.ts'
 
 export interface ProjectorOptions {
   engine: Engine
@@ -70,13 +70,6 @@ export interface ProjectorStats {
   sectionProblem: string | null
 }
 
-interface Start {
-  rebuilt: boolean
-  restoredStore: boolean
-  section: BackOfficeSection | null
-  sectionProblem: string | null
-}
-
 export class Projector {
   readonly ledger: LedgerState
   readonly breaks: BreakBook
@@ -106,7 +99,7 @@ export class Projector {
    */
   private replayBase: { ledger: LedgerState; lsn: number } | null
 
-  private constructor(options: ProjectorOptions, store: Store, start: Start) {
+  private constructor(options: ProjectorOptions, store: Store, start: ProjectorStart) {
     this.options = options
     this.engine = options.engine
     this.clock = options.clock
@@ -128,36 +121,9 @@ export class Projector {
    * log's first record), writes what the store lacks, then follows the engine.
    */
   static open(options: ProjectorOptions): Projector {
-    const { engine } = options
-    const usable = options.section === undefined ? { section: null, problem: null } : usableSection(options.section, engine)
-    let store = Store.open(options.storePath)
-    let rebuilt = false
-    let restoredStore = false
-    let section = usable.section
-    let sectionProblem = usable.problem
-    // The section's copy replaces a store that is empty, behind it, or does not match the log — once its content is
-    // checked against the digest the section recorded.
-    if (section !== null && (store.lastLsn === 0 || store.lastLsn < section.header.lsn || !storeMatchesLog(store, engine))) {
-      const mismatch = imageMismatch(section)
-      if (mismatch === null) {
-        store.close()
-        if (options.storePath === ':memory:') store = Store.openImage(section.image)
-        else {
-          replaceStoreFile(options.storePath, section.image)
-          store = Store.open(options.storePath)
-        }
-        restoredStore = true
-      } else {
-        section = null
-        sectionProblem = mismatch
-      }
-    }
-    if (section === null) {
-      rebuilt = !storeMatchesLog(store, engine)
-      if (rebuilt) store.reset()
-    }
-    const projector = new Projector(options, store, { rebuilt, restoredStore, section, sectionProblem })
-    projector.catchUp(section?.header.lsn ?? 0)
+    const { store, start } = openStartingStore(options.storePath, options.engine, options.section)
+    const projector = new Projector(options, store, start)
+    projector.catchUp(start.section?.header.lsn ?? 0)
     projector.follow()
     projector.flush()
     return projector
@@ -373,54 +339,12 @@ export class Projector {
   }
 }
 
-/** The store matches the log when its position exists in the log and the record there has the hash it remembers. */
-function storeMatchesLog(store: Store, engine: Engine): boolean {
-  if (store.lastLsn === 0) return true
-  const wal = engine.wal
-  if (store.lastLsn > wal.lastLsn || store.lastLsn < wal.firstLsn) return false
-  for (const frame of wal.read(store.lastLsn, { toLsn: store.lastLsn })) {
-    return hashesEqual(frame.hash, fromHex(store.lastHash))
-  }
-  return false
-}
-
 function balanceKey(row: BalanceRow): string {
   return `${row.accountId}\n${row.asset}`
 }
 
 function balanceValue(row: BalanceRow): string {
   return `${row.total}/${row.reserved}`
-}
-
-/** Null when the section's query-model copy has the content digest its header recorded, else the problem. */
-function imageMismatch(section: BackOfficeSection): string | null {
-  let copy: Store | null = null
-  try {
-    copy = Store.openImage(section.image)
-    const digest = copy.contentDigest()
-    return digest.digest === section.header.queryModel.digest ? null : `STATE_INVALID: the section's query model digests to ${digest.digest}, its header says ${section.header.queryModel.digest}`
-  } catch (error) {
-    return `STATE_INVALID: the section's query model does not open: ${error instanceof Error ? error.message : String(error)}`
-  } finally {
-    copy?.close()
-  }
-}
-
-/** The section decoded, if it fits this log: its LSN within the log and the chain head there as it recorded. */
-function usableSection(bytes: Uint8Array, engine: Engine): { section: BackOfficeSection | null; problem: string | null } {
-  const wal = engine.wal
-  try {
-    const section = decodeSection(bytes, engine.state)
-    const { lsn, chainHead } = section.header
-    if (lsn < wal.firstLsn || lsn > wal.lastLsn) throw new BackOfficeSectionError('LOG_MISMATCH', `section at LSN ${lsn}, the log holds ${wal.firstLsn}..${wal.lastLsn}`)
-    for (const frame of wal.read(lsn, { toLsn: lsn })) {
-      if (toHex(frame.hash) !== chainHead) throw new BackOfficeSectionError('LOG_MISMATCH', `chain head at LSN ${lsn} differs from the section's`)
-    }
-    return { section, problem: null }
-  } catch (error) {
-    const code = error instanceof BackOfficeSectionError ? `${error.code}: ` : ''
-    return { section: null, problem: `${code}${error instanceof Error ? error.message : String(error)}` }
-  }
 }
 
 /** What an account holds of `asset` according to the ledger (convenience for views and reconcile). */

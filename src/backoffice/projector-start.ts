@@ -1,0 +1,99 @@
+/**
+ * Where the projector starts from: the query-model store on disk, the snapshot's back-office section, or a rebuild
+ * from the log. Separate from the projector because it runs once, before any event is followed, and decides only
+ * which store to open and which ledger to start with; the projector then catches up from there.
+ *
+ * The section is used when it fits the log (its LSN within the log, the chain head there as it recorded). Its copy
+ * of the query model replaces a store that is empty, behind it, or does not match the log — once that copy digests
+ * to what the section's header recorded. Without a usable section, a store that does not match the log is reset
+ * and rebuilt by the replay.
+ */
+
+import { fromHex, hashesEqual, toHex } from '../../wal/index.ts'
+import type { Engine } from '../runtime/engine.ts'
+import { BackOfficeSectionError, decodeSection, type BackOfficeSection } from './section.ts'
+import { Store } from './store.ts'
+import { replaceStoreFile } from './store-file.ts'
+
+/** How the projector started: what it does with the store and which section (if any) it starts from. */
+export interface ProjectorStart {
+  /** The store did not match the log and was reset (the replay writes it again). */
+  rebuilt: boolean
+  /** The store was replaced by the section's copy. */
+  restoredStore: boolean
+  section: BackOfficeSection | null
+  /** Why a section given at start was not used, or null. */
+  sectionProblem: string | null
+}
+
+/** Opens the store at `storePath` (':memory:' for none on disk) and decides where the ledger starts. */
+export function openStartingStore(storePath: string, engine: Engine, sectionBytes: Uint8Array | undefined): { store: Store; start: ProjectorStart } {
+  const usable = sectionBytes === undefined ? { section: null, problem: null } : usableSection(sectionBytes, engine)
+  let store = Store.open(storePath)
+  let rebuilt = false
+  let restoredStore = false
+  let section = usable.section
+  let sectionProblem = usable.problem
+  if (section !== null && (store.lastLsn === 0 || store.lastLsn < section.header.lsn || !storeMatchesLog(store, engine))) {
+    const mismatch = imageMismatch(section)
+    if (mismatch === null) {
+      store.close()
+      if (storePath === ':memory:') store = Store.openImage(section.image)
+      else {
+        replaceStoreFile(storePath, section.image)
+        store = Store.open(storePath)
+      }
+      restoredStore = true
+    } else {
+      section = null
+      sectionProblem = mismatch
+    }
+  }
+  if (section === null) {
+    rebuilt = !storeMatchesLog(store, engine)
+    if (rebuilt) store.reset()
+  }
+  return { store, start: { rebuilt, restoredStore, section, sectionProblem } }
+}
+
+/** The store matches the log when its position exists in the log and the record there has the hash it remembers. */
+function storeMatchesLog(store: Store, engine: Engine): boolean {
+  if (store.lastLsn === 0) return true
+  const wal = engine.wal
+  if (store.lastLsn > wal.lastLsn || store.lastLsn < wal.firstLsn) return false
+  for (const frame of wal.read(store.lastLsn, { toLsn: store.lastLsn })) {
+    return hashesEqual(frame.hash, fromHex(store.lastHash))
+  }
+  return false
+}
+
+/** Null when the section's query-model copy has the content digest its header recorded, else the problem. */
+function imageMismatch(section: BackOfficeSection): string | null {
+  let copy: Store | null = null
+  try {
+    copy = Store.openImage(section.image)
+    const digest = copy.contentDigest()
+    return digest.digest === section.header.queryModel.digest ? null : `STATE_INVALID: the section's query model digests to ${digest.digest}, its header says ${section.header.queryModel.digest}`
+  } catch (error) {
+    return `STATE_INVALID: the section's query model does not open: ${error instanceof Error ? error.message : String(error)}`
+  } finally {
+    copy?.close()
+  }
+}
+
+/** The section decoded, if it fits this log: its LSN within the log and the chain head there as it recorded. */
+function usableSection(bytes: Uint8Array, engine: Engine): { section: BackOfficeSection | null; problem: string | null } {
+  const wal = engine.wal
+  try {
+    const section = decodeSection(bytes, engine.state)
+    const { lsn, chainHead } = section.header
+    if (lsn < wal.firstLsn || lsn > wal.lastLsn) throw new BackOfficeSectionError('LOG_MISMATCH', `section at LSN ${lsn}, the log holds ${wal.firstLsn}..${wal.lastLsn}`)
+    for (const frame of wal.read(lsn, { toLsn: lsn })) {
+      if (toHex(frame.hash) !== chainHead) throw new BackOfficeSectionError('LOG_MISMATCH', `chain head at LSN ${lsn} differs from the section's`)
+    }
+    return { section, problem: null }
+  } catch (error) {
+    const code = error instanceof BackOfficeSectionError ? `${error.code}: ` : ''
+    return { section: null, problem: `${code}${error instanceof Error ? error.message : String(error)}` }
+  }
+}
