@@ -9,15 +9,29 @@
  * the venue in the order issued. Bun's socket.write is unbuffered (under backpressure it takes part of a line), so lines
  * go through a LineWriter that keeps the unwritten tail and later lines in a bounded FIFO flushed on drain; past the
  * bound the connection is dropped and every request on it is `unknown` (reconciled, never resent blindly).
+ *
+ * Everything the venue sends is checked (schemas in messages.ts) before it reaches a caller, the kernel's inbox or the
+ * reference-price cache, and nothing it sends makes the socket callback throw. Bad input is logged as one line led by
+ * a JsonlLogCode (reasons.ts) naming the path of the first issue, never the whole payload, and then:
+ *   - an answer whose result does not fit its request's op (each pending id remembers its op): the call resolves
+ *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>`, because the venue may have acted — reconciled,
+ *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
+ *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply;
+ *   - a line that is not JSON, or JSON of no known shape: skipped; the lines after it are read as usual;
+ *   - a line past LINE_BYTES_MAX: the lines before it are read, then the connection is dropped (framing is lost), so
+ *     requests in flight become `unknown` as on any lost connection, and the client reconnects.
  */
 
 import type { Socket } from 'bun'
+import type * as v from 'valibot'
 import type { Units } from '../../domain/decimal.ts'
 import type {
   AmendRequest, CancelRequest, ExecutionReport, PlaceAck, PlaceRequest, VenueAdapter, VenueBalance, VenueOrder, VenueOutcome, VenueTrade,
 } from '../adapter.ts'
-import { LineReader, decodeLine, encodeLine } from './codec.ts'
+import { LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
+import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readResult, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
+import { JsonlLogCode, JsonlReason } from './reasons.ts'
 
 /** Request bytes the client holds while the venue's socket pushes back; past it the connection is dropped. */
 const OUTBOUND_BYTES_MAX = 4 << 20
@@ -34,9 +48,17 @@ export interface JsonlVenueClientOptions {
 }
 
 interface Pending {
-  resolve: (result: unknown) => void
+  /** The op asked, named in the log line when its answer does not fit; `answer` checks against that op's schema. */
+  op: JsonlOp
   timer: ReturnType<typeof setTimeout>
+  /** Settles the call with the venue's answer if it fits the op's schema; else `unknown`, returning what did not fit. */
+  answer: (result: unknown) => string | null
+  /** Settles the call `unknown` (no answer, connection lost, adapter closed): the venue may have acted. */
+  fail: (reason: string) => void
 }
+
+/** What a call settles with when the venue cannot have acted or may have: fits every op's outcome type. */
+type NotAnswered = VenueOutcome<never>
 
 export class JsonlVenueClient implements VenueAdapter {
   readonly venue: string
@@ -85,36 +107,36 @@ export class JsonlVenueClient implements VenueAdapter {
   }
 
   place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
-    return this.call('place', request)
+    return this.call('place', request, OUTCOME_SCHEMAS.place)
   }
 
   cancel(request: CancelRequest): Promise<VenueOutcome<{ accepted: true }>> {
-    return this.call('cancel', request)
+    return this.call('cancel', request, OUTCOME_SCHEMAS.cancel)
   }
 
   amend(request: AmendRequest): Promise<VenueOutcome<{ accepted: true }>> {
-    return this.call('amend', request)
+    return this.call('amend', request, OUTCOME_SCHEMAS.amend)
   }
 
   orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
-    return this.call('orderStatus', clientOrderId)
+    return this.call('orderStatus', clientOrderId, OUTCOME_SCHEMAS.orderStatus)
   }
 
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
-    return this.call('openOrders', account)
+    return this.call('openOrders', account, OUTCOME_SCHEMAS.openOrders)
   }
 
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
-    return this.call('trades', options)
+    return this.call('trades', options, OUTCOME_SCHEMAS.trades)
   }
 
   balances(account: string): Promise<VenueOutcome<VenueBalance[]>> {
-    return this.call('balances', account)
+    return this.call('balances', account, OUTCOME_SCHEMAS.balances)
   }
 
-  /** The venue's own account of its orders (tests and drills). */
+  /** The venue's own account of its orders (tests and drills), as it sends it. */
   async inspect(): Promise<unknown> {
-    return this.request('inspect', null)
+    return this.request('inspect', null, INSPECT_SCHEMA)
   }
 
   onReport(handler: (report: ExecutionReport) => void): () => void {
@@ -122,14 +144,14 @@ export class JsonlVenueClient implements VenueAdapter {
     return () => this.handlers.delete(handler)
   }
 
-  private async call<T>(op: string, args: unknown): Promise<VenueOutcome<T>> {
+  /** `schema` is OUTCOME_SCHEMAS[op]; passed in so the answer's type follows from it without a cast. */
+  private async call<T>(op: OutcomeOp, args: unknown, schema: v.GenericSchema<unknown, VenueOutcome<T>>): Promise<VenueOutcome<T>> {
     if (this.socket === null) return { kind: 'retryable', reason: 'venue not connected', retryAfterMs: this.reconnectMs }
     if (this.pending.size >= this.options.pendingMax) return { kind: 'retryable', reason: 'too many requests in flight', retryAfterMs: 50 }
-    const result = await this.request(op, args)
-    return result as VenueOutcome<T>
+    return this.request(op, args, schema)
   }
 
-  private request(op: string, args: unknown): Promise<unknown> {
+  private request<R>(op: JsonlOp, args: unknown, schema: v.GenericSchema<unknown, R>): Promise<R | NotAnswered> {
     const socket = this.socket
     if (socket === null) return Promise.resolve({ kind: 'retryable', reason: 'venue not connected', retryAfterMs: this.reconnectMs })
     const id = this.nextId++
@@ -138,7 +160,12 @@ export class JsonlVenueClient implements VenueAdapter {
         this.pending.delete(id)
         resolve({ kind: 'unknown', reason: `no answer within ${this.options.requestTimeoutMs} ms` })
       }, this.options.requestTimeoutMs)
-      this.pending.set(id, { resolve, timer })
+      const answer = (result: unknown): string | null => {
+        const read = readResult(schema, result)
+        resolve(read.ok ? read.value : { kind: 'unknown', reason: `${JsonlReason.answerInvalid}: ${read.problem}` })
+        return read.ok ? null : read.problem
+      }
+      this.pending.set(id, { op, timer, answer, fail: (reason) => resolve({ kind: 'unknown', reason }) })
       // Refused (closed, or the venue reads nothing): drop the connection; onClose answers this request `unknown`.
       if (this.writer?.write(encodeLine({ id, op, args })) !== true) socket.terminate()
     })
@@ -151,9 +178,7 @@ export class JsonlVenueClient implements VenueAdapter {
         hostname: this.options.hostname,
         port: this.options.port,
         socket: {
-          data: (_socket, bytes) => {
-            for (const line of lines.push(bytes)) this.onMessage(decodeLine(line))
-          },
+          data: (socket, bytes) => this.onData(socket, lines, bytes),
           drain: (socket) => {
             if (this.writer?.drain() === false) socket.terminate()
           },
@@ -169,32 +194,66 @@ export class JsonlVenueClient implements VenueAdapter {
     }
   }
 
-  private onMessage(message: unknown): void {
-    const object = message as { id?: number; result?: unknown; report?: ExecutionReport; prices?: { symbol: string; price: Units; observedAtMs: number }[]; info?: unknown }
-    if (typeof object.id === 'number') {
-      const pending = this.pending.get(object.id)
-      if (pending === undefined) return // answered after its timeout: the caller was told `unknown` and reconciles
-      this.pending.delete(object.id)
-      clearTimeout(pending.timer)
-      pending.resolve(object.result)
-    } else if (object.report !== undefined) {
-      for (const handler of this.handlers) handler(object.report)
-    } else if (object.prices !== undefined) {
-      for (const price of object.prices) this.prices.set(price.symbol, { price: price.price, observedAtMs: price.observedAtMs })
-    } else if (object.info !== undefined) {
-      this.noteInfo(object.info)
+  /** Reads the lines a chunk completes, in order; never throws (see the header for what happens to bad input). */
+  private onData(socket: Socket<undefined>, lines: LineReader, bytes: Uint8Array): void {
+    for (const line of lines.read(bytes)) this.onLine(line)
+    if (!lines.overlong) return
+    this.options.log(`${JsonlLogCode.lineTooLong}: the venue sent a line longer than ${LINE_BYTES_MAX} characters; dropping the connection`)
+    socket.terminate()
+  }
+
+  private onLine(line: string): void {
+    let message: unknown
+    try {
+      message = decodeLine(line)
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error)
+      this.options.log(`${JsonlLogCode.lineMalformed}: skipped a line that is not JSON (${why}): ${preview(line)}`)
+      return
     }
+    this.onMessage(message)
+  }
+
+  private onMessage(message: unknown): void {
+    const read = readVenueMessage(message)
+    switch (read.kind) {
+      case 'answer':
+        return this.onAnswer(read.id, read.result)
+      case 'report':
+        for (const handler of this.handlers) handler(read.report)
+        return
+      case 'prices':
+        return this.notePrices(read.prices, read.dropped, read.problem)
+      case 'info':
+        return this.noteInfo(read.info)
+      case 'invalid':
+        return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a venue message (${read.problem})`)
+    }
+  }
+
+  private onAnswer(id: number, result: unknown): void {
+    const pending = this.pending.get(id)
+    if (pending === undefined) return // answered after its timeout: the caller was told `unknown` and reconciles
+    this.pending.delete(id)
+    clearTimeout(pending.timer)
+    const problem = pending.answer(result)
+    if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: the answer to ${pending.op} request ${id} does not fit it (${problem}); its outcome is unknown`)
+  }
+
+  private notePrices(prices: readonly PriceEntry[], dropped: number, problem: string | null): void {
+    for (const entry of prices) this.prices.set(entry.symbol, { price: entry.price, observedAtMs: entry.observedAtMs })
+    if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: dropped ${dropped} of ${dropped + prices.length} price entries (first: ${problem})`)
   }
 
   /** The venue's `info` message: a trade history that is not a non-negative whole number of ms is logged and ignored. */
   private noteInfo(info: unknown): void {
-    const tradeHistoryMs = (info as { tradeHistoryMs?: unknown } | null)?.tradeHistoryMs
+    const tradeHistoryMs = typeof info === 'object' && info !== null && 'tradeHistoryMs' in info ? info.tradeHistoryMs : undefined
     if (typeof tradeHistoryMs === 'number' && Number.isSafeInteger(tradeHistoryMs) && tradeHistoryMs >= 0) {
       this.tradeHistoryMsSaid = tradeHistoryMs
       return
     }
     this.tradeHistoryMsSaid = undefined
-    this.options.log(`venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${JSON.stringify(tradeHistoryMs)}`)
+    this.options.log(`venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${preview(tradeHistoryMs)}`)
   }
 
   private onClose(): void {
@@ -212,7 +271,7 @@ export class JsonlVenueClient implements VenueAdapter {
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer)
       this.pending.delete(id)
-      pending.resolve({ kind: 'unknown', reason })
+      pending.fail(reason)
     }
   }
 }

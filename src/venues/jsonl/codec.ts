@@ -8,6 +8,9 @@
  *   venue → client  {"report":ExecutionReport}              an execution report, to every connected client
  *   venue → client  {"prices":[{symbol,price,observedAtMs}]} reference prices, pushed periodically
  *   venue → client  {"info":{"tradeHistoryMs":N}}          once, on connect: how long the venue keeps trades
+ *
+ * This module only frames and parses: decodeLine throws on a line that is not JSON, and a line past LINE_BYTES_MAX
+ * ends the stream (LineReader). What a decoded venue message must look like is checked in messages.ts.
  */
 
 /** A line longer than this is refused (a broken peer): bounds the reassembly buffer. */
@@ -27,16 +30,43 @@ export function decodeLine(line: string): unknown {
   })
 }
 
-/** Splits a byte stream into lines; bounded by LINE_BYTES_MAX. */
+/**
+ * Splits a byte stream into lines, bounded by LINE_BYTES_MAX (counted in UTF-16 code units, as JavaScript measures a
+ * string). A line past the bound, complete or not, ends the stream: where the next line starts can no longer be
+ * trusted, so the caller drops the connection.
+ */
 export class LineReader {
   private pending = ''
   private readonly decoder = new TextDecoder()
+  /** True once a line passed LINE_BYTES_MAX; nothing more is read. */
+  overlong = false
 
+  /** The whole lines `bytes` completes; throws RangeError once a line passes LINE_BYTES_MAX. */
   push(bytes: Uint8Array): string[] {
+    const lines = this.read(bytes)
+    if (this.overlong) throw new RangeError(`a JSONL line exceeds ${LINE_BYTES_MAX} bytes`)
+    return lines
+  }
+
+  /**
+   * As `push`, but never throws: on a line past the bound it returns the lines before it and sets `overlong`, for a
+   * caller (a socket callback) that must not throw and still wants the complete lines that came first.
+   */
+  read(bytes: Uint8Array): string[] {
+    if (this.overlong) return []
     this.pending += this.decoder.decode(bytes, { stream: true })
-    const lines = this.pending.split('\n')
-    this.pending = lines.pop() ?? ''
-    if (this.pending.length > LINE_BYTES_MAX) throw new RangeError(`a JSONL line exceeds ${LINE_BYTES_MAX} bytes`)
-    return lines.filter((line) => line.length > 0)
+    const parts = this.pending.split('\n')
+    this.pending = parts.pop() ?? ''
+    const lines: string[] = []
+    for (const part of parts) {
+      if (part.length > LINE_BYTES_MAX) {
+        this.overlong = true
+        break
+      }
+      if (part.length > 0) lines.push(part)
+    }
+    if (this.pending.length > LINE_BYTES_MAX) this.overlong = true
+    if (this.overlong) this.pending = ''
+    return lines
   }
 }

@@ -1,0 +1,248 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import type { Socket } from 'bun'
+import type { ExecutionReport, PlaceRequest, VenueOrder } from '../../../src/venues/adapter.ts'
+import { JsonlVenueClient, LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from '../../../src/venues/jsonl/index.ts'
+import { LineWriter } from '../../../src/venues/jsonl/line-writer.ts'
+import { JsonlLogCode, JsonlReason } from '../../../src/venues/jsonl/reasons.ts'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
+})
+
+interface Request {
+  id: number
+  op: string
+  args: unknown
+}
+
+/** A venue that sends whatever a test writes: one price push on connect (what `connect` waits for), then nothing. */
+interface FakeVenue {
+  port: number
+  /** Connections accepted so far. */
+  connections: number
+  requests: Request[]
+  /** Writes `text` as given, so several lines written at once reach the client as one chunk. */
+  send(text: string): void
+}
+
+function startFakeVenue(): FakeVenue {
+  let writer: LineWriter | null = null
+  let reader = new LineReader()
+  const venue: FakeVenue = {
+    port: 0,
+    connections: 0,
+    requests: [],
+    send: (text) => expect(writer?.write(text)).toBe(true),
+  }
+  const listener = Bun.listen<undefined>({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      open(socket: Socket<undefined>) {
+        venue.connections++
+        reader = new LineReader()
+        // Bounded well above the 1 MiB line the overlong test sends; drain() writes it on as the client reads.
+        writer = new LineWriter(socket, 8 << 20)
+        venue.send(encodeLine({ prices: [{ symbol: 'BTC-USD', price: 100n, observedAtMs: 1 }] }))
+      },
+      data(_socket, bytes) {
+        for (const line of reader.push(bytes)) venue.requests.push(decodeLine(line) as Request)
+      },
+      drain() {
+        writer?.drain()
+      },
+    },
+  })
+  venue.port = listener.port
+  cleanups.push(() => listener.stop(true))
+  return venue
+}
+
+async function connect(venue: FakeVenue): Promise<{ client: JsonlVenueClient; logged: string[]; reports: ExecutionReport[] }> {
+  const logged: string[] = []
+  const client = await JsonlVenueClient.connect({
+    venue: 'sim', hostname: '127.0.0.1', port: venue.port, requestTimeoutMs: 5_000, pendingMax: 10, reconnectMsMax: 50, connectWaitMs: 2_000,
+    log: (line) => void logged.push(line),
+  })
+  cleanups.push(() => client.close())
+  const reports: ExecutionReport[] = []
+  client.onReport((report) => void reports.push(report))
+  return { client, logged, reports }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let wait = 0; wait < 400; wait++) {
+    if (condition()) return
+    await Bun.sleep(5)
+  }
+  throw new Error(`gave up waiting for ${what}`)
+}
+
+/** The id of the request the venue received `count`-th (1-based), once it has arrived. */
+async function requestId(venue: FakeVenue, count: number): Promise<number> {
+  await until(() => venue.requests.length >= count, `request ${count}`)
+  return (venue.requests[count - 1] as Request).id
+}
+
+function report(execId: string): ExecutionReport {
+  return { venue: 'sim', execId, kind: 'new', clientOrderId: 'c-1', venueOrderId: 'v-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', cumQty: 0n, venueTimeMs: 1 }
+}
+
+const PLACE: PlaceRequest = {
+  clientOrderId: 'c-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: 1n, price: 100n, tif: 'GTC', postOnly: false, reduceOnly: false,
+}
+
+const ORDER: VenueOrder = { clientOrderId: 'c-1', venueOrderId: 'v-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', qty: 5n, price: 100n, cumQty: 2n, status: 'partially_filled' }
+
+function withCode(logged: readonly string[], code: string): string[] {
+  return logged.filter((line) => line.startsWith(`${code}: `))
+}
+
+describe('JSONL client: lines the venue sends', () => {
+  test('a line that is not JSON is logged and skipped; the report after it in the same chunk is delivered', async () => {
+    const venue = startFakeVenue()
+    const { logged, reports } = await connect(venue)
+    venue.send(`{not json\n${encodeLine({ report: report('x-1') })}`)
+    await until(() => reports.length === 1, 'the report')
+    expect(reports).toEqual([report('x-1')])
+    expect(withCode(logged, JsonlLogCode.lineMalformed)).toHaveLength(1)
+  })
+
+  test('JSON of no known shape (not an object, no known member, a bad id) is logged and skipped', async () => {
+    const venue = startFakeVenue()
+    const { logged, reports } = await connect(venue)
+    venue.send(`[1,2]\n{"hello":1}\n${encodeLine({ id: 'one', result: null })}${encodeLine({ report: report('x-1') })}`)
+    await until(() => reports.length === 1, 'the report')
+    const invalid = withCode(logged, JsonlLogCode.messageInvalid)
+    expect(invalid).toHaveLength(3)
+    expect(invalid[2]).toContain('(id: ')
+  })
+
+  test('a log line names the problem, never the whole payload', async () => {
+    const venue = startFakeVenue()
+    const { logged, reports } = await connect(venue)
+    const huge = 'z'.repeat(100_000)
+    venue.send(`{${huge}\n${encodeLine({ report: { ...report('x-1'), cumQty: huge } })}${encodeLine({ report: report('x-2') })}`)
+    await until(() => reports.length === 1, 'the report')
+    expect(logged).toHaveLength(2)
+    for (const line of logged) expect(line.length).toBeLessThan(500)
+    expect(logged[1]).toContain('report.cumQty')
+  })
+
+  test('an overlong line drops the connection: lines before it are read, the pending call resolves unknown, nothing throws', async () => {
+    const venue = startFakeVenue()
+    const { client, logged, reports } = await connect(venue)
+    const outcome = client.place(PLACE)
+    await requestId(venue, 1)
+    venue.send(`${encodeLine({ report: report('x-1') })}${'x'.repeat(LINE_BYTES_MAX + 1)}`)
+    expect(await outcome).toEqual({ kind: 'unknown', reason: 'venue connection lost' })
+    expect(reports).toEqual([report('x-1')])
+    expect(withCode(logged, JsonlLogCode.lineTooLong)).toHaveLength(1)
+    // The client reconnects and works on the new connection.
+    await until(() => venue.connections === 2, 'the reconnect')
+    const next = client.cancel({ clientOrderId: 'c-2', origClientOrderId: 'c-1', account: 'acct-a', symbol: 'BTC-USD' })
+    venue.send(encodeLine({ id: await requestId(venue, 2), result: { kind: 'ok', value: { accepted: true } } }))
+    expect(await next).toEqual({ kind: 'ok', value: { accepted: true } })
+  })
+})
+
+describe('JSONL client: reports and prices', () => {
+  test('a report with a missing, ill-typed or unknown member is dropped and logged with its path', async () => {
+    const venue = startFakeVenue()
+    const { logged, reports } = await connect(venue)
+    const { execId: _execId, ...missing } = report('x-1')
+    venue.send(
+      encodeLine({ report: missing }) +
+        encodeLine({ report: { ...report('x-2'), cumQty: '5' } }) +
+        encodeLine({ report: { ...report('x-3'), kind: 'bogus' } }) +
+        encodeLine({ report: { ...report('x-4'), lastQty: 0n } }) +
+        encodeLine({ report: { ...report('x-5'), extra: 1 } }),
+    )
+    // Lines are read in order: once this one arrives, the five before it were read.
+    venue.send(encodeLine({ report: report('x-6') }))
+    await until(() => reports.length === 1, 'the valid report')
+    expect(reports.map((delivered) => delivered.execId)).toEqual(['x-6'])
+    const invalid = withCode(logged, JsonlLogCode.messageInvalid)
+    expect(invalid).toHaveLength(5)
+    for (const [index, path] of ['report.execId', 'report.cumQty', 'report.kind', 'report.lastQty', 'report.extra'].entries()) expect(invalid[index]).toContain(`(${path}: `)
+  })
+
+  test('a bad price entry is dropped; the valid entry beside it is cached', async () => {
+    const venue = startFakeVenue()
+    const { client, logged } = await connect(venue)
+    venue.send(encodeLine({ prices: [{ symbol: 'ETH-USD', price: '3000', observedAtMs: 2 }, { symbol: 'SOL-USD', price: 150n, observedAtMs: 3 }] }))
+    await until(() => client.referencePrice('SOL-USD') !== null, 'the valid price')
+    expect(client.referencePrice('SOL-USD')).toEqual({ price: 150n, observedAtMs: 3 })
+    expect(client.referencePrice('ETH-USD')).toBeNull()
+    expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('dropped 1 of 2 price entries (first: prices.0.price: ')])
+  })
+
+  test('an info message carrying an amount is logged and ignored, not thrown', async () => {
+    const venue = startFakeVenue()
+    const { client, logged } = await connect(venue)
+    venue.send(encodeLine({ info: { tradeHistoryMs: 5n } }) + encodeLine({ report: report('x-1') }))
+    await until(() => logged.length === 1, 'the log line')
+    expect(logged).toEqual(['venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got {"$units":"5"}'])
+    expect(client.tradeHistoryMs).toBeUndefined()
+  })
+})
+
+describe('JSONL client: answers', () => {
+  test('a place answered ok without the PlaceAck members resolves unknown (the venue may have acted)', async () => {
+    const venue = startFakeVenue()
+    const { client, logged } = await connect(venue)
+    const outcome = client.place(PLACE)
+    venue.send(encodeLine({ id: await requestId(venue, 1), result: { kind: 'ok', value: {} } }))
+    const answered = await outcome
+    expect(answered.kind).toBe('unknown')
+    expect(answered.kind === 'unknown' && answered.reason).toStartWith(`${JsonlReason.answerInvalid}: result.value.venueOrderId: `)
+    expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('the answer to place request')])
+  })
+
+  test('an answer is checked against the op it answers: a PlaceAck answering a cancel resolves unknown', async () => {
+    const venue = startFakeVenue()
+    const { client } = await connect(venue)
+    const outcome = client.cancel({ clientOrderId: 'c-2', origClientOrderId: 'c-1', account: 'acct-a', symbol: 'BTC-USD' })
+    venue.send(encodeLine({ id: await requestId(venue, 1), result: { kind: 'ok', value: { venueOrderId: 'v-1' } } }))
+    const answered = await outcome
+    expect(answered.kind === 'unknown' && answered.reason).toStartWith(`${JsonlReason.answerInvalid}: result.value.`)
+  })
+
+  test('an answer of no known outcome kind, or with a bad retryAfterMs, resolves unknown', async () => {
+    const venue = startFakeVenue()
+    const { client } = await connect(venue)
+    const results = [{ kind: 'maybe' }, { kind: 'retryable', reason: 'busy', retryAfterMs: -1 }, { kind: 'rejected' }]
+    for (const [index, result] of results.entries()) {
+      const outcome = client.place(PLACE)
+      venue.send(encodeLine({ id: await requestId(venue, index + 1), result }))
+      expect((await outcome).kind).toBe('unknown')
+    }
+  })
+
+  test('answers that fit their op are passed on as the venue sent them', async () => {
+    const venue = startFakeVenue()
+    const { client } = await connect(venue)
+    const trade = {
+      execId: 'x-1', clientOrderId: 'c-1', venueOrderId: 'v-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy' as const, qty: 2n, price: 100n,
+      fee: -1n, feeAsset: 'USD', liquidity: 'maker' as const, venueTimeMs: 7,
+    }
+    const cases: [() => Promise<unknown>, unknown][] = [
+      [() => client.place(PLACE), { kind: 'ok', value: { venueOrderId: 'v-1' } }],
+      [() => client.place(PLACE), { kind: 'rejected', reason: 'duplicate_client_order_id' }],
+      [() => client.place(PLACE), { kind: 'retryable', reason: 'rate_limited', retryAfterMs: 20 }],
+      [() => client.place(PLACE), { kind: 'unknown', reason: 'timeout' }],
+      [() => client.amend({ clientOrderId: 'c-3', origClientOrderId: 'c-1', account: 'acct-a', symbol: 'BTC-USD', qty: 3n }), { kind: 'ok', value: { accepted: true } }],
+      [() => client.orderStatus('c-9'), { kind: 'ok', value: null }],
+      [() => client.orderStatus('c-1'), { kind: 'ok', value: ORDER }],
+      [() => client.openOrders('acct-a'), { kind: 'ok', value: [ORDER] }],
+      [() => client.trades({ account: 'acct-a' }), { kind: 'ok', value: [trade] }],
+      [() => client.balances('acct-a'), { kind: 'ok', value: [{ account: 'acct-a', asset: 'USD', total: -5n }] }],
+    ]
+    for (const [index, [call, result]] of cases.entries()) {
+      const outcome = call()
+      venue.send(encodeLine({ id: await requestId(venue, index + 1), result }))
+      expect(await outcome).toEqual(result)
+    }
+  })
+})

@@ -1,0 +1,199 @@
+/**
+ * What a JSONL venue may send (the wire format in codec.ts), as valibot schemas built once when the module loads. The
+ * client checks every message with `safeParse` on these schemas and never builds one per message: it reads thousands
+ * of messages per second in benchmarks.
+ *
+ * Amounts are bigint units here, because decodeLine's `$units` reviver already made them so; the event schemas
+ * (domain/events) read the same amounts as decimal strings. Objects are strict: the wire format is egress's own
+ * (server.ts), so a member this client does not know means the two sides disagree about the protocol, and the message
+ * is refused rather than half understood.
+ */
+
+import * as v from 'valibot'
+import type { Units } from '../../domain/decimal.ts'
+import { executionReportSchema } from '../../domain/events/common.ts'
+import { idSchema, msSchema, sideSchema } from '../../domain/schema-kit.ts'
+import type { ExecutionReport, PlaceAck, VenueBalance, VenueOrder, VenueOutcome, VenueTrade } from '../adapter.ts'
+
+/** Only the first issue is ever reported, so validation stops there (cheaper on bad input too). */
+const PARSE_CONFIG = { abortEarly: true } as const
+
+/** Longest detail (issue text, line preview) put in a log line or a reason: venue text is never logged whole. */
+const DETAIL_CHARS_MAX = 200
+
+const unitsSchema = v.bigint()
+const positiveUnitsSchema = v.pipe(v.bigint(), v.minValue(1n, 'expected a positive amount'))
+const nonNegativeUnitsSchema = v.pipe(v.bigint(), v.minValue(0n, 'expected a non-negative amount'))
+
+/**
+ * The inbox's ExecutionReport schema with bigint amounts: the same members, kinds and rules, so a report the client
+ * accepts is one the inbox can record. An amount member added there must be overridden here as well.
+ */
+export const reportSchema: v.GenericSchema<unknown, ExecutionReport> = v.strictObject({
+  ...executionReportSchema.entries,
+  cumQty: nonNegativeUnitsSchema,
+  lastQty: v.exactOptional(positiveUnitsSchema),
+  lastPrice: v.exactOptional(positiveUnitsSchema),
+  fee: v.exactOptional(unitsSchema),
+})
+
+export interface PriceEntry {
+  symbol: string
+  price: Units
+  observedAtMs: number
+}
+
+/** One entry of a `prices` push: what the data-health guard reads as the symbol's reference price. */
+export const priceEntrySchema: v.GenericSchema<unknown, PriceEntry> = v.strictObject({
+  symbol: idSchema,
+  price: positiveUnitsSchema,
+  observedAtMs: msSchema,
+})
+
+const placeAckSchema: v.GenericSchema<unknown, PlaceAck> = v.strictObject({ venueOrderId: v.string() })
+
+const acceptedSchema: v.GenericSchema<unknown, { accepted: true }> = v.strictObject({ accepted: v.literal(true) })
+
+const venueOrderSchema: v.GenericSchema<unknown, VenueOrder> = v.strictObject({
+  clientOrderId: v.string(),
+  venueOrderId: v.string(),
+  account: v.string(),
+  symbol: v.string(),
+  side: sideSchema,
+  qty: positiveUnitsSchema,
+  price: v.exactOptional(positiveUnitsSchema),
+  cumQty: nonNegativeUnitsSchema,
+  status: v.picklist(['open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired']),
+})
+
+const venueTradeSchema: v.GenericSchema<unknown, VenueTrade> = v.strictObject({
+  execId: v.string(),
+  clientOrderId: v.string(),
+  venueOrderId: v.string(),
+  account: v.string(),
+  symbol: v.string(),
+  side: sideSchema,
+  qty: positiveUnitsSchema,
+  price: positiveUnitsSchema,
+  // A rebate is a negative fee.
+  fee: unitsSchema,
+  feeAsset: v.string(),
+  liquidity: v.picklist(['maker', 'taker']),
+  venueTimeMs: msSchema,
+})
+
+// A balance may be negative (a short position, fees owed).
+const venueBalanceSchema: v.GenericSchema<unknown, VenueBalance> = v.strictObject({ account: v.string(), asset: v.string(), total: unitsSchema })
+
+const rejectedSchema = v.strictObject({ kind: v.literal('rejected'), reason: v.string() })
+const retryableSchema = v.strictObject({ kind: v.literal('retryable'), reason: v.string(), retryAfterMs: msSchema })
+const unknownSchema = v.strictObject({ kind: v.literal('unknown'), reason: v.string() })
+
+/** A VenueOutcome (adapter.ts) whose `ok` value is read by `value`. */
+function outcomeSchema<T>(value: v.GenericSchema<unknown, T>): v.GenericSchema<unknown, VenueOutcome<T>> {
+  return v.variant('kind', [v.strictObject({ kind: v.literal('ok'), value }), rejectedSchema, retryableSchema, unknownSchema])
+}
+
+/** What each op answers, as the VenueAdapter methods declare it. */
+export interface OpOutcomes {
+  place: VenueOutcome<PlaceAck>
+  cancel: VenueOutcome<{ accepted: true }>
+  amend: VenueOutcome<{ accepted: true }>
+  orderStatus: VenueOutcome<VenueOrder | null>
+  openOrders: VenueOutcome<VenueOrder[]>
+  trades: VenueOutcome<VenueTrade[]>
+  balances: VenueOutcome<VenueBalance[]>
+}
+
+export type OutcomeOp = keyof OpOutcomes
+
+/** Every op the client sends; `inspect` answers the venue's own view (tests and drills), taken as it comes. */
+export type JsonlOp = OutcomeOp | 'inspect'
+
+/** The schema each op's answer must fit; typed against OpOutcomes, so a schema that drifts from adapter.ts does not compile. */
+export const OUTCOME_SCHEMAS: { readonly [Op in OutcomeOp]: v.GenericSchema<unknown, OpOutcomes[Op]> } = {
+  place: outcomeSchema(placeAckSchema),
+  cancel: outcomeSchema(acceptedSchema),
+  amend: outcomeSchema(acceptedSchema),
+  orderStatus: outcomeSchema(v.nullable(venueOrderSchema)),
+  openOrders: outcomeSchema(v.array(venueOrderSchema)),
+  trades: outcomeSchema(v.array(venueTradeSchema)),
+  balances: outcomeSchema(v.array(venueBalanceSchema)),
+}
+
+export const INSPECT_SCHEMA: v.GenericSchema<unknown, unknown> = v.unknown()
+
+const answerMessageSchema = v.strictObject({ id: v.pipe(v.number(), v.safeInteger(), v.minValue(1)), result: v.unknown() })
+const reportMessageSchema = v.strictObject({ report: reportSchema })
+const pricesMessageSchema = v.strictObject({ prices: v.array(v.unknown()) })
+const infoMessageSchema = v.strictObject({ info: v.unknown() })
+
+/** A decoded line, sorted by what it is; `problem` names the path of the first issue and what was wrong there. */
+export type VenueMessage =
+  | { kind: 'answer'; id: number; result: unknown }
+  | { kind: 'report'; report: ExecutionReport }
+  /** The valid entries; `dropped` counts the others, `problem` describes the first of them (null when none). */
+  | { kind: 'prices'; prices: PriceEntry[]; dropped: number; problem: string | null }
+  | { kind: 'info'; info: unknown }
+  | { kind: 'invalid'; problem: string }
+
+/** Sorts a decoded line by its member (`id`, `report`, `prices` or `info`) and checks it; never throws. */
+export function readVenueMessage(message: unknown): VenueMessage {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return { kind: 'invalid', problem: `expected a JSON object, got ${preview(message)}` }
+  }
+  if ('id' in message) {
+    const parsed = v.safeParse(answerMessageSchema, message, PARSE_CONFIG)
+    return parsed.success ? { kind: 'answer', id: parsed.output.id, result: parsed.output.result } : invalid(parsed.issues)
+  }
+  if ('report' in message) {
+    const parsed = v.safeParse(reportMessageSchema, message, PARSE_CONFIG)
+    return parsed.success ? { kind: 'report', report: parsed.output.report } : invalid(parsed.issues)
+  }
+  if ('prices' in message) {
+    const parsed = v.safeParse(pricesMessageSchema, message, PARSE_CONFIG)
+    return parsed.success ? readPrices(parsed.output.prices) : invalid(parsed.issues)
+  }
+  if ('info' in message) {
+    const parsed = v.safeParse(infoMessageSchema, message, PARSE_CONFIG)
+    return parsed.success ? { kind: 'info', info: parsed.output.info } : invalid(parsed.issues)
+  }
+  return { kind: 'invalid', problem: truncate(`expected a member id, report, prices or info; got ${preview(Object.keys(message))}`) }
+}
+
+/** Checks an answer's result against the schema of the op it answers: the value, or the first issue's path and text. */
+export function readResult<R>(schema: v.GenericSchema<unknown, R>, result: unknown): { ok: true; value: R } | { ok: false; problem: string } {
+  const parsed = v.safeParse(schema, result, PARSE_CONFIG)
+  return parsed.success ? { ok: true, value: parsed.output } : { ok: false, problem: describeIssue(parsed.issues[0], 'result') }
+}
+
+function readPrices(entries: unknown[]): VenueMessage {
+  const prices: PriceEntry[] = []
+  let problem: string | null = null
+  for (let index = 0; index < entries.length; index++) {
+    const parsed = v.safeParse(priceEntrySchema, entries[index], PARSE_CONFIG)
+    if (parsed.success) prices.push(parsed.output)
+    else problem ??= describeIssue(parsed.issues[0], `prices.${index}`)
+  }
+  return { kind: 'prices', prices, dropped: entries.length - prices.length, problem }
+}
+
+function invalid(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): VenueMessage {
+  return { kind: 'invalid', problem: describeIssue(issues[0], '') }
+}
+
+/** `path: message` of one issue, the path prefixed by where the validated value sits in the line. */
+function describeIssue(issue: v.BaseIssue<unknown>, prefix: string): string {
+  const path = [prefix, v.getDotPath(issue) ?? ''].filter((part) => part !== '').join('.')
+  return truncate(`${path === '' ? '(the line)' : path}: ${issue.message}`)
+}
+
+/** A short, single-line rendering of a venue value for a log line (bigint as the wire writes it). */
+export function preview(value: unknown): string {
+  const text = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? { $units: inner.toString() } : inner))
+  return truncate(text === undefined ? String(value) : text)
+}
+
+function truncate(text: string): string {
+  return text.length <= DETAIL_CHARS_MAX ? text : `${text.slice(0, DETAIL_CHARS_MAX)}… (${text.length} characters)`
+}
