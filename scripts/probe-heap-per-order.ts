@@ -1,0 +1,204 @@
+/**
+ * probe:heap — JavaScript heap a gateway keeps per order placed, and which structures keep it. Memory sizing for
+ * operators (the hot state holds every order that ended within `terminalOrderRetireAfterMs`, an hour by default), and
+ * the lever behind bench:http's p99: the collector's pauses and its concurrent cycles grow with this heap.
+ *
+ * Each run is a child process holding serve's gateway and HTTP app in-process (paper mode, sim venue, fsync log, the
+ * bench's accounts and IOC orders), driven through `app.fetch` without sockets. It places `--warmup` orders, collects
+ * and reads the heap, places `--orders` more, lets the executor and the back office settle, collects and reads again:
+ * retained KB and objects per order. Then it empties, one at a time, the per-order structures of the kernel (ended
+ * orders, idempotency index), the back office (live ledger, replay ledger) and the log index, collecting after each:
+ * what each held per order. What is left is the sim venue's own book (it keeps ended orders 5 minutes), SSE/metrics
+ * and whatever else grew.
+ *
+ * Two runs in the same invocation: `default` (the shipped retention) and the baseline `countOnly`
+ * (kernel.terminalOrderRetireAfterMs 0, terminalOrdersKeptMax 1000: ended orders leave the kernel by count alone, the
+ * back office still keeps them its 60 s margin). The last line is JSON with both and their ratio.
+ *
+ * `bun scripts/probe-heap-per-order.ts [--orders 20000] [--warmup 2000]`
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { heapStats } from 'bun:jsc'
+import { backOfficeOf } from '../src/backoffice/backoffice.ts'
+import { startServeGateway, StoppableClock } from '../src/cli/serve-gateway.ts'
+import { loadConfig } from '../src/config/index.ts'
+import { createVerifier, mintHs256Token, verifierOptionsFromConfig } from '../src/http/auth/index.ts'
+import { createHttpService } from '../src/http/service.ts'
+
+const SECRET = 'probe-heap-secret-probe-heap-secret-0123456789'
+const ACCOUNTS = 16
+const CONCURRENCY = 64
+const SYMBOLS = [
+  { symbol: 'BTC-USD', price: '59000', qty: '0.001' },
+  { symbol: 'ETH-USD', price: '2950', qty: '0.01' },
+  { symbol: 'AAPL', price: '198', qty: '1' },
+]
+const RUNS = {
+  default: {},
+  countOnly: { kernel: { terminalOrderRetireAfterMs: 0, terminalOrdersKeptMax: 1000 } },
+} as const
+type RunName = keyof typeof RUNS
+
+interface HeapReading {
+  bytes: number
+  objects: number
+}
+
+interface RunFigures {
+  run: RunName
+  orders: number
+  accepted: number
+  retainedKbPerOrder: number
+  retainedObjectsPerOrder: number
+  /** KB per order freed by emptying each structure, in the order they were emptied. */
+  kbPerOrderBy: Record<string, number>
+  /** Retained and not in any structure above (sim venue book, SSE, metrics, …). */
+  otherKbPerOrder: number
+  topTypesPerOrder: Record<string, number>
+}
+
+const round = (value: number, places = 2): number => Math.round(value * 10 ** places) / 10 ** places
+
+async function reading(): Promise<HeapReading & { types: Record<string, number> }> {
+  await Bun.sleep(200)
+  Bun.gc(true)
+  const stats = heapStats()
+  return { bytes: stats.heapSize, objects: stats.objectCount, types: stats.objectTypeCounts as Record<string, number> }
+}
+
+async function child(name: RunName, orders: number, warmup: number): Promise<RunFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-probe-heap-'))
+  const configPath = join(dir, 'config.json')
+  const balances = { USD: '100000000000', BTC: '100000', ETH: '1000000', AAPL: '10000000' }
+  const accounts = Array.from({ length: ACCOUNTS }, (_, index) => `bench-${index}`)
+  writeFileSync(configPath, JSON.stringify({
+    mode: 'paper', dataDir: join(dir, 'data'), host: '127.0.0.1', port: 1,
+    wal: { durability: 'fsync' }, auth: { hs256Secret: SECRET },
+    backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
+    accounts: accounts.map((id) => ({ id, balances })),
+    ...RUNS[name],
+  }))
+  const config = loadConfig({ configPath, env: {} })
+  const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, SECRET), log: () => {} })
+  const clock = new StoppableClock()
+  const served = await startServeGateway(config, { clock, buildCommit: 'probe', onError: (error, context) => console.error('probe:heap:', context, error) })
+  const http = createHttpService({ gateway: served.gateway, verifier, configDigest: served.digest, backpressure: config.backpressure, sse: config.sse, log: () => {} })
+  const token = await mintHs256Token(SECRET, { sub: 'probe', roles: ['trader'], accounts, issuer: 'egress', audience: 'egress-api', ttlSec: 3600 })
+  let sequence = 0
+  let accepted = 0
+  const place = async (): Promise<void> => {
+    const index = sequence++
+    const leg = SYMBOLS[index % SYMBOLS.length]!
+    const body = JSON.stringify({ account: accounts[index % ACCOUNTS], symbol: leg.symbol, side: 'buy', type: 'limit', qty: leg.qty, price: leg.price, tif: 'IOC' })
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `p-${index}` }
+    // LANE_FULL (429) answers are retried: every order counted is one the gateway accepted.
+    for (;;) {
+      const response = await http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body }))
+      await response.arrayBuffer()
+      if (response.status === 202) break
+      if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
+      await Bun.sleep(1)
+    }
+    accepted++
+  }
+  const placeMany = async (count: number): Promise<void> => {
+    let left = count
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (left-- > 0) await place()
+    }))
+    while (served.gateway.engine.pending > 0 || served.gateway.executor['busy'].size > 0) await Bun.sleep(5)
+  }
+  try {
+    await placeMany(warmup)
+    const before = await reading()
+    accepted = 0
+    await placeMany(orders)
+    const office = backOfficeOf(served.gateway)
+    // The back office folds in slices and writes SQLite on a timer: let it catch up before reading.
+    await office.reconcile()
+    const after = await reading()
+    const kbPerOrderBy: Record<string, number> = {}
+    let previous: HeapReading = after
+    const empty = async (label: string, drop: () => void): Promise<void> => {
+      drop()
+      const now = await reading()
+      kbPerOrderBy[label] = round((previous.bytes - now.bytes) / orders / 1024)
+      previous = now
+    }
+    const state = served.gateway.engine.state
+    await empty('kernelEndedOrders', () => {
+      for (const orderId of state.terminalOrderIds.keys()) state.orders.delete(orderId)
+    })
+    await empty('kernelIdempotency', () => state.idempotency.clear())
+    await empty('backOfficeLedger', () => {
+      office.projector.ledger.orders.clear()
+      office.projector.ledger.endedOrders.clear()
+    })
+    await empty('replayLedger', () => {
+      const replay = office['replay'].ledger
+      replay.orders.clear()
+      replay.endedOrders.clear()
+    })
+    await empty('logIndex', () => http.services.logIndex['byOrder'].clear())
+    const retainedKb = (after.bytes - before.bytes) / orders / 1024
+    const freedKb = Object.values(kbPerOrderBy).reduce((sum, value) => sum + value, 0)
+    const topTypesPerOrder = Object.fromEntries(
+      Object.entries(after.types)
+        .map(([type, count]) => [type, (count - (before.types[type] ?? 0)) / orders] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([type, perOrder]) => [type, round(perOrder, 1)]),
+    )
+    return {
+      run: name, orders, accepted,
+      retainedKbPerOrder: round(retainedKb),
+      retainedObjectsPerOrder: round((after.objects - before.objects) / orders, 1),
+      kbPerOrderBy,
+      otherKbPerOrder: round(retainedKb - freedKb),
+      topTypesPerOrder,
+    }
+  } finally {
+    await served.stop()
+    clock.cancelAll()
+    http.close()
+    verifier.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { orders: { type: 'string', default: '20000' }, warmup: { type: 'string', default: '2000' }, child: { type: 'string' } } })
+  const orders = Number(values.orders)
+  const warmup = Number(values.warmup)
+  if (!Number.isSafeInteger(orders) || orders < 1 || !Number.isSafeInteger(warmup) || warmup < 0) throw new RangeError('--orders must be a positive integer and --warmup a non-negative one')
+  if (values.child !== undefined) {
+    if (!(values.child in RUNS)) throw new RangeError(`--child must be one of ${Object.keys(RUNS).join(', ')}`)
+    console.log(JSON.stringify(await child(values.child as RunName, orders, warmup)))
+    process.exit(0)
+  }
+  const figures: Partial<Record<RunName, RunFigures>> = {}
+  for (const name of Object.keys(RUNS) as RunName[]) {
+    const proc = Bun.spawn([process.execPath, resolve(import.meta.path), '--child', name, '--orders', String(orders), '--warmup', String(warmup)], { stdout: 'pipe', stderr: 'inherit' })
+    const output = await new Response(proc.stdout).text()
+    if ((await proc.exited) !== 0) throw new Error(`the ${name} run failed`)
+    const run = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as RunFigures
+    figures[name] = run
+    console.error(`probe:heap: ${name}: ${run.retainedKbPerOrder} KB and ${run.retainedObjectsPerOrder} objects retained per order; by structure ${JSON.stringify(run.kbPerOrderBy)}, other ${run.otherKbPerOrder} KB`)
+  }
+  const retainedDefault = figures.default?.retainedKbPerOrder ?? Number.NaN
+  const retainedCountOnly = figures.countOnly?.retainedKbPerOrder ?? Number.NaN
+  console.log(JSON.stringify({
+    probe: 'heap-per-order',
+    orders,
+    kbPerOrderDefault: retainedDefault,
+    kbPerOrderCountOnly: retainedCountOnly,
+    countOnlyOverDefault: round(retainedCountOnly / retainedDefault),
+    runs: figures,
+  }))
+}
+
+await main()
