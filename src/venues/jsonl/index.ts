@@ -5,4 +5,4 @@
 
 export { JsonlVenueClient, type JsonlVenueClientOptions } from './client.ts'
 export { serveJsonlVenue, type JsonlVenueServer, type JsonlVenueServerOptions } from './server.ts'
-export { LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from './codec.ts'
+export { LINE_BYTES_MAX, LineReader, UNITS_DIGITS_MAX, decodeLine, encodeLine } from './codec.ts'

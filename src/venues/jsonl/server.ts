@@ -3,6 +3,10 @@
  * one venue whose order book outlives either of them. Every place request is appended (and fsynced) to a record file
  * before it reaches the book — the venue's own durable account of what it was asked, so duplicates are counted by the
  * venue and not by the gateway under test.
+ *
+ * A client line that is not a request (not JSON, no integer id or string op) is logged and skipped; a request for an
+ * unknown op or with arguments that do not fit it (requests.ts) is answered `rejected` before the book sees it. A
+ * line past LINE_BYTES_MAX closes that client's connection.
  */
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
@@ -11,6 +15,7 @@ import type { SimVenue } from '../sim/index.ts'
 import type { PlaceRequest } from '../adapter.ts'
 import { LineReader, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
+import { checkRequest, type CheckedRequest } from './requests.ts'
 
 export interface JsonlVenueServerOptions {
   hostname: string
@@ -22,6 +27,7 @@ export interface JsonlVenueServerOptions {
   log: (line: string) => void
 }
 
+/** A line that has the shape of a request; its op and arguments are checked next (requests.ts). */
 interface Request {
   id: number
   op: string
@@ -64,28 +70,25 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     writeSync(recordFd, encodeLine({ atMs: Date.now(), op: 'place', clientOrderId: request.clientOrderId, account: request.account, symbol: request.symbol }))
     fsyncSync(recordFd)
   }
-  const answer = async (request: Request): Promise<unknown> => {
-    const args = request.args as never
+  const answer = async (request: CheckedRequest): Promise<unknown> => {
     switch (request.op) {
       case 'place':
-        record(args)
-        return venue.place(args)
+        record(request.args)
+        return venue.place(request.args)
       case 'cancel':
-        return venue.cancel(args)
+        return venue.cancel(request.args)
       case 'amend':
-        return venue.amend(args)
+        return venue.amend(request.args)
       case 'orderStatus':
-        return venue.orderStatus(args)
+        return venue.orderStatus(request.args)
       case 'openOrders':
-        return venue.openOrders(args)
+        return venue.openOrders(request.args)
       case 'trades':
-        return venue.trades(args)
+        return venue.trades(request.args)
       case 'balances':
-        return venue.balances(args)
+        return venue.balances(request.args)
       case 'inspect':
         return inspectView(venue)
-      default:
-        return { kind: 'rejected', reason: `unknown op ${JSON.stringify(request.op)}` }
     }
   }
   const listener: TCPSocketListener<SocketData> = Bun.listen<SocketData>({
@@ -111,8 +114,15 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           return
         }
         for (const line of lines) {
-          const request = decodeLine(line) as Request
-          void answer(request).then((result) => send(socket, { id: request.id, result }))
+          const request = requestOf(line)
+          if (typeof request === 'string') {
+            options.log(`ignoring a client line: ${request}`)
+            continue
+          }
+          const checked = checkRequest(request.id, request.op, request.args)
+          // Refused before the book sees it: the venue did nothing, so `rejected` is the truth.
+          if (typeof checked === 'string') send(socket, { id: request.id, result: { kind: 'rejected', reason: checked } })
+          else void answer(checked).then((result) => send(socket, { id: request.id, result }))
         }
       },
       drain(socket) {
@@ -136,6 +146,19 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
       if (recordFd !== null) closeSync(recordFd)
     },
   }
+}
+
+/** A client's line as a request, or what is wrong with it (not JSON, or no integer `id` and string `op`). */
+function requestOf(line: string): Request | string {
+  let message: unknown
+  try {
+    message = decodeLine(line)
+  } catch {
+    return `not JSON: ${line.slice(0, 80)}`
+  }
+  const { id, op } = (typeof message === 'object' && message !== null ? message : {}) as Partial<Request>
+  if (!Number.isSafeInteger(id) || (id as number) < 0 || typeof op !== 'string') return `not a request (an integer id ≥ 0 and a string op): ${line.slice(0, 80)}`
+  return message as Request
 }
 
 /** What the failover drill reads back: orders per client order id, duplicate place requests, trades. */
