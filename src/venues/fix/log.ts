@@ -24,3 +24,8 @@ export function writeFixLogToStderr(record: FixLogRecord): void {
 }
 
 export function silentFixLog(): void {}
+
+/** An error (or anything thrown) as one line for a log record: `Name: message`. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}

@@ -14,6 +14,9 @@ export type Finish<T> =
   | { kind: 'retryable'; reason: string }
   | { kind: 'unknown'; reason: string }
 
+/** How a request recognises its answer: a finish, or null when `message` does not (yet) answer it. */
+export type Answer<T> = (message: FixMessage) => Finish<T> | null
+
 export type RequestOperation = 'place' | 'cancel' | 'amend' | 'status' | 'mass_status'
 
 /** What a pending request does with an answer; the payload type differs per operation. */

@@ -16,9 +16,12 @@
  * Ordering (the adapter contract in ../adapter.ts): honoured. Every request goes over the one session; its MsgSeqNum is
  * taken when the method is called, and the session writes messages to the socket in number order (its write chain;
  * node:net buffers what the socket cannot take yet), so calls for one symbol reach the venue in the order issued.
+ *
+ * This file sends requests and waits for their outcome, and follows the session's state; its parts:
+ * venue-order-entry.ts (place/cancel/amend bodies and answers), venue-status.ts (status queries), venue-inbound.ts
+ * (messages from the venue → requests and reports), venue-memory.ts (order facts and sent messages), venue-options.ts.
  */
 
-import type { Units } from '../../domain/decimal.ts'
 import type {
   AmendRequest,
   CancelRequest,
@@ -31,59 +34,33 @@ import type {
   VenueOutcome,
   VenueTrade,
 } from '../adapter.ts'
-import type { FixLogLevel } from './log.ts'
-import type { FixField, FixMessage } from './message.ts'
-import { parsePositiveInt } from './message.ts'
+import type { FixField } from './message.ts'
 import { FixReason, withDetail } from './reasons.ts'
-import { cancelRejectReason, isStatusReport, mapCancelReject, mapExecutionReport, mapStatusReport, type FixOrderFacts } from './reports.ts'
-import { PendingRequests, type Finish, type PendingRequest, type RequestOperation } from './requests.ts'
+import type { FixOrderFacts } from './reports.ts'
+import { PendingRequests, type Answer, type Finish, type RequestOperation } from './requests.ts'
 import { FixSession, type FixSessionState } from './session.ts'
 import { resolveFixSessionOptions, type FixSessionOptions } from './session-options.ts'
 import { MsgType, Tag } from './tags.ts'
 import { formatUtcTimestamp } from './time.ts'
-import { fixOrdType, fixSide, fixTimeInForce, formatFixDecimal, parseFixDecimal } from './values.ts'
+import { fixOrdType, fixTimeInForce } from './values.ts'
+import { FixVenueInbound, type FixVenueLog } from './venue-inbound.ts'
+import { FixOrderMemory } from './venue-memory.ts'
+import { resolveFixVenueOptions, type FixVenueOptions, type ResolvedFixVenueOptions } from './venue-options.ts'
+import { amendAnswer, cancelAnswer, cancelReplaceBody, cancelRequestBody, factsMissing, newOrderSingleBody, placeAnswer, placeProblem } from './venue-order-entry.ts'
+import { massStatusAnswer, massStatusBody, orderStatusAnswer, orderStatusBody } from './venue-status.ts'
 
-export interface FixVenueOptions {
-  /** The venue name reports carry. */
-  venue: string
-  session: FixSessionOptions
-  /** Wait for an answer to place/cancel/amend before answering `unknown`. */
-  requestTimeoutMs?: number
-  /** Wait for an OrderStatusRequest / OrderMassStatusRequest answer before answering `unknown`. */
-  statusTimeoutMs?: number
-  /** The counterpart answers OrderMassStatusRequest (35=AF, FIX 4.4). */
-  massStatus?: boolean
-  /** HandlInst (21) on orders: 1 automated, no broker intervention (default). */
-  handlInst?: '1' | '2' | '3'
-  /** Orders remembered (for cancel/status, which FIX makes carry side and symbol); oldest forgotten first. */
-  orderFactsMax?: number
-  /** Sent messages remembered by MsgSeqNum (to match Reject/BusinessMessageReject); oldest forgotten first. */
-  sentMessagesMax?: number
-  /** The runtime's order projection: consulted when an order is not in the adapter's memory (after a restart). */
-  lookupOrder?: (clientOrderId: string) => FixOrderFacts | undefined
-}
-
-interface SentMessage {
-  msgType: string
-  clientOrderId: string
-  /** For cancels and amends: the order they act on. */
-  origClientOrderId: string | undefined
-  sendingTime: string
-}
-
-type Answer<T> = (message: FixMessage) => Finish<T> | null
+export type { FixVenueOptions } from './venue-options.ts'
 
 export class FixVenue implements VenueAdapter {
   readonly venue: string
   readonly session: FixSession
-  readonly #options: Required<Omit<FixVenueOptions, 'lookupOrder' | 'session'>> & { lookupOrder: FixVenueOptions['lookupOrder'] | undefined }
+  readonly #options: ResolvedFixVenueOptions
   readonly #clock: FixSessionOptions['clock']
-  readonly #log: (level: FixLogLevel, event: string, message: string) => void
+  readonly #log: FixVenueLog
   readonly #pending: PendingRequests
-  readonly #facts = new Map<string, FixOrderFacts>()
-  readonly #sent = new Map<number, SentMessage>()
+  readonly #memory: FixOrderMemory
+  readonly #inbound: FixVenueInbound
   readonly #placesInFlight = new Map<string, Promise<VenueOutcome<PlaceAck>>>()
-  readonly #reportHandlers = new Set<(report: ExecutionReport) => void>()
   readonly #activeWaiters = new Set<() => void>()
   #massStatusCount = 0
 
@@ -91,24 +68,24 @@ export class FixVenue implements VenueAdapter {
     const sessionOptions = resolveFixSessionOptions(options.session) // validates early, with the session's messages
     this.venue = options.venue
     this.#clock = options.session.clock
-    this.#options = {
-      venue: options.venue,
-      requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? 10_000),
-      statusTimeoutMs: positive('statusTimeoutMs', options.statusTimeoutMs ?? 5_000),
-      massStatus: options.massStatus ?? false,
-      handlInst: options.handlInst ?? '1',
-      orderFactsMax: positive('orderFactsMax', options.orderFactsMax ?? 100_000),
-      sentMessagesMax: positive('sentMessagesMax', options.sentMessagesMax ?? 10_000),
-      lookupOrder: options.lookupOrder,
-    }
+    this.#options = resolveFixVenueOptions(options)
     this.#pending = new PendingRequests(this.#clock)
+    this.#memory = new FixOrderMemory(this.#options)
     this.session = new FixSession(options.session, {
-      onApplicationMessage: (message) => this.#onApplicationMessage(message),
-      onSessionReject: ({ refSeqNum, reason }) => this.#onRejectOf(refSeqNum, withDetail(FixReason.sessionReject, reason), null),
+      onApplicationMessage: (message) => this.#inbound.onApplicationMessage(message),
+      onSessionReject: ({ refSeqNum, reason }) => this.#inbound.onRejectOf(refSeqNum, withDetail(FixReason.sessionReject, reason), null),
       onMessagesAbandoned: (range) => this.#onAbandoned(range.beginSeqNum, range.endSeqNum, range.cause),
       onStateChange: (state) => this.#onStateChange(state),
     })
     this.#log = (level, event, message) => sessionOptions.log({ level, event, session: this.session.id, message, venue: this.venue })
+    this.#inbound = new FixVenueInbound({
+      venue: this.venue,
+      clock: this.#clock,
+      pending: this.#pending,
+      memory: this.#memory,
+      log: this.#log,
+      rejectMessage: (message, text, refTagId) => this.session.rejectMessage(message, text, refTagId),
+    })
   }
 
   start(): void {
@@ -135,8 +112,7 @@ export class FixVenue implements VenueAdapter {
   }
 
   onReport(handler: (report: ExecutionReport) => void): () => void {
-    this.#reportHandlers.add(handler)
-    return () => this.#reportHandlers.delete(handler)
+    return this.#inbound.onReport(handler)
   }
 
   // ── requests ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -144,7 +120,7 @@ export class FixVenue implements VenueAdapter {
   place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
     const inFlight = this.#placesInFlight.get(request.clientOrderId)
     if (inFlight !== undefined) return inFlight
-    const known = this.#facts.get(request.clientOrderId)
+    const known = this.#memory.remembered(request.clientOrderId)
     if (known?.venueOrderId !== undefined) return Promise.resolve({ kind: 'ok', value: { venueOrderId: known.venueOrderId } })
     const invalid = placeProblem(request)
     if (invalid !== null) return Promise.resolve({ kind: 'rejected', reason: withDetail(FixReason.invalidRequest, invalid) })
@@ -158,21 +134,8 @@ export class FixVenue implements VenueAdapter {
       timeInForce: fixTimeInForce(request.tif),
       ...(request.price === undefined ? {} : { price: request.price }),
     }
-    this.#remember(facts)
-    const body: FixField[] = [[Tag.ClOrdID, request.clientOrderId]]
-    if (request.account !== '') body.push([Tag.Account, request.account])
-    body.push([Tag.HandlInst, this.#options.handlInst])
-    const execInst = [request.postOnly ? '6' : null, request.reduceOnly ? 'E' : null].filter((v) => v !== null).join(' ')
-    if (execInst !== '') body.push([Tag.ExecInst, execInst])
-    body.push(
-      [Tag.Symbol, request.symbol],
-      [Tag.Side, fixSide(request.side)],
-      [Tag.TransactTime, formatUtcTimestamp(this.#clock.nowMs())],
-      [Tag.OrderQty, formatFixDecimal(request.qty)],
-      [Tag.OrdType, facts.ordType],
-    )
-    if (request.price !== undefined) body.push([Tag.Price, formatFixDecimal(request.price)])
-    body.push([Tag.TimeInForce, facts.timeInForce])
+    this.#memory.remember(facts)
+    const body = newOrderSingleBody(request, facts, { handlInst: this.#options.handlInst, nowMs: this.#clock.nowMs() })
     const outcome = this.#request<PlaceAck>('place', request.clientOrderId, MsgType.NewOrderSingle, body, this.#options.requestTimeoutMs, (message) =>
       placeAnswer(message),
     ).then((result) => {
@@ -184,62 +147,31 @@ export class FixVenue implements VenueAdapter {
   }
 
   cancel(request: CancelRequest): Promise<VenueOutcome<{ accepted: true }>> {
-    const facts = this.#factsOf(request.origClientOrderId)
-    if (facts === undefined) return Promise.resolve(this.#factsMissing(request.origClientOrderId))
-    const body: FixField[] = [[Tag.OrigClOrdID, request.origClientOrderId]]
-    if (facts.venueOrderId !== undefined && facts.venueOrderId !== '') body.push([Tag.OrderID, facts.venueOrderId])
-    body.push([Tag.ClOrdID, request.clientOrderId])
-    if (request.account !== '') body.push([Tag.Account, request.account])
-    body.push(
-      [Tag.Symbol, request.symbol],
-      [Tag.Side, fixSide(facts.side)],
-      [Tag.TransactTime, formatUtcTimestamp(this.#clock.nowMs())],
-      [Tag.OrderQty, formatFixDecimal(facts.qty)],
-    )
+    const facts = this.#memory.factsOf(request.origClientOrderId)
+    if (facts === undefined) return Promise.resolve(factsMissing(request.origClientOrderId, this.#options.requestTimeoutMs))
+    const body = cancelRequestBody(request, facts, { nowMs: this.#clock.nowMs() })
     return this.#request('cancel', request.clientOrderId, MsgType.OrderCancelRequest, body, this.#options.requestTimeoutMs, cancelAnswer)
   }
 
   amend(request: AmendRequest): Promise<VenueOutcome<{ accepted: true }>> {
-    const facts = this.#factsOf(request.origClientOrderId)
-    if (facts === undefined) return Promise.resolve(this.#factsMissing(request.origClientOrderId))
+    const facts = this.#memory.factsOf(request.origClientOrderId)
+    if (facts === undefined) return Promise.resolve(factsMissing(request.origClientOrderId, this.#options.requestTimeoutMs))
     const price = request.price ?? facts.price
     if (request.qty <= 0n || (facts.ordType === '2' && price === undefined)) {
       return Promise.resolve({ kind: 'rejected', reason: withDetail(FixReason.invalidRequest, 'amend needs qty > 0 and, for a limit order, a price') })
     }
-    this.#remember({ ...facts, clientOrderId: request.clientOrderId, qty: request.qty, ...(price === undefined ? {} : { price }) })
-    const body: FixField[] = []
-    if (facts.venueOrderId !== undefined && facts.venueOrderId !== '') body.push([Tag.OrderID, facts.venueOrderId])
-    body.push([Tag.OrigClOrdID, request.origClientOrderId], [Tag.ClOrdID, request.clientOrderId])
-    if (request.account !== '') body.push([Tag.Account, request.account])
-    body.push(
-      [Tag.HandlInst, this.#options.handlInst],
-      [Tag.Symbol, request.symbol],
-      [Tag.Side, fixSide(facts.side)],
-      [Tag.TransactTime, formatUtcTimestamp(this.#clock.nowMs())],
-      [Tag.OrderQty, formatFixDecimal(request.qty)],
-      [Tag.OrdType, facts.ordType],
-    )
-    if (price !== undefined) body.push([Tag.Price, formatFixDecimal(price)])
-    body.push([Tag.TimeInForce, facts.timeInForce])
+    this.#memory.remember({ ...facts, clientOrderId: request.clientOrderId, qty: request.qty, ...(price === undefined ? {} : { price }) })
+    const body = cancelReplaceBody(request, facts, { price, handlInst: this.#options.handlInst, nowMs: this.#clock.nowMs() })
     return this.#request('amend', request.clientOrderId, MsgType.OrderCancelReplaceRequest, body, this.#options.requestTimeoutMs, amendAnswer)
   }
 
   orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
-    const facts = this.#factsOf(clientOrderId)
+    const facts = this.#memory.factsOf(clientOrderId)
     if (facts === undefined) {
       return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.orderFactsMissing, `no side/symbol known for ${clientOrderId}`) })
     }
-    const body: FixField[] = []
-    if (facts.venueOrderId !== undefined && facts.venueOrderId !== '') body.push([Tag.OrderID, facts.venueOrderId])
-    body.push([Tag.ClOrdID, clientOrderId])
-    if (facts.account !== '') body.push([Tag.Account, facts.account])
-    body.push([Tag.Symbol, facts.symbol], [Tag.Side, fixSide(facts.side)])
-    return this.#request<VenueOrder | null>('status', clientOrderId, MsgType.OrderStatusRequest, body, this.#options.statusTimeoutMs, (message) => {
-      if (!isStatusReport(message) || message.has(Tag.MassStatusReqID)) return null
-      const mapped = mapStatusReport(message, this.#factsOf(clientOrderId), this.#clock.nowMs())
-      if (mapped.kind === 'mapped') return { kind: 'ok', value: mapped.value }
-      return { kind: 'unknown', reason: `unreadable status answer: ${mapped.why}` }
-    })
+    const answer = orderStatusAnswer(clientOrderId, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
+    return this.#request('status', clientOrderId, MsgType.OrderStatusRequest, orderStatusBody(clientOrderId, facts), this.#options.statusTimeoutMs, answer)
   }
 
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
@@ -247,18 +179,8 @@ export class FixVenue implements VenueAdapter {
       return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.openOrdersUnsupported, 'OrderMassStatusRequest not enabled for this venue (massStatus) or not in FIX 4.2') })
     }
     const requestId = `MS-${this.#clock.nowMs()}-${++this.#massStatusCount}`
-    const body: FixField[] = [[Tag.MassStatusReqID, requestId], [Tag.MassStatusReqType, '7']]
-    if (account !== undefined && account !== '') body.push([Tag.Account, account])
-    const orders: VenueOrder[] = []
-    return this.#request<VenueOrder[]>('mass_status', requestId, MsgType.OrderMassStatusRequest, body, this.#options.statusTimeoutMs, (message) => {
-      if (message.has(Tag.ClOrdID)) {
-        const mapped = mapStatusReport(message, this.#factsOf(message.get(Tag.ClOrdID) ?? ''), this.#clock.nowMs())
-        if (mapped.kind === 'mapped' && mapped.value !== null && isOpen(mapped.value) && (account === undefined || account === '' || mapped.value.account === account)) {
-          orders.push(mapped.value)
-        }
-      }
-      return message.get(Tag.LastRptRequested) === 'Y' ? { kind: 'ok', value: orders } : null
-    })
+    const answer = massStatusAnswer(account, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
+    return this.#request('mass_status', requestId, MsgType.OrderMassStatusRequest, massStatusBody(requestId, account), this.#options.statusTimeoutMs, answer)
   }
 
   trades(_options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
@@ -276,7 +198,7 @@ export class FixVenue implements VenueAdapter {
       return Promise.resolve({ kind: 'retryable', reason: withDetail(FixReason.notLoggedOn, ticket.reason), retryAfterMs: 1_000 })
     }
     const orig = body.find(([tag]) => tag === Tag.OrigClOrdID)?.[1]
-    this.#rememberSent(ticket.seqNum, { msgType, clientOrderId: key, origClientOrderId: orig, sendingTime: formatUtcTimestamp(this.#clock.nowMs()) })
+    this.#memory.rememberSent(ticket.seqNum, { msgType, clientOrderId: key, origClientOrderId: orig, sendingTime: formatUtcTimestamp(this.#clock.nowMs()) })
     const { promise, request, complete } = this.#pending.open<T>({ operation, key, seqNum: ticket.seqNum, timeoutMs })
     request.onAnswer = (message) => {
       const finish = answer(message)
@@ -292,79 +214,7 @@ export class FixVenue implements VenueAdapter {
     return promise.then(toOutcome)
   }
 
-  // ── inbound ──────────────────────────────────────────────────────────────────────────────────────────────────────
-
-  #onApplicationMessage(message: FixMessage): void {
-    switch (message.msgType) {
-      case MsgType.ExecutionReport:
-        return this.#onExecutionReport(message)
-      case MsgType.OrderCancelReject:
-        return this.#onCancelReject(message)
-      case MsgType.BusinessMessageReject: {
-        const refSeqNum = parsePositiveInt(message.get(Tag.RefSeqNum))
-        const reason = withDetail(FixReason.businessReject, [message.get(Tag.BusinessRejectReason) && `BusinessRejectReason ${message.get(Tag.BusinessRejectReason)}`, message.get(Tag.Text)].filter(Boolean).join(': '))
-        this.#log('warn', 'fix.business_reject', `MsgSeqNum ${message.get(Tag.RefSeqNum)} (${message.get(Tag.RefMsgType)}) refused: ${reason}`)
-        if (!Number.isNaN(refSeqNum)) this.#onRejectOf(refSeqNum, reason, message)
-        return
-      }
-      default:
-        this.#log('debug', 'fix.message_ignored', `application message ${message.msgType} is not used by egress`)
-    }
-  }
-
-  #onExecutionReport(message: FixMessage): void {
-    const clientOrderId = message.get(Tag.ClOrdID) ?? ''
-    const massId = message.get(Tag.MassStatusReqID)
-    if (massId !== undefined) return this.#offer(massId, ['mass_status'], message)
-    if (isStatusReport(message)) return this.#offer(clientOrderId, ['status'], message)
-    const facts = this.#factsOf(clientOrderId) ?? this.#factsOf(message.get(Tag.OrigClOrdID) ?? '')
-    const mapped = mapExecutionReport(this.venue, message, facts, this.#clock.nowMs())
-    if (mapped.kind === 'invalid') {
-      this.#log('error', 'fix.report_unreadable', `ExecutionReport refused (${mapped.why}): ${message.toString()}`)
-      this.session.rejectMessage(message, mapped.why, mapped.tag)
-      return
-    }
-    if (mapped.kind === 'ignored') this.#log(/operator/.test(mapped.why) ? 'error' : 'debug', 'fix.report_ignored', `${mapped.why}: ${message.toString()}`)
-    if (mapped.kind === 'mapped') this.#learn(mapped.value, message)
-    this.#offer(clientOrderId, ['place', 'cancel', 'amend'], message)
-    if (mapped.kind === 'mapped') this.#emit(mapped.value)
-  }
-
-  #onCancelReject(message: FixMessage): void {
-    const clientOrderId = message.get(Tag.ClOrdID) ?? ''
-    const facts = this.#factsOf(message.get(Tag.OrigClOrdID) ?? '') ?? this.#factsOf(clientOrderId)
-    const reason = withDetail(FixReason.cancelRejected, cancelRejectReason(message))
-    for (const request of this.#pending.byKey(clientOrderId, ['cancel', 'amend'])) request.reject(reason)
-    const mapped = mapCancelReject(this.venue, message, facts, this.#clock.nowMs())
-    if (mapped.kind === 'mapped') this.#emit(mapped.value)
-    else this.#log('error', 'fix.report_unreadable', `OrderCancelReject not reportable (${mapped.why}): ${message.toString()}`)
-  }
-
-  /** A session Reject or BusinessMessageReject of our message `refSeqNum`: the request it carried is refused. */
-  #onRejectOf(refSeqNum: number, reason: string, message: FixMessage | null): void {
-    this.#pending.bySeqNum(refSeqNum)?.reject(reason)
-    const sent = this.#sent.get(refSeqNum)
-    if (sent === undefined) return
-    const kind = sent.msgType === MsgType.NewOrderSingle ? 'rejected' : sent.msgType === MsgType.OrderCancelRequest || sent.msgType === MsgType.OrderCancelReplaceRequest ? 'cancel_rejected' : null
-    const facts = this.#factsOf(sent.origClientOrderId ?? sent.clientOrderId) ?? this.#factsOf(sent.clientOrderId)
-    if (kind === null || facts === undefined) return
-    // Reported too, so a request that already timed out (outcome unknown) still learns the definite answer.
-    const at = message?.get(Tag.OrigSendingTime) ?? message?.get(Tag.SendingTime) ?? sent.sendingTime
-    this.#emit({
-      venue: this.venue,
-      execId: `reject:${sent.clientOrderId}:${refSeqNum}:${at}`,
-      kind,
-      clientOrderId: sent.clientOrderId,
-      ...(sent.origClientOrderId === undefined ? {} : { origClientOrderId: sent.origClientOrderId }),
-      venueOrderId: facts.venueOrderId ?? '',
-      account: facts.account,
-      symbol: facts.symbol,
-      side: facts.side,
-      cumQty: 0n,
-      reason,
-      venueTimeMs: this.#clock.nowMs(),
-    })
-  }
+  // ── the session's events ─────────────────────────────────────────────────────────────────────────────────────────
 
   #onAbandoned(beginSeqNum: number, endSeqNum: number, cause: 'not_written' | 'gap_filled'): void {
     for (const request of this.#pending.all()) {
@@ -377,7 +227,7 @@ export class FixVenue implements VenueAdapter {
 
   #onStateChange(state: FixSessionState): void {
     if (state === 'active') {
-      if (this.session.seqNums?.nextSenderSeqNum === 2) this.#sent.clear() // numbering restarted: old numbers mean nothing
+      if (this.session.seqNums?.nextSenderSeqNum === 2) this.#memory.forgetSent() // numbering restarted: old numbers mean nothing
       for (const waiter of [...this.#activeWaiters]) waiter()
       return
     }
@@ -386,114 +236,9 @@ export class FixVenue implements VenueAdapter {
       if (request.written) request.abandon('unknown', withDetail(FixReason.disconnected, `session ${state} before the answer`))
     }
   }
-
-  #offer(key: string, operations: readonly RequestOperation[], message: FixMessage): void {
-    for (const request of this.#pending.byKey(key, operations)) request.onAnswer(message)
-  }
-
-  #emit(report: ExecutionReport): void {
-    for (const handler of [...this.#reportHandlers]) {
-      try {
-        handler(report)
-      } catch (error: unknown) {
-        this.#log('error', 'fix.report_handler_error', `a report handler threw: ${error instanceof Error ? error.message : String(error)}`)
-      }
-    }
-  }
-
-  // ── memory ───────────────────────────────────────────────────────────────────────────────────────────────────────
-
-  #factsOf(clientOrderId: string): FixOrderFacts | undefined {
-    if (clientOrderId === '') return undefined
-    return this.#facts.get(clientOrderId) ?? this.#options.lookupOrder?.(clientOrderId)
-  }
-
-  #factsMissing(clientOrderId: string): VenueOutcome<never> {
-    return {
-      kind: 'retryable',
-      reason: withDetail(FixReason.orderFactsMissing, `FIX needs the side and symbol of ${clientOrderId}; configure lookupOrder`),
-      retryAfterMs: this.#options.requestTimeoutMs,
-    }
-  }
-
-  #remember(facts: FixOrderFacts): void {
-    this.#facts.delete(facts.clientOrderId)
-    this.#facts.set(facts.clientOrderId, facts)
-    evictOldest(this.#facts, this.#options.orderFactsMax)
-  }
-
-  #rememberSent(seqNum: number, sent: SentMessage): void {
-    this.#sent.set(seqNum, sent)
-    evictOldest(this.#sent, this.#options.sentMessagesMax)
-  }
-
-  /** Keeps the venue order id (and, for replaced orders, the new id) so later cancels and queries can name it. */
-  #learn(report: ExecutionReport, message: FixMessage): void {
-    if (report.kind === 'rejected') return
-    const known = this.#facts.get(report.clientOrderId) ?? (report.origClientOrderId === undefined ? undefined : this.#facts.get(report.origClientOrderId))
-    if (known === undefined) return
-    const qty = report.kind === 'replaced' ? (parseQty(message) ?? known.qty) : known.qty
-    if (known.clientOrderId === report.clientOrderId || report.kind === 'replaced') {
-      this.#remember({ ...known, clientOrderId: report.clientOrderId, qty, venueOrderId: report.venueOrderId })
-    }
-  }
-}
-
-function parseQty(message: FixMessage): Units | null {
-  const qty = parseFixDecimal(message.get(Tag.OrderQty))
-  return qty !== null && qty > 0n ? qty : null
-}
-
-function placeAnswer(message: FixMessage): Finish<PlaceAck> | null {
-  const execType = message.get(Tag.ExecType)
-  if (execType === '8') return { kind: 'rejected', reason: withDetail(FixReason.venueRejected, message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)) }
-  if (execType !== undefined && ['0', '1', '2', 'F', '4', 'C', '3', '5'].includes(execType)) {
-    return { kind: 'ok', value: { venueOrderId: message.get(Tag.OrderID) ?? '' } }
-  }
-  return null
-}
-
-function cancelAnswer(message: FixMessage): Finish<{ accepted: true }> | null {
-  const execType = message.get(Tag.ExecType)
-  if (execType === '4' || execType === '6') return { kind: 'ok', value: { accepted: true } }
-  if (execType === '8') return { kind: 'rejected', reason: withDetail(FixReason.cancelRejected, message.get(Tag.Text)) }
-  return null
-}
-
-function amendAnswer(message: FixMessage): Finish<{ accepted: true }> | null {
-  const execType = message.get(Tag.ExecType)
-  if (execType === '5' || execType === 'E') return { kind: 'ok', value: { accepted: true } }
-  if (execType === '8') return { kind: 'rejected', reason: withDetail(FixReason.cancelRejected, message.get(Tag.Text)) }
-  return null
 }
 
 function toOutcome<T>(finish: Finish<T>): VenueOutcome<T> {
   if (finish.kind === 'retryable') return { kind: 'retryable', reason: finish.reason, retryAfterMs: 1_000 }
   return finish
 }
-
-function placeProblem(request: PlaceRequest): string | null {
-  if (request.qty <= 0n) return 'qty must be > 0'
-  if (request.type === 'market' && request.price !== undefined) return 'a market order carries no price'
-  if (request.type === 'limit' && request.price === undefined) return 'a limit order needs a price'
-  if (request.clientOrderId === '' || request.symbol === '') return 'clientOrderId and symbol must be non-empty'
-  return null
-}
-
-function isOpen(order: VenueOrder): boolean {
-  return order.status === 'open' || order.status === 'partially_filled'
-}
-
-function evictOldest<K, V>(map: Map<K, V>, max: number): void {
-  while (map.size > max) {
-    const oldest = map.keys().next()
-    if (oldest.done === true) return
-    map.delete(oldest.value)
-  }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`)
-  return value
-}
-

@@ -1,0 +1,56 @@
+/**
+ * One transport connection's share of the session state: its phase (connecting → logon_sent → active →
+ * logout_sent), the frame reader, heartbeat bookkeeping, the messages queued above a sequence gap, and the write
+ * chain. Every (re)connect opens a fresh one, so nothing of a dead connection — queued messages, an outstanding
+ * TestRequest, unwritten bytes — carries over to the next; what must survive (the sequence numbers) lives on the
+ * session.
+ */
+
+import { FixFrameReader, type FixCodecLimits } from './codec.ts'
+import type { FixMessage } from './message.ts'
+import type { FixTransport } from './transport.ts'
+
+export interface Connection {
+  readonly id: number
+  transport: FixTransport | null
+  readonly reader: FixFrameReader
+  phase: 'connecting' | 'logon_sent' | 'active' | 'logout_sent'
+  phaseSinceMs: number
+  lastSentMs: number
+  lastReceivedMs: number
+  testRequest: { id: string; sentMs: number } | null
+  /** Set while a ResendRequest is outstanding: the highest number seen above the gap. */
+  resendUpTo: number | null
+  readonly queued: Map<number, FixMessage>
+  /** ResendRequests already answered while they sat above a gap (so dequeuing them does not answer twice). */
+  readonly served: WeakSet<FixMessage>
+  garbledInRow: number
+  writeChain: Promise<unknown>
+  closed: boolean
+}
+
+/** A connection about to connect: no transport yet (the caller attaches it), nothing sent, received or queued. */
+export function openConnection(id: number, options: { nowMs: number; limits: FixCodecLimits }): Connection {
+  return {
+    id,
+    transport: null,
+    reader: new FixFrameReader(options.limits),
+    phase: 'connecting',
+    phaseSinceMs: options.nowMs,
+    lastSentMs: options.nowMs,
+    lastReceivedMs: options.nowMs,
+    testRequest: null,
+    resendUpTo: null,
+    queued: new Map(),
+    served: new WeakSet(),
+    garbledInRow: 0,
+    writeChain: Promise.resolve(),
+    closed: false,
+  }
+}
+
+/** Moves the connection to `phase`; the phase's deadlines (logon, logout) count from `nowMs`. */
+export function enterPhase(connection: Connection, phase: Connection['phase'], nowMs: number): void {
+  connection.phase = phase
+  connection.phaseSinceMs = nowMs
+}

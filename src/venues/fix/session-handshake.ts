@@ -1,0 +1,72 @@
+/**
+ * The Logon/Logout handshake: sending Logon once the transport connects (with ResetSeqNumFlag=Y when configured),
+ * accepting the counterparty's answer only if it is a Logon with a number that is not too low, and logging out —
+ * our Logout waits logoutTimeoutMs for the answer; theirs is answered and the connection closed. Kept apart from
+ * inbound dispatch because these are the only messages whose handling depends on the connection's phase.
+ */
+
+import type { FixField, FixMessage } from './message.ts'
+import { enterPhase, type Connection } from './session-connection.ts'
+import type { SessionContext } from './session-context.ts'
+import { sendOn } from './session-outbound.ts'
+import { advance, drainQueue, queueAboveGap } from './session-sequence.ts'
+import { MsgType, Tag } from './tags.ts'
+
+/** The transport connected: send Logon (resetting both numbers first when resetOnLogon is `always`). */
+export function onConnected(session: SessionContext, connection: Connection): void {
+  if (connection.closed) return
+  const seqNums = session.seqNums()
+  const reset = session.options.resetOnLogon === 'always'
+  if (reset) seqNums.reset()
+  const body: FixField[] = [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(session.options.heartbeatIntervalSeconds)]]
+  if (reset) body.push([Tag.ResetSeqNumFlag, 'Y'])
+  enterPhase(connection, 'logon_sent', session.options.clock.nowMs())
+  session.setState('logon_sent', reset ? 'Logon sent with ResetSeqNumFlag=Y' : `Logon sent with MsgSeqNum ${seqNums.nextSender}`)
+  sendOn(session, connection, MsgType.Logon, body, {})
+}
+
+export function onLogonPhaseMessage(session: SessionContext, connection: Connection, message: FixMessage): void {
+  if (message.msgType === MsgType.Logout) {
+    session.log('error', 'fix.logon_rejected', `the counterparty answered our Logon with Logout: ${message.get(Tag.Text) ?? '(no text)'}`)
+    session.disconnect(connection, 'logon rejected', 'warn')
+    return
+  }
+  if (message.msgType !== MsgType.Logon) {
+    session.log('error', 'fix.logon_expected', `first message was ${message.msgType}, not Logon`)
+    session.disconnect(connection, 'first message was not a Logon', 'warn')
+    return
+  }
+  const seqNums = session.seqNums()
+  if (message.get(Tag.ResetSeqNumFlag) === 'Y' && session.options.resetOnLogon !== 'always') {
+    // The counterparty reset its numbers; ours toward it are gap-filled if it asks.
+    session.log('warn', 'fix.counterparty_reset', 'the Logon answer carries ResetSeqNumFlag=Y: expecting MsgSeqNum 1 from now on')
+    seqNums.setTarget(1)
+  }
+  const seqNum = message.seqNum
+  const expected = seqNums.nextTarget
+  if (seqNum < expected) return logout(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`, true)
+  enterPhase(connection, 'active', session.options.clock.nowMs())
+  session.resetReconnectDelay()
+  if (seqNum > expected) queueAboveGap(session, connection, message)
+  else advance(session, seqNum)
+  session.setState('active', `logged on (next sender ${seqNums.nextSender}, next target ${seqNums.nextTarget})`)
+  drainQueue(session, connection)
+}
+
+export function onLogout(session: SessionContext, connection: Connection, message: FixMessage): void {
+  const text = message.get(Tag.Text) ?? '(no text)'
+  if (connection.phase === 'logout_sent') return session.disconnect(connection, `logout confirmed: ${text}`, 'info')
+  session.log(/too low/i.test(text) ? 'error' : 'warn', 'fix.logout_received', `the counterparty logged out: ${text}`)
+  sendOn(session, connection, MsgType.Logout, [], {})
+  session.disconnect(connection, `logged out by the counterparty: ${text}`, 'info')
+}
+
+/** Sends Logout and waits (logoutTimeoutMs) for the answer; `fatal` also logs the cause as an error. */
+export function logout(session: SessionContext, connection: Connection, text: string, fatal = false): void {
+  if (connection.closed) return
+  if (fatal) session.log('error', 'fix.session_error', text)
+  if (connection.phase === 'connecting') return session.disconnect(connection, text, 'warn')
+  sendOn(session, connection, MsgType.Logout, [[Tag.Text, text]], {})
+  enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
+  session.setState('logout_sent', text)
+}

@@ -1,0 +1,145 @@
+/**
+ * Inbound dispatch: bytes → frames (garbled messages ignored and counted, lost framing fatal), the header checks
+ * (BeginString, CompIDs), the sequence rules (expected → processed, higher → queued, lower → dropped if PossDupFlag=Y
+ * and fatal otherwise), and the switch that hands each in-sequence message to its handler — session messages to the
+ * handshake and sequence parts, a Reject or an application message to the FixSessionHandler.
+ */
+
+import { FixCodecError } from './codec.ts'
+import { describeError } from './log.ts'
+import { parsePositiveInt, type FixMessage } from './message.ts'
+import type { Connection } from './session-connection.ts'
+import type { SessionContext } from './session-context.ts'
+import { logout, onLogonPhaseMessage, onLogout } from './session-handshake.ts'
+import { sendOn, sendReject } from './session-outbound.ts'
+import { advance, drainQueue, onGapFill, onSequenceReset, queueAboveGap, serveResend } from './session-sequence.ts'
+import { MsgType, SessionRejectReason, Tag } from './tags.ts'
+
+export function onData(session: SessionContext, connection: Connection, bytes: Uint8Array): void {
+  if (connection.closed) return
+  try {
+    connection.reader.push(bytes)
+  } catch (error: unknown) {
+    return onCodecError(session, connection, error)
+  }
+  while (!connection.closed) {
+    let message: FixMessage | null
+    try {
+      message = connection.reader.next()
+    } catch (error: unknown) {
+      onCodecError(session, connection, error)
+      continue
+    }
+    if (message === null) return
+    connection.garbledInRow = 0
+    connection.lastReceivedMs = session.options.clock.nowMs()
+    connection.testRequest = null
+    try {
+      onMessage(session, connection, message)
+    } catch (error: unknown) {
+      // A throw here is a bug in egress; the connection is dropped (and the resend on reconnect re-delivers).
+      session.log('error', 'fix.handler_error', `processing ${message.toString()} threw: ${describeError(error)}`)
+      session.disconnect(connection, 'internal error while processing a message', 'error')
+    }
+  }
+}
+
+function onCodecError(session: SessionContext, connection: Connection, error: unknown): void {
+  if (!(error instanceof FixCodecError)) throw error
+  if (!error.recoverable) {
+    session.log('error', 'fix.framing_lost', `${error.code}: ${error.message}`)
+    session.disconnect(connection, `unreadable input (${error.code})`, 'error')
+    return
+  }
+  connection.garbledInRow++
+  session.log('warn', 'fix.garbled_message', `ignored a garbled message (${error.code}: ${error.message})`, {
+    seqNum: error.seqNum,
+    garbledInRow: connection.garbledInRow,
+  })
+  if (connection.garbledInRow >= session.options.garbledMessagesMax) {
+    session.disconnect(connection, `${connection.garbledInRow} garbled messages in a row`, 'error')
+  }
+}
+
+function onMessage(session: SessionContext, connection: Connection, message: FixMessage): void {
+  if (!checkHeader(session, connection, message)) return
+  const seqNum = message.seqNum
+  if (Number.isNaN(seqNum)) return logout(session, connection, 'MsgSeqNum missing or not a positive integer', true)
+  if (connection.phase === 'logon_sent') return onLogonPhaseMessage(session, connection, message)
+  if (message.msgType === MsgType.SequenceReset && message.get(Tag.GapFillFlag) !== 'Y') return onSequenceReset(session, connection, message)
+  const expected = session.seqNums().nextTarget
+  if (seqNum > expected) {
+    if (message.msgType === MsgType.Logout) return onLogout(session, connection, message)
+    if (message.msgType === MsgType.ResendRequest) {
+      serveResend(session, connection, message)
+      connection.served.add(message)
+    }
+    return queueAboveGap(session, connection, message)
+  }
+  if (seqNum < expected) {
+    if (message.possDup) {
+      session.log('debug', 'fix.possdup_dropped', `dropped PossDup MsgSeqNum ${seqNum} (expecting ${expected})`)
+      return
+    }
+    return logout(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`, true)
+  }
+  processInSequence(session, connection, message)
+  drainQueue(session, connection)
+}
+
+/** BeginString and CompIDs must be this session's; anything else is a misrouted or forged message. */
+function checkHeader(session: SessionContext, connection: Connection, message: FixMessage): boolean {
+  const options = session.options
+  if (message.beginString !== options.beginString) {
+    logout(session, connection, `Incorrect BeginString ${message.beginString}`, true)
+    return false
+  }
+  if (message.get(Tag.SenderCompID) !== options.targetCompId || message.get(Tag.TargetCompID) !== options.senderCompId) {
+    const seqNum = message.seqNum
+    if (!Number.isNaN(seqNum) && connection.phase === 'active') {
+      sendReject(session, connection, message, { reason: SessionRejectReason.compIdProblem, text: 'CompID problem' })
+    }
+    logout(session, connection, `CompID problem: ${message.get(Tag.SenderCompID)}->${message.get(Tag.TargetCompID)}`, true)
+    return false
+  }
+  return true
+}
+
+/** Processes one in-sequence message. */
+export function processInSequence(session: SessionContext, connection: Connection, message: FixMessage): void {
+  const seqNum = message.seqNum
+  switch (message.msgType) {
+    case MsgType.Heartbeat:
+    case MsgType.Logon:
+      return advance(session, seqNum)
+    case MsgType.TestRequest:
+      advance(session, seqNum)
+      sendOn(session, connection, MsgType.Heartbeat, [[Tag.TestReqID, message.get(Tag.TestReqID) ?? 'TEST']], {})
+      return
+    case MsgType.ResendRequest:
+      advance(session, seqNum)
+      if (!connection.served.has(message)) serveResend(session, connection, message)
+      return
+    case MsgType.SequenceReset:
+      return onGapFill(session, connection, message)
+    case MsgType.Reject:
+      advance(session, seqNum)
+      onReject(session, message)
+      return
+    case MsgType.Logout:
+      advance(session, seqNum)
+      return onLogout(session, connection, message)
+    default:
+      advance(session, seqNum)
+      session.handler.onApplicationMessage(message)
+  }
+}
+
+function onReject(session: SessionContext, message: FixMessage): void {
+  const refSeqNum = parsePositiveInt(message.get(Tag.RefSeqNum))
+  const reason = [message.get(Tag.SessionRejectReason) && `SessionRejectReason ${message.get(Tag.SessionRejectReason)}`, message.get(Tag.Text)]
+    .filter((part) => part !== undefined && part !== '')
+    .join(': ')
+  session.log('warn', 'fix.session_reject', `the counterparty rejected our MsgSeqNum ${message.get(Tag.RefSeqNum)}: ${reason}`)
+  if (!Number.isNaN(refSeqNum)) session.handler.onSessionReject({ refSeqNum, reason: reason || 'session reject', message })
+}

@@ -1,0 +1,84 @@
+/**
+ * Writing the session's messages: the standard header, the MsgSeqNum taken when the message is built, and the write
+ * chain that hands the bytes to the socket only once the store holds the next number durably, in number order, and
+ * within writeBufferBytesMax. Every other part of the session sends through here, so the promise "a number is saved
+ * before a message carrying it is written" is kept in this one place.
+ */
+
+import { encodeFixMessage } from './codec.ts'
+import type { FixField, FixMessage } from './message.ts'
+import type { Connection } from './session-connection.ts'
+import type { SessionContext } from './session-context.ts'
+import { MsgType, Tag } from './tags.ts'
+import { formatUtcTimestamp } from './time.ts'
+
+/**
+ * Builds and queues one message. Its number is taken now; the bytes reach the socket only after the store has the
+ * next number durably, and in number order. `seqNum` overrides the number (gap fills reuse the requested one).
+ */
+export function sendOn(
+  session: SessionContext,
+  connection: Connection,
+  msgType: string,
+  body: readonly FixField[],
+  options: { seqNum?: number; possDup?: boolean },
+): { seqNum: number; written: Promise<boolean> } {
+  const seqNums = session.seqNums()
+  const seqNum = options.seqNum ?? seqNums.takeSender()
+  const sendingTime = formatUtcTimestamp(session.options.clock.nowMs())
+  const fields: FixField[] = [
+    [Tag.MsgType, msgType],
+    [Tag.SenderCompID, session.options.senderCompId],
+    [Tag.TargetCompID, session.options.targetCompId],
+    [Tag.MsgSeqNum, String(seqNum)],
+    [Tag.SendingTime, sendingTime],
+  ]
+  if (options.possDup === true) fields.push([Tag.PossDupFlag, 'Y'], [Tag.OrigSendingTime, sendingTime])
+  fields.push(...body)
+  const bytes = encodeFixMessage(session.options.beginString, fields)
+  const written = connection.writeChain.then(async () => {
+    try {
+      await seqNums.flush()
+    } catch (error: unknown) {
+      session.failStore(error)
+      return false
+    }
+    const transport = connection.transport
+    if (connection.closed || transport === null) return false
+    const queuedBytes = transport.write(bytes)
+    connection.lastSentMs = session.options.clock.nowMs()
+    if (queuedBytes > session.options.writeBufferBytesMax) {
+      session.disconnect(connection, `${queuedBytes} bytes unwritten (writeBufferBytesMax ${session.options.writeBufferBytesMax}): the peer is not reading`, 'error')
+    }
+    return true
+  })
+  connection.writeChain = written
+  if (options.seqNum === undefined) {
+    // A number taken but never written leaves a gap the venue will ask about; tell the handler now.
+    void written.then((ok) => {
+      if (!ok) session.handler.onMessagesAbandoned({ beginSeqNum: seqNum, endSeqNum: seqNum, cause: 'not_written' })
+    })
+  }
+  return { seqNum, written }
+}
+
+/**
+ * A session-level Reject (35=3) of the counterparty's message `rejected`: `reason` is the SessionRejectReason (373),
+ * `refTagId` the field at fault when there is one.
+ */
+export function sendReject(
+  session: SessionContext,
+  connection: Connection,
+  rejected: FixMessage,
+  options: { reason: number; text: string; refTagId?: number | undefined },
+): void {
+  const refSeqNum = rejected.seqNum
+  const refMsgType = rejected.msgType
+  const { reason, text, refTagId } = options
+  session.log('warn', 'fix.reject_sent', `rejecting MsgSeqNum ${refSeqNum}: ${text}`)
+  const body: FixField[] = [[Tag.RefSeqNum, String(Number.isNaN(refSeqNum) ? 0 : refSeqNum)], [Tag.Text, text.slice(0, 200)]]
+  if (refTagId !== undefined) body.push([Tag.RefTagID, String(refTagId)])
+  if (refMsgType !== '') body.push([Tag.RefMsgType, refMsgType])
+  body.push([Tag.SessionRejectReason, String(reason)])
+  sendOn(session, connection, MsgType.Reject, body, {})
+}

@@ -1,0 +1,93 @@
+/**
+ * Inbound sequence numbers: advancing the expected number (saved without blocking), queueing messages above a gap
+ * and asking once for a resend, draining the queue as the gap heals, SequenceReset (GapFill and Reset), and answering
+ * the counterparty's ResendRequest with one SequenceReset-GapFill. Kept apart because the session's promises about
+ * numbers live here: nothing processed twice or out of order, no gap skipped unasked, no application message
+ * replayed (see README.md, "Resend policy").
+ */
+
+import { parseNonNegativeInt, parsePositiveInt, type FixMessage } from './message.ts'
+import type { Connection } from './session-connection.ts'
+import type { SessionContext } from './session-context.ts'
+import { sendOn, sendReject } from './session-outbound.ts'
+import { MsgType, SessionRejectReason, Tag } from './tags.ts'
+
+export function advance(session: SessionContext, seqNum: number): void {
+  const seqNums = session.seqNums()
+  seqNums.setTarget(seqNum + 1)
+  // Not awaited: losing this save only means the venue re-sends (PossDupFlag=Y) what was already processed.
+  seqNums.flush().catch((error: unknown) => session.failStore(error))
+}
+
+export function queueAboveGap(session: SessionContext, connection: Connection, message: FixMessage): void {
+  const expected = session.seqNums().nextTarget
+  if (connection.queued.size >= session.options.queuedMessagesMax) {
+    session.disconnect(connection, `more than ${session.options.queuedMessagesMax} messages queued above a sequence gap`, 'error')
+    return
+  }
+  connection.queued.set(message.seqNum, message)
+  if (connection.resendUpTo === null) {
+    session.log('warn', 'fix.gap_detected', `expected MsgSeqNum ${expected}, received ${message.seqNum}: sending ResendRequest`)
+    sendOn(session, connection, MsgType.ResendRequest, [[Tag.BeginSeqNo, String(expected)], [Tag.EndSeqNo, '0']], {})
+  }
+  connection.resendUpTo = Math.max(connection.resendUpTo ?? 0, message.seqNum)
+}
+
+export function drainQueue(session: SessionContext, connection: Connection): void {
+  const seqNums = session.seqNums()
+  for (;;) {
+    if (connection.closed) return
+    for (const seqNum of connection.queued.keys()) if (seqNum < seqNums.nextTarget) connection.queued.delete(seqNum)
+    const next = connection.queued.get(seqNums.nextTarget)
+    if (next === undefined) break
+    connection.queued.delete(seqNums.nextTarget)
+    session.process(connection, next)
+  }
+  if (connection.resendUpTo !== null && seqNums.nextTarget > connection.resendUpTo) {
+    session.log('info', 'fix.gap_filled', `sequence gap healed; next expected MsgSeqNum ${seqNums.nextTarget}`)
+    connection.resendUpTo = null
+  }
+}
+
+export function onGapFill(session: SessionContext, connection: Connection, message: FixMessage): void {
+  const seqNum = message.seqNum
+  const newSeqNo = parsePositiveInt(message.get(Tag.NewSeqNo))
+  if (Number.isNaN(newSeqNo) || newSeqNo <= seqNum) {
+    advance(session, seqNum)
+    sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: `NewSeqNo must exceed MsgSeqNum ${seqNum}` })
+    return
+  }
+  advance(session, newSeqNo - 1)
+}
+
+/** SequenceReset-Reset: MsgSeqNum is ignored; NewSeqNo may only move the expected number up. */
+export function onSequenceReset(session: SessionContext, connection: Connection, message: FixMessage): void {
+  const seqNums = session.seqNums()
+  const newSeqNo = parsePositiveInt(message.get(Tag.NewSeqNo))
+  if (Number.isNaN(newSeqNo) || newSeqNo < seqNums.nextTarget) {
+    sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: `NewSeqNo ${message.get(Tag.NewSeqNo)} is below the expected ${seqNums.nextTarget}` })
+    return
+  }
+  session.log('warn', 'fix.sequence_reset', `SequenceReset-Reset: next expected MsgSeqNum ${seqNums.nextTarget} -> ${newSeqNo}`)
+  advance(session, newSeqNo - 1)
+  drainQueue(session, connection)
+}
+
+/** Answers a ResendRequest with one SequenceReset-GapFill: egress never replays application messages. */
+export function serveResend(session: SessionContext, connection: Connection, message: FixMessage): void {
+  const nextSender = session.seqNums().nextSender
+  const begin = parsePositiveInt(message.get(Tag.BeginSeqNo))
+  const end = parseNonNegativeInt(message.get(Tag.EndSeqNo))
+  if (Number.isNaN(begin) || Number.isNaN(end) || (end !== 0 && end < begin)) {
+    sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: 'BeginSeqNo/EndSeqNo out of range' })
+    return
+  }
+  const last = end === 0 || end >= nextSender ? nextSender - 1 : end
+  if (begin > last) {
+    session.log('warn', 'fix.resend_nothing', `ResendRequest ${begin}..${end} asks for nothing we sent (next ${nextSender})`)
+    return
+  }
+  session.log('info', 'fix.resend_gap_fill', `ResendRequest ${begin}..${end}: gap-filling ${begin}..${last} (no application replay)`)
+  sendOn(session, connection, MsgType.SequenceReset, [[Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, String(last + 1)]], { seqNum: begin, possDup: true })
+  session.handler.onMessagesAbandoned({ beginSeqNum: begin, endSeqNum: last, cause: 'gap_filled' })
+}

@@ -1,0 +1,93 @@
+/**
+ * What the FIX adapter remembers, bounded and oldest forgotten first: each order's facts (FIX cancel, amend and status
+ * messages must carry the order's side and symbol, and name the venue's OrderID once known) and each sent request by
+ * MsgSeqNum (session and business rejects name only the number). The runtime's order projection (`lookupOrder`)
+ * answers for orders no longer, or not yet, remembered here — after a restart, for instance.
+ */
+
+import type { Units } from '../../domain/decimal.ts'
+import type { ExecutionReport } from '../adapter.ts'
+import type { FixMessage } from './message.ts'
+import type { FixOrderFacts } from './reports.ts'
+import { Tag } from './tags.ts'
+import { parseFixDecimal } from './values.ts'
+
+/** A request as sent, so a reject naming only its MsgSeqNum can be reported against the right order. */
+export interface SentMessage {
+  msgType: string
+  clientOrderId: string
+  /** For cancels and amends: the order they act on. */
+  origClientOrderId: string | undefined
+  sendingTime: string
+}
+
+export interface FixOrderMemoryOptions {
+  orderFactsMax: number
+  sentMessagesMax: number
+  lookupOrder: ((clientOrderId: string) => FixOrderFacts | undefined) | undefined
+}
+
+export class FixOrderMemory {
+  readonly #options: FixOrderMemoryOptions
+  readonly #facts = new Map<string, FixOrderFacts>()
+  readonly #sent = new Map<number, SentMessage>()
+
+  constructor(options: FixOrderMemoryOptions) {
+    this.#options = options
+  }
+
+  /** The order's facts, remembered here or else from the runtime's projection; undefined for an empty id. */
+  factsOf(clientOrderId: string): FixOrderFacts | undefined {
+    if (clientOrderId === '') return undefined
+    return this.#facts.get(clientOrderId) ?? this.#options.lookupOrder?.(clientOrderId)
+  }
+
+  /** Only what this adapter itself remembers (placed, amended or learned), never the runtime's projection. */
+  remembered(clientOrderId: string): FixOrderFacts | undefined {
+    return this.#facts.get(clientOrderId)
+  }
+
+  remember(facts: FixOrderFacts): void {
+    this.#facts.delete(facts.clientOrderId)
+    this.#facts.set(facts.clientOrderId, facts)
+    evictOldest(this.#facts, this.#options.orderFactsMax)
+  }
+
+  rememberSent(seqNum: number, sent: SentMessage): void {
+    this.#sent.set(seqNum, sent)
+    evictOldest(this.#sent, this.#options.sentMessagesMax)
+  }
+
+  sentAs(seqNum: number): SentMessage | undefined {
+    return this.#sent.get(seqNum)
+  }
+
+  /** Numbering restarted: old numbers mean nothing. */
+  forgetSent(): void {
+    this.#sent.clear()
+  }
+
+  /** Keeps the venue order id (and, for replaced orders, the new id) so later cancels and queries can name it. */
+  learn(report: ExecutionReport, message: FixMessage): void {
+    if (report.kind === 'rejected') return
+    const known = this.#facts.get(report.clientOrderId) ?? (report.origClientOrderId === undefined ? undefined : this.#facts.get(report.origClientOrderId))
+    if (known === undefined) return
+    const qty = report.kind === 'replaced' ? (parseQty(message) ?? known.qty) : known.qty
+    if (known.clientOrderId === report.clientOrderId || report.kind === 'replaced') {
+      this.remember({ ...known, clientOrderId: report.clientOrderId, qty, venueOrderId: report.venueOrderId })
+    }
+  }
+}
+
+function parseQty(message: FixMessage): Units | null {
+  const qty = parseFixDecimal(message.get(Tag.OrderQty))
+  return qty !== null && qty > 0n ? qty : null
+}
+
+function evictOldest<K, V>(map: Map<K, V>, max: number): void {
+  while (map.size > max) {
+    const oldest = map.keys().next()
+    if (oldest.done === true) return
+    map.delete(oldest.value)
+  }
+}

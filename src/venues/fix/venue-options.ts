@@ -1,0 +1,50 @@
+/**
+ * Options of a FixVenue — the adapter over one FIX session — validated, with every default named here, as
+ * session-options.ts does for the session itself.
+ */
+
+import type { FixOrderFacts } from './reports.ts'
+import type { FixSessionOptions } from './session-options.ts'
+
+export interface FixVenueOptions {
+  /** The venue name reports carry. */
+  venue: string
+  session: FixSessionOptions
+  /** Wait for an answer to place/cancel/amend before answering `unknown`. */
+  requestTimeoutMs?: number
+  /** Wait for an OrderStatusRequest / OrderMassStatusRequest answer before answering `unknown`. */
+  statusTimeoutMs?: number
+  /** The counterpart answers OrderMassStatusRequest (35=AF, FIX 4.4). */
+  massStatus?: boolean
+  /** HandlInst (21) on orders: 1 automated, no broker intervention (default). */
+  handlInst?: '1' | '2' | '3'
+  /** Orders remembered (for cancel/status, which FIX makes carry side and symbol); oldest forgotten first. */
+  orderFactsMax?: number
+  /** Sent messages remembered by MsgSeqNum (to match Reject/BusinessMessageReject); oldest forgotten first. */
+  sentMessagesMax?: number
+  /** The runtime's order projection: consulted when an order is not in the adapter's memory (after a restart). */
+  lookupOrder?: (clientOrderId: string) => FixOrderFacts | undefined
+}
+
+export type ResolvedFixVenueOptions = Required<Omit<FixVenueOptions, 'lookupOrder' | 'session'>> & {
+  lookupOrder: FixVenueOptions['lookupOrder'] | undefined
+}
+
+/** The venue's own options with defaults applied; the session's are resolved by resolveFixSessionOptions. */
+export function resolveFixVenueOptions(options: FixVenueOptions): ResolvedFixVenueOptions {
+  return {
+    venue: options.venue,
+    requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? 10_000),
+    statusTimeoutMs: positive('statusTimeoutMs', options.statusTimeoutMs ?? 5_000),
+    massStatus: options.massStatus ?? false,
+    handlInst: options.handlInst ?? '1',
+    orderFactsMax: positive('orderFactsMax', options.orderFactsMax ?? 100_000),
+    sentMessagesMax: positive('sentMessagesMax', options.sentMessagesMax ?? 10_000),
+    lookupOrder: options.lookupOrder,
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`)
+  return value
+}
