@@ -168,6 +168,16 @@ describe('JSONL client: reports and prices', () => {
     for (const [index, path] of ['report.execId', 'report.cumQty', 'report.kind', 'report.lastQty', 'report.extra'].entries()) expect(invalid[index]).toContain(`(${path}: `)
   })
 
+  test('a report naming another venue than the connection is dropped and logged', async () => {
+    const venue = startFakeVenue()
+    const { logged, reports } = await connect(venue)
+    venue.send(encodeLine({ report: { ...report('x-1'), venue: 'other' } }))
+    venue.send(encodeLine({ report: report('x-2') }))
+    await until(() => reports.length === 1, 'the report for this venue')
+    expect(reports.map((delivered) => delivered.execId)).toEqual(['x-2'])
+    expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('dropped a report for venue "other"')])
+  })
+
   test('a bad price entry is dropped; the valid entry beside it is cached', async () => {
     const venue = startFakeVenue()
     const { client, logged } = await connect(venue)

@@ -17,6 +17,7 @@
  *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>`, because the venue may have acted — reconciled,
  *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
  *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply;
+ *     a report naming another venue than this connection's is dropped too;
  *   - a line that is not JSON, or JSON of no known shape: skipped; the lines after it are read as usual;
  *   - a line past LINE_BYTES_MAX: the lines before it are read, then the connection is dropped (framing is lost), so
  *     requests in flight become `unknown` as on any lost connection, and the client reconnects.
@@ -220,6 +221,8 @@ export class JsonlVenueClient implements VenueAdapter {
       case 'answer':
         return this.onAnswer(read.id, read.result)
       case 'report':
+        // A report naming another venue would be booked against orders it is not about (the inbox keys on venue).
+        if (read.report.venue !== this.venue) return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`)
         for (const handler of this.handlers) handler(read.report)
         return
       case 'prices':
