@@ -7,9 +7,11 @@
  * bench's accounts and IOC orders), driven through `app.fetch` without sockets. It places `--warmup` orders, collects
  * and reads the heap, places `--orders` more, lets the executor and the back office settle, collects and reads again:
  * retained KB and objects per order. Then it empties, one at a time, the per-order structures of the kernel (ended
- * orders, idempotency index), the back office (live ledger, replay ledger) and the log index, collecting after each:
- * what each held per order. What is left is the sim venue's own book (it keeps ended orders 5 minutes), SSE/metrics
- * and whatever else grew.
+ * orders with their ended-order list, idempotency index), the back office (live ledger, replay ledger) and the log
+ * index, collecting after each: how many entries each held and the KB freed per entry (with the default retention
+ * each holds one entry per order placed, warm-up included; the kernel's ended orders by count alone only the newest
+ * thousand). The rest of the per-order figure is the sim venue's own book (it keeps ended orders 5 minutes),
+ * SSE/metrics and whatever else grew. JavaScript heap only: SQLite's page cache and other native memory come on top.
  *
  * Two runs in the same invocation: `default` (the shipped retention) and the baseline `countOnly`
  * (kernel.terminalOrderRetireAfterMs 0, terminalOrdersKeptMax 1000: ended orders leave the kernel by count alone, the
@@ -54,10 +56,8 @@ interface RunFigures {
   accepted: number
   retainedKbPerOrder: number
   retainedObjectsPerOrder: number
-  /** KB per order freed by emptying each structure, in the order they were emptied. */
-  kbPerOrderBy: Record<string, number>
-  /** Retained and not in any structure above (sim venue book, SSE, metrics, …). */
-  otherKbPerOrder: number
+  /** Each structure emptied, in order: the entries it held and the KB freed per entry. */
+  structures: Record<string, { entries: number; kbPerEntry: number }>
   topTypesPerOrder: Record<string, number>
 }
 
@@ -121,31 +121,48 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
     // The back office folds in slices and writes SQLite on a timer: let it catch up before reading.
     await office.reconcile()
     const after = await reading()
-    const kbPerOrderBy: Record<string, number> = {}
+    const structures: Record<string, { entries: number; kbPerEntry: number }> = {}
     let previous: HeapReading = after
-    const empty = async (label: string, drop: () => void): Promise<void> => {
-      drop()
+    /** Empties a structure that held `entries` entries (`drop` returns how many) and notes the KB freed per entry. */
+    const empty = async (label: string, drop: () => number): Promise<void> => {
+      const entries = drop()
       const now = await reading()
-      kbPerOrderBy[label] = round((previous.bytes - now.bytes) / orders / 1024)
+      structures[label] = { entries, kbPerEntry: entries === 0 ? 0 : round((previous.bytes - now.bytes) / entries / 1024) }
       previous = now
     }
     const state = served.gateway.engine.state
     await empty('kernelEndedOrders', () => {
-      for (const orderId of state.terminalOrderIds.keys()) state.orders.delete(orderId)
+      let entries = 0
+      for (const orderId of state.terminalOrderIds.keys()) if (state.orders.delete(orderId)) entries++
+      state.terminalOrderIds.clear()
+      return entries
     })
-    await empty('kernelIdempotency', () => state.idempotency.clear())
+    await empty('kernelIdempotency', () => {
+      const entries = state.idempotency.size
+      state.idempotency.clear()
+      return entries
+    })
     await empty('backOfficeLedger', () => {
-      office.projector.ledger.orders.clear()
-      office.projector.ledger.endedOrders.clear()
+      const { ledger } = office.projector
+      const entries = ledger.orders.size
+      ledger.orders.clear()
+      ledger.endedOrders.clear()
+      return entries
     })
     await empty('replayLedger', () => {
       const replay = office['replay'].ledger
+      const entries = replay.orders.size
       replay.orders.clear()
       replay.endedOrders.clear()
+      return entries
     })
-    await empty('logIndex', () => http.services.logIndex['byOrder'].clear())
+    await empty('logIndex', () => {
+      const byOrder = http.services.logIndex['byOrder']
+      const entries = byOrder.size
+      byOrder.clear()
+      return entries
+    })
     const retainedKb = (after.bytes - before.bytes) / orders / 1024
-    const freedKb = Object.values(kbPerOrderBy).reduce((sum, value) => sum + value, 0)
     const topTypesPerOrder = Object.fromEntries(
       Object.entries(after.types)
         .map(([type, count]) => [type, (count - (before.types[type] ?? 0)) / orders] as const)
@@ -157,8 +174,7 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
       run: name, orders, accepted,
       retainedKbPerOrder: round(retainedKb),
       retainedObjectsPerOrder: round((after.objects - before.objects) / orders, 1),
-      kbPerOrderBy,
-      otherKbPerOrder: round(retainedKb - freedKb),
+      structures,
       topTypesPerOrder,
     }
   } finally {
@@ -187,7 +203,7 @@ async function main(): Promise<void> {
     if ((await proc.exited) !== 0) throw new Error(`the ${name} run failed`)
     const run = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as RunFigures
     figures[name] = run
-    console.error(`probe:heap: ${name}: ${run.retainedKbPerOrder} KB and ${run.retainedObjectsPerOrder} objects retained per order; by structure ${JSON.stringify(run.kbPerOrderBy)}, other ${run.otherKbPerOrder} KB`)
+    console.error(`probe:heap: ${name}: ${run.retainedKbPerOrder} KB and ${run.retainedObjectsPerOrder} objects retained per order; by structure (entries, KB each) ${Object.entries(run.structures).map(([name, { entries, kbPerEntry }]) => `${name} ${entries} × ${kbPerEntry}`).join(', ')}`)
   }
   const retainedDefault = figures.default?.retainedKbPerOrder ?? Number.NaN
   const retainedCountOnly = figures.countOnly?.retainedKbPerOrder ?? Number.NaN

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import type { EventOf } from '../../src/domain/events/index.ts'
+import { decodeEvent, encodeEvent, type EventOf } from '../../src/domain/events/index.ts'
+import { RETRY_AFTER_MS_MAX } from '../../src/kernel/results.ts'
 import { d, Harness, report, T0 } from './fixtures.ts'
 
 const fullCost = d('5000') + d('5') // 0.1 BTC × 50000 + 10 bps
@@ -170,6 +171,23 @@ describe('order lifecycle', () => {
     const resend = harness.send(orderId).events[0] as EventOf<'order.send_requested'>
     expect(resend.attempt).toBe(2)
     expect(resend.venueClientOrderId).toBe(`eg-${orderId}`)
+  })
+
+  test('a retry-after past an hour (or not a number) is read as an hour, so the retry time stays a safe integer the log can hold', () => {
+    for (const retryAfterMs of [Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY, Number.NaN]) {
+      const harness = Harness.funded()
+      const orderId = harness.placedId()
+      harness.send(orderId)
+      const decision = harness.placeResult(orderId, { kind: 'retryable', reason: '429', retryAfterMs })
+      const retry = decision.events.find((event) => event.type === 'order.send_retry') as EventOf<'order.send_retry'>
+      expect(retry.retryAtMs).toBe(harness.nowMs + RETRY_AFTER_MS_MAX)
+      expect(decodeEvent(encodeEvent(retry))).toEqual(retry)
+    }
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    const decision = harness.placeResult(orderId, { kind: 'retryable', reason: '429', retryAfterMs: -5 })
+    expect((decision.events.find((event) => event.type === 'order.send_retry') as EventOf<'order.send_retry'>).retryAtMs).toBe(harness.nowMs)
   })
 
   test('an unknown send outcome makes the order Unknown (never Rejected) and keeps the worst-case reservation', () => {

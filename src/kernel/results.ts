@@ -13,6 +13,19 @@ import type { BootstrapCommand, CancelResultCommand, Decision, PlaceResultComman
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import type { CallAction, KernelState } from './state.ts'
 
+/**
+ * The longest back-off a venue's `retryable` answer is taken at: an hour. A venue (or a broken one) may say more;
+ * waiting past this is never what a trader wants, and an unbounded value would put a retry time past the safe-integer
+ * range into the log, where its own schema refuses it on the next read (and the restart with it).
+ */
+export const RETRY_AFTER_MS_MAX = 3_600_000
+
+/** When a retryable call may be tried again: `retryAfterMs` from now, read as 0..RETRY_AFTER_MS_MAX (not a number: the most). */
+export function retryAtMsOf(nowMs: number, retryAfterMs: number): number {
+  const waitMs = Number.isFinite(retryAfterMs) ? Math.min(Math.max(Math.ceil(retryAfterMs), 0), RETRY_AFTER_MS_MAX) : RETRY_AFTER_MS_MAX
+  return nowMs + waitMs
+}
+
 export function inFlightOrder(state: KernelState, orderId: string, action: CallAction): Order | null {
   const order = state.orders.get(orderId)
   if (order === undefined) return null
@@ -55,7 +68,7 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
     emit(emitter, { type: 'order.venue_rejected', ...at, venueReason: outcome.reason })
   } else if (outcome.kind === 'retryable') {
     if (order.status === 'CancelRequested') emit(emitter, { type: 'order.canceled', ...at, reason: 'CANCELED_BEFORE_SEND', source: 'local' })
-    else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: command.nowMs + outcome.retryAfterMs })
+    else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
   }
@@ -80,7 +93,7 @@ export function decideCancelResult(state: KernelState, command: CancelResultComm
     emit(emitter, { type: 'order.cancel_rejected', ...at, venueReason: outcome.reason })
     anomaly(emitter, { atMs: command.nowMs, reason: 'VENUE_CANCEL_REJECTED', detail: outcome.reason })
   } else if (outcome.kind === 'retryable') {
-    emit(emitter, { type: 'order.send_retry', ...at, action: 'cancel', venueReason: outcome.reason, retryAtMs: command.nowMs + outcome.retryAfterMs })
+    emit(emitter, { type: 'order.send_retry', ...at, action: 'cancel', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
   }

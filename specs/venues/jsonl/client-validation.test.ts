@@ -178,6 +178,20 @@ describe('JSONL client: reports and prices', () => {
     expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('dropped a report for venue "other"')])
   })
 
+  test('a report subscriber that throws is logged; later subscribers and later lines still get their turn', async () => {
+    const venue = startFakeVenue()
+    const { client, logged, reports } = await connect(venue)
+    const after: string[] = []
+    client.onReport(() => {
+      throw new Error('subscriber bug')
+    })
+    client.onReport((delivered) => void after.push(delivered.execId))
+    venue.send(encodeLine({ report: report('x-1') }) + encodeLine({ report: report('x-2') }))
+    await until(() => after.length === 2, 'both reports past the throwing subscriber')
+    expect(reports.map((delivered) => delivered.execId)).toEqual(['x-1', 'x-2'])
+    expect(logged.filter((line) => line.includes('a report subscriber threw'))).toEqual([expect.stringContaining('subscriber bug'), expect.stringContaining('subscriber bug')])
+  })
+
   test('a bad price entry is dropped; the valid entry beside it is cached', async () => {
     const venue = startFakeVenue()
     const { client, logged } = await connect(venue)

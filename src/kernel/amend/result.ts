@@ -13,7 +13,7 @@
 import { VenueReason } from '../../domain/venue-reasons.ts'
 import type { AmendResultCommand, Decision } from '../commands.ts'
 import { emit, emitterFor } from '../emit.ts'
-import { completed, inFlightOrder, stale } from '../results.ts'
+import { completed, inFlightOrder, retryAtMsOf, stale } from '../results.ts'
 import type { KernelState } from '../state.ts'
 import { applyAmend, failAmend } from './evidence.ts'
 
@@ -38,7 +38,7 @@ export function decideAmendResult(state: KernelState, command: AmendResultComman
     }
   } else if (outcome.kind === 'retryable') {
     if (order.cancelWanted) failAmend(emitter, { atMs: command.nowMs, reason: 'AMEND_SUPERSEDED', detail: `throttled (${outcome.reason}) and a cancel is wanted`, amendId })
-    else emit(emitter, { type: 'order.send_retry', ...at, action: 'amend', venueReason: outcome.reason, retryAtMs: command.nowMs + outcome.retryAfterMs })
+    else emit(emitter, { type: 'order.send_retry', ...at, action: 'amend', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `amend ${amend.clientOrderId}: ${outcome.reason}` })
   }

@@ -223,7 +223,7 @@ export class JsonlVenueClient implements VenueAdapter {
       case 'report':
         // A report naming another venue would be booked against orders it is not about (the inbox keys on venue).
         if (read.report.venue !== this.venue) return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`)
-        for (const handler of this.handlers) handler(read.report)
+        for (const handler of this.handlers) this.tell(handler, read.report)
         return
       case 'prices':
         return this.notePrices(read.prices, read.dropped, read.problem)
@@ -231,6 +231,15 @@ export class JsonlVenueClient implements VenueAdapter {
         return this.noteInfo(read.info)
       case 'invalid':
         return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a venue message (${read.problem})`)
+    }
+  }
+
+  /** A subscriber that throws is logged; the other subscribers and the rest of the chunk's lines still run. */
+  private tell(handler: (report: ExecutionReport) => void, report: ExecutionReport): void {
+    try {
+      handler(report)
+    } catch (error) {
+      this.options.log(`a report subscriber threw on ${report.execId}: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
 

@@ -122,7 +122,15 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           const checked = checkRequest(request.id, request.op, request.args)
           // Refused before the book sees it: the venue did nothing, so `rejected` is the truth.
           if (typeof checked === 'string') send(socket, { id: request.id, result: { kind: 'rejected', reason: checked } })
-          else void answer(checked).then((result) => send(socket, { id: request.id, result }))
+          else {
+            // The book answers every request it reads; what can still fail here is the venue's own record file.
+            void answer(checked)
+              .catch((error: unknown): unknown => {
+                options.log(`answering ${checked.op} request ${checked.id} failed: ${error instanceof Error ? error.message : String(error)}`)
+                return { kind: 'unknown', reason: 'the venue failed while answering' }
+              })
+              .then((result) => send(socket, { id: request.id, result }))
+          }
         }
       },
       drain(socket) {
