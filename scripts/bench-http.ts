@@ -35,7 +35,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Hono } from 'hono'
-import { mintHs256Token } from '../src/http/auth/index.ts'
+import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
 import { freePort } from './support/loopback.ts'
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
@@ -44,15 +44,8 @@ const HALF_PHASE_MS = Number(process.env.BENCH_HALF_MS ?? 3_000)
 // Each server gets this long at full load before anything is measured: egress's JIT tiers take a few seconds of load
 // to settle (~1.5 s of compiler-thread CPU in a fresh process), and a gateway is measured as it runs, warm.
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3_000)
-const ACCOUNTS = 16
 // BENCH_CPU_PROF_INTERVAL_US: the profiler's sampling interval (Bun's default 1000 µs; finer slows serve noticeably).
 const PROFILE_INTERVAL_US = Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? 1_000)
-const SYMBOLS = [
-  { symbol: 'BTC-USD', price: '59000', qty: '0.001' },
-  { symbol: 'ETH-USD', price: '2950', qty: '0.01' },
-  { symbol: 'AAPL', price: '198', qty: '1' },
-]
-const SECRET = 'bench-http-secret-bench-http-secret-0123456789'
 
 const say = (message: string): void => void process.stderr.write(`bench:http: ${message}\n`)
 
@@ -78,12 +71,7 @@ interface Target {
 let sequence = 0
 function nextOrder(): { body: string; key: string } {
   const index = sequence++
-  const leg = SYMBOLS[index % SYMBOLS.length] as (typeof SYMBOLS)[number]
-  const account = `bench-${index % ACCOUNTS}`
-  return {
-    key: `b-${process.pid}-${index}`,
-    body: JSON.stringify({ account, symbol: leg.symbol, side: 'buy', type: 'limit', qty: leg.qty, price: leg.price, tif: 'IOC' }),
-  }
+  return { key: `b-${process.pid}-${index}`, body: benchOrderBody(index) }
 }
 
 async function send(target: Target): Promise<number> {
@@ -191,21 +179,8 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-bench-http-'))
   const [servePort, echoPort] = [await freePort(), await freePort()]
   const configPath = join(dataDir, 'bench-config.json')
-  const balances = { USD: '100000000000', BTC: '100000', ETH: '1000000', AAPL: '10000000' }
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      mode: 'paper',
-      dataDir: join(dataDir, 'data'),
-      host: '127.0.0.1',
-      port: servePort,
-      wal: { durability: 'fsync' },
-      auth: { hs256Secret: SECRET },
-      backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
-      accounts: Array.from({ length: ACCOUNTS }, (_, index) => ({ id: `bench-${index}`, balances })),
-      ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : JSON.parse(process.env.BENCH_CONFIG_JSON)),
-    }),
-  )
+  const overrides = process.env.BENCH_CONFIG_JSON === undefined ? {} : (JSON.parse(process.env.BENCH_CONFIG_JSON) as object)
+  writeFileSync(configPath, JSON.stringify(benchServeConfig({ dataDir: join(dataDir, 'data'), port: servePort }, overrides)))
   const bun = process.execPath
   // BENCH_CPU_PROF=DIR: profile the serve process (bun --cpu-prof); the .cpuprofile lands in DIR when serve stops.
   const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)]
@@ -216,9 +191,7 @@ async function main(): Promise<void> {
   try {
     await waitFor(`http://127.0.0.1:${servePort}/health`, 15_000)
     await waitFor(`http://127.0.0.1:${echoPort}/`, 15_000)
-    const token = await mintHs256Token(SECRET, {
-      sub: 'bench', roles: ['trader'], accounts: Array.from({ length: ACCOUNTS }, (_, index) => `bench-${index}`), issuer: 'egress', audience: 'egress-api', ttlSec: 3600,
-    })
+    const token = await benchToken()
     const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
     const egress: Target = { name: 'egress', url: `http://127.0.0.1:${servePort}/v1/orders`, headers }
     const echoTarget: Target = { name: 'echo', url: `http://127.0.0.1:${echoPort}/v1/orders`, headers }
@@ -272,6 +245,8 @@ async function main(): Promise<void> {
         durability: health.log.durability,
         statusesAtMax: egressMax.statuses,
         statusesAtHalf: half.statuses,
+        // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
+        ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
       })}\n`,
     )
   } finally {

@@ -57,7 +57,7 @@ function median(values: number[]): number {
 }
 
 /** Pause and cycle times of the eden collections in a BUN_JSC_logGC transcript. */
-export function edenFigures(log: string): GcFigures {
+function edenFigures(log: string): GcFigures {
   const pauses: number[] = []
   const cycles: number[] = []
   let eden = false
@@ -69,6 +69,8 @@ export function edenFigures(log: string): GcFigures {
       cycles.push(Number(end[2]))
     }
   }
+  // None read: the collector's log format is not what this parser knows (a Bun upgrade?); no figures are better than zeros.
+  if (pauses.length === 0) throw new Error('probe:gc-maps: no eden collection found in the BUN_JSC_logGC output')
   const round = (value: number): number => Math.round(value * 100) / 100
   return {
     collections: pauses.length,

@@ -28,17 +28,13 @@ import { heapStats } from 'bun:jsc'
 import { backOfficeOf } from '../src/backoffice/backoffice.ts'
 import { startServeGateway, StoppableClock } from '../src/cli/serve-gateway.ts'
 import { loadConfig } from '../src/config/index.ts'
-import { createVerifier, mintHs256Token, verifierOptionsFromConfig } from '../src/http/auth/index.ts'
+import { createVerifier, verifierOptionsFromConfig } from '../src/http/auth/index.ts'
 import { createHttpService } from '../src/http/service.ts'
+import { BENCH_SECRET, benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
 
-const SECRET = 'probe-heap-secret-probe-heap-secret-0123456789'
-const ACCOUNTS = 16
 const CONCURRENCY = 64
-const SYMBOLS = [
-  { symbol: 'BTC-USD', price: '59000', qty: '0.001' },
-  { symbol: 'ETH-USD', price: '2950', qty: '0.01' },
-  { symbol: 'AAPL', price: '198', qty: '1' },
-]
+/** How long placing or settling may take before the probe gives up (a stuck gateway must not hang it). */
+const WAIT_MS_MAX = 120_000
 const RUNS = {
   default: {},
   countOnly: { kernel: { terminalOrderRetireAfterMs: 0, terminalOrdersKeptMax: 1000 } },
@@ -73,27 +69,22 @@ async function reading(): Promise<HeapReading & { types: Record<string, number> 
 async function child(name: RunName, orders: number, warmup: number): Promise<RunFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'egress-probe-heap-'))
   const configPath = join(dir, 'config.json')
-  const balances = { USD: '100000000000', BTC: '100000', ETH: '1000000', AAPL: '10000000' }
-  const accounts = Array.from({ length: ACCOUNTS }, (_, index) => `bench-${index}`)
-  writeFileSync(configPath, JSON.stringify({
-    mode: 'paper', dataDir: join(dir, 'data'), host: '127.0.0.1', port: 1,
-    wal: { durability: 'fsync' }, auth: { hs256Secret: SECRET },
-    backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
-    accounts: accounts.map((id) => ({ id, balances })),
-    ...RUNS[name],
-  }))
+  writeFileSync(configPath, JSON.stringify(benchServeConfig({ dataDir: join(dir, 'data'), port: 1 }, RUNS[name])))
   const config = loadConfig({ configPath, env: {} })
-  const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, SECRET), log: () => {} })
+  const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, BENCH_SECRET), log: () => {} })
   const clock = new StoppableClock()
   const served = await startServeGateway(config, { clock, buildCommit: 'probe', onError: (error, context) => console.error('probe:heap:', context, error) })
   const http = createHttpService({ gateway: served.gateway, verifier, configDigest: served.digest, backpressure: config.backpressure, sse: config.sse, log: () => {} })
-  const token = await mintHs256Token(SECRET, { sub: 'probe', roles: ['trader'], accounts, issuer: 'egress', audience: 'egress-api', ttlSec: 3600 })
+  const token = await benchToken()
+  const deadlineMs = performance.now() + WAIT_MS_MAX
+  const inTime = (what: string): void => {
+    if (performance.now() > deadlineMs) throw new Error(`probe:heap: ${what} took longer than ${WAIT_MS_MAX} ms`)
+  }
   let sequence = 0
   let accepted = 0
   const place = async (): Promise<void> => {
     const index = sequence++
-    const leg = SYMBOLS[index % SYMBOLS.length]!
-    const body = JSON.stringify({ account: accounts[index % ACCOUNTS], symbol: leg.symbol, side: 'buy', type: 'limit', qty: leg.qty, price: leg.price, tif: 'IOC' })
+    const body = benchOrderBody(index)
     const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `p-${index}` }
     // LANE_FULL (429) answers are retried: every order counted is one the gateway accepted.
     for (;;) {
@@ -101,6 +92,7 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
       await response.arrayBuffer()
       if (response.status === 202) break
       if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
+      inTime('placing the orders')
       await Bun.sleep(1)
     }
     accepted++
@@ -110,7 +102,10 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (left-- > 0) await place()
     }))
-    while (served.gateway.engine.pending > 0 || served.gateway.executor['busy'].size > 0) await Bun.sleep(5)
+    while (served.gateway.engine.pending > 0 || served.gateway.executor['busy'].size > 0) {
+      inTime('settling the executor')
+      await Bun.sleep(5)
+    }
   }
   try {
     await placeMany(warmup)

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { applyEvent, initialLedger, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import { VENUE_CLOCK_TOLERANCE_MS } from '../../src/backoffice/venue-trades.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
@@ -15,15 +16,13 @@ afterEach(async () => {
   }
 })
 
-/** The ledger folded from the whole log, as the replay does. */
+/** The ledger the replay folds from the whole log (a fresh ReplayLedger from genesis). */
 function replayed(target: World): LedgerState {
-  const ledger = initialLedger()
   const wal = target.gateway.engine.wal
-  for (const frame of wal.read(wal.firstLsn)) {
-    const event = domainEventOf(frame)
-    if (event !== null) applyEvent(ledger, event, frame.lsn)
-  }
-  return ledger
+  const replay = new ReplayLedger()
+  replay.start('genesis')
+  expect(replay.foldTo(wal, wal.lastLsn)).toBe('done')
+  return replay.ledger
 }
 
 const KEPT_MAX = 3

@@ -12,7 +12,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { ledgerBalanced, ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
-import { removeDir, run, startWorld, traderA, traderB, type World } from '../runtime/harness.ts'
+import { drive, removeDir, run, startWorld, traderA, traderB, type World } from '../runtime/harness.ts'
 
 const SEEDS = [101, 202, 303, 404, 505, 606]
 const STEPS = 60
@@ -93,10 +93,7 @@ describe('back-office invariants under the deterministic simulation', () => {
       await run(world, 3_000)
       expect(invariants(world)).toEqual([])
       expect(office.projector.ledger.counters.fills).toBeGreaterThan(0)
-      let done = false
-      const reconciling = office.reconcile().finally(() => (done = true))
-      for (let step = 0; !done && step < 10_000; step++) await world.clock.advanceAsync(5)
-      const result = await reconciling
+      const result = await drive(world, office.reconcile())
       expect(result.observations.filter((observation) => observation.check.startsWith('ledger_'))).toEqual([])
     })
   }

@@ -9,7 +9,7 @@ import {
 import type { Gateway } from '../../src/runtime/gateway.ts'
 import { loadNewestValid, SnapshotStore } from '../../src/runtime/snapshot/index.ts'
 import { nodeIo } from '../../wal/index.ts'
-import { removeDir, run, startWorld, type World, type WorldOptions } from '../runtime/harness.ts'
+import { drive, removeDir, run, startWorld, type World, type WorldOptions } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
 
 const worlds: World[] = []
@@ -42,11 +42,8 @@ function rebuiltDigestAt(logDir: string, lsn: number): string {
 }
 
 /** Reconciles while driving the simulated clock (the venue answers on it). */
-async function reconcile(world: World) {
-  let done = false
-  const running = backOfficeOf(world.gateway).reconcile().finally(() => (done = true))
-  for (let step = 0; !done && step < 10_000; step++) await world.clock.advanceAsync(5)
-  return running
+function reconcile(world: World) {
+  return drive(world, backOfficeOf(world.gateway).reconcile())
 }
 
 /** A section with its header rewritten (another version, another LSN): the bytes after it unchanged. */

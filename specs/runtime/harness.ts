@@ -131,6 +131,7 @@ export async function drive<T>(world: World, promise: Promise<T>): Promise<T> {
   return settled
 }
 
+/** Advances simulated time in small steps so every timer, report and continuation runs in order. */
 export async function run(world: World, ms: number, stepMs = 5): Promise<void> {
   for (let elapsed = 0; elapsed < ms; elapsed += stepMs) await world.clock.advanceAsync(stepMs)
   await world.gateway.engine.settled()

@@ -18,9 +18,8 @@ import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type Rec
 import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
-import { loopSharePause } from '../runtime/loop-share.ts'
 import { ReplayLedger } from './replay-ledger.ts'
-import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
+import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower, followerPause } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
 
@@ -59,14 +58,6 @@ const REPLAY_SYNC_FRAMES_MAX = 500
 
 /** One event-loop turn: timers and I/O run between two accounts' venue checks. */
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/**
- * The pause between two slices of a reconcile's own synchronous work (its replay catch-up, the stored postings'
- * pages): paced to the follower's share of the loop (src/runtime/loop-share.ts), so a run that has much to do takes
- * longer instead of holding the loop for hundreds of ms in slices one turn apart. Slices under a millisecond (tests, a
- * quiet gateway) are one event-loop turn apart, so a run driven by a simulated clock never waits on real time.
- */
-const pacedPause = (): (() => Promise<void>) => loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax })
 
 export class BackOffice {
   readonly projector: Projector
@@ -190,7 +181,7 @@ export class BackOffice {
       await this.follower.idle()
       const replayable = this.follower.ready()
       // A gap (a compaction removed records not yet folded) stops the replay; the next attempt starts it over.
-      if (replayable && (await this.follower.catchUp(ledger.lastLsn, { pause: pacedPause() })) === 'gap') continue
+      if (replayable && (await this.follower.catchUp(ledger.lastLsn)) === 'gap') continue
       await this.readStoredPostings()
       await this.engine.settled()
       if (this.engine.state.lastLsn !== ledger.lastLsn) continue
@@ -224,10 +215,13 @@ export class BackOffice {
     }
   }
 
-  /** Sums what the query model stored since the last run, a page per event-loop turn (the instant reads only the rest). */
+  /**
+   * Sums what the query model stored since the last run, in pages paced to the follower's share of the loop (so a run
+   * with much to read takes longer instead of holding the loop); the instant of comparison reads only the rest.
+   */
   private async readStoredPostings(): Promise<void> {
     this.projector.flush()
-    const pause = pacedPause()
+    const pause = followerPause()
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 

@@ -22,6 +22,11 @@ import type { FoldOutcome, ReplayBase, ReplayLedger } from './replay-ledger.ts'
 /** The back office's defaults: follow every 100 ms, hold at most a quarter of the loop, wait at most 50 ms a slice. */
 export const REPLAY_FOLLOW_DEFAULTS = { intervalMs: 100, loopShareMax: 0.25, waitMsMax: 50 } as const
 
+/** A fresh pause paced to the follower's share of the loop (src/runtime/loop-share.ts): its default between slices. */
+export function followerPause(): () => Promise<void> {
+  return loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax })
+}
+
 export interface ReplayFollowerOptions {
   wal: Wal
   replay: ReplayLedger
@@ -42,7 +47,7 @@ export class ReplayFollower {
 
   constructor(options: ReplayFollowerOptions) {
     this.options = options
-    this.pauseFor = options.pause ?? (() => loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax }))
+    this.pauseFor = options.pause ?? followerPause
   }
 
   /**

@@ -16,13 +16,13 @@ import { idSchema, msSchema, sideSchema } from '../../domain/schema-kit.ts'
 import type { ExecutionReport, PlaceAck, VenueBalance, VenueOrder, VenueOutcome, VenueTrade } from '../adapter.ts'
 
 /** Only the first issue is ever reported, so validation stops there (cheaper on bad input too). */
-const PARSE_CONFIG = { abortEarly: true } as const
+export const PARSE_CONFIG = { abortEarly: true } as const
 
 /** Longest detail (issue text, line preview) put in a log line or a reason: venue text is never logged whole. */
 const DETAIL_CHARS_MAX = 200
 
 const unitsSchema = v.bigint()
-const positiveUnitsSchema = v.pipe(v.bigint(), v.minValue(1n, 'expected a positive amount'))
+export const positiveUnitsSchema = v.pipe(v.bigint(), v.minValue(1n, 'expected a positive amount'))
 const nonNegativeUnitsSchema = v.pipe(v.bigint(), v.minValue(0n, 'expected a non-negative amount'))
 
 /**
@@ -183,7 +183,7 @@ function invalid(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): Ven
 }
 
 /** `path: message` of one issue, the path prefixed by where the validated value sits in the line. */
-function describeIssue(issue: v.BaseIssue<unknown>, prefix: string): string {
+export function describeIssue(issue: v.BaseIssue<unknown>, prefix: string): string {
   const path = [prefix, v.getDotPath(issue) ?? ''].filter((part) => part !== '').join('.')
   return truncate(`${path === '' ? '(the line)' : path}: ${issue.message}`)
 }

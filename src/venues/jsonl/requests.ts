@@ -11,9 +11,7 @@
 import * as v from 'valibot'
 import { idSchema, orderTypeSchema, sideSchema, tifSchema } from '../../domain/schema-kit.ts'
 import type { AmendRequest, CancelRequest, PlaceRequest } from '../adapter.ts'
-
-const PARSE_CONFIG = { abortEarly: true } as const
-const positiveUnitsSchema = v.pipe(v.bigint(), v.minValue(1n, 'expected a positive amount'))
+import { PARSE_CONFIG, describeIssue, positiveUnitsSchema } from './messages.ts'
 
 const placeSchema: v.GenericSchema<unknown, PlaceRequest> = v.strictObject({
   clientOrderId: idSchema,
@@ -68,7 +66,5 @@ export function checkRequest(id: number, op: string, args: unknown): CheckedRequ
   const schema = requestArgsSchemas[op as RequestOp] as v.GenericSchema<unknown, unknown>
   const result = v.safeParse(schema, args, PARSE_CONFIG)
   if (result.success) return { id, op, args: result.output } as CheckedRequest
-  const issue = result.issues[0]
-  const path = issue.path?.map((item) => String(item.key)).join('.') ?? ''
-  return `malformed ${op} request: ${path === '' ? 'args' : `args.${path}`}: ${issue.message}`
+  return `malformed ${op} request: ${describeIssue(result.issues[0], 'args')}`
 }

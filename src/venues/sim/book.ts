@@ -206,8 +206,10 @@ export class SimBook {
   }
 
   #create(request: PlaceRequest, nowMs: number): SimOrder {
+    const sequence = ++this.#orderSequence
     const order: SimOrder = {
-      venueOrderId: `${this.#options.venue}-o${++this.#orderSequence}`,
+      venueOrderId: `${this.#options.venue}-o${sequence}`,
+      sequence,
       clientOrderId: request.clientOrderId,
       clientOrderIds: [request.clientOrderId],
       account: request.account,

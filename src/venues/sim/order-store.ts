@@ -119,7 +119,7 @@ export class SimOrderStore {
   heldOrders(): SimOrder[] {
     const held = [...this.#open.values()]
     for (let link = this.#endedHead; link !== null; link = link.next) held.push(link.order)
-    return held.sort((a, b) => creationSequence(a) - creationSequence(b))
+    return held.sort((a, b) => a.sequence - b.sequence)
   }
 
   addTrade(trade: VenueTrade): void {
@@ -150,9 +150,4 @@ export class SimOrderStore {
   #holds(trade: VenueTrade): boolean {
     return this.#byClientId.get(trade.clientOrderId)?.venueOrderId === trade.venueOrderId
   }
-}
-
-/** The number in a sim venue order id (`VENUE-oN`, counted per venue from 1): the order's place in creation order. */
-function creationSequence(order: SimOrder): number {
-  return Number(order.venueOrderId.slice(order.venueOrderId.lastIndexOf('-o') + 2))
 }

@@ -7,6 +7,8 @@ import type { OrderType, Side, TimeInForce, VenueOrder, VenueOrderStatus } from 
 
 export interface SimOrder {
   venueOrderId: string
+  /** Its place in the venue's creation order (1, 2, …; the N of its `VENUE-oN` id). */
+  sequence: number
   /** The current client order id (changes when an amend brings a new one). */
   clientOrderId: string
   /** Every client order id this order has carried, oldest first: the amend chain. */
