@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { backOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
-import { decodeBackOfficeRecord, isBackOfficeRecord } from '../../src/backoffice/index.ts'
+import type { FillReads } from '../../src/backoffice/external-checks.ts'
+import { decodeBackOfficeRecord, isBackOfficeRecord, reconcileVenue } from '../../src/backoffice/index.ts'
+import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
 
 const worlds: World[] = []
@@ -116,6 +118,38 @@ describe('reconcile', () => {
     expect(keys).toContain('venue_balances:sim:acct-a:USD')
     expect(keys.some((key) => key.startsWith('venue_trades:sim:'))).toBe(true)
     expect(keys.every((key) => key.startsWith('venue_'))).toBe(true)
+  })
+
+  test('the venue checks cut into slices (a pause after every item) find what one stretch finds', async () => {
+    const target = await world(25)
+    const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
+    await tradeSome(target)
+    const placed = await drive(
+      target,
+      target.venue.place({ clientOrderId: 'foreign-2', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('61000'), tif: 'GTC', postOnly: false, reduceOnly: false }),
+    )
+    expect(placed.kind).toBe('ok')
+    await run(target, 200)
+    office.projector.flush()
+    const store = office.projector.store
+    const fillReads: FillReads = {
+      from: (accountId, venue, page) => store.fills({ accountId, venue, ...page }),
+      ofOrder: (accountId, venue, orderId) => store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
+    }
+    const source = { adapter: target.venue, balanceBasis: 'trading' as const }
+    const nowMs = (): number => target.clock.nowMs()
+    const whole = await drive(target, reconcileVenue(source, office.projector.ledger, fillReads, { nowMs, slices: unslicedWork() }))
+    let pauses = 0
+    let tick = 0
+    const everyItem = new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => void pauses++ })
+    const sliced = await drive(target, reconcileVenue(source, office.projector.ledger, fillReads, { nowMs, slices: everyItem }))
+    // At least one pause per held order in each of the walks (grouping, open orders, trades).
+    expect(pauses).toBeGreaterThanOrEqual(3 * office.projector.ledger.orders.size)
+    const keys = (result: typeof whole): string[] => result.observations.map((observation) => observation.key).sort()
+    expect(keys(whole).some((key) => key.startsWith('venue_trades:sim:'))).toBe(true)
+    expect(keys(sliced)).toEqual(keys(whole))
+    expect(sliced.ran.sort()).toEqual(whole.ran.sort())
+    expect([...(sliced.coveredKeys.get('venue_trades') ?? [])].sort()).toEqual([...(whole.coveredKeys.get('venue_trades') ?? [])].sort())
   })
 })
 

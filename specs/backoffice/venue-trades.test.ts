@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test'
-import { initialLedger, type FillRecord } from '../../src/backoffice/ledger.ts'
+import type { FillPage } from '../../src/backoffice/external-checks.ts'
+import { initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger.ts'
 import type { TrackedOrder } from '../../src/backoffice/orders.ts'
-import { ORDER_READ_COST_RECORDS, ORDER_READS_MAX, splitFillReads, venueTrades } from '../../src/backoffice/venue-trades.ts'
+import { FILL_PAGE_ROWS, ORDER_READ_COST_RECORDS, ORDER_READS_MAX, splitFillReads, venueTrades } from '../../src/backoffice/venue-trades.ts'
+import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../../src/venues/adapter.ts'
 
 function order(orderId: string, acceptedLsn: number): TrackedOrder {
@@ -23,6 +25,19 @@ function tradeOf(booked: FillRecord): VenueTrade {
     execId: booked.execId, clientOrderId: `c-${booked.orderId}`, venueOrderId: `v-${booked.orderId}`, account: 'acct-a', symbol: 'BTC-USD',
     side: 'buy', qty: booked.qty, price: booked.price, fee: booked.fee, feeAsset: 'USD', liquidity: 'maker', venueTimeMs: booked.venueTimeMs,
   }
+}
+
+/** A ledger that has folded through `lastLsn` (the fills read stop there). */
+function ledgerAt(lastLsn: number): LedgerState {
+  return { ...initialLedger(), lastLsn }
+}
+
+/** The query model's range read over `fills`, a page as the store answers it. */
+function pageOf(fills: readonly FillRecord[], page: FillPage): FillRecord[] {
+  return fills
+    .filter((booked) => booked.lsn >= page.fromLsn && booked.lsn <= page.toLsn && (page.afterLsn === undefined || booked.lsn > page.afterLsn))
+    .sort((a, b) => a.lsn - b.lsn)
+    .slice(0, page.limit)
 }
 
 describe('venue_trades reads', () => {
@@ -47,8 +62,8 @@ describe('venue_trades reads', () => {
     const byId: string[] = []
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: fills.map(tradeOf) }) } as unknown as VenueAdapter
     const found = await venueTrades({
-      adapter, ledger: initialLedger(), accountId: 'acct-a', orders: [recent, resting], nowMs: 1_000, covered: new Set(),
-      fillsFrom: (fromLsn) => (ranges.push(fromLsn), fills.filter((booked) => booked.lsn >= fromLsn)),
+      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders: [recent, resting], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      fillsFrom: (page) => (ranges.push(page.fromLsn), pageOf(fills, page)),
       fillsOfOrder: (orderId) => (byId.push(orderId), fills.filter((booked) => booked.orderId === orderId)),
     })
     expect(ranges).toEqual([900_000])
@@ -63,10 +78,77 @@ describe('venue_trades reads', () => {
     const fills = [fill('old', 20, 2n), fill('new', 900_010, 3n)]
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(fills[1]!)] }) } as unknown as VenueAdapter
     const found = await venueTrades({
-      adapter, ledger: initialLedger(), accountId: 'acct-a', orders: [resting, recent], nowMs: 1_000, covered: new Set(),
-      fillsFrom: (fromLsn) => fills.filter((booked) => booked.lsn >= fromLsn),
+      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders: [resting, recent], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      fillsFrom: (page) => pageOf(fills, page),
       fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
     })
     expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:old', 'venue_trades:sim:x-20'])
+  })
+
+  test('the range is read a page at a time, with a pause after each full page, and every fill counts', async () => {
+    const orders = Array.from({ length: 2 * FILL_PAGE_ROWS + 500 }, (_, index) => order(`o${index}`, 10 + 2 * index))
+    const fills = orders.map((placed) => fill(placed.orderId, placed.acceptedLsn + 1, 1n))
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: fills.map(tradeOf) }) } as unknown as VenueAdapter
+    const pages: FillPage[] = []
+    let pauses = 0
+    const slices = new WorkSlices({ sliceMs: Number.POSITIVE_INFINITY, pause: async () => void pauses++ })
+    const found = await venueTrades({
+      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices,
+      fillsFrom: (page) => (pages.push(page), pageOf(fills, page)),
+      fillsOfOrder: () => [],
+    })
+    expect(found).toEqual([])
+    expect(pages.map((page) => page.afterLsn)).toEqual([undefined, fills[FILL_PAGE_ROWS - 1]!.lsn, fills[2 * FILL_PAGE_ROWS - 1]!.lsn])
+    expect(pages.every((page) => page.fromLsn === 10 && page.toLsn === 1_000_000 && page.limit === FILL_PAGE_ROWS)).toBe(true)
+    expect(pauses).toBe(2)
+  })
+
+  test('a page exactly full is followed by an empty one, not taken for the end', async () => {
+    const orders = Array.from({ length: FILL_PAGE_ROWS }, (_, index) => order(`o${index}`, 10 + 2 * index))
+    const fills = orders.map((placed) => fill(placed.orderId, placed.acceptedLsn + 1, 1n))
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: fills.map(tradeOf) }) } as unknown as VenueAdapter
+    let reads = 0
+    const found = await venueTrades({
+      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      fillsFrom: (page) => (reads++, pageOf(fills, page)),
+      fillsOfOrder: () => [],
+    })
+    expect(found).toEqual([])
+    expect(reads).toBe(2)
+  })
+
+  test('fills are read as the ledger stood when the venue answered: one booked later is not compared', async () => {
+    const placed = order('a', 10)
+    const early = fill('a', 20, 2n)
+    const late = fill('a', 150, 1n)
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(early)] }) } as unknown as VenueAdapter
+    const input = { adapter, accountId: 'acct-a', orders: [placed], nowMs: 1_000, slices: unslicedWork(), fillsFrom: (page: FillPage) => pageOf([early, late], page), fillsOfOrder: () => [] }
+    // Folded through 100 when the answer came: the fill at 150 was booked after it, so nothing differs.
+    expect(await venueTrades({ ...input, ledger: ledgerAt(100), covered: new Set() })).toEqual([])
+    // Folded through 200: the fill at 150 has no trade at the venue, and the order's totals differ.
+    const found = await venueTrades({ ...input, ledger: ledgerAt(200), covered: new Set() })
+    expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:a', 'venue_trades:sim:x-150'])
+  })
+
+  test('a walk paused after every item finds the same breaks, and looks at the same keys, as one stretch', async () => {
+    const orders = Array.from({ length: 300 }, (_, index) => order(`o${index}`, 10 + 2 * index))
+    const fills = orders.map((placed, index) => fill(placed.orderId, placed.acceptedLsn + 1, index % 7 === 0 ? 2n : 1n))
+    // The venue misses every 11th trade and knows one order egress never placed.
+    const trades = fills.filter((_, index) => index % 11 !== 0).map(tradeOf)
+    trades.push({ ...tradeOf(fill('foreign', 5_000, 1n)), clientOrderId: 'c-foreign' })
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: trades }) } as unknown as VenueAdapter
+    const check = async (slices: WorkSlices): Promise<{ keys: string[]; covered: string[] }> => {
+      const covered = new Set<string>()
+      const found = await venueTrades({ adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders: [...orders], nowMs: 1_000, covered, slices, fillsFrom: (page) => pageOf(fills, page), fillsOfOrder: () => [] })
+      if (!Array.isArray(found)) throw new Error(found)
+      return { keys: found.map((observation) => observation.key).sort(), covered: [...covered].sort() }
+    }
+    let pauses = 0
+    let tick = 0
+    const whole = await check(unslicedWork())
+    const sliced = await check(new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => void pauses++ }))
+    expect(whole.keys.length).toBeGreaterThan(20)
+    expect(sliced).toEqual(whole)
+    expect(pauses).toBeGreaterThanOrEqual(orders.length + trades.length)
   })
 })

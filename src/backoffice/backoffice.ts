@@ -13,6 +13,7 @@ import type { Engine } from '../runtime/engine.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
+import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 import { StoredBookSums } from './book-sums.ts'
 import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
 import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
@@ -233,7 +234,9 @@ export class BackOffice {
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not pacedPause: a slice would count the venue's answer time as work.
-      const result = await reconcileVenue(source, this.projector.ledger, this.fillReads, { nowMs: () => this.clock.nowMs(), pause: yieldTurn })
+      // Inside one account's check, its walks over held orders pause as the replay fold does (a bounded loop share).
+      const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: followerPause() })
+      const result = await reconcileVenue(source, this.projector.ledger, this.fillReads, { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       observations.push(...result.observations)
@@ -250,9 +253,9 @@ export class BackOffice {
 
   /** The query model's fills for the trades check, with every fill folded so far written first. */
   private readonly fillReads: FillReads = {
-    from: (accountId, venue, fromLsn) => {
+    from: (accountId, venue, page) => {
       this.projector.flush()
-      return this.projector.store.fills({ accountId, fromLsn, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.venue === venue)
+      return this.projector.store.fills({ accountId, venue, ...page })
     },
     ofOrder: (accountId, venue, orderId) => {
       this.projector.flush()

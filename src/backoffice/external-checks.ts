@@ -9,6 +9,7 @@
  */
 
 import { formatDecimal, type Units } from '../domain/decimal.ts'
+import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder } from '../venues/adapter.ts'
 import type { ReconcileCheck } from './breaks.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
@@ -38,40 +39,54 @@ export interface ExternalResult {
 const SETTLED_OPEN = new Set(['AckedOpen', 'Partial'])
 const TERMINAL = new Set(['Filled', 'Canceled', 'Rejected', 'Expired', 'Failed'])
 
-/** The query model's fills of an account on a venue: from an LSN on, or of one order (an indexed read). */
+/**
+ * The query model's fills of an account on a venue: over an LSN range, a page at a time (`afterLsn`: past the last fill
+ * of the previous page; a page shorter than `limit` is the last), or of one order (an indexed read).
+ */
 export interface FillReads {
-  from(accountId: string, venue: string, fromLsn: number): FillRecord[]
+  from(accountId: string, venue: string, page: FillPage): FillRecord[]
   ofOrder(accountId: string, venue: string, orderId: string): FillRecord[]
+}
+
+export interface FillPage {
+  fromLsn: number
+  /** The last LSN read: the ledger's when the venue answered. */
+  toLsn: number
+  afterLsn?: number
+  limit: number
 }
 
 /**
  * Every check for every account that ever placed an order on the venue (its orders may all be retired by now; its
  * balance there is still checked). The ledger's held orders are grouped by account once, so each account's checks
  * look at its own orders only; `pause` (an event-loop turn) runs between two accounts' checks, so a venue that
- * answers at once (the sim venue) does not turn the whole run into one synchronous stretch. `fillsOf` reads an
- * account's fills on the venue: the trades check reads only those of the orders in its window (venue-trades.ts).
+ * answers at once (the sim venue) does not turn the whole run into one synchronous stretch. The walks over held orders,
+ * fills and trades inside one account's check are cut into `slices` (src/runtime/work-slices.ts): an account holding
+ * many orders would otherwise hold the loop for a time that grows with them. `fillsOf` reads an account's fills on the
+ * venue: the trades check reads only those of the orders in its window (venue-trades.ts).
  */
 export async function reconcileVenue(
   source: VenueSource,
   ledger: LedgerState,
   fillsOf: FillReads,
-  options: { nowMs: () => number; pause?: () => Promise<void> },
+  options: { nowMs: () => number; pause?: () => Promise<void>; slices?: WorkSlices },
 ): Promise<ExternalResult> {
   const venue = source.adapter.venue
   const pause = options.pause ?? (async () => undefined)
-  const ordersOf = ordersByAccount(ledger, venue)
+  const slices = options.slices ?? unslicedWork()
+  const ordersOf = await ordersByAccount(ledger, venue, slices)
   const accounts = [...(ledger.venueAccounts.get(venue)?.keys() ?? [])].sort()
   const tradesCovered = new Set<string>()
   const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]) }
   const checks: [ReconcileCheck, (accountId: string, orders: readonly TrackedOrder[]) => Promise<Observation[] | string>][] = [
     ['venue_balances', (accountId) => balances(source, ledger, accountId)],
-    ['venue_open_orders', (accountId, orders) => openOrders(source.adapter, orders, accountId)],
+    ['venue_open_orders', (accountId, orders) => openOrders(source.adapter, orders, accountId, slices)],
     [
       'venue_trades',
       (accountId, orders) =>
         venueTrades({
-          adapter: source.adapter, ledger, accountId, orders, nowMs: options.nowMs(), covered: tradesCovered,
-          fillsFrom: (fromLsn) => fillsOf.from(accountId, venue, fromLsn),
+          adapter: source.adapter, ledger, accountId, orders, nowMs: options.nowMs(), covered: tradesCovered, slices,
+          fillsFrom: (page) => fillsOf.from(accountId, venue, page),
           fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
         }),
     ],
@@ -81,6 +96,7 @@ export async function reconcileVenue(
     let failure: string | null = null
     for (const accountId of accounts) {
       await pause()
+      slices.restarted()
       const outcome = await run(accountId, ordersOf.get(accountId) ?? [])
       if (typeof outcome === 'string') {
         failure = `${venue}/${accountId}: ${outcome}`
@@ -98,10 +114,12 @@ export async function reconcileVenue(
   return result
 }
 
-/** The held orders on `venue` per account (one pass over the ledger's orders). */
-function ordersByAccount(ledger: LedgerState, venue: string): Map<string, TrackedOrder[]> {
+/** The held orders on `venue` per account (one pass over the ledger's orders, in slices). */
+async function ordersByAccount(ledger: LedgerState, venue: string, slices: WorkSlices): Promise<Map<string, TrackedOrder[]>> {
   const byAccount = new Map<string, TrackedOrder[]>()
+  // An order the ledger takes in or retires during a pause is seen or not, as a Map iteration sees it (generational-map.ts).
   for (const order of ledger.orders.values()) {
+    if (slices.spent()) await slices.rest()
     if (order.venue !== venue) continue
     const orders = byAccount.get(order.accountId)
     if (orders === undefined) byAccount.set(order.accountId, [order])
@@ -137,12 +155,16 @@ export function tradingFlows(ledger: LedgerState, accountId: string, venue: stri
 }
 
 /** `orders`: the account's orders on this venue. */
-async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[], accountId: string): Promise<Observation[] | string> {
+async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[], accountId: string, slices: WorkSlices): Promise<Observation[] | string> {
   const venue = adapter.venue
   const answer = await adapter.openOrders(accountId)
   if (answer.kind !== 'ok') return `openOrders: ${answer.kind}`
+  slices.restarted()
   const byClientId = new Map<string, TrackedOrder>()
-  for (const order of orders) for (const id of order.clientIds) byClientId.set(id, order)
+  for (const order of orders) {
+    if (slices.spent()) await slices.rest()
+    for (const id of order.clientIds) byClientId.set(id, order)
+  }
   const found: Observation[] = []
   const seen = new Set<string>()
   for (const venueOrder of answer.value) {
@@ -156,6 +178,7 @@ async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[]
     else if (venueOrder.cumQty !== order.cumQty) found.push(openBreak(venue, `${order.orderId}:cum_qty`, `filled quantity of ${order.orderId}`, formatDecimal(order.cumQty), formatDecimal(venueOrder.cumQty)))
   }
   for (const order of byClientId.values()) {
+    if (slices.spent()) await slices.rest()
     if (seen.has(order.orderId) || !SETTLED_OPEN.has(order.status)) continue
     seen.add(order.orderId)
     found.push(openBreak(venue, order.orderId, `order ${order.orderId} open in egress, not open at the venue`, order.status, 'not open'))

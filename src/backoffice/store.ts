@@ -47,6 +47,7 @@ export interface LedgerQuery {
 
 export interface FillQuery {
   accountId?: string
+  venue?: string
   symbol?: string
   orderId?: string
   fromLsn?: number
@@ -269,6 +270,7 @@ export class Store {
     const where: string[] = []
     const params: (string | number)[] = []
     if (query.accountId !== undefined) where.push(`account_id = ?${params.push(query.accountId)}`)
+    if (query.venue !== undefined) where.push(`venue = ?${params.push(query.venue)}`)
     if (query.symbol !== undefined) where.push(`symbol = ?${params.push(query.symbol)}`)
     if (query.orderId !== undefined) where.push(`order_id = ?${params.push(query.orderId)}`)
     if (query.fromLsn !== undefined) where.push(`lsn >= ?${params.push(query.fromLsn)}`)

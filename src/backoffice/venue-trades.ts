@@ -16,13 +16,18 @@
  * start far forward (splitFillReads): one order resting for days would otherwise make every run read every fill of
  * the account since it was placed.
  *
+ * The walks over the compared orders, their fills (read a page at a time) and the venue's trades are cut into `slices`
+ * (src/runtime/work-slices.ts), so an account with many held orders does not hold the event loop for their whole sum.
+ *
  * `covered` collects the break keys the check looked at. Reconcile clears an open venue_trades break only if its key
  * is among them: a break whose trade or order left the window was not seen because it was not looked at, not because
  * it was mended, and stays open.
  */
 
 import { formatDecimal, type Units } from '../domain/decimal.ts'
+import type { WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../venues/adapter.ts'
+import type { FillPage } from './external-checks.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
@@ -37,6 +42,8 @@ export const VENUE_CLOCK_TOLERANCE_MS = 5_000
 export const ORDER_READ_COST_RECORDS = 1_000
 /** At most this many of the oldest compared orders are read by id; the range read covers the rest. */
 export const ORDER_READS_MAX = 64
+/** Fills read from the query model per page of the range read (a pause may follow each page). */
+export const FILL_PAGE_ROWS = 1_000
 
 export interface VenueTradesInput {
   adapter: VenueAdapter
@@ -45,20 +52,25 @@ export interface VenueTradesInput {
   /** The account's held orders on the venue (a trade of any of them is known, compared or not). */
   orders: readonly TrackedOrder[]
   nowMs: number
-  /** The account's fills on the venue from an LSN on (the first acceptance the range read covers). */
-  fillsFrom: (fromLsn: number) => FillRecord[]
+  /** The account's fills on the venue from an LSN on (the first acceptance the range read covers), a page at a time. */
+  fillsFrom: (page: FillPage) => FillRecord[]
   /** One order's fills (an indexed read): for the oldest compared orders (splitFillReads). */
   fillsOfOrder: (orderId: string) => FillRecord[]
   /** Receives the key of every break this check could have raised for what it compared. */
   covered: Set<string>
+  /** Where the walks pause (see the header). */
+  slices: WorkSlices
 }
 
 /** The breaks found, or why the check could not run (the venue did not answer). */
 export async function venueTrades(input: VenueTradesInput): Promise<Observation[] | string> {
-  const { adapter, ledger, covered } = input
+  const { adapter, ledger, covered, slices } = input
   const venue = adapter.venue
   const answer = await adapter.trades({ account: input.accountId })
   if (answer.kind !== 'ok') return `trades: ${answer.kind}`
+  slices.restarted()
+  // Fills are read as the ledger stood when the answer came: one booked during a pause below is not compared.
+  const toLsn = ledger.lastLsn
   // Held orders that ended before this are not compared (the venue may have forgotten their trades).
   const ordersFromMs = adapter.tradeHistoryMs === undefined ? Number.NEGATIVE_INFINITY : input.nowMs - adapter.tradeHistoryMs + VENUE_CLOCK_TOLERANCE_MS
   // Unmatched trades before this are not compared (they may be of an order the ledger retired).
@@ -67,6 +79,7 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   const compared = new Set<string>()
   const comparedOrders: TrackedOrder[] = []
   for (const order of input.orders) {
+    if (slices.spent()) await slices.rest()
     for (const id of order.clientIds) orderOf.set(id, order.orderId)
     const endedAtMs = ledger.endedOrders.get(order.orderId)
     if (endedAtMs !== undefined && endedAtMs < ordersFromMs) continue
@@ -74,14 +87,19 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
     comparedOrders.push(order)
     covered.add(orderKey(venue, order.orderId))
   }
-  const fills = bookedFills(comparedOrders, compared, input)
-  const booked = new Map(fills.map((fill) => [fill.execId, fill]))
-  for (const fill of fills) covered.add(execKey(venue, fill.execId))
+  const fills = await bookedFills(comparedOrders, compared, toLsn, input)
+  const booked = new Map<string, FillRecord>()
+  for (const fill of fills) {
+    if (slices.spent()) await slices.rest()
+    booked.set(fill.execId, fill)
+    covered.add(execKey(venue, fill.execId))
+  }
   const found: Observation[] = []
   const tradeBreak = (execId: string, what: string, expected: string, actual: string): void =>
     void found.push({ key: execKey(venue, execId), check: 'venue_trades', what, expected, actual })
   const venueQty = new Map<string, Units>()
   for (const trade of answer.value) {
+    if (slices.spent()) await slices.rest()
     const orderId = orderOf.get(trade.clientOrderId)
     if (orderId === undefined) {
       if (trade.venueTimeMs < unmatchedFromMs) continue
@@ -104,8 +122,8 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   return found
 }
 
-/** The booked fills of the compared orders: the oldest few read by order id, the others in one range. */
-function bookedFills(orders: TrackedOrder[], compared: ReadonlySet<string>, input: VenueTradesInput): FillRecord[] {
+/** The booked fills of the compared orders: the oldest few read by order id, the others in one range (by pages). */
+async function bookedFills(orders: TrackedOrder[], compared: ReadonlySet<string>, toLsn: number, input: VenueTradesInput): Promise<FillRecord[]> {
   if (orders.length === 0) return []
   const byAcceptance = orders.sort((a, b) => a.acceptedLsn - b.acceptedLsn)
   const alone = splitFillReads(byAcceptance.map((order) => order.acceptedLsn))
@@ -113,10 +131,17 @@ function bookedFills(orders: TrackedOrder[], compared: ReadonlySet<string>, inpu
   const readAlone = new Set<string>()
   for (const order of byAcceptance.slice(0, alone)) {
     readAlone.add(order.orderId)
-    fills.push(...input.fillsOfOrder(order.orderId))
+    for (const fill of input.fillsOfOrder(order.orderId)) if (fill.lsn <= toLsn) fills.push(fill)
   }
   // The range also returns later fills of the orders read alone: those are already in.
-  for (const fill of input.fillsFrom(byAcceptance[alone]!.acceptedLsn)) if (compared.has(fill.orderId) && !readAlone.has(fill.orderId)) fills.push(fill)
+  const fromLsn = byAcceptance[alone]!.acceptedLsn
+  for (let afterLsn: number | undefined, pageRows = FILL_PAGE_ROWS; pageRows === FILL_PAGE_ROWS; ) {
+    const page = input.fillsFrom(afterLsn === undefined ? { fromLsn, toLsn, limit: FILL_PAGE_ROWS } : { fromLsn, toLsn, afterLsn, limit: FILL_PAGE_ROWS })
+    for (const fill of page) if (compared.has(fill.orderId) && !readAlone.has(fill.orderId)) fills.push(fill)
+    pageRows = page.length
+    afterLsn = page.at(-1)?.lsn
+    if (pageRows === FILL_PAGE_ROWS) await input.slices.rest()
+  }
   return fills
 }
 

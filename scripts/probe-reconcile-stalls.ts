@@ -1,0 +1,151 @@
+/**
+ * probe:reconcile — how long the reconcile's venue checks hold the event loop, cut into slices (as serve runs them)
+ * against the same checks in one stretch per account and check (the baseline: how they ran before
+ * src/runtime/work-slices.ts), over the same held orders in the same process.
+ *
+ * serve's gateway and HTTP app run in-process (paper mode, sim venue, fsync log, bench:http's accounts and IOC
+ * orders), driven through `app.fetch`; the timed reconcile is off. After `--orders` orders (all held: the ledger keeps
+ * ended orders an hour), it runs `reconcileVenue` `--runs` times in each mode, alternating. A 1 ms interval timer
+ * measures the loop meanwhile: a stall is how late it fired, i.e. how long the loop was held (timer jitter puts the
+ * idle floor at 1–4 ms, and a young-generation collection can add a few ms in either mode). Per mode: medians of the
+ * run's wall time, its longest stall and its stalls over 5 ms. The last line is JSON.
+ *
+ * `bun scripts/probe-reconcile-stalls.ts [--orders 40000] [--runs 3]`
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { backOfficeOf } from '../src/backoffice/backoffice.ts'
+import type { FillReads } from '../src/backoffice/external-checks.ts'
+import { reconcileVenue } from '../src/backoffice/index.ts'
+import { followerPause } from '../src/backoffice/replay-follower.ts'
+import { startServeGateway, StoppableClock } from '../src/cli/serve-gateway.ts'
+import { loadConfig } from '../src/config/index.ts'
+import { createVerifier, verifierOptionsFromConfig } from '../src/http/auth/index.ts'
+import { createHttpService } from '../src/http/service.ts'
+import { unslicedWork, WORK_SLICE_DEFAULTS, WorkSlices } from '../src/runtime/work-slices.ts'
+import { BENCH_SECRET, benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
+
+const CONCURRENCY = 64
+const WAIT_MS_MAX = 300_000
+const STALL_MS_REPORTED = 5
+
+const { values: args } = parseArgs({ options: { orders: { type: 'string', default: '40000' }, runs: { type: 'string', default: '3' } } })
+const ORDERS = Number(args.orders)
+const RUNS = Number(args.runs)
+if (!Number.isSafeInteger(ORDERS) || ORDERS < 1 || !Number.isSafeInteger(RUNS) || RUNS < 1) throw new Error('--orders and --runs take positive integers')
+
+interface RunFigures {
+  wallMs: number
+  stallMaxMs: number
+  stallsOver5Ms: number
+}
+
+const round = (value: number, places = 1): number => Math.round(value * 10 ** places) / 10 ** places
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] as number
+}
+
+/** Runs `work` under a 1 ms interval timer; the stalls are how late it fired. */
+async function timedForStalls(work: () => Promise<unknown>): Promise<RunFigures> {
+  const stalls: number[] = []
+  let lastMs = performance.now()
+  const monitor = setInterval(() => {
+    const nowMs = performance.now()
+    stalls.push(nowMs - lastMs - 1)
+    lastMs = nowMs
+  }, 1)
+  await Bun.sleep(20)
+  stalls.length = 0
+  lastMs = performance.now()
+  const startMs = performance.now()
+  await work()
+  const wallMs = performance.now() - startMs
+  await Bun.sleep(5)
+  clearInterval(monitor)
+  return { wallMs: round(wallMs), stallMaxMs: round(Math.max(0, ...stalls)), stallsOver5Ms: stalls.filter((stall) => stall > STALL_MS_REPORTED).length }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-probe-reconcile-'))
+  const configPath = join(dir, 'config.json')
+  writeFileSync(configPath, JSON.stringify(benchServeConfig({ dataDir: join(dir, 'data'), port: 1 }, { backoffice: { reconcileIntervalMs: 86_400_000 } })))
+  const config = loadConfig({ configPath, env: {} })
+  const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, BENCH_SECRET), log: () => {} })
+  const clock = new StoppableClock()
+  const served = await startServeGateway(config, { clock, buildCommit: 'probe', onError: (error, context) => console.error('probe:reconcile:', context, error) })
+  const http = createHttpService({ gateway: served.gateway, verifier, configDigest: served.digest, backpressure: config.backpressure, sse: config.sse, log: () => {} })
+  const deadlineMs = performance.now() + WAIT_MS_MAX
+  try {
+    const token = await benchToken()
+    let sequence = 0
+    let left = ORDERS
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (left-- > 0) {
+        const index = sequence++
+        const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `r-${index}` }
+        // LANE_FULL (429) answers are retried: every order counted is one the gateway accepted.
+        for (;;) {
+          const response = await http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body: benchOrderBody(index) }))
+          await response.arrayBuffer()
+          if (response.status === 202) break
+          if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
+          if (performance.now() > deadlineMs) throw new Error(`placing the orders took longer than ${WAIT_MS_MAX} ms`)
+          await Bun.sleep(1)
+        }
+      }
+    }))
+    while (served.gateway.engine.pending > 0) {
+      if (performance.now() > deadlineMs) throw new Error(`settling took longer than ${WAIT_MS_MAX} ms`)
+      await Bun.sleep(5)
+    }
+    const office = backOfficeOf(served.gateway)
+    await office.reconcile() // the replay and the query model catch up once, before anything is timed
+    const store = office.projector.store
+    const fillReads: FillReads = {
+      from: (accountId, venue, page) => (office.projector.flush(), store.fills({ accountId, venue, ...page })),
+      ofOrder: (accountId, venue, orderId) => (office.projector.flush(), store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER })).filter((fill) => fill.accountId === accountId && fill.venue === venue),
+    }
+    const source = { adapter: served.gateway.options.venues[0]!.adapter, balanceBasis: 'trading' as const }
+    const nowMs = (): number => clock.nowMs()
+    const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+    const runs: Record<'sliced' | 'oneStretch', RunFigures[]> = { sliced: [], oneStretch: [] }
+    for (let run = 0; run < RUNS; run++) {
+      for (const mode of ['oneStretch', 'sliced'] as const) {
+        const slices = mode === 'sliced' ? new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: followerPause() }) : unslicedWork()
+        const figures = await timedForStalls(() => reconcileVenue(source, office.projector.ledger, fillReads, { nowMs, pause: yieldTurn, slices }))
+        runs[mode].push(figures)
+        console.log(`${mode} run ${run + 1}: ${figures.wallMs} ms, longest stall ${figures.stallMaxMs} ms, ${figures.stallsOver5Ms} stalls over ${STALL_MS_REPORTED} ms`)
+      }
+    }
+    const summary = (figures: RunFigures[]): RunFigures => ({
+      wallMs: median(figures.map((run) => run.wallMs)),
+      stallMaxMs: median(figures.map((run) => run.stallMaxMs)),
+      stallsOver5Ms: median(figures.map((run) => run.stallsOver5Ms)),
+    })
+    const sliced = summary(runs.sliced)
+    const oneStretch = summary(runs.oneStretch)
+    console.log(JSON.stringify({
+      probe: 'reconcile',
+      orders: ORDERS,
+      heldOrders: office.projector.ledger.orders.size,
+      accounts: office.projector.ledger.venueAccounts.get(source.adapter.venue)?.size ?? 0,
+      runs: RUNS,
+      sliced,
+      oneStretch,
+      stallMaxRatio: round(sliced.stallMaxMs / oneStretch.stallMaxMs, 2),
+    }))
+  } finally {
+    await served.stop()
+    clock.cancelAll()
+    http.close()
+    verifier.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+await main()
+process.exit(0)
