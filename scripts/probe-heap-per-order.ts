@@ -20,17 +20,12 @@
  * `bun scripts/probe-heap-per-order.ts [--orders 20000] [--warmup 2000]`
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { heapStats } from 'bun:jsc'
 import { backOfficeOf } from '../src/backoffice/backoffice.ts'
-import { startServeGateway, StoppableClock } from '../src/cli/serve-gateway.ts'
-import { loadConfig } from '../src/config/index.ts'
-import { createVerifier, verifierOptionsFromConfig } from '../src/http/auth/index.ts'
-import { createHttpService } from '../src/http/service.ts'
-import { BENCH_SECRET, benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
+import { benchOrderBody, benchToken } from './support/bench-load.ts'
+import { startInProcessServe } from './support/in-process-serve.ts'
 
 const CONCURRENCY = 64
 /** How long placing or settling may take before the probe gives up (a stuck gateway must not hang it). */
@@ -67,14 +62,8 @@ async function reading(): Promise<HeapReading & { types: Record<string, number> 
 }
 
 async function child(name: RunName, orders: number, warmup: number): Promise<RunFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'egress-probe-heap-'))
-  const configPath = join(dir, 'config.json')
-  writeFileSync(configPath, JSON.stringify(benchServeConfig({ dataDir: join(dir, 'data'), port: 1 }, RUNS[name])))
-  const config = loadConfig({ configPath, env: {} })
-  const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, BENCH_SECRET), log: () => {} })
-  const clock = new StoppableClock()
-  const served = await startServeGateway(config, { clock, buildCommit: 'probe', onError: (error, context) => console.error('probe:heap:', context, error) })
-  const http = createHttpService({ gateway: served.gateway, verifier, configDigest: served.digest, backpressure: config.backpressure, sse: config.sse, log: () => {} })
+  const serve = await startInProcessServe('probe:heap', RUNS[name])
+  const { served, http } = serve
   const token = await benchToken()
   const deadlineMs = performance.now() + WAIT_MS_MAX
   const inTime = (what: string): void => {
@@ -173,11 +162,7 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
       topTypesPerOrder,
     }
   } finally {
-    await served.stop()
-    clock.cancelAll()
-    http.close()
-    verifier.close()
-    rmSync(dir, { recursive: true, force: true })
+    await serve.close()
   }
 }
 

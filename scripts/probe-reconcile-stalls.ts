@@ -13,20 +13,14 @@
  * `bun scripts/probe-reconcile-stalls.ts [--orders 40000] [--runs 3]`
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { backOfficeOf } from '../src/backoffice/backoffice.ts'
 import type { FillReads } from '../src/backoffice/external-checks.ts'
 import { reconcileVenue } from '../src/backoffice/index.ts'
 import { followerPause } from '../src/backoffice/replay-follower.ts'
-import { startServeGateway, StoppableClock } from '../src/cli/serve-gateway.ts'
-import { loadConfig } from '../src/config/index.ts'
-import { createVerifier, verifierOptionsFromConfig } from '../src/http/auth/index.ts'
-import { createHttpService } from '../src/http/service.ts'
 import { unslicedWork, WORK_SLICE_DEFAULTS, WorkSlices } from '../src/runtime/work-slices.ts'
-import { BENCH_SECRET, benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
+import { benchOrderBody, benchToken } from './support/bench-load.ts'
+import { startInProcessServe } from './support/in-process-serve.ts'
 
 const CONCURRENCY = 64
 const WAIT_MS_MAX = 300_000
@@ -70,14 +64,8 @@ async function timedForStalls(work: () => Promise<unknown>): Promise<RunFigures>
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'egress-probe-reconcile-'))
-  const configPath = join(dir, 'config.json')
-  writeFileSync(configPath, JSON.stringify(benchServeConfig({ dataDir: join(dir, 'data'), port: 1 }, { backoffice: { reconcileIntervalMs: 86_400_000 } })))
-  const config = loadConfig({ configPath, env: {} })
-  const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, BENCH_SECRET), log: () => {} })
-  const clock = new StoppableClock()
-  const served = await startServeGateway(config, { clock, buildCommit: 'probe', onError: (error, context) => console.error('probe:reconcile:', context, error) })
-  const http = createHttpService({ gateway: served.gateway, verifier, configDigest: served.digest, backpressure: config.backpressure, sse: config.sse, log: () => {} })
+  const serve = await startInProcessServe('probe:reconcile', { backoffice: { reconcileIntervalMs: 86_400_000 } })
+  const { served, http, clock } = serve
   const deadlineMs = performance.now() + WAIT_MS_MAX
   try {
     const token = await benchToken()
@@ -139,11 +127,7 @@ async function main(): Promise<void> {
       stallMaxRatio: round(sliced.stallMaxMs / oneStretch.stallMaxMs, 2),
     }))
   } finally {
-    await served.stop()
-    clock.cancelAll()
-    http.close()
-    verifier.close()
-    rmSync(dir, { recursive: true, force: true })
+    await serve.close()
   }
 }
 

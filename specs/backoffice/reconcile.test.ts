@@ -32,6 +32,16 @@ async function tradeSome(target: World): Promise<void> {
   await run(target, 300)
 }
 
+/** An order placed straight at the sim venue, around egress: a trade egress never booked. */
+async function placeAtVenueOnly(target: World, clientOrderId: string): Promise<void> {
+  const placed = await drive(
+    target,
+    target.venue.place({ clientOrderId, account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('61000'), tif: 'GTC', postOnly: false, reduceOnly: false }),
+  )
+  expect(placed.kind).toBe('ok')
+  await run(target, 200)
+}
+
 function breakRecords(target: World): string[] {
   const wal = target.gateway.engine.wal
   const kinds: string[] = []
@@ -106,12 +116,7 @@ describe('reconcile', () => {
     const target = await world(24)
     const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
-    const placed = await drive(
-      target,
-      target.venue.place({ clientOrderId: 'foreign-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('61000'), tif: 'GTC', postOnly: false, reduceOnly: false }),
-    )
-    expect(placed.kind).toBe('ok')
-    await run(target, 200)
+    await placeAtVenueOnly(target, 'foreign-1')
     const result = await drive(target, office.reconcile())
     const keys = result.opened.sort()
     expect(keys).toContain('venue_balances:sim:acct-a:BTC')
@@ -124,12 +129,7 @@ describe('reconcile', () => {
     const target = await world(25)
     const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
-    const placed = await drive(
-      target,
-      target.venue.place({ clientOrderId: 'foreign-2', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('61000'), tif: 'GTC', postOnly: false, reduceOnly: false }),
-    )
-    expect(placed.kind).toBe('ok')
-    await run(target, 200)
+    await placeAtVenueOnly(target, 'foreign-2')
     office.projector.flush()
     const store = office.projector.store
     const fillReads: FillReads = {

@@ -1,0 +1,49 @@
+/**
+ * serve's gateway and HTTP app in one process, on the bench's config (scripts/support/bench-load.ts) with `overrides`
+ * merged in, for the probes that drive them through `app.fetch` without sockets (probe:heap, probe:reconcile). Its
+ * data directory is a fresh temporary one, removed by `close`.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
+import { loadConfig } from '../../src/config/index.ts'
+import { createVerifier, verifierOptionsFromConfig } from '../../src/http/auth/index.ts'
+import { createHttpService } from '../../src/http/service.ts'
+import { BENCH_SECRET, benchServeConfig } from './bench-load.ts'
+
+export interface InProcessServe {
+  served: Awaited<ReturnType<typeof startServeGateway>>
+  http: ReturnType<typeof createHttpService>
+  clock: StoppableClock
+  /** Stops the gateway, its timers and the HTTP service, and removes the data directory. */
+  close(): Promise<void>
+}
+
+/** `label` names the probe in its error lines. */
+export async function startInProcessServe(label: string, overrides: object = {}): Promise<InProcessServe> {
+  const dir = mkdtempSync(join(tmpdir(), `egress-${label.replace(/[^a-z0-9]+/gi, '-')}-`))
+  const configPath = join(dir, 'config.json')
+  writeFileSync(configPath, JSON.stringify(benchServeConfig({ dataDir: join(dir, 'data'), port: 1 }, overrides)))
+  const config = loadConfig({ configPath, env: {} })
+  const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, BENCH_SECRET), log: () => {} })
+  const clock = new StoppableClock()
+  const served = await startServeGateway(config, { clock, buildCommit: label, onError: (error, context) => console.error(`${label}:`, context, error) })
+  const http = createHttpService({ gateway: served.gateway, verifier, configDigest: served.digest, backpressure: config.backpressure, sse: config.sse, log: () => {} })
+  return {
+    served,
+    http,
+    clock,
+    close: async () => {
+      try {
+        await served.stop()
+      } finally {
+        clock.cancelAll()
+        http.close()
+        verifier.close()
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  }
+}
