@@ -151,5 +151,42 @@ describe('reconcile', () => {
     expect(sliced.ran.sort()).toEqual(whole.ran.sort())
     expect([...(sliced.coveredKeys.get('venue_trades') ?? [])].sort()).toEqual([...(whole.coveredKeys.get('venue_trades') ?? [])].sort())
   })
+
+  test('no slice pauses between the venue answering open orders and the comparison (a fill or ack then would be compared with an older answer)', async () => {
+    const target = await world(26)
+    const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
+    await tradeSome(target)
+    office.projector.flush()
+    const store = office.projector.store
+    const fillReads: FillReads = {
+      from: (accountId, venue, page) => store.fills({ accountId, venue, ...page }),
+      ofOrder: (accountId, venue, orderId) => store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
+    }
+    let openOrdersAnswered = false
+    let pausesAfterAnswer = 0
+    let pauses = 0
+    // The sim venue itself, its two methods watched (own properties over the class's).
+    const adapter = target.venue
+    const askOpenOrders = adapter.openOrders.bind(adapter)
+    const askTrades = adapter.trades.bind(adapter)
+    adapter.openOrders = async (account) => {
+      const answer = await askOpenOrders(account)
+      openOrdersAnswered = true
+      return answer
+    }
+    adapter.trades = (options) => ((openOrdersAnswered = false), askTrades(options))
+    let tick = 0
+    const everyItem = new WorkSlices({
+      sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++,
+      pause: async () => {
+        pauses++
+        if (openOrdersAnswered) pausesAfterAnswer++
+      },
+    })
+    const result = await drive(target, reconcileVenue({ adapter, balanceBasis: 'trading' }, office.projector.ledger, fillReads, { nowMs: () => target.clock.nowMs(), slices: everyItem }))
+    expect(result.ran).toContain('venue_open_orders')
+    expect(pauses).toBeGreaterThan(0)
+    expect(pausesAfterAnswer).toBe(0)
+  })
 })
 

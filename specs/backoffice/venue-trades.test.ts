@@ -27,9 +27,11 @@ function tradeOf(booked: FillRecord): VenueTrade {
   }
 }
 
-/** A ledger that has folded through `lastLsn` (the fills read stop there). */
-function ledgerAt(lastLsn: number): LedgerState {
-  return { ...initialLedger(), lastLsn }
+/** A ledger that has folded through `lastLsn` (the fills read stop there) and holds `orders`. */
+function ledgerAt(lastLsn: number, orders: readonly TrackedOrder[]): LedgerState {
+  const ledger = { ...initialLedger(), lastLsn }
+  for (const held of orders) ledger.orders.set(held.orderId, held)
+  return ledger
 }
 
 /** The query model's range read over `fills`, a page as the store answers it. */
@@ -62,7 +64,7 @@ describe('venue_trades reads', () => {
     const byId: string[] = []
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: fills.map(tradeOf) }) } as unknown as VenueAdapter
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders: [recent, resting], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      adapter, ledger: ledgerAt(1_000_000, [recent, resting]), accountId: 'acct-a', orders: [recent, resting], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
       fillsFrom: (page) => (ranges.push(page.fromLsn), pageOf(fills, page)),
       fillsOfOrder: (orderId) => (byId.push(orderId), fills.filter((booked) => booked.orderId === orderId)),
     })
@@ -78,7 +80,7 @@ describe('venue_trades reads', () => {
     const fills = [fill('old', 20, 2n), fill('new', 900_010, 3n)]
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(fills[1]!)] }) } as unknown as VenueAdapter
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders: [resting, recent], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      adapter, ledger: ledgerAt(1_000_000, [resting, recent]), accountId: 'acct-a', orders: [resting, recent], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
       fillsFrom: (page) => pageOf(fills, page),
       fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
     })
@@ -93,7 +95,7 @@ describe('venue_trades reads', () => {
     let pauses = 0
     const slices = new WorkSlices({ sliceMs: Number.POSITIVE_INFINITY, pause: async () => void pauses++ })
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices,
+      adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices,
       fillsFrom: (page) => (pages.push(page), pageOf(fills, page)),
       fillsOfOrder: () => [],
     })
@@ -109,7 +111,7 @@ describe('venue_trades reads', () => {
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: fills.map(tradeOf) }) } as unknown as VenueAdapter
     let reads = 0
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
       fillsFrom: (page) => (reads++, pageOf(fills, page)),
       fillsOfOrder: () => [],
     })
@@ -124,9 +126,9 @@ describe('venue_trades reads', () => {
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(early)] }) } as unknown as VenueAdapter
     const input = { adapter, accountId: 'acct-a', orders: [placed], nowMs: 1_000, slices: unslicedWork(), fillsFrom: (page: FillPage) => pageOf([early, late], page), fillsOfOrder: () => [] }
     // Folded through 100 when the answer came: the fill at 150 was booked after it, so nothing differs.
-    expect(await venueTrades({ ...input, ledger: ledgerAt(100), covered: new Set() })).toEqual([])
+    expect(await venueTrades({ ...input, ledger: ledgerAt(100, [placed]), covered: new Set() })).toEqual([])
     // Folded through 200: the fill at 150 has no trade at the venue, and the order's totals differ.
-    const found = await venueTrades({ ...input, ledger: ledgerAt(200), covered: new Set() })
+    const found = await venueTrades({ ...input, ledger: ledgerAt(200, [placed]), covered: new Set() })
     expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:a', 'venue_trades:sim:x-150'])
   })
 
@@ -139,7 +141,7 @@ describe('venue_trades reads', () => {
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: trades }) } as unknown as VenueAdapter
     const check = async (slices: WorkSlices): Promise<{ keys: string[]; covered: string[] }> => {
       const covered = new Set<string>()
-      const found = await venueTrades({ adapter, ledger: ledgerAt(1_000_000), accountId: 'acct-a', orders: [...orders], nowMs: 1_000, covered, slices, fillsFrom: (page) => pageOf(fills, page), fillsOfOrder: () => [] })
+      const found = await venueTrades({ adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders: [...orders], nowMs: 1_000, covered, slices, fillsFrom: (page) => pageOf(fills, page), fillsOfOrder: () => [] })
       if (!Array.isArray(found)) throw new Error(found)
       return { keys: found.map((observation) => observation.key).sort(), covered: [...covered].sort() }
     }
@@ -150,5 +152,18 @@ describe('venue_trades reads', () => {
     expect(whole.keys.length).toBeGreaterThan(20)
     expect(sliced).toEqual(whole)
     expect(pauses).toBeGreaterThanOrEqual(orders.length + trades.length)
+  })
+
+  test('an order the ledger retires during a pause is not compared', async () => {
+    const kept = order('kept', 10)
+    const retired = order('gone', 20)
+    const fills = [fill('kept', 11, 1n), fill('gone', 21, 1n)]
+    // The venue has forgotten the retired order's trade: compared, it would be a break.
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(fills[0]!)] }) } as unknown as VenueAdapter
+    const ledger = ledgerAt(1_000, [kept, retired])
+    let tick = 0
+    const slices = new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => void ledger.orders.delete('gone') })
+    const found = await venueTrades({ adapter, ledger, accountId: 'acct-a', orders: [kept, retired], nowMs: 1_000, covered: new Set(), slices, fillsFrom: (page) => pageOf(fills, page), fillsOfOrder: () => [] })
+    expect(found).toEqual([])
   })
 })

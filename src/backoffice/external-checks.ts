@@ -154,17 +154,24 @@ export function tradingFlows(ledger: LedgerState, accountId: string, venue: stri
   return flows
 }
 
-/** `orders`: the account's orders on this venue. */
+/**
+ * `orders`: the account's orders on this venue. Their index is built in slices before the venue is asked; from its
+ * answer on, the comparison runs at once, with nothing in between (a fill or an ack applied during a pause would
+ * otherwise be compared with an answer older than itself). The orders still open in egress are the ones not done when
+ * the index was built: an order never comes back from done.
+ */
 async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[], accountId: string, slices: WorkSlices): Promise<Observation[] | string> {
   const venue = adapter.venue
-  const answer = await adapter.openOrders(accountId)
-  if (answer.kind !== 'ok') return `openOrders: ${answer.kind}`
-  slices.restarted()
   const byClientId = new Map<string, TrackedOrder>()
+  const notDone: TrackedOrder[] = []
   for (const order of orders) {
     if (slices.spent()) await slices.rest()
     for (const id of order.clientIds) byClientId.set(id, order)
+    if (!TERMINAL.has(order.status)) notDone.push(order)
   }
+  const answer = await adapter.openOrders(accountId)
+  slices.restarted()
+  if (answer.kind !== 'ok') return `openOrders: ${answer.kind}`
   const found: Observation[] = []
   const seen = new Set<string>()
   for (const venueOrder of answer.value) {
@@ -177,8 +184,7 @@ async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[]
     if (TERMINAL.has(order.status)) found.push(openBreak(venue, order.orderId, `order ${order.orderId} open at the venue, done in egress`, order.status, describe(venueOrder)))
     else if (venueOrder.cumQty !== order.cumQty) found.push(openBreak(venue, `${order.orderId}:cum_qty`, `filled quantity of ${order.orderId}`, formatDecimal(order.cumQty), formatDecimal(venueOrder.cumQty)))
   }
-  for (const order of byClientId.values()) {
-    if (slices.spent()) await slices.rest()
+  for (const order of notDone) {
     if (seen.has(order.orderId) || !SETTLED_OPEN.has(order.status)) continue
     seen.add(order.orderId)
     found.push(openBreak(venue, order.orderId, `order ${order.orderId} open in egress, not open at the venue`, order.status, 'not open'))

@@ -83,6 +83,8 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
     for (const id of order.clientIds) orderOf.set(id, order.orderId)
     const endedAtMs = ledger.endedOrders.get(order.orderId)
     if (endedAtMs !== undefined && endedAtMs < ordersFromMs) continue
+    // Retired during a pause (it left endedOrders with the ledger's orders): not compared, as if already gone.
+    if (endedAtMs === undefined && ledger.orders.get(order.orderId) !== order) continue
     compared.add(order.orderId)
     comparedOrders.push(order)
     covered.add(orderKey(venue, order.orderId))
