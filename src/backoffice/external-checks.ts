@@ -170,7 +170,6 @@ async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[]
     if (!TERMINAL.has(order.status)) notDone.push(order)
   }
   const answer = await adapter.openOrders(accountId)
-  slices.restarted()
   if (answer.kind !== 'ok') return `openOrders: ${answer.kind}`
   const found: Observation[] = []
   const seen = new Set<string>()
