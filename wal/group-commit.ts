@@ -133,8 +133,11 @@ export class GroupCommit {
   }
 
   /**
-   * The written batch's fdatasync (off the event loop under `fsync` durability), then the lease re-check, then the
-   * durable position moves and `acknowledge` runs; a failure of either kills the writer instead. Then the next batch.
+   * The written batch's fdatasync (off the event loop under `fsync` durability), with the zeros its write left owed
+   * ahead of the last frame (SegmentWriter.takeLeadStep) written beside it; then the lease re-check, then the durable
+   * position moves and `acknowledge` runs. A failure of any of these kills the writer instead. Then the next batch:
+   * none is written until both the sync and the zeros came back, so the zeros never land on a frame, and the file is
+   * never closed under them (close waits for idle).
    */
   private makeDurable(batch: PendingAppend[], acknowledge: () => void): void {
     const { options, position, writer, stats } = this.target
@@ -157,21 +160,35 @@ export class GroupCommit {
       acknowledge()
       if (this.queue.length > 0) this.scheduleFlush()
     }
+    const lead = writer.takeLeadStep()
     if (options.durability !== 'fsync') {
+      try {
+        if (lead !== null) options.io.write(lead.fd, lead.bytes, lead.positionBytes)
+      } catch (cause) {
+        finish(cause)
+        return
+      }
       finish(null)
       return
     }
     this.syncing = true
-    const started = performance.now()
-    try {
-      options.io.fdatasyncOffLoop(writer.fd, (error) => {
-        noteFsync(stats, performance.now() - started)
-        finish(error)
-      })
-    } catch (cause) {
-      if (finished) throw cause
-      finish(cause)
+    // Both calls report once each, now (refused) or later; the batch finishes with the first error once both have.
+    let outstanding = lead === null ? 1 : 2
+    let firstError: unknown = null
+    const reported = (error: unknown): void => {
+      if (error !== null && firstError === null) firstError = error
+      if (--outstanding === 0) finish(firstError)
     }
+    const started = performance.now()
+    if (lead !== null) offLoop((done) => options.io.writeOffLoop(lead.fd, lead.bytes, lead.positionBytes, done), reported)
+    offLoop(
+      (done) =>
+        options.io.fdatasyncOffLoop(writer.fd, (error) => {
+          noteFsync(stats, performance.now() - started)
+          done(error)
+        }),
+      reported,
+    )
   }
 
   private takeBatch(): PendingAppend[] {
@@ -253,5 +270,24 @@ export class GroupCommit {
     this.queue = []
     this.queuedRecordCount = 0
     this.queuedByteCount = 0
+  }
+}
+
+/**
+ * Issues an off-loop call and reports its outcome exactly once: the error it completes with, or the one it throws
+ * when refused up front. A throw after it already reported is a bug in the I/O layer and is rethrown.
+ */
+function offLoop(issue: (done: (error: Error | null) => void) => void, report: (error: unknown) => void): void {
+  let reported = false
+  const once = (error: unknown): void => {
+    if (reported) return
+    reported = true
+    report(error)
+  }
+  try {
+    issue(once)
+  } catch (cause) {
+    if (reported) throw cause
+    once(cause)
   }
 }

@@ -2,7 +2,8 @@
  * The file-system calls the log makes, behind one interface so tests can inject failures (EIO on fsync, ENOSPC on
  * write) at exact points. The default is node:fs, synchronous, except the batch's fdatasync, which the writer issues
  * off the event loop (`fdatasyncOffLoop`, a thread-pool call) so requests keep being parsed and decided — and the
- * next batch accumulates — while the disk syncs. An implementation that wraps another must wrap both fdatasyncs.
+ * next batch accumulates — while the disk syncs, and the preallocated zeros, written off the loop beside that sync
+ * (`writeOffLoop`). An implementation that wraps another must wrap both fdatasyncs and both writes.
  *
  * Bun's own Bun.write/FileSink do not fsync; everything durable here goes through fdatasync/fsync explicitly.
  */
@@ -20,6 +21,12 @@ export interface WalIo {
    * also throw synchronously (a refused call); either way the writer treats a failure as fatal and never retries.
    */
   fdatasyncOffLoop(fd: number, done: (error: Error | null) => void): void
+  /**
+   * Writes `data` at `positionBytes` fully, off the event loop (thread-pool writes, short writes continued): `done`
+   * is called once, later, with the error or null; it may also throw synchronously. The writer uses it only for the
+   * preallocated zeros, while no other write to the file can run (see GroupCommit.makeDurable).
+   */
+  writeOffLoop(fd: number, data: Uint8Array, positionBytes: number, done: (error: Error | null) => void): void
   fsync(fd: number): void
   close(fd: number): void
   sizeBytes(fd: number): number
@@ -44,6 +51,20 @@ function writeFully(fd: number, data: Uint8Array, positionBytes: number): void {
   }
 }
 
+function writeFullyOffLoop(fd: number, data: Uint8Array, positionBytes: number, done: (error: Error | null) => void): void {
+  let written = 0
+  const next = (): void => {
+    fs.write(fd, data, written, data.byteLength - written, positionBytes + written, (error, count) => {
+      if (error !== null) return done(error)
+      if (count <= 0) return done(new Error(`write returned ${count}`))
+      written += count
+      if (written < data.byteLength) next()
+      else done(null)
+    })
+  }
+  next()
+}
+
 export const nodeIo: WalIo = {
   openAppend: (path) => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640),
   openRead: (path) => fs.openSync(path, fs.constants.O_RDONLY),
@@ -51,6 +72,7 @@ export const nodeIo: WalIo = {
   read: (fd, target, positionBytes) => fs.readSync(fd, target, 0, target.byteLength, positionBytes),
   fdatasync: (fd) => fs.fdatasyncSync(fd),
   fdatasyncOffLoop: (fd, done) => fs.fdatasync(fd, (error) => done(error)),
+  writeOffLoop: writeFullyOffLoop,
   fsync: (fd) => fs.fsyncSync(fd),
   close: (fd) => fs.closeSync(fd),
   sizeBytes: (fd) => fs.fstatSync(fd).size,

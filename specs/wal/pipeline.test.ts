@@ -66,7 +66,7 @@ describe('pipelined group commit', () => {
   test('a sync that fails after the writes fails its batch and everything queued behind it; nothing is retried', async () => {
     const io = heldSyncIo()
     const dir = tempDir()
-    const wal = Wal.open(dir, { io })
+    const wal = Wal.open(dir, { io, preallocateBytes: 0 })
     const lost = wal.append([record('lost')])
     await turn()
     const queued = wal.append([record('queued')])

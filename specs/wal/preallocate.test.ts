@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wal, nodeIo, type WalIo } from '../../wal/index.ts'
-import { record, removeTempDirs, tempDir } from './support.ts'
+import { countingIo, record, removeTempDirs, tempDir } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -38,5 +38,57 @@ describe('preallocation', () => {
     const reopened = Wal.open(dir)
     expect(reopened.lastLsn).toBe(321)
     await reopened.close()
+  })
+
+  test('under fsync the zeros are written off the event loop beside the sync; no batch is written or acknowledged until they are back', async () => {
+    const base = countingIo()
+    const zeroWrites: { sizeBytes: number; release: () => void }[] = []
+    const io: WalIo = {
+      ...base,
+      writeOffLoop: (fd, data, positionBytes, done) => {
+        base.counts.writeOffLoop++
+        zeroWrites.push({ sizeBytes: data.byteLength, release: () => nodeIo.writeOffLoop(fd, data, positionBytes, done) })
+      },
+    }
+    const dir = tempDir()
+    const wal = Wal.open(dir, { io, preallocateBytes: 4 * MIB, durability: 'fsync' })
+    const segment = join(dir, wal.segments[0]?.name ?? '')
+    const writesBefore = base.counts.write
+    let acknowledged = false
+    const first = wal.append([record('first')]).then((lsns) => ((acknowledged = true), lsns))
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+    for (let index = 0; index < 5; index++) await turn()
+    // The frame went out on the loop; its step of zeros waits off it, and holds the batch back.
+    expect(base.counts.write - writesBefore).toBe(1)
+    expect(zeroWrites.map((step) => step.sizeBytes)).toEqual([STEP])
+    const second = wal.append([record('second')])
+    for (let index = 0; index < 5; index++) await turn()
+    expect(acknowledged).toBe(false)
+    expect(wal.lastLsn).toBe(0)
+    expect(base.counts.write - writesBefore).toBe(1) // the next batch waits: nothing is written under pending zeros
+    zeroWrites.shift()?.release()
+    expect(await first).toEqual([1])
+    for (let index = 0; index < 5 && zeroWrites.length === 0; index++) await turn()
+    zeroWrites.shift()?.release()
+    expect(await second).toEqual([2])
+    expect(statSync(segment).size).toBeGreaterThanOrEqual(2 * STEP)
+    expect(base.counts.write - writesBefore).toBe(2)
+    await wal.close()
+    expect(statSync(segment).size).toBe(wal.segments[0]?.sizeBytes ?? -1)
+    const reopened = Wal.open(dir)
+    expect([...reopened.read(1)].map((frame) => frame.lsn)).toEqual([1, 2])
+    await reopened.close()
+  })
+
+  test('a failed write of the zeros is fatal like a failed sync: the batch and the log fail, nothing is acknowledged or retried', async () => {
+    const io = countingIo()
+    const wal = Wal.open(tempDir(), { io, preallocateBytes: 4 * MIB, durability: 'fsync' })
+    io.failNext('writeOffLoop', 'EIO')
+    await expect(wal.append([record('lost')])).rejects.toThrow('EIO')
+    expect(wal.lastLsn).toBe(0)
+    expect(wal.fatalError).not.toBeNull()
+    await expect(wal.append([record('after')])).rejects.toThrow('EIO')
+    expect(io.counts.writeOffLoop).toBe(1)
+    await wal.close()
   })
 })

@@ -38,13 +38,13 @@ export function prng(seed: number): () => number {
 }
 
 export interface CountingIo extends WalIo {
-  counts: { write: number; fdatasync: number; fsync: number; fsyncDirectory: number }
-  /** Makes the next matching call throw an errno-style error. */
-  failNext(call: 'write' | 'fdatasync' | 'fsync', code: 'EIO' | 'ENOSPC'): void
+  counts: { write: number; writeOffLoop: number; fdatasync: number; fsync: number; fsyncDirectory: number }
+  /** Makes the next matching call fail with an errno-style error (the off-loop ones report it late, as done(error)). */
+  failNext(call: 'write' | 'writeOffLoop' | 'fdatasync' | 'fsync', code: 'EIO' | 'ENOSPC'): void
 }
 
 export function countingIo(): CountingIo {
-  const counts = { write: 0, fdatasync: 0, fsync: 0, fsyncDirectory: 0 }
+  const counts = { write: 0, writeOffLoop: 0, fdatasync: 0, fsync: 0, fsyncDirectory: 0 }
   const failures = new Map<string, string>()
   const maybeFail = (call: string): void => {
     const code = failures.get(call)
@@ -62,6 +62,17 @@ export function countingIo(): CountingIo {
       counts.write++
       maybeFail('write')
       nodeIo.write(fd, data, positionBytes)
+    },
+    // Preallocated zeros (off the event loop): counted and failed like the synchronous write, the failure reported late.
+    writeOffLoop: (fd, data, positionBytes, done) => {
+      counts.writeOffLoop++
+      try {
+        maybeFail('writeOffLoop')
+      } catch (error) {
+        setImmediate(() => done(error as Error))
+        return
+      }
+      nodeIo.writeOffLoop(fd, data, positionBytes, done)
     },
     fdatasync: (fd) => {
       counts.fdatasync++
