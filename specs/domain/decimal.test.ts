@@ -13,6 +13,16 @@ describe('decimals', () => {
     expect(formatDecimal(d('-0'))).toBe('0')
   })
 
+  test('formatting is the same on a repeat, past the bound of remembered texts', () => {
+    // 10 000 distinct amounts (more than are remembered), of both signs and all scales, then each again.
+    const values = Array.from({ length: 10_000 }, (_, index) => BigInt(index - 5_000) * 10n ** BigInt(index % 20) + BigInt(index % 7))
+    const first = values.map(formatDecimal)
+    const repeated = values.map(formatDecimal)
+    expect(repeated).toEqual(first)
+    expect(first.map(d)).toEqual(values)
+    expect(new Set(first).size).toBe(new Set(values).size)
+  })
+
   test('malformed text is a DecimalError naming what was expected', () => {
     for (const text of ['', ' 1', '1e3', '+1', '1.', '.5', '1.123456789', 'NaN', '0x10']) {
       expect(() => d(text)).toThrow(DecimalError)

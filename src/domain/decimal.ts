@@ -36,10 +36,28 @@ export function tryParseDecimal(text: string): Units | null {
   return DECIMAL_PATTERN.test(text) ? parseDecimal(text) : null
 }
 
+/**
+ * Canonical texts of amounts formatted lately. Amounts repeat from order to order — instrument limits, prices on the
+ * tick grid, lot quantities — and every guard's inputs and every log record format theirs, so a hit spares the bigint
+ * → digits conversion (~0.5 µs in the gateway against ~10 ns). Bounded: emptied when it reaches
+ * FORMATTED_TEXTS_MAX, so amounts that never repeat (running balances) cost one more Map write each, never memory.
+ */
+const formattedTexts = new Map<Units, string>()
+const FORMATTED_TEXTS_MAX = 4096
+
 /** Canonical text: no trailing zeros, no trailing dot, "-0" never appears. */
 export function formatDecimal(units: Units): string {
+  const known = formattedTexts.get(units)
+  if (known !== undefined) return known
+  const text = decimalText(units)
+  if (formattedTexts.size >= FORMATTED_TEXTS_MAX) formattedTexts.clear()
+  formattedTexts.set(units, text)
+  return text
+}
+
+function decimalText(units: Units): string {
   const negative = units < 0n
-  // One bigint → digits conversion and string slicing (no bigint division): every amount in every log record passes here.
+  // One bigint → digits conversion and string slicing (no bigint division).
   const digits = (negative ? -units : units).toString()
   const wholeLength = digits.length - DECIMAL_PLACES
   const whole = wholeLength > 0 ? digits.slice(0, wholeLength) : '0'

@@ -17,12 +17,16 @@
  * have thinned (orders retired around a long-resting one) are merged while together they fit that size. So any two
  * neighbours hold more than it, and there are at most about 2 × generationsTarget + 1 of them.
  *
+ * Each generation but the youngest is looked up only if its Bloom filter (key-filter.ts) says it may hold the key, so
+ * a key that is not there costs a hash and a bit probe per generation, not a Map lookup in each.
+ *
  * Values may not be `undefined` (a lookup would not tell them from a missing key without a second probe). An iterator
  * left unfinished and never closed (`.next()` by hand, then dropped) stays counted and holds merging and dropping
  * generations off for good: iterate with for…of, spread or Array.from (they close what they leave), as callers do.
  */
 
 import { assert } from './assert.ts'
+import { KeyFilter, keyHash } from './key-filter.ts'
 
 export interface GenerationalMapOptions {
   /** The least entries a new generation may hold before a younger one starts. */
@@ -38,6 +42,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   generations: Map<K, V>[]
   // The rest is bookkeeping, private so that two maps holding the same generations compare equal (toEqual).
   readonly #options: GenerationalMapOptions
+  /** One per generation, same index: the keys ever set into it (rebuilt when saturated or merged). */
+  #filters: KeyFilter[]
   /** The entries the youngest generation may hold before a younger one starts. */
   #youngSizeMax: number
   #entryCount = 0
@@ -60,6 +66,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     this.#options = options
     this.generations = [new Map()]
     this.#youngSizeMax = options.generationSizeMin
+    this.#filters = [new KeyFilter(this.#youngSizeMax)]
     if (entries instanceof GenerationalMap) this.copyGenerations(entries as GenerationalMap<K, V>)
     else if (entries instanceof Map) this.appendUnique(entries as Map<K, V>)
     else if (entries !== undefined && entries !== null) for (const [key, value] of entries) this.set(key, value)
@@ -76,9 +83,17 @@ export class GenerationalMap<K, V> implements Map<K, V> {
 
   get(key: K): V | undefined {
     const generations = this.generations
-    for (let index = generations.length - 1; index >= 0; index--) {
-      const value = generations[index]!.get(key)
-      if (value !== undefined) return value
+    const youngest = generations.length - 1
+    const young = generations[youngest]!.get(key)
+    if (young !== undefined) return young
+    if (youngest > 0) {
+      const hash = keyHash(key)
+      const filters = this.#filters
+      for (let index = youngest - 1; index >= 0; index--) {
+        if (!filters[index]!.mayHold(hash)) continue
+        const value = generations[index]!.get(key)
+        if (value !== undefined) return value
+      }
     }
     this.#missedKey = key
     this.#missedKnown = true
@@ -100,6 +115,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     let young = this.generations[this.generations.length - 1]!
     if (young.size >= this.#youngSizeMax) young = this.startGeneration()
     young.set(key, value)
+    this.noteNewKey(key)
     this.#entryCount++
     return this
   }
@@ -119,6 +135,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     // as a Map iterator does.
     if (this.#iterationsActive === 0) this.generations = [new Map()]
     this.#youngSizeMax = this.#options.generationSizeMin
+    this.#filters = this.generations.map(() => new KeyFilter(this.#youngSizeMax))
     this.#entryCount = 0
     this.forgetMiss()
   }
@@ -150,9 +167,16 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   /** The generation holding `key`, youngest first (recent keys are the ones read most). */
   private generationOf(key: K): Map<K, V> | null {
     const generations = this.generations
-    for (let index = generations.length - 1; index >= 0; index--) {
-      const generation = generations[index]!
-      if (generation.has(key)) return generation
+    const youngest = generations.length - 1
+    if (generations[youngest]!.has(key)) return generations[youngest]!
+    if (youngest > 0) {
+      const hash = keyHash(key)
+      const filters = this.#filters
+      for (let index = youngest - 1; index >= 0; index--) {
+        if (!filters[index]!.mayHold(hash)) continue
+        const generation = generations[index]!
+        if (generation.has(key)) return generation
+      }
     }
     this.#missedKey = key
     this.#missedKnown = true
@@ -164,11 +188,27 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     this.#missedKnown = false
   }
 
+  /** A key just set into the youngest generation goes into its filter; a filter that saturated is rebuilt. */
+  private noteNewKey(key: K): void {
+    const youngest = this.generations.length - 1
+    const filter = this.#filters[youngest]!
+    filter.add(keyHash(key))
+    if (filter.saturated) {
+      const young = this.generations[youngest]!
+      this.#filters[youngest] = KeyFilter.of(young.keys(), young.size, this.#youngSizeMax)
+    }
+  }
+
   private startGeneration(): Map<K, V> {
     this.#youngSizeMax = Math.max(this.#options.generationSizeMin, Math.ceil(this.#entryCount / this.#options.generationsTarget))
-    if (this.#iterationsActive === 0) this.generations = coalesced(this.generations, this.#youngSizeMax)
+    if (this.#iterationsActive === 0) {
+      const merged = coalesced(this.generations, this.#filters, this.#youngSizeMax)
+      this.generations = merged.generations
+      this.#filters = merged.filters
+    }
     const young = new Map<K, V>()
     this.generations.push(young)
+    this.#filters.push(new KeyFilter(this.#youngSizeMax))
     return young
   }
 
@@ -177,6 +217,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     this.generations = source.generations.filter((generation) => generation.size > 0).map((generation) => new Map(generation))
     if (this.generations.length === 0) this.generations.push(new Map())
     this.#youngSizeMax = source.#youngSizeMax
+    this.#filters = this.generations.map((generation) => KeyFilter.of(generation.keys(), generation.size, this.#youngSizeMax))
     this.#entryCount = source.#entryCount
   }
 
@@ -187,6 +228,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
       assert(value !== undefined, 'a GenerationalMap value may not be undefined')
       if (young.size >= this.#youngSizeMax) young = this.startGeneration()
       young.set(key, value)
+      this.#filters[this.#filters.length - 1]!.add(keyHash(key))
       this.#entryCount++
     }
   }
@@ -205,26 +247,32 @@ export class GenerationalMap<K, V> implements Map<K, V> {
 
 /**
  * The generations in the same order with empty ones dropped and each run of neighbours that fits `sizeMax` together
- * merged into one (a new Map, entries in order). Afterwards any two neighbours hold more than `sizeMax`.
+ * merged into one (a new Map, entries in order, and a filter of its keys). Afterwards any two neighbours hold more
+ * than `sizeMax`. A generation kept as it was keeps its filter.
  */
-function coalesced<K, V>(generations: readonly Map<K, V>[], sizeMax: number): Map<K, V>[] {
-  const result: Map<K, V>[] = []
-  let run: Map<K, V>[] = []
+function coalesced<K, V>(generations: readonly Map<K, V>[], filters: readonly KeyFilter[], sizeMax: number): { generations: Map<K, V>[]; filters: KeyFilter[] } {
+  const result = { generations: [] as Map<K, V>[], filters: [] as KeyFilter[] }
+  let run: number[] = []
   let runSize = 0
   const closeRun = (): void => {
-    if (run.length === 1) result.push(run[0]!)
+    if (run.length === 1) {
+      result.generations.push(generations[run[0]!]!)
+      result.filters.push(filters[run[0]!]!)
+    }
     if (run.length > 1) {
       const merged = new Map<K, V>()
-      for (const generation of run) for (const [key, value] of generation) merged.set(key, value)
-      result.push(merged)
+      for (const index of run) for (const [key, value] of generations[index]!) merged.set(key, value)
+      result.generations.push(merged)
+      result.filters.push(KeyFilter.of(merged.keys(), merged.size))
     }
     run = []
     runSize = 0
   }
-  for (const generation of generations) {
+  for (let index = 0; index < generations.length; index++) {
+    const generation = generations[index]!
     if (generation.size === 0) continue
     if (runSize + generation.size > sizeMax) closeRun()
-    run.push(generation)
+    run.push(index)
     runSize += generation.size
   }
   closeRun()
