@@ -301,7 +301,7 @@ export class Projector {
 
   private deliver(event: DomainEvent, lsn: number): void {
     const expected = this.undelivered.shift()
-    assert(expected === lsn, `back office expected LSN ${expected} from the engine, got ${lsn}`)
+    assert(expected === lsn, () => `back office expected LSN ${expected} from the engine, got ${lsn}`)
     this.keep(applyEvent(this.ledger, event, lsn))
     if (this.pendingRows >= this.options.batchRowsMax) this.scheduleFlush(0)
   }
@@ -311,7 +311,7 @@ export class Projector {
     if (booked.fill !== null) {
       this.pendingFills.push(booked.fill)
       const position = this.ledger.positions.get(positionKey(booked.fill.accountId, booked.fill.venue, booked.fill.symbol))
-      assert(position !== undefined, `fill ${booked.fill.execId} booked without a position`)
+      assert(position !== undefined, () => `fill ${booked.fill?.execId} booked without a position`)
       this.dirtyPositions.add(position)
     }
   }

@@ -21,7 +21,7 @@ export function toCanonical(value: unknown): JsonValue {
     case 'boolean':
       return value
     case 'number':
-      assert(Number.isFinite(value), `canonical JSON holds only finite numbers, got ${value}`)
+      assert(Number.isFinite(value), () => `canonical JSON holds only finite numbers, got ${value}`)
       return value
     case 'bigint':
       return formatDecimal(value)

@@ -39,7 +39,7 @@ function writeJson(writer: PayloadWriter, value: unknown): void {
     case 'boolean':
       return writer.utf8(value ? 'true' : 'false')
     case 'number':
-      assert(Number.isFinite(value), `canonical JSON holds only finite numbers, got ${value}`)
+      assert(Number.isFinite(value), () => `canonical JSON holds only finite numbers, got ${value}`)
       // JSON.stringify writes a finite number as ToString does (-0 as 0); small integers digit by digit.
       return Number.isInteger(value) && value > -SMALL_INTEGER_LIMIT && value < SMALL_INTEGER_LIMIT ? writer.integer(value) : writer.utf8(String(value))
     case 'bigint':
