@@ -133,6 +133,7 @@ describe('reconcile', () => {
     office.projector.flush()
     const store = office.projector.store
     const fillReads: FillReads = {
+      storedThrough: (lsn) => store.lastLsn >= lsn,
       from: (accountId, venue, page) => store.fills({ accountId, venue, ...page }),
       ofOrder: (accountId, venue, orderId) => store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
     }
@@ -159,6 +160,7 @@ describe('reconcile', () => {
     office.projector.flush()
     const store = office.projector.store
     const fillReads: FillReads = {
+      storedThrough: (lsn) => store.lastLsn >= lsn,
       from: (accountId, venue, page) => store.fills({ accountId, venue, ...page }),
       ofOrder: (accountId, venue, orderId) => store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
     }

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import type { FillPage } from '../../src/backoffice/external-checks.ts'
 import { initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger.ts'
 import type { TrackedOrder } from '../../src/backoffice/orders.ts'
-import { FILL_PAGE_ROWS, ORDER_READ_COST_RECORDS, ORDER_READS_MAX, splitFillReads, venueTrades } from '../../src/backoffice/venue-trades.ts'
+import { FILL_PAGE_ROWS, ORDER_READ_COST_RECORDS, ORDER_READS_MAX, STORE_WAITS_MAX, splitFillReads, venueTrades } from '../../src/backoffice/venue-trades.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../../src/venues/adapter.ts'
 
@@ -66,7 +66,7 @@ describe('venue_trades reads', () => {
     const found = await venueTrades({
       adapter, ledger: ledgerAt(1_000_000, [recent, resting]), accountId: 'acct-a', orders: [recent, resting], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
       fillsFrom: (page) => (ranges.push(page.fromLsn), pageOf(fills, page)),
-      fillsOfOrder: (orderId) => (byId.push(orderId), fills.filter((booked) => booked.orderId === orderId)),
+      fillsStoredThrough: () => true, fillsOfOrder: (orderId) => (byId.push(orderId), fills.filter((booked) => booked.orderId === orderId)),
     })
     expect(ranges).toEqual([900_000])
     expect(byId).toEqual(['old'])
@@ -82,7 +82,7 @@ describe('venue_trades reads', () => {
     const found = await venueTrades({
       adapter, ledger: ledgerAt(1_000_000, [resting, recent]), accountId: 'acct-a', orders: [resting, recent], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
       fillsFrom: (page) => pageOf(fills, page),
-      fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
+      fillsStoredThrough: () => true, fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
     })
     expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:old', 'venue_trades:sim:x-20'])
   })
@@ -97,7 +97,7 @@ describe('venue_trades reads', () => {
     const found = await venueTrades({
       adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices,
       fillsFrom: (page) => (pages.push(page), pageOf(fills, page)),
-      fillsOfOrder: () => [],
+      fillsStoredThrough: () => true, fillsOfOrder: () => [],
     })
     expect(found).toEqual([])
     expect(pages.map((page) => page.afterLsn)).toEqual([undefined, fills[FILL_PAGE_ROWS - 1]!.lsn, fills[2 * FILL_PAGE_ROWS - 1]!.lsn])
@@ -113,7 +113,7 @@ describe('venue_trades reads', () => {
     const found = await venueTrades({
       adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
       fillsFrom: (page) => (reads++, pageOf(fills, page)),
-      fillsOfOrder: () => [],
+      fillsStoredThrough: () => true, fillsOfOrder: () => [],
     })
     expect(found).toEqual([])
     expect(reads).toBe(2)
@@ -124,7 +124,7 @@ describe('venue_trades reads', () => {
     const early = fill('a', 20, 2n)
     const late = fill('a', 150, 1n)
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(early)] }) } as unknown as VenueAdapter
-    const input = { adapter, accountId: 'acct-a', orders: [placed], nowMs: 1_000, slices: unslicedWork(), fillsFrom: (page: FillPage) => pageOf([early, late], page), fillsOfOrder: () => [] }
+    const input = { adapter, accountId: 'acct-a', orders: [placed], nowMs: 1_000, slices: unslicedWork(), fillsFrom: (page: FillPage) => pageOf([early, late], page), fillsStoredThrough: () => true, fillsOfOrder: () => [] }
     // Folded through 100 when the answer came: the fill at 150 was booked after it, so nothing differs.
     expect(await venueTrades({ ...input, ledger: ledgerAt(100, [placed]), covered: new Set() })).toEqual([])
     // Folded through 200: the fill at 150 has no trade at the venue, and the order's totals differ.
@@ -141,7 +141,7 @@ describe('venue_trades reads', () => {
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: trades }) } as unknown as VenueAdapter
     const check = async (slices: WorkSlices): Promise<{ keys: string[]; covered: string[] }> => {
       const covered = new Set<string>()
-      const found = await venueTrades({ adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders: [...orders], nowMs: 1_000, covered, slices, fillsFrom: (page) => pageOf(fills, page), fillsOfOrder: () => [] })
+      const found = await venueTrades({ adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders: [...orders], nowMs: 1_000, covered, slices, fillsFrom: (page) => pageOf(fills, page), fillsStoredThrough: () => true, fillsOfOrder: () => [] })
       if (!Array.isArray(found)) throw new Error(found)
       return { keys: found.map((observation) => observation.key).sort(), covered: [...covered].sort() }
     }
@@ -163,7 +163,34 @@ describe('venue_trades reads', () => {
     const ledger = ledgerAt(1_000, [kept, retired])
     let tick = 0
     const slices = new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => void ledger.orders.delete('gone') })
-    const found = await venueTrades({ adapter, ledger, accountId: 'acct-a', orders: [kept, retired], nowMs: 1_000, covered: new Set(), slices, fillsFrom: (page) => pageOf(fills, page), fillsOfOrder: () => [] })
+    const found = await venueTrades({ adapter, ledger, accountId: 'acct-a', orders: [kept, retired], nowMs: 1_000, covered: new Set(), slices, fillsFrom: (page) => pageOf(fills, page), fillsStoredThrough: () => true, fillsOfOrder: () => [] })
     expect(found).toEqual([])
+  })
+
+  test('fills are read only once the query model holds them through the ledger\'s LSN: the check waits for it, then skips', async () => {
+    const placed = order('a', 10)
+    const booked = [fill('a', 20, 2n), fill('a', 90, 1n)]
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: booked.map(tradeOf) }) } as unknown as VenueAdapter
+    // The query model has written through LSN 50 only; fill 90 reaches it after `catchUpAfter` pauses.
+    const run = async (catchUpAfter: number): Promise<{ found: Awaited<ReturnType<typeof venueTrades>>; pauses: number; reads: number }> => {
+      let storedLsn = 50
+      let pauses = 0
+      let reads = 0
+      const slices = new WorkSlices({ sliceMs: Number.POSITIVE_INFINITY, pause: async () => void (++pauses >= catchUpAfter && (storedLsn = 100)) })
+      const found = await venueTrades({
+        adapter, ledger: ledgerAt(100, [placed]), accountId: 'acct-a', orders: [placed], nowMs: 1_000, covered: new Set(), slices,
+        fillsStoredThrough: (lsn) => storedLsn >= lsn,
+        fillsFrom: (page) => (reads++, pageOf(booked, { ...page, toLsn: Math.min(page.toLsn, storedLsn) })),
+        fillsOfOrder: () => [],
+      })
+      return { found, pauses, reads }
+    }
+    // Caught up after two pauses: nothing differs (read early, fill 90 would have been a false break).
+    expect(await run(2)).toEqual({ found: [], pauses: 2, reads: 1 })
+    // Never caught up: the check is skipped with the reason, and nothing was read or compared.
+    const behind = await run(Number.POSITIVE_INFINITY)
+    expect(behind.found).toBe(`trades: the query model did not store the fills through LSN 100 within ${STORE_WAITS_MAX} pauses`)
+    expect(behind.pauses).toBe(STORE_WAITS_MAX)
+    expect(behind.reads).toBe(0)
   })
 })

@@ -253,6 +253,7 @@ export class BackOffice {
 
   /** The query model's fills for the trades check, with every fill folded so far written first. */
   private readonly fillReads: FillReads = {
+    storedThrough: (lsn) => this.projector.flush() && this.projector.store.lastLsn >= lsn,
     from: (accountId, venue, page) => {
       this.projector.flush()
       return this.projector.store.fills({ accountId, venue, ...page })

@@ -41,9 +41,12 @@ const TERMINAL = new Set(['Filled', 'Canceled', 'Rejected', 'Expired', 'Failed']
 
 /**
  * The query model's fills of an account on a venue: over an LSN range, a page at a time (`afterLsn`: past the last fill
- * of the previous page; a page shorter than `limit` is the last), or of one order (an indexed read).
+ * of the previous page; a page shorter than `limit` is the last), or of one order (an indexed read). `storedThrough`
+ * writes what the ledger folded and says whether the query model now holds every fill through `lsn`: it may not for a
+ * moment (a committed batch not yet delivered to the ledger holds the write back, see BackOfficeProjector.flush).
  */
 export interface FillReads {
+  storedThrough(lsn: number): boolean
   from(accountId: string, venue: string, page: FillPage): FillRecord[]
   ofOrder(accountId: string, venue: string, orderId: string): FillRecord[]
 }
@@ -86,6 +89,7 @@ export async function reconcileVenue(
       (accountId, orders) =>
         venueTrades({
           adapter: source.adapter, ledger, accountId, orders, nowMs: options.nowMs(), covered: tradesCovered, slices,
+          fillsStoredThrough: (lsn) => fillsOf.storedThrough(lsn),
           fillsFrom: (page) => fillsOf.from(accountId, venue, page),
           fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
         }),

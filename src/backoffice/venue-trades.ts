@@ -44,6 +44,8 @@ export const ORDER_READ_COST_RECORDS = 1_000
 export const ORDER_READS_MAX = 64
 /** Fills read from the query model per page of the range read (a pause may follow each page). */
 export const FILL_PAGE_ROWS = 1_000
+/** Pauses the check waits, at most, for the query model to hold every fill through the ledger's LSN before it skips. */
+export const STORE_WAITS_MAX = 8
 
 export interface VenueTradesInput {
   adapter: VenueAdapter
@@ -52,6 +54,8 @@ export interface VenueTradesInput {
   /** The account's held orders on the venue (a trade of any of them is known, compared or not). */
   orders: readonly TrackedOrder[]
   nowMs: number
+  /** Whether the query model holds every fill through `lsn` (after writing what the ledger folded). */
+  fillsStoredThrough: (lsn: number) => boolean
   /** The account's fills on the venue from an LSN on (the first acceptance the range read covers), a page at a time. */
   fillsFrom: (page: FillPage) => FillRecord[]
   /** One order's fills (an indexed read): for the oldest compared orders (splitFillReads). */
@@ -89,6 +93,8 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
     comparedOrders.push(order)
     covered.add(orderKey(venue, order.orderId))
   }
+  // Read only once the query model holds every fill through toLsn: one missing there would be a false break.
+  if (!(await storedThrough(toLsn, input))) return `trades: the query model did not store the fills through LSN ${toLsn} within ${STORE_WAITS_MAX} pauses`
   const fills = await bookedFills(comparedOrders, compared, toLsn, input)
   const booked = new Map<string, FillRecord>()
   for (const fill of fills) {
@@ -122,6 +128,15 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   for (const fill of fills) bookedQty.set(fill.orderId, (bookedQty.get(fill.orderId) ?? 0n) + fill.qty)
   found.push(...diffAmounts('venue_trades', bookedQty, venueQty, (orderId) => ({ key: orderKey(venue, orderId), what: `filled quantity of ${orderId}: ledger vs ${venue} trades` })))
   return found
+}
+
+/** Whether the query model holds every fill through `toLsn`, after at most STORE_WAITS_MAX pauses waiting for it. */
+async function storedThrough(toLsn: number, input: VenueTradesInput): Promise<boolean> {
+  for (let waits = 0; !input.fillsStoredThrough(toLsn); waits++) {
+    if (waits === STORE_WAITS_MAX) return false
+    await input.slices.rest()
+  }
+  return true
 }
 
 /** The booked fills of the compared orders: the oldest few read by order id, the others in one range (by pages). */
