@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     await office.reconcile() // the replay and the query model catch up once, before anything is timed
     const store = office.projector.store
     const fillReads: FillReads = {
-      storedThrough: (lsn) => office.projector.flush() && store.lastLsn >= lsn,
+      storedThrough: (lsn) => (office.projector.flush(), store.lastLsn >= lsn),
       from: (accountId, venue, page) => (office.projector.flush(), store.fills({ accountId, venue, ...page })),
       ofOrder: (accountId, venue, orderId) => (office.projector.flush(), store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER })).filter((fill) => fill.accountId === accountId && fill.venue === venue),
     }

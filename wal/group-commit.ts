@@ -135,21 +135,23 @@ export class GroupCommit {
   /**
    * The written batch's fdatasync (off the event loop under `fsync` durability), with the zeros its write left owed
    * ahead of the last frame (SegmentWriter.takeLeadStep) written beside it; then the lease re-check, then the durable
-   * position moves and `acknowledge` runs. A failure of any of these kills the writer instead. Then the next batch:
-   * none is written until both the sync and the zeros came back, so the zeros never land on a frame, and the file is
-   * never closed under them (close waits for idle).
+   * position moves and `acknowledge` runs. A failed sync or lease check kills the writer instead. The batch's fate is
+   * its sync's alone: its frames were written before the zeros were issued, and never where they go, so a failed zero
+   * write (a full disk) still acknowledges a batch whose sync succeeded — then kills the writer, failing everything
+   * queued behind it. No batch is written until both the sync and the zeros came back, so the zeros never land on a
+   * frame, and the file is never closed under them (close waits for idle).
    */
   private makeDurable(batch: PendingAppend[], acknowledge: () => void): void {
     const { options, position, writer, stats } = this.target
     const lastLsn = position.lastLsn
     const lastHash = position.lastHash.slice()
     let finished = false
-    const finish = (error: unknown): void => {
+    const finish = (syncError: unknown, leadError: unknown): void => {
       if (finished) return
       finished = true
       this.syncing = false
       try {
-        if (error !== null) throw error
+        if (syncError !== null) throw syncError
         options.lease?.assertHeld()
       } catch (cause) {
         this.die(cause, batch)
@@ -158,36 +160,48 @@ export class GroupCommit {
       this.durableLsnNow = lastLsn
       this.durableHashNow.set(lastHash)
       acknowledge()
-      if (this.queue.length > 0) this.scheduleFlush()
+      if (leadError !== null) this.die(leadError, [])
+      else if (this.queue.length > 0) this.scheduleFlush()
     }
     const lead = writer.takeLeadStep()
     if (options.durability !== 'fsync') {
+      let leadError: unknown = null
       try {
         if (lead !== null) options.io.write(lead.fd, lead.bytes, lead.positionBytes)
       } catch (cause) {
-        finish(cause)
-        return
+        leadError = cause
       }
-      finish(null)
+      finish(null, leadError)
       return
     }
     this.syncing = true
-    // Both calls report once each, now (refused) or later; the batch finishes with the first error once both have.
+    // Both calls report once each, now (refused) or later; the batch finishes once both have.
     let outstanding = lead === null ? 1 : 2
-    let firstError: unknown = null
-    const reported = (error: unknown): void => {
-      if (error !== null && firstError === null) firstError = error
-      if (--outstanding === 0) finish(firstError)
+    let syncError: unknown = null
+    let leadError: unknown = null
+    const reported = (): void => {
+      if (--outstanding === 0) finish(syncError, leadError)
     }
     const started = performance.now()
-    if (lead !== null) offLoop((done) => options.io.writeOffLoop(lead.fd, lead.bytes, lead.positionBytes, done), reported)
+    if (lead !== null) {
+      offLoop(
+        (done) => options.io.writeOffLoop(lead.fd, lead.bytes, lead.positionBytes, done),
+        (error) => {
+          leadError = error
+          reported()
+        },
+      )
+    }
     offLoop(
       (done) =>
         options.io.fdatasyncOffLoop(writer.fd, (error) => {
           noteFsync(stats, performance.now() - started)
           done(error)
         }),
-      reported,
+      (error) => {
+        syncError = error
+        reported()
+      },
     )
   }
 

@@ -18,13 +18,14 @@ export interface WalIo {
   fdatasync(fd: number): void
   /**
    * The same fdatasync, completing off the event loop: `done` is called once, later, with the error or null. It may
-   * also throw synchronously (a refused call); either way the writer treats a failure as fatal and never retries.
+   * also throw synchronously (a refused call, nothing issued); either way the writer treats a failure as fatal and
+   * never retries.
    */
   fdatasyncOffLoop(fd: number, done: (error: Error | null) => void): void
   /**
    * Writes `data` at `positionBytes` fully, off the event loop (thread-pool writes, short writes continued): `done`
-   * is called once, later, with the error or null; it may also throw synchronously. The writer uses it only for the
-   * preallocated zeros, while no other write to the file can run (see GroupCommit.makeDurable).
+   * is called once, later, with the error or null; or it throws synchronously, having issued nothing. The writer uses
+   * it only for the preallocated zeros, while no other write to the file can run (see GroupCommit.makeDurable).
    */
   writeOffLoop(fd: number, data: Uint8Array, positionBytes: number, done: (error: Error | null) => void): void
   fsync(fd: number): void

@@ -80,15 +80,37 @@ describe('preallocation', () => {
     await reopened.close()
   })
 
-  test('a failed write of the zeros is fatal like a failed sync: the batch and the log fail, nothing is acknowledged or retried', async () => {
+  test('a failed write of the zeros acknowledges the batch its sync made durable, then stops the log; nothing is retried', async () => {
+    const io = countingIo()
+    const dir = tempDir()
+    const wal = Wal.open(dir, { io, preallocateBytes: 4 * MIB, durability: 'fsync' })
+    io.failNext('writeOffLoop', 'ENOSPC')
+    // The frame was written before the zeros were issued, and synced: it is durable, so it is acknowledged.
+    expect(await wal.append([record('durable')])).toEqual([1])
+    expect(wal.lastLsn).toBe(1)
+    expect(wal.fatalError?.message).toContain('ENOSPC')
+    await expect(wal.append([record('after')])).rejects.toThrow('ENOSPC')
+    expect(io.counts.writeOffLoop).toBe(1)
+    await wal.close()
+    const reopened = Wal.open(dir)
+    expect([...reopened.read(1)].map((frame) => frame.lsn)).toEqual([1])
+    await reopened.close()
+  })
+
+  test('an append queued behind a batch whose zeros fail is rejected, not written', async () => {
     const io = countingIo()
     const wal = Wal.open(tempDir(), { io, preallocateBytes: 4 * MIB, durability: 'fsync' })
     io.failNext('writeOffLoop', 'EIO')
-    await expect(wal.append([record('lost')])).rejects.toThrow('EIO')
-    expect(wal.lastLsn).toBe(0)
-    expect(wal.fatalError).not.toBeNull()
-    await expect(wal.append([record('after')])).rejects.toThrow('EIO')
-    expect(io.counts.writeOffLoop).toBe(1)
+    const first = wal.append([record('first')])
+    await new Promise((resolve) => setImmediate(resolve)) // the first batch is written; its sync and zeros are in flight
+    const queued = wal.append([record('queued')]) // the next batch: written only after both came back
+    const queuedSettled = queued.then(
+      () => 'acknowledged',
+      (error: Error) => error.message,
+    )
+    expect(await first).toEqual([1])
+    expect(await queuedSettled).toContain('EIO')
+    expect(wal.lastLsn).toBe(1)
     await wal.close()
   })
 })

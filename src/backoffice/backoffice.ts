@@ -253,7 +253,9 @@ export class BackOffice {
 
   /** The query model's fills for the trades check, with every fill folded so far written first. */
   private readonly fillReads: FillReads = {
-    storedThrough: (lsn) => this.projector.flush() && this.projector.store.lastLsn >= lsn,
+    // The store's LSN moves only by a whole flush: at or past `lsn`, every fill through it is stored (a flush declined
+    // for a batch not yet delivered does not matter then).
+    storedThrough: (lsn) => (this.projector.flush(), this.projector.store.lastLsn >= lsn),
     from: (accountId, venue, page) => {
       this.projector.flush()
       return this.projector.store.fills({ accountId, venue, ...page })

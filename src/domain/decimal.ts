@@ -39,7 +39,8 @@ export function tryParseDecimal(text: string): Units | null {
 /**
  * Canonical texts of amounts formatted lately. Amounts repeat from order to order — instrument limits, prices on the
  * tick grid, lot quantities — and every guard's inputs and every log record format theirs, so a hit spares the bigint
- * → digits conversion (~0.5 µs in the gateway against ~10 ns). Bounded: emptied when it reaches
+ * → digits conversion (~170 ns against ~10 ns in a micro-benchmark; in bench:http's CPU profile formatDecimal fell
+ * from 7.3 % to 0.9 % of serve's samples at full load). Bounded: emptied when it reaches
  * FORMATTED_TEXTS_MAX, so amounts that never repeat (running balances) cost one more Map write each, never memory.
  */
 const formattedTexts = new Map<Units, string>()
