@@ -14,8 +14,7 @@
  */
 
 import { parseArgs } from 'node:util'
-import { backOfficeOf } from '../src/backoffice/backoffice.ts'
-import type { FillReads } from '../src/backoffice/external-checks.ts'
+import { backOfficeOf, projectorFillReads } from '../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../src/backoffice/index.ts'
 import { followerPause } from '../src/backoffice/replay-follower.ts'
 import { unslicedWork, WORK_SLICE_DEFAULTS, WorkSlices } from '../src/runtime/work-slices.ts'
@@ -92,12 +91,7 @@ async function main(): Promise<void> {
     }
     const office = backOfficeOf(served.gateway)
     await office.reconcile() // the replay and the query model catch up once, before anything is timed
-    const store = office.projector.store
-    const fillReads: FillReads = {
-      storedThrough: (lsn) => (office.projector.flush(), store.lastLsn >= lsn),
-      from: (accountId, venue, page) => (office.projector.flush(), store.fills({ accountId, venue, ...page })),
-      ofOrder: (accountId, venue, orderId) => (office.projector.flush(), store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER })).filter((fill) => fill.accountId === accountId && fill.venue === venue),
-    }
+    const fillReads = projectorFillReads(office.projector)
     const source = { adapter: served.gateway.options.venues[0]!.adapter, balanceBasis: 'trading' as const }
     const nowMs = (): number => clock.nowMs()
     const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

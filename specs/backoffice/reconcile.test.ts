@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
-import { backOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
-import type { FillReads } from '../../src/backoffice/external-checks.ts'
+import { backOfficeOf, projectorFillReads, type BackOffice } from '../../src/backoffice/backoffice.ts'
 import { decodeBackOfficeRecord, isBackOfficeRecord, reconcileVenue } from '../../src/backoffice/index.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
@@ -130,13 +129,7 @@ describe('reconcile', () => {
     const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
     await placeAtVenueOnly(target, 'foreign-2')
-    office.projector.flush()
-    const store = office.projector.store
-    const fillReads: FillReads = {
-      storedThrough: (lsn) => store.lastLsn >= lsn,
-      from: (accountId, venue, page) => store.fills({ accountId, venue, ...page }),
-      ofOrder: (accountId, venue, orderId) => store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
-    }
+    const fillReads = projectorFillReads(office.projector)
     const source = { adapter: target.venue, balanceBasis: 'trading' as const }
     const nowMs = (): number => target.clock.nowMs()
     const whole = await drive(target, reconcileVenue(source, office.projector.ledger, fillReads, { nowMs, slices: unslicedWork() }))
@@ -157,13 +150,7 @@ describe('reconcile', () => {
     const target = await world(26)
     const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
-    office.projector.flush()
-    const store = office.projector.store
-    const fillReads: FillReads = {
-      storedThrough: (lsn) => store.lastLsn >= lsn,
-      from: (accountId, venue, page) => store.fills({ accountId, venue, ...page }),
-      ofOrder: (accountId, venue, orderId) => store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
-    }
+    const fillReads = projectorFillReads(office.projector)
     let openOrdersAnswered = false
     let pausesAfterAnswer = 0
     let pauses = 0

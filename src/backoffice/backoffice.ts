@@ -236,7 +236,7 @@ export class BackOffice {
       // One event-loop turn between accounts, not pacedPause: a slice would count the venue's answer time as work.
       // Inside one account's check, its walks over held orders pause as the replay fold does (a bounded loop share).
       const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: followerPause() })
-      const result = await reconcileVenue(source, this.projector.ledger, this.fillReads, { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
+      const result = await reconcileVenue(source, this.projector.ledger, projectorFillReads(this.projector), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       observations.push(...result.observations)
@@ -249,22 +249,6 @@ export class BackOffice {
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
     for (const { check } of skipped) ran.delete(check)
     return { ran: [...ran], skipped, observations, coveredKeys }
-  }
-
-  /** The query model's fills for the trades check, with every fill folded so far written first. */
-  private readonly fillReads: FillReads = {
-    // The store's LSN moves only by a whole flush: at or past `lsn`, every fill through it is stored (a flush declined
-    // for a batch not yet delivered does not matter then).
-    storedThrough: (lsn) => (this.projector.flush(), this.projector.store.lastLsn >= lsn),
-    from: (accountId, venue, page) => {
-      this.projector.flush()
-      return this.projector.store.fills({ accountId, venue, ...page })
-    },
-    ofOrder: (accountId, venue, orderId) => {
-      this.projector.flush()
-      // By order id alone, so SQLite takes the fills_order index (with the account too it may take fills_account).
-      return this.projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue)
-    },
   }
 
   /**
@@ -311,6 +295,21 @@ const offices = new WeakMap<Gateway, BackOffice>()
  * reconciled on the `trading` balance basis: the sim venue (the only one egress runs today) never holds the paper
  * funding, only what traded there.
  */
+/**
+ * The query model's fills for the trades check. `storedThrough` writes every fill folded so far first; the store's LSN
+ * moves only by a whole flush, so at or past `lsn` every fill through it is stored (a flush declined for a batch not
+ * yet delivered does not matter then). The check reads only after it answered true.
+ */
+export function projectorFillReads(projector: Projector): FillReads {
+  return {
+    storedThrough: (lsn) => (projector.flush(), projector.store.lastLsn >= lsn),
+    from: (accountId, venue, page) => projector.store.fills({ accountId, venue, ...page }),
+    // By order id alone, so SQLite takes the fills_order index (with the account too it may take fills_account).
+    ofOrder: (accountId, venue, orderId) =>
+      projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
+  }
+}
+
 export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null } = {}): BackOffice {
   let office = offices.get(gateway)
   if (office !== undefined) return office
