@@ -17,8 +17,8 @@
 
 import { parseArgs } from 'node:util'
 import { edenGC, fullGC } from 'bun:jsc'
-import { benchOrderBody, benchToken } from './support/bench-load.ts'
-import { startInProcessServe } from './support/in-process-serve.ts'
+import { benchToken } from './support/bench-load.ts'
+import { placeBenchOrders, startInProcessServe } from './support/in-process-serve.ts'
 
 const CONCURRENCY = 64
 const SAMPLES = 15
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     throw new RangeError('--steps must be increasing positive integers separated by commas')
   }
   const serve = await startInProcessServe('probe:eden')
-  const { served, http } = serve
+  const { served } = serve
   try {
     const token = await benchToken()
     const deadlineMs = performance.now() + WAIT_MS_MAX
@@ -59,19 +59,6 @@ async function main(): Promise<void> {
       if (performance.now() > deadlineMs) throw new Error(`probe:eden: ${what} took longer than ${WAIT_MS_MAX} ms`)
     }
     let sequence = 0
-    const place = async (): Promise<void> => {
-      const index = sequence++
-      const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `e-${index}` }
-      // LANE_FULL (429) answers are retried: every order counted is one the gateway accepted.
-      for (;;) {
-        const response = await http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body: benchOrderBody(index) }))
-        await response.arrayBuffer()
-        if (response.status === 202) return
-        if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
-        inTime('placing the orders')
-        await Bun.sleep(1)
-      }
-    }
     const settled = async (): Promise<void> => {
       while (served.gateway.engine.pending > 0 || served.gateway.executor['busy'].size > 0) {
         inTime('settling the executor')
@@ -85,10 +72,7 @@ async function main(): Promise<void> {
     console.error(`probe:eden: fresh gateway: eden pause median ${baseline.medianMs} ms, max ${baseline.maxMs} ms`)
     const figures: { orders: number; kernelOrders: number; medianMs: number; maxMs: number }[] = []
     for (const target of steps) {
-      let left = target - sequence
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        while (left-- > 0) await place()
-      }))
+      sequence = await placeBenchOrders(serve, { token, firstIndex: sequence, count: target - sequence, keyPrefix: 'e', concurrency: CONCURRENCY, deadlineMs })
       await settled()
       const pause = edenPauseMs()
       figures.push({ orders: sequence, kernelOrders: served.gateway.engine.state.orders.size, ...pause })

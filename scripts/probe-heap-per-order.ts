@@ -24,8 +24,8 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { heapStats } from 'bun:jsc'
 import { backOfficeOf } from '../src/backoffice/backoffice.ts'
-import { benchOrderBody, benchToken } from './support/bench-load.ts'
-import { startInProcessServe } from './support/in-process-serve.ts'
+import { benchToken } from './support/bench-load.ts'
+import { placeBenchOrders, startInProcessServe } from './support/in-process-serve.ts'
 
 const CONCURRENCY = 64
 /** How long placing or settling may take before the probe gives up (a stuck gateway must not hang it). */
@@ -70,27 +70,8 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
     if (performance.now() > deadlineMs) throw new Error(`probe:heap: ${what} took longer than ${WAIT_MS_MAX} ms`)
   }
   let sequence = 0
-  let accepted = 0
-  const place = async (): Promise<void> => {
-    const index = sequence++
-    const body = benchOrderBody(index)
-    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `p-${index}` }
-    // LANE_FULL (429) answers are retried: every order counted is one the gateway accepted.
-    for (;;) {
-      const response = await http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body }))
-      await response.arrayBuffer()
-      if (response.status === 202) break
-      if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
-      inTime('placing the orders')
-      await Bun.sleep(1)
-    }
-    accepted++
-  }
   const placeMany = async (count: number): Promise<void> => {
-    let left = count
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) await place()
-    }))
+    sequence = await placeBenchOrders(serve, { token, firstIndex: sequence, count, keyPrefix: 'p', concurrency: CONCURRENCY, deadlineMs })
     while (served.gateway.engine.pending > 0 || served.gateway.executor['busy'].size > 0) {
       inTime('settling the executor')
       await Bun.sleep(5)
@@ -99,7 +80,6 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
   try {
     await placeMany(warmup)
     const before = await reading()
-    accepted = 0
     await placeMany(orders)
     const office = backOfficeOf(served.gateway)
     // The back office folds in slices and writes SQLite on a timer: let it catch up before reading.
@@ -155,7 +135,8 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
         .map(([type, perOrder]) => [type, round(perOrder, 1)]),
     )
     return {
-      run: name, orders, accepted,
+      // placeBenchOrders retries LANE_FULL and throws on any other refusal: every order placed was accepted.
+      run: name, orders, accepted: orders,
       retainedKbPerOrder: round(retainedKb),
       retainedObjectsPerOrder: round((after.objects - before.objects) / orders, 1),
       structures,

@@ -18,8 +18,8 @@ import { backOfficeOf, projectorFillReads } from '../src/backoffice/backoffice.t
 import { reconcileVenue } from '../src/backoffice/index.ts'
 import { followerPause } from '../src/backoffice/replay-follower.ts'
 import { unslicedWork, WORK_SLICE_DEFAULTS, WorkSlices } from '../src/runtime/work-slices.ts'
-import { benchOrderBody, benchToken } from './support/bench-load.ts'
-import { startInProcessServe } from './support/in-process-serve.ts'
+import { benchToken } from './support/bench-load.ts'
+import { placeBenchOrders, startInProcessServe } from './support/in-process-serve.ts'
 
 const CONCURRENCY = 64
 const WAIT_MS_MAX = 300_000
@@ -64,27 +64,11 @@ async function timedForStalls(work: () => Promise<unknown>): Promise<RunFigures>
 
 async function main(): Promise<void> {
   const serve = await startInProcessServe('probe:reconcile', { backoffice: { reconcileIntervalMs: 86_400_000 } })
-  const { served, http, clock } = serve
+  const { served, clock } = serve
   const deadlineMs = performance.now() + WAIT_MS_MAX
   try {
     const token = await benchToken()
-    let sequence = 0
-    let left = ORDERS
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) {
-        const index = sequence++
-        const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `r-${index}` }
-        // LANE_FULL (429) answers are retried: every order counted is one the gateway accepted.
-        for (;;) {
-          const response = await http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body: benchOrderBody(index) }))
-          await response.arrayBuffer()
-          if (response.status === 202) break
-          if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
-          if (performance.now() > deadlineMs) throw new Error(`placing the orders took longer than ${WAIT_MS_MAX} ms`)
-          await Bun.sleep(1)
-        }
-      }
-    }))
+    await placeBenchOrders(serve, { token, firstIndex: 0, count: ORDERS, keyPrefix: 'r', concurrency: CONCURRENCY, deadlineMs })
     while (served.gateway.engine.pending > 0) {
       if (performance.now() > deadlineMs) throw new Error(`settling took longer than ${WAIT_MS_MAX} ms`)
       await Bun.sleep(5)

@@ -11,7 +11,7 @@ import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.t
 import { loadConfig } from '../../src/config/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../../src/http/auth/index.ts'
 import { createHttpService } from '../../src/http/service.ts'
-import { BENCH_SECRET, benchServeConfig } from './bench-load.ts'
+import { BENCH_SECRET, benchOrderBody, benchServeConfig } from './bench-load.ts'
 
 export interface InProcessServe {
   served: Awaited<ReturnType<typeof startServeGateway>>
@@ -46,4 +46,41 @@ export async function startInProcessServe(label: string, overrides: object = {})
       }
     },
   }
+}
+
+export interface PlaceOptions {
+  /** A token from benchToken(). */
+  token: string
+  /** The index of the first order (its body and its Idempotency-Key `${keyPrefix}-${index}`); the rest follow. */
+  firstIndex: number
+  count: number
+  keyPrefix: string
+  /** Requests outstanding at once. */
+  concurrency: number
+  /** performance.now() past which placing gives up with an error (a stuck gateway must not hang a probe). */
+  deadlineMs: number
+}
+
+/**
+ * Places `count` of the bench's orders through the HTTP app. LANE_FULL (429) answers are retried, so every order
+ * counted is one the gateway accepted; any other status than 202 throws. Returns the next unused index.
+ */
+export async function placeBenchOrders(serve: InProcessServe, options: PlaceOptions): Promise<number> {
+  let next = options.firstIndex
+  const end = options.firstIndex + options.count
+  await Promise.all(Array.from({ length: options.concurrency }, async () => {
+    while (next < end) {
+      const index = next++
+      const headers = { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `${options.keyPrefix}-${index}` }
+      for (;;) {
+        const response = await serve.http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body: benchOrderBody(index) }))
+        await response.arrayBuffer()
+        if (response.status === 202) break
+        if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
+        if (performance.now() > options.deadlineMs) throw new Error('placing the orders took longer than the deadline')
+        await Bun.sleep(1)
+      }
+    }
+  }))
+  return end
 }
