@@ -7,7 +7,7 @@
  * bench's accounts and IOC orders), driven through `app.fetch` without sockets. It places `--warmup` orders, collects
  * and reads the heap, places `--orders` more, lets the executor and the back office settle, collects and reads again:
  * retained KB and objects per order. Then it empties, one at a time, the per-order structures of the kernel (ended
- * orders with their ended-order list, idempotency index), the back office (live ledger, replay ledger) and the log
+ * orders with their ended-order list, idempotency index), the back office (live ledger; the replay ledger is in its worker thread, not this heap) and the log
  * index, collecting after each: how many entries each held and the KB freed per entry (with the default retention
  * each holds one entry per order placed, warm-up included; the kernel's ended orders by count alone only the newest
  * thousand). The rest of the per-order figure is the sim venue's own book (it keeps ended orders 5 minutes),
@@ -111,13 +111,6 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
       const entries = ledger.orders.size
       ledger.orders.clear()
       ledger.endedOrders.clear()
-      return entries
-    })
-    await empty('replayLedger', () => {
-      const replay = office['replay'].ledger
-      const entries = replay.orders.size
-      replay.orders.clear()
-      replay.endedOrders.clear()
       return entries
     })
     await empty('logIndex', () => {

@@ -47,12 +47,31 @@ async function stop(child: ReturnType<typeof Bun.spawn>): Promise<number> {
   return code
 }
 
+/** Waits for a reconcile run and checks its replay check ran: the worker thread started from inside the binary. */
+async function reconciledWithReplay(base: string, cwd: string, env: Record<string, string | undefined>): Promise<void> {
+  const minted = Bun.spawnSync([BINARY, 'token', '--sub', 'smoke-audit', '--account', 'demo-1', '--role', 'auditor'], { cwd, env })
+  if (minted.exitCode !== 0) fail(`token exited ${minted.exitCode}: ${minted.stderr.toString()}`)
+  const headers = { Authorization: `Bearer ${minted.stdout.toString().trim().split('\n').at(-1) ?? ''}` }
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    const view = (await (await fetch(`${base}/v1/reconcile`, { headers })).json()) as { last_run: { checks: string[]; skipped: unknown[] } | null; last_error: { message: string } | null }
+    if (view.last_error !== null) fail(`reconcile failed: ${view.last_error.message}`)
+    if (view.last_run !== null) {
+      if (!view.last_run.checks.includes('ledger_vs_replay') || view.last_run.skipped.length > 0) fail(`reconcile ran ${JSON.stringify(view.last_run)}`)
+      return
+    }
+    await Bun.sleep(100)
+  }
+  fail('no reconcile run within 15 s')
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-smoke-'))
   // An empty working directory: the binary must not pick up a stray .env or bunfig.toml.
   const cwd = mkdtempSync(join(tmpdir(), 'egress-smoke-cwd-'))
   const port = await freePort()
-  const env = { ...process.env, PORT: String(port), EGRESS_DATA_DIR: dataDir, EGRESS_HOST: '127.0.0.1' }
+  // Reconcile every 300 ms, so a run (its replay in the worker thread the binary carries as an entry point) is seen.
+  const env = { ...process.env, PORT: String(port), EGRESS_DATA_DIR: dataDir, EGRESS_HOST: '127.0.0.1', EGRESS_BACKOFFICE_RECONCILE_MS: '300' }
   const base = `http://127.0.0.1:${port}`
   let child: ReturnType<typeof Bun.spawn> | null = null
   try {
@@ -72,6 +91,8 @@ async function main(): Promise<void> {
     const got = await fetch(`${base}/v1/orders/${orderId}`, { headers })
     const state = ((await got.json()) as { state: string }).state
     if (got.status !== 200 || !['Enqueued', 'Sent', 'AckedOpen'].includes(state)) fail(`order read back as ${got.status} ${state}`)
+    await reconciledWithReplay(base, cwd, env)
+    say('reconcile ran ledger_vs_replay (the replay worker) with nothing skipped')
     const code = await stop(child)
     if (code !== 0) fail(`serve exited ${code} after SIGTERM; stderr: ${await new Response(child.stderr as ReadableStream).text()}`)
     say('SIGTERM → exit 0; restarting on the same data')

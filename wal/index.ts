@@ -17,6 +17,7 @@ export { nodeIo, type WalIo } from './io.ts'
 export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './lease.ts'
 export { follow, copyFrame, type FollowOptions, type OwnedFrame } from './follow.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
+export { openSlice, type LogSlice, type SliceLog } from './slice.ts'
 export { type RecoveryReport } from './recover.ts'
 export {
   WalCorruptionError,

@@ -13,6 +13,7 @@
  */
 
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
+import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import { LeaseError, WalClosedError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
@@ -220,6 +221,11 @@ export class Wal {
   /** Reads frames from `fromLsn` (inclusive) to the durable end or `toLsn`, checking CRCs (and the chain if asked). */
   read(fromLsn: number, options: Partial<ReadOptions> = {}): Generator<Frame> {
     return readFrames(this.catalog, { io: this.options.io, fromLsn, toLsn: this.commit.durableLsn, ...options })
+  }
+
+  /** fromLsn..toLsn (clamped to the durable end) as plain data, for a reader in another thread (slice.ts). */
+  slice(fromLsn: number, toLsn: number): LogSlice {
+    return sliceOfCatalog(this.catalog, fromLsn, Math.min(toLsn, this.commit.durableLsn))
   }
 
   /** Calls `listener` after every durable batch, before its waiters are resolved. Returns an unsubscribe function. */

@@ -1,13 +1,12 @@
 /**
- * The replay follower keeps the replay ledger near the log's head between reconcile runs (so no run folds an
- * interval's records in one burst), paces its folds, and never lets two folds overlap.
+ * The replay follower keeps the replay ledger — in its worker thread — near the log's head between reconcile runs
+ * (so no run folds an interval's records at once), never lets two folds overlap, and survives the worker's loss.
  */
 
 import { afterEach, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
-import { ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
+import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
 import { ReplayFollower } from '../../src/backoffice/replay-follower.ts'
-import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
 
 const worlds: World[] = []
@@ -34,57 +33,84 @@ async function trade(target: World, orders: number, prefix: string): Promise<voi
   await run(target, 300)
 }
 
-/** A pause that only counts (and yields a microtask), so a fold runs as fast as the test can drive it. */
-function countingPause(counter: { pauses: number }): () => () => Promise<void> {
-  return () => async () => void counter.pauses++
+const followers: ReplayFollower[] = []
+afterEach(async () => {
+  for (const follower of followers.splice(0)) await follower.stop()
+})
+
+function followerOf(target: World): ReplayFollower {
+  const follower = new ReplayFollower({ wal: target.gateway.engine.wal, base: () => 'genesis' })
+  followers.push(follower)
+  return follower
+}
+
+/** Real time passes for the worker's answers while the simulated clock fires the follower's ticks. */
+async function runUntil(target: World, done: () => boolean): Promise<void> {
+  for (let step = 0; !done() && step < 2_000; step++) {
+    await target.clock.advanceAsync(10)
+    await Bun.sleep(1)
+  }
 }
 
 test('between reconcile runs, the follower folds the log as it grows, to the same ledger as the live one', async () => {
   const target = await tradedWorld(51, 20)
   const live = backOfficeOf(target.gateway, { reconcileIntervalMs: null }).projector.ledger
-  const replay = new ReplayLedger({ sliceMs: 0 })
-  const counter = { pauses: 0 }
-  const follower = new ReplayFollower({ wal: target.gateway.engine.wal, replay, base: () => 'genesis', pause: countingPause(counter) })
+  const follower = followerOf(target)
   follower.follow({ clock: target.clock, intervalMs: 100, target: () => live.lastLsn, held: () => false })
-  await run(target, 200)
+  await runUntil(target, () => follower.foldedLsn === live.lastLsn)
   await follower.idle()
-  expect(replay.foldedLsn).toBe(live.lastLsn)
-  expect(counter.pauses).toBeGreaterThan(0) // sliceMs 0: every slice ends in a (paced) pause
+  expect(follower.foldedLsn).toBe(live.lastLsn)
   await trade(target, 10, 'q')
-  await run(target, 200)
+  await runUntil(target, () => follower.foldedLsn === live.lastLsn)
   await follower.idle()
-  expect(replay.foldedLsn).toBe(live.lastLsn)
-  expect(ledgerVsReplay(live, replay.ledger)).toEqual([])
-  await follower.stop()
+  expect(follower.foldedLsn).toBe(live.lastLsn)
+  const figures = await follower.figuresAt(live.lastLsn)
+  if (figures === 'gap') throw new Error('gap')
+  expect(figures.books.size).toBeGreaterThan(0)
+  expect(ledgerVsReplay(ledgerFigures(live), figures)).toEqual([])
 })
 
 test('the follower folds nothing while held (a reconcile is comparing)', async () => {
   const target = await tradedWorld(52, 10)
   const live = backOfficeOf(target.gateway, { reconcileIntervalMs: null }).projector.ledger
-  const replay = new ReplayLedger()
-  const follower = new ReplayFollower({ wal: target.gateway.engine.wal, replay, base: () => 'genesis', pause: countingPause({ pauses: 0 }) })
+  const follower = followerOf(target)
   let held = true
   follower.follow({ clock: target.clock, intervalMs: 100, target: () => live.lastLsn, held: () => held })
   await run(target, 500)
-  expect(replay.started).toBe(false)
+  expect(follower.started).toBe(false)
   held = false
-  await run(target, 200)
+  await runUntil(target, () => follower.foldedLsn === live.lastLsn)
   await follower.idle()
-  expect(replay.foldedLsn).toBe(live.lastLsn)
-  await follower.stop()
+  expect(follower.foldedLsn).toBe(live.lastLsn)
 })
 
-test('folds asked for while one is suspended between slices wait for it: no overlap, no false gap', async () => {
+test('folds asked for together go one after another: no overlap, no false gap', async () => {
   const target = await tradedWorld(53, 20)
   const wal = target.gateway.engine.wal
-  const replay = new ReplayLedger({ sliceMs: 0 })
-  // Real event-loop turns between slices, so two unserialised folds would interleave their readers.
-  const follower = new ReplayFollower({ wal, replay, base: () => 'genesis', pause: () => () => new Promise((resolve) => setImmediate(resolve)) })
+  const follower = followerOf(target)
   expect(follower.ready()).toBe(true)
   const half = Math.floor(wal.lastLsn / 2)
   const outcomes = await Promise.all([follower.catchUp(half), follower.catchUp(wal.lastLsn), follower.catchUp(half)])
   expect(outcomes).toEqual(['done', 'done', 'done'])
-  expect(replay.foldedLsn).toBe(wal.lastLsn)
+  expect(follower.foldedLsn).toBe(wal.lastLsn)
+})
+
+test('a worker that dies is replaced: the next request starts over from the base and answers the same figures', async () => {
+  const target = await tradedWorld(55, 10)
+  const live = backOfficeOf(target.gateway, { reconcileIntervalMs: null }).projector.ledger
+  const follower = followerOf(target)
+  expect(follower.ready()).toBe(true)
+  const before = await follower.figuresAt(live.lastLsn)
+  if (before === 'gap') throw new Error('gap')
+  // The worker is killed from outside (as a crash of its thread would end it).
+  ;(follower as unknown as { worker: Worker }).worker.terminate()
+  await Bun.sleep(50)
+  expect(follower.started).toBe(false)
+  expect(follower.ready()).toBe(true)
+  const after = await follower.figuresAt(live.lastLsn)
+  if (after === 'gap') throw new Error('gap')
+  expect(ledgerVsReplay(before, after)).toEqual([])
+  expect(ledgerVsReplay(ledgerFigures(live), after)).toEqual([])
 })
 
 test('a back office reconciling on its own keeps its replay current, and a run during a background fold compares cleanly', async () => {

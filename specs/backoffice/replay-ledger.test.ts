@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
-import { ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
-import { REPLAY_SLICE_DEFAULTS, ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
-import type { Wal } from '../../wal/index.ts'
+import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
+import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
+import { openSlice, type Wal } from '../../wal/index.ts'
 import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
 
 const worlds: World[] = []
@@ -42,35 +42,35 @@ function notingReads(wal: Wal, starts: number[]): Wal {
 }
 
 describe('replay ledger', () => {
-  test('folds in bounded slices with an event-loop turn between them, ending where a fold in one go ends', async () => {
+  test('folded from a slice of the log read from its files (as the replay worker reads it), it ends where a fold of the log ends', async () => {
     const target = await tradedWorld(41, 40)
     const wal = target.gateway.engine.wal
     const live = backOfficeOf(target.gateway, { reconcileIntervalMs: null }).projector.ledger
     expect(wal.lastLsn).toBeGreaterThan(200)
-    const sliced = new ReplayLedger({ sliceMs: 0 })
-    sliced.start('genesis')
-    let pauses = 0
-    await sliced.advance(wal, live.lastLsn, async () => void pauses++)
-    // sliceMs 0: every slice ends at its first look at the clock, one per framesPerClockCheck frames.
-    expect(pauses).toBe(Math.ceil(live.lastLsn / REPLAY_SLICE_DEFAULTS.framesPerClockCheck) - 1)
-    expect(sliced.foldedLsn).toBe(live.lastLsn)
+    const fromFiles = new ReplayLedger()
+    fromFiles.start('genesis')
+    // Two slices: the second starts mid-segment, where the first stopped.
+    const half = Math.floor(live.lastLsn / 2)
+    expect(fromFiles.foldTo(openSlice(wal.slice(1, half)), half)).toBe('done')
+    expect(fromFiles.foldTo(openSlice(wal.slice(half + 1, live.lastLsn)), live.lastLsn)).toBe('done')
+    expect(fromFiles.foldedLsn).toBe(live.lastLsn)
     const whole = new ReplayLedger()
     whole.start('genesis')
     whole.foldTo(wal, live.lastLsn)
-    expect(ledgerVsReplay(sliced.ledger, whole.ledger)).toEqual([])
-    expect(ledgerVsReplay(live, sliced.ledger)).toEqual([])
+    expect(ledgerVsReplay(ledgerFigures(fromFiles.ledger), ledgerFigures(whole.ledger))).toEqual([])
+    expect(ledgerVsReplay(ledgerFigures(live), ledgerFigures(fromFiles.ledger))).toEqual([])
   })
 
-  test('a later advance reads only what the log gained since the last one', async () => {
+  test('a later fold reads only what the log gained since the last one', async () => {
     const target = await tradedWorld(42, 10)
     const starts: number[] = []
     const wal = notingReads(target.gateway.engine.wal, starts)
-    const replay = new ReplayLedger({ sliceMs: 60_000 })
+    const replay = new ReplayLedger()
     replay.start('genesis')
     const first = target.gateway.engine.wal.lastLsn
-    await replay.advance(wal, first, async () => undefined)
+    replay.foldTo(wal, first)
     await trade(target, 10, 'q')
-    await replay.advance(wal, target.gateway.engine.wal.lastLsn, async () => undefined)
+    replay.foldTo(wal, target.gateway.engine.wal.lastLsn)
     expect(starts).toEqual([1, first + 1])
     expect(replay.foldedLsn).toBe(target.gateway.engine.wal.lastLsn)
   })

@@ -17,9 +17,8 @@ import type { VenueAdapter } from '../venues/adapter.ts'
 import { StoredBookSums } from './book-sums.ts'
 import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
 import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
-import { ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
+import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
-import { ReplayLedger } from './replay-ledger.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower, followerPause } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
@@ -54,8 +53,6 @@ export interface ReconcileResult {
 
 /** How many times reconcile waits for the engine to be idle before comparing with the kernel anyway is skipped. */
 const SETTLE_ATTEMPTS_MAX = 20
-/** The most records the replay ledger folds in the comparison's instant (the rest is folded in slices before). */
-const REPLAY_SYNC_FRAMES_MAX = 500
 
 /** One event-loop turn: timers and I/O run between two accounts' venue checks. */
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -66,10 +63,9 @@ export class BackOffice {
   readonly clock: Clock
   private readonly venues: BackOfficeOptions['venues']
   private running: Promise<ReconcileResult> | null = null
-  private readonly replay = new ReplayLedger()
   /** The query model's postings summed per book, carried between runs (each run reads only what was stored since). */
   private readonly storedBookSums = new StoredBookSums()
-  /** Folds the replay ledger: in the background between runs (when reconcile runs on its own) and for each run. */
+  /** The replay ledger, in its worker: folded in the background between runs (when reconcile runs on its own) and for each run. */
   private readonly follower: ReplayFollower
   private reconciling = false
   private runCount = 0
@@ -91,7 +87,7 @@ export class BackOffice {
       batchRowsMax: options.batchRowsMax ?? PROJECTOR_DEFAULTS.batchRowsMax,
       ...(options.section === undefined ? {} : { section: options.section }),
     })
-    this.follower = new ReplayFollower({ wal: options.engine.wal, replay: this.replay, base: () => this.projector.replayBaseLedger() })
+    this.follower = new ReplayFollower({ wal: options.engine.wal, base: () => this.projector.replayBaseLedger() })
     const intervalMs = options.reconcileIntervalMs === undefined ? BACKOFFICE_DEFAULTS.reconcileIntervalMs : options.reconcileIntervalMs
     if (intervalMs !== null) {
       this.scheduleReconcile(intervalMs)
@@ -170,10 +166,11 @@ export class BackOffice {
   }
 
   /**
-   * Compares at one instant: after the engine settles, with no await between reading the four sides. The replay
-   * ledger is brought up to the live one in slices first (the follower has usually done most of it); only what
-   * arrives while the engine settles is folded in that instant (more than REPLAY_SYNC_FRAMES_MAX, and another slice
-   * round goes first). No background fold starts meanwhile (`reconciling`), and one under way is waited for.
+   * Compares at one instant: after the engine settles, with no await between reading the three live sides (kernel,
+   * ledger, query model). The replay side needs no instant: the log up to that LSN never changes, so the replay
+   * worker folds to exactly that LSN afterwards and answers its figures (the follower has usually folded most of it
+   * already; the run first catches it up, so the last request is small). No background fold starts meanwhile
+   * (`reconciling`), and one under way is waited for.
    */
   private async internal(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[] }> {
     const ledger = this.projector.ledger
@@ -187,7 +184,6 @@ export class BackOffice {
       await this.engine.settled()
       if (this.engine.state.lastLsn !== ledger.lastLsn) continue
       const lastAttempt = attempt === SETTLE_ATTEMPTS_MAX - 1
-      if (replayable && ledger.lastLsn - this.replay.foldedLsn > REPLAY_SYNC_FRAMES_MAX && !lastAttempt) continue
       if (!this.projector.flush()) continue
       const rows = this.projector.balanceRows()
       this.storedBookSums.advanceAll(this.projector.store, ledger.lastLsn)
@@ -200,12 +196,15 @@ export class BackOffice {
         const detail = `the log starts at LSN ${wal.firstLsn} (compacted) and no snapshot section below it is at hand`
         return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
       }
-      if (this.replay.foldTo(wal, ledger.lastLsn) === 'gap') {
+      const asOfLsn = ledger.lastLsn
+      const live = ledgerFigures(ledger)
+      const replayed = await this.follower.figuresAt(asOfLsn)
+      if (replayed === 'gap') {
         if (!lastAttempt) continue
-        const detail = `the log was compacted past the replay ledger (LSN ${this.replay.foldedLsn}) while it caught up; it starts over on the next run`
+        const detail = `the log was compacted past the replay ledger (LSN ${this.follower.foldedLsn}) while it caught up; it starts over on the next run`
         return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_balanced'], skipped: [{ check: 'ledger_vs_replay', detail }], observations }
       }
-      observations.push(...ledgerVsReplay(ledger, this.replay.ledger))
+      observations.push(...ledgerVsReplay(live, replayed))
       return { ran: ['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'], skipped: [], observations }
     }
     const detail = `the ledger (LSN ${ledger.lastLsn}) did not catch up with the kernel (LSN ${this.engine.state.lastLsn})`

@@ -48,6 +48,6 @@ export {
   type SectionHeader,
 } from './section.ts'
 export { replaceStoreFile } from './store-file.ts'
-export { diffAmounts, ledgerBalanced, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
+export { diffAmounts, ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type LedgerFigures, type Observation } from './internal-checks.ts'
 export { reconcileVenue, tradingFlows, type BalanceBasis, type ExternalResult, type VenueSource } from './external-checks.ts'
 export { balanceView, breakView, fillView, pnlView, positionView, postingView } from './views.ts'

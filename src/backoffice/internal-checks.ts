@@ -79,16 +79,27 @@ export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], 
   ]
 }
 
+/** What ledger_vs_replay compares of a ledger: its books, reservations and position figures, flat. */
+export interface LedgerFigures {
+  books: Amounts
+  reserved: Amounts
+  positions: Amounts
+}
+
+export function ledgerFigures(ledger: LedgerState): LedgerFigures {
+  return { books: flatten(ledger.books), reserved: flatten(ledger.reserved), positions: positionFigures(ledger.positions.values()) }
+}
+
 /**
- * The live ledger (actual) against one replayed from the log alone up to the same LSN (expected; see
- * replay-ledger.ts, which folds it apart from the projector).
+ * The live ledger's figures (actual) against those of one replayed from the log alone up to the same LSN (expected;
+ * see replay-ledger.ts, which folds it apart from the projector, in the replay worker).
  */
-export function ledgerVsReplay(ledger: LedgerState, replayed: LedgerState): Observation[] {
+export function ledgerVsReplay(live: LedgerFigures, replayed: LedgerFigures): Observation[] {
   const name = (kind: string) => (key: string) => ({ key: `ledger_vs_replay:${kind}:${key.replaceAll('\n', ':')}`, what: `${kind} ${key.replaceAll('\n', ' ')}: replay vs live ledger` })
   return [
-    ...diffAmounts('ledger_vs_replay', flatten(replayed.books), flatten(ledger.books), name('book')),
-    ...diffAmounts('ledger_vs_replay', flatten(replayed.reserved), flatten(ledger.reserved), name('reserved')),
-    ...diffAmounts('ledger_vs_replay', positionFigures(replayed.positions.values()), positionFigures(ledger.positions.values()), name('position')),
+    ...diffAmounts('ledger_vs_replay', replayed.books, live.books, name('book')),
+    ...diffAmounts('ledger_vs_replay', replayed.reserved, live.reserved, name('reserved')),
+    ...diffAmounts('ledger_vs_replay', replayed.positions, live.positions, name('position')),
   ]
 }
 

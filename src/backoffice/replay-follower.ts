@@ -1,82 +1,106 @@
 /**
- * Keeps the replay ledger (replay-ledger.ts) close to the log's head between reconcile runs, and is the one place it
- * is folded asynchronously.
+ * The back office's side of the replay worker (replay-worker.ts): keeps the replay ledger close to the log's head
+ * between reconcile runs, and asks for its figures when a run compares.
  *
- * Folding only when reconcile runs made each run a burst: everything logged in the last interval (≈ 3 µs a record:
- * read, CRC, decode, apply), or the whole log on the first run — 300 ms of CPU at the bench's half load, in 2 ms
- * slices one loop turn apart, which took the loop from intake for as long and set the p99. Following the log every
- * `intervalMs` spreads the same work evenly, and each slice is paced to a bounded share of the loop
- * (src/runtime/loop-share.ts), so a long catch-up (a start on a long log) never crowds intake out either. A
- * reconcile then folds only what the follower has not reached yet, paced the same way (backoffice.ts pacedPause).
+ * The ledger and its fold live in the worker's thread, which reads the log's segment files itself: each request
+ * names the stretch to fold as a log slice (wal/slice.ts, plain data). Folding on the event loop, even in 2 ms slices
+ * paced to a quarter of the loop, was ~7 % of serve's loop at the bench's half load, and every slice delayed the
+ * requests queued behind it; in the worker it costs the loop one message each way. Following the log every
+ * `intervalMs` keeps each request small, so a reconcile asks only for the few records since.
  *
- * Folds never overlap: a fold started while another is suspended between slices would read from a stale position.
- * `catchUp` queues behind the fold under way; the background tick does nothing while `held()` (a reconcile, whose
- * synchronous final fold must not meet a fold suspended mid-way) and never starts a second fold.
+ * Requests go one at a time, in order (the worker folds from where the last one stopped). This side mirrors where the
+ * worker got (`foldedLsn`, `started`) from its answers, so it can name the next slice and tell when the replay must
+ * start over from its base (a compaction removed what it had not folded yet). A worker that fails or exits is
+ * replaced on the next request, which starts over from the base: the check is then late, never wrong.
  */
 
 import type { Clock } from '../domain/clock.ts'
 import type { Wal } from '../../wal/index.ts'
 import { loopSharePause } from '../runtime/loop-share.ts'
-import type { FoldOutcome, ReplayBase, ReplayLedger } from './replay-ledger.ts'
+import type { LedgerFigures } from './internal-checks.ts'
+import { baseForTransfer, type FoldReply, type FoldRequest } from './replay-messages.ts'
+import type { FoldOutcome, ReplayBase } from './replay-ledger.ts'
 
-/** The back office's defaults: follow every 100 ms, hold at most a quarter of the loop, wait at most 50 ms a slice. */
+/**
+ * The back office's defaults: follow every 100 ms; its reads on the event loop (the stored postings before a run)
+ * hold at most a quarter of the loop, waiting at most 50 ms a slice.
+ */
 export const REPLAY_FOLLOW_DEFAULTS = { intervalMs: 100, loopShareMax: 0.25, waitMsMax: 50 } as const
 
-/** A fresh pause paced to the follower's share of the loop (src/runtime/loop-share.ts): its default between slices. */
+/** A fresh pause paced to the back office's share of the loop (src/runtime/loop-share.ts). */
 export function followerPause(): () => Promise<void> {
   return loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax })
 }
 
 export interface ReplayFollowerOptions {
   wal: Wal
-  replay: ReplayLedger
   /** Where the replay starts over when it cannot go on (genesis, or a snapshot section the log continues); null: none. */
   base: () => ReplayBase | null
-  /** A fresh pause between slices for each fold (default: paced to REPLAY_FOLLOW_DEFAULTS.loopShareMax). */
-  pause?: () => () => Promise<void>
 }
+
+/**
+ * The worker's script: beside this file when run from source. In the compiled binary every module's URL is the
+ * executable's, and each entry point sits under it by its path below src/ (package.json's build lists the worker as
+ * one): backoffice/replay-worker.ts.
+ */
+const WORKER_URL = import.meta.url.endsWith('/replay-follower.ts') ? new URL('./replay-worker.ts', import.meta.url).href : new URL('./backoffice/replay-worker.ts', import.meta.url).href
 
 export class ReplayFollower {
   private readonly options: ReplayFollowerOptions
-  private readonly pauseFor: () => () => Promise<void>
-  /** The fold under way (or the last one, settled): each fold starts after the one before it. */
+  private worker: Worker | null = null
+  /** The request under way (or the last one, settled): each goes after the one before it. */
   private tail: Promise<unknown> = Promise.resolve()
   private foldsPending = 0
+  private readonly waiting = new Map<number, (reply: FoldReply) => void>()
+  private requestCount = 0
+  /** The worker's state as of its last answer, and the base the next request starts over from (null: go on). */
+  private startedMirror = false
+  private folded = 0
+  private restartFrom: ReplayBase | null = null
   private timerCancel: (() => void) | null = null
   private stopped = false
 
   constructor(options: ReplayFollowerOptions) {
     this.options = options
-    this.pauseFor = options.pause ?? followerPause
+  }
+
+  /** The last LSN the worker folded (or the base's, for a start over not yet sent). */
+  get foldedLsn(): number {
+    return this.folded
+  }
+
+  get started(): boolean {
+    return this.startedMirror
   }
 
   /**
    * Whether the replay can go on: it continues where it stopped while the log still holds what follows, else starts
-   * over from the base (false when there is none). Never while a fold is under way (it would start over under it).
+   * over from the base (false when there is none). Never while a request is under way (its answer moves the mirror).
    */
   ready(): boolean {
-    const { replay, wal } = this.options
-    if (replay.continuesIn(wal)) return true
+    if (this.startedMirror && this.options.wal.firstLsn <= this.folded + 1) return true
     if (this.foldsPending > 0) return false
     const base = this.options.base()
     if (base === null) return false
-    replay.start(base)
+    this.restartFrom = base
+    this.startedMirror = true
+    this.folded = base === 'genesis' ? 0 : base.lsn
     return true
   }
 
-  /**
-   * Folds up to `toLsn` after any fold under way, paced (or with `pause` between slices: a reconcile passes its own).
-   * 'gap': see FoldOutcome.
-   */
-  catchUp(toLsn: number, options: { pause?: () => Promise<void> } = {}): Promise<FoldOutcome> {
-    this.foldsPending++
-    const fold = this.tail.then(() => this.options.replay.advance(this.options.wal, toLsn, options.pause ?? this.pauseFor()))
-    this.tail = fold.catch(() => undefined)
-    return fold.finally(() => this.foldsPending--)
+  /** Folds up to `toLsn` after any request under way. 'gap': see FoldOutcome. */
+  async catchUp(toLsn: number): Promise<FoldOutcome> {
+    return (await this.request(toLsn, false)).outcome
+  }
+
+  /** Folds up to `toLsn` (durable) and answers the replayed ledger's figures there, or 'gap'. */
+  async figuresAt(toLsn: number): Promise<LedgerFigures | 'gap'> {
+    const answer = await this.request(toLsn, true)
+    return answer.outcome === 'gap' || answer.figures === null ? 'gap' : answer.figures
   }
 
   /**
-   * Every `intervalMs` on `clock`, folds up to `target()` unless `held()` or a fold is under way. A fold that fails
+   * Every `intervalMs` on `clock`, folds up to `target()` unless `held()` or a request is under way. A fold that fails
    * (a record it cannot decode) is left to the next reconcile, which folds the same records and reports the error.
    */
   follow(options: { clock: Clock; intervalMs: number; target: () => number; held: () => boolean }): void {
@@ -85,7 +109,7 @@ export class ReplayFollower {
       this.timerCancel = null
       if (this.stopped) return
       const toLsn = options.target()
-      if (options.held() || this.foldsPending > 0 || toLsn <= this.options.replay.foldedLsn || !this.ready()) return arm()
+      if (options.held() || this.foldsPending > 0 || toLsn <= this.folded || !this.ready()) return arm()
       this.catchUp(toLsn)
         .catch(() => undefined)
         .finally(arm)
@@ -96,16 +120,79 @@ export class ReplayFollower {
     arm()
   }
 
-  /** Resolves when no fold is under way (a fold queued meanwhile is waited for too). */
+  /** Resolves when no request is under way (one queued meanwhile is waited for too). */
   async idle(): Promise<void> {
     while (this.foldsPending > 0) await this.tail
   }
 
-  /** Stops following and waits for the fold under way. */
+  /** Stops following, waits for the request under way and ends the worker. */
   async stop(): Promise<void> {
     this.stopped = true
     this.timerCancel?.()
     this.timerCancel = null
     await this.idle()
+    const worker = this.worker
+    this.worker = null
+    worker?.terminate()
+  }
+
+  private request(toLsn: number, figures: boolean): Promise<{ outcome: FoldOutcome; figures: LedgerFigures | null }> {
+    this.foldsPending++
+    const answer = this.tail.then(() => this.send(toLsn, figures))
+    this.tail = answer.catch(() => undefined)
+    return answer.finally(() => this.foldsPending--)
+  }
+
+  private async send(toLsn: number, figures: boolean): Promise<{ outcome: FoldOutcome; figures: LedgerFigures | null }> {
+    if (!this.startedMirror) return { outcome: 'gap', figures: null }
+    if (!figures && this.restartFrom === null && this.folded >= toLsn) return { outcome: 'done', figures: null }
+    const base = this.restartFrom
+    this.restartFrom = null
+    const id = ++this.requestCount
+    const request: FoldRequest = { id, base: base === null ? null : baseForTransfer(base), slice: this.options.wal.slice(this.folded + 1, toLsn), figures }
+    const reply = await this.post(request)
+    if (!reply.ok) {
+      this.startedMirror = false
+      throw new Error(`the replay worker could not fold: ${reply.message}`)
+    }
+    this.startedMirror = reply.started
+    this.folded = reply.foldedLsn
+    return { outcome: reply.outcome, figures: reply.figures }
+  }
+
+  private post(request: FoldRequest): Promise<FoldReply> {
+    if (this.stopped && this.worker === null) return Promise.resolve({ id: request.id, ok: false, message: 'the back office has stopped' })
+    const worker = this.worker ?? this.spawn()
+    return new Promise((resolve) => {
+      this.waiting.set(request.id, resolve)
+      worker.ref() // an answer is awaited: the process stays up for it
+      worker.postMessage(request)
+    })
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_URL)
+    worker.onmessage = (event: MessageEvent<FoldReply>) => {
+      const reply = event.data
+      const resolve = this.waiting.get(reply.id)
+      this.waiting.delete(reply.id)
+      if (this.waiting.size === 0) worker.unref()
+      resolve?.(reply)
+    }
+    worker.onerror = (event: ErrorEvent) => this.lost(worker, `the replay worker failed: ${event.message}`)
+    worker.addEventListener('close', () => this.lost(worker, 'the replay worker exited'))
+    worker.unref() // idle, it never keeps the process up
+    this.worker = worker
+    return worker
+  }
+
+  /** The worker is gone: what it was asked is answered as failed, and the next request starts a new one from the base. */
+  private lost(worker: Worker, message: string): void {
+    if (this.worker !== worker) return
+    this.worker = null
+    this.startedMirror = false
+    worker.terminate()
+    for (const [id, resolve] of this.waiting) resolve({ id, ok: false, message })
+    this.waiting.clear()
   }
 }

@@ -1,32 +1,33 @@
 /**
  * The independent ledger reconcile compares the live one with: folded from the log alone (genesis, or the snapshot
- * section the back office started from on a compacted log), never copied from the projector. It is kept between
- * reconcile runs and folded in slices of bounded time, paced to a share of the event loop, as the log grows
- * (replay-follower.ts); only the few records that arrive while the engine settles are folded synchronously before
- * the comparison. So a reconcile neither freezes the loop nor grows with the whole log.
+ * section the back office started from on a compacted log), never copied from the projector. It lives in the replay
+ * worker (replay-worker.ts, a thread with its own heap), which reads the log's files itself and is kept close to the
+ * log's head between reconcile runs (replay-follower.ts), so a reconcile neither holds the event loop nor grows with
+ * the whole log.
  *
  * Events are decoded with the trusted decoder (no re-validation; see src/domain/events/trusted-decode.ts), without
  * the members the fold never reads (fold-unread.ts): the frames are this program's own records in its live log,
- * CRC-checked on read, and the check is about the fold, not the schemas. Full validation made the fold ~20 µs per
- * record (bench:http profile), so the replay cost as much CPU as the rest of the order path. A record it cannot decode
- * still throws.
+ * CRC-checked on read, and the check is about the fold, not the schemas. A record it cannot decode still throws.
  *
  * It does not fold the engine's applied events (Engine.onDurable) even when it is caught up with the log, though that
- * would spare the read and decode (~70% of its CPU): those are the very objects the projector folds, so
- * ledger_vs_replay would compare a ledger with itself. Reading the records back is what makes the check see an event
- * the log does not hold as the engine applied it (an encoding that loses or changes a member the fold reads, an event
- * object changed after it was encoded) — the live process's only check of that; restart would otherwise be the first
- * to notice, with a different ledger.
+ * would spare the read and decode: those are the very objects the projector folds, so ledger_vs_replay would compare
+ * a ledger with itself. Reading the records back is what makes the check see an event the log does not hold as the
+ * engine applied it (an encoding that loses or changes a member the fold reads, an event object changed after it was
+ * encoded) — the live process's only check of that; restart would otherwise be the first to notice, with a
+ * different ledger.
  */
 
-import type { Frame, Wal } from '../../wal/index.ts'
+import type { Frame } from '../../wal/index.ts'
 import { isAuditRecord } from '../runtime/records.ts'
 import { isBackOfficeRecord } from './breaks.ts'
 import { foldEventOf } from './fold-unread.ts'
 import { applyEvent, initialLedger, type LedgerState } from './ledger.ts'
 
-/** How long one slice may hold the event loop, and how many frames are folded between two looks at the clock. */
-export const REPLAY_SLICE_DEFAULTS = { sliceMs: 2, framesPerClockCheck: 16 } as const
+/** The part of a log the fold reads: the writable log (Wal) or a slice of it read from another thread (wal/slice.ts). */
+export interface FoldSource {
+  readonly firstLsn: number
+  read(fromLsn: number, options: { toLsn: number }): Generator<Frame>
+}
 
 export type ReplayBase = { ledger: LedgerState; lsn: number } | 'genesis'
 
@@ -41,11 +42,6 @@ export class ReplayLedger {
   private state: LedgerState | null = null
   /** The last LSN folded (of any record, not only the domain events that move the ledger). */
   private folded = 0
-  private readonly sliceMs: number
-
-  constructor(options: { sliceMs?: number } = {}) {
-    this.sliceMs = options.sliceMs ?? REPLAY_SLICE_DEFAULTS.sliceMs
-  }
 
   /** The ledger replayed so far (throws before `start`). */
   get ledger(): LedgerState {
@@ -68,42 +64,17 @@ export class ReplayLedger {
   }
 
   /** Whether the log still holds every record after the last one folded (a compaction may have removed them). */
-  continuesIn(wal: Wal): boolean {
+  continuesIn(wal: FoldSource): boolean {
     return this.state !== null && wal.firstLsn <= this.folded + 1
   }
 
-  /**
-   * Folds up to `toLsn`, at most `sliceMs` at a time, awaiting `pause` (an event-loop turn) between slices. 'gap' when
-   * a compaction removed records not yet folded (see FoldOutcome).
-   */
-  async advance(wal: Wal, toLsn: number, pause: () => Promise<void>): Promise<FoldOutcome> {
-    if (this.folded >= toLsn) return 'done'
-    if (!this.continuesIn(wal)) return this.stop()
-    // One reader for the whole advance: a reader per slice would read a whole chunk (MiBs) for every slice.
-    const frames = wal.read(this.folded + 1, { toLsn })
-    try {
-      // A slice that ends before its deadline has read all the log holds up to toLsn.
-      for (;;) {
-        const outcome = this.fold(frames, toLsn, performance.now() + this.sliceMs)
-        if (outcome === 'gap') return this.stop()
-        if (outcome === 'done') return this.endedAt(wal, toLsn)
-        await pause()
-      }
-    } finally {
-      frames.return(undefined)
-    }
-  }
-
-  /**
-   * Folds up to `toLsn` at once: the remainder right before a comparison, where nothing may run in between. 'gap' when
-   * a compaction removed records not yet folded (see FoldOutcome).
-   */
-  foldTo(wal: Wal, toLsn: number): FoldOutcome {
+  /** Folds up to `toLsn`. 'gap' when a compaction removed records not yet folded (see FoldOutcome). */
+  foldTo(wal: FoldSource, toLsn: number): FoldOutcome {
     if (this.folded >= toLsn) return 'done'
     if (!this.continuesIn(wal)) return this.stop()
     const frames = wal.read(this.folded + 1, { toLsn })
     try {
-      if (this.fold(frames, toLsn, Number.POSITIVE_INFINITY) === 'gap') return this.stop()
+      if (this.fold(frames) === 'gap') return this.stop()
       return this.endedAt(wal, toLsn)
     } finally {
       frames.return(undefined)
@@ -114,7 +85,7 @@ export class ReplayLedger {
    * The reader ended quietly before `toLsn`: either the log holds no more (durable end), or the segment it was to read
    * next was removed under it — a hole if the log no longer continues what was folded.
    */
-  private endedAt(wal: Wal, toLsn: number): FoldOutcome {
+  private endedAt(wal: FoldSource, toLsn: number): FoldOutcome {
     if (this.folded < toLsn && !this.continuesIn(wal)) return this.stop()
     return 'done'
   }
@@ -124,22 +95,17 @@ export class ReplayLedger {
     return 'gap'
   }
 
-  private fold(frames: Iterator<Frame>, toLsn: number, deadlineMs: number): 'deadline' | 'done' | 'gap' {
+  private fold(frames: Iterator<Frame>): 'done' | 'gap' {
     const ledger = this.ledger
-    let sinceClockCheck = 0
     for (let next = frames.next(); next.done !== true; next = frames.next()) {
       const frame = next.value
-      // The reader clamps its start to the log's first LSN and skips a segment removed mid-read without a word.
+      // The reader clamps its start to the log's first LSN and ends quietly at a segment removed mid-read.
       if (frame.lsn !== this.folded + 1) return 'gap'
       if (!isBackOfficeRecord(frame.type) && !isAuditRecord(frame.type) && frame.lsn > ledger.lastLsn) {
         const event = foldEventOf(frame)
         if (event !== null) applyEvent(ledger, event, frame.lsn)
       }
       this.folded = frame.lsn
-      if (++sinceClockCheck >= REPLAY_SLICE_DEFAULTS.framesPerClockCheck) {
-        sinceClockCheck = 0
-        if (this.folded < toLsn && performance.now() >= deadlineMs) return 'deadline'
-      }
     }
     return 'done'
   }
