@@ -233,7 +233,7 @@ export class BackOffice {
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not pacedPause: a slice would count the venue's answer time as work.
-      // Inside one account's check, its walks over held orders pause as the replay fold does (a bounded loop share).
+      // Inside one account's check, its walks over held orders pause as its other loop work does (a bounded share).
       const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: followerPause() })
       const result = await reconcileVenue(source, this.projector.ledger, projectorFillReads(this.projector), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
       for (const check of result.ran) ran.add(check)

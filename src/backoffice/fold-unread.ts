@@ -4,8 +4,9 @@
  * what the fold reads — an acceptance keeps what trackAccepted copies (ids, instrument, side, quantity, venue client
  * id, reservation), a send request, an ack and a call's completion only their order id (a status change), an
  * execution report only what rememberLiquidity reads (execId, kind, liquidity). Decoding the log again was ~64% of the
- * replay fold's CPU (bench:http profile; the fold itself ~10% of serve's CPU), and these members are most of the bytes,
- * strings and amounts (an acceptance's body digest is a 64-character string, its price a bigint).
+ * replay fold's CPU (bench:http profile, from when the fold ran on serve's event loop: ~10% of its CPU; it now runs in
+ * the replay worker's thread), and these members are most of the bytes, strings and amounts (an acceptance's body
+ * digest is a 64-character string, its price a bigint).
  *
  * Adding a path here is only correct if the fold never looks at it; a member added to a schema later is read unless
  * listed, so the list fails safe. specs/backoffice/fold-unread.test.ts folds a varied run both ways and compares the
