@@ -21,7 +21,7 @@
  * BENCH_CPU_PROF_INTERVAL_US (1000);
  * BENCH_SERVE_PRELOAD=FILE preloads FILE into serve (scripts/support/event-loop-lag.ts, or wal-sync-probe.ts: which
  * slow batch syncs were the disk and which the event loop held) and sends serve SIGUSR2 when the half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
- * reconcile (every 10 s; its replay is incremental and time-sliced, its venue checks yield between accounts).
+ * reconcile (every 10 s; its replay is incremental, in a worker thread; its venue checks yield between accounts).
  * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile (30000: the audit self-check at 30 s too).
  * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
  * machine compares latencies at the same load (the maximum moves with the machine's other work). The WAL's fdatasync

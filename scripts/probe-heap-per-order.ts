@@ -82,7 +82,7 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
     const before = await reading()
     await placeMany(orders)
     const office = backOfficeOf(served.gateway)
-    // The back office folds in slices and writes SQLite on a timer: let it catch up before reading.
+    // The back office writes SQLite on a timer and its replay worker follows the log: let both catch up before reading.
     await office.reconcile()
     const after = await reading()
     const structures: Record<string, { entries: number; kbPerEntry: number }> = {}

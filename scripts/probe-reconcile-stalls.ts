@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util'
 import { backOfficeOf, projectorFillReads } from '../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../src/backoffice/index.ts'
-import { followerPause } from '../src/backoffice/replay-follower.ts'
+import { backOfficePause } from '../src/backoffice/loop-pace.ts'
 import { unslicedWork, WORK_SLICE_DEFAULTS, WorkSlices } from '../src/runtime/work-slices.ts'
 import { benchToken } from './support/bench-load.ts'
 import { placeBenchOrders, startInProcessServe } from './support/in-process-serve.ts'
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     const runs: Record<'sliced' | 'oneStretch', RunFigures[]> = { sliced: [], oneStretch: [] }
     for (let run = 0; run < RUNS; run++) {
       for (const mode of ['oneStretch', 'sliced'] as const) {
-        const slices = mode === 'sliced' ? new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: followerPause() }) : unslicedWork()
+        const slices = mode === 'sliced' ? new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: backOfficePause() }) : unslicedWork()
         const figures = await timedForStalls(() => reconcileVenue(source, office.projector.ledger, fillReads, { nowMs, pause: yieldTurn, slices }))
         runs[mode].push(figures)
         console.log(`${mode} run ${run + 1}: ${figures.wallMs} ms, longest stall ${figures.stallMaxMs} ms, ${figures.stallsOver5Ms} stalls over ${STALL_MS_REPORTED} ms`)

@@ -8,6 +8,12 @@ import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
 import { ReplayFollower } from '../../src/backoffice/replay-follower.ts'
 import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SimClock } from '../../src/runtime/clock.ts'
+import { eventCode } from '../../src/domain/events/registry.ts'
+import { Wal } from '../../wal/index.ts'
 
 const worlds: World[] = []
 afterEach(async () => {
@@ -84,15 +90,61 @@ test('the follower folds nothing while held (a reconcile is comparing)', async (
   expect(follower.foldedLsn).toBe(live.lastLsn)
 })
 
-test('folds asked for together go one after another: no overlap, no false gap', async () => {
+test('folds asked for together go one after another: each slice starts where the last answer ended', async () => {
   const target = await tradedWorld(53, 20)
   const wal = target.gateway.engine.wal
-  const follower = followerOf(target)
+  const slices: [number, number][] = []
+  const spied = new Proxy(wal, {
+    get(log, property) {
+      if (property === 'slice') return (fromLsn: number, toLsn: number) => (slices.push([fromLsn, toLsn]), log.slice(fromLsn, toLsn))
+      const value = Reflect.get(log, property, log)
+      return typeof value === 'function' ? value.bind(log) : value
+    },
+  })
+  const follower = new ReplayFollower({ wal: spied, base: () => 'genesis' })
+  followers.push(follower)
   expect(follower.ready()).toBe(true)
   const half = Math.floor(wal.lastLsn / 2)
   const outcomes = await Promise.all([follower.catchUp(half), follower.catchUp(wal.lastLsn), follower.catchUp(half)])
   expect(outcomes).toEqual(['done', 'done', 'done'])
   expect(follower.foldedLsn).toBe(wal.lastLsn)
+  // The third asks for nothing new: no request. The second starts right after the first's end.
+  expect(slices).toEqual([[1, half], [half + 1, wal.lastLsn]])
+})
+
+test('a record the fold cannot decode fails the request where it lies; background follows wait for a reconcile instead of retrying', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-replay-bad-'))
+  const wal = Wal.open(dir, { durability: 'none', preallocateBytes: 0, scheduleFlush: queueMicrotask })
+  try {
+    for (let i = 0; i < 5; i++) await wal.append([{ type: 0xa001, version: 1, payload: new TextEncoder().encode('audit') }])
+    await wal.append([{ type: eventCode('order.accepted'), version: 1, payload: new Uint8Array([1, 2, 3]) }])
+    const slices: number[] = []
+    const spied = new Proxy(wal, {
+      get(log, property) {
+        if (property === 'slice') return (fromLsn: number, toLsn: number) => (slices.push(fromLsn), log.slice(fromLsn, toLsn))
+        const value = Reflect.get(log, property, log)
+        return typeof value === 'function' ? value.bind(log) : value
+      },
+    })
+    const follower = new ReplayFollower({ wal: spied, base: () => 'genesis' })
+    followers.push(follower)
+    expect(follower.ready()).toBe(true)
+    await expect(follower.catchUp(6)).rejects.toThrow(/could not fold/)
+    expect(follower.started).toBe(true)
+    expect(follower.foldedLsn).toBe(5) // stopped at the record it could not decode, kept there
+    const clock = new SimClock({ startMs: 0 })
+    follower.follow({ clock, intervalMs: 100, target: () => 6, held: () => false })
+    for (let step = 0; step < 20; step++) {
+      await clock.advanceAsync(100)
+      await Bun.sleep(1)
+    }
+    expect(slices).toEqual([1]) // no retry per interval
+    await expect(follower.figuresAt(6)).rejects.toThrow(/could not fold/) // a reconcile asks, and fails at once
+    expect(slices).toEqual([1, 6])
+  } finally {
+    await wal.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('a worker that dies is replaced: the next request starts over from the base and answers the same figures', async () => {
@@ -104,7 +156,7 @@ test('a worker that dies is replaced: the next request starts over from the base
   if (before === 'gap') throw new Error('gap')
   // The worker is killed from outside (as a crash of its thread would end it).
   ;(follower as unknown as { worker: Worker }).worker.terminate()
-  await Bun.sleep(50)
+  for (let waited = 0; follower.started && waited < 5_000; waited += 10) await Bun.sleep(10)
   expect(follower.started).toBe(false)
   expect(follower.ready()).toBe(true)
   const after = await follower.figuresAt(live.lastLsn)
@@ -122,7 +174,7 @@ test('a back office reconciling on its own keeps its replay current, and a run d
   await run(target, 150)
   let done = false
   const result = office.reconcile().finally(() => (done = true))
-  // The run first waits for the background fold, whose pauses are real time (pacing), then for the sim venue.
+  // The run first waits for a background fold under way (the worker answers in real time), then for the sim venue.
   for (let step = 0; !done && step < 4_000; step++) {
     await target.clock.advanceAsync(5)
     await Bun.sleep(1)

@@ -19,7 +19,8 @@ import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type Rec
 import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
-import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower, followerPause } from './replay-follower.ts'
+import { backOfficePause } from './loop-pace.ts'
+import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
 
@@ -216,12 +217,12 @@ export class BackOffice {
   }
 
   /**
-   * Sums what the query model stored since the last run, in pages paced to the follower's share of the loop (so a run
+   * Sums what the query model stored since the last run, in pages paced to the back office's share of the loop (so a run
    * with much to read takes longer instead of holding the loop); the instant of comparison reads only the rest.
    */
   private async readStoredPostings(): Promise<void> {
     this.projector.flush()
-    const pause = followerPause()
+    const pause = backOfficePause()
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
@@ -232,9 +233,9 @@ export class BackOffice {
     const coveredKeys = new Map<ReconcileCheck, Set<string>>()
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
-      // One event-loop turn between accounts, not pacedPause: a slice would count the venue's answer time as work.
+      // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
       // Inside one account's check, its walks over held orders pause as its other loop work does (a bounded share).
-      const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: followerPause() })
+      const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: backOfficePause() })
       const result = await reconcileVenue(source, this.projector.ledger, projectorFillReads(this.projector), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)

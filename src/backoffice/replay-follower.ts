@@ -16,21 +16,12 @@
 
 import type { Clock } from '../domain/clock.ts'
 import type { Wal } from '../../wal/index.ts'
-import { loopSharePause } from '../runtime/loop-share.ts'
 import type { LedgerFigures } from './internal-checks.ts'
 import { baseForTransfer, type FoldReply, type FoldRequest } from './replay-messages.ts'
 import type { FoldOutcome, ReplayBase } from './replay-ledger.ts'
 
-/**
- * The back office's defaults: follow every 100 ms; its reads on the event loop (the stored postings before a run)
- * hold at most a quarter of the loop, waiting at most 50 ms a slice.
- */
-export const REPLAY_FOLLOW_DEFAULTS = { intervalMs: 100, loopShareMax: 0.25, waitMsMax: 50 } as const
-
-/** A fresh pause paced to the back office's share of the loop (src/runtime/loop-share.ts). */
-export function followerPause(): () => Promise<void> {
-  return loopSharePause({ shareMax: REPLAY_FOLLOW_DEFAULTS.loopShareMax, waitMsMax: REPLAY_FOLLOW_DEFAULTS.waitMsMax })
-}
+/** The back office's default: follow every 100 ms. */
+export const REPLAY_FOLLOW_DEFAULTS = { intervalMs: 100 } as const
 
 export interface ReplayFollowerOptions {
   wal: Wal
@@ -57,6 +48,11 @@ export class ReplayFollower {
   private startedMirror = false
   private folded = 0
   private restartFrom: ReplayBase | null = null
+  /**
+   * The last request failed (a record the fold cannot decode, a worker lost): background follows wait for the next
+   * reconcile to ask (and report the error) rather than retry every interval.
+   */
+  private failing = false
   private timerCancel: (() => void) | null = null
   private stopped = false
 
@@ -109,7 +105,7 @@ export class ReplayFollower {
       this.timerCancel = null
       if (this.stopped) return
       const toLsn = options.target()
-      if (options.held() || this.foldsPending > 0 || toLsn <= this.folded || !this.ready()) return arm()
+      if (options.held() || this.failing || this.foldsPending > 0 || toLsn <= this.folded || !this.ready()) return arm()
       this.catchUp(toLsn)
         .catch(() => undefined)
         .finally(arm)
@@ -125,15 +121,13 @@ export class ReplayFollower {
     while (this.foldsPending > 0) await this.tail
   }
 
-  /** Stops following, waits for the request under way and ends the worker. */
+  /** Stops following and ends the worker: a request under way is answered as failed, not waited for. */
   async stop(): Promise<void> {
     this.stopped = true
     this.timerCancel?.()
     this.timerCancel = null
+    if (this.worker !== null) this.lost(this.worker, 'the back office stopped')
     await this.idle()
-    const worker = this.worker
-    this.worker = null
-    worker?.terminate()
   }
 
   private request(toLsn: number, figures: boolean): Promise<{ outcome: FoldOutcome; figures: LedgerFigures | null }> {
@@ -149,24 +143,40 @@ export class ReplayFollower {
     const base = this.restartFrom
     this.restartFrom = null
     const id = ++this.requestCount
-    const request: FoldRequest = { id, base: base === null ? null : baseForTransfer(base), slice: this.options.wal.slice(this.folded + 1, toLsn), figures }
-    const reply = await this.post(request)
-    if (!reply.ok) {
-      this.startedMirror = false
-      throw new Error(`the replay worker could not fold: ${reply.message}`)
+    const slice = this.options.wal.slice(this.folded + 1, toLsn)
+    let reply: FoldReply
+    try {
+      reply = await this.post({ id, base: base === null ? null : baseForTransfer(base), slice, figures })
+    } catch (error) {
+      this.startedMirror = false // the base may not have reached the worker: the next request starts over
+      this.failing = true
+      throw error
     }
     this.startedMirror = reply.started
     this.folded = reply.foldedLsn
+    this.failing = !reply.ok
+    if (!reply.ok) throw new Error(`the replay worker could not fold: ${reply.message}`)
+    // A slice promises everything through its toLsn is on disk: ending short of it is a hole, never 'done'.
+    if (reply.outcome === 'done' && reply.foldedLsn < slice.toLsn) {
+      this.startedMirror = false
+      return { outcome: 'gap', figures: null }
+    }
     return { outcome: reply.outcome, figures: reply.figures }
   }
 
   private post(request: FoldRequest): Promise<FoldReply> {
-    if (this.stopped && this.worker === null) return Promise.resolve({ id: request.id, ok: false, message: 'the back office has stopped' })
+    if (this.stopped) return Promise.resolve({ id: request.id, ok: false, started: false, foldedLsn: this.folded, message: 'the back office has stopped' })
     const worker = this.worker ?? this.spawn()
     return new Promise((resolve) => {
       this.waiting.set(request.id, resolve)
       worker.ref() // an answer is awaited: the process stays up for it
-      worker.postMessage(request)
+      try {
+        worker.postMessage(request)
+      } catch (error) {
+        this.waiting.delete(request.id)
+        if (this.waiting.size === 0) worker.unref()
+        resolve({ id: request.id, ok: false, started: false, foldedLsn: this.folded, message: `the request did not reach the worker: ${String(error)}` })
+      }
     })
   }
 
@@ -180,6 +190,7 @@ export class ReplayFollower {
       resolve?.(reply)
     }
     worker.onerror = (event: ErrorEvent) => this.lost(worker, `the replay worker failed: ${event.message}`)
+    worker.addEventListener('messageerror', () => this.lost(worker, 'an answer of the replay worker could not be read'))
     worker.addEventListener('close', () => this.lost(worker, 'the replay worker exited'))
     worker.unref() // idle, it never keeps the process up
     this.worker = worker
@@ -191,8 +202,9 @@ export class ReplayFollower {
     if (this.worker !== worker) return
     this.worker = null
     this.startedMirror = false
+    this.failing = true
     worker.terminate()
-    for (const [id, resolve] of this.waiting) resolve({ id, ok: false, message })
+    for (const [id, resolve] of this.waiting) resolve({ id, ok: false, started: false, foldedLsn: this.folded, message })
     this.waiting.clear()
   }
 }

@@ -20,9 +20,10 @@ export interface FoldRequest {
 
 export type FoldReply =
   | { id: number; ok: true; outcome: FoldOutcome; started: boolean; foldedLsn: number; figures: LedgerFigures | null }
-  | { id: number; ok: false; message: string }
+  /** A fold that failed stays where it stopped (`started`, `foldedLsn`): a retry fails at once, without a start over. */
+  | { id: number; ok: false; started: boolean; foldedLsn: number; message: string }
 
-/** `base` as it can cross to the worker (the caller gives the ledger away, as ReplayLedger.start takes it). */
+/** `base` as it can cross to the worker (a copy of its per-order Maps; the clone copies the rest). */
 export function baseForTransfer(base: ReplayBase): ReplayBase {
   if (base === 'genesis') return base
   return { lsn: base.lsn, ledger: { ...base.ledger, orders: new Map(base.ledger.orders), endedOrders: new Map(base.ledger.endedOrders) } }

@@ -6,7 +6,8 @@
  *
  * It answers one request at a time, in order: fold the slice named (starting over from a base when one comes), then
  * report where it got and, when asked, the replayed ledger's figures for the comparison. A failure (a record that
- * does not decode, a corrupt frame) is answered with its message; the ledger then starts over on the next request.
+ * does not decode, a corrupt frame) is answered with its message and where the fold stopped: the ledger stays there
+ * (the record's event was not applied), so asking again fails at once instead of folding the whole log again.
  */
 
 import { openSlice } from '../../wal/index.ts'
@@ -16,7 +17,7 @@ import { ReplayLedger } from './replay-ledger.ts'
 
 declare const self: Worker
 
-let replay = new ReplayLedger()
+const replay = new ReplayLedger()
 
 function answer(request: FoldRequest): FoldReply {
   try {
@@ -25,8 +26,7 @@ function answer(request: FoldRequest): FoldReply {
     const figures = request.figures && outcome === 'done' ? ledgerFigures(replay.ledger) : null
     return { id: request.id, ok: true, outcome, started: replay.started, foldedLsn: replay.foldedLsn, figures }
   } catch (error) {
-    replay = new ReplayLedger()
-    return { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }
+    return { id: request.id, ok: false, started: replay.started, foldedLsn: replay.foldedLsn, message: error instanceof Error ? error.message : String(error) }
   }
 }
 
