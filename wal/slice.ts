@@ -8,20 +8,14 @@
  * missing, and `firstLsn` reports the log as no longer holding what followed (a gap, never a silent skip).
  */
 
-import { SegmentCatalog, type IndexPoint } from './catalog.ts'
+import { SegmentCatalog, type IndexPoint, type SegmentInfo } from './catalog.ts'
 import type { Frame } from './frame.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { readFrames } from './reader.ts'
 import { SEGMENT_HEADER_BYTES } from './segment.ts'
 
-export interface LogSliceSegment {
-  path: string
-  name: string
-  firstLsn: number
-  lastLsn: number
-  sizeBytes: number
-  previousHash: Uint8Array
-}
+/** A segment as the slice names it: the catalog's entry without its index (the slice carries its one start point). */
+export type LogSliceSegment = Pick<SegmentInfo, 'path' | 'name' | 'firstLsn' | 'lastLsn' | 'sizeBytes' | 'previousHash'>
 
 export interface LogSlice {
   /** The log's first LSN when the slice was made (a compaction had removed everything below it). */
