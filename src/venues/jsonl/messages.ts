@@ -54,13 +54,18 @@ const placeAckSchema: v.GenericSchema<unknown, PlaceAck> = v.strictObject({ venu
 
 const acceptedSchema: v.GenericSchema<unknown, { accepted: true }> = v.strictObject({ accepted: v.literal(true) })
 
-const venueOrderSchema: v.GenericSchema<unknown, VenueOrder> = v.strictObject({
+/** The members a venue order and a venue trade both carry: whose order, on what, which way, how much. */
+const ORDER_REF_ENTRIES = {
   clientOrderId: v.string(),
   venueOrderId: v.string(),
   account: v.string(),
   symbol: v.string(),
   side: sideSchema,
   qty: positiveUnitsSchema,
+}
+
+const venueOrderSchema: v.GenericSchema<unknown, VenueOrder> = v.strictObject({
+  ...ORDER_REF_ENTRIES,
   price: v.exactOptional(positiveUnitsSchema),
   cumQty: nonNegativeUnitsSchema,
   status: v.picklist(['open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired']),
@@ -68,12 +73,7 @@ const venueOrderSchema: v.GenericSchema<unknown, VenueOrder> = v.strictObject({
 
 const venueTradeSchema: v.GenericSchema<unknown, VenueTrade> = v.strictObject({
   execId: v.string(),
-  clientOrderId: v.string(),
-  venueOrderId: v.string(),
-  account: v.string(),
-  symbol: v.string(),
-  side: sideSchema,
-  qty: positiveUnitsSchema,
+  ...ORDER_REF_ENTRIES,
   price: positiveUnitsSchema,
   // A rebate is a negative fee.
   fee: unitsSchema,
