@@ -23,6 +23,9 @@
  * slow batch syncs were the disk and which the event loop held) and sends serve SIGUSR2 when the half-load phase starts. EGRESS_BACKOFFICE_RECONCILE_MS (passed through to serve) moves the back office's periodic
  * reconcile (every 10 s; its replay is incremental, in a worker thread; its venue checks yield between accounts).
  * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile (30000: the audit self-check at 30 s too).
+ * BENCH_GC_LOG=1 runs serve with JavaScriptCore's collector log (BUN_JSC_logGC) and reports, for the half-load phase,
+ * serve's collections on its main heap (cycles, summed pauses) and the share of the requests slower than 5 ms that
+ * were in flight during one (scripts/support/gc-log.ts): how much of the tail is the collector's.
  * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
  * machine compares latencies at the same load (the maximum moves with the machine's other work). The WAL's fdatasync
  * runs off the event loop. BENCH_CONFIG_JSON='{"kernel":{…}}' merges its top-level fields into serve's config (an
@@ -36,6 +39,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Hono } from 'hono'
 import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
+import { GcLogReader, gcOverlap } from './support/gc-log.ts'
 import { freePort } from './support/loopback.ts'
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
@@ -107,9 +111,10 @@ async function maxRate(target: Target, durationMs: number): Promise<{ okPerSec: 
  * milliseconds), so a request may leave up to ~1 ms early; its latency then counts from when it left, never from a
  * time before it was sent.
  */
-async function fixedRate(target: Target, ratePerSec: number, durationMs: number): Promise<{ latenciesMs: number[]; statuses: Record<string, number> }> {
+async function fixedRate(target: Target, ratePerSec: number, durationMs: number): Promise<{ latenciesMs: number[]; answered: { sentMs: number; answeredMs: number }[]; statuses: Record<string, number> }> {
   const statuses: Record<string, number> = {}
   const latenciesMs: number[] = []
+  const answered: { sentMs: number; answeredMs: number }[] = []
   const intervalMs = 1000 / ratePerSec
   const startMs = performance.now()
   const total = Math.floor((durationMs / 1000) * ratePerSec)
@@ -124,12 +129,15 @@ async function fixedRate(target: Target, ratePerSec: number, durationMs: number)
         .catch(() => 0)
         .then((status) => {
           statuses[status] = (statuses[status] ?? 0) + 1
-          if (status === 202) latenciesMs.push(performance.now() - fromMs)
+          if (status !== 202) return
+          const answeredMs = performance.now()
+          latenciesMs.push(answeredMs - fromMs)
+          answered.push({ sentMs: fromMs, answeredMs })
         }),
     )
   }
   await Promise.all(pending)
-  return { latenciesMs, statuses }
+  return { latenciesMs, answered, statuses }
 }
 
 /** Waits until no lane has work queued (the executor has sent everything the max phase left behind). */
@@ -175,6 +183,25 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (value: number, places = 2): number => Math.round(value * 10 ** places) / 10 ** places
 
+/** The latency above which a half-load request counts as slow for BENCH_GC_LOG: the p99 target. */
+const GC_SLOW_MS = 5
+
+/** Calls `onLine` with each line of `stream` until it ends. */
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder()
+  let pending = ''
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true })
+    let end = pending.indexOf('\n')
+    while (end >= 0) {
+      onLine(pending.slice(0, end))
+      pending = pending.slice(end + 1)
+      end = pending.indexOf('\n')
+    }
+  }
+  if (pending.length > 0) onLine(pending)
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-bench-http-'))
   const [servePort, echoPort] = [await freePort(), await freePort()]
@@ -186,7 +213,12 @@ async function main(): Promise<void> {
   const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)]
   // BENCH_SERVE_PRELOAD=FILE: preloaded into the serve process (a diagnostic probe such as an event-loop lag monitor).
   if (process.env.BENCH_SERVE_PRELOAD !== undefined) profile.push('--preload', resolve(process.env.BENCH_SERVE_PRELOAD))
-  const serve = Bun.spawn([bun, ...profile, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: process.env.BENCH_SERVE_PRELOAD === undefined ? 'pipe' : 'inherit', env: { ...process.env, EGRESS_CONFIG: '' } })
+  const gcLog = process.env.BENCH_GC_LOG === '1' ? new GcLogReader() : null
+  const serveEnv = { ...process.env, EGRESS_CONFIG: '', ...(gcLog === null ? {} : { BUN_JSC_logGC: '1' }) }
+  const serve = Bun.spawn([bun, ...profile, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: process.env.BENCH_SERVE_PRELOAD === undefined ? 'pipe' : 'inherit', env: serveEnv })
+  // serve's stderr is read to the end (a pipe nobody reads would stall serve once full); only the collector's lines
+  // are kept, stamped on arrival.
+  if (serve.stderr instanceof ReadableStream) void readLines(serve.stderr, (line) => gcLog?.line(line, performance.now()))
   const echo = Bun.spawn([bun, resolve(import.meta.path), '--echo', String(echoPort)], { stdout: 'ignore', stderr: 'inherit' })
   try {
     await waitFor(`http://127.0.0.1:${servePort}/health`, 15_000)
@@ -211,7 +243,9 @@ async function main(): Promise<void> {
     await drained(`http://127.0.0.1:${servePort}/metrics`) // the burst's queued sends must not pollute the latency phase
     const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(egressMax.okPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
     if (process.env.BENCH_SERVE_PRELOAD !== undefined) serve.kill('SIGUSR2') // lets a preloaded probe mark the half-load phase
+    const halfFromMs = performance.now()
     const half = await fixedRate(egress, halfRate, HALF_PHASE_MS)
+    const halfToMs = performance.now()
     // The same open loop against the echo: the load generator's own floor at this rate (its timers, its GC, loopback).
     const echoHalf = await fixedRate(echoTarget, halfRate, HALF_PHASE_MS)
     const echoP99 = percentile(echoHalf.latenciesMs.sort((a, b) => a - b), 0.99)
@@ -220,6 +254,8 @@ async function main(): Promise<void> {
     const p99 = percentile(sorted, 0.99)
     const p999 = percentile(sorted, 0.999)
     say(`at ${halfRate}/s: p50 ${round(p50, 3)} ms, p90 ${round(percentile(sorted, 0.9), 3)} ms, p99 ${round(p99, 3)} ms, p999 ${round(p999, 3)} ms ${JSON.stringify(half.statuses)}; echo at the same rate: p99 ${round(echoP99, 3)} ms`)
+    const gc = gcLog === null ? null : gcOverlap(gcLog.cycles, gcLog.largestHeap(), half.answered, { fromMs: halfFromMs, toMs: halfToMs, slowMs: GC_SLOW_MS })
+    if (gc !== null) say(`serve's collector at half load (main heap): ${gc.cycles} cycles, ${round(gc.pauseMs, 1)} ms paused; of ${gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * gc.slowInGcShare, 0)}% were in flight during one`)
     const metrics = await (await fetch(`http://127.0.0.1:${servePort}/metrics`)).text()
     for (const line of metrics.split('\n')) if (line.startsWith('egress_order_rejects_total') || line.startsWith('egress_orders_shed_total')) say(line)
     say(`log: ${walFigures(metrics)}`)
@@ -245,6 +281,7 @@ async function main(): Promise<void> {
         durability: health.log.durability,
         statusesAtMax: egressMax.statuses,
         statusesAtHalf: half.statuses,
+        ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
         // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
         ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
       })}\n`,

@@ -1,0 +1,81 @@
+/**
+ * JavaScriptCore's collector log (`BUN_JSC_logGC=1` on stderr) read back as collection cycles, so bench:http can say
+ * how much of its latency tail falls inside the serve process's own collections.
+ *
+ * A cycle starts with a `START` line and ends with a line holding `END]`; in between, each increment that paused the
+ * mutator reports `p=<ms>ms`. Every line names its heap (`GC<0x…>`): the main thread's and each worker's are separate
+ * heaps with separate cycles, so cycles are kept per heap. Lines carry no time of their own: the reader stamps each
+ * with its arrival time, which trails the collector by the pipe and the reader's own event loop (well under 1 ms on
+ * an idle reader, more on a busy one).
+ */
+
+export interface GcCycle {
+  heap: string
+  /** Arrival time of the START line and of the END line (ms, the reader's clock). */
+  startMs: number
+  endMs: number
+  kind: 'eden' | 'full'
+  /** The mutator's pauses in this cycle, summed. */
+  pauseMs: number
+  /** Heap size when the cycle started. */
+  heapKb: number
+}
+
+const HEAP = /GC<(0x[0-9a-f]+)>/
+const START = /START M (\d+)kb => (EdenCollection|FullCollection)/
+const PAUSE = / p=([0-9.]+)ms/g
+
+/** Turns stamped log lines into cycles; lines that are not the collector's are ignored. */
+export class GcLogReader {
+  readonly cycles: GcCycle[] = []
+  readonly #open = new Map<string, GcCycle>()
+
+  line(text: string, atMs: number): void {
+    const heap = HEAP.exec(text)?.[1]
+    if (heap === undefined) return
+    const start = START.exec(text)
+    if (start !== null) {
+      const cycle: GcCycle = { heap, startMs: atMs, endMs: atMs, kind: start[2] === 'FullCollection' ? 'full' : 'eden', pauseMs: 0, heapKb: Number(start[1]) }
+      this.#open.set(heap, cycle)
+    }
+    const cycle = this.#open.get(heap)
+    if (cycle === undefined) return // the tail of a cycle that started before reading began
+    for (const match of text.matchAll(PAUSE)) cycle.pauseMs += Number(match[1])
+    if (text.includes('END]')) {
+      cycle.endMs = atMs
+      this.#open.delete(heap)
+      this.cycles.push(cycle)
+    }
+  }
+
+  /** The heap that grew largest: the main thread's, in serve (its workers hold far less). Null before any cycle. */
+  largestHeap(): string | null {
+    let largest: GcCycle | null = null
+    for (const cycle of this.cycles) if (largest === null || cycle.heapKb > largest.heapKb) largest = cycle
+    return largest?.heap ?? null
+  }
+}
+
+export interface GcOverlap {
+  cycles: number
+  pauseMs: number
+  /** Of the requests slower than the threshold, the share whose flight overlapped one of the cycles. */
+  slowInGcShare: number
+  slowCount: number
+}
+
+/**
+ * The cycles of `heap` that ended inside [fromMs, toMs], and how many of the requests slower than `slowMs` were in
+ * flight (sent before the cycle ended, answered after it started) during one of them.
+ */
+export function gcOverlap(cycles: readonly GcCycle[], heap: string | null, requests: readonly { sentMs: number; answeredMs: number }[], window: { fromMs: number; toMs: number; slowMs: number }): GcOverlap {
+  const inWindow = cycles.filter((cycle) => cycle.heap === heap && cycle.endMs >= window.fromMs && cycle.startMs <= window.toMs)
+  const slow = requests.filter((request) => request.answeredMs - request.sentMs > window.slowMs)
+  const inGc = slow.filter((request) => inWindow.some((cycle) => request.sentMs <= cycle.endMs && request.answeredMs >= cycle.startMs))
+  return {
+    cycles: inWindow.length,
+    pauseMs: inWindow.reduce((sum, cycle) => sum + cycle.pauseMs, 0),
+    slowInGcShare: slow.length === 0 ? 0 : inGc.length / slow.length,
+    slowCount: slow.length,
+  }
+}
