@@ -40,6 +40,7 @@ import { join, resolve } from 'node:path'
 import { Hono } from 'hono'
 import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
 import { GcLogReader, gcOverlap } from './support/gc-log.ts'
+import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
@@ -185,22 +186,6 @@ const round = (value: number, places = 2): number => Math.round(value * 10 ** pl
 
 /** The latency above which a half-load request counts as slow for BENCH_GC_LOG: the p99 target. */
 const GC_SLOW_MS = 5
-
-/** Calls `onLine` with each line of `stream` until it ends. */
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder()
-  let pending = ''
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true })
-    let end = pending.indexOf('\n')
-    while (end >= 0) {
-      onLine(pending.slice(0, end))
-      pending = pending.slice(end + 1)
-      end = pending.indexOf('\n')
-    }
-  }
-  if (pending.length > 0) onLine(pending)
-}
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-bench-http-'))

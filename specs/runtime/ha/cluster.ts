@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { mintHs256Token } from '../../../src/http/auth/index.ts'
 import { JsonlVenueClient } from '../../../src/venues/jsonl/index.ts'
 import { freePort, waitFor as waitForLoopback } from '../../../scripts/support/loopback.ts'
+import { readLines } from '../../../scripts/support/stream-lines.ts'
 
 export { freePort }
 
@@ -220,19 +221,10 @@ const INVARIANT_ERRORS_KEPT_MAX = 50
  * broken invariant also go to `invariantSink` (the first ones, which the last-lines window could drop).
  */
 function pipeLines(stream: ReadableStream<Uint8Array>, sink: string[], prefix: string | null, invariantSink: string[] | null = null): void {
-  void (async () => {
-    const decoder = new TextDecoder()
-    let pending = ''
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk, { stream: true })
-      const lines = pending.split('\n')
-      pending = lines.pop() ?? ''
-      for (const line of lines) {
-        sink.push(line)
-        if (sink.length > 500) sink.shift()
-        if (invariantSink !== null && invariantSink.length < INVARIANT_ERRORS_KEPT_MAX && INVARIANT_ERROR.test(line)) invariantSink.push(line)
-        if (prefix !== null) process.stderr.write(`${prefix} ${line}\n`)
-      }
-    }
-  })().catch(() => {})
+  void readLines(stream, (line) => {
+    sink.push(line)
+    if (sink.length > 500) sink.shift()
+    if (invariantSink !== null && invariantSink.length < INVARIANT_ERRORS_KEPT_MAX && INVARIANT_ERROR.test(line)) invariantSink.push(line)
+    if (prefix !== null) process.stderr.write(`${prefix} ${line}\n`)
+  }).catch(() => {})
 }

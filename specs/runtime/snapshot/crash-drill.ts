@@ -12,6 +12,7 @@ import { idempotencyIndexKey } from '../../../src/kernel/state.ts'
 import { stateDigest } from '../../../src/kernel/index.ts'
 import { rebuildState, replayVerify, restoreEngine, SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
 import { nodeIo, openReadOnly, Wal } from '../../../wal/index.ts'
+import { readLines } from '../../../scripts/support/stream-lines.ts'
 
 export interface DrillOptions {
   dir: string
@@ -126,22 +127,13 @@ class LineCollector {
   }
 
   private async read(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder()
-    let buffered = ''
-    for await (const chunk of stream) {
-      buffered += decoder.decode(chunk, { stream: true })
-      let newline = buffered.indexOf('\n')
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline)
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
-        this.lines.push(line)
-        for (const waiter of this.waiters.filter((candidate) => candidate.match(line))) {
-          this.waiters = this.waiters.filter((other) => other !== waiter)
-          waiter.resolve(line)
-        }
+    await readLines(stream, (line) => {
+      this.lines.push(line)
+      for (const waiter of this.waiters.filter((candidate) => candidate.match(line))) {
+        this.waiters = this.waiters.filter((other) => other !== waiter)
+        waiter.resolve(line)
       }
-    }
+    })
     for (const waiter of this.waiters.splice(0)) waiter.resolve(null)
   }
 }
