@@ -54,6 +54,16 @@ export function countingIo(): CountingIo {
     error.code = code
     throw error
   }
+  /** An off-loop call's injected failure, reported to `done` a turn later as the real call would; false: none. */
+  const failedLate = (call: string, done: (error: Error | null) => void): boolean => {
+    try {
+      maybeFail(call)
+      return false
+    } catch (error) {
+      setImmediate(() => done(error as Error))
+      return true
+    }
+  }
   return {
     ...nodeIo,
     counts,
@@ -66,13 +76,7 @@ export function countingIo(): CountingIo {
     // Preallocated zeros (off the event loop): counted and failed like the synchronous write, the failure reported late.
     writeOffLoop: (fd, data, positionBytes, done) => {
       counts.writeOffLoop++
-      try {
-        maybeFail('writeOffLoop')
-      } catch (error) {
-        setImmediate(() => done(error as Error))
-        return
-      }
-      nodeIo.writeOffLoop(fd, data, positionBytes, done)
+      if (!failedLate('writeOffLoop', done)) nodeIo.writeOffLoop(fd, data, positionBytes, done)
     },
     fdatasync: (fd) => {
       counts.fdatasync++
@@ -82,13 +86,7 @@ export function countingIo(): CountingIo {
     // The batch's sync (off the event loop): counted and failed like the synchronous one, the failure reported late.
     fdatasyncOffLoop: (fd, done) => {
       counts.fdatasync++
-      try {
-        maybeFail('fdatasync')
-      } catch (error) {
-        setImmediate(() => done(error as Error))
-        return
-      }
-      nodeIo.fdatasyncOffLoop(fd, done)
+      if (!failedLate('fdatasync', done)) nodeIo.fdatasyncOffLoop(fd, done)
     },
     fsync: (fd) => {
       counts.fsync++
