@@ -2,7 +2,8 @@
  * Durable listeners are isolated from each other: one that throws (a projection's invariant check) neither starves
  * the listeners after it nor turns a durable, applied command into a failed one; its failure goes to
  * onListenerError (the gateway reports it through onError). Without a handler the first failure is rethrown, after
- * every listener ran.
+ * every listener ran. With a handler, the commands one log batch made durable are told in one call, before any of
+ * their callers resumes.
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
@@ -56,6 +57,39 @@ describe('durable listeners', () => {
     expect(seen.first).toEqual([1])
     expect(seen.third).toEqual([1])
     expect(wal.lastLsn).toBe(1)
+    await wal.close()
+  })
+
+  test('with a handler, the commands of one log batch are told in one call, before any of their callers resumes', async () => {
+    const wal = Wal.open(tempDir(), { durability: 'fsync' })
+    const engine = Engine.replay(wal)
+    engine.onListenerError = (error) => {
+      throw error
+    }
+    const calls: number[][] = []
+    engine.onDurable((events) => void calls.push(events.map((applied) => applied.lsn)))
+    const seenByCaller: number[][][] = []
+    // Submitted in one turn: one log batch.
+    const first = engine.submit(fund(100n, 'one')).then(() => void seenByCaller.push(calls.map((lsns) => [...lsns])))
+    const second = engine.submit(fund(5n, 'two')).then(() => void seenByCaller.push(calls.map((lsns) => [...lsns])))
+    await Promise.all([first, second])
+    expect(wal.stats.batchCount).toBe(1)
+    expect(calls).toEqual([[1, 2]])
+    expect(seenByCaller).toEqual([[[1, 2]], [[1, 2]]])
+    // A command of a later batch is told in a call of its own.
+    await engine.submit(fund(1n, 'three'))
+    expect(calls).toEqual([[1, 2], [3]])
+    await wal.close()
+  })
+
+  test('without a handler each command is told alone', async () => {
+    const wal = Wal.open(tempDir(), { durability: 'fsync' })
+    const engine = Engine.replay(wal)
+    const calls: number[][] = []
+    engine.onDurable((events) => void calls.push(events.map((applied) => applied.lsn)))
+    await Promise.all([engine.submit(fund(100n, 'one')), engine.submit(fund(5n, 'two'))])
+    expect(wal.stats.batchCount).toBe(1)
+    expect(calls).toEqual([[1], [2]])
     await wal.close()
   })
 

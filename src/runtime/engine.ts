@@ -39,7 +39,10 @@ export interface AppliedEvent {
   lsn: number
 }
 
-/** Called once per durable command with its events (SSE, back office, executor wake-ups). */
+/**
+ * Called with durable commands' events, in log order (SSE, back office, executor wake-ups): once for all the commands
+ * one log batch made durable together, each command's events whole and in order (see Engine.onListenerError).
+ */
 export type DurableListener = (events: AppliedEvent[]) => void
 
 /** Raised when the log cannot take more records right now: the caller sheds load (429), nothing was decided. */
@@ -57,6 +60,12 @@ export class Engine {
   private idleWaiters: (() => void)[] = []
   /** applyInPlace reads meta.lsn and keeps nothing of it: one object serves every event applied. */
   private readonly applyMeta = { lsn: 0 }
+  /**
+   * Durable commands' events not yet told to the listeners: a log batch resolves its commands' appends one after the
+   * other, and their events are told in one call from a microtask queued by the first (tellDurable).
+   */
+  private untold: AppliedEvent[][] = []
+  private tellQueued = false
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -82,6 +91,10 @@ export class Engine {
    * (a projection's invariant check) must not starve the ones after it (SSE, executor wake-ups), nor turn a durable,
    * applied command into a failed one for its caller. Null: the first failure is rethrown after all listeners ran
    * (the commit's promise rejects; applyReplicated throws).
+   *
+   * With a handler, the commands one log batch made durable are told in one call (every listener once per batch, not
+   * once per command: ~8 % of the main thread's time per order in bench:http's load). Without one, each command is told
+   * alone, so that a failure rejects the command whose events it was given.
    */
   onListenerError: ((error: unknown) => void) | null = null
 
@@ -208,7 +221,7 @@ export class Engine {
     }
     const durable = this.wal.append(records).then((lsns): Committed | Promise<Committed> => {
       this.checkLsns(lsns, firstLsn)
-      this.tellListeners(applied)
+      this.tellDurable(applied)
       const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
       const gate = this.placeSendGate
       if (gate === null || !requestsGatedSend(decision.events)) return committed
@@ -218,6 +231,31 @@ export class Engine {
       })
     })
     return this.track(durable)
+  }
+
+  /**
+   * Tells the listeners of a command made durable. The log resolves a batch's appends in LSN order within one turn,
+   * and each command's `.then` here runs as a microtask; the first queues the microtask that tells them all, which so
+   * runs after the last of them and before any caller's continuation (those are queued as each `.then` returns).
+   */
+  private tellDurable(applied: AppliedEvent[]): void {
+    if (this.onListenerError === null) {
+      this.tellUntold()
+      this.tellListeners(applied)
+      return
+    }
+    this.untold.push(applied)
+    if (this.tellQueued) return
+    this.tellQueued = true
+    queueMicrotask(this.tellUntold)
+  }
+
+  private readonly tellUntold = (): void => {
+    this.tellQueued = false
+    if (this.untold.length === 0) return
+    const untold = this.untold
+    this.untold = []
+    this.tellListeners(untold.length === 1 ? (untold[0] as AppliedEvent[]) : untold.flat())
   }
 
   /** Calls every durable listener with `applied`; failures go to onListenerError (see there). */
