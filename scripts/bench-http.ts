@@ -8,6 +8,12 @@
  *    scheduled send time (so a stalled server cannot hide its queueing: no coordinated omission); p50/p99/p999. The
  *    same open loop then runs against the echo: `echoP99MsAtHalfLoad` is the load generator's own floor at that rate.
  *
+ * Each phase runs `BENCH_ROUNDS` (3) times, echo and egress alternating, and the summary gives the median round: the
+ * machine is shared, and one round's figure moves with whatever else ran then (the p99 of a 3 s window went from 9 to
+ * 54 ms between two back-to-back runs at the same rate). `vsEcho` is the median of each round's own ratio, egress
+ * against the echo measured right before it; the half-load rate is half the median maximum. Every round's figure is
+ * in the JSON too (`…Rounds`), so a run with one bad round shows it.
+ *
  * Orders are IOC limit buys below the market spread over several accounts and the three sim symbols, so each is
  * accepted, sent and ended by the venue within milliseconds and open-order limits do not fill up. Accepted orders
  * still need the executor: calls are pipelined per venue×symbol (up to callsPerInstrumentMax in flight, each with a
@@ -39,7 +45,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Hono } from 'hono'
 import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
-import { GcLogReader, gcOverlap } from './support/gc-log.ts'
+import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
 
@@ -49,6 +55,7 @@ const HALF_PHASE_MS = Number(process.env.BENCH_HALF_MS ?? 3_000)
 // Each server gets this long at full load before anything is measured: egress's JIT tiers take a few seconds of load
 // to settle (~1.5 s of compiler-thread CPU in a fresh process), and a gateway is measured as it runs, warm.
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 // BENCH_CPU_PROF_INTERVAL_US: the profiler's sampling interval (Bun's default 1000 µs; finer slows serve noticeably).
 const PROFILE_INTERVAL_US = Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? 1_000)
 
@@ -184,6 +191,33 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (value: number, places = 2): number => Math.round(value * 10 ** places) / 10 ** places
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/** Status counts of several phases added up. */
+function mergedCounts(counts: readonly Record<string, number>[]): Record<string, number> {
+  const merged: Record<string, number> = {}
+  for (const count of counts) for (const [status, n] of Object.entries(count)) merged[status] = (merged[status] ?? 0) + n
+  return merged
+}
+
+/** The collector figures of several half-load rounds together: cycles, pauses and slow requests added up. */
+function sumOverlaps(overlaps: readonly GcOverlap[]): GcOverlap {
+  const slowCount = overlaps.reduce((sum, overlap) => sum + overlap.slowCount, 0)
+  const slowInGc = overlaps.reduce((sum, overlap) => sum + overlap.slowInGcShare * overlap.slowCount, 0)
+  return {
+    cycles: overlaps.reduce((sum, overlap) => sum + overlap.cycles, 0),
+    pauseMs: overlaps.reduce((sum, overlap) => sum + overlap.pauseMs, 0),
+    slowCount,
+    slowInGcShare: slowCount === 0 ? 0 : slowInGc / slowCount,
+  }
+}
+
 /** The latency above which a half-load request counts as slow for BENCH_GC_LOG: the p99 target. */
 const GC_SLOW_MS = 5
 
@@ -216,31 +250,52 @@ async function main(): Promise<void> {
     say(`warm-up ${WARMUP_MS} ms each`)
     await maxRate(echoTarget, WARMUP_MS)
     await maxRate(egress, WARMUP_MS)
-    const echoCpu0 = cpuMsOf(echo.pid)
-    const echoMax = await maxRate(echoTarget, MAX_PHASE_MS)
-    const echoCpuUs = ((cpuMsOf(echo.pid) - echoCpu0) * 1000) / (echoMax.answeredPerSec * (MAX_PHASE_MS / 1000))
-    say(`echo: ${round(echoMax.okPerSec, 0)} /s ${JSON.stringify(echoMax.statuses)}`)
-    const serveCpu0 = cpuMsOf(serve.pid)
-    const egressMax = await maxRate(egress, MAX_PHASE_MS)
-    const serveCpuUs = ((cpuMsOf(serve.pid) - serveCpu0) * 1000) / (egressMax.answeredPerSec * (MAX_PHASE_MS / 1000))
+    // Max: echo and egress alternate, round by round; each egress round's backlog of sends drains before the next.
+    const echoMaxRounds: Awaited<ReturnType<typeof maxRate>>[] = []
+    const egressMaxRounds: Awaited<ReturnType<typeof maxRate>>[] = []
+    let echoCpuMs = 0
+    let serveCpuMs = 0
+    for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
+      const echoCpu0 = cpuMsOf(echo.pid)
+      const echoMax = await maxRate(echoTarget, MAX_PHASE_MS)
+      echoCpuMs += cpuMsOf(echo.pid) - echoCpu0
+      const serveCpu0 = cpuMsOf(serve.pid)
+      const egressMax = await maxRate(egress, MAX_PHASE_MS)
+      serveCpuMs += cpuMsOf(serve.pid) - serveCpu0
+      echoMaxRounds.push(echoMax)
+      egressMaxRounds.push(egressMax)
+      say(`round ${roundIndex + 1}: echo ${round(echoMax.okPerSec, 0)}/s, egress serve (paper, fsync) ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}: ${round(egressMax.okPerSec / echoMax.okPerSec, 3)} of the echo`)
+      await drained(`http://127.0.0.1:${servePort}/metrics`) // the burst's queued sends must not pollute the next phase
+    }
+    const answeredAt = (rounds: typeof egressMaxRounds): number => rounds.reduce((sum, result) => sum + result.answeredPerSec * (MAX_PHASE_MS / 1000), 0)
+    const echoCpuUs = (echoCpuMs * 1000) / answeredAt(echoMaxRounds)
+    const serveCpuUs = (serveCpuMs * 1000) / answeredAt(egressMaxRounds)
     say(`CPU per request at max: serve ${round(serveCpuUs, 0)} µs (intake, execution, venue, back office), echo ${round(echoCpuUs, 0)} µs`)
-    say(`egress serve (paper, fsync): ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}`)
-    await drained(`http://127.0.0.1:${servePort}/metrics`) // the burst's queued sends must not pollute the latency phase
-    const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(egressMax.okPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
+    const ordersPerSec = median(egressMaxRounds.map((result) => result.okPerSec))
+    const vsEchoRounds = egressMaxRounds.map((result, index) => result.okPerSec / (echoMaxRounds[index] as (typeof echoMaxRounds)[number]).okPerSec)
+    const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(ordersPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
     if (process.env.BENCH_SERVE_PRELOAD !== undefined) serve.kill('SIGUSR2') // lets a preloaded probe mark the half-load phase
-    const halfFromMs = performance.now()
-    const half = await fixedRate(egress, halfRate, HALF_PHASE_MS)
-    const halfToMs = performance.now()
-    // The same open loop against the echo: the load generator's own floor at this rate (its timers, its GC, loopback).
-    const echoHalf = await fixedRate(echoTarget, halfRate, HALF_PHASE_MS)
-    const echoP99 = percentile(echoHalf.latenciesMs.sort((a, b) => a - b), 0.99)
-    const sorted = half.latenciesMs.sort((a, b) => a - b)
-    const p50 = percentile(sorted, 0.5)
-    const p99 = percentile(sorted, 0.99)
-    const p999 = percentile(sorted, 0.999)
-    say(`at ${halfRate}/s: p50 ${round(p50, 3)} ms, p90 ${round(percentile(sorted, 0.9), 3)} ms, p99 ${round(p99, 3)} ms, p999 ${round(p999, 3)} ms ${JSON.stringify(half.statuses)}; echo at the same rate: p99 ${round(echoP99, 3)} ms`)
-    const gc = gcLog === null ? null : gcOverlap(gcLog.cycles, gcLog.largestHeap(), half.answered, { fromMs: halfFromMs, toMs: halfToMs, slowMs: GC_SLOW_MS })
-    if (gc !== null) say(`serve's collector at half load (main heap): ${gc.cycles} cycles, ${round(gc.pauseMs, 1)} ms paused; of ${gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * gc.slowInGcShare, 0)}% were in flight during one`)
+    // Half load: egress then the echo at the same rate (the load generator's own floor), round by round.
+    const halfRounds: { p50: number; p99: number; p999: number; echoP99: number; statuses: Record<string, number>; gc: GcOverlap | null }[] = []
+    for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
+      const halfFromMs = performance.now()
+      const half = await fixedRate(egress, halfRate, HALF_PHASE_MS)
+      const halfToMs = performance.now()
+      const echoHalf = await fixedRate(echoTarget, halfRate, HALF_PHASE_MS)
+      const sorted = half.latenciesMs.sort((a, b) => a - b)
+      const figures = {
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+        p999: percentile(sorted, 0.999),
+        echoP99: percentile(echoHalf.latenciesMs.sort((a, b) => a - b), 0.99),
+        statuses: half.statuses,
+        gc: gcLog === null ? null : gcOverlap(gcLog.cycles, gcLog.largestHeap(), half.answered, { fromMs: halfFromMs, toMs: halfToMs, slowMs: GC_SLOW_MS }),
+      }
+      halfRounds.push(figures)
+      say(`round ${roundIndex + 1} at ${halfRate}/s: p50 ${round(figures.p50, 3)} ms, p90 ${round(percentile(sorted, 0.9), 3)} ms, p99 ${round(figures.p99, 3)} ms, p999 ${round(figures.p999, 3)} ms ${JSON.stringify(half.statuses)}; echo at the same rate: p99 ${round(figures.echoP99, 3)} ms`)
+      if (figures.gc !== null) say(`  serve's collector (main heap): ${figures.gc.cycles} cycles, ${round(figures.gc.pauseMs, 1)} ms paused; of ${figures.gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * figures.gc.slowInGcShare, 0)}% were in flight during one`)
+    }
+    const gc = gcLog === null ? null : sumOverlaps(halfRounds.map((figures) => figures.gc as GcOverlap))
     const metrics = await (await fetch(`http://127.0.0.1:${servePort}/metrics`)).text()
     for (const line of metrics.split('\n')) if (line.startsWith('egress_order_rejects_total') || line.startsWith('egress_orders_shed_total')) say(line)
     say(`log: ${walFigures(metrics)}`)
@@ -249,23 +304,27 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         bench: 'http',
-        ordersPerSec: round(egressMax.okPerSec, 0),
+        ordersPerSec: round(ordersPerSec, 0),
         // Every answer at max load, 202 or a kernel decision such as LANE_FULL — each one durable in the log.
-        decidedPerSec: round(egressMax.answeredPerSec, 0),
-        echoPerSec: round(echoMax.okPerSec, 0),
-        vsEcho: round(egressMax.okPerSec / echoMax.okPerSec, 3),
+        decidedPerSec: round(median(egressMaxRounds.map((result) => result.answeredPerSec)), 0),
+        echoPerSec: round(median(echoMaxRounds.map((result) => result.okPerSec)), 0),
+        vsEcho: round(median(vsEchoRounds), 3),
         // CPU time (user + system, from /proc) per answered request in the max phases: robust to a busy machine.
         cpuUsPerOrder: round(serveCpuUs, 0),
         echoCpuUsPerRequest: round(echoCpuUs, 0),
-        p99MsAtHalfLoad: round(p99, 3),
-        p50MsAtHalfLoad: round(p50, 3),
-        p999MsAtHalfLoad: round(p999, 3),
-        echoP99MsAtHalfLoad: round(echoP99, 3),
+        p99MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p99)), 3),
+        p50MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p50)), 3),
+        p999MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p999)), 3),
+        echoP99MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.echoP99)), 3),
         halfLoadPerSec: halfRate,
+        rounds: ROUNDS,
+        ordersPerSecRounds: egressMaxRounds.map((result) => round(result.okPerSec, 0)),
+        vsEchoRounds: vsEchoRounds.map((ratio) => round(ratio, 3)),
+        p99MsAtHalfLoadRounds: halfRounds.map((figures) => round(figures.p99, 3)),
         concurrency: CONCURRENCY,
         durability: health.log.durability,
-        statusesAtMax: egressMax.statuses,
-        statusesAtHalf: half.statuses,
+        statusesAtMax: mergedCounts(egressMaxRounds.map((result) => result.statuses)),
+        statusesAtHalf: mergedCounts(halfRounds.map((figures) => figures.statuses)),
         ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
         // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
         ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
