@@ -40,11 +40,12 @@
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server (used internally, in its own process like serve).
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Hono } from 'hono'
 import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
+import { cpuMsOf, laneDepthOf, median } from './support/figures.ts'
 import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
@@ -153,26 +154,11 @@ async function drained(metricsUrl: string): Promise<void> {
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
     const text = await (await fetch(metricsUrl)).text()
-    const queued = [...text.matchAll(/^egress_lane_depth\{lane="\d"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
-    if (queued === 0) return
+    if (laneDepthOf(text) === 0) return
     await Bun.sleep(100)
   }
   say('lanes did not drain within 30 s; measuring anyway')
 }
-
-/** CPU time (user + system) a process has used so far, in ms; NaN where /proc is not available. */
-function cpuMsOf(pid: number): number {
-  try {
-    // Fields after the parenthesised command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC
-  } catch {
-    return Number.NaN
-  }
-}
-
-const CLOCK_TICKS_PER_SEC = 100
 
 /** Group-commit figures from /metrics: batches, mean records per batch, mean fsync latency. */
 function walFigures(metrics: string): string {
@@ -190,14 +176,6 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round = (value: number, places = 2): number => Math.round(value * 10 ** places) / 10 ** places
-
-/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-}
 
 /** Status counts of several phases added up. */
 function mergedCounts(counts: readonly Record<string, number>[]): Record<string, number> {

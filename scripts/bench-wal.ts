@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FRAME_HEADER_BYTES, Wal, type RecordInput } from '../wal/index.ts'
+import { median } from './support/figures.ts'
 
 const { values } = parseArgs({
   options: {
@@ -121,12 +122,6 @@ function benchReplay(wal: Wal, verifyChain: boolean): { recordsPerSec: number; m
   const elapsedSec = (performance.now() - started) / 1000
   if (records !== wal.lastLsn) throw new Error(`replay read ${records} records, log has ${wal.lastLsn}`)
   return { recordsPerSec: records / elapsedSec, mbPerSec: bytes / 1e6 / elapsedSec }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 const round3 = (value: number): number => Math.round(value * 1000) / 1000

@@ -17,9 +17,9 @@
  * `bun scripts/probe-main-cpu.ts [--base DIR] [--pairs 3] [--rounds 5] [--orders 20000] [--warmup 10000]`
  */
 
-import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { cpuMsOf, laneDepthOf, median } from './support/figures.ts'
 
 const CONCURRENCY = 64
 /** How long one round may take before the probe gives up (a stuck gateway must not hang it). */
@@ -34,21 +34,6 @@ interface RunFigures {
 }
 
 const round = (value: number, places = 1): number => Math.round(value * 10 ** places) / 10 ** places
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-}
-
-/** This thread's CPU time so far (user + system), ms; the main thread's task id is the process id. */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC
-}
-
-const CLOCK_TICKS_PER_SEC = 100
 
 /** One run, in this process, of the gateway found under `root`. */
 async function child(root: string, options: { rounds: number; orders: number; warmup: number }): Promise<RunFigures> {
@@ -67,11 +52,11 @@ async function child(root: string, options: { rounds: number; orders: number; wa
     const processRounds: number[] = []
     for (let index = 0; index < options.rounds; index++) {
       const process0 = process.cpuUsage()
-      const main0 = mainThreadCpuMs()
+      const main0 = cpuMsOf(process.pid, process.pid)
       await place(options.orders)
       await drained(serve.http.app)
       const used = process.cpuUsage(process0)
-      mainRounds.push(((mainThreadCpuMs() - main0) * 1000) / options.orders)
+      mainRounds.push(((cpuMsOf(process.pid, process.pid) - main0) * 1000) / options.orders)
       processRounds.push((used.user + used.system) / options.orders)
     }
     return { mainUsPerOrder: median(mainRounds), processUsPerOrder: median(processRounds), mainUsPerOrderRounds: mainRounds.map((value) => round(value)) }
@@ -85,8 +70,7 @@ async function drained(app: { fetch: (request: Request) => Response | Promise<Re
   const deadline = performance.now() + WAIT_MS_MAX
   while (performance.now() < deadline) {
     const text = await (await app.fetch(new Request('http://probe/metrics'))).text()
-    const queued = [...text.matchAll(/^egress_lane_depth\{lane="\d"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
-    if (queued === 0) return
+    if (laneDepthOf(text) === 0) return
     await Bun.sleep(5)
   }
   throw new Error(`lanes did not drain within ${WAIT_MS_MAX} ms`)

@@ -1,0 +1,36 @@
+/**
+ * Small readings and summaries the benchmark scripts share: the median of rounds, a process's or thread's CPU time
+ * from /proc, and the work still queued in the gateway's lanes as /metrics reports it.
+ */
+
+import { readFileSync } from 'node:fs'
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+const CLOCK_TICKS_PER_SEC = 100
+
+/**
+ * CPU time (user + system) used so far, in ms, by process `pid` or, with `tid`, by that one thread of it (a process's
+ * main thread has tid = pid); NaN where /proc is not available.
+ */
+export function cpuMsOf(pid: number, tid?: number): number {
+  try {
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8')
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Work queued in every lane, summed from a /metrics text (egress_lane_depth): 0 once the executor has caught up. */
+export function laneDepthOf(metricsText: string): number {
+  return [...metricsText.matchAll(/^egress_lane_depth\{lane="\d"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+}
