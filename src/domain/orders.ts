@@ -39,6 +39,24 @@ export const placeBodySchema = v.pipe(
 
 export type PlaceBody = v.InferOutput<typeof placeBodySchema>
 
+/**
+ * Raw bodies that passed placeBodySchema, with what parsing gave: the HTTP route parses a body first (to answer 400
+ * with every issue), then hands the same object to the kernel, whose syntax guard (guard 1) would parse it again. A
+ * body that passes is frozen before it is remembered — its members are all primitives (data properties, as JSON.parse
+ * makes them), so nothing can change what the remembered output was parsed from. Held weakly: an entry lives as long as its body.
+ */
+const placeBodiesParsed = new WeakMap<object, PlaceBody>()
+
+/** v.safeParse(placeBodySchema, raw), parsed once per raw object (see placeBodiesParsed). */
+export function safeParsePlaceBody(raw: unknown): v.SafeParseResult<typeof placeBodySchema> {
+  if (typeof raw !== 'object' || raw === null) return v.safeParse(placeBodySchema, raw)
+  const known = placeBodiesParsed.get(raw)
+  if (known !== undefined) return { typed: true, success: true, output: known, issues: undefined }
+  const result = v.safeParse(placeBodySchema, raw)
+  if (result.success) placeBodiesParsed.set(Object.freeze(raw), result.output)
+  return result
+}
+
 /** The body of POST /v1/orders/:id/amend: a new total quantity and/or a new limit price, as decimal strings. */
 export const amendBodySchema = v.pipe(
   v.strictObject({

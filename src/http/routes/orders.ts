@@ -10,11 +10,11 @@
 
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { placeBodySchema } from '../../domain/orders.ts'
+import { safeParsePlaceBody } from '../../domain/orders.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
-import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
+import { ApiError, parseOrThrow, reasonError, validationError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
@@ -39,7 +39,9 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const principal = principalOf(c)
   const body = await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax })
   const headerKey = idempotencyKeyOf(c)
-  const parsed = parseOrThrow(placeBodySchema, body)
+  const parsing = safeParsePlaceBody(body)
+  if (!parsing.success) throw validationError(parsing.issues)
+  const parsed = parsing.output
   if (headerKey === null && parsed.client_order_id === undefined) throw reasonError('IDEMPOTENCY_KEY_MISSING')
   if (!canTrade(principal, parsed.account)) {
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })

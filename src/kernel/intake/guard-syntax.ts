@@ -3,8 +3,7 @@
  * market order with a price are all refused), and an idempotency key must be present (header or client_order_id).
  */
 
-import * as v from 'valibot'
-import { placeBodySchema, type PlaceBody } from '../../domain/orders.ts'
+import { safeParsePlaceBody, type PlaceBody } from '../../domain/orders.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
 
 export interface SyntaxValue {
@@ -13,7 +12,7 @@ export interface SyntaxValue {
 }
 
 export function syntaxGuard(rawBody: unknown, headerKey: string | null): GuardResult<SyntaxValue> {
-  const parsed = v.safeParse(placeBodySchema, rawBody)
+  const parsed = safeParsePlaceBody(rawBody)
   if (!parsed.success) {
     const issue = parsed.issues[0]
     const path = issue.path?.map((item) => String(item.key)).join('.') ?? '(body)'
