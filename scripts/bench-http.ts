@@ -43,8 +43,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Hono } from 'hono'
 import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
+import { echoApp } from './support/echo-app.ts'
 import { cpuMsOf, laneDepthOf, median } from './support/figures.ts'
 import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
@@ -318,13 +318,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--echo') {
-  const app = new Hono()
-  let next = 0
-  app.post('/v1/orders', async (c) => {
-    const body = (await c.req.json()) as { account?: string }
-    return c.json({ order_id: `echo-${next++}`, state: 'Enqueued', account: body.account ?? null }, 202)
-  })
-  Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[3]), fetch: app.fetch })
+  Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[3]), fetch: echoApp().fetch })
 } else {
   await main()
 }

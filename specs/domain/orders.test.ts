@@ -49,7 +49,7 @@ describe('safeParsePlaceBody', () => {
   })
 
   test('a body that fails is neither frozen nor remembered: fixed, it parses', () => {
-    const raw = { ...body(), qty: 5 }
+    const raw: Record<string, unknown> = { ...body(), qty: 5 }
     const first = safeParsePlaceBody(raw)
     expect(first.success).toBe(false)
     expect(first.issues?.map((issue) => v.getDotPath(issue))).toEqual(['qty'])
@@ -57,7 +57,7 @@ describe('safeParsePlaceBody', () => {
     raw.qty = '5'
     const second = safeParsePlaceBody(raw)
     expect(second.success).toBe(true)
-    expect(second.output?.qty).toBe(500_000_000n)
+    expect(second.success && second.output.qty).toBe(500_000_000n)
   })
 
   test('a body that is not an object is refused as by the schema', () => {
