@@ -21,12 +21,20 @@ import type { Frame } from './frame.ts'
 import { writeRecordBatch, writeReplicatedBatch, type BatchTarget, type QueuedRecords, type WrittenBatch } from './batch-write.ts'
 import { noteFsync } from './stats.ts'
 
+/**
+ * Who is told how an append ended: `resolve` with its LSNs once durable, or `reject`; exactly one of them, once, as a
+ * method of this object (Wal.appendTo lets a caller be its own waiter, with no promise or closure per append).
+ */
+export interface AppendWaiter {
+  resolve(lsns: number[]): void
+  reject(error: Error): void
+}
+
 /** One append waiting in the queue: records of its own, or replicated frames (appendFrames) in a batch of their own. */
 export interface PendingAppend extends QueuedRecords {
   /** Replicated frames (appendFrames): written as received, in a batch of their own. */
   raw: Uint8Array | null
-  resolve: (lsns: number[]) => void
-  reject: (error: Error) => void
+  waiter: AppendWaiter
 }
 
 /** A durable batch, as seen by subscribers (tail followers). Frames are views valid only during the callback. */
@@ -127,7 +135,7 @@ export class GroupCommit {
       for (const pending of batch) {
         const lsns = new Array<number>(pending.records.length)
         for (let index = 0; index < lsns.length; index++) lsns[index] = next++
-        pending.resolve(lsns)
+        pending.waiter.resolve(lsns)
       }
     })
   }
@@ -231,7 +239,7 @@ export class GroupCommit {
       checked = checkReplicatedFrames(raw, position)
     } catch (error) {
       // A refused chunk is the sender's problem, not the disk's: this log stays healthy and writes nothing.
-      pending.reject(error as Error)
+      pending.waiter.reject(error as Error)
       if (this.queue.length > 0) this.scheduleFlush()
       return
     }
@@ -245,7 +253,7 @@ export class GroupCommit {
     const lastLsn = position.lastLsn
     this.makeDurable([pending], () => {
       this.notifyListeners(lastLsn - checked.length + 1, lastLsn, frames)
-      pending.resolve([lastLsn])
+      pending.waiter.resolve([lastLsn])
     })
   }
 
@@ -279,8 +287,8 @@ export class GroupCommit {
         ? cause
         : new WalFatalError(`log write failed; the writer is stopped and the process must recover by reopening: ${String(cause)}`, { cause })
     this.fatal = error
-    for (const pending of batch) pending.reject(error)
-    for (const pending of this.queue) pending.reject(error)
+    for (const pending of batch) pending.waiter.reject(error)
+    for (const pending of this.queue) pending.waiter.reject(error)
     this.queue = []
     this.queuedRecordCount = 0
     this.queuedByteCount = 0

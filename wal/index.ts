@@ -6,7 +6,7 @@
  */
 
 export { Wal } from './log.ts'
-export { type CommitListener, type CommittedBatch } from './group-commit.ts'
+export { type AppendWaiter, type CommitListener, type CommittedBatch } from './group-commit.ts'
 export { type WalStats } from './stats.ts'
 export { checkReplicatedFrames, rawFrameBytes, type ReplicatedFrame } from './replicate.ts'
 export { defaultWalOptions, type Durability, type LeaseGuard, type WalOptions } from './options.ts'

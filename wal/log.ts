@@ -18,7 +18,7 @@ import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import { LeaseError, WalClosedError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
-import { GroupCommit, type CommitListener } from './group-commit.ts'
+import { GroupCommit, type AppendWaiter, type CommitListener } from './group-commit.ts'
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
 import { readFrames, type ReadOptions } from './reader.ts'
@@ -175,23 +175,39 @@ export class Wal {
 
   /** Queues records; resolves with their LSNs once durable (per `durability`). Rejects without writing on any refusal. */
   append(records: RecordInput[]): Promise<number[]> {
+    return new Promise<number[]>((resolve, reject) => this.appendTo(records, { resolve, reject }))
+  }
+
+  /**
+   * append() for a caller that is its own waiter: `waiter.resolve` or `waiter.reject` is called once, as its method —
+   * a refusal at once, before this returns, with the same errors append() rejects with. No promise or closure is made
+   * per append (the engine appends one per command).
+   */
+  appendTo(records: RecordInput[], waiter: AppendWaiter): void {
+    const refused = this.refusal(records)
+    if (typeof refused !== 'number') return waiter.reject(refused)
+    if (records.length === 0) return waiter.resolve([])
+    this.commit.enqueue({ records, raw: null, bytes: refused, waiter })
+  }
+
+  /** Why the log refuses to queue `records` now, or their frames' byte count if it takes them. */
+  private refusal(records: RecordInput[]): Error | number {
     const { commit } = this
-    if (commit.fatalError !== null) return Promise.reject(commit.fatalError)
-    if (this.closed || this.closing !== null) return Promise.reject(new WalClosedError('the log is closed'))
-    if (this.replica) return Promise.reject(new WalRecordError('this log is a replica: it takes replicated frames only (appendFrames)'))
-    if (records.length === 0) return Promise.resolve([])
+    if (commit.fatalError !== null) return commit.fatalError
+    if (this.closed || this.closing !== null) return new WalClosedError('the log is closed')
+    if (this.replica) return new WalRecordError('this log is a replica: it takes replicated frames only (appendFrames)')
     let bytes = 0
     for (const record of records) {
       const problem = recordProblem(record)
-      if (problem !== null) return Promise.reject(new WalRecordError(problem))
+      if (problem !== null) return new WalRecordError(problem)
       bytes += frameBytesFor(record.payload.byteLength)
     }
     const { queueRecordsMax, queueBytesMax } = this.options
     const { queuedRecords, queuedBytes } = commit
     if (queuedRecords + records.length > queueRecordsMax || queuedBytes + bytes > queueBytesMax) {
-      return Promise.reject(new WalFullError(`append queue full (${queuedRecords}/${queueRecordsMax} records, ${queuedBytes}/${queueBytesMax} bytes)`))
+      return new WalFullError(`append queue full (${queuedRecords}/${queueRecordsMax} records, ${queuedBytes}/${queueBytesMax} bytes)`)
     }
-    return new Promise<number[]>((resolve, reject) => commit.enqueue({ records, raw: null, bytes, resolve, reject }))
+    return bytes
   }
 
   /**
@@ -214,7 +230,7 @@ export class Wal {
       return Promise.reject(new WalFullError(`append queue full (${commit.queuedBytes}/${queueBytesMax} bytes)`))
     }
     return new Promise<number>((resolve, reject) => {
-      commit.enqueue({ records: [], raw: bytes, bytes: bytes.byteLength, resolve: (lsns) => resolve(lsns[0] ?? this.position.lastLsn), reject })
+      commit.enqueue({ records: [], raw: bytes, bytes: bytes.byteLength, waiter: { resolve: (lsns) => resolve(lsns[0] ?? this.position.lastLsn), reject } })
     })
   }
 

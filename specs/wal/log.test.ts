@@ -90,6 +90,62 @@ describe('append and group commit', () => {
   })
 })
 
+describe('appendTo (a caller that is its own waiter)', () => {
+  /** A waiter that records what it was told, checking it is called as a method of itself, once. */
+  class Recorder {
+    told: { lsns?: number[]; error?: Error }[] = []
+    resolve(lsns: number[]): void {
+      expect(this).toBeInstanceOf(Recorder)
+      this.told.push({ lsns })
+    }
+    reject(error: Error): void {
+      expect(this).toBeInstanceOf(Recorder)
+      this.told.push({ error })
+    }
+  }
+
+  test('durable: resolve is called once with the LSNs, in LSN order with the batch, after the sync', async () => {
+    const io = countingIo()
+    const wal = Wal.open(tempDir(), { io, preallocateBytes: 0 })
+    const order: string[] = []
+    const first = new Recorder()
+    const second = new Recorder()
+    first.resolve = function (lsns) {
+      order.push(`first ${lsns.join(',')} after ${io.counts.fdatasync} syncs`)
+      Recorder.prototype.resolve.call(this, lsns)
+    }
+    second.resolve = function (lsns) {
+      order.push(`second ${lsns.join(',')}`)
+      Recorder.prototype.resolve.call(this, lsns)
+    }
+    const syncsBefore = io.counts.fdatasync
+    wal.appendTo([record('a'), record('b')], first)
+    wal.appendTo([record('c')], second)
+    expect(first.told).toEqual([])
+    await wal.append([])
+    await wal.close()
+    expect(order).toEqual([`first 1,2 after ${syncsBefore + 1} syncs`, 'second 3'])
+    expect(first.told).toEqual([{ lsns: [1, 2] }])
+    expect(second.told).toEqual([{ lsns: [3] }])
+  })
+
+  test('refused: reject is called before appendTo returns, with the errors append rejects with, and nothing is written', async () => {
+    const wal = Wal.open(tempDir(), { queueRecordsMax: 2 })
+    const full = new Recorder()
+    wal.appendTo([record('1'), record('2'), record('3')], full)
+    expect(full.told).toHaveLength(1)
+    expect(full.told[0]?.error).toBeInstanceOf(WalFullError)
+    const invalid = new Recorder()
+    wal.appendTo([{ type: 1, version: -1, payload: new Uint8Array() }], invalid)
+    expect(invalid.told[0]?.error).toBeInstanceOf(WalRecordError)
+    await wal.close()
+    const closed = new Recorder()
+    wal.appendTo([record('late')], closed)
+    expect(closed.told[0]?.error).toBeInstanceOf(WalClosedError)
+    expect(wal.lastLsn).toBe(0)
+  })
+})
+
 describe('segments', () => {
   test('segments roll at the size limit, are named by first LSN, and each roll fsyncs the directory', async () => {
     const dir = tempDir()

@@ -12,7 +12,7 @@
 import { wellFormedDeep } from '../domain/well-formed.ts'
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
-import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AssertionError, type AppendWaiter, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { domainEventOf, kernelReplayEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
@@ -61,11 +61,12 @@ export class Engine {
   /** applyInPlace reads meta.lsn and keeps nothing of it: one object serves every event applied. */
   private readonly applyMeta = { lsn: 0 }
   /**
-   * Durable commands' events not yet told to the listeners: a log batch resolves its commands' appends one after the
-   * other, and their events are told in one call from a microtask queued by the first (tellDurable).
+   * Commands whose appends the log answered (durable or failed) and whose callers are not answered yet: a log batch
+   * answers its appends one after the other, in LSN order, and the first queues the microtask that answers them all
+   * (answerLanded), so the listeners hear of the batch before any caller resumes.
    */
-  private untold: AppliedEvent[][] = []
-  private tellQueued = false
+  private landed: CommandAppend[] = []
+  private landedQueued = false
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -219,43 +220,84 @@ export class Engine {
       meta.lsn = lsn
       applyInPlace(this.state, event, meta)
     }
-    const durable = this.wal.append(records).then((lsns): Committed | Promise<Committed> => {
-      this.checkLsns(lsns, firstLsn)
-      this.tellDurable(applied)
-      const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
-      const gate = this.placeSendGate
-      if (gate === null || !requestsGatedSend(decision.events)) return committed
-      return gate(lsns[lsns.length - 1] as number).then((verdict) => {
-        if (!verdict.send) committed.sendHeld = { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs }
-        return committed
-      })
-    })
-    return this.track(durable)
+    const answer = Promise.withResolvers<Committed>()
+    this.pendingCount++
+    this.wal.appendTo(records, new CommandAppend(this, { decision, applied, firstLsn, skipped, answer }))
+    return answer.promise
+  }
+
+  /** The log answered `append` (CommandAppend.resolve/reject): its caller is answered from a microtask, with the batch's. */
+  noteLanded(append: CommandAppend): void {
+    this.landed.push(append)
+    if (this.landedQueued) return
+    this.landedQueued = true
+    queueMicrotask(this.answerLanded)
   }
 
   /**
-   * Tells the listeners of a command made durable. The log resolves a batch's appends in LSN order within one turn,
-   * and each command's `.then` here runs as a microtask; the first queues the microtask that tells them all, which so
-   * runs after the last of them and before any caller's continuation (those are queued as each `.then` returns).
+   * Answers the commands the log answered since the last call, in LSN order: the listeners are told of the durable
+   * ones first, so every projection is updated before any caller resumes (callers' continuations are queued as each
+   * is answered). With an error handler, one call tells the listeners of all of them (every listener once per log
+   * batch); without one, each command is told alone, so that a listener's failure rejects the command it was given.
    */
-  private tellDurable(applied: AppliedEvent[]): void {
-    if (this.onListenerError === null) {
-      this.tellUntold()
-      this.tellListeners(applied)
-      return
+  private readonly answerLanded = (): void => {
+    this.landedQueued = false
+    const landed = this.landed
+    this.landed = []
+    for (const append of landed) this.checkLanded(append)
+    if (this.onListenerError !== null) {
+      const told: AppliedEvent[] = []
+      for (const append of landed) if (append.failure === null) for (const applied of append.applied) told.push(applied)
+      if (told.length > 0) this.tellListeners(told)
+    } else {
+      for (const append of landed) {
+        if (append.failure !== null) continue
+        try {
+          this.tellListeners(append.applied)
+        } catch (error) {
+          append.failure = { error }
+        }
+      }
     }
-    this.untold.push(applied)
-    if (this.tellQueued) return
-    this.tellQueued = true
-    queueMicrotask(this.tellUntold)
+    for (const append of landed) this.answer(append)
   }
 
-  private readonly tellUntold = (): void => {
-    this.tellQueued = false
-    if (this.untold.length === 0) return
-    const untold = this.untold
-    this.untold = []
-    this.tellListeners(untold.length === 1 ? (untold[0] as AppliedEvent[]) : untold.flat())
+  /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
+  private checkLanded(append: CommandAppend): void {
+    if (append.failure !== null) return
+    try {
+      this.checkLsns(append.lsns, append.firstLsn)
+    } catch (error) {
+      append.failure = { error }
+    }
+  }
+
+  private answer(append: CommandAppend): void {
+    const { answer, decision, skipped } = append
+    if (append.failure !== null) {
+      this.settleOne()
+      answer.reject(append.failure.error)
+      return
+    }
+    const lsns = append.lsns
+    const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
+    const gate = this.placeSendGate
+    if (gate === null || !requestsGatedSend(decision.events)) {
+      this.settleOne()
+      answer.resolve(committed)
+      return
+    }
+    gate(lsns[lsns.length - 1] as number).then(
+      (verdict) => {
+        if (!verdict.send) committed.sendHeld = { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs }
+        this.settleOne()
+        answer.resolve(committed)
+      },
+      (error: unknown) => {
+        this.settleOne()
+        answer.reject(error)
+      },
+    )
   }
 
   /** Calls every durable listener with `applied`; failures go to onListenerError (see there). */
@@ -296,6 +338,44 @@ export class Engine {
   private readonly settleOne = (): void => {
     this.pendingCount--
     if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+}
+
+/**
+ * One command's append, as the log's waiter (Wal.appendTo: the log calls resolve or reject once, in LSN order with
+ * the rest of its batch) and as what its caller is answered from: one object per command where a promise, its
+ * resolvers and a closure took the log's answer, and a promise and a closure more the engine's.
+ */
+class CommandAppend implements AppendWaiter {
+  readonly decision: Decision
+  readonly applied: AppliedEvent[]
+  readonly firstLsn: number
+  /** Records before the events (the command record): their LSNs are not the caller's. */
+  readonly skipped: number
+  readonly answer: PromiseWithResolvers<Committed>
+  /** Set by resolve: the LSNs the log gave. */
+  lsns: number[] = []
+  /** Set by reject (the log failed it), or by the engine (LSNs not as predicted, a listener failed without a handler). */
+  failure: { error: unknown } | null = null
+  private readonly engine: Engine
+
+  constructor(engine: Engine, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: PromiseWithResolvers<Committed> }) {
+    this.engine = engine
+    this.decision = fields.decision
+    this.applied = fields.applied
+    this.firstLsn = fields.firstLsn
+    this.skipped = fields.skipped
+    this.answer = fields.answer
+  }
+
+  resolve(lsns: number[]): void {
+    this.lsns = lsns
+    this.engine.noteLanded(this)
+  }
+
+  reject(error: Error): void {
+    this.failure = { error }
+    this.engine.noteLanded(this)
   }
 }
 
