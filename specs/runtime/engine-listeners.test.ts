@@ -93,6 +93,18 @@ describe('durable listeners', () => {
     await wal.close()
   })
 
+  test('a caller resumes before the settled() waiters its command releases', async () => {
+    const wal = Wal.open(tempDir(), { durability: 'fsync' })
+    const engine = Engine.replay(wal)
+    const order: string[] = []
+    const committed = engine.submit(fund(100n, 'one')).then(() => void order.push('caller'))
+    const settled = engine.settled().then(() => void order.push('settled'))
+    await Promise.all([committed, settled])
+    expect(order).toEqual(['caller', 'settled'])
+    expect(engine.pending).toBe(0)
+    await wal.close()
+  })
+
   test('a standby applying replicated frames isolates its listeners the same way', async () => {
     const leaderWal = Wal.open(tempDir(), { durability: 'none' })
     const leader = Engine.replay(leaderWal)

@@ -248,7 +248,16 @@ export class Engine {
     if (this.onListenerError !== null) {
       const told: AppliedEvent[] = []
       for (const append of landed) if (append.failure === null) for (const applied of append.applied) told.push(applied)
-      if (told.length > 0) this.tellListeners(told)
+      // Only the handler itself can throw here: rethrown on a later turn, as uncaught, once every caller is answered.
+      if (told.length > 0) {
+        try {
+          this.tellListeners(told)
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error
+          })
+        }
+      }
     } else {
       for (const append of landed) {
         if (append.failure !== null) continue
@@ -272,32 +281,35 @@ export class Engine {
     }
   }
 
+  /**
+   * Resolves or rejects the caller's promise, then counts the command settled: callers' own continuations run before
+   * those of settled() waiters, as when the count was a reaction registered on the caller's promise ahead of them.
+   */
   private answer(append: CommandAppend): void {
     const { answer, decision, skipped } = append
-    if (append.failure !== null) {
-      this.settleOne()
-      answer.reject(append.failure.error)
-      return
-    }
+    if (append.failure !== null) return this.settle(answer.reject, append.failure.error)
     const lsns = append.lsns
     const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
     const gate = this.placeSendGate
-    if (gate === null || !requestsGatedSend(decision.events)) {
-      this.settleOne()
-      answer.resolve(committed)
-      return
+    if (gate === null || !requestsGatedSend(decision.events)) return this.settle(answer.resolve, committed)
+    let verdict: Promise<SendGateVerdict>
+    try {
+      verdict = gate(lsns[lsns.length - 1] as number)
+    } catch (error) {
+      return this.settle(answer.reject, error)
     }
-    gate(lsns[lsns.length - 1] as number).then(
-      (verdict) => {
-        if (!verdict.send) committed.sendHeld = { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs }
-        this.settleOne()
-        answer.resolve(committed)
+    verdict.then(
+      (held) => {
+        if (!held.send) committed.sendHeld = { reason: held.reason, retryAfterMs: held.retryAfterMs }
+        this.settle(answer.resolve, committed)
       },
-      (error: unknown) => {
-        this.settleOne()
-        answer.reject(error)
-      },
+      (error: unknown) => this.settle(answer.reject, error),
     )
+  }
+
+  private settle<T>(answer: (value: T) => void, value: T): void {
+    answer(value)
+    this.settleOne()
   }
 
   /** Calls every durable listener with `applied`; failures go to onListenerError (see there). */
