@@ -13,6 +13,9 @@
  * The figures are the heap's object counts by type (bun:jsc heapStats) after minus before, per order, and the
  * process's resident growth per order (collector off: everything allocated stays, JS heap and native alike). A 429
  * (a lane full while the executor catches up) is sent again; its allocations count too, so the shed count is given.
+ * The counts are not exact from run to run: what is allocated per log batch or per timer turn is shared by however
+ * many orders the batch holds, so they move by a few percent (egress 709–749 objects per order over four runs of
+ * one checkout on 2026-11-21); a change of ~5 % needs two runs each side to be sure of.
  *
  * With `--base DIR` (a checkout of the baseline with node_modules, e.g. from `git worktree add DIR REV`), egress is
  * also counted there, and the JSON gives the base's figures beside this checkout's. The last line is JSON.
