@@ -26,7 +26,7 @@
 import { heapStats } from 'bun:jsc'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { laneDepthOf } from './support/figures.ts'
+import { lanesDrained } from './support/figures.ts'
 
 const CONCURRENCY = 64
 /** How long placing or draining may take before the probe gives up (a stuck gateway must not hang it). */
@@ -100,16 +100,6 @@ async function place(app: App, body: (index: number) => string, token: string, r
   return { next: end, shed }
 }
 
-async function drained(app: App): Promise<void> {
-  const deadline = performance.now() + WAIT_MS_MAX
-  while (performance.now() < deadline) {
-    const text = await (await app.fetch(new Request('http://probe/metrics'))).text()
-    if (laneDepthOf(text) === 0) return
-    await Bun.sleep(5)
-  }
-  throw new Error(`lanes did not drain within ${WAIT_MS_MAX} ms`)
-}
-
 /** One side, in this process (started with the collector off). */
 async function child(root: string, side: 'egress' | 'echo', options: { orders: number; warmup: number }): Promise<SideFigures> {
   const { benchOrderBody, benchToken } = (await import(join(root, 'scripts/support/bench-load.ts'))) as typeof import('./support/bench-load.ts')
@@ -128,11 +118,11 @@ async function child(root: string, side: 'egress' | 'echo', options: { orders: n
   try {
     const app = serve.http.app
     const { next } = await place(app, benchOrderBody, token, { first: 0, count: options.warmup })
-    await drained(app)
+    await lanesDrained(app, WAIT_MS_MAX)
     const before = countsNow()
     const resident = process.memoryUsage().rss
     const { shed } = await place(app, benchOrderBody, token, { first: next, count: options.orders })
-    await drained(app)
+    await lanesDrained(app, WAIT_MS_MAX)
     return perOrder(before, countsNow(), process.memoryUsage().rss - resident, { orders: options.orders, shed })
   } finally {
     await serve.close()

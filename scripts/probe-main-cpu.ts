@@ -19,7 +19,7 @@
 
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { cpuMsOf, laneDepthOf, median } from './support/figures.ts'
+import { cpuMsOf, lanesDrained, median } from './support/figures.ts'
 
 const CONCURRENCY = 64
 /** How long one round may take before the probe gives up (a stuck gateway must not hang it). */
@@ -54,7 +54,7 @@ async function child(root: string, options: { rounds: number; orders: number; wa
       const process0 = process.cpuUsage()
       const main0 = cpuMsOf(process.pid, process.pid)
       await place(options.orders)
-      await drained(serve.http.app)
+      await lanesDrained(serve.http.app, WAIT_MS_MAX)
       const used = process.cpuUsage(process0)
       mainRounds.push(((cpuMsOf(process.pid, process.pid) - main0) * 1000) / options.orders)
       processRounds.push((used.user + used.system) / options.orders)
@@ -63,17 +63,6 @@ async function child(root: string, options: { rounds: number; orders: number; wa
   } finally {
     await serve.close()
   }
-}
-
-/** Waits until no lane has work queued: the executor has sent and settled everything placed. */
-async function drained(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<void> {
-  const deadline = performance.now() + WAIT_MS_MAX
-  while (performance.now() < deadline) {
-    const text = await (await app.fetch(new Request('http://probe/metrics'))).text()
-    if (laneDepthOf(text) === 0) return
-    await Bun.sleep(5)
-  }
-  throw new Error(`lanes did not drain within ${WAIT_MS_MAX} ms`)
 }
 
 async function runChild(root: string, options: { rounds: number; orders: number; warmup: number }): Promise<RunFigures> {

@@ -34,3 +34,14 @@ export function cpuMsOf(pid: number, tid?: number): number {
 export function laneDepthOf(metricsText: string): number {
   return [...metricsText.matchAll(/^egress_lane_depth\{lane="\d"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
 }
+
+/** Waits until no lane of an in-process gateway's app has work queued (its /metrics): everything placed was sent and settled. */
+export async function lanesDrained(app: { fetch: (request: Request) => Response | Promise<Response> }, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (performance.now() < deadline) {
+    const text = await (await app.fetch(new Request('http://probe/metrics'))).text()
+    if (laneDepthOf(text) === 0) return
+    await Bun.sleep(5)
+  }
+  throw new Error(`lanes did not drain within ${timeoutMs} ms`)
+}
