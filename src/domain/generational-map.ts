@@ -92,8 +92,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   }
 
   has(key: K): boolean {
-    const generations = this.generations
-    return generations[generations.length - 1]!.has(key) || this.olderHolderOf(key) !== null
+    return this.generationOf(key) !== null
   }
 
   set(key: K, value: V): this {

@@ -43,7 +43,8 @@ export type PlaceBody = v.InferOutput<typeof placeBodySchema>
  * Raw bodies that passed placeBodySchema, with what parsing gave: the HTTP route parses a body first (to answer 400
  * with every issue), then hands the same object to the kernel, whose syntax guard (guard 1) would parse it again. A
  * body that passes is frozen before it is remembered — its members are all primitives (data properties, as JSON.parse
- * makes them), so nothing can change what the remembered output was parsed from. Held weakly: an entry lives as long as its body.
+ * makes them), so nothing can change what the remembered output was parsed from. Held weakly: an entry lives as long
+ * as its body.
  */
 const placeBodiesParsed = new WeakMap<object, PlaceBody>()
 

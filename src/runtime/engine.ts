@@ -12,7 +12,8 @@
 import { wellFormedDeep } from '../domain/well-formed.ts'
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
-import { AssertionError, type AppendWaiter, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { CommandAppend } from './command-append.ts'
 import { domainEventOf, kernelReplayEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
@@ -226,7 +227,10 @@ export class Engine {
     return answer.promise
   }
 
-  /** The log answered `append` (CommandAppend.resolve/reject): its caller is answered from a microtask, with the batch's. */
+  /**
+   * The log answered `append` (CommandAppend.resolve/reject): its caller is answered from a microtask, with the
+   * batch's. For CommandAppend only.
+   */
   noteLanded(append: CommandAppend): void {
     this.landed.push(append)
     if (this.landedQueued) return
@@ -350,44 +354,6 @@ export class Engine {
   private readonly settleOne = (): void => {
     this.pendingCount--
     if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
-  }
-}
-
-/**
- * One command's append, as the log's waiter (Wal.appendTo: the log calls resolve or reject once, in LSN order with
- * the rest of its batch) and as what its caller is answered from: one object per command where a promise, its
- * resolvers and a closure took the log's answer, and a promise and a closure more the engine's.
- */
-class CommandAppend implements AppendWaiter {
-  readonly decision: Decision
-  readonly applied: AppliedEvent[]
-  readonly firstLsn: number
-  /** Records before the events (the command record): their LSNs are not the caller's. */
-  readonly skipped: number
-  readonly answer: PromiseWithResolvers<Committed>
-  /** Set by resolve: the LSNs the log gave. */
-  lsns: number[] = []
-  /** Set by reject (the log failed it), or by the engine (LSNs not as predicted, a listener failed without a handler). */
-  failure: { error: unknown } | null = null
-  private readonly engine: Engine
-
-  constructor(engine: Engine, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: PromiseWithResolvers<Committed> }) {
-    this.engine = engine
-    this.decision = fields.decision
-    this.applied = fields.applied
-    this.firstLsn = fields.firstLsn
-    this.skipped = fields.skipped
-    this.answer = fields.answer
-  }
-
-  resolve(lsns: number[]): void {
-    this.lsns = lsns
-    this.engine.noteLanded(this)
-  }
-
-  reject(error: Error): void {
-    this.failure = { error }
-    this.engine.noteLanded(this)
   }
 }
 

@@ -1,0 +1,51 @@
+/**
+ * The engine's side of one command's log append (see Engine.commit): the waiter the log answers, and what the
+ * command's caller is answered from once the engine has told its listeners.
+ */
+
+import type { Decision } from '../kernel/index.ts'
+import type { AppendWaiter } from '../../wal/index.ts'
+import type { AppliedEvent, Committed } from './engine.ts'
+
+/** Where an answered append goes: the engine answers its caller from a microtask, with the rest of the log batch. */
+export interface LandedSink {
+  noteLanded(append: CommandAppend): void
+}
+
+/**
+ * One command's append, as the log's waiter (Wal.appendTo: the log calls resolve or reject once, in LSN order with
+ * the rest of its batch) and as what its caller is answered from: one object per command where a promise, its
+ * resolvers and a closure took the log's answer, and a promise and a closure more the engine's.
+ */
+export class CommandAppend implements AppendWaiter {
+  readonly decision: Decision
+  readonly applied: AppliedEvent[]
+  readonly firstLsn: number
+  /** Records before the events (the command record): their LSNs are not the caller's. */
+  readonly skipped: number
+  readonly answer: PromiseWithResolvers<Committed>
+  /** Set by resolve: the LSNs the log gave. */
+  lsns: number[] = []
+  /** Set by reject (the log failed it), or by the engine (LSNs not as predicted, a listener failed without a handler). */
+  failure: { error: unknown } | null = null
+  private readonly engine: LandedSink
+
+  constructor(engine: LandedSink, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: PromiseWithResolvers<Committed> }) {
+    this.engine = engine
+    this.decision = fields.decision
+    this.applied = fields.applied
+    this.firstLsn = fields.firstLsn
+    this.skipped = fields.skipped
+    this.answer = fields.answer
+  }
+
+  resolve(lsns: number[]): void {
+    this.lsns = lsns
+    this.engine.noteLanded(this)
+  }
+
+  reject(error: Error): void {
+    this.failure = { error }
+    this.engine.noteLanded(this)
+  }
+}
