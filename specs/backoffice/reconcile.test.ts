@@ -137,7 +137,7 @@ describe('reconcile', () => {
     let tick = 0
     const everyItem = new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => void pauses++ })
     const sliced = await drive(target, reconcileVenue(source, office.projector.ledger, fillReads, { nowMs, slices: everyItem }))
-    // At least one pause per held order in each of the walks (grouping, open orders, trades).
+    // At least one pause per held order in each of the walks (recent ends, the trades check's orders, their fills).
     expect(pauses).toBeGreaterThanOrEqual(3 * office.projector.ledger.orders.size)
     const keys = (result: typeof whole): string[] => result.observations.map((observation) => observation.key).sort()
     expect(keys(whole).some((key) => key.startsWith('venue_trades:sim:'))).toBe(true)

@@ -3,13 +3,14 @@ import type { FillPage } from '../../src/backoffice/external-checks.ts'
 import { initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger.ts'
 import type { TrackedOrder } from '../../src/backoffice/orders.ts'
 import { FILL_PAGE_ROWS, ORDER_READ_COST_RECORDS, ORDER_READS_MAX, STORE_WAITS_MAX, splitFillReads, venueTrades } from '../../src/backoffice/venue-trades.ts'
+import { venueClientOrderId } from '../../src/domain/orders.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../../src/venues/adapter.ts'
 
 function order(orderId: string, acceptedLsn: number): TrackedOrder {
   return {
     orderId, acceptedLsn, accountId: 'acct-a', venue: 'sim', symbol: 'BTC-USD', baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy',
-    qty: 10n, cumQty: 0n, status: 'AckedOpen', clientIds: [`c-${orderId}`], reservationAsset: 'USD', reservationTotal: 0n, held: 0n, amend: null,
+    qty: 10n, cumQty: 0n, status: 'AckedOpen', clientIds: [venueClientOrderId(orderId)], reservationAsset: 'USD', reservationTotal: 0n, held: 0n, amend: null,
   }
 }
 
@@ -22,7 +23,7 @@ function fill(orderId: string, lsn: number, qty: bigint): FillRecord {
 
 function tradeOf(booked: FillRecord): VenueTrade {
   return {
-    execId: booked.execId, clientOrderId: `c-${booked.orderId}`, venueOrderId: `v-${booked.orderId}`, account: 'acct-a', symbol: 'BTC-USD',
+    execId: booked.execId, clientOrderId: venueClientOrderId(booked.orderId), venueOrderId: `v-${booked.orderId}`, account: 'acct-a', symbol: 'BTC-USD',
     side: 'buy', qty: booked.qty, price: booked.price, fee: booked.fee, feeAsset: 'USD', liquidity: 'maker', venueTimeMs: booked.venueTimeMs,
   }
 }

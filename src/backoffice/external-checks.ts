@@ -12,10 +12,11 @@ import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder } from '../venues/adapter.ts'
 import type { ReconcileCheck } from './breaks.ts'
+import { endedSince, heldOrderOf, openOrdersOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
-import { venueTrades } from './venue-trades.ts'
+import { comparedFromMs, venueTrades } from './venue-trades.ts'
 
 export type BalanceBasis = 'total' | 'trading'
 
@@ -61,12 +62,14 @@ export interface FillPage {
 
 /**
  * Every check for every account that ever placed an order on the venue (its orders may all be retired by now; its
- * balance there is still checked). The ledger's held orders are grouped by account once, so each account's checks
- * look at its own orders only; `pause` (an event-loop turn) runs between two accounts' checks, so a venue that
- * answers at once (the sim venue) does not turn the whole run into one synchronous stretch. The walks over held orders,
- * fills and trades inside one account's check are cut into `slices` (src/runtime/work-slices.ts): an account holding
- * many orders would otherwise hold the loop for a time that grows with them. `fillsOf` reads an account's fills on the
- * venue: the trades check reads only those of the orders in its window (venue-trades.ts).
+ * balance there is still checked). No check walks every order the ledger holds (it keeps ended ones for an hour):
+ * each account's checks start from its orders that are not done and, for the trades check, those that ended within
+ * the venue's trade history (heldOrdersToCheck), and find any other held order by the client id the venue names
+ * (held-order-index.ts). So a run costs in proportion to what the venue can still tell, not to the last hour's
+ * traffic. `pause` (an event-loop turn) runs between two accounts' checks, so a venue that answers at once (the sim
+ * venue) does not turn the whole run into one synchronous stretch. The walks inside one account's check are cut into
+ * `slices` (src/runtime/work-slices.ts). `fillsOf` reads an account's fills on the venue: the trades check reads only
+ * those of the orders it compares (venue-trades.ts).
  */
 export async function reconcileVenue(
   source: VenueSource,
@@ -77,18 +80,18 @@ export async function reconcileVenue(
   const venue = source.adapter.venue
   const pause = options.pause ?? (async () => undefined)
   const slices = options.slices ?? unslicedWork()
-  const ordersOf = await ordersByAccount(ledger, venue, slices)
   const accounts = [...(ledger.venueAccounts.get(venue)?.keys() ?? [])].sort()
+  const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices)
   const tradesCovered = new Set<string>()
   const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]) }
-  const checks: [ReconcileCheck, (accountId: string, orders: readonly TrackedOrder[]) => Promise<Observation[] | string>][] = [
+  const checks: [ReconcileCheck, (accountId: string) => Promise<Observation[] | string>][] = [
     ['venue_balances', (accountId) => balances(source, ledger, accountId)],
-    ['venue_open_orders', (accountId, orders) => openOrders(source.adapter, orders, accountId, slices)],
+    ['venue_open_orders', (accountId) => openOrders(source.adapter, ledger, held.open.get(accountId) ?? [], accountId)],
     [
       'venue_trades',
-      (accountId, orders) =>
+      (accountId) =>
         venueTrades({
-          adapter: source.adapter, ledger, accountId, orders, nowMs: options.nowMs(), covered: tradesCovered, slices,
+          adapter: source.adapter, ledger, accountId, orders: held.toCompare(accountId), nowMs: options.nowMs(), covered: tradesCovered, slices,
           fillsStoredThrough: (lsn) => fillsOf.storedThrough(lsn),
           fillsFrom: (page) => fillsOf.from(accountId, venue, page),
           fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
@@ -101,7 +104,7 @@ export async function reconcileVenue(
     for (const accountId of accounts) {
       await pause()
       slices.restarted()
-      const outcome = await run(accountId, ordersOf.get(accountId) ?? [])
+      const outcome = await run(accountId)
       if (typeof outcome === 'string') {
         failure = `${venue}/${accountId}: ${outcome}`
         break
@@ -118,18 +121,22 @@ export async function reconcileVenue(
   return result
 }
 
-/** The held orders on `venue` per account (one pass over the ledger's orders, in slices). */
-async function ordersByAccount(ledger: LedgerState, venue: string, slices: WorkSlices): Promise<Map<string, TrackedOrder[]>> {
-  const byAccount = new Map<string, TrackedOrder[]>()
-  // An order the ledger takes in or retires during a pause is seen or not, as a Map iteration sees it (generational-map.ts).
-  for (const order of ledger.orders.values()) {
-    if (slices.spent()) await slices.rest()
-    if (order.venue !== venue) continue
-    const orders = byAccount.get(order.accountId)
-    if (orders === undefined) byAccount.set(order.accountId, [order])
-    else orders.push(order)
-  }
-  return byAccount
+interface HeldToCheck {
+  /** Per account: its orders on the venue that were not done when the run started. */
+  open: Map<string, TrackedOrder[]>
+  /** The account's orders the trades check may compare: the open ones and those that ended within the trade history. */
+  toCompare(accountId: string): TrackedOrder[]
+}
+
+/**
+ * What the venue checks start from, taken once per run. The open orders are taken first and the ended ones after, so
+ * an order that ends in between is in one or the other; one accepted later is in neither (the next run sees it).
+ */
+async function heldOrdersToCheck(ledger: LedgerState, adapter: VenueAdapter, accounts: readonly string[], nowMs: number, slices: WorkSlices): Promise<HeldToCheck> {
+  const open = new Map<string, TrackedOrder[]>()
+  for (const accountId of accounts) open.set(accountId, [...openOrdersOf(ledger.orders, adapter.venue, accountId).values()])
+  const ended = await endedSince(ledger, adapter.venue, comparedFromMs(adapter, nowMs), slices)
+  return { open, toCompare: (accountId) => [...(open.get(accountId) ?? []), ...(ended.get(accountId) ?? [])] }
 }
 
 async function balances(source: VenueSource, ledger: LedgerState, accountId: string): Promise<Observation[] | string> {
@@ -159,26 +166,18 @@ export function tradingFlows(ledger: LedgerState, accountId: string, venue: stri
 }
 
 /**
- * `orders`: the account's orders on this venue. Their index is built in slices before the venue is asked; from its
- * answer on, the comparison runs at once, with nothing in between (a fill or an ack applied during a pause would
- * otherwise be compared with an answer older than itself). The orders still open in egress are the ones not done when
- * the index was built: an order never comes back from done.
+ * `notDone`: the account's orders on this venue that were not done when the run started. From the venue's answer on,
+ * the comparison runs at once, with nothing in between (a fill or an ack applied during a pause would otherwise be
+ * compared with an answer older than itself); an order the venue names is looked up among all the held orders then.
  */
-async function openOrders(adapter: VenueAdapter, orders: readonly TrackedOrder[], accountId: string, slices: WorkSlices): Promise<Observation[] | string> {
+async function openOrders(adapter: VenueAdapter, ledger: LedgerState, notDone: readonly TrackedOrder[], accountId: string): Promise<Observation[] | string> {
   const venue = adapter.venue
-  const byClientId = new Map<string, TrackedOrder>()
-  const notDone: TrackedOrder[] = []
-  for (const order of orders) {
-    if (slices.spent()) await slices.rest()
-    for (const id of order.clientIds) byClientId.set(id, order)
-    if (!TERMINAL.has(order.status)) notDone.push(order)
-  }
   const answer = await adapter.openOrders(accountId)
   if (answer.kind !== 'ok') return `openOrders: ${answer.kind}`
   const found: Observation[] = []
   const seen = new Set<string>()
   for (const venueOrder of answer.value) {
-    const order = byClientId.get(venueOrder.clientOrderId)
+    const order = heldOrderOf(ledger.orders, venue, accountId, venueOrder.clientOrderId)
     if (order === undefined) {
       found.push(openBreak(venue, venueOrder.clientOrderId, 'an order open at the venue that egress does not hold', 'absent', describe(venueOrder)))
       continue

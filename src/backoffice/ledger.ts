@@ -19,6 +19,7 @@ import { mulUnits, type Units } from '../domain/decimal.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
+import { noteOrderStatus } from './held-order-index.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
 import { applyFillToPosition, positionKey, type Position } from './positions.ts'
 import { ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
@@ -154,6 +155,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       assert(!state.orders.has(event.orderId), () => `ledger: order ${event.orderId} accepted twice`)
       const order = trackAccepted(event, lsn)
       state.orders.set(order.orderId, order)
+      noteOrderStatus(state.orders, order)
       countVenueAccount(state.venueAccounts, order.venue, order.accountId)
       addReserved(state, order.accountId, order.reservationAsset, order.held)
       return NOTHING

@@ -24,6 +24,7 @@
 import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded } from '../kernel/ended-order-list.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { isTerminal } from '../domain/states.ts'
+import { noteOrderStatus } from './held-order-index.ts'
 import type { TrackedOrder } from './orders.ts'
 
 /** How much longer than the kernel the back office keeps an ended order (see the module comment). */
@@ -56,13 +57,17 @@ export interface RetainedOrders {
 }
 
 /**
- * After an order event (atMs: the event's): notes an order that ended or reopened, then retires the oldest ended
- * orders beyond the bound that ended at least the grace before this event.
+ * After an order event (atMs: the event's): notes an order that ended or reopened (in `endedOrders` and in the
+ * reconcile's open-order index, held-order-index.ts), then retires the oldest ended orders beyond the bound that
+ * ended at least the grace before this event.
  */
 export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTerminal: boolean, atMs: number): void {
   const terminal = isTerminal(order.status)
-  if (terminal && !wasTerminal) addEnded(state.endedOrders, order.orderId, atMs)
-  else if (!terminal && wasTerminal) removeEnded(state.endedOrders, order.orderId)
+  if (terminal !== wasTerminal) {
+    if (terminal) addEnded(state.endedOrders, order.orderId, atMs)
+    else removeEnded(state.endedOrders, order.orderId)
+    noteOrderStatus(state.orders, order)
+  }
   if (state.retention === null) return
   const { keptMax, graceMs } = state.retention
   let entry = state.endedOrders.size > keptMax ? oldestEnded(state.endedOrders) : null

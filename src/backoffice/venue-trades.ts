@@ -28,6 +28,7 @@ import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../venues/adapter.ts'
 import type { FillPage } from './external-checks.ts'
+import { heldOrderOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
@@ -51,7 +52,11 @@ export interface VenueTradesInput {
   adapter: VenueAdapter
   ledger: LedgerState
   accountId: string
-  /** The account's held orders on the venue (a trade of any of them is known, compared or not). */
+  /**
+   * The account's held orders on the venue that may be compared: those not done and those that ended within the venue's
+   * trade history (reconcileVenue passes them, from held-order-index.ts). Each is compared unless it ended before this
+   * check's own horizon or was retired meanwhile. A trade of any held order is known, compared or not.
+   */
   orders: readonly TrackedOrder[]
   nowMs: number
   /** Whether the query model holds every fill through `lsn` (after writing what the ledger folded). */
@@ -75,16 +80,12 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   slices.restarted()
   // Fills are read as the ledger stood when the answer came: one booked during a pause below is not compared.
   const toLsn = ledger.lastLsn
-  // Held orders that ended before this are not compared (the venue may have forgotten their trades).
-  const ordersFromMs = adapter.tradeHistoryMs === undefined ? Number.NEGATIVE_INFINITY : input.nowMs - adapter.tradeHistoryMs + VENUE_CLOCK_TOLERANCE_MS
-  // Unmatched trades before this are not compared (they may be of an order the ledger retired).
-  const unmatchedFromMs = ledger.retiredThroughAtMs === 0 ? Number.NEGATIVE_INFINITY : ledger.retiredThroughAtMs + VENUE_CLOCK_TOLERANCE_MS
-  const orderOf = new Map<string, string>()
+  const ordersFromMs = comparedFromMs(adapter, input.nowMs)
   const compared = new Set<string>()
   const comparedOrders: TrackedOrder[] = []
   for (const order of input.orders) {
     if (slices.spent()) await slices.rest()
-    for (const id of order.clientIds) orderOf.set(id, order.orderId)
+    if (compared.has(order.orderId)) continue
     const endedAtMs = ledger.endedOrders.get(order.orderId)
     if (endedAtMs !== undefined && endedAtMs < ordersFromMs) continue
     // Retired during a pause (it left endedOrders with the ledger's orders): not compared, as if already gone.
@@ -108,13 +109,14 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   const venueQty = new Map<string, Units>()
   for (const trade of answer.value) {
     if (slices.spent()) await slices.rest()
-    const orderId = orderOf.get(trade.clientOrderId)
-    if (orderId === undefined) {
-      if (trade.venueTimeMs < unmatchedFromMs) continue
+    const order = heldOrderOf(ledger.orders, venue, input.accountId, trade.clientOrderId)
+    if (order === undefined) {
+      if (mayBeOfRetired(ledger, trade)) continue
       covered.add(execKey(venue, trade.execId))
       tradeBreak(trade.execId, `venue trade ${trade.execId} for an order egress does not hold`, 'absent', tradeText(trade))
       continue
     }
+    const orderId = order.orderId
     if (!compared.has(orderId)) continue
     covered.add(execKey(venue, trade.execId))
     venueQty.set(orderId, (venueQty.get(orderId) ?? 0n) + trade.qty)
@@ -128,6 +130,22 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   for (const fill of fills) bookedQty.set(fill.orderId, (bookedQty.get(fill.orderId) ?? 0n) + fill.qty)
   found.push(...diffAmounts('venue_trades', bookedQty, venueQty, (orderId) => ({ key: orderKey(venue, orderId), what: `filled quantity of ${orderId}: ledger vs ${venue} trades` })))
   return found
+}
+
+/**
+ * The end time from which a held order is compared with the venue's trades: one that ended before may have had its
+ * trades forgotten by the venue. Minus infinity for a venue that keeps every trade (or has not said how long).
+ */
+export function comparedFromMs(adapter: VenueAdapter, nowMs: number): number {
+  return adapter.tradeHistoryMs === undefined ? Number.NEGATIVE_INFINITY : nowMs - adapter.tradeHistoryMs + VENUE_CLOCK_TOLERANCE_MS
+}
+
+/**
+ * Whether a trade that matches no held order may be one of an order the ledger retired: one from before the latest
+ * retired end, read now (an order retired while this check paused counts), has no order left to match.
+ */
+function mayBeOfRetired(ledger: LedgerState, trade: VenueTrade): boolean {
+  return ledger.retiredThroughAtMs !== 0 && trade.venueTimeMs < ledger.retiredThroughAtMs + VENUE_CLOCK_TOLERANCE_MS
 }
 
 /** Whether the query model holds every fill through `toLsn`, after at most STORE_WAITS_MAX pauses waiting for it. */

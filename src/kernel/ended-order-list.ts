@@ -38,6 +38,14 @@ export function oldestEnded(ended: Map<string, number>): EndedEntry | null {
   return listOf(ended).first
 }
 
+/**
+ * The newest entry (the order that ended last), or null; walk older ones through `previous`. An entry unlinked later
+ * keeps its `previous`, so a walk that pauses on it still reaches every older entry (the list only grows at this end).
+ */
+export function newestEnded(ended: Map<string, number>): EndedEntry | null {
+  return listOf(ended).last
+}
+
 /** Records that `orderId` ended at `endedAtMs`, after every order that ended before it. */
 export function addEnded(ended: Map<string, number>, orderId: string, endedAtMs: number): void {
   const list = listOf(ended)

@@ -1,0 +1,106 @@
+/**
+ * Ways into a ledger's held orders that do not walk all of them, for the reconcile's venue checks
+ * (external-checks.ts, venue-trades.ts). The ledger keeps every ended order for as long as the kernel may still book a
+ * late fill of it (an hour by default, retention.ts), so a check that walked every held order on every run would take
+ * time in proportion to the last hour's traffic; these keep a run in proportion to what the venue can still tell:
+ *  - the orders that are not done, per venue and account (`openOrdersOf`);
+ *  - the orders that ended since a time, newest first (`endedSince`: a backwards walk of the ledger's ended-order list);
+ *  - the held order a venue's client order id names (`heldOrderOf`: the id carries the order id, see domain/orders.ts).
+ *
+ * The open-order index is a cache beside one ledger's `orders` Map, as ended-order-list.ts keeps its list beside the
+ * ended-order Map: the ledger state, its snapshot section and its clones do not carry it. It is built from the Map the
+ * first time its open orders are asked for, and from then on kept by the ledger's apply, which calls `noteOrderStatus`
+ * after an acceptance and whenever an order becomes done or reopens (retention.ts). A ledger nobody asks (the replay's,
+ * a snapshot's copy) never builds one and pays one lookup per such change.
+ */
+
+import { orderIdFromClientId } from '../domain/orders.ts'
+import { isTerminal } from '../domain/states.ts'
+import { newestEnded } from '../kernel/ended-order-list.ts'
+import type { WorkSlices } from '../runtime/work-slices.ts'
+import type { TrackedOrder } from './orders.ts'
+
+/** Venue → account → order id → the order, for the orders that are not done. */
+type OpenOrderIndex = Map<string, Map<string, Map<string, TrackedOrder>>>
+
+const indexes = new WeakMap<Map<string, TrackedOrder>, OpenOrderIndex>()
+// The Map last looked up and its index (null: it has none): apply works on one ledger event after event.
+let lastOrders: Map<string, TrackedOrder> | null = null
+let lastIndex: OpenOrderIndex | null = null
+
+const NONE: ReadonlyMap<string, TrackedOrder> = new Map()
+
+/**
+ * How far back past `fromMs` endedSince keeps walking: the ended-order list is in the order the ledger saw the ends,
+ * and their times come from the wall clock, which may step back. An end listed after one more than this older than
+ * `fromMs` is not looked at; a clock that stepped back further makes a check compare fewer orders for a while, never
+ * raise a break it should not.
+ */
+export const ENDED_WALK_SLACK_MS = 5_000
+
+/** The account's orders on `venue` that are not done, live (a copy is the caller's to take before it pauses). */
+export function openOrdersOf(orders: Map<string, TrackedOrder>, venue: string, accountId: string): ReadonlyMap<string, TrackedOrder> {
+  return indexOf(orders).get(venue)?.get(accountId) ?? NONE
+}
+
+/** Files `order` as open or done in the index of `orders`, if it has one. */
+export function noteOrderStatus(orders: Map<string, TrackedOrder>, order: TrackedOrder): void {
+  const index = orders === lastOrders ? lastIndex : (indexes.get(orders) ?? null)
+  lastOrders = orders
+  lastIndex = index
+  if (index !== null) file(index, order)
+}
+
+/**
+ * The held orders on `venue` that ended at `fromMs` or later, per account, newest first. Walked in `slices`: an end
+ * retired or reopened during a pause is checked against the ledger (`endedOrders` must still say the same time), and
+ * the list is only ever appended to at the newest end, so the walk sees every end older than where it started.
+ */
+export async function endedSince(
+  ledger: { orders: Map<string, TrackedOrder>; endedOrders: Map<string, number> },
+  venue: string,
+  fromMs: number,
+  slices: WorkSlices,
+): Promise<Map<string, TrackedOrder[]>> {
+  const byAccount = new Map<string, TrackedOrder[]>()
+  const stopBeforeMs = fromMs - ENDED_WALK_SLACK_MS
+  for (let entry = newestEnded(ledger.endedOrders); entry !== null && entry.endedAtMs >= stopBeforeMs; entry = entry.previous) {
+    if (slices.spent()) await slices.rest()
+    if (entry.endedAtMs < fromMs || ledger.endedOrders.get(entry.orderId) !== entry.endedAtMs) continue
+    const order = ledger.orders.get(entry.orderId)
+    if (order === undefined || order.venue !== venue) continue
+    const ended = byAccount.get(order.accountId)
+    if (ended === undefined) byAccount.set(order.accountId, [order])
+    else ended.push(order)
+  }
+  return byAccount
+}
+
+/** The held order of `accountId` on `venue` that the venue knows by `clientOrderId` (its own id or an applied amend's). */
+export function heldOrderOf(orders: Map<string, TrackedOrder>, venue: string, accountId: string, clientOrderId: string): TrackedOrder | undefined {
+  const orderId = orderIdFromClientId(clientOrderId)
+  const order = orderId === null ? undefined : orders.get(orderId)
+  if (order === undefined || order.venue !== venue || order.accountId !== accountId || !order.clientIds.includes(clientOrderId)) return undefined
+  return order
+}
+
+function indexOf(orders: Map<string, TrackedOrder>): OpenOrderIndex {
+  let index = orders === lastOrders ? lastIndex : (indexes.get(orders) ?? null)
+  if (index === null) {
+    index = new Map()
+    for (const order of orders.values()) if (!isTerminal(order.status)) file(index, order)
+    indexes.set(orders, index)
+  }
+  lastOrders = orders
+  lastIndex = index
+  return index
+}
+
+function file(index: OpenOrderIndex, order: TrackedOrder): void {
+  let accounts = index.get(order.venue)
+  if (accounts === undefined) index.set(order.venue, (accounts = new Map()))
+  let open = accounts.get(order.accountId)
+  if (open === undefined) accounts.set(order.accountId, (open = new Map()))
+  if (isTerminal(order.status)) open.delete(order.orderId)
+  else open.set(order.orderId, order)
+}
