@@ -2,8 +2,8 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { projectorFillReads, backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
-import { endedSince, ENDED_WALK_SLACK_MS, heldOrderOf, openOrdersOf } from '../../src/backoffice/held-order-index.ts'
-import { applyEvent, initialLedger, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { endedSince, ENDED_WALK_SLACK_MS, heldOrderOf, indexOpenOrders, openOrdersOf } from '../../src/backoffice/held-order-index.ts'
+import { applyEvent, cloneLedger, initialLedger, type LedgerState } from '../../src/backoffice/ledger.ts'
 import type { TrackedOrder } from '../../src/backoffice/orders.ts'
 import { formatDecimal } from '../../src/domain/decimal.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
@@ -25,51 +25,95 @@ function notDoneOf(ledger: LedgerState, accountId: string): string[] {
   return [...ledger.orders.values()].filter((order) => order.accountId === accountId && !isTerminal(order.status)).map((order) => order.orderId).sort()
 }
 
+/** The index's open orders of the account (sorted ids); the index must be built. */
 function indexedOf(ledger: LedgerState, accountId: string): string[] {
   return [...openOrdersOf(ledger.orders, 'sim', accountId).keys()].sort()
 }
 
 const at = (event: DomainEvent, atMs: number): DomainEvent => ({ ...event, atMs }) as DomainEvent
 
+/** One step: accept a new order, or move an existing one (fill it whole, cancel it, or make it Unknown: a reopening when it had ended). */
+const stepArb = fc.record({ kind: fc.constantFrom('accept', 'fill', 'cancel', 'unknown'), pick: fc.nat(), account: fc.constantFrom(...ACCOUNTS) })
+type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never
+
+/** Applies steps to a ledger as the kernel would log them. */
+class Moves {
+  readonly #ledger: LedgerState
+  readonly #ids: string[] = []
+  readonly #filled = new Set<string>()
+
+  constructor(ledger: LedgerState) {
+    this.#ledger = ledger
+  }
+
+  apply(move: Step): void {
+    if (move.kind === 'accept' || this.#ids.length === 0) {
+      const orderId = `o${this.#ids.length}`
+      this.#ids.push(orderId)
+      applyAll(this.#ledger, [accepted({ orderId, side: 'buy', qty: '1', price: '100', accountId: move.account })])
+      return
+    }
+    const orderId = this.#ids[move.pick % this.#ids.length]!
+    if (move.kind === 'fill' && !this.#filled.has(orderId)) {
+      this.#filled.add(orderId)
+      applyAll(this.#ledger, [fill(orderId, { execId: `${orderId}-x`, qty: '1', price: '100', cumQty: '1' })])
+    } else if (move.kind === 'cancel') applyAll(this.#ledger, [canceled(orderId)])
+    else if (move.kind === 'unknown') applyAll(this.#ledger, [unknown(orderId)])
+  }
+}
+
 describe('held-order index', () => {
-  test('the open orders, indexed when first asked for, follow every acceptance, fill, end and reopening after that', () => {
-    // One step: accept a new order, or move an existing one (fill it whole, cancel it, or make it Unknown: a reopening
-    // when it had ended). `askAt`: the step at which reconcile first asks (the index is built then, from the orders).
-    const step = fc.record({ kind: fc.constantFrom('accept', 'fill', 'cancel', 'unknown'), pick: fc.nat(), account: fc.constantFrom(...ACCOUNTS) })
-    fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 60 }), fc.nat({ max: 60 }), (steps, askAt) => {
+  test('the open orders, indexed when first asked for, follow every acceptance, fill, end and reopening after that', async () => {
+    // `askAt`: the step at which reconcile first asks (the index is built then, from the orders).
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 60 }), fc.nat({ max: 60 }), async (steps, askAt) => {
         const ledger = initialLedger()
-        const ids: string[] = []
-        const filled = new Set<string>()
-        steps.forEach((move, index) => {
-          if (index === askAt) for (const accountId of ACCOUNTS) indexedOf(ledger, accountId)
-          if (move.kind === 'accept' || ids.length === 0) {
-            const orderId = `o${ids.length}`
-            ids.push(orderId)
-            applyAll(ledger, [accepted({ orderId, side: 'buy', qty: '1', price: '100', accountId: move.account })])
-          } else {
-            const orderId = ids[move.pick % ids.length]!
-            if (move.kind === 'fill' && !filled.has(orderId)) {
-              filled.add(orderId)
-              applyAll(ledger, [fill(orderId, { execId: `${orderId}-x`, qty: '1', price: '100', cumQty: '1' })])
-            } else if (move.kind === 'cancel') applyAll(ledger, [canceled(orderId)])
-            else if (move.kind === 'unknown') applyAll(ledger, [unknown(orderId)])
-          }
+        const moves = new Moves(ledger)
+        for (const [index, move] of steps.entries()) {
+          if (index === askAt) await indexOpenOrders(ledger.orders, unslicedWork())
+          moves.apply(move)
           if (index >= askAt) for (const accountId of ACCOUNTS) expect(indexedOf(ledger, accountId)).toEqual(notDoneOf(ledger, accountId))
-        })
-        for (const accountId of ACCOUNTS) expect(indexedOf(ledger, accountId)).toEqual(notDoneOf(ledger, accountId))
+        }
       }),
       { seed: 4_242, numRuns: 200 },
     )
   })
 
-  test('a copy of the ledger gets an index of its own: the original\'s does not follow the copy', () => {
+  test('the first build, paused after every order, files what changes during its pauses', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), fc.array(stepArb, { minLength: 1, maxLength: 40 }), async (before, during) => {
+        const ledger = initialLedger()
+        const moves = new Moves(ledger)
+        for (const move of before) moves.apply(move)
+        let tick = 0
+        const pending = [...during]
+        const slices = new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => void (pending.length > 0 && moves.apply(pending.shift()!)) })
+        await indexOpenOrders(ledger.orders, slices)
+        for (const accountId of ACCOUNTS) expect(indexedOf(ledger, accountId)).toEqual(notDoneOf(ledger, accountId))
+        for (const move of pending) moves.apply(move)
+        for (const accountId of ACCOUNTS) expect(indexedOf(ledger, accountId)).toEqual(notDoneOf(ledger, accountId))
+      }),
+      { seed: 4_243, numRuns: 200 },
+    )
+  })
+
+  test('open orders are not answered from an index that is not built', () => {
     const ledger = initialLedger()
     applyAll(ledger, [accepted({ orderId: 'a', side: 'buy', qty: '1', price: '100' })])
+    expect(() => openOrdersOf(ledger.orders, 'sim', 'acct-1')).toThrow('the open-order index is not built')
+  })
+
+  test('a copy of the ledger gets an index of its own: the original\'s does not follow the copy', async () => {
+    const ledger = initialLedger()
+    applyAll(ledger, [accepted({ orderId: 'a', side: 'buy', qty: '1', price: '100' })])
+    await indexOpenOrders(ledger.orders, unslicedWork())
     expect(indexedOf(ledger, 'acct-1')).toEqual(['a'])
-    const copy = { ...ledger, orders: new Map(ledger.orders), endedOrders: new Map(ledger.endedOrders) }
+    const copy = cloneLedger(ledger)
     applyAll(copy, [canceled('a'), accepted({ orderId: 'b', side: 'buy', qty: '1', price: '100' })])
+    await indexOpenOrders(copy.orders, unslicedWork())
+    expect(indexedOf(copy, 'acct-1')).toEqual(notDoneOf(copy, 'acct-1'))
     expect(indexedOf(copy, 'acct-1')).toEqual(['b'])
+    expect(indexedOf(ledger, 'acct-1')).toEqual(notDoneOf(ledger, 'acct-1'))
     expect(indexedOf(ledger, 'acct-1')).toEqual(['a'])
   })
 
@@ -98,9 +142,9 @@ describe('held-order index', () => {
     expect(await from(AT_MS + 45_000)).toEqual(['late', 'early'])
   })
 
-  test('ended since a time, walked with a pause after every entry: ends and reopenings during the walk', async () => {
+  test('ended since a time, walked with a pause after every entry: ends, reopenings and retirements during the walk', async () => {
     const ledger = initialLedger()
-    const orders = Array.from({ length: 6 }, (_, index) => `o${index}`)
+    const orders = Array.from({ length: 8 }, (_, index) => `o${index}`)
     applyAll(ledger, [...orders, 'later'].map((orderId) => accepted({ orderId, side: 'buy', qty: '1', price: '100' })))
     orders.forEach((orderId, index) => applyAll(ledger, [at(canceled(orderId), AT_MS + index)]))
     let pauses = 0
@@ -108,13 +152,37 @@ describe('held-order index', () => {
     const slices = new WorkSlices({
       sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++,
       pause: async () => {
-        // After the first entry: o1 (not walked yet) reopens, and 'later' ends (after the walk's start).
-        if (++pauses === 1) applyAll(ledger, [at(unknown('o1'), AT_MS + 10), at(canceled('later'), AT_MS + 10)])
+        pauses++
+        // Before the walk reaches o7's entry: 'later' ends (after the walk's start: not walked), and the walk's own
+        // entry o7 reopens and ends again (its order is still returned: the trades check reads its state).
+        if (pauses === 1) applyAll(ledger, [at(canceled('later'), AT_MS + 10), at(unknown('o7'), AT_MS + 10), at(canceled('o7'), AT_MS + 11)])
+        // Later: o5 (not walked yet) reopens, and o2 leaves the ledger as a retirement would take it.
+        if (pauses === 2) {
+          applyAll(ledger, [at(unknown('o5'), AT_MS + 12)])
+          ledger.orders.delete('o2')
+        }
       },
     })
     const ended = await endedSince(ledger, 'sim', Number.NEGATIVE_INFINITY, slices)
-    expect((ended.get('acct-1') ?? []).map((order) => order.orderId)).toEqual(['o5', 'o4', 'o3', 'o2', 'o0'])
-    expect(pauses).toBeGreaterThanOrEqual(5)
+    expect((ended.get('acct-1') ?? []).map((order) => order.orderId)).toEqual(['o7', 'o6', 'o4', 'o3', 'o1', 'o0'])
+    expect(pauses).toBeGreaterThanOrEqual(6)
+  })
+
+  test('ended since a time: the list rebuilt during a pause (a Map changed outside its functions) is walked to the end', async () => {
+    const ledger = initialLedger()
+    const orders = Array.from({ length: 5 }, (_, index) => `o${index}`)
+    applyAll(ledger, orders.map((orderId) => accepted({ orderId, side: 'buy', qty: '1', price: '100' })))
+    orders.forEach((orderId, index) => applyAll(ledger, [at(canceled(orderId), AT_MS + index)]))
+    let pauses = 0
+    let tick = 0
+    const slices = new WorkSlices({
+      sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++,
+      // A size the list does not expect makes the next use rebuild it from the Map.
+      pause: async () => void (++pauses === 2 && ledger.endedOrders.delete('o1') && applyAll(ledger, [accepted({ orderId: 'x', side: 'buy', qty: '1', price: '100' }), at(canceled('x'), AT_MS + 20)])),
+    })
+    const ended = await endedSince(ledger, 'sim', Number.NEGATIVE_INFINITY, slices)
+    // The walk goes on along the list as it was when it started (o1 included), to its oldest end.
+    expect((ended.get('acct-1') ?? []).map((order) => order.orderId)).toEqual(['o4', 'o3', 'o2', 'o1', 'o0'])
   })
 
   test('the held order a venue client id names: its own id and an applied amend\'s, in its account on its venue only', () => {

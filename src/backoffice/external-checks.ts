@@ -12,7 +12,7 @@ import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder } from '../venues/adapter.ts'
 import type { ReconcileCheck } from './breaks.ts'
-import { endedSince, heldOrderOf, openOrdersOf } from './held-order-index.ts'
+import { endedSince, heldOrderOf, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
@@ -130,9 +130,12 @@ interface HeldToCheck {
 
 /**
  * What the venue checks start from, taken once per run. The open orders are taken first and the ended ones after, so
- * an order that ends in between is in one or the other; one accepted later is in neither (the next run sees it).
+ * an order that ends in between is in one or the other. One accepted later is in neither, and so is one that was done
+ * when the run started and reopened during its pauses (its end was unlinked before the walk got to it): the next run
+ * sees both.
  */
 async function heldOrdersToCheck(ledger: LedgerState, adapter: VenueAdapter, accounts: readonly string[], nowMs: number, slices: WorkSlices): Promise<HeldToCheck> {
+  await indexOpenOrders(ledger.orders, slices)
   const open = new Map<string, TrackedOrder[]>()
   for (const accountId of accounts) open.set(accountId, [...openOrdersOf(ledger.orders, adapter.venue, accountId).values()])
   const ended = await endedSince(ledger, adapter.venue, comparedFromMs(adapter, nowMs), slices)

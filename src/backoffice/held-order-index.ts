@@ -8,20 +8,28 @@
  *  - the held order a venue's client order id names (`heldOrderOf`: the id carries the order id, see domain/orders.ts).
  *
  * The open-order index is a cache beside one ledger's `orders` Map, as ended-order-list.ts keeps its list beside the
- * ended-order Map: the ledger state, its snapshot section and its clones do not carry it. It is built from the Map the
- * first time its open orders are asked for, and from then on kept by the ledger's apply, which calls `noteOrderStatus`
- * after an acceptance and whenever an order becomes done or reopens (retention.ts). A ledger nobody asks (the replay's,
- * a snapshot's copy) never builds one and pays one lookup per such change.
+ * ended-order Map: the ledger state, its snapshot section and its clones do not carry it. `indexOpenOrders` builds it
+ * from the Map the first time (the first reconcile after a start: a walk over every held order, in slices), and from
+ * then on the ledger's apply keeps it, calling `noteOrderStatus` after an acceptance and whenever an order becomes done
+ * or reopens (retention.ts). The index is registered before the walk, so changes during its pauses are filed as they
+ * happen, and the walk files each order by its status when it gets to it. A ledger nobody reconciles (the replay's, a
+ * snapshot's copy) never builds one and pays one lookup per such change.
  */
 
+import { assert } from '../domain/assert.ts'
 import { orderIdFromClientId } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { newestEnded } from '../kernel/ended-order-list.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
 import type { TrackedOrder } from './orders.ts'
 
-/** Venue → account → order id → the order, for the orders that are not done. */
-type OpenOrderIndex = Map<string, Map<string, Map<string, TrackedOrder>>>
+interface OpenOrderIndex {
+  /** Venue → account → order id → the order, for the orders that are not done. */
+  venues: Map<string, Map<string, Map<string, TrackedOrder>>>
+  /** Whether the first walk over the orders is done; until then `building` resolves when it is. */
+  built: boolean
+  building: Promise<void>
+}
 
 const indexes = new WeakMap<Map<string, TrackedOrder>, OpenOrderIndex>()
 // The Map last looked up and its index (null: it has none): apply works on one ledger event after event.
@@ -38,9 +46,25 @@ const NONE: ReadonlyMap<string, TrackedOrder> = new Map()
  */
 export const ENDED_WALK_SLACK_MS = 5_000
 
+/** Builds the open-order index of `orders` if it has none (walking them in `slices`); resolves once it is complete. */
+export async function indexOpenOrders(orders: Map<string, TrackedOrder>, slices: WorkSlices): Promise<void> {
+  let index = orders === lastOrders ? lastIndex : (indexes.get(orders) ?? null)
+  if (index === null) {
+    const venues = new Map<string, Map<string, Map<string, TrackedOrder>>>()
+    index = { venues, built: false, building: Promise.resolve() }
+    indexes.set(orders, index)
+    lastOrders = orders
+    lastIndex = index
+    index.building = fileAll(index, orders, slices)
+  }
+  if (!index.built) await index.building
+}
+
 /** The account's orders on `venue` that are not done, live (a copy is the caller's to take before it pauses). */
 export function openOrdersOf(orders: Map<string, TrackedOrder>, venue: string, accountId: string): ReadonlyMap<string, TrackedOrder> {
-  return indexOf(orders).get(venue)?.get(accountId) ?? NONE
+  const index = indexes.get(orders)
+  assert(index !== undefined && index.built, 'openOrdersOf: the open-order index is not built (await indexOpenOrders first)')
+  return index.venues.get(venue)?.get(accountId) ?? NONE
 }
 
 /** Files `order` as open or done in the index of `orders`, if it has one. */
@@ -52,9 +76,11 @@ export function noteOrderStatus(orders: Map<string, TrackedOrder>, order: Tracke
 }
 
 /**
- * The held orders on `venue` that ended at `fromMs` or later, per account, newest first. Walked in `slices`: an end
- * retired or reopened during a pause is checked against the ledger (`endedOrders` must still say the same time), and
- * the list is only ever appended to at the newest end, so the walk sees every end older than where it started.
+ * The held orders on `venue` that ended at `fromMs` or later, per account, newest first. Walked in `slices`: the list
+ * is only ever appended to at the newest end, and an entry unlinked during a pause (its order retired or reopened)
+ * still leads to the older ones, so the walk sees every end older than where it started that is still listed when
+ * the walk gets to it. An order may have reopened since the walk passed it: the trades check reads each order's
+ * state when it compares (venue-trades.ts).
  */
 export async function endedSince(
   ledger: { orders: Map<string, TrackedOrder>; endedOrders: Map<string, number> },
@@ -66,7 +92,7 @@ export async function endedSince(
   const stopBeforeMs = fromMs - ENDED_WALK_SLACK_MS
   for (let entry = newestEnded(ledger.endedOrders); entry !== null && entry.endedAtMs >= stopBeforeMs; entry = entry.previous) {
     if (slices.spent()) await slices.rest()
-    if (entry.endedAtMs < fromMs || ledger.endedOrders.get(entry.orderId) !== entry.endedAtMs) continue
+    if (entry.endedAtMs < fromMs) continue
     const order = ledger.orders.get(entry.orderId)
     if (order === undefined || order.venue !== venue) continue
     const ended = byAccount.get(order.accountId)
@@ -84,21 +110,18 @@ export function heldOrderOf(orders: Map<string, TrackedOrder>, venue: string, ac
   return order
 }
 
-function indexOf(orders: Map<string, TrackedOrder>): OpenOrderIndex {
-  let index = orders === lastOrders ? lastIndex : (indexes.get(orders) ?? null)
-  if (index === null) {
-    index = new Map()
-    for (const order of orders.values()) if (!isTerminal(order.status)) file(index, order)
-    indexes.set(orders, index)
+/** The first walk: files every held order (an order taken in or changed during a pause is filed by noteOrderStatus). */
+async function fileAll(index: OpenOrderIndex, orders: Map<string, TrackedOrder>, slices: WorkSlices): Promise<void> {
+  for (const order of orders.values()) {
+    if (slices.spent()) await slices.rest()
+    file(index, order)
   }
-  lastOrders = orders
-  lastIndex = index
-  return index
+  index.built = true
 }
 
 function file(index: OpenOrderIndex, order: TrackedOrder): void {
-  let accounts = index.get(order.venue)
-  if (accounts === undefined) index.set(order.venue, (accounts = new Map()))
+  let accounts = index.venues.get(order.venue)
+  if (accounts === undefined) index.venues.set(order.venue, (accounts = new Map()))
   let open = accounts.get(order.accountId)
   if (open === undefined) accounts.set(order.accountId, (open = new Map()))
   if (isTerminal(order.status)) open.delete(order.orderId)
