@@ -6,7 +6,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import {
   AUDIT_TAMPER_DETECTED, MANIFEST_FILE, SelfCheck, Sealer, decodeTamperRecord, keyResolverFromJwk, reportTamper, writeForensicsBundle,
 } from '../../src/audit/index.ts'
-import { Wal, copyFrame } from '../../wal/index.ts'
+import { PAYLOAD_BYTES_MAX, Wal, copyFrame } from '../../wal/index.ts'
 import { AUDIT_SEAL } from '../../src/audit/index.ts'
 import { editPayloadByte, frameAt, payloadRecord, removeTempDirs, replaceSealSignature, tempDir, testKeys, type TestKeys } from './support.ts'
 
@@ -37,6 +37,21 @@ describe('SelfCheck', () => {
     expect(await check.check()).toBeNull()
     expect(check.verifiedThroughLsn).toBe(wal.lastLsn)
     expect(check.sealsChecked).toBe(5)
+    await wal.close()
+  })
+
+  test('payloads of every size, up to the largest a frame holds, re-derive to the chain the writer made; an edit in a large one is found', async () => {
+    const wal = Wal.open(tempDir('egress-selfcheck-'), { durability: 'none', preallocateBytes: 0 })
+    const sizes = [0, 1, 40, 1_000, 1_024, 1_025, 5_000, 70_000, PAYLOAD_BYTES_MAX, 3, 2_000]
+    for (const [index, bytes] of sizes.entries()) await wal.append([payloadRecord(index, bytes)])
+    const check = new SelfCheck(wal, { keys: null, recordsPerCheckMax: 2 })
+    while (check.verifiedThroughLsn < wal.lastLsn) expect(await check.check()).toBeNull()
+    // The head it derived is the writer's: one record more, and the chain still follows.
+    await wal.append([payloadRecord(99, 10)])
+    expect(await check.check()).toBeNull()
+    const large = new SelfCheck(wal, { keys: null })
+    const edited = editPayloadByte(wal.dir, sizes.indexOf(70_000) + 1)
+    expect(await large.check()).toMatchObject({ code: 'CHAIN_BREAK', lsn: sizes.indexOf(70_000) + 1, file: edited.file })
     await wal.close()
   })
 

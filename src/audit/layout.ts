@@ -46,14 +46,28 @@ export function readU64(view: DataView, offset: number): number {
   return view.getUint32(offset, true) + view.getUint32(offset + 4, true) * 0x1_0000_0000
 }
 
+/** Bytes of a frame's content header: LSN (u64), epoch (u32), type (u16), version (u16). */
+export const FRAME_CONTENT_HEADER_BYTES = 16
+
 /** The 16 content-header bytes of a frame (LSN, epoch, type, version), for hashing a frame known only by its fields. */
-export function frameContentHeader(fields: { lsn: number; epoch: number; type: number; version: number }): Uint8Array {
-  const bytes = new Uint8Array(16)
-  const view = new DataView(bytes.buffer)
-  view.setUint32(0, fields.lsn % 0x1_0000_0000, true)
-  view.setUint32(4, Math.floor(fields.lsn / 0x1_0000_0000), true)
-  view.setUint32(8, fields.epoch, true)
-  view.setUint16(12, fields.type, true)
-  view.setUint16(14, fields.version, true)
+export function frameContentHeader(fields: FrameHeaderFields): Uint8Array {
+  const bytes = new Uint8Array(FRAME_CONTENT_HEADER_BYTES)
+  writeFrameContentHeader(fields, new DataView(bytes.buffer), 0)
   return bytes
+}
+
+export interface FrameHeaderFields {
+  lsn: number
+  epoch: number
+  type: number
+  version: number
+}
+
+/** Writes the content header of `fields` at `offset` of `view` (FRAME_CONTENT_HEADER_BYTES). */
+export function writeFrameContentHeader(fields: FrameHeaderFields, view: DataView, offset: number): void {
+  view.setUint32(offset, fields.lsn % 0x1_0000_0000, true)
+  view.setUint32(offset + 4, Math.floor(fields.lsn / 0x1_0000_0000), true)
+  view.setUint32(offset + 8, fields.epoch, true)
+  view.setUint16(offset + 12, fields.type, true)
+  view.setUint16(offset + 14, fields.version, true)
 }

@@ -1,18 +1,24 @@
 /**
  * The runtime's self-check: at start and periodically, re-derive the chain from the last verified point to the head
- * with the reference hash, from the bytes on disk (the log's reader, CRC-checked), and check every seal passed on the
- * way (structure, signed head, sequence, signature). Cheap when run often: each run reads only what was appended
+ * from the bytes on disk (the log's reader, CRC-checked), and check every seal passed on the way (structure, signed
+ * head, sequence, signature).
+ *
+ * It hashes with Bun's native SHA-256, as the writer does, not with the reference implementation (@noble/hashes) that
+ * the offline verifiers use (log-scan.ts: audit verify, replay-verify). What the self-check is for is noticing bytes
+ * changed on disk, which any correct SHA-256 does; specs/wal/chain.test.ts holds the two implementations equal, and the
+ * offline check is where an implementation's own bug would show. The price of the reference hash here was the main
+ * thread's: ~10 µs per record, re-derived for every record logged (bench:http's profile at half load: 8.7 s of 45 s,
+ * and its slices the largest stalls), against ~1 µs. Cheap when run often: each run reads only what was appended
  * since the previous one. A finding is sticky — once the log is known to be damaged, every later check returns the
  * same finding (the gateway has gone to HALT/CANCEL_ONLY and wants the original, not the symptoms after it).
  */
 
 import { readFileSync } from 'node:fs'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { FRAME_HEADER_BYTES, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, hashesEqual, toHex, type Frame } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import { HeadHistory } from './head-history.ts'
 import type { SealKeyResolver } from './keys.ts'
-import { FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, frameContentHeader } from './layout.ts'
+import { FRAME_CONTENT_HEADER_BYTES, FRAME_PREFIX_BYTES, HASH_BYTES, SEGMENT_HEADER_BYTES, writeFrameContentHeader } from './layout.ts'
 import { isAuditRecordType } from './records.ts'
 import { SealChecker } from './seal-check.ts'
 
@@ -44,6 +50,9 @@ export class SelfCheck {
   private verifiedLsn: number
   private head: Uint8Array
   private finding: AuditProblem | null = null
+  /** What one frame's hash is taken over, laid out contiguously: [previous head][content header][payload]. */
+  private hashInput = new Uint8Array(HASH_BYTES + FRAME_CONTENT_HEADER_BYTES + 1_024)
+  private hashInputView = new DataView(this.hashInput.buffer)
 
   constructor(log: CheckableLog, options: SelfCheckOptions) {
     this.log = log
@@ -81,7 +90,7 @@ export class SelfCheck {
       // The smallest read chunk the reader allows (one largest frame): a check reads a slice of records at a time
       // (the audit duty's SELF_CHECK_SLICE_RECORDS), and the default 4 MiB chunk would be read anew for every slice.
       for (const frame of this.log.read(fromLsn, { toLsn, verifyChain: false, chunkBytes: FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX })) {
-        const computed = sha256.create().update(this.head).update(frameContentHeader(frame)).update(frame.payload).digest()
+        const computed = this.chainHashOf(frame)
         if (!hashesEqual(computed, frame.hash)) {
           return { code: 'CHAIN_BREAK', ...this.locate(frame.lsn), lsn: frame.lsn, detail: `the stored hash ${toHex(frame.hash)} does not follow from the previous head (recomputed ${toHex(computed)})` }
         }
@@ -101,6 +110,22 @@ export class SelfCheck {
       return { code: 'FRAME_CORRUPT', ...this.locate(this.verifiedLsn + 1), lsn: this.verifiedLsn + 1, detail: `the log ended at LSN ${this.verifiedLsn} while reading to ${toLsn}` }
     }
     return null
+  }
+
+  /** SHA-256(head ‖ the frame's content header ‖ its payload): the frame's hash as it must be, from the head before it. */
+  private chainHashOf(frame: Frame): Uint8Array {
+    const contentStart = HASH_BYTES + FRAME_CONTENT_HEADER_BYTES
+    const inputBytes = contentStart + frame.payload.byteLength
+    if (this.hashInput.byteLength < inputBytes) {
+      this.hashInput = new Uint8Array(inputBytes)
+      this.hashInputView = new DataView(this.hashInput.buffer)
+    }
+    this.hashInput.set(this.head, 0)
+    writeFrameContentHeader(frame, this.hashInputView, HASH_BYTES)
+    this.hashInput.set(frame.payload, contentStart)
+    const computed = new Uint8Array(HASH_BYTES)
+    Bun.SHA256.hash(this.hashInput.subarray(0, inputBytes), computed)
+    return computed
   }
 
   /** The file and byte offset of `lsn`, found by walking frame lengths in its segment (only when reporting). */

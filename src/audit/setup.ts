@@ -18,7 +18,7 @@ import { Sealer, findLastSeal, type ReadableLog } from './sealer.ts'
 export const FORENSICS_DIR_DEFAULT = 'forensics'
 
 /**
- * Records the runtime's self-check re-derives per `check()` (about 13 µs each): the audit duty calls it slice after
+ * Records the runtime's self-check re-derives per `check()` (a few µs each): the audit duty calls it slice after
  * slice with an event-loop turn between, so a check holds the loop a few milliseconds at a time.
  */
 export const SELF_CHECK_SLICE_RECORDS = 256
@@ -35,7 +35,7 @@ export interface AuditSetup {
 /**
  * `from`: where the self-check starts — the log's start by default; on a restart from a snapshot, the snapshot's LSN
  * and chain head (which the restore compared with the log), so the check at start re-derives only the records after
- * it rather than the whole log with the reference hash. Everything before it is for `egress audit verify`.
+ * it rather than the whole log. Everything before it is for `egress audit verify`.
  */
 export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: CheckableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
   const { config, log } = options

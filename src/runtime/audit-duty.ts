@@ -16,11 +16,12 @@ const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 /**
  * The periodic self-check's pacing: at most a quarter of the event loop, at most 50 ms between two slices. A check
- * after 30 s of traffic re-derives every record logged meanwhile (~13 µs each with the reference hash): at half load
- * in bench:http (~11k records/s) about 1.3 s of CPU, which with one loop turn between slices held most of the loop for
- * ~4 s and queued intake behind it. Paced, it takes longer and leaves intake the rest. The cost: a quarter of the loop
- * re-derives ~19k records/s, so under a sustained higher rate the check falls behind (verifiedThroughLsn lags) until
- * the rate drops — detection is later, nothing goes unchecked.
+ * after 30 s of traffic re-derives every record logged meanwhile. With the reference hash (~13 µs a record, before
+ * self-check.ts hashed natively) that was about 1.3 s of CPU at bench:http's half load (~11k records/s), which with one
+ * loop turn between slices held most of the loop for ~4 s and queued intake behind it; now it is a few µs a record
+ * (the log's reader is most of it). Paced, a check takes longer and leaves intake the rest; under a sustained rate
+ * beyond what a quarter of the loop re-derives, the check falls behind (verifiedThroughLsn lags) until the rate drops —
+ * detection is later, nothing goes unchecked.
  */
 export const SELF_CHECK_PACING = { loopShareMax: 0.25, waitMsMax: 50 } as const
 
@@ -95,7 +96,7 @@ export class AuditDuty {
   /**
    * Runs the self-check through the log as it stands now; on a new finding, reacts (kill switch, finding record,
    * forensics bundle). Each `check()` re-derives at most the setup's slice of records (SELF_CHECK_SLICE_RECORDS,
-   * ~13 µs each with the reference hash), with `pause` between slices (default: one event-loop turn; the periodic
+   * a few µs each), with `pause` between slices (default: one event-loop turn; the periodic
    * check paces itself, SELF_CHECK_PACING): a check after 30 s of heavy traffic re-derives hundreds of thousands of
    * records and would otherwise hold the loop for seconds.
    */
