@@ -12,7 +12,7 @@ export { checkReplicatedFrames, rawFrameBytes, type ReplicatedFrame } from './re
 export { defaultWalOptions, type Durability, type LeaseGuard, type WalOptions } from './options.ts'
 export { type Frame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'
 export { FrameView } from './frame-check.ts'
-export { GENESIS_HASH, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
+export { GENESIS_HASH, chainHashInPlace, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
 export { nodeIo, type WalIo } from './io.ts'
 export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './lease.ts'
 export { follow, copyFrame, type FollowOptions, type OwnedFrame } from './follow.ts'

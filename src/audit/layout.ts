@@ -49,13 +49,6 @@ export function readU64(view: DataView, offset: number): number {
 /** Bytes of a frame's content header: LSN (u64), epoch (u32), type (u16), version (u16). */
 export const FRAME_CONTENT_HEADER_BYTES = 16
 
-/** The 16 content-header bytes of a frame (LSN, epoch, type, version), for hashing a frame known only by its fields. */
-export function frameContentHeader(fields: FrameHeaderFields): Uint8Array {
-  const bytes = new Uint8Array(FRAME_CONTENT_HEADER_BYTES)
-  writeFrameContentHeader(fields, new DataView(bytes.buffer), 0)
-  return bytes
-}
-
 export interface FrameHeaderFields {
   lsn: number
   epoch: number

@@ -3,18 +3,18 @@
  * from the bytes on disk (the log's reader, CRC-checked), and check every seal passed on the way (structure, signed
  * head, sequence, signature).
  *
- * It hashes with Bun's native SHA-256, as the writer does, not with the reference implementation (@noble/hashes) that
- * the offline verifiers use (log-scan.ts: audit verify, replay-verify). What the self-check is for is noticing bytes
- * changed on disk, which any correct SHA-256 does; specs/wal/chain.test.ts holds the two implementations equal, and the
- * offline check is where an implementation's own bug would show. The price of the reference hash here was the main
- * thread's: ~10 µs per record, re-derived for every record logged (bench:http's profile at half load: 8.7 s of 45 s,
- * and its slices the largest stalls), against ~1 µs. Cheap when run often: each run reads only what was appended
- * since the previous one. A finding is sticky — once the log is known to be damaged, every later check returns the
+ * It hashes with the writer's own function (chainHashInPlace: Bun's native SHA-256), not with the reference
+ * implementation (@noble/hashes) that the offline verifiers use (log-scan.ts: audit verify, replay-verify). What the
+ * self-check is for is noticing bytes changed on disk, which any correct SHA-256 does; specs/wal/chain.test.ts holds
+ * the two implementations equal, and the offline check is where an implementation's own bug would show. The price of
+ * the reference hash here was the main thread's: ~10 µs per record, re-derived for every record logged (bench:http's
+ * profile at half load: 8.7 s of 45 s, and its slices the largest stalls), against ~1 µs. Cheap when run often: each
+ * run reads only what was appended since the previous one. A finding is sticky — once the log is known to be damaged, every later check returns the
  * same finding (the gateway has gone to HALT/CANCEL_ONLY and wants the original, not the symptoms after it).
  */
 
 import { readFileSync } from 'node:fs'
-import { FRAME_HEADER_BYTES, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, hashesEqual, toHex, type Frame } from '../../wal/index.ts'
+import { FRAME_HEADER_BYTES, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, chainHashInPlace, hashesEqual, toHex, type Frame } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import { HeadHistory } from './head-history.ts'
 import type { SealKeyResolver } from './keys.ts'
@@ -124,7 +124,7 @@ export class SelfCheck {
     writeFrameContentHeader(frame, this.hashInputView, HASH_BYTES)
     this.hashInput.set(frame.payload, contentStart)
     const computed = new Uint8Array(HASH_BYTES)
-    Bun.SHA256.hash(this.hashInput.subarray(0, inputBytes), computed)
+    chainHashInPlace(this.hashInput.subarray(0, inputBytes), computed)
     return computed
   }
 
