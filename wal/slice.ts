@@ -48,7 +48,7 @@ export function sliceOfCatalog(catalog: SegmentCatalog, fromLsn: number, toLsn: 
 export interface SliceLog {
   /** The slice's firstLsn; past every LSN once a segment it names turned out removed. */
   readonly firstLsn: number
-  read(fromLsn: number, options?: { toLsn?: number }): Generator<Frame>
+  read(fromLsn: number, options?: { toLsn?: number; chunkBytes?: number }): Generator<Frame>
 }
 
 /** Reads `slice` from its files (CRCs and LSN order checked as Wal.read does). */
@@ -58,9 +58,10 @@ export function openSlice(slice: LogSlice, io: WalIo = nodeIo): SliceLog {
     catalog.add({ ...segment, index: index === 0 ? [slice.start] : [], indexed: true })
   }
   let removed = false
-  function* read(fromLsn: number, options: { toLsn?: number } = {}): Generator<Frame> {
+  function* read(fromLsn: number, options: { toLsn?: number; chunkBytes?: number } = {}): Generator<Frame> {
     try {
-      yield* readFrames(catalog, { io, fromLsn, toLsn: Math.min(options.toLsn ?? slice.toLsn, slice.toLsn) })
+      const toLsn = Math.min(options.toLsn ?? slice.toLsn, slice.toLsn)
+      yield* readFrames(catalog, options.chunkBytes === undefined ? { io, fromLsn, toLsn } : { io, fromLsn, toLsn, chunkBytes: options.chunkBytes })
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'ENOENT') throw error
       removed = true

@@ -155,7 +155,7 @@ test('a worker that dies is replaced: the next request starts over from the base
   const before = await follower.figuresAt(live.lastLsn)
   if (before === 'gap') throw new Error('gap')
   // The worker is killed from outside (as a crash of its thread would end it).
-  ;(follower as unknown as { worker: Worker }).worker.terminate()
+  ;(follower as unknown as { channel: { worker: Worker } }).channel.worker.terminate()
   for (let waited = 0; follower.started && waited < 5_000; waited += 10) await Bun.sleep(10)
   expect(follower.started).toBe(false)
   expect(follower.ready()).toBe(true)

@@ -10,14 +10,18 @@ export {
   AUDIT_RECORD_TYPE_MIN, AUDIT_SEAL, AUDIT_TAMPER_DETECTED, TAMPER_RESPONSES, decodeSealRecord, decodeTamperRecord,
   isAuditRecordType, sealRecord, tamperRecord, type SealClaims, type TamperFinding, type TamperResponse,
 } from './records.ts'
-export { keyResolverFromJwk, keyResolverFromJwks, loadKeyResolver, loadSigningKey, type SealKeyResolver, type SealSigningKey } from './keys.ts'
+export {
+  keyResolverFromJwk, keyResolverFromJwks, keyResolverOf, loadKeyResolver, loadKeySource, loadSigningKey, publicKeySource,
+  type SealKeyResolver, type SealKeySource, type SealSigningKey,
+} from './keys.ts'
 export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, readAnchorsFile, type Anchor } from './anchors.ts'
 export { PROBLEMS_MAX, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
 export { listSegments, scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
-export { SelfCheck, type CheckableLog, type SelfCheckOptions } from './self-check.ts'
+export { SelfCheck, type CheckableLog, type SelfCheckOptions, type SelfChecker } from './self-check.ts'
+export { SelfCheckThread, type SelfCheckThreadOptions, type SliceableLog } from './self-check-thread.ts'
 export { MANIFEST_FILE, collectSeals, writeForensicsBundle, type ForensicsBundle, type ForensicsOptions } from './forensics.ts'
 export { reportTamper, type TamperReport, type TamperReportOptions } from './tamper.ts'
 export type { SealEntry } from './seal-check.ts'
-export { FORENSICS_DIR_DEFAULT, setUpAudit, type AuditSetup } from './setup.ts'
+export { FORENSICS_DIR_DEFAULT, setUpAudit, verifyingKeySource, type AuditSetup } from './setup.ts'

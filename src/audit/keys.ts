@@ -57,15 +57,37 @@ export function keyResolverFromJwks(jwks: JSONWebKeySet): SealKeyResolver {
   return createLocalJWKSet(jwks)
 }
 
-/** Loads `--public-key FILE` (a JWK) or `--jwks FILE` (a JWKS) into a resolver. */
-export async function loadKeyResolver(options: { publicKeyPath?: string; jwksPath?: string }): Promise<SealKeyResolver> {
-  if (options.publicKeyPath !== undefined) return keyResolverFromJwk(readJson(options.publicKeyPath) as JWK)
+/**
+ * Verifying keys as plain data, so a thread of its own (the self-check's) can build its resolver: one public JWK (its
+ * private part dropped) or a JWKS.
+ */
+export type SealKeySource = { kind: 'jwk'; jwk: JWK } | { kind: 'jwks'; jwks: JSONWebKeySet }
+
+/** Reads `--public-key FILE` (a JWK) or `--jwks FILE` (a JWKS) as a key source; the JWK is checked as loadKeyResolver does. */
+export function loadKeySource(options: { publicKeyPath?: string; jwksPath?: string }): SealKeySource {
+  if (options.publicKeyPath !== undefined) return publicKeySource(readJson(options.publicKeyPath) as JWK, options.publicKeyPath)
   if (options.jwksPath !== undefined) {
     const jwks = readJson(options.jwksPath)
     if (!v.is(JWKS, jwks)) throw new Error(`${options.jwksPath}: expected a JWKS ({ "keys": [...] })`)
-    return keyResolverFromJwks(jwks as JSONWebKeySet)
+    return { kind: 'jwks', jwks: jwks as JSONWebKeySet }
   }
   throw new Error('no verifying key: give a public key file or a JWKS file')
+}
+
+/** The public half of an Ed25519 JWK (public or private) as a key source. */
+export function publicKeySource(jwk: JWK, where = 'public key'): SealKeySource {
+  const { d: _private, ...publicOnly } = parseJwk(jwk, where)
+  return { kind: 'jwk', jwk: publicOnly as JWK }
+}
+
+/** The resolver for a key source. */
+export async function keyResolverOf(source: SealKeySource): Promise<SealKeyResolver> {
+  return source.kind === 'jwk' ? keyResolverFromJwk(source.jwk) : keyResolverFromJwks(source.jwks)
+}
+
+/** Loads `--public-key FILE` (a JWK) or `--jwks FILE` (a JWKS) into a resolver. */
+export async function loadKeyResolver(options: { publicKeyPath?: string; jwksPath?: string }): Promise<SealKeyResolver> {
+  return keyResolverOf(loadKeySource(options))
 }
 
 function parseJwk(value: unknown, where: string): v.InferOutput<typeof ED25519_JWK> {

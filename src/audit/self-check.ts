@@ -38,15 +38,31 @@ export interface SelfCheckOptions {
   from?: { lsn: number; chainHead: Uint8Array }
   /** Records read per check; bounds the time one periodic check may take. The rest is read by the next one. */
   recordsPerCheckMax?: number
+  /**
+   * The log reader's largest read. Default: the smallest it allows (one largest frame), for a caller that checks a few
+   * hundred records at a time (a larger chunk would be read anew for every check).
+   */
+  readChunkBytes?: number
+}
+
+/** What runs the self-check, on the event loop (SelfCheck) or in a thread of its own (self-check-thread.ts). */
+export interface SelfChecker {
+  /** Verifies what was appended since the last check (or some of it: see verifiedThroughLsn); a finding or null. */
+  check(): Promise<AuditProblem | null>
+  /** The last LSN whose chain head has been re-derived. */
+  readonly verifiedThroughLsn: number
+  /** Seals whose heads, sequence (and signatures, with keys) were checked. */
+  readonly sealsChecked: number
 }
 
 export const SELF_CHECK_RECORDS_MAX_DEFAULT = 1_000_000
 
-export class SelfCheck {
+export class SelfCheck implements SelfChecker {
   private readonly log: CheckableLog
   private readonly seals: SealChecker
   private readonly heads = new HeadHistory()
   private readonly recordsMax: number
+  private readonly chunkBytes: number
   private verifiedLsn: number
   private head: Uint8Array
   private finding: AuditProblem | null = null
@@ -57,6 +73,7 @@ export class SelfCheck {
   constructor(log: CheckableLog, options: SelfCheckOptions) {
     this.log = log
     this.recordsMax = options.recordsPerCheckMax ?? SELF_CHECK_RECORDS_MAX_DEFAULT
+    this.chunkBytes = options.readChunkBytes ?? FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX
     const from = options.from ?? { lsn: log.firstLsn - 1, chainHead: log.segments[0]?.previousHash ?? GENESIS_HASH }
     this.verifiedLsn = from.lsn
     this.head = from.chainHead.slice()
@@ -66,6 +83,11 @@ export class SelfCheck {
   /** The last LSN whose chain head the self-check has re-derived. */
   get verifiedThroughLsn(): number {
     return this.verifiedLsn
+  }
+
+  /** The chain head at verifiedThroughLsn (a copy): where a check started anew (another thread) picks up. */
+  get verifiedHead(): Uint8Array {
+    return this.head.slice()
   }
 
   get sealsChecked(): number {
@@ -87,9 +109,7 @@ export class SelfCheck {
   private readAndCheck(toLsn: number): AuditProblem | null {
     const fromLsn = this.verifiedLsn + 1
     try {
-      // The smallest read chunk the reader allows (one largest frame): a check reads a slice of records at a time
-      // (the audit duty's SELF_CHECK_SLICE_RECORDS), and the default 4 MiB chunk would be read anew for every slice.
-      for (const frame of this.log.read(fromLsn, { toLsn, verifyChain: false, chunkBytes: FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX })) {
+      for (const frame of this.log.read(fromLsn, { toLsn, verifyChain: false, chunkBytes: this.chunkBytes })) {
         const computed = this.chainHashOf(frame)
         if (!hashesEqual(computed, frame.hash)) {
           return { code: 'CHAIN_BREAK', ...this.locate(frame.lsn), lsn: frame.lsn, detail: `the stored hash ${toHex(frame.hash)} does not follow from the previous head (recomputed ${toHex(computed)})` }

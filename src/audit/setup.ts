@@ -1,6 +1,7 @@
 /**
  * Wiring audit into a running gateway from its config: the Sealer (resumed from the last seal in the log), the
- * SelfCheck (seal keys from audit.publicKeyFile, or the public half of the signing key), and where forensics go. The
+ * self-check in a thread of its own (self-check-thread.ts; seal keys from audit.publicKeyFile, or the public half of
+ * the signing key), and where forensics go. The
  * runtime then calls `sealer.maybeSeal` after appends (or on a timer), `sealer.sealNow` at clean shutdown,
  * `selfCheck.check()` at start and every `selfCheckEveryMs`, and on a finding switches to `tamperResponse` and calls
  * `reportTamper`.
@@ -10,23 +11,18 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
-import { keyResolverFromJwk, loadKeyResolver, loadSigningKey, type SealKeyResolver } from './keys.ts'
+import { loadKeySource, loadSigningKey, publicKeySource, type SealKeySource } from './keys.ts'
 import type { TamperResponse } from './records.ts'
-import { SelfCheck, type CheckableLog } from './self-check.ts'
+import { SelfCheckThread, type SliceableLog } from './self-check-thread.ts'
 import { Sealer, findLastSeal, type ReadableLog } from './sealer.ts'
 
 export const FORENSICS_DIR_DEFAULT = 'forensics'
 
-/**
- * Records the runtime's self-check re-derives per `check()` (a few µs each): the audit duty calls it slice after
- * slice with an event-loop turn between, so a check holds the loop a few milliseconds at a time.
- */
-export const SELF_CHECK_SLICE_RECORDS = 256
-
 export interface AuditSetup {
   /** Null when no signing key is configured: the gateway appends no seals (fine for paper, flagged for live). */
   sealer: Sealer | null
-  selfCheck: SelfCheck
+  /** Each check() re-derives the log through its durable head, in the thread; stop() ends the thread. */
+  selfCheck: SelfCheckThread
   selfCheckEveryMs: number
   tamperResponse: TamperResponse
   forensicsDir: string
@@ -37,9 +33,9 @@ export interface AuditSetup {
  * and chain head (which the restore compared with the log), so the check at start re-derives only the records after
  * it rather than the whole log. Everything before it is for `egress audit verify`.
  */
-export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: CheckableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
+export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: SliceableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
   const { config, log } = options
-  const keys = await verifyingKeys(config)
+  const keys = await verifyingKeySource(config)
   const sealer = config.signingKeyFile === undefined
     ? null
     : new Sealer({
@@ -50,22 +46,26 @@ export async function setUpAudit(options: { config: AuditConfig; dataDir: string
     })
   return {
     sealer,
-    selfCheck: new SelfCheck(log, { keys, recordsPerCheckMax: SELF_CHECK_SLICE_RECORDS, ...(options.from === undefined ? {} : { from: options.from }) }),
+    selfCheck: new SelfCheckThread({ log, keys, ...(options.from === undefined ? {} : { from: options.from }) }),
     selfCheckEveryMs: config.selfCheckEveryMs,
     tamperResponse: config.tamperResponse,
     forensicsDir: config.forensicsDir ?? join(options.dataDir, FORENSICS_DIR_DEFAULT),
   }
 }
 
-async function verifyingKeys(config: AuditConfig): Promise<SealKeyResolver | null> {
-  if (config.publicKeyFile !== undefined) {
+/**
+ * The keys the self-check verifies seals with, as plain data (it runs in a thread of its own): the public key file (a
+ * JWK, or a JWKS with `{ keys }`), else the public half of the signing key; null when neither is configured. The
+ * routes' on-demand verification uses the same keys.
+ */
+export async function verifyingKeySource(config: AuditConfig | undefined): Promise<SealKeySource | null> {
+  if (config?.publicKeyFile !== undefined) {
     const parsed = JSON.parse(readFileSync(config.publicKeyFile, 'utf8')) as { keys?: unknown }
-    return Array.isArray(parsed.keys) ? loadKeyResolver({ jwksPath: config.publicKeyFile }) : loadKeyResolver({ publicKeyPath: config.publicKeyFile })
+    return Array.isArray(parsed.keys) ? loadKeySource({ jwksPath: config.publicKeyFile }) : loadKeySource({ publicKeyPath: config.publicKeyFile })
   }
-  if (config.signingKeyFile !== undefined) {
-    // The public half of the signing key (keyResolverFromJwk drops the private part before importing).
+  if (config?.signingKeyFile !== undefined) {
     await loadSigningKey(config.signingKeyFile) // the same mode check as the Sealer's
-    return keyResolverFromJwk(JSON.parse(readFileSync(config.signingKeyFile, 'utf8')) as JWK)
+    return publicKeySource(JSON.parse(readFileSync(config.signingKeyFile, 'utf8')) as JWK, config.signingKeyFile)
   }
   return null
 }

@@ -15,6 +15,8 @@
  */
 
 import type { Clock } from '../domain/clock.ts'
+import { WorkerChannel } from '../runtime/worker-channel.ts'
+import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { Wal } from '../../wal/index.ts'
 import type { LedgerFigures } from './internal-checks.ts'
 import { baseForTransfer, type FoldReply, type FoldRequest } from './replay-messages.ts'
@@ -29,20 +31,15 @@ export interface ReplayFollowerOptions {
   base: () => ReplayBase | null
 }
 
-/**
- * The worker's script: beside this file when run from source. In the compiled binary every module's URL is the
- * executable's, and each entry point sits under it by its path below src/ (package.json's build lists the worker as
- * one): backoffice/replay-worker.ts.
- */
-const WORKER_URL = import.meta.url.endsWith('/replay-follower.ts') ? new URL('./replay-worker.ts', import.meta.url).href : new URL('./backoffice/replay-worker.ts', import.meta.url).href
+/** The worker's script (src/runtime/worker-url.ts: from source and in the compiled binary). */
+const WORKER_URL = workerScriptUrl(import.meta.url, 'replay-follower.ts', 'backoffice/replay-worker.ts')
 
 export class ReplayFollower {
   private readonly options: ReplayFollowerOptions
-  private worker: Worker | null = null
+  private readonly channel: WorkerChannel<FoldRequest, FoldReply>
   /** The request under way (or the last one, settled): each goes after the one before it. */
   private tail: Promise<unknown> = Promise.resolve()
   private foldsPending = 0
-  private readonly waiting = new Map<number, (reply: FoldReply) => void>()
   private requestCount = 0
   /** The worker's state as of its last answer, and the base the next request starts over from (null: go on). */
   private startedMirror = false
@@ -58,6 +55,15 @@ export class ReplayFollower {
 
   constructor(options: ReplayFollowerOptions) {
     this.options = options
+    this.channel = new WorkerChannel<FoldRequest, FoldReply>({
+      url: WORKER_URL,
+      failed: (id, message) => ({ id, ok: false, started: false, foldedLsn: this.folded, message }),
+      // The worker's ledger is gone: the next request starts over from a base.
+      onLost: () => {
+        this.startedMirror = false
+        this.failing = true
+      },
+    })
   }
 
   /** The last LSN the worker folded (or the base's, for a start over not yet sent). */
@@ -126,7 +132,7 @@ export class ReplayFollower {
     this.stopped = true
     this.timerCancel?.()
     this.timerCancel = null
-    if (this.worker !== null) this.lost(this.worker, 'the back office stopped')
+    this.channel.stop('the back office stopped')
     await this.idle()
   }
 
@@ -146,7 +152,7 @@ export class ReplayFollower {
     const slice = this.options.wal.slice(this.folded + 1, toLsn)
     let reply: FoldReply
     try {
-      reply = await this.post({ id, base: base === null ? null : baseForTransfer(base), slice, figures })
+      reply = await this.channel.request({ id, base: base === null ? null : baseForTransfer(base), slice, figures })
     } catch (error) {
       this.startedMirror = false // the base may not have reached the worker: the next request starts over
       this.failing = true
@@ -162,49 +168,5 @@ export class ReplayFollower {
       return { outcome: 'gap', figures: null }
     }
     return { outcome: reply.outcome, figures: reply.figures }
-  }
-
-  private post(request: FoldRequest): Promise<FoldReply> {
-    if (this.stopped) return Promise.resolve({ id: request.id, ok: false, started: false, foldedLsn: this.folded, message: 'the back office has stopped' })
-    const worker = this.worker ?? this.spawn()
-    return new Promise((resolve) => {
-      this.waiting.set(request.id, resolve)
-      worker.ref() // an answer is awaited: the process stays up for it
-      try {
-        worker.postMessage(request)
-      } catch (error) {
-        this.waiting.delete(request.id)
-        if (this.waiting.size === 0) worker.unref()
-        resolve({ id: request.id, ok: false, started: false, foldedLsn: this.folded, message: `the request did not reach the worker: ${String(error)}` })
-      }
-    })
-  }
-
-  private spawn(): Worker {
-    const worker = new Worker(WORKER_URL)
-    worker.onmessage = (event: MessageEvent<FoldReply>) => {
-      const reply = event.data
-      const resolve = this.waiting.get(reply.id)
-      this.waiting.delete(reply.id)
-      if (this.waiting.size === 0) worker.unref()
-      resolve?.(reply)
-    }
-    worker.onerror = (event: ErrorEvent) => this.lost(worker, `the replay worker failed: ${event.message}`)
-    worker.addEventListener('messageerror', () => this.lost(worker, 'an answer of the replay worker could not be read'))
-    worker.addEventListener('close', () => this.lost(worker, 'the replay worker exited'))
-    worker.unref() // idle, it never keeps the process up
-    this.worker = worker
-    return worker
-  }
-
-  /** The worker is gone: what it was asked is answered as failed, and the next request starts a new one from the base. */
-  private lost(worker: Worker, message: string): void {
-    if (this.worker !== worker) return
-    this.worker = null
-    this.startedMirror = false
-    this.failing = true
-    worker.terminate()
-    for (const [id, resolve] of this.waiting) resolve({ id, ok: false, started: false, foldedLsn: this.folded, message })
-    this.waiting.clear()
   }
 }

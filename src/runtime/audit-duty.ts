@@ -9,21 +9,6 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog } from '../audit/index.ts'
 import type { Engine } from './engine.ts'
-import { loopSharePause } from './loop-share.ts'
-
-/** One event-loop turn between self-check slices: the check at start, before intake opens, and checks asked for. */
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/**
- * The periodic self-check's pacing: at most a quarter of the event loop, at most 50 ms between two slices. A check
- * after 30 s of traffic re-derives every record logged meanwhile. With the reference hash (~13 µs a record, before
- * self-check.ts hashed natively) that was about 1.3 s of CPU at bench:http's half load (~11k records/s), which with one
- * loop turn between slices held most of the loop for ~4 s and queued intake behind it; now it is a few µs a record
- * (the log's reader is most of it). Paced, a check takes longer and leaves intake the rest; under a sustained rate
- * beyond what a quarter of the loop re-derives, the check falls behind (verifiedThroughLsn lags) until the rate drops —
- * detection is later, nothing goes unchecked.
- */
-export const SELF_CHECK_PACING = { loopShareMax: 0.25, waitMsMax: 50 } as const
 
 /** The identity the gateway acts as when it reacts to tampering: recorded in the log like any principal. */
 export const AUDIT_PRINCIPAL: Principal = { id: 'egress-audit', roles: ['ops'], accounts: [], liveAllowed: false }
@@ -74,9 +59,11 @@ export class AuditDuty {
     this.arm()
   }
 
+  /** Stops the periodic check and ends its thread (a check under way answers as failed). */
   stop(): void {
     this.timerCancel?.()
     this.timerCancel = null
+    this.options.setup.selfCheck.stop()
   }
 
   /** Called after each durable command: seals when N records or T ms have passed since the last seal. */
@@ -94,26 +81,16 @@ export class AuditDuty {
   }
 
   /**
-   * Runs the self-check through the log as it stands now; on a new finding, reacts (kill switch, finding record,
-   * forensics bundle). Each `check()` re-derives at most the setup's slice of records (SELF_CHECK_SLICE_RECORDS,
-   * a few µs each), with `pause` between slices (default: one event-loop turn; the periodic
-   * check paces itself, SELF_CHECK_PACING): a check after 30 s of heavy traffic re-derives hundreds of thousands of
-   * records and would otherwise hold the loop for seconds.
+   * Runs the self-check through the log's durable head as it stands now; on a new finding, reacts (kill switch,
+   * finding record, forensics bundle). The check runs in its own thread (audit/self-check-thread.ts): a check after
+   * 30 s of heavy traffic re-derives hundreds of thousands of records, which the event loop only waits for. One check
+   * at a time: a call while one is under way answers the finding so far.
    */
-  async selfCheck(options: { pause?: () => Promise<void> } = {}): Promise<AuditProblem | null> {
+  async selfCheck(): Promise<AuditProblem | null> {
     if (this.checking) return this.finding
     this.checking = true
     try {
-      const check = this.options.setup.selfCheck
-      const pause = options.pause ?? yieldTurn
-      const targetLsn = this.options.engine.wal.lastLsn
-      let problem = await check.check()
-      while (problem === null && check.verifiedThroughLsn < targetLsn) {
-        const before = check.verifiedThroughLsn
-        await pause()
-        problem = await check.check()
-        if (check.verifiedThroughLsn === before) break
-      }
+      const problem = await this.options.setup.selfCheck.check()
       if (problem !== null && this.finding === null) await this.react(problem)
       return problem
     } finally {
@@ -148,7 +125,7 @@ export class AuditDuty {
 
   private arm(): void {
     this.timerCancel = this.options.clock.schedule(this.options.setup.selfCheckEveryMs, () => {
-      this.selfCheck({ pause: loopSharePause({ shareMax: SELF_CHECK_PACING.loopShareMax, waitMsMax: SELF_CHECK_PACING.waitMsMax }) })
+      this.selfCheck()
         .catch((error: unknown) => this.options.onError(error, 'audit self-check'))
         .finally(() => this.arm())
     })

@@ -23,7 +23,7 @@ import { Hono, type Context } from 'hono'
 import type { JWK } from 'jose'
 import * as v from 'valibot'
 import {
-  AUDIT_SEAL, decodeSealRecord, keyResolverFromJwk, loadKeyResolver, readSealUnverified, verifyLogDirectory,
+  AUDIT_SEAL, decodeSealRecord, keyResolverOf, readSealUnverified, verifyLogDirectory, verifyingKeySource,
   type AuditProblem, type SealKeyResolver, type VerifyReport,
 } from '../../audit/index.ts'
 import type { AuditConfig } from '../../config/index.ts'
@@ -104,17 +104,10 @@ async function runVerify(services: Services): Promise<VerifyReport> {
   return verifyLogDirectory(services.gateway.engine.wal.dir, keys === null ? {} : { keys })
 }
 
-/** The key the runtime's self-check uses (audit/setup.ts): the public key file, else the signing key's public half. */
+/** The keys the runtime's self-check uses (audit/setup.ts): the public key file, else the signing key's public half. */
 async function sealVerifyingKeys(config: AuditConfig | undefined): Promise<SealKeyResolver | null> {
-  if (config?.publicKeyFile !== undefined) {
-    const parsed = JSON.parse(readFileSync(config.publicKeyFile, 'utf8')) as { keys?: unknown }
-    return Array.isArray(parsed.keys) ? loadKeyResolver({ jwksPath: config.publicKeyFile }) : loadKeyResolver({ publicKeyPath: config.publicKeyFile })
-  }
-  if (config?.signingKeyFile !== undefined) {
-    // keyResolverFromJwk drops the private part before importing: only the public half is used.
-    return keyResolverFromJwk(JSON.parse(readFileSync(config.signingKeyFile, 'utf8')) as JWK)
-  }
-  return null
+  const source = await verifyingKeySource(config)
+  return source === null ? null : keyResolverOf(source)
 }
 
 /** Seal records after `cursor` (an LSN), oldest first; a page ends at `limit` seals or after sealsScanRecordsMax records. */

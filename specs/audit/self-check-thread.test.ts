@@ -1,0 +1,113 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { AUDIT_SEAL, SelfCheckThread, Sealer, publicKeySource } from '../../src/audit/index.ts'
+import { Wal } from '../../wal/index.ts'
+import { editPayloadByte, payloadRecord, removeTempDirs, replaceSealSignature, segmentFiles, tempDir, testKeys, type TestKeys } from './support.ts'
+
+afterAll(removeTempDirs)
+
+async function sealedWal(keys: TestKeys, records: number, segmentBytesMax = 64 * 1024 * 1024): Promise<{ wal: Wal; sealer: Sealer }> {
+  const wal = Wal.open(tempDir('egress-selfcheck-thread-'), { durability: 'none', preallocateBytes: 0, segmentBytesMax })
+  const sealer = new Sealer({ signer: keys.signer, everyRecords: 10, everyMs: 60_000 })
+  await appendSealed(wal, sealer, 1, records)
+  return { wal, sealer }
+}
+
+async function appendSealed(wal: Wal, sealer: Sealer, from: number, to: number): Promise<void> {
+  for (let index = from; index <= to; index++) {
+    await wal.append([payloadRecord(index)])
+    await sealer.maybeSeal(wal, index)
+  }
+}
+
+describe('SelfCheckThread', () => {
+  test('re-derives the log through its durable head in a thread of its own; later checks read only what was appended', async () => {
+    const keys = await testKeys()
+    const { wal, sealer } = await sealedWal(keys, 35)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    // The event loop never reads the log for it.
+    const read = wal.read.bind(wal)
+    let readsOnLoop = 0
+    wal.read = (...args: Parameters<Wal['read']>) => {
+      readsOnLoop++
+      return read(...args)
+    }
+    try {
+      expect(await check.check()).toBeNull()
+      expect(check.verifiedThroughLsn).toBe(wal.lastLsn)
+      expect(check.sealsChecked).toBe(3)
+      await appendSealed(wal, sealer, 100, 119)
+      expect(await check.check()).toBeNull()
+      expect(check.verifiedThroughLsn).toBe(wal.lastLsn)
+      expect(check.sealsChecked).toBe(5)
+      expect(readsOnLoop).toBe(0)
+    } finally {
+      check.stop()
+      await wal.close()
+    }
+  })
+
+  test('an edit on disk is found at its LSN, file and offset, and the finding sticks', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 30)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    expect(await check.check()).toBeNull()
+    await wal.append([payloadRecord(31), payloadRecord(32), payloadRecord(33)])
+    const edited = editPayloadByte(wal.dir, wal.lastLsn - 1)
+    const finding = await check.check()
+    expect(finding).toMatchObject({ code: 'CHAIN_BREAK', lsn: wal.lastLsn - 1, file: edited.file, offsetBytes: edited.offset })
+    await wal.append([payloadRecord(34)])
+    expect(await check.check()).toEqual(finding)
+    check.stop()
+    await wal.close()
+  })
+
+  test('a forged seal signature is found with the keys the thread built from their plain-data source', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 30)
+    const sealLsn = [...wal.read(1)].find((frame) => frame.type === AUDIT_SEAL.type)?.lsn as number
+    replaceSealSignature(wal.dir, sealLsn)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.privateJwk) }) // the public half is taken
+    expect(await check.check()).toMatchObject({ code: 'SEAL_SIGNATURE_INVALID', lsn: sealLsn })
+    check.stop()
+    await wal.close()
+  })
+
+  test('a lost thread answers its check as an error, not a finding; the next starts a new thread where the last stopped', async () => {
+    const keys = await testKeys()
+    const { wal, sealer } = await sealedWal(keys, 25)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    expect(await check.check()).toBeNull()
+    const verified = check.verifiedThroughLsn
+    // The thread dies under a check.
+    await appendSealed(wal, sealer, 26, 40)
+    const worker = (check as unknown as { channel: { worker: Worker } }).channel.worker
+    const underWay = check.check()
+    worker.terminate()
+    const answer = await underWay.then((finding) => ({ finding }), (error: unknown) => ({ error: String(error) }))
+    if ('error' in answer) expect(answer.error).toContain('the self-check could not run')
+    else expect(answer.finding).toBeNull() // the thread answered before it died
+    // A record before the verified point is not read again; one after it is, from the head the last thread reached.
+    editPayloadByte(wal.dir, verified - 2)
+    await appendSealed(wal, sealer, 41, 45)
+    const editedLsn = wal.lastLsn - 1
+    editPayloadByte(wal.dir, editedLsn)
+    expect(await check.check()).toMatchObject({ code: 'CHAIN_BREAK', lsn: editedLsn })
+    expect(check.verifiedThroughLsn).toBe(editedLsn - 1)
+    check.stop()
+    await wal.close()
+  })
+
+  test('a segment removed before the thread read it is an error, not a finding; a stopped thread checks nothing', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 150, 4_096)
+    expect(segmentFiles(wal.dir).length).toBeGreaterThan(2)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    rmSync(segmentFiles(wal.dir)[1] as string)
+    await expect(check.check()).rejects.toThrow('not a finding')
+    expect(check.verifiedThroughLsn).toBe(0)
+    check.stop()
+    await expect(check.check()).rejects.toThrow('the thread was stopped')
+    await wal.close().catch(() => undefined)
+  })
+})

@@ -1,0 +1,107 @@
+/**
+ * The gateway's side of the self-check thread (self-check-worker.ts): each `check()` names the log from the last
+ * verified LSN through the durable head (a LogSlice, plain data) and the thread re-derives it from the segment files,
+ * so the event loop only waits for the answer. What it holds here is what the answers said: the verified LSN and head
+ * (where a new thread starts when one is lost), the seals checked, and the first finding (sticky, as in SelfCheck).
+ *
+ * A thread that fails (it throws, exits, or cannot read an answer) answers its check as an error — nothing is known
+ * about the log's bytes, so it is not a finding — and the next check starts a new thread from the last verified point.
+ */
+
+import { GENESIS_HASH, type LogSlice } from '../../wal/index.ts'
+import { WorkerChannel } from '../runtime/worker-channel.ts'
+import { workerScriptUrl } from '../runtime/worker-url.ts'
+import type { AuditProblem } from './codes.ts'
+import type { SealKeySource } from './keys.ts'
+import type { SelfChecker } from './self-check.ts'
+import type { SelfCheckReply, SelfCheckRequest } from './self-check-messages.ts'
+
+/** The worker's script (src/runtime/worker-url.ts: from source and in the compiled binary). */
+const WORKER_URL = workerScriptUrl(import.meta.url, 'self-check-thread.ts', 'audit/self-check-worker.ts')
+
+/** What the thread checks: the live log's durable end and slices of it (`Wal` satisfies it). */
+export interface SliceableLog {
+  readonly dir: string
+  readonly firstLsn: number
+  /** The last durable LSN. */
+  readonly lastLsn: number
+  readonly segments: readonly { readonly previousHash: Uint8Array }[]
+  slice(fromLsn: number, toLsn: number): LogSlice
+}
+
+export interface SelfCheckThreadOptions {
+  log: SliceableLog
+  keys: SealKeySource | null
+  /** A point already verified (a snapshot's sealed head); default: the log's start. */
+  from?: { lsn: number; chainHead: Uint8Array }
+}
+
+export class SelfCheckThread implements SelfChecker {
+  private readonly log: SliceableLog
+  private readonly keys: SealKeySource | null
+  private readonly channel: WorkerChannel<SelfCheckRequest, SelfCheckReply>
+  /** Whether the thread holds a SelfCheck at verifiedLsn (else the next request starts one there). */
+  private started = false
+  private verifiedLsn: number
+  private verifiedHead: Uint8Array
+  private seals = 0
+  /** Seals counted by threads before the current one (a new thread counts from 0). */
+  private sealsBefore = 0
+  private finding: AuditProblem | null = null
+  private nextId = 1
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor(options: SelfCheckThreadOptions) {
+    this.log = options.log
+    this.keys = options.keys
+    const from = options.from ?? { lsn: options.log.firstLsn - 1, chainHead: options.log.segments[0]?.previousHash ?? GENESIS_HASH }
+    this.verifiedLsn = from.lsn
+    this.verifiedHead = from.chainHead.slice()
+    this.channel = new WorkerChannel<SelfCheckRequest, SelfCheckReply>({
+      url: WORKER_URL,
+      failed: (id, message) => ({ id, ok: false, message }),
+      onLost: () => {
+        this.started = false
+      },
+    })
+  }
+
+  get verifiedThroughLsn(): number {
+    return this.verifiedLsn
+  }
+
+  get sealsChecked(): number {
+    return this.seals
+  }
+
+  /** Checks the log through its durable head as it is now; throws when the thread could not check (not a finding). */
+  check(): Promise<AuditProblem | null> {
+    const run = this.tail.then(() => this.checkNow())
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
+  /** Ends the thread (a check under way answers as failed). */
+  stop(): void {
+    this.channel.stop('the self-check thread was stopped')
+  }
+
+  private async checkNow(): Promise<AuditProblem | null> {
+    if (this.finding !== null) return this.finding
+    const toLsn = this.log.lastLsn
+    if (toLsn <= this.verifiedLsn) return null
+    const start = this.started ? null : { lsn: this.verifiedLsn, chainHead: this.verifiedHead, keys: this.keys }
+    if (start !== null) this.sealsBefore = this.seals
+    const reply = await this.channel.request({ id: this.nextId++, start, dir: this.log.dir, slice: this.log.slice(this.verifiedLsn + 1, toLsn) })
+    if (!reply.ok) {
+      this.started = false // the thread's SelfCheck may be gone or stale: the next check starts one from verifiedLsn
+      throw new Error(`the self-check could not run: ${reply.message}`)
+    }
+    this.started = true
+    this.verifiedLsn = reply.verifiedLsn
+    this.verifiedHead = reply.verifiedHead
+    this.seals = this.sealsBefore + reply.sealsChecked
+    this.finding = reply.finding
+    return reply.finding
+  }
+}
