@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { CoveredKeys } from '../../src/backoffice/covered-keys.ts'
 import type { FillPage } from '../../src/backoffice/external-checks.ts'
 import { initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger.ts'
 import type { TrackedOrder } from '../../src/backoffice/orders.ts'
@@ -7,10 +8,11 @@ import { venueClientOrderId } from '../../src/domain/orders.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../../src/venues/adapter.ts'
 
-function order(orderId: string, acceptedLsn: number): TrackedOrder {
+/** `cumQty`: what the ledger booked (the sum of its fills' quantities). */
+function order(orderId: string, acceptedLsn: number, cumQty = 0n): TrackedOrder {
   return {
     orderId, acceptedLsn, accountId: 'acct-a', venue: 'sim', symbol: 'BTC-USD', baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy',
-    qty: 10n, cumQty: 0n, status: 'AckedOpen', clientIds: [venueClientOrderId(orderId)], reservationAsset: 'USD', reservationTotal: 0n, held: 0n, amend: null,
+    qty: 10n, cumQty, status: 'AckedOpen', clientIds: [venueClientOrderId(orderId)], reservationAsset: 'USD', reservationTotal: 0n, held: 0n, amend: null,
   }
 }
 
@@ -65,7 +67,7 @@ describe('venue_trades reads', () => {
     const byId: string[] = []
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: fills.map(tradeOf) }) } as unknown as VenueAdapter
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000, [recent, resting]), accountId: 'acct-a', orders: [recent, resting], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      adapter, ledger: ledgerAt(1_000_000, [recent, resting]), accountId: 'acct-a', orders: [recent, resting], nowMs: 1_000, covered: new CoveredKeys(), slices: unslicedWork(),
       fillsFrom: (page) => (ranges.push(page.fromLsn), pageOf(fills, page)),
       fillsStoredThrough: () => true, fillsOfOrder: (orderId) => (byId.push(orderId), fills.filter((booked) => booked.orderId === orderId)),
     })
@@ -76,16 +78,38 @@ describe('venue_trades reads', () => {
   })
 
   test('a fill missing at the venue is still a break when its order was read by id', async () => {
-    const resting = order('old', 10)
+    const resting = order('old', 10, 2n)
     const recent = order('new', 900_000)
     const fills = [fill('old', 20, 2n), fill('new', 900_010, 3n)]
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(fills[1]!)] }) } as unknown as VenueAdapter
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000, [resting, recent]), accountId: 'acct-a', orders: [resting, recent], nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      adapter, ledger: ledgerAt(1_000_000, [resting, recent]), accountId: 'acct-a', orders: [resting, recent], nowMs: 1_000, covered: new CoveredKeys(), slices: unslicedWork(),
       fillsFrom: (page) => pageOf(fills, page),
       fillsStoredThrough: () => true, fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
     })
     expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:old', 'venue_trades:sim:x-20'])
+  })
+
+  test('an order with no fill booked and no venue trade is in the window but not read; a venue trade of one is compared', async () => {
+    const unfilled = Array.from({ length: 50 }, (_, index) => order(`u${index}`, 10 + index))
+    const surprise = order('s', 500)
+    const trade = tradeOf(fill('s', 600, 1n))
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [trade] }) } as unknown as VenueAdapter
+    const covered = new CoveredKeys()
+    const ranges: number[] = []
+    const input = {
+      adapter, accountId: 'acct-a', nowMs: 1_000, covered, slices: unslicedWork(), fillsStoredThrough: () => true, fillsOfOrder: () => [],
+      fillsFrom: (page: FillPage) => (ranges.push(page.fromLsn), []),
+    }
+    expect(await venueTrades({ ...input, adapter: { ...adapter, trades: async () => ({ kind: 'ok' as const, value: [] }) }, ledger: ledgerAt(1_000, unfilled), orders: unfilled })).toEqual([])
+    expect(ranges).toEqual([]) // nothing to read
+    expect(unfilled.every((placed) => covered.has(`venue_trades:sim:order:${placed.orderId}`))).toBe(true)
+    expect(covered.has('venue_trades:sim:order:elsewhere')).toBe(false)
+    // The venue traded an order the ledger booked nothing for: compared, and a break.
+    const found = await venueTrades({ ...input, ledger: ledgerAt(1_000, [...unfilled, surprise]), orders: [...unfilled, surprise] })
+    expect(ranges).toEqual([500])
+    expect(Array.isArray(found) && found.map((observation) => observation.key)).toEqual(['venue_trades:sim:order:s'])
+    expect(covered.has(`venue_trades:sim:${trade.execId}`)).toBe(true)
   })
 
   test('the range is read a page at a time, with a pause after each full page, and every fill counts', async () => {
@@ -96,7 +120,7 @@ describe('venue_trades reads', () => {
     let pauses = 0
     const slices = new WorkSlices({ sliceMs: Number.POSITIVE_INFINITY, pause: async () => void pauses++ })
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices,
+      adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new CoveredKeys(), slices,
       fillsFrom: (page) => (pages.push(page), pageOf(fills, page)),
       fillsStoredThrough: () => true, fillsOfOrder: () => [],
     })
@@ -112,7 +136,7 @@ describe('venue_trades reads', () => {
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: fills.map(tradeOf) }) } as unknown as VenueAdapter
     let reads = 0
     const found = await venueTrades({
-      adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new Set(), slices: unslicedWork(),
+      adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders, nowMs: 1_000, covered: new CoveredKeys(), slices: unslicedWork(),
       fillsFrom: (page) => (reads++, pageOf(fills, page)),
       fillsStoredThrough: () => true, fillsOfOrder: () => [],
     })
@@ -127,9 +151,9 @@ describe('venue_trades reads', () => {
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [tradeOf(early)] }) } as unknown as VenueAdapter
     const input = { adapter, accountId: 'acct-a', orders: [placed], nowMs: 1_000, slices: unslicedWork(), fillsFrom: (page: FillPage) => pageOf([early, late], page), fillsStoredThrough: () => true, fillsOfOrder: () => [] }
     // Folded through 100 when the answer came: the fill at 150 was booked after it, so nothing differs.
-    expect(await venueTrades({ ...input, ledger: ledgerAt(100, [placed]), covered: new Set() })).toEqual([])
+    expect(await venueTrades({ ...input, ledger: ledgerAt(100, [placed]), covered: new CoveredKeys() })).toEqual([])
     // Folded through 200: the fill at 150 has no trade at the venue, and the order's totals differ.
-    const found = await venueTrades({ ...input, ledger: ledgerAt(200, [placed]), covered: new Set() })
+    const found = await venueTrades({ ...input, ledger: ledgerAt(200, [placed]), covered: new CoveredKeys() })
     expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:a', 'venue_trades:sim:x-150'])
   })
 
@@ -141,7 +165,7 @@ describe('venue_trades reads', () => {
     trades.push({ ...tradeOf(fill('foreign', 5_000, 1n)), clientOrderId: 'c-foreign' })
     const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: trades }) } as unknown as VenueAdapter
     const check = async (slices: WorkSlices): Promise<{ keys: string[]; covered: string[] }> => {
-      const covered = new Set<string>()
+      const covered = new CoveredKeys()
       const found = await venueTrades({ adapter, ledger: ledgerAt(1_000_000, orders), accountId: 'acct-a', orders: [...orders], nowMs: 1_000, covered, slices, fillsFrom: (page) => pageOf(fills, page), fillsStoredThrough: () => true, fillsOfOrder: () => [] })
       if (!Array.isArray(found)) throw new Error(found)
       return { keys: found.map((observation) => observation.key).sort(), covered: [...covered].sort() }
@@ -164,7 +188,7 @@ describe('venue_trades reads', () => {
     const ledger = ledgerAt(1_000, [kept, retired])
     let tick = 0
     const slices = new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => void ledger.orders.delete('gone') })
-    const found = await venueTrades({ adapter, ledger, accountId: 'acct-a', orders: [kept, retired], nowMs: 1_000, covered: new Set(), slices, fillsFrom: (page) => pageOf(fills, page), fillsStoredThrough: () => true, fillsOfOrder: () => [] })
+    const found = await venueTrades({ adapter, ledger, accountId: 'acct-a', orders: [kept, retired], nowMs: 1_000, covered: new CoveredKeys(), slices, fillsFrom: (page) => pageOf(fills, page), fillsStoredThrough: () => true, fillsOfOrder: () => [] })
     expect(found).toEqual([])
   })
 
@@ -179,7 +203,7 @@ describe('venue_trades reads', () => {
       let reads = 0
       const slices = new WorkSlices({ sliceMs: Number.POSITIVE_INFINITY, pause: async () => void (++pauses >= catchUpAfter && (storedLsn = 100)) })
       const found = await venueTrades({
-        adapter, ledger: ledgerAt(100, [placed]), accountId: 'acct-a', orders: [placed], nowMs: 1_000, covered: new Set(), slices,
+        adapter, ledger: ledgerAt(100, [placed]), accountId: 'acct-a', orders: [placed], nowMs: 1_000, covered: new CoveredKeys(), slices,
         fillsStoredThrough: (lsn) => storedLsn >= lsn,
         fillsFrom: (page) => (reads++, pageOf(booked, { ...page, toLsn: Math.min(page.toLsn, storedLsn) })),
         fillsOfOrder: () => [],

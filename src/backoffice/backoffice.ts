@@ -16,6 +16,7 @@ import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { StoredBookSums } from './book-sums.ts'
 import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
+import { CoveredKeys } from './covered-keys.ts'
 import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
@@ -226,11 +227,11 @@ export class BackOffice {
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
-  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, Set<string>> }> {
+  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys> }> {
     const ran = new Set<ReconcileCheck>()
     const skipped: { check: ReconcileCheck; detail: string }[] = []
     const observations: Observation[] = []
-    const coveredKeys = new Map<ReconcileCheck, Set<string>>()
+    const coveredKeys = new Map<ReconcileCheck, CoveredKeys>()
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
@@ -241,9 +242,9 @@ export class BackOffice {
       skipped.push(...result.skipped)
       observations.push(...result.observations)
       for (const [check, keys] of result.coveredKeys) {
-        const all = coveredKeys.get(check)
-        if (all === undefined) coveredKeys.set(check, new Set(keys))
-        else for (const key of keys) all.add(key)
+        let all = coveredKeys.get(check)
+        if (all === undefined) coveredKeys.set(check, (all = new CoveredKeys()))
+        all.addAll(keys)
       }
     }
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
@@ -260,7 +261,7 @@ export class BackOffice {
     checks: ReconcileCheck[]
     skipped: { check: ReconcileCheck; detail: string }[]
     observations: Observation[]
-    coveredKeys: Map<ReconcileCheck, Set<string>>
+    coveredKeys: Map<ReconcileCheck, CoveredKeys>
   }): Promise<ReconcileResult> {
     const atMs = this.clock.nowMs()
     const asOfLsn = this.projector.ledger.lastLsn

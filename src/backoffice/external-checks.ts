@@ -12,6 +12,7 @@ import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder } from '../venues/adapter.ts'
 import type { ReconcileCheck } from './breaks.ts'
+import { CoveredKeys } from './covered-keys.ts'
 import { endedSince, heldOrderOf, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger.ts'
@@ -33,7 +34,7 @@ export interface ExternalResult {
    * For a check that compares a window (venue_trades), the break keys it looked at: only those of its open breaks may
    * be cleared by this run (venue-trades.ts). A check not listed looked at everything it could break on.
    */
-  coveredKeys: Map<ReconcileCheck, Set<string>>
+  coveredKeys: Map<ReconcileCheck, CoveredKeys>
 }
 
 /** States in which egress holds an order for open at the venue with nothing in flight about it. */
@@ -82,7 +83,7 @@ export async function reconcileVenue(
   const slices = options.slices ?? unslicedWork()
   const accounts = [...(ledger.venueAccounts.get(venue)?.keys() ?? [])].sort()
   const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices)
-  const tradesCovered = new Set<string>()
+  const tradesCovered = new CoveredKeys()
   const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]) }
   const checks: [ReconcileCheck, (accountId: string) => Promise<Observation[] | string>][] = [
     ['venue_balances', (accountId) => balances(source, ledger, accountId)],
