@@ -122,4 +122,21 @@ describe('audit duties of the running gateway', () => {
     await expect(check.check()).rejects.toThrow('the thread was stopped')
     expect(world.errors).toEqual([])
   })
+
+  test('a stop during a periodic check is not an error, and nothing is scheduled after it', async () => {
+    const { config } = await auditConfig({ sealEveryRecords: 1_000, selfCheckEveryMs: 1_000 })
+    const world = await startWorld({ seed: 15, audit: config })
+    dirs.push(world.dir)
+    const duty = world.gateway.audit
+    if (duty === null || duty === undefined) throw new Error('no audit duty')
+    for (let index = 0; index < 150; index++) await world.gateway.place(traderA, body(`q-${index}`), null)
+    await run(world, 1_100) // the periodic check starts, and is in its thread
+    const state = duty as unknown as { checking: boolean; timerCancel: (() => void) | null }
+    expect(state.checking).toBe(true)
+    await world.gateway.stop()
+    for (let waited = 0; state.checking && waited < 200; waited++) await Bun.sleep(10)
+    expect(state.checking).toBe(false)
+    expect(state.timerCancel).toBeNull()
+    expect(world.errors).toEqual([])
+  })
 })

@@ -99,5 +99,7 @@ function removedUnder(request: SelfCheckRequest): SelfCheckReply {
 let tail: Promise<unknown> = Promise.resolve()
 self.onmessage = (event: MessageEvent<SelfCheckRequest>) => {
   const request = event.data
-  tail = tail.then(async () => self.postMessage(await answer(request)))
+  // answer() never throws; a reply that cannot be posted is the gateway's to notice (its thread is lost), and the
+  // requests after it still go.
+  tail = tail.then(async () => self.postMessage(await answer(request))).catch(() => undefined)
 }

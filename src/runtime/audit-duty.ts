@@ -27,6 +27,7 @@ export class AuditDuty {
   private finding: AuditProblem | null = null
   private timerCancel: (() => void) | null = null
   private checking = false
+  private stopped = false
 
   constructor(options: AuditDutyOptions) {
     this.options = options
@@ -61,6 +62,7 @@ export class AuditDuty {
 
   /** Stops the periodic check and ends its thread (a check under way answers as failed). */
   stop(): void {
+    this.stopped = true
     this.timerCancel?.()
     this.timerCancel = null
     this.options.setup.selfCheck.stop()
@@ -123,10 +125,14 @@ export class AuditDuty {
     for (const error of report.errors) this.options.onError(new Error(error), 'tamper report')
   }
 
+  /** Schedules the next periodic check; never after stop() (a check it cut short is not an error, nor re-armed). */
   private arm(): void {
+    if (this.stopped) return
     this.timerCancel = this.options.clock.schedule(this.options.setup.selfCheckEveryMs, () => {
       this.selfCheck()
-        .catch((error: unknown) => this.options.onError(error, 'audit self-check'))
+        .catch((error: unknown) => {
+          if (!this.stopped) this.options.onError(error, 'audit self-check')
+        })
         .finally(() => this.arm())
     })
   }

@@ -1,7 +1,7 @@
 /**
  * Pacing for background duties that work in slices on the event loop (the back office's reads of the query model
- * and its venue checks, the audit self-check): between two slices, wait long enough that the duty holds at most
- * `shareMax` of the loop, judged by the slice just done.
+ * and its venue checks; the audit self-check too, before it moved to a thread of its own): between two slices, wait
+ * long enough that the duty holds at most `shareMax` of the loop, judged by the slice just done.
  *
  * Why not one event-loop turn (setImmediate) between slices: a turn lets through only what is already queued, so a
  * duty with a few hundred ms of work took most of the loop for as long as it ran. At half load the requests need

@@ -18,9 +18,7 @@
  * copy of the directory.
  */
 
-import { readFileSync } from 'node:fs'
 import { Hono, type Context } from 'hono'
-import type { JWK } from 'jose'
 import * as v from 'valibot'
 import {
   AUDIT_SEAL, decodeSealRecord, keyResolverOf, readSealUnverified, verifyLogDirectory, verifyingKeySource,
