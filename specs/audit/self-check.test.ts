@@ -4,23 +4,13 @@ import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import {
-  AUDIT_TAMPER_DETECTED, MANIFEST_FILE, SelfCheck, Sealer, decodeTamperRecord, keyResolverFromJwk, reportTamper, writeForensicsBundle,
+  AUDIT_TAMPER_DETECTED, MANIFEST_FILE, SelfCheck, decodeTamperRecord, keyResolverFromJwk, reportTamper, writeForensicsBundle,
 } from '../../src/audit/index.ts'
 import { PAYLOAD_BYTES_MAX, Wal, copyFrame } from '../../wal/index.ts'
 import { AUDIT_SEAL } from '../../src/audit/index.ts'
-import { editPayloadByte, frameAt, payloadRecord, removeTempDirs, replaceSealSignature, tempDir, testKeys, type TestKeys } from './support.ts'
+import { editPayloadByte, frameAt, payloadRecord, removeTempDirs, replaceSealSignature, sealedWal, tempDir, testKeys } from './support.ts'
 
 afterAll(removeTempDirs)
-
-async function sealedWal(keys: TestKeys, records: number): Promise<{ wal: Wal; sealer: Sealer }> {
-  const wal = Wal.open(tempDir('egress-selfcheck-'), { durability: 'none', preallocateBytes: 0 })
-  const sealer = new Sealer({ signer: keys.signer, everyRecords: 10, everyMs: 60_000 })
-  for (let index = 1; index <= records; index++) {
-    await wal.append([payloadRecord(index)])
-    await sealer.maybeSeal(wal, index)
-  }
-  return { wal, sealer }
-}
 
 describe('SelfCheck', () => {
   test('a clean log passes, and later checks read only what was appended since', async () => {

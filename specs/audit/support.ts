@@ -7,6 +7,7 @@ import { chainHashReference } from '../../wal/index.ts'
 import { Wal } from '../../wal/index.ts'
 import { Sealer, type SealSigningKey } from '../../src/audit/index.ts'
 
+import { tempDir } from '../wal/support.ts'
 export { tempDir, removeTempDirs } from '../wal/support.ts'
 
 export interface TestKeys {
@@ -31,6 +32,22 @@ const encoder = new TextEncoder()
 export function payloadRecord(index: number, bytes = 40) {
   const text = `record-${index}-`.padEnd(bytes, 'x')
   return { type: 7, version: 1, payload: encoder.encode(text) }
+}
+
+/** An open log (no fsync) of `records` records with a seal every 10, and its Sealer, for the self-check's tests. */
+export async function sealedWal(keys: TestKeys, records: number, segmentBytesMax = 64 * 1024 * 1024): Promise<{ wal: Wal; sealer: Sealer }> {
+  const wal = Wal.open(tempDir('egress-selfcheck-'), { durability: 'none', preallocateBytes: 0, segmentBytesMax })
+  const sealer = new Sealer({ signer: keys.signer, everyRecords: 10, everyMs: 60_000 })
+  await appendSealed(wal, sealer, 1, records)
+  return { wal, sealer }
+}
+
+/** Appends records `from`..`to`, sealing when due (the record's index is the seal clock's ms). */
+export async function appendSealed(wal: Wal, sealer: Sealer, from: number, to: number): Promise<void> {
+  for (let index = from; index <= to; index++) {
+    await wal.append([payloadRecord(index)])
+    await sealer.maybeSeal(wal, index)
+  }
 }
 
 /** A log of `records` records, sealed every `sealEvery` (and once at the end). Returns the closed log's dir. */

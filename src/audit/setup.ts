@@ -64,7 +64,7 @@ export async function verifyingKeySource(config: AuditConfig | undefined): Promi
     return Array.isArray(parsed.keys) ? loadKeySource({ jwksPath: config.publicKeyFile }) : loadKeySource({ publicKeyPath: config.publicKeyFile })
   }
   if (config?.signingKeyFile !== undefined) {
-    await loadSigningKey(config.signingKeyFile) // the same mode check as the Sealer's
+    // Only its public half; the file's mode is checked where the private key is loaded (the Sealer's loadSigningKey).
     return publicKeySource(JSON.parse(readFileSync(config.signingKeyFile, 'utf8')) as JWK, config.signingKeyFile)
   }
   return null

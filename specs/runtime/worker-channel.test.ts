@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'bun:test'
+import { WorkerChannel } from '../../src/runtime/worker-channel.ts'
+
+type Request = { id: number; value: string; hold?: boolean }
+type Reply = { id: number; echo: string } | { id: number; failed: string }
+
+const URL_OF_WORKER = new URL('./fixtures/channel-worker.ts', import.meta.url).href
+
+function channel(): { channel: WorkerChannel<Request, Reply>; lost: () => number } {
+  let lost = 0
+  const made = new WorkerChannel<Request, Reply>({ url: URL_OF_WORKER, failed: (id, message) => ({ id, failed: message }), onLost: () => void lost++ })
+  return { channel: made, lost: () => lost }
+}
+
+const workerOf = (made: WorkerChannel<Request, Reply>): Worker => (made as unknown as { worker: Worker }).worker
+
+describe('WorkerChannel', () => {
+  test('answers each request by its id, from one thread spawned on first use', async () => {
+    const { channel: made } = channel()
+    expect(made.running).toBe(false)
+    const [a, b] = await Promise.all([made.request({ id: 1, value: 'a' }), made.request({ id: 2, value: 'b' })])
+    expect(a).toEqual({ id: 1, echo: 'a' })
+    expect(b).toEqual({ id: 2, echo: 'b' })
+    expect(made.running).toBe(true)
+    made.stop('done')
+  })
+
+  test('a thread lost under a request answers it as failed and tells the owner; the next request gets a new thread', async () => {
+    const { channel: made, lost } = channel()
+    const held = made.request({ id: 1, value: 'never', hold: true })
+    await Bun.sleep(10) // posted, and not answered
+    workerOf(made).terminate()
+    expect(await held).toEqual({ id: 1, failed: 'the thread exited' })
+    expect(lost()).toBe(1)
+    expect(made.running).toBe(false)
+    expect(await made.request({ id: 2, value: 'again' })).toEqual({ id: 2, echo: 'again' })
+    made.stop('done')
+  })
+
+  test('stop answers what is under way as failed, and every later request without a thread', async () => {
+    const { channel: made } = channel()
+    const held = made.request({ id: 1, value: 'never', hold: true })
+    made.stop('the owner stopped')
+    expect(await held).toEqual({ id: 1, failed: 'the owner stopped' })
+    expect(await made.request({ id: 2, value: 'late' })).toEqual({ id: 2, failed: 'the thread was stopped' })
+    expect(made.running).toBe(false)
+  })
+})
