@@ -8,11 +8,24 @@ import { payloadRecord, removeTempDirs, tempDir } from '../audit/support.ts'
 
 afterAll(removeTempDirs)
 
-/** The nice value of one of this process's threads, from /proc (field 19 of its stat line). */
-function niceOf(threadId: number | 'self'): number {
+/** Fields of one of this process's threads' stat line, from the state (field 3) on. */
+function statOf(threadId: number | 'self'): string[] {
   const stat = readFileSync(threadId === 'self' ? '/proc/thread-self/stat' : `/proc/self/task/${threadId}/stat`, 'utf8')
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
 }
+
+/** The nice value of one of this process's threads (field 19 of its stat line). */
+function niceOf(threadId: number | 'self'): number {
+  return Number(statOf(threadId)[16])
+}
+
+/** The scheduling policy of one of this process's threads (field 41: 0 normal, 5 SCHED_IDLE). */
+function policyOf(threadId: number | 'self'): number {
+  return Number(statOf(threadId)[38])
+}
+
+const SCHED_NORMAL = 0
+const SCHED_IDLE = 5
 
 function niceOfProcess(): number {
   if (process.platform !== 'linux') return 0
@@ -32,17 +45,21 @@ function threadsAtNice(nice: number): number[] {
 
 // Run under nice 19 already, a thread cannot show that it lowered itself.
 describe.if(process.platform === 'linux' && niceOfProcess() < 19)('lowerThreadPriority', () => {
-  test('lowers the calling thread alone to nice 19: the event loop thread keeps its priority', async () => {
+  test('lowers the calling thread alone to nice 19 and SCHED_IDLE: the event loop thread keeps its priority', async () => {
     const ownNice = niceOf('self')
+    const ownPolicy = policyOf('self')
+    expect(ownPolicy).toBe(SCHED_NORMAL)
     const worker = new Worker(new URL('./fixtures/lower-priority-worker.ts', import.meta.url).href)
     const outcome = await new Promise<PriorityOutcome>((resolve) => {
       worker.onmessage = (event: MessageEvent<PriorityOutcome>) => resolve(event.data)
     })
     try {
-      expect(outcome).toMatchObject({ lowered: true, nice: 19 })
+      expect(outcome).toMatchObject({ lowered: true, nice: 19, policy: 'idle' })
       if (!outcome.lowered) return
       expect(niceOf(outcome.threadId)).toBe(19)
+      expect(policyOf(outcome.threadId)).toBe(SCHED_IDLE)
       expect(niceOf('self')).toBe(ownNice)
+      expect(policyOf('self')).toBe(ownPolicy)
     } finally {
       worker.terminate()
     }

@@ -5,10 +5,15 @@
  * took a core the loop, the log's fsync thread or the venue link needed (bench:http on 2 cores: loop lag of 60–170 ms
  * per 250 ms while the self-check thread ran, with the loop itself 60 % busy).
  *
- * On Linux every thread has its own nice value: a worker lowers its own at start (setpriority on its thread id, through
- * bun:ffi and the C library), and gets a core only when no normal thread wants it — enough at anything below full
- * load; under sustained full load a check or fold falls behind until the load eases, which both tolerate. Elsewhere,
- * or if the C library cannot be opened, nothing changes and the answer says why.
+ * On Linux every thread has its own scheduling: a worker lowers its own at start, through bun:ffi and the C library —
+ * nice 19 (setpriority on its thread id), then the SCHED_IDLE policy (sched_setscheduler). Nice 19 alone was not
+ * enough: under the kernel's EEVDF scheduler a running thread keeps its core until its time slice ends (about a
+ * millisecond or more), however low its nice value, so an event loop woken by a socket or an fsync waited behind the
+ * worker; in bench:http's half-load rounds, with the replay worker folding, the loop thread spent 25–30 % of its time
+ * runnable but not running (/proc schedstat). A SCHED_IDLE thread is preempted at once by any normal thread that
+ * wakes. It runs only on a core nothing else wants — enough at anything below full load; under sustained full load a
+ * check or fold falls behind until the load eases, which both tolerate. Elsewhere, or if the C library cannot be
+ * opened, nothing changes and the answer says why; a refused SCHED_IDLE leaves the nice value lowered and says so.
  */
 
 import { FFIType, dlopen } from 'bun:ffi'
@@ -16,9 +21,17 @@ import { FFIType, dlopen } from 'bun:ffi'
 /** The lowest priority a thread can ask for (nice 19). */
 export const BACKGROUND_NICE = 19
 
-export type PriorityOutcome = { lowered: true; threadId: number; nice: number } | { lowered: false; reason: string }
+/** Linux's scheduling policies, as sched_setscheduler names them. */
+const SCHED_IDLE = 5
 
-/** Lowers the calling thread (not the process) to `nice`; a no-op with a reason where that is not possible. */
+export type PriorityOutcome =
+  | { lowered: true; threadId: number; nice: number; policy: 'idle' | 'normal'; policyRefusal?: string }
+  | { lowered: false; reason: string }
+
+/**
+ * Lowers the calling thread (not the process) to `nice` and the SCHED_IDLE policy; a no-op with a reason where that is
+ * not possible.
+ */
 export function lowerThreadPriority(nice: number = BACKGROUND_NICE): PriorityOutcome {
   if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new RangeError(`nice must be an integer in 0..19, got ${nice}`)
   if (process.platform !== 'linux') return { lowered: false, reason: `per-thread priority is Linux's (this is ${process.platform})` }
@@ -32,7 +45,11 @@ export function lowerThreadPriority(nice: number = BACKGROUND_NICE): PriorityOut
     const threadId = libc.symbols.gettid()
     // PRIO_PROCESS (0) with a thread id names that thread alone (Linux threads carry their own nice value).
     const status = libc.symbols.setpriority(0, threadId, nice)
-    return status === 0 ? { lowered: true, threadId, nice } : { lowered: false, reason: `setpriority refused (status ${status})` }
+    if (status !== 0) return { lowered: false, reason: `setpriority refused (status ${status})` }
+    // struct sched_param { int sched_priority; }: 0, the only priority SCHED_IDLE takes.
+    const idleStatus = libc.symbols.sched_setscheduler(threadId, SCHED_IDLE, new Int32Array(1))
+    if (idleStatus !== 0) return { lowered: true, threadId, nice, policy: 'normal', policyRefusal: `sched_setscheduler(SCHED_IDLE) refused (status ${idleStatus})` }
+    return { lowered: true, threadId, nice, policy: 'idle' }
   } finally {
     libc.close()
   }
@@ -42,5 +59,6 @@ function openLibc() {
   return dlopen('libc.so.6', {
     gettid: { args: [], returns: FFIType.i32 },
     setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+    sched_setscheduler: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   })
 }
