@@ -139,4 +139,41 @@ describe('audit duties of the running gateway', () => {
     expect(state.timerCancel).toBeNull()
     expect(world.errors).toEqual([])
   })
+
+  test('compaction leaves the segments the self-check has not verified; they go once it has', async () => {
+    // No periodic check in this test's time: only the check at start and the one the test runs.
+    const { config } = await auditConfig({ selfCheckEveryMs: 3_600_000 })
+    const world = await startWorld({ seed: 16, audit: config, wal: { segmentBytesMax: 4096 }, snapshots: { keep: 1, atShutdown: false, compaction: 'delete' } })
+    worlds.push(world)
+    dirs.push(world.dir)
+    const audit = world.gateway.audit
+    if (audit === null) throw new Error('the world has no audit duty')
+    const wal = world.gateway.engine.wal
+    const verifiedAtStart = audit.verifiedThroughLsn
+    for (let index = 0; index < 40; index++) await world.gateway.place(traderA, body(`c-${index}`), null)
+    await run(world, 300)
+    expect(wal.segments.length).toBeGreaterThan(3)
+
+    await world.gateway.snapshot()
+    const held = world.gateway.snapshotter.stats.lastCompaction
+    expect(held?.heldBack).toBe(true)
+    expect(held?.boundLsn).toBe(verifiedAtStart + 1)
+    expect(held?.basis?.lsn).toBeGreaterThan(verifiedAtStart + 1)
+    // Every record after the last verified one is still in the log, so the next check can read it.
+    expect(wal.firstLsn).toBeLessThanOrEqual(verifiedAtStart + 1)
+    const segmentsHeld = wal.segments.length
+
+    // A new record for the next snapshot to stand on, and a check through it.
+    await world.gateway.place(traderA, body('c-last'), null)
+    await run(world, 100)
+    expect(await audit.selfCheck()).toBeNull()
+    expect(audit.verifiedThroughLsn).toBe(wal.lastLsn)
+    await world.gateway.snapshot()
+    const after = world.gateway.snapshotter.stats.lastCompaction
+    expect(after?.heldBack).toBe(false)
+    expect(after?.removed.length).toBeGreaterThan(0)
+    expect(wal.segments.length).toBeLessThan(segmentsHeld)
+    expect(await audit.selfCheck()).toBeNull()
+    expect(world.errors).toEqual([])
+  })
 })

@@ -50,6 +50,11 @@ export class AuditDuty {
     return this.finding === null
   }
 
+  /** The last LSN the self-check has re-derived the chain through (compaction keeps what follows). */
+  get verifiedThroughLsn(): number {
+    return this.options.setup.selfCheck.verifiedThroughLsn
+  }
+
   get lastFinding(): AuditProblem | null {
     return this.finding
   }

@@ -121,6 +121,8 @@ export class Gateway {
       policy: snapshots.policy,
       dataDir: options.dataDir,
       sections: options.snapshotSections ?? [],
+      // The audit self-check reads the segment files after its last verified record: compaction leaves them.
+      compactionKeepFromLsn: () => (this.audit === null ? Number.POSITIVE_INFINITY : this.audit.verifiedThroughLsn + 1),
       onError: options.onError,
     })
     this.clock = options.clock

@@ -12,7 +12,7 @@
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { SnapshotsDisabledError, type SnapshotTaken } from '../../runtime/snapshot/index.ts'
+import { SnapshotsDisabledError, type CompactResult, type SnapshotTaken } from '../../runtime/snapshot/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
@@ -54,10 +54,15 @@ export function adminSnapshotRoutes(services: Services): Hono<AuthEnv> {
       block_ms_max: round(taken.blockMsMax),
       write_ms: round(taken.writeMs),
       total_ms: round(taken.totalMs),
-      compaction: stats.lastCompaction === null ? null : { removed: stats.lastCompaction.removed, first_lsn: stats.lastCompaction.firstLsnAfter, mode: stats.lastCompaction.mode },
+      compaction: stats.lastCompaction === null ? null : compactionJson(stats.lastCompaction),
     })
   })
   return app
+}
+
+/** What a compaction removed; `held_back`: the audit self-check had not verified up to the snapshot yet. */
+function compactionJson(compaction: CompactResult): object {
+  return { removed: compaction.removed, first_lsn: compaction.firstLsnAfter, mode: compaction.mode, held_back: compaction.heldBack, bound_lsn: compaction.boundLsn }
 }
 
 function round(ms: number): number {

@@ -4,6 +4,10 @@
  * finds the log it needs after its LSN; the segment holding the basis LSN itself is kept, so the chain head the
  * snapshot carries stays checkable against a frame in the log. Chain verification of the compacted log starts from
  * the first remaining segment's header (the chain head before it) and, through the basis frame, meets the snapshot.
+ *
+ * A running gateway also holds compaction back to what its audit self-check has verified (`keepFromLsn`): a segment
+ * removed before the check re-derived its chain could never be checked again, and every later check would fail on the
+ * missing file. Such a compaction removes less now and the rest after a later snapshot.
  */
 
 import type { Wal } from '../../../wal/index.ts'
@@ -18,12 +22,18 @@ export interface CompactOptions {
   archiveDir: string | null
   /** Report what would be removed without removing it. */
   dryRun?: boolean
+  /** Keep every segment holding this LSN or a later one, whatever the basis (a reader has not reached it yet). */
+  keepFromLsn?: number
 }
 
 export interface CompactResult {
   /** The snapshot compaction is based on, or null when no valid snapshot exists (then nothing is removed). */
   basis: { file: string; lsn: number; chainHead: string } | null
   removed: string[]
+  /** The LSN compaction stopped below: the basis's, or keepFromLsn when that is lower (then `heldBack`). */
+  boundLsn: number | null
+  /** The basis allowed more than keepFromLsn did. */
+  heldBack: boolean
   firstLsnBefore: number
   firstLsnAfter: number
   mode: CompactionMode
@@ -45,15 +55,19 @@ export function compactLog(wal: Wal, store: SnapshotStore, options: CompactOptio
       rejected.push(rejection(candidate.file, error))
     }
   }
-  const result = { basis, removed: [] as string[], firstLsnBefore, firstLsnAfter: firstLsnBefore, mode: options.mode, archiveDir: options.archiveDir, rejected }
+  const result: CompactResult = { basis, removed: [], boundLsn: null, heldBack: false, firstLsnBefore, firstLsnAfter: firstLsnBefore, mode: options.mode, archiveDir: options.archiveDir, rejected }
   if (basis === null) return result
+  const keepFromLsn = options.keepFromLsn ?? Number.POSITIVE_INFINITY
+  const boundLsn = Math.min(basis.lsn, keepFromLsn)
+  result.boundLsn = boundLsn
+  result.heldBack = keepFromLsn < basis.lsn
   if (options.dryRun === true) {
-    // Same rule as removeSegmentsBelow: every LSN of the segment below the basis, never the last segment.
+    // Same rule as removeSegmentsBelow: every LSN of the segment below the bound, never the last segment.
     const segments = wal.segments
-    result.removed = segments.filter((segment, index) => index < segments.length - 1 && segment.lastLsn < basis.lsn).map((segment) => segment.name)
+    result.removed = segments.filter((segment, index) => index < segments.length - 1 && segment.lastLsn < boundLsn).map((segment) => segment.name)
     return result
   }
-  result.removed = wal.removeSegmentsBelow(basis.lsn, options.mode === 'archive' ? { archiveDir: options.archiveDir as string } : {})
+  result.removed = wal.removeSegmentsBelow(boundLsn, options.mode === 'archive' ? { archiveDir: options.archiveDir as string } : {})
   result.firstLsnAfter = wal.firstLsn
   return result
 }

@@ -69,6 +69,11 @@ export interface SnapshotterOptions {
   policy: SnapshotPolicy
   dataDir: string
   sections: readonly SnapshotSectionSource[]
+  /**
+   * The lowest LSN a reader of the segment files still needs (the audit self-check's next unverified record):
+   * compaction keeps every segment from it on. Absent: only the snapshot basis bounds compaction.
+   */
+  compactionKeepFromLsn?: () => number
   onError: (error: unknown, context: string) => void
 }
 
@@ -138,7 +143,8 @@ export class Snapshotter {
     this.stats.blockMsMax = Math.max(this.stats.blockMsMax, taken.blockMsMax)
     if (policy.compaction !== 'off') {
       const archiveDir = policy.archiveDir ?? join(this.options.dataDir, 'archive')
-      this.stats.lastCompaction = compactLog(engine.wal, store, { mode: policy.compaction, archiveDir })
+      const keepFromLsn = this.options.compactionKeepFromLsn?.()
+      this.stats.lastCompaction = compactLog(engine.wal, store, { mode: policy.compaction, archiveDir, ...(keepFromLsn === undefined ? {} : { keepFromLsn }) })
     }
     return taken
   }
