@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
@@ -192,6 +192,29 @@ describe('GET /v1/audit/verify', () => {
     } finally {
       await t.stop()
     }
+  })
+})
+
+/** The process's nice value (field 19 of /proc/self/stat): a runner already at 19 cannot show a thread lowered. */
+function niceOfProcess(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+}
+
+describe.if(process.platform === 'linux' && niceOfProcess() < 19)('/health: the worker threads', () => {
+  test('say they run at nice 19 and SCHED_IDLE once they are up; the self-check thread from the start check on', async () => {
+    const idle = { lowered: true, nice: 19, policy: 'idle' }
+    const threads = async (): Promise<Record<string, unknown>> => ((await json(await sealed.request('/health'))) as { threads: Record<string, unknown> }).threads
+    expect((await threads()).self_check).toEqual(idle)
+    // The back office's replay worker is spawned by its first fold, which follows the log every 100 ms.
+    expect((await sealed.request('/v1/orders', post(tokens.trader as string, { ...LIMIT_BUY, client_order_id: 'threads-1' }))).status).toBe(202)
+    const deadline = Date.now() + 5_000
+    let seen = await threads()
+    while (seen.replay === null && Date.now() < deadline) {
+      await Bun.sleep(20)
+      seen = await threads()
+    }
+    expect(seen).toEqual({ replay: idle, self_check: idle })
   })
 })
 

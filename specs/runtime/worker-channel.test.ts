@@ -37,6 +37,21 @@ describe('WorkerChannel', () => {
     made.stop('done')
   })
 
+  test("keeps what the thread said of its priority at start while that thread lives; id 0 is not a request's", async () => {
+    const { channel: made } = channel()
+    expect(made.threadPriority).toBeNull()
+    expect(() => made.request({ id: 0, value: 'x' })).toThrow("request id 0 is the thread's start message")
+    await made.request({ id: 1, value: 'a' }) // the start message comes before any answer
+    const said = made.threadPriority
+    if (process.platform === 'linux') expect(said).toMatchObject({ lowered: true, nice: 19, policy: 'idle' })
+    else expect(said).toMatchObject({ lowered: false })
+    workerOf(made).terminate()
+    for (const deadline = Date.now() + 5_000; made.running && Date.now() < deadline; ) await Bun.sleep(5) // its close event
+    expect(made.running).toBe(false)
+    expect(made.threadPriority).toBeNull()
+    made.stop('done')
+  })
+
   test('stop answers what is under way as failed, and every later request without a thread', async () => {
     const { channel: made } = channel()
     const held = made.request({ id: 1, value: 'never', hold: true })

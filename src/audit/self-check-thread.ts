@@ -9,6 +9,7 @@
  */
 
 import { GENESIS_HASH, type LogSlice } from '../../wal/index.ts'
+import type { PriorityOutcome } from '../runtime/thread-priority.ts'
 import { WorkerChannel } from '../runtime/worker-channel.ts'
 import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { AuditProblem } from './codes.ts'
@@ -68,6 +69,11 @@ export class SelfCheckThread implements SelfChecker {
 
   get verifiedThroughLsn(): number {
     return this.verifiedLsn
+  }
+
+  /** What the thread said of its priority at start (null: no thread now). */
+  get threadPriority(): PriorityOutcome | null {
+    return this.channel.threadPriority
   }
 
   get sealsChecked(): number {

@@ -10,15 +10,15 @@
  */
 
 import { openSlice, type Frame, type LogSlice, type SliceLog } from '../../wal/index.ts'
-import { lowerThreadPriority } from '../runtime/thread-priority.ts'
+import { announceThreadPriority } from '../runtime/worker-channel.ts'
 import { keyResolverOf } from './keys.ts'
 import { SelfCheck, type CheckableLog } from './self-check.ts'
 import type { SelfCheckReply, SelfCheckRequest } from './self-check-messages.ts'
 
 declare const self: Worker
 
-// Gives way to the event loop and the gateway's other threads (src/runtime/thread-priority.ts).
-lowerThreadPriority()
+// Gives way to the event loop and the gateway's other threads (src/runtime/thread-priority.ts), and says so.
+announceThreadPriority(self)
 
 /** The reader's chunk: a thread of its own reads long stretches, not a few hundred records at a time. */
 const READ_CHUNK_BYTES = 4 * 1024 * 1024

@@ -24,6 +24,7 @@ import { backOfficePause } from './loop-pace.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
+import type { PriorityOutcome } from '../runtime/thread-priority.ts'
 
 export interface BackOfficeOptions {
   engine: Engine
@@ -101,6 +102,11 @@ export class BackOffice {
         held: () => this.reconciling || this.closed,
       })
     }
+  }
+
+  /** What the replay worker's thread said of its priority at start (null: no thread now). */
+  get replayThreadPriority(): PriorityOutcome | null {
+    return this.follower.threadPriority
   }
 
   get openBreaks(): OpenBreak[] {
@@ -309,6 +315,11 @@ export function projectorFillReads(projector: Projector): FillReads {
     ofOrder: (accountId, venue, orderId) =>
       projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
   }
+}
+
+/** The gateway's back office if one was opened (backOfficeOf), else null: for readers that must not open one. */
+export function openBackOfficeOf(gateway: Gateway): BackOffice | null {
+  return offices.get(gateway) ?? null
 }
 
 export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null } = {}): BackOffice {

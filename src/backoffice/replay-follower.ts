@@ -15,6 +15,7 @@
  */
 
 import type { Clock } from '../domain/clock.ts'
+import type { PriorityOutcome } from '../runtime/thread-priority.ts'
 import { WorkerChannel } from '../runtime/worker-channel.ts'
 import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { Wal } from '../../wal/index.ts'
@@ -69,6 +70,11 @@ export class ReplayFollower {
   /** The last LSN the worker folded (or the base's, for a start over not yet sent). */
   get foldedLsn(): number {
     return this.folded
+  }
+
+  /** What the worker's thread said of its priority at start (null: no thread now). */
+  get threadPriority(): PriorityOutcome | null {
+    return this.channel.threadPriority
   }
 
   get started(): boolean {

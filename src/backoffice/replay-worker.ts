@@ -11,15 +11,15 @@
  */
 
 import { openSlice } from '../../wal/index.ts'
-import { lowerThreadPriority } from '../runtime/thread-priority.ts'
+import { announceThreadPriority } from '../runtime/worker-channel.ts'
 import { ledgerFigures } from './internal-checks.ts'
 import { baseFromTransfer, type FoldReply, type FoldRequest } from './replay-messages.ts'
 import { ReplayLedger } from './replay-ledger.ts'
 
 declare const self: Worker
 
-// Gives way to the event loop and the gateway's other threads (src/runtime/thread-priority.ts).
-lowerThreadPriority()
+// Gives way to the event loop and the gateway's other threads (src/runtime/thread-priority.ts), and says so.
+announceThreadPriority(self)
 
 const replay = new ReplayLedger()
 

@@ -9,6 +9,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog } from '../audit/index.ts'
 import type { Engine } from './engine.ts'
+import type { PriorityOutcome } from './thread-priority.ts'
 
 /** The identity the gateway acts as when it reacts to tampering: recorded in the log like any principal. */
 export const AUDIT_PRINCIPAL: Principal = { id: 'egress-audit', roles: ['ops'], accounts: [], liveAllowed: false }
@@ -53,6 +54,11 @@ export class AuditDuty {
   /** The last LSN the self-check has re-derived the chain through (compaction keeps what follows). */
   get verifiedThroughLsn(): number {
     return this.options.setup.selfCheck.verifiedThroughLsn
+  }
+
+  /** What the self-check's thread said of its priority at start (null: no thread now). */
+  get selfCheckThreadPriority(): PriorityOutcome | null {
+    return this.options.setup.selfCheck.threadPriority
   }
 
   get lastFinding(): AuditProblem | null {

@@ -4,7 +4,26 @@
  *
  * A thread that fails (it throws, exits, or sends an answer that cannot be read) answers everything it was asked with
  * `failed(id, why)`, and `onLost` tells the owner its thread's state is gone; the next request spawns a new thread.
+ *
+ * A thread says once, at start, what priority it runs at (announceThreadPriority): a message with the reserved id 0,
+ * kept as `threadPriority` while that thread lives, so /health can show whether the workers really give way to the
+ * event loop. Requests use ids from 1.
  */
+
+import { lowerThreadPriority, type PriorityOutcome } from './thread-priority.ts'
+
+/** The id of the one message a thread sends at start; no request may use it. */
+export const THREAD_HELLO_ID = 0
+
+export interface ThreadHello {
+  id: typeof THREAD_HELLO_ID
+  priority: PriorityOutcome
+}
+
+/** In a worker script, at start: lowers the thread's priority (thread-priority.ts) and tells the channel the outcome. */
+export function announceThreadPriority(scope: { postMessage(message: ThreadHello): void }): void {
+  scope.postMessage({ id: THREAD_HELLO_ID, priority: lowerThreadPriority() })
+}
 
 export interface WorkerChannelOptions<Reply> {
   /** The worker's script (worker-url.ts). */
@@ -18,6 +37,7 @@ export interface WorkerChannelOptions<Reply> {
 export class WorkerChannel<Request extends { id: number }, Reply extends { id: number }> {
   private readonly options: WorkerChannelOptions<Reply>
   private worker: Worker | null = null
+  private priority: PriorityOutcome | null = null
   private readonly waiting = new Map<number, (reply: Reply) => void>()
   private stopped = false
 
@@ -30,8 +50,14 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
     return this.worker !== null
   }
 
+  /** What the running thread said of its priority at start; null without a thread, or before it said. */
+  get threadPriority(): PriorityOutcome | null {
+    return this.priority
+  }
+
   /** Sends `request`; resolves with the thread's answer, or with `failed` when there can be none. Never rejects. */
   request(request: Request): Promise<Reply> {
+    if (request.id === THREAD_HELLO_ID) throw new RangeError(`request id ${THREAD_HELLO_ID} is the thread's start message`)
     if (this.stopped) return Promise.resolve(this.options.failed(request.id, 'the thread was stopped'))
     const worker = this.worker ?? this.spawn()
     return new Promise((resolve) => {
@@ -55,8 +81,13 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
 
   private spawn(): Worker {
     const worker = new Worker(this.options.url)
-    worker.onmessage = (event: MessageEvent<Reply>) => {
-      const reply = event.data
+    worker.onmessage = (event: MessageEvent<Reply | ThreadHello>) => {
+      if (event.data.id === THREAD_HELLO_ID) {
+        const hello = event.data as ThreadHello
+        if (this.worker === worker) this.priority = hello.priority
+        return
+      }
+      const reply = event.data as Reply
       const resolve = this.waiting.get(reply.id)
       this.waiting.delete(reply.id)
       if (this.waiting.size === 0) worker.unref()
@@ -73,6 +104,7 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
   private lost(worker: Worker, message: string): void {
     if (this.worker !== worker) return
     this.worker = null
+    this.priority = null
     worker.terminate()
     this.options.onLost?.()
     for (const [id, resolve] of this.waiting) resolve(this.options.failed(id, message))

@@ -5,6 +5,8 @@
  */
 
 import { Hono } from 'hono'
+import { openBackOfficeOf } from '../../backoffice/index.ts'
+import type { PriorityOutcome } from '../../runtime/thread-priority.ts'
 import type { Services } from '../services.ts'
 
 export function healthRoutes(services: Services): Hono {
@@ -31,9 +33,20 @@ export function healthRoutes(services: Services): Hono {
       },
       config_digest: services.configDigest,
       sse_subscribers: services.hub.subscriberCount,
+      // Whether the worker threads give way to the event loop (null: the thread is not running now).
+      threads: {
+        replay: priorityJson(openBackOfficeOf(gateway)?.replayThreadPriority ?? null),
+        self_check: priorityJson(gateway.audit?.selfCheckThreadPriority ?? null),
+      },
       ...(services.ha === undefined ? {} : { ha: services.ha.status() }),
     }
     return c.json(body, ready ? 200 : 503)
   })
   return app
+}
+
+function priorityJson(outcome: PriorityOutcome | null): object | null {
+  if (outcome === null) return null
+  if (!outcome.lowered) return { lowered: false, reason: outcome.reason }
+  return { lowered: true, nice: outcome.nice, policy: outcome.policy, ...(outcome.policyRefusal === undefined ? {} : { policy_refusal: outcome.policyRefusal }) }
 }
