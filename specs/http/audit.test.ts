@@ -202,19 +202,25 @@ function niceOfProcess(): number {
 }
 
 describe.if(process.platform === 'linux' && niceOfProcess() < 19)('/health: the worker threads', () => {
-  test('say they run at nice 19 and SCHED_IDLE once they are up; the self-check thread from the start check on', async () => {
+  test('run, say they are at nice 19 and SCHED_IDLE, and show their answer wait on /health and /metrics', async () => {
     const idle = { lowered: true, nice: 19, policy: 'idle' }
-    const threads = async (): Promise<Record<string, unknown>> => ((await json(await sealed.request('/health'))) as { threads: Record<string, unknown> }).threads
-    expect((await threads()).self_check).toEqual(idle)
+    type Thread = { running: boolean; priority: unknown; answer_waiting_ms: number } | null
+    const threads = async (): Promise<Record<string, Thread>> => ((await json(await sealed.request('/health'))) as { threads: Record<string, Thread> }).threads
+    expect((await threads()).self_check).toEqual({ running: true, priority: idle, answer_waiting_ms: 0 })
     // The back office's replay worker is spawned by its first fold, which follows the log every 100 ms.
     expect((await sealed.request('/v1/orders', post(tokens.trader as string, { ...LIMIT_BUY, client_order_id: 'threads-1' }))).status).toBe(202)
     const deadline = Date.now() + 5_000
     let seen = await threads()
-    while (seen.replay === null && Date.now() < deadline) {
+    while (seen.replay?.priority === null && Date.now() < deadline) {
       await Bun.sleep(20)
       seen = await threads()
     }
-    expect(seen).toEqual({ replay: idle, self_check: idle })
+    expect(seen.replay).toMatchObject({ running: true, priority: idle })
+    expect(seen.self_check).toMatchObject({ running: true, priority: idle })
+    // A worker's wait is on /metrics too, by thread name (0 while nothing waits long enough to read).
+    const metrics = await (await sealed.request('/metrics')).text()
+    expect(metrics).toMatch(/^egress_worker_answer_wait_seconds\{thread="replay"\} [0-9.e-]+$/m)
+    expect(metrics).toMatch(/^egress_worker_answer_wait_seconds\{thread="self_check"\} [0-9.e-]+$/m)
   })
 })
 

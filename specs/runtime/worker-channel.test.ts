@@ -39,17 +39,28 @@ describe('WorkerChannel', () => {
 
   test("keeps what the thread said of its priority at start while that thread lives; id 0 is not a request's", async () => {
     const { channel: made } = channel()
-    expect(made.threadPriority).toBeNull()
+    expect(made.status).toEqual({ running: false, priority: null, answerWaitingMs: 0 })
     expect(() => made.request({ id: 0, value: 'x' })).toThrow("request id 0 is the thread's start message")
     await made.request({ id: 1, value: 'a' }) // the start message comes before any answer
-    const said = made.threadPriority
+    const said = made.status.priority
     if (process.platform === 'linux') expect(said).toMatchObject({ lowered: true, nice: 19, policy: 'idle' })
     else expect(said).toMatchObject({ lowered: false })
     workerOf(made).terminate()
     for (const deadline = Date.now() + 5_000; made.running && Date.now() < deadline; ) await Bun.sleep(5) // its close event
     expect(made.running).toBe(false)
-    expect(made.threadPriority).toBeNull()
+    expect(made.status.priority).toBeNull()
     made.stop('done')
+  })
+
+  test('says how long the oldest unanswered request has waited, and 0 once it is answered', async () => {
+    const { channel: made } = channel()
+    const held = made.request({ id: 1, value: 'never', hold: true })
+    await Bun.sleep(30)
+    expect(made.status.answerWaitingMs).toBeGreaterThanOrEqual(25)
+    expect(made.status.running).toBe(true)
+    made.stop('done')
+    await held
+    expect(made.status.answerWaitingMs).toBe(0)
   })
 
   test('stop answers what is under way as failed, and every later request without a thread', async () => {

@@ -24,7 +24,7 @@ import { backOfficePause } from './loop-pace.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
-import type { PriorityOutcome } from '../runtime/thread-priority.ts'
+import type { WorkerThreadStatus } from '../runtime/worker-channel.ts'
 
 export interface BackOfficeOptions {
   engine: Engine
@@ -104,9 +104,9 @@ export class BackOffice {
     }
   }
 
-  /** What the replay worker's thread said of its priority at start (null: no thread now). */
-  get replayThreadPriority(): PriorityOutcome | null {
-    return this.follower.threadPriority
+  /** The replay worker's thread: running, its priority, how long an answer has been awaited. */
+  get replayThread(): WorkerThreadStatus {
+    return this.follower.threadStatus
   }
 
   get openBreaks(): OpenBreak[] {

@@ -15,8 +15,7 @@
  */
 
 import type { Clock } from '../domain/clock.ts'
-import type { PriorityOutcome } from '../runtime/thread-priority.ts'
-import { WorkerChannel } from '../runtime/worker-channel.ts'
+import { WorkerChannel, type WorkerThreadStatus } from '../runtime/worker-channel.ts'
 import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { Wal } from '../../wal/index.ts'
 import type { LedgerFigures } from './internal-checks.ts'
@@ -72,9 +71,9 @@ export class ReplayFollower {
     return this.folded
   }
 
-  /** What the worker's thread said of its priority at start (null: no thread now). */
-  get threadPriority(): PriorityOutcome | null {
-    return this.channel.threadPriority
+  /** The worker's thread: running, its priority, how long an answer has been awaited. */
+  get threadStatus(): WorkerThreadStatus {
+    return this.channel.status
   }
 
   get started(): boolean {

@@ -9,7 +9,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog } from '../audit/index.ts'
 import type { Engine } from './engine.ts'
-import type { PriorityOutcome } from './thread-priority.ts'
+import type { WorkerThreadStatus } from './worker-channel.ts'
 
 /** The identity the gateway acts as when it reacts to tampering: recorded in the log like any principal. */
 export const AUDIT_PRINCIPAL: Principal = { id: 'egress-audit', roles: ['ops'], accounts: [], liveAllowed: false }
@@ -56,9 +56,9 @@ export class AuditDuty {
     return this.options.setup.selfCheck.verifiedThroughLsn
   }
 
-  /** What the self-check's thread said of its priority at start (null: no thread now). */
-  get selfCheckThreadPriority(): PriorityOutcome | null {
-    return this.options.setup.selfCheck.threadPriority
+  /** The self-check's thread: running, its priority, how long an answer has been awaited. */
+  get selfCheckThread(): WorkerThreadStatus {
+    return this.options.setup.selfCheck.threadStatus
   }
 
   get lastFinding(): AuditProblem | null {

@@ -8,12 +8,26 @@
  * A thread says once, at start, what priority it runs at (announceThreadPriority): a message with the reserved id 0,
  * kept as `threadPriority` while that thread lives, so /health can show whether the workers really give way to the
  * event loop. Requests use ids from 1.
+ *
+ * Nothing here times a request out: a fold or a check of a long log can take minutes (and a thread at SCHED_IDLE
+ * waits while the machine is busy), and a thread replaced for being slow would start its work over. Instead
+ * `answerWaitingMs` says how long the oldest unanswered request has waited, for /health and /metrics to show (a hung
+ * thread shows as a wait that only grows).
  */
 
 import { lowerThreadPriority, type PriorityOutcome } from './thread-priority.ts'
 
 /** The id of the one message a thread sends at start; no request may use it. */
 export const THREAD_HELLO_ID = 0
+
+/** A channel's thread as /health shows it. */
+export interface WorkerThreadStatus {
+  running: boolean
+  /** What the running thread said at start; null without a thread, or before it said. */
+  priority: PriorityOutcome | null
+  /** How long the oldest unanswered request has waited (ms); 0 when none waits. */
+  answerWaitingMs: number
+}
 
 export interface ThreadHello {
   id: typeof THREAD_HELLO_ID
@@ -38,7 +52,8 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
   private readonly options: WorkerChannelOptions<Reply>
   private worker: Worker | null = null
   private priority: PriorityOutcome | null = null
-  private readonly waiting = new Map<number, (reply: Reply) => void>()
+  /** Unanswered requests in the order they were sent: how each is answered, and when it was sent. */
+  private readonly waiting = new Map<number, { resolve: (reply: Reply) => void; sentAtMs: number }>()
   private stopped = false
 
   constructor(options: WorkerChannelOptions<Reply>) {
@@ -50,9 +65,14 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
     return this.worker !== null
   }
 
-  /** What the running thread said of its priority at start; null without a thread, or before it said. */
-  get threadPriority(): PriorityOutcome | null {
-    return this.priority
+  get status(): WorkerThreadStatus {
+    return { running: this.running, priority: this.priority, answerWaitingMs: this.answerWaitingMs }
+  }
+
+  /** How long the oldest unanswered request has waited (ms); 0 when none waits. */
+  get answerWaitingMs(): number {
+    for (const { sentAtMs } of this.waiting.values()) return performance.now() - sentAtMs
+    return 0
   }
 
   /** Sends `request`; resolves with the thread's answer, or with `failed` when there can be none. Never rejects. */
@@ -61,7 +81,7 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
     if (this.stopped) return Promise.resolve(this.options.failed(request.id, 'the thread was stopped'))
     const worker = this.worker ?? this.spawn()
     return new Promise((resolve) => {
-      this.waiting.set(request.id, resolve)
+      this.waiting.set(request.id, { resolve, sentAtMs: performance.now() })
       worker.ref() // an answer is awaited: the process stays up for it
       try {
         worker.postMessage(request)
@@ -88,10 +108,10 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
         return
       }
       const reply = event.data as Reply
-      const resolve = this.waiting.get(reply.id)
+      const waiter = this.waiting.get(reply.id)
       this.waiting.delete(reply.id)
       if (this.waiting.size === 0) worker.unref()
-      resolve?.(reply)
+      waiter?.resolve(reply)
     }
     worker.onerror = (event: ErrorEvent) => this.lost(worker, `the thread failed: ${event.message}`)
     worker.addEventListener('messageerror', () => this.lost(worker, 'an answer of the thread could not be read'))
@@ -107,7 +127,7 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
     this.priority = null
     worker.terminate()
     this.options.onLost?.()
-    for (const [id, resolve] of this.waiting) resolve(this.options.failed(id, message))
+    for (const [id, { resolve }] of this.waiting) resolve(this.options.failed(id, message))
     this.waiting.clear()
   }
 }

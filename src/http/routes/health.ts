@@ -5,12 +5,12 @@
  */
 
 import { Hono } from 'hono'
-import { openBackOfficeOf } from '../../backoffice/index.ts'
-import type { PriorityOutcome } from '../../runtime/thread-priority.ts'
 import type { Services } from '../services.ts'
+import { registerWorkerThreadMetrics, workerThreadsJson } from './worker-threads.ts'
 
 export function healthRoutes(services: Services): Hono {
   const app = new Hono()
+  registerWorkerThreadMetrics(services)
   app.get('/health/live', (c) => c.json({ live: true }))
   app.get('/health', (c) => {
     const { gateway } = services
@@ -33,11 +33,8 @@ export function healthRoutes(services: Services): Hono {
       },
       config_digest: services.configDigest,
       sse_subscribers: services.hub.subscriberCount,
-      // Whether the worker threads give way to the event loop (null: the thread is not running now).
-      threads: {
-        replay: priorityJson(openBackOfficeOf(gateway)?.replayThreadPriority ?? null),
-        self_check: priorityJson(gateway.audit?.selfCheckThreadPriority ?? null),
-      },
+      // The worker threads: running, whether they give way to the event loop, how long an answer has been awaited.
+      threads: workerThreadsJson(services),
       ...(services.ha === undefined ? {} : { ha: services.ha.status() }),
     }
     return c.json(body, ready ? 200 : 503)
@@ -45,8 +42,3 @@ export function healthRoutes(services: Services): Hono {
   return app
 }
 
-function priorityJson(outcome: PriorityOutcome | null): object | null {
-  if (outcome === null) return null
-  if (!outcome.lowered) return { lowered: false, reason: outcome.reason }
-  return { lowered: true, nice: outcome.nice, policy: outcome.policy, ...(outcome.policyRefusal === undefined ? {} : { policy_refusal: outcome.policyRefusal }) }
-}

@@ -1,0 +1,49 @@
+/**
+ * The gateway's worker threads (the back office's replay worker, the audit self-check's thread) as /health and
+ * /metrics show them: whether each runs, at what priority it said it runs (src/runtime/thread-priority.ts), and how
+ * long its oldest unanswered request has waited. Nothing times a worker's request out (worker-channel.ts): a hung
+ * thread shows here as a wait that only grows.
+ */
+
+import { openBackOfficeOf } from '../../backoffice/index.ts'
+import type { WorkerThreadStatus } from '../../runtime/worker-channel.ts'
+import type { Services } from '../services.ts'
+
+/** Each worker thread's status; null for a duty this gateway does not run (no back office open, no audit). */
+export function workerThreads(services: Services): { replay: WorkerThreadStatus | null; self_check: WorkerThreadStatus | null } {
+  return { replay: openBackOfficeOf(services.gateway)?.replayThread ?? null, self_check: services.gateway.audit?.selfCheckThread ?? null }
+}
+
+export function workerThreadsJson(services: Services): Record<string, object | null> {
+  const json: Record<string, object | null> = {}
+  for (const [name, status] of Object.entries(workerThreads(services))) json[name] = status === null ? null : statusJson(status)
+  return json
+}
+
+function statusJson(status: WorkerThreadStatus): object {
+  const { priority } = status
+  return {
+    running: status.running,
+    priority:
+      priority === null
+        ? null
+        : priority.lowered
+          ? { lowered: true, nice: priority.nice, policy: priority.policy, ...(priority.policyRefusal === undefined ? {} : { policy_refusal: priority.policyRefusal }) }
+          : { lowered: false, reason: priority.reason },
+    answer_waiting_ms: Math.round(status.answerWaitingMs),
+  }
+}
+
+const registered = new WeakSet<object>()
+
+/** egress_worker_answer_wait_seconds{thread}: how long each worker's oldest unanswered request has waited. */
+export function registerWorkerThreadMetrics(services: Services): void {
+  const registry = services.metrics.registry
+  // An app built twice over the same services (tests do) registers the gauge once.
+  if (registered.has(registry)) return
+  registered.add(registry)
+  const wait = registry.gauge({ name: 'egress_worker_answer_wait_seconds', help: "How long a worker thread's oldest unanswered request has waited (0: none waits); one that only grows is a hung thread.", labelNames: ['thread'] })
+  registry.beforeRender(() => {
+    for (const [name, status] of Object.entries(workerThreads(services))) if (status !== null) wait.set(status.answerWaitingMs / 1000, { thread: name })
+  })
+}
