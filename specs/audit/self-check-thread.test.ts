@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
-import { AUDIT_SEAL, SelfCheckThread, publicKeySource } from '../../src/audit/index.ts'
+import { AUDIT_SEAL, SelfCheckThread, publicKeySource, sealRecord, signSeal } from '../../src/audit/index.ts'
+import { toHex } from '../../wal/index.ts'
 import type { Wal } from '../../wal/index.ts'
 import { appendSealed, editPayloadByte, payloadRecord, removeTempDirs, replaceSealSignature, sealedWal, segmentFiles, testKeys } from './support.ts'
 
@@ -79,6 +80,33 @@ describe('SelfCheckThread', () => {
     expect(check.verifiedThroughLsn).toBe(editedLsn - 1)
     check.stop()
     await wal.close()
+  })
+
+  test('a new thread after a lost one still checks the next seal: its sequence, and a head at the restart point', async () => {
+    const keys = await testKeys()
+    // Each case: records through a seal, a check, the thread lost, then one more seal record with a wrong claim.
+    const cases = [
+      { claim: 'prevSealLsn', code: 'SEAL_SEQUENCE_BROKEN' },
+      { claim: 'chainHead', code: 'SEAL_HEAD_MISMATCH' },
+    ] as const
+    for (const { claim, code } of cases) {
+      const { wal, sealer } = await sealedWal(keys, 25) // seals after records 10 and 20
+      const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+      expect(await check.check()).toBeNull()
+      const restartLsn = check.verifiedThroughLsn
+      ;(check as unknown as { channel: { worker: Worker } }).channel.worker.terminate()
+      for (const deadline = Date.now() + 5_000; (check as unknown as { channel: { running: boolean } }).channel.running && Date.now() < deadline; ) await Bun.sleep(5)
+      // A validly signed seal of the head at the restart point, one claim wrong: prevSealLsn names no seal record,
+      // or the head is another LSN's. A thread that knew neither the last seal nor that head would pass it.
+      const lastSealLsn = (sealer as unknown as { last: { recordLsn: number } }).last.recordLsn
+      const claims = { lsn: restartLsn, chainHead: toHex(wal.chainHead), epoch: wal.epoch, sealedAtMs: 1, prevSealLsn: lastSealLsn }
+      if (claim === 'prevSealLsn') claims.prevSealLsn = lastSealLsn - 1
+      else claims.chainHead = 'ab'.repeat(32)
+      const [sealLsn] = await wal.append([sealRecord(await signSeal(claims, keys.signer))])
+      expect(await check.check()).toMatchObject({ code, lsn: sealLsn })
+      check.stop()
+      await wal.close()
+    }
   })
 
   test('a segment removed before the thread read it is an error, not a finding; a stopped thread checks nothing', async () => {

@@ -43,14 +43,19 @@ export class SealChecker {
   last: SealEntry | null = null
   private readonly keys: SealKeyResolver | null
   /** The previous seal record's LSN; null while unknown (a log that starts after compaction, before its first seal). */
-  private previousSealLsn: number | null
+  #previousSealLsn: number | null
   private readonly firstLsn: number
   private pending: SealEntry[] = []
 
   constructor(options: { keys: SealKeyResolver | null; firstLsn: number; previousSealLsn?: number | null }) {
     this.keys = options.keys
     this.firstLsn = options.firstLsn
-    this.previousSealLsn = options.previousSealLsn !== undefined ? options.previousSealLsn : options.firstLsn <= 1 ? 0 : null
+    this.#previousSealLsn = options.previousSealLsn !== undefined ? options.previousSealLsn : options.firstLsn <= 1 ? 0 : null
+  }
+
+  /** The last seal record's LSN (0: none since the log's start; null: unknown). */
+  get previousSealLsn(): number | null {
+    return this.#previousSealLsn
   }
 
   get signaturesChecked(): boolean {
@@ -66,8 +71,8 @@ export class SealChecker {
     const read = readSealUnverified(record.value.jws)
     if (!read.ok) return problem('SEAL_MALFORMED', `seal JWS: ${read.reason}`)
     const { claims, kid } = read.value
-    const expectedPrevious = this.previousSealLsn
-    this.previousSealLsn = frame.lsn
+    const expectedPrevious = this.#previousSealLsn
+    this.#previousSealLsn = frame.lsn
     const entry: SealEntry = { recordLsn: frame.lsn, file: frame.file, offsetBytes: frame.offsetBytes, claims, kid, jws: record.value.jws }
     this.last = entry
     this.checked++

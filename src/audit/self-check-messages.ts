@@ -11,6 +11,8 @@ import type { SealKeySource } from './keys.ts'
 export interface SelfCheckStart {
   lsn: number
   chainHead: Uint8Array
+  /** The last seal record at or before `lsn` (0: none; null: not known), so the next seal's sequence is checked. */
+  previousSealLsn: number | null
   /** Null: seals' heads and sequence are checked, not their signatures. */
   keys: SealKeySource | null
 }
@@ -28,6 +30,6 @@ export interface SelfCheckRequest {
 }
 
 export type SelfCheckReply =
-  | { id: number; ok: true; finding: AuditProblem | null; verifiedLsn: number; verifiedHead: Uint8Array; sealsChecked: number }
+  | { id: number; ok: true; finding: AuditProblem | null; verifiedLsn: number; verifiedHead: Uint8Array; sealsChecked: number; previousSealLsn: number | null }
   /** The check could not run (not a finding: nothing is known about the log's bytes). */
   | { id: number; ok: false; message: string }

@@ -6,11 +6,14 @@
  *
  * A thread that fails (it throws, exits, or cannot read an answer) answers its check as an error — nothing is known
  * about the log's bytes, so it is not a finding — and the next check starts a new thread from the last verified point.
+ * The new thread is told the last seal record the checks read, so the next seal's prevSealLsn is still checked, and
+ * the head at that point, so a seal signing it is checked too. A seal read after the restart that signs an LSN before
+ * it (one in flight across the restart) has its signature and sequence checked, not its head (the new thread never
+ * held it).
  */
 
 import { GENESIS_HASH, type LogSlice } from '../../wal/index.ts'
-import type { PriorityOutcome } from '../runtime/thread-priority.ts'
-import { WorkerChannel } from '../runtime/worker-channel.ts'
+import { WorkerChannel, type WorkerThreadStatus } from '../runtime/worker-channel.ts'
 import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { AuditProblem } from './codes.ts'
 import type { SealKeySource } from './keys.ts'
@@ -45,6 +48,8 @@ export class SelfCheckThread implements SelfChecker {
   private started = false
   private verifiedLsn: number
   private verifiedHead: Uint8Array
+  /** The last seal record the checks read (0: none since the log's start; null: not known), for a new thread. */
+  private previousSealLsn: number | null = null
   private seals = 0
   /** Seals counted by threads before the current one (a new thread counts from 0). */
   private sealsBefore = 0
@@ -71,9 +76,9 @@ export class SelfCheckThread implements SelfChecker {
     return this.verifiedLsn
   }
 
-  /** What the thread said of its priority at start (null: no thread now). */
-  get threadPriority(): PriorityOutcome | null {
-    return this.channel.threadPriority
+  /** The check's thread: running, its priority, how long an answer has been awaited. */
+  get threadStatus(): WorkerThreadStatus {
+    return this.channel.status
   }
 
   get sealsChecked(): number {
@@ -96,7 +101,7 @@ export class SelfCheckThread implements SelfChecker {
     if (this.finding !== null) return this.finding
     const toLsn = this.log.lastLsn
     if (toLsn <= this.verifiedLsn) return null
-    const start = this.started ? null : { lsn: this.verifiedLsn, chainHead: this.verifiedHead, keys: this.keys }
+    const start = this.started ? null : { lsn: this.verifiedLsn, chainHead: this.verifiedHead, previousSealLsn: this.previousSealLsn, keys: this.keys }
     if (start !== null) this.sealsBefore = this.seals
     const reply = await this.channel.request({ id: this.nextId++, start, dir: this.log.dir, slice: this.log.slice(this.verifiedLsn + 1, toLsn) })
     if (!reply.ok) {
@@ -106,6 +111,7 @@ export class SelfCheckThread implements SelfChecker {
     this.started = true
     this.verifiedLsn = reply.verifiedLsn
     this.verifiedHead = reply.verifiedHead
+    this.previousSealLsn = reply.previousSealLsn
     this.seals = this.sealsBefore + reply.sealsChecked
     this.finding = reply.finding
     return reply.finding

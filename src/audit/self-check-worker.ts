@@ -65,8 +65,8 @@ let check: SelfCheck | null = null
 async function answer(request: SelfCheckRequest): Promise<SelfCheckReply> {
   try {
     if (request.start !== null) {
-      const { lsn, chainHead, keys } = request.start
-      check = new SelfCheck(log, { keys: keys === null ? null : await keyResolverOf(keys), from: { lsn, chainHead }, recordsPerCheckMax: RECORDS_PER_CALL, readChunkBytes: READ_CHUNK_BYTES })
+      const { lsn, chainHead, previousSealLsn, keys } = request.start
+      check = new SelfCheck(log, { keys: keys === null ? null : await keyResolverOf(keys), from: { lsn, chainHead, previousSealLsn }, recordsPerCheckMax: RECORDS_PER_CALL, readChunkBytes: READ_CHUNK_BYTES })
     }
     if (check === null) return { id: request.id, ok: false, message: 'the self-check thread was asked to check before it was started' }
     if (request.slice.fromLsn > check.verifiedThroughLsn + 1) {
@@ -80,7 +80,7 @@ async function answer(request: SelfCheckRequest): Promise<SelfCheckReply> {
       if (check.verifiedThroughLsn === before) break
     }
     if (log.removed) return removedUnder(request)
-    return { id: request.id, ok: true, finding, verifiedLsn: check.verifiedThroughLsn, verifiedHead: check.verifiedHead, sealsChecked: check.sealsChecked }
+    return { id: request.id, ok: true, finding, verifiedLsn: check.verifiedThroughLsn, verifiedHead: check.verifiedHead, sealsChecked: check.sealsChecked, previousSealLsn: check.previousSealLsn }
   } catch (error) {
     if (log.removed) return removedUnder(request)
     return { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }

@@ -34,8 +34,11 @@ export interface CheckableLog {
 export interface SelfCheckOptions {
   /** Seal verifying keys; null checks seals' heads and sequence but not their signatures. */
   keys: SealKeyResolver | null
-  /** A point already verified (e.g. the sealed head stored with a snapshot); default: the log's start. */
-  from?: { lsn: number; chainHead: Uint8Array }
+  /**
+   * A point already verified (e.g. the sealed head stored with a snapshot); default: the log's start. With
+   * `previousSealLsn` (the last seal record at or before it, 0 for none), the next seal's prevSealLsn is checked too.
+   */
+  from?: { lsn: number; chainHead: Uint8Array; previousSealLsn?: number | null }
   /** Records read per check; bounds the time one periodic check may take. The rest is read by the next one. */
   recordsPerCheckMax?: number
   /**
@@ -77,7 +80,9 @@ export class SelfCheck implements SelfChecker {
     const from = options.from ?? { lsn: log.firstLsn - 1, chainHead: log.segments[0]?.previousHash ?? GENESIS_HASH }
     this.verifiedLsn = from.lsn
     this.head = from.chainHead.slice()
-    this.seals = new SealChecker({ keys: options.keys, firstLsn: from.lsn + 1, previousSealLsn: from.lsn < 1 ? 0 : null })
+    // The head at `from.lsn` is known, so a seal that signs that LSN is checked against it (and later ones as read).
+    if (from.lsn >= 1) this.heads.push(from.lsn, this.head)
+    this.seals = new SealChecker({ keys: options.keys, firstLsn: Math.max(1, from.lsn), previousSealLsn: from.lsn < 1 ? 0 : (from.previousSealLsn ?? null) })
   }
 
   /** The last LSN whose chain head the self-check has re-derived. */
@@ -92,6 +97,11 @@ export class SelfCheck implements SelfChecker {
 
   get sealsChecked(): number {
     return this.seals.checked
+  }
+
+  /** The LSN of the last seal record read (0: none since the log's start; null: unknown, none read since `from`). */
+  get previousSealLsn(): number | null {
+    return this.seals.previousSealLsn
   }
 
   /** Verifies what was appended since the last check; returns a finding or null. */
