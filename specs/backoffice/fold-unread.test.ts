@@ -3,7 +3,7 @@
  * a varied run that way must give exactly the ledger a full decode gives.
  */
 
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { isBackOfficeRecord } from '../../src/backoffice/breaks.ts'
 import { FOLD_UNREAD_MEMBERS, foldEventOf } from '../../src/backoffice/fold-unread.ts'
@@ -11,15 +11,9 @@ import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-che
 import { applyEvent, initialLedger } from '../../src/backoffice/ledger.ts'
 import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import { trustedDomainEventOf } from '../../src/runtime/records.ts'
-import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 /** Fills both ways (crossing buys and sells), orders that rest and are canceled or amended, IOC orders that expire. */
 async function variedWorld(seed: number): Promise<World> {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { projectorFillReads, backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
@@ -10,7 +10,7 @@ import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { amendClientOrderId, cancelClientOrderId, venueClientOrderId } from '../../src/domain/orders.ts'
 import { isTerminal } from '../../src/domain/states.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
-import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { drive, run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 import { accepted, AT_MS, canceled, fill, unknown } from './events.ts'
 
 const ACCOUNTS = ['acct-1', 'acct-2'] as const
@@ -204,13 +204,7 @@ describe('held-order index', () => {
 })
 
 describe('reconcile against the venue does not walk every held order', () => {
-  const worlds: World[] = []
-  afterEach(async () => {
-    for (const world of worlds.splice(0)) {
-      await world.gateway.stop().catch(() => undefined)
-      removeDir(world.dir)
-    }
-  })
+  const worlds = worldsStoppedAfterEach()
 
   /** Marketable IOC limits (they fill and end at once) and one resting order, in acct-a. */
   async function placeRound(target: World, round: number): Promise<void> {

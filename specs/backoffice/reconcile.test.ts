@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { backOfficeOf, projectorFillReads, type BackOffice } from '../../src/backoffice/backoffice.ts'
 import { decodeBackOfficeRecord, isBackOfficeRecord, reconcileVenue } from '../../src/backoffice/index.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
-import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { drive, run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 async function world(seed: number): Promise<World> {
   const started = await startWorld({ seed })

@@ -7,7 +7,7 @@ import { afterEach, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
 import { ReplayFollower } from '../../src/backoffice/replay-follower.ts'
-import { removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,13 +15,7 @@ import { SimClock } from '../../src/runtime/clock.ts'
 import { eventCode } from '../../src/domain/events/registry.ts'
 import { Wal } from '../../wal/index.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 async function tradedWorld(seed: number, orders: number): Promise<World> {
   const target = await startWorld({ seed })

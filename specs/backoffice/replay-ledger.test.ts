@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
 import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import { openSlice, type Wal } from '../../wal/index.ts'
-import { drive, removeDir, run, startWorld, traderA, type World } from '../runtime/harness.ts'
+import { drive, run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 async function tradedWorld(seed: number, orders: number, prefix = 'p'): Promise<World> {
   const target = await startWorld({ seed })

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { applyEvent, initialLedger, type LedgerState } from '../../src/backoffice/ledger.ts'
@@ -6,15 +6,9 @@ import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import { VENUE_CLOCK_TOLERANCE_MS } from '../../src/backoffice/venue-trades.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
-import { drive, removeDir, run, startWorld, traderA, traderB, type World } from '../runtime/harness.ts'
+import { drive, run, startWorld, traderA, traderB, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 /** The ledger the replay folds from the whole log (a fresh ReplayLedger from genesis). */
 function replayed(target: World): LedgerState {

@@ -9,21 +9,15 @@
  * and, at the end, a full reconcile finds no internal break.
  */
 
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { ledgerBalanced, ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
-import { drive, removeDir, run, startWorld, traderA, traderB, type World } from '../runtime/harness.ts'
+import { drive, run, startWorld, traderA, traderB, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
 const SEEDS = [101, 202, 303, 404, 505, 606]
 const STEPS = 60
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 /** A small seeded generator (mulberry32): the workload is reproducible per seed. */
 function prng(seed: number): () => number {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { openReadOnly } from '../../wal/index.ts'
@@ -9,16 +9,10 @@ import {
 import type { Gateway } from '../../src/runtime/gateway.ts'
 import { loadNewestValid, SnapshotStore } from '../../src/runtime/snapshot/index.ts'
 import { nodeIo } from '../../wal/index.ts'
-import { drive, removeDir, run, startWorld, type World, type WorldOptions } from '../runtime/harness.ts'
+import { drive, run, startWorld, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 /** A world whose gateway snapshots the back office (opened right after start, as `egress serve` does). */
 async function officeWorld(options: Partial<WorldOptions> & { seed: number }): Promise<World> {

@@ -5,16 +5,10 @@
  * flight. Each dispatch now clears only its own mark.
  */
 
-import { afterEach, expect, test } from 'bun:test'
-import { removeDir, run, startWorld, traderA, type World } from './harness.ts'
+import { expect, test } from 'bun:test'
+import { run, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 test("a place's answer starts the cancel waiting behind it; the place's dispatch ending keeps the cancel's busy mark", async () => {
   const world = await startWorld({ seed: 81, params: { callsPerInstrumentMax: 8 }, venueOptions: { latencyMsMin: 50, latencyMsMax: 50 } })

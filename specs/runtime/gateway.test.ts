@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Wal } from '../../wal/index.ts'
 import { Engine } from '../../src/runtime/index.ts'
 import { stateDigest } from '../../src/kernel/index.ts'
 import { formatDecimal } from '../../src/domain/decimal.ts'
-import { removeDir, run, startWorld, traderA, type World } from './harness.ts'
+import { run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 import { join } from 'node:path'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 function order(world: World, orderId: string) {
   const found = world.gateway.engine.state.orders.get(orderId)

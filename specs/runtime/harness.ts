@@ -3,6 +3,7 @@
  * interleaving is reproducible), gateway with bootstrap. Used by the runtime specs, golden traces and the simulation.
  */
 
+import { afterEach } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -62,6 +63,21 @@ export function tempDataDir(): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true })
+}
+
+/**
+ * The worlds a spec starts, stopped and their data dirs removed after each test (call at the top of a file or of a
+ * describe; push each world started). A stop that fails is ignored: the test said what it had to.
+ */
+export function worldsStoppedAfterEach(): World[] {
+  const worlds: World[] = []
+  afterEach(async () => {
+    for (const world of worlds.splice(0)) {
+      await world.gateway.stop().catch(() => undefined)
+      removeDir(world.dir)
+    }
+  })
+  return worlds
 }
 
 export function makeVenue(clock: SimClock, seed: number, options: WorldOptions): SimVenue {

@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { AppliedEvent } from '../../src/runtime/index.ts'
 import type { SendGateVerdict } from '../../src/runtime/engine.ts'
-import { crashWorld, removeDir, run, startWorld, traderA, type World } from './harness.ts'
+import { crashWorld, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 
 /**
  * Ordered pipelining (§6 "per-venue×per-symbol 直列化" is about order): several calls in flight per venue×symbol, at
  * most callsPerInstrumentMax, handed to the adapter in decision order, one call at a time per order.
  */
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 /** Resting limit buys below the market, so the venue keeps each one open and reports nothing that ends it. */
 async function placeResting(world: World, count: number, prefix: string): Promise<string[]> {

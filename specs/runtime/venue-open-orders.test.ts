@@ -1,16 +1,10 @@
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { OPEN_AT_VENUE } from '../../src/runtime/bootstrap.ts'
 import { VenueOpenOrders } from '../../src/runtime/venue-open-orders.ts'
-import { RECONCILE_SWEEP_MS, removeDir, run, startWorld, traderA, type World } from './harness.ts'
+import { RECONCILE_SWEEP_MS, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 import { d, Harness, report } from '../kernel/fixtures.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 /** Orders that rest at the venue (limit buys below the market) and orders that end at once (IOC, same prices). */
 async function tradedWorld(seed: number, resting: number, ended: number): Promise<World> {

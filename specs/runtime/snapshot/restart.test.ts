@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { openReadOnly } from '../../../wal/index.ts'
 import { stateDigest } from '../../../src/kernel/index.ts'
 import { rebuildState, replayVerify } from '../../../src/runtime/snapshot/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
-import { removeDir, run, startWorld, traderA, type World } from '../harness.ts'
+import { run, startWorld, traderA, worldsStoppedAfterEach } from '../harness.ts'
 import { trade } from './support.ts'
 
-const worlds: World[] = []
-afterEach(async () => {
-  for (const world of worlds.splice(0)) {
-    await world.gateway.stop().catch(() => undefined)
-    removeDir(world.dir)
-  }
-})
+const worlds = worldsStoppedAfterEach()
 
 function genesisDigest(dir: string): string {
   return stateDigest(rebuildState(openReadOnly(join(dir, 'log'))).state)
