@@ -41,15 +41,25 @@ describe('WorkerChannel', () => {
     const { channel: made } = channel()
     expect(made.status).toEqual({ running: false, priority: null, answerWaitingMs: 0 })
     expect(() => made.request({ id: 0, value: 'x' })).toThrow("request id 0 is the thread's start message")
-    await made.request({ id: 1, value: 'a' }) // the start message comes before any answer
-    const said = made.status.priority
-    if (process.platform === 'linux') expect(said).toMatchObject({ lowered: true, nice: 19, policy: 'idle' })
-    else expect(said).toMatchObject({ lowered: false })
+    // The start message comes before any answer: by the first answer the channel holds what the thread said.
+    const said = (await made.request({ id: 1, value: 'priority' })) as { echo: string }
+    expect(made.status.priority).toEqual(JSON.parse(said.echo))
+    if (process.platform === 'linux') expect(made.status.priority).toMatchObject({ lowered: true, nice: 19 })
     workerOf(made).terminate()
     for (const deadline = Date.now() + 5_000; made.running && Date.now() < deadline; ) await Bun.sleep(5) // its close event
     expect(made.running).toBe(false)
     expect(made.status.priority).toBeNull()
     made.stop('done')
+  })
+
+  test.if(process.platform === 'linux')("a lowered worker's collection leaves the collector's shared helper threads at normal priority", async () => {
+    const run = Bun.spawn([process.execPath, new URL('./fixtures/shared-threads-main.ts', import.meta.url).pathname], { stdout: 'pipe', stderr: 'pipe' })
+    const [out, code] = await Promise.all([new Response(run.stdout).text(), run.exited])
+    expect(code).toBe(0)
+    const threads = JSON.parse(out) as { name: string; policy: number }[]
+    const helpers = threads.filter((thread) => thread.name === 'HeapHelper')
+    expect(helpers.length).toBeGreaterThan(0)
+    for (const helper of helpers) expect(helper.policy).toBe(0) // SCHED_NORMAL, not the worker's SCHED_IDLE (5)
   })
 
   test('says how long the oldest unanswered request has waited, and 0 once it is answered', async () => {

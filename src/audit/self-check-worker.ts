@@ -10,7 +10,7 @@
  */
 
 import { openSlice, type Frame, type LogSlice, type SliceLog } from '../../wal/index.ts'
-import { announceThreadPriority } from '../runtime/worker-channel.ts'
+import { announceThreadPriority } from '../runtime/thread-hello.ts'
 import { keyResolverOf } from './keys.ts'
 import { SelfCheck, type CheckableLog } from './self-check.ts'
 import type { SelfCheckReply, SelfCheckRequest } from './self-check-messages.ts'

@@ -11,7 +11,7 @@
  */
 
 import { openSlice } from '../../wal/index.ts'
-import { announceThreadPriority } from '../runtime/worker-channel.ts'
+import { announceThreadPriority } from '../runtime/thread-hello.ts'
 import { ledgerFigures } from './internal-checks.ts'
 import { baseFromTransfer, type FoldReply, type FoldRequest } from './replay-messages.ts'
 import { ReplayLedger } from './replay-ledger.ts'

@@ -21,6 +21,21 @@ import { FFIType, dlopen } from 'bun:ffi'
 /** The lowest priority a thread can ask for (nice 19). */
 export const BACKGROUND_NICE = 19
 
+let sharedThreadsPrepared = false
+
+/**
+ * JavaScriptCore's collector helper threads (HeapHelper) are shared by every heap in the process and made by the
+ * first collection that wants one; a new thread inherits its maker's nice value and policy. Made by a lowered worker's
+ * collection, they would run the event loop's own collections at SCHED_IDLE too (seen: a gateway whose HeapHelper was
+ * nice 19, policy 5). One full collection on the calling (main) thread before the first worker starts makes them at
+ * its priority. Later calls do nothing.
+ */
+export function prepareSharedThreads(): void {
+  if (sharedThreadsPrepared) return
+  sharedThreadsPrepared = true
+  Bun.gc(true)
+}
+
 /** Linux's scheduling policies, as sched_setscheduler names them. */
 const SCHED_IDLE = 5
 

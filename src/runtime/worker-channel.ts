@@ -5,9 +5,9 @@
  * A thread that fails (it throws, exits, or sends an answer that cannot be read) answers everything it was asked with
  * `failed(id, why)`, and `onLost` tells the owner its thread's state is gone; the next request spawns a new thread.
  *
- * A thread says once, at start, what priority it runs at (announceThreadPriority): a message with the reserved id 0,
- * kept as `threadPriority` while that thread lives, so /health can show whether the workers really give way to the
- * event loop. Requests use ids from 1.
+ * A thread says once, at start, what priority it runs at (thread-hello.ts), kept in `status` while that thread lives.
+ * Before the process's first worker starts, the threads JavaScriptCore shares between heaps are made at normal
+ * priority (prepareSharedThreads in thread-priority.ts), so a lowered worker cannot pass its priority on to them.
  *
  * Nothing here times a request out: a fold or a check of a long log can take minutes (and a thread at SCHED_IDLE
  * waits while the machine is busy), and a thread replaced for being slow would start its work over. Instead
@@ -15,10 +15,8 @@
  * thread shows as a wait that only grows).
  */
 
-import { lowerThreadPriority, type PriorityOutcome } from './thread-priority.ts'
-
-/** The id of the one message a thread sends at start; no request may use it. */
-export const THREAD_HELLO_ID = 0
+import { helloPriorityOf, THREAD_HELLO_ID } from './thread-hello.ts'
+import { prepareSharedThreads, type PriorityOutcome } from './thread-priority.ts'
 
 /** A channel's thread as /health shows it. */
 export interface WorkerThreadStatus {
@@ -27,16 +25,6 @@ export interface WorkerThreadStatus {
   priority: PriorityOutcome | null
   /** How long the oldest unanswered request has waited (ms); 0 when none waits. */
   answerWaitingMs: number
-}
-
-export interface ThreadHello {
-  id: typeof THREAD_HELLO_ID
-  priority: PriorityOutcome
-}
-
-/** In a worker script, at start: lowers the thread's priority (thread-priority.ts) and tells the channel the outcome. */
-export function announceThreadPriority(scope: { postMessage(message: ThreadHello): void }): void {
-  scope.postMessage({ id: THREAD_HELLO_ID, priority: lowerThreadPriority() })
 }
 
 export interface WorkerChannelOptions<Reply> {
@@ -75,7 +63,10 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
     return 0
   }
 
-  /** Sends `request`; resolves with the thread's answer, or with `failed` when there can be none. Never rejects. */
+  /**
+   * Sends `request`; resolves with the thread's answer, or with `failed` when there can be none. Never rejects; throws
+   * at once for id 0 (the start message's: a caller's bug).
+   */
   request(request: Request): Promise<Reply> {
     if (request.id === THREAD_HELLO_ID) throw new RangeError(`request id ${THREAD_HELLO_ID} is the thread's start message`)
     if (this.stopped) return Promise.resolve(this.options.failed(request.id, 'the thread was stopped'))
@@ -100,14 +91,14 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
   }
 
   private spawn(): Worker {
+    prepareSharedThreads()
     const worker = new Worker(this.options.url)
-    worker.onmessage = (event: MessageEvent<Reply | ThreadHello>) => {
-      if (event.data.id === THREAD_HELLO_ID) {
-        const hello = event.data as ThreadHello
-        if (this.worker === worker) this.priority = hello.priority
+    worker.onmessage = (event: MessageEvent<Reply>) => {
+      const reply = event.data
+      if (reply.id === THREAD_HELLO_ID) {
+        if (this.worker === worker) this.priority = helloPriorityOf(reply)
         return
       }
-      const reply = event.data as Reply
       const waiter = this.waiting.get(reply.id)
       this.waiting.delete(reply.id)
       if (this.waiting.size === 0) worker.unref()
