@@ -95,7 +95,9 @@ describe('SelfCheckThread', () => {
       expect(await check.check()).toBeNull()
       const restartLsn = check.verifiedThroughLsn
       ;(check as unknown as { channel: { worker: Worker } }).channel.worker.terminate()
-      for (const deadline = Date.now() + 5_000; (check as unknown as { channel: { running: boolean } }).channel.running && Date.now() < deadline; ) await Bun.sleep(5)
+      const channel = (check as unknown as { channel: { running: boolean } }).channel
+      for (const deadline = Date.now() + 5_000; channel.running && Date.now() < deadline; ) await Bun.sleep(5)
+      expect(channel.running).toBe(false)
       // A validly signed seal of the head at the restart point, one claim wrong: prevSealLsn names no seal record,
       // or the head is another LSN's. A thread that knew neither the last seal nor that head would pass it.
       const lastSealLsn = (sealer as unknown as { last: { recordLsn: number } }).last.recordLsn

@@ -54,6 +54,25 @@ describe('POST /v1/admin/snapshot', () => {
     expect(again).toMatchObject({ taken: false, newest: { lsn: newest?.lsn, file: newest?.file } })
   })
 
+  test("with compaction on, the answer says what was removed and whether the audit self-check held it back", async () => {
+    // Small segments: the orders below fill several, all past the point the self-check verified at start.
+    const compacting = await startTestGateway({ config: { snapshots: { keep: 1, compaction: 'delete' } }, wal: { segmentBytesMax: 4096 } })
+    try {
+      const admin = await compacting.token({ sub: 'admin-user', roles: ['admin'], accounts: [] })
+      const trader = await compacting.token({ sub: 'trader-user', roles: ['trader'], accounts: ['demo-1'] })
+      const verified = compacting.gateway.audit?.verifiedThroughLsn ?? 0
+      for (let index = 0; index < 20; index++) {
+        expect((await compacting.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': `compact-${index}` }))).status).toBe(202)
+      }
+      expect(compacting.gateway.engine.wal.segments.length).toBeGreaterThan(2)
+      const body = await json(await compacting.request('/v1/admin/snapshot', post(admin, {})))
+      expect(body.taken).toBe(true)
+      expect(body.compaction).toEqual({ removed: [], first_lsn: 1, mode: 'delete', held_back: true, bound_lsn: verified + 1 })
+    } finally {
+      await compacting.stop()
+    }
+  })
+
   test('ops may take one too', async () => {
     await placeOne('snap-2')
     const res = await t.request('/v1/admin/snapshot', post(tokens.ops as string, {}))

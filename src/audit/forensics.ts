@@ -125,7 +125,7 @@ export async function collectSeals(logDir: string): Promise<SealEntry[]> {
   let checker: SealChecker | null = null
   await scanLogIndependently(logDir, {
     onFrame: (frame) => {
-      checker ??= new SealChecker({ keys: null, firstLsn: frame.lsn })
+      checker ??= new SealChecker({ keys: null, headsFromLsn: frame.lsn })
       if (!isAuditRecordType(frame.type)) return
       const before = checker.last
       checker.observe(frame, heads)

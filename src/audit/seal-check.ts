@@ -38,24 +38,31 @@ export interface SealFrame {
 export class SealChecker {
   /** Seals whose structure and head were checked (and, with keys, whose signature was). */
   checked = 0
-  /** Seals whose signed LSN lies before the log's first LSN (compacted away): signature checked, head not. */
+  /**
+   * Seals whose signed LSN lies before `headsFromLsn` (compacted away, or before the point a check started from):
+   * signature and sequence checked, head not.
+   */
   headUnchecked = 0
   last: SealEntry | null = null
   private readonly keys: SealKeyResolver | null
-  /** The previous seal record's LSN; null while unknown (a log that starts after compaction, before its first seal). */
-  #previousSealLsn: number | null
-  private readonly firstLsn: number
+  /**
+   * The previous seal record's LSN; null while unknown (a log that starts after compaction, or a check that starts
+   * part-way without being told, before its first seal).
+   */
+  private previousSealRecordLsn: number | null
+  /** The first LSN whose chain head the caller's head history holds: seals signing an earlier one are head-unchecked. */
+  private readonly headsFromLsn: number
   private pending: SealEntry[] = []
 
-  constructor(options: { keys: SealKeyResolver | null; firstLsn: number; previousSealLsn?: number | null }) {
+  constructor(options: { keys: SealKeyResolver | null; headsFromLsn: number; previousSealLsn?: number | null }) {
     this.keys = options.keys
-    this.firstLsn = options.firstLsn
-    this.#previousSealLsn = options.previousSealLsn !== undefined ? options.previousSealLsn : options.firstLsn <= 1 ? 0 : null
+    this.headsFromLsn = options.headsFromLsn
+    this.previousSealRecordLsn = options.previousSealLsn !== undefined ? options.previousSealLsn : options.headsFromLsn <= 1 ? 0 : null
   }
 
   /** The last seal record's LSN (0: none since the log's start; null: unknown). */
   get previousSealLsn(): number | null {
-    return this.#previousSealLsn
+    return this.previousSealRecordLsn
   }
 
   get signaturesChecked(): boolean {
@@ -71,8 +78,8 @@ export class SealChecker {
     const read = readSealUnverified(record.value.jws)
     if (!read.ok) return problem('SEAL_MALFORMED', `seal JWS: ${read.reason}`)
     const { claims, kid } = read.value
-    const expectedPrevious = this.#previousSealLsn
-    this.#previousSealLsn = frame.lsn
+    const expectedPrevious = this.previousSealRecordLsn
+    this.previousSealRecordLsn = frame.lsn
     const entry: SealEntry = { recordLsn: frame.lsn, file: frame.file, offsetBytes: frame.offsetBytes, claims, kid, jws: record.value.jws }
     this.last = entry
     this.checked++
@@ -82,7 +89,7 @@ export class SealChecker {
       return problem('SEAL_SEQUENCE_BROKEN', `prevSealLsn is ${claims.prevSealLsn}, but the previous seal record in the log is at LSN ${expectedPrevious}`)
     }
     if (claims.epoch !== frame.epoch) return problem('SEAL_EPOCH_MISMATCH', `signed epoch ${claims.epoch}, carried by a frame of epoch ${frame.epoch}`)
-    if (claims.lsn < this.firstLsn) {
+    if (claims.lsn < this.headsFromLsn) {
       this.headUnchecked++
       return null
     }

@@ -82,7 +82,7 @@ export class SelfCheck implements SelfChecker {
     this.head = from.chainHead.slice()
     // The head at `from.lsn` is known, so a seal that signs that LSN is checked against it (and later ones as read).
     if (from.lsn >= 1) this.heads.push(from.lsn, this.head)
-    this.seals = new SealChecker({ keys: options.keys, firstLsn: Math.max(1, from.lsn), previousSealLsn: from.lsn < 1 ? 0 : (from.previousSealLsn ?? null) })
+    this.seals = new SealChecker({ keys: options.keys, headsFromLsn: Math.max(1, from.lsn), previousSealLsn: from.lsn < 1 ? 0 : (from.previousSealLsn ?? null) })
   }
 
   /** The last LSN whose chain head the self-check has re-derived. */

@@ -69,7 +69,7 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
   let seals: SealChecker | null = null
   const scan = await scanLogIndependently(dir, {
     onFrame: (frame) => {
-      seals ??= new SealChecker({ keys, firstLsn: frame.lsn })
+      seals ??= new SealChecker({ keys, headsFromLsn: frame.lsn })
       heads.push(frame.lsn, frame.hash)
       note(anchors.observe(frame.lsn, frame.hash, frame))
       if (isAuditRecordType(frame.type)) note(seals.observe(frame, heads))

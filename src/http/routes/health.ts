@@ -6,11 +6,13 @@
 
 import { Hono } from 'hono'
 import type { Services } from '../services.ts'
+import { auditStatusJson, registerAuditStatusMetrics } from './audit-status.ts'
 import { registerWorkerThreadMetrics, workerThreadsJson } from './worker-threads.ts'
 
 export function healthRoutes(services: Services): Hono {
   const app = new Hono()
   registerWorkerThreadMetrics(services)
+  registerAuditStatusMetrics(services)
   app.get('/health/live', (c) => c.json({ live: true }))
   app.get('/health', (c) => {
     const { gateway } = services
@@ -35,10 +37,11 @@ export function healthRoutes(services: Services): Hono {
       sse_subscribers: services.hub.subscriberCount,
       // The worker threads: running, whether they give way to the event loop, how long an answer has been awaited.
       threads: workerThreadsJson(services),
+      // The audit self-check's progress (null: no audit duty); compaction keeps what it has not verified.
+      audit: auditStatusJson(services),
       ...(services.ha === undefined ? {} : { ha: services.ha.status() }),
     }
     return c.json(body, ready ? 200 : 503)
   })
   return app
 }
-

@@ -32,7 +32,7 @@ export interface CompactResult {
   removed: string[]
   /** The LSN compaction stopped below: the basis's, or keepFromLsn when that is lower (then `heldBack`). */
   boundLsn: number | null
-  /** The basis allowed more than keepFromLsn did. */
+  /** keepFromLsn kept a segment the basis alone would have removed. */
   heldBack: boolean
   firstLsnBefore: number
   firstLsnAfter: number
@@ -60,11 +60,12 @@ export function compactLog(wal: Wal, store: SnapshotStore, options: CompactOptio
   const keepFromLsn = options.keepFromLsn ?? Number.POSITIVE_INFINITY
   const boundLsn = Math.min(basis.lsn, keepFromLsn)
   result.boundLsn = boundLsn
-  result.heldBack = keepFromLsn < basis.lsn
+  // Same rule as removeSegmentsBelow: every LSN of the segment below the bound, never the last segment.
+  const segments = wal.segments
+  const removableBelow = (lsn: number) => segments.filter((segment, index) => index < segments.length - 1 && segment.lastLsn < lsn)
+  result.heldBack = removableBelow(basis.lsn).length > removableBelow(boundLsn).length
   if (options.dryRun === true) {
-    // Same rule as removeSegmentsBelow: every LSN of the segment below the bound, never the last segment.
-    const segments = wal.segments
-    result.removed = segments.filter((segment, index) => index < segments.length - 1 && segment.lastLsn < boundLsn).map((segment) => segment.name)
+    result.removed = removableBelow(boundLsn).map((segment) => segment.name)
     return result
   }
   result.removed = wal.removeSegmentsBelow(boundLsn, options.mode === 'archive' ? { archiveDir: options.archiveDir as string } : {})

@@ -1,0 +1,46 @@
+/**
+ * The audit self-check's progress as /health and /metrics show it: whether the log still verifies, how far the check
+ * has re-derived the chain, and how many durable records it has not reached. Compaction never removes what the check
+ * has not verified (src/runtime/snapshot/compact.ts), so a check that stops moving (a finding, a thread that keeps
+ * failing, a machine too busy for its idle-priority thread) also stops compaction: this is where that shows.
+ */
+
+import type { Services } from '../services.ts'
+
+export interface AuditStatus {
+  verified: boolean
+  verifiedThroughLsn: number
+  /** Durable records after verifiedThroughLsn. */
+  unverifiedRecords: number
+}
+
+/** Null when the gateway runs no audit duty. */
+export function auditStatus(services: Services): AuditStatus | null {
+  const { audit, engine } = services.gateway
+  if (audit === null) return null
+  const verifiedThroughLsn = audit.verifiedThroughLsn
+  return { verified: audit.verified, verifiedThroughLsn, unverifiedRecords: Math.max(0, engine.wal.lastLsn - verifiedThroughLsn) }
+}
+
+export function auditStatusJson(services: Services): { verified: boolean; verified_through_lsn: number; unverified_records: number } | null {
+  const status = auditStatus(services)
+  return status === null ? null : { verified: status.verified, verified_through_lsn: status.verifiedThroughLsn, unverified_records: status.unverifiedRecords }
+}
+
+const registered = new WeakSet<object>()
+
+/** egress_audit_unverified_records and egress_audit_verified, for a gateway that runs the audit duty. */
+export function registerAuditStatusMetrics(services: Services): void {
+  const registry = services.metrics.registry
+  // An app built twice over the same services (tests do) registers the gauges once.
+  if (registered.has(registry)) return
+  registered.add(registry)
+  const unverified = registry.gauge({ name: 'egress_audit_unverified_records', help: 'Durable log records the audit self-check has not re-derived yet; compaction keeps them.', labelNames: [] })
+  const verified = registry.gauge({ name: 'egress_audit_verified', help: '1 while the audit self-check has found no tampering, 0 after a finding.', labelNames: [] })
+  registry.beforeRender(() => {
+    const status = auditStatus(services)
+    if (status === null) return
+    unverified.set(status.unverifiedRecords)
+    verified.set(status.verified ? 1 : 0)
+  })
+}
