@@ -83,7 +83,7 @@ describe('Sealer', () => {
     }
     await wal.close()
     wal = Wal.open(dir, { durability: 'none' })
-    const last = findLastSeal(wal, 4)
+    const last = findLastSeal(wal, { windowRecords: 4 })
     expect(last).toEqual(first.lastSeal)
     const second = new Sealer({ signer: keys.signer, everyRecords: 5, everyMs: 60_000, lastSeal: last })
     const seal = await second.sealNow(wal, 1)

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setUpAudit } from '../../src/audit/index.ts'
+import { findLastSeal, sealRecord, setUpAudit, signSeal } from '../../src/audit/index.ts'
 import { parseConfig } from '../../src/config/index.ts'
-import { Wal } from '../../wal/index.ts'
-import { payloadRecord, removeTempDirs, tempDir, testKeys } from './support.ts'
+import { toHex, Wal } from '../../wal/index.ts'
+import { payloadRecord, removeTempDirs, sealedWal, tempDir, testKeys } from './support.ts'
 
 afterAll(removeTempDirs)
 
@@ -55,4 +55,27 @@ describe('setUpAudit', () => {
     expect(await wrongHead.selfCheck.check()).toMatchObject({ code: 'CHAIN_BREAK', lsn: 4 })
     await wal.close()
   })
+
+  test('from a snapshot head: the first seal after it must name the last seal before it', async () => {
+    const keys = await testKeys()
+    for (const wrong of [false, true]) {
+      const { wal } = await sealedWal(keys, 25) // seal records after records 10 and 20
+      const snapshotLsn = wal.lastLsn
+      const lastSeal = findLastSeal(wal)
+      if (lastSeal === null) throw new Error('the log has no seal')
+      const claims = { lsn: snapshotLsn, chainHead: toHex(wal.chainHead), epoch: wal.epoch, sealedAtMs: 1, prevSealLsn: wrong ? lastSeal.recordLsn - 1 : lastSeal.recordLsn }
+      const [sealLsn] = await wal.append([sealRecord(await signSeal(claims, keys.signer))])
+      const setup = await setUpAudit({ config: parseConfig({}).audit, dataDir: tempDir('egress-audit-setup-'), log: wal, from: { lsn: snapshotLsn, chainHead: frameHash(wal, snapshotLsn) } })
+      const finding = await setup.selfCheck.check()
+      if (wrong) expect(finding).toMatchObject({ code: 'SEAL_SEQUENCE_BROKEN', lsn: sealLsn })
+      else expect(finding).toBeNull()
+      setup.selfCheck.stop()
+      await wal.close()
+    }
+  })
 })
+
+function frameHash(wal: Wal, lsn: number): Uint8Array {
+  for (const frame of wal.read(lsn, { toLsn: lsn })) return frame.hash.slice()
+  throw new Error(`no frame at LSN ${lsn}`)
+}

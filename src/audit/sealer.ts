@@ -125,12 +125,25 @@ export interface ReadableLog {
   read(fromLsn: number, options?: { toLsn?: number }): Iterable<Frame>
 }
 
-/** Reads recent records to find the log's last seal (windows doubling back from the end), for a Sealer at start. */
-export function findLastSeal(log: ReadableLog, windowRecords = 16_384): LastSeal | null {
-  let to = log.lastLsn
-  let window = windowRecords
-  while (to >= log.firstLsn && to >= 1) {
-    const from = Math.max(log.firstLsn, to - window + 1)
+export interface FindSealOptions {
+  /** The last LSN looked at (default: the log's last): the seal found is at or before it. */
+  throughLsn?: number
+  /** Look at no more than this many records back from throughLsn (default: as far as the log goes). */
+  recordsMax?: number
+  /** The first window read; each further one is twice the size. */
+  windowRecords?: number
+}
+
+/**
+ * Reads records back from the end (or `throughLsn`) to find the last seal, in windows doubling back: for a Sealer at
+ * start, and for a self-check starting at a snapshot (the seal before it, whose LSN the next seal must name).
+ */
+export function findLastSeal(log: ReadableLog, options: FindSealOptions = {}): LastSeal | null {
+  let to = Math.min(log.lastLsn, options.throughLsn ?? log.lastLsn)
+  const floor = Math.max(log.firstLsn, options.recordsMax === undefined ? log.firstLsn : to - options.recordsMax + 1)
+  let window = options.windowRecords ?? 16_384
+  while (to >= floor && to >= 1) {
+    const from = Math.max(floor, to - window + 1)
     let found: LastSeal | null = null
     for (const frame of log.read(from, { toLsn: to })) found = sealIn(frame) ?? found
     if (found !== null) return found

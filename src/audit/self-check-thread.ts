@@ -36,8 +36,11 @@ export interface SliceableLog {
 export interface SelfCheckThreadOptions {
   log: SliceableLog
   keys: SealKeySource | null
-  /** A point already verified (a snapshot's sealed head); default: the log's start. */
-  from?: { lsn: number; chainHead: Uint8Array }
+  /**
+   * A point already verified (a snapshot's sealed head); default: the log's start. `previousSealLsn`: the last seal
+   * record at or before it (0: none), so the next seal's prevSealLsn is checked; absent or null: not known.
+   */
+  from?: { lsn: number; chainHead: Uint8Array; previousSealLsn?: number | null }
 }
 
 export class SelfCheckThread implements SelfChecker {
@@ -63,6 +66,7 @@ export class SelfCheckThread implements SelfChecker {
     const from = options.from ?? { lsn: options.log.firstLsn - 1, chainHead: options.log.segments[0]?.previousHash ?? GENESIS_HASH }
     this.verifiedLsn = from.lsn
     this.verifiedHead = from.chainHead.slice()
+    this.previousSealLsn = options.from?.previousSealLsn ?? null
     this.channel = new WorkerChannel<SelfCheckRequest, SelfCheckReply>({
       url: WORKER_URL,
       failed: (id, message) => ({ id, ok: false, message }),

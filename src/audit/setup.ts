@@ -31,7 +31,9 @@ export interface AuditSetup {
 /**
  * `from`: where the self-check starts — the log's start by default; on a restart from a snapshot, the snapshot's LSN
  * and chain head (which the restore compared with the log), so the check at start re-derives only the records after
- * it rather than the whole log. Everything before it is for `egress audit verify`.
+ * it rather than the whole log. Everything before it is for `egress audit verify`. The last seal record at or before
+ * it is looked for within SEAL_LOOKBACK_RECORDS, so the next seal's prevSealLsn is checked; beyond that it is left
+ * unknown rather than the whole log read at start.
  */
 export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: SliceableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
   const { config, log } = options
@@ -46,11 +48,22 @@ export async function setUpAudit(options: { config: AuditConfig; dataDir: string
     })
   return {
     sealer,
-    selfCheck: new SelfCheckThread({ log, keys, ...(options.from === undefined ? {} : { from: options.from }) }),
+    selfCheck: new SelfCheckThread({ log, keys, ...(options.from === undefined ? {} : { from: { ...options.from, previousSealLsn: sealAtOrBefore(log, options.from.lsn) } }) }),
     selfCheckEveryMs: config.selfCheckEveryMs,
     tamperResponse: config.tamperResponse,
     forensicsDir: config.forensicsDir ?? join(options.dataDir, FORENSICS_DIR_DEFAULT),
   }
+}
+
+/** How far back from a snapshot's LSN the self-check's start looks for the seal before it (several seal intervals). */
+export const SEAL_LOOKBACK_RECORDS = 262_144
+
+/** The last seal record at or before `lsn`: its LSN, 0 when the whole log before it holds none, null when not known. */
+function sealAtOrBefore(log: ReadableLog, lsn: number): number | null {
+  if (lsn < 1) return 0
+  const found = findLastSeal(log, { throughLsn: lsn, recordsMax: SEAL_LOOKBACK_RECORDS })
+  if (found !== null) return found.recordLsn
+  return log.firstLsn <= 1 && lsn <= SEAL_LOOKBACK_RECORDS ? 0 : null
 }
 
 /**
