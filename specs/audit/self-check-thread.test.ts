@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
-import { AUDIT_SEAL, SelfCheckThread, publicKeySource, sealRecord, signSeal } from '../../src/audit/index.ts'
+import { SelfCheckThread, publicKeySource, sealRecord, signSeal } from '../../src/audit/index.ts'
 import { toHex } from '../../wal/index.ts'
 import type { Wal } from '../../wal/index.ts'
-import { appendSealed, editPayloadByte, payloadRecord, removeTempDirs, replaceSealSignature, sealedWal, segmentFiles, testKeys } from './support.ts'
+import { appendSealed, editPayloadByte, expectEditFoundAndKept, expectForgedSealFound, removeTempDirs, sealedWal, segmentFiles, testKeys } from './support.ts'
 
 afterAll(removeTempDirs)
 
@@ -38,13 +38,7 @@ describe('SelfCheckThread', () => {
     const keys = await testKeys()
     const { wal } = await sealedWal(keys, 30)
     const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
-    expect(await check.check()).toBeNull()
-    await wal.append([payloadRecord(31), payloadRecord(32), payloadRecord(33)])
-    const edited = editPayloadByte(wal.dir, wal.lastLsn - 1)
-    const finding = await check.check()
-    expect(finding).toMatchObject({ code: 'CHAIN_BREAK', lsn: wal.lastLsn - 1, file: edited.file, offsetBytes: edited.offset })
-    await wal.append([payloadRecord(34)])
-    expect(await check.check()).toEqual(finding)
+    await expectEditFoundAndKept(wal, check)
     check.stop()
     await wal.close()
   })
@@ -52,10 +46,8 @@ describe('SelfCheckThread', () => {
   test('a forged seal signature is found with the keys the thread built from their plain-data source', async () => {
     const keys = await testKeys()
     const { wal } = await sealedWal(keys, 30)
-    const sealLsn = [...wal.read(1)].find((frame) => frame.type === AUDIT_SEAL.type)?.lsn as number
-    replaceSealSignature(wal.dir, sealLsn)
     const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.privateJwk) }) // the public half is taken
-    expect(await check.check()).toMatchObject({ code: 'SEAL_SIGNATURE_INVALID', lsn: sealLsn })
+    await expectForgedSealFound(wal, async () => check)
     check.stop()
     await wal.close()
   })

@@ -7,8 +7,7 @@ import {
   AUDIT_TAMPER_DETECTED, MANIFEST_FILE, SelfCheck, decodeTamperRecord, keyResolverFromJwk, reportTamper, writeForensicsBundle,
 } from '../../src/audit/index.ts'
 import { PAYLOAD_BYTES_MAX, Wal, copyFrame } from '../../wal/index.ts'
-import { AUDIT_SEAL } from '../../src/audit/index.ts'
-import { editPayloadByte, frameAt, payloadRecord, removeTempDirs, replaceSealSignature, sealedWal, tempDir, testKeys } from './support.ts'
+import { editPayloadByte, expectEditFoundAndKept, expectForgedSealFound, payloadRecord, removeTempDirs, sealedWal, tempDir, testKeys } from './support.ts'
 
 afterAll(removeTempDirs)
 
@@ -48,24 +47,14 @@ describe('SelfCheck', () => {
   test('an edit on disk under the running gateway is found at its LSN, file and offset, and the finding sticks', async () => {
     const keys = await testKeys()
     const { wal } = await sealedWal(keys, 30)
-    const check = new SelfCheck(wal, { keys: await keyResolverFromJwk(keys.publicJwk) })
-    expect(await check.check()).toBeNull()
-    await wal.append([payloadRecord(31), payloadRecord(32), payloadRecord(33)])
-    const edited = editPayloadByte(wal.dir, wal.lastLsn - 1)
-    const finding = await check.check()
-    expect(finding).toMatchObject({ code: 'CHAIN_BREAK', lsn: wal.lastLsn - 1, file: edited.file, offsetBytes: edited.offset })
-    await wal.append([payloadRecord(34)])
-    expect(await check.check()).toBe(finding)
+    await expectEditFoundAndKept(wal, new SelfCheck(wal, { keys: await keyResolverFromJwk(keys.publicJwk) }))
     await wal.close()
   })
 
   test('a seal with a forged signature is found by a check from the start', async () => {
     const keys = await testKeys()
     const { wal } = await sealedWal(keys, 30)
-    const seal = [...wal.read(1)].find((frame) => frame.type === AUDIT_SEAL.type)?.lsn as number
-    replaceSealSignature(wal.dir, seal)
-    const finding = await new SelfCheck(wal, { keys: await keyResolverFromJwk(keys.publicJwk) }).check()
-    expect(finding).toMatchObject({ code: 'SEAL_SIGNATURE_INVALID', lsn: seal, offsetBytes: frameAt(wal.dir, seal).offset })
+    await expectForgedSealFound(wal, async () => new SelfCheck(wal, { keys: await keyResolverFromJwk(keys.publicJwk) }))
     await wal.close()
   })
 })

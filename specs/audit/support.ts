@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose'
 import { chainHashReference } from '../../wal/index.ts'
 import { Wal } from '../../wal/index.ts'
-import { Sealer, type SealSigningKey } from '../../src/audit/index.ts'
+import { expect } from 'bun:test'
+import { AUDIT_SEAL, Sealer, type SealSigningKey, type SelfChecker } from '../../src/audit/index.ts'
 
 import { tempDir } from '../wal/support.ts'
 export { tempDir, removeTempDirs } from '../wal/support.ts'
@@ -186,4 +187,26 @@ function rawFramesOf(bytes: Buffer): { offset: number; end: number }[] {
 function hashBefore(bytes: Buffer, frames: readonly { offset: number }[], index: number): Uint8Array {
   const before = frames[index - 1]
   return before === undefined ? new Uint8Array(bytes.subarray(24, 56)) : new Uint8Array(bytes.subarray(before.offset + 8, before.offset + 40))
+}
+
+/**
+ * What every SelfChecker (on the event loop, or in its thread) does with an edit: a check passes the sealed log of 30
+ * records, then an edited record appended after it is found at its LSN, file and offset, and the finding sticks.
+ */
+export async function expectEditFoundAndKept(wal: Wal, check: SelfChecker): Promise<void> {
+  expect(await check.check()).toBeNull()
+  await wal.append([payloadRecord(31), payloadRecord(32), payloadRecord(33)])
+  const edited = editPayloadByte(wal.dir, wal.lastLsn - 1)
+  const finding = await check.check()
+  expect(finding).toMatchObject({ code: 'CHAIN_BREAK', lsn: wal.lastLsn - 1, file: edited.file, offsetBytes: edited.offset })
+  await wal.append([payloadRecord(34)])
+  expect(await check.check()).toEqual(finding)
+}
+
+/** A forged signature on the log's first seal is found by `check` (made after the forgery) at that seal's LSN and offset. */
+export async function expectForgedSealFound(wal: Wal, makeCheck: () => Promise<SelfChecker>): Promise<void> {
+  const sealLsn = [...wal.read(1)].find((frame) => frame.type === AUDIT_SEAL.type)?.lsn as number
+  replaceSealSignature(wal.dir, sealLsn)
+  const check = await makeCheck()
+  expect(await check.check()).toMatchObject({ code: 'SEAL_SIGNATURE_INVALID', lsn: sealLsn, offsetBytes: frameAt(wal.dir, sealLsn).offset })
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import { verifyLogDirectory } from '../../src/audit/index.ts'
 import { parseConfig, type AuditConfig } from '../../src/config/index.ts'
-import { removeDir, run, startWorld, tempDataDir, traderA, type World } from './harness.ts'
+import type { AuditDuty } from '../../src/runtime/audit-duty.ts'
+import { removeDir, run, startWorld, tempDataDir, traderA, type World, type WorldOptions } from './harness.ts'
 
 const dirs: string[] = []
 const worlds: World[] = []
@@ -27,13 +28,22 @@ async function auditConfig(overrides: Partial<AuditConfig> = {}): Promise<{ conf
   return { config, publicKeyFile }
 }
 
+/** A world running the audit duty; stopped (if the test has not) and removed after the test. */
+async function auditWorld(options: WorldOptions & { audit: AuditConfig }): Promise<{ world: World; duty: AuditDuty }> {
+  const world = await startWorld(options)
+  worlds.push(world)
+  dirs.push(world.dir)
+  const duty = world.gateway.audit
+  if (duty === null) throw new Error('the world has no audit duty')
+  return { world, duty }
+}
+
 const body = (id: string) => ({ account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '61000', client_order_id: id })
 
 describe('audit duties of the running gateway', () => {
   test('the head is sealed every N records and at clean shutdown, and the log verifies with its seals', async () => {
     const { config, publicKeyFile } = await auditConfig()
-    const world = await startWorld({ seed: 11, audit: config })
-    dirs.push(world.dir)
+    const { world } = await auditWorld({ seed: 11, audit: config })
     for (let index = 0; index < 10; index++) await world.gateway.place(traderA, body(`s-${index}`), null)
     await run(world, 300)
     await world.gateway.stop()
@@ -48,9 +58,7 @@ describe('audit duties of the running gateway', () => {
     const forensics = tempDataDir()
     dirs.push(forensics)
     const { config } = await auditConfig({ tamperResponse: 'HALT', forensicsDir: forensics })
-    const world = await startWorld({ seed: 12, audit: config })
-    worlds.push(world)
-    dirs.push(world.dir)
+    const { world, duty } = await auditWorld({ seed: 12, audit: config })
     await world.gateway.place(traderA, body('t-1'), null)
     await run(world, 100)
     // Edit one payload byte of a record the self-check has not yet covered (the last but one) and fix up its CRC,
@@ -64,9 +72,9 @@ describe('audit duties of the running gateway', () => {
     bytes[offset + 60] = (bytes[offset + 60] as number) ^ 0x01
     view.setUint32(offset + 4, Bun.hash.crc32(bytes.subarray(offset + 8, offset + 8 + view.getUint32(offset, true))), true)
     writeFileSync(segment, bytes)
-    await world.gateway.audit?.selfCheck()
-    expect(world.gateway.audit?.verified).toBe(false)
-    expect(world.gateway.audit?.lastFinding?.code).toBe('CHAIN_BREAK')
+    await duty.selfCheck()
+    expect(duty.verified).toBe(false)
+    expect(duty.lastFinding?.code).toBe('CHAIN_BREAK')
     expect(world.gateway.engine.state.tradingSwitch).toBe('halted')
     const refused = await world.gateway.place(traderA, body('t-2'), null)
     expect(refused.reply.kind).toBe('rejected')
@@ -76,11 +84,7 @@ describe('audit duties of the running gateway', () => {
 
   test('a self-check over a long stretch runs in its own thread: the event loop never reads the log for it', async () => {
     const { config } = await auditConfig({ sealEveryRecords: 100 })
-    const world = await startWorld({ seed: 13, audit: config })
-    worlds.push(world)
-    dirs.push(world.dir)
-    const duty = world.gateway.audit
-    if (duty === null || duty === undefined) throw new Error('no audit duty')
+    const { world, duty } = await auditWorld({ seed: 13, audit: config })
     for (let index = 0; index < 80; index++) await world.gateway.place(traderA, body(`l-${index}`), null)
     await run(world, 300)
     const wal = world.gateway.engine.wal
@@ -98,37 +102,29 @@ describe('audit duties of the running gateway', () => {
     }
     expect(readsOnLoop).toBe(0)
     expect(duty.verified).toBe(true)
-    const check = (duty as unknown as { options: { setup: { selfCheck: { verifiedThroughLsn: number } } } }).options.setup.selfCheck
-    expect(check.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
+    expect(duty.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
     expect(world.errors).toEqual([])
   })
 
   test('the periodic check runs on its own and ends its thread when the gateway stops', async () => {
     const { config } = await auditConfig({ sealEveryRecords: 1_000, selfCheckEveryMs: 1_000 })
-    const world = await startWorld({ seed: 14, audit: config })
-    dirs.push(world.dir)
-    const duty = world.gateway.audit
-    if (duty === null || duty === undefined) throw new Error('no audit duty')
-    const check = (duty as unknown as { options: { setup: { selfCheck: { verifiedThroughLsn: number; check(): Promise<unknown> } } } }).options.setup.selfCheck
+    const { world, duty } = await auditWorld({ seed: 14, audit: config })
     for (let index = 0; index < 150; index++) await world.gateway.place(traderA, body(`p-${index}`), null)
     await run(world, 300)
     const headLsn = world.gateway.engine.wal.lastLsn
-    expect(check.verifiedThroughLsn).toBeLessThan(headLsn)
+    expect(duty.verifiedThroughLsn).toBeLessThan(headLsn)
     await run(world, 1_100) // the periodic check is due
-    for (let waited = 0; check.verifiedThroughLsn < headLsn && waited < 200; waited++) await Bun.sleep(10)
-    expect(check.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
+    for (let waited = 0; duty.verifiedThroughLsn < headLsn && waited < 200; waited++) await Bun.sleep(10)
+    expect(duty.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
     expect(duty.verified).toBe(true)
     await world.gateway.stop()
-    await expect(check.check()).rejects.toThrow('the thread was stopped')
+    await expect(duty.selfCheck()).rejects.toThrow('the thread was stopped')
     expect(world.errors).toEqual([])
   })
 
   test('a stop during a periodic check is not an error, and nothing is scheduled after it', async () => {
     const { config } = await auditConfig({ sealEveryRecords: 1_000, selfCheckEveryMs: 1_000 })
-    const world = await startWorld({ seed: 15, audit: config })
-    dirs.push(world.dir)
-    const duty = world.gateway.audit
-    if (duty === null || duty === undefined) throw new Error('no audit duty')
+    const { world, duty } = await auditWorld({ seed: 15, audit: config })
     for (let index = 0; index < 150; index++) await world.gateway.place(traderA, body(`q-${index}`), null)
     await run(world, 1_100) // the periodic check starts, and is in its thread
     const state = duty as unknown as { checking: boolean; timerCancel: (() => void) | null }
@@ -143,11 +139,7 @@ describe('audit duties of the running gateway', () => {
   test('compaction leaves the segments the self-check has not verified; they go once it has', async () => {
     // No periodic check in this test's time: only the check at start and the one the test runs.
     const { config } = await auditConfig({ selfCheckEveryMs: 3_600_000 })
-    const world = await startWorld({ seed: 16, audit: config, wal: { segmentBytesMax: 4096 }, snapshots: { keep: 1, atShutdown: false, compaction: 'delete' } })
-    worlds.push(world)
-    dirs.push(world.dir)
-    const audit = world.gateway.audit
-    if (audit === null) throw new Error('the world has no audit duty')
+    const { world, duty: audit } = await auditWorld({ seed: 16, audit: config, wal: { segmentBytesMax: 4096 }, snapshots: { keep: 1, atShutdown: false, compaction: 'delete' } })
     const wal = world.gateway.engine.wal
     const verifiedAtStart = audit.verifiedThroughLsn
     for (let index = 0; index < 40; index++) await world.gateway.place(traderA, body(`c-${index}`), null)

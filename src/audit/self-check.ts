@@ -9,8 +9,9 @@
  * the two implementations equal, and the offline check is where an implementation's own bug would show. The price of
  * the reference hash here was the main thread's: ~10 µs per record, re-derived for every record logged (bench:http's
  * profile at half load: 8.7 s of 45 s, and its slices the largest stalls), against ~1 µs. Cheap when run often: each
- * run reads only what was appended since the previous one. A finding is sticky — once the log is known to be damaged, every later check returns the
- * same finding (the gateway has gone to HALT/CANCEL_ONLY and wants the original, not the symptoms after it).
+ * run reads only what was appended since the previous one. A finding is sticky — once the log is known to be damaged,
+ * every later check returns the same finding (the gateway has gone to HALT/CANCEL_ONLY and wants the original, not
+ * the symptoms after it).
  */
 
 import { readFileSync } from 'node:fs'

@@ -1,10 +1,9 @@
 /**
  * Wiring audit into a running gateway from its config: the Sealer (resumed from the last seal in the log), the
  * self-check in a thread of its own (self-check-thread.ts; seal keys from audit.publicKeyFile, or the public half of
- * the signing key), and where forensics go. The
- * runtime then calls `sealer.maybeSeal` after appends (or on a timer), `sealer.sealNow` at clean shutdown,
- * `selfCheck.check()` at start and every `selfCheckEveryMs`, and on a finding switches to `tamperResponse` and calls
- * `reportTamper`.
+ * the signing key), and where forensics go. The runtime then calls `sealer.maybeSeal` after appends (or on a timer),
+ * `sealer.sealNow` at clean shutdown, `selfCheck.check()` at start and every `selfCheckEveryMs`, and on a finding
+ * switches to `tamperResponse` and calls `reportTamper`.
  */
 
 import { readFileSync } from 'node:fs'
@@ -56,7 +55,7 @@ export async function setUpAudit(options: { config: AuditConfig; dataDir: string
 }
 
 /** How far back from a snapshot's LSN the self-check's start looks for the seal before it (several seal intervals). */
-export const SEAL_LOOKBACK_RECORDS = 262_144
+const SEAL_LOOKBACK_RECORDS = 262_144
 
 /** The last seal record at or before `lsn`: its LSN, 0 when the whole log before it holds none, null when not known. */
 function sealAtOrBefore(log: ReadableLog, lsn: number): number | null {

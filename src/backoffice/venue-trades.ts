@@ -13,10 +13,10 @@
  *
  * An order with no fill booked and no trade at the venue is in the window (its breaks are covered) but has nothing to
  * compare: at bench:http's rates most orders end unfilled, and reading and sorting them all was most of a run's cost.
- * The ledger's fills of the other compared orders are read from the query model in one range (the account's fills from the
- * earliest acceptance among them on), except for the oldest few when reading those by order id moves the range's
- * start far forward (splitFillReads): one order resting for days would otherwise make every run read every fill of
- * the account since it was placed.
+ * The ledger's fills of the other compared orders are read from the query model in one range (the account's fills
+ * from the earliest acceptance among them on), except for the oldest few when reading those by order id moves the
+ * range's start far forward (splitFillReads): one order resting for days would otherwise make every run read every
+ * fill of the account since it was placed.
  *
  * The walks over the compared orders, their fills (read a page at a time) and the venue's trades are cut into `slices`
  * (src/runtime/work-slices.ts), so an account with many held orders does not hold the event loop for their whole sum.

@@ -11,8 +11,8 @@
  *
  * Nothing here times a request out: a fold or a check of a long log can take minutes (and a thread at SCHED_IDLE
  * waits while the machine is busy), and a thread replaced for being slow would start its work over. Instead
- * `answerWaitingMs` says how long the oldest unanswered request has waited, for /health and /metrics to show (a hung
- * thread shows as a wait that only grows).
+ * `status.answerWaitingMs` says how long the oldest unanswered request has waited, for /health and /metrics to show
+ * (a hung thread shows as a wait that only grows).
  */
 
 import { helloPriorityOf, THREAD_HELLO_ID } from './thread-hello.ts'
@@ -54,13 +54,9 @@ export class WorkerChannel<Request extends { id: number }, Reply extends { id: n
   }
 
   get status(): WorkerThreadStatus {
-    return { running: this.running, priority: this.priority, answerWaitingMs: this.answerWaitingMs }
-  }
-
-  /** How long the oldest unanswered request has waited (ms); 0 when none waits. */
-  get answerWaitingMs(): number {
-    for (const { sentAtMs } of this.waiting.values()) return performance.now() - sentAtMs
-    return 0
+    // The map keeps send order: its first entry is the oldest unanswered request.
+    const oldest = this.waiting.values().next()
+    return { running: this.running, priority: this.priority, answerWaitingMs: oldest.done === true ? 0 : performance.now() - oldest.value.sentAtMs }
   }
 
   /**

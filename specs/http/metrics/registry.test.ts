@@ -125,6 +125,17 @@ describe('bounds and mistakes', () => {
     expect(() => registry.histogram({ name: 'h1', help: 'h', buckets: [1, 1] })).toThrow('strictly increasing')
     expect(() => registry.histogram({ name: 'h2', help: 'h', buckets: [1], labelNames: ['le'] })).toThrow('reserved')
   })
+
+  test('once() runs its registration the first time a key is asked for, and never again for that registry', () => {
+    const registry = new MetricsRegistry()
+    const register = (): void => void registry.gauge({ name: 'g_once', help: 'h' })
+    registry.once('module', register)
+    registry.once('module', register) // a second registration would throw: already registered
+    expect(registry.render().match(/^g_once 0$/gm)).toHaveLength(1)
+    const other = new MetricsRegistry()
+    other.once('module', () => void other.gauge({ name: 'g_once', help: 'h' }))
+    expect(other.render()).toContain('g_once 0')
+  })
 })
 
 test('GET /metrics serves the exposition with the Prometheus content type', async () => {

@@ -215,6 +215,7 @@ export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric<unknown>>()
   readonly #seriesMax: number
   readonly #beforeRender: (() => void)[] = []
+  readonly #setUp = new Set<string>()
   readonly #refused: Counter
 
   constructor(options: RegistryOptions = {}) {
@@ -238,6 +239,16 @@ export class MetricsRegistry {
 
   histogram(options: HistogramOptions): Histogram {
     return this.add(new Histogram(options, this.#seriesMax, this.refuse))
+  }
+
+  /**
+   * Runs `register` the first time `key` is asked for, and never again for this registry: metrics a route module adds
+   * when its app is built, which may happen more than once over the same services (tests build apps twice).
+   */
+  once(key: string, register: () => void): void {
+    if (this.#setUp.has(key)) return
+    this.#setUp.add(key)
+    register()
   }
 
   /** Runs `callback` before every render, to sample values that are cheaper to read than to track (queue depths). */

@@ -69,28 +69,26 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000
 }
 
-const registered = new WeakSet<object>()
-
 /** The snapshotter's figures on /metrics: the intake pause (last, max), the longest block, counts, the newest LSN. */
 function registerSnapshotMetrics(services: Services): void {
   const registry = services.metrics.registry
-  // An app built twice over the same services (tests do) registers the gauges once.
-  if (registered.has(registry)) return
-  registered.add(registry)
-  const gauge = (name: string, help: string) => registry.gauge({ name, help, labelNames: [] })
-  const pauseLast = gauge('egress_snapshot_pause_seconds_last', 'Intake pause of the last snapshot (the synchronous capture of every section).')
-  const pauseMax = gauge('egress_snapshot_pause_seconds_max', 'Longest intake pause of any snapshot since start.')
-  const blockMax = gauge('egress_snapshot_block_seconds_max', 'Longest single stretch any snapshot held the event loop (capture, encode slice, hashing, write).')
-  const taken = gauge('egress_snapshots_taken', 'Snapshots taken since start (periodic, on demand, shutdown).')
-  const failed = gauge('egress_snapshots_failed', 'Snapshots that failed since start.')
-  const lastLsn = gauge('egress_snapshot_last_lsn', 'LSN of the newest snapshot this process wrote (0: none yet).')
-  registry.beforeRender(() => {
-    const stats = services.gateway.snapshotter.stats
-    pauseLast.set(stats.pauseMsLast / 1000)
-    pauseMax.set(stats.pauseMsMax / 1000)
-    blockMax.set(stats.blockMsMax / 1000)
-    taken.set(stats.taken)
-    failed.set(stats.failed)
-    lastLsn.set(stats.last?.lsn ?? 0)
+  // Once per registry: an app built twice over the same services (tests do) adds the metrics once.
+  registry.once('snapshot', () => {
+    const gauge = (name: string, help: string) => registry.gauge({ name, help, labelNames: [] })
+    const pauseLast = gauge('egress_snapshot_pause_seconds_last', 'Intake pause of the last snapshot (the synchronous capture of every section).')
+    const pauseMax = gauge('egress_snapshot_pause_seconds_max', 'Longest intake pause of any snapshot since start.')
+    const blockMax = gauge('egress_snapshot_block_seconds_max', 'Longest single stretch any snapshot held the event loop (capture, encode slice, hashing, write).')
+    const taken = gauge('egress_snapshots_taken', 'Snapshots taken since start (periodic, on demand, shutdown).')
+    const failed = gauge('egress_snapshots_failed', 'Snapshots that failed since start.')
+    const lastLsn = gauge('egress_snapshot_last_lsn', 'LSN of the newest snapshot this process wrote (0: none yet).')
+    registry.beforeRender(() => {
+      const stats = services.gateway.snapshotter.stats
+      pauseLast.set(stats.pauseMsLast / 1000)
+      pauseMax.set(stats.pauseMsMax / 1000)
+      blockMax.set(stats.blockMsMax / 1000)
+      taken.set(stats.taken)
+      failed.set(stats.failed)
+      lastLsn.set(stats.last?.lsn ?? 0)
+    })
   })
 }

@@ -27,20 +27,18 @@ export function auditStatusJson(services: Services): { verified: boolean; verifi
   return status === null ? null : { verified: status.verified, verified_through_lsn: status.verifiedThroughLsn, unverified_records: status.unverifiedRecords }
 }
 
-const registered = new WeakSet<object>()
-
 /** egress_audit_unverified_records and egress_audit_verified, for a gateway that runs the audit duty. */
 export function registerAuditStatusMetrics(services: Services): void {
   const registry = services.metrics.registry
-  // An app built twice over the same services (tests do) registers the gauges once.
-  if (registered.has(registry)) return
-  registered.add(registry)
-  const unverified = registry.gauge({ name: 'egress_audit_unverified_records', help: 'Durable log records the audit self-check has not re-derived yet; compaction keeps them.', labelNames: [] })
-  const verified = registry.gauge({ name: 'egress_audit_verified', help: '1 while the audit self-check has found no tampering, 0 after a finding.', labelNames: [] })
-  registry.beforeRender(() => {
-    const status = auditStatus(services)
-    if (status === null) return
-    unverified.set(status.unverifiedRecords)
-    verified.set(status.verified ? 1 : 0)
+  // Once per registry: an app built twice over the same services (tests do) adds the metrics once.
+  registry.once('audit-status', () => {
+    const unverified = registry.gauge({ name: 'egress_audit_unverified_records', help: 'Durable log records the audit self-check has not re-derived yet; compaction keeps them.', labelNames: [] })
+    const verified = registry.gauge({ name: 'egress_audit_verified', help: '1 while the audit self-check has found no tampering, 0 after a finding.', labelNames: [] })
+    registry.beforeRender(() => {
+      const status = auditStatus(services)
+      if (status === null) return
+      unverified.set(status.unverifiedRecords)
+      verified.set(status.verified ? 1 : 0)
+    })
   })
 }

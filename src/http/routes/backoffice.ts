@@ -209,20 +209,18 @@ function statsView(office: BackOffice, principal: Principal): Record<string, unk
 }
 
 /** Gauges on the gateway's /metrics: open breaks and how far the query model trails the log. */
-const registered = new WeakSet<object>()
-
 function registerMetrics(services: Services, office: () => BackOffice): void {
   const registry = services.metrics.registry
-  // An app built twice over the same services (tests do) registers the gauges once.
-  if (registered.has(registry)) return
-  registered.add(registry)
-  const breaks = registry.gauge({ name: 'egress_backoffice_breaks_open', help: 'Reconcile breaks open (recorded in the log, not yet cleared by a matching run).', labelNames: [] })
-  const lag = registry.gauge({ name: 'egress_backoffice_lag_records', help: 'Log records not yet written to the back office query model.', labelNames: [] })
-  const applied = registry.gauge({ name: 'egress_backoffice_applied_lsn', help: 'Every log record up to this LSN is in the back office ledger.', labelNames: [] })
-  registry.beforeRender(() => {
-    const stats = office().stats()
-    breaks.set(office().openBreaks.length)
-    lag.set(stats.lagRecords)
-    applied.set(stats.appliedLsn)
+  // Once per registry: an app built twice over the same services (tests do) adds the metrics once.
+  registry.once('backoffice', () => {
+    const breaks = registry.gauge({ name: 'egress_backoffice_breaks_open', help: 'Reconcile breaks open (recorded in the log, not yet cleared by a matching run).', labelNames: [] })
+    const lag = registry.gauge({ name: 'egress_backoffice_lag_records', help: 'Log records not yet written to the back office query model.', labelNames: [] })
+    const applied = registry.gauge({ name: 'egress_backoffice_applied_lsn', help: 'Every log record up to this LSN is in the back office ledger.', labelNames: [] })
+    registry.beforeRender(() => {
+      const stats = office().stats()
+      breaks.set(office().openBreaks.length)
+      lag.set(stats.lagRecords)
+      applied.set(stats.appliedLsn)
+    })
   })
 }

@@ -34,16 +34,14 @@ function statusJson(status: WorkerThreadStatus): object {
   }
 }
 
-const registered = new WeakSet<object>()
-
 /** egress_worker_answer_wait_seconds{thread}: how long each worker's oldest unanswered request has waited. */
 export function registerWorkerThreadMetrics(services: Services): void {
   const registry = services.metrics.registry
-  // An app built twice over the same services (tests do) registers the gauge once.
-  if (registered.has(registry)) return
-  registered.add(registry)
-  const wait = registry.gauge({ name: 'egress_worker_answer_wait_seconds', help: "How long a worker thread's oldest unanswered request has waited (0: none waits); one that only grows is a hung thread.", labelNames: ['thread'] })
-  registry.beforeRender(() => {
-    for (const [name, status] of Object.entries(workerThreads(services))) if (status !== null) wait.set(status.answerWaitingMs / 1000, { thread: name })
+  // Once per registry: an app built twice over the same services (tests do) adds the metrics once.
+  registry.once('worker-threads', () => {
+    const wait = registry.gauge({ name: 'egress_worker_answer_wait_seconds', help: "How long a worker thread's oldest unanswered request has waited (0: none waits); one that only grows is a hung thread.", labelNames: ['thread'] })
+    registry.beforeRender(() => {
+      for (const [name, status] of Object.entries(workerThreads(services))) if (status !== null) wait.set(status.answerWaitingMs / 1000, { thread: name })
+    })
   })
 }
