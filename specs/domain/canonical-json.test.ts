@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { canonicalJson, sha256Hex, sha256HexReference, toCanonical } from '../../src/domain/canonical-json.ts'
+import { canonicalJson, sha256Hex, sha256HexPrefix, sha256HexReference, toCanonical } from '../../src/domain/canonical-json.ts'
+import { SmallSet } from '../../src/domain/small-set.ts'
 import { formatDecimal, parseDecimal, UNIT } from '../../src/domain/decimal.ts'
 
 /** The definition canonicalJson must match byte for byte: build the canonical tree, then stringify it. */
@@ -78,5 +79,20 @@ describe('canonical JSON', () => {
     )
     for (const text of ['', 'abc', 'x'.repeat(10_000), '\uD800 lone surrogate']) expect(sha256Hex(text)).toBe(sha256HexReference(text))
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  })
+
+  test('sha256HexPrefix is the head of sha256Hex', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 100 }), fc.integer({ min: 0, max: 40 }), (text, byteCount) => {
+        expect(sha256HexPrefix(text, byteCount)).toBe(sha256Hex(text).slice(0, 2 * Math.min(byteCount, 32)))
+      }),
+      { numRuns: 500, seed: 12 },
+    )
+  })
+
+  test('a SmallSet is written as a Set is: its members sorted, whatever order they were added in', () => {
+    const members = ['sim-x9', 'sim-x10', 'a', 'sim-x1']
+    expect(canonicalJson({ execIds: new SmallSet(members) })).toBe(canonicalJson({ execIds: new Set(members) }))
+    expect(canonicalJson(new SmallSet(members))).toBe('["a","sim-x1","sim-x10","sim-x9"]')
   })
 })

@@ -10,6 +10,7 @@ import * as v from 'valibot'
 import type { Units } from './decimal.ts'
 import type { Lane } from './modes.ts'
 import type { ReasonCode } from './reasons.ts'
+import type { SmallSet } from './small-set.ts'
 import { idSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema } from './schema-kit.ts'
 import type { OrderState } from './states.ts'
 
@@ -129,7 +130,7 @@ export interface Order {
   /** Earliest time the executor may pick this order's next send (after a retryable error or a blocked gate). */
   notBeforeMs: number
   /** Execution ids already applied (inbox dedupe, per order). */
-  execIds: Set<string>
+  execIds: SmallSet<string>
   acceptedAtMs: number
   updatedAtMs: number
   unknownSinceMs: number | null

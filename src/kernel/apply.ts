@@ -9,6 +9,7 @@ import { assert } from '../domain/assert.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isVenueClientOrderIdOf, type Order } from '../domain/orders.ts'
 import { reasonInfo } from '../domain/reasons.ts'
+import { SmallSet } from '../domain/small-set.ts'
 import { applyOrderEvent, countOpen } from './apply-order.ts'
 import { addBalance, addReserved } from './ledger.ts'
 import { syncQueues } from './queues.ts'
@@ -127,7 +128,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     cancelAttempts: 0,
     notAtVenue: false,
     notBeforeMs: 0,
-    execIds: new Set(),
+    execIds: new SmallSet(),
     acceptedAtMs: event.atMs,
     updatedAtMs: event.atMs,
     unknownSinceMs: null,

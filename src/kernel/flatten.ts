@@ -7,7 +7,7 @@
  * their ids from the flatten id and instrument, so a repeated flatten never sends a second close for the same id.
  */
 
-import { sha256Hex } from '../domain/canonical-json.ts'
+import { sha256Hex, sha256HexPrefix } from '../domain/canonical-json.ts'
 import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
@@ -77,7 +77,7 @@ function closeEvents(
   if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []
   const floor = ceilDiv(market.referencePrice * BigInt(10_000 - instrument.priceBandBps), 10_000n)
   const price = roundToStep(floor, instrument.tickSize, 'up')
-  const orderId = sha256Hex(`flatten\n${command.flattenId}\n${command.accountId}\n${key}`).slice(0, 20)
+  const orderId = sha256HexPrefix(`flatten\n${command.flattenId}\n${command.accountId}\n${key}`, 10)
   const inputs = { referencePrice: formatDecimal(market.referencePrice), price: formatDecimal(price), qty: formatDecimal(qty) }
   return [
     {

@@ -160,7 +160,7 @@ export function emitFill(
     venueTimeMs: fill.venueTimeMs,
   })
   if (applied) {
-    draft.execIds = new Set(draft.execIds).add(fill.execId)
+    draft.execIds = draft.execIds.copy().add(fill.execId)
     resumeCancel(emitter, atMs)
   }
   return applied

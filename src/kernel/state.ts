@@ -108,7 +108,7 @@ export function cloneState(state: KernelState): KernelState {
     orders.set(id, {
       ...order,
       reservation: { ...order.reservation },
-      execIds: new Set(order.execIds),
+      execIds: order.execIds.copy(),
       clientIdChain: [...order.clientIdChain],
       amend: order.amend === null ? null : { ...order.amend },
     })

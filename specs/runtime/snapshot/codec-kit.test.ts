@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { arrayOf, big, mapOf, nullable, num, record, setOf, str } from '../../../src/runtime/snapshot/codec-kit.ts'
+import { arrayOf, big, mapOf, nullable, num, record, smallSetOf, str } from '../../../src/runtime/snapshot/codec-kit.ts'
 
 interface Leg {
   id: string
@@ -34,6 +34,6 @@ describe('codec kit', () => {
   test('a map with a duplicate key and a set with a duplicate member are refused, naming the key', () => {
     expect(() => mapOf(num).decode([['a', 1], ['b', 2], ['a', 3]], 'counts')).toThrow(/^counts: duplicate key "a"$/)
     expect(() => mapOf(num).decode([['a', 1], 'b'], 'counts')).toThrow(/^counts: expected a \[key, value\] pair/)
-    expect(() => setOf(str).decode(['x', 'y', 'x'], 'ids')).toThrow(/^ids: a set holds a duplicate$/)
+    expect(() => smallSetOf(str).decode(['x', 'y', 'x'], 'ids')).toThrow(/^ids: a set holds a duplicate$/)
   })
 })

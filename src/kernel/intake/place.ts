@@ -7,7 +7,7 @@
  */
 
 import { assert } from '../../domain/assert.ts'
-import { canonicalJson, sha256Hex } from '../../domain/canonical-json.ts'
+import { canonicalJson, sha256Hex, sha256HexPrefix } from '../../domain/canonical-json.ts'
 import type { GuardRecord } from '../../domain/guards.ts'
 import { decisionRecord } from './decision-record.ts'
 import { venueClientOrderId } from '../../domain/orders.ts'
@@ -25,7 +25,7 @@ import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
 
 /** Order ids are derived from account and idempotency key, so they are stable across replays and retries. */
 export function orderIdFor(accountId: string, idempotencyKey: string): string {
-  return sha256Hex(`${accountId}\n${idempotencyKey}`).slice(0, 20)
+  return sha256HexPrefix(`${accountId}\n${idempotencyKey}`, 10)
 }
 
 export function decidePlace(state: KernelState, command: PlaceCommand): Decision {

@@ -5,9 +5,11 @@
  * parse, and their field list is typed so that adding a field to a kernel type fails the typecheck until the codec
  * (and with it the schema fingerprint) follows.
  *
- * Maps and Sets keep their insertion order: the kernel iterates them (FIFO queues, order scans), so a restored state
+ * Maps and sets keep their insertion order: the kernel iterates them (FIFO queues, order scans), so a restored state
  * must iterate exactly like the original, not merely hold the same entries.
  */
+
+import { SmallSet } from '../../domain/small-set.ts'
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
 
@@ -114,14 +116,19 @@ export function arrayOf<T>(inner: Codec<T>): Codec<T[]> {
   }
 }
 
-export function setOf<T>(inner: Codec<T>): Codec<Set<T>> {
+/**
+ * A SmallSet (src/domain/small-set.ts): its members as a list, in insertion order. The shape is `set(…)`, as it was
+ * when Order.execIds was a Set encoded the same way: the bytes did not change, so neither does the schema fingerprint,
+ * and a snapshot written before loads unchanged.
+ */
+export function smallSetOf<T>(inner: Codec<T>): Codec<SmallSet<T>> {
   const list = arrayOf(inner)
   return {
     shape: `set(${inner.shape})`,
-    encode: (values) => list.encode([...values]),
+    encode: (values) => list.encode(values.members),
     decode: (json, path) => {
       const items = list.decode(json, path)
-      const set = new Set(items)
+      const set = new SmallSet(items)
       if (set.size !== items.length) throw new CodecError(`${path}: a set holds a duplicate`)
       return set
     },

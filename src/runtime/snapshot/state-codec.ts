@@ -23,7 +23,7 @@ import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import {
-  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, setOf, str, type Codec, type Json, type MapCodec,
+  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Json, type MapCodec,
 } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
@@ -132,7 +132,7 @@ const order = record<Order>('Order', {
   cancelAttempts: num,
   notAtVenue: bool,
   notBeforeMs: num,
-  execIds: setOf(str),
+  execIds: smallSetOf(str),
   acceptedAtMs: num,
   updatedAtMs: num,
   unknownSinceMs: nullable(num),
