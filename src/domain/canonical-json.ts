@@ -10,7 +10,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { assert } from './assert.ts'
 import { formatDecimal } from './decimal.ts'
 import { isMapLike } from './generational-map.ts'
-import { SmallSet } from './small-set.ts'
+import { isSetLike } from './small-set.ts'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -35,8 +35,8 @@ export function toCanonical(value: unknown): JsonValue {
 
 function objectToCanonical(value: object): JsonValue {
   if (Array.isArray(value)) return value.map((item: unknown) => toCanonical(item))
-  if (value instanceof Set || value instanceof SmallSet) {
-    const items = [...(value as Iterable<unknown>)].map((item) => toCanonical(item))
+  if (isSetLike(value)) {
+    const items = [...value].map((item) => toCanonical(item))
     return items.sort((a, b) => compareText(JSON.stringify(a), JSON.stringify(b)))
   }
   const result: { [key: string]: JsonValue } = {}

@@ -44,17 +44,15 @@ export class SmallSet<T> implements Iterable<T> {
 
   /** A copy that can be added to without changing this one. */
   copy(): SmallSet<T> {
-    const copy = new SmallSet<T>()
-    copy.members.push(...this.members)
-    if (copy.members.length > SMALL_SET_SCAN_MAX) copy.#index = new Set(copy.members)
-    return copy
-  }
-
-  values(): ArrayIterator<T> {
-    return this.members.values()
+    return new SmallSet(this.members)
   }
 
   [Symbol.iterator](): ArrayIterator<T> {
     return this.members.values()
   }
+}
+
+/** Whether `value` is a Set or a SmallSet: what encoders that write sets as sorted lists test for (cf. isMapLike). */
+export function isSetLike(value: unknown): value is Iterable<unknown> {
+  return value instanceof Set || value instanceof SmallSet
 }

@@ -17,7 +17,7 @@ import { assert } from '../assert.ts'
 import { canonicalJson } from '../canonical-json.ts'
 import { formatDecimal } from '../decimal.ts'
 import { isMapLike } from '../generational-map.ts'
-import { SmallSet } from '../small-set.ts'
+import { isSetLike } from '../small-set.ts'
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.ts'
 import { memberOrderOf } from './member-order.ts'
 import type { PayloadWriter } from './payload-writer.ts'
@@ -47,7 +47,7 @@ function writeJson(writer: PayloadWriter, value: unknown): void {
       return writeJsonString(writer, formatDecimal(value))
     case 'object':
       if (Array.isArray(value)) return writeJsonArray(writer, value)
-      if (isMapLike(value) || value instanceof Set || value instanceof SmallSet) return writer.utf8(canonicalJson(value))
+      if (isMapLike(value) || isSetLike(value)) return writer.utf8(canonicalJson(value))
       return writeJsonObject(writer, value as Record<string, unknown>)
     default:
       assert(false, `canonical JSON cannot hold a ${typeof value}`)
