@@ -1,0 +1,70 @@
+/**
+ * bench:http's floor (scripts/support/durable-echo-app.ts): the 202 comes once the first append is durable, and the
+ * rest of the order's records follow it into the log in the shape asked for, none of them lost or doubled.
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { durableEchoApp, EGRESS_IOC_APPEND_SHAPE } from '../../scripts/support/durable-echo-app.ts'
+import { Wal } from '../../wal/index.ts'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function openWal(): Wal {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-durable-echo-'))
+  dirs.push(dir)
+  return Wal.open(dir, { durability: 'fsync' })
+}
+
+const post = (app: ReturnType<typeof durableEchoApp>, body: object): Response | Promise<Response> =>
+  app.request('/v1/orders', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+
+async function settled(wal: Wal, lastLsn: number): Promise<void> {
+  for (let attempt = 0; attempt < 200 && wal.lastLsn < lastLsn; attempt++) await Bun.sleep(5)
+}
+
+describe('durable echo', () => {
+  test('answers 202 once the first append is durable; the order shape follows in sequence', async () => {
+    const wal = openWal()
+    const app = durableEchoApp({ wal, appendShape: [1, 2, 3] })
+    const response = await post(app, { account: 'demo-1', qty: '1' })
+    expect(response.status).toBe(202)
+    const answer = (await response.json()) as { lsn: number; account: string }
+    expect(answer.account).toBe('demo-1')
+    expect(wal.lastLsn).toBeGreaterThanOrEqual(answer.lsn)
+    await settled(wal, 6)
+    const payloads: string[] = []
+    for (const frame of wal.read(1)) payloads.push(new TextDecoder().decode(frame.payload)) // a view, valid until the next
+    expect(payloads).toEqual(Array(6).fill(JSON.stringify({ account: 'demo-1', qty: '1' })))
+    await wal.close()
+  })
+
+  test("egress's shape for an IOC order: 7 records in 4 appends, each order's complete", async () => {
+    const wal = openWal()
+    const app = durableEchoApp({ wal })
+    expect(EGRESS_IOC_APPEND_SHAPE).toEqual([1, 1, 2, 3])
+    const responses = await Promise.all(Array.from({ length: 5 }, (_, index) => post(app, { account: `a-${index}` })))
+    expect(responses.map((response) => response.status)).toEqual(Array(5).fill(202))
+    await settled(wal, 35)
+    const counts = new Map<string, number>()
+    for (const frame of wal.read(1)) {
+      const account = (JSON.parse(new TextDecoder().decode(frame.payload)) as { account: string }).account
+      counts.set(account, (counts.get(account) ?? 0) + 1)
+    }
+    expect([...counts.values()]).toEqual(Array(5).fill(7))
+    await wal.close()
+  })
+
+  test('a shape without a positive record count is refused', () => {
+    const wal = openWal()
+    expect(() => durableEchoApp({ wal, appendShape: [] })).toThrow(RangeError)
+    expect(() => durableEchoApp({ wal, appendShape: [1, 0] })).toThrow('positive record counts')
+    expect(() => durableEchoApp({ wal, appendShape: [1.5] })).toThrow(RangeError)
+    void wal.close()
+  })
+})
