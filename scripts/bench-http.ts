@@ -145,7 +145,10 @@ async function fixedRate(target: Target, ratePerSec: number, durationMs: number)
     const dueMs = startMs + index * intervalMs
     const waitMs = dueMs - performance.now()
     if (waitMs > 1) await Bun.sleep(waitMs)
-    const fromMs = Math.max(dueMs, performance.now())
+    // From the due time when the request leaves late (a stalled loop or server cannot hide its queueing), from when it
+    // left when early: the loop sends up to 1 ms ahead (Bun.sleep works in whole ms), and a due time still ahead would
+    // take that much off the request's latency.
+    const fromMs = Math.min(dueMs, performance.now())
     pending.push(
       send(target)
         .catch(() => 0)
