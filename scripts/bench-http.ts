@@ -69,9 +69,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 // BENCH_CPU_PROF_INTERVAL_US: the profiler's sampling interval (Bun's default 1000 µs; finer slows serve noticeably).
 const PROFILE_INTERVAL_US = Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? 1_000)
 // BENCH_TARGET: what stands where egress serve is measured: `serve` (the benchmark) or `floor` (the durable echo).
-const TARGET = process.env.BENCH_TARGET ?? 'serve'
-if (TARGET !== 'serve' && TARGET !== 'floor') throw new Error(`BENCH_TARGET must be serve or floor, got ${TARGET}`)
-const TARGET_LABEL = TARGET === 'serve' ? 'egress serve (paper, fsync)' : 'durable echo (fsync)'
+// Only serve has lanes and /metrics: the floor's appends follow each other, with nothing queued to drain.
+const TARGETS = {
+  serve: { bench: 'http', label: 'egress serve (paper, fsync)', cpuLabel: 'serve', cpuNote: ' (intake, execution, venue, back office)', isServe: true },
+  floor: { bench: 'http-floor', label: 'durable echo (fsync)', cpuLabel: 'durable echo', cpuNote: '', isServe: false },
+} as const
+const TARGET_NAME = process.env.BENCH_TARGET ?? 'serve'
+if (TARGET_NAME !== 'serve' && TARGET_NAME !== 'floor') throw new Error(`BENCH_TARGET must be serve or floor, got ${TARGET_NAME}`)
+const TARGET = TARGETS[TARGET_NAME]
 
 const say = (message: string): void => void process.stderr.write(`bench:http: ${message}\n`)
 
@@ -228,7 +233,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SERVE_PRELOAD !== undefined) profile.push('--preload', resolve(process.env.BENCH_SERVE_PRELOAD))
   const gcLog = process.env.BENCH_GC_LOG === '1' ? new GcLogReader() : null
   const serveEnv = { ...process.env, EGRESS_CONFIG: '', ...(gcLog === null ? {} : { BUN_JSC_logGC: '1' }) }
-  const command = TARGET === 'serve' ? [resolve('src/main.ts'), 'serve', '--config', configPath] : [resolve(import.meta.path), '--durable-echo', String(servePort), join(dataDir, 'log')]
+  const command = TARGET.isServe ? [resolve('src/main.ts'), 'serve', '--config', configPath] : [resolve(import.meta.path), '--durable-echo', String(servePort), join(dataDir, 'log')]
   const serve = Bun.spawn([bun, ...profile, ...command], { stdout: 'ignore', stderr: process.env.BENCH_SERVE_PRELOAD === undefined ? 'pipe' : 'inherit', env: serveEnv })
   // serve's stderr is read to the end (a pipe nobody reads would stall serve once full); only the collector's lines
   // are kept, stamped on arrival.
@@ -259,14 +264,14 @@ async function main(): Promise<void> {
       serveCpuMs += cpuMsOf(serve.pid) - serveCpu0
       echoMaxRounds.push(echoMax)
       egressMaxRounds.push(egressMax)
-      say(`round ${roundIndex + 1}: echo ${round(echoMax.okPerSec, 0)}/s, ${TARGET_LABEL} ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}: ${round(egressMax.okPerSec / echoMax.okPerSec, 3)} of the echo`)
-      // The burst's queued sends must not pollute the next phase (the floor has no lanes: its appends are in sequence).
-      if (TARGET === 'serve') await drained(`http://127.0.0.1:${servePort}/metrics`)
+      say(`round ${roundIndex + 1}: echo ${round(echoMax.okPerSec, 0)}/s, ${TARGET.label} ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}: ${round(egressMax.okPerSec / echoMax.okPerSec, 3)} of the echo`)
+      // The burst's queued sends must not pollute the next phase.
+      if (TARGET.isServe) await drained(`http://127.0.0.1:${servePort}/metrics`)
     }
     const answeredAt = (rounds: typeof egressMaxRounds): number => rounds.reduce((sum, result) => sum + result.answeredPerSec * (MAX_PHASE_MS / 1000), 0)
     const echoCpuUs = (echoCpuMs * 1000) / answeredAt(echoMaxRounds)
     const serveCpuUs = (serveCpuMs * 1000) / answeredAt(egressMaxRounds)
-    say(`CPU per request at max: ${TARGET === 'serve' ? 'serve' : 'durable echo'} ${round(serveCpuUs, 0)} µs${TARGET === 'serve' ? ' (intake, execution, venue, back office)' : ''}, echo ${round(echoCpuUs, 0)} µs`)
+    say(`CPU per request at max: ${TARGET.cpuLabel} ${round(serveCpuUs, 0)} µs${TARGET.cpuNote}, echo ${round(echoCpuUs, 0)} µs`)
     const ordersPerSec = median(egressMaxRounds.map((result) => result.okPerSec))
     const vsEchoRounds = egressMaxRounds.map((result, index) => result.okPerSec / (echoMaxRounds[index] as (typeof echoMaxRounds)[number]).okPerSec)
     const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(ordersPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
@@ -292,7 +297,7 @@ async function main(): Promise<void> {
       if (figures.gc !== null) say(`  serve's collector (main heap): ${figures.gc.cycles} cycles, ${round(figures.gc.pauseMs, 1)} ms paused; of ${figures.gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * figures.gc.slowInGcShare, 0)}% were in flight during one`)
     }
     const gc = gcLog === null ? null : sumOverlaps(halfRounds.map((figures) => figures.gc as GcOverlap))
-    if (TARGET === 'serve') {
+    if (TARGET.isServe) {
       const metrics = await (await fetch(`http://127.0.0.1:${servePort}/metrics`)).text()
       for (const line of metrics.split('\n')) if (line.startsWith('egress_order_rejects_total') || line.startsWith('egress_orders_shed_total')) say(line)
       say(`log: ${walFigures(metrics)}`)
@@ -301,7 +306,7 @@ async function main(): Promise<void> {
     say(`log at LSN ${health.log.last_lsn}, durability ${health.log.durability}`)
     process.stdout.write(
       `${JSON.stringify({
-        bench: TARGET === 'serve' ? 'http' : 'http-floor',
+        bench: TARGET.bench,
         ordersPerSec: round(ordersPerSec, 0),
         // Every answer at max load, 202 or a kernel decision such as LANE_FULL — each one durable in the log.
         decidedPerSec: round(median(egressMaxRounds.map((result) => result.answeredPerSec)), 0),
@@ -323,7 +328,7 @@ async function main(): Promise<void> {
         durability: health.log.durability,
         statusesAtMax: mergedCounts(egressMaxRounds.map((result) => result.statuses)),
         statusesAtHalf: mergedCounts(halfRounds.map((figures) => figures.statuses)),
-        ...(TARGET === 'floor' ? { appendShape: EGRESS_IOC_APPEND_SHAPE } : {}),
+        ...(TARGET.isServe ? {} : { appendShape: EGRESS_IOC_APPEND_SHAPE }),
         ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
         // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
         ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
@@ -345,7 +350,7 @@ if (process.argv[2] === '--echo') {
   const server = Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[3]), fetch: durableEchoApp({ wal }).fetch })
   process.on('SIGTERM', () => {
     void server.stop()
-    void wal.close().then(() => process.exit(0))
+    void wal.close().finally(() => process.exit(0))
   })
 } else {
   await main()
