@@ -38,7 +38,7 @@
  * experiment with a setting; the figures of a run with it are not the benchmark's).
  *
  * BENCH_TARGET=floor measures, in serve's place, the durable echo (scripts/support/durable-echo-app.ts): the echo with
- * egress's log behind it (fsync, egress's 7 records in 4 appends per order, the first awaited before the 202) and none
+ * egress's log behind it (fsync; per order egress's 7 records, ~2 KB, in 5 appends, the first awaited before the 202) and none
  * of the gateway between them. Its figures (`"bench":"http-floor"`) bound what any design on this log and this HTTP
  * stack reaches on the machine at hand: the share of the targets that is the gateway's own work, and the share that
  * is not.
@@ -52,7 +52,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
 import { echoApp } from './support/echo-app.ts'
-import { durableEchoApp, EGRESS_IOC_APPEND_SHAPE } from './support/durable-echo-app.ts'
+import { durableEchoApp, EGRESS_IOC_RECORDS } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
 import { cpuMsOf, laneDepthOf, median } from './support/figures.ts'
 import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
         durability: health.log.durability,
         statusesAtMax: mergedCounts(egressMaxRounds.map((result) => result.statuses)),
         statusesAtHalf: mergedCounts(halfRounds.map((figures) => figures.statuses)),
-        ...(TARGET.isServe ? {} : { appendShape: EGRESS_IOC_APPEND_SHAPE }),
+        ...(TARGET.isServe ? {} : { recordBytes: EGRESS_IOC_RECORDS }),
         ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
         // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
         ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
