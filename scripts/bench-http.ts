@@ -41,7 +41,8 @@
  * egress's log behind it (fsync; per order egress's 7 records, ~2 KB, in 5 appends, the first awaited before the 202) and none
  * of the gateway between them. Its figures (`"bench":"http-floor"`) bound what any design on this log and this HTTP
  * stack reaches on the machine at hand: the share of the targets that is the gateway's own work, and the share that
- * is not.
+ * is not. BENCH_FLOOR_RECORDS='[[400],[100],[116,36,120,29,39]]' has the floor write other payload sizes and appends
+ * per order (JSON: appends of payload sizes): what a smaller or less split log would leave room for.
  *
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server, and `--durable-echo PORT DIR` the durable echo (used
  * internally, each in its own process like serve).
@@ -52,7 +53,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
 import { echoApp } from './support/echo-app.ts'
-import { durableEchoApp, EGRESS_IOC_RECORDS } from './support/durable-echo-app.ts'
+import { durableEchoApp, floorRecordsFrom } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
 import { cpuMsOf, laneDepthOf, median } from './support/figures.ts'
 import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
@@ -74,9 +75,22 @@ const TARGETS = {
   serve: { bench: 'http', label: 'egress serve (paper, fsync)', cpuLabel: 'serve', cpuNote: ' (intake, execution, venue, back office)', isServe: true },
   floor: { bench: 'http-floor', label: 'durable echo (fsync)', cpuLabel: 'durable echo', cpuNote: '', isServe: false },
 } as const
+/** A bad BENCH_* setting: its message, no stack, exit 2, before any run. */
+function refuseSetting(message: string): never {
+  process.stderr.write(`bench:http: ${message}\n`)
+  process.exit(2)
+}
 const TARGET_NAME = process.env.BENCH_TARGET ?? 'serve'
-if (TARGET_NAME !== 'serve' && TARGET_NAME !== 'floor') throw new Error(`BENCH_TARGET must be serve or floor, got ${TARGET_NAME}`)
+if (TARGET_NAME !== 'serve' && TARGET_NAME !== 'floor') refuseSetting(`BENCH_TARGET must be serve or floor, got ${TARGET_NAME}`)
 const TARGET = TARGETS[TARGET_NAME]
+/** The floor's records per order. */
+const FLOOR_RECORDS = ((): readonly (readonly number[])[] => {
+  try {
+    return floorRecordsFrom(process.env.BENCH_FLOOR_RECORDS)
+  } catch (error) {
+    return refuseSetting(error instanceof Error ? error.message : String(error))
+  }
+})()
 
 const say = (message: string): void => void process.stderr.write(`bench:http: ${message}\n`)
 
@@ -328,7 +342,7 @@ async function main(): Promise<void> {
         durability: health.log.durability,
         statusesAtMax: mergedCounts(egressMaxRounds.map((result) => result.statuses)),
         statusesAtHalf: mergedCounts(halfRounds.map((figures) => figures.statuses)),
-        ...(TARGET.isServe ? {} : { recordBytes: EGRESS_IOC_RECORDS }),
+        ...(TARGET.isServe ? {} : { recordBytes: FLOOR_RECORDS }),
         ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
         // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
         ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
@@ -347,7 +361,7 @@ if (process.argv[2] === '--echo') {
   Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[3]), fetch: echoApp().fetch })
 } else if (process.argv[2] === '--durable-echo') {
   const wal = Wal.open(process.argv[4] as string, { durability: 'fsync' })
-  const server = Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[3]), fetch: durableEchoApp({ wal }).fetch })
+  const server = Bun.serve({ hostname: '127.0.0.1', port: Number(process.argv[3]), fetch: durableEchoApp({ wal, records: FLOOR_RECORDS }).fetch })
   process.on('SIGTERM', () => {
     void server.stop()
     void wal.close().finally(() => process.exit(0))

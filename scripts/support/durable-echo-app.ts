@@ -14,6 +14,7 @@
  */
 
 import { Hono } from 'hono'
+import * as v from 'valibot'
 import type { RecordInput, Wal } from '../../wal/index.ts'
 
 /**
@@ -22,6 +23,25 @@ import type { RecordInput, Wal } from '../../wal/index.ts'
  * send request the send gate's checks, which is most of the ~2 KB.
  */
 export const EGRESS_IOC_RECORDS: readonly (readonly number[])[] = [[1245], [525], [116, 36], [120, 29], [39]]
+
+const RecordsSchema = v.pipe(v.array(v.pipe(v.array(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), v.minLength(1))), v.minLength(1))
+
+/**
+ * The floor's records from BENCH_FLOOR_RECORDS (JSON, e.g. `[[400],[100],[116,36,120,29,39]]`): what a log shape other
+ * than egress's would cost; EGRESS_IOC_RECORDS when unset. Anything else is refused, naming the setting.
+ */
+export function floorRecordsFrom(text: string | undefined): readonly (readonly number[])[] {
+  if (text === undefined || text === '') return EGRESS_IOC_RECORDS
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new RangeError(`BENCH_FLOOR_RECORDS must be JSON: appends of payload sizes such as [[400],[100,36]], got ${text}`)
+  }
+  const result = v.safeParse(RecordsSchema, parsed)
+  if (!result.success) throw new RangeError(`BENCH_FLOOR_RECORDS must be one or more appends of positive integer payload sizes such as [[400],[100,36]], got ${text}`)
+  return result.output
+}
 
 /** The record type the floor writes (not one of egress's: its logs are not for replay by the gateway). */
 const FLOOR_RECORD_TYPE = 0xfe

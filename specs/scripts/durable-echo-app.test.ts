@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { durableEchoApp, EGRESS_IOC_RECORDS } from '../../scripts/support/durable-echo-app.ts'
+import { durableEchoApp, EGRESS_IOC_RECORDS, floorRecordsFrom } from '../../scripts/support/durable-echo-app.ts'
 import { Wal } from '../../wal/index.ts'
 
 const dirs: string[] = []
@@ -69,5 +69,12 @@ describe('durable echo', () => {
     expect(() => durableEchoApp({ wal, records: [[10, 0]] })).toThrow(RangeError)
     expect(() => durableEchoApp({ wal, records: [[1.5]] })).toThrow(RangeError)
     void wal.close()
+  })
+
+  test('BENCH_FLOOR_RECORDS: appends of payload sizes as JSON, egress\'s when unset, anything else refused by name', () => {
+    expect(floorRecordsFrom(undefined)).toBe(EGRESS_IOC_RECORDS)
+    expect(floorRecordsFrom('')).toBe(EGRESS_IOC_RECORDS)
+    expect(floorRecordsFrom('[[400],[100,36]]')).toEqual([[400], [100, 36]])
+    for (const bad of ['[[400]', '[]', '[[]]', '[[0]]', '[[1.5]]', '[["400"]]', '[400]', '{"a":1}']) expect(() => floorRecordsFrom(bad)).toThrow('BENCH_FLOOR_RECORDS')
   })
 })
