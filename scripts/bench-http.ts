@@ -38,11 +38,11 @@
  * experiment with a setting; the figures of a run with it are not the benchmark's).
  *
  * BENCH_TARGET=floor measures, in serve's place, the durable echo (scripts/support/durable-echo-app.ts): the echo with
- * egress's log behind it (fsync; per order egress's 7 records, ~2 KB, in 5 appends, the first awaited before the 202) and none
- * of the gateway between them. Its figures (`"bench":"http-floor"`) bound what any design on this log and this HTTP
- * stack reaches on the machine at hand: the share of the targets that is the gateway's own work, and the share that
- * is not. BENCH_FLOOR_RECORDS='[[400],[100],[116,36,120,29,39]]' has the floor write other payload sizes and appends
- * per order (JSON: appends of payload sizes): what a smaller or less split log would leave room for.
+ * egress's log behind it (fsync; per order egress's 7 records, ~2 KB, in 5 appends, the first awaited before the
+ * 202) and none of the gateway between them. Its figures (`"bench":"http-floor"`) bound what any design on this log
+ * and this HTTP stack reaches on the machine at hand: the share of the targets that is the gateway's own work, and
+ * the share that is not. BENCH_FLOOR_RECORDS='[[400],[100],[116,36,120,29,39]]' has the floor write other payload
+ * sizes and appends per order (JSON: appends of payload sizes): what a smaller or less split log would leave room for.
  *
  * `bun scripts/bench-http.ts --echo PORT` runs the echo server, and `--durable-echo PORT DIR` the durable echo (used
  * internally, each in its own process like serve).

@@ -24,6 +24,7 @@ import type { RecordInput, Wal } from '../../wal/index.ts'
  */
 export const EGRESS_IOC_RECORDS: readonly (readonly number[])[] = [[1245], [525], [116, 36], [120, 29], [39]]
 
+/** One or more appends, each of one or more positive integer payload sizes. */
 const RecordsSchema = v.pipe(v.array(v.pipe(v.array(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), v.minLength(1))), v.minLength(1))
 
 /**
@@ -57,7 +58,7 @@ export interface DurableEchoOptions {
 export function durableEchoApp(options: DurableEchoOptions): Hono {
   const { wal } = options
   const shape = options.records ?? EGRESS_IOC_RECORDS
-  if (shape.length === 0 || shape.some((append) => append.length === 0 || append.some((bytes) => !Number.isSafeInteger(bytes) || bytes < 1))) {
+  if (!v.is(RecordsSchema, shape)) {
     throw new RangeError(`records must be one or more appends of positive payload sizes, got ${JSON.stringify(shape)}`)
   }
   const onError = options.onError ?? ((error: unknown) => console.error('durable echo: append after the answer failed:', error))

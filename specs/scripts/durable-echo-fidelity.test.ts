@@ -72,6 +72,7 @@ test("the floor's records per order are egress's for bench:http's orders: types,
   for (let attempt = 0; attempt < 400 && !orderIds.every(ended); attempt++) await Bun.sleep(5)
   expect(orderIds.every(ended)).toBe(true)
 
+  expect(EGRESS_IOC_RECORDS.flat().length).toBe(IOC_RECORD_TYPES.length)
   const floorBytes = EGRESS_IOC_RECORDS.flat().sort((a, b) => a - b)
   for (const orderId of orderIds) {
     const appends = appendsByOrder.get(orderId) ?? []
@@ -85,5 +86,4 @@ test("the floor's records per order are egress's for bench:http's orders: types,
     if (outside.length > 0) console.error(`egress wrote payloads of ${JSON.stringify(appends.map((append) => append.map((record) => record.bytes)))} bytes for order ${orderId}; the floor writes ${JSON.stringify(EGRESS_IOC_RECORDS)}`)
     expect(outside).toEqual([])
   }
-  expect(EGRESS_IOC_RECORDS.flat().length).toBe(IOC_RECORD_TYPES.length)
 })
