@@ -5,6 +5,7 @@
  */
 
 import { SchemaError } from './schema-error.ts'
+import { VOCABULARY, wordIndexOf } from './vocabulary.ts'
 
 /**
  * Buffer's native UTF-8 slice (Node's and Bun's; what toString('utf8', from, to) calls after making a view): one call
@@ -126,14 +127,56 @@ export class Reader {
     return made
   }
 
+  /**
+   * A string in the compact format (binary-layout.ts): a word of the vocabulary or a string that is not one (a word
+   * written out is refused: the writer never makes it), its UTF-8 validated.
+   */
+  word(): string {
+    const at = this.position
+    const prefix = this.varint()
+    if (prefix % 2 === 1) return wordAt(prefix, at)
+    const start = this.bytesStart(prefix / 2)
+    const text = this.text.utf8Slice(start, this.position)
+    if (text.includes(REPLACEMENT_CHARACTER)) {
+      try {
+        return utf8.decode(this.bytes.subarray(start, this.position))
+      } catch {
+        throw new SchemaError('invalid_payload', `binary payload has a string that is not UTF-8 at ${start}`)
+      }
+    }
+    if (wordIndexOf(text) >= 0) throw new SchemaError('invalid_payload', `binary payload has the word ${JSON.stringify(text)} written out at ${at}`)
+    return text
+  }
+
+  /** A string in the compact format this program wrote (see trustedString). */
+  trustedWord(): string {
+    const at = this.position
+    const prefix = this.varint()
+    if (prefix % 2 === 1) return wordAt(prefix, at)
+    const start = this.bytesStart(prefix / 2)
+    const end = this.position
+    return end - start <= INTERNED_BYTES_MAX ? this.internedString(start, end) : this.text.utf8Slice(start, end)
+  }
+
   /** Reads a string's length, checks it against the end, moves past it and returns where its bytes start. */
   private stringStart(): number {
-    const length = this.varint()
+    return this.bytesStart(this.varint())
+  }
+
+  /** Checks `length` bytes against the end, moves past them and returns where they start. */
+  private bytesStart(length: number): number {
     this.need(length)
     const start = this.position
     this.position += length
     return start
   }
+}
+
+/** The word a compact string's odd prefix names (read at `at`). */
+function wordAt(prefix: number, at: number): string {
+  const word = VOCABULARY[(prefix - 1) / 2]
+  if (word === undefined) throw new SchemaError('invalid_payload', `binary payload names word ${(prefix - 1) / 2} at ${at}; the vocabulary has ${VOCABULARY.length}`)
+  return word
 }
 
 /** ignoreBOM: a string's own leading U+FEFF is part of it (by default the decoder would drop it as a byte-order mark). */

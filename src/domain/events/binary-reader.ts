@@ -14,6 +14,7 @@ import { formatDecimal, parseDecimal, tryParseDecimal } from '../decimal.ts'
 import { UNITS_VARINT_LIMIT, type Layout, type LayoutField } from './binary-layout.ts'
 import { planOf, type Plan } from './json-plan.ts'
 import { Reader } from './binary-cursor.ts'
+import { readScalarRecord, skipScalarRecord } from './scalar-record.ts'
 import { SchemaError } from './schema-error.ts'
 
 export type ReadForm = 'input' | 'trusted'
@@ -116,10 +117,14 @@ function skipperOf(layout: Layout): Decode {
     case 'string':
     case 'json':
       return SKIP_STRING
+    case 'word':
+      return SKIP_WORD
+    case 'scalars':
+      return SKIP_SCALARS
     case 'units':
       return SKIP_UNITS
     case 'object':
-      return SKIP_OBJECT
+      return layout.lengthPrefix === 'varint' ? SKIP_STRING : SKIP_OBJECT
     case 'nullable':
     case 'optional': {
       const inner = skipperOf(layout.inner)
@@ -160,6 +165,19 @@ const SKIP_STRING: Decode = (r) => {
   return undefined
 }
 
+const SKIP_WORD: Decode = (r) => {
+  const prefix = r.varint()
+  if (prefix % 2 === 1) return undefined
+  r.need(prefix / 2)
+  r.position += prefix / 2
+  return undefined
+}
+
+const SKIP_SCALARS: Decode = (r) => {
+  skipScalarRecord(r)
+  return undefined
+}
+
 const SKIP_UNITS: Decode = (r) => {
   if (r.byte() === 2) return SKIP_STRING(r)
   r.varint()
@@ -170,6 +188,10 @@ function decoderOf(layout: Layout, form: ReadForm, skip: ReadonlySet<string> = N
   switch (layout.kind) {
     case 'string':
       return form === 'trusted' ? readTrustedString : readString
+    case 'word':
+      return form === 'trusted' ? readTrustedWord : readWord
+    case 'scalars':
+      return form === 'trusted' ? readTrustedScalars : readScalars
     case 'number':
       return readNumber
     case 'boolean':
@@ -201,22 +223,28 @@ function decoderOf(layout: Layout, form: ReadForm, skip: ReadonlySet<string> = N
       }
     }
     case 'object':
-      return objectDecoder(layout.fields, form, skip, path)
+      return objectDecoder(layout, form, skip, path)
     case 'json':
       return jsonDecoder(form === 'trusted' ? planOf(layout.schema) : null)
   }
 }
 
-function objectDecoder(fields: readonly LayoutField[], form: ReadForm, skip: ReadonlySet<string>, path: string): Decode | null {
-  const decoders = fieldDecoders(fields, form, skip, path)
+function objectDecoder(layout: Layout & { kind: 'object' }, form: ReadForm, skip: ReadonlySet<string>, path: string): Decode | null {
+  const decoders = fieldDecoders(layout.fields, form, skip, path)
   if (decoders === null) return null
-  const members = membersDecoder(fields, decoders)
+  const members = membersDecoder(layout.fields, decoders)
+  const varint = layout.lengthPrefix === 'varint'
   return (r) => {
-    r.need(4)
-    const length = r.view.getUint32(r.position, true)
-    r.position += 4
+    const at = r.position
+    let length: number
+    if (varint) length = r.varint()
+    else {
+      r.need(4)
+      length = r.view.getUint32(r.position, true)
+      r.position += 4
+    }
     const end = r.position + length
-    if (end > r.end) throw new SchemaError('invalid_payload', `binary payload has an object longer than the payload at ${r.position - 4}`)
+    if (end > r.end) throw new SchemaError('invalid_payload', `binary payload has an object longer than the payload at ${at}`)
     const object = members(r)
     if (r.position !== end) throw new SchemaError('invalid_payload', `binary payload has an object whose length does not match its members at ${end}`)
     return object
@@ -240,6 +268,10 @@ function jsonDecoder(plan: Plan): Decode | null {
 
 const readString: Decode = (r) => r.string()
 const readTrustedString: Decode = (r) => r.trustedString()
+const readWord: Decode = (r) => r.word()
+const readTrustedWord: Decode = (r) => r.trustedWord()
+const readScalars: Decode = (r) => readScalarRecord(r, true)
+const readTrustedScalars: Decode = (r) => readScalarRecord(r, false)
 const readNumber: Decode = (r) => r.float64()
 
 const readBoolean: Decode = (r) => {

@@ -15,6 +15,7 @@ import { formatDecimal, tryParseDecimal } from '../decimal.ts'
 import { UNITS_VARINT_LIMIT, type Layout, type LayoutField } from './binary-layout.ts'
 import { writeJsonPart } from './json-part-writer.ts'
 import { PayloadWriter } from './payload-writer.ts'
+import { writeScalarRecord } from './scalar-record.ts'
 
 /** A compiled record writer: the body's layout members (read by name; other members are not looked at) → a fresh payload. */
 export type RecordWriter = (body: object) => Uint8Array
@@ -33,7 +34,14 @@ export function compileRecordWriter(fields: readonly LayoutField[], where: strin
     emitValue(emit, field.layout, name, field.key)
   }
   const source = `return function writeRecord(b) {\nw.begin()\n${emit.lines.join('\n')}\nreturn w.finish()\n}`
-  return new Function('w', 'mismatch', 'writeUnits', 'writeJsonPart', 'WHERE', source)(writer, mismatch, writeUnits, writeJsonPart, where) as RecordWriter
+  return new Function('w', 'mismatch', 'writeUnits', 'writeJsonPart', 'writeScalarRecord', 'WHERE', source)(
+    writer,
+    mismatch,
+    writeUnits,
+    writeJsonPart,
+    writeScalarRecord,
+    where,
+  ) as RecordWriter
 }
 
 interface Emitter {
@@ -53,6 +61,12 @@ function emitValue(emit: Emitter, layout: Layout, value: string, path: string): 
   switch (layout.kind) {
     case 'string':
       lines.push(`if (typeof ${value} !== 'string') ${fail('a string')}`, `w.string(${value})`)
+      return
+    case 'word':
+      lines.push(`if (typeof ${value} !== 'string') ${fail('a string')}`, `w.word(${value})`)
+      return
+    case 'scalars':
+      lines.push(`writeScalarRecord(w, ${value}, WHERE, ${JSON.stringify(path)})`)
       return
     case 'number':
       lines.push(`if (typeof ${value} !== 'number' || !Number.isFinite(${value})) ${fail('a finite number')}`, `w.float64(${value})`)
@@ -81,13 +95,14 @@ function emitValue(emit: Emitter, layout: Layout, value: string, path: string): 
     case 'object': {
       const lengthAt = fresh(emit, 'at')
       lines.push(`if (typeof ${value} !== 'object' || ${value} === null || Array.isArray(${value})) ${fail('an object')}`)
-      lines.push('{', `const ${lengthAt} = w.beginObject()`)
+      const varint = layout.lengthPrefix === 'varint'
+      lines.push('{', `const ${lengthAt} = ${varint ? 'w.beginVarintPrefixed()' : 'w.beginObject()'}`)
       for (const field of layout.fields) {
         const member = fresh(emit, 'v')
         lines.push(`const ${member} = ${value}[${JSON.stringify(field.key)}]`)
         emitValue(emit, field.layout, member, field.key)
       }
-      lines.push(`w.endObject(${lengthAt})`, '}')
+      lines.push(`${varint ? 'w.endVarintPrefixed' : 'w.endObject'}(${lengthAt})`, '}')
       return
     }
     case 'json':

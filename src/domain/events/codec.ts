@@ -1,9 +1,9 @@
 /**
  * Encoding and decoding of domain events to and from WAL record bodies, without the `type` member, which the frame
- * carries as its u16 code. Payloads are written in the binary layout of binary-layout.ts (schema version 2 of every
- * type); version 1 payloads — logs written before it — are canonical JSON (sorted keys, Units as decimal strings) and
- * still decode. Same event in, same bytes out. Decoding validates with the event's valibot schema and fails loudly
- * with a typed SchemaError.
+ * carries as its u16 code. Payloads are written in the compact binary format of binary-layout.ts (schema version 3
+ * of every type); payloads of logs written before it still decode: version 2 in the plain binary format, version 1
+ * canonical JSON (sorted keys, Units as decimal strings). Same event in, same bytes out. Decoding validates with the
+ * event's valibot schema and fails loudly with a typed SchemaError.
  */
 
 import * as v from 'valibot'
@@ -67,15 +67,12 @@ export function decodeEvent(encoded: EncodedEvent): DomainEvent {
 }
 
 /**
- * The payload in the JSON form the schema validates. Binary payloads are read with the current layout, so only the
- * current version's can be: when a type's schema changes, keep the old schema's layout to read its older payloads.
+ * The payload in the JSON form the schema validates. Binary payloads are read with the current schema's layout in
+ * their version's format: when a type's schema changes, keep the old schema's layout to read its older payloads.
  */
 function bodyOf(name: EventType, version: number, payload: Uint8Array): Record<string, unknown> {
   if (version <= JSON_PAYLOAD_VERSION_MAX) return parseJsonPayload(name, payload)
-  if (version !== EVENT_VERSIONS[name]) {
-    throw new SchemaError('unsupported_version', `record type ${name} v${version}: no binary layout is kept for this version`)
-  }
-  return readBinaryInput(name, payload)
+  return readBinaryInput(name, version, payload)
 }
 
 function parseJsonPayload(name: EventType, payload: Uint8Array): Record<string, unknown> {
@@ -111,7 +108,7 @@ export function orderIdOfRecord(encoded: EncodedEvent): string | null {
   const name = eventTypeForCode(encoded.type)
   if (name === null) return null
   try {
-    if (encoded.version > JSON_PAYLOAD_VERSION_MAX) return encoded.version === EVENT_VERSIONS[name] ? orderIdOfBinary(name, encoded.payload) : null
+    if (encoded.version > JSON_PAYLOAD_VERSION_MAX) return orderIdOfBinary(name, encoded.version, encoded.payload)
     const parsed = JSON.parse(decoder.decode(encoded.payload)) as { orderId?: unknown }
     return typeof parsed.orderId === 'string' ? parsed.orderId : null
   } catch {

@@ -27,6 +27,8 @@ export interface SchemaLike {
   items?: readonly SchemaLike[]
   /** A union's schemas, or a picklist's values. */
   options?: readonly unknown[]
+  /** A record's key and value schemas. */
+  key?: SchemaLike
   value?: SchemaLike
 }
 

@@ -12,6 +12,7 @@
  */
 
 import { AssertionError } from '../assert.ts'
+import { wordIndexOf } from './vocabulary.ts'
 
 /** A new slab's size; a record larger than a slab gets a larger one. */
 export const SLAB_BYTES = 65_536
@@ -84,18 +85,34 @@ export class PayloadWriter {
 
   /** A string as varint byte length + UTF-8. Throws AssertionError for a lone surrogate (UTF-8 cannot hold one). */
   string(value: string): void {
+    this.prefixedText(value, 1)
+  }
+
+  /**
+   * A string in the compact format (binary-layout.ts): a word of the vocabulary as the varint of 2 × its index + 1,
+   * any other string as the varint of 2 × its byte length, then its UTF-8.
+   */
+  word(value: string): void {
+    const index = wordIndexOf(value)
+    if (index >= 0) this.varint(index * 2 + 1)
+    else this.prefixedText(value, 2)
+  }
+
+  /** `value` after the varint of its UTF-8 byte length × `lengthScale`. */
+  private prefixedText(value: string, lengthScale: 1 | 2): void {
     const length = value.length
+    const prefix = length * lengthScale
     // ASCII (every id, code and decimal the kernel writes) goes straight in after its length, which is then its byte
     // count; anything else through the encoder, over what the ASCII attempt left.
-    const prefixBytes = length < 0x80 ? 1 : varintBytes(length)
+    const prefixBytes = prefix < 0x80 ? 1 : varintBytes(prefix)
     this.reserve(prefixBytes + length)
     const start = this.position + prefixBytes
     if (this.asciiPrefix(value, start) === length) {
-      this.varintAt(this.position, length)
+      this.varintAt(this.position, prefix)
       this.position = start + length
       return
     }
-    this.nonAsciiString(value)
+    this.nonAsciiString(value, lengthScale)
   }
 
   /**
@@ -190,11 +207,11 @@ export class PayloadWriter {
     return index + 1
   }
 
-  private nonAsciiString(value: string): void {
+  private nonAsciiString(value: string, lengthScale: 1 | 2): void {
     // UTF-8 cannot hold a lone surrogate (the encoder would write U+FFFD and the log would differ from the state):
     // commands are made well-formed before the kernel decides (src/domain/well-formed.ts), so this is a bug.
     if (!value.isWellFormed()) throw new AssertionError('a string with a lone surrogate cannot be logged: make commands well-formed before deciding')
-    this.varint(utf8ByteLength(value))
+    this.varint(utf8ByteLength(value) * lengthScale)
     this.encodeRest(value)
   }
 

@@ -7,6 +7,7 @@
  * before validation; a version newer than this binary knows, or an unknown code, stops replay with a SchemaError.
  */
 
+import type { BinaryFormat } from './binary-layout.ts'
 import type { EventType } from './types.ts'
 
 export const EVENT_CODES = {
@@ -46,21 +47,28 @@ export const EVENT_CODES = {
 } as const satisfies Record<EventType, number>
 
 /**
- * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts). Version 2 changed only
- * the encoding, not the members: its upgrade from 1 is the identity.
+ * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
+ * format, version 3 in its compact one. Versions 2 and 3 changed only the encoding, not the members: their upgrades
+ * are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
+
+/** The binary format of a payload version (binary-layout.ts), or null for a JSON or unknown one. */
+export function binaryFormatOf(version: number): BinaryFormat | null {
+  return version === 2 ? 'plain' : version === 3 ? 'compact' : null
+}
 
 /**
  * Current schema version per record type. Bump it (and add an upgrade) when a payload changes shape — which for binary
  * payloads is any change to the type's layout, nested objects and the kernel config included: a member added "optional
  * in old records", removed or renamed. JSON payloads absorbed such changes by name; binary ones are read by position,
  * so under the same version they would be refused or, worse, read into the wrong members. The codec reads binary
- * payloads with the current layout only (codec.ts bodyOf), so a bump must also keep the old version's layout readable.
+ * payloads with the layout the current schema gives in their version's format (binary-records.ts), so a bump that
+ * changes a schema must also keep the old schema's layout to read the old version's payloads.
  * specs/domain/events/layout-pin.test.ts pins every version's layout and fails when one changes.
  */
 export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, 2]),
+  Object.keys(EVENT_CODES).map((name) => [name, 3]),
 ) as Record<EventType, number>
 
 type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
@@ -69,7 +77,7 @@ const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
 export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS }]),
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS }]),
 )
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(

@@ -2,9 +2,10 @@
  * A fast decoder for records this program wrote itself and the log has just CRC- and chain-checked (restart replay):
  * the conversions the valibot schemas would make — decimal strings to bigint Units — without re-running every check.
  *
- *   binary payloads (the current version): read straight into the validated form (binary-reader.ts 'trusted');
+ *   binary payloads (version 3, and version 2 of logs written before the compact format): read straight into the
+ *     validated form (binary-reader.ts 'trusted');
  *   version 1 JSON payloads (logs written before the binary layout): JSON.parse, then the schema's conversion plan
- *     (json-plan.ts) — version 2 changed only the encoding, so a version 1 body is a current body.
+ *     (json-plan.ts) — versions 2 and 3 changed only the encoding, so a version 1 body is a current body.
  *
  * Plans and layouts are derived from the schemas, so they cannot drift from them: a schema part they do not
  * understand makes the type take the full `decodeEvent`, as do versions this path does not know. Anything received
@@ -17,7 +18,7 @@ import { trustedBinaryDecoder } from './binary-records.ts'
 import { decodeEvent, type EncodedEvent } from './codec.ts'
 import { memberKey, topLevelMemberCut, type MemberKey } from './json-member.ts'
 import { planOf, type Convert, type Plan, type SchemaLike } from './json-plan.ts'
-import { EVENT_CODES, EVENT_VERSIONS, eventTypeForCode, JSON_PAYLOAD_VERSION_MAX } from './registry.ts'
+import { binaryFormatOf, EVENT_CODES, EVENT_VERSIONS, eventTypeForCode, JSON_PAYLOAD_VERSION_MAX } from './registry.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
 import type { DomainEvent, EventType } from './types.ts'
 
@@ -26,7 +27,7 @@ for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) PLANS.set(name, pl
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** The current binary version's trusted decoders of one record type, found by code (an array index, per record). */
+/** The trusted decoders of one record type at one binary version, found by version and code (array indexes, per record). */
 interface BinaryEntry {
   name: EventType
   version: number
@@ -49,15 +50,19 @@ export function unreadMembers(paths: readonly string[]): UnreadMembers {
   return { paths: new Set(paths), jsonCut: topLevel === undefined ? null : memberKey(topLevel) }
 }
 
-const BINARY_BY_CODE: (BinaryEntry | undefined)[] = []
+/** BINARY_BY_VERSION[version][code]: every binary version up to each type's current one. */
+const BINARY_BY_VERSION: (BinaryEntry | undefined)[][] = []
 for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) {
-  if (EVENT_VERSIONS[name] <= JSON_PAYLOAD_VERSION_MAX) continue
-  BINARY_BY_CODE[EVENT_CODES[name]] = { name, version: EVENT_VERSIONS[name], whole: trustedBinaryDecoder(name), skipped: null, skipping: null }
+  for (let version = JSON_PAYLOAD_VERSION_MAX + 1; version <= EVENT_VERSIONS[name]; version++) {
+    if (binaryFormatOf(version) === null) continue
+    const byCode = (BINARY_BY_VERSION[version] ??= [])
+    byCode[EVENT_CODES[name]] = { name, version, whole: trustedBinaryDecoder(name, version), skipped: null, skipping: null }
+  }
 }
 
 function skippingDecoder(entry: BinaryEntry, unread: UnreadMembers): RecordDecoder | null {
   if (entry.skipped !== unread) {
-    entry.skipping = trustedBinaryDecoder(entry.name, unread.paths)
+    entry.skipping = trustedBinaryDecoder(entry.name, entry.version, unread.paths)
     entry.skipped = unread
   }
   return entry.skipping
@@ -79,8 +84,8 @@ export function decodeTrustedEvent(encoded: EncodedEvent, unread?: UnreadMembers
  * read in place when it is binary: restart replay makes no view per record.
  */
 export function decodeTrustedEventIn(type: number, version: number, source: Uint8Array, start: number, end: number, unread?: UnreadMembers): DomainEvent {
-  const binary = BINARY_BY_CODE[type]
-  if (binary !== undefined && version === binary.version) {
+  const binary = BINARY_BY_VERSION[version]?.[type]
+  if (binary !== undefined) {
     const read = unread === undefined ? binary.whole : skippingDecoder(binary, unread)
     if (read !== null) return read(source, start, end) as unknown as DomainEvent // its `type` member included
   }
@@ -117,5 +122,5 @@ export function fastPlanFor(encoded: { type: number; version: number }): { name:
 
 /** Which event types take the fast path for their current (binary) version (for the spec and the benchmark's notes). */
 export function trustedDecodeTypes(): EventType[] {
-  return (Object.keys(EVENT_SCHEMAS) as EventType[]).filter((name) => trustedBinaryDecoder(name) !== null)
+  return (Object.keys(EVENT_SCHEMAS) as EventType[]).filter((name) => trustedBinaryDecoder(name, EVENT_VERSIONS[name]) !== null)
 }
