@@ -14,9 +14,10 @@
  * Progress on stderr; the last line of stdout is one JSON object.
  */
 
-import { recordLayoutOf, type LayoutField } from '../src/domain/events/binary-layout.ts'
+import { recordLayoutOf, type BinaryFormat, type LayoutField } from '../src/domain/events/binary-layout.ts'
 import { encodeEvent, EVENT_CODES, EVENT_SCHEMAS, EVENT_VERSIONS, type DomainEvent, type EncodedEvent, type EventType } from '../src/domain/events/index.ts'
 import type { SchemaLike } from '../src/domain/events/json-plan.ts'
+import { binaryFormatOf } from '../src/domain/events/registry.ts'
 import { writeRecordInterpreted } from '../specs/domain/events/interpreted-writer.ts'
 import { crashWorld, startWorld } from '../specs/runtime/harness.ts'
 import { tradeBatch } from './support/trade-batch.ts'
@@ -24,7 +25,7 @@ import { tradeBatch } from './support/trade-batch.ts'
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 const args = parseArgs(process.argv.slice(2))
 const LAYOUTS = new Map<string, readonly LayoutField[]>(
-  (Object.keys(EVENT_SCHEMAS) as EventType[]).map((name) => [name, recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike)]),
+  (Object.keys(EVENT_SCHEMAS) as EventType[]).map((name) => [name, recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike, binaryFormatOf(EVENT_VERSIONS[name]) as BinaryFormat)]),
 )
 
 /** The encoder before the compiled writers, as codec.ts had it. */

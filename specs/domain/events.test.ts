@@ -10,7 +10,7 @@ describe('event codec', () => {
   test('encode then decode returns the same event, amounts as bigint', () => {
     const encoded = encodeEvent(funded)
     expect(encoded.type).toBe(110)
-    expect(encoded.version).toBe(2)
+    expect(encoded.version).toBe(3)
     expect(decodeEvent(encoded)).toEqual(funded)
   })
 
@@ -56,8 +56,8 @@ describe('event codec', () => {
   })
 
   test('a newer schema version than this binary knows is refused', () => {
-    const encoded = { ...encodeEvent(funded), version: 3 }
-    expect(() => decodeEvent(encoded)).toThrow(/understands versions 1\.\.2/)
+    const encoded = { ...encodeEvent(funded), version: 4 }
+    expect(() => decodeEvent(encoded)).toThrow(/understands versions 1\.\.3/)
   })
 
   test('an invalid payload names the field that is wrong', () => {

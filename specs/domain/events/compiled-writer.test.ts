@@ -6,10 +6,11 @@
  */
 
 import { afterAll, describe, expect, test } from 'bun:test'
-import { recordLayoutOf, type LayoutField } from '../../../src/domain/events/binary-layout.ts'
+import { recordLayoutOf, type BinaryFormat, type LayoutField } from '../../../src/domain/events/binary-layout.ts'
 import { decodeEvent, encodeEvent, type DomainEvent } from '../../../src/domain/events/index.ts'
 import type { SchemaLike } from '../../../src/domain/events/json-plan.ts'
 import { SLAB_BYTES } from '../../../src/domain/events/payload-writer.ts'
+import { binaryFormatOf, EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
 import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
 import type { EventType } from '../../../src/domain/events/types.ts'
 import { isAuditRecord } from '../../../src/runtime/records.ts'
@@ -17,10 +18,13 @@ import { crashWorld, removeDir } from '../../runtime/harness.ts'
 import { tradedWorld } from '../../runtime/snapshot/support.ts'
 import { prng } from '../../wal/support.ts'
 import { writeRecordInterpreted } from './interpreted-writer.ts'
-import { randomBody, randomJson, type Random } from './random-bodies.ts'
+import { randomBody, randomJson, randomValue, type Random } from './random-bodies.ts'
 
 const TYPES = Object.keys(EVENT_SCHEMAS) as EventType[]
-const LAYOUTS = new Map<EventType, readonly LayoutField[]>(TYPES.map((name) => [name, recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike)]))
+/** Each type's layout at its current version, the one encodeEvent writes. */
+const LAYOUTS = new Map<EventType, readonly LayoutField[]>(
+  TYPES.map((name) => [name, recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike, binaryFormatOf(EVENT_VERSIONS[name]) as BinaryFormat)]),
+)
 
 type Outcome = { bytes: string } | { error: string }
 
@@ -96,9 +100,43 @@ describe('compiled payload writers', () => {
     expect(refused).toBeLessThan(bodies * 0.9)
   })
 
-  test('free-form JSON parts (a guard\'s inputs) are the canonical JSON the interpreted writer wrote, whatever the key order (seeded)', () => {
+  test('free-form JSON parts (the kernel config\'s) are the canonical JSON the interpreted writer wrote, whatever the key order (seeded)', () => {
     const random = prng(424242)
-    const guards = (inputs: unknown): Record<string, unknown> => ({
+    const configured = (part: unknown): Record<string, unknown> => ({
+      atMs: 1,
+      config: {
+        digest: 'd',
+        instruments: [],
+        policies: [],
+        params: {
+          accountQueuedMax: part,
+          callsPerInstrumentMax: 1,
+          lane1DepthMax: 1,
+          lane2DepthMax: 1,
+          reconcileGraceMs: 1,
+          reconcileRecheckMs: 1,
+          referenceJumpBps: 1,
+          referenceStaleMs: 1,
+          sendRetryMs: 1,
+          takerFeeBps: 1,
+          terminalOrderRetireAfterMs: 1,
+          terminalOrdersKeptMax: 1,
+        },
+      },
+    })
+    let written = 0
+    for (let index = 0; index < 5000; index++) {
+      const body = configured(randomJson(random))
+      const expected = referenceOutcome('kernel.configured', body)
+      expect(compiledOutcome('kernel.configured', body)).toEqual(expected)
+      if ('bytes' in expected) written++
+    }
+    expect(written).toBeGreaterThan(4000)
+  })
+
+  test('records of scalars (a guard\'s inputs) are written as the interpreted writer writes them, whatever the key order (seeded)', () => {
+    const random = prng(5150)
+    const rejected = (inputs: unknown): Record<string, unknown> => ({
       atMs: 1,
       orderId: 'o-1',
       accountId: null,
@@ -108,17 +146,21 @@ describe('compiled payload writers', () => {
       guard: 'policy',
       decision: { principalId: 'p', roles: [], configDigest: 'c', buildCommit: 'b', nowMs: 2, guards: [{ guard: 'policy', outcome: 'fail', inputs }] },
     })
+    const guardLayout = { kind: 'scalars' } as const
     let written = 0
     for (let index = 0; index < 5000; index++) {
-      const body = guards(randomJson(random))
-      const expected = referenceOutcome('order.rejected', body)
-      expect(compiledOutcome('order.rejected', body)).toEqual(expected)
+      const inputs = randomValue(random, guardLayout, index % 10 === 0 ? 0.5 : 0) as Record<string, unknown>
+      // The same members in another insertion order: the same bytes.
+      const shuffled = typeof inputs === 'object' && inputs !== null && !Array.isArray(inputs) && !Object.keys(inputs).includes('__proto__') ? Object.fromEntries(Object.entries(inputs).reverse()) : inputs
+      const expected = referenceOutcome('order.rejected', rejected(inputs))
+      expect(compiledOutcome('order.rejected', rejected(inputs))).toEqual(expected)
+      expect(compiledOutcome('order.rejected', rejected(shuffled))).toEqual(expected)
       if ('bytes' in expected) written++
     }
     expect(written).toBeGreaterThan(4000)
   })
 
-  test('a JSON part of 128 bytes or more gets a longer length prefix, the part moved up behind it', () => {
+  test('an object of 128 bytes or more gets a longer varint length prefix, its members moved up behind it', () => {
     for (const length of [120, 121, 122, 123, 124, 125, 126, 127, 128, 16_370, 16_380, 16_390, 40_000]) {
       const inputs = { note: 'x'.repeat(length) }
       const body = { atMs: 1, orderId: 'o', accountId: null, idempotencyKey: null, bodyDigest: 'd', reason: 'POLICY_DENIED', guard: 'policy', decision: { principalId: 'p', roles: ['r'], configDigest: 'c', buildCommit: 'b', nowMs: 2, guards: [{ guard: 'policy', outcome: 'pass', inputs }] } }

@@ -1,14 +1,17 @@
 /**
  * The interpreted payload writer as it was before the writers were compiled per record type (src/domain/events
- * binary-writer.ts as of d76ef13), kept unchanged as the reference the compiled writers are checked against
- * byte for byte and error for error (compiled-writer.test.ts). It walks the layout tree per value and writes JSON
- * parts through canonicalJson + TextEncoder.
+ * binary-writer.ts as of d76ef13), kept as the reference the compiled writers are checked against byte for byte and
+ * error for error (compiled-writer.test.ts). It walks the layout tree per value and writes JSON parts through
+ * canonicalJson + TextEncoder. The compact format's kinds (words, records of scalars, varint object lengths) were
+ * added with it, written from binary-layout.ts's description rather than from the compiled writer's code: a word by
+ * searching the vocabulary, a record's keys by Array.prototype.sort, an object's members into a scratch writer first.
  */
 
 import { AssertionError } from '../../../src/domain/assert.ts'
 import { canonicalJson } from '../../../src/domain/canonical-json.ts'
 import { formatDecimal, tryParseDecimal } from '../../../src/domain/decimal.ts'
 import { UNITS_VARINT_LIMIT, type Layout, type LayoutField } from '../../../src/domain/events/binary-layout.ts'
+import { VOCABULARY } from '../../../src/domain/events/vocabulary.ts'
 
 const SCRATCH_BYTES_INITIAL = 4096
 const encoder = new TextEncoder()
@@ -84,7 +87,7 @@ class Writer {
   }
 }
 
-const writer = new Writer()
+let writer = new Writer()
 
 /** The body's fields in layout order, as a fresh payload. */
 export function writeRecordInterpreted(fields: readonly LayoutField[], body: Record<string, unknown>, where: string): Uint8Array {
@@ -128,8 +131,30 @@ function writeValue(layout: Layout, value: unknown, where: string, path: string)
       writer.varint(value.length)
       for (let index = 0; index < value.length; index++) writeValue(layout.item, value[index], where, path)
       return
+    case 'word':
+      if (typeof value !== 'string') throw mismatch(where, path, 'a string', value)
+      writeWord(value)
+      return
+    case 'scalars':
+      writeScalars(value, where, path)
+      return
     case 'object': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw mismatch(where, path, 'an object', value)
+      if (layout.lengthPrefix === 'varint') {
+        const outer = writer
+        writer = new Writer()
+        try {
+          for (const field of layout.fields) writeValue(field.layout, (value as Record<string, unknown>)[field.key], where, field.key)
+        } finally {
+          const members = writer.bytes.slice(0, writer.position)
+          writer = outer
+          writer.varint(members.length)
+          writer.reserve(members.length)
+          writer.bytes.set(members, writer.position)
+          writer.position += members.length
+        }
+        return
+      }
       writer.reserve(4)
       const lengthAt = writer.position
       writer.position += 4
@@ -148,6 +173,47 @@ function writeValue(layout: Layout, value: unknown, where: string, path: string)
       return
     }
   }
+}
+
+/** A compact string: 2 × its vocabulary index + 1, or 2 × its UTF-8 length and the bytes. */
+function writeWord(value: string): void {
+  const index = VOCABULARY.indexOf(value)
+  if (index >= 0) return writer.varint(index * 2 + 1)
+  if (!value.isWellFormed()) throw new AssertionError('a string with a lone surrogate cannot be logged: make commands well-formed before deciding')
+  const encoded = encoder.encode(value)
+  writer.varint(encoded.length * 2)
+  writer.reserve(encoded.length)
+  writer.bytes.set(encoded, writer.position)
+  writer.position += encoded.length
+}
+
+function writeScalars(value: unknown, where: string, path: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw scalarMismatch(where, path, 'an object of scalars', value)
+  const keys = Object.keys(value)
+  if (keys.includes('__proto__')) throw new AssertionError(`${where}: member ${path} has the key __proto__, which no record can hold`)
+  const members = keys.sort().filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+  writer.varint(members.length)
+  for (const key of members) {
+    const item = (value as Record<string, unknown>)[key]
+    writeWord(key)
+    if (typeof item === 'string') {
+      writer.byte(3)
+      writeWord(item)
+    } else if (typeof item === 'boolean') writer.byte(item ? 2 : 1)
+    else if (item === null) writer.byte(0)
+    else if (typeof item === 'number' && Number.isSafeInteger(item)) {
+      writer.byte(item >= 0 ? 4 : 5)
+      writer.varint(Math.abs(item))
+    } else if (typeof item === 'number') {
+      if (!Number.isFinite(item)) throw new AssertionError(`${where}: member ${path}.${key} is ${item}; a record holds only finite numbers`)
+      writer.byte(6)
+      writer.float64(item)
+    } else throw scalarMismatch(where, `${path}.${key}`, 'a string, a number, a boolean or null', item)
+  }
+}
+
+function scalarMismatch(where: string, path: string, expected: string, value: unknown): AssertionError {
+  return new AssertionError(`${where}: member ${path} must be ${expected}, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`)
 }
 
 function writeUnits(value: bigint, where: string, path: string): void {

@@ -8,18 +8,23 @@
 
 import { describe, expect, test } from 'bun:test'
 import { parseDecimal } from '../../../src/domain/decimal.ts'
-import { recordLayoutOf, type Layout } from '../../../src/domain/events/binary-layout.ts'
-import { decodeEvent, encodeEvent, type DomainEvent } from '../../../src/domain/events/index.ts'
+import { recordLayoutOf, type BinaryFormat, type Layout, type LayoutField } from '../../../src/domain/events/binary-layout.ts'
+import { decodeEvent, encodeEvent, orderIdOfRecord, type DomainEvent } from '../../../src/domain/events/index.ts'
 import type { SchemaLike } from '../../../src/domain/events/json-plan.ts'
-import { EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
+import { binaryFormatOf, EVENT_CODES, EVENT_VERSIONS, JSON_PAYLOAD_VERSION_MAX } from '../../../src/domain/events/registry.ts'
+import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
 import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
 import type { EventType } from '../../../src/domain/events/types.ts'
 
-/** A layout in one line: members in write order with their kinds. */
+/** A record's layout in one line: members in write order with their kinds (a nested object with a varint length: `v{…}`). */
+function recordText(fields: readonly LayoutField[]): string {
+  return `{${fields.map((field) => `${field.key}:${layoutText(field.layout)}`).join(' ')}}`
+}
+
 function layoutText(layout: Layout): string {
   switch (layout.kind) {
     case 'object':
-      return `{${layout.fields.map((field) => `${field.key}:${layoutText(field.layout)}`).join(' ')}}`
+      return `${layout.lengthPrefix === 'varint' ? 'v' : ''}${recordText(layout.fields)}`
     case 'nullable':
     case 'optional':
       return `${layout.kind}(${layoutText(layout.inner)})`
@@ -70,10 +75,43 @@ const PINNED_LAYOUTS: Record<string, string> = {
     '{orderId:nullable(string) atMs:number report:{account:string clientOrderId:string cumQty:units execId:string fee:optional(units) feeAsset:optional(string) kind:string lastPrice:optional(units) lastQty:optional(units) liquidity:optional(string) origClientOrderId:optional(string) reason:optional(string) side:string symbol:string venue:string venueOrderId:string venueTimeMs:number}}',
   'inbox.duplicate_dropped@2': '{orderId:nullable(string) atMs:number execId:string venue:string}',
   'alert.raised@2': '{orderId:nullable(string) atMs:number detail:string reason:string}',
+  'kernel.configured@3': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
+  'mode.changed@3': '{atMs:number mode:word note:word principalId:word}',
+  'switch.changed@3': '{action:word atMs:number note:word principalId:word switch:word}',
+  'account.funded@3': '{accountId:word amount:units asset:word atMs:number reference:word}',
+  'account.flatten_requested@3': '{accountId:word atMs:number flattenId:word principalId:word}',
+  'order.accepted@3': '{orderId:word accountId:word atMs:number baseAsset:word bodyDigest:word clientOrderId:nullable(word) decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} flattenId:nullable(word) idempotencyKey:word lane:number orderType:word postOnly:boolean price:nullable(units) qty:units quoteAsset:word reduceOnly:boolean reservationAmount:units reservationAsset:word side:word symbol:word tif:word venue:word venueClientOrderId:word}',
+  'order.rejected@3': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word}',
+  'order.cancel_requested@3': '{orderId:word atMs:number principalId:word reason:word}',
+  'order.canceled@3': '{orderId:word atMs:number reason:word source:word}',
+  'order.send_requested@3': '{orderId:word atMs:number attempt:number gate:v{action:word checks:[v{applies:boolean check:word detail:word pass:boolean}] mode:word pass:boolean sendAllowed:boolean} venueClientOrderId:word}',
+  'order.cancel_send_requested@3': '{orderId:word atMs:number attempt:number cancelClientOrderId:word gate:v{action:word checks:[v{applies:boolean check:word detail:word pass:boolean}] mode:word pass:boolean sendAllowed:boolean} origClientOrderId:optional(word)}',
+  'order.send_blocked@3': '{orderId:word action:word atMs:number gate:v{action:word checks:[v{applies:boolean check:word detail:word pass:boolean}] mode:word pass:boolean sendAllowed:boolean} reason:word retryAtMs:number}',
+  'order.amend_requested@3': '{orderId:word amendClientOrderId:word amendId:number atMs:number decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} price:nullable(units) principalId:word qty:units reservationTotal:units}',
+  'order.amend_rejected@3': '{orderId:word atMs:number decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word price:nullable(units) principalId:word qty:nullable(units) reason:word}',
+  'order.amend_send_requested@3': '{orderId:word amendClientOrderId:word amendId:number atMs:number attempt:number gate:v{action:word checks:[v{applies:boolean check:word detail:word pass:boolean}] mode:word pass:boolean sendAllowed:boolean} origClientOrderId:word price:nullable(units) qty:units}',
+  'order.amended@3': '{orderId:word amendClientOrderId:word amendId:number atMs:number price:nullable(units) qty:units reservationTotal:units source:word}',
+  'order.amend_failed@3': '{orderId:word amendId:number atMs:number detail:word reason:word}',
+  'order.call_completed@3': '{orderId:word action:word atMs:number detail:word outcome:word}',
+  'order.send_acked@3': '{orderId:word atMs:number venueOrderId:word}',
+  'order.send_retry@3': '{orderId:word action:word atMs:number retryAtMs:number venueReason:word}',
+  'order.venue_rejected@3': '{orderId:word atMs:number venueReason:word}',
+  'order.cancel_acked@3': '{orderId:word atMs:number}',
+  'order.cancel_rejected@3': '{orderId:word atMs:number venueReason:word}',
+  'order.unknown@3': '{orderId:word atMs:number detail:word reason:word}',
+  'order.fill@3': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.expired@3': '{orderId:word atMs:number}',
+  'order.reconciled@3': '{orderId:word atMs:number notAtVenue:boolean reason:word to:word venueOrderId:nullable(word) venueStatus:word}',
+  'order.reconcile_deferred@3': '{orderId:word atMs:number retryAtMs:number}',
+  'order.resend_requested@3': '{orderId:word atMs:number principalId:word reservationAmount:units}',
+  'order.transition_refused@3': '{orderId:word atMs:number detail:word from:word transition:word}',
+  'inbox.report_accepted@3': '{orderId:nullable(word) atMs:number report:v{account:word clientOrderId:word cumQty:units execId:word fee:optional(units) feeAsset:optional(word) kind:word lastPrice:optional(units) lastQty:optional(units) liquidity:optional(word) origClientOrderId:optional(word) reason:optional(word) side:word symbol:word venue:word venueOrderId:word venueTimeMs:number}}',
+  'inbox.duplicate_dropped@3': '{orderId:nullable(word) atMs:number execId:word venue:word}',
+  'alert.raised@3': '{orderId:nullable(word) atMs:number detail:word reason:word}',
 }
 
-/** Events covering every layout kind, and their version 2 payloads as written: the byte format itself is pinned too. */
-const GOLDEN: { event: DomainEvent; hex: string }[] = [
+/** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */
+const GOLDEN_V2: { event: DomainEvent; hex: string }[] = [
   {
     event: {
       type: 'order.rejected',
@@ -120,17 +158,55 @@ const GOLDEN: { event: DomainEvent; hex: string }[] = [
   },
 ]
 
+/**
+ * The same events, and one whose guard inputs hold every kind of scalar, with their version 3 payloads as written:
+ * the compact format's bytes are pinned too (words, records of scalars, varint object lengths).
+ */
+const GOLDEN: { event: DomainEvent; hex: string }[] = [
+  {
+    event: (GOLDEN_V2[0] as { event: DomainEvent }).event,
+    hex: '066f2d310000008056febc7842026438026202630125030495010041014f0600000000000029400c73796d626f6c030e4254432d5553441101c50200000000000014400270018d010301026bc502',
+  },
+  {
+    event: (GOLDEN_V2[1] as { event: DomainEvent }).event,
+    hex: '01066f2d320000000000001c4058026106632d310080e1eb1706652d310101c0843d00a50101021d31323334353637383930313233343536373839302e3132333435363738010080e1eb1700000091010e4254432d555344a10106762d310000000000001840',
+  },
+  {
+    event: {
+      type: 'order.rejected',
+      atMs: 1_700_000_000_000,
+      orderId: 'o-3',
+      accountId: 'demo-1',
+      idempotencyKey: null,
+      bodyDigest: 'd',
+      reason: 'DATA_STALE',
+      guard: 'data_health',
+      decision: {
+        principalId: 'p',
+        roles: ['trader', 'quant'],
+        configDigest: 'c',
+        buildCommit: 'b',
+        nowMs: 5,
+        guards: [{ guard: 'data_health', outcome: 'fail', reason: 'DATA_STALE', inputs: { ageMs: -5, side: 'buy', policyPresent: true, openOrders: 300, price: null, referencePrice: '60000.07', notional: 0.25 } }],
+      },
+    },
+    hex: '066f2d33010c64656d6f2d3100008056febc784202644302620263012a07075b05054f06000000000000d03f5304ac024d02630057031036303030302e3037650391011101dd0200000000000014400270028d010a7175616e740700dd02',
+  },
+]
+
 describe('binary layouts are pinned per schema version', () => {
-  test('every record type has the layout pinned for its current version (a schema change needs a new version)', () => {
+  test('every record type has the layout pinned for each binary version up to its current one (a schema change needs a new version)', () => {
     for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) {
-      const key = `${name}@${EVENT_VERSIONS[name]}`
-      const actual = layoutText({ kind: 'object', fields: recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike) })
-      if (PINNED_LAYOUTS[key] !== actual) {
-        throw new Error(
-          `the binary layout of ${key} is not the one pinned for it: payloads already written as ${key} would be misread. ` +
-            `Give ${name} a new schema version (registry.ts), keep reading the old layout, and pin the new one here.\n` +
-            `pinned: ${PINNED_LAYOUTS[key] ?? '(none)'}\nnow:    ${actual}`,
-        )
+      for (let version = JSON_PAYLOAD_VERSION_MAX + 1; version <= EVENT_VERSIONS[name]; version++) {
+        const key = `${name}@${version}`
+        const actual = recordText(recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike, binaryFormatOf(version) as BinaryFormat))
+        if (PINNED_LAYOUTS[key] !== actual) {
+          throw new Error(
+            `the binary layout of ${key} is not the one pinned for it: payloads already written as ${key} would be misread. ` +
+              `Give ${name} a new schema version (registry.ts), keep reading the old layout, and pin the new one here.\n` +
+              `pinned: ${PINNED_LAYOUTS[key] ?? '(none)'}\nnow:    ${actual}`,
+          )
+        }
       }
     }
   })
@@ -138,8 +214,19 @@ describe('binary layouts are pinned per schema version', () => {
   test('sample events of every kind are written byte for byte as pinned, and read back', () => {
     for (const { event, hex } of GOLDEN) {
       const encoded = encodeEvent(event)
+      expect(encoded.version).toBe(3)
       expect(`${event.type} ${Buffer.from(encoded.payload).toString('hex')}`).toBe(`${event.type} ${hex}`)
       expect(decodeEvent(encoded)).toEqual(event)
+      expect(decodeTrustedEvent(encoded)).toEqual(event)
+    }
+  })
+
+  test('the same events as version 2 wrote them (the plain format) still read, by both decoders, with their order ids', () => {
+    for (const { event, hex } of GOLDEN_V2) {
+      const encoded = { type: EVENT_CODES[event.type], version: 2, payload: new Uint8Array(Buffer.from(hex, 'hex')) }
+      expect(decodeEvent(encoded)).toEqual(event)
+      expect(decodeTrustedEvent(encoded)).toEqual(event)
+      expect(orderIdOfRecord(encoded)).toBe((event as { orderId?: string }).orderId ?? null)
     }
   })
 })

@@ -6,6 +6,7 @@
  */
 
 import type { Layout, LayoutField } from '../../../src/domain/events/binary-layout.ts'
+import { VOCABULARY } from '../../../src/domain/events/vocabulary.ts'
 
 export type Random = () => number
 
@@ -68,11 +69,41 @@ function randomJsonScalar(random: Random): unknown {
   return 'lone \uD800 and \uDC00 (JSON escapes them)'
 }
 
+/** A compact string: a word of the vocabulary, a string that is not one, or a word with a character more or less. */
+function randomWord(random: Random): string {
+  const roll = random()
+  if (roll < 0.4) return pick(random, VOCABULARY)
+  if (roll < 0.5) return `${pick(random, VOCABULARY)}${random() < 0.5 ? 'x' : ''}`.slice(0, random() < 0.5 ? undefined : -1)
+  return randomString(random)
+}
+
+/** A record of scalars (a guard's inputs): word and other keys, any scalar values, undefined members. */
+function randomScalars(random: Random): Record<string, unknown> {
+  const record: Record<string, unknown> = {}
+  const count = Math.floor(random() * 10)
+  for (let index = 0; index < count; index++) {
+    const key = random() < 0.4 ? pick(random, VOCABULARY) : random() < 0.5 ? pick(random, STRINGS) : pick(random, JSON_KEYS.filter((item) => item !== '__proto__'))
+    const roll = random()
+    record[key] = roll < 0.35 ? randomWord(random) : roll < 0.65 ? pick(random, NUMBERS) : roll < 0.75 ? (random() - 0.5) * 10 ** Math.floor(random() * 20) : roll < 0.85 ? random() < 0.5 : roll < 0.95 ? null : undefined
+  }
+  return record
+}
+
+/** An object with `__proto__` as an own key, as JSON.parse makes it (an assignment would set the prototype instead). */
+function withProtoKey(): Record<string, unknown> {
+  const record: Record<string, unknown> = { a: 1 }
+  Object.defineProperty(record, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true })
+  return record
+}
+
 /** Values that do not fit `layout` (for the inner layout of nullable/optional too). */
 function wrongValue(random: Random, layout: Layout): unknown {
   switch (layout.kind) {
     case 'string':
+    case 'word':
       return pick(random, [42, null, undefined, 1n, {}, 'lone \uD83D surrogate', '\uDE00', 'é\uD800'])
+    case 'scalars':
+      return pick(random, [[], null, 'x', undefined, 5, { a: Number.NaN }, { b: Number.POSITIVE_INFINITY }, { c: 1n }, { d: {} }, { e: [1] }, { f: 'lone \uD800' }, { ['\uDC00']: 1 }, withProtoKey()])
     case 'number':
       return pick(random, ['1', Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, null, undefined, 1n])
     case 'boolean':
@@ -96,6 +127,10 @@ export function randomValue(random: Random, layout: Layout, wrongRate: number): 
   switch (layout.kind) {
     case 'string':
       return randomString(random)
+    case 'word':
+      return randomWord(random)
+    case 'scalars':
+      return randomScalars(random)
     case 'number':
       return random() < 0.5 ? pick(random, NUMBERS) : (random() - 0.5) * 10 ** Math.floor(random() * 20)
     case 'boolean':

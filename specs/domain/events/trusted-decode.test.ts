@@ -5,6 +5,7 @@ import { canonicalJson } from '../../../src/domain/canonical-json.ts'
 import { trustedBinaryDecoder } from '../../../src/domain/events/binary-records.ts'
 import { decodeEvent, encodeEvent, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
 import { decodeTrustedEvent, fastPlanFor, trustedDecodeTypes, unreadMembers } from '../../../src/domain/events/trusted-decode.ts'
+import { EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
 import { isAuditRecord } from '../../../src/runtime/records.ts'
 import { formatDecimal } from '../../../src/domain/decimal.ts'
 import { crashWorld, removeDir } from '../../runtime/harness.ts'
@@ -36,7 +37,7 @@ describe('trusted decode (restart replay)', () => {
       // Same bytes again: nothing the fast path leaves behind (key order aside) differs from what was written.
       expect(encodeEvent(fast).payload).toEqual(encodeEvent(full).payload)
       // Every record but the configuration takes the fast path (types with nothing to convert included).
-      expect(trustedBinaryDecoder(full.type) === null).toBe(full.type === 'kernel.configured')
+      expect(trustedBinaryDecoder(full.type, EVENT_VERSIONS[full.type]) === null).toBe(full.type === 'kernel.configured')
       // The same record as version 1 JSON (an older log): the JSON fast path agrees too, with and without a cut member.
       const json = jsonRecordOf(encoded, full)
       expect(decodeTrustedEvent(json)).toEqual(full)

@@ -30,15 +30,23 @@ export function writeScalarRecord(writer: PayloadWriter, value: unknown, where: 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw mismatch(where, path, 'an object of scalars', value)
   const record = value as Record<string, unknown>
   const keys = Object.keys(record)
-  writer.varint(keys.length)
-  if (keys.length === 0) return
+  if (keys.length === 0) {
+    writer.varint(0)
+    return
+  }
   const order = memberOrderOf(keys)
   if (!order.plain && keys.includes(PROTO_KEY)) throw new AssertionError(`${where}: member ${path} has the key ${PROTO_KEY}, which no record can hold`)
   const sorted = order.sorted
+  // A member whose value is undefined is left out, as JSON (the plain format's guard inputs) leaves it out.
+  let count = 0
+  for (let index = 0; index < sorted.length; index++) if (record[sorted[index] as string] !== undefined) count++
+  writer.varint(count)
   for (let index = 0; index < sorted.length; index++) {
     const key = sorted[index] as string
+    const item = record[key]
+    if (item === undefined) continue
     writer.word(key)
-    writeScalar(writer, record[key], where, `${path}.${key}`)
+    writeScalar(writer, item, where, `${path}.${key}`)
   }
 }
 
