@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
+import { AssertionError } from '../../../src/domain/assert.ts'
 import type { LayoutField } from '../../../src/domain/events/binary-layout.ts'
 import { compileRecordDecoder, type RecordDecoder } from '../../../src/domain/events/binary-reader.ts'
 import { encodeEvent, SchemaError, type DomainEvent } from '../../../src/domain/events/index.ts'
@@ -100,11 +101,15 @@ describe('compact format: records of scalars', () => {
     expect(read(input, [0])).toEqual({ r: {} })
   })
 
-  test('keys out of order, repeated, or the prototype key are refused by both decoders', () => {
+  // __proto__ would set the object's prototype; valibot's record drops all three keys, so the validating decoder would
+  // read another object than the trusted one.
+  test('keys out of order, repeated, __proto__, constructor or prototype are refused by both decoders', () => {
     const cases = [
       [2, ...text('b'), 4, 1, ...text('a'), 4, 2],
       [2, ...text('a'), 4, 1, ...text('a'), 4, 2],
       [1, ...text('__proto__'), 0],
+      [1, ...text('constructor'), 0],
+      [2, ...text('a'), 0, ...text('prototype'), 0],
     ]
     for (const bytes of cases) {
       expect(read(input, bytes)).toBe('refused')
@@ -124,6 +129,28 @@ describe('compact format: records of scalars', () => {
       expect(read(input, bytes)).toBe('refused')
       expect(read(trusted, bytes)).toBe('refused')
     }
+  })
+})
+
+describe('compact format: what the writer refuses', () => {
+  test('guard inputs with a key no record holds are refused when written (AssertionError), not logged', () => {
+    const rejected = (inputs: Record<string, unknown>): DomainEvent =>
+      ({
+        type: 'order.rejected',
+        atMs: 1,
+        orderId: 'o',
+        accountId: null,
+        idempotencyKey: null,
+        bodyDigest: 'd',
+        reason: 'POLICY_DENIED',
+        guard: 'policy',
+        decision: { principalId: 'p', roles: [], configDigest: 'c', buildCommit: 'b', nowMs: 2, guards: [{ guard: 'policy', outcome: 'fail', inputs }] },
+      }) as DomainEvent
+    expect(() => encodeEvent(rejected({ constructor: 1 }))).toThrow(/has the key constructor/)
+    expect(() => encodeEvent(rejected({ a: 1, prototype: true }))).toThrow(AssertionError)
+    expect(() => encodeEvent(rejected({ a: Number.NaN }))).toThrow(/finite numbers/)
+    expect(() => encodeEvent(rejected({ a: [1] }))).toThrow(/must be a string, a number, a boolean or null, got an array/)
+    expect(encodeEvent(rejected({ a: 1, b: undefined })).payload).toEqual(encodeEvent(rejected({ a: 1 })).payload)
   })
 })
 

@@ -190,8 +190,9 @@ function writeWord(value: string): void {
 function writeScalars(value: unknown, where: string, path: string): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw scalarMismatch(where, path, 'an object of scalars', value)
   const keys = Object.keys(value)
-  if (keys.includes('__proto__')) throw new AssertionError(`${where}: member ${path} has the key __proto__, which no record can hold`)
-  const members = keys.sort().filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+  const unsafe = keys.sort().find((key) => key === '__proto__' || key === 'constructor' || key === 'prototype')
+  if (unsafe !== undefined) throw new AssertionError(`${where}: member ${path} has the key ${unsafe}, which no record can hold`)
+  const members = keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined)
   writer.varint(members.length)
   for (const key of members) {
     const item = (value as Record<string, unknown>)[key]

@@ -82,7 +82,7 @@ function randomScalars(random: Random): Record<string, unknown> {
   const record: Record<string, unknown> = {}
   const count = Math.floor(random() * 10)
   for (let index = 0; index < count; index++) {
-    const key = random() < 0.4 ? pick(random, VOCABULARY) : random() < 0.5 ? pick(random, STRINGS) : pick(random, JSON_KEYS.filter((item) => item !== '__proto__'))
+    const key = random() < 0.4 ? pick(random, VOCABULARY) : random() < 0.5 ? pick(random, STRINGS) : pick(random, JSON_KEYS.filter((item) => item !== '__proto__' && item !== 'constructor'))
     const roll = random()
     record[key] = roll < 0.35 ? randomWord(random) : roll < 0.65 ? pick(random, NUMBERS) : roll < 0.75 ? (random() - 0.5) * 10 ** Math.floor(random() * 20) : roll < 0.85 ? random() < 0.5 : roll < 0.95 ? null : undefined
   }
@@ -103,7 +103,7 @@ function wrongValue(random: Random, layout: Layout): unknown {
     case 'word':
       return pick(random, [42, null, undefined, 1n, {}, 'lone \uD83D surrogate', '\uDE00', 'é\uD800'])
     case 'scalars':
-      return pick(random, [[], null, 'x', undefined, 5, { a: Number.NaN }, { b: Number.POSITIVE_INFINITY }, { c: 1n }, { d: {} }, { e: [1] }, { f: 'lone \uD800' }, { ['\uDC00']: 1 }, withProtoKey()])
+      return pick(random, [[], null, 'x', undefined, 5, { a: Number.NaN }, { b: Number.POSITIVE_INFINITY }, { c: 1n }, { d: {} }, { e: [1] }, { f: 'lone \uD800' }, { ['\uDC00']: 1 }, withProtoKey(), { constructor: 1, b: 2 }, { a: 1, prototype: 2 }])
     case 'number':
       return pick(random, ['1', Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, null, undefined, 1n])
     case 'boolean':

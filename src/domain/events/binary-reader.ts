@@ -284,7 +284,12 @@ const readUnits: Decode = (r) => {
   const tag = r.byte()
   if (tag === 0) return BigInt(r.varint())
   if (tag === 1) return -BigInt(r.varint())
-  if (tag === 2) return parseDecimal(r.trustedString())
+  if (tag === 2) {
+    const at = r.position
+    const units = tryParseDecimal(r.trustedString())
+    if (units === null) throw new SchemaError('invalid_payload', `binary payload has an amount that is not a decimal at ${at}`)
+    return units
+  }
   throw new SchemaError('invalid_payload', `binary payload has Units tag ${tag} at ${r.position - 1}`)
 }
 

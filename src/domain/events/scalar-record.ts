@@ -19,8 +19,12 @@ const TAG_NATURAL = 4
 const TAG_NEGATIVE = 5
 const TAG_FLOAT64 = 6
 
-/** Keys a JS object cannot hold as its own member by assignment (it sets the prototype instead). */
-const PROTO_KEY = '__proto__'
+/**
+ * Keys no record of scalars holds: `__proto__` cannot be an own member made by assignment (it sets the prototype),
+ * and valibot's record schema drops all three, so the validating decoder would read another object than the trusted
+ * one. Guard inputs are named in code; one of these is a bug.
+ */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 
 /**
  * Writes `value` (checked: a plain object of scalars; anything else is a bug in the code that built the event, an
@@ -34,9 +38,11 @@ export function writeScalarRecord(writer: PayloadWriter, value: unknown, where: 
     writer.varint(0)
     return
   }
-  const order = memberOrderOf(keys)
-  if (!order.plain && keys.includes(PROTO_KEY)) throw new AssertionError(`${where}: member ${path} has the key ${PROTO_KEY}, which no record can hold`)
-  const sorted = order.sorted
+  const sorted = memberOrderOf(keys).sorted
+  for (let index = 0; index < sorted.length; index++) {
+    const key = sorted[index] as string
+    if (UNSAFE_KEYS.has(key)) throw new AssertionError(`${where}: member ${path} has the key ${key}, which no record can hold`)
+  }
   // A member whose value is undefined is left out, as JSON (the plain format's guard inputs) leaves it out.
   let count = 0
   for (let index = 0; index < sorted.length; index++) if (record[sorted[index] as string] !== undefined) count++
@@ -85,7 +91,7 @@ function mismatch(where: string, path: string, expected: string, value: unknown)
 
 /**
  * Reads a record of scalars. `validate` (the input form) also refuses what the writer never makes: a float64 holding a
- * safe integer, a non-finite one, a negative zero; keys out of order or repeated and the prototype key are refused
+ * safe integer, a non-finite one, a negative zero; keys out of order or repeated and the unsafe keys are refused
  * in both forms (the object made would not be the one written).
  */
 export function readScalarRecord(reader: Reader, validate: boolean): Record<string, unknown> {
@@ -96,8 +102,8 @@ export function readScalarRecord(reader: Reader, validate: boolean): Record<stri
   for (let index = 0; index < count; index++) {
     const at = reader.position
     const key = validate ? reader.word() : reader.trustedWord()
-    if ((index > 0 && !(key > previous)) || key === PROTO_KEY) {
-      throw new SchemaError('invalid_payload', `binary payload has a record key ${JSON.stringify(key.slice(0, 40))} out of order at ${at}`)
+    if ((index > 0 && !(key > previous)) || UNSAFE_KEYS.has(key)) {
+      throw new SchemaError('invalid_payload', `binary payload has a record key ${JSON.stringify(key.slice(0, 40))} out of order or not allowed at ${at}`)
     }
     previous = key
     record[key] = readScalar(reader, validate)
