@@ -10,6 +10,7 @@ import type { LayoutField } from '../../../src/domain/events/binary-layout.ts'
 import { compileRecordDecoder, type RecordDecoder } from '../../../src/domain/events/binary-reader.ts'
 import { encodeEvent, SchemaError, type DomainEvent } from '../../../src/domain/events/index.ts'
 import { VOCABULARY, wordIndexOf } from '../../../src/domain/events/vocabulary.ts'
+import { rejectedBodyWith } from './random-bodies.ts'
 
 const encoder = new TextEncoder()
 
@@ -134,18 +135,7 @@ describe('compact format: records of scalars', () => {
 
 describe('compact format: what the writer refuses', () => {
   test('guard inputs with a key no record holds are refused when written (AssertionError), not logged', () => {
-    const rejected = (inputs: Record<string, unknown>): DomainEvent =>
-      ({
-        type: 'order.rejected',
-        atMs: 1,
-        orderId: 'o',
-        accountId: null,
-        idempotencyKey: null,
-        bodyDigest: 'd',
-        reason: 'POLICY_DENIED',
-        guard: 'policy',
-        decision: { principalId: 'p', roles: [], configDigest: 'c', buildCommit: 'b', nowMs: 2, guards: [{ guard: 'policy', outcome: 'fail', inputs }] },
-      }) as DomainEvent
+    const rejected = (inputs: Record<string, unknown>): DomainEvent => ({ type: 'order.rejected', ...rejectedBodyWith(inputs) }) as unknown as DomainEvent
     expect(() => encodeEvent(rejected({ constructor: 1 }))).toThrow(/has the key constructor/)
     expect(() => encodeEvent(rejected({ a: 1, prototype: true }))).toThrow(AssertionError)
     expect(() => encodeEvent(rejected({ a: Number.NaN }))).toThrow(/finite numbers/)

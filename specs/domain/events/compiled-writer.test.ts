@@ -18,7 +18,7 @@ import { crashWorld, removeDir } from '../../runtime/harness.ts'
 import { tradedWorld } from '../../runtime/snapshot/support.ts'
 import { prng } from '../../wal/support.ts'
 import { writeRecordInterpreted } from './interpreted-writer.ts'
-import { randomBody, randomJson, randomValue, type Random } from './random-bodies.ts'
+import { randomBody, randomJson, randomValue, rejectedBodyWith, type Random } from './random-bodies.ts'
 
 const TYPES = Object.keys(EVENT_SCHEMAS) as EventType[]
 /** Each type's layout at its current version, the one encodeEvent writes. */
@@ -136,25 +136,15 @@ describe('compiled payload writers', () => {
 
   test('records of scalars (a guard\'s inputs) are written as the interpreted writer writes them, whatever the key order (seeded)', () => {
     const random = prng(5150)
-    const rejected = (inputs: unknown): Record<string, unknown> => ({
-      atMs: 1,
-      orderId: 'o-1',
-      accountId: null,
-      idempotencyKey: null,
-      bodyDigest: 'd',
-      reason: 'POLICY_DENIED',
-      guard: 'policy',
-      decision: { principalId: 'p', roles: [], configDigest: 'c', buildCommit: 'b', nowMs: 2, guards: [{ guard: 'policy', outcome: 'fail', inputs }] },
-    })
     const guardLayout = { kind: 'scalars' } as const
     let written = 0
     for (let index = 0; index < 5000; index++) {
       const inputs = randomValue(random, guardLayout, index % 10 === 0 ? 0.5 : 0) as Record<string, unknown>
       // The same members in another insertion order: the same bytes.
       const shuffled = typeof inputs === 'object' && inputs !== null && !Array.isArray(inputs) && !Object.keys(inputs).includes('__proto__') ? Object.fromEntries(Object.entries(inputs).reverse()) : inputs
-      const expected = referenceOutcome('order.rejected', rejected(inputs))
-      expect(compiledOutcome('order.rejected', rejected(inputs))).toEqual(expected)
-      expect(compiledOutcome('order.rejected', rejected(shuffled))).toEqual(expected)
+      const expected = referenceOutcome('order.rejected', rejectedBodyWith(inputs))
+      expect(compiledOutcome('order.rejected', rejectedBodyWith(inputs))).toEqual(expected)
+      expect(compiledOutcome('order.rejected', rejectedBodyWith(shuffled))).toEqual(expected)
       if ('bytes' in expected) written++
     }
     expect(written).toBeGreaterThan(4000)
@@ -163,7 +153,7 @@ describe('compiled payload writers', () => {
   test('an object of 128 bytes or more gets a longer varint length prefix, its members moved up behind it', () => {
     for (const length of [120, 121, 122, 123, 124, 125, 126, 127, 128, 16_370, 16_380, 16_390, 40_000]) {
       const inputs = { note: 'x'.repeat(length) }
-      const body = { atMs: 1, orderId: 'o', accountId: null, idempotencyKey: null, bodyDigest: 'd', reason: 'POLICY_DENIED', guard: 'policy', decision: { principalId: 'p', roles: ['r'], configDigest: 'c', buildCommit: 'b', nowMs: 2, guards: [{ guard: 'policy', outcome: 'pass', inputs }] } }
+      const body = rejectedBodyWith(inputs)
       const expected = referenceOutcome('order.rejected', body)
       expect('bytes' in expected).toBe(true)
       expect(compiledOutcome('order.rejected', body)).toEqual(expected)

@@ -160,3 +160,17 @@ export function randomBody(random: Random, fields: readonly LayoutField[], wrong
   }
   return body
 }
+
+/** An order.rejected body (without `type`, as the writers take it) whose one guard failed with `inputs`. */
+export function rejectedBodyWith(inputs: unknown): Record<string, unknown> {
+  return {
+    atMs: 1,
+    orderId: 'o-1',
+    accountId: null,
+    idempotencyKey: null,
+    bodyDigest: 'd',
+    reason: 'POLICY_DENIED',
+    guard: 'policy',
+    decision: { principalId: 'p', roles: [], configDigest: 'c', buildCommit: 'b', nowMs: 2, guards: [{ guard: 'policy', outcome: 'fail', inputs }] },
+  }
+}

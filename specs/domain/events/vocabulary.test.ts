@@ -11,6 +11,7 @@ import { GATE_CHECKS } from '../../../src/domain/gate.ts'
 import { GUARD_NAMES } from '../../../src/domain/guards.ts'
 import { evaluateGate } from '../../../src/kernel/gate.ts'
 import { VOCABULARY, wordIndexOf } from '../../../src/domain/events/vocabulary.ts'
+import { paperFacts } from '../../kernel/fixtures.ts'
 
 /** Words below this index take one byte (2 × index + 1 < 128). */
 const ONE_BYTE_WORDS = 64
@@ -24,20 +25,8 @@ describe('the vocabulary of the compact format', () => {
   })
 
   test('holds what every order writes in one byte each: guard names, outcomes, the gate checks and their passing details', () => {
-    const passing = evaluateGate({
-      action: 'place',
-      mode: 'paper',
-      haLeader: true,
-      liveExplicit: false,
-      durabilityMode: 'fsync',
-      schemaCompatible: true,
-      health: 'OK',
-      healthOverride: false,
-      auditVerified: true,
-      policyAllows: true,
-      guardsPassed: true,
-      reservationHeld: true,
-    })
+    // As serve decides a paper send: liveExplicit false (src/cli/serve-gateway.ts).
+    const passing = evaluateGate({ ...paperFacts, liveExplicit: false, action: 'place', mode: 'paper', policyAllows: true, guardsPassed: true, reservationHeld: true })
     const words = [...GUARD_NAMES, 'pass', 'fail', ...GATE_CHECKS, ...passing.checks.map((check) => check.detail), 'place', 'paper']
     for (const word of words) {
       const index = wordIndexOf(word)

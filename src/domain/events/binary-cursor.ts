@@ -74,20 +74,9 @@ export class Reader {
     return value
   }
 
-  /**
-   * A string, its UTF-8 validated (a damaged or foreign payload is refused, not repaired). The native slice replaces
-   * every invalid sequence with U+FFFD, so a string without one was valid; one with it goes through the fatal decoder,
-   * which tells a replacement character that was written from bytes that were not UTF-8.
-   */
+  /** A string, its UTF-8 validated (see validatedText). */
   string(): string {
-    const start = this.stringStart()
-    const text = this.text.utf8Slice(start, this.position)
-    if (!text.includes(REPLACEMENT_CHARACTER)) return text
-    try {
-      return utf8.decode(this.bytes.subarray(start, this.position))
-    } catch {
-      throw new SchemaError('invalid_payload', `binary payload has a string that is not UTF-8 at ${start}`)
-    }
+    return this.validatedText(this.stringStart())
   }
 
   /**
@@ -95,9 +84,7 @@ export class Reader {
    * a TextDecoder call for the short ids and codes most members are.
    */
   trustedString(): string {
-    const start = this.stringStart()
-    const end = this.position
-    return end - start <= INTERNED_BYTES_MAX ? this.internedString(start, end) : this.text.utf8Slice(start, end)
+    return this.trustedText(this.stringStart())
   }
 
   /**
@@ -135,15 +122,7 @@ export class Reader {
     const at = this.position
     const prefix = this.varint()
     if (prefix % 2 === 1) return wordAt(prefix, at)
-    const start = this.bytesStart(prefix / 2)
-    const text = this.text.utf8Slice(start, this.position)
-    if (text.includes(REPLACEMENT_CHARACTER)) {
-      try {
-        return utf8.decode(this.bytes.subarray(start, this.position))
-      } catch {
-        throw new SchemaError('invalid_payload', `binary payload has a string that is not UTF-8 at ${start}`)
-      }
-    }
+    const text = this.validatedText(this.bytesStart(prefix / 2))
     if (wordIndexOf(text) >= 0) throw new SchemaError('invalid_payload', `binary payload has the word ${JSON.stringify(text)} written out at ${at}`)
     return text
   }
@@ -153,7 +132,27 @@ export class Reader {
     const at = this.position
     const prefix = this.varint()
     if (prefix % 2 === 1) return wordAt(prefix, at)
-    const start = this.bytesStart(prefix / 2)
+    return this.trustedText(this.bytesStart(prefix / 2))
+  }
+
+  /**
+   * The bytes from `start` to the position as text, their UTF-8 validated (a damaged or foreign payload is refused,
+   * not repaired). The native slice replaces every invalid sequence with U+FFFD, so a string without one was valid;
+   * one with it goes through the fatal decoder, which tells a replacement character that was written from bytes that
+   * were not UTF-8.
+   */
+  private validatedText(start: number): string {
+    const text = this.text.utf8Slice(start, this.position)
+    if (!text.includes(REPLACEMENT_CHARACTER)) return text
+    try {
+      return utf8.decode(this.bytes.subarray(start, this.position))
+    } catch {
+      throw new SchemaError('invalid_payload', `binary payload has a string that is not UTF-8 at ${start}`)
+    }
+  }
+
+  /** The bytes from `start` to the position as text this program wrote: short ones through the intern table. */
+  private trustedText(start: number): string {
     const end = this.position
     return end - start <= INTERNED_BYTES_MAX ? this.internedString(start, end) : this.text.utf8Slice(start, end)
   }
