@@ -33,4 +33,18 @@ describe('the vocabulary of the compact format', () => {
       if (index < 0 || index >= ONE_BYTE_WORDS) throw new Error(`${JSON.stringify(word)} is word ${index}, not one of the first ${ONE_BYTE_WORDS}`)
     }
   })
+
+  test('wordIndexOf finds every word and nothing else: near misses of each word, ids, amounts, digests, non-ASCII', () => {
+    const candidates = new Set<string>(['', 'a', '0.001', '59000', '543e04fe7097c0d08696', 'f'.repeat(64), 'é', 'éxpired', 'pass\u0000'])
+    for (const word of VOCABULARY) {
+      candidates.add(word)
+      candidates.add(word.slice(1))
+      candidates.add(word.slice(0, -1))
+      candidates.add(`${word}x`)
+      candidates.add(`x${word.slice(1)}`) // same length, another first character
+      candidates.add(`${word.slice(0, -1)}\u00e9`) // same length and first character, another last one
+      candidates.add(word.toUpperCase() === word ? word.toLowerCase() : word.toUpperCase())
+    }
+    for (const text of candidates) expect([text, wordIndexOf(text)]).toEqual([text, VOCABULARY.indexOf(text)])
+  })
 })

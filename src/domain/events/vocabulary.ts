@@ -65,7 +65,28 @@ export const VOCABULARY: readonly string[] = Object.freeze([
 
 const INDEXES: ReadonlyMap<string, number> = new Map(VOCABULARY.map((word, index) => [word, index]))
 
+const WORD_LENGTH_MAX = Math.max(...VOCABULARY.map((word) => word.length))
+
+/**
+ * Which first characters the words of each length start with: bit `code` of the 128-bit set at `length × 4`. Every
+ * word is ASCII. Most strings the writer looks up are ids, amounts and digests made for this record, whose length
+ * and first character no word has; they are answered here without hashing them for the map.
+ */
+const FIRST_CODES_BY_LENGTH = (() => {
+  const sets = new Uint32Array((WORD_LENGTH_MAX + 1) * 4)
+  for (const word of VOCABULARY) {
+    const code = word.charCodeAt(0)
+    if (code >= 0x80) throw new Error(`vocabulary: ${JSON.stringify(word)} does not start with an ASCII character`)
+    sets[word.length * 4 + (code >>> 5)]! |= 1 << (code & 31)
+  }
+  return sets
+})()
+
 /** The index of `text` in the vocabulary, or -1 when it is not a word. */
 export function wordIndexOf(text: string): number {
+  const length = text.length
+  if (length > WORD_LENGTH_MAX || length === 0) return -1
+  const code = text.charCodeAt(0)
+  if (code >= 0x80 || (FIRST_CODES_BY_LENGTH[length * 4 + (code >>> 5)]! & (1 << (code & 31))) === 0) return -1
   return INDEXES.get(text) ?? -1
 }
