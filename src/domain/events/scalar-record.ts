@@ -52,11 +52,12 @@ export function writeScalarRecord(writer: PayloadWriter, value: unknown, where: 
     const item = record[key]
     if (item === undefined) continue
     writer.word(key)
-    writeScalar(writer, item, where, `${path}.${key}`)
+    writeScalar(writer, item, where, path, key)
   }
 }
 
-function writeScalar(writer: PayloadWriter, value: unknown, where: string, path: string): void {
+/** The member's path (`path`.`key`) is only put together for an error: this runs for every input of every guard. */
+function writeScalar(writer: PayloadWriter, value: unknown, where: string, path: string, key: string): void {
   switch (typeof value) {
     case 'string':
       writer.byte(TAG_WORD)
@@ -72,7 +73,7 @@ function writeScalar(writer: PayloadWriter, value: unknown, where: string, path:
         writer.varint(value >= 0 ? value : -value)
         return
       }
-      if (!Number.isFinite(value)) throw new AssertionError(`${where}: member ${path} is ${value}; a record holds only finite numbers`)
+      if (!Number.isFinite(value)) throw new AssertionError(`${where}: member ${path}.${key} is ${value}; a record holds only finite numbers`)
       writer.byte(TAG_FLOAT64)
       writer.float64(value)
       return
@@ -82,7 +83,7 @@ function writeScalar(writer: PayloadWriter, value: unknown, where: string, path:
         return
       }
   }
-  throw mismatch(where, path, 'a string, a number, a boolean or null', value)
+  throw mismatch(where, `${path}.${key}`, 'a string, a number, a boolean or null', value)
 }
 
 function mismatch(where: string, path: string, expected: string, value: unknown): AssertionError {
