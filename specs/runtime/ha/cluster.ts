@@ -15,8 +15,8 @@ import { readLines } from '../../../scripts/support/stream-lines.ts'
 export { freePort }
 
 /** Polls every 10 ms: the drill times takeovers with it, so it must not round them to a coarse interval. */
-export function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>): Promise<T> {
-  return waitForLoopback(what, timeoutMs, probe, { intervalMs: 10 })
+export function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>, context?: () => string): Promise<T> {
+  return waitForLoopback(what, timeoutMs, probe, context === undefined ? { intervalMs: 10 } : { intervalMs: 10, context })
 }
 
 export const ROOT = resolve(import.meta.dir, '../../..')

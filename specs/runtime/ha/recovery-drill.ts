@@ -61,10 +61,16 @@ export async function runRecoveryCheck(options: { keep: boolean; log: (line: str
     log(`node-a compacted after ${accepted} accepted orders in ${Date.now() - started} ms: log ${compacted.log.first_lsn}..${compacted.log.last_lsn}`)
     const joinedAt = Date.now()
     cluster.spawn(standby)
+    let lastProbe: NodeHealth | null = null
     const health = await waitFor('node-b recovered and replicating', 60_000, async () => {
       const probe = (await standby.health()) as unknown as NodeHealth | null
+      lastProbe = probe
       return probe?.ha?.replicating === true && probe.ha.last_snapshot_recovery !== null && probe.ha.lag_records === 0 ? probe : null
-    })
+    }, () => [
+      `node-b's last health: ${JSON.stringify(lastProbe)}`,
+      `node-a's log: ${JSON.stringify(compacted.log)} when node-b started`,
+      `node-b's last stderr lines:`, ...standby.stderr.slice(-20),
+    ].join('\n'))
     const recovery = health.ha?.last_snapshot_recovery ?? null
     log(`node-b: ${JSON.stringify(recovery)}, log ${health.log.first_lsn}..${health.log.last_lsn}`)
     return {
