@@ -2,7 +2,7 @@
  * A standby joining a leader whose log is already compacted, on real processes (scripts/standby-recovery-check.ts and
  * specs/runtime/ha/snapshot-recovery-process.test.ts): an external sim venue and `egress serve --role auto` nodes as
  * in the failover drill (cluster.ts), with a config that snapshots every 500 records and deletes the segments below
- * (1 MiB segments, the smallest allowed). node-a leads alone under order load until its log no longer starts at
+ * (1 MiB segments, the smallest allowed; the audit self-check, which compaction waits for, every 2 s). node-a leads alone under order load until its log no longer starts at
  * LSN 1; node-b then starts empty and must recover from node-a's snapshot (src/runtime/ha/snapshot-recovery.ts):
  * `ha.last_snapshot_recovery.state = recovered`, replicating with no lag, its log starting at the snapshot's LSN.
  */
@@ -33,7 +33,16 @@ export async function runRecoveryCheck(options: { keep: boolean; log: (line: str
   const { log } = options
   const configDir = mkdtempSync(join(tmpdir(), 'egress-recovery-config-'))
   const configPath = join(configDir, 'config.json')
-  writeFileSync(configPath, JSON.stringify({ wal: { segmentBytesMax: 1024 * 1024 }, snapshots: { everyRecords: 500, keep: 2, compaction: 'delete' } }))
+  // Compaction waits for the audit self-check to cover the segments (30 s apart by default): every 2 s here, so the
+  // leader compacts once its first segment is full, not half a minute in. The account's order bucket (100/s by
+  // default) is raised so that segment fills in seconds and the placing loops are not answered 429 meanwhile.
+  const backpressure = { account: { ratePerSec: 10_000, burst: 10_000 } }
+  writeFileSync(configPath, JSON.stringify({
+    wal: { segmentBytesMax: 1024 * 1024 },
+    snapshots: { everyRecords: 500, keep: 2, compaction: 'delete' },
+    audit: { selfCheckEveryMs: 2_000 },
+    backpressure,
+  }))
   const cluster = new Cluster({ leaseTtlMs: 1_000, clockSkewMs: 100, sync: 'off', syncTimeoutMs: 1_000, verbose: false, log, env: { EGRESS_CONFIG: configPath } })
   try {
     await cluster.startVenue()
