@@ -3,8 +3,9 @@
  * specs/runtime/ha/snapshot-recovery-process.test.ts): an external sim venue and `egress serve --role auto` nodes as
  * in the failover drill (cluster.ts), with a config that snapshots every 500 records and deletes the segments below
  * (1 MiB segments, the smallest allowed; the audit self-check, which compaction waits for, every 2 s). node-a leads
- * alone under order load until its log no longer starts at LSN 1; node-b then starts empty and must recover from node-a's snapshot (src/runtime/ha/snapshot-recovery.ts):
- * `ha.last_snapshot_recovery.state = recovered`, replicating with no lag, its log starting at the snapshot's LSN.
+ * alone under order load until its log no longer starts at LSN 1; node-b then starts empty and must recover from
+ * node-a's snapshot (src/runtime/ha/snapshot-recovery.ts): `ha.last_snapshot_recovery.state = recovered`, replicating
+ * with no lag, its log starting at the snapshot's LSN.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
