@@ -7,11 +7,17 @@
  * after a failover (a different build, config or kernel input); it is counted and the last few are kept with the LSN,
  * the command kind and the first difference.
  *
+ * An HA pair is upgraded standby first, so for a while the leader writes an older schema version of some events
+ * than the standby would (version 2 payloads against this build's 3). Such a record is read and written again in
+ * this build's version before the comparison: what is compared is what the leader decided, not how its build spelled
+ * it. A record this build cannot read (a newer version: a leader upgraded first) stays as it is and is a mismatch
+ * naming both versions.
+ *
  * A decision's events may reach the standby in more than one envelope, so the comparison is kept open across
  * `applyReplicated` calls until the record's `eventCount` events have been seen.
  */
 
-import { encodeEvent, recordBodyOf, type EncodedEvent } from '../../domain/events/index.ts'
+import { decodeEvent, encodeEvent, EVENT_VERSIONS, eventTypeForCode, recordBodyOf, SchemaError, type EncodedEvent } from '../../domain/events/index.ts'
 import { decide as kernelDecide, type Decision, type KernelCommand, type KernelState } from '../../kernel/index.ts'
 import type { Frame } from '../../../wal/index.ts'
 import { CommandRecordError, decodeCommandRecord } from './command-record.ts'
@@ -96,7 +102,7 @@ export class ShadowDecider {
       this.counts.eventsWithoutCommand++
       return
     }
-    open.leader.push({ type: frame.type, version: frame.version, payload: frame.payload.slice() })
+    open.leader.push(inThisBuildsVersion({ type: frame.type, version: frame.version, payload: frame.payload.slice() }))
     if (open.leader.length === open.leaderCount) this.close(null)
   }
 
@@ -115,6 +121,21 @@ export class ShadowDecider {
   }
 }
 
+/**
+ * A leader record of an older schema version than this build writes, as this build writes the same event (decoded,
+ * validated and upgraded like any older record, then encoded again); any other record as it is. A record that does
+ * not decode stays as it is, so the comparison reports it.
+ */
+function inThisBuildsVersion(record: LoggedRecord): LoggedRecord {
+  const name = eventTypeForCode(record.type)
+  if (name === null || record.version >= EVENT_VERSIONS[name]) return record
+  try {
+    return encodeEvent(decodeEvent(record))
+  } catch (error) {
+    if (error instanceof SchemaError) return record
+    throw error
+  }
+}
 
 /** Null when both lists hold the same records byte for byte; else where they first differ. */
 export function firstDifference(standby: readonly LoggedRecord[], leader: readonly LoggedRecord[]): string | null {
