@@ -131,17 +131,27 @@ export class SseHub {
           return
         }
         const toLsn = Math.min(endLsn, subscriber.lastLsn + this.options.replayChunkFrames)
-        for (const frame of wal.read(subscriber.lastLsn + 1, { toLsn })) {
-          const event = domainEventOf(frame)
-          if (event === null || !matches(this.options.engine, entry.scope, event)) subscriber.skip(frame.lsn)
-          else if (!subscriber.send(frame.lsn, event.type, render(frame.lsn, event))) return
-        }
-        subscriber.skip(toLsn)
+        if (this.replayChunk(entry, toLsn)) subscriber.skip(toLsn)
         await subscriber.waitForRoom()
       }
     } catch {
       subscriber.close('log_unavailable')
     }
+  }
+
+  /**
+   * Sends the matching events up to `toLsn` while the client has room; false when it stopped early. A replay never
+   * overfills the buffer: the bound is for clients that fall behind the live feed, while a replay waits for the
+   * client, so it stops at a full buffer and goes on from the same LSN once the client has read.
+   */
+  private replayChunk(entry: Entry, toLsn: number): boolean {
+    const { subscriber } = entry
+    for (const frame of this.options.engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
+      const event = domainEventOf(frame)
+      if (event === null || !matches(this.options.engine, entry.scope, event)) subscriber.skip(frame.lsn)
+      else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, event.type, render(frame.lsn, event))) return false
+    }
+    return true
   }
 
   private publish(events: { event: DomainEvent; lsn: number }[]): void {
