@@ -86,7 +86,10 @@ function listOrders(c: Context<AuthEnv>, services: Services): Response {
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   const visible = accountFilter(principal, query.account)
   const orders = services.gateway.engine.state.orders
-  if (query.cursor !== undefined && !orders.has(query.cursor)) {
+  // A cursor the caller could not have been handed (another account's order) answers like an unknown one, so the
+  // cursor cannot be used to learn whether an order it may not read exists.
+  const cursorOrder = query.cursor === undefined ? undefined : orders.get(query.cursor)
+  if (query.cursor !== undefined && (cursorOrder === undefined || !canRead(principal, cursorOrder.accountId))) {
     throw new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
       details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
     })
