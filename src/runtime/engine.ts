@@ -69,6 +69,11 @@ export class Engine {
   private landed: CommandAppend[] = []
   private landedQueued = false
   /**
+   * Callers of decisions that wrote nothing, waiting for the records queued before them to be durable (see
+   * answerWhenQueuedDurable), in LSN order.
+   */
+  private readonly durabilityWaiters: DurabilityWaiter[] = []
+  /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
    */
@@ -153,8 +158,11 @@ export class Engine {
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(new EngineOverloadedError('log queue full'))
     const firstLsn = this.reserveLsns(records.length)
+    const appended = this.wal.append(records)
+    // A batch may hold these records alone: its waiting event-less decisions are answered from here then.
+    appended.then(this.onRecordsAppended, this.onRecordsAppended)
     return this.track(
-      this.wal.append(records).then((lsns) => {
+      appended.then((lsns) => {
         this.checkLsns(lsns, firstLsn)
         return lsns
       }),
@@ -202,7 +210,7 @@ export class Engine {
 
   /** `commandRecord`, when given, is appended first, in the same append as the events (HA shadow mode). */
   private commit(decision: Decision, events: RecordInput[], commandRecord: RecordInput | null): Promise<Committed> {
-    if (events.length === 0) return Promise.resolve({ decision, lsns: [] })
+    if (events.length === 0) return this.answerWhenQueuedDurable({ decision, lsns: [] })
     const records = commandRecord === null ? events : [commandRecord, ...events]
     const skipped = records.length - events.length
     let payloadBytes = 0
@@ -225,6 +233,35 @@ export class Engine {
     this.pendingCount++
     this.wal.appendTo(records, new CommandAppend(this, { decision, applied, firstLsn, skipped, answer }))
     return answer.promise
+  }
+
+  /**
+   * A decision that wrote nothing is answered once every record queued before it is durable. It was decided from
+   * memory, which runs ahead of the log by the batch being written, and its answer may rest on that batch: a repeat of
+   * an idempotent request answers with the first request's outcome (a 202 for the order), a cancel already requested
+   * answers done. Answered at once when nothing is waiting for the log; rejected with the log's error when the log
+   * died, as the records it rests on were.
+   */
+  private answerWhenQueuedDurable(committed: Committed): Promise<Committed> {
+    const lsn = this.nextLsn - 1
+    if (lsn <= this.wal.lastLsn) return Promise.resolve(committed)
+    const fatal = this.wal.fatalError
+    if (fatal !== null) return Promise.reject(fatal)
+    const { promise, resolve, reject } = Promise.withResolvers<Committed>()
+    this.durabilityWaiters.push({ lsn, resolve: () => resolve(committed), reject })
+    return promise
+  }
+
+  /** Answers the waiters of answerWhenQueuedDurable whose records are now durable, or all of them if the log died. */
+  private releaseDurabilityWaiters(): void {
+    const waiters = this.durabilityWaiters
+    if (waiters.length === 0) return
+    const durableLsn = this.wal.lastLsn
+    let released = 0
+    while (released < waiters.length && (waiters[released] as DurabilityWaiter).lsn <= durableLsn) (waiters[released++] as DurabilityWaiter).resolve()
+    waiters.splice(0, released)
+    const fatal = this.wal.fatalError
+    if (fatal !== null) for (const waiter of waiters.splice(0)) waiter.reject(fatal)
   }
 
   /**
@@ -273,6 +310,7 @@ export class Engine {
       }
     }
     for (const append of landed) this.answer(append)
+    this.releaseDurabilityWaiters()
   }
 
   /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
@@ -351,10 +389,19 @@ export class Engine {
     return promise
   }
 
+  private readonly onRecordsAppended = (): void => this.releaseDurabilityWaiters()
+
   private readonly settleOne = (): void => {
     this.pendingCount--
     if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
+}
+
+/** A caller of a decision that wrote nothing, answered once the log is durable up to `lsn` (see Engine.answerWhenQueuedDurable). */
+interface DurabilityWaiter {
+  lsn: number
+  resolve: () => void
+  reject: (error: unknown) => void
 }
 
 function requestsGatedSend(events: readonly DomainEvent[]): boolean {

@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'bun:test'
+import { countingIo } from '../wal/support.ts'
+import { crashWorld, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
+
+/**
+ * The ACK boundary holds for repeats too: a repeat of an idempotent request is answered with the first answer only
+ * once the first request's records are durable. The kernel decides a repeat from memory, which runs ahead of the log
+ * by the batch being written, so a repeat that arrives while the original is still in that batch (a client that
+ * retried on a second connection during a slow fsync) must wait for the batch like the original does.
+ */
+
+const worlds = worldsStoppedAfterEach()
+
+const BODY = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000' } as const
+
+describe('a repeat is answered only once the original is durable', () => {
+  test('a repeat of a place whose records the log then fails to write is not answered accepted (the order is not in the log)', async () => {
+    const io = countingIo()
+    const world = await startWorld({ seed: 41, wal: { io } })
+    worlds.push(world)
+    io.failNext('write', 'EIO')
+    const original = world.gateway.place(traderA, BODY, 'retry-key-1')
+    const repeat = world.gateway.place(traderA, BODY, 'retry-key-1')
+    const [first, second] = await Promise.allSettled([original, repeat])
+    expect(first.status).toBe('rejected')
+    // Before the fix the repeat resolved { kind: 'accepted', duplicate: true } here: a 202 for an order that is not
+    // in the log and is gone after a restart.
+    expect(second.status).toBe('rejected')
+    await crashWorld(world)
+    const restarted = await startWorld({ seed: 41, dir: world.dir, clock: world.clock, venue: world.venue })
+    worlds.push(restarted)
+    expect([...restarted.gateway.engine.state.orders.values()].map((order) => order.clientOrderId)).toEqual([])
+  })
+
+  test('a repeat submitted in the same turn as the original is answered after the original, once its records are durable', async () => {
+    const world = await startWorld({ seed: 42 })
+    worlds.push(world)
+    const answers: string[] = []
+    let logEndAtRepeat = 0
+    const original = world.gateway.place(traderA, BODY, 'retry-key-2').then((result) => {
+      answers.push('original')
+      return result
+    })
+    const repeat = world.gateway.place(traderA, BODY, 'retry-key-2').then((result) => {
+      answers.push('repeat')
+      logEndAtRepeat = world.gateway.engine.wal.lastLsn
+      return result
+    })
+    const [first, second] = await Promise.all([original, repeat])
+    if (first.reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(first.reply)}`)
+    expect(second.reply).toEqual({ kind: 'accepted', orderId: first.reply.orderId, duplicate: true })
+    expect(answers).toEqual(['original', 'repeat'])
+    expect(logEndAtRepeat).toBeGreaterThanOrEqual(first.lsn ?? Number.POSITIVE_INFINITY)
+  })
+})
