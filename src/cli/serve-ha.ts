@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import type { Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
-import { createHttpService, HTTP_DEFAULTS, type HttpService } from '../http/index.ts'
+import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type HttpService } from '../http/index.ts'
 import { HaNode, SYNC_POLICIES, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
@@ -65,7 +65,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     hostname: config.host,
     port: config.port,
     idleTimeout: IDLE_TIMEOUT_SEC,
-    maxRequestBodySize: HTTP_DEFAULTS.bodyBytesMax * 4,
+    maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
     fetch: (request) => (current.http === null ? starting(request) : current.http.app.fetch(request)),
   })
   const advertiseUrl = flags.advertiseUrl ?? `http://${config.host}:${server.port}`

@@ -6,7 +6,7 @@
 
 import { loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
-import { createHttpService, HTTP_DEFAULTS } from '../http/index.ts'
+import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { runServeHa } from './serve-ha.ts'
@@ -99,7 +99,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     hostname: config.host,
     port: config.port,
     idleTimeout: IDLE_TIMEOUT_SEC,
-    maxRequestBodySize: HTTP_DEFAULTS.bodyBytesMax * 4,
+    maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
     fetch: (request) => http.app.fetch(request),
     error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
   })

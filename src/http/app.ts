@@ -38,8 +38,9 @@ export function createApp(services: Services): Hono<AuthEnv> {
     await next()
     services.metrics.httpRequests.inc(1, { route: c.req.routePath, status: `${Math.floor(c.res.status / 100)}xx` })
   })
+  // Every route, not only /v1: Bun.serve's own bound is set out of reach (server-limits.ts), so this is the one.
   app.use(
-    '/v1/*',
+    '*',
     bodyLimit({
       maxSize: services.limits.bodyBytesMax,
       onError: () => {
