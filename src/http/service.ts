@@ -53,8 +53,14 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     bucketsMax: HTTP_DEFAULTS.bucketsMax,
     nowMs: () => performance.now(),
   })
+  const logIndex = LogIndex.build(gateway.engine)
   const hub = new SseHub({
     engine: gateway.engine,
+    retiredOrderAccountOf: (orderId) => {
+      const first = logIndex.first(orderId)?.event as { accountId?: unknown } | undefined
+      return typeof first?.accountId === 'string' ? first.accountId : null
+    },
+    retiredOrdersKnown: () => logIndex.whenComplete(),
     heartbeatMs: options.sse.heartbeatMs,
     bufferEventsMax: options.sse.subscriberBufferEventsMax,
     subscribersMax: options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax,
@@ -62,7 +68,6 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),
   })
   metrics.attach(gateway, { inFlight: () => shedder.inFlight })
-  const logIndex = LogIndex.build(gateway.engine)
   const services: Services = {
     gateway,
     verifier: options.verifier,

@@ -28,6 +28,14 @@ export interface SseHubOptions {
   retryMs?: number
   onSubscribersChanged?: (count: number, scope: StreamScope['kind']) => void
   onDisconnect?: (reason: DisconnectReason) => void
+  /**
+   * The account of an order the kernel no longer holds (retired: ended, beyond its bound), read from the log; null
+   * when the log does not know it. A replay needs it: most order events name only their order, and a resume point
+   * can lie before orders that have been retired since.
+   */
+  retiredOrderAccountOf?: (orderId: string) => string | null
+  /** Resolves once `retiredOrderAccountOf` can answer for the whole retained log (the log index after a restart). */
+  retiredOrdersKnown?: () => Promise<void>
 }
 
 export type OpenResult = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; reason: 'too_many_subscribers' | 'closed' }
@@ -45,7 +53,7 @@ export class SseHub {
   private closed = false
 
   constructor(options: SseHubOptions) {
-    this.options = { replayChunkFrames: 512, retryMs: 1_000, ...options }
+    this.options = { replayChunkFrames: 512, retryMs: 1_000, retiredOrderAccountOf: () => null, retiredOrdersKnown: () => Promise.resolve(), ...options }
     this.unsubscribe = options.engine.onDurable((events) => this.publish(events))
     this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs)
     // The heartbeat must not keep a process alive that is otherwise done.
@@ -122,7 +130,9 @@ export class SseHub {
   private async replay(entry: Entry): Promise<void> {
     const { subscriber } = entry
     const wal = this.options.engine.wal
+    const accountOf = this.replayAccountLookup()
     try {
+      if (entry.scope.kind === 'account') await this.options.retiredOrdersKnown()
       while (subscriber.phase === 'replaying') {
         const endLsn = wal.lastLsn
         if (subscriber.lastLsn >= endLsn) {
@@ -131,7 +141,7 @@ export class SseHub {
           return
         }
         const toLsn = Math.min(endLsn, subscriber.lastLsn + this.options.replayChunkFrames)
-        if (this.replayChunk(entry, toLsn)) subscriber.skip(toLsn)
+        if (this.replayChunk(entry, toLsn, accountOf)) subscriber.skip(toLsn)
         await subscriber.waitForRoom()
       }
     } catch {
@@ -144,14 +154,30 @@ export class SseHub {
    * overfills the buffer: the bound is for clients that fall behind the live feed, while a replay waits for the
    * client, so it stops at a full buffer and goes on from the same LSN once the client has read.
    */
-  private replayChunk(entry: Entry, toLsn: number): boolean {
+  private replayChunk(entry: Entry, toLsn: number, accountOf: (orderId: string) => string | null): boolean {
     const { subscriber } = entry
     for (const frame of this.options.engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
       const event = domainEventOf(frame)
-      if (event === null || !matches(this.options.engine, entry.scope, event)) subscriber.skip(frame.lsn)
+      if (event === null || !matches(this.options.engine, entry.scope, event, { accountOf })) subscriber.skip(frame.lsn)
       else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, event.type, render(frame.lsn, event))) return false
     }
     return true
+  }
+
+  /**
+   * One replay's order → account lookup: the hot state, else the log (orders retired since they were accepted),
+   * remembered, so the log is read at most once per order and replay.
+   */
+  private replayAccountLookup(): (orderId: string) => string | null {
+    const known = new Map<string, string | null>()
+    const engine = this.options.engine
+    return (orderId) => {
+      const hot = engine.state.orders.get(orderId)
+      if (hot !== undefined) return hot.accountId
+      let accountId = known.get(orderId)
+      if (accountId === undefined) known.set(orderId, (accountId = this.options.retiredOrderAccountOf(orderId)))
+      return accountId
+    }
   }
 
   private publish(events: { event: DomainEvent; lsn: number }[]): void {
@@ -189,12 +215,17 @@ function render(lsn: number, event: DomainEvent): unknown {
   return { lsn, ...(apiJson(event) as Record<string, unknown>) }
 }
 
-/** Whether `event` belongs on a stream of `scope`. Order events name their order; the order names its account. */
-export function matches(engine: Engine, scope: StreamScope, event: DomainEvent): boolean {
+/**
+ * Whether `event` belongs on a stream of `scope`. Order events name their order; the order names its account — found
+ * in the kernel's hot state, or with `accountOf` (a replay's lookup, which also knows retired orders).
+ */
+export function matches(engine: Engine, scope: StreamScope, event: DomainEvent, options: { accountOf?: (orderId: string) => string | null } = {}): boolean {
   if (scope.kind === 'global') return true
   const record = event as { orderId?: unknown; accountId?: unknown }
   const orderId = typeof record.orderId === 'string' ? record.orderId : null
   if (scope.kind === 'order') return orderId === scope.orderId
   if (record.accountId === scope.accountId) return true
-  return orderId !== null && engine.state.orders.get(orderId)?.accountId === scope.accountId
+  if (orderId === null) return false
+  const accountOf = options.accountOf ?? ((id: string) => engine.state.orders.get(id)?.accountId ?? null)
+  return accountOf(orderId) === scope.accountId
 }
