@@ -1,6 +1,6 @@
 /**
  * Reading request bodies: bounded in size (the app mounts hono's bodyLimit; this checks Content-Length again so a
- * lying client cannot get past it), parsed as JSON, failures in the one error shape.
+ * lying client cannot get past it), sent as JSON, parsed as JSON, failures in the one error shape.
  */
 
 import type { Context } from 'hono'
@@ -16,10 +16,25 @@ export async function readJson(c: Context, options: { bodyBytesMax: number; empt
     if (options.emptyAsObject === true) return {}
     throw new ApiError('MALFORMED_REQUEST', 'a JSON body is required')
   }
+  requireJsonMediaType(c.req.header('Content-Type'))
   try {
     return JSON.parse(text) as unknown
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'invalid JSON'
     throw new ApiError('MALFORMED_REQUEST', 'the request body is not valid JSON', { details: { parser: reason.slice(0, 200) } })
   }
+}
+
+/** `application/json` or a `+json` type, any parameters, any case (RFC 9110 §8.3.1: media types are case-insensitive). */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i
+
+/**
+ * A body must say it is JSON. Reading any body as JSON whatever its type would let a browser's "simple" cross-origin
+ * request (text/plain, a form) act on the API without the preflight that JSON needs, and hides client mistakes.
+ */
+function requireJsonMediaType(contentType: string | undefined): void {
+  if (contentType !== undefined && JSON_MEDIA_TYPE.test(contentType.trim())) return
+  throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the request body must be sent as Content-Type: application/json', {
+    details: { content_type: contentType?.slice(0, 200) ?? null, expected: 'application/json' },
+  })
 }

@@ -1,0 +1,46 @@
+/**
+ * Request bodies are JSON, and say so: a body sent as another media type (text/plain — what fetch sends for a string —
+ * or the form encoding curl -d uses) is 415 UNSUPPORTED_MEDIA_TYPE and reaches nothing. It was parsed as JSON whatever
+ * its Content-Type, so a text/plain order was placed (a "simple" cross-origin request a browser sends without asking).
+ */
+
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { auth, errorCode, json, LIMIT_BUY, startTestGateway, type TestGateway } from './fixture.ts'
+
+let t: TestGateway
+let trader: string
+let ops: string
+
+beforeAll(async () => {
+  t = await startTestGateway()
+  trader = await t.token({ accounts: ['demo-1'] })
+  ops = await t.token({ sub: 'olga', roles: ['ops'], accounts: [] })
+})
+afterAll(async () => t.stop())
+
+function place(key: string, contentType: string | null): Promise<Response> {
+  const headers = auth(trader, { 'Idempotency-Key': key, ...(contentType === null ? {} : { 'Content-Type': contentType }) })
+  return t.request('/v1/orders', { method: 'POST', headers, body: JSON.stringify(LIMIT_BUY) })
+}
+
+test('a JSON body sent as text/plain, as a form or without a Content-Type is 415, and nothing is logged', async () => {
+  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', null]) {
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await place(`media-${contentType ?? 'none'}`, contentType)
+    expect(res.status).toBe(415)
+    const body = await json(res)
+    expect(errorCode(body)).toBe('UNSUPPORTED_MEDIA_TYPE')
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+  }
+})
+
+test('application/json with parameters, and +json types, are read as JSON', async () => {
+  expect((await place('media-json-charset', 'application/json; charset=utf-8')).status).toBe(202)
+  expect((await place('media-json-upper', 'Application/JSON')).status).toBe(202)
+  expect((await place('media-plus-json', 'application/vnd.egress+json')).status).toBe(202)
+})
+
+test('a route whose body may be empty still takes none, with no Content-Type', async () => {
+  const res = await t.request('/v1/admin/resume', { method: 'POST', headers: auth(ops) })
+  expect(res.status).toBe(200)
+})
