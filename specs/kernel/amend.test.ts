@@ -265,6 +265,17 @@ describe('amend (replace)', () => {
     expect(harness.reserved('USD')).toBe(oldCost)
   })
 
+  test('the venue showing the old values, read within the grace time but answered after it, does not fail the amend', () => {
+    const harness = Harness.funded()
+    const orderId = amendInFlight(harness)
+    harness.amendResult(orderId, { kind: 'unknown', reason: 'timeout' })
+    const askedAtMs = harness.nowMs + 1_000
+    harness.nowMs += 6_000
+    const decision = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: venueOrder(harness, orderId, {}), trades: [] })
+    expect(harness.eventTypes(decision)).toEqual(['order.reconcile_deferred'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Unknown', amend: { stage: 'sent' } })
+  })
+
   test('the venue answering the amend with duplicate_client_order_id means it already has the amend: Unknown, not a reject', () => {
     const harness = Harness.funded()
     const orderId = amendInFlight(harness)

@@ -53,6 +53,19 @@ describe('Unknown and reconciliation', () => {
     expect(harness.send(orderId).events[0]).toMatchObject({ attempt: 2, venueClientOrderId: `eg-${orderId}` })
   })
 
+  test('"not found" read within the grace time is not proof even when its answer comes after it: deferred, not Failed', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    const askedAtMs = harness.nowMs + 1_000
+    harness.nowMs += 6_000
+    const decision = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: null, trades: [] })
+    expect(harness.eventTypes(decision)).toEqual(['order.reconcile_deferred'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Unknown', notAtVenue: false })
+    harness.nowMs += 1_000
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 500, orderId, venueOrder: null, trades: [] })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
+  })
+
   test('an order that is not resendable is refused a resend', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)

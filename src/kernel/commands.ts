@@ -146,6 +146,11 @@ export interface VenueReportCommand {
 export interface ReconcileResultCommand {
   kind: 'reconcile_result'
   nowMs: number
+  /**
+   * When the venue was asked (the queries were sent): the venue read its book at or after this, so the venue's view is
+   * as old as this, not as `nowMs`, when the answer came back. Absent (commands recorded before the field): `nowMs`.
+   */
+  askedAtMs?: number
   orderId: string
   /** The venue's answer to "status of this client order id": the order, or null for "not found". */
   venueOrder: VenueOrder | null

@@ -30,19 +30,24 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
     return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `cannot reconcile an order in ${order.status}` } }
   }
   const emitter = emitterFor(order)
-  const amendSettled = command.venueOrder === null || settleAmend(state, emitter, command.venueOrder, command.nowMs)
+  // The venue's view is evidence of what it held when it looked, which is after it was asked and before its answer was
+  // back: the grace is measured to when it was asked. Dated by the answer's arrival instead, a "not found" read early
+  // in the grace and answered late (a slow trades query beside it) would prove absence of an order still on its way.
+  const askedAtMs = Math.min(command.askedAtMs ?? command.nowMs, command.nowMs)
+  const amendSettled = command.venueOrder === null || settleAmend(state, emitter, command.venueOrder, { nowMs: command.nowMs, askedAtMs })
   const trades = [...command.trades]
     .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId && !order.execIds.has(trade.execId))
     .sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
   for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs, 'reconcile')
   if (!amendSettled) deferred(state, emitter, command.nowMs, emitter.draft.amend?.sentAtMs ?? command.nowMs)
-  else if (command.venueOrder === null) notFound(state, emitter, command.nowMs)
+  else if (command.venueOrder === null) notFound(state, emitter, { nowMs: command.nowMs, askedAtMs })
   else found(emitter, command.venueOrder, { nowMs: command.nowMs, wasUnknown: order.status === 'Unknown' })
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
-/** Settles a pending amend from the venue's view of the order; false when it is too early to tell. */
-function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrder, nowMs: number): boolean {
+/** Settles a pending amend from the venue's view of the order (read after `askedAtMs`); false when it is too early to tell. */
+function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrder, at: { nowMs: number; askedAtMs: number }): boolean {
+  const { nowMs } = at
   const amend = emitter.draft.amend
   if (amend === null || amend.stage === 'requested') return true
   const byId = venueOrder.clientOrderId === amend.clientOrderId
@@ -53,7 +58,7 @@ function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrde
   }
   if (amend.stage === 'failed') return true
   const graceMs = state.config?.params.reconcileGraceMs ?? 0
-  if (nowMs - (amend.sentAtMs ?? 0) < graceMs) return false
+  if (at.askedAtMs - (amend.sentAtMs ?? 0) < graceMs) return false
   failAmend(emitter, { atMs: nowMs, reason: 'AMEND_NOT_APPLIED', detail: `venue holds ${venueOrder.qty} at ${venueOrder.price ?? 'market'} under ${venueOrder.clientOrderId}`, amendId: amend.amendId })
   return true
 }
@@ -69,12 +74,13 @@ function tradeAsFill(trade: VenueTrade): { execId: string; lastQty: Units; lastP
   return { execId: trade.execId, lastQty: trade.qty, lastPrice: trade.price, fee: trade.fee, feeAsset: trade.feeAsset, venueTimeMs: trade.venueTimeMs }
 }
 
-function notFound(state: KernelState, emitter: Emitter, nowMs: number): void {
+function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; askedAtMs: number }): void {
+  const { nowMs } = at
   const { draft } = emitter
   if (draft.status !== 'Unknown') return
   const graceMs = state.config?.params.reconcileGraceMs ?? 0
   const sentAtMs = draft.lastSendAtMs ?? 0
-  if (nowMs - sentAtMs < graceMs || draft.cumQty > 0n) {
+  if (at.askedAtMs - sentAtMs < graceMs || draft.cumQty > 0n) {
     // Too early to conclude absence (or trades prove the order existed): ask again later.
     deferred(state, emitter, nowMs, sentAtMs)
     return

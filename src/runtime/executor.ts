@@ -346,6 +346,8 @@ export class Executor {
     this.stats.callsInFlight++
     // Ask by the id the venue knows the order by now (the last applied amend's), like a real venue requires.
     const clientOrderId = currentClientOrderId(order)
+    // The venue looks after this: its "not found" proves absence only if this is past the grace (kernel/reconcile.ts).
+    const askedAtMs = clock.nowMs()
     return (async () => {
       const [status, trades] = await Promise.all([
         guarded(() => adapter.orderStatus(clientOrderId)),
@@ -356,7 +358,7 @@ export class Executor {
         this.reconcileBackoff.set(item.orderId, clock.nowMs() + this.options.reconcileRetryMs)
         return
       }
-      await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), orderId: item.orderId, venueOrder: status.value, trades: trades.value })
+      await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: status.value, trades: trades.value })
     })()
       .catch((error: unknown) => this.options.onError(error, `reconcile of ${item.orderId}`))
       .finally(() => {
