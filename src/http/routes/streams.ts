@@ -38,6 +38,9 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Resp
       details: { issues: [{ path: 'header.Last-Event-ID', message: 'expected a non-negative integer' }] },
     })
   }
+  // HEAD gets the headers alone: Hono answers it with the GET handler's response minus the body and never cancels a
+  // stream, so opening one here would hold a subscriber slot that no client reads.
+  if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: STREAM_HEADERS })
   const opened = services.hub.open(scope, lastEventId)
   if (!opened.ok) {
     throw new ApiError('UNAVAILABLE', opened.reason === 'closed' ? 'the gateway is shutting down' : 'too many open streams; retry later', {
@@ -45,12 +48,11 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Resp
       details: { reason: opened.reason },
     })
   }
-  return new Response(opened.stream, {
-    status: 200,
-    headers: {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
-    },
-  })
+  return new Response(opened.stream, { status: 200, headers: STREAM_HEADERS })
 }
+
+const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+} as const
