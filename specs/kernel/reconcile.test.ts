@@ -66,6 +66,19 @@ describe('Unknown and reconciliation', () => {
     expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
   })
 
+  test('a venue answer the order cannot take (filled past its quantity) leaves it Unknown with an alert, asked again only after the recheck time', () => {
+    const harness = Harness.funded()
+    const orderId = unknownOrder(harness)
+    const overfilled = venueOrder(harness, orderId, { status: 'partially_filled', qty: d('0.2'), cumQty: d('0.15') })
+    const decision = reconcile(harness, orderId, overfilled)
+    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.reconcile_deferred'])
+    expect(harness.order(orderId).status).toBe('Unknown')
+    // Before: no deferral, so the order was due again at once — a query and an alert per venue round trip, forever.
+    expect(harness.next()).toBeNull()
+    harness.nowMs += 1_000
+    expect(harness.next()).toMatchObject({ kind: 'reconcile', orderId })
+  })
+
   test('an order that is not resendable is refused a resend', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)

@@ -42,6 +42,12 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   if (!amendSettled) deferred(state, emitter, command.nowMs, emitter.draft.amend?.sentAtMs ?? command.nowMs)
   else if (command.venueOrder === null) notFound(state, emitter, { nowMs: command.nowMs, askedAtMs })
   else found(emitter, command.venueOrder, { nowMs: command.nowMs, wasUnknown: order.status === 'Unknown' })
+  // An answer that leaves the order Unknown without saying when to ask again (venue state the order cannot take, such
+  // as a fill past its quantity: an alert) is asked about again after the recheck time. Otherwise the order is due
+  // at once, and every answer is followed by the next query and another alert, as fast as the venue answers.
+  if (emitter.draft.status === 'Unknown' && !emitter.events.some((event) => event.type === 'order.reconcile_deferred')) {
+    deferred(state, emitter, command.nowMs, Number.NEGATIVE_INFINITY)
+  }
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
