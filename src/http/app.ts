@@ -6,7 +6,8 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { requireAuth, type AuthEnv } from './auth/index.ts'
-import { ApiError, createErrorHandler, notFound, toApiError } from './errors.ts'
+import { ApiError, createErrorHandler, toApiError } from './errors.ts'
+import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
 import { serveMetricsText } from './metrics-route.ts'
 import { openApiDocument } from './openapi/document.ts'
 import { adminRoutes } from './routes/admin.ts'
@@ -30,7 +31,7 @@ export function createApp(services: Services): Hono<AuthEnv> {
     services.metrics.httpRejects.inc(1, { code: known?.code ?? 'INTERNAL' })
     return onError(error, c)
   })
-  app.notFound(notFound)
+  app.notFound(notFoundOrMethodNotAllowed(app))
   app.use('*', async function accounting(c, next) {
     if (services.draining() && !c.req.path.startsWith('/health')) {
       throw new ApiError('UNAVAILABLE', 'the gateway is shutting down', { headers: { 'Retry-After': '5', Connection: 'close' } })

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The path exists, served with other methods (listed in `Allow` and `details.allowed`). */
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   /**
    * A repeat of an idempotency key whose order was accepted, then retired from the kernel state and its records
@@ -128,6 +130,7 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   429: 'RATE_LIMITED',
