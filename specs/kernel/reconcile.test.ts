@@ -79,6 +79,23 @@ describe('Unknown and reconciliation', () => {
     expect(harness.next()).toMatchObject({ kind: 'reconcile', orderId })
   })
 
+  test('an answer asked before the order had news (a fill report) is refused and changes nothing; one asked after converges', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder()
+    const askedAtMs = harness.nowMs
+    harness.nowMs += 100
+    harness.report(report(harness.order(orderId), { kind: 'fill', execId: 'f1', lastQty: d('0.1'), lastPrice: d('50000'), cumQty: d('0.1') }))
+    expect(harness.order(orderId).status).toBe('Filled')
+    harness.nowMs += 200
+    const stale = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: venueOrder(harness, orderId, { status: 'open' }), trades: [] })
+    expect(stale.events).toEqual([])
+    expect(stale.reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED' })
+    expect(harness.order(orderId).status).toBe('Filled')
+    const fresh = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 10, orderId, venueOrder: venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }), trades: [] })
+    expect(fresh.reply).toEqual({ kind: 'done' })
+    expect(harness.order(orderId).status).toBe('Filled')
+  })
+
   test('an order that is not resendable is refused a resend', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)

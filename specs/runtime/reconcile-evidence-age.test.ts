@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { SimClock } from '../../src/runtime/index.ts'
-import type { PlaceAck, PlaceRequest, VenueOutcome, VenueTrade } from '../../src/venues/adapter.ts'
+import type { AppliedEvent } from '../../src/runtime/index.ts'
+import type { PlaceAck, PlaceRequest, VenueOrder, VenueOutcome, VenueTrade } from '../../src/venues/adapter.ts'
 import { SimVenue } from '../../src/venues/sim/index.ts'
 import { simInstrumentsFor } from '../../src/runtime/paper.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
@@ -8,7 +9,7 @@ import { SimClock as Clock } from '../../src/runtime/index.ts'
 import { crashWorld, run, startWorld, T0, traderA, worldsStoppedAfterEach } from './harness.ts'
 
 /**
- * "Not found" proves absence only when the venue looked after the grace since the send record: the venue reads its
+ * A venue's answer to a reconcile is its view when it was asked. "Not found" proves absence only when the venue looked after the grace since the send record: the venue reads its
  * book when the query arrives, not when its answer is back. A reconcile whose answer takes long (a slow trades query
  * beside the status query) must not date the venue's look by the answer's arrival.
  */
@@ -27,11 +28,18 @@ class SlowLinkVenue extends SimVenue {
   readonly #placeDelayMs: number
   readonly #tradesAnswerDelayMs: number
 
-  constructor(clock: SimClock, seed: number, delays: { placeDelayMs: number; tradesAnswerDelayMs: number }) {
+  readonly #statusAnswerDelayMs: number
+
+  constructor(clock: SimClock, seed: number, delays: { placeDelayMs: number; tradesAnswerDelayMs: number; statusAnswerDelayMs?: number }) {
     super({ clock, seed, instruments: simInstrumentsFor(defaultSimInstruments()), latencyMsMin: 5, latencyMsMax: 5 })
     this.#clock = clock
     this.#placeDelayMs = delays.placeDelayMs
     this.#tradesAnswerDelayMs = delays.tradesAnswerDelayMs
+    this.#statusAnswerDelayMs = delays.statusAnswerDelayMs ?? 0
+  }
+
+  override orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
+    return super.orderStatus(clientOrderId).then((outcome) => new Promise((resolve) => this.#clock.schedule(this.#statusAnswerDelayMs, () => resolve(outcome))))
   }
 
   override place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
@@ -43,7 +51,7 @@ class SlowLinkVenue extends SimVenue {
   }
 }
 
-describe('reconcile dates "not found" by when the venue was asked', () => {
+describe("reconcile takes the venue's view as of when the venue was asked", () => {
   test('a crash with a place on its way, then a not-found read early but answered after the grace: the order is not sent again', async () => {
     const seed = 51
     const clock = new Clock({ startMs: T0 })
@@ -73,5 +81,41 @@ describe('reconcile dates "not found" by when the venue was asked', () => {
     expect(inspection.requests.calls.place).toBe(1)
     expect(inspection.requests.duplicatePlaces).toBe(0)
     expect(restarted.gateway.engine.state.orders.get(orderId)?.status).toBe('AckedOpen')
+  })
+
+  test('a sweep answer the venue gave before a fill report landed does not move the filled order (no alert, never Unknown)', async () => {
+    const seed = 52
+    const clock = new Clock({ startMs: T0 })
+    const venue = new SlowLinkVenue(clock, seed, { placeDelayMs: 0, tradesAnswerDelayMs: 0, statusAnswerDelayMs: 300 })
+    const world = await startWorld({ seed, clock, venue })
+    worlds.push(world)
+    const statuses: string[] = []
+    const alerts: string[] = []
+    world.gateway.engine.onDurable((applied: AppliedEvent[]) => {
+      for (const { event } of applied) {
+        if (event.type === 'alert.raised') alerts.push(`${event.reason}: ${event.detail}`)
+        const order = 'orderId' in event && event.orderId !== null ? world.gateway.engine.state.orders.get(event.orderId) : undefined
+        if (order !== undefined && statuses.at(-1) !== order.status) statuses.push(order.status)
+      }
+    })
+    const reference = venue.referencePrice('BTC-USD')
+    if (reference === null) throw new Error('no BTC-USD price')
+    const below = reference.price - 100n * 100_000_000n
+    const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: String(below / 100_000_000n), client_order_id: 'stale-sweep-1' }
+    const placed = await world.gateway.place(traderA, body, null)
+    if (placed.reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(placed.reply)}`)
+    const { orderId } = placed.reply
+    // The order rests; the sweep reads it back after a quiet interval, and the venue's answer takes 300 ms to return.
+    for (let step = 0; step < 2_000 && world.gateway.executor.stats.reconciles === 0; step++) await clock.advanceAsync(5)
+    expect(world.gateway.executor.stats.reconciles).toBe(1)
+    expect(world.gateway.engine.state.orders.get(orderId)?.status).toBe('AckedOpen')
+    // Meanwhile the market falls through the limit: the fill report lands before the (open, nothing filled) answer.
+    await clock.advanceAsync(50)
+    venue.setReferencePrice('BTC-USD', below - 1_000n * 100_000_000n)
+    await run(world, 1_000)
+    expect(world.gateway.engine.state.orders.get(orderId)?.status).toBe('Filled')
+    // Before the fix: Filled → Unknown (order.reconciled refused in Filled, TRANSITION_REFUSED alert) → Filled.
+    expect(statuses.filter((status) => status === 'Unknown')).toEqual([])
+    expect(alerts).toEqual([])
   })
 })

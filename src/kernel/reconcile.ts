@@ -29,11 +29,18 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   if (order.status === 'Sent' || order.status === 'Enqueued') {
     return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `cannot reconcile an order in ${order.status}` } }
   }
-  const emitter = emitterFor(order)
   // The venue's view is evidence of what it held when it looked, which is after it was asked and before its answer was
   // back: the grace is measured to when it was asked. Dated by the answer's arrival instead, a "not found" read early
   // in the grace and answered late (a slow trades query beside it) would prove absence of an order still on its way.
   const askedAtMs = Math.min(command.askedAtMs ?? command.nowMs, command.nowMs)
+  // An order that is not Unknown and had news after the question (a fill report while the sweep's answer was on its
+  // way) is newer than the venue's view, and converging to the view would undo the news (a Filled order read back as
+  // open). The order stands as the news left it; a quiet order is read back by the next sweep. An Unknown order takes
+  // the answer: it waits for one, and every conclusion it allows is checked against the grace.
+  if (order.status !== 'Unknown' && order.updatedAtMs > askedAtMs) {
+    return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `order changed at ${order.updatedAtMs}, after the venue was asked at ${askedAtMs}` } }
+  }
+  const emitter = emitterFor(order)
   const amendSettled = command.venueOrder === null || settleAmend(state, emitter, command.venueOrder, { nowMs: command.nowMs, askedAtMs })
   const trades = [...command.trades]
     .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId && !order.execIds.has(trade.execId))
