@@ -126,7 +126,9 @@ describe('back office routes', () => {
     expect((unscoped.body.balances as Record<string, string>[]).every((row) => row.account === 'demo-2')).toBe(true)
     for (const path of ['/v1/positions', '/v1/balances', '/v1/reconcile', '/v1/ledger']) {
       const response = await gw.request(path, post(ops, {}))
-      expect(response.status).toBe(404)
+      // Read-only: the path is served, for GET only.
+      expect(response.status).toBe(405)
+      expect(response.headers.get('Allow')).toBe('GET, HEAD')
     }
     expect((await gw.request('/v1/positions')).status).toBe(401)
   })
