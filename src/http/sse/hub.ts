@@ -38,6 +38,9 @@ export interface SseHubOptions {
   retiredOrdersKnown?: () => Promise<void>
 }
 
+/** Retired orders whose account one replay remembers (replayAccountLookup). */
+const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
+
 export type OpenResult = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; reason: 'too_many_subscribers' | 'closed' }
 
 interface Entry {
@@ -166,7 +169,8 @@ export class SseHub {
 
   /**
    * One replay's order → account lookup: the hot state, else the log (orders retired since they were accepted),
-   * remembered, so the log is read at most once per order and replay.
+   * remembered for the next events of the same order. The memory is bounded: an order's events sit close together in
+   * the log, so forgetting everything at the bound costs at most one more log read per order.
    */
   private replayAccountLookup(): (orderId: string) => string | null {
     const known = new Map<string, string | null>()
@@ -175,7 +179,10 @@ export class SseHub {
       const hot = engine.state.orders.get(orderId)
       if (hot !== undefined) return hot.accountId
       let accountId = known.get(orderId)
-      if (accountId === undefined) known.set(orderId, (accountId = this.options.retiredOrderAccountOf(orderId)))
+      if (accountId === undefined) {
+        if (known.size >= REPLAY_RETIRED_ACCOUNTS_MAX) known.clear()
+        known.set(orderId, (accountId = this.options.retiredOrderAccountOf(orderId)))
+      }
       return accountId
     }
   }
