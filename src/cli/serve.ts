@@ -110,8 +110,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const signal = await waitForSignal()
   log(`${signal}: stopping intake, closing streams, draining the log`)
   http.drain()
-  await Promise.race([server.stop(false), sleep(SHUTDOWN_GRACE_MS)])
-  await server.stop(true)
+  await stopWithin(server, SHUTDOWN_GRACE_MS)
   await served.stop()
   clock.cancelAll()
   http.close()
@@ -133,8 +132,19 @@ function waitForSignal(): Promise<string> {
   })
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+/**
+ * Lets in-flight requests finish for up to `graceMs`, then closes every connection. The grace timer is cleared when
+ * they finish sooner: left pending, it held the process alive for the rest of the grace after "stopped cleanly".
+ */
+async function stopWithin(server: { stop: (closeActiveConnections?: boolean) => Promise<void> }, graceMs: number): Promise<void> {
+  const grace = Promise.withResolvers<void>()
+  const timer = setTimeout(grace.resolve, graceMs)
+  try {
+    await Promise.race([server.stop(false), grace.promise])
+  } finally {
+    clearTimeout(timer)
+  }
+  await server.stop(true)
 }
 
 /** How to get a token and place an order, printed on a paper start. */
