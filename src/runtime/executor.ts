@@ -18,7 +18,7 @@ import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Clock } from '../domain/clock.ts'
-import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
+import type { VenueAdapter, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
 
 export interface ExecutorOptions {
@@ -351,7 +351,8 @@ export class Executor {
     return (async () => {
       const [status, trades] = await Promise.all([
         guarded(() => adapter.orderStatus(clientOrderId)),
-        guarded(() => adapter.trades({ clientOrderId })),
+        // A venue with no trade query would answer unknown forever, and the order would never be reconciled.
+        adapter.tradesQueryable === false ? NO_TRADE_QUERY : guarded(() => adapter.trades({ clientOrderId })),
       ])
       if (status.kind !== 'ok' || trades.kind !== 'ok') {
         // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
@@ -379,6 +380,9 @@ interface Dispatch {
   failed: boolean
   held: { reason: string; retryAfterMs: number } | null
 }
+
+/** What reconcile takes for trades on a venue without a trade query (VenueAdapter.tradesQueryable): the status decides. */
+const NO_TRADE_QUERY: Promise<VenueOutcome<VenueTrade[]>> = Promise.resolve({ kind: 'ok', value: [] })
 
 /** An adapter must never reject; if one does anyway, the outcome is unknown — never a guess that it failed. */
 async function guarded<T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> {

@@ -145,6 +145,13 @@ export interface VenueAdapter {
    * ones it may have forgotten). Undefined: every trade ever. Reconcile compares only that window.
    */
   readonly tradeHistoryMs?: number | undefined
+  /**
+   * False when the venue has no trade query at all (a FIX order-entry session: fills arrive only as execution reports)
+   * and `trades` always answers `unknown`. Reconcile then goes by the order status alone: it carries the venue's
+   * cumulative quantity, and a part egress holds no fills for is booked as a synthetic fill with an alert
+   * (RECONCILE_SYNTHETIC_FILL). Undefined: true, and reconcile waits until both queries answer.
+   */
+  readonly tradesQueryable?: boolean | undefined
   balances(account: string): Promise<VenueOutcome<VenueBalance[]>>
   /** Subscribes to execution reports; returns an unsubscribe function. */
   onReport(handler: (report: ExecutionReport) => void): () => void

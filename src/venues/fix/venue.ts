@@ -53,6 +53,8 @@ export type { FixVenueOptions } from './venue-options.ts'
 
 export class FixVenue implements VenueAdapter {
   readonly venue: string
+  /** FIX order entry has no trade query (`trades` answers unknown): reconcile goes by the order status alone. */
+  readonly tradesQueryable = false
   readonly session: FixSession
   readonly #options: ResolvedFixVenueOptions
   readonly #clock: FixSessionOptions['clock']
