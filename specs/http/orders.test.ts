@@ -74,6 +74,25 @@ describe('POST /v1/orders', () => {
     expect(errorCode(await json(res))).toBe('IDEMPOTENCY_KEY_MISSING')
   })
 
+  test('an Idempotency-Key and a client_order_id that differ are 400 IDEMPOTENCY_KEY_MISMATCH, and nothing reaches the log', async () => {
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await place('mismatch-header', { ...LIMIT_BUY, client_order_id: 'mismatch-body' })
+    expect(res.status).toBe(400)
+    const body = await json(res)
+    expect(errorCode(body)).toBe('IDEMPOTENCY_KEY_MISMATCH')
+    expect((body.error as { details: unknown }).details).toEqual({ idempotency_key: 'mismatch-header', client_order_id: 'mismatch-body' })
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+    // The refused request placed nothing: the order sent with only its client_order_id is placed now, for the first time.
+    const retry = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'mismatch-body' }))
+    expect(retry.status).toBe(202)
+    // Both given and equal is one identity: the repeat is the first answer.
+    const same = await place('same-id', { ...LIMIT_BUY, client_order_id: 'same-id' })
+    expect(same.status).toBe(202)
+    const again = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'same-id' }))
+    expect(again.status).toBe(202)
+    expect((await json(again)).order_id).toBe((await json(same)).order_id)
+  })
+
   test('an invalid body lists every issue with its path, and nothing reaches the log', async () => {
     const lsn = t.gateway.engine.wal.lastLsn
     const res = await place('invalid-1', { account: 'demo-1', symbol: 'BTC-USD', side: 'hold', type: 'limit', qty: 1, price: '60000' })

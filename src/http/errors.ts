@@ -19,6 +19,11 @@ import { reasonInfo, type ReasonCode } from '../domain/reasons.ts'
 export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
   MALFORMED_REQUEST: 400,
+  /**
+   * A new order with both an Idempotency-Key header and a client_order_id that differ: each names the order, and a
+   * retry sent with only one of them would place it a second time.
+   */
+  IDEMPOTENCY_KEY_MISMATCH: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

@@ -46,7 +46,7 @@ function op(summary: string, responses: Json, extra: Json = {}): Json {
 const idParam = (name: string, description: string): Json => ({ name, in: 'path', required: true, schema: { type: 'string' }, description })
 const ORDER_ID = idParam('id', 'Order id')
 const ACCOUNT_ID = idParam('id', 'Account id')
-const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' }, description: 'Required unless the body has client_order_id. A repeat returns the first answer byte for byte; a different body is 409.' }
+const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' }, description: 'Required unless the body has client_order_id; when both are sent they must be equal (400 IDEMPOTENCY_KEY_MISMATCH). A repeat returns the first answer byte for byte; a different body is 409.' }
 const LAST_EVENT_ID = { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d+$' }, description: 'Resume after this LSN; events come from the log, none missed or repeated.' }
 const SSE = { description: 'text/event-stream; event id = LSN, event name = event type; `resync_required` and `disconnect` are control events', content: { 'text/event-stream': { schema: { type: 'string' } } } }
 

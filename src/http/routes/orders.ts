@@ -43,6 +43,13 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   if (!parsing.success) throw validationError(parsing.issues)
   const parsed = parsing.output
   if (headerKey === null && parsed.client_order_id === undefined) throw reasonError('IDEMPOTENCY_KEY_MISSING')
+  // The kernel keys an order by the header when there is one. A client_order_id that says otherwise would be a second
+  // identity of the same order, and a retry carrying only it would be a new order: refused before anything is decided.
+  if (headerKey !== null && parsed.client_order_id !== undefined && headerKey !== parsed.client_order_id) {
+    throw new ApiError('IDEMPOTENCY_KEY_MISMATCH', 'the Idempotency-Key header and client_order_id must be equal when both are sent', {
+      details: { idempotency_key: headerKey, client_order_id: parsed.client_order_id },
+    })
+  }
   if (!canTrade(principal, parsed.account)) {
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
