@@ -96,6 +96,28 @@ describe('Unknown and reconciliation', () => {
     expect(harness.order(orderId).status).toBe('Filled')
   })
 
+  test('an answer asked before the order had news still books the trades egress never heard of; only its status is not taken', () => {
+    // Bootstrap after downtime: the venue filled 0.03 while egress was down (its report never came), egress asks, and a
+    // live fill report of 0.04 lands before the answer. The status in the answer is older than the order's news; the
+    // missed trade is a fact with its own execId whatever the answer's age, and nothing else would book it before the
+    // next sweep (none at all with sweeps off).
+    const harness = Harness.funded()
+    const orderId = harness.openOrder()
+    const askedAtMs = harness.nowMs
+    harness.nowMs += 100
+    harness.report(report(harness.order(orderId), { kind: 'fill', execId: 'live-1', lastQty: d('0.04'), lastPrice: d('50000'), cumQty: d('0.07') }))
+    harness.nowMs += 200
+    const order = harness.order(orderId)
+    const missed: VenueTrade = { ...trade(harness, orderId, 'missed-1', '0.03'), venueOrderId: order.venueOrderId ?? 'v-9' }
+    const stale = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: venueOrder(harness, orderId, { status: 'partially_filled', cumQty: d('0.03') }), trades: [missed] })
+    expect(harness.eventTypes(stale)).toEqual(['order.fill'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.07') })
+    // The same answer again adds nothing: the trade is booked once.
+    const again = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: null, trades: [missed] })
+    expect(again.events).toEqual([])
+    expect(again.reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED' })
+  })
+
   test('an order that is not resendable is refused a resend', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)

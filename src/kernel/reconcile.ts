@@ -36,16 +36,17 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   // An order that is not Unknown and had news after the question (a fill report while the sweep's answer was on its
   // way) is newer than the venue's view, and converging to the view would undo the news (a Filled order read back as
   // open). The order stands as the news left it; a quiet order is read back by the next sweep. An Unknown order takes
-  // the answer: it waits for one, and every conclusion it allows is checked against the grace.
+  // the answer: it waits for one, and every conclusion it allows is checked against the grace. The answer's trades are
+  // still booked: each is a fact with its own execId whatever the answer's age, and one egress never heard of (a fill
+  // while it was down, read back by bootstrap) would otherwise wait for the next sweep.
+  const emitter = emitterFor(order)
   if (order.status !== 'Unknown' && order.updatedAtMs > askedAtMs) {
+    bookUnseenTrades(emitter, command)
+    if (emitter.events.length > 0) return { events: emitter.events, reply: { kind: 'done' } }
     return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `order changed at ${order.updatedAtMs}, after the venue was asked at ${askedAtMs}` } }
   }
-  const emitter = emitterFor(order)
   const amendSettled = command.venueOrder === null || settleAmend(state, emitter, command.venueOrder, { nowMs: command.nowMs, askedAtMs })
-  const trades = [...command.trades]
-    .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId && !order.execIds.has(trade.execId))
-    .sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
-  for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs, 'reconcile')
+  bookUnseenTrades(emitter, command)
   if (!amendSettled) deferred(state, emitter, command.nowMs, emitter.draft.amend?.sentAtMs ?? command.nowMs)
   else if (command.venueOrder === null) notFound(state, emitter, { nowMs: command.nowMs, askedAtMs })
   else found(emitter, command.venueOrder, { nowMs: command.nowMs, wasUnknown: order.status === 'Unknown' })
@@ -74,6 +75,15 @@ function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrde
   if (at.askedAtMs - (amend.sentAtMs ?? 0) < graceMs) return false
   failAmend(emitter, { atMs: nowMs, reason: 'AMEND_NOT_APPLIED', detail: `venue holds ${venueOrder.qty} at ${venueOrder.price ?? 'market'} under ${venueOrder.clientOrderId}`, amendId: amend.amendId })
   return true
+}
+
+/** Books the answer's trades of this order that egress holds no fill for, in venue time order. */
+function bookUnseenTrades(emitter: Emitter, command: ReconcileResultCommand): void {
+  const order = emitter.draft
+  const trades = command.trades
+    .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId && !order.execIds.has(trade.execId))
+    .sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
+  for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs, 'reconcile')
 }
 
 function deferred(state: KernelState, emitter: Emitter, nowMs: number, sentAtMs: number): void {
