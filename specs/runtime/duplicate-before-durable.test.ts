@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { countingIo } from '../wal/support.ts'
+import { syncTransitionRecord } from '../../src/runtime/ha/records.ts'
 import { crashWorld, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
 
 /**
@@ -51,5 +52,21 @@ describe('a repeat is answered only once the original is durable', () => {
     expect(second.reply).toEqual({ kind: 'accepted', orderId: first.reply.orderId, duplicate: true })
     expect(answers).toEqual(['original', 'repeat'])
     expect(logEndAtRepeat).toBeGreaterThanOrEqual(first.lsn ?? Number.POSITIVE_INFINITY)
+  })
+
+  test('a repeat is answered after the original also when a record appended outside the kernel opens their batch', async () => {
+    const world = await startWorld({ seed: 43 })
+    worlds.push(world)
+    const order: string[] = []
+    world.gateway.engine.onDurable((applied) => {
+      for (const { event } of applied) if (event.type === 'order.accepted') order.push('listeners')
+    })
+    // A record appended with Engine.appendRecords (an audit seal, an HA alert, FIX sequence numbers) ahead of the
+    // original in the same batch: its own completion used to release the repeat before the original was answered.
+    const appended = world.gateway.engine.appendRecords([syncTransitionRecord({ state: 'down', reason: 'spec', atMs: world.clock.nowMs(), standbyDurableLsn: 0, leaderLastLsn: 0, policy: 'degrade_async' })])
+    const original = world.gateway.place(traderA, BODY, 'retry-key-3').then(() => order.push('original'))
+    const repeat = world.gateway.place(traderA, BODY, 'retry-key-3').then(() => order.push('repeat'))
+    await Promise.all([appended, original, repeat])
+    expect(order).toEqual(['listeners', 'original', 'repeat'])
   })
 })

@@ -389,7 +389,13 @@ export class Engine {
     return promise
   }
 
-  private readonly onRecordsAppended = (): void => this.releaseDurabilityWaiters()
+  /**
+   * A batch that held commands too answers its waiters from answerLanded, after those commands' callers: released from
+   * here first, a repeat would be answered before the original it repeats (its reaction is queued ahead of answerLanded).
+   */
+  private readonly onRecordsAppended = (): void => {
+    if (!this.landedQueued) this.releaseDurabilityWaiters()
+  }
 
   private readonly settleOne = (): void => {
     this.pendingCount--
