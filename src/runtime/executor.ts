@@ -75,6 +75,8 @@ export class Executor {
   }
   /** Per venue×symbol, places and amends decided and not yet handed to the adapter, in decision order. */
   private readonly dispatchQueues = new Map<string, Dispatch[]>()
+  /** Pending releases of sends the log refused (releaseLater): cancelled by stop(). */
+  private readonly refusedRetries = new Set<() => void>()
   private pumpQueued = false
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
@@ -93,6 +95,8 @@ export class Executor {
     this.stopped = true
     this.timerCancel?.()
     this.timerCancel = null
+    for (const cancel of this.refusedRetries) cancel()
+    this.refusedRetries.clear()
   }
 
   /** Asks for a pump soon (coalesced): after any state change that may have made work due. */
@@ -210,15 +214,31 @@ export class Executor {
     this.dispatchQueues.delete(key)
   }
 
-  private dispatch({ item, events, held }: Dispatch): void {
+  private dispatch({ item, events, held, failed }: Dispatch): void {
     const call = events === null ? Promise.resolve() : held !== null ? this.holdCall(item, events, held) : this.callVenue(item, events)
     call
       .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
       .finally(() => {
         this.stats.callsInFlight--
+        if (failed) return this.releaseLater(item)
         this.release(item)
         this.wake()
       })
+  }
+
+  /**
+   * A send the log refused to record (its queue full, or the log dead) is picked again only after
+   * SEND_REFUSED_RETRY_MS. The refusal comes back within microtasks: picked again at once, the order looped from pump
+   * to refusal and back without the event loop ever running — and the event loop is what drains the log's queue, or
+   * lets a process whose log died exit (a serve spun at full CPU, its error log growing by gigabytes).
+   */
+  private releaseLater(item: WorkItem): void {
+    const cancel = this.options.clock.schedule(SEND_REFUSED_RETRY_MS, () => {
+      this.refusedRetries.delete(cancel)
+      this.release(item)
+      this.wake()
+    })
+    this.refusedRetries.add(cancel)
   }
 
   /** Clears the order's busy mark if `item`'s call made it (a later call's mark stays: see `busy`). */
@@ -380,6 +400,9 @@ interface Dispatch {
   failed: boolean
   held: { reason: string; retryAfterMs: number } | null
 }
+
+/** How long a send the log refused waits before it is picked again (see Executor.releaseLater). */
+export const SEND_REFUSED_RETRY_MS = 100
 
 /** What reconcile takes for trades on a venue without a trade query (VenueAdapter.tradesQueryable): the status decides. */
 const NO_TRADE_QUERY: Promise<VenueOutcome<VenueTrade[]>> = Promise.resolve({ kind: 'ok', value: [] })
