@@ -58,6 +58,7 @@ export class GroupCommit {
   private durableLsnNow: number
   private readonly durableHashNow: Uint8Array
   private fatal: Error | null = null
+  readonly #died = Promise.withResolvers<Error>()
   readonly listeners = new Set<CommitListener>()
   /** Where a subscriber's exception goes (see notifyListeners); null: rethrown on a later turn, as uncaught. */
   onListenerError: ((error: unknown) => void) | null = null
@@ -79,6 +80,11 @@ export class GroupCommit {
 
   get fatalError(): Error | null {
     return this.fatal
+  }
+
+  /** Resolves with fatalError when the writer stops; pending for as long as it is healthy. */
+  get died(): Promise<Error> {
+    return this.#died.promise
   }
 
   get queuedRecords(): number {
@@ -287,6 +293,7 @@ export class GroupCommit {
         ? cause
         : new WalFatalError(`log write failed; the writer is stopped and the process must recover by reopening: ${String(cause)}`, { cause })
     this.fatal = error
+    this.#died.resolve(error)
     for (const pending of batch) pending.waiter.reject(error)
     for (const pending of this.queue) pending.waiter.reject(error)
     this.queue = []

@@ -149,6 +149,15 @@ export class Wal {
     return this.commit.fatalError
   }
 
+  /**
+   * Resolves with the error that killed the writer, when it dies; pending while healthy. A process whose log died
+   * holds state that may never reach the disk (the batch it was writing), so its owner exits and restarts from the
+   * log rather than go on answering reads from that state.
+   */
+  get died(): Promise<Error> {
+    return this.commit.died
+  }
+
   get queueDepth(): { records: number; bytes: number } {
     return { records: this.commit.queuedRecords, bytes: this.commit.queuedBytes }
   }

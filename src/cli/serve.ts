@@ -2,6 +2,7 @@
  * `egress serve`: loads and validates the config, opens and replays the log, bootstraps (reconcile, resend), then
  * opens HTTP intake on Bun.serve. On SIGTERM/SIGINT it shuts down in order: stop intake (503 for new requests), end
  * SSE streams with a final event, let in-flight requests finish, drain the commit queue and close the log, exit 0.
+ * If the log fails (a write or fsync error, a lost lease), it closes every connection and exits 74 at once.
  */
 
 import { loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
@@ -15,6 +16,10 @@ import { runServeHa } from './serve-ha.ts'
 const IDLE_TIMEOUT_SEC = 30
 /** In-flight requests get this long to finish at shutdown before connections are closed. */
 const SHUTDOWN_GRACE_MS = 5_000
+/** After the log failed: how long the requests in flight get to be answered (503) before connections are closed. */
+const LOG_FAILED_GRACE_MS = 1_000
+/** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
+export const EXIT_LOG_FAILED = 74
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -107,8 +112,22 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   log(`listening on ${url}`)
   if (config.mode === 'paper') io.out(paperBanner(config, url))
 
-  const signal = await waitForSignal()
-  log(`${signal}: stopping intake, closing streams, draining the log`)
+  const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])
+  if (stopping instanceof Error) {
+    // The batch being written when the log died may never reach the disk, yet the state in memory already holds it:
+    // nothing more is decided or answered from it. Intake stops, the requests in flight (their writes failed with the
+    // log) get their 503 for up to LOG_FAILED_GRACE_MS, and the process exits for a restart, which recovers from what
+    // the log holds.
+    log(`the log failed: ${stopping.message}; closing connections and exiting so that a restart recovers from the log`)
+    http.drain()
+    await stopWithin(server, LOG_FAILED_GRACE_MS)
+    await served.stop().catch((error: unknown) => log(`stopping after the log failed: ${error instanceof Error ? error.message : String(error)}`))
+    clock.cancelAll()
+    http.close()
+    verifier.close()
+    return EXIT_LOG_FAILED
+  }
+  log(`${stopping}: stopping intake, closing streams, draining the log`)
   http.drain()
   await stopWithin(server, SHUTDOWN_GRACE_MS)
   await served.stop()
