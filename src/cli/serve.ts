@@ -31,7 +31,8 @@ Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, htt
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
 EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
-"kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot.
+"kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot. If the log fails (a write or
+fsync error) it exits 74: restart it, and it recovers from the log.
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby
