@@ -192,6 +192,12 @@ export class HaNode {
         term.sync.close()
         this.sync = null
       }
+      // A node that does not lead must not hold the lease: kept, every tick would renew it and no other node could
+      // ever take over. Giving it up also fences whatever the start got to (a log opened at this epoch, an executor
+      // started): both re-check the lease before acknowledging or calling a venue.
+      lease.release()
+      if (this.lease === lease) this.lease = null
+      this.role = 'starting'
       throw error
     }
     this.gateway = gateway
@@ -262,7 +268,13 @@ export class HaNode {
     this.replicator = null
     await this.gateway?.stop()
     this.gateway = null
-    await this.lead(lease, takenAtMs)
+    try {
+      await this.lead(lease, takenAtMs)
+    } catch (error) {
+      // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then.
+      this.options.log(`takeover at epoch ${lease.epoch} failed (${error instanceof Error ? error.message : String(error)}); lease released, following again`)
+      await this.follow()
+    }
   }
 
   private async stepDown(): Promise<void> {

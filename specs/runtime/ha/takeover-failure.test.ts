@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Lease, readCurrentLease } from '../../../wal/index.ts'
+import { Gateway } from '../../../src/runtime/index.ts'
+import type { GatewayRole } from '../../../src/runtime/gateway.ts'
+import { HaNode } from '../../../src/runtime/ha/index.ts'
+import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
+import { TOKEN, waitFor } from './support.ts'
+
+const worlds = worldsStoppedAfterEach()
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const TTL_MS = 200
+const SKEW_MS = 10
+
+describe('a takeover whose leader start fails', () => {
+  test('the node gives the lease back, follows again, and takes over once a start succeeds', async () => {
+    const world = await startWorld({ seed: 7 })
+    worlds.push(world)
+    const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+    const dataDir = tempDataDir()
+    // The old leader: it holds epoch 1 and then dies (never renews), so the standby takes over at expiry + skew.
+    Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: TTL_MS, clockSkewMsMax: SKEW_MS })
+    const errors: string[] = []
+    const logLines: string[] = []
+    const roles: GatewayRole[] = []
+    // The first two leader starts fail the way a start fails in serve when the venue sends no prices in time.
+    let leaderStartsToFail = 2
+    const node = new HaNode({
+      nodeId: 'standby',
+      advertiseUrl: 'http://127.0.0.1:2',
+      dataDir,
+      leaseDir,
+      leaseTtlMs: TTL_MS,
+      clockSkewMsMax: SKEW_MS,
+      role: 'standby',
+      replicationToken: TOKEN,
+      startGateway: async (role, lease, beforeBootstrap) => {
+        roles.push(role)
+        const options = standbyOptionsOf(world, dataDir, errors)
+        if (role === 'standby') return Gateway.start(options)
+        if (leaderStartsToFail-- > 0) throw new Error('venue at 127.0.0.1:9 sent no prices within 10000 ms')
+        if (lease === null) throw new Error('a leader start without a lease')
+        return Gateway.start({
+          ...options,
+          role: 'leader',
+          venues: world.gateway.options.venues,
+          lease,
+          wal: { ...options.wal, lease, epoch: lease.epoch },
+          ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+        })
+      },
+      onGateway: () => {},
+      log: (line) => void logLines.push(line),
+      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+    })
+    cleanups.push(async () => {
+      await node.stop()
+      removeDir(leaseDir)
+      removeDir(dataDir)
+    })
+    await node.start()
+    await waitFor(() => roles.filter((role) => role === 'leader').length >= 1, 3_000, 'a first takeover')
+    // A node whose leader start failed must not sit on the lease it took: it would keep renewing it without leading,
+    // and no other node could ever take over (the pair is left without a leader for good).
+    await waitFor(() => node.role === 'leader', 5_000, `a leader at last (role ${node.role}, starts ${roles.join(',')}; ${logLines.join(' | ')})`)
+    expect(roles.filter((role) => role === 'leader').length).toBe(3)
+    expect(roles.filter((role) => role === 'standby').length).toBeGreaterThanOrEqual(2)
+    expect(node.isLeader()).toBe(true)
+    expect(readCurrentLease(leaseDir)?.holderId).toBe(node.holderId)
+    expect(errors).toEqual([])
+  })
+
+  test('a failed leader start gives the lease back at once, so another node can take it', async () => {
+    const world = await startWorld({ seed: 8 })
+    worlds.push(world)
+    const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+    const dataDir = tempDataDir()
+    Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: TTL_MS, clockSkewMsMax: SKEW_MS })
+    const errors: string[] = []
+    let leaderStarts = 0
+    const node = new HaNode({
+      nodeId: 'standby',
+      advertiseUrl: 'http://127.0.0.1:2',
+      dataDir,
+      leaseDir,
+      leaseTtlMs: TTL_MS,
+      clockSkewMsMax: SKEW_MS,
+      role: 'standby',
+      replicationToken: TOKEN,
+      startGateway: async (role) => {
+        if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+        leaderStarts++
+        throw new Error('venue at 127.0.0.1:9 sent no prices within 10000 ms')
+      },
+      onGateway: () => {},
+      log: () => {},
+      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+    })
+    cleanups.push(async () => {
+      await node.stop()
+      removeDir(leaseDir)
+      removeDir(dataDir)
+    })
+    await node.start()
+    await waitFor(() => leaderStarts >= 1, 3_000, 'a first takeover')
+    // Another node polls for the lease: it must get it, at once or within a few lease lifetimes, rather than find
+    // it renewed for good by a node that does not lead.
+    let contender: Lease | null = null
+    const deadline = Date.now() + TTL_MS * 5
+    while (contender === null && Date.now() < deadline) {
+      try {
+        contender = Lease.acquire({ dir: leaseDir, holderId: 'other http://127.0.0.1:3', ttlMs: 60_000, clockSkewMsMax: SKEW_MS })
+      } catch {
+        await Bun.sleep(5)
+      }
+    }
+    const state = { contenderLeads: contender !== null, role: node.role }
+    await waitFor(() => node.role === 'standby' && node.gateway !== null, 2_000, 'the node following again').catch(() => undefined)
+    expect({ ...state, followsAgain: node.role === 'standby' && node.gateway !== null }).toEqual({ contenderLeads: true, role: state.role, followsAgain: true })
+    contender?.release()
+    expect(errors).toEqual([])
+  })
+})
