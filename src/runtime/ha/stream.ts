@@ -8,6 +8,7 @@
  */
 
 import { hashesEqual, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
+import { decodeCommandRecord, isCommandRecord } from './command-record.ts'
 import { encodeEnvelope } from './envelope.ts'
 
 export interface StreamOptions {
@@ -58,6 +59,28 @@ export function streamRefusal(wal: Wal, fromLsn: number, headHash: Uint8Array): 
   return null
 }
 
+/**
+ * The last LSN of the decision whose command record is at `commandLsn` (the record says how many events follow it in
+ * its append), or `commandLsn` itself if the record cannot be read.
+ *
+ * Why envelopes end at decision boundaries: the standby makes each envelope durable on its own, so an envelope that
+ * ended inside a decision would leave the standby's log ending there if the leader died before the next one — and a
+ * promoted standby would build its state from half a decision (a place result's call_completed without its
+ * send_acked: an order Sent with no call in flight, never reconciled). Envelopes are cut only where the chunk bound
+ * is reached, which is at a decision boundary on the live tail (the durable end is the end of an append) but anywhere
+ * while a standby catches up a backlog. So past the bound an envelope still takes the rest of the decision it holds
+ * the start of, up to twice the bound (a standby's batch bound, 4 MiB by default, is above the 2 MiB that makes in
+ * serve); only a decision larger than the bound, or one written without a command record, can still be cut.
+ */
+function decisionEnd(wal: Wal, commandLsn: number): number {
+  try {
+    for (const frame of wal.read(commandLsn, { toLsn: commandLsn })) return commandLsn + decodeCommandRecord(frame).eventCount
+  } catch {
+    // An unreadable command record: nothing is known about its decision, so the bound alone decides.
+  }
+  return commandLsn
+}
+
 /** Envelopes from `fromLsn` on, until the signal aborts. Throws the log's fatal error if the writer dies. */
 export async function* replicationStream(wal: Wal, options: StreamOptions): AsyncGenerator<Uint8Array> {
   let next = Math.max(options.fromLsn, wal.firstLsn)
@@ -70,9 +93,16 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
       if (next <= wal.lastLsn) {
         const parts: Uint8Array[] = []
         let bytes = 0
+        // The last command record in this envelope, and the last LSN of its decision once known (see decisionEnd).
+        let commandLsn = 0
+        let decisionEndLsn = 0
         for (const frame of wal.read(next)) {
           const raw = rawFrameBytes(frame)
-          if (bytes > 0 && bytes + raw.byteLength > options.chunkBytesMax) break
+          if (bytes > 0 && bytes + raw.byteLength > options.chunkBytesMax) {
+            if (commandLsn > decisionEndLsn) decisionEndLsn = decisionEnd(wal, commandLsn)
+            if (frame.lsn > decisionEndLsn || bytes + raw.byteLength > 2 * options.chunkBytesMax) break
+          }
+          if (isCommandRecord(frame.type)) commandLsn = frame.lsn
           parts.push(raw.slice())
           bytes += raw.byteLength
           next = frame.lsn + 1
