@@ -309,8 +309,10 @@ export class Gateway {
     this.sweepCancel = null
     this.executor.stop()
     this.audit?.stop()
-    // A clean shutdown seals the head, so the last records are covered by a signature.
-    await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
+    // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its
+    // log could not acknowledge the seal, and the frame would stay on its disk as a record the new leader lacks, so
+    // the node would diverge when it follows (its log moved aside, everything copied again).
+    if (leaseHeldBy(this.engine.wal)) await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.snapshotter.stop()
     await this.engine.settled()
@@ -370,6 +372,18 @@ export class Gateway {
 
 function commandResultOf(committed: Committed): CommandResult {
   return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
+}
+
+/** Does this log's writer still hold its lease (always, for a log written without one)? */
+function leaseHeldBy(wal: Wal): boolean {
+  const lease = wal.options.lease
+  if (lease === null) return true
+  try {
+    lease.assertHeld()
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */

@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
+import { Lease, openReadOnly } from '../../../wal/index.ts'
+import { parseConfig } from '../../../src/config/index.ts'
+import { removeDir, run, startWorld, tempDataDir, traderA, worldsStoppedAfterEach } from '../harness.ts'
+
+const worlds = worldsStoppedAfterEach()
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) removeDir(dir)
+})
+
+async function sealingAudit(): Promise<ReturnType<typeof parseConfig>['audit']> {
+  const keyDir = tempDataDir()
+  dirs.push(keyDir)
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
+  const kid = await calculateJwkThumbprint(await exportJWK(publicKey))
+  const signingKeyFile = join(keyDir, 'seal.private.jwk.json')
+  writeFileSync(signingKeyFile, JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'EdDSA', kid }), { mode: 0o600 })
+  return parseConfig({ audit: { signingKeyFile, sealEveryRecords: 1_000, selfCheckEveryMs: 3_600_000 } }).audit
+}
+
+describe('a deposed leader stopping', () => {
+  test('writes no shutdown seal after a takeover: its log holds only what it acknowledged under the lease', async () => {
+    const leaseDir = tempDataDir()
+    dirs.push(leaseDir)
+    const lease = Lease.acquire({ dir: leaseDir, holderId: 'a http://127.0.0.1:1', ttlMs: 60_000, clockSkewMsMax: 100 })
+    const world = await startWorld({ seed: 21, audit: await sealingAudit(), wal: { lease, epoch: lease.epoch } })
+    worlds.push(world)
+    const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '61000', client_order_id: 'deposed-1' }
+    expect((await world.gateway.place(traderA, body, null)).reply.kind).toBe('accepted')
+    await run(world, 200)
+    const durableLsn = world.gateway.engine.wal.lastLsn
+    // Another node takes epoch 2 (its clock says epoch 1 expired: a paused leader, woken after the takeover).
+    Lease.acquire({ dir: leaseDir, holderId: 'b http://127.0.0.1:2', ttlMs: 60_000, clockSkewMsMax: 100, nowMs: () => Date.now() + 120_000 })
+    expect(lease.isHeld()).toBe(false)
+    await world.gateway.stop()
+    // Everything on disk was acknowledged under the lease: a frame written after the takeover could never be, and
+    // would make this node's log fork from the new leader's (DIVERGED: log moved aside, a full re-sync).
+    const log = openReadOnly(join(world.dir, 'log'))
+    expect(log.lastLsn).toBe(durableLsn)
+  })
+})
