@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { decodeEvent, encodeEvent, type EventOf } from '../../src/domain/events/index.ts'
+import { applyInPlace, decide } from '../../src/kernel/index.ts'
 import { RETRY_AFTER_MS_MAX } from '../../src/kernel/results.ts'
 import { d, Harness, report, T0 } from './fixtures.ts'
 
@@ -232,5 +233,22 @@ describe('order lifecycle', () => {
     expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.unknown'])
     expect(harness.order(orderId).status).toBe('Unknown')
     expect(harness.state.inFlight.size).toBe(0)
+  })
+
+  test('bootstrap makes an order Sent with no call in flight (a log ending inside its place answer) Unknown', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    // Only the first event of the place answer's decision reached the log: the call ended, the ack did not land.
+    const answer = decide(harness.state, { kind: 'place_result', nowMs: harness.nowMs, orderId, outcome: { kind: 'ok', value: { venueOrderId: 'v-1' } } })
+    const first = answer.events[0]
+    if (first?.type !== 'order.call_completed') throw new Error(`expected order.call_completed first, got ${first?.type}`)
+    applyInPlace(harness.state, first, { lsn: harness.state.lastLsn + 1 })
+    expect({ status: harness.order(orderId).status, inFlight: harness.state.inFlight.size }).toEqual({ status: 'Sent', inFlight: 0 })
+    const decision = harness.run({ kind: 'bootstrap', nowMs: harness.nowMs })
+    expect(harness.eventTypes(decision)).toEqual(['order.unknown'])
+    expect(harness.order(orderId).status).toBe('Unknown')
+    // Unknown is reconciled with the venue like any call lost in flight.
+    expect(harness.next()).toMatchObject({ orderId, kind: 'reconcile' })
   })
 })

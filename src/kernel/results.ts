@@ -118,7 +118,25 @@ export function decideBootstrap(state: KernelState, command: BootstrapCommand): 
     }
     events.push(...emitter.events)
   }
+  for (const order of strandedSent(state)) {
+    const emitter = emitterFor(order)
+    emit(emitter, { type: 'order.unknown', atMs: command.nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail: 'Sent with no call in flight: the log ends inside its place answer' })
+    events.push(...emitter.events)
+  }
   return { events, reply: { kind: 'done' } }
+}
+
+/**
+ * Orders Sent with no call in flight, by instrument then order id. A place answer ends the call and moves the order
+ * on in one decision, so this only happens when the log ends inside that decision: a batch written in part (recovery
+ * keeps its whole frames) or a standby promoted holding half of it. The venue may hold the order, so it is Unknown
+ * and reconciled, as a call in flight would be; left Sent it was neither reconciled nor swept, for good.
+ */
+function strandedSent(state: KernelState): Order[] {
+  const stranded: Order[] = []
+  for (const order of state.orders.values()) if (order.status === 'Sent' && !state.inFlight.has(order.orderId)) stranded.push(order)
+  const key = (order: Order): string => `${instrumentKey(order.venue, order.symbol)}\n${order.orderId}`
+  return stranded.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
 }
 
 /** Whether the kernel still waits for this call's answer to know the order's state (so a lost answer means Unknown). */

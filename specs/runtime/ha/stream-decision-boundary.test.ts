@@ -60,12 +60,10 @@ describe('replication envelopes and decisions', () => {
     }
   })
 
-  // Not fixed (test.failing: it passes while the bug is there; drop `.failing` with the fix): a log that ends inside a
-  // decision still strands the order. The HA stream
-  // no longer produces one (above), but a node's torn batch can (recovery keeps the whole frames of a batch written
-  // in part), as can a decision written without a command record. The fix belongs to the kernel's bootstrap (an order
-  // Sent with no call in flight) or to recovery (truncate to a decision boundary): neither is small.
-  test.failing('a log ending between a place result\'s call_completed and its send_acked: the order is reconciled after a restart', async () => {
+  // The stream no longer cuts a decision (above), but a node's torn batch can still leave a log that ends inside one
+  // (recovery keeps the whole frames of a batch written in part), as can a decision written without a command record.
+  // Bootstrap then finds the order Sent with no call in flight and makes it Unknown, so it is reconciled.
+  test('a log ending between a place result\'s call_completed and its send_acked: the order is reconciled after a restart', async () => {
     const world = await startWorld({ seed: 5 })
     const body = { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '2910', client_order_id: 'split-1' }
     const placed = await world.gateway.place(traderA, body, null)
