@@ -88,6 +88,8 @@ export class HaNode {
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
   private busy = false
+  /** stop() has begun: the timer only renews a leader's lease from here on. */
+  private stopping = false
 
   constructor(options: HaNodeOptions) {
     this.options = options
@@ -145,12 +147,16 @@ export class HaNode {
   }
 
   async stop(): Promise<void> {
-    if (this.timer !== null) clearInterval(this.timer)
-    this.timer = null
+    // The timer keeps renewing a leader's lease until its gateway has stopped (tick does nothing else meanwhile): a
+    // shutdown longer than the lease's remaining life (a large snapshot at shutdown) would otherwise let the standby
+    // take over while this node still writes its last records, which its log would then refuse (LEASE_LOST).
+    this.stopping = true
     await this.replicator?.stop()
     this.replicator = null
     this.sync?.close()
     await this.gateway?.stop()
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
     this.lease?.release()
     this.role = 'stopped'
   }
@@ -240,10 +246,10 @@ export class HaNode {
   private async tick(): Promise<void> {
     if (this.role === 'leader' || this.role === 'promoting') {
       this.renew()
-      this.sync?.check()
+      if (!this.stopping) this.sync?.check()
       return
     }
-    if (this.role === 'standby') await this.exclusive(() => this.takeOverIfExpired())
+    if (this.role === 'standby' && !this.stopping) await this.exclusive(() => this.takeOverIfExpired())
   }
 
   private renew(): void {
@@ -252,8 +258,8 @@ export class HaNode {
     try {
       lease.renew()
     } catch (error) {
-      this.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); stepping down`)
-      void this.exclusive(() => this.stepDown())
+      this.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); ${this.stopping ? 'stopping already' : 'stepping down'}`)
+      if (!this.stopping) void this.exclusive(() => this.stepDown())
     }
   }
 

@@ -127,3 +127,72 @@ describe('a takeover whose leader start fails', () => {
     expect(errors).toEqual([])
   })
 })
+
+describe('a leader stopping slowly', () => {
+  test('keeps its lease until its gateway has stopped, then releases it', async () => {
+    const world = await startWorld({ seed: 9 })
+    worlds.push(world)
+    const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+    const dataDir = tempDataDir()
+    const errors: string[] = []
+    const node = new HaNode({
+      nodeId: 'leader',
+      advertiseUrl: 'http://127.0.0.1:2',
+      dataDir,
+      leaseDir,
+      leaseTtlMs: TTL_MS,
+      clockSkewMsMax: SKEW_MS,
+      role: 'auto',
+      replicationToken: TOKEN,
+      startGateway: async (role, lease, beforeBootstrap) => {
+        const options = standbyOptionsOf(world, dataDir, errors)
+        if (role === 'standby' || lease === null) return Gateway.start(options)
+        const gateway = await Gateway.start({
+          ...options,
+          role: 'leader',
+          venues: world.gateway.options.venues,
+          lease,
+          wal: { ...options.wal, lease, epoch: lease.epoch },
+          ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+        })
+        // A shutdown that takes several lease lifetimes (a large snapshot at shutdown, say).
+        const stop = gateway.stop.bind(gateway)
+        gateway.stop = async () => {
+          await Bun.sleep(TTL_MS * 3)
+          await stop()
+        }
+        return gateway
+      },
+      onGateway: () => {},
+      log: () => {},
+      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+    })
+    cleanups.push(() => {
+      removeDir(leaseDir)
+      removeDir(dataDir)
+    })
+    await node.start()
+    expect(node.role).toBe('leader')
+    const stopping = node.stop()
+    // Meanwhile another node must find the lease held: the leader is still writing its last records.
+    const takenDuringStop: number[] = []
+    const polling = (async () => {
+      for (let round = 0; round < 20; round++) {
+        await Bun.sleep(TTL_MS / 8)
+        try {
+          Lease.acquire({ dir: leaseDir, holderId: 'other http://127.0.0.1:3', ttlMs: 60_000, clockSkewMsMax: SKEW_MS }).release()
+          takenDuringStop.push(round)
+          return
+        } catch {
+          // held, as it should be
+        }
+      }
+    })()
+    await polling
+    await stopping
+    expect(takenDuringStop).toEqual([])
+    // Once stopped it gives the lease up at once (expiry 0), so the standby need not wait for it to expire.
+    expect(readCurrentLease(leaseDir)?.expiresAtMs).toBe(0)
+    expect(errors).toEqual([])
+  })
+})
