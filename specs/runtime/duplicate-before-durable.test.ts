@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { countingIo } from '../wal/support.ts'
+import { countingIo, heldSyncIo } from '../wal/support.ts'
+import { EngineOverloadedError } from '../../src/runtime/engine.ts'
 import { syncTransitionRecord } from '../../src/runtime/ha/records.ts'
 import { crashWorld, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
 
@@ -68,5 +69,40 @@ describe('a repeat is answered only once the original is durable', () => {
     const repeat = world.gateway.place(traderA, BODY, 'retry-key-3').then(() => order.push('repeat'))
     await Promise.all([appended, original, repeat])
     expect(order).toEqual(['listeners', 'original', 'repeat'])
+  })
+
+  test('answers waiting for a stalled log are bounded: past durabilityWaitersMax a repeat is refused as overloaded', async () => {
+    const io = heldSyncIo()
+    // Syncs complete at once until the disk "stalls"; then they are held until it comes back.
+    let stalled = false
+    const disk = setInterval(() => {
+      while (!stalled && io.held > 0) io.release()
+    }, 1)
+    try {
+      const world = await startWorld({ seed: 44, wal: { io, durability: 'fsync' } })
+      worlds.push(world)
+      const { engine } = world.gateway
+      engine.durabilityWaitersMax = 3
+      stalled = true
+      // The original's batch is written and its sync held.
+      const original = world.gateway.place(traderA, BODY, 'retry-key-4')
+      await Bun.sleep(5)
+      expect(io.held).toBe(1)
+      const repeats = Array.from({ length: 5 }, () => world.gateway.place(traderA, BODY, 'retry-key-4'))
+      const refused = await Promise.allSettled(repeats.slice(3))
+      for (const outcome of refused) {
+        expect(outcome.status).toBe('rejected')
+        expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(EngineOverloadedError)
+      }
+      // The disk comes back: the original and the three waiting repeats are answered, all naming the same order.
+      stalled = false
+      const [first, ...waited] = await Promise.all([original, ...repeats.slice(0, 3)])
+      if (first?.reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(first?.reply)}`)
+      for (const answer of waited) expect(answer.reply).toEqual({ kind: 'accepted', orderId: first.reply.orderId, duplicate: true })
+    } finally {
+      stalled = false
+      await Bun.sleep(5)
+      clearInterval(disk)
+    }
   })
 })

@@ -47,6 +47,9 @@ export interface AppliedEvent {
 export type DurableListener = (events: AppliedEvent[]) => void
 
 /** Raised when the log cannot take more records right now: the caller sheds load (429), nothing was decided. */
+/** The default of Engine.durabilityWaitersMax: as many answers as the log's queue holds records by default. */
+export const DURABILITY_WAITERS_MAX = 65_536
+
 export class EngineOverloadedError extends Error {
   override readonly name = 'EngineOverloadedError'
   readonly code = 'OVERLOADED'
@@ -73,6 +76,12 @@ export class Engine {
    * answerWhenQueuedDurable), in LSN order.
    */
   private readonly durabilityWaiters: DurabilityWaiter[] = []
+  /**
+   * Bound on durabilityWaiters: past it a decision that wrote nothing is refused (EngineOverloadedError, 429 over
+   * HTTP) instead of queued. Intake is bounded by the shedder, but no-op cancels pass it, and on a stalled disk each
+   * would hold a waiter until the log moved.
+   */
+  durabilityWaitersMax = DURABILITY_WAITERS_MAX
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -247,6 +256,9 @@ export class Engine {
     if (lsn <= this.wal.lastLsn) return Promise.resolve(committed)
     const fatal = this.wal.fatalError
     if (fatal !== null) return Promise.reject(fatal)
+    if (this.durabilityWaiters.length >= this.durabilityWaitersMax) {
+      return Promise.reject(new EngineOverloadedError(`${this.durabilityWaiters.length} answers already wait for the log`))
+    }
     const { promise, resolve, reject } = Promise.withResolvers<Committed>()
     this.durabilityWaiters.push({ lsn, resolve: () => resolve(committed), reject })
     return promise
