@@ -71,7 +71,7 @@ describe('a repeat is answered only once the original is durable', () => {
     expect(order).toEqual(['listeners', 'original', 'repeat'])
   })
 
-  test('answers waiting for a stalled log are bounded: past durabilityWaitersMax a repeat is refused as overloaded', async () => {
+  test('answers waiting for a stalled log are bounded: past durabilityWaiters.max a repeat is refused as overloaded', async () => {
     const io = heldSyncIo()
     // Syncs complete at once until the disk "stalls"; then they are held until it comes back.
     let stalled = false
@@ -82,7 +82,7 @@ describe('a repeat is answered only once the original is durable', () => {
       const world = await startWorld({ seed: 44, wal: { io, durability: 'fsync' } })
       worlds.push(world)
       const { engine } = world.gateway
-      engine.durabilityWaitersMax = 3
+      engine.durabilityWaiters.max = 3
       stalled = true
       // The original's batch is written and its sync held.
       const original = world.gateway.place(traderA, BODY, 'retry-key-4')

@@ -2,7 +2,8 @@
  * `egress serve`: loads and validates the config, opens and replays the log, bootstraps (reconcile, resend), then
  * opens HTTP intake on Bun.serve. On SIGTERM/SIGINT it shuts down in order: stop intake (503 for new requests), end
  * SSE streams with a final event, let in-flight requests finish, drain the commit queue and close the log, exit 0.
- * If the log fails (a write or fsync error, a lost lease), it closes every connection and exits 74 at once.
+ * If the log fails (a write or fsync error), it stops intake, gives the requests in flight up to a second to get their
+ * 503, and exits 74.
  */
 
 import { loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
@@ -114,27 +115,22 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (config.mode === 'paper') io.out(paperBanner(config, url))
 
   const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])
-  if (stopping instanceof Error) {
-    // The batch being written when the log died may never reach the disk, yet the state in memory already holds it:
-    // nothing more is decided or answered from it. Intake stops, the requests in flight (their writes failed with the
-    // log) get their 503 for up to LOG_FAILED_GRACE_MS, and the process exits for a restart, which recovers from what
-    // the log holds.
-    log(`the log failed: ${stopping.message}; closing connections and exiting so that a restart recovers from the log`)
-    http.drain()
-    await stopWithin(server, LOG_FAILED_GRACE_MS)
-    await served.stop().catch((error: unknown) => log(`stopping after the log failed: ${error instanceof Error ? error.message : String(error)}`))
-    clock.cancelAll()
-    http.close()
-    verifier.close()
-    return EXIT_LOG_FAILED
-  }
-  log(`${stopping}: stopping intake, closing streams, draining the log`)
+  // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
+  // nothing more is decided or answered from it. Intake stops, the requests in flight (their writes failed with the
+  // log) get their 503 for up to LOG_FAILED_GRACE_MS, and the process exits for a restart, which recovers from the log.
+  const logFailed = stopping instanceof Error
+  if (logFailed) log(`the log failed: ${stopping.message}; closing connections and exiting so that a restart recovers from the log`)
+  else log(`${stopping}: stopping intake, closing streams, draining the log`)
   http.drain()
-  await stopWithin(server, SHUTDOWN_GRACE_MS)
-  await served.stop()
+  await stopWithin(server, logFailed ? LOG_FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
+  await served.stop().catch((error: unknown) => {
+    if (!logFailed) throw error
+    log(`stopping after the log failed: ${error instanceof Error ? error.message : String(error)}`)
+  })
   clock.cancelAll()
   http.close()
   verifier.close()
+  if (logFailed) return EXIT_LOG_FAILED
   log(`stopped cleanly at LSN ${gateway.engine.wal.lastLsn}`)
   return EXIT_OK
 }

@@ -14,6 +14,7 @@ import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { CommandAppend } from './command-append.ts'
+import { DurabilityWaiters } from './durability-waiters.ts'
 import { domainEventOf, kernelReplayEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
@@ -47,9 +48,6 @@ export interface AppliedEvent {
 export type DurableListener = (events: AppliedEvent[]) => void
 
 /** Raised when the log cannot take more records right now: the caller sheds load (429), nothing was decided. */
-/** The default of Engine.durabilityWaitersMax: as many answers as the log's queue holds records by default. */
-export const DURABILITY_WAITERS_MAX = 65_536
-
 export class EngineOverloadedError extends Error {
   override readonly name = 'EngineOverloadedError'
   readonly code = 'OVERLOADED'
@@ -71,17 +69,8 @@ export class Engine {
    */
   private landed: CommandAppend[] = []
   private landedQueued = false
-  /**
-   * Callers of decisions that wrote nothing, waiting for the records queued before them to be durable (see
-   * answerWhenQueuedDurable), in LSN order.
-   */
-  private readonly durabilityWaiters: DurabilityWaiter[] = []
-  /**
-   * Bound on durabilityWaiters: past it a decision that wrote nothing is refused (EngineOverloadedError, 429 over
-   * HTTP) instead of queued. Intake is bounded by the shedder, but no-op cancels pass it, and on a stalled disk each
-   * would hold a waiter until the log moved.
-   */
-  durabilityWaitersMax = DURABILITY_WAITERS_MAX
+  /** Callers of decisions that wrote nothing, until the records queued before them are durable (bounded: `.max`). */
+  readonly durabilityWaiters = new DurabilityWaiters()
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -256,24 +245,13 @@ export class Engine {
     if (lsn <= this.wal.lastLsn) return Promise.resolve(committed)
     const fatal = this.wal.fatalError
     if (fatal !== null) return Promise.reject(fatal)
-    if (this.durabilityWaiters.length >= this.durabilityWaitersMax) {
-      return Promise.reject(new EngineOverloadedError(`${this.durabilityWaiters.length} answers already wait for the log`))
-    }
-    const { promise, resolve, reject } = Promise.withResolvers<Committed>()
-    this.durabilityWaiters.push({ lsn, resolve: () => resolve(committed), reject })
-    return promise
+    if (this.durabilityWaiters.full) return Promise.reject(new EngineOverloadedError(`${this.durabilityWaiters.size} answers already wait for the log`))
+    return this.durabilityWaiters.wait(lsn, committed)
   }
 
   /** Answers the waiters of answerWhenQueuedDurable whose records are now durable, or all of them if the log died. */
   private releaseDurabilityWaiters(): void {
-    const waiters = this.durabilityWaiters
-    if (waiters.length === 0) return
-    const durableLsn = this.wal.lastLsn
-    let released = 0
-    while (released < waiters.length && (waiters[released] as DurabilityWaiter).lsn <= durableLsn) (waiters[released++] as DurabilityWaiter).resolve()
-    waiters.splice(0, released)
-    const fatal = this.wal.fatalError
-    if (fatal !== null) for (const waiter of waiters.splice(0)) waiter.reject(fatal)
+    this.durabilityWaiters.release(this.wal.lastLsn, this.wal.fatalError)
   }
 
   /**
@@ -413,13 +391,6 @@ export class Engine {
     this.pendingCount--
     if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
-}
-
-/** A caller of a decision that wrote nothing, answered once the log is durable up to `lsn` (see Engine.answerWhenQueuedDurable). */
-interface DurabilityWaiter {
-  lsn: number
-  resolve: () => void
-  reject: (error: unknown) => void
 }
 
 function requestsGatedSend(events: readonly DomainEvent[]): boolean {

@@ -161,7 +161,7 @@ export class SseHub {
     const { subscriber } = entry
     for (const frame of this.options.engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
       const event = domainEventOf(frame)
-      if (event === null || !matches(this.options.engine, entry.scope, event, { accountOf })) subscriber.skip(frame.lsn)
+      if (event === null || !matches(this.options.engine, entry.scope, event, accountOf)) subscriber.skip(frame.lsn)
       else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, event.type, render(frame.lsn, event))) return false
     }
     return true
@@ -226,13 +226,13 @@ function render(lsn: number, event: DomainEvent): unknown {
  * Whether `event` belongs on a stream of `scope`. Order events name their order; the order names its account — found
  * in the kernel's hot state, or with `accountOf` (a replay's lookup, which also knows retired orders).
  */
-export function matches(engine: Engine, scope: StreamScope, event: DomainEvent, options: { accountOf?: (orderId: string) => string | null } = {}): boolean {
+export function matches(engine: Engine, scope: StreamScope, event: DomainEvent, accountOf?: (orderId: string) => string | null): boolean {
   if (scope.kind === 'global') return true
   const record = event as { orderId?: unknown; accountId?: unknown }
   const orderId = typeof record.orderId === 'string' ? record.orderId : null
   if (scope.kind === 'order') return orderId === scope.orderId
   if (record.accountId === scope.accountId) return true
   if (orderId === null) return false
-  const accountOf = options.accountOf ?? ((id: string) => engine.state.orders.get(id)?.accountId ?? null)
-  return accountOf(orderId) === scope.accountId
+  const accountId = accountOf === undefined ? engine.state.orders.get(orderId)?.accountId : accountOf(orderId)
+  return accountId === scope.accountId
 }
