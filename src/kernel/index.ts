@@ -41,6 +41,7 @@ export { feeAllowance, heldFor, remainingAfterFill, reservationFor } from './res
 export {
   availableBalance,
   cloneState,
+  idempotencyIndexKey,
   initialState,
   type AccountLedger,
   type CallAction,
