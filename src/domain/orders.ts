@@ -142,6 +142,16 @@ export interface Order {
   amendCount: number
   /** The latest amend, while it is in progress (or failed); null once applied or when there never was one. */
   amend: AmendState | null
+  /**
+   * The highest venue cumulative quantity a synthetic fill (reconciliation inferring fills from the venue's status)
+   * booked up to; 0 when there was none. A real fill report whose venue cumulative range lies below it was already
+   * booked by that synthetic fill (kernel/synthetic-cover.ts).
+   */
+  syntheticCumQty: Units
+  /** The venue cumulative quantity of the overfill last alerted for this order; null when none is being held. */
+  overfillCumQty: Units | null
+  /** The recheck interval of the last overfill answer (it doubles per repeat, to a bound); 0 when none. */
+  overfillRecheckMs: number
 }
 
 const CLIENT_ID_PREFIX = 'eg-'

@@ -1,7 +1,8 @@
 /**
  * The kernel state's snapshot encoding: versioned, canonical for a given state (same state, same insertion order →
  * same bytes), and checked field by field on decode. The schema fingerprint is a hash of every codec's shape plus
- * KERNEL_STATE_FORMAT_VERSION; a snapshot whose fingerprint differs from this build's is refused, never misread.
+ * KERNEL_STATE_FORMAT_VERSION; a snapshot whose fingerprint is neither this build's nor the previous format's (read
+ * and upgraded, READABLE_SCHEMAS) is refused, never misread.
  *
  * The `kernel` section:
  *
@@ -23,15 +24,17 @@ import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import {
-  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Json, type MapCodec,
+  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields, type Json, type MapCodec,
 } from './codec-kit.ts'
+import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
-// 5: the section is the JSON of every other field, then the idempotency index as binary columns (was all JSON);
-// 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys `account key` (was a newline);
-// 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 5
+// 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and upgraded:
+// KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as binary
+// columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
+// `account key` (was a newline); 2: inFlight keyed by order id
+export const KERNEL_STATE_FORMAT_VERSION = 6
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -103,7 +106,10 @@ const amendState = record<AmendState>('AmendState', {
   sentAtMs: nullable(num),
 })
 
-const order = record<Order>('Order', {
+/** The fields an order had in format version 5. */
+type OrderV5 = Omit<Order, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs'>
+
+const orderFieldsV5: Fields<OrderV5> = {
   orderId: str,
   accountId: str,
   idempotencyKey: str,
@@ -141,7 +147,28 @@ const order = record<Order>('Order', {
   clientIdChain: arrayOf(str),
   amendCount: num,
   amend: nullable(amendState),
-})
+}
+
+const order = record<Order>('Order', { ...orderFieldsV5, syntheticCumQty: units, overfillCumQty: nullable(units), overfillRecheckMs: num })
+
+/**
+ * A version 5 order, read into this build's shape. syntheticCumQty is what replaying the order's events gives: the
+ * highest venue cumulative quantity among its synthetic fills, which their execution ids carry. No overfill is held:
+ * version 5 never recorded one (`order.overfill_recheck` is newer).
+ */
+const orderFromV5: Codec<Order> = (() => {
+  const v5 = record<OrderV5>('Order', orderFieldsV5)
+  return {
+    shape: v5.shape,
+    encode: () => {
+      throw new CodecError('orders are written in this build\'s format, never in version 5')
+    },
+    decode: (json, path) => {
+      const old = v5.decode(json, path)
+      return { ...old, syntheticCumQty: syntheticCumQtyOfExecIds(old.execIds), overfillCumQty: null, overfillRecheckMs: 0 }
+    },
+  }
+})()
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -167,26 +194,52 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-const kernelState = record<KernelStateRest>('KernelState', {
-  lastLsn: num,
-  config: nullable(kernelConfig),
-  instruments: mapOf(instrument),
-  policies: mapOf(policy),
-  mode: oneOf(MODES),
-  tradingSwitch: oneOf(TRADING_SWITCHES),
-  accounts: mapOf(ledger),
-  orders: mapOf(order),
-  terminalOrderIds: mapOf(num),
-  queues,
-  openOrders: mapOf(num),
-  queuedByAccount: mapOf(num),
-  inFlight: mapOf(inFlightCall),
-  callsByInstrument: mapOf(num),
-  counters,
-})
+function kernelStateFields(orders: Codec<Map<string, Order>>): Fields<KernelStateRest> {
+  return {
+    lastLsn: num,
+    config: nullable(kernelConfig),
+    instruments: mapOf(instrument),
+    policies: mapOf(policy),
+    mode: oneOf(MODES),
+    tradingSwitch: oneOf(TRADING_SWITCHES),
+    accounts: mapOf(ledger),
+    orders,
+    terminalOrderIds: mapOf(num),
+    queues,
+    openOrders: mapOf(num),
+    queuedByAccount: mapOf(num),
+    inFlight: mapOf(inFlightCall),
+    callsByInstrument: mapOf(num),
+    counters,
+  }
+}
+
+const kernelState = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(order)))
+const kernelStateV5 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV5)))
+
+function schemaId(version: number, state: Codec<KernelStateRest>): string {
+  return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
+}
 
 /** Identifies this build's kernel-state encoding; snapshots carry it and are refused when it differs. */
-export const KERNEL_STATE_SCHEMA = `kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/${sha256Hex(`${kernelState.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
+export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelState)
+
+/**
+ * The encoding the previous build wrote (format version 5), which this build still reads: a snapshot of it upgrades
+ * to the state replaying its log gives, so an upgrade over a compacted log does not need the archived segments.
+ */
+export const KERNEL_STATE_SCHEMA_V5 = schemaId(5, kernelStateV5)
+
+/** The schema ids this build reads, each with the codec that reads it. */
+const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
+  [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V5, kernelStateV5],
+])
+
+/** Whether this build can read a snapshot whose kernel section has this schema id. */
+export function readsKernelSchema(schema: string): boolean {
+  return READABLE_SCHEMAS.has(schema)
+}
 
 /** The state in its two parts: every other field as one JSON value, the idempotency index as binary columns. */
 export interface EncodedKernelState {
@@ -198,8 +251,10 @@ export function encodeKernelState(state: KernelState): EncodedKernelState {
   return { json: kernelState.encode(state), idempotency: idempotencyColumns(state.idempotency) }
 }
 
-export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Array }): KernelState {
-  const rest = kernelState.decode(encoded.json, 'state')
+export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Array }, options: { schema?: string } = {}): KernelState {
+  const codec = READABLE_SCHEMAS.get(options.schema ?? KERNEL_STATE_SCHEMA)
+  if (codec === undefined) throw new CodecError(`state: schema ${options.schema ?? ''} is not one this build reads`)
+  const rest = codec.decode(encoded.json, 'state')
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {
     ...rest,
@@ -246,12 +301,12 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
 }
 
 /** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
-export function kernelStateFromBytes(bytes: Uint8Array): KernelState {
+export function kernelStateFromBytes(bytes: Uint8Array, options: { schema?: string } = {}): KernelState {
   if (bytes.byteLength < 4) throw new CodecError(`state: ${bytes.byteLength} bytes is shorter than the JSON length`)
   const jsonBytes = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true)
   if (4 + jsonBytes > bytes.byteLength) throw new CodecError(`state: JSON length ${jsonBytes} overruns the ${bytes.byteLength}-byte section`)
   const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(4, 4 + jsonBytes)))
-  return decodeKernelState({ json, idempotency: bytes.subarray(4 + jsonBytes) })
+  return decodeKernelState({ json, idempotency: bytes.subarray(4 + jsonBytes) }, options)
 }
 
 /** A `kernel` section from its parts: u32 JSON length, the JSON, the idempotency columns. */
