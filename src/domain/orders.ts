@@ -142,6 +142,13 @@ export interface Order {
   amendCount: number
   /** The latest amend, while it is in progress (or failed); null once applied or when there never was one. */
   amend: AmendState | null
+  /**
+   * Unknown when a start began (its call was in flight when the process stopped, or it was already Unknown): if
+   * reconciliation proves the venue never received it, that start resends it. Held in the state, from the log, so a
+   * crash between the proof of absence and the resend leaves the order for the next start to resend rather than
+   * Failed for good. Only Unknown and Failed orders carry it; the start clears what it did not resend.
+   */
+  bootstrapSuspect: boolean
 }
 
 const CLIENT_ID_PREFIX = 'eg-'

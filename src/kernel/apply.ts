@@ -137,6 +137,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     clientIdChain: [event.venueClientOrderId],
     amendCount: 0,
     amend: null,
+    bootstrapSuspect: false,
   }
   assert(isVenueClientOrderIdOf(order.venueClientOrderId, order.orderId), 'venue client order id must derive from the order id')
   state.orders.set(order.orderId, order)

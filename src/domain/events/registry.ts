@@ -41,6 +41,8 @@ export const EVENT_CODES = {
   'order.amend_send_requested': 222,
   'order.amended': 223,
   'order.amend_failed': 224,
+  'order.suspect_marked': 225,
+  'order.suspect_cleared': 226,
   'inbox.report_accepted': 300,
   'inbox.duplicate_dropped': 301,
   'alert.raised': 900,

@@ -1,7 +1,8 @@
 /**
  * Loading a snapshot: never trusted on its word. A candidate is used only if its file is intact (digest), its kernel
- * state is this build's encoding (schema id, then a field-by-field decode) and its chain head equals the log's at its
- * LSN — so a snapshot of another log, of a log that was since rewritten, or of a log that lost its tail is refused.
+ * state is an encoding this build reads (its own or the previous build's: schema id, then a field-by-field decode) and
+ * its chain head equals the log's at its LSN — so a snapshot of another log, of a log that was since rewritten, or of
+ * a log that lost its tail is refused.
  * Candidates are tried newest first; every refusal is reported.
  */
 
@@ -9,7 +10,7 @@ import { toHex, type Frame } from '../../../wal/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { CodecError } from './codec-kit.ts'
 import { KERNEL_SECTION, SnapshotError, type SnapshotHeader } from './file.ts'
-import { KERNEL_STATE_SCHEMA, kernelStateFromBytes } from './state-codec.ts'
+import { kernelStateFromBytes, readableKernelSchemas, readsKernelSchema } from './state-codec.ts'
 import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
 /** What loading needs of a log: its LSN range and frames (a writable Wal and a read-only log both fit). */
@@ -49,8 +50,8 @@ export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate,
   const started = performance.now()
   const content = store.read(candidate)
   const { header } = content
-  if (header.kernelSchema !== KERNEL_STATE_SCHEMA) {
-    throw new SnapshotError('SCHEMA_MISMATCH', `kernel state schema ${header.kernelSchema}; this build reads ${KERNEL_STATE_SCHEMA} (older or newer build): not used, replay covers it`)
+  if (!readsKernelSchema(header.kernelSchema)) {
+    throw new SnapshotError('SCHEMA_MISMATCH', `kernel state schema ${header.kernelSchema}; this build reads ${readableKernelSchemas().join(' and ')} (older or newer build): not used, replay covers it`)
   }
   const logHead = chainHeadAt(log, header.lsn)
   if (logHead !== header.chainHead) {
@@ -58,7 +59,7 @@ export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate,
   }
   let state: KernelState
   try {
-    state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
+    state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array, { schema: header.kernelSchema })
   } catch (error) {
     const detail = error instanceof CodecError || error instanceof SyntaxError ? error.message : String(error)
     throw new SnapshotError('STATE_INVALID', `kernel state does not decode: ${detail}`)

@@ -23,15 +23,16 @@ import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import {
-  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Json, type MapCodec,
+  arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields, type Json, type MapCodec,
 } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
+// 6: Order.bootstrapSuspect, the last field of an order (a v5 snapshot is read with it false: see below);
 // 5: the section is the JSON of every other field, then the idempotency index as binary columns (was all JSON);
 // 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys `account key` (was a newline);
 // 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 5
+export const KERNEL_STATE_FORMAT_VERSION = 6
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -103,7 +104,7 @@ const amendState = record<AmendState>('AmendState', {
   sentAtMs: nullable(num),
 })
 
-const order = record<Order>('Order', {
+const orderFields: Fields<Order> = {
   orderId: str,
   accountId: str,
   idempotencyKey: str,
@@ -141,7 +142,9 @@ const order = record<Order>('Order', {
   clientIdChain: arrayOf(str),
   amendCount: num,
   amend: nullable(amendState),
-})
+  bootstrapSuspect: bool,
+}
+const order = record<Order>('Order', orderFields)
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -167,7 +170,7 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-const kernelState = record<KernelStateRest>('KernelState', {
+const kernelStateFields: Fields<KernelStateRest> = {
   lastLsn: num,
   config: nullable(kernelConfig),
   instruments: mapOf(instrument),
@@ -183,10 +186,46 @@ const kernelState = record<KernelStateRest>('KernelState', {
   inFlight: mapOf(inFlightCall),
   callsByInstrument: mapOf(num),
   counters,
-})
+}
+const kernelState = record<KernelStateRest>('KernelState', kernelStateFields)
+
+function schemaId(version: number, codec: Codec<KernelStateRest>): string {
+  return `kernel-state/v${version}/${sha256Hex(`${codec.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
+}
 
 /** Identifies this build's kernel-state encoding; snapshots carry it and are refused when it differs. */
-export const KERNEL_STATE_SCHEMA = `kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/${sha256Hex(`${kernelState.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
+export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelState)
+
+/**
+ * The previous build's encoding (v5: orders without bootstrapSuspect), still read: every field but that one kept its
+ * name, type and place, and an order that build wrote was never a bootstrap suspect — the field did not exist — so
+ * false is what a replay of its log gives too. Refusing it would leave a compacted log with no snapshot to start from.
+ * Built from this build's tables minus the field, so its fingerprint is the one that build wrote (a spec pins it).
+ */
+const { bootstrapSuspect: _addedInV6, ...orderFieldsV5 } = orderFields
+const orderV5 = record<Omit<Order, 'bootstrapSuspect'>>('Order', orderFieldsV5)
+const orderFromV5: Codec<Order> = {
+  shape: orderV5.shape,
+  encode: (value) => orderV5.encode(value),
+  decode: (json, path) => Object.assign(orderV5.decode(json, path), { bootstrapSuspect: false }),
+}
+const kernelStateV5 = record<KernelStateRest>('KernelState', { ...kernelStateFields, orders: mapOf(orderFromV5) })
+
+/** The schema ids this build reads, with the codec of each. */
+const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
+  [KERNEL_STATE_SCHEMA, kernelState],
+  [schemaId(5, kernelStateV5), kernelStateV5],
+])
+
+/** Whether this build reads a `kernel` section written under `schema` (its own, or the one before). */
+export function readsKernelSchema(schema: string): boolean {
+  return READABLE_SCHEMAS.has(schema)
+}
+
+/** The schema ids this build reads, its own first. */
+export function readableKernelSchemas(): string[] {
+  return [...READABLE_SCHEMAS.keys()]
+}
 
 /** The state in its two parts: every other field as one JSON value, the idempotency index as binary columns. */
 export interface EncodedKernelState {
@@ -198,8 +237,10 @@ export function encodeKernelState(state: KernelState): EncodedKernelState {
   return { json: kernelState.encode(state), idempotency: idempotencyColumns(state.idempotency) }
 }
 
-export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Array }): KernelState {
-  const rest = kernelState.decode(encoded.json, 'state')
+export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Array }, options: { schema?: string } = {}): KernelState {
+  const codec = READABLE_SCHEMAS.get(options.schema ?? KERNEL_STATE_SCHEMA)
+  if (codec === undefined) throw new CodecError(`state: schema ${options.schema ?? ''} is not one this build reads (${readableKernelSchemas().join(', ')})`)
+  const rest = codec.decode(encoded.json, 'state')
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {
     ...rest,
@@ -245,13 +286,16 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
   return kernelSectionOf(`[${parts.join(',')}]`, idempotency)
 }
 
-/** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
-export function kernelStateFromBytes(bytes: Uint8Array): KernelState {
+/**
+ * Decodes a `kernel` section written under `schema` (default: this build's); throws CodecError (or SyntaxError) on
+ * anything that is not that encoding.
+ */
+export function kernelStateFromBytes(bytes: Uint8Array, options: { schema?: string } = {}): KernelState {
   if (bytes.byteLength < 4) throw new CodecError(`state: ${bytes.byteLength} bytes is shorter than the JSON length`)
   const jsonBytes = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true)
   if (4 + jsonBytes > bytes.byteLength) throw new CodecError(`state: JSON length ${jsonBytes} overruns the ${bytes.byteLength}-byte section`)
   const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(4, 4 + jsonBytes)))
-  return decodeKernelState({ json, idempotency: bytes.subarray(4 + jsonBytes) })
+  return decodeKernelState({ json, idempotency: bytes.subarray(4 + jsonBytes) }, options)
 }
 
 /** A `kernel` section from its parts: u32 JSON length, the JSON, the idempotency columns. */
