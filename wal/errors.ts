@@ -87,3 +87,12 @@ export class WalReplicationError extends Error {
     this.expectedLsn = expectedLsn
   }
 }
+
+/**
+ * Another open log holds the directory: a second writer (another `egress serve` on the same data directory, or one
+ * still stopping) would interleave its frames with the first's and corrupt the log. Nothing was read or written.
+ */
+export class WalLockedError extends Error {
+  override readonly name = 'WalLockedError'
+  readonly code = 'LOG_LOCKED'
+}

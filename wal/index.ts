@@ -27,6 +27,7 @@ export {
   WalRecordError,
   LeaseError,
   WalReplicationError,
+  WalLockedError,
   type WalReplicationCode,
   type WalCorruptionCode,
   type WalLocation,

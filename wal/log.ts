@@ -16,6 +16,7 @@ import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
+import { LogDirLock } from './dir-lock.ts'
 import { LeaseError, WalClosedError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { GroupCommit, type AppendWaiter, type CommitListener } from './group-commit.ts'
@@ -42,15 +43,18 @@ export class Wal {
   private anchorLsn: number
   /** A replica takes only replicated frames (appendFrames), never records of its own. */
   readonly replica: boolean
+  /** The directory's writer lock (dir-lock.ts), held until close. */
+  private readonly lock: LogDirLock
 
   private constructor(
     dir: string,
     options: WalOptions,
-    recovered: { catalog: SegmentCatalog; position: ChainPosition; report: RecoveryReport },
+    recovered: { catalog: SegmentCatalog; position: ChainPosition; report: RecoveryReport; lock: LogDirLock },
     replica = false,
   ) {
     this.dir = dir
     this.replica = replica
+    this.lock = recovered.lock
     this.options = options
     this.catalog = recovered.catalog
     this.position = recovered.position
@@ -67,36 +71,41 @@ export class Wal {
     })
   }
 
-  /** Opens (creating if needed) the log in `dir` for writing. Throws WalCorruptionError on damage, LeaseError if fenced. */
+  /**
+   * Opens (creating if needed) the log in `dir` for writing. Throws WalCorruptionError on damage, LeaseError if fenced,
+   * WalLockedError if another open log holds the directory.
+   */
   static open(dir: string, overrides: Partial<WalOptions> = {}): Wal {
     const options: WalOptions = { ...defaultWalOptions, io: nodeIo, ...overrides }
     const problem = optionsProblem(options)
     if (problem !== null) throw new WalRecordError(`invalid WAL options: ${problem}`)
     options.lease?.assertHeld()
-    const recovered = recoverWritable(dir, options)
-    if (recovered.position.lastEpoch > options.epoch) {
-      throw new LeaseError('LEASE_LOST', `the log holds frames of epoch ${recovered.position.lastEpoch}; this writer has epoch ${options.epoch}`)
-    }
-    if (recovered.catalog.last === undefined) {
-      createSegment(dir, options, { firstLsn: 1, previousHash: recovered.position.lastHash, epoch: options.epoch }, recovered.catalog)
-    }
-    return new Wal(dir, options, recovered)
+    return openLocked(dir, options, (recovered) => {
+      if (recovered.position.lastEpoch > options.epoch) {
+        throw new LeaseError('LEASE_LOST', `the log holds frames of epoch ${recovered.position.lastEpoch}; this writer has epoch ${options.epoch}`)
+      }
+      if (recovered.catalog.last === undefined) {
+        createSegment(dir, options, { firstLsn: 1, previousHash: recovered.position.lastHash, epoch: options.epoch }, recovered.catalog)
+      }
+      return new Wal(dir, options, recovered)
+    })
   }
 
   /**
    * Opens (creating if needed) the log in `dir` as a replica (a standby's copy of the leader's log): it holds no lease
-   * and takes only `appendFrames`; its epoch follows the frames it receives. Recovery is the same as `open`.
+   * and takes only `appendFrames`; its epoch follows the frames it receives. Recovery and the lock are as in `open`.
    */
   static openReplica(dir: string, overrides: Partial<Omit<WalOptions, 'lease' | 'epoch'>> = {}): Wal {
     const options: WalOptions = { ...defaultWalOptions, io: nodeIo, ...overrides, lease: null, epoch: 1 }
     const problem = optionsProblem(options)
     if (problem !== null) throw new WalRecordError(`invalid WAL options: ${problem}`)
-    const recovered = recoverWritable(dir, options)
-    options.epoch = Math.max(1, recovered.position.lastEpoch)
-    if (recovered.catalog.last === undefined) {
-      createSegment(dir, options, { firstLsn: 1, previousHash: recovered.position.lastHash, epoch: options.epoch }, recovered.catalog)
-    }
-    return new Wal(dir, options, recovered, true)
+    return openLocked(dir, options, (recovered) => {
+      options.epoch = Math.max(1, recovered.position.lastEpoch)
+      if (recovered.catalog.last === undefined) {
+        createSegment(dir, options, { firstLsn: 1, previousHash: recovered.position.lastHash, epoch: options.epoch }, recovered.catalog)
+      }
+      return new Wal(dir, options, recovered, true)
+    })
   }
 
   get durability(): Durability {
@@ -280,6 +289,16 @@ export class Wal {
     return removeSegmentsBelow(this.catalog, lsn, { dir: this.dir, io: this.options.io, ...options })
   }
 
+  /**
+   * Lets go of the directory lock and of nothing else, as the end of the process would: nothing is flushed, trimmed or
+   * closed. For simulations of a crash inside one process (the specs' crash harnesses), which then reopen the log as
+   * the next process would. This Wal must not be used afterwards.
+   */
+  abandonAsCrashed(): void {
+    this.closed = true
+    this.lock.release()
+  }
+
   /** Stops accepting appends, flushes what is queued, and closes the file. */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing
@@ -296,6 +315,7 @@ export class Wal {
           } catch {
             // Closing after a fatal error may fail again; the data question was settled by the fsync.
           }
+          this.lock.release()
         }
         resolve()
       }
@@ -305,13 +325,23 @@ export class Wal {
   }
 }
 
-function recoverWritable(dir: string, options: WalOptions): ReturnType<typeof recoverLog> {
+type Recovered = ReturnType<typeof recoverLog> & { lock: LogDirLock }
+
+/** Takes the directory's lock, recovers the log under it and builds the Wal; the lock is let go if anything throws. */
+function openLocked(dir: string, options: WalOptions, build: (recovered: Recovered) => Wal): Wal {
   options.io.mkdirp(dir)
-  return recoverLog(dir, {
-    io: options.io,
-    writable: true,
-    verifyChain: options.verifyChainOnOpen,
-    indexStrideFrames: options.indexStrideFrames,
-    chainAnchorLsn: options.verifyChainOnOpen ? options.chainAnchorLsn : 0,
-  })
+  const lock = LogDirLock.acquire(dir)
+  try {
+    const recovered = recoverLog(dir, {
+      io: options.io,
+      writable: true,
+      verifyChain: options.verifyChainOnOpen,
+      indexStrideFrames: options.indexStrideFrames,
+      chainAnchorLsn: options.verifyChainOnOpen ? options.chainAnchorLsn : 0,
+    })
+    return build({ ...recovered, lock })
+  } catch (error) {
+    lock.release()
+    throw error
+  }
 }

@@ -100,3 +100,29 @@ describe('shedding through the app', () => {
     expect((await json(health)).draining).toBe(true)
   })
 })
+
+describe('repeats at the rate limit', () => {
+  let t: TestGateway
+  beforeAll(async () => {
+    t = await startTestGateway({ config: { backpressure: { account: { ratePerSec: 1, burst: 2 }, bot: { ratePerSec: 1, burst: 1 }, inFlightMax: 100 } } })
+  })
+  afterAll(async () => t.stop())
+
+  test('a repeat of a decided key is answered with its first 202 and spends no token, even at the limit', async () => {
+    const trader = await t.token({ accounts: ['demo-1'] })
+    const body = LIMIT_BUY
+    const first = await t.request('/v1/orders', post(trader, body, { 'Idempotency-Key': 'rp-1' }))
+    expect(first.status).toBe(202)
+    const firstBody = await first.text()
+    // Three repeats with a burst of 2: each would have taken a token, and the second would have been shed.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const repeat = await t.request('/v1/orders', post(trader, body, { 'Idempotency-Key': 'rp-1' }))
+      expect(repeat.status).toBe(202)
+      expect(repeat.headers.get('Idempotent-Replayed')).toBe('true')
+      expect(await repeat.text()).toBe(firstBody)
+    }
+    // The bucket still holds its second token for a new order; the one after it is shed.
+    expect((await t.request('/v1/orders', post(trader, body, { 'Idempotency-Key': 'rp-2' }))).status).toBe(202)
+    expect((await t.request('/v1/orders', post(trader, body, { 'Idempotency-Key': 'rp-3' }))).status).toBe(429)
+  })
+})

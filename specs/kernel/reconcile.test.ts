@@ -71,7 +71,7 @@ describe('Unknown and reconciliation', () => {
     const orderId = unknownOrder(harness)
     const overfilled = venueOrder(harness, orderId, { status: 'partially_filled', qty: d('0.2'), cumQty: d('0.15') })
     const decision = reconcile(harness, orderId, overfilled)
-    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.reconcile_deferred'])
+    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.overfill_recheck'])
     expect(harness.order(orderId).status).toBe('Unknown')
     // Before: no deferral, so the order was due again at once — a query and an alert per venue round trip, forever.
     expect(harness.next()).toBeNull()

@@ -106,6 +106,7 @@ describe('recovery on open', () => {
     const wal = Wal.open(dir, { preallocateBytes: 64 * 1024 })
     await wal.append([record('a'), record('b')])
     // No close(): as after a crash, the segment still carries its zero-filled tail.
+    wal.abandonAsCrashed()
     const [path] = segments(dir) as [string]
     expect(statSync(path).size).toBeGreaterThanOrEqual(64 * 1024)
     const reopened = Wal.open(dir)

@@ -5,7 +5,7 @@
  * next to the sim (serve-fix.ts); their sessions start once the gateway is up and stop before it closes the log.
  */
 
-import { backOfficeOf, backOfficeSectionSource } from '../backoffice/index.ts'
+import { backOfficeOf, backOfficeSectionSource, initialLedger } from '../backoffice/index.ts'
 import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
@@ -15,6 +15,7 @@ import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
+import { simMemoryOf } from '../runtime/paper-sim-memory.ts'
 import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import type { FixLog } from '../venues/fix/index.ts'
@@ -82,7 +83,26 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       ...(options.lease === undefined ? {} : { lease: options.lease, epoch: options.lease.epoch }),
     },
     ...(options.role === undefined ? {} : { role: options.role }),
-    ...(options.beforeBootstrap === undefined ? {} : { beforeBootstrap: options.beforeBootstrap }),
+    beforeBootstrap: (engine, leader) => {
+      options.beforeBootstrap?.(engine)
+      // The back office opens before bootstrap (below for a standby) so the sim venue can resume from it: the sim
+      // lives in this process, and egress's log is the only record of what it held. A fresh log has nothing to resume.
+      const office = backOfficeOf(leader, { reconcileIntervalMs: backOfficeConfigOf(config).reconcileIntervalMs })
+      if (options.venue !== undefined || engine.wal.lastLsn === 0) return
+      const { projector } = office
+      projector.flush()
+      const nowMs = options.clock.nowMs()
+      venue.resume(
+        simMemoryOf({
+          state: engine.state,
+          ledger: projector.ledgerComplete ? projector.ledger : initialLedger(),
+          fillsOf: (orderId) => projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }),
+          venue: venue.venue,
+          session: nowMs.toString(36),
+          historyFromMs: nowMs - venue.tradeHistoryMs,
+        }),
+      )
+    },
     ...(options.lease === undefined ? {} : { lease: options.lease }),
     // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
     kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),

@@ -143,6 +143,16 @@ export interface Order {
   /** The latest amend, while it is in progress (or failed); null once applied or when there never was one. */
   amend: AmendState | null
   /**
+   * The highest venue cumulative quantity a synthetic fill (reconciliation inferring fills from the venue's status)
+   * booked up to; 0 when there was none. A real fill report whose venue cumulative range lies below it was already
+   * booked by that synthetic fill (kernel/synthetic-cover.ts).
+   */
+  syntheticCumQty: Units
+  /** The venue cumulative quantity of the overfill last alerted for this order; null when none is being held. */
+  overfillCumQty: Units | null
+  /** The recheck interval of the last overfill answer (it doubles per repeat, to a bound); 0 when none. */
+  overfillRecheckMs: number
+  /**
    * Unknown when a start began (its call was in flight when the process stopped, or it was already Unknown): if
    * reconciliation proves the venue never received it, that start resends it. Held in the state, from the log, so a
    * crash between the proof of absence and the resend leaves the order for the next start to resend rather than

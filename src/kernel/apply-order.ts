@@ -65,6 +65,16 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
     case 'order.call_completed':
       endCall(state, order, event.action)
       return
+    case 'order.overfill_recheck':
+      order.overfillCumQty = event.venueCumQty
+      order.overfillRecheckMs = event.retryAtMs - event.atMs
+      order.notBeforeMs = event.retryAtMs
+      noteDueChanged(state, order)
+      return
+    case 'order.fill_covered':
+      // The quantity is on the books already (a synthetic fill booked it); the real fill is only remembered as seen.
+      order.execIds.add(event.execId)
+      return
     case 'order.send_blocked':
     case 'order.send_retry':
     case 'order.reconcile_deferred':
@@ -89,6 +99,9 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
       applyFill(state, order, event, wasTerminal)
       return
     case 'order.reconciled':
+      // The venue's answer made sense again: an overfill seen later is a new one (alerted, rechecked from the start).
+      order.overfillCumQty = null
+      order.overfillRecheckMs = 0
       if (event.venueOrderId !== null) order.venueOrderId = event.venueOrderId
       order.notAtVenue = event.notAtVenue
       order.lastReason = event.reason
@@ -114,6 +127,7 @@ function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent,
   assert(event.cumQty <= order.qty, () => `fill would overfill ${order.orderId}`)
   order.execIds.add(event.execId)
   order.cumQty = event.cumQty
+  if (event.synthetic && event.cumQty > order.syntheticCumQty) order.syntheticCumQty = event.cumQty
   bookFill(state, order, event)
   if (!wasTerminal) releaseTo(state, order, heldFor(order))
 }

@@ -137,6 +137,9 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     clientIdChain: [event.venueClientOrderId],
     amendCount: 0,
     amend: null,
+    syntheticCumQty: 0n,
+    overfillCumQty: null,
+    overfillRecheckMs: 0,
     bootstrapSuspect: false,
   }
   assert(isVenueClientOrderIdOf(order.venueClientOrderId, order.orderId), 'venue client order id must derive from the order id')

@@ -42,6 +42,7 @@ function trackDraft(draft: Order, event: DomainEvent): void {
   switch (event.type) {
     case 'order.fill':
       draft.cumQty = event.cumQty
+      if (event.synthetic && event.cumQty > draft.syntheticCumQty) draft.syntheticCumQty = event.cumQty
       return
     case 'order.cancel_requested':
       draft.cancelWanted = true

@@ -18,6 +18,7 @@ import type { Decision, VenueReportCommand } from './commands.ts'
 import { applyAmend, failAmend, openAmend, type AmendSource } from './amend/evidence.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import type { KernelState } from './state.ts'
+import { coveredQtyOf } from './synthetic-cover.ts'
 
 export function orderForReport(state: KernelState, report: ExecutionReport): Order | null {
   for (const clientId of [report.clientOrderId, report.origClientOrderId]) {
@@ -126,19 +127,34 @@ function missedFills(emitter: Emitter, report: ExecutionReport, atMs: number): b
   return true
 }
 
-/** Applies one fill from a report or from reconciliation's trade list; returns whether it was applied. */
-export function emitFill(
-  emitter: Emitter,
-  fill: { execId: string; lastQty?: Units; lastPrice?: Units; fee?: Units; feeAsset?: string; venueTimeMs: number; cumQty?: Units },
-  atMs: number,
-  source: AmendSource = 'report',
-): boolean {
+/** A venue fill: from an execution report, or from reconciliation's trade list. */
+export interface VenueFill {
+  execId: string
+  lastQty?: Units
+  lastPrice?: Units
+  fee?: Units
+  feeAsset?: string
+  venueTimeMs: number
+  /** The venue's cumulative quantity as the report states it. */
+  cumQty?: Units
+  /** The venue cumulative quantity through this fill, when known otherwise (a trade list's running total). */
+  venueCumQty?: Units
+}
+
+/**
+ * Applies one venue fill; returns whether it was applied. The part of it a synthetic fill booked already is recorded
+ * as covered and not booked again (synthetic-cover.ts); the rest is booked as an `order.fill` of the same execId.
+ */
+export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source: AmendSource = 'report'): boolean {
   const { draft } = emitter
   if (fill.lastQty === undefined || fill.lastPrice === undefined || fill.lastQty <= 0n) {
     anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} has no positive quantity or no price` })
     return false
   }
-  const cumQty = draft.cumQty + fill.lastQty
+  const venueCumQty = fill.venueCumQty ?? fill.cumQty ?? null
+  const coveredQty = coveredQtyOf(draft.syntheticCumQty, { lastQty: fill.lastQty, venueCumQty })
+  const lastQty = fill.lastQty - coveredQty
+  const cumQty = draft.cumQty + lastQty
   // A fill the old quantity cannot hold but the amend at the venue can: the replace happened first (its report is late).
   const amend = openAmend(draft)
   if (cumQty > draft.qty && amend?.stage === 'sent' && cumQty <= amend.qty) applyAmend(emitter, { atMs, source })
@@ -146,15 +162,24 @@ export function emitFill(
     anomaly(emitter, { atMs, reason: 'FILL_OVERFILL', detail: `fill ${fill.execId} would take cumQty to ${cumQty} of ${draft.qty}` })
     return false
   }
+  const fee = fill.fee ?? 0n
+  const feeAsset = fill.feeAsset ?? draft.quoteAsset
+  if (coveredQty > 0n && venueCumQty !== null) {
+    const { execId, lastPrice, venueTimeMs } = fill
+    const syntheticCumQty = draft.syntheticCumQty
+    emit(emitter, { type: 'order.fill_covered', atMs, orderId: draft.orderId, execId, lastQty: fill.lastQty, coveredQty, lastPrice, fee, feeAsset, venueCumQty, syntheticCumQty, venueTimeMs })
+    draft.execIds = draft.execIds.copy().add(fill.execId)
+    if (lastQty === 0n) return true
+  }
   const applied = emit(emitter, {
     type: 'order.fill',
     atMs,
     orderId: draft.orderId,
     execId: fill.execId,
-    lastQty: fill.lastQty,
+    lastQty,
     lastPrice: fill.lastPrice,
-    fee: fill.fee ?? 0n,
-    feeAsset: fill.feeAsset ?? draft.quoteAsset,
+    fee,
+    feeAsset,
     cumQty,
     synthetic: false,
     venueTimeMs: fill.venueTimeMs,

@@ -43,6 +43,7 @@ export { feeAllowance, heldFor, remainingAfterFill, reservationFor } from './res
 export {
   availableBalance,
   cloneState,
+  idempotencyIndexKey,
   initialState,
   type AccountLedger,
   type CallAction,

@@ -17,11 +17,13 @@ import { orderIdFromClientId, type Order } from '../domain/orders.ts'
 import type { OrderState } from '../domain/states.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { Decision, ReconcileResultCommand } from './commands.ts'
-import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import { emit, emitterFor, type Emitter } from './emit.ts'
 import { applyAmend, failAmend } from './amend/evidence.ts'
-import { emitFill } from './inbox.ts'
+import { emitFill, type VenueFill } from './inbox.ts'
+import { isRepeatedOverfill, overfillRecheck } from './overfill-recheck.ts'
 import { reconcileTransition } from './state-machine.ts'
 import type { KernelState } from './state.ts'
+import { coveredQtyOf, syntheticExecId } from './synthetic-cover.ts'
 
 export function decideReconcile(state: KernelState, command: ReconcileResultCommand): Decision {
   const order = state.orders.get(command.orderId)
@@ -41,19 +43,21 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   // while it was down, read back by bootstrap) would otherwise wait for the next sweep.
   const emitter = emitterFor(order)
   if (order.status !== 'Unknown' && order.updatedAtMs > askedAtMs) {
-    bookUnseenTrades(emitter, command)
+    bookUnseenTrades(emitter, command, { quietOverfill: false })
     if (emitter.events.length > 0) return { events: emitter.events, reply: { kind: 'done' } }
     return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `order changed at ${order.updatedAtMs}, after the venue was asked at ${askedAtMs}` } }
   }
+  // The overfill alerted already: the trades that make it are not offered again (each would alert once more).
+  const quietOverfill = command.venueOrder !== null && isRepeatedOverfill(emitter, command.venueOrder.cumQty)
   const amendSettled = command.venueOrder === null || settleAmend(state, emitter, command.venueOrder, { nowMs: command.nowMs, askedAtMs })
-  bookUnseenTrades(emitter, command)
+  bookUnseenTrades(emitter, command, { quietOverfill })
   if (!amendSettled) deferred(state, emitter, command.nowMs, emitter.draft.amend?.sentAtMs ?? command.nowMs)
   else if (command.venueOrder === null) notFound(state, emitter, { nowMs: command.nowMs, askedAtMs })
-  else found(emitter, command.venueOrder, { nowMs: command.nowMs, wasUnknown: order.status === 'Unknown' })
-  // An answer that leaves the order Unknown without saying when to ask again (venue state the order cannot take, such
-  // as a fill past its quantity: an alert) is asked about again after the recheck time. Otherwise the order is due
-  // at once, and every answer is followed by the next query and another alert, as fast as the venue answers.
-  if (emitter.draft.status === 'Unknown' && !emitter.events.some((event) => event.type === 'order.reconcile_deferred')) {
+  else found(state, emitter, command.venueOrder, { nowMs: command.nowMs, wasUnknown: order.status === 'Unknown' })
+  // An answer that leaves the order Unknown without saying when to ask again (venue state the order cannot take) is
+  // asked about again after the recheck time. Otherwise the order is due at once, and every answer is followed by the
+  // next query, as fast as the venue answers.
+  if (emitter.draft.status === 'Unknown' && !emitter.events.some((event) => event.type === 'order.reconcile_deferred' || event.type === 'order.overfill_recheck')) {
     deferred(state, emitter, command.nowMs, Number.NEGATIVE_INFINITY)
   }
   return { events: emitter.events, reply: { kind: 'done' } }
@@ -77,13 +81,30 @@ function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrde
   return true
 }
 
-/** Books the answer's trades of this order that egress holds no fill for, in venue time order. */
-function bookUnseenTrades(emitter: Emitter, command: ReconcileResultCommand): void {
+/**
+ * Books the answer's trades of this order that egress holds no fill for, in venue time order. The running total of
+ * the order's trades (seen ones included) places each trade in the venue's cumulative quantity, which is what matching
+ * it against a synthetic fill needs (synthetic-cover.ts); a list missing older trades places them lower, which errs
+ * towards covering, never towards booking twice.
+ */
+function bookUnseenTrades(emitter: Emitter, command: ReconcileResultCommand, options: { quietOverfill: boolean }): void {
   const order = emitter.draft
+  const seen = order.execIds
   const trades = command.trades
-    .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId && !order.execIds.has(trade.execId))
+    .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId)
     .sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
-  for (const trade of trades) emitFill(emitter, tradeAsFill(trade), command.nowMs, 'reconcile')
+  let venueCumQty = 0n
+  for (const trade of trades) {
+    venueCumQty += trade.qty
+    if (seen.has(trade.execId)) continue
+    const fill = tradeAsFill(trade, venueCumQty)
+    if (options.quietOverfill && wouldOverfill(emitter.draft, fill)) continue
+    emitFill(emitter, fill, command.nowMs, 'reconcile')
+  }
+}
+
+function wouldOverfill(draft: Order, fill: { lastQty: Units; venueCumQty: Units }): boolean {
+  return draft.cumQty + fill.lastQty - coveredQtyOf(draft.syntheticCumQty, fill) > draft.qty
 }
 
 function deferred(state: KernelState, emitter: Emitter, nowMs: number, sentAtMs: number): void {
@@ -93,8 +114,8 @@ function deferred(state: KernelState, emitter: Emitter, nowMs: number, sentAtMs:
   emitter.events.push({ type: 'order.reconcile_deferred', atMs: nowMs, orderId: emitter.draft.orderId, retryAtMs })
 }
 
-function tradeAsFill(trade: VenueTrade): { execId: string; lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string; venueTimeMs: number } {
-  return { execId: trade.execId, lastQty: trade.qty, lastPrice: trade.price, fee: trade.fee, feeAsset: trade.feeAsset, venueTimeMs: trade.venueTimeMs }
+function tradeAsFill(trade: VenueTrade, venueCumQty: Units): VenueFill & { lastQty: Units; venueCumQty: Units } {
+  return { execId: trade.execId, lastQty: trade.qty, lastPrice: trade.price, fee: trade.fee, feeAsset: trade.feeAsset, venueTimeMs: trade.venueTimeMs, venueCumQty }
 }
 
 function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; askedAtMs: number }): void {
@@ -116,11 +137,11 @@ function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; ask
  * that state, the conclusion is still recorded (a same-state `order.reconciled`): it carries the venue order id and
  * says the Unknown was resolved by reconciliation.
  */
-function found(emitter: Emitter, venueOrder: VenueOrder, input: { nowMs: number; wasUnknown: boolean }): void {
+function found(state: KernelState, emitter: Emitter, venueOrder: VenueOrder, input: { nowMs: number; wasUnknown: boolean }): void {
   const { nowMs } = input
   const { draft } = emitter
   if (venueOrder.cumQty > draft.qty) {
-    anomaly(emitter, { atMs: nowMs, reason: 'FILL_OVERFILL', detail: `venue reports cumQty ${venueOrder.cumQty} of ${draft.qty}` })
+    overfillRecheck(state, emitter, { venueCumQty: venueOrder.cumQty, nowMs })
     return
   }
   if (venueOrder.cumQty > draft.cumQty) syntheticFill(emitter, venueOrder, nowMs)
@@ -159,7 +180,7 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
     type: 'order.fill',
     atMs: nowMs,
     orderId: draft.orderId,
-    execId: `reconcile:${draft.venueClientOrderId}:${venueOrder.cumQty}`,
+    execId: syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty),
     lastQty,
     lastPrice: price,
     fee: 0n,

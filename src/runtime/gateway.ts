@@ -74,9 +74,10 @@ export interface GatewayOptions {
   commandRecords?: boolean
   /**
    * A leader's start: called with the engine after the state is restored and before bootstrap starts the executor —
-   * an HA leader installs its send gate here (Engine.placeSendGate), so bootstrap's resends are gated too.
+   * an HA leader installs its send gate here (Engine.placeSendGate), so bootstrap's resends are gated too; serve
+   * resumes its sim venue here, so bootstrap reconciles against a venue that remembers.
    */
-  beforeBootstrap?: (engine: Engine) => void
+  beforeBootstrap?: (engine: Engine, gateway: Gateway) => void
 }
 
 export type GatewayRole = 'leader' | 'standby'
@@ -179,7 +180,7 @@ export class Gateway {
     const gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections
-    options.beforeBootstrap?.(gateway.engine)
+    options.beforeBootstrap?.(gateway.engine, gateway)
     gateway.bootstrapReport = await bootstrap({
       engine: gateway.engine,
       executor: gateway.executor,

@@ -77,6 +77,9 @@ const PINNED_LAYOUTS: Record<string, string> = {
     '{orderId:nullable(string) atMs:number report:{account:string clientOrderId:string cumQty:units execId:string fee:optional(units) feeAsset:optional(string) kind:string lastPrice:optional(units) lastQty:optional(units) liquidity:optional(string) origClientOrderId:optional(string) reason:optional(string) side:string symbol:string venue:string venueOrderId:string venueTimeMs:number}}',
   'inbox.duplicate_dropped@2': '{orderId:nullable(string) atMs:number execId:string venue:string}',
   'alert.raised@2': '{orderId:nullable(string) atMs:number detail:string reason:string}',
+  // Added with payload version 3 current: nothing was ever written as @2, but a reader of that format has the layout.
+  'order.fill_covered@2': '{orderId:string atMs:number coveredQty:units execId:string fee:units feeAsset:string lastPrice:units lastQty:units syntheticCumQty:units venueCumQty:units venueTimeMs:number}',
+  'order.overfill_recheck@2': '{orderId:string atMs:number retryAtMs:number venueCumQty:units}',
   'kernel.configured@3': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
   'mode.changed@3': '{atMs:number mode:word note:word principalId:word}',
   'switch.changed@3': '{action:word atMs:number note:word principalId:word switch:word}',
@@ -112,6 +115,8 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'inbox.report_accepted@3': '{orderId:nullable(word) atMs:number report:v{account:word clientOrderId:word cumQty:units execId:word fee:optional(units) feeAsset:optional(word) kind:word lastPrice:optional(units) lastQty:optional(units) liquidity:optional(word) origClientOrderId:optional(word) reason:optional(word) side:word symbol:word venue:word venueOrderId:word venueTimeMs:number}}',
   'inbox.duplicate_dropped@3': '{orderId:nullable(word) atMs:number execId:word venue:word}',
   'alert.raised@3': '{orderId:nullable(word) atMs:number detail:word reason:word}',
+  'order.fill_covered@3': '{orderId:word atMs:number coveredQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units syntheticCumQty:units venueCumQty:units venueTimeMs:number}',
+  'order.overfill_recheck@3': '{orderId:word atMs:number retryAtMs:number venueCumQty:units}',
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */

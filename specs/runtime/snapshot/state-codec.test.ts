@@ -102,10 +102,10 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest(state))
   })
 
-  test("the previous build's encoding (v5: orders without bootstrapSuspect) is still read, every order unmarked", async () => {
-    // The schema id the build before Order.bootstrapSuspect wrote into its snapshots, computed by that build.
-    const previous = 'kernel-state/v5/fef0fbfd6a1fb66e'
-    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, previous])
+  test("format 6's encoding (orders without bootstrapSuspect) is still read, every order unmarked", async () => {
+    // The schema id the build before Order.bootstrapSuspect wrote into its snapshots (format 6), computed by that build.
+    const previous = 'kernel-state/v6/939651800303503e'
+    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, previous, 'kernel-state/v5/fef0fbfd6a1fb66e'])
     const world = await tradedWorld(15)
     worlds.push(world)
     const state = world.gateway.engine.state

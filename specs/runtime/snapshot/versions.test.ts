@@ -93,7 +93,7 @@ describe('snapshots of another format version', () => {
 })
 
 describe("snapshots of the previous build's kernel encoding", () => {
-  test('a snapshot whose kernel state is v5 (orders without bootstrapSuspect) is used at restart, not replayed around', async () => {
+  test('a snapshot whose kernel state is format 6 (orders without bootstrapSuspect) is used at restart, not replayed around', async () => {
     const first = await worldWithOffice({ seed: 502 })
     dirs.push(first.dir)
     await trade(first, { orders: 12, tag: 'p', seed: 502 })

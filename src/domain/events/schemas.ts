@@ -217,6 +217,25 @@ export const EVENT_SCHEMAS = {
     synthetic: v.boolean(),
     venueTimeMs: msSchema,
   }),
+  /**
+   * A real fill report (or venue trade) whose quantity a synthetic fill had already booked, in whole or in part: the
+   * synthetic fill booked up to the venue cumulative quantity `syntheticCumQty`, and this fill's venue range ends at
+   * `venueCumQty`. `coveredQty` of its `lastQty` is not booked again (any rest is an `order.fill` of the same execId);
+   * price and fee are the venue's, kept so the synthetic fill's guess can be compared with them.
+   */
+  'order.fill_covered': v.strictObject({
+    type: v.literal('order.fill_covered'),
+    ...orderBase,
+    execId: v.string(),
+    lastQty: positiveUnitsSchema,
+    coveredQty: positiveUnitsSchema,
+    lastPrice: positiveUnitsSchema,
+    fee: unitsSchema,
+    feeAsset: v.string(),
+    venueCumQty: positiveUnitsSchema,
+    syntheticCumQty: positiveUnitsSchema,
+    venueTimeMs: msSchema,
+  }),
   'order.expired': v.strictObject({ type: v.literal('order.expired'), ...orderBase }),
   'order.reconciled': v.strictObject({
     type: v.literal('order.reconciled'),
@@ -228,6 +247,12 @@ export const EVENT_SCHEMAS = {
     venueOrderId: v.nullable(v.string()),
   }),
   'order.reconcile_deferred': v.strictObject({ type: v.literal('order.reconcile_deferred'), ...orderBase, retryAtMs: msSchema }),
+  /**
+   * The venue reports the order filled past its quantity (`venueCumQty`): the order stays as it is and the venue is
+   * asked again at `retryAtMs`. The first answer with a given overfill raises the alert; a repeat waits twice as long
+   * as the one before, to a bound (kernel/overfill-recheck.ts).
+   */
+  'order.overfill_recheck': v.strictObject({ type: v.literal('order.overfill_recheck'), ...orderBase, venueCumQty: positiveUnitsSchema, retryAtMs: msSchema }),
   'order.resend_requested': v.strictObject({
     type: v.literal('order.resend_requested'),
     ...orderBase,

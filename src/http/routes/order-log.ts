@@ -66,10 +66,11 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.call_completed': 'venue', 'order.send_acked': 'venue', 'order.send_retry': 'venue', 'order.venue_rejected': 'venue',
   'order.cancel_acked': 'venue', 'order.cancel_rejected': 'venue', 'order.expired': 'venue', 'order.unknown': 'venue',
   'inbox.report_accepted': 'report', 'inbox.duplicate_dropped': 'report',
-  'order.fill': 'fill',
+  'order.fill': 'fill', 'order.fill_covered': 'fill',
   'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.amend_failed': 'amend',
   'order.cancel_requested': 'cancel', 'order.canceled': 'cancel',
-  'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
+  'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
+  'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
   'alert.raised': 'alert', 'order.transition_refused': 'alert',
   'kernel.configured': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
 }
@@ -114,6 +115,9 @@ export function summaryOf(event: DomainEvent): string {
       const origin = event.synthetic ? ' (synthetic: inferred by reconciliation)' : ''
       return `filled ${d(event.lastQty)} @ ${d(event.lastPrice)}, fee ${d(event.fee)} ${event.feeAsset}; cumulative ${d(event.cumQty)}${origin}`
     }
+    case 'order.fill_covered':
+      return `fill ${event.execId} of ${d(event.lastQty)} @ ${d(event.lastPrice)} (venue cumulative ${d(event.venueCumQty)}): ` +
+        `${d(event.coveredQty)} already booked by a synthetic fill up to ${d(event.syntheticCumQty)}, not booked again`
     case 'order.amend_requested': return `amend #${event.amendId} accepted: qty ${d(event.qty)}${priceText(event.price)}; reservation now ${d(event.reservationTotal)}`
     case 'order.amend_rejected': return `amend rejected ${event.reason} by the ${event.guard} guard`
     case 'order.amended': return `amend #${event.amendId} applied (${event.source}): qty ${d(event.qty)}${priceText(event.price)}`
@@ -122,6 +126,7 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.canceled': return `canceled (${event.reason}, ${event.source})`
     case 'order.reconciled': return `reconciled to ${event.to}: venue status ${event.venueStatus}${event.notAtVenue ? ', not at the venue' : ''} (${event.reason})`
     case 'order.reconcile_deferred': return 'reconciliation deferred'
+    case 'order.overfill_recheck': return `venue reports cumulative ${d(event.venueCumQty)}, past the order: asked again at ${event.retryAtMs}`
     case 'order.suspect_marked': return 'unknown at start: resent by a start if the venue proves it never had it'
     case 'order.suspect_cleared': return 'no longer resent at start if found absent (the start that marked it is done with it)'
     case 'order.transition_refused': return `${event.transition} refused in ${event.from}: ${event.detail}`

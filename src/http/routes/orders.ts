@@ -15,6 +15,8 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError, validationError } from '../errors.ts'
+import type { Admission } from '../backpressure/index.ts'
+import { idempotencyIndexKey } from '../../kernel/index.ts'
 import { kernelPrincipal } from '../principal.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
@@ -42,7 +44,8 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const parsing = safeParsePlaceBody(body)
   if (!parsing.success) throw validationError(parsing.issues)
   const parsed = parsing.output
-  if (headerKey === null && parsed.client_order_id === undefined) throw reasonError('IDEMPOTENCY_KEY_MISSING')
+  const idempotencyKey = headerKey ?? parsed.client_order_id
+  if (idempotencyKey === undefined) throw reasonError('IDEMPOTENCY_KEY_MISSING')
   // The kernel keys an order by the header when there is one. A client_order_id that says otherwise would be a second
   // identity of the same order, and a retry carrying only it would be a new order: refused before anything is decided.
   if (headerKey !== null && parsed.client_order_id !== undefined && headerKey !== parsed.client_order_id) {
@@ -54,7 +57,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
   requireReady(services)
-  const admission = services.shedder.admit(parsed.account, principal.roles.includes('bot') ? principal.sub : null)
+  const admission = admitOrder(services, principal, parsed.account, idempotencyKey)
   if (!admission.ok) {
     services.metrics.shed.inc(1, { scope: admission.scope })
     throw new ApiError('RATE_LIMITED', `new orders are being shed (${admission.scope} limit); retry later`, {
@@ -75,6 +78,19 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     services.metrics.ackLatency.observe((performance.now() - startedMs) / 1000, { outcome })
   }
 }
+
+/**
+ * A retry of a key the kernel already decided is answered with that first decision and creates no work, so it spends
+ * no rate token and holds no in-flight slot: a client retrying after a lost 202 while at its rate limit gets its 202
+ * back instead of 429. What such repeats may hold — an answer waiting for the log — has the engine's own bound
+ * (durabilityWaitersMax, 429 past it).
+ */
+function admitOrder(services: Services, principal: Principal, account: string, idempotencyKey: string): Admission {
+  if (services.gateway.engine.state.idempotency.has(idempotencyIndexKey(account, idempotencyKey))) return REPEAT_ADMISSION
+  return services.shedder.admit(account, principal.roles.includes('bot') ? principal.sub : null)
+}
+
+const REPEAT_ADMISSION: Admission = { ok: true, release: () => {} }
 
 const LIST_QUERY = v.strictObject({
   account: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected an account id'))),

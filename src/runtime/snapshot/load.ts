@@ -1,6 +1,6 @@
 /**
  * Loading a snapshot: never trusted on its word. A candidate is used only if its file is intact (digest), its kernel
- * state is an encoding this build reads (its own or the previous build's: schema id, then a field-by-field decode) and
+ * state is an encoding this build reads (its own or an earlier format it upgrades: schema id, then a field-by-field decode) and
  * its chain head equals the log's at its LSN — so a snapshot of another log, of a log that was since rewritten, or of
  * a log that lost its tail is refused.
  * Candidates are tried newest first; every refusal is reported.

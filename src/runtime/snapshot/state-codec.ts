@@ -1,7 +1,8 @@
 /**
  * The kernel state's snapshot encoding: versioned, canonical for a given state (same state, same insertion order →
  * same bytes), and checked field by field on decode. The schema fingerprint is a hash of every codec's shape plus
- * KERNEL_STATE_FORMAT_VERSION; a snapshot whose fingerprint differs from this build's is refused, never misread.
+ * KERNEL_STATE_FORMAT_VERSION; a snapshot whose fingerprint is neither this build's nor the previous format's (read
+ * and upgraded, READABLE_SCHEMAS) is refused, never misread.
  *
  * The `kernel` section:
  *
@@ -25,14 +26,16 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import {
   arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields, type Json, type MapCodec,
 } from './codec-kit.ts'
+import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
-// 6: Order.bootstrapSuspect, the last field of an order (a v5 snapshot is read with it false: see below);
-// 5: the section is the JSON of every other field, then the idempotency index as binary columns (was all JSON);
-// 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys `account key` (was a newline);
-// 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 6
+// 7: orders hold bootstrapSuspect (a version 6 or 5 section is read with it false: see below); 6: orders hold
+// syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and upgraded:
+// KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as binary
+// columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
+// `account key` (was a newline); 2: inFlight keyed by order id
+export const KERNEL_STATE_FORMAT_VERSION = 7
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -104,7 +107,12 @@ const amendState = record<AmendState>('AmendState', {
   sentAtMs: nullable(num),
 })
 
-const orderFields: Fields<Order> = {
+/** The fields an order had in format version 5. */
+type OrderV5 = Omit<Order, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect'>
+/** The fields an order had in format version 6. */
+type OrderV6 = Omit<Order, 'bootstrapSuspect'>
+
+const orderFieldsV5: Fields<OrderV5> = {
   orderId: str,
   accountId: str,
   idempotencyKey: str,
@@ -142,9 +150,39 @@ const orderFields: Fields<Order> = {
   clientIdChain: arrayOf(str),
   amendCount: num,
   amend: nullable(amendState),
-  bootstrapSuspect: bool,
 }
-const order = record<Order>('Order', orderFields)
+
+const orderFieldsV6: Fields<OrderV6> = { ...orderFieldsV5, syntheticCumQty: units, overfillCumQty: nullable(units), overfillRecheckMs: num }
+
+const order = record<Order>('Order', { ...orderFieldsV6, bootstrapSuspect: bool })
+
+/** A codec that reads an older order's fields into this build's shape, and never writes them. */
+function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => Order): Codec<Order> {
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError(`orders are written in this build's format, never in version ${version}`)
+    },
+    decode: (json, path) => upgrade(older.decode(json, path)),
+  }
+}
+
+/**
+ * A version 5 order, read into this build's shape. syntheticCumQty is what replaying the order's events gives: the
+ * highest venue cumulative quantity among its synthetic fills, which their execution ids carry. No overfill is held:
+ * version 5 never recorded one (`order.overfill_recheck` is newer). Nor was any order a bootstrap suspect: the mark
+ * did not exist, so false is what a replay of its log gives too.
+ */
+const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old) => ({
+  ...old,
+  syntheticCumQty: syntheticCumQtyOfExecIds(old.execIds),
+  overfillCumQty: null,
+  overfillRecheckMs: 0,
+  bootstrapSuspect: false,
+}))
+
+/** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false }))
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -170,54 +208,54 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-const kernelStateFields: Fields<KernelStateRest> = {
-  lastLsn: num,
-  config: nullable(kernelConfig),
-  instruments: mapOf(instrument),
-  policies: mapOf(policy),
-  mode: oneOf(MODES),
-  tradingSwitch: oneOf(TRADING_SWITCHES),
-  accounts: mapOf(ledger),
-  orders: mapOf(order),
-  terminalOrderIds: mapOf(num),
-  queues,
-  openOrders: mapOf(num),
-  queuedByAccount: mapOf(num),
-  inFlight: mapOf(inFlightCall),
-  callsByInstrument: mapOf(num),
-  counters,
+function kernelStateFields(orders: Codec<Map<string, Order>>): Fields<KernelStateRest> {
+  return {
+    lastLsn: num,
+    config: nullable(kernelConfig),
+    instruments: mapOf(instrument),
+    policies: mapOf(policy),
+    mode: oneOf(MODES),
+    tradingSwitch: oneOf(TRADING_SWITCHES),
+    accounts: mapOf(ledger),
+    orders,
+    terminalOrderIds: mapOf(num),
+    queues,
+    openOrders: mapOf(num),
+    queuedByAccount: mapOf(num),
+    inFlight: mapOf(inFlightCall),
+    callsByInstrument: mapOf(num),
+    counters,
+  }
 }
-const kernelState = record<KernelStateRest>('KernelState', kernelStateFields)
 
-function schemaId(version: number, codec: Codec<KernelStateRest>): string {
-  return `kernel-state/v${version}/${sha256Hex(`${codec.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
+const kernelState = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(order)))
+const kernelStateV6 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV6)))
+const kernelStateV5 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV5)))
+
+function schemaId(version: number, state: Codec<KernelStateRest>): string {
+  return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
 }
 
 /** Identifies this build's kernel-state encoding; snapshots carry it and are refused when it differs. */
 export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelState)
 
 /**
- * The previous build's encoding (v5: orders without bootstrapSuspect), still read: every field but that one kept its
- * name, type and place, and an order that build wrote was never a bootstrap suspect — the field did not exist — so
- * false is what a replay of its log gives too. Refusing it would leave a compacted log with no snapshot to start from.
- * Built from this build's tables minus the field, so its fingerprint is the one that build wrote (a spec pins it).
+/**
+ * The encodings earlier builds wrote, which this build still reads: a snapshot of either upgrades to the state
+ * replaying its log gives, so an upgrade over a compacted log does not need the archived segments. Their ids are the
+ * ones those builds wrote (specs pin them).
  */
-const { bootstrapSuspect: _addedInV6, ...orderFieldsV5 } = orderFields
-const orderV5 = record<Omit<Order, 'bootstrapSuspect'>>('Order', orderFieldsV5)
-const orderFromV5: Codec<Order> = {
-  shape: orderV5.shape,
-  encode: (value) => orderV5.encode(value),
-  decode: (json, path) => Object.assign(orderV5.decode(json, path), { bootstrapSuspect: false }),
-}
-const kernelStateV5 = record<KernelStateRest>('KernelState', { ...kernelStateFields, orders: mapOf(orderFromV5) })
+export const KERNEL_STATE_SCHEMA_V5 = schemaId(5, kernelStateV5)
+export const KERNEL_STATE_SCHEMA_V6 = schemaId(6, kernelStateV6)
 
-/** The schema ids this build reads, with the codec of each. */
+/** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
-  [schemaId(5, kernelStateV5), kernelStateV5],
+  [KERNEL_STATE_SCHEMA_V6, kernelStateV6],
+  [KERNEL_STATE_SCHEMA_V5, kernelStateV5],
 ])
 
-/** Whether this build reads a `kernel` section written under `schema` (its own, or the one before). */
+/** Whether this build can read a snapshot whose kernel section has this schema id. */
 export function readsKernelSchema(schema: string): boolean {
   return READABLE_SCHEMAS.has(schema)
 }

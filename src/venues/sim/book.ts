@@ -25,6 +25,7 @@ import type {
 import type { ResolvedSimOptions, SimInstrument } from './options.ts'
 import type { PriceProcess } from './prices.ts'
 import type { Xoshiro128ss } from './prng.ts'
+import type { SimMemory } from './memory.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
@@ -63,17 +64,52 @@ export class SimBook {
   readonly #balances = new Map<string, Map<string, Units>>()
   #orderSequence = 0
   #execSequence = 0
+  /** Leads every id the venue issues: `<venue>-`, or `<venue>-<session>-` once resumed (memory.ts). */
+  #idPrefix: string
   duplicatePlaceCount = 0
 
   constructor(options: BookOptions, prices: PriceProcess, rng: Xoshiro128ss) {
     this.#options = options
     this.#prices = prices
     this.#rng = rng
+    this.#idPrefix = `${options.venue}-`
     this.#store = new SimOrderStore({ ordersMax: options.ordersMax, endedOrderRetentionMs: options.endedOrderRetentionMs })
     for (const instrument of options.instruments) this.#instruments.set(instrument.symbol, instrument)
     for (const [account, assets] of Object.entries(options.balances)) {
       this.#balances.set(account, new Map(Object.entries(assets)))
     }
+  }
+
+  /**
+   * Takes up where the venue left off before a restart: the resting orders back on the book, the recently ended ones
+   * and their trades in its history, the balances, and ids under a new session so none is issued twice. Only on an
+   * empty book (a resume is the first thing a venue does).
+   */
+  resume(memory: SimMemory): void {
+    if (this.#orderSequence !== 0 || this.#execSequence !== 0) throw new Error('a sim venue resumes only before its first order')
+    this.#idPrefix = `${this.#options.venue}-${memory.session}-`
+    const held = [
+      ...memory.ended.map(({ endedAtMs, ...order }) => ({ order, endedAtMs })),
+      ...memory.orders.map((order) => ({ order: { ...order, status: order.cumQty > 0n ? ('partially_filled' as const) : ('open' as const) }, endedAtMs: 0 })),
+    ]
+    const orders = new Map<{ endedAtMs: number }, SimOrder>()
+    // Numbered in creation order (the venue's own order), filed in end order (the order its history forgets them in).
+    for (const item of [...held].sort((a, b) => a.order.createdAtMs - b.order.createdAtMs)) {
+      const { order: remembered } = item
+      const order: SimOrder = {
+        ...remembered,
+        clientOrderIds: [...remembered.clientOrderIds],
+        clientOrderId: remembered.clientOrderIds.at(-1) ?? remembered.venueOrderId,
+        sequence: ++this.#orderSequence,
+      }
+      if (order.tif === 'DAY') order.expireAtMs = order.createdAtMs + this.#options.dayOrderTtlMs
+      this.#store.add(order)
+      orders.set(item, order)
+    }
+    for (const item of [...held].sort((a, b) => a.endedAtMs - b.endedAtMs)) this.#store.settle(orders.get(item) as SimOrder, item.endedAtMs)
+    for (const trade of memory.trades) this.#store.addTrade({ ...trade })
+    this.#balances.clear()
+    for (const [account, assets] of memory.balances) this.#balances.set(account, new Map(assets))
   }
 
   get openCount(): number {
@@ -208,7 +244,7 @@ export class SimBook {
   #create(request: PlaceRequest, nowMs: number): SimOrder {
     const sequence = ++this.#orderSequence
     const order: SimOrder = {
-      venueOrderId: `${this.#options.venue}-o${sequence}`,
+      venueOrderId: `${this.#idPrefix}o${sequence}`,
       sequence,
       clientOrderId: request.clientOrderId,
       clientOrderIds: [request.clientOrderId],
@@ -346,7 +382,7 @@ export class SimBook {
   #report(order: SimOrder, kind: ExecutionReportKind, nowMs: number): ExecutionReport {
     return {
       venue: this.#options.venue,
-      execId: `${this.#options.venue}-x${++this.#execSequence}`,
+      execId: `${this.#idPrefix}x${++this.#execSequence}`,
       kind,
       clientOrderId: order.clientOrderId,
       venueOrderId: order.venueOrderId,

@@ -13,7 +13,8 @@
  * partial-fill draw says otherwise); bid/ask spread; venue-side balance, margin or reduce-only checks (balances may
  * go negative); self-trade prevention; price bands or rate limits as rules (429s are random bursts only); trading
  * sessions (DAY = a fixed TTL); cancel-on-disconnect; order-status queries for ids it never saw other than `null`;
- * amend priority loss; and report gaps it would let a client replay (lost reports are gone).
+ * amend priority loss; and report gaps it would let a client replay (lost reports are gone). It lives in the
+ * gateway's process, so it does not outlive it: serve resumes it from egress's log at each start (memory.ts).
  */
 
 export { SimVenue, type RequestCounters, type SimInspection } from './venue.ts'
@@ -25,6 +26,7 @@ export {
   type SimPriceStall,
   type SimVenueOptions,
 } from './options.ts'
+export type { EndedOrder, RestingOrder, SimMemory } from './memory.ts'
 export type { SimOrderView } from './order.ts'
 export type { ReferencePrice } from './prices.ts'
 export type { ReportCounters } from './reports.ts'

@@ -29,6 +29,7 @@ import type {
   VenueTrade,
 } from '../adapter.ts'
 import { SimBook, type BookResult } from './book.ts'
+import type { SimMemory } from './memory.ts'
 import { resolveFaults, resolveSimOptions, type ResolvedSimOptions, type SimFaults, type SimOutage, type SimVenueOptions } from './options.ts'
 import type { SimOrderView } from './order.ts'
 import { PriceProcess, type ReferencePrice } from './prices.ts'
@@ -156,6 +157,12 @@ export class SimVenue implements VenueAdapter {
   /** The reference price now (what the data-health guard reads), or null for a symbol the venue does not trade. */
   referencePrice(symbol: string): ReferencePrice | null {
     return this.#prices.reference(symbol, this.#clock.nowMs())
+  }
+
+  /** Takes up where the venue left off before a restart (memory.ts): before its first order, never after. */
+  resume(memory: SimMemory): void {
+    this.#book.resume(memory)
+    this.#ensureStepping()
   }
 
   /** Moves a price by hand (a jump) and matches resting orders against it at once; for tests. */

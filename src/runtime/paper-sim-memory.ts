@@ -1,0 +1,99 @@
+/**
+ * The sim venue's memory (src/venues/sim/memory.ts) rebuilt from egress's own state after a restart. The sim lives in
+ * the gateway's process and reported everything it did to egress, so the log holds what it held: the orders that
+ * were resting there (the kernel's orders open at the venue), the orders that ended within its trade history and
+ * the trades of all of these (the back office's fills), and what trading moved in each account (its positions). Without it a restart is a venue wipe that only the sim suffers: orders egress shows
+ * open would never fill, /v1/reconcile would show balance breaks, and the ids would start again from 1.
+ */
+
+import { tradingFlows, type FillRecord, type LedgerState } from '../backoffice/index.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { KernelState } from '../kernel/index.ts'
+import type { Order } from '../domain/orders.ts'
+import type { VenueTrade } from '../venues/adapter.ts'
+import type { EndedOrder, RestingOrder, SimMemory } from '../venues/sim/index.ts'
+import { OPEN_AT_VENUE } from './bootstrap.ts'
+
+export interface SimMemorySources {
+  state: KernelState
+  ledger: LedgerState
+  /** The back office's fills of one order, synthetic ones included (they are left out here). */
+  fillsOf: (orderId: string) => FillRecord[]
+  venue: string
+  session: string
+  /** The start of the venue's trade history: orders that ended before it are not held any more. */
+  historyFromMs: number
+}
+
+const ENDED_STATUS: ReadonlyMap<string, EndedOrder['status']> = new Map([
+  ['Filled', 'filled'],
+  ['Canceled', 'canceled'],
+  ['Expired', 'expired'],
+  ['Rejected', 'rejected'],
+] as const)
+
+export function simMemoryOf(sources: SimMemorySources): SimMemory {
+  const { state, ledger, venue } = sources
+  const orders: RestingOrder[] = []
+  const ended: EndedOrder[] = []
+  const held: Order[] = []
+  for (const order of state.orders.values()) {
+    if (order.venue !== venue || order.venueOrderId === null || !OPEN_AT_VENUE.has(order.status)) continue
+    orders.push(restingOf(order, order.venueOrderId))
+    held.push(order)
+  }
+  for (const [orderId, endedAtMs] of ledger.endedOrders) {
+    const order = state.orders.get(orderId)
+    const status = order === undefined ? undefined : ENDED_STATUS.get(order.status)
+    if (order === undefined || status === undefined || order.venue !== venue || order.venueOrderId === null || endedAtMs < sources.historyFromMs) continue
+    ended.push({ ...restingOf(order, order.venueOrderId), status, endedAtMs })
+    held.push(order)
+  }
+  const trades: VenueTrade[] = []
+  for (const order of held) {
+    for (const fill of sources.fillsOf(order.orderId)) if (!fill.synthetic) trades.push(tradeOf(order, fill))
+  }
+  trades.sort((a, b) => a.venueTimeMs - b.venueTimeMs)
+  const balances = new Map<string, Map<string, Units>>()
+  for (const position of ledger.positions.values()) {
+    if (position.venue !== venue || balances.has(position.accountId)) continue
+    balances.set(position.accountId, tradingFlows(ledger, position.accountId, venue))
+  }
+  return { session: sources.session, orders, ended, trades, balances }
+}
+
+function restingOf(order: Order, venueOrderId: string): RestingOrder {
+  const resting: RestingOrder = {
+    venueOrderId,
+    clientOrderIds: [...order.clientIdChain],
+    account: order.accountId,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    tif: order.tif,
+    postOnly: order.postOnly,
+    reduceOnly: order.reduceOnly,
+    qty: order.qty,
+    cumQty: order.cumQty,
+    createdAtMs: order.acceptedAtMs,
+  }
+  if (order.price !== null) resting.price = order.price
+  return resting
+}
+
+function tradeOf(order: Order, fill: FillRecord): VenueTrade {
+  return {
+    execId: fill.execId,
+    clientOrderId: order.venueClientOrderId,
+    venueOrderId: order.venueOrderId as string,
+    account: order.accountId,
+    symbol: order.symbol,
+    side: order.side,
+    qty: fill.qty,
+    price: fill.price,
+    fee: fill.fee,
+    feeAsset: fill.feeAsset,
+    liquidity: fill.liquidity ?? 'taker',
+    venueTimeMs: fill.venueTimeMs,
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * One writer per log directory. Two processes appending to one log interleave their frames and the log no longer
+ * opens (FRAME_CORRUPT): everything either acknowledged is lost to a restart. A second `egress serve` on the same data
+ * directory, or one started while the last is still stopping, did exactly that.
+ *
+ * The guard is flock(2) on `<dir>/LOCK`, exclusive and non-blocking, taken before recovery (which may truncate a torn
+ * tail) and held until the log is closed. The kernel drops the lock when its process ends, however it ends — kill -9
+ * included — so there is never a stale lock to clean up, and no PID guesswork. The file also names its holder, for
+ * the refusal message; its content means nothing else. Node and Bun have no flock, so it comes from libc over
+ * bun:ffi. The lock is advisory and per open file: readers (openReadOnly, replay-verify) do not take it, and a
+ * process that opens the same log twice is refused the second time too.
+ */
+
+import { dlopen, FFIType } from 'bun:ffi'
+import { closeSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { WalLockedError } from './errors.ts'
+
+const LOCK_FILE = 'LOCK'
+const LOCK_EX = 2
+const LOCK_NB = 4
+
+type Flock = (fd: number, operation: number) => number
+
+let flockOf: Flock | null = null
+
+function flock(): Flock {
+  if (flockOf !== null) return flockOf
+  const library = process.platform === 'darwin' ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6'
+  const libc = dlopen(library, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } })
+  flockOf = (fd, operation) => libc.symbols.flock(fd, operation)
+  return flockOf
+}
+
+/** The lock on one log directory, held from `acquire` until `release` (or the end of the process). */
+export class LogDirLock {
+  private fd: number | null
+
+  private constructor(fd: number) {
+    this.fd = fd
+  }
+
+  /** Takes the lock on `dir` (which must exist), or throws WalLockedError naming the holder. */
+  static acquire(dir: string): LogDirLock {
+    const path = join(dir, LOCK_FILE)
+    const fd = openSync(path, 'a+')
+    if (flock()(fd, LOCK_EX | LOCK_NB) !== 0) {
+      closeSync(fd)
+      const holder = holderOf(path)
+      throw new WalLockedError(`the log in ${dir} is open in another process${holder === '' ? '' : ` (${holder})`}; one log takes one writer`)
+    }
+    ftruncateSync(fd, 0)
+    writeSync(fd, `pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}\n`)
+    return new LogDirLock(fd)
+  }
+
+  /** Lets the next writer in. Closing the file drops the flock; the file stays. Idempotent. */
+  release(): void {
+    if (this.fd === null) return
+    closeSync(this.fd)
+    this.fd = null
+  }
+}
+
+function holderOf(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim().slice(0, 200)
+  } catch {
+    return ''
+  }
+}
