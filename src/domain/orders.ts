@@ -152,6 +152,13 @@ export interface Order {
   overfillCumQty: Units | null
   /** The recheck interval of the last overfill answer (it doubles per repeat, to a bound); 0 when none. */
   overfillRecheckMs: number
+  /**
+   * Unknown when a start began (its call was in flight when the process stopped, or it was already Unknown): if
+   * reconciliation proves the venue never received it, that start resends it. Held in the state, from the log, so a
+   * crash between the proof of absence and the resend leaves the order for the next start to resend rather than
+   * Failed for good. Only Unknown and Failed orders carry it; the start clears what it did not resend.
+   */
+  bootstrapSuspect: boolean
 }
 
 const CLIENT_ID_PREFIX = 'eg-'

@@ -28,6 +28,9 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
     order.status = to
   }
   applyEffects(state, order, event, wasTerminal)
+  // A bootstrap suspect is one the venue may never have received: Unknown, or Failed with that proven. Any other state
+  // (a resend's Enqueued included) ends it, so a start never resends it on that mark again (bootstrap-suspects.ts).
+  if (order.bootstrapSuspect && order.status !== 'Unknown' && order.status !== 'Failed') order.bootstrapSuspect = false
   // Only the transition above changes the status.
   const terminal = isTerminal(order.status)
   if (terminal) {
@@ -102,6 +105,10 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
       if (event.venueOrderId !== null) order.venueOrderId = event.venueOrderId
       order.notAtVenue = event.notAtVenue
       order.lastReason = event.reason
+      return
+    case 'order.suspect_marked':
+    case 'order.suspect_cleared':
+      order.bootstrapSuspect = event.type === 'order.suspect_marked'
       return
     case 'order.resend_requested':
       order.notAtVenue = false

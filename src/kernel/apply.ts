@@ -140,6 +140,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     syntheticCumQty: 0n,
     overfillCumQty: null,
     overfillRecheckMs: 0,
+    bootstrapSuspect: false,
   }
   assert(isVenueClientOrderIdOf(order.venueClientOrderId, order.orderId), 'venue client order id must derive from the order id')
   state.orders.set(order.orderId, order)

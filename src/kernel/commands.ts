@@ -171,6 +171,18 @@ export interface BootstrapCommand {
   nowMs: number
 }
 
+/** At every start, after bootstrap: every Unknown order becomes a suspect the start resends if proven absent (bootstrap-suspects.ts). */
+export interface MarkSuspectsCommand {
+  kind: 'mark_suspects'
+  nowMs: number
+}
+
+/** At every start, after its resends: the marks left are cleared. */
+export interface ClearSuspectsCommand {
+  kind: 'clear_suspects'
+  nowMs: number
+}
+
 export type KernelCommand =
   | PlaceCommand
   | CancelCommand
@@ -188,6 +200,8 @@ export type KernelCommand =
   | ReconcileResultCommand
   | ResendCommand
   | BootstrapCommand
+  | MarkSuspectsCommand
+  | ClearSuspectsCommand
 
 /** What the caller tells the client. Repeats of an idempotent request carry `duplicate: true` and the first answer. */
 export type Reply =

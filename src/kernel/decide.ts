@@ -7,6 +7,7 @@
 import { unreachable } from '../domain/assert.ts'
 import { decideConfigure, decideFund, decideKillSwitch, decideResend, decideSetMode } from './admin.ts'
 import { decideAmend, decideAmendResult } from './amend/index.ts'
+import { decideClearSuspects, decideMarkSuspects } from './bootstrap-suspects.ts'
 import { decideCancel } from './cancel.ts'
 import type { Decision, KernelCommand } from './commands.ts'
 import { decideFlatten } from './flatten.ts'
@@ -51,6 +52,10 @@ export function decide(state: KernelState, command: KernelCommand): Decision {
       return decideResend(state, command)
     case 'bootstrap':
       return decideBootstrap(state, command)
+    case 'mark_suspects':
+      return decideMarkSuspects(state, command)
+    case 'clear_suspects':
+      return decideClearSuspects(state, command)
     default:
       return unreachable(command, 'unknown command kind')
   }

@@ -13,8 +13,9 @@
  * and every record in the log. Reads of a retired order (HTTP get/events/explain, the first response of an idempotent
  * repeat) are served from its records in the log (src/http/retired-order.ts). What changes for a retired order: the
  * kernel no longer knows it, so a cancel or amend answers ORDER_NOT_FOUND and a late venue report for it is an orphan
- * (REPORT_ORPHANED alert), as for any order it does not hold. An order with a venue call still in flight or work
- * queued is never retired; it is skipped (the idle ones behind it still retire) and retired once idle.
+ * (REPORT_ORPHANED alert), as for any order it does not hold. An order with a venue call still in flight, work
+ * queued or a bootstrap suspect's mark is never retired; it is skipped (the idle ones behind it still retire) and
+ * retired once idle.
  *
  * The walk over the oldest terminal orders follows a list kept beside the Map in the same order
  * (ended-order-list.ts), so it costs O(1) per event plus O(1) per order retired or skipped.
@@ -91,5 +92,7 @@ function busy(state: KernelState, orderId: string): boolean {
   if (state.inFlight.has(orderId)) return true
   // The queues hold exactly each order's work (queues.ts), so asking workFor is asking the four queues in one step.
   const order = state.orders.get(orderId)
-  return order !== undefined && workFor(order) !== null
+  if (order === undefined) return false
+  // A bootstrap suspect proven absent waits for a start's resend, which needs the order (bootstrap-suspects.ts).
+  return workFor(order) !== null || order.bootstrapSuspect
 }

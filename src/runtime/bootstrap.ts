@@ -2,7 +2,8 @@
  * Bootstrap, on every start (§10, DESIGN §6): after the log has been replayed — record the configuration (a no-op if
  * its digest is unchanged), fund paper accounts that have never been funded, mark every call that was in flight
  * when the process stopped as Unknown, let the executor reconcile them with their venues, resend what the venues
- * proved they never received, and only then report ready so intake can open.
+ * proved they never received, and only then report ready so intake can open. Which orders may be resent is in the
+ * log (kernel/bootstrap-suspects.ts), so a crash at any point of this leaves the next start to finish it.
  */
 
 import type { Principal } from '../domain/accounts.ts'
@@ -41,10 +42,10 @@ export interface BootstrapReport {
   waitedMs: number
 }
 
-/** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
 /** States in which the venue holds a live order that may have changed while egress was not listening. */
 export const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial', 'CancelRequested', 'CancelPending'])
 
+/** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
 export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops'], accounts: [], liveAllowed: true }
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapReport> {
@@ -66,8 +67,11 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   const markedUnknown = new Set(
     marked.decision.events.filter((event) => event.type === 'order.unknown').map((event) => (event as { orderId: string }).orderId),
   )
-  const suspects = new Set(markedUnknown)
-  for (const order of engine.state.orders.values()) if (order.status === 'Unknown') suspects.add(order.orderId)
+  // The suspects are in the state, from the log: this start's Unknown orders and those a start that did not finish
+  // left marked — some of them already proven absent (Failed), waiting for the resend that start did not record.
+  await engine.submit({ kind: 'mark_suspects', nowMs: clock.nowMs() })
+  const suspects = new Set<string>()
+  for (const order of engine.state.orders.values()) if (order.bootstrapSuspect) suspects.add(order.orderId)
   options.executor.start()
   const started = clock.nowMs()
   // Orders the venue acknowledged may have filled or been canceled while egress was down: read each one back.
@@ -83,6 +87,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId })
     if (committed.lsns.length > 0) resent.push(orderId)
   }
+  // What was not resent (still Unknown, too old, refused) is no longer this start's to resend: proven absent later,
+  // while running, it stays Failed like any order proven absent while running.
+  await engine.submit({ kind: 'clear_suspects', nowMs: clock.nowMs() })
   options.executor.wake()
   return { inFlightMarkedUnknown: markedUnknown.size, openOrdersReconciled: open.length, unknownAfterWait: countUnknown(engine, suspects), resent, waitedMs: clock.nowMs() - started }
 }

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { cloneState, initialState, stateDigest } from '../../../src/kernel/index.ts'
 import {
   decodeKernelState, encodeKernelState, KERNEL_STATE_FORMAT_VERSION, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateBytesSliced, kernelStateFromBytes,
+  readableKernelSchemas,
 } from '../../../src/runtime/snapshot/index.ts'
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { withEvidence } from '../../support/evidence.ts'
@@ -87,5 +88,41 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
+  })
+
+  test("a bootstrap suspect's mark survives the round trip", async () => {
+    const world = await tradedWorld(14)
+    worlds.push(world)
+    const state = cloneState(world.gateway.engine.state)
+    const marked = [...state.orders.values()].find((order) => order.status !== 'Unknown')
+    if (marked === undefined) throw new Error('expected an order')
+    marked.bootstrapSuspect = true
+    const decoded = kernelStateFromBytes(kernelStateBytes(state))
+    expect(decoded.orders.get(marked.orderId)?.bootstrapSuspect).toBe(true)
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+  })
+
+  test("format 6's encoding (orders without bootstrapSuspect) is still read, every order unmarked", async () => {
+    // The schema id the build before Order.bootstrapSuspect wrote into its snapshots (format 6), computed by that build.
+    const previous = 'kernel-state/v6/939651800303503e'
+    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, previous, 'kernel-state/v5/fef0fbfd6a1fb66e'])
+    const world = await tradedWorld(15)
+    worlds.push(world)
+    const state = world.gateway.engine.state
+    expect([...state.orders.values()].every((order) => !order.bootstrapSuspect)).toBe(true)
+    const { json, idempotency } = encodeKernelState(state)
+    // That build's rows: every field of an order but the last, bootstrapSuspect.
+    const fields = structuredClone(json) as unknown[]
+    const orders = fields[7] as [string, unknown[]][]
+    expect(orders.length).toBe(state.orders.size)
+    for (const [, row] of orders) expect(row.pop()).toBe(false)
+    const v5 = kernelSectionOf(JSON.stringify(fields), idempotency)
+    const decoded = kernelStateFromBytes(v5, { schema: previous })
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(mapOrders(decoded)).toEqual(mapOrders(state))
+    // Each encoding is read only under its own id.
+    expect(() => kernelStateFromBytes(v5)).toThrow(/expected Order as an array of/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of/)
+    expect(() => kernelStateFromBytes(v5, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
   })
 })

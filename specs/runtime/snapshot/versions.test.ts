@@ -3,7 +3,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, backOfficeOf, backOfficeSectionSource } from '../../../src/backoffice/index.ts'
 import type { Gateway } from '../../../src/runtime/gateway.ts'
-import { decodeSnapshot, encodeSnapshot, SnapshotError } from '../../../src/runtime/snapshot/index.ts'
+import { stateDigest } from '../../../src/kernel/index.ts'
+import {
+  decodeSnapshot, encodeKernelState, encodeSnapshot, KERNEL_SECTION, kernelStateFromBytes, readableKernelSchemas, rebuildState, SnapshotError,
+} from '../../../src/runtime/snapshot/index.ts'
+import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
+import { openReadOnly } from '../../../wal/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, startWorld, type World } from '../harness.ts'
 import { trade } from './support.ts'
@@ -84,6 +89,32 @@ describe('snapshots of another format version', () => {
         return { cases: 2 }
       },
     )
+  })
+})
+
+describe("snapshots of the previous build's kernel encoding", () => {
+  test('a snapshot whose kernel state is format 6 (orders without bootstrapSuspect) is used at restart, not replayed around', async () => {
+    const first = await worldWithOffice({ seed: 502 })
+    dirs.push(first.dir)
+    await trade(first, { orders: 12, tag: 'p', seed: 502 })
+    await first.gateway.stop()
+    const file = join(first.dir, 'snapshots', newest(first.dir))
+    const content = decodeSnapshot(new Uint8Array(readFileSync(file)))
+    const previous = readableKernelSchemas()[1] as string
+    const state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
+    const { json, idempotency } = encodeKernelState(state)
+    const fields = json as unknown[]
+    for (const [, row] of fields[7] as [string, unknown[]][]) row.pop()
+    const sections = new Map(content.sections)
+    sections.set(KERNEL_SECTION, kernelSectionOf(JSON.stringify(fields), idempotency))
+    const { format: _format, version: _version, sections: _infos, ...meta } = content.header
+    writeFileSync(file, encodeSnapshot({ ...meta, kernelSchema: previous }, sections).bytes)
+
+    const second = await worldWithOffice({ seed: 502, from: first })
+    expect(second.gateway.restoreReport?.rejected).toEqual([])
+    expect(second.gateway.restoreReport?.snapshot?.lsn).toBe(content.header.lsn)
+    expect(stateDigest(second.gateway.engine.state)).toBe(stateDigest(rebuildState(openReadOnly(join(first.dir, 'log'))).state))
+    await second.gateway.stop()
   })
 })
 

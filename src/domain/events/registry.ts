@@ -43,6 +43,8 @@ export const EVENT_CODES = {
   'order.amend_failed': 224,
   'order.fill_covered': 225,
   'order.overfill_recheck': 226,
+  'order.suspect_marked': 227,
+  'order.suspect_cleared': 228,
   'inbox.report_accepted': 300,
   'inbox.duplicate_dropped': 301,
   'alert.raised': 900,

@@ -259,6 +259,10 @@ export const EVENT_SCHEMAS = {
     principalId: v.string(),
     reservationAmount: nonNegativeUnitsSchema,
   }),
+  /** At a start, an Unknown order becomes a bootstrap suspect: resent by a start if the venue proves it never had it. */
+  'order.suspect_marked': v.strictObject({ type: v.literal('order.suspect_marked'), ...orderBase }),
+  /** The start that marked it is done with it (not resent: still Unknown, too old, or the resend was refused). */
+  'order.suspect_cleared': v.strictObject({ type: v.literal('order.suspect_cleared'), ...orderBase }),
   'order.transition_refused': v.strictObject({
     type: v.literal('order.transition_refused'),
     ...orderBase,

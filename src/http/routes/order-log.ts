@@ -70,6 +70,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.amend_failed': 'amend',
   'order.cancel_requested': 'cancel', 'order.canceled': 'cancel',
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
+  'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
   'alert.raised': 'alert', 'order.transition_refused': 'alert',
   'kernel.configured': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
 }
@@ -126,6 +127,8 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.reconciled': return `reconciled to ${event.to}: venue status ${event.venueStatus}${event.notAtVenue ? ', not at the venue' : ''} (${event.reason})`
     case 'order.reconcile_deferred': return 'reconciliation deferred'
     case 'order.overfill_recheck': return `venue reports cumulative ${d(event.venueCumQty)}, past the order: asked again at ${event.retryAtMs}`
+    case 'order.suspect_marked': return 'unknown at start: resent by a start if the venue proves it never had it'
+    case 'order.suspect_cleared': return 'no longer resent at start if found absent (the start that marked it is done with it)'
     case 'order.transition_refused': return `${event.transition} refused in ${event.from}: ${event.detail}`
     case 'alert.raised': return `alert ${event.reason}: ${event.detail}`
     default: return event.type

@@ -177,6 +177,8 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('reconcile_result'), nowMs: ms, askedAtMs: v.exactOptional(ms), orderId: text, venueOrder: v.nullable(venueOrder), trades: v.array(venueTrade) }),
   v.strictObject({ kind: v.literal('resend'), nowMs: ms, principal: principalSchema, orderId: text }),
   v.strictObject({ kind: v.literal('bootstrap'), nowMs: ms }),
+  v.strictObject({ kind: v.literal('mark_suspects'), nowMs: ms }),
+  v.strictObject({ kind: v.literal('clear_suspects'), nowMs: ms }),
 ])
 
 const recordSchema = v.strictObject({ command: commandSchema, eventCount: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) })

@@ -8,7 +8,7 @@
 export { CodecError } from './codec-kit.ts'
 export {
   decodeKernelState, encodeKernelState, KERNEL_STATE_FORMAT_VERSION, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateBytesSliced,
-  kernelStateFromBytes,
+  kernelStateFromBytes, readableKernelSchemas, readsKernelSchema,
 } from './state-codec.ts'
 export {
   decodeSnapshot, encodeSnapshot, KERNEL_SECTION, SNAPSHOT_FORMAT_VERSION, SnapshotError, type SnapshotContent, type SnapshotHeader,

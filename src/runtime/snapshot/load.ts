@@ -1,7 +1,8 @@
 /**
  * Loading a snapshot: never trusted on its word. A candidate is used only if its file is intact (digest), its kernel
- * state is an encoding this build reads (its own or the previous format's, by schema id, then a field-by-field decode) and its chain head equals the log's at its
- * LSN — so a snapshot of another log, of a log that was since rewritten, or of a log that lost its tail is refused.
+ * state is an encoding this build reads (its own or an earlier format it upgrades: schema id, then a field-by-field decode) and
+ * its chain head equals the log's at its LSN — so a snapshot of another log, of a log that was since rewritten, or of
+ * a log that lost its tail is refused.
  * Candidates are tried newest first; every refusal is reported.
  */
 
@@ -9,7 +10,7 @@ import { toHex, type Frame } from '../../../wal/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { CodecError } from './codec-kit.ts'
 import { KERNEL_SECTION, SnapshotError, type SnapshotHeader } from './file.ts'
-import { KERNEL_STATE_SCHEMA, kernelStateFromBytes, readsKernelSchema } from './state-codec.ts'
+import { kernelStateFromBytes, readableKernelSchemas, readsKernelSchema } from './state-codec.ts'
 import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
 /** What loading needs of a log: its LSN range and frames (a writable Wal and a read-only log both fit). */
@@ -50,7 +51,7 @@ export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate,
   const content = store.read(candidate)
   const { header } = content
   if (!readsKernelSchema(header.kernelSchema)) {
-    throw new SnapshotError('SCHEMA_MISMATCH', `kernel state schema ${header.kernelSchema}; this build reads ${KERNEL_STATE_SCHEMA} (older or newer build): not used, replay covers it`)
+    throw new SnapshotError('SCHEMA_MISMATCH', `kernel state schema ${header.kernelSchema}; this build reads ${readableKernelSchemas().join(' and ')} (older or newer build): not used, replay covers it`)
   }
   const logHead = chainHeadAt(log, header.lsn)
   if (logHead !== header.chainHead) {

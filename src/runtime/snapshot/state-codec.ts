@@ -30,11 +30,12 @@ import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
-// 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and upgraded:
+// 7: orders hold bootstrapSuspect (a version 6 or 5 section is read with it false: see below); 6: orders hold
+// syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and upgraded:
 // KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as binary
 // columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
 // `account key` (was a newline); 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 6
+export const KERNEL_STATE_FORMAT_VERSION = 7
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -107,7 +108,9 @@ const amendState = record<AmendState>('AmendState', {
 })
 
 /** The fields an order had in format version 5. */
-type OrderV5 = Omit<Order, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs'>
+type OrderV5 = Omit<Order, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect'>
+/** The fields an order had in format version 6. */
+type OrderV6 = Omit<Order, 'bootstrapSuspect'>
 
 const orderFieldsV5: Fields<OrderV5> = {
   orderId: str,
@@ -149,26 +152,37 @@ const orderFieldsV5: Fields<OrderV5> = {
   amend: nullable(amendState),
 }
 
-const order = record<Order>('Order', { ...orderFieldsV5, syntheticCumQty: units, overfillCumQty: nullable(units), overfillRecheckMs: num })
+const orderFieldsV6: Fields<OrderV6> = { ...orderFieldsV5, syntheticCumQty: units, overfillCumQty: nullable(units), overfillRecheckMs: num }
+
+const order = record<Order>('Order', { ...orderFieldsV6, bootstrapSuspect: bool })
+
+/** A codec that reads an older order's fields into this build's shape, and never writes them. */
+function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => Order): Codec<Order> {
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError(`orders are written in this build's format, never in version ${version}`)
+    },
+    decode: (json, path) => upgrade(older.decode(json, path)),
+  }
+}
 
 /**
  * A version 5 order, read into this build's shape. syntheticCumQty is what replaying the order's events gives: the
  * highest venue cumulative quantity among its synthetic fills, which their execution ids carry. No overfill is held:
- * version 5 never recorded one (`order.overfill_recheck` is newer).
+ * version 5 never recorded one (`order.overfill_recheck` is newer). Nor was any order a bootstrap suspect: the mark
+ * did not exist, so false is what a replay of its log gives too.
  */
-const orderFromV5: Codec<Order> = (() => {
-  const v5 = record<OrderV5>('Order', orderFieldsV5)
-  return {
-    shape: v5.shape,
-    encode: () => {
-      throw new CodecError('orders are written in this build\'s format, never in version 5')
-    },
-    decode: (json, path) => {
-      const old = v5.decode(json, path)
-      return { ...old, syntheticCumQty: syntheticCumQtyOfExecIds(old.execIds), overfillCumQty: null, overfillRecheckMs: 0 }
-    },
-  }
-})()
+const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old) => ({
+  ...old,
+  syntheticCumQty: syntheticCumQtyOfExecIds(old.execIds),
+  overfillCumQty: null,
+  overfillRecheckMs: 0,
+  bootstrapSuspect: false,
+}))
+
+/** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false }))
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -215,6 +229,7 @@ function kernelStateFields(orders: Codec<Map<string, Order>>): Fields<KernelStat
 }
 
 const kernelState = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(order)))
+const kernelStateV6 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV6)))
 const kernelStateV5 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV5)))
 
 function schemaId(version: number, state: Codec<KernelStateRest>): string {
@@ -225,20 +240,29 @@ function schemaId(version: number, state: Codec<KernelStateRest>): string {
 export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelState)
 
 /**
- * The encoding the previous build wrote (format version 5), which this build still reads: a snapshot of it upgrades
- * to the state replaying its log gives, so an upgrade over a compacted log does not need the archived segments.
+/**
+ * The encodings earlier builds wrote, which this build still reads: a snapshot of either upgrades to the state
+ * replaying its log gives, so an upgrade over a compacted log does not need the archived segments. Their ids are the
+ * ones those builds wrote (specs pin them).
  */
 export const KERNEL_STATE_SCHEMA_V5 = schemaId(5, kernelStateV5)
+export const KERNEL_STATE_SCHEMA_V6 = schemaId(6, kernelStateV6)
 
-/** The schema ids this build reads, each with the codec that reads it. */
+/** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V6, kernelStateV6],
   [KERNEL_STATE_SCHEMA_V5, kernelStateV5],
 ])
 
 /** Whether this build can read a snapshot whose kernel section has this schema id. */
 export function readsKernelSchema(schema: string): boolean {
   return READABLE_SCHEMAS.has(schema)
+}
+
+/** The schema ids this build reads, its own first. */
+export function readableKernelSchemas(): string[] {
+  return [...READABLE_SCHEMAS.keys()]
 }
 
 /** The state in its two parts: every other field as one JSON value, the idempotency index as binary columns. */
@@ -253,7 +277,7 @@ export function encodeKernelState(state: KernelState): EncodedKernelState {
 
 export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Array }, options: { schema?: string } = {}): KernelState {
   const codec = READABLE_SCHEMAS.get(options.schema ?? KERNEL_STATE_SCHEMA)
-  if (codec === undefined) throw new CodecError(`state: schema ${options.schema ?? ''} is not one this build reads`)
+  if (codec === undefined) throw new CodecError(`state: schema ${options.schema ?? ''} is not one this build reads (${readableKernelSchemas().join(', ')})`)
   const rest = codec.decode(encoded.json, 'state')
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {
@@ -300,7 +324,10 @@ export async function kernelStateBytesSliced(state: KernelState, options: { entr
   return kernelSectionOf(`[${parts.join(',')}]`, idempotency)
 }
 
-/** Decodes a `kernel` section; throws CodecError (or SyntaxError) on anything that is not this build's encoding. */
+/**
+ * Decodes a `kernel` section written under `schema` (default: this build's); throws CodecError (or SyntaxError) on
+ * anything that is not that encoding.
+ */
 export function kernelStateFromBytes(bytes: Uint8Array, options: { schema?: string } = {}): KernelState {
   if (bytes.byteLength < 4) throw new CodecError(`state: ${bytes.byteLength} bytes is shorter than the JSON length`)
   const jsonBytes = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true)
