@@ -19,21 +19,17 @@ import type {
   PlaceRequest,
   VenueBalance,
   VenueOrder,
-  VenueOutcome,
   VenueTrade,
 } from '../adapter.ts'
 import type { ResolvedSimOptions, SimInstrument } from './options.ts'
 import type { PriceProcess } from './prices.ts'
 import type { Xoshiro128ss } from './prng.ts'
-import type { SimMemory } from './memory.ts'
+import { heldOrdersOf, type SimMemory } from './memory.ts'
+import { ok, rejected, type BookResult } from './book-result.ts'
+import { placeProblem } from './place-check.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
-
-export interface BookResult<T> {
-  outcome: VenueOutcome<T>
-  reports: ExecutionReport[]
-}
 
 type BookOptions = Pick<
   ResolvedSimOptions,
@@ -88,25 +84,11 @@ export class SimBook {
   resume(memory: SimMemory): void {
     if (this.#orderSequence !== 0 || this.#execSequence !== 0) throw new Error('a sim venue resumes only before its first order')
     this.#idPrefix = `${this.#options.venue}-${memory.session}-`
-    const held = [
-      ...memory.ended.map(({ endedAtMs, ...order }) => ({ order, endedAtMs })),
-      ...memory.orders.map((order) => ({ order: { ...order, status: order.cumQty > 0n ? ('partially_filled' as const) : ('open' as const) }, endedAtMs: 0 })),
-    ]
-    const orders = new Map<{ endedAtMs: number }, SimOrder>()
-    // Numbered in creation order (the venue's own order), filed in end order (the order its history forgets them in).
-    for (const item of [...held].sort((a, b) => a.order.createdAtMs - b.order.createdAtMs)) {
-      const { order: remembered } = item
-      const order: SimOrder = {
-        ...remembered,
-        clientOrderIds: [...remembered.clientOrderIds],
-        clientOrderId: remembered.clientOrderIds.at(-1) ?? remembered.venueOrderId,
-        sequence: ++this.#orderSequence,
-      }
-      if (order.tif === 'DAY') order.expireAtMs = order.createdAtMs + this.#options.dayOrderTtlMs
-      this.#store.add(order)
-      orders.set(item, order)
-    }
-    for (const item of [...held].sort((a, b) => a.endedAtMs - b.endedAtMs)) this.#store.settle(orders.get(item) as SimOrder, item.endedAtMs)
+    const held = heldOrdersOf(memory, this.#options.dayOrderTtlMs)
+    this.#orderSequence = held.length
+    for (const { order } of held) this.#store.add(order)
+    // Filed in end order, the order its history forgets them in (resting ones, 0, first: they are not in that queue).
+    for (const { order, endedAtMs } of held.toSorted((a, b) => a.endedAtMs - b.endedAtMs)) this.#store.settle(order, endedAtMs)
     for (const trade of memory.trades) this.#store.addTrade({ ...trade })
     this.#balances.clear()
     for (const [account, assets] of memory.balances) this.#balances.set(account, new Map(assets))
@@ -131,7 +113,7 @@ export class SimBook {
     }
     if (!this.#store.hasRoom(nowMs)) return rejected(SimReason.venueOrderLimit, [])
     const order = this.#create(request, nowMs)
-    const invalid = this.#validatePlace(request)
+    const invalid = placeProblem(request, this.#instruments.get(request.symbol))
     if (invalid !== null) return this.#reject(order, invalid, nowMs)
     const instrument = this.#instrument(order.symbol)
     const reference = this.#reference(order.symbol, nowMs)
@@ -264,21 +246,6 @@ export class SimBook {
     if (request.tif === 'DAY') order.expireAtMs = nowMs + this.#options.dayOrderTtlMs
     this.#store.add(order)
     return order
-  }
-
-  #validatePlace(request: PlaceRequest): string | null {
-    const instrument = this.#instruments.get(request.symbol)
-    if (instrument === undefined) return SimReason.unknownSymbol
-    if (request.qty <= 0n || request.qty % instrument.lot !== 0n) return SimReason.invalidQuantity
-    if (request.type === 'limit') {
-      if (request.price === undefined || request.price <= 0n || request.price % instrument.tick !== 0n) {
-        return SimReason.invalidPrice
-      }
-    } else if (request.price !== undefined || request.postOnly) {
-      return SimReason.invalidOrder
-    }
-    if (request.postOnly && request.tif !== 'GTC' && request.tif !== 'DAY') return SimReason.invalidOrder
-    return null
   }
 
   #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
@@ -421,12 +388,4 @@ export class SimBook {
 function isMarketable(order: Pick<SimOrder, 'side' | 'type' | 'price'>, reference: Units): boolean {
   if (order.type === 'market' || order.price === undefined) return true
   return order.side === 'buy' ? order.price >= reference : order.price <= reference
-}
-
-function ok<T>(value: T, reports: ExecutionReport[]): BookResult<T> {
-  return { outcome: { kind: 'ok', value }, reports }
-}
-
-function rejected<T>(reason: string, reports: ExecutionReport[]): BookResult<T> {
-  return { outcome: { kind: 'rejected', reason }, reports }
 }

@@ -6,25 +6,17 @@
  */
 
 import type { Units } from '../../domain/decimal.ts'
-import type { OrderType, Side, TimeInForce, VenueOrderStatus, VenueTrade } from '../adapter.ts'
+import type { VenueOrderStatus, VenueTrade } from '../adapter.ts'
+import type { SimOrder } from './order.ts'
 
-/** An order resting at the venue when it stopped, as the venue's own reports left it. */
-export interface RestingOrder {
-  venueOrderId: string
-  /** Every client order id it has carried, oldest first (the amend chain); the last is the current one. */
-  clientOrderIds: string[]
-  account: string
-  symbol: string
-  side: Side
-  type: OrderType
-  tif: TimeInForce
-  postOnly: boolean
-  reduceOnly: boolean
-  qty: Units
-  price?: Units
-  cumQty: Units
-  createdAtMs: number
-}
+/**
+ * An order resting at the venue when it stopped, as the venue's own reports left it: a SimOrder's lasting fields
+ * (its client-id chain's last entry is the current id; sequence and expiry are the resumed venue's to give).
+ */
+export type RestingOrder = Pick<
+  SimOrder,
+  'venueOrderId' | 'clientOrderIds' | 'account' | 'symbol' | 'side' | 'type' | 'tif' | 'postOnly' | 'reduceOnly' | 'qty' | 'price' | 'cumQty' | 'createdAtMs'
+>
 
 /** An order that ended within the venue's trade history: held, with its trades, as the venue would still hold it. */
 export interface EndedOrder extends RestingOrder {
@@ -44,4 +36,25 @@ export interface SimMemory {
   trades: VenueTrade[]
   /** What trading moved per account and asset (the sim holds no funding). */
   balances: Map<string, Map<string, Units>>
+}
+
+/**
+ * The orders of `memory` as the resumed book holds them: numbered 1, 2, … in creation order (the venue's own order),
+ * each with when it ended (0 for a resting one).
+ */
+export function heldOrdersOf(memory: SimMemory, dayOrderTtlMs: number): { order: SimOrder; endedAtMs: number }[] {
+  const remembered = [
+    ...memory.ended.map(({ endedAtMs, ...order }) => ({ order, endedAtMs })),
+    ...memory.orders.map((order) => ({ order: { ...order, status: order.cumQty > 0n ? ('partially_filled' as const) : ('open' as const) }, endedAtMs: 0 })),
+  ].sort((a, b) => a.order.createdAtMs - b.order.createdAtMs)
+  return remembered.map(({ order: kept, endedAtMs }, index) => {
+    const order: SimOrder = {
+      ...kept,
+      clientOrderIds: [...kept.clientOrderIds],
+      clientOrderId: kept.clientOrderIds.at(-1) ?? kept.venueOrderId,
+      sequence: index + 1,
+    }
+    if (order.tif === 'DAY') order.expireAtMs = order.createdAtMs + dayOrderTtlMs
+    return { order, endedAtMs }
+  })
 }

@@ -28,7 +28,8 @@ import type {
   VenueOutcome,
   VenueTrade,
 } from '../adapter.ts'
-import { SimBook, type BookResult } from './book.ts'
+import { SimBook } from './book.ts'
+import { ok, type BookResult } from './book-result.ts'
 import type { SimMemory } from './memory.ts'
 import { resolveFaults, resolveSimOptions, type ResolvedSimOptions, type SimFaults, type SimOutage, type SimVenueOptions } from './options.ts'
 import type { SimOrderView } from './order.ts'
@@ -135,19 +136,19 @@ export class SimVenue implements VenueAdapter {
   }
 
   orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
-    return this.#call('orderStatus', () => answer(this.#book.status(clientOrderId)))
+    return this.#call('orderStatus', () => ok(this.#book.status(clientOrderId)))
   }
 
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
-    return this.#call('openOrders', () => answer(this.#book.openOrders(account)))
+    return this.#call('openOrders', () => ok(this.#book.openOrders(account)))
   }
 
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
-    return this.#call('trades', () => answer(this.#book.trades(options)))
+    return this.#call('trades', () => ok(this.#book.trades(options)))
   }
 
   balances(account: string): Promise<VenueOutcome<VenueBalance[]>> {
-    return this.#call('balances', () => answer(this.#book.balances(account)))
+    return this.#call('balances', () => ok(this.#book.balances(account)))
   }
 
   onReport(handler: (report: ExecutionReport) => void): () => void {
@@ -281,8 +282,4 @@ export class SimVenue implements VenueAdapter {
   #outageAt(nowMs: number): SimOutage | null {
     return this.#faults.outages.find((outage) => nowMs >= outage.startMs && nowMs < outage.endMs) ?? null
   }
-}
-
-function answer<T>(value: T): BookResult<T> {
-  return { outcome: { kind: 'ok', value }, reports: [] }
 }
