@@ -287,11 +287,24 @@ export class GroupCommit {
     }
   }
 
+  /**
+   * Stops the writer with `error` as if a write had failed: everything queued is refused with it, `died` resolves, and
+   * nothing more is written. A batch already written finishes its sync and is acknowledged if that succeeds (its
+   * records are on disk either way). No-op once dead.
+   */
+  halt(error: Error): void {
+    if (this.fatal === null) this.stop(error, [])
+  }
+
   private die(cause: unknown, batch: PendingAppend[]): void {
     const error =
       cause instanceof LeaseError
         ? cause
         : new WalFatalError(`log write failed; the writer is stopped and the process must recover by reopening: ${String(cause)}`, { cause })
+    this.stop(error, batch)
+  }
+
+  private stop(error: Error, batch: PendingAppend[]): void {
     this.fatal = error
     this.#died.resolve(error)
     for (const pending of batch) pending.waiter.reject(error)

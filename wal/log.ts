@@ -17,7 +17,7 @@ import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import { LogDirLock } from './dir-lock.ts'
-import { LeaseError, WalClosedError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
+import { LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { GroupCommit, type AppendWaiter, type CommitListener } from './group-commit.ts'
 import { nodeIo } from './io.ts'
@@ -165,6 +165,15 @@ export class Wal {
    */
   get died(): Promise<Error> {
     return this.commit.died
+  }
+
+  /**
+   * Stops the writer for good, as a failed write would (WalFatalError with `reason`; `died` resolves): for an owner
+   * whose memory no longer matches what it logged (the engine, when applying a decision failed halfway). Whatever is
+   * queued is refused; a batch already written completes. No-op once the writer is dead.
+   */
+  halt(reason: string, cause: unknown): void {
+    this.commit.halt(new WalFatalError(reason, { cause }))
   }
 
   get queueDepth(): { records: number; bytes: number } {

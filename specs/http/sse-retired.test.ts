@@ -6,6 +6,7 @@
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { isTerminal } from '../../src/domain/states.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
 import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 import { SseReader } from './sse-client.ts'
@@ -31,9 +32,14 @@ test("a resumed account stream delivers the events of orders retired since, not 
   for (let index = 0; index < 4; index++) {
     const res = await fetch(`${base}/v1/orders`, post(trader, { ...LIMIT_BUY, tif: 'IOC' }, { 'Idempotency-Key': `retired-${index}` }))
     expect(res.status).toBe(202)
-    orderIds.push((await json(res)).order_id as string)
+    const orderId = (await json(res)).order_id as string
+    orderIds.push(orderId)
+    // Each IOC order ends before the next is placed, at least 1 ms before its events: an order is retired by a later
+    // event, never by the one that ended it (src/kernel/retention.ts).
+    await eventually(() => isTerminal(t.gateway.engine.state.orders.get(orderId)?.status ?? 'Enqueued'))
+    await Bun.sleep(2)
   }
-  // IOC orders end at once; all but the newest leave the hot state.
+  // All but the newest leave the hot state.
   await eventually(() => orderIds.filter((orderId) => t.gateway.engine.state.orders.has(orderId)).length <= 1)
   const endLsn = t.gateway.engine.wal.lastLsn
   const mine = new Set(orderIds)

@@ -63,7 +63,7 @@ describe('amend (replace)', () => {
     const harness = Harness.funded()
     const orderId = amendInFlight(harness)
     const result = harness.amendResult(orderId, { kind: 'ok', value: { accepted: true } })
-    expect(harness.eventTypes(result)).toEqual(['order.call_completed', 'order.amended'])
+    expect(harness.eventTypes(result)).toEqual(['order.amended', 'order.call_completed'])
     const order = harness.order(orderId)
     expect(order).toMatchObject({ status: 'AckedOpen', qty: d('0.2'), amend: null, clientIdChain: [`eg-${orderId}`, `eg-${orderId}.a1`] })
     expect(currentClientOrderId(order)).toBe(`eg-${orderId}.a1`)
@@ -100,8 +100,8 @@ describe('amend (replace)', () => {
     const harness = Harness.funded()
     const orderId = amendInFlight(harness)
     const decision = harness.amendResult(orderId, { kind: 'rejected', reason: 'too_late_to_amend' })
-    expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.amend_failed'])
-    expect((decision.events[1] as EventOf<'order.amend_failed'>).reason).toBe('VENUE_AMEND_REJECTED')
+    expect(harness.eventTypes(decision)).toEqual(['order.amend_failed', 'order.call_completed'])
+    expect((decision.events[0] as EventOf<'order.amend_failed'>).reason).toBe('VENUE_AMEND_REJECTED')
     expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', qty: d('0.1'), amend: { stage: 'failed' } })
     expect(harness.reserved('USD')).toBe(oldCost)
     // The venue's reject report under the amend id arrives after the answer: nothing more to do.
@@ -199,7 +199,7 @@ describe('amend (replace)', () => {
     const harness = Harness.funded()
     const orderId = amendInFlight(harness)
     const decision = harness.amendResult(orderId, { kind: 'retryable', reason: 'rate_limited', retryAfterMs: 500 })
-    expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.send_retry'])
+    expect(harness.eventTypes(decision)).toEqual(['order.send_retry', 'order.call_completed'])
     expect(harness.next()).toBeNull()
     harness.nowMs += 500
     expect(harness.next()).toMatchObject({ kind: 'amend', lane: 2 })
@@ -224,7 +224,7 @@ describe('amend (replace)', () => {
     harness.cancel(orderId)
     expect(harness.next()).toBeNull() // the slot is busy with the amend
     const decision = harness.amendResult(orderId, { kind: 'retryable', reason: 'rate_limited', retryAfterMs: 500 })
-    expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.amend_failed'])
+    expect(harness.eventTypes(decision)).toEqual(['order.amend_failed', 'order.call_completed'])
     expect(harness.next()).toMatchObject({ kind: 'cancel', lane: 0 })
   })
 
@@ -280,7 +280,7 @@ describe('amend (replace)', () => {
     const harness = Harness.funded()
     const orderId = amendInFlight(harness)
     const decision = harness.amendResult(orderId, { kind: 'rejected', reason: 'duplicate_client_order_id' })
-    expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.unknown'])
+    expect(harness.eventTypes(decision)).toEqual(['order.unknown', 'order.call_completed'])
     expect(harness.order(orderId).amend?.stage).toBe('sent')
   })
 
@@ -288,7 +288,7 @@ describe('amend (replace)', () => {
     const harness = Harness.funded()
     const orderId = amendInFlight(harness)
     const decision = harness.amendResult(orderId, { kind: 'rejected', reason: 'unknown_order' })
-    expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.amend_failed', 'order.unknown'])
+    expect(harness.eventTypes(decision)).toEqual(['order.amend_failed', 'order.unknown', 'order.call_completed'])
     expect(harness.order(orderId).status).toBe('Unknown')
   })
 
@@ -296,7 +296,7 @@ describe('amend (replace)', () => {
     const harness = Harness.funded()
     const orderId = amendInFlight(harness)
     const decision = harness.run({ kind: 'bootstrap', nowMs: harness.nowMs })
-    expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.unknown'])
+    expect(harness.eventTypes(decision)).toEqual(['order.unknown', 'order.call_completed'])
     expect(harness.state.inFlight.size).toBe(0)
   })
 })
@@ -343,7 +343,7 @@ describe('fills racing an amend', () => {
     expect(harness.order(orderId).status).toBe('Filled')
     expect(harness.reserved('USD')).toBe(0n)
     const decision = harness.amendResult(orderId, { kind: 'rejected', reason: 'too_late_to_amend' })
-    expect(harness.eventTypes(decision)).toEqual(['order.call_completed', 'order.amend_failed'])
+    expect(harness.eventTypes(decision)).toEqual(['order.amend_failed', 'order.call_completed'])
     expect(harness.state.inFlight.size).toBe(0)
     expect(harness.reserved('USD')).toBe(0n)
   })

@@ -68,7 +68,10 @@ describe('ended-order list', () => {
   })
 })
 
-/** The retirement rule as it was written against the Map (before the list), for comparison. */
+/**
+ * The retirement rule as it was written against the Map (before the list), for comparison; with the grace read as at
+ * least 1 ms (an order is never retired by the event that ended it).
+ */
 function referenceRetain(model: Map<string, number>, change: { orderId: string; wasTerminal: boolean; terminal: boolean; atMs: number }, rule: { keptMax: number; graceMs: number | null }, busy: (orderId: string) => boolean): string[] {
   const retired: string[] = []
   const ended = change.terminal && !change.wasTerminal
@@ -88,7 +91,7 @@ function referenceRetain(model: Map<string, number>, change: { orderId: string; 
   let excess = model.size - rule.keptMax
   const due: string[] = []
   for (const [orderId, endedAtMs] of model) {
-    if (excess <= 0 || change.atMs - endedAtMs < rule.graceMs) break
+    if (excess <= 0 || change.atMs - endedAtMs < Math.max(rule.graceMs, 1)) break
     if (busy(orderId)) continue
     due.push(orderId)
     excess--

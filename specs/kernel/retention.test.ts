@@ -2,7 +2,8 @@
  * Retirement of terminal orders (src/kernel/retention.ts) at the kernel level: an order that ended is retired only
  * after params.terminalOrderRetireAfterMs of event time, so a fill the venue reports after it confirmed a cancel is
  * still booked (review finding 2); a busy terminal order is skipped instead of holding up every retirement behind it
- * (finding 7); a `kernel.configured` record without the grace keeps the rule its log was decided with.
+ * (finding 7); a `kernel.configured` record without the grace keeps the rule its log was decided with; a venue call's
+ * answer is taken whole before its order can retire (a fill report ahead of the place answer, simulation seed 5171).
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -25,6 +26,15 @@ function canceledThenAnother(params: Partial<KernelParams>, advanceMs = 0): { ha
   harness.nowMs += advanceMs
   harness.cancel(b)
   return { harness, a, b }
+}
+
+/** Order b: Canceled with its cancel call still in flight, so busy: it keeps a kernel with a bound of 1 over it. */
+function busyCanceled(harness: Harness): string {
+  const b = harness.openOrder({ client_order_id: 'b' })
+  harness.cancel(b)
+  harness.send(b, 'cancel')
+  harness.report(report(harness.order(b), { execId: 'c1', kind: 'canceled', cumQty: 0n }))
+  return b
 }
 
 function lateFill(harness: Harness, orderId: string) {
@@ -64,11 +74,16 @@ describe('terminal order retirement', () => {
     expect(harness.state.inFlight.has(a)).toBe(true)
     const b = harness.placedId({ client_order_id: 'b' })
     harness.cancel(b)
-    expect(harness.state.orders.has(a)).toBe(true)
-    expect(harness.state.orders.has(b)).toBe(false)
-    harness.cancelResult(a, { kind: 'ok', value: { accepted: true } })
+    // An order is never retired by the event that ended it (its decision may name it again): the next event, 1 ms on.
+    expect(harness.state.orders.has(b)).toBe(true)
+    harness.nowMs += 1
     const c = harness.placedId({ client_order_id: 'c' })
     harness.cancel(c)
+    expect(harness.state.orders.has(a)).toBe(true)
+    expect(harness.state.orders.has(b)).toBe(false)
+    expect(harness.state.orders.has(c)).toBe(true)
+    harness.nowMs += 1
+    harness.cancelResult(a, { kind: 'ok', value: { accepted: true } })
     expect(harness.state.orders.has(a)).toBe(false)
     expect(harness.state.orders.has(c)).toBe(true)
   })
@@ -85,6 +100,56 @@ describe('terminal order retirement', () => {
     busy.cancel(y)
     expect(busy.state.orders.has(x)).toBe(true)
     expect(busy.state.orders.has(y)).toBe(true)
+  })
+
+  // Simulation seed 5171: the venue filled an order and reported the fills before its place answer, with no `new`
+  // report. The answer's first event ended the call, so the Filled order was idle, and with no grace it was retired
+  // right there; the answer's next event (send_acked, or the alert and move to Unknown of a contradicting answer)
+  // then named an order the state no longer held, and the commit threw halfway through the decision.
+  // A contradicting answer (retryable after fills) makes the order Unknown for reconciliation: then it stays.
+  for (const [answer, outcome, types, status] of [
+    ['ok', { kind: 'ok', value: { venueOrderId: 'v-1' } }, ['order.send_acked', 'order.call_completed'], 'retired'],
+    ['retryable', { kind: 'retryable', reason: 'throttled', retryAfterMs: 100 }, ['alert.raised', 'order.unknown', 'order.call_completed'], 'Unknown'],
+  ] as const) {
+    test(`a place answer (${answer}) for an order the venue already filled is applied whole (then ${status})`, () => {
+      const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } }) })
+      const b = busyCanceled(harness)
+      const a = harness.placedId({ client_order_id: 'a' })
+      harness.send(a)
+      const qty = harness.order(a).qty
+      harness.report(report(harness.order(a), { execId: 'f1', kind: 'fill', lastQty: qty, lastPrice: harness.order(a).price ?? d('50000'), cumQty: qty, fee: d('0'), feeAsset: 'USD' }))
+      expect(harness.order(a).status).toBe('Filled')
+      expect(harness.state.inFlight.has(a)).toBe(true)
+      harness.nowMs += 1
+      const decision = harness.placeResult(a, outcome)
+      expect(harness.eventTypes(decision)).toEqual([...types])
+      expect(harness.state.orders.get(a)?.status ?? 'retired').toBe(status)
+      expect(harness.state.orders.has(b)).toBe(true)
+      const replayed = initialState()
+      harness.log.forEach((event, index) => applyInPlace(replayed, event, { lsn: index + 1 }))
+      expect(stateDigest(replayed)).toBe(stateDigest(harness.state))
+    })
+  }
+
+  // Simulation seed 12216: with no grace an order was retired by the event that ended it, here a reconcile's fill,
+  // while the same decision's next event (its order.reconciled, same atMs) still named it.
+  test('an order a reconcile fills is not retired by that fill: the decision applies whole, the order retires 1 ms on', () => {
+    const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } }) })
+    const b = busyCanceled(harness)
+    const a = harness.placedId({ client_order_id: 'a' })
+    harness.send(a)
+    harness.placeResult(a, { kind: 'unknown', reason: 'timeout' })
+    harness.nowMs += 1
+    const order = harness.order(a)
+    const venueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: order.qty, status: 'filled' as const }
+    const trade = { execId: 't1', clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, price: d('50000'), fee: 0n, feeAsset: 'USD', liquidity: 'taker' as const, venueTimeMs: harness.nowMs }
+    const decision = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId: a, venueOrder, trades: [trade] })
+    expect(harness.eventTypes(decision)).toEqual(['order.fill', 'order.reconciled'])
+    expect(harness.order(a).status).toBe('Filled')
+    harness.nowMs += 1
+    harness.cancel(harness.placedId({ client_order_id: 'c' }))
+    expect(harness.state.orders.has(a)).toBe(false)
+    expect(harness.state.orders.has(b)).toBe(true)
   })
 
   test('replaying the events gives the same state, digest for digest', () => {

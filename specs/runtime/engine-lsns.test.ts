@@ -5,7 +5,9 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import type { FundCommand } from '../../src/kernel/commands.ts'
+import type { DomainEvent } from '../../src/domain/events/index.ts'
+import { encodeEvent } from '../../src/domain/events/codec.ts'
+import type { Decision, FundCommand } from '../../src/kernel/commands.ts'
 import { Engine, type AppliedEvent } from '../../src/runtime/engine.ts'
 import { Wal } from '../../wal/index.ts'
 import { removeTempDirs, tempDir } from '../wal/support.ts'
@@ -40,5 +42,35 @@ describe('engine LSN prediction', () => {
     await wal.append([{ type: 0x7001, version: 1, payload: new Uint8Array([9]) }])
     await expect(engine.submit(fund(5n, 'two'))).rejects.toThrow('engine predicted LSN 2, log assigned 3: another writer?')
     await wal.close()
+  })
+})
+
+describe('a decision whose apply fails halfway', () => {
+  // Applying runs ahead of the log: the first events of the decision are in memory with their LSNs reserved when a
+  // later one throws (a kernel bug; simulation seed 5171 had one). Before, the engine went on deciding from that
+  // memory: the decision never reached the log, every later commit failed its LSN check, and what it had applied
+  // (a call ended, an order retired) stayed in memory only.
+  test('halts the log: that command and every later one are refused with WAL_FATAL, died resolves, nothing is written', async () => {
+    const dir = tempDir()
+    const wal = Wal.open(dir, { durability: 'none' })
+    const engine = Engine.replay(wal)
+    await engine.submit(fund(100n, 'one'))
+    const funded = engine.submit(fund(5n, 'two'))
+    const { decision } = await funded
+    const broken: Decision = {
+      events: [decision.events[0] as DomainEvent, { type: 'order.send_acked', atMs: 1, orderId: 'no-such-order', venueOrderId: 'v-1' }],
+      reply: { kind: 'done' },
+    }
+    const commit = engine['commit'].bind(engine)
+    const refused = commit(broken, broken.events.map((event) => encodeEvent(event)), null)
+    await expect(refused).rejects.toMatchObject({ code: 'WAL_FATAL' })
+    await expect(refused).rejects.toThrow('applying order.send_acked (LSN 4, event 2 of its decision) failed')
+    expect(await wal.died).toBe(wal.fatalError as Error)
+    await expect(engine.submit(fund(1n, 'three'))).rejects.toMatchObject({ code: 'WAL_FATAL' })
+    expect(wal.lastLsn).toBe(2)
+    await wal.close()
+    const reopened = Wal.open(dir, { durability: 'none' })
+    expect(Engine.replay(reopened).state.lastLsn).toBe(2)
+    await reopened.close()
   })
 })

@@ -1,8 +1,8 @@
 /**
- * What the adapter answered, fed back by the runtime. Every answer first ends the order's call
- * (`order.call_completed`, freeing room on its venue×symbol), then says what the answer proves: an ack is venue evidence; a definite reject ends the
- * order; a retryable error means the venue did nothing, so the send is requeued; an unknown outcome makes the order
- * Unknown — never Rejected or Failed without venue evidence (§7).
+ * What the adapter answered, fed back by the runtime. Every answer says what it proves: an ack is venue evidence; a
+ * definite reject ends the order; a retryable error means the venue did nothing, so the send is requeued; an unknown
+ * outcome makes the order Unknown — never Rejected or Failed without venue evidence (§7). Then it ends the order's call
+ * (`order.call_completed`, freeing room on its venue×symbol): last, see completed().
  */
 
 import { instrumentKey } from '../domain/instruments.ts'
@@ -36,6 +36,13 @@ export function stale(orderId: string): Decision {
   return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `no call in flight for ${orderId}` } }
 }
 
+/**
+ * The answer's last event about the order: a call in flight keeps the order in the kernel's state (retention.ts never
+ * retires a busy order), so every event before this one finds the order there. Ended first, an order the venue had
+ * already finished (a fill report ahead of the place answer) could be retired by this very event, and the answer's
+ * next event (its send_acked) then named an order the state no longer held: the commit threw halfway through the
+ * decision. Logs written before this order of events (call_completed first) replay as they were written.
+ */
 export function completed(emitter: Emitter, atMs: number, action: CallAction, outcome: { kind: string; reason?: string }): void {
   const detail = outcome.reason ?? ''
   const kind = outcome.kind === 'ok' || outcome.kind === 'rejected' || outcome.kind === 'retryable' || outcome.kind === 'unknown' ? outcome.kind : 'lost'
@@ -46,9 +53,15 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
   const order = inFlightOrder(state, command.orderId, 'place')
   if (order === null) return stale(command.orderId)
   const emitter = emitterFor(order)
+  placeAnswerEvents(emitter, order, command)
+  completed(emitter, command.nowMs, 'place', command.outcome)
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/** What a place answer proves, as events before its `order.call_completed` (see completed). */
+function placeAnswerEvents(emitter: Emitter, order: Order, command: PlaceResultCommand): void {
   const { outcome } = command
   const at = { atMs: command.nowMs, orderId: order.orderId }
-  completed(emitter, command.nowMs, 'place', outcome)
   // The place is still unanswered from the kernel's point of view only in Sent, or in CancelRequested when the
   // cancel arrived while the place was in flight. In any other state a venue report already told us more.
   const pending = order.status === 'Sent' || (order.status === 'CancelRequested' && order.venueOrderId === null)
@@ -72,18 +85,22 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
   }
-  return { events: emitter.events, reply: { kind: 'done' } }
 }
 
 export function decideCancelResult(state: KernelState, command: CancelResultCommand): Decision {
   const order = inFlightOrder(state, command.orderId, 'cancel')
   if (order === null) return stale(command.orderId)
   const emitter = emitterFor(order)
+  // Reports may have finished the order while the cancel was in flight; then the answer changes nothing.
+  if (order.status === 'CancelPending') cancelAnswerEvents(emitter, order, command)
+  completed(emitter, command.nowMs, 'cancel', command.outcome)
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/** What a cancel answer proves about an order still CancelPending, as events before its `order.call_completed`. */
+function cancelAnswerEvents(emitter: Emitter, order: Order, command: CancelResultCommand): void {
   const { outcome } = command
   const at = { atMs: command.nowMs, orderId: order.orderId }
-  completed(emitter, command.nowMs, 'cancel', outcome)
-  // Reports may have finished the order while the cancel was in flight; then the answer changes nothing.
-  if (order.status !== 'CancelPending') return { events: emitter.events, reply: { kind: 'done' } }
   if (outcome.kind === 'ok') {
     emit(emitter, { type: 'order.cancel_acked', ...at })
   } else if (outcome.kind === 'rejected' && outcome.reason === VenueReason.unknownOrder) {
@@ -97,7 +114,6 @@ export function decideCancelResult(state: KernelState, command: CancelResultComm
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
   }
-  return { events: emitter.events, reply: { kind: 'done' } }
 }
 
 /** After replay at start: each call that was in flight when the process stopped has an unknown outcome. */
@@ -111,11 +127,11 @@ export function decideBootstrap(state: KernelState, command: BootstrapCommand): 
   calls.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   for (const { call, order } of calls) {
     const emitter = emitterFor(order)
-    completed(emitter, command.nowMs, call.action, { kind: 'lost', reason: 'in flight when the process stopped' })
     const pending = callPending(order, call.action)
     if (pending) {
       emit(emitter, { type: 'order.unknown', atMs: command.nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail: 'in flight when the process stopped' })
     }
+    completed(emitter, command.nowMs, call.action, { kind: 'lost', reason: 'in flight when the process stopped' })
     events.push(...emitter.events)
   }
   for (const order of strandedSent(state)) {

@@ -2,7 +2,7 @@
  * Bounded hot state: terminal orders leave the kernel state. Every order that ends (Filled, Canceled, Rejected by the
  * venue, Failed…) joins `state.terminalOrderIds` in the order it ended, with the atMs of the event that ended it; once
  * more than params.terminalOrdersKeptMax (default 10,000) are held, the oldest that ended at least
- * params.terminalOrderRetireAfterMs (default 1 hour) before the event being applied leave `state.orders` — as a pure
+ * params.terminalOrderRetireAfterMs (default 1 hour; at least 1 ms) before the event being applied leave `state.orders` — as a pure
  * function of the events, so genesis replay and a snapshot restore hold exactly the same orders (same stateDigest).
  * Without this the state, the snapshot and its load time grow with every order ever placed. The grace is there because
  * an ended order can still move money: the venue may report a fill after it confirmed a cancel or an expiry (the fill
@@ -69,7 +69,10 @@ function retire(state: KernelState, entry: EndedEntry): void {
 function retireAged(state: KernelState, keptMax: number, graceMs: number, atMs: number): void {
   let excess = state.terminalOrderIds.size - keptMax
   let entry = oldestEnded(state.terminalOrderIds)
-  while (entry !== null && excess > 0 && atMs - entry.endedAtMs >= graceMs) {
+  // At least 1 ms: with a grace of 0 an order would be retired by the event that ended it, while the rest of that
+  // decision (same atMs: a reconcile's fill, then its order.reconciled) still names it (simulation seed 12216).
+  const ageMsMin = Math.max(graceMs, 1)
+  while (entry !== null && excess > 0 && atMs - entry.endedAtMs >= ageMsMin) {
     const next = entry.next
     if (!busy(state, entry.orderId)) {
       retire(state, entry)

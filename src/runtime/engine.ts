@@ -215,7 +215,7 @@ export class Engine {
     for (const record of records) payloadBytes += record.payload.byteLength
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) {
       // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
-      return Promise.reject(new EngineOverloadedError('log queue full; retry later'))
+      return Promise.reject(this.wal.fatalError ?? new EngineOverloadedError('log queue full; retry later'))
     }
     const firstLsn = this.reserveLsns(records.length)
     const applied: AppliedEvent[] = new Array(decision.events.length)
@@ -225,12 +225,27 @@ export class Engine {
       const lsn = firstLsn + skipped + index
       applied[index] = { event, lsn }
       meta.lsn = lsn
-      applyInPlace(this.state, event, meta)
+      try {
+        applyInPlace(this.state, event, meta)
+      } catch (error) {
+        return Promise.reject(this.haltMidDecision(event, lsn, index, error))
+      }
     }
     const answer = Promise.withResolvers<Committed>()
     this.pendingCount++
     this.wal.appendTo(records, new CommandAppend(this, { decision, applied, firstLsn, skipped, answer }))
     return answer.promise
+  }
+
+  /**
+   * Applying a decision failed after `index` of its events were applied (a kernel bug: apply refused what decide
+   * built). Memory now holds events the log will never have and the LSNs reserved for them, so nothing decided from
+   * it may be logged: the log is halted like a failed write (every later command is refused, `died` resolves and the
+   * process exits; the restart replays the log, which holds none of this decision).
+   */
+  private haltMidDecision(event: DomainEvent, lsn: number, index: number, error: unknown): Error {
+    this.wal.halt(`applying ${event.type} (LSN ${lsn}, event ${index + 1} of its decision) failed; memory no longer matches the log, which is stopped: ${String(error)}`, error)
+    return this.wal.fatalError ?? (error instanceof Error ? error : new Error(String(error)))
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * The adapter's answer to an amend. It frees the venue×symbol slot, then says what it proves — unless a report has
- * already settled the amend, in which case it adds nothing:
+ * The adapter's answer to an amend. It says what it proves — unless a report has already settled the amend, in which
+ * case it adds nothing — and then frees the venue×symbol slot:
  * - ok: the venue replaced the order (applied now; the `replaced` report, when it comes, finds it done);
  * - rejected: the amend did not happen and the order stands — except `duplicate_client_order_id`, which says the venue
  *   already has the amend's id, i.e. the replace happened before: the order goes Unknown and reconciliation reads the
@@ -10,9 +10,10 @@
  *   order holds the worst case of both until reconciliation settles it.
  */
 
+import type { AmendState, Order } from '../../domain/orders.ts'
 import { VenueReason } from '../../domain/venue-reasons.ts'
 import type { AmendResultCommand, Decision } from '../commands.ts'
-import { emit, emitterFor } from '../emit.ts'
+import { emit, emitterFor, type Emitter } from '../emit.ts'
 import { completed, inFlightOrder, retryAtMsOf, stale } from '../results.ts'
 import type { KernelState } from '../state.ts'
 import { applyAmend, failAmend } from './evidence.ts'
@@ -21,11 +22,16 @@ export function decideAmendResult(state: KernelState, command: AmendResultComman
   const order = inFlightOrder(state, command.orderId, 'amend')
   if (order === null) return stale(command.orderId)
   const emitter = emitterFor(order)
+  // A report may have settled the amend while it was in flight; then the answer adds nothing.
+  if (order.amend !== null && order.amend.stage === 'sent') amendAnswerEvents(emitter, order, order.amend, command)
+  completed(emitter, command.nowMs, 'amend', command.outcome)
+  return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/** What an amend answer proves, as events before its `order.call_completed` (see completed in results.ts). */
+function amendAnswerEvents(emitter: Emitter, order: Order, amend: AmendState, command: AmendResultCommand): void {
   const { outcome } = command
   const at = { atMs: command.nowMs, orderId: order.orderId }
-  completed(emitter, command.nowMs, 'amend', outcome)
-  const amend = order.amend
-  if (amend === null || amend.stage !== 'sent') return { events: emitter.events, reply: { kind: 'done' } }
   const amendId = amend.amendId
   if (outcome.kind === 'ok') {
     applyAmend(emitter, { atMs: command.nowMs, source: 'result', amendId })
@@ -42,5 +48,4 @@ export function decideAmendResult(state: KernelState, command: AmendResultComman
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `amend ${amend.clientOrderId}: ${outcome.reason}` })
   }
-  return { events: emitter.events, reply: { kind: 'done' } }
 }
