@@ -1,8 +1,8 @@
 /**
  * The end-of-run comparison waits for the venue's news (quiescence.ts). Found by seed 11002
- * (`bun scripts/sim.ts --seed 11002 --steps 100 --step-ms 200`): the venue expired a DAY order at a price step 48 ms
- * before egress and the venue were compared, the `expired` report was still on its way, and venue-agrees blamed egress
- * ("egress AckedOpen cumQty 0, venue sim-o60 expired cumQty 0"); a few milliseconds later egress had it Expired.
+ * (`bun scripts/sim.ts --seed 11002 --steps 100 --step-ms 200`): the venue expired a DAY order at the price step of
+ * the very instant egress and the venue were compared, the `expired` report was still on its way (it landed 22 ms
+ * later), and venue-agrees blamed egress ("egress AckedOpen cumQty 0, venue sim-o60 expired cumQty 0").
  */
 
 import { describe, expect, test } from 'bun:test'
