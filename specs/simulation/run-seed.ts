@@ -13,7 +13,7 @@ import { Engine } from '../../src/runtime/index.ts'
 import { paperFundings } from '../../src/runtime/paper.ts'
 import { Wal } from '../../wal/index.ts'
 import { KNOWN_ISSUES } from './known-issues.ts'
-import { ACCOUNTS, opsUser, RECONCILE_SWEEP_MS, removeDir, run, startWorld, T0, tempDataDir, type World } from '../runtime/harness.ts'
+import { ACCOUNTS, opsUser, RECONCILE_SWEEP_MS, removeDir, run, startWorld, T0, tempDataDir } from '../runtime/harness.ts'
 import {
   checkFills,
   checkLedger,
@@ -24,6 +24,7 @@ import {
   type Violation,
 } from './invariants.ts'
 import { Monitor, type PriorityInversion } from './monitor.ts'
+import { runUntilQuiescent } from './quiescence.ts'
 import { RetiredOrders } from './retired-orders.ts'
 import { VenueWatch, type StatusQuery } from './venue-watch.ts'
 import { Draw, drawScenario, SYMBOLS, type Scenario } from './scenario.ts'
@@ -94,7 +95,6 @@ class SeedFailed extends Error {
 
 /** The gateway's reconcile retry after an unanswered query (see specs/runtime/harness.ts). */
 const RECONCILE_RETRY_MS = 500
-const QUIESCENT_LIMIT_MS = 120_000
 
 export async function runSeed(seed: number, options: SeedOptions): Promise<SeedResult> {
   const scenario = drawScenario(seed, { steps: options.steps, horizonMs: options.steps * (options.stepMsMax / 2) })
@@ -272,18 +272,19 @@ class SeedRunner {
     ctx.world.venue.setFaults({})
     if (ctx.world.gateway.engine.state.tradingSwitch !== 'normal') await ctx.world.gateway.killSwitch(opsUser, 'RESUME', 'sim: end of run')
     this.note(`heal at ${healedAtMs}`)
-    await this.runUntilQuiescent(ctx)
+    await runUntilQuiescent(ctx.world)
     this.checkStep(ctx)
     this.checkConvergence(ctx, healedAtMs)
     // Reports lost while faults were on are recovered by the gateway's open-order sweep: give it two intervals.
     await run(ctx.world, 2 * RECONCILE_SWEEP_MS + this.scenario.venue.requestTimeoutMs)
-    await this.runUntilQuiescent(ctx)
-    // Freeze prices so no new fill is on its way while egress and the venue are compared, then let reports land.
+    await runUntilQuiescent(ctx.world)
+    // Freeze prices so no new fill is on its way while egress and the venue are compared, then let reports land. The
+    // venue still expires DAY orders on its own clock: runUntilQuiescent waits until no report of that is on its way.
     const nowMs = ctx.world.clock.nowMs()
     ctx.world.venue.setFaults({ priceStalls: SYMBOLS.map((symbol) => ({ symbol, startMs: nowMs, endMs: nowMs + 864_000_000 })) })
     const { venue } = this.scenario
     await run(ctx.world, venue.requestTimeoutMs + 2 * venue.latencyMsMax + this.scenario.faults.reorderDelayMsMax + 50)
-    await this.runUntilQuiescent(ctx)
+    await runUntilQuiescent(ctx.world)
     this.checkStep(ctx)
     const { state: live } = ctx.world.gateway.engine
     const state = this.retired.view(live)
@@ -299,11 +300,6 @@ class SeedRunner {
     violations.push(...(await checkReplay(ctx.world.dir, liveDigest)))
     this.checks++
     this.raise(violations)
-  }
-
-  async runUntilQuiescent(ctx: WorkloadContext): Promise<void> {
-    const deadlineMs = ctx.world.clock.nowMs() + QUIESCENT_LIMIT_MS
-    while (!quiescent(ctx.world) && ctx.world.clock.nowMs() < deadlineMs) await run(ctx.world, 100)
   }
 
   checkConvergence(ctx: WorkloadContext, healedAtMs: number): void {
@@ -370,14 +366,6 @@ function heldByReconcile(queries: readonly StatusQuery[], window: { fromMs: numb
     const heldUntilMs = query.answeredAtMs === null ? Number.POSITIVE_INFINITY : query.answeredAtMs + (query.ok ? 0 : RECONCILE_RETRY_MS)
     return query.askedAtMs <= window.toMs && heldUntilMs >= window.fromMs && query.askedAtMs >= window.fromMs - callMsMax - RECONCILE_RETRY_MS
   })
-}
-
-/** Nothing waiting, nothing in flight, nothing Unknown: only resting orders and finished ones. */
-function quiescent(world: World): boolean {
-  const { state } = world.gateway.engine
-  if (state.inFlight.size > 0 || world.gateway.executor.stats.callsInFlight > 0) return false
-  if (state.queues.some((queue) => queue.size > 0)) return false
-  return world.gateway.engine.pending === 0
 }
 
 /** 6. Replaying the log from scratch gives the live projections, digest for digest. */

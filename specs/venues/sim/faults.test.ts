@@ -105,7 +105,11 @@ describe('sim venue request faults', () => {
       okValue(await within(clock, venue.place(limit({ clientOrderId: 'r', price: d('49000') })), 500))
       clock.advance(1_000)
       venue.setReferencePrice('BTC-USD', d('48000'))
-      clock.advance(2_000)
+      clock.advance(100)
+      // A held report is still on its way; a dropped one is not.
+      expect(venue.inspect().reportsInFlight).toBe(mode === 'hold' ? 1 : 0)
+      clock.advance(1_900)
+      expect(venue.inspect().reportsInFlight).toBe(0)
       expect(venue.inspect().trades).toHaveLength(1)
       if (mode === 'drop') {
         expect(kinds(reports)).toEqual(['new'])

@@ -43,6 +43,11 @@ export class ReportStream {
     this.#options = options
   }
 
+  /** Reports on their way now: sent and not yet arrived (a held report is on its way again until the outage ends). */
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
   subscribe(handler: Handler): () => void {
     this.#handlers = [...this.#handlers, handler]
     return () => {

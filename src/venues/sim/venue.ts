@@ -67,6 +67,11 @@ export interface SimInspection {
   trades: readonly VenueTrade[]
   requests: RequestCounters
   reports: ReportCounters
+  /**
+   * Reports emitted and still on their way to subscribers: until they land, what the venue holds is ahead of what it
+   * has told (an order it just expired on its own clock, for one).
+   */
+  reportsInFlight: number
 }
 
 export class SimVenue implements VenueAdapter {
@@ -191,6 +196,7 @@ export class SimVenue implements VenueAdapter {
       trades: this.#book.tradesView(),
       requests: { ...this.#counters, calls: { ...this.#counters.calls }, duplicatePlaces: this.#book.duplicatePlaceCount },
       reports: { ...this.#reports.counters },
+      reportsInFlight: this.#reports.inFlight,
     }
   }
 
