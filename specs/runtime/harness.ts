@@ -112,15 +112,21 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
     ...(options.snapshotSections === undefined ? {} : { snapshotSections: options.snapshotSections }),
   })
-  let gateway: Gateway | null = null
-  void starting.then((started) => (gateway = started))
+  // A start that fails says why (not only that it did not start in time).
+  const start: { gateway: Gateway | null; failure: { error: unknown } | null } = { gateway: null, failure: null }
+  starting.then(
+    (started) => (start.gateway = started),
+    (error: unknown) => (start.failure = { error }),
+  )
   // Past the fast steps, step in wall-clock time too: a start may wait for a thread (the audit self-check's), which
   // answers in real time, not in the simulated clock's.
   const wallDeadlineMs = performance.now() + START_WALL_MS_MAX
-  for (let step = 0; gateway === null && (step < 100_000 || performance.now() < wallDeadlineMs); step++) {
+  for (let step = 0; start.gateway === null && start.failure === null && (step < 100_000 || performance.now() < wallDeadlineMs); step++) {
     await clock.advanceAsync(10)
     if (step >= 100_000) await Bun.sleep(1)
   }
+  if (start.failure !== null) throw new Error(`gateway did not start: ${String(start.failure.error)}`, { cause: start.failure.error })
+  const gateway = start.gateway
   if (gateway === null) throw new Error('gateway did not start')
   return { dir, clock, venue, gateway, errors }
 }
