@@ -14,44 +14,18 @@ import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { CommandAppend } from './command-append.ts'
+import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener, type SendGateVerdict } from './engine-types.ts'
+import { replayFrames } from './replay-frames.ts'
 import { DurabilityWaiters } from './durability-waiters.ts'
-import { domainEventOf, kernelReplayEventOf } from './records.ts'
+import { domainEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
 
 /** Send records whose venue call waits for the standby under synchronous replication (Engine.placeSendGate). */
 const GATED_SENDS: ReadonlySet<string> = new Set(['order.send_requested', 'order.amend_send_requested'])
 
-export interface Committed {
-  decision: Decision
-  /** LSN of each event, in order. */
-  lsns: number[]
-  /**
-   * Set when the send gate (Engine.placeSendGate) held this decision's venue place/amend call: the call must not be
-   * made now; the executor records it as a send retry (order.send_retry) due in `retryAfterMs`.
-   */
-  sendHeld?: { reason: string; retryAfterMs: number }
-}
-
-/** The send gate's answer (Engine.placeSendGate): make the venue call now, or hold it and retry later. */
-export type SendGateVerdict = { send: true } | { send: false; reason: string; retryAfterMs: number }
-
-export interface AppliedEvent {
-  event: DomainEvent
-  lsn: number
-}
-
-/**
- * Called with durable commands' events, in log order (SSE, back office, executor wake-ups): once for all the commands
- * one log batch made durable together, each command's events whole and in order (see Engine.onListenerError).
- */
-export type DurableListener = (events: AppliedEvent[]) => void
-
-/** Raised when the log cannot take more records right now: the caller sheds load (429), nothing was decided. */
-export class EngineOverloadedError extends Error {
-  override readonly name = 'EngineOverloadedError'
-  readonly code = 'OVERLOADED'
-}
+export type { AppliedEvent, Committed, DurableListener, SendGateVerdict } from './engine-types.ts'
+export { EngineOverloadedError } from './engine-types.ts'
 
 export class Engine {
   readonly wal: Wal
@@ -412,18 +386,3 @@ function requestsGatedSend(events: readonly DomainEvent[]): boolean {
   for (const event of events) if (GATED_SENDS.has(event.type)) return true
   return false
 }
-
-/** Folds frames into `state` in log order; audit records are skipped. */
-function replayFrames(state: KernelState, frames: Iterable<Frame>, options: { onProgress?: (lsn: number) => void }): void {
-  // applyInPlace reads meta.lsn and keeps nothing of it: one object serves every record of the replay.
-  const meta = { lsn: 0 }
-  for (const frame of frames) {
-    // The log checked these frames' CRC and chain on open; this program validated them before writing them. The
-    // events go to applyInPlace only, so the members it never reads are not parsed (src/kernel/apply-unread.ts).
-    const event = kernelReplayEventOf(frame)
-    meta.lsn = frame.lsn
-    if (event !== null) applyInPlace(state, event, meta)
-    if (options.onProgress !== undefined && frame.lsn % 100_000 === 0) options.onProgress(frame.lsn)
-  }
-}
-
