@@ -18,8 +18,23 @@ import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount 
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
 
-/** The gateway's open-order sweep interval in these worlds: a lost report is recovered within about two of these. */
+/** The gateway's open-order sweep interval in these worlds (how soon a lost report is recovered: sweepReadBackMsMax). */
 export const RECONCILE_SWEEP_MS = 2_000
+/** Orders one sweep reads back at most in these worlds (the gateway's default). */
+export const RECONCILE_SWEEP_ORDERS_MAX = 100
+
+/**
+ * How long after its last news an order open at the venue may wait until the sweep asks the venue about it, with
+ * `openOrders` orders open at the venue (the sweep's candidates) and none placed meanwhile. The order is due at the
+ * first sweep at least one interval after its news, less than two intervals after it. Each sweep reads back the
+ * `ordersMax` longest-quiet candidates, and each one it reads is then newer than the order, so the orders ahead of it
+ * (at most openOrders − 1) shrink by ordersMax per sweep: it is read within ⌊(openOrders − 1) / ordersMax⌋ sweeps
+ * after the one it is due at. Two intervals hold only while the candidates fit in one sweep.
+ */
+export function sweepReadBackMsMax(openOrders: number, ordersMax = RECONCILE_SWEEP_ORDERS_MAX): number {
+  const sweepsAhead = Math.floor(Math.max(openOrders - 1, 0) / ordersMax)
+  return (2 + sweepsAhead) * RECONCILE_SWEEP_MS
+}
 export const T0 = 1_767_225_600_000 // 2026-01-01T00:00:00Z
 export const ACCOUNTS: PaperAccount[] = [
   { accountId: 'acct-a', balances: { USD: '1000000', BTC: '10', ETH: '100', AAPL: '1000' } },
@@ -55,6 +70,8 @@ export interface WorldOptions {
   wal?: Partial<WalOptions>
   /** Projections captured into each snapshot besides the kernel (the back office's section). */
   snapshotSections?: GatewayOptions['snapshotSections']
+  /** Orders one sweep reads back at most; default RECONCILE_SWEEP_ORDERS_MAX. */
+  reconcileSweepOrdersMax?: number
 }
 
 export function tempDataDir(): string {
@@ -106,6 +123,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     reconcileRetryMs: 500,
     convergeWaitMsMax: 30_000,
     reconcileSweepMs: RECONCILE_SWEEP_MS,
+    reconcileSweepOrdersMax: options.reconcileSweepOrdersMax ?? RECONCILE_SWEEP_ORDERS_MAX,
     resendAgeMsMax: 60_000,
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
     ...(options.audit === undefined ? {} : { audit: options.audit }),

@@ -10,10 +10,11 @@ import { join } from 'node:path'
 import type { Units } from '../../src/domain/decimal.ts'
 import { stateDigest } from '../../src/kernel/index.ts'
 import { Engine } from '../../src/runtime/index.ts'
+import { OPEN_AT_VENUE } from '../../src/runtime/bootstrap.ts'
 import { paperFundings } from '../../src/runtime/paper.ts'
 import { Wal } from '../../wal/index.ts'
 import { KNOWN_ISSUES } from './known-issues.ts'
-import { ACCOUNTS, opsUser, RECONCILE_SWEEP_MS, removeDir, run, startWorld, T0, tempDataDir } from '../runtime/harness.ts'
+import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0, tempDataDir } from '../runtime/harness.ts'
 import {
   checkFills,
   checkLedger,
@@ -275,8 +276,14 @@ class SeedRunner {
     await runUntilQuiescent(ctx.world)
     this.checkStep(ctx)
     this.checkConvergence(ctx, healedAtMs)
-    // Reports lost while faults were on are recovered by the gateway's open-order sweep: give it two intervals.
-    await run(ctx.world, 2 * RECONCILE_SWEEP_MS + this.scenario.venue.requestTimeoutMs)
+    // Reports lost while faults were on are recovered by the gateway's open-order sweep, which reads back at most
+    // RECONCILE_SWEEP_ORDERS_MAX orders per interval, the longest-quiet first: with more orders open than that, an
+    // order placed just before the heal waits more than two intervals (seed 30209: 213 open, and the fill report of
+    // the last order placed, lost, was not read back two intervals after the heal). Every order with a lost report has
+    // been quiet since before now (a later report showing the gap makes it Unknown, and Unknowns converged above), so
+    // the bound (sweepReadBackMsMax) runs from here; the read-back's answer takes one call more.
+    const openAtVenue = [...ctx.world.gateway.engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status)).length
+    await run(ctx.world, sweepReadBackMsMax(openAtVenue) + this.scenario.venue.requestTimeoutMs)
     await runUntilQuiescent(ctx.world)
     // Freeze prices so no new fill is on its way while egress and the venue are compared, then let reports land. The
     // venue still expires DAY orders on its own clock: runUntilQuiescent waits until no report of that is on its way.

@@ -49,7 +49,11 @@ export interface GatewayOptions {
    * have been lost: a fill, an expiry, the final `canceled` after a cancel ack). 0 turns the sweep off.
    */
   reconcileSweepMs?: number
-  /** Bound on orders read back per sweep, so a sweep never floods a venue. */
+  /**
+   * Bound on orders read back per sweep, so a sweep never floods a venue (default 100). The longest-quiet orders go
+   * first, so with N orders open at venues a quiet one is read back within 2 + ⌊(N − 1) / this⌋ intervals of its last
+   * news: two intervals only while the open orders fit in one sweep.
+   */
   reconcileSweepOrdersMax?: number
   /** Seals, self-check and tamper response (config `audit`); absent: no seals, nothing checked at runtime. */
   audit?: AuditConfig

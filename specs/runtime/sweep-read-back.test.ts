@@ -1,0 +1,49 @@
+/**
+ * How soon the open-order sweep reads back an order whose fill report was lost, when more orders are open than one
+ * sweep reads (GatewayOptions.reconcileSweepOrdersMax): the bound the simulation's end phase waits for
+ * (sweepReadBackMsMax). Found by seed 30209 (`bun scripts/sim.ts --seed 30209 --steps 300 --step-ms 400`): 213
+ * orders open, the last one placed filled at once and both its reports were lost, and two sweep intervals after the
+ * heal it was still AckedOpen at egress, filled at the venue.
+ */
+
+import { expect, test } from 'bun:test'
+import { RECONCILE_SWEEP_MS, run, startWorld, sweepReadBackMsMax, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
+
+const worlds = worldsStoppedAfterEach()
+const SWEEP_ORDERS_MAX = 3
+const RESTING_ORDERS = 7
+const REQUEST_TIMEOUT_MS = 1_000
+
+async function placed(world: World, body: Record<string, string>): Promise<string> {
+  const result = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', type: 'limit', qty: '0.001', tif: 'GTC', ...body }, null)
+  if (result.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(result.reply)}`)
+  return result.reply.orderId
+}
+
+test('a lost fill of the newest of more open orders than a sweep reads is read back within the bound, not within two intervals', async () => {
+  const world = await startWorld({ seed: 30_209, reconcileSweepOrdersMax: SWEEP_ORDERS_MAX, venueOptions: { requestTimeoutMs: REQUEST_TIMEOUT_MS } })
+  worlds.push(world)
+  for (let index = 0; index < RESTING_ORDERS; index++) await placed(world, { side: 'buy', price: '59000', client_order_id: `rest-${index}` })
+  await run(world, 50)
+  // A sell through the market fills at once; its `new` and `fill` reports are lost, the place's answer is not.
+  world.venue.setFaults({ dropReportProbability: 1 })
+  const orderId = await placed(world, { side: 'sell', price: '59500', client_order_id: 'lost-fill' })
+  await run(world, 50)
+  world.venue.setFaults({})
+  const order = () => world.gateway.engine.state.orders.get(orderId)
+  const venueTrades = world.venue.inspect().trades.filter((trade) => trade.clientOrderId === order()?.venueClientOrderId)
+  expect(venueTrades.length).toBe(1)
+  expect({ status: order()?.status, cumQty: order()?.cumQty }).toEqual({ status: 'AckedOpen', cumQty: 0n })
+  const lastNewsMs = order()?.updatedAtMs ?? 0
+
+  // Two intervals are not enough: the seven older orders are quieter and go first, three per sweep.
+  await run(world, lastNewsMs + 2 * RECONCILE_SWEEP_MS + REQUEST_TIMEOUT_MS - world.clock.nowMs())
+  expect({ status: order()?.status, cumQty: order()?.cumQty }).toEqual({ status: 'AckedOpen', cumQty: 0n })
+
+  // Within the bound (plus the read-back's one call) the fill is booked with the venue's execId.
+  const boundMs = sweepReadBackMsMax(RESTING_ORDERS + 1, SWEEP_ORDERS_MAX)
+  expect(boundMs).toBe(4 * RECONCILE_SWEEP_MS)
+  await run(world, lastNewsMs + boundMs + REQUEST_TIMEOUT_MS - world.clock.nowMs())
+  expect({ status: order()?.status, execIds: [...(order()?.execIds ?? [])] }).toEqual({ status: 'Filled', execIds: venueTrades.map((trade) => trade.execId) })
+  expect(world.errors).toEqual([])
+})
