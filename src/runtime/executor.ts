@@ -18,8 +18,9 @@ import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Clock } from '../domain/clock.ts'
-import type { VenueAdapter, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
+import { guarded, readBack } from './read-back.ts'
 
 export interface ExecutorOptions {
   engine: Engine
@@ -368,18 +369,15 @@ export class Executor {
     const clientOrderId = currentClientOrderId(order)
     // The venue looks after this: its "not found" proves absence only if this is past the grace (kernel/reconcile.ts).
     const askedAtMs = clock.nowMs()
+    const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
     return (async () => {
-      const [status, trades] = await Promise.all([
-        guarded(() => adapter.orderStatus(clientOrderId)),
-        // A venue with no trade query would answer unknown forever, and the order would never be reconciled.
-        adapter.tradesQueryable === false ? NO_TRADE_QUERY : guarded(() => adapter.trades({ clientOrderId })),
-      ])
-      if (status.kind !== 'ok' || trades.kind !== 'ok') {
+      const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty })
+      if (answer === null) {
         // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
         this.reconcileBackoff.set(item.orderId, clock.nowMs() + this.options.reconcileRetryMs)
         return
       }
-      await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: status.value, trades: trades.value })
+      await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: answer.venueOrder, trades: answer.trades })
     })()
       .catch((error: unknown) => this.options.onError(error, `reconcile of ${item.orderId}`))
       .finally(() => {
@@ -404,14 +402,3 @@ interface Dispatch {
 /** How long a send the log refused waits before it is picked again (see Executor.releaseLater). */
 export const SEND_REFUSED_RETRY_MS = 100
 
-/** What reconcile takes for trades on a venue without a trade query (VenueAdapter.tradesQueryable): the status decides. */
-const NO_TRADE_QUERY: Promise<VenueOutcome<VenueTrade[]>> = Promise.resolve({ kind: 'ok', value: [] })
-
-/** An adapter must never reject; if one does anyway, the outcome is unknown — never a guess that it failed. */
-async function guarded<T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> {
-  try {
-    return await call()
-  } catch (error) {
-    return { kind: 'unknown', reason: `adapter threw: ${String(error)}` }
-  }
-}

@@ -1,0 +1,67 @@
+/**
+ * Reading one order back from its venue for reconcile: its status by client order id and its trades. They are two
+ * calls, made together, and the venue reads each when that call reaches it, so the status may be read just after a
+ * fill the trades list was read just before. Seed 30051 (`bun scripts/sim.ts --seed 30051 --steps 300 --step-ms
+ * 400`): a price step filled three resting orders between the sweep's two reads of each; every status said filled,
+ * every trades list was empty. The kernel takes a status its trades do not explain for a venue that cannot list the
+ * trades, and books the difference as a synthetic fill at the limit price without fee. The order is then Filled and
+ * never read again, so when the real trade's report is lost too, egress never learns its execId, price or fee.
+ *
+ * So when the status counts more filled than the trades listed and the fills egress holds, the trades are asked
+ * again: asked after the status was read, the list holds every trade the status counted (a venue lists the trades
+ * of its recent orders completely: VenueAdapter.tradeHistoryMs). What still differs after that is for the kernel to
+ * judge (trades the venue no longer lists, a venue without a trade query).
+ */
+
+import type { Units } from '../domain/decimal.ts'
+import { orderIdFromClientId } from '../domain/orders.ts'
+import type { VenueAdapter, VenueOrder, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
+
+export interface ReadBack {
+  /** The venue's view of the order; null when it says it does not know the id. */
+  venueOrder: VenueOrder | null
+  trades: VenueTrade[]
+}
+
+export interface ReadBackRequest {
+  orderId: string
+  /** The id the venue knows the order by now (its last applied amend's). */
+  clientOrderId: string
+  /** The quantity egress holds fills for, read when the answers are back (reports may land meanwhile). */
+  heldCumQty: () => Units
+}
+
+/** The order's status and trades, the trades read after the status when they did not explain it; null when the venue did not answer. */
+export async function readBack(adapter: VenueAdapter, request: ReadBackRequest): Promise<ReadBack | null> {
+  const { clientOrderId } = request
+  const [status, trades] = await Promise.all([
+    guarded(() => adapter.orderStatus(clientOrderId)),
+    // A venue with no trade query would answer unknown forever, and the order would never be reconciled.
+    adapter.tradesQueryable === false ? NO_TRADE_QUERY : guarded(() => adapter.trades({ clientOrderId })),
+  ])
+  if (status.kind !== 'ok' || trades.kind !== 'ok') return null
+  const venueOrder = status.value
+  if (adapter.tradesQueryable === false || venueOrder === null || explained(venueOrder, trades.value, request)) return { venueOrder, trades: trades.value }
+  const later = await guarded(() => adapter.trades({ clientOrderId }))
+  if (later.kind !== 'ok') return null
+  return { venueOrder, trades: later.value }
+}
+
+/** Whether the trades listed for the order, or the fills egress holds, account for the venue's cumulative quantity. */
+function explained(venueOrder: VenueOrder, trades: readonly VenueTrade[], request: ReadBackRequest): boolean {
+  let listedQty = 0n
+  for (const trade of trades) if (orderIdFromClientId(trade.clientOrderId) === request.orderId) listedQty += trade.qty
+  return venueOrder.cumQty <= listedQty || venueOrder.cumQty <= request.heldCumQty()
+}
+
+/** What reconcile takes for trades on a venue without a trade query (VenueAdapter.tradesQueryable): the status decides. */
+const NO_TRADE_QUERY: Promise<VenueOutcome<VenueTrade[]>> = Promise.resolve({ kind: 'ok', value: [] })
+
+/** An adapter must never reject; if one does anyway, the outcome is unknown — never a guess that it failed. */
+export async function guarded<T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> {
+  try {
+    return await call()
+  } catch (error) {
+    return { kind: 'unknown', reason: `adapter threw: ${String(error)}` }
+  }
+}
