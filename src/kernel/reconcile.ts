@@ -207,11 +207,12 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
   const lastQty = venueOrder.cumQty - draft.cumQty
   emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail: `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}` })
   if (price === null) return
-  emit(emitter, {
+  const execId = syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty)
+  const booked = emit(emitter, {
     type: 'order.fill',
     atMs: nowMs,
     orderId: draft.orderId,
-    execId: syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty),
+    execId,
     lastQty,
     lastPrice: price,
     fee: 0n,
@@ -220,6 +221,8 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
     synthetic: true,
     venueTimeMs: nowMs,
   })
+  // Its price and fee are a guess, held until the real fills it stands for true it up (synthetic-cover.ts).
+  if (booked) emit(emitter, { type: 'order.synthetic_pending', atMs: nowMs, orderId: draft.orderId, execId, qty: lastQty, price })
 }
 
 function reconciled(
