@@ -164,7 +164,7 @@ describe('Unknown and reconciliation', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
     const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }))
-    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.fill', 'order.reconciled'])
+    expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.fill', 'order.synthetic_pending', 'order.reconciled'])
     expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
   })
 

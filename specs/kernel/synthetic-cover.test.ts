@@ -35,7 +35,7 @@ describe('a synthetic fill from a status-only reconcile, then the real fill repo
     const decision = fillReport(harness, orderId, { execId: 'fix-exec-1', lastQty: '0.05', cumQty: '0.05' })
     // Before the change: cumQty 0.1 and Filled (the 0.05 counted twice), and the resting half could not be canceled.
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.05') })
-    expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill_covered'])
+    expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill_trued_up'])
     expect(decision.events[1]).toMatchObject({ execId: 'fix-exec-1', lastQty: d('0.05'), coveredQty: d('0.05'), venueCumQty: d('0.05'), syntheticCumQty: d('0.05') })
     expect(harness.cancel(harness.order(orderId).orderId).reply.kind).not.toBe('refused')
     // The same report again is a duplicate, as any other.
@@ -70,7 +70,7 @@ describe('a synthetic fill from a status-only reconcile, then the real fill repo
     const orderId = harness.openOrder()
     statusOnlyReconcile(harness, orderId, '0.04')
     const decision = fillReport(harness, orderId, { execId: 'f1', lastQty: '0.05', cumQty: '0.06', price: '49990' })
-    expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill'])
+    expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill', 'order.fill_trued_up'])
     expect(decision.events[1]).toMatchObject({ coveredQty: d('0.03') })
     expect(decision.events[2]).toMatchObject({ execId: 'f1', lastQty: d('0.02'), cumQty: d('0.06'), synthetic: false })
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.06') })

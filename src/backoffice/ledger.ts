@@ -21,8 +21,10 @@ import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
-import { applyFillToPosition, positionKey, type Position } from './positions.ts'
+import { applyFillToPosition, applyTrueUpToPosition, positionKey, type Position } from './positions.ts'
 import { ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
+
+export { cloneLedger } from './ledger-clone.ts'
 
 export const FUNDING_BOOK = 'equity:funding'
 
@@ -116,6 +118,8 @@ export interface LedgerState {
 export interface Booked {
   postings: Posting[]
   fill: FillRecord | null
+  /** The position an entry without a fill record changed (a true-up); a fill's is found from its record. */
+  position?: Position
 }
 
 /** Fill reports waiting for their fill event: it follows in the same command, so a handful suffices. */
@@ -149,8 +153,11 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
     case 'kernel.configured':
       state.retention = ledgerRetentionOf(event.config.params)
       return NOTHING
-    case 'account.funded':
-      return book(state, fundingPostings(event, lsn), null)
+    case 'account.funded': {
+      const booked = book(state, fundingPostings(event, lsn), null)
+      state.counters.fundings += 1
+      return booked
+    }
     case 'order.accepted': {
       assert(!state.orders.has(event.orderId), () => `ledger: order ${event.orderId} accepted twice`)
       const order = trackAccepted(event, lsn)
@@ -165,6 +172,8 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       return NOTHING
     case 'order.fill':
       return bookFill(state, event, lsn)
+    case 'order.fill_trued_up':
+      return bookTrueUp(state, event, lsn)
     default:
       // Every other order event may change a status or a hold; a rejected order never held anything.
       if (event.type.startsWith('order.') && event.type !== 'order.rejected') {
@@ -235,8 +244,41 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
   applyFillToPosition(positionOf(state, order), fill)
   applyOrderEvent(order, event, (holder, asset, delta) => addReserved(state, holder, asset, delta))
   const booked = book(state, postings, fill)
+  state.counters.fills += 1
   retainEnded(state, order, wasTerminal, event.atMs)
   return booked
+}
+
+/**
+ * A true-up (src/kernel/synthetic-cover.ts): the real fill's cash for synthetic quantity replaces what the synthetic
+ * fill booked — the difference moves between the account and the venue in the quote asset, mirroring the kernel to the
+ * unit — and its fee is paid. No fill record: the synthetic fill's is the quantity's, and the real fill's execution id
+ * is the postings' reference. The position's cost (or, for the part closed since, its realized PnL) takes the change.
+ */
+function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, lsn: number): Booked {
+  const order = state.orders.get(event.orderId)
+  if (order === undefined) {
+    // Part of a fill of an order the ledger retired (retention.ts): counted with such fills, not booked.
+    state.counters.unbookedFills += 1
+    return NOTHING
+  }
+  const { accountId, quoteAsset } = order
+  const { execId: ref, atMs } = event
+  // What the account's quote holding changes by: a buy pays the real cash instead of the synthetic, a sell receives it.
+  const cashDelta = order.side === 'buy' ? event.syntheticCash - event.cash : event.cash - event.syntheticCash
+  const postings: Posting[] = []
+  if (cashDelta !== 0n) {
+    postings.push({ lsn, seq: 0, book: accountBook(accountId), accountId, asset: quoteAsset, amount: cashDelta, kind: 'trade_quote', ref, atMs })
+    postings.push({ lsn, seq: 1, book: venueBook(order.venue), accountId, asset: quoteAsset, amount: -cashDelta, kind: 'trade_quote', ref, atMs })
+  }
+  if (event.fee !== 0n) {
+    postings.push({ lsn, seq: postings.length, book: accountBook(accountId), accountId, asset: event.feeAsset, amount: -event.fee, kind: 'fee', ref, atMs })
+    postings.push({ lsn, seq: postings.length, book: feeBook(order.venue), accountId, asset: event.feeAsset, amount: event.fee, kind: 'fee', ref, atMs })
+  }
+  if (postings.length === 0) return NOTHING
+  const position = positionOf(state, order)
+  applyTrueUpToPosition(position, { side: order.side, qty: event.qty, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn })
+  return { ...book(state, postings, null), position }
 }
 
 function positionOf(state: LedgerState, order: TrackedOrder): Position {
@@ -276,8 +318,6 @@ function book(state: LedgerState, postings: Posting[], fill: FillRecord | null):
   }
   state.counters.entries += 1
   state.counters.postings += postings.length
-  if (fill !== null) state.counters.fills += 1
-  else state.counters.fundings += 1
   return { postings, fill }
 }
 
@@ -342,34 +382,4 @@ function addReserved(state: LedgerState, accountId: string, asset: string, delta
 /** What the ledger says an account holds of an asset. */
 export function bookBalance(state: LedgerState, book: string, asset: string): Units {
   return state.books.get(book)?.get(asset) ?? 0n
-}
-
-/**
- * A deep copy of the ledger (a snapshot's capture step: the copy is brought forward from the log while the live one
- * moves on). Hand-written for speed — it runs while intake waits; structuredClone took several times as long.
- */
-export function cloneLedger(state: LedgerState): LedgerState {
-  const books = new Map<string, Map<string, Units>>()
-  for (const [book, assets] of state.books) books.set(book, new Map(assets))
-  const positions = new Map<string, Position>()
-  for (const [key, position] of state.positions) positions.set(key, { ...position, fees: new Map(position.fees) })
-  // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
-  const orders = new Map<string, TrackedOrder>()
-  for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
-  const reserved = new Map<string, Map<string, Units>>()
-  for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
-  return {
-    lastLsn: state.lastLsn,
-    books,
-    positions,
-    orders: new GenerationalMap(orders),
-    // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
-    endedOrders: new GenerationalMap(state.endedOrders),
-    retention: state.retention === null ? null : { ...state.retention },
-    retiredThroughAtMs: state.retiredThroughAtMs,
-    venueAccounts: new Map([...state.venueAccounts].map(([venue, accounts]) => [venue, new Map(accounts)])),
-    reserved,
-    pendingLiquidity: new Map(state.pendingLiquidity),
-    counters: { ...state.counters },
-  }
 }

@@ -65,6 +65,26 @@ export function applyFillToPosition(position: Position, fill: FillRecord): void 
   position.lastLsn = fill.lsn
 }
 
+/**
+ * Applies a true-up: the cash of `qty` the position booked earlier (a synthetic fill's) changes by `cashDelta` (signed,
+ * as the account sees it), and a fee is paid. The part of that quantity still open carries its share of the change in
+ * the cost basis; the part closed since realized it, so the change goes to the realized PnL. Either way the header's
+ * invariant holds, and a flat position keeps no cost basis.
+ */
+export function applyTrueUpToPosition(position: Position, trueUp: { side: 'buy' | 'sell'; qty: Units; cashDelta: Units; fee: Units; feeAsset: string; lsn: number }): void {
+  const { qty, cashDelta } = trueUp
+  if (cashDelta !== 0n) {
+    assert(qty > 0n, () => `a true-up of ${position.symbol} changes cash for no quantity`)
+    const onSide = trueUp.side === 'buy' ? position.netQty > 0n : position.netQty < 0n
+    const openQty = onSide ? minAbs(position.netQty, qty) : 0n
+    const openDelta = openQty === 0n ? 0n : openQty === qty ? cashDelta : roundedShare(cashDelta, openQty, qty)
+    position.costBasis -= openDelta
+    position.realizedPnl += cashDelta - openDelta
+  }
+  if (trueUp.fee !== 0n) position.fees.set(trueUp.feeAsset, (position.fees.get(trueUp.feeAsset) ?? 0n) + trueUp.fee)
+  position.lastLsn = trueUp.lsn
+}
+
 /** Average cost per unit of the open quantity (null when flat), rounded half-even. */
 export function averageCost(position: Position): Units | null {
   if (position.netQty === 0n) return null

@@ -314,6 +314,7 @@ export class Projector {
       assert(position !== undefined, () => `fill ${booked.fill?.execId} booked without a position`)
       this.dirtyPositions.add(position)
     }
+    if (booked.position !== undefined) this.dirtyPositions.add(booked.position)
   }
 
   private scheduleFlush(delayMs: number): void {

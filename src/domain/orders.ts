@@ -117,7 +117,7 @@ export interface Order {
   venueClientOrderId: string
   status: OrderState
   cumQty: Units
-  /** Sum of lastQty × lastPrice over fills, in quote units. */
+  /** Sum of lastQty × lastPrice over fills, in quote units (a synthetic fill's share at the real price once trued up). */
   cumNotional: Units
   reservation: Reservation
   venueOrderId: string | null
@@ -148,6 +148,14 @@ export interface Order {
    * booked by that synthetic fill (kernel/synthetic-cover.ts).
    */
   syntheticCumQty: Units
+  /**
+   * Synthetic quantity still standing in for real fills not yet seen (order.synthetic_pending adds, order.fill_trued_up
+   * takes), and what the synthetic fills booked for it: the quote cash as booked (rounded against the account) and the
+   * half-even notional. A real fill covering synthetic quantity takes its share and books the real numbers instead.
+   */
+  syntheticPendingQty: Units
+  syntheticPendingCash: Units
+  syntheticPendingNotional: Units
   /** The venue cumulative quantity of the overfill last alerted for this order; null when none is being held. */
   overfillCumQty: Units | null
   /** The recheck interval of the last overfill answer (it doubles per repeat, to a bound); 0 when none. */

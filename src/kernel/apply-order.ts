@@ -9,7 +9,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { transitionOf } from './event-transition.ts'
-import { addReserved, bookFill, holdTo, releaseTo } from './ledger.ts'
+import { addReserved, bookFill, bookTrueUp, fillAmounts, holdTo, releaseTo } from './ledger.ts'
 import { endCall, startCall } from './in-flight.ts'
 import { syncQueues, workFor } from './queues.ts'
 import { noteDueChanged } from './work-index.ts'
@@ -75,6 +75,10 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
       // The quantity is on the books already (a synthetic fill booked it); the real fill is only remembered as seen.
       order.execIds.add(event.execId)
       return
+    case 'order.synthetic_pending':
+    case 'order.fill_trued_up':
+      applySyntheticPending(state, order, event)
+      return
     case 'order.send_blocked':
     case 'order.send_retry':
     case 'order.reconcile_deferred':
@@ -130,6 +134,25 @@ function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent,
   if (event.synthetic && event.cumQty > order.syntheticCumQty) order.syntheticCumQty = event.cumQty
   bookFill(state, order, event)
   if (!wasTerminal) releaseTo(state, order, heldFor(order))
+}
+
+/** The synthetic quantity pending a true-up grows with a synthetic fill and shrinks, repriced, with a real one. */
+function applySyntheticPending(state: KernelState, order: Order, event: Extract<DomainEvent, { type: 'order.synthetic_pending' | 'order.fill_trued_up' }>): void {
+  if (event.type === 'order.synthetic_pending') {
+    const { cash, notional } = fillAmounts(order.side, event.qty, event.price)
+    order.syntheticPendingQty += event.qty
+    order.syntheticPendingCash += cash
+    order.syntheticPendingNotional += notional
+    return
+  }
+  assert(
+    event.qty <= order.syntheticPendingQty && event.syntheticCash <= order.syntheticPendingCash && event.syntheticNotional <= order.syntheticPendingNotional,
+    () => `true-up of ${order.orderId} takes more than its pending synthetic quantity`,
+  )
+  order.syntheticPendingQty -= event.qty
+  order.syntheticPendingCash -= event.syntheticCash
+  order.syntheticPendingNotional -= event.syntheticNotional
+  bookTrueUp(state, order, event)
 }
 
 type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed' }>

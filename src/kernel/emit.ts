@@ -9,6 +9,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import type { Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import { transitionOf } from './event-transition.ts'
+import { fillAmounts } from './ledger.ts'
 import { transition } from './state-machine.ts'
 
 export interface Emitter {
@@ -43,6 +44,18 @@ function trackDraft(draft: Order, event: DomainEvent): void {
     case 'order.fill':
       draft.cumQty = event.cumQty
       if (event.synthetic && event.cumQty > draft.syntheticCumQty) draft.syntheticCumQty = event.cumQty
+      return
+    case 'order.synthetic_pending': {
+      const { cash, notional } = fillAmounts(draft.side, event.qty, event.price)
+      draft.syntheticPendingQty += event.qty
+      draft.syntheticPendingCash += cash
+      draft.syntheticPendingNotional += notional
+      return
+    }
+    case 'order.fill_trued_up':
+      draft.syntheticPendingQty -= event.qty
+      draft.syntheticPendingCash -= event.syntheticCash
+      draft.syntheticPendingNotional -= event.syntheticNotional
       return
     case 'order.cancel_requested':
       draft.cancelWanted = true

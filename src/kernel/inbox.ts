@@ -18,7 +18,7 @@ import type { Decision, VenueReportCommand } from './commands.ts'
 import { applyAmend, failAmend, openAmend, type AmendSource } from './amend/evidence.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import type { KernelState } from './state.ts'
-import { coveredQtyOf } from './synthetic-cover.ts'
+import { coveredQtyOf, emitTrueUp } from './synthetic-cover.ts'
 
 export function orderForReport(state: KernelState, report: ExecutionReport): Order | null {
   for (const clientId of [report.clientOrderId, report.origClientOrderId]) {
@@ -142,8 +142,9 @@ export interface VenueFill {
 }
 
 /**
- * Applies one venue fill; returns whether it was applied. The part of it a synthetic fill booked already is recorded
- * as covered and not booked again (synthetic-cover.ts); the rest is booked as an `order.fill` of the same execId.
+ * Applies one venue fill; returns whether any of it was applied. The part of it a synthetic fill booked already is
+ * recorded as covered and not booked again, but its price and fee replace the synthetic fill's (synthetic-cover.ts);
+ * the rest is booked as an `order.fill` of the same execId.
  */
 export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source: AmendSource = 'report'): boolean {
   const { draft } = emitter
@@ -164,28 +165,26 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
   }
   const fee = fill.fee ?? 0n
   const feeAsset = fill.feeAsset ?? draft.quoteAsset
-  if (coveredQty > 0n && venueCumQty !== null) {
-    const { execId, lastPrice, venueTimeMs } = fill
+  const { execId, lastPrice, venueTimeMs } = fill
+  const covered = coveredQty > 0n && venueCumQty !== null
+  if (covered) {
     const syntheticCumQty = draft.syntheticCumQty
     emit(emitter, { type: 'order.fill_covered', atMs, orderId: draft.orderId, execId, lastQty: fill.lastQty, coveredQty, lastPrice, fee, feeAsset, venueCumQty, syntheticCumQty, venueTimeMs })
-    draft.execIds = draft.execIds.copy().add(fill.execId)
-    if (lastQty === 0n) return true
+    draft.execIds = draft.execIds.copy().add(execId)
   }
-  const applied = emit(emitter, {
-    type: 'order.fill',
-    atMs,
-    orderId: draft.orderId,
-    execId: fill.execId,
-    lastQty,
-    lastPrice: fill.lastPrice,
-    fee,
-    feeAsset,
-    cumQty,
-    synthetic: false,
-    venueTimeMs: fill.venueTimeMs,
-  })
+  const booked = lastQty > 0n && emitOwnFill(emitter, { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs }, atMs)
+  // The fee goes with the fill's own `order.fill` when it has one (the fill record shows it), else with the true-up.
+  if (covered) emitTrueUp(emitter, { execId, lastPrice, venueTimeMs, coveredQty, bookedQty: booked ? lastQty : 0n, fee: booked ? 0n : fee, feeAsset }, atMs)
+  return covered || booked
+}
+
+/** Books the part of a fill no synthetic fill covered as an `order.fill`; returns whether the transition table let it. */
+function emitOwnFill(emitter: Emitter, fill: { execId: string; lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string; cumQty: Units; venueTimeMs: number }, atMs: number): boolean {
+  const { draft } = emitter
+  const { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs } = fill
+  const applied = emit(emitter, { type: 'order.fill', atMs, orderId: draft.orderId, execId, lastQty, lastPrice, fee, feeAsset, cumQty, synthetic: false, venueTimeMs })
   if (applied) {
-    draft.execIds = draft.execIds.copy().add(fill.execId)
+    draft.execIds = draft.execIds.copy().add(execId)
     resumeCancel(emitter, atMs)
   }
   return applied

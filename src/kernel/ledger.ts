@@ -5,7 +5,7 @@
 
 import { assert } from '../domain/assert.ts'
 import { formatDecimal, mulUnitsTwoWays, type Units } from '../domain/decimal.ts'
-import type { Order } from '../domain/orders.ts'
+import type { Order, Side } from '../domain/orders.ts'
 import type { AccountLedger, KernelState } from './state.ts'
 
 function ledgerOf(state: KernelState, accountId: string): AccountLedger {
@@ -54,6 +54,15 @@ export function holdTo(state: KernelState, order: Order, target: Units): void {
   order.reservation.remaining = target
 }
 
+/**
+ * What a fill of `qty` at `price` books in the quote asset: the cash, rounded against the account (a buy pays it
+ * rounded up, a sell receives it rounded down), and the notional, rounded half-even (Order.cumNotional).
+ */
+export function fillAmounts(side: Side, qty: Units, price: Units): { cash: Units; notional: Units } {
+  const [cash, notional] = mulUnitsTwoWays(qty, price, side === 'buy' ? 'up' : 'down', 'half_even')
+  return { cash, notional }
+}
+
 /** Moves cash and position for one fill: a buy pays quote and receives base; a sell the reverse; fees are paid. */
 export function bookFill(state: KernelState, order: Order, fill: { lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string }): void {
   const buy = order.side === 'buy'
@@ -65,4 +74,16 @@ export function bookFill(state: KernelState, order: Order, fill: { lastQty: Unit
   addTo(balances, order.baseAsset, buy ? fill.lastQty : -fill.lastQty)
   if (fill.fee !== 0n) addTo(balances, fill.feeAsset, -fill.fee)
   order.cumNotional += halfEvenNotional
+}
+
+/**
+ * Books a true-up (order.fill_trued_up): the quote cash and notional the synthetic fills booked for the quantity are
+ * replaced by the real fill's, and the real fee is paid. The base asset moved with the synthetic fill already.
+ */
+export function bookTrueUp(state: KernelState, order: Order, trueUp: { cash: Units; notional: Units; syntheticCash: Units; syntheticNotional: Units; fee: Units; feeAsset: string }): void {
+  const balances = ledgerOf(state, order.accountId).balances
+  const cashDelta = trueUp.cash - trueUp.syntheticCash
+  if (cashDelta !== 0n) addTo(balances, order.quoteAsset, order.side === 'buy' ? -cashDelta : cashDelta)
+  if (trueUp.fee !== 0n) addTo(balances, trueUp.feeAsset, -trueUp.fee)
+  order.cumNotional += trueUp.notional - trueUp.syntheticNotional
 }

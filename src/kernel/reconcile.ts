@@ -12,7 +12,7 @@
  * amend's id).
  */
 
-import type { Units } from '../domain/decimal.ts'
+import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { orderIdFromClientId, type Order } from '../domain/orders.ts'
 import type { OrderState } from '../domain/states.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
@@ -86,13 +86,16 @@ function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrde
  * the order's trades (seen ones included) places each trade in the venue's cumulative quantity, which is what matching
  * it against a synthetic fill needs (synthetic-cover.ts); a list missing older trades places them lower, which errs
  * towards covering, never towards booking twice.
+ *
+ * An execution id is one trade however often the answer lists it (a venue listing it twice, pages that overlap): the
+ * first copy is the trade, the others are dropped before they count in the running total or get booked, and copies of
+ * a trade not yet booked that disagree with the first are alerted. (`seen` is the order as the decision found it, so
+ * it cannot catch a repeat within the answer: before this, the repeat was booked a second time.)
  */
 function bookUnseenTrades(emitter: Emitter, command: ReconcileResultCommand, options: { quietOverfill: boolean }): void {
   const order = emitter.draft
   const seen = order.execIds
-  const trades = command.trades
-    .filter((trade) => orderIdFromClientId(trade.clientOrderId) === order.orderId)
-    .sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
+  const trades = distinctTrades(emitter, command).sort((a, b) => a.venueTimeMs - b.venueTimeMs || (a.execId < b.execId ? -1 : a.execId > b.execId ? 1 : 0))
   let venueCumQty = 0n
   for (const trade of trades) {
     venueCumQty += trade.qty
@@ -101,6 +104,34 @@ function bookUnseenTrades(emitter: Emitter, command: ReconcileResultCommand, opt
     if (options.quietOverfill && wouldOverfill(emitter.draft, fill)) continue
     emitFill(emitter, fill, command.nowMs, 'reconcile')
   }
+}
+
+/** The answer's trades of this order, each execution id once (its first copy). */
+function distinctTrades(emitter: Emitter, command: ReconcileResultCommand): VenueTrade[] {
+  const { orderId } = emitter.draft
+  const first = new Map<string, VenueTrade>()
+  for (const trade of command.trades) {
+    if (orderIdFromClientId(trade.clientOrderId) !== orderId) continue
+    const earlier = first.get(trade.execId)
+    if (earlier === undefined) {
+      first.set(trade.execId, trade)
+      continue
+    }
+    // Alerted only while the trade is to be booked: a disagreement about one booked already would be alerted again at
+    // every read-back of the order.
+    if (sameTrade(earlier, trade) || emitter.draft.execIds.has(trade.execId)) continue
+    const detail = `trade ${trade.execId} listed twice and the copies differ: ${tradeText(earlier)} vs ${tradeText(trade)}; the first is taken`
+    emitter.events.push({ type: 'alert.raised', atMs: command.nowMs, reason: 'REPORT_DUPLICATE', orderId, detail })
+  }
+  return [...first.values()]
+}
+
+function sameTrade(a: VenueTrade, b: VenueTrade): boolean {
+  return a.qty === b.qty && a.price === b.price && a.fee === b.fee && a.feeAsset === b.feeAsset && a.venueTimeMs === b.venueTimeMs && a.clientOrderId === b.clientOrderId
+}
+
+function tradeText(trade: VenueTrade): string {
+  return `${formatDecimal(trade.qty)} @ ${formatDecimal(trade.price)} fee ${formatDecimal(trade.fee)} ${trade.feeAsset} at ${trade.venueTimeMs}`
 }
 
 function wouldOverfill(draft: Order, fill: { lastQty: Units; venueCumQty: Units }): boolean {
@@ -176,11 +207,12 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
   const lastQty = venueOrder.cumQty - draft.cumQty
   emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail: `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}` })
   if (price === null) return
-  emit(emitter, {
+  const execId = syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty)
+  const booked = emit(emitter, {
     type: 'order.fill',
     atMs: nowMs,
     orderId: draft.orderId,
-    execId: syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty),
+    execId,
     lastQty,
     lastPrice: price,
     fee: 0n,
@@ -189,6 +221,8 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
     synthetic: true,
     venueTimeMs: nowMs,
   })
+  // Its price and fee are a guess, held until the real fills it stands for true it up (synthetic-cover.ts).
+  if (booked) emit(emitter, { type: 'order.synthetic_pending', atMs: nowMs, orderId: draft.orderId, execId, qty: lastQty, price })
 }
 
 function reconciled(

@@ -13,9 +13,20 @@
  * A fill without a usable venue cumulative quantity (a report with no CumQty) cannot be placed and is booked whole,
  * as before. Covering errs towards booking too little: a shortfall shows up as the venue's cumulative quantity above
  * egress's at the next read-back and is booked then, while a double count would hold a wrong position for good.
+ *
+ * The synthetic fill's price (the order's limit) and fee (none) are a guess; the covering fill's are the venue's, and
+ * they win. The order keeps the synthetic quantity not yet covered and what it was booked at (Order.syntheticPending…,
+ * from `order.synthetic_pending`); a covering fill takes its share of it and books, as `order.fill_trued_up`, the
+ * difference between the real cash and the synthetic cash for that share, and its fee. Once every real fill behind a
+ * synthetic fill has arrived, the books hold exactly what they would had the real fills come first, to the unit.
+ * Synthetic fills logged before `order.synthetic_pending` existed have nothing pending: their real fills book the fee
+ * only, and the quantity stays at the synthetic price.
  */
 
 import type { Units } from '../domain/decimal.ts'
+import type { Order } from '../domain/orders.ts'
+import { emit, type Emitter } from './emit.ts'
+import { fillAmounts } from './ledger.ts'
 
 const SYNTHETIC_EXEC_ID_PREFIX = 'reconcile:'
 
@@ -49,4 +60,59 @@ export function syntheticCumQtyOfExecIds(execIds: Iterable<string>): Units {
     if (cumQty > highest) highest = cumQty
   }
   return highest
+}
+
+type PendingFigures = Pick<Order, 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'>
+
+/**
+ * The share of the pending synthetic quantity a real fill covering `coveredQty` reprices, and what the synthetic fills
+ * booked for it: proportional (rounded down), and all that is left once the last of it is covered, so the shares add
+ * up to what was booked. Covered quantity beyond what is pending (a synthetic fill logged before pending quantity was
+ * kept, or a cover that erred towards covering) has nothing to reprice.
+ */
+export function pendingShareOf(order: PendingFigures, coveredQty: Units): { qty: Units; cash: Units; notional: Units } {
+  const pendingQty = order.syntheticPendingQty
+  if (coveredQty >= pendingQty) return { qty: pendingQty, cash: order.syntheticPendingCash, notional: order.syntheticPendingNotional }
+  return { qty: coveredQty, cash: (order.syntheticPendingCash * coveredQty) / pendingQty, notional: (order.syntheticPendingNotional * coveredQty) / pendingQty }
+}
+
+export interface CoveringFill {
+  execId: string
+  lastPrice: Units
+  venueTimeMs: number
+  coveredQty: Units
+  /** The part of the fill booked as its own `order.fill` (the rest above the synthetic quantity; 0 when none). */
+  bookedQty: Units
+  /** The fee this event books: the fill's, unless its `order.fill` booked it. */
+  fee: Units
+  feeAsset: string
+}
+
+/**
+ * Trues up the synthetic quantity a real fill covered: its cash is the real fill's for the share (worked out as the
+ * fill's cash with the share less its cash without it, so the share and the booked rest add up to exactly what the
+ * whole fill would have booked), in place of the synthetic cash. Nothing is emitted when there is nothing to reprice
+ * and no fee to book.
+ */
+export function emitTrueUp(emitter: Emitter, fill: CoveringFill, atMs: number): void {
+  const { draft } = emitter
+  const share = pendingShareOf(draft, fill.coveredQty)
+  if (share.qty === 0n && fill.fee === 0n) return
+  const withShare = fillAmounts(draft.side, fill.bookedQty + share.qty, fill.lastPrice)
+  const without = fillAmounts(draft.side, fill.bookedQty, fill.lastPrice)
+  emit(emitter, {
+    type: 'order.fill_trued_up',
+    atMs,
+    orderId: draft.orderId,
+    execId: fill.execId,
+    qty: share.qty,
+    lastPrice: fill.lastPrice,
+    cash: withShare.cash - without.cash,
+    notional: withShare.notional - without.notional,
+    syntheticCash: share.cash,
+    syntheticNotional: share.notional,
+    fee: fill.fee,
+    feeAsset: fill.feeAsset,
+    venueTimeMs: fill.venueTimeMs,
+  })
 }

@@ -102,27 +102,49 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest(state))
   })
 
+  test("format 7's encoding (orders without the synthetic quantity pending a true-up) is still read, with none pending", async () => {
+    // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
+    const previous = 'kernel-state/v7/ac193669bb9c3fec'
+    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e'])
+    const world = await tradedWorld(16)
+    worlds.push(world)
+    const state = world.gateway.engine.state
+    const { json, idempotency } = encodeKernelState(state)
+    // That build's rows: every field of an order but the last three (syntheticPendingQty, …Cash, …Notional).
+    const fields = structuredClone(json) as unknown[]
+    const orders = fields[7] as [string, unknown[]][]
+    expect(orders.length).toBe(state.orders.size)
+    for (const [, row] of orders) expect(row.splice(-3)).toEqual(['0', '0', '0'])
+    const v7 = kernelSectionOf(JSON.stringify(fields), idempotency)
+    const decoded = kernelStateFromBytes(v7, { schema: previous })
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(mapOrders(decoded)).toEqual(mapOrders(state))
+    // Each encoding is read only under its own id.
+    expect(() => kernelStateFromBytes(v7)).toThrow(/expected Order as an array of/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of/)
+  })
+
   test("format 6's encoding (orders without bootstrapSuspect) is still read, every order unmarked", async () => {
     // The schema id the build before Order.bootstrapSuspect wrote into its snapshots (format 6), computed by that build.
     const previous = 'kernel-state/v6/939651800303503e'
-    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, previous, 'kernel-state/v5/fef0fbfd6a1fb66e'])
+    expect(readableKernelSchemas()).toContain(previous)
     const world = await tradedWorld(15)
     worlds.push(world)
     const state = world.gateway.engine.state
     expect([...state.orders.values()].every((order) => !order.bootstrapSuspect)).toBe(true)
     const { json, idempotency } = encodeKernelState(state)
-    // That build's rows: every field of an order but the last, bootstrapSuspect.
+    // That build's rows: every field of an order but the last four (bootstrapSuspect, then format 8's three).
     const fields = structuredClone(json) as unknown[]
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
-    for (const [, row] of orders) expect(row.pop()).toBe(false)
-    const v5 = kernelSectionOf(JSON.stringify(fields), idempotency)
-    const decoded = kernelStateFromBytes(v5, { schema: previous })
+    for (const [, row] of orders) expect(row.splice(-4)).toEqual([false, '0', '0', '0'])
+    const v6 = kernelSectionOf(JSON.stringify(fields), idempotency)
+    const decoded = kernelStateFromBytes(v6, { schema: previous })
     expect(stateDigest(decoded)).toBe(stateDigest(state))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v5)).toThrow(/expected Order as an array of/)
+    expect(() => kernelStateFromBytes(v6)).toThrow(/expected Order as an array of/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of/)
-    expect(() => kernelStateFromBytes(v5, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
+    expect(() => kernelStateFromBytes(v6, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
   })
 })

@@ -167,6 +167,25 @@ describe('FixVenue: place', () => {
     const reject = acceptor.ofType(MsgType.Reject)[0]
     expect(reject?.get(Tag.RefTagID)).toBe('14')
   })
+
+  test('a fill, cancel or expiry without CumQty (14) is refused with a session Reject, never read as 0; an ack without it is read', async () => {
+    const { acceptor, venue, reports } = await setup()
+    void venue.place(order('c-14'))
+    await settle()
+    const base = { 37: 'O1', 11: 'c-14', 20: '0', 55: 'BTC-USD', 54: '1' }
+    // Read as 0 before: the fill could not be placed against a synthetic fill (booked whole, twice if one stood for it),
+    // and the cancel could not reveal fills egress never heard of.
+    acceptor.send(MsgType.ExecutionReport, er({ ...base, 17: 'F1', 150: '1', 39: '1', 32: '0.5', 31: '100' }))
+    acceptor.send(MsgType.ExecutionReport, er({ ...base, 17: 'C1', 150: '4', 39: '4' }))
+    acceptor.send(MsgType.ExecutionReport, er({ ...base, 17: 'E1', 150: 'C', 39: 'C' }))
+    await settle()
+    expect(reports).toHaveLength(0)
+    expect(acceptor.ofType(MsgType.Reject).map((reject) => reject.get(Tag.RefTagID))).toEqual(['14', '14', '14'])
+    // An ack's cumulative quantity is not read: 0 stands in, and the ack is reported.
+    acceptor.send(MsgType.ExecutionReport, er({ ...base, 17: 'N1', 150: '0', 39: '0' }))
+    await settle()
+    expect(reports.map((report) => [report.execId, report.kind, report.cumQty])).toEqual([['N1', 'new', 0n]])
+  })
 })
 
 describe('FixVenue: cancel, amend, status', () => {
@@ -243,6 +262,12 @@ describe('FixVenue: cancel, amend, status', () => {
       if (m.msgType === MsgType.OrderStatusRequest) queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, er({ 37: 'NONE', 11: 'c-1', 17: 'S2', 150: 'I', 39: '8', 103: '5', 55: 'BTC-USD', 54: '1', 14: '0' })))
     }
     expect(await venue.orderStatus('c-1')).toEqual({ kind: 'ok', value: null })
+    // A status answer without CumQty (14) would close an order as filled with nothing booked: unreadable, so unknown.
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.OrderStatusRequest) queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, er({ 37: 'O1', 11: 'c-1', 17: 'S3', 20: '3', 150: 'I', 39: '2', 55: 'BTC-USD', 54: '1', 38: '1.5', 44: '100.25' })))
+    }
+    const noCumQty = await venue.orderStatus('c-1')
+    expect(noCumQty.kind === 'unknown' && noCumQty.reason.includes('CumQty (14) missing')).toBe(true)
     acceptor.onMessage = () => {}
     const silent = venue.orderStatus('c-1')
     await settle()

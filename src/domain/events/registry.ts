@@ -45,6 +45,8 @@ export const EVENT_CODES = {
   'order.overfill_recheck': 226,
   'order.suspect_marked': 227,
   'order.suspect_cleared': 228,
+  'order.synthetic_pending': 241,
+  'order.fill_trued_up': 242,
   'inbox.report_accepted': 300,
   'inbox.duplicate_dropped': 301,
   'alert.raised': 900,

@@ -236,6 +236,38 @@ export const EVENT_SCHEMAS = {
     syntheticCumQty: positiveUnitsSchema,
     venueTimeMs: msSchema,
   }),
+  /**
+   * The quantity of the synthetic fill just booked (`execId`, at `price`), kept by the order until the real fills it
+   * stands for arrive and true it up (`order.fill_trued_up`). Synthetic fills logged before this event existed have
+   * none: their quantity stays at its synthetic price.
+   */
+  'order.synthetic_pending': v.strictObject({
+    type: v.literal('order.synthetic_pending'),
+    ...orderBase,
+    execId: v.string(),
+    qty: positiveUnitsSchema,
+    price: positiveUnitsSchema,
+  }),
+  /**
+   * A real fill (`execId`) covered synthetic quantity: the order's books now hold the real numbers for it. `qty` of the
+   * synthetic quantity pending is repriced — what the synthetic fills booked for it (`syntheticCash` as booked, rounded
+   * against the account; `syntheticNotional` half-even) is replaced by what the real fill says (`cash`, `notional`,
+   * at `lastPrice`) — and `fee` is the real fill's fee when no `order.fill` of the same execId books it.
+   */
+  'order.fill_trued_up': v.strictObject({
+    type: v.literal('order.fill_trued_up'),
+    ...orderBase,
+    execId: v.string(),
+    qty: nonNegativeUnitsSchema,
+    lastPrice: positiveUnitsSchema,
+    cash: nonNegativeUnitsSchema,
+    notional: nonNegativeUnitsSchema,
+    syntheticCash: nonNegativeUnitsSchema,
+    syntheticNotional: nonNegativeUnitsSchema,
+    fee: unitsSchema,
+    feeAsset: v.string(),
+    venueTimeMs: msSchema,
+  }),
   'order.expired': v.strictObject({ type: v.literal('order.expired'), ...orderBase }),
   'order.reconciled': v.strictObject({
     type: v.literal('order.reconciled'),

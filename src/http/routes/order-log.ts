@@ -66,7 +66,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.call_completed': 'venue', 'order.send_acked': 'venue', 'order.send_retry': 'venue', 'order.venue_rejected': 'venue',
   'order.cancel_acked': 'venue', 'order.cancel_rejected': 'venue', 'order.expired': 'venue', 'order.unknown': 'venue',
   'inbox.report_accepted': 'report', 'inbox.duplicate_dropped': 'report',
-  'order.fill': 'fill', 'order.fill_covered': 'fill',
+  'order.fill': 'fill', 'order.fill_covered': 'fill', 'order.synthetic_pending': 'fill', 'order.fill_trued_up': 'fill',
   'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.amend_failed': 'amend',
   'order.cancel_requested': 'cancel', 'order.canceled': 'cancel',
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
@@ -118,6 +118,10 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.fill_covered':
       return `fill ${event.execId} of ${d(event.lastQty)} @ ${d(event.lastPrice)} (venue cumulative ${d(event.venueCumQty)}): ` +
         `${d(event.coveredQty)} already booked by a synthetic fill up to ${d(event.syntheticCumQty)}, not booked again`
+    case 'order.synthetic_pending': return `synthetic fill ${event.execId} of ${d(event.qty)} @ ${d(event.price)} to be trued up by the real fills it stands for`
+    case 'order.fill_trued_up':
+      return `synthetic quantity ${d(event.qty)} trued up by fill ${event.execId} @ ${d(event.lastPrice)}: ${d(event.cash)} instead of ${d(event.syntheticCash)}` +
+        `, fee ${d(event.fee)} ${event.feeAsset}`
     case 'order.amend_requested': return `amend #${event.amendId} accepted: qty ${d(event.qty)}${priceText(event.price)}; reservation now ${d(event.reservationTotal)}`
     case 'order.amend_rejected': return `amend rejected ${event.reason} by the ${event.guard} guard`
     case 'order.amended': return `amend #${event.amendId} applied (${event.source}): qty ${d(event.qty)}${priceText(event.price)}`

@@ -22,11 +22,10 @@
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { renameSync, existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { Lease, LeaseError, readCurrentLease, toHex, type Wal } from '../../../wal/index.ts'
+import { Lease, LeaseError, readCurrentLease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
+import { commonLsnWithLeader, framesBeyond, setDivergedLogAside, type DivergenceReport } from './divergence.ts'
 import { Replicator } from './replicator.ts'
 import { fetchLeaderSnapshot, finishSnapshotRecovery, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { leaderSync } from './leader-sync.ts'
@@ -64,15 +63,6 @@ export interface HaNodeOptions {
 export type SnapshotRecoveryStatus =
   | ({ state: 'recovered'; atMs: number; leaderFirstLsn: number } & SnapshotRecoveryReport)
   | { state: 'failed'; atMs: number; leaderFirstLsn: number; code: string; error: string }
-
-export interface DivergenceReport {
-  commonLsn: number
-  discardedFromLsn: number
-  discardedToLsn: number
-  discardedCount: number
-  discardedEpochs: number[]
-  movedTo: string
-}
 
 export class HaNode {
   role: NodeRole = 'starting'
@@ -306,23 +296,11 @@ export class HaNode {
     await this.replicator?.stop()
     this.replicator = null
     const wal = gateway.engine.wal
-    const commonLsn = await this.commonLsn(wal, leaderUrl)
-    const discarded = [...wal.read(commonLsn + 1)].map((frame) => ({ lsn: frame.lsn, epoch: frame.epoch }))
+    const commonLsn = await commonLsnWithLeader(wal, leaderUrl, this.options.replicationToken)
+    const discarded = framesBeyond(wal, commonLsn)
     await gateway.stop()
     this.gateway = null
-    const suffix = `diverged-${Date.now()}`
-    const movedTo = join(this.options.dataDir, `log.${suffix}`)
-    renameSync(join(this.options.dataDir, 'log'), movedTo)
-    const snapshots = join(this.options.dataDir, 'snapshots')
-    if (existsSync(snapshots)) renameSync(snapshots, join(this.options.dataDir, `snapshots.${suffix}`))
-    this.lastDivergence = {
-      commonLsn,
-      discardedFromLsn: commonLsn + 1,
-      discardedToLsn: discarded.at(-1)?.lsn ?? commonLsn,
-      discardedCount: discarded.length,
-      discardedEpochs: [...new Set(discarded.map((frame) => frame.epoch))],
-      movedTo,
-    }
+    this.lastDivergence = setDivergedLogAside(this.options.dataDir, commonLsn, discarded)
     this.options.log(`divergence report: ${JSON.stringify(this.lastDivergence)}`)
     await this.follow()
   }
@@ -363,28 +341,6 @@ export class HaNode {
     }
     // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time).
     this.startReplicator(this.gateway)
-  }
-
-  /** The highest LSN at which this log and the leader's have the same chain hash (chains agree on every LSN below it). */
-  private async commonLsn(wal: Wal, leaderUrl: string): Promise<number> {
-    const ours = (lsn: number): string => {
-      for (const frame of wal.read(lsn, { toLsn: lsn })) return toHex(frame.hash)
-      return ''
-    }
-    const theirs = async (lsn: number): Promise<string | null> => {
-      const response = await fetch(`${leaderUrl}/replication/hash?lsn=${lsn}`, { headers: { Authorization: `Bearer ${this.options.replicationToken}` } })
-      if (response.status === 404) return null
-      if (!response.ok) throw new Error(`hash at LSN ${lsn} from ${leaderUrl}: ${response.status}`)
-      return ((await response.json()) as { hash: string }).hash
-    }
-    let low = wal.firstLsn - 1
-    let high = wal.lastLsn
-    while (low < high) {
-      const middle = Math.ceil((low + high) / 2)
-      if ((await theirs(middle)) === ours(middle)) low = middle
-      else high = middle - 1
-    }
-    return low
   }
 
   /** Like exclusive, but waits for a role change in progress to finish instead of skipping. */

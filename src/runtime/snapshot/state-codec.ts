@@ -30,12 +30,14 @@ import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
-// 7: orders hold bootstrapSuspect (a version 6 or 5 section is read with it false: see below); 6: orders hold
+// 8: orders hold the synthetic quantity pending its true-up (syntheticPendingQty, …Cash, …Notional; a version 7, 6
+// or 5 section is read with none pending: see below); 7: orders hold bootstrapSuspect (a version 6 or 5 section is
+// read with it false); 6: orders hold
 // syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and upgraded:
 // KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as binary
 // columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
 // `account key` (was a newline); 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 7
+export const KERNEL_STATE_FORMAT_VERSION = 8
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -107,10 +109,14 @@ const amendState = record<AmendState>('AmendState', {
   sentAtMs: nullable(num),
 })
 
+/** The fields an order gained in format version 8. */
+type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
 /** The fields an order had in format version 5. */
-type OrderV5 = Omit<Order, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect'>
+type OrderV5 = Omit<Order, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect' | PendingFields>
 /** The fields an order had in format version 6. */
-type OrderV6 = Omit<Order, 'bootstrapSuspect'>
+type OrderV6 = Omit<Order, 'bootstrapSuspect' | PendingFields>
+/** The fields an order had in format version 7. */
+type OrderV7 = Omit<Order, PendingFields>
 
 const orderFieldsV5: Fields<OrderV5> = {
   orderId: str,
@@ -154,7 +160,15 @@ const orderFieldsV5: Fields<OrderV5> = {
 
 const orderFieldsV6: Fields<OrderV6> = { ...orderFieldsV5, syntheticCumQty: units, overfillCumQty: nullable(units), overfillRecheckMs: num }
 
-const order = record<Order>('Order', { ...orderFieldsV6, bootstrapSuspect: bool })
+const orderFieldsV7: Fields<OrderV7> = { ...orderFieldsV6, bootstrapSuspect: bool }
+
+const order = record<Order>('Order', { ...orderFieldsV7, syntheticPendingQty: units, syntheticPendingCash: units, syntheticPendingNotional: units })
+
+/**
+ * Nothing pending a true-up: what an order of a version 7 or older section holds, and what replaying its log gives
+ * too — those builds logged no `order.synthetic_pending`, the only event that makes quantity pending.
+ */
+const NOTHING_PENDING = { syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n } as const
 
 /** A codec that reads an older order's fields into this build's shape, and never writes them. */
 function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => Order): Codec<Order> {
@@ -179,10 +193,14 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   overfillCumQty: null,
   overfillRecheckMs: 0,
   bootstrapSuspect: false,
+  ...NOTHING_PENDING,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING }))
+
+/** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING }))
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -229,6 +247,7 @@ function kernelStateFields(orders: Codec<Map<string, Order>>): Fields<KernelStat
 }
 
 const kernelState = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(order)))
+const kernelStateV7 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV7)))
 const kernelStateV6 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV6)))
 const kernelStateV5 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV5)))
 
@@ -247,10 +266,12 @@ export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelS
  */
 export const KERNEL_STATE_SCHEMA_V5 = schemaId(5, kernelStateV5)
 export const KERNEL_STATE_SCHEMA_V6 = schemaId(6, kernelStateV6)
+export const KERNEL_STATE_SCHEMA_V7 = schemaId(7, kernelStateV7)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V7, kernelStateV7],
   [KERNEL_STATE_SCHEMA_V6, kernelStateV6],
   [KERNEL_STATE_SCHEMA_V5, kernelStateV5],
 ])

@@ -47,7 +47,15 @@ interface Common {
   venueTimeMs: number
 }
 
-function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Common | { invalid: string; tag: number } {
+/**
+ * The members every report carries. CumQty (14) is Required in every ExecutionReport (FIX 4.2 to 5.0), and `cumQtyRead`
+ * says egress reads it here: for a fill it places the fill against a synthetic fill (kernel/synthetic-cover.ts), for a
+ * cancel or expiry it reveals fills that were lost, for a status answer it is what reconciliation converges to. Read
+ * as 0 when absent, it made a fill unplaceable (booked whole, twice if a synthetic fill stood for it), hid lost fills
+ * behind a final report, and let a status answer close an order as filled with nothing booked. So where it is read, a
+ * report without it is refused like one without ExecID; where it is not (new, rejected, replaced), 0 stands in.
+ */
+function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, options: { fallbackMs: number; cumQtyRead: boolean }): Common | { invalid: string; tag: number } {
   const clientOrderId = message.get(Tag.ClOrdID)
   if (clientOrderId === undefined) return { invalid: 'ClOrdID (11) missing', tag: Tag.ClOrdID }
   const side = parseFixSide(message.get(Tag.Side)) ?? facts?.side ?? null
@@ -55,6 +63,7 @@ function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, fallb
   const symbol = message.get(Tag.Symbol) ?? facts?.symbol
   if (symbol === undefined) return { invalid: 'Symbol (55) missing', tag: Tag.Symbol }
   const cumText = message.get(Tag.CumQty)
+  if (cumText === undefined && options.cumQtyRead) return { invalid: 'CumQty (14) missing: required, and egress reads it for this report', tag: Tag.CumQty }
   const cumQty = cumText === undefined ? 0n : parseFixDecimal(cumText)
   if (cumQty === null || cumQty < 0n) return { invalid: `CumQty (14) is not a decimal egress can hold exactly: ${cumText}`, tag: Tag.CumQty }
   return {
@@ -64,9 +73,12 @@ function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, fallb
     symbol,
     side,
     cumQty,
-    venueTimeMs: parseUtcTimestamp(message.get(Tag.TransactTime)) ?? parseUtcTimestamp(message.get(Tag.SendingTime)) ?? fallbackMs,
+    venueTimeMs: parseUtcTimestamp(message.get(Tag.TransactTime)) ?? parseUtcTimestamp(message.get(Tag.SendingTime)) ?? options.fallbackMs,
   }
 }
+
+/** The report kinds whose cumulative quantity the kernel reads (see readCommon). */
+const CUM_QTY_READ: ReadonlySet<ExecutionReportKind> = new Set(['fill', 'canceled', 'expired'])
 
 /** ExecutionReport (35=8), other than status answers, → ExecutionReport. */
 export function mapExecutionReport(venue: string, message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<ExecutionReport> {
@@ -78,7 +90,7 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
   if (kind === undefined) return execType === undefined ? { kind: 'invalid', why: 'ExecType (150) missing', tag: Tag.ExecType } : { kind: 'ignored', why: `ExecType ${execType} carries no transition` }
   const execId = message.get(Tag.ExecID)
   if (execId === undefined) return { kind: 'invalid', why: 'ExecID (17) missing', tag: Tag.ExecID }
-  const common = readCommon(message, facts, fallbackMs)
+  const common = readCommon(message, facts, { fallbackMs, cumQtyRead: CUM_QTY_READ.has(kind) })
   if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
   const report: ExecutionReport = { venue, execId, kind, ...common }
   const orig = message.get(Tag.OrigClOrdID)
@@ -163,7 +175,7 @@ export function cancelRejectReason(message: FixMessage): string {
  */
 export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<VenueOrder | null> {
   if (message.get(Tag.OrdStatus) === '8' && message.get(Tag.OrdRejReason) === '5') return { kind: 'mapped', value: null }
-  const common = readCommon(message, facts, fallbackMs)
+  const common = readCommon(message, facts, { fallbackMs, cumQtyRead: true })
   if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
   const status = parseFixOrdStatus(message.get(Tag.OrdStatus))
   if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }

@@ -1,0 +1,88 @@
+/**
+ * The whole path on the sim venue: a venue with no trade query whose fill reports are late. The order goes Unknown,
+ * reconciliation books a synthetic fill at the limit price with no fee, and the real reports (a better price, a taker
+ * fee) arrive afterwards. The back office's reconcile then finds nothing: the ledger, the kernel, the query model and
+ * the venue's own balances agree — the real fill's numbers won (src/kernel/synthetic-cover.ts).
+ */
+import { describe, expect, test } from 'bun:test'
+import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
+import { defaultSimInstruments } from '../../src/domain/instruments.ts'
+import { simInstrumentsFor } from '../../src/runtime/paper.ts'
+import { SimClock } from '../../src/runtime/index.ts'
+import type { ExecutionReport, VenueOutcome, VenueTrade } from '../../src/venues/adapter.ts'
+import { FixReason } from '../../src/venues/fix/reasons.ts'
+import { SimVenue } from '../../src/venues/sim/index.ts'
+import { drive, run, startWorld, T0, traderA, worldsStoppedAfterEach } from '../runtime/harness.ts'
+
+const worlds = worldsStoppedAfterEach()
+
+/** A sim venue answering as a FIX order-entry session (no trade query) whose reports are held back until released. */
+class LateReportsVenue extends SimVenue {
+  readonly tradesQueryable = false
+  holding = true
+  private readonly held: { report: ExecutionReport; handler: (report: ExecutionReport) => void }[] = []
+
+  constructor(clock: SimClock, seed: number) {
+    super({ clock, seed, instruments: simInstrumentsFor(defaultSimInstruments()), latencyMsMin: 5, latencyMsMax: 5 })
+  }
+
+  override trades(): Promise<VenueOutcome<VenueTrade[]>> {
+    return Promise.resolve({ kind: 'unknown', reason: `${FixReason.tradesUnsupported}: an order-entry FIX session carries no trade query` })
+  }
+
+  override onReport(handler: (report: ExecutionReport) => void): () => void {
+    return super.onReport((report) => {
+      if (this.holding) this.held.push({ report, handler })
+      else handler(report)
+    })
+  }
+
+  release(): number {
+    this.holding = false
+    const held = this.held.splice(0)
+    for (const { report, handler } of held) handler(report)
+    return held.length
+  }
+}
+
+describe('a synthetic fill trued up by late fill reports, on the sim venue', () => {
+  test('after the real reports, reconcile finds the ledger equal to the kernel, the query model and the venue', async () => {
+    const seed = 71
+    const clock = new SimClock({ startMs: T0 })
+    const venue = new LateReportsVenue(clock, seed)
+    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
+    worlds.push(world)
+    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    // The place is applied (and fills at once, as a taker, below the limit) but its answer is lost: Unknown.
+    venue.setFaults({ timeoutAfterApplyProbability: 1 })
+    const reference = venue.referencePrice('BTC-USD')
+    if (reference === null) throw new Error('expected a reference price')
+    const limit = formatDecimal(reference.price + parseDecimal('100'))
+    const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: limit, client_order_id: 'late-1' }
+    const placed = await world.gateway.place(traderA, body, null)
+    if (placed.reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(placed.reply)}`)
+    const orderId = placed.reply.orderId
+    for (let step = 0; step < 200 && world.gateway.executor.stats.sends === 0; step++) await clock.advanceAsync(1)
+    venue.setFaults({ timeoutAfterApplyProbability: 0 })
+    await run(world, 5_000)
+    const kernel = world.gateway.engine.state
+    expect(kernel.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    // Booked at the limit price with no fee, while the venue charged less and a fee: the venue's balances disagree.
+    const before = await drive(world, office.reconcile())
+    expect(before.observations.map((observation) => observation.check)).toContain('venue_balances')
+
+    expect(venue.release()).toBeGreaterThan(0)
+    await run(world, 1_000)
+    const order = kernel.orders.get(orderId)
+    expect(order).toMatchObject({ status: 'Filled', cumQty: parseDecimal('0.01'), syntheticPendingQty: 0n })
+    // One fill record (the synthetic one); the real fill is a true-up of it, not a second fill.
+    expect(office.projector.ledger.counters.fills).toBe(1)
+    const after = await drive(world, office.reconcile())
+    // The trades check cannot run on a venue without a trade query; every other check does.
+    expect(after.skipped.map((skipped) => skipped.check)).toEqual(['venue_trades'])
+    expect([...after.checks].sort()).toContain('venue_balances')
+    expect(after.observations).toEqual([])
+    expect(office.openBreaks).toEqual([])
+  })
+})

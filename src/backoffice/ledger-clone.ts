@@ -1,0 +1,37 @@
+/** A deep copy of the back-office ledger (ledger.ts), for a snapshot's capture step. */
+
+import { GenerationalMap } from '../domain/generational-map.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { LedgerState } from './ledger.ts'
+import type { TrackedOrder } from './orders.ts'
+import type { Position } from './positions.ts'
+
+/**
+ * A deep copy of the ledger (a snapshot's capture step: the copy is brought forward from the log while the live one
+ * moves on). Hand-written for speed — it runs while intake waits; structuredClone took several times as long.
+ */
+export function cloneLedger(state: LedgerState): LedgerState {
+  const books = new Map<string, Map<string, Units>>()
+  for (const [book, assets] of state.books) books.set(book, new Map(assets))
+  const positions = new Map<string, Position>()
+  for (const [key, position] of state.positions) positions.set(key, { ...position, fees: new Map(position.fees) })
+  // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
+  const orders = new Map<string, TrackedOrder>()
+  for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
+  const reserved = new Map<string, Map<string, Units>>()
+  for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
+  return {
+    lastLsn: state.lastLsn,
+    books,
+    positions,
+    orders: new GenerationalMap(orders),
+    // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
+    endedOrders: new GenerationalMap(state.endedOrders),
+    retention: state.retention === null ? null : { ...state.retention },
+    retiredThroughAtMs: state.retiredThroughAtMs,
+    venueAccounts: new Map([...state.venueAccounts].map(([venue, accounts]) => [venue, new Map(accounts)])),
+    reserved,
+    pendingLiquidity: new Map(state.pendingLiquidity),
+    counters: { ...state.counters },
+  }
+}

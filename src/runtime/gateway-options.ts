@@ -1,0 +1,71 @@
+/** How a gateway (gateway.ts) is started: its log, clock, kernel configuration, venues, role and duties. */
+
+import type { Clock } from '../domain/clock.ts'
+import type { GateFacts } from '../domain/gate.ts'
+import type { KernelConfig } from '../domain/kernel-config.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
+import type { LeaseGuard, WalOptions } from '../../wal/index.ts'
+import type { AuditConfig } from '../config/index.ts'
+import type { Funding } from './bootstrap.ts'
+import type { Engine } from './engine.ts'
+import type { Gateway } from './gateway.ts'
+import type { PriceSource } from './market-feed.ts'
+import type { SnapshotPolicy, SnapshotSectionSource } from './snapshot/index.ts'
+
+export interface GatewayOptions {
+  dataDir: string
+  clock: Clock
+  wal: Partial<WalOptions>
+  kernelConfig: KernelConfig
+  fundings: Funding[]
+  venues: { adapter: VenueAdapter; prices: PriceSource }[]
+  configDigest: string
+  buildCommit: string
+  /** Facts only the process knows (HA role, live markers, health, audit state); durability comes from the log. */
+  facts: () => Omit<GateFacts, 'durabilityMode'>
+  callsInFlightMax: number
+  reconcileRetryMs: number
+  convergeWaitMsMax: number
+  resendAgeMsMax: number
+  onError: (error: unknown, context: string) => void
+  /**
+   * Every this many ms, orders open at a venue with no news for as long are read back from the venue (a report may
+   * have been lost: a fill, an expiry, the final `canceled` after a cancel ack). 0 turns the sweep off.
+   */
+  reconcileSweepMs?: number
+  /**
+   * Bound on orders read back per sweep, so a sweep never floods a venue (default 100). The longest-quiet orders go
+   * first, so with N orders open at venues a quiet one is read back within 2 + ⌊(N − 1) / this⌋ intervals of its last
+   * news: two intervals only while the open orders fit in one sweep.
+   */
+  reconcileSweepOrdersMax?: number
+  /** Seals, self-check and tamper response (config `audit`); absent: no seals, nothing checked at runtime. */
+  audit?: AuditConfig
+  /** Snapshot policy (restart from snapshot, periodic/shutdown snapshots, compaction); defaults: defaultSnapshotPolicy(). */
+  snapshots?: Partial<SnapshotPolicy>
+  /** Other projections captured into each snapshot by name (the back office's query model). */
+  snapshotSections?: readonly SnapshotSectionSource[]
+  /**
+   * HA role of this start (default `leader`). A standby opens its log as a replica (frames come from the leader, see
+   * src/runtime/ha), rebuilds and keeps the projections, and never bootstraps, sends, seals or opens intake.
+   */
+  role?: GatewayRole
+  /**
+   * The leader's lease: checked again right before every venue call, after the send record is durable, so a leader
+   * paused between the two (SIGSTOP) and deposed meanwhile never calls the venue when it wakes.
+   */
+  lease?: LeaseGuard
+  /**
+   * Write each decision's command as a kernel.command record before its events, for a standby's shadow decisions
+   * (src/runtime/ha/shadow.ts). Default: on when an HA role is given, off on a single node.
+   */
+  commandRecords?: boolean
+  /**
+   * A leader's start: called with the engine after the state is restored and before bootstrap starts the executor —
+   * an HA leader installs its send gate here (Engine.placeSendGate), so bootstrap's resends are gated too; serve
+   * resumes its sim venue here, so bootstrap reconciles against a venue that remembers.
+   */
+  beforeBootstrap?: (engine: Engine, gateway: Gateway) => void
+}
+
+export type GatewayRole = 'leader' | 'standby'
