@@ -39,6 +39,12 @@ export interface GatewayOptions {
    * news: two intervals only while the open orders fit in one sweep.
    */
   reconcileSweepOrdersMax?: number
+  /**
+   * A fill report stating a venue cumulative quantity above what egress has booked shows an earlier fill report late
+   * or lost; still open after this many ms, the order is read back from the venue at once (fill-gap-watch.ts;
+   * default FILL_GAP_GRACE_MS, 1 s).
+   */
+  fillGapGraceMs?: number
   /** Seals, self-check and tamper response (config `audit`); absent: no seals, nothing checked at runtime. */
   audit?: AuditConfig
   /** Snapshot policy (restart from snapshot, periodic/shutdown snapshots, compaction); defaults: defaultSnapshotPolicy(). */

@@ -19,6 +19,7 @@ import { Engine, type Committed } from './engine.ts'
 import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed } from './market-feed.ts'
+import { FILL_GAP_GRACE_MS, FillGapWatch } from './fill-gap-watch.ts'
 import { VenueOpenOrders } from './venue-open-orders.ts'
 import {
   chainAnchorFor, defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
@@ -55,6 +56,8 @@ export class Gateway {
   private readonly sweptAtMs = new Map<string, number>()
   /** The sweep's candidates: the orders open at a venue, not every order the kernel holds. */
   private readonly venueOpen: VenueOpenOrders
+  /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
+  private readonly fillGaps: FillGapWatch
   readonly role: GatewayRole
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
@@ -101,9 +104,18 @@ export class Gateway {
       this.unsubscribes.push(adapter.onReport((report) => void this.submitReport(report)))
     }
     this.venueOpen = new VenueOpenOrders(engine.state)
+    this.fillGaps = new FillGapWatch({
+      clock: this.clock,
+      graceMs: options.fillGapGraceMs ?? FILL_GAP_GRACE_MS,
+      orderOf: (orderId) => engine.state.orders.get(orderId),
+      readBack: (orderId) => this.readBack(orderId),
+    })
     this.unsubscribes.push(
       engine.onDurable((events) => {
-        this.venueOpen.note(events, (orderId) => this.sweptAtMs.delete(orderId))
+        this.venueOpen.note(events, (orderId) => {
+          this.sweptAtMs.delete(orderId)
+          this.fillGaps.closed(orderId)
+        })
         this.executor.wake()
         this.audit?.afterCommit()
       }),
@@ -254,6 +266,7 @@ export class Gateway {
     this.readyFlag = false
     this.sweepCancel?.()
     this.sweepCancel = null
+    this.fillGaps.stop()
     this.executor.stop()
     this.audit?.stop()
     // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its
@@ -284,11 +297,14 @@ export class Gateway {
     }
     // The longest-quiet orders first, so a bounded sweep never starves the same orders.
     due.sort((a, b) => a.quietSinceMs - b.quietSinceMs || (a.orderId < b.orderId ? -1 : 1))
-    for (const { orderId } of due.slice(0, limit)) {
-      this.sweptAtMs.set(orderId, this.clock.nowMs())
-      void this.executor.reconcileOrder(orderId)
-    }
+    for (const { orderId } of due.slice(0, limit)) this.readBack(orderId)
     return Math.min(due.length, limit)
+  }
+
+  /** Reads an open order back from its venue (the executor's reconcile: status and trades). */
+  private readBack(orderId: string): void {
+    this.sweptAtMs.set(orderId, this.clock.nowMs())
+    void this.executor.reconcileOrder(orderId)
   }
 
   private armSweep(): void {
@@ -310,7 +326,10 @@ export class Gateway {
 
   private async submitReport(report: ExecutionReport): Promise<void> {
     try {
-      await this.engine.submit({ kind: 'venue_report', nowMs: this.clock.nowMs(), report })
+      const { decision } = await this.engine.submit({ kind: 'venue_report', nowMs: this.clock.nowMs(), report })
+      if (report.kind !== 'fill') return
+      const accepted = decision.events[0]
+      if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.fillGaps.noteFill(accepted.orderId, report.cumQty)
     } catch (error) {
       this.options.onError(error, `execution report ${report.execId}`)
     }

@@ -1,0 +1,77 @@
+/**
+ * Fill reports carry the venue's cumulative quantity. One that states more than egress has booked for its order shows
+ * a gap: an earlier fill report is late (reordered) or lost. A late one closes the gap when it lands; a lost one never
+ * does, and an order still getting fills is never quiet, so the open-order sweep (Gateway.sweep) would not read it back
+ * until its fills stop — with the venue's order already complete, that wait was the only way back (simulation seed
+ * 30601: the completing fill showed 1.57 against 1.557 booked). So a gap still open `graceMs` after it was seen has
+ * the order read back at once (the executor's reconcile read-back books the missing trades). Runtime only: nothing is
+ * logged, and a restart loses no fill, only the prompt read-back (the sweep still covers the order).
+ *
+ * Bounded: at most one timer per order open at a venue (entries go when the order closes, Gateway's venueOpen).
+ */
+
+import type { Clock } from '../domain/clock.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { Order } from '../domain/orders.ts'
+import { OPEN_AT_VENUE } from './bootstrap.ts'
+
+/** How long a reordered fill report may take to arrive before its gap is taken for a lost one. */
+export const FILL_GAP_GRACE_MS = 1_000
+
+interface Gap {
+  /** The highest venue cumulative quantity a report stated. */
+  venueCumQty: Units
+  cancel: () => void
+}
+
+export class FillGapWatch {
+  private readonly gaps = new Map<string, Gap>()
+  private readonly clock: Clock
+  private readonly graceMs: number
+  private readonly orderOf: (orderId: string) => Order | undefined
+  private readonly readBack: (orderId: string) => void
+
+  constructor(options: { clock: Clock; graceMs: number; orderOf: (orderId: string) => Order | undefined; readBack: (orderId: string) => void }) {
+    this.clock = options.clock
+    this.graceMs = options.graceMs
+    this.orderOf = options.orderOf
+    this.readBack = options.readBack
+  }
+
+  /** After a fill report for `orderId` was applied: is the venue ahead of egress's books? */
+  noteFill(orderId: string, venueCumQty: Units): void {
+    const order = this.orderOf(orderId)
+    if (order === undefined || !OPEN_AT_VENUE.has(order.status) || venueCumQty <= order.cumQty) return
+    const gap = this.gaps.get(orderId)
+    if (gap !== undefined) {
+      if (venueCumQty > gap.venueCumQty) gap.venueCumQty = venueCumQty
+      return
+    }
+    const cancel = this.clock.schedule(this.graceMs, () => this.due(orderId))
+    this.gaps.set(orderId, { venueCumQty, cancel })
+  }
+
+  /** The order left the venue's open orders (ended, or Unknown and reconciled as such). */
+  closed(orderId: string): void {
+    this.gaps.get(orderId)?.cancel()
+    this.gaps.delete(orderId)
+  }
+
+  /** Orders with a gap being watched. */
+  get size(): number {
+    return this.gaps.size
+  }
+
+  stop(): void {
+    for (const gap of this.gaps.values()) gap.cancel()
+    this.gaps.clear()
+  }
+
+  private due(orderId: string): void {
+    const gap = this.gaps.get(orderId)
+    this.gaps.delete(orderId)
+    const order = this.orderOf(orderId)
+    if (gap === undefined || order === undefined || !OPEN_AT_VENUE.has(order.status) || order.cumQty >= gap.venueCumQty) return
+    this.readBack(orderId)
+  }
+}
