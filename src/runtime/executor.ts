@@ -28,7 +28,12 @@ export interface ExecutorOptions {
   clock: Clock
   /** Facts for the I-100 gate, read fresh for every send. */
   gateFacts: () => GateFacts
-  /** Bound on adapter calls in flight at once (all venues); beyond it work waits in its lane. */
+  /**
+   * Bound on adapter calls in flight at once (all venues), Lane0's counted: beyond it work of Lanes 1–3 waits in its
+   * lane. Lane0 work (cancels, closes) is never held by it — a cancel must not wait for places or for reads (a sweep's
+   * read-backs, each up to a request timeout while a venue is out); its calls are bounded by the kernel instead, one
+   * per order and callsPerInstrumentMax per venue×symbol.
+   */
   callsInFlightMax: number
   /** How long to wait before asking an unreachable venue about an Unknown order again. */
   reconcileRetryMs: number
@@ -120,10 +125,12 @@ export class Executor {
       for (const [orderId, dueMs] of this.reconcileBackoff) if (dueMs <= nowMs) this.reconcileBackoff.delete(orderId)
     }
     for (let guard = 0; guard < 10_000; guard++) {
-      if (this.stats.callsInFlight >= this.options.callsInFlightMax) return
+      // The bound holds Lanes 1–3 only (see ExecutorOptions.callsInFlightMax): nextWork answers Lane0 first, so an item
+      // of another lane means no Lane0 work can start now.
+      const budgetSpent = this.stats.callsInFlight >= this.options.callsInFlightMax
       this.pickNowMs = clock.nowMs()
       const item = nextWork(engine.state, { nowMs: this.pickNowMs, busy: this.busy, reconcileHeld: this.reconcileHeld })
-      if (item === null) break
+      if (item === null || (budgetSpent && item.lane !== 0)) break
       if (item.kind === 'reconcile') {
         this.reconciling.add(item.orderId)
         void this.reconcile(item)

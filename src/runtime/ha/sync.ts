@@ -61,7 +61,10 @@ export class SyncReplication {
   private readonly options: SyncReplicationOptions
   /** 202s waiting (at most waitersMax). */
   private readonly waiters = new Set<Waiter>()
-  /** Venue place/amend calls waiting (untilReplicated): bounded by the executor's calls in flight, not waitersMax. */
+  /**
+   * Venue place/amend calls waiting (untilReplicated): bounded by the calls in flight (the executor's bound; Lane0's
+   * closes by the kernel's, per venue×symbol), not waitersMax.
+   */
   private readonly gateWaiters = new Set<Waiter>()
   /** While down: the LSN the standby must acknowledge to count as caught up (set at its first acknowledgement). */
   private catchUpLsn: number | null = null
