@@ -22,16 +22,20 @@ import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
 export const RECONCILE_SWEEP_MS = 2_000
 /** Orders one sweep reads back at most in these worlds (the gateway's default). */
 export const RECONCILE_SWEEP_ORDERS_MAX = 100
+/** The executor's bound on calls in flight (Lanes 1–3) in these worlds. */
+export const CALLS_IN_FLIGHT_MAX = 64
+/** A sweep also takes at most half the call budget left (Gateway.sweep): with nothing else in flight, this many. */
+const SWEEP_READS_MAX = Math.min(RECONCILE_SWEEP_ORDERS_MAX, Math.floor(CALLS_IN_FLIGHT_MAX / 2))
 
 /**
  * How long after its last news an order open at the venue may wait until the sweep asks the venue about it, with
  * `openOrders` orders open at the venue (the sweep's candidates) and none placed meanwhile. The order is due at the
  * first sweep at least one interval after its news, less than two intervals after it. Each sweep reads back the
- * `ordersMax` longest-quiet candidates, and each one it reads is then newer than the order, so the orders ahead of it
+ * `ordersMax` longest-quiet candidates (with nothing else in flight), and each one it reads is then newer than the order, so the orders ahead of it
  * (at most openOrders − 1) shrink by ordersMax per sweep: it is read within ⌊(openOrders − 1) / ordersMax⌋ sweeps
  * after the one it is due at. Two intervals hold only while the candidates fit in one sweep.
  */
-export function sweepReadBackMsMax(openOrders: number, ordersMax = RECONCILE_SWEEP_ORDERS_MAX): number {
+export function sweepReadBackMsMax(openOrders: number, ordersMax = SWEEP_READS_MAX): number {
   const sweepsAhead = Math.floor(Math.max(openOrders - 1, 0) / ordersMax)
   return (2 + sweepsAhead) * RECONCILE_SWEEP_MS
 }
@@ -119,7 +123,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     configDigest: 'sim-config',
     buildCommit: 'test',
     facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
-    callsInFlightMax: 64,
+    callsInFlightMax: CALLS_IN_FLIGHT_MAX,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 30_000,
     reconcileSweepMs: RECONCILE_SWEEP_MS,

@@ -9,12 +9,9 @@
 
 import { describe, expect, test } from 'bun:test'
 import type { World } from './harness.ts'
-import { run, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
+import { CALLS_IN_FLIGHT_MAX, RECONCILE_SWEEP_MS, run, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
 
 const worlds = worldsStoppedAfterEach()
-
-/** The harness's executor bound (specs/runtime/harness.ts). */
-const CALLS_IN_FLIGHT_MAX = 64
 const LATENCY_MS = 5
 const REQUEST_TIMEOUT_MS = 1_000
 
@@ -89,5 +86,25 @@ describe('the executor bound on calls in flight', () => {
     await run(world, REQUEST_TIMEOUT_MS + 100)
     await Promise.all(reads)
     expect(world.errors).toEqual([])
+  })
+
+  test('a sweep takes at most half the budget left: in an outage, a new place still goes out at once', async () => {
+    const world = await startWorld({ seed: 30346, venueOptions: { latencyMsMin: LATENCY_MS, latencyMsMax: LATENCY_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS } })
+    worlds.push(world)
+    await restingBuys(world, CALLS_IN_FLIGHT_MAX + 6)
+    const nowMs = world.clock.nowMs()
+    world.venue.setFaults({ outages: [{ startMs: nowMs, endMs: nowMs + 10_000, calls: 'unknown', reports: 'hold' }] })
+    // Every resting order is quiet past one interval, so every one is due; one sweep reads half the free budget.
+    const readsBefore = world.venue.inspect().requests.calls.orderStatus
+    await stepUntil(world, () => world.venue.inspect().requests.calls.orderStatus > readsBefore, 2 * RECONCILE_SWEEP_MS + 100)
+    await run(world, 20)
+    expect(world.venue.inspect().requests.calls.orderStatus - readsBefore).toBe(CALLS_IN_FLIGHT_MAX / 2)
+    const placesBefore = world.venue.inspect().requests.calls.place
+    const body = { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '2950', client_order_id: 'after-sweep' }
+    const placed = await world.gateway.place(traderA, body, null)
+    if (placed.reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(placed.reply)}`)
+    const waitedMs = await stepUntil(world, () => world.venue.inspect().requests.calls.place > placesBefore, REQUEST_TIMEOUT_MS + 100)
+    expect(waitedMs).toBeLessThanOrEqual(2)
+    await run(world, REQUEST_TIMEOUT_MS + 100)
   })
 })

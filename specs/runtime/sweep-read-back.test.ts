@@ -47,3 +47,15 @@ test('a lost fill of the newest of more open orders than a sweep reads is read b
   expect({ status: order()?.status, execIds: [...(order()?.execIds ?? [])] }).toEqual({ status: 'Filled', execIds: venueTrades.map((trade) => trade.execId) })
   expect(world.errors).toEqual([])
 })
+
+test('a stopped executor reads nothing back: the sweep of a gateway that lost its lease or crashed asks the venue nothing', async () => {
+  const world = await startWorld({ seed: 30_210 })
+  worlds.push(world)
+  const orderId = await placed(world, { side: 'buy', price: '59000', client_order_id: 'resting' })
+  await run(world, 50)
+  world.gateway.executor.stop()
+  const statusReads = world.venue.inspect().requests.calls.orderStatus
+  await world.gateway.executor.reconcileOrder(orderId)
+  await run(world, 3 * RECONCILE_SWEEP_MS)
+  expect(world.venue.inspect().requests.calls.orderStatus).toBe(statusReads)
+})

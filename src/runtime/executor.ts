@@ -357,9 +357,15 @@ export class Executor {
    */
   reconcileOrder(orderId: string): Promise<void> {
     const order = this.options.engine.state.orders.get(orderId)
-    if (order === undefined || this.busy.has(orderId) || this.reconciling.has(orderId)) return Promise.resolve()
+    // A stopped executor (shutdown, a lost lease, a crash in the simulation) asks no venue anything.
+    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconciling.has(orderId)) return Promise.resolve()
     this.reconciling.add(orderId)
     return this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
+  }
+
+  /** Calls that may still start under callsInFlightMax (the bound on Lanes 1–3) before it is spent. */
+  get callsBudgetLeft(): number {
+    return Math.max(0, this.options.callsInFlightMax - this.stats.callsInFlight)
   }
 
   private reconcile(item: WorkItem): Promise<void> {

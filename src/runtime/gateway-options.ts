@@ -34,9 +34,11 @@ export interface GatewayOptions {
    */
   reconcileSweepMs?: number
   /**
-   * Bound on orders read back per sweep, so a sweep never floods a venue (default 100). The longest-quiet orders go
-   * first, so with N orders open at venues a quiet one is read back within 2 + ⌊(N − 1) / this⌋ intervals of its last
-   * news: two intervals only while the open orders fit in one sweep.
+   * Bound on orders read back per sweep, so a sweep never floods a venue (default 100); a sweep also takes at most half
+   * of the executor's call budget left (callsInFlightMax less the calls in flight), read-backs being the lowest-priority
+   * calls. The longest-quiet orders go first, so with N orders open at venues a quiet one is read back within
+   * 2 + ⌊(N − 1) / R⌋ intervals of its last news, R the reads a sweep takes (this bound, or half the free budget): two
+   * intervals only while the open orders fit in one sweep.
    */
   reconcileSweepOrdersMax?: number
   /**
