@@ -12,48 +12,15 @@
  * Nothing else in egress calls an adapter's place/cancel: this file is the single exit.
  */
 
-import type { GateFacts } from '../domain/gate.ts'
 import { instrumentKey } from '../domain/instruments.ts'
 import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
-import type { Clock } from '../domain/clock.ts'
-import type { VenueAdapter } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
+import type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { guarded, readBack } from './read-back.ts'
 
-export interface ExecutorOptions {
-  engine: Engine
-  adapters: ReadonlyMap<string, VenueAdapter>
-  clock: Clock
-  /** Facts for the I-100 gate, read fresh for every send. */
-  gateFacts: () => GateFacts
-  /**
-   * Bound on adapter calls in flight at once (all venues), Lane0's counted: beyond it work of Lanes 1–3 waits in its
-   * lane. Lane0 work (cancels, closes) is never held by it — a cancel must not wait for places or for reads (a sweep's
-   * read-backs, each up to a request timeout while a venue is out); its calls are bounded by the kernel instead, one
-   * per order and callsPerInstrumentMax per venue×symbol.
-   */
-  callsInFlightMax: number
-  /** How long to wait before asking an unreachable venue about an Unknown order again. */
-  reconcileRetryMs: number
-  /** Called when something unexpected happens (an adapter that threw, an engine error). */
-  onError: (error: unknown, context: string) => void
-  /** HA lease, re-checked right before every venue call: a deposed leader never calls a venue. */
-  lease?: { assertHeld(): void }
-}
-
-export interface ExecutorStats {
-  sends: number
-  cancels: number
-  amends: number
-  reconciles: number
-  callsInFlight: number
-  /** Venue calls refused because the lease was no longer held (a deposed leader). */
-  leaseRefusals: number
-  /** Place/amend calls the HA send gate held (standby did not confirm the send record): recorded as send retries. */
-  gateHolds: number
-}
+export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 
 export class Executor {
   readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0 }

@@ -1,0 +1,39 @@
+/** How the executor (executor.ts) is set up, and the counters it keeps. */
+
+import type { GateFacts } from '../domain/gate.ts'
+import type { Clock } from '../domain/clock.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
+import type { Engine } from './engine.ts'
+
+export interface ExecutorOptions {
+  engine: Engine
+  adapters: ReadonlyMap<string, VenueAdapter>
+  clock: Clock
+  /** Facts for the I-100 gate, read fresh for every send. */
+  gateFacts: () => GateFacts
+  /**
+   * Bound on adapter calls in flight at once (all venues), Lane0's counted: beyond it work of Lanes 1–3 waits in its
+   * lane. Lane0 work (cancels, closes) is never held by it — a cancel must not wait for places or for reads (a sweep's
+   * read-backs, each up to a request timeout while a venue is out); its calls are bounded by the kernel instead, one
+   * per order and callsPerInstrumentMax per venue×symbol.
+   */
+  callsInFlightMax: number
+  /** How long to wait before asking an unreachable venue about an Unknown order again. */
+  reconcileRetryMs: number
+  /** Called when something unexpected happens (an adapter that threw, an engine error). */
+  onError: (error: unknown, context: string) => void
+  /** HA lease, re-checked right before every venue call: a deposed leader never calls a venue. */
+  lease?: { assertHeld(): void }
+}
+
+export interface ExecutorStats {
+  sends: number
+  cancels: number
+  amends: number
+  reconciles: number
+  callsInFlight: number
+  /** Venue calls refused because the lease was no longer held (a deposed leader). */
+  leaseRefusals: number
+  /** Place/amend calls the HA send gate held (standby did not confirm the send record): recorded as send retries. */
+  gateHolds: number
+}
