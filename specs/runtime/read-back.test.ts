@@ -79,4 +79,20 @@ describe('reading an order back for reconcile', () => {
     expect(await readBack(statusOnly.venue, { orderId: 'o1', clientOrderId: 'eg-o1', heldCumQty: () => 0n })).toEqual({ venueOrder, trades: [] })
     expect(statusOnly.asked.trades).toBe(0)
   })
+
+  test('a trade listed twice explains its quantity once: the trades are asked again (review of seed 30051)', async () => {
+    const trade: VenueTrade = { execId: 'x1', clientOrderId: 'eg-o1', venueOrderId: 'v1', account: 'a', symbol: 'S', side: 'buy', qty: 5n, price: 100n, fee: 1n, feeAsset: 'USD', liquidity: 'maker', venueTimeMs: 1 }
+    const venueOrder: VenueOrder = { clientOrderId: 'eg-o1', venueOrderId: 'v1', account: 'a', symbol: 'S', side: 'buy', qty: 10n, price: 100n, cumQty: 10n, status: 'filled' }
+    const asked = { trades: 0 }
+    const venue = {
+      venue: 'fake',
+      orderStatus: async () => ({ kind: 'ok', value: venueOrder }),
+      trades: async () => {
+        asked.trades++
+        return { kind: 'ok', value: [trade, { ...trade }] }
+      },
+    } as unknown as VenueAdapter
+    await readBack(venue, { orderId: 'o1', clientOrderId: 'eg-o1', heldCumQty: () => 0n })
+    expect(asked.trades).toBe(2)
+  })
 })

@@ -26,6 +26,7 @@ interface Gap {
 
 export class FillGapWatch {
   private readonly gaps = new Map<string, Gap>()
+  private stopped = false
   private readonly clock: Clock
   private readonly graceMs: number
   private readonly orderOf: (orderId: string) => Order | undefined
@@ -41,7 +42,7 @@ export class FillGapWatch {
   /** After a fill report for `orderId` was applied: is the venue ahead of egress's books? */
   noteFill(orderId: string, venueCumQty: Units): void {
     const order = this.orderOf(orderId)
-    if (order === undefined || !OPEN_AT_VENUE.has(order.status) || venueCumQty <= order.cumQty) return
+    if (this.stopped || order === undefined || !OPEN_AT_VENUE.has(order.status) || venueCumQty <= order.cumQty) return
     const gap = this.gaps.get(orderId)
     if (gap !== undefined) {
       if (venueCumQty > gap.venueCumQty) gap.venueCumQty = venueCumQty
@@ -62,7 +63,9 @@ export class FillGapWatch {
     return this.gaps.size
   }
 
+  /** Cancels every timer; later reports (their commits were under way) start none. */
   stop(): void {
+    this.stopped = true
     for (const gap of this.gaps.values()) gap.cancel()
     this.gaps.clear()
   }

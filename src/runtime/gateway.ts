@@ -289,7 +289,9 @@ export class Gateway {
     // Read-backs are the lowest-priority calls: a sweep takes at most half of the call budget left, so that a venue
     // timing out every read (an outage) still leaves room for new orders' sends (seed 30344 had 83 reads over a bound
     // of 64). Due orders left over are read next time, the longest-quiet first.
-    const limit = Math.min(this.options.reconcileSweepOrdersMax ?? 100, Math.floor(this.executor.callsBudgetLeft / 2))
+    // (A read-back counts as one call in flight though it may ask two or three things; with room for one call, one.)
+    const left = this.executor.callsBudgetLeft
+    const limit = Math.min(this.options.reconcileSweepOrdersMax ?? 100, left === 0 ? 0 : Math.max(1, Math.floor(left / 2)))
     const quietSinceMs = this.clock.nowMs() - intervalMs
     const due: { orderId: string; quietSinceMs: number }[] = []
     for (const orderId of this.venueOpen.values()) {

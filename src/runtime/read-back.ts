@@ -49,8 +49,14 @@ export async function readBack(adapter: VenueAdapter, request: ReadBackRequest):
 
 /** Whether the trades listed for the order, or the fills egress holds, account for the venue's cumulative quantity. */
 function explained(venueOrder: VenueOrder, trades: readonly VenueTrade[], request: ReadBackRequest): boolean {
+  // Each execution once: a venue listing one twice explains no more (the kernel books it once, src/kernel/reconcile.ts).
+  const counted = new Set<string>()
   let listedQty = 0n
-  for (const trade of trades) if (orderIdFromClientId(trade.clientOrderId) === request.orderId) listedQty += trade.qty
+  for (const trade of trades) {
+    if (orderIdFromClientId(trade.clientOrderId) !== request.orderId || counted.has(trade.execId)) continue
+    counted.add(trade.execId)
+    listedQty += trade.qty
+  }
   return venueOrder.cumQty <= listedQty || venueOrder.cumQty <= request.heldCumQty()
 }
 
