@@ -69,10 +69,16 @@ describe('ended-order list', () => {
 })
 
 /**
- * The retirement rule as it was written against the Map (before the list), for comparison; with the grace read as at
- * least 1 ms (an order is never retired by the event that ended it).
+ * The retirement rule as it was written against the Map (before the list), for comparison, with the rule the log
+ * adopted (kernel.retire_rule_adopted): an order with an event at this instant is skipped like a busy one.
  */
-function referenceRetain(model: Map<string, number>, change: { orderId: string; wasTerminal: boolean; terminal: boolean; atMs: number }, rule: { keptMax: number; graceMs: number | null }, busy: (orderId: string) => boolean): string[] {
+function referenceRetain(
+  model: Map<string, number>,
+  change: { orderId: string; wasTerminal: boolean; terminal: boolean; atMs: number },
+  rule: { keptMax: number; graceMs: number | null },
+  busy: (orderId: string) => boolean,
+  touchedNow: (orderId: string) => boolean,
+): string[] {
   const retired: string[] = []
   const ended = change.terminal && !change.wasTerminal
   if (ended) model.set(change.orderId, change.atMs)
@@ -91,8 +97,8 @@ function referenceRetain(model: Map<string, number>, change: { orderId: string; 
   let excess = model.size - rule.keptMax
   const due: string[] = []
   for (const [orderId, endedAtMs] of model) {
-    if (excess <= 0 || change.atMs - endedAtMs < Math.max(rule.graceMs, 1)) break
-    if (busy(orderId)) continue
+    if (excess <= 0 || change.atMs - endedAtMs < rule.graceMs) break
+    if (busy(orderId) || touchedNow(orderId)) continue
     due.push(orderId)
     excess--
   }
@@ -114,6 +120,7 @@ describe('retirement over the list', () => {
     state.orders.clear()
     const model = new Map<string, number>()
     const modelOrders = new Set<string>()
+    const touchedAtMs = new Map<string, number>()
     let atMs = 0
     for (let step = 0; step < 4_000; step++) {
       atMs += random(30)
@@ -135,8 +142,11 @@ describe('retirement over the list', () => {
       // choice 1: the order ends (or stays ended); 2: it reopens (a late Unknown); 3: an event that changes neither.
       const terminal = choice === 1 ? true : choice === 2 ? false : wasTerminal
       order.status = terminal ? 'Canceled' : 'Unknown'
+      // As apply does for every order event (the retirement rule reads it).
+      order.updatedAtMs = atMs
+      touchedAtMs.set(orderId, atMs)
       retainTerminal(state, order, wasTerminal, atMs)
-      const retired = referenceRetain(model, { orderId, wasTerminal, terminal, atMs }, { keptMax: 6, graceMs }, (id) => state.inFlight.has(id))
+      const retired = referenceRetain(model, { orderId, wasTerminal, terminal, atMs }, { keptMax: 6, graceMs }, (id) => state.inFlight.has(id), (id) => touchedAtMs.get(id) === atMs)
       for (const id of retired) modelOrders.delete(id)
       expect([...state.terminalOrderIds]).toEqual([...model])
       expect(listed(state.terminalOrderIds)).toEqual([...model])

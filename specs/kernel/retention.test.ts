@@ -8,7 +8,8 @@
 
 import { describe, expect, test } from 'bun:test'
 import { defaultKernelParams, type KernelParams } from '../../src/domain/kernel-config.ts'
-import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.ts'
+import { applyInPlace, decide, initialState, stateDigest } from '../../src/kernel/index.ts'
+import { RETIRE_RULE_UNTOUCHED } from '../../src/kernel/retention.ts'
 import { config, d, Harness, report } from './fixtures.ts'
 
 const HOUR_MS = 3_600_000
@@ -74,7 +75,7 @@ describe('terminal order retirement', () => {
     expect(harness.state.inFlight.has(a)).toBe(true)
     const b = harness.placedId({ client_order_id: 'b' })
     harness.cancel(b)
-    // An order is never retired by the event that ended it (its decision may name it again): the next event, 1 ms on.
+    // An order is never retired at the instant of its own events (its decision may name it again): later, by another's.
     expect(harness.state.orders.has(b)).toBe(true)
     harness.nowMs += 1
     const c = harness.placedId({ client_order_id: 'c' })
@@ -84,8 +85,12 @@ describe('terminal order retirement', () => {
     expect(harness.state.orders.has(c)).toBe(true)
     harness.nowMs += 1
     harness.cancelResult(a, { kind: 'ok', value: { accepted: true } })
-    expect(harness.state.orders.has(a)).toBe(false)
-    expect(harness.state.orders.has(c)).toBe(true)
+    // Idle now, but touched at this instant: retired by the next event, not by its own call's answer.
+    expect(harness.state.orders.has(a)).toBe(true)
+    harness.nowMs += 1
+    const d = harness.placedId({ client_order_id: 'd' })
+    harness.cancel(d)
+    expect([a, c, d].map((orderId) => harness.state.orders.has(orderId))).toEqual([false, false, true])
   })
 
   test('a record without the grace (written before it existed) keeps the old rule: no grace, stop at a busy order', () => {
@@ -107,11 +112,11 @@ describe('terminal order retirement', () => {
   // right there; the answer's next event (send_acked, or the alert and move to Unknown of a contradicting answer)
   // then named an order the state no longer held, and the commit threw halfway through the decision.
   // A contradicting answer (retryable after fills) makes the order Unknown for reconciliation: then it stays.
-  for (const [answer, outcome, types, status] of [
-    ['ok', { kind: 'ok', value: { venueOrderId: 'v-1' } }, ['order.send_acked', 'order.call_completed'], 'retired'],
-    ['retryable', { kind: 'retryable', reason: 'throttled', retryAfterMs: 100 }, ['alert.raised', 'order.unknown', 'order.call_completed'], 'Unknown'],
+  for (const [answer, outcome, types, status, later] of [
+    ['ok', { kind: 'ok', value: { venueOrderId: 'v-1' } }, ['order.send_acked', 'order.call_completed'], 'Filled', 'retired'],
+    ['retryable', { kind: 'retryable', reason: 'throttled', retryAfterMs: 100 }, ['alert.raised', 'order.unknown', 'order.call_completed'], 'Unknown', 'Unknown'],
   ] as const) {
-    test(`a place answer (${answer}) for an order the venue already filled is applied whole (then ${status})`, () => {
+    test(`a place answer (${answer}) for an order the venue already filled is applied whole (then ${later})`, () => {
       const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } }) })
       const b = busyCanceled(harness)
       const a = harness.placedId({ client_order_id: 'a' })
@@ -124,6 +129,9 @@ describe('terminal order retirement', () => {
       const decision = harness.placeResult(a, outcome)
       expect(harness.eventTypes(decision)).toEqual([...types])
       expect(harness.state.orders.get(a)?.status ?? 'retired').toBe(status)
+      harness.nowMs += 1
+      harness.cancel(harness.placedId({ client_order_id: 'c' }))
+      expect(harness.state.orders.get(a)?.status ?? 'retired').toBe(later)
       expect(harness.state.orders.has(b)).toBe(true)
       const replayed = initialState()
       harness.log.forEach((event, index) => applyInPlace(replayed, event, { lsn: index + 1 }))
@@ -150,6 +158,49 @@ describe('terminal order retirement', () => {
     harness.cancel(harness.placedId({ client_order_id: 'c' }))
     expect(harness.state.orders.has(a)).toBe(false)
     expect(harness.state.orders.has(b)).toBe(true)
+  })
+
+  // Review of this change: a synthetic fill ended the order more than the grace ago; its real fill arrives now, as
+  // three events (the covered part, then its true-up). The first retired the order by the old rule and the true-up
+  // then named an order the state no longer held.
+  test('a late real fill covering a synthetic fill of an order ended past the grace is applied whole', () => {
+    const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 1_000 } }) })
+    const a = harness.openOrder({ client_order_id: 'a' })
+    const order = harness.order(a)
+    const venueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${a}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: order.qty, status: 'filled' as const }
+    harness.nowMs += 5_000
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId: a, venueOrder, trades: [] })
+    expect(harness.order(a).status).toBe('Filled')
+    const b = harness.placedId({ client_order_id: 'b' })
+    const c = harness.placedId({ client_order_id: 'c' })
+    harness.nowMs += 1
+    harness.cancel(b)
+    harness.nowMs += 10_000
+    expect(harness.state.orders.has(a)).toBe(true)
+    const late = harness.report(report(harness.order(a), { execId: 'real-1', kind: 'fill', lastQty: order.qty, lastPrice: d('49990'), cumQty: order.qty, fee: d('1'), feeAsset: 'USD' }))
+    expect(late.events.map((event) => event.type)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill_trued_up'])
+    harness.nowMs += 1
+    harness.cancel(c)
+    expect(harness.state.orders.has(a)).toBe(false)
+  })
+
+  test('configuring records this build\'s retirement rule once; a log without the record replays by the rule before it', () => {
+    const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } }) })
+    expect(harness.log.filter((event) => event.type === 'kernel.retire_rule_adopted')).toEqual([{ type: 'kernel.retire_rule_adopted', atMs: harness.nowMs, rule: RETIRE_RULE_UNTOUCHED }])
+    expect(harness.run({ kind: 'configure', nowMs: harness.nowMs, config: harness.state.config ?? config() }).events).toEqual([])
+    // The same events without the record, as a log written before it: the old rule retires a at b's end, the instant a
+    // ended too; the rule recorded keeps both until a later instant.
+    const old = initialState()
+    const a = harness.placedId({ client_order_id: 'a' })
+    harness.cancel(a)
+    const b = harness.placedId({ client_order_id: 'b' })
+    harness.cancel(b)
+    let lsn = 0
+    for (const event of harness.log) if (event.type !== 'kernel.retire_rule_adopted') applyInPlace(old, event, { lsn: ++lsn })
+    expect([old.orders.has(a), old.orders.has(b)]).toEqual([false, true])
+    expect([harness.state.orders.has(a), harness.state.orders.has(b)]).toEqual([true, true])
+    // Deciding on that old log records the rule again, from where it is.
+    expect(decide(old, { kind: 'configure', nowMs: harness.nowMs, config: harness.state.config ?? config() }).events.map((event) => event.type)).toEqual(['kernel.retire_rule_adopted'])
   })
 
   test('replaying the events gives the same state, digest for digest', () => {

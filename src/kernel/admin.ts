@@ -7,13 +7,19 @@ import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, Resend
 import { switchFor } from '../domain/modes.ts'
 import { isOperator, mayActFor } from './permissions.ts'
 import { resendable } from './reconcile.ts'
+import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
 import { availableBalance, type KernelState } from './state.ts'
 
 const done = { kind: 'done' } as const
 
 export function decideConfigure(state: KernelState, command: ConfigureCommand): Decision {
-  if (state.config?.digest === command.config.digest) return { events: [], reply: done }
-  return { events: [{ type: 'kernel.configured', atMs: command.nowMs, config: command.config }], reply: done }
+  const events: DomainEvent[] = []
+  if (state.config?.digest !== command.config.digest) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
+  // A log on an older retirement rule (or none recorded) takes this build's from here on; replay applies each rule
+  // from its own record, so what was decided before replays as it was.
+  if (state.retireRule !== RETIRE_RULE_UNTOUCHED) events.push({ type: 'kernel.retire_rule_adopted', atMs: command.nowMs, rule: RETIRE_RULE_UNTOUCHED })
+  return { events, reply: done }
 }
 
 export function decideSetMode(state: KernelState, command: SetModeCommand): Decision {

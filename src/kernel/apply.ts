@@ -36,6 +36,9 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
       state.instruments = new Map(event.config.instruments.map((item) => [`${item.venue}:${item.symbol}`, item]))
       state.policies = new Map(event.config.policies.map((policy) => [policy.accountId, policy]))
       return
+    case 'kernel.retire_rule_adopted':
+      state.retireRule = event.rule
+      return
     case 'mode.changed':
       state.mode = event.mode
       return
@@ -76,6 +79,7 @@ type OrderScopedEvent = Exclude<
   DomainEvent,
   EventOf<
     | 'kernel.configured'
+    | 'kernel.retire_rule_adopted'
     | 'mode.changed'
     | 'switch.changed'
     | 'account.funded'

@@ -2,7 +2,7 @@
  * Bounded hot state: terminal orders leave the kernel state. Every order that ends (Filled, Canceled, Rejected by the
  * venue, Failed…) joins `state.terminalOrderIds` in the order it ended, with the atMs of the event that ended it; once
  * more than params.terminalOrdersKeptMax (default 10,000) are held, the oldest that ended at least
- * params.terminalOrderRetireAfterMs (default 1 hour; at least 1 ms) before the event being applied leave `state.orders` — as a pure
+ * params.terminalOrderRetireAfterMs (default 1 hour) before the event being applied leave `state.orders` — as a pure
  * function of the events, so genesis replay and a snapshot restore hold exactly the same orders (same stateDigest).
  * Without this the state, the snapshot and its load time grow with every order ever placed. The grace is there because
  * an ended order can still move money: the venue may report a fill after it confirmed a cancel or an expiry (the fill
@@ -31,6 +31,12 @@ import type { KernelState } from './state.ts'
 export const TERMINAL_ORDERS_KEPT_MAX = 10_000
 
 /**
+ * The retirement rule this build decides by and records (kernel.retire_rule_adopted, at configure): an order with an
+ * event at the instant being applied is not retired by it (touchedAt). A log without the record keeps the rule before.
+ */
+export const RETIRE_RULE_UNTOUCHED = 2
+
+/**
  * Called by apply after every order event, with that event's atMs: notes an order that ended (or reopened), then
  * retires the oldest idle terminal orders beyond the bound that ended at least params.terminalOrderRetireAfterMs
  * before this event. Only event times count, never a clock, so replay decides exactly as the live kernel did.
@@ -50,7 +56,7 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
     if (ended) retireOldestLegacy(state, keptMax)
     return
   }
-  retireAged(state, keptMax, graceMs, atMs)
+  retireAged(state, keptMax, graceMs, atMs, state.retireRule === RETIRE_RULE_UNTOUCHED)
 }
 
 function retire(state: KernelState, entry: EndedEntry): void {
@@ -66,15 +72,12 @@ function retire(state: KernelState, entry: EndedEntry): void {
  * behind it ended later) or once the bound is met. Retiring one order does not change whether another is busy or
  * due, so each is retired as soon as it is found.
  */
-function retireAged(state: KernelState, keptMax: number, graceMs: number, atMs: number): void {
+function retireAged(state: KernelState, keptMax: number, graceMs: number, atMs: number, untouchedOnly: boolean): void {
   let excess = state.terminalOrderIds.size - keptMax
   let entry = oldestEnded(state.terminalOrderIds)
-  // At least 1 ms: with a grace of 0 an order would be retired by the event that ended it, while the rest of that
-  // decision (same atMs: a reconcile's fill, then its order.reconciled) still names it (simulation seed 12216).
-  const ageMsMin = Math.max(graceMs, 1)
-  while (entry !== null && excess > 0 && atMs - entry.endedAtMs >= ageMsMin) {
+  while (entry !== null && excess > 0 && atMs - entry.endedAtMs >= graceMs) {
     const next = entry.next
-    if (!busy(state, entry.orderId)) {
+    if (!busy(state, entry.orderId) && !(untouchedOnly && touchedAt(state, entry.orderId, atMs))) {
       retire(state, entry)
       excess--
     }
@@ -88,6 +91,16 @@ function retireOldestLegacy(state: KernelState, keptMax: number): void {
     if (oldest === null || busy(state, oldest.orderId)) return
     retire(state, oldest)
   }
+}
+
+/**
+ * RETIRE_RULE_UNTOUCHED: an order with an event at this instant is not retired now. A decision's events share one
+ * atMs, so the decision still applying events about it finds it: a reconcile's fill ending it, then its order.reconciled, with no
+ * grace (simulation seed 12216); a late real fill's covered part, then its true-up, for an order a synthetic fill ended
+ * longer than the grace ago (review finding). It is retired by the first event after.
+ */
+function touchedAt(state: KernelState, orderId: string, atMs: number): boolean {
+  return (state.orders.get(orderId)?.updatedAtMs ?? Number.NEGATIVE_INFINITY) >= atMs
 }
 
 function busy(state: KernelState, orderId: string): boolean {

@@ -48,6 +48,11 @@ export interface KernelState {
   /** LSN of the last applied event (0 before any). */
   lastLsn: number
   config: KernelConfig | null
+  /**
+   * The retirement rule the log adopted (kernel.retire_rule_adopted; src/kernel/retention.ts), null before any: a log
+   * written before the record existed replays by the rule it was decided with.
+   */
+  retireRule: number | null
   instruments: Map<string, Instrument>
   policies: Map<string, Policy>
   mode: Mode
@@ -79,6 +84,7 @@ export function initialState(): KernelState {
   return {
     lastLsn: 0,
     config: null,
+    retireRule: null,
     instruments: new Map(),
     policies: new Map(),
     mode: DEFAULT_MODE,

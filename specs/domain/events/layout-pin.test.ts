@@ -42,6 +42,7 @@ const GATE = '{action:string checks:[{applies:boolean check:string detail:string
 const PINNED_LAYOUTS: Record<string, string> = {
   'kernel.configured@2':
     '{atMs:number config:{digest:string instruments:[{baseAsset:string lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[string] postOnly:boolean priceBandBps:number quoteAsset:string rateLimitPerSecond:number reduceOnly:boolean symbol:string tickSize:units timeInForce:[string] venue:string}] params:{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[{accountId:string instruments:[string] liveAllowed:boolean marketOrderInstruments:[string] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
+  'kernel.retire_rule_adopted@2': '{atMs:number rule:number}',
   'mode.changed@2': '{atMs:number mode:string note:string principalId:string}',
   'switch.changed@2': '{action:string atMs:number note:string principalId:string switch:string}',
   'account.funded@2': '{accountId:string amount:units asset:string atMs:number reference:string}',
@@ -83,6 +84,7 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order.synthetic_pending@2': '{orderId:string atMs:number execId:string price:units qty:units}',
   'order.fill_trued_up@2': '{orderId:string atMs:number cash:units execId:string fee:units feeAsset:string lastPrice:units notional:units qty:units syntheticCash:units syntheticNotional:units venueTimeMs:number}',
   'kernel.configured@3': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
+  'kernel.retire_rule_adopted@3': '{atMs:number rule:number}',
   'mode.changed@3': '{atMs:number mode:word note:word principalId:word}',
   'switch.changed@3': '{action:word atMs:number note:word principalId:word switch:word}',
   'account.funded@3': '{accountId:word amount:units asset:word atMs:number reference:word}',

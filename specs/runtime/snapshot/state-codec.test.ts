@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { cloneState, initialState, stateDigest } from '../../../src/kernel/index.ts'
+import { RETIRE_RULE_UNTOUCHED } from '../../../src/kernel/retention.ts'
 import {
   decodeKernelState, encodeKernelState, KERNEL_STATE_FORMAT_VERSION, KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateBytesSliced, kernelStateFromBytes,
   readableKernelSchemas,
@@ -105,7 +106,7 @@ describe('kernel state encoding', () => {
   test("format 7's encoding (orders without the synthetic quantity pending a true-up) is still read, with none pending", async () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
-    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e'])
+    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e'])
     const world = await tradedWorld(16)
     worlds.push(world)
     const state = world.gateway.engine.state
@@ -115,13 +116,15 @@ describe('kernel state encoding', () => {
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
     for (const [, row] of orders) expect(row.splice(-3)).toEqual(['0', '0', '0'])
+    // Nor the state's retireRule (format 9): a log that build wrote had adopted none.
+    expect(fields.pop()).toBe(RETIRE_RULE_UNTOUCHED)
     const v7 = kernelSectionOf(JSON.stringify(fields), idempotency)
     const decoded = kernelStateFromBytes(v7, { schema: previous })
-    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v7)).toThrow(/expected Order as an array of/)
-    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of/)
+    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 16 fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
   })
 
   test("format 6's encoding (orders without bootstrapSuspect) is still read, every order unmarked", async () => {
@@ -138,13 +141,14 @@ describe('kernel state encoding', () => {
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
     for (const [, row] of orders) expect(row.splice(-4)).toEqual([false, '0', '0', '0'])
+    expect(fields.pop()).toBe(RETIRE_RULE_UNTOUCHED)
     const v6 = kernelSectionOf(JSON.stringify(fields), idempotency)
     const decoded = kernelStateFromBytes(v6, { schema: previous })
-    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v6)).toThrow(/expected Order as an array of/)
-    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of/)
+    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 16 fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
     expect(() => kernelStateFromBytes(v6, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
   })
 })

@@ -100,11 +100,14 @@ describe("snapshots of the previous build's kernel encoding", () => {
     await first.gateway.stop()
     const file = join(first.dir, 'snapshots', newest(first.dir))
     const content = decodeSnapshot(new Uint8Array(readFileSync(file)))
-    const previous = readableKernelSchemas()[1] as string
+    const previous = readableKernelSchemas()[2] as string
+    expect(previous).toMatch(/^kernel-state\/v7\//)
     const state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
     const { json, idempotency } = encodeKernelState(state)
     const fields = json as unknown[]
     for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.splice(-3)).toEqual(['0', '0', '0'])
+    // Format 9's retireRule, which format 7 did not hold (the restart records the rule again: kernel.retire_rule_adopted).
+    fields.pop()
     const sections = new Map(content.sections)
     sections.set(KERNEL_SECTION, kernelSectionOf(JSON.stringify(fields), idempotency))
     const { format: _format, version: _version, sections: _infos, ...meta } = content.header

@@ -14,6 +14,7 @@ export const EVENT_CODES = {
   'kernel.configured': 100,
   'mode.changed': 101,
   'switch.changed': 102,
+  'kernel.retire_rule_adopted': 103,
   'account.funded': 110,
   'account.flatten_requested': 111,
   'order.accepted': 200,

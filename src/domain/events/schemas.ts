@@ -34,6 +34,8 @@ const countFromOneSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1))
 
 export const EVENT_SCHEMAS = {
   'kernel.configured': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchema }),
+  // The retirement rule the kernel follows from this record on (src/kernel/retention.ts).
+  'kernel.retire_rule_adopted': v.strictObject({ type: v.literal('kernel.retire_rule_adopted'), ...base, rule: countFromOneSchema }),
   'mode.changed': v.strictObject({ type: v.literal('mode.changed'), ...base, mode: modeSchema, principalId: v.string(), note: v.string() }),
   'switch.changed': v.strictObject({
     type: v.literal('switch.changed'),

@@ -72,7 +72,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
   'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
   'alert.raised': 'alert', 'order.transition_refused': 'alert',
-  'kernel.configured': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
+  'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
 }
 
 function storyEntry(lsn: number, event: DomainEvent): Record<string, unknown> {

@@ -30,14 +30,15 @@ import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
-// 8: orders hold the synthetic quantity pending its true-up (syntheticPendingQty, …Cash, …Notional; a version 7, 6
+// 9: the state holds retireRule (the retirement rule its log adopted; a version 8 or older section is read with it
+// null); 8: orders hold the synthetic quantity pending its true-up (syntheticPendingQty, …Cash, …Notional; a version 7, 6
 // or 5 section is read with none pending: see below); 7: orders hold bootstrapSuspect (a version 6 or 5 section is
 // read with it false); 6: orders hold
 // syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and upgraded:
 // KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as binary
 // columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
 // `account key` (was a newline); 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 8
+export const KERNEL_STATE_FORMAT_VERSION = 9
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -226,7 +227,10 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-function kernelStateFields(orders: Codec<Map<string, Order>>): Fields<KernelStateRest> {
+/** The state as formats 5–8 held it: without retireRule. */
+type KernelStateRestV8 = Omit<KernelStateRest, 'retireRule'>
+
+function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<KernelStateRestV8> {
   return {
     lastLsn: num,
     config: nullable(kernelConfig),
@@ -246,10 +250,27 @@ function kernelStateFields(orders: Codec<Map<string, Order>>): Fields<KernelStat
   }
 }
 
-const kernelState = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(order)))
-const kernelStateV7 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV7)))
-const kernelStateV6 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV6)))
-const kernelStateV5 = record<KernelStateRest>('KernelState', kernelStateFields(mapOf(orderFromV5)))
+const kernelState = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order)), retireRule: nullable(num) })
+
+/**
+ * A state as formats 5–8 wrote it, read into this build's shape: no retirement rule adopted (null), which is what
+ * replaying its log gives (kernel.retire_rule_adopted is newer).
+ */
+function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<KernelStateRest> {
+  const older = record<KernelStateRestV8>('KernelState', kernelStateFieldsV8(orders))
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
+    },
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null }),
+  }
+}
+
+const kernelStateV8 = olderState(8, mapOf(order))
+const kernelStateV7 = olderState(7, mapOf(orderFromV7))
+const kernelStateV6 = olderState(6, mapOf(orderFromV6))
+const kernelStateV5 = olderState(5, mapOf(orderFromV5))
 
 function schemaId(version: number, state: Codec<KernelStateRest>): string {
   return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
@@ -267,10 +288,12 @@ export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelS
 export const KERNEL_STATE_SCHEMA_V5 = schemaId(5, kernelStateV5)
 export const KERNEL_STATE_SCHEMA_V6 = schemaId(6, kernelStateV6)
 export const KERNEL_STATE_SCHEMA_V7 = schemaId(7, kernelStateV7)
+export const KERNEL_STATE_SCHEMA_V8 = schemaId(8, kernelStateV8)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V8, kernelStateV8],
   [KERNEL_STATE_SCHEMA_V7, kernelStateV7],
   [KERNEL_STATE_SCHEMA_V6, kernelStateV6],
   [KERNEL_STATE_SCHEMA_V5, kernelStateV5],
