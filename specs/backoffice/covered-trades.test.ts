@@ -8,7 +8,8 @@
 import { describe, expect, test } from 'bun:test'
 import { CoveredKeys } from '../../src/backoffice/covered-keys.ts'
 import type { FillPage } from '../../src/backoffice/external-checks.ts'
-import { applyEvent, initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { applyEvent, cloneLedger, initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { decodeTagged, encodeTagged } from '../../src/backoffice/tagged-json.ts'
 import { venueTrades } from '../../src/backoffice/venue-trades.ts'
 import type { Observation } from '../../src/backoffice/internal-checks.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
@@ -168,5 +169,19 @@ describe('venue_trades with synthetic and covered fills', () => {
     // As of the answer egress was behind the venue for the order as a whole (the next run clears that), but f3 is not
     // compared half-booked.
     expect(found.map((observation) => observation.key)).toEqual([`venue_trades:sim:order:${orderId}`])
+  })
+
+  test('a snapshot\'s copy of the ledger keeps the covered fills: cloned at capture, and through the section\'s JSON', async () => {
+    const { harness, office, orderId } = coveredOrder('sell', '0.05', PIECES.slice(0, 2))
+    const live = office.ledger.orders.get(orderId)?.coveredFills
+    expect(live?.map((fill) => [fill.execId, fill.coveredQty])).toEqual([['f1', d('0.01333333')], ['f2', d('0.02')]])
+    const captured = cloneLedger(office.ledger)
+    const restored = decodeTagged(encodeTagged(captured)) as LedgerState
+    // The live ledger folds on after the capture: the copy keeps what it held then.
+    fillReport(harness, orderId, PIECES[2]!)
+    office.fold()
+    expect(office.ledger.orders.get(orderId)?.coveredFills?.length).toBe(3)
+    expect(captured.orders.get(orderId)?.coveredFills).toEqual(live)
+    expect(restored.orders.get(orderId)?.coveredFills).toEqual(live)
   })
 })
