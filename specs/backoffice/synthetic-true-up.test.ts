@@ -2,7 +2,9 @@
  * The whole path on the sim venue: a venue with no trade query whose fill reports are late. The order goes Unknown,
  * reconciliation books a synthetic fill at the limit price with no fee, and the real reports (a better price, a taker
  * fee) arrive afterwards. The back office's reconcile then finds nothing: the ledger, the kernel, the query model and
- * the venue's own balances agree — the real fill's numbers won (src/kernel/synthetic-cover.ts).
+ * the venue's own balances agree — the real fill's numbers won (src/kernel/synthetic-cover.ts). With a trade query
+ * that lags (an order's trades listed only after its reports), the trades check runs too, and finds the covered
+ * trades equal to what egress recorded of them (src/backoffice/covered-fills.ts).
  */
 import { describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
@@ -13,22 +15,17 @@ import { SimClock } from '../../src/runtime/index.ts'
 import type { ExecutionReport, VenueOutcome, VenueTrade } from '../../src/venues/adapter.ts'
 import { FixReason } from '../../src/venues/fix/reasons.ts'
 import { SimVenue } from '../../src/venues/sim/index.ts'
-import { drive, run, startWorld, T0, traderA, worldsStoppedAfterEach } from '../runtime/harness.ts'
+import { drive, run, startWorld, T0, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
 const worlds = worldsStoppedAfterEach()
 
-/** A sim venue answering as a FIX order-entry session (no trade query) whose reports are held back until released. */
-class LateReportsVenue extends SimVenue {
-  readonly tradesQueryable = false
+/** A sim venue whose execution reports are held back until released. */
+class HeldReportsVenue extends SimVenue {
   holding = true
   private readonly held: { report: ExecutionReport; handler: (report: ExecutionReport) => void }[] = []
 
   constructor(clock: SimClock, seed: number) {
     super({ clock, seed, instruments: simInstrumentsFor(defaultSimInstruments()), latencyMsMin: 5, latencyMsMax: 5 })
-  }
-
-  override trades(): Promise<VenueOutcome<VenueTrade[]>> {
-    return Promise.resolve({ kind: 'unknown', reason: `${FixReason.tradesUnsupported}: an order-entry FIX session carries no trade query` })
   }
 
   override onReport(handler: (report: ExecutionReport) => void): () => void {
@@ -46,6 +43,41 @@ class LateReportsVenue extends SimVenue {
   }
 }
 
+/** Answering as a FIX order-entry session does: no trade query. */
+class LateReportsVenue extends HeldReportsVenue {
+  readonly tradesQueryable = false
+
+  override trades(): Promise<VenueOutcome<VenueTrade[]>> {
+    return Promise.resolve({ kind: 'unknown', reason: `${FixReason.tradesUnsupported}: an order-entry FIX session carries no trade query` })
+  }
+}
+
+/**
+ * A sim venue with a trade query whose trades of an order (the read-back's query) are missing until the held reports
+ * are released: the read-back's status is not explained by its trades, so the kernel books a synthetic fill, as it
+ * does for a venue without a trade query. The account's trades (the back office's query) are listed throughout.
+ */
+class LaggingTradesVenue extends HeldReportsVenue {
+  override trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
+    if (this.holding && options.clientOrderId !== undefined) return Promise.resolve({ kind: 'ok', value: [] })
+    return super.trades(options)
+  }
+}
+
+/** Places a buy that is applied (and fills at once, as a taker, below its limit) but whose answer is lost: Unknown. */
+async function placeLost(world: World, venue: HeldReportsVenue, clientOrderId: string): Promise<string> {
+  venue.setFaults({ timeoutAfterApplyProbability: 1 })
+  const reference = venue.referencePrice('BTC-USD')
+  if (reference === null) throw new Error('expected a reference price')
+  const limit = formatDecimal(reference.price + parseDecimal('100'))
+  const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: limit, client_order_id: clientOrderId }
+  const placed = await world.gateway.place(traderA, body, null)
+  if (placed.reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(placed.reply)}`)
+  for (let step = 0; step < 200 && world.gateway.executor.stats.sends === 0; step++) await world.clock.advanceAsync(1)
+  venue.setFaults({ timeoutAfterApplyProbability: 0 })
+  return placed.reply.orderId
+}
+
 describe('a synthetic fill trued up by late fill reports, on the sim venue', () => {
   test('after the real reports, reconcile finds the ledger equal to the kernel, the query model and the venue', async () => {
     const seed = 71
@@ -54,17 +86,7 @@ describe('a synthetic fill trued up by late fill reports, on the sim venue', () 
     const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
     worlds.push(world)
     const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
-    // The place is applied (and fills at once, as a taker, below the limit) but its answer is lost: Unknown.
-    venue.setFaults({ timeoutAfterApplyProbability: 1 })
-    const reference = venue.referencePrice('BTC-USD')
-    if (reference === null) throw new Error('expected a reference price')
-    const limit = formatDecimal(reference.price + parseDecimal('100'))
-    const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: limit, client_order_id: 'late-1' }
-    const placed = await world.gateway.place(traderA, body, null)
-    if (placed.reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(placed.reply)}`)
-    const orderId = placed.reply.orderId
-    for (let step = 0; step < 200 && world.gateway.executor.stats.sends === 0; step++) await clock.advanceAsync(1)
-    venue.setFaults({ timeoutAfterApplyProbability: 0 })
+    const orderId = await placeLost(world, venue, 'late-1')
     await run(world, 5_000)
     const kernel = world.gateway.engine.state
     expect(kernel.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
@@ -82,6 +104,34 @@ describe('a synthetic fill trued up by late fill reports, on the sim venue', () 
     // The trades check cannot run on a venue without a trade query; every other check does.
     expect(after.skipped.map((skipped) => skipped.check)).toEqual(['venue_trades'])
     expect([...after.checks].sort()).toContain('venue_balances')
+    expect(after.observations).toEqual([])
+    expect(office.openBreaks).toEqual([])
+  })
+
+  test('with a trade query that lags: the trades check compares the covered trades and finds them as egress recorded them', async () => {
+    const seed = 72
+    const clock = new SimClock({ startMs: T0 })
+    const venue = new LaggingTradesVenue(clock, seed)
+    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
+    worlds.push(world)
+    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    const orderId = await placeLost(world, venue, 'lag-1')
+    await run(world, 5_000)
+    const kernel = world.gateway.engine.state
+    expect(kernel.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    expect(venue.release()).toBeGreaterThan(0)
+    await run(world, 1_000)
+    expect(kernel.orders.get(orderId)).toMatchObject({ status: 'Filled', cumQty: parseDecimal('0.01'), syntheticPendingQty: 0n })
+    // Every real fill was covered by the synthetic one: the query model holds no fill record of any of them.
+    const covered = office.projector.ledger.orders.get(orderId)?.coveredFills ?? []
+    expect(covered.length).toBeGreaterThan(0)
+    expect(office.projector.store.fills({ orderId, limit: 10 }).map((fill) => fill.synthetic)).toEqual([true])
+    const trades = await drive(world, venue.trades({ account: 'acct-a' }))
+    if (trades.kind !== 'ok') throw new Error('expected the venue to list its trades')
+    expect(trades.value.map((trade) => trade.execId).sort()).toEqual(covered.map((fill) => fill.execId).sort())
+    const after = await drive(world, office.reconcile())
+    expect(after.skipped).toEqual([])
+    expect([...after.checks]).toContain('venue_trades')
     expect(after.observations).toEqual([])
     expect(office.openBreaks).toEqual([])
   })

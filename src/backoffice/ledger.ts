@@ -19,6 +19,7 @@ import { mulUnits, type Units } from '../domain/decimal.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
+import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
 import { applyFillToPosition, applyTrueUpToPosition, positionKey, type Position } from './positions.ts'
@@ -179,6 +180,8 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       if (event.type.startsWith('order.') && event.type !== 'order.rejected') {
         const order = state.orders.get((event as { orderId: string }).orderId)
         if (order !== undefined) {
+          // A covered fill books nothing (its synthetic fill did): it is kept for the trades check (covered-fills.ts).
+          if (event.type === 'order.fill_covered') noteCoveredFill(order, event, lsn)
           const wasTerminal = isTerminal(order.status)
           applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
           retainEnded(state, order, wasTerminal, event.atMs)

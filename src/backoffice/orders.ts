@@ -15,6 +15,7 @@ import type { Units } from '../domain/decimal.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import type { Side } from '../domain/orders.ts'
 import { isTerminal, type OrderState } from '../domain/states.ts'
+import type { CoveredFill } from './covered-fills.ts'
 
 export interface TrackedAmend {
   amendId: number
@@ -43,6 +44,8 @@ export interface TrackedOrder {
   /** What the order holds now. */
   held: Units
   amend: TrackedAmend | null
+  /** Its venue fills a synthetic fill had already booked, in whole or in part (covered-fills.ts); absent while none. */
+  coveredFills?: readonly CoveredFill[]
 }
 
 /** Called with (account, asset, delta) whenever an order's hold changes, so per-account totals stay in step. */

@@ -21,6 +21,11 @@
  * The walks over the compared orders, their fills (read a page at a time) and the venue's trades are cut into `slices`
  * (src/runtime/work-slices.ts), so an account with many held orders does not hold the event loop for their whole sum.
  *
+ * A venue trade is compared with egress's record of it: the fill record of its execId or, for a fill a synthetic fill
+ * had booked in whole or in part, the covered part plus any rest booked as that fill record (covered-fills.ts). A
+ * synthetic fill has no venue trade of its own: it counts only in its order's filled quantity, and a venue trade egress
+ * has no record of yet may be one it stands for.
+ *
  * `covered` collects the break keys the check looked at. Reconcile clears an open venue_trades break only if its key
  * is among them: a break whose trade or order left the window was not seen because it was not looked at, not because
  * it was mended, and stays open.
@@ -29,6 +34,7 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../venues/adapter.ts'
+import { addCoveredFills, type RecordedTrade } from './covered-fills.ts'
 import type { CoveredKeys } from './covered-keys.ts'
 import type { FillPage } from './external-checks.ts'
 import { heldOrderOf } from './held-order-index.ts'
@@ -109,11 +115,15 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   // Read only once the query model holds every fill through toLsn: one missing there would be a false break.
   if (!(await storedThrough(toLsn, input))) return `trades: the query model did not store the fills through LSN ${toLsn} within ${STORE_WAITS_MAX} pauses`
   const fills = await bookedFills(withFills, compared, toLsn, input)
-  const booked = new Map<string, FillRecord>()
+  const booked = new Map<string, RecordedTrade>()
   for (const fill of fills) {
     if (slices.spent()) await slices.rest()
     booked.set(fill.execId, fill)
     covered.add(execKey(venue, fill.execId))
+  }
+  for (const order of withFills) {
+    if (slices.spent()) await slices.rest()
+    for (const execId of addCoveredFills(booked, order, toLsn)) covered.add(execKey(venue, execId))
   }
   const found: Observation[] = []
   const tradeBreak = (execId: string, what: string, expected: string, actual: string): void =>
@@ -223,6 +233,6 @@ function tradeText(trade: VenueTrade): string {
   return `${trade.side} ${formatDecimal(trade.qty)} @ ${formatDecimal(trade.price)} fee ${formatDecimal(trade.fee)} ${trade.feeAsset}`
 }
 
-function fillText(fill: FillRecord): string {
+function fillText(fill: RecordedTrade): string {
   return `${fill.side} ${formatDecimal(fill.qty)} @ ${formatDecimal(fill.price)} fee ${formatDecimal(fill.fee)} ${fill.feeAsset}`
 }

@@ -1,0 +1,63 @@
+/**
+ * Venue fills a synthetic fill had already booked (`order.fill_covered`, src/kernel/synthetic-cover.ts), as the back
+ * office keeps them for the trades check. Such a fill books no quantity of its own for the covered part — the synthetic
+ * fill booked it, and a true-up swaps in the real price and fee — so the query model's fill records do not show it:
+ * a fill straddling the synthetic quantity has an `order.fill` of its execId for the rest only, and a wholly covered
+ * one has none. Egress's record of the venue trade is the covered part plus that rest, at the fill's real price and
+ * fee (booked once: with the rest's `order.fill` when it has one, else with the true-up).
+ *
+ * Kept on the held order (TrackedOrder.coveredFills): the trades check compares only held orders, and an order has
+ * covered fills only when a status-only reconcile booked a synthetic fill for it, so most orders carry none. Derived
+ * from the log's `order.fill_covered` records, so replaying a log written before this was kept gives them too; a
+ * back-office snapshot section written before it has none for the orders it holds (the README says what that means).
+ */
+
+import type { Units } from '../domain/decimal.ts'
+import type { EventOf } from '../domain/events/index.ts'
+import type { TrackedOrder } from './orders.ts'
+
+export interface CoveredFill {
+  /** The LSN of its `order.fill_covered`: the trades check compares it only when its fills are read that far. */
+  lsn: number
+  execId: string
+  /** The part of the venue fill a synthetic fill booked (the rest, if any, is an `order.fill` of the same execId). */
+  coveredQty: Units
+  /** The venue fill's own figures: its whole quantity's price and fee. */
+  price: Units
+  fee: Units
+  feeAsset: string
+}
+
+/** Notes a covered fill on its order. The list is replaced, never changed in place: a cloned ledger shares it. */
+export function noteCoveredFill(order: TrackedOrder, event: EventOf<'order.fill_covered'>, lsn: number): void {
+  const covered: CoveredFill = { lsn, execId: event.execId, coveredQty: event.coveredQty, price: event.lastPrice, fee: event.fee, feeAsset: event.feeAsset }
+  order.coveredFills = [...(order.coveredFills ?? []), covered]
+}
+
+/** What the trades check compares with a venue trade: egress's record of it. */
+export interface RecordedTrade {
+  execId: string
+  side: 'buy' | 'sell'
+  qty: Units
+  price: Units
+  fee: Units
+  feeAsset: string
+  synthetic: boolean
+}
+
+/**
+ * Adds the covered fills of `order` booked through `toLsn` to `recorded` (execId → record, filled from the order's
+ * fill records through the same LSN): a covered fill's record is its covered quantity plus the rest its execId booked,
+ * at its own price and fee. Returns the execIds it added or changed.
+ */
+export function addCoveredFills(recorded: Map<string, RecordedTrade>, order: TrackedOrder, toLsn: number): string[] {
+  const execIds: string[] = []
+  for (const covered of order.coveredFills ?? []) {
+    if (covered.lsn > toLsn) continue
+    const restQty = recorded.get(covered.execId)?.qty ?? 0n
+    const { execId, price, fee, feeAsset } = covered
+    recorded.set(execId, { execId, side: order.side, qty: covered.coveredQty + restQty, price, fee, feeAsset, synthetic: false })
+    execIds.push(execId)
+  }
+  return execIds
+}
