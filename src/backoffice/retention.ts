@@ -7,7 +7,7 @@
  * The rule is a pure function of the events, like the kernel's, so the live ledger and the replay (and a restored
  * snapshot section) hold the same orders: every order the back office sees end joins `state.endedOrders` with the atMs
  * of the event that ended it; once more than `keptMax` are held, the oldest that ended at least `graceMs` before the
- * event being applied leave `state.orders`. Both come from the recorded `kernel.configured` event — the kernel's
+ * event being applied leave `state.orders`, never the order that event is about. Both come from the recorded `kernel.configured` event — the kernel's
  * terminalOrdersKeptMax, and its terminalOrderRetireAfterMs plus RETIRE_MARGIN_MS; a ledger that has not seen one (a
  * log whose start was compacted, with no snapshot section) retires nothing — so the back office keeps an ended
  * order at least as long as the kernel does: the kernel books a late fill (one that raced a cancel) only while it holds
@@ -73,6 +73,12 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
   let entry = state.endedOrders.size > keptMax ? oldestEnded(state.endedOrders) : null
   while (entry !== null && state.endedOrders.size > keptMax && atMs - entry.endedAtMs >= graceMs) {
     const next = entry.next
+    // Never the order this event is about: the rest of its decision may still name it (a late real fill's covered part,
+    // then its true-up), as the kernel keeps it (src/kernel/retention.ts, rule 2). A later event retires it.
+    if (entry.orderId === order.orderId) {
+      entry = next
+      continue
+    }
     const endedAtMs = entryEndedAtMs(state.endedOrders, entry)
     retireEnded(state.endedOrders, entry)
     state.orders.delete(entry.orderId)
