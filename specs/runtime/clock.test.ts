@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { SimClock, WallClock } from '../../src/runtime/clock.ts'
+import { StoppableClock } from '../../src/cli/serve-gateway.ts'
 
 const START_MS = 1_700_000_000_000
 
@@ -131,5 +132,23 @@ describe('WallClock', () => {
     })()
     await new Promise<void>((resolve) => clock.schedule(5, resolve))
     expect(canceledRan).toBe(false)
+  })
+
+  test('never goes backwards: a wall clock stepped back repeats the last time until real time catches up (serve\'s clock too)', () => {
+    const realNow = Date.now
+    let wallMs = 1_767_225_600_000
+    Date.now = () => wallMs
+    try {
+      for (const clock of [new WallClock(), new StoppableClock()]) {
+        wallMs = 1_767_225_600_000
+        expect(clock.nowMs()).toBe(1_767_225_600_000)
+        wallMs -= 5_000
+        expect(clock.nowMs()).toBe(1_767_225_600_000)
+        wallMs += 5_001
+        expect(clock.nowMs()).toBe(1_767_225_600_001)
+      }
+    } finally {
+      Date.now = realNow
+    }
   })
 })

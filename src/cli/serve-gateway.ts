@@ -11,6 +11,7 @@ import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
 import { BOOTSTRAP_PRINCIPAL } from '../runtime/bootstrap.ts'
+import { MonotonicNow } from '../runtime/clock.ts'
 import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
@@ -165,9 +166,10 @@ export function snapshotPolicyOf(config: Config): Partial<SnapshotPolicy> {
  */
 export class StoppableClock implements Clock {
   private head: PendingTimer | null = null
+  private readonly now = new MonotonicNow()
 
   nowMs(): number {
-    return Date.now()
+    return this.now.nowMs()
   }
 
   schedule(delayMs: number, callback: () => void): () => void {

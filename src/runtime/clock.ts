@@ -5,10 +5,28 @@
 
 import type { Clock } from '../domain/clock.ts'
 
-/** Real time: Date.now and setTimeout. */
-export class WallClock implements Clock {
+/**
+ * Date.now that never goes backwards: a wall clock stepped back (NTP, an operator) repeats the last time it gave until
+ * real time catches up. Every decision stamps its events with this time, and the kernel reads event times as
+ * ordered: retirement waits for an order's own last event time (src/kernel/retention.ts) and for the grace since an
+ * end, so a clock stepped back by S held those back for up to S.
+ */
+export class MonotonicNow {
+  private lastMs = Number.NEGATIVE_INFINITY
+
   nowMs(): number {
-    return Date.now()
+    const now = Date.now()
+    if (now > this.lastMs) this.lastMs = now
+    return this.lastMs
+  }
+}
+
+/** Real time: Date.now (never backwards, MonotonicNow) and setTimeout. */
+export class WallClock implements Clock {
+  private readonly now = new MonotonicNow()
+
+  nowMs(): number {
+    return this.now.nowMs()
   }
 
   schedule(delayMs: number, callback: () => void): () => void {
