@@ -14,18 +14,9 @@ import { venueTrades } from '../../src/backoffice/venue-trades.ts'
 import type { Observation } from '../../src/backoffice/internal-checks.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
-import type { VenueAdapter, VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
-import { ACCOUNT, d, Harness, report } from '../kernel/fixtures.ts'
-
-interface RealFill {
-  execId: string
-  lastQty: string
-  price: string
-  /** The venue cumulative quantity through this fill. */
-  cumQty: string
-  fee: string
-  feeAsset: string
-}
+import type { VenueAdapter, VenueTrade } from '../../src/venues/adapter.ts'
+import { ACCOUNT, d, Harness } from '../kernel/fixtures.ts'
+import { realFillReport, statusOnlyReconcile, type RealFill } from '../kernel/venue-fixtures.ts'
 
 /** A sell in three pieces (the kernel's true-up spec): with a synthetic fill up to 0.05, f3 straddles it. */
 const PIECES: readonly RealFill[] = [
@@ -59,25 +50,12 @@ class Office {
   }
 }
 
-function statusOnlyReconcile(harness: Harness, orderId: string, cumQty: string): void {
-  const order = harness.order(orderId)
-  const venueOrder: VenueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: d(cumQty), status: 'partially_filled' }
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId, venueOrder, trades: [] })
-}
-
-function fillReport(harness: Harness, orderId: string, fill: RealFill): void {
-  harness.nowMs += 5
-  const { execId, feeAsset } = fill
-  harness.report(report(harness.order(orderId), { kind: 'fill', execId, lastQty: d(fill.lastQty), lastPrice: d(fill.price), cumQty: d(fill.cumQty), fee: d(fill.fee), feeAsset, venueTimeMs: harness.nowMs }))
-}
-
 /** The venue's trade behind a real fill, as its trade list shows it. */
 function tradeOf(harness: Harness, orderId: string, fill: RealFill): VenueTrade {
   const order = harness.order(orderId)
   return {
     execId: fill.execId, clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: ACCOUNT, symbol: order.symbol, side: order.side,
-    qty: d(fill.lastQty), price: d(fill.price), fee: d(fill.fee), feeAsset: fill.feeAsset, liquidity: 'taker', venueTimeMs: 0,
+    qty: d(fill.lastQty), price: d(fill.price ?? '50000'), fee: d(fill.fee ?? '0'), feeAsset: fill.feeAsset ?? 'USD', liquidity: 'taker', venueTimeMs: 0,
   }
 }
 
@@ -86,7 +64,7 @@ function coveredOrder(side: 'buy' | 'sell', syntheticCumQty: string, arrived: re
   const harness = Harness.funded()
   const orderId = harness.openOrder({ side })
   statusOnlyReconcile(harness, orderId, syntheticCumQty)
-  for (const fill of arrived) fillReport(harness, orderId, fill)
+  for (const fill of arrived) realFillReport(harness, orderId, fill)
   const office = new Office(harness)
   office.fold()
   return { harness, office, orderId }
@@ -157,11 +135,11 @@ describe('venue_trades with synthetic and covered fills', () => {
     const harness = Harness.funded()
     const orderId = harness.openOrder({ side: 'sell' })
     statusOnlyReconcile(harness, orderId, '0.05')
-    for (const fill of PIECES.slice(0, 2)) fillReport(harness, orderId, fill)
+    for (const fill of PIECES.slice(0, 2)) realFillReport(harness, orderId, fill)
     const office = new Office(harness)
     office.fold()
     // f3's report lands while the check pauses: its covered part and its rest are both booked after the answer.
-    fillReport(harness, orderId, PIECES[2]!)
+    realFillReport(harness, orderId, PIECES[2]!)
     let tick = 0
     const slices = new WorkSlices({ sliceMs: 1, itemsPerClockCheck: 1, nowMs: () => tick++, pause: async () => office.fold() })
     const found = await check(office, orderId, PIECES.map((fill) => tradeOf(harness, orderId, fill)), { slices })
@@ -178,7 +156,7 @@ describe('venue_trades with synthetic and covered fills', () => {
     const captured = cloneLedger(office.ledger)
     const restored = decodeTagged(encodeTagged(captured)) as LedgerState
     // The live ledger folds on after the capture: the copy keeps what it held then.
-    fillReport(harness, orderId, PIECES[2]!)
+    realFillReport(harness, orderId, PIECES[2]!)
     office.fold()
     expect(office.ledger.orders.get(orderId)?.coveredFills?.length).toBe(3)
     expect(captured.orders.get(orderId)?.coveredFills).toEqual(live)

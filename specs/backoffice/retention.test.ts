@@ -7,7 +7,8 @@ import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import { VENUE_CLOCK_TOLERANCE_MS } from '../../src/backoffice/venue-trades.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
 import { drive, run, startWorld, traderA, traderB, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
-import { config, Harness, report as kernelReport } from '../kernel/fixtures.ts'
+import { config, Harness } from '../kernel/fixtures.ts'
+import { filledSynthetically, realFillOfWhole } from '../kernel/venue-fixtures.ts'
 
 const worlds = worldsStoppedAfterEach()
 
@@ -153,15 +154,12 @@ describe('back-office retention', () => {
 test('a late real fill covering a synthetic fill is booked whole: the ledger never retires the order the event is about', () => {
   const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 1_000 } }) })
   const a = harness.openOrder({ client_order_id: 'a' })
-  const order = harness.order(a)
-  const venueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${a}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: order.qty, status: 'filled' as const }
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId: a, venueOrder, trades: [] })
+  filledSynthetically(harness, a)
   const b = harness.placedId({ client_order_id: 'b' })
   harness.nowMs += 1
   harness.cancel(b)
   harness.nowMs += 1_000 + RETIRE_MARGIN_MS + 1
-  const late = harness.report(kernelReport(harness.order(a), { execId: 'real-1', kind: 'fill', lastQty: order.qty, lastPrice: parseDecimal('49990'), cumQty: order.qty, fee: parseDecimal('1'), feeAsset: 'USD' }))
+  const late = realFillOfWhole(harness, a)
   expect(late.events.map((event) => event.type)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill_trued_up'])
   const ledger = initialLedger()
   harness.log.forEach((event, index) => applyEvent(ledger, event, index + 1))

@@ -8,15 +8,9 @@ import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.
 import { nextRecheckMs, OVERFILL_RECHECK_MS_MAX } from '../../src/kernel/overfill-recheck.ts'
 import type { VenueOrder } from '../../src/venues/adapter.ts'
 import { d, Harness } from './fixtures.ts'
+import { unknownOrder } from './venue-fixtures.ts'
 
 const HOUR_MS = 3_600_000
-
-function unknownOrder(harness: Harness): string {
-  const orderId = harness.placedId()
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  return orderId
-}
 
 function answer(harness: Harness, orderId: string, cumQty: string): VenueOrder {
   const order = harness.order(orderId)

@@ -7,22 +7,11 @@ import { accountBook, applyEvent, bookBalance, initialLedger } from '../../src/b
 import { positionKey } from '../../src/backoffice/positions.ts'
 import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
 import { ACCOUNT, d, Harness } from './fixtures.ts'
+import { unknownOrder, venueOrderOf, venueTradeOf } from './venue-fixtures.ts'
 
-function unknownOrder(harness: Harness): string {
-  const orderId = harness.placedId()
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  return orderId
-}
-
-function venueOrder(harness: Harness, orderId: string, overrides: Partial<VenueOrder>): VenueOrder {
-  const order = harness.order(orderId)
-  return { clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: 0n, status: 'open', ...overrides }
-}
-
+/** A venue trade with a fee of 1 USD. */
 function trade(harness: Harness, orderId: string, execId: string, qty: string, overrides: Partial<VenueTrade> = {}): VenueTrade {
-  const order = harness.order(orderId)
-  return { execId, clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: d(qty), price: d('50000'), fee: d('1'), feeAsset: 'USD', liquidity: 'taker', venueTimeMs: harness.nowMs, ...overrides }
+  return venueTradeOf(harness, orderId, execId, qty, { fee: d('1'), ...overrides })
 }
 
 function reconcile(harness: Harness, orderId: string, venue: VenueOrder | null, trades: VenueTrade[]) {
@@ -41,7 +30,7 @@ describe('a trades answer listing one execution id twice', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
     const usdBefore = harness.balance('USD')
-    const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'partially_filled', cumQty: d('0.04') }), [
+    const decision = reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'partially_filled', cumQty: d('0.04') }), [
       trade(harness, orderId, 't1', '0.04'),
       trade(harness, orderId, 't1', '0.04'),
     ])
@@ -62,12 +51,12 @@ describe('a trades answer listing one execution id twice', () => {
     const harness = Harness.funded()
     const orderId = harness.openOrder()
     // A status-only read books 0.04 as synthetic (venue cumulative quantity 0.04).
-    reconcile(harness, orderId, venueOrder(harness, orderId, { venueOrderId: `v-${orderId}`, status: 'partially_filled', cumQty: d('0.04') }), [])
+    reconcile(harness, orderId, venueOrderOf(harness, orderId, { venueOrderId: `v-${orderId}`, status: 'partially_filled', cumQty: d('0.04') }), [])
     expect(harness.order(orderId)).toMatchObject({ cumQty: d('0.04'), syntheticCumQty: d('0.04') })
     // Then the trades: t1 (0.04, listed twice) is what the synthetic fill stood for; t2 (0.03) lies above it. Counted
     // twice, t1 would place t2 at (0.08, 0.11] and the order would book 0.03 it holds already, or overfill.
     const at = harness.nowMs
-    reconcile(harness, orderId, venueOrder(harness, orderId, { venueOrderId: `v-${orderId}`, status: 'partially_filled', cumQty: d('0.07') }), [
+    reconcile(harness, orderId, venueOrderOf(harness, orderId, { venueOrderId: `v-${orderId}`, status: 'partially_filled', cumQty: d('0.07') }), [
       trade(harness, orderId, 't1', '0.04', { venueTimeMs: at + 1 }),
       trade(harness, orderId, 't1', '0.04', { venueTimeMs: at + 1 }),
       trade(harness, orderId, 't2', '0.03', { venueTimeMs: at + 2 }),
@@ -80,7 +69,7 @@ describe('a trades answer listing one execution id twice', () => {
   test('copies that disagree: the first is booked and the disagreement is alerted', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'partially_filled', cumQty: d('0.04') }), [
+    const decision = reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'partially_filled', cumQty: d('0.04') }), [
       trade(harness, orderId, 't1', '0.04'),
       trade(harness, orderId, 't1', '0.05'),
     ])

@@ -2,23 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { resendable } from '../../src/kernel/index.ts'
 import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
 import { d, Harness, report, trader } from './fixtures.ts'
-
-function unknownOrder(harness: Harness): string {
-  const orderId = harness.placedId()
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  return orderId
-}
-
-function venueOrder(harness: Harness, orderId: string, overrides: Partial<VenueOrder>): VenueOrder {
-  const order = harness.order(orderId)
-  return { clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: 0n, status: 'open', ...overrides }
-}
-
-function trade(harness: Harness, orderId: string, execId: string, qty: string): VenueTrade {
-  const order = harness.order(orderId)
-  return { execId, clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: d(qty), price: d('50000'), fee: 0n, feeAsset: 'USD', liquidity: 'taker', venueTimeMs: harness.nowMs }
-}
+import { unknownOrder, venueOrderOf, venueTradeOf } from './venue-fixtures.ts'
 
 function reconcile(harness: Harness, orderId: string, venue: VenueOrder | null, trades: VenueTrade[] = []) {
   return harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: venue, trades })
@@ -69,7 +53,7 @@ describe('Unknown and reconciliation', () => {
   test('a venue answer the order cannot take (filled past its quantity) leaves it Unknown with an alert, asked again only after the recheck time', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    const overfilled = venueOrder(harness, orderId, { status: 'partially_filled', qty: d('0.2'), cumQty: d('0.15') })
+    const overfilled = venueOrderOf(harness, orderId, { status: 'partially_filled', qty: d('0.2'), cumQty: d('0.15') })
     const decision = reconcile(harness, orderId, overfilled)
     expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.overfill_recheck'])
     expect(harness.order(orderId).status).toBe('Unknown')
@@ -87,11 +71,11 @@ describe('Unknown and reconciliation', () => {
     harness.report(report(harness.order(orderId), { kind: 'fill', execId: 'f1', lastQty: d('0.1'), lastPrice: d('50000'), cumQty: d('0.1') }))
     expect(harness.order(orderId).status).toBe('Filled')
     harness.nowMs += 200
-    const stale = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: venueOrder(harness, orderId, { status: 'open' }), trades: [] })
+    const stale = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: venueOrderOf(harness, orderId, { status: 'open' }), trades: [] })
     expect(stale.events).toEqual([])
     expect(stale.reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED' })
     expect(harness.order(orderId).status).toBe('Filled')
-    const fresh = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 10, orderId, venueOrder: venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }), trades: [] })
+    const fresh = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 10, orderId, venueOrder: venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.1') }), trades: [] })
     expect(fresh.reply).toEqual({ kind: 'done' })
     expect(harness.order(orderId).status).toBe('Filled')
   })
@@ -108,8 +92,8 @@ describe('Unknown and reconciliation', () => {
     harness.report(report(harness.order(orderId), { kind: 'fill', execId: 'live-1', lastQty: d('0.04'), lastPrice: d('50000'), cumQty: d('0.07') }))
     harness.nowMs += 200
     const order = harness.order(orderId)
-    const missed: VenueTrade = { ...trade(harness, orderId, 'missed-1', '0.03'), venueOrderId: order.venueOrderId ?? 'v-9' }
-    const stale = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: venueOrder(harness, orderId, { status: 'partially_filled', cumQty: d('0.03') }), trades: [missed] })
+    const missed: VenueTrade = { ...venueTradeOf(harness, orderId, 'missed-1', '0.03'), venueOrderId: order.venueOrderId ?? 'v-9' }
+    const stale = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs, orderId, venueOrder: venueOrderOf(harness, orderId, { status: 'partially_filled', cumQty: d('0.03') }), trades: [missed] })
     expect(harness.eventTypes(stale)).toEqual(['order.fill'])
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.07') })
     // The same answer again adds nothing: the trade is booked once.
@@ -127,15 +111,15 @@ describe('Unknown and reconciliation', () => {
   test('found open at the venue converges Unknown to AckedOpen', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'open' }))
+    reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'open' }))
     expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', venueOrderId: 'v-9' })
   })
 
   test('found filled with its trades: the missing fills are booked and the order is Filled', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    const trades = [trade(harness, orderId, 't2', '0.06'), trade(harness, orderId, 't1', '0.04')]
-    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }), trades)
+    const trades = [venueTradeOf(harness, orderId, 't2', '0.06'), venueTradeOf(harness, orderId, 't1', '0.04')]
+    reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.1') }), trades)
     expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
     expect(harness.balance('BTC')).toBe(d('2.1'))
     expect(harness.reserved('USD')).toBe(0n)
@@ -145,7 +129,7 @@ describe('Unknown and reconciliation', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
     harness.report(report(harness.order(orderId), { execId: 't1', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50000'), cumQty: d('0.04') }))
-    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'partially_filled', cumQty: d('0.04') }), [trade(harness, orderId, 't1', '0.04')])
+    reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'partially_filled', cumQty: d('0.04') }), [venueTradeOf(harness, orderId, 't1', '0.04')])
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.04') })
   })
 
@@ -155,7 +139,7 @@ describe('Unknown and reconciliation', () => {
     harness.cancel(orderId)
     harness.send(orderId, 'cancel')
     harness.cancelResult(orderId, { kind: 'unknown', reason: 'timeout' })
-    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'open' }))
+    reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'open' }))
     expect(harness.order(orderId).status).toBe('CancelRequested')
     expect(harness.next()).toMatchObject({ kind: 'cancel', lane: 0 })
   })
@@ -163,7 +147,7 @@ describe('Unknown and reconciliation', () => {
   test('the venue reporting more filled than its trades explain books a synthetic fill and alerts', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }))
+    const decision = reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.1') }))
     expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.fill', 'order.synthetic_pending', 'order.reconciled'])
     expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
   })
@@ -171,18 +155,18 @@ describe('Unknown and reconciliation', () => {
   test('trades that fill an Unknown order still leave the reconcile conclusion on record, with the venue order id', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    const decision = reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') }), [trade(harness, orderId, 't1', '0.1')])
+    const decision = reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.1') }), [venueTradeOf(harness, orderId, 't1', '0.1')])
     expect(harness.eventTypes(decision)).toEqual(['order.fill', 'order.reconciled'])
     expect(decision.events[1]).toMatchObject({ to: 'Filled', reason: 'RECONCILE_CONVERGED', venueOrderId: 'v-9' })
     expect(harness.order(orderId)).toMatchObject({ status: 'Filled', venueOrderId: 'v-9', lastReason: 'RECONCILE_CONVERGED' })
     // Asked again, a Filled order has nothing left to converge.
-    expect(reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.1') })).events).toEqual([])
+    expect(reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.1') })).events).toEqual([])
   })
 
   test('a venue cumQty above the order quantity is an overfill: alert, stay Unknown', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    reconcile(harness, orderId, venueOrder(harness, orderId, { status: 'filled', cumQty: d('0.2') }))
+    reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.2') }))
     expect(harness.order(orderId).status).toBe('Unknown')
   })
 

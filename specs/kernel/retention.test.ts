@@ -11,6 +11,8 @@ import { defaultKernelParams, type KernelParams } from '../../src/domain/kernel-
 import { applyInPlace, decide, initialState, stateDigest } from '../../src/kernel/index.ts'
 import { RETIRE_RULE_UNTOUCHED } from '../../src/kernel/retention.ts'
 import { config, d, Harness, report } from './fixtures.ts'
+import { filledSynthetically, realFillOfWhole, venueOrderOf, venueTradeOf } from './venue-fixtures.ts'
+import { formatDecimal } from '../../src/domain/decimal.ts'
 
 const HOUR_MS = 3_600_000
 
@@ -148,9 +150,9 @@ describe('terminal order retirement', () => {
     harness.send(a)
     harness.placeResult(a, { kind: 'unknown', reason: 'timeout' })
     harness.nowMs += 1
-    const order = harness.order(a)
-    const venueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: order.qty, status: 'filled' as const }
-    const trade = { execId: 't1', clientOrderId: order.venueClientOrderId, venueOrderId: 'v-9', account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, price: d('50000'), fee: 0n, feeAsset: 'USD', liquidity: 'taker' as const, venueTimeMs: harness.nowMs }
+    const { qty } = harness.order(a)
+    const venueOrder = venueOrderOf(harness, a, { cumQty: qty, status: 'filled' })
+    const trade = venueTradeOf(harness, a, 't1', formatDecimal(qty))
     const decision = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId: a, venueOrder, trades: [trade] })
     expect(harness.eventTypes(decision)).toEqual(['order.fill', 'order.reconciled'])
     expect(harness.order(a).status).toBe('Filled')
@@ -166,10 +168,7 @@ describe('terminal order retirement', () => {
   test('a late real fill covering a synthetic fill of an order ended past the grace is applied whole', () => {
     const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 1_000 } }) })
     const a = harness.openOrder({ client_order_id: 'a' })
-    const order = harness.order(a)
-    const venueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${a}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: order.qty, status: 'filled' as const }
-    harness.nowMs += 5_000
-    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId: a, venueOrder, trades: [] })
+    filledSynthetically(harness, a)
     expect(harness.order(a).status).toBe('Filled')
     const b = harness.placedId({ client_order_id: 'b' })
     const c = harness.placedId({ client_order_id: 'c' })
@@ -177,7 +176,7 @@ describe('terminal order retirement', () => {
     harness.cancel(b)
     harness.nowMs += 10_000
     expect(harness.state.orders.has(a)).toBe(true)
-    const late = harness.report(report(harness.order(a), { execId: 'real-1', kind: 'fill', lastQty: order.qty, lastPrice: d('49990'), cumQty: order.qty, fee: d('1'), feeAsset: 'USD' }))
+    const late = realFillOfWhole(harness, a)
     expect(late.events.map((event) => event.type)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill_trued_up'])
     harness.nowMs += 1
     harness.cancel(c)

@@ -7,24 +7,9 @@ import { applyEvent, bookBalance, accountBook, initialLedger } from '../../src/b
 import { positionKey } from '../../src/backoffice/positions.ts'
 import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.ts'
 import { coveredQtyOf, syntheticCumQtyOfExecIds } from '../../src/kernel/synthetic-cover.ts'
-import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
-import { ACCOUNT, d, Harness, report } from './fixtures.ts'
-
-function statusAnswer(harness: Harness, orderId: string, cumQty: string, status: VenueOrder['status'] = 'partially_filled'): VenueOrder {
-  const order = harness.order(orderId)
-  return { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: d(cumQty), status }
-}
-
-/** The sweep's read-back of a status-only venue: no trades, the venue's cumulative quantity. */
-function statusOnlyReconcile(harness: Harness, orderId: string, cumQty: string, status: VenueOrder['status'] = 'partially_filled'): void {
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId, venueOrder: statusAnswer(harness, orderId, cumQty, status), trades: [] })
-}
-
-function fillReport(harness: Harness, orderId: string, fill: { execId: string; lastQty: string; cumQty: string; price?: string }) {
-  harness.nowMs += 5
-  return harness.report(report(harness.order(orderId), { kind: 'fill', execId: fill.execId, lastQty: d(fill.lastQty), lastPrice: d(fill.price ?? '50000'), cumQty: d(fill.cumQty) }))
-}
+import type { VenueTrade } from '../../src/venues/adapter.ts'
+import { ACCOUNT, d, Harness } from './fixtures.ts'
+import { realFillReport, statusOnlyReconcile, venueOrderOf } from './venue-fixtures.ts'
 
 describe('a synthetic fill from a status-only reconcile, then the real fill reports', () => {
   test('the real report of the quantity the synthetic fill booked is not booked again', () => {
@@ -32,36 +17,36 @@ describe('a synthetic fill from a status-only reconcile, then the real fill repo
     const orderId = harness.openOrder()
     statusOnlyReconcile(harness, orderId, '0.05')
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.05'), syntheticCumQty: d('0.05') })
-    const decision = fillReport(harness, orderId, { execId: 'fix-exec-1', lastQty: '0.05', cumQty: '0.05' })
+    const decision = realFillReport(harness, orderId, { execId: 'fix-exec-1', lastQty: '0.05', cumQty: '0.05' })
     // Before the change: cumQty 0.1 and Filled (the 0.05 counted twice), and the resting half could not be canceled.
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.05') })
     expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill_trued_up'])
     expect(decision.events[1]).toMatchObject({ execId: 'fix-exec-1', lastQty: d('0.05'), coveredQty: d('0.05'), venueCumQty: d('0.05'), syntheticCumQty: d('0.05') })
     expect(harness.cancel(harness.order(orderId).orderId).reply.kind).not.toBe('refused')
     // The same report again is a duplicate, as any other.
-    expect(harness.eventTypes(fillReport(harness, orderId, { execId: 'fix-exec-1', lastQty: '0.05', cumQty: '0.05' }))).toEqual(['inbox.duplicate_dropped'])
+    expect(harness.eventTypes(realFillReport(harness, orderId, { execId: 'fix-exec-1', lastQty: '0.05', cumQty: '0.05' }))).toEqual(['inbox.duplicate_dropped'])
   })
 
   test('fills reported out of order (fill 2 before fill 1) are both matched by their venue range', () => {
     const harness = Harness.funded()
     const orderId = harness.openOrder()
     statusOnlyReconcile(harness, orderId, '0.05')
-    fillReport(harness, orderId, { execId: 'f2', lastQty: '0.02', cumQty: '0.05' })
-    fillReport(harness, orderId, { execId: 'f1', lastQty: '0.03', cumQty: '0.03' })
+    realFillReport(harness, orderId, { execId: 'f2', lastQty: '0.02', cumQty: '0.05' })
+    realFillReport(harness, orderId, { execId: 'f1', lastQty: '0.03', cumQty: '0.03' })
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.05') })
     // The next fill lies above what the synthetic fill booked: booked in full.
-    fillReport(harness, orderId, { execId: 'f3', lastQty: '0.05', cumQty: '0.1' })
+    realFillReport(harness, orderId, { execId: 'f3', lastQty: '0.05', cumQty: '0.1' })
     expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
   })
 
   test('a later fill reported before an earlier one the synthetic fill stood for: the later one is booked, the earlier one covered', () => {
     const harness = Harness.funded()
     const orderId = harness.openOrder()
-    fillReport(harness, orderId, { execId: 'f2', lastQty: '0.02', cumQty: '0.05' })
+    realFillReport(harness, orderId, { execId: 'f2', lastQty: '0.02', cumQty: '0.05' })
     // The venue says 0.05: egress holds 0.02, so 0.03 is booked as synthetic (fill 1, whose report is late).
     statusOnlyReconcile(harness, orderId, '0.05')
     expect(harness.order(orderId)).toMatchObject({ cumQty: d('0.05'), syntheticCumQty: d('0.05') })
-    fillReport(harness, orderId, { execId: 'f1', lastQty: '0.03', cumQty: '0.03' })
+    realFillReport(harness, orderId, { execId: 'f1', lastQty: '0.03', cumQty: '0.03' })
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.05') })
   })
 
@@ -69,7 +54,7 @@ describe('a synthetic fill from a status-only reconcile, then the real fill repo
     const harness = Harness.funded()
     const orderId = harness.openOrder()
     statusOnlyReconcile(harness, orderId, '0.04')
-    const decision = fillReport(harness, orderId, { execId: 'f1', lastQty: '0.05', cumQty: '0.06', price: '49990' })
+    const decision = realFillReport(harness, orderId, { execId: 'f1', lastQty: '0.05', cumQty: '0.06', price: '49990' })
     expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill_covered', 'order.fill', 'order.fill_trued_up'])
     expect(decision.events[1]).toMatchObject({ coveredQty: d('0.03') })
     expect(decision.events[2]).toMatchObject({ execId: 'f1', lastQty: d('0.02'), cumQty: d('0.06'), synthetic: false })
@@ -87,7 +72,7 @@ describe('a synthetic fill from a status-only reconcile, then the real fill repo
     })
     harness.nowMs += 5_000
     const trades = [trade('t2', '0.03', 2), trade('t1', '0.02', 1)]
-    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId, venueOrder: statusAnswer(harness, orderId, '0.05'), trades })
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId, venueOrder: venueOrderOf(harness, orderId, { venueOrderId: `v-${orderId}`, cumQty: d('0.05'), status: 'partially_filled' }), trades })
     expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.05') })
     expect(harness.log.filter((event) => event.type === 'order.fill_covered').map((event) => event.type === 'order.fill_covered' && event.execId)).toEqual(['t1', 't2'])
   })
@@ -97,7 +82,7 @@ describe('a synthetic fill from a status-only reconcile, then the real fill repo
     const orderId = harness.openOrder()
     const btcBefore = harness.balance('BTC')
     statusOnlyReconcile(harness, orderId, '0.05')
-    fillReport(harness, orderId, { execId: 'fix-exec-1', lastQty: '0.05', cumQty: '0.05' })
+    realFillReport(harness, orderId, { execId: 'fix-exec-1', lastQty: '0.05', cumQty: '0.05' })
     expect(harness.balance('BTC') - btcBefore).toBe(d('0.05'))
     const ledger = initialLedger()
     harness.log.forEach((event, index) => applyEvent(ledger, event, index + 1))
@@ -111,7 +96,7 @@ describe('a synthetic fill from a status-only reconcile, then the real fill repo
     const orderId = harness.openOrder()
     statusOnlyReconcile(harness, orderId, '0.03')
     statusOnlyReconcile(harness, orderId, '0.05')
-    fillReport(harness, orderId, { execId: 'f1', lastQty: '0.05', cumQty: '0.05' })
+    realFillReport(harness, orderId, { execId: 'f1', lastQty: '0.05', cumQty: '0.05' })
     const replayed = initialState()
     harness.log.forEach((event, index) => applyInPlace(replayed, event, { lsn: index + 1 }))
     expect(stateDigest(replayed)).toBe(stateDigest(harness.state))

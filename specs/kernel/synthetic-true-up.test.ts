@@ -9,32 +9,10 @@ import { positionKey } from '../../src/backoffice/positions.ts'
 import type { Units } from '../../src/domain/decimal.ts'
 import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.ts'
 import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
-import { ACCOUNT, d, Harness, report } from './fixtures.ts'
-
-interface RealFill {
-  execId: string
-  lastQty: string
-  price: string
-  /** The venue cumulative quantity through this fill. */
-  cumQty: string
-  fee: string
-  feeAsset: string
-}
+import { ACCOUNT, d, Harness } from './fixtures.ts'
+import { realFillReport, statusOnlyReconcile, type RealFill } from './venue-fixtures.ts'
 
 const ASSETS = ['USD', 'BTC'] as const
-
-function fillReport(harness: Harness, orderId: string, fill: RealFill): void {
-  harness.nowMs += 5
-  const { execId, feeAsset } = fill
-  harness.report(report(harness.order(orderId), { kind: 'fill', execId, lastQty: d(fill.lastQty), lastPrice: d(fill.price), cumQty: d(fill.cumQty), fee: d(fill.fee), feeAsset }))
-}
-
-function statusOnlyReconcile(harness: Harness, orderId: string, cumQty: string): void {
-  const order = harness.order(orderId)
-  const venueOrder: VenueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: d(cumQty), status: 'partially_filled' }
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, askedAtMs: harness.nowMs - 20, orderId, venueOrder, trades: [] })
-}
 
 function ledgerOf(harness: Harness): LedgerState {
   const ledger = initialLedger()
@@ -71,10 +49,10 @@ function bothWays(side: 'buy' | 'sell', syntheticCumQty: string, fills: RealFill
   const coveredId = covered.openOrder({ side })
   statusOnlyReconcile(covered, coveredId, syntheticCumQty)
   expect(covered.log.some((event) => event.type === 'order.fill' && event.synthetic)).toBe(true)
-  for (const fill of fills) fillReport(covered, coveredId, fill)
+  for (const fill of fills) realFillReport(covered, coveredId, fill)
   const direct = Harness.funded()
   const directId = direct.openOrder({ side })
-  for (const fill of fills) fillReport(direct, directId, fill)
+  for (const fill of fills) realFillReport(direct, directId, fill)
   return { covered, direct, coveredId, directId }
 }
 
@@ -116,7 +94,7 @@ describe('a synthetic fill trued up by the real fills it stood for', () => {
     const direct = Harness.funded()
     const directId = direct.openOrder()
     for (const t of [trades[1], trades[0]]) {
-      fillReport(direct, directId, { execId: t!.execId, lastQty: t === trades[0] ? '0.03' : '0.01', price: t === trades[0] ? '49980.5' : '49970.25', cumQty: t === trades[0] ? '0.04' : '0.01', fee: t === trades[0] ? '0.2' : '0.1', feeAsset: 'USD' })
+      realFillReport(direct, directId, { execId: t!.execId, lastQty: t === trades[0] ? '0.03' : '0.01', price: t === trades[0] ? '49980.5' : '49970.25', cumQty: t === trades[0] ? '0.04' : '0.01', fee: t === trades[0] ? '0.2' : '0.1', feeAsset: 'USD' })
     }
     expect(figures(covered, orderId)).toEqual(figures(direct, directId))
   })

@@ -9,7 +9,8 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { transitionOf } from './event-transition.ts'
-import { addReserved, bookFill, bookTrueUp, fillAmounts, holdTo, releaseTo } from './ledger.ts'
+import { addReserved, bookFill, bookTrueUp, holdTo, releaseTo } from './ledger.ts'
+import { changePending, type PendingEvent } from './synthetic-pending.ts'
 import { endCall, startCall } from './in-flight.ts'
 import { syncQueues, workFor } from './queues.ts'
 import { noteDueChanged } from './work-index.ts'
@@ -137,22 +138,9 @@ function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent,
 }
 
 /** The synthetic quantity pending a true-up grows with a synthetic fill and shrinks, repriced, with a real one. */
-function applySyntheticPending(state: KernelState, order: Order, event: Extract<DomainEvent, { type: 'order.synthetic_pending' | 'order.fill_trued_up' }>): void {
-  if (event.type === 'order.synthetic_pending') {
-    const { cash, notional } = fillAmounts(order.side, event.qty, event.price)
-    order.syntheticPendingQty += event.qty
-    order.syntheticPendingCash += cash
-    order.syntheticPendingNotional += notional
-    return
-  }
-  assert(
-    event.qty <= order.syntheticPendingQty && event.syntheticCash <= order.syntheticPendingCash && event.syntheticNotional <= order.syntheticPendingNotional,
-    () => `true-up of ${order.orderId} takes more than its pending synthetic quantity`,
-  )
-  order.syntheticPendingQty -= event.qty
-  order.syntheticPendingCash -= event.syntheticCash
-  order.syntheticPendingNotional -= event.syntheticNotional
-  bookTrueUp(state, order, event)
+function applySyntheticPending(state: KernelState, order: Order, event: PendingEvent): void {
+  changePending(order, event)
+  if (event.type === 'order.fill_trued_up') bookTrueUp(state, order, event)
 }
 
 type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed' }>

@@ -9,8 +9,8 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import type { Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import { transitionOf } from './event-transition.ts'
-import { fillAmounts } from './ledger.ts'
 import { transition } from './state-machine.ts'
+import { changePending } from './synthetic-pending.ts'
 
 export interface Emitter {
   /** A scratch copy of the order reflecting every event emitted so far. */
@@ -45,17 +45,9 @@ function trackDraft(draft: Order, event: DomainEvent): void {
       draft.cumQty = event.cumQty
       if (event.synthetic && event.cumQty > draft.syntheticCumQty) draft.syntheticCumQty = event.cumQty
       return
-    case 'order.synthetic_pending': {
-      const { cash, notional } = fillAmounts(draft.side, event.qty, event.price)
-      draft.syntheticPendingQty += event.qty
-      draft.syntheticPendingCash += cash
-      draft.syntheticPendingNotional += notional
-      return
-    }
+    case 'order.synthetic_pending':
     case 'order.fill_trued_up':
-      draft.syntheticPendingQty -= event.qty
-      draft.syntheticPendingCash -= event.syntheticCash
-      draft.syntheticPendingNotional -= event.syntheticNotional
+      changePending(draft, event)
       return
     case 'order.cancel_requested':
       draft.cancelWanted = true

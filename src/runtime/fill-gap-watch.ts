@@ -58,11 +58,6 @@ export class FillGapWatch {
     this.gaps.delete(orderId)
   }
 
-  /** Orders with a gap being watched. */
-  get size(): number {
-    return this.gaps.size
-  }
-
   /** Cancels every timer; later reports (their commits were under way) start none. */
   stop(): void {
     this.stopped = true

@@ -9,7 +9,7 @@ export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } 
 export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice, type SnapshotRecoveryStatus } from './node.ts'
-export { commonLsnWithLeader, setDivergedLogAside, type DivergenceReport } from './divergence.ts'
+export type { DivergenceReport } from './divergence.ts'
 export { SYNC_POLICIES, SyncReplication, type SyncOutcome, type SyncPolicy, type SendVerdict, type SyncReplicationOptions, type SyncState, type SyncTransition } from './sync.ts'
 export { leaderSync, type LeaderSyncOptions } from './leader-sync.ts'
 export { HA_RECORD_TYPE_MIN, HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, syncTransitionRecord } from './records.ts'
