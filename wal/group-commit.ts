@@ -4,8 +4,9 @@
  * Appends are queued and a flush is scheduled (`WalOptions.scheduleFlush`, setImmediate by default, so every append
  * made while the previous batch was being written joins the next one). A flush takes a bounded batch off the queue
  * (batchRecordsMax, batchBytesMax), writes it (batch-write.ts: one write, one more per segment roll) and issues one
- * fdatasync; when it comes back the lease is re-checked, and only then does the durable position move, the
- * subscribers hear of the batch and every waiter is resolved. A failed write or fsync, or a lost lease, kills the
+ * fdatasync (the lease is checked before the write too: a fenced writer writes nothing); when it comes back the
+ * lease is re-checked, and only then does the durable position move, the subscribers hear of the batch and every
+ * waiter is resolved. A failed write or fsync, or a lost lease, kills the
  * writer: the batch and everything queued fail, and nothing is ever retried (after a failed fsync the kernel may have
  * dropped the dirty pages; retrying would acknowledge data that is not on disk).
  *
@@ -127,6 +128,10 @@ export class GroupCommit {
     }
     let written: WrittenBatch
     try {
+      // A writer that knows it was fenced writes nothing: a frame written now could never be acknowledged, and would
+      // stay on this disk as a record the new leader lacks (the node then diverges when it follows). The check after
+      // the sync still decides acknowledgement, for a takeover during the write.
+      this.target.options.lease?.assertHeld()
       written = writeRecordBatch(this.target, batch)
     } catch (cause) {
       this.die(cause, batch)

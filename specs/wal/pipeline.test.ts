@@ -100,6 +100,29 @@ describe('pipelined group commit', () => {
     await wal.close()
   })
 
+  test('a writer already fenced writes nothing: the append fails and no frame reaches the disk', async () => {
+    const dir = tempDir()
+    let held = true
+    const lease: LeaseGuard = {
+      epoch: 1,
+      assertHeld: () => {
+        if (!held) throw new LeaseError('LEASE_LOST', 'taken over before the write')
+      },
+    }
+    const io = countingIo()
+    const wal = Wal.open(dir, { io, lease, epoch: 1 })
+    expect(await wal.append([record('acknowledged')])).toEqual([1])
+    const writesBefore = io.counts.write
+    held = false
+    await expect(wal.append([record('fenced')])).rejects.toBeInstanceOf(LeaseError)
+    expect(io.counts.write).toBe(writesBefore)
+    await wal.close()
+    // Reopened as a replica (no lease): the disk holds only the acknowledged frame.
+    const reopened = Wal.openReplica(dir)
+    expect(reopened.lastLsn).toBe(1)
+    await reopened.close()
+  })
+
   test('close waits for the sync in flight, then the batch is acknowledged and on disk', async () => {
     const io = heldSyncIo()
     const dir = tempDir()

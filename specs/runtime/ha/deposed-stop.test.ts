@@ -42,4 +42,23 @@ describe('a deposed leader stopping', () => {
     const log = openReadOnly(join(world.dir, 'log'))
     expect(log.lastLsn).toBe(durableLsn)
   })
+
+  test('a seal signed before the takeover and appended after it is refused, not written (a periodic seal in flight)', async () => {
+    const leaseDir = tempDataDir()
+    dirs.push(leaseDir)
+    const lease = Lease.acquire({ dir: leaseDir, holderId: 'a http://127.0.0.1:1', ttlMs: 60_000, clockSkewMsMax: 100 })
+    const world = await startWorld({ seed: 22, audit: await sealingAudit(), wal: { lease, epoch: lease.epoch } })
+    worlds.push(world)
+    const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '61000', client_order_id: 'deposed-2' }
+    expect((await world.gateway.place(traderA, body, null)).reply.kind).toBe('accepted')
+    await run(world, 200)
+    const durableLsn = world.gateway.engine.wal.lastLsn
+    // The seal is signed asynchronously: its append reaches the log only after the takeover below.
+    const sealing = world.gateway.audit?.sealNow()
+    Lease.acquire({ dir: leaseDir, holderId: 'b http://127.0.0.1:2', ttlMs: 60_000, clockSkewMsMax: 100, nowMs: () => Date.now() + 120_000 })
+    await expect(sealing).rejects.toMatchObject({ code: 'LEASE_LOST' })
+    await world.gateway.stop()
+    const log = openReadOnly(join(world.dir, 'log'))
+    expect(log.lastLsn).toBe(durableLsn)
+  })
 })
