@@ -151,4 +151,23 @@ describe('WallClock', () => {
       Date.now = realNow
     }
   })
+
+  test('notBefore: a floor above the wall clock is given until real time passes it; a floor below changes nothing', () => {
+    const realNow = Date.now
+    let wallMs = 1_767_225_600_000
+    Date.now = () => wallMs
+    try {
+      for (const clock of [new WallClock(), new StoppableClock()]) {
+        wallMs = 1_767_225_600_000
+        clock.notBefore(wallMs - 60_000)
+        expect(clock.nowMs()).toBe(wallMs)
+        clock.notBefore(wallMs + 3_600_000)
+        expect(clock.nowMs()).toBe(1_767_229_200_000)
+        wallMs += 3_600_001
+        expect(clock.nowMs()).toBe(1_767_229_200_001)
+      }
+    } finally {
+      Date.now = realNow
+    }
+  })
 })

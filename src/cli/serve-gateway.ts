@@ -172,6 +172,10 @@ export class StoppableClock implements Clock {
     return this.now.nowMs()
   }
 
+  notBefore(ms: number): void {
+    this.now.notBefore(ms)
+  }
+
   schedule(delayMs: number, callback: () => void): () => void {
     const timer = new PendingTimer(this, callback)
     timer.handle = setTimeout(firePending, Math.max(0, delayMs), timer)

@@ -19,6 +19,11 @@ export class MonotonicNow {
     if (now > this.lastMs) this.lastMs = now
     return this.lastMs
   }
+
+  /** Gives nothing before `ms` from now on: a restart's floor, the latest time its log holds. */
+  notBefore(ms: number): void {
+    if (ms > this.lastMs) this.lastMs = ms
+  }
 }
 
 /** Real time: Date.now (never backwards, MonotonicNow) and setTimeout. */
@@ -27,6 +32,10 @@ export class WallClock implements Clock {
 
   nowMs(): number {
     return this.now.nowMs()
+  }
+
+  notBefore(ms: number): void {
+    this.now.notBefore(ms)
   }
 
   schedule(delayMs: number, callback: () => void): () => void {

@@ -14,6 +14,7 @@ import type { ExecutionReport, VenueAdapter } from '../venues/adapter.ts'
 import { copyFrame, fromHex, nodeIo, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
+import { latestEventAtMs } from './log-time.ts'
 import { OPEN_AT_VENUE, bootstrap, type BootstrapReport } from './bootstrap.ts'
 import { Engine, type Committed } from './engine.ts'
 import { Executor } from './executor.ts'
@@ -132,6 +133,10 @@ export class Gateway {
     // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
     const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
     const restored = await restoreOrClose(wal, store, policy, options)
+    // Decisions are never stamped before the log's latest: a wall clock stepped back across the restart gives that
+    // time until real time catches up.
+    const latestMs = latestEventAtMs(wal)
+    if (latestMs !== null) options.clock.notBefore?.(latestMs)
     // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against the log).
     const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
     const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
