@@ -122,6 +122,19 @@ describe('SimClock', () => {
   })
 })
 
+describe('SimClock driven from two places at once', () => {
+  test('an advance that finishes after a longer one leaves time where the longer one put it (time never goes back)', async () => {
+    const clock = new SimClock({ startMs: START_MS })
+    const seen: number[] = []
+    clock.schedule(5, () => seen.push(clock.nowMs() - START_MS))
+    const short = clock.advanceAsync(10)
+    const long = clock.advanceAsync(1_000)
+    await Promise.all([short, long])
+    expect(seen).toEqual([5])
+    expect(clock.nowMs()).toBe(START_MS + 1_000)
+  })
+})
+
 describe('WallClock', () => {
   test('reads real time and runs and cancels real timers', async () => {
     const clock = new WallClock()

@@ -150,7 +150,7 @@ export class SimClock implements Clock {
     const targetMs = this.#target(ms)
     let steps = 0
     while (this.runNext(targetMs)) steps++
-    this.#nowMs = targetMs
+    this.#nowMs = Math.max(this.#nowMs, targetMs)
     return steps
   }
 
@@ -171,7 +171,7 @@ export class SimClock implements Clock {
       steps++
       await yieldToEventLoop()
     }
-    this.#nowMs = targetMs
+    this.#nowMs = Math.max(this.#nowMs, targetMs)
     return steps
   }
 
