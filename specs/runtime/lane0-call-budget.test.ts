@@ -94,9 +94,10 @@ describe('the executor bound on calls in flight', () => {
     await restingBuys(world, CALLS_IN_FLIGHT_MAX + 6)
     const nowMs = world.clock.nowMs()
     world.venue.setFaults({ outages: [{ startMs: nowMs, endMs: nowMs + 10_000, calls: 'unknown', reports: 'hold' }] })
-    // Every resting order is quiet past one interval, so every one is due; one sweep reads half the free budget.
+    // Every resting order is quiet past one interval, so every one is due. The sweep asks for the venue's open orders,
+    // which times out in the outage, then falls back to reading the orders one by one: half the free budget.
     const readsBefore = world.venue.inspect().requests.calls.orderStatus
-    await stepUntil(world, () => world.venue.inspect().requests.calls.orderStatus > readsBefore, 2 * RECONCILE_SWEEP_MS + 100)
+    await stepUntil(world, () => world.venue.inspect().requests.calls.orderStatus > readsBefore, 2 * RECONCILE_SWEEP_MS + REQUEST_TIMEOUT_MS + 100)
     await run(world, 20)
     expect(world.venue.inspect().requests.calls.orderStatus - readsBefore).toBe(CALLS_IN_FLIGHT_MAX / 2)
     const placesBefore = world.venue.inspect().requests.calls.place

@@ -1,9 +1,12 @@
 /**
  * How soon the open-order sweep reads back an order whose fill report was lost, when more orders are open than one
- * sweep reads (GatewayOptions.reconcileSweepOrdersMax): the bound the simulation's end phase waits for
- * (sweepReadBackMsMax). Found by seed 30209 (`bun scripts/sim.ts --seed 30209 --steps 300 --step-ms 400`): 213
- * orders open, the last one placed filled at once and both its reports were lost, and two sweep intervals after the
- * heal it was still AckedOpen at egress, filled at the venue.
+ * sweep reads (GatewayOptions.reconcileSweepOrdersMax). Found by seed 30209 (`bun scripts/sim.ts --seed 30209
+ * --steps 300 --step-ms 400`): 213 orders open, the last one placed filled at once and both its reports were lost,
+ * and two sweep intervals after the heal it was still AckedOpen at egress, filled at the venue.
+ *
+ * A venue that lists its open orders shows at once which one differs (open-order-sweep.ts): it is read back at the
+ * first sweep that finds it quiet. A venue that cannot list has its quiet orders read back a bounded number per
+ * sweep, the longest-quiet first: the bound the simulation's end phase waits for (sweepReadBackMsMax).
  */
 
 import { expect, test } from 'bun:test'
@@ -20,9 +23,41 @@ async function placed(world: World, body: Record<string, string>): Promise<strin
   return result.reply.orderId
 }
 
-test('a lost fill of the newest of more open orders than a sweep reads is read back within the bound, not within two intervals', async () => {
+/** A world with RESTING_ORDERS resting buys, then a sell that fills at once with both its reports lost. */
+async function lostFillWorld(seed: number): Promise<{ world: World; orderId: string; execIds: string[]; lastNewsMs: number }> {
+  const world = await startWorld({ seed, reconcileSweepOrdersMax: SWEEP_ORDERS_MAX, venueOptions: { requestTimeoutMs: REQUEST_TIMEOUT_MS } })
+  worlds.push(world)
+  for (let index = 0; index < RESTING_ORDERS; index++) await placed(world, { side: 'buy', price: '59000', client_order_id: `rest-${index}` })
+  await run(world, 50)
+  // A sell through the market fills at once; its `new` and `fill` reports are lost, the place's answer is not.
+  world.venue.setFaults({ dropReportProbability: 1 })
+  const orderId = await placed(world, { side: 'sell', price: '59500', client_order_id: 'lost-fill' })
+  await run(world, 50)
+  world.venue.setFaults({})
+  const order = world.gateway.engine.state.orders.get(orderId)
+  const venueTrades = world.venue.inspect().trades.filter((trade) => trade.clientOrderId === order?.venueClientOrderId)
+  expect(venueTrades.length).toBe(1)
+  expect({ status: order?.status, cumQty: order?.cumQty }).toEqual({ status: 'AckedOpen', cumQty: 0n })
+  return { world, orderId, execIds: venueTrades.map((trade) => trade.execId), lastNewsMs: order?.updatedAtMs ?? 0 }
+}
+
+test('a venue that lists its open orders: the lost fill is read back at the first sweep that finds the order quiet, alone', async () => {
+  const { world, orderId, execIds, lastNewsMs } = await lostFillWorld(30_211)
+  const order = () => world.gateway.engine.state.orders.get(orderId)
+  const readsBefore = world.venue.inspect().requests.calls.orderStatus
+  // Quiet after one interval; the next sweep comes within another; the read-back takes its calls' latency.
+  await run(world, lastNewsMs + 2 * RECONCILE_SWEEP_MS + 100 - world.clock.nowMs())
+  expect({ status: order()?.status, execIds: [...(order()?.execIds ?? [])] }).toEqual({ status: 'Filled', execIds })
+  // The seven resting orders were listed as egress holds them: only the filled one was read.
+  expect(world.venue.inspect().requests.calls.orderStatus - readsBefore).toBe(1)
+  expect(world.errors).toEqual([])
+})
+
+test('a venue that cannot list: a lost fill of the newest of more open orders than a sweep reads is read back within the bound, not within two intervals', async () => {
   const world = await startWorld({ seed: 30_209, reconcileSweepOrdersMax: SWEEP_ORDERS_MAX, venueOptions: { requestTimeoutMs: REQUEST_TIMEOUT_MS } })
   worlds.push(world)
+  // A FIX session without mass status answers every list unknown (src/venues/fix/venue.ts).
+  world.venue.openOrders = () => Promise.resolve({ kind: 'unknown', reason: 'fix_open_orders_unsupported' })
   for (let index = 0; index < RESTING_ORDERS; index++) await placed(world, { side: 'buy', price: '59000', client_order_id: `rest-${index}` })
   await run(world, 50)
   // A sell through the market fills at once; its `new` and `fill` reports are lost, the place's answer is not.

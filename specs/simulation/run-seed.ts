@@ -84,6 +84,9 @@ export interface SeedStats {
   duplicatePlaces: number
   reportsDropped: number
   reportsDuplicated: number
+  /** Venue calls asking about one order (read-backs and reconciles), and for the list of open orders (sweeps). */
+  statusReads: number
+  openOrderLists: number
   counters: Record<string, number>
 }
 
@@ -340,6 +343,8 @@ class SeedRunner {
       duplicatePlaces: inspection.requests.duplicatePlaces,
       reportsDropped: inspection.reports.dropped,
       reportsDuplicated: inspection.reports.duplicated,
+      statusReads: inspection.requests.calls.orderStatus,
+      openOrderLists: inspection.requests.calls.openOrders,
       counters: ctx.counters,
     }
   }

@@ -3,6 +3,8 @@
 import type { GateFacts } from '../domain/gate.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
+import type { WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 
 export interface ExecutorOptions {
@@ -36,4 +38,15 @@ export interface ExecutorStats {
   leaseRefusals: number
   /** Place/amend calls the HA send gate held (standby did not confirm the send record): recorded as send retries. */
   gateHolds: number
+}
+
+/**
+ * A send decided by the executor: its events once durable (null before), or failed when the log refused it; held when
+ * the HA send gate said the venue call must not be made (Committed.sendHeld).
+ */
+export interface Dispatch {
+  item: WorkItem
+  events: DomainEvent[] | null
+  failed: boolean
+  held: { reason: string; retryAfterMs: number } | null
 }

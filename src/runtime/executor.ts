@@ -17,8 +17,9 @@ import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
-import type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
+import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { guarded, readBack } from './read-back.ts'
+import type { VenueOrder } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 
@@ -330,6 +331,23 @@ export class Executor {
     return this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
   }
 
+  /**
+   * The orders a venue lists as open (one call, counted like a read-back), for the sweep (open-order-sweep.ts); null
+   * when the executor is stopped, no call may start, the venue is not attached or it did not answer.
+   */
+  async listOpenOrders(venue: string): Promise<VenueOrder[] | null> {
+    const adapter = this.options.adapters.get(venue)
+    if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0) return null
+    this.stats.callsInFlight++
+    try {
+      const answer = await guarded(() => adapter.openOrders())
+      return answer.kind === 'ok' ? answer.value : null
+    } finally {
+      this.stats.callsInFlight--
+      this.wake()
+    }
+  }
+
   /** Calls that may still start under callsInFlightMax (the bound on Lanes 1–3) before it is spent. */
   get callsBudgetLeft(): number {
     return Math.max(0, this.options.callsInFlightMax - this.stats.callsInFlight)
@@ -366,17 +384,6 @@ export class Executor {
         this.wake()
       })
   }
-}
-
-/**
- * A send decided by the executor: its events once durable (null before), or failed when the log refused it; held when
- * the HA send gate said the venue call must not be made (Committed.sendHeld).
- */
-interface Dispatch {
-  item: WorkItem
-  events: DomainEvent[] | null
-  failed: boolean
-  held: { reason: string; retryAfterMs: number } | null
 }
 
 /** How long a send the log refused waits before it is picked again (see Executor.releaseLater). */

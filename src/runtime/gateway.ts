@@ -15,7 +15,8 @@ import { copyFrame, fromHex, nodeIo, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
 import { latestEventAtMs } from './log-time.ts'
-import { OPEN_AT_VENUE, bootstrap, type BootstrapReport } from './bootstrap.ts'
+import { OpenOrderSweep, type SweepReport } from './open-order-sweep.ts'
+import { bootstrap, type BootstrapReport } from './bootstrap.ts'
 import { Engine, type Committed } from './engine.ts'
 import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
@@ -54,7 +55,7 @@ export class Gateway {
   private readonly unsubscribes: (() => void)[] = []
   private sweepCancel: (() => void) | null = null
   /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
-  private readonly sweptAtMs = new Map<string, number>()
+  private readonly openOrderSweep: OpenOrderSweep
   /** The sweep's candidates: the orders open at a venue, not every order the kernel holds. */
   private readonly venueOpen: VenueOpenOrders
   /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
@@ -105,6 +106,16 @@ export class Gateway {
       this.unsubscribes.push(adapter.onReport((report) => void this.submitReport(report)))
     }
     this.venueOpen = new VenueOpenOrders(engine.state)
+    this.openOrderSweep = new OpenOrderSweep({
+      clock: this.clock,
+      state: engine.state,
+      venueOpen: this.venueOpen,
+      callsBudgetLeft: () => this.executor.callsBudgetLeft,
+      listOpenOrders: (venue) => this.executor.listOpenOrders(venue),
+      readBack: (orderId) => this.readBack(orderId),
+      intervalMs: options.reconcileSweepMs ?? 0,
+      ordersMax: options.reconcileSweepOrdersMax ?? 100,
+    })
     this.fillGaps = new FillGapWatch({
       clock: this.clock,
       graceMs: options.fillGapGraceMs ?? FILL_GAP_GRACE_MS,
@@ -114,7 +125,7 @@ export class Gateway {
     this.unsubscribes.push(
       engine.onDurable((events) => {
         this.venueOpen.note(events, (orderId) => {
-          this.sweptAtMs.delete(orderId)
+          this.openOrderSweep.closed(orderId)
           this.fillGaps.closed(orderId)
         })
         this.executor.wake()
@@ -288,32 +299,14 @@ export class Gateway {
     await this.engine.wal.close()
   }
 
-  /** Reads back open orders that have had no news for a sweep interval; see GatewayOptions.reconcileSweepMs. */
-  sweep(): number {
-    const intervalMs = this.options.reconcileSweepMs ?? 0
-    // Read-backs are the lowest-priority calls: a sweep takes at most half of the call budget left, so that a venue
-    // timing out every read (an outage) still leaves room for new orders' sends (seed 30344 had 83 reads over a bound
-    // of 64). Due orders left over are read next time, the longest-quiet first.
-    // (A read-back counts as one call in flight though it may ask two or three things; with room for one call, one.)
-    const left = this.executor.callsBudgetLeft
-    const limit = Math.min(this.options.reconcileSweepOrdersMax ?? 100, left === 0 ? 0 : Math.max(1, Math.floor(left / 2)))
-    const quietSinceMs = this.clock.nowMs() - intervalMs
-    const due: { orderId: string; quietSinceMs: number }[] = []
-    for (const orderId of this.venueOpen.values()) {
-      const order = this.engine.state.orders.get(orderId)
-      if (order === undefined || !OPEN_AT_VENUE.has(order.status)) continue
-      const lastNewsMs = Math.max(order.updatedAtMs, this.sweptAtMs.get(order.orderId) ?? 0)
-      if (lastNewsMs <= quietSinceMs) due.push({ orderId: order.orderId, quietSinceMs: lastNewsMs })
-    }
-    // The longest-quiet orders first, so a bounded sweep never starves the same orders.
-    due.sort((a, b) => a.quietSinceMs - b.quietSinceMs || (a.orderId < b.orderId ? -1 : 1))
-    for (const { orderId } of due.slice(0, limit)) this.readBack(orderId)
-    return Math.min(due.length, limit)
+  /** Checks the open orders that have had no news for a sweep interval (open-order-sweep.ts; GatewayOptions.reconcileSweepMs). */
+  sweep(): Promise<SweepReport> {
+    return this.openOrderSweep.sweep()
   }
 
   /** Reads an open order back from its venue (the executor's reconcile: status and trades). */
   private readBack(orderId: string): void {
-    this.sweptAtMs.set(orderId, this.clock.nowMs())
+    this.openOrderSweep.noteReadBack(orderId)
     void this.executor.reconcileOrder(orderId)
   }
 
@@ -321,7 +314,7 @@ export class Gateway {
     const intervalMs = this.options.reconcileSweepMs ?? 0
     if (intervalMs <= 0) return
     this.sweepCancel = this.clock.schedule(intervalMs, () => {
-      this.sweep()
+      this.sweep().catch((error: unknown) => this.options.onError(error, 'open-order sweep'))
       this.armSweep()
     })
   }

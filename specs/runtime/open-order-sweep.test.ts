@@ -1,0 +1,177 @@
+/**
+ * The open-order sweep's rules (src/runtime/open-order-sweep.ts), on a kernel state built by the kernel's fixtures: an
+ * order the venue lists exactly as egress holds it is confirmed and not read back; anything else is read back.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { currentClientOrderId, type Order } from '../../src/domain/orders.ts'
+import { SimClock } from '../../src/runtime/clock.ts'
+import { OpenOrderSweep } from '../../src/runtime/open-order-sweep.ts'
+import { VenueOpenOrders } from '../../src/runtime/venue-open-orders.ts'
+import type { VenueOrder } from '../../src/venues/adapter.ts'
+import { d, Harness, report, T0 } from '../kernel/fixtures.ts'
+
+const INTERVAL_MS = 5_000
+
+function listedAs(order: Order, overrides: Partial<VenueOrder> = {}): VenueOrder {
+  return {
+    clientOrderId: currentClientOrderId(order),
+    venueOrderId: order.venueOrderId ?? 'v',
+    account: order.accountId,
+    symbol: order.symbol,
+    side: order.side,
+    qty: order.qty,
+    ...(order.price === null ? {} : { price: order.price }),
+    cumQty: order.cumQty,
+    status: order.cumQty === 0n ? 'open' : 'partially_filled',
+    ...overrides,
+  }
+}
+
+interface Rig {
+  harness: Harness
+  clock: SimClock
+  /** One sweep; the sweep is made at the first (VenueOpenOrders starts from the orders open then). */
+  sweep(): ReturnType<OpenOrderSweep['sweep']>
+  readBacks: string[]
+  lists: string[]
+  /** What the venue lists next (null: it does not answer). */
+  listed: (() => VenueOrder[] | null) | null
+  budgetLeft: number
+}
+
+function rig(ordersMax = 100): Rig {
+  const harness = Harness.funded()
+  const clock = new SimClock({ startMs: T0 })
+  let made: OpenOrderSweep | null = null
+  const rigged: Rig = {
+    harness,
+    clock,
+    readBacks: [],
+    lists: [],
+    listed: null,
+    budgetLeft: 64,
+    sweep: () => {
+      const sweeper = (made ??= new OpenOrderSweep({
+        clock,
+        state: harness.state,
+        venueOpen: new VenueOpenOrders(harness.state),
+        callsBudgetLeft: () => rigged.budgetLeft,
+        listOpenOrders: (venue) => {
+          rigged.lists.push(venue)
+          return Promise.resolve(rigged.listed === null ? null : rigged.listed())
+        },
+        readBack: (orderId) => {
+          rigged.readBacks.push(orderId)
+          sweeper.noteReadBack(orderId)
+        },
+        intervalMs: INTERVAL_MS,
+        ordersMax,
+      }))
+      return sweeper.sweep()
+    },
+  }
+  return rigged
+}
+
+describe('the open-order sweep', () => {
+  test('orders listed as egress holds them are confirmed by one list; confirmed counts as news until the next interval', async () => {
+    const r = rig()
+    const ids = [r.harness.openOrder({ client_order_id: 'a' }), r.harness.openOrder({ client_order_id: 'b' })]
+    r.listed = () => ids.map((orderId) => listedAs(r.harness.order(orderId)))
+    expect(await r.sweep()).toEqual({ due: 0, confirmed: 0, readBack: 0 }) // not quiet yet
+    r.clock.advance(INTERVAL_MS)
+    expect(await r.sweep()).toEqual({ due: 2, confirmed: 2, readBack: 0 })
+    expect(r.lists).toEqual(['sim'])
+    expect(await r.sweep()).toEqual({ due: 0, confirmed: 0, readBack: 0 })
+    r.clock.advance(INTERVAL_MS)
+    expect((await r.sweep()).confirmed).toBe(2)
+    expect(r.readBacks).toEqual([])
+  })
+
+  test('an order missing from the list, or listed with another filled quantity, quantity, price or status, is read back', async () => {
+    const r = rig()
+    const kept = r.harness.openOrder({ client_order_id: 'kept' })
+    const differing = ['gone', 'cum', 'qty', 'price', 'status'].map((id) => r.harness.openOrder({ client_order_id: id }))
+    const [gone, cum, qty, price, status] = differing as [string, string, string, string, string]
+    r.listed = () => [
+      listedAs(r.harness.order(kept)),
+      listedAs(r.harness.order(cum), { cumQty: d('0.001'), status: 'partially_filled' }),
+      listedAs(r.harness.order(qty), { qty: d('0.5') }),
+      listedAs(r.harness.order(price), { price: d('1') }),
+      listedAs(r.harness.order(status), { status: 'canceled' }),
+    ]
+    r.clock.advance(INTERVAL_MS)
+    expect(await r.sweep()).toEqual({ due: 6, confirmed: 1, readBack: 5 })
+    expect([...r.readBacks].sort()).toEqual([gone, cum, qty, price, status].sort())
+  })
+
+  test('an order with a cancel or an amend under way is read back whatever the list says; a failed amend changes nothing', async () => {
+    const r = rig()
+    const canceling = r.harness.openOrder({ client_order_id: 'canceling' })
+    r.harness.cancel(canceling)
+    const amending = r.harness.openOrder({ client_order_id: 'amending' })
+    expect(r.harness.amend(amending, { price: '49000' }).reply.kind).toBe('amend_accepted')
+    const refused = r.harness.openOrder({ client_order_id: 'refused' })
+    expect(r.harness.amend(refused, { price: '49000' }).reply.kind).toBe('amend_accepted')
+    r.harness.send(refused, 'amend')
+    r.harness.amendResult(refused, { kind: 'rejected', reason: 'venue said no' })
+    expect(r.harness.order(refused).amend?.stage).toBe('failed')
+    r.listed = () => [canceling, amending, refused].map((orderId) => listedAs(r.harness.order(orderId)))
+    r.clock.advance(INTERVAL_MS)
+    expect(await r.sweep()).toEqual({ due: 3, confirmed: 1, readBack: 2 })
+    expect([...r.readBacks].sort()).toEqual([canceling, amending].sort())
+  })
+
+  test('a partly filled order listed with the same filled quantity is confirmed', async () => {
+    const r = rig()
+    const orderId = r.harness.openOrder({ client_order_id: 'partial', qty: '0.01' })
+    r.harness.report(report(r.harness.order(orderId), { execId: 'x1', kind: 'fill', lastQty: d('0.004'), lastPrice: d('50000'), cumQty: d('0.004') }))
+    expect(r.harness.order(orderId).status).toBe('Partial')
+    r.listed = () => [listedAs(r.harness.order(orderId))]
+    r.clock.advance(INTERVAL_MS)
+    expect(await r.sweep()).toEqual({ due: 1, confirmed: 1, readBack: 0 })
+  })
+
+  test('a venue that does not list: its quiet orders are read back, ordersMax per sweep and half the budget left, longest-quiet first', async () => {
+    const r = rig(3)
+    const ids: string[] = []
+    for (let index = 0; index < 5; index++) {
+      ids.push(r.harness.openOrder({ client_order_id: `o-${index}` }))
+      r.harness.nowMs += 10
+    }
+    r.clock.advance(INTERVAL_MS + 100)
+    expect(await r.sweep()).toEqual({ due: 5, confirmed: 0, readBack: 3 })
+    expect(r.readBacks).toEqual(ids.slice(0, 3))
+    r.budgetLeft = 2
+    expect(await r.sweep()).toEqual({ due: 2, confirmed: 0, readBack: 1 })
+    r.budgetLeft = 0
+    r.clock.advance(INTERVAL_MS)
+    expect((await r.sweep()).readBack).toBe(0)
+  })
+
+  test('a list still being asked for is not asked again: that venue\'s orders wait for its answer', async () => {
+    const r = rig()
+    r.harness.openOrder({ client_order_id: 'slow' })
+    let answer: (orders: VenueOrder[] | null) => void = () => undefined
+    const sweep = new OpenOrderSweep({
+      clock: r.clock,
+      state: r.harness.state,
+      venueOpen: new VenueOpenOrders(r.harness.state),
+      callsBudgetLeft: () => 64,
+      listOpenOrders: (venue) => {
+        r.lists.push(venue)
+        return new Promise((resolve) => (answer = resolve))
+      },
+      readBack: (orderId) => r.readBacks.push(orderId),
+      intervalMs: INTERVAL_MS,
+      ordersMax: 100,
+    })
+    r.clock.advance(INTERVAL_MS)
+    const first = sweep.sweep()
+    expect(await sweep.sweep()).toEqual({ due: 1, confirmed: 0, readBack: 0 })
+    expect(r.lists).toEqual(['sim'])
+    answer(null)
+    expect(await first).toEqual({ due: 1, confirmed: 0, readBack: 1 })
+  })
+})

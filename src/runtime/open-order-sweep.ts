@@ -1,0 +1,164 @@
+/**
+ * The open-order sweep: every `intervalMs`, the orders open at a venue that have had no news for an interval are
+ * checked against the venue, so a report the venue sent and egress never got (a fill, a cancel, an expiry) is found.
+ *
+ * Each venue with quiet orders is asked for its open orders, one call. An order the list shows as egress holds it
+ * (open, the same quantity, price and filled quantity, under the client id of its last applied amend) is confirmed
+ * and counts as news; every other quiet order (missing from the list, or listed differently) is read back one by one
+ * (the executor's reconcile: status and trades), which is what finds and books what was lost. Before, every quiet
+ * order was read back, at most `ordersMax` per sweep: a book of 10,000 open orders took 500 s to cover and cost 20
+ * reads a second for ever. A venue that cannot list (a FIX session without mass status) or does not answer falls
+ * back to that: its quiet orders are read back, `ordersMax` per sweep.
+ *
+ * Read-backs are the lowest-priority calls: a sweep takes at most half of the call budget left (and one when there is
+ * room for one), so that a venue timing out every read (an outage) still leaves room for new orders' sends (seed
+ * 30344 had 83 reads over a bound of 64). Orders left over are read next time, the longest-quiet first.
+ */
+
+import type { Clock } from '../domain/clock.ts'
+import { currentClientOrderId, type Order } from '../domain/orders.ts'
+import type { KernelState } from '../kernel/index.ts'
+import type { VenueOrder } from '../venues/adapter.ts'
+import { OPEN_AT_VENUE } from './bootstrap.ts'
+import type { VenueOpenOrders } from './venue-open-orders.ts'
+
+export interface OpenOrderSweepOptions {
+  clock: Clock
+  state: KernelState
+  venueOpen: VenueOpenOrders
+  /** Calls that may still start (Executor.callsBudgetLeft). */
+  callsBudgetLeft: () => number
+  /** One venue's open orders (Executor.listOpenOrders); null when it did not answer or cannot list. */
+  listOpenOrders: (venue: string) => Promise<VenueOrder[] | null>
+  /** Starts one order's read-back (status and trades) and notes it as swept. */
+  readBack: (orderId: string) => void
+  intervalMs: number
+  /** Read-backs per sweep at most. */
+  ordersMax: number
+}
+
+/** What one sweep did. */
+export interface SweepReport {
+  /** Quiet open orders found. */
+  due: number
+  /** Of those, confirmed by their venue's list of open orders. */
+  confirmed: number
+  /** Read-backs started. */
+  readBack: number
+}
+
+/** The order statuses a venue's list can confirm: open, nothing of egress's own under way (cancel, amend). */
+const CONFIRMABLE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial'])
+const LISTED_OPEN: ReadonlySet<string> = new Set(['open', 'partially_filled'])
+const LIST_BUSY = Symbol('list busy')
+
+export class OpenOrderSweep {
+  private readonly options: OpenOrderSweepOptions
+  /** When each open order was last swept (read back or confirmed): that counts as news. */
+  private readonly sweptAtMs = new Map<string, number>()
+  /** Venues whose list is being asked for: a slow venue is not asked again until it answers. */
+  private readonly listing = new Set<string>()
+
+  constructor(options: OpenOrderSweepOptions) {
+    this.options = options
+  }
+
+  /** The order left the venue's open set: nothing more to remember of it. */
+  closed(orderId: string): void {
+    this.sweptAtMs.delete(orderId)
+  }
+
+  /** Notes a read-back started outside the sweep (a fill gap) as news. */
+  noteReadBack(orderId: string): void {
+    this.sweptAtMs.set(orderId, this.options.clock.nowMs())
+  }
+
+  /** One sweep; resolves when the lists asked for have answered and the read-backs have started. */
+  async sweep(): Promise<SweepReport> {
+    const due = this.dueOrders()
+    const report: SweepReport = { due: due.length, confirmed: 0, readBack: 0 }
+    if (due.length === 0) return report
+    const byVenue = new Map<string, string[]>()
+    for (const orderId of due) {
+      const venue = (this.options.state.orders.get(orderId) as Order).venue
+      const ids = byVenue.get(venue)
+      if (ids === undefined) byVenue.set(venue, [orderId])
+      else ids.push(orderId)
+    }
+    const toRead: string[] = []
+    await Promise.all(
+      [...byVenue].map(async ([venue, orderIds]) => {
+        const listed = await this.listOf(venue)
+        // A list still being asked for (a slow venue): its orders wait for that answer's sweep.
+        if (listed === LIST_BUSY) return
+        for (const orderId of orderIds) {
+          if (listed !== null && this.confirmedBy(orderId, listed)) report.confirmed++
+          else toRead.push(orderId)
+        }
+      }),
+    )
+    // Longest-quiet first again (the venues answered in any order); an order that had news meanwhile waits.
+    const order = new Map(due.map((orderId, index) => [orderId, index]))
+    toRead.sort((a, b) => (order.get(a) as number) - (order.get(b) as number))
+    const left = this.options.callsBudgetLeft()
+    const limit = Math.min(this.options.ordersMax, left === 0 ? 0 : Math.max(1, Math.floor(left / 2)))
+    for (const orderId of toRead) {
+      if (report.readBack >= limit) break
+      if (!this.stillDue(orderId)) continue
+      this.options.readBack(orderId)
+      report.readBack++
+    }
+    return report
+  }
+
+  /** The quiet open orders, longest-quiet first. */
+  private dueOrders(): string[] {
+    const quietSinceMs = this.options.clock.nowMs() - this.options.intervalMs
+    const due: { orderId: string; quietSinceMs: number }[] = []
+    for (const orderId of this.options.venueOpen.values()) {
+      const order = this.options.state.orders.get(orderId)
+      if (order === undefined || !OPEN_AT_VENUE.has(order.status)) continue
+      const lastNewsMs = Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0)
+      if (lastNewsMs <= quietSinceMs) due.push({ orderId, quietSinceMs: lastNewsMs })
+    }
+    due.sort((a, b) => a.quietSinceMs - b.quietSinceMs || (a.orderId < b.orderId ? -1 : 1))
+    return due.map((entry) => entry.orderId)
+  }
+
+  /** Is the order still open and quiet (no news while the lists were asked for)? */
+  private stillDue(orderId: string): boolean {
+    const order = this.options.state.orders.get(orderId)
+    if (order === undefined || !OPEN_AT_VENUE.has(order.status)) return false
+    const quietSinceMs = this.options.clock.nowMs() - this.options.intervalMs
+    return Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0) <= quietSinceMs
+  }
+
+  /** The venue's open orders by client id; null when it cannot list or did not answer; LIST_BUSY while being asked. */
+  private async listOf(venue: string): Promise<Map<string, VenueOrder> | null | typeof LIST_BUSY> {
+    if (this.listing.has(venue)) return LIST_BUSY
+    this.listing.add(venue)
+    try {
+      const orders = await this.options.listOpenOrders(venue)
+      return orders === null ? null : new Map(orders.map((order) => [order.clientOrderId, order]))
+    } finally {
+      this.listing.delete(venue)
+    }
+  }
+
+  /**
+   * Does the list show the order as egress holds it now? Then nothing was lost, and the order is noted as swept. A
+   * report that landed while the list was asked for makes it differ or counts as news; either way it is not confirmed
+   * by a list older than what egress holds.
+   */
+  private confirmedBy(orderId: string, listed: ReadonlyMap<string, VenueOrder>): boolean {
+    const order = this.options.state.orders.get(orderId)
+    // An amend under way may change what the venue lists at any moment; a failed one changed nothing.
+    if (order === undefined || !CONFIRMABLE.has(order.status) || (order.amend !== null && order.amend.stage !== 'failed')) return false
+    const venueOrder = listed.get(currentClientOrderId(order))
+    if (venueOrder === undefined || !LISTED_OPEN.has(venueOrder.status)) return false
+    if (venueOrder.cumQty !== order.cumQty || venueOrder.qty !== order.qty) return false
+    if (order.price !== null && venueOrder.price !== undefined && venueOrder.price !== order.price) return false
+    this.sweptAtMs.set(orderId, this.options.clock.nowMs())
+    return true
+  }
+}
