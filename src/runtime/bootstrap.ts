@@ -12,7 +12,9 @@ import type { Clock } from '../domain/clock.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
 import { resendable } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
+import type { Order } from '../domain/orders.ts'
 import type { Executor } from './executor.ts'
+import { listedAsHeld, openOrderListOf } from './open-order-listing.ts'
 
 export interface Funding {
   accountId: string
@@ -35,6 +37,8 @@ export interface BootstrapOptions {
 export interface BootstrapReport {
   /** Orders whose venue call was in flight when the process stopped, now Unknown. */
   inFlightMarkedUnknown: number
+  /** Open orders their venue's list showed as egress holds them (open-order-listing.ts): nothing missed. */
+  openOrdersConfirmed: number
   /** Open orders whose venue state was re-read (reports may have been missed while egress was down). */
   openOrdersReconciled: number
   unknownAfterWait: number
@@ -74,9 +78,11 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   for (const order of engine.state.orders.values()) if (order.bootstrapSuspect) suspects.add(order.orderId)
   options.executor.start()
   const started = clock.nowMs()
-  // Orders the venue acknowledged may have filled or been canceled while egress was down: read each one back.
-  const open = [...engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status)).map((order) => order.orderId)
-  await Promise.all(open.map((orderId) => options.executor.reconcileOrder(orderId)))
+  // Orders the venue acknowledged may have filled or been canceled while egress was down: each venue's list of open
+  // orders confirms those that did not change; the others are read back, a bounded number at a time.
+  const open = [...engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status))
+  const toRead = await unconfirmedByLists(open, options.executor)
+  await readBackBounded(toRead, options.executor)
   while (countUnknown(engine, suspects) > 0 && clock.nowMs() - started < options.convergeWaitMsMax) {
     await sleep(clock, 10)
   }
@@ -91,7 +97,38 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   // while running, it stays Failed like any order proven absent while running.
   await engine.submit({ kind: 'clear_suspects', nowMs: clock.nowMs() })
   options.executor.wake()
-  return { inFlightMarkedUnknown: markedUnknown.size, openOrdersReconciled: open.length, unknownAfterWait: countUnknown(engine, suspects), resent, waitedMs: clock.nowMs() - started }
+  return {
+    inFlightMarkedUnknown: markedUnknown.size,
+    openOrdersConfirmed: open.length - toRead.length,
+    openOrdersReconciled: toRead.length,
+    unknownAfterWait: countUnknown(engine, suspects),
+    resent,
+    waitedMs: clock.nowMs() - started,
+  }
+}
+
+/** The open orders their venue's list does not show as egress holds them (all of a venue's when it cannot list). */
+async function unconfirmedByLists(open: readonly Order[], executor: Executor): Promise<string[]> {
+  const venues = [...new Set(open.map((order) => order.venue))]
+  const lists = await Promise.all(venues.map((venue) => openOrderListOf(venue, (name) => executor.listOpenOrders(name))))
+  const listOf = new Map(venues.map((venue, index) => [venue, lists[index] ?? null]))
+  return open.filter((order) => {
+    const list = listOf.get(order.venue) ?? null
+    return list === null || !listedAsHeld(order, list)
+  }).map((order) => order.orderId)
+}
+
+/**
+ * Reads the orders back, at most half the executor's free call budget at a time (at least one): a book of thousands
+ * of open orders must not become thousands of calls at once (a venue's rate limit, every one timing out).
+ */
+async function readBackBounded(orderIds: readonly string[], executor: Executor): Promise<void> {
+  const inFlightMax = Math.max(1, Math.floor(executor.callsBudgetLeft / 2))
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < orderIds.length) await executor.reconcileOrder(orderIds[next++] as string)
+  }
+  await Promise.all(Array.from({ length: Math.min(inFlightMax, orderIds.length) }, worker))
 }
 
 function countUnknown(engine: Engine, orderIds: Set<string>): number {

@@ -2,10 +2,9 @@
  * The open-order sweep: every `intervalMs`, the orders open at a venue that have had no news for an interval are
  * checked against the venue, so a report the venue sent and egress never got (a fill, a cancel, an expiry) is found.
  *
- * Each venue with quiet orders is asked for its open orders, one call. An order the list shows as egress holds it
- * (open, the same quantity, price and filled quantity, under the client id of its last applied amend) is confirmed
- * and counts as news; every other quiet order (missing from the list, or listed differently) is read back one by one
- * (the executor's reconcile: status and trades), which is what finds and books what was lost. Before, every quiet
+ * Each venue with quiet orders is asked for its open orders, one call (open-order-listing.ts). An order the list shows
+ * as egress holds it is confirmed and counts as news; every other quiet order (missing from the list, or listed
+ * differently) is read back one by one (the executor's reconcile: status and trades). Before, every quiet
  * order was read back, at most `ordersMax` per sweep: a book of 10,000 open orders took 500 s to cover and cost 20
  * reads a second for ever. A venue that cannot list (a FIX session without mass status) or does not answer falls
  * back to that: its quiet orders are read back, `ordersMax` per sweep.
@@ -16,10 +15,11 @@
  */
 
 import type { Clock } from '../domain/clock.ts'
-import { currentClientOrderId, type Order } from '../domain/orders.ts'
+import type { Order } from '../domain/orders.ts'
 import type { KernelState } from '../kernel/index.ts'
 import type { VenueOrder } from '../venues/adapter.ts'
 import { OPEN_AT_VENUE } from './bootstrap.ts'
+import { listedAsHeld, openOrderListOf, type OpenOrderList } from './open-order-listing.ts'
 import type { VenueOpenOrders } from './venue-open-orders.ts'
 
 export interface OpenOrderSweepOptions {
@@ -47,9 +47,6 @@ export interface SweepReport {
   readBack: number
 }
 
-/** The order statuses a venue's list can confirm: open, nothing of egress's own under way (cancel, amend). */
-const CONFIRMABLE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial'])
-const LISTED_OPEN: ReadonlySet<string> = new Set(['open', 'partially_filled'])
 const LIST_BUSY = Symbol('list busy')
 
 export class OpenOrderSweep {
@@ -134,30 +131,20 @@ export class OpenOrderSweep {
   }
 
   /** The venue's open orders by client id; null when it cannot list or did not answer; LIST_BUSY while being asked. */
-  private async listOf(venue: string): Promise<Map<string, VenueOrder> | null | typeof LIST_BUSY> {
+  private async listOf(venue: string): Promise<OpenOrderList | null | typeof LIST_BUSY> {
     if (this.listing.has(venue)) return LIST_BUSY
     this.listing.add(venue)
     try {
-      const orders = await this.options.listOpenOrders(venue)
-      return orders === null ? null : new Map(orders.map((order) => [order.clientOrderId, order]))
+      return await openOrderListOf(venue, this.options.listOpenOrders)
     } finally {
       this.listing.delete(venue)
     }
   }
 
-  /**
-   * Does the list show the order as egress holds it now? Then nothing was lost, and the order is noted as swept. A
-   * report that landed while the list was asked for makes it differ or counts as news; either way it is not confirmed
-   * by a list older than what egress holds.
-   */
-  private confirmedBy(orderId: string, listed: ReadonlyMap<string, VenueOrder>): boolean {
+  /** Does the list show the order as egress holds it? Then it is noted as swept (news). */
+  private confirmedBy(orderId: string, list: OpenOrderList): boolean {
     const order = this.options.state.orders.get(orderId)
-    // An amend under way may change what the venue lists at any moment; a failed one changed nothing.
-    if (order === undefined || !CONFIRMABLE.has(order.status) || (order.amend !== null && order.amend.stage !== 'failed')) return false
-    const venueOrder = listed.get(currentClientOrderId(order))
-    if (venueOrder === undefined || !LISTED_OPEN.has(venueOrder.status)) return false
-    if (venueOrder.cumQty !== order.cumQty || venueOrder.qty !== order.qty) return false
-    if (order.price !== null && venueOrder.price !== undefined && venueOrder.price !== order.price) return false
+    if (order === undefined || !listedAsHeld(order, list)) return false
     this.sweptAtMs.set(orderId, this.options.clock.nowMs())
     return true
   }

@@ -68,9 +68,11 @@ describe('a leader SIGSTOPped past lease expiry, then woken', () => {
   test('the standby takes over; the woken leader acknowledges nothing, sends nothing and steps down', async () => {
     const cycles = 3
     await withEvidence(
-      { id: 'ha.sigstop-deposed-leader', kind: 'fault', spec: SPEC, invariant: 'a leader paused past lease expiry and woken after a takeover acknowledges no write held open on it, makes no venue call, and steps down to standby; the standby takes over within lease TTL + 2 s', expected: { cases: cycles } },
+      { id: 'ha.sigstop-deposed-leader', kind: 'fault', spec: SPEC, invariant: 'with synchronous replication, a leader paused past lease expiry and woken after a takeover acknowledges no write held open on it, makes no venue call, and steps down to standby; the standby takes over within lease TTL + 2 s', expected: { cases: cycles } },
       async () => {
-        const report = await runDrill(drillOptions({ cycles, mode: 'sigstop' }))
+        // Synchronous replication: with async replication an acknowledged order the standby had not yet copied is lost
+        // at a takeover by design (README, High availability), which failed this drill under CPU load (2 lost once).
+        const report = await runDrill(drillOptions({ cycles, mode: 'sigstop', sync: 'fail_closed' }))
         expectClean(report, cycles)
         expect(report.deposedAcks).toBe(0)
         expect(report.deposedSends).toBe(0)
