@@ -8,7 +8,9 @@
 
 import { expect, test } from 'bun:test'
 import { parseDecimal } from '../../src/domain/decimal.ts'
-import { FILL_GAP_GRACE_MS } from '../../src/runtime/fill-gap-watch.ts'
+import type { Order } from '../../src/domain/orders.ts'
+import { SimClock } from '../../src/runtime/clock.ts'
+import { FILL_GAP_GRACE_MS, FillGapWatch } from '../../src/runtime/fill-gap-watch.ts'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
 import { RECONCILE_SWEEP_MS, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 
@@ -81,4 +83,23 @@ test('a fill report merely late (reordered) closes its gap when it lands: nothin
     return
   }
   throw new Error('no seed of 1..40 delivered the second fill first')
+})
+
+test('a gap due while the call budget is spent waits a grace and is read back once a call may start', () => {
+  const clock = new SimClock({ startMs: 0 })
+  const order = { orderId: 'o-1', status: 'Partial', cumQty: 1n } as Order
+  const readBacks: string[] = []
+  let budgetLeft = 0
+  const watch = new FillGapWatch({ clock, graceMs: FILL_GAP_GRACE_MS, orderOf: () => order, readBack: (orderId) => readBacks.push(orderId), callsBudgetLeft: () => budgetLeft })
+  watch.noteFill('o-1', 2n)
+  clock.advance(FILL_GAP_GRACE_MS)
+  expect(readBacks).toEqual([]) // sends would wait behind it
+  clock.advance(FILL_GAP_GRACE_MS)
+  expect(readBacks).toEqual([])
+  budgetLeft = 1
+  clock.advance(FILL_GAP_GRACE_MS)
+  expect(readBacks).toEqual(['o-1'])
+  clock.advance(10 * FILL_GAP_GRACE_MS)
+  expect(readBacks).toEqual(['o-1'])
+  expect(clock.pendingCount()).toBe(0)
 })

@@ -7,7 +7,9 @@
  * the order read back at once (the executor's reconcile read-back books the missing trades). Runtime only: nothing is
  * logged, and a restart loses no fill, only the prompt read-back (the sweep still covers the order).
  *
- * Bounded: at most one timer per order open at a venue (entries go when the order closes, Gateway's venueOpen).
+ * Bounded: at most one timer per order open at a venue (entries go when the order closes, Gateway's venueOpen). A
+ * read-back waits while the call budget is spent (Executor.callsBudgetLeft): it would hold new orders' sends, so the
+ * gap is looked at again a grace later.
  */
 
 import type { Clock } from '../domain/clock.ts'
@@ -31,12 +33,20 @@ export class FillGapWatch {
   private readonly graceMs: number
   private readonly orderOf: (orderId: string) => Order | undefined
   private readonly readBack: (orderId: string) => void
+  private readonly callsBudgetLeft: () => number
 
-  constructor(options: { clock: Clock; graceMs: number; orderOf: (orderId: string) => Order | undefined; readBack: (orderId: string) => void }) {
+  constructor(options: {
+    clock: Clock
+    graceMs: number
+    orderOf: (orderId: string) => Order | undefined
+    readBack: (orderId: string) => void
+    callsBudgetLeft: () => number
+  }) {
     this.clock = options.clock
     this.graceMs = options.graceMs
     this.orderOf = options.orderOf
     this.readBack = options.readBack
+    this.callsBudgetLeft = options.callsBudgetLeft
   }
 
   /** After a fill report for `orderId` was applied: is the venue ahead of egress's books? */
@@ -70,6 +80,11 @@ export class FillGapWatch {
     this.gaps.delete(orderId)
     const order = this.orderOf(orderId)
     if (gap === undefined || order === undefined || !OPEN_AT_VENUE.has(order.status) || order.cumQty >= gap.venueCumQty) return
+    if (this.callsBudgetLeft() === 0) {
+      gap.cancel = this.clock.schedule(this.graceMs, () => this.due(orderId))
+      this.gaps.set(orderId, gap)
+      return
+    }
     this.readBack(orderId)
   }
 }

@@ -121,6 +121,7 @@ export class Gateway {
       graceMs: options.fillGapGraceMs ?? FILL_GAP_GRACE_MS,
       orderOf: (orderId) => engine.state.orders.get(orderId),
       readBack: (orderId) => this.readBack(orderId),
+      callsBudgetLeft: () => this.executor.callsBudgetLeft,
     })
     this.unsubscribes.push(
       engine.onDurable((events) => {
