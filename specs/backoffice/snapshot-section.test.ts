@@ -221,9 +221,9 @@ describe('the back office in snapshots', () => {
     const section = decodeSection(newestSection(first.dir))
     // Another version of the layout (an older or newer build): refused by name, never read under this build's layout.
     const bumped = withHeader(newestSection(first.dir), (header) => (header.version = BACKOFFICE_SECTION_VERSION + 1))
-    expect(() => decodeSection(bumped)).toThrow(`back-office section version ${BACKOFFICE_SECTION_VERSION + 1}, this build reads 1 and 2`)
+    expect(() => decodeSection(bumped)).toThrow(`back-office section version ${BACKOFFICE_SECTION_VERSION + 1}, this build reads 1, 2, 3`)
     const older = withHeader(newestSection(first.dir), (header) => (header.version = 0))
-    expect(() => decodeSection(older)).toThrow('back-office section version 0, this build reads 1 and 2')
+    expect(() => decodeSection(older)).toThrow('back-office section version 0, this build reads 1, 2, 3')
     const wrongChain = encodeSection({ ...section, lsn: section.header.lsn, chainHead: '00'.repeat(32), queryModel: section.header.queryModel })
     const second = await startWorld({ seed: 305, dir: first.dir, clock: first.clock, venue: first.venue })
     worlds.push(second)
