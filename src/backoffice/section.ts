@@ -193,17 +193,32 @@ function upgradeToLots(ledger: LedgerState, lsn: number): LedgerState {
   return { ...ledger, lotsUntrackedThroughLsn: lsn }
 }
 
-/** A decoded position's lots: absent, or order id → a quantity above zero and an open fraction within 0 … 1. */
+/**
+ * A decoded position's lots: absent, or order id → a lot of segments (each a range of quantity with an open fraction
+ * within 0 … 1) and the cover noted for its next true-up (null or a range). Checked, not trusted: a true-up asserts on
+ * what it finds there.
+ */
 function lotsValid(position: unknown): boolean {
   if (typeof position !== 'object' || position === null) return false
   const lots = (position as { syntheticLots?: unknown }).syntheticLots
   if (lots === undefined) return true
   if (!(lots instanceof Map) || lots.size === 0) return false
   for (const lot of lots.values()) {
-    const { qty, openFraction } = (lot ?? {}) as { qty?: unknown; openFraction?: unknown }
-    if (typeof qty !== 'bigint' || qty <= 0n || typeof openFraction !== 'bigint' || openFraction < 0n || openFraction > FRACTION_ONE) return false
+    const { segments, cover } = (lot ?? {}) as { segments?: unknown; cover?: unknown }
+    if (!Array.isArray(segments) || segments.length === 0 || !(cover === null || rangeValid(cover))) return false
+    for (const segment of segments) {
+      if (!rangeValid(segment)) return false
+      const { openFraction } = segment as { openFraction?: unknown }
+      if (typeof openFraction !== 'bigint' || openFraction < 0n || openFraction > FRACTION_ONE) return false
+    }
   }
   return true
+}
+
+/** A range of quantity (fromQty, toQty]: not empty, from zero up. */
+function rangeValid(range: unknown): boolean {
+  const { fromQty, toQty } = (range ?? {}) as { fromQty?: unknown; toQty?: unknown }
+  return typeof fromQty === 'bigint' && typeof toQty === 'bigint' && fromQty >= 0n && toQty > fromQty
 }
 
 function split(bytes: Uint8Array): { header: SectionHeader; state: Uint8Array; image: Uint8Array } {
