@@ -22,7 +22,7 @@ import { isTerminal } from '../domain/states.ts'
 import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
-import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, type Position } from './positions.ts'
+import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey, type Position } from './positions.ts'
 import { ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
 
 export { cloneLedger } from './ledger-clone.ts'
@@ -191,7 +191,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           // A covered fill books nothing (its synthetic fill did): it is kept for the trades check (covered-fills.ts).
           if (event.type === 'order.fill_covered') noteCoveredFill(order, event, lsn)
           // What a true-up will reprice: the synthetic quantity pending, the range a real fill covers (synthetic-lots.ts).
-          if (event.type === 'order.synthetic_pending' || event.type === 'order.fill_covered') noteSynthetic(positionFor(state.positions, order), order, event)
+          if (event.type === 'order.synthetic_pending' || event.type === 'order.fill_covered') noteSynthetic(state.positions, order, event)
           const wasTerminal = isTerminal(order.status)
           applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
           retainEnded(state, order, wasTerminal, event.atMs)
@@ -289,10 +289,15 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
     postings.push({ lsn, seq: postings.length, book: accountBook(accountId), accountId, asset: event.feeAsset, amount: -event.fee, kind: 'fee', ref, atMs })
     postings.push({ lsn, seq: postings.length, book: feeBook(order.venue), accountId, asset: event.feeAsset, amount: event.fee, kind: 'fee', ref, atMs })
   }
+  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn }
+  if (postings.length === 0) {
+    // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts).
+    const position = state.positions.get(positionKey(order.accountId, order.venue, order.symbol))
+    if (position !== undefined) applyTrueUpToPosition(position, trueUp)
+    return NOTHING
+  }
   const position = positionFor(state.positions, order)
-  // Before the early return: the true-up consumes the order's synthetic lot even when it books nothing.
-  applyTrueUpToPosition(position, { orderId: order.orderId, side: order.side, qty: event.qty, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn })
-  if (postings.length === 0) return NOTHING
+  applyTrueUpToPosition(position, trueUp)
   return { ...book(state, postings, null), position }
 }
 

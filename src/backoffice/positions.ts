@@ -84,19 +84,22 @@ export function applyFillToPosition(position: Position, fill: FillRecord): void 
 }
 
 /**
- * Notes what a true-up of the order will reprice (synthetic-lots.ts):
+ * Notes what a true-up of the order will reprice (synthetic-lots.ts), in the position of its account and instrument:
  *   - `order.synthetic_pending`: the synthetic fill just applied (the kernel logs the two together), through the
  *     order's cumulative quantity. The position's side and size now say how much of it opened — all of it on a
  *     position on its side that it did not flip, the part past zero when it flipped, none when it only reduced; the
  *     rest, its first units, closed.
- *   - `order.fill_covered`: the range of the order's venue cumulative quantity the real fill covers.
+ *   - `order.fill_covered`: the range of the order's venue cumulative quantity the real fill covers (nothing to note
+ *     for an order with no lot).
  */
-export function noteSynthetic(position: Position, order: TrackedOrder, event: EventOf<'order.synthetic_pending' | 'order.fill_covered'>): void {
+export function noteSynthetic(positions: Map<string, Position>, order: TrackedOrder, event: EventOf<'order.synthetic_pending' | 'order.fill_covered'>): void {
+  const position = positions.get(positionKey(order.accountId, order.venue, order.symbol))
   if (event.type === 'order.fill_covered') {
     const fromQty = event.venueCumQty - event.lastQty
-    if (position.syntheticLots !== undefined) noteSyntheticCover(position.syntheticLots, order.orderId, { fromQty, toQty: fromQty + event.coveredQty })
+    if (position?.syntheticLots !== undefined) noteSyntheticCover(position.syntheticLots, order.orderId, { fromQty, toQty: fromQty + event.coveredQty })
     return
   }
+  assert(position !== undefined, () => `synthetic quantity of ${order.orderId} pending with no position: its fill was not booked`)
   const openQty = onSideOf(position, order.side) ? minAbs(position.netQty, event.qty) : 0n
   position.syntheticLots ??= new Map()
   addSyntheticLot(position.syntheticLots, order.orderId, { cumQty: order.cumQty, qty: event.qty, closedQty: event.qty - openQty })
