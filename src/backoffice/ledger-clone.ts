@@ -14,7 +14,12 @@ export function cloneLedger(state: LedgerState): LedgerState {
   const books = new Map<string, Map<string, Units>>()
   for (const [book, assets] of state.books) books.set(book, new Map(assets))
   const positions = new Map<string, Position>()
-  for (const [key, position] of state.positions) positions.set(key, { ...position, fees: new Map(position.fees) })
+  for (const [key, position] of state.positions) {
+    const copy: Position = { ...position, fees: new Map(position.fees) }
+    // Lots are replaced, never changed in place (synthetic-lots.ts): a new Map of the same lots is a deep copy.
+    if (position.syntheticLots !== undefined) copy.syntheticLots = new Map(position.syntheticLots)
+    positions.set(key, copy)
+  }
   // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
   const orders = new Map<string, TrackedOrder>()
   for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
@@ -32,6 +37,7 @@ export function cloneLedger(state: LedgerState): LedgerState {
     venueAccounts: new Map([...state.venueAccounts].map(([venue, accounts]) => [venue, new Map(accounts)])),
     reserved,
     pendingLiquidity: new Map(state.pendingLiquidity),
+    lotsUntrackedThroughLsn: state.lotsUntrackedThroughLsn,
     counters: { ...state.counters },
   }
 }

@@ -22,7 +22,7 @@ import { isTerminal } from '../domain/states.ts'
 import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
-import { applyFillToPosition, applyTrueUpToPosition, positionKey, type Position } from './positions.ts'
+import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey, type Position } from './positions.ts'
 import { ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
 
 export { cloneLedger } from './ledger-clone.ts'
@@ -113,6 +113,13 @@ export interface LedgerState {
   reserved: Map<string, Map<string, Units>>
   /** Liquidity flags of fill reports seen but not yet booked, by execution id (bounded). */
   pendingLiquidity: Map<string, Liquidity>
+  /**
+   * Synthetic quantity booked through this LSN may have no lot (positions.ts splits its true-up by the rule before
+   * lots): the LSN of the version 1 or 2 back-office section this ledger continues (section.ts); 0 for a ledger that
+   * kept lots from genesis. Such a ledger's true-ups booked before it were split by that rule too, so the replay
+   * check starts from the section, not from genesis (projector.ts replayBaseLedger).
+   */
+  lotsUntrackedThroughLsn: number
   counters: LedgerCounters
 }
 
@@ -140,6 +147,7 @@ export function initialLedger(): LedgerState {
     venueAccounts: new Map(),
     reserved: new Map(),
     pendingLiquidity: new Map(),
+    lotsUntrackedThroughLsn: 0,
     counters: { entries: 0, postings: 0, fills: 0, fundings: 0, retiredOrders: 0, unbookedFills: 0 },
   }
 }
@@ -182,6 +190,8 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
         if (order !== undefined) {
           // A covered fill books nothing (its synthetic fill did): it is kept for the trades check (covered-fills.ts).
           if (event.type === 'order.fill_covered') noteCoveredFill(order, event, lsn)
+          // What a true-up will reprice: the synthetic quantity pending, the range a real fill covers (synthetic-lots.ts).
+          if (event.type === 'order.synthetic_pending' || event.type === 'order.fill_covered') noteSynthetic(state.positions, order, event)
           const wasTerminal = isTerminal(order.status)
           applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
           retainEnded(state, order, wasTerminal, event.atMs)
@@ -244,7 +254,7 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
     venueTimeMs: event.venueTimeMs,
     atMs,
   }
-  applyFillToPosition(positionOf(state, order), fill)
+  applyFillToPosition(positionFor(state.positions, order), fill)
   applyOrderEvent(order, event, (holder, asset, delta) => addReserved(state, holder, asset, delta))
   const booked = book(state, postings, fill)
   state.counters.fills += 1
@@ -256,7 +266,8 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
  * A true-up (src/kernel/synthetic-cover.ts): the real fill's cash for synthetic quantity replaces what the synthetic
  * fill booked — the difference moves between the account and the venue in the quote asset, mirroring the kernel to the
  * unit — and its fee is paid. No fill record: the synthetic fill's is the quantity's, and the real fill's execution id
- * is the postings' reference. The position's cost (or, for the part closed since, its realized PnL) takes the change.
+ * is the postings' reference. The position's cost basis takes the change for the part of the synthetic cash still in
+ * it, its realized PnL the rest (the order's synthetic lot says how much: synthetic-lots.ts).
  */
 function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, lsn: number): Booked {
   const order = state.orders.get(event.orderId)
@@ -278,34 +289,16 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
     postings.push({ lsn, seq: postings.length, book: accountBook(accountId), accountId, asset: event.feeAsset, amount: -event.fee, kind: 'fee', ref, atMs })
     postings.push({ lsn, seq: postings.length, book: feeBook(order.venue), accountId, asset: event.feeAsset, amount: event.fee, kind: 'fee', ref, atMs })
   }
-  if (postings.length === 0) return NOTHING
-  const position = positionOf(state, order)
-  applyTrueUpToPosition(position, { side: order.side, qty: event.qty, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn })
-  return { ...book(state, postings, null), position }
-}
-
-function positionOf(state: LedgerState, order: TrackedOrder): Position {
-  const key = positionKey(order.accountId, order.venue, order.symbol)
-  let position = state.positions.get(key)
-  if (position === undefined) {
-    position = {
-      accountId: order.accountId,
-      venue: order.venue,
-      symbol: order.symbol,
-      baseAsset: order.baseAsset,
-      quoteAsset: order.quoteAsset,
-      netQty: 0n,
-      costBasis: 0n,
-      realizedPnl: 0n,
-      fees: new Map(),
-      boughtQty: 0n,
-      soldQty: 0n,
-      fillCount: 0,
-      lastLsn: 0,
-    }
-    state.positions.set(key, position)
+  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn }
+  if (postings.length === 0) {
+    // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts).
+    const position = state.positions.get(positionKey(order.accountId, order.venue, order.symbol))
+    if (position !== undefined) applyTrueUpToPosition(position, trueUp)
+    return NOTHING
   }
-  return position
+  const position = positionFor(state.positions, order)
+  applyTrueUpToPosition(position, trueUp)
+  return { ...book(state, postings, null), position }
 }
 
 /** Checks the entry balances per asset, then applies its postings to the books. */

@@ -10,7 +10,10 @@
 
 import { assert } from '../domain/assert.ts'
 import { divUnits, mulUnits, type Units } from '../domain/decimal.ts'
+import type { EventOf } from '../domain/events/index.ts'
 import type { FillRecord } from './ledger.ts'
+import type { TrackedOrder } from './orders.ts'
+import { addSyntheticLot, FRACTION_ONE, noteSyntheticCover, scaleSyntheticLots, takeSyntheticLot, type SyntheticLots } from './synthetic-lots.ts'
 
 export interface Position {
   accountId: string
@@ -29,10 +32,24 @@ export interface Position {
   soldQty: Units
   fillCount: number
   lastLsn: number
+  /** Synthetic quantity pending its true-up, per order (synthetic-lots.ts); absent while none. Not in the query model. */
+  syntheticLots?: SyntheticLots
 }
 
 export function positionKey(accountId: string, venue: string, symbol: string): string {
   return `${accountId}\n${venue}:${symbol}`
+}
+
+/** The position of the order's account and instrument, opened flat on first use. */
+export function positionFor(positions: Map<string, Position>, order: TrackedOrder): Position {
+  const key = positionKey(order.accountId, order.venue, order.symbol)
+  let position = positions.get(key)
+  if (position === undefined) {
+    const { accountId, venue, symbol, baseAsset, quoteAsset } = order
+    position = { accountId, venue, symbol, baseAsset, quoteAsset, netQty: 0n, costBasis: 0n, realizedPnl: 0n, fees: new Map(), boughtQty: 0n, soldQty: 0n, fillCount: 0, lastLsn: 0 }
+    positions.set(key, position)
+  }
+  return position
 }
 
 /**
@@ -54,6 +71,7 @@ export function applyFillToPosition(position: Position, fill: FillRecord): void 
     // basis it received (basisClosed < 0). Either way the gain is the cash minus the basis it releases.
     position.realizedPnl += closeCash - basisClosed
     position.costBasis -= basisClosed
+    if (position.syntheticLots !== undefined) scaleSyntheticLots(position.syntheticLots, closeQty, open)
   }
   position.costBasis -= openCash
   position.netQty += signedQty
@@ -66,23 +84,68 @@ export function applyFillToPosition(position: Position, fill: FillRecord): void 
 }
 
 /**
- * Applies a true-up: the cash of `qty` the position booked earlier (a synthetic fill's) changes by `cashDelta` (signed,
- * as the account sees it), and a fee is paid. The part of that quantity still open carries its share of the change in
- * the cost basis; the part closed since realized it, so the change goes to the realized PnL. Either way the header's
- * invariant holds, and a flat position keeps no cost basis.
+ * Notes what a true-up of the order will reprice (synthetic-lots.ts), in the position of its account and instrument:
+ *   - `order.synthetic_pending`: the synthetic fill just applied (the kernel logs the two together), through the
+ *     order's cumulative quantity. The position's side and size now say how much of it opened — all of it on a
+ *     position on its side that it did not flip, the part past zero when it flipped, none when it only reduced; the
+ *     rest, its first units, closed.
+ *   - `order.fill_covered`: the range of the order's venue cumulative quantity the real fill covers (nothing to note
+ *     for an order with no lot).
  */
-export function applyTrueUpToPosition(position: Position, trueUp: { side: 'buy' | 'sell'; qty: Units; cashDelta: Units; fee: Units; feeAsset: string; lsn: number }): void {
+export function noteSynthetic(positions: Map<string, Position>, order: TrackedOrder, event: EventOf<'order.synthetic_pending' | 'order.fill_covered'>): void {
+  const position = positions.get(positionKey(order.accountId, order.venue, order.symbol))
+  if (event.type === 'order.fill_covered') {
+    const fromQty = event.venueCumQty - event.lastQty
+    if (position?.syntheticLots !== undefined) noteSyntheticCover(position.syntheticLots, order.orderId, { fromQty, toQty: fromQty + event.coveredQty })
+    return
+  }
+  assert(position !== undefined, () => `synthetic quantity of ${order.orderId} pending with no position: its fill was not booked`)
+  const openQty = onSideOf(position, order.side) ? minAbs(position.netQty, event.qty) : 0n
+  position.syntheticLots ??= new Map()
+  addSyntheticLot(position.syntheticLots, order.orderId, { cumQty: order.cumQty, qty: event.qty, closedQty: event.qty - openQty })
+}
+
+/** Forgets the synthetic quantity of an order the ledger retired (retention.ts): no true-up of it is booked any more. */
+export function dropSyntheticLot(position: Position, orderId: string): void {
+  if (position.syntheticLots?.delete(orderId) === true && position.syntheticLots.size === 0) delete position.syntheticLots
+}
+
+/**
+ * Applies a true-up: the cash of `qty` of the order's synthetic quantity changes by `cashDelta` (signed, as the account
+ * sees it), and a fee is paid. The part of that cash still open in the cost basis (by the open fractions of what the
+ * true-up covers, synthetic-lots.ts) carries its share of the change there; the rest was realized since, so its share
+ * goes to the realized PnL. Either way the header's invariant holds, and a flat position keeps no cost basis.
+ *
+ * The lot is consumed even when nothing is booked (a real fill at the synthetic price with no fee). Quantity the
+ * order has no lot for — booked before the ledger kept lots (LedgerState.lotsUntrackedThroughLsn) — is split by the
+ * rule of that time: open up to the position's size while it is on the order's side.
+ */
+export function applyTrueUpToPosition(
+  position: Position,
+  trueUp: { orderId: string; side: 'buy' | 'sell'; qty: Units; cashDelta: Units; fee: Units; feeAsset: string; lsn: number },
+): void {
   const { qty, cashDelta } = trueUp
+  const lot = position.syntheticLots === undefined ? { qty: 0n, openWeight: 0n } : takeSyntheticLot(position.syntheticLots, trueUp.orderId, qty)
+  if (position.syntheticLots?.size === 0) delete position.syntheticLots
+  if (cashDelta === 0n && trueUp.fee === 0n) return
   if (cashDelta !== 0n) {
     assert(qty > 0n, () => `a true-up of ${position.symbol} changes cash for no quantity`)
-    const onSide = trueUp.side === 'buy' ? position.netQty > 0n : position.netQty < 0n
-    const openQty = onSide ? minAbs(position.netQty, qty) : 0n
-    const openDelta = openQty === 0n ? 0n : openQty === qty ? cashDelta : roundedShare(cashDelta, openQty, qty)
+    // Synthetic quantity still open is on the position's side: leaving that side took a close to zero, which zeroed it.
+    assert(lot.openWeight === 0n || onSideOf(position, trueUp.side), () => `synthetic lot of ${trueUp.orderId} open in a position off its side`)
+    const trackedDelta = lot.qty === qty ? cashDelta : roundedShare(cashDelta, lot.qty, qty)
+    const trackedOpenDelta = lot.openWeight === 0n ? 0n : roundedShare(trackedDelta, lot.openWeight, lot.qty * FRACTION_ONE)
+    const openDelta = trackedOpenDelta + untrackedOpenDelta(position, trueUp.side, qty - lot.qty, cashDelta - trackedDelta)
     position.costBasis -= openDelta
     position.realizedPnl += cashDelta - openDelta
   }
   if (trueUp.fee !== 0n) position.fees.set(trueUp.feeAsset, (position.fees.get(trueUp.feeAsset) ?? 0n) + trueUp.fee)
   position.lastLsn = trueUp.lsn
+}
+
+/** The rule before lots, for quantity with no lot: open up to the position's size while it is on the order's side. */
+function untrackedOpenDelta(position: Position, side: 'buy' | 'sell', qty: Units, cashDelta: Units): Units {
+  const openQty = qty > 0n && onSideOf(position, side) ? minAbs(position.netQty, qty) : 0n
+  return openQty === 0n ? 0n : openQty === qty ? cashDelta : roundedShare(cashDelta, openQty, qty)
 }
 
 /** Average cost per unit of the open quantity (null when flat), rounded half-even. */
@@ -102,6 +165,11 @@ function roundedShare(amount: Units, part: Units, whole: Units): Units {
   // Round half away from zero, symmetric for longs and shorts.
   const half = whole / 2n
   return numerator >= 0n ? (numerator + half) / whole : -((-numerator + half) / whole)
+}
+
+/** Whether the position is open on `side` (long for a buy, short for a sell). */
+function onSideOf(position: Position, side: 'buy' | 'sell'): boolean {
+  return side === 'buy' ? position.netQty > 0n : position.netQty < 0n
 }
 
 function abs(value: Units): Units {

@@ -244,11 +244,13 @@ export class Projector {
   /**
    * Where an independent replay of the ledger can start: genesis while the log begins at LSN 1, else the newest
    * snapshot section's ledger (a copy) while the log still holds the records after it; null when neither (the check
-   * is then skipped, not faked).
+   * is then skipped, not faked). Not genesis for a ledger that continues a section written before synthetic lots
+   * (LedgerState.lotsUntrackedThroughLsn): that build split true-ups by an older rule, which a fold from genesis
+   * would not repeat.
    */
   replayBaseLedger(): { ledger: LedgerState; lsn: number } | 'genesis' | null {
     const wal = this.engine.wal
-    if (wal.firstLsn <= 1) return 'genesis'
+    if (wal.firstLsn <= 1 && this.ledger.lotsUntrackedThroughLsn === 0) return 'genesis'
     const base = this.replayBase
     return base !== null && base.lsn >= wal.firstLsn ? { ledger: cloneLedger(base.ledger), lsn: base.lsn } : null
   }

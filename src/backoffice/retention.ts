@@ -2,7 +2,8 @@
  * Bounded back office: the ledger's ended orders leave it, as the kernel's leave the kernel (src/kernel/retention.ts),
  * so neither ledger (the live one nor the replay) grows with every order ever placed, and reconcile walks a bounded
  * set. What an order moved stays: its postings are in the books and the query model, its fills in the query model,
- * its effect on positions in the positions. Only the per-order tracking (status, hold, client ids) goes.
+ * its effect on positions in the positions. Only the per-order tracking (status, hold, client ids, and its synthetic
+ * quantity still pending a true-up: synthetic-lots.ts) goes.
  *
  * The rule is a pure function of the events, like the kernel's, so the live ledger and the replay (and a restored
  * snapshot section) hold the same orders: every order the back office sees end joins `state.endedOrders` with the atMs
@@ -26,6 +27,7 @@ import type { KernelParams } from '../domain/kernel-config.ts'
 import { isTerminal } from '../domain/states.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import type { TrackedOrder } from './orders.ts'
+import { dropSyntheticLot, positionKey, type Position } from './positions.ts'
 
 /** How much longer than the kernel the back office keeps an ended order (see the module comment). */
 export const RETIRE_MARGIN_MS = 60_000
@@ -48,6 +50,8 @@ export function ledgerRetentionOf(params: KernelParams): LedgerRetention | null 
 /** What retention reads and changes in the ledger state. */
 export interface RetainedOrders {
   orders: Map<string, TrackedOrder>
+  /** Positions: a retired order's synthetic lot leaves its position (a true-up of it would not be booked). */
+  positions: Map<string, Position>
   /** Ended orders still held, in the order they ended: order id → atMs of the event that ended it. */
   endedOrders: Map<string, number>
   /** Null until a `kernel.configured` record says how long the kernel keeps orders: until then nothing is retired. */
@@ -81,6 +85,11 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
     }
     const endedAtMs = entryEndedAtMs(state.endedOrders, entry)
     retireEnded(state.endedOrders, entry)
+    const retired = state.orders.get(entry.orderId)
+    if (retired !== undefined) {
+      const position = state.positions.get(positionKey(retired.accountId, retired.venue, retired.symbol))
+      if (position !== undefined) dropSyntheticLot(position, retired.orderId)
+    }
     state.orders.delete(entry.orderId)
     if (endedAtMs > state.retiredThroughAtMs) state.retiredThroughAtMs = endedAtMs
     state.counters.retiredOrders += 1

@@ -9,8 +9,9 @@
  *   [n]   the ledger and break book, tagged JSON (tagged-json.ts)
  *   [m]   the SQLite image of the query model at x (meta.last_lsn = x)
  *
- * The snapshot file's digest covers the bytes; the header's version is this build's or the section is refused (and
- * the back office falls back to the log), never read under another layout.
+ * The snapshot file's digest covers the bytes; the header's version is one this build reads (its own, or an older one
+ * it upgrades on load) or the section is refused (and the back office falls back to the log), never read under another
+ * layout.
  */
 
 import { BreakBook } from './breaks.ts'
@@ -19,6 +20,7 @@ import { GenerationalMap } from '../domain/generational-map.ts'
 import { isTerminal } from '../domain/states.ts'
 import { countVenueAccount, type LedgerState } from './ledger.ts'
 import { ledgerRetentionOf } from './retention.ts'
+import { FRACTION_ONE } from './synthetic-lots.ts'
 import type { QueryModelDigest } from './store.ts'
 import { decodeTagged, encodeTagged } from './tagged-json.ts'
 
@@ -27,9 +29,12 @@ export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
 /**
  * 2: the ledger holds its retention (endedOrders, retention, retiredThroughAtMs, venueAccounts, each order's
  * acceptedLsn; src/backoffice/retention.ts). Version 1 is still read, upgraded on load (upgradeV1Ledger).
+ * 3: positions hold their synthetic lots (Position.syntheticLots, synthetic-lots.ts) and the ledger
+ * lotsUntrackedThroughLsn. Versions 1 and 2 are still read: their ledger has no lots, so its lotsUntrackedThroughLsn
+ * is the section's LSN (upgradeToLots).
  */
-export const BACKOFFICE_SECTION_VERSION = 2
-const VERSIONS_READ: readonly number[] = [1, BACKOFFICE_SECTION_VERSION]
+export const BACKOFFICE_SECTION_VERSION = 3
+const VERSIONS_READ: readonly number[] = [1, 2, BACKOFFICE_SECTION_VERSION]
 const MAGIC = new TextEncoder().encode('EGBOSEC1')
 const HEADER_BYTES_MAX = 1 << 20
 
@@ -116,7 +121,8 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
   } catch (error) {
     throw new BackOfficeSectionError('STATE_INVALID', `back-office state is not readable: ${String(error)}`)
   }
-  const ledger = value?.ledger !== undefined && header.version === 1 ? upgradeV1Ledger(value.ledger, upgradeFrom) : value?.ledger
+  const retained = value?.ledger !== undefined && header.version === 1 ? upgradeV1Ledger(value.ledger, upgradeFrom) : value?.ledger
+  const ledger = retained !== undefined && header.version < 3 ? upgradeToLots(retained, header.lsn) : retained
   const breaksState = value?.breaks
   const ledgerValid =
     ledger !== undefined && Number.isSafeInteger(ledger.lastLsn) && ledger.lastLsn <= header.lsn &&
@@ -125,6 +131,8 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     ledger.endedOrders instanceof Map && (ledger.retention === null || (Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs))) &&
     Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map &&
     Number.isSafeInteger(ledger.counters.retiredOrders) && Number.isSafeInteger(ledger.counters.unbookedFills) &&
+    Number.isSafeInteger(ledger.lotsUntrackedThroughLsn) && ledger.lotsUntrackedThroughLsn >= 0 && ledger.lotsUntrackedThroughLsn <= header.lsn &&
+    [...ledger.positions.values()].every(lotsValid) &&
     // Every held order is an object (a [key] pair without a value decodes to undefined).
     [...ledger.orders.values()].every((order: unknown) => typeof order === 'object' && order !== null) &&
     // Every ended order listed is held, with an end time: retention walks this list and removes what it names.
@@ -173,6 +181,46 @@ function upgradeV1Ledger(ledger: LedgerState, kernel: SectionUpgradeSource | nul
   }
 }
 
+/**
+ * A version 1 or 2 ledger as version 3: no position has lots, and synthetic quantity booked through the section's LSN
+ * is marked untracked. Its true-ups split by the rule before lots, as the build that wrote the section split every
+ * true-up it booked: rebuilding the lots would take the log from each synthetic fill on, which a compacted log no
+ * longer holds, and on a whole log a ledger so rebuilt would still hold the older split of every true-up already
+ * booked. The replay check starts from this section for the same reason (projector.ts replayBaseLedger).
+ */
+function upgradeToLots(ledger: LedgerState, lsn: number): LedgerState {
+  if (typeof ledger !== 'object' || ledger === null) return ledger
+  return { ...ledger, lotsUntrackedThroughLsn: lsn }
+}
+
+/**
+ * A decoded position's lots: absent, or order id → a lot of segments (each a range of quantity with an open fraction
+ * within 0 … 1) and the cover noted for its next true-up (null or a range). Checked, not trusted: a true-up asserts on
+ * what it finds there.
+ */
+function lotsValid(position: unknown): boolean {
+  if (typeof position !== 'object' || position === null) return false
+  const lots = (position as { syntheticLots?: unknown }).syntheticLots
+  if (lots === undefined) return true
+  if (!(lots instanceof Map) || lots.size === 0) return false
+  for (const lot of lots.values()) {
+    const { segments, cover } = (lot ?? {}) as { segments?: unknown; cover?: unknown }
+    if (!Array.isArray(segments) || segments.length === 0 || !(cover === null || rangeValid(cover))) return false
+    for (const segment of segments) {
+      if (!rangeValid(segment)) return false
+      const { openFraction } = segment as { openFraction?: unknown }
+      if (typeof openFraction !== 'bigint' || openFraction < 0n || openFraction > FRACTION_ONE) return false
+    }
+  }
+  return true
+}
+
+/** A range of quantity (fromQty, toQty]: not empty, from zero up. */
+function rangeValid(range: unknown): boolean {
+  const { fromQty, toQty } = (range ?? {}) as { fromQty?: unknown; toQty?: unknown }
+  return typeof fromQty === 'bigint' && typeof toQty === 'bigint' && fromQty >= 0n && toQty > fromQty
+}
+
 function split(bytes: Uint8Array): { header: SectionHeader; state: Uint8Array; image: Uint8Array } {
   const fixed = MAGIC.byteLength + 4
   if (bytes.byteLength < fixed || MAGIC.some((byte, index) => bytes[index] !== byte)) throw new BackOfficeSectionError('HEADER_INVALID', 'not a back-office section (bad magic)')
@@ -186,7 +234,7 @@ function split(bytes: Uint8Array): { header: SectionHeader; state: Uint8Array; i
   }
   if (header?.format !== BACKOFFICE_SECTION_FORMAT) throw new BackOfficeSectionError('HEADER_INVALID', 'header names another format')
   if (!VERSIONS_READ.includes(header.version)) {
-    throw new BackOfficeSectionError('FORMAT_VERSION', `back-office section version ${String(header.version)}, this build reads ${VERSIONS_READ.join(' and ')}`)
+    throw new BackOfficeSectionError('FORMAT_VERSION', `back-office section version ${String(header.version)}, this build reads ${VERSIONS_READ.join(', ')}`)
   }
   const valid =
     Number.isSafeInteger(header.lsn) && header.lsn >= 1 && typeof header.chainHead === 'string' && /^[0-9a-f]{64}$/.test(header.chainHead) &&

@@ -1,0 +1,99 @@
+/**
+ * Synthetic lots in the back-office snapshot section (src/backoffice/section.ts, format 3): a section carries each
+ * position's lots, and one restored folds on to the true-up as the live ledger would; a version 2 section (written
+ * before lots) has none, and the true-up of the synthetic quantity it held pending is split by the rule of the build
+ * that wrote it; a lot that is not one is refused.
+ */
+import { describe, expect, test } from 'bun:test'
+import { applyEvent, BreakBook, decodeSection, encodeSection, Store, type LedgerState } from '../../src/backoffice/index.ts'
+import type { DomainEvent } from '../../src/domain/events/index.ts'
+import { FRACTION_ONE } from '../../src/backoffice/synthetic-lots.ts'
+import { d } from './events.ts'
+import { btcPosition, ledgerOf, SyntheticScript } from './synthetic-script.ts'
+
+/** The brief's example up to the sale (the true-up still to come), and the events of the true-up. */
+function example(): { before: DomainEvent[]; trueUp: DomainEvent[] } {
+  const script = new SyntheticScript()
+  script.real('buy', '1', '100')
+  const lot = script.synthetic('buy', '0.5', '110', [{ qty: '0.5', price: '100' }])
+  script.real('sell', '1', '120')
+  const before = [...script.events]
+  script.arrive(lot)
+  return { before, trueUp: script.events.slice(before.length) }
+}
+
+/** A section of `ledger` at its last LSN, with an empty query model (decodeSection does not open it). */
+function sectionOf(ledger: LedgerState, version?: number): Uint8Array {
+  const lsn = ledger.lastLsn
+  const store = Store.open(':memory:')
+  const image = store.image()
+  store.close()
+  const bytes = encodeSection({ lsn, chainHead: 'ab'.repeat(32), queryModel: { lastLsn: lsn, lastHash: '', digest: 'none', tables: {} }, ledger, breaks: new BreakBook(), image })
+  return version === undefined ? bytes : withVersion(bytes, version)
+}
+
+function withVersion(bytes: Uint8Array, version: number): Uint8Array {
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true)
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length))) as Record<string, unknown>
+  header.version = version
+  const encoded = new TextEncoder().encode(JSON.stringify(header))
+  const out = new Uint8Array(12 + encoded.byteLength + bytes.byteLength - 12 - length)
+  out.set(bytes.subarray(0, 8), 0)
+  new DataView(out.buffer).setUint32(8, encoded.byteLength, true)
+  out.set(encoded, 12)
+  out.set(bytes.subarray(12 + length), 12 + encoded.byteLength)
+  return out
+}
+
+function foldOn(ledger: LedgerState, events: readonly DomainEvent[]): LedgerState {
+  const from = ledger.lastLsn
+  events.forEach((event, index) => applyEvent(ledger, event, from + index + 1))
+  return ledger
+}
+
+/** `ledger` as a version 2 build held it: no lots, no lotsUntrackedThroughLsn. */
+function asVersion2(ledger: LedgerState): LedgerState {
+  const { lotsUntrackedThroughLsn: _untracked, ...rest } = ledger
+  const positions = new Map([...ledger.positions].map(([key, { syntheticLots: _lots, ...position }]) => [key, position]))
+  return { ...rest, positions } as LedgerState
+}
+
+describe('synthetic lots in the back-office section', () => {
+  test('a section carries the lots: restored, it folds on to the true-up as the live ledger does', () => {
+    const { before, trueUp } = example()
+    const restored = decodeSection(sectionOf(ledgerOf(before))).ledger
+    expect(restored.lotsUntrackedThroughLsn).toBe(0)
+    expect([...(btcPosition(restored).syntheticLots?.values() ?? [])]).toEqual([{ segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE / 3n }], cover: null }])
+    expect(btcPosition(foldOn(restored, trueUp))).toEqual(btcPosition(ledgerOf([...before, ...trueUp])))
+    expect(btcPosition(restored)).toMatchObject({ costBasis: d('50'), realizedPnl: d('20') })
+  })
+
+  test('a version 2 section has no lots: the synthetic quantity it held pending is trued up by the rule before lots', () => {
+    const { before, trueUp } = example()
+    const section = decodeSection(sectionOf(asVersion2(ledgerOf(before)), 2))
+    expect(section.ledger.lotsUntrackedThroughLsn).toBe(section.header.lsn)
+    expect(btcPosition(section.ledger).syntheticLots).toBeUndefined()
+    const trued = btcPosition(foldOn(section.ledger, trueUp))
+    // The older split, as the build that wrote the section would have booked it: all of the 5 in the open 0.5's basis.
+    expect(trued).toMatchObject({ netQty: d('0.5'), costBasis: d('46.66666667'), realizedPnl: d('16.66666667') })
+    // The cash is right either way: realized − basis is what the fills and the true-up moved (−100 − 55 + 120 + 5).
+    expect(trued.realizedPnl - trued.costBasis).toBe(d('-30'))
+  })
+
+  test('a version 3 section without lotsUntrackedThroughLsn, or with a lot that is not one, is refused', () => {
+    const { before } = example()
+    expect(() => decodeSection(sectionOf(asVersion2(ledgerOf(before))))).toThrow('back-office state fields missing or of the wrong type')
+    const broken = [
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE + 1n }], cover: null },
+      { segments: [{ fromQty: d('0.5'), toQty: d('0.5'), openFraction: 0n }], cover: null },
+      { segments: [], cover: null },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n }], cover: { fromQty: 1n } },
+      { qty: d('0.5'), openFraction: 0n },
+    ]
+    for (const lot of broken) {
+      const ledger = ledgerOf(before)
+      btcPosition(ledger).syntheticLots = new Map([['o2', lot as never]])
+      expect(() => decodeSection(sectionOf(ledger))).toThrow('back-office state fields missing or of the wrong type')
+    }
+  })
+})
