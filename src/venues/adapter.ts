@@ -138,6 +138,12 @@ export interface VenueAdapter {
   amend(request: AmendRequest): Promise<VenueOutcome<{ accepted: true }>>
   /** The venue's view of one order; `null` inside ok means the venue says it does not know the id. */
   orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>>
+  /**
+   * The venue's open orders (open or partly filled), each under the client id the venue knows it by now (its last
+   * applied amend's), with its current quantity, price and cumulative quantity: of `account`, or of every account
+   * egress trades there when omitted (what the open-order sweep and bootstrap ask, src/runtime/open-order-listing.ts).
+   * A venue that cannot list answers `unknown`; an order it leaves out is only read back.
+   */
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>>
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>>
   /**
