@@ -8,9 +8,10 @@
  * (temp file + fsync + rename + directory fsync). Taking over an expired lease means creating epoch n+1.
  *
  * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says.
- * `assertHeld()` checks exactly that (one stat) plus its own expiry, and the WAL calls it after every fsync and before
- * acknowledging, so a paused ("zombie") leader that wakes up after a takeover cannot acknowledge anything. Every
- * frame carries the epoch, so anything a zombie did write is recognisable and refused by replication and replay.
+ * `assertHeld()` checks exactly that (one stat) plus its own expiry, and the WAL calls it before writing each batch
+ * (a writer that knows it was fenced writes nothing) and again after the fsync, before acknowledging, so a paused
+ * ("zombie") leader that wakes up after a takeover cannot acknowledge anything. Every frame carries the epoch, so
+ * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
  *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
  * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The fencing check itself needs no clock.

@@ -14,9 +14,9 @@ import { CALLS_IN_FLIGHT_MAX, crashWorld, makeVenue, run, startWorld, T0, trader
 const worlds = worldsStoppedAfterEach()
 const RESTING = 80
 
-async function restingWorld(seed: number): Promise<{ world: World; ids: string[] }> {
+async function restingWorld(seed: number, requestTimeoutMs = 1_000): Promise<{ world: World; ids: string[] }> {
   const clock = new SimClock({ startMs: T0 })
-  const world = await startWorld({ seed, clock, venue: makeVenue(clock, seed, { seed }) })
+  const world = await startWorld({ seed, clock, venue: makeVenue(clock, seed, { seed, venueOptions: { requestTimeoutMs } }) })
   worlds.push(world)
   const ids: string[] = []
   for (let index = 0; index < RESTING; index++) {
@@ -72,4 +72,17 @@ test('a venue that cannot list: every open order is read back, never more than h
   expect(counts.reads).toBe(RESTING)
   expect(counts.inFlightMax).toBe(CALLS_IN_FLIGHT_MAX / 2)
   expect(second.errors).toEqual([])
+})
+
+test('a venue timing every read out: bootstrap reads back until the converge deadline and leaves the rest to the sweep', async () => {
+  const timeoutMs = 20_000
+  const { world } = await restingWorld(73, timeoutMs)
+  await crashWorld(world)
+  const nowMs = world.clock.nowMs()
+  world.venue.setFaults({ outages: [{ startMs: nowMs, endMs: nowMs + 600_000, calls: 'unknown', reports: 'hold' }] })
+  const second = await startWorld({ seed: 73, dir: world.dir, clock: world.clock, venue: world.venue })
+  worlds.push(second)
+  // The list times out (20 s), then one round of 32 reads (20 s more) passes the 30 s deadline: 48 left to the sweep.
+  expect(second.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 0, openOrdersReconciled: CALLS_IN_FLIGHT_MAX / 2, openOrdersLeftToSweep: RESTING - CALLS_IN_FLIGHT_MAX / 2 })
+  expect(second.gateway.bootstrapReport?.waitedMs).toBeLessThanOrEqual(2 * timeoutMs + 100)
 })

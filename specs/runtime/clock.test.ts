@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { SimClock, WallClock } from '../../src/runtime/clock.ts'
+import { BEHIND_RATE, MonotonicNow, SimClock, WallClock } from '../../src/runtime/clock.ts'
 import { StoppableClock } from '../../src/cli/serve-gateway.ts'
 
 const START_MS = 1_700_000_000_000
@@ -147,40 +147,52 @@ describe('WallClock', () => {
     expect(canceledRan).toBe(false)
   })
 
-  test('never goes backwards: a wall clock stepped back repeats the last time until real time catches up (serve\'s clock too)', () => {
-    const realNow = Date.now
+  test('never goes backwards nor stands still: behind a stepped-back wall clock time runs at BEHIND_RATE until it catches up', () => {
     let wallMs = 1_767_225_600_000
-    Date.now = () => wallMs
-    try {
-      for (const clock of [new WallClock(), new StoppableClock()]) {
-        wallMs = 1_767_225_600_000
-        expect(clock.nowMs()).toBe(1_767_225_600_000)
-        wallMs -= 5_000
-        expect(clock.nowMs()).toBe(1_767_225_600_000)
-        wallMs += 5_001
-        expect(clock.nowMs()).toBe(1_767_225_600_001)
-      }
-    } finally {
-      Date.now = realNow
-    }
+    let elapsedMs = 0
+    const now = new MonotonicNow({ wallMs: () => wallMs, elapsedMs: () => elapsedMs })
+    expect(now.nowMs()).toBe(1_767_225_600_000)
+    wallMs -= 5_000 // stepped back
+    expect(now.nowMs()).toBe(1_767_225_600_000)
+    elapsedMs += 2_000
+    wallMs += 2_000
+    expect(now.nowMs()).toBe(1_767_225_600_000 + 2_000 * BEHIND_RATE)
+    // The gap closes at (1 − BEHIND_RATE) of real time: 5 s in 50 s, then the wall clock is followed again.
+    elapsedMs += 48_000
+    wallMs += 48_000
+    expect(now.nowMs()).toBe(1_767_225_645_000)
+    elapsedMs += 1_000
+    wallMs += 1_000
+    expect(now.nowMs()).toBe(1_767_225_646_000)
+    wallMs += 60_000 // stepped forward: followed at once
+    expect(now.nowMs()).toBe(1_767_225_706_000)
   })
 
-  test('notBefore: a floor above the wall clock is given until real time passes it; a floor below changes nothing', () => {
-    const realNow = Date.now
+  test('notBefore: a floor above the wall clock is the time now, and time runs on from it; a floor below changes nothing', () => {
     let wallMs = 1_767_225_600_000
-    Date.now = () => wallMs
-    try {
-      for (const clock of [new WallClock(), new StoppableClock()]) {
-        wallMs = 1_767_225_600_000
-        clock.notBefore(wallMs - 60_000)
-        expect(clock.nowMs()).toBe(wallMs)
-        clock.notBefore(wallMs + 3_600_000)
-        expect(clock.nowMs()).toBe(1_767_229_200_000)
-        wallMs += 3_600_001
-        expect(clock.nowMs()).toBe(1_767_229_200_001)
-      }
-    } finally {
-      Date.now = realNow
+    let elapsedMs = 0
+    const now = new MonotonicNow({ wallMs: () => wallMs, elapsedMs: () => elapsedMs })
+    now.notBefore(wallMs - 60_000)
+    expect(now.nowMs()).toBe(wallMs)
+    now.notBefore(wallMs + 3_600_000)
+    expect(now.nowMs()).toBe(1_767_229_200_000)
+    // Durations measured meanwhile run (a converge wait, a backoff): 30 s later it is 27 s later, not frozen.
+    elapsedMs += 30_000
+    wallMs += 30_000
+    expect(now.nowMs()).toBe(1_767_229_200_000 + 30_000 * BEHIND_RATE)
+    elapsedMs += 36_000_000
+    wallMs += 36_000_000
+    expect(now.nowMs()).toBe(wallMs)
+  })
+
+  test('the wall clocks (WallClock, serve\'s StoppableClock) take a floor and run on from it', () => {
+    for (const clock of [new WallClock(), new StoppableClock()]) {
+      const floorMs = Date.now() + 3_600_000
+      clock.notBefore(floorMs)
+      const first = clock.nowMs()
+      expect(first).toBeGreaterThanOrEqual(floorMs)
+      expect(first - floorMs).toBeLessThan(1_000)
+      expect(clock.nowMs()).toBeGreaterThanOrEqual(first)
     }
   })
 })

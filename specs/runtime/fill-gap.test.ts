@@ -85,7 +85,7 @@ test('a fill report merely late (reordered) closes its gap when it lands: nothin
   throw new Error('no seed of 1..40 delivered the second fill first')
 })
 
-test('a gap due while the call budget is spent waits a grace and is read back once a call may start', () => {
+test('a gap due while the call budget is spent, or down to its last call, waits a grace and is read back once two calls are free', () => {
   const clock = new SimClock({ startMs: 0 })
   const order = { orderId: 'o-1', status: 'Partial', cumQty: 1n } as Order
   const readBacks: string[] = []
@@ -94,9 +94,10 @@ test('a gap due while the call budget is spent waits a grace and is read back on
   watch.noteFill('o-1', 2n)
   clock.advance(FILL_GAP_GRACE_MS)
   expect(readBacks).toEqual([]) // sends would wait behind it
+  budgetLeft = 1 // the last free call is a send's
   clock.advance(FILL_GAP_GRACE_MS)
   expect(readBacks).toEqual([])
-  budgetLeft = 1
+  budgetLeft = 2
   clock.advance(FILL_GAP_GRACE_MS)
   expect(readBacks).toEqual(['o-1'])
   clock.advance(10 * FILL_GAP_GRACE_MS)

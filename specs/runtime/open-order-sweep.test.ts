@@ -8,8 +8,9 @@ import { currentClientOrderId, type Order } from '../../src/domain/orders.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
 import { OpenOrderSweep } from '../../src/runtime/open-order-sweep.ts'
 import { VenueOpenOrders } from '../../src/runtime/venue-open-orders.ts'
-import type { VenueOrder } from '../../src/venues/adapter.ts'
+import type { VenueOrder, VenueOutcome } from '../../src/venues/adapter.ts'
 import { d, Harness, report, T0 } from '../kernel/fixtures.ts'
+import { statusOnlyReconcile } from '../kernel/venue-fixtures.ts'
 
 const INTERVAL_MS = 5_000
 
@@ -59,7 +60,8 @@ function rig(ordersMax = 100): Rig {
         callsBudgetLeft: () => rigged.budgetLeft,
         listOpenOrders: (venue) => {
           rigged.lists.push(venue)
-          return Promise.resolve(rigged.listed === null ? null : rigged.listed())
+          const orders = rigged.listed === null ? null : rigged.listed()
+          return Promise.resolve(orders === null ? { kind: 'unknown', reason: 'fix_open_orders_unsupported' } : { kind: 'ok', value: orders })
         },
         readBack: (orderId) => {
           rigged.readBacks.push(orderId)
@@ -79,13 +81,13 @@ describe('the open-order sweep', () => {
     const r = rig()
     const ids = [r.harness.openOrder({ client_order_id: 'a' }), r.harness.openOrder({ client_order_id: 'b' })]
     r.listed = () => ids.map((orderId) => listedAs(r.harness.order(orderId)))
-    expect(await r.sweep()).toEqual({ due: 0, confirmed: 0, readBack: 0 }) // not quiet yet
+    expect(await r.sweep()).toEqual({ dueCount: 0, confirmedCount: 0, readBackCount: 0 }) // not quiet yet
     r.clock.advance(INTERVAL_MS)
-    expect(await r.sweep()).toEqual({ due: 2, confirmed: 2, readBack: 0 })
+    expect(await r.sweep()).toEqual({ dueCount: 2, confirmedCount: 2, readBackCount: 0 })
     expect(r.lists).toEqual(['sim'])
-    expect(await r.sweep()).toEqual({ due: 0, confirmed: 0, readBack: 0 })
+    expect(await r.sweep()).toEqual({ dueCount: 0, confirmedCount: 0, readBackCount: 0 })
     r.clock.advance(INTERVAL_MS)
-    expect((await r.sweep()).confirmed).toBe(2)
+    expect((await r.sweep()).confirmedCount).toBe(2)
     expect(r.readBacks).toEqual([])
   })
 
@@ -102,7 +104,7 @@ describe('the open-order sweep', () => {
       listedAs(r.harness.order(status), { status: 'canceled' }),
     ]
     r.clock.advance(INTERVAL_MS)
-    expect(await r.sweep()).toEqual({ due: 6, confirmed: 1, readBack: 5 })
+    expect(await r.sweep()).toEqual({ dueCount: 6, confirmedCount: 1, readBackCount: 5 })
     expect([...r.readBacks].sort()).toEqual([gone, cum, qty, price, status].sort())
   })
 
@@ -119,7 +121,7 @@ describe('the open-order sweep', () => {
     expect(r.harness.order(refused).amend?.stage).toBe('failed')
     r.listed = () => [canceling, amending, refused].map((orderId) => listedAs(r.harness.order(orderId)))
     r.clock.advance(INTERVAL_MS)
-    expect(await r.sweep()).toEqual({ due: 3, confirmed: 1, readBack: 2 })
+    expect(await r.sweep()).toEqual({ dueCount: 3, confirmedCount: 1, readBackCount: 2 })
     expect([...r.readBacks].sort()).toEqual([canceling, amending].sort())
   })
 
@@ -130,7 +132,36 @@ describe('the open-order sweep', () => {
     expect(r.harness.order(orderId).status).toBe('Partial')
     r.listed = () => [listedAs(r.harness.order(orderId))]
     r.clock.advance(INTERVAL_MS)
-    expect(await r.sweep()).toEqual({ due: 1, confirmed: 1, readBack: 0 })
+    expect(await r.sweep()).toEqual({ dueCount: 1, confirmedCount: 1, readBackCount: 0 })
+  })
+
+  test('a partly filled order whose fill was booked synthetically is read back even when listed alike: its real trade trues it up', async () => {
+    const r = rig()
+    const orderId = r.harness.openOrder({ client_order_id: 'guessed', qty: '0.01' })
+    statusOnlyReconcile(r.harness, orderId, '0.004')
+    expect(r.harness.order(orderId).syntheticPendingQty).toBe(d('0.004'))
+    r.listed = () => [listedAs(r.harness.order(orderId))]
+    r.clock.advance(INTERVAL_MS + 5_000)
+    expect(await r.sweep()).toEqual({ dueCount: 1, confirmedCount: 0, readBackCount: 1 })
+  })
+
+  test('a venue that asked for time (a throttled list): its orders wait for the next sweep, none is read back meanwhile', async () => {
+    const r = rig()
+    r.harness.openOrder({ client_order_id: 'a' })
+    r.harness.openOrder({ client_order_id: 'b' })
+    const sweep = new OpenOrderSweep({
+      clock: r.clock,
+      state: r.harness.state,
+      venueOpen: new VenueOpenOrders(r.harness.state),
+      callsBudgetLeft: () => 64,
+      listOpenOrders: () => Promise.resolve({ kind: 'retryable', reason: 'throttled', retryAfterMs: 1_000 }),
+      readBack: (orderId) => r.readBacks.push(orderId),
+      intervalMs: INTERVAL_MS,
+      ordersMax: 100,
+    })
+    r.clock.advance(INTERVAL_MS)
+    expect(await sweep.sweep()).toEqual({ dueCount: 2, confirmedCount: 0, readBackCount: 0 })
+    expect(r.readBacks).toEqual([])
   })
 
   test('a venue that does not list: its quiet orders are read back, ordersMax per sweep and half the budget left, longest-quiet first', async () => {
@@ -141,19 +172,19 @@ describe('the open-order sweep', () => {
       r.harness.nowMs += 10
     }
     r.clock.advance(INTERVAL_MS + 100)
-    expect(await r.sweep()).toEqual({ due: 5, confirmed: 0, readBack: 3 })
+    expect(await r.sweep()).toEqual({ dueCount: 5, confirmedCount: 0, readBackCount: 3 })
     expect(r.readBacks).toEqual(ids.slice(0, 3))
     r.budgetLeft = 2
-    expect(await r.sweep()).toEqual({ due: 2, confirmed: 0, readBack: 1 })
+    expect(await r.sweep()).toEqual({ dueCount: 2, confirmedCount: 0, readBackCount: 1 })
     r.budgetLeft = 0
     r.clock.advance(INTERVAL_MS)
-    expect((await r.sweep()).readBack).toBe(0)
+    expect((await r.sweep()).readBackCount).toBe(0)
   })
 
   test('a list still being asked for is not asked again: that venue\'s orders wait for its answer', async () => {
     const r = rig()
     r.harness.openOrder({ client_order_id: 'slow' })
-    let answer: (orders: VenueOrder[] | null) => void = () => undefined
+    let answer: (outcome: VenueOutcome<VenueOrder[]>) => void = () => undefined
     const sweep = new OpenOrderSweep({
       clock: r.clock,
       state: r.harness.state,
@@ -169,9 +200,9 @@ describe('the open-order sweep', () => {
     })
     r.clock.advance(INTERVAL_MS)
     const first = sweep.sweep()
-    expect(await sweep.sweep()).toEqual({ due: 1, confirmed: 0, readBack: 0 })
+    expect(await sweep.sweep()).toEqual({ dueCount: 1, confirmedCount: 0, readBackCount: 0 })
     expect(r.lists).toEqual(['sim'])
-    answer(null)
-    expect(await first).toEqual({ due: 1, confirmed: 0, readBack: 1 })
+    answer({ kind: 'unknown', reason: 'timeout' })
+    expect(await first).toEqual({ dueCount: 1, confirmedCount: 0, readBackCount: 1 })
   })
 })

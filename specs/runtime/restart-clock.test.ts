@@ -62,6 +62,8 @@ describe('a restart on a clock stepped back', () => {
     const second = await startWorld({ seed: 31, dir, clock: behind })
     worlds.push(second)
     expect(behind.floors).toEqual([latestMs as number])
+    // Said out loud: the host's clock needs looking at.
+    expect(second.errors.filter((error) => error.startsWith('clock behind the log:'))).toHaveLength(1)
     expect((await second.gateway.place(traderA, order('after-restart'), null)).reply.kind).toBe('accepted')
     await run(second, 500)
     await second.gateway.stop()

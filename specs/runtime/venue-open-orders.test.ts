@@ -56,7 +56,7 @@ test('the sweep checks the quiet open orders without walking every order the ker
     const sweeping = world.gateway.sweep()
     await run(world, 200)
     // The venue lists all four as egress holds them: confirmed by one call, none read back.
-    expect(await sweeping).toEqual({ due: 4, confirmed: 4, readBack: 0 })
+    expect(await sweeping).toEqual({ dueCount: 4, confirmedCount: 4, readBackCount: 0 })
     expect(world.venue.inspect().requests.calls.openOrders - listsBefore).toBe(1)
     expect(asked.length).toBe(0)
     expect(walks).toBe(0)

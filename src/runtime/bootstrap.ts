@@ -14,7 +14,7 @@ import { resendable } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Order } from '../domain/orders.ts'
 import type { Executor } from './executor.ts'
-import { listedAsHeld, openOrderListOf } from './open-order-listing.ts'
+import { LIST_THROTTLED, listedAsHeld, openOrderListOf } from './open-order-listing.ts'
 
 export interface Funding {
   accountId: string
@@ -41,6 +41,8 @@ export interface BootstrapReport {
   openOrdersConfirmed: number
   /** Open orders whose venue state was re-read (reports may have been missed while egress was down). */
   openOrdersReconciled: number
+  /** Open orders not re-read by the converge deadline (convergeWaitMsMax): the open-order sweep reads them. */
+  openOrdersLeftToSweep: number
   unknownAfterWait: number
   resent: string[]
   waitedMs: number
@@ -82,7 +84,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   // orders confirms those that did not change; the others are read back, a bounded number at a time.
   const open = [...engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status))
   const toRead = await unconfirmedByLists(open, options.executor)
-  await readBackBounded(toRead, options.executor)
+  // Bounded in time too: what is not read back by the converge deadline is left to the sweep, which runs from the start.
+  const readCount = await readBackBounded(toRead, options.executor, () => clock.nowMs() - started < options.convergeWaitMsMax)
   while (countUnknown(engine, suspects) > 0 && clock.nowMs() - started < options.convergeWaitMsMax) {
     await sleep(clock, 10)
   }
@@ -100,7 +103,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   return {
     inFlightMarkedUnknown: markedUnknown.size,
     openOrdersConfirmed: open.length - toRead.length,
-    openOrdersReconciled: toRead.length,
+    openOrdersReconciled: readCount,
+    openOrdersLeftToSweep: toRead.length - readCount,
     unknownAfterWait: countUnknown(engine, suspects),
     resent,
     waitedMs: clock.nowMs() - started,
@@ -111,24 +115,30 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
 async function unconfirmedByLists(open: readonly Order[], executor: Executor): Promise<string[]> {
   const venues = [...new Set(open.map((order) => order.venue))]
   const lists = await Promise.all(venues.map((venue) => openOrderListOf(venue, (name) => executor.listOpenOrders(name))))
-  const listOf = new Map(venues.map((venue, index) => [venue, lists[index] ?? null]))
-  return open.filter((order) => {
-    const list = listOf.get(order.venue) ?? null
-    return list === null || !listedAsHeld(order, list)
-  }).map((order) => order.orderId)
+  const listOf = new Map<string, Awaited<ReturnType<typeof openOrderListOf>>>(venues.map((venue, index) => [venue, lists[index] ?? null]))
+  return open
+    .filter((order) => {
+      // A venue that asked for time is read order by order all the same: bootstrap must know, and reads are bounded.
+      const list = listOf.get(order.venue) ?? null
+      return list === null || list === LIST_THROTTLED || !listedAsHeld(order, list)
+    })
+    .map((order) => order.orderId)
 }
 
 /**
- * Reads the orders back, at most half the executor's free call budget at a time (at least one): a book of thousands
- * of open orders must not become thousands of calls at once (a venue's rate limit, every one timing out).
+ * Reads the orders back, at most half the executor's free call budget at a time (at least one), while `inTime`: a book
+ * of thousands of open orders must not become thousands of calls at once (a venue's rate limit, every one timing
+ * out), nor hold intake closed for as many rounds of venue timeouts. Resolves with how many were started, once they
+ * have answered.
  */
-async function readBackBounded(orderIds: readonly string[], executor: Executor): Promise<void> {
+async function readBackBounded(orderIds: readonly string[], executor: Executor, inTime: () => boolean): Promise<number> {
   const inFlightMax = Math.max(1, Math.floor(executor.callsBudgetLeft / 2))
   let next = 0
   const worker = async (): Promise<void> => {
-    while (next < orderIds.length) await executor.reconcileOrder(orderIds[next++] as string)
+    while (next < orderIds.length && inTime()) await executor.reconcileOrder(orderIds[next++] as string)
   }
   await Promise.all(Array.from({ length: Math.min(inFlightMax, orderIds.length) }, worker))
+  return next
 }
 
 function countUnknown(engine: Engine, orderIds: Set<string>): number {

@@ -6,23 +6,50 @@
 import type { Clock } from '../domain/clock.ts'
 
 /**
- * Date.now that never goes backwards: a wall clock stepped back (NTP, an operator) repeats the last time it gave until
- * real time catches up. Every decision stamps its events with this time, and the kernel reads event times as
- * ordered: retirement waits for an order's own last event time (src/kernel/retention.ts) and for the grace since an
- * end, so a clock stepped back by S held those back for up to S.
+ * Date.now that never goes backwards, and never stands still: every decision stamps its events with this time, and the
+ * kernel reads event times as ordered (retirement waits for an order's own last event time, src/kernel/retention.ts,
+ * and for the grace since an end), while the runtime measures durations with it (bootstrap's converge wait, reconcile
+ * backoffs, the sweep's quiet interval).
+ *
+ * It follows the wall clock while that is ahead of the last time it gave. When the wall clock is behind (stepped back
+ * by NTP or an operator, or behind the log's latest event after a restart: `notBefore`), it runs on from the last time
+ * it gave at BEHIND_RATE of the monotonic clock (performance.now), so the wall clock catches up: a step back of S is
+ * absorbed in S / (1 − BEHIND_RATE), during which a duration reads 10 % short (a timeout takes 11 % longer). A time
+ * that repeated until the wall clock caught up froze every timeout meanwhile (a restart on a clock 10 minutes behind
+ * its log held intake closed for 10 minutes plus the converge wait: review of f09d585); one that ran at full rate
+ * would stay S ahead of the wall clock for good, and each restart would carry that into the log again.
  */
-export class MonotonicNow {
-  private lastMs = Number.NEGATIVE_INFINITY
+export const BEHIND_RATE = 0.9
 
-  nowMs(): number {
-    const now = Date.now()
-    if (now > this.lastMs) this.lastMs = now
-    return this.lastMs
+export class MonotonicNow {
+  private readonly wallMs: () => number
+  private readonly elapsedMs: () => number
+  /** The last time given, and the monotonic reading then: time runs on from there while the wall clock is behind. */
+  private anchorMs = Number.NEGATIVE_INFINITY
+  private anchorElapsedMs = 0
+
+  constructor(sources: { wallMs?: () => number; elapsedMs?: () => number } = {}) {
+    this.wallMs = sources.wallMs ?? (() => Date.now())
+    this.elapsedMs = sources.elapsedMs ?? (() => performance.now())
   }
 
-  /** Gives nothing before `ms` from now on: a restart's floor, the latest time its log holds. */
+  nowMs(): number {
+    const wall = this.wallMs()
+    const elapsed = this.elapsedMs()
+    const running = this.anchorMs + Math.floor((elapsed - this.anchorElapsedMs) * BEHIND_RATE)
+    if (wall >= running) {
+      this.anchorMs = wall
+      this.anchorElapsedMs = elapsed
+      return wall
+    }
+    return running
+  }
+
+  /** Gives nothing before `ms` from now on (a restart's floor: the latest time its log holds), running on from it. */
   notBefore(ms: number): void {
-    if (ms > this.lastMs) this.lastMs = ms
+    if (ms <= this.nowMs()) return
+    this.anchorMs = ms
+    this.anchorElapsedMs = this.elapsedMs()
   }
 }
 

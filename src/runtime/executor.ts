@@ -19,7 +19,7 @@ import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { guarded, readBack } from './read-back.ts'
-import type { VenueOrder } from '../venues/adapter.ts'
+import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 
@@ -332,16 +332,16 @@ export class Executor {
   }
 
   /**
-   * The orders a venue lists as open (one call, counted like a read-back), for the sweep (open-order-sweep.ts); null
-   * when the executor is stopped, no call may start, the venue is not attached or it did not answer.
+   * The orders a venue lists as open, every account's (one call, counted like a read-back), for the sweep and
+   * bootstrap (open-order-listing.ts); null when not asked: the executor is stopped, no call may start, or the venue
+   * is not attached.
    */
-  async listOpenOrders(venue: string): Promise<VenueOrder[] | null> {
+  async listOpenOrders(venue: string): Promise<VenueOutcome<VenueOrder[]> | null> {
     const adapter = this.options.adapters.get(venue)
     if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0) return null
     this.stats.callsInFlight++
     try {
-      const answer = await guarded(() => adapter.openOrders())
-      return answer.kind === 'ok' ? answer.value : null
+      return await guarded(() => adapter.openOrders())
     } finally {
       this.stats.callsInFlight--
       this.wake()

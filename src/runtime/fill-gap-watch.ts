@@ -8,8 +8,8 @@
  * logged, and a restart loses no fill, only the prompt read-back (the sweep still covers the order).
  *
  * Bounded: at most one timer per order open at a venue (entries go when the order closes, Gateway's venueOpen). A
- * read-back waits while the call budget is spent (Executor.callsBudgetLeft): it would hold new orders' sends, so the
- * gap is looked at again a grace later.
+ * read-back never takes the last free call (Executor.callsBudgetLeft): it would hold new orders' sends, so the gap is
+ * looked at again a grace later.
  */
 
 import type { Clock } from '../domain/clock.ts'
@@ -80,7 +80,8 @@ export class FillGapWatch {
     this.gaps.delete(orderId)
     const order = this.orderOf(orderId)
     if (gap === undefined || order === undefined || !OPEN_AT_VENUE.has(order.status) || order.cumQty >= gap.venueCumQty) return
-    if (this.callsBudgetLeft() === 0) {
+    // Never the last free call: several gaps due at once would otherwise spend the budget new orders' sends need.
+    if (this.callsBudgetLeft() <= 1) {
       gap.cancel = this.clock.schedule(this.graceMs, () => this.due(orderId))
       this.gaps.set(orderId, gap)
       return

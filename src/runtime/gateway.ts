@@ -145,10 +145,16 @@ export class Gateway {
     // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
     const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
     const restored = await restoreOrClose(wal, store, policy, options)
-    // Decisions are never stamped before the log's latest: a wall clock stepped back across the restart gives that
-    // time until real time catches up.
+    // Decisions are never stamped before the log's latest: behind a wall clock stepped back across the restart, time
+    // runs on from the log's (src/runtime/clock.ts). Said out loud: the host's clock needs looking at.
     const latestMs = latestEventAtMs(wal)
-    if (latestMs !== null) options.clock.notBefore?.(latestMs)
+    if (latestMs !== null) {
+      const behindMs = latestMs - options.clock.nowMs()
+      if (behindMs > CLOCK_BEHIND_LOG_MS_MAX) {
+        options.onError(new Error(`the clock is ${behindMs} ms behind the latest event in the log; time runs on from the log's until the clock catches up`), 'clock behind the log')
+      }
+      options.clock.notBefore?.(latestMs)
+    }
     // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against the log).
     const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
     const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
@@ -357,6 +363,9 @@ function leaseHeldBy(wal: Wal): boolean {
 }
 
 /** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */
+/** How far the clock may be behind the log's latest event at a start before it is reported (onError). */
+const CLOCK_BEHIND_LOG_MS_MAX = 1_000
+
 function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; store: SnapshotStore } {
   const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
   const problem = snapshotPolicyProblem(policy)

@@ -8,7 +8,7 @@
  */
 
 import { currentClientOrderId, type Order } from '../domain/orders.ts'
-import type { VenueOrder } from '../venues/adapter.ts'
+import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 /** A venue's open orders by client order id. */
 export type OpenOrderList = ReadonlyMap<string, VenueOrder>
@@ -17,11 +17,22 @@ export type OpenOrderList = ReadonlyMap<string, VenueOrder>
 const CONFIRMABLE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial'])
 const LISTED_OPEN: ReadonlySet<string> = new Set(['open', 'partially_filled'])
 
-/** Asks for one venue's list; null when the venue cannot list (a FIX session without mass status) or did not answer. */
-export async function openOrderListOf(venue: string, listOpenOrders: (venue: string) => Promise<VenueOrder[] | null>): Promise<OpenOrderList | null> {
-  const orders = await listOpenOrders(venue)
-  return orders === null ? null : new Map(orders.map((order) => [order.clientOrderId, order]))
+/**
+ * One venue's list: LIST_THROTTLED when the venue asked for time (its orders wait: reading them one by one would go
+ * to a venue that just said it is busy); null when it cannot list (a FIX session without mass status), did not
+ * answer or was not asked (the executor stopped, no call free).
+ */
+export async function openOrderListOf(
+  venue: string,
+  listOpenOrders: (venue: string) => Promise<VenueOutcome<VenueOrder[]> | null>,
+): Promise<OpenOrderList | null | typeof LIST_THROTTLED> {
+  const answer = await listOpenOrders(venue)
+  if (answer === null) return null
+  if (answer.kind === 'retryable') return LIST_THROTTLED
+  return answer.kind === 'ok' ? new Map(answer.value.map((order) => [order.clientOrderId, order])) : null
 }
+
+export const LIST_THROTTLED = Symbol('list throttled')
 
 /**
  * Does the list show the order as egress holds it now? A report that landed while the list was asked for makes them
@@ -30,6 +41,9 @@ export async function openOrderListOf(venue: string, listOpenOrders: (venue: str
 export function listedAsHeld(order: Order, list: OpenOrderList): boolean {
   // An amend under way may change what the venue lists at any moment; a failed one changed nothing.
   if (!CONFIRMABLE.has(order.status) || (order.amend !== null && order.amend.stage !== 'failed')) return false
+  // Fills booked synthetically (a status the trades did not yet explain) wait for their real trades: a read-back
+  // trues them up to the real price, fee and execId, where the list's equal cumQty would hide the guess for good.
+  if (order.syntheticPendingQty > 0n) return false
   const venueOrder = list.get(currentClientOrderId(order))
   if (venueOrder === undefined || !LISTED_OPEN.has(venueOrder.status)) return false
   if (venueOrder.cumQty !== order.cumQty || venueOrder.qty !== order.qty) return false

@@ -15,11 +15,10 @@
  */
 
 import type { Clock } from '../domain/clock.ts'
-import type { Order } from '../domain/orders.ts'
 import type { KernelState } from '../kernel/index.ts'
-import type { VenueOrder } from '../venues/adapter.ts'
+import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 import { OPEN_AT_VENUE } from './bootstrap.ts'
-import { listedAsHeld, openOrderListOf, type OpenOrderList } from './open-order-listing.ts'
+import { LIST_THROTTLED, listedAsHeld, openOrderListOf, type OpenOrderList } from './open-order-listing.ts'
 import type { VenueOpenOrders } from './venue-open-orders.ts'
 
 export interface OpenOrderSweepOptions {
@@ -28,8 +27,8 @@ export interface OpenOrderSweepOptions {
   venueOpen: VenueOpenOrders
   /** Calls that may still start (Executor.callsBudgetLeft). */
   callsBudgetLeft: () => number
-  /** One venue's open orders (Executor.listOpenOrders); null when it did not answer or cannot list. */
-  listOpenOrders: (venue: string) => Promise<VenueOrder[] | null>
+  /** One venue's open orders (Executor.listOpenOrders); null when not asked (no call free, executor stopped). */
+  listOpenOrders: (venue: string) => Promise<VenueOutcome<VenueOrder[]> | null>
   /** Starts one order's read-back (status and trades) and notes it as swept. */
   readBack: (orderId: string) => void
   intervalMs: number
@@ -40,11 +39,11 @@ export interface OpenOrderSweepOptions {
 /** What one sweep did. */
 export interface SweepReport {
   /** Quiet open orders found. */
-  due: number
+  dueCount: number
   /** Of those, confirmed by their venue's list of open orders. */
-  confirmed: number
+  confirmedCount: number
   /** Read-backs started. */
-  readBack: number
+  readBackCount: number
 }
 
 const LIST_BUSY = Symbol('list busy')
@@ -73,11 +72,10 @@ export class OpenOrderSweep {
   /** One sweep; resolves when the lists asked for have answered and the read-backs have started. */
   async sweep(): Promise<SweepReport> {
     const due = this.dueOrders()
-    const report: SweepReport = { due: due.length, confirmed: 0, readBack: 0 }
+    const report: SweepReport = { dueCount: due.length, confirmedCount: 0, readBackCount: 0 }
     if (due.length === 0) return report
     const byVenue = new Map<string, string[]>()
-    for (const orderId of due) {
-      const venue = (this.options.state.orders.get(orderId) as Order).venue
+    for (const { orderId, venue } of due) {
       const ids = byVenue.get(venue)
       if (ids === undefined) byVenue.set(venue, [orderId])
       else ids.push(orderId)
@@ -86,40 +84,40 @@ export class OpenOrderSweep {
     await Promise.all(
       [...byVenue].map(async ([venue, orderIds]) => {
         const listed = await this.listOf(venue)
-        // A list still being asked for (a slow venue): its orders wait for that answer's sweep.
-        if (listed === LIST_BUSY) return
+        // A list still being asked for (a slow venue), or a venue that asked for time: its orders wait a sweep.
+        if (listed === LIST_BUSY || listed === LIST_THROTTLED) return
         for (const orderId of orderIds) {
-          if (listed !== null && this.confirmedBy(orderId, listed)) report.confirmed++
+          if (listed !== null && this.confirmedBy(orderId, listed)) report.confirmedCount++
           else toRead.push(orderId)
         }
       }),
     )
     // Longest-quiet first again (the venues answered in any order); an order that had news meanwhile waits.
-    const order = new Map(due.map((orderId, index) => [orderId, index]))
-    toRead.sort((a, b) => (order.get(a) as number) - (order.get(b) as number))
+    const rank = new Map(due.map(({ orderId }, index) => [orderId, index]))
+    toRead.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0))
     const left = this.options.callsBudgetLeft()
     const limit = Math.min(this.options.ordersMax, left === 0 ? 0 : Math.max(1, Math.floor(left / 2)))
     for (const orderId of toRead) {
-      if (report.readBack >= limit) break
+      if (report.readBackCount >= limit) break
       if (!this.stillDue(orderId)) continue
       this.options.readBack(orderId)
-      report.readBack++
+      report.readBackCount++
     }
     return report
   }
 
   /** The quiet open orders, longest-quiet first. */
-  private dueOrders(): string[] {
+  private dueOrders(): { orderId: string; venue: string }[] {
     const quietSinceMs = this.options.clock.nowMs() - this.options.intervalMs
-    const due: { orderId: string; quietSinceMs: number }[] = []
+    const due: { orderId: string; venue: string; quietSinceMs: number }[] = []
     for (const orderId of this.options.venueOpen.values()) {
       const order = this.options.state.orders.get(orderId)
       if (order === undefined || !OPEN_AT_VENUE.has(order.status)) continue
       const lastNewsMs = Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0)
-      if (lastNewsMs <= quietSinceMs) due.push({ orderId, quietSinceMs: lastNewsMs })
+      if (lastNewsMs <= quietSinceMs) due.push({ orderId, venue: order.venue, quietSinceMs: lastNewsMs })
     }
     due.sort((a, b) => a.quietSinceMs - b.quietSinceMs || (a.orderId < b.orderId ? -1 : 1))
-    return due.map((entry) => entry.orderId)
+    return due
   }
 
   /** Is the order still open and quiet (no news while the lists were asked for)? */
@@ -130,8 +128,8 @@ export class OpenOrderSweep {
     return Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0) <= quietSinceMs
   }
 
-  /** The venue's open orders by client id; null when it cannot list or did not answer; LIST_BUSY while being asked. */
-  private async listOf(venue: string): Promise<OpenOrderList | null | typeof LIST_BUSY> {
+  /** The venue's open orders by client id (see openOrderListOf); LIST_BUSY while it is being asked already. */
+  private async listOf(venue: string): Promise<OpenOrderList | null | typeof LIST_BUSY | typeof LIST_THROTTLED> {
     if (this.listing.has(venue)) return LIST_BUSY
     this.listing.add(venue)
     try {

@@ -29,10 +29,13 @@ import type { Units } from '../../domain/decimal.ts'
 import type {
   AmendRequest, CancelRequest, ExecutionReport, PlaceAck, PlaceRequest, VenueAdapter, VenueBalance, VenueOrder, VenueOutcome, VenueTrade,
 } from '../adapter.ts'
-import { LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from './codec.ts'
+import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readResult, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { JsonlLogCode, JsonlReason } from './reasons.ts'
+
+/** Pages of open orders read for one `openOrders` call at most: 100,000 orders; past it the list is `unknown`. */
+const OPEN_ORDERS_PAGES_MAX = 100
 
 /** Request bytes the client holds while the venue's socket pushes back; past it the connection is dropped. */
 const OUTBOUND_BYTES_MAX = 4 << 20
@@ -123,8 +126,28 @@ export class JsonlVenueClient implements VenueAdapter {
     return this.call('orderStatus', clientOrderId, OUTCOME_SCHEMAS.orderStatus)
   }
 
-  openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
-    return this.call('openOrders', account, OUTCOME_SCHEMAS.openOrders)
+  /**
+   * Every open order (of `account`), asked a page at a time (codec.ts): at most OPEN_ORDERS_PAGES_MAX pages. A page
+   * longer than asked, or not after the previous one, is the venue's fault: `unknown`, so the caller reads the
+   * orders one by one instead.
+   */
+  async openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
+    const orders: VenueOrder[] = []
+    let after: string | undefined
+    for (let page = 0; page < OPEN_ORDERS_PAGES_MAX; page++) {
+      const args = { ...(account === undefined ? {} : { account }), ...(after === undefined ? {} : { after }), limit: OPEN_ORDERS_PAGE_MAX }
+      const outcome = await this.call('openOrders', args, OUTCOME_SCHEMAS.openOrders)
+      if (outcome.kind !== 'ok') return outcome
+      const listed = outcome.value
+      const last = listed.at(-1)?.clientOrderId
+      if (listed.length > OPEN_ORDERS_PAGE_MAX || (last !== undefined && after !== undefined && last <= after)) {
+        return { kind: 'unknown', reason: `${JsonlReason.answerInvalid}: openOrders: a page of ${listed.length} not after ${after ?? 'the start'}` }
+      }
+      orders.push(...listed)
+      if (listed.length < OPEN_ORDERS_PAGE_MAX || last === undefined) return { kind: 'ok', value: orders }
+      after = last
+    }
+    return { kind: 'unknown', reason: `${JsonlReason.openOrdersTooMany}: more than ${OPEN_ORDERS_PAGES_MAX * OPEN_ORDERS_PAGE_MAX}` }
   }
 
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {

@@ -5,6 +5,8 @@
  * Messages:
  *   client → venue  {"id":N,"op":"place"|"cancel"|"amend"|"orderStatus"|"openOrders"|"trades"|"balances"|"inspect","args":…}
  *   venue → client  {"id":N,"result":…}                     the answer to request N (a VenueOutcome, or inspect's view)
+ *   `openOrders` with {account?, after?, limit} answers one page: the open orders by client order id after `after`,
+ *   at most `limit` (OPEN_ORDERS_PAGE_MAX); a page shorter than `limit` is the last.
  *   venue → client  {"report":ExecutionReport}              an execution report, to every connected client
  *   venue → client  {"prices":[{symbol,price,observedAtMs}]} reference prices, pushed periodically
  *   venue → client  {"info":{"tradeHistoryMs":N}}          once, on connect: how long the venue keeps trades
@@ -15,6 +17,13 @@
 
 /** A line longer than this is refused (a broken peer): bounds the reassembly buffer. */
 export const LINE_BYTES_MAX = 1024 * 1024
+
+/**
+ * Open orders per `openOrders` page. An order is at most about 700 bytes on the wire (four ids of up to 128
+ * characters, three amounts), so a page stays well inside LINE_BYTES_MAX; one answer with every open order did not
+ * (about 4,600 typical orders), and the client dropped the connection at every sweep (review of b1b05e6).
+ */
+export const OPEN_ORDERS_PAGE_MAX = 1_000
 
 export function encodeLine(message: unknown): string {
   return `${JSON.stringify(message, (_key, value: unknown) => (typeof value === 'bigint' ? { $units: value.toString() } : value))}\n`

@@ -15,4 +15,6 @@ export const JsonlLogCode = {
 export const JsonlReason = {
   /** The venue's answer does not fit the request's op. It may have acted: the outcome is unknown, reconcile. */
   answerInvalid: 'jsonl_answer_invalid',
+  /** More open orders than one list may hold (JsonlVenueClient.openOrders): they are read one by one instead. */
+  openOrdersTooMany: 'jsonl_open_orders_too_many',
 } as const

@@ -11,6 +11,7 @@
 import * as v from 'valibot'
 import { idSchema, orderTypeSchema, sideSchema, tifSchema } from '../../domain/schema-kit.ts'
 import type { AmendRequest, CancelRequest, PlaceRequest } from '../adapter.ts'
+import { OPEN_ORDERS_PAGE_MAX } from './codec.ts'
 import { PARSE_CONFIG, describeIssue, positiveUnitsSchema } from './messages.ts'
 
 const placeSchema: v.GenericSchema<unknown, PlaceRequest> = v.strictObject({
@@ -42,13 +43,21 @@ const amendSchema: v.GenericSchema<unknown, AmendRequest> = v.strictObject({
   price: v.exactOptional(positiveUnitsSchema),
 })
 
+/** One page of the open-order list (codec.ts): the orders after `after` by client order id, at most `limit`. */
+const openOrdersPageSchema = v.strictObject({
+  account: v.exactOptional(idSchema),
+  after: v.exactOptional(idSchema),
+  limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(OPEN_ORDERS_PAGE_MAX)),
+})
+
 /** Each op's arguments (`args` of `{id, op, args}`). */
 export const requestArgsSchemas = {
   place: placeSchema,
   cancel: cancelSchema,
   amend: amendSchema,
   orderStatus: idSchema,
-  openOrders: v.optional(idSchema),
+  // An account alone (every open order at once: small books, older clients) or a page.
+  openOrders: v.optional(v.union([idSchema, openOrdersPageSchema])),
   trades: v.strictObject({ account: v.exactOptional(idSchema), clientOrderId: v.exactOptional(idSchema) }),
   balances: idSchema,
   inspect: v.nullish(v.unknown()),

@@ -12,8 +12,8 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import type { Socket, TCPSocketListener } from 'bun'
 import type { SimVenue } from '../sim/index.ts'
-import type { PlaceRequest } from '../adapter.ts'
-import { LineReader, decodeLine, encodeLine } from './codec.ts'
+import type { PlaceRequest, VenueOrder, VenueOutcome } from '../adapter.ts'
+import { LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
 import { checkRequest, type CheckedRequest } from './requests.ts'
 
@@ -51,11 +51,22 @@ export interface JsonlVenueServer {
 export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOptions): JsonlVenueServer {
   const clients = new Set<Socket<SocketData>>()
   const recordFd = options.recordPath === null ? null : openSync(options.recordPath, 'a')
-  const send = (socket: Socket<SocketData>, message: unknown): void => {
-    if (!socket.data.writer.write(encodeLine(message))) {
+  const sendLine = (socket: Socket<SocketData>, line: string): void => {
+    if (!socket.data.writer.write(line)) {
       options.log('dropping a client that does not read its answers')
       clients.delete(socket)
       socket.terminate()
+    }
+  }
+  const send = (socket: Socket<SocketData>, message: unknown): void => sendLine(socket, encodeLine(message))
+  // An answer past LINE_BYTES_MAX would make the client drop the connection (and every request on it): it is answered
+  // `unknown` instead, so the client reads what it asked for another way (an account's whole trade history, say).
+  const sendAnswer = (socket: Socket<SocketData>, id: number, op: string, result: unknown): void => {
+    const line = encodeLine({ id, result })
+    if (Buffer.byteLength(line) <= LINE_BYTES_MAX) sendLine(socket, line)
+    else {
+      options.log(`answering ${op} request ${id}: ${Buffer.byteLength(line)} bytes, past the line bound; answered unknown`)
+      send(socket, { id, result: { kind: 'unknown', reason: 'jsonl_answer_too_long' } })
     }
   }
   const unsubscribe = venue.onReport((report) => {
@@ -81,8 +92,11 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
         return venue.amend(request.args)
       case 'orderStatus':
         return venue.orderStatus(request.args)
-      case 'openOrders':
-        return venue.openOrders(request.args)
+      case 'openOrders': {
+        const args = request.args
+        if (args === undefined || typeof args === 'string') return venue.openOrders(args)
+        return openOrdersPage(await venue.openOrders(args.account), args)
+      }
       case 'trades':
         return venue.trades(request.args)
       case 'balances':
@@ -129,7 +143,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
                 options.log(`answering ${checked.op} request ${checked.id} failed: ${error instanceof Error ? error.message : String(error)}`)
                 return { kind: 'unknown', reason: 'the venue failed while answering' }
               })
-              .then((result) => send(socket, { id: request.id, result }))
+              .then((result) => sendAnswer(socket, request.id, checked.op, result))
           }
         }
       },
@@ -183,4 +197,12 @@ function inspectView(venue: SimVenue): unknown {
     duplicatePlaces: view.requests.duplicatePlaces,
     trades: view.trades.length,
   }
+}
+
+/** One page of a venue's open orders: by client order id, those after `after`, at most `limit`. */
+function openOrdersPage(outcome: VenueOutcome<VenueOrder[]>, page: { after?: string; limit: number }): VenueOutcome<VenueOrder[]> {
+  if (outcome.kind !== 'ok') return outcome
+  const { after } = page
+  const sorted = outcome.value.filter((order) => after === undefined || order.clientOrderId > after).sort((a, b) => (a.clientOrderId < b.clientOrderId ? -1 : 1))
+  return { kind: 'ok', value: sorted.slice(0, page.limit) }
 }
