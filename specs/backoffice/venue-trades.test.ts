@@ -90,6 +90,21 @@ describe('venue_trades reads', () => {
     expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:old', 'venue_trades:sim:x-20'])
   })
 
+  test('a trade whose fee was charged in another asset than the fill booked is a break', async () => {
+    const held = order('fee', 10, 2n)
+    const fills = [{ ...fill('fee', 20, 2n), fee: 5n }]
+    const trade = { ...tradeOf(fills[0] as FillRecord), feeAsset: 'BTC' }
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [trade] }) } as unknown as VenueAdapter
+    const found = await venueTrades({
+      adapter, ledger: ledgerAt(1_000, [held]), accountId: 'acct-a', orders: [held], nowMs: 1_000, covered: new CoveredKeys(), slices: unslicedWork(),
+      fillsFrom: (page) => pageOf(fills, page),
+      fillsStoredThrough: () => true, fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
+    })
+    expect(Array.isArray(found) && found.map((observation) => [observation.key, observation.expected, observation.actual])).toEqual([
+      ['venue_trades:sim:x-20', 'buy 0.00000002 @ 0.000001 fee 0.00000005 USD', 'buy 0.00000002 @ 0.000001 fee 0.00000005 BTC'],
+    ])
+  })
+
   test('an order with no fill booked and no venue trade is in the window but not read; a venue trade of one is compared', async () => {
     const unfilled = Array.from({ length: 50 }, (_, index) => order(`u${index}`, 10 + index))
     const surprise = order('s', 500)

@@ -145,7 +145,7 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
     const fill = booked.get(trade.execId)
     if (fill === undefined) continue // a synthetic fill may stand for it; the per-order total below decides
     booked.delete(trade.execId)
-    if (fill.qty !== trade.qty || fill.price !== trade.price || fill.fee !== trade.fee) tradeBreak(trade.execId, `fill ${trade.execId} differs from the venue's trade`, fillText(fill), tradeText(trade))
+    if (fill.qty !== trade.qty || fill.price !== trade.price || fill.fee !== trade.fee || fill.feeAsset !== trade.feeAsset) tradeBreak(trade.execId, `fill ${trade.execId} differs from the venue's trade`, fillText(fill), tradeText(trade))
   }
   for (const fill of booked.values()) if (!fill.synthetic) tradeBreak(fill.execId, `fill ${fill.execId} booked, no such trade at the venue`, fillText(fill), 'absent')
   const bookedQty = new Map<string, Units>()
