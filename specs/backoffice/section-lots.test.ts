@@ -5,7 +5,7 @@
  * that wrote it; a lot that is not one is refused.
  */
 import { describe, expect, test } from 'bun:test'
-import { applyEvent, BreakBook, decodeSection, encodeSection, Store, type LedgerState } from '../../src/backoffice/index.ts'
+import { applyEvent, BreakBook, decodeSection, encodeSection, genesisLedger, Store, type LedgerState } from '../../src/backoffice/index.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { FRACTION_ONE } from '../../src/backoffice/synthetic-lots.ts'
 import { d } from './events.ts'
@@ -78,6 +78,20 @@ describe('synthetic lots in the back-office section', () => {
     expect(trued).toMatchObject({ netQty: d('0.5'), costBasis: d('46.66666667'), realizedPnl: d('16.66666667') })
     // The cash is right either way: realized − basis is what the fills and the true-up moved (−100 − 55 + 120 + 5).
     expect(trued.realizedPnl - trued.costBasis).toBe(d('-30'))
+  })
+
+  test('a fold from genesis with the version 2 section\'s untracked LSN keeps no lot through it and repeats that ledger to the unit (the replay check\'s base)', () => {
+    const { before, trueUp } = example()
+    const section = decodeSection(sectionOf(asVersion2(ledgerOf(before)), 2))
+    const continued = foldOn(section.ledger, trueUp)
+    const beforeTrueUp = foldOn(genesisLedger(section.header.lsn), before)
+    expect(btcPosition(beforeTrueUp).syntheticLots).toBeUndefined()
+    const replayed = foldOn(beforeTrueUp, trueUp)
+    expect(btcPosition(replayed)).toEqual(btcPosition(continued))
+    expect(btcPosition(replayed)).toMatchObject({ costBasis: d('46.66666667'), realizedPnl: d('16.66666667') })
+    // Synthetic quantity booked after the untracked LSN gets its lot as usual.
+    const later = foldOn(genesisLedger(section.header.lsn - 3), before)
+    expect(btcPosition(later).syntheticLots?.has('o2')).toBe(true)
   })
 
   test('a version 3 section without lotsUntrackedThroughLsn, or with a lot that is not one, is refused', () => {

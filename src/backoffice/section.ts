@@ -186,7 +186,8 @@ function upgradeV1Ledger(ledger: LedgerState, kernel: SectionUpgradeSource | nul
  * is marked untracked. Its true-ups split by the rule before lots, as the build that wrote the section split every
  * true-up it booked: rebuilding the lots would take the log from each synthetic fill on, which a compacted log no
  * longer holds, and on a whole log a ledger so rebuilt would still hold the older split of every true-up already
- * booked. The replay check starts from this section for the same reason (projector.ts replayBaseLedger).
+ * booked. The replay check folds from genesis with the same untracked LSN, which repeats that build's split
+ * (projector.ts replayBaseLedger).
  */
 function upgradeToLots(ledger: LedgerState, lsn: number): LedgerState {
   if (typeof ledger !== 'object' || ledger === null) return ledger
