@@ -5,10 +5,10 @@
  * that wrote it; a lot that is not one is refused.
  */
 import { describe, expect, test } from 'bun:test'
-import { applyEvent, BreakBook, decodeSection, encodeSection, genesisLedger, Store, type LedgerState } from '../../src/backoffice/index.ts'
+import { applyEvent, BackOfficeSectionError, BreakBook, decodeSection, encodeSection, genesisLedger, positionKey, Store, type LedgerState } from '../../src/backoffice/index.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { FRACTION_ONE } from '../../src/backoffice/synthetic-lots.ts'
-import { d } from './events.ts'
+import { ACCOUNT, d } from './events.ts'
 import { btcPosition, ledgerOf, SyntheticScript } from './synthetic-script.ts'
 
 /** The brief's example up to the sale (the true-up still to come), and the events of the true-up. */
@@ -56,6 +56,17 @@ function asVersion2(ledger: LedgerState): LedgerState {
   const { lotsUntrackedThroughLsn: _untracked, ...rest } = ledger
   const positions = new Map([...ledger.positions].map(([key, { syntheticLots: _lots, ...position }]) => [key, position]))
   return { ...rest, positions } as LedgerState
+}
+
+/** The message of the STATE_INVALID the section is refused with (fails the spec when it is read, or refused otherwise). */
+function stateProblemOf(bytes: Uint8Array): string {
+  try {
+    decodeSection(bytes)
+  } catch (error) {
+    if (error instanceof BackOfficeSectionError && error.code === 'STATE_INVALID') return error.message
+    throw error
+  }
+  throw new Error('the section was read')
 }
 
 describe('synthetic lots in the back-office section', () => {
@@ -107,7 +118,40 @@ describe('synthetic lots in the back-office section', () => {
     for (const lot of broken) {
       const ledger = ledgerOf(before)
       btcPosition(ledger).syntheticLots = new Map([['o2', lot as never]])
-      expect(() => decodeSection(sectionOf(ledger))).toThrow('back-office state fields missing or of the wrong type')
+      expect(stateProblemOf(sectionOf(ledger))).toMatch(/^synthetic lots of position .*BTC-USD: /)
     }
+  })
+
+  test('a lot the ledger could not hold is refused with STATE_INVALID: open off its side or flat, segments out of order or overlapping or past the order, of an order not held, under another position', () => {
+    const { before } = example()
+    const segment = (from: string, to: string, openFraction = 0n) => ({ fromQty: d(from), toQty: d(to), openFraction })
+    const refused = (change: (ledger: LedgerState) => void): string => {
+      const ledger = ledgerOf(before)
+      change(ledger)
+      return stateProblemOf(sectionOf(ledger))
+    }
+    const lotOf = (ledger: LedgerState, segments: ReturnType<typeof segment>[]) => (btcPosition(ledger).syntheticLots = new Map([['o2', { segments, cover: null }]]))
+    // As written, the example's lot (a third open in the long 0.5) is read.
+    expect(() => decodeSection(sectionOf(ledgerOf(before)))).not.toThrow()
+    // Open in a position that is flat, or short (the order bought): the next true-up would assert inside the fold.
+    expect(refused((ledger) => (btcPosition(ledger).netQty = 0n))).toMatch(/o2 is open in a position not open on its buy side/)
+    expect(refused((ledger) => (btcPosition(ledger).netQty = -d('0.5')))).toMatch(/o2 is open in a position not open on its buy side/)
+    // Closed lots in a flat position are what the ledger keeps after a close to zero: read.
+    const flatClosed = ledgerOf(before)
+    btcPosition(flatClosed).netQty = 0n
+    lotOf(flatClosed, [segment('0', '0.5')])
+    expect(() => decodeSection(sectionOf(flatClosed))).not.toThrow()
+    expect(refused((ledger) => lotOf(ledger, [segment('0.25', '0.5'), segment('0', '0.25')]))).toMatch(/out of order or overlap/)
+    expect(refused((ledger) => lotOf(ledger, [segment('0', '0.3'), segment('0.2', '0.5')]))).toMatch(/out of order or overlap/)
+    expect(refused((ledger) => lotOf(ledger, [segment('0', '0.6')]))).toMatch(/o2 ends past its cumulative quantity/)
+    expect(refused((ledger) => {
+      const lots = btcPosition(ledger).syntheticLots as Map<string, unknown>
+      lots.set('o9', lots.get('o2'))
+    })).toMatch(/a lot of o9, an order the ledger does not hold/)
+    expect(refused((ledger) => {
+      const btc = btcPosition(ledger)
+      ledger.positions.set(positionKey(ACCOUNT, 'sim', 'ETH-USD'), { ...btc, symbol: 'ETH-USD', fees: new Map() })
+      delete btc.syntheticLots
+    })).toMatch(/the lot of o2 belongs to another position/)
   })
 })

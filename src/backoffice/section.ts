@@ -19,6 +19,8 @@ import type { KernelParams } from '../domain/kernel-config.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { isTerminal } from '../domain/states.ts'
 import { countVenueAccount, type LedgerState } from './ledger.ts'
+import type { TrackedOrder } from './orders.ts'
+import { positionKey } from './positions.ts'
 import { ledgerRetentionOf } from './retention.ts'
 import { FRACTION_ONE } from './synthetic-lots.ts'
 import type { QueryModelDigest } from './store.ts'
@@ -132,7 +134,6 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map &&
     Number.isSafeInteger(ledger.counters.retiredOrders) && Number.isSafeInteger(ledger.counters.unbookedFills) &&
     Number.isSafeInteger(ledger.lotsUntrackedThroughLsn) && ledger.lotsUntrackedThroughLsn >= 0 && ledger.lotsUntrackedThroughLsn <= header.lsn &&
-    [...ledger.positions.values()].every(lotsValid) &&
     // Every held order is an object (a [key] pair without a value decodes to undefined).
     [...ledger.orders.values()].every((order: unknown) => typeof order === 'object' && order !== null) &&
     // Every ended order listed is held, with an end time: retention walks this list and removes what it names.
@@ -141,6 +142,10 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
   if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
+  for (const [key, position] of ledger.positions) {
+    const problem = lotsProblem(key, position, ledger.orders)
+    if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `synthetic lots of position ${key.replace('\n', ' ')}: ${problem}`)
+  }
   const breaks = new BreakBook()
   for (const [key, open] of breaksState.open) breaks.open.set(key, open)
   breaks.lastRun = breaksState.lastRun
@@ -195,25 +200,39 @@ function upgradeToLots(ledger: LedgerState, lsn: number): LedgerState {
 }
 
 /**
- * A decoded position's lots: absent, or order id → a lot of segments (each a range of quantity with an open fraction
- * within 0 … 1) and the cover noted for its next true-up (null or a range). Checked, not trusted: a true-up asserts on
- * what it finds there.
+ * What is wrong with a decoded position's lots, or null: absent, or order id → a lot of segments (each a range of
+ * quantity with an open fraction within 0 … 1) and the cover noted for its next true-up (null or a range), such as
+ * the ledger itself keeps (synthetic-lots.ts). Checked, not trusted: a true-up asserts on what it finds there, and a
+ * lot the ledger would never drop or take keeps being scaled. So each lot is of an order the ledger holds, filed under
+ * that order's position, its segments in order, disjoint and within the order's cumulative quantity, and open only
+ * while the position is open on the order's side (a close to zero or a flip zeroes every fraction).
  */
-function lotsValid(position: unknown): boolean {
-  if (typeof position !== 'object' || position === null) return false
-  const lots = (position as { syntheticLots?: unknown }).syntheticLots
-  if (lots === undefined) return true
-  if (!(lots instanceof Map) || lots.size === 0) return false
-  for (const lot of lots.values()) {
+function lotsProblem(key: string, position: unknown, orders: ReadonlyMap<string, TrackedOrder>): string | null {
+  if (typeof position !== 'object' || position === null) return 'the position is not an object'
+  const { syntheticLots: lots, netQty } = position as { syntheticLots?: unknown; netQty?: unknown }
+  if (lots === undefined) return null
+  if (!(lots instanceof Map) || lots.size === 0) return 'not a Map of at least one lot'
+  if (typeof netQty !== 'bigint') return 'the position has no net quantity'
+  for (const [orderId, lot] of lots as Map<unknown, unknown>) {
+    const order = typeof orderId === 'string' ? orders.get(orderId) : undefined
+    if (order === undefined) return `a lot of ${String(orderId)}, an order the ledger does not hold`
+    if (positionKey(order.accountId, order.venue, order.symbol) !== key) return `the lot of ${orderId} belongs to another position`
+    if (typeof order.cumQty !== 'bigint') return `${orderId} has no cumulative quantity`
     const { segments, cover } = (lot ?? {}) as { segments?: unknown; cover?: unknown }
-    if (!Array.isArray(segments) || segments.length === 0 || !(cover === null || rangeValid(cover))) return false
-    for (const segment of segments) {
-      if (!rangeValid(segment)) return false
-      const { openFraction } = segment as { openFraction?: unknown }
-      if (typeof openFraction !== 'bigint' || openFraction < 0n || openFraction > FRACTION_ONE) return false
+    if (!Array.isArray(segments) || segments.length === 0 || !(cover === null || rangeValid(cover))) return `the lot of ${orderId} is not segments and a cover`
+    const openOnSide = order.side === 'buy' ? netQty > 0n : netQty < 0n
+    let previousToQty = 0n
+    for (const segment of segments as unknown[]) {
+      if (!rangeValid(segment)) return `a segment of ${orderId} is not a range`
+      const { fromQty, toQty, openFraction } = segment as { fromQty: bigint; toQty: bigint; openFraction?: unknown }
+      if (typeof openFraction !== 'bigint' || openFraction < 0n || openFraction > FRACTION_ONE) return `a segment of ${orderId} has no open fraction within 0 … 1`
+      if (fromQty < previousToQty) return `the segments of ${orderId} are out of order or overlap`
+      if (toQty > order.cumQty) return `a segment of ${orderId} ends past its cumulative quantity ${order.cumQty}`
+      if (openFraction > 0n && !openOnSide) return `a segment of ${orderId} is open in a position not open on its ${order.side} side`
+      previousToQty = toQty
     }
   }
-  return true
+  return null
 }
 
 /** A range of quantity (fromQty, toQty]: not empty, from zero up. */
