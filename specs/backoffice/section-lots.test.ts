@@ -74,7 +74,7 @@ describe('synthetic lots in the back-office section', () => {
     const { before, trueUp } = example()
     const restored = decodeSection(sectionOf(ledgerOf(before))).ledger
     expect(restored.lotsUntrackedThroughLsn).toBe(0)
-    expect([...(btcPosition(restored).syntheticLots?.values() ?? [])]).toEqual([{ segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE / 3n }], cover: null }])
+    expect([...(btcPosition(restored).syntheticLots?.values() ?? [])]).toEqual([{ segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE / 3n, price: d('110') }], cover: null, mixedPrices: false }])
     expect(btcPosition(foldOn(restored, trueUp))).toEqual(btcPosition(ledgerOf([...before, ...trueUp])))
     expect(btcPosition(restored)).toMatchObject({ costBasis: d('50'), realizedPnl: d('20') })
   })
@@ -89,6 +89,17 @@ describe('synthetic lots in the back-office section', () => {
     expect(trued).toMatchObject({ netQty: d('0.5'), costBasis: d('46.66666667'), realizedPnl: d('16.66666667') })
     // The cash is right either way: realized − basis is what the fills and the true-up moved (−100 − 55 + 120 + 5).
     expect(trued.realizedPnl - trued.costBasis).toBe(d('-30'))
+  })
+
+  test('a version 3 section (lots without prices) is read: each segment\'s price unknown (null), its true-up split as that build split it', () => {
+    const { before, trueUp } = example()
+    const ledger = ledgerOf(before)
+    for (const lot of btcPosition(ledger).syntheticLots?.values() ?? []) for (const segment of lot.segments) delete (segment as { price?: unknown }).price
+    const restored = decodeSection(sectionOf(ledger, 3)).ledger
+    expect([...(btcPosition(restored).syntheticLots?.values() ?? [])]).toEqual([{ segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE / 3n, price: null }], cover: null, mixedPrices: false }])
+    expect(btcPosition(foldOn(restored, trueUp))).toMatchObject({ costBasis: d('50'), realizedPnl: d('20') })
+    // A version 4 section whose segment has no price is refused.
+    expect(stateProblemOf(sectionOf(ledger))).toMatch(/has no price/)
   })
 
   test('a fold from genesis with the version 2 section\'s untracked LSN keeps no lot through it and repeats that ledger to the unit (the replay check\'s base)', () => {
@@ -109,10 +120,14 @@ describe('synthetic lots in the back-office section', () => {
     const { before } = example()
     expect(() => decodeSection(sectionOf(asVersion2(ledgerOf(before))))).toThrow('back-office state fields missing or of the wrong type')
     const broken = [
-      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE + 1n }], cover: null },
-      { segments: [{ fromQty: d('0.5'), toQty: d('0.5'), openFraction: 0n }], cover: null },
-      { segments: [], cover: null },
-      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n }], cover: { fromQty: 1n } },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE + 1n, price: d('110') }], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n, price: 0n }], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n }], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: d('0.5'), toQty: d('0.5'), openFraction: 0n }], cover: null, mixedPrices: false },
+      { segments: [], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n }], cover: { fromQty: 1n }, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n, price: d('110') }], cover: null },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n, price: null }], cover: null, mixedPrices: true },
       { qty: d('0.5'), openFraction: 0n },
     ]
     for (const lot of broken) {
@@ -124,13 +139,13 @@ describe('synthetic lots in the back-office section', () => {
 
   test('a lot the ledger could not hold is refused with STATE_INVALID: open off its side or flat, segments out of order or overlapping or past the order, of an order not held, under another position', () => {
     const { before } = example()
-    const segment = (from: string, to: string, openFraction = 0n) => ({ fromQty: d(from), toQty: d(to), openFraction })
+    const segment = (from: string, to: string, openFraction = 0n) => ({ fromQty: d(from), toQty: d(to), openFraction, price: d('110') })
     const refused = (change: (ledger: LedgerState) => void): string => {
       const ledger = ledgerOf(before)
       change(ledger)
       return stateProblemOf(sectionOf(ledger))
     }
-    const lotOf = (ledger: LedgerState, segments: ReturnType<typeof segment>[]) => (btcPosition(ledger).syntheticLots = new Map([['o2', { segments, cover: null }]]))
+    const lotOf = (ledger: LedgerState, segments: ReturnType<typeof segment>[]) => (btcPosition(ledger).syntheticLots = new Map([['o2', { segments, cover: null, mixedPrices: false }]]))
     // As written, the example's lot (a third open in the long 0.5) is read.
     expect(() => decodeSection(sectionOf(ledgerOf(before)))).not.toThrow()
     // Open in a position that is flat, or short (the order bought): the next true-up would assert inside the fold.

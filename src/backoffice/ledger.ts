@@ -298,12 +298,13 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
     postings.push({ lsn, seq: postings.length, book: accountBook(accountId), accountId, asset: event.feeAsset, amount: -event.fee, kind: 'fee', ref, atMs })
     postings.push({ lsn, seq: postings.length, book: feeBook(order.venue), accountId, asset: event.feeAsset, amount: event.fee, kind: 'fee', ref, atMs })
   }
-  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn }
+  const realCash = order.side === 'buy' ? -event.cash : event.cash
+  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, realCash, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn }
   if (postings.length === 0) {
-    // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts).
+    // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts), and
+    // may move cash between basis and realized PnL (synthetic fills at two prices, the total change zero).
     const position = state.positions.get(positionKey(order.accountId, order.venue, order.symbol))
-    if (position !== undefined) applyTrueUpToPosition(position, trueUp)
-    return NOTHING
+    return position !== undefined && applyTrueUpToPosition(position, trueUp) ? { postings: [], fill: null, position } : NOTHING
   }
   const position = positionFor(state.positions, order)
   applyTrueUpToPosition(position, trueUp)
