@@ -35,6 +35,18 @@ function rebuiltDigestAt(logDir: string, lsn: number): string {
   }
 }
 
+/** The back-office section a rebuild from genesis gives at `lsn`. */
+function rebuiltSectionAt(logDir: string, lsn: number): Uint8Array {
+  const log = openReadOnly(logDir)
+  const rebuild = QueryModelRebuild.fromGenesis()
+  try {
+    for (const frame of log.read(1, { toLsn: lsn })) rebuild.apply(frame)
+    return rebuild.section()
+  } finally {
+    rebuild.close()
+  }
+}
+
 /** Reconciles while driving the simulated clock (the venue answers on it). */
 function reconcile(world: World) {
   return drive(world, backOfficeOf(world.gateway).reconcile())
@@ -199,14 +211,16 @@ describe('the back office in snapshots', () => {
 
   /**
    * A data directory whose newest section is rewritten as version 2 (no lots), its open position's cost basis and
-   * realized PnL both moved by `shiftUnits` (0: as written), the store removed; restarted on it, traded on, reconciled.
+   * realized PnL both moved by `shiftUnits` (0: as written), the store removed (or, with `oldStore`, kept as a build
+   * before lots leaves it: no lots_rule row); restarted on it, traded on, reconciled.
    */
-  async function restartOnV2Section(seed: number, shiftUnits: bigint) {
+  async function restartOnV2Section(seed: number, shiftUnits: bigint, oldStore = false) {
     const first = await officeWorld({ seed })
     await trade(first, { orders: 20, tag: 'l', seed })
     await run(first, 200)
     await first.gateway.stop()
-    const section = decodeSection(newestSection(first.dir))
+    // With the store kept, a section some records behind it (rebuilt from the log there), so the store is ahead of it.
+    const section = decodeSection(oldStore ? rebuiltSectionAt(join(first.dir, 'log'), sectionHeaderOf(newestSection(first.dir)).lsn - 20) : newestSection(first.dir))
     expect(section.ledger.lotsUntrackedThroughLsn).toBe(0)
     const { lotsUntrackedThroughLsn: _lots, ...v2Ledger } = section.ledger
     const positions = new Map([...section.ledger.positions].map(([key, { syntheticLots: _synthetic, ...position }]) => [key, { ...position, fees: new Map(position.fees) }]))
@@ -223,18 +237,28 @@ describe('the back office in snapshots', () => {
       encodeSection({ lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: doctored.digest, ledger, breaks: section.breaks, image: doctored.bytes }),
       (header) => (header.version = 2),
     )
-    for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `backoffice.sqlite${suffix}`), { force: true })
+    let storedLsn = 0
+    if (oldStore) {
+      const store = Store.open(join(first.dir, 'backoffice.sqlite'))
+      store.transaction((db) => db.exec('DELETE FROM lots_rule'))
+      storedLsn = store.lastLsn
+      store.close()
+    } else for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `backoffice.sqlite${suffix}`), { force: true })
     const second = await startWorld({ seed, dir: first.dir, clock: first.clock, venue: first.venue })
     worlds.push(second)
     second.gateway.restoredSections.set(BACKOFFICE_SECTION, v2)
     const office = backOfficeOf(second.gateway, { reconcileIntervalMs: null })
     expect(office.stats().sectionProblem).toBeNull()
     expect(office.stats().sectionLsn).toBe(section.header.lsn)
-    expect(office.projector.ledger.lotsUntrackedThroughLsn).toBe(section.header.lsn)
-    // The log still begins at LSN 1: the replay folds from genesis, with no lots through the section's LSN.
+    // Kept, a store written by a build before lots holds its rule's figures up to its LSN: no lots through it either.
+    const untrackedLsn = oldStore ? storedLsn : section.header.lsn
+    if (oldStore) expect(storedLsn).toBeGreaterThan(section.header.lsn)
+    expect(office.stats().restoredStore).toBe(!oldStore)
+    expect(office.projector.ledger.lotsUntrackedThroughLsn).toBe(untrackedLsn)
+    // The log still begins at LSN 1: the replay folds from genesis, with no lots through that LSN.
     expect(second.gateway.engine.wal.firstLsn).toBe(1)
     const base = office.projector.replayBaseLedger()
-    expect(base).toMatchObject({ lsn: 0, ledger: { lastLsn: 0, lotsUntrackedThroughLsn: section.header.lsn } })
+    expect(base).toMatchObject({ lsn: 0, ledger: { lastLsn: 0, lotsUntrackedThroughLsn: untrackedLsn } })
     await trade(second, { orders: 5, tag: 'm', seed: seed + 1 })
     await run(second, 200)
     return { result: await reconcile(second), openKey: `${open.accountId}:${open.venue}:${open.symbol}` }
@@ -243,6 +267,12 @@ describe('the back office in snapshots', () => {
   test('a version 2 section (from before synthetic lots) is read: lots untracked through its LSN, and the replay check still folds from genesis', async () => {
     const { result } = await restartOnV2Section(307, 0n)
     expect(result.checks).toContain('ledger_vs_replay')
+    expect(result.observations).toEqual([])
+  })
+
+  test('a store ahead of a version 2 section, written by a build before lots, is kept and folded on by its rule: no lots through its LSN', async () => {
+    const { result } = await restartOnV2Section(309, 0n, true)
+    expect(result.checks).toContain('ledger_vs_store')
     expect(result.observations).toEqual([])
   })
 

@@ -115,8 +115,9 @@ export interface LedgerState {
   pendingLiquidity: Map<string, Liquidity>
   /**
    * Synthetic quantity booked through this LSN has no lot (positions.ts splits its true-up by the rule before lots):
-   * the LSN of the version 1 or 2 back-office section this ledger continues (section.ts); 0 for a ledger that kept
-   * lots from genesis. A fold from genesis repeats that build exactly when it starts with the same value: applyEvent
+   * the LSN of the version 1 or 2 back-office section this ledger continues (section.ts), or of the store it keeps
+   * when a build before lots wrote it that far (projector-start.ts, Store.lotsUntrackedThroughLsn); 0 for a ledger
+   * that kept lots from genesis. A fold from genesis repeats that build exactly when it starts with the same value: applyEvent
    * notes no lot for `order.synthetic_pending` at or below it (projector.ts replayBaseLedger, genesisLedger).
    */
   lotsUntrackedThroughLsn: number

@@ -104,7 +104,7 @@ export class Projector {
     this.engine = options.engine
     this.clock = options.clock
     this.store = store
-    this.ledger = start.section?.ledger ?? initialLedger()
+    this.ledger = start.section?.ledger ?? genesisLedger(start.lotsUntrackedThroughLsn)
     this.breaks = start.section?.breaks ?? new BreakBook()
     this.rebuiltStore = start.rebuilt
     this.restoredStore = start.restoredStore
@@ -219,6 +219,7 @@ export class Projector {
       fills: this.pendingFills,
       positions: [...this.dirtyPositions],
       balances: this.changedBalances(),
+      lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
     })
     this.pendingPostings = []
     this.pendingFills = []
