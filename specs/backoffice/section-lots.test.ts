@@ -10,6 +10,7 @@ import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { FRACTION_ONE } from '../../src/backoffice/synthetic-lots.ts'
 import { ACCOUNT, d } from './events.ts'
 import { btcPosition, ledgerOf, SyntheticScript } from './synthetic-script.ts'
+import { VenueOrder } from './venue-order-script.ts'
 
 /** The brief's example up to the sale (the true-up still to come), and the events of the true-up. */
 function example(): { before: DomainEvent[]; trueUp: DomainEvent[] } {
@@ -114,6 +115,31 @@ describe('synthetic lots in the back-office section', () => {
     // Synthetic quantity booked after the untracked LSN gets its lot as usual.
     const later = foldOn(genesisLedger(section.header.lsn - 3), before)
     expect(btcPosition(later).syntheticLots?.has('o2')).toBe(true)
+  })
+
+  test('an order with synthetic quantity pending from before lots and a newer synthetic fill: the older quantity\'s true-up leaves the newer lot whole', () => {
+    const script = new SyntheticScript()
+    const order = new VenueOrder(script, 'buy', [{ qty: d('1'), price: d('100') }, { qty: d('1'), price: d('100') }], d('150'))
+    order.execute()
+    order.read(d('110'), 0n)
+    // The version 2 section: the first synthetic 1 pending, untracked.
+    const sectionLsn = script.events.length
+    order.execute()
+    order.read(d('110'), 0n)
+    const ledger = foldOn(genesisLedger(sectionLsn), script.events)
+    const newer = [{ fromQty: d('1'), toQty: d('2'), openFraction: FRACTION_ONE, price: d('110') }]
+    expect(btcPosition(ledger).syntheticLots?.get(order.orderId)?.segments).toEqual(newer)
+    // The first real fill covers (0, 1]: the untracked quantity, split by the rule before lots; the lot is not taken.
+    const before = script.events.length
+    order.report(0)
+    foldOn(ledger, script.events.slice(before))
+    expect(btcPosition(ledger).syntheticLots?.get(order.orderId)?.segments).toEqual(newer)
+    // The second covers (1, 2]: the newer lot, taken whole.
+    const middle = script.events.length
+    order.report(0)
+    foldOn(ledger, script.events.slice(middle))
+    expect(btcPosition(ledger).syntheticLots).toBeUndefined()
+    expect(btcPosition(ledger)).toMatchObject({ netQty: d('2'), costBasis: d('200'), realizedPnl: 0n })
   })
 
   test('a version 3 section without lotsUntrackedThroughLsn, or with a lot that is not one, is refused', () => {

@@ -300,7 +300,9 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
     postings.push({ lsn, seq: postings.length, book: feeBook(order.venue), accountId, asset: event.feeAsset, amount: event.fee, kind: 'fee', ref, atMs })
   }
   const realCash = order.side === 'buy' ? -event.cash : event.cash
-  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, realCash, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn }
+  // An order accepted while lots were not kept may hold untracked synthetic quantity: a cover outside its lot is that.
+  const lotFallback = order.acceptedLsn > state.lotsUntrackedThroughLsn
+  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, realCash, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn, lotFallback }
   if (postings.length === 0) {
     // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts), and
     // may move cash between basis and realized PnL (synthetic fills at two prices, the total change zero).

@@ -125,15 +125,16 @@ export function dropSyntheticLot(position: Position, orderId: string): void {
  *
  * The lot is consumed even when nothing is booked (a real fill at the synthetic price with no fee). Quantity the
  * order has no lot for — booked before the ledger kept lots (LedgerState.lotsUntrackedThroughLsn) — is split by the
- * rule of that time: open up to the position's size while it is on the order's side. Returns whether the position
- * changed.
+ * rule of that time: open up to the position's size while it is on the order's side. `lotFallback`: whether a true-up
+ * not within its cover may take the lot's first segments (synthetic-lots.ts takeSyntheticLot). Returns whether the
+ * position changed.
  */
 export function applyTrueUpToPosition(
   position: Position,
-  trueUp: { orderId: string; side: 'buy' | 'sell'; qty: Units; realCash: Units; cashDelta: Units; fee: Units; feeAsset: string; lsn: number },
+  trueUp: { orderId: string; side: 'buy' | 'sell'; qty: Units; realCash: Units; cashDelta: Units; fee: Units; feeAsset: string; lsn: number; lotFallback: boolean },
 ): boolean {
   const { qty, realCash, cashDelta } = trueUp
-  const lot = position.syntheticLots === undefined ? noTakenLot() : takeSyntheticLot(position.syntheticLots, trueUp.orderId, qty)
+  const lot = position.syntheticLots === undefined ? noTakenLot() : takeSyntheticLot(position.syntheticLots, trueUp.orderId, qty, trueUp.lotFallback)
   if (position.syntheticLots?.size === 0) delete position.syntheticLots
   assert(cashDelta === 0n || qty > 0n, () => `a true-up of ${position.symbol} changes cash for no quantity`)
   // Synthetic quantity still open is on the position's side: leaving that side took a close to zero, which zeroed it.

@@ -127,17 +127,18 @@ export function noteSyntheticCover(lots: SyntheticLots, orderId: string, cover: 
 }
 
 /**
- * Takes `qty` of the order's lot for its true-up: what the last cover names first, then the first segments. Less than
- * `qty` only for synthetic quantity booked before lots were kept (LedgerState.lotsUntrackedThroughLsn). The lot goes
- * once nothing of it is left.
+ * Takes `qty` of the order's lot for its true-up: what the last cover names first, then (`fallback`) the first
+ * segments. Less than `qty` for synthetic quantity booked before lots were kept (LedgerState.lotsUntrackedThroughLsn):
+ * an order accepted before then may have such quantity pending beside its lot, and a cover outside its lot is taken
+ * to be that (no fallback), not the lot's newer quantity. The lot goes once nothing of it is left.
  */
-export function takeSyntheticLot(lots: SyntheticLots, orderId: string, qty: Units): TakenLot {
+export function takeSyntheticLot(lots: SyntheticLots, orderId: string, qty: Units, fallback = true): TakenLot {
   const lot = lots.get(orderId)
   if (lot === undefined) return noTakenLot()
   let segments = lot.segments
   const taken: TakenLot = { ...noTakenLot(), pricesMixed: lot.mixedPrices }
   if (lot.cover !== null) segments = cut(segments, lot.cover, qty, taken)
-  if (taken.qty < qty && segments.length > 0) {
+  if (fallback && taken.qty < qty && segments.length > 0) {
     const all = { fromQty: (segments[0] as SyntheticSegment).fromQty, toQty: (segments[segments.length - 1] as SyntheticSegment).toQty }
     segments = cut(segments, all, qty - taken.qty, taken)
   }
