@@ -5,11 +5,12 @@
  * that wrote it; a lot that is not one is refused.
  */
 import { describe, expect, test } from 'bun:test'
-import { applyEvent, BreakBook, decodeSection, encodeSection, Store, type LedgerState } from '../../src/backoffice/index.ts'
+import { applyEvent, BackOfficeSectionError, BreakBook, decodeSection, encodeSection, genesisLedger, positionKey, Store, type LedgerState } from '../../src/backoffice/index.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { FRACTION_ONE } from '../../src/backoffice/synthetic-lots.ts'
-import { d } from './events.ts'
+import { ACCOUNT, d } from './events.ts'
 import { btcPosition, ledgerOf, SyntheticScript } from './synthetic-script.ts'
+import { VenueOrder } from './venue-order-script.ts'
 
 /** The brief's example up to the sale (the true-up still to come), and the events of the true-up. */
 function example(): { before: DomainEvent[]; trueUp: DomainEvent[] } {
@@ -58,12 +59,23 @@ function asVersion2(ledger: LedgerState): LedgerState {
   return { ...rest, positions } as LedgerState
 }
 
+/** The message of the STATE_INVALID the section is refused with (fails the spec when it is read, or refused otherwise). */
+function stateProblemOf(bytes: Uint8Array): string {
+  try {
+    decodeSection(bytes)
+  } catch (error) {
+    if (error instanceof BackOfficeSectionError && error.code === 'STATE_INVALID') return error.message
+    throw error
+  }
+  throw new Error('the section was read')
+}
+
 describe('synthetic lots in the back-office section', () => {
   test('a section carries the lots: restored, it folds on to the true-up as the live ledger does', () => {
     const { before, trueUp } = example()
     const restored = decodeSection(sectionOf(ledgerOf(before))).ledger
     expect(restored.lotsUntrackedThroughLsn).toBe(0)
-    expect([...(btcPosition(restored).syntheticLots?.values() ?? [])]).toEqual([{ segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE / 3n }], cover: null }])
+    expect([...(btcPosition(restored).syntheticLots?.values() ?? [])]).toEqual([{ segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE / 3n, price: d('110') }], cover: null, mixedPrices: false }])
     expect(btcPosition(foldOn(restored, trueUp))).toEqual(btcPosition(ledgerOf([...before, ...trueUp])))
     expect(btcPosition(restored)).toMatchObject({ costBasis: d('50'), realizedPnl: d('20') })
   })
@@ -80,20 +92,107 @@ describe('synthetic lots in the back-office section', () => {
     expect(trued.realizedPnl - trued.costBasis).toBe(d('-30'))
   })
 
+  test('a version 3 section (lots without prices) is read: each segment\'s price unknown (null), its true-up split as that build split it', () => {
+    const { before, trueUp } = example()
+    const ledger = ledgerOf(before)
+    for (const lot of btcPosition(ledger).syntheticLots?.values() ?? []) for (const segment of lot.segments) delete (segment as { price?: unknown }).price
+    const restored = decodeSection(sectionOf(ledger, 3)).ledger
+    expect([...(btcPosition(restored).syntheticLots?.values() ?? [])]).toEqual([{ segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE / 3n, price: null }], cover: null, mixedPrices: false }])
+    expect(btcPosition(foldOn(restored, trueUp))).toMatchObject({ costBasis: d('50'), realizedPnl: d('20') })
+    // A version 4 section whose segment has no price is refused.
+    expect(stateProblemOf(sectionOf(ledger))).toMatch(/has no price/)
+  })
+
+  test('a fold from genesis with the version 2 section\'s untracked LSN keeps no lot through it and repeats that ledger to the unit (the replay check\'s base)', () => {
+    const { before, trueUp } = example()
+    const section = decodeSection(sectionOf(asVersion2(ledgerOf(before)), 2))
+    const continued = foldOn(section.ledger, trueUp)
+    const beforeTrueUp = foldOn(genesisLedger(section.header.lsn), before)
+    expect(btcPosition(beforeTrueUp).syntheticLots).toBeUndefined()
+    const replayed = foldOn(beforeTrueUp, trueUp)
+    expect(btcPosition(replayed)).toEqual(btcPosition(continued))
+    expect(btcPosition(replayed)).toMatchObject({ costBasis: d('46.66666667'), realizedPnl: d('16.66666667') })
+    // Synthetic quantity booked after the untracked LSN gets its lot as usual.
+    const later = foldOn(genesisLedger(section.header.lsn - 3), before)
+    expect(btcPosition(later).syntheticLots?.has('o2')).toBe(true)
+  })
+
+  test('an order with synthetic quantity pending from before lots and a newer synthetic fill: the older quantity\'s true-up leaves the newer lot whole', () => {
+    const script = new SyntheticScript()
+    const order = new VenueOrder(script, 'buy', [{ qty: d('1'), price: d('100') }, { qty: d('1'), price: d('100') }], d('150'))
+    order.execute()
+    order.read(d('110'), 0n)
+    // The version 2 section: the first synthetic 1 pending, untracked.
+    const sectionLsn = script.events.length
+    order.execute()
+    order.read(d('110'), 0n)
+    const ledger = foldOn(genesisLedger(sectionLsn), script.events)
+    const newer = [{ fromQty: d('1'), toQty: d('2'), openFraction: FRACTION_ONE, price: d('110') }]
+    expect(btcPosition(ledger).syntheticLots?.get(order.orderId)?.segments).toEqual(newer)
+    // The first real fill covers (0, 1]: the untracked quantity, split by the rule before lots; the lot is not taken.
+    const before = script.events.length
+    order.report(0)
+    foldOn(ledger, script.events.slice(before))
+    expect(btcPosition(ledger).syntheticLots?.get(order.orderId)?.segments).toEqual(newer)
+    // The second covers (1, 2]: the newer lot, taken whole.
+    const middle = script.events.length
+    order.report(0)
+    foldOn(ledger, script.events.slice(middle))
+    expect(btcPosition(ledger).syntheticLots).toBeUndefined()
+    expect(btcPosition(ledger)).toMatchObject({ netQty: d('2'), costBasis: d('200'), realizedPnl: 0n })
+  })
+
   test('a version 3 section without lotsUntrackedThroughLsn, or with a lot that is not one, is refused', () => {
     const { before } = example()
     expect(() => decodeSection(sectionOf(asVersion2(ledgerOf(before))))).toThrow('back-office state fields missing or of the wrong type')
     const broken = [
-      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE + 1n }], cover: null },
-      { segments: [{ fromQty: d('0.5'), toQty: d('0.5'), openFraction: 0n }], cover: null },
-      { segments: [], cover: null },
-      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n }], cover: { fromQty: 1n } },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: FRACTION_ONE + 1n, price: d('110') }], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n, price: 0n }], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n }], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: d('0.5'), toQty: d('0.5'), openFraction: 0n }], cover: null, mixedPrices: false },
+      { segments: [], cover: null, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n }], cover: { fromQty: 1n }, mixedPrices: false },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n, price: d('110') }], cover: null },
+      { segments: [{ fromQty: 0n, toQty: d('0.5'), openFraction: 0n, price: null }], cover: null, mixedPrices: true },
       { qty: d('0.5'), openFraction: 0n },
     ]
     for (const lot of broken) {
       const ledger = ledgerOf(before)
       btcPosition(ledger).syntheticLots = new Map([['o2', lot as never]])
-      expect(() => decodeSection(sectionOf(ledger))).toThrow('back-office state fields missing or of the wrong type')
+      expect(stateProblemOf(sectionOf(ledger))).toMatch(/^synthetic lots of position .*BTC-USD: /)
     }
+  })
+
+  test('a lot the ledger could not hold is refused with STATE_INVALID: open off its side or flat, segments out of order or overlapping or past the order, of an order not held, under another position', () => {
+    const { before } = example()
+    const segment = (from: string, to: string, openFraction = 0n) => ({ fromQty: d(from), toQty: d(to), openFraction, price: d('110') })
+    const refused = (change: (ledger: LedgerState) => void): string => {
+      const ledger = ledgerOf(before)
+      change(ledger)
+      return stateProblemOf(sectionOf(ledger))
+    }
+    const lotOf = (ledger: LedgerState, segments: ReturnType<typeof segment>[]) => (btcPosition(ledger).syntheticLots = new Map([['o2', { segments, cover: null, mixedPrices: false }]]))
+    // As written, the example's lot (a third open in the long 0.5) is read.
+    expect(() => decodeSection(sectionOf(ledgerOf(before)))).not.toThrow()
+    // Open in a position that is flat, or short (the order bought): the next true-up would assert inside the fold.
+    expect(refused((ledger) => (btcPosition(ledger).netQty = 0n))).toMatch(/o2 is open in a position not open on its buy side/)
+    expect(refused((ledger) => (btcPosition(ledger).netQty = -d('0.5')))).toMatch(/o2 is open in a position not open on its buy side/)
+    // Closed lots in a flat position are what the ledger keeps after a close to zero: read.
+    const flatClosed = ledgerOf(before)
+    btcPosition(flatClosed).netQty = 0n
+    lotOf(flatClosed, [segment('0', '0.5')])
+    expect(() => decodeSection(sectionOf(flatClosed))).not.toThrow()
+    expect(refused((ledger) => lotOf(ledger, [segment('0.25', '0.5'), segment('0', '0.25')]))).toMatch(/out of order or overlap/)
+    expect(refused((ledger) => lotOf(ledger, [segment('0', '0.3'), segment('0.2', '0.5')]))).toMatch(/out of order or overlap/)
+    expect(refused((ledger) => lotOf(ledger, [segment('0', '0.6')]))).toMatch(/o2 ends past its cumulative quantity/)
+    expect(refused((ledger) => {
+      const lots = btcPosition(ledger).syntheticLots as Map<string, unknown>
+      lots.set('o9', lots.get('o2'))
+    })).toMatch(/a lot of o9, an order the ledger does not hold/)
+    expect(refused((ledger) => {
+      const btc = btcPosition(ledger)
+      ledger.positions.set(positionKey(ACCOUNT, 'sim', 'ETH-USD'), { ...btc, symbol: 'ETH-USD', fees: new Map() })
+      delete btc.syntheticLots
+    })).toMatch(/the lot of o2 belongs to another position/)
   })
 })

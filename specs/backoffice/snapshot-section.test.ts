@@ -35,6 +35,18 @@ function rebuiltDigestAt(logDir: string, lsn: number): string {
   }
 }
 
+/** The back-office section a rebuild from genesis gives at `lsn`. */
+function rebuiltSectionAt(logDir: string, lsn: number): Uint8Array {
+  const log = openReadOnly(logDir)
+  const rebuild = QueryModelRebuild.fromGenesis()
+  try {
+    for (const frame of log.read(1, { toLsn: lsn })) rebuild.apply(frame)
+    return rebuild.section()
+  } finally {
+    rebuild.close()
+  }
+}
+
 /** Reconciles while driving the simulated clock (the venue answers on it). */
 function reconcile(world: World) {
   return drive(world, backOfficeOf(world.gateway).reconcile())
@@ -197,21 +209,25 @@ describe('the back office in snapshots', () => {
     expect(result.observations).toEqual([])
   })
 
-  test('a version 2 section (from before synthetic lots) is read: lots untracked through its LSN, and the replay check starts from it, not genesis', async () => {
-    const first = await officeWorld({ seed: 307 })
-    await trade(first, { orders: 20, tag: 'l', seed: 307 })
+  /**
+   * A data directory whose newest section is rewritten as version 2 (no lots), its open position's cost basis and
+   * realized PnL both moved by `shiftUnits` (0: as written), the store removed (or, with `oldStore`, kept as a build
+   * before lots leaves it: no lots_rule row); restarted on it, traded on, reconciled.
+   */
+  async function restartOnV2Section(seed: number, shiftUnits: bigint, oldStore = false) {
+    const first = await officeWorld({ seed })
+    await trade(first, { orders: 20, tag: 'l', seed })
     await run(first, 200)
     await first.gateway.stop()
-    const section = decodeSection(newestSection(first.dir))
+    // With the store kept, a section some records behind it (rebuilt from the log there), so the store is ahead of it.
+    const section = decodeSection(oldStore ? rebuiltSectionAt(join(first.dir, 'log'), sectionHeaderOf(newestSection(first.dir)).lsn - 20) : newestSection(first.dir))
     expect(section.ledger.lotsUntrackedThroughLsn).toBe(0)
-    // What a version 2 build wrote after splitting a true-up by the rule before lots: an open position whose basis and
-    // realized PnL differ from this build's fold of the log by the same amount (the cash, their difference, agrees).
     const { lotsUntrackedThroughLsn: _lots, ...v2Ledger } = section.ledger
     const positions = new Map([...section.ledger.positions].map(([key, { syntheticLots: _synthetic, ...position }]) => [key, { ...position, fees: new Map(position.fees) }]))
     const open = [...positions.values()].find((position) => position.netQty !== 0n)
     if (open === undefined) throw new Error('expected an open position')
-    open.costBasis += 1_000n
-    open.realizedPnl += 1_000n
+    open.costBasis += shiftUnits
+    open.realizedPnl += shiftUnits
     const image = Store.openImage(section.image)
     image.replaceDerived([...positions.values()], balanceRowsOf(section.ledger))
     const doctored = { bytes: image.image(), digest: image.contentDigest() }
@@ -221,22 +237,50 @@ describe('the back office in snapshots', () => {
       encodeSection({ lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: doctored.digest, ledger, breaks: section.breaks, image: doctored.bytes }),
       (header) => (header.version = 2),
     )
-    for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `backoffice.sqlite${suffix}`), { force: true })
-    const second = await startWorld({ seed: 307, dir: first.dir, clock: first.clock, venue: first.venue })
+    let storedLsn = 0
+    if (oldStore) {
+      const store = Store.open(join(first.dir, 'backoffice.sqlite'))
+      store.transaction((db) => db.exec('DELETE FROM lots_rule'))
+      storedLsn = store.lastLsn
+      store.close()
+    } else for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `backoffice.sqlite${suffix}`), { force: true })
+    const second = await startWorld({ seed, dir: first.dir, clock: first.clock, venue: first.venue })
     worlds.push(second)
     second.gateway.restoredSections.set(BACKOFFICE_SECTION, v2)
     const office = backOfficeOf(second.gateway, { reconcileIntervalMs: null })
     expect(office.stats().sectionProblem).toBeNull()
     expect(office.stats().sectionLsn).toBe(section.header.lsn)
-    expect(office.projector.ledger.lotsUntrackedThroughLsn).toBe(section.header.lsn)
-    // The log still begins at LSN 1, yet a fold from genesis would not repeat the older split: the section is the base.
+    // Kept, a store written by a build before lots holds its rule's figures up to its LSN: no lots through it either.
+    const untrackedLsn = oldStore ? storedLsn : section.header.lsn
+    if (oldStore) expect(storedLsn).toBeGreaterThan(section.header.lsn)
+    expect(office.stats().restoredStore).toBe(!oldStore)
+    expect(office.projector.ledger.lotsUntrackedThroughLsn).toBe(untrackedLsn)
+    // The log still begins at LSN 1: the replay folds from genesis, with no lots through that LSN.
     expect(second.gateway.engine.wal.firstLsn).toBe(1)
-    expect(office.projector.replayBaseLedger()).toMatchObject({ lsn: section.header.lsn })
-    await trade(second, { orders: 5, tag: 'm', seed: 308 })
+    const base = office.projector.replayBaseLedger()
+    expect(base).toMatchObject({ lsn: 0, ledger: { lastLsn: 0, lotsUntrackedThroughLsn: untrackedLsn } })
+    await trade(second, { orders: 5, tag: 'm', seed: seed + 1 })
     await run(second, 200)
-    const result = await reconcile(second)
+    return { result: await reconcile(second), openKey: `${open.accountId}:${open.venue}:${open.symbol}` }
+  }
+
+  test('a version 2 section (from before synthetic lots) is read: lots untracked through its LSN, and the replay check still folds from genesis', async () => {
+    const { result } = await restartOnV2Section(307, 0n)
     expect(result.checks).toContain('ledger_vs_replay')
     expect(result.observations).toEqual([])
+  })
+
+  test('a store ahead of a version 2 section, written by a build before lots, is kept and folded on by its rule: no lots through its LSN', async () => {
+    const { result } = await restartOnV2Section(309, 0n, true)
+    expect(result.checks).toContain('ledger_vs_store')
+    expect(result.observations).toEqual([])
+  })
+
+  test('a version 2 section whose position figures the log does not give is reported by the replay check (a fold from genesis, not from the section)', async () => {
+    const { result, openKey } = await restartOnV2Section(307, 1_000n)
+    expect(result.checks).toContain('ledger_vs_replay')
+    const replayKeys = result.observations.map((observation) => observation.key).filter((key) => key.startsWith('ledger_vs_replay:')).sort()
+    expect(replayKeys).toEqual([`ledger_vs_replay:position:${openKey}:cost_basis`, `ledger_vs_replay:position:${openKey}:realized_pnl`])
   })
 
   test('a store ahead of the log or not matching it is replaced by the section copy', async () => {

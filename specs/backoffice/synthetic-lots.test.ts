@@ -46,7 +46,7 @@ describe('synthetic lots, from the kernel’s own events', () => {
     const synthetic = opened(harness, { client_order_id: 's1', qty: '0.05' })
     statusOnlyReconcile(harness, synthetic, '0.05', 'filled')
     // Basis 7500 for 0.15: the synthetic 0.05 at its limit, 2500.
-    expect(btc(ledgerOf(harness)).syntheticLots?.get(synthetic)).toEqual({ segments: [{ fromQty: 0n, toQty: d('0.05'), openFraction: FRACTION_ONE }], cover: null })
+    expect(btc(ledgerOf(harness)).syntheticLots?.get(synthetic)).toEqual({ segments: [{ fromQty: 0n, toQty: d('0.05'), openFraction: FRACTION_ONE, price: d('50000') }], cover: null, mixedPrices: false })
     filledReal(harness, 'r2', 'sell', '0.1', '50500')
     // The sale releases 2/3 of 7500 (5000) for 5050: realized 50, basis 2500, a third of the synthetic lot still open.
     const sold = btc(ledgerOf(harness))
@@ -96,11 +96,12 @@ describe('taking a lot for a true-up', () => {
     new Map([['o', {
       segments: [
         // (0, 0.2] closed the position when booked; (0.2, 0.6] opened it and is half open since; (0.6, 1] all open.
-        { fromQty: 0n, toQty: d('0.2'), openFraction: 0n },
-        { fromQty: d('0.2'), toQty: d('0.6'), openFraction: FRACTION_ONE / 2n },
-        { fromQty: d('0.6'), toQty: d('1'), openFraction: FRACTION_ONE },
+        { fromQty: 0n, toQty: d('0.2'), openFraction: 0n, price: d('100') },
+        { fromQty: d('0.2'), toQty: d('0.6'), openFraction: FRACTION_ONE / 2n, price: d('100') },
+        { fromQty: d('0.6'), toQty: d('1'), openFraction: FRACTION_ONE, price: d('100') },
       ],
       cover: null,
+      mixedPrices: false,
     }]])
 
   test('takes the range the real fill covers, across segments, and keeps the rest on either side', () => {
@@ -108,20 +109,22 @@ describe('taking a lot for a true-up', () => {
     held.set('o', { ...(held.get('o') as NonNullable<ReturnType<SyntheticLots['get']>>), cover: { fromQty: d('0.1'), toQty: d('0.7') } })
     const taken = takeSyntheticLot(held, 'o', d('0.6'))
     // 0.1 closed (0), 0.4 half open, 0.1 open: 0.3 of the 0.6 taken is open.
-    expect(taken).toEqual({ qty: d('0.6'), openWeight: d('0.3') * FRACTION_ONE })
+    expect(taken).toMatchObject({ qty: d('0.6'), openWeight: d('0.3') * FRACTION_ONE, pricesMixed: false })
+    expect(taken.pieces.map((piece) => piece.qty)).toEqual([d('0.1'), d('0.4'), d('0.1')])
     expect(held.get('o')).toEqual({
-      segments: [{ fromQty: 0n, toQty: d('0.1'), openFraction: 0n }, { fromQty: d('0.7'), toQty: d('1'), openFraction: FRACTION_ONE }],
+      segments: [{ fromQty: 0n, toQty: d('0.1'), openFraction: 0n, price: d('100') }, { fromQty: d('0.7'), toQty: d('1'), openFraction: FRACTION_ONE, price: d('100') }],
       cover: null,
+      mixedPrices: false,
     })
   })
 
   test('with no cover noted (or one outside the lot), takes from the first segments; all of it: the lot goes', () => {
     const held = lots()
-    expect(takeSyntheticLot(held, 'o', d('0.3'))).toEqual({ qty: d('0.3'), openWeight: d('0.05') * FRACTION_ONE })
+    expect(takeSyntheticLot(held, 'o', d('0.3'))).toMatchObject({ qty: d('0.3'), openWeight: d('0.05') * FRACTION_ONE })
     held.set('o', { ...(held.get('o') as NonNullable<ReturnType<SyntheticLots['get']>>), cover: { fromQty: d('5'), toQty: d('6') } })
-    expect(takeSyntheticLot(held, 'o', d('0.7'))).toEqual({ qty: d('0.7'), openWeight: d('0.55') * FRACTION_ONE })
+    expect(takeSyntheticLot(held, 'o', d('0.7'))).toMatchObject({ qty: d('0.7'), openWeight: d('0.55') * FRACTION_ONE })
     expect(held.has('o')).toBe(false)
     // Quantity beyond the lot (booked before lots were kept) is not taken: the caller splits it by the older rule.
-    expect(takeSyntheticLot(held, 'o', d('0.1'))).toEqual({ qty: 0n, openWeight: 0n })
+    expect(takeSyntheticLot(held, 'o', d('0.1'))).toMatchObject({ qty: 0n, openWeight: 0n, pieces: [] })
   })
 })

@@ -103,7 +103,8 @@ export class SyntheticScript {
     for (const handle of handles) while (handle.arrived.size < handle.pieces.length) this.arrive(handle)
   }
 
-  private accept(side: Side, qty: string, price: string): string {
+  /** A new order accepted, in both logs; its id. */
+  accept(side: Side, qty: string, price: string): string {
     const orderId = `o${++this.orders}`
     const reservation = side === 'buy' ? formatDecimal(mulUnits(parseDecimal(qty), parseDecimal(price), 'up') * 2n) : qty
     const event = accepted({ orderId, side, qty, price, reservation })

@@ -5,8 +5,10 @@
  * fill's place from the start. Each expected figure below is worked out by hand, for both ways of booking.
  */
 import { describe, expect, test } from 'bun:test'
+import { applyEvent, initialLedger } from '../../src/backoffice/index.ts'
 import { parseDecimal as d } from '../../src/domain/decimal.ts'
 import { btcPosition, ledgerOf, SyntheticScript } from './synthetic-script.ts'
+import { VenueOrder } from './venue-order-script.ts'
 
 /** The figures a test compares: net quantity, cost basis, realized PnL. */
 function figures(script: SyntheticScript, which: 'events' | 'reference') {
@@ -83,7 +85,7 @@ describe('a true-up under average cost', () => {
     expect(btcPosition(afterFirst)).toMatchObject({ costBasis: d('76.5'), realizedPnl: d('13.5') })
     // The rest of the synthetic quantity, the order's venue range (0.2, 0.5], waits for its real fill, still half open.
     const half = 500_000_000_000_000_000n
-    expect(btcPosition(afterFirst).syntheticLots?.get(lot.orderId)).toEqual({ segments: [{ fromQty: d('0.2'), toQty: d('0.5'), openFraction: half }], cover: null })
+    expect(btcPosition(afterFirst).syntheticLots?.get(lot.orderId)).toEqual({ segments: [{ fromQty: d('0.2'), toQty: d('0.5'), openFraction: half, price: d('110') }], cover: null, mixedPrices: false })
     script.arrive(lot)
     // The second: the remaining 33 replaced by 31.2, 1.8 back, half of it in the basis: 75.6 and 14.4.
     const after = btcPosition(ledgerOf(script.events))
@@ -123,5 +125,30 @@ describe('a true-up under average cost', () => {
     // From the start: buying 1 at 80 closes the short (realized 20), 1 at 95 opens the long (basis 95).
     expect(figures(script, 'reference')).toEqual({ netQty: d('1'), costBasis: d('95'), realizedPnl: d('20') })
     expect(figures(script, 'events')).toEqual({ netQty: d('1'), costBasis: d('95'), realizedPnl: d('20') })
+  })
+  test('one order, two synthetic fills at different prices (100, a sale to flat, 200), both real fills at 150: each synthetic fill is trued up at its own price', () => {
+    const script = new SyntheticScript()
+    const order = new VenueOrder(script, 'buy', [{ qty: d('1'), price: d('150') }, { qty: d('1'), price: d('150') }], d('100'))
+    order.execute()
+    order.read(d('100'), 0n)
+    // The synthetic 1 at 100 is sold at 160 (realized 60): flat, nothing of it open.
+    script.real('sell', '1', '160')
+    order.execute()
+    order.read(d('200'), 0n)
+    expect(btcPosition(ledgerOf(script.events))).toMatchObject({ netQty: d('1'), costBasis: d('200'), realizedPnl: d('60') })
+    // The kernel trues up each real fill at the order's average synthetic price, 150: no cash changes hands.
+    order.finish()
+    expect(script.events.filter((event) => event.type === 'order.fill_trued_up').map((event) => (event as { cash: bigint; syntheticCash: bigint }).cash - (event as { syntheticCash: bigint }).syntheticCash)).toEqual([0n, 0n])
+    // From the start: 1 at 150 sold at 160 (realized 10), 1 at 150 open. The 50 the first synthetic fill undercharged
+    // is realized, the 50 the second overcharged leaves the basis.
+    expect(figures(script, 'reference')).toEqual({ netQty: d('1'), costBasis: d('150'), realizedPnl: d('10') })
+    expect(figures(script, 'events')).toEqual({ netQty: d('1'), costBasis: d('150'), realizedPnl: d('10') })
+    // The second true-up books no cash yet moves 50 from the basis to the realized PnL: the position is written again.
+    const ledger = initialLedger()
+    const changed = script.events.flatMap((event, index) => {
+      const booked = applyEvent(ledger, event, index + 1)
+      return event.type === 'order.fill_trued_up' ? [booked.position !== undefined] : []
+    })
+    expect(changed).toEqual([false, true])
   })
 })

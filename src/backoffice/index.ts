@@ -11,6 +11,7 @@ export {
   assertBalanced,
   bookBalance,
   feeBook,
+  genesisLedger,
   initialLedger,
   trialBalance,
   venueBook,

@@ -114,10 +114,11 @@ export interface LedgerState {
   /** Liquidity flags of fill reports seen but not yet booked, by execution id (bounded). */
   pendingLiquidity: Map<string, Liquidity>
   /**
-   * Synthetic quantity booked through this LSN may have no lot (positions.ts splits its true-up by the rule before
-   * lots): the LSN of the version 1 or 2 back-office section this ledger continues (section.ts); 0 for a ledger that
-   * kept lots from genesis. Such a ledger's true-ups booked before it were split by that rule too, so the replay
-   * check starts from the section, not from genesis (projector.ts replayBaseLedger).
+   * Synthetic quantity booked through this LSN has no lot (positions.ts splits its true-up by the rule before lots):
+   * the LSN of the version 1 or 2 back-office section this ledger continues (section.ts), or of the store it keeps
+   * when a build before lots wrote it that far (projector-start.ts, Store.lotsUntrackedThroughLsn); 0 for a ledger
+   * that kept lots from genesis. A fold from genesis repeats that build exactly when it starts with the same value: applyEvent
+   * notes no lot for `order.synthetic_pending` at or below it (projector.ts replayBaseLedger, genesisLedger).
    */
   lotsUntrackedThroughLsn: number
   counters: LedgerCounters
@@ -150,6 +151,14 @@ export function initialLedger(): LedgerState {
     lotsUntrackedThroughLsn: 0,
     counters: { entries: 0, postings: 0, fills: 0, fundings: 0, retiredOrders: 0, unbookedFills: 0 },
   }
+}
+
+/**
+ * The ledger before the log's first record, for a fold meant to repeat a ledger that continues a section written
+ * before synthetic lots: no lot for synthetic quantity booked through `lotsUntrackedThroughLsn` (0: lots throughout).
+ */
+export function genesisLedger(lotsUntrackedThroughLsn: number): LedgerState {
+  return { ...initialLedger(), lotsUntrackedThroughLsn }
 }
 
 /** Folds one event into `state` (in place) and returns what it booked. Events must arrive in LSN order. */
@@ -191,7 +200,8 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           // A covered fill books nothing (its synthetic fill did): it is kept for the trades check (covered-fills.ts).
           if (event.type === 'order.fill_covered') noteCoveredFill(order, event, lsn)
           // What a true-up will reprice: the synthetic quantity pending, the range a real fill covers (synthetic-lots.ts).
-          if (event.type === 'order.synthetic_pending' || event.type === 'order.fill_covered') noteSynthetic(state.positions, order, event)
+          // Synthetic quantity booked through lotsUntrackedThroughLsn gets no lot, as the build that booked it kept none.
+          if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
           const wasTerminal = isTerminal(order.status)
           applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
           retainEnded(state, order, wasTerminal, event.atMs)
@@ -289,12 +299,15 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
     postings.push({ lsn, seq: postings.length, book: accountBook(accountId), accountId, asset: event.feeAsset, amount: -event.fee, kind: 'fee', ref, atMs })
     postings.push({ lsn, seq: postings.length, book: feeBook(order.venue), accountId, asset: event.feeAsset, amount: event.fee, kind: 'fee', ref, atMs })
   }
-  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn }
+  const realCash = order.side === 'buy' ? -event.cash : event.cash
+  // An order accepted while lots were not kept may hold untracked synthetic quantity: a cover outside its lot is that.
+  const lotFallback = order.acceptedLsn > state.lotsUntrackedThroughLsn
+  const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, realCash, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn, lotFallback }
   if (postings.length === 0) {
-    // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts).
+    // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts), and
+    // may move cash between basis and realized PnL (synthetic fills at two prices, the total change zero).
     const position = state.positions.get(positionKey(order.accountId, order.venue, order.symbol))
-    if (position !== undefined) applyTrueUpToPosition(position, trueUp)
-    return NOTHING
+    return position !== undefined && applyTrueUpToPosition(position, trueUp) ? { postings: [], fill: null, position } : NOTHING
   }
   const position = positionFor(state.positions, order)
   applyTrueUpToPosition(position, trueUp)

@@ -13,7 +13,7 @@ import { divUnits, mulUnits, type Units } from '../domain/decimal.ts'
 import type { EventOf } from '../domain/events/index.ts'
 import type { FillRecord } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
-import { addSyntheticLot, FRACTION_ONE, noteSyntheticCover, scaleSyntheticLots, takeSyntheticLot, type SyntheticLots } from './synthetic-lots.ts'
+import { addSyntheticLot, FRACTION_ONE, noTakenLot, noteSyntheticCover, scaleSyntheticLots, takeSyntheticLot, type SyntheticLots, type TakenPiece } from './synthetic-lots.ts'
 
 export interface Position {
   accountId: string
@@ -102,7 +102,7 @@ export function noteSynthetic(positions: Map<string, Position>, order: TrackedOr
   assert(position !== undefined, () => `synthetic quantity of ${order.orderId} pending with no position: its fill was not booked`)
   const openQty = onSideOf(position, order.side) ? minAbs(position.netQty, event.qty) : 0n
   position.syntheticLots ??= new Map()
-  addSyntheticLot(position.syntheticLots, order.orderId, { cumQty: order.cumQty, qty: event.qty, closedQty: event.qty - openQty })
+  addSyntheticLot(position.syntheticLots, order.orderId, { cumQty: order.cumQty, qty: event.qty, closedQty: event.qty - openQty, price: event.price })
 }
 
 /** Forgets the synthetic quantity of an order the ledger retired (retention.ts): no true-up of it is booked any more. */
@@ -111,35 +111,59 @@ export function dropSyntheticLot(position: Position, orderId: string): void {
 }
 
 /**
- * Applies a true-up: the cash of `qty` of the order's synthetic quantity changes by `cashDelta` (signed, as the account
- * sees it), and a fee is paid. The part of that cash still open in the cost basis (by the open fractions of what the
- * true-up covers, synthetic-lots.ts) carries its share of the change there; the rest was realized since, so its share
- * goes to the realized PnL. Either way the header's invariant holds, and a flat position keeps no cost basis.
+ * Applies a true-up: the cash of `qty` of the order's synthetic quantity becomes `realCash` (signed, as the account sees
+ * it), a change of `cashDelta`, and a fee is paid. The part of the synthetic cash still open in the cost basis (by the
+ * open fractions of what the true-up covers, synthetic-lots.ts) is replaced there by its share of the real cash; the
+ * rest was realized since, so the rest of the change goes to the realized PnL. Either way the header's invariant
+ * holds, and a flat position keeps no cost basis (its lots are all closed).
+ *
+ * The kernel's synthetic cash is its average over what the order has pending. While that was all booked at one price
+ * it is each piece's own, and each piece takes an even share of the change. When the order's pending quantity was
+ * booked at two or more prices, each piece's synthetic cash is its own (its segment's price): the basis takes
+ * Σ fraction × (real cash − own synthetic cash), which is not zero even when the total change is (a sale between two
+ * synthetic fills closed the cheaper one), and the realized PnL the rest of the change.
  *
  * The lot is consumed even when nothing is booked (a real fill at the synthetic price with no fee). Quantity the
  * order has no lot for — booked before the ledger kept lots (LedgerState.lotsUntrackedThroughLsn) — is split by the
- * rule of that time: open up to the position's size while it is on the order's side.
+ * rule of that time: open up to the position's size while it is on the order's side. `lotFallback`: whether a true-up
+ * not within its cover may take the lot's first segments (synthetic-lots.ts takeSyntheticLot). Returns whether the
+ * position changed.
  */
 export function applyTrueUpToPosition(
   position: Position,
-  trueUp: { orderId: string; side: 'buy' | 'sell'; qty: Units; cashDelta: Units; fee: Units; feeAsset: string; lsn: number },
-): void {
-  const { qty, cashDelta } = trueUp
-  const lot = position.syntheticLots === undefined ? { qty: 0n, openWeight: 0n } : takeSyntheticLot(position.syntheticLots, trueUp.orderId, qty)
+  trueUp: { orderId: string; side: 'buy' | 'sell'; qty: Units; realCash: Units; cashDelta: Units; fee: Units; feeAsset: string; lsn: number; lotFallback: boolean },
+): boolean {
+  const { qty, realCash, cashDelta } = trueUp
+  const lot = position.syntheticLots === undefined ? noTakenLot() : takeSyntheticLot(position.syntheticLots, trueUp.orderId, qty, trueUp.lotFallback)
   if (position.syntheticLots?.size === 0) delete position.syntheticLots
-  if (cashDelta === 0n && trueUp.fee === 0n) return
-  if (cashDelta !== 0n) {
-    assert(qty > 0n, () => `a true-up of ${position.symbol} changes cash for no quantity`)
-    // Synthetic quantity still open is on the position's side: leaving that side took a close to zero, which zeroed it.
-    assert(lot.openWeight === 0n || onSideOf(position, trueUp.side), () => `synthetic lot of ${trueUp.orderId} open in a position off its side`)
-    const trackedDelta = lot.qty === qty ? cashDelta : roundedShare(cashDelta, lot.qty, qty)
-    const trackedOpenDelta = lot.openWeight === 0n ? 0n : roundedShare(trackedDelta, lot.openWeight, lot.qty * FRACTION_ONE)
-    const openDelta = trackedOpenDelta + untrackedOpenDelta(position, trueUp.side, qty - lot.qty, cashDelta - trackedDelta)
-    position.costBasis -= openDelta
-    position.realizedPnl += cashDelta - openDelta
-  }
+  assert(cashDelta === 0n || qty > 0n, () => `a true-up of ${position.symbol} changes cash for no quantity`)
+  // Synthetic quantity still open is on the position's side: leaving that side took a close to zero, which zeroed it.
+  assert(lot.openWeight === 0n || onSideOf(position, trueUp.side), () => `synthetic lot of ${trueUp.orderId} open in a position off its side`)
+  const trackedDelta = lot.qty === qty ? cashDelta : roundedShare(cashDelta, lot.qty, qty)
+  const trackedOpenDelta = lot.openWeight === 0n ? 0n : lot.pricesMixed ? ownPriceOpenDelta(trueUp, lot.pieces) : roundedShare(trackedDelta, lot.openWeight, lot.qty * FRACTION_ONE)
+  const openDelta = trackedOpenDelta + untrackedOpenDelta(position, trueUp.side, qty - lot.qty, cashDelta - trackedDelta)
+  if (cashDelta === 0n && openDelta === 0n && trueUp.fee === 0n) return false
+  position.costBasis -= openDelta
+  position.realizedPnl += cashDelta - openDelta
   if (trueUp.fee !== 0n) position.fees.set(trueUp.feeAsset, (position.fees.get(trueUp.feeAsset) ?? 0n) + trueUp.fee)
   position.lastLsn = trueUp.lsn
+  return true
+}
+
+/**
+ * Σ fraction × (real cash − own synthetic cash) over the pieces taken, rounded half away from zero: each piece's real
+ * cash its share of the true-up's by quantity, its synthetic cash what a fill of it at its segment's price books.
+ */
+function ownPriceOpenDelta(trueUp: { side: 'buy' | 'sell'; qty: Units; realCash: Units }, pieces: readonly TakenPiece[]): Units {
+  const { side, qty, realCash } = trueUp
+  let numerator = 0n
+  for (const piece of pieces) {
+    if (piece.openFraction === 0n) continue
+    assert(piece.price !== null, 'a piece of a lot of mixed prices has its price')
+    const ownCash = side === 'buy' ? -mulUnits(piece.qty, piece.price, 'up') : mulUnits(piece.qty, piece.price, 'down')
+    numerator += piece.openFraction * (realCash * piece.qty - ownCash * qty)
+  }
+  return roundedShare(numerator, 1n, qty * FRACTION_ONE)
 }
 
 /** The rule before lots, for quantity with no lot: open up to the position's size while it is on the order's side. */

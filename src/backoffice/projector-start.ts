@@ -24,6 +24,8 @@ export interface ProjectorStart {
   section: BackOfficeSection | null
   /** Why a section given at start was not used, or null. */
   sectionProblem: string | null
+  /** The ledger's LedgerState.lotsUntrackedThroughLsn (set on the section's ledger too): the kept store's rule. */
+  lotsUntrackedThroughLsn: number
 }
 
 /** Opens the store at `storePath` (':memory:' for none on disk) and decides where the ledger starts. */
@@ -53,7 +55,12 @@ export function openStartingStore(storePath: string, engine: Engine, sectionByte
     rebuilt = !storeMatchesLog(store, engine)
     if (rebuilt) store.reset()
   }
-  return { store, start: { rebuilt, restoredStore, section, sectionProblem } }
+  // A store kept as it is holds true-ups split by the rule of the build that wrote it: the ledger folds on by the same
+  // rule through what that build kept no lots for (all of it for a build before lots), or ledger_vs_store breaks.
+  const keptUntracked = restoredStore || store.lastLsn === 0 ? 0 : (store.lotsUntrackedThroughLsn() ?? store.lastLsn)
+  const lotsUntrackedThroughLsn = Math.max(section?.ledger.lotsUntrackedThroughLsn ?? 0, keptUntracked)
+  if (section !== null) section.ledger.lotsUntrackedThroughLsn = lotsUntrackedThroughLsn
+  return { store, start: { rebuilt, restoredStore, section, sectionProblem, lotsUntrackedThroughLsn } }
 }
 
 /** The store matches the log when its position exists in the log and the record there has the hash it remembers. */

@@ -19,7 +19,7 @@ import { isAuditRecord } from '../runtime/records.ts'
 import { balanceRowsOf } from './balances.ts'
 import { BreakBook, decodeBackOfficeRecord, isBackOfficeRecord, type BackOfficeRecord } from './breaks.ts'
 import { copyBreaks, foldFrame } from './fold.ts'
-import { accountBook, applyEvent, cloneLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
+import { accountBook, applyEvent, cloneLedger, genesisLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
 import { LsnQueue } from './lsn-queue.ts'
 import { positionKey, type Position } from './positions.ts'
 import { openStartingStore, type ProjectorStart } from './projector-start.ts'
@@ -104,7 +104,7 @@ export class Projector {
     this.engine = options.engine
     this.clock = options.clock
     this.store = store
-    this.ledger = start.section?.ledger ?? initialLedger()
+    this.ledger = start.section?.ledger ?? genesisLedger(start.lotsUntrackedThroughLsn)
     this.breaks = start.section?.breaks ?? new BreakBook()
     this.rebuiltStore = start.rebuilt
     this.restoredStore = start.restoredStore
@@ -219,6 +219,7 @@ export class Projector {
       fills: this.pendingFills,
       positions: [...this.dirtyPositions],
       balances: this.changedBalances(),
+      lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
     })
     this.pendingPostings = []
     this.pendingFills = []
@@ -244,13 +245,17 @@ export class Projector {
   /**
    * Where an independent replay of the ledger can start: genesis while the log begins at LSN 1, else the newest
    * snapshot section's ledger (a copy) while the log still holds the records after it; null when neither (the check
-   * is then skipped, not faked). Not genesis for a ledger that continues a section written before synthetic lots
-   * (LedgerState.lotsUntrackedThroughLsn): that build split true-ups by an older rule, which a fold from genesis
-   * would not repeat.
+   * is then skipped, not faked). A ledger that continues a section written before synthetic lots
+   * (LedgerState.lotsUntrackedThroughLsn) is replayed from genesis with the same untracked LSN: that fold splits the
+   * true-ups of synthetic quantity booked through it by the older rule, as the build that wrote the section did, so
+   * the whole history is still compared (a section's figures are never taken on trust while genesis is there).
    */
   replayBaseLedger(): { ledger: LedgerState; lsn: number } | 'genesis' | null {
     const wal = this.engine.wal
-    if (wal.firstLsn <= 1 && this.ledger.lotsUntrackedThroughLsn === 0) return 'genesis'
+    if (wal.firstLsn <= 1) {
+      const untrackedThroughLsn = this.ledger.lotsUntrackedThroughLsn
+      return untrackedThroughLsn === 0 ? 'genesis' : { ledger: genesisLedger(untrackedThroughLsn), lsn: 0 }
+    }
     const base = this.replayBase
     return base !== null && base.lsn >= wal.firstLsn ? { ledger: cloneLedger(base.ledger), lsn: base.lsn } : null
   }

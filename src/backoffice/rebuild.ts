@@ -8,7 +8,7 @@ import { toHex, type Frame } from '../../wal/index.ts'
 import { balanceRowsOf } from './balances.ts'
 import { BreakBook } from './breaks.ts'
 import { foldFrame } from './fold.ts'
-import { initialLedger, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
+import { genesisLedger, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
 import { decodeSection, encodeSection } from './section.ts'
 import { Store, type QueryModelDigest } from './store.ts'
 
@@ -33,8 +33,9 @@ export class QueryModelRebuild {
     this.hash = hash
   }
 
-  static fromGenesis(): QueryModelRebuild {
-    return new QueryModelRebuild(initialLedger(), new BreakBook(), Store.open(':memory:'), 0, '')
+  /** From the log's first record; `lotsUntrackedThroughLsn`: that of the ledger it repeats (LedgerState; 0: lots throughout). */
+  static fromGenesis(lotsUntrackedThroughLsn = 0): QueryModelRebuild {
+    return new QueryModelRebuild(genesisLedger(lotsUntrackedThroughLsn), new BreakBook(), Store.open(':memory:'), 0, '')
   }
 
   /** Starts from a snapshot's back-office section (throws BackOfficeSectionError when it is not usable). */
@@ -76,7 +77,7 @@ export class QueryModelRebuild {
 
   private writeRows(): void {
     if (this.lsn === this.store.lastLsn && this.postings.length === 0 && this.fills.length === 0) return
-    this.store.write({ lastLsn: this.lsn, lastHash: this.hash, postings: this.postings, fills: this.fills, positions: [], balances: [] })
+    this.store.write({ lastLsn: this.lsn, lastHash: this.hash, postings: this.postings, fills: this.fills, positions: [], balances: [], lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn })
     this.postings = []
     this.fills = []
   }

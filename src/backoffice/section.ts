@@ -19,6 +19,8 @@ import type { KernelParams } from '../domain/kernel-config.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { isTerminal } from '../domain/states.ts'
 import { countVenueAccount, type LedgerState } from './ledger.ts'
+import type { TrackedOrder } from './orders.ts'
+import { positionKey } from './positions.ts'
 import { ledgerRetentionOf } from './retention.ts'
 import { FRACTION_ONE } from './synthetic-lots.ts'
 import type { QueryModelDigest } from './store.ts'
@@ -32,9 +34,12 @@ export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
  * 3: positions hold their synthetic lots (Position.syntheticLots, synthetic-lots.ts) and the ledger
  * lotsUntrackedThroughLsn. Versions 1 and 2 are still read: their ledger has no lots, so its lotsUntrackedThroughLsn
  * is the section's LSN (upgradeToLots).
+ * 4: each segment of a lot holds the price its synthetic fill booked at (SyntheticSegment.price), each lot whether
+ * those were mixed (SyntheticLot.mixedPrices). Version 3 is still read: its segments' price is null (unknown), its lots
+ * not mixed, so their true-ups split as that build split them (positions.ts).
  */
-export const BACKOFFICE_SECTION_VERSION = 3
-const VERSIONS_READ: readonly number[] = [1, 2, BACKOFFICE_SECTION_VERSION]
+export const BACKOFFICE_SECTION_VERSION = 4
+const VERSIONS_READ: readonly number[] = [1, 2, 3, BACKOFFICE_SECTION_VERSION]
 const MAGIC = new TextEncoder().encode('EGBOSEC1')
 const HEADER_BYTES_MAX = 1 << 20
 
@@ -122,7 +127,7 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     throw new BackOfficeSectionError('STATE_INVALID', `back-office state is not readable: ${String(error)}`)
   }
   const retained = value?.ledger !== undefined && header.version === 1 ? upgradeV1Ledger(value.ledger, upgradeFrom) : value?.ledger
-  const ledger = retained !== undefined && header.version < 3 ? upgradeToLots(retained, header.lsn) : retained
+  const ledger = retained !== undefined && header.version < 3 ? upgradeToLots(retained, header.lsn) : header.version === 3 ? upgradeToPricedLots(retained) : retained
   const breaksState = value?.breaks
   const ledgerValid =
     ledger !== undefined && Number.isSafeInteger(ledger.lastLsn) && ledger.lastLsn <= header.lsn &&
@@ -132,7 +137,6 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map &&
     Number.isSafeInteger(ledger.counters.retiredOrders) && Number.isSafeInteger(ledger.counters.unbookedFills) &&
     Number.isSafeInteger(ledger.lotsUntrackedThroughLsn) && ledger.lotsUntrackedThroughLsn >= 0 && ledger.lotsUntrackedThroughLsn <= header.lsn &&
-    [...ledger.positions.values()].every(lotsValid) &&
     // Every held order is an object (a [key] pair without a value decodes to undefined).
     [...ledger.orders.values()].every((order: unknown) => typeof order === 'object' && order !== null) &&
     // Every ended order listed is held, with an end time: retention walks this list and removes what it names.
@@ -141,6 +145,10 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
   if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
+  for (const [key, position] of ledger.positions) {
+    const problem = lotsProblem(key, position, ledger.orders)
+    if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `synthetic lots of position ${key.replace('\n', ' ')}: ${problem}`)
+  }
   const breaks = new BreakBook()
   for (const [key, open] of breaksState.open) breaks.open.set(key, open)
   breaks.lastRun = breaksState.lastRun
@@ -186,7 +194,8 @@ function upgradeV1Ledger(ledger: LedgerState, kernel: SectionUpgradeSource | nul
  * is marked untracked. Its true-ups split by the rule before lots, as the build that wrote the section split every
  * true-up it booked: rebuilding the lots would take the log from each synthetic fill on, which a compacted log no
  * longer holds, and on a whole log a ledger so rebuilt would still hold the older split of every true-up already
- * booked. The replay check starts from this section for the same reason (projector.ts replayBaseLedger).
+ * booked. The replay check folds from genesis with the same untracked LSN, which repeats that build's split
+ * (projector.ts replayBaseLedger).
  */
 function upgradeToLots(ledger: LedgerState, lsn: number): LedgerState {
   if (typeof ledger !== 'object' || ledger === null) return ledger
@@ -194,25 +203,61 @@ function upgradeToLots(ledger: LedgerState, lsn: number): LedgerState {
 }
 
 /**
- * A decoded position's lots: absent, or order id → a lot of segments (each a range of quantity with an open fraction
- * within 0 … 1) and the cover noted for its next true-up (null or a range). Checked, not trusted: a true-up asserts on
- * what it finds there.
+ * A version 3 ledger as version 4: every segment's price is null (that build kept none), every lot not mixed. Fields
+ * of the wrong type are left for the checks after it to refuse.
  */
-function lotsValid(position: unknown): boolean {
-  if (typeof position !== 'object' || position === null) return false
-  const lots = (position as { syntheticLots?: unknown }).syntheticLots
-  if (lots === undefined) return true
-  if (!(lots instanceof Map) || lots.size === 0) return false
-  for (const lot of lots.values()) {
-    const { segments, cover } = (lot ?? {}) as { segments?: unknown; cover?: unknown }
-    if (!Array.isArray(segments) || segments.length === 0 || !(cover === null || rangeValid(cover))) return false
-    for (const segment of segments) {
-      if (!rangeValid(segment)) return false
-      const { openFraction } = segment as { openFraction?: unknown }
-      if (typeof openFraction !== 'bigint' || openFraction < 0n || openFraction > FRACTION_ONE) return false
+function upgradeToPricedLots(ledger: LedgerState | undefined): LedgerState | undefined {
+  if (!(ledger?.positions instanceof Map)) return ledger
+  for (const position of ledger.positions.values()) {
+    const lots = (position as { syntheticLots?: unknown } | null)?.syntheticLots
+    if (!(lots instanceof Map)) continue
+    for (const lot of lots.values()) {
+      if (typeof lot !== 'object' || lot === null) continue
+      ;(lot as { mixedPrices?: unknown }).mixedPrices ??= false
+      const segments = (lot as { segments?: unknown }).segments
+      if (Array.isArray(segments)) for (const segment of segments) if (typeof segment === 'object' && segment !== null) segment.price ??= null
     }
   }
-  return true
+  return ledger
+}
+
+/**
+ * What is wrong with a decoded position's lots, or null: absent, or order id → a lot of segments (each a range of
+ * quantity with an open fraction within 0 … 1 and a price or null) and the cover noted for its next true-up (null or a range), such as
+ * the ledger itself keeps (synthetic-lots.ts). Checked, not trusted: a true-up asserts on what it finds there, and a
+ * lot the ledger would never drop or take keeps being scaled. So each lot is of an order the ledger holds, filed under
+ * that order's position, its segments in order, disjoint and within the order's cumulative quantity, and open only
+ * while the position is open on the order's side (a close to zero or a flip zeroes every fraction).
+ */
+function lotsProblem(key: string, position: unknown, orders: ReadonlyMap<string, TrackedOrder>): string | null {
+  if (typeof position !== 'object' || position === null) return 'the position is not an object'
+  const { syntheticLots: lots, netQty } = position as { syntheticLots?: unknown; netQty?: unknown }
+  if (lots === undefined) return null
+  if (!(lots instanceof Map) || lots.size === 0) return 'not a Map of at least one lot'
+  if (typeof netQty !== 'bigint') return 'the position has no net quantity'
+  for (const [orderId, lot] of lots as Map<unknown, unknown>) {
+    const order = typeof orderId === 'string' ? orders.get(orderId) : undefined
+    if (order === undefined) return `a lot of ${String(orderId)}, an order the ledger does not hold`
+    if (positionKey(order.accountId, order.venue, order.symbol) !== key) return `the lot of ${orderId} belongs to another position`
+    if (typeof order.cumQty !== 'bigint') return `${orderId} has no cumulative quantity`
+    const { segments, cover, mixedPrices } = (lot ?? {}) as { segments?: unknown; cover?: unknown; mixedPrices?: unknown }
+    if (!Array.isArray(segments) || segments.length === 0 || !(cover === null || rangeValid(cover)) || typeof mixedPrices !== 'boolean') return `the lot of ${orderId} is not segments, a cover and whether mixed`
+    const openOnSide = order.side === 'buy' ? netQty > 0n : netQty < 0n
+    let previousToQty = 0n
+    for (const segment of segments as unknown[]) {
+      if (!rangeValid(segment)) return `a segment of ${orderId} is not a range`
+      const { fromQty, toQty, openFraction } = segment as { fromQty: bigint; toQty: bigint; openFraction?: unknown }
+      if (typeof openFraction !== 'bigint' || openFraction < 0n || openFraction > FRACTION_ONE) return `a segment of ${orderId} has no open fraction within 0 … 1`
+      const { price } = segment as { price?: unknown }
+      if (!(price === null || (typeof price === 'bigint' && price > 0n))) return `a segment of ${orderId} has no price (a positive amount, or null when unknown)`
+      if (price === null && mixedPrices) return `a segment of ${orderId} has an unknown price in a lot of mixed prices`
+      if (fromQty < previousToQty) return `the segments of ${orderId} are out of order or overlap`
+      if (toQty > order.cumQty) return `a segment of ${orderId} ends past its cumulative quantity ${order.cumQty}`
+      if (openFraction > 0n && !openOnSide) return `a segment of ${orderId} is open in a position not open on its ${order.side} side`
+      previousToQty = toQty
+    }
+  }
+  return null
 }
 
 /** A range of quantity (fromQty, toQty]: not empty, from zero up. */

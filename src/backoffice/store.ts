@@ -30,6 +30,8 @@ export interface StoreBatch {
   fills: readonly FillRecord[]
   positions: readonly Position[]
   balances: readonly BalanceRow[]
+  /** The writing ledger's LedgerState.lotsUntrackedThroughLsn (kept in table lots_rule; see lotsUntrackedThroughLsn). */
+  lotsUntrackedThroughLsn: number
 }
 
 export interface LedgerQuery {
@@ -66,6 +68,8 @@ export interface StoreCounts {
 }
 
 const SCHEMA = [
+  // Not in the content digest: which rule split the true-ups behind the figures, not a figure (Store.lotsUntrackedThroughLsn).
+  'CREATE TABLE IF NOT EXISTS lots_rule (id INTEGER PRIMARY KEY CHECK (id = 1), untracked_through_lsn INTEGER NOT NULL)',
   'CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), last_lsn INTEGER NOT NULL, last_hash TEXT NOT NULL, batches INTEGER NOT NULL)',
   `CREATE TABLE IF NOT EXISTS postings (lsn INTEGER NOT NULL, seq INTEGER NOT NULL, book TEXT NOT NULL, account_id TEXT NOT NULL,
      asset TEXT NOT NULL, amount TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (lsn, seq)) WITHOUT ROWID`,
@@ -238,15 +242,28 @@ export class Store {
       this.db
         .query('INSERT INTO meta (id, last_lsn, last_hash, batches) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET last_lsn = ?1, last_hash = ?2, batches = ?3')
         .run(batch.lastLsn, batch.lastHash, batches)
+      this.db
+        .query('INSERT INTO lots_rule (id, untracked_through_lsn) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET untracked_through_lsn = ?1')
+        .run(batch.lotsUntrackedThroughLsn)
     })()
     this.position = { lastLsn: batch.lastLsn, lastHash: batch.lastHash, batches }
+  }
+
+  /**
+   * Through which LSN the ledger that wrote these rows kept no synthetic lots (LedgerState.lotsUntrackedThroughLsn), so
+   * split true-ups by the rule before lots; null when no build that keeps lots wrote to it (then, for a store that is
+   * not empty, through its last LSN). A back office keeping this store continues with the same rule.
+   */
+  lotsUntrackedThroughLsn(): number | null {
+    const row = this.db.query('SELECT untracked_through_lsn FROM lots_rule WHERE id = 1').get() as { untracked_through_lsn: bigint } | null
+    return row === null ? null : Number(row.untracked_through_lsn)
   }
 
   /** Empties every table: the store no longer matches the log and will be rebuilt from it. */
   reset(): void {
     this.#resets += 1
     this.db.transaction(() => {
-      for (const table of ['meta', 'postings', 'fills', 'positions', 'balances']) this.db.exec(`DELETE FROM ${table}`)
+      for (const table of ['meta', 'postings', 'fills', 'positions', 'balances', 'lots_rule']) this.db.exec(`DELETE FROM ${table}`)
     })()
     this.position = { lastLsn: 0, lastHash: '', batches: 0 }
   }

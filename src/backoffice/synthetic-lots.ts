@@ -19,7 +19,12 @@
  *   - at every reducing fill since, times (N − c)/N; at a close to zero or a flip, 0 (a position that comes back to the
  *     same side opens at later fills' cash, none of the synthetic fill's).
  * A true-up puts Σ (units of each segment it covers × that segment's fraction) / its quantity of its cash change in
- * the basis, and removes what it covered. When its quantity is not all within the range it covers (a real fill the
+ * the basis, and removes what it covered. Each segment also keeps the price its synthetic fill booked at: the kernel
+ * trues up at the average of everything the order has pending (pendingShareOf), which is a segment's own cash only
+ * while the order's pending quantity was all booked at one price. An order may get synthetic fills at two prices (a
+ * status read books at the venue's price, an amend between two reads changes it); the lot is then marked mixed until
+ * it goes (the kernel keeps averaging over what was pending until nothing is), and each segment's change is its real
+ * cash less its own synthetic cash (positions.ts applyTrueUpToPosition). When its quantity is not all within the range it covers (a real fill the
  * kernel matched to synthetic quantity booked as another's, say), the rest is taken from the order's first segments,
  * so the lot shrinks by what the kernel's pending quantity shrinks by. The lot goes when nothing is pending or its order
  * is retired (retention.ts: the ledger then counts that order's true-ups unbooked).
@@ -41,6 +46,8 @@ export interface SyntheticSegment {
   toQty: Units
   /** The part of it still open in the position's cost basis, in parts of FRACTION_ONE (0 … FRACTION_ONE). */
   openFraction: bigint
+  /** The price its synthetic fill booked at; null when unknown (kept by a build before prices: section format 3). */
+  price: Units | null
 }
 
 export interface SyntheticLot {
@@ -48,28 +55,53 @@ export interface SyntheticLot {
   segments: readonly SyntheticSegment[]
   /** The range the order's last covered fill covers (`order.fill_covered`), until its true-up takes it. */
   cover: { fromQty: Units; toQty: Units } | null
+  /**
+   * Whether the order's synthetic quantity pending since the lot began was booked at two or more (known) prices: the
+   * kernel's average (pendingShareOf) is then not each segment's own price, until the lot goes with nothing pending.
+   */
+  mixedPrices: boolean
 }
 
 /** Order id → lot; absent from a position while it has none. */
 export type SyntheticLots = Map<string, SyntheticLot>
 
-/** What a true-up took of a lot: its quantity, and Σ quantity × open fraction over what it took. */
+/** A part of a segment a true-up took. */
+export interface TakenPiece {
+  qty: Units
+  openFraction: bigint
+  price: Units | null
+}
+
+/**
+ * What a true-up took of a lot: its quantity, Σ quantity × open fraction over what it took, the pieces, and whether
+ * the lot is of mixed prices (SyntheticLot.mixedPrices).
+ */
 export interface TakenLot {
   qty: Units
   openWeight: bigint
+  pieces: TakenPiece[]
+  pricesMixed: boolean
 }
 
-/** The synthetic fill of `orderId` just booked (cumQty − qty, cumQty]; its first `closedQty` units reduced the position. */
-export function addSyntheticLot(lots: SyntheticLots, orderId: string, booked: { cumQty: Units; qty: Units; closedQty: Units }): void {
-  const { cumQty, qty, closedQty } = booked
+/** Nothing taken: an order with no lot. */
+export function noTakenLot(): TakenLot {
+  return { qty: 0n, openWeight: 0n, pieces: [], pricesMixed: false }
+}
+
+/** The synthetic fill of `orderId` just booked (cumQty − qty, cumQty] at `price`; its first `closedQty` units reduced the position. */
+export function addSyntheticLot(lots: SyntheticLots, orderId: string, booked: { cumQty: Units; qty: Units; closedQty: Units; price: Units }): void {
+  const { cumQty, qty, closedQty, price } = booked
   assert(qty > 0n && qty <= cumQty && closedQty >= 0n && closedQty <= qty, () => `synthetic lot of ${orderId}: ${closedQty} closed of ${qty} to ${cumQty}`)
   const fromQty = cumQty - qty
   const added: SyntheticSegment[] = []
-  if (closedQty > 0n) added.push({ fromQty, toQty: fromQty + closedQty, openFraction: 0n })
-  if (closedQty < qty) added.push({ fromQty: fromQty + closedQty, toQty: cumQty, openFraction: FRACTION_ONE })
+  if (closedQty > 0n) added.push({ fromQty, toQty: fromQty + closedQty, openFraction: 0n, price })
+  if (closedQty < qty) added.push({ fromQty: fromQty + closedQty, toQty: cumQty, openFraction: FRACTION_ONE, price })
   const lot = lots.get(orderId)
   const segments = [...(lot?.segments ?? []), ...added].sort((a, b) => (a.fromQty < b.fromQty ? -1 : a.fromQty > b.fromQty ? 1 : 0))
-  lots.set(orderId, { segments, cover: lot?.cover ?? null })
+  // A lot with a segment of unknown price (section format 3) stays as that build split it: by the kernel's average.
+  const pricesKnown = lot === undefined || lot.segments.every((segment) => segment.price !== null)
+  const mixedPrices = (lot?.mixedPrices ?? false) || (pricesKnown && (lot?.segments.some((segment) => segment.price !== price) ?? false))
+  lots.set(orderId, { segments, cover: lot?.cover ?? null, mixedPrices })
 }
 
 /**
@@ -84,33 +116,34 @@ export function scaleSyntheticLots(lots: SyntheticLots, closeQty: Units, openQty
       const openFraction = closeQty === openQty ? 0n : roundedRatio(segment.openFraction * (openQty - closeQty), openQty)
       return { ...segment, openFraction }
     })
-    lots.set(orderId, { segments, cover: lot.cover })
+    lots.set(orderId, { ...lot, segments })
   }
 }
 
 /** A real fill of the order covers (fromQty, toQty] of its venue cumulative quantity: its true-up follows. */
 export function noteSyntheticCover(lots: SyntheticLots, orderId: string, cover: { fromQty: Units; toQty: Units }): void {
   const lot = lots.get(orderId)
-  if (lot !== undefined) lots.set(orderId, { segments: lot.segments, cover })
+  if (lot !== undefined) lots.set(orderId, { ...lot, cover })
 }
 
 /**
- * Takes `qty` of the order's lot for its true-up: what the last cover names first, then the first segments. Less than
- * `qty` only for synthetic quantity booked before lots were kept (LedgerState.lotsUntrackedThroughLsn). The lot goes
- * once nothing of it is left.
+ * Takes `qty` of the order's lot for its true-up: what the last cover names first, then (`fallback`) the first
+ * segments. Less than `qty` for synthetic quantity booked before lots were kept (LedgerState.lotsUntrackedThroughLsn):
+ * an order accepted before then may have such quantity pending beside its lot, and a cover outside its lot is taken
+ * to be that (no fallback), not the lot's newer quantity. The lot goes once nothing of it is left.
  */
-export function takeSyntheticLot(lots: SyntheticLots, orderId: string, qty: Units): TakenLot {
+export function takeSyntheticLot(lots: SyntheticLots, orderId: string, qty: Units, fallback = true): TakenLot {
   const lot = lots.get(orderId)
-  if (lot === undefined) return { qty: 0n, openWeight: 0n }
+  if (lot === undefined) return noTakenLot()
   let segments = lot.segments
-  const taken: TakenLot = { qty: 0n, openWeight: 0n }
+  const taken: TakenLot = { ...noTakenLot(), pricesMixed: lot.mixedPrices }
   if (lot.cover !== null) segments = cut(segments, lot.cover, qty, taken)
-  if (taken.qty < qty && segments.length > 0) {
+  if (fallback && taken.qty < qty && segments.length > 0) {
     const all = { fromQty: (segments[0] as SyntheticSegment).fromQty, toQty: (segments[segments.length - 1] as SyntheticSegment).toQty }
     segments = cut(segments, all, qty - taken.qty, taken)
   }
   if (segments.length === 0) lots.delete(orderId)
-  else lots.set(orderId, { segments, cover: null })
+  else lots.set(orderId, { segments, cover: null, mixedPrices: lot.mixedPrices })
   return taken
 }
 
@@ -129,6 +162,7 @@ function cut(segments: readonly SyntheticSegment[], range: { fromQty: Units; toQ
     left -= to - from
     taken.qty += to - from
     taken.openWeight += (to - from) * segment.openFraction
+    taken.pieces.push({ qty: to - from, openFraction: segment.openFraction, price: segment.price })
     if (segment.fromQty < from) kept.push({ ...segment, toQty: from })
     if (to < segment.toQty) kept.push({ ...segment, fromQty: to })
   }

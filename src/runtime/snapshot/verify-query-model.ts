@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReadOnlyLog } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, QueryModelRebuild, sectionHeaderOf, Store, type QueryModelDigest } from '../../backoffice/index.ts'
+import { BACKOFFICE_SECTION, decodeSection, QueryModelRebuild, sectionHeaderOf, Store, type QueryModelDigest } from '../../backoffice/index.ts'
 import type { LoadedSnapshot } from './load.ts'
 
 export const STORED_QUERY_MODEL = 'backoffice.sqlite'
@@ -37,6 +37,8 @@ export interface QueryModelReport {
 interface Target {
   check: QueryModelCheck
   digest: QueryModelDigest | null
+  /** Through which LSN the build that wrote it kept no synthetic lots (backoffice LedgerState.lotsUntrackedThroughLsn). */
+  lotsUntrackedThroughLsn: number
 }
 
 export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly LoadedSnapshot[], base: LoadedSnapshot | null): QueryModelReport {
@@ -49,14 +51,16 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
     if (bytes === undefined) continue
     try {
       const header = sectionHeaderOf(bytes)
-      targets.push({ check: blank(loaded.file, header.lsn), digest: header.queryModel })
+      targets.push({ check: blank(loaded.file, header.lsn), digest: header.queryModel, lotsUntrackedThroughLsn: sectionLotsUntracked(bytes, header.version, header.lsn) })
     } catch (error) {
-      targets.push({ check: { ...blank(loaded.file, 0), status: 'invalid', problem: message(error) }, digest: null })
+      targets.push({ check: { ...blank(loaded.file, 0), status: 'invalid', problem: message(error) }, digest: null, lotsUntrackedThroughLsn: 0 })
     }
   }
   const report: QueryModelReport = { compared: targets.length > 0, base: { kind: 'genesis', lsn: 0 }, checks: targets.map((target) => target.check), elapsedMs: 0 }
   if (targets.length === 0) return report
-  const rebuild = startRebuild(log, base, report)
+  // From genesis, the rebuild repeats the rule the data was written by: no lots through the LSN the newest of them kept
+  // none through (the back office's replay base does the same: projector.ts replayBaseLedger).
+  const rebuild = startRebuild(log, base, report, Math.max(0, ...targets.map((target) => target.lotsUntrackedThroughLsn)))
   if (rebuild === null) {
     for (const target of targets) if (target.check.status !== 'invalid') notComparable(target.check, `the log starts at LSN ${log.firstLsn} and the base snapshot has no back-office section`)
     report.elapsedMs = performance.now() - started
@@ -95,13 +99,23 @@ export function queryModelOk(report: QueryModelReport): boolean {
   return report.checks.every((check) => check.status === 'match' || check.status === 'not-comparable')
 }
 
-function startRebuild(log: ReadOnlyLog, base: LoadedSnapshot | null, report: QueryModelReport): QueryModelRebuild | null {
-  if (log.firstLsn <= 1) return QueryModelRebuild.fromGenesis()
+function startRebuild(log: ReadOnlyLog, base: LoadedSnapshot | null, report: QueryModelReport, lotsUntrackedThroughLsn: number): QueryModelRebuild | null {
+  if (log.firstLsn <= 1) return QueryModelRebuild.fromGenesis(lotsUntrackedThroughLsn)
   const bytes = base?.sections.get(BACKOFFICE_SECTION)
   if (bytes === undefined) return null
   const rebuild = QueryModelRebuild.fromSection(bytes)
   report.base = { kind: 'section', lsn: rebuild.lsn }
   return rebuild
+}
+
+/** Through which LSN a section's ledger kept no lots: all of it before lots (version 1, 2), else as it says (0 if unreadable). */
+function sectionLotsUntracked(bytes: Uint8Array, version: number, lsn: number): number {
+  if (version < 3) return lsn
+  try {
+    return decodeSection(bytes).ledger.lotsUntrackedThroughLsn
+  } catch {
+    return 0
+  }
 }
 
 /** The stored query model's digest, read from a copy (its WAL too) so the directory is never touched. */
@@ -114,13 +128,13 @@ function storedDigest(dir: string): Target | null {
     const store = Store.open(join(scratch, STORED_QUERY_MODEL))
     try {
       const digest = store.contentDigest()
-      if (digest.lastLsn === 0) return { check: { ...blank('stored', 0), status: 'not-comparable', problem: 'the stored query model is empty' }, digest: null }
-      return { check: blank('stored', digest.lastLsn), digest }
+      if (digest.lastLsn === 0) return { check: { ...blank('stored', 0), status: 'not-comparable', problem: 'the stored query model is empty' }, digest: null, lotsUntrackedThroughLsn: 0 }
+      return { check: blank('stored', digest.lastLsn), digest, lotsUntrackedThroughLsn: store.lotsUntrackedThroughLsn() ?? digest.lastLsn }
     } finally {
       store.close()
     }
   } catch (error) {
-    return { check: { ...blank('stored', 0), status: 'invalid', problem: `unreadable: ${message(error)}` }, digest: null }
+    return { check: { ...blank('stored', 0), status: 'invalid', problem: `unreadable: ${message(error)}` }, digest: null, lotsUntrackedThroughLsn: 0 }
   } finally {
     rmSync(scratch, { recursive: true, force: true })
   }
