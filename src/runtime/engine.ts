@@ -128,7 +128,8 @@ export class Engine {
   /** Appends non-kernel records (audit seals) in log order with everything else. */
   appendRecords(records: RecordInput[]): Promise<number[]> {
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
-    if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(new EngineOverloadedError('log queue full'))
+    // A dead log has no room either: its error says why (a lost lease, a failed fsync), not "full".
+    if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(this.wal.fatalError ?? new EngineOverloadedError('log queue full'))
     const firstLsn = this.reserveLsns(records.length)
     const appended = this.wal.append(records)
     // A batch may hold these records alone: its waiting event-less decisions are answered from here then.

@@ -61,4 +61,16 @@ describe('a deposed leader stopping', () => {
     const log = openReadOnly(join(world.dir, 'log'))
     expect(log.lastLsn).toBe(durableLsn)
   })
+
+  test('once its log refused a write for the lost lease, every later append is refused with that error, not "log queue full"', async () => {
+    const leaseDir = tempDataDir()
+    dirs.push(leaseDir)
+    const lease = Lease.acquire({ dir: leaseDir, holderId: 'a http://127.0.0.1:1', ttlMs: 60_000, clockSkewMsMax: 100 })
+    const world = await startWorld({ seed: 23, wal: { lease, epoch: lease.epoch } })
+    worlds.push(world)
+    Lease.acquire({ dir: leaseDir, holderId: 'b http://127.0.0.1:2', ttlMs: 60_000, clockSkewMsMax: 100, nowMs: () => Date.now() + 120_000 })
+    const record = { type: 0xa0ff, version: 1, payload: new Uint8Array(1) }
+    await expect(world.gateway.engine.appendRecords([record])).rejects.toMatchObject({ code: 'LEASE_LOST' })
+    await expect(world.gateway.engine.appendRecords([record])).rejects.toMatchObject({ code: 'LEASE_LOST' })
+  })
 })
