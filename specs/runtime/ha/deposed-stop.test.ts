@@ -22,6 +22,9 @@ async function sealingAudit(): Promise<ReturnType<typeof parseConfig>['audit']> 
   return parseConfig({ audit: { signingKeyFile, sealEveryRecords: 1_000, selfCheckEveryMs: 3_600_000 } }).audit
 }
 
+/** A start with a sealing key runs the audit self-check on a thread, in real time: slow on a loaded machine. */
+const START_WITH_AUDIT_MS_MAX = 20_000
+
 describe('a deposed leader stopping', () => {
   test('writes no shutdown seal after a takeover: its log holds only what it acknowledged under the lease', async () => {
     const leaseDir = tempDataDir()
@@ -41,7 +44,7 @@ describe('a deposed leader stopping', () => {
     // would make this node's log fork from the new leader's (DIVERGED: log moved aside, a full re-sync).
     const log = openReadOnly(join(world.dir, 'log'))
     expect(log.lastLsn).toBe(durableLsn)
-  })
+  }, START_WITH_AUDIT_MS_MAX)
 
   test('a seal signed before the takeover and appended after it is refused, not written (a periodic seal in flight)', async () => {
     const leaseDir = tempDataDir()
@@ -60,7 +63,7 @@ describe('a deposed leader stopping', () => {
     await world.gateway.stop()
     const log = openReadOnly(join(world.dir, 'log'))
     expect(log.lastLsn).toBe(durableLsn)
-  })
+  }, START_WITH_AUDIT_MS_MAX)
 
   test('once its log refused a write for the lost lease, every later append is refused with that error, not "log queue full"', async () => {
     const leaseDir = tempDataDir()
@@ -72,5 +75,5 @@ describe('a deposed leader stopping', () => {
     const record = { type: 0xa0ff, version: 1, payload: new Uint8Array(1) }
     await expect(world.gateway.engine.appendRecords([record])).rejects.toMatchObject({ code: 'LEASE_LOST' })
     await expect(world.gateway.engine.appendRecords([record])).rejects.toMatchObject({ code: 'LEASE_LOST' })
-  })
+  }, START_WITH_AUDIT_MS_MAX)
 })
