@@ -31,16 +31,24 @@ async function restingWorld(seed: number, requestTimeoutMs = 1_000): Promise<{ w
   return { world, ids }
 }
 
-/** Counts the status reads a venue answers, and the most in flight at once. */
-function countStatusReads(world: World): { reads: number; inFlightMax: number } {
-  const counts = { reads: 0, inFlightMax: 0 }
+/**
+ * Counts the status reads a venue answers, and the most venue calls (status reads and trade queries: a read-back makes
+ * both at once) in flight at once.
+ */
+function countStatusReads(world: World): { reads: number; callsInFlightMax: number } {
+  const counts = { reads: 0, callsInFlightMax: 0 }
   let inFlight = 0
+  const counted = <T>(call: Promise<T>): Promise<T> => {
+    counts.callsInFlightMax = Math.max(counts.callsInFlightMax, ++inFlight)
+    return call.finally(() => inFlight--)
+  }
   const orderStatus = world.venue.orderStatus.bind(world.venue)
+  const trades = world.venue.trades.bind(world.venue)
   world.venue.orderStatus = (clientOrderId): Promise<VenueOutcome<VenueOrder | null>> => {
     counts.reads++
-    counts.inFlightMax = Math.max(counts.inFlightMax, ++inFlight)
-    return orderStatus(clientOrderId).finally(() => inFlight--)
+    return counted(orderStatus(clientOrderId))
   }
+  world.venue.trades = (options) => counted(trades(options))
   return counts
 }
 
@@ -70,7 +78,8 @@ test('a venue that cannot list: every open order is read back, never more than h
   worlds.push(second)
   expect(second.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 0, openOrdersReconciled: RESTING })
   expect(counts.reads).toBe(RESTING)
-  expect(counts.inFlightMax).toBe(CALLS_IN_FLIGHT_MAX / 2)
+  // Two calls per read-back (status and trades): 16 read-backs at once, not 32 (64 calls, the whole budget).
+  expect(counts.callsInFlightMax).toBe(CALLS_IN_FLIGHT_MAX / 2)
   expect(second.errors).toEqual([])
 })
 
@@ -82,7 +91,9 @@ test('a venue timing every read out: bootstrap reads back until the converge dea
   world.venue.setFaults({ outages: [{ startMs: nowMs, endMs: nowMs + 600_000, calls: 'unknown', reports: 'hold' }] })
   const second = await startWorld({ seed: 73, dir: world.dir, clock: world.clock, venue: world.venue })
   worlds.push(second)
-  // The list times out (20 s), then one round of 32 reads (20 s more) passes the 30 s deadline: 48 left to the sweep.
-  expect(second.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 0, openOrdersReconciled: CALLS_IN_FLIGHT_MAX / 2, openOrdersLeftToSweep: RESTING - CALLS_IN_FLIGHT_MAX / 2 })
+  // The list times out (20 s), then one round of 16 read-backs (32 calls, 20 s more) passes the 30 s deadline: 64
+  // left to the sweep.
+  const readBacksAtOnce = CALLS_IN_FLIGHT_MAX / 2 / 2
+  expect(second.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 0, openOrdersReconciled: readBacksAtOnce, openOrdersLeftToSweep: RESTING - readBacksAtOnce })
   expect(second.gateway.bootstrapReport?.waitedMs).toBeLessThanOrEqual(2 * timeoutMs + 100)
 })

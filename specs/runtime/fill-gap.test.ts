@@ -85,7 +85,7 @@ test('a fill report merely late (reordered) closes its gap when it lands: nothin
   throw new Error('no seed of 1..40 delivered the second fill first')
 })
 
-test('a gap due while the call budget is spent, or down to its last call, waits a grace and is read back once two calls are free', () => {
+test('a gap due while the call budget is spent, or too low for a read-back and one call more, waits a grace and is read back once three calls are free', () => {
   const clock = new SimClock({ startMs: 0 })
   const order = { orderId: 'o-1', status: 'Partial', cumQty: 1n } as Order
   const readBacks: string[] = []
@@ -97,7 +97,10 @@ test('a gap due while the call budget is spent, or down to its last call, waits 
   budgetLeft = 1 // the last free call is a send's
   clock.advance(FILL_GAP_GRACE_MS)
   expect(readBacks).toEqual([])
-  budgetLeft = 2
+  budgetLeft = 2 // a read-back's two calls (status and trades) would take the last free one
+  clock.advance(FILL_GAP_GRACE_MS)
+  expect(readBacks).toEqual([])
+  budgetLeft = 3
   clock.advance(FILL_GAP_GRACE_MS)
   expect(readBacks).toEqual(['o-1'])
   clock.advance(10 * FILL_GAP_GRACE_MS)

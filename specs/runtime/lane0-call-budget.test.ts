@@ -95,11 +95,15 @@ describe('the executor bound on calls in flight', () => {
     const nowMs = world.clock.nowMs()
     world.venue.setFaults({ outages: [{ startMs: nowMs, endMs: nowMs + 10_000, calls: 'unknown', reports: 'hold' }] })
     // Every resting order is quiet past one interval, so every one is due. The sweep asks for the venue's open orders,
-    // which times out in the outage, then falls back to reading the orders one by one: half the free budget.
-    const readsBefore = world.venue.inspect().requests.calls.orderStatus
-    await stepUntil(world, () => world.venue.inspect().requests.calls.orderStatus > readsBefore, 2 * RECONCILE_SWEEP_MS + REQUEST_TIMEOUT_MS + 100)
+    // which times out in the outage, then falls back to reading the orders one by one: half the free budget, counting
+    // each read-back's two calls (status and trades).
+    const calls = () => world.venue.inspect().requests.calls
+    const readsBefore = calls().orderStatus
+    const tradesBefore = calls().trades
+    await stepUntil(world, () => calls().orderStatus > readsBefore, 2 * RECONCILE_SWEEP_MS + REQUEST_TIMEOUT_MS + 100)
     await run(world, 20)
-    expect(world.venue.inspect().requests.calls.orderStatus - readsBefore).toBe(CALLS_IN_FLIGHT_MAX / 2)
+    expect(calls().orderStatus - readsBefore).toBe(CALLS_IN_FLIGHT_MAX / 2 / 2)
+    expect(calls().orderStatus - readsBefore + calls().trades - tradesBefore).toBe(CALLS_IN_FLIGHT_MAX / 2)
     const placesBefore = world.venue.inspect().requests.calls.place
     const body = { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '2950', client_order_id: 'after-sweep' }
     const placed = await world.gateway.place(traderA, body, null)

@@ -97,4 +97,34 @@ describe('reading an order back for reconcile', () => {
     await readBack(venue, { orderId: 'o1', clientOrderId: 'eg-o1', heldCumQty: () => 0n })
     expect(asked.trades).toBe(2)
   })
+
+  test('each of a read-back\'s venue calls counts in the executor\'s call budget while it is out (it counted as one)', async () => {
+    const world = await startWorld({ seed: 30_052 })
+    worlds.push(world)
+    const placed = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.001', price: '59000', tif: 'GTC', client_order_id: 'held' }, null)
+    if (placed.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(placed.reply)}`)
+    await run(world, 100)
+    const { executor } = world.gateway
+    const idle = executor.callsBudgetLeft
+    // Both answers are held until released, so both calls are out at once; then the trades do not explain a fill the
+    // status reports, and they are asked a third time, alone.
+    const releases: (() => void)[] = []
+    const held = <T>(answer: () => Promise<T>): Promise<T> => new Promise<void>((release) => releases.push(release)).then(answer)
+    const orderStatus = world.venue.orderStatus.bind(world.venue)
+    const trades = world.venue.trades.bind(world.venue)
+    world.venue.orderStatus = (clientOrderId) => held(() => orderStatus(clientOrderId).then((outcome) => (outcome.kind === 'ok' && outcome.value !== null ? { kind: 'ok', value: { ...outcome.value, cumQty: outcome.value.qty, status: 'filled' } } : outcome)))
+    world.venue.trades = (options) => held(() => trades(options))
+    const reading = executor.reconcileOrder(placed.reply.orderId)
+    expect(executor.stats.callsInFlight).toBe(2)
+    expect(executor.callsBudgetLeft).toBe(idle - 2)
+    for (const release of releases.splice(0)) release()
+    await run(world, 50) // the sim venue answers after its latency, on the simulated clock
+    expect(releases.length).toBe(1)
+    expect(executor.stats.callsInFlight).toBe(1)
+    releases.splice(0)[0]?.()
+    await run(world, 50)
+    await reading
+    expect(executor.stats.callsInFlight).toBe(0)
+    expect(executor.callsBudgetLeft).toBe(idle)
+  })
 })

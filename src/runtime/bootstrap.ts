@@ -15,6 +15,7 @@ import type { Engine } from './engine.ts'
 import type { Order } from '../domain/orders.ts'
 import type { Executor } from './executor.ts'
 import { LIST_THROTTLED, listedAsHeld, openOrderListOf } from './open-order-listing.ts'
+import { READ_BACK_CALLS } from './read-back.ts'
 
 export interface Funding {
   accountId: string
@@ -126,13 +127,13 @@ async function unconfirmedByLists(open: readonly Order[], executor: Executor): P
 }
 
 /**
- * Reads the orders back, at most half the executor's free call budget at a time (at least one), while `inTime`: a book
- * of thousands of open orders must not become thousands of calls at once (a venue's rate limit, every one timing
- * out), nor hold intake closed for as many rounds of venue timeouts. Resolves with how many were started, once they
- * have answered.
+ * Reads the orders back, at most half the executor's free call budget at a time (READ_BACK_CALLS calls each; at least
+ * one read-back), while `inTime`: a book of thousands of open orders must not become thousands of calls at once (a
+ * venue's rate limit, every one timing out), nor hold intake closed for as many rounds of venue timeouts. Resolves
+ * with how many were started, once they have answered.
  */
 async function readBackBounded(orderIds: readonly string[], executor: Executor, inTime: () => boolean): Promise<number> {
-  const inFlightMax = Math.max(1, Math.floor(executor.callsBudgetLeft / 2))
+  const inFlightMax = Math.max(1, Math.floor(executor.callsBudgetLeft / 2 / READ_BACK_CALLS))
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < orderIds.length && inTime()) await executor.reconcileOrder(orderIds[next++] as string)

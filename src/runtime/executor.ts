@@ -18,7 +18,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
-import { guarded, readBack } from './read-back.ts'
+import { guarded, READ_BACK_CALLS, readBack } from './read-back.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
@@ -95,10 +95,10 @@ export class Executor {
     for (let guard = 0; guard < 10_000; guard++) {
       // The bound holds Lanes 1–3 only (see ExecutorOptions.callsInFlightMax): nextWork answers Lane0 first, so an item
       // of another lane means no Lane0 work can start now.
-      const budgetSpent = this.stats.callsInFlight >= this.options.callsInFlightMax
+      const budgetLeft = this.callsBudgetLeft
       this.pickNowMs = clock.nowMs()
       const item = nextWork(engine.state, { nowMs: this.pickNowMs, busy: this.busy, reconcileHeld: this.reconcileHeld })
-      if (item === null || (budgetSpent && item.lane !== 0)) break
+      if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       if (item.kind === 'reconcile') {
         this.reconciling.add(item.orderId)
         void this.reconcile(item)
@@ -353,6 +353,24 @@ export class Executor {
     return Math.max(0, this.options.callsInFlightMax - this.stats.callsInFlight)
   }
 
+  /**
+   * Venue calls one item has in flight at once: a read-back's two (never more than the whole budget, or a budget of 1
+   * would hold reconcile for good), one for anything else.
+   */
+  private callsNeeded(item: WorkItem): number {
+    return item.kind === 'reconcile' ? Math.min(READ_BACK_CALLS, this.options.callsInFlightMax) : 1
+  }
+
+  /** One venue call, guarded, counted in callsInFlight while it is out (a read-back's each, as they are made). */
+  private readonly countedCall = async <T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> => {
+    this.stats.callsInFlight++
+    try {
+      return await guarded(call)
+    } finally {
+      this.stats.callsInFlight--
+    }
+  }
+
   private reconcile(item: WorkItem): Promise<void> {
     const { engine, clock } = this.options
     const adapter = this.options.adapters.get(item.venue)
@@ -362,14 +380,13 @@ export class Executor {
       return Promise.resolve()
     }
     this.stats.reconciles++
-    this.stats.callsInFlight++
     // Ask by the id the venue knows the order by now (the last applied amend's), like a real venue requires.
     const clientOrderId = currentClientOrderId(order)
     // The venue looks after this: its "not found" proves absence only if this is past the grace (kernel/reconcile.ts).
     const askedAtMs = clock.nowMs()
     const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
     return (async () => {
-      const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty })
+      const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.countedCall)
       if (answer === null) {
         // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
         this.reconcileBackoff.set(item.orderId, clock.nowMs() + this.options.reconcileRetryMs)
@@ -379,7 +396,6 @@ export class Executor {
     })()
       .catch((error: unknown) => this.options.onError(error, `reconcile of ${item.orderId}`))
       .finally(() => {
-        this.stats.callsInFlight--
         this.reconciling.delete(item.orderId)
         this.wake()
       })

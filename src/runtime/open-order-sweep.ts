@@ -20,6 +20,7 @@ import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 import { OPEN_AT_VENUE } from './bootstrap.ts'
 import { LIST_THROTTLED, listedAsHeld, openOrderListOf, type OpenOrderList } from './open-order-listing.ts'
 import type { VenueOpenOrders } from './venue-open-orders.ts'
+import { READ_BACK_CALLS } from './read-back.ts'
 
 export interface OpenOrderSweepOptions {
   clock: Clock
@@ -95,8 +96,9 @@ export class OpenOrderSweep {
     // Longest-quiet first again (the venues answered in any order); an order that had news meanwhile waits.
     const rank = new Map(due.map(({ orderId }, index) => [orderId, index]))
     toRead.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0))
+    // Half the free call budget, each read-back taking READ_BACK_CALLS of it; at least one while it has room for one.
     const left = this.options.callsBudgetLeft()
-    const limit = Math.min(this.options.ordersMax, left === 0 ? 0 : Math.max(1, Math.floor(left / 2)))
+    const limit = Math.min(this.options.ordersMax, left < READ_BACK_CALLS ? 0 : Math.max(1, Math.floor(left / 2 / READ_BACK_CALLS)))
     for (const orderId of toRead) {
       if (report.readBackCount >= limit) break
       if (!this.stillDue(orderId)) continue

@@ -23,6 +23,15 @@ export interface ReadBack {
   trades: VenueTrade[]
 }
 
+/**
+ * Venue calls one read-back has in flight at once, at most: the status and the trades together (the trades asked
+ * again only after both answered). What a caller keeps free in the executor's call budget for each read-back.
+ */
+export const READ_BACK_CALLS = 2
+
+/** Makes one venue call, guarded (see `guarded`) and counted against the executor's call budget while it is out. */
+export type VenueCall = <T>(call: () => Promise<VenueOutcome<T>>) => Promise<VenueOutcome<T>>
+
 export interface ReadBackRequest {
   orderId: string
   /** The id the venue knows the order by now (its last applied amend's). */
@@ -31,18 +40,21 @@ export interface ReadBackRequest {
   heldCumQty: () => Units
 }
 
-/** The order's status and trades, the trades read after the status when they did not explain it; null when the venue did not answer. */
-export async function readBack(adapter: VenueAdapter, request: ReadBackRequest): Promise<ReadBack | null> {
+/**
+ * The order's status and trades, the trades read after the status when they did not explain it; null when the venue
+ * did not answer. Every venue call goes through `call` (default: `guarded`, uncounted), so the executor counts each one.
+ */
+export async function readBack(adapter: VenueAdapter, request: ReadBackRequest, call: VenueCall = guarded): Promise<ReadBack | null> {
   const { clientOrderId } = request
   const [status, trades] = await Promise.all([
-    guarded(() => adapter.orderStatus(clientOrderId)),
+    call(() => adapter.orderStatus(clientOrderId)),
     // A venue with no trade query would answer unknown forever, and the order would never be reconciled.
-    adapter.tradesQueryable === false ? NO_TRADE_QUERY : guarded(() => adapter.trades({ clientOrderId })),
+    adapter.tradesQueryable === false ? NO_TRADE_QUERY : call(() => adapter.trades({ clientOrderId })),
   ])
   if (status.kind !== 'ok' || trades.kind !== 'ok') return null
   const venueOrder = status.value
   if (adapter.tradesQueryable === false || venueOrder === null || explained(venueOrder, trades.value, request)) return { venueOrder, trades: trades.value }
-  const later = await guarded(() => adapter.trades({ clientOrderId }))
+  const later = await call(() => adapter.trades({ clientOrderId }))
   if (later.kind !== 'ok') return null
   return { venueOrder, trades: later.value }
 }
