@@ -97,3 +97,21 @@ test('a venue timing every read out: bootstrap reads back until the converge dea
   expect(second.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 0, openOrdersReconciled: readBacksAtOnce, openOrdersLeftToSweep: RESTING - readBacksAtOnce })
   expect(second.gateway.bootstrapReport?.waitedMs).toBeLessThanOrEqual(2 * timeoutMs + 100)
 })
+
+test('an open order whose cancel goes out as egress starts is not read back, and not counted as read: its call brings its state', async () => {
+  const { world, ids } = await restingWorld(74)
+  const toCancel = ids[5] as string
+  // The cancel is requested durably, and egress stops before sending it: at the next start it waits in Lane0.
+  world.gateway.executor.stop()
+  expect((await world.gateway.cancel(traderA, toCancel)).reply.kind).not.toBe('rejected')
+  await crashWorld(world)
+  world.venue.openOrders = () => Promise.resolve({ kind: 'unknown', reason: 'fix_open_orders_unsupported' })
+  const counts = countStatusReads(world)
+  const second = await startWorld({ seed: 74, dir: world.dir, clock: world.clock, venue: world.venue })
+  worlds.push(second)
+  expect(second.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 0, openOrdersReconciled: RESTING - 1, openOrdersInCall: 1, openOrdersLeftToSweep: 0 })
+  expect(counts.reads).toBe(RESTING - 1)
+  await run(second, 200)
+  expect(second.gateway.engine.state.orders.get(toCancel)?.status).toBe('Canceled')
+  expect(second.errors).toEqual([])
+})

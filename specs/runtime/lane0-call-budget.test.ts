@@ -33,7 +33,7 @@ async function restingBuys(world: World, count: number): Promise<string[]> {
  * A venue outage in which every call waits out the request timeout, and the executor's whole budget taken by
  * read-backs of open orders: what the periodic sweep (and bootstrap) start through reconcileOrder.
  */
-function budgetSpentOnReads(world: World, readOrderIds: string[]): Promise<void>[] {
+function budgetSpentOnReads(world: World, readOrderIds: string[]): Promise<boolean>[] {
   const nowMs = world.clock.nowMs()
   world.venue.setFaults({ outages: [{ startMs: nowMs, endMs: nowMs + 10_000, calls: 'unknown', reports: 'hold' }] })
   const reads = readOrderIds.map((orderId) => world.gateway.executor.reconcileOrder(orderId))

@@ -42,6 +42,11 @@ export interface BootstrapReport {
   openOrdersConfirmed: number
   /** Open orders whose venue state was re-read (reports may have been missed while egress was down). */
   openOrdersReconciled: number
+  /**
+   * Open orders not re-read because a call of the executor's for them was under way (a cancel picked from Lane0 as it
+   * started): that call's answer brings their venue state.
+   */
+  openOrdersInCall: number
   /** Open orders not re-read by the converge deadline (convergeWaitMsMax): the open-order sweep reads them. */
   openOrdersLeftToSweep: number
   unknownAfterWait: number
@@ -86,7 +91,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   const open = [...engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status))
   const toRead = await unconfirmedByLists(open, options.executor)
   // Bounded in time too: what is not read back by the converge deadline is left to the sweep, which runs from the start.
-  const readCount = await readBackBounded(toRead, options.executor, () => clock.nowMs() - started < options.convergeWaitMsMax)
+  const reads = await readBackBounded(toRead, options.executor, () => clock.nowMs() - started < options.convergeWaitMsMax)
   while (countUnknown(engine, suspects) > 0 && clock.nowMs() - started < options.convergeWaitMsMax) {
     await sleep(clock, 10)
   }
@@ -104,8 +109,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   return {
     inFlightMarkedUnknown: markedUnknown.size,
     openOrdersConfirmed: open.length - toRead.length,
-    openOrdersReconciled: readCount,
-    openOrdersLeftToSweep: toRead.length - readCount,
+    openOrdersReconciled: reads.readCount,
+    openOrdersInCall: reads.inCallCount,
+    openOrdersLeftToSweep: toRead.length - reads.readCount - reads.inCallCount,
     unknownAfterWait: countUnknown(engine, suspects),
     resent,
     waitedMs: clock.nowMs() - started,
@@ -130,16 +136,21 @@ async function unconfirmedByLists(open: readonly Order[], executor: Executor): P
  * Reads the orders back, at most half the executor's free call budget at a time (READ_BACK_CALLS calls each; at least
  * one read-back), while `inTime`: a book of thousands of open orders must not become thousands of calls at once (a
  * venue's rate limit, every one timing out), nor hold intake closed for as many rounds of venue timeouts. Resolves
- * with how many were started, once they have answered.
+ * with how many were read back and how many had a call under way instead (Executor.reconcileOrder), once the reads
+ * have answered.
  */
-async function readBackBounded(orderIds: readonly string[], executor: Executor, inTime: () => boolean): Promise<number> {
+async function readBackBounded(orderIds: readonly string[], executor: Executor, inTime: () => boolean): Promise<{ readCount: number; inCallCount: number }> {
   const inFlightMax = Math.max(1, Math.floor(executor.callsBudgetLeft / 2 / READ_BACK_CALLS))
+  const counts = { readCount: 0, inCallCount: 0 }
   let next = 0
   const worker = async (): Promise<void> => {
-    while (next < orderIds.length && inTime()) await executor.reconcileOrder(orderIds[next++] as string)
+    while (next < orderIds.length && inTime()) {
+      if (await executor.reconcileOrder(orderIds[next++] as string)) counts.readCount++
+      else counts.inCallCount++
+    }
   }
   await Promise.all(Array.from({ length: Math.min(inFlightMax, orderIds.length) }, worker))
-  return next
+  return counts
 }
 
 function countUnknown(engine: Engine, orderIds: Set<string>): number {

@@ -321,14 +321,17 @@ export class Executor {
   /**
    * Asks the venue about one order and hands the answer to the kernel, whatever the order's state: bootstrap uses it
    * for every open order (reports may have been missed while egress was down), and the periodic sweep likewise.
-   * Resolves when the answer is durable (or the venue did not answer).
+   * Resolves when the answer is durable (or the venue did not answer): true when the venue was asked, false when not
+   * (the executor is stopped, the order unknown, or a call of the executor's for it is under way: a send, a cancel,
+   * another read-back, whose answer brings its venue state).
    */
-  reconcileOrder(orderId: string): Promise<void> {
+  async reconcileOrder(orderId: string): Promise<boolean> {
     const order = this.options.engine.state.orders.get(orderId)
     // A stopped executor (shutdown, a lost lease, a crash in the simulation) asks no venue anything.
-    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconciling.has(orderId)) return Promise.resolve()
+    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconciling.has(orderId)) return false
     this.reconciling.add(orderId)
-    return this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
+    await this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
+    return true
   }
 
   /**
