@@ -37,6 +37,11 @@
  * runs off the event loop. BENCH_CONFIG_JSON='{"kernel":{…}}' merges its top-level fields into serve's config (an
  * experiment with a setting; the figures of a run with it are not the benchmark's).
  *
+ * `jitCpuUsPerOrder` is the part of `cpuUsPerOrder` spent by serve's JIT compiler threads (JITWorker) in the max phases:
+ * serve's tiers keep compiling for tens of thousands of orders (in-process, 61 µs per order over the 30,000 after a
+ * 10,000-order warm-up, 4–15 µs over the next 90,000), so a high figure says the measured rounds were not yet warm;
+ * BENCH_WARMUP_MS=20000 warms it longer.
+ *
  * BENCH_TARGET=floor measures, in serve's place, the durable echo (scripts/support/durable-echo-app.ts): the echo with
  * egress's log behind it (fsync; per order egress's 7 records, ~2 KB, in 5 appends, the first awaited before the
  * 202) and none of the gateway between them. Its figures (`"bench":"http-floor"`) bound what any design on this log
@@ -55,7 +60,7 @@ import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-lo
 import { echoApp } from './support/echo-app.ts'
 import { durableEchoApp, floorRecordsFrom } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
-import { cpuMsOf, laneDepthOf, median } from './support/figures.ts'
+import { cpuMsOf, laneDepthOf, median, threadsCpuMsOf } from './support/figures.ts'
 import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
@@ -269,13 +274,17 @@ async function main(): Promise<void> {
     const egressMaxRounds: Awaited<ReturnType<typeof maxRate>>[] = []
     let echoCpuMs = 0
     let serveCpuMs = 0
+    // The compiler threads' share of serve's CPU: how far from settled serve's JIT still is while it is measured.
+    let serveJitCpuMs = 0
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
       const echoCpu0 = cpuMsOf(echo.pid)
       const echoMax = await maxRate(echoTarget, MAX_PHASE_MS)
       echoCpuMs += cpuMsOf(echo.pid) - echoCpu0
       const serveCpu0 = cpuMsOf(serve.pid)
+      const serveJitCpu0 = threadsCpuMsOf(serve.pid, 'JIT')
       const egressMax = await maxRate(egress, MAX_PHASE_MS)
       serveCpuMs += cpuMsOf(serve.pid) - serveCpu0
+      serveJitCpuMs += threadsCpuMsOf(serve.pid, 'JIT') - serveJitCpu0
       echoMaxRounds.push(echoMax)
       egressMaxRounds.push(egressMax)
       say(`round ${roundIndex + 1}: echo ${round(echoMax.okPerSec, 0)}/s, ${TARGET.label} ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}: ${round(egressMax.okPerSec / echoMax.okPerSec, 3)} of the echo`)
@@ -285,7 +294,8 @@ async function main(): Promise<void> {
     const answeredAt = (rounds: typeof egressMaxRounds): number => rounds.reduce((sum, result) => sum + result.answeredPerSec * (MAX_PHASE_MS / 1000), 0)
     const echoCpuUs = (echoCpuMs * 1000) / answeredAt(echoMaxRounds)
     const serveCpuUs = (serveCpuMs * 1000) / answeredAt(egressMaxRounds)
-    say(`CPU per request at max: ${TARGET.cpuLabel} ${round(serveCpuUs, 0)} µs${TARGET.cpuNote}, echo ${round(echoCpuUs, 0)} µs`)
+    const serveJitCpuUs = (serveJitCpuMs * 1000) / answeredAt(egressMaxRounds)
+    say(`CPU per request at max: ${TARGET.cpuLabel} ${round(serveCpuUs, 0)} µs${TARGET.cpuNote} (of which its JIT compiler threads ${round(serveJitCpuUs, 0)} µs), echo ${round(echoCpuUs, 0)} µs`)
     const ordersPerSec = median(egressMaxRounds.map((result) => result.okPerSec))
     const vsEchoRounds = egressMaxRounds.map((result, index) => result.okPerSec / (echoMaxRounds[index] as (typeof echoMaxRounds)[number]).okPerSec)
     const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(ordersPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
@@ -328,6 +338,7 @@ async function main(): Promise<void> {
         vsEcho: round(median(vsEchoRounds), 3),
         // CPU time (user + system, from /proc) per answered request in the max phases: robust to a busy machine.
         cpuUsPerOrder: round(serveCpuUs, 0),
+        jitCpuUsPerOrder: round(serveJitCpuUs, 0),
         echoCpuUsPerRequest: round(echoCpuUs, 0),
         p99MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p99)), 3),
         p50MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p50)), 3),

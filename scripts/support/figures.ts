@@ -3,7 +3,7 @@
  * from /proc, and the work still queued in the gateway's lanes as /metrics reports it.
  */
 
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /** The middle value (the mean of the two middle ones for an even count); NaN for none. */
 export function median(values: readonly number[]): number {
@@ -28,6 +28,30 @@ export function cpuMsOf(pid: number, tid?: number): number {
   } catch {
     return Number.NaN
   }
+}
+
+/**
+ * CPU time (user + system) used so far, in ms, by the threads of process `pid` whose name starts with `namePrefix`
+ * (JavaScriptCore's compiler threads are `JITWorker`); NaN where /proc is not available. A thread that ended is no
+ * longer counted, so read it over a phase the threads outlive.
+ */
+export function threadsCpuMsOf(pid: number, namePrefix: string): number {
+  let tids: string[]
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return Number.NaN
+  }
+  let totalMs = 0
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith(namePrefix)) totalMs += cpuMsOf(pid, Number(tid))
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return totalMs
 }
 
 /** Work queued in every lane, summed from a /metrics text (egress_lane_depth): 0 once the executor has caught up. */
