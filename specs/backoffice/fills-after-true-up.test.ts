@@ -17,6 +17,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { QueryModelRebuild } from '../../src/backoffice/rebuild.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { formatDecimal, parseDecimal, type Units } from '../../src/domain/decimal.ts'
 import { createVerifier, mintHs256Token } from '../../src/http/auth/index.ts'
@@ -30,20 +31,28 @@ const SECRET = 'fills-after-true-up-secret-0123456789abcdef'
 
 type FillRow = Record<string, unknown>
 
-/** `GET /v1/fills` of one order through the Hono app over the world's gateway, as an auditor. */
-async function fillsOf(world: World, orderId: string): Promise<FillRow[]> {
+/** `GET <path>` through the Hono app over the world's gateway, as an auditor. */
+async function get<T>(world: World, path: string): Promise<T> {
   const config = parseConfig({ dataDir: world.dir, auth: { hs256Secret: SECRET } })
   const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 10 })
   const http = createHttpService({ gateway: world.gateway, verifier, configDigest: 'sim-config', backpressure: config.backpressure, sse: config.sse, log: () => {} })
   try {
     const token = await mintHs256Token(SECRET, { sub: 'audrey', roles: ['auditor'], accounts: [], issuer: 'egress', audience: 'egress-api', ttlSec: 600 })
-    const response = await http.app.request(`/v1/fills?order_id=${orderId}`, { headers: { authorization: `Bearer ${token}` } })
+    const response = await http.app.request(path, { headers: { authorization: `Bearer ${token}` } })
     expect(response.status).toBe(200)
-    return ((await response.json()) as { fills: FillRow[] }).fills
+    return (await response.json()) as T
   } finally {
     http.close()
     verifier.close()
   }
+}
+
+async function getFills(world: World, query: string): Promise<{ fills: FillRow[]; next_cursor: string | null }> {
+  return get(world, `/v1/fills?${query}`)
+}
+
+async function fillsOf(world: World, orderId: string): Promise<FillRow[]> {
+  return (await getFills(world, `order_id=${orderId}`)).fills
 }
 
 const units = (row: FillRow, field: string): Units => parseDecimal(String(row[field]))
@@ -86,8 +95,8 @@ describe('GET /v1/fills after a synthetic fill is trued up, on the sim venue', (
 
     const after = await fillsOf(world, orderId)
     const real = after.filter((row) => row.synthetic === false)
-    const listedTrades = real.map((row) => ({ execId: row.exec_id, qty: row.qty, price: row.price, fee: row.fee, feeAsset: row.fee_asset }))
-    const expectedTrades = venueTrades.map((trade) => ({ execId: trade.execId, qty: formatDecimal(trade.qty), price: formatDecimal(trade.price), fee: formatDecimal(trade.fee), feeAsset: trade.feeAsset }))
+    const listedTrades = real.map((row) => ({ execId: row.exec_id, qty: row.qty, price: row.price, fee: row.fee, feeAsset: row.fee_asset, liquidity: row.liquidity }))
+    const expectedTrades = venueTrades.map((trade) => ({ execId: trade.execId, qty: formatDecimal(trade.qty), price: formatDecimal(trade.price), fee: formatDecimal(trade.fee), feeAsset: trade.feeAsset, liquidity: trade.liquidity ?? null }))
     expect(listedTrades).toEqual(expect.arrayContaining(expectedTrades))
     expect(listedTrades).toHaveLength(expectedTrades.length)
     expect(real.every((row) => row.replaces_synthetic === true && row.superseded_qty === '0')).toBe(true)
@@ -101,9 +110,32 @@ describe('GET /v1/fills after a synthetic fill is trued up, on the sim venue', (
     expect(lsns).toEqual([...lsns].sort((a, b) => a - b))
     expect(after[0]?.synthetic).toBe(true)
 
+    // Paged one row at a time by the cursor, the account's list holds the same rows, in the same order.
+    const paged: FillRow[] = []
+    for (let cursor: string | null = '', pages = 0; cursor !== null && pages < 50; pages++) {
+      const page = await getFills(world, `account=acct-a&limit=1${cursor === '' ? '' : `&cursor=${cursor}`}`)
+      paged.push(...page.fills)
+      cursor = page.next_cursor
+    }
+    expect(paged.filter((row) => row.order_id === orderId)).toEqual(after)
+
     // The books and every check still agree (the trades check included: the venue lists its trades).
     const reconciled = await drive(world, office.reconcile())
     expect(reconciled.checks).toEqual(expect.arrayContaining(['ledger_vs_store', 'ledger_vs_replay', 'venue_trades', 'venue_balances']))
     expect(reconciled.observations).toEqual([])
+    expect(office.projector.ledger.counters.fills).toBe(1)
+    const stats = await get<{ store: Record<string, number> }>(world, '/v1/stats')
+    expect(stats.store).toMatchObject({ fills: 1, true_up_fills: real.length, model_version: 2, true_ups_untracked_through_lsn: 0 })
+    // A rebuild of the query model from genesis gives the same rows, the true-up fill included.
+    office.projector.flush()
+    const stored = office.projector.store.contentDigest()
+    expect(stored.tables.true_up_fills?.rows).toBe(real.length)
+    const rebuild = QueryModelRebuild.fromGenesis()
+    try {
+      for (const frame of world.gateway.engine.wal.read(1, { toLsn: stored.lastLsn })) rebuild.apply(frame)
+      expect(rebuild.digest()).toEqual(stored)
+    } finally {
+      rebuild.close()
+    }
   })
 })
