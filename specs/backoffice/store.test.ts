@@ -64,12 +64,38 @@ describe('the SQLite query model', () => {
   test('a batch is written with its position; the same posting twice is refused', () => {
     const store = Store.open(':memory:')
     const posting = { lsn: 3, seq: 0, book: 'acct:a', accountId: 'a', asset: 'USD', amount: 5n, kind: 'funding' as const, ref: 'r', atMs: 1 }
-    store.write({ lastLsn: 3, lastHash: 'aa', postings: [posting, { ...posting, seq: 1, book: 'equity:funding', amount: -5n }], fills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
+    store.write({ lastLsn: 3, lastHash: 'aa', postings: [posting, { ...posting, seq: 1, book: 'equity:funding', amount: -5n }], fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
     expect(store.lastLsn).toBe(3)
     expect(store.counts().postings).toBe(2)
-    expect(() => store.write({ lastLsn: 4, lastHash: 'bb', postings: [posting], fills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })).toThrow(/outside the batch/)
+    expect(() => store.write({ lastLsn: 4, lastHash: 'bb', postings: [posting], fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })).toThrow(/outside the batch/)
     expect(store.postings({ limit: 10 }).map((row) => row.amount)).toEqual([5n, -5n])
     store.close()
+  })
+
+  test('a store of query model version 1 (no model_version row) takes no rows until upgraded; its digest covers its own tables', () => {
+    const written = Store.open(':memory:')
+    const posting = { lsn: 3, seq: 0, book: 'acct:a', accountId: 'a', asset: 'USD', amount: 5n, kind: 'funding' as const, ref: 'r', atMs: 1 }
+    const batch = { lastHash: 'aa', postings: [], fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 }
+    written.write({ ...batch, lastLsn: 3, postings: [posting, { ...posting, seq: 1, book: 'equity:funding', amount: -5n }] })
+    expect(written.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 0 })
+    written.transaction((db) => db.exec('DROP TABLE true_up_fills; DELETE FROM model_version'))
+    const store = Store.openImage(written.image())
+    written.close()
+    cleanups.push(async () => store.close())
+    expect(store.modelVersion).toEqual({ version: 1, trueUpsUntrackedThroughLsn: 3 })
+    expect(Object.keys(store.contentDigest().tables)).toEqual(['postings', 'fills', 'positions', 'balances'])
+    expect(() => store.write({ ...batch, lastLsn: 4 })).toThrow('rows written to a query model of version 1 (this build writes 2)')
+    store.upgradeInPlace()
+    expect(store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 3 })
+    expect(Object.keys(store.contentDigest().tables)).toEqual(['postings', 'fills', 'positions', 'balances', 'true_up_fills'])
+    store.write({ ...batch, lastLsn: 4 })
+    expect(store.counts().postings).toBe(2)
+    // The version row is written with the rows: a reopened copy still knows it.
+    const reopened = Store.openImage(store.image())
+    expect(reopened.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 3 })
+    reopened.close()
+    store.reset()
+    expect(store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 0 })
   })
 
   test('the projector writes the whole log to the store at a known LSN', async () => {
@@ -133,7 +159,7 @@ describe('the SQLite query model', () => {
     })
     const storePath = join(world.dir, 'foreign.sqlite')
     const foreign = Store.open(storePath)
-    foreign.write({ lastLsn: 10_000, lastHash: 'ff'.repeat(32), postings: [], fills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
+    foreign.write({ lastLsn: 10_000, lastHash: 'ff'.repeat(32), postings: [], fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
     foreign.close()
     const projector = project(world, storePath)
     expect(projector.rebuiltStore).toBe(true)
@@ -147,7 +173,7 @@ describe('the SQLite query model', () => {
       { lsn, seq: 0, book: 'acct:a', accountId: 'a', asset: 'USD', amount, kind: 'funding' as const, ref: `r${lsn}`, atMs: lsn },
       { lsn, seq: 1, book: 'equity:funding', accountId: 'a', asset: 'USD', amount: -amount, kind: 'funding' as const, ref: `r${lsn}`, atMs: lsn },
     ]
-    for (let lsn = 1; lsn <= 5; lsn++) store.write({ lastLsn: lsn, lastHash: 'aa', postings: entry(lsn, BigInt(lsn)), fills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
+    for (let lsn = 1; lsn <= 5; lsn++) store.write({ lastLsn: lsn, lastHash: 'aa', postings: entry(lsn, BigInt(lsn)), fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
     const sums = new StoredBookSums()
     // Three rows a page: the first page ends inside LSN 2's entry; up to LSN 4 only.
     expect(sums.advance(store, 4, 3)).toBe(false)
@@ -158,12 +184,12 @@ describe('the SQLite query model', () => {
     expect(sums.value.get('acct:a')?.get('USD')).toBe(1n + 2n + 3n + 4n)
     expect(sums.value.get('equity:funding')?.get('USD')).toBe(-(1n + 2n + 3n + 4n))
     // The next run reads from where the last stopped: LSN 5 and what was stored since.
-    store.write({ lastLsn: 6, lastHash: 'bb', postings: entry(6, 6n), fills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
+    store.write({ lastLsn: 6, lastHash: 'bb', postings: entry(6, 6n), fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
     sums.advanceAll(store, 6)
     expect(sums.value.get('acct:a')?.get('USD')).toBe(21n)
     // A reset store (rebuilt from the log) is summed from its start, not added to what the old rows gave.
     store.reset()
-    store.write({ lastLsn: 2, lastHash: 'cc', postings: entry(2, 7n), fills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
+    store.write({ lastLsn: 2, lastHash: 'cc', postings: entry(2, 7n), fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
     sums.advanceAll(store, 2)
     expect(sums.value.get('acct:a')?.get('USD')).toBe(7n)
     store.close()

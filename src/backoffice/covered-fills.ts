@@ -14,6 +14,7 @@
 
 import type { Units } from '../domain/decimal.ts'
 import type { EventOf } from '../domain/events/index.ts'
+import type { Liquidity } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
 
 export interface CoveredFill {
@@ -26,11 +27,22 @@ export interface CoveredFill {
   price: Units
   fee: Units
   feeAsset: string
+  /**
+   * The venue fill's liquidity flag from its report, if one was seen (null: none; absent: noted by a build before it
+   * was kept), for the row its true-up lists (true-up-fills.ts): the report's flag goes to the part of the fill booked
+   * as its own `order.fill`, which comes between the two.
+   */
+  liquidity?: Liquidity | null
 }
 
-/** Notes a covered fill on its order. The list is replaced, never changed in place: a cloned ledger shares it. */
-export function noteCoveredFill(order: TrackedOrder, event: EventOf<'order.fill_covered'>, lsn: number): void {
-  const covered: CoveredFill = { lsn, execId: event.execId, coveredQty: event.coveredQty, price: event.lastPrice, fee: event.fee, feeAsset: event.feeAsset }
+/**
+ * Notes a covered fill (its event at `lsn`) on its order, with `liquidity` from its report. The list is replaced, never
+ * changed in place: a cloned ledger shares it.
+ */
+export function noteCoveredFill(order: TrackedOrder, event: EventOf<'order.fill_covered'>, at: { lsn: number; liquidity: Liquidity | null }): void {
+  const { lsn, liquidity } = at
+  const { execId, coveredQty, lastPrice: price, fee, feeAsset } = event
+  const covered: CoveredFill = { lsn, execId, coveredQty, price, fee, feeAsset, liquidity }
   order.coveredFills = [...(order.coveredFills ?? []), covered]
 }
 

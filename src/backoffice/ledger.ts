@@ -24,6 +24,7 @@ import { noteOrderStatus } from './held-order-index.ts'
 import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
 import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey, type Position } from './positions.ts'
 import { ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
+import { trueUpFillOf, type TrueUpFill } from './true-up-fills.ts'
 
 export { cloneLedger } from './ledger-clone.ts'
 
@@ -129,6 +130,8 @@ export interface Booked {
   fill: FillRecord | null
   /** The position an entry without a fill record changed (a true-up); a fill's is found from its record. */
   position?: Position
+  /** A true-up's real execution, as the query model lists it (true-up-fills.ts). */
+  trueUpFill?: TrueUpFill
 }
 
 /** Fill reports waiting for their fill event: it follows in the same command, so a handful suffices. */
@@ -198,7 +201,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
         const order = state.orders.get((event as { orderId: string }).orderId)
         if (order !== undefined) {
           // A covered fill books nothing (its synthetic fill did): it is kept for the trades check (covered-fills.ts).
-          if (event.type === 'order.fill_covered') noteCoveredFill(order, event, lsn)
+          if (event.type === 'order.fill_covered') noteCoveredFill(order, event, { lsn, liquidity: state.pendingLiquidity.get(event.execId) ?? null })
           // What a true-up will reprice: the synthetic quantity pending, the range a real fill covers (synthetic-lots.ts).
           // Synthetic quantity booked through lotsUntrackedThroughLsn gets no lot, as the build that booked it kept none.
           if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
@@ -276,8 +279,9 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
  * A true-up (src/kernel/synthetic-cover.ts): the real fill's cash for synthetic quantity replaces what the synthetic
  * fill booked — the difference moves between the account and the venue in the quote asset, mirroring the kernel to the
  * unit — and its fee is paid. No fill record: the synthetic fill's is the quantity's, and the real fill's execution id
- * is the postings' reference. The position's cost basis takes the change for the part of the synthetic cash still in
- * it, its realized PnL the rest (the order's synthetic lot says how much: synthetic-lots.ts).
+ * is the postings' reference; the real execution is listed apart (`trueUpFill`, true-up-fills.ts). The position's
+ * cost basis takes the change for the part of the synthetic cash still in it, its realized PnL the rest (the order's
+ * synthetic lot says how much: synthetic-lots.ts).
  */
 function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, lsn: number): Booked {
   const order = state.orders.get(event.orderId)
@@ -303,15 +307,17 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
   // An order accepted while lots were not kept may hold untracked synthetic quantity: a cover outside its lot is that.
   const lotFallback = order.acceptedLsn > state.lotsUntrackedThroughLsn
   const trueUp = { orderId: order.orderId, side: order.side, qty: event.qty, realCash, cashDelta, fee: event.fee, feeAsset: event.feeAsset, lsn, lotFallback }
+  // Listed whether or not it books anything: the real execution supersedes the synthetic fill either way.
+  const trueUpFill = trueUpFillOf(order, event, lsn)
   if (postings.length === 0) {
     // Nothing booked, but the true-up still takes its quantity from the order's synthetic lot (synthetic-lots.ts), and
     // may move cash between basis and realized PnL (synthetic fills at two prices, the total change zero).
     const position = state.positions.get(positionKey(order.accountId, order.venue, order.symbol))
-    return position !== undefined && applyTrueUpToPosition(position, trueUp) ? { postings: [], fill: null, position } : NOTHING
+    return position !== undefined && applyTrueUpToPosition(position, trueUp) ? { postings: [], fill: null, position, trueUpFill } : { postings: [], fill: null, trueUpFill }
   }
   const position = positionFor(state.positions, order)
   applyTrueUpToPosition(position, trueUp)
-  return { ...book(state, postings, null), position }
+  return { ...book(state, postings, null), position, trueUpFill }
 }
 
 /** Checks the entry balances per asset, then applies its postings to the books. */

@@ -7,6 +7,11 @@
  * of the query model replaces a store that is empty, behind it, or does not match the log — once that copy digests
  * to what the section's header recorded. Without a usable section, a store that does not match the log is reset
  * and rebuilt by the replay.
+ *
+ * A store or a section's copy of an older query model version (store-schema.ts) is never written on as it is: where
+ * the log still starts at LSN 1 it is rebuilt from there (the store reset, the section's copy passed over), keeping
+ * the lots rule its rows were split by; on a compacted log, where its history lives nowhere else, it is upgraded in
+ * place and says through which LSN it holds no true-up fills.
  */
 
 import { fromHex, hashesEqual, toHex } from '../../wal/index.ts'
@@ -14,10 +19,11 @@ import type { Engine } from '../runtime/engine.ts'
 import { BackOfficeSectionError, decodeSection, type BackOfficeSection } from './section.ts'
 import { Store } from './store.ts'
 import { replaceStoreFile } from './store-file.ts'
+import { QUERY_MODEL_VERSION } from './store-schema.ts'
 
 /** How the projector started: what it does with the store and which section (if any) it starts from. */
 export interface ProjectorStart {
-  /** The store did not match the log and was reset (the replay writes it again). */
+  /** The store did not match the log, or was of an older version with the log whole, and was reset (the replay writes it again). */
   rebuilt: boolean
   /** The store was replaced by the section's copy. */
   restoredStore: boolean
@@ -31,34 +37,46 @@ export interface ProjectorStart {
 /** Opens the store at `storePath` (':memory:' for none on disk) and decides where the ledger starts. */
 export function openStartingStore(storePath: string, engine: Engine, sectionBytes: Uint8Array | undefined): { store: Store; start: ProjectorStart } {
   const usable = sectionBytes === undefined ? { section: null, problem: null } : usableSection(sectionBytes, engine)
+  const logWhole = engine.wal.firstLsn <= 1
   let store = Store.open(storePath)
+  const ofThisLog = storeMatchesLog(store, engine)
+  const storeOlder = ofThisLog && store.modelVersion.version < QUERY_MODEL_VERSION
   let rebuilt = false
   let restoredStore = false
   let section = usable.section
   let sectionProblem = usable.problem
-  if (section !== null && (store.lastLsn === 0 || store.lastLsn < section.header.lsn || !storeMatchesLog(store, engine))) {
-    const mismatch = imageMismatch(section)
-    if (mismatch === null) {
+  // The lots rule of rows a fold from genesis writes again (an older store, a section's older copy passed over).
+  let rebuiltLotsUntracked = 0
+  if (section !== null && (store.lastLsn === 0 || store.lastLsn < section.header.lsn || !ofThisLog || storeOlder)) {
+    const image = imageCheck(section)
+    if (image.problem !== null) {
+      section = null
+      sectionProblem = image.problem
+    } else if (image.version < QUERY_MODEL_VERSION && logWhole) {
+      rebuiltLotsUntracked = section.ledger.lotsUntrackedThroughLsn
+      sectionProblem = `QUERY_MODEL_VERSION: the section's query model is version ${image.version}, this build's ${QUERY_MODEL_VERSION}: rebuilt from the log`
+      section = null
+    } else {
       store.close()
       if (storePath === ':memory:') store = Store.openImage(section.image)
       else {
         replaceStoreFile(storePath, section.image)
         store = Store.open(storePath)
       }
+      store.upgradeInPlace()
       restoredStore = true
-    } else {
-      section = null
-      sectionProblem = mismatch
     }
   }
   if (section === null) {
-    rebuilt = !storeMatchesLog(store, engine)
+    rebuilt = !ofThisLog || (storeOlder && logWhole)
+    if (storeOlder && logWhole) rebuiltLotsUntracked = Math.max(rebuiltLotsUntracked, store.lotsUntrackedThroughLsn() ?? store.lastLsn)
     if (rebuilt) store.reset()
+    else store.upgradeInPlace()
   }
   // A store kept as it is holds true-ups split by the rule of the build that wrote it: the ledger folds on by the same
   // rule through what that build kept no lots for (all of it for a build before lots), or ledger_vs_store breaks.
   const keptUntracked = restoredStore || store.lastLsn === 0 ? 0 : (store.lotsUntrackedThroughLsn() ?? store.lastLsn)
-  const lotsUntrackedThroughLsn = Math.max(section?.ledger.lotsUntrackedThroughLsn ?? 0, keptUntracked)
+  const lotsUntrackedThroughLsn = Math.max(section?.ledger.lotsUntrackedThroughLsn ?? 0, keptUntracked, rebuiltLotsUntracked)
   if (section !== null) section.ledger.lotsUntrackedThroughLsn = lotsUntrackedThroughLsn
   return { store, start: { rebuilt, restoredStore, section, sectionProblem, lotsUntrackedThroughLsn } }
 }
@@ -74,15 +92,20 @@ function storeMatchesLog(store: Store, engine: Engine): boolean {
   return false
 }
 
-/** Null when the section's query-model copy has the content digest its header recorded, else the problem. */
-function imageMismatch(section: BackOfficeSection): string | null {
+/**
+ * The version of the section's query-model copy, and null when it has the content digest its header recorded (over
+ * the tables of its own version: store-schema.ts), else the problem.
+ */
+function imageCheck(section: BackOfficeSection): { problem: string | null; version: number } {
   let copy: Store | null = null
   try {
     copy = Store.openImage(section.image)
+    const { version } = copy.modelVersion
     const digest = copy.contentDigest()
-    return digest.digest === section.header.queryModel.digest ? null : `STATE_INVALID: the section's query model digests to ${digest.digest}, its header says ${section.header.queryModel.digest}`
+    const problem = digest.digest === section.header.queryModel.digest ? null : `STATE_INVALID: the section's query model digests to ${digest.digest}, its header says ${section.header.queryModel.digest}`
+    return { problem, version }
   } catch (error) {
-    return `STATE_INVALID: the section's query model does not open: ${error instanceof Error ? error.message : String(error)}`
+    return { problem: `STATE_INVALID: the section's query model does not open: ${error instanceof Error ? error.message : String(error)}`, version: 0 }
   } finally {
     copy?.close()
   }

@@ -25,6 +25,7 @@ import { positionKey, type Position } from './positions.ts'
 import { openStartingStore, type ProjectorStart } from './projector-start.ts'
 import { encodeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
+import type { TrueUpFill } from './true-up-fills.ts'
 
 export interface ProjectorOptions {
   engine: Engine
@@ -79,6 +80,7 @@ export class Projector {
   private readonly options: ProjectorOptions
   private pendingPostings: Posting[] = []
   private pendingFills: FillRecord[] = []
+  private pendingTrueUpFills: TrueUpFill[] = []
   private readonly dirtyPositions = new Set<Position>()
   private readonly writtenBalances = new Map<string, string>()
   /** LSNs of domain frames durable but not yet delivered by the engine, oldest first. */
@@ -136,7 +138,7 @@ export class Projector {
   }
 
   get pendingRows(): number {
-    return this.pendingPostings.length + this.pendingFills.length
+    return this.pendingPostings.length + this.pendingFills.length + this.pendingTrueUpFills.length
   }
 
   stats(): ProjectorStats {
@@ -188,6 +190,7 @@ export class Projector {
         copy.transaction((db) => {
           db.query('DELETE FROM postings WHERE lsn > ?1').run(lsn)
           db.query('DELETE FROM fills WHERE lsn > ?1').run(lsn)
+          db.query('DELETE FROM true_up_fills WHERE lsn > ?1').run(lsn)
         })
         copy.replaceDerived([...ledger.positions.values()], balanceRowsOf(ledger))
         copy.setPosition(lsn, chainHead)
@@ -217,12 +220,14 @@ export class Projector {
       lastHash: this.committed.hash,
       postings: this.pendingPostings,
       fills: this.pendingFills,
+      trueUpFills: this.pendingTrueUpFills,
       positions: [...this.dirtyPositions],
       balances: this.changedBalances(),
       lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
     })
     this.pendingPostings = []
     this.pendingFills = []
+    this.pendingTrueUpFills = []
     this.dirtyPositions.clear()
     return true
   }
@@ -322,6 +327,7 @@ export class Projector {
       this.dirtyPositions.add(position)
     }
     if (booked.position !== undefined) this.dirtyPositions.add(booked.position)
+    if (booked.trueUpFill !== undefined) this.pendingTrueUpFills.push(booked.trueUpFill)
   }
 
   private scheduleFlush(delayMs: number): void {

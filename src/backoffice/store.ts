@@ -6,6 +6,7 @@
  *
  * SQLite is never the source of truth: a store that does not match the log (ahead of it, or its recorded hash
  * differs) is emptied and rebuilt from the log. Amounts are stored as canonical decimal text, never as floats.
+ * Tables and versions: store-schema.ts; the fill reads' SQL: store-fill-list.ts.
  */
 
 import { Database } from 'bun:sqlite'
@@ -13,7 +14,14 @@ import { assert } from '../domain/assert.ts'
 import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
 import type { FillRecord, Posting } from './ledger.ts'
 import type { Position } from './positions.ts'
+import { fillWhere, listedFillRows, syntheticFillsOf, trueUpQtyOf, type FillQuery, type ListedFillRow } from './store-fill-list.ts'
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
+import { digestSteps, type QueryModelDigest } from './store-digest.ts'
+import { QUERY_MODEL_VERSION, SCHEMA, TABLES } from './store-schema.ts'
+import type { TrueUpFill } from './true-up-fills.ts'
+
+export type { FillQuery } from './store-fill-list.ts'
+export type { QueryModelDigest } from './store-digest.ts'
 
 export interface BalanceRow {
   accountId: string
@@ -28,6 +36,8 @@ export interface StoreBatch {
   lastHash: string
   postings: readonly Posting[]
   fills: readonly FillRecord[]
+  /** The real executions of true-ups (true-up-fills.ts). */
+  trueUpFills: readonly TrueUpFill[]
   positions: readonly Position[]
   balances: readonly BalanceRow[]
   /** The writing ledger's LedgerState.lotsUntrackedThroughLsn (kept in table lots_rule; see lotsUntrackedThroughLsn). */
@@ -47,60 +57,20 @@ export interface LedgerQuery {
   limit: number
 }
 
-export interface FillQuery {
-  accountId?: string
-  venue?: string
-  symbol?: string
-  orderId?: string
-  fromLsn?: number
-  toLsn?: number
-  fromMs?: number
-  toMs?: number
-  afterLsn?: number
-  limit: number
-}
-
 export interface StoreCounts {
   postings: number
   fills: number
+  trueUpFills: number
   positions: number
   balances: number
 }
 
-const SCHEMA = [
-  // Not in the content digest: which rule split the true-ups behind the figures, not a figure (Store.lotsUntrackedThroughLsn).
-  'CREATE TABLE IF NOT EXISTS lots_rule (id INTEGER PRIMARY KEY CHECK (id = 1), untracked_through_lsn INTEGER NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), last_lsn INTEGER NOT NULL, last_hash TEXT NOT NULL, batches INTEGER NOT NULL)',
-  `CREATE TABLE IF NOT EXISTS postings (lsn INTEGER NOT NULL, seq INTEGER NOT NULL, book TEXT NOT NULL, account_id TEXT NOT NULL,
-     asset TEXT NOT NULL, amount TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (lsn, seq)) WITHOUT ROWID`,
-  'CREATE INDEX IF NOT EXISTS postings_account ON postings (account_id, lsn, seq)',
-  `CREATE TABLE IF NOT EXISTS fills (lsn INTEGER PRIMARY KEY, exec_id TEXT NOT NULL, order_id TEXT NOT NULL, account_id TEXT NOT NULL,
-     venue TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, fee TEXT NOT NULL,
-     fee_asset TEXT NOT NULL, liquidity TEXT, synthetic INTEGER NOT NULL, cash TEXT NOT NULL, venue_time_ms INTEGER NOT NULL, at_ms INTEGER NOT NULL)`,
-  'CREATE INDEX IF NOT EXISTS fills_account ON fills (account_id, lsn)',
-  // The reconcile's trades check reads a long-resting order's fills by its id (venue-trades.ts).
-  'CREATE INDEX IF NOT EXISTS fills_order ON fills (order_id, lsn)',
-  `CREATE TABLE IF NOT EXISTS positions (account_id TEXT NOT NULL, venue TEXT NOT NULL, symbol TEXT NOT NULL, base_asset TEXT NOT NULL,
-     quote_asset TEXT NOT NULL, net_qty TEXT NOT NULL, cost_basis TEXT NOT NULL, realized_pnl TEXT NOT NULL, fees TEXT NOT NULL,
-     bought_qty TEXT NOT NULL, sold_qty TEXT NOT NULL, fill_count INTEGER NOT NULL, last_lsn INTEGER NOT NULL, PRIMARY KEY (account_id, venue, symbol))`,
-  `CREATE TABLE IF NOT EXISTS balances (account_id TEXT NOT NULL, asset TEXT NOT NULL, total TEXT NOT NULL, reserved TEXT NOT NULL,
-     PRIMARY KEY (account_id, asset))`,
-]
-
-export interface QueryModelDigest {
-  lastLsn: number
-  lastHash: string
-  /** SHA-256 over the position and every table's digest. */
-  digest: string
-  tables: Record<string, { rows: number; sha256: string }>
+/** Which version of the query model a store holds (store-schema.ts), and through which LSN it holds no true-up fills. */
+export interface ModelVersion {
+  version: number
+  trueUpsUntrackedThroughLsn: number
 }
 
-const DIGEST_ORDER: readonly (readonly [string, string])[] = [
-  ['postings', 'lsn, seq'],
-  ['fills', 'lsn'],
-  ['positions', 'account_id, venue, symbol'],
-  ['balances', 'account_id, asset'],
-]
 
 /**
  * A serialized WAL-mode database says so in its header (bytes 18–19 = 2), and SQLite cannot open such an image in
@@ -120,12 +90,19 @@ export class Store {
   readonly path: string
   private readonly db: Database
   private position: { lastLsn: number; lastHash: string; batches: number }
+  private model: ModelVersion
 
   private constructor(path: string, db: Database) {
     this.path = path
     this.db = db
     const row = db.query('SELECT last_lsn, last_hash, batches FROM meta WHERE id = 1').get() as { last_lsn: bigint; last_hash: string; batches: bigint } | null
     this.position = row === null ? { lastLsn: 0, lastHash: '', batches: 0 } : { lastLsn: Number(row.last_lsn), lastHash: row.last_hash, batches: Number(row.batches) }
+    const version = db.query('SELECT version, true_ups_untracked_through_lsn FROM model_version WHERE id = 1').get() as { version: bigint; true_ups_untracked_through_lsn: bigint } | null
+    // No row: empty (this build writes it), or written by a build before versions were kept (version 1, store-schema.ts).
+    this.model =
+      version !== null ? { version: Number(version.version), trueUpsUntrackedThroughLsn: Number(version.true_ups_untracked_through_lsn) }
+      : this.position.lastLsn === 0 ? { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: 0 }
+      : { version: 1, trueUpsUntrackedThroughLsn: this.position.lastLsn }
   }
 
   /** Opens (creating if needed) the store at `path`; ':memory:' for a throwaway one. */
@@ -174,46 +151,23 @@ export class Store {
   }
 
   /**
-   * Per table, the row count and a SHA-256 over its rows in key order (amounts as their canonical text), and one
-   * digest over the position and every table — the query model's identity, independent of batches and file layout.
+   * The content digest (store-digest.ts) over the tables of `version`: this store's own, unless a caller compares it
+   * with a digest an older build recorded (store-schema.ts).
    */
-  contentDigest(): QueryModelDigest {
-    const digesting = this.digestSteps()
+  contentDigest(version = this.model.version): QueryModelDigest {
+    const digesting = digestSteps(this.db, { position: this.position, version, rowsPerSlice: Number.POSITIVE_INFINITY })
     for (let step = digesting.next(); ; step = digesting.next()) if (step.done === true) return step.value
   }
 
   /** The same digest, yielding to the event loop (`pause`) every `rowsPerSlice` rows: a snapshot digests its copy so. */
   async contentDigestSliced(pause: () => Promise<void>, rowsPerSlice = 5_000): Promise<QueryModelDigest> {
-    const digesting = this.digestSteps(rowsPerSlice)
+    const digesting = digestSteps(this.db, { position: this.position, version: this.model.version, rowsPerSlice })
     for (let step = digesting.next(); ; step = digesting.next()) {
       if (step.done === true) return step.value
       await pause()
     }
   }
 
-  /** Digests table by table, row by row (fields joined by a unit separator); yields every `rowsPerSlice` rows. */
-  private *digestSteps(rowsPerSlice = Number.POSITIVE_INFINITY): Generator<void, QueryModelDigest> {
-    const tables: Record<string, { rows: number; sha256: string }> = {}
-    const all = new Bun.CryptoHasher('sha256')
-    all.update(`meta\n${this.position.lastLsn}\n${this.position.lastHash}\n`)
-    let sinceYield = 0
-    for (const [table, order] of DIGEST_ORDER) {
-      const hasher = new Bun.CryptoHasher('sha256')
-      let rows = 0
-      for (const row of this.db.query(`SELECT * FROM ${table} ORDER BY ${order}`).iterate() as IterableIterator<Record<string, unknown>>) {
-        hasher.update(`${Object.values(row).map((value) => (value === null ? '\u0000' : String(value))).join('\u001f')}\n`)
-        rows++
-        if (++sinceYield >= rowsPerSlice) {
-          sinceYield = 0
-          yield
-        }
-      }
-      const sha256 = hasher.digest('hex')
-      tables[table] = { rows, sha256 }
-      all.update(`${table}\n${rows}\n${sha256}\n`)
-    }
-    return { lastLsn: this.position.lastLsn, lastHash: this.position.lastHash, digest: all.digest('hex'), tables }
-  }
 
   /** The log position the rows reflect (0: empty). */
   get lastLsn(): number {
@@ -228,15 +182,36 @@ export class Store {
     return this.position.batches
   }
 
+  /** The query model version this store holds (store-schema.ts) and through which LSN it holds no true-up fills. */
+  get modelVersion(): ModelVersion {
+    return { ...this.model }
+  }
+
+  /**
+   * Brings a store of an older version to this build's in place, keeping its rows (store-schema.ts): for a compacted
+   * log, where the history it holds is no longer in the log to rebuild it from. It then holds no true-up fill through
+   * its LSN, and says so. A store already at this version is left as it is.
+   */
+  upgradeInPlace(): void {
+    if (this.model.version === QUERY_MODEL_VERSION) return
+    assert(this.model.version === 1, () => `no upgrade from query model version ${this.model.version}`)
+    this.model = { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: this.position.lastLsn }
+    this.writeModelVersion()
+  }
+
   /** Writes one batch and its position atomically. Rows at or below the current position are a bug. */
   write(batch: StoreBatch): void {
     // Messages as functions: the posting check runs for every row of every batch.
     assert(batch.lastLsn >= this.position.lastLsn, () => `store batch at LSN ${batch.lastLsn} is behind the store (${this.position.lastLsn})`)
     for (const posting of batch.postings) assert(posting.lsn > this.position.lastLsn && posting.lsn <= batch.lastLsn, () => `posting at LSN ${posting.lsn} outside the batch`)
+    // An older store gets rows of this version only once it is upgraded or rebuilt (projector-start.ts): never mixed.
+    assert(this.model.version === QUERY_MODEL_VERSION, () => `rows written to a query model of version ${this.model.version} (this build writes ${QUERY_MODEL_VERSION})`)
     const batches = this.position.batches + 1
     this.db.transaction(() => {
       this.insertPostings(batch.postings)
       this.insertFills(batch.fills)
+      this.insertTrueUpFills(batch.trueUpFills)
+      this.writeModelVersion()
       this.upsertPositions(batch.positions)
       this.upsertBalances(batch.balances)
       this.db
@@ -263,9 +238,10 @@ export class Store {
   reset(): void {
     this.#resets += 1
     this.db.transaction(() => {
-      for (const table of ['meta', 'postings', 'fills', 'positions', 'balances', 'lots_rule']) this.db.exec(`DELETE FROM ${table}`)
+      for (const table of TABLES) this.db.exec(`DELETE FROM ${table}`)
     })()
     this.position = { lastLsn: 0, lastHash: '', batches: 0 }
+    this.model = { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: 0 }
   }
 
   postings(query: LedgerQuery): Posting[] {
@@ -283,20 +259,26 @@ export class Store {
     return (this.db.query(sql).all(...params) as PostingRow[]).map(postingOf)
   }
 
+  /** The fill records (the ledger's: synthetic fills included, true-up fills not) matching `query`, in log order. */
   fills(query: FillQuery): FillRecord[] {
-    const where: string[] = []
     const params: (string | number)[] = []
-    if (query.accountId !== undefined) where.push(`account_id = ?${params.push(query.accountId)}`)
-    if (query.venue !== undefined) where.push(`venue = ?${params.push(query.venue)}`)
-    if (query.symbol !== undefined) where.push(`symbol = ?${params.push(query.symbol)}`)
-    if (query.orderId !== undefined) where.push(`order_id = ?${params.push(query.orderId)}`)
-    if (query.fromLsn !== undefined) where.push(`lsn >= ?${params.push(query.fromLsn)}`)
-    if (query.toLsn !== undefined) where.push(`lsn <= ?${params.push(query.toLsn)}`)
-    if (query.fromMs !== undefined) where.push(`at_ms >= ?${params.push(query.fromMs)}`)
-    if (query.toMs !== undefined) where.push(`at_ms <= ?${params.push(query.toMs)}`)
-    if (query.afterLsn !== undefined) where.push(`lsn > ?${params.push(query.afterLsn)}`)
-    const sql = `SELECT * FROM fills ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY lsn LIMIT ?${params.push(query.limit)}`
+    const sql = `SELECT * FROM fills ${fillWhere(query, params)} ORDER BY lsn LIMIT ?${params.push(query.limit)}`
     return (this.db.query(sql).all(...params) as FillRow[]).map(fillOf)
+  }
+
+  /** Fill records and true-up fills matching `query`, merged in log order (fill-list.ts reads them). */
+  listedFillRows(query: FillQuery): ListedFillRow[] {
+    return listedFillRows(this.db, query)
+  }
+
+  /** The synthetic fills of an order, in log order: LSN and quantity. */
+  syntheticFillsOf(orderId: string): { lsn: number; qty: Units }[] {
+    return syntheticFillsOf(this.db, orderId)
+  }
+
+  /** The quantity the true-ups of an order repriced, together. */
+  trueUpQtyOf(orderId: string): Units {
+    return trueUpQtyOf(this.db, orderId)
   }
 
   positions(accountId?: string): Position[] {
@@ -315,7 +297,7 @@ export class Store {
 
   counts(): StoreCounts {
     const count = (table: string): number => Number((this.db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: bigint }).n)
-    return { postings: count('postings'), fills: count('fills'), positions: count('positions'), balances: count('balances') }
+    return { postings: count('postings'), fills: count('fills'), trueUpFills: count('true_up_fills'), positions: count('positions'), balances: count('balances') }
   }
 
   /**
@@ -362,6 +344,23 @@ export class Store {
     for (const f of fills) {
       insert.run(f.lsn, f.execId, f.orderId, f.accountId, f.venue, f.symbol, f.side, formatDecimal(f.qty), formatDecimal(f.price), formatDecimal(f.fee), f.feeAsset, f.liquidity, f.synthetic ? 1 : 0, formatDecimal(f.cash), f.venueTimeMs, f.atMs)
     }
+  }
+
+  private insertTrueUpFills(fills: readonly TrueUpFill[]): void {
+    if (fills.length === 0) return
+    const insert = this.db.query(
+      `INSERT INTO true_up_fills (lsn, exec_id, order_id, account_id, venue, symbol, side, qty, price, fee, fee_asset, liquidity, cash, venue_time_ms, at_ms)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+    )
+    for (const f of fills) {
+      insert.run(f.lsn, f.execId, f.orderId, f.accountId, f.venue, f.symbol, f.side, formatDecimal(f.qty), formatDecimal(f.price), formatDecimal(f.fee), f.feeAsset, f.liquidity, formatDecimal(f.cash), f.venueTimeMs, f.atMs)
+    }
+  }
+
+  private writeModelVersion(): void {
+    this.db
+      .query('INSERT INTO model_version (id, version, true_ups_untracked_through_lsn) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET version = ?1, true_ups_untracked_through_lsn = ?2')
+      .run(this.model.version, this.model.trueUpsUntrackedThroughLsn)
   }
 
   private upsertPositions(positions: readonly Position[]): void {

@@ -7,7 +7,8 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { BackOffice } from './backoffice.ts'
 import type { OpenBreak } from './breaks.ts'
-import type { FillRecord, Posting } from './ledger.ts'
+import type { ListedFill } from './fill-list.ts'
+import type { Posting } from './ledger.ts'
 import { averageCost, unrealizedPnl, type Position } from './positions.ts'
 import type { BalanceRow } from './store.ts'
 
@@ -40,7 +41,12 @@ export function balanceView(row: BalanceRow): Record<string, unknown> {
   return { account: row.accountId, asset: row.asset, total: text(row.total), reserved: text(row.reserved), available: text(row.total - row.reserved) }
 }
 
-export function fillView(fill: FillRecord): Record<string, unknown> {
+/**
+ * A row of the fill list (fill-list.ts): a fill record or the real execution behind a true-up (`replaces_synthetic`),
+ * a synthetic fill with the quantity real executions have replaced (`superseded_qty`, null when not known) and whether
+ * that is all of it (`superseded`).
+ */
+export function fillView(fill: ListedFill): Record<string, unknown> {
   return {
     lsn: fill.lsn,
     exec_id: fill.execId,
@@ -55,6 +61,9 @@ export function fillView(fill: FillRecord): Record<string, unknown> {
     fee_asset: fill.feeAsset,
     liquidity: fill.liquidity,
     synthetic: fill.synthetic,
+    replaces_synthetic: fill.replacesSynthetic,
+    superseded_qty: fill.supersededQty === null ? null : text(fill.supersededQty),
+    superseded: fill.supersededQty === null ? null : fill.synthetic && fill.supersededQty === fill.qty,
     cash: text(fill.cash),
     venue_time_ms: fill.venueTimeMs,
     at_ms: fill.atMs,

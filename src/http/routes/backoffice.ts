@@ -13,10 +13,13 @@ import {
   balanceView,
   breakView,
   fillView,
+  fillList,
   pnlView,
   positionView,
   postingView,
   type BackOffice,
+  type ModelVersion,
+  type StoreCounts,
 } from '../../backoffice/index.ts'
 import { canRead, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
@@ -119,7 +122,7 @@ function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services):
   let more = false
   // Rows of accounts the caller may not read are skipped, so read in pages until this one is full.
   for (let round = 0; page.length <= limit && round < 64; round++) {
-    const rows = office.projector.store.fills({
+    const rows = fillList(office.projector.store, {
       ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
       ...(query.account === undefined ? {} : { accountId: query.account }),
       ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
@@ -202,10 +205,16 @@ function statsView(office: BackOffice, principal: Principal): Record<string, unk
       fills_unbooked: ledger.counters.unbookedFills,
       positions: ledger.positions.size,
     },
-    store: counts,
+    // The query model's rows, its version, and through which LSN it holds no true-up fills (src/backoffice/store-schema.ts).
+    store: counts === null ? null : storeView(counts, office.projector.store.modelVersion),
     open_breaks: office.openBreaks.length,
     last_reconcile_lsn: office.projector.breaks.lastRun?.lsn ?? null,
   }
+}
+
+function storeView(counts: StoreCounts, model: ModelVersion): Record<string, number> {
+  const { postings, fills, trueUpFills, positions, balances } = counts
+  return { postings, fills, true_up_fills: trueUpFills, positions, balances, model_version: model.version, true_ups_untracked_through_lsn: model.trueUpsUntrackedThroughLsn }
 }
 
 /** Gauges on the gateway's /metrics: open breaks and how far the query model trails the log. */

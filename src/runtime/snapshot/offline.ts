@@ -6,7 +6,7 @@
 
 import { join } from 'node:path'
 import { nodeIo, openReadOnly, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, QueryModelRebuild } from '../../backoffice/index.ts'
+import { BACKOFFICE_SECTION, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, sectionModelVersion } from '../../backoffice/index.ts'
 import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt, loadNewestValid } from './load.ts'
@@ -59,11 +59,15 @@ export function snapshotOffline(dataDir: string, options: { keep: number; nowMs:
 
 /**
  * The back office at the log's end, from the base snapshot's section (or genesis): a snapshot written offline carries
- * it like a running gateway's, so compacting below it never loses the back office's history.
+ * it like a running gateway's, so compacting below it never loses the back office's history. A section whose query
+ * model is of an older version is passed over for genesis while the log is whole (as a start does:
+ * src/backoffice/projector-start.ts), keeping the lots rule of its ledger; on a compacted log it is upgraded in place.
  */
 function backOfficeSection(log: ReadOnlyLog, from: Uint8Array | undefined): { bytes: Uint8Array; lsn: number } | { missing: string } {
   let rebuild: QueryModelRebuild
-  if (from !== undefined) {
+  const older = from !== undefined && log.firstLsn <= 1 ? olderSectionLots(from) : null
+  if (older !== null) rebuild = QueryModelRebuild.fromGenesis(older)
+  else if (from !== undefined) {
     try {
       rebuild = QueryModelRebuild.fromSection(from)
     } catch (error) {
@@ -77,6 +81,15 @@ function backOfficeSection(log: ReadOnlyLog, from: Uint8Array | undefined): { by
     return { bytes: rebuild.section(), lsn: rebuild.lsn }
   } finally {
     rebuild.close()
+  }
+}
+
+/** The lots rule of a section's ledger when its query model is of an older version than this build's, else null. */
+function olderSectionLots(bytes: Uint8Array): number | null {
+  try {
+    return sectionModelVersion(bytes).version < QUERY_MODEL_VERSION ? decodeSection(bytes).ledger.lotsUntrackedThroughLsn : null
+  } catch {
+    return null
   }
 }
 

@@ -2,14 +2,16 @@
  * replay-verify's query-model part: the back office rebuilt from the log alone (from genesis, or from the base
  * snapshot's back-office section on a compacted log) is compared, at their LSNs, with the query model stored in the
  * data directory (`backoffice.sqlite`, read from a private copy — the directory is never written) and with every
- * valid snapshot's back-office section. Content digests per table name what differs.
+ * valid snapshot's back-office section. Content digests per table name what differs. Each is compared over the tables
+ * of the query model version that wrote it (src/backoffice/store-schema.ts): a section or stored query model written
+ * before true-up fills is compared without them, never failed for lacking them.
  */
 
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReadOnlyLog } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, decodeSection, QueryModelRebuild, sectionHeaderOf, Store, type QueryModelDigest } from '../../backoffice/index.ts'
+import { BACKOFFICE_SECTION, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, sectionHeaderOf, sectionModelVersion, Store, type ModelVersion, type QueryModelDigest } from '../../backoffice/index.ts'
 import type { LoadedSnapshot } from './load.ts'
 
 export const STORED_QUERY_MODEL = 'backoffice.sqlite'
@@ -39,7 +41,11 @@ interface Target {
   digest: QueryModelDigest | null
   /** Through which LSN the build that wrote it kept no synthetic lots (backoffice LedgerState.lotsUntrackedThroughLsn). */
   lotsUntrackedThroughLsn: number
+  /** The query model version it was written as, and through which LSN it holds no true-up fills (Store.modelVersion). */
+  model: ModelVersion
 }
+
+const NO_MODEL: ModelVersion = { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: 0 }
 
 export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly LoadedSnapshot[], base: LoadedSnapshot | null): QueryModelReport {
   const started = performance.now()
@@ -51,16 +57,18 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
     if (bytes === undefined) continue
     try {
       const header = sectionHeaderOf(bytes)
-      targets.push({ check: blank(loaded.file, header.lsn), digest: header.queryModel, lotsUntrackedThroughLsn: sectionLotsUntracked(bytes, header.version, header.lsn) })
+      targets.push({ check: blank(loaded.file, header.lsn), digest: header.queryModel, lotsUntrackedThroughLsn: sectionLotsUntracked(bytes, header.version, header.lsn), model: sectionModel(bytes) })
     } catch (error) {
-      targets.push({ check: { ...blank(loaded.file, 0), status: 'invalid', problem: message(error) }, digest: null, lotsUntrackedThroughLsn: 0 })
+      targets.push({ check: { ...blank(loaded.file, 0), status: 'invalid', problem: message(error) }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL })
     }
   }
   const report: QueryModelReport = { compared: targets.length > 0, base: { kind: 'genesis', lsn: 0 }, checks: targets.map((target) => target.check), elapsedMs: 0 }
   if (targets.length === 0) return report
   // From genesis, the rebuild repeats the rule the data was written by: no lots through the LSN the newest of them kept
   // none through (the back office's replay base does the same: projector.ts replayBaseLedger).
-  const rebuild = startRebuild(log, base, report, Math.max(0, ...targets.map((target) => target.lotsUntrackedThroughLsn)))
+  // Likewise it leaves out the true-up fills that data of this version holds none of (an upgrade in place).
+  const trueUpsUntracked = Math.max(0, ...targets.filter((target) => target.model.version === QUERY_MODEL_VERSION).map((target) => target.model.trueUpsUntrackedThroughLsn))
+  const rebuild = startRebuild(log, base, report, { lots: Math.max(0, ...targets.map((target) => target.lotsUntrackedThroughLsn)), trueUps: trueUpsUntracked })
   if (rebuild === null) {
     for (const target of targets) if (target.check.status !== 'invalid') notComparable(target.check, `the log starts at LSN ${log.firstLsn} and the base snapshot has no back-office section`)
     report.elapsedMs = performance.now() - started
@@ -77,8 +85,13 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
     const compareAt = (): void => {
       const due = pending.get(rebuild.lsn)
       if (due === undefined) return
-      const rebuilt = rebuild.digest()
-      for (const target of due) compare(target.check, rebuilt, target.digest as QueryModelDigest)
+      const rebuilt = new Map<number, QueryModelDigest>()
+      for (const target of due) {
+        const { version } = target.model
+        const digest = rebuilt.get(version) ?? rebuild.digest(version)
+        rebuilt.set(version, digest)
+        compare(target.check, digest, target.digest as QueryModelDigest)
+      }
     }
     compareAt()
     const last = Math.max(0, ...pending.keys())
@@ -99,11 +112,11 @@ export function queryModelOk(report: QueryModelReport): boolean {
   return report.checks.every((check) => check.status === 'match' || check.status === 'not-comparable')
 }
 
-function startRebuild(log: ReadOnlyLog, base: LoadedSnapshot | null, report: QueryModelReport, lotsUntrackedThroughLsn: number): QueryModelRebuild | null {
-  if (log.firstLsn <= 1) return QueryModelRebuild.fromGenesis(lotsUntrackedThroughLsn)
+function startRebuild(log: ReadOnlyLog, base: LoadedSnapshot | null, report: QueryModelReport, untracked: { lots: number; trueUps: number }): QueryModelRebuild | null {
+  if (log.firstLsn <= 1) return QueryModelRebuild.fromGenesis(untracked.lots, untracked.trueUps)
   const bytes = base?.sections.get(BACKOFFICE_SECTION)
   if (bytes === undefined) return null
-  const rebuild = QueryModelRebuild.fromSection(bytes)
+  const rebuild = QueryModelRebuild.fromSection(bytes, untracked.trueUps)
   report.base = { kind: 'section', lsn: rebuild.lsn }
   return rebuild
 }
@@ -118,6 +131,15 @@ function sectionLotsUntracked(bytes: Uint8Array, version: number, lsn: number): 
   }
 }
 
+/** The query model version of a section's image (its digest covers that version's tables); this build's if unreadable. */
+function sectionModel(bytes: Uint8Array): ModelVersion {
+  try {
+    return sectionModelVersion(bytes)
+  } catch {
+    return NO_MODEL
+  }
+}
+
 /** The stored query model's digest, read from a copy (its WAL too) so the directory is never touched. */
 function storedDigest(dir: string): Target | null {
   const path = join(dir, STORED_QUERY_MODEL)
@@ -128,13 +150,13 @@ function storedDigest(dir: string): Target | null {
     const store = Store.open(join(scratch, STORED_QUERY_MODEL))
     try {
       const digest = store.contentDigest()
-      if (digest.lastLsn === 0) return { check: { ...blank('stored', 0), status: 'not-comparable', problem: 'the stored query model is empty' }, digest: null, lotsUntrackedThroughLsn: 0 }
-      return { check: blank('stored', digest.lastLsn), digest, lotsUntrackedThroughLsn: store.lotsUntrackedThroughLsn() ?? digest.lastLsn }
+      if (digest.lastLsn === 0) return { check: { ...blank('stored', 0), status: 'not-comparable', problem: 'the stored query model is empty' }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL }
+      return { check: blank('stored', digest.lastLsn), digest, lotsUntrackedThroughLsn: store.lotsUntrackedThroughLsn() ?? digest.lastLsn, model: store.modelVersion }
     } finally {
       store.close()
     }
   } catch (error) {
-    return { check: { ...blank('stored', 0), status: 'invalid', problem: `unreadable: ${message(error)}` }, digest: null, lotsUntrackedThroughLsn: 0 }
+    return { check: { ...blank('stored', 0), status: 'invalid', problem: `unreadable: ${message(error)}` }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL }
   } finally {
     rmSync(scratch, { recursive: true, force: true })
   }
