@@ -63,6 +63,7 @@ console.log(`cycles ${report.cycles} (${report.mode}), lease ttl ${report.leaseT
 console.log(`takeover ms: min ${takeovers[0] ?? 0}, median ${median(takeovers)}, max ${takeovers.at(-1) ?? 0}; ${report.takeoversAwaitingReconcile} waited on reconciling a venue call in flight`)
 console.log(`orders acknowledged ${report.ordersAcked}, lost ${report.ackedLost}; Unknown left ${report.unknownLeft}; final statuses ${JSON.stringify(report.ackedStatuses)}`)
 console.log(`venue: orders ${report.venueOrders}, place calls ${report.venuePlaceCalls}, duplicate client order ids ${report.venueDuplicates}`)
+console.log(`divergences ${report.divergences} (records set aside ${report.discardedRecords}), shared prefix kept ${report.divergencesPrefixKept}, shared records fetched again ${report.divergenceSharedRecordsFetched}`)
 if (report.mode === 'sigstop') console.log(`woken deposed leaders: acknowledged ${report.deposedAcks} (refused ${report.deposedRefused} writes held open while stopped), venue calls ${report.deposedSends}, unacknowledged records discarded ${report.discardedRecords}`)
 console.log(`logs verified ${report.logsVerified}/2; standby shadow decisions ${report.shadowDecisions}, mismatches ${report.shadowMismatches}`)
 for (const failure of report.failures) console.log(`FAIL ${failure}`)
@@ -85,6 +86,10 @@ console.log(JSON.stringify({
   shadowDecisions: report.shadowDecisions,
   shadowMismatches: report.shadowMismatches,
   invariantErrors: report.invariantErrors,
+  divergences: report.divergences,
+  divergencesPrefixKept: report.divergencesPrefixKept,
+  divergenceSharedRecordsFetched: report.divergenceSharedRecordsFetched,
+  discardedRecords: report.discardedRecords,
   ...(report.mode === 'sigstop' ? { deposedAcks: report.deposedAcks, deposedRefused: report.deposedRefused, deposedSends: report.deposedSends } : {}),
   failures: report.failures.length,
 }))

@@ -88,6 +88,22 @@ export class WalReplicationError extends Error {
   }
 }
 
+export type WalPrefixCode =
+  | 'PREFIX_NOT_HELD' // the source log does not hold the prefix's last LSN (0, below its first LSN or beyond its end)
+  | 'TARGET_NOT_EMPTY' // a prefix is built only in an empty (or absent) directory
+  | 'COPY_MISMATCH' // the copied segment read back is not what was read from the source (size, header, end, hash)
+
+/** A log prefix could not be built (prefix.ts); nothing in the source log was changed. */
+export class WalPrefixError extends Error {
+  override readonly name = 'WalPrefixError'
+  readonly code: WalPrefixCode
+
+  constructor(code: WalPrefixCode, message: string) {
+    super(`${code}: ${message}`)
+    this.code = code
+  }
+}
+
 /**
  * Another open log holds the directory: a second writer (another `egress serve` on the same data directory, or one
  * still stopping) would interleave its frames with the first's and corrupt the log. Nothing was read or written.

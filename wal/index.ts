@@ -18,6 +18,7 @@ export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './
 export { follow, copyFrame, type FollowOptions, type OwnedFrame } from './follow.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 export { openSlice, type LogSlice, type SliceLog } from './slice.ts'
+export { copyLogPrefix, linkOrCopyFile, type LogPrefixReport, type LogPrefixOptions } from './prefix.ts'
 export { type RecoveryReport } from './recover.ts'
 export {
   WalCorruptionError,
@@ -28,6 +29,8 @@ export {
   LeaseError,
   WalReplicationError,
   WalLockedError,
+  WalPrefixError,
+  type WalPrefixCode,
   type WalReplicationCode,
   type WalCorruptionCode,
   type WalLocation,

@@ -102,8 +102,8 @@ interface SegmentContext {
   buffer: ReadBuffer
 }
 
-/** Reads and checks the header of the segment open as `fd`. */
-function readHeader(io: WalIo, fd: number, path: string, firstLsn: number): SegmentHeader {
+/** Reads and checks the header of the segment open as `fd` (its first LSN must be the one its name says). */
+export function readHeader(io: WalIo, fd: number, path: string, firstLsn: number): SegmentHeader {
   const header = decodeSegmentHeader(readFully(io, fd, 0, SEGMENT_HEADER_BYTES))
   const at = { file: path, offsetBytes: 0, lsn: firstLsn }
   if (typeof header === 'string') throw new WalCorruptionError('SEGMENT_HEADER_CORRUPT', at, header)

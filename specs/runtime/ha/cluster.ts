@@ -50,7 +50,8 @@ export interface Health {
     epoch: number
     lag_records: number
     replicating: boolean
-    last_divergence: { discardedCount: number } | null
+    /** keptPrefixToLsn and fallback only from builds that keep the shared prefix on divergence. */
+    last_divergence: { commonLsn: number; discardedCount: number; keptPrefixToLsn?: number | null; fallback?: string | null } | null
     sync?: { policy: string; state: string; standby_durable_lsn: number }
     shadow?: { decisions: number; matches: number; mismatches: number; lastMismatches: { lsn: number; kind: string | null; difference: string }[] } | null
   }

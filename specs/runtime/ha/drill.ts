@@ -69,6 +69,12 @@ export interface DrillReport {
   deposedSends: number
   /** Records a deposed node had written but never acknowledged, discarded by divergence re-sync. */
   discardedRecords: number
+  /** Cycles whose deposed leader came back holding records the new leader lacks (DIVERGED: a re-sync). */
+  divergences: number
+  /** Of those, re-syncs that kept the log shared with the leader on disk (`keptPrefixToLsn` in the report). */
+  divergencesPrefixKept: number
+  /** Records the re-syncing nodes shared with the leader and fetched from it again (all of them when nothing was kept). */
+  divergenceSharedRecordsFetched: number
   unknownLeft: number
   /** Final status of the acknowledged orders on the last leader. */
   ackedStatuses: Record<string, number>
@@ -92,7 +98,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   })
   const report: DrillReport = {
     mode: options.mode, cycles: 0, leaseTtlMs: options.leaseTtlMs, sync: options.sync, takeoverMs: [], ordersAcked: 0, ackedLost: 0, venueOrders: 0,
-    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, unknownLeft: 0, ackedStatuses: {}, logsVerified: 0, takeoversAwaitingReconcile: 0, shadowDecisions: 0, shadowMismatches: 0, invariantErrors: 0, failures: [], elapsedMs: 0,
+    venuePlaceCalls: 0, venueDuplicates: 0, deposedAcks: 0, deposedRefused: 0, deposedSends: 0, discardedRecords: 0, divergences: 0, divergencesPrefixKept: 0, divergenceSharedRecordsFetched: 0, unknownLeft: 0, ackedStatuses: {}, logsVerified: 0, takeoversAwaitingReconcile: 0, shadowDecisions: 0, shadowMismatches: 0, invariantErrors: 0, failures: [], elapsedMs: 0,
   }
   try {
     await cluster.startVenue()
@@ -170,7 +176,14 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
   if (!unknown) report.failures.push(`cycle ${cycle}: orders still Unknown on ${standby.name}: ${(await cluster.ordersIn(standby, 'Unknown')).join(', ')}`)
   const back = await waitFor(`${leader.name} back as a replicating standby`, 30_000, async () => ((await leader.isReplicatingStandby()) ? leader.health() : null))
   const divergence = back?.ha?.last_divergence ?? null
-  if (divergence !== null && options.mode === 'sigstop') report.discardedRecords += divergence.discardedCount
+  if (divergence !== null) {
+    report.divergences++
+    report.discardedRecords += divergence.discardedCount
+    const keptToLsn = divergence.keptPrefixToLsn ?? null
+    if (keptToLsn !== null) report.divergencesPrefixKept++
+    report.divergenceSharedRecordsFetched += divergence.commonLsn - (keptToLsn ?? 0)
+    options.log(`cycle ${cycle}: ${leader.name} diverged after LSN ${divergence.commonLsn} (${divergence.discardedCount} records of its own set aside); ${keptToLsn === null ? `log re-copied from the leader${divergence.fallback === undefined || divergence.fallback === null ? '' : ` (fallback: ${divergence.fallback})`}` : `kept its log through LSN ${keptToLsn}`}`)
+  }
   options.log(`cycle ${cycle}: ${leader.name} ${options.mode === 'kill9' ? 'killed' : 'stopped'}; ${standby.name} leads after ${takeoverMs} ms${awaitedReconcile ? ` (bootstrap reconciled ${bootstrap?.inFlightMarkedUnknown} calls in flight, waited ${bootstrap?.waitedMs} ms)` : ''}; ${acked.length} acked this cycle`)
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeIo, Wal } from '../../../wal/index.ts'
 import { stateDigest } from '../../../src/kernel/index.ts'
@@ -195,5 +195,28 @@ describe('snapshot store', () => {
     expect([...restored.sections.keys()]).toEqual(['backoffice'])
     expect(restored.sections.get('backoffice')).toEqual(image)
     await wal.close()
+  })
+
+  test('keepUpTo builds a snapshot directory of the snapshots at or below an LSN: files linked, manifest naming them, the rest left out', async () => {
+    const world = await tradedWorld(76, 4)
+    dirs.push(world.dir)
+    const snapshots = store(world.dir, 3)
+    const lsns: number[] = []
+    for (let round = 0; round < 3; round++) {
+      await trade(world, { orders: 2, tag: `k${round}`, seed: 90 + round })
+      lsns.push((await takeSnapshot(world.gateway.engine, snapshots, { nowMs: T0 + round }))?.lsn as number)
+    }
+    await crashWorld(world)
+    const target = join(tempDataDir(), 'snapshots.kept')
+    dirs.push(target)
+    const kept = snapshots.keepUpTo(target, lsns[1] as number)
+    expect(kept.map((entry) => entry.lsn)).toEqual([lsns[1] as number, lsns[0] as number])
+    const keptStore = new SnapshotStore(target, { io: nodeIo, keep: 3 })
+    expect(keptStore.readManifest()).toEqual({ entries: kept, problem: null })
+    expect(keptStore.candidates().map((candidate) => candidate.lsn)).toEqual([lsns[1] as number, lsns[0] as number])
+    for (const entry of kept) expect(statSync(join(target, entry.file)).ino).toBe(statSync(join(snapshots.dir, entry.file)).ino)
+    // The source directory is as it was: all three, in its manifest too.
+    expect(snapshots.readManifest().entries.map((entry) => entry.lsn)).toEqual([...lsns].reverse())
+    expect(() => snapshots.keepUpTo(target, lsns[2] as number)).toThrow(/not empty/)
   })
 })

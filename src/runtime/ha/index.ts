@@ -1,8 +1,9 @@
 /**
  * ha/ — high availability: the replication stream (the leader serves its log as raw frames, stream.ts), the standby's
  * replicator (pulls, appends with Wal.appendFrames, keeps projections hot), and the role of a node (node.ts): take
- * the lease or follow, fail over on lease expiry, re-sync after divergence; synchronous replication (sync.ts) and its
- * alert records (records.ts); command records (command-record.ts) and the standby's shadow decisions (shadow.ts).
+ * the lease or follow, fail over on lease expiry, re-sync after divergence keeping the log shared with the leader
+ * (diverged-prefix.ts); synchronous replication (sync.ts) and its alert records (records.ts); command records
+ * (command-record.ts) and the standby's shadow decisions (shadow.ts).
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
@@ -10,6 +11,10 @@ export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice, type SnapshotRecoveryStatus } from './node.ts'
 export type { DivergenceReport } from './divergence.ts'
+export {
+  DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,
+  type PrefixStep,
+} from './diverged-prefix.ts'
 export { SYNC_POLICIES, SyncReplication, type SyncOutcome, type SyncPolicy, type SendVerdict, type SyncReplicationOptions, type SyncState, type SyncTransition } from './sync.ts'
 export { leaderSync, type LeaderSyncOptions } from './leader-sync.ts'
 export { HA_RECORD_TYPE_MIN, HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, syncTransitionRecord } from './records.ts'

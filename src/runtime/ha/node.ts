@@ -12,7 +12,9 @@
  *   for writing at the new epoch; Gateway.start then runs bootstrap (in-flight → Unknown → reconcile → resend) and
  *   only then does the node report itself leader and open intake.
  * - Divergence: a standby told DIVERGED finds the last LSN it shares with the leader (chain hashes compared by
- *   binary search), reports what it holds beyond it, moves its log and snapshots aside and re-syncs from the leader.
+ *   binary search), reports what it holds beyond it, sets its log and snapshots aside whole and starts again from the
+ *   part up to that LSN, kept on disk (diverged-prefix.ts), following the leader from the LSN after it. When that part
+ *   cannot be kept, or does not start, it re-syncs from scratch; the report (/health) says which and why.
  * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN) starts again from the
  *   leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
  *
@@ -22,10 +24,11 @@
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { Lease, LeaseError, readCurrentLease } from '../../../wal/index.ts'
+import { Lease, LeaseError, readCurrentLease, type WalIo } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
-import { commonLsnWithLeader, framesBeyond, setDivergedLogAside, type DivergenceReport } from './divergence.ts'
+import { commonLsnWithLeader, framesBeyond, setDivergedTailAside, setKeptPrefixAside, type DivergenceReport } from './divergence.ts'
+import { finishKeepingPrefix } from './diverged-prefix.ts'
 import { Replicator } from './replicator.ts'
 import { fetchLeaderSnapshot, finishSnapshotRecovery, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { leaderSync } from './leader-sync.ts'
@@ -57,6 +60,8 @@ export interface HaNodeOptions {
   sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
   /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
   snapshotRecovery?: { bytesMax: number; timeoutMs: number; keep: number }
+  /** The file-system calls of keeping a diverged log's shared part (diverged-prefix.ts); specs inject failures. */
+  divergedPrefixIo?: WalIo
 }
 
 /** The last time this standby started again from the leader's snapshot (or tried to). */
@@ -129,6 +134,9 @@ export class HaNode {
     // A snapshot recovery a crash interrupted: completed if it had committed, else its half-built directories dropped.
     const leftover = finishSnapshotRecovery(this.options.dataDir)
     if (leftover !== 'none') this.options.log(`interrupted snapshot recovery ${leftover.replace('_', ' ')} at start-up`)
+    // Likewise keeping a diverged log's shared part: a committed swap is completed, an unfinished build dropped.
+    const prefixLeftover = finishKeepingPrefix(this.options.dataDir)
+    if (prefixLeftover !== 'none') this.options.log(`interrupted keeping of a diverged log's shared part ${prefixLeftover.replace('_', ' ')} at start-up`)
     const lease = this.options.role === 'standby' ? null : this.tryAcquire()
     if (lease !== null) await this.lead(lease, null)
     else if (this.options.role === 'leader') await this.waitToLead()
@@ -288,7 +296,10 @@ export class HaNode {
     await this.follow()
   }
 
-  /** A fork: find the last shared LSN, report what this node holds beyond it, move the log aside, re-sync. */
+  /**
+   * A fork: find the last shared LSN, report what this node holds beyond it, set that aside keeping the shared part of
+   * the log (or, failing that, all of it), and follow the leader again.
+   */
   private async resync(leaderUrl: string, message: string): Promise<void> {
     const gateway = this.gateway
     if (gateway === null || this.role !== 'standby') return
@@ -300,9 +311,19 @@ export class HaNode {
     const discarded = framesBeyond(wal, commonLsn)
     await gateway.stop()
     this.gateway = null
-    this.lastDivergence = setDivergedLogAside(this.options.dataDir, commonLsn, discarded)
-    this.options.log(`divergence report: ${JSON.stringify(this.lastDivergence)}`)
-    await this.follow()
+    const io = this.options.divergedPrefixIo
+    const report = setDivergedTailAside(this.options.dataDir, commonLsn, discarded, io === undefined ? {} : { io })
+    this.lastDivergence = report
+    this.options.log(`divergence report: ${JSON.stringify(report)}`)
+    try {
+      await this.follow()
+    } catch (error) {
+      if (report.keptPrefixToLsn === null) throw error
+      // The kept log did not start (a snapshot or the log refused): set it aside too and re-sync from scratch.
+      this.lastDivergence = setKeptPrefixAside(this.options.dataDir, report, error)
+      this.options.log(`divergence report: ${JSON.stringify(this.lastDivergence)}`)
+      await this.follow()
+    }
   }
 
   /**

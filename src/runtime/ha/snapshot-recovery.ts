@@ -17,17 +17,19 @@
  *      c. swap: for log/ then snapshots/, the old directory is renamed aside (never deleted: `log.compacted-<ms>`)
  *         and the `*.recovering` one renamed into its place, the data dir fsynced after each rename; then the commit
  *         file is removed.
+ *      The commit and swap are dir-swap.ts's, shared with keeping a diverged log's prefix (diverged-prefix.ts).
  *      At start-up (`finishSnapshotRecovery`, called by HaNode.start and before every install) leftovers are finished
  *      (commit file present: the swap is completed, each step idempotent) or rolled back (no commit file: the
  *      `*.recovering` directories are removed), so a node never refuses to start because of a half-done recovery.
  * The standby gateway then starts as usual: restore verifies the snapshot against the frame at S and replays after it.
  */
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fromHex, nodeIo, toHex, Wal } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
+import { builtDir, finishSwap, rollBack, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { EnvelopeReader } from './envelope.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
@@ -124,9 +126,10 @@ export class SnapshotInstallHalted extends Error {
   }
 }
 
-const RECOVERING = '.recovering'
-const COMMIT_FILE = 'snapshot-recovery.commit'
-const SWAPPED = ['log', 'snapshots'] as const
+/** The install's built directories (`log.recovering/`, `snapshots.recovering/`) and commit file (dir-swap.ts). */
+function installSwap(dataDir: string): DirSwap {
+  return { dataDir, builtSuffix: '.recovering', commitFile: 'snapshot-recovery.commit' }
+}
 
 /**
  * Replaces `dataDir/log` and `dataDir/snapshots` with a log anchored at the snapshot's LSN, caught up to at least that
@@ -139,9 +142,9 @@ export async function installLeaderSnapshot(
   access: LeaderAccess & { envelopeBytesMax: number; keep: number; previousLastLsn: number; haltAfter?: (step: SnapshotInstallStep) => boolean },
 ): Promise<SnapshotRecoveryReport> {
   finishSnapshotRecovery(dataDir)
-  const logDir = join(dataDir, 'log')
-  const newLogDir = logDir + RECOVERING
-  const newSnapshotsDir = join(dataDir, 'snapshots') + RECOVERING
+  const swap = installSwap(dataDir)
+  const newLogDir = builtDir(swap, 'log')
+  const newSnapshotsDir = builtDir(swap, 'snapshots')
   const suffix = `compacted-${Date.now()}`
   const halt = (step: SnapshotInstallStep): void => {
     if (access.haltAfter?.(step) === true) throw new SnapshotInstallHalted(step)
@@ -168,15 +171,15 @@ export async function installLeaderSnapshot(
     nodeIo.fsyncDirectory(newSnapshotsDir)
     nodeIo.fsyncDirectory(dataDir)
     halt('snapshot_built')
-    writeCommitFile(dataDir, suffix)
+    writeCommitFile(swap, suffix)
     halt('committed')
   } catch (error) {
     await wal?.close().catch(() => {})
-    if (!(error instanceof SnapshotInstallHalted)) rollBack(dataDir)
+    if (!(error instanceof SnapshotInstallHalted)) rollBack(swap)
     throw error
   }
-  swapIn(dataDir, suffix, halt)
-  return { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.content.digest, previousLastLsn: access.previousLastLsn, movedTo: `${logDir}.${suffix}`, lastLsn }
+  swapIn(swap, suffix, halt)
+  return { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.content.digest, previousLastLsn: access.previousLastLsn, movedTo: `${join(dataDir, 'log')}.${suffix}`, lastLsn }
 }
 
 /**
@@ -184,67 +187,7 @@ export async function installLeaderSnapshot(
  * nothing. Returns what it did. Idempotent: a crash while it runs is handled by the next call.
  */
 export function finishSnapshotRecovery(dataDir: string): 'none' | 'finished' | 'rolled_back' {
-  const commitPath = join(dataDir, COMMIT_FILE)
-  if (existsSync(commitPath)) {
-    swapIn(dataDir, committedSuffix(commitPath), () => {})
-    return 'finished'
-  }
-  const leftovers = [...SWAPPED.map((name) => join(dataDir, name) + RECOVERING), commitPath + SEGMENT_TEMP_SUFFIX]
-  if (!leftovers.some((path) => existsSync(path))) return 'none'
-  rollBack(dataDir)
-  return 'rolled_back'
-}
-
-/** Moves each old directory aside and the built one into its place, then drops the commit file; every step idempotent. */
-function swapIn(dataDir: string, suffix: string, halt: (step: SnapshotInstallStep) => void): void {
-  for (const name of SWAPPED) {
-    const dir = join(dataDir, name)
-    if (!existsSync(dir + RECOVERING)) continue // swapped already
-    if (existsSync(dir)) {
-      renameSync(dir, `${dir}.${suffix}`)
-      nodeIo.fsyncDirectory(dataDir)
-      halt(`${name}_moved_aside`)
-    }
-    renameSync(dir + RECOVERING, dir)
-    nodeIo.fsyncDirectory(dataDir)
-    halt(`${name}_swapped`)
-  }
-  rmSync(join(dataDir, COMMIT_FILE), { force: true })
-  nodeIo.fsyncDirectory(dataDir)
-}
-
-/** Before the commit: drops what was built; the old log and snapshots were never touched. */
-function rollBack(dataDir: string): void {
-  for (const name of SWAPPED) rmSync(join(dataDir, name) + RECOVERING, { recursive: true, force: true })
-  rmSync(join(dataDir, COMMIT_FILE) + SEGMENT_TEMP_SUFFIX, { force: true })
-  rmSync(join(dataDir, COMMIT_FILE), { force: true })
-  nodeIo.fsyncDirectory(dataDir)
-}
-
-/** The commit point: temp file, fsync, rename, data dir fsync — after it returns the file is durable and whole. */
-function writeCommitFile(dataDir: string, suffix: string): void {
-  const path = join(dataDir, COMMIT_FILE)
-  rmSync(path + SEGMENT_TEMP_SUFFIX, { force: true })
-  const fd = nodeIo.openAppend(path + SEGMENT_TEMP_SUFFIX)
-  try {
-    nodeIo.write(fd, new TextEncoder().encode(JSON.stringify({ suffix })), 0)
-    nodeIo.fsync(fd)
-  } finally {
-    nodeIo.close(fd)
-  }
-  nodeIo.rename(path + SEGMENT_TEMP_SUFFIX, path)
-  nodeIo.fsyncDirectory(dataDir)
-}
-
-/** The suffix a commit file names (one of its own if the file cannot be read: finishing must not fail on it). */
-function committedSuffix(commitPath: string): string {
-  try {
-    const suffix = (JSON.parse(readFileSync(commitPath, 'utf8')) as { suffix?: unknown }).suffix
-    if (typeof suffix === 'string' && /^[\w.-]+$/.test(suffix)) return suffix
-  } catch {
-    // unreadable: fall through
-  }
-  return `compacted-${Date.now()}`
+  return finishSwap(installSwap(dataDir), () => `compacted-${Date.now()}`)
 }
 
 /** Creates `logDir` holding one empty segment that starts at `firstLsn` after `previousHash` (crash-safe: temp + rename). */

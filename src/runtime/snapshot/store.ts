@@ -10,7 +10,7 @@
  */
 
 import { join } from 'node:path'
-import type { WalIo } from '../../../wal/index.ts'
+import { linkOrCopyFile, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 
 export const MANIFEST_NAME = 'MANIFEST.json'
@@ -113,6 +113,32 @@ export class SnapshotStore {
     const content = decodeSnapshot(bytes)
     if (content.header.lsn !== candidate.lsn) throw new SnapshotError('HEADER_INVALID', `file is named for LSN ${candidate.lsn}, header says ${content.header.lsn}`)
     return { ...content, fileBytes: bytes.byteLength }
+  }
+
+  /**
+   * Builds in `targetDir` (absent or empty) a snapshot directory holding this store's snapshots at LSN ≤ `lsnMax` and a
+   * manifest naming them, every file and the directory fsynced: for a standby that keeps its log only up to an LSN and
+   * sets aside what it held beyond it, snapshots built from those records included (ha/diverged-prefix.ts). A snapshot
+   * file is never written again once renamed into place (a new one is a new file, pruning unlinks), so each is
+   * hard-linked, or copied where the filesystem refuses. Returns the entries kept, newest first.
+   */
+  keepUpTo(targetDir: string, lsnMax: number): ManifestEntry[] {
+    const { io } = this
+    io.mkdirp(targetDir)
+    if (io.readdir(targetDir).length > 0) throw new RangeError(`${targetDir} is not empty; snapshots are kept only into an empty directory`)
+    const kept = this.knownEntries('').filter((entry) => entry.lsn <= lsnMax).sort((a, b) => b.lsn - a.lsn)
+    for (const entry of kept) {
+      const path = join(targetDir, entry.file)
+      linkOrCopyFile(io, join(this.dir, entry.file), path)
+      const fd = io.openRead(path)
+      try {
+        io.fsync(fd)
+      } finally {
+        io.close(fd)
+      }
+    }
+    new SnapshotStore(targetDir, { io, keep: this.keep }).writeManifest(kept)
+    return kept
   }
 
   /** Removes temp files a crash left behind (never a complete snapshot). */

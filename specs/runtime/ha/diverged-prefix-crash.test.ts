@@ -1,0 +1,164 @@
+/**
+ * Keeping a diverged log's shared prefix is all or nothing across a crash: stopped after any step (as kill -9 would)
+ * and finished at the next start, the data dir holds either the old log untouched or the kept prefix with the old log
+ * set aside whole — never a half-built `log`, never a lost record. A node restarted after such a crash follows on.
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { cpSync, existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Wal, nodeIo, openReadOnly, toHex } from '../../../wal/index.ts'
+import { SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
+import { DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type PrefixStep } from '../../../src/runtime/ha/diverged-prefix.ts'
+import { setDivergedTailAside } from '../../../src/runtime/ha/divergence.ts'
+import { removeTempDirs, record, tempDir } from '../../wal/support.ts'
+import { caughtUp, forkedPair, rejoiningNode, streamsFrom, type ForkedPair } from './forked-pair.ts'
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  removeTempDirs()
+})
+
+const WAL = { segmentBytesMax: 4096, durability: 'none', preallocateBytes: 0 } as const
+const LAST_LSN = 200
+const COMMON_LSN = 130
+const SNAPSHOT_LSNS = [100, 180]
+const BEFORE_COMMIT: PrefixStep[] = ['log_built', 'snapshots_built']
+const AFTER_COMMIT: PrefixStep[] = ['committed', 'log_moved_aside', 'log_swapped', 'snapshots_moved_aside', 'snapshots_swapped']
+
+/**
+ * A stopped data dir: a log of LAST_LSN records over many segments and snapshot files at SNAPSHOT_LSNS. The snapshots'
+ * contents are not read here (only names and the manifest), so placeholder bytes do.
+ */
+async function dataDir(): Promise<{ dir: string; hashes: string[] }> {
+  const dir = tempDir()
+  const wal = Wal.open(join(dir, 'log'), WAL)
+  for (let lsn = 1; lsn <= LAST_LSN; lsn += 10) await wal.append(Array.from({ length: 10 }, (_, index) => record(`record ${lsn + index}`)))
+  const hashes = Array.from(wal.read(1), (frame) => toHex(frame.hash))
+  await wal.close()
+  const store = new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 3 })
+  for (const lsn of SNAPSHOT_LSNS) {
+    const header = { lsn, createdAtMs: lsn, chainHead: hashes[lsn - 1] } as unknown as SnapshotHeader
+    store.write({ bytes: new TextEncoder().encode(`placeholder snapshot at ${lsn}`), digest: `digest-${lsn}`, header })
+  }
+  return { dir, hashes }
+}
+
+function snapshotLsns(dir: string): number[] {
+  return new SnapshotStore(dir, { io: nodeIo, keep: 3 }).candidates().map((candidate) => candidate.lsn)
+}
+
+describe('keeping a diverged prefix, stopped after every step', () => {
+  test('finishes at the next start as all (prefix kept, old log aside whole) or nothing (old log as it was)', async () => {
+    const prepared = await dataDir()
+    for (const step of [...BEFORE_COMMIT, ...AFTER_COMMIT]) {
+      const dir = tempDir()
+      cpSync(prepared.dir, dir, { recursive: true })
+      expect(() => keepCommonPrefix(dir, COMMON_LSN, { haltAfter: (at) => at === step })).toThrow(PrefixKeepingHalted)
+      const committed = AFTER_COMMIT.includes(step)
+      expect({ step, outcome: finishKeepingPrefix(dir) }).toEqual({ step, outcome: committed ? 'finished' : 'rolled_back' })
+      expect(finishKeepingPrefix(dir)).toBe('none')
+      // `log` opens with a normal writable open, every frame checked: the old log, or the prefix up to COMMON_LSN.
+      const wal = Wal.open(join(dir, 'log'), WAL)
+      const lastLsn = committed ? COMMON_LSN : LAST_LSN
+      expect({ step, lastLsn: wal.lastLsn, head: toHex(wal.chainHead) }).toEqual({ step, lastLsn, head: prepared.hashes[lastLsn - 1] as string })
+      await wal.close()
+      const asides = readdirSync(dir).filter((name) => name.startsWith('log.diverged-'))
+      expect({ step, asides: asides.length }).toEqual({ step, asides: committed ? 1 : 0 })
+      for (const aside of asides) {
+        const evidence = openReadOnly(join(dir, aside))
+        expect([evidence.lastLsn, toHex(evidence.chainHead)]).toEqual([LAST_LSN, prepared.hashes[LAST_LSN - 1] as string])
+        expect(snapshotLsns(join(dir, aside.replace(/^log\./, 'snapshots.')))).toEqual([...SNAPSHOT_LSNS].reverse())
+      }
+      expect({ step, snapshots: snapshotLsns(join(dir, 'snapshots')) }).toEqual({ step, snapshots: committed ? [100] : [180, 100] })
+      for (const leftover of ['log.prefix', 'snapshots.prefix', 'diverged-prefix.commit', 'diverged-prefix.commit.tmp']) expect(existsSync(join(dir, leftover))).toBe(false)
+    }
+  })
+})
+
+describe('a prefix that cannot be kept', () => {
+  function refusal(dir: string, commonLsn: number): string {
+    try {
+      keepCommonPrefix(dir, commonLsn)
+    } catch (error) {
+      if (error instanceof DivergedPrefixError) return error.code
+      throw error
+    }
+    return 'kept'
+  }
+
+  function untouched(dir: string, lastLsn: number): void {
+    expect(openReadOnly(join(dir, 'log')).lastLsn).toBe(lastLsn)
+    expect(snapshotLsns(join(dir, 'snapshots'))).toEqual([...SNAPSHOT_LSNS].reverse())
+    expect(readdirSync(dir).sort()).toEqual(['log', 'snapshots'])
+  }
+
+  test('nothing shared (LSN 0): refused, nothing changed; the divergence falls back to setting the whole log aside', async () => {
+    const { dir } = await dataDir()
+    expect(refusal(dir, 0)).toBe('NO_COMMON_PREFIX')
+    untouched(dir, LAST_LSN)
+    const report = setDivergedTailAside(dir, 0, [{ lsn: 1, epoch: 1 }])
+    expect(report).toMatchObject({ keptPrefixToLsn: null, commonLsn: 0 })
+    expect(report.fallback).toMatch(/^NO_COMMON_PREFIX: /)
+    expect(openReadOnly(report.movedTo).lastLsn).toBe(LAST_LSN)
+    expect(existsSync(join(dir, 'log'))).toBe(false)
+  })
+
+  test('a compacted log whose kept snapshots do not reach its first LSN: refused (a restart needs one), nothing changed', async () => {
+    const { dir } = await dataDir()
+    const compacting = Wal.open(join(dir, 'log'), WAL)
+    compacting.removeSegmentsBelow(COMMON_LSN)
+    const firstLsn = compacting.firstLsn
+    await compacting.close()
+    // The oldest snapshot (100) is below the log's first LSN now; the other (180) is beyond COMMON_LSN.
+    expect(firstLsn > (SNAPSHOT_LSNS[0] as number) && firstLsn <= COMMON_LSN).toBe(true)
+    expect(refusal(dir, COMMON_LSN)).toBe('COMPACTED_WITHOUT_SNAPSHOT')
+    untouched(dir, LAST_LSN)
+    // With a snapshot at or above its first LSN and at or below the shared one, it is kept.
+    expect(refusal(dir, 190)).toBe('kept')
+  })
+})
+
+describe('a node restarted after a crash while keeping its diverged prefix', () => {
+  async function pairHalted(seed: number, step: PrefixStep): Promise<ForkedPair> {
+    const pair = await forkedPair(seed)
+    cleanups.push(pair.cleanup)
+    expect(() => keepCommonPrefix(pair.a.dir, pair.commonLsn, { haltAfter: (at) => at === step })).toThrow(PrefixKeepingHalted)
+    return pair
+  }
+
+  test('a build cut short is dropped at start-up; the node then diverges again and keeps its prefix', async () => {
+    const pair = await pairHalted(43, 'snapshots_built')
+    expect(existsSync(join(pair.a.dir, 'log.prefix'))).toBe(true)
+    expect(openReadOnly(join(pair.a.dir, 'log')).lastLsn).toBe(pair.a.lastLsn)
+    const rejoin = rejoiningNode(pair)
+    cleanups.push(() => rejoin.node.stop())
+    await rejoin.node.start()
+    await caughtUp(rejoin, pair)
+    expect(rejoin.logLines[0]).toBe("interrupted keeping of a diverged log's shared part rolled back at start-up")
+    expect(rejoin.node.lastDivergence).toMatchObject({ keptPrefixToLsn: pair.commonLsn, fallback: null })
+    expect(Math.min(...streamsFrom(pair))).toBe(pair.commonLsn + 1)
+    expect(toHex(rejoin.node.gateway?.engine.wal.chainHead ?? new Uint8Array())).toBe(toHex(pair.b.gateway.engine.wal.chainHead))
+    expect(rejoin.errors).toEqual([])
+  }, 30_000)
+
+  test('a committed swap cut short is completed at start-up: the node starts from the prefix and fetches only what follows it', async () => {
+    const pair = await pairHalted(44, 'log_moved_aside')
+    expect(existsSync(join(pair.a.dir, 'log'))).toBe(false)
+    const rejoin = rejoiningNode(pair)
+    cleanups.push(() => rejoin.node.stop())
+    await rejoin.node.start()
+    await caughtUp(rejoin, pair)
+    expect(rejoin.logLines[0]).toBe("interrupted keeping of a diverged log's shared part finished at start-up")
+    // No second divergence: it started at commonLsn and asked for nothing below commonLsn + 1.
+    expect(rejoin.node.lastDivergence).toBeNull()
+    expect(streamsFrom(pair)).toEqual([pair.commonLsn + 1])
+    expect(rejoin.appended[0]).toBe(pair.commonLsn + 1)
+    expect(toHex(rejoin.node.gateway?.engine.wal.chainHead ?? new Uint8Array())).toBe(toHex(pair.b.gateway.engine.wal.chainHead))
+    const aside = readdirSync(pair.a.dir).filter((name) => name.startsWith('log.diverged-'))
+    expect(aside).toHaveLength(1)
+    expect(openReadOnly(join(pair.a.dir, aside[0] as string)).lastLsn).toBe(pair.a.lastLsn)
+    expect(rejoin.errors).toEqual([])
+  }, 30_000)
+})
