@@ -26,6 +26,8 @@ export interface ForkedPair {
   b: World
   commonLsn: number
   server: { url: string; stop: () => void }
+  /** While above 0, B's server answers this many `/replication/hash` requests with 503 (a leader restarting, say). */
+  hashFailures: { remaining: number }
   /** Every replication request B's server answered (path and query). */
   requests: URL[]
   /** Stops B and its server, removes every directory. */
@@ -82,7 +84,13 @@ export async function forkedPair(seed: number): Promise<ForkedPair> {
   // B takes the lease (its clock says A's expired) naming the URL it serves replication at, and leads at epoch 2.
   const requests: URL[] = []
   const leader: { world: World | null } = { world: null }
-  const server = serveReplication(() => (leader.world as World).gateway.engine.wal, haHttp(), (url) => void requests.push(url))
+  const hashFailures = { remaining: 0 }
+  const server = serveReplication(() => (leader.world as World).gateway.engine.wal, haHttp(), (url) => {
+    requests.push(url)
+    if (url.pathname !== '/replication/hash' || hashFailures.remaining <= 0) return
+    hashFailures.remaining--
+    return new Response('restarting', { status: 503 })
+  })
   const leaseB = Lease.acquire({ dir: leaseDir, holderId: `b ${server.url}`, ttlMs: LEASE_TTL_MS, clockSkewMsMax: 100, nowMs: () => Date.now() + 2 * LEASE_TTL_MS })
   const b = await startWorld({ seed, dir: bDir, clock: a.clock, venue: a.venue, wal: { lease: leaseB, epoch: leaseB.epoch, segmentBytesMax: SEGMENT_BYTES } })
   leader.world = b
@@ -94,6 +102,7 @@ export async function forkedPair(seed: number): Promise<ForkedPair> {
     b,
     commonLsn,
     server,
+    hashFailures,
     requests,
     cleanup: async () => {
       server.stop()

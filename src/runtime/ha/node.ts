@@ -307,7 +307,16 @@ export class HaNode {
     await this.replicator?.stop()
     this.replicator = null
     const wal = gateway.engine.wal
-    const commonLsn = await commonLsnWithLeader(wal, leaderUrl, this.options.replicationToken)
+    let commonLsn: number
+    try {
+      commonLsn = await commonLsnWithLeader(wal, leaderUrl, this.options.replicationToken)
+    } catch (error) {
+      // The leader did not answer the search (gone, restarting): nothing was changed here, so follow again; the
+      // replicator backs off and reconnects, and a leader that still says DIVERGED brings the re-sync back.
+      this.options.log(`diverged from ${leaderUrl}, but the search for the shared LSN failed: ${error instanceof Error ? error.message : String(error)}; following again`)
+      this.startReplicator(gateway)
+      return
+    }
     const discarded = framesBeyond(wal, commonLsn)
     await gateway.stop()
     this.gateway = null
