@@ -10,16 +10,16 @@
 import { describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { backOfficeOf, decodeSection, Store } from '../../src/backoffice/index.ts'
+import { BACKOFFICE_SECTION, backOfficeOf, decodeSection, Store } from '../../src/backoffice/index.ts'
 import { openStartingStore } from '../../src/backoffice/projector-start.ts'
 import { SimClock } from '../../src/runtime/index.ts'
-import { STORED_QUERY_MODEL, verifyQueryModel } from '../../src/runtime/snapshot/index.ts'
+import { STORED_QUERY_MODEL, verifyQueryModel, type LoadedSnapshot } from '../../src/runtime/snapshot/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { run, startWorld, T0, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
 import { LaggingTradesVenue } from './late-reports.ts'
 import {
-  asVersion1Store, asVersion4Section, COMPACTING, expectRebuiltFromGenesis, expectTrueUpListed, listedOf, newestSection, officeWorld as officeWorldIn, reconciledClean,
+  asVersion1Store, asVersion4Section, COMPACTING, expectRebuiltFromGenesis, expectTrueUpListed, listedOf, newestSection, newestSnapshot, officeWorld as officeWorldIn, reconciledClean,
   trueUp,
 } from './model-versions.ts'
 
@@ -91,6 +91,7 @@ describe('query models two versions wrote on in turn', () => {
     await first.gateway.snapshotter.idle()
     await first.gateway.stop()
     // The image still holds this build's model_version row and its true-up fill, which the older build left there.
+    const snapshot = newestSnapshot(first.dir)
     const v4 = asVersion4Section(newestSection(first.dir), { copiedFromNewer: true })
     const sectionLsn = decodeSection(v4).header.lsn
     const image = Store.openImage(decodeSection(v4).image)
@@ -107,6 +108,12 @@ describe('query models two versions wrote on in turn', () => {
     const after = await trueUp(second, venue, 'copied-after')
     expectTrueUpListed(listedOf(second, after))
     await reconciledClean(second)
+    await second.gateway.stop()
+
+    // replay-verify from that section: the stored query model (upgraded) and the section (over version 1's tables) match.
+    const base: LoadedSnapshot = { ...snapshot, sections: new Map([...snapshot.sections, [BACKOFFICE_SECTION, v4]]) }
+    const verified = verifyQueryModel(first.dir, openReadOnly(join(first.dir, 'log')), [base], base)
+    expect(verified.checks.map((check) => [check.source, check.status])).toEqual([['stored', 'match'], [snapshot.file, 'match']])
   })
 
   test('a stored one of a newer version than this build knows, the log whole: rebuilt from the log, not a failed start', async () => {
