@@ -10,124 +10,22 @@ import { describe, expect, test } from 'bun:test'
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  BACKOFFICE_SECTION, backOfficeOf, backOfficeSectionSource, decodeSection, encodeSection, fillList, QueryModelRebuild, sectionModelVersion, Store, type ListedFill,
-} from '../../src/backoffice/index.ts'
-import type { Gateway } from '../../src/runtime/gateway.ts'
+import { BACKOFFICE_SECTION, backOfficeOf, decodeSection, sectionModelVersion, Store } from '../../src/backoffice/index.ts'
 import { SimClock } from '../../src/runtime/index.ts'
-import {
-  encodeSnapshot, loadNewestValid, replayVerify, snapshotOffline, SnapshotStore, STORED_QUERY_MODEL, verifyQueryModel, type LoadedSnapshot,
-} from '../../src/runtime/snapshot/index.ts'
-import { nodeIo, openReadOnly } from '../../wal/index.ts'
-import { drive, run, startWorld, T0, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
+import { encodeSnapshot, replayVerify, snapshotOffline, STORED_QUERY_MODEL, verifyQueryModel, type LoadedSnapshot } from '../../src/runtime/snapshot/index.ts'
+import { openReadOnly } from '../../wal/index.ts'
+import { run, T0, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
-import { LaggingTradesVenue, placeLost } from './late-reports.ts'
+import { LaggingTradesVenue } from './late-reports.ts'
+import {
+  asVersion1Store, asVersion4Section, COMPACTING, expectRebuiltFromGenesis, expectTrueUpListed, listedOf, newestSection, newestSnapshot, officeWorld as officeWorldIn,
+  reconciledClean, trueUp,
+} from './model-versions.ts'
 
 const worlds = worldsStoppedAfterEach()
-const PARAMS = { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 }
-const COMPACTING = { wal: { segmentBytesMax: 4096 }, snapshots: { everyRecords: 60, keep: 2, compaction: 'archive' as const } }
 
-/**
- * A world snapshotting the back office (with `sections`: else its snapshots carry none); its section replaced by
- * `section` before the back office opens, if given.
- */
-async function officeWorld(options: Partial<WorldOptions> & { seed: number }, section?: Uint8Array, sections = true): Promise<World> {
-  let gateway: Gateway | null = null
-  const world = await startWorld({ params: PARAMS, ...options, snapshotSections: sections ? [backOfficeSectionSource(() => gateway)] : [] })
-  worlds.push(world)
-  gateway = world.gateway
-  if (section !== undefined) world.gateway.restoredSections.set(BACKOFFICE_SECTION, section)
-  backOfficeOf(world.gateway, { reconcileIntervalMs: null })
-  return world
-}
-
-/** A lost order booked synthetically, then trued up by its held reports; its id. */
-async function trueUp(world: World, venue: LaggingTradesVenue, tag: string): Promise<string> {
-  venue.holding = true
-  const orderId = await placeLost(world, venue, tag)
-  await run(world, 5_000)
-  expect(venue.release()).toBeGreaterThan(0)
-  await run(world, 1_000)
-  expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: 0n })
-  return orderId
-}
-
-function listedOf(world: World, orderId: string): ListedFill[] {
-  const office = backOfficeOf(world.gateway)
-  office.projector.flush()
-  return fillList(office.projector.store, { orderId, limit: 10 })
-}
-
-/** The order's rows as they read after a true-up the query model holds: the synthetic fill superseded whole, the real one. */
-function expectTrueUpListed(rows: readonly ListedFill[]): void {
-  expect(rows.map((row) => [row.synthetic, row.replacesSynthetic])).toEqual([[true, false], [false, true]])
-  expect(rows[0]?.supersededQty).toBe(rows[0]?.qty as bigint)
-}
-
-/** The stored query model as a build before true-up fills leaves it: no true_up_fills table, no model_version row. */
-function asVersion1Store(path: string): void {
-  const store = Store.open(path)
-  store.transaction((db) => db.exec('DROP TABLE true_up_fills; DELETE FROM model_version'))
-  store.close()
-}
-
-/** `bytes` as a build before true-up fills wrote it: section version 4, its image of query model version 1 and digested so. */
-function asVersion4Section(bytes: Uint8Array): Uint8Array {
-  const section = decodeSection(bytes)
-  const doctored = Store.openImage(section.image)
-  doctored.transaction((db) => db.exec('DROP TABLE true_up_fills; DELETE FROM model_version'))
-  const v1 = Store.openImage(doctored.image())
-  doctored.close()
-  expect(v1.modelVersion.version).toBe(1)
-  // What an older build's digest covers: these four tables, no more.
-  const digest = v1.contentDigest()
-  expect(Object.keys(digest.tables)).toEqual(['postings', 'fills', 'positions', 'balances'])
-  const encoded = encodeSection({ lsn: section.header.lsn, chainHead: section.header.chainHead, queryModel: digest, ledger: section.ledger, breaks: section.breaks, image: v1.image() })
-  v1.close()
-  // The header's version sits in its JSON; rewriting it keeps the rest of the bytes as they are.
-  const length = new DataView(encoded.buffer, encoded.byteOffset).getUint32(8, true)
-  const header = JSON.parse(new TextDecoder().decode(encoded.subarray(12, 12 + length))) as { version: number }
-  header.version = 4
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header))
-  const out = new Uint8Array(12 + headerBytes.byteLength + encoded.byteLength - 12 - length)
-  out.set(encoded.subarray(0, 8), 0)
-  new DataView(out.buffer).setUint32(8, headerBytes.byteLength, true)
-  out.set(headerBytes, 12)
-  out.set(encoded.subarray(12 + length), 12 + headerBytes.byteLength)
-  return out
-}
-
-function newestSnapshot(dir: string): LoadedSnapshot {
-  const { loaded } = loadNewestValid(new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 10 }), openReadOnly(join(dir, 'log')))
-  if (loaded === null) throw new Error('no valid snapshot')
-  return loaded
-}
-
-function newestSection(dir: string): Uint8Array {
-  const section = newestSnapshot(dir).sections.get(BACKOFFICE_SECTION)
-  if (section === undefined) throw new Error('no back-office section in the newest snapshot')
-  return section
-}
-
-/** The stored query model's digest equals a rebuild's from genesis at its LSN. */
-function expectRebuiltFromGenesis(world: World): void {
-  const office = backOfficeOf(world.gateway)
-  office.projector.flush()
-  const stored = office.projector.store.contentDigest()
-  expect(stored.tables.true_up_fills?.rows).toBeGreaterThan(0)
-  const rebuild = QueryModelRebuild.fromGenesis()
-  try {
-    for (const frame of world.gateway.engine.wal.read(1, { toLsn: stored.lastLsn })) rebuild.apply(frame)
-    expect(rebuild.digest()).toEqual(stored)
-  } finally {
-    rebuild.close()
-  }
-}
-
-async function reconciledClean(world: World): Promise<void> {
-  const result = await drive(world, backOfficeOf(world.gateway).reconcile())
-  expect(result.checks).toEqual(expect.arrayContaining(['ledger_vs_kernel', 'ledger_vs_replay', 'ledger_vs_store', 'venue_trades']))
-  expect(result.observations).toEqual([])
+function officeWorld(options: Partial<WorldOptions> & { seed: number }, section?: Uint8Array, sections = true): Promise<World> {
+  return officeWorldIn(worlds, options, section, sections)
 }
 
 describe('query models written before true-up fills', () => {

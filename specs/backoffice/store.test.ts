@@ -98,6 +98,48 @@ describe('the SQLite query model', () => {
     expect(store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 0 })
   })
 
+  test('rows an older build wrote past what this one wrote make the store version 1 through its position; upgraded in place, it drops the true-up fills it held', () => {
+    const written = Store.open(':memory:')
+    const fill = { lsn: 2, execId: 'x-1', orderId: 'o-1', accountId: 'a', venue: 'v', symbol: 'S', side: 'buy' as const, qty: 1n, price: 1n, fee: 0n, feeAsset: 'USD', liquidity: null, cash: -1n, venueTimeMs: 0, atMs: 0 }
+    const batch = { lastHash: 'aa', postings: [], fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 }
+    written.write({ ...batch, lastLsn: 3, trueUpFills: [fill] })
+    expect(written.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 0 })
+    // A trimmed copy (a snapshot's) ends what this build wrote at its new position.
+    const trimmed = Store.openImage(written.image())
+    trimmed.setPosition(2, 'ab')
+    const trimmedAhead = Store.openImage(trimmed.image())
+    trimmed.close()
+    trimmedAhead.transaction((db) => db.exec('UPDATE meta SET last_lsn = 3'))
+    expect(Store.openImage(trimmedAhead.image()).modelVersion).toEqual({ version: 1, trueUpsUntrackedThroughLsn: 3 })
+    trimmedAhead.close()
+    // What a build before versions does on it: its rows and position, model_version and true_up_fills untouched.
+    written.transaction((db) => db.exec("UPDATE meta SET last_lsn = 9, last_hash = 'bb'"))
+    const store = Store.openImage(written.image())
+    written.close()
+    cleanups.push(async () => store.close())
+    expect(store.modelVersion).toEqual({ version: 1, trueUpsUntrackedThroughLsn: 9 })
+    expect(Object.keys(store.contentDigest().tables)).toEqual(['postings', 'fills', 'positions', 'balances'])
+    store.upgradeInPlace()
+    expect(store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 9 })
+    expect(store.counts().trueUpFills).toBe(0)
+    const reopened = Store.openImage(store.image())
+    expect(reopened.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 9 })
+    reopened.close()
+  })
+
+  test('a store of this version written before written_through_lsn was kept gets the column, its row trusted through its position', () => {
+    const written = Store.open(':memory:')
+    written.write({ lastLsn: 4, lastHash: 'aa', postings: [], fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
+    written.transaction((db) => db.exec('ALTER TABLE model_version DROP COLUMN written_through_lsn'))
+    const store = Store.openImage(written.image())
+    written.close()
+    cleanups.push(async () => store.close())
+    expect(store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: 0 })
+    let row: unknown = null
+    store.transaction((db) => (row = db.query('SELECT written_through_lsn FROM model_version').get()))
+    expect(row).toEqual({ written_through_lsn: 4n })
+  })
+
   test('the projector writes the whole log to the store at a known LSN', async () => {
     const world = await startWorld({ seed: 11 })
     cleanups.push(async () => {

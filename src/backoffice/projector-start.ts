@@ -11,15 +11,17 @@
  * A store or a section's copy of an older query model version (store-schema.ts) is never written on as it is: where
  * the log still starts at LSN 1 it is rebuilt from there (the store reset, the section's copy passed over), keeping
  * the lots rule its rows were split by; on a compacted log, where its history lives nowhere else, it is upgraded in
- * place and says through which LSN it holds no true-up fills.
+ * place and says through which LSN it holds no true-up fills. A store of a version this build does not know (a later
+ * build's) is treated as one that does not match the log.
  */
 
 import { fromHex, hashesEqual, toHex } from '../../wal/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { BackOfficeSectionError, decodeSection, type BackOfficeSection } from './section.ts'
+import { openSectionImage, sectionImageIsVersion1 } from './section-model.ts'
 import { Store } from './store.ts'
 import { replaceStoreFile } from './store-file.ts'
-import { QUERY_MODEL_VERSION } from './store-schema.ts'
+import { isKnownModelVersion, QUERY_MODEL_VERSION } from './store-schema.ts'
 
 /** How the projector started: what it does with the store and which section (if any) it starts from. */
 export interface ProjectorStart {
@@ -39,7 +41,7 @@ export function openStartingStore(storePath: string, engine: Engine, sectionByte
   const usable = sectionBytes === undefined ? { section: null, problem: null } : usableSection(sectionBytes, engine)
   const logWhole = engine.wal.firstLsn <= 1
   let store = Store.open(storePath)
-  const ofThisLog = storeMatchesLog(store, engine)
+  const ofThisLog = isKnownModelVersion(store.modelVersion.version) && storeMatchesLog(store, engine)
   const storeOlder = ofThisLog && store.modelVersion.version < QUERY_MODEL_VERSION
   let rebuilt = false
   let restoredStore = false
@@ -58,10 +60,10 @@ export function openStartingStore(storePath: string, engine: Engine, sectionByte
       section = null
     } else {
       store.close()
-      if (storePath === ':memory:') store = Store.openImage(section.image)
+      if (storePath === ':memory:') store = openSectionImage(section)
       else {
         replaceStoreFile(storePath, section.image)
-        store = Store.open(storePath)
+        store = Store.open(storePath, { asVersion1: sectionImageIsVersion1(section) })
       }
       store.upgradeInPlace()
       restoredStore = true
@@ -70,12 +72,14 @@ export function openStartingStore(storePath: string, engine: Engine, sectionByte
   if (section === null) {
     rebuilt = !ofThisLog || (storeOlder && logWhole)
     if (storeOlder && logWhole) rebuiltLotsUntracked = Math.max(rebuiltLotsUntracked, store.lotsUntrackedThroughLsn() ?? store.lastLsn)
-    if (rebuilt) store.reset()
+    // The rule goes with the emptying: a start that dies replaying, before its first write, must still find it.
+    if (rebuilt) store.reset({ lotsUntrackedThroughLsn: rebuiltLotsUntracked })
     else store.upgradeInPlace()
   }
   // A store kept as it is holds true-ups split by the rule of the build that wrote it: the ledger folds on by the same
   // rule through what that build kept no lots for (all of it for a build before lots), or ledger_vs_store breaks.
-  const keptUntracked = restoredStore || store.lastLsn === 0 ? 0 : (store.lotsUntrackedThroughLsn() ?? store.lastLsn)
+  // An empty store holds a rule only when a reset for a rebuild kept it (above, or at a start that died since).
+  const keptUntracked = restoredStore ? 0 : (store.lotsUntrackedThroughLsn() ?? store.lastLsn)
   const lotsUntrackedThroughLsn = Math.max(section?.ledger.lotsUntrackedThroughLsn ?? 0, keptUntracked, rebuiltLotsUntracked)
   if (section !== null) section.ledger.lotsUntrackedThroughLsn = lotsUntrackedThroughLsn
   return { store, start: { rebuilt, restoredStore, section, sectionProblem, lotsUntrackedThroughLsn } }
@@ -99,7 +103,7 @@ function storeMatchesLog(store: Store, engine: Engine): boolean {
 function imageCheck(section: BackOfficeSection): { problem: string | null; version: number } {
   let copy: Store | null = null
   try {
-    copy = Store.openImage(section.image)
+    copy = openSectionImage(section)
     const { version } = copy.modelVersion
     const digest = copy.contentDigest()
     const problem = digest.digest === section.header.queryModel.digest ? null : `STATE_INVALID: the section's query model digests to ${digest.digest}, its header says ${section.header.queryModel.digest}`

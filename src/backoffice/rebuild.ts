@@ -13,6 +13,7 @@ import { BreakBook } from './breaks.ts'
 import { foldFrame } from './fold.ts'
 import { genesisLedger, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
 import { decodeSection, encodeSection } from './section.ts'
+import { openSectionImage } from './section-model.ts'
 import { Store, type QueryModelDigest } from './store.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 
@@ -55,7 +56,7 @@ export class QueryModelRebuild {
    */
   static fromSection(bytes: Uint8Array, trueUpsUntrackedThroughLsn = 0): QueryModelRebuild {
     const section = decodeSection(bytes)
-    const store = Store.openImage(section.image)
+    const store = openSectionImage(section)
     store.upgradeInPlace()
     return new QueryModelRebuild(section.ledger, section.breaks, store, { lsn: section.header.lsn, hash: section.header.chainHead, trueUpsUntrackedThroughLsn })
   }

@@ -38,11 +38,14 @@ export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
  * those were mixed (SyntheticLot.mixedPrices). Version 3 is still read: its segments' price is null (unknown), its lots
  * not mixed, so their true-ups split as that build split them (positions.ts).
  * 5: the query model image is of version 2 (store-schema.ts: true-up fills), its digest over that version's tables.
- * Versions 1 to 4 are still read: their image is of version 1 and digests as such; restored, it is upgraded in place
- * on a compacted log, and passed over for a rebuild from the log on a whole one (projector-start.ts, rebuild.ts).
+ * Versions 1 to 4 are still read: their image is of version 1 and digests as such, whatever `model_version` row the
+ * file that build copied held (section-model.ts); restored, it is upgraded in place on a compacted log, and passed
+ * over for a rebuild from the log on a whole one (projector-start.ts, rebuild.ts).
  * An older build refuses a version 5 section rather than write on an image it does not keep whole.
  */
 export const BACKOFFICE_SECTION_VERSION = 5
+/** The first section version whose image says its own query model version (store-schema.ts). */
+export const SECTION_VERSION_MODEL_VERSIONED = 5
 const VERSIONS_READ: readonly number[] = [1, 2, 3, 4, BACKOFFICE_SECTION_VERSION]
 const MAGIC = new TextEncoder().encode('EGBOSEC1')
 const HEADER_BYTES_MAX = 1 << 20

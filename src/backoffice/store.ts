@@ -17,11 +17,12 @@ import type { Position } from './positions.ts'
 import { fillWhere, listedFillRows, syntheticFillsOf, trueUpQtyOf, type FillQuery, type ListedFillRow } from './store-fill-list.ts'
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
 import { digestSteps, type QueryModelDigest } from './store-digest.ts'
-import { QUERY_MODEL_VERSION, SCHEMA, TABLES } from './store-schema.ts'
+import { modelVersionOf, prepareSchema, QUERY_MODEL_VERSION, TABLES, type ModelVersion, type ModelVersionRow } from './store-schema.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 
 export type { FillQuery } from './store-fill-list.ts'
 export type { QueryModelDigest } from './store-digest.ts'
+export type { ModelVersion } from './store-schema.ts'
 
 export interface BalanceRow {
   accountId: string
@@ -57,18 +58,20 @@ export interface LedgerQuery {
   limit: number
 }
 
+/**
+ * `asVersion1`: read the store as query model version 1 whatever its `model_version` row says — the image of a section
+ * of format 4 or less, which an older build copied from a file a newer one may have written first (store-schema.ts).
+ */
+export interface StoreOpenOptions {
+  asVersion1: boolean
+}
+
 export interface StoreCounts {
   postings: number
   fills: number
   trueUpFills: number
   positions: number
   balances: number
-}
-
-/** Which version of the query model a store holds (store-schema.ts), and through which LSN it holds no true-up fills. */
-export interface ModelVersion {
-  version: number
-  trueUpsUntrackedThroughLsn: number
 }
 
 
@@ -92,34 +95,30 @@ export class Store {
   private position: { lastLsn: number; lastHash: string; batches: number }
   private model: ModelVersion
 
-  private constructor(path: string, db: Database) {
+  private constructor(path: string, db: Database, options: StoreOpenOptions) {
     this.path = path
     this.db = db
     const row = db.query('SELECT last_lsn, last_hash, batches FROM meta WHERE id = 1').get() as { last_lsn: bigint; last_hash: string; batches: bigint } | null
     this.position = row === null ? { lastLsn: 0, lastHash: '', batches: 0 } : { lastLsn: Number(row.last_lsn), lastHash: row.last_hash, batches: Number(row.batches) }
-    const version = db.query('SELECT version, true_ups_untracked_through_lsn FROM model_version WHERE id = 1').get() as { version: bigint; true_ups_untracked_through_lsn: bigint } | null
-    // No row: empty (this build writes it), or written by a build before versions were kept (version 1, store-schema.ts).
-    this.model =
-      version !== null ? { version: Number(version.version), trueUpsUntrackedThroughLsn: Number(version.true_ups_untracked_through_lsn) }
-      : this.position.lastLsn === 0 ? { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: 0 }
-      : { version: 1, trueUpsUntrackedThroughLsn: this.position.lastLsn }
+    const version = db.query('SELECT version, true_ups_untracked_through_lsn, written_through_lsn FROM model_version WHERE id = 1').get() as ModelVersionRow | null
+    this.model = modelVersionOf(version, this.position.lastLsn, options)
   }
 
   /** Opens (creating if needed) the store at `path`; ':memory:' for a throwaway one. */
-  static open(path: string): Store {
+  static open(path: string, options: StoreOpenOptions = { asVersion1: false }): Store {
     const db = new Database(path, { create: true, strict: true, safeIntegers: true })
     // The store is rebuilt from the log after any loss, so it needs atomic batches, not an fsync per batch.
     db.exec('PRAGMA journal_mode = WAL')
     db.exec('PRAGMA synchronous = NORMAL')
-    for (const statement of SCHEMA) db.exec(statement)
-    return new Store(path, db)
+    prepareSchema(db)
+    return new Store(path, db, options)
   }
 
   /** An in-memory store holding a copy of `image` (a store's `image()`); nothing is written back anywhere. */
-  static openImage(image: Uint8Array): Store {
+  static openImage(image: Uint8Array, options: StoreOpenOptions = { asVersion1: false }): Store {
     const db = Database.deserialize(inMemoryImage(image), { strict: true, safeIntegers: true })
-    for (const statement of SCHEMA) db.exec(statement)
-    return new Store(':memory:', db)
+    prepareSchema(db)
+    return new Store(':memory:', db, options)
   }
 
   /** The whole database as one SQLite file image (a consistent copy: one statement, nothing runs meanwhile). */
@@ -132,11 +131,14 @@ export class Store {
     this.db.transaction(() => change(this.db))()
   }
 
-  /** Replaces the position the rows reflect (a trimmed copy's new end). */
+  /** Replaces the position the rows reflect (a trimmed copy's new end): what this build wrote ends there too. */
   setPosition(lastLsn: number, lastHash: string): void {
-    this.db
-      .query('INSERT INTO meta (id, last_lsn, last_hash, batches) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET last_lsn = ?1, last_hash = ?2')
-      .run(lastLsn, lastHash, this.position.batches)
+    this.db.transaction(() => {
+      this.db
+        .query('INSERT INTO meta (id, last_lsn, last_hash, batches) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET last_lsn = ?1, last_hash = ?2')
+        .run(lastLsn, lastHash, this.position.batches)
+      this.db.query('UPDATE model_version SET written_through_lsn = min(written_through_lsn, ?1)').run(lastLsn)
+    })()
     this.position = { ...this.position, lastLsn, lastHash }
   }
 
@@ -190,13 +192,17 @@ export class Store {
   /**
    * Brings a store of an older version to this build's in place, keeping its rows (store-schema.ts): for a compacted
    * log, where the history it holds is no longer in the log to rebuild it from. It then holds no true-up fill through
-   * its LSN, and says so. A store already at this version is left as it is.
+   * its LSN, and says so: any it held (left by this build before an older one wrote on it) go, as a rebuild compared
+   * with it leaves them out. A store already at this version is left as it is.
    */
   upgradeInPlace(): void {
     if (this.model.version === QUERY_MODEL_VERSION) return
     assert(this.model.version === 1, () => `no upgrade from query model version ${this.model.version}`)
     this.model = { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: this.position.lastLsn }
-    this.writeModelVersion()
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM true_up_fills')
+      this.writeModelVersion(this.position.lastLsn)
+    })()
   }
 
   /** Writes one batch and its position atomically. Rows at or below the current position are a bug. */
@@ -211,7 +217,7 @@ export class Store {
       this.insertPostings(batch.postings)
       this.insertFills(batch.fills)
       this.insertTrueUpFills(batch.trueUpFills)
-      this.writeModelVersion()
+      this.writeModelVersion(batch.lastLsn)
       this.upsertPositions(batch.positions)
       this.upsertBalances(batch.balances)
       this.db
@@ -234,11 +240,16 @@ export class Store {
     return row === null ? null : Number(row.untracked_through_lsn)
   }
 
-  /** Empties every table: the store no longer matches the log and will be rebuilt from it. */
-  reset(): void {
+  /**
+   * Empties every table: the store no longer matches the log, or is of an older version, and will be rebuilt from it.
+   * `lotsUntrackedThroughLsn`: the lots rule the rebuild repeats, kept with the emptying so a start that dies before
+   * its first write still finds it (projector-start.ts).
+   */
+  reset(options: { lotsUntrackedThroughLsn: number } = { lotsUntrackedThroughLsn: 0 }): void {
     this.#resets += 1
     this.db.transaction(() => {
       for (const table of TABLES) this.db.exec(`DELETE FROM ${table}`)
+      if (options.lotsUntrackedThroughLsn > 0) this.db.query('INSERT INTO lots_rule (id, untracked_through_lsn) VALUES (1, ?1)').run(options.lotsUntrackedThroughLsn)
     })()
     this.position = { lastLsn: 0, lastHash: '', batches: 0 }
     this.model = { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: 0 }
@@ -357,10 +368,14 @@ export class Store {
     }
   }
 
-  private writeModelVersion(): void {
+  /** Records the version, and that this build wrote the rows through `writtenThroughLsn` (store-schema.ts). */
+  private writeModelVersion(writtenThroughLsn: number): void {
     this.db
-      .query('INSERT INTO model_version (id, version, true_ups_untracked_through_lsn) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET version = ?1, true_ups_untracked_through_lsn = ?2')
-      .run(this.model.version, this.model.trueUpsUntrackedThroughLsn)
+      .query(
+        `INSERT INTO model_version (id, version, true_ups_untracked_through_lsn, written_through_lsn) VALUES (1, ?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET version = ?1, true_ups_untracked_through_lsn = ?2, written_through_lsn = ?3`,
+      )
+      .run(this.model.version, this.model.trueUpsUntrackedThroughLsn, writtenThroughLsn)
   }
 
   private upsertPositions(positions: readonly Position[]): void {
