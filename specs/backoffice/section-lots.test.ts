@@ -195,4 +195,19 @@ describe('synthetic lots in the back-office section', () => {
       delete btc.syntheticLots
     })).toMatch(/the lot of o2 belongs to another position/)
   })
+
+  test('an order\'s covered fills that are not what the ledger writes are refused with STATE_INVALID (they reach the rows a true-up lists)', () => {
+    const { before, trueUp } = example()
+    const ledger = ledgerOf([...before, ...trueUp])
+    const order = [...ledger.orders.values()].find((held) => (held.coveredFills?.length ?? 0) > 0)
+    if (order === undefined) throw new Error('the example holds no covered fill')
+    const covered = order.coveredFills?.[0] as NonNullable<typeof order.coveredFills>[number]
+    expect(() => decodeSection(sectionOf(ledger))).not.toThrow()
+    for (const broken of [{ ...covered, liquidity: 'both' }, { ...covered, coveredQty: -1n }, { ...covered, price: '100' }, { ...covered, lsn: 0 }, null]) {
+      order.coveredFills = [broken as never]
+      expect(stateProblemOf(sectionOf(ledger))).toMatch(new RegExp(`^order ${order.orderId}: coveredFills\\[0\\] is not a covered fill`))
+    }
+    order.coveredFills = 'x' as never
+    expect(stateProblemOf(sectionOf(ledger))).toMatch(/coveredFills is not a list/)
+  })
 })

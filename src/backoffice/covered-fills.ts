@@ -46,6 +46,25 @@ export function noteCoveredFill(order: TrackedOrder, event: EventOf<'order.fill_
   order.coveredFills = [...(order.coveredFills ?? []), covered]
 }
 
+/**
+ * What is wrong with an order's covered fills as read from a snapshot section, or null: they reach the trades check
+ * and the rows true-ups list (true-up-fills.ts), so each must be what noteCoveredFill writes.
+ */
+export function coveredFillsProblem(coveredFills: unknown): string | null {
+  if (coveredFills === undefined) return null
+  if (!Array.isArray(coveredFills)) return 'coveredFills is not a list'
+  for (const [index, fill] of coveredFills.entries()) {
+    const covered = fill as Partial<Record<keyof CoveredFill, unknown>> | null
+    const well =
+      typeof covered === 'object' && covered !== null && Number.isSafeInteger(covered.lsn) && (covered.lsn as number) > 0 &&
+      typeof covered.execId === 'string' && typeof covered.coveredQty === 'bigint' && covered.coveredQty >= 0n &&
+      typeof covered.price === 'bigint' && typeof covered.fee === 'bigint' && typeof covered.feeAsset === 'string' &&
+      (covered.liquidity === undefined || covered.liquidity === null || covered.liquidity === 'maker' || covered.liquidity === 'taker')
+    if (!well) return `coveredFills[${index}] is not a covered fill`
+  }
+  return null
+}
+
 /** What the trades check compares with a venue trade: egress's record of it. */
 export interface RecordedTrade {
   execId: string

@@ -15,6 +15,7 @@
  */
 
 import { BreakBook } from './breaks.ts'
+import { coveredFillsProblem } from './covered-fills.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { isTerminal } from '../domain/states.ts'
@@ -152,6 +153,10 @@ export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSour
     breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
   if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
+  for (const [orderId, order] of ledger.orders) {
+    const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills)
+    if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${problem}`)
+  }
   for (const [key, position] of ledger.positions) {
     const problem = lotsProblem(key, position, ledger.orders)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `synthetic lots of position ${key.replace('\n', ' ')}: ${problem}`)
