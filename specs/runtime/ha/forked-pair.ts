@@ -61,7 +61,12 @@ async function followerLogOf(a: World): Promise<string> {
   return dir
 }
 
-export async function forkedPair(seed: number): Promise<ForkedPair> {
+export interface ForkedPairOptions {
+  /** Answers a request to B's replication server instead of B (a failing or silent leader); undefined: B answers. */
+  intercept?: (url: URL) => Response | Promise<Response> | undefined
+}
+
+export async function forkedPair(seed: number, options: ForkedPairOptions = {}): Promise<ForkedPair> {
   const leaseDir = tempDataDir()
   const leaseA = Lease.acquire({ dir: leaseDir, holderId: 'a http://127.0.0.1:1', ttlMs: LEASE_TTL_MS, clockSkewMsMax: 100 })
   const a = await startWorld({ seed, wal: { lease: leaseA, epoch: leaseA.epoch, segmentBytesMax: SEGMENT_BYTES } })
@@ -82,7 +87,10 @@ export async function forkedPair(seed: number): Promise<ForkedPair> {
   // B takes the lease (its clock says A's expired) naming the URL it serves replication at, and leads at epoch 2.
   const requests: URL[] = []
   const leader: { world: World | null } = { world: null }
-  const server = serveReplication(() => (leader.world as World).gateway.engine.wal, haHttp(), (url) => void requests.push(url))
+  const server = serveReplication(() => (leader.world as World).gateway.engine.wal, haHttp(), (url) => {
+    requests.push(url)
+    return options.intercept?.(url)
+  })
   const leaseB = Lease.acquire({ dir: leaseDir, holderId: `b ${server.url}`, ttlMs: LEASE_TTL_MS, clockSkewMsMax: 100, nowMs: () => Date.now() + 2 * LEASE_TTL_MS })
   const b = await startWorld({ seed, dir: bDir, clock: a.clock, venue: a.venue, wal: { lease: leaseB, epoch: leaseB.epoch, segmentBytesMax: SEGMENT_BYTES } })
   leader.world = b

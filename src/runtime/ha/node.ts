@@ -307,7 +307,18 @@ export class HaNode {
     await this.replicator?.stop()
     this.replicator = null
     const wal = gateway.engine.wal
-    const commonLsn = await commonLsnWithLeader(wal, leaderUrl, this.options.replicationToken)
+    const { backoffMsMax, silenceMsMax } = this.options.replication
+    let commonLsn: number
+    try {
+      commonLsn = await commonLsnWithLeader(wal, { url: leaderUrl, token: this.options.replicationToken, timeoutMs: silenceMsMax })
+    } catch (error) {
+      // Nothing has changed yet: this gateway keeps its log and follows again, so the leader (maybe another one by
+      // then) is asked anew. Left as it was, the node would have no replicator until restarted.
+      this.options.log(`finding the LSN shared with ${leaderUrl} failed (${error instanceof Error ? error.message : String(error)}); following again`)
+      await Bun.sleep(backoffMsMax)
+      if (this.gateway === gateway && this.role === 'standby' && !this.stopping) this.startReplicator(gateway)
+      return
+    }
     const discarded = framesBeyond(wal, commonLsn)
     await gateway.stop()
     this.gateway = null
