@@ -118,7 +118,7 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
     if (error instanceof DivergedPrefixError) throw error
     throw new DivergedPrefixError('PREFIX_BUILD_FAILED', error instanceof Error ? error.message : String(error), { cause: error })
   }
-  swapIn(swap, suffix, halt)
+  swapIn(swap, suffix, { halt, io })
   return { ...kept, movedTo: `${join(dataDir, 'log')}.${suffix}`, buildMs: Math.round(performance.now() - started) }
 }
 
