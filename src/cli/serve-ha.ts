@@ -88,7 +88,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
       current.venue = null
       if (gatewayRole === 'leader' && venueAddress !== null) {
         current.venue = await JsonlVenueClient.connect({
-          venue: 'sim', ...venueAddress, requestTimeoutMs: 2_000, pendingMax: 1_024, reconnectMsMax: 1_000, connectWaitMs: 10_000, log,
+          venue: 'sim', ...venueAddress, requestTimeoutMs: 2_000, pendingMax: 1_024, reconnectMsMax: 1_000, connectWaitMs: 10_000, clientName: nodeId, log,
         })
       }
       const client = current.venue

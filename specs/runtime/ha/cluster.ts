@@ -61,6 +61,8 @@ export interface Health {
 export interface VenueInspect {
   orders: number
   placeCalls: number
+  /** Place calls per connection name (`hello`: the node id; `(unnamed)` for a connection that gave none). */
+  placeCallsByClient: Record<string, number>
   duplicatePlaces: number
   duplicateClientOrderIds: string[]
 }

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { cpSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Wal, nodeIo, openReadOnly, toHex } from '../../../wal/index.ts'
+import { Wal, nodeIo, openReadOnly, toHex, type WalIo } from '../../../wal/index.ts'
 import { SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
 import { DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type PrefixStep } from '../../../src/runtime/ha/diverged-prefix.ts'
 import { setDivergedTailAside } from '../../../src/runtime/ha/divergence.ts'
@@ -159,6 +159,46 @@ describe('a node restarted after a crash while keeping its diverged prefix', () 
     const aside = readdirSync(pair.a.dir).filter((name) => name.startsWith('log.diverged-'))
     expect(aside).toHaveLength(1)
     expect(openReadOnly(join(pair.a.dir, aside[0] as string)).lastLsn).toBe(pair.a.lastLsn)
+    expect(rejoin.errors).toEqual([])
+  }, 30_000)
+})
+
+describe('a swap that fails after its commit point in a running node', () => {
+  test('an EIO on the data dir fsync right after the old log went aside is finished before the next start: the node follows from the kept prefix', async () => {
+    const pair = await forkedPair(48)
+    cleanups.push(pair.cleanup)
+    // The old log is renamed aside, then the data dir fsync fails once: the built log is not in place yet and `log`
+    // is missing. Starting a gateway there would open a new, empty log (Wal.open creates the directory).
+    let failNextFsync = false
+    let failed = 0
+    const io: WalIo = {
+      ...nodeIo,
+      rename: (from, to) => {
+        nodeIo.rename(from, to)
+        if (from === join(pair.a.dir, 'log') && /log\.diverged-\d+$/.test(to)) failNextFsync = true
+      },
+      fsyncDirectory: (path) => {
+        if (failNextFsync) {
+          failNextFsync = false
+          failed++
+          throw Object.assign(new Error('EIO: injected fsync failure'), { code: 'EIO' })
+        }
+        nodeIo.fsyncDirectory(path)
+      },
+    }
+    const rejoin = rejoiningNode(pair, { io })
+    cleanups.push(() => rejoin.node.stop())
+    await rejoin.node.start()
+    await caughtUp(rejoin, pair)
+    expect(failed).toBe(1)
+    // The committed swap was completed (the log kept through commonLsn), not replaced by an empty log fetched again.
+    expect(Math.min(...streamsFrom(pair))).toBe(pair.commonLsn + 1)
+    expect(rejoin.appended[0]).toBe(pair.commonLsn + 1)
+    const asides = readdirSync(pair.a.dir).filter((name) => name.startsWith('log.diverged-'))
+    expect(asides).toHaveLength(1)
+    expect(openReadOnly(join(pair.a.dir, asides[0] as string)).lastLsn).toBe(pair.a.lastLsn)
+    for (const leftover of ['log.prefix', 'snapshots.prefix', 'diverged-prefix.commit']) expect(existsSync(join(pair.a.dir, leftover))).toBe(false)
+    expect(toHex(rejoin.node.gateway?.engine.wal.chainHead ?? new Uint8Array())).toBe(toHex(pair.b.gateway.engine.wal.chainHead))
     expect(rejoin.errors).toEqual([])
   }, 30_000)
 })

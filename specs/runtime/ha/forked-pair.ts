@@ -26,8 +26,6 @@ export interface ForkedPair {
   b: World
   commonLsn: number
   server: { url: string; stop: () => void }
-  /** While above 0, B's server answers this many `/replication/hash` requests with 503 (a leader restarting, say). */
-  hashFailures: { remaining: number }
   /** Every replication request B's server answered (path and query). */
   requests: URL[]
   /** Stops B and its server, removes every directory. */
@@ -63,7 +61,12 @@ async function followerLogOf(a: World): Promise<string> {
   return dir
 }
 
-export async function forkedPair(seed: number): Promise<ForkedPair> {
+export interface ForkedPairOptions {
+  /** Answers a request to B's replication server instead of B (a failing or silent leader); undefined: B answers. */
+  intercept?: (url: URL) => Response | Promise<Response> | undefined
+}
+
+export async function forkedPair(seed: number, options: ForkedPairOptions = {}): Promise<ForkedPair> {
   const leaseDir = tempDataDir()
   const leaseA = Lease.acquire({ dir: leaseDir, holderId: 'a http://127.0.0.1:1', ttlMs: LEASE_TTL_MS, clockSkewMsMax: 100 })
   const a = await startWorld({ seed, wal: { lease: leaseA, epoch: leaseA.epoch, segmentBytesMax: SEGMENT_BYTES } })
@@ -84,12 +87,9 @@ export async function forkedPair(seed: number): Promise<ForkedPair> {
   // B takes the lease (its clock says A's expired) naming the URL it serves replication at, and leads at epoch 2.
   const requests: URL[] = []
   const leader: { world: World | null } = { world: null }
-  const hashFailures = { remaining: 0 }
   const server = serveReplication(() => (leader.world as World).gateway.engine.wal, haHttp(), (url) => {
     requests.push(url)
-    if (url.pathname !== '/replication/hash' || hashFailures.remaining <= 0) return
-    hashFailures.remaining--
-    return new Response('restarting', { status: 503 })
+    return options.intercept?.(url)
   })
   const leaseB = Lease.acquire({ dir: leaseDir, holderId: `b ${server.url}`, ttlMs: LEASE_TTL_MS, clockSkewMsMax: 100, nowMs: () => Date.now() + 2 * LEASE_TTL_MS })
   const b = await startWorld({ seed, dir: bDir, clock: a.clock, venue: a.venue, wal: { lease: leaseB, epoch: leaseB.epoch, segmentBytesMax: SEGMENT_BYTES } })
@@ -102,7 +102,6 @@ export async function forkedPair(seed: number): Promise<ForkedPair> {
     b,
     commonLsn,
     server,
-    hashFailures,
     requests,
     cleanup: async () => {
       server.stop()

@@ -28,17 +28,21 @@ export function replicationApp(wal: () => Wal, ha: HaHttp = haHttp()): Hono {
   return app
 }
 
-/** Serves the replication routes on loopback (streaming needs a real server); `onRequest` sees every request's URL. */
-export function serveReplication(wal: () => Wal, ha?: HaHttp, onRequest?: (url: URL) => Response | void): { url: string; stop: () => void } {
+/**
+ * Serves the replication routes on loopback (streaming needs a real server); `onRequest` sees every request's URL and
+ * may answer it itself (a spec's failing or silent leader) by returning the response.
+ */
+export function serveReplication(
+  wal: () => Wal,
+  ha?: HaHttp,
+  onRequest?: (url: URL) => Response | Promise<Response> | undefined,
+): { url: string; stop: () => void } {
   const app = replicationApp(wal, ha)
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
     idleTimeout: 30,
-    fetch: (request) => {
-      // onRequest may answer in the leader's place (a spec's fault), or only look.
-      return onRequest?.(new URL(request.url)) ?? app.fetch(request)
-    },
+    fetch: (request) => onRequest?.(new URL(request.url)) ?? app.fetch(request),
   })
   return { url: `http://127.0.0.1:${server.port}`, stop: () => void server.stop(true) }
 }

@@ -74,6 +74,32 @@ describe('sim venue over JSONL/TCP', () => {
     expect(readFileSync(join(dir, 'record.jsonl'), 'utf8')).toContain('"clientOrderId":"c-1"')
   })
 
+  test('a client that names its connection (hello) has its place calls counted and recorded under that name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-jsonl-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const { server } = startVenue(join(dir, 'record.jsonl'))
+    const named = async (clientName: string): Promise<JsonlVenueClient> => {
+      const client = await JsonlVenueClient.connect({ venue: 'sim', hostname: '127.0.0.1', port: server.port, requestTimeoutMs: 2_000, pendingMax: 100, reconnectMsMax: 200, connectWaitMs: 2_000, clientName, log: () => {} })
+      cleanups.push(() => client.close())
+      return client
+    }
+    const [a, b, unnamed] = [await named('node-a'), await named('node-b'), await connect(server.port)]
+    const place = async (client: JsonlVenueClient, clientOrderId: string): Promise<void> => {
+      const price = client.referencePrice('BTC-USD')?.price as bigint
+      const outcome = await client.place({ clientOrderId, account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.01'), price, tif: 'GTC', postOnly: false, reduceOnly: false })
+      expect(outcome.kind).toBe('ok')
+    }
+    await place(a, 'a-1')
+    await place(b, 'b-1')
+    await place(b, 'b-2')
+    await place(unnamed, 'u-1')
+    const inspected = (await unnamed.inspect()) as { placeCalls: number; placeCallsByClient: Record<string, number> }
+    expect(inspected.placeCalls).toBe(4)
+    expect(inspected.placeCallsByClient).toEqual({ 'node-a': 1, 'node-b': 2, '(unnamed)': 1 })
+    const recorded = readFileSync(join(dir, 'record.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { client: string; clientOrderId: string })
+    expect(recorded.map((line) => `${line.client} ${line.clientOrderId}`)).toEqual(['node-a a-1', 'node-b b-1', 'node-b b-2', '(unnamed) u-1'])
+  })
+
   test('calls while disconnected are retryable; the client reconnects when the venue is back', async () => {
     const first = startVenue()
     const port = first.server.port

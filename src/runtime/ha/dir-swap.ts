@@ -17,9 +17,9 @@
  * directory is only ever renamed into place after its commit.
  */
 
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo } from '../../../wal/index.ts'
+import { nodeIo, type WalIo } from '../../../wal/index.ts'
 
 export interface DirSwap {
   dataDir: string
@@ -55,23 +55,28 @@ export function writeCommitFile(swap: DirSwap, asideSuffix: string): void {
   nodeIo.fsyncDirectory(swap.dataDir)
 }
 
-/** Moves each old directory aside and the built one into its place, then drops the commit file; every step idempotent. */
-export function swapIn(swap: DirSwap, asideSuffix: string, halt: (step: SwapStep) => void): void {
+/**
+ * Moves each old directory aside and the built one into its place, then drops the commit file; every step idempotent.
+ * `io` carries the renames and directory fsyncs (specs inject failures; default node:fs).
+ */
+export function swapIn(swap: DirSwap, asideSuffix: string, options: { halt?: (step: SwapStep) => void; io?: WalIo } = {}): void {
+  const io = options.io ?? nodeIo
+  const halt = options.halt ?? ((): void => {})
   for (const name of SWAPPED) {
     const dir = join(swap.dataDir, name)
     const built = builtDir(swap, name)
-    if (!existsSync(built)) continue // swapped already
-    if (existsSync(dir)) {
-      renameSync(dir, `${dir}.${asideSuffix}`)
-      nodeIo.fsyncDirectory(swap.dataDir)
+    if (!io.exists(built)) continue // swapped already
+    if (io.exists(dir)) {
+      io.rename(dir, `${dir}.${asideSuffix}`)
+      io.fsyncDirectory(swap.dataDir)
       halt(`${name}_moved_aside`)
     }
-    renameSync(built, dir)
-    nodeIo.fsyncDirectory(swap.dataDir)
+    io.rename(built, dir)
+    io.fsyncDirectory(swap.dataDir)
     halt(`${name}_swapped`)
   }
   rmSync(join(swap.dataDir, swap.commitFile), { force: true })
-  nodeIo.fsyncDirectory(swap.dataDir)
+  io.fsyncDirectory(swap.dataDir)
 }
 
 /** Before the commit: drops what was built; the live log and snapshots were never touched. */
@@ -86,14 +91,14 @@ export function rollBack(swap: DirSwap): void {
  * Finishes or rolls back what an interrupted swap left in the data dir; a no-op when there is nothing. `asideSuffix`
  * is used only when the commit file cannot be read. Idempotent: a crash while it runs is handled by the next call.
  */
-export function finishSwap(swap: DirSwap, asideSuffix: () => string): 'none' | 'finished' | 'rolled_back' {
+export function finishSwap(swap: DirSwap, asideSuffix: () => string, io: WalIo = nodeIo): 'none' | 'finished' | 'rolled_back' {
   const commitPath = join(swap.dataDir, swap.commitFile)
-  if (existsSync(commitPath)) {
-    swapIn(swap, committedSuffix(commitPath) ?? asideSuffix(), () => {})
+  if (io.exists(commitPath)) {
+    swapIn(swap, committedSuffix(commitPath) ?? asideSuffix(), { io })
     return 'finished'
   }
   const leftovers = [...SWAPPED.map((name) => builtDir(swap, name)), commitPath + TEMP_SUFFIX]
-  if (!leftovers.some((path) => existsSync(path))) return 'none'
+  if (!leftovers.some((path) => io.exists(path))) return 'none'
   rollBack(swap)
   return 'rolled_back'
 }

@@ -25,6 +25,7 @@ import { SnapshotStore, SNAPSHOTS_KEEP_DEFAULT } from '../snapshot/index.ts'
 import { builtDir, finishSwap, rollBack, swapIn, writeCommitFile, type DirSwap, type SwapStep } from './dir-swap.ts'
 
 export type DivergedPrefixCode =
+  | 'COMMON_LSN_UNKNOWN' // the leader did not answer the chain-hash search (in time, or with a hash): nothing was kept or set aside
   | 'NO_COMMON_PREFIX' // the logs share no record: there is nothing to keep
   | 'COMPACTED_WITHOUT_SNAPSHOT' // the log is compacted and no snapshot at or below the common LSN covers its start
   | 'PREFIX_BUILD_FAILED' // a file-system call or a check failed while building (the error says which)
@@ -117,7 +118,7 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
     if (error instanceof DivergedPrefixError) throw error
     throw new DivergedPrefixError('PREFIX_BUILD_FAILED', error instanceof Error ? error.message : String(error), { cause: error })
   }
-  swapIn(swap, suffix, halt)
+  swapIn(swap, suffix, { halt, io })
   return { ...kept, movedTo: `${join(dataDir, 'log')}.${suffix}`, buildMs: Math.round(performance.now() - started) }
 }
 

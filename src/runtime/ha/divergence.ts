@@ -34,17 +34,36 @@ export interface DivergenceReport {
   fallback: string | null
 }
 
-/** The highest LSN at which this log and the leader's have the same chain hash (chains agree on every LSN below it). */
-export async function commonLsnWithLeader(wal: Wal, leaderUrl: string, replicationToken: string): Promise<number> {
+/** A chain hash as the leader's /replication/hash answers it (hex SHA-256). */
+const HASH_HEX = /^[0-9a-f]{64}$/
+
+/**
+ * The highest LSN at which this log and the leader's have the same chain hash (chains agree on every LSN below it).
+ * Each request is bounded by `timeoutMs`: a leader stopped with its socket open would otherwise hold the search, and
+ * the node's role lock with it, forever. Throws DivergedPrefixError COMMON_LSN_UNKNOWN when the leader does not answer
+ * (in time, with 200 or 404, with a hash): nothing was changed, the caller follows again and asks anew.
+ */
+export async function commonLsnWithLeader(wal: Wal, leader: { url: string; token: string; timeoutMs: number }): Promise<number> {
   const ours = (lsn: number): string => {
     for (const frame of wal.read(lsn, { toLsn: lsn })) return toHex(frame.hash)
     return ''
   }
   const theirs = async (lsn: number): Promise<string | null> => {
-    const response = await fetch(`${leaderUrl}/replication/hash?lsn=${lsn}`, { headers: { Authorization: `Bearer ${replicationToken}` } })
-    if (response.status === 404) return null
-    if (!response.ok) throw new Error(`hash at LSN ${lsn} from ${leaderUrl}: ${response.status}`)
-    return ((await response.json()) as { hash: string }).hash
+    const unknown = (why: string): DivergedPrefixError => new DivergedPrefixError('COMMON_LSN_UNKNOWN', `chain hash at LSN ${lsn} from ${leader.url}: ${why}`)
+    let response: Response
+    let body: unknown
+    try {
+      response = await fetch(`${leader.url}/replication/hash?lsn=${lsn}`, { headers: { Authorization: `Bearer ${leader.token}` }, signal: AbortSignal.timeout(leader.timeoutMs) })
+      if (response.status === 404) return null
+      if (!response.ok) throw unknown(`${response.status}`)
+      body = await response.json()
+    } catch (error) {
+      if (error instanceof DivergedPrefixError) throw error
+      throw unknown(error instanceof Error ? error.message : String(error))
+    }
+    const hash = typeof body === 'object' && body !== null ? (body as { hash?: unknown }).hash : undefined
+    if (typeof hash !== 'string' || !HASH_HEX.test(hash)) throw unknown(`expected {"hash": 64 hex digits}, got ${JSON.stringify(body)?.slice(0, 120)}`)
+    return hash
   }
   let low = wal.firstLsn - 1
   let high = wal.lastLsn

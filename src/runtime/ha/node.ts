@@ -131,12 +131,7 @@ export class HaNode {
   }
 
   async start(): Promise<void> {
-    // A snapshot recovery a crash interrupted: completed if it had committed, else its half-built directories dropped.
-    const leftover = finishSnapshotRecovery(this.options.dataDir)
-    if (leftover !== 'none') this.options.log(`interrupted snapshot recovery ${leftover.replace('_', ' ')} at start-up`)
-    // Likewise keeping a diverged log's shared part: a committed swap is completed, an unfinished build dropped.
-    const prefixLeftover = finishKeepingPrefix(this.options.dataDir)
-    if (prefixLeftover !== 'none') this.options.log(`interrupted keeping of a diverged log's shared part ${prefixLeftover.replace('_', ' ')} at start-up`)
+    this.finishInterruptedSwaps('at start-up')
     const lease = this.options.role === 'standby' ? null : this.tryAcquire()
     if (lease !== null) await this.lead(lease, null)
     else if (this.options.role === 'leader') await this.waitToLead()
@@ -157,6 +152,22 @@ export class HaNode {
     this.timer = null
     this.lease?.release()
     this.role = 'stopped'
+  }
+
+  /**
+   * Completes a swap of `log/` and `snapshots/` that was committed but not finished, or drops a build that was not
+   * committed: one a crash interrupted (at start-up), or one that failed part way in this process (an EIO after the
+   * old log went aside). Run before every gateway start, so a gateway never opens a data dir mid-swap — with `log/`
+   * moved aside, Wal.open would create a new, empty log, and a node taking over would lead from it. Throws if the
+   * swap cannot be finished: then no gateway starts.
+   */
+  private finishInterruptedSwaps(when = 'before starting the gateway'): void {
+    // A snapshot recovery: completed if it had committed, else its half-built directories dropped.
+    const leftover = finishSnapshotRecovery(this.options.dataDir)
+    if (leftover !== 'none') this.options.log(`interrupted snapshot recovery ${leftover.replace('_', ' ')} ${when}`)
+    // Likewise keeping a diverged log's shared part.
+    const prefixLeftover = finishKeepingPrefix(this.options.dataDir)
+    if (prefixLeftover !== 'none') this.options.log(`interrupted keeping of a diverged log's shared part ${prefixLeftover.replace('_', ' ')} ${when}`)
   }
 
   private tryAcquire(): Lease | null {
@@ -190,6 +201,7 @@ export class HaNode {
     }
     let gateway: Gateway
     try {
+      this.finishInterruptedSwaps()
       gateway = await this.options.startGateway('leader', lease, beforeBootstrap)
     } catch (error) {
       if (term.sync !== null && this.sync === term.sync) {
@@ -221,6 +233,7 @@ export class HaNode {
   private async follow(): Promise<void> {
     this.role = 'standby'
     this.lease = null
+    this.finishInterruptedSwaps()
     const gateway = await this.options.startGateway('standby', null)
     this.gateway = gateway
     this.options.onGateway(gateway)
@@ -307,21 +320,32 @@ export class HaNode {
     await this.replicator?.stop()
     this.replicator = null
     const wal = gateway.engine.wal
+    const { backoffMsMax, silenceMsMax } = this.options.replication
     let commonLsn: number
     try {
-      commonLsn = await commonLsnWithLeader(wal, leaderUrl, this.options.replicationToken)
+      commonLsn = await commonLsnWithLeader(wal, { url: leaderUrl, token: this.options.replicationToken, timeoutMs: silenceMsMax })
     } catch (error) {
-      // The leader did not answer the search (gone, restarting): nothing was changed here, so follow again; the
-      // replicator backs off and reconnects, and a leader that still says DIVERGED brings the re-sync back.
-      this.options.log(`diverged from ${leaderUrl}, but the search for the shared LSN failed: ${error instanceof Error ? error.message : String(error)}; following again`)
-      this.startReplicator(gateway)
+      // Nothing has changed yet: this gateway keeps its log and follows again, so the leader (maybe another one by
+      // then) is asked anew. Left as it was, the node would have no replicator until restarted.
+      this.options.log(`finding the LSN shared with ${leaderUrl} failed (${error instanceof Error ? error.message : String(error)}); following again`)
+      await Bun.sleep(backoffMsMax)
+      if (this.gateway === gateway && this.role === 'standby' && !this.stopping) this.startReplicator(gateway)
       return
     }
     const discarded = framesBeyond(wal, commonLsn)
     await gateway.stop()
     this.gateway = null
     const io = this.options.divergedPrefixIo
-    const report = setDivergedTailAside(this.options.dataDir, commonLsn, discarded, io === undefined ? {} : { io })
+    let report: DivergenceReport
+    try {
+      report = setDivergedTailAside(this.options.dataDir, commonLsn, discarded, io === undefined ? {} : { io })
+    } catch (error) {
+      // Past the commit point (the swap itself failed, or moving the whole log aside): follow() finishes the swap
+      // first, or refuses to start a gateway on a data dir left mid-swap.
+      this.options.log(`setting the records after LSN ${commonLsn} aside failed (${error instanceof Error ? error.message : String(error)}); finishing it and following again`)
+      await this.follow()
+      return
+    }
     this.lastDivergence = report
     this.options.log(`divergence report: ${JSON.stringify(report)}`)
     try {

@@ -178,7 +178,7 @@ export async function installLeaderSnapshot(
     if (!(error instanceof SnapshotInstallHalted)) rollBack(swap)
     throw error
   }
-  swapIn(swap, suffix, halt)
+  swapIn(swap, suffix, { halt })
   return { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.content.digest, previousLastLsn: access.previousLastLsn, movedTo: `${join(dataDir, 'log')}.${suffix}`, lastLsn }
 }
 

@@ -107,8 +107,11 @@ export interface OpOutcomes {
 
 export type OutcomeOp = keyof OpOutcomes
 
-/** Every op the client sends; `inspect` answers the venue's own view (tests and drills), taken as it comes. */
-export type JsonlOp = OutcomeOp | 'inspect'
+/**
+ * Every op the client sends; `inspect` answers the venue's own view (tests and drills), taken as it comes; `hello`
+ * names the connection (its answer carries nothing).
+ */
+export type JsonlOp = OutcomeOp | 'inspect' | 'hello'
 
 /** The schema each op's answer must fit; typed against OpOutcomes, so a schema that drifts from adapter.ts does not compile. */
 export const OUTCOME_SCHEMAS: { readonly [Op in OutcomeOp]: v.GenericSchema<unknown, OpOutcomes[Op]> } = {

@@ -61,6 +61,8 @@ export const requestArgsSchemas = {
   trades: v.strictObject({ account: v.exactOptional(idSchema), clientOrderId: v.exactOptional(idSchema) }),
   balances: idSchema,
   inspect: v.nullish(v.unknown()),
+  // Names the connection (a gateway node's id), so the venue can say which client made each place call.
+  hello: v.strictObject({ client: idSchema }),
 } as const
 
 export type RequestOp = keyof typeof requestArgsSchemas

@@ -7,6 +7,9 @@
  * A client line that is not a request (not JSON, no integer id or string op) is logged and skipped; a request for an
  * unknown op or with arguments that do not fit it (requests.ts) is answered `rejected` before the book sees it. A
  * line past LINE_BYTES_MAX closes that client's connection.
+ *
+ * A client may name its connection (`hello`, a gateway node's id): every place call is then counted, and recorded,
+ * under that name, so a failover drill can tell which node called the venue and not only that someone did.
  */
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
@@ -38,10 +41,17 @@ interface SocketData {
   lines: LineReader
   /** Whole lines out, in order, through backpressure (bounded; a client that reads nothing is dropped). */
   writer: LineWriter
+  /** The name the client gave in `hello`, or UNNAMED_CLIENT. */
+  client: string
 }
 
 /** Bytes held for one client while its socket pushes back (reports and price pushes included). */
 const CLIENT_OUTBOUND_BYTES_MAX = 16 << 20
+/** Place calls of a connection that never said `hello`. */
+export const UNNAMED_CLIENT = '(unnamed)'
+/** Client names counted apart; place calls of any name beyond are counted under OTHER_CLIENTS (bounded memory). */
+const CLIENT_NAMES_MAX = 64
+const OTHER_CLIENTS = '(other)'
 
 export interface JsonlVenueServer {
   port: number
@@ -50,6 +60,7 @@ export interface JsonlVenueServer {
 
 export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOptions): JsonlVenueServer {
   const clients = new Set<Socket<SocketData>>()
+  const placeCallsByClient = new Map<string, number>()
   const recordFd = options.recordPath === null ? null : openSync(options.recordPath, 'a')
   const sendLine = (socket: Socket<SocketData>, line: string): void => {
     if (!socket.data.writer.write(line)) {
@@ -76,15 +87,17 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     const prices = options.symbols.map((symbol) => venue.referencePrice(symbol)).filter((price) => price !== null)
     for (const socket of clients) send(socket, { prices })
   }, options.pricePushMs)
-  const record = (request: PlaceRequest): void => {
+  const record = (request: PlaceRequest, client: string): void => {
+    const counted = placeCallsByClient.has(client) || placeCallsByClient.size < CLIENT_NAMES_MAX ? client : OTHER_CLIENTS
+    placeCallsByClient.set(counted, (placeCallsByClient.get(counted) ?? 0) + 1)
     if (recordFd === null) return
-    writeSync(recordFd, encodeLine({ atMs: Date.now(), op: 'place', clientOrderId: request.clientOrderId, account: request.account, symbol: request.symbol }))
+    writeSync(recordFd, encodeLine({ atMs: Date.now(), op: 'place', client, clientOrderId: request.clientOrderId, account: request.account, symbol: request.symbol }))
     fsyncSync(recordFd)
   }
-  const answer = async (request: CheckedRequest): Promise<unknown> => {
+  const answer = async (request: CheckedRequest, socket: Socket<SocketData>): Promise<unknown> => {
     switch (request.op) {
       case 'place':
-        record(request.args)
+        record(request.args, socket.data.client)
         return venue.place(request.args)
       case 'cancel':
         return venue.cancel(request.args)
@@ -102,7 +115,10 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
       case 'balances':
         return venue.balances(request.args)
       case 'inspect':
-        return inspectView(venue)
+        return inspectView(venue, placeCallsByClient)
+      case 'hello':
+        socket.data.client = request.args.client
+        return { kind: 'ok', value: null }
     }
   }
   const listener: TCPSocketListener<SocketData> = Bun.listen<SocketData>({
@@ -110,7 +126,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     port: options.port,
     socket: {
       open(socket) {
-        socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX) }
+        socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX), client: UNNAMED_CLIENT }
         clients.add(socket)
         // What the client cannot ask the venue per request: how far back its trade history reaches (the back
         // office's venue_trades window, venue-trades.ts). Sent first, so a client that waits for prices has it.
@@ -138,7 +154,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           if (typeof checked === 'string') send(socket, { id: request.id, result: { kind: 'rejected', reason: checked } })
           else {
             // The book answers every request it reads; what can still fail here is the venue's own record file.
-            void answer(checked)
+            void answer(checked, socket)
               .catch((error: unknown): unknown => {
                 options.log(`answering ${checked.op} request ${checked.id} failed: ${error instanceof Error ? error.message : String(error)}`)
                 return { kind: 'unknown', reason: 'the venue failed while answering' }
@@ -183,8 +199,8 @@ function requestOf(line: string): Request | string {
   return message as Request
 }
 
-/** What the failover drill reads back: orders per client order id, duplicate place requests, trades. */
-function inspectView(venue: SimVenue): unknown {
+/** What the failover drill reads back: orders per client order id, duplicate place requests, place calls per client, trades. */
+function inspectView(venue: SimVenue, placeCallsByClient: ReadonlyMap<string, number>): unknown {
   const view = venue.inspect()
   const perClientId = new Map<string, number>()
   for (const order of view.orders) perClientId.set(order.clientOrderId, (perClientId.get(order.clientOrderId) ?? 0) + 1)
@@ -194,6 +210,7 @@ function inspectView(venue: SimVenue): unknown {
     clientOrderIds: [...perClientId.keys()],
     duplicateClientOrderIds,
     placeCalls: view.requests.calls.place,
+    placeCallsByClient: Object.fromEntries(placeCallsByClient),
     duplicatePlaces: view.requests.duplicatePlaces,
     trades: view.trades.length,
   }
