@@ -5,7 +5,8 @@
  * Σ (qty − superseded_qty) is the order's filled quantity; at the end each real execution's rows add up to what the
  * venue traded, at its price, and every synthetic fill is superseded whole. An order whose synthetic fill was booked
  * where a query model upgraded in place holds no true-up fills says so (null), never 0. A query bounded by `toLsn` reads
- * as the list did at that LSN, and a true-up that repriced no quantity lists no row of quantity 0.
+ * as the list did at that LSN, and a true-up that repriced no quantity lists no row of quantity 0. Attribution to an
+ * order's synthetic fills is per order, oldest first, whichever venue range a report covers (documented, pinned here).
  */
 import { describe, expect, test } from 'bun:test'
 import { applyEvent, initialLedger, type Booked } from '../../src/backoffice/ledger.ts'
@@ -175,5 +176,27 @@ describe('the fill list after true-ups', () => {
     } finally {
       store.close()
     }
+  })
+
+  test('attribution is per order, oldest first: the report for the second synthetic fill\'s range, arriving first, shows the first superseded (as documented); the sum holds', () => {
+    const script = new SyntheticScript()
+    const order = new VenueOrder(script, 'buy', [{ qty: d('0.04'), price: d('100') }, { qty: d('0.06'), price: d('102') }], d('150'))
+    order.execute()
+    order.read(d('110'), 0n)
+    order.execute()
+    order.read(d('111'), 0n)
+    // Two synthetic fills, (0, 0.04] at 110 and (0.04, 0.1] at 111; the report of (0.04, 0.1] arrives first.
+    expect(order.report(1)).toBe(true)
+    let rows = listed(script.events, order.orderId)
+    expect(rows.map((row) => [row.synthetic, row.qty, row.price, row.supersededQty])).toEqual([
+      [true, d('0.04'), d('110'), d('0.04')],
+      [true, d('0.06'), d('111'), d('0.02')],
+      [false, d('0.06'), d('102'), 0n],
+    ])
+    expect(filledQty(rows)).toBe(d('0.1'))
+    order.report(0)
+    rows = listed(script.events, order.orderId)
+    expect(rows.filter((row) => row.synthetic).every((row) => row.supersededQty === row.qty)).toBe(true)
+    expect(filledQty(rows)).toBe(d('0.1'))
   })
 })
