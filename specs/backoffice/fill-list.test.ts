@@ -4,14 +4,18 @@
  * synthetic quantity (its part above booked as its own `order.fill`, the rest covered and trued up). At every step,
  * Σ (qty − superseded_qty) is the order's filled quantity; at the end each real execution's rows add up to what the
  * venue traded, at its price, and every synthetic fill is superseded whole. An order whose synthetic fill was booked
- * where a query model upgraded in place holds no true-up fills says so (null), never 0.
+ * where a query model upgraded in place holds no true-up fills says so (null), never 0. A query bounded by `toLsn` reads
+ * as the list did at that LSN, and a true-up that repriced no quantity lists no row of quantity 0. Attribution to an
+ * order's synthetic fills is per order, oldest first, whichever venue range a report covers (documented, pinned here).
  */
 import { describe, expect, test } from 'bun:test'
 import { applyEvent, initialLedger, type Booked } from '../../src/backoffice/ledger.ts'
 import { fillList, type ListedFill } from '../../src/backoffice/fill-list.ts'
 import { Store } from '../../src/backoffice/store.ts'
 import { parseDecimal, type Units } from '../../src/domain/decimal.ts'
+import { decodeEvent, encodeEvent } from '../../src/domain/events/index.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
+import { AT_MS, fill } from './events.ts'
 import { SyntheticScript } from './synthetic-script.ts'
 import { VenueOrder } from './venue-order-script.ts'
 
@@ -123,5 +127,76 @@ describe('the fill list after true-ups', () => {
     } finally {
       reopened.close()
     }
+  })
+
+  test('a query up to an LSN reads as the list did at that LSN: only true-ups at or below it supersede, so the sum holds there', () => {
+    const script = new SyntheticScript()
+    const order = new VenueOrder(script, 'buy', [{ qty: d('0.04'), price: d('100') }, { qty: d('0.06'), price: d('102') }], d('150'))
+    order.execute()
+    order.read(d('110'), d('0.02'))
+    order.report(0)
+    order.execute()
+    order.read(d('111'), d('0.01'))
+    order.report(0)
+    expect(order.done).toBe(true)
+    const whole = storeOf(script.events)
+    try {
+      let superseded = 0
+      for (let lsn = 1; lsn <= script.events.length; lsn++) {
+        const upTo = fillList(whole, { orderId: order.orderId, toLsn: lsn, limit: 100 })
+        expect(upTo).toEqual(listed(script.events.slice(0, lsn), order.orderId))
+        expect(filledQty(upTo)).toBe(filledQty(listed(script.events.slice(0, lsn), order.orderId)))
+        if (upTo.some((row) => row.synthetic && row.supersededQty !== 0n)) superseded += 1
+      }
+      // Some LSNs see a synthetic fill superseded, the ones before its true-up do not.
+      expect(superseded).toBeGreaterThan(0)
+      expect(superseded).toBeLessThan(script.events.length)
+    } finally {
+      whole.close()
+    }
+  })
+
+  test('a true-up that repriced no quantity (a synthetic fill logged before pending quantity was kept) lists no row of quantity 0: the synthetic fill still stands for it', () => {
+    const script = new SyntheticScript()
+    const orderId = script.accept('buy', '0.02', '120')
+    // No order.synthetic_pending after it: its real fill books the fee only, the quantity stays at 120.
+    script.events.push(fill(orderId, { execId: `reconcile:${orderId}:0.02`, qty: '0.02', price: '120', cumQty: '0.02', synthetic: true }))
+    const at = { atMs: AT_MS, orderId, execId: `${orderId}-p0`, lastPrice: d('100'), fee: d('0.05'), feeAsset: 'USD', venueTimeMs: AT_MS }
+    script.events.push(decodeEvent(encodeEvent({ type: 'order.fill_covered', ...at, lastQty: d('0.02'), coveredQty: d('0.02'), venueCumQty: d('0.02'), syntheticCumQty: d('0.02') })))
+    script.events.push(decodeEvent(encodeEvent({ type: 'order.fill_trued_up', ...at, qty: 0n, cash: 0n, notional: 0n, syntheticCash: 0n, syntheticNotional: 0n })))
+    const store = storeOf(script.events)
+    try {
+      const rows = fillList(store, { orderId, limit: 100 })
+      expect(rows.map((row) => [row.synthetic, row.replacesSynthetic, row.qty, row.price, row.supersededQty])).toEqual([[true, false, d('0.02'), d('120'), 0n]])
+      expect(filledQty(rows)).toBe(d('0.02'))
+      // Stored all the same (what is stored, and its digest, unchanged); its fee is in the ledger under its execution id.
+      expect(store.counts().trueUpFills).toBe(1)
+      const fees = store.postings({ limit: 100 }).filter((posting) => posting.kind === 'fee' && posting.ref === `${orderId}-p0`)
+      expect(fees.map((posting) => posting.amount).sort()).toEqual([-d('0.05'), d('0.05')])
+    } finally {
+      store.close()
+    }
+  })
+
+  test('attribution is per order, oldest first: the report for the second synthetic fill\'s range, arriving first, shows the first superseded (as documented); the sum holds', () => {
+    const script = new SyntheticScript()
+    const order = new VenueOrder(script, 'buy', [{ qty: d('0.04'), price: d('100') }, { qty: d('0.06'), price: d('102') }], d('150'))
+    order.execute()
+    order.read(d('110'), 0n)
+    order.execute()
+    order.read(d('111'), 0n)
+    // Two synthetic fills, (0, 0.04] at 110 and (0.04, 0.1] at 111; the report of (0.04, 0.1] arrives first.
+    expect(order.report(1)).toBe(true)
+    let rows = listed(script.events, order.orderId)
+    expect(rows.map((row) => [row.synthetic, row.qty, row.price, row.supersededQty])).toEqual([
+      [true, d('0.04'), d('110'), d('0.04')],
+      [true, d('0.06'), d('111'), d('0.02')],
+      [false, d('0.06'), d('102'), 0n],
+    ])
+    expect(filledQty(rows)).toBe(d('0.1'))
+    order.report(0)
+    rows = listed(script.events, order.orderId)
+    expect(rows.filter((row) => row.synthetic).every((row) => row.supersededQty === row.qty)).toBe(true)
+    expect(filledQty(rows)).toBe(d('0.1'))
   })
 })

@@ -119,6 +119,10 @@ describe('GET /v1/fills after a synthetic fill is trued up, on the sim venue', (
     }
     expect(paged.filter((row) => row.order_id === orderId)).toEqual(after)
 
+    // Asked up to the synthetic fill's LSN (before any true-up), the list reads as it did then: nothing superseded yet.
+    const upTo = await getFills(world, `order_id=${orderId}&to_lsn=${String(after[0]?.lsn)}`)
+    expect(upTo.fills).toEqual(before)
+
     // The books and every check still agree (the trades check included: the venue lists its trades).
     const reconciled = await drive(world, office.reconcile())
     expect(reconciled.checks).toEqual(expect.arrayContaining(['ledger_vs_store', 'ledger_vs_replay', 'venue_trades', 'venue_balances']))

@@ -6,21 +6,32 @@
  * true-up's only the difference), and a reader paging the list by LSN who took it already must learn that it was
  * replaced rather than see it vanish. So each row says:
  *   - `replacesSynthetic`: it is a real execution whose quantity a synthetic fill of its order booked first;
- *   - `supersededQty`: for a synthetic fill, how much of it such executions have replaced so far (0 for any other row).
+ *   - `supersededQty`: for a synthetic fill, how much of it such executions have replaced (0 for any other row).
  * For an order, Σ (qty − supersededQty) over its rows is its filled quantity, and the real executions at their own
- * price and fee are what it traded.
+ * price and fee are what it traded — as of the answer's LSN: the query's `toLsn` when it has one (only true-ups at or
+ * below it count), else the store's position (the answer's `as_of_lsn`).
  *
- * The kernel trues up an order's pending synthetic quantity as one (src/kernel/synthetic-cover.ts pendingShareOf), not
- * per synthetic fill, so the quantity its true-ups repriced is assigned to its synthetic fills oldest first. Read as of
- * the store's position (the answer's `as_of_lsn`), whatever LSN range the rows were asked for. A query model upgraded
- * in place holds no true-up fill through some LSN (store-schema.ts): an order with a synthetic fill booked there has
- * `supersededQty` null (not known) on each of its synthetic fills.
+ * Attribution is per order, not per venue range. The kernel trues up an order's pending synthetic quantity as one
+ * (src/kernel/synthetic-cover.ts pendingShareOf: at the average of what is pending, whichever synthetic fill booked
+ * the range a real fill covers), and the query model keeps no venue range, so the quantity an order's true-ups
+ * repriced is assigned to its synthetic fills oldest first. With two synthetic fills, a real report for the second's
+ * range that arrives first marks the first superseded; the order's sum is right either way.
+ *
+ * A true-up of quantity 0 is not listed (store-fills.ts listedFillRows): it repriced nothing and booked only the real
+ * fee (a synthetic fill logged before pending quantity was kept), so the synthetic fill still stands for that quantity
+ * at its own price, in the books and here (not superseded); the fee is in the ledger's postings (`kind: fee`, `ref`:
+ * the execution id) and the position's fees. Likewise a true-up that repriced part of what its real fill covered lists
+ * the part it repriced.
+ *
+ * A query model upgraded in place holds no true-up fill through some LSN (store-schema.ts): an order with a synthetic
+ * fill booked there has `supersededQty` null (not known) on each of its synthetic fills.
  */
 
 import type { Units } from '../domain/decimal.ts'
 import type { FillRecord } from './ledger.ts'
 import { fillOf } from './store-rows.ts'
-import type { FillQuery, Store } from './store.ts'
+import type { FillQuery, ListedFillRow } from './store-fills.ts'
+import type { Store } from './store.ts'
 
 export interface ListedFill extends FillRecord {
   replacesSynthetic: boolean
@@ -28,20 +39,59 @@ export interface ListedFill extends FillRecord {
   supersededQty: Units | null
 }
 
+/** A page of the list: its rows, and whether more follow (the cursor is then the last row's LSN). */
+export interface FillPage {
+  fills: ListedFill[]
+  more: boolean
+}
+
+export interface FillPageOptions {
+  /** Whether the reader may see rows of an account; the rest are skipped, and the page read on until it is full. */
+  visible: (accountId: string) => boolean
+  /** At most this many reads of `query.limit + 1` rows for one page. */
+  readsMax: number
+}
+
 /** The rows of the fill list matching `query`, in log order, at most `query.limit`. */
 export function fillList(store: Store, query: FillQuery): ListedFill[] {
-  const rows = store.listedFillRows(query).map((row) => ({ ...fillOf(row), replacesSynthetic: row.replaces_synthetic !== 0n }))
+  return withSuperseded(store, store.listedFillRows(query), query.toLsn)
+}
+
+/**
+ * At most `query.limit` rows of the fill list matching `query` that `options.visible` lets the reader see, in log
+ * order. Which of its synthetic fills real executions superseded is read once for the whole page, for the rows it
+ * keeps only.
+ */
+export function fillPage(store: Store, query: FillQuery, options: FillPageOptions): FillPage {
+  const { limit } = query
+  const kept: ListedFillRow[] = []
+  let afterLsn = query.afterLsn
+  for (let reads = 0; kept.length <= limit && reads < options.readsMax; reads++) {
+    const rows = store.listedFillRows({ ...query, ...(afterLsn === undefined ? {} : { afterLsn }), limit: limit + 1 })
+    for (const row of rows) if (options.visible(row.account_id)) kept.push(row)
+    const last = rows.at(-1)
+    if (rows.length < limit + 1 || last === undefined) break
+    afterLsn = Number(last.lsn)
+  }
+  const more = kept.length > limit
+  if (more) kept.length = limit
+  return { fills: withSuperseded(store, kept, query.toLsn), more }
+}
+
+/** `rows` as listed fills, each synthetic fill marked with what true-ups through `toLsn` (else all) superseded of it. */
+function withSuperseded(store: Store, rows: readonly ListedFillRow[], toLsn: number | undefined): ListedFill[] {
+  const fills = rows.map((row) => ({ ...fillOf(row), replacesSynthetic: row.replaces_synthetic !== 0n }))
+  const orderIds = [...new Set(fills.filter((fill) => fill.synthetic).map((fill) => fill.orderId))]
   const superseded = new Map<number, Units | null>()
   const untrackedThroughLsn = store.modelVersion.trueUpsUntrackedThroughLsn
-  for (const orderId of new Set(rows.filter((row) => row.synthetic).map((row) => row.orderId))) {
-    const synthetic = store.syntheticFillsOf(orderId)
+  for (const { synthetic, trueUpQty } of store.supersessionOf(orderIds, toLsn ?? store.lastLsn).values()) {
     const known = synthetic.every((fill) => fill.lsn > untrackedThroughLsn)
-    let left = known ? store.trueUpQtyOf(orderId) : 0n
+    let left = known ? trueUpQty : 0n
     for (const fill of synthetic) {
       const taken = left < fill.qty ? left : fill.qty
       superseded.set(fill.lsn, known ? taken : null)
       left -= taken
     }
   }
-  return rows.map((row) => ({ ...row, supersededQty: row.synthetic ? (superseded.get(row.lsn) ?? null) : 0n }))
+  return fills.map((fill) => ({ ...fill, supersededQty: fill.synthetic ? (superseded.get(fill.lsn) ?? null) : 0n }))
 }

@@ -6,7 +6,7 @@
  *
  * SQLite is never the source of truth: a store that does not match the log (ahead of it, or its recorded hash
  * differs) is emptied and rebuilt from the log. Amounts are stored as canonical decimal text, never as floats.
- * Tables and versions: store-schema.ts; the fill reads' SQL: store-fill-list.ts.
+ * Tables and versions: store-schema.ts; the SQL over the two fill tables: store-fills.ts.
  */
 
 import { Database } from 'bun:sqlite'
@@ -14,13 +14,13 @@ import { assert } from '../domain/assert.ts'
 import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
 import type { FillRecord, Posting } from './ledger.ts'
 import type { Position } from './positions.ts'
-import { fillWhere, listedFillRows, syntheticFillsOf, trueUpQtyOf, type FillQuery, type ListedFillRow } from './store-fill-list.ts'
+import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession } from './store-fills.ts'
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
 import { digestSteps, type QueryModelDigest } from './store-digest.ts'
 import { modelVersionOf, prepareSchema, QUERY_MODEL_VERSION, TABLES, type ModelVersion, type ModelVersionRow } from './store-schema.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 
-export type { FillQuery } from './store-fill-list.ts'
+export type { FillQuery, OrderSupersession } from './store-fills.ts'
 export type { QueryModelDigest } from './store-digest.ts'
 export type { ModelVersion } from './store-schema.ts'
 
@@ -215,8 +215,8 @@ export class Store {
     const batches = this.position.batches + 1
     this.db.transaction(() => {
       this.insertPostings(batch.postings)
-      this.insertFills(batch.fills)
-      this.insertTrueUpFills(batch.trueUpFills)
+      insertFills(this.db, batch.fills)
+      insertTrueUpFills(this.db, batch.trueUpFills)
       this.writeModelVersion(batch.lastLsn)
       this.upsertPositions(batch.positions)
       this.upsertBalances(batch.balances)
@@ -282,14 +282,9 @@ export class Store {
     return listedFillRows(this.db, query)
   }
 
-  /** The synthetic fills of an order, in log order: LSN and quantity. */
-  syntheticFillsOf(orderId: string): { lsn: number; qty: Units }[] {
-    return syntheticFillsOf(this.db, orderId)
-  }
-
-  /** The quantity the true-ups of an order repriced, together. */
-  trueUpQtyOf(orderId: string): Units {
-    return trueUpQtyOf(this.db, orderId)
+  /** Per order of `orderIds`: its synthetic fills and what its true-ups repriced, through `throughLsn` (one statement). */
+  supersessionOf(orderIds: readonly string[], throughLsn: number): Map<string, OrderSupersession> {
+    return supersessionOf(this.db, orderIds, throughLsn)
   }
 
   positions(accountId?: string): Position[] {
@@ -345,27 +340,6 @@ export class Store {
   private insertPostings(postings: readonly Posting[]): void {
     const insert = this.db.query('INSERT INTO postings (lsn, seq, book, account_id, asset, amount, kind, ref, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)')
     for (const p of postings) insert.run(p.lsn, p.seq, p.book, p.accountId, p.asset, formatDecimal(p.amount), p.kind, p.ref, p.atMs)
-  }
-
-  private insertFills(fills: readonly FillRecord[]): void {
-    const insert = this.db.query(
-      `INSERT INTO fills (lsn, exec_id, order_id, account_id, venue, symbol, side, qty, price, fee, fee_asset, liquidity, synthetic, cash, venue_time_ms, at_ms)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
-    )
-    for (const f of fills) {
-      insert.run(f.lsn, f.execId, f.orderId, f.accountId, f.venue, f.symbol, f.side, formatDecimal(f.qty), formatDecimal(f.price), formatDecimal(f.fee), f.feeAsset, f.liquidity, f.synthetic ? 1 : 0, formatDecimal(f.cash), f.venueTimeMs, f.atMs)
-    }
-  }
-
-  private insertTrueUpFills(fills: readonly TrueUpFill[]): void {
-    if (fills.length === 0) return
-    const insert = this.db.query(
-      `INSERT INTO true_up_fills (lsn, exec_id, order_id, account_id, venue, symbol, side, qty, price, fee, fee_asset, liquidity, cash, venue_time_ms, at_ms)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
-    )
-    for (const f of fills) {
-      insert.run(f.lsn, f.execId, f.orderId, f.accountId, f.venue, f.symbol, f.side, formatDecimal(f.qty), formatDecimal(f.price), formatDecimal(f.fee), f.feeAsset, f.liquidity, formatDecimal(f.cash), f.venueTimeMs, f.atMs)
-    }
   }
 
   /** Records the version, and that this build wrote the rows through `writtenThroughLsn` (store-schema.ts). */

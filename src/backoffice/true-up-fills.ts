@@ -10,9 +10,10 @@
  * fill records, do not see it.
  *
  * Its quantity is the true-up's (`qty`, what the kernel repriced; 0 when the synthetic fill was logged before pending
- * quantity was kept, so only the fee is booked and the quantity stays at the synthetic price), its fee the true-up's
- * (the real fill's, unless the same execution's `order.fill` for the part above the synthetic quantity booked it), its
- * cash the real cash for that quantity as the account sees it (negative for a buy), like a fill record's.
+ * quantity was kept, so only the fee is booked and the quantity stays at the synthetic price: stored, but not listed
+ * as a fill, store-fills.ts), its fee the true-up's (the real fill's, unless the same execution's `order.fill` for the
+ * part above the synthetic quantity booked it), its cash the real cash for that quantity as the account sees it
+ * (negative for a buy), like a fill record's.
  */
 
 import type { EventOf } from '../domain/events/index.ts'

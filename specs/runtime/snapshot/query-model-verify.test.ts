@@ -2,10 +2,10 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { cpSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
-import { backOfficeOf, backOfficeSectionSource, BACKOFFICE_SECTION, decodeSection } from '../../../src/backoffice/index.ts'
+import { backOfficeOf, backOfficeSectionSource, BACKOFFICE_SECTION, decodeSection, encodeSection, Store } from '../../../src/backoffice/index.ts'
 import { runCli } from '../../../src/cli/index.ts'
 import type { Gateway } from '../../../src/runtime/gateway.ts'
-import { compactOffline, loadNewestValid, replayVerify, snapshotOffline, SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
+import { compactOffline, loadNewestValid, replayVerify, snapshotOffline, SnapshotStore, verifyQueryModel, type LoadedSnapshot } from '../../../src/runtime/snapshot/index.ts'
 import { nodeIo, openReadOnly } from '../../../wal/index.ts'
 import { recordingIo } from '../../cli/io.ts'
 import { withEvidence } from '../../support/evidence.ts'
@@ -101,5 +101,38 @@ describe('replay-verify compares the query model', () => {
     const fills = (db.query('SELECT count(*) AS n FROM fills').get() as { n: number }).n
     db.close()
     expect(section.ledger.counters.fills).toBe(fills)
+  })
+
+  test('a section whose query model image is of a version this build does not know, or unreadable, is invalid with its reason; so is such a stored query model', async () => {
+    const dir = await stoppedWithBackOffice(404)
+    const log = openReadOnly(join(dir, 'log'))
+    const loaded = loadNewestValid(new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 3 }), log).loaded as LoadedSnapshot
+    const section = decodeSection(loaded.sections.get(BACKOFFICE_SECTION) as Uint8Array)
+    /** The snapshot with its section's image replaced by `image`, the header (its digest included) as it was. */
+    const withImage = (file: string, image: Uint8Array): LoadedSnapshot => {
+      const { lsn, chainHead, queryModel } = section.header
+      const bytes = encodeSection({ lsn, chainHead, queryModel, ledger: section.ledger, breaks: section.breaks, image })
+      return { ...loaded, file, sections: new Map([...loaded.sections, [BACKOFFICE_SECTION, bytes]]) }
+    }
+    const later = Store.openImage(section.image)
+    later.transaction((db) => db.exec('UPDATE model_version SET version = 99'))
+    const laterImage = later.image()
+    later.close()
+    const unreadable = new Uint8Array(section.image.byteLength).fill(0x5a)
+    const report = verifyQueryModel(dir, log, [loaded, withImage('later-build', laterImage), withImage('unreadable', unreadable)], null)
+    const checks = new Map(report.checks.map((check) => [check.source, check]))
+    expect(checks.get(loaded.file)?.status).toBe('match')
+    expect(checks.get('later-build')).toMatchObject({ status: 'invalid', lsn: section.header.lsn, expectedDigest: null })
+    expect(checks.get('later-build')?.problem).toStartWith("QUERY_MODEL_VERSION: the section's query model is version 99")
+    expect(checks.get('unreadable')).toMatchObject({ status: 'invalid', lsn: section.header.lsn, expectedDigest: null })
+    expect(checks.get('unreadable')?.problem).not.toBeNull()
+
+    // The stored query model of a later build: invalid with the same reason, not "unreadable".
+    const stored = copy(dir)
+    const db = new Database(join(stored, 'backoffice.sqlite'))
+    db.exec('UPDATE model_version SET version = 99')
+    db.close()
+    const storedCheck = verifyQueryModel(stored, log, [], null).checks.find((check) => check.source === 'stored')
+    expect(storedCheck).toMatchObject({ status: 'invalid', problem: 'QUERY_MODEL_VERSION: the stored query model is version 99, this build knows 1 to 2' })
   })
 })

@@ -12,8 +12,8 @@ import {
   backOfficeOf,
   balanceView,
   breakView,
+  fillPage,
   fillView,
-  fillList,
   pnlView,
   positionView,
   postingView,
@@ -113,33 +113,30 @@ function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefi
   return { accounts: (accountId) => canRead(principal, accountId), asOfLsn }
 }
 
+/**
+ * Fills, in log order: fill records and the real executions behind true-ups, each synthetic fill marked with what of it
+ * real executions superseded as of `to_lsn` (or the answer's `as_of_lsn`), attributed per order (src/backoffice/
+ * fill-list.ts says how).
+ */
 function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
   const query = parseOrThrow(FILLS_QUERY, c.req.query())
   const { accounts, asOfLsn } = scope(c, office, query.account)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
-  const page: ReturnType<typeof fillView>[] = []
-  let afterLsn = query.cursor === undefined ? undefined : Number(query.cursor)
-  let more = false
-  // Rows of accounts the caller may not read are skipped, so read in pages until this one is full.
-  for (let round = 0; page.length <= limit && round < 64; round++) {
-    const rows = fillList(office.projector.store, {
+  // Rows of accounts the caller may not read are skipped, so the page is read on (at most 64 reads) until it is full.
+  const { fills, more } = fillPage(
+    office.projector.store,
+    {
       ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
       ...(query.account === undefined ? {} : { accountId: query.account }),
       ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
       ...(query.order_id === undefined ? {} : { orderId: query.order_id }),
-      ...(afterLsn === undefined ? {} : { afterLsn }),
-      limit: limit + 1,
-    })
-    for (const row of rows) if (accounts(row.accountId)) page.push(fillView(row))
-    if (rows.length < limit + 1) break
-    afterLsn = rows[rows.length - 1]?.lsn
-  }
-  if (page.length > limit) {
-    page.length = limit
-    more = true
-  }
-  const last = page.at(-1)
-  return c.json({ as_of_lsn: asOfLsn, fills: page, next_cursor: more && last !== undefined ? String(last.lsn) : null })
+      ...(query.cursor === undefined ? {} : { afterLsn: Number(query.cursor) }),
+      limit,
+    },
+    { visible: accounts, readsMax: 64 },
+  )
+  const last = fills.at(-1)
+  return c.json({ as_of_lsn: asOfLsn, fills: fills.map(fillView), next_cursor: more && last !== undefined ? String(last.lsn) : null })
 }
 
 function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {

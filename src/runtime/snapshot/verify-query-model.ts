@@ -4,14 +4,15 @@
  * data directory (`backoffice.sqlite`, read from a private copy — the directory is never written) and with every
  * valid snapshot's back-office section. Content digests per table name what differs. Each is compared over the tables
  * of the query model version that wrote it (src/backoffice/store-schema.ts): a section or stored query model written
- * before true-up fills is compared without them, never failed for lacking them.
+ * before true-up fills is compared without them, never failed for lacking them. One that cannot be read, or of a
+ * version this build does not know, is `invalid` with the reason, never compared under this build's version.
  */
 
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReadOnlyLog } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, sectionHeaderOf, sectionModelVersion, Store, type ModelVersion, type QueryModelDigest } from '../../backoffice/index.ts'
+import { BACKOFFICE_SECTION, decodeSection, isKnownModelVersion, QUERY_MODEL_VERSION, QueryModelRebuild, sectionHeaderOf, sectionModelVersion, Store, type ModelVersion, type QueryModelDigest } from '../../backoffice/index.ts'
 import type { LoadedSnapshot } from './load.ts'
 
 export const STORED_QUERY_MODEL = 'backoffice.sqlite'
@@ -55,12 +56,7 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
   for (const loaded of valid) {
     const bytes = loaded.sections.get(BACKOFFICE_SECTION)
     if (bytes === undefined) continue
-    try {
-      const header = sectionHeaderOf(bytes)
-      targets.push({ check: blank(loaded.file, header.lsn), digest: header.queryModel, lotsUntrackedThroughLsn: sectionLotsUntracked(bytes, header.version, header.lsn), model: sectionModel(bytes) })
-    } catch (error) {
-      targets.push({ check: { ...blank(loaded.file, 0), status: 'invalid', problem: message(error) }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL })
-    }
+    targets.push(sectionTarget(loaded.file, bytes))
   }
   const report: QueryModelReport = { compared: targets.length > 0, base: { kind: 'genesis', lsn: 0 }, checks: targets.map((target) => target.check), elapsedMs: 0 }
   if (targets.length === 0) return report
@@ -131,12 +127,21 @@ function sectionLotsUntracked(bytes: Uint8Array, version: number, lsn: number): 
   }
 }
 
-/** The query model version of a section's image (its digest covers that version's tables); this build's if unreadable. */
-function sectionModel(bytes: Uint8Array): ModelVersion {
+/**
+ * A snapshot's section as a target: its header's digest, compared over the tables of its image's query model version.
+ * A section whose header, state or image cannot be read, or whose image is of a version this build does not know (a
+ * later build's), is `invalid` with the reason: there is no version to compare its digest under, and comparing it
+ * under this build's would call it a `mismatch` (or a match) it is not.
+ */
+function sectionTarget(file: string, bytes: Uint8Array): Target {
+  let lsn = 0
   try {
-    return sectionModelVersion(bytes)
-  } catch {
-    return NO_MODEL
+    const header = sectionHeaderOf(bytes)
+    lsn = header.lsn
+    const model = sectionModelVersion(bytes)
+    return { check: blank(file, header.lsn), digest: header.queryModel, lotsUntrackedThroughLsn: sectionLotsUntracked(bytes, header.version, header.lsn), model }
+  } catch (error) {
+    return { check: { ...blank(file, lsn), status: 'invalid', problem: message(error) }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL }
   }
 }
 
@@ -149,6 +154,12 @@ function storedDigest(dir: string): Target | null {
     for (const suffix of ['', '-wal']) if (existsSync(path + suffix)) copyFileSync(path + suffix, join(scratch, STORED_QUERY_MODEL + suffix))
     const store = Store.open(join(scratch, STORED_QUERY_MODEL))
     try {
+      const { version } = store.modelVersion
+      // A later build's: no tables of its version to digest (it is rebuilt on start: projector-start.ts).
+      if (!isKnownModelVersion(version)) {
+        const problem = `QUERY_MODEL_VERSION: the stored query model is version ${version}, this build knows 1 to ${QUERY_MODEL_VERSION}`
+        return { check: { ...blank('stored', store.lastLsn), status: 'invalid', problem }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL }
+      }
       const digest = store.contentDigest()
       if (digest.lastLsn === 0) return { check: { ...blank('stored', 0), status: 'not-comparable', problem: 'the stored query model is empty' }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL }
       return { check: blank('stored', digest.lastLsn), digest, lotsUntrackedThroughLsn: store.lotsUntrackedThroughLsn() ?? digest.lastLsn, model: store.modelVersion }
