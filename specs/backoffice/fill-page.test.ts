@@ -55,7 +55,7 @@ describe('a page of the fill list', () => {
       const page = fillPage(store, { limit: 100 }, { visible: () => true, readsMax: 64 })
       // One read of the rows (all 40 fit), one of what superseded the synthetic fills of the 20 orders.
       expect(counted.count).toBe(2)
-      expect(page).toEqual({ fills: expected, more: false })
+      expect(page).toEqual({ fills: expected, nextAfterLsn: null })
       expect(page.fills.filter((fill) => fill.synthetic).map((fill) => fill.supersededQty)).toEqual(Array.from({ length: ORDERS }, () => d('0.01')))
     } finally {
       store.close()
@@ -67,7 +67,7 @@ describe('a page of the fill list', () => {
     try {
       let counted = countStatements()
       const none = fillPage(store, { limit: 5 }, { visible: () => false, readsMax: 64 })
-      expect(none).toEqual({ fills: [], more: false })
+      expect(none).toEqual({ fills: [], nextAfterLsn: null })
       // 40 rows, read 6 at a time: 7 reads, nothing else.
       expect(counted.count).toBe(7)
       statements?.mockRestore()
@@ -76,7 +76,7 @@ describe('a page of the fill list', () => {
       counted = countStatements()
       const page = fillPage(store, { limit: 5 }, { visible: (accountId) => accountId === 'a1', readsMax: 64 })
       expect(counted.count).toBe(3)
-      expect(page.more).toBe(true)
+      expect(page.nextAfterLsn).toBe(page.fills.at(-1)?.lsn ?? -1)
       expect(page.fills.map((fill) => [fill.orderId, fill.synthetic, fill.supersededQty])).toEqual([
         ['o1', true, d('0.01')],
         ['o1', false, 0n],
@@ -85,8 +85,34 @@ describe('a page of the fill list', () => {
         ['o5', true, d('0.01')],
       ])
       // The next page starts after its last row and carries on.
-      const next = fillPage(store, { limit: 5, afterLsn: page.fills.at(-1)?.lsn ?? 0 }, { visible: (accountId) => accountId === 'a1', readsMax: 64 })
+      const next = fillPage(store, { limit: 5, afterLsn: page.nextAfterLsn ?? 0 }, { visible: (accountId) => accountId === 'a1', readsMax: 64 })
       expect(next.fills[0]).toMatchObject({ orderId: 'o5', synthetic: false })
+    } finally {
+      store.close()
+    }
+  })
+
+  test('a page whose reads run out before it fills (rows the reader may not see) still says where to read on, and paging on lists every visible row', () => {
+    const store = storeOfOrders()
+    try {
+      // Account a1's rows only (orders o1, o3, …); 2 rows a read and 1 read a page: the first page reads o0's two rows.
+      const visible = (accountId: string): boolean => accountId === 'a1'
+      const all = fillList(store, { limit: 100 }).filter((fill) => visible(fill.accountId))
+      expect(all.length).toBeGreaterThan(0)
+      const first = fillPage(store, { limit: 1 }, { visible, readsMax: 1 })
+      expect(first.fills).toEqual([])
+      // Before: null, and the reader took the list for ended with every visible row unread.
+      expect(first.nextAfterLsn).not.toBeNull()
+      const listed = []
+      let afterLsn: number | null = null
+      for (let pages = 0; pages < 100; pages++) {
+        const page = fillPage(store, { limit: 1, ...(afterLsn === null ? {} : { afterLsn }) }, { visible, readsMax: 1 })
+        listed.push(...page.fills)
+        afterLsn = page.nextAfterLsn
+        if (afterLsn === null) break
+      }
+      expect(afterLsn).toBeNull()
+      expect(listed).toEqual(all)
     } finally {
       store.close()
     }

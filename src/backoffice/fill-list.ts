@@ -42,7 +42,12 @@ export interface ListedFill extends FillRecord {
 /** A page of the list: its rows, and whether more follow (the cursor is then the last row's LSN). */
 export interface FillPage {
   fills: ListedFill[]
-  more: boolean
+  /**
+   * Where the next page starts (its `afterLsn`), or null at the end. Past the last fill listed when the page is full;
+   * past the last row read when the reads ran out first (rows of accounts the reader may not see filled them), so a
+   * page may come back short, even empty, with more to read.
+   */
+  nextAfterLsn: number | null
 }
 
 export interface FillPageOptions {
@@ -66,16 +71,22 @@ export function fillPage(store: Store, query: FillQuery, options: FillPageOption
   const { limit } = query
   const kept: ListedFillRow[] = []
   let afterLsn = query.afterLsn
+  let readToEnd = false
   for (let reads = 0; kept.length <= limit && reads < options.readsMax; reads++) {
     const rows = store.listedFillRows({ ...query, ...(afterLsn === undefined ? {} : { afterLsn }), limit: limit + 1 })
     for (const row of rows) if (options.visible(row.account_id)) kept.push(row)
     const last = rows.at(-1)
-    if (rows.length < limit + 1 || last === undefined) break
+    if (rows.length < limit + 1 || last === undefined) {
+      readToEnd = true
+      break
+    }
     afterLsn = Number(last.lsn)
   }
-  const more = kept.length > limit
-  if (more) kept.length = limit
-  return { fills: withSuperseded(store, kept, query.toLsn), more }
+  const full = kept.length > limit
+  if (full) kept.length = limit
+  const fills = withSuperseded(store, kept, query.toLsn)
+  const nextAfterLsn = full ? Number(kept.at(-1)?.lsn) : readToEnd ? null : (afterLsn ?? null)
+  return { fills, nextAfterLsn }
 }
 
 /** `rows` as listed fills, each synthetic fill marked with what true-ups through `toLsn` (else all) superseded of it. */

@@ -3,7 +3,10 @@
  * state. Auditors, ops and admins read every account; a trader or bot reads only the accounts in its scope. Nothing
  * here writes — reconcile runs on the back office's own schedule, and its breaks are records in the log.
  *
- * Lists are paged with an opaque cursor (`next_cursor`): the position of the last row returned, in log order.
+ * Lists are paged with an opaque cursor (`next_cursor`): the position of the last row returned, in log order; null at
+ * the end. Rows of accounts the caller may not read are skipped and a page is read on, at most 64 reads, until it is
+ * full: when the reads run out first the cursor is the last row read, so a short page, even an empty one, may still
+ * have a `next_cursor` (read on until it is null).
  */
 
 import { Hono, type Context } from 'hono'
@@ -123,7 +126,7 @@ function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services):
   const { accounts, asOfLsn } = scope(c, office, query.account)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   // Rows of accounts the caller may not read are skipped, so the page is read on (at most 64 reads) until it is full.
-  const { fills, more } = fillPage(
+  const { fills, nextAfterLsn } = fillPage(
     office.projector.store,
     {
       ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
@@ -135,8 +138,7 @@ function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services):
     },
     { visible: accounts, readsMax: 64 },
   )
-  const last = fills.at(-1)
-  return c.json({ as_of_lsn: asOfLsn, fills: fills.map(fillView), next_cursor: more && last !== undefined ? String(last.lsn) : null })
+  return c.json({ as_of_lsn: asOfLsn, fills: fills.map(fillView), next_cursor: nextAfterLsn === null ? null : String(nextAfterLsn) })
 }
 
 function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
@@ -146,6 +148,7 @@ function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Service
   const [lsnText, seqText] = query.cursor === undefined ? [] : query.cursor.split('.')
   let after = lsnText === undefined ? undefined : { lsn: Number(lsnText), seq: Number(seqText ?? 0) }
   const page: ReturnType<typeof postingView>[] = []
+  let readToEnd = false
   for (let round = 0; page.length <= limit && round < 64; round++) {
     const rows = office.projector.store.postings({
       ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
@@ -157,13 +160,19 @@ function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Service
     })
     for (const row of rows) if (accounts(row.accountId)) page.push(postingView(row))
     const last = rows[rows.length - 1]
-    if (rows.length < limit + 1 || last === undefined) break
+    if (rows.length < limit + 1 || last === undefined) {
+      readToEnd = true
+      break
+    }
     after = { lsn: last.lsn, seq: last.seq }
   }
-  const more = page.length > limit
-  if (more) page.length = limit
-  const last = page.at(-1)
-  return c.json({ as_of_lsn: asOfLsn, postings: page, next_cursor: more && last !== undefined ? `${String(last.lsn)}.${String(last.seq)}` : null })
+  // Full: on after the last posting listed. The reads ran out first (rows the caller may not see): on after the last
+  // row read, so a short page, even an empty one, still says there is more.
+  const full = page.length > limit
+  if (full) page.length = limit
+  const lastListed = page.at(-1)
+  const next = full && lastListed !== undefined ? { lsn: lastListed.lsn, seq: lastListed.seq } : readToEnd ? undefined : after
+  return c.json({ as_of_lsn: asOfLsn, postings: page, next_cursor: next === undefined ? null : `${String(next.lsn)}.${String(next.seq)}` })
 }
 
 function pick<Q extends Record<string, unknown>, K extends keyof Q & string, M extends Record<K, string>>(query: Q, keys: K[], names: M): Record<string, number> {
