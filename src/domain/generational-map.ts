@@ -42,8 +42,8 @@ export interface GenerationalMapOptions {
 /** What observe() tells of: a key set that was not held (it goes last in the order), set again (it keeps its place), deleted, or all cleared. */
 export interface GenerationalMapObserver<K, V> {
   added(key: K, value: V): void
-  replaced(key: K, value: V): void
-  deleted(key: K): void
+  replaced(key: K, value: V, previous: V): void
+  deleted(key: K, value: V): void
   cleared(): void
 }
 
@@ -118,8 +118,10 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key)
     this.forgetMiss()
     if (holder !== null) {
+      const observer = this.#observer
+      const previous = observer === null ? undefined : holder.get(key)
       holder.set(key, value)
-      this.#observer?.replaced(key, value)
+      observer?.replaced(key, value, previous as V)
       return this
     }
     let young = this.generations[this.generations.length - 1]!
@@ -135,9 +137,11 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     const holder = this.generationOf(key)
     if (holder === null) return false
     this.forgetMiss()
+    const observer = this.#observer
+    const value = observer === null ? undefined : holder.get(key)
     holder.delete(key)
     this.#entryCount--
-    this.#observer?.deleted(key)
+    observer?.deleted(key, value as V)
     return true
   }
 

@@ -40,9 +40,10 @@ export function orderPage(index: OrderListIndex, query: OrderPageQuery): OrderPa
   let examined = 0
   let last: OrderEntry | null = null
   for (;;) {
-    if (examined === query.examinedMax) return { orders: page, nextCursor: last === null ? null : last.orderId }
     const entry = next()
     if (entry === null) return { orders: page, nextCursor: null }
+    // Out of reads: the cursor is the last order read. A list that ends right there still ends (null), as before.
+    if (examined === query.examinedMax) return { orders: page, nextCursor: last === null ? null : last.order.orderId }
     examined++
     const order = entry.order
     if (query.state !== undefined && order.status !== query.state) {

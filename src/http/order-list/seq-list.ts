@@ -62,10 +62,37 @@ export class SeqList<T extends SeqEntry> {
 
   /** A walk of the live entries with seq above `afterSeq` (from the start for 0), in increasing seq. */
   walkAfter(afterSeq: number): SeqWalk<T> {
-    const index = this.chunkIndexOf(afterSeq)
-    const chunk = this.chunks[index]
-    if (chunk === undefined) return new SeqWalk(this.chunks, index + 1, 0)
-    return new SeqWalk(this.chunks, index, firstAbove(chunk.entries, afterSeq))
+    return this.walkFrom((entry) => entry.seq <= afterSeq)
+  }
+
+  /**
+   * A walk of the live entries from the first one (dead or alive) that `before` refuses, in O(log n): `before` must
+   * hold for a prefix of the list and for nothing after it.
+   */
+  walkFrom(before: (entry: T) => boolean): SeqWalk<T> {
+    const chunks = this.chunks
+    let low = 0
+    let high = chunks.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (before((chunks[middle] as Chunk<T>).entries.at(-1) as T)) low = middle + 1
+      else high = middle
+    }
+    if (low === chunks.length) return new SeqWalk(chunks, low, 0)
+    const entries = (chunks[low] as Chunk<T>).entries
+    let first = 0
+    let last = entries.length
+    while (first < last) {
+      const middle = (first + last) >> 1
+      if (before(entries[middle] as T)) first = middle + 1
+      else last = middle
+    }
+    return new SeqWalk(chunks, low, first)
+  }
+
+  /** The first entry, dead or alive, or null for an empty list. */
+  first(): T | null {
+    return this.chunks[0]?.entries[0] ?? null
   }
 
   /** The index of the last chunk whose first seq is at or below `seq`; -1 when none is. */
@@ -127,16 +154,4 @@ export class SeqWalk<T extends SeqEntry> {
     }
     return null
   }
-}
-
-/** The index of the first entry with seq above `seq` (entries.length for none). */
-function firstAbove<T extends SeqEntry>(entries: readonly T[], seq: number): number {
-  let low = 0
-  let high = entries.length
-  while (low < high) {
-    const middle = (low + high) >> 1
-    if ((entries[middle] as T).seq <= seq) low = middle + 1
-    else high = middle
-  }
-  return low
 }
