@@ -6,7 +6,7 @@
  * It places one bench order through the app for a real Order as a template, then puts `--orders` copies of it straight
  * into the kernel's `state.orders` (what the list reads; through the log it would take minutes per million): ended
  * (Filled, Canceled, Expired) over eight busy accounts, one in every orders/50 of account `acct-small`, and one in
- * every orders/20 still open (AckedOpen). Then it times pages through `app.fetch`, the median of `--repeats`:
+ * every orders/20 still open (AckedOpen), accepted four a millisecond. Then it times pages through `app.fetch`, the median of `--repeats`:
  *
  * - first: an ops reader's first page (limit 100);
  * - deep: the page after an order 500 from the end;
@@ -73,7 +73,9 @@ async function child(root: string, orderCount: number, repeats: number): Promise
       const orderId = `p${index.toString(16).padStart(19, '0')}`
       const accountId = index % smallEvery === smallEvery - 1 ? 'acct-small' : `acct-${index % BULK_ACCOUNTS}`
       const status = index % openEvery === openEvery / 2 ? 'AckedOpen' : index % 20 === 0 ? 'Expired' : index % 4 === 0 ? 'Canceled' : 'Filled'
-      orders.set(orderId, { ...template, orderId, accountId, status, venueClientOrderId: `${orderId}-0`, clientIdChain: [`${orderId}-0`] })
+      // Four orders a millisecond, as accepted at 4,000 a second.
+      const acceptedAtMs = template.acceptedAtMs + 1 + Math.floor(index / 4)
+      orders.set(orderId, { ...template, orderId, accountId, status, acceptedAtMs, updatedAtMs: acceptedAtMs, venueClientOrderId: `${orderId}-0`, clientIdChain: [`${orderId}-0`] })
       ids.push(orderId)
     }
     const insertMs = performance.now() - startedMs
