@@ -193,3 +193,36 @@ describe('GenerationalMap', () => {
     expect(decodeTagged(encodeTagged({ m: map }))).toEqual({ m: new Map(entries) })
   })
 })
+
+test('an observer hears every change after it is made (the order list index follows state.orders so), and a copy has none', () => {
+  const map = new GenerationalMap<string, number>(null, { generationSizeMin: 2, generationsTarget: 2 })
+  map.set('a', 1)
+  const heard: unknown[] = []
+  map.observe({
+    added: (key, value) => heard.push(['added', key, value, map.get(key)]),
+    replaced: (key, value, previous) => heard.push(['replaced', key, value, previous, map.get(key)]),
+    deleted: (key, value) => heard.push(['deleted', key, value, map.has(key)]),
+    cleared: () => heard.push(['cleared', map.size]),
+  })
+  for (const key of ['b', 'c', 'd', 'e']) map.set(key, key.charCodeAt(0))
+  map.set('a', 10)
+  expect(map.delete('b')).toBe(true)
+  expect(map.delete('b')).toBe(false)
+  map.set('b', 20)
+  const copy = new GenerationalMap(map)
+  copy.set('z', 0)
+  copy.delete('a')
+  map.clear()
+  map.observe(null)
+  map.set('after', 1)
+  expect(heard).toEqual([
+    ['added', 'b', 98, 98],
+    ['added', 'c', 99, 99],
+    ['added', 'd', 100, 100],
+    ['added', 'e', 101, 101],
+    ['replaced', 'a', 10, 1, 10],
+    ['deleted', 'b', 98, false],
+    ['added', 'b', 20, 20],
+    ['cleared', 0],
+  ])
+})

@@ -11,6 +11,7 @@ import { parseConfig, type Config } from '../../src/config/index.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
 import { createVerifier, mintHs256Token, type Role } from '../../src/http/auth/index.ts'
 import { createHttpService, type HttpService } from '../../src/http/index.ts'
+import type { HttpLimits } from '../../src/http/services.ts'
 import type { Gateway } from '../../src/runtime/gateway.ts'
 import type { SimVenue } from '../../src/venues/sim/index.ts'
 import type { WalOptions } from '../../wal/index.ts'
@@ -31,6 +32,8 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   config?: Record<string, unknown>
   wal?: Partial<WalOptions>
+  /** HTTP limits over the defaults (HTTP_DEFAULTS). */
+  httpLimits?: Partial<HttpLimits>
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -54,7 +57,15 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
   })
   const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 1000 })
-  const http = createHttpService({ gateway, verifier, configDigest: digest, backpressure: config.backpressure, sse: config.sse, log: () => {} })
+  const http = createHttpService({
+    gateway,
+    verifier,
+    configDigest: digest,
+    backpressure: config.backpressure,
+    sse: config.sse,
+    log: () => {},
+    ...(options.httpLimits === undefined ? {} : { limits: options.httpLimits }),
+  })
   return {
     dir,
     config,

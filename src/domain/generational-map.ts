@@ -20,6 +20,10 @@
  * Each generation but the youngest is looked up only if its Bloom filter (key-filter.ts) says it may hold the key, so
  * a key that is not there costs a hash and a bit probe per generation, not a Map lookup in each.
  *
+ * One observer may be told of every change (observe()): an index kept beside the map in its order (the HTTP order
+ * list's, src/http/order-list/) follows it exactly, retirements included, without a walk. It is called after the
+ * change, must not throw and must not change the map; a copy of the map does not inherit it.
+ *
  * Values may not be `undefined` (a lookup would not tell them from a missing key without a second probe). An iterator
  * left unfinished and never closed (`.next()` by hand, then dropped) stays counted and holds merging and dropping
  * generations off for good: iterate with for…of, spread or Array.from (they close what they leave), as callers do.
@@ -33,6 +37,14 @@ export interface GenerationalMapOptions {
   generationSizeMin: number
   /** The number of generations the size of new ones is chosen for (they grow as size / generationsTarget). */
   generationsTarget: number
+}
+
+/** What observe() tells of: a key set that was not held (it goes last in the order), set again (it keeps its place), deleted, or all cleared. */
+export interface GenerationalMapObserver<K, V> {
+  added(key: K, value: V): void
+  replaced(key: K, value: V, previous: V): void
+  deleted(key: K, value: V): void
+  cleared(): void
 }
 
 export const generationalMapDefaults: GenerationalMapOptions = { generationSizeMin: 4096, generationsTarget: 16 }
@@ -55,6 +67,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
    */
   #missedKey: K | undefined = undefined
   #missedKnown = false
+  #observer: GenerationalMapObserver<K, V> | null = null
 
   /**
    * From a GenerationalMap: a copy generation by generation. From a Map (keys known unique): appended without a lookup
@@ -74,6 +87,11 @@ export class GenerationalMap<K, V> implements Map<K, V> {
 
   get size(): number {
     return this.#entryCount
+  }
+
+  /** Tells `observer` of every later change (null: no one); replaces the one before. */
+  observe(observer: GenerationalMapObserver<K, V> | null): void {
+    this.#observer = observer
   }
 
   /** Iterations started and not yet finished or closed. */
@@ -100,7 +118,10 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key)
     this.forgetMiss()
     if (holder !== null) {
+      const observer = this.#observer
+      const previous = observer === null ? undefined : holder.get(key)
       holder.set(key, value)
+      observer?.replaced(key, value, previous as V)
       return this
     }
     let young = this.generations[this.generations.length - 1]!
@@ -108,6 +129,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     young.set(key, value)
     this.noteNewKey(key)
     this.#entryCount++
+    this.#observer?.added(key, value)
     return this
   }
 
@@ -115,8 +137,11 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     const holder = this.generationOf(key)
     if (holder === null) return false
     this.forgetMiss()
+    const observer = this.#observer
+    const value = observer === null ? undefined : holder.get(key)
     holder.delete(key)
     this.#entryCount--
+    observer?.deleted(key, value as V)
     return true
   }
 
@@ -129,6 +154,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     this.#filters = this.generations.map(() => new KeyFilter(this.#youngSizeMax))
     this.#entryCount = 0
     this.forgetMiss()
+    this.#observer?.cleared()
   }
 
   forEach(callback: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {

@@ -11,12 +11,14 @@ import type { AuthEnv, Verifier } from './auth/index.ts'
 import { LoadShedder } from './backpressure/index.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
 import { LogIndex } from './log-index.ts'
+import { OrderListIndex } from './order-list/index-of-orders.ts'
 import type { HaHttp, HttpLimits, Services } from './services.ts'
 import { SseHub } from './sse/index.ts'
 
 export const HTTP_DEFAULTS = {
   bodyBytesMax: 16 * 1024,
   listPageMax: 1_000,
+  listExaminedMax: 10_000,
   sseSubscribersMax: 1_024,
   bucketsMax: 10_000,
 } as const
@@ -54,6 +56,8 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     nowMs: () => performance.now(),
   })
   const logIndex = LogIndex.build(gateway.engine)
+  const log = options.log ?? ((message, error) => console.error(message, error))
+  const orderList = new OrderListIndex(gateway.engine.state.orders, (error) => log('order list index: a change could not be followed; rebuilding it at the next read', error))
   const hub = new SseHub({
     engine: gateway.engine,
     retiredOrderAccountOf: (orderId) => {
@@ -72,15 +76,16 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     gateway,
     verifier: options.verifier,
     logIndex,
+    orderList,
     hub,
     shedder,
     metrics,
-    limits: { bodyBytesMax: HTTP_DEFAULTS.bodyBytesMax, listPageMax: HTTP_DEFAULTS.listPageMax, ...options.limits },
+    limits: { bodyBytesMax: HTTP_DEFAULTS.bodyBytesMax, listPageMax: HTTP_DEFAULTS.listPageMax, listExaminedMax: HTTP_DEFAULTS.listExaminedMax, ...options.limits },
     role: options.role ?? (() => 'leader'),
     configDigest: options.configDigest,
     draining: () => draining,
     ...(options.ha === undefined ? {} : { ha: options.ha }),
-    log: options.log ?? ((message, error) => console.error(message, error)),
+    log,
   }
   return {
     app: createApp(services),
@@ -93,6 +98,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
       draining = true
       hub.close('shutdown')
       logIndex.close()
+      orderList.close()
       metrics.detach()
     },
   }

@@ -9,6 +9,7 @@ import type { Verifier } from './auth/index.ts'
 import type { LoadShedder } from './backpressure/index.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
 import type { LogIndex } from './log-index.ts'
+import type { OrderListIndex } from './order-list/index-of-orders.ts'
 import type { SseHub } from './sse/index.ts'
 
 export interface HttpLimits {
@@ -16,6 +17,8 @@ export interface HttpLimits {
   bodyBytesMax: number
   /** Largest page `GET /v1/orders` returns. */
   listPageMax: number
+  /** Orders one `GET /v1/orders` page reads at most, matching its filters or not (order-list/page.ts). */
+  listExaminedMax: number
 }
 
 /** Synchronous replication as the HTTP layer uses it (src/runtime/ha/sync.ts). */
@@ -53,6 +56,8 @@ export interface Services {
   gateway: Gateway
   verifier: Verifier
   logIndex: LogIndex
+  /** The kernel's orders in acceptance order, by account (GET /v1/orders). */
+  orderList: OrderListIndex
   hub: SseHub
   shedder: LoadShedder
   metrics: GatewayMetrics

@@ -4,7 +4,7 @@
 
 export { ROLES, principalFromClaims } from './principal.ts'
 export type { Principal, Role } from './principal.ts'
-export { canChangeMode, canHalt, canRead, canReadAudit, canTrade } from './permissions.ts'
+export { canChangeMode, canHalt, canRead, canReadAudit, canReadEvery, canTrade } from './permissions.ts'
 export { HS256, JWKS_ALGORITHMS, createVerifier, unauthenticated, verifierOptionsFromConfig } from './verifier.ts'
 export type { RejectReason, Verifier, VerifierOptions } from './verifier.ts'
 export { JwksError, openJwksFile } from './jwks.ts'

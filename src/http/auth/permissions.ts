@@ -21,7 +21,12 @@ export function canTrade(principal: Principal, account: string): boolean {
 
 /** Read orders, fills, positions, balances, ledger and streams of `account`. */
 export function canRead(principal: Principal, account: string): boolean {
-  return has(principal, ['ops', 'auditor', 'admin']) || canTrade(principal, account)
+  return canReadEvery(principal) || canTrade(principal, account)
+}
+
+/** Read every account (canRead holds for any account). */
+export function canReadEvery(principal: Principal): boolean {
+  return has(principal, ['ops', 'auditor', 'admin'])
 }
 
 /** Halt, cancel-only and resume. */

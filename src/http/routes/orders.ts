@@ -12,7 +12,7 @@ import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { safeParsePlaceBody } from '../../domain/orders.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
-import { canRead, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
+import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError, validationError } from '../errors.ts'
 import type { Admission } from '../backpressure/index.ts'
@@ -22,6 +22,7 @@ import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
 import { placeAnswer } from './place-response.ts'
 import { findOrder } from './order-lookup.ts'
+import { orderPage } from '../order-list/page.ts'
 import { rebuildRetiredOrder } from '../retired-order.ts'
 import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
 
@@ -102,47 +103,42 @@ const LIST_QUERY = v.strictObject({
 
 export const LIST_QUERY_SCHEMA = LIST_QUERY
 
-/** Orders in acceptance order; a cursor is the last order id of the previous page. */
+/**
+ * Orders in acceptance order; the cursor is an order id, the last one the previous page returned or read
+ * (order-list/page.ts). A page reads at most limits.listExaminedMax orders, from the order list index, whatever the
+ * kernel holds.
+ */
 function listOrders(c: Context<AuthEnv>, services: Services): Response {
   const principal = principalOf(c)
   const query = parseOrThrow(LIST_QUERY, c.req.query())
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
-  const visible = accountFilter(principal, query.account)
-  const orders = services.gateway.engine.state.orders
+  const accounts = readableAccounts(principal, query.account)
+  const index = services.orderList
   // A cursor the caller could not have been handed (another account's order) answers like an unknown one, so the
   // cursor cannot be used to learn whether an order it may not read exists.
-  const cursorOrder = query.cursor === undefined ? undefined : orders.get(query.cursor)
-  if (query.cursor !== undefined && (cursorOrder === undefined || !canRead(principal, cursorOrder.accountId))) {
+  const after = query.cursor === undefined ? null : index.entryOf(query.cursor)
+  if (after === undefined || (after !== null && !canRead(principal, after.order.accountId))) {
     throw new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
       details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
     })
   }
-  let started = query.cursor === undefined
-  const page = []
-  let more = false
-  for (const order of orders.values()) {
-    if (!started) {
-      started = order.orderId === query.cursor
-      continue
-    }
-    if (!visible(order.accountId)) continue
-    if (query.state !== undefined && order.status !== query.state) continue
-    if (query.symbol !== undefined && order.symbol !== query.symbol) continue
-    if (page.length === limit) {
-      more = true
-      break
-    }
-    page.push(orderView(order))
-  }
-  const last = page.at(-1)
-  return c.json({ orders: page, next_cursor: more && last !== undefined ? last.order_id : null })
+  const page = orderPage(index, {
+    accounts,
+    ...(query.state === undefined ? {} : { state: query.state }),
+    ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
+    limit,
+    after,
+    examinedMax: Math.max(limit + 1, services.limits.listExaminedMax),
+  })
+  return c.json({ orders: page.orders.map(orderView), next_cursor: page.nextCursor })
 }
 
-/** Which accounts' orders the caller sees: the one asked for (if readable), else all it may read. */
-function accountFilter(principal: Principal, account: string | undefined): (accountId: string) => boolean {
+/** Which accounts' orders the caller sees: the one asked for (if readable), else every one it may read. */
+function readableAccounts(principal: Principal, account: string | undefined): 'all' | readonly string[] {
   if (account !== undefined) {
     if (!canRead(principal, account)) throw new ApiError('FORBIDDEN', `not allowed to read account ${account}`, { details: { account } })
-    return (accountId) => accountId === account
+    return [account]
   }
-  return (accountId) => canRead(principal, accountId)
+  if (canReadEvery(principal)) return 'all'
+  return principal.accounts.filter((accountId) => canRead(principal, accountId))
 }
