@@ -13,6 +13,7 @@ import { defaultSimInstruments } from '../domain/instruments.ts'
 import { BOOTSTRAP_PRINCIPAL } from '../runtime/bootstrap.ts'
 import { MonotonicNow } from '../runtime/clock.ts'
 import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
+import { finishInterruptedSwaps } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
@@ -29,6 +30,8 @@ export interface ServeGatewayOptions {
   wal?: Partial<WalOptions>
   buildCommit: string
   onError: (error: unknown, context: string) => void
+  /** Lines worth an operator's eye that are not errors (a swap an HA node left half done, finished); default: none. */
+  log?: (line: string) => void
   /** Seed of the sim venue's price walk and faults. */
   simSeed?: number
   /** HA: the role of this start (default leader of itself), the lease when leading, and whether it leads now. */
@@ -74,6 +77,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     ...(options.fixLog === undefined ? {} : { log: options.fixLog }),
   })
   const instruments = [...simInstruments, ...fixVenues.flatMap((fix) => fix.instruments)]
+  // A data dir an HA node left mid-swap (log/ moved aside): finished first, or Wal.open would start an empty log.
+  finishInterruptedSwaps(config.dataDir, options.log ?? (() => {}))
   const gateway = await Gateway.start({
     dataDir: config.dataDir,
     clock: options.clock,

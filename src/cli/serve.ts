@@ -89,6 +89,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     clock,
     buildCommit,
     onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
+    log,
   })
   const { gateway, digest } = served
   for (const fix of served.fixVenues) log(`FIX venue ${fix.name}: session started (${fix.adapter.session.id}), sequence numbers kept in the log`)

@@ -28,9 +28,9 @@ import { Lease, LeaseError, readCurrentLease, type WalIo } from '../../../wal/in
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
 import { commonLsnWithLeader, framesBeyond, setDivergedTailAside, setKeptPrefixAside, type DivergenceReport } from './divergence.ts'
-import { finishKeepingPrefix } from './diverged-prefix.ts'
+import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
-import { fetchLeaderSnapshot, finishSnapshotRecovery, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
+import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { leaderSync } from './leader-sync.ts'
 import type { SyncPolicy, SyncReplication } from './sync.ts'
 
@@ -162,12 +162,7 @@ export class HaNode {
    * swap cannot be finished: then no gateway starts.
    */
   private finishInterruptedSwaps(when = 'before starting the gateway'): void {
-    // A snapshot recovery: completed if it had committed, else its half-built directories dropped.
-    const leftover = finishSnapshotRecovery(this.options.dataDir)
-    if (leftover !== 'none') this.options.log(`interrupted snapshot recovery ${leftover.replace('_', ' ')} ${when}`)
-    // Likewise keeping a diverged log's shared part.
-    const prefixLeftover = finishKeepingPrefix(this.options.dataDir)
-    if (prefixLeftover !== 'none') this.options.log(`interrupted keeping of a diverged log's shared part ${prefixLeftover.replace('_', ' ')} ${when}`)
+    finishInterruptedSwaps(this.options.dataDir, this.options.log, when)
   }
 
   private tryAcquire(): Lease | null {
