@@ -12,13 +12,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BACKOFFICE_SECTION, backOfficeOf, decodeSection, sectionModelVersion, Store } from '../../src/backoffice/index.ts'
 import { SimClock } from '../../src/runtime/index.ts'
-import { encodeSnapshot, replayVerify, snapshotOffline, STORED_QUERY_MODEL, verifyQueryModel, type LoadedSnapshot } from '../../src/runtime/snapshot/index.ts'
+import { encodeSnapshot, replayVerify, snapshotOffline, STORED_QUERY_MODEL, verifyQueryModel } from '../../src/runtime/snapshot/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { run, T0, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
 import { LaggingTradesVenue } from './late-reports.ts'
 import {
-  asVersion1Store, asVersion4Section, COMPACTING, expectRebuiltFromGenesis, expectTrueUpListed, listedOf, newestSection, newestSnapshot, officeWorld as officeWorldIn,
+  asVersion1Store, asVersion4Section, COMPACTING, expectRebuiltFromGenesis, expectTrueUpListed, expectUpgradedInPlace, listedOf, newestSection, newestSnapshot, officeWorld as officeWorldIn,
   reconciledClean, trueUp,
 } from './model-versions.ts'
 
@@ -97,27 +97,8 @@ describe('query models written before true-up fills', () => {
     await first.gateway.stop()
     const snapshot = newestSnapshot(first.dir)
     const v4 = asVersion4Section(newestSection(first.dir))
-    const sectionLsn = decodeSection(v4).header.lsn
-    expect(sectionLsn).toBeGreaterThan(trueUpLsn)
-    for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `${STORED_QUERY_MODEL}${suffix}`), { force: true })
-
-    const second = await officeWorld({ seed, dir: first.dir, clock, venue, ...COMPACTING }, v4)
-    expect(second.gateway.engine.wal.firstLsn).toBeGreaterThan(1)
-    const office = backOfficeOf(second.gateway)
-    expect(office.stats()).toMatchObject({ sectionProblem: null, sectionLsn, restoredStore: true, ledgerComplete: true })
-    expect(office.projector.store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: sectionLsn })
-    // Its true-up came before the section: the synthetic fill's supersession is not known, not 0.
-    expect(listedOf(second, before).map((row) => [row.synthetic, row.supersededQty])).toEqual([[true, null]])
-    const after = await trueUp(second, venue, 'new-compacted')
-    expectTrueUpListed(listedOf(second, after))
-    await reconciledClean(second)
-    await second.gateway.stop()
-
-    // replay-verify from that section: the stored query model (upgraded) and the section (over version 1's tables) match.
-    const base: LoadedSnapshot = { ...snapshot, sections: new Map([...snapshot.sections, [BACKOFFICE_SECTION, v4]]) }
-    const verified = verifyQueryModel(first.dir, openReadOnly(join(first.dir, 'log')), [base], base)
-    expect(verified.base).toEqual({ kind: 'section', lsn: sectionLsn })
-    expect(verified.checks.map((check) => [check.source, check.status])).toEqual([['stored', 'match'], [snapshot.file, 'match']])
+    expect(decodeSection(v4).header.lsn).toBeGreaterThan(trueUpLsn)
+    await expectUpgradedInPlace(worlds, first, { seed, clock, venue, v4, snapshot, before, tag: 'new-compacted' })
   })
 
   test('egress snapshot on a stopped directory whose newest section is version 4, the log whole: rebuilds the back office from genesis, true-up fills included', async () => {

@@ -8,18 +8,17 @@
  * that resets an older store for a rebuild keeps the lots rule its rows were split by even if it dies before writing.
  */
 import { describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { BACKOFFICE_SECTION, backOfficeOf, decodeSection, Store } from '../../src/backoffice/index.ts'
+import { backOfficeOf, decodeSection, Store } from '../../src/backoffice/index.ts'
 import { openStartingStore } from '../../src/backoffice/projector-start.ts'
 import { SimClock } from '../../src/runtime/index.ts'
-import { STORED_QUERY_MODEL, verifyQueryModel, type LoadedSnapshot } from '../../src/runtime/snapshot/index.ts'
+import { STORED_QUERY_MODEL, verifyQueryModel } from '../../src/runtime/snapshot/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { run, startWorld, T0, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
 import { LaggingTradesVenue } from './late-reports.ts'
 import {
-  asVersion1Store, asVersion4Section, COMPACTING, expectRebuiltFromGenesis, expectTrueUpListed, listedOf, newestSection, newestSnapshot, officeWorld as officeWorldIn, reconciledClean,
+  asVersion1Store, asVersion4Section, COMPACTING, expectRebuiltFromGenesis, expectTrueUpListed, expectUpgradedInPlace, listedOf, newestSection, newestSnapshot, officeWorld as officeWorldIn, reconciledClean,
   trueUp,
 } from './model-versions.ts'
 
@@ -93,27 +92,10 @@ describe('query models two versions wrote on in turn', () => {
     // The image still holds this build's model_version row and its true-up fill, which the older build left there.
     const snapshot = newestSnapshot(first.dir)
     const v4 = asVersion4Section(newestSection(first.dir), { copiedFromNewer: true })
-    const sectionLsn = decodeSection(v4).header.lsn
     const image = Store.openImage(decodeSection(v4).image)
     expect(image.counts().trueUpFills).toBe(1)
     image.close()
-    for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `${STORED_QUERY_MODEL}${suffix}`), { force: true })
-
-    const second = await officeWorld({ seed, dir: first.dir, clock, venue, ...COMPACTING }, v4)
-    expect(second.gateway.engine.wal.firstLsn).toBeGreaterThan(1)
-    const office = backOfficeOf(second.gateway)
-    expect(office.stats()).toMatchObject({ sectionProblem: null, sectionLsn, restoredStore: true, ledgerComplete: true })
-    expect(office.projector.store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: sectionLsn })
-    expect(listedOf(second, before).map((row) => [row.synthetic, row.supersededQty])).toEqual([[true, null]])
-    const after = await trueUp(second, venue, 'copied-after')
-    expectTrueUpListed(listedOf(second, after))
-    await reconciledClean(second)
-    await second.gateway.stop()
-
-    // replay-verify from that section: the stored query model (upgraded) and the section (over version 1's tables) match.
-    const base: LoadedSnapshot = { ...snapshot, sections: new Map([...snapshot.sections, [BACKOFFICE_SECTION, v4]]) }
-    const verified = verifyQueryModel(first.dir, openReadOnly(join(first.dir, 'log')), [base], base)
-    expect(verified.checks.map((check) => [check.source, check.status])).toEqual([['stored', 'match'], [snapshot.file, 'match']])
+    await expectUpgradedInPlace(worlds, first, { seed, clock, venue, v4, snapshot, before, tag: 'copied-after' })
   })
 
   test('a stored one of a newer version than this build knows, the log whole: rebuilt from the log, not a failed start', async () => {

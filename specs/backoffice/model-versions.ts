@@ -5,10 +5,12 @@
  */
 
 import { expect } from 'bun:test'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { BACKOFFICE_SECTION, backOfficeOf, backOfficeSectionSource, decodeSection, encodeSection, fillList, QueryModelRebuild, Store, type ListedFill } from '../../src/backoffice/index.ts'
 import type { Gateway } from '../../src/runtime/gateway.ts'
-import { loadNewestValid, SnapshotStore, type LoadedSnapshot } from '../../src/runtime/snapshot/index.ts'
+import type { SimClock } from '../../src/runtime/index.ts'
+import { loadNewestValid, SnapshotStore, STORED_QUERY_MODEL, verifyQueryModel, type LoadedSnapshot } from '../../src/runtime/snapshot/index.ts'
 import { nodeIo, openReadOnly } from '../../wal/index.ts'
 import { drive, run, startWorld, type World, type WorldOptions } from '../runtime/harness.ts'
 import { placeLost, type LaggingTradesVenue } from './late-reports.ts'
@@ -119,4 +121,43 @@ export async function reconciledClean(world: World): Promise<void> {
   const result = await drive(world, backOfficeOf(world.gateway).reconcile())
   expect(result.checks).toEqual(expect.arrayContaining(['ledger_vs_kernel', 'ledger_vs_replay', 'ledger_vs_store', 'venue_trades']))
   expect(result.observations).toEqual([])
+}
+
+export interface UpgradeInPlace {
+  seed: number
+  clock: SimClock
+  venue: LaggingTradesVenue
+  /** A version 4 section of `first`'s newest snapshot, and that snapshot. */
+  v4: Uint8Array
+  snapshot: LoadedSnapshot
+  /** The order trued up before the section was taken. */
+  before: string
+  /** Tag of the true-up booked after the restart. */
+  tag: string
+}
+
+/**
+ * `first`'s data dir (a compacted log, stopped) started again from `v4` with no stored query model: the section's image
+ * is restored and upgraded in place, so the true-up of `before` (below the section) is not known, one booked after it
+ * is listed in full, reconcile is clean, and replay-verify from that section matches the stored model.
+ */
+export async function expectUpgradedInPlace(worlds: World[], first: World, options: UpgradeInPlace): Promise<void> {
+  const { seed, clock, venue, v4, snapshot } = options
+  const sectionLsn = decodeSection(v4).header.lsn
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(first.dir, `${STORED_QUERY_MODEL}${suffix}`), { force: true })
+  const second = await officeWorld(worlds, { seed, dir: first.dir, clock, venue, ...COMPACTING }, v4)
+  expect(second.gateway.engine.wal.firstLsn).toBeGreaterThan(1)
+  const office = backOfficeOf(second.gateway)
+  expect(office.stats()).toMatchObject({ sectionProblem: null, sectionLsn, restoredStore: true, ledgerComplete: true })
+  expect(office.projector.store.modelVersion).toEqual({ version: 2, trueUpsUntrackedThroughLsn: sectionLsn })
+  // Its true-up came before the section: the synthetic fill's supersession is not known, not 0.
+  expect(listedOf(second, options.before).map((row) => [row.synthetic, row.supersededQty])).toEqual([[true, null]])
+  expectTrueUpListed(listedOf(second, await trueUp(second, venue, options.tag)))
+  await reconciledClean(second)
+  await second.gateway.stop()
+  // The stored query model (upgraded) and the section (over version 1's tables) match.
+  const base: LoadedSnapshot = { ...snapshot, sections: new Map([...snapshot.sections, [BACKOFFICE_SECTION, v4]]) }
+  const verified = verifyQueryModel(first.dir, openReadOnly(join(first.dir, 'log')), [base], base)
+  expect(verified.base).toEqual({ kind: 'section', lsn: sectionLsn })
+  expect(verified.checks.map((check) => [check.source, check.status])).toEqual([['stored', 'match'], [snapshot.file, 'match']])
 }

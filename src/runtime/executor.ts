@@ -342,11 +342,9 @@ export class Executor {
   async listOpenOrders(venue: string): Promise<VenueOutcome<VenueOrder[]> | null> {
     const adapter = this.options.adapters.get(venue)
     if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0) return null
-    this.stats.callsInFlight++
     try {
-      return await guarded(() => adapter.openOrders())
+      return await this.countedCall(() => adapter.openOrders())
     } finally {
-      this.stats.callsInFlight--
       this.wake()
     }
   }
@@ -356,10 +354,7 @@ export class Executor {
     return Math.max(0, this.options.callsInFlightMax - this.stats.callsInFlight)
   }
 
-  /**
-   * Venue calls one item has in flight at once: a read-back's two (never more than the whole budget, or a budget of 1
-   * would hold reconcile for good), one for anything else.
-   */
+  /** Venue calls one item has out at once: a read-back's two (at most the whole budget, or 1 would hold it for good). */
   private callsNeeded(item: WorkItem): number {
     return item.kind === 'reconcile' ? Math.min(READ_BACK_CALLS, this.options.callsInFlightMax) : 1
   }
