@@ -156,6 +156,32 @@ describe('the fill list after true-ups', () => {
     }
   })
 
+  test('a query up to a time reads as the list did then: a true-up after to_ms neither lists nor supersedes, so the sum holds there', () => {
+    const script = new SyntheticScript()
+    const order = new VenueOrder(script, 'buy', [{ qty: d('0.04'), price: d('100') }, { qty: d('0.06'), price: d('102') }], d('150'))
+    order.execute()
+    order.read(d('110'), d('0.02'))
+    order.report(0)
+    order.execute()
+    order.read(d('111'), d('0.01'))
+    order.report(0)
+    // One second apart, in log order: the record at LSN n is at AT_MS + n s.
+    const events = script.events.map((event, index) => ({ ...event, atMs: AT_MS + (index + 1) * 1000 }))
+    const whole = storeOf(events)
+    try {
+      let superseded = 0
+      for (let lsn = 1; lsn <= events.length; lsn++) {
+        const upTo = fillList(whole, { orderId: order.orderId, toMs: AT_MS + lsn * 1000, limit: 100 })
+        expect(upTo).toEqual(listed(events.slice(0, lsn), order.orderId))
+        if (upTo.some((row) => row.synthetic && row.supersededQty !== 0n)) superseded += 1
+      }
+      expect(superseded).toBeGreaterThan(0)
+      expect(superseded).toBeLessThan(events.length)
+    } finally {
+      whole.close()
+    }
+  })
+
   test('a true-up that repriced no quantity (a synthetic fill logged before pending quantity was kept) lists no row of quantity 0: the synthetic fill still stands for it', () => {
     const script = new SyntheticScript()
     const orderId = script.accept('buy', '0.02', '120')

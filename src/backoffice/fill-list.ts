@@ -9,7 +9,8 @@
  *   - `supersededQty`: for a synthetic fill, how much of it such executions have replaced (0 for any other row).
  * For an order, Σ (qty − supersededQty) over its rows is its filled quantity, and the real executions at their own
  * price and fee are what it traded — as of the answer's LSN: the query's `toLsn` when it has one (only true-ups at or
- * below it count), else the store's position (the answer's `as_of_lsn`).
+ * below it count), else the store's position (the answer's `as_of_lsn`); and as of the query's `toMs` when it has one
+ * (a true-up logged after it is neither listed nor counted).
  *
  * Attribution is per order, not per venue range. The kernel trues up an order's pending synthetic quantity as one
  * (src/kernel/synthetic-cover.ts pendingShareOf: at the average of what is pending, whichever synthetic fill booked
@@ -59,7 +60,7 @@ export interface FillPageOptions {
 
 /** The rows of the fill list matching `query`, in log order, at most `query.limit`. */
 export function fillList(store: Store, query: FillQuery): ListedFill[] {
-  return withSuperseded(store, store.listedFillRows(query), query.toLsn)
+  return withSuperseded(store, store.listedFillRows(query), query)
 }
 
 /**
@@ -84,18 +85,21 @@ export function fillPage(store: Store, query: FillQuery, options: FillPageOption
   }
   const full = kept.length > limit
   if (full) kept.length = limit
-  const fills = withSuperseded(store, kept, query.toLsn)
+  const fills = withSuperseded(store, kept, query)
   const nextAfterLsn = full ? Number(kept.at(-1)?.lsn) : readToEnd ? null : (afterLsn ?? null)
   return { fills, nextAfterLsn }
 }
 
-/** `rows` as listed fills, each synthetic fill marked with what true-ups through `toLsn` (else all) superseded of it. */
-function withSuperseded(store: Store, rows: readonly ListedFillRow[], toLsn: number | undefined): ListedFill[] {
+/**
+ * `rows` as listed fills, each synthetic fill marked with what true-ups within the query's bounds superseded of it:
+ * through `toLsn` (else all) and, when the query has one, at or before `toMs`, as the rows themselves are.
+ */
+function withSuperseded(store: Store, rows: readonly ListedFillRow[], bounds: Pick<FillQuery, 'toLsn' | 'toMs'>): ListedFill[] {
   const fills = rows.map((row) => ({ ...fillOf(row), replacesSynthetic: row.replaces_synthetic !== 0n }))
   const orderIds = [...new Set(fills.filter((fill) => fill.synthetic).map((fill) => fill.orderId))]
   const superseded = new Map<number, Units | null>()
   const untrackedThroughLsn = store.modelVersion.trueUpsUntrackedThroughLsn
-  for (const { synthetic, trueUpQty } of store.supersessionOf(orderIds, toLsn ?? store.lastLsn).values()) {
+  for (const { synthetic, trueUpQty } of store.supersessionOf(orderIds, { lsn: bounds.toLsn ?? store.lastLsn, ...(bounds.toMs === undefined ? {} : { ms: bounds.toMs }) }).values()) {
     const known = synthetic.every((fill) => fill.lsn > untrackedThroughLsn)
     let left = known ? trueUpQty : 0n
     for (const fill of synthetic) {

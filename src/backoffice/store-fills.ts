@@ -105,17 +105,26 @@ export interface OrderSupersession {
   trueUpQty: Units
 }
 
+/** How far supersession reads: every row at or below `lsn`, and at or before `ms` when given (a query's to_ms). */
+export interface SupersessionBound {
+  lsn: number
+  ms?: number
+}
+
 /**
- * For each of `orderIds`, its synthetic fills and the quantity its true-ups repriced, both through `throughLsn`: one
- * statement for all of them (each side by its table's order index), however many orders a page holds.
+ * For each of `orderIds`, its synthetic fills and the quantity its true-ups repriced, both within `through`: one
+ * statement for all of them (each side by its table's order index), however many orders a page holds. The bound is the
+ * listing's own (to_lsn, to_ms), so a true-up the page does not list never supersedes a fill it does.
  */
-export function supersessionOf(db: Database, orderIds: readonly string[], throughLsn: number): Map<string, OrderSupersession> {
+export function supersessionOf(db: Database, orderIds: readonly string[], through: SupersessionBound): Map<string, OrderSupersession> {
   const byOrder = new Map<string, OrderSupersession>(orderIds.map((orderId) => [orderId, { synthetic: [], trueUpQty: 0n }]))
   if (orderIds.length === 0) return byOrder
-  const sql = `SELECT order_id, lsn, qty, 1 AS synthetic FROM fills WHERE order_id IN (SELECT value FROM json_each(?1)) AND synthetic = 1 AND lsn <= ?2
-    UNION ALL SELECT order_id, lsn, qty, 0 AS synthetic FROM true_up_fills WHERE order_id IN (SELECT value FROM json_each(?1)) AND lsn <= ?2
+  const untilMs = through.ms === undefined ? '' : ' AND at_ms <= ?3'
+  const sql = `SELECT order_id, lsn, qty, 1 AS synthetic FROM fills WHERE order_id IN (SELECT value FROM json_each(?1)) AND synthetic = 1 AND lsn <= ?2${untilMs}
+    UNION ALL SELECT order_id, lsn, qty, 0 AS synthetic FROM true_up_fills WHERE order_id IN (SELECT value FROM json_each(?1)) AND lsn <= ?2${untilMs}
     ORDER BY lsn`
-  const rows = db.query(sql).all(JSON.stringify(orderIds), throughLsn) as { order_id: string; lsn: bigint; qty: string; synthetic: bigint }[]
+  const params = through.ms === undefined ? [JSON.stringify(orderIds), through.lsn] : [JSON.stringify(orderIds), through.lsn, through.ms]
+  const rows = db.query(sql).all(...params) as { order_id: string; lsn: bigint; qty: string; synthetic: bigint }[]
   for (const row of rows) {
     const order = byOrder.get(row.order_id)
     if (order === undefined) continue

@@ -14,7 +14,7 @@ import { assert } from '../domain/assert.ts'
 import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
 import type { FillRecord, Posting } from './ledger.ts'
 import type { Position } from './positions.ts'
-import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession } from './store-fills.ts'
+import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession, type SupersessionBound } from './store-fills.ts'
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
 import { digestSteps, type QueryModelDigest } from './store-digest.ts'
 import { modelVersionOf, prepareSchema, QUERY_MODEL_VERSION, TABLES, type ModelVersion, type ModelVersionRow } from './store-schema.ts'
@@ -283,8 +283,8 @@ export class Store {
   }
 
   /** Per order of `orderIds`: its synthetic fills and what its true-ups repriced, through `throughLsn` (one statement). */
-  supersessionOf(orderIds: readonly string[], throughLsn: number): Map<string, OrderSupersession> {
-    return supersessionOf(this.db, orderIds, throughLsn)
+  supersessionOf(orderIds: readonly string[], through: SupersessionBound): Map<string, OrderSupersession> {
+    return supersessionOf(this.db, orderIds, through)
   }
 
   positions(accountId?: string): Position[] {

@@ -118,8 +118,8 @@ function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefi
 
 /**
  * Fills, in log order: fill records and the real executions behind true-ups, each synthetic fill marked with what of it
- * real executions superseded as of `to_lsn` (or the answer's `as_of_lsn`), attributed per order (src/backoffice/
- * fill-list.ts says how).
+ * real executions superseded as of `to_lsn` (or the answer's `as_of_lsn`) and `to_ms`, attributed per order
+ * (src/backoffice/fill-list.ts says how).
  */
 function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
   const query = parseOrThrow(FILLS_QUERY, c.req.query())
