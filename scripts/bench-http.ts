@@ -42,6 +42,13 @@
  * 10,000-order warm-up, 4–15 µs over the next 90,000), so a high figure says the measured rounds were not yet warm;
  * BENCH_WARMUP_MS=20000 warms it longer.
  *
+ * Where the half-load tail comes from: `mainBusyAtHalfLoad` is the share of the half-load phase serve's main thread (the
+ * event loop every order goes through) spent on a CPU, and `mainCpuUsPerOrder` / `mainCpuUsPerOrderAtHalfLoad` its CPU
+ * per order at max and at half load; `echoCpuUsPerRequestAtHalfLoad` against `echoCpuUsPerRequest` is the same for the
+ * echo, the baseline: what the same request costs at the lower rate on this machine (on the shared VMs measured so
+ * far, 2–4 times its cost at max for both: fewer requests per wake-up, colder caches). `stealShare` is the share of the
+ * machine's CPU time the hypervisor took during the measured phases (/proc/stat).
+ *
  * BENCH_TARGET=floor measures, in serve's place, the durable echo (scripts/support/durable-echo-app.ts): the echo with
  * egress's log behind it (fsync; per order egress's 7 records, ~2 KB, in 5 appends, the first awaited before the
  * 202) and none of the gateway between them. Its figures (`"bench":"http-floor"`) bound what any design on this log
@@ -60,7 +67,7 @@ import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-lo
 import { echoApp } from './support/echo-app.ts'
 import { durableEchoApp, floorRecordsFrom } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
-import { cpuMsOf, laneDepthOf, median, threadsCpuMsOf } from './support/figures.ts'
+import { cpuMsOf, laneDepthOf, machineTicks, median, stealShareOf, threadsCpuMsOf } from './support/figures.ts'
 import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
@@ -276,14 +283,19 @@ async function main(): Promise<void> {
     let serveCpuMs = 0
     // The compiler threads' share of serve's CPU: how far from settled serve's JIT still is while it is measured.
     let serveJitCpuMs = 0
+    // serve's main thread alone: the one that decides every order (the event loop), so the one that bounds it.
+    let serveMainCpuMs = 0
+    const ticksAtStart = machineTicks()
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
       const echoCpu0 = cpuMsOf(echo.pid)
       const echoMax = await maxRate(echoTarget, MAX_PHASE_MS)
       echoCpuMs += cpuMsOf(echo.pid) - echoCpu0
       const serveCpu0 = cpuMsOf(serve.pid)
       const serveJitCpu0 = threadsCpuMsOf(serve.pid, 'JIT')
+      const serveMainCpu0 = cpuMsOf(serve.pid, serve.pid)
       const egressMax = await maxRate(egress, MAX_PHASE_MS)
       serveCpuMs += cpuMsOf(serve.pid) - serveCpu0
+      serveMainCpuMs += cpuMsOf(serve.pid, serve.pid) - serveMainCpu0
       serveJitCpuMs += threadsCpuMsOf(serve.pid, 'JIT') - serveJitCpu0
       echoMaxRounds.push(echoMax)
       egressMaxRounds.push(egressMax)
@@ -295,18 +307,23 @@ async function main(): Promise<void> {
     const echoCpuUs = (echoCpuMs * 1000) / answeredAt(echoMaxRounds)
     const serveCpuUs = (serveCpuMs * 1000) / answeredAt(egressMaxRounds)
     const serveJitCpuUs = (serveJitCpuMs * 1000) / answeredAt(egressMaxRounds)
-    say(`CPU per request at max: ${TARGET.cpuLabel} ${round(serveCpuUs, 0)} µs${TARGET.cpuNote} (of which its JIT compiler threads ${round(serveJitCpuUs, 0)} µs), echo ${round(echoCpuUs, 0)} µs`)
+    const serveMainCpuUs = (serveMainCpuMs * 1000) / answeredAt(egressMaxRounds)
+    say(`CPU per request at max: ${TARGET.cpuLabel} ${round(serveCpuUs, 0)} µs${TARGET.cpuNote} (of which its JIT compiler threads ${round(serveJitCpuUs, 0)} µs, its main thread ${round(serveMainCpuUs, 0)} µs), echo ${round(echoCpuUs, 0)} µs`)
     const ordersPerSec = median(egressMaxRounds.map((result) => result.okPerSec))
     const vsEchoRounds = egressMaxRounds.map((result, index) => result.okPerSec / (echoMaxRounds[index] as (typeof echoMaxRounds)[number]).okPerSec)
     const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(ordersPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
     if (process.env.BENCH_SERVE_PRELOAD !== undefined) serve.kill('SIGUSR2') // lets a preloaded probe mark the half-load phase
     // Half load: egress then the echo at the same rate (the load generator's own floor), round by round.
-    const halfRounds: { p50: number; p99: number; p999: number; echoP99: number; statuses: Record<string, number>; gc: GcOverlap | null }[] = []
+    const halfRounds: { p50: number; p99: number; p999: number; echoP99: number; statuses: Record<string, number>; gc: GcOverlap | null; mainBusy: number; mainCpuUs: number; echoCpuUs: number }[] = []
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
       const halfFromMs = performance.now()
+      const mainCpu0 = cpuMsOf(serve.pid, serve.pid)
       const half = await fixedRate(egress, halfRate, HALF_PHASE_MS)
+      const mainCpuMs = cpuMsOf(serve.pid, serve.pid) - mainCpu0
       const halfToMs = performance.now()
+      const echoCpu0 = cpuMsOf(echo.pid)
       const echoHalf = await fixedRate(echoTarget, halfRate, HALF_PHASE_MS)
+      const echoCpuMs = cpuMsOf(echo.pid) - echoCpu0
       const sorted = half.latenciesMs.sort((a, b) => a - b)
       const figures = {
         p50: percentile(sorted, 0.5),
@@ -315,9 +332,14 @@ async function main(): Promise<void> {
         echoP99: percentile(echoHalf.latenciesMs.sort((a, b) => a - b), 0.99),
         statuses: half.statuses,
         gc: gcLog === null ? null : gcOverlap(gcLog.cycles, gcLog.largestHeap(), half.answered, { fromMs: halfFromMs, toMs: halfToMs, slowMs: GC_SLOW_MS }),
+        // How busy serve's main thread was: a request waits behind whatever it runs, so the tail grows with this share.
+        mainBusy: mainCpuMs / (halfToMs - halfFromMs),
+        mainCpuUs: (mainCpuMs * 1000) / half.answered.length,
+        echoCpuUs: (echoCpuMs * 1000) / echoHalf.answered.length,
       }
       halfRounds.push(figures)
       say(`round ${roundIndex + 1} at ${halfRate}/s: p50 ${round(figures.p50, 3)} ms, p90 ${round(percentile(sorted, 0.9), 3)} ms, p99 ${round(figures.p99, 3)} ms, p999 ${round(figures.p999, 3)} ms ${JSON.stringify(half.statuses)}; echo at the same rate: p99 ${round(figures.echoP99, 3)} ms`)
+      say(`  CPU per request at this rate: ${TARGET.cpuLabel} main thread ${round(figures.mainCpuUs, 0)} µs (busy ${round(100 * figures.mainBusy, 0)}% of the phase), echo ${round(figures.echoCpuUs, 0)} µs`)
       if (figures.gc !== null) say(`  serve's collector (main heap): ${figures.gc.cycles} cycles, ${round(figures.gc.pauseMs, 1)} ms paused; of ${figures.gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * figures.gc.slowInGcShare, 0)}% were in flight during one`)
     }
     const gc = gcLog === null ? null : sumOverlaps(halfRounds.map((figures) => figures.gc as GcOverlap))
@@ -341,6 +363,14 @@ async function main(): Promise<void> {
         jitCpuUsPerOrder: round(serveJitCpuUs, 0),
         echoCpuUsPerRequest: round(echoCpuUs, 0),
         p99MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p99)), 3),
+        // Per-request CPU at max and at half load, serve's main thread and the echo: what the same work costs at each
+        // rate on this machine, and how busy the thread the tail waits behind was.
+        mainCpuUsPerOrder: round(serveMainCpuUs, 0),
+        mainCpuUsPerOrderAtHalfLoad: round(median(halfRounds.map((figures) => figures.mainCpuUs)), 0),
+        mainBusyAtHalfLoad: round(median(halfRounds.map((figures) => figures.mainBusy)), 3),
+        echoCpuUsPerRequestAtHalfLoad: round(median(halfRounds.map((figures) => figures.echoCpuUs)), 0),
+        // The share of the machine's CPU time the hypervisor took over both phases (a shared VM's noise, in figures).
+        stealShare: round(stealShareOf(ticksAtStart, machineTicks()), 3),
         p50MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p50)), 3),
         p999MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p999)), 3),
         echoP99MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.echoP99)), 3),

@@ -69,3 +69,26 @@ export async function lanesDrained(app: { fetch: (request: Request) => Response 
   }
   throw new Error(`lanes did not drain within ${timeoutMs} ms`)
 }
+
+/** The machine's CPU time so far, all CPUs, in clock ticks (/proc/stat): in all, and stolen by the hypervisor. */
+export interface MachineTicks {
+  total: number
+  steal: number
+}
+
+/** The machine's CPU ticks so far; zeros where /proc is not available. */
+export function machineTicks(): MachineTicks {
+  try {
+    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string).trim().split(/\s+/).slice(1, 9).map(Number)
+    return { total: fields.reduce((sum, ticks) => sum + ticks, 0), steal: fields[7] ?? 0 }
+  } catch {
+    return { total: 0, steal: 0 }
+  }
+}
+
+/** The share of the machine's CPU time the hypervisor stole between two readings (NaN when nothing elapsed). */
+export function stealShareOf(from: MachineTicks, to: MachineTicks): number {
+  const total = to.total - from.total
+  return total > 0 ? (to.steal - from.steal) / total : Number.NaN
+}
