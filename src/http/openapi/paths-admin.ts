@@ -7,7 +7,8 @@ import { MODE_BODY_SCHEMA, SWITCH_BODY_SCHEMA } from '../routes/admin.ts'
 import { SNAPSHOT_BODY_SCHEMA } from '../routes/admin-snapshot.ts'
 import { ACCOUNT_ID, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, operation, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
-const SWITCH_RECORDED = jsonAnswer('Switch recorded', { type: 'object', properties: { action: { type: 'string' }, trading_switch: { type: 'string' }, lsn: { type: 'integer' } } })
+const LSN = { type: ['integer', 'null'], description: 'LSN of the last record the command wrote; null when it wrote none (a repeat: the mode or switch was already so)' }
+const SWITCH_RECORDED = jsonAnswer('Switch recorded', { type: 'object', properties: { action: { type: 'string' }, trading_switch: { type: 'string' }, lsn: LSN } })
 
 function killSwitch(summary: string): Json {
   return operation({
@@ -51,7 +52,7 @@ export function adminPart(): DocumentPart {
           summary: 'Change mode (paper, shadow, live). admin only',
           security: 'bearer',
           errors: ['400', '401', '403', '413', '429', '503'],
-          responses: { '200': jsonAnswer('Mode recorded', { type: 'object', properties: { mode: { type: 'string' }, lsn: { type: 'integer' } } }) },
+          responses: { '200': jsonAnswer('Mode recorded', { type: 'object', properties: { mode: { type: 'string' }, lsn: LSN } }) },
           requestBody: { required: true, content: jsonContent(ref('SetMode')) },
         }),
       },
@@ -78,7 +79,7 @@ export function adminPart(): DocumentPart {
           summary: "Cancel the account's open orders and close its positions (Lane0). The account's trader/bot, or ops/admin",
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '429', '503'],
-          responses: { '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: { type: 'integer' } } }) },
+          responses: { '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: LSN } }) },
           parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }],
         }),
       },
