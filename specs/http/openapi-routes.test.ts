@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { Hono } from 'hono'
 import type { GenericSchema } from 'valibot'
 import { createApp } from '../../src/http/app.ts'
+import { queryParameters } from '../../src/http/openapi/shared.ts'
 import type { AuthEnv } from '../../src/http/auth/index.ts'
 import { SEALS_QUERY } from '../../src/http/routes/audit.ts'
 import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY } from '../../src/http/routes/backoffice.ts'
@@ -127,6 +128,11 @@ describe('query parameters are the route’s own valibot schema', () => {
     expect(required('GET /replication/stream')).toEqual(['from_lsn', 'head'])
     expect(required('GET /replication/hash')).toEqual(['lsn'])
     expect(required('GET /v1/fills')).toEqual([])
+  })
+
+  test('a description of a query parameter the schema does not have stops the document being built', () => {
+    expect(() => queryParameters(FILLS_QUERY, { order_id: 'fine', orderId: 'no such key' })).toThrow(/query parameter orderId is described/)
+    expect(queryParameters(FILLS_QUERY, { order_id: 'fine' }).find((parameter) => parameter.name === 'order_id')?.description).toBe('fine')
   })
 
   test('no route reads a query parameter by hand: each parses c.req.query() whole with a schema', () => {

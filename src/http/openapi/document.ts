@@ -10,6 +10,7 @@
  * that a per-route validator middleware would reorder.
  */
 
+import { assert } from '../../domain/assert.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ERROR_CODES } from '../errors.ts'
 import { adminPart } from './paths-admin.ts'
@@ -85,7 +86,7 @@ function merged(into: Json, sources: readonly Json[], what: string): Json {
   const result: Json = { ...into }
   for (const source of sources) {
     for (const [name, value] of Object.entries(source)) {
-      if (name in result) throw new Error(`openapi: ${what} ${name} is defined twice`)
+      assert(!(name in result), `openapi: ${what} ${name} is defined twice`)
       result[name] = value
     }
   }

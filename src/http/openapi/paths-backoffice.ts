@@ -26,9 +26,43 @@ const PAGED =
 
 const rowsOf = (name: string): Json => ({ type: 'array', items: ref(name) })
 
-function read(summary: string, errors: readonly ErrorStatus[], answer: Json, parameters?: Json[]): Json {
-  return operation({ tag: 'backoffice', summary: `${summary}. ${WHO}`, security: 'bearer', errors, responses: { '200': answer }, ...(parameters === undefined ? {} : { parameters }) })
+function read(spec: { summary: string; errors: readonly ErrorStatus[]; answer: Json; parameters?: Json[] }): Json {
+  return operation({
+    tag: 'backoffice',
+    summary: `${spec.summary}. ${WHO}`,
+    security: 'bearer',
+    errors: spec.errors,
+    responses: { '200': spec.answer },
+    ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
+  })
 }
+
+const RECONCILE = record({
+  ok: { type: 'boolean', description: 'No break is open, for any account' },
+  open_breaks: rowsOf('ReconcileBreak'),
+  open_break_count: integer('Every open break for every-account readers; the ones listed otherwise'),
+  last_run: { type: ['object', 'null'], description: 'run_id, at_ms, as_of_lsn, lsn, checks, skipped, breaks_seen, opened, cleared; null before the first run' },
+  last_error: { type: ['object', 'null'], description: '{ atMs, message } of the last scheduled reconcile run that failed; null once one succeeds' },
+})
+
+const STATS = record({
+  applied_lsn: integer('Every log record up to it is in the ledger'),
+  stored_lsn: integer('The query model holds the ledger up to it'),
+  log_last_lsn: integer("The log's last LSN"),
+  lag_records: integer('Log records not yet in the query model'),
+  pending_rows: integer('Rows waiting to be written to the query model'),
+  batches_written: { type: 'integer' },
+  store_rebuilt_at_start: { type: 'boolean' },
+  store_resumed_from_lsn: integer('The LSN the query model resumed from at start'),
+  ledger_complete: { type: 'boolean' },
+  section_lsn: nullable('integer', 'The snapshot section the back office started from; null: it replayed the log'),
+  store_restored_from_section: { type: 'boolean' },
+  section_problem: nullable('string', 'Why a snapshot section was refused'),
+  ledger: { type: 'object', description: 'entries, postings, fills, fundings, orders, orders_retired, fills_unbooked, positions' },
+  store: { type: ['object', 'null'], description: 'Rows of the query model, its model version and through which LSN it holds no true-up fills; null unless the caller reads every account' },
+  open_breaks: { type: 'integer' },
+  last_reconcile_lsn: { type: ['integer', 'null'] },
+})
 
 export function backofficePart(): DocumentPart {
   return {
@@ -109,68 +143,65 @@ export function backofficePart(): DocumentPart {
     },
     paths: {
       '/v1/positions': {
-        get: read('Positions: net quantity, average cost, realized and unrealized PnL at the venue mark', ['400', '401', '403', '503'], jsonAnswer('{ as_of_lsn, positions }', record({ as_of_lsn: AS_OF_LSN, positions: rowsOf('Position') })), queryParameters(ACCOUNT_QUERY, { account: ACCOUNT })),
+        get: read({
+          summary: 'Positions: net quantity, average cost, realized and unrealized PnL at the venue mark',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer('{ as_of_lsn, positions }', record({ as_of_lsn: AS_OF_LSN, positions: rowsOf('Position') })),
+          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
+        }),
       },
       '/v1/balances': {
-        get: read('Balances per account and asset: total, reserved by open orders, available', ['400', '401', '403', '503'], jsonAnswer('{ as_of_lsn, balances }', record({ as_of_lsn: AS_OF_LSN, balances: rowsOf('Balance') })), queryParameters(ACCOUNT_QUERY, { account: ACCOUNT })),
+        get: read({
+          summary: 'Balances per account and asset: total, reserved by open orders, available',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer('{ as_of_lsn, balances }', record({ as_of_lsn: AS_OF_LSN, balances: rowsOf('Balance') })),
+          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
+        }),
       },
       '/v1/pnl': {
-        get: read('PnL per account and quote asset: realized, unrealized at the marks, fees, net', ['400', '401', '403', '503'], jsonAnswer('{ as_of_lsn, pnl }', record({ as_of_lsn: AS_OF_LSN, pnl: rowsOf('Pnl') })), queryParameters(ACCOUNT_QUERY, { account: ACCOUNT })),
+        get: read({
+          summary: 'PnL per account and quote asset: realized, unrealized at the marks, fees, net',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer('{ as_of_lsn, pnl }', record({ as_of_lsn: AS_OF_LSN, pnl: rowsOf('Pnl') })),
+          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
+        }),
       },
       '/v1/fills': {
-        get: read(
-          'Fills in log order (synthetic fills marked with what real executions superseded), cursor pagination',
-          ['400', '401', '403', '503'],
-          jsonAnswer(`{ as_of_lsn, fills, next_cursor }: ${PAGED}`, record({ as_of_lsn: AS_OF_LSN, fills: rowsOf('Fill'), next_cursor: nullable('string', 'An LSN: the next page starts after it; null at the end') })),
-          queryParameters(FILLS_QUERY, { ...RANGE, symbol: 'Only this symbol', order_id: 'Only fills of this order', cursor: 'next_cursor of the previous page' }),
-        ),
+        get: read({
+          summary: 'Fills in log order (synthetic fills marked with what real executions superseded), cursor pagination',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer(
+            `{ as_of_lsn, fills, next_cursor }: ${PAGED}`,
+            record({ as_of_lsn: AS_OF_LSN, fills: rowsOf('Fill'), next_cursor: nullable('string', 'An LSN: the next page starts after it; null at the end') }),
+          ),
+          parameters: queryParameters(FILLS_QUERY, { ...RANGE, symbol: 'Only this symbol', order_id: 'Only fills of this order', cursor: 'next_cursor of the previous page' }),
+        }),
       },
       '/v1/ledger': {
-        get: read(
-          "The ledger's postings in log order (lsn.seq), cursor pagination",
-          ['400', '401', '403', '503'],
-          jsonAnswer(`{ as_of_lsn, postings, next_cursor }: ${PAGED}`, record({ as_of_lsn: AS_OF_LSN, postings: rowsOf('Posting'), next_cursor: nullable('string', 'lsn.seq: the next page starts after it; null at the end') })),
-          queryParameters(LEDGER_QUERY, { ...RANGE, asset: 'Only this asset', book: 'Only this book', cursor: 'next_cursor of the previous page' }),
-        ),
+        get: read({
+          summary: "The ledger's postings in log order (lsn.seq), cursor pagination",
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer(
+            `{ as_of_lsn, postings, next_cursor }: ${PAGED}`,
+            record({ as_of_lsn: AS_OF_LSN, postings: rowsOf('Posting'), next_cursor: nullable('string', 'lsn.seq: the next page starts after it; null at the end') }),
+          ),
+          parameters: queryParameters(LEDGER_QUERY, { ...RANGE, asset: 'Only this asset', book: 'Only this book', cursor: 'next_cursor of the previous page' }),
+        }),
       },
       '/v1/stats': {
-        get: read('The back office itself: how far it trails the log, ledger counters, the query model (store: every-account readers only, else null), open breaks', ['401', '503'], jsonAnswer('Back office figures', STATS)),
+        get: read({
+          summary: 'The back office itself: how far it trails the log, ledger counters, the query model (store: every-account readers only, else null), open breaks',
+          errors: ['401', '503'],
+          answer: jsonAnswer('Back office figures', STATS),
+        }),
       },
       '/v1/reconcile': {
-        get: read(
-          'Reconcile state: open breaks (a trader or bot sees those naming its accounts), the last run, the last error',
-          ['401', '503'],
-          jsonAnswer(
-            '{ ok, open_breaks, open_break_count, last_run, last_error }',
-            record({
-              ok: { type: 'boolean', description: 'No break is open, for any account' },
-              open_breaks: rowsOf('ReconcileBreak'),
-              open_break_count: integer('Every open break for every-account readers; the ones listed otherwise'),
-              last_run: { type: ['object', 'null'], description: 'run_id, at_ms, as_of_lsn, lsn, checks, skipped, breaks_seen, opened, cleared; null before the first run' },
-              last_error: { type: ['object', 'null'], description: '{ atMs, message } of the last failed back office write; null when it succeeded' },
-            }),
-          ),
-        ),
+        get: read({
+          summary: 'Reconcile state: open breaks (a trader or bot sees those naming its accounts), the last run, the last error',
+          errors: ['401', '503'],
+          answer: jsonAnswer('{ ok, open_breaks, open_break_count, last_run, last_error }', RECONCILE),
+        }),
       },
     },
   }
 }
-
-const STATS = record({
-  applied_lsn: integer('Every log record up to it is in the ledger'),
-  stored_lsn: integer('The query model holds the ledger up to it'),
-  log_last_lsn: integer("The log's last LSN"),
-  lag_records: integer('Log records not yet in the query model'),
-  pending_rows: integer('Rows waiting to be written to the query model'),
-  batches_written: { type: 'integer' },
-  store_rebuilt_at_start: { type: 'boolean' },
-  store_resumed_from_lsn: integer('The LSN the query model resumed from at start'),
-  ledger_complete: { type: 'boolean' },
-  section_lsn: nullable('integer', 'The snapshot section the back office started from; null: it replayed the log'),
-  store_restored_from_section: { type: 'boolean' },
-  section_problem: nullable('string', 'Why a snapshot section was refused'),
-  ledger: { type: 'object', description: 'entries, postings, fills, fundings, orders, orders_retired, fills_unbooked, positions' },
-  store: { type: ['object', 'null'], description: 'Rows of the query model, its model version and through which LSN it holds no true-up fills; null unless the caller reads every account' },
-  open_breaks: { type: 'integer' },
-  last_reconcile_lsn: { type: ['integer', 'null'] },
-})

@@ -6,6 +6,7 @@
 
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type { GenericSchema } from 'valibot'
+import { assert } from '../../domain/assert.ts'
 
 export type Json = Record<string, unknown>
 
@@ -71,11 +72,12 @@ export interface OperationSpec {
 
 export function operation(spec: OperationSpec): Json {
   const shared = Object.fromEntries(spec.errors.map((status) => [status, ERRORS[status]]))
+  // An empty list says "no token" outright rather than leaving it to a document-wide default.
   const security = spec.security === 'bearer' ? [{ bearer: [] }] : spec.security === 'replication' ? [{ replicationToken: [] }] : []
   return {
     tags: [spec.tag],
     summary: spec.summary,
-    ...(spec.security === 'none' ? {} : { security }),
+    security,
     ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
     ...(spec.requestBody === undefined ? {} : { requestBody: spec.requestBody }),
     responses: { ...shared, ...spec.responses },
@@ -101,9 +103,7 @@ export const IDEMPOTENCY_KEY = {
 export function queryParameters(schema: GenericSchema, descriptions: Record<string, string> = {}): Json[] {
   const json = schemaOf(schema) as { properties?: Record<string, Json>; required?: string[] }
   const properties = json.properties ?? {}
-  for (const name of Object.keys(descriptions)) {
-    if (!(name in properties)) throw new Error(`openapi: a description of query parameter ${name}, which the route's schema does not have`)
-  }
+  for (const name of Object.keys(descriptions)) assert(name in properties, `openapi: query parameter ${name} is described, but the route's schema has no such key`)
   return Object.entries(properties).map(([name, property]) => {
     const description = descriptions[name]
     return {
