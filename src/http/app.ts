@@ -56,7 +56,7 @@ export function createApp(services: Services): Hono<AuthEnv> {
   }
   app.route('/', healthRoutes(services))
   app.get('/metrics', serveMetricsText(services.metrics))
-  const document = JSON.stringify(openApiDocument({ version: API_VERSION }))
+  const document = JSON.stringify(openApiDocument({ version: API_VERSION, replication: services.ha !== undefined }))
   app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' }))
   app.route('/', orderRoutes(services))
   app.route('/', orderActionRoutes(services))

@@ -43,7 +43,7 @@ export interface AuditRoutesOptions {
 
 const AUDIT_ROLES = ['auditor', 'admin'] as const
 
-const SEALS_QUERY = v.strictObject({
+export const SEALS_QUERY = v.strictObject({
   limit: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected an integer 1–1000'), v.transform(Number), v.minValue(1, 'expected an integer 1–1000'), v.maxValue(SEALS_PAGE_MAX, 'expected an integer 1–1000'))),
   cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, 'expected a cursor from next_cursor'), v.transform(Number))),
 })

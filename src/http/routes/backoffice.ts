@@ -4,9 +4,9 @@
  * here writes — reconcile runs on the back office's own schedule, and its breaks are records in the log.
  *
  * Lists are paged with an opaque cursor (`next_cursor`): the position of the last row returned, in log order; null at
- * the end. Rows of accounts the caller may not read are skipped and a page is read on, at most 64 reads, until it is
- * full: when the reads run out first the cursor is the last row read, so a short page, even an empty one, may still
- * have a `next_cursor` (read on until it is null).
+ * the end. Rows of accounts the caller may not read are skipped and a page is read on, at most 64 reads
+ * (PAGE_READS_MAX), until it is full: when the reads run out first the cursor is the last row read, so a short page,
+ * even an empty one, may still have a `next_cursor` (read on until it is null).
  */
 
 import { Hono, type Context } from 'hono'
@@ -32,7 +32,11 @@ const ID = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 
 const COUNT = v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'expected a non-negative integer'), v.transform(Number))
 const LIMIT = v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected an integer 1–1000'), v.transform(Number), v.minValue(1, 'expected an integer 1–1000'), v.maxValue(1000, 'expected an integer 1–1000'))
 
-const ACCOUNT_QUERY = v.strictObject({ account: v.exactOptional(ID) })
+/** GET /v1/positions, /v1/balances and /v1/pnl: one account, or every account the caller may read. */
+export const ACCOUNT_QUERY = v.strictObject({ account: v.exactOptional(ID) })
+
+/** Reads of `limit + 1` rows one page of /v1/fills or /v1/ledger makes at most before it answers with what it has. */
+export const PAGE_READS_MAX = 64
 
 const RANGE = {
   account: v.exactOptional(ID),
@@ -125,7 +129,7 @@ function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services):
   const query = parseOrThrow(FILLS_QUERY, c.req.query())
   const { accounts, asOfLsn } = scope(c, office, query.account)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
-  // Rows of accounts the caller may not read are skipped, so the page is read on (at most 64 reads) until it is full.
+  // Rows of accounts the caller may not read are skipped, so the page is read on (at most PAGE_READS_MAX reads) until it is full.
   const { fills, nextAfterLsn } = fillPage(
     office.projector.store,
     {
@@ -136,7 +140,7 @@ function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services):
       ...(query.cursor === undefined ? {} : { afterLsn: Number(query.cursor) }),
       limit,
     },
-    { visible: accounts, readsMax: 64 },
+    { visible: accounts, readsMax: PAGE_READS_MAX },
   )
   return c.json({ as_of_lsn: asOfLsn, fills: fills.map(fillView), next_cursor: nextAfterLsn === null ? null : String(nextAfterLsn) })
 }
@@ -149,7 +153,7 @@ function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Service
   let after = lsnText === undefined ? undefined : { lsn: Number(lsnText), seq: Number(seqText ?? 0) }
   const page: ReturnType<typeof postingView>[] = []
   let readToEnd = false
-  for (let round = 0; page.length <= limit && round < 64; round++) {
+  for (let round = 0; page.length <= limit && round < PAGE_READS_MAX; round++) {
     const rows = office.projector.store.postings({
       ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
       ...(query.account === undefined ? {} : { accountId: query.account }),

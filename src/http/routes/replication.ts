@@ -14,11 +14,61 @@
 import { timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
+import * as v from 'valibot'
 import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
 import { SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, chainHashAt, replicationStream, streamRefusal } from '../../runtime/ha/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotStore } from '../../runtime/snapshot/index.ts'
 import { ApiError } from '../errors.ts'
 import type { HaHttp, HaSyncHttp } from '../services.ts'
+
+/**
+ * What each replication query parameter must be. A bad or missing one is 400 VALIDATION_FAILED with the message
+ * `<name> must be <rule>, got <value>` and no details, as these routes have always answered.
+ */
+const QUERY_RULES = {
+  lsn: 'an integer ≥ 0',
+  from_lsn: 'an integer ≥ 1',
+  head: 'the 32-byte chain head as 64 lowercase hex digits',
+} as const
+
+type QueryName = keyof typeof QUERY_RULES
+
+function mustBe(name: QueryName, input: unknown): string {
+  return `${name} must be ${QUERY_RULES[name]}, got ${JSON.stringify(input ?? null)}`
+}
+
+/** An integer as `Number()` reads it (so `1e3` is 1000), safe and at least `min`. */
+function integerText(name: QueryName, min: number) {
+  const message = (issue: v.BaseIssue<unknown>): string => mustBe(name, issue.input)
+  return v.pipe(v.string(message), v.check((text) => Number.isSafeInteger(Number(text)) && Number(text) >= min, message), v.transform(Number))
+}
+
+/** A query object whose missing parameters get their own rule's message; parameters not named here are ignored. */
+function replicationQuery<TEntries extends Partial<Record<QueryName, v.GenericSchema<string, unknown>>>>(entries: TEntries) {
+  return v.object(entries, (issue) => mustBe(issue.path?.[0]?.key as QueryName, undefined))
+}
+
+/** GET /replication/hash. */
+export const HASH_QUERY = replicationQuery({ lsn: integerText('lsn', 0) })
+
+/** GET /replication/stream: the standby's next LSN and its chain head (the hash at from_lsn - 1). */
+export const REPLICATION_STREAM_QUERY = replicationQuery({
+  from_lsn: integerText('from_lsn', 1),
+  head: v.pipe(v.string((issue) => mustBe('head', issue.input)), v.regex(/^[0-9a-f]{64}$/, (issue) => mustBe('head', issue.input)), v.transform(fromHex)),
+})
+
+/** POST /replication/ack: the LSN through which the standby holds the log durably. Other keys are ignored. */
+export const ACK_BODY_SCHEMA = v.object({ lsn: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) })
+
+/** What GET /replication/stream answers with: envelopes of raw WAL frames (src/runtime/ha/envelope.ts). */
+export const WAL_FRAMES_CONTENT_TYPE = 'application/vnd.egress.wal-frames'
+
+/** The first problem, as these routes have always reported it: the message alone, no details. */
+function parseReplicationQuery<TSchema extends v.GenericSchema>(schema: TSchema, c: Context): v.InferOutput<TSchema> {
+  const parsed = v.safeParse(schema, c.req.query(), { abortEarly: true })
+  if (!parsed.success) throw new ApiError('VALIDATION_FAILED', parsed.issues[0].message)
+  return parsed.output
+}
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -71,16 +121,15 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     await next()
   })
   app.get('/replication/hash', (c) => {
-    const lsn = positiveInteger(c.req.query('lsn'), 'lsn', 0)
+    const { lsn } = parseReplicationQuery(HASH_QUERY, c)
     const hash = chainHashAt(wal(), lsn)
     if (hash === null) throw new ApiError('NOT_FOUND', `this log does not hold LSN ${lsn}`, { details: { first_lsn: wal().firstLsn, last_lsn: wal().lastLsn } })
     return c.json({ lsn, hash: toHex(hash), last_lsn: wal().lastLsn })
   })
   app.post('/replication/ack', async (c) => {
     const body: unknown = await c.req.json().catch(() => null)
-    const lsn = typeof body === 'object' && body !== null ? (body as { lsn?: unknown }).lsn : undefined
-    if (typeof lsn !== 'number' || !Number.isSafeInteger(lsn) || lsn < 0) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0}, got ${JSON.stringify(body)}`)
-    ha.sync?.acknowledge(lsn)
+    if (!v.is(ACK_BODY_SCHEMA, body)) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0}, got ${JSON.stringify(body)}`)
+    ha.sync?.acknowledge(body.lsn)
     return c.body(null, 204)
   })
   app.get('/replication/snapshot', (c) => {
@@ -101,8 +150,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
   })
   app.get('/replication/stream', (c) => {
     const log = wal()
-    const fromLsn = positiveInteger(c.req.query('from_lsn'), 'from_lsn', 1)
-    const head = parseHead(c.req.query('head'))
+    const { from_lsn: fromLsn, head } = parseReplicationQuery(REPLICATION_STREAM_QUERY, c)
     const refusal = streamRefusal(log, fromLsn, head)
     if (refusal !== null) {
       const details = refusal.code === 'DIVERGED' ? { leader_last_lsn: refusal.leaderLastLsn } : { leader_first_lsn: refusal.leaderFirstLsn }
@@ -126,7 +174,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
         await frames.return(undefined)
       },
     }, { highWaterMark: 1 })
-    return new Response(body, { status: 200, headers: { 'Content-Type': 'application/vnd.egress.wal-frames', 'Cache-Control': 'no-store' } })
+    return new Response(body, { status: 200, headers: { 'Content-Type': WAL_FRAMES_CONTENT_TYPE, 'Cache-Control': 'no-store' } })
   })
   return app
 }
@@ -167,22 +215,4 @@ function requireReplicationToken(token: string): MiddlewareHandler {
     }
     await next()
   }
-}
-
-function positiveInteger(text: string | undefined, name: string, min: number): number {
-  const value = Number(text)
-  if (text === undefined || !Number.isSafeInteger(value) || value < min) {
-    throw new ApiError('VALIDATION_FAILED', `${name} must be an integer ≥ ${min}, got ${JSON.stringify(text ?? null)}`)
-  }
-  return value
-}
-
-function parseHead(text: string | undefined): Uint8Array {
-  try {
-    const head = fromHex(text ?? '')
-    if (head.byteLength === 32) return head
-  } catch {
-    // fall through to the one message below
-  }
-  throw new ApiError('VALIDATION_FAILED', `head must be the 32-byte chain head as 64 lowercase hex digits, got ${JSON.stringify(text ?? null)}`)
 }

@@ -5,12 +5,20 @@
  */
 
 import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
 import { canHalt, canRead, canReadAudit, principalOf, type AuthEnv } from '../auth/index.ts'
-import { ApiError } from '../errors.ts'
+import { ApiError, parseOrThrow } from '../errors.ts'
 import type { Services } from '../services.ts'
 import { parseLastEventId, type StreamScope } from '../sse/index.ts'
 import { findOrder } from './order-lookup.ts'
 import { pathId } from './support.ts'
+
+/**
+ * The streams' query: `last_event_id` stands in for the header, which wins when both are sent. Any string passes here;
+ * it is then checked exactly as the header is (parseLastEventId), so a bad one is the header's 400. Other parameters
+ * are ignored (a client may add its own, e.g. to defeat a cache).
+ */
+export const STREAM_QUERY = v.object({ last_event_id: v.exactOptional(v.string()) })
 
 export function streamRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
@@ -32,7 +40,7 @@ export function streamRoutes(services: Services): Hono<AuthEnv> {
 }
 
 function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Response {
-  const lastEventId = parseLastEventId(c.req.header('Last-Event-ID') ?? c.req.query('last_event_id'))
+  const lastEventId = parseLastEventId(c.req.header('Last-Event-ID') ?? parseOrThrow(STREAM_QUERY, c.req.query()).last_event_id)
   if (lastEventId === 'invalid') {
     throw new ApiError('VALIDATION_FAILED', 'Last-Event-ID: expected an event id (a non-negative integer)', {
       details: { issues: [{ path: 'header.Last-Event-ID', message: 'expected a non-negative integer' }] },

@@ -1,0 +1,169 @@
+/**
+ * The success answers /openapi.json describes are what the routes send: each answer (and each row of a list) is held
+ * to its documented schema — no key the document does not name, every key it says is always there, each value of the
+ * documented type. A field added to or renamed in a view without the document fails here.
+ */
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { backOfficeOf } from '../../src/backoffice/index.ts'
+import { createApp } from '../../src/http/app.ts'
+import type { HaHttp } from '../../src/http/services.ts'
+import { testKeys } from '../audit/support.ts'
+import { auth, eventually, json, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+type Json = Record<string, unknown>
+
+const HA: HaHttp = { replicationToken: 'openapi-shapes-token', isLeader: () => true, leaderUrl: () => null, status: () => ({}), chunkBytesMax: 64 * 1024, heartbeatMs: 1_000 }
+
+let keyDir: string
+let gw: TestGateway
+let doc: Json
+let auditor: string
+let trader: string
+let ops: string
+let admin: string
+/** The order that rests (shape-3). */
+let restingId: string
+
+beforeAll(async () => {
+  keyDir = mkdtempSync(join(tmpdir(), 'egress-openapi-shapes-'))
+  const signingKeyFile = join(keyDir, 'seal.private.jwk.json')
+  writeFileSync(signingKeyFile, JSON.stringify((await testKeys()).privateJwk), { mode: 0o600 })
+  chmodSync(signingKeyFile, 0o600)
+  gw = await startTestGateway({ config: { audit: { signingKeyFile } } })
+  auditor = await gw.token({ sub: 'audrey', roles: ['auditor'], accounts: [] })
+  trader = await gw.token({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+  ops = await gw.token({ sub: 'olga', roles: ['ops'], accounts: [] })
+  admin = await gw.token({ sub: 'adam', roles: ['admin'], accounts: [] })
+  // Two orders that fill at once (positions, fills, postings, PnL) and one that rests (a reservation, something to cancel).
+  for (const [key, body] of [
+    ['shape-1', { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.1', price: '61000' }],
+    ['shape-2', { account: 'demo-1', symbol: 'ETH-USD', side: 'sell', type: 'limit', qty: '2', price: '2900' }],
+    ['shape-3', { account: 'demo-1', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '1', price: '2950' }],
+  ] as const) {
+    const response = await gw.request('/v1/orders', post(trader, body, { 'Idempotency-Key': key }))
+    expect(response.status).toBe(202)
+    restingId = (await json(response)).order_id as string
+  }
+  await eventually(() => backOfficeOf(gw.gateway).projector.ledger.counters.fills >= 2)
+  doc = await json(await createApp({ ...gw.http.services, ha: HA }).request('/openapi.json'))
+})
+afterAll(async () => {
+  await gw.stop()
+  rmSync(keyDir, { recursive: true, force: true })
+})
+
+/** The documented schema of the answer `method path` gives with `status`. */
+function answerSchema(method: string, path: string, status: string): Json {
+  const operation = ((doc.paths as Record<string, Json>)[path] as Record<string, Json>)[method.toLowerCase()] as { responses: Record<string, Json> }
+  const content = operation.responses[status]?.content as Record<string, { schema: Json }> | undefined
+  const schema = content?.['application/json']?.schema
+  if (schema === undefined) throw new Error(`${method} ${path} documents no JSON ${status} answer`)
+  return schema
+}
+
+function resolved(schema: Json): Json {
+  if (typeof schema.$ref !== 'string') return schema
+  const name = schema.$ref.replace('#/components/schemas/', '')
+  return (doc.components as { schemas: Record<string, Json> }).schemas[name] as Json
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number'
+  return typeof value
+}
+
+/** Where `value` departs from `schema` (the subset of JSON Schema the document uses). */
+function departures(schemaOrRef: Json, value: unknown, at: string): string[] {
+  const schema = resolved(schemaOrRef)
+  if (Array.isArray(schema.oneOf)) {
+    const matching = (schema.oneOf as Json[]).filter((branch) => departures(branch, value, at).length === 0)
+    return matching.length === 1 ? [] : [`${at}: matches ${matching.length} of the oneOf branches`]
+  }
+  if ('const' in schema && schema.const !== value) return [`${at}: ${JSON.stringify(value)} is not ${JSON.stringify(schema.const)}`]
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`]
+  if (schema.type !== undefined) {
+    const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string]
+    const type = typeOf(value)
+    if (!types.includes(type) && !(type === 'integer' && types.includes('number'))) return [`${at}: a ${type}, documented ${types.join('|')}`]
+  }
+  const found: string[] = []
+  if (typeOf(value) === 'object') {
+    const object = value as Json
+    const properties = schema.properties as Record<string, Json> | undefined
+    for (const key of (schema.required ?? []) as string[]) if (!(key in object)) found.push(`${at}.${key}: documented as always there, missing`)
+    for (const [key, inner] of Object.entries(object)) {
+      if (properties?.[key] !== undefined) found.push(...departures(properties[key], inner, `${at}.${key}`))
+      else if (typeof schema.additionalProperties === 'object') found.push(...departures(schema.additionalProperties as Json, inner, `${at}.${key}`))
+      else if (properties !== undefined) found.push(`${at}.${key}: not in the document`)
+    }
+  }
+  if (Array.isArray(value) && schema.items !== undefined) value.forEach((item, index) => found.push(...departures(schema.items as Json, item, `${at}[${index}]`)))
+  return found
+}
+
+async function expectDocumented(method: 'GET' | 'POST', url: string, init: RequestInit, options: { path?: string; status?: number; rows?: string } = {}): Promise<Json> {
+  const response = await gw.request(url, { ...init, method })
+  const status = options.status ?? 200
+  const body = await json(response)
+  expect({ url, status: response.status }).toEqual({ url, status })
+  const path = options.path ?? url.replace(/\?.*$/, '')
+  expect({ url, departures: departures(answerSchema(method, path, String(status)), body, 'answer') }).toEqual({ url, departures: [] })
+  if (options.rows !== undefined) expect({ url, rows: (body[options.rows] as unknown[]).length > 0 }).toEqual({ url, rows: true })
+  return body
+}
+
+describe('back office answers are the documented shapes', () => {
+  test('positions, balances, pnl, fills, ledger (rows included), stats and reconcile', async () => {
+    const read = { headers: auth(auditor) }
+    await expectDocumented('GET', '/v1/positions', read, { rows: 'positions' })
+    await expectDocumented('GET', '/v1/balances?account=demo-1', read, { rows: 'balances' })
+    await expectDocumented('GET', '/v1/pnl', read, { rows: 'pnl' })
+    await expectDocumented('GET', '/v1/fills?limit=1', read, { rows: 'fills' })
+    await expectDocumented('GET', '/v1/ledger?limit=2', read, { rows: 'postings' })
+    const stats = await expectDocumented('GET', '/v1/stats', read)
+    expect(stats.store).not.toBeNull()
+    expect((await expectDocumented('GET', '/v1/stats', { headers: auth(trader) })).store).toBeNull()
+    await backOfficeOf(gw.gateway).reconcile()
+    const reconcile = await expectDocumented('GET', '/v1/reconcile', read)
+    expect(reconcile.last_run).not.toBeNull()
+  })
+})
+
+describe('audit answers are the documented shapes', () => {
+  test('anchor, seals (a seal listed) and verify', async () => {
+    await expectDocumented('POST', '/v1/audit/anchor', post(auditor, {}))
+    await expectDocumented('GET', '/v1/audit/seals', { headers: auth(auditor) }, { rows: 'seals' })
+    const verify = await expectDocumented('GET', '/v1/audit/verify', { headers: auth(admin) })
+    expect(verify.method).toBe('full')
+  })
+})
+
+describe('order and operator answers are the documented shapes', () => {
+  test('cancel, amend, flatten, the kill switches, /health/live', async () => {
+    const id = restingId
+    await eventually(() => gw.gateway.engine.state.orders.get(id)?.status === 'AckedOpen')
+    await expectDocumented('POST', `/v1/orders/${id}/amend`, post(trader, { price: '2940' }), { path: '/v1/orders/{id}/amend', status: 202 })
+    await eventually(() => gw.gateway.engine.state.orders.get(id)?.amend === null || gw.gateway.engine.state.orders.get(id)?.amend === undefined)
+    await expectDocumented('POST', `/v1/orders/${id}/cancel`, post(trader, {}), { path: '/v1/orders/{id}/cancel', status: 202 })
+    await expectDocumented('POST', '/v1/admin/halt', post(ops, {}))
+    await expectDocumented('POST', '/v1/admin/resume', post(ops, { note: 'drill over' }))
+    await expectDocumented('POST', '/v1/admin/mode', post(admin, { mode: 'paper' }))
+    await expectDocumented('POST', '/v1/accounts/demo-2/flatten', post(ops, {}, { 'Idempotency-Key': 'shape-flatten' }), { path: '/v1/accounts/{id}/flatten', status: 202 })
+    await expectDocumented('GET', '/health/live', {})
+  })
+})
+
+describe('replication answers are the documented shapes', () => {
+  test('/replication/hash', async () => {
+    const app = createApp({ ...gw.http.services, ha: HA })
+    const response = await app.request('/replication/hash?lsn=1', { headers: { Authorization: `Bearer ${HA.replicationToken}` } })
+    expect(response.status).toBe(200)
+    expect(departures(answerSchema('GET', '/replication/hash', '200'), await json(response), 'answer')).toEqual([])
+  })
+})

@@ -1,0 +1,88 @@
+/**
+ * The operator controls part of the document (routes/admin.ts, admin-snapshot.ts): mode, the kill switches, an
+ * on-demand snapshot, and per-account flatten.
+ */
+
+import { MODE_BODY_SCHEMA, SWITCH_BODY_SCHEMA } from '../routes/admin.ts'
+import { SNAPSHOT_BODY_SCHEMA } from '../routes/admin-snapshot.ts'
+import { ACCOUNT_ID, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, operation, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
+
+const LSN = { type: ['integer', 'null'], description: 'LSN of the last record the command wrote; null when it wrote none (a repeat: the mode or switch was already so)' }
+const SWITCH_RECORDED = jsonAnswer('Switch recorded', { type: 'object', properties: { action: { type: 'string' }, trading_switch: { type: 'string' }, lsn: LSN } })
+
+function killSwitch(summary: string): Json {
+  return operation({
+    tag: 'admin',
+    summary,
+    security: 'bearer',
+    errors: ['400', '401', '403', '413', '429', '503'],
+    responses: { '200': SWITCH_RECORDED },
+    requestBody: { required: false, content: jsonContent(ref('KillSwitch')) },
+  })
+}
+
+export function adminPart(): DocumentPart {
+  return {
+    schemas: {
+      SetMode: schemaOf(MODE_BODY_SCHEMA),
+      KillSwitch: schemaOf(SWITCH_BODY_SCHEMA),
+      SnapshotTaken: {
+        type: 'object',
+        required: ['taken', 'lsn'],
+        properties: {
+          taken: { type: 'boolean', description: 'false: nothing changed since the newest snapshot (reason, newest)' },
+          lsn: { type: 'integer', description: 'The LSN the snapshot holds the projections at' },
+          file: { type: 'string' },
+          digest: { type: 'string', description: 'SHA-256 of the snapshot file content (hex)' },
+          bytes: { type: 'integer' },
+          pause_ms: { type: 'number', description: 'Intake pause: the synchronous capture of every section' },
+          block_ms_max: { type: 'number', description: 'Longest single stretch the snapshot held the event loop' },
+          write_ms: { type: 'number' },
+          total_ms: { type: 'number' },
+          compaction: { type: ['object', 'null'], description: 'What the configured compaction removed after it' },
+          reason: { type: 'string' },
+          newest: { type: ['object', 'null'] },
+        },
+      },
+    },
+    paths: {
+      '/v1/admin/mode': {
+        post: operation({
+          tag: 'admin',
+          summary: 'Change mode (paper, shadow, live). admin only',
+          security: 'bearer',
+          errors: ['400', '401', '403', '413', '429', '503'],
+          responses: { '200': jsonAnswer('Mode recorded', { type: 'object', properties: { mode: { type: 'string' }, lsn: LSN } }) },
+          requestBody: { required: true, content: jsonContent(ref('SetMode')) },
+        }),
+      },
+      '/v1/admin/halt': { post: killSwitch('HALT: nothing new accepted or sent. ops, admin') },
+      '/v1/admin/cancel-only': { post: killSwitch('CANCEL_ONLY: cancels only. ops, admin') },
+      '/v1/admin/resume': { post: killSwitch('RESUME normal trading. ops, admin') },
+      '/v1/admin/snapshot': {
+        post: operation({
+          tag: 'admin',
+          summary: 'Take a snapshot of the projections now: LSN, file, digest, bytes, intake pause; taken false when nothing changed. ops, admin',
+          security: 'bearer',
+          errors: ['400', '401', '403', '413', '503'],
+          responses: {
+            '200': { description: 'Snapshot written (or already current)', content: jsonContent(ref('SnapshotTaken')) },
+            '409': errorResponse('Snapshots are disabled in the config (details.reason snapshots_disabled)'),
+            '503': errorResponse('Not ready or draining, the log has failed (details.reason log_failed), or the snapshot failed (snapshot_failed, details.detail says why)'),
+          },
+          requestBody: { required: false, content: jsonContent(schemaOf(SNAPSHOT_BODY_SCHEMA, 'Empty object or no body')) },
+        }),
+      },
+      '/v1/accounts/{id}/flatten': {
+        post: operation({
+          tag: 'admin',
+          summary: "Cancel the account's open orders and close its positions (Lane0). The account's trader/bot, or ops/admin",
+          security: 'bearer',
+          errors: ['400', '401', '403', '404', '413', '429', '503'],
+          responses: { '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: LSN } }) },
+          parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }],
+        }),
+      },
+    },
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The audit part of the document (routes/audit.ts): verify the live log, list its seals, seal the chain head now.
+ * auditor and admin only (requireRole on /v1/audit/*).
+ */
+
+import { LIVE_VERIFY_BYTES_MAX_DEFAULT, SEALS_QUERY, SEALS_SCAN_RECORDS_MAX_DEFAULT } from '../routes/audit.ts'
+import { errorResponse, integer, jsonAnswer, nullable, operation, queryParameters, record, ref, type DocumentPart } from './shared.ts'
+
+const WHO = 'auditor, admin (others 403)'
+
+export function auditPart(): DocumentPart {
+  return {
+    schemas: {
+      AuditVerification: {
+        type: 'object',
+        required: ['method', 'report', 'runtime'],
+        properties: {
+          method: { type: 'string', enum: ['full', 'self-check'], description: `full: every byte read again; self-check: the log is above ${LIVE_VERIFY_BYTES_MAX_DEFAULT} bytes, so the runtime self-check brought up to the head answers instead` },
+          note: { type: 'string', description: 'With self-check: why, and the CLI command for the full check on a copy of the directory' },
+          report: { type: ['object', 'null'], description: 'What "egress audit verify --json" prints: ok, segments, records, bytes, firstLsn, lastLsn, chainHead, seals, anchors, tornTail, problems, firstProblem, …; null with self-check' },
+          runtime: record({
+            selfCheckEnabled: { type: 'boolean' },
+            verified: { type: ['boolean', 'null'] },
+            lastFinding: { type: ['object', 'null'], description: 'The first problem the self-check found (code, file, offsetBytes, lsn, detail)' },
+            lastLsn: { type: 'integer' },
+          }),
+        },
+      },
+      Seal: {
+        oneOf: [
+          record({
+            record_lsn: integer('LSN of the seal record'),
+            sealed_lsn: integer('The LSN whose chain head it signs'),
+            chain_head: { type: 'string', description: 'hex' },
+            epoch: { type: 'integer' },
+            kid: nullable('string', 'Key id of the signing key'),
+            sealed_at_ms: { type: 'integer' },
+            prev_seal_lsn: { type: ['integer', 'null'] },
+            jws: { type: 'string', description: 'The signed seal (compact JWS); its signature is not checked here (verify does that)' },
+          }),
+          {
+            type: 'object',
+            required: ['record_lsn', 'malformed'],
+            properties: { record_lsn: { type: 'integer' }, malformed: { type: 'string', description: 'Why it does not parse (a finding; never skipped)' }, jws: { type: 'string' } },
+          },
+        ],
+      },
+      Anchor: record(
+        { lsn: integer('The LSN sealed'), chainHead: { type: 'string', description: 'hex' }, seal: { type: 'string', description: 'The seal (compact JWS)' }, sealRecordLsn: integer('LSN of the seal record') },
+        'The shape "egress audit anchor DIR" prints; keep it outside the gateway ("egress audit verify --anchors" takes it back)',
+      ),
+    },
+    paths: {
+      '/v1/audit/verify': {
+        get: operation({
+          tag: 'audit',
+          summary: `Verify the live log independently: every CRC, the whole hash chain, every seal signature (damage found triggers the self-check's response). ${WHO}`,
+          security: 'bearer',
+          errors: ['401', '403', '503'],
+          responses: { '200': jsonAnswer('The verification and the runtime self-check state', ref('AuditVerification')) },
+        }),
+      },
+      '/v1/audit/seals': {
+        get: operation({
+          tag: 'audit',
+          summary: `The seal records in the log, oldest first, cursor pagination. ${WHO}`,
+          security: 'bearer',
+          errors: ['400', '401', '403', '503'],
+          responses: {
+            '200': jsonAnswer(
+              `{ seals, next_cursor }: follow next_cursor until it is null; a page reads at most ${SEALS_SCAN_RECORDS_MAX_DEFAULT} log records, so a short or empty page may still have one`,
+              record({ seals: { type: 'array', items: ref('Seal') }, next_cursor: nullable('string', 'The last LSN read: the next page starts after it; null at the end of the log') }),
+            ),
+          },
+          parameters: queryParameters(SEALS_QUERY, { limit: 'Seals per page, 1–1000 (default 100)', cursor: 'next_cursor of the previous page' }),
+        }),
+      },
+      '/v1/audit/anchor': {
+        post: operation({
+          tag: 'audit',
+          summary: `Seal the chain head now and return the anchor to store outside the gateway (any body is ignored). ${WHO}`,
+          security: 'bearer',
+          errors: ['401', '403', '413', '429', '503'],
+          responses: {
+            '200': jsonAnswer('The anchor', ref('Anchor')),
+            '409': errorResponse('No seal signing key is configured (details.reason AUDIT_SIGNING_KEY_MISSING), or the log is empty (AUDIT_LOG_EMPTY)'),
+          },
+        }),
+      },
+    },
+  }
+}

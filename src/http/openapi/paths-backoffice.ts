@@ -1,0 +1,207 @@
+/**
+ * The back office part of the document (routes/backoffice.ts): positions, balances, PnL, fills, the ledger's postings,
+ * stats and reconcile state, read-only, from the query model. Row shapes follow src/backoffice/views.ts.
+ */
+
+import { RECONCILE_CHECKS } from '../../backoffice/index.ts'
+import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY, PAGE_READS_MAX } from '../routes/backoffice.ts'
+import { decimal, integer, jsonAnswer, nullable, operation, queryParameters, record, ref, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
+
+const WHO = 'Any authenticated principal: trader/bot see the accounts in their token, ops, auditor and admin every account'
+const ACCOUNT = 'Only this account (403 if the caller may not read it); without it, every account the caller may read'
+const AS_OF_LSN = integer('The log position the answer reflects: the query model is brought up to the log first, so a read after a write sees it')
+
+const RANGE = {
+  account: ACCOUNT,
+  from_lsn: 'Rows recorded at or after this LSN',
+  to_lsn: 'Rows recorded at or before this LSN',
+  from_ms: 'Rows recorded at or after this time (ms since the epoch)',
+  to_ms: 'Rows recorded at or before this time (ms since the epoch)',
+  limit: 'Rows per page, 1–1000 (default 100, capped at the configured page bound)',
+}
+
+const PAGED =
+  `follow next_cursor until it is null. Rows of accounts the caller may not read are skipped and a page is read on until it is full, ` +
+  `at most ${PAGE_READS_MAX} reads of limit + 1 rows; when the reads run out first the cursor is the last row read, so a short or empty page may still have one`
+
+const rowsOf = (name: string): Json => ({ type: 'array', items: ref(name) })
+
+function read(spec: { summary: string; errors: readonly ErrorStatus[]; answer: Json; parameters?: Json[] }): Json {
+  return operation({
+    tag: 'backoffice',
+    summary: `${spec.summary}. ${WHO}`,
+    security: 'bearer',
+    errors: spec.errors,
+    responses: { '200': spec.answer },
+    ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
+  })
+}
+
+const RECONCILE = record({
+  ok: { type: 'boolean', description: 'No break is open, for any account' },
+  open_breaks: rowsOf('ReconcileBreak'),
+  open_break_count: integer('Every open break for every-account readers; the ones listed otherwise'),
+  last_run: { type: ['object', 'null'], description: 'run_id, at_ms, as_of_lsn, lsn, checks, skipped, breaks_seen, opened, cleared; null before the first run' },
+  last_error: { type: ['object', 'null'], description: '{ atMs, message } of the last scheduled reconcile run that failed; null once one succeeds' },
+})
+
+const STATS = record({
+  applied_lsn: integer('Every log record up to it is in the ledger'),
+  stored_lsn: integer('The query model holds the ledger up to it'),
+  log_last_lsn: integer("The log's last LSN"),
+  lag_records: integer('Log records not yet in the query model'),
+  pending_rows: integer('Rows waiting to be written to the query model'),
+  batches_written: { type: 'integer' },
+  store_rebuilt_at_start: { type: 'boolean' },
+  store_resumed_from_lsn: integer('The LSN the query model resumed from at start'),
+  ledger_complete: { type: 'boolean' },
+  section_lsn: nullable('integer', 'The snapshot section the back office started from; null: it replayed the log'),
+  store_restored_from_section: { type: 'boolean' },
+  section_problem: nullable('string', 'Why a snapshot section was refused'),
+  ledger: { type: 'object', description: 'entries, postings, fills, fundings, orders, orders_retired, fills_unbooked, positions' },
+  store: { type: ['object', 'null'], description: 'Rows of the query model, its model version and through which LSN it holds no true-up fills; null unless the caller reads every account' },
+  open_breaks: { type: 'integer' },
+  last_reconcile_lsn: { type: ['integer', 'null'] },
+})
+
+export function backofficePart(): DocumentPart {
+  return {
+    schemas: {
+      Position: record({
+        account: { type: 'string' },
+        venue: { type: 'string' },
+        symbol: { type: 'string' },
+        base_asset: { type: 'string' },
+        quote_asset: { type: 'string' },
+        net_qty: decimal('Signed: negative is short'),
+        avg_cost: { ...decimal('Average cost of the open quantity'), type: ['string', 'null'] },
+        cost_basis: decimal(),
+        realized_pnl: decimal(),
+        mark_price: { ...decimal("The venue's reference price now; null when it has none"), type: ['string', 'null'] },
+        unrealized_pnl: { ...decimal('At mark_price; null without one'), type: ['string', 'null'] },
+        fees: { type: 'object', additionalProperties: decimal(), description: 'Fees paid, by asset' },
+        bought_qty: decimal(),
+        sold_qty: decimal(),
+        fills: integer('Fills booked into the position'),
+        last_lsn: integer('LSN of the last record that changed it'),
+      }),
+      Balance: record({ account: { type: 'string' }, asset: { type: 'string' }, total: decimal(), reserved: decimal('Held by open orders'), available: decimal('total - reserved') }),
+      Pnl: record(
+        {
+          account: { type: 'string' },
+          asset: { type: 'string', description: 'The quote asset the figures are in' },
+          realized_pnl: decimal(),
+          unrealized_pnl: decimal('At the marks; positions without one are left out (unmarked)'),
+          fees: decimal('Fees paid in this asset'),
+          net_pnl: decimal('realized + unrealized - fees'),
+          unmarked: { type: 'array', items: { type: 'string' }, description: 'venue:symbol of open positions with no mark price' },
+        },
+        'PnL of one account in one quote asset',
+      ),
+      Fill: record({
+        lsn: integer('LSN of the fill record (the cursor is one)'),
+        exec_id: { type: 'string' },
+        order_id: { type: 'string' },
+        account: { type: 'string' },
+        venue: { type: 'string' },
+        symbol: { type: 'string' },
+        side: { type: 'string', enum: ['buy', 'sell'] },
+        qty: decimal(),
+        price: decimal(),
+        fee: decimal(),
+        fee_asset: { type: 'string' },
+        liquidity: { type: ['string', 'null'], enum: ['maker', 'taker', null] },
+        synthetic: { type: 'boolean', description: 'Inferred by reconciliation, to be trued up by the real executions it stands for' },
+        replaces_synthetic: { type: 'boolean', description: 'A real execution behind a true-up' },
+        superseded_qty: { ...decimal('Of a synthetic fill, the quantity real executions replaced as of to_lsn (or as_of_lsn); null when not known'), type: ['string', 'null'] },
+        superseded: nullable('boolean', 'A synthetic fill wholly replaced by real executions; null when not known'),
+        cash: decimal('Paid (negative) or received (positive) in the quote asset, as booked'),
+        venue_time_ms: nullable('integer', "The venue's execution time"),
+        at_ms: integer('When the gateway recorded it'),
+      }),
+      Posting: record({
+        lsn: integer('The journal entry (log record) it belongs to'),
+        seq: integer('Position within the entry; lsn.seq orders postings totally (the cursor is one)'),
+        book: { type: 'string', description: 'The book: an account, or bookkeeping (venue, fees, funding) that only every-account readers see' },
+        account: { type: 'string', description: 'The trading account it concerns' },
+        asset: { type: 'string' },
+        amount: decimal('Signed: positive adds to the book'),
+        kind: { type: 'string', enum: ['funding', 'trade_base', 'trade_quote', 'fee'] },
+        ref: { type: 'string', description: "The fill's execution id or the funding reference" },
+        at_ms: integer('When it was recorded'),
+      }),
+      ReconcileBreak: record({
+        key: { type: 'string' },
+        check: { type: 'string', enum: [...RECONCILE_CHECKS] },
+        what: { type: 'string' },
+        expected: { type: 'string' },
+        actual: { type: 'string' },
+        first_seen_ms: { type: 'integer' },
+        opened_lsn: integer('LSN of the record that opened it'),
+        as_of_lsn: integer('The ledger position the reconcile compared at'),
+      }),
+    },
+    paths: {
+      '/v1/positions': {
+        get: read({
+          summary: 'Positions: net quantity, average cost, realized and unrealized PnL at the venue mark',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer('{ as_of_lsn, positions }', record({ as_of_lsn: AS_OF_LSN, positions: rowsOf('Position') })),
+          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
+        }),
+      },
+      '/v1/balances': {
+        get: read({
+          summary: 'Balances per account and asset: total, reserved by open orders, available',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer('{ as_of_lsn, balances }', record({ as_of_lsn: AS_OF_LSN, balances: rowsOf('Balance') })),
+          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
+        }),
+      },
+      '/v1/pnl': {
+        get: read({
+          summary: 'PnL per account and quote asset: realized, unrealized at the marks, fees, net',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer('{ as_of_lsn, pnl }', record({ as_of_lsn: AS_OF_LSN, pnl: rowsOf('Pnl') })),
+          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
+        }),
+      },
+      '/v1/fills': {
+        get: read({
+          summary: 'Fills in log order (synthetic fills marked with what real executions superseded), cursor pagination',
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer(
+            `{ as_of_lsn, fills, next_cursor }: ${PAGED}`,
+            record({ as_of_lsn: AS_OF_LSN, fills: rowsOf('Fill'), next_cursor: nullable('string', 'An LSN: the next page starts after it; null at the end') }),
+          ),
+          parameters: queryParameters(FILLS_QUERY, { ...RANGE, symbol: 'Only this symbol', order_id: 'Only fills of this order', cursor: 'next_cursor of the previous page' }),
+        }),
+      },
+      '/v1/ledger': {
+        get: read({
+          summary: "The ledger's postings in log order (lsn.seq), cursor pagination",
+          errors: ['400', '401', '403', '503'],
+          answer: jsonAnswer(
+            `{ as_of_lsn, postings, next_cursor }: ${PAGED}`,
+            record({ as_of_lsn: AS_OF_LSN, postings: rowsOf('Posting'), next_cursor: nullable('string', 'lsn.seq: the next page starts after it; null at the end') }),
+          ),
+          parameters: queryParameters(LEDGER_QUERY, { ...RANGE, asset: 'Only this asset', book: 'Only this book', cursor: 'next_cursor of the previous page' }),
+        }),
+      },
+      '/v1/stats': {
+        get: read({
+          summary: 'The back office itself: how far it trails the log, ledger counters, the query model (store: every-account readers only, else null), open breaks',
+          errors: ['401', '503'],
+          answer: jsonAnswer('Back office figures', STATS),
+        }),
+      },
+      '/v1/reconcile': {
+        get: read({
+          summary: 'Reconcile state: open breaks (a trader or bot sees those naming its accounts), the last run, the last error',
+          errors: ['401', '503'],
+          answer: jsonAnswer('{ ok, open_breaks, open_break_count, last_run, last_error }', RECONCILE),
+        }),
+      },
+    },
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The replication part of the document (routes/replication.ts): internal, between the two nodes of an HA pair, and
+ * served only by a node running HA (the document lists them only there). Authenticated by the nodes' shared
+ * replication token, not a client JWT, and answered by the leader only (503 NOT_LEADER elsewhere).
+ */
+
+import type { StreamRefusal } from '../../runtime/ha/index.ts'
+import { SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS } from '../../runtime/ha/index.ts'
+import { ACK_BODY_SCHEMA, HASH_QUERY, REPLICATION_STREAM_QUERY, WAL_FRAMES_CONTENT_TYPE } from '../routes/replication.ts'
+import { errorResponse, integer, jsonAnswer, jsonContent, operation, queryParameters, record, ref, schemaOf, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
+
+const REFUSAL_CODES = ['DIVERGED', 'RESYNC_REQUIRED'] as const satisfies readonly StreamRefusal['code'][]
+
+const UNAUTHENTICATED = errorResponse("UNAUTHENTICATED: no or wrong replication token (the nodes' shared secret)")
+/** Unlike /v1, a 400 here carries its message alone, no details.issues (as these routes have always answered). */
+const BAD_QUERY = errorResponse('VALIDATION_FAILED: a parameter is missing or bad; the message says which and what it must be (`lsn must be an integer ≥ 0, got "x"`)')
+const NOT_LEADER = errorResponse('NOT_LEADER: only the leader serves replication (details.leader); or the node is draining')
+
+/** Every replication route: 401 without the token, 503 on a node not leading; `errors` adds the shared ones it can give. */
+function replication(spec: { summary: string; errors: readonly ErrorStatus[]; responses: Json; parameters?: Json[]; requestBody?: Json }): Json {
+  return operation({
+    tag: 'replication',
+    summary: `${spec.summary}. Internal: the standby of an HA pair, with the replication token`,
+    security: 'replication',
+    errors: spec.errors,
+    responses: { '401': UNAUTHENTICATED, '503': NOT_LEADER, ...spec.responses },
+    ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
+    ...(spec.requestBody === undefined ? {} : { requestBody: spec.requestBody }),
+  })
+}
+
+export function replicationPart(): DocumentPart {
+  const header = (name: string, description: string): Json => ({ [name]: { description, schema: { type: 'string' } } })
+  return {
+    schemas: {
+      ReplicationAck: schemaOf(ACK_BODY_SCHEMA, 'The LSN through which the standby holds the log durably'),
+      ReplicationRefusal: record({
+        error: record({
+          code: { type: 'string', enum: [...REFUSAL_CODES] },
+          message: { type: 'string' },
+          details: { type: 'object', description: 'DIVERGED: leader_last_lsn; RESYNC_REQUIRED: leader_first_lsn' },
+        }),
+      }),
+    },
+    paths: {
+      '/replication/hash': {
+        get: replication({
+          summary: "The leader's chain hash at an LSN (a diverged standby searches for where the logs forked)",
+          errors: [],
+          responses: {
+            '400': BAD_QUERY,
+            '200': jsonAnswer('{ lsn, hash, last_lsn }', record({ lsn: { type: 'integer' }, hash: { type: 'string', description: 'hex SHA-256' }, last_lsn: integer("The leader's last LSN") })),
+            '404': errorResponse('This log does not hold the LSN (details.first_lsn, last_lsn)'),
+          },
+          parameters: queryParameters(HASH_QUERY, { lsn: 'An integer ≥ 0 (0: the genesis hash)' }),
+        }),
+      },
+      '/replication/ack': {
+        post: replication({
+          summary: "The standby's durable LSN: synchronous replication's writes wait for it",
+          errors: ['413'],
+          responses: { '204': { description: 'Recorded' }, '400': errorResponse('VALIDATION_FAILED: the body is not {"lsn": integer ≥ 0} (message only, no details)') },
+          requestBody: { required: true, content: jsonContent(ref('ReplicationAck')) },
+        }),
+      },
+      '/replication/snapshot': {
+        get: replication({
+          summary: "The leader's newest valid snapshot, for a standby whose next LSN the leader has compacted away",
+          errors: [],
+          responses: {
+            '200': {
+              description: 'The snapshot file',
+              headers: {
+                ...header(SNAPSHOT_HEADERS.lsn, 'The LSN it holds the state at'),
+                ...header(SNAPSHOT_HEADERS.digest, 'SHA-256 of the file (hex)'),
+                ...header(SNAPSHOT_HEADERS.chainBefore, "The chain hash just before its LSN: where the standby's log starts"),
+              },
+              content: { [SNAPSHOT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+            },
+            '404': errorResponse('This leader keeps no snapshots, or holds none that matches its log'),
+          },
+        }),
+      },
+      '/replication/stream': {
+        get: replication({
+          summary: 'The log from from_lsn on, as a stream of envelopes of raw WAL frames with heartbeats while idle',
+          errors: [],
+          responses: {
+            '400': BAD_QUERY,
+            '200': { description: 'Envelopes of WAL frames (src/runtime/ha/envelope.ts), ended at decision boundaries', content: { [WAL_FRAMES_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } } },
+            '409': jsonAnswer('DIVERGED: the standby holds records this log does not; RESYNC_REQUIRED: this log is compacted past from_lsn (start from the snapshot)', ref('ReplicationRefusal')),
+          },
+          parameters: queryParameters(REPLICATION_STREAM_QUERY, {
+            from_lsn: "The standby's next LSN, an integer ≥ 1",
+            head: "The standby's chain head (the hash at from_lsn - 1), 64 lowercase hex digits",
+          }),
+        }),
+      },
+    },
+  }
+}

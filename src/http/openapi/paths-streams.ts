@@ -1,0 +1,35 @@
+/** The SSE streams part of the document (routes/streams.ts): events from the log, resumable by LSN. */
+
+import { STREAM_QUERY } from '../routes/streams.ts'
+import { ACCOUNT_ID, errorResponse, operation, ORDER_ID, queryParameters, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
+
+const LAST_EVENT_ID = { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d+$' }, description: 'Resume after this LSN; events come from the log, none missed or repeated.' }
+const SSE = { description: 'text/event-stream; event id = LSN, event name = event type; `resync_required` and `disconnect` are control events', content: { 'text/event-stream': { schema: { type: 'string' } } } }
+
+function stream(summary: string, errors: readonly ErrorStatus[], pathParameters: Json[]): Json {
+  return operation({
+    tag: 'streams',
+    summary,
+    security: 'bearer',
+    errors,
+    responses: { '200': SSE, '503': errorResponse('Too many open streams, or the gateway is draining or shutting down (Retry-After)') },
+    parameters: [
+      ...pathParameters,
+      LAST_EVENT_ID,
+      ...queryParameters(STREAM_QUERY, {
+        last_event_id: 'Resume after this LSN, as Last-Event-ID does, for clients that cannot set headers; the header wins when both are sent. A bad value is 400 like a bad header.',
+      }),
+    ],
+  })
+}
+
+export function streamsPart(): DocumentPart {
+  return {
+    schemas: {},
+    paths: {
+      '/v1/orders/{id}/stream': { get: stream("SSE stream of one order. Readers of the order's account (trader/bot in scope; ops, auditor, admin)", ['400', '401', '404'], [ORDER_ID]) },
+      '/v1/accounts/{id}/stream': { get: stream('SSE stream of one account. Readers of the account (trader/bot in scope; ops, auditor, admin)', ['400', '401', '403', '404'], [ACCOUNT_ID]) },
+      '/v1/stream': { get: stream('Global SSE stream: every event. ops, auditor, admin', ['400', '401', '403'], []) },
+    },
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * What every part of the OpenAPI document is built with: valibot schemas turned into JSON Schema, the shared error
+ * responses, and `operation`, which gives every operation the same form (tag, summary, who authenticates, the error
+ * responses it can give).
+ */
+
+import { toJsonSchema } from '@valibot/to-json-schema'
+import type { GenericSchema } from 'valibot'
+import { assert } from '../../domain/assert.ts'
+
+export type Json = Record<string, unknown>
+
+/** A part of the document: its paths and the component schemas they refer to. */
+export interface DocumentPart {
+  paths: Record<string, Json>
+  schemas: Record<string, Json>
+}
+
+/**
+ * The JSON Schema of a valibot schema as a client sends it (typeMode input). Transforms and custom checks have no JSON
+ * Schema form and are skipped (errorMode ignore): what they require is said in words instead.
+ */
+export function schemaOf(schema: GenericSchema, description?: string): Json {
+  const json = toJsonSchema(schema, { errorMode: 'ignore', typeMode: 'input' }) as Json
+  delete json.$schema
+  return description === undefined ? json : { ...json, description }
+}
+
+export const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` })
+export const jsonContent = (schema: Json): Json => ({ 'application/json': { schema } })
+export const errorResponse = (description: string): Json => ({ description, content: jsonContent(ref('Error')) })
+/** A JSON answer whose shape is the schema. */
+export const jsonAnswer = (description: string, schema: Json): Json => ({ description, content: jsonContent(schema) })
+
+export const DECIMAL = 'decimal string, at most 8 places (never a JSON number)'
+export const decimal = (description?: string): Json => ({ type: 'string', description: description === undefined ? DECIMAL : `${description}; ${DECIMAL}` })
+export const integer = (description: string): Json => ({ type: 'integer', description })
+export const nullable = (type: string, description: string): Json => ({ type: [type, 'null'], description })
+
+/** An object whose every property is always present. */
+export function record(properties: Record<string, Json>, description?: string): Json {
+  return { type: 'object', required: Object.keys(properties), properties, ...(description === undefined ? {} : { description }) }
+}
+
+export const ERRORS = {
+  '400': errorResponse('Malformed JSON or a body/query that fails validation (each issue with its path)'),
+  '401': errorResponse('Missing or invalid bearer token'),
+  '403': errorResponse('The principal lacks the role or account scope'),
+  '404': errorResponse('No such resource (or not readable by this principal)'),
+  '413': errorResponse('Body larger than the configured bound'),
+  '429': errorResponse('RATE_LIMITED: the log is at capacity; retry after Retry-After'),
+  '503': errorResponse(
+    'Not ready, draining, or the log is unavailable; on an HA pair also NOT_LEADER (a write sent to a standby) or, in synchronous mode, STANDBY_UNAVAILABLE / REPLICATION_UNCONFIRMED',
+  ),
+} as const satisfies Record<string, Json>
+
+export type ErrorStatus = keyof typeof ERRORS
+
+export type Tag = 'orders' | 'streams' | 'admin' | 'backoffice' | 'audit' | 'service' | 'replication'
+
+export interface OperationSpec {
+  tag: Tag
+  summary: string
+  /** Who authenticates: a client's JWT, the HA nodes' shared replication token, or nobody. */
+  security: 'bearer' | 'replication' | 'none'
+  /** The shared error responses (ERRORS) this operation can give; its own entries in `responses` win. */
+  errors: readonly ErrorStatus[]
+  responses: Json
+  parameters?: Json[]
+  requestBody?: Json
+}
+
+export function operation(spec: OperationSpec): Json {
+  const shared = Object.fromEntries(spec.errors.map((status) => [status, ERRORS[status]]))
+  // An empty list says "no token" outright rather than leaving it to a document-wide default.
+  const security = spec.security === 'bearer' ? [{ bearer: [] }] : spec.security === 'replication' ? [{ replicationToken: [] }] : []
+  return {
+    tags: [spec.tag],
+    summary: spec.summary,
+    security,
+    ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
+    ...(spec.requestBody === undefined ? {} : { requestBody: spec.requestBody }),
+    responses: { ...shared, ...spec.responses },
+  }
+}
+
+export const idParam = (name: string, description: string): Json => ({ name, in: 'path', required: true, schema: { type: 'string' }, description })
+export const ORDER_ID = idParam('id', 'Order id')
+export const ACCOUNT_ID = idParam('id', 'Account id')
+export const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+  description: 'Required unless the body has client_order_id; when both are sent they must be equal (400 IDEMPOTENCY_KEY_MISMATCH). A repeat returns the first answer byte for byte; a different body is 409.',
+}
+
+/**
+ * The query parameters of a route, generated from the valibot schema the route parses its query with: one per key,
+ * required as the schema says. `descriptions` may only name the schema's keys (a description of a parameter the route
+ * does not read is a bug in the document, caught when it is built).
+ */
+export function queryParameters(schema: GenericSchema, descriptions: Record<string, string> = {}): Json[] {
+  const json = schemaOf(schema) as { properties?: Record<string, Json>; required?: string[] }
+  const properties = json.properties ?? {}
+  for (const name of Object.keys(descriptions)) assert(name in properties, `openapi: query parameter ${name} is described, but the route's schema has no such key`)
+  return Object.entries(properties).map(([name, property]) => {
+    const description = descriptions[name]
+    return {
+      name,
+      in: 'query',
+      required: json.required?.includes(name) ?? false,
+      schema: property,
+      ...(description === undefined ? {} : { description }),
+    }
+  })
+}
