@@ -116,7 +116,7 @@ export function openApiDocument(options: { version: string }): Json {
           '422': errorResponse('Rejected by a guard; error.code is the reason code'),
           '429': errorResponse('Shed by backpressure (Retry-After) or OPEN_ORDERS_LIMIT / LANE_FULL'),
         }, { parameters: [IDEMPOTENCY_KEY], requestBody: { required: true, content: jsonContent(ref('PlaceOrder')) } }),
-        get: op('List orders (filters, cursor pagination)', { '200': { description: '{ orders, next_cursor }: follow next_cursor until it is null; a page reads at most 10,000 orders, so a short or empty page may still have one' } }, { parameters: queryParameters(LIST_QUERY_SCHEMA) }),
+        get: op('List orders (filters, cursor pagination)', { '200': { description: '{ orders, next_cursor }: follow next_cursor (opaque) until it is null; it goes on past orders retired meanwhile, its own included; a page reads at most 10,000 orders, so a short or empty page may still have one' }, '410': errorResponse('CURSOR_NOT_RETAINED: the gateway restarted since the cursor was handed out and its order has retired since; start again without a cursor') }, { parameters: queryParameters(LIST_QUERY_SCHEMA) }),
       },
       '/v1/orders/{id}': { get: op('Get an order', { '200': { description: 'The order', content: jsonContent(ref('Order')) } }, { parameters: [ORDER_ID] }) },
       '/v1/orders/{id}/cancel': { post: op('Cancel an order (Lane0; never shed)', { '202': { description: 'Cancel recorded' }, '409': errorResponse('ORDER_NOT_CANCELABLE') }, { parameters: [ORDER_ID] }) },
