@@ -83,10 +83,10 @@ function newPage(index: OrderListIndex, query: Query, cursor: string | null): { 
     ...(query.state === undefined ? {} : { state: query.state }),
     ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
     limit: query.limit,
-    after,
+    afterSeq: after?.seq ?? 0,
     examinedMax: query.examinedMax,
   })
-  return { ids: page.orders.map((order) => order.orderId), next: page.nextCursor }
+  return { ids: page.orders.map((order) => order.orderId), next: page.next?.order.orderId ?? null }
 }
 
 function order(orderId: string, accountId: string, symbol: string, status: OrderState, acceptedAtMs: number): Order {
@@ -206,7 +206,7 @@ test('a retired order leaves the index (its memory freed once its chunk compacts
   expect(index.size).toBe(100)
   expect(index.entryOf('o0')).toBeUndefined()
   expect(index.deadHeld).toBeLessThan(100)
-  const page = orderPage(index, { accounts: 'all', limit: 1000, after: null, examinedMax: 1001 })
+  const page = orderPage(index, { accounts: 'all', limit: 1000, afterSeq: 0, examinedMax: 1001 })
   expect(page.orders.map((held) => held.orderId)).toEqual(Array.from({ length: 100 }, (_, offset) => `o${4_900 + offset}`))
   index.close()
   orders.set('later', order('later', 'a1', 'BTC-USD', 'Filled', 10_000))

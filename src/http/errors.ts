@@ -35,6 +35,11 @@ export const ERROR_CODES = {
    * compacted out of the log: the repeat is still never placed again, but the first answer can no longer be rebuilt.
    */
   ANSWER_NOT_RETAINED: 409,
+  /**
+   * A list cursor handed out before the gateway restarted (or rebuilt its order list) whose order has retired since:
+   * where it stood cannot be found again (src/http/order-list/cursor.ts); start the walk again.
+   */
+  CURSOR_NOT_RETAINED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

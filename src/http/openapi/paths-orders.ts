@@ -41,7 +41,10 @@ export function ordersPart(): DocumentPart {
           summary: `List orders in acceptance order (filters, cursor pagination). ${READERS}; account names one of them (403 otherwise)`,
           security: 'bearer',
           errors: ['400', '401', '403', '503'],
-          responses: { '200': { description: '{ orders, next_cursor }: follow next_cursor until it is null; a page reads at most 10,000 orders, so a short or empty page may still have one' } },
+          responses: {
+            '200': { description: '{ orders, next_cursor }: follow next_cursor (opaque) until it is null; it goes on past orders retired meanwhile, its own included; a page reads at most 10,000 orders, so a short or empty page may still have one' },
+            '410': errorResponse('CURSOR_NOT_RETAINED: the gateway restarted since the cursor was handed out and its order has retired since; start again without a cursor'),
+          },
           parameters: queryParameters(LIST_QUERY_SCHEMA),
         }),
       },

@@ -28,7 +28,7 @@ import type { Order } from '../../domain/orders.ts'
 import { SeqList, type SeqWalk } from './seq-list.ts'
 
 export interface OrderEntry {
-  /** Position in the Map's order: increasing, never reused within this index. */
+  /** Position in the Map's order: increasing, never reused within this index; what a list cursor carries, sealed (cursor.ts). */
   readonly seq: number
   /** The run (see the header) and the acceptance time: (run, atMs) does not decrease along the list. */
   readonly run: number
@@ -42,6 +42,8 @@ export class OrderListIndex implements GenerationalMapObserver<string, Order> {
   private all = new SeqList<OrderEntry>()
   private byAccount = new Map<string, SeqList<OrderEntry>>()
   private nextSeq = 1
+  /** Counts the builds (the first, then one per rebuild): a seq means a position only within its generation. */
+  private generationCount = 0
   private run = 0
   private runLastAtMs = Number.NEGATIVE_INFINITY
   /** The runs the list may still hold entries of, oldest first. */
@@ -66,6 +68,15 @@ export class OrderListIndex implements GenerationalMapObserver<string, Order> {
 
   get size(): number {
     return this.all.size
+  }
+
+  /**
+   * The build the seqs belong to. A rebuild (after the index lost track of the Map) numbers every order again, so a
+   * seq from an earlier generation names no position in this one (src/http/order-list/cursor.ts).
+   */
+  get generation(): number {
+    this.refresh()
+    return this.generationCount
   }
 
   /** Dead entries not yet compacted away, in the global list (bounded by its live ones). */
@@ -183,6 +194,7 @@ export class OrderListIndex implements GenerationalMapObserver<string, Order> {
     this.runLastAtMs = Number.NEGATIVE_INFINITY
     this.runs = [0]
     this.stale = null
+    this.generationCount++
     for (const order of this.orders.values()) this.add(order)
   }
 }

@@ -4,10 +4,12 @@
  * may read (`examinedMax`), not by the orders held: it walks one account's list, a merge of the reader's accounts'
  * lists, or (for a reader of every account without an account filter) the whole list, from the cursor on.
  *
- * next_cursor: the last order returned when another match follows it (as before); null once the walk reached the
- * end; and, when the reads ran out first (a state or symbol filter that matches little), the last order read — so a
- * short page, even an empty one, may say to read on (the back-office lists do the same). Every order a walk reads is
- * of an account the reader may read, so a cursor never names an order the reader could not be shown.
+ * Where the next page starts (`next`, which the route hands out as next_cursor, cursor.ts): the last order returned
+ * when another match follows it (as before); null once the walk reached the end; and, when the reads ran out first
+ * (a state or symbol filter that matches little), the last order read — so a short page, even an empty one, may say
+ * to read on (the back-office lists do the same). Every order a walk reads is of an account the reader may read, so a
+ * cursor never names an order the reader could not be shown. A page starts after a seq, not after an order: the
+ * order the previous page stopped at may have retired since, and its seq still says where it stood.
  */
 
 import type { OrderState } from '../../domain/states.ts'
@@ -22,28 +24,29 @@ export interface OrderPageQuery {
   state?: OrderState
   symbol?: string
   limit: number
-  /** The cursor's entry (already checked readable), or null from the start. */
-  after: OrderEntry | null
+  /** The seq the walk starts after (the cursor's position, already checked readable); 0 from the start. */
+  afterSeq: number
   /** Orders read at most, matching or not (at least limit + 1). */
   examinedMax: number
 }
 
 export interface OrderPage {
   orders: Order[]
-  nextCursor: string | null
+  /** The entry the next page starts after, or null at the end. */
+  next: OrderEntry | null
 }
 
 export function orderPage(index: OrderListIndex, query: OrderPageQuery): OrderPage {
-  const afterSeq = query.after?.seq ?? 0
-  const next = entrySource(index, query.accounts, afterSeq)
+  const next = entrySource(index, query.accounts, query.afterSeq)
   const page: Order[] = []
   let examined = 0
   let last: OrderEntry | null = null
+  let lastReturned: OrderEntry | null = null
   for (;;) {
     const entry = next()
-    if (entry === null) return { orders: page, nextCursor: null }
+    if (entry === null) return { orders: page, next: null }
     // Out of reads: the cursor is the last order read. A list that ends right there still ends (null), as before.
-    if (examined === query.examinedMax) return { orders: page, nextCursor: last === null ? null : last.order.orderId }
+    if (examined === query.examinedMax) return { orders: page, next: last }
     examined++
     const order = entry.order
     if (query.state !== undefined && order.status !== query.state) {
@@ -54,9 +57,10 @@ export function orderPage(index: OrderListIndex, query: OrderPageQuery): OrderPa
       last = entry
       continue
     }
-    if (page.length === query.limit) return { orders: page, nextCursor: (page.at(-1) as Order).orderId }
+    if (page.length === query.limit) return { orders: page, next: lastReturned }
     page.push(order)
     last = entry
+    lastReturned = entry
   }
 }
 

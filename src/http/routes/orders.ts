@@ -22,14 +22,16 @@ import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
 import { placeAnswer } from './place-response.ts'
 import { findOrder } from './order-lookup.ts'
+import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
 import { orderPage } from '../order-list/page.ts'
 import { rebuildRetiredOrder } from '../retired-order.ts'
 import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
+  const cursors = new OrderCursors(services.orderList)
   app.post('/v1/orders', (c) => placeOrder(c, services))
-  app.get('/v1/orders', (c) => listOrders(c, services))
+  app.get('/v1/orders', (c) => listOrders(c, services, cursors))
   app.get('/v1/orders/:id', (c) => {
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     return c.json(found.view)
@@ -104,33 +106,38 @@ const LIST_QUERY = v.strictObject({
 export const LIST_QUERY_SCHEMA = LIST_QUERY
 
 /**
- * Orders in acceptance order; the cursor is an order id, the last one the previous page returned or read
- * (order-list/page.ts). A page reads at most limits.listExaminedMax orders, from the order list index, whatever the
- * kernel holds.
+ * Orders in acceptance order; the cursor says where the previous page stopped (the last order it returned or read),
+ * and still does once that order has retired (order-list/cursor.ts). A page reads at most limits.listExaminedMax
+ * orders, from the order list index, whatever the kernel holds.
  */
-function listOrders(c: Context<AuthEnv>, services: Services): Response {
+function listOrders(c: Context<AuthEnv>, services: Services, cursors: OrderCursors): Response {
   const principal = principalOf(c)
   const query = parseOrThrow(LIST_QUERY, c.req.query())
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   const accounts = readableAccounts(principal, query.account)
-  const index = services.orderList
-  // A cursor the caller could not have been handed (another account's order) answers like an unknown one, so the
-  // cursor cannot be used to learn whether an order it may not read exists.
-  const after = query.cursor === undefined ? null : index.entryOf(query.cursor)
-  if (after === undefined || (after !== null && !canRead(principal, after.order.accountId))) {
-    throw new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
-      details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
-    })
-  }
-  const page = orderPage(index, {
+  // A cursor the caller could not have been handed (another account's order) answers like an unknown one
+  // (order-list/cursor.ts), so it cannot be used to learn whether an order it may not read exists.
+  const afterSeq = query.cursor === undefined ? 0 : cursors.afterSeqOf(query.cursor, cursorReader(principal), (orderId) => retiredAccountOf(services, orderId))
+  const page = orderPage(services.orderList, {
     accounts,
     ...(query.state === undefined ? {} : { state: query.state }),
     ...(query.symbol === undefined ? {} : { symbol: query.symbol }),
     limit,
-    after,
+    afterSeq,
     examinedMax: Math.max(limit + 1, services.limits.listExaminedMax),
   })
-  return c.json({ orders: page.orders.map(orderView), next_cursor: page.nextCursor })
+  return c.json({ orders: page.orders.map(orderView), next_cursor: page.next === null ? null : cursors.cursorOf(page.next) })
+}
+
+function cursorReader(principal: Principal): CursorReader {
+  const readsEvery = canReadEvery(principal)
+  return { readsEvery, accounts: readsEvery ? [] : principal.accounts.filter((accountId) => canRead(principal, accountId)) }
+}
+
+/** The account an order the kernel no longer holds was accepted for, from its first record in the log; null if none. */
+function retiredAccountOf(services: Services, orderId: string): string | null {
+  const first = services.logIndex.first(orderId)?.event
+  return first?.type === 'order.accepted' ? first.accountId : null
 }
 
 /** Which accounts' orders the caller sees: the one asked for (if readable), else every one it may read. */
