@@ -26,10 +26,10 @@
 
 import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fromHex, nodeIo, toHex, Wal } from '../../../wal/index.ts'
+import { fromHex, nodeIo, toHex, Wal, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
-import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
+import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { EnvelopeReader } from './envelope.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
@@ -188,6 +188,11 @@ export async function installLeaderSnapshot(
  */
 export function finishSnapshotRecovery(dataDir: string): 'none' | 'finished' | 'rolled_back' {
   return finishSwap(installSwap(dataDir), () => freeAsideSuffix(dataDir, `compacted-${Date.now()}`))
+}
+
+/** Whether `dataDir` holds a committed, unfinished snapshot install. */
+export function snapshotRecoveryCommitted(dataDir: string, io: WalIo = nodeIo): boolean {
+  return swapCommitted(installSwap(dataDir), io)
 }
 
 /** Creates `logDir` holding one empty segment that starts at `firstLsn` after `previousHash` (crash-safe: temp + rename). */
