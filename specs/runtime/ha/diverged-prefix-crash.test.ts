@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { cpSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wal, nodeIo, openReadOnly, toHex, type WalIo } from '../../../wal/index.ts'
-import { SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
+import { chainHeadAt, SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
 import { DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type PrefixStep } from '../../../src/runtime/ha/diverged-prefix.ts'
 import { setDivergedTailAside, type DivergenceReport } from '../../../src/runtime/ha/divergence.ts'
 import { SyncFailedError } from '../../../src/runtime/ha/durable-fs.ts'
@@ -118,6 +118,36 @@ describe('a prefix that cannot be kept', () => {
     untouched(dir, LAST_LSN)
     // With a snapshot at or above its first LSN and at or below the shared one, it is kept.
     expect(refusal(dir, 190)).toBe('kept')
+  })
+
+  test('a compacted log with a snapshot at its very first LSN (the layout a snapshot recovery leaves) is kept; one just below it cannot be verified, so is not enough', async () => {
+    // A snapshot recovery anchors the new log at the snapshot's LSN S: the log starts at S, not S + 1
+    // (snapshot-recovery.ts startAnchoredLog; snapshot-recovery.test.ts: the standby's firstLsn is the snapshot's LSN).
+    // Compaction keeps the segment holding its basis snapshot's LSN. So a snapshot at firstLsn - 1 is no layout this
+    // code leaves, and the loader could not use it: the log holds no frame at that LSN to check its chain head against.
+    const { dir, hashes } = await dataDir()
+    const compacting = Wal.open(join(dir, 'log'), WAL)
+    compacting.removeSegmentsBelow(COMMON_LSN)
+    const firstLsn = compacting.firstLsn
+    await compacting.close()
+    const below = firstLsn - 1
+    expect(below > (SNAPSHOT_LSNS[0] as number)).toBe(true)
+    const store = new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 3 })
+    const header = (lsn: number): SnapshotHeader => ({ lsn, createdAtMs: lsn, chainHead: hashes[lsn - 1] }) as unknown as SnapshotHeader
+    store.write({ bytes: new TextEncoder().encode(`placeholder snapshot at ${below}`), digest: `digest-${below}`, header: header(below) })
+    let refusedCode = ''
+    try {
+      chainHeadAt(openReadOnly(join(dir, 'log')), below)
+    } catch (error) {
+      refusedCode = String((error as { code?: unknown }).code)
+    }
+    expect(refusedCode).toBe('LOG_COMPACTED')
+    expect(refusal(dir, COMMON_LSN)).toBe('COMPACTED_WITHOUT_SNAPSHOT')
+    store.write({ bytes: new TextEncoder().encode(`placeholder snapshot at ${firstLsn}`), digest: `digest-${firstLsn}`, header: header(firstLsn) })
+    const kept = keepCommonPrefix(dir, COMMON_LSN)
+    expect(kept.snapshotsKept).toEqual([firstLsn, below]) // 100 went with the store's retention (keep 3)
+    expect(openReadOnly(join(dir, 'log')).firstLsn).toBe(firstLsn)
+    expect(chainHeadAt(openReadOnly(join(dir, 'log')), firstLsn)).toBe(hashes[firstLsn - 1] as string)
   })
 })
 

@@ -178,6 +178,51 @@ export function setDivergedTailAside(dataDir: string, commonLsn: number, discard
   }
 }
 
+export interface SetAsideSteps {
+  dataDir: string
+  /** The file-system calls of setting the records aside (specs inject failures). */
+  io: WalIo
+  /** Starts the standby gateway and its replication, finishing an interrupted swap first (HaNode.follow). */
+  follow: () => Promise<void>
+  /** Records a divergence report: /health (`ha.last_divergence`) and the log. */
+  report: (report: DivergenceReport) => void
+  log: (line: string) => void
+}
+
+/**
+ * HaNode.resync once the shared LSN is known and the gateway stopped: sets the records beyond it aside and follows
+ * again, from the kept log, or from scratch when that did not start; every outcome reported, a failure too. Throws
+ * when the node cannot go on: an fsync failed (fatal, HaNode stops), or no gateway could be started.
+ */
+export async function setAsideAndFollow(commonLsn: number, discarded: DiscardedFrames, steps: SetAsideSteps): Promise<void> {
+  let report: DivergenceReport
+  try {
+    report = setDivergedTailAside(steps.dataDir, commonLsn, discarded, { io: steps.io })
+  } catch (error) {
+    if (!(error instanceof SetAsideFailedError)) throw error
+    steps.report(error.report)
+    // An fsync failed: fatal. Otherwise past the commit point (the swap itself failed, or moving the whole log
+    // aside): follow() finishes the swap first, or refuses to start a gateway on a data dir left mid-swap.
+    if (syncFailureOf(error) !== null) throw error
+    steps.log(`setting the records after LSN ${commonLsn} aside failed (${error.message}); finishing it and following again`)
+    return steps.follow()
+  }
+  steps.report(report)
+  try {
+    await steps.follow()
+  } catch (error) {
+    if (report.keptPrefixToLsn === null || syncFailureOf(error) !== null) throw error
+    // The kept log did not start (a snapshot or the log refused): set it aside too and re-sync from scratch.
+    try {
+      steps.report(setKeptPrefixAside(steps.dataDir, report, error, steps.io))
+    } catch (asideError) {
+      steps.report(divergenceFailed(report, asideError))
+      throw asideError
+    }
+    await steps.follow()
+  }
+}
+
 /**
  * Moves `<dataDir>/log` (and `snapshots`, if any) aside under a free `diverged-<ms>` suffix (or `asideSuffix`), to
  * re-sync from scratch; each rename durable before it returns (durable-fs.ts). The gateway must be stopped.

@@ -31,7 +31,7 @@
 import { Lease, LeaseError, nodeIo, readCurrentLease, type WalIo } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
-import { commonLsnWithLeader, divergenceFailed, framesBeyond, SetAsideFailedError, setDivergedTailAside, setKeptPrefixAside, type DivergenceReport } from './divergence.ts'
+import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type DivergenceReport } from './divergence.ts'
 import { syncFailureOf, type SyncFailedError } from './durable-fs.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
@@ -345,41 +345,16 @@ export class HaNode {
     const discarded = framesBeyond(wal, commonLsn)
     await gateway.stop()
     this.gateway = null
-    const io = this.options.divergedPrefixIo ?? nodeIo
-    let report: DivergenceReport
-    try {
-      report = setDivergedTailAside(this.options.dataDir, commonLsn, discarded, { io })
-    } catch (error) {
-      if (!(error instanceof SetAsideFailedError)) throw error
-      this.report(error.report)
-      // An fsync failed: fatal (exclusive() stops the node). Otherwise past the commit point (the swap itself failed,
-      // or moving the whole log aside): follow() finishes the swap first, or refuses to start a gateway on a data dir
-      // left mid-swap.
-      if (syncFailureOf(error) !== null) throw error
-      this.options.log(`setting the records after LSN ${commonLsn} aside failed (${error.message}); finishing it and following again`)
-      await this.follow()
-      return
-    }
-    this.report(report)
-    try {
-      await this.follow()
-    } catch (error) {
-      if (report.keptPrefixToLsn === null || syncFailureOf(error) !== null) throw error
-      // The kept log did not start (a snapshot or the log refused): set it aside too and re-sync from scratch.
-      try {
-        this.report(setKeptPrefixAside(this.options.dataDir, report, error, io))
-      } catch (asideError) {
-        this.report(divergenceFailed(report, asideError))
-        throw asideError
-      }
-      await this.follow()
-    }
-  }
-
-  /** The divergence as /health shows it (`ha.last_divergence`), and in the log. */
-  private report(divergence: DivergenceReport): void {
-    this.lastDivergence = divergence
-    this.options.log(`divergence report: ${JSON.stringify(divergence)}`)
+    await setAsideAndFollow(commonLsn, discarded, {
+      dataDir: this.options.dataDir,
+      io: this.options.divergedPrefixIo ?? nodeIo,
+      follow: () => this.follow(),
+      report: (divergence) => {
+        this.lastDivergence = divergence
+        this.options.log(`divergence report: ${JSON.stringify(divergence)}`)
+      },
+      log: this.options.log,
+    })
   }
 
   /**
