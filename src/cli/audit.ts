@@ -2,6 +2,8 @@
  * `egress audit verify DIR`: the independent, read-only audit of a log (src/audit/verify.ts), for a copy of a data
  * directory with or without the gateway running. Exit 0 when clean, 65 (EX_DATAERR) on any problem, naming file,
  * offset and LSN. `egress audit anchor DIR` prints the latest seal as an anchor line for external storage.
+ * A data directory an HA node left mid-swap is refused (INTERRUPTED_SWAP, src/runtime/ha/interrupted-swaps.ts): its
+ * log/ is not the data dir's log. A log directory given as DIR is verified as it is (a log set aside, say).
  */
 
 import { existsSync } from 'node:fs'
@@ -10,6 +12,7 @@ import {
   describeProblem, exportAnchor, listSegments, loadKeyResolver, readAnchorsFile, verifyLogDirectory, type LogScanProgress,
   type SealKeyResolver, type VerifyReport,
 } from '../audit/index.ts'
+import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 
 const PROGRESS_INTERVAL_MS = 1_000
@@ -23,7 +26,8 @@ export const auditCommand: Command = {
 verify   Checks DIR read-only: every frame's CRC, the whole hash chain (recomputed independently of the writer),
          every seal (signature, signed head, sequence) and, with --anchors, externally stored anchors. DIR is a log
          directory or a data directory holding one in log/. Use it on a copy; a copy taken while the gateway writes
-         may end in a torn tail, which is reported and is not an error. Progress goes to stderr.
+         may end in a torn tail, which is reported and is not an error. Progress goes to stderr. A data directory
+         an HA node left mid-swap is refused (INTERRUPTED_SWAP): run "egress serve" on it first, which finishes it.
 anchor   Verifies DIR, then prints its latest seal as one JSON line { lsn, chainHead, seal } to keep outside the
          gateway (append it to an anchors file).
 
@@ -52,7 +56,7 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
   if (dirArgument === undefined) throw new UsageError(`audit ${action} needs a directory`)
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   const keys = await keysFrom(values, action === 'verify' && values['no-signatures'] === true)
-  const dir = logDirectoryOf(dirArgument)
+  const dir = logDirectoryOf(dirArgument, `audit ${action}`)
   const anchors = values.anchors === undefined ? undefined : readAnchorsFile(values.anchors)
   const options = {
     ...(keys === null ? {} : { keys }),
@@ -78,10 +82,11 @@ async function keysFrom(values: { 'public-key'?: string; jwks?: string }, unsign
   })
 }
 
-/** A log directory, or a data directory whose log is in log/ (where the gateway keeps it). */
-function logDirectoryOf(dir: string): string {
+/** A log directory, or a data directory whose log is in log/ (where the gateway keeps it) and not mid-swap. */
+function logDirectoryOf(dir: string, tool: string): string {
   if (!existsSync(dir)) throw new Error(`${dir} does not exist`)
   if (listSegments(dir).length > 0) return dir
+  refuseInterruptedSwap(dir, tool)
   const nested = join(dir, 'log')
   return existsSync(nested) && listSegments(nested).length > 0 ? nested : dir
 }

@@ -27,6 +27,8 @@ export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 /** The input data is bad (sysexits EX_DATAERR): `audit verify` found a problem in the log. */
 export const EXIT_DATA_ERROR = 65
+/** A write or fsync failed (sysexits EX_IOERR): `serve` exits for a supervisor to restart it, which recovers. */
+export const EXIT_IO_ERROR = 74
 
 /** A mistake in how the command was called: reported with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {

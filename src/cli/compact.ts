@@ -1,9 +1,13 @@
 /**
  * `egress compact [DIR]`: moves (or deletes) log segments wholly below the oldest retained valid snapshot of a stopped
  * data directory. The segment holding that snapshot's LSN stays, so its chain head remains checkable against the log.
+ * A swap an HA node left half done is finished first (src/runtime/ha/interrupted-swaps.ts): opened as it is, a
+ * missing log/ would be created empty, and the swap could then never finish; with --dry-run, which changes nothing,
+ * such a data dir is refused (INTERRUPTED_SWAP).
  */
 
 import { join } from 'node:path'
+import { finishInterruptedSwaps, refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { compactOffline } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { offlineTarget } from './data-dir.ts'
@@ -17,7 +21,9 @@ On the stopped data directory DIR (default: the config's dataDir), finds the old
 verification (digest, schema, chain head against the log) and removes every log segment wholly below its LSN: moved
 to ARCHIVE_DIR (default: the config's snapshots.archiveDir, else DIR/archive) or, with --delete (or the config's
 snapshots.compaction "delete"), deleted. Afterwards the log starts at the first remaining
-segment, whose header carries the chain head before it; restart and replay-verify start from a snapshot.
+segment, whose header carries the chain head before it; restart and replay-verify start from a snapshot. A swap of
+log/ and snapshots/ an HA node left half done is finished first, as "egress serve" would (with --dry-run it is
+refused instead: INTERRUPTED_SWAP).
 
 Options:
   --config FILE         take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
@@ -44,6 +50,8 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null
+  if (values['dry-run'] === true) refuseInterruptedSwap(dataDir, 'compact --dry-run')
+  else finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
   const result = await compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun: values['dry-run'] === true })
   for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)
   if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun: values['dry-run'] === true, ...result }, null, 2))

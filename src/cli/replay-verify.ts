@@ -1,8 +1,11 @@
 /**
  * `egress replay-verify DIR`: rebuilds the projections from the log alone and compares them with every snapshot in
  * DIR, verifying the hash chain on the way (src/runtime/snapshot/replay-verify.ts). Read-only; run it on a copy.
+ * A data dir an HA node left mid-swap is refused (INTERRUPTED_SWAP, src/runtime/ha/interrupted-swaps.ts): its log/ is
+ * not the data dir's log, and finishing the swap would modify DIR.
  */
 
+import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { progressLine } from './data-dir.ts'
@@ -17,7 +20,9 @@ LSN; a compacted log starts from its oldest valid snapshot) — verifying the CR
 frame, and compares the result with every snapshot in DIR/snapshots at its LSN. Then rebuilds the back office's
 query model the same way and compares it with the one stored in DIR (backoffice.sqlite, read from a private copy) and
 with each snapshot's back-office section, per table. Prints records, time, digests and differences. Read-only:
-nothing in DIR is modified; use it on a copy. Progress goes to stderr.
+nothing in DIR is modified; use it on a copy. Progress goes to stderr. A data directory an HA node left mid-swap
+(log/ and snapshots/ being replaced, committed but not finished) is refused with INTERRUPTED_SWAP: run "egress serve"
+or "egress snapshot DIR" on it first, which finish the swap.
 
 Options:
   --from genesis|SNAPSHOT  where the rebuild starts (default: genesis, or the oldest valid snapshot if compacted)
@@ -34,6 +39,7 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   if (dir === undefined) throw new UsageError('replay-verify needs a data directory')
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: values.from }
+  refuseInterruptedSwap(dir, 'replay-verify')
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
   io.out(values.json === true ? JSON.stringify(report, null, 2) : summary(report))

@@ -16,7 +16,7 @@ import { HaNode, SYNC_POLICIES, type RoleChoice, type SyncPolicy } from '../runt
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { nodeIo } from '../../wal/index.ts'
-import { EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
+import { EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
 
 export interface HaFlags {
@@ -133,8 +133,10 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   await node.start()
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
 
-  const signal = await deps.waitForSignal()
-  log(`${signal}: stopping`)
+  // A node whose fsync failed (setting a diverged log aside) has stopped for good: exit for a restart, which recovers.
+  const stopping = await Promise.race([deps.waitForSignal(), node.died])
+  const failed = typeof stopping !== 'string'
+  log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
   current.http?.drain()
   await server.stop(true)
   await node.stop()
@@ -142,7 +144,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   clock.cancelAll()
   current.http?.close()
   deps.verifier.close()
-  return EXIT_OK
+  return failed ? EXIT_IO_ERROR : EXIT_OK
 }
 
 function starting(request: Request): Response {

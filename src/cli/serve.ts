@@ -9,7 +9,7 @@
 import { loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
-import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { runServeHa } from './serve-ha.ts'
 
@@ -20,7 +20,7 @@ const SHUTDOWN_GRACE_MS = 5_000
 /** After the log failed: how long the requests in flight get to be answered (503) before connections are closed. */
 const LOG_FAILED_GRACE_MS = 1_000
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
-export const EXIT_LOG_FAILED = 74
+export const EXIT_LOG_FAILED = EXIT_IO_ERROR
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -33,7 +33,8 @@ Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURAB
 EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
 "kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot. If the log fails (a write or
-fsync error) it exits 74: restart it, and it recovers from the log.
+fsync error) it exits 74: restart it, and it recovers from the log. An HA node also exits 74 when an fsync fails
+while it sets a diverged log aside; restarted, it finishes or rolls back that from what is on disk.
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby

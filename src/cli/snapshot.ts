@@ -1,8 +1,11 @@
 /**
  * `egress snapshot [DIR]`: writes a snapshot of a stopped data directory — the newest valid snapshot (or genesis) plus
  * the log after it, folded and written crash-safely into DIR/snapshots. For a running gateway use the admin endpoint.
+ * A swap an HA node left half done is finished first, as a gateway start would (src/runtime/ha/interrupted-swaps.ts):
+ * this command writes DIR anyway, and the log it must read is the one the finished swap puts in place.
  */
 
+import { finishInterruptedSwaps } from '../runtime/ha/index.ts'
 import { snapshotOffline, describeRejection } from '../runtime/snapshot/index.ts'
 import { EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { offlineTarget, progressLine } from './data-dir.ts'
@@ -16,7 +19,9 @@ Rebuilds the kernel state of the stopped data directory DIR (default: the config
 snapshot plus the log after it (or from the log alone) and writes a snapshot at the last LSN into DIR/snapshots:
 temp file, fsync, rename, directory fsync, then the manifest. Keeps the newest N snapshots. Snapshots that fail
 verification are reported and never used. Do not run it while a gateway writes DIR: a running gateway snapshots
-itself (periodically, at shutdown, and on POST /v1/admin/snapshot).
+itself (periodically, at shutdown, and on POST /v1/admin/snapshot). A swap of log/ and snapshots/ an HA node left
+half done (a crash while it kept a diverged log's shared part or recovered from a snapshot) is finished first, as
+"egress serve" would, and said so on stderr.
 
 Options:
   --config FILE   take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
@@ -32,6 +37,7 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
   const { values, positionals } = parseOptions(argv, { config: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } })
   const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
   const keep = integerOption('keep', values.keep, snapshots.keep, [1, 100])
+  finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
   const progress = progressLine(io, 'snapshot')
   const result = snapshotOffline(dataDir, { keep, nowMs: Date.now(), onProgress: (lsn, records) => progress(lsn, lsn, records) })
   for (const rejected of result.rejected) io.err(describeRejection(rejected))

@@ -8,11 +8,12 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { cpSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wal, nodeIo, openReadOnly, toHex, type WalIo } from '../../../wal/index.ts'
-import { SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
+import { chainHeadAt, SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
 import { DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type PrefixStep } from '../../../src/runtime/ha/diverged-prefix.ts'
-import { setDivergedTailAside } from '../../../src/runtime/ha/divergence.ts'
+import { setDivergedTailAside, type DivergenceReport } from '../../../src/runtime/ha/divergence.ts'
+import { SyncFailedError } from '../../../src/runtime/ha/durable-fs.ts'
 import { removeTempDirs, record, tempDir } from '../../wal/support.ts'
-import { caughtUp, forkedPair, rejoiningNode, streamsFrom, type ForkedPair } from './forked-pair.ts'
+import { caughtUp, forkedPair, rejoiningNode, streamsFrom, type ForkedPair, type RejoiningNode } from './forked-pair.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -98,8 +99,8 @@ describe('a prefix that cannot be kept', () => {
     const { dir } = await dataDir()
     expect(refusal(dir, 0)).toBe('NO_COMMON_PREFIX')
     untouched(dir, LAST_LSN)
-    const report = setDivergedTailAside(dir, 0, [{ lsn: 1, epoch: 1 }])
-    expect(report).toMatchObject({ keptPrefixToLsn: null, commonLsn: 0 })
+    const report = setDivergedTailAside(dir, 0, { count: 1, lastLsn: 1, epochs: [1], epochCount: 1, examples: [{ lsn: 1, epoch: 1 }] })
+    expect(report).toMatchObject({ outcome: 'log_set_aside', keptPrefixToLsn: null, commonLsn: 0 })
     expect(report.fallback).toMatch(/^NO_COMMON_PREFIX: /)
     expect(openReadOnly(report.movedTo).lastLsn).toBe(LAST_LSN)
     expect(existsSync(join(dir, 'log'))).toBe(false)
@@ -117,6 +118,36 @@ describe('a prefix that cannot be kept', () => {
     untouched(dir, LAST_LSN)
     // With a snapshot at or above its first LSN and at or below the shared one, it is kept.
     expect(refusal(dir, 190)).toBe('kept')
+  })
+
+  test('a compacted log with a snapshot at its very first LSN (the layout a snapshot recovery leaves) is kept; one just below it cannot be verified, so is not enough', async () => {
+    // A snapshot recovery anchors the new log at the snapshot's LSN S: the log starts at S, not S + 1
+    // (snapshot-recovery.ts startAnchoredLog; snapshot-recovery.test.ts: the standby's firstLsn is the snapshot's LSN).
+    // Compaction keeps the segment holding its basis snapshot's LSN. So a snapshot at firstLsn - 1 is no layout this
+    // code leaves, and the loader could not use it: the log holds no frame at that LSN to check its chain head against.
+    const { dir, hashes } = await dataDir()
+    const compacting = Wal.open(join(dir, 'log'), WAL)
+    compacting.removeSegmentsBelow(COMMON_LSN)
+    const firstLsn = compacting.firstLsn
+    await compacting.close()
+    const below = firstLsn - 1
+    expect(below > (SNAPSHOT_LSNS[0] as number)).toBe(true)
+    const store = new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 3 })
+    const header = (lsn: number): SnapshotHeader => ({ lsn, createdAtMs: lsn, chainHead: hashes[lsn - 1] }) as unknown as SnapshotHeader
+    store.write({ bytes: new TextEncoder().encode(`placeholder snapshot at ${below}`), digest: `digest-${below}`, header: header(below) })
+    let refusedCode = ''
+    try {
+      chainHeadAt(openReadOnly(join(dir, 'log')), below)
+    } catch (error) {
+      refusedCode = String((error as { code?: unknown }).code)
+    }
+    expect(refusedCode).toBe('LOG_COMPACTED')
+    expect(refusal(dir, COMMON_LSN)).toBe('COMPACTED_WITHOUT_SNAPSHOT')
+    store.write({ bytes: new TextEncoder().encode(`placeholder snapshot at ${firstLsn}`), digest: `digest-${firstLsn}`, header: header(firstLsn) })
+    const kept = keepCommonPrefix(dir, COMMON_LSN)
+    expect(kept.snapshotsKept).toEqual([firstLsn, below]) // 100 went with the store's retention (keep 3)
+    expect(openReadOnly(join(dir, 'log')).firstLsn).toBe(firstLsn)
+    expect(chainHeadAt(openReadOnly(join(dir, 'log')), firstLsn)).toBe(hashes[firstLsn - 1] as string)
   })
 })
 
@@ -164,34 +195,29 @@ describe('a node restarted after a crash while keeping its diverged prefix', () 
 })
 
 describe('a swap that fails after its commit point in a running node', () => {
-  test('an EIO on the data dir fsync right after the old log went aside is finished before the next start: the node follows from the kept prefix', async () => {
-    const pair = await forkedPair(48)
-    cleanups.push(pair.cleanup)
-    // The old log is renamed aside, then the data dir fsync fails once: the built log is not in place yet and `log`
-    // is missing. Starting a gateway there would open a new, empty log (Wal.open creates the directory).
-    let failNextFsync = false
+  /** An io whose first rename or directory fsync that `matches` fails with EIO (the rename then not done). */
+  function failingOnce(matches: (call: string, path: string) => boolean): { io: WalIo; failed: () => number } {
     let failed = 0
+    const fail = (call: string, path: string): void => {
+      if (failed > 0 || !matches(call, path)) return
+      failed++
+      throw Object.assign(new Error(`EIO: injected ${call} failure`), { code: 'EIO' })
+    }
     const io: WalIo = {
       ...nodeIo,
       rename: (from, to) => {
+        fail('rename', to)
         nodeIo.rename(from, to)
-        if (from === join(pair.a.dir, 'log') && /log\.diverged-\d+$/.test(to)) failNextFsync = true
       },
       fsyncDirectory: (path) => {
-        if (failNextFsync) {
-          failNextFsync = false
-          failed++
-          throw Object.assign(new Error('EIO: injected fsync failure'), { code: 'EIO' })
-        }
+        fail('fsyncDirectory', path)
         nodeIo.fsyncDirectory(path)
       },
     }
-    const rejoin = rejoiningNode(pair, { io })
-    cleanups.push(() => rejoin.node.stop())
-    await rejoin.node.start()
-    await caughtUp(rejoin, pair)
-    expect(failed).toBe(1)
-    // The committed swap was completed (the log kept through commonLsn), not replaced by an empty log fetched again.
+    return { io, failed: () => failed }
+  }
+
+  function expectFollowsFromKeptPrefix(rejoin: RejoiningNode, pair: ForkedPair): void {
     expect(Math.min(...streamsFrom(pair))).toBe(pair.commonLsn + 1)
     expect(rejoin.appended[0]).toBe(pair.commonLsn + 1)
     const asides = readdirSync(pair.a.dir).filter((name) => name.startsWith('log.diverged-'))
@@ -200,5 +226,60 @@ describe('a swap that fails after its commit point in a running node', () => {
     for (const leftover of ['log.prefix', 'snapshots.prefix', 'diverged-prefix.commit']) expect(existsSync(join(pair.a.dir, leftover))).toBe(false)
     expect(toHex(rejoin.node.gateway?.engine.wal.chainHead ?? new Uint8Array())).toBe(toHex(pair.b.gateway.engine.wal.chainHead))
     expect(rejoin.errors).toEqual([])
+  }
+
+  test('an EIO renaming the kept log into place is finished before the next start: the node follows from the kept prefix, and /health shows the failure', async () => {
+    const pair = await forkedPair(48)
+    cleanups.push(pair.cleanup)
+    // The old log went aside; moving the built one into its place fails: `log` is missing. Starting a gateway there
+    // would open a new, empty log (Wal.open creates the directory).
+    const injected = failingOnce((call, path) => call === 'rename' && path === join(pair.a.dir, 'log'))
+    const rejoin = rejoiningNode(pair, { io: injected.io })
+    cleanups.push(() => rejoin.node.stop())
+    await rejoin.node.start()
+    await caughtUp(rejoin, pair)
+    expect(injected.failed()).toBe(1)
+    // The committed swap was completed (the log kept through commonLsn), not replaced by an empty log fetched again.
+    expectFollowsFromKeptPrefix(rejoin, pair)
+    // /health: the divergence, and that setting its records aside failed (it was finished before the next start).
+    const divergence = (rejoin.node.status() as { last_divergence: DivergenceReport | null }).last_divergence
+    expect(divergence).toMatchObject({ outcome: 'failed', commonLsn: pair.commonLsn, discardedCount: pair.a.lastLsn - pair.commonLsn, keptPrefixToLsn: null })
+    expect(divergence?.error).toMatch(/^SET_ASIDE_FAILED: .*EIO: injected rename failure/)
+    expect(divergence?.movedTo).toBe(join(pair.a.dir, readdirSync(pair.a.dir).find((name) => name.startsWith('log.diverged-')) as string))
+  }, 30_000)
+
+  test('an fsync that fails right after the old log went aside is fatal: the node stops, retrying nothing; a restart finishes the swap and follows from the kept prefix', async () => {
+    const pair = await forkedPair(49)
+    cleanups.push(pair.cleanup)
+    let asideRenamed = false
+    const injected = failingOnce((call, path) => {
+      if (call === 'rename' && /log\.diverged-\d+$/.test(path)) asideRenamed = true
+      return call === 'fsyncDirectory' && asideRenamed
+    })
+    const failing = rejoiningNode(pair, { io: injected.io })
+    cleanups.push(() => failing.node.stop())
+    await failing.node.start()
+    const died = await Promise.race([failing.node.died, Bun.sleep(15_000).then(() => null)])
+    expect(died).toBeInstanceOf(SyncFailedError)
+    expect(injected.failed()).toBe(1)
+    expect(failing.node.role).toBe('failed')
+    expect(failing.node.gateway).toBeNull()
+    const health = failing.node.status() as { failure: string | null; last_divergence: DivergenceReport | null; replicating: boolean }
+    expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed \(EIO: injected fsyncDirectory failure\)/)
+    expect(health.replicating).toBe(false)
+    expect(health.last_divergence).toMatchObject({ outcome: 'failed', commonLsn: pair.commonLsn })
+    expect(health.last_divergence?.error).toMatch(/^FSYNC_FAILED: /)
+    // Nothing was retried or cleaned up: the data dir is as the failed fsync left it, mid-swap.
+    expect(existsSync(join(pair.a.dir, 'log'))).toBe(false)
+    expect(existsSync(join(pair.a.dir, 'log.prefix'))).toBe(true)
+    expect(existsSync(join(pair.a.dir, 'diverged-prefix.commit'))).toBe(true)
+    await failing.node.stop()
+    // The process restarts: the committed swap is finished from what is on disk, and the node follows on.
+    const restarted = rejoiningNode(pair)
+    cleanups.push(() => restarted.node.stop())
+    await restarted.node.start()
+    await caughtUp(restarted, pair)
+    expect(restarted.logLines[0]).toBe("interrupted keeping of a diverged log's shared part finished at start-up")
+    expectFollowsFromKeptPrefix(restarted, pair)
   }, 30_000)
 })

@@ -61,10 +61,12 @@ describe('a diverged standby keeps the log it shares with the leader', () => {
     const { pair, rejoin, report } = await rejoined(41)
     const { commonLsn } = pair
     expect(report).toMatchObject({
-      commonLsn, keptPrefixToLsn: commonLsn, fallback: null,
+      outcome: 'prefix_kept', commonLsn, keptPrefixToLsn: commonLsn, fallback: null, error: null,
       discardedFromLsn: commonLsn + 1, discardedToLsn: pair.a.lastLsn, discardedCount: pair.a.lastLsn - commonLsn, discardedEpochs: [1],
-      copiedSegments: 1,
+      discardedEpochCount: 1, copiedSegments: 1,
     })
+    expect(report.discardedExamples.at(0)).toEqual({ lsn: commonLsn + 1, epoch: 1 })
+    expect(report.discardedExamples.at(-1)).toEqual({ lsn: pair.a.lastLsn, epoch: 1 })
     expect(report.linkedSegments).toBeGreaterThan(3)
     // The kept log's sealed segments are the very files set aside (same inodes); the one holding commonLsn is a
     // copy of the set-aside one's bytes up to the end of commonLsn's frame, written on since.
@@ -103,7 +105,7 @@ describe('a diverged standby keeps the log it shares with the leader', () => {
       },
     }
     const { pair, rejoin, report } = await rejoined(42, { io: failingLink })
-    expect(report).toMatchObject({ commonLsn: pair.commonLsn, keptPrefixToLsn: null, linkedSegments: 0, copiedSegments: 0, snapshotsKept: [] })
+    expect(report).toMatchObject({ outcome: 'log_set_aside', commonLsn: pair.commonLsn, keptPrefixToLsn: null, linkedSegments: 0, copiedSegments: 0, snapshotsKept: [], error: null })
     expect(report.fallback).toMatch(/^PREFIX_BUILD_FAILED: .*EIO: injected link failure/)
     for (const leftover of ['log.prefix', 'snapshots.prefix', 'diverged-prefix.commit']) expect(existsSync(join(pair.a.dir, leftover))).toBe(false)
     expectEvidenceKept(report, pair)
@@ -118,7 +120,7 @@ describe('a diverged standby keeps the log it shares with the leader', () => {
   test('a kept log that does not start is set aside too, and the node re-syncs from scratch', async () => {
     // Start 0 is on the diverged log; start 1, on the kept prefix, fails (a snapshot or the log refused, say).
     const { pair, rejoin, report } = await rejoined(45, { refuseStart: (index) => index === 1 })
-    expect(report).toMatchObject({ commonLsn: pair.commonLsn, keptPrefixToLsn: null, linkedSegments: 0 })
+    expect(report).toMatchObject({ outcome: 'log_set_aside', commonLsn: pair.commonLsn, keptPrefixToLsn: null, linkedSegments: 0, error: null })
     expect(report.fallback).toMatch(/^PREFIX_START_FAILED: the log kept through LSN \d+ did not start \(start refused by the spec\)/)
     expectEvidenceKept(report, pair)
     const refused = openReadOnly(`${report.movedTo}.kept`)

@@ -9,8 +9,11 @@
  *   2. commit (`writeCommitFile`): the commit file (temp file, fsync, rename, data dir fsync) names the suffix the
  *      old directories will get. From here on the swap is finished, never undone.
  *   3. swap (`swapIn`): for log/ then snapshots/, the old directory is renamed aside (never deleted:
- *      `<name>.<suffix>`) and the built one renamed into its place, the data dir fsynced after each rename; then
- *      the commit file is removed.
+ *      `<name>.<suffix>`, a suffix no earlier aside has: `freeAsideSuffix`; never onto an existing one) and the built
+ *      one renamed into its place, the data dir fsynced after each rename; then the commit file is removed.
+ *
+ * Every fsync goes through the `io` given (default node:fs), and a failed one is fatal (durable-fs.ts): it throws
+ * SyncFailedError and nothing is cleaned up or retried; the next start finishes or rolls back from what is on disk.
  *
  * At start-up `finishSwap` completes a committed swap (each step idempotent) or rolls back an uncommitted build, so a
  * node never refuses to start because of a half-done one, and never starts from a half-built directory: a built
@@ -20,6 +23,7 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeIo, type WalIo } from '../../../wal/index.ts'
+import { fatalSyncs, renameDurably } from './durable-fs.ts'
 
 export interface DirSwap {
   dataDir: string
@@ -40,19 +44,34 @@ export function builtDir(swap: DirSwap, name: (typeof SWAPPED)[number]): string 
   return join(swap.dataDir, name) + swap.builtSuffix
 }
 
+/**
+ * A suffix for setting `log/` and `snapshots/` aside that no entry of `dataDir` uses yet: `base`, else `base-1`,
+ * `base-2`, … An entry counts as using it when named `log.<suffix>` or `snapshots.<suffix>`, or starting with either
+ * and a dot (`log.<suffix>.kept`). Time-stamped bases repeat within a millisecond, or when the clock steps back; an
+ * aside is never renamed onto, so a repeated name would fail the swap, and after its commit every retry with it.
+ */
+export function freeAsideSuffix(dataDir: string, base: string, io: WalIo = nodeIo): string {
+  const names = io.exists(dataDir) ? io.readdir(dataDir) : []
+  const taken = (suffix: string): boolean =>
+    SWAPPED.some((name) => names.some((entry) => entry === `${name}.${suffix}` || entry.startsWith(`${name}.${suffix}.`)))
+  let suffix = base
+  for (let bump = 1; taken(suffix); bump++) suffix = `${base}-${bump}`
+  return suffix
+}
+
 /** The commit point: temp file, fsync, rename, data dir fsync — after it returns the file is durable and whole. */
-export function writeCommitFile(swap: DirSwap, asideSuffix: string): void {
+export function writeCommitFile(swap: DirSwap, asideSuffix: string, io: WalIo = nodeIo): void {
+  const synced = fatalSyncs(io)
   const path = join(swap.dataDir, swap.commitFile)
   rmSync(path + TEMP_SUFFIX, { force: true })
-  const fd = nodeIo.openAppend(path + TEMP_SUFFIX)
+  const fd = synced.openAppend(path + TEMP_SUFFIX)
   try {
-    nodeIo.write(fd, new TextEncoder().encode(JSON.stringify({ suffix: asideSuffix })), 0)
-    nodeIo.fsync(fd)
+    synced.write(fd, new TextEncoder().encode(JSON.stringify({ suffix: asideSuffix })), 0)
+    synced.fsync(fd)
   } finally {
-    nodeIo.close(fd)
+    synced.close(fd)
   }
-  nodeIo.rename(path + TEMP_SUFFIX, path)
-  nodeIo.fsyncDirectory(swap.dataDir)
+  renameDurably(synced, path + TEMP_SUFFIX, path)
 }
 
 /**
@@ -60,19 +79,20 @@ export function writeCommitFile(swap: DirSwap, asideSuffix: string): void {
  * `io` carries the renames and directory fsyncs (specs inject failures; default node:fs).
  */
 export function swapIn(swap: DirSwap, asideSuffix: string, options: { halt?: (step: SwapStep) => void; io?: WalIo } = {}): void {
-  const io = options.io ?? nodeIo
+  const io = fatalSyncs(options.io ?? nodeIo)
   const halt = options.halt ?? ((): void => {})
   for (const name of SWAPPED) {
     const dir = join(swap.dataDir, name)
     const built = builtDir(swap, name)
     if (!io.exists(built)) continue // swapped already
     if (io.exists(dir)) {
-      io.rename(dir, `${dir}.${asideSuffix}`)
-      io.fsyncDirectory(swap.dataDir)
+      const aside = `${dir}.${asideSuffix}`
+      // A directory renamed onto an empty one replaces it: never onto an earlier aside, whatever it holds.
+      if (io.exists(aside)) throw new Error(`${aside} exists already: ${dir} is not set aside onto it; move one of them away by hand`)
+      renameDurably(io, dir, aside)
       halt(`${name}_moved_aside`)
     }
-    io.rename(built, dir)
-    io.fsyncDirectory(swap.dataDir)
+    renameDurably(io, built, dir)
     halt(`${name}_swapped`)
   }
   rmSync(join(swap.dataDir, swap.commitFile), { force: true })
@@ -80,11 +100,11 @@ export function swapIn(swap: DirSwap, asideSuffix: string, options: { halt?: (st
 }
 
 /** Before the commit: drops what was built; the live log and snapshots were never touched. */
-export function rollBack(swap: DirSwap): void {
+export function rollBack(swap: DirSwap, io: WalIo = nodeIo): void {
   for (const name of SWAPPED) rmSync(builtDir(swap, name), { recursive: true, force: true })
   rmSync(join(swap.dataDir, swap.commitFile) + TEMP_SUFFIX, { force: true })
   rmSync(join(swap.dataDir, swap.commitFile), { force: true })
-  nodeIo.fsyncDirectory(swap.dataDir)
+  fatalSyncs(io).fsyncDirectory(swap.dataDir)
 }
 
 /**
@@ -99,8 +119,13 @@ export function finishSwap(swap: DirSwap, asideSuffix: () => string, io: WalIo =
   }
   const leftovers = [...SWAPPED.map((name) => builtDir(swap, name)), commitPath + TEMP_SUFFIX]
   if (!leftovers.some((path) => io.exists(path))) return 'none'
-  rollBack(swap)
+  rollBack(swap, io)
   return 'rolled_back'
+}
+
+/** Whether a swap was committed and not finished: `log/` may be the old one, the new one, or missing. */
+export function swapCommitted(swap: DirSwap, io: WalIo = nodeIo): boolean {
+  return io.exists(join(swap.dataDir, swap.commitFile))
 }
 
 /** The suffix a commit file names, or null if the file cannot be read (finishing must not fail on it). */

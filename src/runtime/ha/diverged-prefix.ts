@@ -10,19 +10,21 @@
  *      state built from the records set aside. A compacted log (first LSN above 1) is kept only if a kept snapshot
  *      covers its first LSN: a restart from it needs one. Then the data dir is fsynced.
  *   2. commit and 3. swap (dir-swap.ts): the old log and snapshots go aside whole, as `log.diverged-<ms>` and
- *      `snapshots.diverged-<ms>` — every frame beyond commonLsn stays on disk there, for forensics, as before — and
- *      the built ones take their place.
+ *      `snapshots.diverged-<ms>` (bumped to `-<ms>-1`, … when taken) — every frame beyond commonLsn stays on disk
+ *      there, for forensics, as before — and the built ones take their place.
  *
  * Any failure before the commit rolls the build back (the live directories were never touched) and throws
  * DivergedPrefixError: the caller sets the whole log aside instead and re-syncs from scratch (divergence.ts), saying
- * why in the divergence report. At start-up `finishKeepingPrefix` (HaNode.start) completes a committed swap or drops an
- * unfinished build, so a half-built `log.prefix/` is never taken for the log.
+ * why in the divergence report. A failed fsync is the exception: fatal (durable-fs.ts), it throws SyncFailedError and
+ * leaves everything as it is for the next start. At start-up `finishKeepingPrefix` (HaNode.start) completes a committed
+ * swap or drops an unfinished build, so a half-built `log.prefix/` is never taken for the log.
  */
 
 import { join } from 'node:path'
 import { copyLogPrefix, nodeIo, type WalIo } from '../../../wal/index.ts'
 import { SnapshotStore, SNAPSHOTS_KEEP_DEFAULT } from '../snapshot/index.ts'
-import { builtDir, finishSwap, rollBack, swapIn, writeCommitFile, type DirSwap, type SwapStep } from './dir-swap.ts'
+import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap, type SwapStep } from './dir-swap.ts'
+import { fatalSyncs, SyncFailedError } from './durable-fs.ts'
 
 export type DivergedPrefixCode =
   | 'COMMON_LSN_UNKNOWN' // the leader did not answer the chain-hash search (in time, or with a hash): nothing was kept or set aside
@@ -68,8 +70,10 @@ export interface KeptPrefix {
 }
 
 export interface KeepPrefixOptions {
-  /** The file-system calls of the build (specs inject failures); default node:fs. */
+  /** The file-system calls of the build and the swap (specs inject failures); default node:fs. */
   io?: WalIo
+  /** The suffix the old log and snapshots go aside under; default a free `diverged-<ms>` (divergedAsideSuffix). */
+  asideSuffix?: string
   haltAfter?: (step: PrefixStep) => boolean
 }
 
@@ -84,11 +88,11 @@ function prefixSwap(dataDir: string): DirSwap {
  */
 export function keepCommonPrefix(dataDir: string, commonLsn: number, options: KeepPrefixOptions = {}): KeptPrefix {
   const started = performance.now()
-  finishKeepingPrefix(dataDir)
+  const io = fatalSyncs(options.io ?? nodeIo)
+  finishKeepingPrefix(dataDir, io)
   if (!(Number.isSafeInteger(commonLsn) && commonLsn >= 1)) throw new DivergedPrefixError('NO_COMMON_PREFIX', `the last LSN shared with the leader is ${commonLsn}`)
-  const io = options.io ?? nodeIo
   const swap = prefixSwap(dataDir)
-  const suffix = `diverged-${Date.now()}`
+  const suffix = options.asideSuffix ?? divergedAsideSuffix(dataDir, io)
   const halt = (step: PrefixStep): void => {
     if (options.haltAfter?.(step) === true) throw new PrefixKeepingHalted(step)
   }
@@ -102,7 +106,7 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
     }
     io.fsyncDirectory(dataDir)
     halt('snapshots_built')
-    writeCommitFile(swap, suffix)
+    writeCommitFile(swap, suffix, io)
     halt('committed')
     kept = {
       keptPrefixToLsn: commonLsn,
@@ -113,8 +117,9 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
       snapshotsKept: snapshots.map((entry) => entry.lsn),
     }
   } catch (error) {
-    if (error instanceof PrefixKeepingHalted) throw error
-    rollBack(swap)
+    // Halted (a spec's crash) or an fsync failed (fatal): left as it is, for the next start to finish or roll back.
+    if (error instanceof PrefixKeepingHalted || error instanceof SyncFailedError) throw error
+    rollBack(swap, io)
     if (error instanceof DivergedPrefixError) throw error
     throw new DivergedPrefixError('PREFIX_BUILD_FAILED', error instanceof Error ? error.message : String(error), { cause: error })
   }
@@ -126,6 +131,16 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
  * Finishes or rolls back what an interrupted `keepCommonPrefix` left in `dataDir`; a no-op when there is nothing.
  * Idempotent (a crash while it runs is handled by the next call).
  */
-export function finishKeepingPrefix(dataDir: string): 'none' | 'finished' | 'rolled_back' {
-  return finishSwap(prefixSwap(dataDir), () => `diverged-${Date.now()}`)
+export function finishKeepingPrefix(dataDir: string, io: WalIo = nodeIo): 'none' | 'finished' | 'rolled_back' {
+  return finishSwap(prefixSwap(dataDir), () => divergedAsideSuffix(dataDir, io), io)
+}
+
+/** A `diverged-<ms>` suffix no aside in `dataDir` has yet (dir-swap.ts freeAsideSuffix). */
+export function divergedAsideSuffix(dataDir: string, io: WalIo = nodeIo): string {
+  return freeAsideSuffix(dataDir, `diverged-${Date.now()}`, io)
+}
+
+/** Whether `dataDir` holds a committed, unfinished keeping of a diverged log's prefix. */
+export function keepingPrefixCommitted(dataDir: string, io: WalIo = nodeIo): boolean {
+  return swapCommitted(prefixSwap(dataDir), io)
 }

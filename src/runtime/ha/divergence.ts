@@ -5,19 +5,34 @@
  * be kept, the whole log and its snapshots go aside and the node re-syncs from scratch, and the report says why.
  */
 
-import { existsSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import { toHex, type Wal } from '../../../wal/index.ts'
-import { DivergedPrefixError, keepCommonPrefix, type KeepPrefixOptions } from './diverged-prefix.ts'
+import { nodeIo, toHex, type Wal, type WalIo } from '../../../wal/index.ts'
+import { freeAsideSuffix } from './dir-swap.ts'
+import { DivergedPrefixError, divergedAsideSuffix, finishKeepingPrefix, keepCommonPrefix, type KeepPrefixOptions } from './diverged-prefix.ts'
+import { fatalSyncs, renameDurably, syncFailureOf } from './durable-fs.ts'
 
 /** Shown in /health as `ha.last_divergence`. */
 export interface DivergenceReport {
+  /**
+   * What became of the records beyond commonLsn: set aside with the shared log kept (`prefix_kept`), set aside with the
+   * whole log, to re-sync from scratch (`log_set_aside`, see `fallback`), or not known to be set aside (`failed`, see
+   * `error`).
+   */
+  outcome: 'prefix_kept' | 'log_set_aside' | 'failed'
   commonLsn: number
   discardedFromLsn: number
   discardedToLsn: number
   discardedCount: number
+  /** The distinct epochs of the records beyond commonLsn, oldest first; the first DISCARDED_EPOCHS_SHOWN only. */
   discardedEpochs: number[]
-  /** Where the old log went whole, the records beyond commonLsn included (its snapshots beside it, same suffix). */
+  /** How many distinct epochs those records have (discardedEpochs may list fewer). */
+  discardedEpochCount: number
+  /** The first and the last few of those records (DISCARDED_EXAMPLES_AT_EACH_END each), oldest first. */
+  discardedExamples: DiscardedFrame[]
+  /**
+   * Where the old log went whole, the records beyond commonLsn included (its snapshots beside it, same suffix); when
+   * `failed`, where it was being moved (it may be there, or still in `log/`).
+   */
   movedTo: string
   /** The log was kept up to and including this LSN (commonLsn), or null: re-synced from scratch (see `fallback`). */
   keptPrefixToLsn: number | null
@@ -32,6 +47,38 @@ export interface DivergenceReport {
   buildMs: number
   /** Why the shared log was not kept (`CODE: detail`), or null when it was. */
   fallback: string | null
+  /** Why setting the records aside failed (`FSYNC_FAILED: detail` or `SET_ASIDE_FAILED: detail`), or null. */
+  error: string | null
+}
+
+export interface DiscardedFrame {
+  lsn: number
+  epoch: number
+}
+
+/** What a log holds beyond commonLsn, in bounded memory however long that is (framesBeyond). */
+export interface DiscardedFrames {
+  count: number
+  /** The last LSN (commonLsn when there is none beyond it). */
+  lastLsn: number
+  epochs: number[]
+  epochCount: number
+  examples: DiscardedFrame[]
+}
+
+export const DISCARDED_EPOCHS_SHOWN = 16
+export const DISCARDED_EXAMPLES_AT_EACH_END = 3
+
+/** Setting the records aside failed; `report` says what is known (outcome `failed`), `cause` what went wrong. */
+export class SetAsideFailedError extends Error {
+  override readonly name = 'SetAsideFailedError'
+
+  constructor(
+    readonly report: DivergenceReport,
+    cause: unknown,
+  ) {
+    super(report.error ?? 'setting the diverged records aside failed', { cause })
+  }
 }
 
 /** A chain hash as the leader's /replication/hash answers it (hex SHA-256). */
@@ -75,62 +122,159 @@ export async function commonLsnWithLeader(wal: Wal, leader: { url: string; token
   return low
 }
 
-/** The LSN and epoch of every record this log holds beyond `commonLsn`. */
-export function framesBeyond(wal: Wal, commonLsn: number): { lsn: number; epoch: number }[] {
-  return [...wal.read(commonLsn + 1)].map((frame) => ({ lsn: frame.lsn, epoch: frame.epoch }))
+/**
+ * What this log holds beyond `commonLsn`: counted, with its distinct epochs (a log's epochs never decrease, so each
+ * change is a new one) and its first and last few records; bounded however many there are.
+ */
+export function framesBeyond(wal: Wal, commonLsn: number): DiscardedFrames {
+  const first: DiscardedFrame[] = []
+  const last: DiscardedFrame[] = []
+  const beyond: DiscardedFrames = { count: 0, lastLsn: commonLsn, epochs: [], epochCount: 0, examples: [] }
+  let previousEpoch: number | null = null
+  for (const frame of wal.read(commonLsn + 1)) {
+    beyond.count++
+    beyond.lastLsn = frame.lsn
+    if (frame.epoch !== previousEpoch) {
+      beyond.epochCount++
+      if (beyond.epochs.length < DISCARDED_EPOCHS_SHOWN) beyond.epochs.push(frame.epoch)
+      previousEpoch = frame.epoch
+    }
+    const example = { lsn: frame.lsn, epoch: frame.epoch }
+    if (first.length < DISCARDED_EXAMPLES_AT_EACH_END) first.push(example)
+    else {
+      last.push(example)
+      if (last.length > DISCARDED_EXAMPLES_AT_EACH_END) last.shift()
+    }
+  }
+  beyond.examples = [...first, ...last]
+  return beyond
 }
-
-type Discarded = readonly { lsn: number; epoch: number }[]
 
 /**
  * Sets the records beyond `commonLsn` aside: keeps the log and snapshots up to it (keepCommonPrefix), or, when that
- * fails, moves the whole log and snapshots aside (setDivergedLogAside). The gateway must be stopped.
+ * fails, moves the whole log and snapshots aside (setDivergedLogAside). The gateway must be stopped. Throws
+ * SetAsideFailedError (its report's outcome `failed`) when neither could be done, or an fsync failed (fatal:
+ * durable-fs.ts); the data dir may then be mid-swap, which the next gateway start finishes first.
  */
-export function setDivergedTailAside(dataDir: string, commonLsn: number, discarded: Discarded, options: KeepPrefixOptions = {}): DivergenceReport {
+export function setDivergedTailAside(dataDir: string, commonLsn: number, discarded: DiscardedFrames, options: KeepPrefixOptions = {}): DivergenceReport {
+  const io = fatalSyncs(options.io ?? nodeIo)
+  // One suffix for whichever way the log goes aside; chosen after an earlier committed swap is finished, so that
+  // swap's aside is there to be seen and passed over.
+  const base = options.asideSuffix ?? `diverged-${Date.now()}`
+  let movedTo = join(dataDir, `log.${base}`)
   try {
-    return { ...describeDiscarded(commonLsn, discarded), ...keepCommonPrefix(dataDir, commonLsn, options), fallback: null }
+    finishKeepingPrefix(dataDir, io)
+    const asideSuffix = freeAsideSuffix(dataDir, base, io)
+    movedTo = join(dataDir, `log.${asideSuffix}`)
+    try {
+      return { ...describeDiscarded(commonLsn, discarded), ...keepCommonPrefix(dataDir, commonLsn, { ...options, io, asideSuffix }), outcome: 'prefix_kept', fallback: null, error: null }
+    } catch (error) {
+      if (!(error instanceof DivergedPrefixError)) throw error
+      return { ...setDivergedLogAside(dataDir, commonLsn, discarded, { io, asideSuffix }), fallback: error.message }
+    }
   } catch (error) {
-    if (!(error instanceof DivergedPrefixError)) throw error
-    return { ...setDivergedLogAside(dataDir, commonLsn, discarded), fallback: error.message }
+    const report: DivergenceReport = { ...describeDiscarded(commonLsn, discarded), movedTo, ...nothingKept(), outcome: 'failed', fallback: null, error: null }
+    throw new SetAsideFailedError(divergenceFailed(report, error), error)
+  }
+}
+
+export interface SetAsideSteps {
+  dataDir: string
+  /** The file-system calls of setting the records aside (specs inject failures). */
+  io: WalIo
+  /** Starts the standby gateway and its replication, finishing an interrupted swap first (HaNode.follow). */
+  follow: () => Promise<void>
+  /** Records a divergence report: /health (`ha.last_divergence`) and the log. */
+  report: (report: DivergenceReport) => void
+  log: (line: string) => void
+}
+
+/**
+ * HaNode.resync once the shared LSN is known and the gateway stopped: sets the records beyond it aside and follows
+ * again, from the kept log, or from scratch when that did not start; every outcome reported, a failure too. Throws
+ * when the node cannot go on: an fsync failed (fatal, HaNode stops), or no gateway could be started.
+ */
+export async function setAsideAndFollow(commonLsn: number, discarded: DiscardedFrames, steps: SetAsideSteps): Promise<void> {
+  let report: DivergenceReport
+  try {
+    report = setDivergedTailAside(steps.dataDir, commonLsn, discarded, { io: steps.io })
+  } catch (error) {
+    if (!(error instanceof SetAsideFailedError)) throw error
+    steps.report(error.report)
+    // An fsync failed: fatal. Otherwise past the commit point (the swap itself failed, or moving the whole log
+    // aside): follow() finishes the swap first, or refuses to start a gateway on a data dir left mid-swap.
+    if (syncFailureOf(error) !== null) throw error
+    steps.log(`setting the records after LSN ${commonLsn} aside failed (${error.message}); finishing it and following again`)
+    return steps.follow()
+  }
+  steps.report(report)
+  try {
+    await steps.follow()
+  } catch (error) {
+    if (report.keptPrefixToLsn === null || syncFailureOf(error) !== null) throw error
+    // The kept log did not start (a snapshot or the log refused): set it aside too and re-sync from scratch.
+    try {
+      steps.report(setKeptPrefixAside(steps.dataDir, report, error, steps.io))
+    } catch (asideError) {
+      steps.report(divergenceFailed(report, asideError))
+      throw asideError
+    }
+    await steps.follow()
   }
 }
 
 /**
- * Moves `<dataDir>/log` (and `snapshots`, if any) aside under a `diverged-<ms>` suffix, to re-sync from scratch; the
- * gateway must be stopped.
+ * Moves `<dataDir>/log` (and `snapshots`, if any) aside under a free `diverged-<ms>` suffix (or `asideSuffix`), to
+ * re-sync from scratch; each rename durable before it returns (durable-fs.ts). The gateway must be stopped.
  */
-export function setDivergedLogAside(dataDir: string, commonLsn: number, discarded: Discarded): DivergenceReport {
-  const suffix = `diverged-${Date.now()}`
+export function setDivergedLogAside(dataDir: string, commonLsn: number, discarded: DiscardedFrames, options: { io?: WalIo; asideSuffix?: string } = {}): DivergenceReport {
+  const io = fatalSyncs(options.io ?? nodeIo)
+  const suffix = options.asideSuffix ?? divergedAsideSuffix(dataDir, io)
   const movedTo = join(dataDir, `log.${suffix}`)
-  renameSync(join(dataDir, 'log'), movedTo)
+  renameDurably(io, join(dataDir, 'log'), movedTo)
   const snapshots = join(dataDir, 'snapshots')
-  if (existsSync(snapshots)) renameSync(snapshots, join(dataDir, `snapshots.${suffix}`))
-  return { ...describeDiscarded(commonLsn, discarded), movedTo, ...nothingKept(), fallback: null }
+  if (io.exists(snapshots)) renameDurably(io, snapshots, join(dataDir, `snapshots.${suffix}`))
+  return { ...describeDiscarded(commonLsn, discarded), movedTo, ...nothingKept(), outcome: 'log_set_aside', fallback: null, error: null }
 }
 
 /**
- * The kept log refused to start (HaNode.resync): it and its snapshots go aside too (`<movedTo>.kept`), so the node
- * re-syncs from scratch. Returns the report saying so.
+ * The kept log refused to start (HaNode.resync): it and its snapshots go aside too (`<movedTo>.kept`, bumped when
+ * taken), each rename durable, so the node re-syncs from scratch. Returns the report saying so.
  */
-export function setKeptPrefixAside(dataDir: string, report: DivergenceReport, why: unknown): DivergenceReport {
-  const suffix = `${report.movedTo.slice(join(dataDir, 'log.').length)}.kept`
-  renameSync(join(dataDir, 'log'), join(dataDir, `log.${suffix}`))
+export function setKeptPrefixAside(dataDir: string, report: DivergenceReport, why: unknown, io: WalIo = nodeIo): DivergenceReport {
+  const synced = fatalSyncs(io)
+  const suffix = freeAsideSuffix(dataDir, `${report.movedTo.slice(join(dataDir, 'log.').length)}.kept`, synced)
+  renameDurably(synced, join(dataDir, 'log'), join(dataDir, `log.${suffix}`))
   const snapshots = join(dataDir, 'snapshots')
-  if (existsSync(snapshots)) renameSync(snapshots, join(dataDir, `snapshots.${suffix}`))
+  if (synced.exists(snapshots)) renameDurably(synced, snapshots, join(dataDir, `snapshots.${suffix}`))
   const detail = why instanceof Error ? why.message : String(why)
-  return { ...report, ...nothingKept(), fallback: `PREFIX_START_FAILED: the log kept through LSN ${report.keptPrefixToLsn} did not start (${detail}); set aside as log.${suffix}` }
+  return {
+    ...report, ...nothingKept(), outcome: 'log_set_aside',
+    fallback: `PREFIX_START_FAILED: the log kept through LSN ${report.keptPrefixToLsn} did not start (${detail}); set aside as log.${suffix}`,
+  }
+}
+
+/** `report` with outcome `failed` and why: FSYNC_FAILED when an fsync failed (fatal), else SET_ASIDE_FAILED. */
+export function divergenceFailed(report: DivergenceReport, error: unknown): DivergenceReport {
+  const syncFailure = syncFailureOf(error)
+  const detail = error instanceof Error ? error.message : String(error)
+  return { ...report, outcome: 'failed', error: syncFailure === null ? `SET_ASIDE_FAILED: ${detail}` : syncFailure.message }
 }
 
 function nothingKept(): Pick<DivergenceReport, 'keptPrefixToLsn' | 'linkedSegments' | 'linkedBytes' | 'copiedSegments' | 'copiedBytes' | 'snapshotsKept' | 'buildMs'> {
   return { keptPrefixToLsn: null, linkedSegments: 0, linkedBytes: 0, copiedSegments: 0, copiedBytes: 0, snapshotsKept: [], buildMs: 0 }
 }
 
-function describeDiscarded(commonLsn: number, discarded: Discarded): Pick<DivergenceReport, 'commonLsn' | 'discardedFromLsn' | 'discardedToLsn' | 'discardedCount' | 'discardedEpochs'> {
+type DiscardedFields = 'commonLsn' | 'discardedFromLsn' | 'discardedToLsn' | 'discardedCount' | 'discardedEpochs' | 'discardedEpochCount' | 'discardedExamples'
+
+function describeDiscarded(commonLsn: number, discarded: DiscardedFrames): Pick<DivergenceReport, DiscardedFields> {
   return {
     commonLsn,
     discardedFromLsn: commonLsn + 1,
-    discardedToLsn: discarded.at(-1)?.lsn ?? commonLsn,
-    discardedCount: discarded.length,
-    discardedEpochs: [...new Set(discarded.map((frame) => frame.epoch))],
+    discardedToLsn: discarded.lastLsn,
+    discardedCount: discarded.count,
+    discardedEpochs: discarded.epochs,
+    discardedEpochCount: discarded.epochCount,
+    discardedExamples: discarded.examples,
   }
 }

@@ -11,7 +11,7 @@ export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice, type SnapshotRecoveryStatus } from './node.ts'
 export type { DivergenceReport } from './divergence.ts'
-export { finishInterruptedSwaps } from './interrupted-swaps.ts'
+export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,
   type PrefixStep,

@@ -14,7 +14,11 @@
  * - Divergence: a standby told DIVERGED finds the last LSN it shares with the leader (chain hashes compared by
  *   binary search), reports what it holds beyond it, sets its log and snapshots aside whole and starts again from the
  *   part up to that LSN, kept on disk (diverged-prefix.ts), following the leader from the LSN after it. When that part
- *   cannot be kept, or does not start, it re-syncs from scratch; the report (/health) says which and why.
+ *   cannot be kept, or does not start, it re-syncs from scratch; the report (/health) says which and why, or that
+ *   setting the records aside failed.
+ * - Failure: an fsync that fails while a log is set aside is fatal (durable-fs.ts): the node stops for good (role
+ *   `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart finishes or rolls back the
+ *   data dir's swap from what is on disk.
  * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN) starts again from the
  *   leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
  *
@@ -24,10 +28,11 @@
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { Lease, LeaseError, readCurrentLease, type WalIo } from '../../../wal/index.ts'
+import { Lease, LeaseError, nodeIo, readCurrentLease, type WalIo } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
-import { commonLsnWithLeader, framesBeyond, setDivergedTailAside, setKeptPrefixAside, type DivergenceReport } from './divergence.ts'
+import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type DivergenceReport } from './divergence.ts'
+import { syncFailureOf, type SyncFailedError } from './durable-fs.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
 import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
@@ -35,7 +40,7 @@ import { leaderSync } from './leader-sync.ts'
 import type { SyncPolicy, SyncReplication } from './sync.ts'
 
 export type RoleChoice = 'auto' | 'leader' | 'standby'
-export type NodeRole = 'starting' | 'standby' | 'promoting' | 'leader' | 'stepping-down' | 'stopped'
+export type NodeRole = 'starting' | 'standby' | 'promoting' | 'leader' | 'stepping-down' | 'stopped' | 'failed'
 
 export interface HaNodeOptions {
   nodeId: string
@@ -79,7 +84,12 @@ export class HaNode {
   lastTakeoverMs: number | null = null
   /** This leadership term's synchronous replication (null while not leading). */
   sync: SyncReplication | null = null
+  /** The fsync failure that stopped this node for good (role `failed`), or null. */
+  failure: SyncFailedError | null = null
+  /** Resolves with the failure when the node stops for good: the process should exit (a restart recovers). */
+  readonly died: Promise<SyncFailedError>
   private readonly options: HaNodeOptions
+  private resolveDied: (failure: SyncFailedError) => void = () => {}
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
   private busy = false
@@ -88,6 +98,9 @@ export class HaNode {
 
   constructor(options: HaNodeOptions) {
     this.options = options
+    this.died = new Promise((resolve) => {
+      this.resolveDied = resolve
+    })
   }
 
   get holderId(): string {
@@ -121,6 +134,7 @@ export class HaNode {
       replicating: replication?.connected ?? false,
       last_takeover_ms: this.lastTakeoverMs,
       last_divergence: this.lastDivergence,
+      failure: this.failure?.message ?? null,
       last_snapshot_recovery: this.lastSnapshotRecovery,
       sync: this.sync?.status() ?? { policy: this.options.sync?.policy ?? 'off', state: 'down' },
       // Shadow decisions of this node while it follows (null while leading): counts and the last mismatches.
@@ -283,6 +297,7 @@ export class HaNode {
     try {
       await this.lead(lease, takenAtMs)
     } catch (error) {
+      if (syncFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
       // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then.
       this.options.log(`takeover at epoch ${lease.epoch} failed (${error instanceof Error ? error.message : String(error)}); lease released, following again`)
       await this.follow()
@@ -330,28 +345,38 @@ export class HaNode {
     const discarded = framesBeyond(wal, commonLsn)
     await gateway.stop()
     this.gateway = null
-    const io = this.options.divergedPrefixIo
-    let report: DivergenceReport
-    try {
-      report = setDivergedTailAside(this.options.dataDir, commonLsn, discarded, io === undefined ? {} : { io })
-    } catch (error) {
-      // Past the commit point (the swap itself failed, or moving the whole log aside): follow() finishes the swap
-      // first, or refuses to start a gateway on a data dir left mid-swap.
-      this.options.log(`setting the records after LSN ${commonLsn} aside failed (${error instanceof Error ? error.message : String(error)}); finishing it and following again`)
-      await this.follow()
-      return
-    }
-    this.lastDivergence = report
-    this.options.log(`divergence report: ${JSON.stringify(report)}`)
-    try {
-      await this.follow()
-    } catch (error) {
-      if (report.keptPrefixToLsn === null) throw error
-      // The kept log did not start (a snapshot or the log refused): set it aside too and re-sync from scratch.
-      this.lastDivergence = setKeptPrefixAside(this.options.dataDir, report, error)
-      this.options.log(`divergence report: ${JSON.stringify(this.lastDivergence)}`)
-      await this.follow()
-    }
+    await setAsideAndFollow(commonLsn, discarded, {
+      dataDir: this.options.dataDir,
+      io: this.options.divergedPrefixIo ?? nodeIo,
+      follow: () => this.follow(),
+      report: (divergence) => {
+        this.lastDivergence = divergence
+        this.options.log(`divergence report: ${JSON.stringify(divergence)}`)
+      },
+      log: this.options.log,
+    })
+  }
+
+  /**
+   * An fsync failed (durable-fs.ts): nothing more is done on the data dir in this process. No gateway runs (none is
+   * started again), the lease is given up, and `died` resolves so the process exits; a restart finishes or rolls
+   * back the swap from what is on disk.
+   */
+  private async fail(failure: SyncFailedError): Promise<void> {
+    if (this.failure !== null) return
+    this.failure = failure
+    this.role = 'failed'
+    this.options.log(`fatal: ${failure.message}; the node stops: restart it, and it finishes or rolls back the data dir's swap from what is on disk`)
+    await this.replicator?.stop()
+    this.replicator = null
+    const gateway = this.gateway
+    this.gateway = null
+    await gateway?.stop().catch((error: unknown) => this.options.log(`stopping the gateway of a failed node: ${String(error)}`))
+    this.sync?.close()
+    this.sync = null
+    this.lease?.release()
+    this.lease = null
+    this.resolveDied(failure)
   }
 
   /**
@@ -405,7 +430,9 @@ export class HaNode {
     try {
       await work()
     } catch (error) {
-      this.options.log(`ha: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      const failure = syncFailureOf(error)
+      if (failure !== null) await this.fail(failure)
+      else this.options.log(`ha: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
     } finally {
       this.busy = false
     }

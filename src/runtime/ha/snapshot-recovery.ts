@@ -14,9 +14,9 @@
  *         `*.recovering` directories.
  *      b. commit: `snapshot-recovery.commit` (temp file, fsync, rename, data dir fsync) names the suffix the old
  *         directories will get. From here on the recovery is finished, never undone.
- *      c. swap: for log/ then snapshots/, the old directory is renamed aside (never deleted: `log.compacted-<ms>`)
- *         and the `*.recovering` one renamed into its place, the data dir fsynced after each rename; then the commit
- *         file is removed.
+ *      c. swap: for log/ then snapshots/, the old directory is renamed aside (never deleted: `log.compacted-<ms>`,
+ *         bumped to `-<ms>-1`, … when taken) and the `*.recovering` one renamed into its place, the data dir fsynced
+ *         after each rename; then the commit file is removed.
  *      The commit and swap are dir-swap.ts's, shared with keeping a diverged log's prefix (diverged-prefix.ts).
  *      At start-up (`finishSnapshotRecovery`, called by HaNode.start and before every install) leftovers are finished
  *      (commit file present: the swap is completed, each step idempotent) or rolled back (no commit file: the
@@ -26,10 +26,10 @@
 
 import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fromHex, nodeIo, toHex, Wal } from '../../../wal/index.ts'
+import { fromHex, nodeIo, toHex, Wal, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
-import { builtDir, finishSwap, rollBack, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
+import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { EnvelopeReader } from './envelope.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
@@ -145,7 +145,7 @@ export async function installLeaderSnapshot(
   const swap = installSwap(dataDir)
   const newLogDir = builtDir(swap, 'log')
   const newSnapshotsDir = builtDir(swap, 'snapshots')
-  const suffix = `compacted-${Date.now()}`
+  const suffix = freeAsideSuffix(dataDir, `compacted-${Date.now()}`)
   const halt = (step: SnapshotInstallStep): void => {
     if (access.haltAfter?.(step) === true) throw new SnapshotInstallHalted(step)
   }
@@ -187,7 +187,12 @@ export async function installLeaderSnapshot(
  * nothing. Returns what it did. Idempotent: a crash while it runs is handled by the next call.
  */
 export function finishSnapshotRecovery(dataDir: string): 'none' | 'finished' | 'rolled_back' {
-  return finishSwap(installSwap(dataDir), () => `compacted-${Date.now()}`)
+  return finishSwap(installSwap(dataDir), () => freeAsideSuffix(dataDir, `compacted-${Date.now()}`))
+}
+
+/** Whether `dataDir` holds a committed, unfinished snapshot install. */
+export function snapshotRecoveryCommitted(dataDir: string, io: WalIo = nodeIo): boolean {
+  return swapCommitted(installSwap(dataDir), io)
 }
 
 /** Creates `logDir` holding one empty segment that starts at `firstLsn` after `previousHash` (crash-safe: temp + rename). */
