@@ -109,6 +109,17 @@ export class LogIndex {
     return readLsns(this.wal, [lsn])[0] ?? null
   }
 
+  /**
+   * The account the order's first record names, and whether that record accepted it (else it rejected it); null when
+   * the log holds no record of the order or the record names no account.
+   */
+  accountOf(orderId: string): { accountId: string; accepted: boolean } | null {
+    const first = this.first(orderId)?.event
+    if (first === undefined) return null
+    const accountId = (first as { accountId?: unknown }).accountId
+    return typeof accountId === 'string' ? { accountId, accepted: first.type === 'order.accepted' } : null
+  }
+
   private requireComplete(orderId: string): void {
     if (this.completeFlag) return
     throw new ApiError('UNAVAILABLE', 'order history is still being indexed after the restart; retry shortly', {

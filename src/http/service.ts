@@ -7,6 +7,7 @@ import type { Hono } from 'hono'
 import type { Config } from '../config/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import { createApp } from './app.ts'
+import { HTTP_DEFAULTS } from './defaults.ts'
 import type { AuthEnv, Verifier } from './auth/index.ts'
 import { LoadShedder } from './backpressure/index.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
@@ -15,13 +16,7 @@ import { OrderListIndex } from './order-list/index-of-orders.ts'
 import type { HaHttp, HttpLimits, Services } from './services.ts'
 import { SseHub } from './sse/index.ts'
 
-export const HTTP_DEFAULTS = {
-  bodyBytesMax: 16 * 1024,
-  listPageMax: 1_000,
-  listExaminedMax: 10_000,
-  sseSubscribersMax: 1_024,
-  bucketsMax: 10_000,
-} as const
+export { HTTP_DEFAULTS }
 
 export interface HttpServiceOptions {
   gateway: Gateway
@@ -60,10 +55,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   const orderList = new OrderListIndex(gateway.engine.state.orders, (error) => log('order list index: a change could not be followed; rebuilding it at the next read', error))
   const hub = new SseHub({
     engine: gateway.engine,
-    retiredOrderAccountOf: (orderId) => {
-      const first = logIndex.first(orderId)?.event as { accountId?: unknown } | undefined
-      return typeof first?.accountId === 'string' ? first.accountId : null
-    },
+    retiredOrderAccountOf: (orderId) => logIndex.accountOf(orderId)?.accountId ?? null,
     retiredOrdersKnown: () => logIndex.whenComplete(),
     heartbeatMs: options.sse.heartbeatMs,
     bufferEventsMax: options.sse.subscriberBufferEventsMax,

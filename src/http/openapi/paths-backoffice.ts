@@ -113,7 +113,7 @@ export function backofficePart(): DocumentPart {
         liquidity: { type: ['string', 'null'], enum: ['maker', 'taker', null] },
         synthetic: { type: 'boolean', description: 'Inferred by reconciliation, to be trued up by the real executions it stands for' },
         replaces_synthetic: { type: 'boolean', description: 'A real execution behind a true-up' },
-        superseded_qty: { ...decimal('Of a synthetic fill, the quantity real executions replaced as of to_lsn (or as_of_lsn); null when not known'), type: ['string', 'null'] },
+        superseded_qty: { ...decimal('Of a synthetic fill, the quantity real executions replaced as of to_lsn (or as_of_lsn) and to_ms; null when not known'), type: ['string', 'null'] },
         superseded: nullable('boolean', 'A synthetic fill wholly replaced by real executions; null when not known'),
         cash: decimal('Paid (negative) or received (positive) in the quote asset, as booked'),
         venue_time_ms: nullable('integer', "The venue's execution time"),

@@ -3,22 +3,87 @@
  * (routes/orders.ts, order-actions.ts, order-log.ts).
  */
 
+import { ORDER_STATES } from '../../domain/index.ts'
+import { LANES } from '../../domain/modes.ts'
 import { amendBodySchema, placeBodySchema } from '../../domain/orders.ts'
+import { orderTypeSchema, sideSchema, tifSchema } from '../../domain/schema-kit.ts'
+import { HTTP_DEFAULTS } from '../defaults.ts'
 import { LIST_QUERY_SCHEMA } from '../routes/orders.ts'
-import { DECIMAL, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, operation, ORDER_ID, queryParameters, ref, schemaOf, type DocumentPart } from './shared.ts'
+import { DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
 const READERS = 'trader/bot: orders of the accounts in its token; ops, auditor, admin: every account'
+
+const nullableDecimal = (description: string): Json => ({ ...decimal(description), type: ['string', 'null'] })
+
+/** An order as src/http/views/order-view.ts shows it. */
+const ORDER = record(
+  {
+    order_id: { type: 'string' },
+    account: { type: 'string' },
+    venue: { type: 'string' },
+    symbol: { type: 'string' },
+    side: { type: 'string', enum: [...sideSchema.options] },
+    type: { type: 'string', enum: [...orderTypeSchema.options] },
+    qty: decimal(),
+    price: nullableDecimal('Null for a market order'),
+    tif: { type: 'string', enum: [...tifSchema.options] },
+    post_only: { type: 'boolean' },
+    reduce_only: { type: 'boolean' },
+    client_order_id: nullable('string', 'As sent'),
+    state: { type: 'string', enum: [...ORDER_STATES] },
+    filled_qty: decimal(),
+    avg_fill_price: nullableDecimal('Null until the first fill'),
+    venue_order_id: nullable('string', "The venue's id, once it acknowledged the order"),
+    lane: { type: 'integer', enum: [...LANES], description: 'The lane its pending work waits in (0: cancels and flatten first)' },
+    last_reason: nullable('string', 'The reason code of its last rejection, cancel or Unknown'),
+    cancel_requested: { type: 'boolean' },
+    amend: {
+      type: ['object', 'null'],
+      description: 'The amend in progress, if any',
+      required: ['amend_id', 'qty', 'price', 'stage'],
+      properties: { amend_id: { type: 'integer' }, qty: decimal(), price: nullableDecimal('Null for a market order'), stage: { type: 'string', enum: ['requested', 'sent', 'failed'] } },
+    },
+    accepted_at_ms: integer('When the kernel accepted it (ms since the epoch)'),
+    updated_at_ms: integer('Its last change'),
+    unknown_since_ms: nullable('integer', 'Since when its venue outcome is Unknown; null when it is not'),
+  },
+  'An order as the kernel holds it, or rebuilt from its records once retired',
+)
+
+/** An order the kernel rejected: it never existed for the kernel, so its decision is read from the log. */
+const REJECTED_ORDER = record(
+  {
+    order_id: { type: 'string' },
+    account: nullable('string', 'Null when the body named none the kernel could use'),
+    state: { type: 'string', const: 'Rejected' },
+    reason: { type: 'string', description: 'The reason code' },
+    guard: { type: 'string', description: 'The guard that refused it' },
+    idempotency_key: nullable('string', 'Its idempotency key'),
+    rejected_at_ms: { type: 'integer' },
+    lsn: integer('Its order.rejected record'),
+  },
+  'An order the kernel rejected, from its record in the log',
+)
 
 export function ordersPart(): DocumentPart {
   return {
     schemas: {
       PlaceOrder: schemaOf(placeBodySchema, `A new order. qty and price are ${DECIMAL}; a limit order needs price, a market order must not have one.`),
       AmendOrder: schemaOf(amendBodySchema, `qty and/or price as ${DECIMAL}`),
-      Accepted: {
-        type: 'object',
-        properties: { order_id: { type: 'string' }, state: { type: 'string' }, account: { type: 'string' }, idempotency_key: { type: 'string' }, client_order_id: { type: ['string', 'null'] }, accepted_at_ms: { type: 'integer' }, links: { type: 'object' } },
-      },
-      Order: { type: 'object', description: 'An order: the request fields plus state, filled_qty, avg_fill_price, venue_order_id, lane, times.' },
+      Accepted: record(
+        {
+          order_id: { type: 'string' },
+          state: { type: 'string', description: 'Enqueued: accepted and durable; its progress is one GET away (links.self)' },
+          account: { type: 'string' },
+          idempotency_key: { type: 'string' },
+          client_order_id: nullable('string', 'As sent'),
+          accepted_at_ms: { type: 'integer' },
+          links: record({ self: { type: 'string' }, events: { type: 'string' }, stream: { type: 'string' }, explain: { type: 'string' } }),
+        },
+        'The answer to an accepted order, the same bytes for every repeat of its key',
+      ),
+      Order: ORDER,
+      RejectedOrder: REJECTED_ORDER,
     },
     paths: {
       '/v1/orders': {
@@ -42,8 +107,15 @@ export function ordersPart(): DocumentPart {
           security: 'bearer',
           errors: ['400', '401', '403', '503'],
           responses: {
-            '200': { description: '{ orders, next_cursor }: follow next_cursor (opaque) until it is null; it goes on past orders retired meanwhile, its own included; a page reads at most 10,000 orders, so a short or empty page may still have one' },
-            '410': errorResponse('CURSOR_NOT_RETAINED: the gateway restarted since the cursor was handed out and its order has retired since; start again without a cursor'),
+            '200': jsonAnswer(
+              '{ orders, next_cursor }: follow next_cursor (opaque) until it is null; it goes on past orders retired meanwhile, its own included; ' +
+                `a page reads at most ${HTTP_DEFAULTS.listExaminedMax.toLocaleString('en-US')} orders, so a short or empty page may still have one`,
+              record({ orders: { type: 'array', items: ref('Order') }, next_cursor: nullable('string', 'Where the next page starts; null: no more') }),
+            ),
+            '410': errorResponse(
+              'CURSOR_NOT_RETAINED: the gateway restarted (or rebuilt its order list) since the cursor was handed out and its order has retired since; start again without a cursor. ' +
+                'Once compaction has also removed that order\'s records, such a cursor answers 400 VALIDATION_FAILED, as an unknown one does',
+            ),
           },
           parameters: queryParameters(LIST_QUERY_SCHEMA),
         }),
@@ -54,7 +126,7 @@ export function ordersPart(): DocumentPart {
           summary: `Get an order, including one the kernel rejected or retired. ${READERS} (404 for an order it may not read)`,
           security: 'bearer',
           errors: ['401', '404', '503'],
-          responses: { '200': { description: 'The order', content: jsonContent(ref('Order')) } },
+          responses: { '200': { description: 'The order (or, for one the kernel rejected, its rejection)', content: jsonContent({ oneOf: [ref('Order'), ref('RejectedOrder')] }) } },
           parameters: [ORDER_ID],
         }),
       },

@@ -95,7 +95,7 @@ function admitOrder(services: Services, principal: Principal, account: string, i
 
 const REPEAT_ADMISSION: Admission = { ok: true, release: () => {} }
 
-const LIST_QUERY = v.strictObject({
+export const LIST_QUERY_SCHEMA = v.strictObject({
   account: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected an account id'))),
   state: v.exactOptional(v.picklist(ORDER_STATES, `expected one of ${ORDER_STATES.join(', ')}`)),
   symbol: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected a symbol'))),
@@ -103,7 +103,6 @@ const LIST_QUERY = v.strictObject({
   cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected a cursor from next_cursor'))),
 })
 
-export const LIST_QUERY_SCHEMA = LIST_QUERY
 
 /**
  * Orders in acceptance order; the cursor says where the previous page stopped (the last order it returned or read),
@@ -112,7 +111,7 @@ export const LIST_QUERY_SCHEMA = LIST_QUERY
  */
 function listOrders(c: Context<AuthEnv>, services: Services, cursors: OrderCursors): Response {
   const principal = principalOf(c)
-  const query = parseOrThrow(LIST_QUERY, c.req.query())
+  const query = parseOrThrow(LIST_QUERY_SCHEMA, c.req.query())
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   const accounts = readableAccounts(principal, query.account)
   // A cursor the caller could not have been handed (another account's order) answers like an unknown one
@@ -136,8 +135,8 @@ function cursorReader(principal: Principal): CursorReader {
 
 /** The account an order the kernel no longer holds was accepted for, from its first record in the log; null if none. */
 function retiredAccountOf(services: Services, orderId: string): string | null {
-  const first = services.logIndex.first(orderId)?.event
-  return first?.type === 'order.accepted' ? first.accountId : null
+  const logged = services.logIndex.accountOf(orderId)
+  return logged?.accepted === true ? logged.accountId : null
 }
 
 /** Which accounts' orders the caller sees: the one asked for (if readable), else every one it may read. */

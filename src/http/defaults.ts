@@ -1,0 +1,12 @@
+/**
+ * The HTTP service's bounds when its options name none: request body size, page sizes, SSE subscribers, token buckets.
+ * A module of its own (no imports), so the OpenAPI document can state them without importing the service.
+ */
+
+export const HTTP_DEFAULTS = {
+  bodyBytesMax: 16 * 1024,
+  listPageMax: 1_000,
+  listExaminedMax: 10_000,
+  sseSubscribersMax: 1_024,
+  bucketsMax: 10_000,
+} as const
