@@ -63,7 +63,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { benchOrderBody, benchServeConfig, benchToken } from './support/bench-load.ts'
+import { benchServeConfig, benchToken } from './support/bench-load.ts'
+import { fixedRate, maxRate, type Target } from './support/http-load.ts'
 import { echoApp } from './support/echo-app.ts'
 import { durableEchoApp, floorRecordsFrom } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
@@ -117,83 +118,6 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
     }
   }
   throw new Error(`${url} did not come up`)
-}
-
-interface Target {
-  name: string
-  url: string
-  headers: Record<string, string>
-}
-
-let sequence = 0
-function nextOrder(): { body: string; key: string } {
-  const index = sequence++
-  return { key: `b-${process.pid}-${index}`, body: benchOrderBody(index) }
-}
-
-async function send(target: Target): Promise<number> {
-  const { body, key } = nextOrder()
-  const res = await fetch(target.url, { method: 'POST', headers: { ...target.headers, 'Idempotency-Key': key }, body })
-  await res.arrayBuffer()
-  return res.status
-}
-
-/** Closed loop: CONCURRENCY requests always outstanding for `durationMs`. */
-async function maxRate(target: Target, durationMs: number): Promise<{ okPerSec: number; answeredPerSec: number; statuses: Record<string, number> }> {
-  const statuses: Record<string, number> = {}
-  let ok = 0
-  const endMs = performance.now() + durationMs
-  const startMs = performance.now()
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < endMs) {
-        const status = await send(target).catch(() => 0)
-        statuses[status] = (statuses[status] ?? 0) + 1
-        if (status === 202) ok++
-      }
-    }),
-  )
-  const seconds = (performance.now() - startMs) / 1000
-  const answered = Object.entries(statuses).reduce((sum, [status, count]) => sum + (status === '0' ? 0 : count), 0)
-  return { okPerSec: ok / seconds, answeredPerSec: answered / seconds, statuses }
-}
-
-/**
- * Open loop at `ratePerSec`: latency from each request's scheduled time to its answer (a stalled server cannot hide its
- * queueing: no coordinated omission). The loop sleeps only when more than 1 ms ahead (Bun.sleep works in whole
- * milliseconds), so a request may leave up to ~1 ms early; its latency then counts from when it left, never from a
- * time before it was sent.
- */
-async function fixedRate(target: Target, ratePerSec: number, durationMs: number): Promise<{ latenciesMs: number[]; answered: { sentMs: number; answeredMs: number }[]; statuses: Record<string, number> }> {
-  const statuses: Record<string, number> = {}
-  const latenciesMs: number[] = []
-  const answered: { sentMs: number; answeredMs: number }[] = []
-  const intervalMs = 1000 / ratePerSec
-  const startMs = performance.now()
-  const total = Math.floor((durationMs / 1000) * ratePerSec)
-  const pending: Promise<void>[] = []
-  for (let index = 0; index < total; index++) {
-    const dueMs = startMs + index * intervalMs
-    const waitMs = dueMs - performance.now()
-    if (waitMs > 1) await Bun.sleep(waitMs)
-    // From the due time when the request leaves late (a stalled loop or server cannot hide its queueing), from when it
-    // left when early: the loop sends up to 1 ms ahead (Bun.sleep works in whole ms), and a due time still ahead would
-    // take that much off the request's latency.
-    const fromMs = Math.min(dueMs, performance.now())
-    pending.push(
-      send(target)
-        .catch(() => 0)
-        .then((status) => {
-          statuses[status] = (statuses[status] ?? 0) + 1
-          if (status !== 202) return
-          const answeredMs = performance.now()
-          latenciesMs.push(answeredMs - fromMs)
-          answered.push({ sentMs: fromMs, answeredMs })
-        }),
-    )
-  }
-  await Promise.all(pending)
-  return { latenciesMs, answered, statuses }
 }
 
 /** Waits until no lane has work queued (the executor has sent everything the max phase left behind). */
@@ -274,8 +198,8 @@ async function main(): Promise<void> {
     const echoTarget: Target = { name: 'echo', url: `http://127.0.0.1:${echoPort}/v1/orders`, headers }
 
     say(`warm-up ${WARMUP_MS} ms each`)
-    await maxRate(echoTarget, WARMUP_MS)
-    await maxRate(egress, WARMUP_MS)
+    await maxRate(echoTarget, WARMUP_MS, CONCURRENCY)
+    await maxRate(egress, WARMUP_MS, CONCURRENCY)
     // Max: echo and egress alternate, round by round; each egress round's backlog of sends drains before the next.
     const echoMaxRounds: Awaited<ReturnType<typeof maxRate>>[] = []
     const egressMaxRounds: Awaited<ReturnType<typeof maxRate>>[] = []
@@ -288,12 +212,12 @@ async function main(): Promise<void> {
     const ticksAtStart = machineTicks()
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
       const echoCpu0 = cpuMsOf(echo.pid)
-      const echoMax = await maxRate(echoTarget, MAX_PHASE_MS)
+      const echoMax = await maxRate(echoTarget, MAX_PHASE_MS, CONCURRENCY)
       echoCpuMs += cpuMsOf(echo.pid) - echoCpu0
       const serveCpu0 = cpuMsOf(serve.pid)
       const serveJitCpu0 = threadsCpuMsOf(serve.pid, 'JIT')
       const serveMainCpu0 = cpuMsOf(serve.pid, serve.pid)
-      const egressMax = await maxRate(egress, MAX_PHASE_MS)
+      const egressMax = await maxRate(egress, MAX_PHASE_MS, CONCURRENCY)
       serveCpuMs += cpuMsOf(serve.pid) - serveCpu0
       serveMainCpuMs += cpuMsOf(serve.pid, serve.pid) - serveMainCpu0
       serveJitCpuMs += threadsCpuMsOf(serve.pid, 'JIT') - serveJitCpu0
