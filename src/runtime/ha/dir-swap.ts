@@ -12,17 +12,17 @@
  *      `<name>.<suffix>`, a suffix no earlier aside has: `freeAsideSuffix`; never onto an existing one) and the built
  *      one renamed into its place, the data dir fsynced after each rename; then the commit file is removed.
  *
- * Every fsync goes through the `io` given (default node:fs), and a failed one is fatal (durable-fs.ts): it throws
- * SyncFailedError and nothing is cleaned up or retried; the next start finishes or rolls back from what is on disk.
+ * Every file-system call goes through the `io` given (default node:fs), and a failed fsync is fatal (durable-fs.ts):
+ * it throws SyncFailedError and nothing is cleaned up or retried; the next start finishes or rolls back from what is
+ * on disk.
  *
  * At start-up `finishSwap` completes a committed swap (each step idempotent) or rolls back an uncommitted build, so a
  * node never refuses to start because of a half-done one, and never starts from a half-built directory: a built
  * directory is only ever renamed into place after its commit.
  */
 
-import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo, type WalIo } from '../../../wal/index.ts'
+import { nodeIo, readFully, type WalIo } from '../../../wal/index.ts'
 import { fatalSyncs, renameDurably } from './durable-fs.ts'
 
 export interface DirSwap {
@@ -38,6 +38,8 @@ export type SwapStep = 'log_moved_aside' | 'log_swapped' | 'snapshots_moved_asid
 
 const SWAPPED = ['log', 'snapshots'] as const
 const TEMP_SUFFIX = '.tmp'
+/** A commit file holds `{"suffix": …}`; one longer than this is not one (read as unreadable). */
+const COMMIT_FILE_BYTES_MAX = 4096
 
 /** Where the built `log` or `snapshots` directory is. */
 export function builtDir(swap: DirSwap, name: (typeof SWAPPED)[number]): string {
@@ -63,7 +65,7 @@ export function freeAsideSuffix(dataDir: string, base: string, io: WalIo = nodeI
 export function writeCommitFile(swap: DirSwap, asideSuffix: string, io: WalIo = nodeIo): void {
   const synced = fatalSyncs(io)
   const path = join(swap.dataDir, swap.commitFile)
-  rmSync(path + TEMP_SUFFIX, { force: true })
+  synced.removeAll(path + TEMP_SUFFIX)
   const fd = synced.openAppend(path + TEMP_SUFFIX)
   try {
     synced.write(fd, new TextEncoder().encode(JSON.stringify({ suffix: asideSuffix })), 0)
@@ -95,16 +97,17 @@ export function swapIn(swap: DirSwap, asideSuffix: string, options: { halt?: (st
     renameDurably(io, built, dir)
     halt(`${name}_swapped`)
   }
-  rmSync(join(swap.dataDir, swap.commitFile), { force: true })
+  io.removeAll(join(swap.dataDir, swap.commitFile))
   io.fsyncDirectory(swap.dataDir)
 }
 
 /** Before the commit: drops what was built; the live log and snapshots were never touched. */
 export function rollBack(swap: DirSwap, io: WalIo = nodeIo): void {
-  for (const name of SWAPPED) rmSync(builtDir(swap, name), { recursive: true, force: true })
-  rmSync(join(swap.dataDir, swap.commitFile) + TEMP_SUFFIX, { force: true })
-  rmSync(join(swap.dataDir, swap.commitFile), { force: true })
-  fatalSyncs(io).fsyncDirectory(swap.dataDir)
+  const synced = fatalSyncs(io)
+  for (const name of SWAPPED) synced.removeAll(builtDir(swap, name))
+  synced.removeAll(join(swap.dataDir, swap.commitFile) + TEMP_SUFFIX)
+  synced.removeAll(join(swap.dataDir, swap.commitFile))
+  synced.fsyncDirectory(swap.dataDir)
 }
 
 /**
@@ -114,7 +117,7 @@ export function rollBack(swap: DirSwap, io: WalIo = nodeIo): void {
 export function finishSwap(swap: DirSwap, asideSuffix: () => string, io: WalIo = nodeIo): 'none' | 'finished' | 'rolled_back' {
   const commitPath = join(swap.dataDir, swap.commitFile)
   if (io.exists(commitPath)) {
-    swapIn(swap, committedSuffix(commitPath) ?? asideSuffix(), { io })
+    swapIn(swap, committedSuffix(commitPath, io) ?? asideSuffix(), { io })
     return 'finished'
   }
   const leftovers = [...SWAPPED.map((name) => builtDir(swap, name)), commitPath + TEMP_SUFFIX]
@@ -129,12 +132,22 @@ export function swapCommitted(swap: DirSwap, io: WalIo = nodeIo): boolean {
 }
 
 /** The suffix a commit file names, or null if the file cannot be read (finishing must not fail on it). */
-function committedSuffix(commitPath: string): string | null {
+function committedSuffix(commitPath: string, io: WalIo): string | null {
   try {
-    const suffix = (JSON.parse(readFileSync(commitPath, 'utf8')) as { suffix?: unknown }).suffix
+    const suffix = (JSON.parse(readSmallFile(commitPath, io)) as { suffix?: unknown }).suffix
     if (typeof suffix === 'string' && /^[\w.-]+$/.test(suffix)) return suffix
   } catch {
     // unreadable: fall through
   }
   return null
+}
+
+/** The commit file's text (a few dozen bytes; at most COMMIT_FILE_BYTES_MAX read). */
+function readSmallFile(path: string, io: WalIo): string {
+  const fd = io.openRead(path)
+  try {
+    return new TextDecoder().decode(readFully(io, fd, 0, Math.min(io.sizeBytes(fd), COMMIT_FILE_BYTES_MAX)))
+  } finally {
+    io.close(fd)
+  }
 }

@@ -16,9 +16,9 @@
  *   part up to that LSN, kept on disk (diverged-prefix.ts), following the leader from the LSN after it. When that part
  *   cannot be kept, or does not start, it re-syncs from scratch; the report (/health) says which and why, or that
  *   setting the records aside failed.
- * - Failure: an fsync that fails while a log is set aside is fatal (durable-fs.ts): the node stops for good (role
- *   `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart finishes or rolls back the
- *   data dir's swap from what is on disk.
+ * - Failure: an fsync that fails while a log is set aside, or a snapshot installed, is fatal (durable-fs.ts): the
+ *   node stops for good (role `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart
+ *   finishes or rolls back the data dir's swap from what is on disk.
  * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN) starts again from the
  *   leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
  *
@@ -65,8 +65,11 @@ export interface HaNodeOptions {
   sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
   /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
   snapshotRecovery?: { bytesMax: number; timeoutMs: number; keep: number }
-  /** The file-system calls of keeping a diverged log's shared part (diverged-prefix.ts); specs inject failures. */
-  divergedPrefixIo?: WalIo
+  /**
+   * The file-system calls that replace the data dir's log and snapshots (default node:fs; specs inject failures):
+   * setting a diverged log aside (divergence.ts), a snapshot install (snapshot-recovery.ts), and finishing either.
+   */
+  dataDirIo?: WalIo
 }
 
 /** The last time this standby started again from the leader's snapshot (or tried to). */
@@ -176,7 +179,7 @@ export class HaNode {
    * swap cannot be finished: then no gateway starts.
    */
   private finishInterruptedSwaps(when = 'before starting the gateway'): void {
-    finishInterruptedSwaps(this.options.dataDir, this.options.log, when)
+    finishInterruptedSwaps(this.options.dataDir, this.options.log, when, this.options.dataDirIo ?? nodeIo)
   }
 
   private tryAcquire(): Lease | null {
@@ -347,7 +350,7 @@ export class HaNode {
     this.gateway = null
     await setAsideAndFollow(commonLsn, discarded, {
       dataDir: this.options.dataDir,
-      io: this.options.divergedPrefixIo ?? nodeIo,
+      io: this.options.dataDirIo ?? nodeIo,
       follow: () => this.follow(),
       report: (divergence) => {
         this.lastDivergence = divergence
@@ -383,7 +386,8 @@ export class HaNode {
    * The leader compacted away what this log needs next: fetch and verify its newest snapshot while this standby keeps
    * serving, then stop the gateway, install the snapshot with a log anchored at its LSN (snapshot-recovery.ts: the
    * old log is moved aside, all or nothing) and follow from there. A failure is reported in /health
-   * (ha.last_snapshot_recovery, with its code) and retried after the longest replication backoff.
+   * (ha.last_snapshot_recovery, with its code) and retried after the longest replication backoff; but a failed fsync
+   * (FSYNC_FAILED) is fatal: exclusive() stops the node, and a restart finishes or rolls back the install.
    */
   private async recoverFromSnapshot(leaderUrl: string, message: string, leaderFirstLsn: number): Promise<void> {
     const gateway = this.gateway
@@ -399,13 +403,16 @@ export class HaNode {
       await gateway.stop()
       this.gateway = null
       const report = await installLeaderSnapshot(this.options.dataDir, snapshot, {
-        ...access, envelopeBytesMax: this.options.replication.envelopeBytesMax, keep: setup.keep, previousLastLsn,
+        ...access, envelopeBytesMax: this.options.replication.envelopeBytesMax, keep: setup.keep, previousLastLsn, io: this.options.dataDirIo ?? nodeIo,
       })
       this.lastSnapshotRecovery = { state: 'recovered', atMs: Date.now(), leaderFirstLsn, ...report }
       this.options.log(`snapshot recovery: ${JSON.stringify(this.lastSnapshotRecovery)}`)
     } catch (error) {
-      const code = error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED'
-      this.lastSnapshotRecovery = { state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: error instanceof Error ? error.message : String(error) }
+      const failure = syncFailureOf(error)
+      const code = failure?.code ?? (error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED')
+      const detail = failure?.message ?? (error instanceof Error ? error.message : String(error))
+      this.lastSnapshotRecovery = { state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: detail }
+      if (failure !== null) throw error // fatal, never retried: exclusive() stops the node
       this.options.log(`snapshot recovery failed: ${code}: ${this.lastSnapshotRecovery.error}; retrying`)
       await Bun.sleep(this.options.replication.backoffMsMax)
     }
