@@ -9,8 +9,9 @@
  *   2. commit (`writeCommitFile`): the commit file (temp file, fsync, rename, data dir fsync) names the suffix the
  *      old directories will get. From here on the swap is finished, never undone.
  *   3. swap (`swapIn`): for log/ then snapshots/, the old directory is renamed aside (never deleted:
- *      `<name>.<suffix>`, a suffix no earlier aside has: `freeAsideSuffix`; never onto an existing one) and the built
- *      one renamed into its place, the data dir fsynced after each rename; then the commit file is removed.
+ *      `<name>.<suffix>`, a suffix no earlier aside has: `freeAsideSuffix`; never onto an existing one: refused,
+ *      AsideExistsError ASIDE_EXISTS) and the built one renamed into its place, the data dir fsynced after each
+ *      rename; then the commit file is removed.
  *
  * Every file-system call goes through the `io` given (default node:fs), and a failed fsync is fatal (durable-fs.ts):
  * it throws SyncFailedError and nothing is cleaned up or retried; the next start finishes or rolls back from what is
@@ -35,6 +36,26 @@ export interface DirSwap {
 
 /** The points of a swap after which a spec may stop it as a kill -9 would. */
 export type SwapStep = 'log_moved_aside' | 'log_swapped' | 'snapshots_moved_aside' | 'snapshots_swapped'
+
+/**
+ * The swap refused to set a directory aside under a name that exists already (ASIDE_EXISTS): renamed onto an empty
+ * directory it would replace it silently, onto a non-empty one it fails. `freeAsideSuffix` picks names no aside has,
+ * so this means one was put there since (by hand); nothing was renamed, and the swap stays committed: one of the two
+ * must be moved away by hand before the next start finishes it.
+ */
+export class AsideExistsError extends Error {
+  override readonly name = 'AsideExistsError'
+  readonly code = 'ASIDE_EXISTS'
+
+  constructor(
+    /** The directory that was to be set aside (`<dataDir>/log` or `<dataDir>/snapshots`). */
+    readonly dir: string,
+    /** The name it was to get, which exists. */
+    readonly aside: string,
+  ) {
+    super(`ASIDE_EXISTS: ${aside} exists already: ${dir} is not set aside onto it; move one of them away by hand`)
+  }
+}
 
 const SWAPPED = ['log', 'snapshots'] as const
 const TEMP_SUFFIX = '.tmp'
@@ -90,7 +111,7 @@ export function swapIn(swap: DirSwap, asideSuffix: string, options: { halt?: (st
     if (io.exists(dir)) {
       const aside = `${dir}.${asideSuffix}`
       // A directory renamed onto an empty one replaces it: never onto an earlier aside, whatever it holds.
-      if (io.exists(aside)) throw new Error(`${aside} exists already: ${dir} is not set aside onto it; move one of them away by hand`)
+      if (io.exists(aside)) throw new AsideExistsError(dir, aside)
       renameDurably(io, dir, aside)
       halt(`${name}_moved_aside`)
     }
