@@ -13,7 +13,7 @@ export { defaultWalOptions, type Durability, type LeaseGuard, type WalOptions } 
 export { type Frame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'
 export { FrameView } from './frame-check.ts'
 export { GENESIS_HASH, chainHashInPlace, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
-export { nodeIo, type WalIo } from './io.ts'
+export { nodeIo, readFully, type WalIo } from './io.ts'
 export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './lease.ts'
 export { follow, copyFrame, type FollowOptions, type OwnedFrame } from './follow.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'

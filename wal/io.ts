@@ -1,9 +1,10 @@
 /**
- * The file-system calls the log makes, behind one interface so tests can inject failures (EIO on fsync, ENOSPC on
- * write) at exact points. The default is node:fs, synchronous, except the batch's fdatasync, which the writer issues
- * off the event loop (`fdatasyncOffLoop`, a thread-pool call) so requests keep being parsed and decided — and the
- * next batch accumulates — while the disk syncs, and the preallocated zeros, written off the loop beside that sync
- * (`writeOffLoop`). An implementation that wraps another must wrap both fdatasyncs and both writes.
+ * The file-system calls the log makes (and the HA swaps of a data dir's log, src/runtime/ha/dir-swap.ts), behind one
+ * interface so tests can inject failures (EIO on fsync, ENOSPC on write) at exact points. The default is node:fs,
+ * synchronous, except the batch's fdatasync, which the writer issues off the event loop (`fdatasyncOffLoop`, a
+ * thread-pool call) so requests keep being parsed and decided — and the next batch accumulates — while the disk syncs,
+ * and the preallocated zeros, written off the loop beside that sync (`writeOffLoop`). An implementation that wraps
+ * another must wrap both fdatasyncs and both writes.
  *
  * Bun's own Bun.write/FileSink do not fsync; everything durable here goes through fdatasync/fsync explicitly.
  */
@@ -41,6 +42,8 @@ export interface WalIo {
   readdir(path: string): string[]
   mkdirp(path: string): void
   exists(path: string): boolean
+  /** Removes a file, or a directory with everything under it (`rm -rf`); nothing when `path` does not exist. */
+  removeAll(path: string): void
 }
 
 function writeFully(fd: number, data: Uint8Array, positionBytes: number): void {
@@ -92,6 +95,7 @@ export const nodeIo: WalIo = {
   readdir: (path) => fs.readdirSync(path),
   mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),
   exists: (path) => fs.existsSync(path),
+  removeAll: (path) => fs.rmSync(path, { recursive: true, force: true }),
 }
 
 /**

@@ -133,7 +133,8 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   await node.start()
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
 
-  // A node whose fsync failed (setting a diverged log aside) has stopped for good: exit for a restart, which recovers.
+  // A node whose fsync failed (setting a diverged log aside, installing a snapshot) has stopped for good: exit for a
+  // restart, which recovers.
   const stopping = await Promise.race([deps.waitForSignal(), node.died])
   const failed = typeof stopping !== 'string'
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)

@@ -34,7 +34,8 @@ EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (p
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
 "kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot. If the log fails (a write or
 fsync error) it exits 74: restart it, and it recovers from the log. An HA node also exits 74 when an fsync fails
-while it sets a diverged log aside; restarted, it finishes or rolls back that from what is on disk.
+while it sets a diverged log aside or installs the leader's snapshot; restarted, it finishes or rolls back that from
+what is on disk.
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby

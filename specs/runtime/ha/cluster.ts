@@ -145,8 +145,11 @@ export class Cluster {
     return node
   }
 
-  /** Starts (or restarts) a node's process with `egress serve --role auto`. */
-  spawn(node: ClusterNode): void {
+  /**
+   * Starts (or restarts) a node's process with `egress serve --role auto`; `preload` (a spec's file, e.g. one that
+   * injects I/O failures) is run by bun before it, with `env` added to the node's environment.
+   */
+  spawn(node: ClusterNode, extra: { preload?: string; env?: Record<string, string> } = {}): void {
     const { leaseTtlMs, clockSkewMs, sync, syncTimeoutMs } = this.options
     const env = {
       ...process.env,
@@ -157,9 +160,10 @@ export class Cluster {
       EGRESS_REPLICATION_TOKEN: DRILL_REPLICATION_TOKEN,
       ...(this.configPath === null ? {} : { EGRESS_CONFIG: this.configPath }),
       ...this.options.env,
+      ...extra.env,
     }
     const command = [
-      process.execPath, join(ROOT, 'src/main.ts'), 'serve', '--role', 'auto', '--lease-dir', this.leaseDir, '--node-id', node.name,
+      process.execPath, ...(extra.preload === undefined ? [] : ['--preload', extra.preload]), join(ROOT, 'src/main.ts'), 'serve', '--role', 'auto', '--lease-dir', this.leaseDir, '--node-id', node.name,
       '--lease-ttl-ms', String(leaseTtlMs), '--clock-skew-ms', String(clockSkewMs), '--venue', `jsonl://127.0.0.1:${this.venuePort}`,
       ...(sync === 'off' ? [] : ['--sync-replication', sync, '--sync-timeout-ms', String(syncTimeoutMs)]),
     ]

@@ -6,11 +6,12 @@
  */
 
 import { afterEach, describe, expect, setSystemTime, test } from 'bun:test'
-import { cpSync, existsSync, mkdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { nodeIo, openReadOnly, Wal, type WalIo } from '../../../wal/index.ts'
 import { SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
-import { keepCommonPrefix } from '../../../src/runtime/ha/diverged-prefix.ts'
+import { AsideExistsError } from '../../../src/runtime/ha/dir-swap.ts'
+import { finishKeepingPrefix, keepCommonPrefix, PrefixKeepingHalted } from '../../../src/runtime/ha/diverged-prefix.ts'
 import {
   DISCARDED_EPOCHS_SHOWN, framesBeyond, setDivergedLogAside, setDivergedTailAside, setKeptPrefixAside, type DiscardedFrames, type DivergenceReport,
 } from '../../../src/runtime/ha/divergence.ts'
@@ -165,6 +166,34 @@ describe('the names logs go aside under never collide', () => {
     const again = setKeptPrefixAside(dir, report, new Error('refused again'))
     expect(again.fallback).toMatch(/set aside as log\.diverged-\d+\.kept-1$/)
     expect(openReadOnly(`${kept.movedTo}.kept`).lastLsn).toBe(30)
+  })
+})
+
+describe('a swap never sets a log aside onto an existing aside', () => {
+  test('an aside put in its way after the commit (an empty one too): ASIDE_EXISTS, nothing renamed; finished once it is moved away', async () => {
+    const dir = await dataDir(40)
+    expect(() => keepCommonPrefix(dir, 30, { asideSuffix: 'diverged-by-hand', haltAfter: (step) => step === 'committed' })).toThrow(PrefixKeepingHalted)
+    // Someone makes the directory the committed swap is about to move log/ onto: an empty one would be replaced.
+    const aside = join(dir, 'log.diverged-by-hand')
+    mkdirSync(aside)
+    let refused: unknown = null
+    try {
+      finishKeepingPrefix(dir)
+    } catch (error) {
+      refused = error
+    }
+    expect(refused).toBeInstanceOf(AsideExistsError)
+    expect(refused).toMatchObject({ code: 'ASIDE_EXISTS', dir: join(dir, 'log'), aside })
+    expect((refused as Error).message).toStartWith(`ASIDE_EXISTS: ${aside} exists already`)
+    expect(readdirSync(aside)).toEqual([])
+    expect(openReadOnly(join(dir, 'log')).lastLsn).toBe(40)
+    expect(existsSync(join(dir, 'log.prefix'))).toBe(true)
+    expect(existsSync(join(dir, 'diverged-prefix.commit'))).toBe(true)
+    // Moved away by hand, the next start finishes the swap.
+    rmdirSync(aside)
+    expect(finishKeepingPrefix(dir)).toBe('finished')
+    expect(openReadOnly(aside).lastLsn).toBe(40)
+    expect(openReadOnly(join(dir, 'log')).lastLsn).toBe(30)
   })
 })
 

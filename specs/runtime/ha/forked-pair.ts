@@ -120,7 +120,7 @@ export interface RejoiningNode {
 }
 
 export interface RejoinOptions {
-  /** The file-system calls of keeping a diverged prefix (HaNodeOptions.divergedPrefixIo). */
+  /** The file-system calls of keeping a diverged prefix (HaNodeOptions.dataDirIo). */
   io?: WalIo
   /** Fails the node's standby start number `index` (0: the first), as a start refusing its log or a snapshot would. */
   refuseStart?: (index: number) => boolean
@@ -153,7 +153,7 @@ export function rejoiningNode(pair: ForkedPair, options: RejoinOptions = {}): Re
     },
     log: (line) => void logLines.push(line),
     replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: 2_000 },
-    ...(options.io === undefined ? {} : { divergedPrefixIo: options.io }),
+    ...(options.io === undefined ? {} : { dataDirIo: options.io }),
   })
   return { node, appended, errors, logLines }
 }

@@ -5,14 +5,15 @@
  * (1 MiB segments, the smallest allowed; the audit self-check, which compaction waits for, every 2 s). node-a leads
  * alone under order load until its log no longer starts at LSN 1; node-b then starts empty and must recover from
  * node-a's snapshot (src/runtime/ha/snapshot-recovery.ts): `ha.last_snapshot_recovery.state = recovered`, replicating
- * with no lag, its log starting at the snapshot's LSN.
+ * with no lag, its log starting at the snapshot's LSN. `compactedLeader` and `standbyRecovered` are the two halves, for
+ * specs that start node-b their own way (specs/cli/serve-ha-fsync-failure.test.ts).
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatDecimal } from '../../../src/domain/decimal.ts'
-import { Cluster, waitFor } from './cluster.ts'
+import { Cluster, waitFor, type ClusterNode } from './cluster.ts'
 
 export interface RecoveryCheck {
   ok: boolean
@@ -25,12 +26,24 @@ export interface RecoveryCheck {
   recovery: unknown
 }
 
-interface NodeHealth {
+export interface NodeHealth {
   ha?: { replicating: boolean; lag_records: number; last_snapshot_recovery: { state: string; snapshotLsn?: number; code?: string } | null }
   log: { first_lsn: number; last_lsn: number }
 }
 
-export async function runRecoveryCheck(options: { keep: boolean; log: (line: string) => void }): Promise<RecoveryCheck> {
+/** A cluster whose node-a leads and has compacted its log (no longer starting at LSN 1); node-b added, not started. */
+export interface CompactedLeader {
+  cluster: Cluster
+  leader: ClusterNode
+  standby: ClusterNode
+  /** node-a's log once compacted. */
+  leaderLog: NodeHealth['log']
+  ordersAccepted: number
+  /** Stops every process and removes the files (unless `keep`). */
+  close(): Promise<void>
+}
+
+export async function compactedLeader(options: { keep: boolean; log: (line: string) => void }): Promise<CompactedLeader> {
   const { log } = options
   const configDir = mkdtempSync(join(tmpdir(), 'egress-recovery-config-'))
   const configPath = join(configDir, 'config.json')
@@ -45,6 +58,12 @@ export async function runRecoveryCheck(options: { keep: boolean; log: (line: str
     backpressure,
   }))
   const cluster = new Cluster({ leaseTtlMs: 1_000, clockSkewMs: 100, sync: 'off', syncTimeoutMs: 1_000, verbose: false, log, env: { EGRESS_CONFIG: configPath } })
+  const close = async (): Promise<void> => {
+    await cluster.stop()
+    if (options.keep) log(`kept ${cluster.work}`)
+    else cluster.remove()
+    rmSync(configDir, { recursive: true, force: true })
+  }
   try {
     await cluster.startVenue()
     const [leader, standby] = [await cluster.addNode('node-a'), await cluster.addNode('node-b')]
@@ -69,34 +88,47 @@ export async function runRecoveryCheck(options: { keep: boolean; log: (line: str
     await Promise.all(Array.from({ length: 8 }, place))
     const compacted = (await leader.health()) as unknown as NodeHealth
     log(`node-a compacted after ${accepted} accepted orders in ${Date.now() - started} ms: log ${compacted.log.first_lsn}..${compacted.log.last_lsn}`)
+    return { cluster, leader, standby, leaderLog: compacted.log, ordersAccepted: accepted, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
+
+/** Waits until node-b (started) has recovered from node-a's snapshot and replicates with no lag; its health then. */
+export async function standbyRecovered(setup: CompactedLeader): Promise<NodeHealth> {
+  let lastProbe: NodeHealth | null = null
+  return waitFor('node-b recovered and replicating', 60_000, async () => {
+    const probe = (await setup.standby.health()) as unknown as NodeHealth | null
+    lastProbe = probe
+    return probe?.ha?.replicating === true && probe.ha.last_snapshot_recovery !== null && probe.ha.lag_records === 0 ? probe : null
+  }, () => [
+    `node-b's last health: ${JSON.stringify(lastProbe)}`,
+    `node-a's log: ${JSON.stringify(setup.leaderLog)} when node-b started`,
+    `node-b's last stderr lines:`, ...setup.standby.stderr.slice(-20),
+  ].join('\n'))
+}
+
+export async function runRecoveryCheck(options: { keep: boolean; log: (line: string) => void }): Promise<RecoveryCheck> {
+  const { log } = options
+  const setup = await compactedLeader(options)
+  try {
     const joinedAt = Date.now()
-    cluster.spawn(standby)
-    let lastProbe: NodeHealth | null = null
-    const health = await waitFor('node-b recovered and replicating', 60_000, async () => {
-      const probe = (await standby.health()) as unknown as NodeHealth | null
-      lastProbe = probe
-      return probe?.ha?.replicating === true && probe.ha.last_snapshot_recovery !== null && probe.ha.lag_records === 0 ? probe : null
-    }, () => [
-      `node-b's last health: ${JSON.stringify(lastProbe)}`,
-      `node-a's log: ${JSON.stringify(compacted.log)} when node-b started`,
-      `node-b's last stderr lines:`, ...standby.stderr.slice(-20),
-    ].join('\n'))
+    setup.cluster.spawn(setup.standby)
+    const health = await standbyRecovered(setup)
     const recovery = health.ha?.last_snapshot_recovery ?? null
     log(`node-b: ${JSON.stringify(recovery)}, log ${health.log.first_lsn}..${health.log.last_lsn}`)
     return {
-      ok: recovery?.state === 'recovered' && health.log.first_lsn === recovery.snapshotLsn && compacted.log.first_lsn > 1,
-      leaderFirstLsn: compacted.log.first_lsn,
+      ok: recovery?.state === 'recovered' && health.log.first_lsn === recovery.snapshotLsn && setup.leaderLog.first_lsn > 1,
+      leaderFirstLsn: setup.leaderLog.first_lsn,
       snapshotLsn: recovery?.snapshotLsn ?? null,
       standbyFirstLsn: health.log.first_lsn,
       standbyLastLsn: health.log.last_lsn,
       recoveredInMs: Date.now() - joinedAt,
-      ordersAccepted: accepted,
+      ordersAccepted: setup.ordersAccepted,
       recovery,
     }
   } finally {
-    await cluster.stop()
-    if (options.keep) log(`kept ${cluster.work}`)
-    else cluster.remove()
-    rmSync(configDir, { recursive: true, force: true })
+    await setup.close()
   }
 }

@@ -9,20 +9,21 @@
  *   2. commit (`writeCommitFile`): the commit file (temp file, fsync, rename, data dir fsync) names the suffix the
  *      old directories will get. From here on the swap is finished, never undone.
  *   3. swap (`swapIn`): for log/ then snapshots/, the old directory is renamed aside (never deleted:
- *      `<name>.<suffix>`, a suffix no earlier aside has: `freeAsideSuffix`; never onto an existing one) and the built
- *      one renamed into its place, the data dir fsynced after each rename; then the commit file is removed.
+ *      `<name>.<suffix>`, a suffix no earlier aside has: `freeAsideSuffix`; never onto an existing one: refused,
+ *      AsideExistsError ASIDE_EXISTS) and the built one renamed into its place, the data dir fsynced after each
+ *      rename; then the commit file is removed.
  *
- * Every fsync goes through the `io` given (default node:fs), and a failed one is fatal (durable-fs.ts): it throws
- * SyncFailedError and nothing is cleaned up or retried; the next start finishes or rolls back from what is on disk.
+ * Every file-system call goes through the `io` given (default node:fs), and a failed fsync is fatal (durable-fs.ts):
+ * it throws SyncFailedError and nothing is cleaned up or retried; the next start finishes or rolls back from what is
+ * on disk.
  *
  * At start-up `finishSwap` completes a committed swap (each step idempotent) or rolls back an uncommitted build, so a
  * node never refuses to start because of a half-done one, and never starts from a half-built directory: a built
  * directory is only ever renamed into place after its commit.
  */
 
-import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo, type WalIo } from '../../../wal/index.ts'
+import { nodeIo, readFully, type WalIo } from '../../../wal/index.ts'
 import { fatalSyncs, renameDurably } from './durable-fs.ts'
 
 export interface DirSwap {
@@ -36,8 +37,30 @@ export interface DirSwap {
 /** The points of a swap after which a spec may stop it as a kill -9 would. */
 export type SwapStep = 'log_moved_aside' | 'log_swapped' | 'snapshots_moved_aside' | 'snapshots_swapped'
 
+/**
+ * The swap refused to set a directory aside under a name that exists already (ASIDE_EXISTS): renamed onto an empty
+ * directory it would replace it silently, onto a non-empty one it fails. `freeAsideSuffix` picks names no aside has,
+ * so this means one was put there since (by hand); nothing was renamed, and the swap stays committed: one of the two
+ * must be moved away by hand before the next start finishes it.
+ */
+export class AsideExistsError extends Error {
+  override readonly name = 'AsideExistsError'
+  readonly code = 'ASIDE_EXISTS'
+
+  constructor(
+    /** The directory that was to be set aside (`<dataDir>/log` or `<dataDir>/snapshots`). */
+    readonly dir: string,
+    /** The name it was to get, which exists. */
+    readonly aside: string,
+  ) {
+    super(`ASIDE_EXISTS: ${aside} exists already: ${dir} is not set aside onto it; move one of them away by hand`)
+  }
+}
+
 const SWAPPED = ['log', 'snapshots'] as const
 const TEMP_SUFFIX = '.tmp'
+/** A commit file holds `{"suffix": …}`; one longer than this is not one (read as unreadable). */
+const COMMIT_FILE_BYTES_MAX = 4096
 
 /** Where the built `log` or `snapshots` directory is. */
 export function builtDir(swap: DirSwap, name: (typeof SWAPPED)[number]): string {
@@ -63,7 +86,7 @@ export function freeAsideSuffix(dataDir: string, base: string, io: WalIo = nodeI
 export function writeCommitFile(swap: DirSwap, asideSuffix: string, io: WalIo = nodeIo): void {
   const synced = fatalSyncs(io)
   const path = join(swap.dataDir, swap.commitFile)
-  rmSync(path + TEMP_SUFFIX, { force: true })
+  synced.removeAll(path + TEMP_SUFFIX)
   const fd = synced.openAppend(path + TEMP_SUFFIX)
   try {
     synced.write(fd, new TextEncoder().encode(JSON.stringify({ suffix: asideSuffix })), 0)
@@ -88,23 +111,24 @@ export function swapIn(swap: DirSwap, asideSuffix: string, options: { halt?: (st
     if (io.exists(dir)) {
       const aside = `${dir}.${asideSuffix}`
       // A directory renamed onto an empty one replaces it: never onto an earlier aside, whatever it holds.
-      if (io.exists(aside)) throw new Error(`${aside} exists already: ${dir} is not set aside onto it; move one of them away by hand`)
+      if (io.exists(aside)) throw new AsideExistsError(dir, aside)
       renameDurably(io, dir, aside)
       halt(`${name}_moved_aside`)
     }
     renameDurably(io, built, dir)
     halt(`${name}_swapped`)
   }
-  rmSync(join(swap.dataDir, swap.commitFile), { force: true })
+  io.removeAll(join(swap.dataDir, swap.commitFile))
   io.fsyncDirectory(swap.dataDir)
 }
 
 /** Before the commit: drops what was built; the live log and snapshots were never touched. */
 export function rollBack(swap: DirSwap, io: WalIo = nodeIo): void {
-  for (const name of SWAPPED) rmSync(builtDir(swap, name), { recursive: true, force: true })
-  rmSync(join(swap.dataDir, swap.commitFile) + TEMP_SUFFIX, { force: true })
-  rmSync(join(swap.dataDir, swap.commitFile), { force: true })
-  fatalSyncs(io).fsyncDirectory(swap.dataDir)
+  const synced = fatalSyncs(io)
+  for (const name of SWAPPED) synced.removeAll(builtDir(swap, name))
+  synced.removeAll(join(swap.dataDir, swap.commitFile) + TEMP_SUFFIX)
+  synced.removeAll(join(swap.dataDir, swap.commitFile))
+  synced.fsyncDirectory(swap.dataDir)
 }
 
 /**
@@ -114,7 +138,7 @@ export function rollBack(swap: DirSwap, io: WalIo = nodeIo): void {
 export function finishSwap(swap: DirSwap, asideSuffix: () => string, io: WalIo = nodeIo): 'none' | 'finished' | 'rolled_back' {
   const commitPath = join(swap.dataDir, swap.commitFile)
   if (io.exists(commitPath)) {
-    swapIn(swap, committedSuffix(commitPath) ?? asideSuffix(), { io })
+    swapIn(swap, committedSuffix(commitPath, io) ?? asideSuffix(), { io })
     return 'finished'
   }
   const leftovers = [...SWAPPED.map((name) => builtDir(swap, name)), commitPath + TEMP_SUFFIX]
@@ -129,12 +153,22 @@ export function swapCommitted(swap: DirSwap, io: WalIo = nodeIo): boolean {
 }
 
 /** The suffix a commit file names, or null if the file cannot be read (finishing must not fail on it). */
-function committedSuffix(commitPath: string): string | null {
+function committedSuffix(commitPath: string, io: WalIo): string | null {
   try {
-    const suffix = (JSON.parse(readFileSync(commitPath, 'utf8')) as { suffix?: unknown }).suffix
+    const suffix = (JSON.parse(readSmallFile(commitPath, io)) as { suffix?: unknown }).suffix
     if (typeof suffix === 'string' && /^[\w.-]+$/.test(suffix)) return suffix
   } catch {
     // unreadable: fall through
   }
   return null
+}
+
+/** The commit file's text (a few dozen bytes; at most COMMIT_FILE_BYTES_MAX read). */
+function readSmallFile(path: string, io: WalIo): string {
+  const fd = io.openRead(path)
+  try {
+    return new TextDecoder().decode(readFully(io, fd, 0, Math.min(io.sizeBytes(fd), COMMIT_FILE_BYTES_MAX)))
+  } finally {
+    io.close(fd)
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * The file-system calls that set a data dir's `log/` and `snapshots/` aside (dir-swap.ts, diverged-prefix.ts,
- * divergence.ts), made durable, and the project's rule for their failures.
+ * The file-system calls that set a data dir's `log/` and `snapshots/` aside or replace them (dir-swap.ts,
+ * diverged-prefix.ts, divergence.ts, snapshot-recovery.ts), made durable, and the project's rule for their failures.
  *
  * A rename is durable only once the directory holding the new name (and the old one's, when it differs) is fsynced:
  * until then a power loss may undo it. A diverged log that came back under `log/` after the node had re-synced would
@@ -36,20 +36,25 @@ export function syncFailureOf(error: unknown): SyncFailedError | null {
   return null
 }
 
-/** `io` whose fsync, fdatasync and directory fsync throw SyncFailedError when they fail. Wrapping twice is harmless. */
+/**
+ * `io` whose fsync, fdatasync (on the loop or off it: a log opened on it dies of a SyncFailedError, WalFatalError's
+ * cause) and directory fsync fail with SyncFailedError. Wrapping twice is harmless.
+ */
 export function fatalSyncs(io: WalIo): WalIo {
+  const failed = (target: string, error: unknown): SyncFailedError => (error instanceof SyncFailedError ? error : new SyncFailedError(target, error))
   const synced = <T>(target: () => string, call: () => T): T => {
     try {
       return call()
     } catch (error) {
-      if (error instanceof SyncFailedError) throw error
-      throw new SyncFailedError(target(), error)
+      throw failed(target(), error)
     }
   }
   return {
     ...io,
     fsync: (fd) => synced(() => `file descriptor ${fd}`, () => io.fsync(fd)),
     fdatasync: (fd) => synced(() => `file descriptor ${fd}`, () => io.fdatasync(fd)),
+    fdatasyncOffLoop: (fd, done) =>
+      synced(() => `file descriptor ${fd}`, () => io.fdatasyncOffLoop(fd, (error) => done(error === null ? null : failed(`file descriptor ${fd}`, error)))),
     fsyncDirectory: (path) => synced(() => path, () => io.fsyncDirectory(path)),
   }
 }

@@ -1,15 +1,17 @@
 /**
  * ha/ — high availability: the replication stream (the leader serves its log as raw frames, stream.ts), the standby's
  * replicator (pulls, appends with Wal.appendFrames, keeps projections hot), and the role of a node (node.ts): take
- * the lease or follow, fail over on lease expiry, re-sync after divergence keeping the log shared with the leader
- * (diverged-prefix.ts); synchronous replication (sync.ts) and its alert records (records.ts); command records
- * (command-record.ts) and the standby's shadow decisions (shadow.ts).
+ * the lease or follow, fail over on lease expiry, re-sync (resync.ts) after divergence keeping the log shared with the
+ * leader (diverged-prefix.ts) or from the leader's snapshot (snapshot-recovery.ts); synchronous replication (sync.ts)
+ * and its alert records (records.ts); command records (command-record.ts) and the standby's shadow decisions
+ * (shadow.ts).
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
 export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
-export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice, type SnapshotRecoveryStatus } from './node.ts'
+export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
+export type { SnapshotRecoveryStatus } from './resync.ts'
 export type { DivergenceReport } from './divergence.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {

@@ -17,10 +17,11 @@ import { nodeIo, type WalIo } from '../../../wal/index.ts'
 import { finishKeepingPrefix, keepingPrefixCommitted } from './diverged-prefix.ts'
 import { finishSnapshotRecovery, snapshotRecoveryCommitted } from './snapshot-recovery.ts'
 
-export function finishInterruptedSwaps(dataDir: string, log: (line: string) => void, when = 'before starting the gateway'): void {
-  const recovery = finishSnapshotRecovery(dataDir)
+/** `io` carries the file-system calls (default node:fs); a failed fsync throws SyncFailedError (durable-fs.ts). */
+export function finishInterruptedSwaps(dataDir: string, log: (line: string) => void, when = 'before starting the gateway', io: WalIo = nodeIo): void {
+  const recovery = finishSnapshotRecovery(dataDir, io)
   if (recovery !== 'none') log(`interrupted snapshot recovery ${recovery.replace('_', ' ')} ${when}`)
-  const prefix = finishKeepingPrefix(dataDir)
+  const prefix = finishKeepingPrefix(dataDir, io)
   if (prefix !== 'none') log(`interrupted keeping of a diverged log's shared part ${prefix.replace('_', ' ')} ${when}`)
 }
 

@@ -11,16 +11,16 @@
  *   replicator stops (everything it appended is already applied), the standby gateway is closed and the log reopened
  *   for writing at the new epoch; Gateway.start then runs bootstrap (in-flight → Unknown → reconcile → resend) and
  *   only then does the node report itself leader and open intake.
- * - Divergence: a standby told DIVERGED finds the last LSN it shares with the leader (chain hashes compared by
- *   binary search), reports what it holds beyond it, sets its log and snapshots aside whole and starts again from the
- *   part up to that LSN, kept on disk (diverged-prefix.ts), following the leader from the LSN after it. When that part
- *   cannot be kept, or does not start, it re-syncs from scratch; the report (/health) says which and why, or that
- *   setting the records aside failed.
- * - Failure: an fsync that fails while a log is set aside is fatal (durable-fs.ts): the node stops for good (role
- *   `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart finishes or rolls back the
- *   data dir's swap from what is on disk.
- * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN) starts again from the
- *   leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
+ * - Divergence: a standby told DIVERGED (resync.ts) finds the last LSN it shares with the leader (chain hashes
+ *   compared by binary search), reports what it holds beyond it, sets its log and snapshots aside whole and starts
+ *   again from the part up to that LSN, kept on disk (diverged-prefix.ts), following the leader from the LSN after it.
+ *   When that part cannot be kept, or does not start, it re-syncs from scratch; the report (/health) says which and
+ *   why, or that setting the records aside failed.
+ * - Failure: an fsync that fails while a log is set aside, or a snapshot installed, is fatal (durable-fs.ts): the
+ *   node stops for good (role `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart
+ *   finishes or rolls back the data dir's swap from what is on disk.
+ * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN; resync.ts) starts again from
+ *   the leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
  *
  * - Synchronous replication (optional, sync.ts): each leadership term has its own SyncReplication, fed by the
  *   standby's acknowledgements; under `degrade_async` its transitions are recorded in the log (records.ts).
@@ -31,12 +31,12 @@
 import { Lease, LeaseError, nodeIo, readCurrentLease, type WalIo } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
-import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type DivergenceReport } from './divergence.ts'
+import type { DivergenceReport } from './divergence.ts'
 import { syncFailureOf, type SyncFailedError } from './durable-fs.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
-import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { leaderSync } from './leader-sync.ts'
+import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps, type SnapshotRecoveryLimits, type SnapshotRecoveryStatus } from './resync.ts'
 import type { SyncPolicy, SyncReplication } from './sync.ts'
 
 export type RoleChoice = 'auto' | 'leader' | 'standby'
@@ -64,15 +64,13 @@ export interface HaNodeOptions {
   /** Synchronous replication while leading (default: off, asynchronous). */
   sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
   /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
-  snapshotRecovery?: { bytesMax: number; timeoutMs: number; keep: number }
-  /** The file-system calls of keeping a diverged log's shared part (diverged-prefix.ts); specs inject failures. */
-  divergedPrefixIo?: WalIo
+  snapshotRecovery?: SnapshotRecoveryLimits
+  /**
+   * The file-system calls that replace the data dir's log and snapshots (default node:fs; specs inject failures):
+   * setting a diverged log aside (divergence.ts), a snapshot install (snapshot-recovery.ts), and finishing either.
+   */
+  dataDirIo?: WalIo
 }
-
-/** The last time this standby started again from the leader's snapshot (or tried to). */
-export type SnapshotRecoveryStatus =
-  | ({ state: 'recovered'; atMs: number; leaderFirstLsn: number } & SnapshotRecoveryReport)
-  | { state: 'failed'; atMs: number; leaderFirstLsn: number; code: string; error: string }
 
 export class HaNode {
   role: NodeRole = 'starting'
@@ -176,7 +174,7 @@ export class HaNode {
    * swap cannot be finished: then no gateway starts.
    */
   private finishInterruptedSwaps(when = 'before starting the gateway'): void {
-    finishInterruptedSwaps(this.options.dataDir, this.options.log, when)
+    finishInterruptedSwaps(this.options.dataDir, this.options.log, when, this.options.dataDirIo ?? nodeIo)
   }
 
   private tryAcquire(): Lease | null {
@@ -256,8 +254,8 @@ export class HaNode {
       leaderUrl: () => this.leaderUrl(),
       token: this.options.replicationToken,
       ...this.options.replication,
-      onDiverged: (details) => void this.whenFree(() => this.resync(details.leaderUrl, details.message)),
-      onResyncRequired: (details) => void this.whenFree(() => this.recoverFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn)),
+      onDiverged: (details) => void this.whenFree(() => resyncAfterDivergence(details.leaderUrl, details.message, this.resyncSteps())),
+      onResyncRequired: (details) => void this.whenFree(() => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, this.resyncSteps())),
       log: this.options.log,
     })
     this.replicator.start()
@@ -320,44 +318,6 @@ export class HaNode {
   }
 
   /**
-   * A fork: find the last shared LSN, report what this node holds beyond it, set that aside keeping the shared part of
-   * the log (or, failing that, all of it), and follow the leader again.
-   */
-  private async resync(leaderUrl: string, message: string): Promise<void> {
-    const gateway = this.gateway
-    if (gateway === null || this.role !== 'standby') return
-    this.options.log(`diverged from ${leaderUrl}: ${message}; re-syncing`)
-    await this.replicator?.stop()
-    this.replicator = null
-    const wal = gateway.engine.wal
-    const { backoffMsMax, silenceMsMax } = this.options.replication
-    let commonLsn: number
-    try {
-      commonLsn = await commonLsnWithLeader(wal, { url: leaderUrl, token: this.options.replicationToken, timeoutMs: silenceMsMax })
-    } catch (error) {
-      // Nothing has changed yet: this gateway keeps its log and follows again, so the leader (maybe another one by
-      // then) is asked anew. Left as it was, the node would have no replicator until restarted.
-      this.options.log(`finding the LSN shared with ${leaderUrl} failed (${error instanceof Error ? error.message : String(error)}); following again`)
-      await Bun.sleep(backoffMsMax)
-      if (this.gateway === gateway && this.role === 'standby' && !this.stopping) this.startReplicator(gateway)
-      return
-    }
-    const discarded = framesBeyond(wal, commonLsn)
-    await gateway.stop()
-    this.gateway = null
-    await setAsideAndFollow(commonLsn, discarded, {
-      dataDir: this.options.dataDir,
-      io: this.options.divergedPrefixIo ?? nodeIo,
-      follow: () => this.follow(),
-      report: (divergence) => {
-        this.lastDivergence = divergence
-        this.options.log(`divergence report: ${JSON.stringify(divergence)}`)
-      },
-      log: this.options.log,
-    })
-  }
-
-  /**
    * An fsync failed (durable-fs.ts): nothing more is done on the data dir in this process. No gateway runs (none is
    * started again), the lease is given up, and `died` resolves so the process exits; a restart finishes or rolls
    * back the swap from what is on disk.
@@ -379,42 +339,36 @@ export class HaNode {
     this.resolveDied(failure)
   }
 
-  /**
-   * The leader compacted away what this log needs next: fetch and verify its newest snapshot while this standby keeps
-   * serving, then stop the gateway, install the snapshot with a log anchored at its LSN (snapshot-recovery.ts: the
-   * old log is moved aside, all or nothing) and follow from there. A failure is reported in /health
-   * (ha.last_snapshot_recovery, with its code) and retried after the longest replication backoff.
-   */
-  private async recoverFromSnapshot(leaderUrl: string, message: string, leaderFirstLsn: number): Promise<void> {
-    const gateway = this.gateway
-    if (gateway === null || this.role !== 'standby') return
-    this.options.log(`leader ${leaderUrl} compacted below this log (${message}); recovering from its snapshot`)
-    await this.replicator?.stop()
-    this.replicator = null
-    const setup = this.options.snapshotRecovery ?? { bytesMax: 1024 * 1024 * 1024, timeoutMs: 60_000, keep: 3 }
-    const access = { leaderUrl, token: this.options.replicationToken, timeoutMs: setup.timeoutMs }
-    const previousLastLsn = gateway.engine.wal.lastLsn
-    try {
-      const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: setup.bytesMax })
-      await gateway.stop()
-      this.gateway = null
-      const report = await installLeaderSnapshot(this.options.dataDir, snapshot, {
-        ...access, envelopeBytesMax: this.options.replication.envelopeBytesMax, keep: setup.keep, previousLastLsn,
-      })
-      this.lastSnapshotRecovery = { state: 'recovered', atMs: Date.now(), leaderFirstLsn, ...report }
-      this.options.log(`snapshot recovery: ${JSON.stringify(this.lastSnapshotRecovery)}`)
-    } catch (error) {
-      const code = error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED'
-      this.lastSnapshotRecovery = { state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: error instanceof Error ? error.message : String(error) }
-      this.options.log(`snapshot recovery failed: ${code}: ${this.lastSnapshotRecovery.error}; retrying`)
-      await Bun.sleep(this.options.replication.backoffMsMax)
+  /** What re-syncing (resync.ts) needs of this node. */
+  private resyncSteps(): ResyncSteps {
+    return {
+      dataDir: this.options.dataDir,
+      io: this.options.dataDirIo ?? nodeIo,
+      replicationToken: this.options.replicationToken,
+      replication: this.options.replication,
+      snapshotRecovery: this.options.snapshotRecovery ?? SNAPSHOT_RECOVERY_DEFAULTS,
+      log: this.options.log,
+      standbyGateway: () => (this.role === 'standby' ? this.gateway : null),
+      currentGateway: () => this.gateway,
+      stillFollowingWith: (gateway) => this.gateway === gateway && this.role === 'standby' && !this.stopping,
+      stopReplicator: async () => {
+        await this.replicator?.stop()
+        this.replicator = null
+      },
+      startReplicator: (gateway) => this.startReplicator(gateway),
+      stopGateway: async (gateway) => {
+        await gateway.stop()
+        this.gateway = null
+      },
+      follow: () => this.follow(),
+      report: (divergence) => {
+        this.lastDivergence = divergence
+        this.options.log(`divergence report: ${JSON.stringify(divergence)}`)
+      },
+      reportSnapshotRecovery: (status) => {
+        this.lastSnapshotRecovery = status
+      },
     }
-    if (this.gateway === null) {
-      await this.follow()
-      return
-    }
-    // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time).
-    this.startReplicator(this.gateway)
   }
 
   /** Like exclusive, but waits for a role change in progress to finish instead of skipping. */

@@ -21,15 +21,20 @@
  *      At start-up (`finishSnapshotRecovery`, called by HaNode.start and before every install) leftovers are finished
  *      (commit file present: the swap is completed, each step idempotent) or rolled back (no commit file: the
  *      `*.recovering` directories are removed), so a node never refuses to start because of a half-done recovery.
+ *   Every file-system call of the install goes through the `io` given (HaNodeOptions.dataDirIo; default node:fs),
+ *   the new log's too. A failed fsync (a file's, the new log's fdatasync, a directory's) is fatal (durable-fs.ts): it
+ *   throws SyncFailedError and nothing is rolled back or retried; HaNode stops, and a restart finishes or rolls back
+ *   from what is on disk. Any other failure before the commit rolls the build back (the live log and snapshots were
+ *   never touched) and the install may be tried again; after the commit, the next gateway start finishes the swap.
  * The standby gateway then starts as usual: restore verifies the snapshot against the frame at S and replays after it.
  */
 
-import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fromHex, nodeIo, toHex, Wal, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
 import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
+import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { EnvelopeReader } from './envelope.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
@@ -139,23 +144,31 @@ function installSwap(dataDir: string): DirSwap {
 export async function installLeaderSnapshot(
   dataDir: string,
   snapshot: LeaderSnapshot,
-  access: LeaderAccess & { envelopeBytesMax: number; keep: number; previousLastLsn: number; haltAfter?: (step: SnapshotInstallStep) => boolean },
+  access: LeaderAccess & {
+    envelopeBytesMax: number
+    keep: number
+    previousLastLsn: number
+    /** The file-system calls of the install, the new log's included (specs inject failures); default node:fs. */
+    io?: WalIo
+    haltAfter?: (step: SnapshotInstallStep) => boolean
+  },
 ): Promise<SnapshotRecoveryReport> {
-  finishSnapshotRecovery(dataDir)
+  const io = fatalSyncs(access.io ?? nodeIo)
+  finishSnapshotRecovery(dataDir, io)
   const swap = installSwap(dataDir)
   const newLogDir = builtDir(swap, 'log')
   const newSnapshotsDir = builtDir(swap, 'snapshots')
-  const suffix = freeAsideSuffix(dataDir, `compacted-${Date.now()}`)
+  const suffix = freeAsideSuffix(dataDir, `compacted-${Date.now()}`, io)
   const halt = (step: SnapshotInstallStep): void => {
     if (access.haltAfter?.(step) === true) throw new SnapshotInstallHalted(step)
   }
   let wal: Wal | null = null
   let lastLsn: number
   try {
-    startAnchoredLog(newLogDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore })
-    nodeIo.fsyncDirectory(dataDir)
+    startAnchoredLog(newLogDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore }, io)
+    io.fsyncDirectory(dataDir)
     halt('anchored')
-    wal = Wal.openReplica(newLogDir)
+    wal = Wal.openReplica(newLogDir, { io })
     await pullThrough(wal, snapshot.lsn, access)
     let head: Uint8Array | null = null
     for (const frame of wal.read(snapshot.lsn, { toLsn: snapshot.lsn })) head = frame.hash.slice()
@@ -166,19 +179,20 @@ export async function installLeaderSnapshot(
     await wal.close()
     wal = null
     halt('log_built')
-    mkdirSync(newSnapshotsDir, { recursive: true })
-    new SnapshotStore(newSnapshotsDir, { io: nodeIo, keep: access.keep }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header })
-    nodeIo.fsyncDirectory(newSnapshotsDir)
-    nodeIo.fsyncDirectory(dataDir)
+    io.mkdirp(newSnapshotsDir)
+    new SnapshotStore(newSnapshotsDir, { io, keep: access.keep }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header })
+    io.fsyncDirectory(newSnapshotsDir)
+    io.fsyncDirectory(dataDir)
     halt('snapshot_built')
-    writeCommitFile(swap, suffix)
+    writeCommitFile(swap, suffix, io)
     halt('committed')
   } catch (error) {
     await wal?.close().catch(() => {})
-    if (!(error instanceof SnapshotInstallHalted)) rollBack(swap)
+    // Halted (a spec's crash) or an fsync failed (fatal): left as it is, for the next start to roll back or finish.
+    if (!(error instanceof SnapshotInstallHalted) && syncFailureOf(error) === null) rollBack(swap, io)
     throw error
   }
-  swapIn(swap, suffix, { halt })
+  swapIn(swap, suffix, { halt, io })
   return { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.content.digest, previousLastLsn: access.previousLastLsn, movedTo: `${join(dataDir, 'log')}.${suffix}`, lastLsn }
 }
 
@@ -186,8 +200,8 @@ export async function installLeaderSnapshot(
  * Finishes or rolls back what an interrupted install left in `dataDir` (see the file comment); a no-op when there is
  * nothing. Returns what it did. Idempotent: a crash while it runs is handled by the next call.
  */
-export function finishSnapshotRecovery(dataDir: string): 'none' | 'finished' | 'rolled_back' {
-  return finishSwap(installSwap(dataDir), () => freeAsideSuffix(dataDir, `compacted-${Date.now()}`))
+export function finishSnapshotRecovery(dataDir: string, io: WalIo = nodeIo): 'none' | 'finished' | 'rolled_back' {
+  return finishSwap(installSwap(dataDir), () => freeAsideSuffix(dataDir, `compacted-${Date.now()}`, io), io)
 }
 
 /** Whether `dataDir` holds a committed, unfinished snapshot install. */
@@ -195,20 +209,24 @@ export function snapshotRecoveryCommitted(dataDir: string, io: WalIo = nodeIo): 
   return swapCommitted(installSwap(dataDir), io)
 }
 
-/** Creates `logDir` holding one empty segment that starts at `firstLsn` after `previousHash` (crash-safe: temp + rename). */
-export function startAnchoredLog(logDir: string, anchor: { firstLsn: number; previousHash: Uint8Array }): void {
-  mkdirSync(logDir, { recursive: true })
-  if (readdirSync(logDir).length > 0) throw new RangeError(`${logDir} is not empty; a log is anchored only in an empty directory`)
+/**
+ * Creates `logDir` holding one empty segment that starts at `firstLsn` after `previousHash` (crash-safe: temp +
+ * rename), through `io`; a failed fsync throws SyncFailedError (durable-fs.ts).
+ */
+export function startAnchoredLog(logDir: string, anchor: { firstLsn: number; previousHash: Uint8Array }, io: WalIo = nodeIo): void {
+  const synced = fatalSyncs(io)
+  synced.mkdirp(logDir)
+  if (synced.readdir(logDir).length > 0) throw new RangeError(`${logDir} is not empty; a log is anchored only in an empty directory`)
   const path = join(logDir, segmentName(anchor.firstLsn))
-  const fd = nodeIo.openAppend(path + SEGMENT_TEMP_SUFFIX)
+  const fd = synced.openAppend(path + SEGMENT_TEMP_SUFFIX)
   try {
-    nodeIo.write(fd, encodeSegmentHeader({ firstLsn: anchor.firstLsn, previousHash: anchor.previousHash, epoch: 1 }), 0)
-    nodeIo.fsync(fd)
+    synced.write(fd, encodeSegmentHeader({ firstLsn: anchor.firstLsn, previousHash: anchor.previousHash, epoch: 1 }), 0)
+    synced.fsync(fd)
   } finally {
-    nodeIo.close(fd)
+    synced.close(fd)
   }
-  nodeIo.rename(path + SEGMENT_TEMP_SUFFIX, path)
-  nodeIo.fsyncDirectory(logDir)
+  synced.rename(path + SEGMENT_TEMP_SUFFIX, path)
+  synced.fsyncDirectory(logDir)
 }
 
 /** Pulls the leader's frames into `wal` (a replica) until it holds `lsn`. */
@@ -226,7 +244,8 @@ async function pullThrough(wal: Wal, lsn: number, access: LeaderAccess & { envel
     }
     throw new SnapshotRecoveryError('CATCH_UP_FAILED', `the stream ended at LSN ${wal.lastLsn}, before the snapshot's LSN ${lsn}`)
   } catch (error) {
-    if (error instanceof SnapshotRecoveryError) throw error
+    // A failed fdatasync of the new log stays what it is (WalFatalError caused by SyncFailedError): fatal, not retried.
+    if (error instanceof SnapshotRecoveryError || syncFailureOf(error) !== null) throw error
     throw new SnapshotRecoveryError('CATCH_UP_FAILED', `pulling LSNs up to ${lsn}: ${error instanceof Error ? error.message : String(error)}`)
   } finally {
     clearTimeout(timer)

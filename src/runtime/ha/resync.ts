@@ -1,0 +1,125 @@
+/**
+ * A standby re-syncs when the leader's stream refuses it (the Replicator hands the refusal over; HaNode runs these one
+ * at a time with its other role changes):
+ *
+ * - DIVERGED (`resyncAfterDivergence`): this log holds records the leader does not. Find the last LSN both share
+ *   (chain hashes, binary search) while the gateway still serves, then stop it, set the records beyond that LSN aside
+ *   keeping the shared part (divergence.ts, diverged-prefix.ts) and follow again from there. When the search fails,
+ *   nothing has changed: follow again after a backoff and let the leader be asked anew.
+ * - RESYNC_REQUIRED (`resyncFromSnapshot`): the leader compacted away what this log needs next. Fetch and verify its
+ *   newest snapshot while the gateway still serves, then stop it, install the snapshot with a log anchored at its LSN
+ *   (snapshot-recovery.ts: the old log moved aside, all or nothing) and follow from there. A failure is reported
+ *   (/health `ha.last_snapshot_recovery`, with its code) and retried after the longest replication backoff.
+ *
+ * On either path a failed fsync is fatal (durable-fs.ts): the SyncFailedError is thrown on, never retried, and HaNode
+ * stops for good; a restart finishes or rolls back the data dir's swap from what is on disk.
+ */
+
+import type { WalIo } from '../../../wal/index.ts'
+import type { Gateway } from '../gateway.ts'
+import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type SetAsideSteps } from './divergence.ts'
+import { syncFailureOf } from './durable-fs.ts'
+import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
+
+/** The last time this standby started again from the leader's snapshot (or tried to): `ha.last_snapshot_recovery`. */
+export type SnapshotRecoveryStatus =
+  | ({ state: 'recovered'; atMs: number; leaderFirstLsn: number } & SnapshotRecoveryReport)
+  | { state: 'failed'; atMs: number; leaderFirstLsn: number; code: string; error: string }
+
+/** How large and slow a leader's snapshot may be, and how many snapshots the installed store keeps. */
+export interface SnapshotRecoveryLimits {
+  bytesMax: number
+  timeoutMs: number
+  keep: number
+}
+
+export const SNAPSHOT_RECOVERY_DEFAULTS: SnapshotRecoveryLimits = { bytesMax: 1024 * 1024 * 1024, timeoutMs: 60_000, keep: 3 }
+
+/** What re-syncing needs of the node (HaNode provides it); the divergence report goes to `report`. */
+export interface ResyncSteps extends SetAsideSteps {
+  /** The file-system calls that replace the data dir's log and snapshots (HaNodeOptions.dataDirIo, or node:fs). */
+  io: WalIo
+  replicationToken: string
+  replication: { backoffMsMax: number; envelopeBytesMax: number; silenceMsMax: number }
+  snapshotRecovery: SnapshotRecoveryLimits
+  /** The node's gateway while it is a standby; null otherwise (then there is nothing to re-sync). */
+  standbyGateway(): Gateway | null
+  /** The node's gateway now, whatever its role (null once stopped for a swap). */
+  currentGateway(): Gateway | null
+  /** `gateway` is still the node's, the node a standby, and not stopping. */
+  stillFollowingWith(gateway: Gateway): boolean
+  /** Stops pulling from the leader (the node has no replicator until `startReplicator` or `follow`). */
+  stopReplicator(): Promise<void>
+  startReplicator(gateway: Gateway): void
+  /** Stops `gateway` for a swap of the data dir; the node has none until `follow`. */
+  stopGateway(gateway: Gateway): Promise<void>
+  reportSnapshotRecovery(status: SnapshotRecoveryStatus): void
+}
+
+/**
+ * A fork: find the last shared LSN, report what this node holds beyond it, set that aside keeping the shared part of
+ * the log (or, failing that, all of it), and follow the leader again.
+ */
+export async function resyncAfterDivergence(leaderUrl: string, message: string, steps: ResyncSteps): Promise<void> {
+  const gateway = steps.standbyGateway()
+  if (gateway === null) return
+  steps.log(`diverged from ${leaderUrl}: ${message}; re-syncing`)
+  await steps.stopReplicator()
+  const wal = gateway.engine.wal
+  const { backoffMsMax, silenceMsMax } = steps.replication
+  let commonLsn: number
+  try {
+    commonLsn = await commonLsnWithLeader(wal, { url: leaderUrl, token: steps.replicationToken, timeoutMs: silenceMsMax })
+  } catch (error) {
+    // Nothing has changed yet: this gateway keeps its log and follows again, so the leader (maybe another one by
+    // then) is asked anew. Left as it was, the node would have no replicator until restarted.
+    steps.log(`finding the LSN shared with ${leaderUrl} failed (${error instanceof Error ? error.message : String(error)}); following again`)
+    await Bun.sleep(backoffMsMax)
+    if (steps.stillFollowingWith(gateway)) steps.startReplicator(gateway)
+    return
+  }
+  const discarded = framesBeyond(wal, commonLsn)
+  await steps.stopGateway(gateway)
+  await setAsideAndFollow(commonLsn, discarded, steps)
+}
+
+/**
+ * The leader compacted away what this log needs next: fetch and verify its newest snapshot while this standby keeps
+ * serving, then stop the gateway, install the snapshot with a log anchored at its LSN and follow from there. A failure
+ * is reported and retried after the longest replication backoff; but a failed fsync (FSYNC_FAILED) is fatal: it is
+ * thrown on (HaNode stops), and a restart finishes or rolls back the install.
+ */
+export async function resyncFromSnapshot(leaderUrl: string, message: string, leaderFirstLsn: number, steps: ResyncSteps): Promise<void> {
+  const gateway = steps.standbyGateway()
+  if (gateway === null) return
+  steps.log(`leader ${leaderUrl} compacted below this log (${message}); recovering from its snapshot`)
+  await steps.stopReplicator()
+  const setup = steps.snapshotRecovery
+  const access = { leaderUrl, token: steps.replicationToken, timeoutMs: setup.timeoutMs }
+  const previousLastLsn = gateway.engine.wal.lastLsn
+  try {
+    const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: setup.bytesMax })
+    await steps.stopGateway(gateway)
+    const report = await installLeaderSnapshot(steps.dataDir, snapshot, {
+      ...access, envelopeBytesMax: steps.replication.envelopeBytesMax, keep: setup.keep, previousLastLsn, io: steps.io,
+    })
+    const recovered: SnapshotRecoveryStatus = { state: 'recovered', atMs: Date.now(), leaderFirstLsn, ...report }
+    steps.reportSnapshotRecovery(recovered)
+    steps.log(`snapshot recovery: ${JSON.stringify(recovered)}`)
+  } catch (error) {
+    const failure = syncFailureOf(error)
+    const code = failure?.code ?? (error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED')
+    const detail = failure?.message ?? (error instanceof Error ? error.message : String(error))
+    steps.reportSnapshotRecovery({ state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: detail })
+    if (failure !== null) throw error // fatal, never retried: HaNode stops
+    steps.log(`snapshot recovery failed: ${code}: ${detail}; retrying`)
+    await Bun.sleep(steps.replication.backoffMsMax)
+  }
+  const current = steps.currentGateway()
+  if (current === null) {
+    await steps.follow()
+    return
+  }
+  // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time).
+  steps.startReplicator(current)
+}
