@@ -12,11 +12,11 @@ import { join } from 'node:path'
 import type { Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type HttpService } from '../http/index.ts'
-import { HaNode, SYNC_POLICIES, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
+import { HaNode, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { nodeIo } from '../../wal/index.ts'
-import { EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
+import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
 
 export interface HaFlags {
@@ -130,7 +130,22 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     },
   })
   log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${flags.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms), sync replication ${syncPolicy}${syncPolicy === 'off' ? '' : ` (timeout ${syncTimeoutMs} ms)`}`)
-  await node.start()
+  try {
+    await node.start()
+  } catch (error) {
+    // The node could not start (an interrupted swap it cannot finish, a failed fsync finishing it): the listening
+    // server would keep the process up answering 503 for good, so everything stops and the process exits — 74 for a
+    // failed fsync (a restart recovers from what is on disk), 1 otherwise (the message says what to do).
+    const syncFailure = syncFailureOf(error)
+    log(`the node could not start: ${error instanceof Error ? error.message : String(error)}; exiting`)
+    await server.stop(true)
+    await node.stop()
+    current.venue?.close()
+    clock.cancelAll()
+    current.http?.close()
+    deps.verifier.close()
+    return syncFailure === null ? EXIT_FAILURE : EXIT_IO_ERROR
+  }
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
 
   // A node whose fsync failed (setting a diverged log aside, installing a snapshot) has stopped for good: exit for a

@@ -13,6 +13,7 @@ export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './rep
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
 export type { SnapshotRecoveryStatus } from './resync.ts'
 export type { DivergenceReport } from './divergence.ts'
+export { syncFailureOf } from './durable-fs.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,
