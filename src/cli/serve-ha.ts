@@ -148,8 +148,8 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   }
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
 
-  // A node whose fsync failed (setting a diverged log aside, installing a snapshot) has stopped for good: exit for a
-  // restart, which recovers.
+  // A node that stopped for good exits for a restart: 74 when an fsync failed (setting a diverged log aside, installing
+  // a snapshot; the restart recovers from the disk), 1 when it could not follow again (FOLLOW_FAILED).
   const stopping = await Promise.race([deps.waitForSignal(), node.died])
   const failed = typeof stopping !== 'string'
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
@@ -160,7 +160,8 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   clock.cancelAll()
   current.http?.close()
   deps.verifier.close()
-  return failed ? EXIT_IO_ERROR : EXIT_OK
+  if (!failed) return EXIT_OK
+  return syncFailureOf(stopping) === null ? EXIT_FAILURE : EXIT_IO_ERROR
 }
 
 function starting(request: Request): Response {

@@ -76,6 +76,50 @@ describe('a takeover whose leader start fails', () => {
     expect(errors).toEqual([])
   })
 
+  test('a takeover whose leader start fails and whose standby start then fails too: the node stops (FOLLOW_FAILED), it does not stay up neither following nor leading', async () => {
+    const world = await startWorld({ seed: 8 })
+    worlds.push(world)
+    const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+    const dataDir = tempDataDir()
+    Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: TTL_MS, clockSkewMsMax: SKEW_MS })
+    const logLines: string[] = []
+    const roles: GatewayRole[] = []
+    const node = new HaNode({
+      nodeId: 'standby',
+      advertiseUrl: 'http://127.0.0.1:2',
+      dataDir,
+      leaseDir,
+      leaseTtlMs: TTL_MS,
+      clockSkewMsMax: SKEW_MS,
+      role: 'standby',
+      replicationToken: TOKEN,
+      startGateway: async (role) => {
+        roles.push(role)
+        // The first standby start (at start-up) succeeds; every start after it fails, as a log that no longer opens.
+        if (role === 'standby' && roles.length === 1) return Gateway.start(standbyOptionsOf(world, dataDir, []))
+        throw new Error(`${role} start: the log does not open (injected)`)
+      },
+      onGateway: () => {},
+      log: (line) => void logLines.push(line),
+      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+    })
+    cleanups.push(async () => {
+      await node.stop()
+      removeDir(leaseDir)
+      removeDir(dataDir)
+    })
+    await node.start()
+    const died = await Promise.race([node.died, Bun.sleep(5_000).then(() => null)])
+    if (died === null) throw new Error(`the node did not stop (role ${node.role}, starts ${roles.join(',')}): ${logLines.join(' | ')}`)
+    expect(died.message).toStartWith('FOLLOW_FAILED: ')
+    expect(died.message).toContain('standby start: the log does not open')
+    expect(roles).toEqual(['standby', 'leader', 'standby'])
+    expect(node.role).toBe('failed')
+    expect(node.status().failure).toStartWith('FOLLOW_FAILED: ')
+    // The lease it took for the takeover was given back at once (expiry 0): another node can lead.
+    expect(readCurrentLease(leaseDir)?.expiresAtMs).toBe(0)
+  })
+
   test('a failed leader start gives the lease back at once, so another node can take it', async () => {
     const world = await startWorld({ seed: 8 })
     worlds.push(world)

@@ -155,7 +155,7 @@ describe('a failed fsync while a standby installs the leader\'s snapshot', () =>
       const died = await Promise.race([node.died, Bun.sleep(15_000).then(() => null)])
       if (died === null) throw new Error(`the node did not stop: ${JSON.stringify(node.lastSnapshotRecovery)}\n${failing.logLines.join('\n')}`)
       expect(died).toBeInstanceOf(SyncFailedError)
-      expect(died.code).toBe('FSYNC_FAILED')
+      expect((died as SyncFailedError).code).toBe('FSYNC_FAILED')
       expect(injected.failed()).toBe(1)
       expect(node.role).toBe('failed')
       expect(node.gateway).toBeNull()

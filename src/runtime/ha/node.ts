@@ -18,7 +18,9 @@
  *   why, or that setting the records aside failed.
  * - Failure: an fsync that fails while a log is set aside, or a snapshot installed, is fatal (durable-fs.ts): the
  *   node stops for good (role `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart
- *   finishes or rolls back the data dir's swap from what is on disk.
+ *   finishes or rolls back the data dir's swap from what is on disk. So does a role change that leaves the node a
+ *   standby with no gateway (following again failed: a swap it cannot finish, a log that does not open), rather than
+ *   stay up neither following nor leading.
  * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN; resync.ts) starts again from
  *   the leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
  *
@@ -32,7 +34,7 @@ import { Lease, LeaseError, nodeIo, readCurrentLease, type WalIo } from '../../.
 import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
-import { syncFailureOf, type SyncFailedError } from './durable-fs.ts'
+import { syncFailureOf } from './durable-fs.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
 import { leaderSync } from './leader-sync.ts'
@@ -82,12 +84,12 @@ export class HaNode {
   lastTakeoverMs: number | null = null
   /** This leadership term's synchronous replication (null while not leading). */
   sync: SyncReplication | null = null
-  /** The fsync failure that stopped this node for good (role `failed`), or null. */
-  failure: SyncFailedError | null = null
+  /** What stopped this node for good (role `failed`): a failed fsync (SyncFailedError), or following again failing. */
+  failure: Error | null = null
   /** Resolves with the failure when the node stops for good: the process should exit (a restart recovers). */
-  readonly died: Promise<SyncFailedError>
+  readonly died: Promise<Error>
   private readonly options: HaNodeOptions
-  private resolveDied: (failure: SyncFailedError) => void = () => {}
+  private resolveDied: (failure: Error) => void = () => {}
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
   private busy = false
@@ -318,15 +320,16 @@ export class HaNode {
   }
 
   /**
-   * An fsync failed (durable-fs.ts): nothing more is done on the data dir in this process. No gateway runs (none is
-   * started again), the lease is given up, and `died` resolves so the process exits; a restart finishes or rolls
-   * back the swap from what is on disk.
+   * An fsync failed (durable-fs.ts), or the node could not follow again: nothing more is done on the data dir in this
+   * process. No gateway runs (none is started again), the lease is given up, and `died` resolves so the process exits;
+   * a restart finishes or rolls back the swap from what is on disk (or fails the same way, for an operator to see).
    */
-  private async fail(failure: SyncFailedError): Promise<void> {
+  private async fail(failure: Error): Promise<void> {
     if (this.failure !== null) return
     this.failure = failure
     this.role = 'failed'
-    this.options.log(`fatal: ${failure.message}; the node stops: restart it, and it finishes or rolls back the data dir's swap from what is on disk`)
+    const next = syncFailureOf(failure) === null ? 'restart it once the cause is fixed' : "restart it, and it finishes or rolls back the data dir's swap from what is on disk"
+    this.options.log(`fatal: ${failure.message}; the node stops: ${next}`)
     await this.replicator?.stop()
     this.replicator = null
     const gateway = this.gateway
@@ -386,7 +389,14 @@ export class HaNode {
     } catch (error) {
       const failure = syncFailureOf(error)
       if (failure !== null) await this.fail(failure)
-      else this.options.log(`ha: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      else {
+        this.options.log(`ha: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+        // Every role change ends following or leading; one that threw with no gateway left could not follow again.
+        if (this.role === 'standby' && this.gateway === null && !this.stopping) {
+          const cause = error instanceof Error ? error.message : String(error)
+          await this.fail(new Error(`FOLLOW_FAILED: the node could not follow the leader again: ${cause}`, { cause: error }))
+        }
+      }
     } finally {
       this.busy = false
     }
