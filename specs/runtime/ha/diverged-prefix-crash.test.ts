@@ -228,7 +228,7 @@ describe('a swap that fails after its commit point in a running node', () => {
     expect(rejoin.errors).toEqual([])
   }
 
-  test('an EIO renaming the kept log into place is finished before the next start: the node follows from the kept prefix, and /health shows the failure', async () => {
+  test('an EIO renaming the kept log into place is finished before the next start: the node follows from the kept prefix, and /health says so, the failure on the way included', async () => {
     const pair = await forkedPair(48)
     cleanups.push(pair.cleanup)
     // The old log went aside; moving the built one into its place fails: `log` is missing. Starting a gateway there
@@ -241,9 +241,10 @@ describe('a swap that fails after its commit point in a running node', () => {
     expect(injected.failed()).toBe(1)
     // The committed swap was completed (the log kept through commonLsn), not replaced by an empty log fetched again.
     expectFollowsFromKeptPrefix(rejoin, pair)
-    // /health: the divergence, and that setting its records aside failed (it was finished before the next start).
+    // /health: the divergence, the log kept after all (the swap was finished before the next start), and that
+    // setting its records aside failed on the way.
     const divergence = (rejoin.node.status() as { last_divergence: DivergenceReport | null }).last_divergence
-    expect(divergence).toMatchObject({ outcome: 'failed', commonLsn: pair.commonLsn, discardedCount: pair.a.lastLsn - pair.commonLsn, keptPrefixToLsn: null })
+    expect(divergence).toMatchObject({ outcome: 'prefix_kept', commonLsn: pair.commonLsn, discardedCount: pair.a.lastLsn - pair.commonLsn, keptPrefixToLsn: pair.commonLsn })
     expect(divergence?.error).toMatch(/^SET_ASIDE_FAILED: .*EIO: injected rename failure/)
     expect(divergence?.movedTo).toBe(join(pair.a.dir, readdirSync(pair.a.dir).find((name) => name.startsWith('log.diverged-')) as string))
   }, 30_000)

@@ -205,6 +205,9 @@ export async function setAsideAndFollow(commonLsn: number, discarded: DiscardedF
     // aside): follow() finishes the swap first, or refuses to start a gateway on a data dir left mid-swap.
     if (syncFailureOf(error) !== null) throw error
     steps.log(`setting the records after LSN ${commonLsn} aside failed (${error.message}); finishing it and following again`)
+    // A swap of the kept log committed before the failure is finished now (follow() would, without saying so): the
+    // report then says the log was kept after all, the failure on the way kept in `error`.
+    if (finishKeepingPrefix(steps.dataDir, fatalSyncs(steps.io)) === 'finished') steps.report({ ...error.report, outcome: 'prefix_kept', keptPrefixToLsn: commonLsn })
     return steps.follow()
   }
   steps.report(report)
