@@ -229,6 +229,32 @@ describe('a failed rename while a standby installs the leader\'s snapshot (not a
     { name: 'renaming log.recovering into place, after the commit: the next gateway start finishes the swap', matches: (dataDir: string) => (to: string) => to === join(dataDir, 'log'), committed: true },
   ]
 
+  test('a node stopped while it waits to retry starts no gateway after its stop (it would outlive the process\'s shutdown)', async () => {
+    const { world, url } = await compactingLeader(74, cleanups)
+    await tradeUntilCompacted(world, 1, 74)
+    const placeholder = standbyOf(world, url, undefined)
+    const dataDir = placeholder.options.dataDir
+    // Fails after the commit, with the gateway already stopped: the retry would start one when the backoff ends.
+    const injected = failingRenameOnce((to) => to === join(dataDir, 'log'))
+    let starts = 0
+    const node = new HaNode({
+      ...placeholder.options,
+      dataDirIo: injected.io,
+      startGateway: async (role, lease, beforeBootstrap) => {
+        starts++
+        return placeholder.options.startGateway(role, lease, beforeBootstrap)
+      },
+    })
+    cleanups.push(() => node.stop())
+    await node.start()
+    await waitFor(() => placeholder.logLines.some((line) => line.startsWith('snapshot recovery failed: ')), 10_000, 'the failed install')
+    await node.stop()
+    const startsAtStop = starts
+    await Bun.sleep(3 * BACKOFF_MS_MAX)
+    expect(injected.failed()).toBe(1)
+    expect({ starts, gateway: node.gateway, role: node.role }).toEqual({ starts: startsAtStop, gateway: null, role: 'stopped' })
+  }, 30_000)
+
   for (const { name, matches, committed } of RENAMES) {
     test(name, async () => {
       const { world, url } = await compactingLeader(73, cleanups)

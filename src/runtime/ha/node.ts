@@ -240,6 +240,8 @@ export class HaNode {
   }
 
   private async follow(): Promise<void> {
+    // stop() has begun (a re-sync waiting out its backoff, say): a gateway started now would outlive the shutdown.
+    if (this.stopping) return
     this.role = 'standby'
     this.lease = null
     this.finishInterruptedSwaps()
