@@ -155,27 +155,50 @@ export class Gateway {
       }
       options.clock.notBefore?.(latestMs)
     }
-    // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against the log).
-    const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
-    const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
-    const gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
-    gateway.restoreReport = restored.report
-    gateway.restoredSections = restored.sections
-    options.beforeBootstrap?.(gateway.engine, gateway)
-    gateway.bootstrapReport = await bootstrap({
-      engine: gateway.engine,
-      executor: gateway.executor,
-      clock: options.clock,
-      kernelConfig: options.kernelConfig,
-      fundings: options.fundings,
-      convergeWaitMsMax: options.convergeWaitMsMax,
-      resendAgeMsMax: options.resendAgeMsMax,
-    })
-    await gateway.audit?.start()
-    gateway.unsubscribes.push(gateway.snapshotter.start())
-    gateway.armSweep()
-    gateway.readyFlag = true
-    return gateway
+    // A step failing from here on closes what the start opened (the log and its dir lock, the executor, the audit):
+    // left open, the log stays locked by this process, and the node that tried to lead could not even follow again.
+    let gateway: Gateway | null = null
+    try {
+      // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against
+      // the log).
+      const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
+      const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
+      gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
+      gateway.restoreReport = restored.report
+      gateway.restoredSections = restored.sections
+      options.beforeBootstrap?.(gateway.engine, gateway)
+      gateway.bootstrapReport = await bootstrap({
+        engine: gateway.engine,
+        executor: gateway.executor,
+        clock: options.clock,
+        kernelConfig: options.kernelConfig,
+        fundings: options.fundings,
+        convergeWaitMsMax: options.convergeWaitMsMax,
+        resendAgeMsMax: options.resendAgeMsMax,
+      })
+      await gateway.audit?.start()
+      gateway.unsubscribes.push(gateway.snapshotter.start())
+      gateway.armSweep()
+      gateway.readyFlag = true
+      return gateway
+    } catch (error) {
+      await (gateway === null ? wal.close() : gateway.abandon()).catch((closeError: unknown) => options.onError(closeError, 'closing a gateway whose start failed'))
+      throw error
+    }
+  }
+
+  /** A start that failed part way: everything stopped and the log closed, with no seal and no snapshot written. */
+  private async abandon(): Promise<void> {
+    this.readyFlag = false
+    this.sweepCancel?.()
+    this.sweepCancel = null
+    this.fillGaps.stop()
+    this.executor.stop()
+    this.audit?.stop()
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+    this.snapshotter.stop()
+    await this.engine.settled()
+    await this.engine.wal.close()
   }
 
   /**

@@ -206,9 +206,10 @@ export async function setAsideAndFollow(commonLsn: number, discarded: DiscardedF
     if (syncFailureOf(error) !== null) throw error
     steps.log(`setting the records after LSN ${commonLsn} aside failed (${error.message}); finishing it and following again`)
     // A swap of the kept log committed before the failure is finished now (follow() would, without saying so): the
-    // report then says the log was kept after all, the failure on the way kept in `error`.
-    if (finishKeepingPrefix(steps.dataDir, fatalSyncs(steps.io)) === 'finished') steps.report({ ...error.report, outcome: 'prefix_kept', keptPrefixToLsn: commonLsn })
-    return steps.follow()
+    // log was kept after all (the failure on the way stays in `error`), and follows as a kept log does below, set
+    // aside in turn if it does not start.
+    if (finishKeepingPrefix(steps.dataDir, fatalSyncs(steps.io)) !== 'finished') return steps.follow()
+    report = { ...error.report, outcome: 'prefix_kept', keptPrefixToLsn: commonLsn }
   }
   steps.report(report)
   try {

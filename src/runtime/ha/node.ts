@@ -150,6 +150,7 @@ export class HaNode {
     if (lease !== null) await this.lead(lease, null)
     else if (this.options.role === 'leader') await this.waitToLead()
     else await this.follow()
+    if (this.stopping) return // stop() began while it started: no timer to outlive it
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
   }
 
@@ -222,7 +223,7 @@ export class HaNode {
       // started): both re-check the lease before acknowledging or calling a venue.
       lease.release()
       if (this.lease === lease) this.lease = null
-      this.role = 'starting'
+      this.role = this.stopping ? 'stopped' : 'starting'
       throw error
     }
     this.gateway = gateway
@@ -246,6 +247,7 @@ export class HaNode {
     this.lease = null
     this.finishInterruptedSwaps()
     const gateway = await this.options.startGateway('standby', null)
+    if (this.stopping) return void (await gateway.stop()) // stop() began while it started: it would outlive it
     this.gateway = gateway
     this.options.onGateway(gateway)
     this.startReplicator(gateway)

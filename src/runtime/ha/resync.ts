@@ -120,6 +120,7 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
     await steps.follow()
     return
   }
-  // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time).
-  steps.startReplicator(current)
+  // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time) —
+  // unless the node began stopping meanwhile (a replicator started now would outlive the shutdown).
+  if (steps.stillFollowingWith(current)) steps.startReplicator(current)
 }

@@ -1,0 +1,273 @@
+/**
+ * An HA node stopped while a role change is under way, and a takeover whose leader start fails part way: whatever
+ * the change was waiting for when stop() began (a standby start, a leader start, a re-sync's backoff), nothing starts
+ * after stop() has returned — no gateway, no replicator, no timer, no lease kept — since it would outlive the process's
+ * shutdown. And a leader start that fails after its log opened closes that log, so the node can follow again.
+ * (Found by a review, as reproductions that failed on the code before.)
+ */
+
+import { afterEach, expect, test } from 'bun:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Lease } from '../../../wal/index.ts'
+import { Gateway } from '../../../src/runtime/index.ts'
+import { HaNode } from '../../../src/runtime/ha/index.ts'
+import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
+import { TOKEN, waitFor } from './support.ts'
+
+const worlds = worldsStoppedAfterEach()
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const BACKOFF_MS_MAX = 200
+
+test('stopped while a snapshot re-sync whose fetch failed waits out its backoff: no replicator starts after the stop', async () => {
+  const world = await startWorld({ seed: 5 })
+  worlds.push(world)
+  // A fake leader: the first stream request answers RESYNC_REQUIRED, the snapshot fetch fails (500), later streams 503.
+  let streams = 0
+  let stopped = false
+  let streamsAfterStop = 0
+  const leader = Bun.serve({
+    port: 0,
+    fetch: (request) => {
+      const path = new URL(request.url).pathname
+      if (path === '/replication/stream') {
+        streams++
+        if (stopped) streamsAfterStop++
+        if (streams === 1) {
+          return Response.json({ error: { code: 'RESYNC_REQUIRED', message: 'compacted', details: { leader_first_lsn: 50 } } }, { status: 409 })
+        }
+        return new Response('unavailable', { status: 503 })
+      }
+      if (path === '/replication/snapshot') return new Response('no snapshot (injected)', { status: 500 })
+      return new Response('not found', { status: 404 })
+    },
+  })
+  const url = `http://127.0.0.1:${leader.port}`
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const lease = Lease.acquire({ dir: leaseDir, holderId: `leader ${url}`, ttlMs: 60_000, clockSkewMsMax: 100 })
+  const dataDir = tempDataDir()
+  const errors: string[] = []
+  const logLines: string[] = []
+  let node: HaNode | null = null
+  let stopping: Promise<void> | null = null
+  node = new HaNode({
+    nodeId: 'standby',
+    advertiseUrl: 'http://127.0.0.1:1',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: 60_000,
+    clockSkewMsMax: 100,
+    role: 'standby',
+    replicationToken: TOKEN,
+    startGateway: async () => Gateway.start(standbyOptionsOf(world, dataDir, errors)),
+    onGateway: () => {},
+    log: (line) => {
+      logLines.push(line)
+      // stop() begins exactly while the re-sync waits out its backoff (no timing involved).
+      if (line.startsWith('snapshot recovery failed: ') && stopping === null) stopping = node?.stop().then(() => void (stopped = true)) ?? null
+    },
+    replication: { backoffMsMin: 10, backoffMsMax: BACKOFF_MS_MAX, envelopeBytesMax: 1024 * 1024, silenceMsMax: 1_000 },
+  })
+  cleanups.push(async () => {
+    await node?.stop()
+    leader.stop(true)
+    lease.release()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  await node.start()
+  await waitFor(() => stopping !== null, 10_000, 'the failed snapshot fetch')
+  await stopping
+  expect(node.role).toBe('stopped')
+  await Bun.sleep(3 * BACKOFF_MS_MAX + 500)
+  // After stop() returned, a replicator was started on the stopped gateway: it keeps pulling from the leader (and its
+  // timers keep the process alive).
+  expect({ streamsAfterStop, replicating: (node.status() as { replicating: boolean }).replicating, log: logLines.filter((l) => l.startsWith('replication:')).length }).toEqual({ streamsAfterStop: 0, replicating: false, log: 0 })
+}, 30_000)
+
+test('stopped while following again awaits its standby start (after a failed takeover): neither the gateway nor a replicator starts after the stop', async () => {
+  const world = await startWorld({ seed: 8 })
+  worlds.push(world)
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const dataDir = tempDataDir()
+  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
+  const errors: string[] = []
+  const logLines: string[] = []
+  const roles: string[] = []
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let secondStandbyAsked = false
+  const node = new HaNode({
+    nodeId: 'standby',
+    advertiseUrl: 'http://127.0.0.1:2',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: 200,
+    clockSkewMsMax: 10,
+    role: 'standby',
+    replicationToken: TOKEN,
+    startGateway: async (role) => {
+      roles.push(role)
+      if (role === 'leader') throw new Error('leader start fails (injected)')
+      if (roles.length > 1) {
+        secondStandbyAsked = true
+        await gate
+      }
+      return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    },
+    onGateway: () => {},
+    log: (line) => void logLines.push(line),
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+  cleanups.push(async () => {
+    await node.stop()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  await node.start()
+  await waitFor(() => secondStandbyAsked, 5_000, 'the standby start after the failed takeover')
+  await node.stop()
+  const linesAtStop = logLines.length
+  expect(node.role).toBe('stopped')
+  release()
+  await Bun.sleep(300)
+  const replicationLines = logLines.slice(linesAtStop).filter((line) => line.startsWith('replication:') || line.startsWith('standby from')).length
+  expect({ gatewayAfterStop: node.gateway !== null, replicationLines, role: node.role }).toEqual({ gatewayAfterStop: false, replicationLines: 0, role: 'stopped' })
+}, 30_000)
+
+test('stopped while a takeover awaits its leader start: the node does not lead, holds no lease, and reads stopped', async () => {
+  const world = await startWorld({ seed: 9 })
+  worlds.push(world)
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const dataDir = tempDataDir()
+  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
+  const errors: string[] = []
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let leaderAsked = false
+  const node = new HaNode({
+    nodeId: 'standby',
+    advertiseUrl: 'http://127.0.0.1:2',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: 200,
+    clockSkewMsMax: 10,
+    role: 'standby',
+    replicationToken: TOKEN,
+    startGateway: async (role, lease, beforeBootstrap) => {
+      const options = standbyOptionsOf(world, dataDir, errors)
+      if (role === 'standby') return Gateway.start(options)
+      leaderAsked = true
+      await gate
+      if (lease === null) throw new Error('no lease')
+      return Gateway.start({
+        ...options, role: 'leader', venues: world.gateway.options.venues, lease, wal: { ...options.wal, lease, epoch: lease.epoch },
+        ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+      })
+    },
+    onGateway: () => {},
+    log: () => {},
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+  cleanups.push(async () => {
+    await node.gateway?.stop()
+    node.lease?.release()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  await node.start()
+  await waitFor(() => leaderAsked, 5_000, 'the takeover')
+  await node.stop()
+  release()
+  await Bun.sleep(300)
+  const { readCurrentLease } = await import('../../../wal/index.ts')
+  const current = readCurrentLease(leaseDir)
+  expect({ role: node.role, gateway: node.gateway !== null, leaseHeldByUs: current?.holderId === node.holderId && (current?.expiresAtMs ?? 0) > 0 }).toEqual({ role: 'stopped', gateway: false, leaseHeldByUs: false })
+}, 30_000)
+
+test('a takeover whose leader start fails inside Gateway.start (after its log opened): the log is closed, so the node follows again (no FOLLOW_FAILED) and tries again later', async () => {
+  const world = await startWorld({ seed: 10 })
+  worlds.push(world)
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const dataDir = tempDataDir()
+  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
+  const errors: string[] = []
+  const logLines: string[] = []
+  const roles: string[] = []
+  const node = new HaNode({
+    nodeId: 'standby',
+    advertiseUrl: 'http://127.0.0.1:2',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: 200,
+    clockSkewMsMax: 10,
+    role: 'standby',
+    replicationToken: TOKEN,
+    startGateway: async (role, lease) => {
+      roles.push(role)
+      const options = standbyOptionsOf(world, dataDir, errors)
+      if (role === 'standby') return Gateway.start(options)
+      if (lease === null) throw new Error('no lease')
+      // A leader start that fails in its bootstrap (after Wal.open), as a bootstrap that cannot write would.
+      return Gateway.start({
+        ...options, role: 'leader', venues: world.gateway.options.venues, lease, wal: { ...options.wal, lease, epoch: lease.epoch },
+        beforeBootstrap: () => {
+          throw new Error('bootstrap failed (injected)')
+        },
+      })
+    },
+    onGateway: () => {},
+    log: (line) => void logLines.push(line),
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+  cleanups.push(async () => {
+    await node.stop()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  await node.start()
+  await waitFor(() => roles.length >= 5, 10_000, `two takeovers tried (roles ${roles.join(',')}; ${logLines.join(' | ')})`)
+  // Each failed leader start was followed by a standby start that opened the same log: it had been closed.
+  expect(roles.slice(0, 5)).toEqual(['standby', 'leader', 'standby', 'leader', 'standby'])
+  expect(node.failure).toBeNull()
+  expect(logLines.some((line) => line.includes('FOLLOW_FAILED'))).toBe(false)
+}, 30_000)
+
+test('stopped while start() awaits its first standby start: no timer, replicator or gateway is left after the stop', async () => {
+  const world = await startWorld({ seed: 11 })
+  worlds.push(world)
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const dataDir = tempDataDir()
+  const errors: string[] = []
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let asked = false
+  const node = new HaNode({
+    nodeId: 'standby', advertiseUrl: 'http://127.0.0.1:2', dataDir, leaseDir, leaseTtlMs: 60_000, clockSkewMsMax: 10, role: 'standby', replicationToken: TOKEN,
+    startGateway: async () => {
+      asked = true
+      await gate
+      return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    },
+    onGateway: () => {},
+    log: () => {},
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+  cleanups.push(async () => {
+    await node.stop()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  const starting = node.start()
+  await waitFor(() => asked, 5_000, 'the first start')
+  await node.stop()
+  release()
+  await starting
+  const internals = node as unknown as { timer: unknown; replicator: unknown }
+  expect({ timer: internals.timer !== null, replicator: internals.replicator !== null, gateway: node.gateway !== null }).toEqual({ timer: false, replicator: false, gateway: false })
+}, 30_000)
