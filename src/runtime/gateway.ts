@@ -11,7 +11,7 @@ import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { LiveReadiness, Reply } from '../kernel/index.ts'
 import type { ExecutionReport, VenueAdapter } from '../venues/adapter.ts'
-import { copyFrame, fromHex, nodeIo, Wal, type Frame } from '../../wal/index.ts'
+import { copyFrame, fromHex, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
 import { latestEventAtMs } from './log-time.ts'
@@ -23,11 +23,9 @@ import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed } from './market-feed.ts'
 import { FILL_GAP_GRACE_MS, FillGapWatch } from './fill-gap-watch.ts'
 import { VenueOpenOrders } from './venue-open-orders.ts'
-import {
-  chainAnchorFor, defaultSnapshotPolicy, describeRejection, restoreEngine, Snapshotter, snapshotPolicyProblem, SnapshotStore, type RestoreReport,
-  type Restored, type SnapshotPolicy, type SnapshotTaken,
-} from './snapshot/index.ts'
+import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
+import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 
 export type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 
@@ -385,27 +383,5 @@ function leaseHeldBy(wal: Wal): boolean {
   }
 }
 
-/** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */
 /** How far the clock may be behind the log's latest event at a start before it is reported (onError). */
 const CLOCK_BEHIND_LOG_MS_MAX = 1_000
-
-function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; store: SnapshotStore } {
-  const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
-  const problem = snapshotPolicyProblem(policy)
-  if (problem !== null) throw new RangeError(problem)
-  const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
-  return { policy, store }
-}
-
-/** Rebuilds the state from snapshot + log (refused snapshots go to onError); closes the log if that fails. */
-async function restoreOrClose(wal: Wal, store: SnapshotStore, policy: SnapshotPolicy, options: GatewayOptions): Promise<Restored> {
-  let restored: Restored
-  try {
-    restored = restoreEngine(wal, store, { load: policy.load })
-  } catch (error) {
-    await wal.close()
-    throw error
-  }
-  for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
-  return restored
-}

@@ -1,0 +1,32 @@
+/**
+ * Where a gateway's start gets its state from: the snapshot policy (validated) and the store in `dataDir/snapshots`,
+ * and the state rebuilt from the newest usable snapshot plus the log after it. Shared by the leader's and the
+ * standby's start (gateway.ts).
+ */
+
+import { join } from 'node:path'
+import { nodeIo, type Wal } from '../../wal/index.ts'
+import type { GatewayOptions } from './gateway-options.ts'
+import { defaultSnapshotPolicy, describeRejection, restoreEngine, snapshotPolicyProblem, SnapshotStore, type Restored, type SnapshotPolicy } from './snapshot/index.ts'
+
+/** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */
+export function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; store: SnapshotStore } {
+  const policy: SnapshotPolicy = { ...defaultSnapshotPolicy(), ...options.snapshots }
+  const problem = snapshotPolicyProblem(policy)
+  if (problem !== null) throw new RangeError(problem)
+  const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
+  return { policy, store }
+}
+
+/** Rebuilds the state from snapshot + log (refused snapshots go to onError); closes the log if that fails. */
+export async function restoreOrClose(wal: Wal, store: SnapshotStore, policy: SnapshotPolicy, options: GatewayOptions): Promise<Restored> {
+  let restored: Restored
+  try {
+    restored = restoreEngine(wal, store, { load: policy.load })
+  } catch (error) {
+    await wal.close()
+    throw error
+  }
+  for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
+  return restored
+}
