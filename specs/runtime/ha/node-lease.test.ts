@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Lease, readCurrentLease } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import type { GatewayRole } from '../../../src/runtime/gateway.ts'
-import { HaNode } from '../../../src/runtime/ha/index.ts'
+import { FollowFailedError, HaNode } from '../../../src/runtime/ha/index.ts'
 import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
 import { TOKEN, waitFor } from './support.ts'
 
@@ -111,6 +111,8 @@ describe('a takeover whose leader start fails', () => {
     await node.start()
     const died = await Promise.race([node.died, Bun.sleep(5_000).then(() => null)])
     if (died === null) throw new Error(`the node did not stop (role ${node.role}, starts ${roles.join(',')}): ${logLines.join(' | ')}`)
+    expect(died).toBeInstanceOf(FollowFailedError)
+    expect((died as FollowFailedError).code).toBe('FOLLOW_FAILED')
     expect(died.message).toStartWith('FOLLOW_FAILED: ')
     expect(died.message).toContain('standby start: the log does not open')
     expect(roles).toEqual(['standby', 'leader', 'standby'])

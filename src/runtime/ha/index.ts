@@ -14,6 +14,7 @@ export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './no
 export type { SnapshotRecoveryStatus } from './resync.ts'
 export type { DivergenceReport } from './divergence.ts'
 export { syncFailureOf } from './durable-fs.ts'
+export { FollowFailedError } from './follow-failed.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,

@@ -35,6 +35,7 @@ import type { Engine } from '../engine.ts'
 import type { Gateway, GatewayRole } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import { syncFailureOf } from './durable-fs.ts'
+import { FollowFailedError } from './follow-failed.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
 import { leaderSync } from './leader-sync.ts'
@@ -396,10 +397,7 @@ export class HaNode {
       else {
         this.options.log(`ha: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
         // Every role change ends following or leading; one that threw with no gateway left could not follow again.
-        if (this.role === 'standby' && this.gateway === null && !this.stopping) {
-          const cause = error instanceof Error ? error.message : String(error)
-          await this.fail(new Error(`FOLLOW_FAILED: the node could not follow the leader again: ${cause}`, { cause: error }))
-        }
+        if (this.role === 'standby' && this.gateway === null && !this.stopping) await this.fail(new FollowFailedError(error))
       }
     } finally {
       this.busy = false
