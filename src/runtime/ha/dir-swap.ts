@@ -152,6 +152,12 @@ export function swapCommitted(swap: DirSwap, io: WalIo = nodeIo): boolean {
   return io.exists(join(swap.dataDir, swap.commitFile))
 }
 
+/** The aside suffix a committed, unfinished swap names (where its old log goes), or null when none is committed. */
+export function committedAsideSuffix(swap: DirSwap, io: WalIo = nodeIo): string | null {
+  const commitPath = join(swap.dataDir, swap.commitFile)
+  return io.exists(commitPath) ? committedSuffix(commitPath, io) : null
+}
+
 /** The suffix a commit file names, or null if the file cannot be read (finishing must not fail on it). */
 function committedSuffix(commitPath: string, io: WalIo): string | null {
   try {

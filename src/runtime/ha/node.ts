@@ -359,6 +359,7 @@ export class HaNode {
       standbyGateway: () => (this.role === 'standby' ? this.gateway : null),
       currentGateway: () => this.gateway,
       stillFollowingWith: (gateway) => this.gateway === gateway && this.role === 'standby' && !this.stopping,
+      stopping: () => this.stopping,
       stopReplicator: async () => {
         await this.replicator?.stop()
         this.replicator = null

@@ -18,8 +18,8 @@
 import type { WalIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type SetAsideSteps } from './divergence.ts'
-import { syncFailureOf } from './durable-fs.ts'
-import { fetchLeaderSnapshot, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
+import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
+import { fetchLeaderSnapshot, finishCommittedInstall, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 
 /** The last time this standby started again from the leader's snapshot (or tried to): `ha.last_snapshot_recovery`. */
 export type SnapshotRecoveryStatus =
@@ -48,6 +48,8 @@ export interface ResyncSteps extends SetAsideSteps {
   currentGateway(): Gateway | null
   /** `gateway` is still the node's, the node a standby, and not stopping. */
   stillFollowingWith(gateway: Gateway): boolean
+  /** stop() has begun: nothing more is started or swapped. */
+  stopping(): boolean
   /** Stops pulling from the leader (the node has no replicator until `startReplicator` or `follow`). */
   stopReplicator(): Promise<void>
   startReplicator(gateway: Gateway): void
@@ -117,7 +119,17 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   }
   const current = steps.currentGateway()
   if (current === null) {
+    // An install committed before the failure is finished now (follow() would, without saying so): the status then
+    // says recovered, from the snapshot the gateway restored.
+    if (steps.stopping()) return
+    const finished = finishCommittedInstall(steps.dataDir, fatalSyncs(steps.io))
     await steps.follow()
+    const restored = steps.currentGateway()
+    const snapshot = restored?.restoreReport?.snapshot
+    if (finished !== null && restored !== null && snapshot !== null && snapshot !== undefined) {
+      const report = { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.digest, previousLastLsn, movedTo: finished.movedTo, lastLsn: restored.engine.wal.lastLsn }
+      steps.reportSnapshotRecovery({ state: 'recovered', atMs: Date.now(), leaderFirstLsn, ...report })
+    }
     return
   }
   // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time) —

@@ -33,7 +33,7 @@ import { join } from 'node:path'
 import { fromHex, nodeIo, toHex, Wal, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
-import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
+import { builtDir, committedAsideSuffix, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { EnvelopeReader } from './envelope.ts'
 
@@ -202,6 +202,18 @@ export async function installLeaderSnapshot(
  */
 export function finishSnapshotRecovery(dataDir: string, io: WalIo = nodeIo): 'none' | 'finished' | 'rolled_back' {
   return finishSwap(installSwap(dataDir), () => freeAsideSuffix(dataDir, `compacted-${Date.now()}`, io), io)
+}
+
+/**
+ * Finishes an install that was committed and not finished (as finishSnapshotRecovery does at a gateway start), and
+ * says where the old log went; null when none was committed (a build not committed is left for the next start).
+ */
+export function finishCommittedInstall(dataDir: string, io: WalIo = nodeIo): { movedTo: string } | null {
+  const swap = installSwap(dataDir)
+  if (!swapCommitted(swap, io)) return null
+  const suffix = committedAsideSuffix(swap, io) ?? freeAsideSuffix(dataDir, `compacted-${Date.now()}`, io)
+  swapIn(swap, suffix, { io })
+  return { movedTo: `${join(dataDir, 'log')}.${suffix}` }
 }
 
 /** Whether `dataDir` holds a committed, unfinished snapshot install. */
