@@ -32,6 +32,13 @@ async function nodeMidSwap(): Promise<{ cluster: Cluster; node: ClusterNode }> {
   return { cluster, node }
 }
 
+/** Whether `node` wrote a stderr line containing `text`, waiting up to 5 s for its stderr to be read to there. */
+async function said(node: ClusterNode, text: string): Promise<boolean> {
+  const deadline = Date.now() + 5_000
+  while (Date.now() < deadline && !node.stderr.some((line) => line.includes(text))) await Bun.sleep(20)
+  return node.stderr.some((line) => line.includes(text))
+}
+
 async function exitOf(node: ClusterNode): Promise<number | string> {
   const child = node.child as ReturnType<typeof Bun.spawn>
   return Promise.race([child.exited, Bun.sleep(20_000).then(() => STILL_RUNNING)])
@@ -43,19 +50,17 @@ test('the swap is refused at start-up (its aside name is taken): the process exi
   writeFileSync(join(node.dataDir, 'log.diverged-1', 'x'), 'evidence')
   cluster.spawn(node)
   expect(await exitOf(node)).toBe(EXIT_FAILURE)
-  await Bun.sleep(100)
-  expect(node.stderr.some((line) => line.includes('the node could not start: ASIDE_EXISTS'))).toBe(true)
+  expect(await said(node, 'the node could not start: ASIDE_EXISTS')).toBe(true)
 }, 60_000)
 
 test('an fsync fails finishing the swap at start-up: the process exits 74; restarted on a sound disk, the swap finishes', async () => {
   const { cluster, node } = await nodeMidSwap()
   cluster.spawn(node, { preload: PRELOAD, env: { EGRESS_SPEC_FAIL_FSYNC_DIR: 'node-a' } })
   expect(await exitOf(node)).toBe(EXIT_IO_ERROR)
-  await Bun.sleep(100)
-  expect(node.stderr.some((line) => line.includes('the node could not start: FSYNC_FAILED'))).toBe(true)
+  expect(await said(node, 'the node could not start: FSYNC_FAILED')).toBe(true)
   cluster.spawn(node)
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline && !(await node.isReadyLeader())) await Bun.sleep(100)
   expect(await node.isReadyLeader()).toBe(true)
-  expect(node.stderr.some((line) => line.includes("interrupted keeping of a diverged log's shared part finished at start-up"))).toBe(true)
+  expect(await said(node, "interrupted keeping of a diverged log's shared part finished at start-up")).toBe(true)
 }, 60_000)
