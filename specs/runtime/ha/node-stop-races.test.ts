@@ -190,6 +190,55 @@ test('stopped while a takeover awaits its leader start: the node does not lead, 
   expect({ role: node.role, gateway: node.gateway !== null, leaseHeldByUs: current?.holderId === node.holderId && (current?.expiresAtMs ?? 0) > 0 }).toEqual({ role: 'stopped', gateway: false, leaseHeldByUs: false })
 }, 30_000)
 
+test('stopped while a takeover\'s leader start, already through, has not returned: that leader gateway is stopped, the node does not lead', async () => {
+  const world = await startWorld({ seed: 12 })
+  worlds.push(world)
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const dataDir = tempDataDir()
+  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
+  const errors: string[] = []
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let leader: Gateway | null = null
+  const node = new HaNode({
+    nodeId: 'standby',
+    advertiseUrl: 'http://127.0.0.1:2',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: 200,
+    clockSkewMsMax: 10,
+    role: 'standby',
+    replicationToken: TOKEN,
+    startGateway: async (role, lease, beforeBootstrap) => {
+      const options = standbyOptionsOf(world, dataDir, errors)
+      if (role === 'standby') return Gateway.start(options)
+      if (lease === null) throw new Error('no lease')
+      // The leader start gets all the way through while the lease is held, and returns only after stop() began.
+      leader = await Gateway.start({
+        ...options, role: 'leader', venues: world.gateway.options.venues, lease, wal: { ...options.wal, lease, epoch: lease.epoch },
+        ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+      })
+      await gate
+      return leader
+    },
+    onGateway: () => {},
+    log: () => {},
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+  cleanups.push(async () => {
+    await node.gateway?.stop()
+    node.lease?.release()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  await node.start()
+  await waitFor(() => leader !== null, 5_000, 'the leader start through')
+  await node.stop()
+  release()
+  await Bun.sleep(300)
+  expect({ role: node.role, gateway: node.gateway !== null, leaderStillReady: (leader as Gateway | null)?.ready, leading: node.isLeader() }).toEqual({ role: 'stopped', gateway: false, leaderStillReady: false, leading: false })
+}, 30_000)
+
 test('a takeover whose leader start fails inside Gateway.start (after its log opened): the log is closed, so the node follows again (no FOLLOW_FAILED) and tries again later', async () => {
   const world = await startWorld({ seed: 10 })
   worlds.push(world)

@@ -227,6 +227,14 @@ export class HaNode {
       this.role = this.stopping ? 'stopped' : 'starting'
       throw error
     }
+    if (this.stopping) {
+      // stop() began (and gave the lease up) while it started: a leader now would outlive the shutdown.
+      term.sync?.close()
+      if (this.sync === term.sync) this.sync = null
+      await gateway.stop()
+      this.role = 'stopped'
+      return
+    }
     this.gateway = gateway
     // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
     if (term.sync === null) beforeBootstrap(gateway.engine)
