@@ -30,50 +30,20 @@
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { Lease, LeaseError, nodeIo, readCurrentLease, type WalIo } from '../../../wal/index.ts'
+import { Lease, LeaseError, nodeIo, readCurrentLease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
-import type { Gateway, GatewayRole } from '../gateway.ts'
+import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import { syncFailureOf } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
+import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
 import { leaderSync } from './leader-sync.ts'
-import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps, type SnapshotRecoveryLimits, type SnapshotRecoveryStatus } from './resync.ts'
-import type { SyncPolicy, SyncReplication } from './sync.ts'
+import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps, type SnapshotRecoveryStatus } from './resync.ts'
+import type { SyncReplication } from './sync.ts'
 
-export type RoleChoice = 'auto' | 'leader' | 'standby'
-export type NodeRole = 'starting' | 'standby' | 'promoting' | 'leader' | 'stepping-down' | 'stopped' | 'failed'
-
-export interface HaNodeOptions {
-  nodeId: string
-  /** The base URL other nodes reach this one at (replication, NOT_LEADER answers). */
-  advertiseUrl: string
-  dataDir: string
-  leaseDir: string
-  leaseTtlMs: number
-  clockSkewMsMax: number
-  role: RoleChoice
-  replicationToken: string
-  /**
-   * Builds this node's gateway for a role (with the lease when leading). A leader's start calls `beforeBootstrap`
-   * with the engine before its executor starts (GatewayOptions.beforeBootstrap): the send gate goes in there.
-   */
-  startGateway: (role: GatewayRole, lease: Lease | null, beforeBootstrap?: (engine: Engine) => void) => Promise<Gateway>
-  /** Called whenever the node's gateway changes (the HTTP layer rebinds to it). */
-  onGateway: (gateway: Gateway) => void
-  log: (line: string) => void
-  replication: { backoffMsMin: number; backoffMsMax: number; envelopeBytesMax: number; silenceMsMax: number }
-  /** Synchronous replication while leading (default: off, asynchronous). */
-  sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
-  /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
-  snapshotRecovery?: SnapshotRecoveryLimits
-  /**
-   * The file-system calls that replace the data dir's log and snapshots (default node:fs; specs inject failures):
-   * setting a diverged log aside (divergence.ts), a snapshot install (snapshot-recovery.ts), and finishing either.
-   */
-  dataDirIo?: WalIo
-}
+export type { HaNodeOptions, NodeRole, RoleChoice }
 
 export class HaNode {
   role: NodeRole = 'starting'

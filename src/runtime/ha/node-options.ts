@@ -1,0 +1,44 @@
+/**
+ * What an HA node (node.ts) is given: who it is and where others reach it, its data and lease directories, the role it
+ * starts in, how it builds a gateway for a role, and its replication, synchronous-replication and snapshot-recovery
+ * settings.
+ */
+
+import type { Lease, WalIo } from '../../../wal/index.ts'
+import type { Engine } from '../engine.ts'
+import type { Gateway, GatewayRole } from '../gateway.ts'
+import type { SnapshotRecoveryLimits } from './resync.ts'
+import type { SyncPolicy } from './sync.ts'
+
+export type RoleChoice = 'auto' | 'leader' | 'standby'
+export type NodeRole = 'starting' | 'standby' | 'promoting' | 'leader' | 'stepping-down' | 'stopped' | 'failed'
+
+export interface HaNodeOptions {
+  nodeId: string
+  /** The base URL other nodes reach this one at (replication, NOT_LEADER answers). */
+  advertiseUrl: string
+  dataDir: string
+  leaseDir: string
+  leaseTtlMs: number
+  clockSkewMsMax: number
+  role: RoleChoice
+  replicationToken: string
+  /**
+   * Builds this node's gateway for a role (with the lease when leading). A leader's start calls `beforeBootstrap`
+   * with the engine before its executor starts (GatewayOptions.beforeBootstrap): the send gate goes in there.
+   */
+  startGateway: (role: GatewayRole, lease: Lease | null, beforeBootstrap?: (engine: Engine) => void) => Promise<Gateway>
+  /** Called whenever the node's gateway changes (the HTTP layer rebinds to it). */
+  onGateway: (gateway: Gateway) => void
+  log: (line: string) => void
+  replication: { backoffMsMin: number; backoffMsMax: number; envelopeBytesMax: number; silenceMsMax: number }
+  /** Synchronous replication while leading (default: off, asynchronous). */
+  sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
+  /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
+  snapshotRecovery?: SnapshotRecoveryLimits
+  /**
+   * The file-system calls that replace the data dir's log and snapshots (default node:fs; specs inject failures):
+   * setting a diverged log aside (divergence.ts), a snapshot install (snapshot-recovery.ts), and finishing either.
+   */
+  dataDirIo?: WalIo
+}
