@@ -53,6 +53,45 @@ function filledQty(rows: readonly ListedFill[]): Units {
   return rows.reduce((sum, row) => sum + row.qty - (row.supersededQty ?? 0n), 0n)
 }
 
+/**
+ * The first test's order: two synthetic fills at two prices, both real reports straddling them, ended. Its records
+ * are one second apart in log order (the record at LSN n at AT_MS + n s), so a time bound and an LSN bound agree.
+ */
+function truedUpOrder(): { orderId: string; events: DomainEvent[] } {
+  const script = new SyntheticScript()
+  const order = new VenueOrder(script, 'buy', [{ qty: d('0.04'), price: d('100') }, { qty: d('0.06'), price: d('102') }], d('150'))
+  order.execute()
+  order.read(d('110'), d('0.02'))
+  order.report(0)
+  order.execute()
+  order.read(d('111'), d('0.01'))
+  order.report(0)
+  expect(order.done).toBe(true)
+  return { orderId: order.orderId, events: script.events.map((event, index) => ({ ...event, atMs: AT_MS + (index + 1) * 1000 })) }
+}
+
+/**
+ * For every LSN n, the whole list bounded by `boundAt(n)` is the list of the first n records alone (so its sum holds
+ * there too); some bounds see a synthetic fill superseded, the ones before its true-up do not.
+ */
+function expectBoundedAsPrefixes(events: readonly DomainEvent[], orderId: string, boundAt: (lsn: number) => { toLsn?: number; toMs?: number }): void {
+  const whole = storeOf(events)
+  try {
+    let superseded = 0
+    for (let lsn = 1; lsn <= events.length; lsn++) {
+      const upTo = fillList(whole, { orderId, ...boundAt(lsn), limit: 100 })
+      const prefix = listed(events.slice(0, lsn), orderId)
+      expect(upTo).toEqual(prefix)
+      expect(filledQty(upTo)).toBe(filledQty(prefix))
+      if (upTo.some((row) => row.synthetic && row.supersededQty !== 0n)) superseded += 1
+    }
+    expect(superseded).toBeGreaterThan(0)
+    expect(superseded).toBeLessThan(events.length)
+  } finally {
+    whole.close()
+  }
+}
+
 describe('the fill list after true-ups', () => {
   test('two synthetic fills at two prices, both real reports straddling them: every step adds up; at the end the real executions are listed whole and the synthetic fills superseded', () => {
     const script = new SyntheticScript()
@@ -130,56 +169,13 @@ describe('the fill list after true-ups', () => {
   })
 
   test('a query up to an LSN reads as the list did at that LSN: only true-ups at or below it supersede, so the sum holds there', () => {
-    const script = new SyntheticScript()
-    const order = new VenueOrder(script, 'buy', [{ qty: d('0.04'), price: d('100') }, { qty: d('0.06'), price: d('102') }], d('150'))
-    order.execute()
-    order.read(d('110'), d('0.02'))
-    order.report(0)
-    order.execute()
-    order.read(d('111'), d('0.01'))
-    order.report(0)
-    expect(order.done).toBe(true)
-    const whole = storeOf(script.events)
-    try {
-      let superseded = 0
-      for (let lsn = 1; lsn <= script.events.length; lsn++) {
-        const upTo = fillList(whole, { orderId: order.orderId, toLsn: lsn, limit: 100 })
-        expect(upTo).toEqual(listed(script.events.slice(0, lsn), order.orderId))
-        expect(filledQty(upTo)).toBe(filledQty(listed(script.events.slice(0, lsn), order.orderId)))
-        if (upTo.some((row) => row.synthetic && row.supersededQty !== 0n)) superseded += 1
-      }
-      // Some LSNs see a synthetic fill superseded, the ones before its true-up do not.
-      expect(superseded).toBeGreaterThan(0)
-      expect(superseded).toBeLessThan(script.events.length)
-    } finally {
-      whole.close()
-    }
+    const { orderId, events } = truedUpOrder()
+    expectBoundedAsPrefixes(events, orderId, (lsn) => ({ toLsn: lsn }))
   })
 
   test('a query up to a time reads as the list did then: a true-up after to_ms neither lists nor supersedes, so the sum holds there', () => {
-    const script = new SyntheticScript()
-    const order = new VenueOrder(script, 'buy', [{ qty: d('0.04'), price: d('100') }, { qty: d('0.06'), price: d('102') }], d('150'))
-    order.execute()
-    order.read(d('110'), d('0.02'))
-    order.report(0)
-    order.execute()
-    order.read(d('111'), d('0.01'))
-    order.report(0)
-    // One second apart, in log order: the record at LSN n is at AT_MS + n s.
-    const events = script.events.map((event, index) => ({ ...event, atMs: AT_MS + (index + 1) * 1000 }))
-    const whole = storeOf(events)
-    try {
-      let superseded = 0
-      for (let lsn = 1; lsn <= events.length; lsn++) {
-        const upTo = fillList(whole, { orderId: order.orderId, toMs: AT_MS + lsn * 1000, limit: 100 })
-        expect(upTo).toEqual(listed(events.slice(0, lsn), order.orderId))
-        if (upTo.some((row) => row.synthetic && row.supersededQty !== 0n)) superseded += 1
-      }
-      expect(superseded).toBeGreaterThan(0)
-      expect(superseded).toBeLessThan(events.length)
-    } finally {
-      whole.close()
-    }
+    const { orderId, events } = truedUpOrder()
+    expectBoundedAsPrefixes(events, orderId, (lsn) => ({ toMs: AT_MS + lsn * 1000 }))
   })
 
   test('a true-up that repriced no quantity (a synthetic fill logged before pending quantity was kept) lists no row of quantity 0: the synthetic fill still stands for it', () => {

@@ -22,22 +22,11 @@ import { ApiError } from '../../src/http/errors.ts'
 import { OrderCursors, type CursorReader } from '../../src/http/order-list/cursor.ts'
 import { OrderListIndex } from '../../src/http/order-list/index-of-orders.ts'
 import { orderPage } from '../../src/http/order-list/page.ts'
+import { prng } from '../wal/support.ts'
 
 const ACCOUNTS = ['a1', 'a2', 'a3', 'a4', 'a5']
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD']
 const STATES: OrderState[] = ['Enqueued', 'AckedOpen', 'Filled', 'Canceled', 'Expired']
-
-/** mulberry32: a small seeded generator, so a failure names its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let value = state
-    value = Math.imul(value ^ (value >>> 15), value | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function pick<T>(next: () => number, items: readonly T[]): T {
   return items[Math.floor(next() * items.length)] as T
@@ -204,7 +193,7 @@ test('walks from a cursor list every held order after it once, whatever retired 
   let lostAfterRestart = 0
   let heldAfterRestart = 0
   for (let seed = 1; seed <= 60; seed++) {
-    const next = random(seed)
+    const next = prng(seed) // seeded (mulberry32), so a failure names its seed
     const history = new History(next)
     for (let count = Math.floor(next() * 150); count > 0; count--) history.add()
     const lostTrack: unknown[] = []

@@ -8,6 +8,7 @@ import type { GatewayRole } from '../../../src/runtime/gateway.ts'
 import { FollowFailedError, HaNode } from '../../../src/runtime/ha/index.ts'
 import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
 import { TOKEN, waitFor } from './support.ts'
+import { takeoverNode } from './takeover-node.ts'
 
 const worlds = worldsStoppedAfterEach()
 const cleanups: (() => Promise<void> | void)[] = []
@@ -79,34 +80,12 @@ describe('a takeover whose leader start fails', () => {
   test('a takeover whose leader start fails and whose standby start then fails too: the node stops (FOLLOW_FAILED), it does not stay up neither following nor leading', async () => {
     const world = await startWorld({ seed: 8 })
     worlds.push(world)
-    const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-    const dataDir = tempDataDir()
-    Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: TTL_MS, clockSkewMsMax: SKEW_MS })
-    const logLines: string[] = []
     const roles: GatewayRole[] = []
-    const node = new HaNode({
-      nodeId: 'standby',
-      advertiseUrl: 'http://127.0.0.1:2',
-      dataDir,
-      leaseDir,
-      leaseTtlMs: TTL_MS,
-      clockSkewMsMax: SKEW_MS,
-      role: 'standby',
-      replicationToken: TOKEN,
-      startGateway: async (role) => {
-        roles.push(role)
-        // The first standby start (at start-up) succeeds; every start after it fails, as a log that no longer opens.
-        if (role === 'standby' && roles.length === 1) return Gateway.start(standbyOptionsOf(world, dataDir, []))
-        throw new Error(`${role} start: the log does not open (injected)`)
-      },
-      onGateway: () => {},
-      log: (line) => void logLines.push(line),
-      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
-    })
-    cleanups.push(async () => {
-      await node.stop()
-      removeDir(leaseDir)
-      removeDir(dataDir)
+    const { node, leaseDir, logLines } = takeoverNode(cleanups, (dataDir, errors) => async (role) => {
+      roles.push(role)
+      // The first standby start (at start-up) succeeds; every start after it fails, as a log that no longer opens.
+      if (role === 'standby' && roles.length === 1) return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+      throw new Error(`${role} start: the log does not open (injected)`)
     })
     await node.start()
     const died = await Promise.race([node.died, Bun.sleep(5_000).then(() => null)])

@@ -10,11 +10,12 @@ import { afterEach, expect, test } from 'bun:test'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Lease } from '../../../wal/index.ts'
+import { Lease, readCurrentLease } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import { HaNode } from '../../../src/runtime/ha/index.ts'
 import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
 import { TOKEN, waitFor } from './support.ts'
+import { leaderOptionsOf, takeoverNode } from './takeover-node.ts'
 
 const worlds = worldsStoppedAfterEach()
 const cleanups: (() => Promise<void> | void)[] = []
@@ -85,56 +86,38 @@ test('stopped while a snapshot re-sync whose fetch failed waits out its backoff:
   await stopping
   expect(node.role).toBe('stopped')
   await Bun.sleep(3 * BACKOFF_MS_MAX + 500)
-  // After stop() returned, a replicator was started on the stopped gateway: it keeps pulling from the leader (and its
-  // timers keep the process alive).
+  // No replicator was started on the stopped gateway after stop() returned: it would keep pulling from the leader
+  // (and its timers would keep the process alive).
   expect({ streamsAfterStop, replicating: (node.status() as { replicating: boolean }).replicating, log: logLines.filter((l) => l.startsWith('replication:')).length }).toEqual({ streamsAfterStop: 0, replicating: false, log: 0 })
 }, 30_000)
+
+/** A promise and the function that settles it: a start held until the spec lets it go on. */
+function gate(): { passed: Promise<void>; open: () => void } {
+  const { promise, resolve } = Promise.withResolvers<void>()
+  return { passed: promise, open: () => resolve() }
+}
 
 test('stopped while following again awaits its standby start (after a failed takeover): neither the gateway nor a replicator starts after the stop', async () => {
   const world = await startWorld({ seed: 8 })
   worlds.push(world)
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const dataDir = tempDataDir()
-  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
-  const errors: string[] = []
-  const logLines: string[] = []
   const roles: string[] = []
-  let release: () => void = () => {}
-  const gate = new Promise<void>((resolve) => (release = resolve))
+  const held = gate()
   let secondStandbyAsked = false
-  const node = new HaNode({
-    nodeId: 'standby',
-    advertiseUrl: 'http://127.0.0.1:2',
-    dataDir,
-    leaseDir,
-    leaseTtlMs: 200,
-    clockSkewMsMax: 10,
-    role: 'standby',
-    replicationToken: TOKEN,
-    startGateway: async (role) => {
-      roles.push(role)
-      if (role === 'leader') throw new Error('leader start fails (injected)')
-      if (roles.length > 1) {
-        secondStandbyAsked = true
-        await gate
-      }
-      return Gateway.start(standbyOptionsOf(world, dataDir, errors))
-    },
-    onGateway: () => {},
-    log: (line) => void logLines.push(line),
-    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
-  })
-  cleanups.push(async () => {
-    await node.stop()
-    removeDir(leaseDir)
-    removeDir(dataDir)
+  const { node, logLines } = takeoverNode(cleanups, (dataDir, errors) => async (role) => {
+    roles.push(role)
+    if (role === 'leader') throw new Error('leader start fails (injected)')
+    if (roles.length > 1) {
+      secondStandbyAsked = true
+      await held.passed
+    }
+    return Gateway.start(standbyOptionsOf(world, dataDir, errors))
   })
   await node.start()
   await waitFor(() => secondStandbyAsked, 5_000, 'the standby start after the failed takeover')
   await node.stop()
   const linesAtStop = logLines.length
   expect(node.role).toBe('stopped')
-  release()
+  held.open()
   await Bun.sleep(300)
   const replicationLines = logLines.slice(linesAtStop).filter((line) => line.startsWith('replication:') || line.startsWith('standby from')).length
   expect({ gatewayAfterStop: node.gateway !== null, replicationLines, role: node.role }).toEqual({ gatewayAfterStop: false, replicationLines: 0, role: 'stopped' })
@@ -143,98 +126,41 @@ test('stopped while following again awaits its standby start (after a failed tak
 test('stopped while a takeover awaits its leader start: the node does not lead, holds no lease, and reads stopped', async () => {
   const world = await startWorld({ seed: 9 })
   worlds.push(world)
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const dataDir = tempDataDir()
-  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
-  const errors: string[] = []
-  let release: () => void = () => {}
-  const gate = new Promise<void>((resolve) => (release = resolve))
+  const held = gate()
   let leaderAsked = false
-  const node = new HaNode({
-    nodeId: 'standby',
-    advertiseUrl: 'http://127.0.0.1:2',
-    dataDir,
-    leaseDir,
-    leaseTtlMs: 200,
-    clockSkewMsMax: 10,
-    role: 'standby',
-    replicationToken: TOKEN,
-    startGateway: async (role, lease, beforeBootstrap) => {
-      const options = standbyOptionsOf(world, dataDir, errors)
-      if (role === 'standby') return Gateway.start(options)
-      leaderAsked = true
-      await gate
-      if (lease === null) throw new Error('no lease')
-      return Gateway.start({
-        ...options, role: 'leader', venues: world.gateway.options.venues, lease, wal: { ...options.wal, lease, epoch: lease.epoch },
-        ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
-      })
-    },
-    onGateway: () => {},
-    log: () => {},
-    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
-  })
-  cleanups.push(async () => {
-    await node.gateway?.stop()
-    node.lease?.release()
-    removeDir(leaseDir)
-    removeDir(dataDir)
+  const { node, leaseDir } = takeoverNode(cleanups, (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+    if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    leaderAsked = true
+    await held.passed
+    if (lease === null) throw new Error('no lease')
+    return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
   })
   await node.start()
   await waitFor(() => leaderAsked, 5_000, 'the takeover')
   await node.stop()
-  release()
+  held.open()
   await Bun.sleep(300)
-  const { readCurrentLease } = await import('../../../wal/index.ts')
   const current = readCurrentLease(leaseDir)
   expect({ role: node.role, gateway: node.gateway !== null, leaseHeldByUs: current?.holderId === node.holderId && (current?.expiresAtMs ?? 0) > 0 }).toEqual({ role: 'stopped', gateway: false, leaseHeldByUs: false })
 }, 30_000)
 
-test('stopped while a takeover\'s leader start, already through, has not returned: that leader gateway is stopped, the node does not lead', async () => {
+test("stopped while a takeover's leader start, already through, has not returned: that leader gateway is stopped, the node does not lead", async () => {
   const world = await startWorld({ seed: 12 })
   worlds.push(world)
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const dataDir = tempDataDir()
-  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
-  const errors: string[] = []
-  let release: () => void = () => {}
-  const gate = new Promise<void>((resolve) => (release = resolve))
+  const held = gate()
   let leader: Gateway | null = null
-  const node = new HaNode({
-    nodeId: 'standby',
-    advertiseUrl: 'http://127.0.0.1:2',
-    dataDir,
-    leaseDir,
-    leaseTtlMs: 200,
-    clockSkewMsMax: 10,
-    role: 'standby',
-    replicationToken: TOKEN,
-    startGateway: async (role, lease, beforeBootstrap) => {
-      const options = standbyOptionsOf(world, dataDir, errors)
-      if (role === 'standby') return Gateway.start(options)
-      if (lease === null) throw new Error('no lease')
-      // The leader start gets all the way through while the lease is held, and returns only after stop() began.
-      leader = await Gateway.start({
-        ...options, role: 'leader', venues: world.gateway.options.venues, lease, wal: { ...options.wal, lease, epoch: lease.epoch },
-        ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
-      })
-      await gate
-      return leader
-    },
-    onGateway: () => {},
-    log: () => {},
-    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
-  })
-  cleanups.push(async () => {
-    await node.gateway?.stop()
-    node.lease?.release()
-    removeDir(leaseDir)
-    removeDir(dataDir)
+  const { node } = takeoverNode(cleanups, (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+    if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    if (lease === null) throw new Error('no lease')
+    // The leader start gets all the way through while the lease is held, and returns only after stop() began.
+    leader = await Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
+    await held.passed
+    return leader
   })
   await node.start()
   await waitFor(() => leader !== null, 5_000, 'the leader start through')
   await node.stop()
-  release()
+  held.open()
   await Bun.sleep(300)
   expect({ role: node.role, gateway: node.gateway !== null, leaderStillReady: (leader as Gateway | null)?.ready, leading: node.isLeader() }).toEqual({ role: 'stopped', gateway: false, leaderStillReady: false, leading: false })
 }, 30_000)
@@ -242,42 +168,15 @@ test('stopped while a takeover\'s leader start, already through, has not returne
 test('a takeover whose leader start fails inside Gateway.start (after its log opened): the log is closed, so the node follows again (no FOLLOW_FAILED) and tries again later', async () => {
   const world = await startWorld({ seed: 10 })
   worlds.push(world)
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const dataDir = tempDataDir()
-  Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: 200, clockSkewMsMax: 10 })
-  const errors: string[] = []
-  const logLines: string[] = []
   const roles: string[] = []
-  const node = new HaNode({
-    nodeId: 'standby',
-    advertiseUrl: 'http://127.0.0.1:2',
-    dataDir,
-    leaseDir,
-    leaseTtlMs: 200,
-    clockSkewMsMax: 10,
-    role: 'standby',
-    replicationToken: TOKEN,
-    startGateway: async (role, lease) => {
-      roles.push(role)
-      const options = standbyOptionsOf(world, dataDir, errors)
-      if (role === 'standby') return Gateway.start(options)
-      if (lease === null) throw new Error('no lease')
-      // A leader start that fails in its bootstrap (after Wal.open), as a bootstrap that cannot write would.
-      return Gateway.start({
-        ...options, role: 'leader', venues: world.gateway.options.venues, lease, wal: { ...options.wal, lease, epoch: lease.epoch },
-        beforeBootstrap: () => {
-          throw new Error('bootstrap failed (injected)')
-        },
-      })
-    },
-    onGateway: () => {},
-    log: (line) => void logLines.push(line),
-    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
-  })
-  cleanups.push(async () => {
-    await node.stop()
-    removeDir(leaseDir)
-    removeDir(dataDir)
+  const { node, logLines } = takeoverNode(cleanups, (dataDir, errors) => async (role, lease) => {
+    roles.push(role)
+    if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    if (lease === null) throw new Error('no lease')
+    // A leader start that fails in its bootstrap (after Wal.open), as a bootstrap that cannot write would.
+    return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, () => {
+      throw new Error('bootstrap failed (injected)')
+    }))
   })
   await node.start()
   await waitFor(() => roles.length >= 5, 10_000, `two takeovers tried (roles ${roles.join(',')}; ${logLines.join(' | ')})`)
@@ -290,32 +189,21 @@ test('a takeover whose leader start fails inside Gateway.start (after its log op
 test('stopped while start() awaits its first standby start: no timer, replicator or gateway is left after the stop', async () => {
   const world = await startWorld({ seed: 11 })
   worlds.push(world)
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const dataDir = tempDataDir()
-  const errors: string[] = []
-  let release: () => void = () => {}
-  const gate = new Promise<void>((resolve) => (release = resolve))
+  const held = gate()
   let asked = false
-  const node = new HaNode({
-    nodeId: 'standby', advertiseUrl: 'http://127.0.0.1:2', dataDir, leaseDir, leaseTtlMs: 60_000, clockSkewMsMax: 10, role: 'standby', replicationToken: TOKEN,
-    startGateway: async () => {
+  const { node } = takeoverNode(
+    cleanups,
+    (dataDir, errors) => async () => {
       asked = true
-      await gate
+      await held.passed
       return Gateway.start(standbyOptionsOf(world, dataDir, errors))
     },
-    onGateway: () => {},
-    log: () => {},
-    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
-  })
-  cleanups.push(async () => {
-    await node.stop()
-    removeDir(leaseDir)
-    removeDir(dataDir)
-  })
+    { oldLeader: false, leaseTtlMs: 60_000 },
+  )
   const starting = node.start()
   await waitFor(() => asked, 5_000, 'the first start')
   await node.stop()
-  release()
+  held.open()
   await starting
   const internals = node as unknown as { timer: unknown; replicator: unknown }
   expect({ timer: internals.timer !== null, replicator: internals.replicator !== null, gateway: node.gateway !== null }).toEqual({ timer: false, replicator: false, gateway: false })

@@ -26,6 +26,12 @@ const PAGED =
 
 const rowsOf = (name: string): Json => ({ type: 'array', items: ref(name) })
 
+/** A read of one kind of row, for one account or every readable one: `{ as_of_lsn, <key> }`, rows of `schema`. */
+function accountRows(summary: string, key: string, schema: string): Json {
+  const answer = jsonAnswer(`{ as_of_lsn, ${key} }`, record({ as_of_lsn: AS_OF_LSN, [key]: rowsOf(schema) }))
+  return { get: read({ summary, errors: ['400', '401', '403', '503'], answer, parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }) }) }
+}
+
 function read(spec: { summary: string; errors: readonly ErrorStatus[]; answer: Json; parameters?: Json[] }): Json {
   return operation({
     tag: 'backoffice',
@@ -142,30 +148,9 @@ export function backofficePart(): DocumentPart {
       }),
     },
     paths: {
-      '/v1/positions': {
-        get: read({
-          summary: 'Positions: net quantity, average cost, realized and unrealized PnL at the venue mark',
-          errors: ['400', '401', '403', '503'],
-          answer: jsonAnswer('{ as_of_lsn, positions }', record({ as_of_lsn: AS_OF_LSN, positions: rowsOf('Position') })),
-          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
-        }),
-      },
-      '/v1/balances': {
-        get: read({
-          summary: 'Balances per account and asset: total, reserved by open orders, available',
-          errors: ['400', '401', '403', '503'],
-          answer: jsonAnswer('{ as_of_lsn, balances }', record({ as_of_lsn: AS_OF_LSN, balances: rowsOf('Balance') })),
-          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
-        }),
-      },
-      '/v1/pnl': {
-        get: read({
-          summary: 'PnL per account and quote asset: realized, unrealized at the marks, fees, net',
-          errors: ['400', '401', '403', '503'],
-          answer: jsonAnswer('{ as_of_lsn, pnl }', record({ as_of_lsn: AS_OF_LSN, pnl: rowsOf('Pnl') })),
-          parameters: queryParameters(ACCOUNT_QUERY, { account: ACCOUNT }),
-        }),
-      },
+      '/v1/positions': accountRows('Positions: net quantity, average cost, realized and unrealized PnL at the venue mark', 'positions', 'Position'),
+      '/v1/balances': accountRows('Balances per account and asset: total, reserved by open orders, available', 'balances', 'Balance'),
+      '/v1/pnl': accountRows('PnL per account and quote asset: realized, unrealized at the marks, fees, net', 'pnl', 'Pnl'),
       '/v1/fills': {
         get: read({
           summary: 'Fills in log order (synthetic fills marked with what real executions superseded), cursor pagination',

@@ -1,0 +1,80 @@
+/**
+ * An in-process HA node for the specs that drive a role change through a spec's own `startGateway`: a standby on a
+ * fresh data dir whose lease directory holds an old leader's lease (TAKEOVER_TTL_MS) that nobody renews, so the
+ * node takes over once it expires. Its gateways are the world's (standbyOptionsOf, leaderOptionsOf); everything is
+ * stopped and removed by the cleanups given.
+ */
+
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Lease } from '../../../wal/index.ts'
+import type { Gateway } from '../../../src/runtime/index.ts'
+import type { Engine } from '../../../src/runtime/engine.ts'
+import { HaNode, type HaNodeOptions } from '../../../src/runtime/ha/index.ts'
+import { removeDir, standbyOptionsOf, tempDataDir, type World } from '../harness.ts'
+import { TOKEN } from './support.ts'
+
+export const TAKEOVER_TTL_MS = 200
+const SKEW_MS = 10
+
+export interface TakeoverNode {
+  node: HaNode
+  dataDir: string
+  leaseDir: string
+  logLines: string[]
+  /** What the node's gateways reported through onError (a spec expects none). */
+  errors: string[]
+}
+
+/** The options of a leader gateway over the world's venues for `dataDir`, writing under `lease`. */
+export function leaderOptionsOf(world: World, dataDir: string, errors: string[], lease: Lease, beforeBootstrap?: (engine: Engine) => void): Parameters<typeof Gateway.start>[0] {
+  const options = standbyOptionsOf(world, dataDir, errors)
+  return {
+    ...options,
+    role: 'leader',
+    venues: world.gateway.options.venues,
+    lease,
+    wal: { ...options.wal, lease, epoch: lease.epoch },
+    ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+  }
+}
+
+/**
+ * A standby node as described in the header. `startGateway` is given the node's data dir and error list; `oldLeader`
+ * false leaves the lease directory empty (no takeover pending); `leaseTtlMs` is the node's own.
+ */
+export function takeoverNode(
+  cleanups: (() => Promise<void> | void)[],
+  startGateway: (dataDir: string, errors: string[]) => HaNodeOptions['startGateway'],
+  options: { oldLeader?: boolean; leaseTtlMs?: number; log?: (line: string) => void } = {},
+): TakeoverNode {
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const dataDir = tempDataDir()
+  if (options.oldLeader !== false) Lease.acquire({ dir: leaseDir, holderId: 'old http://127.0.0.1:1', ttlMs: TAKEOVER_TTL_MS, clockSkewMsMax: SKEW_MS })
+  const errors: string[] = []
+  const logLines: string[] = []
+  const node = new HaNode({
+    nodeId: 'standby',
+    advertiseUrl: 'http://127.0.0.1:2',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: options.leaseTtlMs ?? TAKEOVER_TTL_MS,
+    clockSkewMsMax: SKEW_MS,
+    role: 'standby',
+    replicationToken: TOKEN,
+    startGateway: startGateway(dataDir, errors),
+    onGateway: () => {},
+    log: (line) => {
+      logLines.push(line)
+      options.log?.(line)
+    },
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+  cleanups.push(async () => {
+    await node.stop()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  return { node, dataDir, leaseDir, logLines, errors }
+}
