@@ -209,11 +209,10 @@ export function finishSnapshotRecovery(dataDir: string, io: WalIo = nodeIo): 'no
  * says where the old log went; null when none was committed (a build not committed is left for the next start).
  */
 export function finishCommittedInstall(dataDir: string, io: WalIo = nodeIo): { movedTo: string } | null {
-  const swap = installSwap(dataDir)
-  if (!swapCommitted(swap, io)) return null
-  const suffix = committedAsideSuffix(swap, io) ?? freeAsideSuffix(dataDir, `compacted-${Date.now()}`, io)
-  swapIn(swap, suffix, { io })
-  return { movedTo: `${join(dataDir, 'log')}.${suffix}` }
+  // A commit file whose suffix cannot be read is left to finishSnapshotRecovery at the gateway start (a fresh suffix).
+  const suffix = committedAsideSuffix(installSwap(dataDir), io)
+  if (suffix === null) return null
+  return finishSnapshotRecovery(dataDir, io) === 'finished' ? { movedTo: `${join(dataDir, 'log')}.${suffix}` } : null
 }
 
 /** Whether `dataDir` holds a committed, unfinished snapshot install. */
