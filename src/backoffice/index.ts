@@ -49,7 +49,7 @@ export { balanceRowsOf } from './balances.ts'
 export { foldFrame } from './fold.ts'
 export { QueryModelRebuild } from './rebuild.ts'
 export {
-  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionHeaderOf, type BackOfficeSection,
+  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionDecodes, sectionHeaderOf, type BackOfficeSection,
   type SectionHeader,
 } from './section.ts'
 export { replaceStoreFile } from './store-file.ts'

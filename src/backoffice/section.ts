@@ -126,7 +126,24 @@ export interface SectionUpgradeSource {
   config: { params: KernelParams } | null
 }
 
+/**
+ * How many sections decodeSection has decoded in this process, and the time it spent: a decode parses and checks the
+ * whole ledger, so the offline tools decode each section once (specs/runtime/snapshot/section-decodes.test.ts,
+ * scripts/bench-replay-verify.ts count them here).
+ */
+export const sectionDecodes = { count: 0, elapsedMs: 0 }
+
 export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource | null = null): BackOfficeSection {
+  const started = performance.now()
+  try {
+    return decodeSectionOnce(bytes, upgradeFrom)
+  } finally {
+    sectionDecodes.count++
+    sectionDecodes.elapsedMs += performance.now() - started
+  }
+}
+
+function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource | null): BackOfficeSection {
   const { header, state, image } = split(bytes)
   let value: { ledger?: LedgerState; breaks?: BreakBookState }
   try {
