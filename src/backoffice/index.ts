@@ -4,24 +4,9 @@
  * the kernel, a from-scratch replay and the venues, with breaks recorded in the log.
  */
 
-export {
-  FUNDING_BOOK,
-  accountBook,
-  applyEvent,
-  assertBalanced,
-  bookBalance,
-  feeBook,
-  genesisLedger,
-  initialLedger,
-  trialBalance,
-  venueBook,
-  type Booked,
-  type FillRecord,
-  type LedgerState,
-  type Liquidity,
-  type Posting,
-  type PostingKind,
-} from './ledger.ts'
+export { FUNDING_BOOK, accountBook, assertBalanced, bookBalance, feeBook, trialBalance, venueBook } from './books.ts'
+export { genesisLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Liquidity, type Posting, type PostingKind } from './ledger-state.ts'
+export { applyEvent } from './ledger.ts'
 export { averageCost, positionKey, unrealizedPnl, type Position } from './positions.ts'
 export { heldFor, type TrackedOrder } from './orders.ts'
 export { Store, type QueryModelDigest, type BalanceRow, type FillQuery, type LedgerQuery, type ModelVersion, type StoreBatch, type StoreCounts } from './store.ts'
