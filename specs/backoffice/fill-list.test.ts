@@ -9,7 +9,8 @@
  * order's synthetic fills is per order, oldest first, whichever venue range a report covers (documented, pinned here).
  */
 import { describe, expect, test } from 'bun:test'
-import { applyEvent, initialLedger, type Booked } from '../../src/backoffice/ledger.ts'
+import { initialLedger, type Booked } from '../../src/backoffice/ledger-state.ts'
+import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { fillList, type ListedFill } from '../../src/backoffice/fill-list.ts'
 import { Store } from '../../src/backoffice/store.ts'
 import { parseDecimal, type Units } from '../../src/domain/decimal.ts'

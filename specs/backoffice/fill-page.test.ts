@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, spyOn, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { fillList, fillPage } from '../../src/backoffice/fill-list.ts'
-import type { FillRecord } from '../../src/backoffice/ledger.ts'
+import type { FillRecord } from '../../src/backoffice/ledger-state.ts'
 import { Store } from '../../src/backoffice/store.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 

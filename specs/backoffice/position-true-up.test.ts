@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { parseDecimal as d, type Units } from '../../src/domain/decimal.ts'
-import type { FillRecord } from '../../src/backoffice/ledger.ts'
+import type { FillRecord } from '../../src/backoffice/ledger-state.ts'
 import { applyFillToPosition, applyTrueUpToPosition, type Position } from '../../src/backoffice/positions.ts'
 
 function position(): Position {

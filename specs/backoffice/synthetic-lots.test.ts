@@ -6,7 +6,8 @@
  * range the real fill covers.
  */
 import { describe, expect, test } from 'bun:test'
-import { applyEvent, initialLedger, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
+import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { positionKey, type Position } from '../../src/backoffice/positions.ts'
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import { FRACTION_ONE, takeSyntheticLot, type SyntheticLots } from '../../src/backoffice/synthetic-lots.ts'

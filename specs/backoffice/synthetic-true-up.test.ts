@@ -8,7 +8,8 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
-import { applyEvent, initialLedger } from '../../src/backoffice/ledger.ts'
+import { initialLedger } from '../../src/backoffice/ledger-state.ts'
+import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { positionKey } from '../../src/backoffice/positions.ts'
 import { QueryModelRebuild } from '../../src/backoffice/rebuild.ts'
 import { Store } from '../../src/backoffice/store.ts'

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { CoveredKeys } from '../../src/backoffice/covered-keys.ts'
 import type { FillPage } from '../../src/backoffice/external-checks.ts'
-import { initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { initialLedger, type FillRecord, type LedgerState } from '../../src/backoffice/ledger-state.ts'
 import type { TrackedOrder } from '../../src/backoffice/orders.ts'
 import { FILL_PAGE_ROWS, ORDER_READ_COST_RECORDS, ORDER_READS_MAX, STORE_WAITS_MAX, splitFillReads, venueTrades } from '../../src/backoffice/venue-trades.ts'
 import { venueClientOrderId } from '../../src/domain/orders.ts'

@@ -3,7 +3,9 @@
  * fill, booked once, in the kernel and in the back office (src/kernel/reconcile.ts, bookUnseenTrades).
  */
 import { describe, expect, test } from 'bun:test'
-import { accountBook, applyEvent, bookBalance, initialLedger } from '../../src/backoffice/ledger.ts'
+import { accountBook, bookBalance } from '../../src/backoffice/books.ts'
+import { initialLedger } from '../../src/backoffice/ledger-state.ts'
+import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { positionKey } from '../../src/backoffice/positions.ts'
 import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
 import { ACCOUNT, d, Harness } from './fixtures.ts'

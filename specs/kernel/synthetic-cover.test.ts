@@ -3,7 +3,9 @@
  * it (src/kernel/synthetic-cover.ts). The first test is the review's failing spec for ef84e44, unchanged in substance.
  */
 import { describe, expect, test } from 'bun:test'
-import { applyEvent, bookBalance, accountBook, initialLedger } from '../../src/backoffice/ledger.ts'
+import { bookBalance, accountBook } from '../../src/backoffice/books.ts'
+import { initialLedger } from '../../src/backoffice/ledger-state.ts'
+import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { positionKey } from '../../src/backoffice/positions.ts'
 import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.ts'
 import { coveredQtyOf, syntheticCumQtyOfExecIds } from '../../src/kernel/synthetic-cover.ts'

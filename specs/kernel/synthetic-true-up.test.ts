@@ -4,7 +4,9 @@
  * real fills directly holds — cash, position, cost, fees (src/kernel/synthetic-cover.ts, order.fill_trued_up).
  */
 import { describe, expect, test } from 'bun:test'
-import { accountBook, applyEvent, bookBalance, feeBook, initialLedger, trialBalance, venueBook, type LedgerState } from '../../src/backoffice/ledger.ts'
+import { accountBook, bookBalance, feeBook, trialBalance, venueBook } from '../../src/backoffice/books.ts'
+import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
+import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { positionKey } from '../../src/backoffice/positions.ts'
 import type { Units } from '../../src/domain/decimal.ts'
 import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.ts'

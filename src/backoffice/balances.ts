@@ -1,6 +1,6 @@
 /** Balances as a ledger holds them: per account × asset, total (its `acct:` book) and reserved (held by open orders). */
 
-import type { LedgerState } from './ledger.ts'
+import type { LedgerState } from './ledger-state.ts'
 import type { BalanceRow } from './store.ts'
 
 export function balanceRowsOf(ledger: LedgerState): BalanceRow[] {

@@ -14,7 +14,7 @@
 
 import type { Units } from '../domain/decimal.ts'
 import type { EventOf } from '../domain/events/index.ts'
-import type { Liquidity } from './ledger.ts'
+import type { Liquidity } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
 
 export interface CoveredFill {

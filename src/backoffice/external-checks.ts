@@ -15,7 +15,7 @@ import type { ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { endedSince, heldOrderOf, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
-import type { FillRecord, LedgerState } from './ledger.ts'
+import type { FillRecord, LedgerState } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
 import { comparedFromMs, venueTrades } from './venue-trades.ts'
 

@@ -29,7 +29,7 @@
  */
 
 import type { Units } from '../domain/decimal.ts'
-import type { FillRecord } from './ledger.ts'
+import type { FillRecord } from './ledger-state.ts'
 import { fillOf } from './store-rows.ts'
 import type { FillQuery, ListedFillRow } from './store-fills.ts'
 import type { Store } from './store.ts'

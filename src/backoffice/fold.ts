@@ -7,7 +7,8 @@
 import type { Frame } from '../../wal/index.ts'
 import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { decodeBackOfficeRecord, isBackOfficeRecord, type BreakBook } from './breaks.ts'
-import { applyEvent, type Booked, type LedgerState } from './ledger.ts'
+import type { Booked, LedgerState } from './ledger-state.ts'
+import { applyEvent } from './ledger.ts'
 
 export function foldFrame(ledger: LedgerState, breaks: BreakBook, frame: Frame): Booked | null {
   if (isBackOfficeRecord(frame.type)) {

@@ -4,29 +4,14 @@
  * the kernel, a from-scratch replay and the venues, with breaks recorded in the log.
  */
 
-export {
-  FUNDING_BOOK,
-  accountBook,
-  applyEvent,
-  assertBalanced,
-  bookBalance,
-  feeBook,
-  genesisLedger,
-  initialLedger,
-  trialBalance,
-  venueBook,
-  type Booked,
-  type FillRecord,
-  type LedgerState,
-  type Liquidity,
-  type Posting,
-  type PostingKind,
-} from './ledger.ts'
+export { FUNDING_BOOK, accountBook, assertBalanced, bookBalance, feeBook, trialBalance, venueBook } from './books.ts'
+export { genesisLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Liquidity, type Posting, type PostingKind } from './ledger-state.ts'
+export { applyEvent } from './ledger.ts'
 export { averageCost, positionKey, unrealizedPnl, type Position } from './positions.ts'
 export { heldFor, type TrackedOrder } from './orders.ts'
 export { Store, type QueryModelDigest, type BalanceRow, type FillQuery, type LedgerQuery, type ModelVersion, type StoreBatch, type StoreCounts } from './store.ts'
 export { isKnownModelVersion, QUERY_MODEL_VERSION } from './store-schema.ts'
-export { sectionModelVersion } from './section-model.ts'
+export { decodedSectionModelVersion, sectionModelVersion } from './section-model.ts'
 export { fillList, fillPage, type FillPage, type ListedFill } from './fill-list.ts'
 export type { TrueUpFill } from './true-up-fills.ts'
 export { Projector, PROJECTOR_DEFAULTS, ledgerBalance, type ProjectorOptions, type ProjectorStats } from './projector.ts'
@@ -49,7 +34,7 @@ export { balanceRowsOf } from './balances.ts'
 export { foldFrame } from './fold.ts'
 export { QueryModelRebuild } from './rebuild.ts'
 export {
-  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionHeaderOf, type BackOfficeSection,
+  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionDecodes, sectionHeaderOf, type BackOfficeSection,
   type SectionHeader,
 } from './section.ts'
 export { replaceStoreFile } from './store-file.ts'

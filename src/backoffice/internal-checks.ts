@@ -7,7 +7,8 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { KernelState } from '../kernel/state.ts'
 import type { ReconcileCheck } from './breaks.ts'
-import { trialBalance, type LedgerState } from './ledger.ts'
+import { trialBalance } from './books.ts'
+import type { LedgerState } from './ledger-state.ts'
 import type { Position } from './positions.ts'
 import type { BalanceRow, Store } from './store.ts'
 

@@ -1,8 +1,8 @@
-/** A deep copy of the back-office ledger (ledger.ts), for a snapshot's capture step. */
+/** A deep copy of the back-office ledger (ledger-state.ts), for a snapshot's capture step. */
 
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { Units } from '../domain/decimal.ts'
-import type { LedgerState } from './ledger.ts'
+import type { LedgerState } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
 import type { Position } from './positions.ts'
 

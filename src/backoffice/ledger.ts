@@ -1,168 +1,30 @@
 /**
  * The double-entry ledger: a pure projection of the log. `applyEvent(state, event, lsn)` folds one domain event into
- * the state and returns what it booked — the postings of its journal entry and, for a fill, the fill record — so a
- * caller can write them to the query model in the same batch.
- *
- * Books (the "accounts" of the chart, named so they never clash with trading account ids):
- *   `acct:<accountId>`  what a trading account holds, per asset (cash in quote assets, positions in base assets)
- *   `venue:<venue>`     the counterparty of every trade on that venue
- *   `fees:<venue>`      fees the venue charged (negative: rebates it paid)
- *   `equity:funding`    where paper funding comes from and withdrawals go
- *
- * Every entry is one event (its LSN); per asset its postings sum to zero. That is asserted on every entry, not
- * assumed. Cash legs mirror the kernel's booking exactly (a buy pays qty × price rounded up, a sell receives it
+ * the state (ledger-state.ts) and returns what it booked — the postings of its journal entry and, for a fill, the fill
+ * record — so a caller can write them to the query model in the same batch. Entries are booked to the chart of books
+ * of books.ts. Cash legs mirror the kernel's booking exactly (a buy pays qty × price rounded up, a sell receives it
  * rounded down) so the ledger and the kernel's balances can be reconciled to the unit.
  */
 
 import { assert } from '../domain/assert.ts'
 import { mulUnits, type Units } from '../domain/decimal.ts'
-import { GenerationalMap } from '../domain/generational-map.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
+import { accountBook, bookEntry, feeBook, FUNDING_BOOK, venueBook } from './books.ts'
 import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
-import { applyOrderEvent, trackAccepted, type TrackedOrder } from './orders.ts'
-import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey, type Position } from './positions.ts'
-import { ledgerRetentionOf, retainEnded, type LedgerRetention } from './retention.ts'
-import { trueUpFillOf, type TrueUpFill } from './true-up-fills.ts'
+import type { Booked, FillRecord, LedgerState, Posting } from './ledger-state.ts'
+import { applyOrderEvent, trackAccepted } from './orders.ts'
+import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey } from './positions.ts'
+import { ledgerRetentionOf, retainEnded } from './retention.ts'
+import { trueUpFillOf } from './true-up-fills.ts'
 
 export { cloneLedger } from './ledger-clone.ts'
-
-export const FUNDING_BOOK = 'equity:funding'
-
-export function accountBook(accountId: string): string {
-  return `acct:${accountId}`
-}
-
-export function venueBook(venue: string): string {
-  return `venue:${venue}`
-}
-
-export function feeBook(venue: string): string {
-  return `fees:${venue}`
-}
-
-export type PostingKind = 'funding' | 'trade_base' | 'trade_quote' | 'fee'
-
-export interface Posting {
-  /** The record the posting came from: its entry id. */
-  lsn: number
-  /** Position within the entry (0, 1, …): `lsn.seq` orders postings totally. */
-  seq: number
-  book: string
-  /** The trading account a posting concerns (on either side), for filtering. */
-  accountId: string
-  asset: string
-  /** Signed: positive adds to the book's holding of `asset`. */
-  amount: Units
-  kind: PostingKind
-  /** What caused it: the fill's execution id or the funding reference. */
-  ref: string
-  atMs: number
-}
-
-export type Liquidity = 'maker' | 'taker'
-
-export interface FillRecord {
-  lsn: number
-  execId: string
-  orderId: string
-  accountId: string
-  venue: string
-  symbol: string
-  side: 'buy' | 'sell'
-  qty: Units
-  price: Units
-  fee: Units
-  feeAsset: string
-  liquidity: Liquidity | null
-  synthetic: boolean
-  /** The cash the account paid (negative) or received (positive), in the quote asset, as booked. */
-  cash: Units
-  venueTimeMs: number
-  atMs: number
-}
-
-export interface LedgerCounters {
-  entries: number
-  postings: number
-  fills: number
-  fundings: number
-  /** Ended orders retired from `orders` (retention.ts). */
-  retiredOrders: number
-  /** Fills of an order the ledger had already retired: counted, not booked (retention.ts says when that can happen). */
-  unbookedFills: number
-}
-
-export interface LedgerState {
-  /** The LSN of the last event applied (0 before any). */
-  lastLsn: number
-  /** Book → asset → balance. Across all books, every asset sums to zero. */
-  books: Map<string, Map<string, Units>>
-  positions: Map<string, Position>
-  /** Open orders, and ended ones until retention.ts retires them. */
-  orders: Map<string, TrackedOrder>
-  /** The held orders that ended, in the order they ended: order id → atMs of the event that ended it. */
-  endedOrders: Map<string, number>
-  /** How many ended orders are kept and for how long (from the recorded kernel configuration; null: all of them). */
-  retention: LedgerRetention | null
-  /** The latest end time among the orders retired (0 before any). */
-  retiredThroughAtMs: number
-  /** Venue → every account that placed an order there → how many (reconcile checks each, retired orders or not). */
-  venueAccounts: Map<string, Map<string, number>>
-  /** Account → asset → held by open orders (from the back office's own reservation rules). */
-  reserved: Map<string, Map<string, Units>>
-  /** Liquidity flags of fill reports seen but not yet booked, by execution id (bounded). */
-  pendingLiquidity: Map<string, Liquidity>
-  /**
-   * Synthetic quantity booked through this LSN has no lot (positions.ts splits its true-up by the rule before lots):
-   * the LSN of the version 1 or 2 back-office section this ledger continues (section.ts), or of the store it keeps
-   * when a build before lots wrote it that far (projector-start.ts, Store.lotsUntrackedThroughLsn); 0 for a ledger
-   * that kept lots from genesis. A fold from genesis repeats that build exactly when it starts with the same value: applyEvent
-   * notes no lot for `order.synthetic_pending` at or below it (projector.ts replayBaseLedger, genesisLedger).
-   */
-  lotsUntrackedThroughLsn: number
-  counters: LedgerCounters
-}
-
-export interface Booked {
-  postings: Posting[]
-  fill: FillRecord | null
-  /** The position an entry without a fill record changed (a true-up); a fill's is found from its record. */
-  position?: Position
-  /** A true-up's real execution, as the query model lists it (true-up-fills.ts). */
-  trueUpFill?: TrueUpFill
-}
 
 /** Fill reports waiting for their fill event: it follows in the same command, so a handful suffices. */
 const PENDING_LIQUIDITY_MAX = 1_024
 
 const NOTHING: Booked = { postings: [], fill: null }
-
-export function initialLedger(): LedgerState {
-  return {
-    lastLsn: 0,
-    books: new Map(),
-    positions: new Map(),
-    orders: new GenerationalMap(),
-    endedOrders: new GenerationalMap(),
-    retention: null,
-    retiredThroughAtMs: 0,
-    venueAccounts: new Map(),
-    reserved: new Map(),
-    pendingLiquidity: new Map(),
-    lotsUntrackedThroughLsn: 0,
-    counters: { entries: 0, postings: 0, fills: 0, fundings: 0, retiredOrders: 0, unbookedFills: 0 },
-  }
-}
-
-/**
- * The ledger before the log's first record, for a fold meant to repeat a ledger that continues a section written
- * before synthetic lots: no lot for synthetic quantity booked through `lotsUntrackedThroughLsn` (0: lots throughout).
- */
-export function genesisLedger(lotsUntrackedThroughLsn: number): LedgerState {
-  return { ...initialLedger(), lotsUntrackedThroughLsn }
-}
 
 /** Folds one event into `state` (in place) and returns what it booked. Events must arrive in LSN order. */
 export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number): Booked {
@@ -175,7 +37,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       state.retention = ledgerRetentionOf(event.config.params)
       return NOTHING
     case 'account.funded': {
-      const booked = book(state, fundingPostings(event, lsn), null)
+      const booked = bookEntry(state, fundingPostings(event, lsn), null)
       state.counters.fundings += 1
       return booked
     }
@@ -269,7 +131,7 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
   }
   applyFillToPosition(positionFor(state.positions, order), fill)
   applyOrderEvent(order, event, (holder, asset, delta) => addReserved(state, holder, asset, delta))
-  const booked = book(state, postings, fill)
+  const booked = bookEntry(state, postings, fill)
   state.counters.fills += 1
   retainEnded(state, order, wasTerminal, event.atMs)
   return booked
@@ -317,49 +179,7 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
   }
   const position = positionFor(state.positions, order)
   applyTrueUpToPosition(position, trueUp)
-  return { ...book(state, postings, null), position, trueUpFill }
-}
-
-/** Checks the entry balances per asset, then applies its postings to the books. */
-function book(state: LedgerState, postings: Posting[], fill: FillRecord | null): Booked {
-  assertBalanced(postings)
-  for (const posting of postings) {
-    let assets = state.books.get(posting.book)
-    if (assets === undefined) {
-      assets = new Map()
-      state.books.set(posting.book, assets)
-    }
-    assets.set(posting.asset, (assets.get(posting.asset) ?? 0n) + posting.amount)
-  }
-  state.counters.entries += 1
-  state.counters.postings += postings.length
-  return { postings, fill }
-}
-
-/** An entry whose postings do not sum to zero per asset is a bug in the ledger: it must never be booked. */
-export function assertBalanced(postings: readonly Posting[]): void {
-  // Per asset, summed where the asset first occurs (an entry has a handful of postings): no map per entry.
-  for (let first = 0; first < postings.length; first++) {
-    const asset = (postings[first] as Posting).asset
-    let seenBefore = false
-    for (let earlier = 0; earlier < first && !seenBefore; earlier++) seenBefore = (postings[earlier] as Posting).asset === asset
-    if (seenBefore) continue
-    let sum = 0n
-    for (let index = first; index < postings.length; index++) {
-      const posting = postings[index] as Posting
-      if (posting.asset === asset) sum += posting.amount
-    }
-    assert(sum === 0n, () => `ledger entry at LSN ${postings[0]?.lsn} does not balance in ${asset}: off by ${sum}`)
-  }
-}
-
-/** Per asset, the sum over every book (zero for every asset in a sound ledger). */
-export function trialBalance(state: LedgerState): Map<string, Units> {
-  const sums = new Map<string, Units>()
-  for (const assets of state.books.values()) {
-    for (const [asset, amount] of assets) sums.set(asset, (sums.get(asset) ?? 0n) + amount)
-  }
-  return sums
+  return { ...bookEntry(state, postings, null), position, trueUpFill }
 }
 
 function rememberLiquidity(state: LedgerState, event: EventOf<'inbox.report_accepted'>): void {
@@ -392,9 +212,4 @@ function addReserved(state: LedgerState, accountId: string, asset: string, delta
   assert(next >= 0n, () => `ledger: reservation of ${accountId}/${asset} would go negative`)
   if (next === 0n) assets.delete(asset)
   else assets.set(asset, next)
-}
-
-/** What the ledger says an account holds of an asset. */
-export function bookBalance(state: LedgerState, book: string, asset: string): Units {
-  return state.books.get(book)?.get(asset) ?? 0n
 }

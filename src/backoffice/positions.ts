@@ -11,7 +11,7 @@
 import { assert } from '../domain/assert.ts'
 import { divUnits, mulUnits, type Units } from '../domain/decimal.ts'
 import type { EventOf } from '../domain/events/index.ts'
-import type { FillRecord } from './ledger.ts'
+import type { FillRecord } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
 import { addSyntheticLot, FRACTION_ONE, noTakenLot, noteSyntheticCover, scaleSyntheticLots, takeSyntheticLot, type SyntheticLots, type TakenPiece } from './synthetic-lots.ts'
 

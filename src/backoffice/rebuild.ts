@@ -11,8 +11,8 @@ import { toHex, type Frame } from '../../wal/index.ts'
 import { balanceRowsOf } from './balances.ts'
 import { BreakBook } from './breaks.ts'
 import { foldFrame } from './fold.ts'
-import { genesisLedger, type FillRecord, type LedgerState, type Posting } from './ledger.ts'
-import { decodeSection, encodeSection } from './section.ts'
+import { genesisLedger, type FillRecord, type LedgerState, type Posting } from './ledger-state.ts'
+import { encodeSection, type BackOfficeSection } from './section.ts'
 import { openSectionImage } from './section-model.ts'
 import { Store, type QueryModelDigest } from './store.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
@@ -51,11 +51,11 @@ export class QueryModelRebuild {
   }
 
   /**
-   * Starts from a snapshot's back-office section (throws BackOfficeSectionError when it is not usable). An image of an
-   * older query model is upgraded in place: it holds no true-up fill through the section's LSN (store-schema.ts).
+   * Starts from a snapshot's back-office section, decoded (decodeSection), and takes it over: its ledger and break
+   * book are folded on. Throws BackOfficeSectionError when its image is not usable. An image of an older query model is
+   * upgraded in place: it holds no true-up fill through the section's LSN (store-schema.ts).
    */
-  static fromSection(bytes: Uint8Array, trueUpsUntrackedThroughLsn = 0): QueryModelRebuild {
-    const section = decodeSection(bytes)
+  static fromSection(section: BackOfficeSection, trueUpsUntrackedThroughLsn = 0): QueryModelRebuild {
     const store = openSectionImage(section)
     store.upgradeInPlace()
     return new QueryModelRebuild(section.ledger, section.breaks, store, { lsn: section.header.lsn, hash: section.header.chainHead, trueUpsUntrackedThroughLsn })

@@ -21,7 +21,8 @@ import type { Frame } from '../../wal/index.ts'
 import { isAuditRecord } from '../runtime/records.ts'
 import { isBackOfficeRecord } from './breaks.ts'
 import { foldEventOf } from './fold-unread.ts'
-import { applyEvent, initialLedger, type LedgerState } from './ledger.ts'
+import { initialLedger, type LedgerState } from './ledger-state.ts'
+import { applyEvent } from './ledger.ts'
 
 /** The part of a log the fold reads: the writable log (Wal) or a slice of it read from another thread (wal/slice.ts). */
 export interface FoldSource {

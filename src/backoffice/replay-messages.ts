@@ -7,7 +7,7 @@
 import type { LogSlice } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { LedgerFigures } from './internal-checks.ts'
-import type { LedgerState } from './ledger.ts'
+import type { LedgerState } from './ledger-state.ts'
 import type { FoldOutcome, ReplayBase } from './replay-ledger.ts'
 
 /** Fold the slice (after starting over from `base`, when given); with `figures`, answer the replayed figures too. */

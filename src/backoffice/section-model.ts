@@ -25,7 +25,12 @@ export function openSectionImage(section: BackOfficeSection): Store {
 
 /** The image's version and through which LSN it holds no true-up fills; throws when the section is not usable. */
 export function sectionModelVersion(bytes: Uint8Array): ModelVersion {
-  const image = openSectionImage(decodeSection(bytes))
+  return decodedSectionModelVersion(decodeSection(bytes))
+}
+
+/** sectionModelVersion of a section already decoded (one decode serves every question asked of it). */
+export function decodedSectionModelVersion(section: BackOfficeSection): ModelVersion {
+  const image = openSectionImage(section)
   try {
     return image.modelVersion
   } finally {

@@ -19,7 +19,8 @@ import { coveredFillsProblem } from './covered-fills.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { isTerminal } from '../domain/states.ts'
-import { countVenueAccount, type LedgerState } from './ledger.ts'
+import type { LedgerState } from './ledger-state.ts'
+import { countVenueAccount } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
 import { positionKey } from './positions.ts'
 import { ledgerRetentionOf } from './retention.ts'
@@ -126,7 +127,24 @@ export interface SectionUpgradeSource {
   config: { params: KernelParams } | null
 }
 
+/**
+ * How many sections decodeSection has decoded in this process, and the time it spent: a decode parses and checks the
+ * whole ledger, so the offline tools decode each section once (specs/runtime/snapshot/section-decodes.test.ts,
+ * scripts/bench-replay-verify.ts count them here).
+ */
+export const sectionDecodes = { count: 0, elapsedMs: 0 }
+
 export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource | null = null): BackOfficeSection {
+  const started = performance.now()
+  try {
+    return decodeSectionOnce(bytes, upgradeFrom)
+  } finally {
+    sectionDecodes.count++
+    sectionDecodes.elapsedMs += performance.now() - started
+  }
+}
+
+function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource | null): BackOfficeSection {
   const { header, state, image } = split(bytes)
   let value: { ledger?: LedgerState; breaks?: BreakBookState }
   try {

@@ -7,7 +7,7 @@
 
 import type { Database } from 'bun:sqlite'
 import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
-import type { FillRecord } from './ledger.ts'
+import type { FillRecord } from './ledger-state.ts'
 import type { FillRow } from './store-rows.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 

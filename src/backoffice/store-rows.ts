@@ -4,7 +4,7 @@
  */
 
 import { parseDecimal } from '../domain/decimal.ts'
-import type { FillRecord, Liquidity, Posting, PostingKind } from './ledger.ts'
+import type { FillRecord, Liquidity, Posting, PostingKind } from './ledger-state.ts'
 import type { Position } from './positions.ts'
 
 export interface PostingRow {

@@ -12,7 +12,7 @@
 import { Database } from 'bun:sqlite'
 import { assert } from '../domain/assert.ts'
 import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
-import type { FillRecord, Posting } from './ledger.ts'
+import type { FillRecord, Posting } from './ledger-state.ts'
 import type { Position } from './positions.ts'
 import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession, type SupersessionBound } from './store-fills.ts'
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'

@@ -17,7 +17,7 @@
  */
 
 import type { EventOf } from '../domain/events/index.ts'
-import type { FillRecord, Liquidity } from './ledger.ts'
+import type { FillRecord, Liquidity } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
 
 export type TrueUpFill = Omit<FillRecord, 'synthetic'>

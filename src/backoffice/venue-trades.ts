@@ -39,7 +39,7 @@ import type { CoveredKeys } from './covered-keys.ts'
 import type { FillPage } from './external-checks.ts'
 import { heldOrderOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
-import type { FillRecord, LedgerState } from './ledger.ts'
+import type { FillRecord, LedgerState } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
 
 /** How much later than a horizon an order must have ended, or a trade have happened, to be compared. */

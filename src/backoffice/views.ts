@@ -8,7 +8,7 @@ import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { BackOffice } from './backoffice.ts'
 import type { OpenBreak } from './breaks.ts'
 import type { ListedFill } from './fill-list.ts'
-import type { Posting } from './ledger.ts'
+import type { Posting } from './ledger-state.ts'
 import { averageCost, unrealizedPnl, type Position } from './positions.ts'
 import type { BalanceRow } from './store.ts'
 

@@ -9,7 +9,8 @@
  * and amends reach the adapter in decision order per venue×symbol: they wait in the instrument's FIFO and leave it
  * only from its head, once durable. Cancels go as soon as durable (never behind a held place).
  *
- * Nothing else in egress calls an adapter's place/cancel: this file is the single exit.
+ * Nothing else in egress calls an adapter's place/cancel: this file is the single exit (venue-send.ts builds the call
+ * from the send record; only callVenue here makes it).
  */
 
 import { instrumentKey } from '../domain/instruments.ts'
@@ -19,6 +20,7 @@ import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { guarded, READ_BACK_CALLS, readBack } from './read-back.ts'
+import { sendRequestedOf, sendToVenue } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
@@ -244,9 +246,7 @@ export class Executor {
   private async callVenue(item: WorkItem, events: DomainEvent[]): Promise<void> {
     const { engine, clock } = this.options
     const adapter = this.options.adapters.get(item.venue)
-    const requested = events.find(
-      (event) => event.type === 'order.send_requested' || event.type === 'order.cancel_send_requested' || event.type === 'order.amend_send_requested',
-    )
+    const requested = sendRequestedOf(events)
     if (requested === undefined) return // the gate blocked or the kernel decided there is nothing to send
     const order = engine.state.orders.get(item.orderId)
     if (order === undefined || adapter === undefined) {
@@ -263,48 +263,10 @@ export class Executor {
       this.options.onError(error, `send of ${item.orderId} refused: not the leader`)
       return
     }
-    if (requested.type === 'order.send_requested') {
-      this.stats.sends++
-      const outcome = await guarded(() =>
-        adapter.place({
-          clientOrderId: requested.venueClientOrderId,
-          account: order.accountId,
-          symbol: order.symbol,
-          side: order.side,
-          type: order.type,
-          qty: order.qty,
-          ...(order.price === null ? {} : { price: order.price }),
-          tif: order.tif,
-          postOnly: order.postOnly,
-          reduceOnly: order.reduceOnly,
-        }),
-      )
-      await this.submitResult(item.orderId, { kind: 'place_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
-    } else if (requested.type === 'order.cancel_send_requested') {
-      this.stats.cancels++
-      const outcome = await guarded(() =>
-        adapter.cancel({
-          clientOrderId: requested.cancelClientOrderId,
-          origClientOrderId: requested.origClientOrderId ?? currentClientOrderId(order),
-          account: order.accountId,
-          symbol: order.symbol,
-        }),
-      )
-      await this.submitResult(item.orderId, { kind: 'cancel_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
-    } else {
-      this.stats.amends++
-      const outcome = await guarded(() =>
-        adapter.amend({
-          clientOrderId: requested.amendClientOrderId,
-          origClientOrderId: requested.origClientOrderId,
-          account: order.accountId,
-          symbol: order.symbol,
-          qty: requested.qty,
-          ...(requested.price === null ? {} : { price: requested.price }),
-        }),
-      )
-      await this.submitResult(item.orderId, { kind: 'amend_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
-    }
+    if (requested.type === 'order.send_requested') this.stats.sends++
+    else if (requested.type === 'order.cancel_send_requested') this.stats.cancels++
+    else this.stats.amends++
+    await sendToVenue(adapter, order, requested, { clock, submit: (command) => this.submitResult(item.orderId, command) })
   }
 
   /**

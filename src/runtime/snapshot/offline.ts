@@ -6,7 +6,7 @@
 
 import { join } from 'node:path'
 import { nodeIo, openReadOnly, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, sectionModelVersion } from '../../backoffice/index.ts'
+import { BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, type BackOfficeSection } from '../../backoffice/index.ts'
 import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt, loadNewestValid } from './load.ts'
@@ -65,11 +65,12 @@ export function snapshotOffline(dataDir: string, options: { keep: number; nowMs:
  */
 function backOfficeSection(log: ReadOnlyLog, from: Uint8Array | undefined): { bytes: Uint8Array; lsn: number } | { missing: string } {
   let rebuild: QueryModelRebuild
-  const older = from !== undefined && log.firstLsn <= 1 ? olderSectionLots(from) : null
-  if (older !== null) rebuild = QueryModelRebuild.fromGenesis(older)
-  else if (from !== undefined) {
+  if (from !== undefined) {
     try {
-      rebuild = QueryModelRebuild.fromSection(from)
+      // Decoded once: for the lots rule of an older query model, else as where the rebuild starts.
+      const section = decodeSection(from)
+      const older = log.firstLsn <= 1 ? olderSectionLots(section) : null
+      rebuild = older === null ? QueryModelRebuild.fromSection(section) : QueryModelRebuild.fromGenesis(older)
     } catch (error) {
       if (log.firstLsn > 1) return { missing: `the base snapshot's back-office section is not usable: ${error instanceof Error ? error.message : String(error)}` }
       rebuild = QueryModelRebuild.fromGenesis()
@@ -85,9 +86,9 @@ function backOfficeSection(log: ReadOnlyLog, from: Uint8Array | undefined): { by
 }
 
 /** The lots rule of a section's ledger when its query model is of an older version than this build's, else null. */
-function olderSectionLots(bytes: Uint8Array): number | null {
+function olderSectionLots(section: BackOfficeSection): number | null {
   try {
-    return sectionModelVersion(bytes).version < QUERY_MODEL_VERSION ? decodeSection(bytes).ledger.lotsUntrackedThroughLsn : null
+    return decodedSectionModelVersion(section).version < QUERY_MODEL_VERSION ? section.ledger.lotsUntrackedThroughLsn : null
   } catch {
     return null
   }

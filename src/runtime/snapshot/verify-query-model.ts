@@ -12,7 +12,10 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReadOnlyLog } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, decodeSection, isKnownModelVersion, QUERY_MODEL_VERSION, QueryModelRebuild, sectionHeaderOf, sectionModelVersion, Store, type ModelVersion, type QueryModelDigest } from '../../backoffice/index.ts'
+import {
+  BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, isKnownModelVersion, QUERY_MODEL_VERSION, QueryModelRebuild, sectionHeaderOf, Store,
+  type BackOfficeSection, type ModelVersion, type QueryModelDigest,
+} from '../../backoffice/index.ts'
 import type { LoadedSnapshot } from './load.ts'
 
 export const STORED_QUERY_MODEL = 'backoffice.sqlite'
@@ -46,6 +49,9 @@ interface Target {
   model: ModelVersion
 }
 
+/** A snapshot's section decoded, or why it could not be (or its image not opened). */
+type DecodedSection = { section: BackOfficeSection } | { error: unknown }
+
 const NO_MODEL: ModelVersion = { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: 0 }
 
 export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly LoadedSnapshot[], base: LoadedSnapshot | null): QueryModelReport {
@@ -53,10 +59,15 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
   const targets: Target[] = []
   const stored = storedDigest(dir)
   if (stored !== null) targets.push(stored)
+  // Each section is decoded once (a decode parses and checks its whole ledger): for its target, and the base's is
+  // handed on to the rebuild that starts from it.
+  const decoded = new Map<LoadedSnapshot, DecodedSection>()
   for (const loaded of valid) {
     const bytes = loaded.sections.get(BACKOFFICE_SECTION)
     if (bytes === undefined) continue
-    targets.push(sectionTarget(loaded.file, bytes))
+    const { target, section } = sectionTarget(loaded.file, bytes)
+    targets.push(target)
+    decoded.set(loaded, section)
   }
   const report: QueryModelReport = { compared: targets.length > 0, base: { kind: 'genesis', lsn: 0 }, checks: targets.map((target) => target.check), elapsedMs: 0 }
   if (targets.length === 0) return report
@@ -64,7 +75,7 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
   // none through (the back office's replay base does the same: projector.ts replayBaseLedger).
   // Likewise it leaves out the true-up fills that data of this version holds none of (an upgrade in place).
   const trueUpsUntracked = Math.max(0, ...targets.filter((target) => target.model.version === QUERY_MODEL_VERSION).map((target) => target.model.trueUpsUntrackedThroughLsn))
-  const rebuild = startRebuild(log, base, report, { lots: Math.max(0, ...targets.map((target) => target.lotsUntrackedThroughLsn)), trueUps: trueUpsUntracked })
+  const rebuild = startRebuild(log, base, decoded, report, { lots: Math.max(0, ...targets.map((target) => target.lotsUntrackedThroughLsn)), trueUps: trueUpsUntracked })
   if (rebuild === null) {
     for (const target of targets) if (target.check.status !== 'invalid') notComparable(target.check, `the log starts at LSN ${log.firstLsn} and the base snapshot has no back-office section`)
     report.elapsedMs = performance.now() - started
@@ -108,40 +119,43 @@ export function queryModelOk(report: QueryModelReport): boolean {
   return report.checks.every((check) => check.status === 'match' || check.status === 'not-comparable')
 }
 
-function startRebuild(log: ReadOnlyLog, base: LoadedSnapshot | null, report: QueryModelReport, untracked: { lots: number; trueUps: number }): QueryModelRebuild | null {
+/**
+ * From genesis on a whole log, else from the base snapshot's section as decoded for its target (a base not among the
+ * valid snapshots is decoded here): one that could not be decoded or opened throws why, as decoding it again would.
+ */
+function startRebuild(
+  log: ReadOnlyLog, base: LoadedSnapshot | null, decoded: ReadonlyMap<LoadedSnapshot, DecodedSection>, report: QueryModelReport,
+  untracked: { lots: number; trueUps: number },
+): QueryModelRebuild | null {
   if (log.firstLsn <= 1) return QueryModelRebuild.fromGenesis(untracked.lots, untracked.trueUps)
   const bytes = base?.sections.get(BACKOFFICE_SECTION)
-  if (bytes === undefined) return null
-  const rebuild = QueryModelRebuild.fromSection(bytes, untracked.trueUps)
+  if (base === null || bytes === undefined) return null
+  const section = decoded.get(base) ?? { section: decodeSection(bytes) }
+  if ('error' in section) throw section.error
+  const rebuild = QueryModelRebuild.fromSection(section.section, untracked.trueUps)
   report.base = { kind: 'section', lsn: rebuild.lsn }
   return rebuild
 }
 
-/** Through which LSN a section's ledger kept no lots: all of it before lots (version 1, 2), else as it says (0 if unreadable). */
-function sectionLotsUntracked(bytes: Uint8Array, version: number, lsn: number): number {
-  if (version < 3) return lsn
-  try {
-    return decodeSection(bytes).ledger.lotsUntrackedThroughLsn
-  } catch {
-    return 0
-  }
-}
-
 /**
- * A snapshot's section as a target: its header's digest, compared over the tables of its image's query model version.
- * A section whose header, state or image cannot be read, or whose image is of a version this build does not know (a
- * later build's), is `invalid` with the reason: there is no version to compare its digest under, and comparing it
- * under this build's would call it a `mismatch` (or a match) it is not.
+ * A snapshot's section as a target: its header's digest, compared over the tables of its image's query model version,
+ * and the lots rule of its ledger (through which LSN it kept no lots: a section before lots, version 1 or 2, decodes
+ * with none through its LSN: section.ts upgradeToLots). A section whose header, state or image cannot be read, or whose
+ * image is of a version this build does not know (a later build's), is `invalid` with the reason: there is no version
+ * to compare its digest under, and comparing it under this build's would call it a `mismatch` (or a match) it is not.
+ * Returns the section decoded (or why not) too, for the rebuild when it is the base.
  */
-function sectionTarget(file: string, bytes: Uint8Array): Target {
+function sectionTarget(file: string, bytes: Uint8Array): { target: Target; section: DecodedSection } {
   let lsn = 0
   try {
-    const header = sectionHeaderOf(bytes)
-    lsn = header.lsn
-    const model = sectionModelVersion(bytes)
-    return { check: blank(file, header.lsn), digest: header.queryModel, lotsUntrackedThroughLsn: sectionLotsUntracked(bytes, header.version, header.lsn), model }
+    lsn = sectionHeaderOf(bytes).lsn
+    const section = decodeSection(bytes)
+    const model = decodedSectionModelVersion(section)
+    const target = { check: blank(file, lsn), digest: section.header.queryModel, lotsUntrackedThroughLsn: section.ledger.lotsUntrackedThroughLsn, model }
+    return { target, section: { section } }
   } catch (error) {
-    return { check: { ...blank(file, lsn), status: 'invalid', problem: message(error) }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL }
+    const target: Target = { check: { ...blank(file, lsn), status: 'invalid', problem: message(error) }, digest: null, lotsUntrackedThroughLsn: 0, model: NO_MODEL }
+    return { target, section: { error } }
   }
 }
 

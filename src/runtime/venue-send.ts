@@ -1,0 +1,74 @@
+/**
+ * The venue call one send record asks for: the place, cancel or amend the kernel decided (order.send_requested,
+ * order.cancel_send_requested, order.amend_send_requested), built from the record and the order, made guarded, and
+ * its answer handed back as the kernel's result command. The executor makes it only once the record is durable (the
+ * outbox rule) and while this process still holds the lease (executor.ts callVenue); it counts the call.
+ */
+
+import type { Clock } from '../domain/clock.ts'
+import type { DomainEvent, EventOf } from '../domain/events/index.ts'
+import { currentClientOrderId, type Order } from '../domain/orders.ts'
+import type { AmendResultCommand, CancelResultCommand, PlaceResultCommand } from '../kernel/index.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
+import { guarded } from './read-back.ts'
+
+export type SendRequested = EventOf<'order.send_requested'> | EventOf<'order.cancel_send_requested'> | EventOf<'order.amend_send_requested'>
+
+export type SendResultCommand = PlaceResultCommand | CancelResultCommand | AmendResultCommand
+
+/** The send record among a send decision's events; undefined when the gate blocked or there is nothing to send. */
+export function sendRequestedOf(events: readonly DomainEvent[]): SendRequested | undefined {
+  return events.find(
+    (event) => event.type === 'order.send_requested' || event.type === 'order.cancel_send_requested' || event.type === 'order.amend_send_requested',
+  )
+}
+
+/**
+ * Calls `adapter` as `requested` asks for `order` and hands its answer to `submit` (timed when it came); resolves
+ * when `submit`'s does.
+ */
+export async function sendToVenue(
+  adapter: VenueAdapter, order: Order, requested: SendRequested, options: { clock: Clock; submit: (command: SendResultCommand) => Promise<unknown> },
+): Promise<void> {
+  const { clock, submit } = options
+  const { orderId } = order
+  if (requested.type === 'order.send_requested') {
+    const outcome = await guarded(() =>
+      adapter.place({
+        clientOrderId: requested.venueClientOrderId,
+        account: order.accountId,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        qty: order.qty,
+        ...(order.price === null ? {} : { price: order.price }),
+        tif: order.tif,
+        postOnly: order.postOnly,
+        reduceOnly: order.reduceOnly,
+      }),
+    )
+    await submit({ kind: 'place_result', nowMs: clock.nowMs(), orderId, outcome })
+  } else if (requested.type === 'order.cancel_send_requested') {
+    const outcome = await guarded(() =>
+      adapter.cancel({
+        clientOrderId: requested.cancelClientOrderId,
+        origClientOrderId: requested.origClientOrderId ?? currentClientOrderId(order),
+        account: order.accountId,
+        symbol: order.symbol,
+      }),
+    )
+    await submit({ kind: 'cancel_result', nowMs: clock.nowMs(), orderId, outcome })
+  } else {
+    const outcome = await guarded(() =>
+      adapter.amend({
+        clientOrderId: requested.amendClientOrderId,
+        origClientOrderId: requested.origClientOrderId,
+        account: order.accountId,
+        symbol: order.symbol,
+        qty: requested.qty,
+        ...(requested.price === null ? {} : { price: requested.price }),
+      }),
+    )
+    await submit({ kind: 'amend_result', nowMs: clock.nowMs(), orderId, outcome })
+  }
+}
