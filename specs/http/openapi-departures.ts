@@ -6,6 +6,8 @@
  * departure whether or not the schema says additionalProperties false), every required key must be there.
  */
 
+import { openApiDocument } from '../../src/http/openapi/document.ts'
+
 type Json = Record<string, unknown>
 
 /** Keywords that say something about a value and are checked below. */
@@ -47,7 +49,7 @@ export function documentedAnswers(doc: Json): DocumentedAnswers {
     if (schema.type !== undefined) {
       const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string]
       const type = typeOf(value)
-      if (!types.includes(type) && !(type === 'integer' && types.includes('number'))) return [`${at}: a ${type}, documented ${types.join('|')}`]
+      if (!types.includes(type) && !(type === 'integer' && types.includes('number'))) return [`${at}: ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, documented ${types.join('|')}`]
     }
     const found: string[] = []
     if (typeof value === 'number') {
@@ -90,6 +92,15 @@ export function documentedAnswers(doc: Json): DocumentedAnswers {
   }
 
   return { answerSchema, departures }
+}
+
+/**
+ * Where an HA node's status (HaNode.status: /health → ha) departs from the document's HaStatus component: for the HA
+ * specs that bring a node into states an HTTP spec cannot cheaply reach (a divergence, a snapshot recovery, failed).
+ */
+export function haStatusDepartures(status: unknown): string[] {
+  const { departures } = documentedAnswers(openApiDocument({ version: 'spec', replication: true }))
+  return departures({ $ref: '#/components/schemas/HaStatus' }, status, 'ha')
 }
 
 function typeOf(value: unknown): string {

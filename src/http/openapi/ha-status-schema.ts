@@ -109,7 +109,7 @@ export const HA_STATUS = v.pipe(
   v.strictObject({
     role: NODE_ROLE,
     node_id: text('--node-id'),
-    epoch: count("The lease's epoch while holding one, else the log's last epoch (0: an empty log)"),
+    epoch: count("The lease's epoch while holding one, else its log's last epoch; 0 with neither (an empty log, or no gateway)"),
     leader: orNull(text('URL'), "The leader's advertised URL: this node's while leading, else as the current lease names it; null when no unexpired lease names one"),
     ready: flag('Leading: the gateway is ready; following: the replication stream is connected'),
     lag_records: count('Records the leader has that this log does not yet, as of the last envelope (0 while leading)'),

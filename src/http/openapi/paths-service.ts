@@ -16,7 +16,7 @@ export function servicePart(): DocumentPart {
       '/health': {
         get: operation({
           tag: 'service',
-          summary: 'Liveness, readiness, role, mode, log position, worker threads, audit self-check (200 ready / 503 not). Anyone; answered while draining',
+          summary: 'Liveness, readiness, role, mode, log position, worker threads, audit self-check, and on an HA node its HA status (200 ready / 503 not). Anyone; answered while draining',
           security: 'none',
           errors: [],
           responses: {

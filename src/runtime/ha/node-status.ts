@@ -16,7 +16,7 @@ export type SyncNotLeading = { policy: SyncPolicy; state: 'down' }
 export type HaNodeStatus = {
   role: NodeRole
   node_id: string
-  /** The lease's epoch while holding one, else the log's last epoch (0 for an empty log). */
+  /** The lease's epoch while holding one, else its log's last epoch; 0 with neither (an empty log, or no gateway). */
   epoch: number
   /** The leader's advertised URL: this node's while leading, else as the current lease names it (null: none). */
   leader: string | null
