@@ -66,7 +66,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     port: config.port,
     idleTimeout: IDLE_TIMEOUT_SEC,
     maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
-    fetch: (request) => (current.http === null ? starting(request) : current.http.app.fetch(request)),
+    fetch: (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)),
   })
   const advertiseUrl = flags.advertiseUrl ?? `http://${config.host}:${server.port}`
   const nodeId = flags.nodeId ?? `${config.host}:${server.port}`
@@ -164,7 +164,8 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   return syncFailureOf(stopping) === null ? EXIT_FAILURE : EXIT_IO_ERROR
 }
 
-function starting(request: Request): Response {
+/** Every answer but /health/live's until the node's first gateway is up (its 503 is documented for /health too). */
+export function answerWhileStarting(request: Request): Response {
   if (new URL(request.url).pathname === '/health/live') return Response.json({ live: true })
   return Response.json({ error: { code: 'UNAVAILABLE', message: 'the node is starting', details: {} } }, { status: 503, headers: { 'Retry-After': '1' } })
 }

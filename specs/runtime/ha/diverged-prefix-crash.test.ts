@@ -13,6 +13,7 @@ import { DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepComm
 import { setDivergedTailAside, type DivergenceReport } from '../../../src/runtime/ha/divergence.ts'
 import { SyncFailedError } from '../../../src/runtime/ha/durable-fs.ts'
 import { removeTempDirs, record, tempDir } from '../../wal/support.ts'
+import { haStatusDepartures } from '../../http/openapi-departures.ts'
 import { caughtUp, forkedPair, rejoiningNode, streamsFrom, type ForkedPair, type RejoiningNode } from './forked-pair.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
@@ -247,6 +248,7 @@ describe('a swap that fails after its commit point in a running node', () => {
     expect(divergence).toMatchObject({ outcome: 'prefix_kept', commonLsn: pair.commonLsn, discardedCount: pair.a.lastLsn - pair.commonLsn, keptPrefixToLsn: pair.commonLsn })
     expect(divergence?.error).toMatch(/^SET_ASIDE_FAILED: .*EIO: injected rename failure/)
     expect(divergence?.movedTo).toBe(join(pair.a.dir, readdirSync(pair.a.dir).find((name) => name.startsWith('log.diverged-')) as string))
+    expect(haStatusDepartures(rejoin.node.status())).toEqual([])
   }, 30_000)
 
   test('an fsync that fails right after the old log went aside is fatal: the node stops, retrying nothing; a restart finishes the swap and follows from the kept prefix', async () => {
@@ -270,6 +272,7 @@ describe('a swap that fails after its commit point in a running node', () => {
     expect(health.replicating).toBe(false)
     expect(health.last_divergence).toMatchObject({ outcome: 'failed', commonLsn: pair.commonLsn })
     expect(health.last_divergence?.error).toMatch(/^FSYNC_FAILED: /)
+    expect(haStatusDepartures(health)).toEqual([])
     // Nothing was retried or cleaned up: the data dir is as the failed fsync left it, mid-swap.
     expect(existsSync(join(pair.a.dir, 'log'))).toBe(false)
     expect(existsSync(join(pair.a.dir, 'log.prefix'))).toBe(true)

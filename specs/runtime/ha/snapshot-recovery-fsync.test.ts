@@ -20,6 +20,7 @@ import { SyncFailedError } from '../../../src/runtime/ha/durable-fs.ts'
 import { HaNode, type HaNodeOptions, type SnapshotRecoveryStatus } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
 import { removeDir, tempDataDir, type World } from '../harness.ts'
+import { haStatusDepartures } from '../../http/openapi-departures.ts'
 import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
 import { TOKEN, waitFor } from './support.ts'
 
@@ -163,6 +164,7 @@ describe('a failed fsync while a standby installs the leader\'s snapshot', () =>
       expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed \(EIO: injected \w+ failure\)/)
       expect(health.replicating).toBe(false)
       expect(health.last_snapshot_recovery).toMatchObject({ state: 'failed', code: 'FSYNC_FAILED' })
+      expect(haStatusDepartures(health)).toEqual([])
       // Not tried again: a few backoffs later, still one install begun, one recovery announced, nothing restarted.
       await Bun.sleep(5 * BACKOFF_MS_MAX)
       expect(injected.installs()).toBe(1)

@@ -9,6 +9,7 @@ import { HaNode, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapsh
 import { removeTempDirs } from '../../wal/support.ts'
 import { removeDir, tempDataDir } from '../harness.ts'
 import { trade } from '../snapshot/support.ts'
+import { haStatusDepartures } from '../../http/openapi-departures.ts'
 import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
 import { TOKEN, replicator, waitFor } from './support.ts'
 
@@ -106,6 +107,7 @@ describe('a standby below the leader\'s compacted log', () => {
     expect(statuses(standby)).toEqual(statuses(world.gateway))
     const health = again.status() as { last_snapshot_recovery: { state: string }; replicating: boolean }
     expect(health.last_snapshot_recovery.state).toBe('recovered')
+    expect(haStatusDepartures(health)).toEqual([])
     expect(errors).toEqual([])
   })
 

@@ -5,7 +5,8 @@
 
 import { RECONCILE_CHECKS } from '../../backoffice/index.ts'
 import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY, PAGE_READS_MAX } from '../routes/backoffice.ts'
-import { decimal, integer, jsonAnswer, nullable, operation, queryParameters, record, ref, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
+import { answerComponents, decimal, integer, jsonAnswer, nullable, operation, queryParameters, record, ref, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
+import { BACKOFFICE_STATS } from './stats-schema.ts'
 
 const WHO = 'Any authenticated principal: trader/bot see the accounts in their token, ops, auditor and admin every account'
 const ACCOUNT = 'Only this account (403 if the caller may not read it); without it, every account the caller may read'
@@ -43,36 +44,35 @@ function read(spec: { summary: string; errors: readonly ErrorStatus[]; answer: J
   })
 }
 
+const CHECK: Json = { type: 'string', enum: [...RECONCILE_CHECKS] }
+
+const RECONCILE_RUN = record({
+  run_id: { type: 'string' },
+  at_ms: integer('When it ran (ms since the epoch)'),
+  as_of_lsn: integer('The ledger position it compared at'),
+  lsn: integer('LSN of its backoffice.reconciled record'),
+  checks: { type: 'array', items: CHECK, description: 'The checks that ran' },
+  skipped: { type: 'array', items: record({ check: CHECK, detail: { type: 'string' } }), description: 'Checks that could not run (a venue unreachable), with why' },
+  breaks_seen: integer('Differences it found, open ones included'),
+  opened: integer('Breaks it opened'),
+  cleared: integer('Breaks it cleared'),
+})
+
 const RECONCILE = record({
   ok: { type: 'boolean', description: 'No break is open, for any account' },
   open_breaks: rowsOf('ReconcileBreak'),
   open_break_count: integer('Every open break for every-account readers; the ones listed otherwise'),
-  last_run: { type: ['object', 'null'], description: 'run_id, at_ms, as_of_lsn, lsn, checks, skipped, breaks_seen, opened, cleared; null before the first run' },
-  last_error: { type: ['object', 'null'], description: '{ atMs, message } of the last scheduled reconcile run that failed; null once one succeeds' },
-})
-
-const STATS = record({
-  applied_lsn: integer('Every log record up to it is in the ledger'),
-  stored_lsn: integer('The query model holds the ledger up to it'),
-  log_last_lsn: integer("The log's last LSN"),
-  lag_records: integer('Log records not yet in the query model'),
-  pending_rows: integer('Rows waiting to be written to the query model'),
-  batches_written: { type: 'integer' },
-  store_rebuilt_at_start: { type: 'boolean' },
-  store_resumed_from_lsn: integer('The LSN the query model resumed from at start'),
-  ledger_complete: { type: 'boolean' },
-  section_lsn: nullable('integer', 'The snapshot section the back office started from; null: it replayed the log'),
-  store_restored_from_section: { type: 'boolean' },
-  section_problem: nullable('string', 'Why a snapshot section was refused'),
-  ledger: { type: 'object', description: 'entries, postings, fills, fundings, orders, orders_retired, fills_unbooked, positions' },
-  store: { type: ['object', 'null'], description: 'Rows of the query model, its model version and through which LSN it holds no true-up fills; null unless the caller reads every account' },
-  open_breaks: { type: 'integer' },
-  last_reconcile_lsn: { type: ['integer', 'null'] },
+  last_run: { anyOf: [RECONCILE_RUN, { type: 'null' }], description: 'The last run recorded in the log; null before the first' },
+  last_error: {
+    anyOf: [record({ atMs: integer('When it failed (ms since the epoch)'), message: { type: 'string' } }), { type: 'null' }],
+    description: 'The last scheduled reconcile run that failed; null once one succeeds',
+  },
 })
 
 export function backofficePart(): DocumentPart {
   return {
     schemas: {
+      ...answerComponents({ BackOfficeStats: BACKOFFICE_STATS }),
       Position: record({
         account: { type: 'string' },
         venue: { type: 'string' },
@@ -177,7 +177,7 @@ export function backofficePart(): DocumentPart {
         get: read({
           summary: 'The back office itself: how far it trails the log, ledger counters, the query model (store: every-account readers only, else null), open breaks',
           errors: ['401', '503'],
-          answer: jsonAnswer('Back office figures', STATS),
+          answer: jsonAnswer('Back office figures', ref('BackOfficeStats')),
         }),
       },
       '/v1/reconcile': {

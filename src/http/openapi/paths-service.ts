@@ -3,21 +3,30 @@
  * app.ts). No token: load balancers and scrapers call them.
  */
 
-import { errorResponse, jsonAnswer, operation, record, type DocumentPart } from './shared.ts'
+import { HA_STATUS } from './ha-status-schema.ts'
+import { HEALTH } from './health-schema.ts'
+import { answerComponents, errorResponse, jsonAnswer, jsonContent, operation, record, ref, type DocumentPart } from './shared.ts'
 
 const DRAINING = errorResponse('The gateway is draining (shutting down)')
 
 export function servicePart(): DocumentPart {
   return {
-    schemas: {},
+    schemas: answerComponents({ Health: HEALTH, HaStatus: HA_STATUS }),
     paths: {
       '/health': {
         get: operation({
           tag: 'service',
-          summary: 'Liveness, readiness, role, mode, log position, worker threads, audit self-check (200 ready / 503 not). Anyone; answered while draining',
+          summary: 'Liveness, readiness, role, mode, log position, worker threads, audit self-check, and on an HA node its HA status (200 ready / 503 not). Anyone; answered while draining',
           security: 'none',
           errors: [],
-          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready (the body says which part is missing)' } },
+          responses: {
+            '200': jsonAnswer('Ready', ref('Health')),
+            '503': {
+              description:
+                'Not ready, or draining: the same body, which says which part is missing. An HA node whose first gateway is not up yet (egress serve --role) answers UNAVAILABLE instead',
+              content: jsonContent({ oneOf: [ref('Health'), ref('Error')] }),
+            },
+          },
         }),
       },
       '/health/live': {

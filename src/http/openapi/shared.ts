@@ -4,7 +4,7 @@
  * responses it can give).
  */
 
-import { toJsonSchema } from '@valibot/to-json-schema'
+import { toJsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema'
 import type { GenericSchema } from 'valibot'
 import { assert } from '../../domain/assert.ts'
 
@@ -24,6 +24,21 @@ export function schemaOf(schema: GenericSchema, description?: string): Json {
   const json = toJsonSchema(schema, { errorMode: 'ignore', typeMode: 'input' }) as Json
   delete json.$schema
   return description === undefined ? json : { ...json, description }
+}
+
+/**
+ * Component schemas generated from the valibot schemas of answers, by component name. Where one of them holds another
+ * (Health holds HaStatus), it refers to that component instead of repeating it. Everything an answer schema says must
+ * have a JSON Schema form (errorMode throw): unlike a request body, it has no checks that could be said in words.
+ */
+export function answerComponents(schemas: Record<string, GenericSchema>): Record<string, Json> {
+  const json = toJsonSchemaDefs(schemas, {
+    errorMode: 'throw',
+    typeMode: 'output',
+    target: 'draft-2020-12',
+    overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+  })
+  return json as Record<string, Json>
 }
 
 export const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` })

@@ -26,6 +26,7 @@ import {
 } from '../../backoffice/index.ts'
 import { canRead, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
+import type { BackOfficeStatsBody } from '../openapi/stats-schema.ts'
 import type { Services } from '../services.ts'
 
 const ID = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 printable ASCII characters'))
@@ -185,7 +186,7 @@ function pick<Q extends Record<string, unknown>, K extends keyof Q & string, M e
   return picked
 }
 
-function statsView(office: BackOffice, principal: Principal): Record<string, unknown> {
+function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBody {
   const stats = office.stats()
   const ledger = office.projector.ledger
   const counts = canRead(principal, READ_ALL_PROBE) ? office.projector.store.counts() : null
@@ -222,7 +223,7 @@ function statsView(office: BackOffice, principal: Principal): Record<string, unk
   }
 }
 
-function storeView(counts: StoreCounts, model: ModelVersion): Record<string, number> {
+function storeView(counts: StoreCounts, model: ModelVersion): NonNullable<BackOfficeStatsBody['store']> {
   const { postings, fills, trueUpFills, positions, balances } = counts
   return { postings, fills, true_up_fills: trueUpFills, positions, balances, model_version: model.version, true_ups_untracked_through_lsn: model.trueUpsUntrackedThroughLsn }
 }

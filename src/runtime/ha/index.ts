@@ -11,7 +11,8 @@ export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } 
 export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
-export type { SnapshotRecoveryStatus } from './resync.ts'
+export type { HaNodeStatus, SyncNotLeading } from './node-status.ts'
+export type { SnapshotRecoveryFailure, SnapshotRecoveryStatus } from './resync.ts'
 export type { DivergenceReport } from './divergence.ts'
 export { syncFailureOf } from './durable-fs.ts'
 export { FollowFailedError } from './follow-failed.ts'
@@ -20,7 +21,7 @@ export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,
   type PrefixStep,
 } from './diverged-prefix.ts'
-export { SYNC_POLICIES, SyncReplication, type SyncOutcome, type SyncPolicy, type SendVerdict, type SyncReplicationOptions, type SyncState, type SyncTransition } from './sync.ts'
+export { SYNC_POLICIES, SyncReplication, type SyncOutcome, type SyncPolicy, type SendVerdict, type SyncReplicationOptions, type SyncState, type SyncStatus, type SyncTransition } from './sync.ts'
 export { leaderSync, type LeaderSyncOptions } from './leader-sync.ts'
 export { HA_RECORD_TYPE_MIN, HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, syncTransitionRecord } from './records.ts'
 export { KERNEL_COMMAND, CommandRecordError, decodeCommandRecord, encodeCommandRecord, isCommandRecord, type CommandRecord, type CommandRecordErrorCode } from './command-record.ts'

@@ -37,6 +37,7 @@ import type { DivergenceReport } from './divergence.ts'
 import { syncFailureOf } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
+import type { HaNodeStatus } from './node-status.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { Replicator } from './replicator.ts'
 import { leaderSync } from './leader-sync.ts'
@@ -93,7 +94,7 @@ export class HaNode {
     }
   }
 
-  status(): Record<string, unknown> {
+  status(): HaNodeStatus {
     const replication = this.replicator?.status
     return {
       role: this.role,

@@ -19,12 +19,15 @@ import type { WalIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type SetAsideSteps } from './divergence.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
-import { fetchLeaderSnapshot, finishCommittedInstall, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
+import { fetchLeaderSnapshot, finishCommittedInstall, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryCode, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 
 /** The last time this standby started again from the leader's snapshot (or tried to): `ha.last_snapshot_recovery`. */
 export type SnapshotRecoveryStatus =
   | ({ state: 'recovered'; atMs: number; leaderFirstLsn: number } & SnapshotRecoveryReport)
-  | { state: 'failed'; atMs: number; leaderFirstLsn: number; code: string; error: string }
+  | { state: 'failed'; atMs: number; leaderFirstLsn: number; code: SnapshotRecoveryFailure; error: string }
+
+/** Why a snapshot recovery failed: the install's own codes, a failed fsync (fatal), or anything else. */
+export type SnapshotRecoveryFailure = SnapshotRecoveryCode | 'FSYNC_FAILED' | 'SNAPSHOT_RECOVERY_FAILED'
 
 /** How large and slow a leader's snapshot may be, and how many snapshots the installed store keeps. */
 export interface SnapshotRecoveryLimits {

@@ -28,6 +28,21 @@ export type SendVerdict = 'send' | 'hold' | 'closed'
 
 export const SYNC_POLICIES: readonly SyncPolicy[] = ['off', 'fail_closed', 'degrade_async']
 
+/** A leader's synchronous replication as /health shows it (`ha.sync`). */
+export type SyncStatus = {
+  policy: SyncPolicy
+  state: SyncState
+  timeout_ms: number
+  standby_durable_lsn: number
+  /** Since the standby's last acknowledgement (wall clock); null before the first. */
+  last_ack_age_ms: number | null
+  /** 202s waiting for the standby. */
+  waiting: number
+  /** Venue place/amend calls waiting for the standby. */
+  sends_waiting: number
+  timeouts: number
+}
+
 export interface SyncTransition {
   state: SyncState
   atMs: number
@@ -185,7 +200,7 @@ export class SyncReplication {
     this.endWaits('timeout')
   }
 
-  status(): Record<string, unknown> {
+  status(): SyncStatus {
     return {
       policy: this.options.policy,
       state: this.state,

@@ -1,0 +1,131 @@
+/**
+ * `/health` → `ha` on a node of an HA pair (HaNode.status, src/runtime/ha/node.ts), field by field: the document's
+ * HaStatus component is generated from HA_STATUS, and HA_STATUS is checked at compile time against the type the node
+ * builds its status as (HaNodeStatus), so neither can change without the other. The reports kept as the runtime
+ * builds them (last_divergence, last_snapshot_recovery, shadow) have camelCase keys.
+ */
+
+import * as v from 'valibot'
+import { SYNC_POLICIES, type HaNodeStatus, type NodeRole, type SyncState } from '../../runtime/ha/index.ts'
+import { count, flag, integer, orNull, text, type Same } from './answer-fields.ts'
+
+const NODE_ROLES = ['starting', 'standby', 'promoting', 'leader', 'stepping-down', 'stopped', 'failed'] as const
+const SYNC_STATES = ['sync', 'down'] as const
+
+export const NODE_ROLE = v.pipe(
+  v.picklist(NODE_ROLES),
+  v.description(
+    'starting (no role yet), standby (following), promoting (taking over: the lease is held, bootstrap runs), leader, ' +
+      'stepping-down (the lease was lost), stopped, failed (stopped for good: see failure)',
+  ),
+)
+
+const POLICY = v.pipe(v.picklist(SYNC_POLICIES), v.description('--sync-replication'))
+
+const SYNC_LEADING = v.strictObject({
+  policy: POLICY,
+  state: v.pipe(v.picklist(SYNC_STATES), v.description('sync: the standby holds the log durably and writes wait for it; down: it does not (gone, silent, or not caught up)')),
+  timeout_ms: count('--sync-timeout-ms'),
+  standby_durable_lsn: count('The standby holds the log durably up to this LSN (its last acknowledgement)'),
+  last_ack_age_ms: orNull(integer('ms'), "Since the standby's last acknowledgement (wall clock); null before the first"),
+  waiting: count('Write answers (202s) waiting for the standby'),
+  sends_waiting: count('Venue place/amend calls waiting for the standby'),
+  timeouts: count('Waits that timed out this term'),
+})
+
+const SYNC_NOT_LEADING = v.strictObject({ policy: POLICY, state: v.literal('down') })
+
+const DIVERGENCE = v.strictObject({
+  outcome: v.pipe(
+    v.picklist(['prefix_kept', 'log_set_aside', 'failed']),
+    v.description('prefix_kept: the log shared with the leader was kept; log_set_aside: the whole log went aside, re-synced from scratch (see fallback); failed: setting the records aside failed (see error)'),
+  ),
+  commonLsn: count('The last LSN this log shares with the leader'),
+  discardedFromLsn: count('First LSN beyond commonLsn'),
+  discardedToLsn: count('Last LSN this log held'),
+  discardedCount: count('Records beyond commonLsn'),
+  discardedEpochs: v.pipe(v.array(count('epoch')), v.description('The distinct epochs of those records, oldest first (the first 16)')),
+  discardedEpochCount: count('How many distinct epochs those records have'),
+  discardedExamples: v.pipe(
+    v.array(v.strictObject({ lsn: count('LSN'), epoch: count('epoch') })),
+    v.description('The first and the last 3 of those records, oldest first'),
+  ),
+  movedTo: text('Where the old log went whole (its snapshots beside it); when failed, where it was being moved'),
+  keptPrefixToLsn: orNull(count('LSN'), 'The log was kept up to and including this LSN; null: re-synced from scratch'),
+  linkedSegments: count('Segments of the kept log shared with the one set aside (hard links)'),
+  linkedBytes: count('bytes'),
+  copiedSegments: count('Segments copied (the cut one last)'),
+  copiedBytes: count('bytes'),
+  snapshotsKept: v.pipe(v.array(count('LSN')), v.description('LSNs of the snapshots kept, newest first')),
+  buildMs: count('How long building the kept log and swapping it in took (0 when nothing was kept)'),
+  fallback: orNull(text('CODE: why'), 'Why the shared log was not kept, or null'),
+  error: orNull(text('FSYNC_FAILED: … or SET_ASIDE_FAILED: …'), 'Why setting the records aside failed, or null'),
+})
+
+const AT_MS = integer('When it ended (ms since the epoch)')
+const LEADER_FIRST_LSN = count("The leader's first LSN when it answered RESYNC_REQUIRED")
+
+const SNAPSHOT_RECOVERY = v.variant('state', [
+  v.strictObject({
+    state: v.literal('recovered'),
+    atMs: AT_MS,
+    leaderFirstLsn: LEADER_FIRST_LSN,
+    snapshotLsn: count("The leader's snapshot this node started again from"),
+    snapshotDigest: text("The snapshot's digest"),
+    previousLastLsn: count('Last LSN of the log moved aside'),
+    movedTo: text('Where the old log went (its snapshots beside it)'),
+    lastLsn: count("The new log's last LSN after the first pull"),
+  }),
+  v.strictObject({
+    state: v.literal('failed'),
+    atMs: AT_MS,
+    leaderFirstLsn: LEADER_FIRST_LSN,
+    code: v.pipe(
+      v.picklist(['SNAPSHOT_UNAVAILABLE', 'SNAPSHOT_TOO_LARGE', 'SNAPSHOT_INVALID', 'CATCH_UP_FAILED', 'SNAPSHOT_RECOVERY_FAILED', 'FSYNC_FAILED']),
+      v.description('FSYNC_FAILED is fatal (role failed); the others are retried'),
+    ),
+    error: text('What went wrong'),
+  }),
+])
+
+const SHADOW = v.strictObject({
+  decisions: count('Command records decided again on this node'),
+  matches: count('Decisions whose events equal the leader’s'),
+  mismatches: count('Decisions whose events differ (must stay 0)'),
+  eventsWithoutCommand: count('Events the leader logged with no command record before them'),
+  lastMismatches: v.pipe(
+    v.array(
+      v.strictObject({
+        lsn: count('LSN of the command record'),
+        kind: orNull(text('command kind'), "The command's kind; null when the record itself did not decode"),
+        difference: text('The first difference, in words'),
+      }),
+    ),
+    v.description('The last 16 mismatches'),
+  ),
+})
+
+export const HA_STATUS = v.pipe(
+  v.strictObject({
+    role: NODE_ROLE,
+    node_id: text('--node-id'),
+    epoch: count("The lease's epoch while holding one, else its log's last epoch; 0 with neither (an empty log, or no gateway)"),
+    leader: orNull(text('URL'), "The leader's advertised URL: this node's while leading, else as the current lease names it; null when no unexpired lease names one"),
+    ready: flag('Leading: the gateway is ready; following: the replication stream is connected'),
+    lag_records: count('Records the leader has that this log does not yet, as of the last envelope (0 while leading)'),
+    replicating: flag('A replication stream from the leader is connected'),
+    last_takeover_ms: orNull(integer('ms'), 'How long the last takeover took, lease taken to intake open (ms); null: this node never took over'),
+    last_divergence: orNull(DIVERGENCE, 'The last time this node found it held records the leader lacks, and what became of them; null: never'),
+    failure: orNull(text('CODE: message'), 'What stopped this node for good (role failed: FSYNC_FAILED, FOLLOW_FAILED); null while it runs'),
+    last_snapshot_recovery: orNull(SNAPSHOT_RECOVERY, "The last time this node started again from the leader's snapshot (or tried to); null: never"),
+    sync: v.pipe(v.union([SYNC_LEADING, SYNC_NOT_LEADING]), v.description('Synchronous replication: in full while leading; only the policy otherwise')),
+    shadow: orNull(SHADOW, 'Shadow decisions while following: leader commands decided again here; null while leading'),
+    command_record_failures: count('Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them)'),
+  }),
+  v.description('The node of an HA pair: role, epoch, leader, readiness, replication, takeover, divergence, snapshot recovery, synchronous replication, shadow decisions'),
+)
+
+// tsc fails here when the node's status and this schema part ways (a field added, dropped, renamed or retyped).
+const haStatusMatches: Same<v.InferOutput<typeof HA_STATUS>, HaNodeStatus> = true
+const nodeRolesMatch: Same<(typeof NODE_ROLES)[number], NodeRole> = true
+const syncStatesMatch: Same<(typeof SYNC_STATES)[number], SyncState> = true

@@ -1,0 +1,77 @@
+/**
+ * The body of `GET /health` (routes/health.ts), field by field — the same body with 200 (ready) and 503 (not ready,
+ * or draining): the log, the worker threads (worker-threads.ts), the audit self-check (audit-status.ts) and, on a node
+ * of an HA pair, `ha` (ha-status-schema.ts). The document's Health component is generated from HEALTH;
+ * specs/http/openapi-health.test.ts holds real answers to it (a single node ready and draining, an HA leader, a
+ * standby, a standby that took over).
+ */
+
+import * as v from 'valibot'
+import type { Durability } from '../../../wal/index.ts'
+import { MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
+import type { PriorityOutcome } from '../../runtime/thread-priority.ts'
+import type { auditStatusJson } from '../routes/audit-status.ts'
+import { count, flag, orNull, text, type Same } from './answer-fields.ts'
+import { HA_STATUS, NODE_ROLE } from './ha-status-schema.ts'
+
+const DURABILITIES = ['fsync', 'none'] as const
+const THREAD_POLICIES = ['idle', 'normal'] as const
+
+const LOG = v.strictObject({
+  first_lsn: count('The first LSN the log holds (above 1 once compacted)'),
+  last_lsn: count('The last LSN written (0: an empty log)'),
+  durability: v.pipe(v.picklist(DURABILITIES), v.description('fsync: a write is answered once on disk; none: tests and paper only')),
+  queued_records: count('Records waiting to be written'),
+  error: orNull(text('message'), 'Why the log stopped accepting writes (fatal; not ready until a restart); null while it is healthy'),
+})
+
+const PRIORITY = v.variant('lowered', [
+  v.strictObject({
+    lowered: v.literal(true),
+    nice: count('The nice value it took'),
+    policy: v.pipe(v.picklist(THREAD_POLICIES), v.description('idle: SCHED_IDLE, preempted by any normal thread; normal: SCHED_IDLE was refused')),
+    policy_refusal: v.exactOptional(text('Why SCHED_IDLE was refused (only with policy normal)')),
+  }),
+  v.strictObject({ lowered: v.literal(false), reason: text('Why its priority could not be lowered (not Linux, no C library, setpriority refused)') }),
+])
+
+const WORKER_THREAD = v.strictObject({
+  running: flag('The thread runs'),
+  priority: orNull(PRIORITY, 'The priority the thread said it took at start; null without a thread, or before it said'),
+  answer_waiting_ms: count("How long its oldest unanswered request has waited (0: none waits); one that only grows is a hung thread"),
+})
+
+const AUDIT = v.strictObject({
+  verified: flag('No tampering found (false after a finding)'),
+  verified_through_lsn: count('The self-check has re-derived the chain up to this LSN'),
+  unverified_records: count('Durable records after it; compaction keeps them'),
+})
+
+export const HEALTH = v.pipe(
+  v.strictObject({
+    live: v.literal(true),
+    ready: flag('Intake open: bootstrap done, the log healthy, not draining (and leading, on an HA node)'),
+    draining: flag('Shutdown began: new requests (but /health) get 503 while in-flight ones finish'),
+    role: v.pipe(NODE_ROLE, v.description('leader on a single node; on an HA node its role (as ha.role)')),
+    mode: v.picklist(MODES),
+    trading_switch: v.pipe(v.picklist(TRADING_SWITCHES), v.description('The operator’s brake: normal, halted, cancel_only')),
+    log: LOG,
+    config_digest: text("The effective config's digest (recorded in the log)"),
+    sse_subscribers: count('Open SSE streams'),
+    threads: v.strictObject({
+      replay: orNull(WORKER_THREAD, "The back office's replay worker; null: no back office open"),
+      self_check: orNull(WORKER_THREAD, "The audit self-check's thread; null: no audit duty"),
+    }),
+    audit: orNull(AUDIT, "The audit self-check's progress; null: no audit duty"),
+    ha: v.exactOptional(HA_STATUS),
+  }),
+  v.description('200 when ready, 503 when not: the body says which part is missing either way. `ha` only on a node of an HA pair'),
+)
+
+export type HealthBody = v.InferOutput<typeof HEALTH>
+
+// tsc fails here when what the route builds and this schema part ways.
+type Lowered = Extract<PriorityOutcome, { lowered: true }>
+const durabilitiesMatch: Same<(typeof DURABILITIES)[number], Durability> = true
+const threadPoliciesMatch: Same<(typeof THREAD_POLICIES)[number], Lowered['policy']> = true
+const auditMatches: Same<v.InferOutput<typeof AUDIT>, NonNullable<ReturnType<typeof auditStatusJson>>> = true
