@@ -44,7 +44,7 @@ export function unsteadyStateOf(state: NodeState): string | null {
       if (!state.following) return 'standby with a gateway but no replicator following the leader'
       return null
     default:
-      return `${role}${state.holdsLease ? ', holding the lease,' : ''} ${gateway === null ? 'with no gateway' : `with a ${gateway.role} gateway`}, after the role change ended`
+      return `${role}${state.holdsLease ? ', holding the lease,' : ''} ${gateway === null ? 'with no gateway' : `with a ${gateway.role} gateway`}`
   }
 }
 
