@@ -186,12 +186,6 @@ export class HaNode {
         this.options.onGateway(gateway)
       }
     } catch (error) {
-      // The HTTP layer could not take the started gateway (onGateway threw): stopped, as a start that failed, rather
-      // than left leading unseen (its executor running, its lease given up below) while the node follows again.
-      if (gateway !== null) {
-        if (this.gateway === gateway) this.gateway = null
-        await gateway.stop().catch((stopError: unknown) => this.options.log(`stopping a leader gateway not taken by the HTTP layer: ${String(stopError)}`))
-      }
       if (term.sync !== null && this.sync === term.sync) {
         term.sync.close()
         this.sync = null
@@ -202,6 +196,12 @@ export class HaNode {
       lease.release()
       if (this.lease === lease) this.lease = null
       this.role = this.stopping ? 'stopped' : 'starting'
+      // The HTTP layer could not take the started gateway (onGateway threw): stopped, as a start that failed, rather
+      // than left running unseen (its executor too) while the node follows again.
+      if (gateway !== null) {
+        if (this.gateway === gateway) this.gateway = null
+        await gateway.stop().catch((stopError: unknown) => this.options.log(`stopping a leader gateway not taken by the HTTP layer: ${String(stopError)}`))
+      }
       throw error
     }
     if (this.stopping) {
