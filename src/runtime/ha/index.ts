@@ -15,8 +15,8 @@ export type { SnapshotRecoveryStatus } from './resync.ts'
 export type { DivergenceReport } from './divergence.ts'
 export { syncFailureOf } from './durable-fs.ts'
 export { FollowFailedError } from './follow-failed.ts'
-export { NodeStuckError, unsteadyStateOf, type NodeState } from './steady-state.ts'
-export { RoleChanges, StopTimeoutError, roleChangeWaitMsMax } from './role-changes.ts'
+export { NodeStuckError } from './steady-state.ts'
+export { StopTimeoutError, roleChangeWaitMsMax } from './role-changes.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,

@@ -51,10 +51,6 @@ export class RoleChanges {
   /** Resolves on close(): a pause (a re-sync's backoff, a wait for the lease) ends early. */
   private readonly closing = Promise.withResolvers<void>()
 
-  get busy(): boolean {
-    return this.current !== null
-  }
-
   /**
    * Runs `change` now, unless one is in progress or the changes are closed: then it resolves at once having done
    * nothing. Otherwise it settles as `change` does (rejecting with its error).
