@@ -139,7 +139,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     const syncFailure = syncFailureOf(error)
     log(`the node could not start: ${error instanceof Error ? error.message : String(error)}; exiting`)
     await server.stop(true)
-    await node.stop()
+    await stopNode(node, log)
     current.venue?.close()
     clock.cancelAll()
     current.http?.close()
@@ -155,13 +155,27 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
   current.http?.drain()
   await server.stop(true)
-  await node.stop()
+  const stopped = await stopNode(node, log)
   current.venue?.close()
   clock.cancelAll()
   current.http?.close()
   deps.verifier.close()
-  if (!failed) return EXIT_OK
+  if (!failed) return stopped ? EXIT_OK : EXIT_FAILURE
   return syncFailureOf(stopping) === null ? EXIT_FAILURE : EXIT_IO_ERROR
+}
+
+/**
+ * Stops the node; false, having said why, when a role change outlived stop()'s wait (STOP_TIMEOUT): the process exits
+ * 1 then, ending the change where it stands (a restart finishes or rolls back what it left in the data dir).
+ */
+async function stopNode(node: HaNode, log: (line: string) => void): Promise<boolean> {
+  try {
+    await node.stop()
+    return true
+  } catch (error) {
+    log(`the node did not stop cleanly: ${error instanceof Error ? error.message : String(error)}; exiting`)
+    return false
+  }
 }
 
 /** Every answer but /health/live's until the node's first gateway is up (its 503 is documented for /health too). */

@@ -1,9 +1,9 @@
 /**
  * An HA node stopped while a role change is under way, and a takeover whose leader start fails part way: whatever
- * the change was waiting for when stop() began (a standby start, a leader start, a re-sync's backoff), nothing starts
- * after stop() has returned — no gateway, no replicator, no timer, no lease kept — since it would outlive the process's
- * shutdown. And a leader start that fails after its log opened closes that log, so the node can follow again.
- * (Found by a review, as reproductions that failed on the code before.)
+ * the change was waiting for when stop() began (a standby start, a leader start, a re-sync's backoff), stop() resolves
+ * only once that change has ended, and nothing is left started — no gateway, no replicator, no timer, no lease kept —
+ * since it would outlive the process's shutdown. And a leader start that fails after its log opened closes that log,
+ * so the node can follow again. (Found by reviews, as reproductions that failed on the code before.)
  */
 
 import { afterEach, expect, test } from 'bun:test'
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Lease, readCurrentLease } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
-import { HaNode } from '../../../src/runtime/ha/index.ts'
+import { HaNode, roleChangeWaitMsMax, StopTimeoutError } from '../../../src/runtime/ha/index.ts'
 import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
 import { TOKEN, waitFor } from './support.ts'
 import { leaderOptionsOf, takeoverNode } from './takeover-node.ts'
@@ -97,6 +97,19 @@ function gate(): { passed: Promise<void>; open: () => void } {
   return { passed: promise, open: () => resolve() }
 }
 
+/**
+ * Stops `node` while `held` holds the role change in progress: stop() does not resolve while the change waits (it
+ * would return with the change still to run), and does once the change is let go on.
+ */
+async function stopWhileHeld(node: HaNode, held: { open: () => void }): Promise<void> {
+  let resolved = false
+  const stopping = node.stop().then(() => void (resolved = true))
+  await Bun.sleep(300)
+  expect({ stopResolvedWhileTheChangeWaits: resolved }).toEqual({ stopResolvedWhileTheChangeWaits: false })
+  held.open()
+  await stopping
+}
+
 test('stopped while following again awaits its standby start (after a failed takeover): neither the gateway nor a replicator starts after the stop', async () => {
   const world = await startWorld({ seed: 8 })
   worlds.push(world)
@@ -114,10 +127,9 @@ test('stopped while following again awaits its standby start (after a failed tak
   })
   await node.start()
   await waitFor(() => secondStandbyAsked, 5_000, 'the standby start after the failed takeover')
-  await node.stop()
+  await stopWhileHeld(node, held)
   const linesAtStop = logLines.length
   expect(node.role).toBe('stopped')
-  held.open()
   await Bun.sleep(300)
   const replicationLines = logLines.slice(linesAtStop).filter((line) => line.startsWith('replication:') || line.startsWith('standby from')).length
   expect({ gatewayAfterStop: node.gateway !== null, replicationLines, role: node.role }).toEqual({ gatewayAfterStop: false, replicationLines: 0, role: 'stopped' })
@@ -137,8 +149,7 @@ test('stopped while a takeover awaits its leader start: the node does not lead, 
   })
   await node.start()
   await waitFor(() => leaderAsked, 5_000, 'the takeover')
-  await node.stop()
-  held.open()
+  await stopWhileHeld(node, held)
   await Bun.sleep(300)
   const current = readCurrentLease(leaseDir)
   expect({ role: node.role, gateway: node.gateway !== null, leaseHeldByUs: current?.holderId === node.holderId && (current?.expiresAtMs ?? 0) > 0 }).toEqual({ role: 'stopped', gateway: false, leaseHeldByUs: false })
@@ -159,8 +170,7 @@ test("stopped while a takeover's leader start, already through, has not returned
   })
   await node.start()
   await waitFor(() => leader !== null, 5_000, 'the leader start through')
-  await node.stop()
-  held.open()
+  await stopWhileHeld(node, held)
   await Bun.sleep(300)
   expect({ role: node.role, gateway: node.gateway !== null, leaderStillReady: (leader as Gateway | null)?.ready, leading: node.isLeader() }).toEqual({ role: 'stopped', gateway: false, leaderStillReady: false, leading: false })
 }, 30_000)
@@ -202,9 +212,46 @@ test('stopped while start() awaits its first standby start: no timer, replicator
   )
   const starting = node.start()
   await waitFor(() => asked, 5_000, 'the first start')
-  await node.stop()
-  held.open()
+  await stopWhileHeld(node, held)
   await starting
   const internals = node as unknown as { timer: unknown; replicator: unknown }
   expect({ timer: internals.timer !== null, replicator: internals.replicator !== null, gateway: node.gateway !== null }).toEqual({ timer: false, replicator: false, gateway: false })
+}, 30_000)
+
+test('a role change that outlives the bound: stop() rejects with STOP_TIMEOUT (it does not hang), having stopped what it could', async () => {
+  const world = await startWorld({ seed: 13 })
+  worlds.push(world)
+  const held = gate()
+  let leaderAsked = false
+  const snapshotRecovery = { bytesMax: 1024 * 1024, timeoutMs: 100, keep: 2 }
+  const { node, leaseDir } = takeoverNode(
+    cleanups,
+    (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+      if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+      // A leader start that never ends while the spec holds it (a venue that never answers, say).
+      leaderAsked = true
+      await held.passed
+      if (lease === null) throw new Error('no lease')
+      return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
+    },
+    { snapshotRecovery },
+  )
+  cleanups.push(() => held.open()) // runs before the node's own cleanup: its stop() then finds the change ended
+  await node.start()
+  await waitFor(() => leaderAsked, 5_000, 'the takeover')
+  // 2 × 100 ms (snapshot recovery) + 50 ms (backoff) + 2 × 200 ms (lease TTL): roleChangeWaitMsMax.
+  const waitMsMax = roleChangeWaitMsMax({ snapshotRecovery, replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 }, leaseTtlMs: 200 })
+  expect(waitMsMax).toBe(650)
+  const startedMs = Date.now()
+  const stopped = await node.stop().then(() => null, (error: unknown) => error)
+  const tookMs = Date.now() - startedMs
+  expect(stopped).toBeInstanceOf(StopTimeoutError)
+  expect(stopped).toMatchObject({ code: 'STOP_TIMEOUT', change: 'takeover', waitMsMax })
+  expect((stopped as Error).message).toStartWith('STOP_TIMEOUT: ')
+  // Not before the bound; and not hanging (a generous margin for a loaded machine).
+  expect(tookMs).toBeGreaterThanOrEqual(waitMsMax)
+  expect(tookMs).toBeLessThan(waitMsMax + 10_000)
+  // What stop() could reach was stopped all the same: the lease the takeover took is given back, no timer runs.
+  const internals = node as unknown as { timer: unknown }
+  expect({ role: node.role, timer: internals.timer !== null, leaseExpiresAtMs: readCurrentLease(leaseDir)?.expiresAtMs }).toEqual({ role: 'stopped', timer: false, leaseExpiresAtMs: 0 })
 }, 30_000)

@@ -40,14 +40,23 @@ export function leaderOptionsOf(world: World, dataDir: string, errors: string[],
   }
 }
 
-/**
- * A standby node as described in the header. `startGateway` is given the node's data dir and error list; `oldLeader`
- * false leaves the lease directory empty (no takeover pending); `leaseTtlMs` is the node's own.
- */
+export interface TakeoverNodeOptions {
+  /** false: the lease directory is left empty (no takeover pending). */
+  oldLeader?: boolean
+  /** The node's own lease TTL (default TAKEOVER_TTL_MS). */
+  leaseTtlMs?: number
+  log?: (line: string) => void
+  /** The node's onGateway (default: does nothing). */
+  onGateway?: HaNodeOptions['onGateway']
+  /** The node's snapshot-recovery limits (with the TTL and backoff, they bound how long stop() waits). */
+  snapshotRecovery?: HaNodeOptions['snapshotRecovery']
+}
+
+/** A standby node as described in the header. `startGateway` is given the node's data dir and error list. */
 export function takeoverNode(
   cleanups: (() => Promise<void> | void)[],
   startGateway: (dataDir: string, errors: string[]) => HaNodeOptions['startGateway'],
-  options: { oldLeader?: boolean; leaseTtlMs?: number; log?: (line: string) => void } = {},
+  options: TakeoverNodeOptions = {},
 ): TakeoverNode {
   const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
   const dataDir = tempDataDir()
@@ -64,12 +73,13 @@ export function takeoverNode(
     role: 'standby',
     replicationToken: TOKEN,
     startGateway: startGateway(dataDir, errors),
-    onGateway: () => {},
+    onGateway: options.onGateway ?? (() => {}),
     log: (line) => {
       logLines.push(line)
       options.log?.(line)
     },
     replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+    ...(options.snapshotRecovery === undefined ? {} : { snapshotRecovery: options.snapshotRecovery }),
   })
   cleanups.push(async () => {
     await node.stop()

@@ -16,6 +16,8 @@ export type { SnapshotRecoveryFailure, SnapshotRecoveryStatus } from './resync.t
 export type { DivergenceReport } from './divergence.ts'
 export { syncFailureOf } from './durable-fs.ts'
 export { FollowFailedError } from './follow-failed.ts'
+export { NodeStuckError } from './steady-state.ts'
+export { StopTimeoutError, roleChangeWaitMsMax } from './role-changes.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,

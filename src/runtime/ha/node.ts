@@ -11,26 +11,25 @@
  *   replicator stops (everything it appended is already applied), the standby gateway is closed and the log reopened
  *   for writing at the new epoch; Gateway.start then runs bootstrap (in-flight → Unknown → reconcile → resend) and
  *   only then does the node report itself leader and open intake.
- * - Divergence: a standby told DIVERGED (resync.ts) finds the last LSN it shares with the leader (chain hashes
- *   compared by binary search), reports what it holds beyond it, sets its log and snapshots aside whole and starts
- *   again from the part up to that LSN, kept on disk (diverged-prefix.ts), following the leader from the LSN after it.
- *   When that part cannot be kept, or does not start, it re-syncs from scratch; the report (/health) says which and
- *   why, or that setting the records aside failed.
+ * - Re-sync (resync.ts): a standby told DIVERGED keeps the part of its log it shares with the leader and sets the
+ *   rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted away its next LSN)
+ *   starts again from the leader's newest snapshot (snapshot-recovery.ts). /health reports how either went.
  * - Failure: an fsync that fails while a log is set aside, or a snapshot installed, is fatal (durable-fs.ts): the
  *   node stops for good (role `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart
- *   finishes or rolls back the data dir's swap from what is on disk. So does a role change that leaves the node a
- *   standby with no gateway (following again failed: a swap it cannot finish, a log that does not open), rather than
- *   stay up neither following nor leading.
- * - Compaction: a standby told RESYNC_REQUIRED (the leader no longer holds its next LSN; resync.ts) starts again from
- *   the leader's newest snapshot (snapshot-recovery.ts), its old log moved aside; /health reports how that went.
- *
+ *   finishes or rolls back the data dir's swap from what is on disk. So does a role change that leaves the node in
+ *   none of its steady states — leading, following, stopped (steady-state.ts) — rather than stay up neither
+ *   following nor leading: FOLLOW_FAILED for a standby that could not follow again, NODE_STUCK otherwise.
  * - Synchronous replication (optional, sync.ts): each leadership term has its own SyncReplication, fed by the
  *   standby's acknowledgements; under `degrade_async` its transitions are recorded in the log (records.ts).
+ *
+ * Role changes (start-up, takeover, step-down, re-sync) run one at a time (role-changes.ts). stop() waits for the one
+ * in progress, within a bound (StopTimeoutError past it): once it resolves, nothing of the node runs or touches the
+ * data dir. A re-sync not yet changing the data dir when stop() begins is abandoned; one changing it finishes first.
  *
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { Lease, LeaseError, nodeIo, readCurrentLease } from '../../../wal/index.ts'
+import { nodeIo, type Lease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
@@ -39,9 +38,12 @@ import { FollowFailedError } from './follow-failed.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import type { HaNodeStatus } from './node-status.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
+import { acquireIfFree, leaderUrlIn } from './lease-dir.ts'
 import { Replicator } from './replicator.ts'
 import { leaderSync } from './leader-sync.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps, type SnapshotRecoveryStatus } from './resync.ts'
+import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
+import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
@@ -56,23 +58,20 @@ export class HaNode {
   lastTakeoverMs: number | null = null
   /** This leadership term's synchronous replication (null while not leading). */
   sync: SyncReplication | null = null
-  /** What stopped this node for good (role `failed`): a failed fsync (SyncFailedError), or following again failing. */
+  /** What stopped this node for good (role `failed`): a failed fsync (SyncFailedError), FOLLOW_FAILED or NODE_STUCK. */
   failure: Error | null = null
+  private readonly death = Promise.withResolvers<Error>()
   /** Resolves with the failure when the node stops for good: the process should exit (a restart recovers). */
-  readonly died: Promise<Error>
+  readonly died: Promise<Error> = this.death.promise
   private readonly options: HaNodeOptions
-  private resolveDied: (failure: Error) => void = () => {}
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
-  private busy = false
+  private readonly changes = new RoleChanges()
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
 
   constructor(options: HaNodeOptions) {
     this.options = options
-    this.died = new Promise((resolve) => {
-      this.resolveDied = resolve
-    })
   }
 
   get holderId(): string {
@@ -85,13 +84,7 @@ export class HaNode {
 
   /** The leader's URL as the current lease names it (null if none, or if the lease has expired). */
   leaderUrl(): string | null {
-    try {
-      const current = readCurrentLease(this.options.leaseDir)
-      if (current === null || current.expiresAtMs + this.options.clockSkewMsMax < Date.now()) return null
-      return current.holderId.split(' ')[1] ?? null
-    } catch {
-      return null
-    }
+    return leaderUrlIn(this.options)
   }
 
   status(): HaNodeStatus {
@@ -116,21 +109,33 @@ export class HaNode {
     }
   }
 
-  async start(): Promise<void> {
-    this.finishInterruptedSwaps('at start-up')
-    const lease = this.options.role === 'standby' ? null : this.tryAcquire()
-    if (lease !== null) await this.lead(lease, null)
-    else if (this.options.role === 'leader') await this.waitToLead()
-    else await this.follow()
-    if (this.stopping) return // stop() began while it started: no timer to outlive it
-    this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
+  /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
+  start(): Promise<void> {
+    return this.changes.run('start-up', async () => {
+      this.finishInterruptedSwaps('at start-up')
+      const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId)
+      if (lease !== null) await this.lead(lease, null)
+      else if (this.options.role === 'leader') await this.waitToLead()
+      else await this.follow()
+      await this.failIfUnsteady('start-up', null)
+      if (this.stopping || this.role === 'failed') return // no timer to outlive the stop, nothing left to renew
+      this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
+    })
   }
 
+  /**
+   * Waits for a role change in progress to finish or be abandoned (within roleChangeWaitMsMax), then stops the
+   * replicator, the gateway and the timer and gives the lease up. Rejects with StopTimeoutError, having stopped all it
+   * could, if the change still ran at the bound: the process should exit then.
+   */
   async stop(): Promise<void> {
     // The timer keeps renewing a leader's lease until its gateway has stopped (tick does nothing else meanwhile): a
     // shutdown longer than the lease's remaining life (a large snapshot at shutdown) would otherwise let the standby
     // take over while this node still writes its last records, which its log would then refuse (LEASE_LOST).
     this.stopping = true
+    this.changes.close()
+    const waitMsMax = roleChangeWaitMsMax(this.options)
+    const stillRunning = await this.changes.settled(waitMsMax)
     await this.replicator?.stop()
     this.replicator = null
     this.sync?.close()
@@ -139,33 +144,22 @@ export class HaNode {
     this.timer = null
     this.lease?.release()
     this.role = 'stopped'
+    if (stillRunning !== null) throw new StopTimeoutError(stillRunning, waitMsMax)
   }
 
   /**
-   * Completes a swap of `log/` and `snapshots/` that was committed but not finished, or drops a build that was not
-   * committed: one a crash interrupted (at start-up), or one that failed part way in this process (an EIO after the
-   * old log went aside). Run before every gateway start, so a gateway never opens a data dir mid-swap — with `log/`
-   * moved aside, Wal.open would create a new, empty log, and a node taking over would lead from it. Throws if the
-   * swap cannot be finished: then no gateway starts.
+   * Finishes or drops a swap of `log/` left by a crash (at start-up) or by a failure part way in this process (an EIO
+   * after the old log went aside), before every gateway start (interrupted-swaps.ts); throws if it cannot.
    */
   private finishInterruptedSwaps(when = 'before starting the gateway'): void {
     finishInterruptedSwaps(this.options.dataDir, this.options.log, when, this.options.dataDirIo ?? nodeIo)
   }
 
-  private tryAcquire(): Lease | null {
-    try {
-      return Lease.acquire({ dir: this.options.leaseDir, holderId: this.holderId, ttlMs: this.options.leaseTtlMs, clockSkewMsMax: this.options.clockSkewMsMax })
-    } catch (error) {
-      if (error instanceof LeaseError && (error.code === 'LEASE_HELD' || error.code === 'LEASE_RACE_LOST')) return null
-      throw error
-    }
-  }
-
   private async waitToLead(): Promise<void> {
-    for (;;) {
-      const lease = this.tryAcquire()
+    while (!this.stopping) {
+      const lease = acquireIfFree(this.options, this.holderId)
       if (lease !== null) return this.lead(lease, null)
-      await Bun.sleep(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
+      await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
     }
   }
 
@@ -181,10 +175,17 @@ export class HaNode {
       term.sync = sync
       this.sync = sync
     }
-    let gateway: Gateway
+    let gateway: Gateway | null = null
     try {
       this.finishInterruptedSwaps()
       gateway = await this.options.startGateway('leader', lease, beforeBootstrap)
+      if (!this.stopping) {
+        this.gateway = gateway
+        // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
+        if (term.sync === null) beforeBootstrap(gateway.engine)
+        this.role = 'leader'
+        this.options.onGateway(gateway)
+      }
     } catch (error) {
       if (term.sync !== null && this.sync === term.sync) {
         term.sync.close()
@@ -196,22 +197,23 @@ export class HaNode {
       lease.release()
       if (this.lease === lease) this.lease = null
       this.role = this.stopping ? 'stopped' : 'starting'
+      // The HTTP layer could not take the started gateway (onGateway threw): stopped, as a start that failed, rather
+      // than left running unseen (its executor too) while the node follows again.
+      if (gateway !== null) {
+        if (this.gateway === gateway) this.gateway = null
+        await gateway.stop().catch((stopError: unknown) => this.options.log(`stopping a leader gateway not taken by the HTTP layer: ${String(stopError)}`))
+      }
       throw error
     }
     if (this.stopping) {
-      // stop() began (and gave the lease up) while it started: a leader now would outlive the shutdown.
+      // stop() began while it started (it gives the lease up once this change ends): a leader now would outlive it.
       term.sync?.close()
       if (this.sync === term.sync) this.sync = null
       await gateway.stop()
       this.role = 'stopped'
       return
     }
-    this.gateway = gateway
-    // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
-    if (term.sync === null) beforeBootstrap(gateway.engine)
-    this.role = 'leader'
     if (takenAtMs !== null) this.lastTakeoverMs = Date.now() - takenAtMs
-    this.options.onGateway(gateway)
     this.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
   }
 
@@ -240,8 +242,9 @@ export class HaNode {
       leaderUrl: () => this.leaderUrl(),
       token: this.options.replicationToken,
       ...this.options.replication,
-      onDiverged: (details) => void this.whenFree(() => resyncAfterDivergence(details.leaderUrl, details.message, this.resyncSteps())),
-      onResyncRequired: (details) => void this.whenFree(() => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, this.resyncSteps())),
+      onDiverged: (details) => void this.exclusive('re-sync after divergence', () => resyncAfterDivergence(details.leaderUrl, details.message, this.resyncSteps()), true),
+      onResyncRequired: (details) =>
+        void this.exclusive('re-sync from the snapshot', () => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, this.resyncSteps()), true),
       log: this.options.log,
     })
     this.replicator.start()
@@ -253,7 +256,7 @@ export class HaNode {
       if (!this.stopping) this.sync?.check()
       return
     }
-    if (this.role === 'standby' && !this.stopping) await this.exclusive(() => this.takeOverIfExpired())
+    if (this.role === 'standby' && !this.stopping) await this.exclusive('takeover', () => this.takeOverIfExpired())
   }
 
   private renew(): void {
@@ -263,19 +266,21 @@ export class HaNode {
       lease.renew()
     } catch (error) {
       this.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); ${this.stopping ? 'stopping already' : 'stepping down'}`)
-      if (!this.stopping) void this.exclusive(() => this.stepDown())
+      if (!this.stopping) void this.exclusive('step-down', () => this.stepDown())
     }
   }
 
   private async takeOverIfExpired(): Promise<void> {
     if (this.role !== 'standby') return
-    const lease = this.tryAcquire()
+    const lease = acquireIfFree(this.options, this.holderId)
     if (lease === null) return
     const takenAtMs = Date.now()
     this.role = 'promoting'
     this.lease = lease
     await this.replicator?.stop()
     this.replicator = null
+    // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
+    // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
     await this.gateway?.stop()
     this.gateway = null
     try {
@@ -297,8 +302,13 @@ export class HaNode {
     this.sync?.close()
     this.sync = null
     if (gateway !== null) {
-      gateway.executor.stop()
-      await gateway.stop().catch((error: unknown) => this.options.log(`stopping the deposed gateway: ${String(error)}`))
+      try {
+        gateway.executor.stop()
+        await gateway.stop()
+      } catch (error) {
+        // Following is tried all the same: a log this gateway still holds is refused to the standby (FOLLOW_FAILED).
+        this.options.log(`stopping the deposed gateway: ${String(error)}`)
+      }
     }
     await this.follow()
   }
@@ -323,7 +333,7 @@ export class HaNode {
     this.sync = null
     this.lease?.release()
     this.lease = null
-    this.resolveDied(failure)
+    this.death.resolve(failure)
   }
 
   /** What re-syncing (resync.ts) needs of this node. */
@@ -339,6 +349,7 @@ export class HaNode {
       currentGateway: () => this.gateway,
       stillFollowingWith: (gateway) => this.gateway === gateway && this.role === 'standby' && !this.stopping,
       stopping: () => this.stopping,
+      pause: (ms) => this.changes.pause(ms),
       stopReplicator: async () => {
         await this.replicator?.stop()
         this.replicator = null
@@ -353,34 +364,36 @@ export class HaNode {
         this.lastDivergence = divergence
         this.options.log(`divergence report: ${JSON.stringify(divergence)}`)
       },
-      reportSnapshotRecovery: (status) => {
-        this.lastSnapshotRecovery = status
-      },
+      reportSnapshotRecovery: (status) => void (this.lastSnapshotRecovery = status),
     }
   }
 
-  /** Like exclusive, but waits for a role change in progress to finish instead of skipping. */
-  private async whenFree(work: () => Promise<void>): Promise<void> {
-    while (this.busy) await Bun.sleep(10)
-    await this.exclusive(work)
-  }
-
-  /** Role changes run one at a time (a takeover, a step-down and a re-sync never interleave). */
-  private async exclusive(work: () => Promise<void>): Promise<void> {
-    if (this.busy) return
-    this.busy = true
-    try {
-      await work()
-    } catch (error) {
-      const failure = syncFailureOf(error)
-      if (failure !== null) await this.fail(failure)
-      else {
-        this.options.log(`ha: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-        // Every role change ends following or leading; one that threw with no gateway left could not follow again.
-        if (this.role === 'standby' && this.gateway === null && !this.stopping) await this.fail(new FollowFailedError(error))
+  /**
+   * Runs a role change: one at a time (a takeover, a step-down and a re-sync never interleave; skipped while another
+   * runs, unless `waitForFree`), none once stop() began, each checked to end in a steady state.
+   */
+  private exclusive(name: string, work: () => Promise<void>, waitForFree = false): Promise<void> {
+    const change = async (): Promise<void> => {
+      let cause: unknown = null
+      try {
+        await work()
+      } catch (error) {
+        const failure = syncFailureOf(error)
+        if (failure !== null) return this.fail(failure)
+        this.options.log(`ha: ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+        cause = error
       }
-    } finally {
-      this.busy = false
+      await this.failIfUnsteady(name, cause)
     }
+    return waitForFree ? this.changes.whenFree(name, change) : this.changes.run(name, change)
+  }
+
+  /** The end of a role change: a node neither leading, following, stopped nor failed stops for good (steady-state.ts). */
+  private async failIfUnsteady(change: string, cause: unknown): Promise<void> {
+    if (this.stopping) return // stop() tears down whatever the change left
+    const state = unsteadyStateOf({ role: this.role, gateway: this.gateway, holdsLease: this.lease !== null, following: this.replicator !== null })
+    if (state === null) return
+    // A standby that could not follow again (no gateway, or one the HTTP layer did not take) keeps its FOLLOW_FAILED.
+    await this.fail(this.role === 'standby' ? new FollowFailedError(cause ?? state) : new NodeStuckError(change, state, cause))
   }
 }

@@ -11,6 +11,10 @@
  *   (snapshot-recovery.ts: the old log moved aside, all or nothing) and follow from there. A failure is reported
  *   (/health `ha.last_snapshot_recovery`, with its code) and retried after the longest replication backoff.
  *
+ * Stopping (HaNode.stop waits for a re-sync): one that has not begun to change the data dir when stop() begins is
+ * abandoned there — the gateway stays the node's, for stop() to close — and its backoff ends early; one that has
+ * begun finishes (or rolls back) first, and starts no gateway after it.
+ *
  * On either path a failed fsync is fatal (durable-fs.ts): the SyncFailedError is thrown on, never retried, and HaNode
  * stops for good; a restart finishes or rolls back the data dir's swap from what is on disk.
  */
@@ -53,6 +57,8 @@ export interface ResyncSteps extends SetAsideSteps {
   stillFollowingWith(gateway: Gateway): boolean
   /** stop() has begun: nothing more is started or swapped. */
   stopping(): boolean
+  /** Sleeps `ms`, or less if stop() begins meanwhile. */
+  pause(ms: number): Promise<void>
   /** Stops pulling from the leader (the node has no replicator until `startReplicator` or `follow`). */
   stopReplicator(): Promise<void>
   startReplicator(gateway: Gateway): void
@@ -79,10 +85,11 @@ export async function resyncAfterDivergence(leaderUrl: string, message: string, 
     // Nothing has changed yet: this gateway keeps its log and follows again, so the leader (maybe another one by
     // then) is asked anew. Left as it was, the node would have no replicator until restarted.
     steps.log(`finding the LSN shared with ${leaderUrl} failed (${error instanceof Error ? error.message : String(error)}); following again`)
-    await Bun.sleep(backoffMsMax)
+    await steps.pause(backoffMsMax)
     if (steps.stillFollowingWith(gateway)) steps.startReplicator(gateway)
     return
   }
+  if (steps.stopping()) return void steps.log(`re-sync abandoned before setting the records after LSN ${commonLsn} aside: the node is stopping`)
   const discarded = framesBeyond(wal, commonLsn)
   await steps.stopGateway(gateway)
   await setAsideAndFollow(commonLsn, discarded, steps)
@@ -104,6 +111,7 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   const previousLastLsn = gateway.engine.wal.lastLsn
   try {
     const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: setup.bytesMax })
+    if (steps.stopping()) return void steps.log(`snapshot recovery abandoned before the install: the node is stopping`)
     await steps.stopGateway(gateway)
     const report = await installLeaderSnapshot(steps.dataDir, snapshot, {
       ...access, envelopeBytesMax: steps.replication.envelopeBytesMax, keep: setup.keep, previousLastLsn, io: steps.io,
@@ -118,7 +126,7 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
     steps.reportSnapshotRecovery({ state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: detail })
     if (failure !== null) throw error // fatal, never retried: HaNode stops
     steps.log(`snapshot recovery failed: ${code}: ${detail}; retrying`)
-    await Bun.sleep(steps.replication.backoffMsMax)
+    await steps.pause(steps.replication.backoffMsMax)
   }
   const current = steps.currentGateway()
   if (current === null) {

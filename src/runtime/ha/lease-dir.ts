@@ -1,0 +1,33 @@
+/**
+ * An HA node's reads and takes of the shared lease directory (wal/lease.ts): taking the lease when it is free, and
+ * naming the leader from the current lease, whose holder id carries the holder's advertised URL (`<node id> <url>`).
+ */
+
+import { Lease, LeaseError, readCurrentLease } from '../../../wal/index.ts'
+
+export interface LeaseDirAccess {
+  leaseDir: string
+  leaseTtlMs: number
+  clockSkewMsMax: number
+}
+
+/** The lease taken for `holderId`, or null when another holds it (or won the race to take it). */
+export function acquireIfFree(access: LeaseDirAccess, holderId: string): Lease | null {
+  try {
+    return Lease.acquire({ dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax })
+  } catch (error) {
+    if (error instanceof LeaseError && (error.code === 'LEASE_HELD' || error.code === 'LEASE_RACE_LOST')) return null
+    throw error
+  }
+}
+
+/** The leader's URL as the current lease names it (null if none, if it has expired, or if it cannot be read). */
+export function leaderUrlIn(access: LeaseDirAccess): string | null {
+  try {
+    const current = readCurrentLease(access.leaseDir)
+    if (current === null || current.expiresAtMs + access.clockSkewMsMax < Date.now()) return null
+    return current.holderId.split(' ')[1] ?? null
+  } catch {
+    return null
+  }
+}

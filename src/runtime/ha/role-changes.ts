@@ -1,0 +1,113 @@
+/**
+ * The role changes of an HA node (node.ts) — its start-up, a takeover, a step-down, a re-sync — run one at a time, and
+ * stop() waits for the one in progress before it tears the node down: a re-sync still running after stop() resolved
+ * would swap the data dir's log under a process that believes it has stopped (and a supervisor may already have
+ * started the next one on that directory).
+ *
+ * The wait is bounded (`roleChangeWaitMsMax`): a change stuck on a peer that never answers must not hang the
+ * shutdown for good. Past the bound stop() tears down what it can and rejects with StopTimeoutError; the process
+ * should then exit, which ends the change where it stands — every data-dir swap is crash-safe, finished or rolled
+ * back from what is on disk at the next start (interrupted-swaps.ts).
+ */
+
+import type { HaNodeOptions } from './node-options.ts'
+import { SNAPSHOT_RECOVERY_DEFAULTS } from './resync.ts'
+
+/** stop() waited `waitMsMax` and a role change was still running: the caller should exit (see the file comment). */
+export class StopTimeoutError extends Error {
+  override readonly name = 'StopTimeoutError'
+  readonly code = 'STOP_TIMEOUT'
+
+  constructor(
+    readonly change: string,
+    readonly waitMsMax: number,
+  ) {
+    super(`STOP_TIMEOUT: the node's ${change} was still running ${waitMsMax} ms after stop() began; exit, and the next start finishes or rolls back whatever it left in the data dir`)
+  }
+}
+
+/**
+ * How long stop() waits for a role change, from the node's own limits: the longest a change waits on the leader (a
+ * re-sync fetches its snapshot and then pulls up to it, each within the snapshot-recovery timeout), one backoff, and
+ * two lease TTLs of slack for the local work of stopping one gateway and starting another.
+ */
+export function roleChangeWaitMsMax(options: Pick<HaNodeOptions, 'snapshotRecovery' | 'replication' | 'leaseTtlMs'>): number {
+  const snapshotTimeoutMs = (options.snapshotRecovery ?? SNAPSHOT_RECOVERY_DEFAULTS).timeoutMs
+  return 2 * snapshotTimeoutMs + options.replication.backoffMsMax + 2 * options.leaseTtlMs
+}
+
+interface Change {
+  name: string
+  settled: Promise<void>
+}
+
+/**
+ * One role change at a time, none once the node stops (`close`); stop() waits for the one in progress (`settled`).
+ * A change's waits (`pause`) end early when the node stops.
+ */
+export class RoleChanges {
+  private current: Change | null = null
+  private closed = false
+  /** Resolves on close(): a pause (a re-sync's backoff, a wait for the lease) ends early. */
+  private readonly closing = Promise.withResolvers<void>()
+
+  /**
+   * Runs `change` now, unless one is in progress or the changes are closed: then it resolves at once having done
+   * nothing. Otherwise it settles as `change` does (rejecting with its error).
+   */
+  run(name: string, change: () => Promise<void>): Promise<void> {
+    if (this.current !== null || this.closed) return Promise.resolve()
+    const { promise: settled, resolve } = Promise.withResolvers<void>()
+    const entry: Change = { name, settled }
+    // Registered before `change` runs: a stop() it calls on its way (synchronously) already waits for it.
+    this.current = entry
+    let done: Promise<void>
+    try {
+      done = change()
+    } catch (error) {
+      done = Promise.reject(error)
+    }
+    const finish = (): void => {
+      if (this.current === entry) this.current = null
+      resolve()
+    }
+    // Attached before the caller's: by the time the caller goes on, the change is no longer current.
+    done.then(finish, finish)
+    return done
+  }
+
+  /** Like run, but waits for the change in progress (if any) to settle first instead of skipping. */
+  async whenFree(name: string, change: () => Promise<void>): Promise<void> {
+    while (this.current !== null) await this.current.settled
+    return this.run(name, change)
+  }
+
+  /** No change starts from here on (the node is stopping). */
+  close(): void {
+    this.closed = true
+    this.closing.resolve()
+  }
+
+  /** Sleeps `ms`, or less if the changes are closed meanwhile (the node is stopping). */
+  async pause(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | null = null
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.closing.promise])
+    if (timer !== null) clearTimeout(timer)
+  }
+
+  /** Waits for the change in progress to settle, up to `waitMsMax`; resolves with its name if it still runs, else null. */
+  async settled(waitMsMax: number): Promise<string | null> {
+    const deadlineMs = Date.now() + waitMsMax
+    for (let change = this.current; change !== null; change = this.current) {
+      const leftMs = deadlineMs - Date.now()
+      if (leftMs <= 0) return change.name
+      let timer: ReturnType<typeof setTimeout> | null = null
+      const expired = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, leftMs)
+      })
+      await Promise.race([change.settled, expired])
+      if (timer !== null) clearTimeout(timer)
+    }
+    return null
+  }
+}
