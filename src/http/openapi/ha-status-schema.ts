@@ -116,7 +116,7 @@ export const HA_STATUS = v.pipe(
     replicating: flag('A replication stream from the leader is connected'),
     last_takeover_ms: orNull(integer('ms'), 'How long the last takeover took, lease taken to intake open (ms); null: this node never took over'),
     last_divergence: orNull(DIVERGENCE, 'The last time this node found it held records the leader lacks, and what became of them; null: never'),
-    failure: orNull(text('CODE: message'), 'What stopped this node for good (role failed: FSYNC_FAILED, FOLLOW_FAILED); null while it runs'),
+    failure: orNull(text('CODE: message'), 'What stopped this node for good (role failed: FSYNC_FAILED, FOLLOW_FAILED, NODE_STUCK); null while it runs'),
     last_snapshot_recovery: orNull(SNAPSHOT_RECOVERY, "The last time this node started again from the leader's snapshot (or tried to); null: never"),
     sync: v.pipe(v.union([SYNC_LEADING, SYNC_NOT_LEADING]), v.description('Synchronous replication: in full while leading; only the policy otherwise')),
     shadow: orNull(SHADOW, 'Shadow decisions while following: leader commands decided again here; null while leading'),
