@@ -38,6 +38,11 @@ export interface ServeHaDeps {
   log: (line: string) => void
   io: CliIo
   waitForSignal: () => Promise<string>
+  /**
+   * Ends the process now (serve: process.exit). Used when stop() gave up on a role change (STOP_TIMEOUT): that change
+   * would otherwise keep the event loop alive, and act, after the node said it stopped.
+   */
+  exitNow: (code: number) => void
 }
 
 const IDLE_TIMEOUT_SEC = 30
@@ -160,13 +165,15 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   clock.cancelAll()
   current.http?.close()
   deps.verifier.close()
+  if (!stopped) deps.exitNow(EXIT_FAILURE)
   if (!failed) return stopped ? EXIT_OK : EXIT_FAILURE
   return syncFailureOf(stopping) === null ? EXIT_FAILURE : EXIT_IO_ERROR
 }
 
 /**
  * Stops the node; false, having said why, when a role change outlived stop()'s wait (STOP_TIMEOUT): the process exits
- * 1 then, ending the change where it stands (a restart finishes or rolls back what it left in the data dir).
+ * 1 at once then (deps.exitNow), ending the change where it stands (a restart finishes or rolls back what it left in
+ * the data dir).
  */
 async function stopNode(node: HaNode, log: (line: string) => void): Promise<boolean> {
   try {

@@ -83,7 +83,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
       leaseTtlMs: values['lease-ttl-ms'], clockSkewMs: values['clock-skew-ms'], venue: values.venue,
       syncReplication: values['sync-replication'], syncTimeoutMs: values['sync-timeout-ms'],
     }
-    return runServeHa(flags, { config, verifier, buildCommit, log, io, waitForSignal })
+    return runServeHa(flags, { config, verifier, buildCommit, log, io, waitForSignal, exitNow: (code) => process.exit(code) })
   }
   const clock = new StoppableClock()
   log(`starting: mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)

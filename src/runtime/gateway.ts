@@ -50,6 +50,7 @@ export class Gateway {
   /** Sections of the snapshot this start loaded, other than the kernel's (projections restore theirs by name). */
   restoredSections: Map<string, Uint8Array> = new Map()
   private readyFlag = false
+  private stopRun: Promise<void> | null = null
   private readonly unsubscribes: (() => void)[] = []
   private sweepCancel: (() => void) | null = null
   /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
@@ -305,8 +306,17 @@ export class Gateway {
     return this.run({ kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys) })
   }
 
-  /** Stops the executor and venue subscriptions, waits for pending records, closes the log. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the executor and venue subscriptions, waits for pending records, closes the log. Once: a second call (an HA
+   * node's stop() after a role change that was itself stopping this gateway) waits for the first instead of sealing
+   * and snapshotting again.
+   */
+  stop(): Promise<void> {
+    this.stopRun ??= this.stopOnce()
+    return this.stopRun
+  }
+
+  private async stopOnce(): Promise<void> {
     this.readyFlag = false
     this.sweepCancel?.()
     this.sweepCancel = null

@@ -155,6 +155,40 @@ test('stopped while a takeover awaits its leader start: the node does not lead, 
   expect({ role: node.role, gateway: node.gateway !== null, leaseHeldByUs: current?.holderId === node.holderId && (current?.expiresAtMs ?? 0) > 0 }).toEqual({ role: 'stopped', gateway: false, leaseHeldByUs: false })
 }, 30_000)
 
+test("stopped while a takeover awaits its standby gateway's stop: no leader is started after the stop, the lease is given back", async () => {
+  const world = await startWorld({ seed: 31 })
+  worlds.push(world)
+  const held = gate()
+  const roles: string[] = []
+  let standbyStopping = false
+  const { node, leaseDir } = takeoverNode(cleanups, (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+    roles.push(role)
+    if (role === 'leader') {
+      if (lease === null) throw new Error('no lease')
+      return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
+    }
+    const standby = await Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    const stop = standby.stop.bind(standby)
+    standby.stop = async () => {
+      standbyStopping = true
+      await held.passed
+      await stop()
+    }
+    return standby
+  })
+  await node.start()
+  await waitFor(() => standbyStopping, 5_000, "the takeover stopping its standby gateway")
+  await stopWhileHeld(node, held)
+  await Bun.sleep(300)
+  const current = readCurrentLease(leaseDir)
+  expect({ roles, role: node.role, gateway: node.gateway !== null, leaseHeldByUs: current?.holderId === node.holderId && (current?.expiresAtMs ?? 0) > 0 }).toEqual({
+    roles: ['standby'],
+    role: 'stopped',
+    gateway: false,
+    leaseHeldByUs: false,
+  })
+}, 30_000)
+
 test("stopped while a takeover's leader start, already through, has not returned: that leader gateway is stopped, the node does not lead", async () => {
   const world = await startWorld({ seed: 12 })
   worlds.push(world)

@@ -165,6 +165,8 @@ export class HaNode {
 
   /** Opens the log for writing at the lease's epoch, bootstraps, and only then reports leader. */
   private async lead(lease: Lease, takenAtMs: number | null): Promise<void> {
+    // A takeover resumed after stop() began (it awaited its standby's stop) starts no leader: it would call venues.
+    if (this.stopping) return this.giveUp(lease)
     this.lease = lease
     this.role = 'promoting'
     this.options.log(`lease epoch ${lease.epoch} taken; bootstrapping as leader`)
@@ -194,9 +196,7 @@ export class HaNode {
       // A node that does not lead must not hold the lease: kept, every tick would renew it and no other node could
       // ever take over. Giving it up also fences whatever the start got to (a log opened at this epoch, an executor
       // started): both re-check the lease before acknowledging or calling a venue.
-      lease.release()
-      if (this.lease === lease) this.lease = null
-      this.role = this.stopping ? 'stopped' : 'starting'
+      this.giveUp(lease)
       // The HTTP layer could not take the started gateway (onGateway threw): stopped, as a start that failed, rather
       // than left running unseen (its executor too) while the node follows again.
       if (gateway !== null) {
@@ -215,6 +215,13 @@ export class HaNode {
     }
     if (takenAtMs !== null) this.lastTakeoverMs = Date.now() - takenAtMs
     this.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
+  }
+
+  /** Releases `lease` and leaves the leader's path: stopped if stop() has begun, else starting (to follow again). */
+  private giveUp(lease: Lease): void {
+    lease.release()
+    if (this.lease === lease) this.lease = null
+    this.role = this.stopping ? 'stopped' : 'starting'
   }
 
   private newSync(engine: Engine, isCurrent: () => boolean): SyncReplication {
