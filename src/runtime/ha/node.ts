@@ -36,7 +36,7 @@ import type { DivergenceReport } from './divergence.ts'
 import { syncFailureOf } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
-import type { HaNodeStatus } from './node-status.ts'
+import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { acquireIfFree, leaderUrlIn } from './lease-dir.ts'
 import { Replicator } from './replicator.ts'
@@ -88,25 +88,8 @@ export class HaNode {
   }
 
   status(): HaNodeStatus {
-    const replication = this.replicator?.status
-    return {
-      role: this.role,
-      node_id: this.options.nodeId,
-      epoch: this.lease?.epoch ?? this.gateway?.engine.wal.lastEpoch ?? 0,
-      leader: this.role === 'leader' ? this.options.advertiseUrl : this.leaderUrl(),
-      ready: this.role === 'leader' ? (this.gateway?.ready ?? false) : replication?.connected === true,
-      lag_records: replication?.lagRecords ?? 0,
-      replicating: replication?.connected ?? false,
-      last_takeover_ms: this.lastTakeoverMs,
-      last_divergence: this.lastDivergence,
-      failure: this.failure?.message ?? null,
-      last_snapshot_recovery: this.lastSnapshotRecovery,
-      sync: this.sync?.status() ?? { policy: this.options.sync?.policy ?? 'off', state: 'down' },
-      // Shadow decisions of this node while it follows (null while leading): counts and the last mismatches.
-      shadow: this.gateway?.engine.shadow?.stats ?? null,
-      // Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them).
-      command_record_failures: this.gateway?.engine.commandRecordFailures ?? 0,
-    }
+    const { nodeId, advertiseUrl, sync } = this.options
+    return nodeStatusOf(this, { nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status })
   }
 
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
