@@ -23,7 +23,16 @@ import { startTestGateway, type TestGateway } from './fixture.ts'
 
 type Json = Record<string, unknown>
 
-const HA: HaHttp = { replicationToken: 'openapi-spec-token', isLeader: () => true, leaderUrl: () => null, status: () => ({}), chunkBytesMax: 64 * 1024, heartbeatMs: 1_000 }
+const HA: HaHttp = {
+  replicationToken: 'openapi-spec-token',
+  isLeader: () => true,
+  leaderUrl: () => null,
+  status: () => {
+    throw new Error('this fake HA node has no status: the spec does not ask /health')
+  },
+  chunkBytesMax: 64 * 1024,
+  heartbeatMs: 1_000,
+}
 
 /** The schema each GET route parses its query with; a GET not named here reads no query. */
 const QUERY_SCHEMAS: Record<string, GenericSchema> = {

@@ -20,7 +20,16 @@ import { documentedAnswers } from './openapi-departures.ts'
 
 type Json = Record<string, unknown>
 
-const HA: HaHttp = { replicationToken: 'openapi-shapes-token', isLeader: () => true, leaderUrl: () => null, status: () => ({}), chunkBytesMax: 64 * 1024, heartbeatMs: 1_000 }
+const HA: HaHttp = {
+  replicationToken: 'openapi-shapes-token',
+  isLeader: () => true,
+  leaderUrl: () => null,
+  status: () => {
+    throw new Error('this fake HA node has no status: the spec does not ask /health')
+  },
+  chunkBytesMax: 64 * 1024,
+  heartbeatMs: 1_000,
+}
 
 let keyDir: string
 let gw: TestGateway

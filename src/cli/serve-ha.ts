@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import type { Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
-import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type HttpService } from '../http/index.ts'
+import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
@@ -185,10 +185,15 @@ async function stopNode(node: HaNode, log: (line: string) => void): Promise<bool
   }
 }
 
-/** Every answer but /health/live's until the node's first gateway is up (its 503 is documented for /health too). */
+/**
+ * Every answer but /health/live's until the node's first gateway is up (its 503 is documented for /health too). Both
+ * bodies are typed as the document's (the Error component is tied to ErrorBody, /health/live to LiveBody), so tsc fails
+ * when either parts from it.
+ */
 export function answerWhileStarting(request: Request): Response {
-  if (new URL(request.url).pathname === '/health/live') return Response.json({ live: true })
-  return Response.json({ error: { code: 'UNAVAILABLE', message: 'the node is starting', details: {} } }, { status: 503, headers: { 'Retry-After': '1' } })
+  if (new URL(request.url).pathname === '/health/live') return Response.json({ live: true } satisfies LiveBody)
+  const body: ErrorBody = { error: { code: 'UNAVAILABLE', message: 'the node is starting', details: {} } }
+  return Response.json(body, { status: 503, headers: { 'Retry-After': '1' } })
 }
 
 function parseVenue(spec: string | undefined): { hostname: string; port: number } | null {

@@ -6,6 +6,7 @@
 import type { Hono } from 'hono'
 import type { Config } from '../config/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
+import type { NodeRole } from '../runtime/ha/index.ts'
 import { createApp } from './app.ts'
 import { HTTP_DEFAULTS } from './defaults.ts'
 import type { AuthEnv, Verifier } from './auth/index.ts'
@@ -26,7 +27,7 @@ export interface HttpServiceOptions {
   sse: Config['sse']
   limits?: Partial<HttpLimits>
   sseSubscribersMax?: number
-  role?: () => string
+  role?: () => NodeRole
   ha?: HaHttp
   log?: (message: string, error: unknown) => void
 }

@@ -4,6 +4,7 @@
  */
 
 import type { Gateway } from '../runtime/gateway.ts'
+import type { HaNodeStatus, NodeRole } from '../runtime/ha/index.ts'
 import type { SnapshotStore } from '../runtime/snapshot/index.ts'
 import type { Verifier } from './auth/index.ts'
 import type { LoadShedder } from './backpressure/index.ts'
@@ -41,8 +42,8 @@ export interface HaHttp {
   isLeader: () => boolean
   /** The leader's base URL as the lease names it (for NOT_LEADER answers), or null. */
   leaderUrl: () => string | null
-  /** Role, epoch, lag and readiness for /health. */
-  status: () => Record<string, unknown>
+  /** Role, epoch, lag and readiness for /health (its `ha`). */
+  status: () => HaNodeStatus
   /** Bytes of frames per replication envelope; heartbeat interval of an idle stream. */
   chunkBytesMax: number
   heartbeatMs: number
@@ -63,7 +64,7 @@ export interface Services {
   metrics: GatewayMetrics
   limits: HttpLimits
   /** HA role reported by /health; `leader` for a single node. */
-  role: () => string
+  role: () => NodeRole
   configDigest: string
   /** True once shutdown began: new requests get 503 while in-flight ones finish. */
   draining: () => boolean

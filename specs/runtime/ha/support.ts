@@ -14,7 +14,9 @@ export function haHttp(overrides: Partial<HaHttp> = {}): HaHttp {
     replicationToken: TOKEN,
     isLeader: () => true,
     leaderUrl: () => null,
-    status: () => ({}),
+    status: () => {
+      throw new Error('this fake HA node has no status: the spec does not ask /health')
+    },
     chunkBytesMax: 64 * 1024,
     heartbeatMs: 100,
     ...overrides,

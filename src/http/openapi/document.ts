@@ -4,9 +4,9 @@
  * (@valibot/to-json-schema; transforms and custom checks have no JSON Schema form and are described in words instead),
  * so the document cannot drift from what the server accepts. Paths and responses are listed by hand: they are the
  * API's table of contents. The answers of /health (with an HA node's status) and /v1/stats are generated from valibot
- * schemas too (health-schema.ts, ha-status-schema.ts, stats-schema.ts); tsc ties the HA status and /v1/stats to the
- * types they are built as. specs/http/openapi-routes.test.ts holds the document to the app's routes both ways; openapi-shapes.test.ts
- * and openapi-health.test.ts hold real answers to it.
+ * schemas too (health-schema.ts, ha-status-schema.ts, stats-schema.ts); tsc ties /health, the HA status, /v1/stats
+ * and the Error component to the types they are built as. specs/http/openapi-routes.test.ts holds the document to the
+ * app's routes both ways; openapi-shapes.test.ts and openapi-health.test.ts hold real answers to it.
  *
  * Why not hono-openapi: it would wrap every route in its validator middleware for a document we can produce from the
  * same schemas with one small, pure converter — and the routes here validate in a fixed order (body, key, role, load)
@@ -15,7 +15,7 @@
 
 import { assert } from '../../domain/assert.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
-import { ERROR_CODES } from '../errors.ts'
+import { ERROR_CODES, type ErrorBody } from '../errors.ts'
 import { adminPart } from './paths-admin.ts'
 import { auditPart } from './paths-audit.ts'
 import { backofficePart } from './paths-backoffice.ts'
@@ -23,7 +23,7 @@ import { ordersPart } from './paths-orders.ts'
 import { replicationPart } from './paths-replication.ts'
 import { servicePart } from './paths-service.ts'
 import { streamsPart } from './paths-streams.ts'
-import type { DocumentPart, Json, Tag } from './shared.ts'
+import { record, type DocumentPart, type Json, type SchemaFields, type Tag } from './shared.ts'
 
 export interface OpenApiDocumentOptions {
   version: string
@@ -41,21 +41,14 @@ const TAGS: Record<Tag, string> = {
   replication: 'Internal: log replication between the two nodes of an HA pair (shared replication token)',
 }
 
-const ERROR_SCHEMA: Json = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'details'],
-      properties: {
-        code: { type: 'string', enum: [...Object.keys(ERROR_CODES), ...REASON_CODES] },
-        message: { type: 'string' },
-        details: { type: 'object' },
-      },
-    },
-  },
-}
+/** The Error component: the body of every error answer (ErrorBody, errors.ts), tied to it by tsc field by field. */
+const ERROR_SCHEMA: Json = record({
+  error: record({
+    code: { type: 'string', enum: [...Object.keys(ERROR_CODES), ...REASON_CODES] },
+    message: { type: 'string' },
+    details: { type: 'object' },
+  } satisfies SchemaFields<ErrorBody['error']>),
+} satisfies SchemaFields<ErrorBody>)
 
 export function openApiDocument(options: OpenApiDocumentOptions): Json {
   const parts: DocumentPart[] = [ordersPart(), streamsPart(), adminPart(), backofficePart(), auditPart(), servicePart()]

@@ -3,14 +3,13 @@
  * or draining): the log, the worker threads (worker-threads.ts), the audit self-check (audit-status.ts) and, on a node
  * of an HA pair, `ha` (ha-status-schema.ts). The document's Health component is generated from HEALTH;
  * specs/http/openapi-health.test.ts holds real answers to it (a single node ready and draining, an HA leader, a
- * standby, a standby that took over).
+ * standby, a standby that took over); tsc holds the route to it (HealthBody).
  */
 
 import * as v from 'valibot'
 import type { Durability } from '../../../wal/index.ts'
 import { MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
 import type { PriorityOutcome } from '../../runtime/thread-priority.ts'
-import type { auditStatusJson } from '../routes/audit-status.ts'
 import { count, flag, orNull, text, type Same } from './answer-fields.ts'
 import { HA_STATUS, NODE_ROLE } from './ha-status-schema.ts'
 
@@ -68,10 +67,19 @@ export const HEALTH = v.pipe(
   v.description('200 when ready, 503 when not: the body says which part is missing either way. `ha` only on a node of an HA pair'),
 )
 
+/**
+ * What the route builds (routes/health.ts, with worker-threads.ts and audit-status.ts for their parts): a field added,
+ * dropped, renamed or retyped on either side fails tsc there.
+ */
 export type HealthBody = v.InferOutput<typeof HEALTH>
 
-// tsc fails here when what the route builds and this schema part ways.
+/** The body of `GET /health/live` (routes/health.ts; an HA node still starting answers it too: src/cli/serve-ha.ts). */
+export interface LiveBody {
+  live: true
+}
+
+// The route's values are assignable to the schema's; these check the other way too (the schema lists no value the
+// runtime never takes), which assignability alone would not.
 type Lowered = Extract<PriorityOutcome, { lowered: true }>
 const durabilitiesMatch: Same<(typeof DURABILITIES)[number], Durability> = true
 const threadPoliciesMatch: Same<(typeof THREAD_POLICIES)[number], Lowered['policy']> = true
-const auditMatches: Same<v.InferOutput<typeof AUDIT>, NonNullable<ReturnType<typeof auditStatusJson>>> = true

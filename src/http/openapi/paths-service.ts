@@ -4,8 +4,8 @@
  */
 
 import { HA_STATUS } from './ha-status-schema.ts'
-import { HEALTH } from './health-schema.ts'
-import { answerComponents, errorResponse, jsonAnswer, jsonContent, operation, record, ref, type DocumentPart } from './shared.ts'
+import { HEALTH, type LiveBody } from './health-schema.ts'
+import { answerComponents, errorResponse, jsonAnswer, jsonContent, operation, record, ref, type DocumentPart, type SchemaFields } from './shared.ts'
 
 const DRAINING = errorResponse('The gateway is draining (shutting down)')
 
@@ -35,7 +35,7 @@ export function servicePart(): DocumentPart {
           summary: 'Bare liveness probe: the process answers. Anyone; answered while draining',
           security: 'none',
           errors: [],
-          responses: { '200': jsonAnswer('{ live: true }', record({ live: { const: true } })) },
+          responses: { '200': jsonAnswer('{ live: true }', record({ live: { const: true } } satisfies SchemaFields<LiveBody>)) },
         }),
       },
       '/metrics': {

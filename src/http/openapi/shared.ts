@@ -52,6 +52,12 @@ export const decimal = (description?: string): Json => ({ type: 'string', descri
 export const integer = (description: string): Json => ({ type: 'integer', description })
 export const nullable = (type: string, description: string): Json => ({ type: [type, 'null'], description })
 
+/**
+ * The JSON Schema of each field of T, by the field's name: a hand-written schema of an answer typed as an interface
+ * (ErrorBody, LiveBody) says `satisfies SchemaFields<T>`, so tsc fails when a field is in one and not the other.
+ */
+export type SchemaFields<T> = { [K in keyof T]-?: Json }
+
 /** An object whose every property is always present. */
 export function record(properties: Record<string, Json>, description?: string): Json {
   return { type: 'object', required: Object.keys(properties), properties, ...(description === undefined ? {} : { description }) }

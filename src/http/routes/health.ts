@@ -2,9 +2,15 @@
  * `/health`: liveness (the process answers), readiness (intake open: bootstrap done, log healthy, not draining), HA
  * role and log position. 200 when ready, 503 when not — the body says which part is missing either way.
  * `/health/live` is the bare liveness probe.
+ *
+ * The body is built as HealthBody, the output type of the schema the document's Health component is generated from
+ * (openapi/health-schema.ts): a field the route adds, drops, renames or retypes without the schema, or the schema
+ * without the route, fails tsc. Its parts built elsewhere are typed the same way (worker-threads.ts, audit-status.ts,
+ * and `ha`: HaNodeStatus, tied to the HaStatus component in ha-status-schema.ts).
  */
 
 import { Hono } from 'hono'
+import type { HealthBody, LiveBody } from '../openapi/health-schema.ts'
 import type { Services } from '../services.ts'
 import { auditStatusJson, registerAuditStatusMetrics } from './audit-status.ts'
 import { registerWorkerThreadMetrics, workerThreadsJson } from './worker-threads.ts'
@@ -13,13 +19,13 @@ export function healthRoutes(services: Services): Hono {
   const app = new Hono()
   registerWorkerThreadMetrics(services)
   registerAuditStatusMetrics(services)
-  app.get('/health/live', (c) => c.json({ live: true }))
+  app.get('/health/live', (c) => c.json({ live: true } satisfies LiveBody))
   app.get('/health', (c) => {
     const { gateway } = services
     const wal = gateway.engine.wal
     const draining = services.draining()
     const ready = gateway.ready && !draining
-    const body = {
+    const body: HealthBody = {
       live: true,
       ready,
       draining,
@@ -39,7 +45,8 @@ export function healthRoutes(services: Services): Hono {
       threads: workerThreadsJson(services),
       // The audit self-check's progress (null: no audit duty); compaction keeps what it has not verified.
       audit: auditStatusJson(services),
-      ...(services.ha === undefined ? {} : { ha: services.ha.status() }),
+      // `satisfies`: a spread's fields escape the excess-property check of the literal around it.
+      ...(services.ha === undefined ? {} : ({ ha: services.ha.status() } satisfies Pick<HealthBody, 'ha'>)),
     }
     return c.json(body, ready ? 200 : 503)
   })

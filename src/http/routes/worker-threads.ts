@@ -7,6 +7,7 @@
 
 import { openBackOfficeOf } from '../../backoffice/index.ts'
 import type { WorkerThreadStatus } from '../../runtime/worker-channel.ts'
+import type { HealthBody } from '../openapi/health-schema.ts'
 import type { Services } from '../services.ts'
 
 /** Each worker thread's status; null for a duty this gateway does not run (no back office open, no audit). */
@@ -14,13 +15,16 @@ export function workerThreads(services: Services): { replay: WorkerThreadStatus 
   return { replay: openBackOfficeOf(services.gateway)?.replayThread ?? null, self_check: services.gateway.audit?.selfCheckThread ?? null }
 }
 
-export function workerThreadsJson(services: Services): Record<string, object | null> {
-  const json: Record<string, object | null> = {}
-  for (const [name, status] of Object.entries(workerThreads(services))) json[name] = status === null ? null : statusJson(status)
-  return json
+/** /health's `threads`, typed as the schema's (openapi/health-schema.ts): tsc fails if the two part ways. */
+export function workerThreadsJson(services: Services): HealthBody['threads'] {
+  const { replay, self_check } = workerThreads(services)
+  return { replay: replay === null ? null : statusJson(replay), self_check: self_check === null ? null : statusJson(self_check) }
 }
 
-function statusJson(status: WorkerThreadStatus): object {
+type WorkerThreadJson = NonNullable<HealthBody['threads']['replay']>
+type LoweredJson = Extract<NonNullable<WorkerThreadJson['priority']>, { lowered: true }>
+
+function statusJson(status: WorkerThreadStatus): WorkerThreadJson {
   const { priority } = status
   return {
     running: status.running,
@@ -28,7 +32,12 @@ function statusJson(status: WorkerThreadStatus): object {
       priority === null
         ? null
         : priority.lowered
-          ? { lowered: true, nice: priority.nice, policy: priority.policy, ...(priority.policyRefusal === undefined ? {} : { policy_refusal: priority.policyRefusal }) }
+          ? {
+              lowered: true,
+              nice: priority.nice,
+              policy: priority.policy,
+              ...(priority.policyRefusal === undefined ? {} : ({ policy_refusal: priority.policyRefusal } satisfies Pick<LoweredJson, 'policy_refusal'>)),
+            }
           : { lowered: false, reason: priority.reason },
     answer_waiting_ms: Math.round(status.answerWaitingMs),
   }
