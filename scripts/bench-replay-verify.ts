@@ -9,7 +9,7 @@
  * (the stored query model written). Then R times each (default 5, after one warm-up run), on two copies:
  *   - whole:     the log from genesis; the stored query model and both sections compared with a rebuild from it,
  *   - compacted: the log compacted below the older snapshot, so the query model is rebuilt from its section.
- * Each run counts the sections decoded (src/backoffice/section.ts sectionDecodes) and the time spent decoding, and
+ * Each run counts the sections decoded (replay-verify's onSectionDecoded observer) and the time spent decoding, and
  * times replay-verify as a whole and its query-model part. Every run must find everything matching; its verdicts
  * (per snapshot and per query-model check) are printed so that runs of two builds can be compared.
  * Progress on stderr; the last line of stdout is one JSON object with the medians.
@@ -19,7 +19,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { backOfficeOf, backOfficeSectionSource, sectionDecodes } from '../src/backoffice/index.ts'
+import { backOfficeOf, backOfficeSectionSource } from '../src/backoffice/index.ts'
 import type { Gateway } from '../src/runtime/gateway.ts'
 import { compactOffline, replayVerify, type ReplayVerifyReport } from '../src/runtime/snapshot/index.ts'
 import { startWorld, type World } from '../specs/runtime/harness.ts'
@@ -122,14 +122,18 @@ function measure(name: string, dir: string): { sectionDecodesPerRun: number; dec
 }
 
 function once(dir: string): RunFigures {
-  const before = { ...sectionDecodes }
+  const decodes = { count: 0, elapsedMs: 0 }
+  const onSectionDecoded = (elapsedMs: number): void => {
+    decodes.count++
+    decodes.elapsedMs += elapsedMs
+  }
   const started = performance.now()
-  const report = replayVerify(dir, { from: 'auto' })
+  const report = replayVerify(dir, { from: 'auto', onSectionDecoded })
   const wallMs = performance.now() - started
   if (!report.ok) throw new Error(`replay-verify found differences: ${JSON.stringify(report.problems)} ${JSON.stringify(report.queryModel?.checks)}`)
   return {
-    sectionDecodes: sectionDecodes.count - before.count,
-    decodeMs: sectionDecodes.elapsedMs - before.elapsedMs,
+    sectionDecodes: decodes.count,
+    decodeMs: decodes.elapsedMs,
     queryModelMs: report.queryModel?.elapsedMs ?? 0,
     wallMs,
     verdicts: verdictsOf(report),

@@ -34,8 +34,8 @@ export { balanceRowsOf } from './balances.ts'
 export { foldFrame } from './fold.ts'
 export { QueryModelRebuild } from './rebuild.ts'
 export {
-  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionDecodes, sectionHeaderOf, type BackOfficeSection,
-  type SectionHeader,
+  BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionHeaderOf, type BackOfficeSection,
+  type DecodeSectionOptions, type SectionDecodeObserver, type SectionHeader,
 } from './section.ts'
 export { replaceStoreFile } from './store-file.ts'
 export { diffAmounts, ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type LedgerFigures, type Observation } from './internal-checks.ts'

@@ -119,7 +119,7 @@ function imageCheck(section: BackOfficeSection): { problem: string | null; versi
 function usableSection(bytes: Uint8Array, engine: Engine): { section: BackOfficeSection | null; problem: string | null } {
   const wal = engine.wal
   try {
-    const section = decodeSection(bytes, engine.state)
+    const section = decodeSection(bytes, { upgradeFrom: engine.state })
     const { lsn, chainHead } = section.header
     if (lsn < wal.firstLsn || lsn > wal.lastLsn) throw new BackOfficeSectionError('LOG_MISMATCH', `section at LSN ${lsn}, the log holds ${wal.firstLsn}..${wal.lastLsn}`)
     for (const frame of wal.read(lsn, { toLsn: lsn })) {

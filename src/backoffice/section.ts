@@ -127,20 +127,29 @@ export interface SectionUpgradeSource {
   config: { params: KernelParams } | null
 }
 
-/**
- * How many sections decodeSection has decoded in this process, and the time it spent: a decode parses and checks the
- * whole ledger, so the offline tools decode each section once (specs/runtime/snapshot/section-decodes.test.ts,
- * scripts/bench-replay-verify.ts count them here).
- */
-export const sectionDecodes = { count: 0, elapsedMs: 0 }
+/** Told of a decode, with the time it took (ms), whether it succeeded or threw. */
+export type SectionDecodeObserver = (elapsedMs: number) => void
 
-export function decodeSection(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource | null = null): BackOfficeSection {
+export interface DecodeSectionOptions {
+  /** What a version 1 section lacks and the running kernel knows; absent or null offline (see SectionUpgradeSource). */
+  upgradeFrom?: SectionUpgradeSource | null
+  /**
+   * Told of this decode: a decode parses and checks the whole ledger, so the offline tools decode each section once.
+   * replay-verify and `egress snapshot` take one in their options and hand it down to every decode they make
+   * (specs/runtime/snapshot/section-decodes.test.ts and scripts/bench-replay-verify.ts count with it).
+   */
+  onDecoded?: SectionDecodeObserver
+}
+
+export function decodeSection(bytes: Uint8Array, options: DecodeSectionOptions = {}): BackOfficeSection {
+  const upgradeFrom = options.upgradeFrom ?? null
+  const { onDecoded } = options
+  if (onDecoded === undefined) return decodeSectionOnce(bytes, upgradeFrom)
   const started = performance.now()
   try {
     return decodeSectionOnce(bytes, upgradeFrom)
   } finally {
-    sectionDecodes.count++
-    sectionDecodes.elapsedMs += performance.now() - started
+    onDecoded(performance.now() - started)
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { backOfficeOf, backOfficeSectionSource, sectionDecodes } from '../../../src/backoffice/index.ts'
+import { backOfficeOf, backOfficeSectionSource, type SectionDecodeObserver } from '../../../src/backoffice/index.ts'
 import type { Gateway } from '../../../src/runtime/gateway.ts'
 import { compactOffline, replayVerify, snapshotOffline } from '../../../src/runtime/snapshot/index.ts'
 import { removeDir, run, startWorld } from '../harness.ts'
@@ -10,11 +10,11 @@ afterAll(() => {
   for (const dir of dirs) removeDir(dir)
 })
 
-/** How many back-office sections `work` decoded (a decode parses and checks a whole ledger). */
-function decodesOf<T>(work: () => T): { result: T; decodes: number } {
-  const before = sectionDecodes.count
-  const result = work()
-  return { result, decodes: sectionDecodes.count - before }
+/** How many back-office sections `work` decoded (a decode parses and checks a whole ledger), as its observer was told. */
+function decodesOf<T>(work: (onSectionDecoded: SectionDecodeObserver) => T): { result: T; decodes: number } {
+  let decodes = 0
+  const result = work(() => void decodes++)
+  return { result, decodes }
 }
 
 describe('the offline tools decode each back-office section once', () => {
@@ -32,19 +32,19 @@ describe('the offline tools decode each back-office section once', () => {
     expect(world.errors).toEqual([])
 
     // One section (the snapshot's) besides the stored query model, from genesis.
-    const whole = decodesOf(() => replayVerify(world.dir, { from: 'auto' }))
+    const whole = decodesOf((onSectionDecoded) => replayVerify(world.dir, { from: 'auto', onSectionDecoded }))
     expect(whole.result.ok).toBe(true)
     expect(whole.result.queryModel?.checks.map((check) => check.status)).toEqual(['match', 'match'])
 
     // egress snapshot from that snapshot's section: decoded once for its lots rule and as the rebuild's start.
-    const written = decodesOf(() => snapshotOffline(world.dir, { keep: 3, nowMs: 1 }))
+    const written = decodesOf((onSectionDecoded) => snapshotOffline(world.dir, { keep: 3, nowMs: 1, onSectionDecoded }))
     expect(written.result.written).not.toBeNull()
     expect(written.result.backOffice).toHaveProperty('lsn')
 
     // Compacted: the query model is rebuilt from the older snapshot's section, the same decode its own check made.
     const compacted = await compactOffline(world.dir, { mode: 'delete', archiveDir: null, keep: 3, dryRun: false })
     expect(compacted.firstLsnAfter).toBeGreaterThan(1)
-    const fromSection = decodesOf(() => replayVerify(world.dir, { from: 'auto' }))
+    const fromSection = decodesOf((onSectionDecoded) => replayVerify(world.dir, { from: 'auto', onSectionDecoded }))
     expect(fromSection.result.ok).toBe(true)
     expect(fromSection.result.queryModel?.base.kind).toBe('section')
     expect(fromSection.result.queryModel?.checks.map((check) => check.status)).toEqual(['match', 'match', 'match'])

@@ -27,6 +27,6 @@ export {
 } from './snapshotter.ts'
 export { rebuildState, type RebuildLog, type RebuildOptions, type RebuildResult } from './rebuild.ts'
 export { diffStates } from './diff.ts'
-export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, type OfflineSnapshotResult } from './offline.ts'
+export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, type OfflineSnapshotOptions, type OfflineSnapshotResult } from './offline.ts'
 export { replayVerify, type ReplayVerifyOptions, type ReplayVerifyReport, type SnapshotCheck } from './replay-verify.ts'
 export { queryModelOk, STORED_QUERY_MODEL, verifyQueryModel, type QueryModelCheck, type QueryModelReport } from './verify-query-model.ts'

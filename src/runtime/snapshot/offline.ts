@@ -6,7 +6,10 @@
 
 import { join } from 'node:path'
 import { nodeIo, openReadOnly, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, type BackOfficeSection } from '../../backoffice/index.ts'
+import {
+  BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, type BackOfficeSection, type DecodeSectionOptions,
+  type SectionDecodeObserver,
+} from '../../backoffice/index.ts'
 import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt, loadNewestValid } from './load.ts'
@@ -35,7 +38,16 @@ export interface OfflineSnapshotResult {
   elapsedMs: number
 }
 
-export function snapshotOffline(dataDir: string, options: { keep: number; nowMs: number; io?: WalIo; onProgress?: (lsn: number, records: number) => void }): OfflineSnapshotResult {
+export interface OfflineSnapshotOptions {
+  keep: number
+  nowMs: number
+  io?: WalIo
+  onProgress?: (lsn: number, records: number) => void
+  /** Told of every back-office section decode (the base snapshot's section is decoded once). */
+  onSectionDecoded?: SectionDecodeObserver
+}
+
+export function snapshotOffline(dataDir: string, options: OfflineSnapshotOptions): OfflineSnapshotResult {
   const started = performance.now()
   const io = options.io ?? nodeIo
   const log = openReadOnly(logDirOf(dataDir), { io })
@@ -51,7 +63,8 @@ export function snapshotOffline(dataDir: string, options: { keep: number; nowMs:
   if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
   store.removeTempFiles()
   const sections = new Map([[KERNEL_SECTION, kernelStateBytes(rebuilt.state)]])
-  const backOffice = backOfficeSection(log, loaded?.sections.get(BACKOFFICE_SECTION))
+  const decodeOptions: DecodeSectionOptions = options.onSectionDecoded === undefined ? {} : { onDecoded: options.onSectionDecoded }
+  const backOffice = backOfficeSection(log, loaded?.sections.get(BACKOFFICE_SECTION), decodeOptions)
   if ('bytes' in backOffice) sections.set(BACKOFFICE_SECTION, backOffice.bytes)
   const encoded = encodeSnapshot({ lsn, chainHead: chainHeadAt(log, lsn), createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
   return { written: store.write(encoded), ...base, backOffice: 'bytes' in backOffice ? { lsn: backOffice.lsn } : backOffice, elapsedMs: performance.now() - started }
@@ -63,12 +76,12 @@ export function snapshotOffline(dataDir: string, options: { keep: number; nowMs:
  * model is of an older version is passed over for genesis while the log is whole (as a start does:
  * src/backoffice/projector-start.ts), keeping the lots rule of its ledger; on a compacted log it is upgraded in place.
  */
-function backOfficeSection(log: ReadOnlyLog, from: Uint8Array | undefined): { bytes: Uint8Array; lsn: number } | { missing: string } {
+function backOfficeSection(log: ReadOnlyLog, from: Uint8Array | undefined, decodeOptions: DecodeSectionOptions): { bytes: Uint8Array; lsn: number } | { missing: string } {
   let rebuild: QueryModelRebuild
   if (from !== undefined) {
     try {
       // Decoded once: for the lots rule of an older query model, else as where the rebuild starts.
-      const section = decodeSection(from)
+      const section = decodeSection(from, decodeOptions)
       const older = log.firstLsn <= 1 ? olderSectionLots(section) : null
       rebuild = older === null ? QueryModelRebuild.fromSection(section) : QueryModelRebuild.fromGenesis(older)
     } catch (error) {

@@ -8,6 +8,7 @@
 
 import { existsSync } from 'node:fs'
 import { nodeIo, openReadOnly, toHex, WalCorruptionError, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
+import type { SectionDecodeObserver } from '../../backoffice/index.ts'
 import { stateDigest, type KernelState } from '../../kernel/index.ts'
 import { diffStates } from './diff.ts'
 import { openSnapshot, rejection, type LoadedSnapshot } from './load.ts'
@@ -23,6 +24,8 @@ export interface ReplayVerifyOptions {
   io?: WalIo
   /** Compare the back-office query model too (stored and in snapshots; default true). */
   queryModel?: boolean
+  /** Told of every back-office section decode the query-model part makes (each section is decoded once). */
+  onSectionDecoded?: SectionDecodeObserver
 }
 
 export interface SnapshotCheck {
@@ -99,7 +102,8 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
   runReplay(log, base, valid, report, options)
   if (options.queryModel !== false && report.problems.length === 0) {
     try {
-      report.queryModel = verifyQueryModel(dir, log, [...valid.values()], base)
+      const decodes = options.onSectionDecoded === undefined ? {} : { onSectionDecoded: options.onSectionDecoded }
+      report.queryModel = verifyQueryModel(dir, log, [...valid.values()], base, decodes)
     } catch (error) {
       report.problems.push(`query model: ${describe(error)}`)
     }

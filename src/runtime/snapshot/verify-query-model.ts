@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import type { ReadOnlyLog } from '../../../wal/index.ts'
 import {
   BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, isKnownModelVersion, QUERY_MODEL_VERSION, QueryModelRebuild, sectionHeaderOf, Store,
-  type BackOfficeSection, type ModelVersion, type QueryModelDigest,
+  type BackOfficeSection, type ModelVersion, type QueryModelDigest, type SectionDecodeObserver,
 } from '../../backoffice/index.ts'
 import type { LoadedSnapshot } from './load.ts'
 
@@ -52,10 +52,22 @@ interface Target {
 /** A snapshot's section decoded, or why it could not be (or its image not opened). */
 type DecodedSection = { section: BackOfficeSection } | { error: unknown }
 
+/** decodeSection as this check calls it: every decode told to the caller's observer, if it gave one. */
+type Decode = (bytes: Uint8Array) => BackOfficeSection
+
+export interface VerifyQueryModelOptions {
+  /** Told of every section decode (replay-verify's option of the same name). */
+  onSectionDecoded?: SectionDecodeObserver
+}
+
 const NO_MODEL: ModelVersion = { version: QUERY_MODEL_VERSION, trueUpsUntrackedThroughLsn: 0 }
 
-export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly LoadedSnapshot[], base: LoadedSnapshot | null): QueryModelReport {
+export function verifyQueryModel(
+  dir: string, log: ReadOnlyLog, valid: readonly LoadedSnapshot[], base: LoadedSnapshot | null, options: VerifyQueryModelOptions = {},
+): QueryModelReport {
   const started = performance.now()
+  const { onSectionDecoded } = options
+  const decode: Decode = (bytes) => decodeSection(bytes, onSectionDecoded === undefined ? {} : { onDecoded: onSectionDecoded })
   const targets: Target[] = []
   const stored = storedDigest(dir)
   if (stored !== null) targets.push(stored)
@@ -65,7 +77,7 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
   for (const loaded of valid) {
     const bytes = loaded.sections.get(BACKOFFICE_SECTION)
     if (bytes === undefined) continue
-    const { target, section } = sectionTarget(loaded.file, bytes)
+    const { target, section } = sectionTarget(loaded.file, bytes, decode)
     targets.push(target)
     decoded.set(loaded, section)
   }
@@ -75,7 +87,7 @@ export function verifyQueryModel(dir: string, log: ReadOnlyLog, valid: readonly 
   // none through (the back office's replay base does the same: projector.ts replayBaseLedger).
   // Likewise it leaves out the true-up fills that data of this version holds none of (an upgrade in place).
   const trueUpsUntracked = Math.max(0, ...targets.filter((target) => target.model.version === QUERY_MODEL_VERSION).map((target) => target.model.trueUpsUntrackedThroughLsn))
-  const rebuild = startRebuild(log, base, decoded, report, { lots: Math.max(0, ...targets.map((target) => target.lotsUntrackedThroughLsn)), trueUps: trueUpsUntracked })
+  const rebuild = startRebuild(log, base, decoded, report, decode, { lots: Math.max(0, ...targets.map((target) => target.lotsUntrackedThroughLsn)), trueUps: trueUpsUntracked })
   if (rebuild === null) {
     for (const target of targets) if (target.check.status !== 'invalid') notComparable(target.check, `the log starts at LSN ${log.firstLsn} and the base snapshot has no back-office section`)
     report.elapsedMs = performance.now() - started
@@ -124,13 +136,13 @@ export function queryModelOk(report: QueryModelReport): boolean {
  * valid snapshots is decoded here): one that could not be decoded or opened throws why, as decoding it again would.
  */
 function startRebuild(
-  log: ReadOnlyLog, base: LoadedSnapshot | null, decoded: ReadonlyMap<LoadedSnapshot, DecodedSection>, report: QueryModelReport,
+  log: ReadOnlyLog, base: LoadedSnapshot | null, decoded: ReadonlyMap<LoadedSnapshot, DecodedSection>, report: QueryModelReport, decode: Decode,
   untracked: { lots: number; trueUps: number },
 ): QueryModelRebuild | null {
   if (log.firstLsn <= 1) return QueryModelRebuild.fromGenesis(untracked.lots, untracked.trueUps)
   const bytes = base?.sections.get(BACKOFFICE_SECTION)
   if (base === null || bytes === undefined) return null
-  const section = decoded.get(base) ?? { section: decodeSection(bytes) }
+  const section = decoded.get(base) ?? { section: decode(bytes) }
   if ('error' in section) throw section.error
   const rebuild = QueryModelRebuild.fromSection(section.section, untracked.trueUps)
   report.base = { kind: 'section', lsn: rebuild.lsn }
@@ -145,11 +157,11 @@ function startRebuild(
  * to compare its digest under, and comparing it under this build's would call it a `mismatch` (or a match) it is not.
  * Returns the section decoded (or why not) too, for the rebuild when it is the base.
  */
-function sectionTarget(file: string, bytes: Uint8Array): { target: Target; section: DecodedSection } {
+function sectionTarget(file: string, bytes: Uint8Array, decode: Decode): { target: Target; section: DecodedSection } {
   let lsn = 0
   try {
     lsn = sectionHeaderOf(bytes).lsn
-    const section = decodeSection(bytes)
+    const section = decode(bytes)
     const model = decodedSectionModelVersion(section)
     const target = { check: blank(file, lsn), digest: section.header.queryModel, lotsUntrackedThroughLsn: section.ledger.lotsUntrackedThroughLsn, model }
     return { target, section: { section } }
