@@ -13,18 +13,14 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { mkdtempSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { Lease, nodeIo, openReadOnly, toHex, Wal, type WalIo } from '../../../wal/index.ts'
-import { Gateway } from '../../../src/runtime/index.ts'
-import type { GatewayRole } from '../../../src/runtime/gateway.ts'
-import { chainHashAt, HaNode, type HaNodeOptions } from '../../../src/runtime/ha/index.ts'
+import { nodeIo, openReadOnly, toHex, Wal, type WalIo } from '../../../wal/index.ts'
+import { chainHashAt, HaNode } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
-import { removeDir, tempDataDir, type World } from '../harness.ts'
-import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
+import { compactingLeader, recoveringStandby, tradeUntilCompacted } from './compacting-leader.ts'
 import { forkedPair, rejoiningNode } from './forked-pair.ts'
-import { TOKEN, waitFor } from './support.ts'
+import { waitFor } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -57,34 +53,6 @@ function watchedIo(stopResolved: () => boolean, onCall: (call: string, path: unk
   return { io, callsAfterStop: () => [...after] }
 }
 
-/** An empty standby (in process) following the leader at `url`, named by a lease in a fresh lease directory. */
-function emptyStandbyOptions(world: World, url: string, io: WalIo, log: (line: string) => void): HaNodeOptions {
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const lease = Lease.acquire({ dir: leaseDir, holderId: `leader ${url}`, ttlMs: 60_000, clockSkewMsMax: 100 })
-  const dataDir = tempDataDir()
-  cleanups.push(() => {
-    lease.release()
-    removeDir(leaseDir)
-    removeDir(dataDir)
-  })
-  const errors: string[] = []
-  return {
-    nodeId: 'standby',
-    advertiseUrl: 'http://127.0.0.1:1',
-    dataDir,
-    leaseDir,
-    leaseTtlMs: 60_000,
-    clockSkewMsMax: 100,
-    role: 'standby',
-    replicationToken: TOKEN,
-    startGateway: async (role: GatewayRole) => Gateway.start({ ...recoveringStandbyOptions(world, dataDir, errors), role }),
-    onGateway: () => {},
-    log,
-    replication: { backoffMsMin: 10, backoffMsMax: 100, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: 2_000 },
-    dataDirIo: io,
-  }
-}
-
 /** The entries of a data dir that only a swap in progress (or one done) leaves: built, set aside, committed. */
 function swapEntries(dataDir: string): string[] {
   return readdirSync(dataDir)
@@ -95,7 +63,6 @@ function swapEntries(dataDir: string): string[] {
 test('stopped during a snapshot install: stop() resolves once the install has finished, and nothing touches the data dir after it', async () => {
   const { world, url } = await compactingLeader(81, cleanups)
   await tradeUntilCompacted(world, 1, 81)
-  const logLines: string[] = []
   let node: HaNode | null = null
   let stopping: Promise<void> | null = null
   let stopResolved = false
@@ -111,7 +78,7 @@ test('stopped during a snapshot install: stop() resolves once the install has fi
       })
     },
   )
-  const options = emptyStandbyOptions(world, url, watched.io, (line) => void logLines.push(line))
+  const { options, logLines } = recoveringStandby(world, url, cleanups, { io: watched.io })
   node = new HaNode(options)
   cleanups.push(() => node?.stop())
   await node.start()
@@ -133,16 +100,15 @@ test('stopped during a snapshot install: stop() resolves once the install has fi
 test('stopped when a snapshot re-sync has begun but changed nothing yet: it is abandoned, nothing is installed after stop()', async () => {
   const { world, url } = await compactingLeader(82, cleanups)
   await tradeUntilCompacted(world, 1, 82)
-  const logLines: string[] = []
   let node: HaNode | null = null
   let stopping: Promise<void> | null = null
   let stopResolved = false
   const watched = watchedIo(() => stopResolved, () => {})
-  const options = emptyStandbyOptions(world, url, watched.io, (line) => {
-    logLines.push(line)
+  const onLog = (line: string): void => {
     // The re-sync announces itself before it fetches the leader's snapshot: stop now.
     if (line.includes('recovering from its snapshot') && stopping === null) stopping = (node as HaNode).stop().then(() => void (stopResolved = true))
-  })
+  }
+  const { options, logLines } = recoveringStandby(world, url, cleanups, { io: watched.io, onLog })
   node = new HaNode(options)
   cleanups.push(() => node?.stop())
   await node.start()
