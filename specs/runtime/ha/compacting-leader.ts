@@ -12,11 +12,16 @@ import { removeDir, run, standbyOptionsOf, startWorld, tempDataDir, type World }
 import { trade } from '../snapshot/support.ts'
 import { haHttp, serveReplication, TOKEN } from './support.ts'
 
+export interface CompactingLeaderOptions {
+  /** Answers a request to the leader's server instead of the leader (a failing or silent leader); undefined: it answers. */
+  intercept?: (url: URL) => Response | Promise<Response> | undefined
+}
+
 /** A leader that snapshots every 60 records and compacts below them, serving replication and its snapshots. */
-export async function compactingLeader(seed: number, cleanups: (() => Promise<void> | void)[]): Promise<{ world: World; url: string }> {
+export async function compactingLeader(seed: number, cleanups: (() => Promise<void> | void)[], options: CompactingLeaderOptions = {}): Promise<{ world: World; url: string }> {
   const world = await startWorld({ seed, wal: { segmentBytesMax: 4096 }, snapshots: { everyRecords: 60, keep: 2, compaction: 'archive' } })
   const store = (): SnapshotStore => new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 2 })
-  const server = serveReplication(() => world.gateway.engine.wal, haHttp({ snapshots: store }))
+  const server = serveReplication(() => world.gateway.engine.wal, haHttp({ snapshots: store }), options.intercept)
   cleanups.push(async () => {
     server.stop()
     await world.gateway.stop()
