@@ -46,6 +46,7 @@ import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, 
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
+import { tearDownAll } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -109,8 +110,9 @@ export class HaNode {
 
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
-   * roleChangeWaitMsMax), then stops the replicator, the gateway and the timer and gives the lease up. Rejects with
-   * StopTimeoutError, having stopped all it could, if the change still ran at the bound: the process should exit then.
+   * roleChangeWaitMsMax), then stops the replicator, the gateway and the timer and gives the lease up — every step,
+   * even when one throws (teardown.ts). Rejects with StopTimeoutError, having stopped all it could, if the change
+   * still ran at the bound (the process should exit then); else with the first step's error, if any.
    */
   async stop(): Promise<void> {
     // The timer keeps renewing a leader's lease until its gateway has stopped (tick does nothing else meanwhile): a
@@ -120,14 +122,17 @@ export class HaNode {
     this.changes.close() // aborts the node's stop signal: a change waiting on the leader ends now
     const waitMsMax = roleChangeWaitMsMax(this.options)
     const stillRunning = await this.changes.settled(waitMsMax)
-    await this.stopReplicator()
-    this.sync?.close()
-    await this.gateway?.stop()
-    if (this.timer !== null) clearInterval(this.timer)
+    const failures = await tearDownAll([
+      { name: 'stopping the replicator', run: () => this.stopReplicator() },
+      { name: 'closing synchronous replication', run: () => this.sync?.close() },
+      { name: 'stopping the gateway', run: () => this.gateway?.stop() },
+      { name: 'clearing the timer', run: () => clearInterval(this.timer ?? undefined) },
+      { name: 'releasing the lease', run: () => this.lease?.release() },
+    ], this.options.log)
     this.timer = null
-    this.lease?.release()
     this.role = 'stopped'
     if (stillRunning !== null) throw new StopTimeoutError(stillRunning, waitMsMax)
+    if (failures.length > 0) throw failures[0]
   }
 
   /**
