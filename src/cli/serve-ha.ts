@@ -171,9 +171,9 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
 }
 
 /**
- * Stops the node; false, having said why, when a role change outlived stop()'s wait (STOP_TIMEOUT): the process exits
- * 1 at once then (deps.exitNow), ending the change where it stands (a restart finishes or rolls back what it left in
- * the data dir).
+ * Stops the node; false, having said why, when a role change outlived stop()'s wait (STOP_TIMEOUT) or a step of the
+ * teardown failed (the lease is released all the same): the process exits 1 at once then (deps.exitNow), ending a
+ * change where it stands (a restart finishes or rolls back what it left in the data dir).
  */
 async function stopNode(node: HaNode, log: (line: string) => void): Promise<boolean> {
   try {

@@ -124,6 +124,8 @@ export interface RejoinOptions {
   io?: WalIo
   /** Fails the node's standby start number `index` (0: the first), as a start refusing its log or a snapshot would. */
   refuseStart?: (index: number) => boolean
+  /** The node's replication silenceMsMax, which also bounds each request of the shared-LSN search (default 2 s). */
+  silenceMsMax?: number
 }
 
 /** A back as a standby (an HaNode on its own data dir), following B. */
@@ -152,7 +154,7 @@ export function rejoiningNode(pair: ForkedPair, options: RejoinOptions = {}): Re
       })
     },
     log: (line) => void logLines.push(line),
-    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: 2_000 },
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: options.silenceMsMax ?? 2_000 },
     ...(options.io === undefined ? {} : { dataDirIo: options.io }),
   })
   return { node, appended, errors, logLines }

@@ -5,26 +5,21 @@
  * Before, stop() stopped the replicator and the gateway and returned while the re-sync went on: the snapshot install
  * (or the setting aside of a diverged log) ran after stop() had resolved. (Found by a review.)
  *
- * - stopped during a snapshot install (a stop issued from inside its first file-system call): the install finishes
- *   first; no gateway is started after it;
- * - stopped when a snapshot re-sync has begun but not yet changed the data dir: it is abandoned, nothing is installed;
- * - stopped while a diverged standby searches the LSN it shares with the leader: abandoned before anything is set
- *   aside.
+ * - stopped during a snapshot install past its last request to the leader (a stop issued from inside the file-system
+ *   call that starts writing the snapshot): the install finishes first; no gateway is started after it;
+ * - stopped when a snapshot re-sync has begun but not yet changed the data dir: it is abandoned, nothing is installed.
+ *
+ * A re-sync waiting on the leader when stop() begins (the snapshot fetch, the install's catch-up pull, the search for
+ * the shared LSN) is aborted rather than waited for: node-stop-abort.test.ts.
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { mkdtempSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
-import { Lease, nodeIo, openReadOnly, toHex, Wal, type WalIo } from '../../../wal/index.ts'
-import { Gateway } from '../../../src/runtime/index.ts'
-import type { GatewayRole } from '../../../src/runtime/gateway.ts'
-import { chainHashAt, HaNode, type HaNodeOptions } from '../../../src/runtime/ha/index.ts'
+import { basename, join } from 'node:path'
+import { nodeIo, openReadOnly, type WalIo } from '../../../wal/index.ts'
+import { HaNode } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
-import { removeDir, tempDataDir, type World } from '../harness.ts'
-import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
-import { forkedPair, rejoiningNode } from './forked-pair.ts'
-import { TOKEN, waitFor } from './support.ts'
+import { compactingLeader, recoveringStandby, tradeUntilCompacted } from './compacting-leader.ts'
+import { swapEntries, waitFor } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -57,45 +52,9 @@ function watchedIo(stopResolved: () => boolean, onCall: (call: string, path: unk
   return { io, callsAfterStop: () => [...after] }
 }
 
-/** An empty standby (in process) following the leader at `url`, named by a lease in a fresh lease directory. */
-function emptyStandbyOptions(world: World, url: string, io: WalIo, log: (line: string) => void): HaNodeOptions {
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const lease = Lease.acquire({ dir: leaseDir, holderId: `leader ${url}`, ttlMs: 60_000, clockSkewMsMax: 100 })
-  const dataDir = tempDataDir()
-  cleanups.push(() => {
-    lease.release()
-    removeDir(leaseDir)
-    removeDir(dataDir)
-  })
-  const errors: string[] = []
-  return {
-    nodeId: 'standby',
-    advertiseUrl: 'http://127.0.0.1:1',
-    dataDir,
-    leaseDir,
-    leaseTtlMs: 60_000,
-    clockSkewMsMax: 100,
-    role: 'standby',
-    replicationToken: TOKEN,
-    startGateway: async (role: GatewayRole) => Gateway.start({ ...recoveringStandbyOptions(world, dataDir, errors), role }),
-    onGateway: () => {},
-    log,
-    replication: { backoffMsMin: 10, backoffMsMax: 100, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: 2_000 },
-    dataDirIo: io,
-  }
-}
-
-/** The entries of a data dir that only a swap in progress (or one done) leaves: built, set aside, committed. */
-function swapEntries(dataDir: string): string[] {
-  return readdirSync(dataDir)
-    .filter((name) => name.includes('.recovering') || name.startsWith('log.') || name.startsWith('snapshots.') || name.endsWith('.commit'))
-    .sort()
-}
-
-test('stopped during a snapshot install: stop() resolves once the install has finished, and nothing touches the data dir after it', async () => {
+test('stopped during a snapshot install past its last request to the leader: stop() resolves once the install has finished, and nothing touches the data dir after it', async () => {
   const { world, url } = await compactingLeader(81, cleanups)
   await tradeUntilCompacted(world, 1, 81)
-  const logLines: string[] = []
   let node: HaNode | null = null
   let stopping: Promise<void> | null = null
   let stopResolved = false
@@ -103,15 +62,15 @@ test('stopped during a snapshot install: stop() resolves once the install has fi
   const watched = watchedIo(
     () => stopResolved,
     (call, path) => {
-      // The install has begun (the new log's first segment is being created in log.recovering/): stop now.
-      if (stopping !== null || call !== 'openAppend' || basename(dirname(String(path))) !== 'log.recovering') return
+      // The install has pulled the leader's frames into log.recovering/ and begins to write the snapshot: stop now.
+      if (stopping !== null || call !== 'mkdirp' || basename(String(path)) !== 'snapshots.recovering') return
       stopping = (node as HaNode).stop().then(() => {
         stopResolved = true
         atStop = { entries: swapEntries(options.dataDir), recovery: (node as HaNode).lastSnapshotRecovery?.state ?? null }
       })
     },
   )
-  const options = emptyStandbyOptions(world, url, watched.io, (line) => void logLines.push(line))
+  const { options, logLines } = recoveringStandby(world, url, cleanups, { io: watched.io })
   node = new HaNode(options)
   cleanups.push(() => node?.stop())
   await node.start()
@@ -133,16 +92,15 @@ test('stopped during a snapshot install: stop() resolves once the install has fi
 test('stopped when a snapshot re-sync has begun but changed nothing yet: it is abandoned, nothing is installed after stop()', async () => {
   const { world, url } = await compactingLeader(82, cleanups)
   await tradeUntilCompacted(world, 1, 82)
-  const logLines: string[] = []
   let node: HaNode | null = null
   let stopping: Promise<void> | null = null
   let stopResolved = false
   const watched = watchedIo(() => stopResolved, () => {})
-  const options = emptyStandbyOptions(world, url, watched.io, (line) => {
-    logLines.push(line)
+  const onLog = (line: string): void => {
     // The re-sync announces itself before it fetches the leader's snapshot: stop now.
     if (line.includes('recovering from its snapshot') && stopping === null) stopping = (node as HaNode).stop().then(() => void (stopResolved = true))
-  })
+  }
+  const { options, logLines } = recoveringStandby(world, url, cleanups, { io: watched.io, onLog })
   node = new HaNode(options)
   cleanups.push(() => node?.stop())
   await node.start()
@@ -152,48 +110,7 @@ test('stopped when a snapshot re-sync has begun but changed nothing yet: it is a
   // The data dir is as the re-sync found it: nothing built, nothing swapped in, before stop() resolved or after.
   expect({ entries: swapEntries(options.dataDir), recovery: node.lastSnapshotRecovery, callsAfterStop: watched.callsAfterStop() }).toEqual({ entries: [], recovery: null, callsAfterStop: [] })
   expect(openReadOnly(join(options.dataDir, 'log')).lastLsn).toBe(0)
-  expect(logLines).toContain('snapshot recovery abandoned before the install: the node is stopping')
-}, 60_000)
-
-test('stopped while a diverged standby searches the LSN it shares with the leader: stop() waits for the search, and nothing is set aside', async () => {
-  const release = Promise.withResolvers<void>()
-  let held = false
-  const leader: { wal: Wal | null } = { wal: null }
-  const pair = await forkedPair(83, {
-    intercept: (url) => {
-      if (url.pathname !== '/replication/hash' || held) return undefined
-      // The first chain-hash request is held until the spec lets it go (the search is under way), then answered as
-      // B answers it.
-      held = true
-      const lsn = Number(url.searchParams.get('lsn'))
-      return release.promise.then(() => {
-        const hash = chainHashAt(leader.wal as Wal, lsn)
-        return hash === null ? new Response('not held', { status: 404 }) : Response.json({ lsn, hash: toHex(hash) })
-      })
-    },
-  })
-  leader.wal = pair.b.gateway.engine.wal
-  cleanups.push(pair.cleanup)
-  cleanups.push(() => release.resolve())
-  const rejoin = rejoiningNode(pair)
-  cleanups.push(() => rejoin.node.stop())
-  await rejoin.node.start()
-  await waitFor(() => held, 15_000, `the search for the shared LSN (${rejoin.logLines.join(' | ')})`)
-  let stopResolved = false
-  const stopping = rejoin.node.stop().then(() => void (stopResolved = true))
-  await Bun.sleep(300)
-  // The search still waits for the leader: stop() waits for it rather than return with the re-sync still to run.
-  expect({ stopResolvedDuringTheSearch: stopResolved }).toEqual({ stopResolvedDuringTheSearch: false })
-  release.resolve()
-  await stopping
-  await Bun.sleep(SETTLE_MS)
-  // Abandoned before setting anything aside: A's log is whole, as its crash left it.
-  expect(swapEntries(pair.a.dir)).toEqual([])
-  expect(openReadOnly(join(pair.a.dir, 'log')).lastLsn).toBe(pair.a.lastLsn)
-  expect(rejoin.node.lastDivergence).toBeNull()
-  expect(rejoin.logLines.some((line) => line.startsWith('re-sync abandoned before setting the records after LSN '))).toBe(true)
-  expect(rejoin.node.role).toBe('stopped')
-  // The gateway the abandoned re-sync left the node was stopped by stop(): its log is free to open again.
-  const reopened = Wal.openReplica(join(pair.a.dir, 'log'), { durability: 'none' })
-  await reopened.close()
+  // Abandoned before its fetch: stop() aborted the request as it began (stop-signal.ts), or the fetch was through.
+  expect(logLines.filter((line) => line.startsWith('snapshot recovery abandoned'))).toHaveLength(1)
+  expect(logLines.some((line) => line.startsWith('snapshot recovery failed'))).toBe(false)
 }, 60_000)

@@ -54,6 +54,35 @@ describe('replication stream (two logs in one process)', () => {
     await replica.close()
   })
 
+  test("the node's stop signal ends a stream the leader holds open, and the replicator reconnects no more (before its own stop)", async () => {
+    let streams = 0
+    let aborted = 0
+    // A leader that accepts every stream and never answers (a stopped process with its socket open).
+    const leader = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: (request) => {
+        streams++
+        request.signal.addEventListener('abort', () => void aborted++)
+        return new Promise<Response>(() => {})
+      },
+    })
+    const replica = Wal.openReplica(tempDir(), { durability: 'none' })
+    const stopping = new AbortController()
+    const lines: string[] = []
+    const pulling = replicator(replica, () => `http://127.0.0.1:${leader.port}`, { stopSignal: stopping.signal, silenceMsMax: 60_000, log: (line) => void lines.push(line) })
+    pulling.start()
+    await waitFor(() => streams === 1, 5_000, 'the stream request')
+    stopping.abort()
+    await waitFor(() => aborted === 1, 5_000, 'the held stream aborted by the stop signal')
+    // Several backoffs later: no new stream, nothing logged as a replication failure.
+    await Bun.sleep(500)
+    expect({ streams, aborted, connected: pulling.status.connected, lines }).toEqual({ streams: 1, aborted: 1, connected: false, lines: [] })
+    await pulling.stop()
+    await leader.stop(true)
+    await replica.close()
+  })
+
   test('a standby holding a record the leader does not have is told DIVERGED and appends nothing', async () => {
     const leader = Wal.open(tempDir(), { durability: 'none' })
     await leader.append([record('a'), record('b')])

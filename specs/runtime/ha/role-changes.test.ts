@@ -6,6 +6,7 @@
 
 import { expect, test } from 'bun:test'
 import { RoleChanges, roleChangeWaitMsMax } from '../../../src/runtime/ha/role-changes.ts'
+import { NodeStoppingError } from '../../../src/runtime/ha/index.ts'
 
 /** A change held until the spec lets it end. */
 function heldChange(): { change: () => Promise<void>; started: () => boolean; end: () => void } {
@@ -69,6 +70,17 @@ test('closed (the node stops): no change starts any more, and a pause in progres
   await changes.run('takeover', late.change)
   await changes.whenFree('re-sync', late.change)
   expect(late.started()).toBe(false)
+})
+
+test('closed (the node stops): the stop signal every request to the leader carries aborts, with NODE_STOPPING', () => {
+  const changes = new RoleChanges()
+  expect(changes.stopSignal.aborted).toBe(false)
+  changes.close()
+  expect(changes.stopSignal.aborted).toBe(true)
+  expect(changes.stopSignal.reason).toBeInstanceOf(NodeStoppingError)
+  expect(changes.stopSignal.reason).toMatchObject({ code: 'NODE_STOPPING' })
+  changes.close() // a second stop() closes again: the signal keeps its first reason
+  expect(changes.stopSignal.reason).toBeInstanceOf(NodeStoppingError)
 })
 
 test('a change that stops the node on its way (synchronously, before its first await) is already the one stop() waits for', async () => {

@@ -10,19 +10,17 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { Lease, nodeIo, toHex, type WalIo } from '../../../wal/index.ts'
-import { Gateway } from '../../../src/runtime/index.ts'
-import type { GatewayRole } from '../../../src/runtime/gateway.ts'
+import { nodeIo, toHex, type WalIo } from '../../../wal/index.ts'
+import type { Gateway } from '../../../src/runtime/index.ts'
 import { SyncFailedError } from '../../../src/runtime/ha/durable-fs.ts'
 import { HaNode, type HaNodeOptions, type SnapshotRecoveryStatus } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
-import { removeDir, tempDataDir, type World } from '../harness.ts'
+import type { World } from '../harness.ts'
 import { haStatusDepartures } from '../../http/openapi-departures.ts'
-import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
-import { TOKEN, waitFor } from './support.ts'
+import { compactingLeader, recoveringStandby, RECOVERING_BACKOFF_MS_MAX, tradeUntilCompacted, type RecoveringStandby } from './compacting-leader.ts'
+import { waitFor } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -31,7 +29,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-const BACKOFF_MS_MAX = 100
+const BACKOFF_MS_MAX = RECOVERING_BACKOFF_MS_MAX
 
 type SyncCall = 'fsync' | 'fdatasync' | 'fsyncDirectory'
 
@@ -91,34 +89,9 @@ function failingSyncOnce(matches: (call: SyncCall, path: string) => boolean): { 
   return { io, failed: () => failed, installs: () => installs }
 }
 
-/** An empty standby (in process) following `url`, named by a lease in a fresh lease directory. */
-function standbyOf(world: World, url: string, io: WalIo | undefined): { options: HaNodeOptions; logLines: string[]; errors: string[] } {
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-  const lease = Lease.acquire({ dir: leaseDir, holderId: `leader ${url}`, ttlMs: 60_000, clockSkewMsMax: 100 })
-  const dataDir = tempDataDir()
-  cleanups.push(() => {
-    lease.release()
-    removeDir(leaseDir)
-    removeDir(dataDir)
-  })
-  const errors: string[] = []
-  const logLines: string[] = []
-  const options: HaNodeOptions = {
-    nodeId: 'standby',
-    advertiseUrl: 'http://127.0.0.1:1',
-    dataDir,
-    leaseDir,
-    leaseTtlMs: 60_000,
-    clockSkewMsMax: 100,
-    role: 'standby',
-    replicationToken: TOKEN,
-    startGateway: async (role: GatewayRole) => Gateway.start({ ...recoveringStandbyOptions(world, dataDir, errors), role }),
-    onGateway: () => {},
-    log: (line) => void logLines.push(line),
-    replication: { backoffMsMin: 10, backoffMsMax: BACKOFF_MS_MAX, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: 2_000 },
-    ...(io === undefined ? {} : { dataDirIo: io }),
-  }
-  return { options, logLines, errors }
+/** An empty standby (in process) following `url` (see recoveringStandby); its data dir's calls through `io`. */
+function standbyOf(world: World, url: string, io: WalIo | undefined): RecoveringStandby {
+  return recoveringStandby(world, url, cleanups, io === undefined ? {} : { io })
 }
 
 interface FailureCase {

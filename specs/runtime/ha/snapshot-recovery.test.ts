@@ -1,16 +1,14 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Lease, toHex } from '../../../wal/index.ts'
+import { toHex } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
-import type { GatewayRole } from '../../../src/runtime/gateway.ts'
 import { HaNode, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
 import { removeDir, tempDataDir } from '../harness.ts'
 import { trade } from '../snapshot/support.ts'
 import { haStatusDepartures } from '../../http/openapi-departures.ts'
-import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
+import { compactingLeader, recoveringStandby, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
 import { TOKEN, replicator, waitFor } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -53,32 +51,9 @@ describe('a standby below the leader\'s compacted log', () => {
     const { world, url } = await compactingLeader(41, cleanups)
     await trade(world, { orders: 5, tag: 'early', seed: 41 })
     // A standby node (in process) following the leader named by the lease.
-    const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
-    const lease = Lease.acquire({ dir: leaseDir, holderId: `leader ${url}`, ttlMs: 60_000, clockSkewMsMax: 100 })
-    const dataDir = tempDataDir()
-    const errors: string[] = []
-    const logLines: string[] = []
-    const gateways: Gateway[] = []
-    const node = new HaNode({
-      nodeId: 'standby',
-      advertiseUrl: 'http://127.0.0.1:1',
-      dataDir,
-      leaseDir,
-      leaseTtlMs: 60_000,
-      clockSkewMsMax: 100,
-      role: 'standby',
-      replicationToken: TOKEN,
-      startGateway: async (role: GatewayRole) => Gateway.start({ ...recoveringStandbyOptions(world, dataDir, errors), role }),
-      onGateway: (gateway) => void gateways.push(gateway),
-      log: (line) => void logLines.push(line),
-      replication: { backoffMsMin: 10, backoffMsMax: 100, envelopeBytesMax: 4 * 1024 * 1024, silenceMsMax: 2_000 },
-    })
-    cleanups.push(async () => {
-      await node.stop()
-      lease.release()
-      removeDir(leaseDir)
-      removeDir(dataDir)
-    })
+    const { options, lease, logLines, errors } = recoveringStandby(world, url, cleanups)
+    const node = new HaNode(options)
+    cleanups.push(() => node.stop())
     await node.start()
     await waitFor(() => node.gateway?.engine.wal.lastLsn === world.gateway.engine.wal.lastLsn, 5_000, 'standby caught up')
     const behindAt = node.gateway?.engine.wal.lastLsn ?? 0
@@ -88,7 +63,7 @@ describe('a standby below the leader\'s compacted log', () => {
     await tradeUntilCompacted(world, behindAt, 41)
     expect(world.gateway.engine.wal.firstLsn).toBeGreaterThan(behindAt + 1)
     lease.renew()
-    const again = new HaNode({ ...node['options'] })
+    const again = new HaNode(options)
     cleanups.push(() => again.stop())
     await again.start()
     await waitFor(() => again.lastSnapshotRecovery !== null, 10_000, 'snapshot recovery')

@@ -1,5 +1,6 @@
 /** Shared helpers for the HA specs: a leader's replication routes on a real loopback server, and a replicator. */
 
+import { readdirSync } from 'node:fs'
 import { Hono } from 'hono'
 import { Wal } from '../../../wal/index.ts'
 import { Replicator, type ReplicatorOptions } from '../../../src/runtime/ha/index.ts'
@@ -70,4 +71,11 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await Bun.sleep(5)
   }
+}
+
+/** The entries of a data dir that only a swap in progress (or one done) leaves: built, set aside, committed. */
+export function swapEntries(dataDir: string): string[] {
+  return readdirSync(dataDir)
+    .filter((name) => name.includes('.recovering') || name.startsWith('log.') || name.startsWith('snapshots.') || name.endsWith('.commit'))
+    .sort()
 }

@@ -50,6 +50,8 @@ export interface TakeoverNodeOptions {
   onGateway?: HaNodeOptions['onGateway']
   /** The node's snapshot-recovery limits (with the TTL and backoff, they bound how long stop() waits). */
   snapshotRecovery?: HaNodeOptions['snapshotRecovery']
+  /** The node's role choice (default `standby`; `auto` with no old leader: it leads at once). */
+  role?: HaNodeOptions['role']
 }
 
 /** A standby node as described in the header. `startGateway` is given the node's data dir and error list. */
@@ -70,7 +72,7 @@ export function takeoverNode(
     leaseDir,
     leaseTtlMs: options.leaseTtlMs ?? TAKEOVER_TTL_MS,
     clockSkewMsMax: SKEW_MS,
-    role: 'standby',
+    role: options.role ?? 'standby',
     replicationToken: TOKEN,
     startGateway: startGateway(dataDir, errors),
     onGateway: options.onGateway ?? (() => {}),

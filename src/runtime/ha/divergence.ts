@@ -10,6 +10,7 @@ import { nodeIo, toHex, type Wal, type WalIo } from '../../../wal/index.ts'
 import { freeAsideSuffix } from './dir-swap.ts'
 import { DivergedPrefixError, divergedAsideSuffix, finishKeepingPrefix, keepCommonPrefix, type KeepPrefixOptions } from './diverged-prefix.ts'
 import { fatalSyncs, renameDurably, syncFailureOf } from './durable-fs.ts'
+import { requestSignal, throwIfStopping } from './stop-signal.ts'
 
 /** Shown in /health as `ha.last_divergence`. */
 export interface DivergenceReport {
@@ -88,9 +89,10 @@ const HASH_HEX = /^[0-9a-f]{64}$/
  * The highest LSN at which this log and the leader's have the same chain hash (chains agree on every LSN below it).
  * Each request is bounded by `timeoutMs`: a leader stopped with its socket open would otherwise hold the search, and
  * the node's role lock with it, forever. Throws DivergedPrefixError COMMON_LSN_UNKNOWN when the leader does not answer
- * (in time, with 200 or 404, with a hash): nothing was changed, the caller follows again and asks anew.
+ * (in time, with 200 or 404, with a hash): nothing was changed, the caller follows again and asks anew. The node's
+ * stop signal ends the search at once (NodeStoppingError, stop-signal.ts), nothing changed either.
  */
-export async function commonLsnWithLeader(wal: Wal, leader: { url: string; token: string; timeoutMs: number }): Promise<number> {
+export async function commonLsnWithLeader(wal: Wal, leader: { url: string; token: string; timeoutMs: number; stopSignal?: AbortSignal }): Promise<number> {
   const ours = (lsn: number): string => {
     for (const frame of wal.read(lsn, { toLsn: lsn })) return toHex(frame.hash)
     return ''
@@ -100,11 +102,12 @@ export async function commonLsnWithLeader(wal: Wal, leader: { url: string; token
     let response: Response
     let body: unknown
     try {
-      response = await fetch(`${leader.url}/replication/hash?lsn=${lsn}`, { headers: { Authorization: `Bearer ${leader.token}` }, signal: AbortSignal.timeout(leader.timeoutMs) })
+      response = await fetch(`${leader.url}/replication/hash?lsn=${lsn}`, { headers: { Authorization: `Bearer ${leader.token}` }, signal: requestSignal(leader.timeoutMs, leader.stopSignal) })
       if (response.status === 404) return null
       if (!response.ok) throw unknown(`${response.status}`)
       body = await response.json()
     } catch (error) {
+      throwIfStopping(leader.stopSignal)
       if (error instanceof DivergedPrefixError) throw error
       throw unknown(error instanceof Error ? error.message : String(error))
     }

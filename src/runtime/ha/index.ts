@@ -18,6 +18,7 @@ export { syncFailureOf } from './durable-fs.ts'
 export { FollowFailedError } from './follow-failed.ts'
 export { NodeStuckError } from './steady-state.ts'
 export { StopTimeoutError, roleChangeWaitMsMax } from './role-changes.ts'
+export { NodeStoppingError } from './stop-signal.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,

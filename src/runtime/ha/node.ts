@@ -22,9 +22,10 @@
  * - Synchronous replication (optional, sync.ts): each leadership term has its own SyncReplication, fed by the
  *   standby's acknowledgements; under `degrade_async` its transitions are recorded in the log (records.ts).
  *
- * Role changes (start-up, takeover, step-down, re-sync) run one at a time (role-changes.ts). stop() waits for the one
- * in progress, within a bound (StopTimeoutError past it): once it resolves, nothing of the node runs or touches the
- * data dir. A re-sync not yet changing the data dir when stop() begins is abandoned; one changing it finishes first.
+ * Role changes (start-up, takeover, step-down, re-sync) run one at a time (role-changes.ts). stop() aborts every
+ * request to the leader in flight (stop-signal.ts) and waits for the change in progress, within a bound
+ * (StopTimeoutError past it): once it resolves, nothing of the node runs or touches the data dir. A re-sync not yet
+ * changing the data dir when stop() begins, or waiting on the leader, is abandoned; one changing it finishes first.
  *
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
@@ -45,6 +46,7 @@ import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, 
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
+import { tearDownAll } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -107,27 +109,30 @@ export class HaNode {
   }
 
   /**
-   * Waits for a role change in progress to finish or be abandoned (within roleChangeWaitMsMax), then stops the
-   * replicator, the gateway and the timer and gives the lease up. Rejects with StopTimeoutError, having stopped all it
-   * could, if the change still ran at the bound: the process should exit then.
+   * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
+   * roleChangeWaitMsMax), then stops the replicator, the gateway and the timer and gives the lease up — every step,
+   * even when one throws (teardown.ts). Rejects with StopTimeoutError, having stopped all it could, if the change
+   * still ran at the bound (the process should exit then); else with the first step's error, if any.
    */
   async stop(): Promise<void> {
     // The timer keeps renewing a leader's lease until its gateway has stopped (tick does nothing else meanwhile): a
     // shutdown longer than the lease's remaining life (a large snapshot at shutdown) would otherwise let the standby
     // take over while this node still writes its last records, which its log would then refuse (LEASE_LOST).
     this.stopping = true
-    this.changes.close()
+    this.changes.close() // aborts the node's stop signal: a change waiting on the leader ends now
     const waitMsMax = roleChangeWaitMsMax(this.options)
     const stillRunning = await this.changes.settled(waitMsMax)
-    await this.replicator?.stop()
-    this.replicator = null
-    this.sync?.close()
-    await this.gateway?.stop()
-    if (this.timer !== null) clearInterval(this.timer)
+    const failures = await tearDownAll([
+      { name: 'stopping the replicator', run: () => this.stopReplicator() },
+      { name: 'closing synchronous replication', run: () => this.sync?.close() },
+      { name: 'stopping the gateway', run: () => this.gateway?.stop() },
+      { name: 'clearing the timer', run: () => clearInterval(this.timer ?? undefined) },
+      { name: 'releasing the lease', run: () => this.lease?.release() },
+    ], this.options.log)
     this.timer = null
-    this.lease?.release()
     this.role = 'stopped'
     if (stillRunning !== null) throw new StopTimeoutError(stillRunning, waitMsMax)
+    if (failures.length > 0) throw failures[0]
   }
 
   /**
@@ -236,8 +241,14 @@ export class HaNode {
       onResyncRequired: (details) =>
         void this.exclusive('re-sync from the snapshot', () => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, this.resyncSteps()), true),
       log: this.options.log,
+      stopSignal: this.changes.stopSignal,
     })
     this.replicator.start()
+  }
+
+  private async stopReplicator(): Promise<void> {
+    await this.replicator?.stop()
+    this.replicator = null
   }
 
   private async tick(): Promise<void> {
@@ -267,8 +278,7 @@ export class HaNode {
     const takenAtMs = Date.now()
     this.role = 'promoting'
     this.lease = lease
-    await this.replicator?.stop()
-    this.replicator = null
+    await this.stopReplicator()
     // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
     // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
     await this.gateway?.stop()
@@ -314,8 +324,7 @@ export class HaNode {
     this.role = 'failed'
     const next = syncFailureOf(failure) === null ? 'restart it once the cause is fixed' : "restart it, and it finishes or rolls back the data dir's swap from what is on disk"
     this.options.log(`fatal: ${failure.message}; the node stops: ${next}`)
-    await this.replicator?.stop()
-    this.replicator = null
+    await this.stopReplicator()
     const gateway = this.gateway
     this.gateway = null
     await gateway?.stop().catch((error: unknown) => this.options.log(`stopping the gateway of a failed node: ${String(error)}`))
@@ -339,11 +348,9 @@ export class HaNode {
       currentGateway: () => this.gateway,
       stillFollowingWith: (gateway) => this.gateway === gateway && this.role === 'standby' && !this.stopping,
       stopping: () => this.stopping,
+      stopSignal: this.changes.stopSignal,
       pause: (ms) => this.changes.pause(ms),
-      stopReplicator: async () => {
-        await this.replicator?.stop()
-        this.replicator = null
-      },
+      stopReplicator: () => this.stopReplicator(),
       startReplicator: (gateway) => this.startReplicator(gateway),
       stopGateway: async (gateway) => {
         await gateway.stop()

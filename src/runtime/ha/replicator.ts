@@ -11,6 +11,9 @@
  * A leader that answers DIVERGED (this log holds records the leader does not) stops the replicator and hands the
  * decision to `onDiverged`: a standby never appends onto a forked history. One that answers RESYNC_REQUIRED (it has
  * compacted away the frames this log needs next) hands over to `onResyncRequired` the same way.
+ *
+ * stop() ends the stream, an acknowledgement in flight and a backoff at once; so does the node's stop signal
+ * (`stopSignal`, stop-signal.ts), as soon as the node begins to stop.
  */
 
 import { toHex, type Wal } from '../../../wal/index.ts'
@@ -36,6 +39,8 @@ export interface ReplicatorOptions {
    */
   onResyncRequired?: (details: { leaderUrl: string; message: string; leaderFirstLsn: number }) => void
   log: (line: string) => void
+  /** The node's stop signal (stop-signal.ts): aborted, the replicator pulls and acknowledges no more, as if stopped. */
+  stopSignal?: AbortSignal
 }
 
 export interface ReplicatorStatus {
@@ -52,7 +57,10 @@ export interface ReplicatorStatus {
 export class Replicator {
   private readonly options: ReplicatorOptions
   private stopped = true
-  private abort: AbortController | null = null
+  /** Aborted by stop(): ends the stream, an acknowledgement in flight and a backoff. Renewed by start(). */
+  private lifetime = new AbortController()
+  /** The lifetime's signal, or the node's stop signal, whichever aborts first. */
+  private signal: AbortSignal = this.lifetime.signal
   private running: Promise<void> | null = null
   private progressed = false
   private readonly state = { connected: false, leaderUrl: null as string | null, leaderLastLsn: 0, lastContactMs: 0, reconnects: 0 }
@@ -60,7 +68,7 @@ export class Replicator {
 
   constructor(options: ReplicatorOptions) {
     this.options = options
-    this.acks = new AckSender(options.token, Math.max(100, options.silenceMsMax))
+    this.acks = new AckSender(options.token, Math.max(100, options.silenceMsMax), () => this.signal)
   }
 
   get status(): ReplicatorStatus {
@@ -71,13 +79,16 @@ export class Replicator {
   start(): void {
     if (!this.stopped) return
     this.stopped = false
+    this.lifetime = new AbortController()
+    const stopSignal = this.options.stopSignal
+    this.signal = stopSignal === undefined ? this.lifetime.signal : AbortSignal.any([this.lifetime.signal, stopSignal])
     this.running = this.loop()
   }
 
   /** Stops pulling; resolves once nothing more will be appended. */
   async stop(): Promise<void> {
     this.stopped = true
-    this.abort?.abort()
+    this.lifetime.abort()
     await this.running
     this.running = null
   }
@@ -93,18 +104,19 @@ export class Replicator {
 
   private async loop(): Promise<void> {
     let backoffMs = this.options.backoffMsMin
-    while (!this.stopped) {
+    const halted = (): boolean => this.stopped || this.signal.aborted
+    while (!halted()) {
       this.progressed = false
       try {
         await this.session()
       } catch (error) {
-        if (!this.stopped) this.options.log(`replication: ${error instanceof Error ? error.message : String(error)}`)
+        if (!halted()) this.options.log(`replication: ${error instanceof Error ? error.message : String(error)}`)
       }
       this.state.connected = false
-      if (this.stopped) break
+      if (halted()) break
       if (this.progressed) backoffMs = this.options.backoffMsMin
       this.state.reconnects++
-      await sleep(backoffMs)
+      await sleep(backoffMs, this.signal)
       backoffMs = Math.min(backoffMs * 2, this.options.backoffMsMax)
     }
   }
@@ -116,7 +128,6 @@ export class Replicator {
     if (leaderUrl === null) throw new Error('no leader known yet')
     this.state.leaderUrl = leaderUrl
     const abort = new AbortController()
-    this.abort = abort
     let silence: ReturnType<typeof setTimeout> | null = null
     const armSilence = (): void => {
       if (silence !== null) clearTimeout(silence)
@@ -125,7 +136,7 @@ export class Replicator {
     armSilence()
     try {
       const url = `${leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
-      const response = await fetch(url, { headers: { Authorization: `Bearer ${this.options.token}` }, signal: abort.signal })
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${this.options.token}` }, signal: AbortSignal.any([abort.signal, this.signal]) })
       if (response.status === 409) {
         const body = (await response.json()) as { error?: { code?: string; message?: string; details?: { leader_last_lsn?: number; leader_first_lsn?: number } } }
         if (body.error?.code === 'DIVERGED') {
@@ -160,7 +171,6 @@ export class Replicator {
     } finally {
       if (silence !== null) clearTimeout(silence)
       this.state.connected = false
-      this.abort = null
     }
   }
 }
@@ -173,6 +183,8 @@ class AckSender {
   constructor(
     private readonly token: string,
     private readonly timeoutMs: number,
+    /** The replicator's signal now: an acknowledgement in flight ends when it stops. */
+    private readonly signal: () => AbortSignal,
   ) {}
 
   offer(leaderUrl: string, lsn: number): void {
@@ -190,7 +202,7 @@ class AckSender {
           method: 'POST',
           headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ lsn }),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.any([this.signal(), AbortSignal.timeout(this.timeoutMs)]),
         }).then((response) => response.body?.cancel(), () => {
           // A lost acknowledgement is repaired by the next one (every envelope, heartbeats included, sends one).
         })
@@ -201,6 +213,16 @@ class AckSender {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+/** Sleeps `ms`, or less if `signal` aborts meanwhile (never rejects). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }

@@ -13,7 +13,9 @@
  *
  * Stopping (HaNode.stop waits for a re-sync): one that has not begun to change the data dir when stop() begins is
  * abandoned there — the gateway stays the node's, for stop() to close — and its backoff ends early; one that has
- * begun finishes (or rolls back) first, and starts no gateway after it.
+ * begun finishes (or rolls back) first, and starts no gateway after it. A request to the leader in flight (the
+ * shared-LSN search, the snapshot fetch, the install's catch-up pull) is aborted as stop() begins (`stopSignal`,
+ * stop-signal.ts): the re-sync is abandoned there, an install it interrupted rolled back, nothing reported as failed.
  *
  * On either path a failed fsync is fatal (durable-fs.ts): the SyncFailedError is thrown on, never retried, and HaNode
  * stops for good; a restart finishes or rolls back the data dir's swap from what is on disk.
@@ -24,6 +26,7 @@ import type { Gateway } from '../gateway.ts'
 import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type SetAsideSteps } from './divergence.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { fetchLeaderSnapshot, finishCommittedInstall, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryCode, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
+import { NodeStoppingError } from './stop-signal.ts'
 
 /** The last time this standby started again from the leader's snapshot (or tried to): `ha.last_snapshot_recovery`. */
 export type SnapshotRecoveryStatus =
@@ -57,6 +60,8 @@ export interface ResyncSteps extends SetAsideSteps {
   stillFollowingWith(gateway: Gateway): boolean
   /** stop() has begun: nothing more is started or swapped. */
   stopping(): boolean
+  /** The node's stop signal, carried by every request to the leader (stop-signal.ts). */
+  stopSignal: AbortSignal
   /** Sleeps `ms`, or less if stop() begins meanwhile. */
   pause(ms: number): Promise<void>
   /** Stops pulling from the leader (the node has no replicator until `startReplicator` or `follow`). */
@@ -80,8 +85,9 @@ export async function resyncAfterDivergence(leaderUrl: string, message: string, 
   const { backoffMsMax, silenceMsMax } = steps.replication
   let commonLsn: number
   try {
-    commonLsn = await commonLsnWithLeader(wal, { url: leaderUrl, token: steps.replicationToken, timeoutMs: silenceMsMax })
+    commonLsn = await commonLsnWithLeader(wal, { url: leaderUrl, token: steps.replicationToken, timeoutMs: silenceMsMax, stopSignal: steps.stopSignal })
   } catch (error) {
+    if (error instanceof NodeStoppingError) return void steps.log(`re-sync abandoned while finding the LSN shared with ${leaderUrl}: the node is stopping`)
     // Nothing has changed yet: this gateway keeps its log and follows again, so the leader (maybe another one by
     // then) is asked anew. Left as it was, the node would have no replicator until restarted.
     steps.log(`finding the LSN shared with ${leaderUrl} failed (${error instanceof Error ? error.message : String(error)}); following again`)
@@ -107,7 +113,7 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   steps.log(`leader ${leaderUrl} compacted below this log (${message}); recovering from its snapshot`)
   await steps.stopReplicator()
   const setup = steps.snapshotRecovery
-  const access = { leaderUrl, token: steps.replicationToken, timeoutMs: setup.timeoutMs }
+  const access = { leaderUrl, token: steps.replicationToken, timeoutMs: setup.timeoutMs, stopSignal: steps.stopSignal }
   const previousLastLsn = gateway.engine.wal.lastLsn
   try {
     const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: setup.bytesMax })
@@ -120,6 +126,9 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
     steps.reportSnapshotRecovery(recovered)
     steps.log(`snapshot recovery: ${JSON.stringify(recovered)}`)
   } catch (error) {
+    // The node began to stop with a request to the leader in flight: abandoned (an install it cut short was rolled
+    // back), neither reported as failed nor retried.
+    if (error instanceof NodeStoppingError) return abandonedOnStop(leaderUrl, steps)
     const failure = syncFailureOf(error)
     const code = failure?.code ?? (error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED')
     const detail = failure?.message ?? (error instanceof Error ? error.message : String(error))
@@ -146,4 +155,10 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time) —
   // unless the node began stopping meanwhile (a replicator started now would outlive the shutdown).
   if (steps.stillFollowingWith(current)) steps.startReplicator(current)
+}
+
+/** A snapshot recovery whose request to the leader the node's stop aborted: what remains once it is abandoned. */
+function abandonedOnStop(leaderUrl: string, steps: ResyncSteps): void {
+  const stage = steps.currentGateway() === null ? 'its install rolled back' : 'nothing changed'
+  steps.log(`snapshot recovery abandoned: the node is stopping; its request to ${leaderUrl} was aborted (${stage})`)
 }

@@ -4,14 +4,17 @@
  * would swap the data dir's log under a process that believes it has stopped (and a supervisor may already have
  * started the next one on that directory).
  *
- * The wait is bounded (`roleChangeWaitMsMax`): a change stuck on a peer that never answers must not hang the
- * shutdown for good. Past the bound stop() tears down what it can and rejects with StopTimeoutError; the process
- * should then exit, which ends the change where it stands — every data-dir swap is crash-safe, finished or rolled
- * back from what is on disk at the next start (interrupted-swaps.ts).
+ * A change waiting on the leader does not hold stop() up: closing the changes aborts the node's stop signal
+ * (stop-signal.ts), which every request to the leader carries, so such a change ends as stop() begins. The wait is
+ * bounded all the same (`roleChangeWaitMsMax`, the backstop): a change stuck elsewhere (a gateway start or stop that
+ * never ends) must not hang the shutdown for good. Past the bound stop() tears down what it can and rejects with
+ * StopTimeoutError; the process should then exit, which ends the change where it stands — every data-dir swap is
+ * crash-safe, finished or rolled back from what is on disk at the next start (interrupted-swaps.ts).
  */
 
 import type { HaNodeOptions } from './node-options.ts'
 import { SNAPSHOT_RECOVERY_DEFAULTS } from './resync.ts'
+import { NodeStoppingError } from './stop-signal.ts'
 
 /** stop() waited `waitMsMax` and a role change was still running: the caller should exit (see the file comment). */
 export class StopTimeoutError extends Error {
@@ -27,9 +30,10 @@ export class StopTimeoutError extends Error {
 }
 
 /**
- * How long stop() waits for a role change, from the node's own limits: the longest a change waits on the leader (a
- * re-sync fetches its snapshot and then pulls up to it, each within the snapshot-recovery timeout), one backoff, and
- * two lease TTLs of slack for the local work of stopping one gateway and starting another.
+ * How long stop() waits for a role change at most, from the node's own limits: the longest a change could wait on the
+ * leader (a re-sync fetches its snapshot and then pulls up to it, each within the snapshot-recovery timeout) were its
+ * requests not aborted by the stop, one backoff, and two lease TTLs of slack for the local work of stopping one
+ * gateway and starting another. The backstop only: requests to the leader end as stop() begins (stop-signal.ts).
  */
 export function roleChangeWaitMsMax(options: Pick<HaNodeOptions, 'snapshotRecovery' | 'replication' | 'leaseTtlMs'>): number {
   const snapshotTimeoutMs = (options.snapshotRecovery ?? SNAPSHOT_RECOVERY_DEFAULTS).timeoutMs
@@ -43,13 +47,20 @@ interface Change {
 
 /**
  * One role change at a time, none once the node stops (`close`); stop() waits for the one in progress (`settled`).
- * A change's waits (`pause`) end early when the node stops.
+ * A change's waits (`pause`) end early when the node stops, and so do its requests to the leader (`stopSignal`).
  */
 export class RoleChanges {
   private current: Change | null = null
   private closed = false
   /** Resolves on close(): a pause (a re-sync's backoff, a wait for the lease) ends early. */
   private readonly closing = Promise.withResolvers<void>()
+  /** The node run's stop signal (stop-signal.ts), aborted on close(). */
+  private readonly stopping = new AbortController()
+
+  /** Carried by every request to the leader: aborted, with NodeStoppingError, when the node begins to stop. */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal
+  }
 
   /**
    * Runs `change` now, unless one is in progress or the changes are closed: then it resolves at once having done
@@ -82,10 +93,11 @@ export class RoleChanges {
     return this.run(name, change)
   }
 
-  /** No change starts from here on (the node is stopping). */
+  /** No change starts from here on (the node is stopping), and requests to the leader in flight are aborted. */
   close(): void {
     this.closed = true
     this.closing.resolve()
+    if (!this.stopping.signal.aborted) this.stopping.abort(new NodeStoppingError())
   }
 
   /** Sleeps `ms`, or less if the changes are closed meanwhile (the node is stopping). */

@@ -27,6 +27,10 @@
  *   from what is on disk. Any other failure before the commit rolls the build back (the live log and snapshots were
  *   never touched) and the install may be tried again; after the commit, the next gateway start finishes the swap.
  * The standby gateway then starts as usual: restore verifies the snapshot against the frame at S and replays after it.
+ *
+ * Both requests to the leader carry the node's stop signal (`LeaderAccess.stopSignal`, stop-signal.ts): when the node
+ * begins to stop, the fetch or the pull in flight ends with NodeStoppingError (not a SnapshotRecoveryError: the leader
+ * did not fail), and an install whose pull it ended is rolled back like any other failure before the commit.
  */
 
 import { join } from 'node:path'
@@ -36,6 +40,7 @@ import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } fr
 import { builtDir, committedAsideSuffix, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { EnvelopeReader } from './envelope.ts'
+import { requestSignal, throwIfStopping } from './stop-signal.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
 export const SNAPSHOT_HEADERS = { lsn: 'X-Egress-Snapshot-Lsn', digest: 'X-Egress-Snapshot-Digest', chainBefore: 'X-Egress-Chain-Before' } as const
@@ -75,19 +80,28 @@ export interface LeaderAccess {
   leaderUrl: string
   token: string
   timeoutMs: number
+  /** The node's stop signal: aborted, a request in flight ends with NodeStoppingError (stop-signal.ts). */
+  stopSignal?: AbortSignal
 }
 
+/**
+ * Fetches and checks the leader's newest snapshot (step 1 of the file comment). Throws SnapshotRecoveryError, or
+ * NodeStoppingError when the node's stop ended the request.
+ */
 export async function fetchLeaderSnapshot(access: LeaderAccess & { bytesMax: number }): Promise<LeaderSnapshot> {
   let response: Response
+  let bytes: Uint8Array
   try {
-    response = await fetch(`${access.leaderUrl}/replication/snapshot`, { headers: { Authorization: `Bearer ${access.token}` }, signal: AbortSignal.timeout(access.timeoutMs) })
+    response = await fetch(`${access.leaderUrl}/replication/snapshot`, { headers: { Authorization: `Bearer ${access.token}` }, signal: requestSignal(access.timeoutMs, access.stopSignal) })
+    if (!response.ok || response.body === null) {
+      throw new SnapshotRecoveryError('SNAPSHOT_UNAVAILABLE', `${access.leaderUrl}/replication/snapshot answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
+    }
+    bytes = await readBounded(response.body, access.bytesMax)
   } catch (error) {
+    throwIfStopping(access.stopSignal)
+    if (error instanceof SnapshotRecoveryError) throw error
     throw new SnapshotRecoveryError('SNAPSHOT_UNAVAILABLE', `GET ${access.leaderUrl}/replication/snapshot: ${String(error)}`)
   }
-  if (!response.ok || response.body === null) {
-    throw new SnapshotRecoveryError('SNAPSHOT_UNAVAILABLE', `${access.leaderUrl}/replication/snapshot answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
-  }
-  const bytes = await readBounded(response.body, access.bytesMax)
   const lsn = Number(response.headers.get(SNAPSHOT_HEADERS.lsn))
   const digest = response.headers.get(SNAPSHOT_HEADERS.digest) ?? ''
   let chainBefore: Uint8Array
@@ -246,7 +260,8 @@ async function pullThrough(wal: Wal, lsn: number, access: LeaderAccess & { envel
   const timer = setTimeout(() => abort.abort(), access.timeoutMs)
   try {
     const url = `${access.leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${access.token}` }, signal: abort.signal })
+    const signal = access.stopSignal === undefined ? abort.signal : AbortSignal.any([abort.signal, access.stopSignal])
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${access.token}` }, signal })
     if (!response.ok || response.body === null) throw new SnapshotRecoveryError('CATCH_UP_FAILED', `stream from LSN ${wal.lastLsn + 1} answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
     const reader = new EnvelopeReader({ envelopeBytesMax: access.envelopeBytesMax })
     for await (const received of response.body) {
@@ -257,6 +272,7 @@ async function pullThrough(wal: Wal, lsn: number, access: LeaderAccess & { envel
   } catch (error) {
     // A failed fdatasync of the new log stays what it is (WalFatalError caused by SyncFailedError): fatal, not retried.
     if (error instanceof SnapshotRecoveryError || syncFailureOf(error) !== null) throw error
+    throwIfStopping(access.stopSignal)
     throw new SnapshotRecoveryError('CATCH_UP_FAILED', `pulling LSNs up to ${lsn}: ${error instanceof Error ? error.message : String(error)}`)
   } finally {
     clearTimeout(timer)
