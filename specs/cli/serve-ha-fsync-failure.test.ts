@@ -39,7 +39,7 @@ test('HA serve whose snapshot install hits a failed fsync: FSYNC_FAILED, exit 74
     const health = await standbyRecovered(setup)
     const recovery = health.ha?.last_snapshot_recovery
     expect(recovery?.state).toBe('recovered')
-    expect(health.log.first_lsn).toBe(recovery?.snapshotLsn as number)
+    expect(health.log.first_lsn).toBe(recovery?.snapshot_lsn as number)
     expect(standby.stderr.slice(first.length).some((line) => line.includes('interrupted snapshot recovery rolled back at start-up'))).toBe(true)
   } catch (error) {
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${said()}`, { cause: error })

@@ -50,10 +50,9 @@ export interface Health {
     epoch: number
     lag_records: number
     replicating: boolean
-    /** keptPrefixToLsn and fallback only from builds that keep the shared prefix on divergence. */
-    last_divergence: { commonLsn: number; discardedCount: number; keptPrefixToLsn?: number | null; fallback?: string | null } | null
+    last_divergence: { common_lsn: number; discarded_count: number; kept_prefix_to_lsn: number | null; fallback: string | null } | null
     sync?: { policy: string; state: string; standby_durable_lsn: number }
-    shadow?: { decisions: number; matches: number; mismatches: number; lastMismatches: { lsn: number; kind: string | null; difference: string }[] } | null
+    shadow?: { decisions: number; matches: number; mismatches: number; last_mismatches: { lsn: number; kind: string | null; difference: string }[] } | null
   }
   log: { last_lsn: number }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { Wal, nodeIo, openReadOnly, toHex, type WalIo } from '../../../wal/index.ts'
 import { chainHeadAt, SnapshotStore, type SnapshotHeader } from '../../../src/runtime/snapshot/index.ts'
 import { DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type PrefixStep } from '../../../src/runtime/ha/diverged-prefix.ts'
-import { setDivergedTailAside, type DivergenceReport } from '../../../src/runtime/ha/divergence.ts'
+import { setDivergedTailAside } from '../../../src/runtime/ha/divergence.ts'
 import { SyncFailedError } from '../../../src/runtime/ha/durable-fs.ts'
 import { removeTempDirs, record, tempDir } from '../../wal/support.ts'
 import { haStatusDepartures } from '../../http/openapi-departures.ts'
@@ -244,10 +244,10 @@ describe('a swap that fails after its commit point in a running node', () => {
     expectFollowsFromKeptPrefix(rejoin, pair)
     // /health: the divergence, the log kept after all (the swap was finished before the next start), and that
     // setting its records aside failed on the way.
-    const divergence = (rejoin.node.status() as { last_divergence: DivergenceReport | null }).last_divergence
-    expect(divergence).toMatchObject({ outcome: 'prefix_kept', commonLsn: pair.commonLsn, discardedCount: pair.a.lastLsn - pair.commonLsn, keptPrefixToLsn: pair.commonLsn })
+    const divergence = rejoin.node.status().last_divergence
+    expect(divergence).toMatchObject({ outcome: 'prefix_kept', common_lsn: pair.commonLsn, discarded_count: pair.a.lastLsn - pair.commonLsn, kept_prefix_to_lsn: pair.commonLsn })
     expect(divergence?.error).toMatch(/^SET_ASIDE_FAILED: .*EIO: injected rename failure/)
-    expect(divergence?.movedTo).toBe(join(pair.a.dir, readdirSync(pair.a.dir).find((name) => name.startsWith('log.diverged-')) as string))
+    expect(divergence?.moved_to).toBe(join(pair.a.dir, readdirSync(pair.a.dir).find((name) => name.startsWith('log.diverged-')) as string))
     expect(haStatusDepartures(rejoin.node.status())).toEqual([])
   }, 30_000)
 
@@ -267,10 +267,10 @@ describe('a swap that fails after its commit point in a running node', () => {
     expect(injected.failed()).toBe(1)
     expect(failing.node.role).toBe('failed')
     expect(failing.node.gateway).toBeNull()
-    const health = failing.node.status() as { failure: string | null; last_divergence: DivergenceReport | null; replicating: boolean }
+    const health = failing.node.status()
     expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed \(EIO: injected fsyncDirectory failure\)/)
     expect(health.replicating).toBe(false)
-    expect(health.last_divergence).toMatchObject({ outcome: 'failed', commonLsn: pair.commonLsn })
+    expect(health.last_divergence).toMatchObject({ outcome: 'failed', common_lsn: pair.commonLsn })
     expect(health.last_divergence?.error).toMatch(/^FSYNC_FAILED: /)
     expect(haStatusDepartures(health)).toEqual([])
     // Nothing was retried or cleaned up: the data dir is as the failed fsync left it, mid-swap.

@@ -71,7 +71,7 @@ export interface DrillReport {
   discardedRecords: number
   /** Cycles whose deposed leader came back holding records the new leader lacks (DIVERGED: a re-sync). */
   divergences: number
-  /** Of those, re-syncs that kept the log shared with the leader on disk (`keptPrefixToLsn` in the report). */
+  /** Of those, re-syncs that kept the log shared with the leader on disk (`kept_prefix_to_lsn` in the report). */
   divergencesPrefixKept: number
   /** Records the re-syncing nodes shared with the leader and fetched from it again (all of them when nothing was kept). */
   divergenceSharedRecordsFetched: number
@@ -142,7 +142,7 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
   else {
     report.shadowDecisions += shadow.decisions
     report.shadowMismatches += shadow.mismatches
-    if (shadow.mismatches > 0) report.failures.push(`cycle ${cycle}: ${shadow.mismatches} shadow mismatches on ${standby.name}: ${JSON.stringify(shadow.lastMismatches.slice(0, 2))}`)
+    if (shadow.mismatches > 0) report.failures.push(`cycle ${cycle}: ${shadow.mismatches} shadow mismatches on ${standby.name}: ${JSON.stringify(shadow.last_mismatches.slice(0, 2))}`)
   }
   const faultAt = Date.now()
   leader.child?.kill(options.mode === 'kill9' ? 'SIGKILL' : 'SIGSTOP')
@@ -178,11 +178,11 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
   const divergence = back?.ha?.last_divergence ?? null
   if (divergence !== null) {
     report.divergences++
-    report.discardedRecords += divergence.discardedCount
-    const keptToLsn = divergence.keptPrefixToLsn ?? null
+    report.discardedRecords += divergence.discarded_count
+    const keptToLsn = divergence.kept_prefix_to_lsn
     if (keptToLsn !== null) report.divergencesPrefixKept++
-    report.divergenceSharedRecordsFetched += divergence.commonLsn - (keptToLsn ?? 0)
-    options.log(`cycle ${cycle}: ${leader.name} diverged after LSN ${divergence.commonLsn} (${divergence.discardedCount} records of its own set aside); ${keptToLsn === null ? `log re-copied from the leader${divergence.fallback === undefined || divergence.fallback === null ? '' : ` (fallback: ${divergence.fallback})`}` : `kept its log through LSN ${keptToLsn}`}`)
+    report.divergenceSharedRecordsFetched += divergence.common_lsn - (keptToLsn ?? 0)
+    options.log(`cycle ${cycle}: ${leader.name} diverged after LSN ${divergence.common_lsn} (${divergence.discarded_count} records of its own set aside); ${keptToLsn === null ? `log re-copied from the leader${divergence.fallback === null ? '' : ` (fallback: ${divergence.fallback})`}` : `kept its log through LSN ${keptToLsn}`}`)
   }
   options.log(`cycle ${cycle}: ${leader.name} ${options.mode === 'kill9' ? 'killed' : 'stopped'}; ${standby.name} leads after ${takeoverMs} ms${awaitedReconcile ? ` (bootstrap reconciled ${bootstrap?.inFlightMarkedUnknown} calls in flight, waited ${bootstrap?.waitedMs} ms)` : ''}; ${acked.length} acked this cycle`)
 }

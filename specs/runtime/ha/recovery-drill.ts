@@ -27,7 +27,7 @@ export interface RecoveryCheck {
 }
 
 export interface NodeHealth {
-  ha?: { replicating: boolean; lag_records: number; last_snapshot_recovery: { state: string; snapshotLsn?: number; code?: string } | null }
+  ha?: { replicating: boolean; lag_records: number; last_snapshot_recovery: { state: string; snapshot_lsn?: number; code?: string } | null }
   log: { first_lsn: number; last_lsn: number }
 }
 
@@ -119,9 +119,9 @@ export async function runRecoveryCheck(options: { keep: boolean; log: (line: str
     const recovery = health.ha?.last_snapshot_recovery ?? null
     log(`node-b: ${JSON.stringify(recovery)}, log ${health.log.first_lsn}..${health.log.last_lsn}`)
     return {
-      ok: recovery?.state === 'recovered' && health.log.first_lsn === recovery.snapshotLsn && setup.leaderLog.first_lsn > 1,
+      ok: recovery?.state === 'recovered' && health.log.first_lsn === recovery.snapshot_lsn && setup.leaderLog.first_lsn > 1,
       leaderFirstLsn: setup.leaderLog.first_lsn,
-      snapshotLsn: recovery?.snapshotLsn ?? null,
+      snapshotLsn: recovery?.snapshot_lsn ?? null,
       standbyFirstLsn: health.log.first_lsn,
       standbyLastLsn: health.log.last_lsn,
       recoveredInMs: Date.now() - joinedAt,

@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path'
 import { nodeIo, toHex, type WalIo } from '../../../wal/index.ts'
 import type { Gateway } from '../../../src/runtime/index.ts'
 import { SyncFailedError } from '../../../src/runtime/ha/durable-fs.ts'
-import { HaNode, type HaNodeOptions, type SnapshotRecoveryStatus } from '../../../src/runtime/ha/index.ts'
+import { HaNode, type HaNodeOptions } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
 import type { World } from '../harness.ts'
 import { haStatusDepartures } from '../../http/openapi-departures.ts'
@@ -133,7 +133,7 @@ describe('a failed fsync while a standby installs the leader\'s snapshot', () =>
       expect(injected.failed()).toBe(1)
       expect(node.role).toBe('failed')
       expect(node.gateway).toBeNull()
-      const health = node.status() as { failure: string | null; replicating: boolean; last_snapshot_recovery: SnapshotRecoveryStatus | null }
+      const health = node.status()
       expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed \(EIO: injected \w+ failure\)/)
       expect(health.replicating).toBe(false)
       expect(health.last_snapshot_recovery).toMatchObject({ state: 'failed', code: 'FSYNC_FAILED' })

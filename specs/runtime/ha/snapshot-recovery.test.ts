@@ -80,8 +80,8 @@ describe('a standby below the leader\'s compacted log', () => {
     expect(standby.engine.wal.firstLsn).toBe(recovery.snapshotLsn)
     expect(toHex(standby.engine.wal.chainHead)).toBe(toHex(world.gateway.engine.wal.chainHead))
     expect(statuses(standby)).toEqual(statuses(world.gateway))
-    const health = again.status() as { last_snapshot_recovery: { state: string }; replicating: boolean }
-    expect(health.last_snapshot_recovery.state).toBe('recovered')
+    const health = again.status()
+    expect(health.last_snapshot_recovery).toMatchObject({ state: 'recovered', snapshot_lsn: recovery.snapshotLsn, previous_last_lsn: behindAt, moved_to: recovery.movedTo })
     expect(haStatusDepartures(health)).toEqual([])
     expect(errors).toEqual([])
   })

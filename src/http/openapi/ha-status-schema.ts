@@ -1,8 +1,8 @@
 /**
  * `/health` → `ha` on a node of an HA pair (HaNode.status, src/runtime/ha/node.ts), field by field: the document's
  * HaStatus component is generated from HA_STATUS, and HA_STATUS is checked at compile time against the type the node
- * builds its status as (HaNodeStatus), so neither can change without the other. The reports kept as the runtime
- * builds them (last_divergence, last_snapshot_recovery, shadow) have camelCase keys.
+ * builds its status as (HaNodeStatus), so neither can change without the other. Its keys are snake_case at every
+ * depth (the runtime's reports are mapped by src/runtime/ha/status-json.ts).
  */
 
 import * as v from 'valibot'
@@ -40,24 +40,24 @@ const DIVERGENCE = v.strictObject({
     v.picklist(['prefix_kept', 'log_set_aside', 'failed']),
     v.description('prefix_kept: the log shared with the leader was kept; log_set_aside: the whole log went aside, re-synced from scratch (see fallback); failed: setting the records aside failed (see error)'),
   ),
-  commonLsn: count('The last LSN this log shares with the leader'),
-  discardedFromLsn: count('First LSN beyond commonLsn'),
-  discardedToLsn: count('Last LSN this log held'),
-  discardedCount: count('Records beyond commonLsn'),
-  discardedEpochs: v.pipe(v.array(count('epoch')), v.description('The distinct epochs of those records, oldest first (the first 16)')),
-  discardedEpochCount: count('How many distinct epochs those records have'),
-  discardedExamples: v.pipe(
+  common_lsn: count('The last LSN this log shares with the leader'),
+  discarded_from_lsn: count('First LSN beyond common_lsn'),
+  discarded_to_lsn: count('Last LSN this log held'),
+  discarded_count: count('Records beyond common_lsn'),
+  discarded_epochs: v.pipe(v.array(count('epoch')), v.description('The distinct epochs of those records, oldest first (the first 16)')),
+  discarded_epoch_count: count('How many distinct epochs those records have'),
+  discarded_examples: v.pipe(
     v.array(v.strictObject({ lsn: count('LSN'), epoch: count('epoch') })),
     v.description('The first and the last 3 of those records, oldest first'),
   ),
-  movedTo: text('Where the old log went whole (its snapshots beside it); when failed, where it was being moved'),
-  keptPrefixToLsn: orNull(count('LSN'), 'The log was kept up to and including this LSN; null: re-synced from scratch'),
-  linkedSegments: count('Segments of the kept log shared with the one set aside (hard links)'),
-  linkedBytes: count('bytes'),
-  copiedSegments: count('Segments copied (the cut one last)'),
-  copiedBytes: count('bytes'),
-  snapshotsKept: v.pipe(v.array(count('LSN')), v.description('LSNs of the snapshots kept, newest first')),
-  buildMs: count('How long building the kept log and swapping it in took (0 when nothing was kept)'),
+  moved_to: text('Where the old log went whole (its snapshots beside it); when failed, where it was being moved'),
+  kept_prefix_to_lsn: orNull(count('LSN'), 'The log was kept up to and including this LSN; null: re-synced from scratch'),
+  linked_segments: count('Segments of the kept log shared with the one set aside (hard links)'),
+  linked_bytes: count('bytes'),
+  copied_segments: count('Segments copied (the cut one last)'),
+  copied_bytes: count('bytes'),
+  snapshots_kept: v.pipe(v.array(count('LSN')), v.description('LSNs of the snapshots kept, newest first')),
+  build_ms: count('How long building the kept log and swapping it in took (0 when nothing was kept)'),
   fallback: orNull(text('CODE: why'), 'Why the shared log was not kept, or null'),
   error: orNull(text('FSYNC_FAILED: … or SET_ASIDE_FAILED: …'), 'Why setting the records aside failed, or null'),
 })
@@ -68,18 +68,18 @@ const LEADER_FIRST_LSN = count("The leader's first LSN when it answered RESYNC_R
 const SNAPSHOT_RECOVERY = v.variant('state', [
   v.strictObject({
     state: v.literal('recovered'),
-    atMs: AT_MS,
-    leaderFirstLsn: LEADER_FIRST_LSN,
-    snapshotLsn: count("The leader's snapshot this node started again from"),
-    snapshotDigest: text("The snapshot's digest"),
-    previousLastLsn: count('Last LSN of the log moved aside'),
-    movedTo: text('Where the old log went (its snapshots beside it)'),
-    lastLsn: count("The new log's last LSN after the first pull"),
+    at_ms: AT_MS,
+    leader_first_lsn: LEADER_FIRST_LSN,
+    snapshot_lsn: count("The leader's snapshot this node started again from"),
+    snapshot_digest: text("The snapshot's digest"),
+    previous_last_lsn: count('Last LSN of the log moved aside'),
+    moved_to: text('Where the old log went (its snapshots beside it)'),
+    last_lsn: count("The new log's last LSN after the first pull"),
   }),
   v.strictObject({
     state: v.literal('failed'),
-    atMs: AT_MS,
-    leaderFirstLsn: LEADER_FIRST_LSN,
+    at_ms: AT_MS,
+    leader_first_lsn: LEADER_FIRST_LSN,
     code: v.pipe(
       v.picklist(['SNAPSHOT_UNAVAILABLE', 'SNAPSHOT_TOO_LARGE', 'SNAPSHOT_INVALID', 'CATCH_UP_FAILED', 'SNAPSHOT_RECOVERY_FAILED', 'FSYNC_FAILED']),
       v.description('FSYNC_FAILED is fatal (role failed); the others are retried'),
@@ -92,8 +92,8 @@ const SHADOW = v.strictObject({
   decisions: count('Command records decided again on this node'),
   matches: count('Decisions whose events equal the leader’s'),
   mismatches: count('Decisions whose events differ (must stay 0)'),
-  eventsWithoutCommand: count('Events the leader logged with no command record before them'),
-  lastMismatches: v.pipe(
+  events_without_command: count('Events the leader logged with no command record before them'),
+  last_mismatches: v.pipe(
     v.array(
       v.strictObject({
         lsn: count('LSN of the command record'),

@@ -12,7 +12,7 @@ import { DivergedPrefixError, divergedAsideSuffix, finishKeepingPrefix, keepComm
 import { fatalSyncs, renameDurably, syncFailureOf } from './durable-fs.ts'
 import { requestSignal, throwIfStopping } from './stop-signal.ts'
 
-/** Shown in /health as `ha.last_divergence`. */
+/** Shown in /health as `ha.last_divergence`, its keys in snake_case (status-json.ts). */
 export interface DivergenceReport {
   /**
    * What became of the records beyond commonLsn: set aside with the shared log kept (`prefix_kept`), set aside with the

@@ -4,7 +4,7 @@
  * the lease or follow, fail over on lease expiry, re-sync (resync.ts) after divergence keeping the log shared with the
  * leader (diverged-prefix.ts) or from the leader's snapshot (snapshot-recovery.ts); synchronous replication (sync.ts)
  * and its alert records (records.ts); command records (command-record.ts) and the standby's shadow decisions
- * (shadow.ts).
+ * (shadow.ts); the reports as /health shows them (status-json.ts).
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
@@ -12,6 +12,7 @@ export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
 export type { HaNodeStatus, SyncNotLeading } from './node-status.ts'
+export { divergenceJson, shadowJson, snapshotRecoveryJson, type DivergenceJson, type ShadowJson, type SnapshotRecoveryJson } from './status-json.ts'
 export type { SnapshotRecoveryFailure, SnapshotRecoveryStatus } from './resync.ts'
 export type { DivergenceReport } from './divergence.ts'
 export { syncFailureOf } from './durable-fs.ts'

@@ -1,7 +1,8 @@
 /**
  * What an HA node reports about itself (HaNode.status): `/health` → `ha`. Its documented schema
- * (src/http/openapi/ha-status-schema.ts) is checked against this type at compile time. Some members are reports kept
- * as the runtime builds them (last_divergence, last_snapshot_recovery, shadow), so their keys are camelCase.
+ * (src/http/openapi/ha-status-schema.ts) is checked against this type at compile time. Its keys are snake_case at
+ * every depth, like every JSON body of the HTTP API: the reports the runtime keeps under camelCase names (a
+ * divergence, a snapshot recovery, the shadow decisions) are mapped by status-json.ts.
  */
 
 import type { Gateway } from '../gateway.ts'
@@ -9,8 +10,8 @@ import type { Lease } from '../../../wal/index.ts'
 import type { DivergenceReport } from './divergence.ts'
 import type { NodeRole } from './node-options.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
-import type { ShadowStats } from './shadow.ts'
 import type { ReplicatorStatus } from './replicator.ts'
+import { divergenceJson, shadowJson, snapshotRecoveryJson, type DivergenceJson, type ShadowJson, type SnakeKeysOnly, type SnapshotRecoveryJson } from './status-json.ts'
 import type { SyncPolicy, SyncReplication, SyncStatus } from './sync.ts'
 
 /** `ha.sync` of a node not leading: only the configured policy, and no standby in sync. */
@@ -29,13 +30,16 @@ export type HaNodeStatus = {
   replicating: boolean
   /** How long the last takeover took, lease taken to intake open (ms); null: this node never took over. */
   last_takeover_ms: number | null
-  last_divergence: DivergenceReport | null
+  last_divergence: DivergenceJson | null
   failure: string | null
-  last_snapshot_recovery: SnapshotRecoveryStatus | null
+  last_snapshot_recovery: SnapshotRecoveryJson | null
   sync: SyncStatus | SyncNotLeading
-  shadow: ShadowStats | null
+  shadow: ShadowJson | null
   command_record_failures: number
 }
+
+// tsc fails here when a key of the status, at any depth, is not snake_case (SyncStatus is built so by sync.ts).
+const statusKeysSnakeCase: SnakeKeysOnly<HaNodeStatus> = true
 
 /** What status() reads off the node (its public state). */
 export interface NodeStatusSource {
@@ -55,6 +59,7 @@ export function nodeStatusOf(
   known: { nodeId: string; advertiseUrl: string; syncPolicy: SyncPolicy; leaderUrl: string | null; replication: ReplicatorStatus | undefined },
 ): HaNodeStatus {
   const { replication } = known
+  const shadow = node.gateway?.engine.shadow?.stats ?? null
   return {
     role: node.role,
     node_id: known.nodeId,
@@ -64,12 +69,12 @@ export function nodeStatusOf(
     lag_records: replication?.lagRecords ?? 0,
     replicating: replication?.connected ?? false,
     last_takeover_ms: node.lastTakeoverMs,
-    last_divergence: node.lastDivergence,
+    last_divergence: node.lastDivergence === null ? null : divergenceJson(node.lastDivergence),
     failure: node.failure?.message ?? null,
-    last_snapshot_recovery: node.lastSnapshotRecovery,
+    last_snapshot_recovery: node.lastSnapshotRecovery === null ? null : snapshotRecoveryJson(node.lastSnapshotRecovery),
     sync: node.sync?.status() ?? { policy: known.syncPolicy, state: 'down' },
     // Shadow decisions of this node while it follows (null while leading): counts and the last mismatches.
-    shadow: node.gateway?.engine.shadow?.stats ?? null,
+    shadow: shadow === null ? null : shadowJson(shadow),
     // Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them).
     command_record_failures: node.gateway?.engine.commandRecordFailures ?? 0,
   }

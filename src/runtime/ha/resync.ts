@@ -28,7 +28,10 @@ import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { fetchLeaderSnapshot, finishCommittedInstall, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryCode, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { NodeStoppingError } from './stop-signal.ts'
 
-/** The last time this standby started again from the leader's snapshot (or tried to): `ha.last_snapshot_recovery`. */
+/**
+ * The last time this standby started again from the leader's snapshot (or tried to): `ha.last_snapshot_recovery`, its
+ * keys in snake_case (status-json.ts).
+ */
 export type SnapshotRecoveryStatus =
   | ({ state: 'recovered'; atMs: number; leaderFirstLsn: number } & SnapshotRecoveryReport)
   | { state: 'failed'; atMs: number; leaderFirstLsn: number; code: SnapshotRecoveryFailure; error: string }

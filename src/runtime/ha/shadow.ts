@@ -33,6 +33,7 @@ export interface ShadowMismatch {
   difference: string
 }
 
+/** `ha.shadow` in /health, its keys in snake_case (status-json.ts). */
 export interface ShadowStats {
   /** Command records decided again on this node. */
   decisions: number
