@@ -18,21 +18,12 @@ import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY } from '../../src/http/routes/
 import { LIST_QUERY_SCHEMA } from '../../src/http/routes/orders.ts'
 import { HASH_QUERY, REPLICATION_STREAM_QUERY } from '../../src/http/routes/replication.ts'
 import { STREAM_QUERY } from '../../src/http/routes/streams.ts'
-import type { HaHttp } from '../../src/http/services.ts'
+import { haHttp } from '../runtime/ha/support.ts'
 import { startTestGateway, type TestGateway } from './fixture.ts'
 
 type Json = Record<string, unknown>
 
-const HA: HaHttp = {
-  replicationToken: 'openapi-spec-token',
-  isLeader: () => true,
-  leaderUrl: () => null,
-  status: () => {
-    throw new Error('this fake HA node has no status: the spec does not ask /health')
-  },
-  chunkBytesMax: 64 * 1024,
-  heartbeatMs: 1_000,
-}
+const HA = haHttp({ replicationToken: 'openapi-spec-token', heartbeatMs: 1_000 })
 
 /** The schema each GET route parses its query with; a GET not named here reads no query. */
 const QUERY_SCHEMAS: Record<string, GenericSchema> = {

@@ -13,23 +13,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { backOfficeOf } from '../../src/backoffice/index.ts'
 import { createApp } from '../../src/http/app.ts'
-import type { HaHttp } from '../../src/http/services.ts'
+import { haHttp } from '../runtime/ha/support.ts'
 import { testKeys } from '../audit/support.ts'
 import { auth, eventually, json, post, startTestGateway, type TestGateway } from './fixture.ts'
 import { documentedAnswers } from './openapi-departures.ts'
 
 type Json = Record<string, unknown>
 
-const HA: HaHttp = {
-  replicationToken: 'openapi-shapes-token',
-  isLeader: () => true,
-  leaderUrl: () => null,
-  status: () => {
-    throw new Error('this fake HA node has no status: the spec does not ask /health')
-  },
-  chunkBytesMax: 64 * 1024,
-  heartbeatMs: 1_000,
-}
+const HA = haHttp({ replicationToken: 'openapi-shapes-token', heartbeatMs: 1_000 })
 
 let keyDir: string
 let gw: TestGateway
