@@ -105,7 +105,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
         role: gatewayRole,
         ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
         ...(lease === null ? {} : { lease }),
-        haLeader: () => node.isLeader(),
+        haLeader: () => node.mayCallVenues(),
         ...venue,
       })
       return started.gateway

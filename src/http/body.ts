@@ -1,9 +1,11 @@
 /**
  * Reading request bodies: bounded in size (the app mounts hono's bodyLimit; this checks Content-Length again so a
- * lying client cannot get past it), sent as JSON, parsed as JSON, failures in the one error shape.
+ * lying client cannot get past it), sent as JSON, parsed as JSON with no member name repeated in an object, failures
+ * in the one error shape.
  */
 
 import type { Context } from 'hono'
+import { firstDuplicateMember } from './duplicate-members.ts'
 import { ApiError } from './errors.ts'
 
 /** Parses the body as JSON; an empty body is `{}` when `emptyAsObject`, otherwise MALFORMED_REQUEST. */
@@ -17,12 +19,21 @@ export async function readJson(c: Context, options: { bodyBytesMax: number; empt
     throw new ApiError('MALFORMED_REQUEST', 'a JSON body is required')
   }
   requireJsonMediaType(c.req.header('Content-Type'))
+  let parsed: unknown
   try {
-    return JSON.parse(text) as unknown
+    parsed = JSON.parse(text) as unknown
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'invalid JSON'
     throw new ApiError('MALFORMED_REQUEST', 'the request body is not valid JSON', { details: { parser: reason.slice(0, 200) } })
   }
+  // JSON.parse keeps the last of a repeated name; another reader of the same bytes may keep the first (duplicate-members.ts).
+  const repeated = firstDuplicateMember(text)
+  if (repeated !== null) {
+    throw new ApiError('MALFORMED_REQUEST', `the request body names the member ${JSON.stringify(repeated.slice(0, 128))} twice in one object`, {
+      details: { member: repeated.slice(0, 128) },
+    })
+  }
+  return parsed
 }
 
 /** `application/json` or a `+json` type, any parameters, any case (RFC 9110 §8.3.1: media types are case-insensitive). */

@@ -110,14 +110,35 @@ export class LogIndex {
   }
 
   /**
-   * The account the order's first record names, and whether that record accepted it (else it rejected it); null when
-   * the log holds no record of the order or the record names no account.
+   * The record that decided the order's intake: its `order.accepted`, or, if it was never accepted, its latest
+   * `order.rejected` (what a repeat of its key answers). Not simply the first record: a key rejected for a retryable
+   * reason (overload, stale data) is not remembered, so a retry is decided again under the same order id and may be
+   * accepted — its rejections come first, then its acceptance. Null when the log holds no intake record of the order.
+   */
+  intakeRecord(orderId: string): LoggedEvent | null {
+    this.requireComplete(orderId)
+    const lsns = this.byOrder.get(orderId) ?? []
+    let rejected: LoggedEvent | null = null
+    // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
+    for (const lsn of lsns) {
+      const logged = readLsns(this.wal, [lsn])[0]
+      if (logged === undefined) continue
+      if (logged.event.type === 'order.accepted') return logged
+      if (logged.event.type !== 'order.rejected') break
+      rejected = logged
+    }
+    return rejected
+  }
+
+  /**
+   * The account the order's intake record names (intakeRecord), and whether it accepted the order (else rejected it);
+   * null when the log holds no intake record of the order or the record names no account.
    */
   accountOf(orderId: string): { accountId: string; accepted: boolean } | null {
-    const first = this.first(orderId)?.event
-    if (first === undefined) return null
-    const accountId = (first as { accountId?: unknown }).accountId
-    return typeof accountId === 'string' ? { accountId, accepted: first.type === 'order.accepted' } : null
+    const intake = this.intakeRecord(orderId)?.event
+    if (intake === undefined) return null
+    const accountId = (intake as { accountId?: unknown }).accountId
+    return typeof accountId === 'string' ? { accountId, accepted: intake.type === 'order.accepted' } : null
   }
 
   private requireComplete(orderId: string): void {

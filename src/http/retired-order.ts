@@ -9,13 +9,21 @@ import type { Order } from '../domain/orders.ts'
 import { applyInPlace, initialState, type KernelState } from '../kernel/index.ts'
 import type { LoggedEvent } from './log-index.ts'
 
-/** The order rebuilt from its logged events (the first must be its `order.accepted`), or null. */
+/**
+ * The order rebuilt from its logged events, from its `order.accepted` on, or null if none. Records before it can only
+ * be rejections of its key for a retryable reason (the retry that was accepted has the same order id); they changed
+ * nothing.
+ */
 export function rebuildRetiredOrder(live: KernelState, orderId: string, events: readonly LoggedEvent[]): Order | null {
-  if (events[0]?.event.type !== 'order.accepted') return null
+  const acceptedAt = events.findIndex(({ event }) => event.type === 'order.accepted')
+  if (acceptedAt < 0 || events.slice(0, acceptedAt).some(({ event }) => event.type !== 'order.rejected')) return null
   const scratch = initialState()
   scratch.config = live.config
   scratch.instruments = live.instruments
   scratch.policies = live.policies
-  for (const { event, lsn } of events) applyInPlace(scratch, event, { lsn })
+  for (let index = acceptedAt; index < events.length; index++) {
+    const { event, lsn } = events[index] as LoggedEvent
+    applyInPlace(scratch, event, { lsn })
+  }
   return scratch.orders.get(orderId) ?? null
 }

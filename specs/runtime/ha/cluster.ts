@@ -128,6 +128,25 @@ export class Cluster {
   async startVenue(): Promise<void> {
     this.trader = await mintHs256Token(DRILL_SECRET, { sub: 'drill', roles: ['trader'], accounts: ['demo-1'], issuer: 'egress', audience: 'egress-api', ttlSec: 3600 })
     this.venuePort = await freePort()
+    await this.spawnVenue()
+  }
+
+  /** Kills the venue process (SIGKILL): the nodes' calls to it fail until restartVenue(). */
+  async killVenue(): Promise<void> {
+    this.venue?.close()
+    this.venue = null
+    this.venueChild?.kill('SIGKILL')
+    await this.venueChild?.exited
+    this.venueChild = null
+  }
+
+  /** A new venue process on the same port and record file (an empty book: the old process's orders are gone). */
+  async restartVenue(): Promise<void> {
+    if (this.venueChild !== null) throw new Error('the venue is still running: killVenue() first')
+    await this.spawnVenue()
+  }
+
+  private async spawnVenue(): Promise<void> {
     this.venueChild = Bun.spawn([process.execPath, join(ROOT, 'src/main.ts'), 'sim-venue', '--port', String(this.venuePort), '--record', join(this.work, 'venue-record.jsonl')], {
       cwd: this.work, stdout: 'ignore', stderr: 'ignore',
     })

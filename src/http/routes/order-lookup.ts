@@ -1,7 +1,7 @@
 /**
  * Finding an order for a caller: accepted orders are in the kernel state, or — once retired from it — rebuilt from
  * their records in the log; orders the kernel rejected exist only as their `order.rejected` record in the log (found
- * through the log index). An order the caller may not read answers
+ * through the log index; the latest, for a key rejected more than once). An order the caller may not read answers
  * 404 exactly like one that does not exist, so order ids cannot be probed across accounts.
  */
 
@@ -29,14 +29,14 @@ export function findOrder(services: Services, principal: Principal, orderId: str
 function lookup(services: Services, orderId: string): FoundOrder | null {
   const order = services.gateway.engine.state.orders.get(orderId)
   if (order !== undefined) return { orderId, accountId: order.accountId, order, view: { ...orderView(order) } }
-  const first = services.logIndex.first(orderId)
-  if (first?.event.type === 'order.accepted') {
+  const intake = services.logIndex.intakeRecord(orderId)
+  if (intake?.event.type === 'order.accepted') {
     // Retired from the hot state (terminal, beyond the kernel's bound): rebuilt from its records in the log.
     const retired = rebuildRetiredOrder(services.gateway.engine.state, orderId, services.logIndex.events(orderId))
     return retired === null ? null : { orderId, accountId: retired.accountId, order: retired, view: { ...orderView(retired) } }
   }
-  if (first === null || first.event.type !== 'order.rejected') return null
-  const rejected = first.event
+  if (intake === null || intake.event.type !== 'order.rejected') return null
+  const rejected = intake.event
   return {
     orderId,
     accountId: rejected.accountId,
@@ -49,7 +49,7 @@ function lookup(services: Services, orderId: string): FoundOrder | null {
       guard: rejected.guard,
       idempotency_key: rejected.idempotencyKey,
       rejected_at_ms: rejected.atMs,
-      lsn: first.lsn,
+      lsn: intake.lsn,
     },
   }
 }

@@ -84,6 +84,18 @@ export class HaNode {
     return this.role === 'leader' && this.lease !== null && this.lease.isHeld()
   }
 
+  /**
+   * May this node's gateway call venues (the I-100 gate's `ha_leader` fact)? While it leads, and while it takes the
+   * lead (`promoting`, the lease held): its bootstrap runs then, before the node reports leader, and sends what was
+   * accepted and never sent and resends what the venues proved they never received. Read as isLeader(), the gate
+   * blocked each of those places, which is final: an order answered 202 ended Rejected (GATE_BLOCKED), never sent.
+   * Nothing unfenced goes out either way: a call is made only after its send record is durable at the lease's epoch,
+   * and the log re-checks the lease before it acknowledges a record.
+   */
+  mayCallVenues(): boolean {
+    return (this.role === 'leader' || this.role === 'promoting') && this.lease !== null && this.lease.isHeld()
+  }
+
   /** The leader's URL as the current lease names it (null if none, or if the lease has expired). */
   leaderUrl(): string | null {
     return leaderUrlIn(this.options)
