@@ -41,13 +41,15 @@ test("a leader gateway whose stop throws: stop() still clears the timer and rele
   )
   await node.start()
   expect(node.role).toBe('leader')
+  const internals = node as unknown as { timer: (ReturnType<typeof setInterval> & { _destroyed?: boolean }) | null; replicator: unknown }
+  const renewal = internals.timer
+  expect(renewal?._destroyed).toBe(false)
   const stopped = await node.stop().then(() => null, (error: unknown) => error)
   expect(stopped).toBe(failure)
   expect(stops).toBe(1)
-  // Every other step ran all the same: no timer left to renew the lease, the lease released (expiry 0).
-  const internals = node as unknown as { timer: unknown; replicator: unknown }
-  expect({ role: node.role, timer: internals.timer !== null, replicator: internals.replicator !== null, leaseExpiresAtMs: readCurrentLease(leaseDir)?.expiresAtMs }).toEqual({
-    role: 'stopped', timer: false, replicator: false, leaseExpiresAtMs: 0,
+  // Every other step ran all the same: the renewal timer cleared (not merely dropped), the lease released (expiry 0).
+  expect({ role: node.role, renewalCleared: renewal?._destroyed, replicator: internals.replicator !== null, leaseExpiresAtMs: readCurrentLease(leaseDir)?.expiresAtMs }).toEqual({
+    role: 'stopped', renewalCleared: true, replicator: false, leaseExpiresAtMs: 0,
   })
   expect(logLines).toContain(`stop: stopping the gateway failed: ${failure.message}`)
   // Another node takes the lease now, not a TTL later.

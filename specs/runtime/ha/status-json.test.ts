@@ -25,7 +25,7 @@ const DIVERGENCE: DivergenceReport = {
   discardedEpochCount: 2,
   discardedExamples: [{ lsn: 121, epoch: 3 }, { lsn: 160, epoch: 4 }],
   movedTo: '/data/log.diverged-1700000000000',
-  keptPrefixToLsn: 120,
+  keptPrefixToLsn: 119,
   linkedSegments: 5,
   linkedBytes: 40_960,
   copiedSegments: 1,

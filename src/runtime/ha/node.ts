@@ -25,7 +25,8 @@
  * Role changes (start-up, takeover, step-down, re-sync) run one at a time (role-changes.ts). stop() aborts every
  * request to the leader in flight (stop-signal.ts) and waits for the change in progress, within a bound
  * (StopTimeoutError past it): once it resolves, nothing of the node runs or touches the data dir. A re-sync not yet
- * changing the data dir when stop() begins, or waiting on the leader, is abandoned; one changing it finishes first.
+ * changing the data dir when stop() begins, or waiting on the leader, is abandoned (an install cut short in its
+ * catch-up pull is rolled back); one changing it otherwise finishes first.
  *
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
@@ -46,7 +47,7 @@ import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, 
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
-import { tearDownAll } from './teardown.ts'
+import { abandonNode, type NodeParts, tearDownNode } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -85,12 +86,9 @@ export class HaNode {
   }
 
   /**
-   * May this node's gateway call venues (the I-100 gate's `ha_leader` fact)? While it leads, and while it takes the
-   * lead (`promoting`, the lease held): its bootstrap runs then, before the node reports leader, and sends what was
-   * accepted and never sent and resends what the venues proved they never received. Read as isLeader(), the gate
-   * blocked each of those places, which is final: an order answered 202 ended Rejected (GATE_BLOCKED), never sent.
-   * Nothing unfenced goes out either way: a call is made only after its send record is durable at the lease's epoch,
-   * and the log re-checks the lease before it acknowledges a record.
+   * The gate's `ha_leader` fact: leading, or taking the lead (`promoting`, lease held), when bootstrap sends what was
+   * never sent (as isLeader(), the gate blocked those places for good: 202'd orders ended Rejected). Still fenced: a
+   * call follows its send record, durable at the lease's epoch.
    */
   mayCallVenues(): boolean {
     return (this.role === 'leader' || this.role === 'promoting') && this.lease !== null && this.lease.isHeld()
@@ -122,29 +120,35 @@ export class HaNode {
 
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
-   * roleChangeWaitMsMax), then stops the replicator, the gateway and the timer and gives the lease up — every step,
-   * even when one throws (teardown.ts). Rejects with StopTimeoutError, having stopped all it could, if the change
-   * still ran at the bound (the process should exit then); else with the first step's error, if any.
+   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step, even when one throws) and rejects with
+   * the first step's error, if any. Past the bound it releases the lease first and rejects with StopTimeoutError (the
+   * process should exit then).
    */
   async stop(): Promise<void> {
-    // The timer keeps renewing a leader's lease until its gateway has stopped (tick does nothing else meanwhile): a
-    // shutdown longer than the lease's remaining life (a large snapshot at shutdown) would otherwise let the standby
-    // take over while this node still writes its last records, which its log would then refuse (LEASE_LOST).
     this.stopping = true
     this.changes.close() // aborts the node's stop signal: a change waiting on the leader ends now
     const waitMsMax = roleChangeWaitMsMax(this.options)
     const stillRunning = await this.changes.settled(waitMsMax)
-    const failures = await tearDownAll([
-      { name: 'stopping the replicator', run: () => this.stopReplicator() },
-      { name: 'closing synchronous replication', run: () => this.sync?.close() },
-      { name: 'stopping the gateway', run: () => this.gateway?.stop() },
-      { name: 'clearing the timer', run: () => clearInterval(this.timer ?? undefined) },
-      { name: 'releasing the lease', run: () => this.lease?.release() },
-    ], this.options.log)
-    this.timer = null
+    if (stillRunning !== null) {
+      this.role = 'stopped'
+      abandonNode(this.parts, this.options.log)
+      throw new StopTimeoutError(stillRunning, waitMsMax)
+    }
+    const failures = await tearDownNode(this.parts, this.options.log)
     this.role = 'stopped'
-    if (stillRunning !== null) throw new StopTimeoutError(stillRunning, waitMsMax)
     if (failures.length > 0) throw failures[0]
+  }
+
+  /** What stop() takes apart (teardown.ts). */
+  private readonly parts: NodeParts = {
+    stopReplicator: () => this.stopReplicator(),
+    closeSync: () => this.sync?.close(),
+    stopGateway: () => this.gateway?.stop(),
+    clearTimer: () => {
+      if (this.timer !== null) clearInterval(this.timer)
+      this.timer = null
+    },
+    releaseLease: () => this.lease?.release(),
   }
 
   /**

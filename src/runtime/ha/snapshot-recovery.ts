@@ -271,8 +271,11 @@ async function pullThrough(wal: Wal, lsn: number, access: LeaderAccess & { envel
     throw new SnapshotRecoveryError('CATCH_UP_FAILED', `the stream ended at LSN ${wal.lastLsn}, before the snapshot's LSN ${lsn}`)
   } catch (error) {
     // A failed fdatasync of the new log stays what it is (WalFatalError caused by SyncFailedError): fatal, not retried.
-    if (error instanceof SnapshotRecoveryError || syncFailureOf(error) !== null) throw error
+    if (syncFailureOf(error) !== null) throw error
+    // A stop that began meanwhile comes first, as in fetchLeaderSnapshot: a stream the leader ended as the cluster
+    // shuts down is not reported as a failed catch-up (and retried) by a node that is stopping.
     throwIfStopping(access.stopSignal)
+    if (error instanceof SnapshotRecoveryError) throw error
     throw new SnapshotRecoveryError('CATCH_UP_FAILED', `pulling LSNs up to ${lsn}: ${error instanceof Error ? error.message : String(error)}`)
   } finally {
     clearTimeout(timer)
