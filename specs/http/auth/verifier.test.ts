@@ -184,6 +184,20 @@ describe('JWKS rotation and the token cache', () => {
     expect((await v.verify(await keyToken(otherEdKey))).sub).toBe('alice')
   })
 
+  test('a token whose verification was under way when its key was rotated out is not cached past the reload', async () => {
+    // The signature check is asynchronous: a reload can land (and clear the cache) while it runs. Caching its result
+    // afterwards kept the principal of a rotated-out key for the token's whole life. Each round rotates during one.
+    for (let round = 0; round < 10; round++) {
+      const { path, v } = await jwksVerifier([edKey, otherEdKey])
+      const token = await keyToken(edKey, { claims: { jti: `round-${round}` } })
+      const underWay = v.verify(token)
+      writeJwks(path, [otherEdKey])
+      await v.reloadKeys()
+      await underWay.catch(() => undefined)
+      expect(await rejection(v, token)).toBe('unknown_key')
+    }
+  })
+
   test('the JWKS is re-read on its interval without a call', async () => {
     const { path, v } = await jwksVerifier([edKey], { jwksReloadMs: 20 })
     writeJwks(path, [otherEdKey])
