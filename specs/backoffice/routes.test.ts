@@ -133,6 +133,16 @@ describe('back office routes', () => {
     expect((await gw.request('/v1/positions')).status).toBe(401)
   })
 
+  test('an accounts claim naming the internal every-account probe does not read every account', async () => {
+    // "Reads every account" was asked as canRead(principal, '\u0000every-account'), which a token whose accounts
+    // claim holds that string answered true: a plain trader got the whole store's counts (and every open break).
+    const odd = await gw.token({ sub: 'mallory', roles: ['trader'], accounts: ['\u0000every-account'] })
+    const stats = await get('/v1/stats', odd)
+    expect(stats.status).toBe(200)
+    expect(stats.body.store).toBeNull()
+    expect((await get('/v1/stats', ops)).body.store).not.toBeNull()
+  })
+
   test('bad query parameters are refused with the field that is wrong', async () => {
     const { status, body } = await get('/v1/ledger?cursor=nope', auditor)
     expect(status).toBe(400)

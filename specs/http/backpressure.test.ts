@@ -126,3 +126,54 @@ describe('repeats at the rate limit', () => {
     expect((await t.request('/v1/orders', post(trader, body, { 'Idempotency-Key': 'rp-3' }))).status).toBe(429)
   })
 })
+
+describe("the kernel's load bounds", () => {
+  let t: TestGateway
+  beforeAll(async () => {
+    // One call per instrument and one queued order per account: a third order placed at once is shed by the kernel.
+    t = await startTestGateway({ config: { kernel: { accountQueuedMax: 1, callsPerInstrumentMax: 1 } } })
+  })
+  afterAll(async () => t.stop())
+
+  test('an order the kernel sheds (OVERLOADED) is 429 with Retry-After, like the transport sheds, and a retry of its key can succeed', async () => {
+    const trader = await t.token({ accounts: ['demo-1'] })
+    const answers = await Promise.all([0, 1, 2].map((index) => t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': `kernel-shed-${index}` }))))
+    const shed = answers.filter((answer) => answer.status === 429)
+    expect(shed.length).toBeGreaterThan(0)
+    for (const answer of shed) {
+      expect(errorCode(await json(answer))).toBe('OVERLOADED')
+      expect(answer.headers.get('Retry-After')).toMatch(/^[1-9]\d*$/)
+    }
+    const shedKey = `kernel-shed-${answers.indexOf(shed[0] as Response)}`
+    await eventually(() => t.gateway.engine.state.queues[1].size === 0 && t.gateway.engine.state.queues[2].size === 0)
+    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': shedKey }))).status).toBe(202)
+  })
+})
+
+describe('the global in-flight bound through the app', () => {
+  let t: TestGateway
+  beforeAll(async () => {
+    t = await startTestGateway({ config: { backpressure: { inFlightMax: 1 } } })
+  })
+  afterAll(async () => t.stop())
+
+  test('orders beyond the in-flight bound get 429 global with Retry-After 1, a cancel in the same moment passes, and the shed key can be placed later', async () => {
+    const trader = await t.token({ accounts: ['demo-1'] })
+    const first = await json(await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'inflight-0' })))
+    const orderId = first.order_id as string
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    const keys = ['inflight-1', 'inflight-2']
+    const [placedA, placedB, cancel] = await Promise.all([
+      ...keys.map((key) => t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': key }))),
+      t.request(`/v1/orders/${orderId}/cancel`, post(trader, '')),
+    ])
+    const answers = [placedA as Response, placedB as Response]
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 429])
+    const shed = answers.find((answer) => answer.status === 429) as Response
+    expect(shed.headers.get('Retry-After')).toBe('1')
+    expect(((await json(shed)).error as { details: { scope: string } }).details.scope).toBe('global')
+    expect(cancel?.status).toBe(202)
+    expect(t.http.services.shedder.inFlight).toBe(0)
+    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': keys[answers.indexOf(shed)] as string }))).status).toBe(202)
+  })
+})

@@ -79,7 +79,7 @@ const BACKPRESSURE = strict({
 const SSE = strict({
   /** Must stay under Bun.serve's 10 s idle timeout, or idle streams are cut. */
   heartbeatMs: v.optional(integerIn(100, 9_999), 5_000),
-  /** Events queued for one slow subscriber before it is disconnected. */
+  /** Events queued for one slow subscriber before it is disconnected (at the next live batch; a batch is delivered whole). */
   subscriberBufferEventsMax: v.optional(integerIn(1, 1_000_000), 1_024),
 })
 

@@ -106,13 +106,18 @@ export interface ValidationIssue {
 
 /**
  * The error for a kernel reason code: the code itself, the dictionary's description and HTTP status. A reason whose
- * status is not an error (the dictionary also holds outcomes like USER_CANCEL) is sent as 422.
+ * status is not an error (the dictionary also holds outcomes like USER_CANCEL) is sent as 422. A 429 (the kernel's
+ * load bounds: LANE_FULL, OVERLOADED, OPEN_ORDERS_LIMIT) carries `Retry-After` like every other 429 of the API.
  */
 export function reasonError(reason: ReasonCode, options: { details?: ErrorDetails; headers?: Record<string, string> } = {}): ApiError {
   const info = reasonInfo(reason)
   const status = (info.httpStatus >= 400 && info.httpStatus <= 599 ? info.httpStatus : 422) as ContentfulStatusCode
-  return new ApiError(reason, info.description, { status, details: { reason, ...options.details }, headers: options.headers ?? {} })
+  const headers = status === 429 ? { 'Retry-After': KERNEL_SHED_RETRY_AFTER_SEC, ...options.headers } : (options.headers ?? {})
+  return new ApiError(reason, info.description, { status, details: { reason, ...options.details }, headers })
 }
+
+/** The kernel sheds by queue depth, which drains as calls complete: a second, as for the global in-flight bound. */
+const KERNEL_SHED_RETRY_AFTER_SEC = '1'
 
 /** Turns valibot issues into one VALIDATION_FAILED error listing every issue with its path. */
 export function validationError(issues: readonly v.BaseIssue<unknown>[]): ApiError {

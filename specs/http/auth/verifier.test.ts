@@ -119,6 +119,19 @@ describe('JWKS keys', () => {
     writeFileSync(path, JSON.stringify({ keys: [{ ...(await exportJWK(edKey.privateKey)), kid: 'ed-1' }] }))
     expect(() => verifier({ jwksFile: path })).toThrow(JwksError)
   })
+
+  test('a JWKS file with a key that is not a usable public key, or contradicts its alg, is refused at startup', async () => {
+    const rsKey = await signingKey('rs-1', 'RS256')
+    for (const broken of [
+      { ...edKey.publicJwk, x: 'AAAA' }, // truncated key material
+      { ...edKey.publicJwk, kty: 'OPK' }, // misspelt key type
+      { ...rsKey.publicJwk, kid: 'ed-1', alg: 'EdDSA' }, // an RSA key stated as EdDSA
+    ]) {
+      const path = join(tempDir(), 'jwks.json')
+      writeFileSync(path, JSON.stringify({ keys: [broken] }))
+      expect(() => verifier({ jwksFile: path })).toThrow(JwksError)
+    }
+  })
 })
 
 describe('token attacks are all 401', () => {
@@ -184,6 +197,20 @@ describe('JWKS rotation and the token cache', () => {
     expect((await v.verify(await keyToken(otherEdKey))).sub).toBe('alice')
   })
 
+  test('a token whose verification was under way when its key was rotated out is not cached past the reload', async () => {
+    // The signature check is asynchronous: a reload can land (and clear the cache) while it runs. Caching its result
+    // afterwards kept the principal of a rotated-out key for the token's whole life. Each round rotates during one.
+    for (let round = 0; round < 10; round++) {
+      const { path, v } = await jwksVerifier([edKey, otherEdKey])
+      const token = await keyToken(edKey, { claims: { jti: `round-${round}` } })
+      const underWay = v.verify(token)
+      writeJwks(path, [otherEdKey])
+      await v.reloadKeys()
+      await underWay.catch(() => undefined)
+      expect(await rejection(v, token)).toBe('unknown_key')
+    }
+  })
+
   test('the JWKS is re-read on its interval without a call', async () => {
     const { path, v } = await jwksVerifier([edKey], { jwksReloadMs: 20 })
     writeJwks(path, [otherEdKey])
@@ -198,6 +225,19 @@ describe('JWKS rotation and the token cache', () => {
     await v.reloadKeys()
     expect((await v.verify(await keyToken(edKey))).sub).toBe('alice')
     expect(logs[0]).toContain('jwks reload failed')
+  })
+
+  test('a reload that finds a key that is not a usable public key keeps the last good keys', async () => {
+    // Such a file parses as JSON, so it used to replace the key set: every client of that kid got 401 "invalid",
+    // with nothing logged - the operator's typo the reload rule is there to absorb.
+    const logs: string[] = []
+    const { path, v } = await jwksVerifier([edKey], { log: (message) => logs.push(message) })
+    const token = await keyToken(edKey)
+    writeFileSync(path, JSON.stringify({ keys: [{ ...edKey.publicJwk, x: edKey.publicJwk.x?.slice(0, 20) }] }))
+    await v.reloadKeys()
+    expect((await v.verify(token)).sub).toBe('alice')
+    expect((await v.verify(await keyToken(edKey, { claims: { jti: 'fresh' } }))).sub).toBe('alice')
+    expect(logs[0]).toContain('kid "ed-1" is not a usable public key')
   })
 
   test('a cached principal is not served after its token expires', async () => {

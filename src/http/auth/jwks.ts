@@ -6,6 +6,7 @@
  * from the file stops verifying within one reload interval.
  */
 
+import { createPublicKey, type JsonWebKeyInput, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
@@ -76,7 +77,12 @@ function readText(path: string): string {
   }
 }
 
-/** Checks what createLocalJWKSet would only find out per request: every key public, with a unique kid. */
+/**
+ * Checks what createLocalJWKSet would only find out per request: every key public, with a unique kid, readable as a
+ * public key (a truncated value or misspelt `kty` is caught here, so a reload keeps the last good set instead of
+ * every client of that kid getting 401), and not contradicting an `alg` this gateway verifies. Keys for other
+ * algorithms or uses are kept: they never match a token here, and an identity provider's JWKS may list them.
+ */
 function parseJwks(path: string, text: string): JSONWebKeySet {
   let parsed: unknown
   try {
@@ -95,7 +101,23 @@ function parseJwks(path: string, text: string): JSONWebKeySet {
     if (kty === 'oct' || d !== undefined) {
       throw new JwksError(`jwks file ${path}: kid "${kid}" is a secret or private key; a JWKS lists public keys only`)
     }
+    let publicKey: KeyObject
+    try {
+      publicKey = createPublicKey({ key: key as JsonWebKeyInput['key'], format: 'jwk' })
+    } catch (error) {
+      throw new JwksError(`jwks file ${path}: kid "${kid}" is not a usable public key (${error instanceof Error ? error.message : String(error)})`)
+    }
+    const { alg } = key as { alg?: unknown }
+    const fits = typeof alg === 'string' ? KEY_FITS_ALG[alg] : undefined
+    if (fits !== undefined && !fits(publicKey)) throw new JwksError(`jwks file ${path}: kid "${kid}" is not a key for its alg ${String(alg)}`)
     seen.add(kid)
   })
   return { keys } as JSONWebKeySet
+}
+
+/** The algorithms verified with JWKS keys (verifier.ts JWKS_ALGORITHMS), each with the keys it can use. */
+const KEY_FITS_ALG: Record<string, (key: KeyObject) => boolean> = {
+  EdDSA: (key) => key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448',
+  ES256: (key) => key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1',
+  RS256: (key) => key.asymmetricKeyType === 'rsa',
 }

@@ -66,13 +66,19 @@ export function verifierOptionsFromConfig(auth: AuthConfig, hs256Secret?: string
 export function createVerifier(options: VerifierOptions): Verifier {
   const nowMs = options.nowMs ?? Date.now
   const cache = new TokenCache(options.tokenCacheEntriesMax)
+  // Counts key-set changes. A verification that was under way while the keys changed may have used a key that is gone
+  // now: its result answers that one request but is not cached, or it would outlive the rotation until the token's exp.
+  let keysGeneration = 0
   const hsKey = options.hs256Secret === undefined ? undefined : new TextEncoder().encode(options.hs256Secret)
   const jwks: JwksFile | undefined =
     options.jwksFile === undefined
       ? undefined
       : openJwksFile(options.jwksFile, {
           reloadMs: options.jwksReloadMs,
-          onChange: () => cache.clear(),
+          onChange: () => {
+            keysGeneration++
+            cache.clear()
+          },
           ...(options.log === undefined ? {} : { log: options.log }),
         })
   if (hsKey === undefined && jwks === undefined) throw new Error('createVerifier: neither hs256Secret nor jwksFile given')
@@ -89,6 +95,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const now = nowMs()
     const cached = cache.get(token, now)
     if (cached !== undefined) return cached
+    const generation = keysGeneration
     let payload: Record<string, unknown>
     try {
       const result = await jwtVerify(token, resolveKey, {
@@ -106,7 +113,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const principal = principalFromClaims(payload)
     if ('error' in principal) throw unauthenticated('claims_invalid', principal.error)
     // exp is required above, so it is a number here; cache only until the token itself expires.
-    cache.set(token, principal, (payload.exp as number) * 1000)
+    if (generation === keysGeneration) cache.set(token, principal, (payload.exp as number) * 1000)
     return principal
   }
 

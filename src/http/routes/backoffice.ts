@@ -24,7 +24,7 @@ import {
   type ModelVersion,
   type StoreCounts,
 } from '../../backoffice/index.ts'
-import { canRead, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
+import { canRead, canReadEvery, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
 import type { BackOfficeStatsBody } from '../openapi/stats-schema.ts'
 import type { Services } from '../services.ts'
@@ -62,9 +62,6 @@ export const FILLS_QUERY = v.strictObject({
   cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'expected a cursor from next_cursor'))),
 })
 
-/** Bookkeeping accounts (venue, fees, funding) are readable only by roles that read every account. */
-const READ_ALL_PROBE = '\u0000every-account'
-
 export function backofficeRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const office = (): BackOffice => backOfficeOf(services.gateway)
@@ -91,7 +88,7 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
   app.get('/v1/reconcile', (c) => {
     const principal = principalOf(c)
     const { breaks, lastRun } = { breaks: office().openBreaks, lastRun: office().projector.breaks.lastRun }
-    const readAll = canRead(principal, READ_ALL_PROBE)
+    const readAll = canReadEvery(principal)
     // A break names accounts in its key; a scoped reader sees only those that mention its accounts.
     const visible = breaks.filter((item) => readAll || principal.accounts.some((account) => item.key.includes(`:${account}:`) || item.key.endsWith(`:${account}`)))
     return c.json({
@@ -189,7 +186,7 @@ function pick<Q extends Record<string, unknown>, K extends keyof Q & string, M e
 function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBody {
   const stats = office.stats()
   const ledger = office.projector.ledger
-  const counts = canRead(principal, READ_ALL_PROBE) ? office.projector.store.counts() : null
+  const counts = canReadEvery(principal) ? office.projector.store.counts() : null
   return {
     applied_lsn: stats.appliedLsn,
     stored_lsn: stats.storedLsn,

@@ -162,7 +162,7 @@ export class SseHub {
     for (const frame of this.options.engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
       const event = domainEventOf(frame)
       if (event === null || !matches(this.options.engine, entry.scope, event, accountOf)) subscriber.skip(frame.lsn)
-      else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, event.type, render(frame.lsn, event))) return false
+      else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, event.type, render(frame.lsn, event), true)) return false
     }
     return true
   }
@@ -192,6 +192,8 @@ export class SseHub {
     const rendered = new Map<number, unknown>()
     for (const entry of this.entries) {
       if (entry.subscriber.phase !== 'live') continue
+      // Judged once for the whole batch (see Subscriber): a client that had room takes all of it.
+      const room = entry.subscriber.hasRoom
       for (const { event, lsn } of events) {
         if (!matches(this.options.engine, entry.scope, event)) {
           entry.subscriber.skip(lsn)
@@ -199,7 +201,7 @@ export class SseHub {
         }
         let data = rendered.get(lsn)
         if (data === undefined) rendered.set(lsn, (data = render(lsn, event)))
-        if (!entry.subscriber.send(lsn, event.type, data)) break
+        if (!entry.subscriber.send(lsn, event.type, data, room)) break
       }
     }
   }

@@ -1,9 +1,12 @@
 /**
  * One SSE subscriber: a ReadableStream whose queue is the subscriber's bounded buffer. Bun pulls from the stream only
  * as fast as the socket drains (measured: a client that stops reading backs the queue up after the kernel's socket
- * buffers fill), so `desiredSize` tells how far behind the client is. When `bufferEventsMax` events are waiting and
- * another arrives, the subscriber is cut off with a final `disconnect` event saying why, rather than buffering
- * without bound.
+ * buffers fill), so `desiredSize` tells how far behind the client is. When a batch of live events arrives while
+ * `bufferEventsMax` events are still waiting, the subscriber is cut off with a final `disconnect` event saying why,
+ * rather than buffering without bound. Room is judged once per batch: the hub hands a batch over in one call, before
+ * any of it can reach the socket, so judging each event would cut off a client that keeps up whenever one batch
+ * (a flatten canceling every open order of an account, a burst committed together) holds more events than the buffer.
+ * The queue therefore holds at most `bufferEventsMax` events plus one batch.
  *
  * Life: `replaying` (reading the log from the resume point, at the client's pace), then `live` (fed by the hub from
  * durable events), then `closed`. Events at or below `lastLsn` are never sent again, which is what makes the switch
@@ -67,10 +70,14 @@ export class Subscriber {
     })
   }
 
-  /** Sends one event; cuts the subscriber off if its buffer is full. Returns false once closed. */
-  send(lsn: number, type: string, data: unknown): boolean {
+  /**
+   * Sends one event; `roomAtBatchStart` is whether the buffer had room when the event's batch arrived (hub.publish
+   * reads `hasRoom` before the batch). Without it the subscriber is too far behind and is cut off. Returns false once
+   * closed. A replay checks `hasRoom` before each event itself: it waits for the client and never overfills.
+   */
+  send(lsn: number, type: string, data: unknown, roomAtBatchStart: boolean): boolean {
     if (this.phase === 'closed' || lsn <= this.lastLsn) return this.phase !== 'closed'
-    if (!this.hasRoom) {
+    if (!roomAtBatchStart) {
       this.close('slow_consumer')
       return false
     }
