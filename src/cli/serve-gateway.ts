@@ -10,7 +10,6 @@ import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfi
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
-import { BOOTSTRAP_PRINCIPAL } from '../runtime/bootstrap.ts'
 import { MonotonicNow } from '../runtime/clock.ts'
 import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import { finishInterruptedSwaps } from '../runtime/ha/index.ts'
@@ -113,6 +112,9 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
     kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),
     fundings: paperFundings(accounts),
+    // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier run
+    // (or an admin call) is switched back by bootstrap, as a recorded decision, before anything is sent.
+    mode: config.mode,
     venues: [
       options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },
       ...fixVenues.map((fix) => ({ adapter: fix.adapter, prices: fix.prices })),
@@ -138,9 +140,6 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // every snapshot carries it and the log below a compacted start is never needed for it. A standby keeps it too (its
   // snapshots and compaction must not lose it) but never reconciles: its log takes no records of its own.
   backOfficeOf(gateway, { reconcileIntervalMs: gateway.role === 'leader' ? backOfficeConfigOf(config).reconcileIntervalMs : null })
-  // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier
-  // run (or an admin call) is switched back, as a recorded decision like any other.
-  if (gateway.role === 'leader' && gateway.engine.state.mode !== config.mode) await gateway.setMode(BOOTSTRAP_PRINCIPAL, config.mode, `mode from config at start`)
   for (const fix of fixVenues) fix.adapter.start()
   const stop = async (): Promise<void> => {
     for (const fix of fixVenues) await fix.adapter.stop().catch((error: unknown) => options.onError(error, `stopping FIX venue ${fix.name}`))

@@ -10,6 +10,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
+import type { Mode } from '../domain/modes.ts'
 import { resendable } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Order } from '../domain/orders.ts'
@@ -29,6 +30,8 @@ export interface BootstrapOptions {
   clock: Clock
   kernelConfig: KernelConfig
   fundings: Funding[]
+  /** The mode the start is asked for, recorded before the executor starts when the log holds another; null: the log's. */
+  mode: Mode | null
   /** Give up waiting for Unknown orders to converge after this long; they stay Unknown (worst case reserved). */
   convergeWaitMsMax: number
   /** Orders older than this are not resent automatically after a crash (their moment has passed). */
@@ -60,6 +63,9 @@ export const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial
 /** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
 export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops'], accounts: [], liveAllowed: true }
 
+/** The note of the mode change a start records when it is asked for another mode than the log's. */
+export const START_MODE_NOTE = 'mode from config at start'
+
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapReport> {
   const { engine, clock } = options
   await engine.submit({ kind: 'configure', nowMs: clock.nowMs(), config: options.kernelConfig })
@@ -74,6 +80,11 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
       amount: funding.amount,
       reference: `config:${funding.accountId}:${funding.asset}`,
     })
+  }
+  // The start's mode is in force before the executor starts: a send decided in the log's mode (paper, say, when this
+  // start was asked for shadow) would reach the venue before the mode could change.
+  if (options.mode !== null && engine.state.mode !== options.mode) {
+    await engine.submit({ kind: 'set_mode', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, mode: options.mode, note: START_MODE_NOTE })
   }
   const marked = await engine.submit({ kind: 'bootstrap', nowMs: clock.nowMs() })
   const markedUnknown = new Set(

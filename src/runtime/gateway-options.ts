@@ -3,6 +3,7 @@
 import type { Clock } from '../domain/clock.ts'
 import type { GateFacts } from '../domain/gate.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
+import type { Mode } from '../domain/modes.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import type { LeaseGuard, WalOptions } from '../../wal/index.ts'
 import type { AuditConfig } from '../config/index.ts'
@@ -18,6 +19,12 @@ export interface GatewayOptions {
   wal: Partial<WalOptions>
   kernelConfig: KernelConfig
   fundings: Funding[]
+  /**
+   * The mode this start is asked for (serve: the config's). Bootstrap records it, when the log holds another, before
+   * the executor starts: orders left queued by the run before, and bootstrap's resends, are decided in it, never in
+   * the mode the log held. Absent: the log's mode stands.
+   */
+  mode?: Mode
   venues: { adapter: VenueAdapter; prices: PriceSource }[]
   configDigest: string
   buildCommit: string

@@ -172,6 +172,7 @@ export class Gateway {
         clock: options.clock,
         kernelConfig: options.kernelConfig,
         fundings: options.fundings,
+        mode: options.mode ?? null,
         convergeWaitMsMax: options.convergeWaitMsMax,
         resendAgeMsMax: options.resendAgeMsMax,
       })
