@@ -13,6 +13,9 @@
  */
 
 import type { Lane } from '../domain/modes.ts'
+import type { Order } from '../domain/orders.ts'
+import { workFor } from './queues.ts'
+import { switchHolds } from './send.ts'
 import type { KernelState, WorkKind } from './state.ts'
 import { workIndexOf } from './work-index.ts'
 
@@ -52,6 +55,17 @@ export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem
  */
 export function nextDueMs(state: KernelState): number {
   return workIndexOf(state).nextDueMs()
+}
+
+/**
+ * The kill switch holding the order's queued place or amend now, or null. A held item is never picked, so no send is
+ * decided and nothing is logged for it: this is how a reader learns why it waits (`/explain`).
+ */
+export function switchHoldOf(state: KernelState, order: Order): { action: 'place' | 'amend'; reason: NonNullable<ReturnType<typeof switchHolds>> } | null {
+  const work = workFor(order)
+  if (work === null || (work.kind !== 'place' && work.kind !== 'amend')) return null
+  const reason = switchHolds(state, order, work.kind)
+  return reason === null ? null : { action: work.kind, reason }
 }
 
 export function queueDepths(state: KernelState): [number, number, number, number] {

@@ -174,7 +174,7 @@ export function ordersPart(): DocumentPart {
           summary: `Decision records (why the order and each amend was accepted or rejected) and the order's whole story from the log. ${READERS}`,
           security: 'bearer',
           errors: ['401', '404', '503'],
-          responses: { '200': { description: '{ order_id, account, decisions, story }' } },
+          responses: { '200': { description: '{ order_id, account, decisions, story, held } (held: the kill switch holding its queued place or amend now, { action, reason, trading_switch, description }, or null)' } },
           parameters: [ORDER_ID],
         }),
       },

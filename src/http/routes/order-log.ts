@@ -11,6 +11,9 @@ import { Hono } from 'hono'
 import { formatDecimal } from '../../domain/decimal.ts'
 import type { DomainEvent, EventOf, EventType } from '../../domain/events/index.ts'
 import type { DecisionRecord } from '../../domain/guards.ts'
+import type { Order } from '../../domain/orders.ts'
+import { reasonInfo } from '../../domain/reasons.ts'
+import { switchHoldOf, type KernelState } from '../../kernel/index.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
@@ -35,9 +38,17 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
       if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event.decision, { reason: event.reason, guard: event.guard }))
     }
     const story = logged.map(({ lsn, event }) => storyEntry(lsn, event))
-    return c.json({ order_id: found.orderId, account: found.accountId, decisions, story })
+    const held = found.order === null ? null : heldView(services.gateway.engine.state, found.order)
+    return c.json({ order_id: found.orderId, account: found.accountId, decisions, story, held })
   })
   return app
+}
+
+/** The kill switch holding the order's queued place or amend (never logged: a held item is not picked), or null. */
+function heldView(state: KernelState, order: Order): Record<string, unknown> | null {
+  const hold = switchHoldOf(state, order)
+  if (hold === null) return null
+  return { action: hold.action, reason: hold.reason, trading_switch: state.tradingSwitch, description: reasonInfo(hold.reason).description }
 }
 
 function decisionView(lsn: number, outcome: string, decision: DecisionRecord, failed: { reason: string | null; guard: string | null }): Record<string, unknown> {
