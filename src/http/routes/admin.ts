@@ -6,7 +6,7 @@
 
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { MODES, type KillSwitchAction } from '../../domain/modes.ts'
+import { MODES, switchFor, type KillSwitchAction } from '../../domain/modes.ts'
 import { canChangeMode, canHalt, canTrade, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
@@ -35,7 +35,8 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
     requireReady(services)
     const result = await runCommand(() => services.gateway.setMode(kernelPrincipal(principal), body.mode, body.note))
     if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
-    return c.json({ mode: services.gateway.engine.state.mode, lsn: result.lsn })
+    // The mode this decision left (at its LSN): the state may already hold a later request's.
+    return c.json({ mode: body.mode, lsn: result.lsn })
   })
   for (const [path, action] of Object.entries(SWITCHES)) {
     app.post(`/v1/admin/${path}`, requireRole('ops', 'admin'), (c) => killSwitch(c, services, action))
@@ -52,7 +53,8 @@ async function killSwitch(c: Context<AuthEnv>, services: Services, action: KillS
   requireReady(services)
   const result = await runCommand(() => services.gateway.killSwitch(kernelPrincipal(principal), action, body.note))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
-  return c.json({ action, trading_switch: services.gateway.engine.state.tradingSwitch, lsn: result.lsn })
+  // The switch this decision left (at its LSN): the state may already hold a later request's.
+  return c.json({ action, trading_switch: switchFor(action), lsn: result.lsn })
 }
 
 async function flatten(c: Context<AuthEnv>, services: Services): Promise<Response> {
