@@ -47,9 +47,15 @@ const eventIds = (frames: SseFrame[]): number[] => frames.filter((frame) => fram
 test('streams resumed while orders keep landing deliver every matching event once, in order', async () => {
   const demo1 = await t.token({ accounts: ['demo-1', 'demo-2'] })
   const ops = await t.token({ sub: 'olga', roles: ['ops'], accounts: [] })
-  const placeOne = async (index: number): Promise<void> => {
+  // `shedOk`: the background writers only keep batches coming; on a busy machine the gateway may shed some of their
+  // orders (429, rate or lane bounds), which is backpressure doing its job, not what this spec is about.
+  const placeOne = async (index: number, shedOk = false): Promise<void> => {
     const account = index % 3 === 0 ? 'demo-2' : 'demo-1'
     const res = await fetch(`${base}/v1/orders`, post(demo1, { ...LIMIT_BUY, account, qty: '0.001' }, { 'Idempotency-Key': `conc-${index}` }))
+    if (shedOk && res.status === 429) {
+      await res.body?.cancel()
+      return void (await Bun.sleep(20))
+    }
     expect(res.status).toBe(202)
     await res.body?.cancel()
   }
@@ -58,7 +64,7 @@ test('streams resumed while orders keep landing deliver every matching event onc
   // Writers run in the background: two concurrent placers, so batches hold several commands.
   let writing = true
   const writers = [0, 1].map(async (lane) => {
-    for (let index = 100 + lane; writing; index += 2) await placeOne(index)
+    for (let index = 100 + lane; writing; index += 2) await placeOne(index, true)
   })
   const streams: { scope: StreamScope; fromLsn: number; reader: SseReader }[] = []
   try {
