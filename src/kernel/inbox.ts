@@ -164,8 +164,8 @@ export interface VenueFill {
  */
 export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source: AmendSource = 'report'): boolean {
   const { draft } = emitter
-  if (fill.lastQty === undefined || fill.lastPrice === undefined || fill.lastQty <= 0n) {
-    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} has no positive quantity or no price` })
+  if (fill.lastQty === undefined || fill.lastPrice === undefined || fill.lastQty <= 0n || fill.lastPrice <= 0n) {
+    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} has no positive quantity or no positive price` })
     return false
   }
   const venueCumQty = fill.venueCumQty ?? fill.cumQty ?? null

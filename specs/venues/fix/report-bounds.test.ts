@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test'
 import { invalidReportOf } from '../../../src/runtime/report-check.ts'
 import { FixMessage } from '../../../src/venues/fix/message.ts'
-import { mapCancelReject, mapExecutionReport } from '../../../src/venues/fix/reports.ts'
+import { mapCancelReject, mapExecutionReport, mapStatusReport } from '../../../src/venues/fix/reports.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 
 const NOW_MS = 1_700_000_000_000
@@ -53,5 +53,14 @@ describe('FIX ExecutionReport fields egress cannot book', () => {
       const mapped = mapExecutionReport('fixsim', fill(over), undefined, NOW_MS)
       if (mapped.kind === 'mapped') expect(invalidReportOf(mapped.value)?.message ?? null).toBeNull()
     }
+  })
+
+  test('a status answer with Price 0 (a market order) or below states no price; OrderQty 0 or below is no quantity', () => {
+    const facts = { clientOrderId: 'eg-o1', account: 'A1', symbol: 'BTC-USD', side: 'buy' as const, qty: 2_00000000n, ordType: '1', timeInForce: '3' }
+    const status = (over: Record<number, string>) => mapStatusReport(fill({ [Tag.ExecType]: 'I', [Tag.OrdStatus]: '1', ...over }), facts, NOW_MS)
+    const noPrice = status({ [Tag.Price]: '0', [Tag.OrderQty]: '2' })
+    expect(noPrice.kind === 'mapped' && noPrice.value !== null && 'price' in noPrice.value).toBe(false)
+    expect(status({ [Tag.Price]: '-1', [Tag.OrderQty]: '-2' })).toMatchObject({ kind: 'mapped', value: { qty: 2_00000000n } })
+    expect(mapStatusReport(fill({ [Tag.ExecType]: 'I', [Tag.OrdStatus]: '1', [Tag.OrderQty]: '0' }), undefined, NOW_MS)).toMatchObject({ kind: 'invalid', tag: Tag.OrderQty })
   })
 })

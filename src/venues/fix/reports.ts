@@ -192,7 +192,7 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
   if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
   const status = parseFixOrdStatus(message.get(Tag.OrdStatus))
   if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }
-  const qty = parseFixDecimal(message.get(Tag.OrderQty)) ?? facts?.qty ?? null
+  const qty = positiveOrNull(parseFixDecimal(message.get(Tag.OrderQty))) ?? facts?.qty ?? null
   if (qty === null) return { kind: 'invalid', why: 'OrderQty (38) missing', tag: Tag.OrderQty }
   const order: VenueOrder = {
     clientOrderId: common.clientOrderId,
@@ -204,7 +204,12 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
     cumQty: common.cumQty,
     status,
   }
-  const price = parseFixDecimal(message.get(Tag.Price)) ?? facts?.price
+  // Price 0 is how many venues state a market order's price: no price, not a price of zero (reconcile books at it).
+  const price = positiveOrNull(parseFixDecimal(message.get(Tag.Price))) ?? facts?.price
   if (price !== undefined) order.price = price
   return { kind: 'mapped', value: order }
+}
+
+function positiveOrNull(units: Units | null): Units | null {
+  return units !== null && units > 0n ? units : null
 }
