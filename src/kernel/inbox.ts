@@ -168,6 +168,10 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
     anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} has no positive quantity or no positive price` })
     return false
   }
+  if (fill.cumQty !== undefined && fill.cumQty < fill.lastQty) {
+    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} of ${fill.lastQty} states a cumulative quantity of only ${fill.cumQty}` })
+    return false
+  }
   const venueCumQty = fill.venueCumQty ?? fill.cumQty ?? null
   const coveredQty = coveredQtyOf(draft.syntheticCumQty, { lastQty: fill.lastQty, venueCumQty })
   const lastQty = fill.lastQty - coveredQty
