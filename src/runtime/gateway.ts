@@ -371,9 +371,7 @@ export class Gateway {
     const invalid = invalidReportOf(report)
     if (invalid !== null) {
       this.options.onError(invalid, `execution report ${String(report.execId)}`)
-      // What the venue meant to say is unknown: its order (if one of ours) is read back rather than guessed at.
-      const orderId = typeof report.clientOrderId === 'string' ? orderIdFromClientId(report.clientOrderId) : null
-      return orderId !== null && this.engine.state.orders.has(orderId) ? this.readBack(orderId) : undefined
+      return this.readBackOrderOf(report)
     }
     try {
       const { decision } = await this.engine.submit({ kind: 'venue_report', nowMs: this.clock.nowMs(), report })
@@ -382,7 +380,14 @@ export class Gateway {
       if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.fillGaps.noteFill(accepted.orderId, report.cumQty)
     } catch (error) {
       this.options.onError(error, `execution report ${report.execId}`)
+      this.readBackOrderOf(report)
     }
+  }
+
+  /** A report the kernel did not record (refused, or the log could not take it): its order, if ours, is read back. */
+  private readBackOrderOf(report: ExecutionReport): void {
+    const orderId = typeof report.clientOrderId === 'string' ? orderIdFromClientId(report.clientOrderId) : null
+    if (orderId !== null && this.engine.state.orders.has(orderId)) this.readBack(orderId)
   }
 }
 
