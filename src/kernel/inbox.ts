@@ -32,10 +32,12 @@ export function orderForReport(state: KernelState, report: ExecutionReport): Ord
 export function decideReport(state: KernelState, command: VenueReportCommand): Decision {
   const { report, nowMs } = command
   const order = orderForReport(state, report)
-  if (order === null) {
+  const mismatch = order === null ? null : mismatchOf(order, report)
+  if (order === null || mismatch !== null) {
+    const about = order === null ? '' : `: it names order ${order.orderId}, but ${mismatch}`
     const events = [
       { type: 'inbox.report_accepted' as const, atMs: nowMs, orderId: null, report },
-      { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}` },
+      { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}${about}` },
     ]
     return { events, reply: { kind: 'done' } }
   }
@@ -47,6 +49,20 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
   emitter.events.push({ type: 'inbox.report_accepted', atMs: nowMs, orderId: order.orderId, report })
   if (amendNews(emitter, report, nowMs)) emitReport(emitter, report, nowMs)
   return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/**
+ * Why a report that names one of egress's client ids is still not about that order: it comes from another venue, or
+ * states another account, symbol or side (a member a venue left empty, as a FIX report without Account can, is not
+ * compared). Such a report is recorded as orphaned and changes nothing: booking it would move the order's position
+ * and cash on news about some other order.
+ */
+function mismatchOf(order: Order, report: ExecutionReport): string | null {
+  if (report.venue !== order.venue) return `that order is at venue ${order.venue}`
+  if (report.account !== '' && report.account !== order.accountId) return `that order is of account ${order.accountId}, the report of ${report.account}`
+  if (report.symbol !== '' && report.symbol !== order.symbol) return `that order is on ${order.symbol}, the report on ${report.symbol}`
+  if (report.side !== order.side) return `that order is a ${order.side}, the report a ${report.side}`
+  return null
 }
 
 /** Reads what a report says about the order's amends; returns whether the report still has news about the order. */
@@ -148,8 +164,12 @@ export interface VenueFill {
  */
 export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source: AmendSource = 'report'): boolean {
   const { draft } = emitter
-  if (fill.lastQty === undefined || fill.lastPrice === undefined || fill.lastQty <= 0n) {
-    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} has no positive quantity or no price` })
+  if (fill.lastQty === undefined || fill.lastPrice === undefined || fill.lastQty <= 0n || fill.lastPrice <= 0n) {
+    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} has no positive quantity or no positive price` })
+    return false
+  }
+  if (fill.cumQty !== undefined && fill.cumQty < fill.lastQty) {
+    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} of ${fill.lastQty} states a cumulative quantity of only ${fill.cumQty}` })
     return false
   }
   const venueCumQty = fill.venueCumQty ?? fill.cumQty ?? null

@@ -203,7 +203,8 @@ function targetState(venueOrder: VenueOrder, draft: Order): OrderState {
 /** The venue says more filled than its trades explain: book the difference at the order's limit price and alert. */
 function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
   const { draft } = emitter
-  const price = venueOrder.price ?? draft.price
+  // A venue price of zero or below is none (a FIX status of a market order says Price 0): no fill is booked at it.
+  const price = venueOrder.price !== undefined && venueOrder.price > 0n ? venueOrder.price : draft.price
   const lastQty = venueOrder.cumQty - draft.cumQty
   emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail: `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}` })
   if (price === null) return

@@ -12,7 +12,7 @@
 import { wellFormedDeep } from '../domain/well-formed.ts'
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
-import { AssertionError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AssertionError, PAYLOAD_BYTES_MAX, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener, type SendGateVerdict } from './engine-types.ts'
 import { replayFrames } from './replay-frames.ts'
@@ -187,7 +187,12 @@ export class Engine {
     const records = commandRecord === null ? events : [commandRecord, ...events]
     const skipped = records.length - events.length
     let payloadBytes = 0
-    for (const record of records) payloadBytes += record.payload.byteLength
+    for (const record of records) {
+      // A record the log would refuse (a venue report carrying a megabyte of text) is refused before anything is
+      // applied: applied first, memory held events the log never took and the next command's LSNs no longer fit.
+      if (record.payload.byteLength > PAYLOAD_BYTES_MAX) return Promise.reject(new WalRecordError(`a record of ${record.payload.byteLength} bytes exceeds ${PAYLOAD_BYTES_MAX}; the decision is dropped`))
+      payloadBytes += record.payload.byteLength
+    }
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) {
       // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
       return Promise.reject(this.wal.fatalError ?? new EngineOverloadedError('log queue full; retry later'))

@@ -9,6 +9,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
+import { orderIdFromClientId } from '../domain/orders.ts'
 import type { LiveReadiness, Reply } from '../kernel/index.ts'
 import type { ExecutionReport, VenueAdapter } from '../venues/adapter.ts'
 import { copyFrame, fromHex, Wal, type Frame } from '../../wal/index.ts'
@@ -23,6 +24,7 @@ import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed } from './market-feed.ts'
 import { FILL_GAP_GRACE_MS, FillGapWatch } from './fill-gap-watch.ts'
 import { VenueOpenOrders } from './venue-open-orders.ts'
+import { invalidReportOf } from './report-check.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
@@ -367,6 +369,11 @@ export class Gateway {
   }
 
   private async submitReport(report: ExecutionReport): Promise<void> {
+    const invalid = invalidReportOf(report)
+    if (invalid !== null) {
+      this.options.onError(invalid, `execution report ${String(report.execId)}`)
+      return this.readBackOrderOf(report)
+    }
     try {
       const { decision } = await this.engine.submit({ kind: 'venue_report', nowMs: this.clock.nowMs(), report })
       if (report.kind !== 'fill') return
@@ -374,7 +381,14 @@ export class Gateway {
       if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.fillGaps.noteFill(accepted.orderId, report.cumQty)
     } catch (error) {
       this.options.onError(error, `execution report ${report.execId}`)
+      this.readBackOrderOf(report)
     }
+  }
+
+  /** A report the kernel did not record (refused, or the log could not take it): its order, if ours, is read back. */
+  private readBackOrderOf(report: ExecutionReport): void {
+    const orderId = typeof report.clientOrderId === 'string' ? orderIdFromClientId(report.clientOrderId) : null
+    if (orderId !== null && this.engine.state.orders.has(orderId)) this.readBack(orderId)
   }
 }
 

@@ -73,8 +73,20 @@ function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, optio
     symbol,
     side,
     cumQty,
-    venueTimeMs: parseUtcTimestamp(message.get(Tag.TransactTime)) ?? parseUtcTimestamp(message.get(Tag.SendingTime)) ?? options.fallbackMs,
+    venueTimeMs: venueTimeOf(message, options.fallbackMs),
   }
+}
+
+/**
+ * TransactTime, else SendingTime, else `fallbackMs`. A timestamp before 1970 is passed over like a missing one: the
+ * log holds a venue time as a non-negative count of ms, and a report it cannot hold is one the log cannot read back.
+ */
+function venueTimeOf(message: FixMessage, fallbackMs: number): number {
+  for (const tag of [Tag.TransactTime, Tag.SendingTime]) {
+    const ms = parseUtcTimestamp(message.get(tag))
+    if (ms !== null && ms >= 0) return ms
+  }
+  return fallbackMs
 }
 
 /** The report kinds whose cumulative quantity the kernel reads (see readCommon). */
@@ -111,7 +123,8 @@ function readFill(message: FixMessage): Pick<ExecutionReport, 'lastQty' | 'lastP
   const lastQty = parseFixDecimal(message.get(Tag.LastQty))
   if (lastQty === null || lastQty <= 0n) return { invalid: `LastQty/LastShares (32) must be a positive decimal, got ${message.get(Tag.LastQty)}`, tag: Tag.LastQty }
   const lastPrice = parseFixDecimal(message.get(Tag.LastPx))
-  if (lastPrice === null) return { invalid: `LastPx (31) must be a decimal, got ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
+  // A fill at a price of zero or below is no trade egress can book (and the log refuses to read one back).
+  if (lastPrice === null || lastPrice <= 0n) return { invalid: `LastPx (31) must be a positive decimal, got ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
   const fill: Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> = { lastQty, lastPrice }
   const commissionText = message.get(Tag.Commission)
   if (commissionText !== undefined) {
@@ -157,7 +170,7 @@ export function mapCancelReject(venue: string, message: FixMessage, facts: FixOr
     side,
     cumQty: 0n,
     reason: cancelRejectReason(message),
-    venueTimeMs: parseUtcTimestamp(message.get(Tag.TransactTime)) ?? parseUtcTimestamp(message.get(Tag.SendingTime)) ?? fallbackMs,
+    venueTimeMs: venueTimeOf(message, fallbackMs),
   }
   const orig = message.get(Tag.OrigClOrdID)
   if (orig !== undefined) report.origClientOrderId = orig
@@ -179,7 +192,7 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
   if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
   const status = parseFixOrdStatus(message.get(Tag.OrdStatus))
   if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }
-  const qty = parseFixDecimal(message.get(Tag.OrderQty)) ?? facts?.qty ?? null
+  const qty = positiveOrNull(parseFixDecimal(message.get(Tag.OrderQty))) ?? facts?.qty ?? null
   if (qty === null) return { kind: 'invalid', why: 'OrderQty (38) missing', tag: Tag.OrderQty }
   const order: VenueOrder = {
     clientOrderId: common.clientOrderId,
@@ -191,7 +204,12 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
     cumQty: common.cumQty,
     status,
   }
-  const price = parseFixDecimal(message.get(Tag.Price)) ?? facts?.price
+  // Price 0 is how many venues state a market order's price: no price, not a price of zero (reconcile books at it).
+  const price = positiveOrNull(parseFixDecimal(message.get(Tag.Price))) ?? facts?.price
   if (price !== undefined) order.price = price
   return { kind: 'mapped', value: order }
+}
+
+function positiveOrNull(units: Units | null): Units | null {
+  return units !== null && units > 0n ? units : null
 }

@@ -1,0 +1,38 @@
+/**
+ * The gateway's check of a venue execution report before the kernel records it: it must fit the schema the log reads
+ * `inbox.report_accepted` back with, and its amounts must be ones a record can hold. The log encodes what it is given,
+ * but a report it cannot decode (a fill at a price of 0 or below, a venue time before 1970) made every later start
+ * fail on replay, and an amount past 20 integer digits made the log's writer throw. Adapters check what they parse
+ * (the JSONL client with this same schema; the FIX adapter field by field); this is the one check every adapter's
+ * reports pass, so a gap in one of them costs a refused report, never an unreadable log.
+ */
+
+import * as v from 'valibot'
+import { formatDecimal, tryParseDecimal } from '../domain/decimal.ts'
+import type { ExecutionReport } from '../venues/adapter.ts'
+import { describeIssue, PARSE_CONFIG, reportSchema } from '../venues/jsonl/messages.ts'
+
+/** A venue report the log could not read back: refused, passed to onError, and its order (if any) read back. */
+export class VenueReportInvalidError extends Error {
+  override readonly name = 'VenueReportInvalidError'
+  readonly code = 'VENUE_REPORT_INVALID'
+}
+
+/** The amounts a report carries: each must be one a record can hold (at most 20 integer digits, as parseDecimal reads). */
+const AMOUNT_MEMBERS = ['cumQty', 'lastQty', 'lastPrice', 'fee'] as const
+
+/** Null when `report` fits the log's report schema and amounts; else the error naming the first member that does not. */
+export function invalidReportOf(report: ExecutionReport): VenueReportInvalidError | null {
+  const parsed = v.safeParse(reportSchema, report, PARSE_CONFIG)
+  if (!parsed.success) return refused(report, describeIssue(parsed.issues[0], 'report'))
+  // The JSONL wire takes integers of up to 40 digits; a record holds 28 (the log's writer throws on more).
+  const tooLarge = AMOUNT_MEMBERS.find((member) => {
+    const amount = report[member]
+    return amount !== undefined && tryParseDecimal(formatDecimal(amount)) === null
+  })
+  return tooLarge === undefined ? null : refused(report, `report.${tooLarge}: beyond the amounts a record can hold`)
+}
+
+function refused(report: ExecutionReport, problem: string): VenueReportInvalidError {
+  return new VenueReportInvalidError(`${String(report.venue)} report ${String(report.execId)} refused, the log could not hold it (${problem})`)
+}
