@@ -40,4 +40,5 @@ export {
 export { replaceStoreFile } from './store-file.ts'
 export { diffAmounts, ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type LedgerFigures, type Observation } from './internal-checks.ts'
 export { reconcileVenue, tradingFlows, type BalanceBasis, type ExternalResult, type VenueSource } from './external-checks.ts'
+export { breakAccountOf, type OrderAccount } from './break-account.ts'
 export { balanceView, breakView, fillView, pnlView, positionView, postingView } from './views.ts'

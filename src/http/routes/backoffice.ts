@@ -14,6 +14,7 @@ import * as v from 'valibot'
 import {
   backOfficeOf,
   balanceView,
+  breakAccountOf,
   breakView,
   fillPage,
   fillView,
@@ -89,8 +90,12 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
     const principal = principalOf(c)
     const { breaks, lastRun } = { breaks: office().openBreaks, lastRun: office().projector.breaks.lastRun }
     const readAll = canReadEvery(principal)
-    // A break names accounts in its key; a scoped reader sees only those that mention its accounts.
-    const visible = breaks.filter((item) => readAll || principal.accounts.some((account) => item.key.includes(`:${account}:`) || item.key.endsWith(`:${account}`)))
+    // A scoped reader sees the breaks of accounts it may read, the account read from the break's check and key
+    // (src/backoffice/break-account.ts); a break of no account it can tell is for every-account readers only.
+    const visible = readAll ? breaks : breaks.filter((item) => {
+      const account = breakAccountOf(item, (orderId) => orderAccountOf(office(), orderId))
+      return account !== null && canRead(principal, account)
+    })
     return c.json({
       ok: breaks.length === 0,
       open_breaks: visible.map(breakView),
@@ -103,6 +108,11 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
     })
   })
   return app
+}
+
+/** The account of an order: held by the ledger, else named by its fills in the query model (a retired order). */
+function orderAccountOf(office: BackOffice, orderId: string): string | undefined {
+  return office.projector.ledger.orders.get(orderId)?.accountId ?? office.projector.store.fills({ orderId, limit: 1 })[0]?.accountId
 }
 
 /** Which accounts the caller sees: the one asked for (if readable), else every account it may read. */

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { backOfficeOf, breakAccountOf, type ReconcileCheck } from '../../src/backoffice/index.ts'
+import { auth, eventually, json, post, startTestGateway, type TestGateway } from '../http/fixture.ts'
+
+// /v1/reconcile showed a scoped reader the breaks whose key contained `:<account>:` or ended in `:<account>`: an
+// account named like an asset ("USD") saw every account's USD breaks and the ledger-wide `ledger_balanced:USD`, and
+// the owner of an order never saw the breaks keyed by its order id (venue_open_orders, venue_trades per order).
+
+let gw: TestGateway
+let alice: string
+let mallory: string
+let auditor: string
+let orderId: string
+
+beforeAll(async () => {
+  gw = await startTestGateway({
+    config: {
+      accounts: [
+        { id: 'demo-1', balances: { USD: '1000000', BTC: '10' } },
+        { id: 'USD', balances: { USD: '1000' } },
+      ],
+    },
+  })
+  alice = await gw.token({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+  mallory = await gw.token({ sub: 'mallory', roles: ['bot'], accounts: ['USD'] })
+  auditor = await gw.token({ sub: 'audrey', roles: ['auditor'], accounts: [] })
+  const body = { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000' }
+  const response = await gw.request('/v1/orders', post(alice, body, { 'Idempotency-Key': 'scope-1' }))
+  expect(response.status).toBe(202)
+  orderId = (await json(response)).order_id as string
+  await eventually(() => backOfficeOf(gw.gateway).projector.ledger.orders.has(orderId))
+  const breaks = backOfficeOf(gw.gateway).projector.breaks
+  const open = (check: ReconcileCheck, key: string): void =>
+    breaks.apply({ kind: 'break_opened', value: { key, check, what: key, expected: '1', actual: '2', firstSeenMs: 1, asOfLsn: 1, runId: 'spec' } }, breaks.lastLsn + 1)
+  open('venue_balances', 'venue_balances:sim:demo-1:USD')
+  open('ledger_balanced', 'ledger_balanced:USD')
+  open('ledger_vs_store', 'ledger_vs_store:position:demo-1:sim:BTC-USD:net_qty')
+  open('ledger_vs_store', 'ledger_vs_store:book:acct:USD:BTC')
+  open('ledger_vs_kernel', 'ledger_vs_kernel:reserved:USD:BTC')
+  open('venue_open_orders', `venue_open_orders:sim:${orderId}`)
+  open('venue_open_orders', `venue_open_orders:sim:${orderId}:cum_qty`)
+  open('venue_open_orders', 'venue_open_orders:sim:someone-elses-client-id')
+  open('venue_trades', `venue_trades:sim:order:${orderId}`)
+  open('venue_trades', 'venue_trades:sim:exec-USD')
+})
+
+afterAll(async () => {
+  await gw.stop()
+})
+
+async function visibleKeys(token: string): Promise<{ keys: string[]; count: unknown; ok: unknown }> {
+  const body = await json(await gw.request('/v1/reconcile', { headers: auth(token) }))
+  return { keys: (body.open_breaks as { key: string }[]).map((item) => item.key).sort(), count: body.open_break_count, ok: body.ok }
+}
+
+describe('reconcile breaks by account', () => {
+  test('the owner of an account sees its breaks, those keyed by its order ids included, and no one else’s', async () => {
+    const { keys, count } = await visibleKeys(alice)
+    expect(keys).toEqual(
+      [
+        'venue_balances:sim:demo-1:USD',
+        'ledger_vs_store:position:demo-1:sim:BTC-USD:net_qty',
+        `venue_open_orders:sim:${orderId}`,
+        `venue_open_orders:sim:${orderId}:cum_qty`,
+        `venue_trades:sim:order:${orderId}`,
+      ].sort(),
+    )
+    expect(count).toBe(5)
+  })
+
+  test('an account named like an asset sees only its own breaks, not every account’s in that asset nor ledger-wide ones', async () => {
+    const { keys, count } = await visibleKeys(mallory)
+    expect(keys).toEqual(['ledger_vs_kernel:reserved:USD:BTC', 'ledger_vs_store:book:acct:USD:BTC'])
+    expect(count).toBe(2)
+  })
+
+  test('an auditor sees every break, those with no account included', async () => {
+    const { keys, count, ok } = await visibleKeys(auditor)
+    expect(keys.length).toBe(10)
+    expect(count).toBe(10)
+    expect(ok).toBe(false)
+  })
+
+  test('the account is read from the key’s structure, a ":" inside an account id included', () => {
+    const none = (): undefined => undefined
+    expect(breakAccountOf({ check: 'venue_balances', key: 'venue_balances:sim:a:b:USD' }, none)).toBe('a:b')
+    expect(breakAccountOf({ check: 'ledger_vs_replay', key: 'ledger_vs_replay:position:a:b:sim:BTC-USD:fees_USD' }, none)).toBe('a:b')
+    expect(breakAccountOf({ check: 'ledger_vs_replay', key: 'ledger_vs_replay:book:venue:sim:USD' }, none)).toBeNull()
+    expect(breakAccountOf({ check: 'ledger_vs_store', key: 'ledger_vs_store:book:fees:sim:USD' }, none)).toBeNull()
+    // A key whose check does not match its first segment is not trusted.
+    expect(breakAccountOf({ check: 'venue_balances', key: 'ledger_vs_kernel:balance:x:USD' }, none)).toBeNull()
+    // An order the back office no longer knows: no account, so only every-account readers see it.
+    expect(breakAccountOf({ check: 'venue_trades', key: 'venue_trades:sim:order:gone' }, none)).toBeNull()
+  })
+})
