@@ -84,18 +84,27 @@ export function postingView(posting: Posting): Record<string, unknown> {
   }
 }
 
-/** PnL per account and quote asset: realized, unrealized at the marks, fees, and net of fees. */
+/**
+ * PnL per account and asset: realized, unrealized at the marks, fees, and net of fees. Realized and unrealized PnL are
+ * in a position's quote asset; each fee counts in the row of the asset it was paid in (a venue may charge it in the
+ * base asset or a third one), so an asset only fees were paid in has a row of its own.
+ */
 export function pnlView(office: BackOffice, positions: readonly Position[]): Record<string, unknown>[] {
-  const byKey = new Map<string, { account: string; asset: string; realized: Units; unrealized: Units; fees: Units; unmarked: string[] }>()
-  for (const position of positions) {
-    const key = `${position.accountId}\n${position.quoteAsset}`
+  type Row = { account: string; asset: string; realized: Units; unrealized: Units; fees: Units; unmarked: string[] }
+  const byKey = new Map<string, Row>()
+  const rowOf = (account: string, asset: string): Row => {
+    const key = `${account}\n${asset}`
     let row = byKey.get(key)
     if (row === undefined) {
-      row = { account: position.accountId, asset: position.quoteAsset, realized: 0n, unrealized: 0n, fees: 0n, unmarked: [] }
+      row = { account, asset, realized: 0n, unrealized: 0n, fees: 0n, unmarked: [] }
       byKey.set(key, row)
     }
+    return row
+  }
+  for (const position of positions) {
+    const row = rowOf(position.accountId, position.quoteAsset)
     row.realized += position.realizedPnl
-    row.fees += position.fees.get(position.quoteAsset) ?? 0n
+    for (const [asset, fee] of position.fees) rowOf(position.accountId, asset).fees += fee
     const mark = office.markPrice(position.venue, position.symbol)
     if (mark === null && position.netQty !== 0n) row.unmarked.push(`${position.venue}:${position.symbol}`)
     else if (mark !== null) row.unrealized += unrealizedPnl(position, mark)

@@ -95,14 +95,14 @@ export function backofficePart(): DocumentPart {
       Pnl: record(
         {
           account: { type: 'string' },
-          asset: { type: 'string', description: 'The quote asset the figures are in' },
+          asset: { type: 'string', description: 'The asset the figures are in: a quote asset, or one only fees were paid in' },
           realized_pnl: decimal(),
           unrealized_pnl: decimal('At the marks; positions without one are left out (unmarked)'),
           fees: decimal('Fees paid in this asset'),
           net_pnl: decimal('realized + unrealized - fees'),
           unmarked: { type: 'array', items: { type: 'string' }, description: 'venue:symbol of open positions with no mark price' },
         },
-        'PnL of one account in one quote asset',
+        'PnL of one account in one asset',
       ),
       Fill: record({
         lsn: integer('LSN of the fill record (the cursor is one)'),
@@ -150,7 +150,7 @@ export function backofficePart(): DocumentPart {
     paths: {
       '/v1/positions': accountRows('Positions: net quantity, average cost, realized and unrealized PnL at the venue mark', 'positions', 'Position'),
       '/v1/balances': accountRows('Balances per account and asset: total, reserved by open orders, available', 'balances', 'Balance'),
-      '/v1/pnl': accountRows('PnL per account and quote asset: realized, unrealized at the marks, fees, net', 'pnl', 'Pnl'),
+      '/v1/pnl': accountRows('PnL per account and asset: realized, unrealized at the marks, fees (each in the asset paid in), net', 'pnl', 'Pnl'),
       '/v1/fills': {
         get: read({
           summary: 'Fills in log order (synthetic fills marked with what real executions superseded), cursor pagination',
