@@ -14,7 +14,7 @@ import { diffStates } from './diff.ts'
 import { openSnapshot, rejection, type LoadedSnapshot } from './load.ts'
 import { logDirOf, snapshotDirOf } from './offline.ts'
 import { rebuildState } from './rebuild.ts'
-import { SnapshotStore } from './store.ts'
+import { SnapshotStore, type SnapshotCandidate } from './store.ts'
 import { queryModelOk, verifyQueryModel, type QueryModelReport } from './verify-query-model.ts'
 
 export interface ReplayVerifyOptions {
@@ -88,7 +88,14 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
 
   const store = new SnapshotStore(snapshotDirOf(dir), { io, keep: 100 })
   const valid = new Map<string, LoadedSnapshot>()
-  for (const candidate of store.candidates()) {
+  let candidates: SnapshotCandidate[]
+  try {
+    candidates = store.candidates()
+  } catch (error) {
+    report.problems.push(`${snapshotDirOf(dir)}: cannot list snapshots: ${describe(error)}`)
+    return finish()
+  }
+  for (const candidate of candidates) {
     try {
       valid.set(candidate.file, openSnapshot(store, candidate, log))
       report.snapshots.push({ file: candidate.file, lsn: candidate.lsn, status: 'not-reached', snapshotDigest: null, rebuiltDigest: null, problem: null, differences: [] })

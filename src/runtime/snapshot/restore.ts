@@ -1,7 +1,9 @@
 /**
  * Restart: the engine from the newest valid snapshot plus the log after it, or from the log alone. Refuses to start
  * from a compacted log without a valid snapshot — replaying a log that no longer begins at LSN 1 from an empty state
- * would build a wrong state without a word.
+ * would build a wrong state without a word. Refuses too when an intact snapshot lies beyond the log's end: a snapshot
+ * is written only once its LSN is durable (take.ts), so the log has lost records that were acknowledged, and starting
+ * would hand their LSNs (and idempotency keys) to new records.
  */
 
 import type { Wal } from '../../../wal/index.ts'
@@ -21,8 +23,16 @@ export interface RestoreReport {
   removedTempFiles: string[]
 }
 
+export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT'
+
 export class RestoreError extends Error {
   override readonly name = 'RestoreError'
+  constructor(
+    readonly code: RestoreProblemCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`)
+  }
 }
 
 export interface Restored {
@@ -44,13 +54,14 @@ export function chainAnchorFor(store: SnapshotStore, load: boolean): number {
 export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: boolean; onProgress?: (lsn: number) => void }): Restored {
   const started = performance.now()
   const removedTempFiles = store.removeTempFiles()
+  refuseSnapshotBeyondLog(wal, store)
   const { loaded, rejected } = options.load || wal.firstLsn > 1 ? loadNewestValid(store, wal) : { loaded: null, rejected: [] }
   // An anchored open trusted the stored hash at the newest snapshot's LSN. Starting from it, that hash has just been
   // compared with the snapshot's; starting from anything older, the skipped frames are checked first (throws on damage).
   if (wal.chainAnchorLsn > 0 && loaded?.lsn !== wal.chainAnchorLsn) wal.verifyChainBelowAnchor()
   if (loaded === null && wal.firstLsn > 1) {
     const why = rejected.length === 0 ? 'there is no snapshot' : `no snapshot passed verification (${rejected.map((r) => `${r.file}: ${r.code}`).join('; ')})`
-    throw new RestoreError(`the log starts at LSN ${wal.firstLsn} (compacted) and ${why}; restore a snapshot or the archived segments`)
+    throw new RestoreError('COMPACTED_NO_SNAPSHOT', `the log starts at LSN ${wal.firstLsn} (compacted) and ${why}; restore a snapshot or the archived segments`)
   }
   const replayStarted = performance.now()
   const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
@@ -69,5 +80,25 @@ export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: b
       totalMs: performance.now() - started,
       removedTempFiles,
     },
+  }
+}
+
+/**
+ * Throws LOG_BEHIND_SNAPSHOT when a snapshot file named beyond the log's last LSN is intact (digest and framing hold;
+ * its chain head cannot be checked, the frame is gone). A damaged file named so proves nothing and is left to load.
+ */
+function refuseSnapshotBeyondLog(wal: Wal, store: SnapshotStore): void {
+  for (const candidate of store.candidates()) {
+    if (candidate.lsn <= wal.lastLsn) return
+    try {
+      store.read(candidate)
+    } catch {
+      continue
+    }
+    throw new RestoreError(
+      'LOG_BEHIND_SNAPSHOT',
+      `snapshot ${candidate.file} is intact and at LSN ${candidate.lsn}, the log ends at ${wal.lastLsn}: records that were durable are missing ` +
+        '(a lost or renamed segment, a log restored from an older copy); restore the missing segments, or move the snapshot aside if it is not of this log',
+    )
   }
 }
