@@ -36,7 +36,7 @@ describe('LogIndex', () => {
     expect(bounded.complete).toBe(true)
     for (const orderId of orderIds) {
       expect(bounded.events(orderId).map((item) => item.lsn)).toEqual(full.events(orderId).map((item) => item.lsn))
-      expect(bounded.first(orderId)?.lsn).toBe(full.first(orderId)?.lsn as number)
+      expect(bounded.intakeRecord(orderId)?.lsn).toBe(full.intakeRecord(orderId)?.lsn as number)
     }
     full.close()
     bounded.close()

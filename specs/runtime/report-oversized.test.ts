@@ -6,6 +6,7 @@
  * is read back from the venue, since what the report said is lost.
  */
 
+import { submitReport } from '../../src/runtime/report-intake.ts'
 import { expect, test } from 'bun:test'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
 import { crashWorld, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
@@ -20,8 +21,8 @@ async function place(world: World, clientOrderId: string): Promise<string> {
   return placed.reply.orderId
 }
 
-function submitReport(world: World, report: ExecutionReport): Promise<void> {
-  return (world.gateway['submitReport'].bind(world.gateway) as (report: ExecutionReport) => Promise<void>)(report)
+function submitReportTo(world: World, report: ExecutionReport): Promise<void> {
+  return submitReport(world.gateway['reportIntake'], report)
 }
 
 test('an oversized report is dropped whole: memory stays with the log, later commands work, the order is read back', async () => {
@@ -31,7 +32,7 @@ test('an oversized report is dropped whole: memory stays with the log, later com
   const order = world.gateway.engine.state.orders.get(orderId)
   if (order === undefined) throw new Error('no order')
   const statusReads = world.venue.inspect().requests.calls.orderStatus
-  await submitReport(world, {
+  await submitReportTo(world, {
     venue: order.venue, execId: HUGE_EXEC_ID, kind: 'new', clientOrderId: order.venueClientOrderId, venueOrderId: 'v', account: order.accountId,
     symbol: order.symbol, side: order.side, cumQty: 0n, venueTimeMs: world.clock.nowMs(),
   })

@@ -101,14 +101,6 @@ export class LogIndex {
     return readLsns(this.wal, lsns)
   }
 
-  /** The order's first event: its `order.accepted` or `order.rejected`. */
-  first(orderId: string): LoggedEvent | null {
-    this.requireComplete(orderId)
-    const lsn = this.byOrder.get(orderId)?.[0]
-    if (lsn === undefined) return null
-    return readLsns(this.wal, [lsn])[0] ?? null
-  }
-
   /**
    * The record that decided the order's intake: its `order.accepted`, or, if it was never accepted, its latest
    * `order.rejected` (what a repeat of its key answers). Not simply the first record: a key rejected for a retryable

@@ -9,9 +9,8 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import { orderIdFromClientId } from '../domain/orders.ts'
 import type { LiveReadiness, Reply } from '../kernel/index.ts'
-import type { ExecutionReport, VenueAdapter } from '../venues/adapter.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
 import { copyFrame, fromHex, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -24,7 +23,7 @@ import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed } from './market-feed.ts'
 import { FILL_GAP_GRACE_MS, FillGapWatch } from './fill-gap-watch.ts'
 import { VenueOpenOrders } from './venue-open-orders.ts'
-import { invalidReportOf } from './report-check.ts'
+import { submitReport, type ReportIntake } from './report-intake.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
@@ -61,6 +60,7 @@ export class Gateway {
   private readonly venueOpen: VenueOpenOrders
   /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
   private readonly fillGaps: FillGapWatch
+  private readonly reportIntake: ReportIntake
   readonly role: GatewayRole
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
@@ -103,8 +103,15 @@ export class Gateway {
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
     })
+    this.reportIntake = {
+      engine,
+      clock: options.clock,
+      onError: options.onError,
+      noteFill: (orderId, cumQty) => this.fillGaps.noteFill(orderId, cumQty),
+      readBack: (orderId) => this.readBack(orderId),
+    }
     for (const adapter of adapters.values()) {
-      this.unsubscribes.push(adapter.onReport((report) => void this.submitReport(report)))
+      this.unsubscribes.push(adapter.onReport((report) => void submitReport(this.reportIntake, report)))
     }
     this.venueOpen = new VenueOpenOrders(engine.state)
     this.openOrderSweep = new OpenOrderSweep({
@@ -366,29 +373,6 @@ export class Gateway {
     } catch (error) {
       return Promise.reject(error)
     }
-  }
-
-  private async submitReport(report: ExecutionReport): Promise<void> {
-    const invalid = invalidReportOf(report)
-    if (invalid !== null) {
-      this.options.onError(invalid, `execution report ${String(report.execId)}`)
-      return this.readBackOrderOf(report)
-    }
-    try {
-      const { decision } = await this.engine.submit({ kind: 'venue_report', nowMs: this.clock.nowMs(), report })
-      if (report.kind !== 'fill') return
-      const accepted = decision.events[0]
-      if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.fillGaps.noteFill(accepted.orderId, report.cumQty)
-    } catch (error) {
-      this.options.onError(error, `execution report ${report.execId}`)
-      this.readBackOrderOf(report)
-    }
-  }
-
-  /** A report the kernel did not record (refused, or the log could not take it): its order, if ours, is read back. */
-  private readBackOrderOf(report: ExecutionReport): void {
-    const orderId = typeof report.clientOrderId === 'string' ? orderIdFromClientId(report.clientOrderId) : null
-    if (orderId !== null && this.engine.state.orders.has(orderId)) this.readBack(orderId)
   }
 }
 

@@ -15,7 +15,7 @@ import { Gateway } from '../../../src/runtime/index.ts'
 import { HaNode, roleChangeWaitMsMax, StopTimeoutError } from '../../../src/runtime/ha/index.ts'
 import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
 import { TOKEN, waitFor } from './support.ts'
-import { leaderOptionsOf, takeoverNode } from './takeover-node.ts'
+import { heldStandbyStop, leaderOptionsOf, takeoverNode } from './takeover-node.ts'
 
 const worlds = worldsStoppedAfterEach()
 const cleanups: (() => Promise<void> | void)[] = []
@@ -161,21 +161,7 @@ test("stopped while a takeover awaits its standby gateway's stop: no leader is s
   const held = gate()
   const roles: string[] = []
   let standbyStopping = false
-  const { node, leaseDir } = takeoverNode(cleanups, (dataDir, errors) => async (role, lease, beforeBootstrap) => {
-    roles.push(role)
-    if (role === 'leader') {
-      if (lease === null) throw new Error('no lease')
-      return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
-    }
-    const standby = await Gateway.start(standbyOptionsOf(world, dataDir, errors))
-    const stop = standby.stop.bind(standby)
-    standby.stop = async () => {
-      standbyStopping = true
-      await held.passed
-      await stop()
-    }
-    return standby
-  })
+  const { node, leaseDir } = takeoverNode(cleanups, heldStandbyStop(world, held.passed, () => (standbyStopping = true), roles))
   await node.start()
   await waitFor(() => standbyStopping, 5_000, "the takeover stopping its standby gateway")
   await stopWhileHeld(node, held)

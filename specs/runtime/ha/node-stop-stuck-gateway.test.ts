@@ -8,11 +8,10 @@
 
 import { afterEach, expect, test } from 'bun:test'
 import { readCurrentLease } from '../../../wal/index.ts'
-import { Gateway } from '../../../src/runtime/index.ts'
 import { roleChangeWaitMsMax } from '../../../src/runtime/ha/index.ts'
-import { standbyOptionsOf, startWorld, worldsStoppedAfterEach } from '../harness.ts'
+import { startWorld, worldsStoppedAfterEach } from '../harness.ts'
 import { waitFor } from './support.ts'
-import { leaderOptionsOf, takeoverNode } from './takeover-node.ts'
+import { heldStandbyStop, takeoverNode } from './takeover-node.ts'
 
 const worlds = worldsStoppedAfterEach()
 const cleanups: (() => Promise<void> | void)[] = []
@@ -28,21 +27,8 @@ test("a takeover stuck in its standby gateway's stop: stop() rejects with STOP_T
   const snapshotRecovery = { bytesMax: 1024 * 1024, timeoutMs: 100, keep: 2 }
   const { node, leaseDir } = takeoverNode(
     cleanups,
-    (dataDir, errors) => async (role, lease, beforeBootstrap) => {
-      if (role === 'leader') {
-        if (lease === null) throw new Error('no lease')
-        return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
-      }
-      const standby = await Gateway.start(standbyOptionsOf(world, dataDir, errors))
-      const stop = standby.stop.bind(standby)
-      // A standby gateway whose stop never ends while the spec holds it (a venue or disk that never answers).
-      standby.stop = async () => {
-        standbyStopping = true
-        await released.promise
-        await stop()
-      }
-      return standby
-    },
+    // A standby gateway whose stop never ends while the spec holds it (a venue or disk that never answers).
+    heldStandbyStop(world, released.promise, () => (standbyStopping = true)),
     { snapshotRecovery },
   )
   cleanups.push(() => released.resolve()) // runs before the node's own cleanup

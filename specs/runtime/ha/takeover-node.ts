@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Lease } from '../../../wal/index.ts'
-import type { Gateway } from '../../../src/runtime/index.ts'
+import { Gateway } from '../../../src/runtime/index.ts'
 import type { Engine } from '../../../src/runtime/engine.ts'
 import { HaNode, type HaNodeOptions } from '../../../src/runtime/ha/index.ts'
 import { removeDir, standbyOptionsOf, tempDataDir, type World } from '../harness.ts'
@@ -37,6 +37,29 @@ export function leaderOptionsOf(world: World, dataDir: string, errors: string[],
     lease,
     wal: { ...options.wal, lease, epoch: lease.epoch },
     ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+  }
+}
+
+/**
+ * A `startGateway` for takeoverNode: leaders as leaderOptionsOf, and a standby gateway whose stop waits for `held`
+ * before it stops for real (a venue or disk that never answers while the spec holds it); `onStandbyStopping` is told
+ * when that stop begins, `roles` (if given) gets each role asked for.
+ */
+export function heldStandbyStop(world: World, held: Promise<void>, onStandbyStopping: () => void, roles?: string[]): (dataDir: string, errors: string[]) => HaNodeOptions['startGateway'] {
+  return (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+    roles?.push(role)
+    if (role === 'leader') {
+      if (lease === null) throw new Error('no lease')
+      return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
+    }
+    const standby = await Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    const stop = standby.stop.bind(standby)
+    standby.stop = async () => {
+      onStandbyStopping()
+      await held
+      await stop()
+    }
+    return standby
   }
 }
 
