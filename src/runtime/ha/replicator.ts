@@ -198,14 +198,27 @@ class AckSender {
       while (this.next !== null) {
         const { url, lsn } = this.next
         this.next = null
+        // One controller per acknowledgement, its timer cleared when the POST ends: AbortSignal.timeout's timer (and
+        // AbortSignal.any's signal with it, ~1 KB) lived the whole timeout after each acknowledgement, one per envelope.
+        const abort = new AbortController()
+        const outer = this.signal()
+        const stop = (): void => abort.abort(outer.reason)
+        const timer = setTimeout(() => abort.abort(new DOMException('acknowledgement timed out', 'TimeoutError')), this.timeoutMs)
+        if (outer.aborted) stop()
+        else outer.addEventListener('abort', stop, { once: true })
         await fetch(`${url}/replication/ack`, {
           method: 'POST',
           headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ lsn }),
-          signal: AbortSignal.any([this.signal(), AbortSignal.timeout(this.timeoutMs)]),
-        }).then((response) => response.body?.cancel(), () => {
-          // A lost acknowledgement is repaired by the next one (every envelope, heartbeats included, sends one).
+          signal: abort.signal,
         })
+          .then((response) => response.body?.cancel(), () => {
+            // A lost acknowledgement is repaired by the next one (every envelope, heartbeats included, sends one).
+          })
+          .finally(() => {
+            clearTimeout(timer)
+            outer.removeEventListener('abort', stop)
+          })
       }
     } finally {
       this.sending = false
