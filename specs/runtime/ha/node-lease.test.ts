@@ -227,3 +227,71 @@ describe('a leader stopping slowly', () => {
     expect(errors).toEqual([])
   })
 })
+
+const SLOW_START_TTL_MS = 300
+
+describe('a leader starting slowly', () => {
+  test('keeps its lease while its gateway starts for longer than the lease lives (renewal runs from the take, at start-up too)', async () => {
+    const world = await startWorld({ seed: 11 })
+    worlds.push(world)
+    const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+    const dataDir = tempDataDir()
+    const errors: string[] = []
+    const logLines: string[] = []
+    const node = new HaNode({
+      nodeId: 'leader',
+      advertiseUrl: 'http://127.0.0.1:2',
+      dataDir,
+      leaseDir,
+      leaseTtlMs: SLOW_START_TTL_MS,
+      clockSkewMsMax: SKEW_MS,
+      role: 'auto',
+      replicationToken: TOKEN,
+      startGateway: async (role, lease, beforeBootstrap) => {
+        const options = standbyOptionsOf(world, dataDir, errors)
+        if (role === 'standby' || lease === null) return Gateway.start(options)
+        // A start that takes several lease lifetimes: a long replay, a bootstrap reading many open orders back.
+        await Bun.sleep(SLOW_START_TTL_MS * 3)
+        return Gateway.start({
+          ...options,
+          role: 'leader',
+          venues: world.gateway.options.venues,
+          lease,
+          wal: { ...options.wal, lease, epoch: lease.epoch },
+          ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+        })
+      },
+      onGateway: () => {},
+      log: (line) => void logLines.push(line),
+      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+    })
+    cleanups.push(async () => {
+      await node.stop()
+      removeDir(leaseDir)
+      removeDir(dataDir)
+    })
+    // Meanwhile another node must find the lease held: without renewal it expires during the start and is taken.
+    let takenDuringStart = false
+    let starting = true
+    const polling = (async () => {
+      while (starting) {
+        await Bun.sleep(SLOW_START_TTL_MS / 6)
+        try {
+          Lease.acquire({ dir: leaseDir, holderId: 'other http://127.0.0.1:3', ttlMs: 60_000, clockSkewMsMax: SKEW_MS }).release()
+          takenDuringStart = true
+          return
+        } catch {
+          // held, as it should be
+        }
+      }
+    })()
+    await node.start()
+    starting = false
+    await polling
+    expect(takenDuringStart).toBe(false)
+    expect(node.role).toBe('leader')
+    expect(readCurrentLease(leaseDir)?.holderId).toBe(node.holderId)
+    expect(logLines.filter((line) => line.includes('lost'))).toEqual([])
+    expect(errors).toEqual([])
+  })
+})

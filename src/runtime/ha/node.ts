@@ -108,13 +108,21 @@ export class HaNode {
   start(): Promise<void> {
     return this.changes.run('start-up', async () => {
       this.finishInterruptedSwaps('at start-up')
-      const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId)
-      if (lease !== null) await this.lead(lease, null)
-      else if (this.options.role === 'leader') await this.waitToLead()
-      else await this.follow()
-      await this.failIfUnsteady('start-up', null)
-      if (this.stopping || this.role === 'failed') return // no timer to outlive the stop, nothing left to renew
+      // The timer runs before the first gateway starts: a leader's start (replay, bootstrap reading open orders back)
+      // may take longer than the lease lives, and a lease not renewed meanwhile was taken by the standby (LEASE_LOST
+      // as the log opened, or a step-down right after). Its takeover ticks do nothing while this change runs.
       this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
+      try {
+        const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId)
+        if (lease !== null) await this.lead(lease, null)
+        else if (this.options.role === 'leader') await this.waitToLead()
+        else await this.follow()
+        await this.failIfUnsteady('start-up', null)
+      } catch (error) {
+        this.parts.clearTimer()
+        throw error
+      }
+      if (this.stopping || this.role === 'failed') this.parts.clearTimer() // no timer to outlive the stop, nothing left to renew
     })
   }
 
