@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultConfig, loadConfig, parseConfig } from '../../src/config/index.ts'
+import { verifierOptionsFromConfig } from '../../src/http/auth/index.ts'
 import { messageOf } from './support.ts'
 
 function configFile(content: unknown): string {
@@ -112,6 +113,17 @@ describe('bad config names the field and what was expected', () => {
     )
     const live = parseConfig({ mode: 'live', auth: { jwksFile: '/k.json' } })
     expect(live.auth.hs256Enabled).toBe(false)
+  })
+
+  test('auth.jwksStaleMaxMs: unset by default (5 reload intervals in the verifier), at least 2 × jwksReloadMs when set', () => {
+    expect(defaultConfig().auth.jwksStaleMaxMs).toBeUndefined()
+    expect(verifierOptionsFromConfig(parseConfig({ auth: { jwksReloadMs: 10_000 } }).auth, 'x'.repeat(32)).jwksStaleMaxMs).toBeUndefined()
+    expect(parseConfig({ auth: { jwksReloadMs: 10_000, jwksStaleMaxMs: 20_000 } }).auth.jwksStaleMaxMs).toBe(20_000)
+    expect(messageOf(() => parseConfig({ auth: { jwksReloadMs: 10_000, jwksStaleMaxMs: 19_999 } }))).toBe(
+      'auth.jwksStaleMaxMs: expected at least 2 × auth.jwksReloadMs (20000) so an untouched file never goes stale between reloads, got 19999',
+    )
+    expect(messageOf(() => parseConfig({ auth: { jwksStaleMaxMs: 1_000 } }))).toBe('auth.jwksStaleMaxMs: expected an integer between 2000 and 86400000, got 1000')
+    expect(messageOf(() => parseConfig({ auth: { jwksStaleMaxMs: 'long' } }))).toBe('auth.jwksStaleMaxMs: expected an integer between 2000 and 86400000, got "long"')
   })
 
   test('a missing or unparsable file is a ConfigError naming the file', () => {

@@ -177,3 +177,79 @@ describe('the global in-flight bound through the app', () => {
     expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': keys[answers.indexOf(shed)] as string }))).status).toBe(202)
   })
 })
+
+describe('a refusal for load after the rate limiter spends no rate token', () => {
+  let t: TestGateway
+  beforeAll(async () => {
+    // One call per instrument and one queued order per account: of three orders placed at once, the kernel sheds one.
+    t = await startTestGateway({ config: { kernel: { accountQueuedMax: 1, callsPerInstrumentMax: 1 } } })
+  })
+  afterAll(async () => t.stop())
+
+  /** The account's bucket on a clock that never moves: only refunds give tokens back. */
+  function frozenShedder(burst: number): void {
+    t.http.services.shedder = new LoadShedder({
+      account: { ratePerSec: 1, burst }, bot: { ratePerSec: 1, burst }, inFlightMax: 100, bucketsMax: 16, nowMs: () => 0,
+    })
+  }
+
+  test('an order the kernel sheds (its lanes full) takes no token and writes nothing; its key is placed later on the token it kept', async () => {
+    // Was: the shedder's token went first, then the kernel refused and recorded order.rejected OVERLOADED. A client
+    // pushed back by the lanes lost its place at the rate limit too, and its retry of the shed key got 429 RATE_LIMITED.
+    frozenShedder(3)
+    const trader = await t.token({ accounts: ['demo-1'] })
+    const keys = [0, 1, 2].map((index) => `lanes-full-${index}`)
+    const answers = await Promise.all(keys.map((key) => t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': key }))))
+    const shedKeys = keys.filter((_, index) => answers[index]?.status === 429)
+    expect(shedKeys.length).toBeGreaterThan(0)
+    const shedOrderIds: string[] = []
+    for (const answer of answers.filter((item) => item.status === 429)) {
+      const body = await json(answer)
+      expect(errorCode(body)).toBe('OVERLOADED')
+      expect(answer.headers.get('Retry-After')).toBe('1')
+      shedOrderIds.push((body.error as { details: { order_id: string; guard: string } }).details.order_id)
+    }
+    for (const orderId of shedOrderIds) expect(t.http.services.logIndex.events(orderId)).toEqual([])
+    expect(await (await t.request('/metrics')).text()).toContain('egress_orders_shed_total{scope="kernel_account"}')
+    for (const key of shedKeys) {
+      await eventually(() => t.gateway.engine.state.queues[1].size === 0 && t.gateway.engine.state.queues[2].size === 0)
+      const retry = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': key }))
+      expect(retry.status).toBe(202)
+      const orderId = (await json(retry)).order_id as string
+      expect(t.http.services.logIndex.events(orderId)[0]?.event.type).toBe('order.accepted')
+    }
+    // Every token went to an accepted order: the next new one is shed by the rate limiter.
+    await eventually(() => t.gateway.engine.state.queues[2].size === 0)
+    expect(errorCode(await json(await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'lanes-full-next' }))))).toBe('RATE_LIMITED')
+  })
+
+  test('an order refused because the log queue is full gets its account and bot tokens back', async () => {
+    frozenShedder(1)
+    const bot = await t.token({ sub: 'bot-9', roles: ['bot'], accounts: ['demo-2'] })
+    const body = { ...LIMIT_BUY, account: 'demo-2', qty: '0.001' }
+    const place = t.gateway.place.bind(t.gateway)
+    t.gateway.place = () => Promise.reject(new EngineOverloadedError('log queue full; retry later'))
+    try {
+      const full = await t.request('/v1/orders', post(bot, body, { 'Idempotency-Key': 'log-full-1' }))
+      expect(full.status).toBe(429)
+      expect(((await json(full)).error as { details: { scope: string } }).details.scope).toBe('log')
+    } finally {
+      t.gateway.place = place
+    }
+    expect((await t.request('/v1/orders', post(bot, body, { 'Idempotency-Key': 'log-full-1' }))).status).toBe(202)
+    expect(t.http.services.shedder.inFlight).toBe(0)
+  })
+})
+
+describe('LoadShedder refunds', () => {
+  test('refund gives back the account and the bot token once, however often it is called', () => {
+    const shedder = new LoadShedder({ account: { ratePerSec: 1, burst: 1 }, bot: { ratePerSec: 1, burst: 1 }, inFlightMax: 100, bucketsMax: 4, nowMs: () => 0 })
+    const first = shedder.admit('a', 'bot-1')
+    if (!first.ok) throw new Error('expected an admission')
+    first.refund()
+    first.refund()
+    const second = shedder.admit('a', 'bot-1')
+    expect(second.ok).toBe(true)
+    expect(shedder.admit('a', 'bot-1')).toMatchObject({ ok: false, scope: 'account' })
+  })
+})

@@ -33,8 +33,11 @@ Options:
   --json                print the result as JSON
   --help                show this help
 
+Refused, as "egress serve" refuses the start, with nothing removed: an intact snapshot beyond the log's end
+(LOG_BEHIND_SNAPSHOT: the log lost durable records), a snapshots path that is not a directory (SNAPSHOT_DIR_UNUSABLE).
+
 Exit codes: 0 done (also when there was nothing to remove), 65 a snapshot failed verification (reported; compaction
-used the oldest valid one, or removed nothing), 1 could not run, 2 usage.`,
+used the oldest valid one, or removed nothing), 1 could not run or refused, 2 usage.`,
   run: runCompact,
 }
 

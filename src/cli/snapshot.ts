@@ -29,7 +29,10 @@ Options:
   --json          print the result as JSON
   --help          show this help
 
-Exit codes: 0 written (or already current), 1 could not run, 2 usage.`,
+Refused, as "egress serve" refuses the start, with nothing written: an intact snapshot beyond the log's end
+(LOG_BEHIND_SNAPSHOT: the log lost durable records), a snapshots path that is not a directory (SNAPSHOT_DIR_UNUSABLE).
+
+Exit codes: 0 written (or already current), 1 could not run or refused, 2 usage.`,
   run: runSnapshot,
 }
 

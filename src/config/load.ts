@@ -98,6 +98,10 @@ function resolve(parsed: Parsed): Config {
   if (!hs256Enabled && parsed.auth.jwksFile === undefined) {
     issues.push({ path: 'auth', message: 'no way to verify tokens: set auth.jwksFile or enable auth.hs256Enabled' })
   }
+  const { jwksStaleMaxMs, jwksReloadMs } = parsed.auth
+  if (jwksStaleMaxMs !== undefined && jwksStaleMaxMs < 2 * jwksReloadMs) {
+    issues.push({ path: 'auth.jwksStaleMaxMs', message: `expected at least 2 × auth.jwksReloadMs (${2 * jwksReloadMs}) so an untouched file never goes stale between reloads, got ${jwksStaleMaxMs}` })
+  }
   const seen = new Set<string>()
   parsed.accounts.forEach((account, index) => {
     if (seen.has(account.id)) issues.push({ path: `accounts.${index}.id`, message: `duplicate account id "${account.id}"` })

@@ -60,6 +60,12 @@ const AUTH = strict({
   jwksFile: v.optional(PATH),
   /** How often the JWKS file is re-read; a removed key stops verifying within this interval. */
   jwksReloadMs: v.optional(integerIn(1_000, 3_600_000), 30_000),
+  /**
+   * While reloads of the JWKS file fail, its last good keys stay trusted this long after the last good read; then
+   * tokens by them get 401 (reason jwks_stale) until a reload succeeds. At least 2 × jwksReloadMs (checked after
+   * parsing). Unset: 5 × jwksReloadMs (no default value here, so a config without it keeps its digest).
+   */
+  jwksStaleMaxMs: v.optional(integerIn(2_000, 86_400_000)),
   /** Verified tokens kept in memory until they expire; bounded so a token flood cannot grow the heap. */
   tokenCacheEntriesMax: v.optional(integerIn(0, 1_000_000), 10_000),
 })

@@ -12,6 +12,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
 import { queueDepths, unknownOrders } from '../kernel/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
+import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
 import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
 
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
@@ -100,6 +101,29 @@ export class GatewayMetrics {
       queue.set(engine.wal.queueDepth.records)
       inFlight.set(extra.inFlight())
       ready.set(gateway.ready ? 1 : 0)
+    })
+  }
+
+  /**
+   * The JWKS key set, sampled at scrape time: failed reloads by code (an alert on any increase), whether the set is
+   * stale (tokens by its keys refused), and the age of its last good read. Nothing is registered without a JWKS file.
+   */
+  followJwks(status: () => JwksStatus | null): void {
+    if (status() === null) return
+    const r = this.registry
+    const failures = r.counter({ name: 'egress_jwks_reload_failures_total', help: 'Failed reloads of the JWKS file, by code (JWKS_UNREADABLE, JWKS_INVALID).', labelNames: ['code'] })
+    const stale = r.gauge({ name: 'egress_jwks_stale', help: '1 while the JWKS key set is past its grace (jwksStaleMaxMs): tokens by its keys get 401 jwks_stale.' })
+    const age = r.gauge({ name: 'egress_jwks_last_good_read_age_seconds', help: 'Time since the JWKS file was last read and found good.' })
+    const counted: Record<JwksErrorCode, number> = { JWKS_UNREADABLE: 0, JWKS_INVALID: 0 }
+    r.beforeRender(() => {
+      const now = status()
+      if (now === null) return
+      for (const code of Object.keys(counted) as JwksErrorCode[]) {
+        failures.inc(now.reloadFailures[code] - counted[code], { code })
+        counted[code] = now.reloadFailures[code]
+      }
+      stale.set(now.stale ? 1 : 0)
+      age.set(Math.max(0, now.atMs - now.lastGoodAtMs) / 1000)
     })
   }
 

@@ -65,6 +65,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),
   })
   metrics.attach(gateway, { inFlight: () => shedder.inFlight })
+  metrics.followJwks(() => options.verifier.jwksStatus())
   const services: Services = {
     gateway,
     verifier: options.verifier,

@@ -1,11 +1,13 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { cpSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeIo, Wal } from '../../../wal/index.ts'
 import { parseSegmentName } from '../../../wal/segment.ts'
 import { restoreEngine, RestoreError, snapshotFileName, SnapshotStore, takeSnapshot } from '../../../src/runtime/snapshot/index.ts'
 import { crashWorld, removeDir, startWorld, T0, tempDataDir } from '../harness.ts'
 import { trade } from './support.ts'
+import { runCli } from '../../../src/cli/index.ts'
+import { recordingIo } from '../../cli/io.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -77,5 +79,32 @@ describe('an intact snapshot beyond the end of the log', () => {
     // A file named beyond the log that is not an intact snapshot proves nothing: reported by the load, not a refusal.
     writeFileSync(join(lost.dir, 'snapshots', snapshotFileName(lost.lastLsn + 1000)), 'not a snapshot')
     expect(restoreCode(lost.dir, true)).toBe('started')
+  })
+})
+
+/** Every file of the data dir with its bytes, to show an offline command changed nothing. */
+function contents(dir: string): Map<string, string> {
+  const files = new Map<string, string>()
+  for (const sub of ['log', 'snapshots']) {
+    // LOCK names the last opener (pid, time), not the log's content.
+    for (const name of readdirSync(join(dir, sub)).sort()) if (name !== 'LOCK') files.set(`${sub}/${name}`, readFileSync(join(dir, sub, name)).toString('base64'))
+  }
+  return files
+}
+
+describe('the offline commands refuse a snapshot beyond the end of the log as a start does', () => {
+  // Was: egress snapshot passed B over (its chain head cannot be checked), rebuilt from A and wrote a snapshot of the
+  // shortened log; egress compact compacted below A, removing segments of a log no gateway may start from. Both exit 0.
+  test('egress snapshot and egress compact exit non-zero with LOG_BEHIND_SNAPSHOT and change nothing', async () => {
+    const lost = await logLostTail(92)
+    const before = contents(lost.dir)
+    for (const argv of [['snapshot', lost.dir], ['compact', lost.dir, '--delete'], ['compact', lost.dir, '--dry-run']]) {
+      const io = recordingIo({})
+      const code = await runCli(argv, io)
+      expect({ argv, code }).toEqual({ argv, code: 1 })
+      expect(io.stderr.join('\n')).toContain(`egress ${argv[0]}: LOG_BEHIND_SNAPSHOT: snapshot ${snapshotFileName(lost.lsnB)} is intact and at LSN ${lost.lsnB}, the log ends at ${lost.lastLsn}`)
+      expect(io.stdout).toEqual([])
+    }
+    expect(contents(lost.dir)).toEqual(before)
   })
 })

@@ -1,9 +1,15 @@
 /**
  * Trusted public keys from a JWKS file, selected by `kid`, re-read on an interval so keys rotate without a restart.
  *
- * A reload that fails (file missing, half-written, invalid) keeps the last good key set and reports the error: an
- * operator's typo must not lock every client out. A successful reload replaces the set entirely, so a key removed
- * from the file stops verifying within one reload interval.
+ * A reload that fails (file missing, half-written, invalid) keeps the last good key set for a bounded grace
+ * (`staleMaxMs`, counted from the last read that found a good file) and reports each failure, typed: an operator's
+ * typo must not lock every client out at once. Past the grace the key set is stale and tokens by its keys are
+ * refused (fail closed): a key the operator removed must not stay trusted for as long as the file stays broken. A
+ * successful reload replaces the set entirely, so a key removed from the file stops verifying within one interval.
+ *
+ * Reloads run one at a time: a read that started before the file changed must never land after (and replace) the
+ * set a later read found. A call while a read is under way queues one more read behind it; calls while that one
+ * waits share it, so a hung file system holds one queued read, not one per timer tick.
  */
 
 import { createPublicKey, type JsonWebKeyInput, type KeyObject } from 'node:crypto'
@@ -11,24 +17,73 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
 
+/** Why a JWKS file could not be used: it could not be read, or what it holds is not a usable public key set. */
+export type JwksErrorCode = 'JWKS_UNREADABLE' | 'JWKS_INVALID'
+
 export class JwksError extends Error {
   override readonly name = 'JwksError'
+  constructor(
+    readonly code: JwksErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Thrown by `resolve` once the key set is past its grace; the verifier answers 401 reason `jwks_stale`. */
+export class JwksStaleError extends Error {
+  override readonly name = 'JwksStaleError'
+  readonly code = 'JWKS_STALE'
+}
+
+/** One failed reload, as reported to `onReloadFailed` (and counted in `status().reloadFailures`). */
+export interface JwksReloadFailure {
+  code: JwksErrorCode
+  path: string
+  message: string
+  /** Keys still trusted (until `staleAtMs`). */
+  keysKept: number
+  /** When the last read found a good file. */
+  lastGoodAtMs: number
+  /** From then on tokens by these keys are refused, unless a reload finds a good file first. */
+  staleAtMs: number
+}
+
+export interface JwksStatus {
+  /** The clock reading this status was taken at. */
+  atMs: number
+  keysTrusted: number
+  lastGoodAtMs: number
+  staleAtMs: number
+  /** True once `nowMs() >= staleAtMs`: tokens by these keys are refused. */
+  stale: boolean
+  /** Failed reloads since the file was opened, by code. */
+  reloadFailures: Readonly<Record<JwksErrorCode, number>>
 }
 
 export interface JwksFileOptions {
   reloadMs: number
+  /** How long after the last good read the keys stay trusted while reloads fail; at least 2 × reloadMs. */
+  staleMaxMs: number
+  /** The clock the grace is measured on; wall clock by default. */
+  nowMs?: () => number
   /** Called after the key set changed (not on a reload that found the same content). */
   onChange?: () => void
+  /** Called on every failed reload, after it is logged. */
+  onReloadFailed?: (failure: JwksReloadFailure) => void
   /** Where reload failures are reported; stderr by default. */
   log?: (message: string) => void
+  /** Reads the file on reload; node:fs readFile by default (specs slow it down to overlap reloads). */
+  read?: (path: string) => Promise<string>
 }
 
 export interface JwksFile {
-  /** The jose key resolver over the current key set. */
+  /** The jose key resolver over the current key set; throws JwksStaleError once the set is stale. */
   readonly resolve: JWTVerifyGetKey
-  /** The `kid`s currently trusted. */
+  /** The `kid`s currently held (trusted unless stale). */
   kids(): readonly string[]
-  /** Re-reads the file now; true when the key set changed. Never throws: failures keep the old set. */
+  status(): JwksStatus
+  /** Re-reads the file (after any reload under way); true when the key set changed. Never throws. */
   reload(): Promise<boolean>
   /** Stops the reload timer. */
   close(): void
@@ -36,25 +91,76 @@ export interface JwksFile {
 
 /** Loads the file (throws JwksError if it is unusable) and starts reloading it every `reloadMs`. */
 export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
+  if (!(options.staleMaxMs >= 2 * options.reloadMs)) {
+    // Shorter, and the keys would go stale between two good reloads of an untouched file.
+    throw new Error(`openJwksFile: staleMaxMs must be ≥ 2 × reloadMs (${2 * options.reloadMs}), got ${options.staleMaxMs}`)
+  }
   const log = options.log ?? ((message: string) => console.error(message))
+  const nowMs = options.nowMs ?? Date.now
+  const read = options.read ?? ((file: string) => readFile(file, 'utf8'))
   let text = readText(path)
   let current = parseJwks(path, text)
   let resolver = createLocalJWKSet(current)
+  let lastGoodAtMs = nowMs()
+  const reloadFailures: Record<JwksErrorCode, number> = { JWKS_UNREADABLE: 0, JWKS_INVALID: 0 }
+  const staleAtMs = (): number => lastGoodAtMs + options.staleMaxMs
 
-  async function reload(): Promise<boolean> {
+  async function readOnce(): Promise<boolean> {
+    let next: string
     try {
-      const next = await readFile(path, 'utf8')
-      if (next === text) return false
-      const keys = parseJwks(path, next)
-      text = next
-      current = keys
-      resolver = createLocalJWKSet(keys)
-      options.onChange?.()
-      return true
+      next = await read(path)
     } catch (error) {
-      log(`jwks reload failed, keeping ${current.keys.length} key(s): ${error instanceof Error ? error.message : String(error)}`)
+      failed(new JwksError('JWKS_UNREADABLE', `jwks file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`))
       return false
     }
+    if (next === text) {
+      lastGoodAtMs = nowMs()
+      return false
+    }
+    let keys: JSONWebKeySet
+    try {
+      keys = parseJwks(path, next)
+    } catch (error) {
+      failed(error instanceof JwksError ? error : new JwksError('JWKS_INVALID', `jwks file ${path}: ${String(error)}`))
+      return false
+    }
+    text = next
+    current = keys
+    resolver = createLocalJWKSet(keys)
+    lastGoodAtMs = nowMs()
+    options.onChange?.()
+    return true
+  }
+
+  function failed(error: JwksError): void {
+    reloadFailures[error.code]++
+    const failure: JwksReloadFailure = {
+      code: error.code, path, message: error.message, keysKept: current.keys.length, lastGoodAtMs, staleAtMs: staleAtMs(),
+    }
+    const until = new Date(failure.staleAtMs).toISOString()
+    const kept = nowMs() >= failure.staleAtMs
+      ? `key set stale since ${until}: tokens by its ${failure.keysKept} key(s) are refused until a reload succeeds`
+      : `keeping ${failure.keysKept} key(s) until ${until}`
+    log(`jwks reload failed (${error.code}), ${kept}: ${error.message}`)
+    options.onReloadFailed?.(failure)
+  }
+
+  let underWay: Promise<boolean> | null = null
+  let queued: Promise<boolean> | null = null
+  function start(): Promise<boolean> {
+    const run: Promise<boolean> = readOnce().finally(() => {
+      if (underWay === run) underWay = null
+    })
+    underWay = run
+    return run
+  }
+  function reload(): Promise<boolean> {
+    if (underWay === null) return start()
+    queued ??= underWay.then(() => {
+      queued = null
+      return start()
+    })
+    return queued
   }
 
   const timer = setInterval(() => void reload(), options.reloadMs)
@@ -62,8 +168,17 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
   timer.unref()
 
   return {
-    resolve: (header, token) => resolver(header, token),
+    resolve: (header, token) => {
+      if (nowMs() >= staleAtMs()) {
+        throw new JwksStaleError(`jwks key set stale: no good read of ${path} since ${new Date(lastGoodAtMs).toISOString()}`)
+      }
+      return resolver(header, token)
+    },
     kids: () => current.keys.map((key) => key.kid as string),
+    status: () => {
+      const atMs = nowMs()
+      return { atMs, keysTrusted: current.keys.length, lastGoodAtMs, staleAtMs: staleAtMs(), stale: atMs >= staleAtMs(), reloadFailures: { ...reloadFailures } }
+    },
     reload,
     close: () => clearInterval(timer),
   }
@@ -73,7 +188,7 @@ function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (error) {
-    throw new JwksError(`jwks file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`)
+    throw new JwksError('JWKS_UNREADABLE', `jwks file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`)
   }
 }
 
@@ -88,28 +203,28 @@ function parseJwks(path: string, text: string): JSONWebKeySet {
   try {
     parsed = JSON.parse(text)
   } catch {
-    throw new JwksError(`jwks file ${path}: not valid JSON`)
+    throw new JwksError('JWKS_INVALID', `jwks file ${path}: not valid JSON`)
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys
-  if (!Array.isArray(keys)) throw new JwksError(`jwks file ${path}: expected {"keys": [...]}`)
+  if (!Array.isArray(keys)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: expected {"keys": [...]}`)
   const seen = new Set<string>()
   keys.forEach((key: unknown, index) => {
-    if (typeof key !== 'object' || key === null) throw new JwksError(`jwks file ${path}: keys.${index} is not an object`)
+    if (typeof key !== 'object' || key === null) throw new JwksError('JWKS_INVALID', `jwks file ${path}: keys.${index} is not an object`)
     const { kid, kty, d } = key as { kid?: unknown; kty?: unknown; d?: unknown }
-    if (typeof kid !== 'string' || kid === '') throw new JwksError(`jwks file ${path}: keys.${index} has no kid`)
-    if (seen.has(kid)) throw new JwksError(`jwks file ${path}: kid "${kid}" appears twice`)
+    if (typeof kid !== 'string' || kid === '') throw new JwksError('JWKS_INVALID', `jwks file ${path}: keys.${index} has no kid`)
+    if (seen.has(kid)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" appears twice`)
     if (kty === 'oct' || d !== undefined) {
-      throw new JwksError(`jwks file ${path}: kid "${kid}" is a secret or private key; a JWKS lists public keys only`)
+      throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is a secret or private key; a JWKS lists public keys only`)
     }
     let publicKey: KeyObject
     try {
       publicKey = createPublicKey({ key: key as JsonWebKeyInput['key'], format: 'jwk' })
     } catch (error) {
-      throw new JwksError(`jwks file ${path}: kid "${kid}" is not a usable public key (${error instanceof Error ? error.message : String(error)})`)
+      throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is not a usable public key (${error instanceof Error ? error.message : String(error)})`)
     }
     const { alg } = key as { alg?: unknown }
     const fits = typeof alg === 'string' ? KEY_FITS_ALG[alg] : undefined
-    if (fits !== undefined && !fits(publicKey)) throw new JwksError(`jwks file ${path}: kid "${kid}" is not a key for its alg ${String(alg)}`)
+    if (fits !== undefined && !fits(publicKey)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is not a key for its alg ${String(alg)}`)
     seen.add(kid)
   })
   return { keys } as JSONWebKeySet

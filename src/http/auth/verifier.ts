@@ -13,13 +13,15 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import type { AuthConfig } from '../../config/index.ts'
 import { ApiError } from '../errors.ts'
-import { openJwksFile, type JwksFile } from './jwks.ts'
+import { JwksStaleError, openJwksFile, type JwksFile, type JwksReloadFailure, type JwksStatus } from './jwks.ts'
 import { principalFromClaims, type Principal } from './principal.ts'
 import { TokenCache } from './token-cache.ts'
 
 /** Asymmetric algorithms accepted for JWKS keys. */
 export const JWKS_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const
 export const HS256 = 'HS256'
+/** `jwksStaleMaxMs` when unset: this many reload intervals without a good read of the JWKS file. */
+export const JWKS_STALE_RELOADS_DEFAULT = 5
 
 export interface VerifierOptions {
   issuer: string
@@ -30,11 +32,18 @@ export interface VerifierOptions {
   /** Enables EdDSA/ES256/RS256 with the keys in this file. */
   jwksFile?: string | undefined
   jwksReloadMs: number
+  /**
+   * While reloads fail, the last good keys stay trusted this long after the last good read, then tokens by them are
+   * refused (401 reason `jwks_stale`). Default JWKS_STALE_RELOADS_DEFAULT × jwksReloadMs; at least 2 × jwksReloadMs.
+   */
+  jwksStaleMaxMs?: number | undefined
   tokenCacheEntriesMax: number
   /** The clock for expiry checks; wall clock by default. */
   nowMs?: () => number
   /** Where JWKS reload failures go; stderr by default. */
   log?: (message: string) => void
+  /** Called on every failed JWKS reload (after it is logged). */
+  onJwksReloadFailed?: (failure: JwksReloadFailure) => void
 }
 
 export interface Verifier {
@@ -42,6 +51,8 @@ export interface Verifier {
   verify(token: string): Promise<Principal>
   /** Re-reads the JWKS file now (it is also re-read every jwksReloadMs). */
   reloadKeys(): Promise<void>
+  /** The JWKS key set's freshness and failed reloads (for metrics); null without a JWKS file. */
+  jwksStatus(): JwksStatus | null
   /** Stops background reloading. */
   close(): void
 }
@@ -59,6 +70,7 @@ export function verifierOptionsFromConfig(auth: AuthConfig, hs256Secret?: string
     hs256Secret: auth.hs256Enabled ? hs256Secret : undefined,
     jwksFile: auth.jwksFile,
     jwksReloadMs: auth.jwksReloadMs,
+    jwksStaleMaxMs: auth.jwksStaleMaxMs,
     tokenCacheEntriesMax: auth.tokenCacheEntriesMax,
   }
 }
@@ -75,11 +87,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
       ? undefined
       : openJwksFile(options.jwksFile, {
           reloadMs: options.jwksReloadMs,
+          staleMaxMs: options.jwksStaleMaxMs ?? JWKS_STALE_RELOADS_DEFAULT * options.jwksReloadMs,
+          nowMs,
           onChange: () => {
             keysGeneration++
             cache.clear()
           },
           ...(options.log === undefined ? {} : { log: options.log }),
+          ...(options.onJwksReloadFailed === undefined ? {} : { onReloadFailed: options.onJwksReloadFailed }),
         })
   if (hsKey === undefined && jwks === undefined) throw new Error('createVerifier: neither hs256Secret nor jwksFile given')
   const algorithms: string[] = [...(jwks === undefined ? [] : JWKS_ALGORITHMS), ...(hsKey === undefined ? [] : [HS256])]
@@ -91,8 +106,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return jwks.resolve(header, token)
   }
 
+  // True while the JWKS key set is past its grace. Cached principals of its keys must not outlive that: the cache is
+  // cleared once when it goes stale (HS256 tokens are cached again from then on; JWKS tokens fail in resolveKey).
+  let jwksStale = false
+
   async function verify(token: string): Promise<Principal> {
     const now = nowMs()
+    const stale = jwks?.status().stale ?? false
+    if (stale && !jwksStale) {
+      keysGeneration++
+      cache.clear()
+    }
+    jwksStale = stale
     const cached = cache.get(token, now)
     if (cached !== undefined) return cached
     const generation = keysGeneration
@@ -122,6 +147,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     reloadKeys: async () => {
       await jwks?.reload()
     },
+    jwksStatus: () => jwks?.status() ?? null,
     close: () => jwks?.close(),
   }
 }
@@ -137,6 +163,7 @@ export type RejectReason =
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'claims_invalid'
+  | 'jwks_stale'
   | 'invalid'
 
 const REASON_MESSAGES: Record<RejectReason, string> = {
@@ -150,6 +177,7 @@ const REASON_MESSAGES: Record<RejectReason, string> = {
   wrong_issuer: 'the token issuer is not accepted',
   wrong_audience: 'the token audience is not accepted',
   claims_invalid: 'the token claims are invalid',
+  jwks_stale: 'the trusted key set is stale (the JWKS file has not been read successfully within its grace)',
   invalid: 'the token is invalid',
 }
 
@@ -161,6 +189,7 @@ export function unauthenticated(reason: RejectReason, detail?: string): ApiError
 }
 
 function reasonFor(error: unknown): RejectReason {
+  if (error instanceof JwksStaleError) return 'jwks_stale'
   if (error instanceof errors.JWTExpired) return 'expired'
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf') return 'not_yet_valid'

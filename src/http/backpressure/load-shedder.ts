@@ -21,7 +21,12 @@ export interface LoadShedderOptions {
 
 export type ShedScope = 'global' | 'account' | 'bot'
 
-export type Admission = { ok: true; release: () => void } | { ok: false; scope: ShedScope; retryAfterSec: number }
+/**
+ * An admitted order holds an in-flight slot until `release`. `refund` gives back the rate tokens it took, for an order
+ * refused further on for load (the kernel's lanes, the log's queue): it did no work, and a client pushed back there
+ * must not also lose its place at the rate limit. Both are safe to call more than once.
+ */
+export type Admission = { ok: true; release: () => void; refund: () => void } | { ok: false; scope: ShedScope; retryAfterSec: number }
 
 export class LoadShedder {
   private readonly options: LoadShedderOptions
@@ -44,8 +49,9 @@ export class LoadShedder {
     const accountBucket = this.bucket(this.accounts, account, this.options.account, nowMs)
     const accountTake = accountBucket.take(nowMs)
     if (!accountTake.ok) return { ok: false, scope: 'account', retryAfterSec: seconds(accountTake.retryAfterMs) }
-    if (bot !== null) {
-      const botTake = this.bucket(this.bots, bot, this.options.bot, nowMs).take(nowMs)
+    const botBucket = bot === null ? null : this.bucket(this.bots, bot, this.options.bot, nowMs)
+    if (botBucket !== null) {
+      const botTake = botBucket.take(nowMs)
       if (!botTake.ok) {
         accountBucket.refund()
         return { ok: false, scope: 'bot', retryAfterSec: seconds(botTake.retryAfterMs) }
@@ -53,12 +59,21 @@ export class LoadShedder {
     }
     this.inFlightCount++
     let released = false
+    let refunded = false
     return {
       ok: true,
       release: () => {
         if (released) return
         released = true
         this.inFlightCount--
+      },
+      refund: () => {
+        if (refunded) return
+        refunded = true
+        // The buckets may have been evicted and replaced since (bucketsMax): a refund to a forgotten bucket is lost,
+        // which only errs towards the limit.
+        accountBucket.refund()
+        botBucket?.refund()
       },
     }
   }

@@ -15,11 +15,10 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError, validationError } from '../errors.ts'
-import type { Admission } from '../backpressure/index.ts'
-import { idempotencyIndexKey } from '../../kernel/index.ts'
 import { kernelPrincipal } from '../principal.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
+import { admitPlace, isKernelLoadRefusal } from './place-admission.ts'
 import { placeAnswer } from './place-response.ts'
 import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
@@ -60,7 +59,11 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
   requireReady(services)
-  const admission = admitOrder(services, principal, parsed.account, idempotencyKey)
+  const admission = admitPlace(services, principal, { account: parsed.account, idempotencyKey, reduceOnly: parsed.reduce_only })
+  if (!admission.ok && 'kernel' in admission) {
+    services.metrics.shed.inc(1, { scope: admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account' })
+    throw reasonError(admission.kernel.reason, { details: { order_id: admission.kernel.orderId, guard: 'lane' } })
+  }
   if (!admission.ok) {
     services.metrics.shed.inc(1, { scope: admission.scope })
     throw new ApiError('RATE_LIMITED', `new orders are being shed (${admission.scope} limit); retry later`, {
@@ -70,7 +73,11 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
   let outcome = 'error'
   try {
-    const result = await runCommand(() => services.gateway.place(kernelPrincipal(principal), body, headerKey))
+    const result = await runCommand(() => services.gateway.place(kernelPrincipal(principal), body, headerKey)).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 429) admission.refund()
+      throw error
+    })
+    if (isKernelLoadRefusal(result.reply)) admission.refund()
     outcome = result.reply.kind
     const state = services.gateway.engine.state
     const answer = placeAnswer(state, result.reply, (orderId) => rebuildRetiredOrder(state, orderId, services.logIndex.events(orderId)))
@@ -82,18 +89,6 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
 }
 
-/**
- * A retry of a key the kernel already decided is answered with that first decision and creates no work, so it spends
- * no rate token and holds no in-flight slot: a client retrying after a lost 202 while at its rate limit gets its 202
- * back instead of 429. What such repeats may hold — an answer waiting for the log — has the engine's own bound
- * (durabilityWaitersMax, 429 past it).
- */
-function admitOrder(services: Services, principal: Principal, account: string, idempotencyKey: string): Admission {
-  if (services.gateway.engine.state.idempotency.has(idempotencyIndexKey(account, idempotencyKey))) return REPEAT_ADMISSION
-  return services.shedder.admit(account, principal.roles.includes('bot') ? principal.sub : null)
-}
-
-const REPEAT_ADMISSION: Admission = { ok: true, release: () => {} }
 
 export const LIST_QUERY_SCHEMA = v.strictObject({
   account: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected an account id'))),

@@ -40,12 +40,7 @@ export function streamRoutes(services: Services): Hono<AuthEnv> {
 }
 
 function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Response {
-  const lastEventId = parseLastEventId(c.req.header('Last-Event-ID') ?? parseOrThrow(STREAM_QUERY, c.req.query()).last_event_id)
-  if (lastEventId === 'invalid') {
-    throw new ApiError('VALIDATION_FAILED', 'Last-Event-ID: expected an event id (a non-negative integer)', {
-      details: { issues: [{ path: 'header.Last-Event-ID', message: 'expected a non-negative integer' }] },
-    })
-  }
+  const lastEventId = lastEventIdOf(c)
   // HEAD gets the headers alone: Hono answers it with the GET handler's response minus the body and never cancels a
   // stream, so opening one here would hold a subscriber slot that no client reads.
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: STREAM_HEADERS })
@@ -57,6 +52,26 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Resp
     })
   }
   return new Response(opened.stream, { status: 200, headers: STREAM_HEADERS })
+}
+
+/**
+ * Where to resume: the `Last-Event-ID` header, else `?last_event_id=`, as an LSN (null: live from the log's end). An
+ * empty (or blank) header counts as absent, as parseLastEventId reads it, so it does not hide the query. A bad value
+ * is 400 VALIDATION_FAILED with the issue under the path it came from (`header.Last-Event-ID`, `query.last_event_id`).
+ */
+function lastEventIdOf(c: Context<AuthEnv>): number | null {
+  const header = c.req.header('Last-Event-ID')
+  if (header !== undefined && header.trim() !== '') return validLastEventId(header, { path: 'header.Last-Event-ID', name: 'Last-Event-ID' })
+  const query = parseOrThrow(STREAM_QUERY, c.req.query()).last_event_id
+  return validLastEventId(query, { path: 'query.last_event_id', name: 'last_event_id' })
+}
+
+function validLastEventId(raw: string | undefined, source: { path: string; name: string }): number | null {
+  const lsn = parseLastEventId(raw)
+  if (lsn !== 'invalid') return lsn
+  throw new ApiError('VALIDATION_FAILED', `${source.name}: expected an event id (a non-negative integer)`, {
+    details: { issues: [{ path: source.path, message: 'expected a non-negative integer' }] },
+  })
 }
 
 const STREAM_HEADERS = {

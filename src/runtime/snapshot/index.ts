@@ -21,7 +21,7 @@ export {
 export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, type LoadedSnapshot, type LoadResult, type LogView } from './load.ts'
 export { takeSnapshot, type SectionFinisher, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
 export { compactLog, type CompactOptions, type CompactResult, type CompactionMode } from './compact.ts'
-export { chainAnchorFor, restoreEngine, RestoreError, type Restored, type RestoreReport } from './restore.ts'
+export { chainAnchorFor, refuseSnapshotBeyondLog, restoreEngine, RestoreError, type RestoreProblemCode, type Restored, type RestoreReport } from './restore.ts'
 export {
   defaultSnapshotPolicy, Snapshotter, snapshotPolicyProblem, SnapshotsDisabledError, type SnapshotPolicy, type SnapshotterStats,
 } from './snapshotter.ts'

@@ -14,6 +14,7 @@ import { compactLog, type CompactResult, type CompactionMode } from './compact.t
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt, loadNewestValid } from './load.ts'
 import { rebuildState } from './rebuild.ts'
+import { refuseSnapshotBeyondLog } from './restore.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytes } from './state-codec.ts'
 import { SnapshotStore, type ManifestEntry, type RejectedSnapshot } from './store.ts'
 
@@ -52,6 +53,9 @@ export function snapshotOffline(dataDir: string, options: OfflineSnapshotOptions
   const io = options.io ?? nodeIo
   const log = openReadOnly(logDirOf(dataDir), { io })
   const store = new SnapshotStore(snapshotDirOf(dataDir), { io, keep: options.keep })
+  // As a start would: a snapshot beyond the log's end means the log lost durable records, and a snapshot of what is
+  // left would be one more file built on the gap.
+  refuseSnapshotBeyondLog(log, store)
   const { loaded, rejected } = loadNewestValid(store, log)
   if (loaded === null && log.firstLsn > 1) throw new Error(`the log starts at LSN ${log.firstLsn} (compacted) and no valid snapshot covers it`)
   const rebuilt = rebuildState(log, {
@@ -112,6 +116,9 @@ export async function compactOffline(dataDir: string, options: { mode: Compactio
   const wal = Wal.open(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0 })
   try {
     const store = new SnapshotStore(snapshotDirOf(dataDir), { io, keep: options.keep })
+    // As a start would: compacting below an older snapshot of a log that lost durable records would delete (or
+    // archive) segments of a log no gateway may start from, before anyone looked at the gap.
+    refuseSnapshotBeyondLog(wal, store)
     return compactLog(wal, store, { mode: options.mode, archiveDir: options.archiveDir, dryRun: options.dryRun })
   } finally {
     await wal.close()

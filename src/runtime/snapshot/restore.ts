@@ -10,6 +10,7 @@ import type { Wal } from '../../../wal/index.ts'
 import { Engine } from '../engine.ts'
 import { KERNEL_SECTION } from './file.ts'
 import { loadNewestValid } from './load.ts'
+import { RestoreError } from './restore-error.ts'
 import type { RejectedSnapshot, SnapshotStore } from './store.ts'
 
 export interface RestoreReport {
@@ -23,17 +24,7 @@ export interface RestoreReport {
   removedTempFiles: string[]
 }
 
-export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT'
-
-export class RestoreError extends Error {
-  override readonly name = 'RestoreError'
-  constructor(
-    readonly code: RestoreProblemCode,
-    message: string,
-  ) {
-    super(`${code}: ${message}`)
-  }
-}
+export { RestoreError, type RestoreProblemCode } from './restore-error.ts'
 
 export interface Restored {
   engine: Engine
@@ -86,8 +77,9 @@ export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: b
 /**
  * Throws LOG_BEHIND_SNAPSHOT when a snapshot file named beyond the log's last LSN is intact (digest and framing hold;
  * its chain head cannot be checked, the frame is gone). A damaged file named so proves nothing and is left to load.
+ * The gateway's start and the offline commands (`egress snapshot`, `egress compact`: offline.ts) refuse alike.
  */
-function refuseSnapshotBeyondLog(wal: Wal, store: SnapshotStore): void {
+export function refuseSnapshotBeyondLog(wal: { readonly lastLsn: number }, store: SnapshotStore): void {
   for (const candidate of store.candidates()) {
     if (candidate.lsn <= wal.lastLsn) return
     try {

@@ -12,6 +12,7 @@
 import { join } from 'node:path'
 import { linkOrCopyFile, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
+import { RestoreError } from './restore-error.ts'
 
 export const MANIFEST_NAME = 'MANIFEST.json'
 const MANIFEST_FORMAT = 'egress.snapshot-manifest'
@@ -92,7 +93,7 @@ export class SnapshotStore {
     if (!this.io.exists(this.dir)) return []
     const lsns = new Map<string, number>()
     for (const entry of this.readManifest().entries) lsns.set(entry.file, entry.lsn)
-    for (const name of this.io.readdir(this.dir)) {
+    for (const name of this.listDir()) {
       const lsn = parseSnapshotFileName(name)
       if (lsn !== null) lsns.set(name, lsn)
     }
@@ -144,7 +145,7 @@ export class SnapshotStore {
   /** Removes temp files a crash left behind (never a complete snapshot). */
   removeTempFiles(): string[] {
     if (!this.io.exists(this.dir)) return []
-    const removed = this.io.readdir(this.dir).filter((name) => name.endsWith(TEMP_SUFFIX))
+    const removed = this.listDir().filter((name) => name.endsWith(TEMP_SUFFIX))
     for (const name of removed) this.io.unlink(join(this.dir, name))
     if (removed.length > 0) this.io.fsyncDirectory(this.dir)
     return removed
@@ -199,12 +200,26 @@ export class SnapshotStore {
   /** Deletes snapshot files not retained; the manifest that drops them is already durable. */
   private prune(retained: Set<string>): void {
     let removed = 0
-    for (const name of this.io.readdir(this.dir)) {
+    for (const name of this.listDir()) {
       if (parseSnapshotFileName(name) === null || retained.has(name)) continue
       this.io.unlink(join(this.dir, name))
       removed++
     }
     if (removed > 0) this.io.fsyncDirectory(this.dir)
+  }
+
+  /**
+   * The directory's names. One that exists but cannot be listed (a regular file at its path, no permission) is
+   * SNAPSHOT_DIR_UNUSABLE naming it, so a start (or an offline command) refuses with a stable code, not a bare ENOTDIR.
+   */
+  private listDir(): string[] {
+    try {
+      return this.io.readdir(this.dir)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error)
+      const what = code === 'ENOTDIR' ? 'it is not a directory' : `cannot be listed (${code})`
+      throw new RestoreError('SNAPSHOT_DIR_UNUSABLE', `the snapshot directory ${this.dir}: ${what}; move it aside or make it a readable directory`, { path: this.dir })
+    }
   }
 
   private readFile(path: string): Uint8Array {

@@ -1,0 +1,52 @@
+/**
+ * Whether a new order may go to the kernel, and what it costs the client's rate buckets (POST /v1/orders).
+ *
+ * Three answers, in this order:
+ * - a repeat of a key the kernel already decided is admitted free: it is answered with the first decision and creates
+ *   no work, so it spends no rate token and holds no in-flight slot (a client retrying after a lost 202 while at its
+ *   rate limit gets its 202 back instead of 429). What such repeats may hold — an answer waiting for the log — has
+ *   the engine's own bound (durabilityWaitersMax, 429 past it).
+ * - the kernel's load bounds (a full lane, LANE_FULL; the account's share of the lanes, OVERLOADED), read from its
+ *   state with the lane guard's own rule (kernel shedReason), shed here before a token is taken or anything is
+ *   written. The kernel would refuse the order the same way in this same tick (the decision is synchronous), but it
+ *   would record an `order.rejected` per refusal: a client retrying against a full lane would then write to the log
+ *   at whatever rate it liked, since a load refusal must not cost it a rate token (it did no work). The refusal is
+ *   not remembered under the key either way, so a retry with the same key is decided afresh and can be accepted.
+ * - otherwise the load shedder (account and bot buckets, the in-flight bound) decides; its tokens go back if the
+ *   kernel or the log refuses the order for load after all (`refundIfShed`).
+ */
+
+import type { Principal } from '../auth/index.ts'
+import type { Admission } from '../backpressure/index.ts'
+import { idempotencyIndexKey, orderIdFor, shedReason } from '../../kernel/index.ts'
+import type { ReasonCode } from '../../domain/reasons.ts'
+import type { Services } from '../services.ts'
+
+/** The kernel's load refusals: retryable, answered 429 with Retry-After. */
+const KERNEL_LOAD_REASONS: ReadonlySet<ReasonCode> = new Set(['LANE_FULL', 'OVERLOADED'])
+
+export type PlaceAdmission = Admission | { ok: false; kernel: { reason: ReasonCode; orderId: string } }
+
+export interface PlaceRequest {
+  account: string
+  idempotencyKey: string
+  reduceOnly: boolean
+}
+
+export function admitPlace(services: Services, principal: Principal, request: PlaceRequest): PlaceAdmission {
+  const { state } = services.gateway.engine
+  if (state.idempotency.has(idempotencyIndexKey(request.account, request.idempotencyKey))) return REPEAT_ADMISSION
+  const params = state.config?.params
+  if (params !== undefined) {
+    const reason = shedReason(state, { lane: request.reduceOnly ? 1 : 2, accountId: request.account, params })
+    if (reason !== null) return { ok: false, kernel: { reason, orderId: orderIdFor(request.account, request.idempotencyKey) } }
+  }
+  return services.shedder.admit(request.account, principal.roles.includes('bot') ? principal.sub : null)
+}
+
+/** True when the kernel's reply refuses the order for load (the shedder's tokens then go back). */
+export function isKernelLoadRefusal(reply: { kind: string; reason?: ReasonCode }): boolean {
+  return reply.kind === 'rejected' && reply.reason !== undefined && KERNEL_LOAD_REASONS.has(reply.reason)
+}
+
+const REPEAT_ADMISSION: Admission = { ok: true, release: () => {}, refund: () => {} }

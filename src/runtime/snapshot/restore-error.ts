@@ -1,0 +1,25 @@
+/**
+ * Why a data directory cannot be started from (or worked on offline) as it is: the gateway's start, `egress snapshot`
+ * and `egress compact` refuse it with one of these codes, stable for operators and scripts to match on.
+ *
+ * - COMPACTED_NO_SNAPSHOT: the log no longer begins at LSN 1 and no snapshot passes verification.
+ * - LOG_BEHIND_SNAPSHOT: an intact snapshot lies beyond the log's end; durable records are missing from the log.
+ * - SNAPSHOT_DIR_UNUSABLE: `<dataDir>/snapshots` exists but cannot be listed (a regular file there, no permission);
+ *   `path` names it.
+ */
+
+export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT' | 'SNAPSHOT_DIR_UNUSABLE'
+
+export class RestoreError extends Error {
+  override readonly name = 'RestoreError'
+  /** The file or directory the problem is about, when it is one path. */
+  readonly path: string | null
+  constructor(
+    readonly code: RestoreProblemCode,
+    message: string,
+    options: { path?: string } = {},
+  ) {
+    super(`${code}: ${message}`)
+    this.path = options.path ?? null
+  }
+}
