@@ -56,7 +56,7 @@ export function adminPart(): DocumentPart {
           requestBody: { required: true, content: jsonContent(ref('SetMode')) },
         }),
       },
-      '/v1/admin/halt': { post: killSwitch('HALT: nothing new accepted or sent. ops, admin') },
+      '/v1/admin/halt': { post: killSwitch('HALT: nothing new accepted; only cancels and flatten closes sent. ops, admin') },
       '/v1/admin/cancel-only': { post: killSwitch('CANCEL_ONLY: cancels only. ops, admin') },
       '/v1/admin/resume': { post: killSwitch('RESUME normal trading. ops, admin') },
       '/v1/admin/snapshot': {
