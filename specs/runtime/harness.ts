@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { Principal } from '../../src/domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.ts'
 import type { AuditConfig } from '../../src/config/index.ts'
+import type { Mode } from '../../src/domain/modes.ts'
 import { Gateway, SimClock } from '../../src/runtime/index.ts'
 import type { GatewayOptions } from '../../src/runtime/gateway.ts'
 import type { SnapshotPolicy } from '../../src/runtime/snapshot/index.ts'
@@ -76,6 +77,8 @@ export interface WorldOptions {
   snapshotSections?: GatewayOptions['snapshotSections']
   /** Orders one sweep reads back at most; default RECONCILE_SWEEP_ORDERS_MAX. */
   reconcileSweepOrdersMax?: number
+  /** The mode the start is asked for (a config's `mode`); absent: the log's. */
+  mode?: Mode
 }
 
 export function tempDataDir(): string {
@@ -133,6 +136,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.audit === undefined ? {} : { audit: options.audit }),
     ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
     ...(options.snapshotSections === undefined ? {} : { snapshotSections: options.snapshotSections }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
   })
   // A start that fails says why (not only that it did not start in time).
   const start: { gateway: Gateway | null; failure: { error: unknown } | null } = { gateway: null, failure: null }

@@ -112,8 +112,9 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
     kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),
     fundings: paperFundings(accounts),
-    // The config's mode is what the operator asked this start for; a different mode left in the log by an earlier run
-    // (or an admin call) is switched back by bootstrap, as a recorded decision, before anything is sent.
+    // The config's mode is what the operator asked this start for. Bootstrap applies it, as a recorded decision before
+    // anything is sent, on a log never started or when it reaches less than the log's mode (an earlier run's or an
+    // admin call's); it never escalates beyond the log's (src/runtime/start-mode.ts).
     mode: config.mode,
     venues: [
       options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },

@@ -10,6 +10,18 @@ export type Mode = (typeof MODES)[number]
 export const DEFAULT_MODE: Mode = 'paper'
 
 /**
+ * How far a mode's orders reach, least first: shadow sends nothing (decisions only), paper sends to the sim venue or
+ * a test venue (a FIX test environment is used in paper mode), live sends to real venues with real money. A start
+ * never moves the mode to one that reaches further than the log's (src/runtime/start-mode.ts): that takes an admin.
+ */
+const MODE_REACH: Readonly<Record<Mode, number>> = { shadow: 0, paper: 1, live: 2 }
+
+/** The mode of the two whose orders reach less (the more conservative one). */
+export function leastReaching(a: Mode, b: Mode): Mode {
+  return MODE_REACH[a] <= MODE_REACH[b] ? a : b
+}
+
+/**
  * normal: everything flows.
  * halted (HALT): no new orders accepted or sent; cancels and Lane0 closes (flatten) still go out.
  * cancel_only (CANCEL_ONLY): only cancels go out; even closing orders wait.

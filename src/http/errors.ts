@@ -24,6 +24,8 @@ export const ERROR_CODES = {
    * retry sent with only one of them would place it a second time.
    */
   IDEMPOTENCY_KEY_MISMATCH: 400,
+  /** A new order whose key (Idempotency-Key or client_order_id) starts with `flatten:`: flatten's closing orders' keys. */
+  IDEMPOTENCY_KEY_RESERVED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

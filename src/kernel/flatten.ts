@@ -20,6 +20,14 @@ import { ceilDiv } from './reservations.ts'
 import { availableBalance, idempotencyIndexKey, type KernelState } from './state.ts'
 import { isTerminal } from '../domain/states.ts'
 
+/**
+ * The idempotency keys of flatten's closing orders start with this (`flatten:<flatten id>:<venue>:<symbol>`). They live
+ * in the account's idempotency index with the traders' own keys, so a client key with this prefix is refused before
+ * the kernel (HTTP 400 IDEMPOTENCY_KEY_RESERVED): taken by a trader's order it would stop the close (a repeat) or hand
+ * the trader the close's answer. Logs written before the refusal read as they were.
+ */
+export const FLATTEN_KEY_PREFIX = 'flatten:'
+
 export function decideFlatten(state: KernelState, command: FlattenCommand): Decision {
   if (!mayActFor(command.principal, command.accountId)) {
     return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: command.accountId } }
@@ -73,7 +81,7 @@ function closeEvents(
   if (market === undefined) {
     return [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }]
   }
-  const idempotencyKey = `flatten:${command.flattenId}:${key}`
+  const idempotencyKey = `${FLATTEN_KEY_PREFIX}${command.flattenId}:${key}`
   if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []
   const floor = ceilDiv(market.referencePrice * BigInt(10_000 - instrument.priceBandBps), 10_000n)
   const price = roundToStep(floor, instrument.tickSize, 'up')

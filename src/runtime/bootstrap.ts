@@ -17,6 +17,7 @@ import type { Order } from '../domain/orders.ts'
 import type { Executor } from './executor.ts'
 import { LIST_THROTTLED, listedAsHeld, openOrderListOf } from './open-order-listing.ts'
 import { READ_BACK_CALLS } from './read-back.ts'
+import { startModeNote, startModeOf, type StartMode } from './start-mode.ts'
 
 export interface Funding {
   accountId: string
@@ -30,7 +31,10 @@ export interface BootstrapOptions {
   clock: Clock
   kernelConfig: KernelConfig
   fundings: Funding[]
-  /** The mode the start is asked for, recorded before the executor starts when the log holds another; null: the log's. */
+  /**
+   * The mode the start is asked for (the config's); null: the log's. It applies as start-mode.ts rules: on a log never
+   * started, or when it reaches less than the log's; an escalation beyond the log's mode is held (it takes an admin).
+   */
   mode: Mode | null
   /** Give up waiting for Unknown orders to converge after this long; they stay Unknown (worst case reserved). */
   convergeWaitMsMax: number
@@ -39,6 +43,8 @@ export interface BootstrapOptions {
 }
 
 export interface BootstrapReport {
+  /** The mode this start runs in, the config's and the log's, and which rule chose it (start-mode.ts). */
+  mode: StartMode
   /** Orders whose venue call was in flight when the process stopped, now Unknown. */
   inFlightMarkedUnknown: number
   /** Open orders their venue's list showed as egress holds them (open-order-listing.ts): nothing missed. */
@@ -63,11 +69,10 @@ export const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial
 /** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
 export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops'], accounts: [], liveAllowed: true }
 
-/** The note of the mode change a start records when it is asked for another mode than the log's. */
-export const START_MODE_NOTE = 'mode from config at start'
-
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapReport> {
   const { engine, clock } = options
+  // A log with no configuration recorded was never started: no operator has chosen a mode in it yet.
+  const mode = startModeOf({ asked: options.mode, logged: engine.state.mode, neverStarted: engine.state.config === null })
   await engine.submit({ kind: 'configure', nowMs: clock.nowMs(), config: options.kernelConfig })
   for (const funding of options.fundings) {
     if (engine.state.accounts.has(funding.accountId) && (engine.state.accounts.get(funding.accountId)?.balances.has(funding.asset) ?? false)) continue
@@ -82,9 +87,11 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     })
   }
   // The start's mode is in force before the executor starts: a send decided in the log's mode (paper, say, when this
-  // start was asked for shadow) would reach the venue before the mode could change.
-  if (options.mode !== null && engine.state.mode !== options.mode) {
-    await engine.submit({ kind: 'set_mode', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, mode: options.mode, note: START_MODE_NOTE })
+  // start was asked for shadow) would reach the venue before the mode could change. It never reaches further than the
+  // log's (start-mode.ts): after a failover, a live config must not undo an operator's switch to shadow.
+  const note = startModeNote(mode)
+  if (note !== null) {
+    await engine.submit({ kind: 'set_mode', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, mode: mode.effective, note })
   }
   const marked = await engine.submit({ kind: 'bootstrap', nowMs: clock.nowMs() })
   const markedUnknown = new Set(
@@ -118,6 +125,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   await engine.submit({ kind: 'clear_suspects', nowMs: clock.nowMs() })
   options.executor.wake()
   return {
+    mode,
     inFlightMarkedUnknown: markedUnknown.size,
     openOrdersConfirmed: open.length - toRead.length,
     openOrdersReconciled: reads.readCount,

@@ -20,9 +20,10 @@ export interface GatewayOptions {
   kernelConfig: KernelConfig
   fundings: Funding[]
   /**
-   * The mode this start is asked for (serve: the config's). Bootstrap records it, when the log holds another, before
-   * the executor starts: orders left queued by the run before, and bootstrap's resends, are decided in it, never in
-   * the mode the log held. Absent: the log's mode stands.
+   * The mode this start is asked for (serve: the config's). Bootstrap records it before the executor starts when the
+   * log was never started or when it reaches less than the log's mode (start-mode.ts): orders left queued by the run
+   * before, and bootstrap's resends, are then decided in it. A mode reaching further than the log's (an operator's
+   * switch to shadow, say, and a live config) is held: escalating takes an admin. Absent: the log's mode stands.
    */
   mode?: Mode
   venues: { adapter: VenueAdapter; prices: PriceSource }[]

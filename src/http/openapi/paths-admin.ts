@@ -3,7 +3,7 @@
  * on-demand snapshot, and per-account flatten.
  */
 
-import { MODE_BODY_SCHEMA, SWITCH_BODY_SCHEMA } from '../routes/admin.ts'
+import { FLATTEN_BODY_SCHEMA, MODE_BODY_SCHEMA, SWITCH_BODY_SCHEMA } from '../routes/admin.ts'
 import { SNAPSHOT_BODY_SCHEMA } from '../routes/admin-snapshot.ts'
 import { ACCOUNT_ID, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, operation, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
@@ -56,7 +56,7 @@ export function adminPart(): DocumentPart {
           requestBody: { required: true, content: jsonContent(ref('SetMode')) },
         }),
       },
-      '/v1/admin/halt': { post: killSwitch('HALT: nothing new accepted or sent. ops, admin') },
+      '/v1/admin/halt': { post: killSwitch('HALT: nothing new accepted; only cancels and flatten closes sent. ops, admin') },
       '/v1/admin/cancel-only': { post: killSwitch('CANCEL_ONLY: cancels only. ops, admin') },
       '/v1/admin/resume': { post: killSwitch('RESUME normal trading. ops, admin') },
       '/v1/admin/snapshot': {
@@ -81,6 +81,7 @@ export function adminPart(): DocumentPart {
           errors: ['400', '401', '403', '404', '413', '429', '503'],
           responses: { '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: LSN } }) },
           parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }],
+          requestBody: { required: false, content: jsonContent(schemaOf(FLATTEN_BODY_SCHEMA, 'Empty object or no body')) },
         }),
       },
     },

@@ -113,7 +113,7 @@ export const IDEMPOTENCY_KEY = {
   in: 'header',
   required: false,
   schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
-  description: 'Required unless the body has client_order_id; when both are sent they must be equal (400 IDEMPOTENCY_KEY_MISMATCH). A repeat returns the first answer byte for byte; a different body is 409.',
+  description: 'Required unless the body has client_order_id; when both are sent they must be equal (400 IDEMPOTENCY_KEY_MISMATCH). A key starting with `flatten:` is reserved for the closing orders of flatten (400 IDEMPOTENCY_KEY_RESERVED). A repeat returns the first answer byte for byte; a different body is 409.',
 }
 
 /**

@@ -24,6 +24,9 @@ export const MODE_BODY_SCHEMA = v.strictObject({
 
 export const SWITCH_BODY_SCHEMA = v.strictObject({ note: NOTE })
 
+/** Flatten takes no options: an empty body or `{}`; anything else is refused rather than ignored. */
+export const FLATTEN_BODY_SCHEMA = v.strictObject({})
+
 const SWITCHES: Record<string, KillSwitchAction> = { halt: 'HALT', 'cancel-only': 'CANCEL_ONLY', resume: 'RESUME' }
 
 export function adminRoutes(services: Services): Hono<AuthEnv> {
@@ -63,6 +66,10 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   if (!canTrade(principal, accountId) && !canHalt(principal)) {
     throw new ApiError('FORBIDDEN', `not allowed to flatten account ${accountId}`, { details: { account: accountId } })
   }
+  const body = await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true })
+  // valibot's object schemas take an empty array for an object: `[]` is not the documented `{}`.
+  if (Array.isArray(body)) throw new ApiError('VALIDATION_FAILED', 'the body must be a JSON object', { details: { issues: [{ path: '', message: 'expected an object' }] } })
+  parseOrThrow(FLATTEN_BODY_SCHEMA, body)
   if (!services.gateway.engine.state.accounts.has(accountId) && !services.gateway.engine.state.policies.has(accountId)) {
     throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })
   }

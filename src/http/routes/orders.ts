@@ -15,6 +15,7 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError, validationError } from '../errors.ts'
+import { FLATTEN_KEY_PREFIX } from '../../kernel/index.ts'
 import { kernelPrincipal } from '../principal.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
@@ -53,6 +54,11 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   if (headerKey !== null && parsed.client_order_id !== undefined && headerKey !== parsed.client_order_id) {
     throw new ApiError('IDEMPOTENCY_KEY_MISMATCH', 'the Idempotency-Key header and client_order_id must be equal when both are sent', {
       details: { idempotency_key: headerKey, client_order_id: parsed.client_order_id },
+    })
+  }
+  if (idempotencyKey.startsWith(FLATTEN_KEY_PREFIX)) {
+    throw new ApiError('IDEMPOTENCY_KEY_RESERVED', `an idempotency key may not start with ${FLATTEN_KEY_PREFIX}: flatten's closing orders use those keys`, {
+      details: { idempotency_key: idempotencyKey, reserved_prefix: FLATTEN_KEY_PREFIX },
     })
   }
   if (!canTrade(principal, parsed.account)) {
