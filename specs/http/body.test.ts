@@ -44,3 +44,33 @@ test('a route whose body may be empty still takes none, with no Content-Type', a
   const res = await t.request('/v1/admin/resume', { method: 'POST', headers: auth(ops) })
   expect(res.status).toBe(200)
 })
+
+test('a body that is JSON but not an object (an array, a string, null) is 400 on every route, and nothing is logged', async () => {
+  // valibot's object schemas take an array for an object: `[]` passed as `{}` where every member is optional.
+  const admin = await t.token({ sub: 'adam', roles: ['admin'], accounts: [] })
+  // The orders of the tests above are still being sent and answered: wait for the log to be still.
+  for (let still = 0, lsn = -1; still < 5; await Bun.sleep(20)) {
+    still = t.gateway.engine.wal.lastLsn === lsn ? still + 1 : 0
+    lsn = t.gateway.engine.wal.lastLsn
+  }
+  const routes: [string, string][] = [
+    ['/v1/admin/halt', ops],
+    ['/v1/admin/cancel-only', ops],
+    ['/v1/admin/resume', ops],
+    ['/v1/admin/snapshot', admin],
+    ['/v1/accounts/demo-1/flatten', ops],
+    ['/v1/orders', trader],
+  ]
+  for (const [path, token] of routes) {
+    for (const body of ['[]', '[{"note":"x"}]', '"halt"', 'null', '5']) {
+      const lsn = t.gateway.engine.wal.lastLsn
+      const headers = auth(token, { 'Content-Type': 'application/json', 'Idempotency-Key': `not-object-${path}` })
+      const res = await t.request(path, { method: 'POST', headers, body })
+      expect([path, body, res.status]).toEqual([path, body, 400])
+      const answer = await json(res)
+      expect([path, body, errorCode(answer)]).toEqual([path, body, 'VALIDATION_FAILED'])
+      expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+    }
+  }
+  expect(t.gateway.engine.state.tradingSwitch).not.toBe('halted')
+})

@@ -86,7 +86,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     return runServeHa(flags, { config, verifier, buildCommit, log, io, waitForSignal, exitNow: (code) => process.exit(code) })
   }
   const clock = new StoppableClock()
-  log(`starting: mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)
+  log(`starting: config mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)
   const served = await startServeGateway(config, {
     clock,
     buildCommit,
@@ -115,6 +115,9 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   })
   const url = `http://${config.host}:${server.port}`
   log(`listening on ${url}`)
+  // The mode in force: a restart never takes the config's mode past the log's (src/runtime/start-mode.ts).
+  const mode = gateway.engine.state.mode
+  if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)
   if (config.mode === 'paper') io.out(paperBanner(config, url))
 
   const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])

@@ -1,7 +1,7 @@
 /**
  * Reading request bodies: bounded in size (the app mounts hono's bodyLimit; this checks Content-Length again so a
- * lying client cannot get past it), sent as JSON, parsed as JSON with no member name repeated in an object, failures
- * in the one error shape.
+ * lying client cannot get past it), sent as JSON, parsed as JSON with no member name repeated in an object, a JSON
+ * object at the top, failures in the one error shape.
  */
 
 import type { Context } from 'hono'
@@ -32,6 +32,11 @@ export async function readJson(c: Context, options: { bodyBytesMax: number; empt
     throw new ApiError('MALFORMED_REQUEST', `the request body names the member ${JSON.stringify(repeated.slice(0, 128))} twice in one object`, {
       details: { member: repeated.slice(0, 128) },
     })
+  }
+  // Every body of the API is an object. valibot's object schemas take an array for one (`[]` passed as `{}` where
+  // every member is optional: a kill switch, flatten, a snapshot), so the shape is checked here, for every route.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ApiError('VALIDATION_FAILED', 'body: expected a JSON object', { details: { issues: [{ path: '', message: 'expected a JSON object' }] } })
   }
   return parsed
 }

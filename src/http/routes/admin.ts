@@ -66,10 +66,7 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   if (!canTrade(principal, accountId) && !canHalt(principal)) {
     throw new ApiError('FORBIDDEN', `not allowed to flatten account ${accountId}`, { details: { account: accountId } })
   }
-  const body = await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true })
-  // valibot's object schemas take an empty array for an object: `[]` is not the documented `{}`.
-  if (Array.isArray(body)) throw new ApiError('VALIDATION_FAILED', 'the body must be a JSON object', { details: { issues: [{ path: '', message: 'expected an object' }] } })
-  parseOrThrow(FLATTEN_BODY_SCHEMA, body)
+  parseOrThrow(FLATTEN_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   if (!services.gateway.engine.state.accounts.has(accountId) && !services.gateway.engine.state.policies.has(accountId)) {
     throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })
   }
