@@ -101,16 +101,19 @@ export class SegmentCatalog {
     return best
   }
 
-  /** Drops segments whose every LSN is below `lsn` from the catalog and returns them. Never drops the last one. */
-  dropBelow(lsn: number): SegmentInfo[] {
-    const dropped: SegmentInfo[] = []
-    while (this.segments.length > 1) {
-      const first = this.segments[0]
-      assert(first !== undefined, 'non-empty')
-      if (first.lastLsn >= lsn) break
-      dropped.push(first)
-      this.segments.shift()
+  /** The segments whose every LSN is below `lsn`, oldest first, without dropping them. Never the last one. */
+  removableBelow(lsn: number): SegmentInfo[] {
+    const removable: SegmentInfo[] = []
+    for (const segment of this.segments.slice(0, -1)) {
+      if (segment.lastLsn >= lsn) break
+      removable.push(segment)
     }
-    return dropped
+    return removable
+  }
+
+  /** Drops `segment`, which must be the first and not the last, once its file is gone. */
+  dropFirst(segment: SegmentInfo): void {
+    assert(this.segments[0] === segment && this.segments.length > 1, 'only the first of several segments is dropped')
+    this.segments.shift()
   }
 }

@@ -8,7 +8,8 @@
  * included — so there is never a stale lock to clean up, and no PID guesswork. The file also names its holder, for
  * the refusal message; its content means nothing else. Node and Bun have no flock, so it comes from libc over
  * bun:ffi. The lock is advisory and per open file: readers (openReadOnly, replay-verify) do not take it, and a
- * process that opens the same log twice is refused the second time too.
+ * process that opens the same log twice is refused the second time too. The offline snapshot, which reads the log
+ * read-only but writes the data dir's snapshots, takes it on its own (src/runtime/snapshot/offline.ts).
  */
 
 import { dlopen, FFIType } from 'bun:ffi'

@@ -5,7 +5,7 @@
  */
 
 import { join } from 'node:path'
-import { nodeIo, openReadOnly, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
+import { LogDirLock, nodeIo, openReadOnly, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
 import {
   BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, type BackOfficeSection, type DecodeSectionOptions,
   type SectionDecodeObserver,
@@ -48,7 +48,21 @@ export interface OfflineSnapshotOptions {
   onSectionDecoded?: SectionDecodeObserver
 }
 
+/**
+ * Holds the log directory's writer lock (wal/dir-lock.ts) throughout, so a gateway writing the log refuses it
+ * (WalLockedError): read while a writer runs, the log may end in a batch written but not yet synced — a snapshot of it
+ * would lie beyond the log a crash leaves — and the store's temp-file removal and pruning would race the gateway's.
+ */
 export function snapshotOffline(dataDir: string, options: OfflineSnapshotOptions): OfflineSnapshotResult {
+  const lock = LogDirLock.acquire(logDirOf(dataDir))
+  try {
+    return snapshotLocked(dataDir, options)
+  } finally {
+    lock.release()
+  }
+}
+
+function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): OfflineSnapshotResult {
   const started = performance.now()
   const io = options.io ?? nodeIo
   const log = openReadOnly(logDirOf(dataDir), { io })
@@ -113,7 +127,9 @@ function olderSectionLots(section: BackOfficeSection): number | null {
 
 export async function compactOffline(dataDir: string, options: { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo }): Promise<CompactResult> {
   const io = options.io ?? nodeIo
-  const wal = Wal.open(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0 })
+  // Opened as a replica: it appends nothing, and takes its epoch from the log's frames (a writer of epoch 1 is refused
+  // a log an HA node wrote at a higher one). The directory lock keeps a running gateway out as any open does.
+  const wal = Wal.openReplica(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0 })
   try {
     const store = new SnapshotStore(snapshotDirOf(dataDir), { io, keep: options.keep })
     // As a start would: compacting below an older snapshot of a log that lost durable records would delete (or

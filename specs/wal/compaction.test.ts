@@ -1,0 +1,73 @@
+// Compaction of the writable log (wal/compaction.ts) where the file system does not simply do as asked: an archive
+// directory on another file system (rename fails EXDEV), and a removal that fails part-way.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { nodeIo, openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
+import { record, removeTempDirs, tempDir } from './support.ts'
+
+const otherDevice: string[] = []
+afterAll(() => {
+  removeTempDirs()
+  for (const dir of otherDevice) rmSync(dir, { recursive: true, force: true })
+})
+
+async function logOfSegments(dir: string, io: WalIo = nodeIo): Promise<Wal> {
+  const wal = Wal.open(dir, { io, segmentBytesMax: 4096, preallocateBytes: 0, durability: 'none' })
+  for (let index = 0; index < 60; index++) await wal.append([record(`record ${index} ${'x'.repeat(400)}`)])
+  expect(wal.segments.length).toBeGreaterThan(4)
+  return wal
+}
+
+describe('compaction', () => {
+  // /dev/shm is a tmpfs, another file system than the temp dir's on Linux runners; elsewhere the case is skipped.
+  const shm = existsSync('/dev/shm') ? '/dev/shm' : null
+  test.skipIf(shm === null)('archives into a directory on another file system (rename fails EXDEV): copied, synced, then removed', async () => {
+    const dir = tempDir()
+    const archive = join(mkdtempSync(join(shm as string, 'egress-archive-')), 'archive')
+    otherDevice.push(archive)
+    const wal = await logOfSegments(dir)
+    const doomed = wal.segments.slice(0, 3).map((segment) => ({ name: segment.name, bytes: readFileSync(segment.path) }))
+    const bound = (wal.segments[2]?.lastLsn as number) + 1
+    // Before the fix: EXDEV thrown, and the catalog had already dropped the segments that were still on disk.
+    expect(wal.removeSegmentsBelow(bound, { archiveDir: archive })).toEqual(doomed.map((segment) => segment.name))
+    expect(wal.firstLsn).toBe(bound)
+    for (const segment of doomed) {
+      expect(existsSync(join(dir, segment.name))).toBe(false)
+      expect(readFileSync(join(archive, segment.name)).equals(segment.bytes)).toBe(true)
+    }
+    expect(readdirSync(archive).sort()).toEqual(doomed.map((segment) => segment.name))
+    await wal.close()
+    expect(openReadOnly(dir).firstLsn).toBe(bound)
+  })
+
+  test('a removal that fails part-way leaves the catalog as the disk is: the rest goes on a later compaction', async () => {
+    const dir = tempDir()
+    let failing = false
+    const io: WalIo = {
+      ...nodeIo,
+      unlink: (path) => {
+        if (failing && path.endsWith('.seg')) {
+          failing = false
+          throw Object.assign(new Error(`EBUSY: injected unlink failure ${path}`), { code: 'EBUSY' })
+        }
+        nodeIo.unlink(path)
+      },
+    }
+    const wal = await logOfSegments(dir, io)
+    const [first, second, third] = wal.segments.map((segment) => ({ ...segment }))
+    if (first === undefined || second === undefined || third === undefined) throw new Error('a log of several segments')
+    expect(wal.removeSegmentsBelow(first.lastLsn + 1)).toEqual([first.name])
+    failing = true
+    expect(() => wal.removeSegmentsBelow(third.lastLsn + 1)).toThrow('EBUSY')
+    // Before the fix the catalog had dropped the second segment though it is still on disk: the log claimed to start
+    // at the third, reads of the second's LSNs found nothing, and no later compaction would ever remove it.
+    expect(existsSync(second.path)).toBe(true)
+    expect(wal.firstLsn).toBe(second.firstLsn)
+    expect([...wal.read(second.firstLsn, { toLsn: second.firstLsn })]).toHaveLength(1)
+    expect(wal.removeSegmentsBelow(third.lastLsn + 1)).toEqual([second.name, third.name])
+    expect(existsSync(second.path)).toBe(false)
+    expect(wal.firstLsn).toBe(third.lastLsn + 1)
+    await wal.close()
+  })
+})
