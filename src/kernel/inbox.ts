@@ -29,17 +29,22 @@ export function orderForReport(state: KernelState, report: ExecutionReport): Ord
   return null
 }
 
+/** Is `report` about none of egress's orders (it names none, or one it does not match)? It is then recorded as orphaned. */
+export function isOrphanReport(state: KernelState, report: ExecutionReport): boolean {
+  const order = orderForReport(state, report)
+  return order === null || mismatchOf(order, report) !== null
+}
+
 export function decideReport(state: KernelState, command: VenueReportCommand): Decision {
   const { report, nowMs } = command
   const order = orderForReport(state, report)
   const mismatch = order === null ? null : mismatchOf(order, report)
   if (order === null || mismatch !== null) {
+    const accepted = { type: 'inbox.report_accepted' as const, atMs: nowMs, orderId: null, report }
+    if (command.orphanRepeat === true) return { events: [accepted], reply: { kind: 'done' } }
     const about = order === null ? '' : `: it names order ${order.orderId}, but ${mismatch}`
-    const events = [
-      { type: 'inbox.report_accepted' as const, atMs: nowMs, orderId: null, report },
-      { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}${about}` },
-    ]
-    return { events, reply: { kind: 'done' } }
+    const alert = { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}${about}` }
+    return { events: [accepted, alert], reply: { kind: 'done' } }
   }
   if (order.execIds.has(report.execId)) {
     const event = { type: 'inbox.duplicate_dropped' as const, atMs: nowMs, orderId: order.orderId, venue: report.venue, execId: report.execId }
