@@ -6,7 +6,6 @@
  * is read back from the venue, since what the report said is lost.
  */
 
-import { submitReport } from '../../src/runtime/report-intake.ts'
 import { expect, test } from 'bun:test'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
 import { crashWorld, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
@@ -22,7 +21,7 @@ async function place(world: World, clientOrderId: string): Promise<string> {
 }
 
 function submitReportTo(world: World, report: ExecutionReport): Promise<void> {
-  return submitReport(world.gateway['reportIntake'], report)
+  return world.gateway.reportIntake.submit(report)
 }
 
 test('an oversized report is dropped whole: memory stays with the log, later commands work, the order is read back', async () => {

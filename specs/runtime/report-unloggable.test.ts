@@ -4,7 +4,6 @@
  * replay: one bad FIX ExecutionReport made the gateway unable to restart.
  */
 
-import { submitReport } from '../../src/runtime/report-intake.ts'
 import { expect, test } from 'bun:test'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
 import { crashWorld, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
@@ -40,7 +39,7 @@ for (const [name, overrides] of unloggable) {
       account: order.accountId, symbol: order.symbol, side: order.side, cumQty: 1_000_000n, lastQty: 1_000_000n, lastPrice: 5_000_000_000_000n,
       venueTimeMs: world.clock.nowMs(), ...overrides,
     }
-    await submitReport(world.gateway['reportIntake'], report)
+    await world.gateway.reportIntake.submit(report)
     await run(world, 50)
     expect(world.errors.some((line) => line.includes('bad-1') && line.includes('VenueReportInvalidError'))).toBe(true)
     expect(world.gateway.engine.state.orders.get(orderId)?.cumQty).toBe(0n)

@@ -91,6 +91,7 @@ export const REASONS = {
   FILL_OVERFILL: reason('internal', 500, 'A fill would take the cumulative quantity above the order quantity'),
   FILLS_MISSED: reason('outcome_unknown', 200, 'A final venue report shows more filled than the fills egress received: reconcile before concluding'),
   FILL_NOT_MONOTONIC: reason('internal', 500, 'A fill report lowers the cumulative quantity'),
+  FILL_PRICE_THROUGH_LIMIT: reason('internal', 500, 'A fill was priced worse than the order limit (a buy above it, a sell below it); it is booked as the venue reported it'),
   TRANSITION_REFUSED: reason('internal', 500, 'An event asked for a state transition the table forbids'),
   // reconcile
   RECONCILE_NOT_FOUND: reason('definite_reject', 200, 'After the grace time the venue does not know the order: not at venue'),

@@ -86,12 +86,26 @@ export class GatewayMetrics {
     const queue = r.gauge({ name: 'egress_wal_queue_records', help: 'Records waiting for the next group commit.' })
     const inFlight = r.gauge({ name: 'egress_http_orders_in_flight', help: 'New orders being decided or waiting for the log.' })
     const ready = r.gauge({ name: 'egress_ready', help: '1 when intake is open.' })
+    const reportsHeld = r.gauge({ name: 'egress_venue_reports_held', help: "Venue reports waiting for room in the log's queue now." })
+    const reports = r.counter({
+      name: 'egress_venue_reports_total',
+      help: "Venue reports by what the intake did besides recording them at once: held for the log's room, resubmitted, dropped (holding queue full, or at stop: the order is read back), orphan_repeat (recorded without a second REPORT_ORPHANED).",
+      labelNames: ['outcome'],
+    })
+    const reportsTold = { held: 0, resubmitted: 0, dropped: 0, orphan_repeat: 0 }
     const shadow = engine.shadow === null ? null : r.gauge({ name: 'egress_ha_shadow_decisions', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
     r.beforeRender(() => {
       if (shadow !== null && engine.shadow !== null) {
         const stats = engine.shadow.stats
         shadow.set(stats.matches, { outcome: 'match' })
         shadow.set(stats.mismatches, { outcome: 'mismatch' })
+      }
+      const stats = gateway.reportIntake.stats
+      reportsHeld.set(stats.held)
+      const now = { held: stats.heldTotal, resubmitted: stats.resubmitted, dropped: stats.dropped, orphan_repeat: stats.orphanRepeats }
+      for (const outcome of Object.keys(now) as (keyof typeof now)[]) {
+        reports.inc(now[outcome] - reportsTold[outcome], { outcome })
+        reportsTold[outcome] = now[outcome]
       }
       queueDepths(engine.state).forEach((depth, lane) => lanes.set(depth, { lane: String(lane) }))
       const open = unknownOrders(engine.state, gateway.clock.nowMs())

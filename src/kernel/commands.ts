@@ -141,6 +141,11 @@ export interface VenueReportCommand {
   kind: 'venue_report'
   nowMs: number
   report: ExecutionReport
+  /**
+   * The report is an orphan (isOrphanReport) whose REPORT_ORPHANED alert was raised already (the runtime's bounded
+   * memory of orphans, src/runtime/orphan-alerts.ts): it is recorded, with no second alert. Absent: alert as usual.
+   */
+  orphanRepeat?: true
 }
 
 export interface ReconcileResultCommand {

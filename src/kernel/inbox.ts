@@ -10,7 +10,7 @@
  * amend/evidence.ts); and a `replaced` report then has nothing more to say.
  */
 
-import type { Units } from '../domain/decimal.ts'
+import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/orders.ts'
 import { VenueReason } from '../domain/venue-reasons.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
@@ -29,17 +29,22 @@ export function orderForReport(state: KernelState, report: ExecutionReport): Ord
   return null
 }
 
+/** Is `report` about none of egress's orders (it names none, or one it does not match)? It is then recorded as orphaned. */
+export function isOrphanReport(state: KernelState, report: ExecutionReport): boolean {
+  const order = orderForReport(state, report)
+  return order === null || mismatchOf(order, report) !== null
+}
+
 export function decideReport(state: KernelState, command: VenueReportCommand): Decision {
   const { report, nowMs } = command
   const order = orderForReport(state, report)
   const mismatch = order === null ? null : mismatchOf(order, report)
   if (order === null || mismatch !== null) {
+    const accepted = { type: 'inbox.report_accepted' as const, atMs: nowMs, orderId: null, report }
+    if (command.orphanRepeat === true) return { events: [accepted], reply: { kind: 'done' } }
     const about = order === null ? '' : `: it names order ${order.orderId}, but ${mismatch}`
-    const events = [
-      { type: 'inbox.report_accepted' as const, atMs: nowMs, orderId: null, report },
-      { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}${about}` },
-    ]
-    return { events, reply: { kind: 'done' } }
+    const alert = { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}${about}` }
+    return { events: [accepted, alert], reply: { kind: 'done' } }
   }
   if (order.execIds.has(report.execId)) {
     const event = { type: 'inbox.duplicate_dropped' as const, atMs: nowMs, orderId: order.orderId, venue: report.venue, execId: report.execId }
@@ -195,7 +200,34 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
   const booked = lastQty > 0n && emitOwnFill(emitter, { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs }, atMs)
   // The fee goes with the fill's own `order.fill` when it has one (the fill record shows it), else with the true-up.
   if (covered) emitTrueUp(emitter, { execId, lastPrice, venueTimeMs, coveredQty, bookedQty: booked ? lastQty : 0n, fee: booked ? 0n : fee, feeAsset }, atMs)
+  if (covered || booked) alertPriceThroughLimit(emitter, { execId, lastPrice }, atMs)
   return covered || booked
+}
+
+/**
+ * A fill priced worse than the order's limit (a buy above it, a sell below it) happened at the venue, so it is booked
+ * as reported; but no venue should fill so, and ops must see it: an alert, and the order's state is left alone. The
+ * limit an amend sent to the venue may already hold is allowed too (the fill may come before the replace's report).
+ * A market order has no limit.
+ */
+function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPrice: Units }, atMs: number): void {
+  const { draft } = emitter
+  if (draft.price === null) return
+  const amendPrice = draft.amend?.stage === 'sent' ? draft.amend.price : null
+  const buy = draft.side === 'buy'
+  // The more permissive of the two: the higher for a buy, the lower for a sell.
+  const limit = amendPrice === null ? draft.price : buy ? max(draft.price, amendPrice) : min(draft.price, amendPrice)
+  if (buy ? fill.lastPrice <= limit : fill.lastPrice >= limit) return
+  const detail = `fill ${fill.execId} of a ${draft.side} at ${formatDecimal(fill.lastPrice)}, ${buy ? 'above' : 'below'} its limit ${formatDecimal(limit)}`
+  emitter.events.push({ type: 'alert.raised', atMs, reason: 'FILL_PRICE_THROUGH_LIMIT', orderId: draft.orderId, detail })
+}
+
+function max(a: Units, b: Units): Units {
+  return a > b ? a : b
+}
+
+function min(a: Units, b: Units): Units {
+  return a < b ? a : b
 }
 
 /** Books the part of a fill no synthetic fill covered as an `order.fill`; returns whether the transition table let it. */

@@ -103,10 +103,18 @@ export class Engine {
   }
 
   /**
-   * Decides `command`, applies its events and queues them on the log. Resolves once they are durable. Throws
-   * EngineOverloadedError synchronously-before-deciding when the log queue has no room.
+   * Decides `command`, applies its events and queues them on the log. Resolves once they are durable. Rejects with
+   * EngineOverloadedError, having applied nothing, when the log queue has no room.
    */
   submit(raw: KernelCommand): Promise<Committed> {
+    return this.submitIfRoom(raw) ?? Promise.reject(new EngineOverloadedError('log queue full; retry later'))
+  }
+
+  /**
+   * submit(), but null at once when the log's queue has no room (nothing applied), for a caller that holds the command
+   * and keeps its commands in order (report-intake.ts). A dead log still rejects with its error.
+   */
+  submitIfRoom(raw: KernelCommand): Promise<Committed> | null {
     // Lone surrogates (from JSON escapes) become U+FFFD before the kernel sees them, so what it applies is what the log
     // can hold (src/domain/well-formed.ts); a command without one is used as it is.
     const command = wellFormedDeep(raw)
@@ -181,8 +189,11 @@ export class Engine {
     return this.pendingCount
   }
 
-  /** `commandRecord`, when given, is appended first, in the same append as the events (HA shadow mode). */
-  private commit(decision: Decision, events: RecordInput[], commandRecord: RecordInput | null): Promise<Committed> {
+  /**
+   * `commandRecord`, when given, is appended first, in the same append as the events (HA shadow mode). Null when the
+   * log's queue has no room for the records (see submitIfRoom).
+   */
+  private commit(decision: Decision, events: RecordInput[], commandRecord: RecordInput | null): Promise<Committed> | null {
     if (events.length === 0) return this.answerWhenQueuedDurable({ decision, lsns: [] })
     const records = commandRecord === null ? events : [commandRecord, ...events]
     const skipped = records.length - events.length
@@ -195,7 +206,8 @@ export class Engine {
     }
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) {
       // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
-      return Promise.reject(this.wal.fatalError ?? new EngineOverloadedError('log queue full; retry later'))
+      const fatal = this.wal.fatalError
+      return fatal === null ? null : Promise.reject(fatal)
     }
     const firstLsn = this.reserveLsns(records.length)
     const applied: AppliedEvent[] = new Array(decision.events.length)

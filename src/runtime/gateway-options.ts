@@ -55,6 +55,8 @@ export interface GatewayOptions {
    * default FILL_GAP_GRACE_MS, 1 s).
    */
   fillGapGraceMs?: number
+  /** Venue reports held for the log's room at most (report-intake.ts); default REPORTS_HELD_MAX. */
+  reportsHeldMax?: number
   /** Seals, self-check and tamper response (config `audit`); absent: no seals, nothing checked at runtime. */
   audit?: AuditConfig
   /** Snapshot policy (restart from snapshot, periodic/shutdown snapshots, compaction); defaults: defaultSnapshotPolicy(). */

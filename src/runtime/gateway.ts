@@ -23,7 +23,7 @@ import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed } from './market-feed.ts'
 import { FILL_GAP_GRACE_MS, FillGapWatch } from './fill-gap-watch.ts'
 import { VenueOpenOrders } from './venue-open-orders.ts'
-import { submitReport, type ReportIntake } from './report-intake.ts'
+import { ReportIntake } from './report-intake.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
@@ -60,7 +60,8 @@ export class Gateway {
   private readonly venueOpen: VenueOpenOrders
   /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
   private readonly fillGaps: FillGapWatch
-  private readonly reportIntake: ReportIntake
+  /** Venue reports on their way into the kernel; its `stats` say what was held, dropped, not alerted again. */
+  readonly reportIntake: ReportIntake
   readonly role: GatewayRole
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
@@ -103,15 +104,16 @@ export class Gateway {
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
     })
-    this.reportIntake = {
+    this.reportIntake = new ReportIntake({
       engine,
       clock: options.clock,
       onError: options.onError,
       noteFill: (orderId, cumQty) => this.fillGaps.noteFill(orderId, cumQty),
       readBack: (orderId) => this.readBack(orderId),
-    }
+      heldMax: options.reportsHeldMax,
+    })
     for (const adapter of adapters.values()) {
-      this.unsubscribes.push(adapter.onReport((report) => void submitReport(this.reportIntake, report)))
+      this.unsubscribes.push(adapter.onReport((report) => void this.reportIntake.submit(report)))
     }
     this.venueOpen = new VenueOpenOrders(engine.state)
     this.openOrderSweep = new OpenOrderSweep({
@@ -138,6 +140,8 @@ export class Gateway {
           this.fillGaps.closed(orderId)
         })
         this.executor.wake()
+        // The batch left the log's queue: reports held for its room go in (once every listener has seen the batch).
+        this.reportIntake.resumeSoon()
         this.audit?.afterCommit()
       }),
     )
@@ -202,6 +206,7 @@ export class Gateway {
     this.sweepCancel?.()
     this.sweepCancel = null
     this.fillGaps.stop()
+    this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
@@ -331,6 +336,7 @@ export class Gateway {
     this.sweepCancel?.()
     this.sweepCancel = null
     this.fillGaps.stop()
+    this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
     // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its

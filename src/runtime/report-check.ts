@@ -5,12 +5,16 @@
  * fail on replay, and an amount past 20 integer digits made the log's writer throw. Adapters check what they parse
  * (the JSONL client with this same schema; the FIX adapter field by field); this is the one check every adapter's
  * reports pass, so a gap in one of them costs a refused report, never an unreadable log.
+ *
+ * The schema is the domain's (src/domain/venue-report-schema.ts). A report that already passed it there (the JSONL
+ * client's: marked and frozen by checkVenueReport) is not parsed again; every other report is (the sim venue's, the
+ * FIX adapter's). The amount bound is checked on all of them: the JSONL wire takes more digits than a record holds.
  */
 
 import * as v from 'valibot'
 import { formatDecimal, tryParseDecimal } from '../domain/decimal.ts'
+import { describeIssue, isCheckedVenueReport, PARSE_CONFIG, venueReportSchema } from '../domain/venue-report-schema.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
-import { describeIssue, PARSE_CONFIG, reportSchema } from '../venues/jsonl/messages.ts'
 
 /** A venue report the log could not read back: refused, passed to onError, and its order (if any) read back. */
 export class VenueReportInvalidError extends Error {
@@ -23,8 +27,10 @@ const AMOUNT_MEMBERS = ['cumQty', 'lastQty', 'lastPrice', 'fee'] as const
 
 /** Null when `report` fits the log's report schema and amounts; else the error naming the first member that does not. */
 export function invalidReportOf(report: ExecutionReport): VenueReportInvalidError | null {
-  const parsed = v.safeParse(reportSchema, report, PARSE_CONFIG)
-  if (!parsed.success) return refused(report, describeIssue(parsed.issues[0], 'report'))
+  if (!isCheckedVenueReport(report)) {
+    const parsed = v.safeParse(venueReportSchema, report, PARSE_CONFIG)
+    if (!parsed.success) return refused(report, describeIssue(parsed.issues[0], 'report'))
+  }
   // The JSONL wire takes integers of up to 40 digits; a record holds 28 (the log's writer throws on more).
   const tooLarge = AMOUNT_MEMBERS.find((member) => {
     const amount = report[member]

@@ -1,18 +1,39 @@
 /**
  * A venue's execution report on its way into the kernel (Gateway: every adapter's onReport). It is checked first
- * against what the log can hold and read back (report-check.ts). A report the kernel did not record — refused by that
- * check, or refused by the engine (a record too large, the log's queue full) — is not retried: its order, if it is
- * one of ours, is read back from the venue, which tells what the lost report would have.
+ * against what the log can hold and read back (report-check.ts); a report that fails is refused and its order, if it
+ * is one of ours, read back from the venue, which tells what the report would have.
+ *
+ * A report the log's queue has no room for is held, not dropped: retrying it is safe, since a report is inbound (it
+ * never sends an order) and the inbox drops one it has recorded already. Held reports are submitted again, in the
+ * order they arrived, when the log has room (`resume`: after each durable batch, and on a timer while any are held);
+ * while any are held, new reports queue behind them, so each order's reports are decided in arrival order. The
+ * queue is bounded (`heldMax`): a report arriving to a full queue is dropped and its order read back, as every
+ * unrecorded report's was before. Held reports are dropped, counted, at stop.
+ *
+ * A report about none of our orders raises REPORT_ORPHANED once per orphaned venue order (orphan-alerts.ts).
  */
 
 import { orderIdFromClientId } from '../domain/orders.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Clock } from '../domain/clock.ts'
+import { isOrphanReport, type VenueReportCommand } from '../kernel/index.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
+import { OrphanAlerts } from './orphan-alerts.ts'
 import { invalidReportOf } from './report-check.ts'
 
-export interface ReportIntake {
+/** Reports held for the log's room at most, by default. */
+export const REPORTS_HELD_MAX = 10_000
+/** While reports are held, how often the log's room is looked at besides after each durable batch. */
+export const HELD_RETRY_MS = 50
+
+/** A report dropped because the holding queue was full: its order is read back from the venue instead. */
+export class VenueReportDroppedError extends Error {
+  override readonly name = 'VenueReportDroppedError'
+  readonly code = 'VENUE_REPORT_DROPPED'
+}
+
+export interface ReportIntakeOptions {
   engine: Engine
   clock: Clock
   onError: (error: unknown, context: string) => void
@@ -20,26 +41,184 @@ export interface ReportIntake {
   noteFill: (orderId: string, cumQty: Units) => void
   /** Asks the venue for the order's state (the executor's read-back). */
   readBack: (orderId: string) => void
+  /** Reports held for the log's room at most; default REPORTS_HELD_MAX. */
+  heldMax?: number | undefined
+  /** Orphaned venue orders remembered (their alert raised); default ORPHANS_REMEMBERED_MAX. */
+  orphansRememberedMax?: number
 }
 
-export async function submitReport(intake: ReportIntake, report: ExecutionReport): Promise<void> {
-  const invalid = invalidReportOf(report)
-  if (invalid !== null) {
-    intake.onError(invalid, `execution report ${String(report.execId)}`)
-    return readBackOrderOf(intake, report)
-  }
-  try {
-    const { decision } = await intake.engine.submit({ kind: 'venue_report', nowMs: intake.clock.nowMs(), report })
-    if (report.kind !== 'fill') return
-    const accepted = decision.events[0]
-    if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) intake.noteFill(accepted.orderId, report.cumQty)
-  } catch (error) {
-    intake.onError(error, `execution report ${report.execId}`)
-    readBackOrderOf(intake, report)
-  }
+export interface ReportIntakeStats {
+  /** Reports waiting for room in the log now. */
+  held: number
+  /** Reports the log had no room for when they came (or when they were tried again): each held, once. */
+  heldTotal: number
+  /** Held reports the log then took. */
+  resubmitted: number
+  /** Reports dropped for a full holding queue, or held at stop: their orders were read back or will be at start. */
+  dropped: number
+  /** Orphan reports recorded without a second REPORT_ORPHANED alert. */
+  orphanRepeats: number
 }
 
-function readBackOrderOf(intake: ReportIntake, report: ExecutionReport): void {
-  const orderId = typeof report.clientOrderId === 'string' ? orderIdFromClientId(report.clientOrderId) : null
-  if (orderId !== null && intake.engine.state.orders.has(orderId)) intake.readBack(orderId)
+export class ReportIntake {
+  private readonly options: ReportIntakeOptions
+  private readonly heldMax: number
+  private readonly orphans: OrphanAlerts
+  /** Held reports, oldest first, from `heldHead` on (shifted in bulk, not per report). */
+  private held: ExecutionReport[] = []
+  private heldHead = 0
+  private heldTotal = 0
+  private resubmitted = 0
+  private dropped = 0
+  /** A drop was reported to onError since the queue last emptied (one line per episode, not one per report). */
+  private dropReported = false
+  private retryCancel: (() => void) | null = null
+  private resumeQueued = false
+  private stopped = false
+
+  constructor(options: ReportIntakeOptions) {
+    this.options = options
+    this.heldMax = options.heldMax ?? REPORTS_HELD_MAX
+    if (!Number.isSafeInteger(this.heldMax) || this.heldMax < 0) throw new RangeError(`heldMax must be a non-negative integer, got ${this.heldMax}`)
+    this.orphans = new OrphanAlerts(options.orphansRememberedMax)
+  }
+
+  get stats(): ReportIntakeStats {
+    return { held: this.heldCount, heldTotal: this.heldTotal, resubmitted: this.resubmitted, dropped: this.dropped, orphanRepeats: this.orphans.repeats }
+  }
+
+  /**
+   * Takes one report from a venue. Resolves once it is recorded, refused, held or dropped (a held one is recorded
+   * later, by `resume`).
+   */
+  submit(report: ExecutionReport): Promise<void> {
+    const invalid = invalidReportOf(report)
+    if (invalid !== null) {
+      this.options.onError(invalid, `execution report ${String(report.execId)}`)
+      this.readBackOrderOf(report)
+      return Promise.resolve()
+    }
+    if (this.heldCount > 0) {
+      this.hold(report)
+      return Promise.resolve()
+    }
+    const recorded = this.tryRecord(report)
+    if (recorded === null) this.hold(report)
+    return recorded ?? Promise.resolve()
+  }
+
+  /** Submits held reports again, oldest first, until the log has no room for one (it stays first) or none is left. */
+  resume(): void {
+    while (this.heldCount > 0 && !this.stopped) {
+      if (this.tryRecord(this.held[this.heldHead] as ExecutionReport) === null) break
+      this.heldHead++
+      this.resubmitted++
+    }
+    this.compactHeld()
+    if (this.heldCount > 0) this.armRetry()
+  }
+
+  /** resume() from a microtask, if anything is held (a durable listener: the others see the batch first). */
+  resumeSoon(): void {
+    if (this.heldCount === 0 || this.resumeQueued) return
+    this.resumeQueued = true
+    queueMicrotask(() => {
+      this.resumeQueued = false
+      this.resume()
+    })
+  }
+
+  /** Drops what is held (counted; the orders are read back at the next start's bootstrap) and stops retrying. */
+  stop(): void {
+    this.stopped = true
+    this.retryCancel?.()
+    this.retryCancel = null
+    const left = this.heldCount
+    if (left === 0) return
+    this.dropped += left
+    this.held = []
+    this.heldHead = 0
+    this.options.onError(new VenueReportDroppedError(`${left} venue reports held for the log's room were dropped at stop`), 'execution reports held')
+  }
+
+  private get heldCount(): number {
+    return this.held.length - this.heldHead
+  }
+
+  /** Submits `report` to the kernel: null when the log has no room (nothing decided was applied), else its outcome. */
+  private tryRecord(report: ExecutionReport): Promise<void> | null {
+    const { engine, clock } = this.options
+    const orphan = isOrphanReport(engine.state, report)
+    const repeat = orphan && this.orphans.alertedFor(report)
+    const command: VenueReportCommand = repeat ? { kind: 'venue_report', nowMs: clock.nowMs(), report, orphanRepeat: true } : { kind: 'venue_report', nowMs: clock.nowMs(), report }
+    let committed
+    try {
+      committed = engine.submitIfRoom(command)
+    } catch (error) {
+      this.refused(report, error)
+      return Promise.resolve()
+    }
+    if (committed === null) return null
+    if (orphan) this.orphans.noteRecorded(report, repeat)
+    return committed.then(
+      ({ decision }) => {
+        if (report.kind !== 'fill') return
+        const accepted = decision.events[0]
+        if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.options.noteFill(accepted.orderId, report.cumQty)
+      },
+      (error: unknown) => this.refused(report, error),
+    )
+  }
+
+  /** A report the kernel did not record (a record too large, a dead log): its order is read back. */
+  private refused(report: ExecutionReport, error: unknown): void {
+    this.options.onError(error, `execution report ${report.execId}`)
+    this.readBackOrderOf(report)
+  }
+
+  private hold(report: ExecutionReport): void {
+    if (this.stopped || this.heldCount >= this.heldMax) return this.drop(report)
+    this.held.push(report)
+    this.heldTotal++
+    this.armRetry()
+  }
+
+  private drop(report: ExecutionReport): void {
+    this.dropped++
+    if (!this.dropReported) {
+      this.dropReported = true
+      const why = this.stopped ? 'the intake is stopped' : `${this.heldMax} reports are held already`
+      this.options.onError(new VenueReportDroppedError(`${report.venue} report ${report.execId} dropped: the log has no room and ${why}; its order is read back`), `execution report ${report.execId}`)
+    }
+    this.readBackOrderOf(report)
+  }
+
+  /** While reports are held, the log's room is looked at every HELD_RETRY_MS too (a batch of records that are not commands, an audit seal, tells no durable listener). */
+  private armRetry(): void {
+    if (this.retryCancel !== null || this.stopped) return
+    this.retryCancel = this.options.clock.schedule(HELD_RETRY_MS, () => {
+      this.retryCancel = null
+      this.resume()
+    })
+  }
+
+  private compactHeld(): void {
+    if (this.heldCount > 0) {
+      if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
+        this.held = this.held.slice(this.heldHead)
+        this.heldHead = 0
+      }
+      return
+    }
+    this.held = []
+    this.heldHead = 0
+    this.dropReported = false
+    this.retryCancel?.()
+    this.retryCancel = null
+  }
+
+  private readBackOrderOf(report: ExecutionReport): void {
+    const orderId = typeof report.clientOrderId === 'string' ? orderIdFromClientId(report.clientOrderId) : null
+    if (orderId !== null && this.options.engine.state.orders.has(orderId)) this.options.readBack(orderId)
+  }
 }

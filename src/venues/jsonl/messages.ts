@@ -11,31 +11,26 @@
 
 import * as v from 'valibot'
 import type { Units } from '../../domain/decimal.ts'
-import { executionReportSchema } from '../../domain/events/common.ts'
 import { idSchema, msSchema, sideSchema } from '../../domain/schema-kit.ts'
+import {
+  bigUnitsSchema as unitsSchema,
+  checkVenueReport,
+  describeIssue,
+  nonNegativeBigUnitsSchema as nonNegativeUnitsSchema,
+  PARSE_CONFIG,
+  positiveBigUnitsSchema as positiveUnitsSchema,
+  truncateDetail as truncate,
+  venueReportSchema,
+} from '../../domain/venue-report-schema.ts'
 import type { ExecutionReport, PlaceAck, VenueBalance, VenueOrder, VenueOutcome, VenueTrade } from '../adapter.ts'
 
-/** Only the first issue is ever reported, so validation stops there (cheaper on bad input too). */
-export const PARSE_CONFIG = { abortEarly: true } as const
-
-/** Longest detail (issue text, line preview) put in a log line or a reason: venue text is never logged whole. */
-const DETAIL_CHARS_MAX = 200
-
-const unitsSchema = v.bigint()
-export const positiveUnitsSchema = v.pipe(v.bigint(), v.minValue(1n, 'expected a positive amount'))
-const nonNegativeUnitsSchema = v.pipe(v.bigint(), v.minValue(0n, 'expected a non-negative amount'))
+export { describeIssue, PARSE_CONFIG, positiveUnitsSchema }
 
 /**
- * The inbox's ExecutionReport schema with bigint amounts: the same members, kinds and rules, so a report the client
- * accepts is one the inbox can record. An amount member added there must be overridden here as well.
+ * A report the client accepts: the domain's venue report schema (src/domain/venue-report-schema.ts), typed here as
+ * the adapters' ExecutionReport, so tsc fails when the two drift apart.
  */
-export const reportSchema: v.GenericSchema<unknown, ExecutionReport> = v.strictObject({
-  ...executionReportSchema.entries,
-  cumQty: nonNegativeUnitsSchema,
-  lastQty: v.exactOptional(positiveUnitsSchema),
-  lastPrice: v.exactOptional(positiveUnitsSchema),
-  fee: v.exactOptional(unitsSchema),
-})
+export const reportSchema: v.GenericSchema<unknown, ExecutionReport> = venueReportSchema
 
 export interface PriceEntry {
   symbol: string
@@ -127,7 +122,8 @@ export const OUTCOME_SCHEMAS: { readonly [Op in OutcomeOp]: v.GenericSchema<unkn
 export const INSPECT_SCHEMA: v.GenericSchema<unknown, unknown> = v.unknown()
 
 const answerMessageSchema = v.strictObject({ id: v.pipe(v.number(), v.safeInteger(), v.minValue(1)), result: v.unknown() })
-const reportMessageSchema = v.strictObject({ report: reportSchema })
+// The report itself is checked by checkVenueReport, which marks it so the gateway does not check it again.
+const reportMessageSchema = v.strictObject({ report: v.unknown() })
 const pricesMessageSchema = v.strictObject({ prices: v.array(v.unknown()) })
 const infoMessageSchema = v.strictObject({ info: v.unknown() })
 
@@ -151,7 +147,9 @@ export function readVenueMessage(message: unknown): VenueMessage {
   }
   if ('report' in message) {
     const parsed = v.safeParse(reportMessageSchema, message, PARSE_CONFIG)
-    return parsed.success ? { kind: 'report', report: parsed.output.report } : invalid(parsed.issues)
+    if (!parsed.success) return invalid(parsed.issues)
+    const checked = checkVenueReport(parsed.output.report, 'report')
+    return checked.ok ? { kind: 'report', report: checked.report } : { kind: 'invalid', problem: checked.problem }
   }
   if ('prices' in message) {
     const parsed = v.safeParse(pricesMessageSchema, message, PARSE_CONFIG)
@@ -185,18 +183,8 @@ function invalid(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): Ven
   return { kind: 'invalid', problem: describeIssue(issues[0], '') }
 }
 
-/** `path: message` of one issue, the path prefixed by where the validated value sits in the line. */
-export function describeIssue(issue: v.BaseIssue<unknown>, prefix: string): string {
-  const path = [prefix, v.getDotPath(issue) ?? ''].filter((part) => part !== '').join('.')
-  return truncate(`${path === '' ? '(the line)' : path}: ${issue.message}`)
-}
-
 /** A short, single-line rendering of a venue value for a log line (bigint as the wire writes it). */
 export function preview(value: unknown): string {
   const text = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? { $units: inner.toString() } : inner))
   return truncate(text === undefined ? String(value) : text)
-}
-
-function truncate(text: string): string {
-  return text.length <= DETAIL_CHARS_MAX ? text : `${text.slice(0, DETAIL_CHARS_MAX)}… (${text.length} characters)`
 }

@@ -1,0 +1,70 @@
+/**
+ * The schema of a venue execution report as egress holds it (ExecutionReport, src/venues/adapter.ts): the inbox's
+ * event schema (events/common.ts) with its amounts as bigint units, the way adapters hand reports over. It belongs to
+ * the domain, not to one venue: the JSONL client reads its wire reports with it, and the gateway's report check
+ * (src/runtime/report-check.ts) holds every adapter's reports to it before the kernel records them.
+ *
+ * A report that passed `checkVenueReport` is marked (and frozen, so the mark stays true of it): the gateway does not
+ * parse it a second time. Reports built any other way (the sim venue's, the FIX adapter's, a spec's) carry no mark
+ * and are parsed there.
+ */
+
+import * as v from 'valibot'
+import { executionReportSchema } from './events/common.ts'
+
+/** Only the first issue is ever reported, so validation stops there (cheaper on bad input too). */
+export const PARSE_CONFIG = { abortEarly: true } as const
+
+/** Longest detail (issue text, line preview) put in a log line or a reason: venue text is never logged whole. */
+export const DETAIL_CHARS_MAX = 200
+
+/** Amounts as adapters hold them: bigint units (schema-kit's unit schemas read the log's decimal strings). */
+export const bigUnitsSchema = v.bigint()
+export const positiveBigUnitsSchema = v.pipe(v.bigint(), v.minValue(1n, 'expected a positive amount'))
+export const nonNegativeBigUnitsSchema = v.pipe(v.bigint(), v.minValue(0n, 'expected a non-negative amount'))
+
+/**
+ * The inbox's ExecutionReport schema with bigint amounts: the same members, kinds and rules, so a report that fits it
+ * is one the inbox can record. An amount member added there must be overridden here as well. Its output is the
+ * adapters' ExecutionReport (src/venues/jsonl/messages.ts types it so; tsc fails when the two drift apart).
+ */
+export const venueReportSchema = v.strictObject({
+  ...executionReportSchema.entries,
+  cumQty: nonNegativeBigUnitsSchema,
+  lastQty: v.exactOptional(positiveBigUnitsSchema),
+  lastPrice: v.exactOptional(positiveBigUnitsSchema),
+  fee: v.exactOptional(bigUnitsSchema),
+})
+
+export type VenueReport = v.InferOutput<typeof venueReportSchema>
+
+/** Reports that passed checkVenueReport (frozen when marked). Weak: a report forgotten by everyone else is gone here too. */
+const checked = new WeakSet<object>()
+
+/**
+ * Checks `value` against venueReportSchema: the report (a new object, frozen and marked as checked), or the first
+ * issue as `path: message` with its path under `prefix`.
+ */
+export function checkVenueReport(value: unknown, prefix: string): { ok: true; report: Readonly<VenueReport> } | { ok: false; problem: string } {
+  const parsed = v.safeParse(venueReportSchema, value, PARSE_CONFIG)
+  if (!parsed.success) return { ok: false, problem: describeIssue(parsed.issues[0], prefix) }
+  const report = Object.freeze(parsed.output)
+  checked.add(report)
+  return { ok: true, report }
+}
+
+/** Did `report` come out of checkVenueReport (so it fits venueReportSchema and cannot have changed since)? */
+export function isCheckedVenueReport(report: object): boolean {
+  return checked.has(report)
+}
+
+/** `path: message` of one issue, the path prefixed by where the validated value sits. */
+export function describeIssue(issue: v.BaseIssue<unknown>, prefix: string): string {
+  const path = [prefix, v.getDotPath(issue) ?? ''].filter((part) => part !== '').join('.')
+  return truncateDetail(`${path === '' ? '(the line)' : path}: ${issue.message}`)
+}
+
+/** `text`, cut to DETAIL_CHARS_MAX with its full length said. */
+export function truncateDetail(text: string): string {
+  return text.length <= DETAIL_CHARS_MAX ? text : `${text.slice(0, DETAIL_CHARS_MAX)}… (${text.length} characters)`
+}
