@@ -143,6 +143,13 @@ export class SseHub {
           subscriber.phase = 'live'
           return
         }
+        if (subscriber.lastLsn + 1 < wal.firstLsn) {
+          // Compaction removed what this replay had yet to read while it waited for the client: the log's reader
+          // would start at its first LSN and the gap go unseen. Told as at connect, then live from here.
+          subscriber.control('resync_required', this.resyncData(entry.scope, subscriber.lastLsn, endLsn), endLsn)
+          subscriber.phase = 'live'
+          return
+        }
         const toLsn = Math.min(endLsn, subscriber.lastLsn + this.options.replayChunkFrames)
         if (this.replayChunk(entry, toLsn, accountOf)) subscriber.skip(toLsn)
         await subscriber.waitForRoom()
