@@ -6,6 +6,10 @@
  * accepted order retired, `GET /v1/orders/:id` answered it Rejected (OVERLOADED) though it had been accepted, sent and
  * canceled, and a repeat of its key answered 409 ANSWER_NOT_RETAINED instead of its first 202, with every record
  * still in the log. A key never accepted answers with its latest rejection, the one a repeat of the key gets.
+ *
+ * Over HTTP a place the lanes cannot take is now shed before the kernel (src/http/routes/place-admission.ts: 429, no
+ * record), so the logged OVERLOADED rejection below is made by calling the gateway itself, as any other way into the
+ * kernel still can (and logs written before the shed moved to the route hold such rejections).
  */
 
 import { afterAll, expect, test } from 'bun:test'
