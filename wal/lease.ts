@@ -50,7 +50,7 @@ function epochFileName(epoch: number): string {
 /** Reads the current (highest-epoch) lease record in `dir`, or null if there has never been one. */
 export function readCurrentLease(dir: string, io: WalIo = nodeIo): LeaseRecord | null {
   const epoch = highestEpoch(dir, io)
-  return epoch === 0 ? null : readLeaseFile(join(dir, epochFileName(epoch)), io)
+  return epoch === 0 ? null : readLeaseFile(join(dir, epochFileName(epoch)), epoch, io)
 }
 
 function highestEpoch(dir: string, io: WalIo): number {
@@ -63,7 +63,8 @@ function highestEpoch(dir: string, io: WalIo): number {
   return highest
 }
 
-function readLeaseFile(path: string, io: WalIo): LeaseRecord {
+/** The record in `path`, which must be epoch `epoch`'s: a takeover takes the epoch after the record's. */
+function readLeaseFile(path: string, epoch: number, io: WalIo): LeaseRecord {
   const fd = io.openRead(path)
   let text: string
   try {
@@ -78,6 +79,8 @@ function readLeaseFile(path: string, io: WalIo): LeaseRecord {
     parsed = null
   }
   if (!isLeaseRecord(parsed)) throw new LeaseError('LEASE_FILE_INVALID', `${path} is not a lease record (refusing to guess who holds it)`)
+  // Taken at face value, every taker would try the epoch this file already holds (LEASE_RACE_LOST, for good).
+  if (parsed.epoch !== epoch) throw new LeaseError('LEASE_FILE_INVALID', `${path} holds the record of epoch ${parsed.epoch} (refusing to guess who holds it)`)
   return parsed
 }
 

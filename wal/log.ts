@@ -153,6 +153,11 @@ export class Wal {
     return this.commit.durableHash.slice()
   }
 
+  /** True once close() has begun (or the log was abandoned): it takes no more appends, and its live end moves no more. */
+  get isClosed(): boolean {
+    return this.closed || this.closing !== null
+  }
+
   /** Null while healthy; the error that killed the writer otherwise. */
   get fatalError(): Error | null {
     return this.commit.fatalError

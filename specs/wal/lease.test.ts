@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Lease, LeaseError, Wal, readCurrentLease } from '../../wal/index.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
@@ -141,5 +142,27 @@ describe('lease', () => {
     // An append whose fsync and lease check completed before the stop may still report once; nothing after it.
     expect((afterResume.match(/^ack /gm) ?? []).length).toBeLessThanOrEqual(1)
     expect(afterResume).toContain('stopped LEASE_LOST')
+  })
+})
+
+describe('a lease file whose record names another epoch than its file name', () => {
+  /**
+   * The epoch taken next came from the record's content, the current lease from the highest file name. A record that
+   * disagrees with its name (a file restored or copied over by hand, a stray edit) made every taker try the epoch its
+   * file already holds: LEASE_RACE_LOST, which an HA node reads as "another node won" and says nothing about, so no
+   * node could ever lead again and nothing said why. It is refused as the invalid lease file it is.
+   */
+  test('is LEASE_FILE_INVALID for readers and takers, not a race lost for good', () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }).release()
+    const second = Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs })
+    expect(second.epoch).toBe(2)
+    second.release()
+    // epoch-0000000002.json now holds epoch 1's record: what a copy of the first file over the second leaves.
+    copyFileSync(join(dir, 'epoch-0000000001.json'), join(dir, 'epoch-0000000002.json'))
+    clock.advance(10_000)
+    expect(leaseCode(() => readCurrentLease(dir))).toBe('LEASE_FILE_INVALID')
+    expect(leaseCode(() => Lease.acquire({ dir, holderId: 'c', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }))).toBe('LEASE_FILE_INVALID')
   })
 })

@@ -26,7 +26,9 @@ export function leaderUrlIn(access: LeaseDirAccess): string | null {
   try {
     const current = readCurrentLease(access.leaseDir)
     if (current === null || current.expiresAtMs + access.clockSkewMsMax < Date.now()) return null
-    return current.holderId.split(' ')[1] ?? null
+    // The URL is the last word: the node id before it is the operator's and may hold spaces itself.
+    const at = current.holderId.lastIndexOf(' ')
+    return at < 0 ? null : current.holderId.slice(at + 1)
   } catch {
     return null
   }

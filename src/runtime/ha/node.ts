@@ -31,7 +31,7 @@
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { nodeIo, type Lease } from '../../../wal/index.ts'
+import { LeaseError, nodeIo, type Lease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
@@ -195,6 +195,7 @@ export class HaNode {
       gateway = await this.options.startGateway('leader', lease, beforeBootstrap)
       if (!this.stopping) {
         this.gateway = gateway
+        this.watchLog(gateway)
         // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
         if (term.sync === null) beforeBootstrap(gateway.engine)
         this.role = 'leader'
@@ -250,9 +251,27 @@ export class HaNode {
     const gateway = await this.options.startGateway('standby', null)
     if (this.stopping) return void (await gateway.stop()) // stop() began while it started: it would outlive it
     this.gateway = gateway
+    this.watchLog(gateway)
     this.options.onGateway(gateway)
     this.startReplicator(gateway)
     this.options.log(`standby from LSN ${gateway.engine.wal.lastLsn}, following ${this.leaderUrl() ?? '(no leader yet)'}`)
+  }
+
+  /**
+   * The node's gateway's log died. Of a lost lease (LeaseError: a write or its acknowledgement was fenced): a step-down,
+   * now rather than at the next renewal. Of anything else (a failed write or fdatasync, the engine halting it): this
+   * process can neither write nor follow any more, so the node stops for good and the process exits, as `egress serve`
+   * does, for a restart to recover from the log. Left alone, a leader renewed its lease for as long as the process
+   * lived, answering every write with the dead log's error, and no standby could take over.
+   */
+  private watchLog(gateway: Gateway): void {
+    const work = async (error: Error): Promise<void> => {
+      if (this.gateway !== gateway || this.stopping) return
+      if (!(error instanceof LeaseError)) return this.fail(error)
+      this.options.log(`the log refused a write: ${error.message}; stepping down`)
+      await this.stepDown()
+    }
+    void gateway.engine.wal.died.then((error) => this.exclusive('step-down', () => work(error), true))
   }
 
   private startReplicator(gateway: Gateway): void {

@@ -81,7 +81,12 @@ function decisionEnd(wal: Wal, commandLsn: number): number {
   return commandLsn
 }
 
-/** Envelopes from `fromLsn` on, until the signal aborts. Throws the log's fatal error if the writer dies. */
+/**
+ * Envelopes from `fromLsn` on, until the signal aborts or the log closes. Throws the log's fatal error if the writer
+ * dies. A closed log ends the stream (the standby reconnects to whoever leads now): a leader that stepped down closed
+ * it, and heartbeats from it would have kept the standby on a log that never moves again, even once the same node
+ * leads again with a new log at the same URL.
+ */
 export async function* replicationStream(wal: Wal, options: StreamOptions): AsyncGenerator<Uint8Array> {
   let next = Math.max(options.fromLsn, wal.firstLsn)
   let wake: (() => void) | null = null
@@ -89,7 +94,7 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
   const onAbort = (): void => wake?.()
   options.signal.addEventListener('abort', onAbort)
   try {
-    while (!options.signal.aborted) {
+    while (!options.signal.aborted && !wal.isClosed) {
       if (next <= wal.lastLsn) {
         const parts: Uint8Array[] = []
         let bytes = 0
@@ -118,7 +123,7 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
       })
       wake = null
       if (timer !== null) clearTimeout(timer)
-      if (next > wal.lastLsn && !options.signal.aborted) yield encodeEnvelope(new Uint8Array(0), wal.lastLsn)
+      if (next > wal.lastLsn && !options.signal.aborted && !wal.isClosed) yield encodeEnvelope(new Uint8Array(0), wal.lastLsn)
     }
   } finally {
     unsubscribe()
