@@ -251,7 +251,14 @@ describe('synchronous replication', () => {
     expect((await ack('{"lsn":1}', 'wrong-token-wrong-token')).status).toBe(401)
     expect((await ack('{"lsn":-1}')).status).toBe(400)
     expect((await ack('nope')).status).toBe(400)
-    expect((await ack(JSON.stringify({ lsn: pair.leader.gateway.engine.wal.lastLsn }))).status).toBe(204)
+    // Past the log's end: refused, and not counted (it would confirm writes the standby does not hold yet).
+    const lastLsn = pair.leader.gateway.engine.wal.lastLsn
+    const durableBefore = pair.sync.standbyDurableLsn
+    const ahead = await ack(JSON.stringify({ lsn: lastLsn + 1_000 }))
+    expect(ahead.status).toBe(400)
+    expect(((await ahead.json()) as { error: { details: unknown } }).error.details).toEqual({ lsn: lastLsn + 1_000, last_lsn: lastLsn })
+    expect(pair.sync.standbyDurableLsn).toBe(durableBefore)
+    expect((await ack(JSON.stringify({ lsn: lastLsn }))).status).toBe(204)
     expect(pair.sync.state).toBe('sync')
   })
 })

@@ -129,6 +129,12 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
   app.post('/replication/ack', async (c) => {
     const body: unknown = await c.req.json().catch(() => null)
     if (!v.is(ACK_BODY_SCHEMA, body)) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0}, got ${JSON.stringify(body)}`)
+    // An acknowledgement past this log's end holds nothing this leader wrote: counted, it would confirm every write up
+    // to it before the standby had it (synchronous replication's 202s and venue calls alike).
+    const lastLsn = wal().lastLsn
+    if (body.lsn > lastLsn) {
+      throw new ApiError('VALIDATION_FAILED', `lsn ${body.lsn} is beyond this log's last LSN ${lastLsn}`, { details: { lsn: body.lsn, last_lsn: lastLsn } })
+    }
     ha.sync?.acknowledge(body.lsn)
     return c.body(null, 204)
   })
