@@ -15,7 +15,7 @@ import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type 
 import { HaNode, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
-import { nodeIo } from '../../wal/index.ts'
+import { nodeIo, WalFatalError } from '../../wal/index.ts'
 import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { startServeGateway, StoppableClock } from './serve-gateway.ts'
 
@@ -154,7 +154,8 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
 
   // A node that stopped for good exits for a restart: 74 when an fsync failed (setting a diverged log aside, installing
-  // a snapshot; the restart recovers from the disk), 1 when it could not follow again (FOLLOW_FAILED).
+  // a snapshot) or its log died of a failed write, as `egress serve` does (the restart recovers from the disk), 1 when
+  // it could not follow again (FOLLOW_FAILED).
   const stopping = await Promise.race([deps.waitForSignal(), node.died])
   const failed = typeof stopping !== 'string'
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
@@ -167,7 +168,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   deps.verifier.close()
   if (!stopped) deps.exitNow(EXIT_FAILURE)
   if (!failed) return stopped ? EXIT_OK : EXIT_FAILURE
-  return syncFailureOf(stopping) === null ? EXIT_FAILURE : EXIT_IO_ERROR
+  return syncFailureOf(stopping) !== null || stopping instanceof WalFatalError ? EXIT_IO_ERROR : EXIT_FAILURE
 }
 
 /**
