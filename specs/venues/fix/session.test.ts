@@ -5,6 +5,7 @@ import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
 import type { FixMessage } from '../../../src/venues/fix/message.ts'
 import { FixSession, type FixSessionHandler, type FixSessionState } from '../../../src/venues/fix/session.ts'
 import type { FixSessionOptions } from '../../../src/venues/fix/session-options.ts'
+import { LogFixSessionStore, type FixLogFrame, type FixSeqNumLog } from '../../../src/venues/fix/log-session-store.ts'
 import { MemoryFixSessionStore, type FixSeqNums, type FixSessionStore } from '../../../src/venues/fix/store.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { FakeAcceptor, settle } from './fake-acceptor.ts'
@@ -260,6 +261,32 @@ describe('FIX session: gaps, resends and duplicates', () => {
     await settle()
     expect(h.acceptor.ofType(MsgType.Reject)[0]?.get(Tag.SessionRejectReason)).toBe('9')
     expect(h.acceptor.ofType(MsgType.Logout)).toHaveLength(1)
+  })
+
+  test('a venue number past what the store holds is refused, not stored: the session stays up', async () => {
+    // The gateway's store (the log's) holds numbers up to 2^31-1 and refuses a save beyond; a refused save stops the
+    // session for good. A GapFill or SequenceReset to 9999999999, or a message numbered 2^31-1, from the venue made
+    // the next expected number one the store refused: the session went `failed` until the gateway restarted.
+    const frames: FixLogFrame[] = []
+    const log: FixSeqNumLog = {
+      append: (records) => Promise.resolve(records.map((record) => frames.push({ ...record, lsn: frames.length + 1 }))),
+      read: (fromLsn, toLsn) => frames.filter((frame) => frame.lsn >= fromLsn && frame.lsn <= toLsn),
+      bounds: () => ({ firstLsn: frames.length === 0 ? 0 : 1, lastLsn: frames.length }),
+    }
+    const h = await loggedOn({ reconnectDelayMsMin: 50 }, { store: new LogFixSessionStore({ venue: 'exec', log }) })
+    h.acceptor.send(MsgType.SequenceReset, [[Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, '9999999999']])
+    h.acceptor.send(MsgType.SequenceReset, [[Tag.NewSeqNo, String(2 ** 31)]], { seqNum: 1 })
+    await settle()
+    expect(h.session.state).toBe('active')
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(3)
+    expect(h.acceptor.ofType(MsgType.Reject).map((m) => m.get(Tag.RefSeqNum))).toEqual(['2', '1'])
+    h.acceptor.send(MsgType.Heartbeat, [], { seqNum: 2 ** 31 - 1 })
+    await settle()
+    expect(h.logs.some((r) => r.event === 'fix.session_error' && String(r.message).includes('MsgSeqNum missing or not'))).toBe(true)
+    await h.clock.advanceAsync(60_000)
+    await settle()
+    expect(h.states).not.toContain('failed')
+    expect(h.session.state).toBe('active')
   })
 
   test('more messages above a gap than queuedMessagesMax disconnects', async () => {

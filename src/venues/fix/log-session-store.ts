@@ -16,7 +16,7 @@
  * This file imports nothing from the runtime: the caller hands it an `append` and a `read` over the log.
  */
 
-import { FRESH_SEQ_NUMS, type FixSeqNums, type FixSessionStore } from './store.ts'
+import { FIX_SEQ_NUM_MAX as SEQ_NUM_MAX, FRESH_SEQ_NUMS, type FixSeqNums, type FixSessionStore } from './store.ts'
 
 export const FIX_SEQ_NUMS_RECORD = { type: 0xc001, version: 1, name: 'fix.seq_nums' } as const
 
@@ -56,7 +56,6 @@ export interface LogFixSessionStoreOptions {
 }
 
 const SCAN_CHUNK_RECORDS_DEFAULT = 4_096
-const SEQ_NUM_MAX = 2 ** 31 - 1
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })

@@ -3,6 +3,7 @@
  * kept as the exact text received; typed readers live with the code that needs them, so nothing is coerced to a float.
  */
 
+import { FIX_SEQ_NUM_MAX } from './store.ts'
 import { Tag } from './tags.ts'
 
 /** One tag=value pair. */
@@ -23,9 +24,13 @@ export class FixMessage {
     return this.get(Tag.MsgType) ?? ''
   }
 
-  /** MsgSeqNum, or NaN when absent or not a positive integer (the session layer rejects such messages). */
+  /**
+   * MsgSeqNum, or NaN when absent, not a positive integer, or FIX_SEQ_NUM_MAX or more (the number after it could not be
+   * stored): the session layer rejects such messages.
+   */
   get seqNum(): number {
-    return parsePositiveInt(this.get(Tag.MsgSeqNum))
+    const seqNum = parseSeqNum(this.get(Tag.MsgSeqNum))
+    return seqNum < FIX_SEQ_NUM_MAX ? seqNum : Number.NaN
   }
 
   get possDup(): boolean {
@@ -57,6 +62,12 @@ export function parsePositiveInt(text: string | undefined): number {
   if (text === undefined || !/^[1-9][0-9]{0,9}$/.test(text)) return Number.NaN
   const value = Number(text)
   return Number.isSafeInteger(value) ? value : Number.NaN
+}
+
+/** A sequence number egress can keep (1..FIX_SEQ_NUM_MAX, e.g. NewSeqNo); NaN otherwise. */
+export function parseSeqNum(text: string | undefined): number {
+  const seqNum = parsePositiveInt(text)
+  return seqNum <= FIX_SEQ_NUM_MAX ? seqNum : Number.NaN
 }
 
 /** Parses a FIX int that may be 0 (EndSeqNo = 0 means "infinity"); NaN otherwise. */

@@ -6,10 +6,11 @@
  * replayed (see README.md, "Resend policy").
  */
 
-import { parseNonNegativeInt, parsePositiveInt, type FixMessage } from './message.ts'
+import { parseNonNegativeInt, parsePositiveInt, parseSeqNum, type FixMessage } from './message.ts'
 import type { Connection } from './session-connection.ts'
 import type { SessionContext } from './session-context.ts'
 import { sendOn, sendReject } from './session-outbound.ts'
+import { FIX_SEQ_NUM_MAX } from './store.ts'
 import { MsgType, SessionRejectReason, Tag } from './tags.ts'
 
 export function advance(session: SessionContext, seqNum: number): void {
@@ -51,10 +52,10 @@ export function drainQueue(session: SessionContext, connection: Connection): voi
 
 export function onGapFill(session: SessionContext, connection: Connection, message: FixMessage): void {
   const seqNum = message.seqNum
-  const newSeqNo = parsePositiveInt(message.get(Tag.NewSeqNo))
+  const newSeqNo = parseSeqNum(message.get(Tag.NewSeqNo))
   if (Number.isNaN(newSeqNo) || newSeqNo <= seqNum) {
     advance(session, seqNum)
-    sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: `NewSeqNo must exceed MsgSeqNum ${seqNum}` })
+    sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: `NewSeqNo must exceed MsgSeqNum ${seqNum} and be at most ${FIX_SEQ_NUM_MAX}` })
     return
   }
   advance(session, newSeqNo - 1)
@@ -63,9 +64,9 @@ export function onGapFill(session: SessionContext, connection: Connection, messa
 /** SequenceReset-Reset: MsgSeqNum is ignored; NewSeqNo may only move the expected number up. */
 export function onSequenceReset(session: SessionContext, connection: Connection, message: FixMessage): void {
   const seqNums = session.seqNums()
-  const newSeqNo = parsePositiveInt(message.get(Tag.NewSeqNo))
+  const newSeqNo = parseSeqNum(message.get(Tag.NewSeqNo))
   if (Number.isNaN(newSeqNo) || newSeqNo < seqNums.nextTarget) {
-    sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: `NewSeqNo ${message.get(Tag.NewSeqNo)} is below the expected ${seqNums.nextTarget}` })
+    sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: `NewSeqNo ${message.get(Tag.NewSeqNo)} is not from the expected ${seqNums.nextTarget} to ${FIX_SEQ_NUM_MAX}` })
     return
   }
   session.log('warn', 'fix.sequence_reset', `SequenceReset-Reset: next expected MsgSeqNum ${seqNums.nextTarget} -> ${newSeqNo}`)

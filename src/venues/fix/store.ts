@@ -26,6 +26,12 @@ export interface FixSessionStore {
   save(seqNums: FixSeqNums): Promise<void>
 }
 
+/**
+ * The largest sequence number a store must hold (FIX engines count in 32-bit ints; the log's store refuses more). The
+ * session refuses a venue's number that would take it past this, since a refused save stops the session for good.
+ */
+export const FIX_SEQ_NUM_MAX = 2 ** 31 - 1
+
 export const FRESH_SEQ_NUMS: FixSeqNums = Object.freeze({ nextSenderSeqNum: 1, nextTargetSeqNum: 1 })
 
 /** In-memory store for tests and paper mode: "durable" for the life of the object, which may outlive a session. */
