@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { SimClock } from '../../../src/runtime/clock.ts'
 import type { ExecutionReport, PlaceRequest } from '../../../src/venues/adapter.ts'
 import type { FixField, FixMessage } from '../../../src/venues/fix/message.ts'
+import { VenueReason } from '../../../src/domain/venue-reasons.ts'
 import { FixReason } from '../../../src/venues/fix/reasons.ts'
 import { MemoryFixSessionStore } from '../../../src/venues/fix/store.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
@@ -94,6 +95,21 @@ describe('FixVenue: place', () => {
       }
     }
     expect(await venue.place(order('c-2'))).toEqual({ kind: 'rejected', reason: `${FixReason.venueRejected}: insufficient funds` })
+  })
+
+  test('a reject for a duplicate ClOrdID (OrdRejReason 6) says the order is at the venue: duplicate_client_order_id, in the answer and the report', async () => {
+    // A place re-sent with the same ClOrdID (after a timeout, a crash, a failover) that the venue already holds is
+    // refused as a duplicate. The kernel reads only `duplicate_client_order_id` as "the order exists" (order Unknown,
+    // reconciled); FIX passed Text or "6" on, so the live venue order was booked Rejected and its reservation released.
+    const { acceptor, venue, reports } = await setup()
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.NewOrderSingle) {
+        queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, er({ 37: 'NONE', 11: 'c-2', 17: 'R1', 20: '0', 150: '8', 39: '8', 55: 'BTC-USD', 54: '1', 14: '0', 103: '6', 58: 'Duplicate ClOrdID' })))
+      }
+    }
+    expect(await venue.place(order('c-2'))).toEqual({ kind: 'rejected', reason: VenueReason.duplicateClientOrderId })
+    await settle()
+    expect(reports.map((r) => [r.kind, r.reason])).toEqual([['rejected', VenueReason.duplicateClientOrderId]])
   })
 
   test('no answer within the timeout is unknown, never a guess', async () => {
@@ -205,6 +221,24 @@ describe('FixVenue: cancel, amend, status', () => {
     const rejected = reports.find((r) => r.kind === 'cancel_rejected')
     expect(rejected?.origClientOrderId).toBe('c-1')
     expect(rejected?.side).toBe('sell')
+  })
+
+  test('OrderCancelReject for an unknown order (CxlRejReason 1) is unknown_order; for a duplicate ClOrdID (6) duplicate_client_order_id', async () => {
+    // The kernel reads these two exactly (src/domain/venue-reasons.ts): an unknown order right after a send is no proof
+    // of absence (reconcile), a duplicate amend id proves the amend reached the venue. Both were definite refusals.
+    const { acceptor, venue } = await setup()
+    fillEverything(acceptor)
+    await venue.place(order('c-1'))
+    let cxlRejReason = '1'
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.OrderCancelRequest || m.msgType === MsgType.OrderCancelReplaceRequest) {
+        const responseTo = m.msgType === MsgType.OrderCancelRequest ? '1' : '2'
+        queueMicrotask(() => acceptor.send(MsgType.OrderCancelReject, er({ 37: 'O1', 11: m.get(Tag.ClOrdID) ?? '', 41: 'c-1', 39: '0', 434: responseTo, 102: cxlRejReason })))
+      }
+    }
+    expect(await venue.cancel({ clientOrderId: 'x-1', origClientOrderId: 'c-1', account: 'A1', symbol: 'BTC-USD' })).toEqual({ kind: 'rejected', reason: VenueReason.unknownOrder })
+    cxlRejReason = '6'
+    expect(await venue.amend({ clientOrderId: 'a-1', origClientOrderId: 'c-1', account: 'A1', symbol: 'BTC-USD', qty: 2_00000000n })).toEqual({ kind: 'rejected', reason: VenueReason.duplicateClientOrderId })
   })
 
   test('cancel acked by ExecType=4; amend acked by ExecType=5 with the chain', async () => {

@@ -8,6 +8,7 @@
  */
 
 import type { Units } from '../../domain/decimal.ts'
+import { VenueReason } from '../../domain/venue-reasons.ts'
 import type { ExecutionReport, ExecutionReportKind, Liquidity, Side, VenueOrder } from '../adapter.ts'
 import type { FixMessage } from './message.ts'
 import { Tag } from './tags.ts'
@@ -108,7 +109,7 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
   const orig = message.get(Tag.OrigClOrdID)
   if (orig !== undefined) report.origClientOrderId = orig
   if (kind === 'rejected' || kind === 'canceled' || kind === 'expired') {
-    const text = message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)
+    const text = kind === 'rejected' ? orderRejectReason(message) : message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)
     if (text !== undefined) report.reason = text
   }
   if (kind === 'fill') {
@@ -175,6 +176,29 @@ export function mapCancelReject(venue: string, message: FixMessage, facts: FixOr
   const orig = message.get(Tag.OrigClOrdID)
   if (orig !== undefined) report.origClientOrderId = orig
   return { kind: 'mapped', value: report }
+}
+
+/**
+ * The reason of an order reject (ExecType=8): the venue's Text, else its OrdRejReason — but OrdRejReason 6 (Duplicate
+ * Order: the ClOrdID is taken) is `duplicate_client_order_id` exactly (src/domain/venue-reasons.ts). egress's ClOrdIDs
+ * are its own order ids, so that reject says the order is at the venue (a resend after a timeout, a crash or a
+ * failover found it there); read as any other reject it closed a live venue order as Rejected.
+ */
+export function orderRejectReason(message: FixMessage): string | undefined {
+  if (message.get(Tag.OrdRejReason) === '6') return VenueReason.duplicateClientOrderId
+  return message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)
+}
+
+/**
+ * What an OrderCancelReject proves, for the cancel or amend it answers: CxlRejReason 1 (Unknown order) is
+ * `unknown_order` and 6 (Duplicate ClOrdID) `duplicate_client_order_id`, exactly (src/domain/venue-reasons.ts), as
+ * the kernel reads them; null for any other reason, a definite refusal.
+ */
+export function cancelRejectVenueReason(message: FixMessage): string | null {
+  const code = message.get(Tag.CxlRejReason)
+  if (code === '1') return VenueReason.unknownOrder
+  if (code === '6') return VenueReason.duplicateClientOrderId
+  return null
 }
 
 export function cancelRejectReason(message: FixMessage): string {

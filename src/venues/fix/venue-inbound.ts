@@ -11,7 +11,7 @@ import type { ExecutionReport } from '../adapter.ts'
 import type { FixLogLevel } from './log.ts'
 import { parsePositiveInt, type FixMessage } from './message.ts'
 import { FixReason, withDetail } from './reasons.ts'
-import { cancelRejectReason, isStatusReport, mapCancelReject, mapExecutionReport } from './reports.ts'
+import { cancelRejectReason, cancelRejectVenueReason, isStatusReport, mapCancelReject, mapExecutionReport } from './reports.ts'
 import type { PendingRequests, RequestOperation } from './requests.ts'
 import { MsgType, Tag } from './tags.ts'
 import type { FixOrderMemory } from './venue-memory.ts'
@@ -117,7 +117,7 @@ export class FixVenueInbound {
   #onCancelReject(message: FixMessage): void {
     const clientOrderId = message.get(Tag.ClOrdID) ?? ''
     const facts = this.#memory.factsOf(message.get(Tag.OrigClOrdID) ?? '') ?? this.#memory.factsOf(clientOrderId)
-    const reason = withDetail(FixReason.cancelRejected, cancelRejectReason(message))
+    const reason = cancelRejectVenueReason(message) ?? withDetail(FixReason.cancelRejected, cancelRejectReason(message))
     for (const request of this.#pending.byKey(clientOrderId, ['cancel', 'amend'])) request.reject(reason)
     const mapped = mapCancelReject(this.venue, message, facts, this.#clock.nowMs())
     if (mapped.kind === 'mapped') this.#emit(mapped.value)

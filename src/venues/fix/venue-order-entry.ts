@@ -6,10 +6,11 @@
  */
 
 import type { Units } from '../../domain/decimal.ts'
+import { VenueReason } from '../../domain/venue-reasons.ts'
 import type { AmendRequest, CancelRequest, PlaceAck, PlaceRequest, Side, VenueOutcome } from '../adapter.ts'
 import type { FixField, FixMessage } from './message.ts'
-import { FixReason, withDetail } from './reasons.ts'
-import type { FixOrderFacts } from './reports.ts'
+import { FixReason, withDetail, type FixReasonCode } from './reasons.ts'
+import { orderRejectReason, type FixOrderFacts } from './reports.ts'
 import type { Finish } from './requests.ts'
 import { Tag } from './tags.ts'
 import { formatUtcTimestamp } from './time.ts'
@@ -92,7 +93,7 @@ export function factsMissing(clientOrderId: string, retryAfterMs: number): Venue
 
 export function placeAnswer(message: FixMessage): Finish<PlaceAck> | null {
   const execType = message.get(Tag.ExecType)
-  if (execType === '8') return { kind: 'rejected', reason: withDetail(FixReason.venueRejected, message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)) }
+  if (execType === '8') return { kind: 'rejected', reason: rejectedReason(FixReason.venueRejected, message) }
   if (execType !== undefined && ['0', '1', '2', 'F', '4', 'C', '3', '5'].includes(execType)) {
     return { kind: 'ok', value: { venueOrderId: message.get(Tag.OrderID) ?? '' } }
   }
@@ -106,9 +107,15 @@ export function cancelAnswer(message: FixMessage): Finish<{ accepted: true }> | 
   return null
 }
 
+/** An ExecType=8's reason: a duplicate ClOrdID as the kernel reads it (orderRejectReason), anything else after `code`. */
+function rejectedReason(code: FixReasonCode, message: FixMessage): string {
+  const reason = orderRejectReason(message)
+  return reason === VenueReason.duplicateClientOrderId ? reason : withDetail(code, reason)
+}
+
 export function amendAnswer(message: FixMessage): Finish<{ accepted: true }> | null {
   const execType = message.get(Tag.ExecType)
   if (execType === '5' || execType === 'E') return { kind: 'ok', value: { accepted: true } }
-  if (execType === '8') return { kind: 'rejected', reason: withDetail(FixReason.cancelRejected, message.get(Tag.Text)) }
+  if (execType === '8') return { kind: 'rejected', reason: rejectedReason(FixReason.cancelRejected, message) }
   return null
 }
