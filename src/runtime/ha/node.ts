@@ -40,7 +40,7 @@ import { FollowFailedError } from './follow-failed.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
-import { acquireIfFree, leaderUrlIn } from './lease-dir.ts'
+import { acquireIfFree, currentLeaseEpoch, leaderUrlIn } from './lease-dir.ts'
 import { Replicator } from './replicator.ts'
 import { leaderSync } from './leader-sync.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps, type SnapshotRecoveryStatus } from './resync.ts'
@@ -279,6 +279,7 @@ export class HaNode {
       wal: gateway.engine.wal,
       leaderUrl: () => this.leaderUrl(),
       token: this.options.replicationToken,
+      epochCeiling: () => currentLeaseEpoch(this.options),
       ...this.options.replication,
       onDiverged: (details) => void this.exclusive('re-sync after divergence', () => resyncAfterDivergence(details.leaderUrl, details.message, this.resyncSteps()), true),
       onResyncRequired: (details) =>
@@ -392,6 +393,7 @@ export class HaNode {
       stillFollowingWith: (gateway) => this.gateway === gateway && this.role === 'standby' && !this.stopping,
       stopping: () => this.stopping,
       stopSignal: this.changes.stopSignal,
+      epochCeiling: () => currentLeaseEpoch(this.options),
       pause: (ms) => this.changes.pause(ms),
       stopReplicator: () => this.stopReplicator(),
       startReplicator: (gateway) => this.startReplicator(gateway),
