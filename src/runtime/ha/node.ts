@@ -47,7 +47,7 @@ import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, 
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
-import { abandonNode, type NodeParts, tearDownNode } from './teardown.ts'
+import { abandonNode, type NodeParts, tearDownNodeWithin } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -128,9 +128,9 @@ export class HaNode {
 
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
-   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step, even when one throws) and rejects with
-   * the first step's error, if any. Past the bound it releases the lease first and rejects with StopTimeoutError (the
-   * process should exit then).
+   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step, even when one throws; within the same
+   * bound again) and rejects with the first step's error, if any. Past either bound it releases the lease first and
+   * rejects with StopTimeoutError (the process should exit then).
    */
   async stop(): Promise<void> {
     this.stopping = true
@@ -142,8 +142,12 @@ export class HaNode {
       abandonNode(this.parts, this.options.log)
       throw new StopTimeoutError(stillRunning, waitMsMax)
     }
-    const failures = await tearDownNode(this.parts, this.options.log)
-    this.role = 'stopped'
+    let failures: unknown[]
+    try {
+      failures = await tearDownNodeWithin(this.parts, this.options.log, waitMsMax)
+    } finally {
+      this.role = 'stopped'
+    }
     if (failures.length > 0) throw failures[0]
   }
 
