@@ -329,7 +329,8 @@ export class HaNode {
     await this.stopReplicator()
     // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
     // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
-    await this.gateway?.stop()
+    // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).
+    await this.gateway?.stop({ forTakeover: true })
     this.gateway = null
     try {
       await this.lead(lease, takenAtMs)
