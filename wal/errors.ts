@@ -69,11 +69,12 @@ export class LeaseError extends Error {
   }
 }
 
-export type WalReplicationCode = 'FRAME_CORRUPT' | 'LSN_GAP' | 'EPOCH_REGRESSION' | 'CHAIN_BREAK' | 'NOT_A_REPLICA'
+export type WalReplicationCode = 'FRAME_CORRUPT' | 'LSN_GAP' | 'EPOCH_REGRESSION' | 'EPOCH_AHEAD' | 'CHAIN_BREAK' | 'NOT_A_REPLICA'
 
 /**
  * Replicated frames were refused before anything was written: a frame fails its CRC, does not follow the log's last
- * LSN, carries an epoch lower than one already in the log, or does not chain from the log's head (a fork).
+ * LSN, carries an epoch lower than one already in the log or higher than any lease has had (EPOCH_AHEAD: no lease
+ * holder wrote it), or does not chain from the log's head (a fork).
  */
 export class WalReplicationError extends Error {
   override readonly name = 'WalReplicationError'

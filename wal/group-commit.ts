@@ -16,7 +16,7 @@
  * The durable position (durableLsn, durableHash) is what readers see; the written head runs ahead by at most one batch.
  */
 
-import { checkReplicatedFrames, type ReplicatedFrame } from './replicate.ts'
+import { checkReplicatedFrames, type EpochCeiling, type ReplicatedFrame } from './replicate.ts'
 import { LeaseError, WalFatalError } from './errors.ts'
 import type { Frame } from './frame.ts'
 import { writeRecordBatch, writeReplicatedBatch, type BatchTarget, type QueuedRecords, type WrittenBatch } from './batch-write.ts'
@@ -35,6 +35,8 @@ export interface AppendWaiter {
 export interface PendingAppend extends QueuedRecords {
   /** Replicated frames (appendFrames): written as received, in a batch of their own. */
   raw: Uint8Array | null
+  /** Of replicated frames: the highest epoch they may carry (replicate.ts), read when one raises the epoch. */
+  epochCeiling?: EpochCeiling | undefined
   waiter: AppendWaiter
 }
 
@@ -247,7 +249,7 @@ export class GroupCommit {
     const { position } = this.target
     let checked: ReplicatedFrame[]
     try {
-      checked = checkReplicatedFrames(raw, position)
+      checked = checkReplicatedFrames(raw, position, pending.epochCeiling)
     } catch (error) {
       // A refused chunk is the sender's problem, not the disk's: this log stays healthy and writes nothing.
       pending.waiter.reject(error as Error)

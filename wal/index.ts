@@ -8,7 +8,7 @@
 export { Wal } from './log.ts'
 export { type AppendWaiter, type CommitListener, type CommittedBatch } from './group-commit.ts'
 export { type WalStats } from './stats.ts'
-export { checkReplicatedFrames, rawFrameBytes, type ReplicatedFrame } from './replicate.ts'
+export { checkReplicatedFrames, rawFrameBytes, type EpochCeiling, type ReplicatedFrame } from './replicate.ts'
 export { defaultWalOptions, type Durability, type LeaseGuard, type WalOptions } from './options.ts'
 export { type Frame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'
 export { FrameView } from './frame-check.ts'

@@ -24,7 +24,7 @@ import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
 import { readFrames, type ReadOptions } from './reader.ts'
 import { recoverLog, verifyChainTo, type RecoveryReport } from './recover.ts'
-import { plainBytes } from './replicate.ts'
+import { plainBytes, type EpochCeiling } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
 import { SegmentWriter, createSegment } from './segment-writer.ts'
 import { emptyWalStats, type WalStats } from './stats.ts'
@@ -245,11 +245,12 @@ export class Wal {
   /**
    * Replication: queues frames exactly as another log wrote them (whole frames, concatenated) and resolves with the
    * last LSN once they are durable. When its turn comes, every frame is checked against this log's head — CRC, the
-   * next LSN, an epoch no lower than the last one, the chain recomputed from this log's own head — and the bytes are
-   * written unchanged with one write and one fdatasync, so both logs hold the same bytes and the same chain head.
-   * A refusal rejects with WalReplicationError and writes nothing of these bytes. Only a replica (openReplica) takes them.
+   * next LSN, an epoch no lower than the last one (and no higher than `limits.epochCeiling`, the lease's current epoch,
+   * when given), the chain recomputed from this log's own head — and the bytes are written unchanged with one write and
+   * one fdatasync, so both logs hold the same bytes and the same chain head. A refusal rejects with WalReplicationError
+   * (or what the ceiling threw) and writes nothing of these bytes. Only a replica (openReplica) takes them.
    */
-  appendFrames(received: Uint8Array): Promise<number> {
+  appendFrames(received: Uint8Array, limits: { epochCeiling?: EpochCeiling | undefined } = {}): Promise<number> {
     const bytes = plainBytes(received)
     const { commit } = this
     if (commit.fatalError !== null) return Promise.reject(commit.fatalError)
@@ -262,7 +263,7 @@ export class Wal {
       return Promise.reject(new WalFullError(`append queue full (${commit.queuedBytes}/${queueBytesMax} bytes)`))
     }
     return new Promise<number>((resolve, reject) => {
-      commit.enqueue({ records: [], raw: bytes, bytes: bytes.byteLength, waiter: { resolve: (lsns) => resolve(lsns[0] ?? this.position.lastLsn), reject } })
+      commit.enqueue({ records: [], raw: bytes, bytes: bytes.byteLength, epochCeiling: limits.epochCeiling, waiter: { resolve: (lsns) => resolve(lsns[0] ?? this.position.lastLsn), reject } })
     })
   }
 

@@ -1,7 +1,7 @@
 /**
  * Checking frames that arrive from another log (replication) before any of them is written: each must pass its CRC,
- * carry the next LSN, an epoch no lower than the one before it, and a chain hash that follows from the receiving log's
- * own head. The receiver recomputes every hash itself, so a leader cannot hand a standby a history that does not
+ * carry the next LSN, an epoch no lower than the one before it (and, if the receiver says so, no higher than the
+ * lease's current epoch), and a chain hash that follows from the receiving log's own head. The receiver recomputes every hash itself, so a leader cannot hand a standby a history that does not
  * chain from what the standby already holds — a fork is refused here, never appended.
  */
 
@@ -25,10 +25,19 @@ export interface ReplicatedFrame {
 }
 
 /**
- * Checks every frame in `bytes` against `head` (not modified). Returns the frames, or throws WalReplicationError
- * naming the first refused frame. `bytes` is borrowed for hashing and left as it was.
+ * The highest epoch a replicated frame may carry: the lease's current epoch, as the receiver reads it from the lease
+ * directory it shares with the sender. A frame above it was written under no lease (a buggy or hostile sender) and,
+ * appended, would make the receiver's own takeover fail (its log would hold an epoch above the one it takes). Called
+ * only when a frame raises the epoch above the one before it (once per leadership term), not for every frame.
  */
-export function checkReplicatedFrames(received: Uint8Array, head: Readonly<ChainPosition>): ReplicatedFrame[] {
+export type EpochCeiling = () => number
+
+/**
+ * Checks every frame in `bytes` against `head` (not modified) and, if given, `epochCeiling`. Returns the frames, or
+ * throws WalReplicationError naming the first refused frame (or whatever `epochCeiling` threw). `bytes` is borrowed
+ * for hashing and left as it was.
+ */
+export function checkReplicatedFrames(received: Uint8Array, head: Readonly<ChainPosition>, epochCeiling?: EpochCeiling): ReplicatedFrame[] {
   // A Node Buffer's slice() is a view, not a copy, which the hash check's borrow-and-restore relies on: use a plain view.
   const bytes = plainBytes(received)
   const frames: ReplicatedFrame[] = []
@@ -36,6 +45,7 @@ export function checkReplicatedFrames(received: Uint8Array, head: Readonly<Chain
   const scratchHash = new Uint8Array(HASH_BYTES)
   let expectedLsn = head.lastLsn + 1
   let lastEpoch = head.lastEpoch
+  let epochMax: number | null = null
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let offset = 0
   while (offset < bytes.byteLength) {
@@ -50,6 +60,10 @@ export function checkReplicatedFrames(received: Uint8Array, head: Readonly<Chain
     if (lsn !== expectedLsn) throw new WalReplicationError('LSN_GAP', expectedLsn, `received LSN ${lsn}`)
     if (epoch < lastEpoch) {
       throw new WalReplicationError('EPOCH_REGRESSION', expectedLsn, `frame epoch ${epoch} is lower than epoch ${lastEpoch} already in the log`)
+    }
+    if (epoch > lastEpoch && epochCeiling !== undefined) {
+      epochMax ??= epochCeiling()
+      if (epoch > epochMax) throw new WalReplicationError('EPOCH_AHEAD', expectedLsn, `frame epoch ${epoch} is above the lease's current epoch ${epochMax}`)
     }
     if (!chainHolds(bytes, offset, body, previousHash, scratchHash)) {
       throw new WalReplicationError('CHAIN_BREAK', expectedLsn, 'the frame hash does not follow from this log\'s head (the histories have forked)')

@@ -93,6 +93,32 @@ describe('appendFrames (replication)', () => {
     await replica.close()
   })
 
+  test('a frame above the epoch ceiling (the lease\'s current epoch) is refused (EPOCH_AHEAD); the ceiling is read only when the epoch rises', async () => {
+    const term1 = await leaderWith([record('a'), record('b')], 1)
+    const replica = Wal.openReplica(tempDir(), { durability: 'none' })
+    let reads = 0
+    const ceiling = (): number => {
+      reads++
+      return 1
+    }
+    expect(await replica.appendFrames(rawRange(term1, 1, 1), { epochCeiling: ceiling })).toBe(1)
+    expect(await replica.appendFrames(rawRange(term1, 2), { epochCeiling: ceiling })).toBe(2)
+    // Epoch 1 over an empty log raised the epoch once; frames of the same epoch after it do not read the ceiling.
+    expect(reads).toBe(1)
+    // Frames of epoch 5 that chain from the replica's head (a peer that rewrote them): refused, nothing written.
+    const rewritten = Wal.open(tempDir(), { durability: 'none', epoch: 1 })
+    await rewritten.append([record('a'), record('b')])
+    await rewritten.close()
+    const reopened = Wal.open(rewritten.dir, { durability: 'none', epoch: 5 })
+    await reopened.append([record('c')])
+    await expectRefusal(replica.appendFrames(rawRange(reopened, 3), { epochCeiling: ceiling }), 'EPOCH_AHEAD')
+    expect({ lastLsn: replica.lastLsn, lastEpoch: replica.lastEpoch, reads }).toEqual({ lastLsn: 2, lastEpoch: 1, reads: 2 })
+    // Once the lease has reached epoch 5 (a takeover), the same frames are taken; without a ceiling, as before.
+    expect(await replica.appendFrames(rawRange(reopened, 3), { epochCeiling: () => 5 })).toBe(3)
+    expect(replica.lastEpoch).toBe(5)
+    await Promise.all([term1.close(), reopened.close(), replica.close()])
+  })
+
   test('frames that do not chain from the replica head (a fork) are refused', async () => {
     const leader = await leaderWith([record('a'), record('b')])
     const fork = await leaderWith([record('A'), record('b')])

@@ -324,14 +324,15 @@ export class Gateway {
   /**
    * Stops the executor and venue subscriptions, waits for pending records, closes the log. Once: a second call (an HA
    * node's stop() after a role change that was itself stopping this gateway) waits for the first instead of sealing
-   * and snapshotting again.
+   * and snapshotting again. `forTakeover`: an HA takeover starts a leader on this data dir next (snapshotter.ts
+   * takesShutdownSnapshot: the snapshot is skipped when the leader's replay costs less).
    */
-  stop(): Promise<void> {
-    this.stopRun ??= this.stopOnce()
+  stop(options: { forTakeover?: boolean } = {}): Promise<void> {
+    this.stopRun ??= this.stopOnce(options.forTakeover === true)
     return this.stopRun
   }
 
-  private async stopOnce(): Promise<void> {
+  private async stopOnce(forTakeover: boolean): Promise<void> {
     this.readyFlag = false
     this.sweepCancel?.()
     this.sweepCancel = null
@@ -347,7 +348,7 @@ export class Gateway {
     this.snapshotter.stop()
     await this.engine.settled()
     await this.snapshotter.idle()
-    if (this.snapshotPolicy.atShutdown && this.engine.wal.fatalError === null) {
+    if (this.snapshotter.takesShutdownSnapshot(forTakeover)) {
       await this.snapshotter.take().catch((error: unknown) => this.options.onError(error, 'snapshot at shutdown'))
     }
     await this.engine.wal.close()

@@ -1,4 +1,7 @@
 /**
+ * A gateway stop that never ends must not hold the node's stop (and its lease) for good, whether it is stuck within a
+ * role change or in the teardown after the changes have settled.
+ *
  * A takeover stuck in its standby gateway's stop (a venue or disk that never answers): stop() waits for the change up
  * to roleChangeWaitMsMax, then must give up: reject with STOP_TIMEOUT and release the lease, so the other node can take
  * over. The teardown used to await that same gateway's stop (Gateway.stop runs once: the same never-ending promise),
@@ -8,10 +11,11 @@
 
 import { afterEach, expect, test } from 'bun:test'
 import { readCurrentLease } from '../../../wal/index.ts'
+import { Gateway } from '../../../src/runtime/index.ts'
 import { roleChangeWaitMsMax } from '../../../src/runtime/ha/index.ts'
 import { startWorld, worldsStoppedAfterEach } from '../harness.ts'
 import { waitFor } from './support.ts'
-import { heldStandbyStop, takeoverNode } from './takeover-node.ts'
+import { heldStandbyStop, leaderOptionsOf, takeoverNode } from './takeover-node.ts'
 
 const worlds = worldsStoppedAfterEach()
 const cleanups: (() => Promise<void> | void)[] = []
@@ -46,4 +50,54 @@ test("a takeover stuck in its standby gateway's stop: stop() rejects with STOP_T
     leaseRenewedByUs: false,
     role: 'stopped',
   })
+}, 30_000)
+
+/**
+ * The teardown's own gateway stop, once no role change runs (a leader stopped on SIGTERM whose disk stops answering
+ * during its shutdown snapshot): the timer renews the lease while the gateway stops (teardown.ts), so an unbounded stop
+ * kept the lease renewed — no takeover — until the process was killed. Found by the HA review.
+ */
+test("a leader gateway whose stop never ends in the teardown: stop() rejects with STOP_TIMEOUT past the bound, the lease released and no longer renewed", async () => {
+  const world = await startWorld({ seed: 132 })
+  worlds.push(world)
+  const released = Promise.withResolvers<void>()
+  let gatewayStopping = false
+  const snapshotRecovery = { bytesMax: 1024 * 1024, timeoutMs: 100, keep: 2 }
+  const leaseTtlMs = 200
+  const { node, leaseDir, logLines } = takeoverNode(
+    cleanups,
+    (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+      if (role !== 'leader' || lease === null) throw new Error(`expected to lead at once, asked for a ${role} gateway`)
+      const gateway = await Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
+      const stop = gateway.stop.bind(gateway)
+      // Never ends while the spec holds it (a disk that does not answer); stops for real at the spec's cleanup.
+      gateway.stop = async () => {
+        gatewayStopping = true
+        await released.promise
+        await stop()
+      }
+      return gateway
+    },
+    { oldLeader: false, role: 'auto', leaseTtlMs, snapshotRecovery },
+  )
+  cleanups.push(() => released.resolve()) // runs before the node's own cleanup
+  await node.start()
+  expect(node.role).toBe('leader')
+  const waitMsMax = roleChangeWaitMsMax({ snapshotRecovery, replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 }, leaseTtlMs })
+  const outcome = await Promise.race([
+    node.stop().then(() => ({ code: 'stopped', change: '' }), (error: unknown) => error as { code?: string; change?: string }),
+    Bun.sleep(waitMsMax + 3_000).then(() => ({ code: 'still waiting', change: '' })),
+  ])
+  expect(gatewayStopping).toBe(true)
+  const lease = readCurrentLease(leaseDir)
+  expect({ code: outcome.code, change: outcome.change, expiresAtMs: lease?.expiresAtMs, role: node.role }).toEqual({
+    code: 'STOP_TIMEOUT',
+    change: 'teardown (stopping the gateway)',
+    expiresAtMs: 0,
+    role: 'stopped',
+  })
+  // The timer is cleared: the released lease stays released (no renewal rewrites it).
+  await Bun.sleep(leaseTtlMs)
+  expect(readCurrentLease(leaseDir)?.expiresAtMs).toBe(0)
+  expect(logLines.some((line) => line.includes('the teardown was still stopping the gateway'))).toBe(true)
 }, 30_000)

@@ -55,6 +55,8 @@ export function replicator(wal: Wal, url: () => string | null, overrides: Partia
     wal,
     leaderUrl: url,
     token: TOKEN,
+    // No lease directory here: every epoch is taken (the node reads its lease's; epoch-ceiling.test.ts).
+    epochCeiling: () => Number.MAX_SAFE_INTEGER,
     backoffMsMin: 10,
     backoffMsMax: 200,
     envelopeBytesMax: 4 * 1024 * 1024,

@@ -1,6 +1,7 @@
 /**
- * An HA node's reads and takes of the shared lease directory (wal/lease.ts): taking the lease when it is free, and
- * naming the leader from the current lease, whose holder id carries the holder's advertised URL (`<node id> <url>`).
+ * An HA node's reads and takes of the shared lease directory (wal/lease.ts): taking the lease when it is free, naming
+ * the leader from the current lease, whose holder id carries the holder's advertised URL (`<node id> <url>`), and the
+ * current epoch, above which no replicated frame is taken (a frame no lease holder wrote).
  */
 
 import { Lease, LeaseError, readCurrentLease } from '../../../wal/index.ts'
@@ -32,4 +33,13 @@ export function leaderUrlIn(access: LeaseDirAccess): string | null {
   } catch {
     return null
   }
+}
+
+/**
+ * The lease's current epoch (0 if there has never been one): the highest epoch any leader may have written frames at.
+ * A standby refuses frames above it (Wal.appendFrames' `epochCeiling`). Throws LeaseError (LEASE_FILE_INVALID) if the
+ * current lease cannot be read: the frames are then refused too, and the pull retried after a backoff.
+ */
+export function currentLeaseEpoch(access: Pick<LeaseDirAccess, 'leaseDir'>): number {
+  return readCurrentLease(access.leaseDir)?.epoch ?? 0
 }

@@ -40,14 +40,14 @@ import { FollowFailedError } from './follow-failed.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
-import { acquireIfFree, leaderUrlIn } from './lease-dir.ts'
+import { acquireIfFree, currentLeaseEpoch, leaderUrlIn } from './lease-dir.ts'
 import { Replicator } from './replicator.ts'
 import { leaderSync } from './leader-sync.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps, type SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
-import { abandonNode, type NodeParts, tearDownNode } from './teardown.ts'
+import { abandonNode, type NodeParts, tearDownNodeWithin } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -128,9 +128,9 @@ export class HaNode {
 
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
-   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step, even when one throws) and rejects with
-   * the first step's error, if any. Past the bound it releases the lease first and rejects with StopTimeoutError (the
-   * process should exit then).
+   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step, even when one throws; within the same
+   * bound again) and rejects with the first step's error, if any. Past either bound it releases the lease first and
+   * rejects with StopTimeoutError (the process should exit then).
    */
   async stop(): Promise<void> {
     this.stopping = true
@@ -142,8 +142,12 @@ export class HaNode {
       abandonNode(this.parts, this.options.log)
       throw new StopTimeoutError(stillRunning, waitMsMax)
     }
-    const failures = await tearDownNode(this.parts, this.options.log)
-    this.role = 'stopped'
+    let failures: unknown[]
+    try {
+      failures = await tearDownNodeWithin(this.parts, this.options.log, waitMsMax)
+    } finally {
+      this.role = 'stopped'
+    }
     if (failures.length > 0) throw failures[0]
   }
 
@@ -279,6 +283,7 @@ export class HaNode {
       wal: gateway.engine.wal,
       leaderUrl: () => this.leaderUrl(),
       token: this.options.replicationToken,
+      epochCeiling: () => currentLeaseEpoch(this.options),
       ...this.options.replication,
       onDiverged: (details) => void this.exclusive('re-sync after divergence', () => resyncAfterDivergence(details.leaderUrl, details.message, this.resyncSteps()), true),
       onResyncRequired: (details) =>
@@ -324,7 +329,8 @@ export class HaNode {
     await this.stopReplicator()
     // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
     // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
-    await this.gateway?.stop()
+    // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).
+    await this.gateway?.stop({ forTakeover: true })
     this.gateway = null
     try {
       await this.lead(lease, takenAtMs)
@@ -392,6 +398,7 @@ export class HaNode {
       stillFollowingWith: (gateway) => this.gateway === gateway && this.role === 'standby' && !this.stopping,
       stopping: () => this.stopping,
       stopSignal: this.changes.stopSignal,
+      epochCeiling: () => currentLeaseEpoch(this.options),
       pause: (ms) => this.changes.pause(ms),
       stopReplicator: () => this.stopReplicator(),
       startReplicator: (gateway) => this.startReplicator(gateway),

@@ -1,7 +1,9 @@
 /**
  * The standby's side of replication: pull the leader's log from this log's last LSN over HTTP, append every envelope's
- * frames with `Wal.appendFrames` (which checks CRC, LSN, epoch and chain against this log's own head before writing),
- * and let the commit listener apply them to the engine. Reconnects with bounded exponential backoff; a stream silent
+ * frames with `Wal.appendFrames` (which checks CRC, LSN, epoch and chain against this log's own head before writing,
+ * and refuses a frame whose epoch is above the lease's current one, `epochCeiling`), and let the commit listener apply
+ * them to the engine. A refused envelope (WalReplicationError: a buggy or hostile peer holding the token) appends
+ * nothing of itself; the stream is dropped and re-opened after a backoff, as for a malformed envelope. Reconnects with bounded exponential backoff; a stream silent
  * for longer than `silenceMsMax` (a paused leader keeps its sockets open) is dropped and re-opened.
  *
  * After every envelope (heartbeats included) the standby acknowledges its durable LSN to the leader
@@ -16,7 +18,7 @@
  * (`stopSignal`, stop-signal.ts), as soon as the node begins to stop.
  */
 
-import { toHex, type Wal } from '../../../wal/index.ts'
+import { toHex, type EpochCeiling, type Wal } from '../../../wal/index.ts'
 import { EnvelopeReader } from './envelope.ts'
 
 export interface ReplicatorOptions {
@@ -26,6 +28,12 @@ export interface ReplicatorOptions {
   leaderUrl: () => string | null
   /** Shared secret sent as a bearer token; the leader's replication route checks it. */
   token: string
+  /**
+   * The lease's current epoch, read from the lease directory this node shares with the leader (lease-dir.ts): frames
+   * above it are refused (EPOCH_AHEAD). Appended, they would make this node's takeover fail LEASE_LOST every time: its
+   * log would hold an epoch above the one it takes.
+   */
+  epochCeiling: EpochCeiling
   backoffMsMin: number
   backoffMsMax: number
   /** Largest envelope accepted (the leader's chunk bound plus one frame). */
@@ -158,7 +166,7 @@ export class Replicator {
       for await (const received of response.body) {
         armSilence()
         for (const envelope of reader.push(received)) {
-          if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames)
+          if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames, { epochCeiling: this.options.epochCeiling })
           // appendFrames resolved: the frames are durable here (per the replica's durability), so say so.
           this.acks.offer(leaderUrl, wal.lastLsn)
           this.state.leaderLastLsn = envelope.leaderLastLsn

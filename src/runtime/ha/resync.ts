@@ -21,7 +21,7 @@
  * stops for good; a restart finishes or rolls back the data dir's swap from what is on disk.
  */
 
-import type { WalIo } from '../../../wal/index.ts'
+import type { EpochCeiling, WalIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type SetAsideSteps } from './divergence.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
@@ -65,6 +65,8 @@ export interface ResyncSteps extends SetAsideSteps {
   stopping(): boolean
   /** The node's stop signal, carried by every request to the leader (stop-signal.ts). */
   stopSignal: AbortSignal
+  /** The lease's current epoch: frames pulled after a snapshot install above it are refused (replicator.ts). */
+  epochCeiling: EpochCeiling
   /** Sleeps `ms`, or less if stop() begins meanwhile. */
   pause(ms: number): Promise<void>
   /** Stops pulling from the leader (the node has no replicator until `startReplicator` or `follow`). */
@@ -116,7 +118,7 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   steps.log(`leader ${leaderUrl} compacted below this log (${message}); recovering from its snapshot`)
   await steps.stopReplicator()
   const setup = steps.snapshotRecovery
-  const access = { leaderUrl, token: steps.replicationToken, timeoutMs: setup.timeoutMs, stopSignal: steps.stopSignal }
+  const access = { leaderUrl, token: steps.replicationToken, timeoutMs: setup.timeoutMs, stopSignal: steps.stopSignal, epochCeiling: steps.epochCeiling }
   const previousLastLsn = gateway.engine.wal.lastLsn
   try {
     const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: setup.bytesMax })

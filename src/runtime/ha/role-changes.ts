@@ -16,7 +16,10 @@ import type { HaNodeOptions } from './node-options.ts'
 import { SNAPSHOT_RECOVERY_DEFAULTS } from './resync.ts'
 import { NodeStoppingError } from './stop-signal.ts'
 
-/** stop() waited `waitMsMax` and a role change was still running: the caller should exit (see the file comment). */
+/**
+ * stop() waited `waitMsMax` and a role change (or the teardown after it, teardown.ts) was still running: the caller
+ * should exit (see the file comment).
+ */
 export class StopTimeoutError extends Error {
   override readonly name = 'StopTimeoutError'
   readonly code = 'STOP_TIMEOUT'
@@ -25,7 +28,7 @@ export class StopTimeoutError extends Error {
     readonly change: string,
     readonly waitMsMax: number,
   ) {
-    super(`STOP_TIMEOUT: the node's ${change} was still running ${waitMsMax} ms after stop() began; exit, and the next start finishes or rolls back whatever it left in the data dir`)
+    super(`STOP_TIMEOUT: the node's ${change} was still running ${waitMsMax} ms after stop() began waiting for it; exit, and the next start finishes or rolls back whatever it left in the data dir`)
   }
 }
 

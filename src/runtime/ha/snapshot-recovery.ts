@@ -34,7 +34,7 @@
  */
 
 import { join } from 'node:path'
-import { fromHex, nodeIo, toHex, Wal, type WalIo } from '../../../wal/index.ts'
+import { fromHex, nodeIo, toHex, Wal, type EpochCeiling, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
 import { builtDir, committedAsideSuffix, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
@@ -82,6 +82,8 @@ export interface LeaderAccess {
   timeoutMs: number
   /** The node's stop signal: aborted, a request in flight ends with NodeStoppingError (stop-signal.ts). */
   stopSignal?: AbortSignal
+  /** The lease's current epoch: pulled frames above it are refused (EPOCH_AHEAD, as the replicator's). */
+  epochCeiling?: EpochCeiling
 }
 
 /**
@@ -265,7 +267,7 @@ async function pullThrough(wal: Wal, lsn: number, access: LeaderAccess & { envel
     if (!response.ok || response.body === null) throw new SnapshotRecoveryError('CATCH_UP_FAILED', `stream from LSN ${wal.lastLsn + 1} answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
     const reader = new EnvelopeReader({ envelopeBytesMax: access.envelopeBytesMax })
     for await (const received of response.body) {
-      for (const envelope of reader.push(received)) if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames)
+      for (const envelope of reader.push(received)) if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames, { epochCeiling: access.epochCeiling })
       if (wal.lastLsn >= lsn) return
     }
     throw new SnapshotRecoveryError('CATCH_UP_FAILED', `the stream ended at LSN ${wal.lastLsn}, before the snapshot's LSN ${lsn}`)

@@ -2,7 +2,11 @@
  * The teardown of a stopping HA node (HaNode.stop): every step runs even when an earlier one throws. A gateway whose
  * stop failed used to end stop() there, leaving the lease-renewal timer running — renewing the lease for good, so no
  * other node could ever take over — and the lease unreleased. Each failure is logged; the caller surfaces the first.
+ * The teardown is bounded too (tearDownNodeWithin): a gateway whose stop never ends (stuck on a disk) kept the timer
+ * renewing the lease until the process was killed.
  */
+
+import { StopTimeoutError } from './role-changes.ts'
 
 export interface TeardownStep {
   /** What the step does, for the log line of its failure ("stopping the gateway"). */
@@ -10,10 +14,14 @@ export interface TeardownStep {
   run: () => unknown
 }
 
-/** Runs every step in order, each awaited; returns the errors they threw, in order (empty: all went through). */
-export async function tearDownAll(steps: readonly TeardownStep[], log: (line: string) => void): Promise<unknown[]> {
+/**
+ * Runs every step in order, each awaited; returns the errors they threw, in order (empty: all went through).
+ * `onStep` is told each step's name as it begins.
+ */
+export async function tearDownAll(steps: readonly TeardownStep[], log: (line: string) => void, onStep?: (name: string) => void): Promise<unknown[]> {
   const errors: unknown[] = []
   for (const step of steps) {
+    onStep?.(step.name)
     try {
       await step.run()
     } catch (error) {
@@ -39,8 +47,30 @@ export interface NodeParts {
  * shutdown) would otherwise let the standby take over while this node still writes its last records, which its log
  * would then refuse (LEASE_LOST).
  */
-export function tearDownNode(parts: NodeParts, log: (line: string) => void): Promise<unknown[]> {
-  return tearDownAll([...stopSteps(parts), { name: 'clearing the timer', run: () => parts.clearTimer() }, { name: 'releasing the lease', run: () => parts.releaseLease() }], log)
+export function tearDownNode(parts: NodeParts, log: (line: string) => void, onStep?: (name: string) => void): Promise<unknown[]> {
+  const steps = [...stopSteps(parts), { name: 'clearing the timer', run: () => parts.clearTimer() }, { name: 'releasing the lease', run: () => parts.releaseLease() }]
+  return tearDownAll(steps, log, onStep)
+}
+
+/**
+ * tearDownNode within `waitMsMax` (HaNode.stop gives it roleChangeWaitMsMax, as it gives a role change: room for a
+ * shutdown snapshot of a large state). Past it a step is stuck — a gateway whose stop never ends, its disk not
+ * answering — and, the timer renewing the lease meanwhile, no other node could take over for as long as the process
+ * lived: the node is abandoned (abandonNode: the lease released first, which fences the gateway's log) and this
+ * rejects with StopTimeoutError naming the step; the caller should exit.
+ */
+export async function tearDownNodeWithin(parts: NodeParts, log: (line: string) => void, waitMsMax: number): Promise<unknown[]> {
+  let step = 'teardown'
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const expired = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), waitMsMax)
+  })
+  const failures = await Promise.race([tearDownNode(parts, log, (name) => (step = name)), expired])
+  if (timer !== null) clearTimeout(timer)
+  if (failures !== null) return failures
+  log(`stop: the teardown was still ${step} after ${waitMsMax} ms; releasing the lease and giving up on it`)
+  abandonNode(parts, log)
+  throw new StopTimeoutError(`teardown (${step})`, waitMsMax)
 }
 
 /**

@@ -77,6 +77,14 @@ export interface SnapshotterOptions {
   onError: (error: unknown, context: string) => void
 }
 
+/**
+ * Records replayed per hot order in about the time a snapshot of that state takes to write, so a takeover's leader
+ * start replays them for less than the snapshot would cost (scripts/bench-takeover-stop.ts, 100k orders, 700k records:
+ * the shutdown snapshot 2.8 s, ~28 µs an order; a leader start replaying the whole log 5.1 s against 3.0 s from a
+ * snapshot at the head, ~7 µs a record replayed).
+ */
+export const TAKEOVER_REPLAY_RECORDS_PER_ORDER = 4
+
 export class Snapshotter {
   readonly stats: SnapshotterStats = { taken: 0, failed: 0, pauseMsLast: 0, pauseMsMax: 0, blockMsMax: 0, last: null, lastCompaction: null }
   private readonly options: SnapshotterOptions
@@ -118,6 +126,21 @@ export class Snapshotter {
     } finally {
       this.running = null
     }
+  }
+
+  /**
+   * Whether a stop takes its shutdown snapshot (the policy's `atShutdown`, the log not dead). A stop for a takeover
+   * (HaNode stops its standby gateway, then starts a leader on the same data dir, whose start restores the newest
+   * snapshot and replays the log after it) skips it when that replay is the cheaper part: at most
+   * TAKEOVER_REPLAY_RECORDS_PER_ORDER records behind the newest snapshot per hot order. Writing it, then loading it,
+   * delayed the takeover by seconds for a large state; a standby without periodic snapshots far behind still takes it.
+   */
+  takesShutdownSnapshot(forTakeover: boolean): boolean {
+    const { engine, policy, store } = this.options
+    if (!policy.atShutdown || engine.wal.fatalError !== null) return false
+    if (!forTakeover) return true
+    const newestLsn = store.candidates()[0]?.lsn ?? 0
+    return engine.wal.lastLsn - newestLsn > TAKEOVER_REPLAY_RECORDS_PER_ORDER * Math.max(1, engine.state.orders.size)
   }
 
   /** Resolves when a snapshot being written has finished (shutdown waits for it). */
