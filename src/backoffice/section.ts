@@ -18,7 +18,7 @@ import { BreakBook } from './breaks.ts'
 import { coveredFillsProblem } from './covered-fills.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
-import { isTerminal } from '../domain/states.ts'
+import { isTerminal, type OrderState } from '../domain/states.ts'
 import type { LedgerState } from './ledger-state.ts'
 import { countVenueAccount } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
@@ -125,6 +125,8 @@ export function sectionHeaderOf(bytes: Uint8Array): SectionHeader {
 export interface SectionUpgradeSource {
   terminalOrderIds: ReadonlyMap<string, number>
   config: { params: KernelParams } | null
+  /** The orders the kernel holds: which are bootstrap suspects, for a section written before the ledger kept the mark. */
+  orders: ReadonlyMap<string, { status: OrderState; bootstrapSuspect: boolean }>
 }
 
 /** Told of a decode, with the time it took (ms), whether it succeeded or threw. */
@@ -183,6 +185,7 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
   for (const [orderId, order] of ledger.orders) {
     const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${problem}`)
+    if (typeof (order as { bootstrapSuspect?: unknown }).bootstrapSuspect !== 'boolean') order.bootstrapSuspect = suspectBeforeMarks(order, upgradeFrom)
   }
   for (const [key, position] of ledger.positions) {
     const problem = lotsProblem(key, position, ledger.orders)
@@ -226,6 +229,19 @@ function upgradeV1Ledger(ledger: LedgerState, kernel: SectionUpgradeSource | nul
     venueAccounts,
     counters: { ...ledger.counters, retiredOrders: 0, unbookedFills: 0 },
   }
+}
+
+/**
+ * Whether an order of a section written before the ledger kept bootstrap marks (TrackedOrder.bootstrapSuspect) is one:
+ * only a Failed order may be (retention.ts keeps it for a start's resend). With the kernel at hand, one it still holds
+ * as a suspect, or holds reopened (a resend the log after the section holds: the ledger must not retire it before);
+ * offline, every Failed order — held longer than needed rather than retired before its resend.
+ */
+function suspectBeforeMarks(order: TrackedOrder, kernel: SectionUpgradeSource | null): boolean {
+  if (order.status !== 'Failed') return false
+  if (kernel === null) return true
+  const held = kernel.orders.get(order.orderId)
+  return held !== undefined && (held.bootstrapSuspect || held.status !== 'Failed')
 }
 
 /**
