@@ -49,6 +49,11 @@ export interface TrackedOrder {
    * neither does the ledger (retention.ts). Kept as the kernel keeps it: only on an Unknown or Failed order.
    */
   bootstrapSuspect: boolean
+  /**
+   * The atMs of its last event, as the kernel's Order.updatedAtMs: an order with an event at the instant being applied
+   * is not retired by it (retention.ts), as the kernel retires it (retirement rule 2, src/kernel/retention.ts).
+   */
+  updatedAtMs: number
   /** Its venue fills a synthetic fill had already booked, in whole or in part (covered-fills.ts); absent while none. */
   coveredFills?: readonly CoveredFill[]
 }
@@ -75,6 +80,7 @@ export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): Tr
     held: event.reservationAmount,
     amend: null,
     bootstrapSuspect: false,
+    updatedAtMs: event.atMs,
   }
 }
 

@@ -86,9 +86,11 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
       continue
     }
     const retired = state.orders.get(entry.orderId)
-    // Nor a bootstrap suspect: the kernel keeps it for a start's resend, however late that start comes (its busy()),
-    // and the resent order holds and fills again. It is retired by an event after its mark ends.
-    if (retired?.bootstrapSuspect === true) {
+    // Nor one the kernel keeps: a bootstrap suspect (for a start's resend, however late that start comes: its busy(); the
+    // resent order holds and fills again), retired by an event after its mark ends; or one with an event at this
+    // instant (its rule 2: a start's lost call of an order ended long ago, another order ending in the same instant,
+    // then the order's late fill), retired by an event after.
+    if (retired !== undefined && (retired.bootstrapSuspect || retired.updatedAtMs >= atMs)) {
       entry = next
       continue
     }

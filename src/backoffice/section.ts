@@ -126,7 +126,7 @@ export interface SectionUpgradeSource {
   terminalOrderIds: ReadonlyMap<string, number>
   config: { params: KernelParams } | null
   /** The orders the kernel holds: which are bootstrap suspects, for a section written before the ledger kept the mark. */
-  orders: ReadonlyMap<string, { status: OrderState; bootstrapSuspect: boolean }>
+  orders: ReadonlyMap<string, { status: OrderState; bootstrapSuspect: boolean; updatedAtMs: number }>
 }
 
 /** Told of a decode, with the time it took (ms), whether it succeeded or threw. */
@@ -186,6 +186,8 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
     const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${problem}`)
     if (typeof (order as { bootstrapSuspect?: unknown }).bootstrapSuspect !== 'boolean') order.bootstrapSuspect = suspectBeforeMarks(order, upgradeFrom)
+    // Its last event's time, from the kernel's (as late or later: the order is held at least as long), else unknown (0).
+    if (!Number.isSafeInteger(order.updatedAtMs)) order.updatedAtMs = upgradeFrom?.orders.get(orderId)?.updatedAtMs ?? 0
   }
   for (const [key, position] of ledger.positions) {
     const problem = lotsProblem(key, position, ledger.orders)
