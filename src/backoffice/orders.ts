@@ -51,7 +51,7 @@ export interface TrackedOrder {
   bootstrapSuspect: boolean
   /**
    * The atMs of its last event, as the kernel's Order.updatedAtMs: an order with an event at the instant being applied
-   * is not retired by it (retention.ts), as the kernel retires it (retirement rule 2, src/kernel/retention.ts).
+   * is not retired by it (retention.ts), as the kernel does not retire it (retirement rule 2, src/kernel/retention.ts).
    */
   updatedAtMs: number
   /** Its venue fills a synthetic fill had already booked, in whole or in part (covered-fills.ts); absent while none. */

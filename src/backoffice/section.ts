@@ -125,7 +125,11 @@ export function sectionHeaderOf(bytes: Uint8Array): SectionHeader {
 export interface SectionUpgradeSource {
   terminalOrderIds: ReadonlyMap<string, number>
   config: { params: KernelParams } | null
-  /** The orders the kernel holds: which are bootstrap suspects, for a section written before the ledger kept the mark. */
+  /**
+   * The orders the kernel holds: which are bootstrap suspects and when each last had an event, for a section written
+   * before the ledger kept either (TrackedOrder.bootstrapSuspect, updatedAtMs: added to version 5 without a new version,
+   * an older build reads past them).
+   */
   orders: ReadonlyMap<string, { status: OrderState; bootstrapSuspect: boolean; updatedAtMs: number }>
 }
 
