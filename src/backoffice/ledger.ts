@@ -69,6 +69,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
           const wasTerminal = isTerminal(order.status)
           applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
+          order.updatedAtMs = event.atMs
           retainEnded(state, order, wasTerminal, event.atMs)
         }
       }
@@ -133,6 +134,7 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
   applyOrderEvent(order, event, (holder, asset, delta) => addReserved(state, holder, asset, delta))
   const booked = bookEntry(state, postings, fill)
   state.counters.fills += 1
+  order.updatedAtMs = event.atMs
   retainEnded(state, order, wasTerminal, event.atMs)
   return booked
 }
@@ -154,6 +156,7 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
   }
   const { accountId, quoteAsset } = order
   const { execId: ref, atMs } = event
+  order.updatedAtMs = atMs
   // What the account's quote holding changes by: a buy pays the real cash instead of the synthetic, a sell receives it.
   const cashDelta = order.side === 'buy' ? event.syntheticCash - event.cash : event.cash - event.syntheticCash
   const postings: Posting[] = []

@@ -44,6 +44,16 @@ export interface TrackedOrder {
   /** What the order holds now. */
   held: Units
   amend: TrackedAmend | null
+  /**
+   * A bootstrap suspect (src/kernel/bootstrap-suspects.ts): a start may resend it, so the kernel never retires it and
+   * neither does the ledger (retention.ts). Kept as the kernel keeps it: only on an Unknown or Failed order.
+   */
+  bootstrapSuspect: boolean
+  /**
+   * The atMs of its last event, as the kernel's Order.updatedAtMs: an order with an event at the instant being applied
+   * is not retired by it (retention.ts), as the kernel does not retire it (retirement rule 2, src/kernel/retention.ts).
+   */
+  updatedAtMs: number
   /** Its venue fills a synthetic fill had already booked, in whole or in part (covered-fills.ts); absent while none. */
   coveredFills?: readonly CoveredFill[]
 }
@@ -69,6 +79,8 @@ export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): Tr
     reservationTotal: event.reservationAmount,
     held: event.reservationAmount,
     amend: null,
+    bootstrapSuspect: false,
+    updatedAtMs: event.atMs,
   }
 }
 
@@ -93,10 +105,16 @@ export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, onHold:
     case 'order.amend_failed':
       applyAmend(order, event, onHold)
       break
+    case 'order.suspect_marked':
+    case 'order.suspect_cleared':
+      order.bootstrapSuspect = event.type === 'order.suspect_marked'
+      break
     default:
       order.status = statusAfter(order.status, event)
       if (event.type === 'order.send_retry' && event.action === 'amend' && order.amend !== null) order.amend = { ...order.amend, stage: 'requested' }
   }
+  // As the kernel's apply (apply-order.ts): a resend or any venue evidence that the order existed ends the mark.
+  if (order.bootstrapSuspect && order.status !== 'Unknown' && order.status !== 'Failed') order.bootstrapSuspect = false
   if (isTerminal(order.status)) {
     lowerTo(order, 0n, onHold)
     if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }

@@ -12,9 +12,11 @@
  * terminalOrdersKeptMax, and its terminalOrderRetireAfterMs plus RETIRE_MARGIN_MS; a ledger that has not seen one (a
  * log whose start was compacted, with no snapshot section) retires nothing — so the back office keeps an ended
  * order at least as long as the kernel does: the kernel books a late fill (one that raced a cancel) only while it holds
- * the order, and the ledger must still hold it then. The margin covers the one way the kernel keeps an order past its
- * own rule (a venue call still in flight about it). Should a fill still arrive for an order the ledger retired, it is
- * counted (`counters.unbookedFills`) rather than booked or thrown: the kernel booked it, so ledger_vs_kernel shows the
+ * the order, and the ledger must still hold it then. The margin covers a venue call still in flight about it; the
+ * other way the kernel keeps an order past its own rule, a bootstrap suspect awaiting a start's resend (for as long as
+ * the process stays down), the ledger follows: it never retires an order while it is marked
+ * (TrackedOrder.bootstrapSuspect). Should a fill still arrive for an order the ledger retired, it is counted
+ * (`counters.unbookedFills`) rather than booked or thrown: the kernel booked it, so ledger_vs_kernel shows the
  * difference as a break, where an operator sees it.
  *
  * `retiredThroughAtMs` is the latest end time among the orders retired: the reconcile's trades check compares a venue
@@ -83,9 +85,17 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
       entry = next
       continue
     }
+    const retired = state.orders.get(entry.orderId)
+    // Nor one the kernel keeps: a bootstrap suspect (for a start's resend, however late that start comes: its busy(); the
+    // resent order holds and fills again), retired by an event after its mark ends; or one with an event at this
+    // instant (its rule 2: a start's lost call of an order ended long ago, another order ending in the same instant,
+    // then the order's late fill), retired by an event after.
+    if (retired !== undefined && (retired.bootstrapSuspect || retired.updatedAtMs >= atMs)) {
+      entry = next
+      continue
+    }
     const endedAtMs = entryEndedAtMs(state.endedOrders, entry)
     retireEnded(state.endedOrders, entry)
-    const retired = state.orders.get(entry.orderId)
     if (retired !== undefined) {
       const position = state.positions.get(positionKey(retired.accountId, retired.venue, retired.symbol))
       if (position !== undefined) dropSyntheticLot(position, retired.orderId)

@@ -18,7 +18,7 @@ import { BreakBook } from './breaks.ts'
 import { coveredFillsProblem } from './covered-fills.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
-import { isTerminal } from '../domain/states.ts'
+import { isTerminal, type OrderState } from '../domain/states.ts'
 import type { LedgerState } from './ledger-state.ts'
 import { countVenueAccount } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
@@ -125,6 +125,12 @@ export function sectionHeaderOf(bytes: Uint8Array): SectionHeader {
 export interface SectionUpgradeSource {
   terminalOrderIds: ReadonlyMap<string, number>
   config: { params: KernelParams } | null
+  /**
+   * The orders the kernel holds: which are bootstrap suspects and when each last had an event, for a section written
+   * before the ledger kept either (TrackedOrder.bootstrapSuspect, updatedAtMs: added to version 5 without a new version,
+   * an older build reads past them).
+   */
+  orders: ReadonlyMap<string, { status: OrderState; bootstrapSuspect: boolean; updatedAtMs: number }>
 }
 
 /** Told of a decode, with the time it took (ms), whether it succeeded or threw. */
@@ -183,6 +189,9 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
   for (const [orderId, order] of ledger.orders) {
     const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${problem}`)
+    if (typeof (order as { bootstrapSuspect?: unknown }).bootstrapSuspect !== 'boolean') order.bootstrapSuspect = suspectBeforeMarks(order, upgradeFrom)
+    // Its last event's time, from the kernel's (as late or later: the order is held at least as long), else unknown (0).
+    if (!Number.isSafeInteger(order.updatedAtMs)) order.updatedAtMs = upgradeFrom?.orders.get(orderId)?.updatedAtMs ?? 0
   }
   for (const [key, position] of ledger.positions) {
     const problem = lotsProblem(key, position, ledger.orders)
@@ -226,6 +235,19 @@ function upgradeV1Ledger(ledger: LedgerState, kernel: SectionUpgradeSource | nul
     venueAccounts,
     counters: { ...ledger.counters, retiredOrders: 0, unbookedFills: 0 },
   }
+}
+
+/**
+ * Whether an order of a section written before the ledger kept bootstrap marks (TrackedOrder.bootstrapSuspect) is one:
+ * only a Failed order may be (retention.ts keeps it for a start's resend). With the kernel at hand, one it still holds
+ * as a suspect, or holds reopened (a resend the log after the section holds: the ledger must not retire it before);
+ * offline, every Failed order — held longer than needed rather than retired before its resend.
+ */
+function suspectBeforeMarks(order: TrackedOrder, kernel: SectionUpgradeSource | null): boolean {
+  if (order.status !== 'Failed') return false
+  if (kernel === null) return true
+  const held = kernel.orders.get(order.orderId)
+  return held !== undefined && (held.bootstrapSuspect || held.status !== 'Failed')
 }
 
 /**
