@@ -21,6 +21,8 @@ const SHUTDOWN_GRACE_MS = 5_000
 const LOG_FAILED_GRACE_MS = 1_000
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
 export const EXIT_LOG_FAILED = EXIT_IO_ERROR
+/** Options that only an HA node (--lease-dir) uses. */
+const HA_ONLY_OPTIONS = ['node-id', 'advertise-url', 'lease-ttl-ms', 'clock-skew-ms', 'sync-replication', 'sync-timeout-ms'] as const
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -70,6 +72,11 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     'sync-timeout-ms': { type: 'string' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  // The HA options mean nothing to a single node: given without --lease-dir they were ignored, so a node asked for
+  // --sync-replication fail_closed started alone and answered 202 with nothing replicated. --role and --venue are
+  // refused by runServeHa below with the same need.
+  const haOnly = HA_ONLY_OPTIONS.find((name) => values[name] !== undefined)
+  if (haOnly !== undefined && values['lease-dir'] === undefined) throw new UsageError(`--${haOnly} is for an HA node and needs --lease-dir`)
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
