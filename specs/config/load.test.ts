@@ -126,6 +126,17 @@ describe('bad config names the field and what was expected', () => {
     expect(messageOf(() => parseConfig({ auth: { jwksStaleMaxMs: 'long' } }))).toBe('auth.jwksStaleMaxMs: expected an integer between 2000 and 86400000, got "long"')
   })
 
+  test('a data dir that is a file, or lies under one, names dataDir (a missing one is fine: created on first use)', () => {
+    const file = configFile('{}')
+    expect(messageOf(() => loadConfig({ env: { EGRESS_DATA_DIR: file } }))).toBe(
+      `dataDir: expected a directory, got ${JSON.stringify(file)}: a file, not a directory (from env EGRESS_DATA_DIR)`,
+    )
+    expect(messageOf(() => loadConfig({ configPath: configFile({ dataDir: `${file}/data` }), env: {} }))).toBe(
+      `dataDir: expected a directory, got ${JSON.stringify(`${file}/data`)}: a path under a file`,
+    )
+    expect(loadConfig({ env: { EGRESS_DATA_DIR: join(file, '..', 'not-yet') } }).dataDir).toEndWith('not-yet')
+  })
+
   test('a missing or unparsable file is a ConfigError naming the file', () => {
     expect(messageOf(() => loadConfig({ configPath: '/nonexistent/egress.json', env: {} }))).toBe(
       'config file /nonexistent/egress.json: cannot read (ENOENT)',

@@ -3,7 +3,7 @@
  * Every failure is a ConfigError whose message names the field and what was expected, on one line.
  */
 
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import * as v from 'valibot'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 
@@ -53,7 +53,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const sources = applyEnv(input, env)
-  return parseConfig(input, { sources })
+  const config = parseConfig(input, { sources })
+  refuseDataDirNotADirectory(config.dataDir, sources.get('dataDir'))
+  return config
+}
+
+/**
+ * A data dir that exists as a file (or lies under one) can hold no log; without this check the failure surfaced
+ * later as a raw ENOTDIR on one of its subpaths, or blamed on auth.hs256Secret. A missing one is fine (created on
+ * first use); one that cannot be written fails where it is written, naming the path.
+ */
+function refuseDataDirNotADirectory(dataDir: string, source: string | undefined): void {
+  let kind: string | null
+  try {
+    kind = statSync(dataDir).isDirectory() ? null : 'a file, not a directory'
+  } catch (error) {
+    kind = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a path under a file' : null
+  }
+  if (kind === null) return
+  const from = source === undefined ? '' : ` (from ${source})`
+  throw new ConfigError([{ path: 'dataDir', message: `expected a directory, got ${JSON.stringify(dataDir)}: ${kind}${from}` }])
 }
 
 export interface ParseConfigOptions {
