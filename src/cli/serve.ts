@@ -6,7 +6,7 @@
  * 503, and exits 74.
  */
 
-import { loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
+import { CONFIG_PATH_ENV, loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -125,7 +125,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // The mode in force: a restart never takes the config's mode past the log's (src/runtime/start-mode.ts).
   const mode = gateway.engine.state.mode
   if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)
-  if (config.mode === 'paper') io.out(paperBanner(config, url))
+  if (config.mode === 'paper') io.out(paperBanner(config, url, { configPath: values.config ?? (io.env[CONFIG_PATH_ENV] || undefined) }))
 
   const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
@@ -176,17 +176,24 @@ async function stopWithin(server: { stop: (closeActiveConnections?: boolean) => 
   await server.stop(true)
 }
 
+export interface PaperBannerOptions {
+  /** The config file serve loaded (--config or EGRESS_CONFIG): the token command needs it for the issuer, audience and secret. */
+  configPath?: string | undefined
+  /** The running executable; default process.execPath. */
+  execPath?: string
+}
+
 /** How to get a token and place an order, printed on a paper start. */
-export function paperBanner(config: Config, url: string): string {
+export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
-  const program = import.meta.url.includes('$bunfs') ? process.execPath : 'bun src/main.ts'
-  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${config.dataDir} `
+  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
+  const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
   return [
     '',
     `egress is running in paper mode at ${url} (sim venue, account ${account} funded)`,
     '',
     'Get a token:',
-    `  TOKEN=$(${env}${program} token --sub alice --account ${account} --role trader)`,
+    `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`,
     'Place an order:',
     `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
     `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"BTC-USD","side":"buy","type":"limit","qty":"0.01","price":"60000"}'`,
@@ -194,4 +201,17 @@ export function paperBanner(config: Config, url: string): string {
     `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
+}
+
+/**
+ * The command that runs this CLI from a shell: the compiled binary itself, or from a checkout `bun src/main.ts` — `npx
+ * bun` when this Bun is the npm devDependency, which is not on a shell's PATH (README set-up: npm install && npm start).
+ */
+function cliProgram(execPath: string): string {
+  if (import.meta.url.includes('$bunfs')) return shellWord(execPath)
+  return /[\\/]node_modules[\\/]/.test(execPath) ? 'npx bun src/main.ts' : 'bun src/main.ts'
+}
+
+function shellWord(text: string): string {
+  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`
 }
