@@ -137,6 +137,18 @@ describe('bad config names the field and what was expected', () => {
     expect(loadConfig({ env: { EGRESS_DATA_DIR: join(file, '..', 'not-yet') } }).dataDir).toEndWith('not-yet')
   })
 
+  test("an env override inside a section the file got wrong does not hide the file's error", () => {
+    const path = configFile({ auth: 'oops', wal: null })
+    const env = { EGRESS_HS256_SECRET: 'x'.repeat(32), EGRESS_WAL_DURABILITY: 'none' }
+    expect(messageOf(() => loadConfig({ configPath: path, env }))).toBe('wal: expected an object, got null; auth: expected an object, got "oops"')
+  })
+
+  test('a section that is not an object says so, not "required field is missing"', () => {
+    expect(messageOf(() => parseConfig({ auth: 'oops' }))).toBe('auth: expected an object, got "oops"')
+    expect(messageOf(() => parseConfig({ accounts: [5] }))).toBe('accounts.0: expected an object, got 5')
+    expect(messageOf(() => parseConfig({ backpressure: { account: null } }))).toBe('backpressure.account: expected an object, got null')
+  })
+
   test('a missing or unparsable file is a ConfigError naming the file', () => {
     expect(messageOf(() => loadConfig({ configPath: '/nonexistent/egress.json', env: {} }))).toBe(
       'config file /nonexistent/egress.json: cannot read (ENOENT)',

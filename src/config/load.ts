@@ -97,11 +97,13 @@ function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string,
   const path = v.getDotPath(issue) ?? ''
   const source = sources.get(path)
   const from = source === undefined ? '' : ` (from ${source})`
+  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
   if (issue.type === 'strict_object') {
+    // Not an object at all (a section given as a string, number or null): said so, not "required field is missing".
+    if (issue.expected === 'Object') return { path, message: `expected an object, got ${got}${from}` }
     // Key issues: either a key the schema does not know, or a required key that is absent.
     return { path, message: issue.expected === 'never' ? 'unknown field' : `required field is missing${from}` }
   }
-  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
   return { path, message: `${issue.message}, got ${got}${from}` }
 }
 
@@ -212,8 +214,10 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   let node = target
   for (const key of path.slice(0, -1)) {
     const child = node[key]
-    // A non-object here is a config error the schema will report; the env value then replaces it.
-    if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {}
+    if (child === undefined) node[key] = {}
+    // A non-object here is a config error for the schema to report: replaced by `{}`, the file's bad section was
+    // dropped without a word whenever an env override set a field inside it.
+    else if (typeof child !== 'object' || child === null || Array.isArray(child)) return
     node = node[key] as Record<string, unknown>
   }
   node[path[path.length - 1] as string] = value
