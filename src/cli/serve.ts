@@ -112,14 +112,26 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     sse: config.sse,
     log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   })
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port,
-    idleTimeout: IDLE_TIMEOUT_SEC,
-    maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
-    fetch: (request) => http.app.fetch(request),
-    error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
-  })
+  let server: ReturnType<typeof Bun.serve>
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port,
+      idleTimeout: IDLE_TIMEOUT_SEC,
+      maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
+      fetch: (request) => http.app.fetch(request),
+      error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
+    })
+  } catch (error) {
+    // The port is taken or the host cannot be bound. The gateway is running by now (its threads, timers and the log's
+    // lock): left so, the process printed the error and hung for good, holding the data dir. Stopped, it exits 1.
+    log(`cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}; stopping the gateway`)
+    await served.stop()
+    clock.cancelAll()
+    http.close()
+    verifier.close()
+    throw error
+  }
   const url = `http://${config.host}:${server.port}`
   log(`listening on ${url}`)
   // The mode in force: a restart never takes the config's mode past the log's (src/runtime/start-mode.ts).
