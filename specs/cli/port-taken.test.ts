@@ -1,6 +1,7 @@
 /**
- * `egress serve` on a port another process holds: the error, then exit 1, with the log closed so a start on a free
- * port takes the data dir at once. The gateway (log, threads, timers) was already running when Bun.serve refused the
+ * `egress serve` and `egress sim-venue` on a port another process holds: each exits 1 after the error, where both hung.
+ *
+ * serve: the error, then exit 1, with the log closed so a start on a free port takes the data dir at once. The gateway (log, threads, timers) was already running when Bun.serve refused the
  * port, and nothing stopped it: serve printed "Failed to start server" and hung, holding the log's lock.
  */
 
@@ -49,3 +50,19 @@ test('a taken port exits 1 naming it, and leaves the data dir to the next start'
     await next.exited
   }
 }, 60_000)
+
+/** sim-venue: its price interval started before the port was bound, and kept the process alive after the error. */
+test('sim-venue on a taken port exits 1 naming the address', async () => {
+  const holder = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: () => {} } })
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'sim-venue', '--port', String(holder.port)], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+  try {
+    const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
+    expect(code).toBe(1)
+    expect(await new Response(child.stdout as ReadableStream).text()).toBe('')
+    expect((await new Response(child.stderr as ReadableStream).text()).trimEnd()).toBe('egress sim-venue: Failed to listen at 127.0.0.1')
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+    holder.stop(true)
+  }
+}, 30_000)
