@@ -149,6 +149,14 @@ describe('bad config names the field and what was expected', () => {
     expect(messageOf(() => parseConfig({ backpressure: { account: null } }))).toBe('backpressure.account: expected an object, got null')
   })
 
+  test("a file that is not JSON is reported without its text: an unquoted secret is not echoed, its position is", () => {
+    const secret = 'SuperSecretValue0123456789abcdefXYZ'
+    const path = configFile(`{\n  "auth": {\n    "hs256Secret": ${secret}\n  }\n}`)
+    const message = messageOf(() => loadConfig({ configPath: path, env: {} }))
+    expect(message).not.toContain(secret)
+    expect(message).toBe(`config file ${path}: not valid JSON (JSON Parse error: Unexpected identifier at line 3, column 20)`)
+  })
+
   test('a missing or unparsable file is a ConfigError naming the file', () => {
     expect(messageOf(() => loadConfig({ configPath: '/nonexistent/egress.json', env: {} }))).toBe(
       'config file /nonexistent/egress.json: cannot read (ENOENT)',

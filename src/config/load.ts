@@ -188,12 +188,25 @@ function readConfigFile(path: string): Record<string, unknown> {
     parsed = JSON.parse(raw)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
-    throw new ConfigError([{ path: '', message: `config file ${path}: not valid JSON (${reason})` }])
+    throw new ConfigError([{ path: '', message: `config file ${path}: not valid JSON (${withoutFileText(reason, raw)})` }])
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError([{ path: '', message: `config file ${path}: expected a JSON object at the top level` }])
   }
   return parsed as Record<string, unknown>
+}
+
+/**
+ * The parser's reason with the file's text it quotes replaced by where that text is: the file may hold secrets
+ * (auth.hs256Secret), and an unquoted one was echoed whole (`Unexpected identifier "<the secret>"`).
+ */
+function withoutFileText(reason: string, raw: string): string {
+  return reason.replace(/"([^"]*)"/g, (_quoted, text: string) => {
+    const at = text === '' ? -1 : raw.indexOf(text)
+    if (at < 0) return '(text not shown)'
+    const before = raw.slice(0, at).split('\n')
+    return `at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`
+  })
 }
 
 /** Writes env overrides into `input` in place; returns which fields they set, for error messages. */
