@@ -10,7 +10,7 @@ import { CONFIG_PATH_ENV, loadConfig, resolveHs256Secret, type Config } from '..
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { startServeGateway, StoppableClock } from './serve-gateway.ts'
+import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { runServeHa } from './serve-ha.ts'
 
 /** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
@@ -132,7 +132,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     verifier.close()
     throw error
   }
-  const url = `http://${config.host}:${server.port}`
+  const url = httpUrlOf(config.host, server.port as number)
   log(`listening on ${url}`)
   // The mode in force: a restart never takes the config's mode past the log's (src/runtime/start-mode.ts).
   const mode = gateway.engine.state.mode
