@@ -32,12 +32,13 @@ test('serve on ::1 prints a URL that reaches it', async () => {
     stderr: 'ignore',
   })
   try {
-    const reader = (child.stdout as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader()
+    const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
     let banner = ''
     while (!banner.includes('Watch it:')) {
       const { value, done } = await reader.read()
       if (done) break
-      banner += value
+      banner += decoder.decode(value, { stream: true })
     }
     const url = /paper mode at (\S+) /.exec(banner)?.[1] ?? ''
     expect(url).toBe(`http://[::1]:${port}`)
