@@ -23,6 +23,36 @@ describe('egress serve', () => {
     expect(banner).toContain('curl -s -X POST http://127.0.0.1:8080/v1/orders')
     expect(banner).toContain('"account":"demo-1","symbol":"BTC-USD"')
   })
+
+  test("the banner's token command, run as printed, mints a token the gateway accepts under a config file", async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { loadConfig, resolveHs256Secret } = await import('../../src/config/index.ts')
+    const { createVerifier, verifierOptionsFromConfig } = await import('../../src/http/auth/index.ts')
+    const dir = mkdtempSync(join(tmpdir(), 'egress-banner-'))
+    const configPath = join(dir, 'egress.json')
+    writeFileSync(configPath, JSON.stringify({ dataDir: join(dir, 'data'), auth: { issuer: 'corp', audience: 'desk' } }))
+    const config = loadConfig({ configPath, env: {} })
+    const banner = paperBanner(config, 'http://127.0.0.1:8080', { configPath, execPath: '/usr/local/bin/bun' })
+    const command = /TOKEN=\$\((.*)\)$/m.exec(banner)?.[1] ?? ''
+    const words = command.split(' ')
+    const env = Object.fromEntries(words.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2) as [string, string]))
+    const io = recordingIo(env)
+    expect(await runCli(words.slice(words.indexOf('token')), io)).toBe(0)
+    const verifier = createVerifier(verifierOptionsFromConfig(config.auth, resolveHs256Secret(config)))
+    try {
+      expect((await verifier.verify(io.stdout.at(-1) ?? '')).sub).toBe('alice')
+    } finally {
+      verifier.close()
+    }
+  })
+
+  test('the banner runs the CLI with npx when this Bun is the npm devDependency (not on PATH), else bun', () => {
+    const line = (execPath: string) => paperBanner(defaultConfig(), 'http://127.0.0.1:8080', { execPath }).split('\n').find((text) => text.includes('TOKEN=')) ?? ''
+    expect(line('/home/me/egress/node_modules/bun/bin/bun.exe')).toContain('TOKEN=$(npx bun src/main.ts token ')
+    expect(line('/usr/local/bin/bun')).toContain('TOKEN=$(bun src/main.ts token ')
+  })
 })
 
 describe('the serve gateway', () => {

@@ -190,6 +190,19 @@ describe('egress snapshot, compact, replay-verify', () => {
     )
   })
 
+  test('on a DIR that does not exist, or has no log, compact (even --dry-run) exits 1 and creates nothing', async () => {
+    const parent = tempDataDir()
+    dirs.push(parent)
+    const typo = join(parent, 'typo')
+    for (const argv of [['compact', typo, '--dry-run'], ['compact', typo], ['compact', parent]]) {
+      const run = await cli(argv)
+      expect(run.code).toBe(1)
+      expect(run.err).toContain('not a data directory (nothing created)')
+    }
+    expect(existsSync(typo)).toBe(false)
+    expect(existsSync(join(parent, 'log'))).toBe(false)
+  })
+
   test('the shutdown snapshot of a running gateway is what the next start uses (smoke through the CLI view)', async () => {
     const world = await startWorld({ seed: 105 })
     dirs.push(world.dir)

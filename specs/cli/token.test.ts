@@ -75,6 +75,14 @@ describe('egress token', () => {
     expect(io.stderr).toEqual(['egress token: config: port: expected an integer between 1 and 65535, got "abc" (from env PORT)'])
   })
 
+  test('a data dir that is a file exits 1 naming dataDir, not the secret inside it', async () => {
+    const file = join(dataDir(), 'not-a-dir')
+    writeFileSync(file, '')
+    const io = recordingIo({ EGRESS_DATA_DIR: file })
+    expect(await runCli(['token', '--sub', 'a', '--account', 'demo-1'], io)).toBe(1)
+    expect(io.stderr).toEqual([`egress token: config: dataDir: expected a directory, got ${JSON.stringify(file)}: a file, not a directory (from env EGRESS_DATA_DIR)`])
+  })
+
   test('runs from a checkout as "bun src/main.ts token"; the last stdout line is the token alone', async () => {
     const env = { EGRESS_DATA_DIR: dataDir() }
     const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'token', '--sub', 'alice', '--account', 'demo-1', '--role', 'trader'], {

@@ -126,6 +126,37 @@ describe('bad config names the field and what was expected', () => {
     expect(messageOf(() => parseConfig({ auth: { jwksStaleMaxMs: 'long' } }))).toBe('auth.jwksStaleMaxMs: expected an integer between 2000 and 86400000, got "long"')
   })
 
+  test('a data dir that is a file, or lies under one, names dataDir (a missing one is fine: created on first use)', () => {
+    const file = configFile('{}')
+    expect(messageOf(() => loadConfig({ env: { EGRESS_DATA_DIR: file } }))).toBe(
+      `dataDir: expected a directory, got ${JSON.stringify(file)}: a file, not a directory (from env EGRESS_DATA_DIR)`,
+    )
+    expect(messageOf(() => loadConfig({ configPath: configFile({ dataDir: `${file}/data` }), env: {} }))).toBe(
+      `dataDir: expected a directory, got ${JSON.stringify(`${file}/data`)}: a path under a file`,
+    )
+    expect(loadConfig({ env: { EGRESS_DATA_DIR: join(file, '..', 'not-yet') } }).dataDir).toEndWith('not-yet')
+  })
+
+  test("an env override inside a section the file got wrong does not hide the file's error", () => {
+    const path = configFile({ auth: 'oops', wal: null })
+    const env = { EGRESS_HS256_SECRET: 'x'.repeat(32), EGRESS_WAL_DURABILITY: 'none' }
+    expect(messageOf(() => loadConfig({ configPath: path, env }))).toBe('wal: expected an object, got null; auth: expected an object, got "oops"')
+  })
+
+  test('a section that is not an object says so, not "required field is missing"', () => {
+    expect(messageOf(() => parseConfig({ auth: 'oops' }))).toBe('auth: expected an object, got "oops"')
+    expect(messageOf(() => parseConfig({ accounts: [5] }))).toBe('accounts.0: expected an object, got 5')
+    expect(messageOf(() => parseConfig({ backpressure: { account: null } }))).toBe('backpressure.account: expected an object, got null')
+  })
+
+  test("a file that is not JSON is reported without its text: an unquoted secret is not echoed, its position is", () => {
+    const secret = 'SuperSecretValue0123456789abcdefXYZ'
+    const path = configFile(`{\n  "auth": {\n    "hs256Secret": ${secret}\n  }\n}`)
+    const message = messageOf(() => loadConfig({ configPath: path, env: {} }))
+    expect(message).not.toContain(secret)
+    expect(message).toBe(`config file ${path}: not valid JSON (JSON Parse error: Unexpected identifier at line 3, column 20)`)
+  })
+
   test('a missing or unparsable file is a ConfigError naming the file', () => {
     expect(messageOf(() => loadConfig({ configPath: '/nonexistent/egress.json', env: {} }))).toBe(
       'config file /nonexistent/egress.json: cannot read (ENOENT)',

@@ -1,6 +1,6 @@
 /** The data directory an offline command works on: DIR when given, else the config's (`--config`, env, defaults). */
 
-import { loadConfig, snapshotsConfigOf, type SnapshotsConfig } from '../config/index.ts'
+import { defaultConfig, loadConfig, snapshotsConfigOf, type SnapshotsConfig } from '../config/index.ts'
 import { UsageError, type CliIo } from './command.ts'
 
 export function dataDirFrom(positionals: readonly string[], configPath: string | undefined, io: CliIo): string {
@@ -21,7 +21,7 @@ export function offlineTarget(positionals: readonly string[], configPath: string
   const [dir, ...extra] = positionals
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   if (dir !== undefined && configPath !== undefined) throw new UsageError('give DIR or --config, not both')
-  const config = loadConfig({ configPath, env: dir === undefined ? io.env : {} })
+  const config = dir === undefined ? loadConfig({ configPath, env: io.env }) : defaultConfig()
   return { dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config) }
 }
 

@@ -149,6 +149,11 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   return { gateway, venue, fixVenues, digest, stop }
 }
 
+/** The base URL of an HTTP server on `host`: an IPv6 address is bracketed (`http://[::1]:8080`), or the URL is not one. */
+export function httpUrlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
 /** Config `snapshots` as the gateway's snapshot policy (periodic snapshots, retention, compaction, load, shutdown). */
 export function snapshotPolicyOf(config: Config): Partial<SnapshotPolicy> {
   const snapshots = snapshotsConfigOf(config)

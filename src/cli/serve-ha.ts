@@ -17,7 +17,7 @@ import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { nodeIo, WalFatalError } from '../../wal/index.ts'
 import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
-import { startServeGateway, StoppableClock } from './serve-gateway.ts'
+import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 
 export interface HaFlags {
   role: string | undefined
@@ -73,7 +73,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
     fetch: (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)),
   })
-  const advertiseUrl = flags.advertiseUrl ?? `http://${config.host}:${server.port}`
+  const advertiseUrl = flags.advertiseUrl ?? httpUrlOf(config.host, server.port as number)
   const nodeId = flags.nodeId ?? `${config.host}:${server.port}`
   const clock = new StoppableClock()
   const node: HaNode = new HaNode({

@@ -6,11 +6,11 @@
  * 503, and exits 74.
  */
 
-import { loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
+import { CONFIG_PATH_ENV, loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { startServeGateway, StoppableClock } from './serve-gateway.ts'
+import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { runServeHa } from './serve-ha.ts'
 
 /** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
@@ -21,6 +21,8 @@ const SHUTDOWN_GRACE_MS = 5_000
 const LOG_FAILED_GRACE_MS = 1_000
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
 export const EXIT_LOG_FAILED = EXIT_IO_ERROR
+/** Options that only an HA node (--lease-dir) uses. */
+const HA_ONLY_OPTIONS = ['node-id', 'advertise-url', 'lease-ttl-ms', 'clock-skew-ms', 'sync-replication', 'sync-timeout-ms'] as const
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -70,6 +72,11 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     'sync-timeout-ms': { type: 'string' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  // The HA options mean nothing to a single node: given without --lease-dir they were ignored, so a node asked for
+  // --sync-replication fail_closed started alone and answered 202 with nothing replicated. --role and --venue are
+  // refused by runServeHa below with the same need.
+  const haOnly = HA_ONLY_OPTIONS.find((name) => values[name] !== undefined)
+  if (haOnly !== undefined && values['lease-dir'] === undefined) throw new UsageError(`--${haOnly} is for an HA node and needs --lease-dir`)
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
@@ -105,20 +112,32 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     sse: config.sse,
     log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   })
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port,
-    idleTimeout: IDLE_TIMEOUT_SEC,
-    maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
-    fetch: (request) => http.app.fetch(request),
-    error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
-  })
-  const url = `http://${config.host}:${server.port}`
+  let server: ReturnType<typeof Bun.serve>
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port,
+      idleTimeout: IDLE_TIMEOUT_SEC,
+      maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
+      fetch: (request) => http.app.fetch(request),
+      error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
+    })
+  } catch (error) {
+    // The port is taken or the host cannot be bound. The gateway is running by now (its threads, timers and the log's
+    // lock): left so, the process printed the error and hung for good, holding the data dir. Stopped, it exits 1.
+    log(`cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}; stopping the gateway`)
+    await served.stop()
+    clock.cancelAll()
+    http.close()
+    verifier.close()
+    throw error
+  }
+  const url = httpUrlOf(config.host, server.port as number)
   log(`listening on ${url}`)
   // The mode in force: a restart never takes the config's mode past the log's (src/runtime/start-mode.ts).
   const mode = gateway.engine.state.mode
   if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)
-  if (config.mode === 'paper') io.out(paperBanner(config, url))
+  if (config.mode === 'paper') io.out(paperBanner(config, url, { configPath: values.config ?? (io.env[CONFIG_PATH_ENV] || undefined) }))
 
   const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
@@ -169,17 +188,24 @@ async function stopWithin(server: { stop: (closeActiveConnections?: boolean) => 
   await server.stop(true)
 }
 
+export interface PaperBannerOptions {
+  /** The config file serve loaded (--config or EGRESS_CONFIG): the token command needs it for the issuer, audience and secret. */
+  configPath?: string | undefined
+  /** The running executable; default process.execPath. */
+  execPath?: string
+}
+
 /** How to get a token and place an order, printed on a paper start. */
-export function paperBanner(config: Config, url: string): string {
+export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
-  const program = import.meta.url.includes('$bunfs') ? process.execPath : 'bun src/main.ts'
-  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${config.dataDir} `
+  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
+  const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
   return [
     '',
     `egress is running in paper mode at ${url} (sim venue, account ${account} funded)`,
     '',
     'Get a token:',
-    `  TOKEN=$(${env}${program} token --sub alice --account ${account} --role trader)`,
+    `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`,
     'Place an order:',
     `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
     `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"BTC-USD","side":"buy","type":"limit","qty":"0.01","price":"60000"}'`,
@@ -187,4 +213,17 @@ export function paperBanner(config: Config, url: string): string {
     `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
+}
+
+/**
+ * The command that runs this CLI from a shell: the compiled binary itself, or from a checkout `bun src/main.ts` — `npx
+ * bun` when this Bun is the npm devDependency, which is not on a shell's PATH (README set-up: npm install && npm start).
+ */
+function cliProgram(execPath: string): string {
+  if (import.meta.url.includes('$bunfs')) return shellWord(execPath)
+  return /[\\/]node_modules[\\/]/.test(execPath) ? 'npx bun src/main.ts' : 'bun src/main.ts'
+}
+
+function shellWord(text: string): string {
+  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`
 }

@@ -3,7 +3,7 @@
  * Every failure is a ConfigError whose message names the field and what was expected, on one line.
  */
 
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import * as v from 'valibot'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 
@@ -53,7 +53,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const sources = applyEnv(input, env)
-  return parseConfig(input, { sources })
+  const config = parseConfig(input, { sources })
+  refuseDataDirNotADirectory(config.dataDir, sources.get('dataDir'))
+  return config
+}
+
+/**
+ * A data dir that exists as a file (or lies under one) can hold no log; without this check the failure surfaced
+ * later as a raw ENOTDIR on one of its subpaths, or blamed on auth.hs256Secret. A missing one is fine (created on
+ * first use); one that cannot be written fails where it is written, naming the path.
+ */
+function refuseDataDirNotADirectory(dataDir: string, source: string | undefined): void {
+  let kind: string | null
+  try {
+    kind = statSync(dataDir).isDirectory() ? null : 'a file, not a directory'
+  } catch (error) {
+    kind = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a path under a file' : null
+  }
+  if (kind === null) return
+  const from = source === undefined ? '' : ` (from ${source})`
+  throw new ConfigError([{ path: 'dataDir', message: `expected a directory, got ${JSON.stringify(dataDir)}: ${kind}${from}` }])
 }
 
 export interface ParseConfigOptions {
@@ -78,11 +97,13 @@ function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string,
   const path = v.getDotPath(issue) ?? ''
   const source = sources.get(path)
   const from = source === undefined ? '' : ` (from ${source})`
+  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
   if (issue.type === 'strict_object') {
+    // Not an object at all (a section given as a string, number or null): said so, not "required field is missing".
+    if (issue.expected === 'Object') return { path, message: `expected an object, got ${got}${from}` }
     // Key issues: either a key the schema does not know, or a required key that is absent.
     return { path, message: issue.expected === 'never' ? 'unknown field' : `required field is missing${from}` }
   }
-  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
   return { path, message: `${issue.message}, got ${got}${from}` }
 }
 
@@ -167,12 +188,25 @@ function readConfigFile(path: string): Record<string, unknown> {
     parsed = JSON.parse(raw)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
-    throw new ConfigError([{ path: '', message: `config file ${path}: not valid JSON (${reason})` }])
+    throw new ConfigError([{ path: '', message: `config file ${path}: not valid JSON (${withoutFileText(reason, raw)})` }])
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError([{ path: '', message: `config file ${path}: expected a JSON object at the top level` }])
   }
   return parsed as Record<string, unknown>
+}
+
+/**
+ * The parser's reason with the file's text it quotes replaced by where that text is: the file may hold secrets
+ * (auth.hs256Secret), and an unquoted one was echoed whole (`Unexpected identifier "<the secret>"`).
+ */
+function withoutFileText(reason: string, raw: string): string {
+  return reason.replace(/"([^"]*)"/g, (_quoted, text: string) => {
+    const at = text === '' ? -1 : raw.indexOf(text)
+    if (at < 0) return '(text not shown)'
+    const before = raw.slice(0, at).split('\n')
+    return `at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`
+  })
 }
 
 /** Writes env overrides into `input` in place; returns which fields they set, for error messages. */
@@ -193,8 +227,10 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   let node = target
   for (const key of path.slice(0, -1)) {
     const child = node[key]
-    // A non-object here is a config error the schema will report; the env value then replaces it.
-    if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {}
+    if (child === undefined) node[key] = {}
+    // A non-object here is a config error for the schema to report: replaced by `{}`, the file's bad section was
+    // dropped without a word whenever an env override set a field inside it.
+    else if (typeof child !== 'object' || child === null || Array.isArray(child)) return
     node = node[key] as Record<string, unknown>
   }
   node[path[path.length - 1] as string] = value

@@ -127,6 +127,9 @@ function olderSectionLots(section: BackOfficeSection): number | null {
 
 export async function compactOffline(dataDir: string, options: { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo }): Promise<CompactResult> {
   const io = options.io ?? nodeIo
+  // Opening creates a missing log: a mistyped DIR became a new data dir with an empty log, "nothing to compact", even
+  // with --dry-run. A data dir without a log has nothing to compact and is not one this command may create.
+  if (!io.exists(logDirOf(dataDir))) throw new Error(`no log in ${logDirOf(dataDir)}: not a data directory (nothing created)`)
   // Opened as a replica: it appends nothing, and takes its epoch from the log's frames (a writer of epoch 1 is refused
   // a log an HA node wrote at a higher one). The directory lock keeps a running gateway out as any open does.
   const wal = Wal.openReplica(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0 })

@@ -80,13 +80,6 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
       send(socket, { id, result: { kind: 'unknown', reason: 'jsonl_answer_too_long' } })
     }
   }
-  const unsubscribe = venue.onReport((report) => {
-    for (const socket of clients) send(socket, { report })
-  })
-  const pushPrices = setInterval(() => {
-    const prices = options.symbols.map((symbol) => venue.referencePrice(symbol)).filter((price) => price !== null)
-    for (const socket of clients) send(socket, { prices })
-  }, options.pricePushMs)
   const record = (request: PlaceRequest, client: string): void => {
     const counted = placeCallsByClient.has(client) || placeCallsByClient.size < CLIENT_NAMES_MAX ? client : OTHER_CLIENTS
     placeCallsByClient.set(counted, (placeCallsByClient.get(counted) ?? 0) + 1)
@@ -175,6 +168,15 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
       },
     },
   })
+  // Started once the port is bound: a listen that fails (the port taken) throws above, and an interval started before
+  // it kept the process alive after the error, for good (egress sim-venue printed it and hung).
+  const unsubscribe = venue.onReport((report) => {
+    for (const socket of clients) send(socket, { report })
+  })
+  const pushPrices = setInterval(() => {
+    const prices = options.symbols.map((symbol) => venue.referencePrice(symbol)).filter((price) => price !== null)
+    for (const socket of clients) send(socket, { prices })
+  }, options.pricePushMs)
   return {
     port: listener.port,
     stop: () => {

@@ -1,0 +1,68 @@
+/**
+ * `egress serve` and `egress sim-venue` on a port another process holds: each exits 1 after the error, where both hung.
+ *
+ * serve: the error, then exit 1, with the log closed so a start on a free port takes the data dir at once. The gateway (log, threads, timers) was already running when Bun.serve refused the
+ * port, and nothing stopped it: serve printed "Failed to start server" and hung, holding the log's lock.
+ */
+
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { freePort, waitFor } from '../../scripts/support/loopback.ts'
+
+const ROOT = resolve(import.meta.dir, '../..')
+const dir = mkdtempSync(join(tmpdir(), 'egress-serve-port-taken-'))
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function serve(port: number) {
+  return Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, EGRESS_DATA_DIR: dir, PORT: String(port), EGRESS_WAL_DURABILITY: 'none' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+}
+
+test('a taken port exits 1 naming it, and leaves the data dir to the next start', async () => {
+  const holder = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('taken') })
+  const taken = holder.port as number
+  const child = serve(taken)
+  try {
+    const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
+    expect(code).toBe(1)
+    const stderr = await new Response(child.stderr as ReadableStream).text()
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(`egress serve: Failed to start server. Is port ${taken} in use?`)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+    holder.stop(true)
+  }
+  const port = await freePort()
+  const next = serve(port)
+  try {
+    await waitFor('the next serve to answer /health', 20_000, async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok)
+    next.kill('SIGTERM')
+    expect(await next.exited).toBe(0)
+  } finally {
+    if (next.exitCode === null) next.kill('SIGKILL')
+    await next.exited
+  }
+}, 60_000)
+
+/** sim-venue: its price interval started before the port was bound, and kept the process alive after the error. */
+test('sim-venue on a taken port exits 1 naming the address', async () => {
+  const holder = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: () => {} } })
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'sim-venue', '--port', String(holder.port)], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+  try {
+    const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
+    expect(code).toBe(1)
+    expect(await new Response(child.stdout as ReadableStream).text()).toBe('')
+    expect((await new Response(child.stderr as ReadableStream).text()).trimEnd()).toBe('egress sim-venue: Failed to listen at 127.0.0.1')
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+    holder.stop(true)
+  }
+}, 30_000)
