@@ -6,7 +6,7 @@ import { Lease, readCurrentLease } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import type { GatewayRole } from '../../../src/runtime/gateway.ts'
 import { FollowFailedError, HaNode } from '../../../src/runtime/ha/index.ts'
-import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
+import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach, type World } from '../harness.ts'
 import { TOKEN, waitFor } from './support.ts'
 import { takeoverNode } from './takeover-node.ts'
 
@@ -159,6 +159,45 @@ describe('a takeover whose leader start fails', () => {
  */
 const SLOW_STOP_TTL_MS = 1_000
 
+/**
+ * An `auto` node that leads on `world`'s venues with `ttlMs` leases; `around` may wait before its leader gateway
+ * starts (`before`) or decorate the started gateway (`after`).
+ */
+function slowLeaderNode(
+  world: World,
+  options: { leaseDir: string; dataDir: string; ttlMs: number; errors: string[]; log: (line: string) => void },
+  around: { before?: () => Promise<void>; after?: (gateway: Gateway) => Gateway },
+): HaNode {
+  const { leaseDir, dataDir, ttlMs, errors, log } = options
+  return new HaNode({
+    nodeId: 'leader',
+    advertiseUrl: 'http://127.0.0.1:2',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: ttlMs,
+    clockSkewMsMax: SKEW_MS,
+    role: 'auto',
+    replicationToken: TOKEN,
+    startGateway: async (role, lease, beforeBootstrap) => {
+      const gatewayOptions = standbyOptionsOf(world, dataDir, errors)
+      if (role === 'standby' || lease === null) return Gateway.start(gatewayOptions)
+      await around.before?.()
+      const gateway = await Gateway.start({
+        ...gatewayOptions,
+        role: 'leader',
+        venues: world.gateway.options.venues,
+        lease,
+        wal: { ...gatewayOptions.wal, lease, epoch: lease.epoch },
+        ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+      })
+      return around.after?.(gateway) ?? gateway
+    },
+    onGateway: () => {},
+    log,
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+}
+
 describe('a leader stopping slowly', () => {
   test('keeps its lease until its gateway has stopped, then releases it', async () => {
     const world = await startWorld({ seed: 9 })
@@ -166,37 +205,16 @@ describe('a leader stopping slowly', () => {
     const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
     const dataDir = tempDataDir()
     const errors: string[] = []
-    const node = new HaNode({
-      nodeId: 'leader',
-      advertiseUrl: 'http://127.0.0.1:2',
-      dataDir,
-      leaseDir,
-      leaseTtlMs: SLOW_STOP_TTL_MS,
-      clockSkewMsMax: SKEW_MS,
-      role: 'auto',
-      replicationToken: TOKEN,
-      startGateway: async (role, lease, beforeBootstrap) => {
-        const options = standbyOptionsOf(world, dataDir, errors)
-        if (role === 'standby' || lease === null) return Gateway.start(options)
-        const gateway = await Gateway.start({
-          ...options,
-          role: 'leader',
-          venues: world.gateway.options.venues,
-          lease,
-          wal: { ...options.wal, lease, epoch: lease.epoch },
-          ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
-        })
-        // A shutdown that takes several lease lifetimes (a large snapshot at shutdown, say).
+    const node = slowLeaderNode(world, { leaseDir, dataDir, ttlMs: SLOW_STOP_TTL_MS, errors, log: () => {} }, {
+      // A shutdown that takes several lease lifetimes (a large snapshot at shutdown, say).
+      after: (gateway) => {
         const stop = gateway.stop.bind(gateway)
-        gateway.stop = async () => {
+        gateway.stop = async (...args) => {
           await Bun.sleep(SLOW_STOP_TTL_MS * 3)
-          await stop()
+          await stop(...args)
         }
         return gateway
       },
-      onGateway: () => {},
-      log: () => {},
-      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
     })
     cleanups.push(() => {
       removeDir(leaseDir)
@@ -238,32 +256,9 @@ describe('a leader starting slowly', () => {
     const dataDir = tempDataDir()
     const errors: string[] = []
     const logLines: string[] = []
-    const node = new HaNode({
-      nodeId: 'leader',
-      advertiseUrl: 'http://127.0.0.1:2',
-      dataDir,
-      leaseDir,
-      leaseTtlMs: SLOW_START_TTL_MS,
-      clockSkewMsMax: SKEW_MS,
-      role: 'auto',
-      replicationToken: TOKEN,
-      startGateway: async (role, lease, beforeBootstrap) => {
-        const options = standbyOptionsOf(world, dataDir, errors)
-        if (role === 'standby' || lease === null) return Gateway.start(options)
-        // A start that takes several lease lifetimes: a long replay, a bootstrap reading many open orders back.
-        await Bun.sleep(SLOW_START_TTL_MS * 3)
-        return Gateway.start({
-          ...options,
-          role: 'leader',
-          venues: world.gateway.options.venues,
-          lease,
-          wal: { ...options.wal, lease, epoch: lease.epoch },
-          ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
-        })
-      },
-      onGateway: () => {},
-      log: (line) => void logLines.push(line),
-      replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+    // A start that takes several lease lifetimes: a long replay, a bootstrap reading many open orders back.
+    const node = slowLeaderNode(world, { leaseDir, dataDir, ttlMs: SLOW_START_TTL_MS, errors, log: (line) => void logLines.push(line) }, {
+      before: () => Bun.sleep(SLOW_START_TTL_MS * 3),
     })
     cleanups.push(async () => {
       await node.stop()
