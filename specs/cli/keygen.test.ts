@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
@@ -52,6 +52,27 @@ describe('egress keygen', () => {
     expect(await runCli(['keygen', '--out', dir, '--force'], recordingIo())).toBe(0)
     expect(readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8')).not.toBe(before)
     expect(statSync(join(dir, PRIVATE_KEY_FILE)).mode & 0o777).toBe(0o600)
+  })
+
+  test('--force puts the new key in place whole: the old file is replaced, never truncated and rewritten', async () => {
+    const dir = outDir()
+    await runCli(['keygen', '--out', dir], recordingIo())
+    const path = join(dir, PRIVATE_KEY_FILE)
+    const before = readFileSync(path, 'utf8')
+    // A reader holding the old key file open (a sealer mid-read) still reads the old key in full: a rename leaves the old
+    // file's content alone, where a write in place truncated it (a crash then left an empty or partial key).
+    const held = openSync(path, 'r')
+    try {
+      expect(await runCli(['keygen', '--out', dir, '--force'], recordingIo())).toBe(0)
+      const buffer = Buffer.alloc(before.length + 64)
+      const read = readSync(held, buffer, 0, buffer.length, 0)
+      expect(buffer.subarray(0, read).toString('utf8')).toBe(before)
+    } finally {
+      closeSync(held)
+    }
+    expect(readFileSync(path, 'utf8')).not.toBe(before)
+    // No temporary file is left beside the keys.
+    expect(readdirSync(dir).sort()).toEqual([PRIVATE_KEY_FILE, PUBLIC_KEY_FILE].sort())
   })
 
   test('--out is required', async () => {

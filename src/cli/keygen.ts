@@ -4,7 +4,7 @@
  * RFC 7638 thumbprint, so the same key always has the same kid.
  */
 
-import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -51,9 +51,9 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), ...meta }
 
   mkdirSync(values.out, { recursive: true, mode: 0o700 })
-  const flags = values.force === true ? 'w' : 'wx'
-  writeDurably(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { flags, mode: 0o600 })
-  writeDurably(publicPath, `${JSON.stringify({ ...publicJwk, ...meta }, null, 2)}\n`, { flags, mode: 0o644 })
+  const replace = values.force === true
+  writeDurably(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { replace, mode: 0o600 })
+  writeDurably(publicPath, `${JSON.stringify({ ...publicJwk, ...meta }, null, 2)}\n`, { replace, mode: 0o644 })
   fsyncPath(values.out)
 
   io.err(`wrote ${privatePath} (mode 0600) and ${publicPath}`)
@@ -61,23 +61,33 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
   return EXIT_OK
 }
 
-function writeDurably(path: string, text: string, options: { flags: 'w' | 'wx'; mode: number }): void {
-  let fd: number
-  try {
-    fd = openSync(path, options.flags, options.mode)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new Error(`${path} already exists; pass --force to replace it`)
-    }
-    throw error
-  }
+/**
+ * Writes `text` to a temporary file beside `path`, synced, then puts it in place whole: renamed over the old file when
+ * `replace` (--force), else linked to `path`, which fails if it exists. A crash or a full disk part way leaves the old
+ * key (or no key) at `path`, never a truncated one; the key truncated and rewritten in place did.
+ */
+function writeDurably(path: string, text: string, options: { replace: boolean; mode: number }): void {
+  const temporary = `${path}.${process.pid}.tmp`
+  const fd = openSync(temporary, 'w', options.mode)
   try {
     // The mode given to open applies only to a new file, and only after the umask; set it explicitly.
     fchmodSync(fd, options.mode)
     writeSync(fd, text)
     fsyncSync(fd)
-  } finally {
+  } catch (error) {
     closeSync(fd)
+    rmSync(temporary, { force: true })
+    throw error
+  }
+  closeSync(fd)
+  try {
+    if (options.replace) renameSync(temporary, path)
+    else linkSync(temporary, path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} already exists; pass --force to replace it`)
+    throw error
+  } finally {
+    rmSync(temporary, { force: true })
   }
 }
 
