@@ -30,6 +30,28 @@ describe('setUpAudit', () => {
     await wal.close()
   })
 
+  test('a key file missing or not JSON: the error names the config field and the file, never the file content', async () => {
+    const dataDir = tempDir('egress-audit-setup-')
+    const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })
+    const missing = join(dataDir, 'nope.jwk.json')
+    const garbled = join(dataDir, 'garbled.jwk.json')
+    // A private key with its quotes lost: the parser's message would quote the key material it stopped at.
+    writeFileSync(garbled, '{ d: SECRETKEYMATERIAL }', { mode: 0o600 })
+    const cases: [Record<string, string>, string][] = [
+      [{ signingKeyFile: missing }, `audit.signingKeyFile: ${missing}: cannot read (ENOENT)`],
+      [{ publicKeyFile: missing }, `audit.publicKeyFile: ${missing}: cannot read (ENOENT)`],
+      [{ signingKeyFile: garbled }, `audit.signingKeyFile: ${garbled}: not valid JSON`],
+      [{ publicKeyFile: garbled }, `audit.publicKeyFile: ${garbled}: not valid JSON`],
+    ]
+    for (const [audit, message] of cases) {
+      const failure = await setUpAudit({ config: parseConfig({ audit }).audit, dataDir, log: wal }).then(() => null, (error: unknown) => error)
+      expect(failure).toBeInstanceOf(Error)
+      expect((failure as Error).message).toBe(message)
+      expect((failure as Error).message).not.toContain('SECRETKEYMATERIAL')
+    }
+    await wal.close()
+  })
+
   test('without keys: no sealer, and the self-check still re-derives the chain', async () => {
     const dataDir = tempDir('egress-audit-setup-')
     const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })

@@ -28,11 +28,16 @@ const JWKS = v.looseObject({ keys: v.array(v.looseObject({ kty: v.string() })) }
 
 /** Reads the private JWK at `path` (must not be group/other accessible) and imports it for EdDSA signing. */
 export async function loadSigningKey(path: string): Promise<SealSigningKey> {
-  const mode = statSync(path).mode & 0o777
+  let mode: number
+  try {
+    mode = statSync(path).mode & 0o777
+  } catch (error) {
+    throw new Error(`seal key ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+  }
   if ((mode & 0o077) !== 0) {
     throw new Error(`seal key ${path} is accessible to group or others (mode ${mode.toString(8)}); run chmod 600 on it`)
   }
-  const jwk = parseJwk(readJson(path), path)
+  const jwk = parseJwk(readKeyJson(path), path)
   if (jwk.d === undefined) throw new Error(`seal key ${path} is a public key; signing needs the private key file`)
   if (jwk.kid === undefined) throw new Error(`seal key ${path} has no kid; create keys with "egress keygen"`)
   const key = await importJWK(jwk as JWK, 'EdDSA')
@@ -65,9 +70,9 @@ export type SealKeySource = { kind: 'jwk'; jwk: JWK } | { kind: 'jwks'; jwks: JS
 
 /** Reads `--public-key FILE` (a JWK) or `--jwks FILE` (a JWKS) as a key source; the JWK is checked as loadKeyResolver does. */
 export function loadKeySource(options: { publicKeyPath?: string; jwksPath?: string }): SealKeySource {
-  if (options.publicKeyPath !== undefined) return publicKeySource(readJson(options.publicKeyPath) as JWK, options.publicKeyPath)
+  if (options.publicKeyPath !== undefined) return publicKeySource(readKeyJson(options.publicKeyPath) as JWK, options.publicKeyPath)
   if (options.jwksPath !== undefined) {
-    const jwks = readJson(options.jwksPath)
+    const jwks = readKeyJson(options.jwksPath)
     if (!v.is(JWKS, jwks)) throw new Error(`${options.jwksPath}: expected a JWKS ({ "keys": [...] })`)
     return { kind: 'jwks', jwks: jwks as JSONWebKeySet }
   }
@@ -96,11 +101,20 @@ function parseJwk(value: unknown, where: string): v.InferOutput<typeof ED25519_J
   return result.output
 }
 
-function readJson(path: string): unknown {
-  const text = readFileSync(path, 'utf8')
+/**
+ * A key file's JSON. Failures name the file and what went wrong, never its content: the parser's message quotes the
+ * text it stopped at, which in a private key file is the key.
+ */
+export function readKeyJson(path: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new Error(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+  }
   try {
     return JSON.parse(text)
-  } catch (error) {
-    throw new Error(`${path}: not valid JSON (${error instanceof Error ? error.message : String(error)})`)
+  } catch {
+    throw new Error(`${path}: not valid JSON`)
   }
 }

@@ -6,11 +6,10 @@
  * switches to `tamperResponse` and calls `reportTamper`.
  */
 
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
-import { loadKeySource, loadSigningKey, publicKeySource, type SealKeySource } from './keys.ts'
+import { loadKeySource, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
 import type { TamperResponse } from './records.ts'
 import { SelfCheckThread, type SliceableLog } from './self-check-thread.ts'
 import { Sealer, findLastSeal, type ReadableLog } from './sealer.ts'
@@ -37,10 +36,11 @@ export interface AuditSetup {
 export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: SliceableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
   const { config, log } = options
   const keys = await verifyingKeySource(config)
-  const sealer = config.signingKeyFile === undefined
+  const signingKeyFile = config.signingKeyFile
+  const sealer = signingKeyFile === undefined
     ? null
     : new Sealer({
-      signer: await loadSigningKey(config.signingKeyFile),
+      signer: await naming('audit.signingKeyFile', () => loadSigningKey(signingKeyFile)),
       everyRecords: config.sealEveryRecords,
       everyMs: config.sealEveryMs,
       lastSeal: findLastSeal(log),
@@ -71,13 +71,26 @@ function sealAtOrBefore(log: ReadableLog, lsn: number): number | null {
  * routes' on-demand verification uses the same keys.
  */
 export async function verifyingKeySource(config: AuditConfig | undefined): Promise<SealKeySource | null> {
-  if (config?.publicKeyFile !== undefined) {
-    const parsed = JSON.parse(readFileSync(config.publicKeyFile, 'utf8')) as { keys?: unknown }
-    return Array.isArray(parsed.keys) ? loadKeySource({ jwksPath: config.publicKeyFile }) : loadKeySource({ publicKeyPath: config.publicKeyFile })
+  const publicKeyFile = config?.publicKeyFile
+  if (publicKeyFile !== undefined) {
+    return naming('audit.publicKeyFile', () => {
+      const parsed = readKeyJson(publicKeyFile) as { keys?: unknown } | null
+      return Array.isArray(parsed?.keys) ? loadKeySource({ jwksPath: publicKeyFile }) : loadKeySource({ publicKeyPath: publicKeyFile })
+    })
   }
-  if (config?.signingKeyFile !== undefined) {
+  const signingKeyFile = config?.signingKeyFile
+  if (signingKeyFile !== undefined) {
     // Only its public half; the file's mode is checked where the private key is loaded (the Sealer's loadSigningKey).
-    return publicKeySource(JSON.parse(readFileSync(config.signingKeyFile, 'utf8')) as JWK, config.signingKeyFile)
+    return naming('audit.signingKeyFile', () => publicKeySource(readKeyJson(signingKeyFile) as JWK, signingKeyFile))
   }
   return null
+}
+
+/** Runs `load`; a failure names the config field whose file it was (a missing key file said only ENOENT). */
+async function naming<T>(field: string, load: () => T | Promise<T>): Promise<T> {
+  try {
+    return await load()
+  } catch (error) {
+    throw new Error(`${field}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
 }
