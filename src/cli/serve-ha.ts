@@ -18,6 +18,7 @@ import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { nodeIo, WalFatalError } from '../../wal/index.ts'
 import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
+import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 
 export interface HaFlags {
   role: string | undefined
@@ -160,7 +161,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   const failed = typeof stopping !== 'string'
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
   current.http?.drain()
-  await server.stop(true)
+  await stopWithin(server, failed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
   const stopped = await stopNode(node, log)
   current.venue?.close()
   clock.cancelAll()

@@ -12,13 +12,10 @@ import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { runServeHa } from './serve-ha.ts'
+import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 
 /** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
 const IDLE_TIMEOUT_SEC = 30
-/** In-flight requests get this long to finish at shutdown before connections are closed. */
-const SHUTDOWN_GRACE_MS = 5_000
-/** After the log failed: how long the requests in flight get to be answered (503) before connections are closed. */
-const LOG_FAILED_GRACE_MS = 1_000
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
 export const EXIT_LOG_FAILED = EXIT_IO_ERROR
 /** Options that only an HA node (--lease-dir) uses. */
@@ -142,12 +139,12 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
   // nothing more is decided or answered from it. Intake stops, the requests in flight (their writes failed with the
-  // log) get their 503 for up to LOG_FAILED_GRACE_MS, and the process exits for a restart, which recovers from the log.
+  // log) get their 503 for up to FAILED_GRACE_MS, and the process exits for a restart, which recovers from the log.
   const logFailed = stopping instanceof Error
   if (logFailed) log(`the log failed: ${stopping.message}; closing connections and exiting so that a restart recovers from the log`)
   else log(`${stopping}: stopping intake, closing streams, draining the log`)
   http.drain()
-  await stopWithin(server, logFailed ? LOG_FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
+  await stopWithin(server, logFailed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
   await served.stop().catch((error: unknown) => {
     if (!logFailed) throw error
     log(`stopping after the log failed: ${error instanceof Error ? error.message : String(error)}`)
@@ -171,21 +168,6 @@ function waitForSignal(): Promise<string> {
     process.on('SIGTERM', handler)
     process.on('SIGINT', handler)
   })
-}
-
-/**
- * Lets in-flight requests finish for up to `graceMs`, then closes every connection. The grace timer is cleared when
- * they finish sooner: left pending, it held the process alive for the rest of the grace after "stopped cleanly".
- */
-async function stopWithin(server: { stop: (closeActiveConnections?: boolean) => Promise<void> }, graceMs: number): Promise<void> {
-  const grace = Promise.withResolvers<void>()
-  const timer = setTimeout(grace.resolve, graceMs)
-  try {
-    await Promise.race([server.stop(false), grace.promise])
-  } finally {
-    clearTimeout(timer)
-  }
-  await server.stop(true)
 }
 
 export interface PaperBannerOptions {

@@ -1,0 +1,27 @@
+/**
+ * Closing the HTTP server at shutdown, for `egress serve` and an HA node alike: intake has stopped (the HTTP layer
+ * drains first), and the requests in flight — a place waiting for its record to be durable, say — get a grace to be
+ * answered before the connections are closed. Without it a client lost the answer to an order that was durable, and
+ * had to retry its key to learn it.
+ */
+
+/** In-flight requests get this long to finish at shutdown before connections are closed. */
+export const SHUTDOWN_GRACE_MS = 5_000
+/** After the log (or the node) failed: how long the requests in flight get to be answered before connections are closed. */
+export const FAILED_GRACE_MS = 1_000
+
+/**
+ * Stops accepting, waits up to `graceMs` for the requests in flight, then closes every connection. The grace timer is
+ * cleared when they finish sooner: left pending, it held the process alive for the rest of the grace after "stopped
+ * cleanly".
+ */
+export async function stopWithin(server: { stop: (closeActiveConnections?: boolean) => Promise<void> }, graceMs: number): Promise<void> {
+  const grace = Promise.withResolvers<void>()
+  const timer = setTimeout(grace.resolve, graceMs)
+  try {
+    await Promise.race([server.stop(false), grace.promise])
+  } finally {
+    clearTimeout(timer)
+  }
+  await server.stop(true)
+}
