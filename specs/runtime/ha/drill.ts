@@ -197,7 +197,7 @@ async function runCycle(cluster: Cluster, load: Load, options: DrillOptions, rep
  */
 export const DRILL_KERNEL: KernelSection = { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 }
 
-/** The bootstrap report of a node's last start as leader, from its log line (node.ts: "leader at epoch …; bootstrap {…}"). */
+/** The bootstrap report of a node's last start as leader, from its log line (leading.ts: "leader at epoch …; bootstrap {…}"). */
 function lastBootstrapReport(node: ClusterNode): { inFlightMarkedUnknown: number; waitedMs: number } | null {
   for (let index = node.stderr.length - 1; index >= 0; index--) {
     const line = node.stderr[index] as string

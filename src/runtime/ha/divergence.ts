@@ -185,7 +185,7 @@ export interface SetAsideSteps {
   dataDir: string
   /** The file-system calls of setting the records aside (specs inject failures). */
   io: WalIo
-  /** Starts the standby gateway and its replication, finishing an interrupted swap first (HaNode.follow). */
+  /** Starts the standby gateway and its replication, finishing an interrupted swap first (following.ts `follow`). */
   follow: () => Promise<void>
   /** Records a divergence report: /health (`ha.last_divergence`) and the log. */
   report: (report: DivergenceReport) => void

@@ -1,10 +1,11 @@
 /**
  * ha/ — high availability: the replication stream (the leader serves its log as raw frames, stream.ts), the standby's
- * replicator (pulls, appends with Wal.appendFrames, keeps projections hot), and the role of a node (node.ts): take
- * the lease or follow, fail over on lease expiry, re-sync (resync.ts) after divergence keeping the log shared with the
- * leader (diverged-prefix.ts) or from the leader's snapshot (snapshot-recovery.ts); synchronous replication (sync.ts)
- * and its alert records (records.ts); command records (command-record.ts) and the standby's shadow decisions
- * (shadow.ts); the reports as /health shows them (status-json.ts).
+ * replicator (pulls, appends with Wal.appendFrames, keeps projections hot), and the role of a node (node.ts, with its
+ * leader side in leading.ts and its follower side in following.ts): take the lease or follow, fail over on lease
+ * expiry, re-sync (resync.ts) after divergence keeping the log shared with the leader (diverged-prefix.ts) or from the
+ * leader's snapshot (snapshot-recovery.ts); synchronous replication (sync.ts) and its alert records (records.ts);
+ * command records (command-record.ts) and the standby's shadow decisions (shadow.ts); the reports as /health shows
+ * them (status-json.ts).
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'

@@ -2,48 +2,50 @@
  * The HA role of one node. `auto` tries to take the lease and leads if it wins, else follows; `standby` starts by
  * following; `leader` waits for the lease and never follows. Every node that follows takes over when the lease expires.
  *
- * - Leader: holds the lease (renewed every ttl/3), writes the log, runs intake and the executor, serves replication.
- *   A renewal that finds the lease lost (a newer epoch exists: a SIGSTOPped leader woken after a takeover) steps down
- *   at once: the gateway is stopped (its log already refuses to acknowledge, its executor refuses to call a venue) and
- *   the node restarts as a standby, where divergence detection deals with anything it wrote but never acknowledged.
- * - Standby: a replica log fed by the Replicator, projections hot, no sends, writes answered NOT_LEADER.
- * - Takeover: the lease is taken with epoch + 1 (renewal starts at once, so a long bootstrap cannot lose it), the
- *   replicator stops (everything it appended is already applied), the standby gateway is closed and the log reopened
- *   for writing at the new epoch; Gateway.start then runs bootstrap (in-flight → Unknown → reconcile → resend) and
- *   only then does the node report itself leader and open intake.
- * - Re-sync (resync.ts): a standby told DIVERGED keeps the part of its log it shares with the leader and sets the
- *   rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted away its next LSN)
- *   starts again from the leader's newest snapshot (snapshot-recovery.ts). /health reports how either went.
+ * - Leader (leading.ts): holds the lease (renewed every ttl/3), writes the log, runs intake and the executor, serves
+ *   replication; a renewal that finds the lease lost steps down at once and the node restarts as a standby.
+ *   Synchronous replication (optional, sync.ts) has one SyncReplication per leadership term.
+ * - Standby (following.ts): a replica log fed by the Replicator, projections hot, no sends, writes answered NOT_LEADER.
+ * - Takeover (following.ts, then leading.ts): the lease is taken with epoch + 1 (renewal starts at once, so a long
+ *   bootstrap cannot lose it), the replicator and the standby gateway stop, and the node leads at the new epoch; only
+ *   once bootstrap has run does it report itself leader and open intake.
+ * - Re-sync (resync.ts, wired in following.ts): a standby told DIVERGED keeps the part of its log it shares with the
+ *   leader and sets the rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted
+ *   away its next LSN) starts again from the leader's newest snapshot (snapshot-recovery.ts). /health reports how
+ *   either went.
  * - Failure: an fsync that fails while a log is set aside, or a snapshot installed, is fatal (durable-fs.ts): the
  *   node stops for good (role `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart
  *   finishes or rolls back the data dir's swap from what is on disk. So does a role change that leaves the node in
  *   none of its steady states — leading, following, stopped (steady-state.ts) — rather than stay up neither
  *   following nor leading: FOLLOW_FAILED for a standby that could not follow again, NODE_STUCK otherwise.
- * - Synchronous replication (optional, sync.ts): each leadership term has its own SyncReplication, fed by the
- *   standby's acknowledgements; under `degrade_async` its transitions are recorded in the log (records.ts).
  *
- * Role changes (start-up, takeover, step-down, re-sync) run one at a time (role-changes.ts). stop() aborts every
- * request to the leader in flight (stop-signal.ts) and waits for the change in progress, within a bound
- * (StopTimeoutError past it): once it resolves, nothing of the node runs or touches the data dir. A re-sync not yet
- * changing the data dir when stop() begins, or waiting on the leader, is abandoned (an install cut short in its
- * catch-up pull is rolled back); one changing it otherwise finishes first.
+ * Role changes (start-up, takeover, step-down, re-sync) run one at a time (role-changes.ts; HaNode.exclusive, which
+ * also checks that each ends in a steady state). stop() aborts every request to the leader in flight (stop-signal.ts)
+ * and waits for the change in progress, within a bound (StopTimeoutError past it): once it resolves, nothing of the
+ * node runs or touches the data dir. A re-sync not yet changing the data dir when stop() begins, or waiting on the
+ * leader, is abandoned (an install cut short in its catch-up pull is rolled back); one changing it otherwise finishes
+ * first.
+ *
+ * HaNode holds the node's state, runs its timer and its role changes, and hands the leader and follower sides a view
+ * of itself (node-core.ts).
  *
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
 import { LeaseError, nodeIo, type Lease } from '../../../wal/index.ts'
-import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import { syncFailureOf } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
+import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
+import { finishInterruptedSwaps } from './interrupted-swaps.ts'
+import { lead, renewLease, stepDown } from './leading.ts'
+import { acquireIfFree, leaderUrlIn } from './lease-dir.ts'
+import type { NodeCore } from './node-core.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
-import { finishInterruptedSwaps } from './interrupted-swaps.ts'
-import { acquireIfFree, currentLeaseEpoch, leaderUrlIn } from './lease-dir.ts'
-import { Replicator } from './replicator.ts'
-import { leaderSync } from './leader-sync.ts'
-import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps, type SnapshotRecoveryStatus } from './resync.ts'
+import type { Replicator } from './replicator.ts'
+import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
@@ -72,6 +74,8 @@ export class HaNode {
   private readonly changes = new RoleChanges()
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
+  /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
+  private readonly core: NodeCore = this.coreView()
 
   constructor(options: HaNodeOptions) {
     this.options = options
@@ -114,9 +118,9 @@ export class HaNode {
       this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
       try {
         const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId)
-        if (lease !== null) await this.lead(lease, null)
+        if (lease !== null) await lead(this.core, lease, null)
         else if (this.options.role === 'leader') await this.waitToLead()
-        else await this.follow()
+        else await follow(this.core)
         await this.failIfUnsteady('start-up', null)
       } catch (error) {
         this.parts.clearTimer()
@@ -153,7 +157,7 @@ export class HaNode {
 
   /** What stop() takes apart (teardown.ts). */
   private readonly parts: NodeParts = {
-    stopReplicator: () => this.stopReplicator(),
+    stopReplicator: () => stopReplicator(this.core),
     closeSync: () => this.sync?.close(),
     stopGateway: () => this.gateway?.stop(),
     clearTimer: () => {
@@ -161,6 +165,43 @@ export class HaNode {
       this.timer = null
     },
     releaseLease: () => this.lease?.release(),
+  }
+
+  /**
+   * The view of this node the leader and follower sides work on (node-core.ts): its state read and written in place,
+   * and the role-change plumbing that stays here.
+   */
+  private coreView(): NodeCore {
+    const node = this
+    return {
+      get options() { return node.options },
+      get holderId() { return node.holderId },
+      get changes() { return node.changes },
+      get stopping() { return node.stopping },
+      get role() { return node.role },
+      set role(role) { node.role = role },
+      get gateway() { return node.gateway },
+      set gateway(gateway) { node.gateway = gateway },
+      get lease() { return node.lease },
+      set lease(lease) { node.lease = lease },
+      get sync() { return node.sync },
+      set sync(sync) { node.sync = sync },
+      get replicator() { return node.replicator },
+      set replicator(replicator) { node.replicator = replicator },
+      get lastTakeoverMs() { return node.lastTakeoverMs },
+      set lastTakeoverMs(ms) { node.lastTakeoverMs = ms },
+      get lastDivergence() { return node.lastDivergence },
+      set lastDivergence(divergence) { node.lastDivergence = divergence },
+      get lastSnapshotRecovery() { return node.lastSnapshotRecovery },
+      set lastSnapshotRecovery(status) { node.lastSnapshotRecovery = status },
+      leaderUrl: () => node.leaderUrl(),
+      finishInterruptedSwaps: (when) => node.finishInterruptedSwaps(when),
+      exclusive: (name, work, waitForFree) => node.exclusive(name, work, waitForFree),
+      watchLog: (gateway) => node.watchLog(gateway),
+      lead: (lease, takenAtMs) => lead(node.core, lease, takenAtMs),
+      follow: () => follow(node.core),
+      stepDown: () => stepDown(node.core),
+    }
   }
 
   /**
@@ -174,91 +215,18 @@ export class HaNode {
   private async waitToLead(): Promise<void> {
     while (!this.stopping) {
       const lease = acquireIfFree(this.options, this.holderId)
-      if (lease !== null) return this.lead(lease, null)
+      if (lease !== null) return lead(this.core, lease, null)
       await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
     }
   }
 
-  /** Opens the log for writing at the lease's epoch, bootstraps, and only then reports leader. */
-  private async lead(lease: Lease, takenAtMs: number | null): Promise<void> {
-    // A takeover resumed after stop() began (it awaited its standby's stop) starts no leader: it would call venues.
-    if (this.stopping) return this.giveUp(lease)
-    this.lease = lease
-    this.role = 'promoting'
-    this.options.log(`lease epoch ${lease.epoch} taken; bootstrapping as leader`)
-    // The term's replication and its send gate exist before bootstrap starts the executor: resends are gated too.
-    const term: { sync: SyncReplication | null } = { sync: null }
-    const beforeBootstrap = (engine: Engine): void => {
-      const sync = this.newSync(engine, () => this.sync === sync && (this.role === 'leader' || this.role === 'promoting'))
-      term.sync = sync
-      this.sync = sync
-    }
-    let gateway: Gateway | null = null
-    try {
-      this.finishInterruptedSwaps()
-      gateway = await this.options.startGateway('leader', lease, beforeBootstrap)
-      if (!this.stopping) {
-        this.gateway = gateway
-        this.watchLog(gateway)
-        // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
-        if (term.sync === null) beforeBootstrap(gateway.engine)
-        this.role = 'leader'
-        this.options.onGateway(gateway)
-      }
-    } catch (error) {
-      if (term.sync !== null && this.sync === term.sync) {
-        term.sync.close()
-        this.sync = null
-      }
-      // A node that does not lead must not hold the lease: kept, every tick would renew it and no other node could
-      // ever take over. Giving it up also fences whatever the start got to (a log opened at this epoch, an executor
-      // started): both re-check the lease before acknowledging or calling a venue.
-      this.giveUp(lease)
-      // The HTTP layer could not take the started gateway (onGateway threw): stopped, as a start that failed, rather
-      // than left running unseen (its executor too) while the node follows again.
-      if (gateway !== null) {
-        if (this.gateway === gateway) this.gateway = null
-        await gateway.stop().catch((stopError: unknown) => this.options.log(`stopping a leader gateway not taken by the HTTP layer: ${String(stopError)}`))
-      }
-      throw error
-    }
-    if (this.stopping) {
-      // stop() began while it started (it gives the lease up once this change ends): a leader now would outlive it.
-      term.sync?.close()
-      if (this.sync === term.sync) this.sync = null
-      await gateway.stop()
-      this.role = 'stopped'
+  private async tick(): Promise<void> {
+    if (this.role === 'leader' || this.role === 'promoting') {
+      renewLease(this.core)
+      if (!this.stopping) this.sync?.check()
       return
     }
-    if (takenAtMs !== null) this.lastTakeoverMs = Date.now() - takenAtMs
-    this.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
-  }
-
-  /** Releases `lease` and leaves the leader's path: stopped if stop() has begun, else starting (to follow again). */
-  private giveUp(lease: Lease): void {
-    lease.release()
-    if (this.lease === lease) this.lease = null
-    this.role = this.stopping ? 'stopped' : 'starting'
-  }
-
-  private newSync(engine: Engine, isCurrent: () => boolean): SyncReplication {
-    const setup = this.options.sync ?? { policy: 'off', timeoutMs: 1_000, waitersMax: 1 }
-    return leaderSync(engine, { ...setup, log: this.options.log, isCurrent })
-  }
-
-  private async follow(): Promise<void> {
-    // stop() has begun (a re-sync waiting out its backoff, say): a gateway started now would outlive the shutdown.
-    if (this.stopping) return
-    this.role = 'standby'
-    this.lease = null
-    this.finishInterruptedSwaps()
-    const gateway = await this.options.startGateway('standby', null)
-    if (this.stopping) return void (await gateway.stop()) // stop() began while it started: it would outlive it
-    this.gateway = gateway
-    this.watchLog(gateway)
-    this.options.onGateway(gateway)
-    this.startReplicator(gateway)
-    this.options.log(`standby from LSN ${gateway.engine.wal.lastLsn}, following ${this.leaderUrl() ?? '(no leader yet)'}`)
+    if (this.role === 'standby' && !this.stopping) await this.exclusive('takeover', () => takeOverIfExpired(this.core))
   }
 
   /**
@@ -273,93 +241,9 @@ export class HaNode {
       if (this.gateway !== gateway || this.stopping) return
       if (!(error instanceof LeaseError)) return this.fail(error)
       this.options.log(`the log refused a write: ${error.message}; stepping down`)
-      await this.stepDown()
+      await stepDown(this.core)
     }
     void gateway.engine.wal.died.then((error) => this.exclusive('step-down', () => work(error), true))
-  }
-
-  private startReplicator(gateway: Gateway): void {
-    this.replicator = new Replicator({
-      wal: gateway.engine.wal,
-      leaderUrl: () => this.leaderUrl(),
-      token: this.options.replicationToken,
-      epochCeiling: () => currentLeaseEpoch(this.options),
-      ...this.options.replication,
-      onDiverged: (details) => void this.exclusive('re-sync after divergence', () => resyncAfterDivergence(details.leaderUrl, details.message, this.resyncSteps()), true),
-      onResyncRequired: (details) =>
-        void this.exclusive('re-sync from the snapshot', () => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, this.resyncSteps()), true),
-      log: this.options.log,
-      stopSignal: this.changes.stopSignal,
-    })
-    this.replicator.start()
-  }
-
-  private async stopReplicator(): Promise<void> {
-    await this.replicator?.stop()
-    this.replicator = null
-  }
-
-  private async tick(): Promise<void> {
-    if (this.role === 'leader' || this.role === 'promoting') {
-      this.renew()
-      if (!this.stopping) this.sync?.check()
-      return
-    }
-    if (this.role === 'standby' && !this.stopping) await this.exclusive('takeover', () => this.takeOverIfExpired())
-  }
-
-  private renew(): void {
-    const lease = this.lease
-    if (lease === null) return
-    try {
-      lease.renew()
-    } catch (error) {
-      this.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); ${this.stopping ? 'stopping already' : 'stepping down'}`)
-      if (!this.stopping) void this.exclusive('step-down', () => this.stepDown())
-    }
-  }
-
-  private async takeOverIfExpired(): Promise<void> {
-    if (this.role !== 'standby') return
-    const lease = acquireIfFree(this.options, this.holderId)
-    if (lease === null) return
-    const takenAtMs = Date.now()
-    this.role = 'promoting'
-    this.lease = lease
-    await this.stopReplicator()
-    // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
-    // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
-    // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).
-    await this.gateway?.stop({ forTakeover: true })
-    this.gateway = null
-    try {
-      await this.lead(lease, takenAtMs)
-    } catch (error) {
-      if (syncFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
-      // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then.
-      this.options.log(`takeover at epoch ${lease.epoch} failed (${error instanceof Error ? error.message : String(error)}); lease released, following again`)
-      await this.follow()
-    }
-  }
-
-  private async stepDown(): Promise<void> {
-    if (this.role !== 'leader' && this.role !== 'promoting') return
-    this.role = 'stepping-down'
-    const gateway = this.gateway
-    this.gateway = null
-    this.lease = null
-    this.sync?.close()
-    this.sync = null
-    if (gateway !== null) {
-      try {
-        gateway.executor.stop()
-        await gateway.stop()
-      } catch (error) {
-        // Following is tried all the same: a log this gateway still holds is refused to the standby (FOLLOW_FAILED).
-        this.options.log(`stopping the deposed gateway: ${String(error)}`)
-      }
-    }
-    await this.follow()
   }
 
   /**
@@ -373,7 +257,7 @@ export class HaNode {
     this.role = 'failed'
     const next = syncFailureOf(failure) === null ? 'restart it once the cause is fixed' : "restart it, and it finishes or rolls back the data dir's swap from what is on disk"
     this.options.log(`fatal: ${failure.message}; the node stops: ${next}`)
-    await this.stopReplicator()
+    await stopReplicator(this.core)
     const gateway = this.gateway
     this.gateway = null
     await gateway?.stop().catch((error: unknown) => this.options.log(`stopping the gateway of a failed node: ${String(error)}`))
@@ -382,37 +266,6 @@ export class HaNode {
     this.lease?.release()
     this.lease = null
     this.death.resolve(failure)
-  }
-
-  /** What re-syncing (resync.ts) needs of this node. */
-  private resyncSteps(): ResyncSteps {
-    return {
-      dataDir: this.options.dataDir,
-      io: this.options.dataDirIo ?? nodeIo,
-      replicationToken: this.options.replicationToken,
-      replication: this.options.replication,
-      snapshotRecovery: this.options.snapshotRecovery ?? SNAPSHOT_RECOVERY_DEFAULTS,
-      log: this.options.log,
-      standbyGateway: () => (this.role === 'standby' ? this.gateway : null),
-      currentGateway: () => this.gateway,
-      stillFollowingWith: (gateway) => this.gateway === gateway && this.role === 'standby' && !this.stopping,
-      stopping: () => this.stopping,
-      stopSignal: this.changes.stopSignal,
-      epochCeiling: () => currentLeaseEpoch(this.options),
-      pause: (ms) => this.changes.pause(ms),
-      stopReplicator: () => this.stopReplicator(),
-      startReplicator: (gateway) => this.startReplicator(gateway),
-      stopGateway: async (gateway) => {
-        await gateway.stop()
-        this.gateway = null
-      },
-      follow: () => this.follow(),
-      report: (divergence) => {
-        this.lastDivergence = divergence
-        this.options.log(`divergence report: ${JSON.stringify(divergence)}`)
-      },
-      reportSnapshotRecovery: (status) => void (this.lastSnapshotRecovery = status),
-    }
   }
 
   /**

@@ -1,0 +1,116 @@
+/**
+ * The follower side of an HA node (node.ts): following the leader, taking over when its lease expires, and the wiring
+ * of a re-sync.
+ *
+ * - Standby: a replica log fed by the Replicator, projections hot, no sends, writes answered NOT_LEADER.
+ * - Takeover: the lease is taken with epoch + 1 (renewal starts at once, so a long bootstrap cannot lose it), the
+ *   replicator stops (everything it appended is already applied), the standby gateway is closed and the log reopened
+ *   for writing at the new epoch (leading.ts `lead`). A takeover whose leader start fails follows again, and takes
+ *   over at a later tick if the lease is still free then.
+ * - Re-sync (resync.ts): a standby told DIVERGED keeps the part of its log it shares with the leader and sets the
+ *   rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted away its next LSN)
+ *   starts again from the leader's newest snapshot (snapshot-recovery.ts). The replicator hands either refusal over
+ *   and the node runs the re-sync as a role change (`resyncSteps` is what it needs of the node).
+ *
+ * Each function takes the node's view (node-core.ts) and runs inside one of its role changes.
+ */
+
+import { nodeIo } from '../../../wal/index.ts'
+import type { Gateway } from '../gateway.ts'
+import { syncFailureOf } from './durable-fs.ts'
+import { acquireIfFree, currentLeaseEpoch } from './lease-dir.ts'
+import type { NodeCore } from './node-core.ts'
+import { Replicator } from './replicator.ts'
+import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps } from './resync.ts'
+
+/** Starts a standby gateway and its replicator (nothing once stop() has begun). */
+export async function follow(node: NodeCore): Promise<void> {
+  // stop() has begun (a re-sync waiting out its backoff, say): a gateway started now would outlive the shutdown.
+  if (node.stopping) return
+  node.role = 'standby'
+  node.lease = null
+  node.finishInterruptedSwaps()
+  const gateway = await node.options.startGateway('standby', null)
+  if (node.stopping) return void (await gateway.stop()) // stop() began while it started: it would outlive it
+  node.gateway = gateway
+  node.watchLog(gateway)
+  node.options.onGateway(gateway)
+  startReplicator(node, gateway)
+  node.options.log(`standby from LSN ${gateway.engine.wal.lastLsn}, following ${node.leaderUrl() ?? '(no leader yet)'}`)
+}
+
+export function startReplicator(node: NodeCore, gateway: Gateway): void {
+  node.replicator = new Replicator({
+    wal: gateway.engine.wal,
+    leaderUrl: () => node.leaderUrl(),
+    token: node.options.replicationToken,
+    epochCeiling: () => currentLeaseEpoch(node.options),
+    ...node.options.replication,
+    onDiverged: (details) => void node.exclusive('re-sync after divergence', () => resyncAfterDivergence(details.leaderUrl, details.message, resyncSteps(node)), true),
+    onResyncRequired: (details) =>
+      void node.exclusive('re-sync from the snapshot', () => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, resyncSteps(node)), true),
+    log: node.options.log,
+    stopSignal: node.changes.stopSignal,
+  })
+  node.replicator.start()
+}
+
+export async function stopReplicator(node: NodeCore): Promise<void> {
+  await node.replicator?.stop()
+  node.replicator = null
+}
+
+/** A standby's tick: takes the lease if it is free (expired) and leads on it; if the lead fails, follows again. */
+export async function takeOverIfExpired(node: NodeCore): Promise<void> {
+  if (node.role !== 'standby') return
+  const lease = acquireIfFree(node.options, node.holderId)
+  if (lease === null) return
+  const takenAtMs = Date.now()
+  node.role = 'promoting'
+  node.lease = lease
+  await stopReplicator(node)
+  // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
+  // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
+  // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).
+  await node.gateway?.stop({ forTakeover: true })
+  node.gateway = null
+  try {
+    await node.lead(lease, takenAtMs)
+  } catch (error) {
+    if (syncFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
+    // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then.
+    node.options.log(`takeover at epoch ${lease.epoch} failed (${error instanceof Error ? error.message : String(error)}); lease released, following again`)
+    await follow(node)
+  }
+}
+
+/** What re-syncing (resync.ts) needs of the node. */
+function resyncSteps(node: NodeCore): ResyncSteps {
+  return {
+    dataDir: node.options.dataDir,
+    io: node.options.dataDirIo ?? nodeIo,
+    replicationToken: node.options.replicationToken,
+    replication: node.options.replication,
+    snapshotRecovery: node.options.snapshotRecovery ?? SNAPSHOT_RECOVERY_DEFAULTS,
+    log: node.options.log,
+    standbyGateway: () => (node.role === 'standby' ? node.gateway : null),
+    currentGateway: () => node.gateway,
+    stillFollowingWith: (gateway) => node.gateway === gateway && node.role === 'standby' && !node.stopping,
+    stopping: () => node.stopping,
+    stopSignal: node.changes.stopSignal,
+    epochCeiling: () => currentLeaseEpoch(node.options),
+    pause: (ms) => node.changes.pause(ms),
+    stopReplicator: () => stopReplicator(node),
+    startReplicator: (gateway) => startReplicator(node, gateway),
+    stopGateway: async (gateway) => {
+      await gateway.stop()
+      node.gateway = null
+    },
+    follow: () => follow(node),
+    report: (divergence) => {
+      node.lastDivergence = divergence
+      node.options.log(`divergence report: ${JSON.stringify(divergence)}`)
+    },
+    reportSnapshotRecovery: (status) => void (node.lastSnapshotRecovery = status),
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The leader side of an HA node (node.ts): taking the lead on a lease, keeping the lease, and stepping down.
+ *
+ * - Leader: holds the lease (renewed every ttl/3), writes the log, runs intake and the executor, serves replication.
+ *   `lead` opens the log for writing at the lease's epoch and runs Gateway.start's bootstrap (in-flight → Unknown →
+ *   reconcile → resend); only then does the node report itself leader and open intake. A start that fails gives the
+ *   lease up (`giveUp`): a node that does not lead must not hold it.
+ * - Step-down: a renewal that finds the lease lost (a newer epoch exists: a SIGSTOPped leader woken after a takeover)
+ *   steps down at once: the gateway is stopped (its log already refuses to acknowledge, its executor refuses to call
+ *   a venue) and the node restarts as a standby, where divergence detection deals with anything it wrote but never
+ *   acknowledged.
+ * - Synchronous replication (optional, sync.ts): each leadership term has its own SyncReplication, fed by the
+ *   standby's acknowledgements; under `degrade_async` its transitions are recorded in the log (records.ts).
+ *
+ * Each function takes the node's view (node-core.ts) and runs inside one of its role changes.
+ */
+
+import type { Lease } from '../../../wal/index.ts'
+import type { Engine } from '../engine.ts'
+import type { Gateway } from '../gateway.ts'
+import { leaderSync } from './leader-sync.ts'
+import type { NodeCore } from './node-core.ts'
+import type { SyncReplication } from './sync.ts'
+
+/** Opens the log for writing at the lease's epoch, bootstraps, and only then reports leader. */
+export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | null): Promise<void> {
+  // A takeover resumed after stop() began (it awaited its standby's stop) starts no leader: it would call venues.
+  if (node.stopping) return giveUp(node, lease)
+  node.lease = lease
+  node.role = 'promoting'
+  node.options.log(`lease epoch ${lease.epoch} taken; bootstrapping as leader`)
+  // The term's replication and its send gate exist before bootstrap starts the executor: resends are gated too.
+  const term: { sync: SyncReplication | null } = { sync: null }
+  const beforeBootstrap = (engine: Engine): void => {
+    const sync = newSync(node, engine, () => node.sync === sync && (node.role === 'leader' || node.role === 'promoting'))
+    term.sync = sync
+    node.sync = sync
+  }
+  let gateway: Gateway | null = null
+  try {
+    node.finishInterruptedSwaps()
+    gateway = await node.options.startGateway('leader', lease, beforeBootstrap)
+    if (!node.stopping) {
+      node.gateway = gateway
+      node.watchLog(gateway)
+      // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
+      if (term.sync === null) beforeBootstrap(gateway.engine)
+      node.role = 'leader'
+      node.options.onGateway(gateway)
+    }
+  } catch (error) {
+    if (term.sync !== null && node.sync === term.sync) {
+      term.sync.close()
+      node.sync = null
+    }
+    // A node that does not lead must not hold the lease: kept, every tick would renew it and no other node could
+    // ever take over. Giving it up also fences whatever the start got to (a log opened at this epoch, an executor
+    // started): both re-check the lease before acknowledging or calling a venue.
+    giveUp(node, lease)
+    // The HTTP layer could not take the started gateway (onGateway threw): stopped, as a start that failed, rather
+    // than left running unseen (its executor too) while the node follows again.
+    if (gateway !== null) {
+      if (node.gateway === gateway) node.gateway = null
+      await gateway.stop().catch((stopError: unknown) => node.options.log(`stopping a leader gateway not taken by the HTTP layer: ${String(stopError)}`))
+    }
+    throw error
+  }
+  if (node.stopping) {
+    // stop() began while it started (it gives the lease up once this change ends): a leader now would outlive it.
+    term.sync?.close()
+    if (node.sync === term.sync) node.sync = null
+    await gateway.stop()
+    node.role = 'stopped'
+    return
+  }
+  if (takenAtMs !== null) node.lastTakeoverMs = Date.now() - takenAtMs
+  node.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
+}
+
+/** Releases `lease` and leaves the leader's path: stopped if stop() has begun, else starting (to follow again). */
+export function giveUp(node: NodeCore, lease: Lease): void {
+  lease.release()
+  if (node.lease === lease) node.lease = null
+  node.role = node.stopping ? 'stopped' : 'starting'
+}
+
+function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean): SyncReplication {
+  const setup = node.options.sync ?? { policy: 'off', timeoutMs: 1_000, waitersMax: 1 }
+  return leaderSync(engine, { ...setup, log: node.options.log, isCurrent })
+}
+
+/** Renews the lease held (the timer's tick); a renewal that finds it lost steps down, unless stop() has begun. */
+export function renewLease(node: NodeCore): void {
+  const lease = node.lease
+  if (lease === null) return
+  try {
+    lease.renew()
+  } catch (error) {
+    node.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); ${node.stopping ? 'stopping already' : 'stepping down'}`)
+    if (!node.stopping) void node.exclusive('step-down', () => node.stepDown())
+  }
+}
+
+/** Stops leading (the lease lost): the gateway and the term's replication stop, and the node follows again. */
+export async function stepDown(node: NodeCore): Promise<void> {
+  if (node.role !== 'leader' && node.role !== 'promoting') return
+  node.role = 'stepping-down'
+  const gateway = node.gateway
+  node.gateway = null
+  node.lease = null
+  node.sync?.close()
+  node.sync = null
+  if (gateway !== null) {
+    try {
+      gateway.executor.stop()
+      await gateway.stop()
+    } catch (error) {
+      // Following is tried all the same: a log this gateway still holds is refused to the standby (FOLLOW_FAILED).
+      node.options.log(`stopping the deposed gateway: ${String(error)}`)
+    }
+  }
+  await node.follow()
+}
