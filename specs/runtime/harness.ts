@@ -79,6 +79,8 @@ export interface WorldOptions {
   reconcileSweepOrdersMax?: number
   /** The mode the start is asked for (a config's `mode`); absent: the log's. */
   mode?: Mode
+  /** Venue sessions living on the log, started between the restore and bootstrap (GatewayOptions.venueSessions). */
+  venueSessions?: GatewayOptions['venueSessions']
 }
 
 export function tempDataDir(): string {
@@ -137,6 +139,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
     ...(options.snapshotSections === undefined ? {} : { snapshotSections: options.snapshotSections }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
+    ...(options.venueSessions === undefined ? {} : { venueSessions: options.venueSessions }),
   })
   // A start that fails says why (not only that it did not start in time).
   const start: { gateway: Gateway | null; failure: { error: unknown } | null } = { gateway: null, failure: null }

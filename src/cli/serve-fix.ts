@@ -5,9 +5,12 @@
  *
  * Order of life: the adapters are built before the gateway (the gateway takes its venues at start) but their sessions
  * start only once the gateway has opened and replayed the log — the store appends through the engine and reads the
- * log, and the engine is the log's only writer. So bootstrap runs with the sessions down: its reconcile calls answer
- * `retryable` and the executor asks again once the session is logged on. Sessions stop before the gateway closes the
- * log, because a Logout takes a sequence number and the number is saved first.
+ * log and the restored snapshot's section, and the engine is the log's only writer. `fixVenueSessions` starts them
+ * there (GatewayOptions.venueSessions: after the restore, before bootstrap) and waits for their Logon, within a bound,
+ * so bootstrap reconciles FIX orders left in flight, and resends those the venue never got, before intake opens. A
+ * venue not logged on in time is said in the log and left reconnecting: its orders left Unknown stay so until a read
+ * back settles them. Sessions stop before the gateway closes the log, because a Logout takes a sequence number and the
+ * number is saved first.
  */
 
 import type { FixVenueConfig, VenueInstrumentConfig } from '../config/index.ts'
@@ -16,9 +19,10 @@ import { parseDecimal } from '../domain/decimal.ts'
 import type { Instrument } from '../domain/instruments.ts'
 import { orderIdFromClientId } from '../domain/orders.ts'
 import type { Engine } from '../runtime/engine.ts'
+import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/index.ts'
-import { fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixLog, type FixOrderFacts, type FixSeqNumLog } from '../venues/fix/index.ts'
+import { fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog } from '../venues/fix/index.ts'
 import { readFileSync } from 'node:fs'
 
 export interface ServedFixVenue {
@@ -38,6 +42,8 @@ export interface FixVenuesOptions {
   restoredSection: (name: string) => Uint8Array | undefined
   /** Where session records go; the session's default (JSON lines on stderr) when absent. */
   log?: FixLog
+  /** The sessions' transport (tests: an in-process acceptor); TCP (or TLS) to the configured host when absent. */
+  connect?: FixConnect
 }
 
 export function buildFixVenues(configs: readonly FixVenueConfig[], options: FixVenuesOptions): ServedFixVenue[] {
@@ -70,11 +76,51 @@ export function buildFixVenues(configs: readonly FixVenueConfig[], options: FixV
         reconnectDelayMsMin: config.reconnectDelayMsMin,
         reconnectDelayMsMax: config.reconnectDelayMsMax,
         ...(options.log === undefined ? {} : { log: options.log }),
+        ...(options.connect === undefined ? {} : { connect: options.connect }),
       },
     })
     const section: SnapshotSectionSource = { name: LogFixSessionStore.sectionName(config.name), capture: () => store.capture() }
     return { name: config.name, adapter, store, prices: staticPrices(config, options.clock), instruments: fixInstruments(config), section }
   })
+}
+
+/** How long a start waits for the FIX sessions' Logon before bootstrap goes on without those still down. */
+export const FIX_LOGON_WAIT_MS = 5_000
+
+export interface FixVenueSessionsOptions {
+  /** Called with the restored gateway before any session starts: the stores' engine and restored sections. */
+  attach: (gateway: Gateway) => void
+  /** Bound on the wait for Logon (default FIX_LOGON_WAIT_MS). */
+  logonWaitMs?: number
+  /** A line for the operator: a venue not logged on in time. */
+  log: (line: string) => void
+  /** A venue whose stop failed (the others are stopped all the same). */
+  onError: (error: unknown, context: string) => void
+}
+
+/**
+ * The FIX venues as the gateway's venue sessions: started after the restore and waited for (each up to the bound)
+ * before bootstrap, stopped (Logout, numbers saved) before the log closes.
+ */
+export function fixVenueSessions(venues: readonly ServedFixVenue[], options: FixVenueSessionsOptions): VenueSessions {
+  const logonWaitMs = options.logonWaitMs ?? FIX_LOGON_WAIT_MS
+  return {
+    async start(gateway) {
+      options.attach(gateway)
+      for (const venue of venues) venue.adapter.start()
+      const active = await Promise.all(venues.map((venue) => venue.adapter.whenActive(logonWaitMs)))
+      venues.forEach((venue, index) => {
+        if (active[index] === true) return
+        options.log(
+          `FIX venue ${venue.name}: not logged on within ${logonWaitMs} ms (session ${venue.adapter.session.state}); bootstrap goes on without it and ` +
+            'the session keeps reconnecting: its orders left Unknown stay Unknown until a read back settles them, and are not resent by this start',
+        )
+      })
+    },
+    async stop() {
+      for (const venue of venues) await venue.adapter.stop().catch((error: unknown) => options.onError(error, `stopping FIX venue ${venue.name}`))
+    },
+  }
 }
 
 /** The kernel's instruments for a configured venue. */

@@ -2,7 +2,8 @@
  * The gateway `egress serve` runs, built from the effective config: paper mode on the sim venue with the config's
  * accounts funded, the log in `<dataDir>/log` with the configured durability, and the real config digest recorded in
  * the log (bootstrap's `configure` carries it) and in every decision record. FIX venues from config `venues` are added
- * next to the sim (serve-fix.ts); their sessions start once the gateway is up and stop before it closes the log.
+ * next to the sim (serve-fix.ts); their sessions start once the log is restored, and are logged on (within a bound)
+ * before bootstrap reconciles, and stop before the gateway closes the log.
  */
 
 import { backOfficeOf, backOfficeSectionSource, initialLedger } from '../backoffice/index.ts'
@@ -19,9 +20,9 @@ import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount 
 import { simMemoryOf } from '../runtime/paper-sim-memory.ts'
 import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
-import type { FixLog } from '../venues/fix/index.ts'
+import type { FixConnect, FixLog } from '../venues/fix/index.ts'
 import type { Engine } from '../runtime/engine.ts'
-import { buildFixVenues, type ServedFixVenue } from './serve-fix.ts'
+import { buildFixVenues, fixVenueSessions, type ServedFixVenue } from './serve-fix.ts'
 
 export interface ServeGatewayOptions {
   clock: Clock
@@ -43,15 +44,19 @@ export interface ServeGatewayOptions {
   venue?: { adapter: VenueAdapter; prices: PriceSource }
   /** Where the FIX sessions' records go (default: JSON lines on stderr). */
   fixLog?: FixLog
+  /** The FIX sessions' transport (tests: an in-process acceptor); default TCP to each venue's host. */
+  fixConnect?: FixConnect
+  /** How long the start waits for the FIX sessions' Logon before bootstrap (default FIX_LOGON_WAIT_MS). */
+  fixLogonWaitMs?: number
 }
 
 export interface ServeGateway {
   gateway: Gateway
   venue: SimVenue
-  /** The FIX venues from config `venues`, their sessions started. */
+  /** The FIX venues from config `venues`, their sessions started (logged on, unless the start said otherwise). */
   fixVenues: ServedFixVenue[]
   digest: string
-  /** Stops the FIX sessions (Logout, numbers saved), then the gateway (which closes the log). */
+  /** Stops the gateway: the FIX sessions first (Logout, numbers saved), the log last. */
   stop(): Promise<void>
 }
 
@@ -65,15 +70,26 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     throw new Error('config venues (FIX) are served by a single node: not with --role, --lease-dir or --venue (HA with FIX venues is not supported yet)')
   }
   let started: Gateway | null = null
+  // The gateway as restored (engine replayed, snapshot sections loaded), before bootstrap: the FIX stores' log.
+  let restored: Gateway | null = null
   const engine = (): Engine => {
-    if (started === null) throw new Error('a FIX session asked for the log before the gateway started')
-    return started.engine
+    if (restored === null) throw new Error('a FIX session asked for the log before the gateway restored it')
+    return restored.engine
   }
   const fixVenues = buildFixVenues(fixConfigs, {
     clock: options.clock,
     engine,
-    restoredSection: (name) => started?.restoredSections.get(name),
+    restoredSection: (name) => restored?.restoredSections.get(name),
     ...(options.fixLog === undefined ? {} : { log: options.fixLog }),
+    ...(options.fixConnect === undefined ? {} : { connect: options.fixConnect }),
+  })
+  const fixSessions = fixVenueSessions(fixVenues, {
+    attach: (gateway) => {
+      restored = gateway
+    },
+    ...(options.fixLogonWaitMs === undefined ? {} : { logonWaitMs: options.fixLogonWaitMs }),
+    log: options.log ?? (() => {}),
+    onError: options.onError,
   })
   const instruments = [...simInstruments, ...fixVenues.flatMap((fix) => fix.instruments)]
   // A data dir an HA node left mid-swap (log/ moved aside): finished first, or Wal.open would start an empty log.
@@ -109,6 +125,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       )
     },
     ...(options.lease === undefined ? {} : { lease: options.lease }),
+    // The FIX sessions log on between the restore and bootstrap, so bootstrap reconciles their orders too (DESIGN §6).
+    ...(fixVenues.length === 0 ? {} : { venueSessions: fixSessions }),
     // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
     kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),
     fundings: paperFundings(accounts),
@@ -141,11 +159,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // every snapshot carries it and the log below a compacted start is never needed for it. A standby keeps it too (its
   // snapshots and compaction must not lose it) but never reconciles: its log takes no records of its own.
   backOfficeOf(gateway, { reconcileIntervalMs: gateway.role === 'leader' ? backOfficeConfigOf(config).reconcileIntervalMs : null })
-  for (const fix of fixVenues) fix.adapter.start()
-  const stop = async (): Promise<void> => {
-    for (const fix of fixVenues) await fix.adapter.stop().catch((error: unknown) => options.onError(error, `stopping FIX venue ${fix.name}`))
-    await gateway.stop()
-  }
+  // The gateway's stop ends the FIX sessions first (GatewayOptions.venueSessions), while the log is open.
+  const stop = (): Promise<void> => gateway.stop()
   return { gateway, venue, fixVenues, digest, stop }
 }
 

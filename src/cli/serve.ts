@@ -98,7 +98,9 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     log,
   })
   const { gateway, digest } = served
-  for (const fix of served.fixVenues) log(`FIX venue ${fix.name}: session started (${fix.adapter.session.id}), sequence numbers kept in the log`)
+  for (const fix of served.fixVenues) {
+    log(`FIX venue ${fix.name}: session ${fix.adapter.session.id} ${fix.adapter.session.state}, sequence numbers kept in the log (loaded from the ${fix.store.loadedFrom})`)
+  }
   const report = gateway.bootstrapReport
   log(`log replayed to LSN ${gateway.engine.wal.lastLsn}; config digest ${digest} recorded; bootstrap: ${JSON.stringify(report)}`)
   const http = createHttpService({

@@ -84,6 +84,25 @@ export interface GatewayOptions {
    * resumes its sim venue here, so bootstrap reconciles against a venue that remembers.
    */
   beforeBootstrap?: (engine: Engine, gateway: Gateway) => void
+  /**
+   * Venue sessions that keep their own state in this log (FIX: its sequence numbers, in `fix.seq_nums` records and a
+   * snapshot section): they can start only once the engine is restored, and bootstrap can reconcile with them only
+   * once they are up. A leader's start calls `start` after beforeBootstrap and waits for it before bootstrap.
+   */
+  venueSessions?: VenueSessions
+}
+
+export interface VenueSessions {
+  /**
+   * Starts the sessions on the restored gateway (its engine and restored sections) and resolves once they are up or
+   * a bound the implementation chose has passed: a session still down then is left reconnecting, and bootstrap goes on.
+   */
+  start(gateway: Gateway): Promise<void>
+  /**
+   * Ends the sessions while the log is still open (a FIX Logout takes a sequence number, saved in the log first): the
+   * first step of the gateway's stop, and of a start that fails after `start` was called.
+   */
+  stop(): Promise<void>
 }
 
 export type GatewayRole = 'leader' | 'standby'

@@ -28,7 +28,7 @@ import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, ty
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 
-export type { GatewayOptions, GatewayRole } from './gateway-options.ts'
+export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
 
 export interface CommandResult {
   reply: Reply
@@ -51,6 +51,8 @@ export class Gateway {
   /** Sections of the snapshot this start loaded, other than the kernel's (projections restore theirs by name). */
   restoredSections: Map<string, Uint8Array> = new Map()
   private readyFlag = false
+  /** GatewayOptions.venueSessions was started (a stop, or a failed start, stops it before the log closes). */
+  private venueSessionsStarted = false
   private stopRun: Promise<void> | null = null
   private readonly unsubscribes: (() => void)[] = []
   private sweepCancel: (() => void) | null = null
@@ -179,6 +181,12 @@ export class Gateway {
       gateway.restoreReport = restored.report
       gateway.restoredSections = restored.sections
       options.beforeBootstrap?.(gateway.engine, gateway)
+      // Bootstrap reconciles the orders left in flight with their venues (DESIGN §6): sessions living on the log are
+      // up first, or every call of theirs would answer retryable until bootstrap's converge wait ran out.
+      if (options.venueSessions !== undefined) {
+        gateway.venueSessionsStarted = true
+        await options.venueSessions.start(gateway)
+      }
       gateway.bootstrapReport = await bootstrap({
         engine: gateway.engine,
         executor: gateway.executor,
@@ -203,6 +211,7 @@ export class Gateway {
   /** A start that failed part way: everything stopped and the log closed, with no seal and no snapshot written. */
   private async abandon(): Promise<void> {
     this.readyFlag = false
+    await this.stopVenueSessions()
     this.sweepCancel?.()
     this.sweepCancel = null
     this.fillGaps.stop()
@@ -334,6 +343,7 @@ export class Gateway {
 
   private async stopOnce(forTakeover: boolean): Promise<void> {
     this.readyFlag = false
+    await this.stopVenueSessions()
     this.sweepCancel?.()
     this.sweepCancel = null
     this.fillGaps.stop()
@@ -352,6 +362,13 @@ export class Gateway {
       await this.snapshotter.take().catch((error: unknown) => this.options.onError(error, 'snapshot at shutdown'))
     }
     await this.engine.wal.close()
+  }
+
+  /** Ends the venue sessions that live on the log (GatewayOptions.venueSessions) while it is open; once. */
+  private async stopVenueSessions(): Promise<void> {
+    if (!this.venueSessionsStarted) return
+    this.venueSessionsStarted = false
+    await this.options.venueSessions?.stop().catch((error: unknown) => this.options.onError(error, 'stopping venue sessions'))
   }
 
   /** Checks the open orders that have had no news for a sweep interval (open-order-sweep.ts; GatewayOptions.reconcileSweepMs). */

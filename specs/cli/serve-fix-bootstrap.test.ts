@@ -1,0 +1,153 @@
+/**
+ * The serve gateway's FIX sessions are logged on before bootstrap reconciles (DESIGN §6: reconcile with each venue,
+ * only then open intake). Two orders' NewOrderSingles were written when the process crashed, unanswered: the venue
+ * holds one ("held") and never got the other ("lost"). At the restart, by the time the start resolves (intake may
+ * open), bootstrap has read both back over the FIX session — held is AckedOpen, lost was resent — without waiting out
+ * its converge bound, and the session's numbers went on from the log (no 1/1, no reset). Before, the sessions started
+ * after bootstrap: every reconcile call answered "not logged on", bootstrap waited its 10 s, and lost ended Failed.
+ * In-process, against the scripted acceptor of specs/venues/fix (its transport plugged in through `fixConnect`).
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openBackOfficeOf } from '../../src/backoffice/index.ts'
+import { startServeGateway, StoppableClock, type ServeGateway } from '../../src/cli/serve-gateway.ts'
+import { parseConfig, type Config } from '../../src/config/index.ts'
+import type { Principal } from '../../src/domain/accounts.ts'
+import type { FixField, FixMessage } from '../../src/venues/fix/message.ts'
+import { MsgType, Tag } from '../../src/venues/fix/tags.ts'
+import { FakeAcceptor } from '../venues/fix/fake-acceptor.ts'
+
+const trader: Principal = { id: 'alice', roles: ['trader'], accounts: ['demo-1'], liveAllowed: false }
+/** serve's bootstrap bound (serve-gateway.ts convergeWaitMsMax). */
+const CONVERGE_WAIT_MS_MAX = 10_000
+
+const dirs: string[] = []
+const clocks: StoppableClock[] = []
+afterEach(() => {
+  for (const clock of clocks.splice(0)) clock.cancelAll()
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function configAt(dir: string): Config {
+  return parseConfig({
+    dataDir: dir,
+    wal: { durability: 'none' },
+    // An order the venue does not know is proven absent this long after its send (the kernel's default is 5 s).
+    kernel: { reconcileGraceMs: 200 },
+    venues: [{
+      type: 'fix', name: 'fx', host: '127.0.0.1', port: 1, beginString: 'FIX.4.2', senderCompId: 'EGRESS', targetCompId: 'EXEC',
+      heartbeatIntervalSeconds: 30, resetOnLogon: 'never', reconnectDelayMsMin: 100, reconnectDelayMsMax: 1_000, marketData: 'static',
+      instruments: [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }],
+    }],
+  })
+}
+
+async function start(dir: string, acceptor: FakeAcceptor, extra: { log?: (line: string) => void; fixLogonWaitMs?: number } = {}): Promise<ServeGateway> {
+  const clock = new StoppableClock()
+  clocks.push(clock)
+  return startServeGateway(configAt(dir), { clock, buildCommit: 'spec', onError: () => {}, fixLog: () => {}, fixConnect: acceptor.connect, ...extra })
+}
+
+/** The process dies: nothing more is recorded or sent, and the session ends without a Logout (its number unsaved). */
+async function crash(served: ServeGateway): Promise<void> {
+  const { gateway } = served
+  gateway.executor.stop()
+  for (const unsubscribe of gateway['unsubscribes'].splice(0)) unsubscribe()
+  await gateway.engine.settled()
+  await gateway.engine.wal.close()
+  for (const fix of served.fixVenues) await fix.adapter.stop()
+  openBackOfficeOf(gateway)?.close()
+  for (const clock of clocks.splice(0)) clock.cancelAll()
+}
+
+function fields(values: Record<number, string>): FixField[] {
+  return Object.entries(values).map(([tag, value]) => [Number(tag), value] as const)
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(10)
+  }
+}
+
+const seqNumOf = (message: FixMessage): number => Number(message.get(Tag.MsgSeqNum))
+
+describe('serve with a FIX venue: bootstrap reconciles over a logged-on session', () => {
+  test('orders whose NewOrderSingle was unanswered at a crash are read back (held: AckedOpen; lost: resent) before the start resolves; numbers go on from the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-fix-boot-'))
+    dirs.push(dir)
+    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS' })
+
+    // First run: both orders are written to the venue, which answers neither; then the crash.
+    const first = await start(dir, acceptor)
+    expect(await first.fixVenues[0]?.adapter.whenActive(5_000)).toBe(true)
+    const ids: string[] = []
+    for (const key of ['held', 'lost']) {
+      const placed = await first.gateway.place(trader, { account: 'demo-1', venue: 'fx', symbol: 'IBM', side: 'buy', type: 'limit', qty: '10', price: '100', tif: 'DAY' }, key)
+      if (placed.reply.kind !== 'accepted') throw new Error(`expected ${key} accepted, got ${JSON.stringify(placed.reply)}`)
+      ids.push(placed.reply.orderId)
+    }
+    const [held, lost] = ids as [string, string]
+    await until('both NewOrderSingles at the venue', () => acceptor.ofType(MsgType.NewOrderSingle).length === 2)
+    await crash(first)
+    const firstRun = acceptor.take()
+    expect(firstRun.filter((message) => message.msgType === MsgType.Logout)).toEqual([])
+    const lastSeqNumBeforeCrash = Math.max(...firstRun.map(seqNumOf))
+
+    // The venue holds held (as New) and never got lost; it acknowledges a NewOrderSingle sent again.
+    const heldClOrdId = `eg-${held}`
+    acceptor.onMessage = (message) => {
+      const clOrdId = message.get(Tag.ClOrdID) ?? ''
+      const order = { 11: clOrdId, 55: 'IBM', 54: '1', 38: '10', 44: '100', 14: '0' }
+      if (message.msgType === MsgType.OrderStatusRequest) {
+        const answer = clOrdId === heldClOrdId ? { ...order, 37: 'O-held', 17: `S-${clOrdId}`, 20: '3', 150: 'I', 39: '0' } : { ...order, 37: 'NONE', 17: `S-${clOrdId}`, 20: '3', 150: 'I', 39: '8', 103: '5' }
+        queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields(answer)))
+      }
+      if (message.msgType === MsgType.NewOrderSingle) {
+        queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ ...order, 37: 'O-lost', 17: `N-${clOrdId}`, 20: '0', 150: '0', 39: '0' })))
+      }
+    }
+
+    const second = await start(dir, acceptor)
+    const report = second.gateway.bootstrapReport
+    const orders = second.gateway.engine.state.orders
+    // Reconciled before the start resolved, i.e. before intake may open — and without waiting out the bound.
+    expect({ held: orders.get(held)?.status, venueOrderId: orders.get(held)?.venueOrderId }).toEqual({ held: 'AckedOpen', venueOrderId: 'O-held' })
+    expect(report?.inFlightMarkedUnknown).toBe(2)
+    expect(report?.unknownAfterWait).toBe(0)
+    expect(report?.resent).toEqual([lost])
+    expect(report?.waitedMs ?? CONVERGE_WAIT_MS_MAX).toBeLessThan(CONVERGE_WAIT_MS_MAX / 2)
+    await until(`${lost} acknowledged after its resend`, () => orders.get(lost)?.status === 'AckedOpen')
+    expect(orders.get(lost)?.venueOrderId).toBe('O-lost')
+
+    // The session went on from the numbers in the log: its Logon took the number after the last one written before
+    // the crash, without a reset, and the venue's numbers were not asked for again.
+    expect(second.fixVenues[0]?.store.loadedFrom).toBe('log')
+    const secondRun = acceptor.take()
+    const logon = secondRun[0]
+    expect(logon?.msgType).toBe(MsgType.Logon)
+    expect(logon === undefined ? null : { seqNum: seqNumOf(logon), reset: logon.get(Tag.ResetSeqNumFlag) ?? null }).toEqual({ seqNum: lastSeqNumBeforeCrash + 1, reset: null })
+    expect(lastSeqNumBeforeCrash).toBeGreaterThan(1)
+    expect(secondRun.filter((message) => message.msgType === MsgType.ResendRequest)).toEqual([])
+    const sent = secondRun.map(seqNumOf)
+    expect(sent).toEqual(sent.map((_, index) => lastSeqNumBeforeCrash + 1 + index))
+    await second.stop()
+  }, 30_000)
+
+  test('a venue that does not log on in time: the start goes on after the bound and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-fix-boot-'))
+    dirs.push(dir)
+    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', autoLogon: false })
+    const lines: string[] = []
+    const served = await start(dir, acceptor, { log: (line) => lines.push(line), fixLogonWaitMs: 200 })
+    expect(served.gateway.ready).toBe(true)
+    expect(acceptor.ofType(MsgType.Logon)).toHaveLength(1)
+    expect(lines.filter((line) => line.includes('FIX venue fx: not logged on within 200 ms'))).toHaveLength(1)
+    await served.stop()
+  }, 30_000)
+})
