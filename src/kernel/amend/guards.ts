@@ -2,9 +2,10 @@
  * The intake guards as they apply to an amend of a resting order, in the §5 order. An amend reuses the order's
  * instrument, side and type; what it changes is quantity and price, so each guard looks at the amended order:
  * syntax (something to change, above what has filled), policy (role, scope, validity, instrument, notional), mode
- * (the intake mode guard as is), data health (the intake guard, band-checking a new price), reservation (the extra
- * worst case over what the order already holds), capability/rounding (the amended order rounds and fits the
- * instrument like a new one) and lane admission (Lane2, like a new order).
+ * (the intake mode guard as is), data health (the intake guard, band-checking a new price, or the standing one when
+ * the amend adds quantity at it), reservation (the extra worst case over what the order already holds),
+ * capability/rounding (the amended order rounds and fits the instrument like a new one) and lane admission (Lane2,
+ * like a new order).
  */
 
 import { hasAnyRole, policyValidAt, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'

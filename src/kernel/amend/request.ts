@@ -66,7 +66,10 @@ function runGuards(state: KernelState, command: AmendCommand, order: Order): Dec
   assert(params !== undefined, 'a policy can only exist once the kernel is configured')
   const mode = record(records, 'mode', modeGuard(state, { principal: command.principal, policy: policy.value.policy, live: command.live, configDigest: command.configDigest }))
   if (!mode.pass) return fail(mode.reason)
-  const data = record(records, 'data_health', dataHealthGuard({ price: command.price, instrument, params, market: command.market, nowMs: command.nowMs }))
+  // A new price is band-checked; so is the standing price when the amend adds quantity at it: more at a price the
+  // band now refuses is what a new order at that price would be, and a place would fail it. Only a qty cut skips it.
+  const bandPrice = command.price ?? (target.qty > order.qty ? target.price : null)
+  const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return fail(data.reason)
   const reservation = record(records, 'reservation', amendReservationGuard(state, { order, target, instrument, params }))
   if (!reservation.pass) return fail(reservation.reason)
