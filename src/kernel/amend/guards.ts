@@ -13,6 +13,7 @@ import { formatDecimal, maxUnits, mulUnits, roundToStep, type Units } from '../.
 import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { Order } from '../../domain/orders.ts'
+import { sentPriceBound } from '../intake/guard-policy.ts'
 import { failed, passed, type GuardResult } from '../intake/guard-result.ts'
 import { remainingAfterFill, reservationFor } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
@@ -57,7 +58,7 @@ export function amendPolicyGuard(
   if (!policyValidAt(policy, input.nowMs)) return failed('POLICY_EXPIRED', { ...inputs, validFromMs: policy.validFromMs, validUntilMs: policy.validUntilMs })
   if (instrument === undefined) return failed('INSTRUMENT_UNKNOWN', inputs)
   if (!policy.instruments.includes(key)) return failed('SYMBOL_NOT_ALLOWED', inputs)
-  const notional = mulUnits(target.qty, target.price, 'up')
+  const notional = mulUnits(target.qty, sentPriceBound(target.price, order.side, instrument), 'up')
   const limits = { ...inputs, notional: formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
   if (notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
   return passed({ policy, instrument }, limits)
