@@ -185,6 +185,10 @@ export class GatewayMetrics {
       case 'order.unknown':
         if (!this.unknownSince.has(event.orderId) && this.unknownSince.size < this.trackedOrdersMax) this.unknownSince.set(event.orderId, event.atMs)
         return
+      case 'order.send_blocked':
+        // A blocked place is final: the order is Rejected (kernel/send.ts). A blocked cancel or amend leaves it live.
+        if (event.action === 'place') this.timings.delete(event.orderId)
+        return
       case 'order.reconciled':
         this.reconciles.inc(1, { state: event.to, reason: event.reason })
         this.leaveUnknown(event.orderId, event.atMs)
