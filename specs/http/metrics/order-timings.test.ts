@@ -1,7 +1,8 @@
 /**
  * The order-path latency histograms keep a start time per order until the order's first fill or end, at most
  * `trackedOrdersMax` of them. An order that ends without its end being seen would hold its slot for good: enough of
- * them and no new order is timed, so every order-path histogram goes flat while orders still flow.
+ * them and no new order is timed, so every order-path histogram goes flat while orders still flow. Such an order is
+ * also a reject by the kernel, and counted as one.
  */
 
 import { afterEach, expect, test } from 'bun:test'
@@ -45,4 +46,19 @@ test('an order rejected at send (a blocked place) gives back its timing slot: th
   } finally {
     metrics.detach()
   }
+})
+
+test('a place the kernel rejects at send (the gate blocked it) is counted in egress_order_rejects_total by its reason', async () => {
+  t = await startTestGateway()
+  const gw = t
+  const admin = await gw.token({ sub: 'adam', roles: ['admin'], accounts: [] })
+  const trader = await gw.token({})
+  expect((await gw.request('/v1/admin/mode', post(admin, { mode: 'shadow' }))).status).toBe(200)
+  const blocked = (await json(await gw.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'blocked' })))).order_id as string
+  await eventually(() => gw.gateway.engine.state.orders.get(blocked)?.status === 'Rejected')
+  // The metrics hear of an event once it is durable, a moment after the state has it.
+  const rejects = (): [string | undefined, number][] =>
+    (parseExposition(gw.http.services.metrics.render()).families.get('egress_order_rejects_total')?.samples ?? []).map((sample) => [sample.labels.reason, sample.value])
+  await eventually(() => rejects().length > 0, 1_000).catch(() => {})
+  expect(rejects()).toEqual([['SHADOW_NOT_SENT', 1]])
 })
