@@ -80,6 +80,11 @@ test('every operation /openapi.json documents with a JSON body answers a non-JSO
   const admin = await t.token({ sub: 'adam', roles: ['admin'], accounts: [] })
   const placed = await t.request('/v1/orders', { method: 'POST', headers: auth(trader, { 'Content-Type': 'application/json', 'Idempotency-Key': 'media-doc' }), body: JSON.stringify(LIMIT_BUY) })
   const orderId = (await json(placed)).order_id as string
+  // The order is still being sent and answered: wait for the log to be still.
+  for (let still = 0, lsn = -1; still < 5; await Bun.sleep(20)) {
+    still = t.gateway.engine.wal.lastLsn === lsn ? still + 1 : 0
+    lsn = t.gateway.engine.wal.lastLsn
+  }
   const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' ? admin : ops)
   const checked: string[] = []
   for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>)) {
