@@ -74,3 +74,35 @@ test('a body that is JSON but not an object (an array, a string, null) is 400 on
   }
   expect(t.gateway.engine.state.tradingSwitch).not.toBe('halted')
 })
+
+test('every operation /openapi.json documents with a JSON body answers a non-JSON one 415, and documents that 415', async () => {
+  const doc = await json(await t.request('/openapi.json'))
+  const admin = await t.token({ sub: 'adam', roles: ['admin'], accounts: [] })
+  const placed = await t.request('/v1/orders', { method: 'POST', headers: auth(trader, { 'Content-Type': 'application/json', 'Idempotency-Key': 'media-doc' }), body: JSON.stringify(LIMIT_BUY) })
+  const orderId = (await json(placed)).order_id as string
+  // The order is still being sent and answered: wait for the log to be still.
+  for (let still = 0, lsn = -1; still < 5; await Bun.sleep(20)) {
+    still = t.gateway.engine.wal.lastLsn === lsn ? still + 1 : 0
+    lsn = t.gateway.engine.wal.lastLsn
+  }
+  const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' ? admin : ops)
+  const checked: string[] = []
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (operation.requestBody?.content['application/json'] === undefined) continue
+      const url = path.replace('{id}', path.startsWith('/v1/accounts') ? 'demo-1' : orderId)
+      const lsn = t.gateway.engine.wal.lastLsn
+      const headers = auth(tokenFor(path), { 'Content-Type': 'text/plain', 'Idempotency-Key': `media-doc-${path}` })
+      const res = await t.request(url, { method: method.toUpperCase(), headers, body: '{}' })
+      expect([method, path, res.status, errorCode(await json(res))]).toEqual([method, path, 415, 'UNSUPPORTED_MEDIA_TYPE'])
+      expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+      expect([method, path, operation.responses['415']]).toEqual([
+        method,
+        path,
+        { description: expect.any(String), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      ])
+      checked.push(`${method} ${path}`)
+    }
+  }
+  expect(checked.length).toBeGreaterThanOrEqual(8)
+})

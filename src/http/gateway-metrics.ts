@@ -58,7 +58,7 @@ export class GatewayMetrics {
     this.acceptToFill = latency('egress_order_accept_to_first_fill_seconds', 'Order accepted to its first fill.')
     this.fsyncLatency = latency('egress_wal_fsync_seconds', 'Duration of each log fdatasync.')
     this.batchSize = r.histogram({ name: 'egress_wal_batch_records', help: 'Records per group-commit batch.', buckets: BATCH_SIZE_BUCKETS })
-    this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code.', labelNames: ['reason'] })
+    this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code: at intake, or at send (a place the I-100 gate blocked).', labelNames: ['reason'] })
     this.httpRejects = r.counter({ name: 'egress_http_errors_total', help: 'Requests answered with an error, by error code.', labelNames: ['code'] })
     this.httpRequests = r.counter({ name: 'egress_http_requests_total', help: 'HTTP requests by route and status class.', labelNames: ['route', 'status'] })
     this.shed = r.counter({ name: 'egress_orders_shed_total', help: 'New orders shed with 429, by the bound that was hit.', labelNames: ['scope'] })
@@ -184,6 +184,13 @@ export class GatewayMetrics {
       }
       case 'order.unknown':
         if (!this.unknownSince.has(event.orderId) && this.unknownSince.size < this.trackedOrdersMax) this.unknownSince.set(event.orderId, event.atMs)
+        return
+      case 'order.send_blocked':
+        // A blocked place is final: the order is Rejected (kernel/send.ts). A blocked cancel or amend leaves it live.
+        if (event.action === 'place') {
+          this.orderRejects.inc(1, { reason: event.reason })
+          this.timings.delete(event.orderId)
+        }
         return
       case 'order.reconciled':
         this.reconciles.inc(1, { state: event.to, reason: event.reason })

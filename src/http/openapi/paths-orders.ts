@@ -91,7 +91,7 @@ export function ordersPart(): DocumentPart {
           tag: 'orders',
           summary: 'Place an order (202 once durable). trader/bot, on an account in its token',
           security: 'bearer',
-          errors: ['400', '401', '403', '413', '503'],
+          errors: ['400', '401', '403', '413', '415', '503'],
           responses: {
             '202': { description: 'Accepted and durable', content: jsonContent(ref('Accepted')) },
             '409': errorResponse('IDEMPOTENCY_CONFLICT: the key was used with a different body; ANSWER_NOT_RETAINED: a repeat of a key whose order was retired and its records compacted away (details.order_id)'),
@@ -148,7 +148,7 @@ export function ordersPart(): DocumentPart {
           tag: 'orders',
           summary: "Amend (replace) an order's qty and/or price. The account's trader/bot only (an amend can add risk: ops/admin get 403)",
           security: 'bearer',
-          errors: ['400', '401', '403', '404', '413', '429', '503'],
+          errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
             '202': jsonAnswer('Amend recorded; its outcome streams', { type: 'object', properties: { order_id: { type: 'string' }, amend_id: { type: 'integer' }, state: { type: ['string', 'null'] }, amend_stage: { type: ['string', 'null'] } } }),
             '409': errorResponse('ORDER_NOT_AMENDABLE / AMEND_PENDING'),

@@ -69,6 +69,7 @@ export const ERRORS = {
   '403': errorResponse('The principal lacks the role or account scope'),
   '404': errorResponse('No such resource (or not readable by this principal)'),
   '413': errorResponse('Body larger than the configured bound'),
+  '415': errorResponse('UNSUPPORTED_MEDIA_TYPE: a body sent without Content-Type application/json (or a +json type)'),
   '429': errorResponse('RATE_LIMITED: the log is at capacity; retry after Retry-After'),
   '503': errorResponse(
     'Not ready, draining, or the log is unavailable; on an HA pair also NOT_LEADER (a write sent to a standby) or, in synchronous mode, STANDBY_UNAVAILABLE / REPLICATION_UNCONFIRMED',
