@@ -6,14 +6,13 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { balanceRowsOf } from '../../src/backoffice/balances.ts'
 import { BreakBook } from '../../src/backoffice/breaks.ts'
-import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
-import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
+import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { decodeSection, encodeSection, type SectionUpgradeSource } from '../../src/backoffice/section.ts'
+import { expectBooked, foldOn } from './kernel-log-fold.ts'
 import { config, d, Harness, ops, report } from '../kernel/fixtures.ts'
 
 const GRACE_MS = 1_000
@@ -48,17 +47,6 @@ function suspectResentLate(): { harness: Harness; provenAtLsn: number } {
   harness.report(report(harness.order(suspect), { execId: 'a-1', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50000'), cumQty: d('0.04') }))
   expect(harness.order(suspect)).toMatchObject({ status: 'Partial', cumQty: d('0.04') })
   return { harness, provenAtLsn }
-}
-
-function foldOn(ledger: LedgerState, harness: Harness, fromLsn: number): LedgerState {
-  for (let lsn = fromLsn; lsn <= harness.log.length; lsn++) applyEvent(ledger, harness.log[lsn - 1] as DomainEvent, lsn)
-  return ledger
-}
-
-function expectBooked(ledger: LedgerState, harness: Harness): void {
-  expect(ledger.counters.unbookedFills).toBe(0)
-  expect(ledger.counters.fills).toBe(1)
-  expect(ledgerVsKernel(balanceRowsOf(ledger), harness.state)).toEqual([])
 }
 
 describe('a bootstrap suspect resent late', () => {

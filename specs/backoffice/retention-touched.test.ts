@@ -8,14 +8,11 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { balanceRowsOf } from '../../src/backoffice/balances.ts'
 import { BreakBook } from '../../src/backoffice/breaks.ts'
-import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
-import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
-import { applyEvent } from '../../src/backoffice/ledger.ts'
+import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import { decodeSection, encodeSection } from '../../src/backoffice/section.ts'
-import type { DomainEvent } from '../../src/domain/events/index.ts'
+import { expectBooked, foldOn } from './kernel-log-fold.ts'
 import { config, d, Harness, report } from '../kernel/fixtures.ts'
 
 const GRACE_MS = 1_000
@@ -41,17 +38,6 @@ function lateFillAfterStart(): { harness: Harness; touchedAtLsn: number } {
   const fill = harness.report(report(harness.order(a), { execId: 'a-1', kind: 'fill', lastQty: d('0.05'), lastPrice: d('50000'), cumQty: d('0.05') }))
   expect(harness.eventTypes(fill)).toEqual(['inbox.report_accepted', 'order.fill'])
   return { harness, touchedAtLsn }
-}
-
-function foldOn(ledger: LedgerState, harness: Harness, fromLsn: number): LedgerState {
-  for (let lsn = fromLsn; lsn <= harness.log.length; lsn++) applyEvent(ledger, harness.log[lsn - 1] as DomainEvent, lsn)
-  return ledger
-}
-
-function expectBooked(ledger: LedgerState, harness: Harness): void {
-  expect(ledger.counters.unbookedFills).toBe(0)
-  expect(ledger.counters.fills).toBe(1)
-  expect(ledgerVsKernel(balanceRowsOf(ledger), harness.state)).toEqual([])
 }
 
 describe('an order with an event at the instant being applied', () => {
