@@ -5,7 +5,8 @@
  *   bun scripts/sim.ts --seed 42 --verbose           replay one seed, printing every step
  *
  * Options: --steps K (workload steps per seed, default 100), --step-ms M (max simulated ms per step, default 200),
- * --strict (known, reported bugs fail too; also SIM_STRICT=1). Exit status 1 when any seed fails.
+ * --strict (known, reported bugs fail too; also SIM_STRICT=1), --without-amend (the workload before amends joined it,
+ * to replay a seed found then). Exit status 1 when any seed fails.
  */
 
 import { describeFailure, runBatch } from '../specs/simulation/batch.ts'
@@ -18,10 +19,11 @@ interface Args {
   stepMsMax: number
   verbose: boolean
   strict: boolean
+  withoutAmend: boolean
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { from: 1, seeds: 1, steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, verbose: false, strict: process.env.SIM_STRICT === '1' }
+  const args: Args = { from: 1, seeds: 1, steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, verbose: false, strict: process.env.SIM_STRICT === '1', withoutAmend: false }
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index]
     const value = (): number => {
@@ -39,6 +41,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--step-ms') args.stepMsMax = value()
     else if (flag === '--verbose') args.verbose = true
     else if (flag === '--strict') args.strict = true
+    else if (flag === '--without-amend') args.withoutAmend = true
     else throw new RangeError(`unknown option ${flag}; see the header of scripts/sim.ts`)
   }
   return args
@@ -52,6 +55,7 @@ const report = await runBatch({
   steps: args.steps,
   stepMsMax: args.stepMsMax,
   strict: args.strict,
+  withoutAmend: args.withoutAmend,
   ...(args.verbose ? { trace: (line: string) => console.error(line) } : {}),
   onSeed: (result, index) => {
     if (result.failure !== null) console.error(describeFailure(result.failure))

@@ -89,9 +89,12 @@ export function checkReservations(state: KernelState): Violation[] {
   const expected = new Map<string, Units>()
   const openCount = new Map<string, number>()
   for (const order of state.orders.values()) {
-    const { reservation } = order
-    if (reservation.remaining < 0n || reservation.remaining > reservation.total) {
-      violations.push({ invariant: 'reservations', message: `order ${order.orderId} holds ${formatDecimal(reservation.remaining)} of ${formatDecimal(reservation.total)}` })
+    const { reservation, amend } = order
+    // While an amend is requested or in flight the order may become either, so it holds up to the larger worst case.
+    const amendPending = amend !== null && amend.stage !== 'failed'
+    const ceiling = amendPending && amend.reservationTotal > reservation.total ? amend.reservationTotal : reservation.total
+    if (reservation.remaining < 0n || reservation.remaining > ceiling) {
+      violations.push({ invariant: 'reservations', message: `order ${order.orderId} holds ${formatDecimal(reservation.remaining)} of ${formatDecimal(ceiling)}` })
     }
     if (isTerminal(order.status)) {
       if (reservation.remaining !== 0n) {
@@ -181,7 +184,12 @@ function withoutVenueOrder(order: Order): string | null {
 function againstVenueOrder(order: Order, venueOrder: SimOrderView): string | null {
   const states = AGREEING[venueOrder.status] ?? []
   const sameState = states.includes(order.status) && (venueOrder.status !== 'open' || (order.status === 'Partial') === venueOrder.cumQty > 0n)
-  if (sameState && venueOrder.cumQty === order.cumQty) return null
+  if (sameState && venueOrder.cumQty === order.cumQty) {
+    // An order still open at both must be the same order: amends applied on one side are applied on the other.
+    if (venueOrder.status !== 'open' && venueOrder.status !== 'partially_filled') return null
+    if (venueOrder.qty === order.qty && (venueOrder.price ?? null) === order.price) return null
+    return `egress holds qty ${formatDecimal(order.qty)} @${order.price === null ? 'market' : formatDecimal(order.price)}, venue ${venueOrder.venueOrderId} qty ${formatDecimal(venueOrder.qty)} @${venueOrder.price === undefined ? 'market' : formatDecimal(venueOrder.price)} (amend ${order.amend === null ? 'none' : `${order.amend.amendId} ${order.amend.stage}`})`
+  }
   return `egress ${order.status} cumQty ${formatDecimal(order.cumQty)}, venue ${venueOrder.venueOrderId} ${venueOrder.status} cumQty ${formatDecimal(venueOrder.cumQty)}`
 }
 

@@ -29,7 +29,7 @@ import { runUntilQuiescent } from './quiescence.ts'
 import { RetiredOrders } from './retired-orders.ts'
 import { VenueWatch, type StatusQuery } from './venue-watch.ts'
 import { Draw, drawScenario, SYMBOLS, type Scenario } from './scenario.ts'
-import { act, ACTION_WEIGHTS, type WorkloadContext } from './workload.ts'
+import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, type WorkloadContext } from './workload.ts'
 
 export interface SeedOptions {
   /** Workload steps before healing. */
@@ -40,6 +40,8 @@ export interface SeedOptions {
   trace?: (line: string) => void
   /** Fail on violations attributed to known, reported bugs too (default: count and list them). */
   strict?: boolean
+  /** The workload as it was before amends joined it, to replay seeds found then step for step. */
+  withoutAmend?: boolean
 }
 
 export interface KnownFinding {
@@ -174,7 +176,7 @@ class SeedRunner {
       await this.finish(ctx)
     } catch (error) {
       const violations = error instanceof SeedFailed ? error.violations : [{ invariant: 'runtime-errors', message: `threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }]
-      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax} --verbose` }
+      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax}${this.options.withoutAmend === true ? ' --without-amend' : ''} --verbose` }
       this.monitor.detach()
       await ctx.world.gateway.stop().catch(() => undefined)
     } finally {
@@ -186,7 +188,7 @@ class SeedRunner {
   }
 
   async runStep(ctx: WorkloadContext): Promise<void> {
-    const kind = ctx.draw.weighted(ACTION_WEIGHTS)
+    const kind = ctx.draw.weighted(this.options.withoutAmend === true ? ACTION_WEIGHTS_WITHOUT_AMEND : ACTION_WEIGHTS)
     const atMs = ctx.world.clock.nowMs() - T0
     const line = `step ${this.step} t=${atMs} ${await act(ctx, kind)}`
     const advanceMs = ctx.draw.int(0, this.options.stepMsMax)

@@ -51,10 +51,11 @@ describe('deterministic simulation', () => {
     // 30209: a lost fill of the last order placed, among 213 open, was read back by the sweep after the end phase
     // compared (sweepReadBackMsMax). 30051: a fill between reconcile's status and trades reads was booked as a
     // synthetic fill and the real trade never read (src/runtime/read-back.ts). 30601: a lost fill of an order that kept
-    // getting fills was never read back (src/runtime/fill-gap-watch.ts).
+    // getting fills was never read back (src/runtime/fill-gap-watch.ts). Found before amends joined the workload, they
+    // replay step for step only with the workload of then.
     const failures: string[] = []
     for (const seed of [30_209, 30_051, 30_601]) {
-      const result = await runSeed(seed, { steps: 300, stepMsMax: 400, strict: true })
+      const result = await runSeed(seed, { steps: 300, stepMsMax: 400, strict: true, withoutAmend: true })
       if (result.failure !== null) failures.push(describeFailure(result.failure))
     }
     expect(failures).toEqual([])
