@@ -21,7 +21,7 @@ import { modeGuard } from '../intake/guard-mode.ts'
 import { record } from '../intake/guard-result.ts'
 import { mayActFor } from '../permissions.ts'
 import type { KernelState } from '../state.ts'
-import { amendCapabilityGuard, amendPolicyGuard, amendReservationGuard, amendSyntaxGuard } from './guards.ts'
+import { amendCapabilityGuard, amendPolicyGuard, amendReservationGuard, amendSyntaxGuard, sentTarget } from './guards.ts'
 
 export function decideAmend(state: KernelState, command: AmendCommand): Decision {
   const order = state.orders.get(command.orderId)
@@ -68,10 +68,12 @@ function runGuards(state: KernelState, command: AmendCommand, order: Order): Dec
   if (!mode.pass) return fail(mode.reason)
   // A new price is band-checked; so is the standing price when the amend adds quantity at it: more at a price the
   // band now refuses is what a new order at that price would be, and a place would fail it. Only a qty cut skips it.
-  const bandPrice = command.price ?? (target.qty > order.qty ? target.price : null)
+  // Both as they will be sent: a sell's new price rounds up to the tick, and that is the price the band must hold.
+  const sent = sentTarget(order, target, instrument)
+  const bandPrice = command.price !== null || sent.qty > order.qty ? sent.price : null
   const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return fail(data.reason)
-  const reservation = record(records, 'reservation', amendReservationGuard(state, { order, target, instrument, params }))
+  const reservation = record(records, 'reservation', amendReservationGuard(state, { order, sent, instrument, params }))
   if (!reservation.pass) return fail(reservation.reason)
   const capability = record(records, 'capability', amendCapabilityGuard({ order, target, instrument }))
   if (!capability.pass) return fail(capability.reason)
