@@ -13,7 +13,7 @@ import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { decodeSection, encodeSection, type SectionUpgradeSource } from '../../src/backoffice/section.ts'
 import { expectBooked, foldOn } from './kernel-log-fold.ts'
-import { config, d, Harness, ops, report } from '../kernel/fixtures.ts'
+import { config, d, Harness, market, ops, report } from '../kernel/fixtures.ts'
 
 const GRACE_MS = 1_000
 
@@ -40,7 +40,7 @@ function suspectResentLate(): { harness: Harness; provenAtLsn: number } {
   }
   expect(harness.state.orders.has(suspect)).toBe(true)
   // The start resends it: it holds its reservation again, is sent and fills.
-  harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId: suspect })
+  harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId: suspect, market: market('50000', { observedAtMs: harness.nowMs }) })
   harness.run({ kind: 'clear_suspects', nowMs: harness.nowMs })
   harness.send(suspect)
   harness.placeResult(suspect, { kind: 'ok', value: { venueOrderId: 'v-a' } })

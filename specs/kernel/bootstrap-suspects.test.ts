@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { replay, resendable, stateDigest } from '../../src/kernel/index.ts'
-import { config, Harness, ops } from './fixtures.ts'
+import { config, Harness, market, ops } from './fixtures.ts'
 
 const GRACE_MS = 5_000
 
@@ -37,7 +37,7 @@ describe('bootstrap suspects', () => {
     expect(start(harness)).toEqual([])
     expect(harness.order(orderId).bootstrapSuspect).toBe(true)
 
-    harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId })
+    harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
     expect(harness.order(orderId)).toMatchObject({ status: 'Enqueued', bootstrapSuspect: false })
     expect(harness.eventTypes(harness.run({ kind: 'clear_suspects', nowMs: harness.nowMs }))).toEqual([])
     // Replay of the log rebuilds the same state, marks included.

@@ -23,9 +23,9 @@ describe('intake guards', () => {
     expect(event.venueClientOrderId).toBe(`eg-${event.orderId}`)
     expect(event.decision.guards.map((g) => g.guard)).toEqual([...GUARD_NAMES])
     expect(event.decision.guards.every((g) => g.outcome === 'pass')).toBe(true)
-    // Reservation from the unrounded worst case: 0.12345 × 50000.005 rounded up, plus 10 bps fee allowance.
+    // Reservation of the order as sent: 0.1234 × 50000, plus 10 bps fee allowance.
     expect(event.reservationAsset).toBe('USD')
-    expect(event.reservationAmount).toBe(d('6172.50061725') + d('6.17250062'))
+    expect(event.reservationAmount).toBe(d('6170') + d('6.17'))
     expect(harness.order(event.orderId).status).toBe('Enqueued')
   })
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { resendable } from '../../src/kernel/index.ts'
 import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
-import { d, Harness, report, trader } from './fixtures.ts'
+import { d, Harness, market, report, trader } from './fixtures.ts'
 import { unknownOrder, venueOrderOf, venueTradeOf } from './venue-fixtures.ts'
 
 function reconcile(harness: Harness, orderId: string, venue: VenueOrder | null, trades: VenueTrade[] = []) {
@@ -31,7 +31,7 @@ describe('Unknown and reconciliation', () => {
     expect(order).toMatchObject({ status: 'Failed', notAtVenue: true })
     expect(harness.reserved('USD')).toBe(0n)
     expect(resendable(order)).toBe(true)
-    harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: trader, orderId })
+    harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: trader, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
     expect(harness.order(orderId).status).toBe('Enqueued')
     expect(harness.reserved('USD')).toBe(d('5005'))
     expect(harness.send(orderId).events[0]).toMatchObject({ attempt: 2, venueClientOrderId: `eg-${orderId}` })
@@ -105,7 +105,7 @@ describe('Unknown and reconciliation', () => {
   test('an order that is not resendable is refused a resend', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    expect(harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: trader, orderId }).reply).toMatchObject({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE' })
+    expect(harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: trader, orderId, market: market('50000', { observedAtMs: harness.nowMs }) }).reply).toMatchObject({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE' })
   })
 
   test('found open at the venue converges Unknown to AckedOpen', () => {

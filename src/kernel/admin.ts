@@ -1,15 +1,14 @@
 /**
- * Operator and bootstrap decisions: configuration, mode, kill switches, paper funding and resends. Each is a
- * recorded event so that replay reproduces the decisions that depended on it.
+ * Operator and bootstrap decisions: configuration, mode, kill switches and paper funding (resends: resend.ts). Each
+ * is a recorded event so that replay reproduces the decisions that depended on it.
  */
 
-import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, ResendCommand, SetModeCommand } from './commands.ts'
+import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './commands.ts'
 import { switchFor } from '../domain/modes.ts'
-import { isOperator, mayActFor } from './permissions.ts'
-import { resendable } from './reconcile.ts'
+import { isOperator } from './permissions.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
-import { availableBalance, type KernelState } from './state.ts'
+import type { KernelState } from './state.ts'
 
 const done = { kind: 'done' } as const
 
@@ -54,19 +53,5 @@ export function decideFund(state: KernelState, command: FundCommand): Decision {
     amount: command.amount,
     reference: command.reference,
   }
-  return { events: [event], reply: done }
-}
-
-export function decideResend(state: KernelState, command: ResendCommand): Decision {
-  const order = state.orders.get(command.orderId)
-  if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
-  if (!mayActFor(command.principal, order.accountId)) return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: order.accountId } }
-  if (!resendable(order)) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_RESENDABLE', detail: `order is ${order.status}` } }
-  const amount = order.reservation.total
-  if (availableBalance(state, order.accountId, order.reservation.asset) < amount) {
-    const reason = order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION'
-    return { events: [], reply: { kind: 'refused', reason, detail: 'the resend cannot be reserved again' } }
-  }
-  const event = { type: 'order.resend_requested' as const, atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: amount }
   return { events: [event], reply: done }
 }

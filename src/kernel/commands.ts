@@ -168,6 +168,11 @@ export interface ResendCommand {
   nowMs: number
   principal: Principal
   orderId: string
+  /**
+   * The reference price of the order's instrument as the runtime last observed it; null if none. The resend is
+   * band- and health-checked at it (resend.ts). Command records written before the field decode it as null.
+   */
+  market: MarketSnapshot | null
 }
 
 /** At every start, after replay: every call that was in flight when the process stopped has an unknown outcome. */

@@ -5,7 +5,8 @@
  */
 
 import { unreachable } from '../domain/assert.ts'
-import { decideConfigure, decideFund, decideKillSwitch, decideResend, decideSetMode } from './admin.ts'
+import { decideConfigure, decideFund, decideKillSwitch, decideSetMode } from './admin.ts'
+import { decideResend } from './resend.ts'
 import { decideAmend, decideAmendResult } from './amend/index.ts'
 import { decideClearSuspects, decideMarkSuspects } from './bootstrap-suspects.ts'
 import { decideCancel } from './cancel.ts'

@@ -10,6 +10,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
+import type { MarketSnapshot } from '../domain/market.ts'
 import type { Mode } from '../domain/modes.ts'
 import { resendable } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
@@ -40,6 +41,8 @@ export interface BootstrapOptions {
   convergeWaitMsMax: number
   /** Orders older than this are not resent automatically after a crash (their moment has passed). */
   resendAgeMsMax: number
+  /** The reference price of an instrument as the runtime observes it now (null: none): a resend is guarded at it. */
+  market: (venue: string, symbol: string) => MarketSnapshot | null
 }
 
 export interface BootstrapReport {
@@ -117,7 +120,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   for (const orderId of suspects) {
     const order = engine.state.orders.get(orderId)
     if (order === undefined || !resendable(order) || clock.nowMs() - order.acceptedAtMs > options.resendAgeMsMax) continue
-    const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId })
+    const market = options.market(order.venue, order.symbol)
+    const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId, market })
     if (committed.lsns.length > 0) resent.push(orderId)
   }
   // What was not resent (still Unknown, too old, refused) is no longer this start's to resend: proven absent later,

@@ -187,6 +187,7 @@ export class Gateway {
         gateway.venueSessionsStarted = true
         await options.venueSessions.start(gateway)
       }
+      const marketFeed = gateway.market
       gateway.bootstrapReport = await bootstrap({
         engine: gateway.engine,
         executor: gateway.executor,
@@ -196,6 +197,7 @@ export class Gateway {
         mode: options.mode ?? null,
         convergeWaitMsMax: options.convergeWaitMsMax,
         resendAgeMsMax: options.resendAgeMsMax,
+        market: (venue, symbol) => marketFeed.snapshot(venue, symbol),
       })
       await gateway.audit?.start()
       gateway.unsubscribes.push(gateway.snapshotter.start())

@@ -5,20 +5,21 @@
  * (the intake mode guard as is), data health (the intake guard, band-checking a new price, or the standing one when
  * the amend adds quantity at it), reservation (the extra worst case over what the order already holds),
  * capability/rounding (the amended order rounds and fits the instrument like a new one) and lane admission (Lane2,
- * like a new order).
+ * like a new order). Like a new order's, every guard prices the amended order as it will be sent: rounded to the tick
+ * and the lot (intake/sent-order.ts).
  */
 
 import { hasAnyRole, policyValidAt, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
-import { formatDecimal, maxUnits, mulUnits, roundToStep, type Units } from '../../domain/decimal.ts'
+import { formatDecimal, maxUnits, mulUnits, type Units } from '../../domain/decimal.ts'
 import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { Order } from '../../domain/orders.ts'
-import { sentPriceBound } from '../intake/guard-policy.ts'
 import { failed, passed, type GuardResult } from '../intake/guard-result.ts'
+import { sentPrice, sentQty } from '../intake/sent-order.ts'
 import { remainingAfterFill, reservationFor } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
 
-/** The amended order before rounding: the new values, or the order's where the amend leaves them. */
+/** The amended order: the new values, or the order's where the amend leaves them; before rounding, or after (sentTarget). */
 export interface AmendTarget {
   qty: Units
   price: Units
@@ -36,6 +37,11 @@ export function amendSyntaxGuard(order: Order, input: { qty: Units | null; price
   // Only limit orders rest, and only resting orders are amendable, so the order has a price.
   const price = input.price ?? order.price ?? 0n
   return passed({ qty, price }, inputs)
+}
+
+/** The amended order as it will be sent: its price rounded to the tick (never more aggressive), its qty down to the lot. */
+export function sentTarget(order: Order, target: AmendTarget, instrument: Instrument): AmendTarget {
+  return { qty: sentQty(target.qty, instrument), price: sentPrice(target.price, order.side, instrument) }
 }
 
 export interface AmendPolicyValue {
@@ -58,7 +64,8 @@ export function amendPolicyGuard(
   if (!policyValidAt(policy, input.nowMs)) return failed('POLICY_EXPIRED', { ...inputs, validFromMs: policy.validFromMs, validUntilMs: policy.validUntilMs })
   if (instrument === undefined) return failed('INSTRUMENT_UNKNOWN', inputs)
   if (!policy.instruments.includes(key)) return failed('SYMBOL_NOT_ALLOWED', inputs)
-  const notional = mulUnits(target.qty, sentPriceBound(target.price, order.side, instrument), 'up')
+  const sent = sentTarget(order, target, instrument)
+  const notional = mulUnits(sent.qty, sent.price, 'up')
   const limits = { ...inputs, notional: formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
   if (notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
   return passed({ policy, instrument }, limits)
@@ -66,23 +73,24 @@ export function amendPolicyGuard(
 
 /**
  * What the amended order must reserve (its new total) and whether the account can cover the part of it the order does
- * not already hold. Computed from the unrounded values, like a new order's (see intake/guard-reservation.ts): rounding
- * only ever lowers the cost, so this is an upper bound.
+ * not already hold. `sent` is the amended order as it will be sent (sentTarget), like a new order's reservation (see
+ * intake/guard-reservation.ts): what is checked is what is held.
  */
 export function amendReservationGuard(
   state: KernelState,
-  input: { order: Order; target: AmendTarget; instrument: Instrument; params: KernelParams },
+  input: { order: Order; sent: AmendTarget; instrument: Instrument; params: KernelParams },
 ): GuardResult<Units> {
-  const { order, target, instrument } = input
+  const { order, sent, instrument } = input
   const quote = reservationFor({
     side: order.side,
-    qty: target.qty,
-    worstPrice: target.price,
+    qty: sent.qty,
+    worstPrice: sent.price,
     takerFeeBps: input.params.takerFeeBps,
     baseAsset: instrument.baseAsset,
     quoteAsset: instrument.quoteAsset,
   })
-  const needed = remainingAfterFill(quote.amount, target.qty, order.cumQty)
+  // Rounding may take the qty to or below what has filled; capability (next) refuses that, so hold nothing more here.
+  const needed = sent.qty > order.cumQty ? remainingAfterFill(quote.amount, sent.qty, order.cumQty) : 0n
   const extra = maxUnits(0n, needed - order.reservation.remaining)
   const available = availableBalance(state, order.accountId, quote.asset)
   const inputs = {
@@ -101,8 +109,7 @@ export function amendReservationGuard(
 /** Rounds the amended order like a new one (price to tick, never more aggressive; quantity down to lot) and checks it fits. */
 export function amendCapabilityGuard(input: { order: Order; target: AmendTarget; instrument: Instrument }): GuardResult<AmendTarget> {
   const { order, target, instrument } = input
-  const price = roundToStep(target.price, instrument.tickSize, order.side === 'buy' ? 'down' : 'up')
-  const qty = roundToStep(target.qty, instrument.lotSize, 'down')
+  const { qty, price } = sentTarget(order, target, instrument)
   const notional = mulUnits(qty, price, 'down')
   const inputs = {
     price: formatDecimal(price),

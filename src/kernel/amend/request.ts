@@ -5,12 +5,15 @@
  * refused without a record, like cancels: there is no order change to explain.
  *
  * One amend at a time per order: while one is waiting or at the venue, repeating it is answered as a duplicate and a
- * different one is refused (AMEND_PENDING, retryable). An amend to the values the order already has changes nothing.
+ * different one is refused (AMEND_PENDING, retryable). A repeat is compared as it would be sent (rounded to the tick
+ * and lot, like the pending amend was), so the retry of an off-tick or off-lot amend is the duplicate it is. An amend
+ * to the values the order already has changes nothing.
  */
 
 import { assert } from '../../domain/assert.ts'
 import type { GuardRecord } from '../../domain/guards.ts'
 import { decisionRecord } from '../intake/decision-record.ts'
+import { instrumentKey } from '../../domain/instruments.ts'
 import { amendClientOrderId, type Order } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { AmendCommand, Decision } from '../commands.ts'
@@ -21,7 +24,7 @@ import { modeGuard } from '../intake/guard-mode.ts'
 import { record } from '../intake/guard-result.ts'
 import { mayActFor } from '../permissions.ts'
 import type { KernelState } from '../state.ts'
-import { amendCapabilityGuard, amendPolicyGuard, amendReservationGuard, amendSyntaxGuard } from './guards.ts'
+import { amendCapabilityGuard, amendPolicyGuard, amendReservationGuard, amendSyntaxGuard, sentTarget } from './guards.ts'
 
 export function decideAmend(state: KernelState, command: AmendCommand): Decision {
   const order = state.orders.get(command.orderId)
@@ -31,7 +34,8 @@ export function decideAmend(state: KernelState, command: AmendCommand): Decision
   if (blocker !== null) return refused('ORDER_NOT_AMENDABLE', blocker)
   const pending = order.amend
   if (pending !== null && pending.stage !== 'failed') {
-    const same = (command.qty ?? order.qty) === pending.qty && (command.price ?? order.price) === pending.price
+    const asked = askedAsSent(state, order, command)
+    const same = asked.qty === pending.qty && asked.price === pending.price
     if (same) return { events: [], reply: { kind: 'amend_accepted', orderId: order.orderId, amendId: pending.amendId, duplicate: true } }
     return refused('AMEND_PENDING', `amend ${pending.amendId} is ${pending.stage}`)
   }
@@ -47,6 +51,15 @@ export function notAmendable(order: Order): string | null {
   if (order.type !== 'limit' || order.tif === 'IOC' || order.tif === 'FOK') return 'only resting limit orders can be amended'
   if (order.flattenId !== null) return 'flatten closes are not amended'
   return null
+}
+
+/** The amend's values as they would be sent; unrounded if the instrument is gone (the guards would refuse it then). */
+function askedAsSent(state: KernelState, order: Order, command: AmendCommand): { qty: bigint; price: bigint | null } {
+  const instrument = state.instruments.get(instrumentKey(order.venue, order.symbol))
+  const qty = command.qty ?? order.qty
+  const price = command.price ?? order.price
+  if (instrument === undefined || price === null) return { qty, price }
+  return sentTarget(order, { qty, price }, instrument)
 }
 
 function unchanged(order: Order, qty: bigint | null, price: bigint | null): boolean {
@@ -68,10 +81,12 @@ function runGuards(state: KernelState, command: AmendCommand, order: Order): Dec
   if (!mode.pass) return fail(mode.reason)
   // A new price is band-checked; so is the standing price when the amend adds quantity at it: more at a price the
   // band now refuses is what a new order at that price would be, and a place would fail it. Only a qty cut skips it.
-  const bandPrice = command.price ?? (target.qty > order.qty ? target.price : null)
+  // Both as they will be sent: a sell's new price rounds up to the tick, and that is the price the band must hold.
+  const sent = sentTarget(order, target, instrument)
+  const bandPrice = command.price !== null || sent.qty > order.qty ? sent.price : null
   const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return fail(data.reason)
-  const reservation = record(records, 'reservation', amendReservationGuard(state, { order, target, instrument, params }))
+  const reservation = record(records, 'reservation', amendReservationGuard(state, { order, sent, instrument, params }))
   if (!reservation.pass) return fail(reservation.reason)
   const capability = record(records, 'capability', amendCapabilityGuard({ order, target, instrument }))
   if (!capability.pass) return fail(capability.reason)

@@ -1,13 +1,15 @@
 /**
  * Guard 6 — capability and rounding: the instrument must support the order type, time in force, post-only and
  * reduce-only; then the price is rounded to the tick (a buy down, a sell up: never more aggressive than asked) and
- * the quantity down to the lot, and the rounded order must meet min quantity, max quantity and min notional.
+ * the quantity down to the lot, and the rounded order must meet min quantity, max quantity and min notional. The
+ * rounding is sent-order.ts's, the one guards 2, 4 and 5 already priced the order with.
  */
 
-import { formatDecimal, mulUnits, roundToStep, type Units } from '../../domain/decimal.ts'
+import { formatDecimal, mulUnits, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { PlaceBody } from '../../domain/orders.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
+import { sentPrice, sentQty } from './sent-order.ts'
 
 export interface RoundedOrder {
   qty: Units
@@ -29,8 +31,8 @@ export function capabilityGuard(input: { body: PlaceBody; instrument: Instrument
   const postOnlyImpossible = body.type === 'market' || body.tif === 'IOC' || body.tif === 'FOK'
   if (body.post_only && (!instrument.postOnly || postOnlyImpossible)) return failed('POST_ONLY_UNSUPPORTED', inputs)
   if (body.reduce_only && !instrument.reduceOnly) return failed('REDUCE_ONLY_UNSUPPORTED', inputs)
-  const price = body.price === undefined ? null : roundToStep(body.price, instrument.tickSize, body.side === 'buy' ? 'down' : 'up')
-  const qty = roundToStep(body.qty, instrument.lotSize, 'down')
+  const price = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
+  const qty = sentQty(body.qty, instrument)
   const notional = mulUnits(qty, price ?? input.referencePrice, 'down')
   const rounded = {
     ...inputs,

@@ -2,30 +2,32 @@
  * Guard 5 — reservation: the account must have the cash (buy: qty × worst price + taker-fee allowance) or the
  * position (sell: qty) available, i.e. not already held by other open orders.
  *
- * Why from the unrounded order: §5 fixes reservation (5) before rounding (6). Rounding only ever lowers what an order
- * can cost — the quantity rounds down to the lot, a buy price rounds down to the tick — so the unrounded worst case is
- * an upper bound of the rounded order's cost. The kernel reserves exactly this checked amount; the small excess is
- * released with the rest at the terminal state. A market order's worst price is the reference price pushed to the
- * edge of the instrument's price band.
+ * Computed from the order as it will be sent (sent-order.ts): the quantity rounded down to the lot, the limit price
+ * rounded to the tick. §5 puts reservation (5) before capability/rounding (6); the rounding is plain arithmetic on
+ * the body and the instrument, so this guard computes it itself and guard 6 then checks the rounded order fits the
+ * instrument — the amount checked here is exactly what the kernel holds, and exactly what the order can cost. A
+ * market order's worst price is the reference price pushed to the upper edge of the instrument's price band.
  */
 
 import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { PlaceBody } from '../../domain/orders.ts'
-import { ceilDiv, reservationFor, type ReservationQuote } from '../reservations.ts'
+import { reservationFor, type ReservationQuote } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
+import { guardPrice, sentQty } from './sent-order.ts'
 
 export function reservationGuard(
   state: KernelState,
   input: { body: PlaceBody; instrument: Instrument; params: KernelParams; referencePrice: Units },
 ): GuardResult<ReservationQuote> {
   const { body, instrument } = input
-  const worstPrice = body.price ?? ceilDiv(input.referencePrice * BigInt(10_000 + instrument.priceBandBps), 10_000n)
+  const worstPrice = guardPrice({ price: body.price ?? null, side: body.side }, instrument, input.referencePrice)
+  const qty = sentQty(body.qty, instrument)
   const quote = reservationFor({
     side: body.side,
-    qty: body.qty,
+    qty,
     worstPrice,
     takerFeeBps: input.params.takerFeeBps,
     baseAsset: instrument.baseAsset,

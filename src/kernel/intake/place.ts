@@ -21,6 +21,7 @@ import { laneGuard } from './guard-lane.ts'
 import { modeGuard } from './guard-mode.ts'
 import { policyGuard } from './guard-policy.ts'
 import { reservationGuard } from './guard-reservation.ts'
+import { sentPrice } from './sent-order.ts'
 import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
 
 /** Order ids are derived from account and idempotency key, so they are stable across replays and retries. */
@@ -62,7 +63,9 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
   assert(params !== undefined, 'a policy can only exist once the kernel is configured')
   const mode = record(records, 'mode', modeGuard(state, { principal: command.principal, policy: policy.value.policy, live: command.live, configDigest: command.configDigest }))
   if (!mode.pass) return fail(mode.reason)
-  const data = record(records, 'data_health', dataHealthGuard({ price: body.price ?? null, instrument, params, market: command.market, nowMs: command.nowMs }))
+  // The band holds for the price as it will be sent (a sell's rounds up to the tick, a buy's down).
+  const bandPrice = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
+  const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return fail(data.reason)
   const reservation = record(records, 'reservation', reservationGuard(state, { body, instrument, params, referencePrice: data.value }))
   if (!reservation.pass) return fail(reservation.reason)

@@ -175,7 +175,7 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('amend_result'), nowMs: ms, orderId: text, outcome }),
   v.strictObject({ kind: v.literal('venue_report'), nowMs: ms, report, orphanRepeat: v.exactOptional(v.literal(true)) }),
   v.strictObject({ kind: v.literal('reconcile_result'), nowMs: ms, askedAtMs: v.exactOptional(ms), orderId: text, venueOrder: v.nullable(venueOrder), trades: v.array(venueTrade) }),
-  v.strictObject({ kind: v.literal('resend'), nowMs: ms, principal: principalSchema, orderId: text }),
+  v.strictObject({ kind: v.literal('resend'), nowMs: ms, principal: principalSchema, orderId: text, market: v.optional(v.nullable(market), null) }),
   v.strictObject({ kind: v.literal('bootstrap'), nowMs: ms }),
   v.strictObject({ kind: v.literal('mark_suspects'), nowMs: ms }),
   v.strictObject({ kind: v.literal('clear_suspects'), nowMs: ms }),

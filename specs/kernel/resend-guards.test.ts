@@ -1,0 +1,98 @@
+/**
+ * A resend (of an order reconciliation proved the venue never received: Failed, not at venue) is a new send of the
+ * order, possibly long after it was accepted, so it faces the guards whose facts may have changed since: the trading
+ * switch, the account's policy (validity, instrument, max notional, open orders), data health and the price band
+ * at the current reference price, and the reservation. Before the fix it checked only the reservation, so an order
+ * whose price the market had left behind, or whose policy had expired or shrunk, went back to the venue as it was.
+ * A refused resend writes nothing: the order stays Failed and holds nothing.
+ *
+ * It does not double-reserve, and never did: Failed is terminal, so the order's reservation was released in full when
+ * it failed, and the resend takes it once again (pinned here too).
+ */
+
+import { describe, expect, test } from 'bun:test'
+import type { MarketSnapshot } from '../../src/domain/market.ts'
+import { ACCOUNT, config, d, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
+import { unknownOrder } from './venue-fixtures.ts'
+
+/** An order accepted, sent, timed out and proven not at the venue: Failed, resendable, holding nothing. */
+function failedOrder(harness: Harness): string {
+  const orderId = unknownOrder(harness)
+  harness.nowMs += 5_000
+  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
+  return orderId
+}
+
+function resend(harness: Harness, orderId: string, snapshot: MarketSnapshot | null = market('50000', { observedAtMs: harness.nowMs })) {
+  return harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId, market: snapshot })
+}
+
+let configs = 0
+
+function reconfigure(harness: Harness, overrides: Parameters<typeof policy>[0]) {
+  configs += 1
+  harness.run({ kind: 'configure', nowMs: harness.nowMs, config: { ...config({ policies: [policy(overrides)] }), digest: `cfg-resend-${configs}` } })
+}
+
+/** Refused with `reason`, nothing written: the order stays Failed and nothing more is reserved. */
+function expectRefused(harness: Harness, orderId: string, decision: ReturnType<typeof resend>, reason: string) {
+  expect(decision).toMatchObject({ events: [], reply: { kind: 'refused', reason } })
+  expect(harness.order(orderId).status).toBe('Failed')
+  expect(harness.order(orderId).reservation.remaining).toBe(0n)
+}
+
+describe('resend guards', () => {
+  test('a resend within the guards goes back to Enqueued holding the reservation once, not twice', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    expect(harness.reserved('USD')).toBe(0n)
+    expect(resend(harness, orderId).events.map((event) => event.type)).toEqual(['order.resend_requested'])
+    expect(harness.order(orderId).status).toBe('Enqueued')
+    expect(harness.reserved('USD')).toBe(d('5005'))
+  })
+
+  test('a resend whose price the market has left outside the band is refused with PRICE_BAND', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    expectRefused(harness, orderId, resend(harness, orderId, market('40000', { observedAtMs: harness.nowMs })), 'PRICE_BAND')
+  })
+
+  test('a resend with no reference price, or a stale one, is refused like a new order', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    expectRefused(harness, orderId, resend(harness, orderId, null), 'DATA_MISSING')
+    expectRefused(harness, orderId, resend(harness, orderId, market('50000', { observedAtMs: T0 - 3_600_000 })), 'DATA_STALE')
+  })
+
+  test('a resend after the policy expired, or its max notional shrank below the order, is refused', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    reconfigure(harness, { validUntilMs: harness.nowMs - 1 })
+    expectRefused(harness, orderId, resend(harness, orderId), 'POLICY_EXPIRED')
+    reconfigure(harness, { maxOrderNotional: d('4000') })
+    expectRefused(harness, orderId, resend(harness, orderId), 'ORDER_NOTIONAL_LIMIT')
+  })
+
+  test('a resend is refused while the account is at its open-order limit', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    reconfigure(harness, { maxOpenOrders: 1 })
+    harness.place({ client_order_id: 'other' })
+    expectRefused(harness, orderId, resend(harness, orderId), 'OPEN_ORDERS_LIMIT')
+  })
+
+  test('a resend is refused while the trading switch holds new orders', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'test' })
+    expectRefused(harness, orderId, resend(harness, orderId), 'KILL_SWITCH_HALT')
+  })
+
+  test('the account and the trader who may act for it are still checked first', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    const stranger = { ...trader, id: 'mallory', accounts: [`${ACCOUNT}-other`] }
+    expect(harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: stranger, orderId, market: market() }).reply).toMatchObject({ reason: 'ACCOUNT_NOT_PERMITTED' })
+  })
+})

@@ -1,0 +1,43 @@
+/**
+ * An order reserves what it is sent as: the quantity rounded down to the lot and the price rounded to the tick. Before
+ * the fix guard 5 reserved from the unrounded body (an upper bound, documented), so an order held slightly more than
+ * it could ever cost until it ended, and an order whose rounded cost fit the account but whose unrounded one did not
+ * was refused INSUFFICIENT_FUNDS. An amend reserves its rounded values the same way.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import type { EventOf } from '../../src/domain/events/index.ts'
+import { d, Harness } from './fixtures.ts'
+
+describe('reservations of rounded orders', () => {
+  test('a buy off the lot and tick reserves its rounded qty × rounded price plus the fee allowance', () => {
+    const harness = Harness.funded()
+    const decision = harness.place({ qty: '0.10005', price: '50000.005' })
+    const accepted = decision.events[0] as EventOf<'order.accepted'>
+    expect(accepted).toMatchObject({ qty: d('0.1'), price: d('50000'), reservationAmount: d('5005') })
+    expect(harness.reserved('USD')).toBe(d('5005'))
+  })
+
+  test('a sell off the lot reserves its rounded quantity', () => {
+    const harness = Harness.funded()
+    harness.place({ side: 'sell', qty: '0.10005' })
+    expect(harness.reserved('BTC')).toBe(d('0.1'))
+  })
+
+  test('a buy whose rounded cost fits the account is accepted even though its unrounded cost does not', () => {
+    const harness = Harness.funded()
+    // Rounded: 1.998 × 50 000 = 99 900 + 99.9 fee = 99 999.9 ≤ 100 000. Unrounded 1.99805: 100 002.4025.
+    const decision = harness.place({ qty: '1.99805' })
+    expect(decision.reply.kind).toBe('accepted')
+    expect(harness.reserved('USD')).toBe(d('99999.9'))
+  })
+
+  test('an amend off the lot and tick reserves its rounded values', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder({ price: '49000' })
+    const decision = harness.amend(orderId, { qty: '0.20005', price: '49000.005' })
+    const requested = decision.events[0] as EventOf<'order.amend_requested'>
+    // 0.2 × 49 000 = 9 800, plus 9.8 fee allowance.
+    expect(requested).toMatchObject({ qty: d('0.2'), price: d('49000'), reservationTotal: d('9809.8') })
+  })
+})
