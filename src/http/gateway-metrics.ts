@@ -95,12 +95,12 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
     })
     const reportsTold = { held: 0, resubmitted: 0, dropped: 0, orphan_repeat: 0 }
-    const shadow = engine.shadow === null ? null : r.gauge({ name: 'egress_ha_shadow_decisions', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
+    const shadow = engine.shadow === null ? null : r.counter({ name: 'egress_ha_shadow_decisions_total', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
     r.beforeRender(() => {
       if (shadow !== null && engine.shadow !== null) {
         const stats = engine.shadow.stats
-        shadow.set(stats.matches, { outcome: 'match' })
-        shadow.set(stats.mismatches, { outcome: 'mismatch' })
+        shadow.advanceTo(stats.matches, { outcome: 'match' })
+        shadow.advanceTo(stats.mismatches, { outcome: 'mismatch' })
       }
       const stats = gateway.reportIntake.stats
       reportsHeld.set(stats.held)
