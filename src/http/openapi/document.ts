@@ -3,9 +3,9 @@
  * Request bodies and query parameters are generated from the very valibot schemas the routes validate with
  * (@valibot/to-json-schema; transforms and custom checks have no JSON Schema form and are described in words instead),
  * so the document cannot drift from what the server accepts. Paths and responses are listed by hand: they are the
- * API's table of contents. The answers of /health (with an HA node's status) and /v1/stats are generated from valibot
- * schemas too (health-schema.ts, ha-status-schema.ts, stats-schema.ts); tsc ties /health, the HA status, /v1/stats
- * and the Error component to the types they are built as. specs/http/openapi-routes.test.ts holds the document to the
+ * API's table of contents. The answers of /health (with an HA node's status), /v1/stats and an order's events and
+ * explanation are generated from valibot schemas too (health-schema.ts, ha-status-schema.ts, stats-schema.ts,
+ * order-log-schema.ts); tsc ties them and the Error component to the types they are built as. specs/http/openapi-routes.test.ts holds the document to the
  * app's routes both ways; openapi-shapes.test.ts and openapi-health.test.ts hold real answers to it.
  *
  * Why not hono-openapi: it would wrap every route in its validator middleware for a document we can produce from the
