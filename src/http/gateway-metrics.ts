@@ -188,7 +188,6 @@ export class GatewayMetrics {
       case 'order.cancel_acked':
         this.leaveUnknown(event.orderId, event.atMs)
         return
-      default:
     }
   }
 

@@ -45,11 +45,6 @@ export class OrderTimings {
     this.#options = options
   }
 
-  /** Orders holding an entry now (timed, or waiting for a late fill). */
-  get trackedCount(): number {
-    return this.#timings.size
-  }
-
   onEvent(event: DomainEvent): void {
     this.expireLingering(event.atMs)
     switch (event.type) {
@@ -91,7 +86,6 @@ export class OrderTimings {
         if (event.to === 'Canceled' || event.to === 'Expired') this.linger(event.orderId, event.atMs)
         else if (event.to === 'Rejected' || event.to === 'Filled' || event.to === 'Failed') this.forget(event.orderId)
         return
-      default:
     }
   }
 
