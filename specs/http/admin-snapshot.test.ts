@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { parseExposition } from './metrics/exposition.ts'
 
 let t: TestGateway
 const tokens: Record<string, string> = {}
@@ -106,11 +107,18 @@ describe('POST /v1/admin/snapshot', () => {
     expect((await json(await t.request('/v1/admin/snapshot', post(tokens.admin as string, {})))).taken).toBe(true)
   })
 
-  test('/metrics exposes the snapshot pause, block, counts and newest LSN', async () => {
+  test('/metrics exposes the snapshot pause, block, counts (as counters) and newest LSN', async () => {
     const text = await (await t.request('/metrics', { headers: auth(tokens.admin as string) })).text()
-    for (const name of ['egress_snapshot_pause_seconds_last', 'egress_snapshot_pause_seconds_max', 'egress_snapshot_block_seconds_max', 'egress_snapshots_taken', 'egress_snapshots_failed', 'egress_snapshot_last_lsn']) {
-      expect(text).toContain(name)
+    const exposition = parseExposition(text)
+    expect(exposition.problems).toEqual([])
+    const typeOf = (name: string): string | undefined => exposition.families.get(name)?.type
+    for (const name of ['egress_snapshot_pause_seconds_last', 'egress_snapshot_pause_seconds_max', 'egress_snapshot_block_seconds_max', 'egress_snapshot_last_lsn']) {
+      expect({ name, type: typeOf(name) }).toEqual({ name, type: 'gauge' })
     }
+    // Running totals since start only go up: counters with _total names, so rate() and increase() apply.
+    for (const name of ['egress_snapshots_taken_total', 'egress_snapshots_failed_total']) expect({ name, type: typeOf(name) }).toEqual({ name, type: 'counter' })
+    expect(exposition.families.get('egress_snapshots_taken_total')?.samples[0]?.value).toBe(t.gateway.snapshotter.stats.taken)
+    expect(exposition.families.get('egress_snapshots_failed_total')?.samples[0]?.value).toBe(t.gateway.snapshotter.stats.failed)
     const pauseMax = Number(/^egress_snapshot_pause_seconds_max (\S+)$/m.exec(text)?.[1])
     expect(pauseMax).toBeGreaterThan(0)
     expect(Number(/^egress_snapshot_last_lsn (\S+)$/m.exec(text)?.[1])).toBe(t.gateway.snapshotter.stats.last?.lsn as number)

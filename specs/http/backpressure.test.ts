@@ -3,7 +3,8 @@ import { LoadShedder, TokenBucket } from '../../src/http/backpressure/index.ts'
 import { commandError } from '../../src/http/routes/support.ts'
 import { ApiError } from '../../src/http/errors.ts'
 import { EngineOverloadedError } from '../../src/runtime/engine.ts'
-import { errorCode, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { auth, errorCode, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { parseExposition } from './metrics/exposition.ts'
 
 describe('TokenBucket', () => {
   test('gives burst tokens, then refuses with the time until the next one, then refills at the rate', () => {
@@ -98,6 +99,22 @@ describe('shedding through the app', () => {
     const health = await t.request('/health')
     expect(health.status).toBe(503)
     expect((await json(health)).draining).toBe(true)
+  })
+
+  test('requests refused while draining are counted in egress_http_requests_total, by the route they were for', async () => {
+    const trader = await t.token({ accounts: ['demo-1'] })
+    t.http.drain()
+    const requests = (route: string): number =>
+      parseExposition(t.http.services.metrics.render()).families.get('egress_http_requests_total')?.samples.find((sample) => sample.labels.route === route && sample.labels.status === '5xx')?.value ?? 0
+    const before = requests('/v1/orders')
+    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'drain-2' }))).status).toBe(503)
+    expect((await t.request('/v1/orders', { headers: auth(trader) })).status).toBe(503)
+    expect(requests('/v1/orders') - before).toBe(2)
+    // A path no route serves is counted too (under the middleware it last matched, as a 404 would be).
+    const refused = (): number => (parseExposition(t.http.services.metrics.render()).families.get('egress_http_requests_total')?.samples ?? []).filter((sample) => sample.labels.status === '5xx').reduce((sum, sample) => sum + sample.value, 0)
+    const unrouted = refused()
+    expect((await t.request('/no/such/path')).status).toBe(503)
+    expect(refused() - unrouted).toBe(1)
   })
 })
 

@@ -5,7 +5,14 @@
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { createApp } from '../../src/http/app.ts'
+import { haHttp } from '../runtime/ha/support.ts'
 import { auth, errorCode, json, startTestGateway, type TestGateway } from './fixture.ts'
+import { documentedAnswers } from './openapi-departures.ts'
+
+type Json = Record<string, unknown>
+
+const HA = haHttp({ replicationToken: 'method-not-allowed-token', heartbeatMs: 1_000 })
 
 let t: TestGateway
 let trader: string
@@ -38,4 +45,36 @@ test('a path nothing serves is still 404, and a wrong method still needs a token
   expect((await t.request('/v1/nope', { headers: auth(trader) })).status).toBe(404)
   expect((await t.request('/v1/orders/a/b/c', { method: 'DELETE', headers: auth(trader) })).status).toBe(404)
   expect((await t.request('/v1/orders', { method: 'DELETE' })).status).toBe(401)
+})
+
+test('/openapi.json documents the 405 on every operation, with the Allow value the app sends for its path', async () => {
+  // An HA node serves every path a single node does, and the replication routes.
+  const app = createApp({ ...t.http.services, ha: HA })
+  const admin = await t.token({ sub: 'adam', roles: ['admin'], accounts: [] })
+  const doc = (await json(await app.request('/openapi.json'))) as Json
+  const { departures } = documentedAnswers(doc)
+  const found: string[] = []
+  let checked = 0
+  for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, Json> }>>)) {
+    // PATCH: a method no route of the API serves.
+    expect(Object.keys(operations)).not.toContain('patch')
+    const url = path.replace(/\{[^}]+\}/g, 'x')
+    const token = path.startsWith('/replication/') ? HA.replicationToken : admin
+    const res = await app.request(url, { method: 'PATCH', headers: { Authorization: `Bearer ${token}` } })
+    const body = await json(res)
+    for (const [method, operation] of Object.entries(operations)) {
+      checked++
+      const documented = operation.responses['405'] as { headers?: { Allow?: { schema?: { const?: string } } }; content?: Record<string, { schema: Json }> } | undefined
+      if (documented === undefined) {
+        found.push(`${method.toUpperCase()} ${path}: no 405`)
+        continue
+      }
+      const allow = documented.headers?.Allow?.schema?.const
+      if (res.status !== 405 || res.headers.get('Allow') !== allow) found.push(`${method.toUpperCase()} ${path}: PATCH answered ${res.status} Allow ${res.headers.get('Allow')}, documented 405 Allow ${allow}`)
+      const schema = documented.content?.['application/json']?.schema
+      found.push(...(schema === undefined ? [`${method.toUpperCase()} ${path}: the 405 has no schema`] : departures(schema, body, `${path} 405`)))
+    }
+  }
+  expect(checked).toBeGreaterThan(30)
+  expect(found).toEqual([])
 })

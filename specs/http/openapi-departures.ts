@@ -11,7 +11,7 @@ import { openApiDocument } from '../../src/http/openapi/document.ts'
 type Json = Record<string, unknown>
 
 /** Keywords that say something about a value and are checked below. */
-const CHECKED = new Set(['$ref', 'type', 'const', 'enum', 'oneOf', 'anyOf', 'properties', 'required', 'additionalProperties', 'items', 'minimum', 'maximum', 'pattern', 'maxLength'])
+const CHECKED = new Set(['$ref', 'type', 'const', 'enum', 'oneOf', 'anyOf', 'properties', 'required', 'additionalProperties', 'propertyNames', 'items', 'minimum', 'maximum', 'pattern', 'maxLength'])
 /** Keywords that only annotate. */
 const ANNOTATIONS = new Set(['description', 'default', 'format'])
 
@@ -69,6 +69,7 @@ export function documentedAnswers(doc: Json): DocumentedAnswers {
     const found: string[] = []
     const properties = schema.properties as Record<string, Json> | undefined
     for (const key of (schema.required ?? []) as string[]) if (!(key in object)) found.push(`${at}.${key}: documented as always there, missing`)
+    if (typeof schema.propertyNames === 'object') for (const key of Object.keys(object)) found.push(...departures(schema.propertyNames as Json, key, `${at}<key ${key}>`))
     for (const [key, inner] of Object.entries(object)) {
       if (properties?.[key] !== undefined) found.push(...departures(properties[key], inner, `${at}.${key}`))
       else if (typeof schema.additionalProperties === 'object') found.push(...departures(schema.additionalProperties as Json, inner, `${at}.${key}`))

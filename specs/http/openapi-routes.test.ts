@@ -204,6 +204,20 @@ describe('the document is OpenAPI 3.1-shaped', () => {
   })
 })
 
+describe('every success answer is described', () => {
+  test('each 2xx (but a 204) names its media type with a schema, so openapi-shapes.test.ts can hold the JSON ones to it', async () => {
+    const undescribed: string[] = []
+    for (const [name, operation] of documentedOperations(await documentOf(haNode))) {
+      for (const [status, response] of Object.entries((operation.responses ?? {}) as Record<string, Json>)) {
+        if (!status.startsWith('2') || status === '204') continue
+        const content = Object.entries((response.content ?? {}) as Record<string, Json>)
+        if (content.length === 0 || content.some(([, media]) => media.schema === undefined)) undescribed.push(`${name} ${status}`)
+      }
+    }
+    expect(undescribed).toEqual([])
+  })
+})
+
 function refsIn(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(refsIn)
   if (value === null || typeof value !== 'object') return []

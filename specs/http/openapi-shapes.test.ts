@@ -2,8 +2,8 @@
  * The success answers /openapi.json describes are what the routes send: each answer (and each row of a list) is held
  * to its documented schema — no key the document does not name, every key it says is always there, each value of the
  * documented type. A field added to or renamed in a view without the document fails here, for every answer exercised
- * below (orders placed, read and listed; the back office; audit; operator commands; /replication/hash); the SSE
- * streams, the replication stream and ack and /metrics are not JSON documents. /health (and /v1/stats on an HA pair)
+ * below (orders placed, read and listed, their events and explanation; the back office; audit; operator commands;
+ * /replication/hash); the SSE streams, the replication stream and ack and /metrics are not JSON documents. /health (and /v1/stats on an HA pair)
  * is held to the document in openapi-health.test.ts; the checker both use is openapi-departures.ts.
  */
 
@@ -111,6 +111,35 @@ describe('order and operator answers are the documented shapes', () => {
     const rejectedId = ((await json(refused)).error as { details: { order_id: string } }).details.order_id
     const rejected = await expectDocumented('GET', `/v1/orders/${rejectedId}`, { headers: auth(trader) }, { path: '/v1/orders/{id}' })
     expect(rejected.state).toBe('Rejected')
+  })
+
+  test("an order's events and explanation: one that filled, one held by a kill switch, one the kernel rejected", async () => {
+    const read = { headers: auth(trader) }
+    const history = async (orderId: string): Promise<{ events: Json; explain: Json }> => ({
+      events: await expectDocumented('GET', `/v1/orders/${orderId}/events`, read, { path: '/v1/orders/{id}/events', rows: 'events' }),
+      explain: await expectDocumented('GET', `/v1/orders/${orderId}/explain`, read, { path: '/v1/orders/{id}/explain', rows: 'story' }),
+    })
+    const filled = [...gw.gateway.engine.state.orders.values()].find((order) => order.status === 'Filled')
+    expect(filled).toBeDefined()
+    const filledHistory = await history(filled?.orderId as string)
+    expect((filledHistory.explain.decisions as { outcome: string }[]).map((decision) => decision.outcome)).toEqual(['accepted'])
+    expect((filledHistory.events.events as { type: string }[]).some((event) => event.type === 'order.fill')).toBe(true)
+    // A place queued before HALT (the executor paused so it is not sent first) waits in its lane, held: explain says by what.
+    gw.gateway.executor.stop()
+    const placed = await gw.request('/v1/orders', post(trader, { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '58000' }, { 'Idempotency-Key': 'shape-held' }))
+    expect(placed.status).toBe(202)
+    await expectDocumented('POST', '/v1/admin/halt', post(ops, {}))
+    gw.gateway.executor.start()
+    try {
+      const held = await history((await json(placed)).order_id as string)
+      expect(held.explain.held).not.toBeNull()
+    } finally {
+      await expectDocumented('POST', '/v1/admin/resume', post(ops, { note: 'shape-held done' }))
+    }
+    const refused = await gw.request('/v1/orders', post(trader, { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '100000', price: '59000' }, { 'Idempotency-Key': 'shape-refused-history' }))
+    expect(refused.status).toBe(422)
+    const rejected = await history(((await json(refused)).error as { details: { order_id: string } }).details.order_id)
+    expect((rejected.explain.decisions as { outcome: string; failed_guard: string }[]).map((decision) => decision.outcome)).toEqual(['rejected'])
   })
 
   test('cancel, amend, flatten, the kill switches, /health/live', async () => {

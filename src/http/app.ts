@@ -3,8 +3,9 @@
  * routes, and request accounting. No port, no server: `app.request()` drives it in tests, Bun.serve in `egress serve`.
  */
 
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { matchedRoutes } from 'hono/route'
 import { requireAuth, type AuthEnv } from './auth/index.ts'
 import { ApiError, createErrorHandler, toApiError } from './errors.ts'
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
@@ -34,6 +35,8 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.notFound(notFoundOrMethodNotAllowed(app))
   app.use('*', async function accounting(c, next) {
     if (services.draining() && !c.req.path.startsWith('/health')) {
+      // Refused before any route runs, so counted here: a shutdown's refusals are requests like any other.
+      services.metrics.httpRequests.inc(1, { route: intendedRoute(c), status: '5xx' })
       throw new ApiError('UNAVAILABLE', 'the gateway is shutting down', { headers: { 'Retry-After': '5', Connection: 'close' } })
     }
     await next()
@@ -66,4 +69,14 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.route('/', backofficeRoutes(services))
   app.route('/', auditRoutes(services))
   return app
+}
+
+/**
+ * The route label of a request refused before routing: the route that would have answered it (the last handler its
+ * path and method match), or, when none would, the last middleware it matched — what the label is once a request has
+ * gone through the app (a 404 or 405 is labelled by the middleware that ran last).
+ */
+function intendedRoute(c: Context): string {
+  const matched = matchedRoutes(c)
+  return (matched.findLast((route) => route.method !== 'ALL') ?? matched.at(-1))?.path ?? c.req.routePath
 }

@@ -5,26 +5,26 @@
  *
  * Order-path latencies come from the events' own times (`atMs`, the time of the command that caused each step), so
  * they measure the gateway's decisions, not when the metrics listener happened to run. The per-order start times
- * this needs are kept only until the order's first fill or end, and at most `trackedOrdersMax` of them.
+ * this needs are kept by OrderTimings (order-timings.ts), bounded in count and, for ended orders, in time.
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
-import { isTerminal } from '../domain/states.ts'
 import { queueDepths, unknownOrders } from '../kernel/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
 import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
+import { OrderTimings } from './order-timings.ts'
 
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
 const DWELL_BUCKETS_SEC = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800]
-
-interface Timing {
-  acceptedAtMs: number
-  sentAtMs: number | null
-}
+/** egress_reconcile_outcomes_total's series for `order.reconcile_deferred`: no new state, and no reason code of its own. */
+const RECONCILE_DEFERRED_LABELS = { state: 'deferred', reason: 'RECONCILE_DEFERRED' } as const
 
 export interface GatewayMetricsOptions {
+  /** Orders whose latencies are timed at once (default 100 000). */
   trackedOrdersMax?: number
+  /** How long an order the venue canceled or expired waits for a late fill's latency sample (default 60 s). */
+  lateFillWindowMs?: number
 }
 
 export class GatewayMetrics {
@@ -35,15 +35,12 @@ export class GatewayMetrics {
   readonly shed: Counter
   readonly sseSubscribers: Gauge
   readonly sseDisconnects: Counter
-  private readonly acceptToSent: Histogram
-  private readonly sentToAck: Histogram
-  private readonly acceptToFill: Histogram
+  private readonly timings: OrderTimings
   private readonly fsyncLatency: Histogram
   private readonly batchSize: Histogram
   private readonly orderRejects: Counter
   private readonly unknownDwell: Histogram
   private readonly reconciles: Counter
-  private readonly timings = new Map<string, Timing>()
   private readonly unknownSince = new Map<string, number>()
   private readonly trackedOrdersMax: number
   private readonly unsubscribes: (() => void)[] = []
@@ -53,9 +50,14 @@ export class GatewayMetrics {
     const r = this.registry
     const latency = (name: string, help: string, labelNames: string[] = []): Histogram => r.histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS_SEC })
     this.ackLatency = latency('egress_order_ack_latency_seconds', 'POST /v1/orders: request received to durable answer (the ACK boundary).', ['outcome'])
-    this.acceptToSent = latency('egress_order_accept_to_sent_seconds', 'Order accepted to its first send_requested record.')
-    this.sentToAck = latency('egress_order_sent_to_venue_ack_seconds', 'First send_requested to the venue acknowledging the order.')
-    this.acceptToFill = latency('egress_order_accept_to_first_fill_seconds', 'Order accepted to its first fill.')
+    this.timings = new OrderTimings(
+      {
+        acceptToSent: latency('egress_order_accept_to_sent_seconds', 'Order accepted to its first send_requested record.'),
+        sentToAck: latency('egress_order_sent_to_venue_ack_seconds', 'First send_requested to the venue acknowledging the order.'),
+        acceptToFill: latency('egress_order_accept_to_first_fill_seconds', 'Order accepted to its first fill.'),
+      },
+      { trackedOrdersMax: this.trackedOrdersMax, lateFillWindowMs: options.lateFillWindowMs ?? 60_000 },
+    )
     this.fsyncLatency = latency('egress_wal_fsync_seconds', 'Duration of each log fdatasync.')
     this.batchSize = r.histogram({ name: 'egress_wal_batch_records', help: 'Records per group-commit batch.', buckets: BATCH_SIZE_BUCKETS })
     this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code: at intake, or at send (a place the I-100 gate blocked).', labelNames: ['reason'] })
@@ -63,7 +65,7 @@ export class GatewayMetrics {
     this.httpRequests = r.counter({ name: 'egress_http_requests_total', help: 'HTTP requests by route and status class.', labelNames: ['route', 'status'] })
     this.shed = r.counter({ name: 'egress_orders_shed_total', help: 'New orders shed with 429, by the bound that was hit.', labelNames: ['scope'] })
     this.unknownDwell = r.histogram({ name: 'egress_order_unknown_dwell_seconds', help: 'Time orders spent Unknown before converging.', buckets: DWELL_BUCKETS_SEC })
-    this.reconciles = r.counter({ name: 'egress_reconcile_outcomes_total', help: 'Reconciliation results, by resulting state and reason.', labelNames: ['state', 'reason'] })
+    this.reconciles = r.counter({ name: 'egress_reconcile_outcomes_total', help: 'Reconciliation results, by resulting state and reason; an answer that settles nothing yet (asked again later, the order unchanged) is state="deferred", reason="RECONCILE_DEFERRED".', labelNames: ['state', 'reason'] })
     this.sseSubscribers = r.gauge({ name: 'egress_sse_subscribers', help: 'Open SSE streams, by stream kind.', labelNames: ['stream'] })
     this.sseDisconnects = r.counter({ name: 'egress_sse_disconnects_total', help: 'SSE streams ended by the server or client, by reason.', labelNames: ['reason'] })
   }
@@ -71,7 +73,7 @@ export class GatewayMetrics {
   /** Starts following the gateway's log and state; sampled gauges are read at scrape time. */
   attach(gateway: Gateway, extra: { inFlight: () => number }): void {
     const { engine } = gateway
-    this.unsubscribes.push(engine.onDurable((events) => this.onEvents(events.map((applied) => applied.event))))
+    this.unsubscribes.push(engine.onDurable((events) => this.observe(events.map((applied) => applied.event))))
     this.unsubscribes.push(
       engine.wal.subscribe((batch) => {
         this.batchSize.observe(batch.lastLsn - batch.firstLsn + 1)
@@ -93,12 +95,12 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
     })
     const reportsTold = { held: 0, resubmitted: 0, dropped: 0, orphan_repeat: 0 }
-    const shadow = engine.shadow === null ? null : r.gauge({ name: 'egress_ha_shadow_decisions', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
+    const shadow = engine.shadow === null ? null : r.counter({ name: 'egress_ha_shadow_decisions_total', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
     r.beforeRender(() => {
       if (shadow !== null && engine.shadow !== null) {
         const stats = engine.shadow.stats
-        shadow.set(stats.matches, { outcome: 'match' })
-        shadow.set(stats.mismatches, { outcome: 'mismatch' })
+        shadow.advanceTo(stats.matches, { outcome: 'match' })
+        shadow.advanceTo(stats.mismatches, { outcome: 'mismatch' })
       }
       const stats = gateway.reportIntake.stats
       reportsHeld.set(stats.held)
@@ -149,59 +151,43 @@ export class GatewayMetrics {
     return this.registry.render()
   }
 
-  private onEvents(events: DomainEvent[]): void {
+  /** Takes durable events in log order: attach() feeds it from the engine; a spec may feed it directly. */
+  observe(events: readonly DomainEvent[]): void {
     for (const event of events) this.onEvent(event)
   }
 
   private onEvent(event: DomainEvent): void {
+    this.timings.onEvent(event)
     switch (event.type) {
-      case 'order.accepted':
-        if (this.timings.size < this.trackedOrdersMax) this.timings.set(event.orderId, { acceptedAtMs: event.atMs, sentAtMs: null })
-        return
       case 'order.rejected':
         this.orderRejects.inc(1, { reason: event.reason })
         return
-      case 'order.send_requested': {
-        const timing = this.timings.get(event.orderId)
-        if (timing !== undefined && timing.sentAtMs === null) {
-          timing.sentAtMs = event.atMs
-          this.acceptToSent.observe((event.atMs - timing.acceptedAtMs) / 1000)
-        }
-        return
-      }
-      case 'order.send_acked': {
-        const timing = this.timings.get(event.orderId)
-        if (timing?.sentAtMs != null) this.sentToAck.observe((event.atMs - timing.sentAtMs) / 1000)
+      case 'order.send_acked':
+      case 'order.fill':
         this.leaveUnknown(event.orderId, event.atMs)
         return
-      }
-      case 'order.fill': {
-        const timing = this.timings.get(event.orderId)
-        if (timing !== undefined) this.acceptToFill.observe((event.atMs - timing.acceptedAtMs) / 1000)
-        this.timings.delete(event.orderId)
-        this.leaveUnknown(event.orderId, event.atMs)
-        return
-      }
       case 'order.unknown':
         if (!this.unknownSince.has(event.orderId) && this.unknownSince.size < this.trackedOrdersMax) this.unknownSince.set(event.orderId, event.atMs)
         return
       case 'order.send_blocked':
         // A blocked place is final: the order is Rejected (kernel/send.ts). A blocked cancel or amend leaves it live.
-        if (event.action === 'place') {
-          this.orderRejects.inc(1, { reason: event.reason })
-          this.timings.delete(event.orderId)
-        }
+        if (event.action === 'place') this.orderRejects.inc(1, { reason: event.reason })
         return
       case 'order.reconciled':
         this.reconciles.inc(1, { state: event.to, reason: event.reason })
         this.leaveUnknown(event.orderId, event.atMs)
-        if (isTerminal(event.to)) this.timings.delete(event.orderId)
         return
-      default:
-        if ('orderId' in event && typeof event.orderId === 'string' && endsOrder(event.type)) {
-          this.timings.delete(event.orderId)
-          this.leaveUnknown(event.orderId, event.atMs)
-        }
+      case 'order.reconcile_deferred':
+        // The venue's answer settled nothing yet (an amend too recent to judge, a state the order cannot take): the
+        // order stays as it is and is asked about again at retryAtMs. It is an outcome of reconciliation all the same.
+        this.reconciles.inc(1, RECONCILE_DEFERRED_LABELS)
+        return
+      case 'order.canceled':
+      case 'order.venue_rejected':
+      case 'order.expired':
+      case 'order.cancel_acked':
+        this.leaveUnknown(event.orderId, event.atMs)
+        return
     }
   }
 
@@ -211,8 +197,4 @@ export class GatewayMetrics {
     this.unknownSince.delete(orderId)
     this.unknownDwell.observe((atMs - since) / 1000)
   }
-}
-
-function endsOrder(type: DomainEvent['type']): boolean {
-  return type === 'order.canceled' || type === 'order.venue_rejected' || type === 'order.expired' || type === 'order.cancel_acked'
 }

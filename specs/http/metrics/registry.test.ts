@@ -147,3 +147,22 @@ test('GET /metrics serves the exposition with the Prometheus content type', asyn
   expect(res.headers.get('Content-Type')).toBe(CONTENT_TYPE)
   expect(await res.text()).toContain('up_total 1\n')
 })
+
+describe('series sampled at scrape time', () => {
+  test('a gauge replaced whole drops the label values that no longer exist', () => {
+    const registry = new MetricsRegistry()
+    const wait = registry.gauge({ name: 'g_wait_seconds', help: 'h', labelNames: ['thread'] })
+    wait.replaceAll([{ value: 1, labels: { thread: 'a' } }, { value: 2, labels: { thread: 'b' } }])
+    wait.replaceAll([{ value: 3, labels: { thread: 'b' } }])
+    expect(own(registry)).toBe('# HELP g_wait_seconds h\n# TYPE g_wait_seconds gauge\ng_wait_seconds{thread="b"} 3\n')
+  })
+
+  test('a counter advanced to a running total follows it up and never down', () => {
+    const registry = new MetricsRegistry()
+    const taken = registry.counter({ name: 'c_taken_total', help: 'h' })
+    taken.advanceTo(2)
+    taken.advanceTo(5)
+    taken.advanceTo(1)
+    expect(own(registry)).toBe('# HELP c_taken_total h\n# TYPE c_taken_total counter\nc_taken_total 5\n')
+  })
+})

@@ -176,8 +176,9 @@ describe('standby shadow mode', () => {
     metrics.attach(standby, { inFlight: () => 0 })
     const exposition = metrics.render()
     metrics.detach()
-    expect(exposition).toContain(`egress_ha_shadow_decisions{outcome="match"} ${commandRecords}`)
-    expect(exposition).toContain('egress_ha_shadow_decisions{outcome="mismatch"} 0')
+    expect(exposition).toContain('# TYPE egress_ha_shadow_decisions_total counter\n')
+    expect(exposition).toContain(`egress_ha_shadow_decisions_total{outcome="match"} ${commandRecords}`)
+    expect(exposition).toContain('egress_ha_shadow_decisions_total{outcome="mismatch"} 0')
     expect(world.gateway.engine.commandRecordFailures).toBe(0)
     // Bootstrap ran before the leader wrote command records: its events are counted as uncovered, not compared.
     expect(stats?.eventsWithoutCommand).toBeGreaterThan(0)

@@ -92,6 +92,11 @@ abstract class Metric<TSeries> {
     return new Error(`${this.name}: expected labels {${this.labelNames.join(', ')}}, got {${Object.keys(labels).join(', ')}}`)
   }
 
+  /** Forgets every series: for a metric sampled whole at scrape time, whose label values come and go. */
+  protected clearSeries(): void {
+    this.#series.clear()
+  }
+
   /** Series in a stable order (sorted by label values), for rendering. */
   protected entries(): { values: string[]; series: TSeries }[] {
     return [...this.#series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry)
@@ -124,6 +129,16 @@ export class Counter extends Metric<Cell> {
     if (cell !== null) cell.value += amount
   }
 
+  /**
+   * Raises the series to `total`, a running total kept elsewhere and read at scrape time (a snapshotter's count of
+   * snapshots taken). A total below the series' value (its source was replaced) leaves the series as it is: a counter
+   * never goes down, and the scrape must not fail over it.
+   */
+  advanceTo(total: number, labels?: Labels): void {
+    const cell = this.series(labels)
+    if (cell !== null && total > cell.value) cell.value = total
+  }
+
   protected renderSeries(values: string[], cell: Cell): string {
     return `${this.name}${formatLabels(this.labelNames, values)} ${formatValue(cell.value)}\n`
   }
@@ -148,6 +163,16 @@ export class Gauge extends Metric<Cell> {
 
   dec(amount = 1, labels?: Labels): void {
     this.inc(-amount, labels)
+  }
+
+  /**
+   * Replaces every series with `samples`: for a gauge sampled whole at scrape time whose label values come and go (a
+   * worker thread that no longer runs), so a value that no longer exists stops being exported instead of repeating its
+   * last reading for good.
+   */
+  replaceAll(samples: readonly { value: number; labels: Labels }[]): void {
+    this.clearSeries()
+    for (const { value, labels } of samples) this.set(value, labels)
   }
 
   protected renderSeries(values: string[], cell: Cell): string {

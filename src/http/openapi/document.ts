@@ -3,9 +3,9 @@
  * Request bodies and query parameters are generated from the very valibot schemas the routes validate with
  * (@valibot/to-json-schema; transforms and custom checks have no JSON Schema form and are described in words instead),
  * so the document cannot drift from what the server accepts. Paths and responses are listed by hand: they are the
- * API's table of contents. The answers of /health (with an HA node's status) and /v1/stats are generated from valibot
- * schemas too (health-schema.ts, ha-status-schema.ts, stats-schema.ts); tsc ties /health, the HA status, /v1/stats
- * and the Error component to the types they are built as. specs/http/openapi-routes.test.ts holds the document to the
+ * API's table of contents. The answers of /health (with an HA node's status), /v1/stats and an order's events and
+ * explanation are generated from valibot schemas too (health-schema.ts, ha-status-schema.ts, stats-schema.ts,
+ * order-log-schema.ts); tsc ties them and the Error component to the types they are built as. specs/http/openapi-routes.test.ts holds the document to the
  * app's routes both ways; openapi-shapes.test.ts and openapi-health.test.ts hold real answers to it.
  *
  * Why not hono-openapi: it would wrap every route in its validator middleware for a document we can produce from the
@@ -23,7 +23,7 @@ import { ordersPart } from './paths-orders.ts'
 import { replicationPart } from './paths-replication.ts'
 import { servicePart } from './paths-service.ts'
 import { streamsPart } from './paths-streams.ts'
-import { record, type DocumentPart, type Json, type SchemaFields, type Tag } from './shared.ts'
+import { errorResponse, record, type DocumentPart, type Json, type SchemaFields, type Tag } from './shared.ts'
 
 export interface OpenApiDocumentOptions {
   version: string
@@ -65,8 +65,35 @@ export function openApiDocument(options: OpenApiDocumentOptions): Json {
       },
       schemas: merged({ Error: ERROR_SCHEMA }, parts.map((part) => part.schemas), 'component schema'),
     },
-    paths: mergedPaths(parts),
+    paths: withMethodNotAllowed(mergedPaths(parts)),
   }
+}
+
+/**
+ * Every path the app serves answers any other method with 405 METHOD_NOT_ALLOWED and an `Allow` header
+ * (method-not-allowed.ts: the path's methods, with HEAD wherever GET is). OpenAPI lists responses per operation and
+ * has no place for the methods a path does not serve, so each operation of the path carries it, with the Allow value.
+ * Behind /v1 the token is checked first: a wrong method without a valid one is 401.
+ */
+function withMethodNotAllowed(paths: Record<string, Json>): Record<string, Json> {
+  const result: Record<string, Json> = {}
+  for (const [path, operations] of Object.entries(paths)) {
+    const methods = new Set(Object.keys(operations).map((method) => method.toUpperCase()))
+    if (methods.has('GET')) methods.add('HEAD')
+    const allow = [...methods].sort().join(', ')
+    const answer = {
+      ...errorResponse(`METHOD_NOT_ALLOWED: ${path} was asked with a method it does not serve; it serves ${allow} (details.allowed lists them too)`),
+      headers: { Allow: { description: 'The methods this path serves', schema: { type: 'string', const: allow } } },
+    }
+    result[path] = Object.fromEntries(
+      Object.entries(operations).map(([method, operation]) => {
+        const responses = (operation as { responses: Json }).responses
+        assert(!('405' in responses), `openapi: ${method} ${path} documents its own 405`)
+        return [method, { ...(operation as Json), responses: { ...responses, '405': answer } }]
+      }),
+    )
+  }
+  return result
 }
 
 /** One path may be served by routes of two areas (its methods are then merged); the same operation twice is a bug. */

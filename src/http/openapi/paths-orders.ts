@@ -9,7 +9,8 @@ import { amendBodySchema, placeBodySchema } from '../../domain/orders.ts'
 import { orderTypeSchema, sideSchema, tifSchema } from '../../domain/schema-kit.ts'
 import { HTTP_DEFAULTS } from '../defaults.ts'
 import { LIST_QUERY_SCHEMA } from '../routes/orders.ts'
-import { DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
+import { ORDER_EVENTS, ORDER_EXPLAIN } from './order-log-schema.ts'
+import { answerComponents, DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
 const READERS = 'trader/bot: orders of the accounts in its token; ops, auditor, admin: every account'
 
@@ -84,6 +85,7 @@ export function ordersPart(): DocumentPart {
       ),
       Order: ORDER,
       RejectedOrder: REJECTED_ORDER,
+      ...answerComponents({ OrderEvents: ORDER_EVENTS, OrderExplain: ORDER_EXPLAIN }),
     },
     paths: {
       '/v1/orders': {
@@ -164,7 +166,7 @@ export function ordersPart(): DocumentPart {
           summary: `The order's events from the log, with LSNs. ${READERS}`,
           security: 'bearer',
           errors: ['401', '404', '503'],
-          responses: { '200': { description: '{ order_id, events }' } },
+          responses: { '200': { description: "The order's records from the log, with their LSNs", content: jsonContent(ref('OrderEvents')) } },
           parameters: [ORDER_ID],
         }),
       },
@@ -174,7 +176,7 @@ export function ordersPart(): DocumentPart {
           summary: `Decision records (why the order and each amend was accepted or rejected) and the order's whole story from the log. ${READERS}`,
           security: 'bearer',
           errors: ['401', '404', '503'],
-          responses: { '200': { description: '{ order_id, account, decisions, story, held } (held: the kill switch holding its queued place or amend now, { action, reason, trading_switch, description }, or null)' } },
+          responses: { '200': { description: 'Its decision records, its story from the log, and the kill switch holding it now (or null)', content: jsonContent(ref('OrderExplain')) } },
           parameters: [ORDER_ID],
         }),
       },

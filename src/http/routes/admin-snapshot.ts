@@ -78,16 +78,18 @@ function registerSnapshotMetrics(services: Services): void {
     const pauseLast = gauge('egress_snapshot_pause_seconds_last', 'Intake pause of the last snapshot (the synchronous capture of every section).')
     const pauseMax = gauge('egress_snapshot_pause_seconds_max', 'Longest intake pause of any snapshot since start.')
     const blockMax = gauge('egress_snapshot_block_seconds_max', 'Longest single stretch any snapshot held the event loop (capture, encode slice, hashing, write).')
-    const taken = gauge('egress_snapshots_taken', 'Snapshots taken since start (periodic, on demand, shutdown).')
-    const failed = gauge('egress_snapshots_failed', 'Snapshots that failed since start.')
+    // Running totals since start: counters (the _total names of the Prometheus conventions), so rate() and increase()
+    // apply and a restart reads as a counter reset.
+    const taken = registry.counter({ name: 'egress_snapshots_taken_total', help: 'Snapshots taken since start (periodic, on demand, shutdown).', labelNames: [] })
+    const failed = registry.counter({ name: 'egress_snapshots_failed_total', help: 'Snapshots that failed since start.', labelNames: [] })
     const lastLsn = gauge('egress_snapshot_last_lsn', 'LSN of the newest snapshot this process wrote (0: none yet).')
     registry.beforeRender(() => {
       const stats = services.gateway.snapshotter.stats
       pauseLast.set(stats.pauseMsLast / 1000)
       pauseMax.set(stats.pauseMsMax / 1000)
       blockMax.set(stats.blockMsMax / 1000)
-      taken.set(stats.taken)
-      failed.set(stats.failed)
+      taken.advanceTo(stats.taken)
+      failed.advanceTo(stats.failed)
       lastLsn.set(stats.last?.lsn ?? 0)
     })
   })

@@ -10,11 +10,12 @@
 import { Hono } from 'hono'
 import { formatDecimal } from '../../domain/decimal.ts'
 import type { DomainEvent, EventOf, EventType } from '../../domain/events/index.ts'
-import type { DecisionRecord } from '../../domain/guards.ts'
+import type { DecisionRecord, GuardInputValue } from '../../domain/guards.ts'
 import type { Order } from '../../domain/orders.ts'
 import { reasonInfo } from '../../domain/reasons.ts'
 import { switchHoldOf, type KernelState } from '../../kernel/index.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
+import type { OrderEventsBody, OrderExplainBody, StoryStage } from '../openapi/order-log-schema.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
 import { findOrder } from './order-lookup.ts'
@@ -24,12 +25,13 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.get('/v1/orders/:id/events', (c) => {
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    const events = services.logIndex.events(found.orderId).map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as Record<string, unknown>) }))
-    return c.json({ order_id: found.orderId, events })
+    const events = services.logIndex.events(found.orderId).map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as { type: EventType; atMs: number }) }))
+    const body: OrderEventsBody = { order_id: found.orderId, events }
+    return c.json(body)
   })
   app.get('/v1/orders/:id/explain', (c) => {
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    const decisions = []
+    const decisions: OrderExplainBody['decisions'] = []
     const logged = services.logIndex.events(found.orderId)
     for (const { lsn, event } of logged) {
       if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event.decision, { reason: null, guard: null }))
@@ -39,19 +41,22 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     }
     const story = logged.map(({ lsn, event }) => storyEntry(lsn, event))
     const held = found.order === null ? null : heldView(services.gateway.engine.state, found.order)
-    return c.json({ order_id: found.orderId, account: found.accountId, decisions, story, held })
+    const body: OrderExplainBody = { order_id: found.orderId, account: found.accountId, decisions, story, held }
+    return c.json(body)
   })
   return app
 }
 
 /** The kill switch holding the order's queued place or amend (never logged: a held item is not picked), or null. */
-function heldView(state: KernelState, order: Order): Record<string, unknown> | null {
+function heldView(state: KernelState, order: Order): OrderExplainBody['held'] {
   const hold = switchHoldOf(state, order)
   if (hold === null) return null
   return { action: hold.action, reason: hold.reason, trading_switch: state.tradingSwitch, description: reasonInfo(hold.reason).description }
 }
 
-function decisionView(lsn: number, outcome: string, decision: DecisionRecord, failed: { reason: string | null; guard: string | null }): Record<string, unknown> {
+type DecisionView = OrderExplainBody['decisions'][number]
+
+function decisionView(lsn: number, outcome: DecisionView['outcome'], decision: DecisionRecord, failed: { reason: string | null; guard: DecisionView['failed_guard'] }): DecisionView {
   return {
     lsn,
     outcome,
@@ -62,12 +67,9 @@ function decisionView(lsn: number, outcome: string, decision: DecisionRecord, fa
     config_digest: decision.configDigest,
     build_commit: decision.buildCommit,
     decided_at_ms: decision.nowMs,
-    guards: decision.guards.map((guard) => ({ guard: guard.guard, outcome: guard.outcome, reason: guard.reason ?? null, inputs: apiJson(guard.inputs) })),
+    guards: decision.guards.map((guard) => ({ guard: guard.guard, outcome: guard.outcome, reason: guard.reason ?? null, inputs: apiJson(guard.inputs) as Record<string, GuardInputValue> })),
   }
 }
-
-/** Where a record belongs in an order's story. */
-export type StoryStage = 'intent' | 'gate' | 'send' | 'venue' | 'report' | 'fill' | 'amend' | 'cancel' | 'reconcile' | 'alert' | 'other'
 
 /** Every record type has a stage (the compiler checks), so a new type cannot fall out of the story unnoticed. */
 const STAGES: Record<EventType, StoryStage> = {
@@ -86,10 +88,10 @@ const STAGES: Record<EventType, StoryStage> = {
   'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
 }
 
-function storyEntry(lsn: number, event: DomainEvent): Record<string, unknown> {
+function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][number] {
   // The record as logged, minus what the entry already says (type, time, the order it is about).
   const { type, atMs, orderId: _orderId, ...record } = event as DomainEvent & { orderId?: unknown }
-  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), record: apiJson(record) }
+  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), record: apiJson(record) as Record<string, unknown> }
 }
 
 const d = formatDecimal

@@ -43,14 +43,17 @@ function statusJson(status: WorkerThreadStatus): WorkerThreadJson {
   }
 }
 
-/** egress_worker_answer_wait_seconds{thread}: how long each worker's oldest unanswered request has waited. */
+/** egress_worker_answer_wait_seconds{thread}: how long each worker's oldest unanswered request has waited; only threads that exist now. */
 export function registerWorkerThreadMetrics(services: Services): void {
   const registry = services.metrics.registry
   // Once per registry: an app built twice over the same services (tests do) adds the metrics once.
   registry.once('worker-threads', () => {
     const wait = registry.gauge({ name: 'egress_worker_answer_wait_seconds', help: "How long a worker thread's oldest unanswered request has waited (0: none waits); one that only grows is a hung thread.", labelNames: ['thread'] })
+    // Sampled whole: a thread this gateway no longer has (its back office closed, its audit stopped) drops out of the
+    // exposition instead of repeating its last wait for good.
     registry.beforeRender(() => {
-      for (const [name, status] of Object.entries(workerThreads(services))) if (status !== null) wait.set(status.answerWaitingMs / 1000, { thread: name })
+      const present = Object.entries(workerThreads(services)).flatMap(([name, status]) => (status === null ? [] : [{ value: status.answerWaitingMs / 1000, labels: { thread: name } }]))
+      wait.replaceAll(present)
     })
   })
 }

@@ -1,0 +1,90 @@
+/**
+ * A fill racing a cancel lands after the venue acknowledged the cancel (`order.cancel_acked`), or even after it
+ * confirmed the cancel or an expiry (a late fill: kernel/state-machine.ts). Its accept → first-fill latency is still a
+ * sample: the order's timing entry waits `lateFillWindowMs` (event time) for it, and then goes, so ended orders do not
+ * hold timing slots for good. Reconcile answers that settle nothing yet (`order.reconcile_deferred`) are counted as an
+ * outcome. Events are fed in as the engine hands them over (GatewayMetrics.observe), with their own times.
+ */
+
+import { expect, test } from 'bun:test'
+import type { DomainEvent } from '../../../src/domain/events/index.ts'
+import { GatewayMetrics } from '../../../src/http/gateway-metrics.ts'
+import { parseExposition } from './exposition.ts'
+
+/** Only what the metrics read of an event: its type, order and time, and the fields named in `rest`. */
+function event(type: DomainEvent['type'], orderId: string, atMs: number, rest: Record<string, unknown> = {}): DomainEvent {
+  return { type, orderId, atMs, ...rest } as unknown as DomainEvent
+}
+
+function placedAndAcked(orderId: string, atMs: number): DomainEvent[] {
+  return [event('order.accepted', orderId, atMs), event('order.send_requested', orderId, atMs + 1), event('order.send_acked', orderId, atMs + 2)]
+}
+
+function sample(metrics: GatewayMetrics, name: string, labels: Record<string, string> = {}): number | undefined {
+  const exposition = parseExposition(metrics.render())
+  expect(exposition.problems).toEqual([])
+  for (const family of exposition.families.values()) {
+    const found = family.samples.find((candidate) => candidate.name === name && JSON.stringify(candidate.labels) === JSON.stringify(labels))
+    if (found !== undefined) return found.value
+  }
+  return undefined
+}
+
+test('a fill racing a cancel, after the venue acked the cancel, gives its accept → first-fill sample', () => {
+  const metrics = new GatewayMetrics()
+  metrics.observe([
+    ...placedAndAcked('o-1', 1_000),
+    event('order.cancel_requested', 'o-1', 1_010),
+    event('order.cancel_send_requested', 'o-1', 1_011),
+    event('order.cancel_acked', 'o-1', 1_020),
+    event('order.fill', 'o-1', 1_250),
+  ])
+  expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_count')).toBe(1)
+  expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_sum')).toBe(0.25)
+})
+
+test('a late fill after the venue confirmed the cancel (or an expiry) is still timed', () => {
+  const metrics = new GatewayMetrics()
+  metrics.observe([
+    ...placedAndAcked('o-1', 1_000),
+    event('order.cancel_acked', 'o-1', 1_020),
+    event('order.canceled', 'o-1', 1_030, { reason: 'CANCELED_BY_USER', source: 'venue' }),
+    event('order.fill', 'o-1', 1_500),
+    ...placedAndAcked('o-2', 2_000),
+    event('order.expired', 'o-2', 2_100),
+    event('order.fill', 'o-2', 3_000),
+  ])
+  expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_count')).toBe(2)
+  expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_sum')).toBe(1.5)
+})
+
+test('an ended order waits for a late fill only lateFillWindowMs, then frees its slot for the next order', () => {
+  const metrics = new GatewayMetrics({ trackedOrdersMax: 1, lateFillWindowMs: 5_000 })
+  metrics.observe([...placedAndAcked('o-1', 1_000), event('order.cancel_acked', 'o-1', 1_100)])
+  // Within the window the entry is held: an order accepted now is not timed (the bound is 1).
+  metrics.observe([...placedAndAcked('o-2', 5_000)])
+  expect(sample(metrics, 'egress_order_accept_to_sent_seconds_count')).toBe(1)
+  // Past the window the entry is gone: a fill for o-1 now is not a sample, and the next order is timed again.
+  metrics.observe([event('order.fill', 'o-1', 6_100), ...placedAndAcked('o-3', 6_200), event('order.fill', 'o-3', 6_300)])
+  expect(sample(metrics, 'egress_order_accept_to_sent_seconds_count')).toBe(2)
+  expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_count')).toBe(1)
+  expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_sum')).toBe(0.1)
+})
+
+test('an order rejected by the venue ends its timing at once', () => {
+  const metrics = new GatewayMetrics({ trackedOrdersMax: 1, lateFillWindowMs: 60_000 })
+  metrics.observe([...placedAndAcked('o-1', 1_000), event('order.venue_rejected', 'o-1', 1_100, { venueReason: 'x' }), ...placedAndAcked('o-2', 1_200)])
+  expect(sample(metrics, 'egress_order_accept_to_sent_seconds_count')).toBe(2)
+})
+
+test('a deferred reconcile answer is counted in egress_reconcile_outcomes_total', () => {
+  const metrics = new GatewayMetrics()
+  metrics.observe([
+    ...placedAndAcked('o-1', 1_000),
+    event('order.unknown', 'o-1', 1_100, { reason: 'VENUE_OUTCOME_UNKNOWN', detail: 'timeout' }),
+    event('order.reconcile_deferred', 'o-1', 1_200, { retryAtMs: 2_200 }),
+    event('order.reconciled', 'o-1', 2_200, { to: 'AckedOpen', reason: 'RECONCILE_CONVERGED' }),
+  ])
+  expect(sample(metrics, 'egress_reconcile_outcomes_total', { state: 'deferred', reason: 'RECONCILE_DEFERRED' })).toBe(1)
+  expect(sample(metrics, 'egress_reconcile_outcomes_total', { state: 'AckedOpen', reason: 'RECONCILE_CONVERGED' })).toBe(1)
+})

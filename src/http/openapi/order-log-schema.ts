@@ -1,0 +1,89 @@
+/**
+ * The bodies of `GET /v1/orders/{id}/events` and `GET /v1/orders/{id}/explain` (routes/order-log.ts), field by field.
+ * The routes build their answers as OrderEventsBody and OrderExplainBody, so tsc holds them to these schemas; the
+ * document's answers are generated from them, and specs/http/openapi-shapes.test.ts holds real answers to the document.
+ *
+ * A logged record is shown as logged (its fields differ by type, and the log's schemas say them: domain/events), so
+ * an event and a story entry's `record` name the keys every record has and let the rest through.
+ */
+
+import * as v from 'valibot'
+import { EVENT_SCHEMAS, type EventType } from '../../domain/events/index.ts'
+import { GUARD_NAMES } from '../../domain/guards.ts'
+import { TRADING_SWITCHES } from '../../domain/modes.ts'
+import { count, integer, orNull, text } from './answer-fields.ts'
+
+const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as [EventType, ...EventType[]]
+
+/** Where a record belongs in an order's story. */
+export const STORY_STAGES = ['intent', 'gate', 'send', 'venue', 'report', 'fill', 'amend', 'cancel', 'reconcile', 'alert', 'other'] as const
+
+const eventType = v.pipe(v.picklist(EVENT_TYPES), v.description('The record type'))
+
+/** A logged value as API JSON: amounts are decimal strings, never JSON numbers. */
+const logged = v.unknown()
+
+const ORDER_EVENT = v.pipe(
+  v.objectWithRest({ lsn: count('The record'), type: eventType, atMs: integer('When it was decided (ms since the epoch)') }, logged),
+  v.description("One of the order's records as logged (camelCase fields, amounts as decimal strings): the fields besides lsn, type and atMs are its type's"),
+)
+
+export const ORDER_EVENTS = v.strictObject({
+  order_id: text('The order'),
+  events: v.pipe(v.array(ORDER_EVENT), v.description('Every record about the order, in log order')),
+})
+
+export type OrderEventsBody = v.InferOutput<typeof ORDER_EVENTS>
+
+const GUARD_NAME = v.picklist(GUARD_NAMES)
+const GUARD_INPUT = v.nullable(v.union([v.string(), v.number(), v.boolean()]))
+
+const DECISION = v.strictObject({
+  lsn: count('The record that carries the decision'),
+  outcome: v.pipe(v.picklist(['accepted', 'rejected', 'amend_accepted', 'amend_rejected']), v.description('What was decided: the order, or one of its amends')),
+  reason: orNull(text('reason code'), 'Why it was rejected; null when accepted'),
+  failed_guard: orNull(text('guard name'), 'The guard that refused it; null when accepted'),
+  principal: text('Who asked'),
+  roles: v.array(v.string()),
+  config_digest: text('The digest of the config it was decided under'),
+  build_commit: text('The build that decided it'),
+  decided_at_ms: integer('When it was decided (ms since the epoch)'),
+  guards: v.pipe(
+    v.array(
+      v.strictObject({
+        guard: GUARD_NAME,
+        outcome: v.picklist(['pass', 'fail']),
+        reason: orNull(text('reason code'), 'Why it failed; null when it passed'),
+        inputs: v.pipe(v.record(v.string(), GUARD_INPUT), v.description('What the guard looked at (amounts as decimal strings)')),
+      }),
+    ),
+    v.description('Every guard that ran, in the fixed order; those after the first failure did not run'),
+  ),
+})
+
+const STORY_ENTRY = v.strictObject({
+  lsn: count('The record'),
+  at_ms: integer('When it was decided (ms since the epoch)'),
+  stage: v.pipe(v.picklist(STORY_STAGES), v.description('The part of the story it belongs to')),
+  type: eventType,
+  summary: text('One line a person can read without the record beside it'),
+  record: v.pipe(v.record(v.string(), logged), v.description('The record as logged, minus type, atMs and orderId (camelCase fields, amounts as decimal strings)')),
+})
+
+const HELD = v.strictObject({
+  action: v.pipe(v.picklist(['place', 'amend']), v.description('What is held: the queued place, or the queued amend')),
+  reason: text('The reason code of the hold'),
+  trading_switch: v.picklist(TRADING_SWITCHES),
+  description: text('What the reason means'),
+})
+
+export const ORDER_EXPLAIN = v.strictObject({
+  order_id: text('The order'),
+  account: orNull(text('account id'), 'Its account; null for a rejected order whose body named none the kernel could use'),
+  decisions: v.pipe(v.array(DECISION), v.description('Why the order, and each of its amends, was accepted or rejected, in log order')),
+  story: v.pipe(v.array(STORY_ENTRY), v.description("The order's whole story: one entry per record, in log order")),
+  held: orNull(HELD, 'The kill switch holding its queued place or amend now (never logged: a held item is not picked); null when none is'),
+})
+
+export type OrderExplainBody = v.InferOutput<typeof ORDER_EXPLAIN>
+export type StoryStage = (typeof STORY_STAGES)[number]
