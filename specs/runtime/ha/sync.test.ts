@@ -128,6 +128,45 @@ describe('synchronous replication', () => {
     expect((await pair.place('after-1')).status).toBe(202)
   })
 
+  test('fail_closed: a logged rejection is held for the standby like a 202, so a new leader could not answer its key differently', async () => {
+    const pair = await startPair('fail_closed')
+    const token = await pair.leader.token({})
+    const reject = async (key: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+      // Far below the price band: the kernel rejects it and logs the rejection under its key.
+      const response = await fetch(`${pair.url}/v1/orders`, post(token, { ...LIMIT_BUY, price: '1000' }, { 'Idempotency-Key': key }))
+      return { status: response.status, body: await json(response) }
+    }
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    const held = await reject('band-1')
+    expect(held.status).toBe(422)
+    expect(errorCode(held.body)).toBe('PRICE_BAND')
+    // When the 422 arrives, the standby already holds the rejection.
+    expect(logHolds(pair.replica, { needle: 'band-1' })).toBe(true)
+
+    // The standby stops acknowledging (still counted in sync for the timeout): the rejection is written on the
+    // leader but not confirmed, so it is not answered as final.
+    await pair.standby.stop()
+    // Answers no command decided wrote nothing and are not held: bad input is answered at once.
+    const startedMs = Date.now()
+    const invalid = await fetch(`${pair.url}/v1/orders`, post(token, { ...LIMIT_BUY, qty: 'many' }, { 'Idempotency-Key': 'bad-1' }))
+    expect(invalid.status).toBe(400)
+    expect(Date.now() - startedMs).toBeLessThan(TIMEOUT_MS)
+    const unconfirmed = await reject('band-2')
+    expect(unconfirmed.status).toBe(503)
+    expect(errorCode(unconfirmed.body)).toBe('REPLICATION_UNCONFIRMED')
+    const answer = (unconfirmed.body.error as { details: { answer: { error: { code: string } } } }).details.answer
+    expect(answer.error.code).toBe('PRICE_BAND')
+    expect(logHolds(pair.leader.gateway.engine.wal, { needle: 'band-2' })).toBe(true)
+    expect(logHolds(pair.replica, { needle: 'band-2' })).toBe(false)
+
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')
+    const retried = await reject('band-2')
+    expect(retried.status).toBe(422)
+    expect(retried.body).toEqual(answer)
+  })
+
   test('degrade_async: with the standby gone, orders are acknowledged without waiting and the gap is recorded in the log', async () => {
     const pair = await startPair('degrade_async')
     pair.standby.start()

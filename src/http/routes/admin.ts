@@ -36,7 +36,7 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
     if (!canChangeMode(principal)) throw new ApiError('FORBIDDEN', 'changing mode needs the admin role')
     const body = parseOrThrow(MODE_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
     requireReady(services)
-    const result = await runCommand(() => services.gateway.setMode(kernelPrincipal(principal), body.mode, body.note))
+    const result = await runCommand(c, () => services.gateway.setMode(kernelPrincipal(principal), body.mode, body.note))
     if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
     // The mode this decision left (at its LSN): the state may already hold a later request's.
     return c.json({ mode: body.mode, lsn: result.lsn })
@@ -54,7 +54,7 @@ async function killSwitch(c: Context<AuthEnv>, services: Services, action: KillS
   if (!canHalt(principal)) throw new ApiError('FORBIDDEN', 'kill switches need the ops or admin role')
   const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   requireReady(services)
-  const result = await runCommand(() => services.gateway.killSwitch(kernelPrincipal(principal), action, body.note))
+  const result = await runCommand(c, () => services.gateway.killSwitch(kernelPrincipal(principal), action, body.note))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   // The switch this decision left (at its LSN): the state may already hold a later request's.
   return c.json({ action, trading_switch: switchFor(action), lsn: result.lsn })
@@ -73,7 +73,7 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   // The flatten id makes a retried flatten idempotent (its closing orders derive their ids from it).
   const flattenId = idempotencyKeyOf(c) ?? crypto.randomUUID()
   requireReady(services)
-  const result = await runCommand(() => services.gateway.flatten(kernelPrincipal(principal), accountId, flattenId))
+  const result = await runCommand(c, () => services.gateway.flatten(kernelPrincipal(principal), accountId, flattenId))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   return c.json({ account: accountId, flatten_id: flattenId, lsn: result.lsn }, 202)
 }

@@ -157,7 +157,7 @@ async function anchorRoute(c: Context<AuthEnv>, services: Services): Promise<Res
   }
   requireReady(services)
   const audit = gateway.audit
-  const sealed = await runCommand(() => audit.sealNow())
+  const sealed = await runCommand(c, () => audit.sealNow())
   if (sealed === null) throw new ApiError('CONFLICT', 'the log is empty: there is no chain head to seal', { details: { reason: 'AUDIT_LOG_EMPTY' } })
   // The shape "egress audit anchor DIR" prints, so anchors from either source go in one file for --anchors.
   return c.json({ lsn: sealed.claims.lsn, chainHead: sealed.claims.chainHead, seal: sealed.jws, sealRecordLsn: sealed.recordLsn })

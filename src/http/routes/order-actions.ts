@@ -37,7 +37,7 @@ export function actionableOrder(c: Context<AuthEnv>, services: Services): { orde
 async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
   const { orderId } = actionableOrder(c, services)
   requireReady(services)
-  const result = await runCommand(() => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId))
+  const result = await runCommand(c, () => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { order_id: orderId, detail: result.reply.detail } })
   const order = services.gateway.engine.state.orders.get(orderId)
   return c.json({ order_id: orderId, state: order?.status ?? null, cancel_requested: true }, 202)
@@ -53,7 +53,7 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const { orderId, accountId } = actionableOrder(c, services)
   if (!canTrade(principal, accountId)) throw new ApiError('FORBIDDEN', `not allowed to trade account ${accountId}`, { details: { account: accountId } })
   requireReady(services)
-  const result = await runCommand(() => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
+  const result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
   const reply = result.reply
   if (reply.kind === 'refused') throw reasonError(reply.reason, { details: { order_id: orderId, detail: reply.detail } })
   if (reply.kind === 'rejected') throw reasonError(reply.reason, { details: { order_id: orderId, guard: reply.guard } })

@@ -79,7 +79,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
   let outcome = 'error'
   try {
-    const result = await runCommand(() => services.gateway.place(kernelPrincipal(principal), body, headerKey)).catch((error: unknown) => {
+    const result = await runCommand(c, () => services.gateway.place(kernelPrincipal(principal), body, headerKey)).catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 429) admission.refund()
       throw error
     })

@@ -20,6 +20,7 @@ import { SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, chainHashAt, replicationStream
 import { decodeSnapshot, SnapshotError, type SnapshotStore } from '../../runtime/snapshot/index.ts'
 import { ApiError } from '../errors.ts'
 import type { HaHttp, HaSyncHttp } from '../services.ts'
+import { answeredByGateway } from './support.ts'
 
 /**
  * What each replication query parameter must be. A bad or missing one is 400 VALIDATION_FAILED with the message
@@ -89,10 +90,13 @@ export function requireLeaderForWrites(ha: HaHttp): MiddlewareHandler {
 
 /**
  * A write on a leader in synchronous mode: a new order is refused up front when the policy says so (nothing written),
- * and a successful answer is held until the standby acknowledges the log up to where it stood when the write
- * completed (the write's records are at or below that LSN). A wait that times out turns the answer into
- * REPLICATION_UNCONFIRMED carrying the original answer: the write is in this log, only the standby's copy is unknown,
- * so a retry with the same Idempotency-Key is safe and answers 202 once the standby has it.
+ * and an answer that rests on the log is held until the standby acknowledges the log up to where it stood when the
+ * write completed (the write's records are at or below that LSN). That is every success, and every answer the gateway
+ * decided, a rejection too: a rejected order is logged under its key, and a refusal reads state the standby may not
+ * hold yet, so a new leader could otherwise answer the same key differently. A wait that times out turns the answer
+ * into REPLICATION_UNCONFIRMED carrying the original answer: the write is in this log, only the standby's copy is
+ * unknown, so a retry with the same Idempotency-Key is safe and answers as the first did once the standby has it.
+ * Answers no command decided (bad input, auth, shedding) wrote nothing and go at once.
  */
 async function replicatedWrite(c: Context, next: Next, sync: HaSyncHttp): Promise<void> {
   if (c.req.method === 'POST' && c.req.path === '/v1/orders') {
@@ -100,7 +104,9 @@ async function replicatedWrite(c: Context, next: Next, sync: HaSyncHttp): Promis
     if (refusal !== null) throw new ApiError('STANDBY_UNAVAILABLE', refusal, { headers: { 'Retry-After': '1' } })
   }
   await next()
-  if (c.res.status < 200 || c.res.status >= 300) return
+  const status = c.res.status
+  const succeeded = status >= 200 && status < 300
+  if (!succeeded && !(status < 500 && answeredByGateway(c))) return
   const lsn = sync.leaderLastLsn()
   if ((await sync.wait(lsn)) !== 'timeout') return
   const answer: unknown = await c.res.clone().json().catch(() => null)

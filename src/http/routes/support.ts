@@ -6,13 +6,28 @@ import { WalClosedError, WalFatalError, WalFullError, LeaseError } from '../../.
 import { ApiError } from '../errors.ts'
 import type { Services } from '../services.ts'
 
-/** Runs a gateway command, turning the runtime's operating errors into client-visible answers. */
-export function runCommand<T>(run: () => Promise<T>): Promise<T> {
+/** The requests the gateway decided (its answer may rest on records the standby does not hold yet). */
+const decidedByGateway = new WeakSet<Context>()
+
+/**
+ * Runs a gateway command for the request `c`, turning the runtime's operating errors into client-visible answers.
+ * A command that came back decided marks `c` (answeredByGateway): whatever its answer, 202 or a logged rejection, a
+ * leader under synchronous replication holds it until the standby has the log (routes/replication.ts).
+ */
+export function runCommand<T>(c: Context, run: () => Promise<T>): Promise<T> {
   try {
-    return run().catch(rejectAsCommandError)
+    return run().then((result) => {
+      decidedByGateway.add(c)
+      return result
+    }, rejectAsCommandError)
   } catch (error) {
     return Promise.reject(commandError(error))
   }
+}
+
+/** Did a gateway command decide this request (see runCommand)? */
+export function answeredByGateway(c: Context): boolean {
+  return decidedByGateway.has(c)
 }
 
 function rejectAsCommandError(error: unknown): never {
