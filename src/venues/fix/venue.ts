@@ -219,6 +219,7 @@ export class FixVenue implements VenueAdapter {
   // ── the session's events ─────────────────────────────────────────────────────────────────────────────────────────
 
   #onAbandoned(beginSeqNum: number, endSeqNum: number, cause: 'not_written' | 'gap_filled'): void {
+    this.#memory.forgetSentRange(beginSeqNum, endSeqNum)
     for (const request of this.#pending.all()) {
       if (request.seqNum < beginSeqNum || request.seqNum > endSeqNum) continue
       if (cause === 'not_written') request.abandon('retryable', withDetail(FixReason.notWritten, undefined))
