@@ -31,7 +31,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-function configAt(dir: string): Config {
+function configAt(dir: string, venueOver: Record<string, unknown> = {}): Config {
   return parseConfig({
     dataDir: dir,
     wal: { durability: 'none' },
@@ -41,14 +41,15 @@ function configAt(dir: string): Config {
       type: 'fix', name: 'fx', host: '127.0.0.1', port: 1, beginString: 'FIX.4.2', senderCompId: 'EGRESS', targetCompId: 'EXEC',
       heartbeatIntervalSeconds: 30, resetOnLogon: 'never', reconnectDelayMsMin: 100, reconnectDelayMsMax: 1_000, marketData: 'static',
       instruments: [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }],
+      ...venueOver,
     }],
   })
 }
 
-async function start(dir: string, acceptor: FakeAcceptor, extra: { log?: (line: string) => void; fixLogonWaitMs?: number } = {}): Promise<ServeGateway> {
+async function start(dir: string, acceptor: FakeAcceptor, extra: { log?: (line: string) => void; fixLogonWaitMs?: number } = {}, venueOver: Record<string, unknown> = {}): Promise<ServeGateway> {
   const clock = new StoppableClock()
   clocks.push(clock)
-  return startServeGateway(configAt(dir), { clock, buildCommit: 'spec', onError: () => {}, fixLog: () => {}, fixConnect: acceptor.connect, ...extra })
+  return startServeGateway(configAt(dir, venueOver), { clock, buildCommit: 'spec', onError: () => {}, fixLog: () => {}, fixConnect: acceptor.connect, ...extra })
 }
 
 /** The process dies: nothing more is recorded or sent, and the session ends without a Logout (its number unsaved). */
@@ -148,6 +149,21 @@ describe('serve with a FIX venue: bootstrap reconciles over a logged-on session'
     expect(served.gateway.ready).toBe(true)
     expect(acceptor.ofType(MsgType.Logon)).toHaveLength(1)
     expect(lines.filter((line) => line.includes('FIX venue fx: not logged on within 200 ms'))).toHaveLength(1)
+    await served.stop()
+  }, 30_000)
+
+  test("the bound is the venue's logonWaitMs from the config (FIX_LOGON_WAIT_MS_DEFAULT, 5 s, when unset)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-fix-boot-'))
+    dirs.push(dir)
+    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', autoLogon: false })
+    const lines: string[] = []
+    const startedMs = Date.now()
+    const served = await start(dir, acceptor, { log: (line) => lines.push(line) }, { logonWaitMs: 300 })
+    expect(served.gateway.ready).toBe(true)
+    expect(served.fixVenues[0]?.logonWaitMs).toBe(300)
+    expect(lines.filter((line) => line.includes('FIX venue fx: not logged on within 300 ms'))).toHaveLength(1)
+    // Well under the 5 s default: the config's bound was the one waited for.
+    expect(Date.now() - startedMs).toBeLessThan(4_000)
     await served.stop()
   }, 30_000)
 })

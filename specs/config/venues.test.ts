@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, parseConfig } from '../../src/config/index.ts'
+import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, parseConfig } from '../../src/config/index.ts'
 
 const fixVenue = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   type: 'fix',
@@ -35,6 +35,17 @@ describe('config venues', () => {
     expect(defaultConfig().venues).toBeUndefined()
     expect(canonicalConfigJson(defaultConfig())).not.toContain('venues')
     expect(configDigest(parseConfig({ venues: [fixVenue()] }))).not.toBe(configDigest(defaultConfig()))
+  })
+
+  test('logonWaitMs: unset keeps the digest (no default in the schema); 0 to FIX_LOGON_WAIT_MS_MAX ms, else refused', () => {
+    expect(parseConfig({ venues: [fixVenue()] }).venues?.[0]?.logonWaitMs).toBeUndefined()
+    expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('logonWaitMs')
+    expect(parseConfig({ venues: [fixVenue({ logonWaitMs: 0 })] }).venues?.[0]?.logonWaitMs).toBe(0)
+    expect(parseConfig({ venues: [fixVenue({ logonWaitMs: FIX_LOGON_WAIT_MS_MAX })] }).venues?.[0]?.logonWaitMs).toBe(FIX_LOGON_WAIT_MS_MAX)
+    expect(issues({ venues: [fixVenue({ logonWaitMs: FIX_LOGON_WAIT_MS_MAX + 1 })] })).toContain(`venues.0.logonWaitMs: expected an integer between 0 and ${FIX_LOGON_WAIT_MS_MAX}`)
+    expect(issues({ venues: [fixVenue({ logonWaitMs: -1 })] })).toContain('venues.0.logonWaitMs: expected an integer between 0 and')
+    expect(issues({ venues: [fixVenue({ logonWaitMs: 1.5 })] })).toContain('venues.0.logonWaitMs: expected an integer')
+    expect(FIX_LOGON_WAIT_MS_DEFAULT).toBe(5_000)
   })
 
   test('market data must be stated: no marketData is an error, never an unguarded venue', () => {

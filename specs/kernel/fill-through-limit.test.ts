@@ -74,3 +74,55 @@ describe('a fill priced through the limit', () => {
     expect(throughLimitAlerts(fillAt(harness, orderId, 'a2', '50600'))).toHaveLength(1)
   })
 })
+
+/**
+ * The limit a fill is held to is the one of the order version it was made under (the client id the venue states it
+ * under). A fill made while the looser limit stood, reported after the amend tightening it was acknowledged, raised
+ * FILL_PRICE_THROUGH_LIMIT against the new limit; a fill under the amended version must still be held to the new one.
+ */
+describe('a fill and the amends of its order', () => {
+  function tightenedBuy(): { harness: Harness; orderId: string; originalId: string; amendedId: string } {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder({ side: 'buy', price: '50000' })
+    const originalId = harness.order(orderId).venueClientOrderId
+    harness.amend(orderId, { price: '49000' })
+    harness.send(orderId, 'amend')
+    harness.amendResult(orderId, { kind: 'ok', value: { accepted: true } })
+    const order = harness.order(orderId)
+    expect(order.price).toBe(d('49000'))
+    expect(order.amend).toBeNull()
+    const amendedId = order.clientIdChain[order.clientIdChain.length - 1] as string
+    expect(amendedId).not.toBe(originalId)
+    return { harness, orderId, originalId, amendedId }
+  }
+
+  function fillUnder(harness: Harness, orderId: string, clientOrderId: string, execId: string, price: string): Decision {
+    const order = harness.order(orderId)
+    const lastQty = d('0.01')
+    return harness.report(report(order, { clientOrderId, execId, kind: 'fill', lastQty, lastPrice: d(price), cumQty: order.cumQty + lastQty }))
+  }
+
+  test('a fill made under the earlier, looser limit and reported after the tightening amend was acked raises nothing', () => {
+    const { harness, orderId, originalId } = tightenedBuy()
+    const decision = fillUnder(harness, orderId, originalId, 'late1', '49500')
+    expect(throughLimitAlerts(decision)).toEqual([])
+    expect(harness.order(orderId).cumQty).toBe(d('0.01'))
+  })
+
+  test('a fill under the amended version above its new limit is alerted against that limit', () => {
+    const { harness, orderId, amendedId } = tightenedBuy()
+    const decision = fillUnder(harness, orderId, amendedId, 'now1', '49500')
+    expect(throughLimitAlerts(decision)).toEqual([expect.objectContaining({ orderId, detail: 'fill now1 of a buy at 49500, above its limit 49000' })])
+  })
+
+  test('a fill under an amend not yet applied is held to that amend limit', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder({ side: 'sell', price: '50000' })
+    harness.amend(orderId, { price: '50500' })
+    harness.send(orderId, 'amend')
+    const amendId = harness.order(orderId).amend?.clientOrderId as string
+    // The report under the amend's id proves the replace first (inbox.ts amendNews); the fill is then held to 50500.
+    const decision = fillUnder(harness, orderId, amendId, 'a1', '50200')
+    expect(throughLimitAlerts(decision)).toEqual([expect.objectContaining({ orderId, detail: 'fill a1 of a sell at 50200, below its limit 50500' })])
+  })
+})

@@ -6,14 +6,14 @@
  * Order of life: the adapters are built before the gateway (the gateway takes its venues at start) but their sessions
  * start only once the gateway has opened and replayed the log — the store appends through the engine and reads the
  * log and the restored snapshot's section, and the engine is the log's only writer. `fixVenueSessions` starts them
- * there (GatewayOptions.venueSessions: after the restore, before bootstrap) and waits for their Logon, within a bound,
+ * there (GatewayOptions.venueSessions: after the restore, before bootstrap) and waits for their Logon, each within its `logonWaitMs` (config),
  * so bootstrap reconciles FIX orders left in flight, and resends those the venue never got, before intake opens. A
  * venue not logged on in time is said in the log and left reconnecting: its orders left Unknown stay so until a read
  * back settles them. Sessions stop before the gateway closes the log, because a Logout takes a sequence number and the
  * number is saved first.
  */
 
-import type { FixVenueConfig, VenueInstrumentConfig } from '../config/index.ts'
+import { FIX_LOGON_WAIT_MS_DEFAULT, type FixVenueConfig, type VenueInstrumentConfig } from '../config/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { parseDecimal } from '../domain/decimal.ts'
 import type { Instrument } from '../domain/instruments.ts'
@@ -32,6 +32,8 @@ export interface ServedFixVenue {
   prices: PriceSource
   instruments: Instrument[]
   section: SnapshotSectionSource
+  /** How long a start waits for this session's Logon (config `logonWaitMs`, else FIX_LOGON_WAIT_MS_DEFAULT). */
+  logonWaitMs: number
 }
 
 export interface FixVenuesOptions {
@@ -80,17 +82,15 @@ export function buildFixVenues(configs: readonly FixVenueConfig[], options: FixV
       },
     })
     const section: SnapshotSectionSource = { name: LogFixSessionStore.sectionName(config.name), capture: () => store.capture() }
-    return { name: config.name, adapter, store, prices: staticPrices(config, options.clock), instruments: fixInstruments(config), section }
+    const logonWaitMs = config.logonWaitMs ?? FIX_LOGON_WAIT_MS_DEFAULT
+    return { name: config.name, adapter, store, prices: staticPrices(config, options.clock), instruments: fixInstruments(config), section, logonWaitMs }
   })
 }
-
-/** How long a start waits for the FIX sessions' Logon before bootstrap goes on without those still down. */
-export const FIX_LOGON_WAIT_MS = 5_000
 
 export interface FixVenueSessionsOptions {
   /** Called with the restored gateway before any session starts: the stores' engine and restored sections. */
   attach: (gateway: Gateway) => void
-  /** Bound on the wait for Logon (default FIX_LOGON_WAIT_MS). */
+  /** Bound on the wait for Logon, for every venue (tests); default: each venue's own (`ServedFixVenue.logonWaitMs`). */
   logonWaitMs?: number
   /** A line for the operator: a venue not logged on in time. */
   log: (line: string) => void
@@ -103,16 +103,16 @@ export interface FixVenueSessionsOptions {
  * before bootstrap, stopped (Logout, numbers saved) before the log closes.
  */
 export function fixVenueSessions(venues: readonly ServedFixVenue[], options: FixVenueSessionsOptions): VenueSessions {
-  const logonWaitMs = options.logonWaitMs ?? FIX_LOGON_WAIT_MS
+  const waitMsOf = (venue: ServedFixVenue): number => options.logonWaitMs ?? venue.logonWaitMs
   return {
     async start(gateway) {
       options.attach(gateway)
       for (const venue of venues) venue.adapter.start()
-      const active = await Promise.all(venues.map((venue) => venue.adapter.whenActive(logonWaitMs)))
+      const active = await Promise.all(venues.map((venue) => venue.adapter.whenActive(waitMsOf(venue))))
       venues.forEach((venue, index) => {
         if (active[index] === true) return
         options.log(
-          `FIX venue ${venue.name}: not logged on within ${logonWaitMs} ms (session ${venue.adapter.session.state}); bootstrap goes on without it and ` +
+          `FIX venue ${venue.name}: not logged on within ${waitMsOf(venue)} ms (session ${venue.adapter.session.state}); bootstrap goes on without it and ` +
             'the session keeps reconnecting: its orders left Unknown stay Unknown until a read back settles them, and are not resent by this start',
         )
       })

@@ -46,7 +46,7 @@ export interface ServeGatewayOptions {
   fixLog?: FixLog
   /** The FIX sessions' transport (tests: an in-process acceptor); default TCP to each venue's host. */
   fixConnect?: FixConnect
-  /** How long the start waits for the FIX sessions' Logon before bootstrap (default FIX_LOGON_WAIT_MS). */
+  /** How long the start waits for every FIX session's Logon before bootstrap (default: each venue's `logonWaitMs`). */
   fixLogonWaitMs?: number
 }
 

@@ -27,6 +27,11 @@ function integerIn(min: number, max: number) {
   return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message))
 }
 
+/** The start's wait for a FIX session's Logon when the venue's `logonWaitMs` is unset. */
+export const FIX_LOGON_WAIT_MS_DEFAULT = 5_000
+/** Bound on `logonWaitMs`: a start holds intake closed (and bootstrap's reconcile) for that long at most per venue. */
+export const FIX_LOGON_WAIT_MS_MAX = 60_000
+
 export const FIX_BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const
 export const FIX_RESET_ON_LOGON = ['always', 'never'] as const
 export const VENUE_MARKET_DATA = ['static'] as const
@@ -76,6 +81,12 @@ export const FIX_VENUE = v.strictObject({
   statusTimeoutMs: v.optional(integerIn(100, 600_000), 5_000),
   /** The counterpart answers OrderMassStatusRequest (FIX 4.4). */
   massStatus: v.optional(v.boolean('expected true or false'), false),
+  /**
+   * How long a start waits for this session's Logon before bootstrap goes on without it (intake stays closed while it
+   * waits); 0: no wait. Unset: FIX_LOGON_WAIT_MS_DEFAULT. No default here, so configs that do not set it keep their
+   * digest.
+   */
+  logonWaitMs: v.optional(integerIn(0, FIX_LOGON_WAIT_MS_MAX)),
   reconnectDelayMsMin: v.optional(integerIn(1, 3_600_000), 500),
   reconnectDelayMsMax: v.optional(integerIn(1, 3_600_000), 30_000),
   /** Where reference prices come from; required, so a venue with no price feed is never silently unguarded. */

@@ -160,6 +160,8 @@ export interface VenueFill {
   cumQty?: Units
   /** The venue cumulative quantity through this fill, when known otherwise (a trade list's running total). */
   venueCumQty?: Units
+  /** The client id the venue states the fill under: the order version in force when it was made (FIX cancel/replace). */
+  clientOrderId?: string
 }
 
 /**
@@ -178,12 +180,17 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
     return false
   }
   const venueCumQty = fill.venueCumQty ?? fill.cumQty ?? null
+  // Read before an amend this fill proves (below) changes the order's version.
+  let limit = limitInForce(draft, fill.clientOrderId)
   const coveredQty = coveredQtyOf(draft.syntheticCumQty, { lastQty: fill.lastQty, venueCumQty })
   const lastQty = fill.lastQty - coveredQty
   const cumQty = draft.cumQty + lastQty
   // A fill the old quantity cannot hold but the amend at the venue can: the replace happened first (its report is late).
   const amend = openAmend(draft)
-  if (cumQty > draft.qty && amend?.stage === 'sent' && cumQty <= amend.qty) applyAmend(emitter, { atMs, source })
+  if (cumQty > draft.qty && amend?.stage === 'sent' && cumQty <= amend.qty && applyAmend(emitter, { atMs, source })) {
+    // Made under the amended version, whatever id it was stated under: its limit is the one in force.
+    limit = draft.price === null ? NO_LIMIT : { limit: draft.price }
+  }
   if (cumQty > draft.qty || (fill.cumQty !== undefined && fill.cumQty > draft.qty)) {
     anomaly(emitter, { atMs, reason: 'FILL_OVERFILL', detail: `fill ${fill.execId} would take cumQty to ${cumQty} of ${draft.qty}` })
     return false
@@ -200,23 +207,54 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
   const booked = lastQty > 0n && emitOwnFill(emitter, { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs }, atMs)
   // The fee goes with the fill's own `order.fill` when it has one (the fill record shows it), else with the true-up.
   if (covered) emitTrueUp(emitter, { execId, lastPrice, venueTimeMs, coveredQty, bookedQty: booked ? lastQty : 0n, fee: booked ? 0n : fee, feeAsset }, atMs)
-  if (covered || booked) alertPriceThroughLimit(emitter, { execId, lastPrice }, atMs)
+  if (covered || booked) alertPriceThroughLimit(emitter, { execId, lastPrice, limit }, atMs)
   return covered || booked
 }
 
+/** The limit a fill is held to; `limit` null: none (a market order, or a version whose limit the order no longer holds). */
+interface LimitInForce {
+  limit: Units | null
+}
+
+const NO_LIMIT: LimitInForce = { limit: null }
+
 /**
- * A fill priced worse than the order's limit (a buy above it, a sell below it) happened at the venue, so it is booked
- * as reported; but no venue should fill so, and ops must see it: an alert, and the order's state is left alone. The
- * limit an amend sent to the venue may already hold is allowed too (the fill may come before the replace's report).
- * A market order has no limit.
+ * The limit in force when the fill was made, by the order version the venue states it under (an execution carries the
+ * client id of the version in force when it happened):
+ * - the current version (or no id egress knows as a version: a cancel's id, none): the current limit, or the looser
+ *   of it and a sent amend's, which the venue may already hold (its replace not yet reported);
+ * - an amend not yet applied: that amend's limit;
+ * - an earlier version, replaced since: not checked. The fill was made before the replace took effect, under a limit
+ *   the order no longer holds; held to the current one, a fill within the looser limit of its time raised
+ *   FILL_PRICE_THROUGH_LIMIT once an amend had tightened it. It cannot be a fill at the current limit: that version
+ *   did not exist yet.
+ * So every fill made under the current version that passes the current limit (and a sent amend's) is alerted.
  */
-function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPrice: Units }, atMs: number): void {
-  const { draft } = emitter
-  if (draft.price === null) return
-  const amendPrice = draft.amend?.stage === 'sent' ? draft.amend.price : null
-  const buy = draft.side === 'buy'
+function limitInForce(draft: Order, clientOrderId: string | undefined): LimitInForce {
+  if (draft.price === null) return NO_LIMIT
+  const chain = draft.clientIdChain
+  const current = chain[chain.length - 1]
+  const amend = draft.amend
+  if (clientOrderId !== undefined && clientOrderId !== current) {
+    if (amend !== null && clientOrderId === amend.clientOrderId) return { limit: amend.price ?? draft.price }
+    if (chain.includes(clientOrderId)) return NO_LIMIT
+  }
+  const amendPrice = amend?.stage === 'sent' ? amend.price : null
   // The more permissive of the two: the higher for a buy, the lower for a sell.
-  const limit = amendPrice === null ? draft.price : buy ? max(draft.price, amendPrice) : min(draft.price, amendPrice)
+  if (amendPrice === null) return { limit: draft.price }
+  return { limit: draft.side === 'buy' ? max(draft.price, amendPrice) : min(draft.price, amendPrice) }
+}
+
+/**
+ * A fill priced worse than the limit it was made under (a buy above it, a sell below it; `limitInForce`) happened at
+ * the venue, so it is booked as reported; but no venue should fill so, and ops must see it: an alert, and the order's
+ * state is left alone. A market order has no limit.
+ */
+function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPrice: Units; limit: LimitInForce }, atMs: number): void {
+  const { draft } = emitter
+  const { limit } = fill.limit
+  if (limit === null) return
+  const buy = draft.side === 'buy'
   if (buy ? fill.lastPrice <= limit : fill.lastPrice >= limit) return
   const detail = `fill ${fill.execId} of a ${draft.side} at ${formatDecimal(fill.lastPrice)}, ${buy ? 'above' : 'below'} its limit ${formatDecimal(limit)}`
   emitter.events.push({ type: 'alert.raised', atMs, reason: 'FILL_PRICE_THROUGH_LIMIT', orderId: draft.orderId, detail })

@@ -146,7 +146,7 @@ function deferred(state: KernelState, emitter: Emitter, nowMs: number, sentAtMs:
 }
 
 function tradeAsFill(trade: VenueTrade, venueCumQty: Units): VenueFill & { lastQty: Units; venueCumQty: Units } {
-  return { execId: trade.execId, lastQty: trade.qty, lastPrice: trade.price, fee: trade.fee, feeAsset: trade.feeAsset, venueTimeMs: trade.venueTimeMs, venueCumQty }
+  return { execId: trade.execId, lastQty: trade.qty, lastPrice: trade.price, fee: trade.fee, feeAsset: trade.feeAsset, venueTimeMs: trade.venueTimeMs, venueCumQty, clientOrderId: trade.clientOrderId }
 }
 
 function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; askedAtMs: number }): void {

@@ -43,6 +43,11 @@ export interface BootstrapOptions {
   resendAgeMsMax: number
   /** The reference price of an instrument as the runtime observes it now (null: none): a resend is guarded at it. */
   market: (venue: string, symbol: string) => MarketSnapshot | null
+  /**
+   * Called once the start's configuration, fundings and mode are recorded, before anything is marked Unknown: venue
+   * reports held until then may go in (the gateway opens its report intake).
+   */
+  onConfigured?: () => void
 }
 
 export interface BootstrapReport {
@@ -96,6 +101,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   if (note !== null) {
     await engine.submit({ kind: 'set_mode', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, mode: mode.effective, note })
   }
+  options.onConfigured?.()
   const marked = await engine.submit({ kind: 'bootstrap', nowMs: clock.nowMs() })
   const markedUnknown = new Set(
     marked.decision.events.filter((event) => event.type === 'order.unknown').map((event) => (event as { orderId: string }).orderId),

@@ -113,6 +113,9 @@ export class Gateway {
       noteFill: (orderId, cumQty) => this.fillGaps.noteFill(orderId, cumQty),
       readBack: (orderId) => this.readBack(orderId),
       heldMax: options.reportsHeldMax,
+      // Sessions log on before bootstrap (venueSessions) and a venue may report at once: held until bootstrap has
+      // recorded the start's configuration, fundings and mode (report-intake.ts says why).
+      closed: true,
     })
     for (const adapter of adapters.values()) {
       this.unsubscribes.push(adapter.onReport((report) => void this.reportIntake.submit(report)))
@@ -198,6 +201,7 @@ export class Gateway {
         convergeWaitMsMax: options.convergeWaitMsMax,
         resendAgeMsMax: options.resendAgeMsMax,
         market: (venue, symbol) => marketFeed.snapshot(venue, symbol),
+        onConfigured: () => gateway?.reportIntake.open(),
       })
       await gateway.audit?.start()
       gateway.unsubscribes.push(gateway.snapshotter.start())

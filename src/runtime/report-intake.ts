@@ -11,6 +11,12 @@
  * unrecorded report's was before. Held reports are dropped, counted, at stop.
  *
  * A report about none of our orders raises REPORT_ORPHANED once per orphaned venue order (orphan-alerts.ts).
+ *
+ * An intake made `closed` holds every report, in the same queue and bound, until `open()`: the gateway's start opens
+ * it once bootstrap has recorded the start's configuration, paper fundings and mode, so news a venue sends right after
+ * its Logon (sessions log on before bootstrap) is decided after them. Decided before, a fill could create the balance a
+ * newly configured funding then skipped as already funded (bootstrap funds an asset an account holds none of), and the
+ * log showed venue news decided under the previous start's configuration and retirement rule.
  */
 
 import { orderIdFromClientId } from '../domain/orders.ts'
@@ -45,10 +51,12 @@ export interface ReportIntakeOptions {
   heldMax?: number | undefined
   /** Orphaned venue orders remembered (their alert raised); default ORPHANS_REMEMBERED_MAX. */
   orphansRememberedMax?: number
+  /** Hold every report until `open()` (a gateway's start, until bootstrap has configured the kernel); default false. */
+  closed?: boolean
 }
 
 export interface ReportIntakeStats {
-  /** Reports waiting for room in the log now. */
+  /** Reports waiting for room in the log (or, at a start, for the intake to open) now. */
   held: number
   /** Reports the log had no room for when they came (or when they were tried again): each held, once. */
   heldTotal: number
@@ -75,12 +83,22 @@ export class ReportIntake {
   private retryCancel: (() => void) | null = null
   private resumeQueued = false
   private stopped = false
+  /** Not open yet: every report is held (`open`). */
+  private closed: boolean
 
   constructor(options: ReportIntakeOptions) {
     this.options = options
     this.heldMax = options.heldMax ?? REPORTS_HELD_MAX
     if (!Number.isSafeInteger(this.heldMax) || this.heldMax < 0) throw new RangeError(`heldMax must be a non-negative integer, got ${this.heldMax}`)
     this.orphans = new OrphanAlerts(options.orphansRememberedMax)
+    this.closed = options.closed ?? false
+  }
+
+  /** Lets held and new reports in, oldest first (a no-op when open). */
+  open(): void {
+    if (!this.closed) return
+    this.closed = false
+    this.resume()
   }
 
   get stats(): ReportIntakeStats {
@@ -98,7 +116,7 @@ export class ReportIntake {
       this.readBackOrderOf(report)
       return Promise.resolve()
     }
-    if (this.heldCount > 0) {
+    if (this.closed || this.heldCount > 0) {
       this.hold(report)
       return Promise.resolve()
     }
@@ -109,6 +127,7 @@ export class ReportIntake {
 
   /** Submits held reports again, oldest first, until the log has no room for one (it stays first) or none is left. */
   resume(): void {
+    if (this.closed) return
     while (this.heldCount > 0 && !this.stopped) {
       if (this.tryRecord(this.held[this.heldHead] as ExecutionReport) === null) break
       this.heldHead++
@@ -195,7 +214,7 @@ export class ReportIntake {
 
   /** While reports are held, the log's room is looked at every HELD_RETRY_MS too (a batch of records that are not commands, an audit seal, tells no durable listener). */
   private armRetry(): void {
-    if (this.retryCancel !== null || this.stopped) return
+    if (this.retryCancel !== null || this.stopped || this.closed) return
     this.retryCancel = this.options.clock.schedule(HELD_RETRY_MS, () => {
       this.retryCancel = null
       this.resume()

@@ -37,7 +37,11 @@ export function onData(session: SessionContext, connection: Connection, bytes: U
     try {
       onMessage(session, connection, message)
     } catch (error: unknown) {
-      // A throw here is a bug in egress; the connection is dropped (and the resend on reconnect re-delivers).
+      // A throw here is a bug in egress. The message is not delivered again: its MsgSeqNum was taken (`advance`, before
+      // the handler) so the venue is never asked to resend it, and asking would only replay the throw at every
+      // reconnect. What it said is lost to the adapter: a request it answered ends unknown with the dropped connection,
+      // and reconciliation (read-backs, the open-order sweep) reads the order's state back from the venue.
+      // The connection is dropped so the session restarts from its saved numbers rather than from a half-run handler.
       session.log('error', 'fix.handler_error', `processing ${message.toString()} threw: ${describeError(error)}`)
       session.disconnect(connection, 'internal error while processing a message', 'error')
     }

@@ -67,6 +67,16 @@ export class FixOrderMemory {
     this.#sent.clear()
   }
 
+  /**
+   * The numbers `beginSeqNum..endSeqNum` no longer carry what was sent under them: gap-filled on the venue's
+   * ResendRequest (the venue drops those messages; our SequenceReset-GapFill goes out under `beginSeqNum`) or never
+   * written. A Reject naming one of them is not about the request once sent under it — a Reject of the GapFill itself
+   * would otherwise be reported as the venue refusing that order, closing an order the venue may hold.
+   */
+  forgetSentRange(beginSeqNum: number, endSeqNum: number): void {
+    for (const seqNum of [...this.#sent.keys()]) if (seqNum >= beginSeqNum && seqNum <= endSeqNum) this.#sent.delete(seqNum)
+  }
+
   /** Keeps the venue order id (and, for replaced orders, the new id) so later cancels and queries can name it. */
   learn(report: ExecutionReport, message: FixMessage): void {
     if (report.kind === 'rejected') return

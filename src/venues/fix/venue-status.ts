@@ -19,20 +19,32 @@ export interface StatusLookup {
   clock: Clock
 }
 
-/** OrderStatusRequest (35=H) for the order `facts` describe. */
-export function orderStatusBody(clientOrderId: string, facts: FixOrderFacts): FixField[] {
+/**
+ * OrderStatusRequest (35=H) for the order `facts` describe. `requestId` goes out as OrdStatusReqID (790, FIX 4.4 on;
+ * FIX 4.2 has no such field, and a strict 4.2 counterparty refuses a tag it does not define), so the answer can be
+ * told from a late answer to an earlier query about the same order.
+ */
+export function orderStatusBody(clientOrderId: string, facts: FixOrderFacts, requestId: string | undefined): FixField[] {
   const body: FixField[] = []
   if (facts.venueOrderId !== undefined && facts.venueOrderId !== '') body.push([Tag.OrderID, facts.venueOrderId])
   body.push([Tag.ClOrdID, clientOrderId])
+  if (requestId !== undefined) body.push([Tag.OrdStatusReqID, requestId])
   if (facts.account !== '') body.push([Tag.Account, facts.account])
   body.push([Tag.Symbol, facts.symbol], [Tag.Side, fixSide(facts.side)])
   return body
 }
 
-/** The status report for `clientOrderId` (not one of a mass status) completes the request. */
-export function orderStatusAnswer(clientOrderId: string, lookup: StatusLookup): Answer<VenueOrder | null> {
+/**
+ * The status report for `clientOrderId` (not one of a mass status) completes the request. A report echoing an
+ * OrdStatusReqID answers only the request that carried that id: a late answer to an earlier query about the same order
+ * (one that timed out) must not complete this one with older news. A report without it (FIX 4.2, or a venue that does
+ * not echo it) is matched by ClOrdID alone, the only thing it names.
+ */
+export function orderStatusAnswer(clientOrderId: string, requestId: string | undefined, lookup: StatusLookup): Answer<VenueOrder | null> {
   return (message) => {
     if (!isStatusReport(message) || message.has(Tag.MassStatusReqID)) return null
+    const echoed = message.get(Tag.OrdStatusReqID)
+    if (echoed !== undefined && echoed !== requestId) return null
     const mapped = mapStatusReport(message, lookup.factsOf(clientOrderId), lookup.clock.nowMs())
     if (mapped.kind === 'mapped') return { kind: 'ok', value: mapped.value }
     return { kind: 'unknown', reason: `unreadable status answer: ${mapped.why}` }

@@ -65,6 +65,7 @@ export class FixVenue implements VenueAdapter {
   readonly #placesInFlight = new Map<string, Promise<VenueOutcome<PlaceAck>>>()
   readonly #activeWaiters = new Set<() => void>()
   #massStatusCount = 0
+  #statusCount = 0
 
   constructor(options: FixVenueOptions) {
     const sessionOptions = resolveFixSessionOptions(options.session) // validates early, with the session's messages
@@ -172,8 +173,9 @@ export class FixVenue implements VenueAdapter {
     if (facts === undefined) {
       return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.orderFactsMissing, `no side/symbol known for ${clientOrderId}`) })
     }
-    const answer = orderStatusAnswer(clientOrderId, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
-    return this.#request('status', clientOrderId, MsgType.OrderStatusRequest, orderStatusBody(clientOrderId, facts), this.#options.statusTimeoutMs, answer)
+    const requestId = this.session.beginString === 'FIX.4.2' ? undefined : `ST-${this.#clock.nowMs()}-${++this.#statusCount}`
+    const answer = orderStatusAnswer(clientOrderId, requestId, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
+    return this.#request('status', clientOrderId, MsgType.OrderStatusRequest, orderStatusBody(clientOrderId, facts, requestId), this.#options.statusTimeoutMs, answer)
   }
 
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
@@ -219,6 +221,7 @@ export class FixVenue implements VenueAdapter {
   // ── the session's events ─────────────────────────────────────────────────────────────────────────────────────────
 
   #onAbandoned(beginSeqNum: number, endSeqNum: number, cause: 'not_written' | 'gap_filled'): void {
+    this.#memory.forgetSentRange(beginSeqNum, endSeqNum)
     for (const request of this.#pending.all()) {
       if (request.seqNum < beginSeqNum || request.seqNum > endSeqNum) continue
       if (cause === 'not_written') request.abandon('retryable', withDetail(FixReason.notWritten, undefined))
