@@ -11,6 +11,17 @@ export interface LeaseGuard {
   assertHeld(): void
 }
 
+/** Does a log's writer still hold its lease (always, for a log written without one)? */
+export function leaseStillHeld(lease: LeaseGuard | null): boolean {
+  if (lease === null) return true
+  try {
+    lease.assertHeld()
+    return true
+  } catch {
+    return false
+  }
+}
+
 export interface WalOptions {
   /** `fsync` (default): a batch is acknowledged after fdatasync. `none`: tests and paper mode only. */
   durability: Durability

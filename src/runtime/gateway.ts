@@ -11,10 +11,10 @@ import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { LiveReadiness, Reply } from '../kernel/index.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { copyFrame, fromHex, Wal, type Frame } from '../../wal/index.ts'
+import { copyFrame, fromHex, leaseStillHeld, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
-import { latestEventAtMs } from './log-time.ts'
+import { holdClockToLog } from './log-time.ts'
 import { OpenOrderSweep, type SweepReport } from './open-order-sweep.ts'
 import { bootstrap, type BootstrapReport } from './bootstrap.ts'
 import { Engine, type Committed } from './engine.ts'
@@ -162,16 +162,7 @@ export class Gateway {
     // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
     const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
     const restored = await restoreOrClose(wal, store, policy, options)
-    // Decisions are never stamped before the log's latest: behind a wall clock stepped back across the restart, time
-    // runs on from the log's (src/runtime/clock.ts). Said out loud: the host's clock needs looking at.
-    const latestMs = latestEventAtMs(wal)
-    if (latestMs !== null) {
-      const behindMs = latestMs - options.clock.nowMs()
-      if (behindMs > CLOCK_BEHIND_LOG_MS_MAX) {
-        options.onError(new Error(`the clock is ${behindMs} ms behind the latest event in the log; time runs on from the log's until the clock catches up`), 'clock behind the log')
-      }
-      options.clock.notBefore?.(latestMs)
-    }
+    holdClockToLog(wal, options.clock, options.onError)
     // A step failing from here on closes what the start opened (the log and its dir lock, the executor, the audit):
     // left open, the log stays locked by this process, and the node that tried to lead could not even follow again.
     let gateway: Gateway | null = null
@@ -359,7 +350,7 @@ export class Gateway {
     // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its
     // log could not acknowledge the seal, and the frame would stay on its disk as a record the new leader lacks, so
     // the node would diverge when it follows (its log moved aside, everything copied again).
-    if (leaseHeldBy(this.engine.wal)) await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
+    if (leaseStillHeld(this.engine.wal.options.lease)) await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.snapshotter.stop()
     await this.engine.settled()
@@ -410,17 +401,3 @@ function commandResultOf(committed: Committed): CommandResult {
   return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
 }
 
-/** Does this log's writer still hold its lease (always, for a log written without one)? */
-function leaseHeldBy(wal: Wal): boolean {
-  const lease = wal.options.lease
-  if (lease === null) return true
-  try {
-    lease.assertHeld()
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** How far the clock may be behind the log's latest event at a start before it is reported (onError). */
-const CLOCK_BEHIND_LOG_MS_MAX = 1_000

@@ -6,8 +6,12 @@
  * grace since an end, and bootstrap measures an unsent order's age from its acceptance.
  */
 
+import type { Clock } from '../domain/clock.ts'
 import { domainEventOf } from './records.ts'
 import type { Wal } from '../../wal/index.ts'
+
+/** How far the clock may be behind the log's latest event at a start before it is reported (onError). */
+const CLOCK_BEHIND_LOG_MS_MAX = 1_000
 
 /** How many frames are read per step back from the head until one holds a domain event. */
 const WINDOW_FRAMES = 256
@@ -24,4 +28,19 @@ export function latestEventAtMs(wal: Pick<Wal, 'firstLsn' | 'lastLsn' | 'read'>)
     if (latestMs !== null) return latestMs
   }
   return null
+}
+
+/**
+ * At a start: decisions are never stamped before the log's latest event. Behind a wall clock stepped back across the
+ * restart, time runs on from the log's (src/runtime/clock.ts), and it is said out loud: the host's clock needs
+ * looking at.
+ */
+export function holdClockToLog(wal: Pick<Wal, 'firstLsn' | 'lastLsn' | 'read'>, clock: Clock, onError: (error: unknown, context: string) => void): void {
+  const latestMs = latestEventAtMs(wal)
+  if (latestMs === null) return
+  const behindMs = latestMs - clock.nowMs()
+  if (behindMs > CLOCK_BEHIND_LOG_MS_MAX) {
+    onError(new Error(`the clock is ${behindMs} ms behind the latest event in the log; time runs on from the log's until the clock catches up`), 'clock behind the log')
+  }
+  clock.notBefore?.(latestMs)
 }
