@@ -20,6 +20,7 @@ export { syncFailureOf } from './durable-fs.ts'
 export { FollowFailedError } from './follow-failed.ts'
 export { NodeStuckError } from './steady-state.ts'
 export { StopTimeoutError, roleChangeWaitMsMax } from './role-changes.ts'
+export { TEARDOWN_WAIT_MS_MAX_DEFAULT, teardownWaitMsMax } from './teardown.ts'
 export { NodeStoppingError } from './stop-signal.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {

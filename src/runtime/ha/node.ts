@@ -49,7 +49,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
-import { abandonNode, type NodeParts, tearDownNodeWithin } from './teardown.ts'
+import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -132,23 +132,24 @@ export class HaNode {
 
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
-   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step, even when one throws; within the same
-   * bound again) and rejects with the first step's error, if any. Past either bound it releases the lease first and
-   * rejects with StopTimeoutError (the process should exit then).
+   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step at most once, even when one throws; within
+   * teardownWaitMsMax) and rejects with the first step's error, if any. Past either bound it releases the lease first
+   * and rejects with StopTimeoutError (the process should exit then).
    */
   async stop(): Promise<void> {
     this.stopping = true
     this.changes.close() // aborts the node's stop signal: a change waiting on the leader ends now
+    const parts = onceEach(this.parts) // shared by the teardown and its abandonment: no step runs twice
     const waitMsMax = roleChangeWaitMsMax(this.options)
     const stillRunning = await this.changes.settled(waitMsMax)
     if (stillRunning !== null) {
       this.role = 'stopped'
-      abandonNode(this.parts, this.options.log)
+      abandonNode(parts, this.options.log)
       throw new StopTimeoutError(stillRunning, waitMsMax)
     }
     let failures: unknown[]
     try {
-      failures = await tearDownNodeWithin(this.parts, this.options.log, waitMsMax)
+      failures = await tearDownNodeWithin(parts, this.options.log, teardownWaitMsMax(this.options))
     } finally {
       this.role = 'stopped'
     }
