@@ -12,7 +12,8 @@
  * - Re-sync (resync.ts, wired in following.ts): a standby told DIVERGED keeps the part of its log it shares with the
  *   leader and sets the rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted
  *   away its next LSN) starts again from the leader's newest snapshot (snapshot-recovery.ts). /health reports how
- *   either went.
+ *   either went. A re-sync waiting on a leader whose lease has gone free is abandoned at the next tick (leader-gone.ts):
+ *   the node follows again from its whole log and takes over, rather than wait out the request's timeout.
  * - Failure: an fsync that fails while a log is set aside, or a snapshot installed, is fatal (durable-fs.ts): the
  *   node stops for good (role `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart
  *   finishes or rolls back the data dir's swap from what is on disk. So does a role change that leaves the node in
@@ -40,7 +41,8 @@ import { FollowFailedError } from './follow-failed.ts'
 import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { lead, renewLease, stepDown } from './leading.ts'
-import { acquireIfFree, leaderUrlIn } from './lease-dir.ts'
+import { ResyncAbort } from './leader-gone.ts'
+import { acquireIfFree, leaderUrlIn, leaseFree } from './lease-dir.ts'
 import type { NodeCore } from './node-core.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
@@ -72,6 +74,8 @@ export class HaNode {
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
   private readonly changes = new RoleChanges()
+  /** The running re-sync's abort: the tick ends its requests once the leader's lease is free (leader-gone.ts). */
+  private readonly resyncAbort = new ResyncAbort()
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -179,6 +183,7 @@ export class HaNode {
       get holderId() { return node.holderId },
       get changes() { return node.changes },
       get stopping() { return node.stopping },
+      get resyncAbort() { return node.resyncAbort },
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -227,7 +232,11 @@ export class HaNode {
       if (!this.stopping) this.sync?.check()
       return
     }
-    if (this.role === 'standby' && !this.stopping) await this.exclusive('takeover', () => takeOverIfExpired(this.core))
+    if (this.role !== 'standby' || this.stopping) return
+    // A re-sync waiting on a leader that is gone would hold the takeover (skipped while it runs) until its request
+    // timed out: it is abandoned now, and the node follows again from its whole log for the next tick to take over.
+    if (leaseFree(this.options) && this.resyncAbort.leaderGone()) this.options.log('the leader\'s lease is free: abandoning the re-sync so that this standby may take over')
+    await this.exclusive('takeover', () => takeOverIfExpired(this.core))
   }
 
   /**
