@@ -33,9 +33,10 @@
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { LeaseError, nodeIo, type Lease } from '../../../wal/index.ts'
+import { LeaseError, nodeIo, type Lease, type LogDirLock } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
+import { lockDataDir } from './data-dir-lock.ts'
 import { syncFailureOf } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
@@ -73,6 +74,8 @@ export class HaNode {
   private readonly options: HaNodeOptions
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
+  /** The data dir's lock (data-dir-lock.ts), held from start() to the end of stop(): swaps need it. */
+  private dataDirLock: LogDirLock | null = null
   private readonly changes = new RoleChanges()
   /** The running re-sync's abort: the tick ends its requests once the leader's lease is free (leader-gone.ts). */
   private readonly resyncAbort = new ResyncAbort()
@@ -115,6 +118,8 @@ export class HaNode {
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
   start(): Promise<void> {
     return this.changes.run('start-up', async () => {
+      // Before any swap is finished: an offline command (egress snapshot, compact) takes it too, and is refused.
+      this.dataDirLock = lockDataDir(this.options.dataDir)
       this.finishInterruptedSwaps('at start-up')
       // The timer runs before the first gateway starts: a leader's start (replay, bootstrap reading open orders back)
       // may take longer than the lease lives, and a lease not renewed meanwhile was taken by the standby (LEASE_LOST
@@ -128,6 +133,7 @@ export class HaNode {
         await this.failIfUnsteady('start-up', null)
       } catch (error) {
         this.parts.clearTimer()
+        this.parts.releaseDataDir()
         throw error
       }
       if (this.stopping || this.role === 'failed') this.parts.clearTimer() // no timer to outlive the stop, nothing left to renew
@@ -170,6 +176,10 @@ export class HaNode {
       this.timer = null
     },
     releaseLease: () => this.lease?.release(),
+    releaseDataDir: () => {
+      this.dataDirLock?.release()
+      this.dataDirLock = null
+    },
   }
 
   /**
@@ -275,6 +285,7 @@ export class HaNode {
     this.sync = null
     this.lease?.release()
     this.lease = null
+    this.parts.releaseDataDir()
     this.death.resolve(failure)
   }
 

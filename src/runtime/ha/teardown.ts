@@ -45,6 +45,8 @@ export interface NodeParts {
   stopGateway(): Promise<void> | undefined
   clearTimer(): void
   releaseLease(): void
+  /** Lets go of the data dir's lock (data-dir-lock.ts): last, once nothing of the node touches the data dir. */
+  releaseDataDir(): void
 }
 
 /**
@@ -54,7 +56,12 @@ export interface NodeParts {
  * would then refuse (LEASE_LOST).
  */
 export function tearDownNode(parts: NodeParts, log: (line: string) => void, onStep?: (name: string) => void): Promise<unknown[]> {
-  const steps = [...stopSteps(parts), { name: 'clearing the timer', run: () => parts.clearTimer() }, { name: 'releasing the lease', run: () => parts.releaseLease() }]
+  const steps = [
+    ...stopSteps(parts),
+    { name: 'clearing the timer', run: () => parts.clearTimer() },
+    { name: 'releasing the lease', run: () => parts.releaseLease() },
+    { name: 'releasing the data dir', run: () => parts.releaseDataDir() },
+  ]
   return tearDownAll(steps, log, onStep)
 }
 
@@ -90,6 +97,7 @@ export function onceEach(parts: NodeParts): NodeParts {
     stopGateway: once(() => parts.stopGateway()),
     clearTimer: once(() => parts.clearTimer()),
     releaseLease: once(() => parts.releaseLease()),
+    releaseDataDir: once(() => parts.releaseDataDir()),
   }
 }
 
@@ -118,7 +126,9 @@ export async function tearDownNodeWithin(parts: NodeParts, log: (line: string) =
  * stop() past its bound, a role change (or the teardown) still running: the lease goes first, then the rest is only
  * begun, not waited for — the steps not begun yet, given `parts` made by onceEach (the stuck one is not begun again). What is stuck may be a gateway's stop (a takeover stopping its standby gateway): the teardown's own stop of that
  * gateway would wait on the same promise, with the timer renewing the lease all the while, so no other node could
- * ever take over. Released, the lease fences this node at once (its log refuses to write or acknowledge).
+ * ever take over. Released, the lease fences this node at once (its log refuses to write or acknowledge). The data
+ * dir's lock is kept: what is stuck may still swap the data dir, and no other process may touch it until this one
+ * exits (which drops the lock) — the teardown releases it only if its stuck step ends after all.
  */
 export function abandonNode(parts: NodeParts, log: (line: string) => void): void {
   parts.clearTimer()
