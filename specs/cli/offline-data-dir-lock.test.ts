@@ -9,7 +9,7 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
@@ -84,4 +84,20 @@ test("a plain egress serve on a running HA node's data dir is refused before it 
   expect(started).toContain(`the directory ${dataDir} is open in another process`)
   expect(lines).toEqual([])
   expect(existsSync(join(build, 'part'))).toBe(true)
+}, 30_000)
+
+test('an HA node whose data dir does not exist yet makes it, takes its lock and leads', async () => {
+  const world = await startWorld({ seed: 153 })
+  worlds.push(world)
+  const { node, dataDir } = takeoverNode(
+    cleanups,
+    (dir, errors) => async (_role, lease, beforeBootstrap) => {
+      if (lease === null) throw new Error('expected to lead at once')
+      return Gateway.start(leaderOptionsOf(world, dir, errors, lease, beforeBootstrap))
+    },
+    { oldLeader: false, role: 'auto', leaseTtlMs: 5_000 },
+  )
+  rmSync(dataDir, { recursive: true, force: true })
+  await node.start()
+  expect({ role: node.role, lock: existsSync(join(dataDir, 'DATA_DIR_LOCK')) }).toEqual({ role: 'leader', lock: true })
 }, 30_000)

@@ -42,7 +42,7 @@ export function requireLogIn(dataDir: string): void {
  * finishes interrupted swaps or writes the data dir is refused (WalLockedError) while a node runs on it.
  */
 export async function withDataDirLock<T>(dataDir: string, work: () => T | Promise<T>): Promise<T> {
-  const lock = lockDataDir(dataDir)
+  const lock = lockDataDir(dataDir, { create: false })
   try {
     return await work()
   } finally {

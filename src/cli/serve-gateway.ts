@@ -6,7 +6,6 @@
  * before bootstrap reconciles, and stop before the gateway closes the log.
  */
 
-import { mkdirSync } from 'node:fs'
 import { backOfficeOf, backOfficeSectionSource, initialLedger } from '../backoffice/index.ts'
 import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
@@ -19,7 +18,7 @@ import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
 import { simMemoryOf } from '../runtime/paper-sim-memory.ts'
-import type { Lease, LogDirLock, WalOptions } from '../../wal/index.ts'
+import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import type { FixConnect, FixLog } from '../venues/fix/index.ts'
 import type { Engine } from '../runtime/engine.ts'
@@ -97,7 +96,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // only under the data dir's lock (data-dir-lock.ts), which an HA node running on it holds: a plain serve never
   // finishes (or rolls back) a swap a running node is making. An HA node's gateway start (a role given) runs under its
   // node's lock already. Held until the gateway holds its log's lock, which keeps the others out from there.
-  const dataDirLock = options.role === undefined ? lockNewDataDir(config.dataDir) : null
+  const dataDirLock = options.role === undefined ? lockDataDir(config.dataDir, { create: true }) : null
   let gateway: Gateway
   try {
     finishInterruptedSwaps(config.dataDir, options.log ?? (() => {}))
@@ -178,11 +177,6 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   }
 }
 
-/** The data dir's lock for a plain serve, the directory made first (a first start makes its data dir). */
-function lockNewDataDir(dataDir: string): LogDirLock {
-  mkdirSync(dataDir, { recursive: true })
-  return lockDataDir(dataDir)
-}
 
 /** The base URL of an HTTP server on `host`: an IPv6 address is bracketed (`http://[::1]:8080`), or the URL is not one. */
 export function httpUrlOf(host: string, port: number): string {

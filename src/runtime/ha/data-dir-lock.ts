@@ -11,16 +11,18 @@
  * as long as they run; each finishes interrupted swaps only once it holds it.
  */
 
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { LogDirLock } from '../../../wal/index.ts'
 
 export const DATA_DIR_LOCK_FILE = 'DATA_DIR_LOCK'
 
 /**
- * Takes `dataDir`'s lock (see the file comment), or throws WalLockedError naming its holder. The directory must exist:
- * an offline command never creates one (a plain Error says so).
+ * Takes `dataDir`'s lock (see the file comment), or throws WalLockedError naming its holder. With `create` (a node, a
+ * serve: their first start makes the data dir) a missing directory is made; without it (an offline command, which
+ * never creates one) a plain Error says it is not a data directory.
  */
-export function lockDataDir(dataDir: string): LogDirLock {
-  if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (nothing created)`)
+export function lockDataDir(dataDir: string, options: { create: boolean }): LogDirLock {
+  if (options.create) mkdirSync(dataDir, { recursive: true })
+  else if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (nothing created)`)
   return LogDirLock.acquire(dataDir, { file: DATA_DIR_LOCK_FILE, refusal: 'a running node (or another command) holds this data directory' })
 }

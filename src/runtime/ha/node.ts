@@ -119,8 +119,13 @@ export class HaNode {
   start(): Promise<void> {
     return this.changes.run('start-up', async () => {
       // Before any swap is finished: an offline command (egress snapshot, compact) takes it too, and is refused.
-      this.dataDirLock = lockDataDir(this.options.dataDir)
-      this.finishInterruptedSwaps('at start-up')
+      this.dataDirLock = lockDataDir(this.options.dataDir, { create: true })
+      try {
+        this.finishInterruptedSwaps('at start-up')
+      } catch (error) {
+        this.parts.releaseDataDir()
+        throw error
+      }
       // The timer runs before the first gateway starts: a leader's start (replay, bootstrap reading open orders back)
       // may take longer than the lease lives, and a lease not renewed meanwhile was taken by the standby (LEASE_LOST
       // as the log opened, or a step-down right after). Its takeover ticks do nothing while this change runs.
