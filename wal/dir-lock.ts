@@ -42,14 +42,18 @@ export class LogDirLock {
     this.fd = fd
   }
 
-  /** Takes the lock on `dir` (which must exist), or throws WalLockedError naming the holder. */
-  static acquire(dir: string): LogDirLock {
-    const path = join(dir, LOCK_FILE)
+  /**
+   * Takes the lock on `dir` (which must exist), or throws WalLockedError naming the holder. `file` names the lock file
+   * (default LOCK) and `refusal` says what the lock guards, for the error (default: the log in `dir`, one writer).
+   */
+  static acquire(dir: string, options: { file?: string; refusal?: string } = {}): LogDirLock {
+    const path = join(dir, options.file ?? LOCK_FILE)
     const fd = openSync(path, 'a+')
     if (flock()(fd, LOCK_EX | LOCK_NB) !== 0) {
       closeSync(fd)
       const holder = holderOf(path)
-      throw new WalLockedError(`the log in ${dir} is open in another process${holder === '' ? '' : ` (${holder})`}; one log takes one writer`)
+      const refusal = options.refusal ?? 'one log takes one writer'
+      throw new WalLockedError(`the ${options.file === undefined ? 'log' : 'directory'} ${options.file === undefined ? `in ${dir}` : dir} is open in another process${holder === '' ? '' : ` (${holder})`}; ${refusal}`)
     }
     ftruncateSync(fd, 0)
     writeSync(fd, `pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}\n`)

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
+import { runCli } from '../../src/cli/index.ts'
+import { recordingIo } from './io.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'egress-serve-ha-options-'))
@@ -36,3 +38,20 @@ test.each([
     await child.exited
   }
 }, 30_000)
+
+/**
+ * The HA flags with --lease-dir are checked before the config loads: a usage error is the command line's whatever the
+ * config holds. They were checked after it (in runServeHa), so with a config that cannot load the operator was told
+ * of the config (exit 1), fixed it, and only then learnt the flags were wrong. Found by the s33 review.
+ */
+test.each([
+  [['--lease-dir', dir, '--role', 'primary'], {}, '--role must be one of auto, leader, standby, got "primary"'],
+  [['--lease-dir', dir, '--sync-replication', 'always'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--sync-replication must be one of off, fail_closed, degrade_async, got "always"'],
+  [['--lease-dir', dir, '--lease-ttl-ms', '5'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--lease-ttl-ms: expected an integer between 200 and 600000, got "5"'],
+  [['--lease-dir', dir, '--venue', 'tcp://x'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--venue must be jsonl://HOST:PORT, got "tcp://x"'],
+  [['--lease-dir', dir], {}, 'HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)'],
+])('serve %p with a config that cannot load: the usage error, exit 2, not the config\'s', async (options, env, message) => {
+  const io = recordingIo(env)
+  const code = await runCli(['serve', '--config', join(dir, 'missing-config.json'), ...options], io)
+  expect({ code, err: io.stderr.join('\n') }).toEqual({ code: 2, err: `egress serve: ${message} (see "egress serve --help")` })
+})

@@ -183,20 +183,22 @@ describe('egress snapshot, compact, replay-verify', () => {
         expect((await cli(['replay-verify'])).code).toBe(2)
         expect((await cli(['replay-verify', dir, 'extra'])).code).toBe(2)
         expect((await cli(['compact', dir, '--delete', '--archive', '/tmp/x'])).code).toBe(2)
+        // A missing DIR could not run (1), as compact and snapshot exit on it, not a problem found in a log (65).
         const missing = await cli(['replay-verify', join(dir, 'nope')])
-        expect(missing.code).toBe(65)
+        expect(missing.code).toBe(1)
+        expect(missing.err).toContain('does not exist: not a data directory (nothing created)')
         return { cases: 7 }
       },
     )
   })
 
-  test('on a DIR that does not exist, or has no log, compact (even --dry-run) exits 1 and creates nothing', async () => {
+  test('on a DIR that does not exist, or has no log, compact (even --dry-run), snapshot and replay-verify exit 1 and create nothing', async () => {
     const parent = tempDataDir()
     dirs.push(parent)
     const typo = join(parent, 'typo')
-    for (const argv of [['compact', typo, '--dry-run'], ['compact', typo], ['compact', parent]]) {
+    for (const argv of [['compact', typo, '--dry-run'], ['compact', typo], ['compact', parent], ['snapshot', typo], ['replay-verify', typo], ['replay-verify', parent]]) {
       const run = await cli(argv)
-      expect(run.code).toBe(1)
+      expect({ argv, code: run.code }).toEqual({ argv, code: 1 })
       expect(run.err).toContain('not a data directory (nothing created)')
     }
     expect(existsSync(typo)).toBe(false)

@@ -3,14 +3,15 @@
  * data directory. The segment holding that snapshot's LSN stays, so its chain head remains checkable against the log.
  * A swap an HA node left half done is finished first (src/runtime/ha/interrupted-swaps.ts): opened as it is, a
  * missing log/ would be created empty, and the swap could then never finish; with --dry-run, which changes nothing,
- * such a data dir is refused (INTERRUPTED_SWAP).
+ * such a data dir is refused (INTERRUPTED_SWAP). Both only under the data dir's lock (data-dir-lock.ts): a running HA
+ * node holds it, and its swap in progress is never finished or rolled back under it.
  */
 
 import { join } from 'node:path'
 import { finishInterruptedSwaps, refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { compactOffline } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { offlineTarget } from './data-dir.ts'
+import { offlineTarget, withDataDirLock } from './data-dir.ts'
 
 export const compactCommand: Command = {
   name: 'compact',
@@ -53,14 +54,24 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null
-  if (values['dry-run'] === true) refuseInterruptedSwap(dataDir, 'compact --dry-run')
-  else finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
-  const result = await compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun: values['dry-run'] === true })
+  const dryRun = values['dry-run'] === true
+  // A dry run changes nothing, the data dir's lock file included: it finishes no swap (it refuses one) and its open of
+  // the log takes the log's lock. A compaction finishes swaps only once it holds the data dir's lock.
+  let result: Awaited<ReturnType<typeof compactOffline>>
+  if (dryRun) {
+    refuseInterruptedSwap(dataDir, 'compact --dry-run')
+    result = await compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun })
+  } else {
+    result = await withDataDirLock(dataDir, () => {
+      finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun })
+    })
+  }
   for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)
-  if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun: values['dry-run'] === true, ...result }, null, 2))
+  if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun, ...result }, null, 2))
   else if (result.basis === null) io.out(`nothing to compact in ${dataDir}: no valid snapshot`)
   else {
-    const verb = values['dry-run'] === true ? 'would remove' : mode === 'archive' ? `archived to ${archiveDir}` : 'deleted'
+    const verb = dryRun ? 'would remove' : mode === 'archive' ? `archived to ${archiveDir}` : 'deleted'
     io.out(`compacted below ${result.basis.file} (LSN ${result.basis.lsn}, chain head ${result.basis.chainHead}): ` +
       `${result.removed.length} segment(s) ${verb}; log starts at LSN ${result.firstLsnAfter} (was ${result.firstLsnBefore})`)
   }

@@ -1,6 +1,9 @@
 /** The data directory an offline command works on: DIR when given, else the config's (`--config`, env, defaults). */
 
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { defaultConfig, loadConfig, snapshotsConfigOf, type SnapshotsConfig } from '../config/index.ts'
+import { lockDataDir } from '../runtime/ha/index.ts'
 import { UsageError, type CliIo } from './command.ts'
 
 export function dataDirFrom(positionals: readonly string[], configPath: string | undefined, io: CliIo): string {
@@ -23,6 +26,28 @@ export function offlineTarget(positionals: readonly string[], configPath: string
   if (dir !== undefined && configPath !== undefined) throw new UsageError('give DIR or --config, not both')
   const config = dir === undefined ? loadConfig({ configPath, env: io.env }) : defaultConfig()
   return { dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config) }
+}
+
+/**
+ * Throws unless `dataDir` holds a log (`log/`): a missing DIR (a typo, say) or one without a log is not a data
+ * directory. Reported as compact and snapshot report it: exit 1, "not a data directory (nothing created)".
+ */
+export function requireLogIn(dataDir: string): void {
+  if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (nothing created)`)
+  if (!existsSync(join(dataDir, 'log'))) throw new Error(`no log in ${join(dataDir, 'log')}: not a data directory (nothing created)`)
+}
+
+/**
+ * Runs `work` holding `dataDir`'s lock (src/runtime/ha/data-dir-lock.ts), released after: an offline command that
+ * finishes interrupted swaps or writes the data dir is refused (WalLockedError) while a node runs on it.
+ */
+export async function withDataDirLock<T>(dataDir: string, work: () => T | Promise<T>): Promise<T> {
+  const lock = lockDataDir(dataDir, { create: false })
+  try {
+    return await work()
+  } finally {
+    lock.release()
+  }
 }
 
 /** A progress line at most once a second, on stderr. */

@@ -8,7 +8,7 @@
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { progressLine } from './data-dir.ts'
+import { progressLine, requireLogIn } from './data-dir.ts'
 
 export const replayVerifyCommand: Command = {
   name: 'replay-verify',
@@ -29,7 +29,8 @@ Options:
   --json                   print the full report as JSON
   --help                   show this help
 
-Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run, 2 usage.`,
+Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
+or holding no log: not a data directory), 2 usage.`,
   run: runReplayVerify,
 }
 
@@ -40,6 +41,7 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: values.from }
   refuseInterruptedSwap(dir, 'replay-verify')
+  requireLogIn(dir) // a missing DIR could not run (1), as for compact and snapshot; 65 is for what the log holds
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
   io.out(values.json === true ? JSON.stringify(report, null, 2) : summary(report))

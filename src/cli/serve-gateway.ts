@@ -13,7 +13,7 @@ import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
 import { MonotonicNow } from '../runtime/clock.ts'
 import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
-import { finishInterruptedSwaps } from '../runtime/ha/index.ts'
+import { finishInterruptedSwaps, lockDataDir } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
@@ -92,68 +92,18 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     onError: options.onError,
   })
   const instruments = [...simInstruments, ...fixVenues.flatMap((fix) => fix.instruments)]
-  // A data dir an HA node left mid-swap (log/ moved aside): finished first, or Wal.open would start an empty log.
-  finishInterruptedSwaps(config.dataDir, options.log ?? (() => {}))
-  const gateway = await Gateway.start({
-    dataDir: config.dataDir,
-    clock: options.clock,
-    wal: {
-      durability: config.wal.durability,
-      segmentBytesMax: config.wal.segmentBytesMax,
-      ...options.wal,
-      ...(options.lease === undefined ? {} : { lease: options.lease, epoch: options.lease.epoch }),
-    },
-    ...(options.role === undefined ? {} : { role: options.role }),
-    beforeBootstrap: (engine, leader) => {
-      options.beforeBootstrap?.(engine)
-      // The back office opens before bootstrap (below for a standby) so the sim venue can resume from it: the sim
-      // lives in this process, and egress's log is the only record of what it held. A fresh log has nothing to resume.
-      const office = backOfficeOf(leader, { reconcileIntervalMs: backOfficeConfigOf(config).reconcileIntervalMs })
-      if (options.venue !== undefined || engine.wal.lastLsn === 0) return
-      const { projector } = office
-      projector.flush()
-      const nowMs = options.clock.nowMs()
-      venue.resume(
-        simMemoryOf({
-          state: engine.state,
-          ledger: projector.ledgerComplete ? projector.ledger : initialLedger(),
-          fillsOf: (orderId) => projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }),
-          venue: venue.venue,
-          session: nowMs.toString(36),
-          historyFromMs: nowMs - venue.tradeHistoryMs,
-        }),
-      )
-    },
-    ...(options.lease === undefined ? {} : { lease: options.lease }),
-    // The FIX sessions log on between the restore and bootstrap, so bootstrap reconciles their orders too (DESIGN §6).
-    ...(fixVenues.length === 0 ? {} : { venueSessions: fixSessions }),
-    // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
-    kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),
-    fundings: paperFundings(accounts),
-    // The config's mode is what the operator asked this start for. Bootstrap applies it, as a recorded decision before
-    // anything is sent, on a log never started or when it reaches less than the log's mode (an earlier run's or an
-    // admin call's); it never escalates beyond the log's (src/runtime/start-mode.ts).
-    mode: config.mode,
-    venues: [
-      options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },
-      ...fixVenues.map((fix) => ({ adapter: fix.adapter, prices: fix.prices })),
-    ],
-    snapshots: snapshotPolicyOf(config),
-    // The back office's ledger and query model go into every snapshot at the kernel's LSN (opened below).
-    snapshotSections: [backOfficeSectionSource(() => started), ...fixVenues.map((fix) => fix.section)],
-    configDigest: digest,
-    buildCommit: options.buildCommit,
-    // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
-    facts: () => ({ haLeader: options.haLeader?.() ?? true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
-    callsInFlightMax: 512,
-    reconcileRetryMs: 500,
-    convergeWaitMsMax: 10_000,
-    reconcileSweepMs: 5_000,
-    resendAgeMsMax: 60_000,
-    onError: options.onError,
-    // Seals (when a signing key is configured), the chain self-check and the tamper response.
-    audit: config.audit,
-  })
+  // A data dir an HA node left mid-swap (log/ moved aside): finished first, or Wal.open would start an empty log — and
+  // only under the data dir's lock (data-dir-lock.ts), which an HA node running on it holds: a plain serve never
+  // finishes (or rolls back) a swap a running node is making. An HA node's gateway start (a role given) runs under its
+  // node's lock already. Held until the gateway holds its log's lock, which keeps the others out from there.
+  const dataDirLock = options.role === undefined ? lockDataDir(config.dataDir, { create: true }) : null
+  let gateway: Gateway
+  try {
+    finishInterruptedSwaps(config.dataDir, options.log ?? (() => {}))
+    gateway = await startGateway()
+  } finally {
+    dataDirLock?.release()
+  }
   started = gateway
   // The back office opens with the gateway (not on first request), from the snapshot's section when it has one, so
   // every snapshot carries it and the log below a compacted start is never needed for it. A standby keeps it too (its
@@ -162,7 +112,71 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // The gateway's stop ends the FIX sessions first (GatewayOptions.venueSessions), while the log is open.
   const stop = (): Promise<void> => gateway.stop()
   return { gateway, venue, fixVenues, digest, stop }
+
+  function startGateway(): Promise<Gateway> {
+    return Gateway.start({
+      dataDir: config.dataDir,
+      clock: options.clock,
+      wal: {
+        durability: config.wal.durability,
+        segmentBytesMax: config.wal.segmentBytesMax,
+        ...options.wal,
+        ...(options.lease === undefined ? {} : { lease: options.lease, epoch: options.lease.epoch }),
+      },
+      ...(options.role === undefined ? {} : { role: options.role }),
+      beforeBootstrap: (engine, leader) => {
+        options.beforeBootstrap?.(engine)
+        // The back office opens before bootstrap (below for a standby) so the sim venue can resume from it: the sim
+        // lives in this process, and egress's log is the only record of what it held. A fresh log has nothing to resume.
+        const office = backOfficeOf(leader, { reconcileIntervalMs: backOfficeConfigOf(config).reconcileIntervalMs })
+        if (options.venue !== undefined || engine.wal.lastLsn === 0) return
+        const { projector } = office
+        projector.flush()
+        const nowMs = options.clock.nowMs()
+        venue.resume(
+          simMemoryOf({
+            state: engine.state,
+            ledger: projector.ledgerComplete ? projector.ledger : initialLedger(),
+            fillsOf: (orderId) => projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }),
+            venue: venue.venue,
+            session: nowMs.toString(36),
+            historyFromMs: nowMs - venue.tradeHistoryMs,
+          }),
+        )
+      },
+      ...(options.lease === undefined ? {} : { lease: options.lease }),
+      // The FIX sessions log on between the restore and bootstrap, so bootstrap reconciles their orders too (DESIGN §6).
+      ...(fixVenues.length === 0 ? {} : { venueSessions: fixSessions }),
+      // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
+      kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),
+      fundings: paperFundings(accounts),
+      // The config's mode is what the operator asked this start for. Bootstrap applies it, as a recorded decision before
+      // anything is sent, on a log never started or when it reaches less than the log's mode (an earlier run's or an
+      // admin call's); it never escalates beyond the log's (src/runtime/start-mode.ts).
+      mode: config.mode,
+      venues: [
+        options.venue ?? { adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } },
+        ...fixVenues.map((fix) => ({ adapter: fix.adapter, prices: fix.prices })),
+      ],
+      snapshots: snapshotPolicyOf(config),
+      // The back office's ledger and query model go into every snapshot at the kernel's LSN (opened below).
+      snapshotSections: [backOfficeSectionSource(() => started), ...fixVenues.map((fix) => fix.section)],
+      configDigest: digest,
+      buildCommit: options.buildCommit,
+      // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
+      facts: () => ({ haLeader: options.haLeader?.() ?? true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
+      callsInFlightMax: 512,
+      reconcileRetryMs: 500,
+      convergeWaitMsMax: 10_000,
+      reconcileSweepMs: 5_000,
+      resendAgeMsMax: 60_000,
+      onError: options.onError,
+      // Seals (when a signing key is configured), the chain self-check and the tamper response.
+      audit: config.audit,
+    })
+  }
 }
+
 
 /** The base URL of an HTTP server on `host`: an IPv6 address is bracketed (`http://[::1]:8080`), or the URL is not one. */
 export function httpUrlOf(host: string, port: number): string {

@@ -51,12 +51,29 @@ const ROLES: readonly RoleChoice[] = ['auto', 'leader', 'standby']
 /** Writes waiting for the standby at once (beyond it a write is answered as unconfirmed, not queued). */
 const SYNC_WAITERS_MAX = 4_096
 
-export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<number> {
-  const { config, log, io } = deps
+/** The HA flags checked (parseHaFlags), with the replication token from the environment. */
+export interface HaSettings {
+  role: RoleChoice
+  leaseDir: string
+  nodeId: string | undefined
+  advertiseUrl: string | undefined
+  token: string
+  leaseTtlMs: number
+  clockSkewMsMax: number
+  venueAddress: { hostname: string; port: number } | null
+  syncPolicy: SyncPolicy
+  syncTimeoutMs: number
+}
+
+/**
+ * Checks the HA flags and the replication token, throwing UsageError on the first mistake. Called before the config
+ * is loaded: a usage error is the command line's, and is reported as one whatever the config (or its absence) holds.
+ */
+export function parseHaFlags(flags: HaFlags, env: CliIo['env']): HaSettings {
   const role = (flags.role ?? 'auto') as RoleChoice
   if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`)
   if (flags.leaseDir === undefined) throw new UsageError('--role needs --lease-dir (the lease directory shared by the nodes)')
-  const token = io.env.EGRESS_REPLICATION_TOKEN ?? ''
+  const token = env.EGRESS_REPLICATION_TOKEN ?? ''
   if (token.length < 16) throw new UsageError('HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)')
   const leaseTtlMs = integerOption('lease-ttl-ms', flags.leaseTtlMs, 5_000, [200, 600_000])
   const clockSkewMsMax = integerOption('clock-skew-ms', flags.clockSkewMs, 500, [0, 60_000])
@@ -64,6 +81,12 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
   const syncPolicy = (flags.syncReplication ?? 'off') as SyncPolicy
   if (!SYNC_POLICIES.includes(syncPolicy)) throw new UsageError(`--sync-replication must be one of ${SYNC_POLICIES.join(', ')}, got ${JSON.stringify(flags.syncReplication)}`)
   const syncTimeoutMs = integerOption('sync-timeout-ms', flags.syncTimeoutMs, 1_000, [10, 60_000])
+  return { role, leaseDir: flags.leaseDir, nodeId: flags.nodeId, advertiseUrl: flags.advertiseUrl, token, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs }
+}
+
+export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promise<number> {
+  const { config, log, io } = deps
+  const { role, token, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs } = settings
 
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
   const current: { http: HttpService | null; venue: JsonlVenueClient | null } = { http: null, venue: null }
@@ -74,14 +97,14 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
     maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
     fetch: (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)),
   })
-  const advertiseUrl = flags.advertiseUrl ?? httpUrlOf(config.host, server.port as number)
-  const nodeId = flags.nodeId ?? `${config.host}:${server.port}`
+  const advertiseUrl = settings.advertiseUrl ?? httpUrlOf(config.host, server.port as number)
+  const nodeId = settings.nodeId ?? `${config.host}:${server.port}`
   const clock = new StoppableClock()
   const node: HaNode = new HaNode({
     nodeId,
     advertiseUrl,
     dataDir: config.dataDir,
-    leaseDir: flags.leaseDir,
+    leaseDir: settings.leaseDir,
     leaseTtlMs,
     clockSkewMsMax,
     role,
@@ -135,7 +158,7 @@ export async function runServeHa(flags: HaFlags, deps: ServeHaDeps): Promise<num
       previous?.close()
     },
   })
-  log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${flags.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms), sync replication ${syncPolicy}${syncPolicy === 'off' ? '' : ` (timeout ${syncTimeoutMs} ms)`}`)
+  log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${settings.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms), sync replication ${syncPolicy}${syncPolicy === 'off' ? '' : ` (timeout ${syncTimeoutMs} ms)`}`)
   try {
     await node.start()
   } catch (error) {

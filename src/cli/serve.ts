@@ -11,7 +11,7 @@ import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
-import { runServeHa } from './serve-ha.ts'
+import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 
 /** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
@@ -71,9 +71,18 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   // The HA options mean nothing to a single node: given without --lease-dir they were ignored, so a node asked for
   // --sync-replication fail_closed started alone and answered 202 with nothing replicated. --role and --venue are
-  // refused by runServeHa below with the same need.
+  // refused by parseHaFlags below with the same need.
   const haOnly = HA_ONLY_OPTIONS.find((name) => values[name] !== undefined)
   if (haOnly !== undefined && values['lease-dir'] === undefined) throw new UsageError(`--${haOnly} is for an HA node and needs --lease-dir`)
+  // Every HA flag is checked before the config loads: a usage error is reported as one whatever the config holds (a
+  // bad --role on a host whose config fails to load was reported as the config's error, exit 1).
+  const ha = values.role !== undefined || values['lease-dir'] !== undefined || values.venue !== undefined
+    ? parseHaFlags({
+        role: values.role, leaseDir: values['lease-dir'], nodeId: values['node-id'], advertiseUrl: values['advertise-url'],
+        leaseTtlMs: values['lease-ttl-ms'], clockSkewMs: values['clock-skew-ms'], venue: values.venue,
+        syncReplication: values['sync-replication'], syncTimeoutMs: values['sync-timeout-ms'],
+      }, io.env)
+    : null
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
@@ -81,14 +90,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
   const buildCommit = io.env.EGRESS_BUILD_COMMIT ?? 'dev'
-  if (values.role !== undefined || values['lease-dir'] !== undefined || values.venue !== undefined) {
-    const flags = {
-      role: values.role, leaseDir: values['lease-dir'], nodeId: values['node-id'], advertiseUrl: values['advertise-url'],
-      leaseTtlMs: values['lease-ttl-ms'], clockSkewMs: values['clock-skew-ms'], venue: values.venue,
-      syncReplication: values['sync-replication'], syncTimeoutMs: values['sync-timeout-ms'],
-    }
-    return runServeHa(flags, { config, verifier, buildCommit, log, io, waitForSignal, exitNow: (code) => process.exit(code) })
-  }
+  if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal, exitNow: (code) => process.exit(code) })
   const clock = new StoppableClock()
   log(`starting: config mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)
   const served = await startServeGateway(config, {
@@ -136,7 +138,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // The mode in force: a restart never takes the config's mode past the log's (src/runtime/start-mode.ts).
   const mode = gateway.engine.state.mode
   if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)
-  if (config.mode === 'paper') io.out(paperBanner(config, url, { configPath: values.config ?? (io.env[CONFIG_PATH_ENV] || undefined) }))
+  // The banner invites orders in paper mode: by the mode in force, not the config's (shadow in force sends nothing).
+  if (mode === 'paper') io.out(paperBanner(config, url, { configPath: values.config ?? (io.env[CONFIG_PATH_ENV] || undefined) }))
 
   const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so

@@ -2,13 +2,14 @@
  * `egress snapshot [DIR]`: writes a snapshot of a stopped data directory — the newest valid snapshot (or genesis) plus
  * the log after it, folded and written crash-safely into DIR/snapshots. For a running gateway use the admin endpoint.
  * A swap an HA node left half done is finished first, as a gateway start would (src/runtime/ha/interrupted-swaps.ts):
- * this command writes DIR anyway, and the log it must read is the one the finished swap puts in place.
+ * this command writes DIR anyway, and the log it must read is the one the finished swap puts in place. Only under the
+ * data dir's lock (data-dir-lock.ts): a running HA node holds it, and its swap in progress is never touched.
  */
 
 import { finishInterruptedSwaps } from '../runtime/ha/index.ts'
 import { snapshotOffline, describeRejection } from '../runtime/snapshot/index.ts'
 import { EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
-import { offlineTarget, progressLine } from './data-dir.ts'
+import { offlineTarget, progressLine, withDataDirLock } from './data-dir.ts'
 
 export const snapshotCommand: Command = {
   name: 'snapshot',
@@ -40,9 +41,11 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
   const { values, positionals } = parseOptions(argv, { config: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } })
   const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
   const keep = integerOption('keep', values.keep, snapshots.keep, [1, 100])
-  finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
   const progress = progressLine(io, 'snapshot')
-  const result = snapshotOffline(dataDir, { keep, nowMs: Date.now(), onProgress: (lsn, records) => progress(lsn, lsn, records) })
+  const result = await withDataDirLock(dataDir, () => {
+    finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
+    return snapshotOffline(dataDir, { keep, nowMs: Date.now(), onProgress: (lsn, records) => progress(lsn, lsn, records) })
+  })
   for (const rejected of result.rejected) io.err(describeRejection(rejected))
   if (values.json === true) {
     io.out(JSON.stringify({ dataDir, ...result }, null, 2))

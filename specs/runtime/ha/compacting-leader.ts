@@ -15,11 +15,14 @@ import { haHttp, serveReplication, TOKEN } from './support.ts'
 export interface CompactingLeaderOptions {
   /** Answers a request to the leader's server instead of the leader (a failing or silent leader); undefined: it answers. */
   intercept?: (url: URL) => Response | Promise<Response> | undefined
+  /** The epoch the leader's log writes its frames at (default 1). */
+  epoch?: number
 }
 
 /** A leader that snapshots every 60 records and compacts below them, serving replication and its snapshots. */
 export async function compactingLeader(seed: number, cleanups: (() => Promise<void> | void)[], options: CompactingLeaderOptions = {}): Promise<{ world: World; url: string }> {
-  const world = await startWorld({ seed, wal: { segmentBytesMax: 4096 }, snapshots: { everyRecords: 60, keep: 2, compaction: 'archive' } })
+  const wal = { segmentBytesMax: 4096, ...(options.epoch === undefined ? {} : { epoch: options.epoch }) }
+  const world = await startWorld({ seed, wal, snapshots: { everyRecords: 60, keep: 2, compaction: 'archive' } })
   const store = (): SnapshotStore => new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 2 })
   const server = serveReplication(() => world.gateway.engine.wal, haHttp({ snapshots: store }), options.intercept)
   cleanups.push(async () => {

@@ -75,6 +75,8 @@ export interface TakeoverNodeOptions {
   snapshotRecovery?: HaNodeOptions['snapshotRecovery']
   /** The node's role choice (default `standby`; `auto` with no old leader: it leads at once). */
   role?: HaNodeOptions['role']
+  /** The bound of stop()'s teardown (default: the node's, 30 s). */
+  teardownWaitMsMax?: number
 }
 
 /** A standby node as described in the header. `startGateway` is given the node's data dir and error list. */
@@ -105,6 +107,7 @@ export function takeoverNode(
     },
     replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
     ...(options.snapshotRecovery === undefined ? {} : { snapshotRecovery: options.snapshotRecovery }),
+    ...(options.teardownWaitMsMax === undefined ? {} : { teardownWaitMsMax: options.teardownWaitMsMax }),
   })
   cleanups.push(async () => {
     await node.stop()

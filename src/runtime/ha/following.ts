@@ -18,7 +18,7 @@
 import { nodeIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { syncFailureOf } from './durable-fs.ts'
-import { acquireIfFree, currentLeaseEpoch } from './lease-dir.ts'
+import { acquireIfFree, currentLeaseEpoch, leaseFree } from './lease-dir.ts'
 import type { NodeCore } from './node-core.ts'
 import { Replicator } from './replicator.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps } from './resync.ts'
@@ -46,9 +46,8 @@ export function startReplicator(node: NodeCore, gateway: Gateway): void {
     token: node.options.replicationToken,
     epochCeiling: () => currentLeaseEpoch(node.options),
     ...node.options.replication,
-    onDiverged: (details) => void node.exclusive('re-sync after divergence', () => resyncAfterDivergence(details.leaderUrl, details.message, resyncSteps(node)), true),
-    onResyncRequired: (details) =>
-      void node.exclusive('re-sync from the snapshot', () => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, resyncSteps(node)), true),
+    onDiverged: (details) => void resync(node, 're-sync after divergence', (steps) => resyncAfterDivergence(details.leaderUrl, details.message, steps)),
+    onResyncRequired: (details) => void resync(node, 're-sync from the snapshot', (steps) => resyncFromSnapshot(details.leaderUrl, details.message, details.leaderFirstLsn, steps)),
     log: node.options.log,
     stopSignal: node.changes.stopSignal,
   })
@@ -84,8 +83,24 @@ export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   }
 }
 
-/** What re-syncing (resync.ts) needs of the node. */
-function resyncSteps(node: NodeCore): ResyncSteps {
+/**
+ * Runs a re-sync as a role change (after the one in progress), its requests to the leader ended by the node's stop or
+ * by the node's tick finding the leader's lease free (leader-gone.ts) — at once if it is free already.
+ */
+function resync(node: NodeCore, name: string, work: (steps: ResyncSteps) => Promise<void>): Promise<void> {
+  return node.exclusive(name, async () => {
+    const signal = node.resyncAbort.begin(node.changes.stopSignal)
+    if (leaseFree(node.options)) node.resyncAbort.leaderGone()
+    try {
+      await work(resyncSteps(node, signal))
+    } finally {
+      node.resyncAbort.end()
+    }
+  }, true)
+}
+
+/** What re-syncing (resync.ts) needs of the node; `signal` ends its requests to the leader. */
+function resyncSteps(node: NodeCore, signal: AbortSignal): ResyncSteps {
   return {
     dataDir: node.options.dataDir,
     io: node.options.dataDirIo ?? nodeIo,
@@ -97,7 +112,7 @@ function resyncSteps(node: NodeCore): ResyncSteps {
     currentGateway: () => node.gateway,
     stillFollowingWith: (gateway) => node.gateway === gateway && node.role === 'standby' && !node.stopping,
     stopping: () => node.stopping,
-    stopSignal: node.changes.stopSignal,
+    stopSignal: signal,
     epochCeiling: () => currentLeaseEpoch(node.options),
     pause: (ms) => node.changes.pause(ms),
     stopReplicator: () => stopReplicator(node),

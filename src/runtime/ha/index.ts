@@ -20,7 +20,9 @@ export { syncFailureOf } from './durable-fs.ts'
 export { FollowFailedError } from './follow-failed.ts'
 export { NodeStuckError } from './steady-state.ts'
 export { StopTimeoutError, roleChangeWaitMsMax } from './role-changes.ts'
+export { TEARDOWN_WAIT_MS_MAX_DEFAULT, teardownWaitMsMax } from './teardown.ts'
 export { NodeStoppingError } from './stop-signal.ts'
+export { DATA_DIR_LOCK_FILE, lockDataDir } from './data-dir-lock.ts'
 export { finishInterruptedSwaps, interruptedSwapsIn, InterruptedSwapError, refuseInterruptedSwap, type InterruptedSwap } from './interrupted-swaps.ts'
 export {
   DivergedPrefixError, PrefixKeepingHalted, finishKeepingPrefix, keepCommonPrefix, type DivergedPrefixCode, type KeepPrefixOptions, type KeptPrefix,

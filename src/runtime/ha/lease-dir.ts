@@ -43,3 +43,16 @@ export function leaderUrlIn(access: LeaseDirAccess): string | null {
 export function currentLeaseEpoch(access: Pick<LeaseDirAccess, 'leaseDir'>): number {
   return readCurrentLease(access.leaseDir)?.epoch ?? 0
 }
+
+/**
+ * Whether the lease is free — none, or expired past the skew bound — as Lease.acquire judges it: a leader that renews
+ * it no more is gone. False when the lease cannot be read (nothing is concluded from an unreadable file).
+ */
+export function leaseFree(access: Pick<LeaseDirAccess, 'leaseDir' | 'clockSkewMsMax'>): boolean {
+  try {
+    const current = readCurrentLease(access.leaseDir)
+    return current === null || current.expiresAtMs + access.clockSkewMsMax <= Date.now()
+  } catch {
+    return false
+  }
+}

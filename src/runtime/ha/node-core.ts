@@ -8,6 +8,7 @@
 import type { Lease } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
+import type { ResyncAbort } from './leader-gone.ts'
 import type { HaNodeOptions, NodeRole } from './node-options.ts'
 import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
@@ -22,6 +23,8 @@ export interface NodeCore {
   readonly changes: RoleChanges
   /** stop() has begun. */
   readonly stopping: boolean
+  /** The running re-sync's abort: its requests to the leader end once the leader's lease is free (leader-gone.ts). */
+  readonly resyncAbort: ResyncAbort
   role: NodeRole
   gateway: Gateway | null
   lease: Lease | null

@@ -34,6 +34,11 @@ export interface HaNodeOptions {
   replication: { backoffMsMin: number; backoffMsMax: number; envelopeBytesMax: number; silenceMsMax: number }
   /** Synchronous replication while leading (default: off, asynchronous). */
   sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
+  /**
+   * How long stop()'s teardown may take once no role change runs (default 30 s, teardown.ts): past it a stuck step
+   * (a gateway stop that never ends) is abandoned, the lease released.
+   */
+  teardownWaitMsMax?: number
   /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
   snapshotRecovery?: SnapshotRecoveryLimits
   /**

@@ -12,7 +12,8 @@
  * - Re-sync (resync.ts, wired in following.ts): a standby told DIVERGED keeps the part of its log it shares with the
  *   leader and sets the rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted
  *   away its next LSN) starts again from the leader's newest snapshot (snapshot-recovery.ts). /health reports how
- *   either went.
+ *   either went. A re-sync waiting on a leader whose lease has gone free is abandoned at the next tick (leader-gone.ts):
+ *   the node follows again from its whole log and takes over, rather than wait out the request's timeout.
  * - Failure: an fsync that fails while a log is set aside, or a snapshot installed, is fatal (durable-fs.ts): the
  *   node stops for good (role `failed`, /health `ha.failure`) and `died` resolves, so the process exits; a restart
  *   finishes or rolls back the data dir's swap from what is on disk. So does a role change that leaves the node in
@@ -32,15 +33,17 @@
  * The lease holder id carries the node's advertised URL, so every node can name the leader.
  */
 
-import { LeaseError, nodeIo, type Lease } from '../../../wal/index.ts'
+import { LeaseError, nodeIo, type Lease, type LogDirLock } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
+import { lockDataDir } from './data-dir-lock.ts'
 import { syncFailureOf } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { lead, renewLease, stepDown } from './leading.ts'
-import { acquireIfFree, leaderUrlIn } from './lease-dir.ts'
+import { ResyncAbort } from './leader-gone.ts'
+import { acquireIfFree, leaderUrlIn, leaseFree } from './lease-dir.ts'
 import type { NodeCore } from './node-core.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
@@ -49,7 +52,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
-import { abandonNode, type NodeParts, tearDownNodeWithin } from './teardown.ts'
+import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -71,7 +74,11 @@ export class HaNode {
   private readonly options: HaNodeOptions
   private replicator: Replicator | null = null
   private timer: ReturnType<typeof setInterval> | null = null
+  /** The data dir's lock (data-dir-lock.ts), held from start() to the end of stop(): swaps need it. */
+  private dataDirLock: LogDirLock | null = null
   private readonly changes = new RoleChanges()
+  /** The running re-sync's abort: the tick ends its requests once the leader's lease is free (leader-gone.ts). */
+  private readonly resyncAbort = new ResyncAbort()
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -111,7 +118,14 @@ export class HaNode {
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
   start(): Promise<void> {
     return this.changes.run('start-up', async () => {
-      this.finishInterruptedSwaps('at start-up')
+      // Before any swap is finished: an offline command (egress snapshot, compact) takes it too, and is refused.
+      this.dataDirLock = lockDataDir(this.options.dataDir, { create: true })
+      try {
+        this.finishInterruptedSwaps('at start-up')
+      } catch (error) {
+        this.parts.releaseDataDir()
+        throw error
+      }
       // The timer runs before the first gateway starts: a leader's start (replay, bootstrap reading open orders back)
       // may take longer than the lease lives, and a lease not renewed meanwhile was taken by the standby (LEASE_LOST
       // as the log opened, or a step-down right after). Its takeover ticks do nothing while this change runs.
@@ -124,6 +138,7 @@ export class HaNode {
         await this.failIfUnsteady('start-up', null)
       } catch (error) {
         this.parts.clearTimer()
+        this.parts.releaseDataDir()
         throw error
       }
       if (this.stopping || this.role === 'failed') this.parts.clearTimer() // no timer to outlive the stop, nothing left to renew
@@ -132,23 +147,24 @@ export class HaNode {
 
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
-   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step, even when one throws; within the same
-   * bound again) and rejects with the first step's error, if any. Past either bound it releases the lease first and
-   * rejects with StopTimeoutError (the process should exit then).
+   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step at most once, even when one throws; within
+   * teardownWaitMsMax) and rejects with the first step's error, if any. Past either bound it releases the lease first
+   * and rejects with StopTimeoutError (the process should exit then).
    */
   async stop(): Promise<void> {
     this.stopping = true
     this.changes.close() // aborts the node's stop signal: a change waiting on the leader ends now
+    const parts = onceEach(this.parts) // shared by the teardown and its abandonment: no step runs twice
     const waitMsMax = roleChangeWaitMsMax(this.options)
     const stillRunning = await this.changes.settled(waitMsMax)
     if (stillRunning !== null) {
       this.role = 'stopped'
-      abandonNode(this.parts, this.options.log)
+      abandonNode(parts, this.options.log)
       throw new StopTimeoutError(stillRunning, waitMsMax)
     }
     let failures: unknown[]
     try {
-      failures = await tearDownNodeWithin(this.parts, this.options.log, waitMsMax)
+      failures = await tearDownNodeWithin(parts, this.options.log, teardownWaitMsMax(this.options))
     } finally {
       this.role = 'stopped'
     }
@@ -165,6 +181,10 @@ export class HaNode {
       this.timer = null
     },
     releaseLease: () => this.lease?.release(),
+    releaseDataDir: () => {
+      this.dataDirLock?.release()
+      this.dataDirLock = null
+    },
   }
 
   /**
@@ -178,6 +198,7 @@ export class HaNode {
       get holderId() { return node.holderId },
       get changes() { return node.changes },
       get stopping() { return node.stopping },
+      get resyncAbort() { return node.resyncAbort },
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -226,7 +247,11 @@ export class HaNode {
       if (!this.stopping) this.sync?.check()
       return
     }
-    if (this.role === 'standby' && !this.stopping) await this.exclusive('takeover', () => takeOverIfExpired(this.core))
+    if (this.role !== 'standby' || this.stopping) return
+    // A re-sync waiting on a leader that is gone would hold the takeover (skipped while it runs) until its request
+    // timed out: it is abandoned now, and the node follows again from its whole log for the next tick to take over.
+    if (leaseFree(this.options) && this.resyncAbort.leaderGone()) this.options.log('the leader\'s lease is free: abandoning the re-sync so that this standby may take over')
+    await this.exclusive('takeover', () => takeOverIfExpired(this.core))
   }
 
   /**
@@ -265,6 +290,7 @@ export class HaNode {
     this.sync = null
     this.lease?.release()
     this.lease = null
+    this.parts.releaseDataDir()
     this.death.resolve(failure)
   }
 

@@ -17,6 +17,10 @@
  * shared-LSN search, the snapshot fetch, the install's catch-up pull) is aborted as stop() begins (`stopSignal`,
  * stop-signal.ts): the re-sync is abandoned there, an install it interrupted rolled back, nothing reported as failed.
  *
+ * The leader gone (its lease free) while a re-sync waits on it: its requests are aborted the same way (LeaderGoneError,
+ * leader-gone.ts) and the node follows again from the log it has — none half-installed — for its next tick to take
+ * over, rather than wait out the request's timeout (60 s for a snapshot fetch) with the pair leaderless.
+ *
  * On either path a failed fsync is fatal (durable-fs.ts): the SyncFailedError is thrown on, never retried, and HaNode
  * stops for good; a restart finishes or rolls back the data dir's swap from what is on disk.
  */
@@ -26,7 +30,8 @@ import type { Gateway } from '../gateway.ts'
 import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type SetAsideSteps } from './divergence.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { fetchLeaderSnapshot, finishCommittedInstall, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryCode, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
-import { NodeStoppingError } from './stop-signal.ts'
+import { LeaderGoneError } from './leader-gone.ts'
+import { NodeStoppingError, throwIfStopping } from './stop-signal.ts'
 
 /**
  * The last time this standby started again from the leader's snapshot (or tried to): `ha.last_snapshot_recovery`, its
@@ -63,7 +68,10 @@ export interface ResyncSteps extends SetAsideSteps {
   stillFollowingWith(gateway: Gateway): boolean
   /** stop() has begun: nothing more is started or swapped. */
   stopping(): boolean
-  /** The node's stop signal, carried by every request to the leader (stop-signal.ts). */
+  /**
+   * Carried by every request to the leader: aborted by the node's stop (NodeStoppingError, stop-signal.ts) or when the
+   * leader's lease is found free (LeaderGoneError, leader-gone.ts).
+   */
   stopSignal: AbortSignal
   /** The lease's current epoch: frames pulled after a snapshot install above it are refused (replicator.ts). */
   epochCeiling: EpochCeiling
@@ -93,6 +101,12 @@ export async function resyncAfterDivergence(leaderUrl: string, message: string, 
     commonLsn = await commonLsnWithLeader(wal, { url: leaderUrl, token: steps.replicationToken, timeoutMs: silenceMsMax, stopSignal: steps.stopSignal })
   } catch (error) {
     if (error instanceof NodeStoppingError) return void steps.log(`re-sync abandoned while finding the LSN shared with ${leaderUrl}: the node is stopping`)
+    if (error instanceof LeaderGoneError) {
+      // Nothing has changed: follow again at once (no backoff), for the next tick to take over.
+      steps.log(`re-sync abandoned while finding the LSN shared with ${leaderUrl}: its lease is free (the leader is gone); following again`)
+      if (steps.stillFollowingWith(gateway)) steps.startReplicator(gateway)
+      return
+    }
     // Nothing has changed yet: this gateway keeps its log and follows again, so the leader (maybe another one by
     // then) is asked anew. Left as it was, the node would have no replicator until restarted.
     steps.log(`finding the LSN shared with ${leaderUrl} failed (${error instanceof Error ? error.message : String(error)}); following again`)
@@ -123,6 +137,7 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   try {
     const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: setup.bytesMax })
     if (steps.stopping()) return void steps.log(`snapshot recovery abandoned before the install: the node is stopping`)
+    throwIfStopping(steps.stopSignal) // the leader gone meanwhile: no install (its pull would be refused at once)
     await steps.stopGateway(gateway)
     const report = await installLeaderSnapshot(steps.dataDir, snapshot, {
       ...access, envelopeBytesMax: steps.replication.envelopeBytesMax, keep: setup.keep, previousLastLsn, io: steps.io,
@@ -134,13 +149,10 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
     // The node began to stop with a request to the leader in flight: abandoned (an install it cut short was rolled
     // back), neither reported as failed nor retried.
     if (error instanceof NodeStoppingError) return abandonedOnStop(leaderUrl, steps)
-    const failure = syncFailureOf(error)
-    const code = failure?.code ?? (error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED')
-    const detail = failure?.message ?? (error instanceof Error ? error.message : String(error))
-    steps.reportSnapshotRecovery({ state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: detail })
-    if (failure !== null) throw error // fatal, never retried: HaNode stops
-    steps.log(`snapshot recovery failed: ${code}: ${detail}; retrying`)
-    await steps.pause(steps.replication.backoffMsMax)
+    // The leader is gone (leader-gone.ts): abandoned as on a stop (an install cut short rolled back), neither reported
+    // as failed nor retried after a backoff; the node follows again from its log below, for the next tick to take over.
+    if (error instanceof LeaderGoneError) abandonedLeaderGone(leaderUrl, steps)
+    else await reportFailedRecovery(error, leaderFirstLsn, steps)
   }
   const current = steps.currentGateway()
   if (current === null) {
@@ -160,6 +172,23 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   // The fetch failed before anything changed: keep this gateway and pull again (the leader may answer next time) —
   // unless the node began stopping meanwhile (a replicator started now would outlive the shutdown).
   if (steps.stillFollowingWith(current)) steps.startReplicator(current)
+}
+
+/** A snapshot recovery failed: reported, then retried after a backoff; a failed fsync is thrown on (fatal). */
+async function reportFailedRecovery(error: unknown, leaderFirstLsn: number, steps: ResyncSteps): Promise<void> {
+  const failure = syncFailureOf(error)
+  const code = failure?.code ?? (error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED')
+  const detail = failure?.message ?? (error instanceof Error ? error.message : String(error))
+  steps.reportSnapshotRecovery({ state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: detail })
+  if (failure !== null) throw error // fatal, never retried: HaNode stops
+  steps.log(`snapshot recovery failed: ${code}: ${detail}; retrying`)
+  await steps.pause(steps.replication.backoffMsMax)
+}
+
+/** A snapshot recovery whose request to the leader was aborted because the leader's lease is free. */
+function abandonedLeaderGone(leaderUrl: string, steps: ResyncSteps): void {
+  const stage = steps.currentGateway() === null ? 'its install rolled back' : 'nothing changed'
+  steps.log(`snapshot recovery abandoned: the lease of ${leaderUrl} is free (the leader is gone); its request was aborted (${stage}); following again from this log`)
 }
 
 /** A snapshot recovery whose request to the leader the node's stop aborted: what remains once it is abandoned. */

@@ -12,6 +12,8 @@
  * (the node ends `stopped`, neither FOLLOW_FAILED nor NODE_STUCK), and no retry or backoff follows.
  */
 
+import { LeaderGoneError } from './leader-gone.ts'
+
 /** A request to the leader was aborted because the node is stopping (stop() began); not a failure of the leader. */
 export class NodeStoppingError extends Error {
   override readonly name = 'NodeStoppingError'
@@ -30,9 +32,11 @@ export function requestSignal(timeoutMs: number, stopSignal: AbortSignal | undef
 
 /**
  * Throws NodeStoppingError if `stopSignal` has aborted: called where a request's failure is caught, so that a request
- * ended by the stop (whatever error the fetch or its body threw for it) is not taken for the leader's failure.
+ * ended by the stop (whatever error the fetch or its body threw for it) is not taken for the leader's failure. A
+ * re-sync's signal also ends when the leader is gone (leader-gone.ts): then its LeaderGoneError is thrown.
  */
 export function throwIfStopping(stopSignal: AbortSignal | undefined): void {
   if (stopSignal?.aborted !== true) return
-  throw stopSignal.reason instanceof NodeStoppingError ? stopSignal.reason : new NodeStoppingError()
+  const reason: unknown = stopSignal.reason
+  throw reason instanceof NodeStoppingError || reason instanceof LeaderGoneError ? reason : new NodeStoppingError()
 }

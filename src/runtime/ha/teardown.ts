@@ -3,7 +3,13 @@
  * stop failed used to end stop() there, leaving the lease-renewal timer running — renewing the lease for good, so no
  * other node could ever take over — and the lease unreleased. Each failure is logged; the caller surfaces the first.
  * The teardown is bounded too (tearDownNodeWithin): a gateway whose stop never ends (stuck on a disk) kept the timer
- * renewing the lease until the process was killed.
+ * renewing the lease until the process was killed. Its bound is its own (teardownWaitMsMax, seconds): it used to be
+ * the role changes' (roleChangeWaitMsMax, over two minutes with serve's defaults, sized for a re-sync's requests to the
+ * leader), all that time with the lease renewed and no node leading.
+ *
+ * Each step runs at most once (onceEach), however the teardown ends: an abandoned teardown (abandonNode) used to run
+ * the stop steps again from the start — the replicator stopped twice, the gateway's stop begun a second time — and the
+ * stuck teardown, once its step ended, went on to clear the timer and release the lease again after that.
  */
 
 import { StopTimeoutError } from './role-changes.ts'
@@ -34,11 +40,13 @@ export async function tearDownAll(steps: readonly TeardownStep[], log: (line: st
 
 /** What stopping an HA node takes apart (HaNode.stop). */
 export interface NodeParts {
-  stopReplicator(): Promise<void>
+  stopReplicator(): Promise<void> | undefined
   closeSync(): void
   stopGateway(): Promise<void> | undefined
   clearTimer(): void
   releaseLease(): void
+  /** Lets go of the data dir's lock (data-dir-lock.ts): last, once nothing of the node touches the data dir. */
+  releaseDataDir(): void
 }
 
 /**
@@ -48,13 +56,54 @@ export interface NodeParts {
  * would then refuse (LEASE_LOST).
  */
 export function tearDownNode(parts: NodeParts, log: (line: string) => void, onStep?: (name: string) => void): Promise<unknown[]> {
-  const steps = [...stopSteps(parts), { name: 'clearing the timer', run: () => parts.clearTimer() }, { name: 'releasing the lease', run: () => parts.releaseLease() }]
+  const steps = [
+    ...stopSteps(parts),
+    { name: 'clearing the timer', run: () => parts.clearTimer() },
+    { name: 'releasing the lease', run: () => parts.releaseLease() },
+    { name: 'releasing the data dir', run: () => parts.releaseDataDir() },
+  ]
   return tearDownAll(steps, log, onStep)
 }
 
 /**
- * tearDownNode within `waitMsMax` (HaNode.stop gives it roleChangeWaitMsMax, as it gives a role change: room for a
- * shutdown snapshot of a large state). Past it a step is stuck — a gateway whose stop never ends, its disk not
+ * How long the teardown may take by default: room for the shutdown snapshot of a large state (measured at about 3 s
+ * for a large one, snapshotter.ts) ten times over. Meanwhile the leader's lease is renewed and no other node can lead,
+ * so the bound is how long a stuck stop may keep the pair without a leader.
+ */
+export const TEARDOWN_WAIT_MS_MAX_DEFAULT = 30_000
+
+/** The teardown's bound (HaNodeOptions.teardownWaitMsMax, else TEARDOWN_WAIT_MS_MAX_DEFAULT). */
+export function teardownWaitMsMax(options: { teardownWaitMsMax?: number }): number {
+  return options.teardownWaitMsMax ?? TEARDOWN_WAIT_MS_MAX_DEFAULT
+}
+
+/**
+ * `parts` with each step made to run at most once: a second call does nothing (returns undefined) — a step already
+ * done is not redone, and one still running (stuck) is not begun again. One per stop (HaNode.stop), shared by the
+ * teardown and its abandonment.
+ */
+export function onceEach(parts: NodeParts): NodeParts {
+  const once = <T>(run: () => T): (() => T | undefined) => {
+    let begun = false
+    return () => {
+      if (begun) return undefined
+      begun = true
+      return run()
+    }
+  }
+  return {
+    stopReplicator: once(() => parts.stopReplicator()),
+    closeSync: once(() => parts.closeSync()),
+    stopGateway: once(() => parts.stopGateway()),
+    clearTimer: once(() => parts.clearTimer()),
+    releaseLease: once(() => parts.releaseLease()),
+    releaseDataDir: once(() => parts.releaseDataDir()),
+  }
+}
+
+/**
+ * tearDownNode within `waitMsMax` (HaNode.stop gives it teardownWaitMsMax: room for a shutdown snapshot of a large
+ * state). `parts` should run each step at most once (onceEach): the abandonment below shares them. Past it a step is stuck — a gateway whose stop never ends, its disk not
  * answering — and, the timer renewing the lease meanwhile, no other node could take over for as long as the process
  * lived: the node is abandoned (abandonNode: the lease released first, which fences the gateway's log) and this
  * rejects with StopTimeoutError naming the step; the caller should exit.
@@ -74,10 +123,12 @@ export async function tearDownNodeWithin(parts: NodeParts, log: (line: string) =
 }
 
 /**
- * stop() past its bound, a role change still running: the lease goes first, then the rest is only begun, not waited
- * for. What is stuck may be a gateway's stop (a takeover stopping its standby gateway): the teardown's own stop of that
+ * stop() past its bound, a role change (or the teardown) still running: the lease goes first, then the rest is only
+ * begun, not waited for — the steps not begun yet, given `parts` made by onceEach (the stuck one is not begun again). What is stuck may be a gateway's stop (a takeover stopping its standby gateway): the teardown's own stop of that
  * gateway would wait on the same promise, with the timer renewing the lease all the while, so no other node could
- * ever take over. Released, the lease fences this node at once (its log refuses to write or acknowledge).
+ * ever take over. Released, the lease fences this node at once (its log refuses to write or acknowledge). The data
+ * dir's lock is kept: what is stuck may still swap the data dir, and no other process may touch it until this one
+ * exits (which drops the lock) — the teardown releases it only if its stuck step ends after all.
  */
 export function abandonNode(parts: NodeParts, log: (line: string) => void): void {
   parts.clearTimer()

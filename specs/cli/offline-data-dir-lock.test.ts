@@ -1,0 +1,103 @@
+/**
+ * The offline commands and a plain `egress serve` finish interrupted swaps only under the data dir's lock
+ * (src/runtime/ha/data-dir-lock.ts), which a running HA node holds from its start to the end of its stop.
+ *
+ * They used to finish (or roll back) swaps before taking any lock: `egress snapshot` or `egress compact` run on the
+ * data dir of a running HA node deleted its `log.recovering/` — a snapshot install being built, not committed yet — and
+ * were refused only afterwards, by the log's lock (not even that while the node's gateway is stopped for the install,
+ * the log's lock free). So did a second `egress serve` as it started. Now each is refused first, the build untouched.
+ */
+
+import { afterEach, expect, test } from 'bun:test'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runCli } from '../../src/cli/index.ts'
+import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
+import { parseConfig } from '../../src/config/index.ts'
+import { Gateway } from '../../src/runtime/index.ts'
+import { startWorld, worldsStoppedAfterEach } from '../runtime/harness.ts'
+import { leaderOptionsOf, takeoverNode } from '../runtime/ha/takeover-node.ts'
+import { recordingIo } from './io.ts'
+
+const worlds = worldsStoppedAfterEach()
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function cli(argv: string[]): Promise<{ code: number; err: string }> {
+  const io = recordingIo({})
+  const code = await runCli(argv, io)
+  return { code, err: io.stderr.join('\n') }
+}
+
+/** A running HA node (leading at once) whose data dir holds a snapshot install being built (`log.recovering/`). */
+async function nodeBuildingAnInstall(seed: number): Promise<{ dataDir: string; build: string; stop: () => Promise<void> }> {
+  const world = await startWorld({ seed })
+  worlds.push(world)
+  const { node, dataDir } = takeoverNode(
+    cleanups,
+    (dir, errors) => async (_role, lease, beforeBootstrap) => {
+      if (lease === null) throw new Error('expected to lead at once')
+      return Gateway.start(leaderOptionsOf(world, dir, errors, lease, beforeBootstrap))
+    },
+    { oldLeader: false, role: 'auto', leaseTtlMs: 5_000 },
+  )
+  await node.start()
+  expect(node.role).toBe('leader')
+  const build = join(dataDir, 'log.recovering')
+  mkdirSync(build)
+  writeFileSync(join(build, 'part'), 'half built')
+  return { dataDir, build, stop: () => node.stop() }
+}
+
+test('egress snapshot and egress compact on a running HA node\'s data dir are refused before they touch its swap: the build in progress stays', async () => {
+  const { dataDir, build, stop } = await nodeBuildingAnInstall(151)
+  for (const argv of [['snapshot', dataDir], ['compact', dataDir]]) {
+    const run = await cli(argv)
+    expect({ argv, code: run.code }).toEqual({ argv, code: 1 })
+    expect(run.err).toContain(`the directory ${dataDir} is open in another process`)
+    expect(run.err).not.toContain('interrupted snapshot recovery')
+    expect(existsSync(join(build, 'part'))).toBe(true)
+  }
+  // Once the node has stopped, the data dir is free: the leftover build is rolled back as a start would.
+  await stop()
+  const run = await cli(['snapshot', dataDir])
+  expect(run.code).toBe(0)
+  expect(run.err).toContain('interrupted snapshot recovery rolled back before the offline snapshot')
+  expect(existsSync(build)).toBe(false)
+}, 30_000)
+
+test("a plain egress serve on a running HA node's data dir is refused before it touches its swap", async () => {
+  const { dataDir, build } = await nodeBuildingAnInstall(152)
+  const clock = new StoppableClock()
+  cleanups.push(() => clock.cancelAll())
+  const config = parseConfig({ dataDir, wal: { durability: 'none' }, auth: { hs256Secret: 'x'.repeat(32) }, backoffice: { reconcileIntervalMs: 86_400_000 } })
+  const lines: string[] = []
+  const started = await startServeGateway(config, { clock, buildCommit: 'spec', wal: { preallocateBytes: 0 }, onError: () => {}, log: (line) => void lines.push(line) }).then(
+    async (served) => {
+      await served.stop()
+      return 'started'
+    },
+    (error: unknown) => (error instanceof Error ? error.message : String(error)),
+  )
+  expect(started).toContain(`the directory ${dataDir} is open in another process`)
+  expect(lines).toEqual([])
+  expect(existsSync(join(build, 'part'))).toBe(true)
+}, 30_000)
+
+test('an HA node whose data dir does not exist yet makes it, takes its lock and leads', async () => {
+  const world = await startWorld({ seed: 153 })
+  worlds.push(world)
+  const { node, dataDir } = takeoverNode(
+    cleanups,
+    (dir, errors) => async (_role, lease, beforeBootstrap) => {
+      if (lease === null) throw new Error('expected to lead at once')
+      return Gateway.start(leaderOptionsOf(world, dir, errors, lease, beforeBootstrap))
+    },
+    { oldLeader: false, role: 'auto', leaseTtlMs: 5_000 },
+  )
+  rmSync(dataDir, { recursive: true, force: true })
+  await node.start()
+  expect({ role: node.role, lock: existsSync(join(dataDir, 'DATA_DIR_LOCK')) }).toEqual({ role: 'leader', lock: true })
+}, 30_000)
