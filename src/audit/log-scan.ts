@@ -4,17 +4,13 @@
  * implementation (never the writer's native hash). Stops at the first structural problem, because nothing after a
  * break in the chain can be trusted to be what was written.
  *
- * A torn tail is not a problem: in the last segment, a bad frame with no valid frame after it is an incomplete write,
- * reported with how much was left unverified — the rule the log's own open truncates by (wal/scan.ts).
- *
- * A bad stretch followed by a CRC-valid frame is FRAME_CORRUPT, here as in the log's open, even when the stretch holds
- * a whole zero-filled page. Such a page is what a power loss leaves of a batch whose pages the disk wrote back out of
- * order (a hole), and what a copy taken while the gateway writes may hold; this scanner used to take it for a torn tail
- * while the writable open refused it (FRAME_CORRUPT), so the audit called CLEAN a log no gateway would start from. The
- * two agree now, on the refusal: nothing in the log says where its last fsync ended, so the frames past a hole may
- * have been acknowledged (a disk that lost or zeroed a page of fsynced data looks the same), and truncating there
- * could drop them silently. The operator decides from the report (which names the frame and what follows it); a copy
- * to audit is taken from a stopped gateway, or through the log's reader.
+ * A torn tail is not a problem. In the last segment, a bad frame with no valid frame after it is an incomplete write.
+ * A bad stretch followed by valid frames is also a tear when the stretch holds a whole zero-filled, page-aligned 4 KiB
+ * page: that is what a copy taken while the gateway writes looks like (the copier read a page of the writer's
+ * preallocated zeros just before the writer filled it, and later pages after). Both are reported with how much was
+ * left unverified. Treating such a tail as the end of the log grants nothing an attacker could not get by truncating
+ * the log, which only external anchors can reveal; an edit or bit flip never zeroes a whole page, so it stays
+ * FRAME_CORRUPT.
  */
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
@@ -50,8 +46,10 @@ export interface TornTail {
   lsn: number
   bytes: number
   reason: string
-  /** An incomplete write: nothing valid after the tear (the only kind: see the file comment). */
-  kind: 'torn-write'
+  /** 'torn-write': nothing valid after the tear. 'copy-race': valid frames after a zero page (a live copy). */
+  kind: 'torn-write' | 'copy-race'
+  /** CRC-valid frames found beyond the tear, not verified. */
+  framesBeyond: number
 }
 
 export interface LogScanProgress {
@@ -243,13 +241,13 @@ function classifyDamage(bytes: Uint8Array, offset: number, reason: string, scan:
     result.preallocatedBytes = bytes.byteLength - offset
     return
   }
-  if (next !== null) {
-    // A zero page before the valid frame (a power-loss hole, or a live copy) is refused all the same: see the file comment.
-    const hole = holdsZeroPage(bytes, offset, next) ? ' past a zero-filled page (a power-loss hole or a copy taken while the gateway wrote: frames past it may have been acknowledged, so it is not a torn tail)' : ''
-    result.problem = { ...located, code: 'FRAME_CORRUPT', detail: `the frame fails its ${reason} check and a valid frame follows at offset ${next}${hole}` }
+  if (next !== null && !holdsZeroPage(bytes, offset, next)) {
+    result.problem = { ...located, code: 'FRAME_CORRUPT', detail: `the frame fails its ${reason} check and a valid frame follows at offset ${next}` }
     return
   }
-  result.tornTail = { ...located, bytes: bytes.byteLength - offset, reason, kind: 'torn-write' }
+  let framesBeyond = 0
+  for (let at = next; at !== null; at = nextValidFrame(bytes, at + 1)) framesBeyond++
+  result.tornTail = { ...located, bytes: bytes.byteLength - offset, reason, kind: next === null ? 'torn-write' : 'copy-race', framesBeyond }
 }
 
 /** The offset of the first CRC-valid frame at or after `from`, or null. */

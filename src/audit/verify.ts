@@ -1,7 +1,6 @@
 /**
  * `verifyLogDirectory`: the independent audit of a log directory, read-only, usable on a copy while the gateway
- * writes the original (a copy ending mid-write is a torn tail; one that read a page before the writer filled it has a
- * hole, FRAME_CORRUPT as the log's open says: log-scan.ts). Every CRC, the whole chain (recomputed with the reference hash), every seal (structure, head,
+ * writes the original. Every CRC, the whole chain (recomputed with the reference hash), every seal (structure, head,
  * sequence, signature) and optional external anchors. Structural damage stops the scan (nothing after a break can
  * be trusted); seal and anchor problems are collected and the scan goes on, up to PROBLEMS_MAX.
  */

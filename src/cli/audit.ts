@@ -119,7 +119,7 @@ function summary(report: VerifyReport): string {
   const torn = report.tornTail
   if (torn !== null) {
     lines.push(`  torn tail at ${torn.file} offset ${torn.offsetBytes} (LSN ${torn.lsn}): ${torn.bytes} bytes, ${torn.kind}` +
-      ' — an incomplete write or a live copy, not an error')
+      `${torn.framesBeyond > 0 ? `, ${torn.framesBeyond} frame(s) beyond not verified` : ''} — an incomplete write or a live copy, not an error`)
   }
   for (const problem of report.problems) lines.push(`  ${describeProblem(problem)}`)
   return lines.join('\n')
