@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { AUDIT_SEAL, verifyLogDirectory } from '../../src/audit/index.ts'
+import { verifySummary } from '../../src/cli/audit.ts'
 import { Wal, openReadOnly, toHex } from '../../wal/index.ts'
 import {
   allRawFrames, deleteAndRenumber, editPayloadByte, frameAt, removeTempDirs, replaceSealSignature, sealedLog, segmentFiles,
@@ -145,6 +146,9 @@ describe('verifyLogDirectory', () => {
     expect(report.lastLsn).toBe(firstHit.lsn - 1)
     expect(report.tornTail).toMatchObject({ kind: 'copy-race', lsn: firstHit.lsn, offsetBytes: firstHit.offset })
     expect(report.tornTail?.framesBeyond).toBeGreaterThan(0)
+    // The log's writable open refuses the same bytes (a power-loss hole looks alike), and the report says so.
+    expect(() => Wal.open(dir)).toThrow(expect.objectContaining({ code: 'FRAME_CORRUPT' }))
+    expect(verifySummary(report)).toContain('a gateway would refuse to start from this copy')
   })
 
   test('across segments: a missing middle segment and an edited segment header are located', async () => {

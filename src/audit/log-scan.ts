@@ -11,6 +11,12 @@
  * left unverified. Treating such a tail as the end of the log grants nothing an attacker could not get by truncating
  * the log, which only external anchors can reveal; an edit or bit flip never zeroes a whole page, so it stays
  * FRAME_CORRUPT.
+ *
+ * The log's writable open (wal/scan.ts) is stricter, on purpose: it refuses a zero page followed by valid frames
+ * (FRAME_CORRUPT), because the same bytes are what a power loss can leave of a batch written back out of order, and
+ * nothing records where the last fsync ended, so frames past the hole may have been acknowledged. The audit checks
+ * tamper evidence, not whether a gateway could start from the directory: a 'copy-race' tail is reported as such, with
+ * the warning that a gateway would refuse that copy (copy a stopped gateway's directory to restore from it).
  */
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'

@@ -68,7 +68,7 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT_OK
   }
   const report = await verifyLogDirectory(dir, options)
-  io.out(values.json === true ? JSON.stringify(report, null, 2) : summary(report))
+  io.out(values.json === true ? JSON.stringify(report, null, 2) : verifySummary(report))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }
 
@@ -104,7 +104,8 @@ function progressPrinter(io: CliIo): (progress: LogScanProgress) => void {
   }
 }
 
-function summary(report: VerifyReport): string {
+/** The human-readable report of `egress audit verify`. */
+export function verifySummary(report: VerifyReport): string {
   const seconds = report.elapsedMs / 1000
   const lines = [
     `${report.ok ? 'CLEAN' : 'PROBLEMS FOUND'}: ${report.dir}`,
@@ -120,6 +121,8 @@ function summary(report: VerifyReport): string {
   if (torn !== null) {
     lines.push(`  torn tail at ${torn.file} offset ${torn.offsetBytes} (LSN ${torn.lsn}): ${torn.bytes} bytes, ${torn.kind}` +
       `${torn.framesBeyond > 0 ? `, ${torn.framesBeyond} frame(s) beyond not verified` : ''} — an incomplete write or a live copy, not an error`)
+    // The log's own open refuses this shape (a power-loss hole looks the same; src/audit/log-scan.ts says why).
+    if (torn.kind === 'copy-race') lines.push('  note      a gateway would refuse to start from this copy (FRAME_CORRUPT at the zero page): to restore, copy a stopped gateway\'s data dir')
   }
   for (const problem of report.problems) lines.push(`  ${describeProblem(problem)}`)
   return lines.join('\n')
