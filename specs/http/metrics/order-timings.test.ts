@@ -41,6 +41,8 @@ test('an order rejected at send (a blocked place) gives back its timing slot: th
     expect((await gw.request('/v1/admin/mode', post(admin, { mode: 'paper' }))).status).toBe(200)
     const sent = (await json(await gw.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'sent' })))).order_id as string
     await eventually(() => gw.gateway.engine.state.orders.get(sent)?.status === 'AckedOpen')
+    // The metrics hear of an event once it is durable, a moment after the state has it.
+    await eventually(() => sampleOf(metrics, 'egress_order_sent_to_venue_ack_seconds_count') === 1)
     expect(sampleOf(metrics, 'egress_order_accept_to_sent_seconds_count')).toBe(1)
     expect(sampleOf(metrics, 'egress_order_sent_to_venue_ack_seconds_count')).toBe(1)
   } finally {
