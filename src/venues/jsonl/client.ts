@@ -19,6 +19,7 @@
  *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply;
  *     a report naming another venue than this connection's is dropped too;
  *   - a line that is not JSON, or JSON of no known shape: skipped; the lines after it are read as usual;
+ *   - an answer to an id with no call in flight (never asked, or settled already): logged and skipped;
  *   - a line past LINE_BYTES_MAX: the lines before it are read, then the connection is dropped (framing is lost), so
  *     requests in flight become `unknown` as on any lost connection, and the client reconnects.
  */
@@ -273,7 +274,12 @@ export class JsonlVenueClient implements VenueAdapter {
 
   private onAnswer(id: number, result: unknown): void {
     const pending = this.pending.get(id)
-    if (pending === undefined) return // answered after its timeout: the caller was told `unknown` and reconciles
+    // Settled already (answered, timed out, its connection lost: the caller reconciles), or never asked: nothing to
+    // settle, but a venue that answers ids it was not asked, or twice, is worth a line.
+    if (pending === undefined) {
+      const why = id < this.nextId ? 'settled already (answered, timed out or its connection lost)' : 'never asked'
+      return this.options.log(`${JsonlLogCode.answerUnexpected}: skipped an answer to request ${id}, ${why}`)
+    }
     this.pending.delete(id)
     clearTimeout(pending.timer)
     const problem = pending.answer(result)
