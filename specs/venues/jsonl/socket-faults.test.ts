@@ -62,9 +62,9 @@ function startRawVenue(options: { sendPrices: boolean }): RawVenue {
 
 const OPTIONS = { venue: 'sim', hostname: '127.0.0.1', requestTimeoutMs: 5_000, pendingMax: 10, reconnectMsMax: 50 }
 
-async function connect(venue: RawVenue): Promise<{ client: JsonlVenueClient; logged: string[] }> {
+async function connect(venue: RawVenue, requestTimeoutMs = OPTIONS.requestTimeoutMs): Promise<{ client: JsonlVenueClient; logged: string[] }> {
   const logged: string[] = []
-  const client = await JsonlVenueClient.connect({ ...OPTIONS, port: venue.port, connectWaitMs: 2_000, log: (line) => void logged.push(line) })
+  const client = await JsonlVenueClient.connect({ ...OPTIONS, requestTimeoutMs, port: venue.port, connectWaitMs: 2_000, log: (line) => void logged.push(line) })
   cleanups.push(() => client.close())
   return { client, logged }
 }
@@ -124,5 +124,46 @@ describe('JSONL client: socket faults', () => {
     venue.send(encodeLine({ id, result: { kind: 'ok', value: { venueOrderId: 'v-1' } } }))
     expect(await outcome).toEqual({ kind: 'ok', value: { venueOrderId: 'v-1' } })
     expect(withCode(logged, JsonlLogCode.answerUnexpected)).toEqual([expect.stringContaining(`request ${id + 1000}`)])
+  })
+})
+
+describe('JSONL client: bounds on what the venue pushes', () => {
+  test(`prices for ever more symbols are cached for at most REFERENCE_SYMBOLS_MAX symbols; known symbols still update`, async () => {
+    const venue = startRawVenue({ sendPrices: true })
+    const { client, logged } = await connect(venue)
+    const { REFERENCE_SYMBOLS_MAX } = await import('../../../src/venues/jsonl/client.ts')
+    const pushes = Math.ceil((REFERENCE_SYMBOLS_MAX * 3) / 1_000)
+    for (let push = 0; push < pushes; push++) {
+      const prices = Array.from({ length: 1_000 }, (_, index) => ({ symbol: `S-${push}-${index}`, price: 1n, observedAtMs: 1 }))
+      venue.send(encodeLine({ prices }))
+    }
+    venue.send(encodeLine({ prices: [{ symbol: 'BTC-USD', price: 7n, observedAtMs: 9 }] }))
+    await until(() => client.referencePrice('BTC-USD')?.price === 7n, 'the last push')
+    expect(client.referencePricesHeld).toBeLessThanOrEqual(REFERENCE_SYMBOLS_MAX)
+    expect(client.referencePrice(`S-${pushes - 1}-999`)).toBeNull()
+    expect(withCode(logged, JsonlLogCode.messageInvalid).some((line) => line.includes('symbols'))).toBe(true)
+  })
+
+  test('a venue that never sends prices: connect gives up, and the client it made does not stay connected or reconnect', async () => {
+    const venue = startRawVenue({ sendPrices: false })
+    const failed = JsonlVenueClient.connect({ ...OPTIONS, port: venue.port, connectWaitMs: 100, log: () => {} })
+    await expect(failed).rejects.toThrow('sent no prices')
+    await until(() => venue.open === 0, 'the connection closed')
+    const connections = venue.connections
+    await Bun.sleep(300)
+    expect(venue.connections).toBe(connections)
+    expect(venue.open).toBe(0)
+  })
+
+  test('an answer with bytes that are not UTF-8 is skipped, not read as text with replacement characters: the call is unknown at its timeout', async () => {
+    const venue = startRawVenue({ sendPrices: true })
+    const { client, logged } = await connect(venue, 300)
+    const outcome = client.place(PLACE)
+    const id = await requestId(venue, 1)
+    const head = new TextEncoder().encode(`{"id":${id},"result":{"kind":"ok","value":{"venueOrderId":"v-`)
+    const tail = new TextEncoder().encode('"}}}\n')
+    venue.send(new Uint8Array([...head, 0xff, 0xfe, ...tail]))
+    expect(await outcome).toEqual({ kind: 'unknown', reason: 'no answer within 300 ms' })
+    expect(withCode(logged, JsonlLogCode.lineMalformed)).toEqual([expect.stringContaining('not UTF-8')])
   })
 })

@@ -4,7 +4,7 @@
  * before it reaches the book — the venue's own durable account of what it was asked, so duplicates are counted by the
  * venue and not by the gateway under test.
  *
- * A client line that is not a request (not JSON, no integer id or string op) is logged and skipped; a request for an
+ * A client line that is not a request (not UTF-8, not JSON, no integer id or string op) is logged and skipped; a request for an
  * unknown op or with arguments that do not fit it (requests.ts) is answered `rejected` before the book sees it. A
  * line past LINE_BYTES_MAX closes that client's connection.
  *
@@ -129,6 +129,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
       },
       data(socket, bytes) {
         let lines: string[]
+        const notUtf8Before = socket.data.lines.notUtf8Lines
         try {
           lines = socket.data.lines.push(bytes)
         } catch (error) {
@@ -136,6 +137,8 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           socket.end()
           return
         }
+        const notUtf8 = socket.data.lines.notUtf8Lines - notUtf8Before
+        if (notUtf8 > 0) options.log(`ignoring ${notUtf8} client line(s) that are not UTF-8`)
         for (const line of lines) {
           const request = requestOf(line)
           if (typeof request === 'string') {
