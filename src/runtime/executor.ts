@@ -20,6 +20,7 @@ import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { guarded, READ_BACK_CALLS, readBack } from './read-back.ts'
+import { invalidReadBackOf } from './read-back-check.ts'
 import { sendRequestedOf, sendToVenue } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
@@ -331,6 +332,11 @@ export class Executor {
     }
   }
 
+  /** The order's reconcile item is not picked again before reconcileRetryMs from now. */
+  private backOffReconcile(orderId: string): void {
+    this.reconcileBackoff.set(orderId, this.options.clock.nowMs() + this.options.reconcileRetryMs)
+  }
+
   private reconcile(item: WorkItem): Promise<void> {
     const { engine, clock } = this.options
     const adapter = this.options.adapters.get(item.venue)
@@ -349,12 +355,19 @@ export class Executor {
       const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.countedCall)
       if (answer === null) {
         // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
-        this.reconcileBackoff.set(item.orderId, clock.nowMs() + this.options.reconcileRetryMs)
+        this.backOffReconcile(item.orderId)
         return
       }
+      // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
+      const invalid = invalidReadBackOf(item.venue, clientOrderId, answer)
+      if (invalid !== null) throw invalid
       await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: answer.venueOrder, trades: answer.trades })
     })()
-      .catch((error: unknown) => this.options.onError(error, `reconcile of ${item.orderId}`))
+      .catch((error: unknown) => {
+        // Asked again at once, an Unknown order whose answer cannot be decided on looped at the venue's speed.
+        this.backOffReconcile(item.orderId)
+        this.options.onError(error, `reconcile of ${item.orderId}`)
+      })
       .finally(() => {
         this.reconciling.delete(item.orderId)
         this.wake()

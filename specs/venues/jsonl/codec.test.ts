@@ -32,3 +32,21 @@ describe('LineReader bound', () => {
     expect(() => reader.push(encoder.encode('x'.repeat(LINE_BYTES_MAX + 1)))).toThrow(RangeError)
   })
 })
+
+describe('LineReader decoding', () => {
+  test('a character split across chunks is read whole; a line that is not UTF-8 is skipped and counted, the next one read', () => {
+    const reader = new LineReader()
+    const bytes = encoder.encode('{"s":"é€"}\n')
+    expect(reader.read(bytes.subarray(0, 7))).toEqual([])
+    expect(reader.read(bytes.subarray(7, 9))).toEqual([])
+    expect(reader.read(bytes.subarray(9))).toEqual(['{"s":"é€"}'])
+    expect(reader.read(new Uint8Array([0x7b, 0xc3, 0x28, 0x7d, 0x0a, ...encoder.encode('{"b":2}\n')]))).toEqual(['{"b":2}'])
+    expect(reader.notUtf8Lines).toBe(1)
+  })
+
+  test('the bound is in bytes: a line of multi-byte characters past LINE_BYTES_MAX bytes ends the stream', () => {
+    const reader = new LineReader()
+    expect(reader.read(encoder.encode(`${'é'.repeat(LINE_BYTES_MAX / 2 + 1)}\n`))).toEqual([])
+    expect(reader.overlong).toBe(true)
+  })
+})

@@ -11,7 +11,7 @@ afterEach(() => {
 })
 
 /** A sim venue behind JSONL and a raw TCP client that writes lines and collects the answers (`{id, result}`). */
-async function rawSession(): Promise<{ write: (text: string) => void; answer: (id: number) => Promise<unknown>; logged: string[] }> {
+async function rawSession(): Promise<{ write: (text: string | Uint8Array) => void; answer: (id: number) => Promise<unknown>; logged: string[] }> {
   const clock = new StoppableClock()
   const instruments = defaultSimInstruments()
   const venue = new SimVenue({ clock, seed: 5, instruments: simInstrumentsFor(instruments) })
@@ -55,6 +55,14 @@ describe('the JSONL sim venue server and what clients send it', () => {
     session.write('{not json\n[1,2]\n{"op":"balances","args":"acct"}\n{"id":-1,"op":"balances"}\n{"id":7,"op":"balances","args":"acct-a"}\n')
     expect(await session.answer(7)).toMatchObject({ kind: 'ok' })
     expect(session.logged.filter((line) => line.startsWith('ignoring a client line'))).toHaveLength(4)
+  })
+
+  test('a line that is not UTF-8 is logged and skipped, not read with replacement characters; the request after it is answered', async () => {
+    const session = await rawSession()
+    const bad = new TextEncoder().encode('{"id":6,"op":"balances","args":"acct-')
+    session.write(new Uint8Array([...bad, 0xff, 0x22, 0x7d, 0x0a, ...new TextEncoder().encode('{"id":7,"op":"balances","args":"acct-a"}\n')]))
+    expect(await session.answer(7)).toMatchObject({ kind: 'ok' })
+    expect(session.logged).toEqual(['ignoring 1 client line(s) that are not UTF-8'])
   })
 
   test('a request for an unknown op or with arguments that do not fit it is answered rejected before the book sees it', async () => {

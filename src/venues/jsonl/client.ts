@@ -18,7 +18,9 @@
  *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
  *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply;
  *     a report naming another venue than this connection's is dropped too;
- *   - a line that is not JSON, or JSON of no known shape: skipped; the lines after it are read as usual;
+ *   - a line that is not UTF-8, not JSON, or JSON of no known shape: skipped; the lines after it are read as usual
+ *     (a call whose answer was skipped resolves `unknown` at its timeout);
+ *   - an answer to an id with no call in flight (never asked, or settled already): logged and skipped;
  *   - a line past LINE_BYTES_MAX: the lines before it are read, then the connection is dropped (framing is lost), so
  *     requests in flight become `unknown` as on any lost connection, and the client reconnects.
  */
@@ -36,6 +38,13 @@ import { JsonlLogCode, JsonlReason } from './reasons.ts'
 
 /** Pages of open orders read for one `openOrders` call at most: 100,000 orders; past it the list is `unknown`. */
 const OPEN_ORDERS_PAGES_MAX = 100
+
+/**
+ * Symbols whose reference price is cached at most. The venue names them in its pushes; a push of ever new symbols
+ * (a broken venue's, or a hostile one's) grew the cache for good. A price for a symbol past the bound is dropped and
+ * logged; symbols already cached keep updating.
+ */
+export const REFERENCE_SYMBOLS_MAX = 10_000
 
 /** Request bytes the client holds while the venue's socket pushes back; past it the connection is dropped. */
 const OUTBOUND_BYTES_MAX = 4 << 20
@@ -91,7 +100,11 @@ export class JsonlVenueClient implements VenueAdapter {
     const deadline = Date.now() + options.connectWaitMs
     await client.open()
     while (client.prices.size === 0) {
-      if (Date.now() > deadline) throw new Error(`venue at ${options.hostname}:${options.port} sent no prices within ${options.connectWaitMs} ms`)
+      if (Date.now() > deadline) {
+        // Closed, or its connection stayed open and reconnected for good behind a caller that was told it failed.
+        client.close()
+        throw new Error(`venue at ${options.hostname}:${options.port} sent no prices within ${options.connectWaitMs} ms`)
+      }
       await Bun.sleep(10)
     }
     return client
@@ -200,7 +213,7 @@ export class JsonlVenueClient implements VenueAdapter {
   private async open(): Promise<void> {
     const lines = new LineReader()
     try {
-      this.socket = await Bun.connect({
+      const socket = await Bun.connect<undefined>({
         hostname: this.options.hostname,
         port: this.options.port,
         socket: {
@@ -212,7 +225,10 @@ export class JsonlVenueClient implements VenueAdapter {
           error: (_socket, error) => this.options.log(`venue connection error: ${error.message}`),
         },
       })
-      this.writer = new LineWriter(this.socket, OUTBOUND_BYTES_MAX)
+      // Closed while connecting: this connection is not wanted (its close finds `closed` and does not reconnect).
+      if (this.closed) return void socket.end()
+      this.socket = socket
+      this.writer = new LineWriter(socket, OUTBOUND_BYTES_MAX)
       this.reconnectMs = 50
       // The first line on the connection, so every call after it is counted under the name. An older venue answers
       // `rejected` (unknown op); nothing depends on the answer.
@@ -225,9 +241,12 @@ export class JsonlVenueClient implements VenueAdapter {
 
   /** Reads the lines a chunk completes, in order; never throws (see the header for what happens to bad input). */
   private onData(socket: Socket<undefined>, lines: LineReader, bytes: Uint8Array): void {
+    const notUtf8Before = lines.notUtf8Lines
     for (const line of lines.read(bytes)) this.onLine(line)
+    const notUtf8 = lines.notUtf8Lines - notUtf8Before
+    if (notUtf8 > 0) this.options.log(`${JsonlLogCode.lineMalformed}: skipped ${notUtf8} line(s) that are not UTF-8`)
     if (!lines.overlong) return
-    this.options.log(`${JsonlLogCode.lineTooLong}: the venue sent a line longer than ${LINE_BYTES_MAX} characters; dropping the connection`)
+    this.options.log(`${JsonlLogCode.lineTooLong}: the venue sent a line longer than ${LINE_BYTES_MAX} bytes; dropping the connection`)
     socket.terminate()
   }
 
@@ -273,16 +292,31 @@ export class JsonlVenueClient implements VenueAdapter {
 
   private onAnswer(id: number, result: unknown): void {
     const pending = this.pending.get(id)
-    if (pending === undefined) return // answered after its timeout: the caller was told `unknown` and reconciles
+    // Settled already (answered, timed out, its connection lost: the caller reconciles), or never asked: nothing to
+    // settle, but a venue that answers ids it was not asked, or twice, is worth a line.
+    if (pending === undefined) {
+      const why = id < this.nextId ? 'settled already (answered, timed out or its connection lost)' : 'never asked'
+      return this.options.log(`${JsonlLogCode.answerUnexpected}: skipped an answer to request ${id}, ${why}`)
+    }
     this.pending.delete(id)
     clearTimeout(pending.timer)
     const problem = pending.answer(result)
     if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: the answer to ${pending.op} request ${id} does not fit it (${problem}); its outcome is unknown`)
   }
 
+  /** Symbols with a reference price cached (at most REFERENCE_SYMBOLS_MAX). */
+  get referencePricesHeld(): number {
+    return this.prices.size
+  }
+
   private notePrices(prices: readonly PriceEntry[], dropped: number, problem: string | null): void {
-    for (const entry of prices) this.prices.set(entry.symbol, { price: entry.price, observedAtMs: entry.observedAtMs })
+    let beyond = 0
+    for (const entry of prices) {
+      if (this.prices.size >= REFERENCE_SYMBOLS_MAX && !this.prices.has(entry.symbol)) beyond++
+      else this.prices.set(entry.symbol, { price: entry.price, observedAtMs: entry.observedAtMs })
+    }
     if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: dropped ${dropped} of ${dropped + prices.length} price entries (first: ${problem})`)
+    if (beyond > 0) this.options.log(`${JsonlLogCode.messageInvalid}: dropped prices for ${beyond} new symbols, past the ${REFERENCE_SYMBOLS_MAX} symbols cached`)
   }
 
   /** The venue's `info` message: a trade history that is not a non-negative whole number of ms is logged and ignored. */

@@ -48,15 +48,21 @@ export function decodeLine(line: string): unknown {
 }
 
 /**
- * Splits a byte stream into lines, bounded by LINE_BYTES_MAX (counted in UTF-16 code units, as JavaScript measures a
- * string). A line past the bound, complete or not, ends the stream: where the next line starts can no longer be
- * trusted, so the caller drops the connection.
+ * Splits a byte stream into lines, bounded by LINE_BYTES_MAX bytes. A line past the bound, complete or not, ends the
+ * stream: where the next line starts can no longer be trusted, so the caller drops the connection. Each line is
+ * decoded as strict UTF-8 on its own (a `\n` byte never occurs inside a multi-byte character): a line that is not
+ * UTF-8 is skipped and counted in `notUtf8Lines`, never read as text with replacement characters (an id with U+FFFD
+ * in it passed every schema that takes a string).
  */
 export class LineReader {
-  private pending = ''
-  private readonly decoder = new TextDecoder()
+  /** The bytes of the line under way, from earlier chunks (copied: the socket may reuse its buffer). */
+  private pending: Uint8Array[] = []
+  private pendingBytes = 0
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
   /** True once a line passed LINE_BYTES_MAX; nothing more is read. */
   overlong = false
+  /** Lines skipped so far because they were not UTF-8. */
+  notUtf8Lines = 0
 
   /** The whole lines `bytes` completes; throws RangeError once a line passes LINE_BYTES_MAX. */
   push(bytes: Uint8Array): string[] {
@@ -70,20 +76,48 @@ export class LineReader {
    * caller (a socket callback) that must not throw and still wants the complete lines that came first.
    */
   read(bytes: Uint8Array): string[] {
-    if (this.overlong) return []
-    this.pending += this.decoder.decode(bytes, { stream: true })
-    const parts = this.pending.split('\n')
-    this.pending = parts.pop() ?? ''
     const lines: string[] = []
-    for (const part of parts) {
-      if (part.length > LINE_BYTES_MAX) {
-        this.overlong = true
-        break
-      }
-      if (part.length > 0) lines.push(part)
+    let start = 0
+    while (!this.overlong) {
+      const newline = bytes.indexOf(0x0a, start)
+      if (newline < 0) break
+      const line = this.complete(bytes.subarray(start, newline))
+      start = newline + 1
+      if (line.byteLength > LINE_BYTES_MAX) this.overlong = true
+      else if (line.byteLength > 0) this.decode(line, lines)
     }
-    if (this.pending.length > LINE_BYTES_MAX) this.overlong = true
-    if (this.overlong) this.pending = ''
+    if (!this.overlong && start < bytes.byteLength) {
+      this.pendingBytes += bytes.byteLength - start
+      if (this.pendingBytes > LINE_BYTES_MAX) this.overlong = true
+      else this.pending.push(bytes.slice(start))
+    }
+    if (this.overlong) {
+      this.pending = []
+      this.pendingBytes = 0
+    }
     return lines
+  }
+
+  /** The line that ends with `tail`: the pending bytes joined with it. */
+  private complete(tail: Uint8Array): Uint8Array {
+    if (this.pending.length === 0) return tail
+    const line = new Uint8Array(this.pendingBytes + tail.byteLength)
+    let at = 0
+    for (const part of this.pending) {
+      line.set(part, at)
+      at += part.byteLength
+    }
+    line.set(tail, at)
+    this.pending = []
+    this.pendingBytes = 0
+    return line
+  }
+
+  private decode(line: Uint8Array, lines: string[]): void {
+    try {
+      lines.push(this.decoder.decode(line))
+    } catch {
+      this.notUtf8Lines++
+    }
   }
 }

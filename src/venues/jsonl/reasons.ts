@@ -10,6 +10,8 @@ export const JsonlLogCode = {
   lineTooLong: 'VENUE_LINE_TOO_LONG',
   /** JSON of the wrong shape: an answer becomes `unknown`, a report or a price entry is dropped. */
   messageInvalid: 'VENUE_MESSAGE_INVALID',
+  /** An answer to no request in flight: one never asked, or asked and settled already (answered, timed out). Skipped. */
+  answerUnexpected: 'VENUE_ANSWER_UNEXPECTED',
 } as const
 
 export const JsonlReason = {

@@ -4,9 +4,11 @@
  * before it reaches the book — the venue's own durable account of what it was asked, so duplicates are counted by the
  * venue and not by the gateway under test.
  *
- * A client line that is not a request (not JSON, no integer id or string op) is logged and skipped; a request for an
+ * A client line that is not a request (not UTF-8, not JSON, no integer id or string op) is logged and skipped; a request for an
  * unknown op or with arguments that do not fit it (requests.ts) is answered `rejected` before the book sees it. A
  * line past LINE_BYTES_MAX closes that client's connection.
+ *
+ * Each connection has at most requestsInFlightMax requests awaiting the book; one past it is answered `retryable`.
  *
  * A client may name its connection (`hello`, a gateway node's id): every place call is then counted, and recorded,
  * under that name, so a failover drill can tell which node called the venue and not only that someone did.
@@ -27,6 +29,8 @@ export interface JsonlVenueServerOptions {
   recordPath: string | null
   symbols: readonly string[]
   pricePushMs: number
+  /** Requests of one connection the venue holds awaiting the book's answer; default REQUESTS_IN_FLIGHT_MAX. */
+  requestsInFlightMax?: number
   log: (line: string) => void
 }
 
@@ -43,10 +47,17 @@ interface SocketData {
   writer: LineWriter
   /** The name the client gave in `hello`, or UNNAMED_CLIENT. */
   client: string
+  /** Requests read and not yet answered (bounded: requestsInFlightMax). */
+  inFlight: number
 }
 
 /** Bytes held for one client while its socket pushes back (reports and price pushes included). */
 const CLIENT_OUTBOUND_BYTES_MAX = 16 << 20
+/**
+ * Requests of one connection awaiting the book's answer, at most: a client that pipelines without waiting for answers
+ * is answered `retryable` past it (the venue did nothing), instead of growing the venue's pending work for good.
+ */
+export const REQUESTS_IN_FLIGHT_MAX = 10_000
 /** Place calls of a connection that never said `hello`. */
 export const UNNAMED_CLIENT = '(unnamed)'
 /** Client names counted apart; place calls of any name beyond are counted under OTHER_CLIENTS (bounded memory). */
@@ -61,6 +72,7 @@ export interface JsonlVenueServer {
 export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOptions): JsonlVenueServer {
   const clients = new Set<Socket<SocketData>>()
   const placeCallsByClient = new Map<string, number>()
+  const requestsInFlightMax = options.requestsInFlightMax ?? REQUESTS_IN_FLIGHT_MAX
   const recordFd = options.recordPath === null ? null : openSync(options.recordPath, 'a')
   const sendLine = (socket: Socket<SocketData>, line: string): void => {
     if (!socket.data.writer.write(line)) {
@@ -119,7 +131,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     port: options.port,
     socket: {
       open(socket) {
-        socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX), client: UNNAMED_CLIENT }
+        socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX), client: UNNAMED_CLIENT, inFlight: 0 }
         clients.add(socket)
         // What the client cannot ask the venue per request: how far back its trade history reaches (the back
         // office's venue_trades window, venue-trades.ts). Sent first, so a client that waits for prices has it.
@@ -129,6 +141,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
       },
       data(socket, bytes) {
         let lines: string[]
+        const notUtf8Before = socket.data.lines.notUtf8Lines
         try {
           lines = socket.data.lines.push(bytes)
         } catch (error) {
@@ -136,6 +149,8 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           socket.end()
           return
         }
+        const notUtf8 = socket.data.lines.notUtf8Lines - notUtf8Before
+        if (notUtf8 > 0) options.log(`ignoring ${notUtf8} client line(s) that are not UTF-8`)
         for (const line of lines) {
           const request = requestOf(line)
           if (typeof request === 'string') {
@@ -145,14 +160,21 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           const checked = checkRequest(request.id, request.op, request.args)
           // Refused before the book sees it: the venue did nothing, so `rejected` is the truth.
           if (typeof checked === 'string') send(socket, { id: request.id, result: { kind: 'rejected', reason: checked } })
-          else {
+          else if (socket.data.inFlight >= requestsInFlightMax) {
+            // Not handed to the book: the venue did nothing, so the client may send it again.
+            send(socket, { id: request.id, result: { kind: 'retryable', reason: 'too many requests in flight', retryAfterMs: 50 } })
+          } else {
+            socket.data.inFlight++
             // The book answers every request it reads; what can still fail here is the venue's own record file.
             void answer(checked, socket)
               .catch((error: unknown): unknown => {
                 options.log(`answering ${checked.op} request ${checked.id} failed: ${error instanceof Error ? error.message : String(error)}`)
                 return { kind: 'unknown', reason: 'the venue failed while answering' }
               })
-              .then((result) => sendAnswer(socket, request.id, checked.op, result))
+              .then((result) => {
+                socket.data.inFlight--
+                sendAnswer(socket, request.id, checked.op, result)
+              })
           }
         }
       },

@@ -1,0 +1,47 @@
+/**
+ * The executor's check of a venue's read-back answer (read-back.ts) before the kernel decides on it, as
+ * report-check.ts is for execution reports: every amount must be one a log record can hold, and what the kernel may
+ * book from it must be what the log's schemas read back (a trade's quantity and price positive, its time a ms count).
+ * The JSONL wire carries integers of up to 40 digits and a record holds 28, so a trade at a 31-digit price went to the
+ * kernel, its fill record made the log's writer throw, and an Unknown order was read back again at once, for good.
+ * An answer that fails is refused (VenueAnswerInvalidError, to onError) and taken as no answer: the order stays as it
+ * is and is asked about again after the executor's back-off.
+ */
+
+import { formatDecimal, tryParseDecimal, type Units } from '../domain/decimal.ts'
+import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
+import type { ReadBack } from './read-back.ts'
+
+/** A venue read-back answer the log could not hold: refused, passed to onError, and the order asked again later. */
+export class VenueAnswerInvalidError extends Error {
+  override readonly name = 'VenueAnswerInvalidError'
+  readonly code = 'VENUE_ANSWER_INVALID'
+}
+
+/** Null when every amount and time of `answer` is one the log can hold; else the error naming the first that is not. */
+export function invalidReadBackOf(venue: string, clientOrderId: string, answer: ReadBack): VenueAnswerInvalidError | null {
+  const problem = (answer.venueOrder === null ? null : orderProblem(answer.venueOrder)) ?? tradesProblem(answer.trades)
+  return problem === null ? null : new VenueAnswerInvalidError(`${venue} read-back of ${clientOrderId} refused, the log could not hold it (${problem})`)
+}
+
+function orderProblem(order: VenueOrder): string | null {
+  if (!recordable(order.qty) || order.qty <= 0n) return 'venueOrder.qty: expected a positive amount a record can hold'
+  if (!recordable(order.cumQty) || order.cumQty < 0n) return 'venueOrder.cumQty: expected a non-negative amount a record can hold'
+  if (order.price !== undefined && (!recordable(order.price) || order.price <= 0n)) return 'venueOrder.price: expected a positive amount a record can hold'
+  return null
+}
+
+function tradesProblem(trades: readonly VenueTrade[]): string | null {
+  for (const [index, trade] of trades.entries()) {
+    if (!recordable(trade.qty) || trade.qty <= 0n) return `trades.${index}.qty: expected a positive amount a record can hold`
+    if (!recordable(trade.price) || trade.price <= 0n) return `trades.${index}.price: expected a positive amount a record can hold`
+    if (!recordable(trade.fee)) return `trades.${index}.fee: expected an amount a record can hold`
+    if (!Number.isSafeInteger(trade.venueTimeMs) || trade.venueTimeMs < 0) return `trades.${index}.venueTimeMs: expected a non-negative integer of ms`
+  }
+  return null
+}
+
+/** Whether a record can hold `amount` (at most 20 integer digits, as parseDecimal reads). */
+function recordable(amount: Units): boolean {
+  return typeof amount === 'bigint' && tryParseDecimal(formatDecimal(amount)) !== null
+}
