@@ -16,9 +16,9 @@ import { crashWorld, run, startWorld, T0, traderA, worldsStoppedAfterEach } from
 
 const worlds = worldsStoppedAfterEach()
 
-/** A sim venue whose place answers `unknown` and whose read-back lists a trade at `tradePrice` (when set). */
+/** A sim venue whose place answers `unknown` and whose read-back lists a trade changed by `tradeChange` (when set). */
 class BadAnswerVenue extends SimVenue {
-  tradePrice: bigint | null = null
+  tradeChange: Partial<VenueTrade> | null = null
   statusCalls = 0
 
   override async place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
@@ -29,26 +29,34 @@ class BadAnswerVenue extends SimVenue {
   override async orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
     this.statusCalls++
     const real = await super.orderStatus(clientOrderId)
-    if (this.tradePrice === null || real.kind !== 'ok' || real.value === null) return real
+    if (this.tradeChange === null || real.kind !== 'ok' || real.value === null) return real
     return { kind: 'ok', value: { ...real.value, cumQty: 1_000_000n, status: 'partially_filled' } }
   }
 
   override async trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
     const real = await super.trades(options)
-    if (this.tradePrice === null || real.kind !== 'ok') return real
+    if (this.tradeChange === null || real.kind !== 'ok') return real
     const trade: VenueTrade = {
       execId: 'huge-1', clientOrderId: options.clientOrderId ?? '', venueOrderId: 'v-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy',
-      qty: 1_000_000n, price: this.tradePrice, fee: 0n, feeAsset: 'USD', liquidity: 'maker', venueTimeMs: T0,
+      qty: 1_000_000n, price: 59_000n * 100_000_000n, fee: 0n, feeAsset: 'USD', liquidity: 'maker', venueTimeMs: T0, ...this.tradeChange,
     }
     return { kind: 'ok', value: [trade] }
   }
 }
 
-for (const [name, price] of [['a price of 31 digits', 10n ** 30n], ['a price of 0', 0n]] as const) {
+// Ids are bounded like a report's (src/domain/venue-report-schema.ts): a venue's id of any length would be recorded as is.
+const BAD_TRADES: [string, Partial<VenueTrade>, string][] = [
+  ['a price of 31 digits', { price: 10n ** 30n }, 'trades.0.price'],
+  ['a price of 0', { price: 0n }, 'trades.0.price'],
+  ['an execId of 300 characters', { execId: 'x'.repeat(300) }, 'trades.0.execId'],
+  ['a venueOrderId with a line break', { venueOrderId: 'v-1\nforged' }, 'trades.0.venueOrderId'],
+]
+
+for (const [name, change, path] of BAD_TRADES) {
   test(`a read-back answer with ${name} is refused with VENUE_ANSWER_INVALID and asked again only after the back-off`, async () => {
     const clock = new SimClock({ startMs: T0 })
     const venue = new BadAnswerVenue({ clock, seed: 3, instruments: simInstrumentsFor(defaultSimInstruments()), latencyMsMin: 5, latencyMsMax: 5 })
-    venue.tradePrice = price
+    venue.tradeChange = change
     const world = await startWorld({ seed: 3, clock, venue })
     worlds.push(world)
     const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', tif: 'GTC', client_order_id: 'bad-answer' }
@@ -61,10 +69,10 @@ for (const [name, price] of [['a price of 31 digits', 10n ** 30n], ['a price of 
     // The harness's reconcileRetryMs is 500: within 400 ms the venue is asked once (each answer takes 10 ms).
     expect(venue.statusCalls).toBeLessThanOrEqual(2)
     expect(world.errors.length).toBeGreaterThan(0)
-    expect(world.errors.every((line) => line.includes('VenueAnswerInvalidError') && line.includes('trades.0.price'))).toBe(true)
+    expect(world.errors.every((line) => line.includes('VenueAnswerInvalidError') && line.includes(path))).toBe(true)
     expect(order()?.cumQty).toBe(0n)
     // The venue answers sanely again: the order converges from the next read-back.
-    venue.tradePrice = null
+    venue.tradeChange = null
     await run(world, 1_000)
     expect(order()?.status).toBe('AckedOpen')
     // And the log reads back: a restart replays it.

@@ -23,13 +23,40 @@ export const bigUnitsSchema = v.bigint()
 export const positiveBigUnitsSchema = v.pipe(v.bigint(), v.minValue(1n, 'expected a positive amount'))
 export const nonNegativeBigUnitsSchema = v.pipe(v.bigint(), v.minValue(0n, 'expected a non-negative amount'))
 
+/** Longest id a venue may give (execId, venueOrderId, its echo of our client order id, account, symbol). */
+export const VENUE_ID_CHARS_MAX = 256
+/** Longest reason text a venue may give: it is recorded with the report, so it is bounded like every input. */
+export const VENUE_REASON_CHARS_MAX = 1_024
+
+/** No control characters (C0, DEL): an id is a token, never text with line breaks or NULs. */
+const ID_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${VENUE_ID_CHARS_MAX}}$`)
+const venueIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, `expected 1–${VENUE_ID_CHARS_MAX} characters, no control characters`))
+/** A venue order id may be empty: a venue's reject of an order it never created names none (FIX OrderID absent). */
+const venueOrderIdSchema = v.union([v.literal(''), venueIdSchema], `expected an empty id or 1–${VENUE_ID_CHARS_MAX} characters, no control characters`)
+/** Null when `text` is a venue id as venueReportSchema bounds it (empty too, when `emptyAllowed`); else the problem. */
+export function venueIdProblem(text: unknown, emptyAllowed = false): string | null {
+  if (typeof text === 'string' && ((emptyAllowed && text === '') || ID_PATTERN.test(text))) return null
+  return `expected ${emptyAllowed ? 'an empty id or ' : ''}1–${VENUE_ID_CHARS_MAX} characters, no control characters`
+}
+
+const venueReasonSchema = v.pipe(v.string(), v.maxLength(VENUE_REASON_CHARS_MAX, `expected at most ${VENUE_REASON_CHARS_MAX} characters`))
+
 /**
  * The inbox's ExecutionReport schema with bigint amounts: the same members, kinds and rules, so a report that fits it
  * is one the inbox can record. An amount member added there must be overridden here as well. Its output is the
- * adapters' ExecutionReport (src/venues/jsonl/messages.ts types it so; tsc fails when the two drift apart).
+ * adapters' ExecutionReport (src/venues/jsonl/messages.ts types it so; tsc fails when the two drift apart). The venue's
+ * ids and texts are bounded here, on the way in, not in the log's schema (a log written before stays readable).
  */
 export const venueReportSchema = v.strictObject({
   ...executionReportSchema.entries,
+  execId: venueIdSchema,
+  clientOrderId: venueIdSchema,
+  origClientOrderId: v.exactOptional(venueIdSchema),
+  venueOrderId: venueOrderIdSchema,
+  account: venueIdSchema,
+  symbol: venueIdSchema,
+  feeAsset: v.exactOptional(venueIdSchema),
+  reason: v.exactOptional(venueReasonSchema),
   cumQty: nonNegativeBigUnitsSchema,
   lastQty: v.exactOptional(positiveBigUnitsSchema),
   lastPrice: v.exactOptional(positiveBigUnitsSchema),

@@ -4,11 +4,13 @@
  * book from it must be what the log's schemas read back (a trade's quantity and price positive, its time a ms count).
  * The JSONL wire carries integers of up to 40 digits and a record holds 28, so a trade at a 31-digit price went to the
  * kernel, its fill record made the log's writer throw, and an Unknown order was read back again at once, for good.
+ * Its ids are bounded as a report's are (a venue's id of a megabyte would otherwise be recorded as is).
  * An answer that fails is refused (VenueAnswerInvalidError, to onError) and taken as no answer: the order stays as it
  * is and is asked about again after the executor's back-off.
  */
 
 import { formatDecimal, tryParseDecimal, type Units } from '../domain/decimal.ts'
+import { venueIdProblem } from '../domain/venue-report-schema.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { ReadBack } from './read-back.ts'
 
@@ -25,6 +27,8 @@ export function invalidReadBackOf(venue: string, clientOrderId: string, answer: 
 }
 
 function orderProblem(order: VenueOrder): string | null {
+  const ids = idsProblem('venueOrder', order)
+  if (ids !== null) return ids
   if (!recordable(order.qty) || order.qty <= 0n) return 'venueOrder.qty: expected a positive amount a record can hold'
   if (!recordable(order.cumQty) || order.cumQty < 0n) return 'venueOrder.cumQty: expected a non-negative amount a record can hold'
   if (order.price !== undefined && (!recordable(order.price) || order.price <= 0n)) return 'venueOrder.price: expected a positive amount a record can hold'
@@ -33,12 +37,26 @@ function orderProblem(order: VenueOrder): string | null {
 
 function tradesProblem(trades: readonly VenueTrade[]): string | null {
   for (const [index, trade] of trades.entries()) {
+    const ids = idsProblem(`trades.${index}`, trade)
+    if (ids !== null) return ids
+    if (venueIdProblem(trade.execId) !== null) return `trades.${index}.execId: ${venueIdProblem(trade.execId)}`
+    if (venueIdProblem(trade.feeAsset) !== null) return `trades.${index}.feeAsset: ${venueIdProblem(trade.feeAsset)}`
     if (!recordable(trade.qty) || trade.qty <= 0n) return `trades.${index}.qty: expected a positive amount a record can hold`
     if (!recordable(trade.price) || trade.price <= 0n) return `trades.${index}.price: expected a positive amount a record can hold`
     if (!recordable(trade.fee)) return `trades.${index}.fee: expected an amount a record can hold`
     if (!Number.isSafeInteger(trade.venueTimeMs) || trade.venueTimeMs < 0) return `trades.${index}.venueTimeMs: expected a non-negative integer of ms`
   }
   return null
+}
+
+/** The venue's ids of an order or trade, bounded as a report's are (src/domain/venue-report-schema.ts). */
+function idsProblem(path: string, item: Pick<VenueOrder, 'clientOrderId' | 'venueOrderId' | 'account' | 'symbol'>): string | null {
+  for (const key of ['clientOrderId', 'account', 'symbol'] as const) {
+    const problem = venueIdProblem(item[key])
+    if (problem !== null) return `${path}.${key}: ${problem}`
+  }
+  const problem = venueIdProblem(item.venueOrderId, true)
+  return problem === null ? null : `${path}.venueOrderId: ${problem}`
 }
 
 /** Whether a record can hold `amount` (at most 20 integer digits, as parseDecimal reads). */
