@@ -50,3 +50,22 @@ test('an oversized report is dropped whole: memory stays with the log, later com
   worlds.push(restarted)
   expect(restarted.gateway.engine.state.orders.get(second)?.status).toBe('AckedOpen')
 })
+
+test('a decision whose record the log cannot hold is dropped whole by the engine, whatever let it through', async () => {
+  // The engine's own guard, below the report check: a report command submitted straight to it.
+  const world = await startWorld({ seed: 7 })
+  worlds.push(world)
+  const orderId = await place(world, 'engine-first')
+  const order = world.gateway.engine.state.orders.get(orderId)
+  if (order === undefined) throw new Error('no order')
+  const lastLsn = world.gateway.engine.wal.lastLsn
+  const report: ExecutionReport = {
+    venue: order.venue, execId: HUGE_EXEC_ID, kind: 'new', clientOrderId: order.venueClientOrderId, venueOrderId: 'v', account: order.accountId,
+    symbol: order.symbol, side: order.side, cumQty: 0n, venueTimeMs: world.clock.nowMs(),
+  }
+  expect(() => world.gateway.engine.submit({ kind: 'venue_report', nowMs: world.clock.nowMs(), report })).toThrow(expect.objectContaining({ name: 'WalRecordError' }))
+  expect(world.gateway.engine.state.lastLsn).toBe(lastLsn)
+  expect(world.gateway.engine.wal.lastLsn).toBe(lastLsn)
+  const second = await place(world, 'engine-second')
+  expect(world.gateway.engine.state.orders.get(second)?.status).toBe('AckedOpen')
+})
