@@ -113,3 +113,27 @@ export class WalLockedError extends Error {
   override readonly name = 'WalLockedError'
   readonly code = 'LOG_LOCKED'
 }
+
+export type WalRepairCode =
+  | 'NOTHING_TO_REPAIR' // the log opens: there is no hole to cut (a plain torn tail is truncated by the open itself)
+  | 'NOT_A_TORN_TAIL' // the damage is of another kind (chain break, header, LSN gap, ...): needs a human
+  | 'NOT_IN_LAST_SEGMENT' // a bad frame with valid frames after it in a sealed segment: never a tail
+  | 'NO_ZERO_PAGE' // the bad stretch holds no zero-filled page: a bit flip or an edit, not a lost write
+  | 'LSN_MISMATCH' // the LSN the operator gave is not the first LSN the cut removes
+  | 'SNAPSHOT_BEYOND_CUT' // a snapshot names an LSN the cut would remove: those frames were durable
+  | 'QUARANTINE_EXISTS' // the side file for the cut bytes exists already: never overwritten
+  | 'REPAIR_UNVERIFIED' // after the cut the log still did not open and verify (nothing more was done)
+
+/**
+ * An operator's tail repair (tail-repair.ts) was refused or could not be confirmed. Before any refusal nothing was
+ * written; REPAIR_UNVERIFIED says what was done (the cut bytes are in the quarantine file either way).
+ */
+export class WalRepairError extends Error {
+  override readonly name = 'WalRepairError'
+  readonly code: WalRepairCode
+
+  constructor(code: WalRepairCode, message: string) {
+    super(`${code}: ${message}`)
+    this.code = code
+  }
+}

@@ -21,6 +21,8 @@ export { LogDirLock } from './dir-lock.ts'
 export { openSlice, type LogSlice, type SliceLog } from './slice.ts'
 export { copyLogPrefix, linkOrCopyFile, type LogPrefixReport, type LogPrefixOptions } from './prefix.ts'
 export { type RecoveryReport } from './recover.ts'
+export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
+export { checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export {
   WalCorruptionError,
   WalFullError,
@@ -31,6 +33,8 @@ export {
   WalReplicationError,
   WalLockedError,
   WalPrefixError,
+  WalRepairError,
+  type WalRepairCode,
   type WalPrefixCode,
   type WalReplicationCode,
   type WalCorruptionCode,

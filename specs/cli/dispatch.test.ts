@@ -6,7 +6,7 @@ describe('the command dispatcher', () => {
   test('--help lists every command and exits 0', async () => {
     const io = recordingIo()
     expect(await runCli(['--help'], io)).toBe(0)
-    for (const name of ['serve', 'replay-verify', 'audit', 'snapshot', 'compact', 'token', 'keygen', 'sim-venue']) {
+    for (const name of ['serve', 'replay-verify', 'audit', 'snapshot', 'compact', 'repair-tail', 'token', 'keygen', 'sim-venue']) {
       expect(io.stdout[0]).toContain(`  ${name} `)
     }
   })

@@ -9,6 +9,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command
 import { keygenCommand } from './keygen.ts'
 import { compactCommand } from './compact.ts'
 import { simVenueCommand } from './sim-venue.ts'
+import { repairTailCommand } from './repair-tail.ts'
 import { replayVerifyCommand } from './replay-verify.ts'
 import { snapshotCommand } from './snapshot.ts'
 import { serveCommand } from './serve.ts'
@@ -18,8 +19,8 @@ export { EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '
 export type { CliIo, Command } from './command.ts'
 
 export const COMMANDS: readonly Command[] = [
-  serveCommand, replayVerifyCommand, auditCommand, snapshotCommand, compactCommand, tokenCommand, keygenCommand,
-  simVenueCommand,
+  serveCommand, replayVerifyCommand, auditCommand, snapshotCommand, compactCommand, repairTailCommand, tokenCommand,
+  keygenCommand, simVenueCommand,
 ]
 
 function overview(): string {

@@ -1,0 +1,133 @@
+/**
+ * `egress repair-tail [DIR] [--truncate-at-lsn N] [--dry-run] [--json]`: the operator's tool for a log whose open is
+ * refused with FRAME_CORRUPT because of a hole in its last segment's tail (wal/tail-diagnosis.ts) — the refusal stays,
+ * this is the conscious decision it asks for. Without N (or with --dry-run) it only reads: what the damage is and what
+ * a cut would discard. With N it cuts (wal/tail-repair.ts) under the data dir's lock and then the log's, refusing a
+ * data dir an HA node left mid-swap (its log/ is not the data dir's log) and a cut below a snapshot's LSN (those
+ * frames were durable: not a lost write). The removed bytes go to DIR/quarantine/, beside the log rather than in it.
+ */
+
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
+import { logDirOf, parseSnapshotFileName, snapshotDirOf } from '../runtime/snapshot/index.ts'
+import { checkCutLsn, diagnoseTail, quarantineFileOf, repairTail, WalRepairError, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
+import { EXIT_DATA_ERROR, EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
+import { dataDirFrom, requireLogIn, withDataDirLock } from './data-dir.ts'
+
+export const repairTailCommand: Command = {
+  name: 'repair-tail',
+  summary: 'diagnose (or, told where, cut) a hole in the log tail that refuses the log\'s open',
+  help: `Usage: egress repair-tail [DIR] [--config FILE] [--truncate-at-lsn N] [--dry-run] [--json]
+
+For a log that refuses to open with FRAME_CORRUPT because its last segment holds a hole — a zero-filled page (what
+a power loss leaves of a write never synced) followed by CRC-valid frames. The open refuses it on purpose: nothing
+records where the last fsync ended, so the frames past the hole MAY HAVE BEEN ACKNOWLEDGED, and the log never drops
+them on its own.
+
+Without --truncate-at-lsn (or with --dry-run) nothing is changed: says whether the log opens and, for a hole, the
+file, the offset of the cut, the last good LSN, the hole's extent, and the CRC-valid frames past it (count and LSN
+range) — exactly what a cut would discard. With --truncate-at-lsn N, where N must be the last good LSN + 1 as
+diagnosed, on the stopped data directory DIR (default: the config's dataDir): the bytes from the cut to the end of the
+segment are copied to DIR/quarantine/<segment>.<offset>.tail (fsynced; keep it for the investigation), the segment
+is cut there and fsynced, and the log is opened again with its whole chain verified.
+
+Refused (exit 1, nothing changed): damage that is not such a hole — in a sealed segment (NOT_IN_LAST_SEGMENT), a
+bad stretch without a zero page (NO_ZERO_PAGE: a bit flip or an edit), a chain break, a damaged header, an LSN gap
+(NOT_A_TORN_TAIL) — which needs a human; an N that is not the diagnosed one (LSN_MISMATCH); a snapshot beyond the cut
+(SNAPSHOT_BEYOND_CUT: those frames were durable); an existing quarantine file (QUARANTINE_EXISTS); a log or data
+directory in use (LOG_LOCKED); a data directory an HA node left mid-swap (INTERRUPTED_SWAP).
+
+Options:
+  --config FILE          take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
+  --truncate-at-lsn N    cut the log so that LSN N and everything after it is removed (N = last good LSN + 1)
+  --dry-run              with --truncate-at-lsn: check N and say what would be done; change nothing
+  --json                 print the result as JSON
+  --help                 show this help
+
+Exit codes: 0 the log opens (nothing to repair) or the cut was made and verified, 65 the log has a hole to cut
+(diagnosis, dry run), 1 refused or could not run, 2 usage.`,
+  run: runRepairTail,
+}
+
+async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv, {
+    config: { type: 'string' },
+    'truncate-at-lsn': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+  })
+  const dataDir = dataDirFrom(positionals, values.config, io)
+  const raw = values['truncate-at-lsn']
+  const truncateAtLsn = raw === undefined ? null : integerOption('truncate-at-lsn', raw, 0, [1, Number.MAX_SAFE_INTEGER])
+  const dryRun = values['dry-run'] === true
+  requireLogIn(dataDir)
+  const quarantineDir = join(dataDir, 'quarantine')
+  if (truncateAtLsn === null || dryRun) {
+    // Read-only: a swap left half done is refused rather than finished, and no lock is taken (nothing is written).
+    refuseInterruptedSwap(dataDir, 'repair-tail')
+    const diagnosis = diagnoseTail(logDirOf(dataDir))
+    const snapshotsBeyond = diagnosis.kind === 'hole' ? snapshotsBeyondCut(dataDir, diagnosis.hole) : []
+    if (truncateAtLsn !== null && diagnosis.kind === 'hole') checkCutLsn(diagnosis.hole, truncateAtLsn)
+    const plan = truncateAtLsn === null || diagnosis.kind === 'opens' ? null : quarantineFileOf(diagnosis.hole, quarantineDir)
+    if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, wouldQuarantineTo: plan }, null, 2))
+    else io.out(describeDiagnosis(dataDir, diagnosis, snapshotsBeyond, plan))
+    return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
+  }
+  const result = await withDataDirLock(dataDir, () => {
+    refuseInterruptedSwap(dataDir, 'repair-tail')
+    return repairTail(logDirOf(dataDir), { truncateAtLsn, quarantineDir, beforeCut: (hole) => refuseSnapshotsBeyond(dataDir, hole) })
+  })
+  io.out(values.json === true ? JSON.stringify({ dataDir, repaired: true, ...result }, null, 2) : describeRepair(result))
+  return EXIT_OK
+}
+
+/** Snapshot files (by name) at an LSN the cut would remove. */
+function snapshotsBeyondCut(dataDir: string, hole: TailHole): string[] {
+  const dir = snapshotDirOf(dataDir)
+  if (!existsSync(dir)) return []
+  return readdirSync(dir).filter((name) => (parseSnapshotFileName(name) ?? 0) > hole.lastGoodLsn).sort()
+}
+
+function refuseSnapshotsBeyond(dataDir: string, hole: TailHole): void {
+  const beyond = snapshotsBeyondCut(dataDir, hole)
+  if (beyond.length === 0) return
+  throw new WalRepairError('SNAPSHOT_BEYOND_CUT', `${beyond.join(', ')} in ${snapshotDirOf(dataDir)} hold(s) state beyond LSN ${hole.lastGoodLsn}: the frames the cut would remove were durable, so this is not a lost write; this needs a human; nothing was changed`)
+}
+
+function describeHole(hole: TailHole): string[] {
+  const { beyond } = hole
+  const lost = beyond.firstLsn > hole.lastGoodLsn + 1 ? `; LSN ${hole.lastGoodLsn + 1}..${beyond.firstLsn - 1} lay in the hole` : ''
+  return [
+    `  file        ${hole.file} (${hole.segmentBytes.toLocaleString('en-US')} bytes, the last segment)`,
+    `  refusal     ${hole.refusal}`,
+    `  last good   LSN ${hole.lastGoodLsn}, ending at offset ${hole.cutOffsetBytes} (chain head ${hole.chainHeadAfterCut}, verified)`,
+    `  hole        bad bytes ${hole.cutOffsetBytes}..${hole.damagedEndBytes}, zero-filled ${hole.zeroFromBytes}..${hole.zeroToBytes}`,
+    `  beyond      ${beyond.frameCount} CRC-valid frame(s), LSN ${beyond.firstLsn}..${beyond.lastLsn}${lost}`,
+    `  a cut       removes ${hole.discardedBytes.toLocaleString('en-US')} bytes (offset ${hole.cutOffsetBytes} to the end) and every LSN from ${hole.lastGoodLsn + 1} on`,
+  ]
+}
+
+function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, snapshotsBeyond: string[], plan: string | null): string {
+  if (diagnosis.kind === 'opens') {
+    const torn = diagnosis.tornTail === null ? '' : `; its open truncates a torn tail of ${diagnosis.tornTail.removedBytes} bytes at offset ${diagnosis.tornTail.offsetBytes} of ${diagnosis.tornTail.file} (never acknowledged)`
+    return `the log in ${dataDir} opens: LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}, chain verified${torn}; nothing to repair`
+  }
+  const { hole } = diagnosis
+  const lines = [`HOLE IN THE LOG TAIL: the log in ${dataDir} does not open`, ...describeHole(hole)]
+  lines.push('  WARNING     the frames past the hole may have been acknowledged to clients; a cut loses them (the quarantine file keeps their bytes)')
+  if (snapshotsBeyond.length > 0) lines.push(`  REFUSED     a cut would be refused: snapshot(s) beyond LSN ${hole.lastGoodLsn} (${snapshotsBeyond.join(', ')}) — those frames were durable`)
+  if (plan === null) lines.push(`  to cut      egress repair-tail ${dataDir} --truncate-at-lsn ${hole.lastGoodLsn + 1}  (stop the gateway first; keep the quarantine file)`)
+  else lines.push(`  dry run     would copy the removed bytes to ${plan}, cut ${hole.file} at offset ${hole.cutOffsetBytes} and verify; nothing was changed`)
+  return lines.join('\n')
+}
+
+function describeRepair(result: TailRepairResult): string {
+  const { hole } = result
+  return [
+    `CUT: ${hole.file} truncated at offset ${hole.cutOffsetBytes}; the log now ends at LSN ${result.lastLsn} (chain head ${result.chainHead}, whole chain verified)`,
+    ...describeHole(hole),
+    `  quarantine  ${result.quarantineFile} holds the ${hole.discardedBytes.toLocaleString('en-US')} removed bytes (fsynced): keep it for the investigation`,
+    `  WARNING     LSN ${hole.lastGoodLsn + 1} on may have been acknowledged: reconcile with the venues and clients before trading`,
+  ].join('\n')
+}

@@ -1,0 +1,119 @@
+/**
+ * The operator's cut of a hole in the log's tail (`egress repair-tail --truncate-at-lsn N`): the only way the log ever
+ * drops CRC-valid frames, and only on an explicit, matching request. Under the log's lock (a gateway writing the log
+ * refuses it, LOG_LOCKED), it diagnoses again (tail-diagnosis.ts) and refuses unless N is the first LSN the cut
+ * removes (the last good LSN + 1); then:
+ *
+ * 1. copies the bytes the cut removes — from the cut to the end of the last segment — into a new quarantine file
+ *    (temp file, fsync, rename, directory fsyncs), and reads it back: nothing is destroyed, it is set aside;
+ * 2. truncates the segment at the cut and fsyncs it. The cut is at a frame boundary, so the segment then ends exactly
+ *    at its last frame, as a clean close leaves it (SegmentWriter.trimCurrentSegment): no zeros need writing back,
+ *    the writer grows its preallocated lead again with its first append;
+ * 3. opens the log read-only with every frame and the whole chain checked, and confirms it ends at the last good LSN.
+ */
+
+import { basename, dirname, join } from 'node:path'
+import { toHex } from './chain.ts'
+import { LogDirLock } from './dir-lock.ts'
+import { WalRepairError } from './errors.ts'
+import { nodeIo, type WalIo } from './io.ts'
+import { openReadOnly } from './read-only.ts'
+import { diagnoseTail, readWhole, type TailHole } from './tail-diagnosis.ts'
+
+export interface TailRepairOptions {
+  /** The first LSN the cut removes, as the operator states it: must be the diagnosed last good LSN + 1. */
+  truncateAtLsn: number
+  /** Where the removed bytes are kept (created if missing). */
+  quarantineDir: string
+  io?: WalIo
+  /** Called under the lock with the hole, before anything is written; throws to refuse (a data dir's own checks). */
+  beforeCut?: (hole: TailHole) => void
+}
+
+export interface TailRepairResult {
+  hole: TailHole
+  quarantineFile: string
+  /** The log after the cut: its last LSN (the hole's lastGoodLsn) and its chain head, verified. */
+  lastLsn: number
+  chainHead: string
+}
+
+/** Refuses (LSN_MISMATCH) unless `truncateAtLsn` is the first LSN a cut at `hole` removes. */
+export function checkCutLsn(hole: TailHole, truncateAtLsn: number): void {
+  const expected = hole.lastGoodLsn + 1
+  if (truncateAtLsn !== expected) {
+    throw new WalRepairError('LSN_MISMATCH', `--truncate-at-lsn ${truncateAtLsn} is not where the hole is: the log keeps LSNs up to ${hole.lastGoodLsn} and a cut removes LSN ${expected} on (give --truncate-at-lsn ${expected} to cut there); nothing was changed`)
+  }
+}
+
+/** The quarantine file for `hole`: `<segment>.<cut offset>.tail`. */
+export function quarantineFileOf(hole: TailHole, quarantineDir: string): string {
+  return join(quarantineDir, `${hole.segment}.${hole.cutOffsetBytes}.tail`)
+}
+
+export function repairTail(logDir: string, options: TailRepairOptions): TailRepairResult {
+  const io = options.io ?? nodeIo
+  const lock = LogDirLock.acquire(logDir)
+  try {
+    const diagnosis = diagnoseTail(logDir, { io })
+    if (diagnosis.kind === 'opens') {
+      throw new WalRepairError('NOTHING_TO_REPAIR', `the log in ${logDir} opens (LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}): there is no hole to cut; nothing was changed`)
+    }
+    const { hole } = diagnosis
+    checkCutLsn(hole, options.truncateAtLsn)
+    options.beforeCut?.(hole)
+    const quarantineFile = quarantineFileOf(hole, options.quarantineDir)
+    if (io.exists(quarantineFile)) {
+      throw new WalRepairError('QUARANTINE_EXISTS', `${quarantineFile} exists already and is never overwritten; move it away to repeat the cut; nothing was changed`)
+    }
+    const removed = readWhole(io, hole.file).subarray(hole.cutOffsetBytes)
+    if (removed.byteLength !== hole.discardedBytes) {
+      throw new WalRepairError('REPAIR_UNVERIFIED', `${hole.file} changed while the log's lock was held (${hole.segmentBytes} bytes diagnosed); nothing was changed`)
+    }
+    writeQuarantine(io, quarantineFile, removed)
+    cutSegment(io, hole.file, hole.cutOffsetBytes)
+    const after = openReadOnly(logDir, { io, verifyChain: true })
+    if (after.lastLsn !== hole.lastGoodLsn || after.report.tornTail !== null || after.report.preallocatedBytes !== 0) {
+      throw new WalRepairError('REPAIR_UNVERIFIED', `${hole.file} was cut at offset ${hole.cutOffsetBytes} (the removed bytes are in ${quarantineFile}), but the log now ends at LSN ${after.lastLsn}, not ${hole.lastGoodLsn}`)
+    }
+    return { hole, quarantineFile, lastLsn: after.lastLsn, chainHead: toHex(after.chainHead) }
+  } finally {
+    lock.release()
+  }
+}
+
+/** Writes `bytes` to `path` crash-safely (temp file, fsync, rename, directory fsyncs) and reads it back. */
+function writeQuarantine(io: WalIo, path: string, bytes: Uint8Array): void {
+  const dir = dirname(path)
+  const created = !io.exists(dir)
+  io.mkdirp(dir)
+  if (created) io.fsyncDirectory(dirname(dir))
+  const tempPath = `${path}.tmp`
+  io.removeAll(tempPath)
+  const fd = io.openAppend(tempPath)
+  try {
+    io.write(fd, bytes, 0)
+    io.fsync(fd)
+  } finally {
+    io.close(fd)
+  }
+  io.rename(tempPath, path)
+  io.fsyncDirectory(dir)
+  const readBack = readWhole(io, path)
+  if (Buffer.compare(readBack, bytes) !== 0) {
+    throw new WalRepairError('REPAIR_UNVERIFIED', `the quarantine file ${basename(path)} does not read back as written; the log was not cut`)
+  }
+}
+
+function cutSegment(io: WalIo, path: string, lengthBytes: number): void {
+  const fd = io.openAppend(path)
+  try {
+    io.truncate(fd, lengthBytes)
+    io.fsync(fd)
+    if (io.sizeBytes(fd) !== lengthBytes) {
+      throw new WalRepairError('REPAIR_UNVERIFIED', `${path} is not ${lengthBytes} bytes after the cut`)
+    }
+  } finally {
+    io.close(fd)
+  }
+}
