@@ -1,7 +1,8 @@
 /**
  * The sim venue's memory (src/venues/sim/memory.ts) rebuilt from egress's own state after a restart. The sim lives in
  * the gateway's process and reported everything it did to egress, so the log holds what it held: the orders that
- * were resting there (the kernel's orders open at the venue), the orders that ended within its trade history and
+ * were resting there (the kernel's orders open at the venue, and the Unknown ones it had acked: ackedUnknownOf), the
+ * orders that ended within its trade history and
  * the trades of all of these (the back office's fills), and what trading moved in each account (its positions). Without it a restart is a venue wipe that only the sim suffers: orders egress shows
  * open would never fill, /v1/reconcile would show balance breaks, and the ids would start again from 1.
  */
@@ -38,9 +39,17 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
   const ended: EndedOrder[] = []
   const held: Order[] = []
   for (const order of state.orders.values()) {
-    if (order.venue !== venue || order.venueOrderId === null || !OPEN_AT_VENUE.has(order.status)) continue
-    orders.push(restingOf(order, order.venueOrderId))
-    held.push(order)
+    if (order.venue !== venue || order.venueOrderId === null) continue
+    if (OPEN_AT_VENUE.has(order.status)) {
+      orders.push(restingOf(order, order.venueOrderId))
+      held.push(order)
+    } else if (order.status === 'Unknown') {
+      const acked = ackedUnknownOf(order, order.venueOrderId, sources.historyFromMs)
+      if (acked === null) continue
+      if (acked.ended === null) orders.push(acked.resting)
+      else ended.push(acked.ended)
+      held.push(order)
+    }
   }
   for (const [orderId, endedAtMs] of ledger.endedOrders) {
     const order = state.orders.get(orderId)
@@ -60,6 +69,21 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
     balances.set(position.accountId, tradingFlows(ledger, position.accountId, venue))
   }
   return { session: sources.session, orders, ended, trades, balances }
+}
+
+/**
+ * An Unknown order the venue acked (the log holds its venue order id): a later call's answer was lost (an amend's, a
+ * cancel's) or venue news contradicted what egress held. The venue took it, so the sim holds it as the log last saw it:
+ * its filled quantity, price and client ids; filled in full, it ended filled (when egress last heard of it), else it
+ * rests. What the lost call did is not in the log: the call died with the process that held the sim, like a request
+ * lost on its way, and reconciliation reads the order back as the resumed sim holds it. Null: it ended before the
+ * venue's trade history.
+ */
+function ackedUnknownOf(order: Order, venueOrderId: string, historyFromMs: number): { resting: RestingOrder; ended: EndedOrder | null } | null {
+  const resting = restingOf(order, venueOrderId)
+  if (order.cumQty < order.qty) return { resting, ended: null }
+  if (order.updatedAtMs < historyFromMs) return null
+  return { resting, ended: { ...resting, status: 'filled', endedAtMs: order.updatedAtMs } }
 }
 
 function restingOf(order: Order, venueOrderId: string): RestingOrder {
