@@ -7,19 +7,22 @@
  * open would never fill, /v1/reconcile would show balance breaks, and the ids would start again from 1.
  */
 
-import { tradingFlows, type FillRecord, type LedgerState } from '../backoffice/index.ts'
+import { tradingFlows, type FillRecord, type LedgerState, type Store } from '../backoffice/index.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KernelState } from '../kernel/index.ts'
 import type { Order } from '../domain/orders.ts'
 import type { VenueTrade } from '../venues/adapter.ts'
 import type { EndedOrder, RestingOrder, SimMemory } from '../venues/sim/index.ts'
 import { OPEN_AT_VENUE } from './bootstrap.ts'
+import { venueTradesOf } from './paper-sim-trades.ts'
 
 export interface SimMemorySources {
   state: KernelState
   ledger: LedgerState
   /** The back office's fills of one order, synthetic ones included (they are left out here). */
   fillsOf: (orderId: string) => FillRecord[]
+  /** The venue time of each true-up of one order, by the execId of the trade it matched (paper-sim-trades.ts). */
+  trueUpTimesOf: (orderId: string) => ReadonlyMap<string, number>
   venue: string
   session: string
   /** The start of the venue's trade history: orders that ended before it are not held any more. */
@@ -37,18 +40,18 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
   const { state, ledger, venue } = sources
   const orders: RestingOrder[] = []
   const ended: EndedOrder[] = []
-  const held: Order[] = []
+  const held: { order: Order; venueOrderId: string }[] = []
   for (const order of state.orders.values()) {
     if (order.venue !== venue || order.venueOrderId === null) continue
     if (OPEN_AT_VENUE.has(order.status)) {
       orders.push(restingOf(order, order.venueOrderId))
-      held.push(order)
+      held.push({ order, venueOrderId: order.venueOrderId })
     } else if (order.status === 'Unknown') {
       const acked = ackedUnknownOf(order, order.venueOrderId, sources.historyFromMs)
       if (acked === null) continue
       if (acked.ended === null) orders.push(acked.resting)
       else ended.push(acked.ended)
-      held.push(order)
+      held.push({ order, venueOrderId: order.venueOrderId })
     }
   }
   for (const [orderId, endedAtMs] of ledger.endedOrders) {
@@ -56,11 +59,12 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
     const status = order === undefined ? undefined : ENDED_STATUS.get(order.status)
     if (order === undefined || status === undefined || order.venue !== venue || order.venueOrderId === null || endedAtMs < sources.historyFromMs) continue
     ended.push({ ...restingOf(order, order.venueOrderId), status, endedAtMs })
-    held.push(order)
+    held.push({ order, venueOrderId: order.venueOrderId })
   }
   const trades: VenueTrade[] = []
-  for (const order of held) {
-    for (const fill of sources.fillsOf(order.orderId)) if (!fill.synthetic) trades.push(tradeOf(order, fill))
+  for (const { order, venueOrderId } of held) {
+    const fills = { fills: sources.fillsOf(order.orderId), trueUpTimesMs: sources.trueUpTimesOf(order.orderId), tracked: ledger.orders.get(order.orderId) }
+    trades.push(...venueTradesOf(order, venueOrderId, fills))
   }
   trades.sort((a, b) => a.venueTimeMs - b.venueTimeMs)
   const balances = new Map<string, Map<string, Units>>()
@@ -105,19 +109,11 @@ function restingOf(order: Order, venueOrderId: string): RestingOrder {
   return resting
 }
 
-function tradeOf(order: Order, fill: FillRecord): VenueTrade {
-  return {
-    execId: fill.execId,
-    clientOrderId: order.venueClientOrderId,
-    venueOrderId: order.venueOrderId as string,
-    account: order.accountId,
-    symbol: order.symbol,
-    side: order.side,
-    qty: fill.qty,
-    price: fill.price,
-    fee: fill.fee,
-    feeAsset: fill.feeAsset,
-    liquidity: fill.liquidity ?? 'taker',
-    venueTimeMs: fill.venueTimeMs,
+/** SimMemorySources.trueUpTimesOf from the back office's query model: its true-up fills of the order (the fill list's). */
+export function trueUpTimesOf(store: Pick<Store, 'listedFillRows'>, orderId: string): Map<string, number> {
+  const times = new Map<string, number>()
+  for (const row of store.listedFillRows({ orderId, limit: Number.MAX_SAFE_INTEGER })) {
+    if (row.replaces_synthetic !== 0n) times.set(row.exec_id, Number(row.venue_time_ms))
   }
+  return times
 }
