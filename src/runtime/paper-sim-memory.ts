@@ -1,10 +1,17 @@
 /**
  * The sim venue's memory (src/venues/sim/memory.ts) rebuilt from egress's own state after a restart. The sim lives in
- * the gateway's process and reported everything it did to egress, so the log holds what it held: the orders that
- * were resting there (the kernel's orders open at the venue, and the Unknown ones it had acked: ackedUnknownOf), the
- * orders that ended within its trade history and
- * the trades of all of these (the back office's fills), and what trading moved in each account (its positions). Without it a restart is a venue wipe that only the sim suffers: orders egress shows
- * open would never fill, /v1/reconcile would show balance breaks, and the ids would start again from 1.
+ * the gateway's process and reported everything it did to egress, so the log holds what it held: the orders resting
+ * there (the kernel's orders open at the venue, and the Unknown ones it had acked: ackedUnknownOf), the orders that
+ * ended within its trade history, the trades of all of these (egress's record of each venue trade, true-ups included:
+ * paper-sim-trades.ts), and what trading moved in each account (its positions). Without it a restart is a venue wipe
+ * that only the sim suffers: orders egress shows open would never fill, /v1/reconcile would show balance breaks, and
+ * the ids would start again from 1.
+ *
+ * What the log does not hold, the resumed sim does not either: a call the sim died with (a place, cancel or amend
+ * whose effect never reached the log) counts as lost on its way, and reconciliation reads the order back as the resumed
+ * sim holds it (a place never acked is not there, and bootstrap resends it while it is young). A trade a synthetic fill
+ * still stands for at the stop (its real report never came) is not in the log, so it is not in the resumed history:
+ * the trades check then reports the order's filled quantity against the sim's trades, which is what the books show.
  */
 
 import { tradingFlows, type FillRecord, type LedgerState, type Store } from '../backoffice/index.ts'
