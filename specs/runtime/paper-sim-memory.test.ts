@@ -17,7 +17,7 @@ function order(orderId: string, overrides: Partial<Order>): Order {
     orderId, accountId: 'demo-1', idempotencyKey: orderId, clientOrderId: null, venue: 'sim', symbol: 'BTC-USD',
     baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy', type: 'limit', qty: d('0.02'), price: d('59000'), tif: 'GTC',
     postOnly: false, reduceOnly: false, lane: 1, venueClientOrderId: `eg-${orderId}`, status: 'AckedOpen',
-    cumQty: 0n, cumNotional: 0n, reservation: { asset: 'USD', total: 0n, remaining: 0n }, venueOrderId: `sim-${orderId}`,
+    cumQty: 0n, cumNotional: 0n, reservation: { asset: 'USD', total: d('1200'), remaining: d('1200') }, venueOrderId: `sim-${orderId}`,
     sendAttempts: 1, lastSendAtMs: NOW_MS - 10_000, cancelWanted: false, cancelAttempts: 0, notAtVenue: false, notBeforeMs: 0,
     execIds: new SmallSet<string>(), acceptedAtMs: NOW_MS - 10_000, updatedAtMs: NOW_MS - 5_000, unknownSinceMs: null,
     lastReason: null, flattenId: null, clientIdChain: [`eg-${orderId}`], amendCount: 0, amend: null, syntheticCumQty: 0n,
@@ -49,12 +49,14 @@ function sources(orders: Order[], extra: Partial<SimMemorySources> = {}): SimMem
 }
 
 describe('simMemoryOf and Unknown orders', () => {
-  test('an acked Unknown order rests as the log last saw it; filled in full, it ended filled; never acked, it is not held', () => {
+  test('an acked Unknown order rests as the log last saw it; filled in full, it ended filled; never acked or ended before, it is not held', () => {
     const memory = simMemoryOf(sources([
       order('u-open', { status: 'Unknown', cumQty: d('0.01') }),
       order('u-filled', { status: 'Unknown', cumQty: d('0.02') }),
       order('u-old', { status: 'Unknown', cumQty: d('0.02'), updatedAtMs: NOW_MS - HISTORY_MS - 1 }),
       order('u-unacked', { status: 'Unknown', venueOrderId: null }),
+      // Ended (its hold released) before venue news contradicting that made it Unknown: how it ended is lost.
+      order('u-was-ended', { status: 'Unknown', reservation: { asset: 'USD', total: d('1200'), remaining: 0n } }),
       order('failed', { status: 'Failed' }),
     ]))
     expect(memory.orders.map((held) => [held.venueOrderId, held.cumQty])).toEqual([['sim-u-open', d('0.01')]])

@@ -85,16 +85,18 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
 /**
  * An Unknown order the venue acked (the log holds its venue order id): a later call's answer was lost (an amend's, a
  * cancel's) or venue news contradicted what egress held. The venue took it, so the sim holds it as the log last saw it:
- * its filled quantity, price and client ids; filled in full, it ended filled (when egress last heard of it), else it
- * rests. What the lost call did is not in the log: the call died with the process that held the sim, like a request
- * lost on its way, and reconciliation reads the order back as the resumed sim holds it. Null: it ended before the
- * venue's trade history.
+ * filled in full, it ended filled (when egress last heard of it; null: before the venue's trade history); else it rests
+ * with its filled quantity, price and client ids. What the lost call did is not in the log: the call died with the
+ * process that held the sim, like a request lost on its way, and reconciliation reads the order back as the resumed
+ * sim holds it. One that had ended before it went Unknown (news contradicting a cancel or an expiry) is not held
+ * (null): how it ended is no longer in its state, and resting it again would let a done order trade. Such an order
+ * released its hold in full when it ended, and going Unknown does not take one back; a live order always holds some.
  */
 function ackedUnknownOf(order: Order, venueOrderId: string, historyFromMs: number): { resting: RestingOrder; ended: EndedOrder | null } | null {
   const resting = restingOf(order, venueOrderId)
-  if (order.cumQty < order.qty) return { resting, ended: null }
-  if (order.updatedAtMs < historyFromMs) return null
-  return { resting, ended: { ...resting, status: 'filled', endedAtMs: order.updatedAtMs } }
+  if (order.cumQty >= order.qty) return order.updatedAtMs < historyFromMs ? null : { resting, ended: { ...resting, status: 'filled', endedAtMs: order.updatedAtMs } }
+  if (order.reservation.remaining === 0n) return null
+  return { resting, ended: null }
 }
 
 function restingOf(order: Order, venueOrderId: string): RestingOrder {
