@@ -17,7 +17,7 @@ import { finishInterruptedSwaps, lockDataDir } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
-import { simMemoryOf } from '../runtime/paper-sim-memory.ts'
+import { simMemoryOf, trueUpTimesOf } from '../runtime/paper-sim-memory.ts'
 import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import type { FixConnect, FixLog } from '../venues/fix/index.ts'
@@ -138,6 +138,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
             state: engine.state,
             ledger: projector.ledgerComplete ? projector.ledger : initialLedger(),
             fillsOf: (orderId) => projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }),
+            trueUpTimesOf: (orderId) => trueUpTimesOf(projector.store, orderId),
             venue: venue.venue,
             session: nowMs.toString(36),
             historyFromMs: nowMs - venue.tradeHistoryMs,

@@ -1,24 +1,35 @@
 /**
  * The sim venue's memory (src/venues/sim/memory.ts) rebuilt from egress's own state after a restart. The sim lives in
- * the gateway's process and reported everything it did to egress, so the log holds what it held: the orders that
- * were resting there (the kernel's orders open at the venue), the orders that ended within its trade history and
- * the trades of all of these (the back office's fills), and what trading moved in each account (its positions). Without it a restart is a venue wipe that only the sim suffers: orders egress shows
- * open would never fill, /v1/reconcile would show balance breaks, and the ids would start again from 1.
+ * the gateway's process and reported everything it did to egress, so the log holds what it held: the orders resting
+ * there (the kernel's orders open at the venue, and the Unknown ones it had acked: ackedUnknownOf), the orders that
+ * ended within its trade history, the trades of all of these (egress's record of each venue trade, true-ups included:
+ * paper-sim-trades.ts), and what trading moved in each account (its positions). Without it a restart is a venue wipe
+ * that only the sim suffers: orders egress shows open would never fill, /v1/reconcile would show balance breaks, and
+ * the ids would start again from 1.
+ *
+ * What the log does not hold, the resumed sim does not either: a call the sim died with (a place, cancel or amend
+ * whose effect never reached the log) counts as lost on its way, and reconciliation reads the order back as the resumed
+ * sim holds it (a place never acked is not there, and bootstrap resends it while it is young). A trade a synthetic fill
+ * still stands for at the stop (its real report never came) is not in the log, so it is not in the resumed history:
+ * the trades check then reports the order's filled quantity against the sim's trades, which is what the books show.
  */
 
-import { tradingFlows, type FillRecord, type LedgerState } from '../backoffice/index.ts'
+import { tradingFlows, type FillRecord, type LedgerState, type Store } from '../backoffice/index.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KernelState } from '../kernel/index.ts'
 import type { Order } from '../domain/orders.ts'
 import type { VenueTrade } from '../venues/adapter.ts'
 import type { EndedOrder, RestingOrder, SimMemory } from '../venues/sim/index.ts'
 import { OPEN_AT_VENUE } from './bootstrap.ts'
+import { venueTradesOf } from './paper-sim-trades.ts'
 
 export interface SimMemorySources {
   state: KernelState
   ledger: LedgerState
   /** The back office's fills of one order, synthetic ones included (they are left out here). */
   fillsOf: (orderId: string) => FillRecord[]
+  /** The venue time of each true-up of one order, by the execId of the trade it matched (paper-sim-trades.ts). */
+  trueUpTimesOf: (orderId: string) => ReadonlyMap<string, number>
   venue: string
   session: string
   /** The start of the venue's trade history: orders that ended before it are not held any more. */
@@ -36,22 +47,31 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
   const { state, ledger, venue } = sources
   const orders: RestingOrder[] = []
   const ended: EndedOrder[] = []
-  const held: Order[] = []
+  const held: { order: Order; venueOrderId: string }[] = []
   for (const order of state.orders.values()) {
-    if (order.venue !== venue || order.venueOrderId === null || !OPEN_AT_VENUE.has(order.status)) continue
-    orders.push(restingOf(order, order.venueOrderId))
-    held.push(order)
+    if (order.venue !== venue || order.venueOrderId === null) continue
+    if (OPEN_AT_VENUE.has(order.status)) {
+      orders.push(restingOf(order, order.venueOrderId))
+      held.push({ order, venueOrderId: order.venueOrderId })
+    } else if (order.status === 'Unknown') {
+      const acked = ackedUnknownOf(order, order.venueOrderId, sources.historyFromMs)
+      if (acked === null) continue
+      if (acked.ended === null) orders.push(acked.resting)
+      else ended.push(acked.ended)
+      held.push({ order, venueOrderId: order.venueOrderId })
+    }
   }
   for (const [orderId, endedAtMs] of ledger.endedOrders) {
     const order = state.orders.get(orderId)
     const status = order === undefined ? undefined : ENDED_STATUS.get(order.status)
     if (order === undefined || status === undefined || order.venue !== venue || order.venueOrderId === null || endedAtMs < sources.historyFromMs) continue
     ended.push({ ...restingOf(order, order.venueOrderId), status, endedAtMs })
-    held.push(order)
+    held.push({ order, venueOrderId: order.venueOrderId })
   }
   const trades: VenueTrade[] = []
-  for (const order of held) {
-    for (const fill of sources.fillsOf(order.orderId)) if (!fill.synthetic) trades.push(tradeOf(order, fill))
+  for (const { order, venueOrderId } of held) {
+    const fills = { fills: sources.fillsOf(order.orderId), trueUpTimesMs: sources.trueUpTimesOf(order.orderId), tracked: ledger.orders.get(order.orderId) }
+    trades.push(...venueTradesOf(order, venueOrderId, fills))
   }
   trades.sort((a, b) => a.venueTimeMs - b.venueTimeMs)
   const balances = new Map<string, Map<string, Units>>()
@@ -60,6 +80,23 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
     balances.set(position.accountId, tradingFlows(ledger, position.accountId, venue))
   }
   return { session: sources.session, orders, ended, trades, balances }
+}
+
+/**
+ * An Unknown order the venue acked (the log holds its venue order id): a later call's answer was lost (an amend's, a
+ * cancel's) or venue news contradicted what egress held. The venue took it, so the sim holds it as the log last saw it:
+ * filled in full, it ended filled (when egress last heard of it; null: before the venue's trade history); else it rests
+ * with its filled quantity, price and client ids. What the lost call did is not in the log: the call died with the
+ * process that held the sim, like a request lost on its way, and reconciliation reads the order back as the resumed
+ * sim holds it. One that had ended before it went Unknown (news contradicting a cancel or an expiry) is not held
+ * (null): how it ended is no longer in its state, and resting it again would let a done order trade. Such an order
+ * released its hold in full when it ended, and going Unknown does not take one back; a live order always holds some.
+ */
+function ackedUnknownOf(order: Order, venueOrderId: string, historyFromMs: number): { resting: RestingOrder; ended: EndedOrder | null } | null {
+  const resting = restingOf(order, venueOrderId)
+  if (order.cumQty >= order.qty) return order.updatedAtMs < historyFromMs ? null : { resting, ended: { ...resting, status: 'filled', endedAtMs: order.updatedAtMs } }
+  if (order.reservation.remaining === 0n) return null
+  return { resting, ended: null }
 }
 
 function restingOf(order: Order, venueOrderId: string): RestingOrder {
@@ -81,19 +118,11 @@ function restingOf(order: Order, venueOrderId: string): RestingOrder {
   return resting
 }
 
-function tradeOf(order: Order, fill: FillRecord): VenueTrade {
-  return {
-    execId: fill.execId,
-    clientOrderId: order.venueClientOrderId,
-    venueOrderId: order.venueOrderId as string,
-    account: order.accountId,
-    symbol: order.symbol,
-    side: order.side,
-    qty: fill.qty,
-    price: fill.price,
-    fee: fill.fee,
-    feeAsset: fill.feeAsset,
-    liquidity: fill.liquidity ?? 'taker',
-    venueTimeMs: fill.venueTimeMs,
+/** SimMemorySources.trueUpTimesOf from the back office's query model: its true-up fills of the order (the fill list's). */
+export function trueUpTimesOf(store: Pick<Store, 'listedFillRows'>, orderId: string): Map<string, number> {
+  const times = new Map<string, number>()
+  for (const row of store.listedFillRows({ orderId, limit: Number.MAX_SAFE_INTEGER })) {
+    if (row.replaces_synthetic !== 0n) times.set(row.exec_id, Number(row.venue_time_ms))
   }
+  return times
 }

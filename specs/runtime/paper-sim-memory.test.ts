@@ -1,0 +1,88 @@
+// simMemoryOf (src/runtime/paper-sim-memory.ts): what the paper sim resumes from, rebuilt from egress's state. Which
+// Unknown orders it holds, and the trades of an order a synthetic fill covered (paper-sim-trades.ts). The serve
+// restarts behind these are specs/cli/paper-sim-resume-unknown.test.ts and paper-sim-resume-true-up.test.ts.
+import { describe, expect, test } from 'bun:test'
+import { initialLedger, type FillRecord, type TrackedOrder } from '../../src/backoffice/index.ts'
+import { parseDecimal as d } from '../../src/domain/decimal.ts'
+import type { Order } from '../../src/domain/orders.ts'
+import { SmallSet } from '../../src/domain/small-set.ts'
+import type { KernelState } from '../../src/kernel/index.ts'
+import { simMemoryOf, type SimMemorySources } from '../../src/runtime/paper-sim-memory.ts'
+
+const NOW_MS = 1_800_000_000_000
+const HISTORY_MS = 300_000
+
+function order(orderId: string, overrides: Partial<Order>): Order {
+  return {
+    orderId, accountId: 'demo-1', idempotencyKey: orderId, clientOrderId: null, venue: 'sim', symbol: 'BTC-USD',
+    baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy', type: 'limit', qty: d('0.02'), price: d('59000'), tif: 'GTC',
+    postOnly: false, reduceOnly: false, lane: 1, venueClientOrderId: `eg-${orderId}`, status: 'AckedOpen',
+    cumQty: 0n, cumNotional: 0n, reservation: { asset: 'USD', total: d('1200'), remaining: d('1200') }, venueOrderId: `sim-${orderId}`,
+    sendAttempts: 1, lastSendAtMs: NOW_MS - 10_000, cancelWanted: false, cancelAttempts: 0, notAtVenue: false, notBeforeMs: 0,
+    execIds: new SmallSet<string>(), acceptedAtMs: NOW_MS - 10_000, updatedAtMs: NOW_MS - 5_000, unknownSinceMs: null,
+    lastReason: null, flattenId: null, clientIdChain: [`eg-${orderId}`], amendCount: 0, amend: null, syntheticCumQty: 0n,
+    syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n, overfillCumQty: null,
+    overfillRecheckMs: 0, bootstrapSuspect: false,
+    ...overrides,
+  }
+}
+
+function fill(orderId: string, execId: string, overrides: Partial<FillRecord>): FillRecord {
+  return {
+    lsn: 10, execId, orderId, accountId: 'demo-1', venue: 'sim', symbol: 'BTC-USD', side: 'buy', qty: d('0.01'),
+    price: d('59000'), fee: 0n, feeAsset: 'USD', liquidity: 'maker', synthetic: false, cash: -d('590'),
+    venueTimeMs: NOW_MS - 6_000, atMs: NOW_MS - 6_000, ...overrides,
+  }
+}
+
+function sources(orders: Order[], extra: Partial<SimMemorySources> = {}): SimMemorySources {
+  return {
+    state: { orders: new Map(orders.map((held) => [held.orderId, held])) } as unknown as KernelState,
+    ledger: initialLedger(),
+    fillsOf: () => [],
+    trueUpTimesOf: () => new Map(),
+    venue: 'sim',
+    session: 's',
+    historyFromMs: NOW_MS - HISTORY_MS,
+    ...extra,
+  }
+}
+
+describe('simMemoryOf and Unknown orders', () => {
+  test('an acked Unknown order rests as the log last saw it; filled in full, it ended filled; never acked or ended before, it is not held', () => {
+    const memory = simMemoryOf(sources([
+      order('u-open', { status: 'Unknown', cumQty: d('0.01') }),
+      order('u-filled', { status: 'Unknown', cumQty: d('0.02') }),
+      order('u-old', { status: 'Unknown', cumQty: d('0.02'), updatedAtMs: NOW_MS - HISTORY_MS - 1 }),
+      order('u-unacked', { status: 'Unknown', venueOrderId: null }),
+      // Ended (its hold released) before venue news contradicting that made it Unknown: how it ended is lost.
+      order('u-was-ended', { status: 'Unknown', reservation: { asset: 'USD', total: d('1200'), remaining: 0n } }),
+      order('failed', { status: 'Failed' }),
+    ]))
+    expect(memory.orders.map((held) => [held.venueOrderId, held.cumQty])).toEqual([['sim-u-open', d('0.01')]])
+    expect(memory.ended.map((held) => [held.venueOrderId, held.status, held.endedAtMs])).toEqual([['sim-u-filled', 'filled', NOW_MS - 5_000]])
+  })
+})
+
+describe('simMemoryOf and covered trades', () => {
+  test('a trade covered in part is its covered part plus the rest its execId booked; one covered whole is timed by its true-up', () => {
+    const held = order('o1', { status: 'Filled', cumQty: d('0.02') })
+    const ledger = initialLedger()
+    ledger.endedOrders.set('o1', NOW_MS - 5_000)
+    const covered = (execId: string, coveredQty: string) => ({ lsn: 12, execId, coveredQty: d(coveredQty), price: d('58990'), fee: d('0.1'), feeAsset: 'USD', liquidity: 'maker' as const })
+    ledger.orders.set('o1', { coveredFills: [covered('x-whole', '0.005'), covered('x-part', '0.005'), covered('x-untimed', '0.005')] } as unknown as TrackedOrder)
+    const fills = [
+      fill('o1', 'reconcile:o1:0.015', { synthetic: true, qty: d('0.015'), venueTimeMs: NOW_MS - 5_500 }),
+      fill('o1', 'x-part', { qty: d('0.005'), price: d('58990'), venueTimeMs: NOW_MS - 5_200 }),
+    ]
+    const memory = simMemoryOf(sources([held], { ledger, fillsOf: () => fills, trueUpTimesOf: () => new Map([['x-whole', NOW_MS - 7_000]]) }))
+    expect(memory.ended.map((ended) => ended.venueOrderId)).toEqual(['sim-o1'])
+    expect(memory.trades.map((trade) => [trade.execId, trade.qty, trade.price, trade.fee, trade.venueTimeMs])).toEqual([
+      ['x-whole', d('0.005'), d('58990'), d('0.1'), NOW_MS - 7_000],
+      ['x-part', d('0.01'), d('58990'), d('0.1'), NOW_MS - 5_200],
+      // No true-up fill to time it (a query model upgraded in place): the order's latest fill time.
+      ['x-untimed', d('0.005'), d('58990'), d('0.1'), NOW_MS - 5_200],
+    ])
+    expect(memory.trades.every((trade) => trade.venueOrderId === 'sim-o1' && trade.liquidity === 'maker')).toBe(true)
+  })
+})

@@ -1,0 +1,53 @@
+/**
+ * The venue trades of one order as the paper sim resumes them (paper-sim-memory.ts): egress's record of each venue
+ * trade, the one the back office's trades check compares with the venue (covered-fills.ts). That is the order's real
+ * fill records, and for a trade a synthetic fill had booked first (`order.fill_covered`; a true-up swapped in its real
+ * price and fee) the covered part plus the rest its execId booked as a fill record, at the trade's own price and fee.
+ * Such a trade has no fill record of its own when it was covered whole: read from the fill records alone, the resumed
+ * sim lost it and the trades check broke against the sim after a restart.
+ *
+ * A trade's venue time is its fill record's; for one covered whole, its true-up's (the query model's true-up fill), else
+ * the latest venue time among the order's fills (a synthetic fill's is when reconciliation read the order, after the
+ * trade): a query model upgraded in place holds no true-up fill through some LSN (store-schema.ts).
+ */
+
+import { addCoveredFills, type RecordedTrade } from '../backoffice/covered-fills.ts'
+import type { FillRecord, TrackedOrder } from '../backoffice/index.ts'
+import type { Order } from '../domain/orders.ts'
+import type { VenueTrade } from '../venues/adapter.ts'
+
+export interface OrderFills {
+  /** The back office's fill records of the order, synthetic ones included (they are left out). */
+  fills: readonly FillRecord[]
+  /** The venue time of each true-up of the order, by the execId of the venue trade it matched. */
+  trueUpTimesMs: ReadonlyMap<string, number>
+  /** The ledger's record of the order (its covered fills); undefined when the ledger does not hold it. */
+  tracked: TrackedOrder | undefined
+}
+
+export function venueTradesOf(order: Order, venueOrderId: string, sources: OrderFills): VenueTrade[] {
+  const real = sources.fills.filter((fill) => !fill.synthetic)
+  const recorded = new Map<string, RecordedTrade>()
+  for (const fill of real) recorded.set(fill.execId, { ...fill, side: order.side, synthetic: false })
+  if (sources.tracked !== undefined) addCoveredFills(recorded, sources.tracked, Number.MAX_SAFE_INTEGER)
+  const byExecId = new Map(real.map((fill) => [fill.execId, fill]))
+  const coveredLiquidity = new Map((sources.tracked?.coveredFills ?? []).map((covered) => [covered.execId, covered.liquidity ?? null]))
+  const latestMs = sources.fills.reduce((latest, fill) => Math.max(latest, fill.venueTimeMs), order.acceptedAtMs)
+  return [...recorded.values()].map((trade) => {
+    const fill = byExecId.get(trade.execId)
+    return {
+      execId: trade.execId,
+      clientOrderId: order.venueClientOrderId,
+      venueOrderId,
+      account: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      qty: trade.qty,
+      price: trade.price,
+      fee: trade.fee,
+      feeAsset: trade.feeAsset,
+      liquidity: coveredLiquidity.get(trade.execId) ?? fill?.liquidity ?? 'taker',
+      venueTimeMs: fill?.venueTimeMs ?? sources.trueUpTimesMs.get(trade.execId) ?? latestMs,
+    }
+  })
+}
