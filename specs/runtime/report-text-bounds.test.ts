@@ -1,7 +1,8 @@
 /**
  * A venue's ids and texts in a report are bounded on the way in (src/domain/venue-report-schema.ts): execId, the ids
- * it echoes, account, symbol and fee asset 1–256 characters without control characters (a venue order id may also be
- * empty: a reject of an order the venue never created names none), a reason at most 1,024 characters. Before, the
+ * it echoes, account, symbol and fee asset 1–256 characters without control characters (a venue order id, account and
+ * symbol may also be empty: a reject of an order the venue never created names none, a FIX report without Account
+ * states none; specs/runtime/report-empty-account.test.ts), a reason at most 1,024 characters. Before, the
  * schema took any string, so a venue (or a JSONL line up to its byte limit) could have a megabyte id or a line break
  * recorded as is (found by the JSONL adversarial review). The log's own schema is unchanged: logs written before
  * stay readable.

@@ -31,8 +31,13 @@ export const VENUE_REASON_CHARS_MAX = 1_024
 /** No control characters (C0, DEL): an id is a token, never text with line breaks or NULs. */
 const ID_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${VENUE_ID_CHARS_MAX}}$`)
 const venueIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, `expected 1–${VENUE_ID_CHARS_MAX} characters, no control characters`))
-/** A venue order id may be empty: a venue's reject of an order it never created names none (FIX OrderID absent). */
-const venueOrderIdSchema = v.union([v.literal(''), venueIdSchema], `expected an empty id or 1–${VENUE_ID_CHARS_MAX} characters, no control characters`)
+/**
+ * Ids a venue may leave empty: a venue order id (a reject of an order the venue never created names none: FIX OrderID
+ * absent), and the account and symbol (a FIX report without Account, about an order the adapter has no facts of,
+ * states ''). The kernel reads an empty account or symbol as not stated (inbox.ts mismatchOf): refused here, a stray
+ * order at such a venue raised no REPORT_ORPHANED.
+ */
+const venueIdOrEmptySchema = v.union([v.literal(''), venueIdSchema], `expected an empty id or 1–${VENUE_ID_CHARS_MAX} characters, no control characters`)
 /** Null when `text` is a venue id as venueReportSchema bounds it (empty too, when `emptyAllowed`); else the problem. */
 export function venueIdProblem(text: unknown, emptyAllowed = false): string | null {
   if (typeof text === 'string' && ((emptyAllowed && text === '') || ID_PATTERN.test(text))) return null
@@ -52,9 +57,9 @@ export const venueReportSchema = v.strictObject({
   execId: venueIdSchema,
   clientOrderId: venueIdSchema,
   origClientOrderId: v.exactOptional(venueIdSchema),
-  venueOrderId: venueOrderIdSchema,
-  account: venueIdSchema,
-  symbol: venueIdSchema,
+  venueOrderId: venueIdOrEmptySchema,
+  account: venueIdOrEmptySchema,
+  symbol: venueIdOrEmptySchema,
   feeAsset: v.exactOptional(venueIdSchema),
   reason: v.exactOptional(venueReasonSchema),
   cumQty: nonNegativeBigUnitsSchema,

@@ -51,12 +51,14 @@ function tradesProblem(trades: readonly VenueTrade[]): string | null {
 
 /** The venue's ids of an order or trade, bounded as a report's are (src/domain/venue-report-schema.ts). */
 function idsProblem(path: string, item: Pick<VenueOrder, 'clientOrderId' | 'venueOrderId' | 'account' | 'symbol'>): string | null {
-  for (const key of ['clientOrderId', 'account', 'symbol'] as const) {
-    const problem = venueIdProblem(item[key])
+  const clientOrderIdProblem = venueIdProblem(item.clientOrderId)
+  if (clientOrderIdProblem !== null) return `${path}.clientOrderId: ${clientOrderIdProblem}`
+  // May be empty, as in a report: a FIX answer without Account or OrderID states ''.
+  for (const key of ['venueOrderId', 'account', 'symbol'] as const) {
+    const problem = venueIdProblem(item[key], true)
     if (problem !== null) return `${path}.${key}: ${problem}`
   }
-  const problem = venueIdProblem(item.venueOrderId, true)
-  return problem === null ? null : `${path}.venueOrderId: ${problem}`
+  return null
 }
 
 /** Whether a record can hold `amount` (at most 20 integer digits, as parseDecimal reads). */
