@@ -12,6 +12,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import type { MarketSnapshot } from '../../src/domain/market.ts'
+import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { ACCOUNT, config, d, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
 import { unknownOrder } from './venue-fixtures.ts'
 
@@ -87,6 +88,23 @@ describe('resend guards', () => {
     const orderId = failedOrder(harness)
     harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'test' })
     expectRefused(harness, orderId, resend(harness, orderId), 'KILL_SWITCH_HALT')
+  })
+
+  test('a resend reserves for the price it sends, the recorded one, even after the tick changed: not one rounded again', () => {
+    // The order is sent as recorded (rounded at intake, to the tick of the time). Rounded again to a coarser tick, a
+    // buy's price went down: the resend reserved less cash than the order it sent can cost (a sell's notional went up).
+    const harness = Harness.funded()
+    const orderId = harness.placedId({ price: '50000.05' })
+    const acceptedTotal = harness.order(orderId).reservation.total
+    harness.send(orderId)
+    harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
+    harness.nowMs += 5_000
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+    const instruments = defaultSimInstruments().map((instrument) => (instrument.symbol === 'BTC-USD' ? { ...instrument, tickSize: d('1') } : instrument))
+    harness.run({ kind: 'configure', nowMs: harness.nowMs, config: { ...config(), instruments, digest: 'cfg-resend-tick' } })
+    const decision = resend(harness, orderId)
+    expect(decision.events).toEqual([expect.objectContaining({ type: 'order.resend_requested', reservationAmount: acceptedTotal })])
+    expect(harness.order(orderId)).toMatchObject({ price: d('50000.05'), reservation: { total: acceptedTotal, remaining: acceptedTotal } })
   })
 
   test('the account and the trader who may act for it are still checked first', () => {

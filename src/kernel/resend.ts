@@ -20,7 +20,7 @@ import type { ReasonCode } from '../domain/reasons.ts'
 import type { Order } from '../domain/orders.ts'
 import type { Decision, ResendCommand } from './commands.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
-import { guardPrice } from './intake/sent-order.ts'
+import { marketWorstPrice } from './intake/sent-order.ts'
 import { mayActFor } from './permissions.ts'
 import { resendable } from './reconcile.ts'
 import { reservationFor } from './reservations.ts'
@@ -39,7 +39,9 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   if (instrument === undefined || params === undefined) return refused('INSTRUMENT_UNKNOWN', instrumentKey(order.venue, order.symbol))
   const data = dataHealthGuard({ price: order.flattenId === null ? order.price : null, instrument, params, market: command.market, nowMs: command.nowMs })
   if (!data.pass) return refused(data.reason, 'the reference price refuses the order now')
-  const worstPrice = guardPrice(order, instrument, data.value)
+  // The order goes out as recorded (rounded at intake, to the tick of its time): a limit is priced as it is, never
+  // rounded again (to a tick changed since, a buy's would go down and the reservation fall short of what it sends).
+  const worstPrice = order.price ?? marketWorstPrice(data.value, instrument)
   if (order.flattenId === null) {
     const policyRefusal = policyRefuses(state, { order, instrument, worstPrice, nowMs: command.nowMs })
     if (policyRefusal !== null) return refused(policyRefusal, 'the account policy refuses the order now')
