@@ -44,6 +44,15 @@ export function venueIdProblem(text: unknown, emptyAllowed = false): string | nu
   return `expected ${emptyAllowed ? 'an empty id or ' : ''}1–${VENUE_ID_CHARS_MAX} characters, no control characters`
 }
 
+/**
+ * A venue's free text as a report's reason: cut to VENUE_REASON_CHARS_MAX with an ellipsis. Adapters that read a
+ * third party's text (FIX Text) pass it through this, so a long text shortens the reason instead of refusing a reject
+ * or cancel-reject report whole.
+ */
+export function venueReasonText(text: string): string {
+  return text.length <= VENUE_REASON_CHARS_MAX ? text : `${text.slice(0, VENUE_REASON_CHARS_MAX - 1)}…`
+}
+
 const venueReasonSchema = v.pipe(v.string(), v.maxLength(VENUE_REASON_CHARS_MAX, `expected at most ${VENUE_REASON_CHARS_MAX} characters`))
 
 /**

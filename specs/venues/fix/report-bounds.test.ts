@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
+import { VENUE_REASON_CHARS_MAX } from '../../../src/domain/venue-report-schema.ts'
 import { invalidReportOf } from '../../../src/runtime/report-check.ts'
 import { FixMessage } from '../../../src/venues/fix/message.ts'
 import { mapCancelReject, mapExecutionReport, mapStatusReport } from '../../../src/venues/fix/reports.ts'
@@ -53,6 +54,22 @@ describe('FIX ExecutionReport fields egress cannot book', () => {
       const mapped = mapExecutionReport('fixsim', fill(over), undefined, NOW_MS)
       if (mapped.kind === 'mapped') expect(invalidReportOf(mapped.value)?.message ?? null).toBeNull()
     }
+  })
+
+  test("a venue's Text longer than a reason may be is cut, not a reason to refuse the reject or cancel-reject", () => {
+    const text = 'venue says no. '.repeat(400)
+    for (const over of [{ [Tag.ExecType]: '8', [Tag.OrdStatus]: '8', [Tag.Text]: text }, { [Tag.ExecType]: '4', [Tag.OrdStatus]: '4', [Tag.Text]: text }]) {
+      const mapped = mapExecutionReport('fixsim', fill({ ...over, [Tag.LastQty]: '0', [Tag.LastPx]: '0' }), undefined, NOW_MS)
+      if (mapped.kind !== 'mapped') throw new Error(`not mapped: ${JSON.stringify(mapped)}`)
+      expect(mapped.value.reason?.length).toBe(VENUE_REASON_CHARS_MAX)
+      expect(mapped.value.reason?.endsWith('…')).toBe(true)
+      expect(invalidReportOf(mapped.value)).toBeNull()
+    }
+    const facts = { clientOrderId: 'eg-o1', account: 'A1', symbol: 'BTC-USD', side: 'buy' as const, qty: 1n, ordType: '2', timeInForce: '1' }
+    const reject = mapCancelReject('fixsim', fill({ [Tag.MsgType]: MsgType.OrderCancelReject, [Tag.Text]: text }), facts, NOW_MS)
+    if (reject.kind !== 'mapped') throw new Error('not mapped')
+    expect(reject.value.reason?.length).toBe(VENUE_REASON_CHARS_MAX)
+    expect(invalidReportOf(reject.value)).toBeNull()
   })
 
   test('a status answer with Price 0 (a market order) or below states no price; OrderQty 0 or below is no quantity', () => {

@@ -9,6 +9,7 @@
 
 import type { Units } from '../../domain/decimal.ts'
 import { VenueReason } from '../../domain/venue-reasons.ts'
+import { venueReasonText } from '../../domain/venue-report-schema.ts'
 import type { ExecutionReport, ExecutionReportKind, Liquidity, Side, VenueOrder } from '../adapter.ts'
 import type { FixMessage } from './message.ts'
 import { Tag } from './tags.ts'
@@ -110,7 +111,7 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
   if (orig !== undefined) report.origClientOrderId = orig
   if (kind === 'rejected' || kind === 'canceled' || kind === 'expired') {
     const text = kind === 'rejected' ? orderRejectReason(message) : message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)
-    if (text !== undefined) report.reason = text
+    if (text !== undefined) report.reason = venueReasonText(text)
   }
   if (kind === 'fill') {
     const fill = readFill(message)
@@ -170,7 +171,7 @@ export function mapCancelReject(venue: string, message: FixMessage, facts: FixOr
     symbol: facts?.symbol ?? '',
     side,
     cumQty: 0n,
-    reason: cancelRejectReason(message),
+    reason: venueReasonText(cancelRejectReason(message)),
     venueTimeMs: venueTimeOf(message, fallbackMs),
   }
   const orig = message.get(Tag.OrigClOrdID)
