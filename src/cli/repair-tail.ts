@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { logDirOf, parseSnapshotFileName, snapshotDirOf } from '../runtime/snapshot/index.ts'
-import { checkCutLsn, diagnoseTail, quarantineFileOf, repairTail, WalRepairError, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
+import { checkCut, diagnoseTail, repairTail, WalRepairError, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { dataDirFrom, requireLogIn, withDataDirLock } from './data-dir.ts'
 
@@ -41,7 +41,8 @@ directory in use (LOG_LOCKED); a data directory an HA node left mid-swap (INTERR
 Options:
   --config FILE          take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
   --truncate-at-lsn N    cut the log so that LSN N and everything after it is removed (N = last good LSN + 1)
-  --dry-run              with --truncate-at-lsn: check N and say what would be done; change nothing
+  --dry-run              with --truncate-at-lsn: check N and say what would be done; change nothing (refused,
+                         exit 1, wherever the cut would be)
   --json                 print the result as JSON
   --help                 show this help
 
@@ -61,22 +62,24 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
   const raw = values['truncate-at-lsn']
   const truncateAtLsn = raw === undefined ? null : integerOption('truncate-at-lsn', raw, 0, [1, Number.MAX_SAFE_INTEGER])
   const dryRun = values['dry-run'] === true
+  // A swap left half done is refused (not finished) before the log is looked for: its log/ may be missing, and "not a
+  // data directory" would send the operator the wrong way. The cut checks again under the lock.
+  refuseInterruptedSwap(dataDir, 'repair-tail')
   requireLogIn(dataDir)
   const quarantineDir = join(dataDir, 'quarantine')
+  const beforeCut = (hole: TailHole): void => refuseSnapshotsBeyond(dataDir, hole)
   if (truncateAtLsn === null || dryRun) {
-    // Read-only: a swap left half done is refused rather than finished, and no lock is taken (nothing is written).
-    refuseInterruptedSwap(dataDir, 'repair-tail')
+    // Read-only: no lock is taken (nothing is written). A dry run meets every refusal the cut would (checkCut).
     const diagnosis = diagnoseTail(logDirOf(dataDir))
     const snapshotsBeyond = diagnosis.kind === 'hole' ? snapshotsBeyondCut(dataDir, diagnosis.hole) : []
-    if (truncateAtLsn !== null && diagnosis.kind === 'hole') checkCutLsn(diagnosis.hole, truncateAtLsn)
-    const plan = truncateAtLsn === null || diagnosis.kind === 'opens' ? null : quarantineFileOf(diagnosis.hole, quarantineDir)
+    const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut }).quarantineFile
     if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, wouldQuarantineTo: plan }, null, 2))
     else io.out(describeDiagnosis(dataDir, diagnosis, snapshotsBeyond, plan))
     return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
   }
   const result = await withDataDirLock(dataDir, () => {
     refuseInterruptedSwap(dataDir, 'repair-tail')
-    return repairTail(logDirOf(dataDir), { truncateAtLsn, quarantineDir, beforeCut: (hole) => refuseSnapshotsBeyond(dataDir, hole) })
+    return repairTail(logDirOf(dataDir), { truncateAtLsn, quarantineDir, beforeCut })
   })
   io.out(values.json === true ? JSON.stringify({ dataDir, repaired: true, ...result }, null, 2) : describeRepair(result))
   return EXIT_OK
