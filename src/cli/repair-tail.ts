@@ -46,8 +46,8 @@ Options:
   --json                 print the result as JSON
   --help                 show this help
 
-Exit codes: 0 the log opens (nothing to repair) or the cut was made and verified, 65 the log has a hole to cut
-(diagnosis, dry run), 1 refused or could not run, 2 usage.`,
+Exit codes: 0 the log opens (a diagnosis: nothing to repair) or the cut was made and verified, 65 the log has a
+hole to cut (diagnosis, dry run), 1 refused (told to cut a log that opens: NOTHING_TO_REPAIR) or could not run, 2 usage.`,
   run: runRepairTail,
 }
 
