@@ -22,7 +22,7 @@ export { openSlice, type LogSlice, type SliceLog } from './slice.ts'
 export { copyLogPrefix, linkOrCopyFile, type LogPrefixReport, type LogPrefixOptions } from './prefix.ts'
 export { type RecoveryReport } from './recover.ts'
 export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
-export { checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
+export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export {
   WalCorruptionError,
   WalFullError,

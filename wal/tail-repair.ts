@@ -18,7 +18,7 @@ import { LogDirLock } from './dir-lock.ts'
 import { WalRepairError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { openReadOnly } from './read-only.ts'
-import { diagnoseTail, readWhole, type TailHole } from './tail-diagnosis.ts'
+import { diagnoseTail, readWhole, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
 
 export interface TailRepairOptions {
   /** The first LSN the cut removes, as the operator states it: must be the diagnosed last good LSN + 1. */
@@ -51,21 +51,31 @@ export function quarantineFileOf(hole: TailHole, quarantineDir: string): string 
   return join(quarantineDir, `${hole.segment}.${hole.cutOffsetBytes}.tail`)
 }
 
+/**
+ * Every refusal a cut meets before it writes anything, in order: NOTHING_TO_REPAIR (the log opens), LSN_MISMATCH, the
+ * caller's own (`beforeCut`), QUARANTINE_EXISTS. Returns the hole and its quarantine file. A dry run (`egress
+ * repair-tail --dry-run`) runs these too, so that it is refused exactly where the cut would be.
+ */
+export function checkCut(logDir: string, diagnosis: TailDiagnosis, options: TailRepairOptions): { hole: TailHole; quarantineFile: string } {
+  const io = options.io ?? nodeIo
+  if (diagnosis.kind === 'opens') {
+    throw new WalRepairError('NOTHING_TO_REPAIR', `the log in ${logDir} opens (LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}): there is no hole to cut; nothing was changed`)
+  }
+  const { hole } = diagnosis
+  checkCutLsn(hole, options.truncateAtLsn)
+  options.beforeCut?.(hole)
+  const quarantineFile = quarantineFileOf(hole, options.quarantineDir)
+  if (io.exists(quarantineFile)) {
+    throw new WalRepairError('QUARANTINE_EXISTS', `${quarantineFile} exists already and is never overwritten; move it away to repeat the cut; nothing was changed`)
+  }
+  return { hole, quarantineFile }
+}
+
 export function repairTail(logDir: string, options: TailRepairOptions): TailRepairResult {
   const io = options.io ?? nodeIo
   const lock = LogDirLock.acquire(logDir)
   try {
-    const diagnosis = diagnoseTail(logDir, { io })
-    if (diagnosis.kind === 'opens') {
-      throw new WalRepairError('NOTHING_TO_REPAIR', `the log in ${logDir} opens (LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}): there is no hole to cut; nothing was changed`)
-    }
-    const { hole } = diagnosis
-    checkCutLsn(hole, options.truncateAtLsn)
-    options.beforeCut?.(hole)
-    const quarantineFile = quarantineFileOf(hole, options.quarantineDir)
-    if (io.exists(quarantineFile)) {
-      throw new WalRepairError('QUARANTINE_EXISTS', `${quarantineFile} exists already and is never overwritten; move it away to repeat the cut; nothing was changed`)
-    }
+    const { hole, quarantineFile } = checkCut(logDir, diagnoseTail(logDir, { io }), options)
     const removed = readWhole(io, hole.file).subarray(hole.cutOffsetBytes)
     if (removed.byteLength !== hole.discardedBytes) {
       throw new WalRepairError('REPAIR_UNVERIFIED', `${hole.file} changed while the log's lock was held (${hole.segmentBytes} bytes diagnosed); nothing was changed`)

@@ -15,6 +15,8 @@ import { runCli } from '../../src/cli/index.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { Gateway } from '../../src/runtime/index.ts'
+import { lockDataDir } from '../../src/runtime/ha/index.ts'
+import { LogDirLock } from '../../wal/index.ts'
 import { startWorld, worldsStoppedAfterEach } from '../runtime/harness.ts'
 import { leaderOptionsOf, takeoverNode } from '../runtime/ha/takeover-node.ts'
 import { recordingIo } from './io.ts'
@@ -100,4 +102,30 @@ test('an HA node whose data dir does not exist yet makes it, takes its lock and 
   rmSync(dataDir, { recursive: true, force: true })
   await node.start()
   expect({ role: node.role, lock: existsSync(join(dataDir, 'DATA_DIR_LOCK')) }).toEqual({ role: 'leader', lock: true })
+}, 30_000)
+
+test("egress compact --dry-run on the data dir of an HA node between two gateways (a takeover, a re-sync) is refused: it never takes the log's lock from under the node", async () => {
+  // A node holds the data dir's lock all along, but its log's lock only while a gateway runs: a takeover stops the
+  // standby gateway and opens the log again as leader, a re-sync stops it for its swap and opens the log to follow.
+  // compact --dry-run took no data dir lock and opened the log as a replica (the log's lock): a node opening its log
+  // meanwhile was refused (LOG_LOCKED) — a takeover that fails, a standby that cannot follow again (FOLLOW_FAILED).
+  const world = await startWorld({ seed: 154 })
+  worlds.push(world)
+  await world.gateway.stop()
+  const dataDir = world.dir
+  const node = lockDataDir(dataDir, { create: false }) // the node, its gateway stopped: the log's lock is free
+  try {
+    const run = await cli(['compact', dataDir, '--dry-run'])
+    expect(run.code).toBe(1)
+    expect(run.err).toContain(`the directory ${dataDir} is open in another process`)
+    // What the node's next gateway start does: open the log for writing. It must not find the log's lock taken.
+    LogDirLock.acquire(join(dataDir, 'log')).release()
+  } finally {
+    node.release()
+  }
+  // The node gone, the dry run runs (and a dir no node ever ran on, without the lock file, is not given one).
+  expect((await cli(['compact', dataDir, '--dry-run'])).code).toBe(0)
+  rmSync(join(dataDir, 'DATA_DIR_LOCK'))
+  expect((await cli(['compact', dataDir, '--dry-run'])).code).toBe(0)
+  expect(existsSync(join(dataDir, 'DATA_DIR_LOCK'))).toBe(false)
 }, 30_000)

@@ -6,11 +6,11 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
-import { lockDataDir } from '../../src/runtime/ha/index.ts'
+import { interruptedSwapsIn, lockDataDir } from '../../src/runtime/ha/index.ts'
 import { frameBytesFor } from '../../wal/frame.ts'
 import { LogDirLock, openReadOnly, Wal, WalCorruptionError } from '../../wal/index.ts'
 import { startWorld, worldsStoppedAfterEach } from '../runtime/harness.ts'
@@ -257,6 +257,58 @@ describe('egress repair-tail: refusals change nothing', () => {
     expect(missing.code).toBe(1)
     expect(missing.err).toContain('does not exist: not a data directory')
     expect(missing.err).not.toContain('    at ')
+  })
+})
+
+describe('egress repair-tail: a dry run refuses what the cut would refuse', () => {
+  // A dry run with N says what the cut would do: it used to print "would copy ... and verify" and exit 65 where the
+  // cut itself is refused (exit 1), a snapshot beyond the cut or a quarantine file already there.
+  test('a snapshot beyond the cut: SNAPSHOT_BEYOND_CUT, exit 1, as the cut', async () => {
+    const { dataDir } = await dataDirWithHole()
+    mkdirSync(join(dataDir, 'snapshots'))
+    writeFileSync(join(dataDir, 'snapshots', `snapshot-${String(150).padStart(20, '0')}.snap`), 'x')
+    const before = contentsOf(dataDir)
+    const argv = ['repair-tail', dataDir, '--truncate-at-lsn', String(LAST_GOOD_LSN + 1)]
+    const dry = await cli([...argv, '--dry-run'])
+    const cut = await cli(argv)
+    expect({ dry: dry.code, cut: cut.code }).toEqual({ dry: 1, cut: 1 })
+    expect(dry.err).toContain('SNAPSHOT_BEYOND_CUT')
+    expect(dry.out).not.toContain('would copy')
+    expect(withoutLocks(contentsOf(dataDir))).toEqual(withoutLocks(before))
+  })
+
+  test('a quarantine file already there: QUARANTINE_EXISTS, exit 1, as the cut', async () => {
+    const { dataDir, segment } = await dataDirWithHole()
+    mkdirSync(join(dataDir, 'quarantine'))
+    writeFileSync(join(dataDir, 'quarantine', `${segment.split('/').pop()}.${CUT_BYTES}.tail`), 'earlier')
+    const dry = await cli(['repair-tail', dataDir, '--truncate-at-lsn', String(LAST_GOOD_LSN + 1), '--dry-run'])
+    expect(dry.code).toBe(1)
+    expect(dry.err).toContain('QUARANTINE_EXISTS')
+  })
+
+  test('a log that opens: NOTHING_TO_REPAIR, exit 1, as the cut', async () => {
+    const { dataDir } = await dataDirWithLog()
+    const dry = await cli(['repair-tail', dataDir, '--truncate-at-lsn', '2', '--dry-run'])
+    expect(dry.code).toBe(1)
+    expect(dry.err).toContain('NOTHING_TO_REPAIR')
+  })
+})
+
+describe('egress repair-tail: a data dir left mid-swap', () => {
+  // A committed swap whose log/ was moved aside: it was reported as "no log in DIR/log: not a data directory", which
+  // sends the operator the wrong way; the command's help and the README promise INTERRUPTED_SWAP and what to run.
+  test('with log/ moved aside, refused with INTERRUPTED_SWAP (diagnosis and cut), nothing changed', async () => {
+    const { dataDir } = await dataDirWithHole()
+    renameSync(join(dataDir, 'log'), join(dataDir, 'log.old'))
+    writeFileSync(join(dataDir, 'snapshot-recovery.commit'), '')
+    expect(interruptedSwapsIn(dataDir)).toEqual(['snapshot_recovery'])
+    const before = contentsOf(dataDir)
+    for (const extra of [[], ['--truncate-at-lsn', String(LAST_GOOD_LSN + 1)]]) {
+      const run = await cli(['repair-tail', dataDir, ...extra])
+      expect({ extra, code: run.code }).toEqual({ extra, code: 1 })
+      expect(run.err).toContain('INTERRUPTED_SWAP')
+    }
+    expect(withoutLocks(contentsOf(dataDir))).toEqual(withoutLocks(before))
   })
 })
 

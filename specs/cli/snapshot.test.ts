@@ -205,6 +205,18 @@ describe('egress snapshot, compact, replay-verify', () => {
     expect(existsSync(join(parent, 'log'))).toBe(false)
   })
 
+  test('on a DIR that exists but holds no log, the commands that lock the data dir say so, exit 1, and leave it empty', async () => {
+    // They took the data dir's lock first and so left a DATA_DIR_LOCK behind while saying "nothing created" (compact,
+    // repair-tail), or failed on the log's lock file (snapshot: "ENOENT ... log/LOCK").
+    const parent = tempDataDir()
+    dirs.push(parent)
+    for (const argv of [['compact', parent], ['snapshot', parent], ['repair-tail', parent, '--truncate-at-lsn', '5']]) {
+      const run = await cli(argv)
+      expect({ argv, code: run.code, err: run.err }).toEqual({ argv, code: 1, err: expect.stringContaining(`no log in ${join(parent, 'log')}: not a data directory (nothing created)`) })
+      expect({ argv, left: readdirSync(parent) }).toEqual({ argv, left: [] })
+    }
+  })
+
   test('the shutdown snapshot of a running gateway is what the next start uses (smoke through the CLI view)', async () => {
     const world = await startWorld({ seed: 105 })
     dirs.push(world.dir)

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { finishInterruptedSwaps, refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { compactOffline } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { offlineTarget, withDataDirLock } from './data-dir.ts'
+import { offlineTarget, withDataDirLock, withDataDirLockIfKept } from './data-dir.ts'
 
 export const compactCommand: Command = {
   name: 'compact',
@@ -55,12 +55,16 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null
   const dryRun = values['dry-run'] === true
-  // A dry run changes nothing, the data dir's lock file included: it finishes no swap (it refuses one) and its open of
-  // the log takes the log's lock. A compaction finishes swaps only once it holds the data dir's lock.
+  // A dry run finishes no swap (it refuses one), but its open of the log takes the log's lock, which an HA node's
+  // gateway start (a takeover, following again after a re-sync) then finds taken: so it holds the data dir's lock too,
+  // which a running node holds all along — when the lock file exists (a dir no node or serve ever ran on is not given
+  // one: a dry run creates nothing). A compaction finishes swaps only once it holds the data dir's lock.
   let result: Awaited<ReturnType<typeof compactOffline>>
   if (dryRun) {
-    refuseInterruptedSwap(dataDir, 'compact --dry-run')
-    result = await compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun })
+    result = await withDataDirLockIfKept(dataDir, () => {
+      refuseInterruptedSwap(dataDir, 'compact --dry-run')
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun })
+    })
   } else {
     result = await withDataDirLock(dataDir, () => {
       finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')

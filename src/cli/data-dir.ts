@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultConfig, loadConfig, snapshotsConfigOf, type SnapshotsConfig } from '../config/index.ts'
-import { lockDataDir } from '../runtime/ha/index.ts'
+import { DATA_DIR_LOCK_FILE, interruptedSwapsIn, lockDataDir } from '../runtime/ha/index.ts'
 import { UsageError, type CliIo } from './command.ts'
 
 export function dataDirFrom(positionals: readonly string[], configPath: string | undefined, io: CliIo): string {
@@ -42,12 +42,25 @@ export function requireLogIn(dataDir: string): void {
  * finishes interrupted swaps or writes the data dir is refused (WalLockedError) while a node runs on it.
  */
 export async function withDataDirLock<T>(dataDir: string, work: () => T | Promise<T>): Promise<T> {
+  // Nothing is created in a directory that is not a data dir (a typo, a parent): the lock file would be the first file
+  // written there. One an HA node left mid-swap may lack log/ (moved aside): its commit file makes it one.
+  if (existsSync(dataDir) && !existsSync(join(dataDir, 'log')) && interruptedSwapsIn(dataDir).length === 0) requireLogIn(dataDir)
   const lock = lockDataDir(dataDir, { create: false })
   try {
     return await work()
   } finally {
     lock.release()
   }
+}
+
+/**
+ * withDataDirLock for a command that must create nothing (compact --dry-run): the lock is taken only when its file
+ * exists. A node or a serve that ever ran on `dataDir` left it there, so a running one is always met; only one making
+ * its first start on this dir at this very moment is not.
+ */
+export async function withDataDirLockIfKept<T>(dataDir: string, work: () => T | Promise<T>): Promise<T> {
+  if (!existsSync(join(dataDir, DATA_DIR_LOCK_FILE))) return work()
+  return withDataDirLock(dataDir, work)
 }
 
 /** A progress line at most once a second, on stderr. */

@@ -10,10 +10,11 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
-import { logDirOf, parseSnapshotFileName, snapshotDirOf } from '../runtime/snapshot/index.ts'
-import { checkCutLsn, diagnoseTail, quarantineFileOf, repairTail, WalRepairError, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
+import { logDirOf, parseSnapshotFileName, snapshotDirOf, STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
+import { checkCut, diagnoseTail, repairTail, WalRepairError, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { dataDirFrom, requireLogIn, withDataDirLock } from './data-dir.ts'
+import { storedQueryModelLsn } from './stored-query-model.ts'
 
 export const repairTailCommand: Command = {
   name: 'repair-tail',
@@ -35,18 +36,20 @@ is cut there and fsynced, and the log is opened again with its whole chain verif
 Refused (exit 1, nothing changed): damage that is not such a hole — in a sealed segment (NOT_IN_LAST_SEGMENT), a
 bad stretch without a zero page (NO_ZERO_PAGE: a bit flip or an edit), a chain break, a damaged header, an LSN gap
 (NOT_A_TORN_TAIL) — which needs a human; an N that is not the diagnosed one (LSN_MISMATCH); a snapshot beyond the cut
-(SNAPSHOT_BEYOND_CUT: those frames were durable); an existing quarantine file (QUARANTINE_EXISTS); a log or data
+(SNAPSHOT_BEYOND_CUT: those frames were durable) or a query model holding the log beyond it
+(QUERY_MODEL_BEYOND_CUT: the back office writes only durable records); an existing quarantine file (QUARANTINE_EXISTS); a log or data
 directory in use (LOG_LOCKED); a data directory an HA node left mid-swap (INTERRUPTED_SWAP).
 
 Options:
   --config FILE          take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
   --truncate-at-lsn N    cut the log so that LSN N and everything after it is removed (N = last good LSN + 1)
-  --dry-run              with --truncate-at-lsn: check N and say what would be done; change nothing
+  --dry-run              with --truncate-at-lsn: check N and say what would be done; change nothing (refused,
+                         exit 1, wherever the cut would be)
   --json                 print the result as JSON
   --help                 show this help
 
-Exit codes: 0 the log opens (nothing to repair) or the cut was made and verified, 65 the log has a hole to cut
-(diagnosis, dry run), 1 refused or could not run, 2 usage.`,
+Exit codes: 0 the log opens (a diagnosis: nothing to repair) or the cut was made and verified, 65 the log has a
+hole to cut (diagnosis, dry run), 1 refused (told to cut a log that opens: NOTHING_TO_REPAIR) or could not run, 2 usage.`,
   run: runRepairTail,
 }
 
@@ -61,22 +64,25 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
   const raw = values['truncate-at-lsn']
   const truncateAtLsn = raw === undefined ? null : integerOption('truncate-at-lsn', raw, 0, [1, Number.MAX_SAFE_INTEGER])
   const dryRun = values['dry-run'] === true
+  // A swap left half done is refused (not finished) before the log is looked for: its log/ may be missing, and "not a
+  // data directory" would send the operator the wrong way. The cut checks again under the lock.
+  refuseInterruptedSwap(dataDir, 'repair-tail')
   requireLogIn(dataDir)
   const quarantineDir = join(dataDir, 'quarantine')
+  const beforeCut = (hole: TailHole): void => refuseDurableBeyond(dataDir, hole)
   if (truncateAtLsn === null || dryRun) {
-    // Read-only: a swap left half done is refused rather than finished, and no lock is taken (nothing is written).
-    refuseInterruptedSwap(dataDir, 'repair-tail')
+    // Read-only: no lock is taken (nothing is written). A dry run meets every refusal the cut would (checkCut).
     const diagnosis = diagnoseTail(logDirOf(dataDir))
     const snapshotsBeyond = diagnosis.kind === 'hole' ? snapshotsBeyondCut(dataDir, diagnosis.hole) : []
-    if (truncateAtLsn !== null && diagnosis.kind === 'hole') checkCutLsn(diagnosis.hole, truncateAtLsn)
-    const plan = truncateAtLsn === null || diagnosis.kind === 'opens' ? null : quarantineFileOf(diagnosis.hole, quarantineDir)
-    if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, wouldQuarantineTo: plan }, null, 2))
-    else io.out(describeDiagnosis(dataDir, diagnosis, snapshotsBeyond, plan))
+    const queryModelLsn = storedQueryModelLsn(dataDir)
+    const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut }).quarantineFile
+    if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, queryModelLsn, wouldQuarantineTo: plan }, null, 2))
+    else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsBeyond, queryModelLsn }, plan))
     return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
   }
   const result = await withDataDirLock(dataDir, () => {
     refuseInterruptedSwap(dataDir, 'repair-tail')
-    return repairTail(logDirOf(dataDir), { truncateAtLsn, quarantineDir, beforeCut: (hole) => refuseSnapshotsBeyond(dataDir, hole) })
+    return repairTail(logDirOf(dataDir), { truncateAtLsn, quarantineDir, beforeCut })
   })
   io.out(values.json === true ? JSON.stringify({ dataDir, repaired: true, ...result }, null, 2) : describeRepair(result))
   return EXIT_OK
@@ -89,10 +95,19 @@ function snapshotsBeyondCut(dataDir: string, hole: TailHole): string[] {
   return readdirSync(dir).filter((name) => (parseSnapshotFileName(name) ?? 0) > hole.lastGoodLsn).sort()
 }
 
-function refuseSnapshotsBeyond(dataDir: string, hole: TailHole): void {
+/**
+ * Refuses a cut whose frames the data dir shows were durable: a snapshot beyond it, or the back office's query model
+ * (which writes only durable records: stored-query-model.ts) holding the log past it.
+ */
+function refuseDurableBeyond(dataDir: string, hole: TailHole): void {
   const beyond = snapshotsBeyondCut(dataDir, hole)
-  if (beyond.length === 0) return
-  throw new WalRepairError('SNAPSHOT_BEYOND_CUT', `${beyond.join(', ')} in ${snapshotDirOf(dataDir)} hold(s) state beyond LSN ${hole.lastGoodLsn}: the frames the cut would remove were durable, so this is not a lost write; this needs a human; nothing was changed`)
+  if (beyond.length > 0) {
+    throw new WalRepairError('SNAPSHOT_BEYOND_CUT', `${beyond.join(', ')} in ${snapshotDirOf(dataDir)} hold(s) state beyond LSN ${hole.lastGoodLsn}: the frames the cut would remove were durable, so this is not a lost write; this needs a human; nothing was changed`)
+  }
+  const queryModelLsn = storedQueryModelLsn(dataDir)
+  if (queryModelLsn !== null && queryModelLsn > hole.lastGoodLsn) {
+    throw new WalRepairError('QUERY_MODEL_BEYOND_CUT', `${join(dataDir, STORED_QUERY_MODEL)} holds the log through LSN ${queryModelLsn}, beyond LSN ${hole.lastGoodLsn}: the back office writes only durable records, so the frames the cut would remove were durable and this is not a lost write; this needs a human (only for a log written with durability none is it no proof: a start rebuilds the query model from the log, so it may be moved aside); nothing was changed`)
+  }
 }
 
 function describeHole(hole: TailHole): string[] {
@@ -108,7 +123,8 @@ function describeHole(hole: TailHole): string[] {
   ]
 }
 
-function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, snapshotsBeyond: string[], plan: string | null): string {
+function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null }, plan: string | null): string {
+  const snapshotsBeyond = durable.snapshots
   if (diagnosis.kind === 'opens') {
     const torn = diagnosis.tornTail === null ? '' : `; its open truncates a torn tail of ${diagnosis.tornTail.removedBytes} bytes at offset ${diagnosis.tornTail.offsetBytes} of ${diagnosis.tornTail.file} (never acknowledged)`
     return `the log in ${dataDir} opens: LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}, chain verified${torn}; nothing to repair`
@@ -117,6 +133,9 @@ function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, snapshotsB
   const lines = [`HOLE IN THE LOG TAIL: the log in ${dataDir} does not open`, ...describeHole(hole)]
   lines.push('  WARNING     the frames past the hole may have been acknowledged to clients; a cut loses them (the quarantine file keeps their bytes)')
   if (snapshotsBeyond.length > 0) lines.push(`  REFUSED     a cut would be refused: snapshot(s) beyond LSN ${hole.lastGoodLsn} (${snapshotsBeyond.join(', ')}) — those frames were durable`)
+  if (durable.queryModelLsn !== null && durable.queryModelLsn > hole.lastGoodLsn) {
+    lines.push(`  REFUSED     a cut would be refused: the query model (${STORED_QUERY_MODEL}) holds the log through LSN ${durable.queryModelLsn} — those frames were durable`)
+  }
   if (plan === null) lines.push(`  to cut      egress repair-tail ${dataDir} --truncate-at-lsn ${hole.lastGoodLsn + 1}  (stop the gateway first; keep the quarantine file)`)
   else lines.push(`  dry run     would copy the removed bytes to ${plan}, cut ${hole.file} at offset ${hole.cutOffsetBytes} and verify; nothing was changed`)
   return lines.join('\n')
