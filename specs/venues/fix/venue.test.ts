@@ -1,51 +1,17 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { SimClock } from '../../../src/runtime/clock.ts'
-import type { ExecutionReport, PlaceRequest } from '../../../src/venues/adapter.ts'
-import type { FixField, FixMessage } from '../../../src/venues/fix/message.ts'
+import type { ExecutionReport } from '../../../src/venues/adapter.ts'
+import type { FixMessage } from '../../../src/venues/fix/message.ts'
 import { VenueReason } from '../../../src/domain/venue-reasons.ts'
 import { FixReason } from '../../../src/venues/fix/reasons.ts'
-import { MemoryFixSessionStore } from '../../../src/venues/fix/store.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
-import { FixVenue, type FixVenueOptions } from '../../../src/venues/fix/venue.ts'
 import { FakeAcceptor, settle } from './fake-acceptor.ts'
+import { fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
 
-const order = (clientOrderId: string, over: Partial<PlaceRequest> = {}): PlaceRequest => ({
-  clientOrderId,
-  account: 'A1',
-  symbol: 'BTC-USD',
-  side: 'buy',
-  type: 'limit',
-  qty: 1_50000000n,
-  price: 100_25000000n,
-  tif: 'GTC',
-  postOnly: false,
-  reduceOnly: false,
-  ...over,
-})
-
-async function setup(options: Partial<FixVenueOptions> = {}, beginString: 'FIX.4.2' | 'FIX.4.4' = 'FIX.4.2') {
-  const clock = new SimClock({ startMs: 1_700_000_000_000 })
-  const acceptor = new FakeAcceptor({ beginString })
-  const store = new MemoryFixSessionStore()
-  const venue = new FixVenue({
-    venue: 'fixsim',
-    requestTimeoutMs: 5_000,
-    statusTimeoutMs: 2_000,
-    ...options,
-    session: { beginString, senderCompId: 'EGRESS', targetCompId: 'EXEC', host: 'h', port: 1, store, clock, connect: acceptor.connect, log: () => {} },
-  })
-  const reports: ExecutionReport[] = []
-  venue.onReport((r) => reports.push(r))
-  venue.start()
-  await settle()
-  expect(venue.session.state).toBe('active')
-  return { clock, acceptor, store, venue, reports }
-}
-
-function er(fields: Record<number, string>): FixField[] {
-  return Object.entries(fields).map(([tag, value]) => [Number(tag), value] as const)
-}
+// The logged-on venue (setup), a limit buy (order) and fields by tag (er): the adapter specs' shared start.
+const setup = loggedOnVenue
+const order = limitBuy
+const er = fields
 
 /** An acceptor that answers every NewOrderSingle with New then a full fill (FIX 4.2 style). */
 function fillEverything(acceptor: FakeAcceptor): void {
