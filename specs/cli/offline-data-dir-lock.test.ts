@@ -11,7 +11,6 @@
 import { afterEach, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { runCli } from '../../src/cli/index.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { Gateway } from '../../src/runtime/index.ts'
@@ -19,19 +18,13 @@ import { lockDataDir } from '../../src/runtime/ha/index.ts'
 import { LogDirLock } from '../../wal/index.ts'
 import { startWorld, worldsStoppedAfterEach } from '../runtime/harness.ts'
 import { leaderOptionsOf, takeoverNode } from '../runtime/ha/takeover-node.ts'
-import { recordingIo } from './io.ts'
+import { cli } from './io.ts'
 
 const worlds = worldsStoppedAfterEach()
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-async function cli(argv: string[]): Promise<{ code: number; err: string }> {
-  const io = recordingIo({})
-  const code = await runCli(argv, io)
-  return { code, err: io.stderr.join('\n') }
-}
 
 /** A running HA node (leading at once) whose data dir holds a snapshot install being built (`log.recovering/`). */
 async function nodeBuildingAnInstall(seed: number): Promise<{ dataDir: string; build: string; stop: () => Promise<void> }> {

@@ -11,12 +11,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { runCli } from '../../src/cli/index.ts'
 import { finishKeepingPrefix, keepCommonPrefix, PrefixKeepingHalted, type PrefixStep } from '../../src/runtime/ha/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { removeDir, startWorld, tempDataDir } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
-import { recordingIo } from './io.ts'
+import { cli } from './io.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -42,12 +41,6 @@ function haltedAfter(step: PrefixStep): string {
   cpSync(stopped.dir, dir, { recursive: true })
   expect(() => keepCommonPrefix(dir, stopped.keptLsn, { haltAfter: (at) => at === step })).toThrow(PrefixKeepingHalted)
   return dir
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = recordingIo({})
-  const code = await runCli(argv, io)
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') }
 }
 
 const REFUSED = /INTERRUPTED_SWAP: .* was left mid-swap by an HA node: the keeping of a diverged log's shared part \(diverged-prefix\.commit\) was committed and not finished/

@@ -10,9 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../../src/backoffice/index.ts'
-import { runCli } from '../../src/cli/index.ts'
 import { openReadOnly, Wal, WalCorruptionError } from '../../wal/index.ts'
-import { recordingIo } from './io.ts'
+import { cli } from './io.ts'
 
 const PAGE_BYTES = 4096
 const PAYLOAD = new TextEncoder().encode('x'.repeat(150)) // 206-byte frames: the page at 20480 cuts the log after LSN 99
@@ -22,12 +21,6 @@ const dirs: string[] = []
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = recordingIo({})
-  const code = await runCli(argv, io)
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') }
-}
 
 /** A data dir whose log (200 frames, one segment) has a zero page at 20480 with valid frames after it. */
 async function dataDirWithHole(): Promise<string> {

@@ -9,13 +9,12 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { runCli } from '../../src/cli/index.ts'
 import { interruptedSwapsIn, lockDataDir } from '../../src/runtime/ha/index.ts'
 import { frameBytesFor } from '../../wal/frame.ts'
 import { LogDirLock, openReadOnly, Wal, WalCorruptionError } from '../../wal/index.ts'
 import { startWorld, worldsStoppedAfterEach } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
-import { recordingIo } from './io.ts'
+import { cli } from './io.ts'
 
 const PAGE_BYTES = 4096
 const HEADER_BYTES = 64
@@ -29,12 +28,6 @@ const worlds = worldsStoppedAfterEach()
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = recordingIo({})
-  const code = await runCli(argv, io)
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') }
-}
 
 /** Frame k (1-based) of a segment of PAYLOAD-sized frames starts here. */
 const frameStart = (k: number): number => HEADER_BYTES + (k - 1) * FRAME_BYTES

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { runCli } from '../../src/cli/index.ts'
 import { stateDigest } from '../../src/kernel/index.ts'
 import {
   encodeSnapshot, KERNEL_SECTION, KERNEL_STATE_SCHEMA, kernelStateBytes, openSnapshot, restoreEngine, SnapshotStore,
@@ -10,7 +9,7 @@ import { nodeIo, openReadOnly, Wal } from '../../wal/index.ts'
 import { removeDir, startWorld, tempDataDir, traderA } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
 import { withEvidence } from '../support/evidence.ts'
-import { recordingIo } from './io.ts'
+import { cli } from './io.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -31,12 +30,6 @@ function copy(dir: string): string {
   dirs.push(target)
   cpSync(dir, target, { recursive: true })
   return target
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = recordingIo({})
-  const code = await runCli(argv, io)
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') }
 }
 
 function snapshotFiles(dir: string): string[] {
