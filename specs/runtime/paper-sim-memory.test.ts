@@ -62,6 +62,23 @@ describe('simMemoryOf and Unknown orders', () => {
     expect(memory.orders.map((held) => [held.venueOrderId, held.cumQty])).toEqual([['sim-u-open', d('0.01')]])
     expect(memory.ended.map((held) => [held.venueOrderId, held.status, held.endedAtMs])).toEqual([['sim-u-filled', 'filled', NOW_MS - 5_000]])
   })
+
+  test('an order that ended partly filled and then went Unknown is off the book, but its trades stay in the history', () => {
+    // Canceled after one fill of 0.01 (its hold released), then venue news contradicting the cancel made it Unknown.
+    const wasEnded = order('u-was-ended', { status: 'Unknown', cumQty: d('0.01'), reservation: { asset: 'USD', total: d('1200'), remaining: 0n } })
+    const old = order('u-old-ended', { status: 'Unknown', cumQty: d('0.01'), reservation: { asset: 'USD', total: d('1200'), remaining: 0n }, updatedAtMs: NOW_MS - HISTORY_MS - 1 })
+    const fills = new Map([
+      ['u-was-ended', [fill('u-was-ended', 'x-ended', {})]],
+      ['u-old-ended', [fill('u-old-ended', 'x-old', { venueTimeMs: NOW_MS - HISTORY_MS - 2 })]],
+    ])
+    const memory = simMemoryOf(sources([wasEnded, old], { fillsOf: (orderId) => fills.get(orderId) ?? [] }))
+    expect(memory.orders).toEqual([])
+    expect(memory.ended).toEqual([])
+    // Only the fill the log holds, as the venue reported it; one before the venue's trade history is not kept.
+    expect(memory.trades.map((trade) => [trade.execId, trade.venueOrderId, trade.clientOrderId, trade.qty, trade.price, trade.venueTimeMs])).toEqual([
+      ['x-ended', 'sim-u-was-ended', 'eg-u-was-ended', d('0.01'), d('59000'), NOW_MS - 6_000],
+    ])
+  })
 })
 
 describe('simMemoryOf and covered trades', () => {

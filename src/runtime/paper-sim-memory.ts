@@ -55,6 +55,11 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
       held.push({ order, venueOrderId: order.venueOrderId })
     } else if (order.status === 'Unknown') {
       const acked = ackedUnknownOf(order, order.venueOrderId, sources.historyFromMs)
+      if (acked === 'ended') {
+        // Ended before it went Unknown: not on the book, but its trades (real ones the log holds) are in the history.
+        if (order.updatedAtMs >= sources.historyFromMs) held.push({ order, venueOrderId: order.venueOrderId })
+        continue
+      }
       if (acked === null) continue
       if (acked.ended === null) orders.push(acked.resting)
       else ended.push(acked.ended)
@@ -89,13 +94,15 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
  * with its filled quantity, price and client ids. What the lost call did is not in the log: the call died with the
  * process that held the sim, like a request lost on its way, and reconciliation reads the order back as the resumed
  * sim holds it. One that had ended before it went Unknown (news contradicting a cancel or an expiry) is not held
- * (null): how it ended is no longer in its state, and resting it again would let a done order trade. Such an order
+ * ('ended'): how it ended is no longer in its state, and resting it again would let a done order trade. Such an order
  * released its hold in full when it ended, and going Unknown does not take one back; a live order always holds some.
+ * Its trades before it ended are still the venue's (simMemoryOf keeps them in the history, else the back office's
+ * trades check found egress's fills of it missing at the resumed sim).
  */
-function ackedUnknownOf(order: Order, venueOrderId: string, historyFromMs: number): { resting: RestingOrder; ended: EndedOrder | null } | null {
+function ackedUnknownOf(order: Order, venueOrderId: string, historyFromMs: number): { resting: RestingOrder; ended: EndedOrder | null } | 'ended' | null {
   const resting = restingOf(order, venueOrderId)
   if (order.cumQty >= order.qty) return order.updatedAtMs < historyFromMs ? null : { resting, ended: { ...resting, status: 'filled', endedAtMs: order.updatedAtMs } }
-  if (order.reservation.remaining === 0n) return null
+  if (order.reservation.remaining === 0n) return 'ended'
   return { resting, ended: null }
 }
 
