@@ -9,6 +9,7 @@
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
 import { queueDepths, unknownOrders } from '../kernel/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
@@ -23,7 +24,7 @@ const RECONCILE_DEFERRED_LABELS = { state: 'deferred', reason: 'RECONCILE_DEFERR
  * Its series for `order.overfill_recheck`: the venue reports the order filled past its quantity, so nothing is booked,
  * the order stays Unknown and is asked again later: deferred too, under the reason the overfill is alerted with.
  */
-const OVERFILL_RECHECK_LABELS = { state: 'deferred', reason: 'FILL_OVERFILL' } as const
+const OVERFILL_RECHECK_LABELS = { state: 'deferred', reason: 'FILL_OVERFILL' satisfies ReasonCode } as const
 
 export interface GatewayMetricsOptions {
   /** Orders whose latencies are timed at once (default 100 000). */
