@@ -9,6 +9,7 @@
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
 import { queueDepths, unknownOrders } from '../kernel/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
@@ -19,6 +20,11 @@ const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
 const DWELL_BUCKETS_SEC = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800]
 /** egress_reconcile_outcomes_total's series for `order.reconcile_deferred`: no new state, and no reason code of its own. */
 const RECONCILE_DEFERRED_LABELS = { state: 'deferred', reason: 'RECONCILE_DEFERRED' } as const
+/**
+ * Its series for `order.overfill_recheck`: the venue reports the order filled past its quantity, so nothing is booked,
+ * the order stays Unknown and is asked again later: deferred too, under the reason the overfill is alerted with.
+ */
+const OVERFILL_RECHECK_LABELS = { state: 'deferred', reason: 'FILL_OVERFILL' satisfies ReasonCode } as const
 
 export interface GatewayMetricsOptions {
   /** Orders whose latencies are timed at once (default 100 000). */
@@ -65,7 +71,7 @@ export class GatewayMetrics {
     this.httpRequests = r.counter({ name: 'egress_http_requests_total', help: 'HTTP requests by route and status class.', labelNames: ['route', 'status'] })
     this.shed = r.counter({ name: 'egress_orders_shed_total', help: 'New orders shed with 429, by the bound that was hit.', labelNames: ['scope'] })
     this.unknownDwell = r.histogram({ name: 'egress_order_unknown_dwell_seconds', help: 'Time orders spent Unknown before converging.', buckets: DWELL_BUCKETS_SEC })
-    this.reconciles = r.counter({ name: 'egress_reconcile_outcomes_total', help: 'Reconciliation results, by resulting state and reason; an answer that settles nothing yet (asked again later, the order unchanged) is state="deferred", reason="RECONCILE_DEFERRED".', labelNames: ['state', 'reason'] })
+    this.reconciles = r.counter({ name: 'egress_reconcile_outcomes_total', help: 'Reconciliation results, by resulting state and reason; an answer that settles nothing yet (asked again later, the order unchanged) is state="deferred", reason="RECONCILE_DEFERRED", or reason="FILL_OVERFILL" when the venue reports the order filled past its quantity.', labelNames: ['state', 'reason'] })
     this.sseSubscribers = r.gauge({ name: 'egress_sse_subscribers', help: 'Open SSE streams, by stream kind.', labelNames: ['stream'] })
     this.sseDisconnects = r.counter({ name: 'egress_sse_disconnects_total', help: 'SSE streams ended by the server or client, by reason.', labelNames: ['reason'] })
   }
@@ -181,6 +187,11 @@ export class GatewayMetrics {
         // The venue's answer settled nothing yet (an amend too recent to judge, a state the order cannot take): the
         // order stays as it is and is asked about again at retryAtMs. It is an outcome of reconciliation all the same.
         this.reconciles.inc(1, RECONCILE_DEFERRED_LABELS)
+        return
+      case 'order.overfill_recheck':
+        // The venue's answer is an overfill (overfill-recheck.ts): nothing booked, the order stays Unknown and is
+        // asked again at retryAtMs. Deferred like the above, and told apart by its reason.
+        this.reconciles.inc(1, OVERFILL_RECHECK_LABELS)
         return
       case 'order.canceled':
       case 'order.venue_rejected':

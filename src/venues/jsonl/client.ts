@@ -88,6 +88,8 @@ export class JsonlVenueClient implements VenueAdapter {
   private tradeHistoryMsSaid: number | undefined = undefined
   private closed = false
   private reconnectMs = 50
+  /** The one reconnect waiting, if any: a lost connection schedules it, close() cancels it. */
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
 
   private constructor(options: JsonlVenueClientOptions) {
     this.options = options
@@ -112,6 +114,8 @@ export class JsonlVenueClient implements VenueAdapter {
 
   close(): void {
     this.closed = true
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = null
     this.socket?.end()
     this.failPending('adapter closed')
   }
@@ -210,8 +214,18 @@ export class JsonlVenueClient implements VenueAdapter {
     })
   }
 
+  /**
+   * One connection attempt. Its loss (the socket's close, or the connect failing) is told to onClose once, which
+   * schedules the one reconnect. A connection whose close came before the connect resolved is not kept: Bun resolves
+   * the connect from the socket's open and runs the continuation before the next socket event, so this does not happen
+   * today, but a dead socket kept would take every call until its timeout, and a second onClose from the catch would
+   * schedule a second reconnect chain.
+   */
   private async open(): Promise<void> {
+    // A reconnect timer that fired as close() ran (or a caller after it): nothing to connect for.
+    if (this.closed) return
     const lines = new LineReader()
+    const connection = { lost: false }
     try {
       const socket = await Bun.connect<undefined>({
         hostname: this.options.hostname,
@@ -221,12 +235,17 @@ export class JsonlVenueClient implements VenueAdapter {
           drain: (socket) => {
             if (this.writer?.drain() === false) socket.terminate()
           },
-          close: () => this.onClose(),
+          close: () => {
+            if (connection.lost) return
+            connection.lost = true
+            this.onClose()
+          },
           error: (_socket, error) => this.options.log(`venue connection error: ${error.message}`),
         },
       })
       // Closed while connecting: this connection is not wanted (its close finds `closed` and does not reconnect).
-      if (this.closed) return void socket.end()
+      // Lost already: its close has cleared the state and scheduled the reconnect; keeping it would keep a dead socket.
+      if (this.closed || connection.lost) return void socket.end()
       this.socket = socket
       this.writer = new LineWriter(socket, OUTBOUND_BYTES_MAX)
       this.reconnectMs = 50
@@ -235,7 +254,7 @@ export class JsonlVenueClient implements VenueAdapter {
       if (this.options.clientName !== undefined) void this.request('hello', { client: this.options.clientName }, INSPECT_SCHEMA)
     } catch (error) {
       this.options.log(`venue connect failed: ${String(error)}`)
-      this.onClose()
+      if (!connection.lost) this.onClose()
     }
   }
 
@@ -336,9 +355,13 @@ export class JsonlVenueClient implements VenueAdapter {
     // Requests already written may have been acted on: their outcome is unknown, never assumed.
     this.failPending('venue connection lost')
     if (this.closed) return
+    if (this.reconnectTimer !== null) return
     const delayMs = this.reconnectMs
     this.reconnectMs = Math.min(this.reconnectMs * 2, this.options.reconnectMsMax)
-    setTimeout(() => void this.open(), delayMs)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      void this.open()
+    }, delayMs)
   }
 
   private failPending(reason: string): void {
