@@ -133,8 +133,9 @@ export class SimBook {
   cancel(request: CancelRequest, nowMs: number): BookResult<{ accepted: true }> {
     const order = this.#find(request.origClientOrderId, request.account)
     if (order === null) return rejected(SimReason.unknownOrder, [])
+    const expired = this.#expireIfDue(order, nowMs)
     if (!isOpen(order)) {
-      return rejected(SimReason.tooLateToCancel, [this.#cancelReject(order, request, SimReason.tooLateToCancel, nowMs)])
+      return rejected(SimReason.tooLateToCancel, [...expired, this.#cancelReject(order, request, SimReason.tooLateToCancel, nowMs)])
     }
     order.status = 'canceled'
     this.#store.settle(order, nowMs)
@@ -145,10 +146,11 @@ export class SimBook {
   amend(request: AmendRequest, nowMs: number): BookResult<{ accepted: true }> {
     const order = this.#find(request.origClientOrderId, request.account)
     if (order === null) return rejected(SimReason.unknownOrder, [])
-    const fail = (reason: string): BookResult<{ accepted: true }> =>
-      rejected(reason, [this.#cancelReject(order, request, reason, nowMs)])
     const renamed = request.clientOrderId !== request.origClientOrderId
     if (renamed && this.#store.hasClientId(request.clientOrderId)) return rejected(SimReason.duplicateClientOrderId, [])
+    const expired = this.#expireIfDue(order, nowMs)
+    const fail = (reason: string): BookResult<{ accepted: true }> =>
+      rejected(reason, [...expired, this.#cancelReject(order, request, reason, nowMs)])
     if (!isOpen(order)) return fail(SimReason.tooLateToAmend)
     const instrument = this.#instrument(order.symbol)
     const price = request.price ?? order.price
@@ -175,13 +177,13 @@ export class SimBook {
   step(nowMs: number): ExecutionReport[] {
     const reports: ExecutionReport[] = []
     for (const order of this.#store.openOrders()) {
-      if (order.expireAtMs !== undefined && nowMs >= order.expireAtMs) {
-        order.status = 'expired'
-        reports.push(this.#report(order, 'expired', nowMs))
-      } else {
-        const reference = this.#reference(order.symbol, nowMs)
-        if (isMarketable(order, reference)) this.#make(order, nowMs, reports)
+      const expired = this.#expireIfDue(order, nowMs)
+      if (expired.length > 0) {
+        reports.push(...expired)
+        continue
       }
+      const reference = this.#reference(order.symbol, nowMs)
+      if (isMarketable(order, reference)) this.#make(order, nowMs, reports)
       if (!isOpen(order)) this.#store.settle(order, nowMs)
     }
     return reports
@@ -246,6 +248,18 @@ export class SimBook {
     if (request.tif === 'DAY') order.expireAtMs = nowMs + this.#options.dayOrderTtlMs
     this.#store.add(order)
     return order
+  }
+
+  /**
+   * Expires an open DAY order whose time has come, and settles it. Price steps expire them too, but only at step
+   * boundaries: a cancel or amend arriving between the expiry and the next step must find the order expired, or an
+   * amend into a cross would fill it after its time.
+   */
+  #expireIfDue(order: SimOrder, nowMs: number): ExecutionReport[] {
+    if (!isOpen(order) || order.expireAtMs === undefined || nowMs < order.expireAtMs) return []
+    order.status = 'expired'
+    this.#store.settle(order, nowMs)
+    return [this.#report(order, 'expired', nowMs)]
   }
 
   #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
