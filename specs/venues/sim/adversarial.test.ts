@@ -184,3 +184,25 @@ describe('sim venue: fees', () => {
     expect(usd).toBe(-d('50.00001') - d('0.02500001') + d('50.00002') + d('0.005'))
   })
 })
+
+describe('sim venue: cash rounding', () => {
+  // An instrument whose notionals are finer than 1e-8: 1e-8 × 0.4 = 0.4e-8, 1e-8 × 0.6 = 0.6e-8.
+  const MICRO = { symbol: 'MICRO-USD', baseAsset: 'MICRO', quoteAsset: 'USD', tick: 1n, lot: 1n, initialPrice: d('0.4') }
+
+  test('the quote cash of a fill rounds against the account, as egress books it (a buy pays up, a sell gets down)', async () => {
+    const { clock, venue } = harness({ instruments: [MICRO], balances: {}, takerFeeBps: 0 })
+    okValue(await within(clock, venue.place(limit({ symbol: 'MICRO-USD', qty: 1n, price: d('0.4') }))))
+    // Half-even would make this buy free (0.4e-8 → 0); egress's ledger books it as 1e-8 paid.
+    expect(okValue(await within(clock, venue.balances('acct')))).toEqual([
+      { account: 'acct', asset: 'MICRO', total: 1n },
+      { account: 'acct', asset: 'USD', total: -1n },
+    ])
+    venue.setReferencePrice('MICRO-USD', d('0.6'))
+    okValue(await within(clock, venue.place(limit({ symbol: 'MICRO-USD', side: 'sell', qty: 1n, price: d('0.6') }))))
+    // Half-even would pay this sell 1e-8 (0.6e-8 → 1); egress books 0 received.
+    expect(okValue(await within(clock, venue.balances('acct')))).toEqual([
+      { account: 'acct', asset: 'MICRO', total: 0n },
+      { account: 'acct', asset: 'USD', total: -1n },
+    ])
+  })
+})

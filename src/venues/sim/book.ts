@@ -8,7 +8,7 @@
  * resting orders are made at their limit when the reference price touches it.
  */
 
-import { mulUnits, type Units } from '../../domain/decimal.ts'
+import { mulUnits, mulUnitsTwoWays, type Units } from '../../domain/decimal.ts'
 import type {
   AmendRequest,
   CancelRequest,
@@ -322,7 +322,9 @@ export class SimBook {
 
   #fill(order: SimOrder, qty: Units, price: Units, liquidity: Liquidity, nowMs: number, reports: ExecutionReport[]) {
     const instrument = this.#instrument(order.symbol)
-    const notional = mulUnits(qty, price, 'half_even')
+    // The cash rounds against the account (a buy pays up, a sell receives down), as egress's ledger books it and as a
+    // venue that never undercharges does; the fee is on the half-even notional.
+    const [cash, notional] = mulUnitsTwoWays(qty, price, order.side === 'buy' ? 'up' : 'down', 'half_even')
     const bps = BigInt(liquidity === 'maker' ? this.#options.makerFeeBps : this.#options.takerFeeBps)
     // Rounded up: the venue never undercharges (a rebate is rounded toward zero).
     const fee = mulUnits(notional, (bps * 100_000_000n) / BPS, 'up')
@@ -331,7 +333,7 @@ export class SimBook {
     order.status = order.cumQty === order.qty ? 'filled' : 'partially_filled'
     const sign = order.side === 'buy' ? 1n : -1n
     this.#credit(order.account, instrument.baseAsset, sign * qty)
-    this.#credit(order.account, instrument.quoteAsset, -sign * notional - fee)
+    this.#credit(order.account, instrument.quoteAsset, -sign * cash - fee)
     const report = this.#report(order, 'fill', nowMs)
     const fill = { lastQty: qty, lastPrice: price, fee, feeAsset: instrument.quoteAsset, liquidity }
     reports.push({ ...report, ...fill })
