@@ -48,6 +48,14 @@ export const REFERENCE_SYMBOLS_MAX = 10_000
 
 /** Request bytes the client holds while the venue's socket pushes back; past it the connection is dropped. */
 const OUTBOUND_BYTES_MAX = 4 << 20
+/** The first reconnect's delay; each further one in a row doubles, up to reconnectMsMax. */
+const RECONNECT_MS_MIN = 50
+/**
+ * How long a connection must have stayed up for its loss to start the reconnect delay again from RECONNECT_MS_MIN. A
+ * venue that accepts and drops every connection at once keeps the delay growing: resetting it at every connect
+ * dialled such a venue every 50 ms, for good.
+ */
+const CONNECTION_PROVEN_MS = 1_000
 
 export interface JsonlVenueClientOptions {
   venue: string
@@ -87,7 +95,7 @@ export class JsonlVenueClient implements VenueAdapter {
   /** How long the venue keeps trades, as its `info` message said; undefined until one arrives (or if it was bad). */
   private tradeHistoryMsSaid: number | undefined = undefined
   private closed = false
-  private reconnectMs = 50
+  private reconnectMs = RECONNECT_MS_MIN
   /** The one reconnect waiting, if any: a lost connection schedules it, close() cancels it. */
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
 
@@ -225,7 +233,7 @@ export class JsonlVenueClient implements VenueAdapter {
     // A reconnect timer that fired as close() ran (or a caller after it): nothing to connect for.
     if (this.closed) return
     const lines = new LineReader()
-    const connection = { lost: false }
+    const connection = { lost: false, openedAtMs: 0 }
     try {
       const socket = await Bun.connect<undefined>({
         hostname: this.options.hostname,
@@ -238,7 +246,7 @@ export class JsonlVenueClient implements VenueAdapter {
           close: () => {
             if (connection.lost) return
             connection.lost = true
-            this.onClose()
+            this.onClose(connection.openedAtMs === 0 ? 0 : performance.now() - connection.openedAtMs)
           },
           error: (_socket, error) => this.options.log(`venue connection error: ${error.message}`),
         },
@@ -248,13 +256,13 @@ export class JsonlVenueClient implements VenueAdapter {
       if (this.closed || connection.lost) return void socket.end()
       this.socket = socket
       this.writer = new LineWriter(socket, OUTBOUND_BYTES_MAX)
-      this.reconnectMs = 50
+      connection.openedAtMs = performance.now()
       // The first line on the connection, so every call after it is counted under the name. An older venue answers
       // `rejected` (unknown op); nothing depends on the answer.
       if (this.options.clientName !== undefined) void this.request('hello', { client: this.options.clientName }, INSPECT_SCHEMA)
     } catch (error) {
       this.options.log(`venue connect failed: ${String(error)}`)
-      if (!connection.lost) this.onClose()
+      if (!connection.lost) this.onClose(0)
     }
   }
 
@@ -349,13 +357,15 @@ export class JsonlVenueClient implements VenueAdapter {
     this.options.log(`venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${preview(tradeHistoryMs)}`)
   }
 
-  private onClose(): void {
+  /** A connection lost (or never made), after `upMs` of it: the reconnect is scheduled, its delay as CONNECTION_PROVEN_MS says. */
+  private onClose(upMs: number): void {
     this.socket = null
     this.writer = null
     // Requests already written may have been acted on: their outcome is unknown, never assumed.
     this.failPending('venue connection lost')
     if (this.closed) return
     if (this.reconnectTimer !== null) return
+    if (upMs >= CONNECTION_PROVEN_MS) this.reconnectMs = RECONNECT_MS_MIN
     const delayMs = this.reconnectMs
     this.reconnectMs = Math.min(this.reconnectMs * 2, this.options.reconnectMsMax)
     this.reconnectTimer = setTimeout(() => {
