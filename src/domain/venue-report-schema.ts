@@ -40,8 +40,8 @@ const venueIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, `expected 1–${VEN
 const venueIdOrEmptySchema = v.union([v.literal(''), venueIdSchema], `expected an empty id or 1–${VENUE_ID_CHARS_MAX} characters, no control characters`)
 /** Null when `text` is a venue id as venueReportSchema bounds it (empty too, when `emptyAllowed`); else the problem. */
 export function venueIdProblem(text: unknown, emptyAllowed = false): string | null {
-  if (typeof text === 'string' && ((emptyAllowed && text === '') || ID_PATTERN.test(text))) return null
-  return `expected ${emptyAllowed ? 'an empty id or ' : ''}1–${VENUE_ID_CHARS_MAX} characters, no control characters`
+  const parsed = v.safeParse(emptyAllowed ? venueIdOrEmptySchema : venueIdSchema, text, PARSE_CONFIG)
+  return parsed.success ? null : parsed.issues[0].message
 }
 
 /**

@@ -27,7 +27,7 @@ export function invalidReadBackOf(venue: string, clientOrderId: string, answer: 
 }
 
 function orderProblem(order: VenueOrder): string | null {
-  const ids = idsProblem('venueOrder', order)
+  const ids = idsProblem('venueOrder', order, ORDER_IDS)
   if (ids !== null) return ids
   if (!recordable(order.qty) || order.qty <= 0n) return 'venueOrder.qty: expected a positive amount a record can hold'
   if (!recordable(order.cumQty) || order.cumQty < 0n) return 'venueOrder.cumQty: expected a non-negative amount a record can hold'
@@ -37,10 +37,8 @@ function orderProblem(order: VenueOrder): string | null {
 
 function tradesProblem(trades: readonly VenueTrade[]): string | null {
   for (const [index, trade] of trades.entries()) {
-    const ids = idsProblem(`trades.${index}`, trade)
+    const ids = idsProblem(`trades.${index}`, trade, TRADE_IDS)
     if (ids !== null) return ids
-    if (venueIdProblem(trade.execId) !== null) return `trades.${index}.execId: ${venueIdProblem(trade.execId)}`
-    if (venueIdProblem(trade.feeAsset) !== null) return `trades.${index}.feeAsset: ${venueIdProblem(trade.feeAsset)}`
     if (!recordable(trade.qty) || trade.qty <= 0n) return `trades.${index}.qty: expected a positive amount a record can hold`
     if (!recordable(trade.price) || trade.price <= 0n) return `trades.${index}.price: expected a positive amount a record can hold`
     if (!recordable(trade.fee)) return `trades.${index}.fee: expected an amount a record can hold`
@@ -49,13 +47,14 @@ function tradesProblem(trades: readonly VenueTrade[]): string | null {
   return null
 }
 
-/** The venue's ids of an order or trade, bounded as a report's are (src/domain/venue-report-schema.ts). */
-function idsProblem(path: string, item: Pick<VenueOrder, 'clientOrderId' | 'venueOrderId' | 'account' | 'symbol'>): string | null {
-  const clientOrderIdProblem = venueIdProblem(item.clientOrderId)
-  if (clientOrderIdProblem !== null) return `${path}.clientOrderId: ${clientOrderIdProblem}`
-  // May be empty, as in a report: a FIX answer without Account or OrderID states ''.
-  for (const key of ['venueOrderId', 'account', 'symbol'] as const) {
-    const problem = venueIdProblem(item[key], true)
+/** The venue's ids an answer states, and whether each may be empty (a FIX answer without Account or OrderID states ''). */
+const ORDER_IDS = [['clientOrderId', false], ['venueOrderId', true], ['account', true], ['symbol', true]] as const
+const TRADE_IDS = [...ORDER_IDS, ['execId', false], ['feeAsset', false]] as const
+
+/** The first of `keys` of an order or trade that is not a venue id as a report's are bounded (venue-report-schema.ts). */
+function idsProblem<T extends object>(path: string, item: T, keys: readonly (readonly [keyof T & string, boolean])[]): string | null {
+  for (const [key, emptyAllowed] of keys) {
+    const problem = venueIdProblem(item[key], emptyAllowed)
     if (problem !== null) return `${path}.${key}: ${problem}`
   }
   return null
