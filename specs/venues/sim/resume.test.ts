@@ -29,7 +29,7 @@ function memory(orders: RestingOrder[]): SimMemory {
   const trades = [
     { execId: 'sim-x1', clientOrderId: 'p1', venueOrderId: 'sim-o2', account: 'acct', symbol: 'BTC-USD', side: 'buy' as const, qty: d('0.4'), price: d('49000'), fee: 0n, feeAsset: 'USD', liquidity: 'maker' as const, venueTimeMs: START_MS - 500 },
   ]
-  return { session: 's1', orders, ended: [], trades, balances: new Map([['acct', new Map([['BTC', d('0.4')], ['USD', -d('19600')]])]]) }
+  return { session: 's1', orders, ended: [], trades, unreported: [], balances: new Map([['acct', new Map([['BTC', d('0.4')], ['USD', -d('19600')]])]]) }
 }
 
 describe('a resumed sim venue', () => {
