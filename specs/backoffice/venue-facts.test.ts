@@ -59,6 +59,10 @@ describe('venue facts in the ledger fold', () => {
       expect(settled.orders.get('o1')?.status).toBe(to)
       expect(settled.orders.get('o1')?.endedAs).toBeUndefined()
     }
+    // A fill that moves it on (partly filled: live again) makes the end history too.
+    const filledAfter = folded([accepted({ orderId: 'o1', side: 'buy', qty: '0.02', price: '59000' }), canceled('o1'), unknown('o1'), fill('o1', { execId: 'x9', qty: '0.01', price: '59000', cumQty: '0.01' })])
+    expect(filledAfter.orders.get('o1')?.status).toBe('Partial')
+    expect(filledAfter.orders.get('o1')?.endedAs).toBeUndefined()
     // Unknown without having ended: nothing to keep.
     expect(folded([accepted({ orderId: 'o1', side: 'buy', qty: '0.02', price: '59000' }), unknown('o1')]).orders.get('o1')?.endedAs).toBeUndefined()
   })

@@ -97,7 +97,8 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
     state.counters.unbookedFills += 1
     return NOTHING
   }
-  const wasTerminal = isTerminal(order.status)
+  const before = { status: order.status, endedAtMs: state.endedOrders.get(order.orderId) }
+  const wasTerminal = isTerminal(before.status)
   const buy = order.side === 'buy'
   const cash = buy ? -mulUnits(event.lastQty, event.lastPrice, 'up') : mulUnits(event.lastQty, event.lastPrice, 'down')
   const baseDelta = buy ? event.lastQty : -event.lastQty
@@ -141,6 +142,7 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
   const booked = bookEntry(state, postings, fill)
   state.counters.fills += 1
   order.updatedAtMs = event.atMs
+  noteEndedAs(order, before)
   retainEnded(state, order, wasTerminal, event.atMs)
   return booked
 }
