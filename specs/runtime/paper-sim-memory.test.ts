@@ -1,6 +1,8 @@
 // simMemoryOf (src/runtime/paper-sim-memory.ts): what the paper sim resumes from, rebuilt from egress's state. Which
 // Unknown orders it holds, and the trades of an order a synthetic fill covered (paper-sim-trades.ts). The serve
-// restarts behind these are specs/cli/paper-sim-resume-unknown.test.ts and paper-sim-resume-true-up.test.ts.
+// restarts behind these are specs/cli/paper-sim-resume-unknown.test.ts and paper-sim-resume-true-up.test.ts. What the
+// ledger keeps of the venue (src/backoffice/venue-facts.ts): how an Unknown order had ended, when the venue took an
+// order, the client id of each trade; and the synthetic quantity pending, given back as unreported trades.
 import { describe, expect, test } from 'bun:test'
 import { initialLedger, type FillRecord, type TrackedOrder } from '../../src/backoffice/index.ts'
 import { parseDecimal as d } from '../../src/domain/decimal.ts'
@@ -101,5 +103,70 @@ describe('simMemoryOf and covered trades', () => {
       ['x-untimed', d('0.005'), d('58990'), d('0.1'), NOW_MS - 5_200],
     ])
     expect(memory.trades.every((trade) => trade.venueOrderId === 'sim-o1' && trade.liquidity === 'maker')).toBe(true)
+  })
+})
+
+describe('simMemoryOf and the venue facts of the ledger', () => {
+  test('an order that ended and then went Unknown is held ended as the ledger says it had ended; without that, not held', () => {
+    const ended = (orderId: string) => order(orderId, { status: 'Unknown', cumQty: d('0.01'), reservation: { asset: 'USD', total: d('1200'), remaining: 0n } })
+    const ledger = initialLedger()
+    ledger.orders.set('u-expired', { endedAs: { status: 'Expired', atMs: NOW_MS - 7_000 } } as unknown as TrackedOrder)
+    ledger.orders.set('u-canceled-long-ago', { endedAs: { status: 'Canceled', atMs: NOW_MS - HISTORY_MS - 1 } } as unknown as TrackedOrder)
+    const fills = new Map([['u-expired', [fill('u-expired', 'x-expired', { venueTimeMs: NOW_MS - 8_000 })]]])
+    const memory = simMemoryOf(sources([ended('u-expired'), ended('u-canceled-long-ago'), ended('u-unsaid')], { ledger, fillsOf: (orderId) => fills.get(orderId) ?? [] }))
+    expect(memory.orders).toEqual([])
+    expect(memory.ended.map((held) => [held.venueOrderId, held.status, held.endedAtMs, held.cumQty])).toEqual([['sim-u-expired', 'expired', NOW_MS - 7_000, d('0.01')]])
+    expect(memory.trades.map((trade) => trade.execId)).toEqual(['x-expired'])
+  })
+
+  test('an order is created when the venue took it (its new report), else at its last send, else at its acceptance', () => {
+    const ledger = initialLedger()
+    ledger.orders.set('o-reported', { venueAcceptedAtMs: NOW_MS - 9_990 } as unknown as TrackedOrder)
+    const memory = simMemoryOf(sources([
+      order('o-reported', { tif: 'DAY', lastSendAtMs: NOW_MS - 9_995 }),
+      order('o-sent', { tif: 'DAY', lastSendAtMs: NOW_MS - 9_995 }),
+      order('o-never-sent', { tif: 'DAY', lastSendAtMs: null }),
+    ], { ledger }))
+    expect(memory.orders.map((held) => [held.venueOrderId, held.createdAtMs])).toEqual([
+      ['sim-o-reported', NOW_MS - 9_990],
+      ['sim-o-sent', NOW_MS - 9_995],
+      ['sim-o-never-sent', NOW_MS - 10_000],
+    ])
+  })
+
+  test('a trade carries the client id the venue executed it under: before the amend the order’s own, after it the amend’s', () => {
+    const held = order('o1', { status: 'Partial', cumQty: d('0.015'), clientIdChain: ['eg-o1', 'eg-o1.a1'], amendCount: 1 })
+    const ledger = initialLedger()
+    ledger.orders.set('o1', { renamedReports: [{ execId: 'x-replaced', clientOrderId: 'eg-o1.a1', venueTimeMs: NOW_MS - 6_000 }, { execId: 'x-after', clientOrderId: 'eg-o1.a1', venueTimeMs: NOW_MS - 5_000 }] } as unknown as TrackedOrder)
+    const fills = [
+      fill('o1', 'x-before', { qty: d('0.005'), venueTimeMs: NOW_MS - 7_000 }),
+      fill('o1', 'x-after', { qty: d('0.005'), venueTimeMs: NOW_MS - 5_000 }),
+      // Read back from the venue's trade list, no report of its own: the id in force at its time.
+      fill('o1', 'x-read-back', { qty: d('0.005'), venueTimeMs: NOW_MS - 4_000 }),
+    ]
+    const memory = simMemoryOf(sources([held], { ledger, fillsOf: () => fills }))
+    expect(memory.trades.map((trade) => [trade.execId, trade.clientOrderId])).toEqual([
+      ['x-before', 'eg-o1'],
+      ['x-after', 'eg-o1.a1'],
+      ['x-read-back', 'eg-o1.a1'],
+    ])
+  })
+
+  test('the synthetic quantity pending is given as unreported trades, the latest synthetic fills’ share, at their figures', () => {
+    // Two synthetic fills (0.01 at 59000, then 0.005 at 59050); a real fill covered 0.007 of them: 0.008 is pending.
+    const held = order('o1', { status: 'Filled', cumQty: d('0.02'), qty: d('0.02'), syntheticPendingQty: d('0.008') })
+    const ledger = initialLedger()
+    ledger.endedOrders.set('o1', NOW_MS - 1_000)
+    const fills = [
+      fill('o1', 'reconcile:o1:0.01', { lsn: 10, synthetic: true, qty: d('0.01'), venueTimeMs: NOW_MS - 3_000, liquidity: null }),
+      fill('o1', 'reconcile:o1:0.015', { lsn: 20, synthetic: true, qty: d('0.005'), price: d('59050'), venueTimeMs: NOW_MS - 2_000, liquidity: null }),
+      fill('o1', 'x-real', { lsn: 30, qty: d('0.005'), venueTimeMs: NOW_MS - 2_500 }),
+    ]
+    const memory = simMemoryOf(sources([held], { ledger, fillsOf: () => fills }))
+    expect(memory.trades.map((trade) => trade.execId)).toEqual(['x-real'])
+    expect(memory.unreported.map((trade) => [trade.venueOrderId, trade.clientOrderId, trade.qty, trade.price, trade.fee, trade.venueTimeMs])).toEqual([
+      ['sim-o1', 'eg-o1', d('0.003'), d('59000'), 0n, NOW_MS - 3_000],
+      ['sim-o1', 'eg-o1', d('0.005'), d('59050'), 0n, NOW_MS - 2_000],
+    ])
   })
 })

@@ -3,7 +3,8 @@
  * replay ledger's reader (replay-ledger.ts) passes over them undecoded: for the records every order writes, all but
  * what the fold reads — an acceptance keeps what trackAccepted copies (ids, instrument, side, quantity, venue client
  * id, reservation), a send request, an ack and a call's completion only their order id (a status change), an
- * execution report only what rememberLiquidity reads (execId, kind, liquidity). Decoding the log again was ~64% of the
+ * execution report only what rememberLiquidity and noteReportFacts read (execId, kind, liquidity, client id, venue
+ * time). Decoding the log again was ~64% of the
  * replay fold's CPU (bench:http profile, from when the fold ran on serve's event loop: ~10% of its CPU; it now runs in
  * the replay worker's thread), and these members are most of the bytes, strings and amounts (an acceptance's body
  * digest is a 64-character string, its price a bigint).
@@ -16,8 +17,11 @@
 import type { EventType } from '../domain/events/index.ts'
 import { trustedEventReaderWithout } from '../runtime/records.ts'
 
-/** The execution report's members the fold does not read: all but execId, kind and liquidity (ledger.ts rememberLiquidity). */
-const REPORT_UNREAD = ['venue', 'clientOrderId', 'origClientOrderId', 'venueOrderId', 'account', 'symbol', 'side', 'cumQty', 'lastQty', 'lastPrice', 'fee', 'feeAsset', 'reason', 'venueTimeMs']
+/**
+ * The execution report's members the fold does not read: all but execId, kind, liquidity (ledger.ts rememberLiquidity),
+ * clientOrderId and venueTimeMs (venue-facts.ts noteReportFacts).
+ */
+const REPORT_UNREAD = ['venue', 'origClientOrderId', 'venueOrderId', 'account', 'symbol', 'side', 'cumQty', 'lastQty', 'lastPrice', 'fee', 'feeAsset', 'reason']
 
 /**
  * An acceptance's members trackAccepted (orders.ts) does not copy. Each list names its object member first: a version

@@ -18,6 +18,7 @@ import { applyOrderEvent, trackAccepted } from './orders.ts'
 import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey } from './positions.ts'
 import { ledgerRetentionOf, retainEnded } from './retention.ts'
 import { trueUpFillOf } from './true-up-fills.ts'
+import { noteEndedAs, noteReportFacts } from './venue-facts.ts'
 
 export { cloneLedger } from './ledger-clone.ts'
 
@@ -50,9 +51,12 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       addReserved(state, order.accountId, order.reservationAsset, order.held)
       return NOTHING
     }
-    case 'inbox.report_accepted':
+    case 'inbox.report_accepted': {
       rememberLiquidity(state, event)
+      const order = event.orderId === null ? undefined : state.orders.get(event.orderId)
+      if (order !== undefined) noteReportFacts(order, event.report)
       return NOTHING
+    }
     case 'order.fill':
       return bookFill(state, event, lsn)
     case 'order.fill_trued_up':
@@ -67,9 +71,11 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           // What a true-up will reprice: the synthetic quantity pending, the range a real fill covers (synthetic-lots.ts).
           // Synthetic quantity booked through lotsUntrackedThroughLsn gets no lot, as the build that booked it kept none.
           if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
-          const wasTerminal = isTerminal(order.status)
+          const before = { status: order.status, endedAtMs: state.endedOrders.get(order.orderId) }
+          const wasTerminal = isTerminal(before.status)
           applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
           order.updatedAtMs = event.atMs
+          noteEndedAs(order, before)
           retainEnded(state, order, wasTerminal, event.atMs)
         }
       }
@@ -91,7 +97,8 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
     state.counters.unbookedFills += 1
     return NOTHING
   }
-  const wasTerminal = isTerminal(order.status)
+  const before = { status: order.status, endedAtMs: state.endedOrders.get(order.orderId) }
+  const wasTerminal = isTerminal(before.status)
   const buy = order.side === 'buy'
   const cash = buy ? -mulUnits(event.lastQty, event.lastPrice, 'up') : mulUnits(event.lastQty, event.lastPrice, 'down')
   const baseDelta = buy ? event.lastQty : -event.lastQty
@@ -135,6 +142,7 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
   const booked = bookEntry(state, postings, fill)
   state.counters.fills += 1
   order.updatedAtMs = event.atMs
+  noteEndedAs(order, before)
   retainEnded(state, order, wasTerminal, event.atMs)
   return booked
 }

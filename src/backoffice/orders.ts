@@ -16,6 +16,7 @@ import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import type { Side } from '../domain/orders.ts'
 import { isTerminal, type OrderState } from '../domain/states.ts'
 import type { CoveredFill } from './covered-fills.ts'
+import type { EndedAs, RenamedReport } from './venue-facts.ts'
 
 export interface TrackedAmend {
   amendId: number
@@ -56,6 +57,12 @@ export interface TrackedOrder {
   updatedAtMs: number
   /** Its venue fills a synthetic fill had already booked, in whole or in part (covered-fills.ts); absent while none. */
   coveredFills?: readonly CoveredFill[]
+  /** The venue time of its `new` report (venue-facts.ts); absent while none was seen. */
+  venueAcceptedAtMs?: number
+  /** Its fill and `replaced` reports under an amend's id (venue-facts.ts); absent while none. */
+  renamedReports?: readonly RenamedReport[]
+  /** How it had ended, while it is Unknown after an end (venue-facts.ts); absent otherwise. */
+  endedAs?: EndedAs
 }
 
 /** Called with (account, asset, delta) whenever an order's hold changes, so per-account totals stay in step. */

@@ -27,6 +27,7 @@ import { ledgerRetentionOf } from './retention.ts'
 import { FRACTION_ONE } from './synthetic-lots.ts'
 import type { QueryModelDigest } from './store.ts'
 import { decodeTagged, encodeTagged } from './tagged-json.ts'
+import { venueFactsProblem } from './venue-facts.ts'
 
 export const BACKOFFICE_SECTION = 'backoffice'
 export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
@@ -187,7 +188,7 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
   if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
   for (const [orderId, order] of ledger.orders) {
-    const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills)
+    const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills) ?? venueFactsProblem(order)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${problem}`)
     if (typeof (order as { bootstrapSuspect?: unknown }).bootstrapSuspect !== 'boolean') order.bootstrapSuspect = suspectBeforeMarks(order, upgradeFrom)
     // Its last event's time, from the kernel's (as late or later: the order is held at least as long), else unknown (0).

@@ -10,18 +10,26 @@
  * What the log does not hold, the resumed sim does not either: a call the sim died with (a place, cancel or amend
  * whose effect never reached the log) counts as lost on its way, and reconciliation reads the order back as the resumed
  * sim holds it (a place never acked is not there, and bootstrap resends it while it is young). A trade a synthetic fill
- * still stands for at the stop (its real report never came) is not in the log, so it is not in the resumed history:
- * the trades check then reports the order's filled quantity against the sim's trades, which is what the books show.
+ * still stands for at the stop (its real report never came) is in the log only as that synthetic fill: the resumed
+ * sim holds it as such (paper-sim-trades.ts unreportedTradesOf), under an id of its own, so the trades check finds the
+ * order's filled quantity at the sim as the books hold it.
+ *
+ * From the back office's ledger (src/backoffice/venue-facts.ts) come what the kernel's order does not keep: when the
+ * venue took the order (its `new` report's venue time: a DAY order expires a day after it), which client id each trade
+ * came under after an amend, and how an order that went Unknown after it ended had ended. A ledger without them (a
+ * back-office section written before they were kept) resumes as before: an order created at its last send (at its
+ * acceptance if never sent), trades under the order's own id, and such an Unknown order not held (reconciliation then
+ * fails it, RECONCILE_NOT_FOUND; its trades are held all the same).
  */
 
-import { tradingFlows, type FillRecord, type LedgerState, type Store } from '../backoffice/index.ts'
+import { tradingFlows, type FillRecord, type LedgerState, type Store, type TrackedOrder } from '../backoffice/index.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KernelState } from '../kernel/index.ts'
 import type { Order } from '../domain/orders.ts'
 import type { VenueTrade } from '../venues/adapter.ts'
-import type { EndedOrder, RestingOrder, SimMemory } from '../venues/sim/index.ts'
+import type { EndedOrder, RestingOrder, SimMemory, UnreportedTrade } from '../venues/sim/index.ts'
 import { OPEN_AT_VENUE } from './bootstrap.ts'
-import { venueTradesOf } from './paper-sim-trades.ts'
+import { unreportedTradesOf, venueTradesOf } from './paper-sim-trades.ts'
 
 export interface SimMemorySources {
   state: KernelState
@@ -50,13 +58,15 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
   const held: { order: Order; venueOrderId: string }[] = []
   for (const order of state.orders.values()) {
     if (order.venue !== venue || order.venueOrderId === null) continue
+    const tracked = ledger.orders.get(order.orderId)
     if (OPEN_AT_VENUE.has(order.status)) {
-      orders.push(restingOf(order, order.venueOrderId))
+      orders.push(restingOf(order, order.venueOrderId, tracked))
       held.push({ order, venueOrderId: order.venueOrderId })
     } else if (order.status === 'Unknown') {
-      const acked = ackedUnknownOf(order, order.venueOrderId, sources.historyFromMs)
+      const acked = ackedUnknownOf(order, { venueOrderId: order.venueOrderId, tracked, historyFromMs: sources.historyFromMs })
       if (acked === 'ended') {
-        // Ended before it went Unknown: not on the book, but its trades (real ones the log holds) are in the history.
+        // Ended before it went Unknown, and how is not known: not on the book, but its trades (real ones the log holds)
+        // are in the history.
         if (order.updatedAtMs >= sources.historyFromMs) held.push({ order, venueOrderId: order.venueOrderId })
         continue
       }
@@ -70,21 +80,24 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
     const order = state.orders.get(orderId)
     const status = order === undefined ? undefined : ENDED_STATUS.get(order.status)
     if (order === undefined || status === undefined || order.venue !== venue || order.venueOrderId === null || endedAtMs < sources.historyFromMs) continue
-    ended.push({ ...restingOf(order, order.venueOrderId), status, endedAtMs })
+    ended.push({ ...restingOf(order, order.venueOrderId, ledger.orders.get(orderId)), status, endedAtMs })
     held.push({ order, venueOrderId: order.venueOrderId })
   }
   const trades: VenueTrade[] = []
+  const unreported: UnreportedTrade[] = []
   for (const { order, venueOrderId } of held) {
     const fills = { fills: sources.fillsOf(order.orderId), trueUpTimesMs: sources.trueUpTimesOf(order.orderId), tracked: ledger.orders.get(order.orderId) }
     trades.push(...venueTradesOf(order, venueOrderId, fills))
+    if (order.syntheticPendingQty > 0n) unreported.push(...unreportedTradesOf(order, venueOrderId, fills))
   }
   trades.sort((a, b) => a.venueTimeMs - b.venueTimeMs)
+  unreported.sort((a, b) => a.venueTimeMs - b.venueTimeMs)
   const balances = new Map<string, Map<string, Units>>()
   for (const position of ledger.positions.values()) {
     if (position.venue !== venue || balances.has(position.accountId)) continue
     balances.set(position.accountId, tradingFlows(ledger, position.accountId, venue))
   }
-  return { session: sources.session, orders, ended, trades, balances }
+  return { session: sources.session, orders, ended, trades, unreported, balances }
 }
 
 /**
@@ -93,20 +106,33 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
  * filled in full, it ended filled (when egress last heard of it; null: before the venue's trade history); else it rests
  * with its filled quantity, price and client ids. What the lost call did is not in the log: the call died with the
  * process that held the sim, like a request lost on its way, and reconciliation reads the order back as the resumed
- * sim holds it. One that had ended before it went Unknown (news contradicting a cancel or an expiry) is not held
- * ('ended'): how it ended is no longer in its state, and resting it again would let a done order trade. Such an order
- * released its hold in full when it ended, and going Unknown does not take one back; a live order always holds some.
- * Its trades before it ended are still the venue's (simMemoryOf keeps them in the history, else the back office's
- * trades check found egress's fills of it missing at the resumed sim).
+ * sim holds it. One that had ended before it went Unknown (news contradicting a cancel or an expiry) never rests
+ * again, which would let a done order trade: it ended as the ledger says it had (TrackedOrder.endedAs), so that
+ * reconciliation reads it back so and it takes that end again (null when it ended before the venue's trade history),
+ * or, where the ledger does not say, it is not held ('ended'). Such an order released its hold in full when it ended,
+ * and going Unknown does not take one back; a live order always holds some. Its trades before it ended are still the
+ * venue's (simMemoryOf keeps them in the history, else the back office's trades check found egress's fills of it
+ * missing at the resumed sim).
  */
-function ackedUnknownOf(order: Order, venueOrderId: string, historyFromMs: number): { resting: RestingOrder; ended: EndedOrder | null } | 'ended' | null {
-  const resting = restingOf(order, venueOrderId)
+function ackedUnknownOf(
+  order: Order,
+  at: { venueOrderId: string; tracked: TrackedOrder | undefined; historyFromMs: number },
+): { resting: RestingOrder; ended: EndedOrder | null } | 'ended' | null {
+  const { historyFromMs } = at
+  const resting = restingOf(order, at.venueOrderId, at.tracked)
   if (order.cumQty >= order.qty) return order.updatedAtMs < historyFromMs ? null : { resting, ended: { ...resting, status: 'filled', endedAtMs: order.updatedAtMs } }
-  if (order.reservation.remaining === 0n) return 'ended'
-  return { resting, ended: null }
+  if (order.reservation.remaining !== 0n) return { resting, ended: null }
+  const endedAs = at.tracked?.endedAs
+  const status = endedAs === undefined ? undefined : ENDED_STATUS.get(endedAs.status)
+  if (endedAs === undefined || status === undefined) return 'ended'
+  return endedAs.atMs < historyFromMs ? null : { resting, ended: { ...resting, status, endedAtMs: endedAs.atMs } }
 }
 
-function restingOf(order: Order, venueOrderId: string): RestingOrder {
+/**
+ * The order as the venue holds it. It was created when the venue took it: its `new` report's venue time where the
+ * ledger holds it, else its last send (before the venue took it, closer than the acceptance), else its acceptance.
+ */
+function restingOf(order: Order, venueOrderId: string, tracked: TrackedOrder | undefined): RestingOrder {
   const resting: RestingOrder = {
     venueOrderId,
     clientOrderIds: [...order.clientIdChain],
@@ -119,7 +145,7 @@ function restingOf(order: Order, venueOrderId: string): RestingOrder {
     reduceOnly: order.reduceOnly,
     qty: order.qty,
     cumQty: order.cumQty,
-    createdAtMs: order.acceptedAtMs,
+    createdAtMs: tracked?.venueAcceptedAtMs ?? order.lastSendAtMs ?? order.acceptedAtMs,
   }
   if (order.price !== null) resting.price = order.price
   return resting

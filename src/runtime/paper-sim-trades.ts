@@ -8,20 +8,30 @@
  *
  * A trade's venue time is its fill record's; for one covered whole, its true-up's (the query model's true-up fill), else
  * the latest venue time among the order's fills (a synthetic fill's is when reconciliation read the order, after the
- * trade): a query model upgraded in place holds no true-up fill through some LSN (store-schema.ts).
+ * trade): a query model upgraded in place holds no true-up fill through some LSN (store-schema.ts). Its client id is
+ * the one the venue executed it under (venue-facts.ts tradeClientOrderId: after an amend, the amend's), or the order's
+ * own where the ledger holds no facts of it.
+ *
+ * The synthetic quantity still pending at the stop stands for trades the venue made and never reported (their reports
+ * and the trade list egress read missed them): they are not in the log, so the resumed venue would not have them, and
+ * the trades check would find the order's filled quantity short at the sim after a restart. unreportedTradesOf gives
+ * them back as the log knows them: at their synthetic fills' price and fee (zero), as the books hold them.
  */
 
 import { addCoveredFills, type RecordedTrade } from '../backoffice/covered-fills.ts'
 import type { FillRecord, TrackedOrder } from '../backoffice/index.ts'
+import { tradeClientOrderId } from '../backoffice/venue-facts.ts'
+import type { Units } from '../domain/decimal.ts'
 import type { Order } from '../domain/orders.ts'
 import type { VenueTrade } from '../venues/adapter.ts'
+import type { UnreportedTrade } from '../venues/sim/index.ts'
 
 export interface OrderFills {
   /** The back office's fill records of the order, synthetic ones included (they are left out). */
   fills: readonly FillRecord[]
   /** The venue time of each true-up of the order, by the execId of the venue trade it matched. */
   trueUpTimesMs: ReadonlyMap<string, number>
-  /** The ledger's record of the order (its covered fills); undefined when the ledger does not hold it. */
+  /** The ledger's record of the order (its covered fills, its venue facts); undefined when the ledger does not hold it. */
   tracked: TrackedOrder | undefined
 }
 
@@ -33,11 +43,13 @@ export function venueTradesOf(order: Order, venueOrderId: string, sources: Order
   const byExecId = new Map(real.map((fill) => [fill.execId, fill]))
   const coveredLiquidity = new Map((sources.tracked?.coveredFills ?? []).map((covered) => [covered.execId, covered.liquidity ?? null]))
   const latestMs = sources.fills.reduce((latest, fill) => Math.max(latest, fill.venueTimeMs), order.acceptedAtMs)
+  const facts = { ownClientOrderId: order.venueClientOrderId, renamedReports: sources.tracked?.renamedReports }
   return [...recorded.values()].map((trade) => {
     const fill = byExecId.get(trade.execId)
+    const venueTimeMs = fill?.venueTimeMs ?? sources.trueUpTimesMs.get(trade.execId) ?? latestMs
     return {
       execId: trade.execId,
-      clientOrderId: order.venueClientOrderId,
+      clientOrderId: tradeClientOrderId(facts, { execId: trade.execId, venueTimeMs }),
       venueOrderId,
       account: order.accountId,
       symbol: order.symbol,
@@ -47,7 +59,40 @@ export function venueTradesOf(order: Order, venueOrderId: string, sources: Order
       fee: trade.fee,
       feeAsset: trade.feeAsset,
       liquidity: coveredLiquidity.get(trade.execId) ?? fill?.liquidity ?? 'taker',
-      venueTimeMs: fill?.venueTimeMs ?? sources.trueUpTimesMs.get(trade.execId) ?? latestMs,
+      venueTimeMs,
     }
   })
+}
+
+/**
+ * The trades the order's pending synthetic quantity (Order.syntheticPendingQty) stands for, one per synthetic fill
+ * it is left in: real fills cover synthetic quantity from the lowest venue cumulative quantity up, so what is pending
+ * is the latest synthetic fills' share. Each is at its synthetic fill's price, fee and time (when reconciliation read
+ * the order, after the trade); quantity no synthetic fill record accounts for (none held) is not given.
+ */
+export function unreportedTradesOf(order: Order, venueOrderId: string, sources: OrderFills): UnreportedTrade[] {
+  let pendingQty: Units = order.syntheticPendingQty
+  const trades: UnreportedTrade[] = []
+  const synthetic = sources.fills.filter((fill) => fill.synthetic).sort((a, b) => b.lsn - a.lsn)
+  const facts = { ownClientOrderId: order.venueClientOrderId, renamedReports: sources.tracked?.renamedReports }
+  for (const fill of synthetic) {
+    if (pendingQty <= 0n) break
+    const qty = fill.qty < pendingQty ? fill.qty : pendingQty
+    pendingQty -= qty
+    const { venueTimeMs } = fill
+    trades.push({
+      clientOrderId: tradeClientOrderId(facts, { execId: fill.execId, venueTimeMs }),
+      venueOrderId,
+      account: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      qty,
+      price: fill.price,
+      fee: fill.fee,
+      feeAsset: fill.feeAsset,
+      liquidity: fill.liquidity ?? 'taker',
+      venueTimeMs,
+    })
+  }
+  return trades.reverse()
 }

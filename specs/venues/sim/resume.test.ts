@@ -1,6 +1,7 @@
 // A sim venue resumed from a memory (src/venues/sim/memory.ts) holds its orders as they were left: a partly filled
 // order fills only what is left, an amended one is known by each id of its chain, and a DAY order keeps the expiry it
-// was accepted with (one that expired while the venue was down expires at the first price step).
+// was accepted with (one that expired while the venue was down expires at the first price step). Trades it made and
+// never reported come back under ids of its new session, in execution order among the others.
 import { describe, expect, test } from 'bun:test'
 import { parseDecimal as d } from '../../../src/domain/decimal.ts'
 import type { RestingOrder, SimMemory } from '../../../src/venues/sim/index.ts'
@@ -29,7 +30,7 @@ function memory(orders: RestingOrder[]): SimMemory {
   const trades = [
     { execId: 'sim-x1', clientOrderId: 'p1', venueOrderId: 'sim-o2', account: 'acct', symbol: 'BTC-USD', side: 'buy' as const, qty: d('0.4'), price: d('49000'), fee: 0n, feeAsset: 'USD', liquidity: 'maker' as const, venueTimeMs: START_MS - 500 },
   ]
-  return { session: 's1', orders, ended: [], trades, balances: new Map([['acct', new Map([['BTC', d('0.4')], ['USD', -d('19600')]])]]) }
+  return { session: 's1', orders, ended: [], trades, unreported: [], balances: new Map([['acct', new Map([['BTC', d('0.4')], ['USD', -d('19600')]])]]) }
 }
 
 describe('a resumed sim venue', () => {
@@ -74,5 +75,23 @@ describe('a resumed sim venue', () => {
     // Ids issued after the resume never repeat one issued before it.
     const ack = okValue(await within(clock, venue.place(limit({ clientOrderId: 'n1' }))))
     expect(ack.venueOrderId).toBe('sim-s1-o3')
+  })
+
+  test('unreported trades are named under the new session, x1 on, and join the history in execution order', async () => {
+    const { clock, venue, reports } = harness({ makerFeeBps: 0, balances: {} })
+    const unreportedAt = (venueTimeMs: number, qty: string) => ({
+      clientOrderId: 'p1', venueOrderId: 'sim-o2', account: 'acct', symbol: 'BTC-USD', side: 'buy' as const, qty: d(qty), price: d('49000'), fee: 0n, feeAsset: 'USD', liquidity: 'taker' as const, venueTimeMs,
+    })
+    const remembered = memory([resting({ venueOrderId: 'sim-o2', clientOrderIds: ['p1'], cumQty: d('0.7') })])
+    venue.resume({ ...remembered, unreported: [unreportedAt(START_MS - 900, '0.1'), unreportedAt(START_MS - 100, '0.2')] })
+    expect(venue.inspect().trades.map((trade) => [trade.execId, trade.qty, trade.venueTimeMs])).toEqual([
+      ['sim-s1-x1', d('0.1'), START_MS - 900],
+      ['sim-x1', d('0.4'), START_MS - 500],
+      ['sim-s1-x2', d('0.2'), START_MS - 100],
+    ])
+    // The venue's own ids go on from there.
+    venue.setReferencePrice('BTC-USD', d('49000'))
+    await clock.advanceAsync(1_000)
+    expect(reports.filter((report) => report.kind === 'fill').map((report) => report.execId)).toEqual(['sim-s1-x3'])
   })
 })

@@ -89,7 +89,9 @@ export class SimBook {
     for (const { order } of held) this.#store.add(order)
     // Filed in end order, the order its history forgets them in (resting ones, 0, first: they are not in that queue).
     for (const { order, endedAtMs } of held.toSorted((a, b) => a.endedAtMs - b.endedAtMs)) this.#store.settle(order, endedAtMs)
-    for (const trade of memory.trades) this.#store.addTrade({ ...trade })
+    // The unreported trades get ids of this session's, x1 on (memory.ts), and join the history in execution order.
+    const named = memory.unreported.map((trade) => ({ ...trade, execId: `${this.#idPrefix}x${++this.#execSequence}` }))
+    for (const trade of mergedByTime(memory.trades, named)) this.#store.addTrade({ ...trade })
     this.#balances.clear()
     for (const [account, assets] of memory.balances) this.#balances.set(account, new Map(assets))
   }
@@ -399,6 +401,18 @@ export class SimBook {
     if (reference === null) throw new Error(`no reference price for ${symbol}`)
     return reference.price
   }
+}
+
+/** Two trade lists, each in execution order, as one (a trade of `a` first at the same venue time). */
+function mergedByTime(a: readonly VenueTrade[], b: readonly VenueTrade[]): VenueTrade[] {
+  const merged: VenueTrade[] = []
+  let bIndex = 0
+  for (const trade of a) {
+    while (bIndex < b.length && b[bIndex]!.venueTimeMs < trade.venueTimeMs) merged.push(b[bIndex++]!)
+    merged.push(trade)
+  }
+  merged.push(...b.slice(bIndex))
+  return merged
 }
 
 function isMarketable(order: Pick<SimOrder, 'side' | 'type' | 'price'>, reference: Units): boolean {

@@ -26,7 +26,7 @@ export {
   type SimPriceStall,
   type SimVenueOptions,
 } from './options.ts'
-export type { EndedOrder, RestingOrder, SimMemory } from './memory.ts'
+export type { EndedOrder, RestingOrder, SimMemory, UnreportedTrade } from './memory.ts'
 export type { SimOrderView } from './order.ts'
 export type { ReferencePrice } from './prices.ts'
 export type { ReportCounters } from './reports.ts'

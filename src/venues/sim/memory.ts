@@ -24,6 +24,9 @@ export interface EndedOrder extends RestingOrder {
   endedAtMs: number
 }
 
+/** A trade the venue made and never reported: all but its execution id (SimMemory.unreported). */
+export type UnreportedTrade = Omit<VenueTrade, 'execId'>
+
 export interface SimMemory {
   /**
    * Marks the ids issued from now on (`<venue>-<session>-o1`, `<venue>-<session>-x1`), so none repeats an id issued
@@ -34,6 +37,12 @@ export interface SimMemory {
   ended: EndedOrder[]
   /** The trades of those orders, in execution order, with the ids the venue reported them under. */
   trades: VenueTrade[]
+  /**
+   * Trades of those orders the venue made and never reported (egress booked them as synthetic fills: it read the
+   * order's filled quantity, not the trades), in execution order. Their ids died with the venue: the resumed venue
+   * issues them new ones, under its session, as it resumes.
+   */
+  unreported: UnreportedTrade[]
   /** What trading moved per account and asset (the sim holds no funding). */
   balances: Map<string, Map<string, Units>>
 }
