@@ -125,4 +125,40 @@ describe('a fill and the amends of its order', () => {
     const decision = fillUnder(harness, orderId, amendId, 'a1', '50200')
     expect(throughLimitAlerts(decision)).toEqual([expect.objectContaining({ orderId, detail: 'fill a1 of a sell at 50200, below its limit 50500' })])
   })
+
+  test('a late fill under the earlier version past every limit the order has had is alerted against the loosest of them', () => {
+    // Held to no limit at all once its version was replaced, such a fill (above both 50000 and 49000 for a buy) was
+    // booked with no alert. The order keeps the loosest limit of its versions (order.limit_loosest at the amend).
+    const { harness, orderId, originalId } = tightenedBuy()
+    expect(harness.order(orderId).limitLoosest).toBe(d('50000'))
+    const decision = fillUnder(harness, orderId, originalId, 'late2', '50100')
+    expect(throughLimitAlerts(decision)).toEqual([expect.objectContaining({ orderId, detail: 'fill late2 of a buy at 50100, above its limit 50000' })])
+    expect(harness.order(orderId).cumQty).toBe(d('0.01'))
+  })
+
+  test('the loosest limit spans every version: a sell loosened, then tightened past where it started', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder({ side: 'sell', price: '50000' })
+    const originalId = harness.order(orderId).venueClientOrderId
+    for (const price of ['49500', '50500']) {
+      harness.amend(orderId, { price })
+      harness.send(orderId, 'amend')
+      harness.amendResult(orderId, { kind: 'ok', value: { accepted: true } })
+    }
+    const order = harness.order(orderId)
+    expect(order.price).toBe(d('50500'))
+    expect(order.limitLoosest).toBe(d('49500'))
+    const firstAmendId = order.clientIdChain[1] as string
+    expect(throughLimitAlerts(fillUnder(harness, orderId, originalId, 'o1', '49600'))).toEqual([])
+    expect(throughLimitAlerts(fillUnder(harness, orderId, firstAmendId, 'o2', '49500'))).toEqual([])
+    expect(throughLimitAlerts(fillUnder(harness, orderId, originalId, 'o3', '49400'))).toEqual([
+      expect.objectContaining({ orderId, detail: 'fill o3 of a sell at 49400, below its limit 49500' }),
+    ])
+  })
+
+  test('an order amended with no loosest limit kept (a build before it) leaves earlier-version fills unchecked', () => {
+    const { harness, orderId, originalId } = tightenedBuy()
+    harness.order(orderId).limitLoosest = null
+    expect(throughLimitAlerts(fillUnder(harness, orderId, originalId, 'old1', '60000'))).toEqual([])
+  })
 })

@@ -143,6 +143,13 @@ export interface Order {
   /** The latest amend, while it is in progress (or failed); null once applied or when there never was one. */
   amend: AmendState | null
   /**
+   * The loosest limit among every version the order has had — its own and each applied amend's; the higher for a buy,
+   * the lower for a sell — set by `order.limit_loosest` at each applied amend. A late fill stated under an earlier
+   * version is held to it (kernel/inbox.ts). Null until an amend is applied, for a market order, and for an order
+   * amended under a build that did not keep it (its earlier limits are not known): such fills are then not checked.
+   */
+  limitLoosest: Units | null
+  /**
    * The highest venue cumulative quantity a synthetic fill (reconciliation inferring fills from the venue's status)
    * booked up to; 0 when there was none. A real fill report whose venue cumulative range lies below it was already
    * booked by that synthetic fill (kernel/synthetic-cover.ts).

@@ -66,6 +66,9 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
     case 'order.call_completed':
       endCall(state, order, event.action)
       return
+    case 'order.limit_loosest':
+      order.limitLoosest = event.limit
+      return
     case 'order.overfill_recheck':
       order.overfillCumQty = event.venueCumQty
       order.overfillRecheckMs = event.retryAtMs - event.atMs

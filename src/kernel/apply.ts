@@ -141,6 +141,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     clientIdChain: [event.venueClientOrderId],
     amendCount: 0,
     amend: null,
+    limitLoosest: null,
     syntheticCumQty: 0n,
     syntheticPendingQty: 0n,
     syntheticPendingCash: 0n,

@@ -61,6 +61,9 @@ function trackDraft(draft: Order, event: DomainEvent): void {
     case 'order.amend_failed':
       if (draft.amend?.amendId === event.amendId) draft.amend = { ...draft.amend, stage: 'failed' }
       return
+    case 'order.limit_loosest':
+      draft.limitLoosest = event.limit
+      return
     default:
       return
   }

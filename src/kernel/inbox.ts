@@ -15,7 +15,7 @@ import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/o
 import { VenueReason } from '../domain/venue-reasons.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import type { Decision, VenueReportCommand } from './commands.ts'
-import { applyAmend, failAmend, openAmend, type AmendSource } from './amend/evidence.ts'
+import { applyAmend, failAmend, loosest, openAmend, type AmendSource } from './amend/evidence.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import type { KernelState } from './state.ts'
 import { coveredQtyOf, emitTrueUp } from './synthetic-cover.ts'
@@ -224,11 +224,13 @@ const NO_LIMIT: LimitInForce = { limit: null }
  * - the current version (or no id egress knows as a version: a cancel's id, none): the current limit, or the looser
  *   of it and a sent amend's, which the venue may already hold (its replace not yet reported);
  * - an amend not yet applied: that amend's limit;
- * - an earlier version, replaced since: not checked. The fill was made before the replace took effect, under a limit
- *   the order no longer holds; held to the current one, a fill within the looser limit of its time raised
- *   FILL_PRICE_THROUGH_LIMIT once an amend had tightened it. It cannot be a fill at the current limit: that version
- *   did not exist yet.
- * So every fill made under the current version that passes the current limit (and a sent amend's) is alerted.
+ * - an earlier version, replaced since: the loosest limit every version has had (`limitLoosest`, and a sent amend's).
+ *   The fill was made before the replace took effect, under a limit the order may no longer hold; held to the current
+ *   one, a fill within the looser limit of its time raised FILL_PRICE_THROUGH_LIMIT once an amend had tightened it.
+ *   Which earlier version it was made under is not known, but a fill past every limit the order has had broke the one
+ *   it was made under. Not checked when the loosest is not known (an order amended under a build that did not keep it).
+ * So every fill made under the current version that passes the current limit (and a sent amend's) is alerted, and
+ * every fill under an earlier one that passes every limit the order has had.
  */
 function limitInForce(draft: Order, clientOrderId: string | undefined): LimitInForce {
   if (draft.price === null) return NO_LIMIT
@@ -237,12 +239,15 @@ function limitInForce(draft: Order, clientOrderId: string | undefined): LimitInF
   const amend = draft.amend
   if (clientOrderId !== undefined && clientOrderId !== current) {
     if (amend !== null && clientOrderId === amend.clientOrderId) return { limit: amend.price ?? draft.price }
-    if (chain.includes(clientOrderId)) return NO_LIMIT
+    if (chain.includes(clientOrderId)) return draft.limitLoosest === null ? NO_LIMIT : { limit: withSentAmend(draft, draft.limitLoosest) }
   }
-  const amendPrice = amend?.stage === 'sent' ? amend.price : null
-  // The more permissive of the two: the higher for a buy, the lower for a sell.
-  if (amendPrice === null) return { limit: draft.price }
-  return { limit: draft.side === 'buy' ? max(draft.price, amendPrice) : min(draft.price, amendPrice) }
+  return { limit: withSentAmend(draft, draft.price) }
+}
+
+/** `limit`, or a sent amend's limit when that is looser: the venue may already hold the amend (its replace not yet reported). */
+function withSentAmend(draft: Order, limit: Units): Units {
+  const amendPrice = draft.amend?.stage === 'sent' ? draft.amend.price : null
+  return amendPrice === null ? limit : loosest(draft, limit, amendPrice)
 }
 
 /**
@@ -258,14 +263,6 @@ function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPr
   if (buy ? fill.lastPrice <= limit : fill.lastPrice >= limit) return
   const detail = `fill ${fill.execId} of a ${draft.side} at ${formatDecimal(fill.lastPrice)}, ${buy ? 'above' : 'below'} its limit ${formatDecimal(limit)}`
   emitter.events.push({ type: 'alert.raised', atMs, reason: 'FILL_PRICE_THROUGH_LIMIT', orderId: draft.orderId, detail })
-}
-
-function max(a: Units, b: Units): Units {
-  return a > b ? a : b
-}
-
-function min(a: Units, b: Units): Units {
-  return a < b ? a : b
 }
 
 /** Books the part of a fill no synthetic fill covered as an `order.fill`; returns whether the transition table let it. */

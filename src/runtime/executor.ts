@@ -21,6 +21,7 @@ import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { guarded, READ_BACK_CALLS, readBack } from './read-back.ts'
 import { invalidReadBackOf } from './read-back-check.ts'
+import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { sendRequestedOf, sendToVenue } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
@@ -58,18 +59,29 @@ export class Executor {
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
   private stopped = true
+  /** Whether start() or stop() ran once: a read-back asked for before either waits for the start (readBacksBeforeStart). */
+  private started = false
+  private readonly readBacksBeforeStart: ReadBacksBeforeStart
 
   constructor(options: ExecutorOptions) {
     this.options = options
+    this.readBacksBeforeStart = new ReadBacksBeforeStart((orderId) =>
+      options.onError(new Error(`${READ_BACKS_BEFORE_START_MAX} read-backs wait for the executor's start already; ${orderId} (and any further) is not read back`), 'read-back before start'),
+    )
   }
 
   start(): void {
     this.stopped = false
+    this.started = true
     this.wake()
+    void this.readBacksBeforeStart.release((orderId) => this.reconcileOrder(orderId)).catch((error: unknown) => this.options.onError(error, 'read-backs asked for before the start'))
   }
 
   stop(): void {
     this.stopped = true
+    // A stop ends the wait too (a start that failed before the executor's): later requests are skipped, as after any stop.
+    this.started = true
+    this.readBacksBeforeStart.drop()
     this.timerCancel?.()
     this.timerCancel = null
     for (const cancel of this.refusedRetries) cancel()
@@ -286,9 +298,12 @@ export class Executor {
    * for every open order (reports may have been missed while egress was down), and the periodic sweep likewise.
    * Resolves when the answer is durable (or the venue did not answer): true when the venue was asked, false when not
    * (the executor is stopped, the order unknown, or a call of the executor's for it is under way: a send, a cancel,
-   * another read-back, whose answer brings its venue state).
+   * another read-back, whose answer brings its venue state). Asked for before the executor's first start (a report
+   * refused while venue sessions log on ahead of bootstrap), it waits for the start: bootstrap reads back only the
+   * orders open at the venue, and this one may be any (read-backs-before-start.ts).
    */
   async reconcileOrder(orderId: string): Promise<boolean> {
+    if (!this.started) return this.readBacksBeforeStart.wait(orderId)
     const order = this.options.engine.state.orders.get(orderId)
     // A stopped executor (shutdown, a lost lease, a crash in the simulation) asks no venue anything.
     if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconciling.has(orderId)) return false

@@ -18,6 +18,16 @@ afterAll(async () => {
   }
 })
 
+/**
+ * The state as a build before format 10 kept it: no loosest limit on any order (those builds logged no
+ * order.limit_loosest, so replaying their logs gives none either). A copy; the world's state is left alone.
+ */
+function asOlderBuildKept(live: ReturnType<typeof initialState>): ReturnType<typeof initialState> {
+  const state = cloneState(live)
+  for (const order of state.orders.values()) order.limitLoosest = null
+  return state
+}
+
 function mapOrders(state: ReturnType<typeof initialState>): string[] {
   return [...state.orders.keys()]
 }
@@ -106,16 +116,19 @@ describe('kernel state encoding', () => {
   test("format 7's encoding (orders without the synthetic quantity pending a true-up) is still read, with none pending", async () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
-    expect(readableKernelSchemas()).toEqual([KERNEL_STATE_SCHEMA, 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e'])
+    expect(readableKernelSchemas()).toEqual([
+      KERNEL_STATE_SCHEMA, 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+    ])
     const world = await tradedWorld(16)
     worlds.push(world)
-    const state = world.gateway.engine.state
+    const state = asOlderBuildKept(world.gateway.engine.state)
     const { json, idempotency } = encodeKernelState(state)
-    // That build's rows: every field of an order but the last three (syntheticPendingQty, …Cash, …Notional).
+    // That build's rows: every field of an order but the last four (syntheticPendingQty, …Cash, …Notional, then format
+    // 10's limitLoosest).
     const fields = structuredClone(json) as unknown[]
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
-    for (const [, row] of orders) expect(row.splice(-3)).toEqual(['0', '0', '0'])
+    for (const [, row] of orders) expect(row.splice(-4)).toEqual(['0', '0', '0', null])
     // Nor the state's retireRule (format 9): a log that build wrote had adopted none.
     expect(fields.pop()).toBe(RETIRE_RULE_UNTOUCHED)
     const v7 = kernelSectionOf(JSON.stringify(fields), idempotency)
@@ -133,14 +146,14 @@ describe('kernel state encoding', () => {
     expect(readableKernelSchemas()).toContain(previous)
     const world = await tradedWorld(15)
     worlds.push(world)
-    const state = world.gateway.engine.state
+    const state = asOlderBuildKept(world.gateway.engine.state)
     expect([...state.orders.values()].every((order) => !order.bootstrapSuspect)).toBe(true)
     const { json, idempotency } = encodeKernelState(state)
-    // That build's rows: every field of an order but the last four (bootstrapSuspect, then format 8's three).
+    // That build's rows: every field of an order but the last five (bootstrapSuspect, format 8's three, format 10's one).
     const fields = structuredClone(json) as unknown[]
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
-    for (const [, row] of orders) expect(row.splice(-4)).toEqual([false, '0', '0', '0'])
+    for (const [, row] of orders) expect(row.splice(-5)).toEqual([false, '0', '0', '0', null])
     expect(fields.pop()).toBe(RETIRE_RULE_UNTOUCHED)
     const v6 = kernelSectionOf(JSON.stringify(fields), idempotency)
     const decoded = kernelStateFromBytes(v6, { schema: previous })
@@ -150,5 +163,32 @@ describe('kernel state encoding', () => {
     expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 16 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
     expect(() => kernelStateFromBytes(v6, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
+  })
+
+  test("format 9's encoding (orders without limitLoosest) is still read, with no loosest limit kept, as replaying its log gives", async () => {
+    // The schema id the build before Order.limitLoosest wrote into its snapshots (format 9), computed by that build.
+    const previous = 'kernel-state/v9/1bffd40cc20a9e32'
+    expect(readableKernelSchemas()).toContain(previous)
+    const world = await tradedWorld(17)
+    worlds.push(world)
+    const state = asOlderBuildKept(world.gateway.engine.state)
+    expect(state.orders.size).toBeGreaterThan(0)
+    const { json, idempotency } = encodeKernelState(state)
+    // That build's rows: every field of an order but the last (limitLoosest); the state's retireRule it had.
+    const fields = structuredClone(json) as unknown[]
+    const orders = fields[7] as [string, unknown[]][]
+    expect(orders.length).toBe(state.orders.size)
+    for (const [, row] of orders) expect(row.splice(-1)).toEqual([null])
+    const v9 = kernelSectionOf(JSON.stringify(fields), idempotency)
+    const decoded = kernelStateFromBytes(v9, { schema: previous })
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(mapOrders(decoded)).toEqual(mapOrders(state))
+    // This build's rows keep a loosest limit; each encoding is read only under its own id.
+    const amended = [...state.orders.values()][0]
+    if (amended === undefined) throw new Error('expected an order')
+    amended.limitLoosest = 123n
+    expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(amended.orderId)?.limitLoosest).toBe(123n)
+    expect(() => kernelStateFromBytes(v9)).toThrow(/expected Order as an array of \d+ fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of \d+ fields/)
   })
 })

@@ -100,12 +100,13 @@ describe("snapshots of the previous build's kernel encoding", () => {
     await first.gateway.stop()
     const file = join(first.dir, 'snapshots', newest(first.dir))
     const content = decodeSnapshot(new Uint8Array(readFileSync(file)))
-    const previous = readableKernelSchemas()[2] as string
-    expect(previous).toMatch(/^kernel-state\/v7\//)
+    const previous = readableKernelSchemas().find((schema) => schema.startsWith('kernel-state/v7/')) as string
+    expect(previous).toBeDefined()
     const state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
     const { json, idempotency } = encodeKernelState(state)
     const fields = json as unknown[]
-    for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.splice(-3)).toEqual(['0', '0', '0'])
+    // Format 8's three pending fields, and format 10's limitLoosest (kept for the orders amended here).
+    for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.splice(-4).slice(0, 3)).toEqual(['0', '0', '0'])
     // Format 9's retireRule, which format 7 did not hold (the restart records the rule again: kernel.retire_rule_adopted).
     fields.pop()
     const sections = new Map(content.sections)
@@ -116,7 +117,12 @@ describe("snapshots of the previous build's kernel encoding", () => {
     const second = await worldWithOffice({ seed: 502, from: first })
     expect(second.gateway.restoreReport?.rejected).toEqual([])
     expect(second.gateway.restoreReport?.snapshot?.lsn).toBe(content.header.lsn)
-    expect(stateDigest(second.gateway.engine.state)).toBe(stateDigest(rebuildState(openReadOnly(join(first.dir, 'log'))).state))
+    // The log holds this build's order.limit_loosest records, all before the snapshot (the amends came before the stop):
+    // a format 7 snapshot holds no loosest limit, so the restart keeps none, as a log of that build would give.
+    const rebuilt = rebuildState(openReadOnly(join(first.dir, 'log'))).state
+    expect([...rebuilt.orders.values()].some((order) => order.limitLoosest !== null)).toBe(true)
+    for (const order of rebuilt.orders.values()) order.limitLoosest = null
+    expect(stateDigest(second.gateway.engine.state)).toBe(stateDigest(rebuilt))
     await second.gateway.stop()
   })
 })

@@ -56,4 +56,63 @@ describe('FixVenue: which OrderStatusRequest a status answer completes', () => {
     expect((await venue.orderStatus('c-1')).kind).toBe('ok')
     expect(acceptor.ofType(MsgType.OrderStatusRequest)[0]?.has(Tag.OrdStatusReqID)).toBe(false)
   })
+
+  test('FIX 4.2: a late answer to a timed-out query cannot complete a newer one; no second query goes while one is owed an answer', async () => {
+    // FIX 4.2 has no OrdStatusReqID: matched by ClOrdID alone, the first query's late answer (0.5 filled) completed the
+    // second query, sent after the first timed out, as the order's state — though the venue now says 1.5.
+    const { acceptor, clock, venue } = await loggedOnVenue({ lookupOrder }, 'FIX.4.2')
+    const first = venue.orderStatus('c-1')
+    await settle()
+    await clock.advanceAsync(2_001)
+    expect((await first).kind).toBe('unknown')
+    const second = venue.orderStatus('c-1')
+    await settle()
+    acceptor.send(MsgType.ExecutionReport, statusAnswer('0.5', undefined))
+    await settle()
+    const secondOutcome = await second
+    expect(secondOutcome.kind).toBe('unknown')
+    expect(secondOutcome.kind === 'unknown' && secondOutcome.reason).toStartWith('fix_status_answer_owed')
+    expect(acceptor.ofType(MsgType.OrderStatusRequest)).toHaveLength(1)
+    // The owed answer came (and was dropped): the next query goes, and its own answer completes it.
+    const third = venue.orderStatus('c-1')
+    await settle()
+    expect(acceptor.ofType(MsgType.OrderStatusRequest)).toHaveLength(2)
+    acceptor.send(MsgType.ExecutionReport, statusAnswer('1.5', undefined))
+    const outcome = await third
+    expect(outcome.kind === 'ok' && outcome.value?.cumQty).toBe(1_50000000n)
+  })
+
+  test('FIX 4.2: a query the venue refused (BusinessMessageReject of its MsgSeqNum) is owed nothing, so the next one goes', async () => {
+    const { acceptor, clock, venue } = await loggedOnVenue({ lookupOrder }, 'FIX.4.2')
+    const first = venue.orderStatus('c-1')
+    await settle()
+    await clock.advanceAsync(2_001)
+    expect((await first).kind).toBe('unknown')
+    const seqNum = acceptor.ofType(MsgType.OrderStatusRequest)[0]?.get(Tag.MsgSeqNum) ?? ''
+    acceptor.send(MsgType.BusinessMessageReject, fields({ [Tag.RefSeqNum]: seqNum, [Tag.RefMsgType]: MsgType.OrderStatusRequest, [Tag.BusinessRejectReason]: '3' }))
+    await settle()
+    const second = venue.orderStatus('c-1')
+    await settle()
+    expect(acceptor.ofType(MsgType.OrderStatusRequest)).toHaveLength(2)
+    acceptor.send(MsgType.ExecutionReport, statusAnswer('1.5', undefined))
+    const outcome = await second
+    expect(outcome.kind === 'ok' && outcome.value?.cumQty).toBe(1_50000000n)
+  })
+
+  test('FIX 4.2: a status answer no query waits for is never taken as the order state, and queries about other orders still go', async () => {
+    const other: FixOrderFacts = { ...facts, clientOrderId: 'c-2', venueOrderId: 'O2' }
+    const { acceptor, clock, venue, reports } = await loggedOnVenue({ lookupOrder: (id) => (id === 'c-1' ? facts : id === 'c-2' ? other : undefined) }, 'FIX.4.2')
+    const first = venue.orderStatus('c-1')
+    await settle()
+    await clock.advanceAsync(2_001)
+    expect((await first).kind).toBe('unknown')
+    const forOther = venue.orderStatus('c-2')
+    await settle()
+    expect(acceptor.ofType(MsgType.OrderStatusRequest)).toHaveLength(2)
+    acceptor.send(MsgType.ExecutionReport, statusAnswer('0.5', undefined))
+    await settle()
+    expect(reports).toHaveLength(0)
+    await clock.advanceAsync(2_001)
+    expect((await forOther).kind).toBe('unknown')
+  })
 })

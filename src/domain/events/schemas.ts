@@ -178,6 +178,13 @@ export const EVENT_SCHEMAS = {
     /** What proved it: the adapter's answer, an execution report, or reconciliation. */
     source: v.picklist(['result', 'report', 'reconcile']),
   }),
+  /**
+   * Logged right after an `order.amended`: the loosest limit among every version the order has had (its own and each
+   * applied amend's; the higher for a buy, the lower for a sell). A late fill stated under an earlier version is held
+   * to it (kernel/inbox.ts). Not logged for a market order, nor for one amended under a build that did not log it (its
+   * earlier limits are not known).
+   */
+  'order.limit_loosest': v.strictObject({ type: v.literal('order.limit_loosest'), ...orderBase, limit: positiveUnitsSchema }),
   /** The amend did not happen (venue reject, gate, superseded by a cancel, or not found applied by reconciliation). */
   'order.amend_failed': v.strictObject({
     type: v.literal('order.amend_failed'),

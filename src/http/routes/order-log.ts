@@ -80,7 +80,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.cancel_acked': 'venue', 'order.cancel_rejected': 'venue', 'order.expired': 'venue', 'order.unknown': 'venue',
   'inbox.report_accepted': 'report', 'inbox.duplicate_dropped': 'report',
   'order.fill': 'fill', 'order.fill_covered': 'fill', 'order.synthetic_pending': 'fill', 'order.fill_trued_up': 'fill',
-  'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.amend_failed': 'amend',
+  'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.limit_loosest': 'amend', 'order.amend_failed': 'amend',
   'order.cancel_requested': 'cancel', 'order.canceled': 'cancel',
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
   'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
@@ -138,6 +138,7 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.amend_requested': return `amend #${event.amendId} accepted: qty ${d(event.qty)}${priceText(event.price)}; reservation now ${d(event.reservationTotal)}`
     case 'order.amend_rejected': return `amend rejected ${event.reason} by the ${event.guard} guard`
     case 'order.amended': return `amend #${event.amendId} applied (${event.source}): qty ${d(event.qty)}${priceText(event.price)}`
+    case 'order.limit_loosest': return `loosest limit of every version so far: ${d(event.limit)}`
     case 'order.amend_failed': return `amend #${event.amendId} failed (${event.reason}): ${event.detail}`
     case 'order.cancel_requested': return `cancel requested by ${event.principalId} (${event.reason})`
     case 'order.canceled': return `canceled (${event.reason}, ${event.source})`

@@ -6,6 +6,7 @@
  * the amend already settled and adds nothing.
  */
 
+import type { Units } from '../../domain/decimal.ts'
 import type { Order } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import { anomaly, emit, type Emitter } from '../emit.ts'
@@ -28,7 +29,8 @@ export function applyAmend(emitter: Emitter, input: { atMs: number; source: Amen
     anomaly(emitter, { atMs: input.atMs, reason: 'TRANSITION_REFUSED', detail: `amend ${amend.amendId} to ${amend.qty} is not above the filled ${draft.cumQty}` })
     return false
   }
-  return emit(emitter, {
+  const limit = loosestLimitAfter(draft, amend.price)
+  const applied = emit(emitter, {
     type: 'order.amended',
     atMs: input.atMs,
     orderId: draft.orderId,
@@ -39,6 +41,26 @@ export function applyAmend(emitter: Emitter, input: { atMs: number; source: Amen
     reservationTotal: amend.reservationTotal,
     source: input.source,
   })
+  if (applied && limit !== null) emit(emitter, { type: 'order.limit_loosest', atMs: input.atMs, orderId: draft.orderId, limit })
+  return applied
+}
+
+/**
+ * The loosest limit among every version the order will have had once the amend to `newPrice` applies: the versions
+ * so far (the order's own limit if never amended, else the loosest kept) and the new one. Null for a market order, and
+ * for an order amended before a build kept the loosest limit (its earlier limits are not known, and a guess tighter
+ * than one of them would alert on fills within it).
+ */
+function loosestLimitAfter(draft: Order, newPrice: Units | null): Units | null {
+  if (draft.price === null || newPrice === null) return null
+  const sofar = draft.clientIdChain.length <= 1 ? draft.price : draft.limitLoosest === null ? null : loosest(draft, draft.limitLoosest, draft.price)
+  return sofar === null ? null : loosest(draft, sofar, newPrice)
+}
+
+/** The more permissive of two limits of the order: the higher for a buy, the lower for a sell. */
+export function loosest(order: Pick<Order, 'side'>, a: Units, b: Units): Units {
+  if (order.side === 'buy') return a > b ? a : b
+  return a < b ? a : b
 }
 
 /** Settles the draft's amend as not applied, if it is still requested or sent. */

@@ -30,7 +30,8 @@ import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
-// 9: the state holds retireRule (the retirement rule its log adopted; a version 8 or older section is read with it
+// 10: orders hold limitLoosest (the loosest limit of every version, kept at each applied amend; a version 9 or older
+// section is read with it null, as replaying its log gives: those builds logged no `order.limit_loosest`); 9: the state holds retireRule (the retirement rule its log adopted; a version 8 or older section is read with it
 // null); 8: orders hold the synthetic quantity pending its true-up (syntheticPendingQty, …Cash, …Notional; a version 7, 6
 // or 5 section is read with none pending: see below); 7: orders hold bootstrapSuspect (a version 6 or 5 section is
 // read with it false); 6: orders hold
@@ -38,7 +39,7 @@ import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 // KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as binary
 // columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
 // `account key` (was a newline); 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 9
+export const KERNEL_STATE_FORMAT_VERSION = 10
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -112,12 +113,14 @@ const amendState = record<AmendState>('AmendState', {
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format versions 8 and 9. */
+type OrderV9 = Omit<Order, 'limitLoosest'>
 /** The fields an order had in format version 5. */
-type OrderV5 = Omit<Order, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect' | PendingFields>
+type OrderV5 = Omit<OrderV9, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect' | PendingFields>
 /** The fields an order had in format version 6. */
-type OrderV6 = Omit<Order, 'bootstrapSuspect' | PendingFields>
+type OrderV6 = Omit<OrderV9, 'bootstrapSuspect' | PendingFields>
 /** The fields an order had in format version 7. */
-type OrderV7 = Omit<Order, PendingFields>
+type OrderV7 = Omit<OrderV9, PendingFields>
 
 const orderFieldsV5: Fields<OrderV5> = {
   orderId: str,
@@ -163,7 +166,16 @@ const orderFieldsV6: Fields<OrderV6> = { ...orderFieldsV5, syntheticCumQty: unit
 
 const orderFieldsV7: Fields<OrderV7> = { ...orderFieldsV6, bootstrapSuspect: bool }
 
-const order = record<Order>('Order', { ...orderFieldsV7, syntheticPendingQty: units, syntheticPendingCash: units, syntheticPendingNotional: units })
+const orderFieldsV9: Fields<OrderV9> = { ...orderFieldsV7, syntheticPendingQty: units, syntheticPendingCash: units, syntheticPendingNotional: units }
+
+const order = record<Order>('Order', { ...orderFieldsV9, limitLoosest: nullable(units) })
+
+/**
+ * No loosest limit kept: what an order of a version 9 or older section holds, and what replaying its log gives too —
+ * those builds logged no `order.limit_loosest`, the only event that sets it. A late fill under an earlier version of
+ * such an order is not checked against a limit, as those builds did not check it.
+ */
+const NO_LOOSEST_LIMIT = { limitLoosest: null } as const
 
 /**
  * Nothing pending a true-up: what an order of a version 7 or older section holds, and what replaying its log gives
@@ -195,13 +207,17 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   overfillRecheckMs: 0,
   bootstrapSuspect: false,
   ...NOTHING_PENDING,
+  ...NO_LOOSEST_LIMIT,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
+
+/** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT }))
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -252,6 +268,9 @@ function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<KernelSt
 
 const kernelState = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order)), retireRule: nullable(num) })
 
+/** A state as format 9 wrote it: this build's fields, its orders without limitLoosest (read with it null). */
+const kernelStateV9 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV9)), retireRule: nullable(num) })
+
 /**
  * A state as formats 5–8 wrote it, read into this build's shape: no retirement rule adopted (null), which is what
  * replaying its log gives (kernel.retire_rule_adopted is newer).
@@ -267,7 +286,7 @@ function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<K
   }
 }
 
-const kernelStateV8 = olderState(8, mapOf(order))
+const kernelStateV8 = olderState(8, mapOf(orderFromV9))
 const kernelStateV7 = olderState(7, mapOf(orderFromV7))
 const kernelStateV6 = olderState(6, mapOf(orderFromV6))
 const kernelStateV5 = olderState(5, mapOf(orderFromV5))
@@ -289,10 +308,12 @@ export const KERNEL_STATE_SCHEMA_V5 = schemaId(5, kernelStateV5)
 export const KERNEL_STATE_SCHEMA_V6 = schemaId(6, kernelStateV6)
 export const KERNEL_STATE_SCHEMA_V7 = schemaId(7, kernelStateV7)
 export const KERNEL_STATE_SCHEMA_V8 = schemaId(8, kernelStateV8)
+export const KERNEL_STATE_SCHEMA_V9 = schemaId(9, kernelStateV9)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V9, kernelStateV9],
   [KERNEL_STATE_SCHEMA_V8, kernelStateV8],
   [KERNEL_STATE_SCHEMA_V7, kernelStateV7],
   [KERNEL_STATE_SCHEMA_V6, kernelStateV6],

@@ -24,6 +24,11 @@ export const FixReason = {
   sessionReject: 'fix_session_reject',
   /** Cancel/amend/status need the order's side and symbol (FIX requires them); egress does not know this id. */
   orderFactsMissing: 'fix_order_facts_missing',
+  /**
+   * FIX 4.2: an earlier OrderStatusRequest about the order is still owed an answer; a second would make the two answers
+   * indistinguishable (venue-status-owed.ts), so none is sent.
+   */
+  statusAnswerOwed: 'fix_status_answer_owed',
   /** The adapter cannot express the request in FIX (e.g. a market order with a price). */
   invalidRequest: 'fix_invalid_request',
   /** FIX order-entry sessions do not carry this query (or the counterpart was not configured to support it). */

@@ -15,6 +15,7 @@ import { cancelRejectReason, cancelRejectVenueReason, isStatusReport, mapCancelR
 import type { PendingRequests, RequestOperation } from './requests.ts'
 import { MsgType, Tag } from './tags.ts'
 import type { FixOrderMemory } from './venue-memory.ts'
+import type { StatusQueriesOwed } from './venue-status-owed.ts'
 
 export type FixVenueLog = (level: FixLogLevel, event: string, message: string) => void
 
@@ -24,6 +25,8 @@ export interface FixVenueInboundOptions {
   clock: Clock
   pending: PendingRequests
   memory: FixOrderMemory
+  /** FIX 4.2's status queries owed an answer (venue-status-owed.ts): answers and refusals settle them. */
+  statusOwed: StatusQueriesOwed
   log: FixVenueLog
   /** Refuses, with a session-level Reject, a message egress cannot use (FixSession.rejectMessage). */
   rejectMessage: (message: FixMessage, text: string, refTagId?: number) => void
@@ -34,6 +37,7 @@ export class FixVenueInbound {
   readonly #clock: Clock
   readonly #pending: PendingRequests
   readonly #memory: FixOrderMemory
+  readonly #statusOwed: StatusQueriesOwed
   readonly #log: FixVenueLog
   readonly #rejectMessage: FixVenueInboundOptions['rejectMessage']
   readonly #reportHandlers = new Set<(report: ExecutionReport) => void>()
@@ -43,6 +47,7 @@ export class FixVenueInbound {
     this.#clock = options.clock
     this.#pending = options.pending
     this.#memory = options.memory
+    this.#statusOwed = options.statusOwed
     this.#log = options.log
     this.#rejectMessage = options.rejectMessage
   }
@@ -73,6 +78,7 @@ export class FixVenueInbound {
   /** A session Reject or BusinessMessageReject of our message `refSeqNum`: the request it carried is refused. */
   onRejectOf(refSeqNum: number, reason: string, message: FixMessage | null): void {
     this.#pending.bySeqNum(refSeqNum)?.reject(reason)
+    this.#statusOwed.refused(refSeqNum)
     const sent = this.#memory.sentAs(refSeqNum)
     if (sent === undefined) return
     const kind = sent.msgType === MsgType.NewOrderSingle ? 'rejected' : sent.msgType === MsgType.OrderCancelRequest || sent.msgType === MsgType.OrderCancelReplaceRequest ? 'cancel_rejected' : null
@@ -100,7 +106,7 @@ export class FixVenueInbound {
     const clientOrderId = message.get(Tag.ClOrdID) ?? ''
     const massId = message.get(Tag.MassStatusReqID)
     if (massId !== undefined) return this.#offer(massId, ['mass_status'], message)
-    if (isStatusReport(message)) return this.#offer(clientOrderId, ['status'], message)
+    if (isStatusReport(message)) return this.#onStatusAnswer(clientOrderId, message)
     const facts = this.#memory.factsOf(clientOrderId) ?? this.#memory.factsOf(message.get(Tag.OrigClOrdID) ?? '')
     const mapped = mapExecutionReport(this.venue, message, facts, this.#clock.nowMs())
     if (mapped.kind === 'invalid') {
@@ -122,6 +128,18 @@ export class FixVenueInbound {
     const mapped = mapCancelReject(this.venue, message, facts, this.#clock.nowMs())
     if (mapped.kind === 'mapped') this.#emit(mapped.value)
     else this.#log('error', 'fix.report_unreadable', `OrderCancelReject not reportable (${mapped.why}): ${message.toString()}`)
+  }
+
+  /**
+   * A status answer completes the query about the order waiting for it, if one is. One that no query waits for (its
+   * query timed out, or none was sent) is dropped: it cannot be tied to a query, so it is never taken as the order's
+   * state. On FIX 4.2 it also pays the order's owed query off, so the next one may go.
+   */
+  #onStatusAnswer(clientOrderId: string, message: FixMessage): void {
+    const waiting = this.#pending.byKey(clientOrderId, ['status'])
+    for (const request of waiting) request.onAnswer(message)
+    this.#statusOwed.answered(clientOrderId)
+    if (waiting.length === 0) this.#log('warn', 'fix.status_answer_late', `status answer for ${clientOrderId} that no query waits for, dropped: ${message.toString()}`)
   }
 
   #offer(key: string, operations: readonly RequestOperation[], message: FixMessage): void {

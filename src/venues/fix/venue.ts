@@ -48,6 +48,7 @@ import { FixOrderMemory } from './venue-memory.ts'
 import { resolveFixVenueOptions, type FixVenueOptions, type ResolvedFixVenueOptions } from './venue-options.ts'
 import { amendAnswer, cancelAnswer, cancelReplaceBody, cancelRequestBody, factsMissing, newOrderSingleBody, placeAnswer, placeProblem } from './venue-order-entry.ts'
 import { massStatusAnswer, massStatusBody, orderStatusAnswer, orderStatusBody } from './venue-status.ts'
+import { StatusQueriesOwed } from './venue-status-owed.ts'
 
 export type { FixVenueOptions } from './venue-options.ts'
 
@@ -64,6 +65,8 @@ export class FixVenue implements VenueAdapter {
   readonly #inbound: FixVenueInbound
   readonly #placesInFlight = new Map<string, Promise<VenueOutcome<PlaceAck>>>()
   readonly #activeWaiters = new Set<() => void>()
+  /** FIX 4.2 only: the status query per order still owed an answer (venue-status-owed.ts says why). */
+  readonly #statusOwed = new StatusQueriesOwed()
   #massStatusCount = 0
   #statusCount = 0
 
@@ -86,6 +89,7 @@ export class FixVenue implements VenueAdapter {
       clock: this.#clock,
       pending: this.#pending,
       memory: this.#memory,
+      statusOwed: this.#statusOwed,
       log: this.#log,
       rejectMessage: (message, text, refTagId) => this.session.rejectMessage(message, text, refTagId),
     })
@@ -173,9 +177,22 @@ export class FixVenue implements VenueAdapter {
     if (facts === undefined) {
       return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.orderFactsMissing, `no side/symbol known for ${clientOrderId}`) })
     }
-    const requestId = this.session.beginString === 'FIX.4.2' ? undefined : `ST-${this.#clock.nowMs()}-${++this.#statusCount}`
+    const fix42 = this.session.beginString === 'FIX.4.2'
+    if (fix42) {
+      const owed = this.#statusOwed.owedFor(clientOrderId)
+      if (owed !== undefined || this.#statusOwed.full) {
+        const why = owed !== undefined
+          ? `the OrderStatusRequest MsgSeqNum ${owed} for ${clientOrderId} is still unanswered, and FIX 4.2 cannot tell its answer from a newer query's`
+          : `${this.#statusOwed.size} status queries are owed answers already`
+        return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.statusAnswerOwed, why) })
+      }
+    }
+    const requestId = fix42 ? undefined : `ST-${this.#clock.nowMs()}-${++this.#statusCount}`
     const answer = orderStatusAnswer(clientOrderId, requestId, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
-    return this.#request('status', clientOrderId, MsgType.OrderStatusRequest, orderStatusBody(clientOrderId, facts, requestId), this.#options.statusTimeoutMs, answer)
+    const body = orderStatusBody(clientOrderId, facts, requestId)
+    return this.#request('status', clientOrderId, MsgType.OrderStatusRequest, body, this.#options.statusTimeoutMs, answer, (seqNum) => {
+      if (fix42) this.#statusOwed.sent(clientOrderId, seqNum)
+    })
   }
 
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
@@ -196,11 +213,20 @@ export class FixVenue implements VenueAdapter {
   }
 
   /** Sends one request message and waits for the answer `answer` recognises, a reject, a timeout or a disconnect. */
-  #request<T>(operation: RequestOperation, key: string, msgType: string, body: FixField[], timeoutMs: number, answer: Answer<T>): Promise<VenueOutcome<T>> {
+  #request<T>(
+    operation: RequestOperation,
+    key: string,
+    msgType: string,
+    body: FixField[],
+    timeoutMs: number,
+    answer: Answer<T>,
+    onSent?: (seqNum: number) => void,
+  ): Promise<VenueOutcome<T>> {
     const ticket = this.session.send(msgType, body)
     if (ticket.kind === 'not_logged_on') {
       return Promise.resolve({ kind: 'retryable', reason: withDetail(FixReason.notLoggedOn, ticket.reason), retryAfterMs: 1_000 })
     }
+    onSent?.(ticket.seqNum)
     const orig = body.find(([tag]) => tag === Tag.OrigClOrdID)?.[1]
     this.#memory.rememberSent(ticket.seqNum, { msgType, clientOrderId: key, origClientOrderId: orig, sendingTime: formatUtcTimestamp(this.#clock.nowMs()) })
     const { promise, request, complete } = this.#pending.open<T>({ operation, key, seqNum: ticket.seqNum, timeoutMs })
@@ -213,7 +239,10 @@ export class FixVenue implements VenueAdapter {
     }
     void ticket.written.then((written) => {
       if (written) request.written = true
-      else request.abandon('retryable', withDetail(FixReason.notWritten, undefined))
+      else {
+        this.#statusOwed.abandoned(ticket.seqNum, ticket.seqNum)
+        request.abandon('retryable', withDetail(FixReason.notWritten, undefined))
+      }
     })
     return promise.then(toOutcome)
   }
@@ -222,6 +251,7 @@ export class FixVenue implements VenueAdapter {
 
   #onAbandoned(beginSeqNum: number, endSeqNum: number, cause: 'not_written' | 'gap_filled'): void {
     this.#memory.forgetSentRange(beginSeqNum, endSeqNum)
+    this.#statusOwed.abandoned(beginSeqNum, endSeqNum)
     for (const request of this.#pending.all()) {
       if (request.seqNum < beginSeqNum || request.seqNum > endSeqNum) continue
       if (cause === 'not_written') request.abandon('retryable', withDetail(FixReason.notWritten, undefined))
@@ -232,7 +262,11 @@ export class FixVenue implements VenueAdapter {
 
   #onStateChange(state: FixSessionState): void {
     if (state === 'active') {
-      if (this.session.seqNums?.nextSenderSeqNum === 2) this.#memory.forgetSent() // numbering restarted: old numbers mean nothing
+      if (this.session.seqNums?.nextSenderSeqNum === 2) {
+        // Numbering restarted: old numbers mean nothing, and what was sent under them is never answered now.
+        this.#memory.forgetSent()
+        this.#statusOwed.clear()
+      }
       for (const waiter of [...this.#activeWaiters]) waiter()
       return
     }
