@@ -217,6 +217,28 @@ describe('cancel', () => {
     expect((await t.request(`/v1/orders/${orderId}/cancel`, post(ops, ''))).status).toBe(202)
     expect((await t.request('/v1/orders/missing/cancel', post(trader, ''))).status).toBe(404)
   })
+
+  test('a cancel takes no body or {}; any other body is refused and the order stays open', async () => {
+    // A cancel with {"qty":"0.005"} (a client hoping to reduce the order) or a body of no JSON at all was 202 and
+    // canceled the whole order.
+    const orderId = (await json(await place('cancel-body'))).order_id as string
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    const lsn = t.gateway.engine.wal.lastLsn
+    const refused: [RequestInit, number, string][] = [
+      [post(trader, { qty: '0.005' }), 400, 'VALIDATION_FAILED'],
+      [post(trader, '[[['), 400, 'MALFORMED_REQUEST'],
+      [post(trader, []), 400, 'VALIDATION_FAILED'],
+      [{ method: 'POST', headers: auth(trader, { 'Content-Type': 'text/plain' }), body: 'cancel please' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ]
+    for (const [init, status, code] of refused) {
+      const res = await t.request(`/v1/orders/${orderId}/cancel`, init)
+      expect([String(init.body), res.status, errorCode(await json(res))]).toEqual([String(init.body), status, code])
+    }
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+    expect(t.gateway.engine.state.orders.get(orderId)?.cancelWanted).toBe(false)
+    expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, {}))).status).toBe(202)
+    expect((await t.request(`/v1/orders/${orderId}/cancel`, { method: 'POST', headers: auth(trader) })).status).toBe(202)
+  })
 })
 
 describe('events and explain', () => {

@@ -5,6 +5,7 @@
  */
 
 import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
 import { amendBodySchema } from '../../domain/orders.ts'
 import { canHalt, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
@@ -13,6 +14,12 @@ import { kernelPrincipal } from '../principal.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
 import { pathId, requireReady, runCommand } from './support.ts'
+
+/**
+ * A cancel takes no options: no body, or `{}`. Anything else is refused rather than ignored — a client sending
+ * `{"qty":"0.5"}` to reduce an order, or a body meant for another route, had the whole order canceled (202).
+ */
+export const CANCEL_BODY_SCHEMA = v.strictObject({})
 
 export function orderActionRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
@@ -35,6 +42,7 @@ export function actionableOrder(c: Context<AuthEnv>, services: Services): { orde
 }
 
 async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  parseOrThrow(CANCEL_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   const { orderId } = actionableOrder(c, services)
   requireReady(services)
   const result = await runCommand(c, () => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId))
