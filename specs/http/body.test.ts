@@ -106,3 +106,35 @@ test('every operation /openapi.json documents with a JSON body answers a non-JSO
   }
   expect(checked.length).toBeGreaterThanOrEqual(8)
 })
+
+test('a body that is not UTF-8 is 400 MALFORMED_REQUEST and nothing is logged; a non-JSON type still says 415 first', async () => {
+  // The bytes 0xFF 0xFE inside a note: decoded leniently they became U+FFFD and the switch was logged with a note
+  // nobody sent.
+  const encoder = new TextEncoder()
+  const bytes = new Uint8Array([...encoder.encode('{"note":"a'), 0xff, 0xfe, ...encoder.encode('b"}')])
+  const lsn = t.gateway.engine.wal.lastLsn
+  const res = await t.request('/v1/admin/halt', { method: 'POST', headers: auth(ops, { 'Content-Type': 'application/json' }), body: bytes })
+  expect(res.status).toBe(400)
+  const body = await json(res)
+  expect(errorCode(body)).toBe('MALFORMED_REQUEST')
+  expect(body.error).toMatchObject({ message: 'the request body is not valid UTF-8' })
+  const asText = await t.request('/v1/admin/halt', { method: 'POST', headers: auth(ops, { 'Content-Type': 'text/plain' }), body: bytes })
+  expect(asText.status).toBe(415)
+  expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+  expect(t.gateway.engine.state.tradingSwitch).not.toBe('halted')
+})
+
+test('a JSON string escape that is not valid Unicode (an unpaired surrogate) is 400 MALFORMED_REQUEST naming where, and nothing is logged', async () => {
+  // Valid JSON, but no UTF-8 can hold it: the log would have stored U+FFFD in its place.
+  for (const [text, path] of [['{"note":"a\\ud800b"}', 'note'], ['{"note":"\\udc00"}', 'note'], ['{"\\ud83d":"x"}', '\ud83d']] as const) {
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await t.request('/v1/admin/halt', { method: 'POST', headers: auth(ops, { 'Content-Type': 'application/json' }), body: text })
+    expect([text, res.status]).toEqual([text, 400])
+    const body = await json(res)
+    expect([text, errorCode(body), (body.error as { details: { path: string } }).details.path]).toEqual([text, 'MALFORMED_REQUEST', path])
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+  }
+  // A pair, escaped or not, is a character like any other.
+  const paired = await t.request('/v1/admin/resume', { method: 'POST', headers: auth(ops, { 'Content-Type': 'application/json' }), body: '{"note":"\\ud83d\\ude00 😀"}' })
+  expect(paired.status).toBe(200)
+})

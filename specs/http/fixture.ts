@@ -34,6 +34,8 @@ export interface TestGatewayOptions {
   wal?: Partial<WalOptions>
   /** HTTP limits over the defaults (HTTP_DEFAULTS). */
   httpLimits?: Partial<HttpLimits>
+  /** The clock the token verifier checks expiry against; the wall clock by default. */
+  verifierNowMs?: () => number
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -56,7 +58,15 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     wal: { preallocateBytes: 0, ...options.wal },
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
   })
-  const verifier = createVerifier({ issuer: 'egress', audience: 'egress-api', clockToleranceSec: 5, hs256Secret: SECRET, jwksReloadMs: 60_000, tokenCacheEntriesMax: 1000 })
+  const verifier = createVerifier({
+    issuer: 'egress',
+    audience: 'egress-api',
+    clockToleranceSec: 5,
+    hs256Secret: SECRET,
+    jwksReloadMs: 60_000,
+    tokenCacheEntriesMax: 1000,
+    ...(options.verifierNowMs === undefined ? {} : { nowMs: options.verifierNowMs }),
+  })
   const http = createHttpService({
     gateway,
     verifier,

@@ -217,6 +217,52 @@ describe('cancel', () => {
     expect((await t.request(`/v1/orders/${orderId}/cancel`, post(ops, ''))).status).toBe(202)
     expect((await t.request('/v1/orders/missing/cancel', post(trader, ''))).status).toBe(404)
   })
+
+  test('acting on a rejected order: the action\'s own 409 for those who may act, 403 first for those who may not', async () => {
+    // An amend of a rejected order answered ORDER_NOT_CANCELABLE ("cannot be canceled"), and an auditor (or ops, for
+    // an amend) got that 409 where every other order gives it 403.
+    const rejected = await json(await t.request('/v1/orders', post(other, { ...LIMIT_BUY, account: 'demo-2', qty: '1' }, { 'Idempotency-Key': 'act-on-rejected' })))
+    expect(errorCode(rejected)).toBe('INSUFFICIENT_FUNDS')
+    const id = (rejected.error as { details: { order_id: string } }).details.order_id
+    const lsn = t.gateway.engine.wal.lastLsn
+    const answers: [string, string, unknown, number, string][] = [
+      ['amend', other, { qty: '0.5' }, 409, 'ORDER_NOT_AMENDABLE'],
+      ['cancel', other, {}, 409, 'ORDER_NOT_CANCELABLE'],
+      ['cancel', ops, {}, 409, 'ORDER_NOT_CANCELABLE'],
+      ['amend', ops, { qty: '0.5' }, 403, 'FORBIDDEN'],
+      ['amend', auditor, { qty: '0.5' }, 403, 'FORBIDDEN'],
+      ['cancel', auditor, {}, 403, 'FORBIDDEN'],
+      ['cancel', trader, {}, 404, 'NOT_FOUND'],
+    ]
+    for (const [action, token, body, status, code] of answers) {
+      const who = token === ops ? 'ops' : token === auditor ? 'auditor' : token === other ? 'owner' : 'stranger'
+      const res = await t.request(`/v1/orders/${id}/${action}`, post(token, body))
+      expect([action, who, res.status, errorCode(await json(res))]).toEqual([action, who, status, code])
+    }
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+  })
+
+  test('a cancel takes no body or {}; any other body is refused and the order stays open', async () => {
+    // A cancel with {"qty":"0.005"} (a client hoping to reduce the order) or a body of no JSON at all was 202 and
+    // canceled the whole order.
+    const orderId = (await json(await place('cancel-body'))).order_id as string
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    const lsn = t.gateway.engine.wal.lastLsn
+    const refused: [RequestInit, number, string][] = [
+      [post(trader, { qty: '0.005' }), 400, 'VALIDATION_FAILED'],
+      [post(trader, '[[['), 400, 'MALFORMED_REQUEST'],
+      [post(trader, []), 400, 'VALIDATION_FAILED'],
+      [{ method: 'POST', headers: auth(trader, { 'Content-Type': 'text/plain' }), body: 'cancel please' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ]
+    for (const [init, status, code] of refused) {
+      const res = await t.request(`/v1/orders/${orderId}/cancel`, init)
+      expect([String(init.body), res.status, errorCode(await json(res))]).toEqual([String(init.body), status, code])
+    }
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+    expect(t.gateway.engine.state.orders.get(orderId)?.cancelWanted).toBe(false)
+    expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, {}))).status).toBe(202)
+    expect((await t.request(`/v1/orders/${orderId}/cancel`, { method: 'POST', headers: auth(trader) })).status).toBe(202)
+  })
 })
 
 describe('events and explain', () => {

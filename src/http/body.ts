@@ -1,7 +1,7 @@
 /**
  * Reading request bodies: bounded in size (the app mounts hono's bodyLimit; this checks Content-Length again so a
- * lying client cannot get past it), sent as JSON, parsed as JSON with no member name repeated in an object, a JSON
- * object at the top, failures in the one error shape.
+ * lying client cannot get past it), UTF-8, sent as JSON, parsed as JSON with no member name repeated in an object, a
+ * JSON object at the top, failures in the one error shape.
  */
 
 import type { Context } from 'hono'
@@ -10,10 +10,11 @@ import { ApiError } from './errors.ts'
 
 /** Parses the body as JSON; an empty body is `{}` when `emptyAsObject`, otherwise MALFORMED_REQUEST. */
 export async function readJson(c: Context, options: { bodyBytesMax: number; emptyAsObject?: boolean }): Promise<unknown> {
-  const text = await c.req.text()
-  if (Buffer.byteLength(text, 'utf8') > options.bodyBytesMax) {
+  const bytes = new Uint8Array(await c.req.arrayBuffer())
+  if (bytes.byteLength > options.bodyBytesMax) {
     throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${options.bodyBytesMax} bytes`, { details: { bodyBytesMax: options.bodyBytesMax } })
   }
+  const text = utf8Text(bytes, c.req.header('Content-Type'))
   if (text.trim() === '') {
     if (options.emptyAsObject === true) return {}
     throw new ApiError('MALFORMED_REQUEST', 'a JSON body is required')
@@ -33,12 +34,63 @@ export async function readJson(c: Context, options: { bodyBytesMax: number; empt
       details: { member: repeated.slice(0, 128) },
     })
   }
+  const illFormed = firstIllFormedString(parsed)
+  if (illFormed !== null) {
+    throw new ApiError('MALFORMED_REQUEST', 'the request body holds a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800)', {
+      details: { path: illFormed },
+    })
+  }
   // Every body of the API is an object. valibot's object schemas take an array for one (`[]` passed as `{}` where
   // every member is optional: a kill switch, flatten, a snapshot), so the shape is checked here, for every route.
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ApiError('VALIDATION_FAILED', 'body: expected a JSON object', { details: { issues: [{ path: '', message: 'expected a JSON object' }] } })
   }
   return parsed
+}
+
+/** Strict: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD. A leading BOM is dropped, as before. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * The body as text. JSON exchanged between systems must be UTF-8 (RFC 8259 §8.1). A lenient decode turned each bad
+ * byte into U+FFFD without a word, so a free-text member (a kill switch's or a mode change's note) was logged as
+ * something the client never sent, and two bodies that differ only there read as one.
+ */
+function utf8Text(bytes: Uint8Array, contentType: string | undefined): string {
+  try {
+    return UTF8.decode(bytes)
+  } catch {
+    // Not JSON by its own account: the media type is the client's first mistake, as for any other such body.
+    requireJsonMediaType(contentType)
+    throw new ApiError('MALFORMED_REQUEST', 'the request body is not valid UTF-8', { details: { encoding: 'utf-8' } })
+  }
+}
+
+/**
+ * The path of the first string (member name or value) in `value` holding an unpaired surrogate, which valid UTF-8
+ * cannot carry but a JSON escape can (`"\ud800"`): the log stores text as UTF-8, where it would become U+FFFD, so the
+ * record would say something other than what was decided. Iterative, so a deeply nested body cannot exhaust the stack.
+ */
+function firstIllFormedString(value: unknown): string | null {
+  const pending: { value: unknown; path: string }[] = [{ value, path: '' }]
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (typeof item.value === 'string') {
+      if (!item.value.isWellFormed()) return item.path
+    } else if (Array.isArray(item.value)) {
+      item.value.forEach((element: unknown, index) => pending.push({ value: element, path: joinPath(item.path, String(index)) }))
+    } else if (item.value !== null && typeof item.value === 'object') {
+      for (const [name, member] of Object.entries(item.value)) {
+        const path = joinPath(item.path, name)
+        if (!name.isWellFormed()) return path
+        pending.push({ value: member, path })
+      }
+    }
+  }
+  return null
+}
+
+function joinPath(path: string, name: string): string {
+  return path === '' ? name : `${path}.${name}`
 }
 
 /** `application/json` or a `+json` type, any parameters, any case (RFC 9110 §8.3.1: media types are case-insensitive). */

@@ -20,7 +20,7 @@ const TOKEN_CHARS_MAX = 8_192
 /** Verifies `Authorization: Bearer <token>` and sets `c.var.principal`. */
 export function requireAuth(verifier: Verifier): MiddlewareHandler<AuthEnv> {
   return async function requireAuth(c, next) {
-    const token = bearerToken(c.req.header('Authorization'))
+    const token = bearerTokenOf(c)
     c.set('principal', await verifier.verify(token))
     await next()
   }
@@ -44,6 +44,11 @@ export function principalOf(c: Context<AuthEnv>): Principal {
   const principal = c.get('principal')
   if (principal === undefined) throw new Error('principalOf: requireAuth did not run for this route')
   return principal
+}
+
+/** The request's bearer token, as requireAuth read it; throws the same 401 for a missing or malformed one. */
+export function bearerTokenOf(c: Context): string {
+  return bearerToken(c.req.header('Authorization'))
 }
 
 function bearerToken(header: string | undefined): string {

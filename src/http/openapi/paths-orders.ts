@@ -9,6 +9,7 @@ import { amendBodySchema, placeBodySchema } from '../../domain/orders.ts'
 import { orderTypeSchema, sideSchema, tifSchema } from '../../domain/schema-kit.ts'
 import { HTTP_DEFAULTS } from '../defaults.ts'
 import { LIST_QUERY_SCHEMA } from '../routes/orders.ts'
+import { CANCEL_BODY_SCHEMA } from '../routes/order-actions.ts'
 import { ORDER_EVENTS, ORDER_EXPLAIN } from './order-log-schema.ts'
 import { answerComponents, DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
@@ -137,12 +138,13 @@ export function ordersPart(): DocumentPart {
           tag: 'orders',
           summary: "Cancel an order (Lane0; never shed). The account's trader/bot, or ops/admin",
           security: 'bearer',
-          errors: ['401', '403', '404', '413', '429', '503'],
+          errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
             '202': jsonAnswer('Cancel recorded', { type: 'object', properties: { order_id: { type: 'string' }, state: { type: ['string', 'null'] }, cancel_requested: { const: true } } }),
             '409': errorResponse('ORDER_NOT_CANCELABLE'),
           },
           parameters: [ORDER_ID],
+          requestBody: { required: false, content: jsonContent(schemaOf(CANCEL_BODY_SCHEMA, 'Empty object or no body: a cancel takes no options')) },
         }),
       },
       '/v1/orders/{id}/amend': {

@@ -4,7 +4,7 @@ import { STREAM_QUERY } from '../routes/streams.ts'
 import { ACCOUNT_ID, errorResponse, operation, ORDER_ID, queryParameters, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
 
 const LAST_EVENT_ID = { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d+$' }, description: 'Resume after this LSN; events come from the log, none missed or repeated.' }
-const SSE = { description: 'text/event-stream; event id = LSN, event name = event type; `resync_required` and `disconnect` are control events', content: { 'text/event-stream': { schema: { type: 'string' } } } }
+const SSE = { description: 'text/event-stream; event id = LSN, event name = event type; `resync_required` and `disconnect` are control events. `disconnect` is the last event and says why (`reason`): slow_consumer, shutdown, log_unavailable, or unauthenticated (the token the stream was opened with expired or its key is no longer trusted: reconnect with a fresh token and Last-Event-ID)', content: { 'text/event-stream': { schema: { type: 'string' } } } }
 
 function stream(summary: string, errors: readonly ErrorStatus[], pathParameters: Json[]): Json {
   return operation({

@@ -5,7 +5,9 @@
  */
 
 import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
 import { amendBodySchema } from '../../domain/orders.ts'
+import type { ReasonCode } from '../../domain/reasons.ts'
 import { canHalt, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
@@ -14,6 +16,12 @@ import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
 import { pathId, requireReady, runCommand } from './support.ts'
 
+/**
+ * A cancel takes no options: no body, or `{}`. Anything else is refused rather than ignored — a client sending
+ * `{"qty":"0.5"}` to reduce an order, or a body meant for another route, had the whole order canceled (202).
+ */
+export const CANCEL_BODY_SCHEMA = v.strictObject({})
+
 export function orderActionRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.post('/v1/orders/:id/cancel', (c) => cancelOrder(c, services))
@@ -21,21 +29,39 @@ export function orderActionRoutes(services: Services): Hono<AuthEnv> {
   return app
 }
 
-/** The order named in the path, if the caller may act on it (404 if it may not even read it, 403 if only read). */
-export function actionableOrder(c: Context<AuthEnv>, services: Services): { orderId: string; accountId: string } {
+/** What acting on an order needs: who besides the account's traders may, and the 409 for an order the kernel rejected. */
+export interface OrderAction {
+  /** Ops and admin may cancel (it reduces risk); an amend can add risk, so it is the traders' alone. */
+  operatorsMayAct: boolean
+  notActionable: ReasonCode
+}
+
+const CANCEL: OrderAction = { operatorsMayAct: true, notActionable: 'ORDER_NOT_CANCELABLE' }
+const AMEND: OrderAction = { operatorsMayAct: false, notActionable: 'ORDER_NOT_AMENDABLE' }
+
+/**
+ * The order named in the path, if the caller may act on it: 404 if it may not even read it, 403 if only read, then
+ * the action's own 409 (ORDER_NOT_CANCELABLE, ORDER_NOT_AMENDABLE) for an order the kernel rejected. Who may act is
+ * asked first, so a caller who may not act gets its 403 whatever became of the order.
+ */
+export function actionableOrder(c: Context<AuthEnv>, services: Services, action: OrderAction): { orderId: string; accountId: string } {
   const principal = principalOf(c)
   const found = findOrder(services, principal, pathId(c, 'id'))
-  if (found.order === null || found.accountId === null) {
-    throw reasonError('ORDER_NOT_CANCELABLE', { details: { order_id: found.orderId, detail: 'the order was rejected' } })
+  const account = found.accountId
+  // An order of no account (its body failed syntax) is no trader's: only operators, where the action allows them.
+  const operator = action.operatorsMayAct && canHalt(principal)
+  if (!operator && (account === null || !canTrade(principal, account))) {
+    throw new ApiError('FORBIDDEN', account === null ? `not allowed to act on order ${found.orderId}` : `not allowed to act on orders of account ${account}`, {
+      details: account === null ? { order_id: found.orderId } : { account },
+    })
   }
-  if (!canTrade(principal, found.accountId) && !canHalt(principal)) {
-    throw new ApiError('FORBIDDEN', `not allowed to act on orders of account ${found.accountId}`, { details: { account: found.accountId } })
-  }
-  return { orderId: found.orderId, accountId: found.accountId }
+  if (found.order === null || account === null) throw reasonError(action.notActionable, { details: { order_id: found.orderId, detail: 'the order was rejected' } })
+  return { orderId: found.orderId, accountId: account }
 }
 
 async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
-  const { orderId } = actionableOrder(c, services)
+  parseOrThrow(CANCEL_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
+  const { orderId } = actionableOrder(c, services, CANCEL)
   requireReady(services)
   const result = await runCommand(c, () => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { order_id: orderId, detail: result.reply.detail } })
@@ -50,8 +76,7 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
 async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
   const principal = principalOf(c)
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
-  const { orderId, accountId } = actionableOrder(c, services)
-  if (!canTrade(principal, accountId)) throw new ApiError('FORBIDDEN', `not allowed to trade account ${accountId}`, { details: { account: accountId } })
+  const { orderId } = actionableOrder(c, services, AMEND)
   requireReady(services)
   const result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
   const reply = result.reply

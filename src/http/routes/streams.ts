@@ -6,10 +6,10 @@
 
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { canHalt, canRead, canReadAudit, principalOf, type AuthEnv } from '../auth/index.ts'
+import { bearerTokenOf, canHalt, canRead, canReadAudit, principalOf, type AuthEnv } from '../auth/index.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
 import type { Services } from '../services.ts'
-import { parseLastEventId, type StreamScope } from '../sse/index.ts'
+import { parseLastEventId, type StreamAuthority, type StreamScope } from '../sse/index.ts'
 import { findOrder } from './order-lookup.ts'
 import { pathId } from './support.ts'
 
@@ -44,7 +44,7 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Resp
   // HEAD gets the headers alone: Hono answers it with the GET handler's response minus the body and never cancels a
   // stream, so opening one here would hold a subscriber slot that no client reads.
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: STREAM_HEADERS })
-  const opened = services.hub.open(scope, lastEventId)
+  const opened = services.hub.open(scope, lastEventId, tokenAuthority(services, bearerTokenOf(c)))
   if (!opened.ok) {
     throw new ApiError('UNAVAILABLE', opened.reason === 'closed' ? 'the gateway is shutting down' : 'too many open streams; retry later', {
       headers: { 'Retry-After': '5' },
@@ -52,6 +52,18 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Resp
     })
   }
   return new Response(opened.stream, { status: 200, headers: STREAM_HEADERS })
+}
+
+/**
+ * The stream's authority is its token's: asked again at every heartbeat (from the verifier's cache while the token is
+ * unexpired and the keys unchanged), so the stream ends once the token expires or its key is rotated out or stale.
+ * The token's claims cannot change, so the scope checked at open holds for as long as the token does.
+ */
+function tokenAuthority(services: Services, token: string): StreamAuthority {
+  return () => services.verifier.verify(token).then(
+    () => true,
+    () => false,
+  )
 }
 
 /**

@@ -6,6 +6,12 @@
  *
  * Live events come from `engine.onDurable` (only durable events are ever streamed); each is rendered to JSON once per
  * batch for all subscribers. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
+ *
+ * A stream is read with the authority of the token it was opened with, and that authority ends: at each heartbeat the
+ * hub asks again (`StreamAuthority`, the verifier, answered from its cache while nothing changed), and a stream whose
+ * token has expired, or whose key was rotated out or went stale, ends with a final `disconnect` event, reason
+ * `unauthenticated` — the client reconnects with a fresh token and resumes with Last-Event-ID. Checked once at open,
+ * a stream outlived its token for as long as the connection lasted.
  */
 
 import type { DomainEvent } from '../../domain/events/index.ts'
@@ -41,11 +47,17 @@ export interface SseHubOptions {
 /** Retired orders whose account one replay remembers (replayAccountLookup). */
 const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
 
+/** Whether the caller that opened a stream may still read it: resolves false once it may not (never rejects). */
+export type StreamAuthority = () => Promise<boolean>
+
 export type OpenResult = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; reason: 'too_many_subscribers' | 'closed' }
 
 interface Entry {
   subscriber: Subscriber
   scope: StreamScope
+  authority: StreamAuthority | null
+  /** A check of `authority` is under way (one at a time per stream, however slow the verifier). */
+  checking: boolean
 }
 
 export class SseHub {
@@ -73,14 +85,19 @@ export class SseHub {
     return count
   }
 
-  /** Opens a stream for `scope`, resuming after `lastEventId` when given. */
-  open(scope: StreamScope, lastEventId: number | null): OpenResult {
+  /**
+   * Opens a stream for `scope`, resuming after `lastEventId` when given. `authority`, when given, is asked again at
+   * every heartbeat; the stream ends (`unauthenticated`) once it says no.
+   */
+  open(scope: StreamScope, lastEventId: number | null, authority: StreamAuthority | null = null): OpenResult {
     if (this.closed) return { ok: false, reason: 'closed' }
     if (this.entries.size >= this.options.subscribersMax) return { ok: false, reason: 'too_many_subscribers' }
     const wal = this.options.engine.wal
     const endLsn = wal.lastLsn
     const entry: Entry = {
       scope,
+      authority,
+      checking: false,
       subscriber: new Subscriber(endLsn, {
         bufferEventsMax: this.options.bufferEventsMax,
         onClose: (subscriber, reason) => this.remove(subscriber, reason),
@@ -214,7 +231,20 @@ export class SseHub {
   }
 
   private heartbeat(): void {
-    for (const entry of this.entries) entry.subscriber.heartbeat()
+    for (const entry of this.entries) {
+      entry.subscriber.heartbeat()
+      if (entry.authority !== null && !entry.checking) this.checkAuthority(entry, entry.authority)
+    }
+  }
+
+  private checkAuthority(entry: Entry, authority: StreamAuthority): void {
+    entry.checking = true
+    void authority()
+      .catch(() => false)
+      .then((allowed) => {
+        entry.checking = false
+        if (!allowed) entry.subscriber.close('unauthenticated')
+      })
   }
 
   private remove(subscriber: Subscriber, reason: DisconnectReason): void {

@@ -17,7 +17,8 @@ import { sseComment, sseEvent } from './format.ts'
 
 export type SubscriberPhase = 'replaying' | 'live' | 'closed'
 
-export type DisconnectReason = 'slow_consumer' | 'shutdown' | 'client_closed' | 'log_unavailable'
+/** `unauthenticated`: the token the stream was opened with expired, or its key is no longer trusted (hub.ts). */
+export type DisconnectReason = 'slow_consumer' | 'shutdown' | 'client_closed' | 'log_unavailable' | 'unauthenticated'
 
 export interface SubscriberOptions {
   bufferEventsMax: number
