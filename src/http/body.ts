@@ -34,7 +34,8 @@ export async function readJson(c: Context, options: { bodyBytesMax: number; empt
       details: { member: repeated.slice(0, 128) },
     })
   }
-  const illFormed = firstIllFormedString(parsed)
+  // The text decoded strictly, so a lone surrogate can only come from a `\u` escape: most bodies have none to walk for.
+  const illFormed = text.includes('\\u') ? firstIllFormedString(parsed) : null
   if (illFormed !== null) {
     throw new ApiError('MALFORMED_REQUEST', 'the request body holds a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800)', {
       details: { path: illFormed },
