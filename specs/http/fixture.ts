@@ -36,6 +36,8 @@ export interface TestGatewayOptions {
   httpLimits?: Partial<HttpLimits>
   /** The clock the token verifier checks expiry against; the wall clock by default. */
   verifierNowMs?: () => number
+  /** Streams one caller may hold open (HTTP_DEFAULTS.sseSubscribersPerPrincipalMax by default). */
+  sseSubscribersPerPrincipalMax?: number
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -75,6 +77,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     sse: config.sse,
     log: () => {},
     ...(options.httpLimits === undefined ? {} : { limits: options.httpLimits }),
+    ...(options.sseSubscribersPerPrincipalMax === undefined ? {} : { sseSubscribersPerPrincipalMax: options.sseSubscribersPerPrincipalMax }),
   })
   return {
     dir,

@@ -8,5 +8,6 @@ export const HTTP_DEFAULTS = {
   listPageMax: 1_000,
   listExaminedMax: 10_000,
   sseSubscribersMax: 1_024,
+  sseSubscribersPerPrincipalMax: 64,
   bucketsMax: 10_000,
 } as const

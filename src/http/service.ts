@@ -27,6 +27,7 @@ export interface HttpServiceOptions {
   sse: Config['sse']
   limits?: Partial<HttpLimits>
   sseSubscribersMax?: number
+  sseSubscribersPerPrincipalMax?: number
   role?: () => NodeRole
   ha?: HaHttp
   log?: (message: string, error: unknown) => void
@@ -61,6 +62,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     heartbeatMs: options.sse.heartbeatMs,
     bufferEventsMax: options.sse.subscriberBufferEventsMax,
     subscribersMax: options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax,
+    subscribersPerOwnerMax: options.sseSubscribersPerPrincipalMax ?? HTTP_DEFAULTS.sseSubscribersPerPrincipalMax,
     onSubscribersChanged: (count, kind) => metrics.sseSubscribers.set(count, { stream: kind }),
     onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),
   })

@@ -12,7 +12,7 @@ function stream(summary: string, errors: readonly ErrorStatus[], pathParameters:
     summary,
     security: 'bearer',
     errors,
-    responses: { '200': SSE, '503': errorResponse('Too many open streams, or the gateway is draining or shutting down (Retry-After)') },
+    responses: { '200': SSE, '429': errorResponse('This caller already holds as many open streams as one caller may (Retry-After; close one first)'), '503': errorResponse('Too many open streams, or the gateway is draining or shutting down (Retry-After)') },
     parameters: [
       ...pathParameters,
       LAST_EVENT_ID,

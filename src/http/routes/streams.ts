@@ -44,7 +44,13 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Resp
   // HEAD gets the headers alone: Hono answers it with the GET handler's response minus the body and never cancels a
   // stream, so opening one here would hold a subscriber slot that no client reads.
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: STREAM_HEADERS })
-  const opened = services.hub.open(scope, lastEventId, tokenAuthority(services, bearerTokenOf(c)))
+  const opened = services.hub.open(scope, lastEventId, tokenAuthority(services, bearerTokenOf(c)), principalOf(c).sub)
+  if (!opened.ok && opened.reason === 'too_many_subscribers_for_owner') {
+    throw new ApiError('RATE_LIMITED', 'too many open streams for this caller; close one first', {
+      headers: { 'Retry-After': '5' },
+      details: { reason: opened.reason, streamsMax: services.hub.subscribersPerOwnerMax },
+    })
+  }
   if (!opened.ok) {
     throw new ApiError('UNAVAILABLE', opened.reason === 'closed' ? 'the gateway is shutting down' : 'too many open streams; retry later', {
       headers: { 'Retry-After': '5' },
