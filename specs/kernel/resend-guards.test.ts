@@ -4,7 +4,10 @@
  * switch, the account's policy (validity, instrument, max notional, open orders), data health and the price band
  * at the current reference price, and the reservation. Before the fix it checked only the reservation, so an order
  * whose price the market had left behind, or whose policy had expired or shrunk, went back to the venue as it was.
- * A refused resend writes nothing: the order stays Failed and holds nothing.
+ * A refused resend changes nothing (the order stays Failed and holds nothing) and is recorded: one
+ * `order.resend_refused` with the reason code, who asked and what the check looked at. Before that fix it wrote
+ * nothing, so a start's refused resend (whose reply no one reads) left no trace in the order's events or explanation.
+ * A request naming no order, or by a principal who may not act for the account, still writes nothing.
  *
  * It does not double-reserve, and never did: Failed is terminal, so the order's reservation was released in full when
  * it failed, and the resend takes it once again (pinned here too).
@@ -12,6 +15,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import type { MarketSnapshot } from '../../src/domain/market.ts'
+import type { ReasonCode } from '../../src/domain/reasons.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { ACCOUNT, config, d, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
 import { unknownOrder } from './venue-fixtures.ts'
@@ -36,11 +40,17 @@ function reconfigure(harness: Harness, overrides: Parameters<typeof policy>[0]) 
   harness.run({ kind: 'configure', nowMs: harness.nowMs, config: { ...config({ policies: [policy(overrides)] }), digest: `cfg-resend-${configs}` } })
 }
 
-/** Refused with `reason`, nothing written: the order stays Failed and nothing more is reserved. */
-function expectRefused(harness: Harness, orderId: string, decision: ReturnType<typeof resend>, reason: string) {
-  expect(decision).toMatchObject({ events: [], reply: { kind: 'refused', reason } })
+/**
+ * Refused with `reason`, and recorded: one order.resend_refused with the reply's reason and detail. The order stays
+ * Failed and nothing more is reserved. Returns the detail.
+ */
+function expectRefused(harness: Harness, orderId: string, decision: ReturnType<typeof resend>, reason: ReasonCode): string {
+  expect(decision.reply).toMatchObject({ kind: 'refused', reason })
+  const detail = decision.reply.kind === 'refused' ? decision.reply.detail : ''
+  expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason, detail }])
   expect(harness.order(orderId).status).toBe('Failed')
   expect(harness.order(orderId).reservation.remaining).toBe(0n)
+  return detail
 }
 
 describe('resend guards', () => {
@@ -62,8 +72,11 @@ describe('resend guards', () => {
   test('a resend with no reference price, or a stale one, is refused like a new order', () => {
     const harness = Harness.funded()
     const orderId = failedOrder(harness)
-    expectRefused(harness, orderId, resend(harness, orderId, null), 'DATA_MISSING')
-    expectRefused(harness, orderId, resend(harness, orderId, market('50000', { observedAtMs: T0 - 3_600_000 })), 'DATA_STALE')
+    expect(expectRefused(harness, orderId, resend(harness, orderId, null), 'DATA_MISSING')).toContain('referencePrice=none')
+    const stale = expectRefused(harness, orderId, resend(harness, orderId, market('50000', { observedAtMs: T0 - 3_600_000 })), 'DATA_STALE')
+    // What the check looked at is in the record: the age against the bound.
+    expect(stale).toContain(`ageMs=${harness.nowMs - (T0 - 3_600_000)}`)
+    expect(stale).toContain('referenceStaleMs=')
   })
 
   test('a resend after the policy expired, or its max notional shrank below the order, is refused', () => {
@@ -111,6 +124,30 @@ describe('resend guards', () => {
     const harness = Harness.funded()
     const orderId = failedOrder(harness)
     const stranger = { ...trader, id: 'mallory', accounts: [`${ACCOUNT}-other`] }
-    expect(harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: stranger, orderId, market: market() }).reply).toMatchObject({ reason: 'ACCOUNT_NOT_PERMITTED' })
+    const decision = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: stranger, orderId, market: market() })
+    // Refused without a record: a principal that may not act for the account writes nothing into its history.
+    expect(decision).toMatchObject({ events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED' } })
+  })
+
+  test('a resend of no known order is refused without a record: there is no order to attach it to', () => {
+    const harness = Harness.funded()
+    expect(resend(harness, 'no-such-order')).toMatchObject({ events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND' } })
+  })
+
+  test('a resend of an order that is not resendable is recorded with why not, and the order is left as it was', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    const before = structuredClone(harness.order(orderId))
+    const decision = resend(harness, orderId)
+    expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason: 'ORDER_NOT_RESENDABLE', detail: 'order is Enqueued' }])
+    expect(harness.order(orderId)).toEqual(before)
+  })
+
+  test('a refusal short of funds says what the resend needed and what was available', () => {
+    const harness = Harness.funded()
+    const orderId = failedOrder(harness)
+    harness.run({ kind: 'fund', nowMs: harness.nowMs, principalId: ops.id, accountId: ACCOUNT, asset: 'USD', amount: -d('99000'), reference: 'withdrawal' })
+    const detail = expectRefused(harness, orderId, resend(harness, orderId), 'INSUFFICIENT_FUNDS')
+    expect(detail).toBe('the resend cannot be reserved again: needs 5005 USD, 1000 available')
   })
 })

@@ -62,8 +62,9 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
     case 'order.fill_trued_up':
       return bookTrueUp(state, event, lsn)
     default:
-      // Every other order event may change a status or a hold; a rejected order never held anything.
-      if (event.type.startsWith('order.') && event.type !== 'order.rejected') {
+      // Every other order event may change a status or a hold; a rejected order never held anything, and a refused
+      // resend changes nothing (the kernel's apply does nothing with it either).
+      if (event.type.startsWith('order.') && event.type !== 'order.rejected' && event.type !== 'order.resend_refused') {
         const order = state.orders.get((event as { orderId: string }).orderId)
         if (order !== undefined) {
           // A covered fill books nothing (its synthetic fill did): it is kept for the trades check (covered-fills.ts).

@@ -18,8 +18,11 @@ import { OrderTimings } from './order-timings.ts'
 
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
 const DWELL_BUCKETS_SEC = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800]
-/** egress_reconcile_outcomes_total's series for `order.reconcile_deferred`: no new state, and no reason code of its own. */
-const RECONCILE_DEFERRED_LABELS = { state: 'deferred', reason: 'RECONCILE_DEFERRED' } as const
+/**
+ * egress_reconcile_outcomes_total's series for `order.reconcile_deferred`: no new state, and no reason in the record,
+ * so the dictionary's code for it. Every `reason` label is a reason code (specs/http/metrics/reason-labels.test.ts).
+ */
+const RECONCILE_DEFERRED_LABELS = { state: 'deferred', reason: 'RECONCILE_DEFERRED' satisfies ReasonCode } as const
 /**
  * Its series for `order.overfill_recheck`: the venue reports the order filled past its quantity, so nothing is booked,
  * the order stays Unknown and is asked again later: deferred too, under the reason the overfill is alerted with.

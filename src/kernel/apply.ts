@@ -50,6 +50,7 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
       return
     case 'account.flatten_requested':
     case 'order.amend_rejected':
+    case 'order.resend_refused':
       // Recorded for audit and explanation; a refused request changes nothing.
       return
     case 'order.accepted':
@@ -87,6 +88,7 @@ type OrderScopedEvent = Exclude<
     | 'order.accepted'
     | 'order.rejected'
     | 'order.amend_rejected'
+    | 'order.resend_refused'
     | 'inbox.report_accepted'
     | 'inbox.duplicate_dropped'
     | 'alert.raised'

@@ -10,16 +10,23 @@
  * data health and the price band at the current reference price, and the reservation (a market order's at the band
  * edge of the current price). Flatten closes skip policy and band, as they skip intake (flatten.ts). The mode guard's
  * live prerequisites are the I-100 gate's at the send itself. Lane admission is not re-run: a resend is not new
- * client load, and a start resends before intake opens. A refusal writes nothing: the order stays Failed.
+ * client load, and a start resends before intake opens.
+ *
+ * A refusal leaves the order as it was (Failed, or whatever made it not resendable), and it is recorded: an
+ * `order.resend_refused` with who asked, the reason code and what the refusing check looked at, so the order's events,
+ * its explanation and the audit chain say why a resend (a start's, which no caller reads the reply of) did not happen.
+ * Two refusals write nothing: a request naming no order (there is no order to attach it to), and one by a principal
+ * who may not act for the order's account (it must not write into the history of an account it cannot see).
  */
 
 import { policyValidAt } from '../domain/accounts.ts'
-import { mulUnits, type Units } from '../domain/decimal.ts'
+import { formatDecimal, mulUnits, type Units } from '../domain/decimal.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import type { Order } from '../domain/orders.ts'
 import type { Decision, ResendCommand } from './commands.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
+import type { GuardInputs } from './intake/guard-result.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
 import { mayActFor } from './permissions.ts'
 import { resendable } from './reconcile.ts'
@@ -29,16 +36,17 @@ import { availableBalance, type KernelState } from './state.ts'
 
 export function decideResend(state: KernelState, command: ResendCommand): Decision {
   const order = state.orders.get(command.orderId)
-  if (order === undefined) return refused('ORDER_NOT_FOUND', command.orderId)
-  if (!mayActFor(command.principal, order.accountId)) return refused('ACCOUNT_NOT_PERMITTED', order.accountId)
-  if (!resendable(order)) return refused('ORDER_NOT_RESENDABLE', `order is ${order.status}`)
+  if (order === undefined) return refusedUnrecorded('ORDER_NOT_FOUND', command.orderId)
+  if (!mayActFor(command.principal, order.accountId)) return refusedUnrecorded('ACCOUNT_NOT_PERMITTED', order.accountId)
+  const refused = (reason: ReasonCode, detail: string): Decision => refusedRecorded(command, reason, detail)
+  if (!resendable(order)) return refused('ORDER_NOT_RESENDABLE', notResendableDetail(order))
   const held = switchHolds(state, order, 'place')
   if (held !== null) return refused(held, `trading switch is ${state.tradingSwitch}`)
   const instrument = state.instruments.get(instrumentKey(order.venue, order.symbol))
   const params = state.config?.params
   if (instrument === undefined || params === undefined) return refused('INSTRUMENT_UNKNOWN', instrumentKey(order.venue, order.symbol))
   const data = dataHealthGuard({ price: order.flattenId === null ? order.price : null, instrument, params, market: command.market, nowMs: command.nowMs })
-  if (!data.pass) return refused(data.reason, 'the reference price refuses the order now')
+  if (!data.pass) return refused(data.reason, `the reference price refuses the order now (${inputsText(data.inputs)})`)
   // The order goes out as recorded (rounded at intake, to the tick of its time): a limit is priced as it is, never
   // rounded again (to a tick changed since, a buy's would go down and the reservation fall short of what it sends).
   const worstPrice = order.price ?? marketWorstPrice(data.value, instrument)
@@ -47,8 +55,10 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
     if (policyRefusal !== null) return refused(policyRefusal, 'the account policy refuses the order now')
   }
   const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps: params.takerFeeBps, baseAsset: instrument.baseAsset, quoteAsset: instrument.quoteAsset })
-  if (availableBalance(state, order.accountId, quote.asset) < quote.amount) {
-    return refused(order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', 'the resend cannot be reserved again')
+  const available = availableBalance(state, order.accountId, quote.asset)
+  if (available < quote.amount) {
+    const detail = `the resend cannot be reserved again: needs ${formatDecimal(quote.amount)} ${quote.asset}, ${formatDecimal(available)} available`
+    return refused(order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', detail)
   }
   const event = { type: 'order.resend_requested' as const, atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: quote.amount }
   return { events: [event], reply: { kind: 'done' } }
@@ -68,6 +78,26 @@ function policyRefuses(state: KernelState, input: { order: Order; instrument: In
   return null
 }
 
-function refused(reason: ReasonCode, detail: string): Decision {
+/** Why resendable() (reconcile.ts) says no, checked in its order. */
+function notResendableDetail(order: Order): string {
+  if (order.status !== 'Failed') return `order is ${order.status}`
+  if (!order.notAtVenue) return 'order is Failed, not proven absent at the venue'
+  if (order.venueOrderId !== null) return `order is Failed, and the venue acknowledged it as ${order.venueOrderId}`
+  if (order.cumQty !== 0n) return `order is Failed with ${formatDecimal(order.cumQty)} filled`
+  return 'order is Failed with a cancel wanted'
+}
+
+/** A refusal about an order the principal may act for: recorded, and the same reason and detail in the reply. */
+function refusedRecorded(command: ResendCommand, reason: ReasonCode, detail: string): Decision {
+  const event = { type: 'order.resend_refused' as const, atMs: command.nowMs, orderId: command.orderId, principalId: command.principal.id, reason, detail }
+  return { events: [event], reply: { kind: 'refused', reason, detail } }
+}
+
+function refusedUnrecorded(reason: ReasonCode, detail: string): Decision {
   return { events: [], reply: { kind: 'refused', reason, detail } }
+}
+
+/** A guard's inputs as `name=value, …`, in the guard's own order (deterministic: the standby re-decides the same text). */
+function inputsText(inputs: GuardInputs): string {
+  return Object.entries(inputs).map(([name, value]) => `${name}=${value === null ? 'none' : String(value)}`).join(', ')
 }

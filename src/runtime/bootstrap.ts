@@ -128,7 +128,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     if (order === undefined || !resendable(order) || clock.nowMs() - order.acceptedAtMs > options.resendAgeMsMax) continue
     const market = options.market(order.venue, order.symbol)
     const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId, market })
-    if (committed.lsns.length > 0) resent.push(orderId)
+    // A refused resend writes a record too (order.resend_refused, with its reason): only a `done` reply resent it.
+    if (committed.decision.reply.kind === 'done') resent.push(orderId)
   }
   // What was not resent (still Unknown, too old, refused) is no longer this start's to resend: proven absent later,
   // while running, it stays Failed like any order proven absent while running.

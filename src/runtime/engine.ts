@@ -14,15 +14,13 @@ import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, PAYLOAD_BYTES_MAX, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { CommandAppend } from './command-append.ts'
-import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener, type SendGateVerdict } from './engine-types.ts'
+import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener } from './engine-types.ts'
+import { answerAfterSendGate, requestsGatedSend, type PlaceSendGate } from './place-send-gate.ts'
 import { replayFrames } from './replay-frames.ts'
 import { DurabilityWaiters } from './durability-waiters.ts'
 import { domainEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
-
-/** Send records whose venue call waits for the standby under synchronous replication (Engine.placeSendGate). */
-const GATED_SENDS: ReadonlySet<string> = new Set(['order.send_requested', 'order.amend_send_requested'])
 
 export type { AppliedEvent, Committed, DurableListener, SendGateVerdict } from './engine-types.ts'
 export { EngineOverloadedError } from './engine-types.ts'
@@ -55,16 +53,14 @@ export class Engine {
   /** Standby: decides each replicated command record again and compares (src/runtime/ha/shadow.ts); null: off. */
   shadow: ShadowDecider | null = null
   /**
-   * HA leader in synchronous replication (src/runtime/ha/leader-sync.ts): a decision that requests a venue place or
-   * amend is not handed back (so the executor does not call the venue) until this resolves for its last LSN — the
-   * standby holds the send record, so a new leader after a failover knows the call may have been made and reconciles
-   * instead of making it again. Cancel records are not held themselves (risk-reducing; a repeat is refused by the
-   * venue). `{ send: false }` holds the call (the standby did not confirm in time under fail_closed): the decision
-   * comes back with `sendHeld` and the call is never made for this send record. A rejection means the call must not
-   * happen either (the node stopped leading). Installed before the executor starts (GatewayOptions.beforeBootstrap),
-   * so bootstrap's resends are gated too. Null: no wait.
+   * HA leader in synchronous replication (place-send-gate.ts): a decision that requests a venue place or amend is not
+   * handed back (so the executor does not call the venue) until this resolves for its last LSN — the standby holds
+   * the send record, so a new leader after a failover knows the call may have been made and reconciles instead of
+   * making it again. `{ send: false }` comes back as `sendHeld`: the call is never made for this send record.
+   * Installed before the executor starts (GatewayOptions.beforeBootstrap), so bootstrap's resends are gated too.
+   * Null: no wait.
    */
-  placeSendGate: ((lsn: number) => Promise<SendGateVerdict>) | null = null
+  placeSendGate: PlaceSendGate | null = null
   /**
    * Where a durable listener's failure goes. Every listener is called for every batch regardless — one that throws
    * (a projection's invariant check) must not starve the ones after it (SSE, executor wake-ups), nor turn a durable,
@@ -331,19 +327,10 @@ export class Engine {
     const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
     const gate = this.placeSendGate
     if (gate === null || !requestsGatedSend(decision.events)) return this.settle(answer.resolve, committed)
-    let verdict: Promise<SendGateVerdict>
-    try {
-      verdict = gate(lsns[lsns.length - 1] as number)
-    } catch (error) {
-      return this.settle(answer.reject, error)
-    }
-    verdict.then(
-      (held) => {
-        if (!held.send) committed.sendHeld = { reason: held.reason, retryAfterMs: held.retryAfterMs }
-        this.settle(answer.resolve, committed)
-      },
-      (error: unknown) => this.settle(answer.reject, error),
-    )
+    answerAfterSendGate(gate, lsns[lsns.length - 1] as number, committed, {
+      resolve: (gated) => this.settle(answer.resolve, gated),
+      reject: (error) => this.settle(answer.reject, error),
+    })
   }
 
   private settle<T>(answer: (value: T) => void, value: T): void {
@@ -398,9 +385,4 @@ export class Engine {
     this.pendingCount--
     if (this.pendingCount === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
-}
-
-function requestsGatedSend(events: readonly DomainEvent[]): boolean {
-  for (const event of events) if (GATED_SENDS.has(event.type)) return true
-  return false
 }

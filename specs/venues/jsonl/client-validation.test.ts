@@ -136,7 +136,7 @@ describe('JSONL client: lines the venue sends', () => {
     const outcome = client.place(PLACE)
     await requestId(venue, 1)
     venue.send(`${encodeLine({ report: report('x-1') })}${'x'.repeat(LINE_BYTES_MAX + 1)}`)
-    expect(await outcome).toEqual({ kind: 'unknown', reason: 'venue connection lost' })
+    expect(await outcome).toEqual({ kind: 'unknown', reason: 'jsonl_disconnected: venue connection lost' })
     expect(reports).toEqual([report('x-1')])
     expect(withCode(logged, JsonlLogCode.lineTooLong)).toHaveLength(1)
     // The client reconnects and works on the new connection.
@@ -207,7 +207,7 @@ describe('JSONL client: reports and prices', () => {
     const { client, logged } = await connect(venue)
     venue.send(encodeLine({ info: { tradeHistoryMs: 5n } }) + encodeLine({ report: report('x-1') }))
     await until(() => logged.length === 1, 'the log line')
-    expect(logged).toEqual(['venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got {"$units":"5"}'])
+    expect(logged).toEqual(['VENUE_MESSAGE_INVALID: venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got {"$units":"5"}'])
     expect(client.tradeHistoryMs).toBeUndefined()
   })
 })

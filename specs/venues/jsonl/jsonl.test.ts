@@ -141,7 +141,7 @@ describe('sim venue over JSONL/TCP', () => {
       const client = await JsonlVenueClient.connect({ venue: 'sim', hostname: '127.0.0.1', port: listener.port, requestTimeoutMs: 500, pendingMax: 10, reconnectMsMax: 200, connectWaitMs: 2_000, log: (line) => void logged.push(line) })
       cleanups.push(() => client.close())
       expect(client.tradeHistoryMs).toBeUndefined()
-      expect(logged).toEqual([`venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${JSON.stringify(said)}`])
+      expect(logged).toEqual([`VENUE_MESSAGE_INVALID: venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${JSON.stringify(said)}`])
     }
   })
 })

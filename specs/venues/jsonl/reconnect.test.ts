@@ -101,7 +101,7 @@ test('a venue that closes every connection on accept: one reconnect per lost con
   const settled = await Promise.all(outcomes)
   for (const outcome of settled) {
     // Refused before sending, or written on a connection the venue then closed: never left to its timeout.
-    expect(outcome.kind === 'retryable' || (outcome.kind === 'unknown' && outcome.reason === 'venue connection lost')).toBe(true)
+    expect(outcome.kind === 'retryable' || (outcome.kind === 'unknown' && outcome.reason === 'jsonl_disconnected: venue connection lost')).toBe(true)
   }
   // Reconnects every 50 ms at most (reconnectMsMax), one chain: two chains would double the connections per loss.
   expect(venue.connections).toBeLessThanOrEqual(2 + Math.ceil(elapsedMs / 50))

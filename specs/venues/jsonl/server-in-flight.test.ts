@@ -46,7 +46,7 @@ test('a request past requestsInFlightMax on one connection is answered retryable
   }
   socket.write([1, 2, 3, 4].map((id) => encodeLine({ id, op: 'balances', args: 'acct-a' })).join(''))
   await until(() => answers.has(4))
-  expect(answers.get(4)).toMatchObject({ kind: 'retryable', reason: 'too many requests in flight' })
+  expect(answers.get(4)).toMatchObject({ kind: 'retryable', reason: 'jsonl_venue_busy: too many requests in flight' })
   expect([1, 2, 3].some((id) => answers.has(id))).toBe(false)
   await clock.advanceAsync(10)
   await until(() => answers.size === 4)

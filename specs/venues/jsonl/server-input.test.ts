@@ -77,11 +77,11 @@ describe('the JSONL sim venue server and what clients send it', () => {
       JSON.stringify({ id: 6, op: 'orderStatus', args: 'eg-1' }),
       '',
     ].join('\n'))
-    expect(await session.answer(1)).toEqual({ kind: 'rejected', reason: expect.stringContaining('malformed place request: args:') })
-    expect(await session.answer(2)).toEqual({ kind: 'rejected', reason: expect.stringContaining('malformed cancel request: args:') })
-    expect(await session.answer(3)).toEqual({ kind: 'rejected', reason: expect.stringContaining('malformed place request: args.qty:') })
-    expect(await session.answer(4)).toEqual({ kind: 'rejected', reason: expect.stringContaining('malformed place request: args.extra:') })
-    expect(await session.answer(5)).toEqual({ kind: 'rejected', reason: 'unknown op "selfDestruct"' })
+    expect(await session.answer(1)).toEqual({ kind: 'rejected', reason: expect.stringMatching(/^jsonl_request_invalid: malformed place request: args:/) })
+    expect(await session.answer(2)).toEqual({ kind: 'rejected', reason: expect.stringMatching(/^jsonl_request_invalid: malformed cancel request: args:/) })
+    expect(await session.answer(3)).toEqual({ kind: 'rejected', reason: expect.stringMatching(/^jsonl_request_invalid: malformed place request: args\.qty:/) })
+    expect(await session.answer(4)).toEqual({ kind: 'rejected', reason: expect.stringMatching(/^jsonl_request_invalid: malformed place request: args\.extra:/) })
+    expect(await session.answer(5)).toEqual({ kind: 'rejected', reason: 'jsonl_op_unknown: "selfDestruct"' })
     // None of the refused places reached the book: it does not know the client order id.
     expect(await session.answer(6)).toEqual({ kind: 'ok', value: null })
   })

@@ -98,7 +98,7 @@ describe('JSONL client: socket faults', () => {
     const id = await requestId(venue, 1)
     venue.send(encodeLine({ id, result: { kind: 'ok', value: { venueOrderId: 'v-1' } } }).slice(0, 30))
     venue.drop()
-    expect(await outcome).toEqual({ kind: 'unknown', reason: 'venue connection lost' })
+    expect(await outcome).toEqual({ kind: 'unknown', reason: 'jsonl_disconnected: venue connection lost' })
   })
 
   test('an answer given twice settles the call once; the second is logged, and the next call is answered by its own id', async () => {
@@ -163,7 +163,7 @@ describe('JSONL client: bounds on what the venue pushes', () => {
     const head = new TextEncoder().encode(`{"id":${id},"result":{"kind":"ok","value":{"venueOrderId":"v-`)
     const tail = new TextEncoder().encode('"}}}\n')
     venue.send(new Uint8Array([...head, 0xff, 0xfe, ...tail]))
-    expect(await outcome).toEqual({ kind: 'unknown', reason: 'no answer within 300 ms' })
+    expect(await outcome).toEqual({ kind: 'unknown', reason: 'jsonl_timeout: no answer within 300 ms' })
     expect(withCode(logged, JsonlLogCode.lineMalformed)).toEqual([expect.stringContaining('not UTF-8')])
   })
 })

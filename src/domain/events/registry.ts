@@ -48,6 +48,7 @@ export const EVENT_CODES = {
   'order.suspect_cleared': 228,
   'order.synthetic_pending': 241,
   'order.fill_trued_up': 242,
+  'order.resend_refused': 243,
   'order.limit_loosest': 244,
   'inbox.report_accepted': 300,
   'inbox.duplicate_dropped': 301,

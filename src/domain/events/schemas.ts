@@ -300,6 +300,17 @@ export const EVENT_SCHEMAS = {
     principalId: v.string(),
     reservationAmount: nonNegativeUnitsSchema,
   }),
+  /**
+   * A resend the kernel refused (src/kernel/resend.ts): the order is unchanged (it stays as it was, Failed or not
+   * resendable); the record says who asked, the reason code, and what the refusing check looked at.
+   */
+  'order.resend_refused': v.strictObject({
+    type: v.literal('order.resend_refused'),
+    ...orderBase,
+    principalId: v.string(),
+    reason: reasonCodeSchema,
+    detail: v.string(),
+  }),
   /** At a start, an Unknown order becomes a bootstrap suspect: resent by a start if the venue proves it never had it. */
   'order.suspect_marked': v.strictObject({ type: v.literal('order.suspect_marked'), ...orderBase }),
   /** The start that marked it is done with it (not resent: still Unknown, too old, or the resend was refused). */

@@ -76,6 +76,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.accepted': 'intent', 'order.rejected': 'intent',
   'order.send_blocked': 'gate',
   'order.send_requested': 'send', 'order.cancel_send_requested': 'send', 'order.amend_send_requested': 'send', 'order.resend_requested': 'send',
+  'order.resend_refused': 'send',
   'order.call_completed': 'venue', 'order.send_acked': 'venue', 'order.send_retry': 'venue', 'order.venue_rejected': 'venue',
   'order.cancel_acked': 'venue', 'order.cancel_rejected': 'venue', 'order.expired': 'venue', 'order.unknown': 'venue',
   'inbox.report_accepted': 'report', 'inbox.duplicate_dropped': 'report',
@@ -110,6 +111,7 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.cancel_send_requested': return `cancel sent to the venue, attempt ${event.attempt}; ${gateText(event.gate)}`
     case 'order.amend_send_requested': return `amend #${event.amendId} sent to the venue, attempt ${event.attempt}; ${gateText(event.gate)}`
     case 'order.resend_requested': return `resend requested by ${event.principalId}; reserves ${d(event.reservationAmount)} again`
+    case 'order.resend_refused': return `resend by ${event.principalId} refused ${event.reason}: ${event.detail}`
     case 'order.call_completed': return `${event.action} call returned ${event.outcome}${event.detail === '' ? '' : `: ${event.detail}`}`
     case 'order.send_acked': return `venue acknowledged the order as ${event.venueOrderId}`
     case 'order.send_retry':

@@ -14,7 +14,7 @@
  * reference-price cache, and nothing it sends makes the socket callback throw. Bad input is logged as one line led by
  * a JsonlLogCode (reasons.ts) naming the path of the first issue, never the whole payload, and then:
  *   - an answer whose result does not fit its request's op (each pending id remembers its op): the call resolves
- *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>`, because the venue may have acted — reconciled,
+ *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>` (every reason leads with a JsonlReason code), because the venue may have acted — reconciled,
  *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
  *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply;
  *     a report naming another venue than this connection's is dropped too;
@@ -34,7 +34,7 @@ import type {
 import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readResult, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
-import { JsonlLogCode, JsonlReason } from './reasons.ts'
+import { JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 
 /** Pages of open orders read for one `openOrders` call at most: 100,000 orders; past it the list is `unknown`. */
 const OPEN_ORDERS_PAGES_MAX = 100
@@ -124,8 +124,9 @@ export class JsonlVenueClient implements VenueAdapter {
     this.closed = true
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
+    // Told first: ending the socket runs onClose at once, which would answer them as a lost connection instead.
+    this.failPending(JsonlReason.closed)
     this.socket?.end()
-    this.failPending('adapter closed')
   }
 
   /** The venue's trade history (VenueAdapter.tradeHistoryMs), as it said on connecting; undefined before it did. */
@@ -168,13 +169,13 @@ export class JsonlVenueClient implements VenueAdapter {
       const listed = outcome.value
       const last = listed.at(-1)?.clientOrderId
       if (listed.length > OPEN_ORDERS_PAGE_MAX || (last !== undefined && after !== undefined && last <= after)) {
-        return { kind: 'unknown', reason: `${JsonlReason.answerInvalid}: openOrders: a page of ${listed.length} not after ${after ?? 'the start'}` }
+        return { kind: 'unknown', reason: withDetail(JsonlReason.answerInvalid, `openOrders: a page of ${listed.length} not after ${after ?? 'the start'}`) }
       }
       orders.push(...listed)
       if (listed.length < OPEN_ORDERS_PAGE_MAX || last === undefined) return { kind: 'ok', value: orders }
       after = last
     }
-    return { kind: 'unknown', reason: `${JsonlReason.openOrdersTooMany}: more than ${OPEN_ORDERS_PAGES_MAX * OPEN_ORDERS_PAGE_MAX}` }
+    return { kind: 'unknown', reason: withDetail(JsonlReason.openOrdersTooMany, `more than ${OPEN_ORDERS_PAGES_MAX * OPEN_ORDERS_PAGE_MAX}`) }
   }
 
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
@@ -197,23 +198,25 @@ export class JsonlVenueClient implements VenueAdapter {
 
   /** `schema` is OUTCOME_SCHEMAS[op]; passed in so the answer's type follows from it without a cast. */
   private async call<T>(op: OutcomeOp, args: unknown, schema: v.GenericSchema<unknown, VenueOutcome<T>>): Promise<VenueOutcome<T>> {
-    if (this.socket === null) return { kind: 'retryable', reason: 'venue not connected', retryAfterMs: this.reconnectMs }
-    if (this.pending.size >= this.options.pendingMax) return { kind: 'retryable', reason: 'too many requests in flight', retryAfterMs: 50 }
+    if (this.socket === null) return { kind: 'retryable', reason: JsonlReason.notConnected, retryAfterMs: this.reconnectMs }
+    if (this.pending.size >= this.options.pendingMax) {
+      return { kind: 'retryable', reason: withDetail(JsonlReason.tooManyInFlight, `${this.pending.size} awaiting an answer`), retryAfterMs: 50 }
+    }
     return this.request(op, args, schema)
   }
 
   private request<R>(op: JsonlOp, args: unknown, schema: v.GenericSchema<unknown, R>): Promise<R | NotAnswered> {
     const socket = this.socket
-    if (socket === null) return Promise.resolve({ kind: 'retryable', reason: 'venue not connected', retryAfterMs: this.reconnectMs })
+    if (socket === null) return Promise.resolve({ kind: 'retryable', reason: JsonlReason.notConnected, retryAfterMs: this.reconnectMs })
     const id = this.nextId++
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        resolve({ kind: 'unknown', reason: `no answer within ${this.options.requestTimeoutMs} ms` })
+        resolve({ kind: 'unknown', reason: withDetail(JsonlReason.timeout, `no answer within ${this.options.requestTimeoutMs} ms`) })
       }, this.options.requestTimeoutMs)
       const answer = (result: unknown): string | null => {
         const read = readResult(schema, result)
-        resolve(read.ok ? read.value : { kind: 'unknown', reason: `${JsonlReason.answerInvalid}: ${read.problem}` })
+        resolve(read.ok ? read.value : { kind: 'unknown', reason: withDetail(JsonlReason.answerInvalid, read.problem) })
         return read.ok ? null : read.problem
       }
       this.pending.set(id, { op, timer, answer, fail: (reason) => resolve({ kind: 'unknown', reason }) })
@@ -354,7 +357,7 @@ export class JsonlVenueClient implements VenueAdapter {
       return
     }
     this.tradeHistoryMsSaid = undefined
-    this.options.log(`venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${preview(tradeHistoryMs)}`)
+    this.options.log(`${JsonlLogCode.messageInvalid}: venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${preview(tradeHistoryMs)}`)
   }
 
   /** A connection lost (or never made), after `upMs` of it: the reconnect is scheduled, its delay as CONNECTION_PROVEN_MS says. */
@@ -362,7 +365,7 @@ export class JsonlVenueClient implements VenueAdapter {
     this.socket = null
     this.writer = null
     // Requests already written may have been acted on: their outcome is unknown, never assumed.
-    this.failPending('venue connection lost')
+    this.failPending(withDetail(JsonlReason.disconnected, 'venue connection lost'))
     if (this.closed) return
     if (this.reconnectTimer !== null) return
     if (upMs >= CONNECTION_PROVEN_MS) this.reconnectMs = RECONNECT_MS_MIN

@@ -5,4 +5,5 @@
 
 export { JsonlVenueClient, type JsonlVenueClientOptions } from './client.ts'
 export { serveJsonlVenue, type JsonlVenueServer, type JsonlVenueServerOptions } from './server.ts'
+export { JsonlLogCode, JsonlReason, withDetail as jsonlReasonWithDetail, type JsonlReasonCode } from './reasons.ts'
 export { LINE_BYTES_MAX, LineReader, UNITS_DIGITS_MAX, decodeLine, encodeLine } from './codec.ts'

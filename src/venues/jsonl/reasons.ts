@@ -14,9 +14,41 @@ export const JsonlLogCode = {
   answerUnexpected: 'VENUE_ANSWER_UNEXPECTED',
 } as const
 
+/**
+ * The reason codes of the outcomes the JSONL client (and, for the answers it makes itself, the server) gives: each
+ * outcome's `reason` is one of these, alone or followed by `: <detail>` (withDetail), so alerts and explanations
+ * match on the code, never on the wording (as FixReason for FIX, SimReason for the sim venue's own answers).
+ */
 export const JsonlReason = {
+  /** No connection when the call was made: nothing was sent, the venue cannot have acted (`retryable`). */
+  notConnected: 'jsonl_not_connected',
+  /** The client's bound of requests awaiting an answer (pendingMax) is reached: nothing was sent (`retryable`). */
+  tooManyInFlight: 'jsonl_too_many_in_flight',
+  /** No answer within requestTimeoutMs after the request was written: the venue may have acted (`unknown`). */
+  timeout: 'jsonl_timeout',
+  /** The connection was lost with the request written or queued to be: the venue may have acted (`unknown`). */
+  disconnected: 'jsonl_disconnected',
+  /** The client was closed with the request in flight: the venue may have acted (`unknown`). */
+  closed: 'jsonl_closed',
   /** The venue's answer does not fit the request's op. It may have acted: the outcome is unknown, reconcile. */
   answerInvalid: 'jsonl_answer_invalid',
   /** More open orders than one list may hold (JsonlVenueClient.openOrders): they are read one by one instead. */
   openOrdersTooMany: 'jsonl_open_orders_too_many',
+  /** Server: the answer would be a line past LINE_BYTES_MAX (`unknown`: the client reads what it asked another way). */
+  answerTooLong: 'jsonl_answer_too_long',
+  /** Server: the request names no op it serves (`rejected` before the book sees it). */
+  opUnknown: 'jsonl_op_unknown',
+  /** Server: the request's arguments do not fit its op (`rejected` before the book sees it). */
+  requestInvalid: 'jsonl_request_invalid',
+  /** Server: this client has requestsInFlightMax requests in the book already; not handed to it (`retryable`). */
+  venueBusy: 'jsonl_venue_busy',
+  /** Server: answering failed after the book took the request (its record file): it may have acted (`unknown`). */
+  venueFailed: 'jsonl_venue_failed',
 } as const
+
+export type JsonlReasonCode = (typeof JsonlReason)[keyof typeof JsonlReason]
+
+/** `code`, or `code: detail` when there is a detail: the code always leads. */
+export function withDetail(code: JsonlReasonCode, detail: string | undefined): string {
+  return detail === undefined || detail === '' ? code : `${code}: ${detail}`
+}

@@ -13,6 +13,7 @@ import { idSchema, orderTypeSchema, sideSchema, tifSchema } from '../../domain/s
 import type { AmendRequest, CancelRequest, PlaceRequest } from '../adapter.ts'
 import { OPEN_ORDERS_PAGE_MAX } from './codec.ts'
 import { PARSE_CONFIG, describeIssue, positiveUnitsSchema } from './messages.ts'
+import { JsonlReason, withDetail } from './reasons.ts'
 
 const placeSchema: v.GenericSchema<unknown, PlaceRequest> = v.strictObject({
   clientOrderId: idSchema,
@@ -73,9 +74,9 @@ export type CheckedRequest = { [Op in RequestOp]: { id: number; op: Op; args: Re
 
 /** The request `{id, op, args}` with its arguments checked, or what is wrong with it (the first issue, with its path). */
 export function checkRequest(id: number, op: string, args: unknown): CheckedRequest | string {
-  if (!Object.hasOwn(requestArgsSchemas, op)) return `unknown op ${JSON.stringify(op.slice(0, 40))}`
+  if (!Object.hasOwn(requestArgsSchemas, op)) return withDetail(JsonlReason.opUnknown, JSON.stringify(op.slice(0, 40)))
   const schema = requestArgsSchemas[op as RequestOp] as v.GenericSchema<unknown, unknown>
   const result = v.safeParse(schema, args, PARSE_CONFIG)
   if (result.success) return { id, op, args: result.output } as CheckedRequest
-  return `malformed ${op} request: ${describeIssue(result.issues[0], 'args')}`
+  return withDetail(JsonlReason.requestInvalid, `malformed ${op} request: ${describeIssue(result.issues[0], 'args')}`)
 }

@@ -21,6 +21,7 @@ import type { PlaceRequest, VenueOrder, VenueOutcome } from '../adapter.ts'
 import { LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
 import { checkRequest, type CheckedRequest } from './requests.ts'
+import { JsonlReason, withDetail } from './reasons.ts'
 
 export interface JsonlVenueServerOptions {
   hostname: string
@@ -89,7 +90,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     if (Buffer.byteLength(line) <= LINE_BYTES_MAX) sendLine(socket, line)
     else {
       options.log(`answering ${op} request ${id}: ${Buffer.byteLength(line)} bytes, past the line bound; answered unknown`)
-      send(socket, { id, result: { kind: 'unknown', reason: 'jsonl_answer_too_long' } })
+      send(socket, { id, result: { kind: 'unknown', reason: JsonlReason.answerTooLong } })
     }
   }
   const record = (request: PlaceRequest, client: string): void => {
@@ -162,14 +163,14 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           if (typeof checked === 'string') send(socket, { id: request.id, result: { kind: 'rejected', reason: checked } })
           else if (socket.data.inFlight >= requestsInFlightMax) {
             // Not handed to the book: the venue did nothing, so the client may send it again.
-            send(socket, { id: request.id, result: { kind: 'retryable', reason: 'too many requests in flight', retryAfterMs: 50 } })
+            send(socket, { id: request.id, result: { kind: 'retryable', reason: withDetail(JsonlReason.venueBusy, 'too many requests in flight'), retryAfterMs: 50 } })
           } else {
             socket.data.inFlight++
             // The book answers every request it reads; what can still fail here is the venue's own record file.
             void answer(checked, socket)
               .catch((error: unknown): unknown => {
                 options.log(`answering ${checked.op} request ${checked.id} failed: ${error instanceof Error ? error.message : String(error)}`)
-                return { kind: 'unknown', reason: 'the venue failed while answering' }
+                return { kind: 'unknown', reason: withDetail(JsonlReason.venueFailed, 'the venue failed while answering') }
               })
               .then((result) => {
                 socket.data.inFlight--

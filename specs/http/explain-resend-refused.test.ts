@@ -1,0 +1,46 @@
+/**
+ * A refused resend shows in the order's `/events` and in its `/explain` story, with its reason code and why: the
+ * kernel records it (`order.resend_refused`, src/kernel/resend.ts). Before, a refusal was only in the reply to the
+ * command (a start's resend: read by no one), so neither endpoint could say a resend was tried and why it did not go.
+ */
+
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+let t: TestGateway
+let trader: string
+
+beforeAll(async () => {
+  t = await startTestGateway()
+  trader = await t.token({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+})
+afterAll(async () => t.stop())
+
+interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; record: Record<string, unknown> }
+
+test('a resend refused because the order is not resendable is in /events and in the /explain story with its reason', async () => {
+  const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'resend-refused-1' })))).order_id as string
+  await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+  const principal = { id: 'olga', roles: ['ops' as const], accounts: [], liveAllowed: false }
+  const market = t.gateway.market.snapshot('sim', 'BTC-USD')
+  const refused = await t.gateway.engine.submit({ kind: 'resend', nowMs: Date.now(), principal, orderId, market })
+  expect(refused.decision.reply).toEqual({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen' })
+  expect(refused.lsns.length).toBe(1)
+  const lsn = refused.lsns[0] as number
+
+  const events = (await json(await t.request(`/v1/orders/${orderId}/events`, { headers: auth(trader) }))).events as Record<string, unknown>[]
+  expect(events.find((event) => event.lsn === lsn)).toEqual({
+    lsn, type: 'order.resend_refused', atMs: expect.any(Number), orderId, principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen',
+  })
+  const story = (await json(await t.request(`/v1/orders/${orderId}/explain`, { headers: auth(trader) }))).story as StoryEntry[]
+  expect(story.find((entry) => entry.lsn === lsn)).toEqual({
+    lsn,
+    at_ms: expect.any(Number),
+    stage: 'send',
+    type: 'order.resend_refused',
+    summary: 'resend by olga refused ORDER_NOT_RESENDABLE: order is AckedOpen',
+    record: { principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen' },
+  })
+  // It changed nothing: the order rests at the venue as it did.
+  expect(t.gateway.engine.state.orders.get(orderId)?.status).toBe('AckedOpen')
+})
