@@ -303,7 +303,7 @@ export class BackOffice {
     const lsns = await this.engine.appendRecords(records.map(encodeBackOfficeRecord))
     this.projector.noteOwnRecords(records.map((record, index) => ({ lsn: lsns[index] as number, record })))
     // After the append: a run whose records the log refused confirms nothing for the next one.
-    this.suspects.noteRun({ atMs, ran: run.checks, observations: run.observations, covered: run.coveredKeys })
+    this.suspects.noteRun({ atMs, ran: run.checks, observations: run.observations })
     return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], suspected, opened, cleared }
   }
 }

@@ -10,13 +10,13 @@
  * So a venue check's difference is first a suspect, and becomes a break when the next run of the same check sees the
  * same key again: a report in flight lands long before the next run (reconcileIntervalMs, 10 s by default), a genuine
  * mismatch is still there. A genuine break is reported one run later, never absorbed; a check that did not run (its
- * venue unreachable) keeps the suspects its last run saw, and a windowed check (venue_trades) keeps those it did not
- * look at this time (covered-keys.ts), as it keeps their breaks open. Suspects live in memory: after a restart the first run of
+ * venue unreachable) keeps the suspects its last run saw. A suspect of the windowed check (venue_trades) that left its
+ * window is forgotten, not kept: nothing brings it back into the window to be seen again, so keeping it would only
+ * hold memory for good. Suspects live in memory: after a restart the first run of
  * each venue check only suspects.
  */
 
 import type { ReconcileCheck } from './breaks.ts'
-import type { CoveredKeys } from './covered-keys.ts'
 import type { Observation } from './internal-checks.ts'
 
 const VENUE_CHECKS: ReadonlySet<ReconcileCheck> = new Set<ReconcileCheck>(['venue_balances', 'venue_open_orders', 'venue_trades'])
@@ -39,18 +39,13 @@ export class VenueSuspects {
     return this.lastSeen.get(observation.check)?.get(observation.key) ?? null
   }
 
-  /**
-   * Remembers what each venue check that ran saw this run (`atMs`); a check that did not run keeps what it saw before,
-   * and a windowed one (`covered`: the keys it looked at) the keys it saw before and did not look at this time.
-   */
-  noteRun(run: { atMs: number; ran: readonly ReconcileCheck[]; observations: readonly Observation[]; covered: ReadonlyMap<ReconcileCheck, CoveredKeys> }): void {
+  /** Remembers what each venue check that ran saw this run (`atMs`); a check that did not run keeps what it saw before. */
+  noteRun(run: { atMs: number; ran: readonly ReconcileCheck[]; observations: readonly Observation[] }): void {
     for (const check of run.ran) {
       if (!isVenueCheck(check)) continue
-      const before = this.lastSeen.get(check) ?? new Map<string, number>()
+      const before = this.lastSeen.get(check)
       const seen = new Map<string, number>()
-      for (const { key, check: of } of run.observations) if (of === check) seen.set(key, before.get(key) ?? run.atMs)
-      const looked = run.covered.get(check)
-      if (looked !== undefined) for (const [key, sinceMs] of before) if (!seen.has(key) && !looked.has(key)) seen.set(key, sinceMs)
+      for (const { key, check: of } of run.observations) if (of === check) seen.set(key, before?.get(key) ?? run.atMs)
       this.lastSeen.set(check, seen)
     }
   }
