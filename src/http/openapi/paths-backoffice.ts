@@ -53,7 +53,7 @@ const RECONCILE_RUN = record({
   lsn: integer('LSN of its backoffice.reconciled record'),
   checks: { type: 'array', items: CHECK, description: 'The checks that ran' },
   skipped: { type: 'array', items: record({ check: CHECK, detail: { type: 'string' } }), description: 'Checks that could not run (a venue unreachable), with why; for a trader or bot, a venue check skipped for an account it may not read says only that' },
-  breaks_seen: integer('Differences it found, open ones included'),
+  breaks_seen: integer('Differences it found, open ones included, and venue differences seen for the first time (suspects: a break if the next run sees them again)'),
   opened: integer('Breaks it opened'),
   cleared: integer('Breaks it cleared'),
 })
