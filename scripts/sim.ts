@@ -6,10 +6,13 @@
  *
  * Options: --steps K (workload steps per seed, default 100), --step-ms M (max simulated ms per step, default 200),
  * --strict (known, reported bugs fail too; also SIM_STRICT=1), --without-amend (the workload before amends joined it,
- * to replay a seed found then). Exit status 1 when any seed fails.
+ * to replay a seed found then), --backoffice (check the back office too: specs/simulation/backoffice-checks.ts; about ten
+ * times slower), --backoffice-snapshots (the same, with periodic snapshots carrying its section). Exit status 1 when
+ * any seed fails.
  */
 
 import { describeFailure, runBatch } from '../specs/simulation/batch.ts'
+import type { BackOfficeMode } from '../specs/simulation/backoffice-checks.ts'
 import { SIM_DEFAULTS } from '../specs/simulation/defaults.ts'
 
 interface Args {
@@ -20,10 +23,11 @@ interface Args {
   verbose: boolean
   strict: boolean
   withoutAmend: boolean
+  backOffice: BackOfficeMode
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { from: 1, seeds: 1, steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, verbose: false, strict: process.env.SIM_STRICT === '1', withoutAmend: false }
+  const args: Args = { from: 1, seeds: 1, steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, verbose: false, strict: process.env.SIM_STRICT === '1', withoutAmend: false, backOffice: 'off' }
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index]
     const value = (): number => {
@@ -42,6 +46,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--verbose') args.verbose = true
     else if (flag === '--strict') args.strict = true
     else if (flag === '--without-amend') args.withoutAmend = true
+    else if (flag === '--backoffice') args.backOffice = 'on'
+    else if (flag === '--backoffice-snapshots') args.backOffice = 'snapshots'
     else throw new RangeError(`unknown option ${flag}; see the header of scripts/sim.ts`)
   }
   return args
@@ -56,6 +62,7 @@ const report = await runBatch({
   stepMsMax: args.stepMsMax,
   strict: args.strict,
   withoutAmend: args.withoutAmend,
+  backOffice: args.backOffice,
   ...(args.verbose ? { trace: (line: string) => console.error(line) } : {}),
   onSeed: (result, index) => {
     if (result.failure !== null) console.error(describeFailure(result.failure))

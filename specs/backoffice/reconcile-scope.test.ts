@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { backOfficeOf, breakAccountOf, type ReconcileCheck } from '../../src/backoffice/index.ts'
+import { DETAIL_NOT_SHOWN } from '../../src/http/routes/backoffice.ts'
 import { auth, eventually, json, post, startTestGateway, type TestGateway } from '../http/fixture.ts'
 
 // /v1/reconcile showed a scoped reader the breaks whose key contained `:<account>:` or ended in `:<account>`: an
@@ -79,6 +80,33 @@ describe('reconcile breaks by account', () => {
     expect(keys.length).toBe(10)
     expect(count).toBe(10)
     expect(ok).toBe(false)
+  })
+
+  test('a skipped venue check names the account that did not answer only to a reader of that account; a failed run’s message only to every-account readers', async () => {
+    const office = backOfficeOf(gw.gateway)
+    const breaks = office.projector.breaks
+    const skipped = [
+      { check: 'venue_balances' as const, detail: 'sim/demo-1: balances: unknown (timeout)' },
+      { check: 'venue_trades' as const, detail: 'sim/USD: trades: unknown' },
+      { check: 'ledger_vs_replay' as const, detail: 'the log starts at LSN 9 (compacted) and no snapshot section below it is at hand' },
+    ]
+    const reconciled = { runId: 'spec-run', atMs: 2, asOfLsn: 2, checks: ['ledger_vs_kernel' as const], skipped, breaksSeen: 0, opened: 0, cleared: 0 }
+    breaks.apply({ kind: 'reconciled', value: reconciled }, breaks.lastLsn + 1)
+    office.lastError = { atMs: 3, message: 'sim/USD: adapter threw' }
+    try {
+      const read = async (token: string): Promise<{ skipped: unknown; error: unknown }> => {
+        const body = await json(await gw.request('/v1/reconcile', { headers: auth(token) }))
+        return { skipped: (body.last_run as { skipped: unknown }).skipped, error: body.last_error }
+      }
+      expect(await read(alice)).toEqual({
+        skipped: [skipped[0], { check: 'venue_trades', detail: DETAIL_NOT_SHOWN }, skipped[2]],
+        error: { atMs: 3, message: DETAIL_NOT_SHOWN },
+      })
+      expect((await read(mallory)).skipped).toEqual([{ check: 'venue_balances', detail: DETAIL_NOT_SHOWN }, skipped[1], skipped[2]])
+      expect(await read(auditor)).toEqual({ skipped, error: { atMs: 3, message: 'sim/USD: adapter threw' } })
+    } finally {
+      office.lastError = null
+    }
   })
 
   test('the account is read from the key’s structure, a ":" inside an account id included', () => {

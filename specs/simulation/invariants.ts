@@ -29,6 +29,7 @@ export const INVARIANTS = [
   'replay-equals-live',
   'venue-agrees',
   'ledger-agrees',
+  'backoffice-agrees',
   'idempotency',
   'permissions',
   'runtime-errors',

@@ -13,6 +13,7 @@ import { Engine } from '../../src/runtime/index.ts'
 import { OPEN_AT_VENUE } from '../../src/runtime/bootstrap.ts'
 import { paperFundings } from '../../src/runtime/paper.ts'
 import { Wal } from '../../wal/index.ts'
+import { BackOfficeChecks, BACKOFFICE_CHECK_STEPS, type BackOfficeMode } from './backoffice-checks.ts'
 import { KNOWN_ISSUES } from './known-issues.ts'
 import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0, tempDataDir } from '../runtime/harness.ts'
 import {
@@ -42,6 +43,8 @@ export interface SeedOptions {
   strict?: boolean
   /** The workload as it was before amends joined it, to replay seeds found then step for step. */
   withoutAmend?: boolean
+  /** Check the back office too (backoffice-checks.ts): 'on', or 'snapshots' with its section in periodic snapshots. */
+  backOffice?: BackOfficeMode
 }
 
 export interface KnownFinding {
@@ -122,6 +125,7 @@ class SeedRunner {
   readonly convergeBoundMs: number
   ctx: WorkloadContext | null = null
   readonly watch = new VenueWatch()
+  readonly backOffice: BackOfficeChecks
   step = 0
   checks = 0
   restarts = 0
@@ -130,6 +134,7 @@ class SeedRunner {
   constructor(scenario: Scenario, options: SeedOptions) {
     this.scenario = scenario
     this.options = options
+    this.backOffice = new BackOfficeChecks(options.backOffice ?? 'off')
     const { venue, params } = scenario
     // The sim answers every call within requestTimeoutMs (a lost answer or an outage answers exactly then).
     this.callMsMax = venue.requestTimeoutMs
@@ -152,7 +157,8 @@ class SeedRunner {
   }
 
   async run(): Promise<SeedResult> {
-    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions: this.scenario.venue, params: this.scenario.params })
+    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions: this.scenario.venue, params: this.scenario.params, ...this.backOffice.worldOptions() })
+    this.backOffice.attach(world)
     const startMs = world.clock.nowMs()
     this.watch.listen(world.venue, world.clock)
     const ctx: WorkloadContext = {
@@ -195,6 +201,7 @@ class SeedRunner {
     await run(ctx.world, advanceMs)
     this.note(`${line} (+${advanceMs} ms)`)
     this.checkStep(ctx)
+    if (this.backOffice.enabled && this.step % BACKOFFICE_CHECK_STEPS === 0) this.raise(await this.backOffice.duringRun(ctx.world))
   }
 
   note(line: string): void {
@@ -257,6 +264,7 @@ class SeedRunner {
     this.monitor.detach()
     this.retired.detach()
     crashed.gateway.executor.stop()
+    await this.backOffice.crash(crashed)
     await crashed.gateway.engine.settled()
     await crashed.gateway.engine.wal.close()
     const violations = await checkReplay(crashed.dir, stateDigest(crashed.gateway.engine.state))
@@ -266,7 +274,8 @@ class SeedRunner {
     // Down for a while; the venue keeps trading and its reports to the dead process are lost.
     await crashed.clock.advanceAsync(ctx.draw.int(0, 1_500))
     this.watch.up = true // the new gateway subscribes to reports before it lets the clock move
-    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params })
+    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params, ...this.backOffice.worldOptions() })
+    this.backOffice.attach(ctx.world)
     this.monitor.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
     this.retired.attach(ctx.world.gateway.engine)
     this.restarts++
@@ -303,6 +312,8 @@ class SeedRunner {
     const inspection = ctx.world.venue.inspect()
     const funded = new Map(paperFundings(ACCOUNTS).map((funding) => [`${funding.accountId}/${funding.asset}`, funding.amount]))
     const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded)]
+    // Only once egress and the venue agree: a back-office break would then be the back office's own.
+    if (violations.length === 0) violations.push(...(await this.backOffice.atEnd(ctx.world)))
     this.monitor.detach()
     this.retired.detach()
     await ctx.world.gateway.engine.settled()

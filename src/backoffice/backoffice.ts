@@ -23,6 +23,7 @@ import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.
 import { backOfficePause } from './loop-pace.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
+import { VenueSuspects } from './venue-suspects.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
 import type { WorkerThreadStatus } from '../runtime/worker-channel.ts'
 
@@ -48,8 +49,10 @@ export interface ReconcileResult {
   asOfLsn: number
   checks: ReconcileCheck[]
   skipped: { check: ReconcileCheck; detail: string }[]
-  /** Every difference this run saw (open breaks, whether new or not). */
+  /** Every difference this run saw (open breaks, whether new or not, and suspects). */
   observations: Observation[]
+  /** Venue checks' differences seen for the first time: they open a break if the next run sees them again (venue-suspects.ts). */
+  suspected: string[]
   opened: string[]
   cleared: string[]
 }
@@ -70,6 +73,8 @@ export class BackOffice {
   private readonly storedBookSums = new StoredBookSums()
   /** The replay ledger, in its worker: folded in the background between runs (when reconcile runs on its own) and for each run. */
   private readonly follower: ReplayFollower
+  /** What the venue checks saw last run: their differences open a break only when seen twice in a row. */
+  private readonly suspects = new VenueSuspects()
   private reconciling = false
   private runCount = 0
   lastResult: ReconcileResult | null = null
@@ -274,9 +279,15 @@ export class BackOffice {
     const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
     const open = this.projector.breaks.open
     const records: BackOfficeRecord[] = []
+    const suspected: string[] = []
     for (const observation of seen.values()) {
       if (open.has(observation.key)) continue
-      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs: atMs, asOfLsn, runId: run.runId } })
+      const firstSeenMs = this.suspects.confirmedSinceMs(observation, atMs)
+      if (firstSeenMs === null) {
+        suspected.push(observation.key)
+        continue
+      }
+      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId } })
     }
     const ran = new Set(run.checks)
     for (const existing of open.values()) {
@@ -291,7 +302,9 @@ export class BackOffice {
     })
     const lsns = await this.engine.appendRecords(records.map(encodeBackOfficeRecord))
     this.projector.noteOwnRecords(records.map((record, index) => ({ lsn: lsns[index] as number, record })))
-    return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], opened, cleared }
+    // After the append: a run whose records the log refused confirms nothing for the next one.
+    this.suspects.noteRun({ atMs, ran: run.checks, observations: run.observations })
+    return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], suspected, opened, cleared }
   }
 }
 

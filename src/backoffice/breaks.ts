@@ -56,6 +56,7 @@ export const RECONCILED_SCHEMA = v.strictObject({
   checks: v.array(v.picklist(RECONCILE_CHECKS)),
   /** Checks that could not run (a venue unreachable), with why. */
   skipped: v.array(v.strictObject({ check: v.picklist(RECONCILE_CHECKS), detail: TEXT })),
+  /** Every difference the run saw: open breaks, new ones, and venue suspects (venue-suspects.ts). */
   breaksSeen: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   opened: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   cleared: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),

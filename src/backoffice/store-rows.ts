@@ -3,7 +3,7 @@
  * amounts as canonical decimal text) and the ledger records they are read back as.
  */
 
-import { parseDecimal } from '../domain/decimal.ts'
+import { parseStoredAmount } from './stored-amount.ts'
 import type { FillRecord, Liquidity, Posting, PostingKind } from './ledger-state.ts'
 import type { Position } from './positions.ts'
 
@@ -68,7 +68,7 @@ export function postingOf(row: PostingRow): Posting {
     book: row.book,
     accountId: row.account_id,
     asset: row.asset,
-    amount: parseDecimal(row.amount),
+    amount: parseStoredAmount(row.amount),
     kind: row.kind as PostingKind,
     ref: row.ref,
     atMs: Number(row.at_ms),
@@ -84,13 +84,13 @@ export function fillOf(row: FillRow): FillRecord {
     venue: row.venue,
     symbol: row.symbol,
     side: row.side === 'buy' ? 'buy' : 'sell',
-    qty: parseDecimal(row.qty),
-    price: parseDecimal(row.price),
-    fee: parseDecimal(row.fee),
+    qty: parseStoredAmount(row.qty),
+    price: parseStoredAmount(row.price),
+    fee: parseStoredAmount(row.fee),
     feeAsset: row.fee_asset,
     liquidity: row.liquidity as Liquidity | null,
     synthetic: row.synthetic !== 0n,
-    cash: parseDecimal(row.cash),
+    cash: parseStoredAmount(row.cash),
     venueTimeMs: Number(row.venue_time_ms),
     atMs: Number(row.at_ms),
   }
@@ -104,12 +104,12 @@ export function positionOf(row: PositionRow): Position {
     symbol: row.symbol,
     baseAsset: row.base_asset,
     quoteAsset: row.quote_asset,
-    netQty: parseDecimal(row.net_qty),
-    costBasis: parseDecimal(row.cost_basis),
-    realizedPnl: parseDecimal(row.realized_pnl),
-    fees: new Map(Object.entries(fees).map(([asset, fee]) => [asset, parseDecimal(fee)])),
-    boughtQty: parseDecimal(row.bought_qty),
-    soldQty: parseDecimal(row.sold_qty),
+    netQty: parseStoredAmount(row.net_qty),
+    costBasis: parseStoredAmount(row.cost_basis),
+    realizedPnl: parseStoredAmount(row.realized_pnl),
+    fees: new Map(Object.entries(fees).map(([asset, fee]) => [asset, parseStoredAmount(fee)])),
+    boughtQty: parseStoredAmount(row.bought_qty),
+    soldQty: parseStoredAmount(row.sold_qty),
     fillCount: Number(row.fill_count),
     lastLsn: Number(row.last_lsn),
   }

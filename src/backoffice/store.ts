@@ -11,7 +11,8 @@
 
 import { Database } from 'bun:sqlite'
 import { assert } from '../domain/assert.ts'
-import { formatDecimal, parseDecimal, type Units } from '../domain/decimal.ts'
+import { formatDecimal, type Units } from '../domain/decimal.ts'
+import { parseStoredAmount } from './stored-amount.ts'
 import type { FillRecord, Posting } from './ledger-state.ts'
 import type { Position } from './positions.ts'
 import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession, type SupersessionBound } from './store-fills.ts'
@@ -298,7 +299,7 @@ export class Store {
     const rows = (accountId === undefined
       ? this.db.query('SELECT * FROM balances ORDER BY account_id, asset').all()
       : this.db.query('SELECT * FROM balances WHERE account_id = ?1 ORDER BY asset').all(accountId)) as BalanceRowSql[]
-    return rows.map((row) => ({ accountId: row.account_id, asset: row.asset, total: parseDecimal(row.total), reserved: parseDecimal(row.reserved) }))
+    return rows.map((row) => ({ accountId: row.account_id, asset: row.asset, total: parseStoredAmount(row.total), reserved: parseStoredAmount(row.reserved) }))
   }
 
   counts(): StoreCounts {
@@ -322,7 +323,7 @@ export class Store {
         assets = new Map()
         sums.set(row.book, assets)
       }
-      assets.set(row.asset, (assets.get(row.asset) ?? 0n) + parseDecimal(row.amount))
+      assets.set(row.asset, (assets.get(row.asset) ?? 0n) + parseStoredAmount(row.amount))
       last = { lsn: Number(row.lsn), seq: Number(row.seq), rows: last.rows + 1 }
     }
     return last

@@ -52,8 +52,8 @@ const RECONCILE_RUN = record({
   as_of_lsn: integer('The ledger position it compared at'),
   lsn: integer('LSN of its backoffice.reconciled record'),
   checks: { type: 'array', items: CHECK, description: 'The checks that ran' },
-  skipped: { type: 'array', items: record({ check: CHECK, detail: { type: 'string' } }), description: 'Checks that could not run (a venue unreachable), with why' },
-  breaks_seen: integer('Differences it found, open ones included'),
+  skipped: { type: 'array', items: record({ check: CHECK, detail: { type: 'string' } }), description: 'Checks that could not run (a venue unreachable), with why; for a trader or bot, a venue check skipped for an account it may not read says only that' },
+  breaks_seen: integer('Differences it found, open ones included, and venue differences seen for the first time (suspects: a break if the next run sees them again)'),
   opened: integer('Breaks it opened'),
   cleared: integer('Breaks it cleared'),
 })
@@ -65,7 +65,7 @@ const RECONCILE = record({
   last_run: { anyOf: [RECONCILE_RUN, { type: 'null' }], description: 'The last run recorded in the log; null before the first' },
   last_error: {
     anyOf: [record({ atMs: integer('When it failed (ms since the epoch)'), message: { type: 'string' } }), { type: 'null' }],
-    description: 'The last scheduled reconcile run that failed; null once one succeeds',
+    description: 'The last scheduled reconcile run that failed; null once one succeeds. Its message (it may name any account) for every-account readers only',
   },
 })
 

@@ -23,6 +23,7 @@ import {
   postingView,
   type BackOffice,
   type ModelVersion,
+  type ReconcileCheck,
   type StoreCounts,
 } from '../../backoffice/index.ts'
 import { canRead, canReadEvery, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
@@ -103,11 +104,38 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
       last_run:
         lastRun === null
           ? null
-          : { run_id: lastRun.runId, at_ms: lastRun.atMs, as_of_lsn: lastRun.asOfLsn, lsn: lastRun.lsn, checks: lastRun.checks, skipped: lastRun.skipped, breaks_seen: lastRun.breaksSeen, opened: lastRun.opened, cleared: lastRun.cleared },
-      last_error: office().lastError,
+          : {
+              run_id: lastRun.runId, at_ms: lastRun.atMs, as_of_lsn: lastRun.asOfLsn, lsn: lastRun.lsn, checks: lastRun.checks,
+              skipped: readAll ? lastRun.skipped : lastRun.skipped.map((item) => scopedSkip(item, principal, venueNames(services))),
+              breaks_seen: lastRun.breaksSeen, opened: lastRun.opened, cleared: lastRun.cleared,
+            },
+      last_error: scopedError(office().lastError, readAll),
     })
   })
   return app
+}
+
+/** Shown in place of a detail that names an account the reader may not read. */
+export const DETAIL_NOT_SHOWN = 'not shown: it names an account outside your scope'
+
+function venueNames(services: Services): string[] {
+  return services.gateway.options.venues.map(({ adapter }) => adapter.venue)
+}
+
+/**
+ * A skipped check as a scoped reader sees it. A venue check is skipped with the venue and account that did not answer
+ * (`<venue>/<account>: …`, external-checks.ts): the detail is shown when that account is one the reader may read, else
+ * replaced. An internal check's detail names no account.
+ */
+function scopedSkip(item: { check: ReconcileCheck; detail: string }, principal: Principal, venues: readonly string[]): { check: ReconcileCheck; detail: string } {
+  if (!item.check.startsWith('venue_')) return item
+  const own = principal.accounts.some((account) => canRead(principal, account) && venues.some((venue) => item.detail.startsWith(`${venue}/${account}: `)))
+  return own ? item : { check: item.check, detail: DETAIL_NOT_SHOWN }
+}
+
+/** The last failed run: its message (an adapter's error may name any account) for every-account readers only. */
+function scopedError(error: { atMs: number; message: string } | null, readAll: boolean): { atMs: number; message: string } | null {
+  return error === null || readAll ? error : { atMs: error.atMs, message: DETAIL_NOT_SHOWN }
 }
 
 /** The account of an order: held by the ledger, else named by its fills in the query model (a retired order). */

@@ -1,0 +1,107 @@
+/**
+ * The back office under the deterministic simulation (`bun scripts/sim.ts --backoffice`, off by default: its replay
+ * worker and query model make a seed about ten times slower). Each world opens its back office at start, as
+ * `egress serve` does; a crash abandons it without a last flush, so the restart resumes the query model a crash left.
+ * Checked:
+ *   - every BACKOFFICE_CHECK_STEPS steps, a reconcile run (the clock moving meanwhile, so reports and fills race it)
+ *     opens no internal break: ledger = kernel, = query model, = a replay from the log, balanced;
+ *   - at the end, once quiescent, two runs (a venue difference is a break when seen twice) leave no break open at all,
+ *     venue ones included;
+ *   - and the query model, byte for byte (its content digest), equals one rebuilt from the log's first record.
+ * With `snapshots`, the gateway also snapshots every 200 records with the back office's section, and a restart starts
+ * from it (the ledger from the section, the log after it replayed).
+ */
+
+import { backOfficeOf, backOfficeSectionSource, openBackOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
+import { QueryModelRebuild } from '../../src/backoffice/rebuild.ts'
+import type { Gateway } from '../../src/runtime/gateway.ts'
+import { run, type World, type WorldOptions } from '../runtime/harness.ts'
+import type { Violation } from './invariants.ts'
+
+export type BackOfficeMode = 'off' | 'on' | 'snapshots'
+
+/** Steps between two reconcile runs during the workload. */
+export const BACKOFFICE_CHECK_STEPS = 10
+/** Simulated ms the clock moves between two looks at a reconcile under way (its venue calls answer on that clock). */
+const RECONCILE_STEP_MS = 5
+const RECONCILE_STEPS_MAX = 2_000
+const INTERNAL_CHECKS = new Set(['ledger_vs_kernel', 'ledger_vs_store', 'ledger_vs_replay', 'ledger_balanced'])
+
+export class BackOfficeChecks {
+  private gateway: Gateway | null = null
+
+  constructor(readonly mode: BackOfficeMode) {}
+
+  get enabled(): boolean {
+    return this.mode !== 'off'
+  }
+
+  /** What a world of this run starts with: with snapshots, the policy and the back office's section. */
+  worldOptions(): Partial<WorldOptions> {
+    if (this.mode !== 'snapshots') return {}
+    return { snapshots: { everyRecords: 200, keep: 2 }, snapshotSections: [backOfficeSectionSource(() => this.gateway)] }
+  }
+
+  /** Opens the back office of a world just started. */
+  attach(world: World): void {
+    if (!this.enabled) return
+    this.gateway = world.gateway
+    backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+  }
+
+  /** A crash: the back office stops where it is, writing nothing more. */
+  async crash(world: World): Promise<void> {
+    const office = openBackOfficeOf(world.gateway)
+    if (office === null) return
+    await office.quiesce()
+    office.projector.close({ flush: false })
+    office.close()
+  }
+
+  /** A reconcile run during the workload: its internal breaks are violations (the venue's may be genuine: faults). */
+  async duringRun(world: World): Promise<Violation[]> {
+    if (!this.enabled) return []
+    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    await reconcileDriving(world, office)
+    return breakViolations(office, (check) => INTERNAL_CHECKS.has(check))
+  }
+
+  /** End of run, quiescent: no break of any check, and the query model equals a rebuild from genesis. */
+  async atEnd(world: World): Promise<Violation[]> {
+    if (!this.enabled) return []
+    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    await reconcileDriving(world, office)
+    await reconcileDriving(world, office)
+    const violations = breakViolations(office, () => true)
+    await world.gateway.engine.settled()
+    for (let attempt = 0; attempt < 100 && !office.projector.flush(); attempt++) await run(world, RECONCILE_STEP_MS)
+    const lsn = office.projector.store.lastLsn
+    const live = JSON.stringify(office.projector.store.contentDigest())
+    const rebuild = QueryModelRebuild.fromGenesis()
+    try {
+      for (const frame of world.gateway.engine.wal.read(1, { toLsn: lsn })) rebuild.apply(frame)
+      const rebuilt = JSON.stringify(rebuild.digest())
+      if (rebuilt !== live) violations.push({ invariant: 'backoffice-agrees', message: `the query model at LSN ${lsn} is not the one a rebuild from genesis gives: ${live} vs ${rebuilt}` })
+    } finally {
+      rebuild.close()
+    }
+    return violations
+  }
+}
+
+/** Runs one reconcile while moving the clock, as serve's timers would: the venue answers on the simulated clock. */
+async function reconcileDriving(world: World, office: BackOffice): Promise<void> {
+  let done = false
+  const running = office.reconcile().finally(() => (done = true))
+  for (let step = 0; step < RECONCILE_STEPS_MAX && !done; step++) {
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    if (!done) await run(world, RECONCILE_STEP_MS)
+  }
+  await running
+}
+
+function breakViolations(office: BackOffice, counts: (check: string) => boolean): Violation[] {
+  return office.openBreaks
+    .filter((open) => counts(open.check))
+    .map((open) => ({ invariant: 'backoffice-agrees', message: `${open.check} break ${open.key}: ${open.what}: expected ${open.expected}, actual ${open.actual}` }))
+}
