@@ -44,6 +44,32 @@ export class WalFatalError extends Error {
   readonly code = 'WAL_FATAL'
 }
 
+/**
+ * An fsync made while compacting (a directory after removals, an archive copy) failed: fatal to the log that owns the
+ * directory (compaction.ts, Wal.removeSegmentsBelow), never retried. `target` names the directory or file.
+ */
+export class CompactionSyncError extends Error {
+  override readonly name = 'CompactionSyncError'
+  readonly code = 'FSYNC_FAILED'
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`FSYNC_FAILED: fsync of ${target} failed while compacting (${cause instanceof Error ? cause.message : String(cause)})`, { cause })
+  }
+}
+
+/**
+ * Whether `error` is a failed fsync by its stable code (FSYNC_FAILED: CompactionSyncError here, and the data dir swaps'
+ * SyncFailedError in src/runtime/ha/durable-fs.ts), itself or as a cause (through at most 8): such a failure is fatal.
+ */
+export function isSyncFailure(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    if ((at as { code?: unknown }).code === 'FSYNC_FAILED') return true
+  }
+  return false
+}
+
 /** The log is closed or was opened read-only. */
 export class WalClosedError extends Error {
   override readonly name = 'WalClosedError'

@@ -27,6 +27,8 @@ export {
   WalCorruptionError,
   WalFullError,
   WalFatalError,
+  CompactionSyncError,
+  isSyncFailure,
   WalClosedError,
   WalRecordError,
   LeaseError,

@@ -7,10 +7,13 @@
  * leaves every previously retained snapshot in place. The manifest is a convenience, not a trust anchor: load takes
  * the union of the manifest and the directory listing and verifies each candidate (digest, schema, chain head against
  * the log) newest first, reporting and skipping every one that fails.
+ *
+ * A failed fsync (a file's or the directory's) throws SnapshotSyncError (code FSYNC_FAILED): what reached the disk is
+ * unknown and a later fsync proves nothing, so a running gateway's log dies of it (snapshotter.ts), as of its own.
  */
 
 import { join } from 'node:path'
-import { linkOrCopyFile, type WalIo } from '../../../wal/index.ts'
+import { isSyncFailure, linkOrCopyFile, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
 
@@ -40,6 +43,30 @@ export interface SnapshotCandidate {
   lsn: number
 }
 
+/** An fsync of the snapshot store failed: fatal, never retried (see the file comment). `target` names what was synced. */
+export class SnapshotSyncError extends Error {
+  override readonly name = 'SnapshotSyncError'
+  readonly code = 'FSYNC_FAILED'
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`FSYNC_FAILED: fsync of ${target} failed while writing snapshots (${cause instanceof Error ? cause.message : String(cause)})`, { cause })
+  }
+}
+
+/** `io` whose fsync and directory fsync throw SnapshotSyncError (a failure already marked so passes unchanged). */
+function syncsMarked(io: WalIo): WalIo {
+  const marked = <T>(target: string, call: () => T): T => {
+    try {
+      return call()
+    } catch (error) {
+      throw isSyncFailure(error) ? error : new SnapshotSyncError(target, error)
+    }
+  }
+  return { ...io, fsync: (fd) => marked(`file descriptor ${fd}`, () => io.fsync(fd)), fsyncDirectory: (path) => marked(path, () => io.fsyncDirectory(path)) }
+}
+
 export function snapshotFileName(lsn: number): string {
   return `snapshot-${String(lsn).padStart(20, '0')}.snap`
 }
@@ -57,7 +84,7 @@ export class SnapshotStore {
   constructor(dir: string, options: { io: WalIo; keep: number }) {
     if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
     this.dir = dir
-    this.io = options.io
+    this.io = syncsMarked(options.io)
     this.keep = options.keep
   }
 
