@@ -71,9 +71,17 @@ export function snapshotFileName(lsn: number): string {
   return `snapshot-${String(lsn).padStart(20, '0')}.snap`
 }
 
+/**
+ * The LSN a snapshot file's name gives, or null when it is not a snapshot's name. Twenty digits hold numbers no LSN
+ * reaches (LSNs are safe integers ≥ 1): a file named beyond 2^53 − 1, or at 0, was never written by egress and is not
+ * a snapshot — taken as one, its LSN (rounded by Number) became the chain anchor of the log's open, which refused the
+ * start with an invalid-options error.
+ */
 export function parseSnapshotFileName(name: string): number | null {
   const match = NAME_PATTERN.exec(name)
-  return match === null ? null : Number(match[1])
+  if (match === null) return null
+  const lsn = Number(match[1])
+  return Number.isSafeInteger(lsn) && lsn >= 1 ? lsn : null
 }
 
 export class SnapshotStore {
