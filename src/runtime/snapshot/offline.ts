@@ -83,7 +83,9 @@ function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): Offli
   })
   const lsn = rebuilt.state.lastLsn
   const base = { lsn, baseLsn: loaded?.lsn ?? 0, replayedRecords: rebuilt.records, rejected }
-  if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
+  // Current only when the newest snapshot at this LSN is intact: a damaged one there (reported above) is replaced.
+  const newest = store.candidates()[0]
+  if (lsn === 0 || (newest?.lsn === lsn && store.isIntact(newest))) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
   store.removeTempFiles()
   const sections = new Map([[KERNEL_SECTION, kernelStateBytes(rebuilt.state)]])
   const decodeOptions: DecodeSectionOptions = options.onSectionDecoded === undefined ? {} : { onDecoded: options.onSectionDecoded }

@@ -88,6 +88,11 @@ export class SnapshotStore {
   readonly dir: string
   readonly keep: number
   private readonly io: WalIo
+  /**
+   * Files this store wrote or read intact (digest and framing). A snapshot file is never written again in place once
+   * renamed there (a new one at the same LSN replaces it by a rename, through write), so the answer holds while it is.
+   */
+  private readonly intactFiles = new Set<string>()
 
   constructor(dir: string, options: { io: WalIo; keep: number }) {
     if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
@@ -102,6 +107,7 @@ export class SnapshotStore {
     io.mkdirp(this.dir)
     const file = snapshotFileName(content.header.lsn)
     this.writeDurably(file, content.bytes)
+    this.intactFiles.add(file)
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
     const retained = [entry, ...this.knownEntries(file)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
     this.writeManifest(retained)
@@ -148,7 +154,22 @@ export class SnapshotStore {
     }
     const content = decodeSnapshot(bytes)
     if (content.header.lsn !== candidate.lsn) throw new SnapshotError('HEADER_INVALID', `file is named for LSN ${candidate.lsn}, header says ${content.header.lsn}`)
+    this.intactFiles.add(candidate.file)
     return { ...content, fileBytes: bytes.byteLength }
+  }
+
+  /**
+   * Whether `candidate`'s file is intact (read once, or known from this store's own write or read of it). A damaged
+   * file at the LSN a new snapshot would take does not make that snapshot unnecessary: it is written, replacing it.
+   */
+  isIntact(candidate: SnapshotCandidate): boolean {
+    if (this.intactFiles.has(candidate.file)) return true
+    try {
+      this.read(candidate)
+      return true
+    } catch {
+      return false
+    }
   }
 
   /**
@@ -238,6 +259,7 @@ export class SnapshotStore {
     for (const name of this.listDir()) {
       if (parseSnapshotFileName(name) === null || retained.has(name)) continue
       this.io.unlink(join(this.dir, name))
+      this.intactFiles.delete(name)
       removed++
     }
     if (removed > 0) this.io.fsyncDirectory(this.dir)
