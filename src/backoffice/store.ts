@@ -124,7 +124,7 @@ export class Store {
     } catch (error) {
       db?.close()
       // Not a store this build can use (another file, a damaged one, another program's tables): refused by name.
-      if (error instanceof SQLiteError) throw new QueryModelStoreError(path, error)
+      if (error instanceof SQLiteError) throw QueryModelStoreError.unreadable(path, error)
       throw error
     }
   }
