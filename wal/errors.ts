@@ -32,6 +32,22 @@ export class WalCorruptionError extends Error {
   }
 }
 
+/**
+ * A segment file could not be read while the log was opened or verified (EIO from a bad sector, EACCES, EISDIR for a
+ * directory under a segment's name): not damage the log can judge, but the open refuses all the same, naming the file —
+ * node's own message names no file for a failed read.
+ */
+export class WalSegmentUnreadableError extends Error {
+  override readonly name = 'WalSegmentUnreadableError'
+  readonly code = 'SEGMENT_UNREADABLE'
+  readonly file: string
+
+  constructor(file: string, cause: unknown) {
+    super(`SEGMENT_UNREADABLE: ${file} cannot be read (${cause instanceof Error ? cause.message : String(cause)}); the log refuses to open without it`, { cause })
+    this.file = file
+  }
+}
+
 /** The append queue is at its bound: the caller must shed load; nothing was written. */
 export class WalFullError extends Error {
   override readonly name = 'WalFullError'

@@ -25,6 +25,7 @@ export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, t
 export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export {
   WalCorruptionError,
+  WalSegmentUnreadableError,
   WalFullError,
   WalFatalError,
   CompactionSyncError,
