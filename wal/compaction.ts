@@ -7,13 +7,30 @@
  *
  * An archive directory on another file system (rename fails EXDEV) gets a copy instead: written beside its name,
  * fsynced, renamed into place and the archive directory fsynced, and only then is the segment unlinked from the log.
+ *
+ * A failed fsync (of a directory, or of an archive copy) is a CompactionSyncError: what reached the disk is unknown and
+ * a second fsync proves nothing (the kernel may report success the next time), so the log that owns the directory
+ * dies of it (Wal.removeSegmentsBelow), as it does of a failed fsync of its own (DESIGN §3), and is never retried.
  */
 
 import { join } from 'node:path'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
+import { CompactionSyncError, isSyncFailure } from './errors.ts'
 import type { WalIo } from './io.ts'
 import { linkOrCopyFile } from './prefix.ts'
 import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
+
+/** `io` whose fsync and directory fsync throw CompactionSyncError (a failure already marked so passes unchanged). */
+function syncsMarked(io: WalIo): WalIo {
+  const marked = <T>(target: string, call: () => T): T => {
+    try {
+      return call()
+    } catch (error) {
+      throw isSyncFailure(error) ? error : new CompactionSyncError(target, error)
+    }
+  }
+  return { ...io, fsync: (fd) => marked(`file descriptor ${fd}`, () => io.fsync(fd)), fsyncDirectory: (path) => marked(path, () => io.fsyncDirectory(path)) }
+}
 
 /**
  * Removes whole segments whose every LSN is below `lsn` (never the last segment) from `catalog` and from `dir`. With
@@ -21,7 +38,8 @@ import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
  * error when a removal fails (the segments removed before it are gone from the catalog, the others stay).
  */
 export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, options: { dir: string; io: WalIo; archiveDir?: string }): string[] {
-  const { io, dir, archiveDir } = options
+  const { dir, archiveDir } = options
+  const io = syncsMarked(options.io)
   const removable = catalog.removableBelow(lsn)
   if (removable.length === 0) return []
   if (archiveDir !== undefined) io.mkdirp(archiveDir)

@@ -32,6 +32,22 @@ export class WalCorruptionError extends Error {
   }
 }
 
+/**
+ * A segment file could not be read while the log was opened or verified (EIO from a bad sector, EACCES, EISDIR for a
+ * directory under a segment's name): not damage the log can judge, but the open refuses all the same, naming the file —
+ * node's own message names no file for a failed read.
+ */
+export class WalSegmentUnreadableError extends Error {
+  override readonly name = 'WalSegmentUnreadableError'
+  readonly code = 'SEGMENT_UNREADABLE'
+  readonly file: string
+
+  constructor(file: string, cause: unknown) {
+    super(`SEGMENT_UNREADABLE: ${file} cannot be read (${cause instanceof Error ? cause.message : String(cause)}); the log refuses to open without it`, { cause })
+    this.file = file
+  }
+}
+
 /** The append queue is at its bound: the caller must shed load; nothing was written. */
 export class WalFullError extends Error {
   override readonly name = 'WalFullError'
@@ -42,6 +58,32 @@ export class WalFullError extends Error {
 export class WalFatalError extends Error {
   override readonly name = 'WalFatalError'
   readonly code = 'WAL_FATAL'
+}
+
+/**
+ * An fsync made while compacting (a directory after removals, an archive copy) failed: fatal to the log that owns the
+ * directory (compaction.ts, Wal.removeSegmentsBelow), never retried. `target` names the directory or file.
+ */
+export class CompactionSyncError extends Error {
+  override readonly name = 'CompactionSyncError'
+  readonly code = 'FSYNC_FAILED'
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`FSYNC_FAILED: fsync of ${target} failed while compacting (${cause instanceof Error ? cause.message : String(cause)})`, { cause })
+  }
+}
+
+/**
+ * Whether `error` is a failed fsync by its stable code (FSYNC_FAILED: CompactionSyncError here, and the data dir swaps'
+ * SyncFailedError in src/runtime/ha/durable-fs.ts), itself or as a cause (through at most 8): such a failure is fatal.
+ */
+export function isSyncFailure(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    if ((at as { code?: unknown }).code === 'FSYNC_FAILED') return true
+  }
+  return false
 }
 
 /** The log is closed or was opened read-only. */

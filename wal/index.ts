@@ -25,8 +25,11 @@ export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, t
 export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export {
   WalCorruptionError,
+  WalSegmentUnreadableError,
   WalFullError,
   WalFatalError,
+  CompactionSyncError,
+  isSyncFailure,
   WalClosedError,
   WalRecordError,
   LeaseError,

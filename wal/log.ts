@@ -17,7 +17,7 @@ import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import { LogDirLock } from './dir-lock.ts'
-import { LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
+import { isSyncFailure, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { GroupCommit, type AppendWaiter, type CommitListener } from './group-commit.ts'
 import { nodeIo } from './io.ts'
@@ -301,7 +301,14 @@ export class Wal {
    * there instead of deleted. Returns the removed segment names.
    */
   removeSegmentsBelow(lsn: number, options: { archiveDir?: string } = {}): string[] {
-    return removeSegmentsBelow(this.catalog, lsn, { dir: this.dir, io: this.options.io, ...options })
+    try {
+      return removeSegmentsBelow(this.catalog, lsn, { dir: this.dir, io: this.options.io, ...options })
+    } catch (error) {
+      // A failed fsync of the log's directory (or of an archive copy) is fatal, as a failed fsync of a batch is: the
+      // writer stops and the process recovers by reopening, never by syncing again and trusting the answer.
+      if (isSyncFailure(error)) this.halt(`${error instanceof Error ? error.message : String(error)}; the writer is stopped and the process must recover by reopening`, error)
+      throw error
+    }
   }
 
   /**

@@ -13,7 +13,7 @@
 import { join } from 'node:path'
 import { SegmentCatalog, type SegmentInfo } from './catalog.ts'
 import { hashesEqual, toHex } from './chain.ts'
-import { WalCorruptionError } from './errors.ts'
+import { WalCorruptionError, WalSegmentUnreadableError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
 import { initialPosition, scanSegment, type ChainPosition } from './scan.ts'
@@ -113,14 +113,33 @@ export function readHeader(io: WalIo, fd: number, path: string, firstLsn: number
   return header
 }
 
-/** Runs `use` with `path` open for reading and its size; closes it after. */
+/**
+ * Runs `use` with `path` open for reading and its size; closes it after. A system call that fails on the file (open,
+ * stat, read) is WalSegmentUnreadableError naming it; the log's own refusals pass as they are.
+ */
 function withSegmentFile<T>(io: WalIo, path: string, use: (fd: number, sizeBytes: number) => T): T {
-  const fd = io.openRead(path)
+  let fd: number
+  try {
+    fd = io.openRead(path)
+  } catch (error) {
+    throw unreadable(path, error)
+  }
   try {
     return use(fd, io.sizeBytes(fd))
+  } catch (error) {
+    throw unreadable(path, error)
   } finally {
     io.close(fd)
   }
+}
+
+/** The system calls whose failure means the segment cannot be read (a failed truncate or fsync is not that). */
+const READ_SYSCALLS: ReadonlySet<string> = new Set(['open', 'read', 'fstat', 'stat'])
+
+/** A failed read of `path` as WalSegmentUnreadableError; anything else (the log's own errors, writes) unchanged. */
+function unreadable(path: string, error: unknown): unknown {
+  const syscall = (error as { syscall?: unknown } | null)?.syscall
+  return error instanceof Error && typeof syscall === 'string' && READ_SYSCALLS.has(syscall) ? new WalSegmentUnreadableError(path, error) : error
 }
 
 /** Where the chain stands at the start of a segment, checking it follows the segment before (when that is known). */

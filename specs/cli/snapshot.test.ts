@@ -111,11 +111,16 @@ describe('egress snapshot, compact, replay-verify', () => {
     expect((await cli(['snapshot', dir, '--config', configPath])).code).toBe(2)
   })
 
-  test('a compacted log without a valid snapshot refuses to start rather than replay from the middle', async () => {
+  test('a compacted log without a valid snapshot refuses to start, and egress snapshot refuses it with the same code, rather than replay from the middle', async () => {
     const dir = await stoppedDir(103)
     expect((await cli(['snapshot', dir])).code).toBe(0)
     expect((await cli(['compact', dir, '--delete'])).code).toBe(0)
     for (const file of snapshotFiles(dir)) writeFileSync(join(dir, 'snapshots', file), 'garbage')
+    // egress snapshot refuses it as a start does, with the same stable code (before: a bare message), writing nothing.
+    const offline = await cli(['snapshot', dir])
+    expect(offline.code).toBe(1)
+    expect(offline.err).toMatch(/COMPACTED_NO_SNAPSHOT: the log starts at LSN \d+ \(compacted\) and no snapshot passed verification \(snapshot-\d{20}\.snap: TRUNCATED\)/)
+    expect(snapshotFiles(dir).map((file) => readFileSync(join(dir, 'snapshots', file), 'utf8'))).toEqual(snapshotFiles(dir).map(() => 'garbage'))
     const verify = await cli(['replay-verify', dir])
     expect(verify.code).toBe(65)
     expect(verify.out).toContain('no valid snapshot covers it')

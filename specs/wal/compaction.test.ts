@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo, openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
+import { CompactionSyncError, nodeIo, openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
 
 const otherDevice: string[] = []
@@ -69,5 +69,32 @@ describe('compaction', () => {
     expect(existsSync(second.path)).toBe(false)
     expect(wal.firstLsn).toBe(third.lastLsn + 1)
     await wal.close()
+  })
+
+  test('a failed fsync of the log directory after removals is fatal to the log: never retried by the next compaction', async () => {
+    const dir = tempDir()
+    let failing = false
+    const io: WalIo = {
+      ...nodeIo,
+      fsyncDirectory: (path) => {
+        if (failing) {
+          failing = false
+          throw Object.assign(new Error(`EIO: injected fsync failure ${path}`), { code: 'EIO' })
+        }
+        nodeIo.fsyncDirectory(path)
+      },
+    }
+    const wal = await logOfSegments(dir, io)
+    const [first] = wal.segments.map((segment) => ({ ...segment }))
+    if (first === undefined) throw new Error('a log of several segments')
+    failing = true
+    expect(() => wal.removeSegmentsBelow(first.lastLsn + 1)).toThrow(CompactionSyncError)
+    // Before the fix the log went on: the next batch's (or compaction's) fsync of the same directory would have been
+    // trusted, though after EIO a success proves nothing.
+    expect(wal.fatalError?.message).toContain('FSYNC_FAILED')
+    expect(await wal.append([record('after the failed fsync')]).then(() => 'appended', (error: unknown) => String(error))).toContain('WalFatalError')
+    await wal.close().catch(() => undefined)
+    const reopened = openReadOnly(dir)
+    expect(reopened.firstLsn).toBe(first.lastLsn + 1)
   })
 })

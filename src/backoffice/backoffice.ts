@@ -38,6 +38,8 @@ export interface BackOfficeOptions {
   reconcileIntervalMs?: number | null
   /** The back-office section of the snapshot the gateway started from, if any (see ProjectorOptions.section). */
   section?: Uint8Array
+  /** See ProjectorOptions.refuseStoreBeyondLog. */
+  refuseStoreBeyondLog?: boolean
 }
 
 /** The reconcile interval when none is given; `egress serve` passes config `backoffice.reconcileIntervalMs`. */
@@ -94,6 +96,7 @@ export class BackOffice {
       flushIntervalMs: options.flushIntervalMs ?? PROJECTOR_DEFAULTS.flushIntervalMs,
       batchRowsMax: options.batchRowsMax ?? PROJECTOR_DEFAULTS.batchRowsMax,
       ...(options.section === undefined ? {} : { section: options.section }),
+      ...(options.refuseStoreBeyondLog === undefined ? {} : { refuseStoreBeyondLog: options.refuseStoreBeyondLog }),
     })
     this.follower = new ReplayFollower({ wal: options.engine.wal, base: () => this.projector.replayBaseLedger() })
     const intervalMs = options.reconcileIntervalMs === undefined ? BACKOFFICE_DEFAULTS.reconcileIntervalMs : options.reconcileIntervalMs
@@ -347,6 +350,10 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
     ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
     ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
     ...(section === undefined ? {} : { section }),
+    // The query model witnesses how far the log was durable (QUERY_MODEL_BEYOND_LOG) on a single node writing with
+    // fsync. Not under an HA role: a node's re-sync sets its log aside on purpose and leaves the query model as it was
+    // (the start then rebuilds it); not with durability none, where nothing is proof of durability.
+    refuseStoreBeyondLog: gateway.options.role === undefined && gateway.engine.wal.durability === 'fsync',
   })
   offices.set(gateway, office)
   // Used once: the projector keeps what it needs (the replay base on a compacted log), the gateway need not.

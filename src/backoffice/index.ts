@@ -11,6 +11,7 @@ export { averageCost, positionKey, unrealizedPnl, type Position } from './positi
 export { heldFor, type TrackedOrder } from './orders.ts'
 export { Store, type QueryModelDigest, type BalanceRow, type FillQuery, type LedgerQuery, type ModelVersion, type StoreBatch, type StoreCounts } from './store.ts'
 export { isKnownModelVersion, QUERY_MODEL_VERSION } from './store-schema.ts'
+export { QueryModelStoreError, type QueryModelStoreProblemCode } from './store-error.ts'
 export { decodedSectionModelVersion, sectionModelVersion } from './section-model.ts'
 export { fillList, fillPage, type FillPage, type ListedFill } from './fill-list.ts'
 export type { TrueUpFill } from './true-up-fills.ts'

@@ -20,6 +20,7 @@ import type { Engine } from '../runtime/engine.ts'
 import { BackOfficeSectionError, decodeSection, type BackOfficeSection } from './section.ts'
 import { openSectionImage, sectionImageIsVersion1 } from './section-model.ts'
 import { Store } from './store.ts'
+import { QueryModelStoreError } from './store-error.ts'
 import { replaceStoreFile } from './store-file.ts'
 import { isKnownModelVersion, QUERY_MODEL_VERSION } from './store-schema.ts'
 
@@ -36,11 +37,25 @@ export interface ProjectorStart {
   lotsUntrackedThroughLsn: number
 }
 
-/** Opens the store at `storePath` (':memory:' for none on disk) and decides where the ledger starts. */
-export function openStartingStore(storePath: string, engine: Engine, sectionBytes: Uint8Array | undefined): { store: Store; start: ProjectorStart } {
+/**
+ * Opens the store at `storePath` (':memory:' for none on disk) and decides where the ledger starts. `refuseBeyondLog`:
+ * a store past the log's end is a witness that the log lost durable records (QUERY_MODEL_BEYOND_LOG), not one to reset
+ * — true only where nothing sets a log aside on purpose and the log is written with durability fsync (backOfficeOf).
+ */
+export function openStartingStore(
+  storePath: string,
+  engine: Engine,
+  sectionBytes: Uint8Array | undefined,
+  options: { refuseBeyondLog: boolean } = { refuseBeyondLog: false },
+): { store: Store; start: ProjectorStart } {
   const usable = sectionBytes === undefined ? { section: null, problem: null } : usableSection(sectionBytes, engine)
   const logWhole = engine.wal.firstLsn <= 1
   let store = Store.open(storePath)
+  if (options.refuseBeyondLog && store.lastLsn > engine.wal.lastLsn) {
+    const storeLsn = store.lastLsn
+    store.close()
+    throw QueryModelStoreError.beyondLog(storePath, storeLsn, engine.wal.lastLsn)
+  }
   const ofThisLog = isKnownModelVersion(store.modelVersion.version) && storeMatchesLog(store, engine)
   const storeOlder = ofThisLog && store.modelVersion.version < QUERY_MODEL_VERSION
   let rebuilt = false

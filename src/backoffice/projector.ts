@@ -44,6 +44,8 @@ export interface ProjectorOptions {
    * that is missing, behind, or does not match the log is replaced by the section's copy.
    */
   section?: Uint8Array
+  /** A stored query model past the log's end refuses the open (projector-start.ts, QUERY_MODEL_BEYOND_LOG); default false. */
+  refuseStoreBeyondLog?: boolean
 }
 
 /** How long a snapshot waits for the query model to be written up to its LSN before it fails. */
@@ -125,7 +127,7 @@ export class Projector {
    * log's first record), writes what the store lacks, then follows the engine.
    */
   static open(options: ProjectorOptions): Projector {
-    const { store, start } = openStartingStore(options.storePath, options.engine, options.section)
+    const { store, start } = openStartingStore(options.storePath, options.engine, options.section, { refuseBeyondLog: options.refuseStoreBeyondLog ?? false })
     const projector = new Projector(options, store, start)
     projector.catchUp(start.section?.header.lsn ?? 0)
     projector.follow()

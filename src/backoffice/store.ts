@@ -9,7 +9,7 @@
  * Tables and versions: store-schema.ts; the SQL over the two fill tables: store-fills.ts.
  */
 
-import { Database } from 'bun:sqlite'
+import { Database, SQLiteError } from 'bun:sqlite'
 import { assert } from '../domain/assert.ts'
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { parseStoredAmount } from './stored-amount.ts'
@@ -18,6 +18,7 @@ import type { Position } from './positions.ts'
 import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession, type SupersessionBound } from './store-fills.ts'
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
 import { digestSteps, type QueryModelDigest } from './store-digest.ts'
+import { QueryModelStoreError } from './store-error.ts'
 import { modelVersionOf, prepareSchema, QUERY_MODEL_VERSION, TABLES, type ModelVersion, type ModelVersionRow } from './store-schema.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 
@@ -107,12 +108,26 @@ export class Store {
 
   /** Opens (creating if needed) the store at `path`; ':memory:' for a throwaway one. */
   static open(path: string, options: StoreOpenOptions = { asVersion1: false }): Store {
-    const db = new Database(path, { create: true, strict: true, safeIntegers: true })
-    // The store is rebuilt from the log after any loss, so it needs atomic batches, not an fsync per batch.
-    db.exec('PRAGMA journal_mode = WAL')
-    db.exec('PRAGMA synchronous = NORMAL')
-    prepareSchema(db)
-    return new Store(path, db, options)
+    let db: Database | null = null
+    try {
+      const opened = new Database(path, { create: true, strict: true, safeIntegers: true })
+      db = opened
+      // First, in one transaction with the first reads of it: a file refused here (another program's tables, say) is
+      // left as it was, its journal mode too.
+      const store = opened.transaction(() => {
+        prepareSchema(opened)
+        return new Store(path, opened, options)
+      })()
+      // The store is rebuilt from the log after any loss, so it needs atomic batches, not an fsync per batch.
+      opened.exec('PRAGMA journal_mode = WAL')
+      opened.exec('PRAGMA synchronous = NORMAL')
+      return store
+    } catch (error) {
+      db?.close()
+      // Not a store this build can use (another file, a damaged one, another program's tables): refused by name.
+      if (error instanceof SQLiteError) throw QueryModelStoreError.unreadable(path, error)
+      throw error
+    }
   }
 
   /** An in-memory store holding a copy of `image` (a store's `image()`); nothing is written back anywhere. */

@@ -15,6 +15,7 @@ import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt, loadNewestValid } from './load.ts'
 import { rebuildState } from './rebuild.ts'
 import { refuseSnapshotBeyondLog } from './restore.ts'
+import { RestoreError } from './restore-error.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytes } from './state-codec.ts'
 import { SnapshotStore, type ManifestEntry, type RejectedSnapshot } from './store.ts'
 
@@ -71,14 +72,20 @@ function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): Offli
   // left would be one more file built on the gap.
   refuseSnapshotBeyondLog(log, store)
   const { loaded, rejected } = loadNewestValid(store, log)
-  if (loaded === null && log.firstLsn > 1) throw new Error(`the log starts at LSN ${log.firstLsn} (compacted) and no valid snapshot covers it`)
+  // As a start refuses it (restore.ts), with the same stable code: a rebuild from the middle of the log would be wrong.
+  if (loaded === null && log.firstLsn > 1) {
+    const why = rejected.length === 0 ? 'there is no snapshot' : `no snapshot passed verification (${rejected.map((r) => `${r.file}: ${r.code}`).join('; ')})`
+    throw new RestoreError('COMPACTED_NO_SNAPSHOT', `the log starts at LSN ${log.firstLsn} (compacted) and ${why}; restore a snapshot or the archived segments`)
+  }
   const rebuilt = rebuildState(log, {
     ...(loaded === null ? {} : { from: { state: loaded.state, lsn: loaded.lsn } }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   })
   const lsn = rebuilt.state.lastLsn
   const base = { lsn, baseLsn: loaded?.lsn ?? 0, replayedRecords: rebuilt.records, rejected }
-  if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
+  // Current only when the newest snapshot at this LSN is intact: a damaged one there (reported above) is replaced.
+  const newest = store.candidates()[0]
+  if (lsn === 0 || (newest?.lsn === lsn && store.isIntact(newest))) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
   store.removeTempFiles()
   const sections = new Map([[KERNEL_SECTION, kernelStateBytes(rebuilt.state)]])
   const decodeOptions: DecodeSectionOptions = options.onSectionDecoded === undefined ? {} : { onDecoded: options.onSectionDecoded }

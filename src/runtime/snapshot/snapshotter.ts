@@ -6,7 +6,7 @@
 
 import { join } from 'node:path'
 import type { Clock } from '../../domain/clock.ts'
-import type { WalIo } from '../../../wal/index.ts'
+import { isSyncFailure, type WalIo } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
 import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
@@ -156,6 +156,9 @@ export class Snapshotter {
       taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections })
     } catch (error) {
       this.stats.failed++
+      // A failed fsync leaves unknown what reached the disk, and the next snapshot's fsync would prove nothing: fatal,
+      // as for the log itself (DESIGN §3). The log stops, and the process recovers by restarting from what is on disk.
+      if (isSyncFailure(error)) engine.wal.halt(`${error instanceof Error ? error.message : String(error)}; the log is stopped and the process must restart`, error)
       throw error
     }
     if (taken === null) return null

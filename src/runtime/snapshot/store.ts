@@ -7,10 +7,13 @@
  * leaves every previously retained snapshot in place. The manifest is a convenience, not a trust anchor: load takes
  * the union of the manifest and the directory listing and verifies each candidate (digest, schema, chain head against
  * the log) newest first, reporting and skipping every one that fails.
+ *
+ * A failed fsync (a file's or the directory's) throws SnapshotSyncError (code FSYNC_FAILED): what reached the disk is
+ * unknown and a later fsync proves nothing, so a running gateway's log dies of it (snapshotter.ts), as of its own.
  */
 
 import { join } from 'node:path'
-import { linkOrCopyFile, type WalIo } from '../../../wal/index.ts'
+import { isSyncFailure, linkOrCopyFile, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
 
@@ -40,24 +43,61 @@ export interface SnapshotCandidate {
   lsn: number
 }
 
+/** An fsync of the snapshot store failed: fatal, never retried (see the file comment). `target` names what was synced. */
+export class SnapshotSyncError extends Error {
+  override readonly name = 'SnapshotSyncError'
+  readonly code = 'FSYNC_FAILED'
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`FSYNC_FAILED: fsync of ${target} failed while writing snapshots (${cause instanceof Error ? cause.message : String(cause)})`, { cause })
+  }
+}
+
+/** `io` whose fsync and directory fsync throw SnapshotSyncError (a failure already marked so passes unchanged). */
+function syncsMarked(io: WalIo): WalIo {
+  const marked = <T>(target: string, call: () => T): T => {
+    try {
+      return call()
+    } catch (error) {
+      throw isSyncFailure(error) ? error : new SnapshotSyncError(target, error)
+    }
+  }
+  return { ...io, fsync: (fd) => marked(`file descriptor ${fd}`, () => io.fsync(fd)), fsyncDirectory: (path) => marked(path, () => io.fsyncDirectory(path)) }
+}
+
 export function snapshotFileName(lsn: number): string {
   return `snapshot-${String(lsn).padStart(20, '0')}.snap`
 }
 
+/**
+ * The LSN a snapshot file's name gives, or null when it is not a snapshot's name. Twenty digits hold numbers no LSN
+ * reaches (LSNs are safe integers ≥ 1): a file named beyond 2^53 − 1, or at 0, was never written by egress and is not
+ * a snapshot — taken as one, its LSN (rounded by Number) became the chain anchor of the log's open, which refused the
+ * start with an invalid-options error.
+ */
 export function parseSnapshotFileName(name: string): number | null {
   const match = NAME_PATTERN.exec(name)
-  return match === null ? null : Number(match[1])
+  if (match === null) return null
+  const lsn = Number(match[1])
+  return Number.isSafeInteger(lsn) && lsn >= 1 ? lsn : null
 }
 
 export class SnapshotStore {
   readonly dir: string
   readonly keep: number
   private readonly io: WalIo
+  /**
+   * Files this store wrote or read intact (digest and framing). A snapshot file is never written again in place once
+   * renamed there (a new one at the same LSN replaces it by a rename, through write), so the answer holds while it is.
+   */
+  private readonly intactFiles = new Set<string>()
 
   constructor(dir: string, options: { io: WalIo; keep: number }) {
     if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
     this.dir = dir
-    this.io = options.io
+    this.io = syncsMarked(options.io)
     this.keep = options.keep
   }
 
@@ -67,6 +107,7 @@ export class SnapshotStore {
     io.mkdirp(this.dir)
     const file = snapshotFileName(content.header.lsn)
     this.writeDurably(file, content.bytes)
+    this.intactFiles.add(file)
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
     const retained = [entry, ...this.knownEntries(file)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
     this.writeManifest(retained)
@@ -113,7 +154,22 @@ export class SnapshotStore {
     }
     const content = decodeSnapshot(bytes)
     if (content.header.lsn !== candidate.lsn) throw new SnapshotError('HEADER_INVALID', `file is named for LSN ${candidate.lsn}, header says ${content.header.lsn}`)
+    this.intactFiles.add(candidate.file)
     return { ...content, fileBytes: bytes.byteLength }
+  }
+
+  /**
+   * Whether `candidate`'s file is intact (read once, or known from this store's own write or read of it). A damaged
+   * file at the LSN a new snapshot would take does not make that snapshot unnecessary: it is written, replacing it.
+   */
+  isIntact(candidate: SnapshotCandidate): boolean {
+    if (this.intactFiles.has(candidate.file)) return true
+    try {
+      this.read(candidate)
+      return true
+    } catch {
+      return false
+    }
   }
 
   /**
@@ -203,6 +259,7 @@ export class SnapshotStore {
     for (const name of this.listDir()) {
       if (parseSnapshotFileName(name) === null || retained.has(name)) continue
       this.io.unlink(join(this.dir, name))
+      this.intactFiles.delete(name)
       removed++
     }
     if (removed > 0) this.io.fsyncDirectory(this.dir)

@@ -59,12 +59,13 @@ const ENTRIES_PER_SLICE_DEFAULT = 5_000
 
 /**
  * Takes a snapshot at the engine's current LSN; null when there is nothing new since the newest one (or no state), or
- * a section's projection is not open yet.
+ * a section's projection is not open yet. A newest file at this LSN that is damaged does not count: it is replaced.
  */
 export async function takeSnapshot(engine: Engine, store: SnapshotStore, options: TakeOptions): Promise<SnapshotTaken | null> {
   const started = performance.now()
   const lsn = engine.state.lastLsn
-  if (lsn === 0 || store.candidates()[0]?.lsn === lsn) return null
+  const newest = store.candidates()[0]
+  if (lsn === 0 || (newest?.lsn === lsn && store.isIntact(newest))) return null
   if ((options.sections ?? []).some((source) => source.ready?.() === false)) return null
   const meter = blockMeter()
   const captured = cloneState(engine.state)
