@@ -50,6 +50,14 @@ export interface Frame {
   frameBytes: number
 }
 
+/** A frame whose payload and hash are owned copies (safe to keep). */
+export interface OwnedFrame extends Frame {}
+
+/** A frame that owns its bytes (a read frame's views are valid only until the next frame). */
+export function copyFrame(frame: Frame): OwnedFrame {
+  return { lsn: frame.lsn, epoch: frame.epoch, type: frame.type, version: frame.version, payload: frame.payload.slice(), hash: frame.hash.slice(), frameBytes: frame.frameBytes }
+}
+
 export function frameBytesFor(payloadBytes: number): number {
   return FRAME_HEADER_BYTES + payloadBytes
 }

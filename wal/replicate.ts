@@ -79,7 +79,7 @@ export function checkReplicatedFrames(received: Uint8Array, head: Readonly<Chain
 
 /**
  * The whole on-disk bytes of a frame read back with `Wal.read` or seen by a commit listener (both hand out views into
- * one contiguous buffer). Not valid for copied frames (`copyFrame`, `follow`): their payload stands alone.
+ * one contiguous buffer). Not valid for copied frames (`copyFrame`): their payload stands alone.
  */
 export function rawFrameBytes(frame: Frame): Uint8Array {
   const start = frame.payload.byteOffset - FRAME_PAYLOAD_OFFSET

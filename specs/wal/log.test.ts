@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Wal, WalClosedError, WalFullError, WalRecordError, follow, openReadOnly, toHex } from '../../wal/index.ts'
+import { Wal, WalClosedError, WalFullError, WalRecordError, openReadOnly, toHex } from '../../wal/index.ts'
 import { countingIo, record, removeTempDirs, tempDir, text } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -226,41 +226,6 @@ describe('readers', () => {
     const readOnly = openReadOnly(dir)
     expect(readOnly.lastLsn).toBe(2)
     expect(toHex(readOnly.chainHead)).toBe(toHex(wal.chainHead))
-    await wal.close()
-  })
-
-  test('a follower catches up from disk, then receives live commits in order', async () => {
-    const wal = Wal.open(tempDir())
-    await wal.append([record('old-1'), record('old-2')])
-    const controller = new AbortController()
-    const seen: string[] = []
-    const done = (async () => {
-      for await (const frame of follow(wal, { fromLsn: 1, bufferFramesMax: 1000, signal: controller.signal })) {
-        seen.push(`${frame.lsn}:${text(frame.payload)}`)
-        if (frame.lsn === 5) controller.abort()
-      }
-    })()
-    await wal.append([record('new-3')])
-    await wal.append([record('new-4'), record('new-5')])
-    await done
-    expect(seen).toEqual(['1:old-1', '2:old-2', '3:new-3', '4:new-4', '5:new-5'])
-    await wal.close()
-  })
-
-  test('a follower that overflows its bounded buffer re-reads from disk and misses nothing', async () => {
-    const wal = Wal.open(tempDir())
-    const controller = new AbortController()
-    const seen: number[] = []
-    const iterator = follow(wal, { fromLsn: 1, bufferFramesMax: 5, signal: controller.signal })
-    const first = iterator.next() // parks the follower waiting for live frames
-    await wal.append(Array.from({ length: 50 }, (_, index) => record(`${index}`)))
-    const result = await first
-    if (!result.done) seen.push(result.value.lsn)
-    for await (const frame of iterator) {
-      seen.push(frame.lsn)
-      if (frame.lsn === 50) break
-    }
-    expect(seen).toEqual(Array.from({ length: 50 }, (_, index) => index + 1))
     await wal.close()
   })
 })
