@@ -1,7 +1,7 @@
 /**
  * Replacing the query model's SQLite file with a snapshot's copy, crash-safely: the old file's WAL and shared-memory
- * files go first, their removal made durable (a stale WAL applied to a new main file would corrupt it), then the copy is written to a temp file,
- * fsynced, renamed over the store and the directory fsynced. A crash at any point leaves either the old store (at
+ * files go first, their removal made durable (a stale WAL applied to a new main file would corrupt it), then the copy
+ * is written to a temp file, fsynced, renamed over the store and the directory fsynced. A crash at any point leaves either the old store (at
  * some LSN it records, checked against the log on the next start) or the copy — never a mix.
  */
 
