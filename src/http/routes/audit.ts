@@ -26,7 +26,8 @@ import {
 } from '../../audit/index.ts'
 import type { AuditConfig } from '../../config/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
-import { ApiError, parseOrThrow } from '../errors.ts'
+import { ApiError } from '../errors.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { requireReady, runCommand } from './support.ts'
 
@@ -68,6 +69,7 @@ export function auditRoutes(services: Services, options: Partial<AuditRoutesOpti
 }
 
 async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions, verifyOnce: () => Promise<VerifyReport>): Promise<Response> {
+  queryOf(c, NO_QUERY)
   const logBytes = services.gateway.engine.wal.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0)
   if (logBytes <= bounds.liveVerifyBytesMax) {
     const report = await verifyOnce()
@@ -110,7 +112,7 @@ async function sealVerifyingKeys(config: AuditConfig | undefined): Promise<SealK
 
 /** Seal records after `cursor` (an LSN), oldest first; a page ends at `limit` seals or after sealsScanRecordsMax records. */
 function sealsRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Response {
-  const query = parseOrThrow(SEALS_QUERY, c.req.query())
+  const query = queryOf(c, SEALS_QUERY)
   const limit = query.limit ?? 100
   const wal = services.gateway.engine.wal
   const fromLsn = Math.max(wal.firstLsn, (query.cursor ?? 0) + 1)
@@ -147,6 +149,7 @@ function sealView(recordLsn: number, version: number, payload: Uint8Array): Reco
 }
 
 async function anchorRoute(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  queryOf(c, NO_QUERY)
   const { gateway } = services
   const signingKeyFile = gateway.options.audit?.signingKeyFile
   if (gateway.audit === null || signingKeyFile === undefined) {

@@ -26,8 +26,9 @@ import {
   type StoreCounts,
 } from '../../backoffice/index.ts'
 import { canRead, canReadEvery, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
-import { ApiError, parseOrThrow } from '../errors.ts'
+import { ApiError } from '../errors.ts'
 import type { BackOfficeStatsBody } from '../openapi/stats-schema.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 
 const ID = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 printable ASCII characters'))
@@ -69,24 +70,28 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
   office()
   registerMetrics(services, office)
   app.get('/v1/positions', (c) => {
-    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const { accounts, asOfLsn } = scope(c, office(), queryOf(c, ACCOUNT_QUERY).account)
     const rows = office().projector.store.positions().filter((row) => accounts(row.accountId))
     return c.json({ as_of_lsn: asOfLsn, positions: rows.map((row) => positionView(office(), row)) })
   })
   app.get('/v1/balances', (c) => {
-    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const { accounts, asOfLsn } = scope(c, office(), queryOf(c, ACCOUNT_QUERY).account)
     const rows = office().projector.store.balances().filter((row) => accounts(row.accountId))
     return c.json({ as_of_lsn: asOfLsn, balances: rows.map(balanceView) })
   })
   app.get('/v1/pnl', (c) => {
-    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const { accounts, asOfLsn } = scope(c, office(), queryOf(c, ACCOUNT_QUERY).account)
     const rows = office().projector.store.positions().filter((row) => accounts(row.accountId))
     return c.json({ as_of_lsn: asOfLsn, pnl: pnlView(office(), rows) })
   })
   app.get('/v1/fills', (c) => listFills(c, office(), services))
   app.get('/v1/ledger', (c) => listPostings(c, office(), services))
-  app.get('/v1/stats', (c) => c.json(statsView(office(), principalOf(c))))
+  app.get('/v1/stats', (c) => {
+    queryOf(c, NO_QUERY)
+    return c.json(statsView(office(), principalOf(c)))
+  })
   app.get('/v1/reconcile', (c) => {
+    queryOf(c, NO_QUERY)
     const principal = principalOf(c)
     const { breaks, lastRun } = { breaks: office().openBreaks, lastRun: office().projector.breaks.lastRun }
     const readAll = canReadEvery(principal)
@@ -134,7 +139,7 @@ function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefi
  * (src/backoffice/fill-list.ts says how).
  */
 function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
-  const query = parseOrThrow(FILLS_QUERY, c.req.query())
+  const query = queryOf(c, FILLS_QUERY)
   const { accounts, asOfLsn } = scope(c, office, query.account)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   // Rows of accounts the caller may not read are skipped, so the page is read on (at most PAGE_READS_MAX reads) until it is full.
@@ -154,7 +159,7 @@ function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services):
 }
 
 function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
-  const query = parseOrThrow(LEDGER_QUERY, c.req.query())
+  const query = queryOf(c, LEDGER_QUERY)
   const { accounts, asOfLsn } = scope(c, office, query.account)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   const [lsnText, seqText] = query.cursor === undefined ? [] : query.cursor.split('.')
