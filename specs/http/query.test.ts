@@ -40,7 +40,7 @@ function servedRoutes(): Route[] {
   return [...routes.values()]
 }
 
-function request(route: Route, query: string): Promise<Response> {
+async function request(route: Route, query: string): Promise<Response> {
   const authorization = route.path.startsWith('/replication/') ? { Authorization: `Bearer ${REPLICATION_TOKEN}` } : auth(everything)
   return app.request(`${route.path}?${query}`, { method: route.method, headers: authorization })
 }
