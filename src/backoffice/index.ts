@@ -13,6 +13,8 @@ export { Store, type QueryModelDigest, type BalanceRow, type FillQuery, type Led
 export { isKnownModelVersion, QUERY_MODEL_VERSION } from './store-schema.ts'
 export { decodedSectionModelVersion, sectionModelVersion } from './section-model.ts'
 export { fillList, fillPage, type FillPage, type ListedFill } from './fill-list.ts'
+export type { PageReader } from './merged-page.ts'
+export { postingPage, type PostingPage, type PostingPosition } from './posting-list.ts'
 export type { TrueUpFill } from './true-up-fills.ts'
 export { Projector, PROJECTOR_DEFAULTS, ledgerBalance, type ProjectorOptions, type ProjectorStats } from './projector.ts'
 export {
