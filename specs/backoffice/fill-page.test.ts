@@ -1,7 +1,8 @@
 /**
  * A page of `GET /v1/fills` (src/backoffice/fill-list.ts fillPage) reads which synthetic fills were superseded once for
- * the whole page, in one statement over every order on it, and only for the rows the reader may see: not two indexed
- * queries per order per read, nor any for the rows the permission filter drops. Counted as the statements the store
+ * the whole page, in one statement over every order on it: not two indexed queries per order per read. And a page reads
+ * the rows of the accounts its reader may read only, so nothing about it (its cursor, whether it has one) tells of
+ * other accounts' rows. Counted as the statements the store
  * prepares (bun:sqlite `Database.query`) while the page is read.
  */
 import { afterEach, describe, expect, spyOn, test } from 'bun:test'
@@ -52,7 +53,7 @@ describe('a page of the fill list', () => {
     try {
       const expected = fillList(store, { limit: 100 })
       const counted = countStatements()
-      const page = fillPage(store, { limit: 100 }, { visible: () => true, readsMax: 64 })
+      const page = fillPage(store, { limit: 100 }, 'every')
       // One read of the rows (all 40 fit), one of what superseded the synthetic fills of the 20 orders.
       expect(counted.count).toBe(2)
       expect(page).toEqual({ fills: expected, nextAfterLsn: null })
@@ -62,20 +63,19 @@ describe('a page of the fill list', () => {
     }
   })
 
-  test('reads nothing of what superseded the rows a reader may not see, and one statement for those it may, however many reads the page takes', () => {
+  test('reads only the rows of the accounts the reader may read: one read, and one statement for what superseded them', () => {
     const store = storeOfOrders()
     try {
       let counted = countStatements()
-      const none = fillPage(store, { limit: 5 }, { visible: () => false, readsMax: 64 })
+      const none = fillPage(store, { limit: 5 }, [])
       expect(none).toEqual({ fills: [], nextAfterLsn: null })
-      // 40 rows, read 6 at a time: 7 reads, nothing else.
-      expect(counted.count).toBe(7)
+      expect(counted.count).toBe(0)
       statements?.mockRestore()
 
-      // Account a1's rows only (every other order), 5 to a page: 2 reads of 6 rows find 6 of them, then one statement.
+      // Account a1's rows only (every other order), 5 to a page: one read of 6 of them, then one statement.
       counted = countStatements()
-      const page = fillPage(store, { limit: 5 }, { visible: (accountId) => accountId === 'a1', readsMax: 64 })
-      expect(counted.count).toBe(3)
+      const page = fillPage(store, { limit: 5 }, ['a1'])
+      expect(counted.count).toBe(2)
       expect(page.nextAfterLsn).toBe(page.fills.at(-1)?.lsn ?? -1)
       expect(page.fills.map((fill) => [fill.orderId, fill.synthetic, fill.supersededQty])).toEqual([
         ['o1', true, d('0.01')],
@@ -85,34 +85,66 @@ describe('a page of the fill list', () => {
         ['o5', true, d('0.01')],
       ])
       // The next page starts after its last row and carries on.
-      const next = fillPage(store, { limit: 5, afterLsn: page.nextAfterLsn ?? 0 }, { visible: (accountId) => accountId === 'a1', readsMax: 64 })
+      const next = fillPage(store, { limit: 5, afterLsn: page.nextAfterLsn ?? 0 }, ['a1'])
       expect(next.fills[0]).toMatchObject({ orderId: 'o5', synthetic: false })
     } finally {
       store.close()
     }
   })
 
-  test('a page whose reads run out before it fills (rows the reader may not see) still says where to read on, and paging on lists every visible row', () => {
+  test('a cursor is always the LSN of a row the reader was given, and paging on lists every row it may read', () => {
     const store = storeOfOrders()
     try {
-      // Account a1's rows only (orders o1, o3, …); 2 rows a read and 1 read a page: the first page reads o0's two rows.
-      const visible = (accountId: string): boolean => accountId === 'a1'
-      const all = fillList(store, { limit: 100 }).filter((fill) => visible(fill.accountId))
-      expect(all.length).toBeGreaterThan(0)
-      const first = fillPage(store, { limit: 1 }, { visible, readsMax: 1 })
-      expect(first.fills).toEqual([])
-      // Before: null, and the reader took the list for ended with every visible row unread.
-      expect(first.nextAfterLsn).not.toBeNull()
+      const mine = fillList(store, { limit: 100 }).filter((fill) => fill.accountId === 'a1')
+      const myLsns = new Set(mine.map((fill) => fill.lsn))
       const listed = []
+      const cursors: number[] = []
       let afterLsn: number | null = null
       for (let pages = 0; pages < 100; pages++) {
-        const page = fillPage(store, { limit: 1, ...(afterLsn === null ? {} : { afterLsn }) }, { visible, readsMax: 1 })
+        const page = fillPage(store, { limit: 1, ...(afterLsn === null ? {} : { afterLsn }) }, ['a1'])
         listed.push(...page.fills)
         afterLsn = page.nextAfterLsn
         if (afterLsn === null) break
+        cursors.push(afterLsn)
       }
       expect(afterLsn).toBeNull()
-      expect(listed).toEqual(all)
+      expect(listed).toEqual(mine)
+      // Before: the page read a0's rows too, and one whose reads ran out handed out the LSN of an a0 row.
+      expect(cursors.filter((lsn) => !myLsns.has(lsn))).toEqual([])
+    } finally {
+      store.close()
+    }
+  })
+
+  test("whether a page has a cursor says nothing of other accounts' rows: a range holding none of the reader's is empty and ended", () => {
+    const store = storeOfOrders()
+    try {
+      // LSNs 1–2 and 5–6 are a0's; a1 reads a range holding only those. Before, with reads of 2 rows and 1 read a page,
+      // the page came back empty with a cursor (there were rows of a0 there) — and, moving the bounds, where.
+      for (const [fromLsn, toLsn] of [[1, 2], [5, 6], [1, 1]] as const) {
+        expect(fillPage(store, { limit: 1, fromLsn, toLsn }, ['a1'])).toEqual({ fills: [], nextAfterLsn: null })
+      }
+    } finally {
+      store.close()
+    }
+  })
+
+  test('a reader of several accounts gets their rows merged in log order, as an every-account reader sees them', () => {
+    const store = storeOfOrders()
+    try {
+      const all = fillList(store, { limit: 100 })
+      for (const limit of [1, 3, 7, 100]) {
+        const listed = []
+        let afterLsn: number | null = null
+        for (let pages = 0; pages < 100; pages++) {
+          const page = fillPage(store, { limit, ...(afterLsn === null ? {} : { afterLsn }) }, ['a1', 'a0', 'nobody'])
+          listed.push(...page.fills)
+          expect(page.fills.length === limit || page.nextAfterLsn === null).toBe(true)
+          afterLsn = page.nextAfterLsn
+          if (afterLsn === null) break
+        }
+        expect({ limit, lsns: listed.map((fill) => fill.lsn) }).toEqual({ limit, lsns: all.map((fill) => fill.lsn) })
+      }
     } finally {
       store.close()
     }

@@ -1,8 +1,10 @@
 /**
- * Paging the ledger as a reader scoped to some accounts (GET /v1/ledger): rows of the accounts it may not see are
- * skipped, and a page is read on, at most 64 reads, until it is full. When the reads run out first the answer used to
- * say `next_cursor: null`, so the reader took the ledger for ended with its own later postings unread. It now says
- * where to read on: a page may come back short, even empty, with more to come.
+ * Paging the ledger as a reader scoped to some accounts (GET /v1/ledger). Rows of other accounts used to be read and
+ * skipped, at most 64 reads a page: a page whose reads ran out first answered with the position of the last row read,
+ * another account's posting, as its cursor, and an empty page with a cursor over a from_lsn..to_lsn range told that
+ * other accounts had many postings there. Now only the reader's accounts' rows are read
+ * (src/backoffice/merged-page.ts): every posting of its account is listed, none missed, and a cursor is always the
+ * position of a posting it was given.
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
@@ -60,4 +62,32 @@ test('a reader scoped to its account pages through the whole ledger: every posti
   } while (cursor !== null && pages < 1_000)
   expect(cursor).toBeNull()
   expect(listed).toEqual(mine)
+})
+
+test("a cursor is always a posting the reader was given, and a range holding none of its postings is empty and ended", async () => {
+  const asOfLsn = gw.gateway.engine.wal.lastLsn
+  const everyPosting = (await ledgerPage(`limit=1000&to_lsn=${asOfLsn}`, auditor)).postings
+  const mine = new Set(everyPosting.filter((posting) => posting.account === 'demo-2').map((posting) => `${String(posting.lsn)}.${String(posting.seq)}`))
+  const cursors: string[] = []
+  let cursor: string | null = null
+  for (let pages = 0; pages < 1_000; pages++) {
+    const page = await ledgerPage(`limit=1&to_lsn=${asOfLsn}${cursor === null ? '' : `&cursor=${cursor}`}`, trader2)
+    cursor = page.next_cursor
+    if (cursor === null) break
+    cursors.push(cursor)
+  }
+  expect(cursor).toBeNull()
+  // Before: the cursors of pages whose reads ran out were demo-1's postings.
+  expect(cursors.filter((position) => !mine.has(position))).toEqual([])
+
+  // A stretch of demo-1's postings alone (more than 128 of them, past the old 64 reads of 2): to demo-2's trader, nothing.
+  const myLsns = [...mine].map((position) => Number(position.split('.')[0]))
+  const between = (lsn: number): boolean => lsn > Math.min(...myLsns) && lsn < Math.max(...myLsns) && !myLsns.includes(lsn)
+  const stretch = everyPosting.filter((posting) => posting.account === 'demo-1' && between(posting.lsn as number))
+  expect(stretch.length).toBeGreaterThan(128)
+  const fromLsn = stretch[0]?.lsn as number
+  const toLsn = stretch.at(-1)?.lsn as number
+  expect(everyPosting.some((posting) => posting.account === 'demo-2' && (posting.lsn as number) >= fromLsn && (posting.lsn as number) <= toLsn)).toBe(false)
+  const page = await ledgerPage(`limit=1&from_lsn=${fromLsn}&to_lsn=${toLsn}`, trader2)
+  expect(page).toEqual({ as_of_lsn: expect.any(Number), postings: [], next_cursor: null } as unknown as typeof page)
 })

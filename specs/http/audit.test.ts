@@ -96,6 +96,19 @@ describe('POST /v1/audit/anchor', () => {
     expect((body.error as { details: { reason: string } }).details.reason).toBe('AUDIT_SIGNING_KEY_MISSING')
     expect(unsealed.gateway.engine.wal.lastLsn).toBe(before)
   })
+
+  test('takes no body or {}; any other body is 400 and nothing is sealed (it was ignored: a 200 anchoring the head)', async () => {
+    const admin = tokens.admin as string
+    for (const body of ['{"lsn":5}', '{"note":"x"}', '[]']) {
+      const before = sealed.gateway.engine.wal.lastLsn
+      const res = await sealed.request('/v1/audit/anchor', post(admin, body))
+      expect([body, res.status, errorCode(await json(res))]).toEqual([body, 400, 'VALIDATION_FAILED'])
+      expect(sealed.gateway.engine.wal.lastLsn).toBe(before)
+    }
+    const empty = await sealed.request('/v1/audit/anchor', { method: 'POST', headers: auth(admin) })
+    expect(empty.status).toBe(200)
+    expect(Object.keys(await json(empty)).sort()).toEqual(['chainHead', 'lsn', 'seal', 'sealRecordLsn'])
+  })
 })
 
 describe('GET /v1/audit/seals', () => {

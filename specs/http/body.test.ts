@@ -58,6 +58,7 @@ test('a body that is JSON but not an object (an array, a string, null) is 400 on
     ['/v1/admin/cancel-only', ops],
     ['/v1/admin/resume', ops],
     ['/v1/admin/snapshot', admin],
+    ['/v1/audit/anchor', admin],
     ['/v1/accounts/demo-1/flatten', ops],
     ['/v1/orders', trader],
   ]
@@ -85,7 +86,7 @@ test('every operation /openapi.json documents with a JSON body answers a non-JSO
     still = t.gateway.engine.wal.lastLsn === lsn ? still + 1 : 0
     lsn = t.gateway.engine.wal.lastLsn
   }
-  const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' ? admin : ops)
+  const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' || path.startsWith('/v1/audit/') ? admin : ops)
   const checked: string[] = []
   for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>)) {
     for (const [method, operation] of Object.entries(item)) {

@@ -143,7 +143,9 @@ describe('query parameters are the route’s own valibot schema', () => {
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
       const text = readFileSync(join(dir, file), 'utf8')
       const route = (await import(join(dir, file))) as Record<string, unknown>
-      for (const [, name] of text.matchAll(/(?:parseOrThrow\((\w+), c\.req\.query\(\)\)|parseReplicationQuery\((\w+), c\))/g).map((match) => [match[0], match[1] ?? match[2]])) {
+      for (const [, name] of text.matchAll(/(?:queryOf\(c, (\w+)\)|parseReplicationQuery\((\w+), c\))/g).map((match) => [match[0], match[1] ?? match[2]])) {
+        // The query of a route that takes none (src/http/query.ts): no parameters to document.
+        if (name === 'NO_QUERY') continue
         parsed++
         // A schema the route keeps to itself (not exported) cannot be in the document: that is a finding too.
         if (!checked.has(route[name as string] as GenericSchema)) unchecked.push(`${file}: ${name}`)
@@ -153,7 +155,7 @@ describe('query parameters are the route’s own valibot schema', () => {
     expect(unchecked).toEqual([])
   })
 
-  test('no route reads a query parameter by hand: each parses c.req.query() whole with a schema', () => {
+  test('no route reads a query parameter by hand: each reads its query whole with a schema (queryOf)', () => {
     const dir = join(import.meta.dir, '../../src/http/routes')
     const byHand: string[] = []
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
@@ -201,6 +203,13 @@ describe('the document is OpenAPI 3.1-shaped', () => {
       if (!target.startsWith('#/components/schemas/') || !(name in components.schemas)) problems.push(`unresolved $ref ${target}`)
     }
     expect(problems).toEqual([])
+  })
+})
+
+describe('every operation documents its 400', () => {
+  test('every route refuses a query parameter it does not take, or one given twice (specs/http/query.test.ts)', async () => {
+    const without = [...documentedOperations(await documentOf(haNode))].filter(([, operation]) => (operation.responses as Json)['400'] === undefined).map(([name]) => name)
+    expect(without).toEqual([])
   })
 })
 

@@ -30,6 +30,7 @@ export const ACCOUNT = 'acct-1'
 
 export const trader: Principal = { id: 'alice', roles: ['trader'], accounts: [ACCOUNT], liveAllowed: true }
 export const ops: Principal = { id: 'olga', roles: ['ops'], accounts: [], liveAllowed: false }
+export const admin: Principal = { id: 'ada', roles: ['admin'], accounts: [], liveAllowed: false }
 
 export function policy(overrides: Partial<Policy> = {}): Policy {
   return {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { GATE_CHECKS, type GateInput } from '../../src/domain/gate.ts'
 import type { EventOf } from '../../src/domain/events/index.ts'
 import { evaluateGate } from '../../src/kernel/index.ts'
-import { Harness, ops, paperFacts, T0 } from './fixtures.ts'
+import { admin, Harness, ops, paperFacts, T0 } from './fixtures.ts'
 
 const allGood: GateInput = {
   action: 'place',
@@ -73,7 +73,7 @@ describe('I-100 gate', () => {
 
   test('a live send blocked by the gate is recorded with its verdict and rejects the order, releasing its reservation', () => {
     const harness = Harness.funded()
-    harness.run({ kind: 'set_mode', nowMs: T0, principal: ops, mode: 'live', note: '' })
+    harness.run({ kind: 'set_mode', nowMs: T0, principal: admin, mode: 'live', note: '' })
     const orderId = harness.placedId()
     const decision = harness.send(orderId, 'place', { ...paperFacts, durabilityMode: 'none' })
     const event = decision.events[0] as EventOf<'order.send_blocked'>
@@ -93,7 +93,7 @@ describe('I-100 gate', () => {
 
   test('a shadow send is recorded and not sent', () => {
     const harness = Harness.funded()
-    harness.run({ kind: 'set_mode', nowMs: T0, principal: ops, mode: 'shadow', note: '' })
+    harness.run({ kind: 'set_mode', nowMs: T0, principal: admin, mode: 'shadow', note: '' })
     const orderId = harness.placedId()
     expect(harness.send(orderId).events[0]).toMatchObject({ type: 'order.send_blocked', reason: 'SHADOW_NOT_SENT' })
     expect(harness.order(orderId).status).toBe('Rejected')

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { GUARD_NAMES } from '../../src/domain/guards.ts'
 import type { EventOf } from '../../src/domain/events/index.ts'
-import { ACCOUNT, config, d, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
+import { ACCOUNT, admin, config, d, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
 
 function rejection(harness: Harness, overrides: Record<string, unknown> = {}, command: Parameters<Harness['place']>[1] = {}) {
   const decision = harness.place(overrides, command)
@@ -146,7 +146,7 @@ describe('intake guards', () => {
 
   test('live mode requires the live prerequisites in order: config digest, permission, readiness', () => {
     const harness = Harness.funded()
-    harness.run({ kind: 'set_mode', nowMs: T0, principal: ops, mode: 'live', note: 'go live' })
+    harness.run({ kind: 'set_mode', nowMs: T0, principal: admin, mode: 'live', note: 'go live' })
     expect(rejection(harness, { client_order_id: 'a' }, { configDigest: 'other' }).reason).toBe('CONFIG_DIGEST_MISMATCH')
     expect(rejection(harness, { client_order_id: 'b' }, { principal: { ...trader, liveAllowed: false } }).reason).toBe('LIVE_NOT_PERMITTED')
     const notLeader = { credentialPresent: true, environmentLive: true, haLeader: false }

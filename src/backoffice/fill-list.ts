@@ -30,6 +30,7 @@
 
 import type { Units } from '../domain/decimal.ts'
 import type { FillRecord } from './ledger-state.ts'
+import { mergedRows, pageAccounts, type PageReader } from './merged-page.ts'
 import { fillOf } from './store-rows.ts'
 import type { FillQuery, ListedFillRow } from './store-fills.ts'
 import type { Store } from './store.ts'
@@ -44,18 +45,10 @@ export interface ListedFill extends FillRecord {
 export interface FillPage {
   fills: ListedFill[]
   /**
-   * Where the next page starts (its `afterLsn`), or null at the end. Past the last fill listed when the page is full;
-   * past the last row read when the reads ran out first (rows of accounts the reader may not see filled them), so a
-   * page may come back short, even empty, with more to read.
+   * Where the next page starts (its `afterLsn`): the LSN of the page's last fill when more follow, null at the end. A
+   * page shorter than the limit is the last.
    */
   nextAfterLsn: number | null
-}
-
-export interface FillPageOptions {
-  /** Whether the reader may see rows of an account; the rest are skipped, and the page read on until it is full. */
-  visible: (accountId: string) => boolean
-  /** At most this many reads of `query.limit + 1` rows for one page. */
-  readsMax: number
 }
 
 /** The rows of the fill list matching `query`, in log order, at most `query.limit`. */
@@ -64,30 +57,22 @@ export function fillList(store: Store, query: FillQuery): ListedFill[] {
 }
 
 /**
- * At most `query.limit` rows of the fill list matching `query` that `options.visible` lets the reader see, in log
- * order. Which of its synthetic fills real executions superseded is read once for the whole page, for the rows it
- * keeps only.
+ * At most `query.limit` rows of the fill list matching `query` of the accounts `reader` may read, in log order. Only
+ * those accounts' rows are read (merged-page.ts says why). Which of its synthetic fills real executions superseded is
+ * read once for the whole page.
  */
-export function fillPage(store: Store, query: FillQuery, options: FillPageOptions): FillPage {
-  const { limit } = query
-  const kept: ListedFillRow[] = []
-  let afterLsn = query.afterLsn
-  let readToEnd = false
-  for (let reads = 0; kept.length <= limit && reads < options.readsMax; reads++) {
-    const rows = store.listedFillRows({ ...query, ...(afterLsn === undefined ? {} : { afterLsn }), limit: limit + 1 })
-    for (const row of rows) if (options.visible(row.account_id)) kept.push(row)
-    const last = rows.at(-1)
-    if (rows.length < limit + 1 || last === undefined) {
-      readToEnd = true
-      break
-    }
-    afterLsn = Number(last.lsn)
-  }
-  const full = kept.length > limit
-  if (full) kept.length = limit
-  const fills = withSuperseded(store, kept, query)
-  const nextAfterLsn = full ? Number(kept.at(-1)?.lsn) : readToEnd ? null : (afterLsn ?? null)
-  return { fills, nextAfterLsn }
+export function fillPage(store: Store, query: FillQuery, reader: PageReader): FillPage {
+  const sources = pageAccounts(reader, query.accountId).map((accountId) => (after: ListedFillRow | undefined, rowsMax: number) =>
+    store.listedFillRows({
+      ...query,
+      ...(accountId === undefined ? {} : { accountId }),
+      ...(after === undefined ? {} : { afterLsn: Number(after.lsn) }),
+      limit: rowsMax,
+    }),
+  )
+  const { rows, more } = mergedRows(sources, { rowsMax: query.limit, before: (a, b) => a.lsn < b.lsn })
+  const last = rows.at(-1)
+  return { fills: withSuperseded(store, rows, query), nextAfterLsn: more && last !== undefined ? Number(last.lsn) : null }
 }
 
 /**

@@ -14,6 +14,8 @@ export { isKnownModelVersion, QUERY_MODEL_VERSION } from './store-schema.ts'
 export { QueryModelStoreError, type QueryModelStoreProblemCode } from './store-error.ts'
 export { decodedSectionModelVersion, sectionModelVersion } from './section-model.ts'
 export { fillList, fillPage, type FillPage, type ListedFill } from './fill-list.ts'
+export type { PageReader } from './merged-page.ts'
+export { postingPage, type PostingPage, type PostingPosition } from './posting-list.ts'
 export type { TrueUpFill } from './true-up-fills.ts'
 export { Projector, PROJECTOR_DEFAULTS, ledgerBalance, type ProjectorOptions, type ProjectorStats } from './projector.ts'
 export {

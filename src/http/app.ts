@@ -11,6 +11,7 @@ import { ApiError, createErrorHandler, toApiError } from './errors.ts'
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
 import { serveMetricsText } from './metrics-route.ts'
 import { openApiDocument } from './openapi/document.ts'
+import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { backofficeRoutes } from './routes/backoffice.ts'
@@ -60,7 +61,10 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.route('/', healthRoutes(services))
   app.get('/metrics', serveMetricsText(services.metrics))
   const document = JSON.stringify(openApiDocument({ version: API_VERSION, replication: services.ha !== undefined }))
-  app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' }))
+  app.get('/openapi.json', (c) => {
+    queryOf(c, NO_QUERY)
+    return c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' })
+  })
   app.route('/', orderRoutes(services))
   app.route('/', orderActionRoutes(services))
   app.route('/', orderLogRoutes(services))

@@ -5,7 +5,7 @@
 
 import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './commands.ts'
 import { switchFor } from '../domain/modes.ts'
-import { isOperator } from './permissions.ts'
+import { isOperator, mayChangeMode } from './permissions.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { KernelState } from './state.ts'
@@ -22,7 +22,7 @@ export function decideConfigure(state: KernelState, command: ConfigureCommand): 
 }
 
 export function decideSetMode(state: KernelState, command: SetModeCommand): Decision {
-  if (!isOperator(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'changing mode needs ops or admin' } }
+  if (!mayChangeMode(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'changing mode needs admin' } }
   if (state.mode === command.mode) return { events: [], reply: done }
   const event = { type: 'mode.changed' as const, atMs: command.nowMs, mode: command.mode, principalId: command.principal.id, note: command.note }
   return { events: [event], reply: done }

@@ -74,8 +74,11 @@ export interface BootstrapReport {
 /** States in which the venue holds a live order that may have changed while egress was not listening. */
 export const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial', 'CancelRequested', 'CancelPending'])
 
-/** The identity bootstrap acts as when it resends: recorded in the log like any principal. */
-export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops'], accounts: [], liveAllowed: true }
+/**
+ * The identity bootstrap acts as when it sets the start's mode and resends: recorded in the log like any principal.
+ * Admin, because setting the mode is the admin's alone (src/kernel/permissions.ts mayChangeMode); ops for the rest.
+ */
+export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops', 'admin'], accounts: [], liveAllowed: true }
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapReport> {
   const { engine, clock } = options

@@ -3,8 +3,8 @@
  * auditor and admin only (requireRole on /v1/audit/*).
  */
 
-import { LIVE_VERIFY_BYTES_MAX_DEFAULT, SEALS_QUERY, SEALS_SCAN_RECORDS_MAX_DEFAULT } from '../routes/audit.ts'
-import { errorResponse, integer, jsonAnswer, nullable, operation, queryParameters, record, ref, type DocumentPart } from './shared.ts'
+import { ANCHOR_BODY_SCHEMA, LIVE_VERIFY_BYTES_MAX_DEFAULT, SEALS_QUERY, SEALS_SCAN_RECORDS_MAX_DEFAULT } from '../routes/audit.ts'
+import { errorResponse, integer, jsonAnswer, jsonContent, nullable, operation, queryParameters, record, ref, schemaOf, type DocumentPart } from './shared.ts'
 
 const WHO = 'auditor, admin (others 403)'
 
@@ -78,9 +78,10 @@ export function auditPart(): DocumentPart {
       '/v1/audit/anchor': {
         post: operation({
           tag: 'audit',
-          summary: `Seal the chain head now and return the anchor to store outside the gateway (any body is ignored). ${WHO}`,
+          summary: `Seal the chain head now and return the anchor to store outside the gateway (no body, or {}). ${WHO}`,
           security: 'bearer',
-          errors: ['401', '403', '413', '429', '503'],
+          errors: ['400', '401', '403', '413', '415', '429', '503'],
+          requestBody: { required: false, content: jsonContent(schemaOf(ANCHOR_BODY_SCHEMA, 'Empty object or no body: an anchor takes no options')) },
           responses: {
             '200': jsonAnswer('The anchor', ref('Anchor')),
             '409': errorResponse('No seal signing key is configured (details.reason AUDIT_SIGNING_KEY_MISSING), or the log is empty (AUDIT_LOG_EMPTY)'),

@@ -4,7 +4,7 @@
  */
 
 import { RECONCILE_CHECKS } from '../../backoffice/index.ts'
-import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY, PAGE_READS_MAX } from '../routes/backoffice.ts'
+import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY } from '../routes/backoffice.ts'
 import { answerComponents, decimal, integer, jsonAnswer, nullable, operation, queryParameters, record, ref, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
 import { BACKOFFICE_STATS } from './stats-schema.ts'
 
@@ -22,8 +22,8 @@ const RANGE = {
 }
 
 const PAGED =
-  `follow next_cursor until it is null. Rows of accounts the caller may not read are skipped and a page is read on until it is full, ` +
-  `at most ${PAGE_READS_MAX} reads of limit + 1 rows; when the reads run out first the cursor is the last row read, so a short or empty page may still have one`
+  'follow next_cursor until it is null. A page holds rows of the accounts the caller may read only, and only those are read: ' +
+  'next_cursor is the position of its last row when more follow; a page shorter than limit is the last (next_cursor null)'
 
 const rowsOf = (name: string): Json => ({ type: 'array', items: ref(name) })
 

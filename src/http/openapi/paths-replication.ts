@@ -13,7 +13,9 @@ const REFUSAL_CODES = ['DIVERGED', 'RESYNC_REQUIRED'] as const satisfies readonl
 
 const UNAUTHENTICATED = errorResponse("UNAUTHENTICATED: no or wrong replication token (the nodes' shared secret)")
 /** Unlike /v1, a 400 here carries its message alone, no details.issues (as these routes have always answered). */
-const BAD_QUERY = errorResponse('VALIDATION_FAILED: a parameter is missing or bad; the message says which and what it must be (`lsn must be an integer ≥ 0, got "x"`)')
+const BAD_QUERY = errorResponse(
+  'VALIDATION_FAILED: a parameter is missing or bad; the message says which and what it must be (`lsn must be an integer ≥ 0, got "x"`). A parameter the route does not take, or one given twice, is refused first, each listed in details.issues',
+)
 const NOT_LEADER = errorResponse('NOT_LEADER: only the leader serves replication (details.leader); or the node is draining')
 
 /** Every replication route: 401 without the token, 503 on a node not leading; `errors` adds the shared ones it can give. */
@@ -59,7 +61,7 @@ export function replicationPart(): DocumentPart {
         post: replication({
           summary: "The standby's durable LSN: synchronous replication's writes wait for it",
           errors: ['413'],
-          responses: { '204': { description: 'Recorded' }, '400': errorResponse('VALIDATION_FAILED: the body is not {"lsn": integer ≥ 0} (message only, no details)') },
+          responses: { '204': { description: 'Recorded' }, '400': errorResponse('VALIDATION_FAILED: the body is not {"lsn": integer ≥ 0} (message only, no details), or a query parameter was sent (this route takes none; listed in details.issues)') },
           requestBody: { required: true, content: jsonContent(ref('ReplicationAck')) },
         }),
       },

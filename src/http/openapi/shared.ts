@@ -64,7 +64,9 @@ export function record(properties: Record<string, Json>, description?: string): 
 }
 
 export const ERRORS = {
-  '400': errorResponse('Malformed JSON or a body/query that fails validation (each issue with its path)'),
+  '400': errorResponse(
+    'Malformed JSON, a body or query that fails validation (each issue with its path), or a query parameter the route does not take or one given more than once (VALIDATION_FAILED, the parameter as the path)',
+  ),
   '401': errorResponse('Missing or invalid bearer token'),
   '403': errorResponse('The principal lacks the role or account scope'),
   '404': errorResponse('No such resource (or not readable by this principal)'),
@@ -85,7 +87,10 @@ export interface OperationSpec {
   summary: string
   /** Who authenticates: a client's JWT, the HA nodes' shared replication token, or nobody. */
   security: 'bearer' | 'replication' | 'none'
-  /** The shared error responses (ERRORS) this operation can give; its own entries in `responses` win. */
+  /**
+   * The shared error responses (ERRORS) this operation can give; its own entries in `responses` win. 400 is always
+   * added: every route refuses a query parameter it does not take, or one given twice (src/http/query.ts).
+   */
   errors: readonly ErrorStatus[]
   responses: Json
   parameters?: Json[]
@@ -93,7 +98,8 @@ export interface OperationSpec {
 }
 
 export function operation(spec: OperationSpec): Json {
-  const shared = Object.fromEntries(spec.errors.map((status) => [status, ERRORS[status]]))
+  const statuses: readonly ErrorStatus[] = spec.errors.includes('400') ? spec.errors : ['400', ...spec.errors]
+  const shared = Object.fromEntries(statuses.map((status) => [status, ERRORS[status]]))
   // An empty list says "no token" outright rather than leaving it to a document-wide default.
   const security = spec.security === 'bearer' ? [{ bearer: [] }] : spec.security === 'replication' ? [{ replicationToken: [] }] : []
   return {

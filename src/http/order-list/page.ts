@@ -7,7 +7,7 @@
  * Where the next page starts (`next`, which the route hands out as next_cursor, cursor.ts): the last order returned
  * when another match follows it (as before); null once the walk reached the end; and, when the reads ran out first
  * (a state or symbol filter that matches little), the last order read — so a short page, even an empty one, may say
- * to read on (the back-office lists do the same). Every order a walk reads is of an account the reader may read, so a
+ * to read on (the back-office lists filter in SQL and read only the reader's accounts, so theirs never do). Every order a walk reads is of an account the reader may read, so a
  * cursor never names an order the reader could not be shown. A page starts after a seq, not after an order: the
  * order the previous page stopped at may have retired since, and its seq still says where it stood.
  */

@@ -16,6 +16,7 @@ import { SnapshotsDisabledError, type CompactResult, type SnapshotTaken } from '
 import { requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { requireReady } from './support.ts'
 
@@ -25,6 +26,7 @@ export function adminSnapshotRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   registerSnapshotMetrics(services)
   app.post('/v1/admin/snapshot', requireRole('ops', 'admin'), async (c) => {
+    queryOf(c, NO_QUERY)
     parseOrThrow(SNAPSHOT_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
     requireReady(services)
     const { gateway } = services

@@ -11,6 +11,7 @@ import { canChangeMode, canHalt, canTrade, principalOf, requireRole, type AuthEn
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { adminSnapshotRoutes } from './admin-snapshot.ts'
 import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
@@ -34,6 +35,7 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
   app.post('/v1/admin/mode', requireRole('admin'), async (c) => {
     const principal = principalOf(c)
     if (!canChangeMode(principal)) throw new ApiError('FORBIDDEN', 'changing mode needs the admin role')
+    queryOf(c, NO_QUERY)
     const body = parseOrThrow(MODE_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
     requireReady(services)
     const result = await runCommand(c, () => services.gateway.setMode(kernelPrincipal(principal), body.mode, body.note))
@@ -52,6 +54,7 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
 async function killSwitch(c: Context<AuthEnv>, services: Services, action: KillSwitchAction): Promise<Response> {
   const principal = principalOf(c)
   if (!canHalt(principal)) throw new ApiError('FORBIDDEN', 'kill switches need the ops or admin role')
+  queryOf(c, NO_QUERY)
   const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   requireReady(services)
   const result = await runCommand(c, () => services.gateway.killSwitch(kernelPrincipal(principal), action, body.note))
@@ -66,6 +69,7 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   if (!canTrade(principal, accountId) && !canHalt(principal)) {
     throw new ApiError('FORBIDDEN', `not allowed to flatten account ${accountId}`, { details: { account: accountId } })
   }
+  queryOf(c, NO_QUERY)
   parseOrThrow(FLATTEN_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   if (!services.gateway.engine.state.accounts.has(accountId) && !services.gateway.engine.state.policies.has(accountId)) {
     throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })

@@ -7,7 +7,8 @@
  * - `GET /v1/audit/seals` — the seal records in the log, oldest first, cursor-paginated; signatures are not checked
  *   here (verify does that).
  * - `POST /v1/audit/anchor` — seal the chain head now and return the anchor to store outside the gateway, in the shape
- *   `egress audit anchor DIR` prints (`--anchors` takes it back).
+ *   `egress audit anchor DIR` prints (`--anchors` takes it back). It takes no options: no body or `{}`, anything else
+ *   is refused (ANCHOR_BODY_SCHEMA), as cancel, flatten and the kill switches refuse what they do not take.
  *
  * Why verify runs the full check rather than the self-check: the self-check is incremental — it reads each record once,
  * through the writer's own reader, when it is appended — so it can never notice bytes edited after it passed them, and
@@ -26,7 +27,9 @@ import {
 } from '../../audit/index.ts'
 import type { AuditConfig } from '../../config/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
+import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { requireReady, runCommand } from './support.ts'
 
@@ -48,6 +51,12 @@ export const SEALS_QUERY = v.strictObject({
   cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, 'expected a cursor from next_cursor'), v.transform(Number))),
 })
 
+/**
+ * An anchor takes no options: no body, or `{}`. A body was ignored before, so a client sending options it thought the
+ * route took (`{"lsn": 500}` to anchor an earlier head, say) got an anchor of something else with a 200.
+ */
+export const ANCHOR_BODY_SCHEMA = v.strictObject({})
+
 export function auditRoutes(services: Services, options: Partial<AuditRoutesOptions> = {}): Hono<AuthEnv> {
   const bounds: AuditRoutesOptions = {
     liveVerifyBytesMax: options.liveVerifyBytesMax ?? LIVE_VERIFY_BYTES_MAX_DEFAULT,
@@ -68,6 +77,7 @@ export function auditRoutes(services: Services, options: Partial<AuditRoutesOpti
 }
 
 async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions, verifyOnce: () => Promise<VerifyReport>): Promise<Response> {
+  queryOf(c, NO_QUERY)
   const logBytes = services.gateway.engine.wal.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0)
   if (logBytes <= bounds.liveVerifyBytesMax) {
     const report = await verifyOnce()
@@ -110,7 +120,7 @@ async function sealVerifyingKeys(config: AuditConfig | undefined): Promise<SealK
 
 /** Seal records after `cursor` (an LSN), oldest first; a page ends at `limit` seals or after sealsScanRecordsMax records. */
 function sealsRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Response {
-  const query = parseOrThrow(SEALS_QUERY, c.req.query())
+  const query = queryOf(c, SEALS_QUERY)
   const limit = query.limit ?? 100
   const wal = services.gateway.engine.wal
   const fromLsn = Math.max(wal.firstLsn, (query.cursor ?? 0) + 1)
@@ -147,6 +157,8 @@ function sealView(recordLsn: number, version: number, payload: Uint8Array): Reco
 }
 
 async function anchorRoute(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  queryOf(c, NO_QUERY)
+  parseOrThrow(ANCHOR_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   const { gateway } = services
   const signingKeyFile = gateway.options.audit?.signingKeyFile
   if (gateway.audit === null || signingKeyFile === undefined) {

@@ -3,10 +3,12 @@
  * state. Auditors, ops and admins read every account; a trader or bot reads only the accounts in its scope. Nothing
  * here writes — reconcile runs on the back office's own schedule, and its breaks are records in the log.
  *
- * Lists are paged with an opaque cursor (`next_cursor`): the position of the last row returned, in log order; null at
- * the end. Rows of accounts the caller may not read are skipped and a page is read on, at most 64 reads
- * (PAGE_READS_MAX), until it is full: when the reads run out first the cursor is the last row read, so a short page,
- * even an empty one, may still have a `next_cursor` (read on until it is null).
+ * Lists are paged with a cursor (`next_cursor`): the position of the last row returned, in log order; null at the
+ * end. Only the rows of accounts the caller may read are read at all (src/backoffice/merged-page.ts): a page ends on
+ * the caller's own rows or at the end of the list, so neither its cursor nor whether it has one says anything about
+ * other accounts' rows. (Before, other accounts' rows were read and skipped, at most 64 reads a page; a page whose
+ * reads ran out answered with the LSN of another account's row as its cursor, and an empty page with a cursor over a
+ * from_lsn..to_lsn range told how many of other accounts' rows lay there.)
  */
 
 import { Hono, type Context } from 'hono'
@@ -20,15 +22,18 @@ import {
   fillView,
   pnlView,
   positionView,
+  postingPage,
   postingView,
   type BackOffice,
+  type PageReader,
   type ModelVersion,
   type ReconcileCheck,
   type StoreCounts,
 } from '../../backoffice/index.ts'
 import { canRead, canReadEvery, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
-import { ApiError, parseOrThrow } from '../errors.ts'
+import { ApiError } from '../errors.ts'
 import type { BackOfficeStatsBody } from '../openapi/stats-schema.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 
 const ID = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 printable ASCII characters'))
@@ -37,9 +42,6 @@ const LIMIT = v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected an integer 1–1
 
 /** GET /v1/positions, /v1/balances and /v1/pnl: one account, or every account the caller may read. */
 export const ACCOUNT_QUERY = v.strictObject({ account: v.exactOptional(ID) })
-
-/** Reads of `limit + 1` rows one page of /v1/fills or /v1/ledger makes at most before it answers with what it has. */
-export const PAGE_READS_MAX = 64
 
 const RANGE = {
   account: v.exactOptional(ID),
@@ -70,24 +72,28 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
   office()
   registerMetrics(services, office)
   app.get('/v1/positions', (c) => {
-    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const { accounts, asOfLsn } = scope(c, office(), queryOf(c, ACCOUNT_QUERY).account)
     const rows = office().projector.store.positions().filter((row) => accounts(row.accountId))
     return c.json({ as_of_lsn: asOfLsn, positions: rows.map((row) => positionView(office(), row)) })
   })
   app.get('/v1/balances', (c) => {
-    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const { accounts, asOfLsn } = scope(c, office(), queryOf(c, ACCOUNT_QUERY).account)
     const rows = office().projector.store.balances().filter((row) => accounts(row.accountId))
     return c.json({ as_of_lsn: asOfLsn, balances: rows.map(balanceView) })
   })
   app.get('/v1/pnl', (c) => {
-    const { accounts, asOfLsn } = scope(c, office(), parseOrThrow(ACCOUNT_QUERY, c.req.query()).account)
+    const { accounts, asOfLsn } = scope(c, office(), queryOf(c, ACCOUNT_QUERY).account)
     const rows = office().projector.store.positions().filter((row) => accounts(row.accountId))
     return c.json({ as_of_lsn: asOfLsn, pnl: pnlView(office(), rows) })
   })
   app.get('/v1/fills', (c) => listFills(c, office(), services))
   app.get('/v1/ledger', (c) => listPostings(c, office(), services))
-  app.get('/v1/stats', (c) => c.json(statsView(office(), principalOf(c))))
+  app.get('/v1/stats', (c) => {
+    queryOf(c, NO_QUERY)
+    return c.json(statsView(office(), principalOf(c)))
+  })
   app.get('/v1/reconcile', (c) => {
+    queryOf(c, NO_QUERY)
     const principal = principalOf(c)
     const { breaks, lastRun } = { breaks: office().openBreaks, lastRun: office().projector.breaks.lastRun }
     const readAll = canReadEvery(principal)
@@ -143,17 +149,21 @@ function orderAccountOf(office: BackOffice, orderId: string): string | undefined
   return office.projector.ledger.orders.get(orderId)?.accountId ?? office.projector.store.fills({ orderId, limit: 1 })[0]?.accountId
 }
 
-/** Which accounts the caller sees: the one asked for (if readable), else every account it may read. */
-function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefined): { accounts: (accountId: string) => boolean; asOfLsn: number } {
+/**
+ * Which accounts the caller sees: the one asked for (if readable), else every account it may read — as a predicate,
+ * and as the list a page reads (`reader`: 'every' for a caller who reads every account).
+ */
+function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefined): { accounts: (accountId: string) => boolean; reader: PageReader; asOfLsn: number } {
   const principal = principalOf(c)
   // Answers come from the query model; bring it up to the log first so a read after a write sees the write.
   office.projector.flush()
   const asOfLsn = office.projector.store.lastLsn
   if (account !== undefined) {
     if (!canRead(principal, account)) throw new ApiError('FORBIDDEN', `not allowed to read account ${account}`, { details: { account } })
-    return { accounts: (accountId) => accountId === account, asOfLsn }
+    return { accounts: (accountId) => accountId === account, reader: [account], asOfLsn }
   }
-  return { accounts: (accountId) => canRead(principal, accountId), asOfLsn }
+  const reader: PageReader = canReadEvery(principal) ? 'every' : principal.accounts.filter((accountId) => canRead(principal, accountId))
+  return { accounts: (accountId) => canRead(principal, accountId), reader, asOfLsn }
 }
 
 /**
@@ -162,10 +172,9 @@ function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefi
  * (src/backoffice/fill-list.ts says how).
  */
 function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
-  const query = parseOrThrow(FILLS_QUERY, c.req.query())
-  const { accounts, asOfLsn } = scope(c, office, query.account)
+  const query = queryOf(c, FILLS_QUERY)
+  const { reader, asOfLsn } = scope(c, office, query.account)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
-  // Rows of accounts the caller may not read are skipped, so the page is read on (at most PAGE_READS_MAX reads) until it is full.
   const { fills, nextAfterLsn } = fillPage(
     office.projector.store,
     {
@@ -176,43 +185,29 @@ function listFills(c: Context<AuthEnv>, office: BackOffice, services: Services):
       ...(query.cursor === undefined ? {} : { afterLsn: Number(query.cursor) }),
       limit,
     },
-    { visible: accounts, readsMax: PAGE_READS_MAX },
+    reader,
   )
   return c.json({ as_of_lsn: asOfLsn, fills: fills.map(fillView), next_cursor: nextAfterLsn === null ? null : String(nextAfterLsn) })
 }
 
 function listPostings(c: Context<AuthEnv>, office: BackOffice, services: Services): Response {
-  const query = parseOrThrow(LEDGER_QUERY, c.req.query())
-  const { accounts, asOfLsn } = scope(c, office, query.account)
+  const query = queryOf(c, LEDGER_QUERY)
+  const { reader, asOfLsn } = scope(c, office, query.account)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   const [lsnText, seqText] = query.cursor === undefined ? [] : query.cursor.split('.')
-  let after = lsnText === undefined ? undefined : { lsn: Number(lsnText), seq: Number(seqText ?? 0) }
-  const page: ReturnType<typeof postingView>[] = []
-  let readToEnd = false
-  for (let round = 0; page.length <= limit && round < PAGE_READS_MAX; round++) {
-    const rows = office.projector.store.postings({
+  const { postings, next } = postingPage(
+    office.projector.store,
+    {
       ...pick(query, ['from_lsn', 'to_lsn', 'from_ms', 'to_ms'], { from_lsn: 'fromLsn', to_lsn: 'toLsn', from_ms: 'fromMs', to_ms: 'toMs' }),
       ...(query.account === undefined ? {} : { accountId: query.account }),
       ...(query.asset === undefined ? {} : { asset: query.asset }),
       ...(query.book === undefined ? {} : { book: query.book }),
-      ...(after === undefined ? {} : { after }),
-      limit: limit + 1,
-    })
-    for (const row of rows) if (accounts(row.accountId)) page.push(postingView(row))
-    const last = rows[rows.length - 1]
-    if (rows.length < limit + 1 || last === undefined) {
-      readToEnd = true
-      break
-    }
-    after = { lsn: last.lsn, seq: last.seq }
-  }
-  // Full: on after the last posting listed. The reads ran out first (rows the caller may not see): on after the last
-  // row read, so a short page, even an empty one, still says there is more.
-  const full = page.length > limit
-  if (full) page.length = limit
-  const lastListed = page.at(-1)
-  const next = full && lastListed !== undefined ? { lsn: lastListed.lsn, seq: lastListed.seq } : readToEnd ? undefined : after
-  return c.json({ as_of_lsn: asOfLsn, postings: page, next_cursor: next === undefined ? null : `${String(next.lsn)}.${String(next.seq)}` })
+      ...(lsnText === undefined ? {} : { after: { lsn: Number(lsnText), seq: Number(seqText ?? 0) } }),
+      limit,
+    },
+    reader,
+  )
+  return c.json({ as_of_lsn: asOfLsn, postings: postings.map(postingView), next_cursor: next === null ? null : `${String(next.lsn)}.${String(next.seq)}` })
 }
 
 function pick<Q extends Record<string, unknown>, K extends keyof Q & string, M extends Record<K, string>>(query: Q, keys: K[], names: M): Record<string, number> {

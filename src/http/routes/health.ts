@@ -11,6 +11,7 @@
 
 import { Hono } from 'hono'
 import type { HealthBody, LiveBody } from '../openapi/health-schema.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { auditStatusJson, registerAuditStatusMetrics } from './audit-status.ts'
 import { registerWorkerThreadMetrics, workerThreadsJson } from './worker-threads.ts'
@@ -19,8 +20,12 @@ export function healthRoutes(services: Services): Hono {
   const app = new Hono()
   registerWorkerThreadMetrics(services)
   registerAuditStatusMetrics(services)
-  app.get('/health/live', (c) => c.json({ live: true } satisfies LiveBody))
+  app.get('/health/live', (c) => {
+    queryOf(c, NO_QUERY)
+    return c.json({ live: true } satisfies LiveBody)
+  })
   app.get('/health', (c) => {
+    queryOf(c, NO_QUERY)
     const { gateway } = services
     const wal = gateway.engine.wal
     const draining = services.draining()

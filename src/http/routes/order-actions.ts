@@ -12,6 +12,7 @@ import { canHalt, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
 import { pathId, requireReady, runCommand } from './support.ts'
@@ -60,6 +61,7 @@ export function actionableOrder(c: Context<AuthEnv>, services: Services, action:
 }
 
 async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  queryOf(c, NO_QUERY)
   parseOrThrow(CANCEL_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   const { orderId } = actionableOrder(c, services, CANCEL)
   requireReady(services)
@@ -75,6 +77,7 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
  */
 async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
   const principal = principalOf(c)
+  queryOf(c, NO_QUERY)
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
   const { orderId } = actionableOrder(c, services, AMEND)
   requireReady(services)

@@ -16,6 +16,7 @@ import { reasonInfo } from '../../domain/reasons.ts'
 import { switchHoldOf, type KernelState } from '../../kernel/index.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
 import type { OrderEventsBody, OrderExplainBody, StoryStage } from '../openapi/order-log-schema.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
 import { findOrder } from './order-lookup.ts'
@@ -24,12 +25,14 @@ import { pathId } from './support.ts'
 export function orderLogRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.get('/v1/orders/:id/events', (c) => {
+    queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     const events = services.logIndex.events(found.orderId).map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as { type: EventType; atMs: number }) }))
     const body: OrderEventsBody = { order_id: found.orderId, events }
     return c.json(body)
   })
   app.get('/v1/orders/:id/explain', (c) => {
+    queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     const decisions: OrderExplainBody['decisions'] = []
     const logged = services.logIndex.events(found.orderId)

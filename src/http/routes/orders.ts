@@ -14,9 +14,10 @@ import { safeParsePlaceBody } from '../../domain/orders.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
-import { ApiError, parseOrThrow, reasonError, validationError } from '../errors.ts'
+import { ApiError, reasonError, validationError } from '../errors.ts'
 import { FLATTEN_KEY_PREFIX } from '../../kernel/index.ts'
 import { kernelPrincipal } from '../principal.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
 import { admitPlace, isKernelLoadRefusal } from './place-admission.ts'
@@ -33,6 +34,7 @@ export function orderRoutes(services: Services): Hono<AuthEnv> {
   app.post('/v1/orders', (c) => placeOrder(c, services))
   app.get('/v1/orders', (c) => listOrders(c, services, cursors))
   app.get('/v1/orders/:id', (c) => {
+    queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     return c.json(found.view)
   })
@@ -42,6 +44,7 @@ export function orderRoutes(services: Services): Hono<AuthEnv> {
 async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
   const startedMs = performance.now()
   const principal = principalOf(c)
+  queryOf(c, NO_QUERY)
   const body = await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax })
   const headerKey = idempotencyKeyOf(c)
   const parsing = safeParsePlaceBody(body)
@@ -112,7 +115,7 @@ export const LIST_QUERY_SCHEMA = v.strictObject({
  */
 function listOrders(c: Context<AuthEnv>, services: Services, cursors: OrderCursors): Response {
   const principal = principalOf(c)
-  const query = parseOrThrow(LIST_QUERY_SCHEMA, c.req.query())
+  const query = queryOf(c, LIST_QUERY_SCHEMA)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
   const accounts = readableAccounts(principal, query.account)
   // A cursor the caller could not have been handed (another account's order) answers like an unknown one

@@ -19,6 +19,7 @@ import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
 import { SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, chainHashAt, replicationStream, streamRefusal } from '../../runtime/ha/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotStore } from '../../runtime/snapshot/index.ts'
 import { ApiError } from '../errors.ts'
+import { NO_QUERY, queryOf, singleQuery } from '../query.ts'
 import type { HaHttp, HaSyncHttp } from '../services.ts'
 import { answeredByGateway } from './support.ts'
 
@@ -44,7 +45,10 @@ function integerText(name: QueryName, min: number) {
   return v.pipe(v.string(message), v.check((text) => Number.isSafeInteger(Number(text)) && Number(text) >= min, message), v.transform(Number))
 }
 
-/** A query object whose missing parameters get their own rule's message; parameters not named here are ignored. */
+/**
+ * A query object whose missing parameters get their own rule's message. A parameter not named here, or one given
+ * twice, is 400 as on every route (src/http/query.ts singleQuery), before these rules are read.
+ */
 function replicationQuery<TEntries extends Partial<Record<QueryName, v.GenericSchema<string, unknown>>>>(entries: TEntries) {
   return v.object(entries, (issue) => mustBe(issue.path?.[0]?.key as QueryName, undefined))
 }
@@ -64,9 +68,9 @@ export const ACK_BODY_SCHEMA = v.object({ lsn: v.pipe(v.number(), v.safeInteger(
 /** What GET /replication/stream answers with: envelopes of raw WAL frames (src/runtime/ha/envelope.ts). */
 export const WAL_FRAMES_CONTENT_TYPE = 'application/vnd.egress.wal-frames'
 
-/** The first problem, as these routes have always reported it: the message alone, no details. */
-function parseReplicationQuery<TSchema extends v.GenericSchema>(schema: TSchema, c: Context): v.InferOutput<TSchema> {
-  const parsed = v.safeParse(schema, c.req.query(), { abortEarly: true })
+/** The first problem with a value, as these routes have always reported it: the message alone, no details. */
+function parseReplicationQuery<TSchema extends v.GenericSchema & { readonly entries: v.ObjectEntries }>(schema: TSchema, c: Context): v.InferOutput<TSchema> {
+  const parsed = v.safeParse(schema, singleQuery(c, Object.keys(schema.entries)), { abortEarly: true })
   if (!parsed.success) throw new ApiError('VALIDATION_FAILED', parsed.issues[0].message)
   return parsed.output
 }
@@ -133,6 +137,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     return c.json({ lsn, hash: toHex(hash), last_lsn: wal().lastLsn })
   })
   app.post('/replication/ack', async (c) => {
+    queryOf(c, NO_QUERY)
     const body: unknown = await c.req.json().catch(() => null)
     if (!v.is(ACK_BODY_SCHEMA, body)) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0}, got ${JSON.stringify(body)}`)
     // An acknowledgement past this log's end holds nothing this leader wrote: counted, it would confirm every write up
@@ -145,6 +150,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     return c.body(null, 204)
   })
   app.get('/replication/snapshot', (c) => {
+    queryOf(c, NO_QUERY)
     const store = ha.snapshots?.() ?? null
     if (store === null) throw new ApiError('NOT_FOUND', 'this leader keeps no snapshots')
     const served = newestServableSnapshot(store, wal())

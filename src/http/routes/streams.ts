@@ -7,7 +7,8 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { bearerTokenOf, canHalt, canRead, canReadAudit, principalOf, type AuthEnv } from '../auth/index.ts'
-import { ApiError, parseOrThrow } from '../errors.ts'
+import { ApiError } from '../errors.ts'
+import { queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { parseLastEventId, type StreamAuthority, type StreamScope } from '../sse/index.ts'
 import { findOrder } from './order-lookup.ts'
@@ -15,32 +16,34 @@ import { pathId } from './support.ts'
 
 /**
  * The streams' query: `last_event_id` stands in for the header, which wins when both are sent. Any string passes here;
- * it is then checked exactly as the header is (parseLastEventId), so a bad one is the header's 400. Other parameters
- * are ignored (a client may add its own, e.g. to defeat a cache).
+ * it is then checked exactly as the header is (parseLastEventId), so a bad one is the header's 400. Any other
+ * parameter, or one given twice, is 400 as on every route (src/http/query.ts); a stream is never cached, so there is no
+ * cache to defeat with one.
  */
-export const STREAM_QUERY = v.object({ last_event_id: v.exactOptional(v.string()) })
+export const STREAM_QUERY = v.strictObject({ last_event_id: v.exactOptional(v.string()) })
 
 export function streamRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.get('/v1/stream', (c) => {
     const principal = principalOf(c)
     if (!canHalt(principal) && !canReadAudit(principal)) throw new ApiError('FORBIDDEN', 'the global stream needs the ops, auditor or admin role')
-    return open(c, services, { kind: 'global' })
+    return open(c, services, { kind: 'global' }, lastEventIdOf(c))
   })
   app.get('/v1/accounts/:id/stream', (c) => {
     const accountId = pathId(c, 'id')
     if (!canRead(principalOf(c), accountId)) throw new ApiError('FORBIDDEN', `not allowed to read account ${accountId}`, { details: { account: accountId } })
-    return open(c, services, { kind: 'account', accountId })
+    return open(c, services, { kind: 'account', accountId }, lastEventIdOf(c))
   })
   app.get('/v1/orders/:id/stream', (c) => {
+    // The query first, as GET /v1/orders/:id reads it: a bad one is 400 whether or not the order is found.
+    const lastEventId = lastEventIdOf(c)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    return open(c, services, { kind: 'order', orderId: found.orderId })
+    return open(c, services, { kind: 'order', orderId: found.orderId }, lastEventId)
   })
   return app
 }
 
-function open(c: Context<AuthEnv>, services: Services, scope: StreamScope): Response {
-  const lastEventId = lastEventIdOf(c)
+function open(c: Context<AuthEnv>, services: Services, scope: StreamScope, lastEventId: number | null): Response {
   // HEAD gets the headers alone: Hono answers it with the GET handler's response minus the body and never cancels a
   // stream, so opening one here would hold a subscriber slot that no client reads.
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: STREAM_HEADERS })
@@ -78,9 +81,10 @@ function tokenAuthority(services: Services, token: string): StreamAuthority {
  * is 400 VALIDATION_FAILED with the issue under the path it came from (`header.Last-Event-ID`, `query.last_event_id`).
  */
 function lastEventIdOf(c: Context<AuthEnv>): number | null {
+  // Read whole even when the header wins, so a parameter the streams do not take is refused either way.
+  const query = queryOf(c, STREAM_QUERY).last_event_id
   const header = c.req.header('Last-Event-ID')
   if (header !== undefined && header.trim() !== '') return validLastEventId(header, { path: 'header.Last-Event-ID', name: 'Last-Event-ID' })
-  const query = parseOrThrow(STREAM_QUERY, c.req.query()).last_event_id
   return validLastEventId(query, { path: 'query.last_event_id', name: 'last_event_id' })
 }
 
