@@ -14,12 +14,14 @@
 
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { orderIdFromClientId, type Order } from '../domain/orders.ts'
+import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import type { OrderState } from '../domain/states.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { Decision, ReconcileResultCommand } from './commands.ts'
 import { emit, emitterFor, type Emitter } from './emit.ts'
 import { applyAmend, failAmend } from './amend/evidence.ts'
 import { emitFill, type VenueFill } from './inbox.ts'
+import { fillAmounts } from './ledger.ts'
 import { isRepeatedOverfill, overfillRecheck } from './overfill-recheck.ts'
 import { reconcileTransition } from './state-machine.ts'
 import type { KernelState } from './state.ts'
@@ -200,14 +202,24 @@ function targetState(venueOrder: VenueOrder, draft: Order): OrderState {
   }
 }
 
-/** The venue says more filled than its trades explain: book the difference at the order's limit price and alert. */
+/**
+ * The venue says more filled than its trades explain: book the difference at the order's limit price and alert.
+ *
+ * Not booked (the alert says why) when the synthetic cash the order would then hold pending is more than a record can
+ * hold: the real fill that trues it up records that cash (order.fill_trued_up `syntheticCash`), and the log's writer
+ * asserts on it. The gateway bounds each answer's cumQty × price (read-back-check.ts), but the pending cash adds up
+ * over several answers, each fill rounded up against the account — two answers of half and all of 1 BTC at the largest
+ * price a record holds passed that check and added up to one unit past it — so the sum is checked here, where it is made.
+ */
 function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
   const { draft } = emitter
   // A venue price of zero or below is none (a FIX status of a market order says Price 0): no fill is booked at it.
   const price = venueOrder.price !== undefined && venueOrder.price > 0n ? venueOrder.price : draft.price
   const lastQty = venueOrder.cumQty - draft.cumQty
-  emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail: `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}` })
-  if (price === null) return
+  const unrecordable = price !== null && !pendingRecordable(draft, fillAmounts(draft.side, lastQty, price))
+  const detail = `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}${unrecordable ? `; not booked: the synthetic cash pending would pass ${formatDecimal(RECORD_UNITS_MAX)}, the most a record holds` : ''}`
+  emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail })
+  if (price === null || unrecordable) return
   const execId = syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty)
   const booked = emit(emitter, {
     type: 'order.fill',
@@ -224,6 +236,11 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
   })
   // Its price and fee are a guess, held until the real fills it stands for true it up (synthetic-cover.ts).
   if (booked) emit(emitter, { type: 'order.synthetic_pending', atMs: nowMs, orderId: draft.orderId, execId, qty: lastQty, price })
+}
+
+/** Whether the order's pending synthetic cash and notional, with `added`, are amounts a record holds. */
+function pendingRecordable(draft: Order, added: { cash: Units; notional: Units }): boolean {
+  return isRecordableUnits(draft.syntheticPendingCash + added.cash) && isRecordableUnits(draft.syntheticPendingNotional + added.notional)
 }
 
 function reconciled(

@@ -4,12 +4,16 @@
  * book from it must be what the log's schemas read back (a trade's quantity and price positive, its time a ms count).
  * The JSONL wire carries integers of up to 40 digits and a record holds 28, so a trade at a 31-digit price went to the
  * kernel, its fill record made the log's writer throw, and an Unknown order was read back again at once, for good.
- * Its ids are bounded as a report's are (a venue's id of a megabyte would otherwise be recorded as is).
+ * Its ids are bounded as a report's are (a venue's id of a megabyte would otherwise be recorded as is). What the kernel
+ * derives from its figures and records is bounded too (src/domain/recordable-amounts.ts): a trade's cash (qty × price,
+ * recorded for the share of it a synthetic fill stood for: order.fill_trued_up), the synthetic fill its status implies
+ * (cumQty × price at most), and its trades' running total quantity.
  * An answer that fails is refused (VenueAnswerInvalidError, to onError) and taken as no answer: the order stays as it
  * is and is asked about again after the executor's back-off.
  */
 
 import { formatDecimal, tryParseDecimal, type Units } from '../domain/decimal.ts'
+import { fillCashRecordable, isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { venueIdProblem } from '../domain/venue-report-schema.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { ReadBack } from './read-back.ts'
@@ -32,10 +36,14 @@ function orderProblem(order: VenueOrder): string | null {
   if (!recordable(order.qty) || order.qty <= 0n) return 'venueOrder.qty: expected a positive amount a record can hold'
   if (!recordable(order.cumQty) || order.cumQty < 0n) return 'venueOrder.cumQty: expected a non-negative amount a record can hold'
   if (order.price !== undefined && (!recordable(order.price) || order.price <= 0n)) return 'venueOrder.price: expected a positive amount a record can hold'
+  // What its cumulative quantity says egress has not booked is booked at its price (a synthetic fill): at most all of it.
+  if (order.price !== undefined && order.cumQty > 0n && !fillCashRecordable(order.cumQty, order.price)) return `venueOrder.price: cumQty × price ${CASH_BEYOND}`
   return null
 }
 
 function tradesProblem(trades: readonly VenueTrade[]): string | null {
+  // The kernel places each trade by the running total of the order's trade quantities (order.fill_covered venueCumQty).
+  let totalQty = 0n
   for (const [index, trade] of trades.entries()) {
     const ids = idsProblem(`trades.${index}`, trade, TRADE_IDS)
     if (ids !== null) return ids
@@ -43,9 +51,14 @@ function tradesProblem(trades: readonly VenueTrade[]): string | null {
     if (!recordable(trade.price) || trade.price <= 0n) return `trades.${index}.price: expected a positive amount a record can hold`
     if (!recordable(trade.fee)) return `trades.${index}.fee: expected an amount a record can hold`
     if (!Number.isSafeInteger(trade.venueTimeMs) || trade.venueTimeMs < 0) return `trades.${index}.venueTimeMs: expected a non-negative integer of ms`
+    if (!fillCashRecordable(trade.qty, trade.price)) return `trades.${index}.price: qty × price ${CASH_BEYOND}`
+    totalQty += trade.qty
+    if (!isRecordableUnits(totalQty)) return `trades.${index}.qty: the trades' quantities add up past the largest amount a record holds (${formatDecimal(RECORD_UNITS_MAX)})`
   }
   return null
 }
+
+const CASH_BEYOND = `is beyond the cash a record can hold (at most ${formatDecimal(RECORD_UNITS_MAX)})`
 
 /** The venue's ids an answer states, and whether each may be empty (a FIX answer without Account or OrderID states ''). */
 const ORDER_IDS = [['clientOrderId', false], ['venueOrderId', true], ['account', true], ['symbol', true]] as const

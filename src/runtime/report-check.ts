@@ -9,10 +9,14 @@
  * The schema is the domain's (src/domain/venue-report-schema.ts). A report that already passed it there (the JSONL
  * client's: marked and frozen by checkVenueReport) is not parsed again; every other report is (the sim venue's, the
  * FIX adapter's). The amount bound is checked on all of them: the JSONL wire takes more digits than a record holds.
+ * So is the bound on a fill's cash (src/domain/recordable-amounts.ts): a fill covering synthetic quantity records the
+ * cash of its share (order.fill_trued_up), and a 2 BTC fill at a price of 20 whole digits made the log's writer
+ * assert — the report lost, and its order read back into the same assertion.
  */
 
 import * as v from 'valibot'
 import { formatDecimal, tryParseDecimal } from '../domain/decimal.ts'
+import { fillCashRecordable, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { describeIssue, isCheckedVenueReport, PARSE_CONFIG, venueReportSchema } from '../domain/venue-report-schema.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 
@@ -36,7 +40,13 @@ export function invalidReportOf(report: ExecutionReport): VenueReportInvalidErro
     const amount = report[member]
     return amount !== undefined && tryParseDecimal(formatDecimal(amount)) === null
   })
-  return tooLarge === undefined ? null : refused(report, `report.${tooLarge}: beyond the amounts a record can hold`)
+  if (tooLarge !== undefined) return refused(report, `report.${tooLarge}: beyond the amounts a record can hold`)
+  // Each figure fitting is not enough: the kernel records a fill's cash, lastQty × lastPrice (order.fill_trued_up).
+  const { lastQty, lastPrice } = report
+  if (lastQty !== undefined && lastPrice !== undefined && lastQty > 0n && lastPrice > 0n && !fillCashRecordable(lastQty, lastPrice)) {
+    return refused(report, `report.lastPrice: lastQty × lastPrice is beyond the cash a record can hold (at most ${formatDecimal(RECORD_UNITS_MAX)})`)
+  }
+  return null
 }
 
 function refused(report: ExecutionReport, problem: string): VenueReportInvalidError {

@@ -44,6 +44,14 @@ describe('FIX ExecutionReport fields egress cannot book', () => {
     expect(reject).toMatchObject({ kind: 'mapped', value: { venueTimeMs: NOW_MS } })
   })
 
+  test('a fill whose LastQty × LastPx is past the cash a record holds is refused on tag 31; one at it is mapped', () => {
+    const over = mapExecutionReport('fixsim', fill({ [Tag.CumQty]: '1.00000001', [Tag.LastQty]: '1.00000001', [Tag.LastPx]: '99999999999999999999.99999999' }), undefined, NOW_MS)
+    expect(over).toMatchObject({ kind: 'invalid', tag: Tag.LastPx })
+    const at = mapExecutionReport('fixsim', fill({ [Tag.CumQty]: '1', [Tag.LastQty]: '1', [Tag.LastPx]: '99999999999999999999.99999999' }), undefined, NOW_MS)
+    if (at.kind !== 'mapped') throw new Error(`not mapped: ${JSON.stringify(at)}`)
+    expect(invalidReportOf(at.value)).toBeNull()
+  })
+
   test('every report mapped from these hostile fields is one the log can read back', () => {
     const hostile: Array<Record<number, string>> = [
       {}, { [Tag.LastPx]: '0' }, { [Tag.LastPx]: '-1' }, { [Tag.TransactTime]: '19691231-23:59:59' }, { [Tag.SendingTime]: '18000101-00:00:00' },

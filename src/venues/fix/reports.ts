@@ -7,7 +7,8 @@
  * busts/corrections (ExecType G/H, or ExecTransType 1/2 in 4.2) cannot be represented and are flagged for an operator.
  */
 
-import type { Units } from '../../domain/decimal.ts'
+import { formatDecimal, type Units } from '../../domain/decimal.ts'
+import { fillCashRecordable, RECORD_UNITS_MAX } from '../../domain/recordable-amounts.ts'
 import { VenueReason } from '../../domain/venue-reasons.ts'
 import { venueReasonText } from '../../domain/venue-report-schema.ts'
 import type { ExecutionReport, ExecutionReportKind, Liquidity, Side, VenueOrder } from '../adapter.ts'
@@ -127,6 +128,8 @@ function readFill(message: FixMessage): Pick<ExecutionReport, 'lastQty' | 'lastP
   const lastPrice = parseFixDecimal(message.get(Tag.LastPx))
   // A fill at a price of zero or below is no trade egress can book (and the log refuses to read one back).
   if (lastPrice === null || lastPrice <= 0n) return { invalid: `LastPx (31) must be a positive decimal, got ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
+  // Nor one whose cash the log cannot hold (the gateway refuses it too: src/domain/recordable-amounts.ts).
+  if (!fillCashRecordable(lastQty, lastPrice)) return { invalid: `LastQty (32) × LastPx (31) must be at most ${formatDecimal(RECORD_UNITS_MAX)}, got ${message.get(Tag.LastQty)} × ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
   const fill: Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> = { lastQty, lastPrice }
   const commissionText = message.get(Tag.Commission)
   if (commissionText !== undefined) {
