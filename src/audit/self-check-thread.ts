@@ -9,7 +9,8 @@
  * The new thread is told the last seal record the checks read, so the next seal's prevSealLsn is still checked, and
  * the head at that point, so a seal signing it is checked too. A seal read after the restart that signs an LSN before
  * it (one in flight across the restart) has its signature and sequence checked, not its head (the new thread never
- * held it).
+ * held it). A segment file the live log still holds but the disk no longer has is a finding (SEGMENT_MISSING,
+ * missing-segment.ts), looked for at every check, so a thread failing on a deleted file does not hide it.
  */
 
 import { GENESIS_HASH, type LogSlice } from '../../wal/index.ts'
@@ -17,6 +18,7 @@ import { WorkerChannel, type WorkerThreadStatus } from '../runtime/worker-channe
 import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { AuditProblem } from './codes.ts'
 import type { SealKeySource } from './keys.ts'
+import { missingHeldSegment } from './missing-segment.ts'
 import type { SelfChecker } from './self-check.ts'
 import type { SelfCheckReply, SelfCheckRequest } from './self-check-messages.ts'
 
@@ -29,7 +31,7 @@ export interface SliceableLog {
   readonly firstLsn: number
   /** The last durable LSN. */
   readonly lastLsn: number
-  readonly segments: readonly { readonly previousHash: Uint8Array }[]
+  readonly segments: readonly { readonly path: string; readonly firstLsn: number; readonly lastLsn: number; readonly previousHash: Uint8Array }[]
   slice(fromLsn: number, toLsn: number): LogSlice
 }
 
@@ -103,6 +105,9 @@ export class SelfCheckThread implements SelfChecker {
 
   private async checkNow(): Promise<AuditProblem | null> {
     if (this.finding !== null) return this.finding
+    // A held segment's file gone (missing-segment.ts): before the slice, so one the check passed long ago counts too.
+    const missing = missingHeldSegment(this.log)
+    if (missing !== null) return (this.finding = missing)
     const toLsn = this.log.lastLsn
     if (toLsn <= this.verifiedLsn) return null
     const start = this.started ? null : { lsn: this.verifiedLsn, chainHead: this.verifiedHead, previousSealLsn: this.previousSealLsn, keys: this.keys }
@@ -110,6 +115,10 @@ export class SelfCheckThread implements SelfChecker {
     const reply = await this.channel.request({ id: this.nextId++, start, dir: this.log.dir, slice: this.log.slice(this.verifiedLsn + 1, toLsn) })
     if (!reply.ok) {
       this.started = false // the thread's SelfCheck may be gone or stale: the next check starts one from verifiedLsn
+      // The thread reads "a segment was removed before I read it" as a race with compaction, not a finding; whether
+      // the log still holds that segment says which it was.
+      const gone = missingHeldSegment(this.log)
+      if (gone !== null) return (this.finding = gone)
       throw new Error(`the self-check could not run: ${reply.message}`)
     }
     this.started = true

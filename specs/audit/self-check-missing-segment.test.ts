@@ -1,0 +1,82 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { unlinkSync } from 'node:fs'
+import { SelfCheckThread, publicKeySource } from '../../src/audit/index.ts'
+import { appendSealed, removeTempDirs, sealedWal, testKeys } from './support.ts'
+
+afterAll(removeTempDirs)
+
+/**
+ * A segment file deleted under the running gateway. The thread used to take any missing file for a race with
+ * compaction ("removed before the self-check read it; not a finding") and every later check failed the same way, so
+ * deleting a segment never reached HALT/CANCEL_ONLY; a deleted segment the check had already passed was never noticed.
+ */
+describe('SelfCheckThread: a segment file the log still holds is gone', () => {
+  test('an unverified sealed segment deleted is SEGMENT_MISSING at its file and first LSN, and the finding sticks', async () => {
+    const keys = await testKeys()
+    const { wal, sealer } = await sealedWal(keys, 30, 4 * 1024)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    try {
+      expect(await check.check()).toBeNull()
+      await appendSealed(wal, sealer, 31, 200)
+      const victim = wal.segments.at(-2)
+      if (victim === undefined || victim.firstLsn <= check.verifiedThroughLsn) throw new Error('the spec needs an unverified sealed segment')
+      unlinkSync(victim.path)
+      const finding = await check.check()
+      expect(finding).toMatchObject({ code: 'SEGMENT_MISSING', file: victim.path, lsn: victim.firstLsn, offsetBytes: 0 })
+      await appendSealed(wal, sealer, 201, 205)
+      expect(await check.check()).toEqual(finding)
+    } finally {
+      check.stop()
+      await wal.close()
+    }
+  })
+
+  test('the active segment deleted is found too', async () => {
+    const keys = await testKeys()
+    const { wal, sealer } = await sealedWal(keys, 30, 4 * 1024)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    try {
+      expect(await check.check()).toBeNull()
+      await appendSealed(wal, sealer, 31, 200)
+      const active = wal.segments.at(-1)
+      unlinkSync(active?.path as string)
+      expect(await check.check()).toMatchObject({ code: 'SEGMENT_MISSING', file: active?.path, lsn: active?.firstLsn })
+    } finally {
+      check.stop()
+      await wal.close().catch(() => undefined)
+    }
+  })
+
+  test('a segment the check verified long ago, deleted later, is found even with nothing appended since', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 200, 4 * 1024)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    try {
+      expect(await check.check()).toBeNull()
+      expect(check.verifiedThroughLsn).toBe(wal.lastLsn)
+      const victim = wal.segments[1]
+      unlinkSync(victim?.path as string)
+      expect(await check.check()).toMatchObject({ code: 'SEGMENT_MISSING', file: victim?.path, lsn: victim?.firstLsn })
+    } finally {
+      check.stop()
+      await wal.close()
+    }
+  })
+
+  test("the log's own compaction (segments below the verified point) is no finding; checks go on", async () => {
+    const keys = await testKeys()
+    const { wal, sealer } = await sealedWal(keys, 200, 4 * 1024)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    try {
+      expect(await check.check()).toBeNull()
+      const removed = wal.removeSegmentsBelow(check.verifiedThroughLsn + 1)
+      expect(removed.length).toBeGreaterThan(1)
+      await appendSealed(wal, sealer, 201, 260)
+      expect(await check.check()).toBeNull()
+      expect(check.verifiedThroughLsn).toBe(wal.lastLsn)
+    } finally {
+      check.stop()
+      await wal.close()
+    }
+  })
+})
