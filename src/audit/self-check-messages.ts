@@ -27,6 +27,8 @@ export interface SelfCheckRequest {
   /** The log directory, named in a finding that cannot be located in a segment. */
   dir: string
   slice: LogSlice
+  /** The writer's chain head at slice.toLsn (read with it): the head the disk must re-derive to. */
+  expectedHead: Uint8Array
 }
 
 export type SelfCheckReply =

@@ -31,6 +31,8 @@ export interface SliceableLog {
   readonly firstLsn: number
   /** The last durable LSN. */
   readonly lastLsn: number
+  /** The writer's chain head at lastLsn. */
+  readonly chainHead: Uint8Array
   readonly segments: readonly { readonly path: string; readonly firstLsn: number; readonly lastLsn: number; readonly previousHash: Uint8Array }[]
   slice(fromLsn: number, toLsn: number): LogSlice
 }
@@ -108,11 +110,13 @@ export class SelfCheckThread implements SelfChecker {
     // A held segment's file gone (missing-segment.ts): before the slice, so one the check passed long ago counts too.
     const missing = missingHeldSegment(this.log)
     if (missing !== null) return (this.finding = missing)
+    // The durable end and the writer's head there, read in one synchronous step: the disk must re-derive to it.
     const toLsn = this.log.lastLsn
+    const expectedHead = this.log.chainHead
     if (toLsn <= this.verifiedLsn) return null
     const start = this.started ? null : { lsn: this.verifiedLsn, chainHead: this.verifiedHead, previousSealLsn: this.previousSealLsn, keys: this.keys }
     if (start !== null) this.sealsBefore = this.seals
-    const reply = await this.channel.request({ id: this.nextId++, start, dir: this.log.dir, slice: this.log.slice(this.verifiedLsn + 1, toLsn) })
+    const reply = await this.channel.request({ id: this.nextId++, start, dir: this.log.dir, slice: this.log.slice(this.verifiedLsn + 1, toLsn), expectedHead })
     if (!reply.ok) {
       this.started = false // the thread's SelfCheck may be gone or stale: the next check starts one from verifiedLsn
       // The thread reads "a segment was removed before I read it" as a race with compaction, not a finding; whether

@@ -80,6 +80,7 @@ async function answer(request: SelfCheckRequest): Promise<SelfCheckReply> {
       if (check.verifiedThroughLsn === before) break
     }
     if (log.removed) return removedUnder(request)
+    if (finding === null && check.verifiedThroughLsn === request.slice.toLsn) finding = check.expectHead(request.slice.toLsn, request.expectedHead)
     return { id: request.id, ok: true, finding, verifiedLsn: check.verifiedThroughLsn, verifiedHead: check.verifiedHead, sealsChecked: check.sealsChecked, previousSealLsn: check.previousSealLsn }
   } catch (error) {
     if (log.removed) return removedUnder(request)
