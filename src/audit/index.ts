@@ -17,7 +17,7 @@ export {
 export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, readAnchorsFile, type Anchor } from './anchors.ts'
-export { PROBLEMS_MAX, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
+export { PROBLEMS_MAX, anchorOf, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
 export { listSegments, scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
 export { SelfCheck, type CheckableLog, type SelfCheckOptions, type SelfChecker } from './self-check.ts'
 export { SelfCheckThread, type SelfCheckThreadOptions, type SliceableLog } from './self-check-thread.ts'
