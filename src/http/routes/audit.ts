@@ -9,9 +9,9 @@
  * - `POST /v1/audit/anchor` — seal the chain head now and return the anchor to store outside the gateway, in the shape
  *   `egress audit anchor DIR` prints (`--anchors` takes it back).
  *
- * Why verify runs the full check rather than the self-check: the self-check is incremental — it reads each record once,
- * through the writer's own reader, when it is appended — so it can never notice bytes edited after it passed them, and
- * an auditor asking "is this log intact now" must not be answered from memory. The full check reads every byte again
+ * Why verify runs the full check rather than the self-check: the self-check's tail check reads each record once, when
+ * it is appended, and its sweep re-reads what it passed only a stretch per check (a pass over a long log takes many
+ * checks), so an auditor asking "is this log intact now" must not be answered from memory. The full check reads every byte again
  * with audit's independent reader. Its price is the event loop: the scan is synchronous per segment (~90 MB/s measured
  * by scripts/bench-audit.ts), so on a log above `liveVerifyBytesMax` the route does not stall the gateway and answers
  * with the self-check brought up to the head instead, saying so (`method`) and naming the CLI for the full check on a
