@@ -21,9 +21,10 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import {
-  AUDIT_SEAL, decodeSealRecord, keyResolverOf, readSealUnverified, verifyLogDirectory, verifyingKeySource,
-  type AuditProblem, type SealKeyResolver, type VerifyReport,
+  AUDIT_SEAL, decodeSealRecord, describeProblem, keyResolverOf, missingHeldSegment, readSealUnverified, verifyLogDirectory,
+  verifyingKeySource, type AuditProblem, type SealKeyResolver, type VerifyReport,
 } from '../../audit/index.ts'
+import { WalCorruptionError } from '../../../wal/index.ts'
 import type { AuditConfig } from '../../config/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
@@ -108,8 +109,31 @@ async function sealVerifyingKeys(config: AuditConfig | undefined): Promise<SealK
   return source === null ? null : keyResolverOf(source)
 }
 
-/** Seal records after `cursor` (an LSN), oldest first; a page ends at `limit` seals or after sealsScanRecordsMax records. */
-function sealsRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Response {
+/**
+ * Seal records after `cursor` (an LSN), oldest first; a page ends at `limit` seals or after sealsScanRecordsMax records.
+ * Damage met on the way (a frame failing its CRC, a segment file gone) is 409 LOG_DAMAGED naming it, and gets the
+ * self-check's response, as verify's findings do: it was an opaque 500, and this read may be its only witness.
+ */
+async function sealsRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Promise<Response> {
+  try {
+    return sealsPage(c, services, bounds)
+  } catch (error) {
+    const problem = damageOf(error, services)
+    if (problem === null) throw error
+    await services.gateway.audit?.respond(problem)
+    throw new ApiError('CONFLICT', `the log is damaged: ${describeProblem(problem)}`, { details: { reason: 'LOG_DAMAGED', problem } })
+  }
+}
+
+/** What a read of the live log met: a WalCorruptionError, or a file missing of a segment the log holds; else null. */
+function damageOf(error: unknown, services: Services): AuditProblem | null {
+  if (error instanceof WalCorruptionError) {
+    return { code: error.code, file: error.location.file, offsetBytes: error.location.offsetBytes, lsn: error.location.lsn, detail: error.message }
+  }
+  return (error as { code?: unknown }).code === 'ENOENT' ? missingHeldSegment(services.gateway.engine.wal) : null
+}
+
+function sealsPage(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Response {
   const query = parseOrThrow(SEALS_QUERY, c.req.query())
   const limit = query.limit ?? 100
   const wal = services.gateway.engine.wal
