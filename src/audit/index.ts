@@ -20,7 +20,7 @@ export { AnchorChecker, parseAnchors, readAnchorsFile, type Anchor } from './anc
 export { PROBLEMS_MAX, anchorOf, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
 export { listSegments, scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
 export { SelfCheck, type CheckableLog, type SelfCheckOptions, type SelfChecker } from './self-check.ts'
-export { missingHeldSegment, type HeldSegments } from './missing-segment.ts'
+export { heldSegmentDamage, type HeldSegments } from './held-segments.ts'
 export { SelfCheckThread, type SelfCheckThreadOptions, type SliceableLog } from './self-check-thread.ts'
 export { MANIFEST_FILE, collectSeals, writeForensicsBundle, type ForensicsBundle, type ForensicsOptions } from './forensics.ts'
 export { reportTamper, type TamperReport, type TamperReportOptions } from './tamper.ts'

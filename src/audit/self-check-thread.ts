@@ -10,7 +10,8 @@
  * the head at that point, so a seal signing it is checked too. A seal read after the restart that signs an LSN before
  * it (one in flight across the restart) has its signature and sequence checked, not its head (the new thread never
  * held it). A segment file the live log still holds but the disk no longer has is a finding (SEGMENT_MISSING,
- * missing-segment.ts), looked for at every check, so a thread failing on a deleted file does not hide it.
+ * held-segments.ts; so is a header that changed), looked for at every check, so a thread failing on a deleted file
+ * does not hide it.
  */
 
 import { GENESIS_HASH, type LogSlice } from '../../wal/index.ts'
@@ -18,7 +19,7 @@ import { WorkerChannel, type WorkerThreadStatus } from '../runtime/worker-channe
 import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { AuditProblem } from './codes.ts'
 import type { SealKeySource } from './keys.ts'
-import { missingHeldSegment } from './missing-segment.ts'
+import { heldSegmentDamage } from './held-segments.ts'
 import { SelfCheckSweep } from './self-check-sweep.ts'
 import type { SelfChecker } from './self-check.ts'
 import type { SelfCheckReply, SelfCheckRequest } from './self-check-messages.ts'
@@ -121,8 +122,9 @@ export class SelfCheckThread implements SelfChecker {
 
   private async checkNow(): Promise<AuditProblem | null> {
     if (this.finding !== null) return this.finding
-    // A held segment's file gone (missing-segment.ts): before the slice, so one the check passed long ago counts too.
-    const missing = missingHeldSegment(this.log)
+    // A held segment's file gone or its header changed (held-segments.ts): before the slice, so a segment the check
+    // passed long ago counts too.
+    const missing = heldSegmentDamage(this.log)
     if (missing !== null) return (this.finding = missing)
     const finding = await this.checkTail()
     if (finding !== null) return finding
@@ -146,7 +148,7 @@ export class SelfCheckThread implements SelfChecker {
       this.started = false // the thread's SelfCheck may be gone or stale: the next check starts one from verifiedLsn
       // The thread reads "a segment was removed before I read it" as a race with compaction, not a finding; whether
       // the log still holds that segment says which it was.
-      const gone = missingHeldSegment(this.log)
+      const gone = heldSegmentDamage(this.log)
       if (gone !== null) return (this.finding = gone)
       throw new Error(`the self-check could not run: ${reply.message}`)
     }

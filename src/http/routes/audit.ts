@@ -21,7 +21,7 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import {
-  AUDIT_SEAL, decodeSealRecord, describeProblem, keyResolverOf, missingHeldSegment, readSealUnverified, verifyLogDirectory,
+  AUDIT_SEAL, decodeSealRecord, describeProblem, keyResolverOf, heldSegmentDamage, readSealUnverified, verifyLogDirectory,
   verifyingKeySource, type AuditProblem, type SealKeyResolver, type VerifyReport,
 } from '../../audit/index.ts'
 import { WalCorruptionError } from '../../../wal/index.ts'
@@ -130,7 +130,7 @@ function damageOf(error: unknown, services: Services): AuditProblem | null {
   if (error instanceof WalCorruptionError) {
     return { code: error.code, file: error.location.file, offsetBytes: error.location.offsetBytes, lsn: error.location.lsn, detail: error.message }
   }
-  return (error as { code?: unknown }).code === 'ENOENT' ? missingHeldSegment(services.gateway.engine.wal) : null
+  return (error as { code?: unknown }).code === 'ENOENT' ? heldSegmentDamage(services.gateway.engine.wal) : null
 }
 
 function sealsPage(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Response {

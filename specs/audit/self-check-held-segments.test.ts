@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { unlinkSync } from 'node:fs'
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { SelfCheckThread, publicKeySource } from '../../src/audit/index.ts'
 import { appendSealed, removeTempDirs, sealedWal, testKeys } from './support.ts'
 
@@ -10,7 +10,7 @@ afterAll(removeTempDirs)
  * compaction ("removed before the self-check read it; not a finding") and every later check failed the same way, so
  * deleting a segment never reached HALT/CANCEL_ONLY; a deleted segment the check had already passed was never noticed.
  */
-describe('SelfCheckThread: a segment file the log still holds is gone', () => {
+describe('SelfCheckThread: the segment files the log holds', () => {
   test('an unverified sealed segment deleted is SEGMENT_MISSING at its file and first LSN, and the finding sticks', async () => {
     const keys = await testKeys()
     const { wal, sealer } = await sealedWal(keys, 30, 4 * 1024)
@@ -57,6 +57,24 @@ describe('SelfCheckThread: a segment file the log still holds is gone', () => {
       const victim = wal.segments[1]
       unlinkSync(victim?.path as string)
       expect(await check.check()).toMatchObject({ code: 'SEGMENT_MISSING', file: victim?.path, lsn: victim?.firstLsn })
+    } finally {
+      check.stop()
+      await wal.close()
+    }
+  })
+
+  test('a header edited on disk (chain base changed, CRC fixed up) is SEGMENT_HEADER_CORRUPT at that segment', async () => {
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 200, 4 * 1024)
+    const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
+    try {
+      expect(await check.check()).toBeNull()
+      const victim = wal.segments[2]
+      const bytes = readFileSync(victim?.path as string)
+      bytes[30] = (bytes[30] as number) ^ 0x01 // inside the chain hash before the segment (header bytes 24..56)
+      bytes.writeUInt32LE(Bun.hash.crc32(bytes.subarray(16, 64)), 12)
+      writeFileSync(victim?.path as string, bytes)
+      expect(await check.check()).toMatchObject({ code: 'SEGMENT_HEADER_CORRUPT', file: victim?.path, lsn: victim?.firstLsn, offsetBytes: 0 })
     } finally {
       check.stop()
       await wal.close()
