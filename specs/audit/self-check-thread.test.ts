@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
 import { SelfCheckThread, publicKeySource, sealRecord, signSeal } from '../../src/audit/index.ts'
 import { toHex } from '../../wal/index.ts'
 import type { Wal } from '../../wal/index.ts'
@@ -105,13 +104,15 @@ describe('SelfCheckThread', () => {
     }
   })
 
-  test('a segment removed before the thread read it is an error, not a finding; a stopped thread checks nothing', async () => {
+  test('segments the log compacted away before the thread read them are an error, not a finding; a stopped thread checks nothing', async () => {
     const keys = await testKeys()
     const { wal } = await sealedWal(keys, 150, 4_096)
     expect(segmentFiles(wal.dir).length).toBeGreaterThan(2)
     const check = new SelfCheckThread({ log: wal, keys: publicKeySource(keys.publicJwk) })
-    rmSync(segmentFiles(wal.dir)[1] as string)
-    await expect(check.check()).rejects.toThrow('not a finding')
+    // Through the log, as compaction removes them (a file deleted behind the log's back is a finding:
+    // self-check-missing-segment.test.ts).
+    expect(wal.removeSegmentsBelow(wal.segments[2]?.firstLsn as number)).toHaveLength(2)
+    await expect(check.check()).rejects.toThrow('removed before the self-check reached it')
     expect(check.verifiedThroughLsn).toBe(0)
     check.stop()
     await expect(check.check()).rejects.toThrow('the thread was stopped')

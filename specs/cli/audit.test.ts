@@ -52,6 +52,14 @@ describe('egress audit verify', () => {
     expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 5, file: edited.file, offsetBytes: edited.offset })
   })
 
+  test('"audit anchor" of a tampered copy exits 65 (a data error, as verify) naming the problem, and prints no anchor', async () => {
+    const { dir, edited } = tamperedCopy(50)
+    const io = recordingIo()
+    expect(await runCli(['audit', 'anchor', dir, '--public-key', publicKeyPath], io)).toBe(65)
+    expect(io.stdout).toEqual([])
+    expect(io.stderr.join('\n')).toContain(`CHAIN_BREAK at ${edited.file} offset ${edited.offset} (LSN 50)`)
+  })
+
   test('anchors: "audit anchor" prints a line that "audit verify --anchors" then checks', async () => {
     const io = recordingIo()
     expect(await runCli(['audit', 'anchor', dataDir, '--public-key', publicKeyPath], io)).toBe(0)

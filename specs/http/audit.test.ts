@@ -7,7 +7,7 @@ import { parseAnchors, verifyLogDirectory, keyResolverFromJwk } from '../../src/
 import { requireAuth, type AuthEnv, type Role } from '../../src/http/auth/index.ts'
 import { createErrorHandler } from '../../src/http/errors.ts'
 import { auditRoutes } from '../../src/http/routes/audit.ts'
-import { editPayloadByte, testKeys, type TestKeys } from '../audit/support.ts'
+import { editPayloadByte, frameAt, testKeys, type TestKeys } from '../audit/support.ts'
 import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 
 const ROUTES: [string, string][] = [['GET', '/v1/audit/verify'], ['GET', '/v1/audit/seals'], ['POST', '/v1/audit/anchor']]
@@ -144,6 +144,36 @@ describe('GET /v1/audit/seals', () => {
     const body = await json(res)
     // LSN 1 is the bootstrap's kernel.configured, never a seal.
     expect(body).toEqual({ seals: [], next_cursor: '1' })
+  })
+
+  test('damage met by a page (a frame failing its CRC, a segment file gone) is 409 LOG_DAMAGED naming it, and the gateway responds', async () => {
+    for (const damage of ['crc', 'segment'] as const) {
+      const t = await startSealedGateway()
+      try {
+        const trader = await tokenFor(t, 'trader')
+        expect((await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'seals-damage-1' }))).status).toBe(202)
+        await t.gateway.engine.settled()
+        const frame = frameAt(join(t.dir, 'log'), 2)
+        if (damage === 'crc') {
+          const bytes = readFileSync(frame.file)
+          bytes[frame.offset + 60] = (bytes[frame.offset + 60] as number) ^ 0x01 // a payload byte; the CRC left as it was
+          writeFileSync(frame.file, bytes)
+        } else {
+          rmSync(frame.file)
+        }
+        const res = await t.request('/v1/audit/seals', { headers: auth(await tokenFor(t, 'auditor')) })
+        const body = await json(res)
+        expect({ damage, status: res.status }).toEqual({ damage, status: 409 })
+        expect(body.error).toMatchObject({
+          code: 'CONFLICT',
+          details: { reason: 'LOG_DAMAGED', problem: damage === 'crc' ? { code: 'FRAME_CORRUPT', lsn: 2, file: frame.file, offsetBytes: frame.offset } : { code: 'SEGMENT_MISSING', lsn: 1, file: frame.file } },
+        })
+        expect(t.gateway.audit?.verified).toBe(false)
+        expect(t.gateway.engine.state.tradingSwitch).not.toBe('normal')
+      } finally {
+        await t.stop().catch(() => undefined)
+      }
+    }
   })
 
   test('a malformed cursor or limit is 400 with the path', async () => {

@@ -82,6 +82,33 @@ describe('audit duties of the running gateway', () => {
     expect(world.errors).toEqual([])
   })
 
+  test('a record the self-check passed long ago, edited later, is found by a later check (its sweep): CANCEL_ONLY, forensics bundle', async () => {
+    const forensics = tempDataDir()
+    dirs.push(forensics)
+    const { config } = await auditConfig({ tamperResponse: 'CANCEL_ONLY', forensicsDir: forensics, selfCheckEveryMs: 3_600_000 })
+    const { world, duty } = await auditWorld({ seed: 17, audit: config })
+    await world.gateway.place(traderA, body('o-1'), null)
+    await run(world, 100)
+    expect(await duty.selfCheck()).toBeNull()
+    expect(duty.verifiedThroughLsn).toBe(world.gateway.engine.wal.lastLsn)
+    // LSN 2, long passed: one payload byte edited, its CRC fixed up.
+    const segment = join(world.dir, 'log', readdirSync(join(world.dir, 'log')).filter((name) => name.endsWith('.seg')).sort()[0] as string)
+    const bytes = readFileSync(segment)
+    const view = new DataView(bytes.buffer, bytes.byteOffset)
+    let offset = 64
+    while (view.getUint32(offset + 40, true) !== 2) offset += view.getUint32(offset, true) + 8
+    bytes[offset + 60] = (bytes[offset + 60] as number) ^ 0x01
+    view.setUint32(offset + 4, Bun.hash.crc32(bytes.subarray(offset + 8, offset + 8 + view.getUint32(offset, true))), true)
+    writeFileSync(segment, bytes)
+    await world.gateway.place(traderA, body('o-2'), null)
+    await run(world, 100)
+    await duty.selfCheck()
+    expect(duty.lastFinding).toMatchObject({ code: 'CHAIN_BREAK', lsn: 2, file: segment, offsetBytes: offset })
+    expect(world.gateway.engine.state.tradingSwitch).toBe('cancel_only')
+    expect(readdirSync(forensics).length).toBe(1)
+    expect(world.errors).toEqual([])
+  })
+
   test('a self-check over a long stretch runs in its own thread: the event loop never reads the log for it', async () => {
     const { config } = await auditConfig({ sealEveryRecords: 100 })
     const { world, duty } = await auditWorld({ seed: 13, audit: config })

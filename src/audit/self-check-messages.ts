@@ -23,13 +23,22 @@ export interface SelfCheckStart {
  */
 export interface SelfCheckRequest {
   id: number
+  /**
+   * Which of the thread's two checks: 'tail' follows the durable end; 'sweep' re-reads, a stretch per check, what
+   * 'tail' passed before (self-check-sweep.ts). Each has its own SelfCheck, started by its own `start`.
+   */
+  checker: SelfCheckerName
   start: SelfCheckStart | null
   /** The log directory, named in a finding that cannot be located in a segment. */
   dir: string
   slice: LogSlice
+  /** The chain head known at slice.toLsn (the writer's; for a sweep, the tail check's): what the disk must re-derive to. */
+  expectedHead: Uint8Array | null
 }
+
+export type SelfCheckerName = 'tail' | 'sweep'
 
 export type SelfCheckReply =
   | { id: number; ok: true; finding: AuditProblem | null; verifiedLsn: number; verifiedHead: Uint8Array; sealsChecked: number; previousSealLsn: number | null }
   /** The check could not run (not a finding: nothing is known about the log's bytes). */
-  | { id: number; ok: false; message: string }
+  | { id: number; ok: false; message: string; /** A segment of the slice had left the log (compaction) first. */ removed?: boolean }

@@ -9,7 +9,9 @@
  * The new thread is told the last seal record the checks read, so the next seal's prevSealLsn is still checked, and
  * the head at that point, so a seal signing it is checked too. A seal read after the restart that signs an LSN before
  * it (one in flight across the restart) has its signature and sequence checked, not its head (the new thread never
- * held it).
+ * held it). A segment file the live log still holds but the disk no longer has is a finding (SEGMENT_MISSING,
+ * held-segments.ts; so is a header that changed), looked for at every check, so a thread failing on a deleted file
+ * does not hide it.
  */
 
 import { GENESIS_HASH, type LogSlice } from '../../wal/index.ts'
@@ -17,6 +19,8 @@ import { WorkerChannel, type WorkerThreadStatus } from '../runtime/worker-channe
 import { workerScriptUrl } from '../runtime/worker-url.ts'
 import type { AuditProblem } from './codes.ts'
 import type { SealKeySource } from './keys.ts'
+import { heldSegmentDamage } from './held-segments.ts'
+import { SelfCheckSweep } from './self-check-sweep.ts'
 import type { SelfChecker } from './self-check.ts'
 import type { SelfCheckReply, SelfCheckRequest } from './self-check-messages.ts'
 
@@ -29,7 +33,9 @@ export interface SliceableLog {
   readonly firstLsn: number
   /** The last durable LSN. */
   readonly lastLsn: number
-  readonly segments: readonly { readonly previousHash: Uint8Array }[]
+  /** The writer's chain head at lastLsn. */
+  readonly chainHead: Uint8Array
+  readonly segments: readonly { readonly path: string; readonly firstLsn: number; readonly lastLsn: number; readonly previousHash: Uint8Array }[]
   slice(fromLsn: number, toLsn: number): LogSlice
 }
 
@@ -41,6 +47,8 @@ export interface SelfCheckThreadOptions {
    * record at or before it (0: none), so the next seal's prevSealLsn is checked; absent or null: not known.
    */
   from?: { lsn: number; chainHead: Uint8Array; previousSealLsn?: number | null }
+  /** Records the sweep re-reads per check (default SWEEP_RECORDS_PER_CHECK). */
+  sweepRecordsPerCheck?: number
 }
 
 export class SelfCheckThread implements SelfChecker {
@@ -59,10 +67,15 @@ export class SelfCheckThread implements SelfChecker {
   private finding: AuditProblem | null = null
   private nextId = 1
   private tail: Promise<unknown> = Promise.resolve()
+  /** Re-reads what the tail check passed, a stretch per check (self-check-sweep.ts). */
+  private readonly sweep: SelfCheckSweep
+  /** Checks that got past the tail check (the sweep begins at the second). */
+  private checksDone = 0
 
   constructor(options: SelfCheckThreadOptions) {
     this.log = options.log
     this.keys = options.keys
+    this.sweep = new SelfCheckSweep(options.sweepRecordsPerCheck)
     const from = options.from ?? { lsn: options.log.firstLsn - 1, chainHead: options.log.segments[0]?.previousHash ?? GENESIS_HASH }
     this.verifiedLsn = from.lsn
     this.verifiedHead = from.chainHead.slice()
@@ -72,6 +85,7 @@ export class SelfCheckThread implements SelfChecker {
       failed: (id, message) => ({ id, ok: false, message }),
       onLost: () => {
         this.started = false
+        this.sweep.reset()
       },
     })
   }
@@ -89,6 +103,11 @@ export class SelfCheckThread implements SelfChecker {
     return this.seals
   }
 
+  /** Sweep passes (re-reads of everything the tail check had passed) finished without a finding. */
+  get sweepPasses(): number {
+    return this.sweep.passes
+  }
+
   /** Checks the log through its durable head as it is now; throws when the thread could not check (not a finding). */
   check(): Promise<AuditProblem | null> {
     const run = this.tail.then(() => this.checkNow())
@@ -103,13 +122,34 @@ export class SelfCheckThread implements SelfChecker {
 
   private async checkNow(): Promise<AuditProblem | null> {
     if (this.finding !== null) return this.finding
+    // A held segment's file gone or its header changed (held-segments.ts): before the slice, so a segment the check
+    // passed long ago counts too.
+    const missing = heldSegmentDamage(this.log)
+    if (missing !== null) return (this.finding = missing)
+    const finding = await this.checkTail()
+    if (finding !== null) return finding
+    // Not at the first check (the gateway's start waits for it, and it reads from a snapshot's LSN on for that reason).
+    if (this.checksDone++ === 0) return null
+    const ask = (request: Omit<SelfCheckRequest, 'id'>): Promise<SelfCheckReply> => this.channel.request({ id: this.nextId++, ...request })
+    this.finding = await this.sweep.step(this.log, this.keys, { lsn: this.verifiedLsn, head: this.verifiedHead }, ask)
+    return this.finding
+  }
+
+  /** The tail check: the log from the last verified LSN through the durable end. */
+  private async checkTail(): Promise<AuditProblem | null> {
+    // The durable end and the writer's head there, read in one synchronous step: the disk must re-derive to it.
     const toLsn = this.log.lastLsn
+    const expectedHead = this.log.chainHead
     if (toLsn <= this.verifiedLsn) return null
     const start = this.started ? null : { lsn: this.verifiedLsn, chainHead: this.verifiedHead, previousSealLsn: this.previousSealLsn, keys: this.keys }
     if (start !== null) this.sealsBefore = this.seals
-    const reply = await this.channel.request({ id: this.nextId++, start, dir: this.log.dir, slice: this.log.slice(this.verifiedLsn + 1, toLsn) })
+    const reply = await this.channel.request({ id: this.nextId++, checker: 'tail', start, dir: this.log.dir, slice: this.log.slice(this.verifiedLsn + 1, toLsn), expectedHead })
     if (!reply.ok) {
       this.started = false // the thread's SelfCheck may be gone or stale: the next check starts one from verifiedLsn
+      // The thread reads "a segment was removed before I read it" as a race with compaction, not a finding; whether
+      // the log still holds that segment says which it was.
+      const gone = heldSegmentDamage(this.log)
+      if (gone !== null) return (this.finding = gone)
       throw new Error(`the self-check could not run: ${reply.message}`)
     }
     this.started = true

@@ -1,19 +1,21 @@
 /**
- * The self-check's thread (own event loop, own heap): holds a SelfCheck and runs it over the slices of the log the
- * gateway names (self-check-thread.ts), reading the segment files itself. Its reads, hashing and garbage stay off
+ * The self-check's thread (own event loop, own heap): holds two SelfChecks — the tail check, which follows the durable
+ * end, and the sweep, which re-reads what the tail check passed (self-check-sweep.ts) — and runs each over the slices
+ * of the log the gateway names for it (self-check-thread.ts), reading the segment files itself. Its reads, hashing and garbage stay off
  * the gateway's event loop: there, paced to a quarter of the loop, a check after 30 s of bench:http traffic took
  * ~1.4 s of the main thread's CPU and stretched over several seconds of intake.
  *
  * One request at a time, in order. A check reads the whole slice (in chunks of READ_CHUNK_BYTES), in calls of
  * RECORDS_PER_CALL records so a finding's seal signatures settle as the check goes. A finding is sticky, as in
- * SelfCheck: every later request answers it again.
+ * SelfCheck: every later request answers it again. At the end of a slice, a finding-free check compares the head it
+ * re-derived with the one the gateway knows there (the writer's, or for a sweep the tail check's).
  */
 
 import { openSlice, type Frame, type LogSlice, type SliceLog } from '../../wal/index.ts'
 import { announceThreadPriority } from '../runtime/thread-hello.ts'
 import { keyResolverOf } from './keys.ts'
 import { SelfCheck, type CheckableLog } from './self-check.ts'
-import type { SelfCheckReply, SelfCheckRequest } from './self-check-messages.ts'
+import type { SelfCheckReply, SelfCheckRequest, SelfCheckerName } from './self-check-messages.ts'
 
 declare const self: Worker
 
@@ -59,18 +61,26 @@ class SliceCheckableLog implements CheckableLog {
   }
 }
 
-const log = new SliceCheckableLog()
-let check: SelfCheck | null = null
+/** The thread's two checks (self-check-messages.ts): each reads its own slices with its own SelfCheck. */
+class Checker {
+  readonly log = new SliceCheckableLog()
+  check: SelfCheck | null = null
+}
+const checkers: Record<SelfCheckerName, Checker> = { tail: new Checker(), sweep: new Checker() }
 
 async function answer(request: SelfCheckRequest): Promise<SelfCheckReply> {
+  const checker = checkers[request.checker]
+  const log = checker.log
+  let check = checker.check
   try {
     if (request.start !== null) {
       const { lsn, chainHead, previousSealLsn, keys } = request.start
       check = new SelfCheck(log, { keys: keys === null ? null : await keyResolverOf(keys), from: { lsn, chainHead, previousSealLsn }, recordsPerCheckMax: RECORDS_PER_CALL, readChunkBytes: READ_CHUNK_BYTES })
+      checker.check = check
     }
     if (check === null) return { id: request.id, ok: false, message: 'the self-check thread was asked to check before it was started' }
     if (request.slice.fromLsn > check.verifiedThroughLsn + 1) {
-      return { id: request.id, ok: false, message: `the log no longer holds LSN ${check.verifiedThroughLsn + 1} (removed before the self-check reached it)` }
+      return { id: request.id, ok: false, removed: true, message: `the log no longer holds LSN ${check.verifiedThroughLsn + 1} (removed before the self-check reached it)` }
     }
     log.show(request.dir, request.slice)
     let finding = await check.check()
@@ -79,10 +89,11 @@ async function answer(request: SelfCheckRequest): Promise<SelfCheckReply> {
       finding = await check.check()
       if (check.verifiedThroughLsn === before) break
     }
-    if (log.removed) return removedUnder(request)
+    if (log.removed) return removedUnder(request, checker)
+    if (finding === null && request.expectedHead !== null && check.verifiedThroughLsn === request.slice.toLsn) finding = check.expectHead(request.slice.toLsn, request.expectedHead)
     return { id: request.id, ok: true, finding, verifiedLsn: check.verifiedThroughLsn, verifiedHead: check.verifiedHead, sealsChecked: check.sealsChecked, previousSealLsn: check.previousSealLsn }
   } catch (error) {
-    if (log.removed) return removedUnder(request)
+    if (log.removed) return removedUnder(request, checker)
     return { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }
   }
 }
@@ -91,9 +102,9 @@ async function answer(request: SelfCheckRequest): Promise<SelfCheckReply> {
  * A segment of the slice was removed (compaction) before it was read: what the check made of the missing bytes is not
  * a finding, and its SelfCheck (which keeps a finding) is dropped; the gateway starts a new one.
  */
-function removedUnder(request: SelfCheckRequest): SelfCheckReply {
-  check = null
-  return { id: request.id, ok: false, message: `a segment of LSNs ${request.slice.fromLsn}..${request.slice.toLsn} was removed before the self-check read it; not a finding` }
+function removedUnder(request: SelfCheckRequest, checker: Checker): SelfCheckReply {
+  checker.check = null
+  return { id: request.id, ok: false, removed: true, message: `a segment of LSNs ${request.slice.fromLsn}..${request.slice.toLsn} was removed before the self-check read it; not a finding` }
 }
 
 let tail: Promise<unknown> = Promise.resolve()

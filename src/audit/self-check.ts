@@ -105,6 +105,23 @@ export class SelfCheck implements SelfChecker {
     return this.seals.previousSealLsn
   }
 
+  /**
+   * Once the check has reached `lsn`: does the head it re-derived from the disk equal `head`, the head the writer
+   * itself computed there? A rewrite of records the check had not reached, with CRCs and the whole chain recomputed
+   * after it, passes every check on the bytes alone until a seal signs a later head, and the records after the last
+   * seal never get one; the writer's head (kept in memory, never read back) is the witness. Null when it agrees or
+   * the check is not at `lsn`; a disagreement is a finding, sticky like the others.
+   */
+  expectHead(lsn: number, head: Uint8Array): AuditProblem | null {
+    if (this.finding !== null) return this.finding
+    if (this.verifiedLsn !== lsn || hashesEqual(this.head, head)) return null
+    this.finding = {
+      code: 'CHAIN_BREAK', ...this.locate(lsn), lsn,
+      detail: `the chain re-derived from the disk reaches head ${toHex(this.head)} at LSN ${lsn}, but the writer's head there is ${toHex(head)}: records at or before it were rewritten with their chain recomputed`,
+    }
+    return this.finding
+  }
+
   /** Verifies what was appended since the last check; returns a finding or null. */
   async check(): Promise<AuditProblem | null> {
     if (this.finding !== null) return this.finding

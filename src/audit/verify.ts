@@ -139,9 +139,13 @@ function summary(entry: SealEntry): NonNullable<VerifyReport['seals']['last']> {
 
 /** The latest seal of a verified log directory as an anchor for external storage; throws if the log has problems. */
 export async function exportAnchor(dir: string, options: VerifyOptions = {}): Promise<Anchor & { sealRecordLsn: number }> {
-  const report = await verifyLogDirectory(dir, options)
+  return anchorOf(await verifyLogDirectory(dir, options))
+}
+
+/** The anchor of a verification's latest seal; throws if it found problems or no seal. */
+export function anchorOf(report: VerifyReport): Anchor & { sealRecordLsn: number } {
   if (report.firstProblem !== null) throw new Error(`cannot export an anchor from a log with problems: ${report.firstProblem.code} at LSN ${report.firstProblem.lsn}`)
   const last = report.seals.last
-  if (last === null) throw new Error(`${dir} holds no seal to anchor; seal it first (POST /v1/audit/anchor on the gateway)`)
+  if (last === null) throw new Error(`${report.dir} holds no seal to anchor; seal it first (POST /v1/audit/anchor on the gateway)`)
   return { lsn: last.claims.lsn, chainHead: last.claims.chainHead, seal: last.jws, sealRecordLsn: last.recordLsn }
 }

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  describeProblem, exportAnchor, listSegments, loadKeyResolver, readAnchorsFile, verifyLogDirectory, type LogScanProgress,
+  anchorOf, describeProblem, listSegments, loadKeyResolver, readAnchorsFile, verifyLogDirectory, type LogScanProgress,
   type SealKeyResolver, type VerifyReport,
 } from '../audit/index.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
@@ -28,8 +28,8 @@ verify   Checks DIR read-only: every frame's CRC, the whole hash chain (recomput
          directory or a data directory holding one in log/. Use it on a copy; a copy taken while the gateway writes
          may end in a torn tail, which is reported and is not an error. Progress goes to stderr. A data directory
          an HA node left mid-swap is refused (INTERRUPTED_SWAP): run "egress serve" on it first, which finishes it.
-anchor   Verifies DIR, then prints its latest seal as one JSON line { lsn, chainHead, seal } to keep outside the
-         gateway (append it to an anchors file).
+anchor   Verifies DIR (a problem exits 65 with the summary on stderr), then prints its latest seal as one JSON line
+         { lsn, chainHead, seal, sealRecordLsn } to keep outside the gateway (append it to an anchors file).
 
 Options:
   --public-key FILE   the seal public key (JWK, as written by egress keygen)
@@ -63,11 +63,16 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
     ...(anchors === undefined ? {} : { anchors, anchorsSource: values.anchors as string }),
     onProgress: progressPrinter(io),
   }
+  const report = await verifyLogDirectory(dir, options)
   if (action === 'anchor') {
-    io.out(JSON.stringify(await exportAnchor(dir, options)))
+    // A log with problems is a data error like verify's (65, with its summary), not a failure to run.
+    if (!report.ok) {
+      io.err(verifySummary(report))
+      return EXIT_DATA_ERROR
+    }
+    io.out(JSON.stringify(anchorOf(report)))
     return EXIT_OK
   }
-  const report = await verifyLogDirectory(dir, options)
   io.out(values.json === true ? JSON.stringify(report, null, 2) : verifySummary(report))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }

@@ -67,6 +67,7 @@ export function auditPart(): DocumentPart {
           security: 'bearer',
           errors: ['400', '401', '403', '503'],
           responses: {
+            '409': errorResponse('The log is damaged where the page reads (details.reason LOG_DAMAGED, details.problem: code, file, offsetBytes, lsn, detail); the self-check\'s tamper response is engaged'),
             '200': jsonAnswer(
               `{ seals, next_cursor }: follow next_cursor until it is null; a page reads at most ${SEALS_SCAN_RECORDS_MAX_DEFAULT} log records, so a short or empty page may still have one`,
               record({ seals: { type: 'array', items: ref('Seal') }, next_cursor: nullable('string', 'The last LSN read: the next page starts after it; null at the end of the log') }),

@@ -10,9 +10,9 @@
  *   `egress audit anchor DIR` prints (`--anchors` takes it back). It takes no options: no body or `{}`, anything else
  *   is refused (ANCHOR_BODY_SCHEMA), as cancel, flatten and the kill switches refuse what they do not take.
  *
- * Why verify runs the full check rather than the self-check: the self-check is incremental — it reads each record once,
- * through the writer's own reader, when it is appended — so it can never notice bytes edited after it passed them, and
- * an auditor asking "is this log intact now" must not be answered from memory. The full check reads every byte again
+ * Why verify runs the full check rather than the self-check: the self-check's tail check reads each record once, when
+ * it is appended, and its sweep re-reads what it passed only a stretch per check (a pass over a long log takes many
+ * checks), so an auditor asking "is this log intact now" must not be answered from memory. The full check reads every byte again
  * with audit's independent reader. Its price is the event loop: the scan is synchronous per segment (~90 MB/s measured
  * by scripts/bench-audit.ts), so on a log above `liveVerifyBytesMax` the route does not stall the gateway and answers
  * with the self-check brought up to the head instead, saying so (`method`) and naming the CLI for the full check on a
@@ -22,9 +22,10 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import {
-  AUDIT_SEAL, decodeSealRecord, keyResolverOf, readSealUnverified, verifyLogDirectory, verifyingKeySource,
-  type AuditProblem, type SealKeyResolver, type VerifyReport,
+  AUDIT_SEAL, decodeSealRecord, describeProblem, keyResolverOf, heldSegmentDamage, readSealUnverified, verifyLogDirectory,
+  verifyingKeySource, type AuditProblem, type SealKeyResolver, type VerifyReport,
 } from '../../audit/index.ts'
+import { WalCorruptionError } from '../../../wal/index.ts'
 import type { AuditConfig } from '../../config/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
@@ -118,8 +119,31 @@ async function sealVerifyingKeys(config: AuditConfig | undefined): Promise<SealK
   return source === null ? null : keyResolverOf(source)
 }
 
-/** Seal records after `cursor` (an LSN), oldest first; a page ends at `limit` seals or after sealsScanRecordsMax records. */
-function sealsRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Response {
+/**
+ * Seal records after `cursor` (an LSN), oldest first; a page ends at `limit` seals or after sealsScanRecordsMax records.
+ * Damage met on the way (a frame failing its CRC, a segment file gone) is 409 LOG_DAMAGED naming it, and gets the
+ * self-check's response, as verify's findings do: it was an opaque 500, and this read may be its only witness.
+ */
+async function sealsRoute(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Promise<Response> {
+  try {
+    return sealsPage(c, services, bounds)
+  } catch (error) {
+    const problem = damageOf(error, services)
+    if (problem === null) throw error
+    await services.gateway.audit?.respond(problem)
+    throw new ApiError('CONFLICT', `the log is damaged: ${describeProblem(problem)}`, { details: { reason: 'LOG_DAMAGED', problem } })
+  }
+}
+
+/** What a read of the live log met: a WalCorruptionError, or a file missing of a segment the log holds; else null. */
+function damageOf(error: unknown, services: Services): AuditProblem | null {
+  if (error instanceof WalCorruptionError) {
+    return { code: error.code, file: error.location.file, offsetBytes: error.location.offsetBytes, lsn: error.location.lsn, detail: error.message }
+  }
+  return (error as { code?: unknown }).code === 'ENOENT' ? heldSegmentDamage(services.gateway.engine.wal) : null
+}
+
+function sealsPage(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesOptions): Response {
   const query = queryOf(c, SEALS_QUERY)
   const limit = query.limit ?? 100
   const wal = services.gateway.engine.wal
