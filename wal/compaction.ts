@@ -15,22 +15,11 @@
 
 import { join } from 'node:path'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
-import { CompactionSyncError, isSyncFailure } from './errors.ts'
+import { CompactionSyncError } from './errors.ts'
 import type { WalIo } from './io.ts'
 import { linkOrCopyFile } from './prefix.ts'
 import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
-
-/** `io` whose fsync and directory fsync throw CompactionSyncError (a failure already marked so passes unchanged). */
-function syncsMarked(io: WalIo): WalIo {
-  const marked = <T>(target: string, call: () => T): T => {
-    try {
-      return call()
-    } catch (error) {
-      throw isSyncFailure(error) ? error : new CompactionSyncError(target, error)
-    }
-  }
-  return { ...io, fsync: (fd) => marked(`file descriptor ${fd}`, () => io.fsync(fd)), fsyncDirectory: (path) => marked(path, () => io.fsyncDirectory(path)) }
-}
+import { syncFailuresMarked } from './sync-failures.ts'
 
 /**
  * Removes whole segments whose every LSN is below `lsn` (never the last segment) from `catalog` and from `dir`. With
@@ -39,7 +28,7 @@ function syncsMarked(io: WalIo): WalIo {
  */
 export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, options: { dir: string; io: WalIo; archiveDir?: string }): string[] {
   const { dir, archiveDir } = options
-  const io = syncsMarked(options.io)
+  const io = syncFailuresMarked(options.io, (target, cause) => new CompactionSyncError(target, cause))
   const removable = catalog.removableBelow(lsn)
   if (removable.length === 0) return []
   if (archiveDir !== undefined) io.mkdirp(archiveDir)

@@ -72,11 +72,11 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           // What a true-up will reprice: the synthetic quantity pending, the range a real fill covers (synthetic-lots.ts).
           // Synthetic quantity booked through lotsUntrackedThroughLsn gets no lot, as the build that booked it kept none.
           if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
-          const before = { status: order.status, endedAtMs: state.endedOrders.get(order.orderId) }
-          const wasTerminal = isTerminal(before.status)
+          const statusBefore = order.status
+          const wasTerminal = isTerminal(statusBefore)
           applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
           order.updatedAtMs = event.atMs
-          noteEndedAs(order, before)
+          noteEndedAs(order, statusBefore, state.endedOrders)
           retainEnded(state, order, wasTerminal, event.atMs)
         }
       }
@@ -98,8 +98,8 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
     state.counters.unbookedFills += 1
     return NOTHING
   }
-  const before = { status: order.status, endedAtMs: state.endedOrders.get(order.orderId) }
-  const wasTerminal = isTerminal(before.status)
+  const statusBefore = order.status
+  const wasTerminal = isTerminal(statusBefore)
   const buy = order.side === 'buy'
   const cash = buy ? -mulUnits(event.lastQty, event.lastPrice, 'up') : mulUnits(event.lastQty, event.lastPrice, 'down')
   const baseDelta = buy ? event.lastQty : -event.lastQty
@@ -143,7 +143,7 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
   const booked = bookEntry(state, postings, fill)
   state.counters.fills += 1
   order.updatedAtMs = event.atMs
-  noteEndedAs(order, before)
+  noteEndedAs(order, statusBefore, state.endedOrders)
   retainEnded(state, order, wasTerminal, event.atMs)
   return booked
 }

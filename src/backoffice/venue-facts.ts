@@ -54,11 +54,13 @@ export function noteReportFacts(order: TrackedOrder, report: EventOf<'inbox.repo
 
 /**
  * After an order event: an order that left a terminal state (it went Unknown) keeps how it had ended, until its status
- * changes again. `endedAtMs`: the end time the ledger held for it before the event (undefined: none).
+ * changes again. `statusBefore`: its status before the event. Called before the ledger's retention files the event
+ * (retainEnded), so `endedOrders` still holds the end time it had; read only when the order leaves an end, since this
+ * runs for every order event and fill and that lookup is rarely needed.
  */
-export function noteEndedAs(order: TrackedOrder, before: { status: OrderState; endedAtMs: number | undefined }): void {
-  if (before.status === order.status) return
-  if (isTerminal(before.status) && !isTerminal(order.status)) order.endedAs = { status: before.status, atMs: before.endedAtMs ?? order.updatedAtMs }
+export function noteEndedAs(order: TrackedOrder, statusBefore: OrderState, endedOrders: ReadonlyMap<string, number>): void {
+  if (statusBefore === order.status) return
+  if (isTerminal(statusBefore) && !isTerminal(order.status)) order.endedAs = { status: statusBefore, atMs: endedOrders.get(order.orderId) ?? order.updatedAtMs }
   // Any later change (it ended again, was read back open, was resent) makes that end history.
   else if (order.endedAs !== undefined) delete order.endedAs
 }

@@ -13,7 +13,7 @@
  */
 
 import { join } from 'node:path'
-import { isSyncFailure, linkOrCopyFile, type WalIo } from '../../../wal/index.ts'
+import { linkOrCopyFile, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
 
@@ -55,18 +55,6 @@ export class SnapshotSyncError extends Error {
   }
 }
 
-/** `io` whose fsync and directory fsync throw SnapshotSyncError (a failure already marked so passes unchanged). */
-function syncsMarked(io: WalIo): WalIo {
-  const marked = <T>(target: string, call: () => T): T => {
-    try {
-      return call()
-    } catch (error) {
-      throw isSyncFailure(error) ? error : new SnapshotSyncError(target, error)
-    }
-  }
-  return { ...io, fsync: (fd) => marked(`file descriptor ${fd}`, () => io.fsync(fd)), fsyncDirectory: (path) => marked(path, () => io.fsyncDirectory(path)) }
-}
-
 export function snapshotFileName(lsn: number): string {
   return `snapshot-${String(lsn).padStart(20, '0')}.snap`
 }
@@ -97,7 +85,7 @@ export class SnapshotStore {
   constructor(dir: string, options: { io: WalIo; keep: number }) {
     if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
     this.dir = dir
-    this.io = syncsMarked(options.io)
+    this.io = syncFailuresMarked(options.io, (target, cause) => new SnapshotSyncError(target, cause))
     this.keep = options.keep
   }
 
