@@ -29,8 +29,13 @@ const NAME_CHARS_MAX = 64
  * given more than once, or a value the schema refuses.
  */
 export function queryOf<TSchema extends QuerySchema>(c: Context, schema: TSchema): v.InferOutput<TSchema> {
+  // Most requests have no query at all (every POST /v1/orders): no parameters to read, and none for NO_QUERY to parse.
+  if (!c.req.url.includes('?')) return (schema as QuerySchema) === NO_QUERY ? NO_PARAMETERS : parseOrThrow(schema, NO_PARAMETERS)
   return parseOrThrow(schema, singleQuery(c, Object.keys(schema.entries)))
 }
+
+/** What a request without a query string gives its route. */
+const NO_PARAMETERS: Readonly<Record<string, never>> = Object.freeze({})
 
 /**
  * Every parameter of the query, each given once and named in `names`, as name → value; 400 VALIDATION_FAILED
