@@ -75,6 +75,18 @@ describe('egress token', () => {
     expect(io.stderr).toEqual(['egress token: config: port: expected an integer between 1 and 65535, got "abc" (from env PORT)'])
   })
 
+  test('a config file that gives a field twice exits 1 naming it, for token and serve alike, and nothing is minted', async () => {
+    const dir = dataDir()
+    const path = join(dir, 'egress.json')
+    writeFileSync(path, `{\n  "auth": { "hs256Secret": "${'a'.repeat(32)}" },\n  "dataDir": ${JSON.stringify(dir)},\n  "auth": { "issuer": "other" }\n}\n`)
+    for (const argv of [['token', '--sub', 'a', '--account', 'demo-1', '--config', path], ['serve', '--config', path]]) {
+      const io = recordingIo({})
+      expect(await runCli(argv, io)).toBe(1)
+      expect(io.stdout).toEqual([])
+      expect(io.stderr).toEqual([`egress ${argv[0]}: config: auth: given twice in config file ${path} (lines 2 and 4); JSON would keep only the last`])
+    }
+  })
+
   test('a data dir that is a file exits 1 naming dataDir, not the secret inside it', async () => {
     const file = join(dataDir(), 'not-a-dir')
     writeFileSync(file, '')

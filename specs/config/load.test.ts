@@ -154,7 +154,7 @@ describe('bad config names the field and what was expected', () => {
     const path = configFile(`{\n  "auth": {\n    "hs256Secret": ${secret}\n  }\n}`)
     const message = messageOf(() => loadConfig({ configPath: path, env: {} }))
     expect(message).not.toContain(secret)
-    expect(message).toBe(`config file ${path}: not valid JSON (JSON Parse error: Unexpected identifier at line 3, column 20)`)
+    expect(message).toBe(`config file ${path}: not valid JSON at line 3, column 20: expected a value: a "string", a number, true, false, null, an object or a list`)
   })
 
   test('a missing or unparsable file is a ConfigError naming the file', () => {

@@ -3,25 +3,14 @@
  * Every failure is a ConfigError whose message names the field and what was expected, on one line.
  */
 
-import { readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import * as v from 'valibot'
+import { readConfigFile } from './config-file.ts'
+import { ConfigError, type ConfigIssue } from './config-error.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 
-export interface ConfigIssue {
-  /** Dotted field path (`auth.jwksReloadMs`); empty for the config as a whole. */
-  path: string
-  message: string
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-  readonly issues: readonly ConfigIssue[]
-
-  constructor(issues: readonly ConfigIssue[]) {
-    super(issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)).join('; '))
-    this.issues = issues
-  }
-}
+export { ConfigError } from './config-error.ts'
+export type { ConfigIssue } from './config-error.ts'
 
 type EnvKind = 'string' | 'integer'
 
@@ -173,40 +162,6 @@ function venueIssues(parsed: Parsed): ConfigIssue[] {
     })
   })
   return issues
-}
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let raw: string
-  try {
-    raw = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new ConfigError([{ path: '', message: `config file ${path}: cannot read (${code})` }])
-  }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(raw)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    throw new ConfigError([{ path: '', message: `config file ${path}: not valid JSON (${withoutFileText(reason, raw)})` }])
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError([{ path: '', message: `config file ${path}: expected a JSON object at the top level` }])
-  }
-  return parsed as Record<string, unknown>
-}
-
-/**
- * The parser's reason with the file's text it quotes replaced by where that text is: the file may hold secrets
- * (auth.hs256Secret), and an unquoted one was echoed whole (`Unexpected identifier "<the secret>"`).
- */
-function withoutFileText(reason: string, raw: string): string {
-  return reason.replace(/"([^"]*)"/g, (_quoted, text: string) => {
-    const at = text === '' ? -1 : raw.indexOf(text)
-    if (at < 0) return '(text not shown)'
-    const before = raw.slice(0, at).split('\n')
-    return `at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`
-  })
 }
 
 /** Writes env overrides into `input` in place; returns which fields they set, for error messages. */
