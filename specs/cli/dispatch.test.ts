@@ -46,4 +46,23 @@ describe('the command dispatcher', () => {
     expect(io.stderr).toHaveLength(1)
     expect(io.stderr[0]).toBe(`egress token: Unknown option '--bogus' (see "egress token --help")`)
   })
+
+  test('a value option given twice is a usage error, exit 2, before anything runs: the first value was dropped silently', async () => {
+    const cases: [string[], string][] = [
+      [['serve', '--config', '/nonexistent/prod.json', '--config=/nonexistent/dev.json'], 'egress serve: --config given twice; give it once (see "egress serve --help")'],
+      [['token', '--sub', 'alice', '--sub', 'bob', '--account', 'demo-1'], 'egress token: --sub given twice; give it once (see "egress token --help")'],
+      [['snapshot', '--keep', '2', '--keep', '5', '/nonexistent'], 'egress snapshot: --keep given twice; give it once (see "egress snapshot --help")'],
+    ]
+    for (const [argv, line] of cases) {
+      const io = recordingIo()
+      expect(await runCli(argv, io)).toBe(2)
+      expect(io.stderr).toEqual([line])
+    }
+  })
+
+  test('repeatable options and a flag given twice are still fine', async () => {
+    const io = recordingIo({ EGRESS_HS256_SECRET: 'x'.repeat(32), EGRESS_DATA_DIR: '/nonexistent/egress-data' })
+    expect(await runCli(['token', '--sub', 'a', '--account', 'demo-1', '--account', 'demo-2', '--role', 'trader', '--role', 'auditor'], io)).toBe(0)
+    expect(io.stderr[0]).toBe('warning: account demo-2 is not in the config\'s accounts')
+  })
 })
