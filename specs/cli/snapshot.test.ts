@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stateDigest } from '../../src/kernel/index.ts'
 import {
@@ -207,6 +207,21 @@ describe('egress snapshot, compact, replay-verify', () => {
       const run = await cli(argv)
       expect({ argv, code: run.code, err: run.err }).toEqual({ argv, code: 1, err: expect.stringContaining(`no log in ${join(parent, 'log')}: not a data directory (nothing created)`) })
       expect({ argv, left: readdirSync(parent) }).toEqual({ argv, left: [] })
+    }
+  })
+
+  test('on a DIR whose log/ holds no segment (/var has a log/), every offline command exits 1 and writes nothing into it', async () => {
+    // A log/ was all they looked for: compact (even --dry-run) opened /var/log as an empty log, writing a LOCK and a
+    // first segment there and a DATA_DIR_LOCK beside it; snapshot left both locks; replay-verify answered MATCH.
+    const parent = tempDataDir()
+    dirs.push(parent)
+    mkdirSync(join(parent, 'log'))
+    writeFileSync(join(parent, 'log', 'syslog'), 'not egress\n')
+    const argvs = [['compact', parent, '--dry-run'], ['compact', parent], ['snapshot', parent], ['replay-verify', parent], ['repair-tail', parent], ['repair-tail', parent, '--truncate-at-lsn', '5']]
+    for (const argv of argvs) {
+      const run = await cli(argv)
+      expect({ argv, code: run.code, err: run.err }).toEqual({ argv, code: 1, err: expect.stringContaining(`no log segment (NNNN….seg) in ${join(parent, 'log')}: not a data directory (nothing created)`) })
+      expect({ argv, left: readdirSync(parent), log: readdirSync(join(parent, 'log')) }).toEqual({ argv, left: ['log'], log: ['syslog'] })
     }
   })
 
