@@ -32,6 +32,22 @@ describe('egress token', () => {
     expect(await verifyAsGateway(token, env)).toEqual({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
   })
 
+  test('a token whose secret this command had to generate says so on stderr, with the absolute data dir; the next one does not', async () => {
+    // Run from another working directory (dataDir defaults to the relative ./data) or with another EGRESS_DATA_DIR, it
+    // generated a secret no gateway uses and printed the token as if all was well; the gateway answered 401.
+    const dir = dataDir()
+    const first = recordingIo({ EGRESS_DATA_DIR: dir })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], first)).toBe(0)
+    expect(first.stderr[0]).toBe(`warning: generated a new HS256 secret in ${join(dir, 'auth', 'hs256.secret')}: only a gateway on the data directory ${dir} will accept this token`)
+    expect(first.stdout).toHaveLength(1)
+    const second = recordingIo({ EGRESS_DATA_DIR: dir })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], second)).toBe(0)
+    expect(second.stderr.filter((line) => line.startsWith('warning:'))).toEqual([])
+    const configured = recordingIo({ EGRESS_DATA_DIR: dataDir(), EGRESS_HS256_SECRET: 's'.repeat(32) })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], configured)).toBe(0)
+    expect(configured.stderr.filter((line) => line.startsWith('warning:'))).toEqual([])
+  })
+
   test('repeated --role and --account add up; --ttl sets the expiry', async () => {
     const env = { EGRESS_DATA_DIR: dataDir() }
     const io = recordingIo(env)
