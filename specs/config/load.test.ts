@@ -58,6 +58,19 @@ describe('precedence: defaults, then file, then env', () => {
 })
 
 describe('bad config names the field and what was expected', () => {
+  test('an environment variable that nearly names a setting is refused with the one it likely means, not ignored', () => {
+    // EGRESS_DATADIR or EGRESS_PORT (the port's variable is PORT) was ignored without a word: the gateway started on
+    // ./data, or on 8080.
+    expect(messageOf(() => loadConfig({ env: { EGRESS_DATADIR: '/srv/egress' } }))).toBe(
+      'environment variable EGRESS_DATADIR is not one egress reads; did you mean EGRESS_DATA_DIR?',
+    )
+    expect(messageOf(() => loadConfig({ env: { EGRESS_PORT: '9000', EGRESS_MODES: 'shadow' } }))).toBe(
+      'environment variable EGRESS_PORT is not one egress reads; did you mean PORT?; environment variable EGRESS_MODES is not one egress reads; did you mean EGRESS_MODE?',
+    )
+    // Other EGRESS_ variables (a client script's, say) are none of egress's business.
+    expect(loadConfig({ env: { EGRESS_URL: 'http://x', EGRESS_TOKEN: 't', EGRESS_REPLICATION_TOKEN: 'r'.repeat(16) } })).toEqual(defaultConfig())
+  })
+
   test('a non-numeric PORT', () => {
     expect(messageOf(() => loadConfig({ env: { PORT: 'abc' } }))).toBe(
       'port: expected an integer between 1 and 65535, got "abc" (from env PORT)',

@@ -7,6 +7,7 @@ import { statSync } from 'node:fs'
 import * as v from 'valibot'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
+import { misspeltEnvNames, OTHER_ENV_NAMES } from './env-names.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 
 export { ConfigError } from './config-error.ts'
@@ -39,12 +40,21 @@ export interface LoadConfigOptions {
 /** Defaults ← file ← env, validated. Throws ConfigError. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env
+  refuseMisspeltEnv(env)
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const sources = applyEnv(input, env)
   const config = parseConfig(input, { sources })
   refuseDataDirNotADirectory(config.dataDir, sources.get('dataDir'))
   return config
+}
+
+/** A variable that nearly names a setting (EGRESS_DATADIR, EGRESS_PORT) is refused rather than ignored. */
+function refuseMisspeltEnv(env: Record<string, string | undefined>): void {
+  const known = [...Object.keys(ENV_OVERRIDES), CONFIG_PATH_ENV, ...OTHER_ENV_NAMES]
+  const misspelt = misspeltEnvNames(env, known)
+  if (misspelt.length === 0) return
+  throw new ConfigError(misspelt.map(({ name, meant }) => ({ path: '', message: `environment variable ${name} is not one egress reads; did you mean ${meant}?` })))
 }
 
 /**
