@@ -71,6 +71,20 @@ describe('text that is not JSON is reported by line and column, with what was ex
   })
 })
 
+describe('numbers', () => {
+  test('a number too large for a double is reported as such, not as null', () => {
+    const path = configFile('{"port": 1e400, "wal": {"segmentBytesMax": -1e999}}')
+    expect(messageOf(() => load(path))).toBe(
+      'port: expected an integer between 1 and 65535, got Infinity (too large); wal.segmentBytesMax: expected an integer between 1048576 and 1073741824, got -Infinity (too large)',
+    )
+  })
+
+  test('a value that fails two steps of a range (not an integer, and above the maximum) is reported once', () => {
+    const path = configFile('{"port": 70000.5}')
+    expect(messageOf(() => load(path))).toBe('port: expected an integer between 1 and 65535, got 70000.5')
+  })
+})
+
 describe('encoding and size', () => {
   test('a UTF-8 byte order mark (some editors write one) is dropped, not a JSON error', () => {
     const path = configFile(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"port": 9000}')]))

@@ -83,7 +83,7 @@ export interface ParseConfigOptions {
 export function parseConfig(input: unknown, options: ParseConfigOptions = {}): Config {
   const result = v.safeParse(CONFIG_SCHEMA, input)
   const sources = options.sources ?? new Map<string, string>()
-  if (!result.success) throw new ConfigError(result.issues.map((issue) => describeIssue(issue, sources)))
+  if (!result.success) throw new ConfigError(distinct(result.issues.map((issue) => describeIssue(issue, sources))))
   return resolve(result.output)
 }
 
@@ -96,7 +96,7 @@ function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string,
   const path = v.getDotPath(issue) ?? ''
   const source = sources.get(path)
   const from = source === undefined ? '' : ` (from ${source})`
-  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
+  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : shown(issue.input)
   if (issue.type === 'strict_object') {
     // Not an object at all (a section given as a string, number or null): said so, not "required field is missing".
     if (issue.expected === 'Object') return { path, message: `expected an object, got ${got}${from}` }
@@ -104,6 +104,27 @@ function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string,
     return { path, message: issue.expected === 'never' ? 'unknown field' : `required field is missing${from}` }
   }
   return { path, message: `${issue.message}, got ${got}${from}` }
+}
+
+/**
+ * Each issue once: a value failing two steps of one pipe (70000.5 is neither an integer nor ≤ 65535) gave the same
+ * range message twice.
+ */
+function distinct(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>()
+  return issues.filter((issue) => {
+    const key = `${issue.path}\n${issue.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+/** A value as the file gave it. JSON.stringify wrote a number too large for a double (1e400, Infinity) as null. */
+function shown(input: unknown): string {
+  if (input === undefined) return 'nothing'
+  if (typeof input === 'number' && !Number.isFinite(input)) return `${input} (too large)`
+  return JSON.stringify(input)
 }
 
 type Parsed = v.InferOutput<typeof CONFIG_SCHEMA>
