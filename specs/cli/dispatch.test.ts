@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { COMMANDS, runCli } from '../../src/cli/index.ts'
+import { COMMANDS, EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/index.ts'
+import { EXIT_IO_ERROR } from '../../src/cli/command.ts'
 import { recordingIo } from './io.ts'
 
 describe('the command dispatcher', () => {
@@ -9,6 +10,12 @@ describe('the command dispatcher', () => {
     for (const name of ['serve', 'replay-verify', 'audit', 'snapshot', 'compact', 'repair-tail', 'token', 'keygen', 'sim-venue']) {
       expect(io.stdout[0]).toContain(`  ${name} `)
     }
+  })
+
+  test('--help documents every exit status a command returns', async () => {
+    const io = recordingIo()
+    expect(await runCli(['--help'], io)).toBe(0)
+    for (const code of [EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DATA_ERROR, EXIT_IO_ERROR]) expect(io.stdout[0]).toMatch(new RegExp(`\\n  ${code} +\\S`))
   })
 
   test('no command prints the overview to stderr and exits 2', async () => {
