@@ -68,7 +68,7 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT_OK
   }
   const report = await verifyLogDirectory(dir, options)
-  io.out(values.json === true ? JSON.stringify(report, null, 2) : verifySummary(report))
+  io.out(values.json === true ? JSON.stringify(report, null, 2) : verifySummary(report, { anchorsGiven: anchors !== undefined }))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }
 
@@ -104,8 +104,11 @@ function progressPrinter(io: CliIo): (progress: LogScanProgress) => void {
   }
 }
 
-/** The human-readable report of `egress audit verify`. */
-export function verifySummary(report: VerifyReport): string {
+/**
+ * The human-readable report of `egress audit verify`. With `anchorsGiven` (--anchors) the anchors line is always there:
+ * left out when none was checked, an empty or wrong anchors file read as a CLEAN report that never mentioned anchors.
+ */
+export function verifySummary(report: VerifyReport, options: { anchorsGiven?: boolean } = {}): string {
   const seconds = report.elapsedMs / 1000
   const lines = [
     `${report.ok ? 'CLEAN' : 'PROBLEMS FOUND'}: ${report.dir}`,
@@ -116,7 +119,7 @@ export function verifySummary(report: VerifyReport): string {
       (report.seals.last === null ? '; the log has no seal' : `; the last signs LSN ${report.seals.last.claims.lsn} (record ${report.seals.last.recordLsn}, kid ${report.seals.last.kid ?? '-'})`) +
       `; ${report.seals.unsealedRecords} record(s) after the last seal`,
   ]
-  if (report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${report.anchors.checked} checked, ${report.anchors.skipped} before the log's start`)
+  if (options.anchorsGiven === true || report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${report.anchors.checked} checked, ${report.anchors.skipped} before the log's start`)
   const torn = report.tornTail
   if (torn !== null) {
     lines.push(`  torn tail at ${torn.file} offset ${torn.offsetBytes} (LSN ${torn.lsn}): ${torn.bytes} bytes, ${torn.kind}` +
