@@ -76,6 +76,7 @@ describe('egress token', () => {
       [['token', '--sub', 'a'], 'a trader or bot token needs at least one --account'],
       [['token', '--sub', 'a', '--account', 'x', '--role', 'god'], '--role: expected one of trader, bot, ops, auditor, admin, got "god"'],
       [['token', '--sub', 'a', '--account', 'x', '--ttl', '0'], '--ttl: expected an integer between 1 and 2592000, got "0"'],
+      [['token', '--sub', 'a', '--account', 'demo-1', '--account', ''], '--account: expected an account id, got ""'],
     ]
     for (const [argv, message] of cases) {
       const io = recordingIo({ EGRESS_DATA_DIR: dataDir() })

@@ -45,6 +45,8 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.sub === undefined || values.sub === '') throw new UsageError('--sub NAME is required')
   const roles = parseRoles(values.role ?? ['trader'])
   const accounts = [...new Set(values.account ?? [])]
+  // An empty id (`--account "$ACCOUNT"` with the variable unset) was minted into the token as an account named "".
+  if (accounts.includes('')) throw new UsageError('--account: expected an account id, got ""')
   if (accounts.length === 0 && roles.some((role) => role === 'trader' || role === 'bot')) {
     throw new UsageError('a trader or bot token needs at least one --account')
   }
