@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { stateDigest } from '../../src/kernel/index.ts'
 import {
   encodeSnapshot, KERNEL_SECTION, KERNEL_STATE_SCHEMA, kernelStateBytes, openSnapshot, restoreEngine, SnapshotStore,
@@ -208,6 +208,23 @@ describe('egress snapshot, compact, replay-verify', () => {
       expect({ argv, code: run.code, err: run.err }).toEqual({ argv, code: 1, err: expect.stringContaining(`no log in ${join(parent, 'log')}: not a data directory (nothing created)`) })
       expect({ argv, left: readdirSync(parent) }).toEqual({ argv, left: [] })
     }
+  })
+
+  test('replay-verify --from takes a snapshot by file name, LSN, relative or absolute path; one not there exits 1, not 65', async () => {
+    // A --from naming no snapshot (a mistyped LSN) was reported as DIFFERENCES FOUND, exit 65, the status an audit job
+    // takes for a problem in the data; an absolute path to a snapshot that is there was not matched at all (65 too).
+    const dir = await stoppedDir(107)
+    expect((await cli(['snapshot', dir])).code).toBe(0)
+    const [file] = snapshotFiles(dir)
+    const lsn = String(Number(/\d+/.exec(file ?? '')?.[0]))
+    for (const from of [file ?? '', lsn, join(dir, 'snapshots', file ?? ''), relative(process.cwd(), join(dir, 'snapshots', file ?? ''))]) {
+      const run = await cli(['replay-verify', dir, '--from', from])
+      expect({ from, code: run.code, first: run.out.split('\n')[0] }).toEqual({ from, code: 0, first: `MATCH: ${dir}` })
+    }
+    const typo = await cli(['replay-verify', dir, '--from', `${lsn}0`])
+    expect({ code: typo.code, out: typo.out, err: typo.err }).toEqual({
+      code: 1, out: '', err: `egress replay-verify: --from ${lsn}0: no snapshot of that file name or LSN in ${join(dir, 'snapshots')}`,
+    })
   })
 
   test('on a DIR whose log/ holds no segment (/var has a log/), every offline command exits 1 and writes nothing into it', async () => {
