@@ -210,6 +210,14 @@ describe('egress snapshot, compact, replay-verify', () => {
     }
   })
 
+  test('compact --archive with an empty DIR is a usage error (exit 2) naming the option, before anything is opened', async () => {
+    const dir = await stoppedDir(108)
+    const segments = readdirSync(join(dir, 'log')).sort()
+    const run = await cli(['compact', dir, '--archive', ''])
+    expect({ code: run.code, err: run.err }).toEqual({ code: 2, err: 'egress compact: --archive: expected a directory, got "" (see "egress compact --help")' })
+    expect(readdirSync(join(dir, 'log')).sort()).toEqual(segments)
+  })
+
   test('replay-verify --from takes a snapshot by file name, LSN, relative or absolute path; one not there exits 1, not 65', async () => {
     // A --from naming no snapshot (a mistyped LSN) was reported as DIFFERENCES FOUND, exit 65, the status an audit job
     // takes for a problem in the data; an absolute path to a snapshot that is there was not matched at all (65 too).
