@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultConfig, loadConfig, parseConfig } from '../../src/config/index.ts'
@@ -148,6 +148,15 @@ describe('bad config names the field and what was expected', () => {
       `dataDir: expected a directory, got ${JSON.stringify(`${file}/data`)}: a path under a file`,
     )
     expect(loadConfig({ env: { EGRESS_DATA_DIR: join(file, '..', 'not-yet') } }).dataDir).toEndWith('not-yet')
+  })
+
+  test('a data dir that is a symbolic link to nowhere names dataDir and the link, not "ENOENT, mkdir <dir>/auth"', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'egress-config-link-'))
+    const link = join(parent, 'data')
+    symlinkSync(join(parent, 'unmounted-volume'), link)
+    expect(messageOf(() => loadConfig({ env: { EGRESS_DATA_DIR: link } }))).toBe(
+      `dataDir: expected a directory, got ${JSON.stringify(link)}: a symbolic link to ${JSON.stringify(join(parent, 'unmounted-volume'))}, which does not exist (from env EGRESS_DATA_DIR)`,
+    )
   })
 
   test("an env override inside a section the file got wrong does not hide the file's error", () => {

@@ -3,7 +3,7 @@
  * Every failure is a ConfigError whose message names the field and what was expected, on one line.
  */
 
-import { statSync } from 'node:fs'
+import { lstatSync, readlinkSync, statSync } from 'node:fs'
 import * as v from 'valibot'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
@@ -67,11 +67,22 @@ function refuseDataDirNotADirectory(dataDir: string, source: string | undefined)
   try {
     kind = statSync(dataDir).isDirectory() ? null : 'a file, not a directory'
   } catch (error) {
-    kind = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a path under a file' : null
+    const code = (error as NodeJS.ErrnoException).code
+    // A symbolic link to nowhere (a volume not mounted, a target moved): mkdir on it failed as "ENOENT, mkdir
+    // <dataDir>/auth", naming neither the field nor the link.
+    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dataDir) : null
   }
   if (kind === null) return
   const from = source === undefined ? '' : ` (from ${source})`
   throw new ConfigError([{ path: 'dataDir', message: `expected a directory, got ${JSON.stringify(dataDir)}: ${kind}${from}` }])
+}
+
+function danglingLink(path: string): string | null {
+  try {
+    return lstatSync(path).isSymbolicLink() ? `a symbolic link to ${JSON.stringify(readlinkSync(path))}, which does not exist` : null
+  } catch {
+    return null
+  }
 }
 
 export interface ParseConfigOptions {
