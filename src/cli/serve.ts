@@ -143,12 +143,15 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     // The port is taken or the host cannot be bound. The gateway is running by now (its threads, timers and the log's
     // lock): left so, the process printed the error and hung for good, holding the data dir. Stopped, it exits 1.
-    log(`cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}; stopping the gateway`)
+    // The last line names the address: Bun's own message ("ENOENT: no such file or directory, listen" for a host name
+    // that does not resolve) did not.
+    const cannotListen = `cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`
+    log(`${cannotListen}; stopping the gateway`)
     await served.stop()
     clock.cancelAll()
     http.close()
     verifier.close()
-    throw error
+    throw new Error(cannotListen)
   }
   const url = httpUrlOf(config.host, server.port as number)
   log(`listening on ${url}`)
