@@ -21,6 +21,7 @@ export { LogDirLock } from './dir-lock.ts'
 export { openSlice, type LogSlice, type SliceLog } from './slice.ts'
 export { copyLogPrefix, linkOrCopyFile, type LogPrefixReport, type LogPrefixOptions } from './prefix.ts'
 export { type RecoveryReport } from './recover.ts'
+export { parseSegmentName } from './segment.ts'
 export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
 export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export {

@@ -76,6 +76,14 @@ describe('egress audit verify', () => {
     expect(wrong.stdout.join('\n')).toContain(`ANCHOR_MISMATCH`)
   })
 
+  test('an anchors file that holds none still shows in the summary: "anchors 0 checked", not a CLEAN silent on anchors', async () => {
+    const anchorsPath = join(tempDir('egress-cli-anchors-empty-'), 'anchors.jsonl')
+    writeFileSync(anchorsPath, '')
+    const io = recordingIo()
+    expect(await runCli(['audit', 'verify', dataDir, '--public-key', publicKeyPath, '--anchors', anchorsPath], io)).toBe(0)
+    expect(io.stdout.join('\n')).toContain(`\n  anchors   0 checked, 0 before the log's start`)
+  })
+
   test('usage: a key choice is required, exactly one; an empty directory is a data error', async () => {
     for (const argv of [['audit', 'verify', dataDir], ['audit', 'verify', dataDir, '--no-signatures', '--public-key', publicKeyPath], ['audit', 'check', dataDir], ['audit', 'verify']]) {
       const io = recordingIo()

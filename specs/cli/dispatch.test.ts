@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { COMMANDS, runCli } from '../../src/cli/index.ts'
+import { COMMANDS, EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/index.ts'
+import { EXIT_IO_ERROR } from '../../src/cli/command.ts'
 import { recordingIo } from './io.ts'
 
 describe('the command dispatcher', () => {
@@ -9,6 +10,12 @@ describe('the command dispatcher', () => {
     for (const name of ['serve', 'replay-verify', 'audit', 'snapshot', 'compact', 'repair-tail', 'token', 'keygen', 'sim-venue']) {
       expect(io.stdout[0]).toContain(`  ${name} `)
     }
+  })
+
+  test('--help documents every exit status a command returns', async () => {
+    const io = recordingIo()
+    expect(await runCli(['--help'], io)).toBe(0)
+    for (const code of [EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DATA_ERROR, EXIT_IO_ERROR]) expect(io.stdout[0]).toMatch(new RegExp(`\\n  ${code} +\\S`))
   })
 
   test('no command prints the overview to stderr and exits 2', async () => {
@@ -45,5 +52,24 @@ describe('the command dispatcher', () => {
     expect(await runCli(['token', '--sub', 'a', '--bogus'], io)).toBe(2)
     expect(io.stderr).toHaveLength(1)
     expect(io.stderr[0]).toBe(`egress token: Unknown option '--bogus' (see "egress token --help")`)
+  })
+
+  test('a value option given twice is a usage error, exit 2, before anything runs: the first value was dropped silently', async () => {
+    const cases: [string[], string][] = [
+      [['serve', '--config', '/nonexistent/prod.json', '--config=/nonexistent/dev.json'], 'egress serve: --config given twice; give it once (see "egress serve --help")'],
+      [['token', '--sub', 'alice', '--sub', 'bob', '--account', 'demo-1'], 'egress token: --sub given twice; give it once (see "egress token --help")'],
+      [['snapshot', '--keep', '2', '--keep', '5', '/nonexistent'], 'egress snapshot: --keep given twice; give it once (see "egress snapshot --help")'],
+    ]
+    for (const [argv, line] of cases) {
+      const io = recordingIo()
+      expect(await runCli(argv, io)).toBe(2)
+      expect(io.stderr).toEqual([line])
+    }
+  })
+
+  test('repeatable options and a flag given twice are still fine', async () => {
+    const io = recordingIo({ EGRESS_HS256_SECRET: 'x'.repeat(32), EGRESS_DATA_DIR: '/nonexistent/egress-data' })
+    expect(await runCli(['token', '--sub', 'a', '--account', 'demo-1', '--account', 'demo-2', '--role', 'trader', '--role', 'auditor'], io)).toBe(0)
+    expect(io.stderr[0]).toBe('warning: account demo-2 is not in the config\'s accounts')
   })
 })

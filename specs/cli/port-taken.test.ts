@@ -33,7 +33,7 @@ test('a taken port exits 1 naming it, and leaves the data dir to the next start'
     const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
     expect(code).toBe(1)
     const stderr = await new Response(child.stderr as ReadableStream).text()
-    expect(stderr.trimEnd().split('\n').at(-1)).toBe(`egress serve: Failed to start server. Is port ${taken} in use?`)
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(`egress serve: cannot listen on 127.0.0.1:${taken}: Failed to start server. Is port ${taken} in use?`)
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
     await child.exited

@@ -20,6 +20,9 @@ test('httpUrlOf brackets an IPv6 address and leaves names and IPv4 addresses alo
   expect(httpUrlOf('::1', 8080)).toBe('http://[::1]:8080')
   expect(new URL(httpUrlOf('fe80::1', 1)).port).toBe('1')
   expect(httpUrlOf('127.0.0.1', 8080)).toBe('http://127.0.0.1:8080')
+  // Configured with its brackets (EGRESS_HOST='[::1]', which Bun.serve binds): not bracketed twice.
+  expect(httpUrlOf('[::1]', 8080)).toBe('http://[::1]:8080')
+  expect(new URL(httpUrlOf('[fe80::1]', 1)).port).toBe('1')
   expect(httpUrlOf('gw.example', 80)).toBe('http://gw.example:80')
 })
 

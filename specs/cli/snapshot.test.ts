@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { stateDigest } from '../../src/kernel/index.ts'
 import {
   encodeSnapshot, KERNEL_SECTION, KERNEL_STATE_SCHEMA, kernelStateBytes, openSnapshot, restoreEngine, SnapshotStore,
@@ -212,6 +212,46 @@ describe('egress snapshot, compact, replay-verify', () => {
       const run = await cli(argv)
       expect({ argv, code: run.code, err: run.err }).toEqual({ argv, code: 1, err: expect.stringContaining(`no log in ${join(parent, 'log')}: not a data directory (nothing created)`) })
       expect({ argv, left: readdirSync(parent) }).toEqual({ argv, left: [] })
+    }
+  })
+
+  test('compact --archive with an empty DIR is a usage error (exit 2) naming the option, before anything is opened', async () => {
+    const dir = await stoppedDir(108)
+    const segments = readdirSync(join(dir, 'log')).sort()
+    const run = await cli(['compact', dir, '--archive', ''])
+    expect({ code: run.code, err: run.err }).toEqual({ code: 2, err: 'egress compact: --archive: expected a directory, got "" (see "egress compact --help")' })
+    expect(readdirSync(join(dir, 'log')).sort()).toEqual(segments)
+  })
+
+  test('replay-verify --from takes a snapshot by file name, LSN, relative or absolute path; one not there exits 1, not 65', async () => {
+    // A --from naming no snapshot (a mistyped LSN) was reported as DIFFERENCES FOUND, exit 65, the status an audit job
+    // takes for a problem in the data; an absolute path to a snapshot that is there was not matched at all (65 too).
+    const dir = await stoppedDir(107)
+    expect((await cli(['snapshot', dir])).code).toBe(0)
+    const [file] = snapshotFiles(dir)
+    const lsn = String(Number(/\d+/.exec(file ?? '')?.[0]))
+    for (const from of [file ?? '', lsn, join(dir, 'snapshots', file ?? ''), relative(process.cwd(), join(dir, 'snapshots', file ?? ''))]) {
+      const run = await cli(['replay-verify', dir, '--from', from])
+      expect({ from, code: run.code, first: run.out.split('\n')[0] }).toEqual({ from, code: 0, first: `MATCH: ${dir}` })
+    }
+    const typo = await cli(['replay-verify', dir, '--from', `${lsn}0`])
+    expect({ code: typo.code, out: typo.out, err: typo.err }).toEqual({
+      code: 1, out: '', err: `egress replay-verify: --from ${lsn}0: no snapshot of that file name or LSN in ${join(dir, 'snapshots')}`,
+    })
+  })
+
+  test('on a DIR whose log/ holds no segment (/var has a log/), every offline command exits 1 and writes nothing into it', async () => {
+    // A log/ was all they looked for: compact (even --dry-run) opened /var/log as an empty log, writing a LOCK and a
+    // first segment there and a DATA_DIR_LOCK beside it; snapshot left both locks; replay-verify answered MATCH.
+    const parent = tempDataDir()
+    dirs.push(parent)
+    mkdirSync(join(parent, 'log'))
+    writeFileSync(join(parent, 'log', 'syslog'), 'not egress\n')
+    const argvs = [['compact', parent, '--dry-run'], ['compact', parent], ['snapshot', parent], ['replay-verify', parent], ['repair-tail', parent], ['repair-tail', parent, '--truncate-at-lsn', '5']]
+    for (const argv of argvs) {
+      const run = await cli(argv)
+      expect({ argv, code: run.code, err: run.err }).toEqual({ argv, code: 1, err: expect.stringContaining(`no log segment (NNNN….seg) in ${join(parent, 'log')}: not a data directory (nothing created)`) })
+      expect({ argv, left: readdirSync(parent), log: readdirSync(join(parent, 'log')) }).toEqual({ argv, left: ['log'], log: ['syslog'] })
     }
   })
 

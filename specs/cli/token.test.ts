@@ -32,6 +32,22 @@ describe('egress token', () => {
     expect(await verifyAsGateway(token, env)).toEqual({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
   })
 
+  test('a token whose secret this command had to generate says so on stderr, with the absolute data dir; the next one does not', async () => {
+    // Run from another working directory (dataDir defaults to the relative ./data) or with another EGRESS_DATA_DIR, it
+    // generated a secret no gateway uses and printed the token as if all was well; the gateway answered 401.
+    const dir = dataDir()
+    const first = recordingIo({ EGRESS_DATA_DIR: dir })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], first)).toBe(0)
+    expect(first.stderr[0]).toBe(`warning: generated a new HS256 secret in ${join(dir, 'auth', 'hs256.secret')}: only a gateway on the data directory ${dir} will accept this token`)
+    expect(first.stdout).toHaveLength(1)
+    const second = recordingIo({ EGRESS_DATA_DIR: dir })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], second)).toBe(0)
+    expect(second.stderr.filter((line) => line.startsWith('warning:'))).toEqual([])
+    const configured = recordingIo({ EGRESS_DATA_DIR: dataDir(), EGRESS_HS256_SECRET: 's'.repeat(32) })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], configured)).toBe(0)
+    expect(configured.stderr.filter((line) => line.startsWith('warning:'))).toEqual([])
+  })
+
   test('repeated --role and --account add up; --ttl sets the expiry', async () => {
     const env = { EGRESS_DATA_DIR: dataDir() }
     const io = recordingIo(env)
@@ -60,6 +76,7 @@ describe('egress token', () => {
       [['token', '--sub', 'a'], 'a trader or bot token needs at least one --account'],
       [['token', '--sub', 'a', '--account', 'x', '--role', 'god'], '--role: expected one of trader, bot, ops, auditor, admin, got "god"'],
       [['token', '--sub', 'a', '--account', 'x', '--ttl', '0'], '--ttl: expected an integer between 1 and 2592000, got "0"'],
+      [['token', '--sub', 'a', '--account', 'demo-1', '--account', ''], '--account: expected an account id, got ""'],
     ]
     for (const [argv, message] of cases) {
       const io = recordingIo({ EGRESS_DATA_DIR: dataDir() })
@@ -73,6 +90,18 @@ describe('egress token', () => {
     const io = recordingIo({ EGRESS_DATA_DIR: dataDir(), PORT: 'abc' })
     expect(await runCli(['token', '--sub', 'a', '--account', 'demo-1'], io)).toBe(1)
     expect(io.stderr).toEqual(['egress token: config: port: expected an integer between 1 and 65535, got "abc" (from env PORT)'])
+  })
+
+  test('a config file that gives a field twice exits 1 naming it, for token and serve alike, and nothing is minted', async () => {
+    const dir = dataDir()
+    const path = join(dir, 'egress.json')
+    writeFileSync(path, `{\n  "auth": { "hs256Secret": "${'a'.repeat(32)}" },\n  "dataDir": ${JSON.stringify(dir)},\n  "auth": { "issuer": "other" }\n}\n`)
+    for (const argv of [['token', '--sub', 'a', '--account', 'demo-1', '--config', path], ['serve', '--config', path]]) {
+      const io = recordingIo({})
+      expect(await runCli(argv, io)).toBe(1)
+      expect(io.stdout).toEqual([])
+      expect(io.stderr).toEqual([`egress ${argv[0]}: config: auth: given twice in config file ${path} (lines 2 and 4); JSON would keep only the last`])
+    }
   })
 
   test('a data dir that is a file exits 1 naming dataDir, not the secret inside it', async () => {

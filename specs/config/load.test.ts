@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultConfig, loadConfig, parseConfig } from '../../src/config/index.ts'
@@ -58,6 +58,19 @@ describe('precedence: defaults, then file, then env', () => {
 })
 
 describe('bad config names the field and what was expected', () => {
+  test('an environment variable that nearly names a setting is refused with the one it likely means, not ignored', () => {
+    // EGRESS_DATADIR or EGRESS_PORT (the port's variable is PORT) was ignored without a word: the gateway started on
+    // ./data, or on 8080.
+    expect(messageOf(() => loadConfig({ env: { EGRESS_DATADIR: '/srv/egress' } }))).toBe(
+      'environment variable EGRESS_DATADIR is not one egress reads; did you mean EGRESS_DATA_DIR?',
+    )
+    expect(messageOf(() => loadConfig({ env: { EGRESS_PORT: '9000', EGRESS_MODES: 'shadow' } }))).toBe(
+      'environment variable EGRESS_PORT is not one egress reads; did you mean PORT?; environment variable EGRESS_MODES is not one egress reads; did you mean EGRESS_MODE?',
+    )
+    // Other EGRESS_ variables (a client script's, say) are none of egress's business.
+    expect(loadConfig({ env: { EGRESS_URL: 'http://x', EGRESS_TOKEN: 't', EGRESS_REPLICATION_TOKEN: 'r'.repeat(16) } })).toEqual(defaultConfig())
+  })
+
   test('a non-numeric PORT', () => {
     expect(messageOf(() => loadConfig({ env: { PORT: 'abc' } }))).toBe(
       'port: expected an integer between 1 and 65535, got "abc" (from env PORT)',
@@ -137,6 +150,15 @@ describe('bad config names the field and what was expected', () => {
     expect(loadConfig({ env: { EGRESS_DATA_DIR: join(file, '..', 'not-yet') } }).dataDir).toEndWith('not-yet')
   })
 
+  test('a data dir that is a symbolic link to nowhere names dataDir and the link, not "ENOENT, mkdir <dir>/auth"', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'egress-config-link-'))
+    const link = join(parent, 'data')
+    symlinkSync(join(parent, 'unmounted-volume'), link)
+    expect(messageOf(() => loadConfig({ env: { EGRESS_DATA_DIR: link } }))).toBe(
+      `dataDir: expected a directory, got ${JSON.stringify(link)}: a symbolic link to ${JSON.stringify(join(parent, 'unmounted-volume'))}, which does not exist (from env EGRESS_DATA_DIR)`,
+    )
+  })
+
   test("an env override inside a section the file got wrong does not hide the file's error", () => {
     const path = configFile({ auth: 'oops', wal: null })
     const env = { EGRESS_HS256_SECRET: 'x'.repeat(32), EGRESS_WAL_DURABILITY: 'none' }
@@ -154,7 +176,7 @@ describe('bad config names the field and what was expected', () => {
     const path = configFile(`{\n  "auth": {\n    "hs256Secret": ${secret}\n  }\n}`)
     const message = messageOf(() => loadConfig({ configPath: path, env: {} }))
     expect(message).not.toContain(secret)
-    expect(message).toBe(`config file ${path}: not valid JSON (JSON Parse error: Unexpected identifier at line 3, column 20)`)
+    expect(message).toBe(`config file ${path}: not valid JSON at line 3, column 20: expected a value: a "string", a number, true, false, null, an object or a list`)
   })
 
   test('a missing or unparsable file is a ConfigError naming the file', () => {

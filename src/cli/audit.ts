@@ -73,7 +73,7 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
     io.out(JSON.stringify(anchorOf(report)))
     return EXIT_OK
   }
-  io.out(values.json === true ? JSON.stringify(report, null, 2) : verifySummary(report))
+  io.out(values.json === true ? JSON.stringify(report, null, 2) : verifySummary(report, { anchorsGiven: anchors !== undefined }))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }
 
@@ -109,8 +109,11 @@ function progressPrinter(io: CliIo): (progress: LogScanProgress) => void {
   }
 }
 
-/** The human-readable report of `egress audit verify`. */
-export function verifySummary(report: VerifyReport): string {
+/**
+ * The human-readable report of `egress audit verify`. With `anchorsGiven` (--anchors) the anchors line is always there:
+ * left out when none was checked, an empty or wrong anchors file read as a CLEAN report that never mentioned anchors.
+ */
+export function verifySummary(report: VerifyReport, options: { anchorsGiven?: boolean } = {}): string {
   const seconds = report.elapsedMs / 1000
   const lines = [
     `${report.ok ? 'CLEAN' : 'PROBLEMS FOUND'}: ${report.dir}`,
@@ -121,7 +124,7 @@ export function verifySummary(report: VerifyReport): string {
       (report.seals.last === null ? '; the log has no seal' : `; the last signs LSN ${report.seals.last.claims.lsn} (record ${report.seals.last.recordLsn}, kid ${report.seals.last.kid ?? '-'})`) +
       `; ${report.seals.unsealedRecords} record(s) after the last seal`,
   ]
-  if (report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${report.anchors.checked} checked, ${report.anchors.skipped} before the log's start`)
+  if (options.anchorsGiven === true || report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${report.anchors.checked} checked, ${report.anchors.skipped} before the log's start`)
   const torn = report.tornTail
   if (torn !== null) {
     lines.push(`  torn tail at ${torn.file} offset ${torn.offsetBytes} (LSN ${torn.lsn}): ${torn.bytes} bytes, ${torn.kind}` +

@@ -37,15 +37,27 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
-/** node:util parseArgs, strict, with its errors turned into one-line UsageErrors. */
+/**
+ * node:util parseArgs, strict, with its errors turned into one-line UsageErrors. A value option that is not repeatable
+ * given twice is refused: parseArgs kept the last without a word, so `serve --config prod.json … --config dev.json`
+ * ran on dev.json.
+ */
 export function parseOptions<const TOptions extends Options>(argv: readonly string[], options: TOptions) {
+  let parsed
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true })
   } catch (error) {
     // parseArgs explains at length; the first sentence is the useful part.
     const message = error instanceof Error ? error.message : String(error)
     throw new UsageError(message.split(/\.\s/)[0] ?? message)
   }
+  const seen = new Set<string>()
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || token.value === undefined || options[token.name]?.multiple === true) continue
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} given twice; give it once`)
+    seen.add(token.name)
+  }
+  return { values: parsed.values, positionals: parsed.positionals }
 }
 
 /** An integer option within [min, max], or a UsageError naming the option. */

@@ -51,6 +51,8 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
     json: { type: 'boolean' },
   })
   if (values.delete === true && values.archive !== undefined) throw new UsageError('give --archive or --delete, not both')
+  // An empty DIR (`--archive "$ARCHIVE"` with the variable unset) failed only at the move, as a raw "ENOENT, mkdir ''".
+  if (values.archive === '') throw new UsageError('--archive: expected a directory, got ""')
   const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null

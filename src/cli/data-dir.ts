@@ -1,7 +1,8 @@
 /** The data directory an offline command works on: DIR when given, else the config's (`--config`, env, defaults). */
 
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseSegmentName } from '../../wal/index.ts'
 import { defaultConfig, loadConfig, snapshotsConfigOf, type SnapshotsConfig } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn, lockDataDir } from '../runtime/ha/index.ts'
 import { UsageError, type CliIo } from './command.ts'
@@ -29,12 +30,26 @@ export function offlineTarget(positionals: readonly string[], configPath: string
 }
 
 /**
- * Throws unless `dataDir` holds a log (`log/`): a missing DIR (a typo, say) or one without a log is not a data
- * directory. Reported as compact and snapshot report it: exit 1, "not a data directory (nothing created)".
+ * Throws unless `dataDir` holds a log (`log/` with a segment file in it): a missing DIR (a typo, say) or one without a
+ * log is not a data directory. Reported as compact and snapshot report it: exit 1, "not a data directory (nothing
+ * created)". A `log/` alone is not enough: /var has one, and `egress compact /var` (even --dry-run) opened it as an
+ * empty log, writing a LOCK and a first segment into /var/log and a DATA_DIR_LOCK into /var.
  */
 export function requireLogIn(dataDir: string): void {
   if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (nothing created)`)
-  if (!existsSync(join(dataDir, 'log'))) throw new Error(`no log in ${join(dataDir, 'log')}: not a data directory (nothing created)`)
+  const logDir = join(dataDir, 'log')
+  if (!existsSync(logDir)) throw new Error(`no log in ${logDir}: not a data directory (nothing created)`)
+  if (!holdsLog(dataDir)) throw new Error(`no log segment (NNNN….seg) in ${logDir}: not a data directory (nothing created)`)
+}
+
+/** `dataDir/log` is a directory with at least one segment file in it. */
+function holdsLog(dataDir: string): boolean {
+  const logDir = join(dataDir, 'log')
+  try {
+    return statSync(logDir).isDirectory() && readdirSync(logDir).some((name) => parseSegmentName(name) !== null)
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -44,7 +59,7 @@ export function requireLogIn(dataDir: string): void {
 export async function withDataDirLock<T>(dataDir: string, work: () => T | Promise<T>): Promise<T> {
   // Nothing is created in a directory that is not a data dir (a typo, a parent): the lock file would be the first file
   // written there. One an HA node left mid-swap may lack log/ (moved aside): its commit file makes it one.
-  if (existsSync(dataDir) && !existsSync(join(dataDir, 'log')) && interruptedSwapsIn(dataDir).length === 0) requireLogIn(dataDir)
+  if (existsSync(dataDir) && !holdsLog(dataDir) && interruptedSwapsIn(dataDir).length === 0) requireLogIn(dataDir)
   const lock = lockDataDir(dataDir, { create: false })
   try {
     return await work()
@@ -59,7 +74,10 @@ export async function withDataDirLock<T>(dataDir: string, work: () => T | Promis
  * its first start on this dir at this very moment is not.
  */
 export async function withDataDirLockIfKept<T>(dataDir: string, work: () => T | Promise<T>): Promise<T> {
-  if (!existsSync(join(dataDir, DATA_DIR_LOCK_FILE))) return work()
+  if (!existsSync(join(dataDir, DATA_DIR_LOCK_FILE))) {
+    if (!holdsLog(dataDir) && interruptedSwapsIn(dataDir).length === 0) requireLogIn(dataDir)
+    return work()
+  }
   return withDataDirLock(dataDir, work)
 }
 

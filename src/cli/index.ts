@@ -5,7 +5,7 @@
 
 import { ConfigError } from '../config/index.ts'
 import { auditCommand } from './audit.ts'
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts'
+import { EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts'
 import { keygenCommand } from './keygen.ts'
 import { compactCommand } from './compact.ts'
 import { simVenueCommand } from './sim-venue.ts'
@@ -23,10 +23,18 @@ export const COMMANDS: readonly Command[] = [
   keygenCommand, simVenueCommand,
 ]
 
+/** What an exit status means, whichever command returned it (some commands' --help say more). */
+const EXIT_CODES = `Exit codes (every command):
+  ${EXIT_OK}   done
+  ${EXIT_FAILURE}   could not run or refused: a bad config (the field named on stderr), a missing or locked data dir, …
+  ${EXIT_USAGE}   wrong usage: an unknown command or option, a bad or repeated option value
+  ${EXIT_DATA_ERROR}  a problem found in the data (audit verify, replay-verify, compact, repair-tail)
+  ${EXIT_IO_ERROR}  a write or fsync failed (serve, an HA node): restart it, it recovers from the log`
+
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length))
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`)
-  return `Usage: egress COMMAND [OPTIONS]\n\nCommands:\n${lines.join('\n')}\n\nRun "egress COMMAND --help" for a command's options.`
+  return `Usage: egress COMMAND [OPTIONS]\n\nCommands:\n${lines.join('\n')}\n\n${EXIT_CODES}\n\nRun "egress COMMAND --help" for a command's options.`
 }
 
 const isHelp = (arg: string): boolean => arg === '--help' || arg === '-h'

@@ -5,8 +5,10 @@
  * not the data dir's log, and finishing the swap would modify DIR.
  */
 
+import { readdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
-import { replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
+import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { progressLine, requireLogIn } from './data-dir.ts'
 
@@ -30,7 +32,7 @@ Options:
   --help                   show this help
 
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
-or holding no log: not a data directory), 2 usage.`,
+or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
   run: runReplayVerify,
 }
 
@@ -39,13 +41,35 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const [dir, ...extra] = positionals
   if (dir === undefined) throw new UsageError('replay-verify needs a data directory')
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
-  const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: values.from }
   refuseInterruptedSwap(dir, 'replay-verify')
   requireLogIn(dir) // a missing DIR could not run (1), as for compact and snapshot; 65 is for what the log holds
+  const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: snapshotFileNamed(dir, values.from) }
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
   io.out(values.json === true ? JSON.stringify(report, null, 2) : summary(report))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
+}
+
+/**
+ * The snapshot file in DIR/snapshots that `--from` names by its name, path (relative or absolute) or LSN. One not
+ * there is a mistake in the command (`--from 1200` for 12000), which could not run (1): it was reported as
+ * DIFFERENCES FOUND, exit 65, the status an audit job takes for a problem in the data; an absolute path to one that
+ * is there was not matched at all. A file that is there but fails verification is still 65.
+ */
+function snapshotFileNamed(dir: string, name: string): string {
+  const snapshotsDir = join(dir, 'snapshots')
+  let files: string[]
+  try {
+    files = readdirSync(snapshotsDir)
+  } catch {
+    files = []
+  }
+  const named = files.find((file) => {
+    const lsn = parseSnapshotFileName(file)
+    return lsn !== null && (file === name || String(lsn) === name || resolve(snapshotsDir, file) === resolve(name))
+  })
+  if (named === undefined) throw new Error(`--from ${name}: no snapshot of that file name or LSN in ${snapshotsDir}`)
+  return named
 }
 
 function summary(report: ReplayVerifyReport): string {

@@ -179,9 +179,14 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
 }
 
 
-/** The base URL of an HTTP server on `host`: an IPv6 address is bracketed (`http://[::1]:8080`), or the URL is not one. */
+/**
+ * The base URL of an HTTP server on `host`: an IPv6 address is bracketed (`http://[::1]:8080`), or the URL is not one.
+ * A host configured with its brackets already (`[::1]`, which Bun.serve binds) is not bracketed again: the banner's
+ * URLs and an HA node's default advertise URL read `http://[[::1]]:8080`, which no client parses.
+ */
 export function httpUrlOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const bracketed = host.startsWith('[') || !host.includes(':') ? host : `[${host}]`
+  return `http://${bracketed}:${port}`
 }
 
 /** Config `snapshots` as the gateway's snapshot policy (periodic snapshots, retention, compaction, load, shutdown). */

@@ -31,7 +31,8 @@ Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, htt
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
 EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
-"kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot. If the log fails (a write or
+"kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot; one during the start lets the
+start finish and stops without opening intake; a second signal ends the process at once. If the log fails (a write or
 fsync error) it exits 74: restart it, and it recovers from the log. An HA node also exits 74 when an fsync fails
 while it sets a diverged log aside or installs the leader's snapshot; restarted, it finishes or rolls back that from
 what is on disk.
@@ -92,6 +93,14 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const buildCommit = io.env.EGRESS_BUILD_COMMIT ?? 'dev'
   if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal, exitNow: (code) => process.exit(code) })
   const clock = new StoppableClock()
+  // Watched from before the start: a SIGTERM while the log replays or bootstrap runs killed the process outright
+  // (exit 143, no clean close of the log, no shutdown snapshot). Now the start finishes, intake never opens, and the
+  // gateway stops as at any shutdown; a second signal still ends the process at once.
+  const signal = waitForSignal()
+  let signalled: string | null = null
+  void signal.then((name) => {
+    signalled = name
+  })
   log(`starting: config mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)
   const served = await startServeGateway(config, {
     clock,
@@ -100,6 +109,14 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     log,
   })
   const { gateway, digest } = served
+  if (signalled !== null) {
+    log(`${signalled} during start-up: stopping before intake opens`)
+    await served.stop()
+    clock.cancelAll()
+    verifier.close()
+    log(`stopped cleanly at LSN ${gateway.engine.wal.lastLsn}`)
+    return EXIT_OK
+  }
   for (const fix of served.fixVenues) {
     log(`FIX venue ${fix.name}: session ${fix.adapter.session.id} ${fix.adapter.session.state}, sequence numbers kept in the log (loaded from the ${fix.store.loadedFrom})`)
   }
@@ -126,12 +143,15 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     // The port is taken or the host cannot be bound. The gateway is running by now (its threads, timers and the log's
     // lock): left so, the process printed the error and hung for good, holding the data dir. Stopped, it exits 1.
-    log(`cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}; stopping the gateway`)
+    // The last line names the address: Bun's own message ("ENOENT: no such file or directory, listen" for a host name
+    // that does not resolve) did not.
+    const cannotListen = `cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`
+    log(`${cannotListen}; stopping the gateway`)
     await served.stop()
     clock.cancelAll()
     http.close()
     verifier.close()
-    throw error
+    throw new Error(cannotListen)
   }
   const url = httpUrlOf(config.host, server.port as number)
   log(`listening on ${url}`)
@@ -141,7 +161,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // The banner invites orders in paper mode: by the mode in force, not the config's (shadow in force sends nothing).
   if (mode === 'paper') io.out(paperBanner(config, url, { configPath: values.config ?? (io.env[CONFIG_PATH_ENV] || undefined) }))
 
-  const stopping = await Promise.race([waitForSignal(), gateway.engine.wal.died])
+  const stopping = await Promise.race([signal, gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
   // nothing more is decided or answered from it. Intake stops, the requests in flight (their writes failed with the
   // log) get their 503 for up to FAILED_GRACE_MS, and the process exits for a restart, which recovers from the log.

@@ -4,7 +4,9 @@
  * `TOKEN=$(egress token --sub me --account demo-1 --role trader)` works; everything else goes to stderr.
  */
 
-import { loadConfig, resolveHs256Secret } from '../config/index.ts'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { hs256SecretPath, loadConfig, resolveHs256Secret } from '../config/index.ts'
 import { mintHs256Token, ROLES, type Role } from '../http/auth/index.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 
@@ -43,6 +45,8 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.sub === undefined || values.sub === '') throw new UsageError('--sub NAME is required')
   const roles = parseRoles(values.role ?? ['trader'])
   const accounts = [...new Set(values.account ?? [])]
+  // An empty id (`--account "$ACCOUNT"` with the variable unset) was minted into the token as an account named "".
+  if (accounts.includes('')) throw new UsageError('--account: expected an account id, got ""')
   if (accounts.length === 0 && roles.some((role) => role === 'trader' || role === 'bot')) {
     throw new UsageError('a trader or bot token needs at least one --account')
   }
@@ -53,7 +57,15 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   for (const account of accounts) {
     if (!known.has(account)) io.err(`warning: account ${account} is not in the config's accounts`)
   }
+  // A secret this command generates is one no gateway has used: the usual cause is a different working directory or
+  // EGRESS_DATA_DIR than the gateway's (dataDir defaults to the relative ./data), and the token then gets 401 with
+  // nothing to say why. Said here, on stderr; the token is still minted (a first use before the first start is fine).
+  const secretPath = hs256SecretPath(config.dataDir)
+  const generated = config.auth.hs256Secret === undefined && !existsSync(secretPath)
   const secret = resolveHs256Secret(config)
+  if (generated) {
+    io.err(`warning: generated a new HS256 secret in ${resolve(secretPath)}: only a gateway on the data directory ${resolve(config.dataDir)} will accept this token`)
+  }
   const token = await mintHs256Token(secret, {
     sub: values.sub, roles, accounts, issuer: config.auth.issuer, audience: config.auth.audience, ttlSec,
   })

@@ -3,25 +3,15 @@
  * Every failure is a ConfigError whose message names the field and what was expected, on one line.
  */
 
-import { readFileSync, statSync } from 'node:fs'
+import { lstatSync, readlinkSync, statSync } from 'node:fs'
 import * as v from 'valibot'
+import { readConfigFile } from './config-file.ts'
+import { ConfigError, type ConfigIssue } from './config-error.ts'
+import { misspeltEnvNames, OTHER_ENV_NAMES } from './env-names.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 
-export interface ConfigIssue {
-  /** Dotted field path (`auth.jwksReloadMs`); empty for the config as a whole. */
-  path: string
-  message: string
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-  readonly issues: readonly ConfigIssue[]
-
-  constructor(issues: readonly ConfigIssue[]) {
-    super(issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)).join('; '))
-    this.issues = issues
-  }
-}
+export { ConfigError } from './config-error.ts'
+export type { ConfigIssue } from './config-error.ts'
 
 type EnvKind = 'string' | 'integer'
 
@@ -50,12 +40,21 @@ export interface LoadConfigOptions {
 /** Defaults ← file ← env, validated. Throws ConfigError. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env
+  refuseMisspeltEnv(env)
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const sources = applyEnv(input, env)
   const config = parseConfig(input, { sources })
   refuseDataDirNotADirectory(config.dataDir, sources.get('dataDir'))
   return config
+}
+
+/** A variable that nearly names a setting (EGRESS_DATADIR, EGRESS_PORT) is refused rather than ignored. */
+function refuseMisspeltEnv(env: Record<string, string | undefined>): void {
+  const known = [...Object.keys(ENV_OVERRIDES), CONFIG_PATH_ENV, ...OTHER_ENV_NAMES]
+  const misspelt = misspeltEnvNames(env, known)
+  if (misspelt.length === 0) return
+  throw new ConfigError(misspelt.map(({ name, meant }) => ({ path: '', message: `environment variable ${name} is not one egress reads; did you mean ${meant}?` })))
 }
 
 /**
@@ -68,11 +67,22 @@ function refuseDataDirNotADirectory(dataDir: string, source: string | undefined)
   try {
     kind = statSync(dataDir).isDirectory() ? null : 'a file, not a directory'
   } catch (error) {
-    kind = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a path under a file' : null
+    const code = (error as NodeJS.ErrnoException).code
+    // A symbolic link to nowhere (a volume not mounted, a target moved): mkdir on it failed as "ENOENT, mkdir
+    // <dataDir>/auth", naming neither the field nor the link.
+    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dataDir) : null
   }
   if (kind === null) return
   const from = source === undefined ? '' : ` (from ${source})`
   throw new ConfigError([{ path: 'dataDir', message: `expected a directory, got ${JSON.stringify(dataDir)}: ${kind}${from}` }])
+}
+
+function danglingLink(path: string): string | null {
+  try {
+    return lstatSync(path).isSymbolicLink() ? `a symbolic link to ${JSON.stringify(readlinkSync(path))}, which does not exist` : null
+  } catch {
+    return null
+  }
 }
 
 export interface ParseConfigOptions {
@@ -84,7 +94,7 @@ export interface ParseConfigOptions {
 export function parseConfig(input: unknown, options: ParseConfigOptions = {}): Config {
   const result = v.safeParse(CONFIG_SCHEMA, input)
   const sources = options.sources ?? new Map<string, string>()
-  if (!result.success) throw new ConfigError(result.issues.map((issue) => describeIssue(issue, sources)))
+  if (!result.success) throw new ConfigError(distinct(result.issues.map((issue) => describeIssue(issue, sources))))
   return resolve(result.output)
 }
 
@@ -97,7 +107,7 @@ function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string,
   const path = v.getDotPath(issue) ?? ''
   const source = sources.get(path)
   const from = source === undefined ? '' : ` (from ${source})`
-  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)
+  const got = SECRET_PATHS.has(path) ? '(secret, not shown)' : shown(issue.input)
   if (issue.type === 'strict_object') {
     // Not an object at all (a section given as a string, number or null): said so, not "required field is missing".
     if (issue.expected === 'Object') return { path, message: `expected an object, got ${got}${from}` }
@@ -105,6 +115,27 @@ function describeIssue(issue: v.BaseIssue<unknown>, sources: ReadonlyMap<string,
     return { path, message: issue.expected === 'never' ? 'unknown field' : `required field is missing${from}` }
   }
   return { path, message: `${issue.message}, got ${got}${from}` }
+}
+
+/**
+ * Each issue once: a value failing two steps of one pipe (70000.5 is neither an integer nor ≤ 65535) gave the same
+ * range message twice.
+ */
+function distinct(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>()
+  return issues.filter((issue) => {
+    const key = `${issue.path}\n${issue.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+/** A value as the file gave it. JSON.stringify wrote a number too large for a double (1e400, Infinity) as null. */
+function shown(input: unknown): string {
+  if (input === undefined) return 'nothing'
+  if (typeof input === 'number' && !Number.isFinite(input)) return `${input} (too large)`
+  return JSON.stringify(input)
 }
 
 type Parsed = v.InferOutput<typeof CONFIG_SCHEMA>
@@ -173,40 +204,6 @@ function venueIssues(parsed: Parsed): ConfigIssue[] {
     })
   })
   return issues
-}
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let raw: string
-  try {
-    raw = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new ConfigError([{ path: '', message: `config file ${path}: cannot read (${code})` }])
-  }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(raw)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    throw new ConfigError([{ path: '', message: `config file ${path}: not valid JSON (${withoutFileText(reason, raw)})` }])
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError([{ path: '', message: `config file ${path}: expected a JSON object at the top level` }])
-  }
-  return parsed as Record<string, unknown>
-}
-
-/**
- * The parser's reason with the file's text it quotes replaced by where that text is: the file may hold secrets
- * (auth.hs256Secret), and an unquoted one was echoed whole (`Unexpected identifier "<the secret>"`).
- */
-function withoutFileText(reason: string, raw: string): string {
-  return reason.replace(/"([^"]*)"/g, (_quoted, text: string) => {
-    const at = text === '' ? -1 : raw.indexOf(text)
-    if (at < 0) return '(text not shown)'
-    const before = raw.slice(0, at).split('\n')
-    return `at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`
-  })
 }
 
 /** Writes env overrides into `input` in place; returns which fields they set, for error messages. */

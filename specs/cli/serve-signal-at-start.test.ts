@@ -1,0 +1,44 @@
+/**
+ * `egress serve` signalled during its start (the log replaying, bootstrap running): the signal was not watched until
+ * intake opened, so it killed the process outright (exit 143 / 130), with no clean close of the log and no shutdown
+ * snapshot. Now the start finishes, intake never opens, and the gateway stops as at any shutdown, exit 0.
+ * The signal is sent by a preload at a fixed point of the start (specs/cli/support/signal-at-start-preload.ts).
+ */
+
+import { afterAll, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { freePort } from '../../scripts/support/loopback.ts'
+
+const ROOT = resolve(import.meta.dir, '../..')
+const PRELOAD = join(import.meta.dir, 'support', 'signal-at-start-preload.ts')
+const dir = mkdtempSync(join(tmpdir(), 'egress-signal-at-start-'))
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} during the start: the start finishes, intake never opens, the gateway stops cleanly, exit 0`, async () => {
+    const dataDir = join(dir, signal)
+    const child = Bun.spawn([process.execPath, '--preload', PRELOAD, 'src/main.ts', 'serve'], {
+      cwd: ROOT,
+      env: { ...process.env, EGRESS_DATA_DIR: dataDir, PORT: String(await freePort()), EGRESS_WAL_DURABILITY: 'none', EGRESS_SPEC_SIGNAL_AT_START: signal },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    try {
+      const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'still running after 20 s')])
+      const stderr = await new Response(child.stderr).text()
+      expect(code).toBe(0)
+      expect(stderr).toContain(`${signal} during start-up: stopping before intake opens`)
+      expect(stderr).not.toContain('listening on')
+      expect(stderr).toContain('stopped cleanly at LSN')
+      expect(await new Response(child.stdout).text()).toBe('')
+      // The shutdown snapshot was taken, as at any clean stop.
+      expect(existsSync(join(dataDir, 'snapshots')) && readdirSync(join(dataDir, 'snapshots')).some((name) => name.endsWith('.snap'))).toBe(true)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      await child.exited
+    }
+  }, 30_000)
+}
