@@ -4,7 +4,8 @@
  * by `kid`, so seals signed before a key rotation still verify with the old public key in the set).
  */
 
-import { readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { readFailureOf, readFileBounded } from '../config/bounded-read.ts'
 import { createLocalJWKSet, importJWK, type CompactVerifyGetKey, type JSONWebKeySet, type JWK } from 'jose'
 import * as v from 'valibot'
 
@@ -101,6 +102,9 @@ function parseJwk(value: unknown, where: string): v.InferOutput<typeof ED25519_J
   return result.output
 }
 
+/** A key or a key set is a few KiB; this bounds what a wrong path (a log, /dev/zero) can make the gateway hold. */
+export const KEY_FILE_BYTES_MAX = 1024 * 1024
+
 /**
  * A key file's JSON. Failures name the file and what went wrong, never its content: the parser's message quotes the
  * text it stopped at, which in a private key file is the key.
@@ -108,9 +112,9 @@ function parseJwk(value: unknown, where: string): v.InferOutput<typeof ED25519_J
 export function readKeyJson(path: string): unknown {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = new TextDecoder().decode(readFileBounded(path, KEY_FILE_BYTES_MAX))
   } catch (error) {
-    throw new Error(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+    throw new Error(`${path}: cannot read (${readFailureOf(error)})`)
   }
   try {
     return JSON.parse(text)

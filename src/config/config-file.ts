@@ -4,7 +4,7 @@
  * failure is a ConfigError naming the file, and none quotes the file's text, which may hold a secret.
  */
 
-import { closeSync, openSync, readSync } from 'node:fs'
+import { FileTooLargeError, readFileBounded } from './bounded-read.ts'
 import { checkJsonText } from './json-check.ts'
 import { ConfigError } from './config-error.ts'
 
@@ -38,26 +38,11 @@ export function readConfigFile(path: string): Record<string, unknown> {
 
 /** At most CONFIG_FILE_BYTES_MAX bytes of `path`, read until its end (a pipe, `<(…)`, works too). */
 function readBounded(path: string): Uint8Array {
-  let fd: number
   try {
-    fd = openSync(path, 'r')
+    return readFileBounded(path, CONFIG_FILE_BYTES_MAX)
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw fileError(path, `larger than ${CONFIG_FILE_BYTES_MAX} bytes: not a config file`)
     throw fileError(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`)
-  }
-  try {
-    const buffer = new Uint8Array(CONFIG_FILE_BYTES_MAX + 1)
-    let length = 0
-    for (;;) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null)
-      if (read === 0) return buffer.subarray(0, length)
-      length += read
-      if (length > CONFIG_FILE_BYTES_MAX) throw fileError(path, `larger than ${CONFIG_FILE_BYTES_MAX} bytes: not a config file`)
-    }
-  } catch (error) {
-    if (error instanceof ConfigError) throw error
-    throw fileError(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`)
-  } finally {
-    closeSync(fd)
   }
 }
 

@@ -13,8 +13,7 @@
  */
 
 import { createPublicKey, type JsonWebKeyInput, type KeyObject } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFailureOf, readFileBounded } from '../../config/bounded-read.ts'
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
 
 /** Why a JWKS file could not be used: it could not be read, or what it holds is not a usable public key set. */
@@ -97,7 +96,7 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
   }
   const log = options.log ?? ((message: string) => console.error(message))
   const nowMs = options.nowMs ?? Date.now
-  const read = options.read ?? ((file: string) => readFile(file, 'utf8'))
+  const read = options.read ?? ((file: string) => Promise.resolve(readJwksText(file)))
   let text = readText(path)
   let current = parseJwks(path, text)
   let resolver = createLocalJWKSet(current)
@@ -110,7 +109,7 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
     try {
       next = await read(path)
     } catch (error) {
-      failed(new JwksError('JWKS_UNREADABLE', `jwks file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`))
+      failed(new JwksError('JWKS_UNREADABLE', `jwks file ${path}: cannot read (${readFailureOf(error)})`))
       return false
     }
     if (next === text) {
@@ -186,10 +185,17 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
 
 function readText(path: string): string {
   try {
-    return readFileSync(path, 'utf8')
+    return readJwksText(path)
   } catch (error) {
-    throw new JwksError('JWKS_UNREADABLE', `jwks file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`)
+    throw new JwksError('JWKS_UNREADABLE', `jwks file ${path}: cannot read (${readFailureOf(error)})`)
   }
+}
+
+/** A key set is a few KiB; this bounds what a wrong path (a log, /dev/zero) can make the gateway hold. */
+export const JWKS_FILE_BYTES_MAX = 1024 * 1024
+
+function readJwksText(path: string): string {
+  return new TextDecoder().decode(readFileBounded(path, JWKS_FILE_BYTES_MAX))
 }
 
 /**

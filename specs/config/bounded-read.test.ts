@@ -1,0 +1,43 @@
+/**
+ * Files the operator names are read with a bound: a JWKS or key path pointing at the wrong thing (a log, /dev/zero)
+ * failed only once the process had read it all into memory (`/dev/zero`: never). Each is now refused past 1 MiB with
+ * its usual error and a message saying why; a config file keeps its own 4 MiB bound.
+ */
+
+import { expect, test } from 'bun:test'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FileTooLargeError, readFileBounded } from '../../src/config/bounded-read.ts'
+import { openJwksFile } from '../../src/http/auth/index.ts'
+import { KEY_FILE_BYTES_MAX, readKeyJson } from '../../src/audit/keys.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'egress-bounded-'))
+
+test('a file at the bound is read whole; one byte more is FileTooLargeError; a missing file keeps its errno', () => {
+  const path = join(dir, 'at-bound')
+  writeFileSync(path, 'x'.repeat(1000))
+  expect(readFileBounded(path, 1000).byteLength).toBe(1000)
+  expect(() => readFileBounded(path, 999)).toThrow(FileTooLargeError)
+  expect(() => readFileBounded(join(dir, 'missing'), 10)).toThrow(expect.objectContaining({ code: 'ENOENT' }))
+})
+
+test('/dev/zero as a JWKS file or a key file is refused at once, naming the bound', () => {
+  expect(() => openJwksFile('/dev/zero', { reloadMs: 60_000, staleMaxMs: 300_000 })).toThrow(`jwks file /dev/zero: cannot read (larger than ${1024 * 1024} bytes)`)
+  expect(() => readKeyJson('/dev/zero')).toThrow(`/dev/zero: cannot read (larger than ${KEY_FILE_BYTES_MAX} bytes)`)
+})
+
+test('a JWKS reload of a file grown past the bound fails as unreadable and keeps the last good keys', async () => {
+  const path = join(dir, 'jwks.json')
+  writeFileSync(path, JSON.stringify({ keys: [] }))
+  const logs: string[] = []
+  const jwks = openJwksFile(path, { reloadMs: 60_000, staleMaxMs: 300_000, log: (line) => logs.push(line) })
+  try {
+    writeFileSync(path, ' '.repeat(1024 * 1024 + 1))
+    expect(await jwks.reload()).toBe(false)
+    expect(jwks.status().reloadFailures).toEqual({ JWKS_UNREADABLE: 1, JWKS_INVALID: 0 })
+    expect(logs.join('\n')).toContain('larger than')
+  } finally {
+    jwks.close()
+  }
+})
