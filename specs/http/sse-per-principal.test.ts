@@ -25,18 +25,18 @@ test('a caller past its own stream bound gets 429; another caller still opens on
   const third = await t.request('/v1/accounts/demo-1/stream', { headers: auth(alice) })
   expect(third.status).toBe(429)
   expect(third.headers.get('Retry-After')).toBe('5')
-  const body = (await third.json()) as { error: { code: string; details: { reason: string; streamsMax: number } } }
+  const body = (await third.json()) as { error: { code: string; details: { reason: string; subscribersPerPrincipalMax: number } } }
   expect(body.error.code).toBe('RATE_LIMITED')
-  expect(body.error.details).toEqual({ reason: 'too_many_subscribers_for_owner', streamsMax: 2 })
+  expect(body.error.details).toEqual({ reason: 'too_many_subscribers_for_principal', subscribersPerPrincipalMax: 2 })
   expect(t.http.services.hub.subscriberCount).toBe(2)
 
   const bobs = await t.request('/v1/accounts/demo-1/stream', { headers: auth(bob) })
   expect(bobs.status).toBe(200)
-  expect(t.http.services.hub.countOwnedBy('bob')).toBe(1)
+  expect(t.http.services.hub.countOpenedBy('bob')).toBe(1)
 
   await first.body?.cancel()
   await Bun.sleep(0)
-  expect(t.http.services.hub.countOwnedBy('alice')).toBe(1)
+  expect(t.http.services.hub.countOpenedBy('alice')).toBe(1)
   const again = await t.request('/v1/accounts/demo-1/stream', { headers: auth(alice) })
   expect(again.status).toBe(200)
 

@@ -62,7 +62,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     heartbeatMs: options.sse.heartbeatMs,
     bufferEventsMax: options.sse.subscriberBufferEventsMax,
     subscribersMax: options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax,
-    subscribersPerOwnerMax: options.sseSubscribersPerPrincipalMax ?? HTTP_DEFAULTS.sseSubscribersPerPrincipalMax,
+    subscribersPerPrincipalMax: options.sseSubscribersPerPrincipalMax ?? HTTP_DEFAULTS.sseSubscribersPerPrincipalMax,
     onSubscribersChanged: (count, kind) => metrics.sseSubscribers.set(count, { stream: kind }),
     onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),
   })

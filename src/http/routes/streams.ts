@@ -48,10 +48,10 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope, lastE
   // stream, so opening one here would hold a subscriber slot that no client reads.
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: STREAM_HEADERS })
   const opened = services.hub.open(scope, lastEventId, tokenAuthority(services, bearerTokenOf(c)), principalOf(c).sub)
-  if (!opened.ok && opened.reason === 'too_many_subscribers_for_owner') {
+  if (!opened.ok && opened.reason === 'too_many_subscribers_for_principal') {
     throw new ApiError('RATE_LIMITED', 'too many open streams for this caller; close one first', {
       headers: { 'Retry-After': '5' },
-      details: { reason: opened.reason, streamsMax: services.hub.subscribersPerOwnerMax },
+      details: { reason: opened.reason, subscribersPerPrincipalMax: services.hub.subscribersPerPrincipalMax },
     })
   }
   if (!opened.ok) {

@@ -32,7 +32,7 @@ export interface SseHubOptions {
    * Streams one caller (its token subject) may hold open at once: `subscribersMax` is shared by every client, and one
    * client reconnecting in a loop without closing its old streams would otherwise take every slot.
    */
-  subscribersPerOwnerMax?: number
+  subscribersPerPrincipalMax?: number
   /** Frames read per step while replaying, between checks that the client keeps up. */
   replayChunkFrames?: number
   /** Client reconnect delay advertised with `retry:`. */
@@ -55,7 +55,7 @@ const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
 /** Whether the caller that opened a stream may still read it: resolves false once it may not (never rejects). */
 export type StreamAuthority = () => Promise<boolean>
 
-export type OpenResult = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; reason: 'too_many_subscribers' | 'too_many_subscribers_for_owner' | 'closed' }
+export type OpenResult = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; reason: 'too_many_subscribers' | 'too_many_subscribers_for_principal' | 'closed' }
 
 interface Entry {
   subscriber: Subscriber
@@ -63,7 +63,7 @@ interface Entry {
   authority: StreamAuthority | null
   /** A check of `authority` is under way (one at a time per stream, however slow the verifier). */
   checking: boolean
-  /** Who opened it (subscribersPerOwnerMax), or null when no caller is named. */
+  /** Who opened it (subscribersPerPrincipalMax), or null when no caller is named. */
   owner: string | null
 }
 
@@ -75,15 +75,15 @@ export class SseHub {
   private closed = false
 
   constructor(options: SseHubOptions) {
-    this.options = { replayChunkFrames: 512, subscribersPerOwnerMax: Number.POSITIVE_INFINITY, retryMs: 1_000, retiredOrderAccountOf: () => null, retiredOrdersKnown: () => Promise.resolve(), ...options }
+    this.options = { replayChunkFrames: 512, subscribersPerPrincipalMax: Number.POSITIVE_INFINITY, retryMs: 1_000, retiredOrderAccountOf: () => null, retiredOrdersKnown: () => Promise.resolve(), ...options }
     this.unsubscribe = options.engine.onDurable((events) => this.publish(events))
     this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs)
     // The heartbeat must not keep a process alive that is otherwise done.
     ;(this.timer as { unref?: () => void }).unref?.()
   }
 
-  get subscribersPerOwnerMax(): number {
-    return this.options.subscribersPerOwnerMax
+  get subscribersPerPrincipalMax(): number {
+    return this.options.subscribersPerPrincipalMax
   }
 
   get subscriberCount(): number {
@@ -97,7 +97,7 @@ export class SseHub {
   }
 
   /** Streams open for `owner`. */
-  countOwnedBy(owner: string): number {
+  countOpenedBy(owner: string): number {
     let count = 0
     for (const entry of this.entries) if (entry.owner === owner) count++
     return count
@@ -106,11 +106,11 @@ export class SseHub {
   /**
    * Opens a stream for `scope`, resuming after `lastEventId` when given. `authority`, when given, is asked again at
    * every heartbeat; the stream ends (`unauthenticated`) once it says no. `owner` (the caller) holds at most
-   * subscribersPerOwnerMax streams.
+   * subscribersPerPrincipalMax streams.
    */
   open(scope: StreamScope, lastEventId: number | null, authority: StreamAuthority | null = null, owner: string | null = null): OpenResult {
     if (this.closed) return { ok: false, reason: 'closed' }
-    if (owner !== null && this.countOwnedBy(owner) >= this.options.subscribersPerOwnerMax) return { ok: false, reason: 'too_many_subscribers_for_owner' }
+    if (owner !== null && this.countOpenedBy(owner) >= this.options.subscribersPerPrincipalMax) return { ok: false, reason: 'too_many_subscribers_for_principal' }
     if (this.entries.size >= this.options.subscribersMax) return { ok: false, reason: 'too_many_subscribers' }
     const wal = this.options.engine.wal
     const endLsn = wal.lastLsn
