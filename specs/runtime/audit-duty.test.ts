@@ -89,8 +89,10 @@ describe('audit duties of the running gateway', () => {
     const { world, duty } = await auditWorld({ seed: 17, audit: config })
     await world.gateway.place(traderA, body('o-1'), null)
     await run(world, 100)
+    // The records so far, LSN 2 among them, are passed (the simulated venue may append more while the check runs).
+    const headLsn = world.gateway.engine.wal.lastLsn
     expect(await duty.selfCheck()).toBeNull()
-    expect(duty.verifiedThroughLsn).toBe(world.gateway.engine.wal.lastLsn)
+    expect(duty.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
     // LSN 2, long passed: one payload byte edited, its CRC fixed up.
     const segment = join(world.dir, 'log', readdirSync(join(world.dir, 'log')).filter((name) => name.endsWith('.seg')).sort()[0] as string)
     const bytes = readFileSync(segment)
