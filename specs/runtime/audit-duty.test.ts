@@ -38,6 +38,19 @@ async function auditWorld(options: WorldOptions & { audit: AuditConfig }): Promi
   return { world, duty }
 }
 
+/** Flips one payload bit of record `lsn` in the first segment and fixes up its CRC, so only the chain can tell. */
+function editRecord(world: World, lsn: number): { segment: string; offset: number } {
+  const segment = join(world.dir, 'log', readdirSync(join(world.dir, 'log')).filter((name) => name.endsWith('.seg')).sort()[0] as string)
+  const bytes = readFileSync(segment)
+  const view = new DataView(bytes.buffer, bytes.byteOffset)
+  let offset = 64
+  while (view.getUint32(offset + 40, true) !== lsn) offset += view.getUint32(offset, true) + 8
+  bytes[offset + 60] = (bytes[offset + 60] as number) ^ 0x01
+  view.setUint32(offset + 4, Bun.hash.crc32(bytes.subarray(offset + 8, offset + 8 + view.getUint32(offset, true))), true)
+  writeFileSync(segment, bytes)
+  return { segment, offset }
+}
+
 const body = (id: string) => ({ account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '61000', client_order_id: id })
 
 describe('audit duties of the running gateway', () => {
@@ -61,17 +74,9 @@ describe('audit duties of the running gateway', () => {
     const { world, duty } = await auditWorld({ seed: 12, audit: config })
     await world.gateway.place(traderA, body('t-1'), null)
     await run(world, 100)
-    // Edit one payload byte of a record the self-check has not yet covered (the last but one) and fix up its CRC,
-    // so only the chain can tell.
+    // Edit a record the self-check has not yet covered (the last but one).
     const target = world.gateway.engine.wal.lastLsn - 1
-    const segment = join(world.dir, 'log', readdirSync(join(world.dir, 'log')).filter((name) => name.endsWith('.seg')).sort()[0] as string)
-    const bytes = readFileSync(segment)
-    const view = new DataView(bytes.buffer, bytes.byteOffset)
-    let offset = 64
-    while (view.getUint32(offset + 40, true) !== target) offset += view.getUint32(offset, true) + 8
-    bytes[offset + 60] = (bytes[offset + 60] as number) ^ 0x01
-    view.setUint32(offset + 4, Bun.hash.crc32(bytes.subarray(offset + 8, offset + 8 + view.getUint32(offset, true))), true)
-    writeFileSync(segment, bytes)
+    editRecord(world, target)
     await duty.selfCheck()
     expect(duty.verified).toBe(false)
     expect(duty.lastFinding?.code).toBe('CHAIN_BREAK')
@@ -80,6 +85,28 @@ describe('audit duties of the running gateway', () => {
     expect(refused.reply.kind).toBe('rejected')
     expect(readdirSync(forensics).length).toBe(1)
     expect(world.errors).toEqual([])
+  })
+
+  test('a kill switch the engine refuses still leaves the forensics bundle, and the refusal is reported', async () => {
+    const forensics = tempDataDir()
+    dirs.push(forensics)
+    const { config } = await auditConfig({ tamperResponse: 'HALT', forensicsDir: forensics })
+    const { world, duty } = await auditWorld({ seed: 18, audit: config })
+    await world.gateway.place(traderA, body('k-1'), null)
+    await run(world, 100)
+    const target = world.gateway.engine.wal.lastLsn - 1
+    editRecord(world, target)
+    const engine = world.gateway.engine
+    const submit = engine.submit.bind(engine)
+    engine.submit = (command) => (command.kind === 'kill_switch' ? Promise.reject(new Error('engine overloaded')) : submit(command))
+    try {
+      await duty.selfCheck()
+    } finally {
+      engine.submit = submit
+    }
+    expect(duty.lastFinding?.code).toBe('CHAIN_BREAK')
+    expect(readdirSync(forensics).length).toBe(1)
+    expect(world.errors.some((line) => line.includes('the kill switch was not applied') && line.includes('engine overloaded'))).toBe(true)
   })
 
   test('a record the self-check passed long ago, edited later, is found by a later check (its sweep): CANCEL_ONLY, forensics bundle', async () => {
@@ -94,14 +121,7 @@ describe('audit duties of the running gateway', () => {
     expect(await duty.selfCheck()).toBeNull()
     expect(duty.verifiedThroughLsn).toBeGreaterThanOrEqual(headLsn)
     // LSN 2, long passed: one payload byte edited, its CRC fixed up.
-    const segment = join(world.dir, 'log', readdirSync(join(world.dir, 'log')).filter((name) => name.endsWith('.seg')).sort()[0] as string)
-    const bytes = readFileSync(segment)
-    const view = new DataView(bytes.buffer, bytes.byteOffset)
-    let offset = 64
-    while (view.getUint32(offset + 40, true) !== 2) offset += view.getUint32(offset, true) + 8
-    bytes[offset + 60] = (bytes[offset + 60] as number) ^ 0x01
-    view.setUint32(offset + 4, Bun.hash.crc32(bytes.subarray(offset + 8, offset + 8 + view.getUint32(offset, true))), true)
-    writeFileSync(segment, bytes)
+    const { segment, offset } = editRecord(world, 2)
     await world.gateway.place(traderA, body('o-2'), null)
     await run(world, 100)
     await duty.selfCheck()

@@ -124,7 +124,13 @@ export class AuditDuty {
     this.finding = problem
     const { engine, clock, setup } = this.options
     const action = setup.tamperResponse === 'CANCEL_ONLY' ? 'CANCEL_ONLY' : 'HALT'
-    await engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), principal: AUDIT_PRINCIPAL, action, note: `tamper detected: ${problem.code} at LSN ${problem.lsn}` })
+    // The evidence is kept whatever becomes of the switch: a switch the engine refused (overloaded, its log failing)
+    // skipped the forensics bundle and the finding record with it.
+    try {
+      await engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), principal: AUDIT_PRINCIPAL, action, note: `tamper detected: ${problem.code} at LSN ${problem.lsn}` })
+    } catch (error) {
+      this.options.onError(error, 'tamper response: the kill switch was not applied')
+    }
     const report = await reportTamper({
       log: this.log,
       finding: problem,
