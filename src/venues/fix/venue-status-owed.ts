@@ -20,6 +20,8 @@ export const STATUS_QUERIES_OWED_MAX = 10_000
 export class StatusQueriesOwed {
   /** ClOrdID → the MsgSeqNum of the query about it still owed an answer. */
   readonly #byClientOrderId = new Map<string, number>()
+  /** The same, the other way: a Reject names only the MsgSeqNum, and rejects of other messages are common. */
+  readonly #bySeqNum = new Map<number, string>()
 
   get size(): number {
     return this.#byClientOrderId.size
@@ -35,26 +37,33 @@ export class StatusQueriesOwed {
   }
 
   sent(clientOrderId: string, seqNum: number): void {
+    this.answered(clientOrderId)
     this.#byClientOrderId.set(clientOrderId, seqNum)
+    this.#bySeqNum.set(seqNum, clientOrderId)
   }
 
   /** A status answer about `clientOrderId` came: whatever query about it was out is answered. */
   answered(clientOrderId: string): void {
+    const seqNum = this.#byClientOrderId.get(clientOrderId)
+    if (seqNum === undefined) return
     this.#byClientOrderId.delete(clientOrderId)
+    this.#bySeqNum.delete(seqNum)
   }
 
   /** The venue refused the message numbered `seqNum` (Reject, BusinessMessageReject): no answer will follow it. */
   refused(seqNum: number): void {
-    for (const [clientOrderId, owedSeqNum] of this.#byClientOrderId) if (owedSeqNum === seqNum) this.#byClientOrderId.delete(clientOrderId)
+    const clientOrderId = this.#bySeqNum.get(seqNum)
+    if (clientOrderId !== undefined) this.answered(clientOrderId)
   }
 
   /** The numbers `beginSeqNum..endSeqNum` were gap-filled or never written: the venue never acts on what they carried. */
   abandoned(beginSeqNum: number, endSeqNum: number): void {
-    for (const [clientOrderId, seqNum] of this.#byClientOrderId) if (seqNum >= beginSeqNum && seqNum <= endSeqNum) this.#byClientOrderId.delete(clientOrderId)
+    for (const [clientOrderId, seqNum] of this.#byClientOrderId) if (seqNum >= beginSeqNum && seqNum <= endSeqNum) this.answered(clientOrderId)
   }
 
   /** Numbering restarted: messages sent before are never answered (nor resent) now. */
   clear(): void {
     this.#byClientOrderId.clear()
+    this.#bySeqNum.clear()
   }
 }
