@@ -58,6 +58,15 @@ describe('precedence: defaults, then file, then env', () => {
 })
 
 describe('bad config names the field and what was expected', () => {
+  test('an empty EGRESS_DATA_DIR is refused, not taken as unset: it started the gateway on a fresh log in ./data', () => {
+    for (const value of ['', '  ']) {
+      expect(messageOf(() => loadConfig({ env: { EGRESS_DATA_DIR: value } }))).toBe(
+        'dataDir: environment variable EGRESS_DATA_DIR is set but empty; give a directory, or unset it for the default (./data)',
+      )
+    }
+    expect(loadConfig({ env: {} }).dataDir).toBe(loadConfig({ env: { PORT: '' } }).dataDir)
+  })
+
   test('an environment variable that nearly names a setting is refused with the one it likely means, not ignored', () => {
     // EGRESS_DATADIR or EGRESS_PORT (the port's variable is PORT) was ignored without a word: the gateway started on
     // ./data, or on 8080.

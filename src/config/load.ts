@@ -41,6 +41,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env
   refuseMisspeltEnv(env)
+  refuseEmptyDataDir(env)
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const sources = applyEnv(input, env)
@@ -55,6 +56,17 @@ function refuseMisspeltEnv(env: Record<string, string | undefined>): void {
   const misspelt = misspeltEnvNames(env, known)
   if (misspelt.length === 0) return
   throw new ConfigError(misspelt.map(({ name, meant }) => ({ path: '', message: `environment variable ${name} is not one egress reads; did you mean ${meant}?` })))
+}
+
+/**
+ * An empty variable counts as unset, but not this one: `EGRESS_DATA_DIR=` (a deployment script's variable that came out
+ * empty) started the gateway on a fresh log in ./data — no open orders, no positions, no idempotency keys — where the
+ * operator meant its real one. Unset it to mean the default.
+ */
+function refuseEmptyDataDir(env: Record<string, string | undefined>): void {
+  const value = env.EGRESS_DATA_DIR
+  if (value === undefined || value.trim() !== '') return
+  throw new ConfigError([{ path: 'dataDir', message: 'environment variable EGRESS_DATA_DIR is set but empty; give a directory, or unset it for the default (./data)' }])
 }
 
 /**
