@@ -90,7 +90,8 @@ export function refuseSnapshotBeyondLog(wal: { readonly lastLsn: number }, store
     throw new RestoreError(
       'LOG_BEHIND_SNAPSHOT',
       `snapshot ${candidate.file} is intact and at LSN ${candidate.lsn}, the log ends at ${wal.lastLsn}: records that were durable are missing ` +
-        '(a lost or renamed segment, a log restored from an older copy); restore the missing segments, or move the snapshot aside if it is not of this log',
+        '(a lost or renamed segment, a log restored from an older copy; under wal.durability "none", a power loss alone, since nothing was synced); ' +
+        'restore the missing segments, or move the snapshot aside if it is not of this log or the loss is accepted',
     )
   }
 }
