@@ -1,6 +1,6 @@
 /**
- * The query model reads back every amount it writes (src/backoffice/stored-amount.ts). A fill's cash is quantity ×
- * price and a balance a sum, so either may have more whole digits than one parsed amount (parseDecimal takes 20):
+ * The query model reads back every amount it writes (parseComputedDecimal, src/domain/decimal.ts). A fill's cash is
+ * quantity × price and a balance a sum, so either may have more whole digits than one parsed amount (parseDecimal takes 20):
  * a fill of 10 at 99999999999999999999 (a venue's price is booked as reported) was written, and every read of the
  * balances, the postings (each reconcile run sums them), the fills and the positions threw from then on.
  */

@@ -6,8 +6,7 @@
  */
 
 import type { Database } from 'bun:sqlite'
-import { formatDecimal, type Units } from '../domain/decimal.ts'
-import { parseStoredAmount } from './stored-amount.ts'
+import { formatDecimal, parseComputedDecimal, type Units } from '../domain/decimal.ts'
 import type { FillRecord } from './ledger-state.ts'
 import type { FillRow } from './store-rows.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
@@ -129,7 +128,7 @@ export function supersessionOf(db: Database, orderIds: readonly string[], throug
   for (const row of rows) {
     const order = byOrder.get(row.order_id)
     if (order === undefined) continue
-    const qty = parseStoredAmount(row.qty)
+    const qty = parseComputedDecimal(row.qty)
     if (row.synthetic !== 0n) order.synthetic.push({ lsn: Number(row.lsn), qty })
     else order.trueUpQty += qty
   }

@@ -1,9 +1,12 @@
 /**
  * The query model's rows as SQLite returns them (bun:sqlite with safe integers: INTEGER columns come back as bigint,
- * amounts as canonical decimal text) and the ledger records they are read back as.
+ * amounts as canonical decimal text) and the ledger records they are read back as. Amounts are read with
+ * parseComputedDecimal: the store writes what the back office computed (cash = quantity × price, balances are sums),
+ * which can pass the 20 whole digits parseDecimal allows input; read with it, a fill of 10 at 99999999999999999999 made
+ * every later read of balances, postings and fills throw.
  */
 
-import { parseStoredAmount } from './stored-amount.ts'
+import { parseComputedDecimal } from '../domain/decimal.ts'
 import type { FillRecord, Liquidity, Posting, PostingKind } from './ledger-state.ts'
 import type { Position } from './positions.ts'
 
@@ -68,7 +71,7 @@ export function postingOf(row: PostingRow): Posting {
     book: row.book,
     accountId: row.account_id,
     asset: row.asset,
-    amount: parseStoredAmount(row.amount),
+    amount: parseComputedDecimal(row.amount),
     kind: row.kind as PostingKind,
     ref: row.ref,
     atMs: Number(row.at_ms),
@@ -84,13 +87,13 @@ export function fillOf(row: FillRow): FillRecord {
     venue: row.venue,
     symbol: row.symbol,
     side: row.side === 'buy' ? 'buy' : 'sell',
-    qty: parseStoredAmount(row.qty),
-    price: parseStoredAmount(row.price),
-    fee: parseStoredAmount(row.fee),
+    qty: parseComputedDecimal(row.qty),
+    price: parseComputedDecimal(row.price),
+    fee: parseComputedDecimal(row.fee),
     feeAsset: row.fee_asset,
     liquidity: row.liquidity as Liquidity | null,
     synthetic: row.synthetic !== 0n,
-    cash: parseStoredAmount(row.cash),
+    cash: parseComputedDecimal(row.cash),
     venueTimeMs: Number(row.venue_time_ms),
     atMs: Number(row.at_ms),
   }
@@ -104,12 +107,12 @@ export function positionOf(row: PositionRow): Position {
     symbol: row.symbol,
     baseAsset: row.base_asset,
     quoteAsset: row.quote_asset,
-    netQty: parseStoredAmount(row.net_qty),
-    costBasis: parseStoredAmount(row.cost_basis),
-    realizedPnl: parseStoredAmount(row.realized_pnl),
-    fees: new Map(Object.entries(fees).map(([asset, fee]) => [asset, parseStoredAmount(fee)])),
-    boughtQty: parseStoredAmount(row.bought_qty),
-    soldQty: parseStoredAmount(row.sold_qty),
+    netQty: parseComputedDecimal(row.net_qty),
+    costBasis: parseComputedDecimal(row.cost_basis),
+    realizedPnl: parseComputedDecimal(row.realized_pnl),
+    fees: new Map(Object.entries(fees).map(([asset, fee]) => [asset, parseComputedDecimal(fee)])),
+    boughtQty: parseComputedDecimal(row.bought_qty),
+    soldQty: parseComputedDecimal(row.sold_qty),
     fillCount: Number(row.fill_count),
     lastLsn: Number(row.last_lsn),
   }

@@ -11,8 +11,7 @@
 
 import { Database, SQLiteError } from 'bun:sqlite'
 import { assert } from '../domain/assert.ts'
-import { formatDecimal, type Units } from '../domain/decimal.ts'
-import { parseStoredAmount } from './stored-amount.ts'
+import { formatDecimal, parseComputedDecimal, type Units } from '../domain/decimal.ts'
 import type { FillRecord, Posting } from './ledger-state.ts'
 import type { Position } from './positions.ts'
 import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession, type SupersessionBound } from './store-fills.ts'
@@ -314,7 +313,7 @@ export class Store {
     const rows = (accountId === undefined
       ? this.db.query('SELECT * FROM balances ORDER BY account_id, asset').all()
       : this.db.query('SELECT * FROM balances WHERE account_id = ?1 ORDER BY asset').all(accountId)) as BalanceRowSql[]
-    return rows.map((row) => ({ accountId: row.account_id, asset: row.asset, total: parseStoredAmount(row.total), reserved: parseStoredAmount(row.reserved) }))
+    return rows.map((row) => ({ accountId: row.account_id, asset: row.asset, total: parseComputedDecimal(row.total), reserved: parseComputedDecimal(row.reserved) }))
   }
 
   counts(): StoreCounts {
@@ -338,7 +337,7 @@ export class Store {
         assets = new Map()
         sums.set(row.book, assets)
       }
-      assets.set(row.asset, (assets.get(row.asset) ?? 0n) + parseStoredAmount(row.amount))
+      assets.set(row.asset, (assets.get(row.asset) ?? 0n) + parseComputedDecimal(row.amount))
       last = { lsn: Number(row.lsn), seq: Number(row.seq), rows: last.rows + 1 }
     }
     return last

@@ -22,7 +22,23 @@ export class DecimalError extends Error {
 
 /** Parses a decimal string exactly; more than 8 places, exponents, signs like "+", or blanks are errors. */
 export function parseDecimal(text: string): Units {
-  const match = DECIMAL_PATTERN.exec(text)
+  return unitsMatching(DECIMAL_PATTERN, text)
+}
+
+/** The same text with any number of whole digits. */
+const COMPUTED_PATTERN = /^(-)?(\d+)(?:\.(\d{1,8}))?$/
+
+/**
+ * Like parseDecimal, with any number of whole digits: for amounts egress computed itself and wrote as formatDecimal's
+ * text (a fill's cash is quantity × price, a balance a sum), which can pass the 20 whole digits parseDecimal bounds
+ * input to. Never for input from outside.
+ */
+export function parseComputedDecimal(text: string): Units {
+  return unitsMatching(COMPUTED_PATTERN, text)
+}
+
+function unitsMatching(pattern: RegExp, text: string): Units {
+  const match = pattern.exec(text)
   if (match === null) {
     throw new DecimalError(`expected a decimal string with at most ${DECIMAL_PLACES} places, got ${JSON.stringify(text)}`)
   }

@@ -12,7 +12,7 @@
  * is and is asked about again after the executor's back-off.
  */
 
-import { formatDecimal, tryParseDecimal, type Units } from '../domain/decimal.ts'
+import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { fillCashRecordable, isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { venueIdProblem } from '../domain/venue-report-schema.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
@@ -75,5 +75,5 @@ function idsProblem<T extends object>(path: string, item: T, keys: readonly (rea
 
 /** Whether a record can hold `amount` (at most 20 integer digits, as parseDecimal reads). */
 function recordable(amount: Units): boolean {
-  return typeof amount === 'bigint' && tryParseDecimal(formatDecimal(amount)) !== null
+  return typeof amount === 'bigint' && isRecordableUnits(amount)
 }

@@ -15,8 +15,8 @@
  */
 
 import * as v from 'valibot'
-import { formatDecimal, tryParseDecimal } from '../domain/decimal.ts'
-import { fillCashRecordable, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
+import { formatDecimal } from '../domain/decimal.ts'
+import { fillCashRecordable, isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { describeIssue, isCheckedVenueReport, PARSE_CONFIG, venueReportSchema } from '../domain/venue-report-schema.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 
@@ -38,7 +38,7 @@ export function invalidReportOf(report: ExecutionReport): VenueReportInvalidErro
   // The JSONL wire takes integers of up to 40 digits; a record holds 28 (the log's writer throws on more).
   const tooLarge = AMOUNT_MEMBERS.find((member) => {
     const amount = report[member]
-    return amount !== undefined && tryParseDecimal(formatDecimal(amount)) === null
+    return amount !== undefined && !isRecordableUnits(amount)
   })
   if (tooLarge !== undefined) return refused(report, `report.${tooLarge}: beyond the amounts a record can hold`)
   // Each figure fitting is not enough: the kernel records a fill's cash, lastQty × lastPrice (order.fill_trued_up).

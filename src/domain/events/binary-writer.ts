@@ -11,7 +11,8 @@
  */
 
 import { AssertionError } from '../assert.ts'
-import { formatDecimal, tryParseDecimal } from '../decimal.ts'
+import { formatDecimal } from '../decimal.ts'
+import { isRecordableUnits } from '../recordable-amounts.ts'
 import { UNITS_VARINT_LIMIT, type Layout, type LayoutField } from './binary-layout.ts'
 import { writeJsonPart } from './json-part-writer.ts'
 import { PayloadWriter } from './payload-writer.ts'
@@ -121,8 +122,9 @@ function writeUnits(target: PayloadWriter, value: bigint, where: string, path: s
   }
   const text = formatDecimal(value)
   // Every reader parses this text (parseDecimal: at most 20 integer digits): a record it refuses would stop every
-  // later restart, so an amount beyond it is refused here, before anything is logged.
-  if (tryParseDecimal(text) === null) throw new AssertionError(`${where}: member ${path} is ${text}, beyond the amounts a record can hold`)
+  // later restart, so an amount beyond it is refused here, before anything is logged. The venue boundary checks the
+  // same bound (recordable-amounts.ts), so only a kernel bug gets here.
+  if (!isRecordableUnits(value)) throw new AssertionError(`${where}: member ${path} is ${text}, beyond the amounts a record can hold`)
   target.byte(2)
   target.string(text)
 }
