@@ -107,6 +107,24 @@ describe('verifyLogDirectory', () => {
     expect(beyond.firstProblem).toMatchObject({ code: 'ANCHOR_BEYOND_END', lsn: 10_000 })
   })
 
+  test('anchors that all lie before the log\'s first record are a problem, not a silent pass; one inside still checks', async () => {
+    const dir = tempDir('egress-audit-anchors-before-')
+    await sealedLog(dir, keys, { records: 400, sealEvery: 50, segmentBytesMax: 8 * 1024 })
+    const early = { lsn: 5, chainHead: toHex(frameHash(dir, 5)) }
+    const late = { lsn: 390, chainHead: toHex(frameHash(dir, 390)) }
+    // The first two segments gone (as compaction, or a deletion, leaves it): the log now starts past LSN 5.
+    for (const file of segmentFiles(dir).slice(0, 2)) Bun.spawnSync(['rm', file])
+    const onlyEarly = await verifyLogDirectory(dir, { anchors: [early] })
+    expect(onlyEarly.firstLsn).toBeGreaterThan(5)
+    expect(onlyEarly.anchors).toEqual({ checked: 0, skipped: 1 })
+    expect(onlyEarly.ok).toBe(false)
+    expect(onlyEarly.firstProblem).toMatchObject({ code: 'ANCHORS_ALL_BEFORE_LOG', lsn: onlyEarly.firstLsn })
+    const both = await verifyLogDirectory(dir, { anchors: [early, late] })
+    expect(both.anchors).toEqual({ checked: 1, skipped: 1 })
+    expect(both.ok).toBe(true)
+    expect((await verifyLogDirectory(dir)).ok).toBe(true)
+  })
+
   test('a whole log rewritten consistently (chain recomputed, seals left) still fails its anchors', async () => {
     const anchorLsn = 250
     const anchor = { lsn: anchorLsn, chainHead: toHex(frameHash(pristine, anchorLsn)) }

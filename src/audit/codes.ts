@@ -16,6 +16,7 @@ export const AUDIT_PROBLEM_CODES = [
   'ANCHOR_MISMATCH', // an external anchor's chain head differs from the log's at that LSN
   'ANCHOR_BEYOND_END', // an external anchor names an LSN the log does not reach (truncated, or an older copy)
   'ANCHOR_SEAL_INVALID', // an anchor carries a seal that does not verify or does not match the anchor
+  'ANCHORS_ALL_BEFORE_LOG', // anchors were given and every one names an LSN before the log's first: none vouches for it
 ] as const
 
 export type AuditOnlyCode = (typeof AUDIT_PROBLEM_CODES)[number]

@@ -83,6 +83,7 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
   if (checker !== null) note(await checker.settle())
   note(scan.problem)
   note(beyondEnd(anchors, scan.lastLsn, dir))
+  note(noneInLog(anchors, scan.firstLsn, dir))
   if (keys !== null && options.anchors !== undefined) note(await AnchorChecker.checkSeals(options.anchors, keys, options.anchorsSource ?? 'anchors'))
   problems.sort((a, b) => a.lsn - b.lsn)
   const last = checker?.last ?? null
@@ -124,6 +125,19 @@ function beyondEnd(anchors: AnchorChecker, lastLsn: number, dir: string): AuditP
   return {
     code: 'ANCHOR_BEYOND_END', file: dir, offsetBytes: 0, lsn: first.lsn,
     detail: `an anchor names LSN ${first.lsn}, the verified log ends at LSN ${lastLsn} (truncated, or a copy older than the anchor)`,
+  }
+}
+
+/**
+ * Anchors were given and every one lies before the log's first LSN. A compaction that moved past every anchor and a
+ * copy whose first segments were deleted look the same offline: either way no anchor vouches for any record here, and
+ * a verification the operator asked to hold against anchors must not pass on the chain alone. Re-anchor after compacting.
+ */
+function noneInLog(anchors: AnchorChecker, firstLsn: number, dir: string): AuditProblem | null {
+  if (anchors.checked > 0 || anchors.skipped === 0) return null
+  return {
+    code: 'ANCHORS_ALL_BEFORE_LOG', file: dir, offsetBytes: 0, lsn: firstLsn,
+    detail: `all ${anchors.skipped} anchor(s) name LSNs before the log's first (${firstLsn}), so none could be checked (compacted past every anchor, or the first segments are missing); export a new anchor from a verified copy`,
   }
 }
 
