@@ -171,7 +171,7 @@ export class SseHub {
   private async replay(entry: Entry): Promise<void> {
     const { subscriber } = entry
     const wal = this.options.engine.wal
-    const accountOf = this.replayAccountLookup()
+    const accountOf = this.accountLookup()
     try {
       if (entry.scope.kind === 'account') await this.options.retiredOrdersKnown()
       while (subscriber.phase === 'replaying') {
@@ -213,11 +213,11 @@ export class SseHub {
   }
 
   /**
-   * One replay's order → account lookup: the hot state, else the log (orders retired since they were accepted),
-   * remembered for the next events of the same order. The memory is bounded: an order's events sit close together in
-   * the log, so forgetting everything at the bound costs at most one more log read per order.
+   * An order → account lookup for one replay or one live batch: the hot state, else the log (orders retired since
+   * they were accepted), remembered for the next events of the same order. The memory is bounded: an order's events
+   * sit close together in the log, so forgetting everything at the bound costs at most one more log read per order.
    */
-  private replayAccountLookup(): (orderId: string) => string | null {
+  private accountLookup(): (orderId: string) => string | null {
     const known = new Map<string, string | null>()
     const engine = this.options.engine
     return (orderId) => {
@@ -232,15 +232,22 @@ export class SseHub {
     }
   }
 
+  /**
+   * Hands a durable batch to the live subscribers. The kernel runs ahead of the log: by the time a batch is durable,
+   * a later event of the same batch may have retired an order it ended (terminalOrderRetireAfterMs 0), so an order's
+   * account comes from the log when the hot state no longer holds it, as in a replay. One lookup serves the batch.
+   */
   private publish(events: { event: DomainEvent; lsn: number }[]): void {
     if (this.entries.size === 0) return
     const rendered = new Map<number, unknown>()
+    let accountOf: ((orderId: string) => string | null) | null = null
     for (const entry of this.entries) {
       if (entry.subscriber.phase !== 'live') continue
+      if (entry.scope.kind === 'account') accountOf ??= this.accountLookup()
       // Judged once for the whole batch (see Subscriber): a client that had room takes all of it.
       const room = entry.subscriber.hasRoom
       for (const { event, lsn } of events) {
-        if (!matches(this.options.engine, entry.scope, event)) {
+        if (!matches(this.options.engine, entry.scope, event, accountOf ?? undefined)) {
           entry.subscriber.skip(lsn)
           continue
         }
@@ -284,14 +291,15 @@ function render(lsn: number, event: DomainEvent): unknown {
 
 /**
  * Whether `event` belongs on a stream of `scope`. Order events name their order; the order names its account — found
- * in the kernel's hot state, or with `accountOf` (a replay's lookup, which also knows retired orders).
+ * in the kernel's hot state, or with `accountOf` (the hub's lookup, which also knows retired orders).
  */
 export function matches(engine: Engine, scope: StreamScope, event: DomainEvent, accountOf?: (orderId: string) => string | null): boolean {
   if (scope.kind === 'global') return true
   const record = event as { orderId?: unknown; accountId?: unknown }
   const orderId = typeof record.orderId === 'string' ? record.orderId : null
   if (scope.kind === 'order') return orderId === scope.orderId
-  if (record.accountId === scope.accountId) return true
+  // An event that names its account (order.accepted, a rejection, a funding) is decided by it, with no lookup.
+  if (typeof record.accountId === 'string') return record.accountId === scope.accountId
   if (orderId === null) return false
   const accountId = accountOf === undefined ? engine.state.orders.get(orderId)?.accountId : accountOf(orderId)
   return accountId === scope.accountId
