@@ -181,6 +181,22 @@ export class Engine {
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
+  /**
+   * Resolves once every record applied to memory so far is durable. Memory runs ahead of the log by the batch being
+   * written, so what a reader took from the state before calling this may be lost by a crash until it resolves: a
+   * read answered after it shows nothing the log could lose (HTTP GET of orders). At once when nothing waits for the
+   * log. Rejects as a decision's answer would: with the log's error when it died, EngineOverloadedError when too many
+   * answers wait already (the bound of answerWhenQueuedDurable).
+   */
+  appliedDurable(): Promise<void> {
+    const lsn = this.nextLsn - 1
+    if (lsn <= this.wal.lastLsn) return Promise.resolve()
+    const fatal = this.wal.fatalError
+    if (fatal !== null) return Promise.reject(fatal)
+    if (this.durabilityWaiters.full) return Promise.reject(new EngineOverloadedError(`${this.durabilityWaiters.size} answers already wait for the log`))
+    return this.durabilityWaiters.wait(lsn, undefined)
+  }
+
   get pending(): number {
     return this.pendingCount
   }
