@@ -51,6 +51,36 @@ test('an order read before its acceptance is durable is answered once it is, nev
   expect(t.gateway.engine.wal.lastLsn).toBeGreaterThan(durableBefore)
 })
 
+test('reads waiting for the log are bounded on their own: past the bound a read is refused 429, and a decision’s answer (a repeated order) still waits', async () => {
+  const engine = t.gateway.engine
+  const max = engine.readWaiters.max
+  const known = new Set(engine.state.orders.keys())
+  engine.readWaiters.max = 1
+  held = []
+  try {
+    const placed = t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'durable-read-2' }))
+    let orderId: string | undefined
+    await eventually(() => (orderId = [...engine.state.orders.keys()].find((id) => !known.has(id))) !== undefined)
+    const waiting = t.request(`/v1/orders/${orderId}`, { headers: auth(trader) })
+    await eventually(() => engine.readWaiters.size === 1)
+    const refused = await t.request('/v1/orders?account=demo-1', { headers: auth(trader) })
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('Retry-After')).toBe('1')
+    // A repeat of the order decides nothing and waits for the log among the decisions' answers, not the reads'.
+    const repeat = t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'durable-read-2' }))
+    await eventually(() => engine.durabilityWaiters.size === 1)
+    release()
+    expect((await placed).status).toBe(202)
+    const repeated = await repeat
+    expect(repeated.status).toBe(202)
+    expect(repeated.headers.get('Idempotent-Replayed')).toBe('true')
+    expect((await waiting).status).toBe(200)
+  } finally {
+    engine.readWaiters.max = max
+    release()
+  }
+})
+
 test('a read while nothing waits for the log is answered at once', async () => {
   const res = await t.request('/v1/orders?account=demo-1', { headers: auth(trader) })
   expect(res.status).toBe(200)

@@ -25,6 +25,9 @@ import type { ShadowDecider } from './ha/shadow.ts'
 export type { AppliedEvent, Committed, DurableListener, SendGateVerdict } from './engine-types.ts'
 export { EngineOverloadedError } from './engine-types.ts'
 
+/** Reads (appliedDurable) that may wait for the log at once; past it a read is refused (HTTP 429) until it moves. */
+export const READ_WAITERS_MAX = 4_096
+
 export class Engine {
   readonly wal: Wal
   readonly state: KernelState
@@ -43,6 +46,11 @@ export class Engine {
   private landedQueued = false
   /** Callers of decisions that wrote nothing, until the records queued before them are durable (bounded: `.max`). */
   readonly durabilityWaiters = new DurabilityWaiters()
+  /**
+   * Reads waiting for the log (appliedDurable), bounded on their own: a flood of reads on a stalled disk must not take
+   * the bound of the decisions' answers (a repeated cancel, Lane0, waits there).
+   */
+  readonly readWaiters = Object.assign(new DurabilityWaiters(), { max: READ_WAITERS_MAX })
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -186,15 +194,15 @@ export class Engine {
    * written, so what a reader took from the state before calling this may be lost by a crash until it resolves: a
    * read answered after it shows nothing the log could lose (HTTP GET of orders). At once when nothing waits for the
    * log. Rejects as a decision's answer would: with the log's error when it died, EngineOverloadedError when too many
-   * answers wait already (the bound of answerWhenQueuedDurable).
+   * reads wait already (READ_WAITERS_MAX).
    */
   appliedDurable(): Promise<void> {
     const lsn = this.nextLsn - 1
     if (lsn <= this.wal.lastLsn) return Promise.resolve()
     const fatal = this.wal.fatalError
     if (fatal !== null) return Promise.reject(fatal)
-    if (this.durabilityWaiters.full) return Promise.reject(new EngineOverloadedError(`${this.durabilityWaiters.size} answers already wait for the log`))
-    return this.durabilityWaiters.wait(lsn, undefined)
+    if (this.readWaiters.full) return Promise.reject(new EngineOverloadedError(`${this.readWaiters.size} reads already wait for the log`))
+    return this.readWaiters.wait(lsn, undefined)
   }
 
   get pending(): number {
@@ -271,6 +279,7 @@ export class Engine {
   /** Answers the waiters of answerWhenQueuedDurable whose records are now durable, or all of them if the log died. */
   private releaseDurabilityWaiters(): void {
     this.durabilityWaiters.release(this.wal.lastLsn, this.wal.fatalError)
+    this.readWaiters.release(this.wal.lastLsn, this.wal.fatalError)
   }
 
   /**
