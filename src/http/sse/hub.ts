@@ -58,7 +58,7 @@ export interface SseHubOptions {
   authorityChecksPerHeartbeatMax?: number
 }
 
-/** Retired orders whose account one replay remembers (replayAccountLookup). */
+/** Retired orders whose account one replay or live batch remembers (accountLookup). */
 const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
 
 /** Whether the caller that opened a stream may still read it (the verifier's TokenWatch for the stream's token). */
