@@ -17,16 +17,13 @@ import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener } from './engine-types.ts'
 import { answerAfterSendGate, requestsGatedSend, type PlaceSendGate } from './place-send-gate.ts'
 import { replayFrames } from './replay-frames.ts'
-import { DurabilityWaiters } from './durability-waiters.ts'
+import { DurabilityWaiters, READ_WAITERS_MAX } from './durability-waiters.ts'
 import { domainEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
 
 export type { AppliedEvent, Committed, DurableListener, SendGateVerdict } from './engine-types.ts'
 export { EngineOverloadedError } from './engine-types.ts'
-
-/** Reads (appliedDurable) that may wait for the log at once; past it a read is refused (HTTP 429) until it moves. */
-export const READ_WAITERS_MAX = 4_096
 
 export class Engine {
   readonly wal: Wal
@@ -46,10 +43,7 @@ export class Engine {
   private landedQueued = false
   /** Callers of decisions that wrote nothing, until the records queued before them are durable (bounded: `.max`). */
   readonly durabilityWaiters = new DurabilityWaiters()
-  /**
-   * Reads waiting for the log (appliedDurable), bounded on their own: a flood of reads on a stalled disk must not take
-   * the bound of the decisions' answers (a repeated cancel, Lane0, waits there).
-   */
+  /** Reads waiting for the log (appliedDurable), under a bound of their own (READ_WAITERS_MAX says why). */
   readonly readWaiters = Object.assign(new DurabilityWaiters(), { max: READ_WAITERS_MAX })
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
@@ -190,19 +184,11 @@ export class Engine {
   }
 
   /**
-   * Resolves once every record applied to memory so far is durable. Memory runs ahead of the log by the batch being
-   * written, so what a reader took from the state before calling this may be lost by a crash until it resolves: a
-   * read answered after it shows nothing the log could lose (HTTP GET of orders). At once when nothing waits for the
-   * log. Rejects as a decision's answer would: with the log's error when it died, EngineOverloadedError when too many
-   * reads wait already (READ_WAITERS_MAX).
+   * Resolves once every record applied to memory so far is durable: a read of the state answered after it shows
+   * nothing a crash could lose (HTTP GET of orders). Rejects as answerWhenQueuedDurable does (READ_WAITERS_MAX).
    */
   appliedDurable(): Promise<void> {
-    const lsn = this.nextLsn - 1
-    if (lsn <= this.wal.lastLsn) return Promise.resolve()
-    const fatal = this.wal.fatalError
-    if (fatal !== null) return Promise.reject(fatal)
-    if (this.readWaiters.full) return Promise.reject(new EngineOverloadedError(`${this.readWaiters.size} reads already wait for the log`))
-    return this.readWaiters.wait(lsn, undefined)
+    return this.whenQueuedDurable(this.readWaiters, undefined, 'reads')
   }
 
   get pending(): number {
@@ -268,12 +254,17 @@ export class Engine {
    * died, as the records it rests on were.
    */
   private answerWhenQueuedDurable(committed: Committed): Promise<Committed> {
+    return this.whenQueuedDurable(this.durabilityWaiters, committed, 'answers')
+  }
+
+  /** Resolves with `value` once every record queued so far is durable, waiting among `waiters` (refused when full). */
+  private whenQueuedDurable<T>(waiters: DurabilityWaiters, value: T, what: string): Promise<T> {
     const lsn = this.nextLsn - 1
-    if (lsn <= this.wal.lastLsn) return Promise.resolve(committed)
+    if (lsn <= this.wal.lastLsn) return Promise.resolve(value)
     const fatal = this.wal.fatalError
     if (fatal !== null) return Promise.reject(fatal)
-    if (this.durabilityWaiters.full) return Promise.reject(new EngineOverloadedError(`${this.durabilityWaiters.size} answers already wait for the log`))
-    return this.durabilityWaiters.wait(lsn, committed)
+    if (waiters.full) return Promise.reject(new EngineOverloadedError(`${waiters.size} ${what} already wait for the log`))
+    return waiters.wait(lsn, value)
   }
 
   /** Answers the waiters of answerWhenQueuedDurable whose records are now durable, or all of them if the log died. */
