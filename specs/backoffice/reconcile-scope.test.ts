@@ -11,6 +11,8 @@ let gw: TestGateway
 let alice: string
 let mallory: string
 let auditor: string
+/** A trader of an account with no breaks, no orders, no fills. */
+let bystander: string
 let orderId: string
 
 beforeAll(async () => {
@@ -25,6 +27,7 @@ beforeAll(async () => {
   alice = await gw.token({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
   mallory = await gw.token({ sub: 'mallory', roles: ['bot'], accounts: ['USD'] })
   auditor = await gw.token({ sub: 'audrey', roles: ['auditor'], accounts: [] })
+  bystander = await gw.token({ sub: 'bea', roles: ['trader'], accounts: ['quiet-1'] })
   const body = { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000' }
   const response = await gw.request('/v1/orders', post(alice, body, { 'Idempotency-Key': 'scope-1' }))
   expect(response.status).toBe(202)
@@ -107,6 +110,26 @@ describe('reconcile breaks by account', () => {
     } finally {
       office.lastError = null
     }
+  })
+
+  test('a trader of an account with no break is told no break is open, and not how many other accounts’ runs found, opened or cleared', async () => {
+    // /v1/reconcile answered ok: false (some account had a break) and the last run's counts over every account, and
+    // /v1/stats every account's open breaks and ledger counters, to a trader whose accounts had none of them.
+    const breaks = backOfficeOf(gw.gateway).projector.breaks
+    const counted = { runId: 'spec-counts', atMs: 4, asOfLsn: 4, checks: ['ledger_vs_kernel' as const], skipped: [], breaksSeen: 7, opened: 3, cleared: 2 }
+    breaks.apply({ kind: 'reconciled', value: counted }, breaks.lastLsn + 1)
+    const mine = await json(await gw.request('/v1/reconcile', { headers: auth(bystander) }))
+    expect(mine).toMatchObject({ ok: true, open_breaks: [], open_break_count: 0 })
+    expect(mine.last_run).toMatchObject({ run_id: 'spec-counts', breaks_seen: null, opened: null, cleared: null })
+    const every = await json(await gw.request('/v1/reconcile', { headers: auth(auditor) }))
+    expect(every.last_run).toMatchObject({ breaks_seen: 7, opened: 3, cleared: 2 })
+    const stats = await json(await gw.request('/v1/stats', { headers: auth(bystander) }))
+    expect(stats).toMatchObject({ open_breaks: 0, ledger: null, store: null, pending_rows: null, batches_written: null })
+    expect((await json(await gw.request('/v1/stats', { headers: auth(alice) }))).open_breaks).toBe(5)
+    const all = await json(await gw.request('/v1/stats', { headers: auth(auditor) }))
+    expect(all.open_breaks).toBe(10)
+    expect((all.ledger as { orders: number }).orders).toBeGreaterThanOrEqual(1)
+    expect(typeof all.pending_rows).toBe('number')
   })
 
   test('the account is read from the key’s structure, a ":" inside an account id included', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig, type Config } from '../../src/config/index.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
-import { createVerifier, mintHs256Token, type Role } from '../../src/http/auth/index.ts'
+import { createVerifier, mintHs256Token, type Role, type VerifierOptions } from '../../src/http/auth/index.ts'
 import { createHttpService, type HttpService } from '../../src/http/index.ts'
 import type { HttpLimits } from '../../src/http/services.ts'
 import type { Gateway } from '../../src/runtime/gateway.ts'
@@ -36,6 +36,8 @@ export interface TestGatewayOptions {
   httpLimits?: Partial<HttpLimits>
   /** The clock the token verifier checks expiry against; the wall clock by default. */
   verifierNowMs?: () => number
+  /** Verifier options over the fixture's (HS256 with SECRET, a 1,000-token cache): a JWKS file, the cache off. */
+  verifier?: Partial<VerifierOptions>
   /** Streams one caller may hold open (HTTP_DEFAULTS.sseSubscribersPerPrincipalMax by default). */
   sseSubscribersPerPrincipalMax?: number
 }
@@ -68,6 +70,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     jwksReloadMs: 60_000,
     tokenCacheEntriesMax: 1000,
     ...(options.verifierNowMs === undefined ? {} : { nowMs: options.verifierNowMs }),
+    ...options.verifier,
   })
   const http = createHttpService({
     gateway,

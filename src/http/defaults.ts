@@ -9,5 +9,7 @@ export const HTTP_DEFAULTS = {
   listExaminedMax: 10_000,
   sseSubscribersMax: 1_024,
   sseSubscribersPerPrincipalMax: 64,
+  /** Without a JWKS file: the span SSE streams' first authority checks are spread over (the default auth.jwksReloadMs). */
+  sseAuthorityCheckWindowMs: 30_000,
   bucketsMax: 10_000,
 } as const

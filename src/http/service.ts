@@ -15,7 +15,7 @@ import { GatewayMetrics } from './gateway-metrics.ts'
 import { LogIndex } from './log-index.ts'
 import { OrderListIndex } from './order-list/index-of-orders.ts'
 import type { HaHttp, HttpLimits, Services } from './services.ts'
-import { SseHub } from './sse/index.ts'
+import { authorityChecksPerHeartbeat, SseHub } from './sse/index.ts'
 
 export { HTTP_DEFAULTS }
 
@@ -55,13 +55,18 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   const logIndex = LogIndex.build(gateway.engine)
   const log = options.log ?? ((message, error) => console.error(message, error))
   const orderList = new OrderListIndex(gateway.engine.state.orders, (error) => log('order list index: a change could not be followed; rebuilding it at the next read', error))
+  const subscribersMax = options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax
   const hub = new SseHub({
     engine: gateway.engine,
     retiredOrderAccountOf: (orderId) => logIndex.accountOf(orderId)?.accountId ?? null,
     retiredOrdersKnown: () => logIndex.whenComplete(),
     heartbeatMs: options.sse.heartbeatMs,
     bufferEventsMax: options.sse.subscriberBufferEventsMax,
-    subscribersMax: options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax,
+    subscribersMax,
+    // Every stream re-verified within one JWKS reload interval of a key change (the interval that lets a change be
+    // seen at all), spread over the heartbeats in it. Without a JWKS file the keys never change: only each stream's
+    // first check counts, spread over the same span as with the default interval.
+    authorityChecksPerHeartbeatMax: authorityChecksPerHeartbeat({ subscribersMax, heartbeatMs: options.sse.heartbeatMs, windowMs: options.verifier.keysReloadMs ?? HTTP_DEFAULTS.sseAuthorityCheckWindowMs }),
     subscribersPerPrincipalMax: options.sseSubscribersPerPrincipalMax ?? HTTP_DEFAULTS.sseSubscribersPerPrincipalMax,
     onSubscribersChanged: (count, kind) => metrics.sseSubscribers.set(count, { stream: kind }),
     onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),

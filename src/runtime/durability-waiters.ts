@@ -12,6 +12,13 @@
 /** The default bound: as many answers as the log's queue holds records by default. */
 export const DURABILITY_WAITERS_MAX = 65_536
 
+/**
+ * The bound of reads waiting for the log (Engine.appliedDurable, HTTP GET of orders), kept apart from the answers':
+ * a flood of reads on a stalled disk must not take the bound a repeated cancel (Lane0) waits under. Past it a read is
+ * refused (HTTP 429) until the log moves.
+ */
+export const READ_WAITERS_MAX = 4_096
+
 interface Waiter {
   lsn: number
   resolve: () => void

@@ -17,7 +17,7 @@ import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener } from './engine-types.ts'
 import { answerAfterSendGate, requestsGatedSend, type PlaceSendGate } from './place-send-gate.ts'
 import { replayFrames } from './replay-frames.ts'
-import { DurabilityWaiters } from './durability-waiters.ts'
+import { DurabilityWaiters, READ_WAITERS_MAX } from './durability-waiters.ts'
 import { domainEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
@@ -43,6 +43,8 @@ export class Engine {
   private landedQueued = false
   /** Callers of decisions that wrote nothing, until the records queued before them are durable (bounded: `.max`). */
   readonly durabilityWaiters = new DurabilityWaiters()
+  /** Reads waiting for the log (appliedDurable), under a bound of their own (READ_WAITERS_MAX says why). */
+  readonly readWaiters = Object.assign(new DurabilityWaiters(), { max: READ_WAITERS_MAX })
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -181,6 +183,14 @@ export class Engine {
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
+  /**
+   * Resolves once every record applied to memory so far is durable: a read of the state answered after it shows
+   * nothing a crash could lose (HTTP GET of orders). Rejects as answerWhenQueuedDurable does (READ_WAITERS_MAX).
+   */
+  appliedDurable(): Promise<void> {
+    return this.whenQueuedDurable(this.readWaiters, undefined, 'reads')
+  }
+
   get pending(): number {
     return this.pendingCount
   }
@@ -244,17 +254,23 @@ export class Engine {
    * died, as the records it rests on were.
    */
   private answerWhenQueuedDurable(committed: Committed): Promise<Committed> {
+    return this.whenQueuedDurable(this.durabilityWaiters, committed, 'answers')
+  }
+
+  /** Resolves with `value` once every record queued so far is durable, waiting among `waiters` (refused when full). */
+  private whenQueuedDurable<T>(waiters: DurabilityWaiters, value: T, what: string): Promise<T> {
     const lsn = this.nextLsn - 1
-    if (lsn <= this.wal.lastLsn) return Promise.resolve(committed)
+    if (lsn <= this.wal.lastLsn) return Promise.resolve(value)
     const fatal = this.wal.fatalError
     if (fatal !== null) return Promise.reject(fatal)
-    if (this.durabilityWaiters.full) return Promise.reject(new EngineOverloadedError(`${this.durabilityWaiters.size} answers already wait for the log`))
-    return this.durabilityWaiters.wait(lsn, committed)
+    if (waiters.full) return Promise.reject(new EngineOverloadedError(`${waiters.size} ${what} already wait for the log`))
+    return waiters.wait(lsn, value)
   }
 
   /** Answers the waiters of answerWhenQueuedDurable whose records are now durable, or all of them if the log died. */
   private releaseDurabilityWaiters(): void {
     this.durabilityWaiters.release(this.wal.lastLsn, this.wal.fatalError)
+    this.readWaiters.release(this.wal.lastLsn, this.wal.fatalError)
   }
 
   /**

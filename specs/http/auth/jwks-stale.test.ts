@@ -197,3 +197,43 @@ describe('overlapping reloads', () => {
     expect(reads).toBe(2)
   })
 })
+
+describe('a watched token (an SSE stream’s authority)', () => {
+  test('is checked once, then held until its key set changes, goes stale, or the token expires', async () => {
+    const { path, clock, v } = staleWorld([edKey, otherEdKey])
+    const startMs = clock.nowMs
+    const watch = v.watch(await keyToken(edKey, { expInSec: 600 }))
+    // Not yet checked through this watch: the keys may have changed since the caller verified the token.
+    expect(watch.state()).toBe('recheck')
+    expect(await watch.check()).toBe(true)
+    expect(watch.state()).toBe('held')
+    // A reload that finds the same file changes nothing; one that finds other keys asks for a check.
+    await v.reloadKeys()
+    expect(watch.state()).toBe('held')
+    writeJwks(path, [edKey])
+    await v.reloadKeys()
+    expect(watch.state()).toBe('recheck')
+    expect(await watch.check()).toBe(true)
+    // Going stale is a change of the key set: the check then fails (jwks_stale).
+    writeFileSync(path, '{"keys": [')
+    await v.reloadKeys()
+    expect(watch.state()).toBe('held')
+    clock.nowMs = startMs + 300_000
+    expect(watch.state()).toBe('recheck')
+    expect(await watch.check()).toBe(false)
+  })
+
+  test('is expired from its exp plus the clock tolerance on, told without verifying it', async () => {
+    const { clock, v } = staleWorld([edKey])
+    const token = await keyToken(edKey, { expInSec: 60 })
+    const watch = v.watch(token)
+    expect(await watch.check()).toBe(true)
+    const expMs = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp * 1000
+    clock.nowMs = expMs + 5_000 - 1
+    expect(watch.state()).toBe('held')
+    clock.nowMs = expMs + 5_000
+    expect(watch.state()).toBe('expired')
+    // The verifier agrees from the same instant.
+    expect(await rejection(v, token)).toBe('expired')
+  })
+})

@@ -10,7 +10,7 @@
  * Every failure is an ApiError UNAUTHENTICATED with a short reason in details; nothing about keys is revealed.
  */
 
-import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import type { AuthConfig } from '../../config/index.ts'
 import { ApiError } from '../errors.ts'
 import { JwksStaleError, openJwksFile, type JwksFile, type JwksReloadFailure, type JwksStatus } from './jwks.ts'
@@ -46,9 +46,28 @@ export interface VerifierOptions {
   onJwksReloadFailed?: (failure: JwksReloadFailure) => void
 }
 
+/**
+ * One verified token followed over time (an SSE stream's authority): whether it still holds, asked without verifying
+ * it again unless its answer could have changed.
+ */
+export interface TokenWatch {
+  /**
+   * `expired`: past its exp and the clock tolerance, on the verifier's clock (the exp was authenticated when the token
+   * was verified, so no check is needed to know); `recheck`: the key set changed (reloaded with other keys, or went
+   * stale) since the last check that passed, so `check` may answer differently; `held`: neither.
+   */
+  state(): 'held' | 'expired' | 'recheck'
+  /** Verifies the token again (from the cache while it holds the token); resolves true when it passes. Never rejects. */
+  check(): Promise<boolean>
+}
+
 export interface Verifier {
   /** The principal for a bearer token, or throws ApiError UNAUTHENTICATED. */
   verify(token: string): Promise<Principal>
+  /** Follows `token` (verified already) for as long as it is held: see TokenWatch. Cheap; holds no timer. */
+  watch(token: string): TokenWatch
+  /** How often the JWKS file is re-read, so how soon a key set can change; null without one (the keys never do). */
+  readonly keysReloadMs: number | null
   /** Re-reads the JWKS file now (it is also re-read every jwksReloadMs). */
   reloadKeys(): Promise<void>
   /** The JWKS key set's freshness and failed reloads (for metrics); null without a JWKS file. */
@@ -110,14 +129,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // cleared once when it goes stale (HS256 tokens are cached again from then on; JWKS tokens fail in resolveKey).
   let jwksStale = false
 
-  async function verify(token: string): Promise<Principal> {
-    const now = nowMs()
+  /** The key set's generation, counting its going stale as a change (a cached principal must not outlive that). */
+  function keysVersion(): number {
     const stale = jwks?.status().stale ?? false
     if (stale && !jwksStale) {
       keysGeneration++
       cache.clear()
     }
     jwksStale = stale
+    return keysGeneration
+  }
+
+  async function verify(token: string): Promise<Principal> {
+    const now = nowMs()
+    keysVersion()
     const cached = cache.get(token, now)
     if (cached !== undefined) return cached
     const generation = keysGeneration
@@ -142,13 +167,46 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return principal
   }
 
+  function watch(token: string): TokenWatch {
+    // -1: checked once at the first look, for the keys may have changed between the caller's verify and this watch.
+    let checkedVersion = -1
+    // jose refuses a token once exp <= now - tolerance (in whole seconds): from this instant on.
+    const exp = expOf(token)
+    const expiredAtMs = exp === null ? 0 : (exp + options.clockToleranceSec) * 1000
+    return {
+      state: () => (nowMs() >= expiredAtMs ? 'expired' : keysVersion() !== checkedVersion ? 'recheck' : 'held'),
+      check: async () => {
+        const version = keysVersion()
+        try {
+          await verify(token)
+        } catch {
+          return false
+        }
+        checkedVersion = version
+        return true
+      },
+    }
+  }
+
   return {
     verify,
+    watch,
+    keysReloadMs: jwks === undefined ? null : options.jwksReloadMs,
     reloadKeys: async () => {
       await jwks?.reload()
     },
     jwksStatus: () => jwks?.status() ?? null,
     close: () => jwks?.close(),
+  }
+}
+
+/** The token's exp claim (seconds), read without verifying: only for a token verified already. */
+function expOf(token: string): number | null {
+  try {
+    const { exp } = decodeJwt(token)
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : null
+  } catch {
+    return null
   }
 }
 

@@ -53,15 +53,15 @@ const RECONCILE_RUN = record({
   lsn: integer('LSN of its backoffice.reconciled record'),
   checks: { type: 'array', items: CHECK, description: 'The checks that ran' },
   skipped: { type: 'array', items: record({ check: CHECK, detail: { type: 'string' } }), description: 'Checks that could not run (a venue unreachable), with why; for a trader or bot, a venue check skipped for an account it may not read says only that' },
-  breaks_seen: integer('Differences it found, open ones included, and venue differences seen for the first time (suspects: a break if the next run sees them again)'),
-  opened: integer('Breaks it opened'),
-  cleared: integer('Breaks it cleared'),
+  breaks_seen: { type: ['integer', 'null'], description: `${'Differences it found, open ones included, and venue differences seen for the first time (suspects: a break if the next run sees them again)'}; null unless the caller reads every account (the run's counts are over every account)` },
+  opened: { type: ['integer', 'null'], description: `${'Breaks it opened'}; null unless the caller reads every account (the run's counts are over every account)` },
+  cleared: { type: ['integer', 'null'], description: `${'Breaks it cleared'}; null unless the caller reads every account (the run's counts are over every account)` },
 })
 
 const RECONCILE = record({
-  ok: { type: 'boolean', description: 'No break is open, for any account' },
+  ok: { type: 'boolean', description: 'No break is open: for any account (every-account readers); for a trader or bot, none of those it is shown' },
   open_breaks: rowsOf('ReconcileBreak'),
-  open_break_count: integer('Every open break for every-account readers; the ones listed otherwise'),
+  open_break_count: integer('The breaks listed: every open one for every-account readers, those of its accounts for a trader or bot'),
   last_run: { anyOf: [RECONCILE_RUN, { type: 'null' }], description: 'The last run recorded in the log; null before the first' },
   last_error: {
     anyOf: [record({ atMs: integer('When it failed (ms since the epoch)'), message: { type: 'string' } }), { type: 'null' }],
@@ -175,7 +175,7 @@ export function backofficePart(): DocumentPart {
       },
       '/v1/stats': {
         get: read({
-          summary: 'The back office itself: how far it trails the log, ledger counters, the query model (store: every-account readers only, else null), open breaks',
+          summary: 'The back office itself: how far it trails the log, ledger counters and the query model (ledger, store, pending_rows, batches_written: every-account readers only, else null), open breaks (a trader or bot: those of its accounts)',
           errors: ['401', '503'],
           answer: jsonAnswer('Back office figures', ref('BackOfficeStats')),
         }),

@@ -67,6 +67,9 @@ const REJECTED_ORDER = record(
   'An order the kernel rejected, from its record in the log',
 )
 
+/** How the order reads answer (routes/orders.ts durableAnswer). */
+const DURABLE_READ = 'Answered once the log holds what it shows (at most the write of the batch in flight), so nothing answered can be lost by a crash'
+
 export function ordersPart(): DocumentPart {
   return {
     schemas: {
@@ -106,9 +109,9 @@ export function ordersPart(): DocumentPart {
         }),
         get: operation({
           tag: 'orders',
-          summary: `List orders in acceptance order (filters, cursor pagination). ${READERS}; account names one of them (403 otherwise)`,
+          summary: `List orders in acceptance order (filters, cursor pagination). ${READERS}; account names one of them (403 otherwise). ${DURABLE_READ}`,
           security: 'bearer',
-          errors: ['400', '401', '403', '503'],
+          errors: ['400', '401', '403', '429', '503'],
           responses: {
             '200': jsonAnswer(
               '{ orders, next_cursor }: follow next_cursor (opaque) until it is null; it goes on past orders retired meanwhile, its own included; ' +
@@ -126,9 +129,9 @@ export function ordersPart(): DocumentPart {
       '/v1/orders/{id}': {
         get: operation({
           tag: 'orders',
-          summary: `Get an order, including one the kernel rejected or retired. ${READERS} (404 for an order it may not read)`,
+          summary: `Get an order, including one the kernel rejected or retired. ${READERS} (404 for an order it may not read). ${DURABLE_READ}`,
           security: 'bearer',
-          errors: ['401', '404', '503'],
+          errors: ['401', '404', '429', '503'],
           responses: { '200': { description: 'The order (or, for one the kernel rejected, its rejection)', content: jsonContent({ oneOf: [ref('Order'), ref('RejectedOrder')] }) } },
           parameters: [ORDER_ID],
         }),

@@ -95,25 +95,24 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
   app.get('/v1/reconcile', (c) => {
     queryOf(c, NO_QUERY)
     const principal = principalOf(c)
-    const { breaks, lastRun } = { breaks: office().openBreaks, lastRun: office().projector.breaks.lastRun }
+    const lastRun = office().projector.breaks.lastRun
     const readAll = canReadEvery(principal)
-    // A scoped reader sees the breaks of accounts it may read, the account read from the break's check and key
-    // (src/backoffice/break-account.ts); a break of no account it can tell is for every-account readers only.
-    const visible = readAll ? breaks : breaks.filter((item) => {
-      const account = breakAccountOf(item, (orderId) => orderAccountOf(office(), orderId))
-      return account !== null && canRead(principal, account)
-    })
+    const visible = visibleBreaks(office(), principal)
+    // A scoped reader's answer says nothing of other accounts: whether any break is open (ok) is asked of its own
+    // breaks, and a run's counts (every account's differences, openings and clearings) are for every-account readers.
     return c.json({
-      ok: breaks.length === 0,
+      ok: visible.length === 0,
       open_breaks: visible.map(breakView),
-      open_break_count: readAll ? breaks.length : visible.length,
+      open_break_count: visible.length,
       last_run:
         lastRun === null
           ? null
           : {
               run_id: lastRun.runId, at_ms: lastRun.atMs, as_of_lsn: lastRun.asOfLsn, lsn: lastRun.lsn, checks: lastRun.checks,
               skipped: readAll ? lastRun.skipped : lastRun.skipped.map((item) => scopedSkip(item, principal, venueNames(services))),
-              breaks_seen: lastRun.breaksSeen, opened: lastRun.opened, cleared: lastRun.cleared,
+              breaks_seen: readAll ? lastRun.breaksSeen : null,
+              opened: readAll ? lastRun.opened : null,
+              cleared: readAll ? lastRun.cleared : null,
             },
       last_error: scopedError(office().lastError, readAll),
     })
@@ -137,6 +136,20 @@ function scopedSkip(item: { check: ReconcileCheck; detail: string }, principal: 
   if (!item.check.startsWith('venue_')) return item
   const own = principal.accounts.some((account) => canRead(principal, account) && venues.some((venue) => item.detail.startsWith(`${venue}/${account}: `)))
   return own ? item : { check: item.check, detail: DETAIL_NOT_SHOWN }
+}
+
+/**
+ * The open breaks `principal` may see: every one for an every-account reader; else those of accounts it may read, the
+ * account read from the break's check and key (src/backoffice/break-account.ts). A break of no account it can tell is
+ * for every-account readers only.
+ */
+function visibleBreaks(office: BackOffice, principal: Principal): BackOffice['openBreaks'] {
+  const breaks = office.openBreaks
+  if (canReadEvery(principal)) return breaks
+  return breaks.filter((item) => {
+    const account = breakAccountOf(item, (orderId) => orderAccountOf(office, orderId))
+    return account !== null && canRead(principal, account)
+  })
 }
 
 /** The last failed run: its message (an adapter's error may name any account) for every-account readers only. */
@@ -216,17 +229,21 @@ function pick<Q extends Record<string, unknown>, K extends keyof Q & string, M e
   return picked
 }
 
+/**
+ * The back office's figures. How far it got (LSNs, lag) and how it started are for every caller: every answer carries
+ * the log's position already (as_of_lsn). Counts over every account (the ledger's, the query model's rows, rows
+ * pending and batches written) are for every-account readers only, null otherwise; open breaks are the caller's.
+ */
 function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBody {
   const stats = office.stats()
-  const ledger = office.projector.ledger
-  const counts = canReadEvery(principal) ? office.projector.store.counts() : null
+  const readAll = canReadEvery(principal)
   return {
     applied_lsn: stats.appliedLsn,
     stored_lsn: stats.storedLsn,
     log_last_lsn: stats.walLastLsn,
     lag_records: stats.lagRecords,
-    pending_rows: stats.pendingRows,
-    batches_written: stats.batchesWritten,
+    pending_rows: readAll ? stats.pendingRows : null,
+    batches_written: readAll ? stats.batchesWritten : null,
     store_rebuilt_at_start: stats.rebuiltStore,
     store_resumed_from_lsn: stats.startedFromLsn,
     ledger_complete: stats.ledgerComplete,
@@ -235,21 +252,26 @@ function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBod
     section_lsn: stats.sectionLsn,
     store_restored_from_section: stats.restoredStore,
     section_problem: stats.sectionProblem,
-    ledger: {
-      entries: ledger.counters.entries,
-      postings: ledger.counters.postings,
-      fills: ledger.counters.fills,
-      fundings: ledger.counters.fundings,
-      // Orders held (open, and ended ones not yet retired: src/backoffice/retention.ts), retired, and fills of retired orders.
-      orders: ledger.orders.size,
-      orders_retired: ledger.counters.retiredOrders,
-      fills_unbooked: ledger.counters.unbookedFills,
-      positions: ledger.positions.size,
-    },
+    ledger: readAll ? ledgerView(office) : null,
     // The query model's rows, its version, and through which LSN it holds no true-up fills (src/backoffice/store-schema.ts).
-    store: counts === null ? null : storeView(counts, office.projector.store.modelVersion),
-    open_breaks: office.openBreaks.length,
+    store: readAll ? storeView(office.projector.store.counts(), office.projector.store.modelVersion) : null,
+    open_breaks: visibleBreaks(office, principal).length,
     last_reconcile_lsn: office.projector.breaks.lastRun?.lsn ?? null,
+  }
+}
+
+function ledgerView(office: BackOffice): NonNullable<BackOfficeStatsBody['ledger']> {
+  const ledger = office.projector.ledger
+  return {
+    entries: ledger.counters.entries,
+    postings: ledger.counters.postings,
+    fills: ledger.counters.fills,
+    fundings: ledger.counters.fundings,
+    // Orders held (open, and ended ones not yet retired: src/backoffice/retention.ts), retired, and fills of retired orders.
+    orders: ledger.orders.size,
+    orders_retired: ledger.counters.retiredOrders,
+    fills_unbooked: ledger.counters.unbookedFills,
+    positions: ledger.positions.size,
   }
 }
 

@@ -26,17 +26,17 @@ import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
 import { orderPage } from '../order-list/page.ts'
 import { rebuildRetiredOrder } from '../retired-order.ts'
-import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
+import { commandError, idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const cursors = new OrderCursors(services.orderList)
   app.post('/v1/orders', (c) => placeOrder(c, services))
-  app.get('/v1/orders', (c) => listOrders(c, services, cursors))
+  app.get('/v1/orders', (c) => durableAnswer(c, services, listOrders(c, services, cursors)))
   app.get('/v1/orders/:id', (c) => {
     queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    return c.json(found.view)
+    return durableAnswer(c, services, found.view)
   })
   return app
 }
@@ -98,6 +98,19 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
 }
 
+/**
+ * Answers `body`, read from the kernel's memory, once the log holds everything memory held when it was read. Memory
+ * runs ahead of the log by the batch being written: answered at once, a read could show an order (accepted, canceled,
+ * filled) that a crash before the batch was durable then loses, the order gone or back in its old state after the
+ * restart, while no POST was ever answered for it. The wait is a batch's write at most and nothing when the log is
+ * idle; a log that died answers 503 and one with too many answers waiting 429, as a write would.
+ */
+async function durableAnswer(c: Context<AuthEnv>, services: Services, body: Record<string, unknown>): Promise<Response> {
+  await services.gateway.engine.appliedDurable().catch((error: unknown) => {
+    throw commandError(error)
+  })
+  return c.json(body)
+}
 
 export const LIST_QUERY_SCHEMA = v.strictObject({
   account: v.exactOptional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,128}$/, 'expected an account id'))),
@@ -113,7 +126,7 @@ export const LIST_QUERY_SCHEMA = v.strictObject({
  * and still does once that order has retired (order-list/cursor.ts). A page reads at most limits.listExaminedMax
  * orders, from the order list index, whatever the kernel holds.
  */
-function listOrders(c: Context<AuthEnv>, services: Services, cursors: OrderCursors): Response {
+function listOrders(c: Context<AuthEnv>, services: Services, cursors: OrderCursors): Record<string, unknown> {
   const principal = principalOf(c)
   const query = queryOf(c, LIST_QUERY_SCHEMA)
   const limit = Math.min(query.limit ?? 100, services.limits.listPageMax)
@@ -129,7 +142,7 @@ function listOrders(c: Context<AuthEnv>, services: Services, cursors: OrderCurso
     afterSeq,
     examinedMax: Math.max(limit + 1, services.limits.listExaminedMax),
   })
-  return c.json({ orders: page.orders.map(orderView), next_cursor: page.next === null ? null : cursors.cursorOf(page.next) })
+  return { orders: page.orders.map(orderView), next_cursor: page.next === null ? null : cursors.cursorOf(page.next) }
 }
 
 function cursorReader(principal: Principal): CursorReader {

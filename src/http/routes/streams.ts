@@ -64,15 +64,12 @@ function open(c: Context<AuthEnv>, services: Services, scope: StreamScope, lastE
 }
 
 /**
- * The stream's authority is its token's: asked again at every heartbeat (from the verifier's cache while the token is
- * unexpired and the keys unchanged), so the stream ends once the token expires or its key is rotated out or stale.
- * The token's claims cannot change, so the scope checked at open holds for as long as the token does.
+ * The stream's authority is its token's, followed by the verifier (TokenWatch): the stream ends once the token expires
+ * or its key is rotated out or stale, and the token is verified again only when the key set changed. The token's
+ * claims cannot change, so the scope checked at open holds for as long as the token does.
  */
 function tokenAuthority(services: Services, token: string): StreamAuthority {
-  return () => services.verifier.verify(token).then(
-    () => true,
-    () => false,
-  )
+  return services.verifier.watch(token)
 }
 
 /**

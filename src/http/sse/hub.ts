@@ -7,11 +7,15 @@
  * Live events come from `engine.onDurable` (only durable events are ever streamed); each is rendered to JSON once per
  * batch for all subscribers. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
  *
- * A stream is read with the authority of the token it was opened with, and that authority ends: at each heartbeat the
- * hub asks again (`StreamAuthority`, the verifier, answered from its cache while nothing changed), and a stream whose
- * token has expired, or whose key was rotated out or went stale, ends with a final `disconnect` event, reason
- * `unauthenticated` — the client reconnects with a fresh token and resumes with Last-Event-ID. Checked once at open,
- * a stream outlived its token for as long as the connection lasted.
+ * A stream is read with the authority of the token it was opened with, and that authority ends: a stream whose token
+ * has expired, or whose key was rotated out or went stale, ends with a final `disconnect` event, reason
+ * `unauthenticated` — the client reconnects with a fresh token and resumes with Last-Event-ID. (Checked once at open,
+ * a stream outlived its token for as long as the connection lasted.) At each heartbeat the hub looks at every
+ * stream's `StreamAuthority`: an expired token ends its stream at once, with no verification (its exp was verified at
+ * open); a token is verified again only when the key set changed since its last check, and at most
+ * `authorityChecksPerHeartbeatMax` such checks start per heartbeat, the streams checked last going to the back.
+ * (Before, every heartbeat verified every open stream's token: a cache hit normally, but with the token cache off up
+ * to 1,024 signature checks in one event-loop turn every 5 s.)
  */
 
 import type { DomainEvent } from '../../domain/events/index.ts'
@@ -47,13 +51,32 @@ export interface SseHubOptions {
   retiredOrderAccountOf?: (orderId: string) => string | null
   /** Resolves once `retiredOrderAccountOf` can answer for the whole retained log (the log index after a restart). */
   retiredOrdersKnown?: () => Promise<void>
+  /**
+   * Authority checks started per heartbeat (see authorityChecksPerHeartbeat for the value that keeps a key rotation's
+   * bound); unbounded by default.
+   */
+  authorityChecksPerHeartbeatMax?: number
 }
 
-/** Retired orders whose account one replay remembers (replayAccountLookup). */
+/** Retired orders whose account one replay or live batch remembers (accountLookup). */
 const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
 
-/** Whether the caller that opened a stream may still read it: resolves false once it may not (never rejects). */
-export type StreamAuthority = () => Promise<boolean>
+/** Whether the caller that opened a stream may still read it (the verifier's TokenWatch for the stream's token). */
+export interface StreamAuthority {
+  /** `expired`: it may not, known without a check; `recheck`: `check` may answer differently now; `held`: nothing changed. */
+  state(): 'held' | 'expired' | 'recheck'
+  /** Resolves false once it may not (never rejects). */
+  check(): Promise<boolean>
+}
+
+/**
+ * Checks per heartbeat that re-verify every stream within `windowMs` of a key-set change (the JWKS reload interval):
+ * `subscribersMax` spread over the heartbeats in the window, all at once when the window is shorter than a heartbeat.
+ */
+export function authorityChecksPerHeartbeat(options: { subscribersMax: number; heartbeatMs: number; windowMs: number }): number {
+  const heartbeats = Math.max(1, Math.floor(options.windowMs / options.heartbeatMs))
+  return Math.max(1, Math.ceil(options.subscribersMax / heartbeats))
+}
 
 export type OpenResult = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; reason: 'too_many_subscribers' | 'too_many_subscribers_for_principal' | 'closed' }
 
@@ -75,7 +98,15 @@ export class SseHub {
   private closed = false
 
   constructor(options: SseHubOptions) {
-    this.options = { replayChunkFrames: 512, subscribersPerPrincipalMax: Number.POSITIVE_INFINITY, retryMs: 1_000, retiredOrderAccountOf: () => null, retiredOrdersKnown: () => Promise.resolve(), ...options }
+    this.options = {
+      replayChunkFrames: 512,
+      subscribersPerPrincipalMax: Number.POSITIVE_INFINITY,
+      authorityChecksPerHeartbeatMax: Number.POSITIVE_INFINITY,
+      retryMs: 1_000,
+      retiredOrderAccountOf: () => null,
+      retiredOrdersKnown: () => Promise.resolve(),
+      ...options,
+    }
     this.unsubscribe = options.engine.onDurable((events) => this.publish(events))
     this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs)
     // The heartbeat must not keep a process alive that is otherwise done.
@@ -104,8 +135,8 @@ export class SseHub {
   }
 
   /**
-   * Opens a stream for `scope`, resuming after `lastEventId` when given. `authority`, when given, is asked again at
-   * every heartbeat; the stream ends (`unauthenticated`) once it says no. `owner` (the caller) holds at most
+   * Opens a stream for `scope`, resuming after `lastEventId` when given. `authority`, when given, is looked at every
+   * heartbeat; the stream ends (`unauthenticated`) once it says no. `owner` (the caller) holds at most
    * subscribersPerPrincipalMax streams.
    */
   open(scope: StreamScope, lastEventId: number | null, authority: StreamAuthority | null = null, owner: string | null = null): OpenResult {
@@ -171,7 +202,7 @@ export class SseHub {
   private async replay(entry: Entry): Promise<void> {
     const { subscriber } = entry
     const wal = this.options.engine.wal
-    const accountOf = this.replayAccountLookup()
+    const accountOf = this.accountLookup()
     try {
       if (entry.scope.kind === 'account') await this.options.retiredOrdersKnown()
       while (subscriber.phase === 'replaying') {
@@ -213,11 +244,11 @@ export class SseHub {
   }
 
   /**
-   * One replay's order → account lookup: the hot state, else the log (orders retired since they were accepted),
-   * remembered for the next events of the same order. The memory is bounded: an order's events sit close together in
-   * the log, so forgetting everything at the bound costs at most one more log read per order.
+   * An order → account lookup for one replay or one live batch: the hot state, else the log (orders retired since
+   * they were accepted), remembered for the next events of the same order. The memory is bounded: an order's events
+   * sit close together in the log, so forgetting everything at the bound costs at most one more log read per order.
    */
-  private replayAccountLookup(): (orderId: string) => string | null {
+  private accountLookup(): (orderId: string) => string | null {
     const known = new Map<string, string | null>()
     const engine = this.options.engine
     return (orderId) => {
@@ -232,15 +263,22 @@ export class SseHub {
     }
   }
 
+  /**
+   * Hands a durable batch to the live subscribers. The kernel runs ahead of the log: by the time a batch is durable,
+   * a later event of the same batch may have retired an order it ended (terminalOrderRetireAfterMs 0), so an order's
+   * account comes from the log when the hot state no longer holds it, as in a replay. One lookup serves the batch.
+   */
   private publish(events: { event: DomainEvent; lsn: number }[]): void {
     if (this.entries.size === 0) return
     const rendered = new Map<number, unknown>()
+    let accountOf: ((orderId: string) => string | null) | null = null
     for (const entry of this.entries) {
       if (entry.subscriber.phase !== 'live') continue
+      if (entry.scope.kind === 'account') accountOf ??= this.accountLookup()
       // Judged once for the whole batch (see Subscriber): a client that had room takes all of it.
       const room = entry.subscriber.hasRoom
       for (const { event, lsn } of events) {
-        if (!matches(this.options.engine, entry.scope, event)) {
+        if (!matches(this.options.engine, entry.scope, event, accountOf ?? undefined)) {
           entry.subscriber.skip(lsn)
           continue
         }
@@ -251,16 +289,33 @@ export class SseHub {
     }
   }
 
-  private heartbeat(): void {
+  /**
+   * Sends every stream a heartbeat comment and looks at its authority: an expired token ends its stream now; of the
+   * streams whose token needs a new check, at most authorityChecksPerHeartbeatMax are checked, those checked going to
+   * the back of the order so that the next heartbeat starts with the others. Run by the timer every heartbeatMs.
+   */
+  heartbeat(): void {
+    let budget = this.options.authorityChecksPerHeartbeatMax
+    const checked: Entry[] = []
     for (const entry of this.entries) {
       entry.subscriber.heartbeat()
-      if (entry.authority !== null && !entry.checking) this.checkAuthority(entry, entry.authority)
+      const authority = entry.authority
+      if (authority === null || entry.checking) continue
+      const state = authority.state()
+      if (state === 'expired') entry.subscriber.close('unauthenticated')
+      else if (state === 'recheck' && budget > 0) {
+        budget--
+        checked.push(entry)
+        this.checkAuthority(entry, authority)
+      }
     }
+    for (const entry of checked) if (this.entries.delete(entry)) this.entries.add(entry)
   }
 
   private checkAuthority(entry: Entry, authority: StreamAuthority): void {
     entry.checking = true
-    void authority()
+    void authority
+      .check()
       .catch(() => false)
       .then((allowed) => {
         entry.checking = false
@@ -284,14 +339,15 @@ function render(lsn: number, event: DomainEvent): unknown {
 
 /**
  * Whether `event` belongs on a stream of `scope`. Order events name their order; the order names its account — found
- * in the kernel's hot state, or with `accountOf` (a replay's lookup, which also knows retired orders).
+ * in the kernel's hot state, or with `accountOf` (the hub's lookup, which also knows retired orders).
  */
 export function matches(engine: Engine, scope: StreamScope, event: DomainEvent, accountOf?: (orderId: string) => string | null): boolean {
   if (scope.kind === 'global') return true
   const record = event as { orderId?: unknown; accountId?: unknown }
   const orderId = typeof record.orderId === 'string' ? record.orderId : null
   if (scope.kind === 'order') return orderId === scope.orderId
-  if (record.accountId === scope.accountId) return true
+  // An event that names its account (order.accepted, a rejection, a funding) is decided by it, with no lookup.
+  if (typeof record.accountId === 'string') return record.accountId === scope.accountId
   if (orderId === null) return false
   const accountId = accountOf === undefined ? engine.state.orders.get(orderId)?.accountId : accountOf(orderId)
   return accountId === scope.accountId
