@@ -23,7 +23,7 @@ export { copyLogPrefix, linkOrCopyFile, type LogPrefixReport, type LogPrefixOpti
 export { type RecoveryReport } from './recover.ts'
 export { parseSegmentName } from './segment.ts'
 export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
-export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
+export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type CutPlan, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export {
   WalCorruptionError,
   WalSegmentUnreadableError,
