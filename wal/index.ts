@@ -14,7 +14,7 @@ export { copyFrame, type Frame, type OwnedFrame, type RecordInput, PAYLOAD_BYTES
 export { FrameView } from './frame-check.ts'
 export { GENESIS_HASH, chainHashInPlace, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
 export { nodeIo, readFully, type WalIo } from './io.ts'
-export { syncFailuresMarked } from './sync-failures.ts'
+export { syncFailuresMarked, type SyncFailureContext } from './sync-failures.ts'
 export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './lease.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 export { LogDirLock } from './dir-lock.ts'
@@ -29,8 +29,9 @@ export {
   WalSegmentUnreadableError,
   WalFullError,
   WalFatalError,
-  CompactionSyncError,
+  DirectoryOpenError,
   isSyncFailure,
+  SyncFailedError,
   WalClosedError,
   WalRecordError,
   LeaseError,

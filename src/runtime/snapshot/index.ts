@@ -15,7 +15,7 @@ export {
   type SnapshotProblemCode,
 } from './file.ts'
 export {
-  MANIFEST_NAME, parseSnapshotFileName, snapshotFileName, SnapshotStore, SnapshotSyncError, SNAPSHOTS_KEEP_DEFAULT, type ManifestEntry, type RejectedSnapshot,
+  MANIFEST_NAME, parseSnapshotFileName, snapshotFileName, SnapshotStore, SNAPSHOTS_KEEP_DEFAULT, type ManifestEntry, type RejectedSnapshot,
   type SnapshotCandidate,
 } from './store.ts'
 export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, type LoadedSnapshot, type LoadResult, type LogView } from './load.ts'
