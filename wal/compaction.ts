@@ -8,14 +8,16 @@
  * An archive directory on another file system (rename fails EXDEV) gets a copy instead: written beside its name,
  * fsynced, renamed into place and the archive directory fsynced, and only then is the segment unlinked from the log.
  *
- * A failed fsync (of a directory, or of an archive copy) is a CompactionSyncError: what reached the disk is unknown and
+ * A failed fsync (of a directory, or of an archive copy) is a SyncFailedError: what reached the disk is unknown and
  * a second fsync proves nothing (the kernel may report success the next time), so the log that owns the directory
  * dies of it (Wal.removeSegmentsBelow), as it does of a failed fsync of its own (DESIGN §3), and is never retried.
+ * A directory that could not be opened for its fsync (DirectoryOpenError: EMFILE, say) fails the compaction only:
+ * no fsync was attempted, the segments it removed are gone from the catalog (their removal not known durable: after a
+ * crash they may be back, a longer prefix of the same log), and the log goes on.
  */
 
 import { join } from 'node:path'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
-import { CompactionSyncError } from './errors.ts'
 import type { WalIo } from './io.ts'
 import { linkOrCopyFile } from './prefix.ts'
 import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
@@ -28,7 +30,7 @@ import { syncFailuresMarked } from './sync-failures.ts'
  */
 export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, options: { dir: string; io: WalIo; archiveDir?: string }): string[] {
   const { dir, archiveDir } = options
-  const io = syncFailuresMarked(options.io, (target, cause) => new CompactionSyncError(target, cause))
+  const io = syncFailuresMarked(options.io, { during: 'while compacting' })
   const removable = catalog.removableBelow(lsn)
   if (removable.length === 0) return []
   if (archiveDir !== undefined) io.mkdirp(archiveDir)

@@ -61,23 +61,47 @@ export class WalFatalError extends Error {
 }
 
 /**
- * An fsync made while compacting (a directory after removals, an archive copy) failed: fatal to the log that owns the
- * directory (compaction.ts, Wal.removeSegmentsBelow), never retried. `target` names the directory or file.
+ * An fsync (of a file or a directory) failed: what reached the disk is unknown, and a second fsync proves nothing (the
+ * kernel may drop the dirty state and report success the next time). Fatal to whoever owns what was synced, never
+ * retried (DESIGN §3): the log dies of it (its own batch, a compaction: Wal.removeSegmentsBelow, a snapshot:
+ * Snapshotter), as does an HA node swapping a data dir's log (src/runtime/ha/durable-fs.ts). One class with the stable
+ * code FSYNC_FAILED for all of them; `target` names what was synced, `during` what was being done, `then` what follows.
  */
-export class CompactionSyncError extends Error {
-  override readonly name = 'CompactionSyncError'
+export class SyncFailedError extends Error {
+  override readonly name = 'SyncFailedError'
   readonly code = 'FSYNC_FAILED'
-  constructor(
-    readonly target: string,
-    cause: unknown,
-  ) {
-    super(`FSYNC_FAILED: fsync of ${target} failed while compacting (${cause instanceof Error ? cause.message : String(cause)})`, { cause })
+  readonly target: string
+
+  constructor(target: string, cause: unknown, context: { during?: string; then?: string } = {}) {
+    const during = context.during === undefined ? '' : ` ${context.during}`
+    const then = context.then === undefined ? '' : `; ${context.then}`
+    super(`FSYNC_FAILED: fsync of ${target} failed${during} (${cause instanceof Error ? cause.message : String(cause)})${then}`, { cause })
+    this.target = target
   }
 }
 
 /**
- * Whether `error` is a failed fsync by its stable code (FSYNC_FAILED: CompactionSyncError here, and the data dir swaps'
- * SyncFailedError in src/runtime/ha/durable-fs.ts), itself or as a cause (through at most 8): such a failure is fatal.
+ * A directory could not be opened to fsync it (EMFILE or ENFILE: too many open files; EACCES; ENOENT), so no fsync
+ * was attempted: nothing is known to be lost, unlike a failed fsync (SyncFailedError), and a later fsync of the same
+ * directory is not a retry of a failed one. What the caller was doing has failed all the same: the entries it created,
+ * renamed or removed there are not known to be durable. A snapshot or a compaction fails with it and the log goes on;
+ * the log's own segment creation dies of it like of any failed write (the batch is never acknowledged).
+ */
+export class DirectoryOpenError extends Error {
+  override readonly name = 'DirectoryOpenError'
+  readonly code = 'DIRECTORY_OPEN_FAILED'
+  readonly path: string
+
+  constructor(path: string, cause: unknown) {
+    const said = cause instanceof Error ? cause.message : String(cause)
+    super(`DIRECTORY_OPEN_FAILED: ${path} could not be opened to fsync it (${said}); no fsync was attempted`, { cause })
+    this.path = path
+  }
+}
+
+/**
+ * Whether `error` is a failed fsync by its stable code (FSYNC_FAILED: SyncFailedError), itself or as a cause
+ * (through at most 8): such a failure is fatal.
  */
 export function isSyncFailure(error: unknown): boolean {
   for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {

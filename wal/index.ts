@@ -14,7 +14,7 @@ export { copyFrame, type Frame, type OwnedFrame, type RecordInput, PAYLOAD_BYTES
 export { FrameView } from './frame-check.ts'
 export { GENESIS_HASH, chainHashInPlace, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
 export { nodeIo, readFully, type WalIo } from './io.ts'
-export { syncFailuresMarked } from './sync-failures.ts'
+export { syncFailuresMarked, type SyncFailureContext } from './sync-failures.ts'
 export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './lease.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 export { LogDirLock } from './dir-lock.ts'
@@ -23,14 +23,15 @@ export { copyLogPrefix, linkOrCopyFile, type LogPrefixReport, type LogPrefixOpti
 export { type RecoveryReport } from './recover.ts'
 export { parseSegmentName } from './segment.ts'
 export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
-export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
+export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type CutPlan, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export {
   WalCorruptionError,
   WalSegmentUnreadableError,
   WalFullError,
   WalFatalError,
-  CompactionSyncError,
+  DirectoryOpenError,
   isSyncFailure,
+  SyncFailedError,
   WalClosedError,
   WalRecordError,
   LeaseError,

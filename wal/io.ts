@@ -10,6 +10,7 @@
  */
 
 import * as fs from 'node:fs'
+import { DirectoryOpenError } from './errors.ts'
 
 export interface WalIo {
   openAppend(path: string): number
@@ -33,7 +34,10 @@ export interface WalIo {
   close(fd: number): void
   sizeBytes(fd: number): number
   truncate(fd: number, lengthBytes: number): void
-  /** fsyncs a directory so that entries created, renamed or removed in it are durable. */
+  /**
+   * fsyncs a directory so that entries created, renamed or removed in it are durable. When the directory cannot be
+   * opened, no fsync is attempted and the error is a DirectoryOpenError (node:fs's, as its cause), never the fsync's.
+   */
   fsyncDirectory(path: string): void
   rename(from: string, to: string): void
   /** Hard-links `existing` as `newPath`; throws EEXIST if `newPath` exists (atomic create-with-content). */
@@ -82,7 +86,13 @@ export const nodeIo: WalIo = {
   sizeBytes: (fd) => fs.fstatSync(fd).size,
   truncate: (fd, lengthBytes) => fs.ftruncateSync(fd, lengthBytes),
   fsyncDirectory: (path) => {
-    const fd = fs.openSync(path, fs.constants.O_RDONLY)
+    let fd: number
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDONLY)
+    } catch (error) {
+      // No fsync was attempted: not an fsync failure (see DirectoryOpenError for who dies of it and who does not).
+      throw new DirectoryOpenError(path, error)
+    }
     try {
       fs.fsyncSync(fd)
     } finally {

@@ -3,7 +3,8 @@
  * rebuild the sparse index, and deal with a torn tail.
  *
  * With a chain anchor (a restart from a snapshot at LSN n, whose stored chain head is checked against frame n when
- * it is loaded), sealed segments wholly below n are not read at all — only their headers — and the chain is verified
+ * it is loaded), sealed segments wholly below n are not read — only their headers and their last frames (so a segment
+ * missing between them is still SEGMENT_MISSING: segment-end.ts) — and the chain is verified
  * from frame n's stored hash onwards; `verifyChainTo` checks the skipped part later (a fallback to an older snapshot
  * or to genesis), and `egress audit verify` / `replay-verify` always check everything. A writable open truncates a torn tail (it was never
  * acknowledged: the frames before it were fsynced before any ack, the torn bytes were not); a read-only open leaves
@@ -16,7 +17,8 @@ import { hashesEqual, toHex } from './chain.ts'
 import { WalCorruptionError, WalSegmentUnreadableError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
-import { initialPosition, scanSegment, type ChainPosition } from './scan.ts'
+import { initialPosition, scanSegment, type ChainPosition, type SegmentSource } from './scan.ts'
+import { probeSealedSegmentLastLsn } from './segment-end.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
 
@@ -160,15 +162,33 @@ function positionBefore(path: string, firstLsn: number, header: SegmentHeader, c
   return position
 }
 
-/** A sealed segment below the chain anchor: only its header is read; its frames are indexed when first read. */
-function skipSegment(dir: string, firstLsn: number, lastLsn: number, context: SegmentContext, options: RecoverOptions): ChainPosition {
+/**
+ * A sealed segment below the chain anchor: its header and its last frame are read (segment-end.ts), not its frames,
+ * which are indexed when first read. Its last LSN is the one the next segment's name implies only when the file says
+ * so: a segment missing after it then fails the next segment's open as SEGMENT_MISSING naming the LSNs, as a full open
+ * fails it. When the last frame is not found where a sealed segment ends, or says another LSN, the segment is scanned
+ * whole and that scan decides (and refuses what a full open refuses).
+ */
+function skipSegment(dir: string, firstLsn: number, impliedLastLsn: number, context: SegmentContext, options: RecoverOptions): ChainPosition {
+  const { io } = options
   const path = join(dir, segmentName(firstLsn))
-  const { header, sizeBytes } = withSegmentFile(options.io, path, (fd, sizeBytes) => ({ header: readHeader(options.io, fd, path, firstLsn), sizeBytes }))
-  const position = positionBefore(path, firstLsn, header, context)
-  context.catalog.add({ path, name: segmentName(firstLsn), firstLsn, lastLsn, sizeBytes, previousHash: header.previousHash, index: [], indexed: false })
-  context.report.skippedSegments++
-  position.lastLsn = lastLsn
-  return position
+  return withSegmentFile(io, path, (fd, sizeBytes) => {
+    const header = readHeader(io, fd, path, firstLsn)
+    const position = positionBefore(path, firstLsn, header, context)
+    const probed = probeSealedSegmentLastLsn(io, fd, { sizeBytes, firstLsn })
+    const lastLsn = probed === impliedLastLsn ? probed : scannedLastLsn({ io, fd, sizeBytes, buffer: context.buffer }, path, header)
+    context.catalog.add({ path, name: segmentName(firstLsn), firstLsn, lastLsn, sizeBytes, previousHash: header.previousHash, index: [], indexed: false })
+    context.report.skippedSegments++
+    position.lastLsn = lastLsn
+    return position
+  })
+}
+
+/** The last LSN of a sealed segment by a scan of all its frames (CRC, dense LSNs; the chain is not checked here). */
+function scannedLastLsn(source: SegmentSource, path: string, header: SegmentHeader): number {
+  const position = initialPosition(header.firstLsn, header.previousHash)
+  scanSegment(source, { file: path, startOffsetBytes: SEGMENT_HEADER_BYTES, position, verifyChain: false, isLast: false })
+  return position.lastLsn
 }
 
 function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, options: RecoverOptions & { verifyChainAfterLsn: number }): ChainPosition {

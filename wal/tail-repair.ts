@@ -5,7 +5,11 @@
  * removes (the last good LSN + 1); then:
  *
  * 1. copies the bytes the cut removes — from the cut to the end of the last segment — into a new quarantine file
- *    (temp file, fsync, rename, directory fsyncs), and reads it back: nothing is destroyed, it is set aside;
+ *    (temp file, fsync, rename, directory fsyncs), and reads it back: nothing is destroyed, it is set aside. A rerun
+ *    after a crash between this step and the cut finds the file already there: when it holds exactly the bytes this
+ *    cut removes (its name carries the segment and the cut offset, its content must match byte for byte) it is synced
+ *    again and the cut goes on; any other content is evidence of something else and is refused (QUARANTINE_EXISTS),
+ *    never overwritten;
  * 2. truncates the segment at the cut and fsyncs it. The cut is at a frame boundary, so the segment then ends exactly
  *    at its last frame, as a clean close leaves it (SegmentWriter.trimCurrentSegment): no zeros need writing back,
  *    the writer grows its preallocated lead again with its first append;
@@ -33,6 +37,8 @@ export interface TailRepairOptions {
 export interface TailRepairResult {
   hole: TailHole
   quarantineFile: string
+  /** The quarantine file was found holding exactly these bytes (a cut interrupted before it cut): not written again. */
+  quarantineFound: boolean
   /** The log after the cut: its last LSN (the hole's lastGoodLsn) and its chain head, verified. */
   lastLsn: number
   chainHead: string
@@ -51,12 +57,23 @@ export function quarantineFileOf(hole: TailHole, quarantineDir: string): string 
   return join(quarantineDir, `${hole.segment}.${hole.cutOffsetBytes}.tail`)
 }
 
+/** What checkCut found: the hole, its quarantine file, and whether that file already holds the bytes the cut removes. */
+export interface CutPlan {
+  hole: TailHole
+  quarantineFile: string
+  /**
+   * The quarantine file exists with exactly the bytes the cut removes: a cut whose run stopped (a crash) after
+   * quarantining and before cutting. The rerun finishes it without writing the file again.
+   */
+  quarantined: boolean
+}
+
 /**
  * Every refusal a cut meets before it writes anything, in order: NOTHING_TO_REPAIR (the log opens), LSN_MISMATCH, the
- * caller's own (`beforeCut`), QUARANTINE_EXISTS. Returns the hole and its quarantine file. A dry run (`egress
- * repair-tail --dry-run`) runs these too, so that it is refused exactly where the cut would be.
+ * caller's own (`beforeCut`), QUARANTINE_EXISTS (a quarantine file whose content is not the bytes this cut removes).
+ * A dry run (`egress repair-tail --dry-run`) runs these too, so that it is refused exactly where the cut would be.
  */
-export function checkCut(logDir: string, diagnosis: TailDiagnosis, options: TailRepairOptions): { hole: TailHole; quarantineFile: string } {
+export function checkCut(logDir: string, diagnosis: TailDiagnosis, options: TailRepairOptions): CutPlan {
   const io = options.io ?? nodeIo
   if (diagnosis.kind === 'opens') {
     throw new WalRepairError('NOTHING_TO_REPAIR', `the log in ${logDir} opens (LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}): there is no hole to cut; nothing was changed`)
@@ -65,28 +82,39 @@ export function checkCut(logDir: string, diagnosis: TailDiagnosis, options: Tail
   checkCutLsn(hole, options.truncateAtLsn)
   options.beforeCut?.(hole)
   const quarantineFile = quarantineFileOf(hole, options.quarantineDir)
-  if (io.exists(quarantineFile)) {
-    throw new WalRepairError('QUARANTINE_EXISTS', `${quarantineFile} exists already and is never overwritten; move it away to repeat the cut; nothing was changed`)
+  if (!io.exists(quarantineFile)) return { hole, quarantineFile, quarantined: false }
+  const held = readWhole(io, quarantineFile)
+  if (Buffer.compare(held, removedBytesOf(io, hole)) !== 0) {
+    throw new WalRepairError(
+      'QUARANTINE_EXISTS',
+      `${quarantineFile} exists already (${held.byteLength} bytes) and does not hold the ${hole.discardedBytes} bytes this cut removes; it is never overwritten: move it away to repeat the cut; nothing was changed`,
+    )
   }
-  return { hole, quarantineFile }
+  return { hole, quarantineFile, quarantined: true }
+}
+
+/** The bytes a cut at `hole` removes: from the cut offset to the end of the segment, as diagnosed. */
+function removedBytesOf(io: WalIo, hole: TailHole): Uint8Array {
+  const removed = readWhole(io, hole.file).subarray(hole.cutOffsetBytes)
+  if (removed.byteLength !== hole.discardedBytes) {
+    throw new WalRepairError('REPAIR_UNVERIFIED', `${hole.file} changed since it was diagnosed (${hole.segmentBytes} bytes diagnosed); nothing was changed`)
+  }
+  return removed
 }
 
 export function repairTail(logDir: string, options: TailRepairOptions): TailRepairResult {
   const io = options.io ?? nodeIo
   const lock = LogDirLock.acquire(logDir)
   try {
-    const { hole, quarantineFile } = checkCut(logDir, diagnoseTail(logDir, { io }), options)
-    const removed = readWhole(io, hole.file).subarray(hole.cutOffsetBytes)
-    if (removed.byteLength !== hole.discardedBytes) {
-      throw new WalRepairError('REPAIR_UNVERIFIED', `${hole.file} changed while the log's lock was held (${hole.segmentBytes} bytes diagnosed); nothing was changed`)
-    }
-    writeQuarantine(io, quarantineFile, removed)
+    const { hole, quarantineFile, quarantined } = checkCut(logDir, diagnoseTail(logDir, { io }), options)
+    if (quarantined) syncQuarantine(io, quarantineFile)
+    else writeQuarantine(io, quarantineFile, removedBytesOf(io, hole))
     cutSegment(io, hole.file, hole.cutOffsetBytes)
     const after = openReadOnly(logDir, { io, verifyChain: true })
     if (after.lastLsn !== hole.lastGoodLsn || after.report.tornTail !== null || after.report.preallocatedBytes !== 0) {
       throw new WalRepairError('REPAIR_UNVERIFIED', `${hole.file} was cut at offset ${hole.cutOffsetBytes} (the removed bytes are in ${quarantineFile}), but the log now ends at LSN ${after.lastLsn}, not ${hole.lastGoodLsn}`)
     }
-    return { hole, quarantineFile, lastLsn: after.lastLsn, chainHead: toHex(after.chainHead) }
+    return { hole, quarantineFile, quarantineFound: quarantined, lastLsn: after.lastLsn, chainHead: toHex(after.chainHead) }
   } finally {
     lock.release()
   }
@@ -113,6 +141,21 @@ function writeQuarantine(io: WalIo, path: string, bytes: Uint8Array): void {
   if (Buffer.compare(readBack, bytes) !== 0) {
     throw new WalRepairError('REPAIR_UNVERIFIED', `the quarantine file ${basename(path)} does not read back as written; the log was not cut`)
   }
+}
+
+/**
+ * Makes a quarantine file found from an interrupted cut durable before the cut: the run that wrote it may have stopped
+ * before its directory fsync (a process crash leaves the rename in the page cache, where a power loss could still undo
+ * it). No fsync failed before (that run would have stopped with it), so this one is not a retry of a failed fsync.
+ */
+function syncQuarantine(io: WalIo, path: string): void {
+  const fd = io.openRead(path)
+  try {
+    io.fsync(fd)
+  } finally {
+    io.close(fd)
+  }
+  io.fsyncDirectory(dirname(path))
 }
 
 function cutSegment(io: WalIo, path: string, lengthBytes: number): void {

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { CompactionSyncError, nodeIo, openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
+import { SyncFailedError, nodeIo, openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
 
 const otherDevice: string[] = []
@@ -88,7 +88,7 @@ describe('compaction', () => {
     const [first] = wal.segments.map((segment) => ({ ...segment }))
     if (first === undefined) throw new Error('a log of several segments')
     failing = true
-    expect(() => wal.removeSegmentsBelow(first.lastLsn + 1)).toThrow(CompactionSyncError)
+    expect(() => wal.removeSegmentsBelow(first.lastLsn + 1)).toThrow(SyncFailedError)
     // Before the fix the log went on: the next batch's (or compaction's) fsync of the same directory would have been
     // trusted, though after EIO a success proves nothing.
     expect(wal.fatalError?.message).toContain('FSYNC_FAILED')

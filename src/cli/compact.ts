@@ -35,7 +35,10 @@ Options:
   --help                show this help
 
 Refused, as "egress serve" refuses the start, with nothing removed: an intact snapshot beyond the log's end
-(LOG_BEHIND_SNAPSHOT: the log lost durable records), a snapshots path that is not a directory (SNAPSHOT_DIR_UNUSABLE).
+(LOG_BEHIND_SNAPSHOT: the log lost durable records), a snapshots path that is not a directory (SNAPSHOT_DIR_UNUSABLE),
+a query model DIR/backoffice.sqlite that is no usable store (QUERY_MODEL_UNREADABLE: move it aside with its -wal and
+-shm files) or that holds the log beyond its end (QUERY_MODEL_BEYOND_LOG: the log lost durable records; not checked
+when the config's wal.durability is "none"; on an HA node's data dir after a re-sync, move it aside: a start rebuilds it).
 
 Exit codes: 0 done (also when there was nothing to remove), 65 a snapshot failed verification (reported; compaction
 used the oldest valid one, or removed nothing), 1 could not run or refused, 2 usage.`,
@@ -53,7 +56,7 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.delete === true && values.archive !== undefined) throw new UsageError('give --archive or --delete, not both')
   // An empty DIR (`--archive "$ARCHIVE"` with the variable unset) failed only at the move, as a raw "ENOENT, mkdir ''".
   if (values.archive === '') throw new UsageError('--archive: expected a directory, got ""')
-  const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
+  const { dataDir, snapshots, refuseQueryModelBeyondLog } = offlineTarget(positionals, values.config, io)
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null
   const dryRun = values['dry-run'] === true
@@ -65,12 +68,12 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (dryRun) {
     result = await withDataDirLockIfKept(dataDir, () => {
       refuseInterruptedSwap(dataDir, 'compact --dry-run')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog })
     })
   } else {
     result = await withDataDirLock(dataDir, () => {
       finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog })
     })
   }
   for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)

@@ -19,14 +19,20 @@ export function dataDirFrom(positionals: readonly string[], configPath: string |
 
 /**
  * The data directory and the snapshot settings an offline snapshot/compact command works with: the config's (file,
- * env, defaults) unless DIR is given, in which case the settings are the defaults.
+ * env, defaults) unless DIR is given, in which case the settings are the defaults. `refuseQueryModelBeyondLog`: the
+ * log is written with durability fsync (wal.durability), where a query model beyond the log's end is refused, as a
+ * start refuses it (QUERY_MODEL_BEYOND_LOG).
  */
-export function offlineTarget(positionals: readonly string[], configPath: string | undefined, io: CliIo): { dataDir: string; snapshots: SnapshotsConfig } {
+export function offlineTarget(
+  positionals: readonly string[],
+  configPath: string | undefined,
+  io: CliIo,
+): { dataDir: string; snapshots: SnapshotsConfig; refuseQueryModelBeyondLog: boolean } {
   const [dir, ...extra] = positionals
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   if (dir !== undefined && configPath !== undefined) throw new UsageError('give DIR or --config, not both')
   const config = dir === undefined ? loadConfig({ configPath, env: io.env }) : defaultConfig()
-  return { dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config) }
+  return { dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config), refuseQueryModelBeyondLog: config.wal.durability === 'fsync' }
 }
 
 /**

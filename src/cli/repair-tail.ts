@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { logDirOf, parseSnapshotFileName, snapshotDirOf, STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
-import { checkCut, diagnoseTail, repairTail, WalRepairError, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
+import { checkCut, diagnoseTail, repairTail, WalRepairError, type CutPlan, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { dataDirFrom, requireLogIn, withDataDirLock } from './data-dir.ts'
 import { storedQueryModelLsn } from './stored-query-model.ts'
@@ -31,13 +31,15 @@ file, the offset of the cut, the last good LSN, the hole's extent, and the CRC-v
 range) — exactly what a cut would discard. With --truncate-at-lsn N, where N must be the last good LSN + 1 as
 diagnosed, on the stopped data directory DIR (default: the config's dataDir): the bytes from the cut to the end of the
 segment are copied to DIR/quarantine/<segment>.<offset>.tail (fsynced; keep it for the investigation), the segment
-is cut there and fsynced, and the log is opened again with its whole chain verified.
+is cut there and fsynced, and the log is opened again with its whole chain verified. A cut interrupted (a crash)
+after the quarantine file was written and before the cut is finished by running the same command again: a
+quarantine file holding exactly the bytes the cut removes is kept as it is and the cut goes on.
 
 Refused (exit 1, nothing changed): damage that is not such a hole — in a sealed segment (NOT_IN_LAST_SEGMENT), a
 bad stretch without a zero page (NO_ZERO_PAGE: a bit flip or an edit), a chain break, a damaged header, an LSN gap
 (NOT_A_TORN_TAIL) — which needs a human; an N that is not the diagnosed one (LSN_MISMATCH); a snapshot beyond the cut
 (SNAPSHOT_BEYOND_CUT: those frames were durable) or a query model holding the log beyond it
-(QUERY_MODEL_BEYOND_CUT: the back office writes only durable records); an existing quarantine file (QUARANTINE_EXISTS); a log or data
+(QUERY_MODEL_BEYOND_CUT: the back office writes only durable records); an existing quarantine file with other content (QUARANTINE_EXISTS: never overwritten); a log or data
 directory in use (LOG_LOCKED); a data directory an HA node left mid-swap (INTERRUPTED_SWAP).
 
 Options:
@@ -75,8 +77,11 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
     const diagnosis = diagnoseTail(logDirOf(dataDir))
     const snapshotsBeyond = diagnosis.kind === 'hole' ? snapshotsBeyondCut(dataDir, diagnosis.hole) : []
     const queryModelLsn = storedQueryModelLsn(dataDir)
-    const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut }).quarantineFile
-    if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, queryModelLsn, wouldQuarantineTo: plan }, null, 2))
+    const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut })
+    if (values.json === true) {
+      const quarantine = plan === null ? {} : { wouldQuarantineTo: plan.quarantineFile, quarantineFound: plan.quarantined }
+      io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, queryModelLsn, wouldQuarantineTo: null, ...quarantine }, null, 2))
+    }
     else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsBeyond, queryModelLsn }, plan))
     return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
   }
@@ -123,7 +128,7 @@ function describeHole(hole: TailHole): string[] {
   ]
 }
 
-function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null }, plan: string | null): string {
+function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null }, plan: CutPlan | null): string {
   const snapshotsBeyond = durable.snapshots
   if (diagnosis.kind === 'opens') {
     const torn = diagnosis.tornTail === null ? '' : `; its open truncates a torn tail of ${diagnosis.tornTail.removedBytes} bytes at offset ${diagnosis.tornTail.offsetBytes} of ${diagnosis.tornTail.file} (never acknowledged)`
@@ -137,7 +142,8 @@ function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: {
     lines.push(`  REFUSED     a cut would be refused: the query model (${STORED_QUERY_MODEL}) holds the log through LSN ${durable.queryModelLsn} — those frames were durable`)
   }
   if (plan === null) lines.push(`  to cut      egress repair-tail ${dataDir} --truncate-at-lsn ${hole.lastGoodLsn + 1}  (stop the gateway first; keep the quarantine file)`)
-  else lines.push(`  dry run     would copy the removed bytes to ${plan}, cut ${hole.file} at offset ${hole.cutOffsetBytes} and verify; nothing was changed`)
+  else if (plan.quarantined) lines.push(`  dry run     ${plan.quarantineFile} already holds exactly the removed bytes (a cut interrupted before it cut): would sync it, cut ${hole.file} at offset ${hole.cutOffsetBytes} and verify; nothing was changed`)
+  else lines.push(`  dry run     would copy the removed bytes to ${plan.quarantineFile}, cut ${hole.file} at offset ${hole.cutOffsetBytes} and verify; nothing was changed`)
   return lines.join('\n')
 }
 
@@ -146,7 +152,7 @@ function describeRepair(result: TailRepairResult): string {
   return [
     `CUT: ${hole.file} truncated at offset ${hole.cutOffsetBytes}; the log now ends at LSN ${result.lastLsn} (chain head ${result.chainHead}, whole chain verified)`,
     ...describeHole(hole),
-    `  quarantine  ${result.quarantineFile} holds the ${hole.discardedBytes.toLocaleString('en-US')} removed bytes (fsynced): keep it for the investigation`,
+    `  quarantine  ${result.quarantineFile} holds the ${hole.discardedBytes.toLocaleString('en-US')} removed bytes (fsynced${result.quarantineFound ? '; found there from an interrupted cut, identical, and finished' : ''}): keep it for the investigation`,
     `  WARNING     LSN ${hole.lastGoodLsn + 1} on may have been acknowledged: reconcile with the venues and clients before trading`,
   ].join('\n')
 }

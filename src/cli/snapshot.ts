@@ -31,7 +31,10 @@ Options:
   --help          show this help
 
 Refused, as "egress serve" refuses the start, with nothing written: an intact snapshot beyond the log's end
-(LOG_BEHIND_SNAPSHOT: the log lost durable records), a snapshots path that is not a directory (SNAPSHOT_DIR_UNUSABLE).
+(LOG_BEHIND_SNAPSHOT: the log lost durable records), a snapshots path that is not a directory (SNAPSHOT_DIR_UNUSABLE),
+a query model DIR/backoffice.sqlite that is no usable store (QUERY_MODEL_UNREADABLE: move it aside with its -wal and
+-shm files) or that holds the log beyond its end (QUERY_MODEL_BEYOND_LOG: the log lost durable records; not checked
+when the config's wal.durability is "none"; on an HA node's data dir after a re-sync, move it aside: a start rebuilds it).
 
 Exit codes: 0 written (or already current), 1 could not run or refused, 2 usage.`,
   run: runSnapshot,
@@ -39,12 +42,12 @@ Exit codes: 0 written (or already current), 1 could not run or refused, 2 usage.
 
 async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, { config: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } })
-  const { dataDir, snapshots } = offlineTarget(positionals, values.config, io)
+  const { dataDir, snapshots, refuseQueryModelBeyondLog } = offlineTarget(positionals, values.config, io)
   const keep = integerOption('keep', values.keep, snapshots.keep, [1, 100])
   const progress = progressLine(io, 'snapshot')
   const result = await withDataDirLock(dataDir, () => {
     finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
-    return snapshotOffline(dataDir, { keep, nowMs: Date.now(), onProgress: (lsn, records) => progress(lsn, lsn, records) })
+    return snapshotOffline(dataDir, { keep, nowMs: Date.now(), refuseQueryModelBeyondLog, onProgress: (lsn, records) => progress(lsn, lsn, records) })
   })
   for (const rejected of result.rejected) io.err(describeRejection(rejected))
   if (values.json === true) {

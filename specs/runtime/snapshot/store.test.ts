@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo, Wal } from '../../../wal/index.ts'
+import { nodeIo, SyncFailedError, Wal } from '../../../wal/index.ts'
 import { stateDigest } from '../../../src/kernel/index.ts'
 import { Engine } from '../../../src/runtime/index.ts'
 import {
-  encodeSnapshot, KERNEL_SECTION, kernelStateBytes, loadNewestValid, MANIFEST_NAME, restoreEngine, snapshotFileName, SnapshotStore, SnapshotSyncError, takeSnapshot,
+  encodeSnapshot, KERNEL_SECTION, kernelStateBytes, loadNewestValid, MANIFEST_NAME, restoreEngine, snapshotFileName, SnapshotStore, takeSnapshot,
 } from '../../../src/runtime/snapshot/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { crashWorld, removeDir, T0, tempDataDir, type World } from '../harness.ts'
@@ -77,8 +77,8 @@ describe('snapshot store', () => {
               const engine = Engine.replay(wal)
               const io = faultyIo({ crashAt, tornWrites })
               const error = await takeSnapshot(engine, store(dir, keep, io), { nowMs: T0 + 1 }).then(() => null, (caught: unknown) => caught)
-              // A crash at an fsync step comes wrapped as the fsync's failure (SnapshotSyncError, fatal to a running log).
-              expect(error instanceof SimulatedCrash || (error instanceof SnapshotSyncError && error.cause instanceof SimulatedCrash)).toBe(true)
+              // A crash at an fsync step comes wrapped as the fsync's failure (SyncFailedError, fatal to a running log).
+              expect(error instanceof SimulatedCrash || (error instanceof SyncFailedError && error.cause instanceof SimulatedCrash)).toBe(true)
               // Restart: a fresh process with the real file system.
               const { loaded, rejected } = loadNewestValid(store(dir, keep), wal)
               expect(rejected).toEqual([])

@@ -13,20 +13,9 @@
  */
 
 import { dirname } from 'node:path'
-import type { WalIo } from '../../../wal/index.ts'
+import { SyncFailedError, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
 
-/** An fsync (of a file or a directory) failed while setting a log aside: fatal, see the file comment. */
-export class SyncFailedError extends Error {
-  override readonly name = 'SyncFailedError'
-  readonly code = 'FSYNC_FAILED'
-
-  constructor(
-    readonly target: string,
-    cause: unknown,
-  ) {
-    super(`FSYNC_FAILED: fsync of ${target} failed (${cause instanceof Error ? cause.message : String(cause)}); nothing more is done on this data dir until a restart`, { cause })
-  }
-}
+export { SyncFailedError }
 
 /** The SyncFailedError that `error` is, or was caused by (through at most 8 causes), or null. */
 export function syncFailureOf(error: unknown): SyncFailedError | null {
@@ -38,25 +27,13 @@ export function syncFailureOf(error: unknown): SyncFailedError | null {
 
 /**
  * `io` whose fsync, fdatasync (on the loop or off it: a log opened on it dies of a SyncFailedError, WalFatalError's
- * cause) and directory fsync fail with SyncFailedError. Wrapping twice is harmless.
+ * cause) and directory fsync fail with SyncFailedError. A directory that cannot be opened for its fsync (EMFILE, say)
+ * is fatal here too, unlike for a snapshot or a compaction (wal/sync-failures.ts): it comes after a rename this swap
+ * depends on, and the swap's recovery from a rename not known durable is the restart (finishInterruptedSwaps), not a
+ * rollback or a retry on a node out of file descriptors. Wrapping twice is harmless.
  */
 export function fatalSyncs(io: WalIo): WalIo {
-  const failed = (target: string, error: unknown): SyncFailedError => (error instanceof SyncFailedError ? error : new SyncFailedError(target, error))
-  const synced = <T>(target: () => string, call: () => T): T => {
-    try {
-      return call()
-    } catch (error) {
-      throw failed(target(), error)
-    }
-  }
-  return {
-    ...io,
-    fsync: (fd) => synced(() => `file descriptor ${fd}`, () => io.fsync(fd)),
-    fdatasync: (fd) => synced(() => `file descriptor ${fd}`, () => io.fdatasync(fd)),
-    fdatasyncOffLoop: (fd, done) =>
-      synced(() => `file descriptor ${fd}`, () => io.fdatasyncOffLoop(fd, (error) => done(error === null ? null : failed(`file descriptor ${fd}`, error)))),
-    fsyncDirectory: (path) => synced(() => path, () => io.fsyncDirectory(path)),
-  }
+  return syncFailuresMarked(io, { then: 'nothing more is done on this data dir until a restart', openFailuresFatal: true })
 }
 
 /**

@@ -15,7 +15,7 @@ export {
   type SnapshotProblemCode,
 } from './file.ts'
 export {
-  MANIFEST_NAME, parseSnapshotFileName, snapshotFileName, SnapshotStore, SnapshotSyncError, SNAPSHOTS_KEEP_DEFAULT, type ManifestEntry, type RejectedSnapshot,
+  MANIFEST_NAME, parseSnapshotFileName, snapshotFileName, SnapshotStore, SNAPSHOTS_KEEP_DEFAULT, type ManifestEntry, type RejectedSnapshot,
   type SnapshotCandidate,
 } from './store.ts'
 export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, type LoadedSnapshot, type LoadResult, type LogView } from './load.ts'
@@ -27,6 +27,7 @@ export {
 } from './snapshotter.ts'
 export { rebuildState, type RebuildLog, type RebuildOptions, type RebuildResult } from './rebuild.ts'
 export { diffStates } from './diff.ts'
-export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, type OfflineSnapshotOptions, type OfflineSnapshotResult } from './offline.ts'
+export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, type OfflineQueryModelOptions, type OfflineSnapshotOptions, type OfflineSnapshotResult } from './offline.ts'
+export { refuseStoredQueryModel, storedQueryModelLastLsn } from './stored-query-model.ts'
 export { replayVerify, type ReplayVerifyOptions, type ReplayVerifyReport, type SnapshotCheck } from './replay-verify.ts'
 export { queryModelOk, STORED_QUERY_MODEL, verifyQueryModel, type QueryModelCheck, type QueryModelReport } from './verify-query-model.ts'

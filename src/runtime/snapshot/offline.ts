@@ -18,6 +18,7 @@ import { refuseSnapshotBeyondLog } from './restore.ts'
 import { RestoreError } from './restore-error.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytes } from './state-codec.ts'
 import { SnapshotStore, type ManifestEntry, type RejectedSnapshot } from './store.ts'
+import { refuseStoredQueryModel } from './stored-query-model.ts'
 
 export function logDirOf(dataDir: string): string {
   return join(dataDir, 'log')
@@ -40,7 +41,17 @@ export interface OfflineSnapshotResult {
   elapsedMs: number
 }
 
-export interface OfflineSnapshotOptions {
+/** What an offline command makes of the data dir's stored query model (stored-query-model.ts). */
+export interface OfflineQueryModelOptions {
+  /**
+   * Refuse a stored query model beyond the log's end (QUERY_MODEL_BEYOND_LOG), as a start refuses it: true for a log
+   * written with durability fsync (the config's wal.durability; the default), false under durability none, where it
+   * proves nothing. An unreadable one (QUERY_MODEL_UNREADABLE) is refused either way.
+   */
+  refuseQueryModelBeyondLog?: boolean
+}
+
+export interface OfflineSnapshotOptions extends OfflineQueryModelOptions {
   keep: number
   nowMs: number
   io?: WalIo
@@ -71,6 +82,9 @@ function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): Offli
   // As a start would: a snapshot beyond the log's end means the log lost durable records, and a snapshot of what is
   // left would be one more file built on the gap.
   refuseSnapshotBeyondLog(log, store)
+  // As a start would too: a query model beyond the log is the same witness of lost durable records, and one that is
+  // no usable store refuses the start that would follow.
+  refuseStoredQueryModel(dataDir, log.lastLsn, { refuseBeyondLog: options.refuseQueryModelBeyondLog ?? true })
   const { loaded, rejected } = loadNewestValid(store, log)
   // As a start refuses it (restore.ts), with the same stable code: a rebuild from the middle of the log would be wrong.
   if (loaded === null && log.firstLsn > 1) {
@@ -132,7 +146,10 @@ function olderSectionLots(section: BackOfficeSection): number | null {
   }
 }
 
-export async function compactOffline(dataDir: string, options: { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo }): Promise<CompactResult> {
+export async function compactOffline(
+  dataDir: string,
+  options: OfflineQueryModelOptions & { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo },
+): Promise<CompactResult> {
   const io = options.io ?? nodeIo
   // Opening creates a missing log: a mistyped DIR became a new data dir with an empty log, "nothing to compact", even
   // with --dry-run. A data dir without a log has nothing to compact and is not one this command may create.
@@ -145,6 +162,7 @@ export async function compactOffline(dataDir: string, options: { mode: Compactio
     // As a start would: compacting below an older snapshot of a log that lost durable records would delete (or
     // archive) segments of a log no gateway may start from, before anyone looked at the gap.
     refuseSnapshotBeyondLog(wal, store)
+    refuseStoredQueryModel(dataDir, wal.lastLsn, { refuseBeyondLog: options.refuseQueryModelBeyondLog ?? true })
     return compactLog(wal, store, { mode: options.mode, archiveDir: options.archiveDir, dryRun: options.dryRun })
   } finally {
     await wal.close()

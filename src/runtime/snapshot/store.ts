@@ -8,12 +8,15 @@
  * the union of the manifest and the directory listing and verifies each candidate (digest, schema, chain head against
  * the log) newest first, reporting and skipping every one that fails.
  *
- * A failed fsync (a file's or the directory's) throws SnapshotSyncError (code FSYNC_FAILED): what reached the disk is
+ * A failed fsync (a file's or the directory's) throws SyncFailedError (code FSYNC_FAILED): what reached the disk is
  * unknown and a later fsync proves nothing, so a running gateway's log dies of it (snapshotter.ts), as of its own.
+ * The directory not opened for its fsync (DirectoryOpenError: EMFILE, say) is no fsync failure: the write fails with
+ * it, the snapshot file just renamed into place is removed again (it is not counted as taken, and no later take finds
+ * it current while its name is not known durable), and the log goes on.
  */
 
 import { join } from 'node:path'
-import { linkOrCopyFile, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
+import { DirectoryOpenError, linkOrCopyFile, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
 
@@ -41,18 +44,6 @@ export interface SnapshotCandidate {
   file: string
   path: string
   lsn: number
-}
-
-/** An fsync of the snapshot store failed: fatal, never retried (see the file comment). `target` names what was synced. */
-export class SnapshotSyncError extends Error {
-  override readonly name = 'SnapshotSyncError'
-  readonly code = 'FSYNC_FAILED'
-  constructor(
-    readonly target: string,
-    cause: unknown,
-  ) {
-    super(`FSYNC_FAILED: fsync of ${target} failed while writing snapshots (${cause instanceof Error ? cause.message : String(cause)})`, { cause })
-  }
 }
 
 export function snapshotFileName(lsn: number): string {
@@ -85,7 +76,7 @@ export class SnapshotStore {
   constructor(dir: string, options: { io: WalIo; keep: number }) {
     if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
     this.dir = dir
-    this.io = syncFailuresMarked(options.io, (target, cause) => new SnapshotSyncError(target, cause))
+    this.io = syncFailuresMarked(options.io, { during: 'while writing snapshots' })
     this.keep = options.keep
   }
 
@@ -94,7 +85,12 @@ export class SnapshotStore {
     const { io } = this
     io.mkdirp(this.dir)
     const file = snapshotFileName(content.header.lsn)
-    this.writeDurably(file, content.bytes)
+    try {
+      this.writeDurably(file, content.bytes)
+    } catch (error) {
+      if (error instanceof DirectoryOpenError) this.removeUndurable(file)
+      throw error
+    }
     this.intactFiles.add(file)
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
     const retained = [entry, ...this.knownEntries(file)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
@@ -239,6 +235,20 @@ export class SnapshotStore {
     }
     io.rename(temp, path)
     io.fsyncDirectory(this.dir)
+  }
+
+  /**
+   * Removes a snapshot file renamed into place whose directory fsync could not be made (see the file comment). Its
+   * removal is not made durable either: a crash may bring it back, a complete snapshot of durable records (its bytes
+   * were fsynced), which a start verifies like any other. A failed unlink leaves it, and the write's error stands.
+   */
+  private removeUndurable(file: string): void {
+    this.intactFiles.delete(file)
+    try {
+      this.io.unlink(join(this.dir, file))
+    } catch {
+      // The write fails with the directory's error either way.
+    }
   }
 
   /** Deletes snapshot files not retained; the manifest that drops them is already durable. */

@@ -1,0 +1,120 @@
+/**
+ * An anchored open (a restart from a snapshot) reads only the headers and the last frames of the sealed segments below
+ * the anchor (wal/segment-end.ts). It used to read only the headers and credit each skipped segment with every LSN up
+ * to the next one's first: a segment missing in the middle went unseen until a read of its LSNs failed. Now it is
+ * SEGMENT_MISSING naming the LSNs, as a full open refuses it.
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { nodeIo, openReadOnly, Wal, WalCorruptionError, type WalIo } from '../../wal/index.ts'
+import { SEGMENT_END_PROBE_BYTES } from '../../wal/segment-end.ts'
+import { record, removeTempDirs, tempDir } from './support.ts'
+
+afterEach(removeTempDirs)
+
+async function buildLog(options: { segmentBytesMax: number; frames: number; payloadBytes: number }): Promise<string> {
+  const dir = tempDir()
+  const wal = Wal.open(dir, { segmentBytesMax: options.segmentBytesMax, durability: 'none', preallocateBytes: 0 })
+  for (let lsn = 1; lsn <= options.frames; lsn += 10) {
+    await wal.append(Array.from({ length: 10 }, (_, index) => record(`${lsn + index}:`.padEnd(options.payloadBytes, 'p'))))
+  }
+  await wal.close()
+  return dir
+}
+
+function segmentFiles(dir: string): { path: string; firstLsn: number }[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.seg'))
+    .sort()
+    .map((name) => ({ path: join(dir, name), firstLsn: Number(name.slice(0, 20)) }))
+}
+
+function openError(open: () => unknown): WalCorruptionError {
+  try {
+    open()
+  } catch (error) {
+    if (error instanceof WalCorruptionError) return error
+    throw error
+  }
+  throw new Error('expected a WalCorruptionError')
+}
+
+const SMALL = { segmentBytesMax: 4096, frames: 400, payloadBytes: 44 } as const
+const WAL = { segmentBytesMax: SMALL.segmentBytesMax, durability: 'none', preallocateBytes: 0 } as const
+
+describe('anchored open: a segment missing below the anchor', () => {
+  test('a middle segment deleted is SEGMENT_MISSING naming its LSNs, anchored or not', async () => {
+    const dir = await buildLog(SMALL)
+    const segments = segmentFiles(dir)
+    expect(segments.length).toBeGreaterThan(6)
+    const victim = segments[3] as { path: string; firstLsn: number }
+    const after = segments[4] as { path: string; firstLsn: number }
+    unlinkSync(victim.path)
+    const range = `LSNs ${victim.firstLsn}..${after.firstLsn - 1} are missing`
+    for (const open of [
+      () => Wal.open(dir, { ...WAL, chainAnchorLsn: 390 }),
+      () => Wal.open(dir, WAL),
+      () => openReadOnly(dir),
+    ]) {
+      const error = openError(open)
+      expect({ code: error.code, file: error.location.file }).toEqual({ code: 'SEGMENT_MISSING', file: after.path })
+      expect(error.message).toContain(range)
+    }
+  })
+
+  test('the last segment below the anchor (the one before the anchor\'s) deleted is found too', async () => {
+    const dir = await buildLog(SMALL)
+    const segments = segmentFiles(dir)
+    const anchorIndex = segments.findIndex((segment, index) => (segments[index + 1]?.firstLsn ?? Infinity) > 390)
+    const victim = segments[anchorIndex - 1] as { path: string; firstLsn: number }
+    const anchorSegment = segments[anchorIndex] as { path: string; firstLsn: number }
+    unlinkSync(victim.path)
+    const error = openError(() => Wal.open(dir, { ...WAL, chainAnchorLsn: 390 }))
+    // Named at the segment after the hole, whose first LSN the log does not reach.
+    expect({ code: error.code, file: error.location.file }).toEqual({ code: 'SEGMENT_MISSING', file: anchorSegment.path })
+    expect(error.message).toContain(`LSNs ${victim.firstLsn}..${anchorSegment.firstLsn - 1} are missing`)
+  })
+
+  test('a skipped segment whose last frame is damaged is scanned whole and refused as a full open refuses it', async () => {
+    const dir = await buildLog(SMALL)
+    const victim = segmentFiles(dir)[2] as { path: string }
+    const bytes = readFileSync(victim.path)
+    bytes[bytes.byteLength - 3] = (bytes[bytes.byteLength - 3] as number) ^ 0x01
+    writeFileSync(victim.path, bytes)
+    const full = openError(() => Wal.open(dir, WAL))
+    const anchored = openError(() => Wal.open(dir, { ...WAL, chainAnchorLsn: 390 }))
+    expect({ code: anchored.code, lsn: anchored.location.lsn }).toEqual({ code: full.code, lsn: full.location.lsn })
+  })
+
+  test('a whole log is still opened reading only each skipped segment\'s header and tail, not its frames', async () => {
+    const dir = await buildLog({ segmentBytesMax: 512 * 1024, frames: 8000, payloadBytes: 200 })
+    const segments = segmentFiles(dir)
+    expect(segments.length).toBeGreaterThan(3)
+    const readBytes = new Map<number, number>()
+    const paths = new Map<number, string>()
+    const io: WalIo = {
+      ...nodeIo,
+      openRead: (path) => {
+        const fd = nodeIo.openRead(path)
+        paths.set(fd, path)
+        return fd
+      },
+      read: (fd, target, positionBytes) => {
+        const count = nodeIo.read(fd, target, positionBytes)
+        readBytes.set(fd, (readBytes.get(fd) ?? 0) + count)
+        return count
+      },
+    }
+    const wal = Wal.open(dir, { ...WAL, segmentBytesMax: 512 * 1024, io, chainAnchorLsn: 7990 })
+    expect(wal.lastLsn).toBe(8000)
+    expect(wal.recovery.skippedSegments).toBe(segments.length - 1)
+    const byPath = new Map<string, number>()
+    for (const [fd, bytes] of readBytes) byPath.set(paths.get(fd) as string, (byPath.get(paths.get(fd) as string) ?? 0) + bytes)
+    for (const segment of segments.slice(0, -1)) expect(byPath.get(segment.path) ?? 0).toBeLessThanOrEqual(64 + SEGMENT_END_PROBE_BYTES)
+    // Reads below the anchor still work (the frames are scanned when first read).
+    expect([...wal.read(1, { toLsn: 3 })].map((frame) => frame.lsn)).toEqual([1, 2, 3])
+    await wal.close()
+  })
+})

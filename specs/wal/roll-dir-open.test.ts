@@ -1,0 +1,42 @@
+/**
+ * Where a directory that cannot be opened for its fsync stays fatal: the log's own segment roll. The new segment's
+ * name is not known durable, and the records of the batch that rolled into it would sit in a file a power loss may
+ * take away: the batch is never acknowledged and the writer dies (as of any failed write), unlike a snapshot or a
+ * compaction, which only fail (specs/runtime/snapshot/dir-open-failure.test.ts).
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { nodeIo, openReadOnly, Wal, WalFatalError, type WalIo } from '../../wal/index.ts'
+import { record, removeTempDirs, tempDir } from './support.ts'
+
+afterEach(removeTempDirs)
+
+describe('a segment roll whose directory cannot be opened for its fsync', () => {
+  test('the batch is not acknowledged and the writer dies; the log reopens', async () => {
+    const dir = tempDir()
+    let armed = false
+    const io: WalIo = {
+      ...nodeIo,
+      // The real open fails (a path that does not exist, standing in for EMFILE).
+      fsyncDirectory: (path) => nodeIo.fsyncDirectory(armed ? join(path, 'not-openable') : path),
+    }
+    const wal = Wal.open(dir, { io, segmentBytesMax: 4096, durability: 'fsync', preallocateBytes: 0 })
+    await wal.append([record('before')])
+    const segmentsBefore = wal.segments.length
+    armed = true
+    const outcome = await wal.append(Array.from({ length: 60 }, (_, index) => record(`rolls ${index}`.padEnd(60, '.')))).then(
+      () => 'acknowledged',
+      (error: unknown) => error,
+    )
+    expect(outcome).toBeInstanceOf(WalFatalError)
+    expect(String((outcome as Error).cause)).toContain('DIRECTORY_OPEN_FAILED')
+    expect(wal.fatalError).not.toBeNull()
+    expect(wal.segments.length).toBeGreaterThanOrEqual(segmentsBefore)
+    expect(await wal.append([record('after')]).then(() => 'acknowledged', () => 'refused')).toBe('refused')
+    await wal.close().catch(() => undefined)
+    armed = false
+    // The part written before the roll may be on disk (synced there, never acknowledged); the log opens as it is.
+    expect(openReadOnly(dir).lastLsn).toBeGreaterThanOrEqual(1)
+  })
+})
