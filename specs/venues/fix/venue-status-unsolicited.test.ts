@@ -51,14 +51,15 @@ describe('FixVenue: only a status answer answers a status query', () => {
     expect(next.kind === 'unknown' && next.reason).toStartWith('fix_status_answer_owed')
   })
 
-  test('FIX 4.2: a status report sent before the venue processed the query (LastMsgSeqNumProcessed below it) is not its answer', async () => {
+  test('FIX 4.2: a status report sent before the venue received the query (LastMsgSeqNumProcessed two below it) is not its answer', async () => {
     const { acceptor, venue } = await loggedOnVenue({ lookupOrder }, 'FIX.4.2')
     const query = venue.orderStatus('c-1')
     await settle()
     const seqNum = Number(acceptor.ofType(MsgType.OrderStatusRequest)[0]?.get(Tag.MsgSeqNum))
-    acceptor.send(MsgType.ExecutionReport, report('0.5', { [Tag.LastMsgSeqNumProcessed]: String(seqNum - 1), 20: '3', 150: '1' }))
+    acceptor.send(MsgType.ExecutionReport, report('0.5', { [Tag.LastMsgSeqNumProcessed]: String(seqNum - 2), 20: '3', 150: '1' }))
     await settle()
-    acceptor.send(MsgType.ExecutionReport, report('1.5', { [Tag.LastMsgSeqNumProcessed]: String(seqNum), 20: '3', 150: '1' }))
+    // One below is what QuickFIX stamps on the answer its application sends while handling the query.
+    acceptor.send(MsgType.ExecutionReport, report('1.5', { [Tag.LastMsgSeqNumProcessed]: String(seqNum - 1), 20: '3', 150: '1' }))
     const outcome = await query
     expect(outcome.kind === 'ok' && outcome.value?.cumQty).toBe(1_50000000n)
   })

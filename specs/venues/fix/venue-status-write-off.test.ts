@@ -39,9 +39,10 @@ describe('FIX 4.2 status queries owed an answer are written off after statusOwed
     expect(outcome.kind === 'ok' && outcome.value?.cumQty).toBe(1_50000000n)
   })
 
-  test('an answer sent before the venue processed the owed query (LastMsgSeqNumProcessed below its MsgSeqNum) does not settle it', async () => {
+  test('an answer sent before the venue received the owed query (LastMsgSeqNumProcessed two below its MsgSeqNum) does not settle it', async () => {
     // The late answer to the written-off query, arriving while the next one waits: the venue says it had not yet
-    // processed the next query when it sent this, so it cannot be that query's answer.
+    // received the next query when it sent this (QuickFIX stamps the first query's MsgSeqNum less one on its answer),
+    // so it cannot be that query's answer.
     const { acceptor, clock, venue } = await loggedOnVenue({ lookupOrder, statusOwedWriteOffMs: 6_000 }, 'FIX.4.2')
     const first = venue.orderStatus('c-1')
     await settle()
@@ -50,9 +51,9 @@ describe('FIX 4.2 status queries owed an answer are written off after statusOwed
     const second = venue.orderStatus('c-1')
     await settle()
     const [firstSeqNum, secondSeqNum] = acceptor.ofType(MsgType.OrderStatusRequest).map((request) => request.get(Tag.MsgSeqNum) ?? '')
-    expect(Number(secondSeqNum)).toBeGreaterThan(Number(firstSeqNum))
-    acceptor.send(MsgType.ExecutionReport, statusAnswer42('0.5', firstSeqNum))
-    acceptor.send(MsgType.ExecutionReport, statusAnswer42('1.5', secondSeqNum))
+    expect(Number(secondSeqNum)).toBe(Number(firstSeqNum) + 1)
+    acceptor.send(MsgType.ExecutionReport, statusAnswer42('0.5', String(Number(firstSeqNum) - 1)))
+    acceptor.send(MsgType.ExecutionReport, statusAnswer42('1.5', String(Number(secondSeqNum) - 1)))
     const outcome = await second
     expect(outcome.kind === 'ok' && outcome.value?.cumQty).toBe(1_50000000n)
   })

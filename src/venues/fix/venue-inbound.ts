@@ -9,7 +9,7 @@
 import type { Clock } from '../../domain/clock.ts'
 import type { ExecutionReport } from '../adapter.ts'
 import type { FixLogLevel } from './log.ts'
-import { parsePositiveInt, type FixMessage } from './message.ts'
+import { parseNonNegativeInt, parsePositiveInt, type FixMessage } from './message.ts'
 import { FixReason, withDetail } from './reasons.ts'
 import { cancelRejectReason, cancelRejectVenueReason, isStatusReport, mapCancelReject, mapExecutionReport } from './reports.ts'
 import type { PendingRequests, RequestOperation } from './requests.ts'
@@ -149,7 +149,7 @@ export class FixVenueInbound {
    *   when the request carries one, so this report is one it sent of its own accord.
    * - Without one, where answers name only the order (FIX 4.2, or a 4.4 venue that does not echo): it is the answer
    *   owed to the one query about the order still owed one (venue-status-owed.ts), unless its LastMsgSeqNumProcessed
-   *   (369) shows the venue had not processed that query when it sent the report (a late answer to a query written off,
+   *   (369) shows the venue had not received that query when it sent the report (a late answer to a query written off,
    *   or a report no query asked for). With no query owed, no query can be told to be its own.
    */
   #onStatusReport(clientOrderId: string, message: FixMessage): void {
@@ -167,8 +167,11 @@ export class FixVenueInbound {
     if (this.#statusAnswersKeyed) return this.#dropStatusReport('fix.status_report_unsolicited', 'no OrdStatusReqID (790) echoed, so no query asked for it', message)
     const owed = this.#statusOwed.owedFor(clientOrderId)
     if (owed === undefined) return this.#dropStatusReport('fix.status_answer_late', 'no query about the order is owed an answer', message)
-    const processed = parsePositiveInt(message.get(Tag.LastMsgSeqNumProcessed))
-    if (!Number.isNaN(processed) && processed < owed.seqNum) {
+    // QuickFIX stamps 369 with its expected number less one, and counts a message only once its application has handled
+    // it: an answer sent while handling the query carries the query's MsgSeqNum less one. Below that, the venue's engine
+    // had not even received the query when it sent this report.
+    const processed = parseNonNegativeInt(message.get(Tag.LastMsgSeqNumProcessed))
+    if (!Number.isNaN(processed) && processed < owed.seqNum - 1) {
       return this.#dropStatusReport('fix.status_report_unsolicited', `sent before the venue processed the query MsgSeqNum ${owed.seqNum} (LastMsgSeqNumProcessed ${processed})`, message)
     }
     this.#statusOwed.answered(clientOrderId)

@@ -16,8 +16,8 @@
  * the old query might still be answered, and a query the venue dropped never is), so a debt nothing else ends would
  * leave the order's status unknown until a sequence reset. `writeOffMs` is therefore long next to the status timeout
  * (12 times it by default), and the one proof a venue may give is used against a late answer: an answer whose
- * LastMsgSeqNumProcessed (369) is below the owed query's MsgSeqNum was sent before the venue processed that query,
- * so it is not its answer (venue-inbound.ts).
+ * LastMsgSeqNumProcessed (369) is more than one below the owed query's MsgSeqNum was sent before the venue received
+ * that query, so it is not its answer (venue-inbound.ts says why one below is still taken).
  */
 
 import type { Clock } from '../../domain/clock.ts'
