@@ -72,6 +72,15 @@ describe('config venues', () => {
     expect(message).toContain('venues.2.instruments.0.tickSize: expected a positive amount, got "0"')
   })
 
+  test('statusOwedWriteOffMs and statusReqIdEchoed: unset keeps the digest; the write-off is never shorter than the status timeout', () => {
+    expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('statusOwedWriteOffMs')
+    expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('statusReqIdEchoed')
+    expect(parseConfig({ venues: [fixVenue({ statusOwedWriteOffMs: 5_000, statusReqIdEchoed: false })] }).venues?.[0]).toMatchObject({ statusOwedWriteOffMs: 5_000, statusReqIdEchoed: false })
+    expect(issues({ venues: [fixVenue({ statusOwedWriteOffMs: 4_999 })] })).toContain('venues.0.statusOwedWriteOffMs: must be ≥ statusTimeoutMs (5000), got 4999')
+    expect(issues({ venues: [fixVenue({ statusOwedWriteOffMs: 1.5 })] })).toContain('venues.0.statusOwedWriteOffMs: expected an integer')
+    expect(issues({ venues: [fixVenue({ statusReqIdEchoed: 'yes' })] })).toContain('venues.0.statusReqIdEchoed: expected true or false')
+  })
+
   test('FIX fields are checked with what was expected', () => {
     const message = issues({ venues: [fixVenue({ beginString: 'FIX.5.0', port: 0, resetOnLogon: 'sometimes', reconnectDelayMsMin: 10, reconnectDelayMsMax: 5, extra: 1 })] })
     expect(message).toContain('venues.0.beginString: expected "FIX.4.2" or "FIX.4.4", got "FIX.5.0"')

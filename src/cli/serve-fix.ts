@@ -62,6 +62,8 @@ export function buildFixVenues(configs: readonly FixVenueConfig[], options: FixV
       requestTimeoutMs: config.requestTimeoutMs,
       statusTimeoutMs: config.statusTimeoutMs,
       massStatus: config.massStatus,
+      ...(config.statusOwedWriteOffMs === undefined ? {} : { statusOwedWriteOffMs: config.statusOwedWriteOffMs }),
+      ...(config.statusReqIdEchoed === undefined ? {} : { statusReqIdEchoed: config.statusReqIdEchoed }),
       lookupOrder,
       session: {
         beginString: config.beginString,

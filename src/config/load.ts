@@ -199,6 +199,9 @@ function venueIssues(parsed: Parsed): ConfigIssue[] {
     if (venue.reconnectDelayMsMax < venue.reconnectDelayMsMin) {
       issues.push({ path: `${at}.reconnectDelayMsMax`, message: `must be ≥ reconnectDelayMsMin (${venue.reconnectDelayMsMin}), got ${venue.reconnectDelayMsMax}` })
     }
+    if (venue.statusOwedWriteOffMs !== undefined && venue.statusOwedWriteOffMs < venue.statusTimeoutMs) {
+      issues.push({ path: `${at}.statusOwedWriteOffMs`, message: `must be ≥ statusTimeoutMs (${venue.statusTimeoutMs}), got ${venue.statusOwedWriteOffMs}` })
+    }
     if (venue.marketData === 'static' && parsed.mode === 'live') {
       issues.push({ path: `${at}.marketData`, message: 'static reference prices are for test venues and are refused in live mode' })
     }

@@ -79,6 +79,13 @@ export const FIX_VENUE = v.strictObject({
   requestTimeoutMs: v.optional(integerIn(100, 600_000), 10_000),
   /** Wait for an OrderStatusRequest answer. */
   statusTimeoutMs: v.optional(integerIn(100, 600_000), 5_000),
+  /**
+   * FIX 4.2 (and 4.4 with `statusReqIdEchoed: false`): an OrderStatusRequest still unanswered this long is written off
+   * and the order's next query may go; at least `statusTimeoutMs`. Unset: 12 × statusTimeoutMs, and not in the digest.
+   */
+  statusOwedWriteOffMs: v.optional(integerIn(100, 3_600_000)),
+  /** FIX 4.4: the venue echoes OrdStatusReqID (790) on status answers. Unset: true, and not in the digest. */
+  statusReqIdEchoed: v.optional(v.boolean('expected true or false')),
   /** The counterpart answers OrderMassStatusRequest (FIX 4.4). */
   massStatus: v.optional(v.boolean('expected true or false'), false),
   /**

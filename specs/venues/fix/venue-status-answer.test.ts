@@ -39,8 +39,20 @@ describe('FixVenue: which OrderStatusRequest a status answer completes', () => {
     expect(outcome.kind === 'ok' && outcome.value?.cumQty).toBe(1_50000000n)
   })
 
-  test('an answer that does not echo OrdStatusReqID is matched by ClOrdID', async () => {
-    const { acceptor, venue } = await loggedOnVenue({ lookupOrder }, 'FIX.4.4')
+  test('FIX 4.4: an answer that does not echo OrdStatusReqID is not taken (statusReqIdEchoed defaults to true): the query times out unknown', async () => {
+    const { acceptor, clock, venue } = await loggedOnVenue({ lookupOrder }, 'FIX.4.4')
+    acceptor.onMessage = (message) => {
+      if (message.msgType === MsgType.OrderStatusRequest) queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, statusAnswer('0.5', undefined)))
+    }
+    const query = venue.orderStatus('c-1')
+    await settle()
+    await clock.advanceAsync(2_001)
+    const outcome = await query
+    expect(outcome.kind === 'unknown' && outcome.reason).toStartWith('fix_timeout')
+  })
+
+  test('FIX 4.4 with statusReqIdEchoed false: an answer that does not echo OrdStatusReqID is matched by ClOrdID', async () => {
+    const { acceptor, venue } = await loggedOnVenue({ lookupOrder, statusReqIdEchoed: false }, 'FIX.4.4')
     acceptor.onMessage = (message) => {
       if (message.msgType === MsgType.OrderStatusRequest) queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, statusAnswer('0.5', undefined)))
     }

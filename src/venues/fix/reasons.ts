@@ -25,8 +25,9 @@ export const FixReason = {
   /** Cancel/amend/status need the order's side and symbol (FIX requires them); egress does not know this id. */
   orderFactsMissing: 'fix_order_facts_missing',
   /**
-   * FIX 4.2: an earlier OrderStatusRequest about the order is still owed an answer; a second would make the two answers
-   * indistinguishable (venue-status-owed.ts), so none is sent.
+   * FIX 4.2 (or a 4.4 venue that does not echo OrdStatusReqID): an earlier OrderStatusRequest about the order is still
+   * owed an answer, and not yet written off; a second would make the two answers indistinguishable
+   * (venue-status-owed.ts), so none is sent.
    */
   statusAnswerOwed: 'fix_status_answer_owed',
   /** The adapter cannot express the request in FIX (e.g. a market order with a price). */

@@ -9,12 +9,13 @@
 import type { Clock } from '../../domain/clock.ts'
 import type { ExecutionReport } from '../adapter.ts'
 import type { FixLogLevel } from './log.ts'
-import { parsePositiveInt, type FixMessage } from './message.ts'
+import { parseNonNegativeInt, parsePositiveInt, type FixMessage } from './message.ts'
 import { FixReason, withDetail } from './reasons.ts'
 import { cancelRejectReason, cancelRejectVenueReason, isStatusReport, mapCancelReject, mapExecutionReport } from './reports.ts'
 import type { PendingRequests, RequestOperation } from './requests.ts'
 import { MsgType, Tag } from './tags.ts'
 import type { FixOrderMemory } from './venue-memory.ts'
+import { notStatusAnswer } from './venue-status.ts'
 import type { StatusQueriesOwed } from './venue-status-owed.ts'
 
 export type FixVenueLog = (level: FixLogLevel, event: string, message: string) => void
@@ -25,8 +26,12 @@ export interface FixVenueInboundOptions {
   clock: Clock
   pending: PendingRequests
   memory: FixOrderMemory
-  /** FIX 4.2's status queries owed an answer (venue-status-owed.ts): answers and refusals settle them. */
+  /** Status queries matched by ClOrdID, owed an answer (venue-status-owed.ts): answers and refusals settle them. */
   statusOwed: StatusQueriesOwed
+  /** The session's BeginString: what a status answer looks like depends on it (venue-status.ts notStatusAnswer). */
+  beginString: string
+  /** Status answers must echo the query's OrdStatusReqID (FIX 4.4 and the venue echoes it): none matches by ClOrdID. */
+  statusAnswersKeyed: boolean
   log: FixVenueLog
   /** Refuses, with a session-level Reject, a message egress cannot use (FixSession.rejectMessage). */
   rejectMessage: (message: FixMessage, text: string, refTagId?: number) => void
@@ -38,6 +43,8 @@ export class FixVenueInbound {
   readonly #pending: PendingRequests
   readonly #memory: FixOrderMemory
   readonly #statusOwed: StatusQueriesOwed
+  readonly #beginString: string
+  readonly #statusAnswersKeyed: boolean
   readonly #log: FixVenueLog
   readonly #rejectMessage: FixVenueInboundOptions['rejectMessage']
   readonly #reportHandlers = new Set<(report: ExecutionReport) => void>()
@@ -48,6 +55,8 @@ export class FixVenueInbound {
     this.#pending = options.pending
     this.#memory = options.memory
     this.#statusOwed = options.statusOwed
+    this.#beginString = options.beginString
+    this.#statusAnswersKeyed = options.statusAnswersKeyed
     this.#log = options.log
     this.#rejectMessage = options.rejectMessage
   }
@@ -106,7 +115,7 @@ export class FixVenueInbound {
     const clientOrderId = message.get(Tag.ClOrdID) ?? ''
     const massId = message.get(Tag.MassStatusReqID)
     if (massId !== undefined) return this.#offer(massId, ['mass_status'], message)
-    if (isStatusReport(message)) return this.#onStatusAnswer(clientOrderId, message)
+    if (isStatusReport(message)) return this.#onStatusReport(clientOrderId, message)
     const facts = this.#memory.factsOf(clientOrderId) ?? this.#memory.factsOf(message.get(Tag.OrigClOrdID) ?? '')
     const mapped = mapExecutionReport(this.venue, message, facts, this.#clock.nowMs())
     if (mapped.kind === 'invalid') {
@@ -131,15 +140,48 @@ export class FixVenueInbound {
   }
 
   /**
-   * A status answer completes the query about the order waiting for it, if one is. One that no query waits for (its
-   * query timed out, or none was sent) is dropped: it cannot be tied to a query, so it is never taken as the order's
-   * state. On FIX 4.2 it also pays the order's owed query off, so the next one may go.
+   * A status report answers at most one query, and only one that may be owed it; anything else about it is logged and
+   * dropped, never taken as the order's state (nor mapped as an ordinary report: it restates, it tells of no event).
+   * - Not a status answer at all (notStatusAnswer: an unsolicited restatement, a 4.2 report whose ExecTransType is not
+   *   3): it settles no query and pays no debt.
+   * - Echoing an OrdStatusReqID: it answers the query that carried that id and no other.
+   * - Without one, where answers must echo it (FIX 4.4 by default): not an answer — the spec has the venue echo the id
+   *   when the request carries one, so this report is one it sent of its own accord.
+   * - Without one, where answers name only the order (FIX 4.2, or a 4.4 venue that does not echo): it is the answer
+   *   owed to the one query about the order still owed one (venue-status-owed.ts), unless its LastMsgSeqNumProcessed
+   *   (369) shows the venue had not received that query when it sent the report (a late answer to a query written off,
+   *   or a report no query asked for). With no query owed, no query can be told to be its own.
    */
-  #onStatusAnswer(clientOrderId: string, message: FixMessage): void {
-    const waiting = this.#pending.byKey(clientOrderId, ['status'])
-    for (const request of waiting) request.onAnswer(message)
+  #onStatusReport(clientOrderId: string, message: FixMessage): void {
+    const unsolicited = notStatusAnswer(message, this.#beginString)
+    if (unsolicited !== null) return this.#dropStatusReport('fix.status_report_unsolicited', unsolicited, message)
+    const echoed = message.get(Tag.OrdStatusReqID)
+    if (echoed !== undefined) {
+      const waiting = this.#pending.byKey(clientOrderId, ['status'])
+      for (const request of waiting) request.onAnswer(message)
+      if (this.#statusOwed.owedFor(clientOrderId)?.requestId === echoed) this.#statusOwed.answered(clientOrderId)
+      const taken = this.#pending.byKey(clientOrderId, ['status']).length < waiting.length
+      if (!taken) this.#dropStatusReport('fix.status_answer_late', `OrdStatusReqID ${echoed}, that no waiting query carried`, message)
+      return
+    }
+    if (this.#statusAnswersKeyed) return this.#dropStatusReport('fix.status_report_unsolicited', 'no OrdStatusReqID (790) echoed, so no query asked for it', message)
+    const owed = this.#statusOwed.owedFor(clientOrderId)
+    if (owed === undefined) return this.#dropStatusReport('fix.status_answer_late', 'no query about the order is owed an answer', message)
+    // QuickFIX stamps 369 with its expected number less one, and counts a message only once its application has handled
+    // it: an answer sent while handling the query carries the query's MsgSeqNum less one. Below that, the venue's engine
+    // had not even received the query when it sent this report.
+    const processed = parseNonNegativeInt(message.get(Tag.LastMsgSeqNumProcessed))
+    if (!Number.isNaN(processed) && processed < owed.seqNum - 1) {
+      return this.#dropStatusReport('fix.status_report_unsolicited', `sent before the venue processed the query MsgSeqNum ${owed.seqNum} (LastMsgSeqNumProcessed ${processed})`, message)
+    }
     this.#statusOwed.answered(clientOrderId)
-    if (waiting.length === 0) this.#log('warn', 'fix.status_answer_late', `status answer for ${clientOrderId} that no query waits for, dropped: ${message.toString()}`)
+    const waiting = this.#pending.bySeqNum(owed.seqNum)
+    if (waiting?.operation === 'status') waiting.onAnswer(message)
+    else this.#dropStatusReport('fix.status_answer_late', `the answer to MsgSeqNum ${owed.seqNum}, whose wait had ended`, message)
+  }
+
+  #dropStatusReport(event: string, why: string, message: FixMessage): void {
+    this.#log('warn', event, `status report for ${message.get(Tag.ClOrdID)} not taken as a query's answer: ${why}: ${message.toString()}`)
   }
 
   #offer(key: string, operations: readonly RequestOperation[], message: FixMessage): void {

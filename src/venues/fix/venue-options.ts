@@ -14,6 +14,19 @@ export interface FixVenueOptions {
   requestTimeoutMs?: number
   /** Wait for an OrderStatusRequest / OrderMassStatusRequest answer before answering `unknown`. */
   statusTimeoutMs?: number
+  /**
+   * FIX 4.2, and FIX 4.4 with `statusReqIdEchoed: false`: how long an OrderStatusRequest stays owed an answer before it
+   * is written off and the order's next query may go (venue-status-owed.ts). At least `statusTimeoutMs`; default 12
+   * times it (60 s with the default timeout).
+   */
+  statusOwedWriteOffMs?: number
+  /**
+   * FIX 4.4: the venue echoes OrdStatusReqID (790) on its status answers, as the spec says it does when the request
+   * carries one (default). A status report without it is then no answer to a query (an unsolicited one, such as a
+   * terminal status summary) and never settles one. `false` for a venue that does not echo it: its answers are matched
+   * by ClOrdID under FIX 4.2's rule, at most one query per order owed an answer.
+   */
+  statusReqIdEchoed?: boolean
   /** The counterpart answers OrderMassStatusRequest (35=AF, FIX 4.4). */
   massStatus?: boolean
   /** HandlInst (21) on orders: 1 automated, no broker intervention (default). */
@@ -30,12 +43,22 @@ export type ResolvedFixVenueOptions = Required<Omit<FixVenueOptions, 'lookupOrde
   lookupOrder: FixVenueOptions['lookupOrder'] | undefined
 }
 
+/** statusOwedWriteOffMs's default, in status timeouts: a venue this late with an answer is taken never to send it. */
+export const STATUS_OWED_WRITE_OFF_TIMEOUTS = 12
+
 /** The venue's own options with defaults applied; the session's are resolved by resolveFixSessionOptions. */
 export function resolveFixVenueOptions(options: FixVenueOptions): ResolvedFixVenueOptions {
+  const statusTimeoutMs = positive('statusTimeoutMs', options.statusTimeoutMs ?? 5_000)
+  const statusOwedWriteOffMs = positive('statusOwedWriteOffMs', options.statusOwedWriteOffMs ?? STATUS_OWED_WRITE_OFF_TIMEOUTS * statusTimeoutMs)
+  if (statusOwedWriteOffMs < statusTimeoutMs) {
+    throw new RangeError(`statusOwedWriteOffMs must be at least statusTimeoutMs (${statusTimeoutMs}), got ${statusOwedWriteOffMs}`)
+  }
   return {
     venue: options.venue,
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? 10_000),
-    statusTimeoutMs: positive('statusTimeoutMs', options.statusTimeoutMs ?? 5_000),
+    statusTimeoutMs,
+    statusOwedWriteOffMs,
+    statusReqIdEchoed: options.statusReqIdEchoed ?? true,
     massStatus: options.massStatus ?? false,
     handlInst: options.handlInst ?? '1',
     orderFactsMax: positive('orderFactsMax', options.orderFactsMax ?? 100_000),

@@ -1,13 +1,14 @@
 /**
- * Status queries, which reconciliation relies on: OrderStatusRequest for one order (answered by an ExecutionReport
- * with ExecType=I; OrdStatus 8 with OrdRejReason 5 means the venue does not know it) and OrderMassStatusRequest for
- * the open orders (FIX 4.4, when the counterpart supports it; the answer is every report up to LastRptRequested=Y).
+ * Status queries, which reconciliation relies on: OrderStatusRequest for one order (answered by a status
+ * ExecutionReport, see notStatusAnswer; OrdStatus 8 with OrdRejReason 5 means the venue does not know it) and
+ * OrderMassStatusRequest for the open orders (FIX 4.4, when the counterpart supports it; the answer is every report up
+ * to LastRptRequested=Y).
  * The request bodies and the answers that complete them; FixVenue sends and waits.
  */
 
 import type { Clock } from '../../domain/clock.ts'
 import type { VenueOrder } from '../adapter.ts'
-import type { FixField } from './message.ts'
+import type { FixField, FixMessage } from './message.ts'
 import { isStatusReport, mapStatusReport, type FixOrderFacts } from './reports.ts'
 import type { Answer } from './requests.ts'
 import { Tag } from './tags.ts'
@@ -35,10 +36,35 @@ export function orderStatusBody(clientOrderId: string, facts: FixOrderFacts, req
 }
 
 /**
+ * Why a status report (reports.ts isStatusReport: ExecType=I or ExecTransType=3) cannot be the answer to an
+ * OrderStatusRequest, or null when it can. FIX 4.2 has no ExecType I (Order Status came in 4.3, "formerly an
+ * ExecTransType"): its status answer is ExecTransType=3 (Status), and a 4.2 report with any other ExecTransType is
+ * not one whatever its ExecType says (one without ExecTransType, which 4.2 requires, is read as 4.3 would read it, so
+ * ExecType I is a status answer there). From 4.3, ExecTransType is gone and the answer is ExecType=I. A restatement
+ * (ExecType D, with ExecRestatementReason 378) is by definition sent unsolicited by the venue, so neither is one whose
+ * ExecRestatementReason is set. Such a report is never mapped as an ordinary report either (venue-inbound.ts): it
+ * restates, it does not tell of a new event.
+ */
+export function notStatusAnswer(message: FixMessage, beginString: string): string | null {
+  if (message.get(Tag.ExecType) === 'D' || message.has(Tag.ExecRestatementReason)) {
+    return `a restatement (ExecType ${message.get(Tag.ExecType)}, ExecRestatementReason ${message.get(Tag.ExecRestatementReason)}), which the venue sends unsolicited`
+  }
+  if (beginString === 'FIX.4.2') {
+    const execTransType = message.get(Tag.ExecTransType)
+    // Without ExecTransType (Required in 4.2) the venue speaks 4.3's language, where ExecType I is the status answer.
+    if (execTransType === undefined && message.get(Tag.ExecType) === 'I') return null
+    return execTransType === '3' ? null : `ExecTransType ${execTransType} is not 3 (Status), FIX 4.2's status answer`
+  }
+  const execType = message.get(Tag.ExecType)
+  return execType === 'I' ? null : `ExecType ${execType} is not I (Order Status)`
+}
+
+/**
  * The status report for `clientOrderId` (not one of a mass status) completes the request. A report echoing an
  * OrdStatusReqID answers only the request that carried that id: a late answer to an earlier query about the same order
- * (one that timed out) must not complete this one with older news. A report without it (FIX 4.2, or a venue that does
- * not echo it) is matched by ClOrdID alone, the only thing it names.
+ * (one that timed out) must not complete this one with older news. A report without it is offered only where answers
+ * name the order alone (FIX 4.2, or a 4.4 venue configured as not echoing it), and then only to the one query about
+ * the order still owed an answer (venue-inbound.ts decides, with venue-status-owed.ts).
  */
 export function orderStatusAnswer(clientOrderId: string, requestId: string | undefined, lookup: StatusLookup): Answer<VenueOrder | null> {
   return (message) => {

@@ -2,7 +2,7 @@
  * FixVenue: the `VenueAdapter` over one FIX initiator session.
  *
  * place → NewOrderSingle (ClOrdID = clientOrderId), cancel → OrderCancelRequest, amend → OrderCancelReplaceRequest,
- * orderStatus → OrderStatusRequest (answered by an ExecutionReport with ExecType=I), openOrders →
+ * orderStatus → OrderStatusRequest (answered by a status ExecutionReport: ExecTransType=3 in FIX 4.2, ExecType=I in 4.4), openOrders →
  * OrderMassStatusRequest when the counterpart supports it (FIX 4.4, `massStatus: true`). Trades and balances have no
  * order-entry FIX message and answer `unknown` with a reason that says so.
  *
@@ -65,8 +65,8 @@ export class FixVenue implements VenueAdapter {
   readonly #inbound: FixVenueInbound
   readonly #placesInFlight = new Map<string, Promise<VenueOutcome<PlaceAck>>>()
   readonly #activeWaiters = new Set<() => void>()
-  /** FIX 4.2 only: the status query per order still owed an answer (venue-status-owed.ts says why). */
-  readonly #statusOwed = new StatusQueriesOwed()
+  /** Status queries answered by ClOrdID alone: the one per order still owed an answer (venue-status-owed.ts says why). */
+  readonly #statusOwed: StatusQueriesOwed
   #massStatusCount = 0
   #statusCount = 0
 
@@ -84,12 +84,20 @@ export class FixVenue implements VenueAdapter {
       onStateChange: (state) => this.#onStateChange(state),
     })
     this.#log = (level, event, message) => sessionOptions.log({ level, event, session: this.session.id, message, venue: this.venue })
+    this.#statusOwed = new StatusQueriesOwed({
+      clock: this.#clock,
+      writeOffMs: this.#options.statusOwedWriteOffMs,
+      onWrittenOff: (query) =>
+        this.#log('warn', 'fix.status_answer_written_off', `OrderStatusRequest MsgSeqNum ${query.seqNum} for ${query.clientOrderId} unanswered after ${this.#options.statusOwedWriteOffMs} ms: written off, the next query about the order may go`),
+    })
     this.#inbound = new FixVenueInbound({
       venue: this.venue,
       clock: this.#clock,
       pending: this.#pending,
       memory: this.#memory,
       statusOwed: this.#statusOwed,
+      beginString: this.session.beginString,
+      statusAnswersKeyed: this.#statusAnswersKeyed(),
       log: this.#log,
       rejectMessage: (message, text, refTagId) => this.session.rejectMessage(message, text, refTagId),
     })
@@ -177,21 +185,21 @@ export class FixVenue implements VenueAdapter {
     if (facts === undefined) {
       return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.orderFactsMissing, `no side/symbol known for ${clientOrderId}`) })
     }
-    const fix42 = this.session.beginString === 'FIX.4.2'
-    if (fix42) {
+    const keyed = this.#statusAnswersKeyed()
+    if (!keyed) {
       const owed = this.#statusOwed.owedFor(clientOrderId)
       if (owed !== undefined || this.#statusOwed.full) {
         const why = owed !== undefined
-          ? `the OrderStatusRequest MsgSeqNum ${owed} for ${clientOrderId} is still unanswered, and FIX 4.2 cannot tell its answer from a newer query's`
+          ? `the OrderStatusRequest MsgSeqNum ${owed.seqNum} for ${clientOrderId} is still unanswered (it is written off once ${this.#options.statusOwedWriteOffMs} ms old), and its answer names only the order, like a newer query's`
           : `${this.#statusOwed.size} status queries are owed answers already`
         return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.statusAnswerOwed, why) })
       }
     }
-    const requestId = fix42 ? undefined : `ST-${this.#clock.nowMs()}-${++this.#statusCount}`
+    const requestId = this.session.beginString === 'FIX.4.2' ? undefined : `ST-${this.#clock.nowMs()}-${++this.#statusCount}`
     const answer = orderStatusAnswer(clientOrderId, requestId, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
     const body = orderStatusBody(clientOrderId, facts, requestId)
     return this.#request('status', clientOrderId, MsgType.OrderStatusRequest, body, this.#options.statusTimeoutMs, answer, (seqNum) => {
-      if (fix42) this.#statusOwed.sent(clientOrderId, seqNum)
+      if (!keyed) this.#statusOwed.sent(clientOrderId, seqNum, requestId)
     })
   }
 
@@ -202,6 +210,14 @@ export class FixVenue implements VenueAdapter {
     const requestId = `MS-${this.#clock.nowMs()}-${++this.#massStatusCount}`
     const answer = massStatusAnswer(account, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
     return this.#request('mass_status', requestId, MsgType.OrderMassStatusRequest, massStatusBody(requestId, account), this.#options.statusTimeoutMs, answer)
+  }
+
+  /**
+   * Status answers are told apart by the OrdStatusReqID they echo (FIX 4.4, unless the venue is configured as not
+   * echoing it); otherwise they name only the order, and venue-status-owed.ts keeps one query per order out.
+   */
+  #statusAnswersKeyed(): boolean {
+    return this.session.beginString !== 'FIX.4.2' && this.#options.statusReqIdEchoed
   }
 
   trades(_options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {
