@@ -74,14 +74,35 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
 /**
  * Amend (replace): a new total qty and/or limit price. Only the order's traders may amend — unlike cancel, an amend
  * can add risk, so operators get 403. 202 with the amend id once the amend is recorded; its outcome streams.
+ *
+ * An amend is held to the account's (and the bot's) rate and the in-flight bound, as a new order is: every amend a
+ * guard refuses is an `order.amend_rejected` record, so without it one token could write to the log, and to the
+ * order's history that /events and /explain return whole, as fast as it could send (429 RATE_LIMITED with Retry-After
+ * past the bound). An amend that wrote nothing (a repeat of the pending one, a refusal, no change) gives its token back.
  */
 async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
   const principal = principalOf(c)
   queryOf(c, NO_QUERY)
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
-  const { orderId } = actionableOrder(c, services, AMEND)
+  const { orderId, accountId } = actionableOrder(c, services, AMEND)
   requireReady(services)
-  const result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
+  const admission = services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null)
+  if (!admission.ok) {
+    throw new ApiError('RATE_LIMITED', `amends are being shed (${admission.scope} limit); retry later`, {
+      headers: { 'Retry-After': String(admission.retryAfterSec) },
+      details: { scope: admission.scope, retry_after_sec: admission.retryAfterSec },
+    })
+  }
+  let result
+  try {
+    result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 429) admission.refund()
+    throw error
+  } finally {
+    admission.release()
+  }
+  if (result.lsn === null) admission.refund()
   const reply = result.reply
   if (reply.kind === 'refused') throw reasonError(reply.reason, { details: { order_id: orderId, detail: reply.detail } })
   if (reply.kind === 'rejected') throw reasonError(reply.reason, { details: { order_id: orderId, guard: reply.guard } })
