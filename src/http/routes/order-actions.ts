@@ -106,7 +106,11 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const reply = result.reply
   if (reply.kind === 'refused') throw reasonError(reply.reason, { details: { order_id: orderId, detail: reply.detail } })
   if (reply.kind === 'rejected') throw reasonError(reply.reason, { details: { order_id: orderId, guard: reply.guard } })
-  if (reply.kind !== 'amend_accepted') throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`unexpected amend reply ${reply.kind}`) })
   const order = services.gateway.engine.state.orders.get(orderId)
-  return c.json({ order_id: orderId, amend_id: reply.amendId, state: order?.status ?? null, amend_stage: order?.amend?.stage ?? null }, 202)
+  const view = { order_id: orderId, state: order?.status ?? null, amend_stage: order?.amend?.stage ?? null }
+  // The order already has these values (as they would be sent, rounded to the tick and lot): nothing is recorded or
+  // sent. A retry of an amend that was applied meanwhile lands here; it was answered 500 INTERNAL.
+  if (reply.kind === 'done') return c.json({ ...view, amend_id: null, unchanged: true }, 200)
+  if (reply.kind !== 'amend_accepted') throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`unexpected amend reply ${reply.kind}`) })
+  return c.json({ ...view, amend_id: reply.amendId }, 202)
 }
