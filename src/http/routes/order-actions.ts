@@ -15,7 +15,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
-import { pathId, requireReady, runCommand } from './support.ts'
+import { pathId, requireReady, runCommand, shedError } from './support.ts'
 
 /**
  * A cancel takes no options: no body, or `{}`. Anything else is refused rather than ignored — a client sending
@@ -88,10 +88,7 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   requireReady(services)
   const admission = services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null)
   if (!admission.ok) {
-    throw new ApiError('RATE_LIMITED', `amends are being shed (${admission.scope} limit); retry later`, {
-      headers: { 'Retry-After': String(admission.retryAfterSec) },
-      details: { scope: admission.scope, retry_after_sec: admission.retryAfterSec },
-    })
+    throw shedError('amends', admission)
   }
   let result
   try {
