@@ -48,6 +48,10 @@ export class Sealer {
   private readonly everyMs: number
   private last: LastSeal | null
   private tail: Promise<unknown> = Promise.resolve()
+  /** The seal waiting for the one before to finish (it has not read the head yet), shared by every call meanwhile. */
+  private queued: { run: Promise<SealResult>; waiting: { nowMs: number } } | null = null
+  /** The last seal this Sealer wrote, answered again while nothing but it was appended since. */
+  private lastResult: SealResult | null = null
   private inFlight = false
   /** When the periodic clock started, for a log with no seal yet. */
   private startedAtMs: number | null = null
@@ -92,9 +96,25 @@ export class Sealer {
     return this.due(log, nowMs) ? this.sealNow(log, nowMs) : null
   }
 
-  /** Signs the current head and appends the seal; resolves once the seal record is durable. */
+  /**
+   * Signs the current head and appends the seal; resolves once the seal record is durable. Bounded, as POST
+   * /v1/audit/anchor calls it once per request: seals run one at a time, a call while one waits to start shares that
+   * one (it reads the head when it starts, so it covers every record before the call), and while nothing but the last
+   * seal this Sealer wrote was appended since, that seal is the answer and nothing is written. A caller looping anchors
+   * queued one seal per request and wrote one record each, however idle the log.
+   */
   sealNow(log: SealableLog, nowMs: number): Promise<SealResult> {
-    const run = this.tail.then(() => this.seal(log, nowMs))
+    if (this.queued !== null) {
+      this.queued.waiting.nowMs = Math.max(this.queued.waiting.nowMs, nowMs)
+      return this.queued.run
+    }
+    // Read when the seal starts: a later call sharing it raises it to its own time.
+    const waiting = { nowMs }
+    const run = this.tail.then(() => {
+      this.queued = null
+      return this.seal(log, waiting.nowMs)
+    })
+    this.queued = { run, waiting }
     this.tail = run.catch(() => undefined)
     return run
   }
@@ -104,6 +124,7 @@ export class Sealer {
     const lsn = log.lastLsn
     const chainHead = toHex(log.chainHead)
     if (lsn < 1) throw new Error('the log is empty: there is no chain head to seal')
+    if (this.lastResult !== null && this.lastResult.recordLsn === lsn && this.last?.recordLsn === lsn) return this.lastResult
     this.inFlight = true
     try {
       const claims: SealClaims = { lsn, chainHead, epoch: log.epoch, sealedAtMs: Math.trunc(nowMs), prevSealLsn: this.last?.recordLsn ?? 0 }
@@ -111,7 +132,8 @@ export class Sealer {
       const [recordLsn] = await log.append([sealRecord(jws)])
       assert(recordLsn !== undefined && recordLsn > lsn, 'a seal record lands after the LSN it seals')
       this.last = { recordLsn, sealedLsn: lsn, sealedAtMs: claims.sealedAtMs }
-      return { recordLsn, claims, jws }
+      this.lastResult = { recordLsn, claims, jws }
+      return this.lastResult
     } finally {
       this.inFlight = false
     }
