@@ -72,22 +72,6 @@ describe('Sealer', () => {
     expect((await verifyLogDirectory(wal.dir, { publicKey: keys.publicJwk })).ok).toBe(true)
   })
 
-  test('sealNow while nothing but its last seal was appended answers that seal and writes nothing (an anchor loop wrote one per call)', async () => {
-    const keys = await testKeys()
-    const wal = openLog()
-    await wal.append([payloadRecord(1)])
-    const sealer = new Sealer({ signer: keys.signer, everyRecords: 100, everyMs: 60_000 })
-    const first = await sealer.sealNow(wal, 1)
-    for (let index = 0; index < 5; index++) expect(await sealer.sealNow(wal, 2 + index)).toEqual(first)
-    expect(wal.lastLsn).toBe(first.recordLsn)
-    // Something new: sealed again, after the first.
-    await wal.append([payloadRecord(2)])
-    const next = await sealer.sealNow(wal, 10)
-    expect(next.claims.prevSealLsn).toBe(first.recordLsn)
-    expect(sealsIn(wal).map((seal) => seal.recordLsn)).toEqual([first.recordLsn, next.recordLsn])
-    await wal.close()
-  })
-
   test('calls while a seal waits to start share it: fifty at once write at most two seals', async () => {
     const keys = await testKeys()
     const wal = openLog()

@@ -50,7 +50,7 @@ export class Sealer {
   private tail: Promise<unknown> = Promise.resolve()
   /** The seal waiting for the one before to finish (it has not read the head yet), shared by every call meanwhile. */
   private queued: { run: Promise<SealResult>; waiting: { nowMs: number } } | null = null
-  /** The last seal this Sealer wrote, answered again while nothing but it was appended since. */
+  /** The last seal this Sealer wrote (lastWritten). */
   private lastResult: SealResult | null = null
   private inFlight = false
   /** When the periodic clock started, for a log with no seal yet. */
@@ -71,6 +71,11 @@ export class Sealer {
 
   get kid(): string {
     return this.signer.kid
+  }
+
+  /** The last seal this Sealer wrote itself, with its signature; null before its first (a seal observed is not one). */
+  get lastWritten(): SealResult | null {
+    return this.lastResult
   }
 
   get lastSeal(): LastSeal | null {
@@ -98,10 +103,9 @@ export class Sealer {
 
   /**
    * Signs the current head and appends the seal; resolves once the seal record is durable. Bounded, as POST
-   * /v1/audit/anchor calls it once per request: seals run one at a time, a call while one waits to start shares that
-   * one (it reads the head when it starts, so it covers every record before the call), and while nothing but the last
-   * seal this Sealer wrote was appended since, that seal is the answer and nothing is written. A caller looping anchors
-   * queued one seal per request and wrote one record each, however idle the log.
+   * /v1/audit/anchor calls it once per request: seals run one at a time, and a call while one waits to start shares
+   * that one (it reads the head when it starts, so it covers every record before the call). Concurrent anchors queued
+   * one seal each. (Whether there is anything new to seal is the caller's to know: AuditDuty.sealNow.)
    */
   sealNow(log: SealableLog, nowMs: number): Promise<SealResult> {
     if (this.queued !== null) {
@@ -124,7 +128,6 @@ export class Sealer {
     const lsn = log.lastLsn
     const chainHead = toHex(log.chainHead)
     if (lsn < 1) throw new Error('the log is empty: there is no chain head to seal')
-    if (this.lastResult !== null && this.lastResult.recordLsn === lsn && this.last?.recordLsn === lsn) return this.lastResult
     this.inFlight = true
     try {
       const claims: SealClaims = { lsn, chainHead, epoch: log.epoch, sealedAtMs: Math.trunc(nowMs), prevSealLsn: this.last?.recordLsn ?? 0 }
