@@ -72,6 +72,21 @@ describe('Sealer', () => {
     expect((await verifyLogDirectory(wal.dir, { publicKey: keys.publicJwk })).ok).toBe(true)
   })
 
+  test('calls while a seal waits to start share it: fifty at once write at most two seals', async () => {
+    const keys = await testKeys()
+    const wal = openLog()
+    await wal.append([payloadRecord(1)])
+    const sealer = new Sealer({ signer: keys.signer, everyRecords: 100, everyMs: 60_000 })
+    const calls = Array.from({ length: 50 }, (_, index) => sealer.sealNow(wal, index))
+    const appended = wal.append([payloadRecord(2)])
+    const results = await Promise.all([...calls, appended])
+    expect(sealsIn(wal).length).toBeLessThanOrEqual(2)
+    // Every call after the first got the one seal that started after it.
+    expect(new Set(results.slice(1, 50).map((result) => (result as { recordLsn: number }).recordLsn)).size).toBe(1)
+    await wal.close()
+    expect((await verifyLogDirectory(wal.dir, { publicKey: keys.publicJwk })).ok).toBe(true)
+  })
+
   test('a Sealer resuming a log learns its last seal (findLastSeal), so the sequence continues across restarts', async () => {
     const keys = await testKeys()
     const dir = tempDir('egress-sealer-resume-')

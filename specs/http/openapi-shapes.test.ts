@@ -147,6 +147,8 @@ describe('order and operator answers are the documented shapes', () => {
     await eventually(() => gw.gateway.engine.state.orders.get(id)?.status === 'AckedOpen')
     await expectDocumented('POST', `/v1/orders/${id}/amend`, post(trader, { price: '2940' }), { path: '/v1/orders/{id}/amend', status: 202 })
     await eventually(() => gw.gateway.engine.state.orders.get(id)?.amend === null || gw.gateway.engine.state.orders.get(id)?.amend === undefined)
+    // The same amend again: the order has that price now, so nothing changes (200).
+    await expectDocumented('POST', `/v1/orders/${id}/amend`, post(trader, { price: '2940' }), { path: '/v1/orders/{id}/amend', status: 200 })
     await expectDocumented('POST', `/v1/orders/${id}/cancel`, post(trader, {}), { path: '/v1/orders/{id}/cancel', status: 202 })
     await expectDocumented('POST', '/v1/admin/halt', post(ops, {}))
     await expectDocumented('POST', '/v1/admin/resume', post(ops, { note: 'drill over' }))

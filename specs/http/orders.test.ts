@@ -299,6 +299,19 @@ describe('amend', () => {
     expect((explain.decisions as { outcome: string }[]).map((decision) => decision.outcome)).toContain('amend_accepted')
   })
 
+  test('an amend to the values the order already has is 200 unchanged, recording nothing (it was 500 INTERNAL)', async () => {
+    const orderId = (await json(await place('amend-same'))).order_id as string
+    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    // The order's own price, and one that rounds to it at the tick: neither changes anything.
+    for (const price of ['59000', '59000.001']) {
+      const res = await t.request(`/v1/orders/${orderId}/amend`, post(trader, { price }))
+      expect(res.status).toBe(200)
+      expect(await json(res)).toEqual({ order_id: orderId, state: 'AckedOpen', amend_stage: null, amend_id: null, unchanged: true })
+    }
+    const amendRecords = t.http.services.logIndex.events(orderId).filter(({ event }) => event.type.startsWith('order.amend'))
+    expect(amendRecords).toEqual([])
+  })
+
   test('an empty amend is 400; another trader 404; ops 403; a canceled order 409', async () => {
     const orderId = (await json(await place('amend-2'))).order_id as string
     await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')

@@ -67,6 +67,25 @@ describe('audit duties of the running gateway', () => {
     expect(world.errors).toEqual([])
   })
 
+  test('sealNow with nothing appended since its last seal answers that seal and writes nothing (an anchor loop wrote one per call)', async () => {
+    const { config } = await auditConfig({ sealEveryRecords: 100_000, sealEveryMs: 86_400_000 })
+    const { world, duty } = await auditWorld({ seed: 13, audit: config })
+    await world.gateway.place(traderA, body('idle-1'), null)
+    await run(world, 100)
+    await world.gateway.engine.settled()
+    const first = await duty.sealNow()
+    if (first === null) throw new Error('expected a seal')
+    const sealedThrough = world.gateway.engine.wal.lastLsn
+    expect(sealedThrough).toBe(first.recordLsn)
+    for (let index = 0; index < 5; index++) expect(await duty.sealNow()).toEqual(first)
+    expect(world.gateway.engine.wal.lastLsn).toBe(sealedThrough)
+    // Something new: sealed again, linked to the first.
+    await world.gateway.place(traderA, body('idle-2'), null)
+    const next = await duty.sealNow()
+    expect(next?.claims.prevSealLsn).toBe(first.recordLsn)
+    expect(next?.recordLsn).toBeGreaterThan(sealedThrough)
+  })
+
   test('an edited record found by the self-check halts new orders, is logged, and leaves a forensics bundle', async () => {
     const forensics = tempDataDir()
     dirs.push(forensics)

@@ -48,6 +48,10 @@ export class Sealer {
   private readonly everyMs: number
   private last: LastSeal | null
   private tail: Promise<unknown> = Promise.resolve()
+  /** The seal waiting for the one before to finish (it has not read the head yet), shared by every call meanwhile. */
+  private queued: { run: Promise<SealResult>; waiting: { nowMs: number } } | null = null
+  /** The last seal this Sealer wrote (lastWritten). */
+  private lastResult: SealResult | null = null
   private inFlight = false
   /** When the periodic clock started, for a log with no seal yet. */
   private startedAtMs: number | null = null
@@ -67,6 +71,11 @@ export class Sealer {
 
   get kid(): string {
     return this.signer.kid
+  }
+
+  /** The last seal this Sealer wrote itself, with its signature; null before its first (a seal observed is not one). */
+  get lastWritten(): SealResult | null {
+    return this.lastResult
   }
 
   get lastSeal(): LastSeal | null {
@@ -92,9 +101,24 @@ export class Sealer {
     return this.due(log, nowMs) ? this.sealNow(log, nowMs) : null
   }
 
-  /** Signs the current head and appends the seal; resolves once the seal record is durable. */
+  /**
+   * Signs the current head and appends the seal; resolves once the seal record is durable. Bounded, as POST
+   * /v1/audit/anchor calls it once per request: seals run one at a time, and a call while one waits to start shares
+   * that one (it reads the head when it starts, so it covers every record before the call). Concurrent anchors queued
+   * one seal each. (Whether there is anything new to seal is the caller's to know: AuditDuty.sealNow.)
+   */
   sealNow(log: SealableLog, nowMs: number): Promise<SealResult> {
-    const run = this.tail.then(() => this.seal(log, nowMs))
+    if (this.queued !== null) {
+      this.queued.waiting.nowMs = Math.max(this.queued.waiting.nowMs, nowMs)
+      return this.queued.run
+    }
+    // Read when the seal starts: a later call sharing it raises it to its own time.
+    const waiting = { nowMs }
+    const run = this.tail.then(() => {
+      this.queued = null
+      return this.seal(log, waiting.nowMs)
+    })
+    this.queued = { run, waiting }
     this.tail = run.catch(() => undefined)
     return run
   }
@@ -111,7 +135,8 @@ export class Sealer {
       const [recordLsn] = await log.append([sealRecord(jws)])
       assert(recordLsn !== undefined && recordLsn > lsn, 'a seal record lands after the LSN it seals')
       this.last = { recordLsn, sealedLsn: lsn, sealedAtMs: claims.sealedAtMs }
-      return { recordLsn, claims, jws }
+      this.lastResult = { recordLsn, claims, jws }
+      return this.lastResult
     } finally {
       this.inFlight = false
     }

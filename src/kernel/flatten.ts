@@ -53,6 +53,15 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   return { events, reply: { kind: 'done' } }
 }
 
+/**
+ * Whether the flatten, decided now, would cancel or close anything: more than its own record (and a FLATTEN_NO_PRICE
+ * alert). Decides nothing. The HTTP layer charges an idle flatten to the account's rate, so a loop of them cannot
+ * write to the log without bound, while a flatten that acts is never shed (routes/admin.ts).
+ */
+export function flattenActs(state: KernelState, command: FlattenCommand): boolean {
+  return decideFlatten(state, command).events.some((event) => event.type !== 'account.flatten_requested' && event.type !== 'alert.raised')
+}
+
 /** One instrument per base asset the account holds: the first by key that has a market snapshot in the command. */
 function closingInstruments(state: KernelState, command: FlattenCommand): Instrument[] {
   const ledger = state.accounts.get(command.accountId)

@@ -33,7 +33,7 @@ export type {
   VenueReportCommand,
 } from './commands.ts'
 export { decide } from './decide.ts'
-export { FLATTEN_KEY_PREFIX } from './flatten.ts'
+export { FLATTEN_KEY_PREFIX, flattenActs } from './flatten.ts'
 export { evaluateGate } from './gate.ts'
 export { orderIdFor, shedReason, type AdmissionLane } from './intake/index.ts'
 export { notAmendable } from './amend/index.ts'

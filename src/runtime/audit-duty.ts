@@ -90,6 +90,11 @@ export class AuditDuty {
   async sealNow(): Promise<Awaited<ReturnType<NonNullable<AuditSetup['sealer']>['sealNow']>> | null> {
     const sealer = this.options.setup.sealer
     if (sealer === null || this.options.engine.wal.lastLsn < 1) return null
+    // Nothing appended (durable or queued) since the last seal this process wrote: that seal covers the log as it is,
+    // and is the answer. Sealing again would seal only that seal: POST /v1/audit/anchor in a loop wrote one per call,
+    // on an idle log, without bound (the periodic seal's rule too: never an unchanged head).
+    const last = sealer.lastWritten
+    if (last !== null && last.recordLsn === this.options.engine.appendedLsn && last.recordLsn === this.options.engine.wal.lastLsn) return last
     return sealer.sealNow(this.log, this.options.clock.nowMs())
   }
 

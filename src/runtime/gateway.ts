@@ -9,7 +9,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import type { LiveReadiness, Reply } from '../kernel/index.ts'
+import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply } from '../kernel/index.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
@@ -322,9 +322,17 @@ export class Gateway {
   }
 
   flatten(principal: Principal, accountId: string, flattenId: string): Promise<CommandResult> {
-    const keys = new Set<string>()
-    for (const key of this.engine.state.instruments.keys()) keys.add(key)
-    return this.run({ kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys) })
+    return this.run(this.flattenCommand(principal, accountId, flattenId))
+  }
+
+  /** Whether that flatten, decided now, would cancel or close anything (kernel flattenActs); decides nothing. */
+  flattenActs(principal: Principal, accountId: string, flattenId: string): boolean {
+    return flattenActs(this.engine.state, this.flattenCommand(principal, accountId, flattenId))
+  }
+
+  private flattenCommand(principal: Principal, accountId: string, flattenId: string): FlattenCommand {
+    const keys = new Set<string>(this.engine.state.instruments.keys())
+    return { kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys) }
   }
 
   /**

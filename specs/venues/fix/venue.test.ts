@@ -316,6 +316,41 @@ describe('FixVenue: queries FIX does not carry', () => {
   })
 })
 
+describe('FixVenue: open orders bound', () => {
+  test('a mass status answer listing more than openOrdersMax open orders is unknown, not a list cut short', async () => {
+    // Before, the list grew with every report until LastRptRequested=Y or the status timeout, however many came.
+    const { acceptor, venue } = await setup({ massStatus: true, openOrdersMax: 2 }, 'FIX.4.4')
+    acceptor.onMessage = (m) => {
+      if (m.msgType !== MsgType.OrderMassStatusRequest) return
+      const id = m.get(Tag.MassStatusReqID) ?? ''
+      const base = { 584: id, 150: 'I', 55: 'BTC-USD', 54: '1', 38: '1', 911: '3', 1: 'A1', 39: '0', 14: '0' }
+      queueMicrotask(() => {
+        acceptor.send(MsgType.ExecutionReport, er({ ...base, 37: 'O1', 11: 'c-1', 17: 'M1' }))
+        acceptor.send(MsgType.ExecutionReport, er({ ...base, 37: 'O2', 11: 'c-2', 17: 'M2' }))
+        acceptor.send(MsgType.ExecutionReport, er({ ...base, 37: 'O3', 11: 'c-3', 17: 'M3', 912: 'Y' }))
+      })
+    }
+    const outcome = await venue.openOrders('A1')
+    expect(outcome.kind).toBe('unknown')
+    expect(outcome.kind === 'unknown' && outcome.reason).toBe(`${FixReason.openOrdersTooMany}: more than 2`)
+  })
+
+  test('at the bound the list is whole', async () => {
+    const { acceptor, venue } = await setup({ massStatus: true, openOrdersMax: 2 }, 'FIX.4.4')
+    acceptor.onMessage = (m) => {
+      if (m.msgType !== MsgType.OrderMassStatusRequest) return
+      const id = m.get(Tag.MassStatusReqID) ?? ''
+      const base = { 584: id, 150: 'I', 55: 'BTC-USD', 54: '1', 38: '1', 911: '2', 1: 'A1', 39: '0', 14: '0' }
+      queueMicrotask(() => {
+        acceptor.send(MsgType.ExecutionReport, er({ ...base, 37: 'O1', 11: 'c-1', 17: 'M1' }))
+        acceptor.send(MsgType.ExecutionReport, er({ ...base, 37: 'O2', 11: 'c-2', 17: 'M2', 912: 'Y' }))
+      })
+    }
+    const outcome = await venue.openOrders('A1')
+    expect(outcome.kind === 'ok' && outcome.value.map((o) => o.clientOrderId)).toEqual(['c-1', 'c-2'])
+  })
+})
+
 describe('FixVenue: hostile inbound bytes', () => {
   test('property: arbitrary bytes interleaved with valid traffic never throw and never break a request', async () => {
     await fc.assert(

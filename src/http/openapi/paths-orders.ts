@@ -158,6 +158,11 @@ export function ordersPart(): DocumentPart {
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
             '202': jsonAnswer('Amend recorded; its outcome streams', { type: 'object', properties: { order_id: { type: 'string' }, amend_id: { type: 'integer' }, state: { type: ['string', 'null'] }, amend_stage: { type: ['string', 'null'] } } }),
+            '200': jsonAnswer('The order already has these values (as they would be sent, rounded to the tick and lot): nothing recorded or sent', {
+              type: 'object',
+              required: ['order_id', 'amend_id', 'state', 'amend_stage', 'unchanged'],
+              properties: { order_id: { type: 'string' }, amend_id: { type: 'null' }, state: { type: ['string', 'null'] }, amend_stage: { type: ['string', 'null'] }, unchanged: { type: 'boolean', const: true } },
+            }),
             '409': errorResponse('ORDER_NOT_AMENDABLE / AMEND_PENDING'),
             '422': errorResponse('Amend rejected by a guard'),
           },

@@ -14,7 +14,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { adminSnapshotRoutes } from './admin-snapshot.ts'
-import { idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
+import { idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 const NOTE = v.exactOptional(v.pipe(v.string(), v.maxLength(256, 'expected at most 256 characters')), '')
 
@@ -77,7 +77,20 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   // The flatten id makes a retried flatten idempotent (its closing orders derive their ids from it).
   const flattenId = idempotencyKeyOf(c) ?? crypto.randomUUID()
   requireReady(services)
-  const result = await runCommand(c, () => services.gateway.flatten(kernelPrincipal(principal), accountId, flattenId))
+  const kernelCaller = kernelPrincipal(principal)
+  // A flatten that cancels or closes something is a kill switch and is never shed. One with nothing left to do still
+  // writes its own record, so it is charged to the account's (and a bot's) rate like a new order, and past it refused
+  // with 429: a loop of them wrote to the log as fast as the caller could send. Asked and decided in the same tick
+  // (nothing awaits in between), so the order it is judged by is the one the kernel then decides.
+  const idle = !services.gateway.flattenActs(kernelCaller, accountId, flattenId)
+  const admission = idle ? services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null) : null
+  if (admission !== null && !admission.ok) throw shedError('flattens with nothing to cancel or close', admission)
+  let result
+  try {
+    result = await runCommand(c, () => services.gateway.flatten(kernelCaller, accountId, flattenId))
+  } finally {
+    if (admission?.ok === true) admission.release()
+  }
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   return c.json({ account: accountId, flatten_id: flattenId, lsn: result.lsn }, 202)
 }

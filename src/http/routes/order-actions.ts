@@ -15,7 +15,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
-import { pathId, requireReady, runCommand } from './support.ts'
+import { pathId, requireReady, runCommand, shedError } from './support.ts'
 
 /**
  * A cancel takes no options: no body, or `{}`. Anything else is refused rather than ignored — a client sending
@@ -74,18 +74,40 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
 /**
  * Amend (replace): a new total qty and/or limit price. Only the order's traders may amend — unlike cancel, an amend
  * can add risk, so operators get 403. 202 with the amend id once the amend is recorded; its outcome streams.
+ *
+ * An amend is held to the account's (and the bot's) rate and the in-flight bound, as a new order is: every amend a
+ * guard refuses is an `order.amend_rejected` record, so without it one token could write to the log, and to the
+ * order's history that /events and /explain return whole, as fast as it could send (429 RATE_LIMITED with Retry-After
+ * past the bound). An amend that wrote nothing (a repeat of the pending one, a refusal, no change) gives its token back.
  */
 async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
   const principal = principalOf(c)
   queryOf(c, NO_QUERY)
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
-  const { orderId } = actionableOrder(c, services, AMEND)
+  const { orderId, accountId } = actionableOrder(c, services, AMEND)
   requireReady(services)
-  const result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
+  const admission = services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null)
+  if (!admission.ok) {
+    throw shedError('amends', admission)
+  }
+  let result
+  try {
+    result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 429) admission.refund()
+    throw error
+  } finally {
+    admission.release()
+  }
+  if (result.lsn === null) admission.refund()
   const reply = result.reply
   if (reply.kind === 'refused') throw reasonError(reply.reason, { details: { order_id: orderId, detail: reply.detail } })
   if (reply.kind === 'rejected') throw reasonError(reply.reason, { details: { order_id: orderId, guard: reply.guard } })
-  if (reply.kind !== 'amend_accepted') throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`unexpected amend reply ${reply.kind}`) })
   const order = services.gateway.engine.state.orders.get(orderId)
-  return c.json({ order_id: orderId, amend_id: reply.amendId, state: order?.status ?? null, amend_stage: order?.amend?.stage ?? null }, 202)
+  const view = { order_id: orderId, state: order?.status ?? null, amend_stage: order?.amend?.stage ?? null }
+  // The order already has these values (as they would be sent, rounded to the tick and lot): nothing is recorded or
+  // sent. A retry of an amend that was applied meanwhile lands here; it was answered 500 INTERNAL.
+  if (reply.kind === 'done') return c.json({ ...view, amend_id: null, unchanged: true }, 200)
+  if (reply.kind !== 'amend_accepted') throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`unexpected amend reply ${reply.kind}`) })
+  return c.json({ ...view, amend_id: reply.amendId }, 202)
 }

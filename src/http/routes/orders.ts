@@ -26,7 +26,7 @@ import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
 import { orderPage } from '../order-list/page.ts'
 import { rebuildRetiredOrder } from '../retired-order.ts'
-import { commandError, idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
+import { commandError, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
@@ -75,10 +75,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
   if (!admission.ok) {
     services.metrics.shed.inc(1, { scope: admission.scope })
-    throw new ApiError('RATE_LIMITED', `new orders are being shed (${admission.scope} limit); retry later`, {
-      headers: { 'Retry-After': String(admission.retryAfterSec) },
-      details: { scope: admission.scope, retry_after_sec: admission.retryAfterSec },
-    })
+    throw shedError('new orders', admission)
   }
   let outcome = 'error'
   try {

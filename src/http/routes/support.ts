@@ -4,6 +4,7 @@ import type { Context } from 'hono'
 import { EngineOverloadedError } from '../../runtime/engine.ts'
 import { WalClosedError, WalFatalError, WalFullError, LeaseError } from '../../../wal/index.ts'
 import { ApiError } from '../errors.ts'
+import type { ShedScope } from '../backpressure/index.ts'
 import type { Services } from '../services.ts'
 
 /** The requests the gateway decided (its answer may rest on records the standby does not hold yet). */
@@ -43,6 +44,14 @@ export function commandError(error: unknown): unknown {
   }
   if (error instanceof LeaseError) return new ApiError('NOT_LEADER', 'this node does not hold the lease')
   return error
+}
+
+/** The 429 for a request the load shedder refused (new orders, amends, idle flattens), with when to retry. */
+export function shedError(what: string, refusal: { scope: ShedScope; retryAfterSec: number }): ApiError {
+  return new ApiError('RATE_LIMITED', `${what} are being shed (${refusal.scope} limit); retry later`, {
+    headers: { 'Retry-After': String(refusal.retryAfterSec) },
+    details: { scope: refusal.scope, retry_after_sec: refusal.retryAfterSec },
+  })
 }
 
 /** Refuses writes while the gateway is not ready (bootstrap running, log dead). */

@@ -34,6 +34,8 @@ export const FixReason = {
   invalidRequest: 'fix_invalid_request',
   /** FIX order-entry sessions do not carry this query (or the counterpart was not configured to support it). */
   openOrdersUnsupported: 'fix_open_orders_unsupported',
+  /** A mass status answer listed more open orders than openOrdersMax: the list is not taken as complete. */
+  openOrdersTooMany: 'fix_open_orders_too_many',
   tradesUnsupported: 'fix_trades_unsupported',
   balancesUnsupported: 'fix_balances_unsupported',
 } as const

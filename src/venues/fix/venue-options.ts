@@ -29,6 +29,8 @@ export interface FixVenueOptions {
   statusReqIdEchoed?: boolean
   /** The counterpart answers OrderMassStatusRequest (35=AF, FIX 4.4). */
   massStatus?: boolean
+  /** Open orders one mass status answer may list; past it the answer is `unknown` (fix_open_orders_too_many). */
+  openOrdersMax?: number
   /** HandlInst (21) on orders: 1 automated, no broker intervention (default). */
   handlInst?: '1' | '2' | '3'
   /** Orders remembered (for cancel/status, which FIX makes carry side and symbol); oldest forgotten first. */
@@ -38,6 +40,13 @@ export interface FixVenueOptions {
   /** The runtime's order projection: consulted when an order is not in the adapter's memory (after a restart). */
   lookupOrder?: (clientOrderId: string) => FixOrderFacts | undefined
 }
+
+/**
+ * Open orders a mass status answer may list by default: what the JSONL client reads at most (100 pages of 1,000). The
+ * venue streams the answer as one report per order, so without a bound a venue that never sends LastRptRequested=Y
+ * (or sends reports in a loop) would grow the list until the status timeout, at the speed of the connection.
+ */
+export const FIX_OPEN_ORDERS_MAX = 100_000
 
 export type ResolvedFixVenueOptions = Required<Omit<FixVenueOptions, 'lookupOrder' | 'session'>> & {
   lookupOrder: FixVenueOptions['lookupOrder'] | undefined
@@ -60,6 +69,7 @@ export function resolveFixVenueOptions(options: FixVenueOptions): ResolvedFixVen
     statusOwedWriteOffMs,
     statusReqIdEchoed: options.statusReqIdEchoed ?? true,
     massStatus: options.massStatus ?? false,
+    openOrdersMax: positive('openOrdersMax', options.openOrdersMax ?? FIX_OPEN_ORDERS_MAX),
     handlInst: options.handlInst ?? '1',
     orderFactsMax: positive('orderFactsMax', options.orderFactsMax ?? 100_000),
     sentMessagesMax: positive('sentMessagesMax', options.sentMessagesMax ?? 10_000),

@@ -11,6 +11,7 @@ import type { VenueOrder } from '../adapter.ts'
 import type { FixField, FixMessage } from './message.ts'
 import { isStatusReport, mapStatusReport, type FixOrderFacts } from './reports.ts'
 import type { Answer } from './requests.ts'
+import { FixReason, withDetail } from './reasons.ts'
 import { Tag } from './tags.ts'
 import { fixSide } from './values.ts'
 
@@ -84,13 +85,17 @@ export function massStatusBody(requestId: string, account: string | undefined): 
   return body
 }
 
-/** Collects the open orders (of `account`, when given) from every report until the one with LastRptRequested=Y. */
-export function massStatusAnswer(account: string | undefined, lookup: StatusLookup): Answer<VenueOrder[]> {
+/**
+ * Collects the open orders (of `account`, when given) from every report until the one with LastRptRequested=Y; at
+ * most `ordersMax`: one more ends the request `unknown` (a list cut short would read as orders the venue does not hold).
+ */
+export function massStatusAnswer(account: string | undefined, lookup: StatusLookup, ordersMax: number): Answer<VenueOrder[]> {
   const orders: VenueOrder[] = []
   return (message) => {
     if (message.has(Tag.ClOrdID)) {
       const mapped = mapStatusReport(message, lookup.factsOf(message.get(Tag.ClOrdID) ?? ''), lookup.clock.nowMs())
       if (mapped.kind === 'mapped' && mapped.value !== null && isOpen(mapped.value) && (account === undefined || account === '' || mapped.value.account === account)) {
+        if (orders.length >= ordersMax) return { kind: 'unknown', reason: withDetail(FixReason.openOrdersTooMany, `more than ${ordersMax}`) }
         orders.push(mapped.value)
       }
     }

@@ -208,7 +208,7 @@ export class FixVenue implements VenueAdapter {
       return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.openOrdersUnsupported, 'OrderMassStatusRequest not enabled for this venue (massStatus) or not in FIX 4.2') })
     }
     const requestId = `MS-${this.#clock.nowMs()}-${++this.#massStatusCount}`
-    const answer = massStatusAnswer(account, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
+    const answer = massStatusAnswer(account, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock }, this.#options.openOrdersMax)
     return this.#request('mass_status', requestId, MsgType.OrderMassStatusRequest, massStatusBody(requestId, account), this.#options.statusTimeoutMs, answer)
   }
 
