@@ -99,6 +99,8 @@ describe('serve with a FIX venue: bootstrap reconciles over a logged-on session'
     const firstRun = acceptor.take()
     expect(firstRun.filter((message) => message.msgType === MsgType.Logout)).toEqual([])
     const lastSeqNumBeforeCrash = Math.max(...firstRun.map(seqNumOf))
+    // First attempts: no PossResend.
+    expect(firstRun.filter((message) => message.msgType === MsgType.NewOrderSingle).map((message) => message.get(Tag.PossResend) ?? null)).toEqual([null, null])
 
     // The venue holds held (as New) and never got lost; it acknowledges a NewOrderSingle sent again.
     const heldClOrdId = `eg-${held}`
@@ -135,6 +137,10 @@ describe('serve with a FIX venue: bootstrap reconciles over a logged-on session'
     expect(logon === undefined ? null : { seqNum: seqNumOf(logon), reset: logon.get(Tag.ResetSeqNumFlag) ?? null }).toEqual({ seqNum: lastSeqNumBeforeCrash + 1, reset: null })
     expect(lastSeqNumBeforeCrash).toBeGreaterThan(1)
     expect(secondRun.filter((message) => message.msgType === MsgType.ResendRequest)).toEqual([])
+    // lost's resend: the same ClOrdID, marked PossResend=Y (its first copy went out before the crash), so a venue that
+    // had it after all would check the id rather than take a second order.
+    const resentOrders = secondRun.filter((message) => message.msgType === MsgType.NewOrderSingle)
+    expect(resentOrders.map((message) => [message.get(Tag.ClOrdID), message.get(Tag.PossResend) ?? null])).toEqual([[`eg-${lost}`, 'Y']])
     const sent = secondRun.map(seqNumOf)
     expect(sent).toEqual(sent.map((_, index) => lastSeqNumBeforeCrash + 1 + index))
     await second.stop()

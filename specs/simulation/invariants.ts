@@ -47,9 +47,19 @@ export function venueOrdersByOrderId(inspection: SimInspection): Map<string, Sim
   return byOrder
 }
 
-/** 1. At most one venue order per egress order, and none the venue holds that egress never accepted. */
+/**
+ * 1. At most one venue order per egress order, none the venue holds that egress never accepted, and no place of a
+ * client order id the venue already held. The last is a second send even though it made no second venue order: the
+ * sim refuses it (or acks the order it has) by its client id, as a real venue that dedupes would, so counting venue
+ * orders alone never saw it. egress places an id again only after the venue did not act (a retryable answer) or was
+ * proven not to hold it (a resend), so the count stays 0.
+ */
 export function checkNoDoubleSend(state: KernelState, inspection: SimInspection): Violation[] {
   const violations: Violation[] = []
+  const duplicatePlaces = inspection.requests.duplicatePlaces
+  if (duplicatePlaces > 0) {
+    violations.push({ invariant: 'no-double-send', message: `the venue received ${duplicatePlaces} place(s) of a client order id it already held` })
+  }
   for (const [orderId, venueOrders] of venueOrdersByOrderId(inspection)) {
     const order = state.orders.get(orderId)
     if (order === undefined) {

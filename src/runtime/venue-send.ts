@@ -45,6 +45,8 @@ export async function sendToVenue(
         tif: order.tif,
         postOnly: order.postOnly,
         reduceOnly: order.reduceOnly,
+        // An earlier attempt may have reached the venue (a resend once it was proven absent, a retry): the venue is told.
+        ...(requested.attempt > 1 ? { possibleResend: true as const } : {}),
       }),
     )
     await submit({ kind: 'place_result', nowMs: clock.nowMs(), orderId, outcome })

@@ -36,6 +36,13 @@ export interface PlaceRequest {
   tif: TimeInForce
   postOnly: boolean
   reduceOnly: boolean
+  /**
+   * Set when this is not the order's first send attempt: it may have gone out under this client order id before (a
+   * resend after the venue was proven not to hold it, say). A protocol that can say so does — FIX sends it with
+   * PossResend=Y, so the venue checks the ClOrdID for a duplicate instead of taking a second order — and one that
+   * cannot ignores it (the client order id is the same either way). Absent on a first attempt.
+   */
+  possibleResend?: true
 }
 
 export interface CancelRequest {

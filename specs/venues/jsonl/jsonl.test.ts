@@ -74,6 +74,21 @@ describe('sim venue over JSONL/TCP', () => {
     expect(readFileSync(join(dir, 'record.jsonl'), 'utf8')).toContain('"clientOrderId":"c-1"')
   })
 
+  test('a place marked a possible resend goes out as a plain place (the protocol has no such flag; its request schema is strict)', async () => {
+    const { server } = startVenue()
+    const client = await connect(server.port)
+    const price = client.referencePrice('BTC-USD')
+    const request = {
+      clientOrderId: 'c-resend', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.01'),
+      price: price?.price as bigint, tif: 'GTC', postOnly: false, reduceOnly: false,
+    } as const
+    // Passed on as it is, the venue refuses the unknown member and the order's fate is unknown.
+    expect(await client.place({ ...request, possibleResend: true })).toMatchObject({ kind: 'ok' })
+    // The venue dedupes by client order id: a second copy is refused, never a second order.
+    expect(await client.place({ ...request, possibleResend: true })).toMatchObject({ kind: 'rejected' })
+    expect(((await client.inspect()) as { orders: number }).orders).toBe(1)
+  })
+
   test('a client that names its connection (hello) has its place calls counted and recorded under that name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-jsonl-'))
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }))

@@ -21,7 +21,7 @@ export function sendOn(
   connection: Connection,
   msgType: string,
   body: readonly FixField[],
-  options: { seqNum?: number; possDup?: boolean },
+  options: { seqNum?: number; possDup?: boolean; possResend?: boolean },
 ): { seqNum: number; written: Promise<boolean> } {
   const seqNums = session.seqNums()
   const seqNum = options.seqNum ?? seqNums.takeSender()
@@ -34,6 +34,8 @@ export function sendOn(
     [Tag.SendingTime, sendingTime],
   ]
   if (options.possDup === true) fields.push([Tag.PossDupFlag, 'Y'], [Tag.OrigSendingTime, sendingTime])
+  // An application message that may have gone out before under another number (FixVenue.place: a resend).
+  if (options.possResend === true) fields.push([Tag.PossResend, 'Y'])
   fields.push(...body)
   const bytes = encodeFixMessage(session.options.beginString, fields)
   const written = connection.writeChain.then(async () => {

@@ -111,13 +111,16 @@ export class FixSession {
     return stopped
   }
 
-  /** Sends an application message (body fields after the standard header) if logged on. */
-  send(msgType: string, body: readonly FixField[]): FixSendTicket {
+  /**
+   * Sends an application message (body fields after the standard header) if logged on; `possResend` puts
+   * PossResend=Y in the header (the message may have been sent before under another number).
+   */
+  send(msgType: string, body: readonly FixField[], options: { possResend?: boolean } = {}): FixSendTicket {
     const connection = this.#connection
     if (connection === null || connection.phase !== 'active') {
       return { kind: 'not_logged_on', reason: `session ${this.id} is ${this.#state}` }
     }
-    return { kind: 'queued', ...sendOn(this.#context, connection, msgType, body, {}) }
+    return { kind: 'queued', ...sendOn(this.#context, connection, msgType, body, options.possResend === true ? { possResend: true } : {}) }
   }
 
   /**

@@ -31,6 +31,7 @@ export const Tag = {
   OrdType: 40,
   OrigClOrdID: 41,
   PossDupFlag: 43,
+  PossResend: 97,
   Price: 44,
   RefSeqNum: 45,
   SenderCompID: 49,

@@ -151,8 +151,11 @@ export class FixVenue implements VenueAdapter {
     }
     this.#memory.remember(facts)
     const body = newOrderSingleBody(request, facts, { handlInst: this.#options.handlInst, nowMs: this.#clock.nowMs() })
+    // A place that may have gone out before under this ClOrdID says so (PossResend=Y): the venue checks the id for a
+    // duplicate rather than taking a second order (adapter.ts PlaceRequest.possibleResend).
+    const sendOptions = request.possibleResend === true ? { possResend: true } : {}
     const outcome = this.#request<PlaceAck>('place', request.clientOrderId, MsgType.NewOrderSingle, body, this.#options.requestTimeoutMs, (message) =>
-      placeAnswer(message),
+      placeAnswer(message), undefined, sendOptions,
     ).then((result) => {
       this.#placesInFlight.delete(request.clientOrderId)
       return result
@@ -237,8 +240,9 @@ export class FixVenue implements VenueAdapter {
     timeoutMs: number,
     answer: Answer<T>,
     onSent?: (seqNum: number) => void,
+    sendOptions: { possResend?: boolean } = {},
   ): Promise<VenueOutcome<T>> {
-    const ticket = this.session.send(msgType, body)
+    const ticket = this.session.send(msgType, body, sendOptions)
     if (ticket.kind === 'not_logged_on') {
       return Promise.resolve({ kind: 'retryable', reason: withDetail(FixReason.notLoggedOn, ticket.reason), retryAfterMs: 1_000 })
     }

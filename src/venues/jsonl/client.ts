@@ -139,7 +139,9 @@ export class JsonlVenueClient implements VenueAdapter {
   }
 
   place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
-    return this.call('place', request, OUTCOME_SCHEMAS.place)
+    // The protocol has no resend flag (the venue dedupes by client order id), and its request schema is strict.
+    const { possibleResend: _possibleResend, ...args } = request
+    return this.call('place', args, OUTCOME_SCHEMAS.place)
   }
 
   cancel(request: CancelRequest): Promise<VenueOutcome<{ accepted: true }>> {
