@@ -1,7 +1,8 @@
 /**
  * `egress serve`: loads and validates the config, opens and replays the log, bootstraps (reconcile, resend), then
- * opens HTTP intake on Bun.serve. On SIGTERM/SIGINT it shuts down in order: stop intake (503 for new requests), end
- * SSE streams with a final event, let in-flight requests finish, drain the commit queue and close the log, exit 0.
+ * opens HTTP intake on Bun.serve. On SIGTERM, SIGINT or SIGHUP it shuts down in order: stop intake (503 for new
+ * requests), end SSE streams with a final event, let in-flight requests finish, drain the commit queue and close the
+ * log, exit 0.
  * If the log fails (a write or fsync error), it stops intake, gives the requests in flight up to a second to get their
  * 503, and exits 74.
  */
@@ -31,8 +32,9 @@ Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, htt
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
 EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
-"kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot; one during the start lets the
-start finish and stops without opening intake; a second signal ends the process at once. If the log fails (a write or
+"kernel" section. SIGTERM, SIGINT or SIGHUP (the terminal closed) shuts down cleanly (exit 0), taking a snapshot;
+one during the start lets the start finish and stops without opening intake (an HA node: a start waiting for the
+lease or the leader is cut short), releasing the lease; a second signal ends the process at once. If the log fails (a write or
 fsync error) it exits 74: restart it, and it recovers from the log. An HA node also exits 74 when an fsync fails
 while it sets a diverged log aside or installs the leader's snapshot; restarted, it finishes or rolls back that from
 what is on disk.
@@ -182,16 +184,22 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   return EXIT_OK
 }
 
+/**
+ * The signals that stop a gateway cleanly. SIGHUP is one: a gateway started from a terminal (`npm start`) gets it when
+ * the terminal closes, and its default action ended the process at once — no drain of the commit queue, no clean
+ * close of the log or the streams, no shutdown snapshot, an HA leader's lease left to expire instead of released.
+ */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
+
+/** Resolves with the name of the first stop signal the process gets; the handlers are removed then. */
 function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
     const handler = (signal: string): void => {
-      process.off('SIGTERM', handler)
-      process.off('SIGINT', handler)
+      for (const name of STOP_SIGNALS) process.off(name, handler)
       // A second signal during shutdown falls through to the default action and ends the process at once.
       resolve(signal)
     }
-    process.on('SIGTERM', handler)
-    process.on('SIGINT', handler)
+    for (const name of STOP_SIGNALS) process.on(name, handler)
   })
 }
 
