@@ -48,3 +48,30 @@ for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     }
   }, 30_000)
 }
+
+test('a serve started with SIGHUP ignored (nohup) keeps running through a SIGHUP; SIGTERM still stops it cleanly', async () => {
+  const port = await freePort()
+  const child = Bun.spawn(['nohup', process.execPath, 'src/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, EGRESS_DATA_DIR: join(dir, 'nohup'), PORT: String(port), EGRESS_WAL_DURABILITY: 'none' },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  try {
+    await waitFor('serve to answer /health', 20_000, async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok)
+    child.kill('SIGHUP')
+    await Bun.sleep(500)
+    expect(child.exitCode).toBeNull()
+    expect((await fetch(`http://127.0.0.1:${port}/health/live`)).ok).toBe(true)
+    child.kill('SIGTERM')
+    const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => 'still running after 10 s')])
+    const stderr = await new Response(child.stderr as ReadableStream).text()
+    expect(code).toBe(0)
+    expect(stderr).not.toContain('SIGHUP')
+    expect(stderr).toContain('SIGTERM: stopping intake, closing streams, draining the log')
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+  }
+}, 30_000)

@@ -14,6 +14,7 @@ import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Comm
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
+import { waitForStopSignal } from './stop-signals.ts'
 
 /** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
 const IDLE_TIMEOUT_SEC = 30
@@ -32,9 +33,10 @@ Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, htt
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
 EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
-"kernel" section. SIGTERM, SIGINT or SIGHUP (the terminal closed) shuts down cleanly (exit 0), taking a snapshot;
-one during the start lets the start finish and stops without opening intake (an HA node: a start waiting for the
-lease or the leader is cut short), releasing the lease; a second signal ends the process at once. If the log fails (a write or
+"kernel" section. SIGTERM, SIGINT or SIGHUP (the terminal closed; ignored if started so, as by nohup) shuts down
+cleanly (exit 0), taking a snapshot and releasing an HA node's lease; one during the start lets the start finish (an
+HA node's wait for the lease or its leader is cut short) and stops without opening intake; a second signal ends the
+process at once. If the log fails (a write or
 fsync error) it exits 74: restart it, and it recovers from the log. An HA node also exits 74 when an fsync fails
 while it sets a diverged log aside or installs the leader's snapshot; restarted, it finishes or rolls back that from
 what is on disk.
@@ -93,12 +95,12 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
   const buildCommit = io.env.EGRESS_BUILD_COMMIT ?? 'dev'
-  if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal, exitNow: (code) => process.exit(code) })
+  if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
   const clock = new StoppableClock()
   // Watched from before the start: a SIGTERM while the log replays or bootstrap runs killed the process outright
   // (exit 143, no clean close of the log, no shutdown snapshot). Now the start finishes, intake never opens, and the
   // gateway stops as at any shutdown; a second signal still ends the process at once.
-  const signal = waitForSignal()
+  const signal = waitForStopSignal()
   let signalled: string | null = null
   void signal.then((name) => {
     signalled = name
@@ -182,25 +184,6 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (logFailed) return EXIT_LOG_FAILED
   log(`stopped cleanly at LSN ${gateway.engine.wal.lastLsn}`)
   return EXIT_OK
-}
-
-/**
- * The signals that stop a gateway cleanly. SIGHUP is one: a gateway started from a terminal (`npm start`) gets it when
- * the terminal closes, and its default action ended the process at once — no drain of the commit queue, no clean
- * close of the log or the streams, no shutdown snapshot, an HA leader's lease left to expire instead of released.
- */
-export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
-
-/** Resolves with the name of the first stop signal the process gets; the handlers are removed then. */
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const handler = (signal: string): void => {
-      for (const name of STOP_SIGNALS) process.off(name, handler)
-      // A second signal during shutdown falls through to the default action and ends the process at once.
-      resolve(signal)
-    }
-    for (const name of STOP_SIGNALS) process.on(name, handler)
-  })
 }
 
 export interface PaperBannerOptions {
