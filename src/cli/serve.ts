@@ -13,6 +13,7 @@ import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
+import { refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
@@ -36,10 +37,11 @@ from the config's "snapshots" section, kernel parameters (reconcileGraceMs, call
 "kernel" section. SIGTERM, SIGINT or SIGHUP (the terminal closed; ignored if started so, as by nohup) shuts down
 cleanly (exit 0), taking a snapshot and releasing an HA node's lease; one during the start lets the start finish (an
 HA node's wait for the lease or its leader is cut short) and stops without opening intake; a second signal ends the
-process at once. If the log fails (a write or
-fsync error) it exits 74: restart it, and it recovers from the log. An HA node also exits 74 when an fsync fails
-while it sets a diverged log aside or installs the leader's snapshot; restarted, it finishes or rolls back that from
-what is on disk.
+process at once. If the log fails (a write or fsync error) it exits 74: restart it, and it recovers from the log.
+An HA node also exits 74 when an fsync fails while it sets a diverged log aside or installs the leader's snapshot;
+restarted, it finishes or rolls back that from what is on disk. A data directory holding another program's files
+(and no log, snapshot or DATA_DIR_LOCK) is refused, exit 1, DATA_DIR_FOREIGN naming some of them: give an empty or
+new directory.
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby
@@ -90,6 +92,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     : null
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
+  // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
+  refuseForeignDataDir(config.dataDir)
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
