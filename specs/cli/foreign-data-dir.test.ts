@@ -62,6 +62,12 @@ describe('accepted: what egress leaves, and harmless entries', () => {
     expect(refusal(layout(entries))).toBeNull()
   })
 
+  test('the config file and the lease directory serve was given, whatever their names', () => {
+    const dir = layout(['egress.conf', 'lease/epoch-0000000001.json'])
+    expect(refusal(dir)?.entries).toEqual(['egress.conf', 'lease'])
+    expect(() => refuseForeignDataDir(dir, [join(dir, 'egress.conf'), join(dir, 'lease')])).not.toThrow()
+  })
+
   test('an absent directory (a first start creates it)', () => {
     expect(refusal(join(root, 'absent'))).toBeNull()
   })

@@ -12,7 +12,7 @@
  */
 
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseSegmentName } from '../../wal/index.ts'
 import { HS256_SECRET_FILE } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn } from '../runtime/ha/index.ts'
@@ -42,11 +42,16 @@ export class DataDirForeignError extends Error {
   }
 }
 
-/** Throws DataDirForeignError if `dataDir` holds entries foreign to a data dir and no mark of one (file comment). */
-export function refuseForeignDataDir(dataDir: string): void {
+/**
+ * Throws DataDirForeignError if `dataDir` holds entries foreign to a data dir and no mark of one (file comment).
+ * `givenPaths`: paths the command was given that may lie in the data dir (its config file, an HA node's lease
+ * directory), which are never foreign there.
+ */
+export function refuseForeignDataDir(dataDir: string, givenPaths: readonly string[] = []): void {
   if (!existsSync(dataDir)) return
+  const given = new Set(givenPaths.map((path) => resolve(path)))
   const names = readdirSync(dataDir)
-  const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name)).sort()
+  const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name) && !given.has(resolve(dataDir, name))).sort()
   if (foreign.length === 0 || isEgressDataDir(dataDir, names)) return
   throw new DataDirForeignError(dataDir, foreign)
 }

@@ -93,7 +93,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
   // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
-  refuseForeignDataDir(config.dataDir)
+  const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
+  refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir])])
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
@@ -167,7 +168,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const mode = gateway.engine.state.mode
   if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)
   // The banner invites orders in paper mode: by the mode in force, not the config's (shadow in force sends nothing).
-  if (mode === 'paper') io.out(paperBanner(config, url, { configPath: values.config ?? (io.env[CONFIG_PATH_ENV] || undefined) }))
+  if (mode === 'paper') io.out(paperBanner(config, url, { configPath }))
 
   const stopping = await Promise.race([signal, gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
