@@ -84,16 +84,37 @@ describe('egress audit verify', () => {
     expect(io.stdout.join('\n')).toContain(`\n  anchors   0 checked, 0 before the log's start`)
   })
 
-  test('usage: a key choice is required, exactly one; an empty directory is a data error', async () => {
+  test('usage: a key choice is required, exactly one', async () => {
     for (const argv of [['audit', 'verify', dataDir], ['audit', 'verify', dataDir, '--no-signatures', '--public-key', publicKeyPath], ['audit', 'check', dataDir], ['audit', 'verify']]) {
       const io = recordingIo()
       expect(await runCli(argv, io)).toBe(2)
       expect(io.stderr).toHaveLength(1)
     }
+  })
+
+  /**
+   * A DIR with no log is "not a data directory", exit 1, as replay-verify, snapshot and compact say it. It was verified
+   * as an empty log: PROBLEMS FOUND, LOG_MISSING, exit 65 — a data error, as if a log had been damaged, for a DIR that
+   * was mistyped, empty or never held one (an absent DIR was exit 1 already, in other words).
+   */
+  test('an empty, absent or log-less DIR: exit 1, "not a data directory (nothing verified)", as the other offline commands', async () => {
     const empty = tempDir('egress-cli-audit-empty-')
-    mkdirSync(join(empty, 'log'))
+    const emptyLog = tempDir('egress-cli-audit-empty-log-')
+    mkdirSync(join(emptyLog, 'log'))
+    const cases: Array<[string, string]> = [
+      [empty, `egress audit: no log in ${join(empty, 'log')}: not a data directory (nothing verified)`],
+      [join(empty, 'absent'), `egress audit: ${join(empty, 'absent')} does not exist: not a data directory (nothing verified)`],
+      [emptyLog, `egress audit: no log segment (NNNN….seg) in ${join(emptyLog, 'log')}: not a data directory (nothing verified)`],
+    ]
+    for (const [dir, message] of cases) {
+      for (const argv of [['audit', 'verify', dir, '--no-signatures'], ['audit', 'anchor', dir, '--public-key', publicKeyPath]]) {
+        const io = recordingIo()
+        expect({ code: await runCli(argv, io), stdout: io.stdout, stderr: io.stderr }).toEqual({ code: 1, stdout: [], stderr: [message] })
+      }
+    }
+    // The replay-verify of the same DIR says the same.
     const io = recordingIo()
-    expect(await runCli(['audit', 'verify', empty, '--no-signatures'], io)).toBe(65)
-    expect(io.stdout.join('\n')).toContain('LOG_MISSING')
+    expect(await runCli(['replay-verify', empty], io)).toBe(1)
+    expect(io.stderr).toEqual([`egress replay-verify: no log in ${join(empty, 'log')}: not a data directory (nothing created)`])
   })
 })

@@ -14,6 +14,7 @@ import {
 } from '../audit/index.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { requireLogIn } from './data-dir.ts'
 
 const PROGRESS_INTERVAL_MS = 1_000
 
@@ -39,7 +40,8 @@ Options:
   --json              print the full report as JSON instead of a summary
   --help              show this help
 
-Exit codes: 0 clean, 65 a problem was found (data error), 2 usage, 1 could not run (unreadable key or directory).`,
+Exit codes: 0 clean, 65 a problem was found (data error), 2 usage, 1 could not run (an unreadable key, a DIR that
+does not exist or holds no log: "not a data directory").`,
   run: runAudit,
 }
 
@@ -87,13 +89,17 @@ async function keysFrom(values: { 'public-key'?: string; jwks?: string }, unsign
   })
 }
 
-/** A log directory, or a data directory whose log is in log/ (where the gateway keeps it) and not mid-swap. */
+/**
+ * A log directory, or a data directory whose log is in log/ (where the gateway keeps it) and not mid-swap. A directory
+ * with neither (empty, absent, a log/ without segments) could not be verified: exit 1 with the message the other
+ * offline commands give (requireLogIn). It was verified as an empty log, LOG_MISSING, exit 65 — a data error, as if
+ * the log were damaged, for a DIR that was mistyped or never held one.
+ */
 function logDirectoryOf(dir: string, tool: string): string {
-  if (!existsSync(dir)) throw new Error(`${dir} does not exist`)
-  if (listSegments(dir).length > 0) return dir
-  refuseInterruptedSwap(dir, tool)
-  const nested = join(dir, 'log')
-  return existsSync(nested) && listSegments(nested).length > 0 ? nested : dir
+  if (existsSync(dir) && listSegments(dir).length > 0) return dir
+  if (existsSync(dir)) refuseInterruptedSwap(dir, tool)
+  requireLogIn(dir, 'nothing verified')
+  return join(dir, 'log')
 }
 
 function progressPrinter(io: CliIo): (progress: LogScanProgress) => void {

@@ -38,14 +38,14 @@ export function offlineTarget(
 /**
  * Throws unless `dataDir` holds a log (`log/` with a segment file in it): a missing DIR (a typo, say) or one without a
  * log is not a data directory. Reported as compact and snapshot report it: exit 1, "not a data directory (nothing
- * created)". A `log/` alone is not enough: /var has one, and `egress compact /var` (even --dry-run) opened it as an
+ * created)" (a read-only command says what it did not do instead: `nothingDone`). A `log/` alone is not enough: /var has one, and `egress compact /var` (even --dry-run) opened it as an
  * empty log, writing a LOCK and a first segment into /var/log and a DATA_DIR_LOCK into /var.
  */
-export function requireLogIn(dataDir: string): void {
-  if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (nothing created)`)
+export function requireLogIn(dataDir: string, nothingDone = 'nothing created'): void {
+  if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (${nothingDone})`)
   const logDir = join(dataDir, 'log')
-  if (!existsSync(logDir)) throw new Error(`no log in ${logDir}: not a data directory (nothing created)`)
-  if (!holdsLog(dataDir)) throw new Error(`no log segment (NNNN….seg) in ${logDir}: not a data directory (nothing created)`)
+  if (!existsSync(logDir)) throw new Error(`no log in ${logDir}: not a data directory (${nothingDone})`)
+  if (!holdsLog(dataDir)) throw new Error(`no log segment (NNNN….seg) in ${logDir}: not a data directory (${nothingDone})`)
 }
 
 /** `dataDir/log` is a directory with at least one segment file in it. */

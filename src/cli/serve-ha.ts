@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
-import { HaNode, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
+import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { nodeIo, WalFatalError } from '../../wal/index.ts'
@@ -90,6 +90,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
 
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
   const current: { http: HttpService | null; venue: JsonlVenueClient | null } = { http: null, venue: null }
+  let signalledAtStart = false
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -156,11 +157,39 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
       })
       previous?.close()
+      // A gateway the start brought up after a stop signal came: no request is taken, as at any shutdown.
+      if (signalledAtStart) current.http.drain()
     },
   })
   log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${settings.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms), sync replication ${syncPolicy}${syncPolicy === 'off' ? '' : ` (timeout ${syncTimeoutMs} ms)`}`)
+  // Watched from before the start: a signal while the node started (its gateway replaying the log, a `leader` waiting
+  // for the lease, a standby's first pull) killed the process outright, the lease it may have taken left to expire.
+  const signal = deps.waitForSignal()
+  const start = node.start()
+  const startedOrSignalled = await Promise.race([start.then(() => null, () => null), signal])
+  // Everything but the node and the server, once both have stopped (the venue client, the clock's timers, the HTTP
+  // service, the verifier's key refresh): nothing is left to keep the process alive.
+  const closeRest = (): void => {
+    current.venue?.close()
+    clock.cancelAll()
+    current.http?.close()
+    deps.verifier.close()
+  }
+  if (startedOrSignalled !== null) {
+    // The stop ends what waits on the lease or the leader and lets the rest of the start finish (HaNode.stop); a
+    // gateway the start still brings up takes no request (onGateway drains it).
+    log(`${startedOrSignalled} during start-up: stopping the node before it serves`)
+    signalledAtStart = true
+    current.http?.drain()
+    const stopped = await stopNode(node, log)
+    const startError = await start.then(() => null, (error: unknown) => error)
+    await stopWithin(server, SHUTDOWN_GRACE_MS)
+    closeRest()
+    if (!stopped) deps.exitNow(EXIT_FAILURE)
+    return exitAfterStopAtStart(stopped, startError, log)
+  }
   try {
-    await node.start()
+    await start
   } catch (error) {
     // The node could not start (an interrupted swap it cannot finish, a failed fsync finishing it): the listening
     // server would keep the process up answering 503 for good, so everything stops and the process exits — 74 for a
@@ -169,10 +198,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     log(`the node could not start: ${error instanceof Error ? error.message : String(error)}; exiting`)
     await server.stop(true)
     await stopNode(node, log)
-    current.venue?.close()
-    clock.cancelAll()
-    current.http?.close()
-    deps.verifier.close()
+    closeRest()
     return syncFailure === null ? EXIT_FAILURE : EXIT_IO_ERROR
   }
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
@@ -180,19 +206,31 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   // A node that stopped for good exits for a restart: 74 when an fsync failed (setting a diverged log aside, installing
   // a snapshot) or its log died of a failed write, as `egress serve` does (the restart recovers from the disk), 1 when
   // it could not follow again (FOLLOW_FAILED).
-  const stopping = await Promise.race([deps.waitForSignal(), node.died])
+  const stopping = await Promise.race([signal, node.died])
   const failed = typeof stopping !== 'string'
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
   current.http?.drain()
   await stopWithin(server, failed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
   const stopped = await stopNode(node, log)
-  current.venue?.close()
-  clock.cancelAll()
-  current.http?.close()
-  deps.verifier.close()
+  closeRest()
   if (!stopped) deps.exitNow(EXIT_FAILURE)
   if (!failed) return stopped ? EXIT_OK : EXIT_FAILURE
   return syncFailureOf(stopping) !== null || stopping instanceof WalFatalError ? EXIT_IO_ERROR : EXIT_FAILURE
+}
+
+/**
+ * The exit status of a node stopped by a signal during its start: 0 when the start finished or was cut short by the
+ * stop (NODE_STOPPING), as at any clean stop; else as a start that failed on its own — 74 for a failed fsync (a restart
+ * recovers from what is on disk), 1 otherwise, and 1 when the stop itself did not end cleanly (stopNode said why).
+ */
+function exitAfterStopAtStart(stopped: boolean, startError: unknown, log: (line: string) => void): number {
+  if (startError !== null && !(startError instanceof NodeStoppingError)) {
+    log(`the node could not start: ${startError instanceof Error ? startError.message : String(startError)}; exiting`)
+    return syncFailureOf(startError) === null ? EXIT_FAILURE : EXIT_IO_ERROR
+  }
+  if (!stopped) return EXIT_FAILURE
+  log('stopped cleanly')
+  return EXIT_OK
 }
 
 /**

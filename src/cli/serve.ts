@@ -1,7 +1,8 @@
 /**
  * `egress serve`: loads and validates the config, opens and replays the log, bootstraps (reconcile, resend), then
- * opens HTTP intake on Bun.serve. On SIGTERM/SIGINT it shuts down in order: stop intake (503 for new requests), end
- * SSE streams with a final event, let in-flight requests finish, drain the commit queue and close the log, exit 0.
+ * opens HTTP intake on Bun.serve. On SIGTERM, SIGINT or SIGHUP it shuts down in order: stop intake (503 for new
+ * requests), end SSE streams with a final event, let in-flight requests finish, drain the commit queue and close the
+ * log, exit 0.
  * If the log fails (a write or fsync error), it stops intake, gives the requests in flight up to a second to get their
  * 503, and exits 74.
  */
@@ -12,7 +13,9 @@ import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
+import { refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
+import { waitForStopSignal } from './stop-signals.ts'
 
 /** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
 const IDLE_TIMEOUT_SEC = 30
@@ -31,11 +34,14 @@ Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, htt
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
 EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
-"kernel" section. SIGTERM or SIGINT shuts down cleanly (exit 0), taking a snapshot; one during the start lets the
-start finish and stops without opening intake; a second signal ends the process at once. If the log fails (a write or
-fsync error) it exits 74: restart it, and it recovers from the log. An HA node also exits 74 when an fsync fails
-while it sets a diverged log aside or installs the leader's snapshot; restarted, it finishes or rolls back that from
-what is on disk.
+"kernel" section. SIGTERM, SIGINT or SIGHUP (the terminal closed; ignored if started so, as by nohup) shuts down
+cleanly (exit 0), taking a snapshot and releasing an HA node's lease; one during the start lets the start finish (an
+HA node's wait for the lease or its leader is cut short) and stops without opening intake; a second signal ends the
+process at once. If the log fails (a write or fsync error) it exits 74: restart it, and it recovers from the log.
+An HA node also exits 74 when an fsync fails while it sets a diverged log aside or installs the leader's snapshot;
+restarted, it finishes or rolls back that from what is on disk. A data directory holding another program's files
+(and no log, snapshot or DATA_DIR_LOCK) is refused, exit 1, DATA_DIR_FOREIGN naming some of them: give an empty or
+new directory.
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby
@@ -86,17 +92,20 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     : null
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
+  // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
+  const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
+  refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir])])
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
   const buildCommit = io.env.EGRESS_BUILD_COMMIT ?? 'dev'
-  if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal, exitNow: (code) => process.exit(code) })
+  if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
   const clock = new StoppableClock()
   // Watched from before the start: a SIGTERM while the log replays or bootstrap runs killed the process outright
   // (exit 143, no clean close of the log, no shutdown snapshot). Now the start finishes, intake never opens, and the
   // gateway stops as at any shutdown; a second signal still ends the process at once.
-  const signal = waitForSignal()
+  const signal = waitForStopSignal()
   let signalled: string | null = null
   void signal.then((name) => {
     signalled = name
@@ -159,7 +168,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const mode = gateway.engine.state.mode
   if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)
   // The banner invites orders in paper mode: by the mode in force, not the config's (shadow in force sends nothing).
-  if (mode === 'paper') io.out(paperBanner(config, url, { configPath: values.config ?? (io.env[CONFIG_PATH_ENV] || undefined) }))
+  if (mode === 'paper') io.out(paperBanner(config, url, { configPath }))
 
   const stopping = await Promise.race([signal, gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
@@ -180,19 +189,6 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (logFailed) return EXIT_LOG_FAILED
   log(`stopped cleanly at LSN ${gateway.engine.wal.lastLsn}`)
   return EXIT_OK
-}
-
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const handler = (signal: string): void => {
-      process.off('SIGTERM', handler)
-      process.off('SIGINT', handler)
-      // A second signal during shutdown falls through to the default action and ends the process at once.
-      resolve(signal)
-    }
-    process.on('SIGTERM', handler)
-    process.on('SIGINT', handler)
-  })
 }
 
 export interface PaperBannerOptions {

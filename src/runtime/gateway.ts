@@ -15,14 +15,14 @@ import { copyFrame, fromHex, leaseStillHeld, Wal, type Frame } from '../../wal/i
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
 import { holdClockToLog } from './log-time.ts'
-import { OpenOrderSweep, type SweepReport } from './open-order-sweep.ts'
+import type { SweepReport } from './open-order-sweep.ts'
+import { OrderReadBacks } from './order-read-backs.ts'
 import { bootstrap, type BootstrapReport } from './bootstrap.ts'
 import { Engine, type Committed } from './engine.ts'
 import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed } from './market-feed.ts'
-import { FILL_GAP_GRACE_MS, FillGapWatch } from './fill-gap-watch.ts'
-import { VenueOpenOrders } from './venue-open-orders.ts'
+import { FILL_GAP_GRACE_MS } from './fill-gap-watch.ts'
 import { ReportIntake } from './report-intake.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
@@ -55,13 +55,8 @@ export class Gateway {
   private venueSessionsStarted = false
   private stopRun: Promise<void> | null = null
   private readonly unsubscribes: (() => void)[] = []
-  private sweepCancel: (() => void) | null = null
-  /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
-  private readonly openOrderSweep: OpenOrderSweep
-  /** The sweep's candidates: the orders open at a venue, not every order the kernel holds. */
-  private readonly venueOpen: VenueOpenOrders
-  /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
-  private readonly fillGaps: FillGapWatch
+  /** The open orders the gateway reads back on its own: the periodic sweep, the fill gaps that stay open. */
+  private readonly readBacks: OrderReadBacks
   /** Venue reports on their way into the kernel; its `stats` say what was held, dropped, not alerted again. */
   readonly reportIntake: ReportIntake
   readonly role: GatewayRole
@@ -106,12 +101,21 @@ export class Gateway {
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
     })
+    this.readBacks = new OrderReadBacks({
+      engine,
+      executor: this.executor,
+      clock: options.clock,
+      sweepIntervalMs: options.reconcileSweepMs ?? 0,
+      sweepOrdersMax: options.reconcileSweepOrdersMax ?? 100,
+      fillGapGraceMs: options.fillGapGraceMs ?? FILL_GAP_GRACE_MS,
+      onError: options.onError,
+    })
     this.reportIntake = new ReportIntake({
       engine,
       clock: options.clock,
       onError: options.onError,
-      noteFill: (orderId, cumQty) => this.fillGaps.noteFill(orderId, cumQty),
-      readBack: (orderId) => this.readBack(orderId),
+      noteFill: (orderId, cumQty) => this.readBacks.noteFill(orderId, cumQty),
+      readBack: (orderId) => this.readBacks.readBack(orderId),
       heldMax: options.reportsHeldMax,
       // Sessions log on before bootstrap (venueSessions) and a venue may report at once: held until bootstrap has
       // recorded the start's configuration, fundings and mode (report-intake.ts says why).
@@ -120,30 +124,9 @@ export class Gateway {
     for (const adapter of adapters.values()) {
       this.unsubscribes.push(adapter.onReport((report) => void this.reportIntake.submit(report)))
     }
-    this.venueOpen = new VenueOpenOrders(engine.state)
-    this.openOrderSweep = new OpenOrderSweep({
-      clock: this.clock,
-      state: engine.state,
-      venueOpen: this.venueOpen,
-      callsBudgetLeft: () => this.executor.callsBudgetLeft,
-      listOpenOrders: (venue) => this.executor.listOpenOrders(venue),
-      readBack: (orderId) => this.readBack(orderId),
-      intervalMs: options.reconcileSweepMs ?? 0,
-      ordersMax: options.reconcileSweepOrdersMax ?? 100,
-    })
-    this.fillGaps = new FillGapWatch({
-      clock: this.clock,
-      graceMs: options.fillGapGraceMs ?? FILL_GAP_GRACE_MS,
-      orderOf: (orderId) => engine.state.orders.get(orderId),
-      readBack: (orderId) => this.readBack(orderId),
-      callsBudgetLeft: () => this.executor.callsBudgetLeft,
-    })
     this.unsubscribes.push(
       engine.onDurable((events) => {
-        this.venueOpen.note(events, (orderId) => {
-          this.openOrderSweep.closed(orderId)
-          this.fillGaps.closed(orderId)
-        })
+        this.readBacks.noteDurable(events)
         this.executor.wake()
         // The batch left the log's queue: reports held for its room go in (once every listener has seen the batch).
         this.reportIntake.resumeSoon()
@@ -196,7 +179,7 @@ export class Gateway {
       })
       await gateway.audit?.start()
       gateway.unsubscribes.push(gateway.snapshotter.start())
-      gateway.armSweep()
+      gateway.readBacks.armSweep()
       gateway.readyFlag = true
       return gateway
     } catch (error) {
@@ -209,9 +192,7 @@ export class Gateway {
   private async abandon(): Promise<void> {
     this.readyFlag = false
     await this.stopVenueSessions()
-    this.sweepCancel?.()
-    this.sweepCancel = null
-    this.fillGaps.stop()
+    this.readBacks.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
@@ -349,9 +330,7 @@ export class Gateway {
   private async stopOnce(forTakeover: boolean): Promise<void> {
     this.readyFlag = false
     await this.stopVenueSessions()
-    this.sweepCancel?.()
-    this.sweepCancel = null
-    this.fillGaps.stop()
+    this.readBacks.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
@@ -378,22 +357,7 @@ export class Gateway {
 
   /** Checks the open orders that have had no news for a sweep interval (open-order-sweep.ts; GatewayOptions.reconcileSweepMs). */
   sweep(): Promise<SweepReport> {
-    return this.openOrderSweep.sweep()
-  }
-
-  /** Reads an open order back from its venue (the executor's reconcile: status and trades). */
-  private readBack(orderId: string): void {
-    this.openOrderSweep.noteReadBack(orderId)
-    void this.executor.reconcileOrder(orderId)
-  }
-
-  private armSweep(): void {
-    const intervalMs = this.options.reconcileSweepMs ?? 0
-    if (intervalMs <= 0) return
-    this.sweepCancel = this.clock.schedule(intervalMs, () => {
-      this.sweep().catch((error: unknown) => this.options.onError(error, 'open-order sweep'))
-      this.armSweep()
-    })
+    return this.readBacks.sweep()
   }
 
   private run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {

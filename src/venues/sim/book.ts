@@ -4,11 +4,11 @@
  * the execution reports it caused, in order.
  *
  * Orders never match each other: each one trades against the reference price, as if the venue had deep outside
- * liquidity at exactly that price. Marketable orders take at the reference price (market orders with slippage);
- * resting orders are made at their limit when the reference price touches it.
+ * liquidity at exactly that price (matching.ts). Marketable orders take at the reference price (market orders with
+ * slippage); resting orders are made at their limit when the reference price touches it. Balances: balances.ts.
  */
 
-import { mulUnits, mulUnitsTwoWays, type Units } from '../../domain/decimal.ts'
+import type { Units } from '../../domain/decimal.ts'
 import type {
   AmendRequest,
   CancelRequest,
@@ -24,7 +24,9 @@ import type {
 import type { ResolvedSimOptions, SimInstrument } from './options.ts'
 import type { PriceProcess } from './prices.ts'
 import type { Xoshiro128ss } from './prng.ts'
-import { heldOrdersOf, type SimMemory } from './memory.ts'
+import { SimBalances } from './balances.ts'
+import { isMarketable, SimLiquidity } from './matching.ts'
+import { heldOrdersOf, mergedByTime, type SimMemory } from './memory.ts'
 import { ok, rejected, type BookResult } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
 import { SimReason } from './reasons.ts'
@@ -47,17 +49,14 @@ type BookOptions = Pick<
   | 'endedOrderRetentionMs'
 >
 
-const BPS = 10_000n
-const TWO_POW_32 = 2n ** 32n
-
 export class SimBook {
   readonly #options: BookOptions
   readonly #prices: PriceProcess
-  readonly #rng: Xoshiro128ss
+  readonly #liquidity: SimLiquidity
   readonly #instruments = new Map<string, SimInstrument>()
   /** The orders and trades the venue holds: open ones, and ended ones for a while (order-store.ts). */
   readonly #store: SimOrderStore
-  readonly #balances = new Map<string, Map<string, Units>>()
+  readonly #balances: SimBalances
   #orderSequence = 0
   #execSequence = 0
   /** Leads every id the venue issues: `<venue>-`, or `<venue>-<session>-` once resumed (memory.ts). */
@@ -67,13 +66,11 @@ export class SimBook {
   constructor(options: BookOptions, prices: PriceProcess, rng: Xoshiro128ss) {
     this.#options = options
     this.#prices = prices
-    this.#rng = rng
+    this.#liquidity = new SimLiquidity(options, rng)
     this.#idPrefix = `${options.venue}-`
     this.#store = new SimOrderStore({ ordersMax: options.ordersMax, endedOrderRetentionMs: options.endedOrderRetentionMs })
     for (const instrument of options.instruments) this.#instruments.set(instrument.symbol, instrument)
-    for (const [account, assets] of Object.entries(options.balances)) {
-      this.#balances.set(account, new Map(Object.entries(assets)))
-    }
+    this.#balances = new SimBalances(options.balances)
   }
 
   /**
@@ -92,8 +89,7 @@ export class SimBook {
     // The unreported trades get ids of this session's, x1 on (memory.ts), and join the history in execution order.
     const named = memory.unreported.map((trade) => ({ ...trade, execId: `${this.#idPrefix}x${++this.#execSequence}` }))
     for (const trade of mergedByTime(memory.trades, named)) this.#store.addTrade({ ...trade })
-    this.#balances.clear()
-    for (const [account, assets] of memory.balances) this.#balances.set(account, new Map(assets))
+    this.#balances.replaceWith(memory.balances)
   }
 
   get openCount(): number {
@@ -213,10 +209,7 @@ export class SimBook {
   }
 
   balances(account: string): VenueBalance[] {
-    const assets = this.#balances.get(account) ?? new Map<string, Units>()
-    return [...assets.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([asset, total]) => ({ account, asset, total }))
+    return this.#balances.of(account)
   }
 
   ordersView(): SimOrderView[] {
@@ -274,68 +267,34 @@ export class SimBook {
   /** Taker match at placement or amend. FOK takes everything or nothing; the rest of a short fill stays open. */
   #take(order: SimOrder, instrument: SimInstrument, reference: Units, nowMs: number, reports: ExecutionReport[]): void {
     const remaining = order.qty - order.cumQty
-    const available = this.#liquidity(remaining, instrument.lot)
+    const available = this.#liquidity.available(remaining, instrument.lot)
     if (order.tif === 'FOK' && available < remaining) return
-    const price = order.type === 'market' ? this.#slipped(order, instrument, reference) : reference
+    const price = order.type === 'market' ? this.#liquidity.slipped(order.side, instrument, reference) : reference
     this.#fillInPieces(order, available, price, 'taker', nowMs, reports)
   }
 
   /** Maker match of a resting order that the price has reached: it fills at its own limit. */
   #make(order: SimOrder, nowMs: number, reports: ExecutionReport[]): void {
     const instrument = this.#instrument(order.symbol)
-    const available = this.#liquidity(order.qty - order.cumQty, instrument.lot)
+    const available = this.#liquidity.available(order.qty - order.cumQty, instrument.lot)
     const price = order.price
     if (price === undefined) throw new Error(`resting order ${order.venueOrderId} has no price`)
     this.#fillInPieces(order, available, price, 'maker', nowMs, reports)
   }
 
-  /** Quantity the outside liquidity offers now: all of it, or (partialFillProbability) 1..remaining−1 lots. */
-  #liquidity(remaining: Units, lot: Units): Units {
-    const lots = remaining / lot
-    const short = this.#rng.chance(this.#options.partialFillProbability)
-    const draw = BigInt(this.#rng.nextUint32())
-    if (!short || lots < 2n) return remaining
-    return (1n + (draw * (lots - 1n)) / TWO_POW_32) * lot
-  }
-
-  #slipped(order: SimOrder, instrument: SimInstrument, reference: Units): Units {
-    const slip = BigInt(this.#rng.nextInt(0, this.#options.marketSlippageTicksMax)) * instrument.tick
-    if (order.side === 'buy') return reference + slip
-    return reference - slip >= instrument.tick ? reference - slip : instrument.tick
-  }
-
-  #fillInPieces(
-    order: SimOrder,
-    qty: Units,
-    price: Units,
-    liquidity: Liquidity,
-    nowMs: number,
-    reports: ExecutionReport[],
-  ): void {
-    const lot = this.#instrument(order.symbol).lot
-    const lots = qty / lot
-    const wanted = BigInt(this.#rng.nextInt(1, this.#options.fillsPerMatchMax))
-    const pieces = wanted < lots ? wanted : lots
-    for (let index = 0n; index < pieces; index++) {
-      const pieceLots = index < pieces - 1n ? lots / pieces : lots - (lots / pieces) * (pieces - 1n)
-      this.#fill(order, pieceLots * lot, price, liquidity, nowMs, reports)
-    }
+  #fillInPieces(order: SimOrder, qty: Units, price: Units, liquidity: Liquidity, nowMs: number, reports: ExecutionReport[]): void {
+    for (const piece of this.#liquidity.pieces(qty, this.#instrument(order.symbol).lot)) this.#fill(order, piece, price, liquidity, nowMs, reports)
   }
 
   #fill(order: SimOrder, qty: Units, price: Units, liquidity: Liquidity, nowMs: number, reports: ExecutionReport[]) {
     const instrument = this.#instrument(order.symbol)
-    // The cash rounds against the account (a buy pays up, a sell receives down), as egress's ledger books it and as a
-    // venue that never undercharges does; the fee is on the half-even notional.
-    const [cash, notional] = mulUnitsTwoWays(qty, price, order.side === 'buy' ? 'up' : 'down', 'half_even')
-    const bps = BigInt(liquidity === 'maker' ? this.#options.makerFeeBps : this.#options.takerFeeBps)
-    // Rounded up: the venue never undercharges (a rebate is rounded toward zero).
-    const fee = mulUnits(notional, (bps * 100_000_000n) / BPS, 'up')
+    const { cash, fee } = this.#liquidity.charges(order.side, qty, price, liquidity)
     order.cumQty += qty
     if (order.cumQty > order.qty) throw new Error(`overfill of ${order.venueOrderId}: a matching bug`)
     order.status = order.cumQty === order.qty ? 'filled' : 'partially_filled'
     const sign = order.side === 'buy' ? 1n : -1n
-    this.#credit(order.account, instrument.baseAsset, sign * qty)
-    this.#credit(order.account, instrument.quoteAsset, -sign * cash - fee)
+    this.#balances.credit(order.account, instrument.baseAsset, sign * qty)
+    this.#balances.credit(order.account, instrument.quoteAsset, -sign * cash - fee)
     const report = this.#report(order, 'fill', nowMs)
     const fill = { lastQty: qty, lastPrice: price, fee, feeAsset: instrument.quoteAsset, liquidity }
     reports.push({ ...report, ...fill })
@@ -353,15 +312,6 @@ export class SimBook {
       liquidity,
       venueTimeMs: nowMs,
     })
-  }
-
-  #credit(account: string, asset: string, amount: Units): void {
-    let assets = this.#balances.get(account)
-    if (assets === undefined) {
-      assets = new Map()
-      this.#balances.set(account, assets)
-    }
-    assets.set(asset, (assets.get(asset) ?? 0n) + amount)
   }
 
   #report(order: SimOrder, kind: ExecutionReportKind, nowMs: number): ExecutionReport {
@@ -401,21 +351,4 @@ export class SimBook {
     if (reference === null) throw new Error(`no reference price for ${symbol}`)
     return reference.price
   }
-}
-
-/** Two trade lists, each in execution order, as one (a trade of `a` first at the same venue time). */
-function mergedByTime(a: readonly VenueTrade[], b: readonly VenueTrade[]): VenueTrade[] {
-  const merged: VenueTrade[] = []
-  let bIndex = 0
-  for (const trade of a) {
-    while (bIndex < b.length && b[bIndex]!.venueTimeMs < trade.venueTimeMs) merged.push(b[bIndex++]!)
-    merged.push(trade)
-  }
-  merged.push(...b.slice(bIndex))
-  return merged
-}
-
-function isMarketable(order: Pick<SimOrder, 'side' | 'type' | 'price'>, reference: Units): boolean {
-  if (order.type === 'market' || order.price === undefined) return true
-  return order.side === 'buy' ? order.price >= reference : order.price <= reference
 }

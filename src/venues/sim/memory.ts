@@ -67,3 +67,15 @@ export function heldOrdersOf(memory: SimMemory, dayOrderTtlMs: number): { order:
     return { order, endedAtMs }
   })
 }
+
+/** Two trade lists, each in execution order, as one (a trade of `a` first at the same venue time). */
+export function mergedByTime(a: readonly VenueTrade[], b: readonly VenueTrade[]): VenueTrade[] {
+  const merged: VenueTrade[] = []
+  let bIndex = 0
+  for (const trade of a) {
+    while (bIndex < b.length && b[bIndex]!.venueTimeMs < trade.venueTimeMs) merged.push(b[bIndex++]!)
+    merged.push(trade)
+  }
+  merged.push(...b.slice(bIndex))
+  return merged
+}

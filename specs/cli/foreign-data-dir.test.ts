@@ -1,0 +1,118 @@
+/**
+ * `egress serve` on a directory that is some other program's (DATA_DIR_FOREIGN): it used to write its lock, log,
+ * snapshots, query model and HS256 secret among that directory's files (EGRESS_DATA_DIR=. in a checkout, $HOME). Now
+ * it exits 1 naming the unexpected entries, having written nothing. The layouts egress itself leaves — fresh, a start
+ * interrupted early, a token's secret only, an HA node's swap files and set-aside logs, archive/ and quarantine/,
+ * a config or keys kept beside the data — are accepted, as is any directory bearing a mark of a data dir.
+ */
+
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { freePort } from '../../scripts/support/loopback.ts'
+import { DataDirForeignError, refuseForeignDataDir } from '../../src/cli/foreign-data-dir.ts'
+
+const ROOT = resolve(import.meta.dir, '../..')
+const root = mkdtempSync(join(tmpdir(), 'egress-foreign-data-dir-'))
+let dirs = 0
+
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+/** A new directory holding `entries`: a name ending in / is a directory, any other a file (parents created). */
+function layout(entries: readonly string[]): string {
+  const dir = join(root, `d${++dirs}`)
+  mkdirSync(dir)
+  for (const entry of entries) {
+    const path = join(dir, entry)
+    if (entry.endsWith('/')) mkdirSync(path, { recursive: true })
+    else {
+      mkdirSync(dirname(path), { recursive: true })
+      writeFileSync(path, 'x')
+    }
+  }
+  return dir
+}
+
+function refusal(dir: string): DataDirForeignError | null {
+  try {
+    refuseForeignDataDir(dir)
+    return null
+  } catch (error) {
+    if (error instanceof DataDirForeignError) return error
+    throw error
+  }
+}
+
+describe('accepted: what egress leaves, and harmless entries', () => {
+  test.each([
+    ['an empty directory', []],
+    ['a start interrupted before its log had a segment', ['DATA_DIR_LOCK', 'log/']],
+    ['only the HS256 secret a token command generated', ['auth/hs256.secret']],
+    ['only a config file and seal keys', ['egress.json', 'seal-ed25519.public.jwk.json', 'seal-ed25519.private.jwk.json']],
+    ['a log and its lock, no DATA_DIR_LOCK (an older build)', ['log/LOCK', 'log/00000000000000000001.seg']],
+    ['an HA node left mid-swap', ['log/', 'log.prefix/', 'diverged-prefix.commit', 'log.diverged-1/x', 'snapshots.diverged-1/']],
+    ['a snapshot install left mid-way', ['log.recovering/', 'snapshots.recovering/', 'snapshot-recovery.commit', 'snapshots/MANIFEST.json']],
+    ['archive, quarantine and forensics beside the log', ['archive/00000000000000000001.seg', 'quarantine/tail-1.bin', 'forensics/bundle-1/', 'log/LOCK']],
+    ['the query model and its SQLite side files', ['backoffice.sqlite', 'backoffice.sqlite-wal', 'backoffice.sqlite-shm', 'backoffice.sqlite.restore.tmp']],
+    ['a volume mount point', ['lost+found/']],
+    ['a data dir with an operator\'s notes beside it', ['DATA_DIR_LOCK', 'log/00000000000000000001.seg', 'NOTES.txt', 'backup.sh']],
+    ['notes beside a data dir known by its snapshots alone', ['snapshots/snapshot-00000000000000000009.snap', 'NOTES.txt']],
+  ])('%s', (_name, entries) => {
+    expect(refusal(layout(entries))).toBeNull()
+  })
+
+  test('the config file and the lease directory serve was given, whatever their names', () => {
+    const dir = layout(['egress.conf', 'lease/epoch-0000000001.json'])
+    expect(refusal(dir)?.entries).toEqual(['egress.conf', 'lease'])
+    expect(() => refuseForeignDataDir(dir, [join(dir, 'egress.conf'), join(dir, 'lease')])).not.toThrow()
+  })
+
+  test('an absent directory (a first start creates it)', () => {
+    expect(refusal(join(root, 'absent'))).toBeNull()
+  })
+})
+
+describe('refused: DATA_DIR_FOREIGN, naming the unexpected entries', () => {
+  test('a project checkout', () => {
+    const dir = layout(['package.json', 'src/main.ts', 'README.md', '.git/HEAD'])
+    const error = refusal(dir)
+    expect(error?.code).toBe('DATA_DIR_FOREIGN')
+    expect(error?.entries).toEqual(['.git', 'README.md', 'src'])
+    expect(error?.message).toStartWith(`DATA_DIR_FOREIGN: ${dir} is not an egress data directory: it holds ".git", "README.md", "src", and no log`)
+  })
+
+  test('a directory like /var: a log/ without segments is no mark of a data dir', () => {
+    expect(refusal(layout(['log/syslog', 'lib/', 'cache/']))?.entries).toEqual(['cache', 'lib'])
+  })
+
+  test('a home directory of dotfiles', () => {
+    expect(refusal(layout(['.bashrc', '.profile', '.cache/']))?.entries).toEqual(['.bashrc', '.cache', '.profile'])
+  })
+
+  test('many entries: five named, the rest counted', () => {
+    const error = refusal(layout(['a', 'b', 'c', 'd', 'e', 'f', 'g']))
+    expect(error?.message).toContain('it holds "a", "b", "c", "d", "e" and 2 more, and no log')
+  })
+})
+
+test('egress serve on a foreign directory exits 1 with DATA_DIR_FOREIGN and writes nothing there', async () => {
+  const dir = layout(['package.json', 'src/main.ts', 'README.md'])
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, EGRESS_DATA_DIR: dir, PORT: String(await freePort()), EGRESS_WAL_DURABILITY: 'none' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  try {
+    const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'still running after 20 s')])
+    if (child.exitCode === null) child.kill('SIGKILL')
+    const stderr = await new Response(child.stderr as ReadableStream).text()
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe(`egress serve: DATA_DIR_FOREIGN: ${dir} is not an egress data directory: it holds "README.md", "src", and no log, snapshot or DATA_DIR_LOCK; nothing was written. Give an empty or new directory (config dataDir, EGRESS_DATA_DIR), or the data directory of an earlier run`)
+    expect(readdirSync(dir).sort()).toEqual(['README.md', 'package.json', 'src'])
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+  }
+}, 30_000)

@@ -1,0 +1,85 @@
+/**
+ * `egress serve` refuses a data directory that is some other program's: one holding entries an egress data directory
+ * never has and none of the marks of one (DATA_DIR_FOREIGN). It used to write into it — DATA_DIR_LOCK, log/,
+ * snapshots/, backoffice.sqlite, auth/ — among a project's sources or a home directory's files (EGRESS_DATA_DIR=. or
+ * $HOME by mistake), where a later clean-up of either could take the log with it.
+ *
+ * Accepted as they are: an absent or empty directory (a first start); one holding only what an egress data dir holds
+ * (a start interrupted before its log existed, a token's auth/hs256.secret, an HA node's set-aside logs and swap
+ * files, archive/, quarantine/, forensics/) and harmless entries (JSON files — a config, seal keys, anchors —, a
+ * volume's lost+found); and any directory with a mark of a data dir (its lock, a log with segments, a snapshot, the
+ * query model, a swap's commit file), whatever else an operator keeps beside it.
+ */
+
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseSegmentName } from '../../wal/index.ts'
+import { HS256_SECRET_FILE } from '../config/index.ts'
+import { DATA_DIR_LOCK_FILE, interruptedSwapsIn } from '../runtime/ha/index.ts'
+import { STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
+
+/** How many of the unexpected entries the error names. */
+const ENTRIES_NAMED_MAX = 5
+
+/** Names an egress data dir holds (or an HA node's swap leaves), none of which marks a directory as one on its own. */
+const EGRESS_NAMES = /^(log|snapshots)(\..+)?$|^(auth|archive|quarantine|forensics)$|^backoffice\.sqlite.*$|^(diverged-prefix|snapshot-recovery)\.commit$/
+/** Entries that tell nothing about whose a directory is. */
+const HARMLESS_NAMES = /^(lost\+found|\.DS_Store|\.gitkeep|\.keep)$|\.json$/
+
+/** `serve` was pointed at a directory holding another program's files (DATA_DIR_FOREIGN); nothing was written. */
+export class DataDirForeignError extends Error {
+  override readonly name = 'DataDirForeignError'
+  readonly code = 'DATA_DIR_FOREIGN'
+
+  constructor(
+    readonly dataDir: string,
+    /** The entries that are not an egress data dir's, sorted. */
+    readonly entries: readonly string[],
+  ) {
+    const named = entries.slice(0, ENTRIES_NAMED_MAX).map((name) => JSON.stringify(name)).join(', ')
+    const more = entries.length > ENTRIES_NAMED_MAX ? ` and ${entries.length - ENTRIES_NAMED_MAX} more` : ''
+    super(`DATA_DIR_FOREIGN: ${dataDir} is not an egress data directory: it holds ${named}${more}, and no log, snapshot or DATA_DIR_LOCK; nothing was written. Give an empty or new directory (config dataDir, EGRESS_DATA_DIR), or the data directory of an earlier run`)
+  }
+}
+
+/**
+ * Throws DataDirForeignError if `dataDir` holds entries foreign to a data dir and no mark of one (file comment).
+ * `givenPaths`: paths the command was given that may lie in the data dir (its config file, an HA node's lease
+ * directory), which are never foreign there.
+ */
+export function refuseForeignDataDir(dataDir: string, givenPaths: readonly string[] = []): void {
+  if (!existsSync(dataDir)) return
+  const given = new Set(givenPaths.map((path) => resolve(path)))
+  const names = readdirSync(dataDir)
+  const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name) && !given.has(resolve(dataDir, name))).sort()
+  if (foreign.length === 0 || isEgressDataDir(dataDir, names)) return
+  throw new DataDirForeignError(dataDir, foreign)
+}
+
+/**
+ * Whether the directory bears a mark only egress leaves: its lock file, a log directory with a segment or the log's
+ * lock, a snapshot or the snapshot manifest, the query model, the generated HS256 secret, a swap's commit file.
+ */
+function isEgressDataDir(dataDir: string, names: readonly string[]): boolean {
+  if (names.includes(DATA_DIR_LOCK_FILE) || names.includes(STORED_QUERY_MODEL)) return true
+  if (holdsAny(join(dataDir, 'log'), (name) => name === 'LOCK' || parseSegmentName(name) !== null)) return true
+  if (holdsAny(join(dataDir, 'snapshots'), (name) => name === 'MANIFEST.json' || name.endsWith('.snap'))) return true
+  if (isFile(join(dataDir, HS256_SECRET_FILE))) return true
+  return interruptedSwapsIn(dataDir).length > 0
+}
+
+function holdsAny(dir: string, matches: (name: string) => boolean): boolean {
+  try {
+    return statSync(dir).isDirectory() && readdirSync(dir).some(matches)
+  } catch {
+    return false
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}

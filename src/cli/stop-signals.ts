@@ -1,0 +1,53 @@
+/**
+ * The signals that stop `egress serve` (and an HA node) cleanly: SIGTERM, SIGINT and SIGHUP. SIGHUP is one because a
+ * gateway started from a terminal (`npm start`) gets it when the terminal closes, and its default action ended the
+ * process at once — no drain of the commit queue, no clean close of the log or the streams, no shutdown snapshot, an
+ * HA leader's lease left to expire instead of released.
+ *
+ * A SIGHUP the process was started ignoring (`nohup egress serve`, a supervisor that sets it so) stays ignored: the
+ * operator asked for the gateway to outlive its terminal, and a handler would turn the hang-up into a stop. Linux
+ * tells which signals a process inherited as ignored (/proc/self/status, SigIgn); elsewhere SIGHUP is always handled.
+ */
+
+import { readFileSync } from 'node:fs'
+
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
+export type StopSignal = (typeof STOP_SIGNALS)[number]
+
+/** SIGHUP's number, and so its bit (1 << (n - 1)) in /proc's signal masks. */
+const SIGHUP_NUMBER = 1
+
+/**
+ * Resolves with the name of the first stop signal the process gets; the handlers are removed then, so a second
+ * signal falls through to its default action and ends the process at once.
+ */
+export function waitForStopSignal(signals: readonly StopSignal[] = watchedStopSignals()): Promise<StopSignal> {
+  return new Promise((resolve) => {
+    const handler = (signal: StopSignal): void => {
+      for (const name of signals) process.off(name, handler)
+      resolve(signal)
+    }
+    for (const name of signals) process.on(name, handler)
+  })
+}
+
+/** STOP_SIGNALS but SIGHUP when the process was started with SIGHUP ignored (nohup). */
+export function watchedStopSignals(procStatus: string | null = readProcStatus()): StopSignal[] {
+  return sighupIgnoredIn(procStatus) ? STOP_SIGNALS.filter((name) => name !== 'SIGHUP') : [...STOP_SIGNALS]
+}
+
+/** Whether a /proc/<pid>/status text says SIGHUP is ignored (its SigIgn mask, hexadecimal); false when unknown. */
+export function sighupIgnoredIn(procStatus: string | null): boolean {
+  const mask = procStatus === null ? undefined : /^SigIgn:\s*([0-9a-fA-F]+)\s*$/m.exec(procStatus)?.[1]
+  if (mask === undefined) return false
+  const lowestDigit = Number.parseInt(mask.slice(-1), 16)
+  return (lowestDigit & (1 << (SIGHUP_NUMBER - 1))) !== 0
+}
+
+function readProcStatus(): string | null {
+  try {
+    return readFileSync('/proc/self/status', 'utf8')
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The reads of open orders back from their venues that the gateway makes on its own, each through the executor's
+ * reconcile (status and trades, read-back.ts): the periodic sweep of the orders open at a venue that have had no news
+ * for an interval (open-order-sweep.ts, over venue-open-orders.ts), and an order whose fill reports showed the venue
+ * ahead of egress's books for longer than a grace (fill-gap-watch.ts). Report intake asks for read-backs here too.
+ */
+
+import type { Clock } from '../domain/clock.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { AppliedEvent, Engine } from './engine.ts'
+import type { Executor } from './executor.ts'
+import { FillGapWatch } from './fill-gap-watch.ts'
+import { OpenOrderSweep, type SweepReport } from './open-order-sweep.ts'
+import { VenueOpenOrders } from './venue-open-orders.ts'
+
+export interface OrderReadBacksOptions {
+  engine: Engine
+  executor: Executor
+  clock: Clock
+  /** The sweep's interval (0: no periodic sweep; GatewayOptions.reconcileSweepMs). */
+  sweepIntervalMs: number
+  /** Orders one sweep reads back at most. */
+  sweepOrdersMax: number
+  fillGapGraceMs: number
+  onError: (error: unknown, context: string) => void
+}
+
+export class OrderReadBacks {
+  private readonly options: OrderReadBacksOptions
+  /** The sweep's candidates: the orders open at a venue, not every order the kernel holds. */
+  private readonly venueOpen: VenueOpenOrders
+  /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
+  private readonly openOrderSweep: OpenOrderSweep
+  /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
+  private readonly fillGaps: FillGapWatch
+  private sweepCancel: (() => void) | null = null
+
+  constructor(options: OrderReadBacksOptions) {
+    this.options = options
+    const { engine, executor, clock } = options
+    this.venueOpen = new VenueOpenOrders(engine.state)
+    this.openOrderSweep = new OpenOrderSweep({
+      clock,
+      state: engine.state,
+      venueOpen: this.venueOpen,
+      callsBudgetLeft: () => executor.callsBudgetLeft,
+      listOpenOrders: (venue) => executor.listOpenOrders(venue),
+      readBack: (orderId) => this.readBack(orderId),
+      intervalMs: options.sweepIntervalMs,
+      ordersMax: options.sweepOrdersMax,
+    })
+    this.fillGaps = new FillGapWatch({
+      clock,
+      graceMs: options.fillGapGraceMs,
+      orderOf: (orderId) => engine.state.orders.get(orderId),
+      readBack: (orderId) => this.readBack(orderId),
+      callsBudgetLeft: () => executor.callsBudgetLeft,
+    })
+  }
+
+  /** Reads an open order back from its venue (the executor's reconcile: status and trades). */
+  readBack(orderId: string): void {
+    this.openOrderSweep.noteReadBack(orderId)
+    void this.options.executor.reconcileOrder(orderId)
+  }
+
+  /** A fill report's cumulative quantity for the order, for the fill-gap watch. */
+  noteFill(orderId: string, venueCumQty: Units): void {
+    this.fillGaps.noteFill(orderId, venueCumQty)
+  }
+
+  /** A durable batch's events: the orders open at a venue kept current, closed ones dropped from the watches. */
+  noteDurable(events: readonly AppliedEvent[]): void {
+    this.venueOpen.note(events, (orderId) => {
+      this.openOrderSweep.closed(orderId)
+      this.fillGaps.closed(orderId)
+    })
+  }
+
+  /** Checks the open orders that have had no news for a sweep interval (open-order-sweep.ts). */
+  sweep(): Promise<SweepReport> {
+    return this.openOrderSweep.sweep()
+  }
+
+  /** Schedules the periodic sweep (none when its interval is 0). */
+  armSweep(): void {
+    const { sweepIntervalMs, clock, onError } = this.options
+    if (sweepIntervalMs <= 0) return
+    this.sweepCancel = clock.schedule(sweepIntervalMs, () => {
+      this.sweep().catch((error: unknown) => onError(error, 'open-order sweep'))
+      this.armSweep()
+    })
+  }
+
+  /** No sweep is scheduled, no fill gap watched, from here on. */
+  stop(): void {
+    this.sweepCancel?.()
+    this.sweepCancel = null
+    this.fillGaps.stop()
+  }
+}

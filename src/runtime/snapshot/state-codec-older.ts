@@ -1,0 +1,85 @@
+/**
+ * The readers of the kernel-state formats earlier builds wrote (5 to 9), each upgrading what it reads to the state
+ * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
+ */
+
+import type { Order } from '../../domain/orders.ts'
+import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
+import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
+import {
+  kernelStateFieldsV8, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, type KernelStateRest, type KernelStateRestV8, type OrderV5, type OrderV6,
+  type OrderV7, type OrderV9,
+} from './state-parts.ts'
+
+/**
+ * No loosest limit kept: what an order of a version 9 or older section holds, and what replaying its log gives too —
+ * those builds logged no `order.limit_loosest`, the only event that sets it. A late fill under an earlier version of
+ * such an order is not checked against a limit, as those builds did not check it.
+ */
+const NO_LOOSEST_LIMIT = { limitLoosest: null } as const
+
+/**
+ * Nothing pending a true-up: what an order of a version 7 or older section holds, and what replaying its log gives
+ * too — those builds logged no `order.synthetic_pending`, the only event that makes quantity pending.
+ */
+const NOTHING_PENDING = { syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n } as const
+
+/** A codec that reads an older order's fields into this build's shape, and never writes them. */
+function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => Order): Codec<Order> {
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError(`orders are written in this build's format, never in version ${version}`)
+    },
+    decode: (json, path) => upgrade(older.decode(json, path)),
+  }
+}
+
+/**
+ * A version 5 order, read into this build's shape. syntheticCumQty is what replaying the order's events gives: the
+ * highest venue cumulative quantity among its synthetic fills, which their execution ids carry. No overfill is held:
+ * version 5 never recorded one (`order.overfill_recheck` is newer). Nor was any order a bootstrap suspect: the mark
+ * did not exist, so false is what a replay of its log gives too.
+ */
+const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old) => ({
+  ...old,
+  syntheticCumQty: syntheticCumQtyOfExecIds(old.execIds),
+  overfillCumQty: null,
+  overfillRecheckMs: 0,
+  bootstrapSuspect: false,
+  ...NOTHING_PENDING,
+  ...NO_LOOSEST_LIMIT,
+}))
+
+/** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
+
+/** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
+
+/** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT }))
+
+/** A state as format 9 wrote it: this build's fields, its orders without limitLoosest (read with it null). */
+export const kernelStateV9 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV9)), retireRule: nullable(num) })
+
+/**
+ * A state as formats 5–8 wrote it, read into this build's shape: no retirement rule adopted (null), which is what
+ * replaying its log gives (kernel.retire_rule_adopted is newer).
+ */
+function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<KernelStateRest> {
+  const older = record<KernelStateRestV8>('KernelState', kernelStateFieldsV8(orders))
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
+    },
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null }),
+  }
+}
+
+export const kernelStateV8 = olderState(8, mapOf(orderFromV9))
+export const kernelStateV7 = olderState(7, mapOf(orderFromV7))
+export const kernelStateV6 = olderState(6, mapOf(orderFromV6))
+export const kernelStateV5 = olderState(5, mapOf(orderFromV5))
+

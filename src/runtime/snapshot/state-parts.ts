@@ -1,0 +1,193 @@
+/**
+ * The codecs of the kernel state's parts for its snapshot encoding (state-codec.ts): instruments, policies, the kernel
+ * config, orders, ledgers, queues, counters, and the state's fields but retireRule and the idempotency index. The
+ * order's field tables go format by format (5, 6, 7, 9, then this build's): the readers of older formats
+ * (state-codec-older.ts) decode an order with its format's table and upgrade it.
+ */
+
+import type { AccountLedger, InFlightCall, KernelCounters, KernelState, WorkKind } from '../../kernel/state.ts'
+import type { Instrument } from '../../domain/instruments.ts'
+import type { Policy } from '../../domain/accounts.ts'
+import type { KernelConfig, KernelParams } from '../../domain/kernel-config.ts'
+import { LANES, MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
+import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
+import { REASON_CODES } from '../../domain/reasons.ts'
+import { ORDER_STATES } from '../../domain/states.ts'
+import { arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields } from './codec-kit.ts'
+
+const units = big
+const reason = oneOf(REASON_CODES, 'reason')
+const orderType = oneOf(['limit', 'market'] as const)
+const tif = oneOf(['GTC', 'IOC', 'FOK', 'DAY'] as const)
+const workKind = oneOf<WorkKind>(['place', 'cancel', 'amend', 'reconcile'])
+
+const instrument = record<Instrument>('Instrument', {
+  venue: str,
+  symbol: str,
+  baseAsset: str,
+  quoteAsset: str,
+  tickSize: units,
+  lotSize: units,
+  minQty: units,
+  maxQty: units,
+  minNotional: units,
+  priceBandBps: num,
+  orderTypes: arrayOf(orderType),
+  timeInForce: arrayOf(tif),
+  postOnly: bool,
+  reduceOnly: bool,
+  rateLimitPerSecond: num,
+})
+
+const policy = record<Policy>('Policy', {
+  accountId: str,
+  instruments: arrayOf(str),
+  marketOrderInstruments: arrayOf(str),
+  maxOrderNotional: units,
+  maxOpenOrders: num,
+  liveAllowed: bool,
+  validFromMs: num,
+  validUntilMs: num,
+})
+
+const params = record<KernelParams>('KernelParams', {
+  takerFeeBps: num,
+  referenceStaleMs: num,
+  referenceJumpBps: num,
+  lane1DepthMax: num,
+  lane2DepthMax: num,
+  accountQueuedMax: num,
+  callsPerInstrumentMax: num,
+  terminalOrdersKeptMax: num,
+  terminalOrderRetireAfterMs: nullable(num),
+  reconcileGraceMs: num,
+  reconcileRecheckMs: num,
+  sendRetryMs: num,
+})
+
+const kernelConfig = record<KernelConfig>('KernelConfig', {
+  digest: str,
+  instruments: arrayOf(instrument),
+  policies: arrayOf(policy),
+  params,
+})
+
+const reservation = record<Reservation>('Reservation', { asset: str, total: units, remaining: units })
+
+const amendState = record<AmendState>('AmendState', {
+  amendId: num,
+  clientOrderId: str,
+  qty: units,
+  price: nullable(units),
+  reservationTotal: units,
+  stage: oneOf(['requested', 'sent', 'failed'] as const),
+  attempts: num,
+  sentAtMs: nullable(num),
+})
+
+/** The fields an order gained in format version 8. */
+type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format versions 8 and 9. */
+export type OrderV9 = Omit<Order, 'limitLoosest'>
+/** The fields an order had in format version 5. */
+export type OrderV5 = Omit<OrderV9, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect' | PendingFields>
+/** The fields an order had in format version 6. */
+export type OrderV6 = Omit<OrderV9, 'bootstrapSuspect' | PendingFields>
+/** The fields an order had in format version 7. */
+export type OrderV7 = Omit<OrderV9, PendingFields>
+
+export const orderFieldsV5: Fields<OrderV5> = {
+  orderId: str,
+  accountId: str,
+  idempotencyKey: str,
+  clientOrderId: nullable(str),
+  venue: str,
+  symbol: str,
+  baseAsset: str,
+  quoteAsset: str,
+  side: oneOf(['buy', 'sell'] as const),
+  type: orderType,
+  qty: units,
+  price: nullable(units),
+  tif,
+  postOnly: bool,
+  reduceOnly: bool,
+  lane: oneOfNumbers(LANES),
+  venueClientOrderId: str,
+  status: oneOf(ORDER_STATES),
+  cumQty: units,
+  cumNotional: units,
+  reservation,
+  venueOrderId: nullable(str),
+  sendAttempts: num,
+  lastSendAtMs: nullable(num),
+  cancelWanted: bool,
+  cancelAttempts: num,
+  notAtVenue: bool,
+  notBeforeMs: num,
+  execIds: smallSetOf(str),
+  acceptedAtMs: num,
+  updatedAtMs: num,
+  unknownSinceMs: nullable(num),
+  lastReason: nullable(reason),
+  flattenId: nullable(str),
+  clientIdChain: arrayOf(str),
+  amendCount: num,
+  amend: nullable(amendState),
+}
+
+export const orderFieldsV6: Fields<OrderV6> = { ...orderFieldsV5, syntheticCumQty: units, overfillCumQty: nullable(units), overfillRecheckMs: num }
+
+export const orderFieldsV7: Fields<OrderV7> = { ...orderFieldsV6, bootstrapSuspect: bool }
+
+export const orderFieldsV9: Fields<OrderV9> = { ...orderFieldsV7, syntheticPendingQty: units, syntheticPendingCash: units, syntheticPendingNotional: units }
+
+export const order = record<Order>('Order', { ...orderFieldsV9, limitLoosest: nullable(units) })
+
+const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
+
+const inFlightCall = record<InFlightCall>('InFlightCall', { orderId: str, action: oneOf(['place', 'cancel', 'amend'] as const) })
+
+const counters = record<KernelCounters>('KernelCounters', {
+  eventsApplied: num,
+  duplicateReportsDropped: num,
+  transitionsRefused: num,
+  alertsRaised: num,
+})
+
+const queue = mapOf(workKind)
+const queues: Codec<KernelState['queues']> = {
+  shape: `queues4(${queue.shape})`,
+  encode: (lanes) => lanes.map((lane) => queue.encode(lane)),
+  decode: (json, path) => {
+    if (!Array.isArray(json) || json.length !== 4) throw new CodecError(`${path}: expected the 4 lane queues`)
+    return [queue.decode(json[0], `${path}[0]`), queue.decode(json[1], `${path}[1]`), queue.decode(json[2], `${path}[2]`), queue.decode(json[3], `${path}[3]`)]
+  },
+}
+
+/** Every field but the idempotency index, which follows the JSON as binary columns. */
+export type KernelStateRest = Omit<KernelState, 'idempotency'>
+
+/** The state as formats 5–8 held it: without retireRule. */
+export type KernelStateRestV8 = Omit<KernelStateRest, 'retireRule'>
+
+export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<KernelStateRestV8> {
+  return {
+    lastLsn: num,
+    config: nullable(kernelConfig),
+    instruments: mapOf(instrument),
+    policies: mapOf(policy),
+    mode: oneOf(MODES),
+    tradingSwitch: oneOf(TRADING_SWITCHES),
+    accounts: mapOf(ledger),
+    orders,
+    terminalOrderIds: mapOf(num),
+    queues,
+    openOrders: mapOf(num),
+    queuedByAccount: mapOf(num),
+    inFlight: mapOf(inFlightCall),
+    callsByInstrument: mapOf(num),
+    counters,
+  }
+}
+
