@@ -104,6 +104,7 @@ export const REASONS = {
   KILL_SWITCH_RESUME: reason('definite_reject', 200, 'Trading resumed'),
   FLATTEN_REQUESTED: reason('definite_reject', 200, 'Canceled or closed by a flatten of the account'),
   FLATTEN_NO_PRICE: reason('retryable', 503, 'A position could not be closed: no reference price for the instrument'),
+  FLATTEN_POSITION_UNRECORDABLE: reason('definite_reject', 422, 'A position is beyond the largest amount a record holds (20 whole digits): the flatten was refused and nothing was canceled or closed'),
 } as const satisfies Record<string, ReasonInfo>
 
 export type ReasonCode = keyof typeof REASONS
