@@ -163,6 +163,12 @@ export interface Order {
   syntheticPendingQty: Units
   syntheticPendingCash: Units
   syntheticPendingNotional: Units
+  /**
+   * The venue cumulative quantity of the synthetic fill last declined for this order (`order.synthetic_declined`: its
+   * cash pending would pass what a record holds), which was alerted; null when none was. A read-back stating it again
+   * is not alerted again; one stating another is news.
+   */
+  syntheticDeclinedCumQty: Units | null
   /** The venue cumulative quantity of the overfill last alerted for this order; null when none is being held. */
   overfillCumQty: Units | null
   /** The recheck interval of the last overfill answer (it doubles per repeat, to a bound); 0 when none. */

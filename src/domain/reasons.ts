@@ -97,6 +97,11 @@ export const REASONS = {
   RECONCILE_NOT_FOUND: reason('definite_reject', 200, 'After the grace time the venue does not know the order: not at venue'),
   RECONCILE_CONVERGED: reason('definite_reject', 200, 'Reconciliation established the order state from venue evidence'),
   RECONCILE_SYNTHETIC_FILL: reason('internal', 500, 'The venue reports more filled than its trades explain; a fill was inferred'),
+  RECONCILE_SYNTHETIC_UNRECORDABLE: reason(
+    'internal',
+    500,
+    'The venue reports more filled than its trades explain, and the inferred fill would take the synthetic cash pending past what a record holds: nothing was booked, the order stays below the venue until its real trades come',
+  ),
   RECONCILE_DEFERRED: reason('outcome_unknown', 200, 'The venue answer settles nothing yet; the order stays as it is and is asked about again later'),
   // kill switches
   KILL_SWITCH_HALT: reason('definite_reject', 200, 'HALT engaged: nothing new is accepted or sent'),

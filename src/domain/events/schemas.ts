@@ -263,6 +263,18 @@ export const EVENT_SCHEMAS = {
    * against the account; `syntheticNotional` half-even) is replaced by what the real fill says (`cash`, `notional`,
    * at `lastPrice`) — and `fee` is the real fill's fee when no `order.fill` of the same execId books it.
    */
+  /**
+   * The venue says more filled (`venueCumQty`) than its trades explain, and the synthetic fill that would book the
+   * difference at `price` was not booked: the synthetic cash the order would then hold pending is past what a record
+   * holds (kernel/reconcile.ts). Logged with the one alert (RECONCILE_SYNTHETIC_UNRECORDABLE); the order keeps
+   * `venueCumQty`, so a read-back that says the same again is not alerted again, while one that says another is.
+   */
+  'order.synthetic_declined': v.strictObject({
+    type: v.literal('order.synthetic_declined'),
+    ...orderBase,
+    venueCumQty: positiveUnitsSchema,
+    price: positiveUnitsSchema,
+  }),
   'order.fill_trued_up': v.strictObject({
     type: v.literal('order.fill_trued_up'),
     ...orderBase,

@@ -108,7 +108,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.call_completed': 'venue', 'order.send_acked': 'venue', 'order.send_retry': 'venue', 'order.venue_rejected': 'venue',
   'order.cancel_acked': 'venue', 'order.cancel_rejected': 'venue', 'order.expired': 'venue', 'order.unknown': 'venue',
   'inbox.report_accepted': 'report', 'inbox.duplicate_dropped': 'report',
-  'order.fill': 'fill', 'order.fill_covered': 'fill', 'order.synthetic_pending': 'fill', 'order.fill_trued_up': 'fill',
+  'order.fill': 'fill', 'order.fill_covered': 'fill', 'order.synthetic_pending': 'fill', 'order.synthetic_declined': 'fill', 'order.fill_trued_up': 'fill',
   'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.limit_loosest': 'amend', 'order.amend_failed': 'amend',
   'order.cancel_requested': 'cancel', 'order.canceled': 'cancel',
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
@@ -162,6 +162,8 @@ export function summaryOf(event: DomainEvent): string {
       return `fill ${event.execId} of ${d(event.lastQty)} @ ${d(event.lastPrice)} (venue cumulative ${d(event.venueCumQty)}): ` +
         `${d(event.coveredQty)} already booked by a synthetic fill up to ${d(event.syntheticCumQty)}, not booked again`
     case 'order.synthetic_pending': return `synthetic fill ${event.execId} of ${d(event.qty)} @ ${d(event.price)} to be trued up by the real fills it stands for`
+    case 'order.synthetic_declined':
+      return `venue reports cumulative ${d(event.venueCumQty)}, more than its trades explain: not booked at ${d(event.price)} (the synthetic cash pending would pass what a record holds)`
     case 'order.fill_trued_up':
       return `synthetic quantity ${d(event.qty)} trued up by fill ${event.execId} @ ${d(event.lastPrice)}: ${d(event.cash)} instead of ${d(event.syntheticCash)}` +
         `, fee ${d(event.fee)} ${event.feeAsset}`

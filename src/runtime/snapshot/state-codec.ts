@@ -30,7 +30,9 @@ import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 
-// 10: orders hold limitLoosest (the loosest limit of every version, kept at each applied amend; a version 9 or older
+// 11: orders hold syntheticDeclinedCumQty (the venue cumulative quantity of the synthetic fill last declined and
+// alerted; a version 10 or older section is read with it null, as replaying its log gives: those builds logged no
+// `order.synthetic_declined`); 10: orders hold limitLoosest (the loosest limit of every version, kept at each applied amend; a version 9 or older
 // section is read with it null, as replaying its log gives: those builds logged no `order.limit_loosest`); 9: the state holds retireRule (the retirement rule its log adopted; a version 8 or older section is read with it
 // null); 8: orders hold the synthetic quantity pending its true-up (syntheticPendingQty, …Cash, …Notional; a version 7, 6
 // or 5 section is read with none pending: see below); 7: orders hold bootstrapSuspect (a version 6 or 5 section is
@@ -39,7 +41,7 @@ import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 // KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as binary
 // columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
 // `account key` (was a newline); 2: inFlight keyed by order id
-export const KERNEL_STATE_FORMAT_VERSION = 10
+export const KERNEL_STATE_FORMAT_VERSION = 11
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -113,8 +115,10 @@ const amendState = record<AmendState>('AmendState', {
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format version 10. */
+type OrderV10 = Omit<Order, 'syntheticDeclinedCumQty'>
 /** The fields an order had in format versions 8 and 9. */
-type OrderV9 = Omit<Order, 'limitLoosest'>
+type OrderV9 = Omit<OrderV10, 'limitLoosest'>
 /** The fields an order had in format version 5. */
 type OrderV5 = Omit<OrderV9, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect' | PendingFields>
 /** The fields an order had in format version 6. */
@@ -168,7 +172,15 @@ const orderFieldsV7: Fields<OrderV7> = { ...orderFieldsV6, bootstrapSuspect: boo
 
 const orderFieldsV9: Fields<OrderV9> = { ...orderFieldsV7, syntheticPendingQty: units, syntheticPendingCash: units, syntheticPendingNotional: units }
 
-const order = record<Order>('Order', { ...orderFieldsV9, limitLoosest: nullable(units) })
+const orderFieldsV10: Fields<OrderV10> = { ...orderFieldsV9, limitLoosest: nullable(units) }
+
+const order = record<Order>('Order', { ...orderFieldsV10, syntheticDeclinedCumQty: nullable(units) })
+
+/**
+ * No synthetic fill declined: what an order of a version 10 or older section holds, and what replaying its log gives
+ * too — those builds logged no `order.synthetic_declined`, the only event that sets it.
+ */
+const NONE_DECLINED = { syntheticDeclinedCumQty: null } as const
 
 /**
  * No loosest limit kept: what an order of a version 9 or older section holds, and what replaying its log gives too —
@@ -208,16 +220,20 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   bootstrapSuspect: false,
   ...NOTHING_PENDING,
   ...NO_LOOSEST_LIMIT,
+  ...NONE_DECLINED,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
 
 /** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
-const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT }))
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
+
+/** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
+const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED }))
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -268,6 +284,9 @@ function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<KernelSt
 
 const kernelState = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order)), retireRule: nullable(num) })
 
+/** A state as format 10 wrote it: this build's fields, its orders without syntheticDeclinedCumQty (read with it null). */
+const kernelStateV10 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV10)), retireRule: nullable(num) })
+
 /** A state as format 9 wrote it: this build's fields, its orders without limitLoosest (read with it null). */
 const kernelStateV9 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV9)), retireRule: nullable(num) })
 
@@ -309,10 +328,12 @@ export const KERNEL_STATE_SCHEMA_V6 = schemaId(6, kernelStateV6)
 export const KERNEL_STATE_SCHEMA_V7 = schemaId(7, kernelStateV7)
 export const KERNEL_STATE_SCHEMA_V8 = schemaId(8, kernelStateV8)
 export const KERNEL_STATE_SCHEMA_V9 = schemaId(9, kernelStateV9)
+export const KERNEL_STATE_SCHEMA_V10 = schemaId(10, kernelStateV10)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V10, kernelStateV10],
   [KERNEL_STATE_SCHEMA_V9, kernelStateV9],
   [KERNEL_STATE_SCHEMA_V8, kernelStateV8],
   [KERNEL_STATE_SCHEMA_V7, kernelStateV7],
