@@ -144,7 +144,7 @@ export interface Order {
   amend: AmendState | null
   /**
    * The loosest limit among every version the order has had — its own and each applied amend's; the higher for a buy,
-   * the lower for a sell — set by `order.limit_loosest` at each applied amend. A late fill stated under an earlier
+   * the lower for a sell — set by `order.limit_loosest` at each applied amend that moves it. A late fill stated under an earlier
    * version is held to it (kernel/inbox.ts). Null until an amend is applied, for a market order, and for an order
    * amended under a build that did not keep it (its earlier limits are not known): such fills are then not checked.
    */
