@@ -50,9 +50,9 @@ class RecordingHarness extends Harness {
 /**
  * The build before, as far as this record goes: this kernel's decision, with an `order.limit_loosest` after each
  * applied limit amend that has none — the old rule logged the loosest limit at every one, and where this build logs
- * none the amend left it at what the order held (`limit` picks what the stand-in writes; a real old build wrote that).
+ * none the amend left it at what the order held (`alter` changes what the stand-in writes; a real old build wrote that).
  */
-function previousBuild(limit: (held: bigint, amended: EventOfAmended) => bigint = (held) => held): DecideFunction {
+function previousBuild(alter: (record: LoosestEvent, amended: EventOfAmended) => LoosestEvent = (record) => record): DecideFunction {
   return (state, command) => {
     const decision = decide(state, command)
     const events: DomainEvent[] = []
@@ -60,13 +60,14 @@ function previousBuild(limit: (held: bigint, amended: EventOfAmended) => bigint 
       events.push(event)
       if (event.type !== 'order.amended' || event.price === null || decision.events[index + 1]?.type === 'order.limit_loosest') return
       const held = state.orders.get(event.orderId)?.limitLoosest ?? null
-      if (held !== null) events.push({ type: 'order.limit_loosest', atMs: event.atMs, orderId: event.orderId, limit: limit(held, event) })
+      if (held !== null) events.push(alter({ type: 'order.limit_loosest', atMs: event.atMs, orderId: event.orderId, limit: held }, event))
     })
     return { ...decision, events }
   }
 }
 
 type EventOfAmended = Extract<DomainEvent, { type: 'order.amended' }>
+type LoosestEvent = Extract<DomainEvent, { type: 'order.limit_loosest' }>
 
 /** A buy at 50000 amended four times: looser, tighter, quantity only, looser again; then a late fill under its first id. */
 function amendedBuy(decideWith: DecideFunction): { harness: RecordingHarness; orderId: string } {
@@ -126,9 +127,12 @@ describe('order.limit_loosest only when the loosest limit moves', () => {
     // The stand-in writes the amend's own price where the old rule wrote the limit held: it would move the limit.
     // At the tighter amend that is 50200: a mismatch. The log's state then holds 50200 (the record was applied), so the
     // quantity-only amend's 50200 leaves it as it was and is left out.
-    const moved = redecideLog(await logOf(amendedBuy(previousBuild((_held, amended) => amended.price ?? 0n)).harness))
+    const moved = redecideLog(await logOf(amendedBuy(previousBuild((record, amended) => ({ ...record, limit: amended.price ?? 0n }))).harness))
     expect(moved.mismatches).toBe(1)
     expect(moved.lastMismatches[0]?.difference).toContain('0xf4 v3 on the leader')
+    // The same limit at another time than the amend's would move the order's update time: both such records differ.
+    const later = redecideLog(await logOf(amendedBuy(previousBuild((record) => ({ ...record, atMs: record.atMs + 1 }))).harness))
+    expect(later.mismatches).toBe(2)
     // A leader that logged no record where the limit moved (the first amend's, to 50500).
     const missing = redecideLog(await logOf(amendedBuy((state, command) => {
       const decision = decide(state, command)

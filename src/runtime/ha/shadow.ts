@@ -136,8 +136,9 @@ export class ShadowDecider {
 const LIMIT_LOOSEST_CODE = EVENT_CODES['order.limit_loosest']
 
 /**
- * Whether the frame is an `order.limit_loosest` that sets the order's loosest limit to what `state` holds already (see
- * the top of this file). A record that does not decode is not one: it stays in the comparison, which reports it.
+ * Whether the frame is an `order.limit_loosest` that sets the order's loosest limit to what `state` holds already, at
+ * the time of the order's last event (see the top of this file). A record that does not decode is not one: it stays in
+ * the comparison, which reports it.
  */
 function leavesLoosestAsItWas(frame: Frame, state: KernelState): boolean {
   if (frame.type !== LIMIT_LOOSEST_CODE) return false
@@ -149,8 +150,10 @@ function leavesLoosestAsItWas(frame: Frame, state: KernelState): boolean {
     throw error
   }
   if (event.type !== 'order.limit_loosest') return false
-  const limit = state.orders.get(event.orderId)?.limitLoosest
-  return limit !== undefined && limit !== null && limit === event.limit
+  const order = state.orders.get(event.orderId)
+  // At the instant of the order's last event (the amend's): applying it moves neither the order's update time nor,
+  // at an instant the retirement walk has already run at, any order's retirement.
+  return order !== undefined && order.limitLoosest !== null && order.limitLoosest === event.limit && order.updatedAtMs === event.atMs
 }
 
 /**
