@@ -50,7 +50,8 @@ class RecordingHarness extends Harness {
 /**
  * The build before, as far as this record goes: this kernel's decision, with an `order.limit_loosest` after each
  * applied limit amend that has none — the old rule logged the loosest limit at every one, and where this build logs
- * none the amend left it at what the order held (`alter` changes what the stand-in writes; a real old build wrote that).
+ * none the amend left it at what the order held. `alter` changes the record the stand-in writes (the old build wrote
+ * it unaltered), to show which leader records are still mismatches.
  */
 function previousBuild(alter: (record: LoosestEvent, amended: EventOfAmended) => LoosestEvent = (record) => record): DecideFunction {
   return (state, command) => {
