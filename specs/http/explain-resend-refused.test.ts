@@ -1,11 +1,13 @@
 /**
- * A refused resend shows in the order's `/events` and in its `/explain` story, with its reason code and why: the
- * kernel records it (`order.resend_refused`, src/kernel/resend.ts). Before, a refusal was only in the reply to the
- * command (a start's resend: read by no one), so neither endpoint could say a resend was tried and why it did not go.
+ * A refused resend shows in the order's `/events`, in its `/explain` story and among its `/explain` decisions, with its
+ * reason code and why: the kernel records it (`order.resend_refused`, src/kernel/resend.ts). Before, a refusal was only
+ * in the reply to the command (a start's resend: read by no one), so neither endpoint could say a resend was tried and
+ * why it did not go; then it was in the story but not among the decisions.
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { documentedAnswers } from './openapi-departures.ts'
 
 let t: TestGateway
 let trader: string
@@ -18,7 +20,7 @@ afterAll(async () => t.stop())
 
 interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; record: Record<string, unknown> }
 
-test('a resend refused because the order is not resendable is in /events and in the /explain story with its reason', async () => {
+test('a resend refused because the order is not resendable is in /events, in the /explain story and among its decisions, with its reason', async () => {
   const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'resend-refused-1' })))).order_id as string
   await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
   const principal = { id: 'olga', roles: ['ops' as const], accounts: [], liveAllowed: false }
@@ -32,7 +34,8 @@ test('a resend refused because the order is not resendable is in /events and in 
   expect(events.find((event) => event.lsn === lsn)).toEqual({
     lsn, type: 'order.resend_refused', atMs: expect.any(Number), orderId, principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen',
   })
-  const story = (await json(await t.request(`/v1/orders/${orderId}/explain`, { headers: auth(trader) }))).story as StoryEntry[]
+  const explain = await json(await t.request(`/v1/orders/${orderId}/explain`, { headers: auth(trader) }))
+  const story = explain.story as StoryEntry[]
   expect(story.find((entry) => entry.lsn === lsn)).toEqual({
     lsn,
     at_ms: expect.any(Number),
@@ -41,6 +44,26 @@ test('a resend refused because the order is not resendable is in /events and in 
     summary: 'resend by olga refused ORDER_NOT_RESENDABLE: order is AckedOpen',
     record: { principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen' },
   })
+  // And among the decisions, with what its record carries: no roles, config digest, build or guards are recorded for it,
+  // so they are null (empty), never the running config's digest (before: the refusal was not among the decisions).
+  expect(explain.decisions).toEqual([
+    expect.objectContaining({ outcome: 'accepted', reason: null, detail: null, config_digest: t.http.services.configDigest }),
+    {
+      lsn,
+      outcome: 'resend_refused',
+      reason: 'ORDER_NOT_RESENDABLE',
+      failed_guard: null,
+      detail: 'order is AckedOpen',
+      principal: 'olga',
+      roles: null,
+      config_digest: null,
+      build_commit: null,
+      decided_at_ms: expect.any(Number),
+      guards: [],
+    },
+  ])
+  const { answerSchema, departures } = documentedAnswers(await json(await t.request('/openapi.json')))
+  expect(departures(answerSchema('GET', '/v1/orders/{id}/explain', '200'), explain, 'answer')).toEqual([])
   // It changed nothing: the order rests at the venue as it did.
   expect(t.gateway.engine.state.orders.get(orderId)?.status).toBe('AckedOpen')
 })

@@ -1,9 +1,11 @@
 /**
  * POST /v1/accounts/:id/flatten reads its body like the other routes (an empty body or `{}`; anything else is a typed
- * 400 and nothing is written), and a client's order key cannot take the namespace of flatten's closing orders.
+ * 400 and nothing is written), and a client's order key cannot take the namespace of flatten's closing orders. A
+ * position past what a record holds is a typed refusal (before: the closing order made the log's writer assert).
  */
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { RECORD_UNITS_MAX } from '../../src/domain/recordable-amounts.ts'
 import { errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 
 let t: TestGateway
@@ -62,5 +64,21 @@ describe("flatten's keys", () => {
     expect((await t.request('/v1/accounts/demo-1/flatten', post(ops, '', { 'Idempotency-Key': 'f-9' }))).status).toBe(202)
     const closes = [...t.gateway.engine.state.orders.values()].filter((order) => order.flattenId === 'f-9').map((order) => [order.idempotencyKey, order.side, order.lane])
     expect(closes).toContainEqual([closeKey, 'sell', 0])
+  })
+})
+
+describe('a position past what a record holds', () => {
+  test('its flatten is 422 FLATTEN_POSITION_UNRECORDABLE and nothing is written', async () => {
+    // Fundings (like fills) are each within the record bound; their sum is not. demo-2 holds no BTC before this.
+    for (const reference of ['top-up-1', 'top-up-2']) {
+      await t.gateway.engine.submit({ kind: 'fund', nowMs: Date.now(), principalId: 'spec', accountId: 'demo-2', asset: 'BTC', amount: RECORD_UNITS_MAX, reference })
+    }
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await t.request('/v1/accounts/demo-2/flatten', post(ops, '', { 'Idempotency-Key': 'f-big' }))
+    expect(res.status).toBe(422)
+    const answer = await json(res)
+    expect(errorCode(answer)).toBe('FLATTEN_POSITION_UNRECORDABLE')
+    expect((answer.error as { details: { detail: string } }).details.detail).toContain('demo-2 sim:BTC-USD')
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
   })
 })

@@ -144,7 +144,7 @@ export interface Order {
   amend: AmendState | null
   /**
    * The loosest limit among every version the order has had — its own and each applied amend's; the higher for a buy,
-   * the lower for a sell — set by `order.limit_loosest` at each applied amend. A late fill stated under an earlier
+   * the lower for a sell — set by `order.limit_loosest` at each applied amend that moves it. A late fill stated under an earlier
    * version is held to it (kernel/inbox.ts). Null until an amend is applied, for a market order, and for an order
    * amended under a build that did not keep it (its earlier limits are not known): such fills are then not checked.
    */
@@ -163,6 +163,12 @@ export interface Order {
   syntheticPendingQty: Units
   syntheticPendingCash: Units
   syntheticPendingNotional: Units
+  /**
+   * The venue cumulative quantity of the synthetic fill last declined for this order (`order.synthetic_declined`: its
+   * cash pending would pass what a record holds), which was alerted; null when none was. A read-back stating it again
+   * is not alerted again; one stating another is news.
+   */
+  syntheticDeclinedCumQty: Units | null
   /** The venue cumulative quantity of the overfill last alerted for this order; null when none is being held. */
   overfillCumQty: Units | null
   /** The recheck interval of the last overfill answer (it doubles per repeat, to a bound); 0 when none. */

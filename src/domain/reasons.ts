@@ -97,6 +97,11 @@ export const REASONS = {
   RECONCILE_NOT_FOUND: reason('definite_reject', 200, 'After the grace time the venue does not know the order: not at venue'),
   RECONCILE_CONVERGED: reason('definite_reject', 200, 'Reconciliation established the order state from venue evidence'),
   RECONCILE_SYNTHETIC_FILL: reason('internal', 500, 'The venue reports more filled than its trades explain; a fill was inferred'),
+  RECONCILE_SYNTHETIC_UNRECORDABLE: reason(
+    'internal',
+    500,
+    'The venue reports more filled than its trades explain, and the inferred fill would take the synthetic cash pending past what a record holds: nothing was booked, the order stays below the venue until its real trades come',
+  ),
   RECONCILE_DEFERRED: reason('outcome_unknown', 200, 'The venue answer settles nothing yet; the order stays as it is and is asked about again later'),
   // kill switches
   KILL_SWITCH_HALT: reason('definite_reject', 200, 'HALT engaged: nothing new is accepted or sent'),
@@ -104,6 +109,7 @@ export const REASONS = {
   KILL_SWITCH_RESUME: reason('definite_reject', 200, 'Trading resumed'),
   FLATTEN_REQUESTED: reason('definite_reject', 200, 'Canceled or closed by a flatten of the account'),
   FLATTEN_NO_PRICE: reason('retryable', 503, 'A position could not be closed: no reference price for the instrument'),
+  FLATTEN_POSITION_UNRECORDABLE: reason('definite_reject', 422, 'A position is beyond the largest amount a record holds (20 whole digits): the flatten was refused and nothing was canceled or closed'),
 } as const satisfies Record<string, ReasonInfo>
 
 export type ReasonCode = keyof typeof REASONS

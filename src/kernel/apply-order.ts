@@ -69,6 +69,9 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
     case 'order.limit_loosest':
       order.limitLoosest = event.limit
       return
+    case 'order.synthetic_declined':
+      order.syntheticDeclinedCumQty = event.venueCumQty
+      return
     case 'order.overfill_recheck':
       order.overfillCumQty = event.venueCumQty
       order.overfillRecheckMs = event.retryAtMs - event.atMs

@@ -144,6 +144,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     amendCount: 0,
     amend: null,
     limitLoosest: null,
+    syntheticDeclinedCumQty: null,
     syntheticCumQty: 0n,
     syntheticPendingQty: 0n,
     syntheticPendingCash: 0n,

@@ -64,6 +64,9 @@ function trackDraft(draft: Order, event: DomainEvent): void {
     case 'order.limit_loosest':
       draft.limitLoosest = event.limit
       return
+    case 'order.synthetic_declined':
+      draft.syntheticDeclinedCumQty = event.venueCumQty
+      return
     default:
       return
   }

@@ -13,6 +13,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import { venueClientOrderId } from '../domain/orders.ts'
+import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { cancelEvents } from './cancel.ts'
 import type { Decision, FlattenCommand } from './commands.ts'
 import { mayActFor } from './permissions.ts'
@@ -48,7 +49,9 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   }
   for (const instrument of closingInstruments(state, command)) {
     const available = availableBalance(state, command.accountId, instrument.baseAsset) + (released.get(instrument.baseAsset) ?? 0n)
-    events.push(...closeEvents(state, command, { instrument, available, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
+    const qty = roundToStep(available, instrument.lotSize, 'down')
+    if (!isRecordableUnits(qty)) return unrecordableClose(command, instrument, qty)
+    events.push(...closeEvents(state, command, { instrument, qty, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
   }
   return { events, reply: { kind: 'done' } }
 }
@@ -60,6 +63,18 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
  */
 export function flattenActs(state: KernelState, command: FlattenCommand): boolean {
   return decideFlatten(state, command).events.some((event) => event.type !== 'account.flatten_requested' && event.type !== 'alert.raised')
+}
+
+/**
+ * A position past the largest amount a record holds (20 whole digits: balances add up fills and fundings, each within
+ * the bound, with no bound on their sum) cannot be closed by one order: its `order.accepted` would make the log's
+ * writer assert, failing the whole decision as a kernel bug. The flatten is refused before anything is decided, so
+ * nothing changes — not even the cancels, which a flatten decides together with its closes; cancels and kill switches
+ * remain for such an account.
+ */
+function unrecordableClose(command: FlattenCommand, instrument: Instrument, qty: Units): Decision {
+  const detail = `${command.accountId} ${instrumentKey(instrument.venue, instrument.symbol)}: the position to close, ${formatDecimal(qty)}, is beyond the largest amount a record holds (${formatDecimal(RECORD_UNITS_MAX)})`
+  return { events: [], reply: { kind: 'refused', reason: 'FLATTEN_POSITION_UNRECORDABLE', detail } }
 }
 
 /** One instrument per base asset the account holds: the first by key that has a market snapshot in the command. */
@@ -81,11 +96,10 @@ function closingInstruments(state: KernelState, command: FlattenCommand): Instru
 function closeEvents(
   state: KernelState,
   command: FlattenCommand,
-  input: { instrument: Instrument; available: Units; market: MarketSnapshot | undefined },
+  input: { instrument: Instrument; qty: Units; market: MarketSnapshot | undefined },
 ): DomainEvent[] {
-  const { instrument, market } = input
+  const { instrument, market, qty } = input
   const key = instrumentKey(instrument.venue, instrument.symbol)
-  const qty = roundToStep(input.available, instrument.lotSize, 'down')
   if (qty < instrument.minQty) return []
   if (market === undefined) {
     return [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }]

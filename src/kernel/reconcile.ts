@@ -205,21 +205,28 @@ function targetState(venueOrder: VenueOrder, draft: Order): OrderState {
 /**
  * The venue says more filled than its trades explain: book the difference at the order's limit price and alert.
  *
- * Not booked (the alert says why) when the synthetic cash the order would then hold pending is more than a record can
- * hold: the real fill that trues it up records that cash (order.fill_trued_up `syntheticCash`), and the log's writer
- * asserts on it. The gateway bounds each answer's cumQty × price (read-back-check.ts), but the pending cash adds up
- * over several answers, each fill rounded up against the account — two answers of half and all of 1 BTC at the largest
- * price a record holds passed that check and added up to one unit past it — so the sum is checked here, where it is made.
+ * Not booked when the synthetic cash the order would then hold pending is more than a record can hold: the real fill
+ * that trues it up records that cash (order.fill_trued_up `syntheticCash`), and the log's writer asserts on it. The
+ * gateway bounds each answer's cumQty × price (read-back-check.ts), but the pending cash adds up over several answers,
+ * each fill rounded up against the account — two answers of half and all of 1 BTC at the largest price a record holds
+ * passed that check and added up to one unit past it — so the sum is checked here, where it is made. The order then
+ * stays below the venue's cumulative quantity until its real trades come, and every read-back (the sweep reads it
+ * back as long as the two differ) declined the same fill again with one more alert. So the decline is alerted once
+ * (RECONCILE_SYNTHETIC_UNRECORDABLE) and recorded (`order.synthetic_declined`, which the order keeps): a read-back
+ * stating the same venue cumulative quantity is a repeat and adds nothing, one stating another is news and is alerted.
  */
 function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
   const { draft } = emitter
   // A venue price of zero or below is none (a FIX status of a market order says Price 0): no fill is booked at it.
   const price = venueOrder.price !== undefined && venueOrder.price > 0n ? venueOrder.price : draft.price
   const lastQty = venueOrder.cumQty - draft.cumQty
-  const unrecordable = price !== null && !pendingRecordable(draft, fillAmounts(draft.side, lastQty, price))
-  const detail = `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}${unrecordable ? `; not booked: the synthetic cash pending would pass ${formatDecimal(RECORD_UNITS_MAX)}, the most a record holds` : ''}`
+  if (price !== null && !pendingRecordable(draft, fillAmounts(draft.side, lastQty, price))) {
+    declineSynthetic(emitter, { venueCumQty: venueOrder.cumQty, price, nowMs })
+    return
+  }
+  const detail = `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}`
   emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail })
-  if (price === null || unrecordable) return
+  if (price === null) return
   const execId = syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty)
   const booked = emit(emitter, {
     type: 'order.fill',
@@ -236,6 +243,16 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
   })
   // Its price and fee are a guess, held until the real fills it stands for true it up (synthetic-cover.ts).
   if (booked) emit(emitter, { type: 'order.synthetic_pending', atMs: nowMs, orderId: draft.orderId, execId, qty: lastQty, price })
+}
+
+/** The synthetic fill up to `venueCumQty` is not booked: alerted and recorded once per venue cumulative quantity. */
+function declineSynthetic(emitter: Emitter, input: { venueCumQty: Units; price: Units; nowMs: number }): void {
+  const { draft } = emitter
+  const { venueCumQty, price, nowMs } = input
+  if (draft.syntheticDeclinedCumQty === venueCumQty) return
+  const detail = `venue cumQty ${venueCumQty}, trades explain ${draft.cumQty}; not booked: the synthetic cash pending would pass ${formatDecimal(RECORD_UNITS_MAX)}, the most a record holds`
+  emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_UNRECORDABLE', orderId: draft.orderId, detail })
+  emit(emitter, { type: 'order.synthetic_declined', atMs: nowMs, orderId: draft.orderId, venueCumQty, price })
 }
 
 /** Whether the order's pending synthetic cash and notional, with `added`, are amounts a record holds. */

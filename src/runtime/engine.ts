@@ -164,7 +164,7 @@ export class Engine {
       if (shadow !== null && isCommandRecord(frame.type)) shadow.command(frame, this.state)
       const event = domainEventOf(frame)
       if (event === null) continue
-      shadow?.event(frame)
+      shadow?.event(frame, this.state)
       applyInPlace(this.state, event, { lsn: frame.lsn })
       applied.push({ event, lsn: frame.lsn })
     }

@@ -85,6 +85,7 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order.fill_trued_up@2': '{orderId:string atMs:number cash:units execId:string fee:units feeAsset:string lastPrice:units notional:units qty:units syntheticCash:units syntheticNotional:units venueTimeMs:number}',
   'order.resend_refused@2': '{orderId:string atMs:number detail:string principalId:string reason:string}',
   'order.limit_loosest@2': '{orderId:string atMs:number limit:units}',
+  'order.synthetic_declined@2': '{orderId:string atMs:number price:units venueCumQty:units}',
   'kernel.configured@3': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
   'kernel.retire_rule_adopted@3': '{atMs:number rule:number}',
   'mode.changed@3': '{atMs:number mode:word note:word principalId:word}',
@@ -127,6 +128,7 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order.fill_trued_up@3': '{orderId:word atMs:number cash:units execId:word fee:units feeAsset:word lastPrice:units notional:units qty:units syntheticCash:units syntheticNotional:units venueTimeMs:number}',
   'order.resend_refused@3': '{orderId:word atMs:number detail:word principalId:word reason:word}',
   'order.limit_loosest@3': '{orderId:word atMs:number limit:units}',
+  'order.synthetic_declined@3': '{orderId:word atMs:number price:units venueCumQty:units}',
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */

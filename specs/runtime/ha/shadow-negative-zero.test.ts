@@ -27,7 +27,7 @@ describe('shadow mode and -0', () => {
     expect(leaderEvents.length).toBeGreaterThan(0)
     const shadow = new ShadowDecider()
     shadow.command(frameOf(encodeCommandRecord(command, leaderEvents.length), 1), state)
-    leaderEvents.forEach((record, index) => shadow.event(frameOf(record, index + 2)))
+    leaderEvents.forEach((record, index) => shadow.event(frameOf(record, index + 2), state))
     expect(shadow.stats.lastMismatches).toEqual([])
     expect(shadow.stats.matches).toBe(1)
   })

@@ -54,7 +54,7 @@ function shadowOf(frames: readonly Frame[], rewrite: (frame: Frame, event: Domai
     if (isCommandRecord(frame.type)) shadow.command(frame, state)
     const event = domainEventOf(frame)
     if (event === null) continue
-    shadow.event(rewrite(frame, event))
+    shadow.event(rewrite(frame, event), state)
     applyInPlace(state, event, { lsn: frame.lsn })
   }
   return shadow

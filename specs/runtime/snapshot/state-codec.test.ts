@@ -20,11 +20,22 @@ afterAll(async () => {
 
 /**
  * The state as a build before format 10 kept it: no loosest limit on any order (those builds logged no
- * order.limit_loosest, so replaying their logs gives none either). A copy; the world's state is left alone.
+ * order.limit_loosest, so replaying their logs gives none either), nor a declined synthetic fill (format 11). A copy;
+ * the world's state is left alone.
  */
 function asOlderBuildKept(live: ReturnType<typeof initialState>): ReturnType<typeof initialState> {
   const state = cloneState(live)
-  for (const order of state.orders.values()) order.limitLoosest = null
+  for (const order of state.orders.values()) {
+    order.limitLoosest = null
+    order.syntheticDeclinedCumQty = null
+  }
+  return state
+}
+
+/** The state as format 10 kept it: no declined synthetic fill (that build logged no order.synthetic_declined). A copy. */
+function asFormat10Kept(live: ReturnType<typeof initialState>): ReturnType<typeof initialState> {
+  const state = cloneState(live)
+  for (const order of state.orders.values()) order.syntheticDeclinedCumQty = null
   return state
 }
 
@@ -117,18 +128,18 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
     const world = await tradedWorld(16)
     worlds.push(world)
     const state = asOlderBuildKept(world.gateway.engine.state)
     const { json, idempotency } = encodeKernelState(state)
-    // That build's rows: every field of an order but the last four (syntheticPendingQty, …Cash, …Notional, then format
-    // 10's limitLoosest).
+    // That build's rows: every field of an order but the last five (syntheticPendingQty, …Cash, …Notional, then format
+    // 10's limitLoosest and format 11's syntheticDeclinedCumQty).
     const fields = structuredClone(json) as unknown[]
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
-    for (const [, row] of orders) expect(row.splice(-4)).toEqual(['0', '0', '0', null])
+    for (const [, row] of orders) expect(row.splice(-5)).toEqual(['0', '0', '0', null, null])
     // Nor the state's retireRule (format 9): a log that build wrote had adopted none.
     expect(fields.pop()).toBe(RETIRE_RULE_UNTOUCHED)
     const v7 = kernelSectionOf(JSON.stringify(fields), idempotency)
@@ -149,11 +160,12 @@ describe('kernel state encoding', () => {
     const state = asOlderBuildKept(world.gateway.engine.state)
     expect([...state.orders.values()].every((order) => !order.bootstrapSuspect)).toBe(true)
     const { json, idempotency } = encodeKernelState(state)
-    // That build's rows: every field of an order but the last five (bootstrapSuspect, format 8's three, format 10's one).
+    // That build's rows: every field of an order but the last six (bootstrapSuspect, format 8's three, format 10's one,
+    // format 11's one).
     const fields = structuredClone(json) as unknown[]
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
-    for (const [, row] of orders) expect(row.splice(-5)).toEqual([false, '0', '0', '0', null])
+    for (const [, row] of orders) expect(row.splice(-6)).toEqual([false, '0', '0', '0', null, null])
     expect(fields.pop()).toBe(RETIRE_RULE_UNTOUCHED)
     const v6 = kernelSectionOf(JSON.stringify(fields), idempotency)
     const decoded = kernelStateFromBytes(v6, { schema: previous })
@@ -174,11 +186,12 @@ describe('kernel state encoding', () => {
     const state = asOlderBuildKept(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
     const { json, idempotency } = encodeKernelState(state)
-    // That build's rows: every field of an order but the last (limitLoosest); the state's retireRule it had.
+    // That build's rows: every field of an order but the last two (limitLoosest, format 11's syntheticDeclinedCumQty);
+    // the state's retireRule it had.
     const fields = structuredClone(json) as unknown[]
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
-    for (const [, row] of orders) expect(row.splice(-1)).toEqual([null])
+    for (const [, row] of orders) expect(row.splice(-2)).toEqual([null, null])
     const v9 = kernelSectionOf(JSON.stringify(fields), idempotency)
     const decoded = kernelStateFromBytes(v9, { schema: previous })
     expect(stateDigest(decoded)).toBe(stateDigest(state))
@@ -189,6 +202,33 @@ describe('kernel state encoding', () => {
     amended.limitLoosest = 123n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(amended.orderId)?.limitLoosest).toBe(123n)
     expect(() => kernelStateFromBytes(v9)).toThrow(/expected Order as an array of \d+ fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of \d+ fields/)
+  })
+
+  test("format 10's encoding (orders without syntheticDeclinedCumQty) is still read, with none declined, as replaying its log gives", async () => {
+    // The schema id the build before Order.syntheticDeclinedCumQty wrote into its snapshots (format 10), computed by that build.
+    const previous = 'kernel-state/v10/1ce779c7f0b26279'
+    expect(readableKernelSchemas()).toContain(previous)
+    const world = await tradedWorld(18)
+    worlds.push(world)
+    const state = asFormat10Kept(world.gateway.engine.state)
+    expect(state.orders.size).toBeGreaterThan(0)
+    const { json, idempotency } = encodeKernelState(state)
+    // That build's rows: every field of an order but the last (syntheticDeclinedCumQty).
+    const fields = structuredClone(json) as unknown[]
+    const orders = fields[7] as [string, unknown[]][]
+    expect(orders.length).toBe(state.orders.size)
+    for (const [, row] of orders) expect(row.splice(-1)).toEqual([null])
+    const v10 = kernelSectionOf(JSON.stringify(fields), idempotency)
+    const decoded = kernelStateFromBytes(v10, { schema: previous })
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(mapOrders(decoded)).toEqual(mapOrders(state))
+    // This build's rows keep a declined venue cumulative quantity; each encoding is read only under its own id.
+    const declined = [...state.orders.values()][0]
+    if (declined === undefined) throw new Error('expected an order')
+    declined.syntheticDeclinedCumQty = 456n
+    expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(declined.orderId)?.syntheticDeclinedCumQty).toBe(456n)
+    expect(() => kernelStateFromBytes(v10)).toThrow(/expected Order as an array of \d+ fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of \d+ fields/)
   })
 })

@@ -105,8 +105,13 @@ describe("snapshots of the previous build's kernel encoding", () => {
     const state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
     const { json, idempotency } = encodeKernelState(state)
     const fields = json as unknown[]
-    // Format 8's three pending fields, and format 10's limitLoosest (kept for the orders amended here).
-    for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.splice(-4).slice(0, 3)).toEqual(['0', '0', '0'])
+    // Format 8's three pending fields, format 10's limitLoosest (kept for the orders amended here) and format 11's
+    // syntheticDeclinedCumQty (none declined here).
+    for (const [, row] of fields[7] as [string, unknown[]][]) {
+      const newer = row.splice(-5)
+      expect(newer.slice(0, 3)).toEqual(['0', '0', '0'])
+      expect(newer[4]).toBeNull()
+    }
     // Format 9's retireRule, which format 7 did not hold (the restart records the rule again: kernel.retire_rule_adopted).
     fields.pop()
     const sections = new Map(content.sections)

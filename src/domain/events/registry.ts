@@ -50,6 +50,7 @@ export const EVENT_CODES = {
   'order.fill_trued_up': 242,
   'order.resend_refused': 243,
   'order.limit_loosest': 244,
+  'order.synthetic_declined': 246,
   'inbox.report_accepted': 300,
   'inbox.duplicate_dropped': 301,
   'alert.raised': 900,

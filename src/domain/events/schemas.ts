@@ -179,10 +179,11 @@ export const EVENT_SCHEMAS = {
     source: v.picklist(['result', 'report', 'reconcile']),
   }),
   /**
-   * Logged right after an `order.amended`: the loosest limit among every version the order has had (its own and each
-   * applied amend's; the higher for a buy, the lower for a sell). A late fill stated under an earlier version is held
-   * to it (kernel/inbox.ts). Not logged for a market order, nor for one amended under a build that did not log it (its
-   * earlier limits are not known).
+   * Logged right after an `order.amended` that changes it: the loosest limit among every version the order has had (its
+   * own and each applied amend's; the higher for a buy, the lower for a sell). A late fill stated under an earlier
+   * version is held to it (kernel/inbox.ts). Not logged for a market order, nor for one amended under a build that did
+   * not log it (its earlier limits are not known), nor when the amend leaves it as it was (the build before logged it at
+   * every applied limit amend: such a record changes nothing, and a re-decision's comparison takes it as absent).
    */
   'order.limit_loosest': v.strictObject({ type: v.literal('order.limit_loosest'), ...orderBase, limit: positiveUnitsSchema }),
   /** The amend did not happen (venue reject, gate, superseded by a cancel, or not found applied by reconciliation). */
@@ -263,6 +264,18 @@ export const EVENT_SCHEMAS = {
    * against the account; `syntheticNotional` half-even) is replaced by what the real fill says (`cash`, `notional`,
    * at `lastPrice`) — and `fee` is the real fill's fee when no `order.fill` of the same execId books it.
    */
+  /**
+   * The venue says more filled (`venueCumQty`) than its trades explain, and the synthetic fill that would book the
+   * difference at `price` was not booked: the synthetic cash the order would then hold pending is past what a record
+   * holds (kernel/reconcile.ts). Logged with the one alert (RECONCILE_SYNTHETIC_UNRECORDABLE); the order keeps
+   * `venueCumQty`, so a read-back that says the same again is not alerted again, while one that says another is.
+   */
+  'order.synthetic_declined': v.strictObject({
+    type: v.literal('order.synthetic_declined'),
+    ...orderBase,
+    venueCumQty: positiveUnitsSchema,
+    price: positiveUnitsSchema,
+  }),
   'order.fill_trued_up': v.strictObject({
     type: v.literal('order.fill_trued_up'),
     ...orderBase,

@@ -38,15 +38,28 @@ export type OrderEventsBody = v.InferOutput<typeof ORDER_EVENTS>
 const GUARD_NAME = v.picklist(GUARD_NAMES)
 const GUARD_INPUT = v.nullable(v.union([v.string(), v.number(), v.boolean()]))
 
+/**
+ * A decision about the order. Accepts, rejects and amends carry their decision record (guards, roles, config digest,
+ * build). A refused resend (`order.resend_refused`) carries only who asked, the reason code and what the refusing check
+ * saw (`detail`): its roles, config digest and build are null — neither it nor the command record before it holds
+ * them, and the config or build running now may not be the one it was decided under — and its guards are empty.
+ */
 const DECISION = v.strictObject({
   lsn: count('The record that carries the decision'),
-  outcome: v.pipe(v.picklist(['accepted', 'rejected', 'amend_accepted', 'amend_rejected']), v.description('What was decided: the order, or one of its amends')),
-  reason: orNull(text('reason code'), 'Why it was rejected; null when accepted'),
-  failed_guard: orNull(text('guard name'), 'The guard that refused it; null when accepted'),
+  outcome: v.pipe(
+    v.picklist(['accepted', 'rejected', 'amend_accepted', 'amend_rejected', 'resend_refused']),
+    v.description('What was decided: the order, one of its amends, or a resend that was refused'),
+  ),
+  reason: orNull(text('reason code'), 'Why it was rejected or refused; null when accepted'),
+  failed_guard: orNull(text('guard name'), 'The guard that refused it; null when accepted, and for a refused resend (its checks are not recorded as guards: see detail)'),
+  detail: orNull(text('what the check saw'), 'A refused resend: what the refusing check saw (its record as logged); null for the others, whose guards say it'),
   principal: text('Who asked'),
-  roles: v.array(v.string()),
-  config_digest: text('The digest of the config it was decided under'),
-  build_commit: text('The build that decided it'),
+  roles: orNull(v.array(v.string()), "The principal's roles; null for a refused resend (its record names the principal only)"),
+  config_digest: orNull(
+    text('config digest'),
+    'The digest of the config it was decided under; null for a refused resend: neither its record nor its command record holds one, and the running config may not be the one it was decided under',
+  ),
+  build_commit: orNull(text('build commit'), 'The build that decided it; null for a refused resend (not recorded)'),
   decided_at_ms: integer('When it was decided (ms since the epoch)'),
   guards: v.pipe(
     v.array(
@@ -57,7 +70,7 @@ const DECISION = v.strictObject({
         inputs: v.pipe(v.record(v.string(), GUARD_INPUT), v.description('What the guard looked at (amounts as decimal strings)')),
       }),
     ),
-    v.description('Every guard that ran, in the fixed order; those after the first failure did not run'),
+    v.description('Every guard that ran, in the fixed order; those after the first failure did not run. Empty for a refused resend (see reason and detail)'),
   ),
 })
 
@@ -80,7 +93,7 @@ const HELD = v.strictObject({
 export const ORDER_EXPLAIN = v.strictObject({
   order_id: text('The order'),
   account: orNull(text('account id'), 'Its account; null for a rejected order whose body named none the kernel could use'),
-  decisions: v.pipe(v.array(DECISION), v.description('Why the order, and each of its amends, was accepted or rejected, in log order')),
+  decisions: v.pipe(v.array(DECISION), v.description('Why the order, and each of its amends, was accepted or rejected, and each resend that was refused, in log order')),
   story: v.pipe(v.array(STORY_ENTRY), v.description("The order's whole story: one entry per record, in log order")),
   held: orNull(HELD, 'The kill switch holding its queued place or amend now (never logged: a held item is not picked); null when none is'),
 })

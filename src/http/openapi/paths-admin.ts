@@ -79,7 +79,10 @@ export function adminPart(): DocumentPart {
           summary: "Cancel the account's open orders and close its positions (Lane0). The account's trader/bot, or ops/admin",
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
-          responses: { '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: LSN } }) },
+          responses: {
+            '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: LSN } }),
+            '422': errorResponse('FLATTEN_POSITION_UNRECORDABLE: a position to close is beyond the largest amount a record holds (20 whole digits); nothing was canceled or closed'),
+          },
           parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }],
           requestBody: { required: false, content: jsonContent(schemaOf(FLATTEN_BODY_SCHEMA, 'Empty object or no body')) },
         }),

@@ -1,6 +1,7 @@
 /**
  * An order's history from the log: every recorded event (`/events`, with LSNs) and its explanation (`/explain`): the
- * decision records that say why it was accepted or rejected and why each amend was (`decisions`), and its whole story
+ * decision records that say why it was accepted or rejected and why each amend was, and each refused resend with what
+ * its record carries (`decisions`), and its whole story
  * (`story`) — intent with its decision record, reservation and lane, every gate verdict, sends, venue answers and
  * reports, fills, amends, cancels, reconcile results and alerts — one entry per log record, in log order, each with its
  * LSN, time, the stage it belongs to, a one-line summary and the record as logged. Both read the log itself through
@@ -41,6 +42,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
       if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event.decision, { reason: event.reason, guard: event.guard }))
       if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event.decision, { reason: null, guard: null }))
       if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event.decision, { reason: event.reason, guard: event.guard }))
+      if (event.type === 'order.resend_refused') decisions.push(resendRefusedView(lsn, event))
     }
     const story = logged.map(({ lsn, event }) => storyEntry(lsn, event))
     const held = found.order === null ? null : heldView(services.gateway.engine.state, found.order)
@@ -65,12 +67,35 @@ function decisionView(lsn: number, outcome: DecisionView['outcome'], decision: D
     outcome,
     reason: failed.reason,
     failed_guard: failed.guard,
+    detail: null,
     principal: decision.principalId,
     roles: decision.roles,
     config_digest: decision.configDigest,
     build_commit: decision.buildCommit,
     decided_at_ms: decision.nowMs,
     guards: decision.guards.map((guard) => ({ guard: guard.guard, outcome: guard.outcome, reason: guard.reason ?? null, inputs: apiJson(guard.inputs) as Record<string, GuardInputValue> })),
+  }
+}
+
+/**
+ * A refused resend as a decision, from what its record carries: who asked, the reason code and what the check saw.
+ * Roles, config digest and build are null (the record and its command record hold none; the running config's digest
+ * would be a guess about a decision that may predate it), and there are no guards (resend.ts records the refusing
+ * check's reason and detail, not a guard list).
+ */
+function resendRefusedView(lsn: number, event: EventOf<'order.resend_refused'>): DecisionView {
+  return {
+    lsn,
+    outcome: 'resend_refused',
+    reason: event.reason,
+    failed_guard: null,
+    detail: event.detail,
+    principal: event.principalId,
+    roles: null,
+    config_digest: null,
+    build_commit: null,
+    decided_at_ms: event.atMs,
+    guards: [],
   }
 }
 
@@ -83,7 +108,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.call_completed': 'venue', 'order.send_acked': 'venue', 'order.send_retry': 'venue', 'order.venue_rejected': 'venue',
   'order.cancel_acked': 'venue', 'order.cancel_rejected': 'venue', 'order.expired': 'venue', 'order.unknown': 'venue',
   'inbox.report_accepted': 'report', 'inbox.duplicate_dropped': 'report',
-  'order.fill': 'fill', 'order.fill_covered': 'fill', 'order.synthetic_pending': 'fill', 'order.fill_trued_up': 'fill',
+  'order.fill': 'fill', 'order.fill_covered': 'fill', 'order.synthetic_pending': 'fill', 'order.synthetic_declined': 'fill', 'order.fill_trued_up': 'fill',
   'order.amend_requested': 'amend', 'order.amend_rejected': 'amend', 'order.amended': 'amend', 'order.limit_loosest': 'amend', 'order.amend_failed': 'amend',
   'order.cancel_requested': 'cancel', 'order.canceled': 'cancel',
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
@@ -137,6 +162,8 @@ export function summaryOf(event: DomainEvent): string {
       return `fill ${event.execId} of ${d(event.lastQty)} @ ${d(event.lastPrice)} (venue cumulative ${d(event.venueCumQty)}): ` +
         `${d(event.coveredQty)} already booked by a synthetic fill up to ${d(event.syntheticCumQty)}, not booked again`
     case 'order.synthetic_pending': return `synthetic fill ${event.execId} of ${d(event.qty)} @ ${d(event.price)} to be trued up by the real fills it stands for`
+    case 'order.synthetic_declined':
+      return `venue reports cumulative ${d(event.venueCumQty)}, more than its trades explain: not booked at ${d(event.price)} (the synthetic cash pending would pass what a record holds)`
     case 'order.fill_trued_up':
       return `synthetic quantity ${d(event.qty)} trued up by fill ${event.execId} @ ${d(event.lastPrice)}: ${d(event.cash)} instead of ${d(event.syntheticCash)}` +
         `, fee ${d(event.fee)} ${event.feeAsset}`

@@ -41,7 +41,10 @@ export function applyAmend(emitter: Emitter, input: { atMs: number; source: Amen
     reservationTotal: amend.reservationTotal,
     source: input.source,
   })
-  if (applied && limit !== null) emit(emitter, { type: 'order.limit_loosest', atMs: input.atMs, orderId: draft.orderId, limit })
+  // Only when the amend moves it: an amend to a tighter limit, or to the same one, leaves the loosest where it was. (The
+  // build before logged it at every applied limit amend; a standby's or `redecide`'s comparison takes such a record
+  // that changes nothing as absent: runtime/ha/shadow.ts.)
+  if (applied && limit !== null && limit !== draft.limitLoosest) emit(emitter, { type: 'order.limit_loosest', atMs: input.atMs, orderId: draft.orderId, limit })
   return applied
 }
 

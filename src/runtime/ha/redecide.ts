@@ -29,7 +29,7 @@ export function redecideLog(logDir: string, options: { decide?: DecideFunction }
     if (isCommandRecord(frame.type)) shadow.command(frame, state)
     const event = domainEventOf(frame)
     if (event === null) continue
-    shadow.event(frame)
+    shadow.event(frame, state)
     applyInPlace(state, event, { lsn: frame.lsn })
   }
   return { ...shadow.stats, firstLsn: log.firstLsn, lastLsn: log.lastLsn, records }

@@ -15,9 +15,17 @@
  *
  * A decision's events may reach the standby in more than one envelope, so the comparison is kept open across
  * `applyReplicated` calls until the record's `eventCount` events have been seen.
+ *
+ * One record is compared by what it does rather than by its presence: an `order.limit_loosest` that leaves the
+ * order's loosest limit as it was. The build before this one logged one after every applied limit amend; this one only when
+ * the amend moves the limit (kernel/amend/evidence.ts). Such a leader record, checked against the state the leader's
+ * earlier events of the same decision left (its events are applied one by one after this sees each), changes nothing
+ * the kernel decides by — the order's limitLoosest is what it was, and its update time is the amend's, in the same
+ * decision — so it is left out of the comparison: a log of the build before (a leader not yet upgraded, or `redecide`
+ * on an older log) matches, while a record that moves the limit, missing or extra or different, is still a mismatch.
  */
 
-import { decodeEvent, encodeEvent, EVENT_VERSIONS, eventTypeForCode, recordBodyOf, SchemaError, type EncodedEvent } from '../../domain/events/index.ts'
+import { decodeEvent, encodeEvent, EVENT_CODES, EVENT_VERSIONS, eventTypeForCode, recordBodyOf, SchemaError, type DomainEvent, type EncodedEvent } from '../../domain/events/index.ts'
 import { decide as kernelDecide, type Decision, type KernelCommand, type KernelState } from '../../kernel/index.ts'
 import type { Frame } from '../../../wal/index.ts'
 import { CommandRecordError, decodeCommandRecord } from './command-record.ts'
@@ -49,6 +57,8 @@ interface OpenComparison {
   kind: string | null
   expected: LoggedRecord[]
   leaderCount: number
+  /** The leader's events seen so far, those left out of the comparison included. */
+  leaderSeen: number
   leader: LoggedRecord[]
   /** Set when the standby could not decide at all (undecodable record, kernel threw). */
   failure: string | null
@@ -79,11 +89,11 @@ export class ShadowDecider {
 
   /** A command record, seen before any of its events is applied: decide it on `state` (not changed). */
   command(frame: Frame, state: KernelState): void {
-    if (this.open !== null) this.close(`the leader logged ${this.open.leader.length} of ${this.open.leaderCount} events before the next command record`)
+    if (this.open !== null) this.close(`the leader logged ${this.open.leaderSeen} of ${this.open.leaderCount} events before the next command record`)
     this.counts.decisions++
     try {
       const { command, eventCount } = decodeCommandRecord(frame)
-      this.open = { lsn: frame.lsn, kind: command.kind, expected: [], leaderCount: eventCount, leader: [], failure: null }
+      this.open = { lsn: frame.lsn, kind: command.kind, expected: [], leaderCount: eventCount, leaderSeen: 0, leader: [], failure: null }
       try {
         this.open.expected = this.decide(state, command).events.map((event) => encodeEvent(event))
       } catch (error) {
@@ -91,20 +101,21 @@ export class ShadowDecider {
       }
     } catch (error) {
       if (!(error instanceof CommandRecordError)) throw error
-      this.open = { lsn: frame.lsn, kind: null, expected: [], leaderCount: 0, leader: [], failure: `${error.code}: ${error.message}` }
+      this.open = { lsn: frame.lsn, kind: null, expected: [], leaderCount: 0, leaderSeen: 0, leader: [], failure: `${error.code}: ${error.message}` }
       this.close(null)
     }
   }
 
-  /** A domain event frame the leader logged, before it is applied. */
-  event(frame: Frame): void {
+  /** A domain event frame the leader logged, before it is applied to `state` (which holds the ones before it). */
+  event(frame: Frame, state: KernelState): void {
     const open = this.open
     if (open === null) {
       this.counts.eventsWithoutCommand++
       return
     }
-    open.leader.push(inThisBuildsVersion({ type: frame.type, version: frame.version, payload: frame.payload.slice() }))
-    if (open.leader.length === open.leaderCount) this.close(null)
+    open.leaderSeen++
+    if (!leavesLoosestAsItWas(frame, state)) open.leader.push(inThisBuildsVersion({ type: frame.type, version: frame.version, payload: frame.payload.slice() }))
+    if (open.leaderSeen === open.leaderCount) this.close(null)
   }
 
   private close(incomplete: string | null): void {
@@ -120,6 +131,29 @@ export class ShadowDecider {
     this.recent.push({ lsn: open.lsn, kind: open.kind, difference })
     if (this.recent.length > SHADOW_MISMATCHES_KEPT) this.recent.shift()
   }
+}
+
+const LIMIT_LOOSEST_CODE = EVENT_CODES['order.limit_loosest']
+
+/**
+ * Whether the frame is an `order.limit_loosest` that sets the order's loosest limit to what `state` holds already, at
+ * the time of the order's last event (see the top of this file). A record that does not decode is not one: it stays in
+ * the comparison, which reports it.
+ */
+function leavesLoosestAsItWas(frame: Frame, state: KernelState): boolean {
+  if (frame.type !== LIMIT_LOOSEST_CODE) return false
+  let event: DomainEvent
+  try {
+    event = decodeEvent({ type: frame.type, version: frame.version, payload: frame.payload })
+  } catch (error) {
+    if (error instanceof SchemaError) return false
+    throw error
+  }
+  if (event.type !== 'order.limit_loosest') return false
+  const order = state.orders.get(event.orderId)
+  // At the instant of the order's last event (the amend's): applying it moves neither the order's update time nor,
+  // at an instant the retirement walk has already run at, any order's retirement.
+  return order !== undefined && order.limitLoosest !== null && order.limitLoosest === event.limit && order.updatedAtMs === event.atMs
 }
 
 /**

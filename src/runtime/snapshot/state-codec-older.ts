@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 9), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 10), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -7,8 +7,8 @@ import type { Order } from '../../domain/orders.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  kernelStateFieldsV8, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, type KernelStateRest, type KernelStateRestV8, type OrderV5, type OrderV6,
-  type OrderV7, type OrderV9,
+  kernelStateFieldsV8, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
+  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10,
 } from './state-parts.ts'
 
 /**
@@ -17,6 +17,12 @@ import {
  * such an order is not checked against a limit, as those builds did not check it.
  */
 const NO_LOOSEST_LIMIT = { limitLoosest: null } as const
+
+/**
+ * No synthetic fill declined: what an order of a version 10 or older section holds, and what replaying its log gives
+ * too — those builds logged no `order.synthetic_declined`, the only event that sets it.
+ */
+const NONE_DECLINED = { syntheticDeclinedCumQty: null } as const
 
 /**
  * Nothing pending a true-up: what an order of a version 7 or older section holds, and what replaying its log gives
@@ -49,16 +55,23 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   bootstrapSuspect: false,
   ...NOTHING_PENDING,
   ...NO_LOOSEST_LIMIT,
+  ...NONE_DECLINED,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
 
 /** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
-const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT }))
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
+
+/** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
+const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED }))
+
+/** A state as format 10 wrote it: this build's fields, its orders without syntheticDeclinedCumQty (read with it null). */
+export const kernelStateV10 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV10)), retireRule: nullable(num) })
 
 /** A state as format 9 wrote it: this build's fields, its orders without limitLoosest (read with it null). */
 export const kernelStateV9 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV9)), retireRule: nullable(num) })

@@ -20,9 +20,11 @@ import { CodecError, mapOf, nullable, num, record, type Codec, type Json, type M
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 import { kernelStateFieldsV8, order, type KernelStateRest } from './state-parts.ts'
-import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9 } from './state-codec-older.ts'
+import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10 } from './state-codec-older.ts'
 
-// 10: orders hold limitLoosest (the loosest limit of every version, kept at each applied amend; a version 9 or older
+// 11: orders hold syntheticDeclinedCumQty (the venue cumulative quantity of the synthetic fill last declined and
+// alerted; a version 10 or older section is read with it null, as replaying its log gives: those builds logged no
+// `order.synthetic_declined`); 10: orders hold limitLoosest (the loosest limit of every version, kept at each applied amend; a version 9 or older
 // section is read with it null, as replaying its log gives: those builds logged no `order.limit_loosest`); 9: the
 // state holds retireRule (the retirement rule its log adopted; a version 8 or older section is read with it null);
 // 8: orders hold the synthetic quantity pending its true-up (syntheticPendingQty, …Cash, …Notional; a version 7, 6 or
@@ -30,8 +32,8 @@ import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelState
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 9: state-codec-older.ts.
-export const KERNEL_STATE_FORMAT_VERSION = 10
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 10: state-codec-older.ts.
+export const KERNEL_STATE_FORMAT_VERSION = 11
 
 const kernelState = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order)), retireRule: nullable(num) })
 
@@ -52,10 +54,12 @@ export const KERNEL_STATE_SCHEMA_V6 = schemaId(6, kernelStateV6)
 export const KERNEL_STATE_SCHEMA_V7 = schemaId(7, kernelStateV7)
 export const KERNEL_STATE_SCHEMA_V8 = schemaId(8, kernelStateV8)
 export const KERNEL_STATE_SCHEMA_V9 = schemaId(9, kernelStateV9)
+export const KERNEL_STATE_SCHEMA_V10 = schemaId(10, kernelStateV10)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V10, kernelStateV10],
   [KERNEL_STATE_SCHEMA_V9, kernelStateV9],
   [KERNEL_STATE_SCHEMA_V8, kernelStateV8],
   [KERNEL_STATE_SCHEMA_V7, kernelStateV7],

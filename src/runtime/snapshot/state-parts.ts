@@ -87,8 +87,10 @@ const amendState = record<AmendState>('AmendState', {
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format version 10. */
+export type OrderV10 = Omit<Order, 'syntheticDeclinedCumQty'>
 /** The fields an order had in format versions 8 and 9. */
-export type OrderV9 = Omit<Order, 'limitLoosest'>
+export type OrderV9 = Omit<OrderV10, 'limitLoosest'>
 /** The fields an order had in format version 5. */
 export type OrderV5 = Omit<OrderV9, 'syntheticCumQty' | 'overfillCumQty' | 'overfillRecheckMs' | 'bootstrapSuspect' | PendingFields>
 /** The fields an order had in format version 6. */
@@ -142,7 +144,9 @@ export const orderFieldsV7: Fields<OrderV7> = { ...orderFieldsV6, bootstrapSuspe
 
 export const orderFieldsV9: Fields<OrderV9> = { ...orderFieldsV7, syntheticPendingQty: units, syntheticPendingCash: units, syntheticPendingNotional: units }
 
-export const order = record<Order>('Order', { ...orderFieldsV9, limitLoosest: nullable(units) })
+export const orderFieldsV10: Fields<OrderV10> = { ...orderFieldsV9, limitLoosest: nullable(units) }
+
+export const order = record<Order>('Order', { ...orderFieldsV10, syntheticDeclinedCumQty: nullable(units) })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
