@@ -18,7 +18,7 @@ import { WalCorruptionError, WalSegmentUnreadableError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
 import { initialPosition, scanSegment, type ChainPosition, type SegmentSource } from './scan.ts'
-import { probeSealedSegmentLastLsn } from './segment-end.ts'
+import { probeSealedSegmentEnd } from './segment-end.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
 
@@ -73,7 +73,7 @@ export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
     const nextFirstLsn = firstLsns[index + 1]
     const context = { catalog, position, report, isLast: nextFirstLsn === undefined, isFirst: index === 0, linkKnown, buffer }
     if (nextFirstLsn !== undefined && nextFirstLsn - 1 < anchorLsn) {
-      position = skipSegment(dir, firstLsn, nextFirstLsn - 1, context, options)
+      position = skipSegment(dir, { firstLsn, nextFirstLsn }, context, options)
       linkKnown = false
       continue
     }
@@ -165,23 +165,32 @@ function positionBefore(path: string, firstLsn: number, header: SegmentHeader, c
 /**
  * A sealed segment below the chain anchor: its header and its last frame are read (segment-end.ts), not its frames,
  * which are indexed when first read. Its last LSN is the one the next segment's name implies only when the file says
- * so: a segment missing after it then fails the next segment's open as SEGMENT_MISSING naming the LSNs, as a full open
- * fails it. When the last frame is not found where a sealed segment ends, or says another LSN, the segment is scanned
- * whole and that scan decides (and refuses what a full open refuses).
+ * so — its last frame has that LSN and the hash the next segment's header chains from: a segment missing after it
+ * then fails the next segment's open as SEGMENT_MISSING naming the LSNs, as a full open fails it. Otherwise (no last
+ * frame found where a sealed segment ends, or another LSN or hash: damage, or a false frame in a long payload's tail)
+ * the segment is scanned whole and that scan decides (and refuses what a full open refuses).
  */
-function skipSegment(dir: string, firstLsn: number, impliedLastLsn: number, context: SegmentContext, options: RecoverOptions): ChainPosition {
+function skipSegment(dir: string, lsns: { firstLsn: number; nextFirstLsn: number }, context: SegmentContext, options: RecoverOptions): ChainPosition {
   const { io } = options
+  const { firstLsn, nextFirstLsn } = lsns
   const path = join(dir, segmentName(firstLsn))
   return withSegmentFile(io, path, (fd, sizeBytes) => {
     const header = readHeader(io, fd, path, firstLsn)
     const position = positionBefore(path, firstLsn, header, context)
-    const probed = probeSealedSegmentLastLsn(io, fd, { sizeBytes, firstLsn })
-    const lastLsn = probed === impliedLastLsn ? probed : scannedLastLsn({ io, fd, sizeBytes, buffer: context.buffer }, path, header)
+    const probed = probeSealedSegmentEnd(io, fd, { sizeBytes, firstLsn, previousHash: header.previousHash })
+    const trusted = probed !== null && probed.lastLsn === nextFirstLsn - 1 && hashesEqual(probed.lastHash, nextHeaderOf(dir, nextFirstLsn, io).previousHash)
+    const lastLsn = trusted ? nextFirstLsn - 1 : scannedLastLsn({ io, fd, sizeBytes, buffer: context.buffer }, path, header)
     context.catalog.add({ path, name: segmentName(firstLsn), firstLsn, lastLsn, sizeBytes, previousHash: header.previousHash, index: [], indexed: false })
     context.report.skippedSegments++
     position.lastLsn = lastLsn
     return position
   })
+}
+
+/** The header of the segment after a skipped one (read again when that segment's turn comes: 64 bytes). */
+function nextHeaderOf(dir: string, firstLsn: number, io: WalIo): SegmentHeader {
+  const path = join(dir, segmentName(firstLsn))
+  return withSegmentFile(io, path, (fd) => readHeader(io, fd, path, firstLsn))
 }
 
 /** The last LSN of a sealed segment by a scan of all its frames (CRC, dense LSNs; the chain is not checked here). */

@@ -51,6 +51,34 @@ test('an order read before its acceptance is durable is answered once it is, nev
   expect(t.gateway.engine.wal.lastLsn).toBeGreaterThan(durableBefore)
 })
 
+test('the order\'s events and explanation, read before its acceptance is durable, are answered once it is, never before', async () => {
+  // Both find the order in memory (an id, its account, a kill-switch hold) and list what the log holds of it: answered
+  // at once, they told of an order a crash before the batch was durable then lost (200, not 404).
+  const known = new Set(t.gateway.engine.state.orders.keys())
+  held = []
+  const placed = t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'durable-read-log' }))
+  let orderId: string | undefined
+  await eventually(() => (orderId = [...t.gateway.engine.state.orders.keys()].find((id) => !known.has(id))) !== undefined)
+  const durableBefore = t.gateway.engine.wal.lastLsn
+  const answered: string[] = []
+  const events = t.request(`/v1/orders/${orderId}/events`, { headers: auth(trader) }).then((res) => (answered.push('events'), res))
+  const explain = t.request(`/v1/orders/${orderId}/explain`, { headers: auth(trader) }).then((res) => (answered.push('explain'), res))
+  try {
+    await Bun.sleep(50)
+    expect(t.gateway.engine.wal.lastLsn).toBe(durableBefore)
+    expect(answered).toEqual([])
+  } finally {
+    release()
+  }
+  expect((await placed).status).toBe(202)
+  const gotEvents = await events
+  expect(gotEvents.status).toBe(200)
+  expect((await json(gotEvents)).order_id).toBe(orderId as string)
+  const gotExplain = await explain
+  expect(gotExplain.status).toBe(200)
+  expect((await json(gotExplain)).order_id).toBe(orderId as string)
+})
+
 test('reads waiting for the log are bounded on their own: past the bound a read is refused 429, and a decision’s answer (a repeated order) still waits', async () => {
   const engine = t.gateway.engine
   const max = engine.readWaiters.max

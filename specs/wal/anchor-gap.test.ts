@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeIo, openReadOnly, Wal, WalCorruptionError, type WalIo } from '../../wal/index.ts'
+import { FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES } from '../../wal/frame.ts'
 import { SEGMENT_END_PROBE_BYTES } from '../../wal/segment-end.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
 
@@ -39,6 +40,18 @@ function openError(open: () => unknown): WalCorruptionError {
     throw error
   }
   throw new Error('expected a WalCorruptionError')
+}
+
+/** 56 bytes that decode as a frame of LSN `lsn` with an empty payload and a valid CRC (its chain hash all zeros). */
+function frameLookalike(lsn: number): Uint8Array {
+  const bytes = new Uint8Array(FRAME_HEADER_BYTES)
+  const view = new DataView(bytes.buffer)
+  view.setUint32(0, FRAME_HEADER_BYTES - FRAME_PREFIX_BYTES, true)
+  view.setUint32(40, lsn, true)
+  view.setUint16(52, 7, true)
+  view.setUint16(54, 1, true)
+  view.setUint32(4, Bun.hash.crc32(bytes.subarray(FRAME_PREFIX_BYTES)), true)
+  return bytes
 }
 
 const SMALL = { segmentBytesMax: 4096, frames: 400, payloadBytes: 44 } as const
@@ -88,6 +101,30 @@ describe('anchored open: a segment missing below the anchor', () => {
     expect({ code: anchored.code, lsn: anchored.location.lsn }).toEqual({ code: full.code, lsn: full.location.lsn })
   })
 
+  test('a last frame longer than the probe whose payload ends in a valid-looking frame does not hide a missing segment', async () => {
+    // One 80 KiB record per segment. Record 2's payload ends with 56 bytes that read as a whole frame (length, CRC, LSN
+    // 3) ending at the end of its segment, where the first 64 KiB window is searched; the real frame starts before it.
+    const dir = tempDir()
+    const wal = Wal.open(dir, { ...WAL, segmentBytesMax: 100 * 1024 })
+    for (let lsn = 1; lsn <= 6; lsn++) {
+      const payload = new Uint8Array(80 * 1024).fill(0x70)
+      if (lsn === 2) payload.set(frameLookalike(3), payload.byteLength - FRAME_HEADER_BYTES)
+      await wal.append([{ type: 7, version: 1, payload }])
+    }
+    await wal.close()
+    const segments = segmentFiles(dir)
+    expect(segments.map((segment) => segment.firstLsn)).toEqual([1, 2, 3, 4, 5, 6])
+    // Whole, the log opens anchored: the lookalike is no frame of its own (record 2 is read back whole).
+    const whole = Wal.open(dir, { ...WAL, segmentBytesMax: 100 * 1024, chainAnchorLsn: 5 })
+    expect(whole.lastLsn).toBe(6)
+    expect([...whole.read(2, { toLsn: 3 })].map((frame) => [frame.lsn, frame.payload.byteLength])).toEqual([[2, 80 * 1024], [3, 80 * 1024]])
+    await whole.close()
+    unlinkSync((segments[2] as { path: string }).path)
+    const error = openError(() => Wal.open(dir, { ...WAL, segmentBytesMax: 100 * 1024, chainAnchorLsn: 5 }))
+    expect({ code: error.code, file: error.location.file }).toEqual({ code: 'SEGMENT_MISSING', file: (segments[3] as { path: string }).path })
+    expect(error.message).toContain('LSNs 3..3 are missing')
+  })
+
   test('a whole log is still opened reading only each skipped segment\'s header and tail, not its frames', async () => {
     const dir = await buildLog({ segmentBytesMax: 512 * 1024, frames: 8000, payloadBytes: 200 })
     const segments = segmentFiles(dir)
@@ -112,7 +149,8 @@ describe('anchored open: a segment missing below the anchor', () => {
     expect(wal.recovery.skippedSegments).toBe(segments.length - 1)
     const byPath = new Map<string, number>()
     for (const [fd, bytes] of readBytes) byPath.set(paths.get(fd) as string, (byPath.get(paths.get(fd) as string) ?? 0) + bytes)
-    for (const segment of segments.slice(0, -1)) expect(byPath.get(segment.path) ?? 0).toBeLessThanOrEqual(64 + SEGMENT_END_PROBE_BYTES)
+    // Its own header and tail, and its header once more as the next header after the skipped segment before it.
+    for (const segment of segments.slice(0, -1)) expect(byPath.get(segment.path) ?? 0).toBeLessThanOrEqual(2 * 64 + SEGMENT_END_PROBE_BYTES)
     // Reads below the anchor still work (the frames are scanned when first read).
     expect([...wal.read(1, { toLsn: 3 })].map((frame) => frame.lsn)).toEqual([1, 2, 3])
     await wal.close()

@@ -173,9 +173,9 @@ export function ordersPart(): DocumentPart {
       '/v1/orders/{id}/events': {
         get: operation({
           tag: 'orders',
-          summary: `The order's events from the log, with LSNs. ${READERS}`,
+          summary: `The order's events from the log, with LSNs. ${READERS}. ${DURABLE_READ}`,
           security: 'bearer',
-          errors: ['401', '404', '503'],
+          errors: ['401', '404', '429', '503'],
           responses: { '200': { description: "The order's records from the log, with their LSNs", content: jsonContent(ref('OrderEvents')) } },
           parameters: [ORDER_ID],
         }),
@@ -183,9 +183,9 @@ export function ordersPart(): DocumentPart {
       '/v1/orders/{id}/explain': {
         get: operation({
           tag: 'orders',
-          summary: `Decision records (why the order and each amend was accepted or rejected) and the order's whole story from the log. ${READERS}`,
+          summary: `Decision records (why the order and each amend was accepted or rejected) and the order's whole story from the log. ${READERS}. ${DURABLE_READ}`,
           security: 'bearer',
-          errors: ['401', '404', '503'],
+          errors: ['401', '404', '429', '503'],
           responses: { '200': { description: 'Its decision records, its story from the log, and the kill switch holding it now (or null)', content: jsonContent(ref('OrderExplain')) } },
           parameters: [ORDER_ID],
         }),

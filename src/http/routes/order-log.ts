@@ -5,7 +5,8 @@
  * (`story`) — intent with its decision record, reservation and lane, every gate verdict, sends, venue answers and
  * reports, fills, amends, cancels, reconcile results and alerts — one entry per log record, in log order, each with its
  * LSN, time, the stage it belongs to, a one-line summary and the record as logged. Both read the log itself through
- * the log index, so they show exactly what replay would see.
+ * the log index, so they show exactly what replay would see; the order itself is found in memory too, so both answer
+ * once the log holds what memory held (durableAnswer).
  */
 
 import { Hono } from 'hono'
@@ -21,7 +22,7 @@ import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
 import { findOrder } from './order-lookup.ts'
-import { pathId } from './support.ts'
+import { durableAnswer, pathId } from './support.ts'
 
 export function orderLogRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
@@ -30,7 +31,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     const events = services.logIndex.events(found.orderId).map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as { type: EventType; atMs: number }) }))
     const body: OrderEventsBody = { order_id: found.orderId, events }
-    return c.json(body)
+    return durableAnswer(c, services, body)
   })
   app.get('/v1/orders/:id/explain', (c) => {
     queryOf(c, NO_QUERY)
@@ -47,7 +48,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const story = logged.map(({ lsn, event }) => storyEntry(lsn, event))
     const held = found.order === null ? null : heldView(services.gateway.engine.state, found.order)
     const body: OrderExplainBody = { order_id: found.orderId, account: found.accountId, decisions, story, held }
-    return c.json(body)
+    return durableAnswer(c, services, body)
   })
   return app
 }

@@ -26,7 +26,7 @@ import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
 import { orderPage } from '../order-list/page.ts'
 import { rebuildRetiredOrder } from '../retired-order.ts'
-import { commandError, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
+import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
@@ -93,20 +93,6 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     admission.release()
     services.metrics.ackLatency.observe((performance.now() - startedMs) / 1000, { outcome })
   }
-}
-
-/**
- * Answers `body`, read from the kernel's memory, once the log holds everything memory held when it was read. Memory
- * runs ahead of the log by the batch being written: answered at once, a read could show an order (accepted, canceled,
- * filled) that a crash before the batch was durable then loses, the order gone or back in its old state after the
- * restart, while no POST was ever answered for it. The wait is a batch's write at most and nothing when the log is
- * idle; a log that died answers 503 and one with too many answers waiting 429, as a write would.
- */
-async function durableAnswer(c: Context<AuthEnv>, services: Services, body: Record<string, unknown>): Promise<Response> {
-  await services.gateway.engine.appliedDurable().catch((error: unknown) => {
-    throw commandError(error)
-  })
-  return c.json(body)
 }
 
 export const LIST_QUERY_SCHEMA = v.strictObject({

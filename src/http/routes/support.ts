@@ -54,6 +54,21 @@ export function shedError(what: string, refusal: { scope: ShedScope; retryAfterS
   })
 }
 
+/**
+ * Answers `body`, read from the kernel's memory (an order, the order list, an order's events and explanation: each
+ * tells whether an order exists), once the log holds everything memory held when it was read. Memory runs ahead of
+ * the log by the batch being written: answered at once, a read could show an order (accepted, canceled, filled) that a
+ * crash before the batch was durable then loses, the order gone or back in its old state after the restart, while no
+ * POST was ever answered for it. The wait is a batch's write at most and nothing when the log is idle; a log that died
+ * answers 503 and one with too many answers waiting 429, as a write would.
+ */
+export async function durableAnswer(c: Context, services: Services, body: Record<string, unknown>): Promise<Response> {
+  await services.gateway.engine.appliedDurable().catch((error: unknown) => {
+    throw commandError(error)
+  })
+  return c.json(body)
+}
+
 /** Refuses writes while the gateway is not ready (bootstrap running, log dead). */
 export function requireReady(services: Services): void {
   if (!services.gateway.ready) throw new ApiError('UNAVAILABLE', 'the gateway is not ready for requests', { headers: { 'Retry-After': '1' } })

@@ -275,17 +275,30 @@ export class SseHub {
     for (const entry of this.entries) {
       if (entry.subscriber.phase !== 'live') continue
       if (entry.scope.kind === 'account') accountOf ??= this.accountLookup()
-      // Judged once for the whole batch (see Subscriber): a client that had room takes all of it.
-      const room = entry.subscriber.hasRoom
-      for (const { event, lsn } of events) {
-        if (!matches(this.options.engine, entry.scope, event, accountOf ?? undefined)) {
-          entry.subscriber.skip(lsn)
-          continue
-        }
-        let data = rendered.get(lsn)
-        if (data === undefined) rendered.set(lsn, (data = render(lsn, event)))
-        if (!entry.subscriber.send(lsn, event.type, data, room)) break
+      try {
+        this.publishTo(entry, events, { rendered, accountOf })
+      } catch {
+        // The log lookup failed (the log index still being built after a restart: LogIndex.accountOf, or a read error).
+        // This stream cannot judge the rest of the batch: it ends, its client resumes with Last-Event-ID and its replay
+        // waits for the index. Thrown on, it would have cut the batch short for every stream after this one, unseen.
+        entry.subscriber.close('log_unavailable')
       }
+    }
+  }
+
+  /** The batch for one live stream; throws when an order's account cannot be looked up (see publish). */
+  private publishTo(entry: Entry, events: { event: DomainEvent; lsn: number }[], shared: { rendered: Map<number, unknown>; accountOf: ((orderId: string) => string | null) | null }): void {
+    const { rendered, accountOf } = shared
+    // Judged once for the whole batch (see Subscriber): a client that had room takes all of it.
+    const room = entry.subscriber.hasRoom
+    for (const { event, lsn } of events) {
+      if (!matches(this.options.engine, entry.scope, event, accountOf ?? undefined)) {
+        entry.subscriber.skip(lsn)
+        continue
+      }
+      let data = rendered.get(lsn)
+      if (data === undefined) rendered.set(lsn, (data = render(lsn, event)))
+      if (!entry.subscriber.send(lsn, event.type, data, room)) return
     }
   }
 
