@@ -107,8 +107,10 @@ export function repairTail(logDir: string, options: TailRepairOptions): TailRepa
   const lock = LogDirLock.acquire(logDir)
   try {
     const { hole, quarantineFile, quarantined } = checkCut(logDir, diagnoseTail(logDir, { io }), options)
-    if (quarantined) syncQuarantine(io, quarantineFile)
-    else writeQuarantine(io, quarantineFile, removedBytesOf(io, hole))
+    // Written afresh even when an interrupted run left the same bytes there: that run may have stopped on a failed
+    // fsync (its file or directory), and fsyncing the found file again could succeed on pages that never reached the
+    // disk. The new copy comes from the segment, replaces the old one atomically, and is durable before the cut.
+    writeQuarantine(io, quarantineFile, removedBytesOf(io, hole))
     cutSegment(io, hole.file, hole.cutOffsetBytes)
     const after = openReadOnly(logDir, { io, verifyChain: true })
     if (after.lastLsn !== hole.lastGoodLsn || after.report.tornTail !== null || after.report.preallocatedBytes !== 0) {
@@ -141,21 +143,6 @@ function writeQuarantine(io: WalIo, path: string, bytes: Uint8Array): void {
   if (Buffer.compare(readBack, bytes) !== 0) {
     throw new WalRepairError('REPAIR_UNVERIFIED', `the quarantine file ${basename(path)} does not read back as written; the log was not cut`)
   }
-}
-
-/**
- * Makes a quarantine file found from an interrupted cut durable before the cut: the run that wrote it may have stopped
- * before its directory fsync (a process crash leaves the rename in the page cache, where a power loss could still undo
- * it). No fsync failed before (that run would have stopped with it), so this one is not a retry of a failed fsync.
- */
-function syncQuarantine(io: WalIo, path: string): void {
-  const fd = io.openRead(path)
-  try {
-    io.fsync(fd)
-  } finally {
-    io.close(fd)
-  }
-  io.fsyncDirectory(dirname(path))
 }
 
 function cutSegment(io: WalIo, path: string, lengthBytes: number): void {

@@ -78,6 +78,43 @@ describe('egress repair-tail: a rerun after a crash between the quarantine write
     expect(log.lastLsn).toBe(LAST_GOOD_LSN)
   })
 
+  test('the rerun writes the quarantine copy afresh from the segment, durable before the cut, instead of trusting the found file', async () => {
+    // The interrupted run may have stopped on a failed fsync: fsyncing its file again could succeed on pages that never
+    // reached the disk. The rerun writes a new copy (temp, fsync, rename over, directory fsync) before it cuts.
+    const { dataDir, logDir, segment } = await dataDirWithHole()
+    const quarantineDir = join(dataDir, 'quarantine')
+    crashBeforeTheCut(logDir, quarantineDir)
+    const quarantineFile = join(quarantineDir, `${basename(segment)}.${CUT_BYTES}.tail`)
+    const removed = readFileSync(quarantineFile)
+    const steps: string[] = []
+    const io: WalIo = {
+      ...nodeIo,
+      openAppend: (path) => {
+        steps.push(`open ${basename(path)}`)
+        return nodeIo.openAppend(path)
+      },
+      fsync: (fd) => {
+        steps.push('fsync')
+        nodeIo.fsync(fd)
+      },
+      rename: (from, to) => {
+        steps.push(`rename ${basename(from)} ${basename(to)}`)
+        nodeIo.rename(from, to)
+      },
+      truncate: (fd, lengthBytes) => {
+        steps.push('cut')
+        nodeIo.truncate(fd, lengthBytes)
+      },
+    }
+    const result = repairTail(logDir, { truncateAtLsn: LAST_GOOD_LSN + 1, quarantineDir, io })
+    expect(result.quarantineFound).toBe(true)
+    const name = basename(quarantineFile)
+    expect(steps.slice(0, steps.indexOf('cut'))).toEqual([`open ${name}.tmp`, 'fsync', `rename ${name}.tmp ${name}`, `open ${basename(segment)}`])
+    expect(Buffer.compare(readFileSync(quarantineFile), removed)).toBe(0)
+    expect(readdirSync(quarantineDir)).toEqual([name])
+    expect(readFileSync(segment).byteLength).toBe(CUT_BYTES)
+  })
+
   test('a quarantine file that differs (one byte, or a prefix) is still refused: QUARANTINE_EXISTS, nothing cut or overwritten', async () => {
     const { dataDir, logDir, segment } = await dataDirWithHole()
     const quarantineDir = join(dataDir, 'quarantine')
