@@ -92,13 +92,12 @@ export async function reconcileVenue(
   const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices)
   const tradesCovered = new CoveredKeys()
   const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set() }
-  // Per account: the latest venue time among the trades the ledger lacks (at most one report lag ago: in flight)
-  // or, once one older is seen, null (a trade whose report is overdue explains nothing).
-  const lackingSinceMs = new Map<string, number | null>()
+  // Per account with venue trades the ledger lacks: whether every one of them is recent (within one report lag of the
+  // check: in flight). One overdue makes the account's differences a divergence, whatever recent ones there are too.
+  const lackingAllRecent = new Map<string, boolean>()
   const noteLacking = (accountId: string, trade: VenueTrade, nowMs: number): void => {
-    const young = trade.venueTimeMs >= nowMs - VENUE_REPORT_LAG_MS_MAX
-    if (!young) lackingSinceMs.set(accountId, null)
-    else if (lackingSinceMs.get(accountId) !== null) lackingSinceMs.set(accountId, trade.venueTimeMs)
+    const recent = trade.venueTimeMs >= nowMs - VENUE_REPORT_LAG_MS_MAX
+    lackingAllRecent.set(accountId, recent && lackingAllRecent.get(accountId) !== false)
   }
   const keysOf = new Map<string, string[]>()
   const checks: [ReconcileCheck, (accountId: string) => Promise<Observation[] | string>][] = [
@@ -109,7 +108,7 @@ export async function reconcileVenue(
       (accountId) => {
         const nowMs = options.nowMs()
         return venueTrades({
-          adapter: source.adapter, ledger, accountId, orders: held.toCompare(accountId), nowMs: options.nowMs(), covered: tradesCovered, slices,
+          adapter: source.adapter, ledger, accountId, orders: held.toCompare(accountId), nowMs, covered: tradesCovered, slices,
           fillsStoredThrough: (lsn) => fillsOf.storedThrough(lsn),
           fillsFrom: (page) => fillsOf.from(accountId, venue, page),
           fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
@@ -141,10 +140,10 @@ export async function reconcileVenue(
       }
     } else {
       result.skipped.push({ check, detail: failure })
-      if (check === 'venue_trades') lackingSinceMs.clear()
+      if (check === 'venue_trades') lackingAllRecent.clear()
     }
   }
-  for (const [accountId, sinceMs] of lackingSinceMs) if (sinceMs !== null) for (const key of keysOf.get(accountId) ?? []) result.inFlight.add(key)
+  for (const [accountId, allRecent] of lackingAllRecent) if (allRecent) for (const key of keysOf.get(accountId) ?? []) result.inFlight.add(key)
   return result
 }
 
