@@ -15,9 +15,10 @@
  *
  *  - **Stable and unexplained: a break.** The difference is the same (the same expected and actual: same account,
  *    instrument or order, same amounts) as at the previous sighting, and none of the account's venue trades that the
- *    ledger lacks is younger than VENUE_REPORT_LAG_MS_MAX (venue-trades.ts works that out from the venue's trade
- *    times: `inFlight`). Nothing moved between two runs and no report can still be coming: a genuine divergence opens
- *    one run after its first sighting, as before.
+ *    ledger lacks is younger than VENUE_REPORT_LAG_MS_MAX (the trades check passes on each trade the ledger lacks
+ *    for an order the venue shows more filled, venue-trades.ts; reconcileVenue weighs their venue times: `inFlight`).
+ *    Nothing moved between two runs and no report can still be coming: a genuine divergence opens one run after its
+ *    first sighting, as before.
  *  - **Changing, or explained by young trades: still a suspect.** A difference whose amounts moved between the runs is
  *    what fills arriving look like (the venue made more, or the ledger booked some); one whose account has venue trades
  *    the ledger lacks, all made within the report lag bound, may be exactly those reports, still on their way.
@@ -25,6 +26,15 @@
  *    row, or seen continuously for VENUE_SUSPECT_BOUNDS.spanMsMax, opens a break even if it changes at every run or
  *    young trades keep explaining it: no divergence is hidden for longer than that. (A large order worked in fills for
  *    longer than that, with one in flight at every run, does open a break then; a back office would rather hear of it.)
+ *
+ * Why the venue's trade times, not egress's own state: reconcile compares only once the engine has settled, so every
+ * report that reached egress is applied by then (the report intake has nothing pending, the ledger is at the
+ * kernel's LSN); a report in flight is still on the venue's side of the wire, and the one thing egress can see of it is
+ * the venue's trade, with the venue's time. "Same difference twice" alone would still break on one report lagging
+ * over two runs with nothing else moving; "a recent trade is missing" alone would let a stream of fills hide a
+ * standing difference; together, with the bounds, neither. Per run the trades check reads the venue after the
+ * balances and open orders: a report that lands in between leaves that run's differences unexplained, and the
+ * stable rule judges them as it did before.
  *
  * A break is dated from the key's first sighting. A check that did not run (its venue unreachable) keeps the suspects
  * its last run saw. A suspect of the windowed check (venue_trades) that left its window is forgotten, not kept:
