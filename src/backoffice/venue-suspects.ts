@@ -27,10 +27,10 @@
  *    young trades keep explaining it: no divergence is hidden for longer than that. (A large order worked in fills for
  *    longer than that, with one in flight at every run, does open a break then; a back office would rather hear of it.)
  *
- * Why the venue's trade times, not egress's own state: reconcile compares only once the engine has settled, so every
- * report that reached egress is applied by then (the report intake has nothing pending, the ledger is at the
- * kernel's LSN); a report in flight is still on the venue's side of the wire, and the one thing egress can see of it is
- * the venue's trade, with the venue's time. "Same difference twice" alone would still break on one report lagging
+ * Why the venue's trade times, not egress's own state (reports held in its intake, the ledger's LSN against the
+ * log's): those name only reports that have reached egress. One still on the venue's side of the wire — a lagging
+ * venue, the case here — leaves no trace in egress at all; the one thing egress sees of it is the venue's trade, with
+ * the venue's time, and that covers reports held inside egress too. "Same difference twice" alone would still break on one report lagging
  * over two runs with nothing else moving; "a recent trade is missing" alone would let a stream of fills hide a
  * standing difference; together, with the bounds, neither. Per run the trades check reads the venue after the
  * balances and open orders: a report that lands in between leaves that run's differences unexplained, and the
