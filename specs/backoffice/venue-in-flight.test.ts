@@ -1,5 +1,6 @@
 /**
- * A venue check's difference opens a break only when the next run sees it again (src/backoffice/venue-suspects.ts).
+ * A venue check's difference opens a break only when a later run confirms it (src/backoffice/venue-suspects.ts; fills
+ * in flight at two runs in a row: venue-in-flight-stream.test.ts).
  * The venue answers from its present: a fill report still on its way to egress when reconcile reads the venue showed
  * there and not in the ledger, and the run opened four breaks (both traded balances, "open in egress, not open at the
  * venue", the order's filled quantity) that the next run cleared. A genuine difference is still a break, one run

@@ -90,6 +90,23 @@ describe('venue_trades reads', () => {
     expect(Array.isArray(found) && found.map((observation) => observation.key).sort()).toEqual(['venue_trades:sim:order:old', 'venue_trades:sim:x-20'])
   })
 
+  test('the trades the ledger lacks are passed on only for an order whose venue trades add up to more than it booked', async () => {
+    // 'short': booked 2 of the venue's 2 + 3; 'even': booked 4 under another exec id than the venue's trade of 4.
+    const short = order('short', 10, 2n)
+    const even = order('even', 11, 4n)
+    const fills = [fill('short', 20, 2n), fill('even', 21, 4n)]
+    const trades = [tradeOf(fills[0]!), { ...tradeOf(fill('short', 30, 3n)), venueTimeMs: 900 }, tradeOf(fill('even', 31, 4n))]
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: trades }) } as unknown as VenueAdapter
+    const lacking: string[] = []
+    await venueTrades({
+      adapter, ledger: ledgerAt(1_000, [short, even]), accountId: 'acct-a', orders: [short, even], nowMs: 1_000, covered: new CoveredKeys(), slices: unslicedWork(),
+      fillsFrom: (page) => pageOf(fills, page),
+      fillsStoredThrough: () => true, fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
+      onLacking: (trade) => void lacking.push(trade.execId),
+    })
+    expect(lacking).toEqual(['x-30'])
+  })
+
   test('a trade whose fee was charged in another asset than the fill booked is a break', async () => {
     const held = order('fee', 10, 2n)
     const fills = [{ ...fill('fee', 20, 2n), fee: 5n }]

@@ -75,6 +75,8 @@ export interface WorldOptions {
   wal?: Partial<WalOptions>
   /** Projections captured into each snapshot besides the kernel (the back office's section). */
   snapshotSections?: GatewayOptions['snapshotSections']
+  /** Open-order sweep interval; default RECONCILE_SWEEP_MS, 0 turns it off (nothing reads a lagging order back). */
+  reconcileSweepMs?: number
   /** Orders one sweep reads back at most; default RECONCILE_SWEEP_ORDERS_MAX. */
   reconcileSweepOrdersMax?: number
   /** The mode the start is asked for (a config's `mode`); absent: the log's. */
@@ -131,7 +133,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     callsInFlightMax: CALLS_IN_FLIGHT_MAX,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 30_000,
-    reconcileSweepMs: RECONCILE_SWEEP_MS,
+    reconcileSweepMs: options.reconcileSweepMs ?? RECONCILE_SWEEP_MS,
     reconcileSweepOrdersMax: options.reconcileSweepOrdersMax ?? RECONCILE_SWEEP_ORDERS_MAX,
     resendAgeMsMax: 60_000,
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),

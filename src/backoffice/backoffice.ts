@@ -53,7 +53,7 @@ export interface ReconcileResult {
   skipped: { check: ReconcileCheck; detail: string }[]
   /** Every difference this run saw (open breaks, whether new or not, and suspects). */
   observations: Observation[]
-  /** Venue checks' differences seen for the first time: they open a break if the next run sees them again (venue-suspects.ts). */
+  /** Venue checks' differences not confirmed yet: seen for the first time, changing, or explained by fills in flight (venue-suspects.ts). */
   suspected: string[]
   opened: string[]
   cleared: string[]
@@ -75,7 +75,7 @@ export class BackOffice {
   private readonly storedBookSums = new StoredBookSums()
   /** The replay ledger, in its worker: folded in the background between runs (when reconcile runs on its own) and for each run. */
   private readonly follower: ReplayFollower
-  /** What the venue checks saw last run: their differences open a break only when seen twice in a row. */
+  /** What the venue checks saw last run: their differences open a break only once confirmed (venue-suspects.ts). */
   private readonly suspects = new VenueSuspects()
   private reconciling = false
   private runCount = 0
@@ -173,7 +173,7 @@ export class BackOffice {
       const external = await this.external()
       const checks = [...internal.ran, ...external.ran]
       const observations = [...internal.observations, ...external.observations]
-      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys })
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight })
       this.lastResult = result
       return result
     } finally {
@@ -241,8 +241,9 @@ export class BackOffice {
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
-  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys> }> {
+  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys>; inFlight: Set<string> }> {
     const ran = new Set<ReconcileCheck>()
+    const inFlight = new Set<string>()
     const skipped: { check: ReconcileCheck; detail: string }[] = []
     const observations: Observation[] = []
     const coveredKeys = new Map<ReconcileCheck, CoveredKeys>()
@@ -255,6 +256,7 @@ export class BackOffice {
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       observations.push(...result.observations)
+      for (const key of result.inFlight) inFlight.add(key)
       for (const [check, keys] of result.coveredKeys) {
         let all = coveredKeys.get(check)
         if (all === undefined) coveredKeys.set(check, (all = new CoveredKeys()))
@@ -263,12 +265,13 @@ export class BackOffice {
     }
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
     for (const { check } of skipped) ran.delete(check)
-    return { ran: [...ran], skipped, observations, coveredKeys }
+    return { ran: [...ran], skipped, observations, coveredKeys, inFlight }
   }
 
   /**
    * Opens new breaks, clears matched ones (only for checks that ran, and for a windowed check only those it looked at:
-   * `coveredKeys`), and records the run — one append.
+   * `coveredKeys`), and records the run — one append. A venue check's difference opens a break only once confirmed
+   * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain.
    */
   private async record(run: {
     runId: string
@@ -276,6 +279,7 @@ export class BackOffice {
     skipped: { check: ReconcileCheck; detail: string }[]
     observations: Observation[]
     coveredKeys: Map<ReconcileCheck, CoveredKeys>
+    inFlight: ReadonlySet<string>
   }): Promise<ReconcileResult> {
     const atMs = this.clock.nowMs()
     const asOfLsn = this.projector.ledger.lastLsn
@@ -285,7 +289,7 @@ export class BackOffice {
     const suspected: string[] = []
     for (const observation of seen.values()) {
       if (open.has(observation.key)) continue
-      const firstSeenMs = this.suspects.confirmedSinceMs(observation, atMs)
+      const firstSeenMs = this.suspects.confirmedSinceMs(observation, atMs, run.inFlight.has(observation.key))
       if (firstSeenMs === null) {
         suspected.push(observation.key)
         continue

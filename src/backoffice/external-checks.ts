@@ -10,13 +10,14 @@
 
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
-import type { VenueAdapter, VenueOrder } from '../venues/adapter.ts'
+import type { VenueAdapter, VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { endedSince, heldOrderOf, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
+import { VENUE_REPORT_LAG_MS_MAX } from './venue-suspects.ts'
 import { comparedFromMs, venueTrades } from './venue-trades.ts'
 
 export type BalanceBasis = 'total' | 'trading'
@@ -35,6 +36,12 @@ export interface ExternalResult {
    * be cleared by this run (venue-trades.ts). A check not listed looked at everything it could break on.
    */
   coveredKeys: Map<ReconcileCheck, CoveredKeys>
+  /**
+   * The keys of the observations whose account has venue trades the ledger lacks, every one of them made within
+   * VENUE_REPORT_LAG_MS_MAX of when the trades check read them: fills whose reports may still be on their way
+   * (venue-suspects.ts). Empty when the trades check did not run.
+   */
+  inFlight: Set<string>
 }
 
 /** States in which egress holds an order for open at the venue with nothing in flight about it. */
@@ -84,23 +91,34 @@ export async function reconcileVenue(
   const accounts = [...(ledger.venueAccounts.get(venue)?.keys() ?? [])].sort()
   const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices)
   const tradesCovered = new CoveredKeys()
-  const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]) }
+  const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set() }
+  // Per account with venue trades the ledger lacks: whether every one of them is recent (within one report lag of the
+  // check: in flight). One overdue makes the account's differences a divergence, whatever recent ones there are too.
+  const lackingAllRecent = new Map<string, boolean>()
+  const noteLacking = (accountId: string, trade: VenueTrade, nowMs: number): void => {
+    const recent = trade.venueTimeMs >= nowMs - VENUE_REPORT_LAG_MS_MAX
+    lackingAllRecent.set(accountId, recent && lackingAllRecent.get(accountId) !== false)
+  }
+  const keysOf = new Map<string, string[]>()
   const checks: [ReconcileCheck, (accountId: string) => Promise<Observation[] | string>][] = [
     ['venue_balances', (accountId) => balances(source, ledger, accountId)],
     ['venue_open_orders', (accountId) => openOrders(source.adapter, ledger, held.open.get(accountId) ?? [], accountId)],
     [
       'venue_trades',
-      (accountId) =>
-        venueTrades({
-          adapter: source.adapter, ledger, accountId, orders: held.toCompare(accountId), nowMs: options.nowMs(), covered: tradesCovered, slices,
+      (accountId) => {
+        const nowMs = options.nowMs()
+        return venueTrades({
+          adapter: source.adapter, ledger, accountId, orders: held.toCompare(accountId), nowMs, covered: tradesCovered, slices,
           fillsStoredThrough: (lsn) => fillsOf.storedThrough(lsn),
           fillsFrom: (page) => fillsOf.from(accountId, venue, page),
           fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
-        }),
+          onLacking: (trade) => noteLacking(accountId, trade, nowMs),
+        })
+      },
     ],
   ]
   for (const [check, run] of checks) {
-    const found: Observation[] = []
+    const found: { accountId: string; observation: Observation }[] = []
     let failure: string | null = null
     for (const accountId of accounts) {
       await pause()
@@ -110,15 +128,22 @@ export async function reconcileVenue(
         failure = `${venue}/${accountId}: ${outcome}`
         break
       }
-      found.push(...outcome)
+      for (const observation of outcome) found.push({ accountId, observation })
     }
     if (failure === null) {
       result.ran.push(check)
-      result.observations.push(...found)
+      for (const { accountId, observation } of found) {
+        result.observations.push(observation)
+        let keys = keysOf.get(accountId)
+        if (keys === undefined) keysOf.set(accountId, (keys = []))
+        keys.push(observation.key)
+      }
     } else {
       result.skipped.push({ check, detail: failure })
+      if (check === 'venue_trades') lackingAllRecent.clear()
     }
   }
+  for (const [accountId, allRecent] of lackingAllRecent) if (allRecent) for (const key of keysOf.get(accountId) ?? []) result.inFlight.add(key)
   return result
 }
 

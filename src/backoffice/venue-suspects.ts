@@ -7,13 +7,39 @@
  * report held back for a moment opened four breaks (both traded balances, "open in egress, not open at the venue",
  * the order's filled quantity) that the next run cleared.
  *
- * So a venue check's difference is first a suspect, and becomes a break when the next run of the same check sees the
- * same key again: a report in flight lands long before the next run (reconcileIntervalMs, 10 s by default), a genuine
- * mismatch is still there. A genuine break is reported one run later, never absorbed; a check that did not run (its
- * venue unreachable) keeps the suspects its last run saw. A suspect of the windowed check (venue_trades) that left its
- * window is forgotten, not kept: nothing brings it back into the window to be seen again, so keeping it would only
- * hold memory for good. Suspects live in memory: after a restart the first run of
- * each venue check only suspects.
+ * So a venue check's difference is first a suspect. Seeing its key again at the next run of the same check was not
+ * enough: fills can be in flight at two runs in a row — a stream of fills on one account (a large order worked in
+ * partial fills), or a venue whose reports lag more than the reconcile interval — and each such run showed the key,
+ * the second opened a break and the next cleared it (specs/backoffice/venue-in-flight-stream.test.ts). The rule is
+ * now, for a key seen by the previous run of its check too:
+ *
+ *  - **Stable and unexplained: a break.** The difference is the same (the same expected and actual: same account,
+ *    instrument or order, same amounts) as at the previous sighting, and none of the account's venue trades that the
+ *    ledger lacks is younger than VENUE_REPORT_LAG_MS_MAX (the trades check passes on each trade the ledger lacks
+ *    for an order the venue shows more filled, venue-trades.ts; reconcileVenue weighs their venue times: `inFlight`).
+ *    Nothing moved between two runs and no report can still be coming: a genuine divergence opens one run after its
+ *    first sighting, as before.
+ *  - **Changing, or explained by young trades: still a suspect.** A difference whose amounts moved between the runs is
+ *    what fills arriving look like (the venue made more, or the ledger booked some); one whose account has venue trades
+ *    the ledger lacks, all made within the report lag bound, may be exactly those reports, still on their way.
+ *  - **Persistent: a break whatever it does.** A key seen by VENUE_SUSPECT_BOUNDS.sightingsMax runs of its check in a
+ *    row, or seen continuously for VENUE_SUSPECT_BOUNDS.spanMsMax, opens a break even if it changes at every run or
+ *    young trades keep explaining it: no divergence is hidden for longer than that. (A large order worked in fills for
+ *    longer than that, with one in flight at every run, does open a break then; a back office would rather hear of it.)
+ *
+ * Why the venue's trade times, not egress's own state (reports held in its intake, the ledger's LSN against the
+ * log's): those name only reports that have reached egress. One still on the venue's side of the wire — a lagging
+ * venue, the case here — leaves no trace in egress at all; the one thing egress sees of it is the venue's trade, with
+ * the venue's time, and that covers reports held inside egress too. "Same difference twice" alone would still break on one report lagging
+ * over two runs with nothing else moving; "a recent trade is missing" alone would let a stream of fills hide a
+ * standing difference; together, with the bounds, neither. Per run the trades check reads the venue after the
+ * balances and open orders: a report that lands in between leaves that run's differences unexplained, and the
+ * stable rule judges them as it did before.
+ *
+ * A break is dated from the key's first sighting. A check that did not run (its venue unreachable) keeps the suspects
+ * its last run saw. A suspect of the windowed check (venue_trades) that left its window is forgotten, not kept:
+ * nothing brings it back into the window to be seen again, so keeping it would only hold memory for good. Suspects
+ * live in memory: after a restart the first run of each venue check only suspects.
  */
 
 import type { ReconcileCheck } from './breaks.ts'
@@ -21,22 +47,52 @@ import type { Observation } from './internal-checks.ts'
 
 const VENUE_CHECKS: ReadonlySet<ReconcileCheck> = new Set<ReconcileCheck>(['venue_balances', 'venue_open_orders', 'venue_trades'])
 
-/** Whether a check compares with a venue's answer (its differences are confirmed by a second run). */
+/**
+ * How long a venue difference may stay a suspect while it changes or fills in flight explain it: it opens a break at
+ * its `sightingsMax`-th sighting in a row, or once seen continuously for `spanMsMax` (at its second sighting at the
+ * earliest). With the default reconcile interval (10 s) that is at most a minute.
+ */
+export const VENUE_SUSPECT_BOUNDS = { sightingsMax: 6, spanMsMax: 60_000 } as const
+
+/**
+ * How late a fill report may reach egress after the venue's trade (its venue time, against egress's clock: a venue
+ * clock running ahead makes a trade look younger, by VENUE_CLOCK_TOLERANCE_MS or so). A venue trade the ledger lacks
+ * and younger than this may be in flight and explains its account's differences; an older one is overdue, a
+ * divergence. Three reconcile intervals at the default: a report that late is itself worth a break.
+ */
+export const VENUE_REPORT_LAG_MS_MAX = 30_000
+
+/** Whether a check compares with a venue's answer (its differences are confirmed by a later run). */
 export function isVenueCheck(check: ReconcileCheck): boolean {
   return VENUE_CHECKS.has(check)
 }
 
+interface Sighting {
+  /** The atMs of the first run in the unbroken series that saw the key. */
+  firstSeenMs: number
+  /** How many runs of the check in a row saw it (the last included). */
+  sightings: number
+  expected: string
+  actual: string
+}
+
 export class VenueSuspects {
-  /** Per venue check: the keys its last run saw, each with when it was first seen (a run's atMs). */
-  private readonly lastSeen = new Map<ReconcileCheck, ReadonlyMap<string, number>>()
+  /** Per venue check: the keys its last run saw, with what it saw of each. */
+  private readonly lastSeen = new Map<ReconcileCheck, ReadonlyMap<string, Sighting>>()
 
   /**
-   * When the difference was first seen, if it opens a break now: an internal check's at once (`atMs`), a venue check's
-   * if its last run saw the same key (that run's first sighting); null while it is only a suspect.
+   * When the difference was first seen, if it opens a break now (see the header): an internal check's at once
+   * (`atMs`); a venue check's if its last run saw the same key and the difference is stable and not explained by fills
+   * in flight (`inFlight`: its account has venue trades the ledger lacks, all recent), or has persisted past the bounds.
+   * Null while it is only a suspect.
    */
-  confirmedSinceMs(observation: Observation, atMs: number): number | null {
+  confirmedSinceMs(observation: Observation, atMs: number, inFlight: boolean): number | null {
     if (!isVenueCheck(observation.check)) return atMs
-    return this.lastSeen.get(observation.check)?.get(observation.key) ?? null
+    const before = this.lastSeen.get(observation.check)?.get(observation.key)
+    if (before === undefined) return null
+    const persisted = before.sightings + 1 >= VENUE_SUSPECT_BOUNDS.sightingsMax || atMs - before.firstSeenMs >= VENUE_SUSPECT_BOUNDS.spanMsMax
+    const stable = before.expected === observation.expected && before.actual === observation.actual
+    return persisted || (stable && !inFlight) ? before.firstSeenMs : null
   }
 
   /** Remembers what each venue check that ran saw this run (`atMs`); a check that did not run keeps what it saw before. */
@@ -44,8 +100,12 @@ export class VenueSuspects {
     for (const check of run.ran) {
       if (!isVenueCheck(check)) continue
       const before = this.lastSeen.get(check)
-      const seen = new Map<string, number>()
-      for (const { key, check: of } of run.observations) if (of === check) seen.set(key, before?.get(key) ?? run.atMs)
+      const seen = new Map<string, Sighting>()
+      for (const { key, check: of, expected, actual } of run.observations) {
+        if (of !== check) continue
+        const prior = before?.get(key)
+        seen.set(key, { firstSeenMs: prior?.firstSeenMs ?? run.atMs, sightings: (prior?.sightings ?? 0) + 1, expected, actual })
+      }
       this.lastSeen.set(check, seen)
     }
   }

@@ -78,6 +78,12 @@ export interface VenueTradesInput {
   covered: CoveredKeys
   /** Where the walks pause (see the header). */
   slices: WorkSlices
+  /**
+   * Receives each venue trade of a compared order that the ledger lacks (no fill record of its execId) while the
+   * venue's trades of that order add up to more than the ledger booked: a fill whose report may still be in flight
+   * (venue-suspects.ts weighs it by its venue time).
+   */
+  onLacking?: (trade: VenueTrade) => void
 }
 
 /** The breaks found, or why the check could not run (the venue did not answer). */
@@ -129,6 +135,7 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   const tradeBreak = (execId: string, what: string, expected: string, actual: string): void =>
     void found.push({ key: execKey(venue, execId), check: 'venue_trades', what, expected, actual })
   const venueQty = new Map<string, Units>()
+  const lacking = new Map<string, VenueTrade[]>()
   for (const trade of answer.value) {
     if (slices.spent()) await slices.rest()
     const order = heldOrderOf(ledger.orders, venue, input.accountId, trade.clientOrderId)
@@ -143,13 +150,22 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
     covered.add(execKey(venue, trade.execId))
     venueQty.set(orderId, (venueQty.get(orderId) ?? 0n) + trade.qty)
     const fill = booked.get(trade.execId)
-    if (fill === undefined) continue // a synthetic fill may stand for it; the per-order total below decides
+    if (fill === undefined) {
+      // A synthetic fill may stand for it; the per-order total below decides.
+      let ofOrder = lacking.get(orderId)
+      if (ofOrder === undefined) lacking.set(orderId, (ofOrder = []))
+      ofOrder.push(trade)
+      continue
+    }
     booked.delete(trade.execId)
     if (fill.qty !== trade.qty || fill.price !== trade.price || fill.fee !== trade.fee || fill.feeAsset !== trade.feeAsset) tradeBreak(trade.execId, `fill ${trade.execId} differs from the venue's trade`, fillText(fill), tradeText(trade))
   }
   for (const fill of booked.values()) if (!fill.synthetic) tradeBreak(fill.execId, `fill ${fill.execId} booked, no such trade at the venue`, fillText(fill), 'absent')
   const bookedQty = new Map<string, Units>()
   for (const fill of fills) bookedQty.set(fill.orderId, (bookedQty.get(fill.orderId) ?? 0n) + fill.qty)
+  for (const [orderId, trades] of lacking) {
+    if ((venueQty.get(orderId) ?? 0n) > (bookedQty.get(orderId) ?? 0n)) for (const trade of trades) input.onLacking?.(trade)
+  }
   found.push(...diffAmounts('venue_trades', bookedQty, venueQty, (orderId) => ({ key: orderKey(venue, orderId), what: `filled quantity of ${orderId}: ledger vs ${venue} trades` })))
   return found
 }
