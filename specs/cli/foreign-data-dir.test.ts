@@ -11,7 +11,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
-import { DataDirForeignError, refuseForeignDataDir } from '../../src/cli/foreign-data-dir.ts'
+import { DataDirForeignError, pathsNamedBy, refuseForeignDataDir } from '../../src/cli/foreign-data-dir.ts'
+import { parseConfig } from '../../src/config/index.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const root = mkdtempSync(join(tmpdir(), 'egress-foreign-data-dir-'))
@@ -66,6 +67,26 @@ describe('accepted: what egress leaves, and harmless entries', () => {
     const dir = layout(['egress.conf', 'lease/epoch-0000000001.json'])
     expect(refusal(dir)?.entries).toEqual(['egress.conf', 'lease'])
     expect(() => refuseForeignDataDir(dir, [join(dir, 'egress.conf'), join(dir, 'lease')])).not.toThrow()
+  })
+
+  test('a given path deeper in the data dir: the entry holding it (keys from `egress keygen --out data/keys`, a config in conf/)', () => {
+    const dir = layout(['keys/seal-ed25519.private.jwk.json', 'keys/seal-ed25519.public.jwk.json', 'conf/egress.json'])
+    expect(refusal(dir)?.entries).toEqual(['conf', 'keys'])
+    const config = parseConfig({ dataDir: dir, audit: { signingKeyFile: join(dir, 'keys', 'seal-ed25519.private.jwk.json') } })
+    expect(() => refuseForeignDataDir(dir, [join(dir, 'conf', 'egress.json'), ...pathsNamedBy(config)])).not.toThrow()
+    // Only the entries holding them: a given path outside the data dir, or beside it, exempts nothing.
+    const outside = [join(root, 'elsewhere', 'keys', 'seal-ed25519.private.jwk.json'), `${dir}-keys/egress.json`, join(dir, 'conf', '..', '..', 'conf')]
+    expect(() => refuseForeignDataDir(dir, [join(dir, 'conf', 'egress.json'), ...outside])).toThrow(/holds "keys", and no log/)
+  })
+
+  test('the paths a config names: seal keys, JWKS, forensics and archive directories', () => {
+    const config = parseConfig({
+      auth: { jwksFile: 'a/jwks.json' },
+      audit: { signingKeyFile: 'b/private.json', publicKeyFile: 'c/public.json', forensicsDir: 'd' },
+      snapshots: { compaction: 'archive', archiveDir: 'e' },
+    })
+    expect(pathsNamedBy(config)).toEqual(['b/private.json', 'c/public.json', 'd', 'a/jwks.json', 'e'])
+    expect(pathsNamedBy(parseConfig({}))).toEqual([])
   })
 
   test('an absent directory (a first start creates it)', () => {
