@@ -12,7 +12,7 @@
  */
 
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import { parseSegmentName } from '../../wal/index.ts'
 import { HS256_SECRET_FILE, type Config } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn } from '../runtime/ha/index.ts'
@@ -68,8 +68,8 @@ export function pathsNamedBy(config: Config): string[] {
 
 /** The name of the data dir's entry that is `path` or holds it; none when `path` lies outside the data dir. */
 function entryHolding(dataDir: string, path: string): string[] {
-  const [first, ...rest] = relative(resolve(dataDir), resolve(path)).split(sep)
-  return first === undefined || first === '' || first === '..' || (rest.length === 0 && isAbsolute(first)) ? [] : [first]
+  const [first] = relative(resolve(dataDir), resolve(path)).split(sep)
+  return first === undefined || first === '' || first === '..' ? [] : [first]
 }
 
 /**
