@@ -137,3 +137,34 @@ test('egress serve on a foreign directory exits 1 with DATA_DIR_FOREIGN and writ
     await child.exited
   }
 }, 30_000)
+
+test('egress serve starts on a data dir holding only the seal keys `egress keygen --out <dataDir>/keys` wrote, which its config names', async () => {
+  const dir = layout([])
+  const keys = join(dir, 'keys')
+  const keygen = Bun.spawnSync([process.execPath, 'src/main.ts', 'keygen', '--out', keys], { cwd: ROOT, stdout: 'ignore', stderr: 'pipe' })
+  expect(keygen.exitCode).toBe(0)
+  const configPath = join(root, `config-${dirs}.json`)
+  writeFileSync(configPath, JSON.stringify({ dataDir: dir, audit: { signingKeyFile: join(keys, 'seal-ed25519.private.jwk.json') } }))
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve', '--config', configPath], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(await freePort()), EGRESS_WAL_DURABILITY: 'none' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  try {
+    const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let out = ''
+    while (!out.includes('Watch it:')) {
+      const { value, done } = await reader.read()
+      if (done) break
+      out += decoder.decode(value, { stream: true })
+    }
+    // Before, it exited 1: DATA_DIR_FOREIGN … it holds "keys".
+    if (!out.includes('Watch it:')) throw new Error(`serve exited ${await child.exited}: ${await new Response(child.stderr as ReadableStream).text()}`)
+    expect(readdirSync(dir)).toContain('log')
+  } finally {
+    child.kill('SIGTERM')
+    await child.exited
+  }
+}, 30_000)
