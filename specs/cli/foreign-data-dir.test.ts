@@ -107,6 +107,11 @@ describe('refused: DATA_DIR_FOREIGN, naming the unexpected entries', () => {
     expect(refusal(layout(['log/syslog', 'lib/', 'cache/']))?.entries).toEqual(['cache', 'lib'])
   })
 
+  test("a checkout `egress token` was pointed at first: the HS256 secret it generated there is no mark of a data dir", () => {
+    // EGRESS_DATA_DIR=. egress token, then EGRESS_DATA_DIR=. egress serve: the secret alone made the checkout pass.
+    expect(refusal(layout(['auth/hs256.secret', 'package.json', 'src/main.ts']))?.entries).toEqual(['src'])
+  })
+
   test('a home directory of dotfiles', () => {
     expect(refusal(layout(['.bashrc', '.profile', '.cache/']))?.entries).toEqual(['.bashrc', '.cache', '.profile'])
   })

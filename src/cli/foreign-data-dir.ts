@@ -14,7 +14,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative, resolve, sep } from 'node:path'
 import { parseSegmentName } from '../../wal/index.ts'
-import { HS256_SECRET_FILE, type Config } from '../config/index.ts'
+import type { Config } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn } from '../runtime/ha/index.ts'
 import { STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 
@@ -74,27 +74,20 @@ function entryHolding(dataDir: string, path: string): string[] {
 
 /**
  * Whether the directory bears a mark only egress leaves: its lock file, a log directory with a segment or the log's
- * lock, a snapshot or the snapshot manifest, the query model, the generated HS256 secret, a swap's commit file.
+ * lock, a snapshot or the snapshot manifest, the query model, a swap's commit file. Not the HS256 secret: `egress token`
+ * generates it wherever the data dir it was given points, so `EGRESS_DATA_DIR=. egress token` in a checkout made the
+ * checkout pass for a data dir, and `serve` then wrote its log there — the mistake this refusal is for.
  */
 function isEgressDataDir(dataDir: string, names: readonly string[]): boolean {
   if (names.includes(DATA_DIR_LOCK_FILE) || names.includes(STORED_QUERY_MODEL)) return true
   if (holdsAny(join(dataDir, 'log'), (name) => name === 'LOCK' || parseSegmentName(name) !== null)) return true
   if (holdsAny(join(dataDir, 'snapshots'), (name) => name === 'MANIFEST.json' || name.endsWith('.snap'))) return true
-  if (isFile(join(dataDir, HS256_SECRET_FILE))) return true
   return interruptedSwapsIn(dataDir).length > 0
 }
 
 function holdsAny(dir: string, matches: (name: string) => boolean): boolean {
   try {
     return statSync(dir).isDirectory() && readdirSync(dir).some(matches)
-  } catch {
-    return false
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile()
   } catch {
     return false
   }
