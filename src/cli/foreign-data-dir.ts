@@ -7,8 +7,9 @@
  * Accepted as they are: an absent or empty directory (a first start); one holding only what an egress data dir holds
  * (a start interrupted before its log existed, a token's auth/hs256.secret, an HA node's set-aside logs and swap
  * files, archive/, quarantine/, forensics/) and harmless entries (JSON files — a config, seal keys, anchors —, a
- * volume's lost+found), and the entries holding what serve was given (its config, lease directory, seal keys…); and any directory with a mark of a data dir (its lock, a log with segments, a snapshot, the
- * query model, a swap's commit file), whatever else an operator keeps beside it.
+ * volume's lost+found), and the entries holding what serve was given (its config, lease directory, seal keys…); and
+ * any directory with a mark of a data dir (its lock, a log with segments, a snapshot, the query model, a swap's commit
+ * file), whatever else an operator keeps beside it.
  */
 
 import { existsSync, readdirSync, statSync } from 'node:fs'
