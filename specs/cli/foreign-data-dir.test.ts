@@ -11,7 +11,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
-import { DataDirForeignError, refuseForeignDataDir } from '../../src/cli/foreign-data-dir.ts'
+import { DataDirForeignError, pathsNamedBy, refuseForeignDataDir } from '../../src/cli/foreign-data-dir.ts'
+import { parseConfig } from '../../src/config/index.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const root = mkdtempSync(join(tmpdir(), 'egress-foreign-data-dir-'))
@@ -68,6 +69,26 @@ describe('accepted: what egress leaves, and harmless entries', () => {
     expect(() => refuseForeignDataDir(dir, [join(dir, 'egress.conf'), join(dir, 'lease')])).not.toThrow()
   })
 
+  test('a given path deeper in the data dir: the entry holding it (keys from `egress keygen --out data/keys`, a config in conf/)', () => {
+    const dir = layout(['keys/seal-ed25519.private.jwk.json', 'keys/seal-ed25519.public.jwk.json', 'conf/egress.json'])
+    expect(refusal(dir)?.entries).toEqual(['conf', 'keys'])
+    const config = parseConfig({ dataDir: dir, audit: { signingKeyFile: join(dir, 'keys', 'seal-ed25519.private.jwk.json') } })
+    expect(() => refuseForeignDataDir(dir, [join(dir, 'conf', 'egress.json'), ...pathsNamedBy(config)])).not.toThrow()
+    // Only the entries holding them: a given path outside the data dir, or beside it, exempts nothing.
+    const outside = [join(root, 'elsewhere', 'keys', 'seal-ed25519.private.jwk.json'), `${dir}-keys/egress.json`, join(dir, 'conf', '..', '..', 'conf')]
+    expect(() => refuseForeignDataDir(dir, [join(dir, 'conf', 'egress.json'), ...outside])).toThrow(/holds "keys", and no log/)
+  })
+
+  test('the paths a config names: seal keys, JWKS, forensics and archive directories', () => {
+    const config = parseConfig({
+      auth: { jwksFile: 'a/jwks.json' },
+      audit: { signingKeyFile: 'b/private.json', publicKeyFile: 'c/public.json', forensicsDir: 'd' },
+      snapshots: { compaction: 'archive', archiveDir: 'e' },
+    })
+    expect(pathsNamedBy(config)).toEqual(['b/private.json', 'c/public.json', 'd', 'a/jwks.json', 'e'])
+    expect(pathsNamedBy(parseConfig({}))).toEqual([])
+  })
+
   test('an absent directory (a first start creates it)', () => {
     expect(refusal(join(root, 'absent'))).toBeNull()
   })
@@ -84,6 +105,11 @@ describe('refused: DATA_DIR_FOREIGN, naming the unexpected entries', () => {
 
   test('a directory like /var: a log/ without segments is no mark of a data dir', () => {
     expect(refusal(layout(['log/syslog', 'lib/', 'cache/']))?.entries).toEqual(['cache', 'lib'])
+  })
+
+  test("a checkout `egress token` was pointed at first: the HS256 secret it generated there is no mark of a data dir", () => {
+    // EGRESS_DATA_DIR=. egress token, then EGRESS_DATA_DIR=. egress serve: the secret alone made the checkout pass.
+    expect(refusal(layout(['auth/hs256.secret', 'package.json', 'src/main.ts']))?.entries).toEqual(['src'])
   })
 
   test('a home directory of dotfiles', () => {
@@ -113,6 +139,37 @@ test('egress serve on a foreign directory exits 1 with DATA_DIR_FOREIGN and writ
     expect(readdirSync(dir).sort()).toEqual(['README.md', 'package.json', 'src'])
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+  }
+}, 30_000)
+
+test('egress serve starts on a data dir holding only the seal keys `egress keygen --out <dataDir>/keys` wrote, which its config names', async () => {
+  const dir = layout([])
+  const keys = join(dir, 'keys')
+  const keygen = Bun.spawnSync([process.execPath, 'src/main.ts', 'keygen', '--out', keys], { cwd: ROOT, stdout: 'ignore', stderr: 'pipe' })
+  expect(keygen.exitCode).toBe(0)
+  const configPath = join(root, `config-${dirs}.json`)
+  writeFileSync(configPath, JSON.stringify({ dataDir: dir, audit: { signingKeyFile: join(keys, 'seal-ed25519.private.jwk.json') } }))
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve', '--config', configPath], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(await freePort()), EGRESS_WAL_DURABILITY: 'none' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  try {
+    const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let out = ''
+    while (!out.includes('Watch it:')) {
+      const { value, done } = await reader.read()
+      if (done) break
+      out += decoder.decode(value, { stream: true })
+    }
+    // Before, it exited 1: DATA_DIR_FOREIGN … it holds "keys".
+    if (!out.includes('Watch it:')) throw new Error(`serve exited ${await child.exited}: ${await new Response(child.stderr as ReadableStream).text()}`)
+    expect(readdirSync(dir)).toContain('log')
+  } finally {
+    child.kill('SIGTERM')
     await child.exited
   }
 }, 30_000)

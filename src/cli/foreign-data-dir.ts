@@ -7,14 +7,15 @@
  * Accepted as they are: an absent or empty directory (a first start); one holding only what an egress data dir holds
  * (a start interrupted before its log existed, a token's auth/hs256.secret, an HA node's set-aside logs and swap
  * files, archive/, quarantine/, forensics/) and harmless entries (JSON files — a config, seal keys, anchors —, a
- * volume's lost+found); and any directory with a mark of a data dir (its lock, a log with segments, a snapshot, the
- * query model, a swap's commit file), whatever else an operator keeps beside it.
+ * volume's lost+found), and the entries holding what serve was given (its config, lease directory, seal keys…); and
+ * any directory with a mark of a data dir (its lock, a log with segments, a snapshot, the query model, a swap's commit
+ * file), whatever else an operator keeps beside it.
  */
 
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import { parseSegmentName } from '../../wal/index.ts'
-import { HS256_SECRET_FILE } from '../config/index.ts'
+import type { Config } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn } from '../runtime/ha/index.ts'
 import { STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 
@@ -45,40 +46,49 @@ export class DataDirForeignError extends Error {
 /**
  * Throws DataDirForeignError if `dataDir` holds entries foreign to a data dir and no mark of one (file comment).
  * `givenPaths`: paths the command was given that may lie in the data dir (its config file, an HA node's lease
- * directory), which are never foreign there.
+ * directory, the files and directories its config names), which are never foreign there: neither is the entry of the
+ * data dir one of them lies in (`egress keygen --out data/keys` then `audit.signingKeyFile: data/keys/…`).
  */
 export function refuseForeignDataDir(dataDir: string, givenPaths: readonly string[] = []): void {
   if (!existsSync(dataDir)) return
-  const given = new Set(givenPaths.map((path) => resolve(path)))
+  const given = new Set(givenPaths.flatMap((path) => entryHolding(dataDir, path)))
   const names = readdirSync(dataDir)
-  const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name) && !given.has(resolve(dataDir, name))).sort()
+  const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name) && !given.has(name)).sort()
   if (foreign.length === 0 || isEgressDataDir(dataDir, names)) return
   throw new DataDirForeignError(dataDir, foreign)
 }
 
 /**
+ * The files and directories `config` names, which an operator may keep in the data dir and which exist before its
+ * first start: the seal keys (`egress keygen --out DIR`), the JWKS, the forensics and archive directories.
+ */
+export function pathsNamedBy(config: Config): string[] {
+  const { audit, auth, snapshots } = config
+  return [audit.signingKeyFile, audit.publicKeyFile, audit.forensicsDir, auth.jwksFile, snapshots?.archiveDir].filter((path) => path !== undefined)
+}
+
+/** The name of the data dir's entry that is `path` or holds it; none when `path` lies outside the data dir. */
+function entryHolding(dataDir: string, path: string): string[] {
+  const [first] = relative(resolve(dataDir), resolve(path)).split(sep)
+  return first === undefined || first === '' || first === '..' ? [] : [first]
+}
+
+/**
  * Whether the directory bears a mark only egress leaves: its lock file, a log directory with a segment or the log's
- * lock, a snapshot or the snapshot manifest, the query model, the generated HS256 secret, a swap's commit file.
+ * lock, a snapshot or the snapshot manifest, the query model, a swap's commit file. Not the HS256 secret: `egress token`
+ * generates it wherever the data dir it was given points, so `EGRESS_DATA_DIR=. egress token` in a checkout made the
+ * checkout pass for a data dir, and `serve` then wrote its log there — the mistake this refusal is for.
  */
 function isEgressDataDir(dataDir: string, names: readonly string[]): boolean {
   if (names.includes(DATA_DIR_LOCK_FILE) || names.includes(STORED_QUERY_MODEL)) return true
   if (holdsAny(join(dataDir, 'log'), (name) => name === 'LOCK' || parseSegmentName(name) !== null)) return true
   if (holdsAny(join(dataDir, 'snapshots'), (name) => name === 'MANIFEST.json' || name.endsWith('.snap'))) return true
-  if (isFile(join(dataDir, HS256_SECRET_FILE))) return true
   return interruptedSwapsIn(dataDir).length > 0
 }
 
 function holdsAny(dir: string, matches: (name: string) => boolean): boolean {
   try {
     return statSync(dir).isDirectory() && readdirSync(dir).some(matches)
-  } catch {
-    return false
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile()
   } catch {
     return false
   }

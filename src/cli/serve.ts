@@ -13,7 +13,7 @@ import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
-import { refuseForeignDataDir } from './foreign-data-dir.ts'
+import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
@@ -94,7 +94,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
   // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
   const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
-  refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir])])
+  refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir]), ...pathsNamedBy(config)])
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })

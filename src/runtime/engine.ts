@@ -368,12 +368,12 @@ export class Engine {
     if (failed !== null) throw failed.error
   }
 
-  /** The first of `count` LSNs: the log assigns consecutive ones from its next, so the engine can apply before the write. */
   /** The last LSN handed to the log, durable or not yet (wal.lastLsn is the last durable one). */
   get appendedLsn(): number {
     return this.nextLsn - 1
   }
 
+  /** The first of `count` LSNs: the log assigns consecutive ones from its next, so the engine can apply before the write. */
   private reserveLsns(count: number): number {
     const firstLsn = this.nextLsn
     this.nextLsn += count

@@ -259,12 +259,6 @@ export const EVENT_SCHEMAS = {
     price: positiveUnitsSchema,
   }),
   /**
-   * A real fill (`execId`) covered synthetic quantity: the order's books now hold the real numbers for it. `qty` of the
-   * synthetic quantity pending is repriced — what the synthetic fills booked for it (`syntheticCash` as booked, rounded
-   * against the account; `syntheticNotional` half-even) is replaced by what the real fill says (`cash`, `notional`,
-   * at `lastPrice`) — and `fee` is the real fill's fee when no `order.fill` of the same execId books it.
-   */
-  /**
    * The venue says more filled (`venueCumQty`) than its trades explain, and the synthetic fill that would book the
    * difference at `price` was not booked: the synthetic cash the order would then hold pending is past what a record
    * holds (kernel/reconcile.ts). Logged with the one alert (RECONCILE_SYNTHETIC_UNRECORDABLE); the order keeps
@@ -276,6 +270,12 @@ export const EVENT_SCHEMAS = {
     venueCumQty: positiveUnitsSchema,
     price: positiveUnitsSchema,
   }),
+  /**
+   * A real fill (`execId`) covered synthetic quantity: the order's books now hold the real numbers for it. `qty` of the
+   * synthetic quantity pending is repriced — what the synthetic fills booked for it (`syntheticCash` as booked, rounded
+   * against the account; `syntheticNotional` half-even) is replaced by what the real fill says (`cash`, `notional`,
+   * at `lastPrice`) — and `fee` is the real fill's fee when no `order.fill` of the same execId books it.
+   */
   'order.fill_trued_up': v.strictObject({
     type: v.literal('order.fill_trued_up'),
     ...orderBase,
