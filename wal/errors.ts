@@ -71,12 +71,15 @@ export class SyncFailedError extends Error {
   override readonly name = 'SyncFailedError'
   readonly code = 'FSYNC_FAILED'
   readonly target: string
+  /** What was being done (`while compacting`), as given; null when not said. */
+  readonly during: string | null
 
   constructor(target: string, cause: unknown, context: { during?: string; then?: string } = {}) {
     const during = context.during === undefined ? '' : ` ${context.during}`
     const then = context.then === undefined ? '' : `; ${context.then}`
     super(`FSYNC_FAILED: fsync of ${target} failed${during} (${cause instanceof Error ? cause.message : String(cause)})${then}`, { cause })
     this.target = target
+    this.during = context.during ?? null
   }
 }
 

@@ -30,7 +30,7 @@ test('HA serve whose snapshot install hits a failed fsync: FSYNC_FAILED, exit 74
     const first = [...standby.stderr]
     expect(first.filter((line) => line.startsWith('spec preload: EIO injected'))).toHaveLength(1)
     expect(first.filter((line) => line.includes('recovering from its snapshot'))).toHaveLength(1)
-    expect(first.some((line) => /fatal: FSYNC_FAILED: fsync of \S+log\.recovering failed \(EIO: /.test(line))).toBe(true)
+    expect(first.some((line) => /fatal: FSYNC_FAILED: fsync of \S+log\.recovering failed in a data dir swap \(EIO: /.test(line))).toBe(true)
     expect(first.some((line) => line.includes('snapshot recovery failed') || line.includes('retrying'))).toBe(false)
 
     // Restarted as a supervisor would (no failing disk this time): the uncommitted install is rolled back at

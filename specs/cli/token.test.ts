@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
@@ -46,6 +46,28 @@ describe('egress token', () => {
     const configured = recordingIo({ EGRESS_DATA_DIR: dataDir(), EGRESS_HS256_SECRET: 's'.repeat(32) })
     expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], configured)).toBe(0)
     expect(configured.stderr.filter((line) => line.startsWith('warning:'))).toEqual([])
+  })
+
+  test('a foreign non-empty data dir is refused (DATA_DIR_FOREIGN) before the secret is written there, as serve refuses it', async () => {
+    // EGRESS_DATA_DIR=. in a checkout: token wrote auth/hs256.secret among the sources, and then the directory bore
+    // a data dir's mark, so serve no longer refused it either.
+    const dir = dataDir()
+    writeFileSync(join(dir, 'package.json'), '{}')
+    writeFileSync(join(dir, 'main.ts'), '')
+    const io = recordingIo({ EGRESS_DATA_DIR: dir })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], io)).toBe(1)
+    expect(io.stderr.join('\n')).toContain('DATA_DIR_FOREIGN')
+    expect(io.stdout).toEqual([])
+    expect(readdirSync(dir).sort()).toEqual(['main.ts', 'package.json'])
+    // A configured secret writes nothing there: minted as before.
+    const configured = recordingIo({ EGRESS_DATA_DIR: dir, EGRESS_HS256_SECRET: 's'.repeat(32) })
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1'], configured)).toBe(0)
+    expect(existsSync(join(dir, 'auth'))).toBe(false)
+    // A config file kept in the data dir is not foreign there, as for serve.
+    const withConfig = dataDir()
+    writeFileSync(join(withConfig, 'egress.conf'), JSON.stringify({ dataDir: withConfig }))
+    expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1', '--config', join(withConfig, 'egress.conf')], recordingIo({}))).toBe(0)
+    expect(existsSync(join(withConfig, 'auth', 'hs256.secret'))).toBe(true)
   })
 
   test('repeated --role and --account add up; --ttl sets the expiry', async () => {

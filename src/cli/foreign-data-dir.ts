@@ -27,7 +27,7 @@ const EGRESS_NAMES = /^(log|snapshots)(\..+)?$|^(auth|archive|quarantine|forensi
 /** Entries that tell nothing about whose a directory is. */
 const HARMLESS_NAMES = /^(lost\+found|\.DS_Store|\.gitkeep|\.keep)$|\.json$/
 
-/** `serve` was pointed at a directory holding another program's files (DATA_DIR_FOREIGN); nothing was written. */
+/** `serve` or `token` was pointed at a directory holding another program's files (DATA_DIR_FOREIGN); nothing was written. */
 export class DataDirForeignError extends Error {
   override readonly name = 'DataDirForeignError'
   readonly code = 'DATA_DIR_FOREIGN'

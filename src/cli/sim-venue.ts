@@ -10,6 +10,7 @@ import { SimVenue } from '../venues/sim/index.ts'
 import { serveJsonlVenue } from '../venues/jsonl/index.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { StoppableClock } from './serve-gateway.ts'
+import { waitForStopSignal } from './stop-signals.ts'
 
 export const simVenueCommand: Command = {
   name: 'sim-venue',
@@ -18,7 +19,8 @@ export const simVenueCommand: Command = {
 
 Runs the simulated venue as its own process, one JSON object per line over TCP. Gateways reach it with
 --venue jsonl://HOST:PORT. Every place request is appended to --record FILE (fsynced) before the book sees it.
-Prints "listening on HOST:PORT" on stdout once ready. SIGTERM or SIGINT stops it.
+Prints "listening on HOST:PORT" on stdout once ready. SIGTERM, SIGINT or SIGHUP (its terminal closed) stops it;
+a SIGHUP it was started ignoring (nohup) stays ignored.
 
 Options:
   --port N       TCP port (default 9100; 0 picks a free one)
@@ -39,6 +41,10 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   const port = integerOption('port', values.port, 9100, [0, 65_535])
   const seed = integerOption('seed', values.seed, 1, [0, 0xffff_ffff])
+  // The same stop signals as serve (stop-signals.ts): a SIGHUP (the terminal it was started from closed) killed the
+  // process by its default action, exit 129, its connections not closed. Watched before "listening" is printed: a
+  // signal sent on seeing that line found no handler yet and killed the process the same way.
+  const stopSignal = waitForStopSignal()
   const clock = new StoppableClock()
   const instruments = defaultSimInstruments()
   const venue = new SimVenue({ clock, seed, instruments: simInstrumentsFor(instruments) })
@@ -52,10 +58,8 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
     log: (line) => io.err(`${new Date().toISOString()} sim-venue: ${line}`),
   })
   io.out(`listening on ${hostname}:${server.port}`)
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve())
-    process.once('SIGINT', () => resolve())
-  })
+  const signal = await stopSignal
+  io.err(`${new Date().toISOString()} sim-venue: ${signal}: stopping`)
   server.stop()
   clock.cancelAll()
   return EXIT_OK

@@ -6,9 +6,10 @@
 
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { hs256SecretPath, loadConfig, resolveHs256Secret } from '../config/index.ts'
+import { CONFIG_PATH_ENV, hs256SecretPath, loadConfig, resolveHs256Secret } from '../config/index.ts'
 import { mintHs256Token, ROLES, type Role } from '../http/auth/index.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { refuseForeignDataDir } from './foreign-data-dir.ts'
 
 const TTL_SEC_MAX = 30 * 24 * 3600
 
@@ -19,6 +20,7 @@ export const tokenCommand: Command = {
 
 Mints an HS256 token signed with the gateway's local secret (auth.hs256Secret, or <dataDir>/auth/hs256.secret,
 created on first use). Use the same --config / EGRESS_DATA_DIR as the gateway. The token is the last line of stdout.
+A data directory holding another program's files is refused as serve refuses it (DATA_DIR_FOREIGN, exit 1).
 
 Options:
   --sub NAME        the token subject (a person or bot name); required
@@ -62,6 +64,13 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   // nothing to say why. Said here, on stderr; the token is still minted (a first use before the first start is fine).
   const secretPath = hs256SecretPath(config.dataDir)
   const generated = config.auth.hs256Secret === undefined && !existsSync(secretPath)
+  // The secret is written into the data dir: not into another program's directory, which `serve` would refuse
+  // (DATA_DIR_FOREIGN) — the same check, before anything is written (EGRESS_DATA_DIR=. in a checkout left
+  // auth/hs256.secret among its sources). A configured secret writes nothing, so it is not checked then.
+  if (generated) {
+    const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
+    refuseForeignDataDir(config.dataDir, configPath === undefined ? [] : [configPath])
+  }
   const secret = resolveHs256Secret(config)
   if (generated) {
     io.err(`warning: generated a new HS256 secret in ${resolve(secretPath)}: only a gateway on the data directory ${resolve(config.dataDir)} will accept this token`)

@@ -17,7 +17,8 @@ import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener } from './engine-types.ts'
 import { answerAfterSendGate, requestsGatedSend, type PlaceSendGate } from './place-send-gate.ts'
 import { replayFrames } from './replay-frames.ts'
-import { DurabilityWaiters, READ_WAITERS_MAX } from './durability-waiters.ts'
+import type { DurabilityWaiters } from './durability-waiters.ts'
+import { QueuedDurability } from './queued-durability.ts'
 import { domainEventOf } from './records.ts'
 import { CommandRecordError, encodeCommandRecord, isCommandRecord } from './ha/command-record.ts'
 import type { ShadowDecider } from './ha/shadow.ts'
@@ -41,10 +42,12 @@ export class Engine {
    */
   private landed: CommandAppend[] = []
   private landedQueued = false
-  /** Callers of decisions that wrote nothing, until the records queued before them are durable (bounded: `.max`). */
-  readonly durabilityWaiters = new DurabilityWaiters()
-  /** Reads waiting for the log (appliedDurable), under a bound of their own (READ_WAITERS_MAX says why). */
-  readonly readWaiters = Object.assign(new DurabilityWaiters(), { max: READ_WAITERS_MAX })
+  /** Answers and reads waiting for the records queued before them to be durable (queued-durability.ts). */
+  private readonly queuedDurability: QueuedDurability
+  /** Callers of decisions that wrote nothing, waiting for the log (bounded: `.max`). */
+  readonly durabilityWaiters: DurabilityWaiters
+  /** Reads waiting for the log (appliedDurable), under a bound of their own (`.max`). */
+  readonly readWaiters: DurabilityWaiters
   /**
    * HA: write each decision's command as a kernel.command record (src/runtime/ha/command-record.ts) just before its
    * events, so a standby can decide it again in shadow mode. Off on a single node (log bytes and CPU per command).
@@ -79,6 +82,9 @@ export class Engine {
     this.wal = wal
     this.state = state
     this.nextLsn = wal.lastLsn + 1
+    this.queuedDurability = new QueuedDurability(wal)
+    this.durabilityWaiters = this.queuedDurability.answers
+    this.readWaiters = this.queuedDurability.reads
   }
 
   /** Replays the whole log into a fresh kernel state (snapshots later shorten this) and returns the engine. */
@@ -188,7 +194,7 @@ export class Engine {
    * nothing a crash could lose (HTTP GET of orders). Rejects as answerWhenQueuedDurable does (READ_WAITERS_MAX).
    */
   appliedDurable(): Promise<void> {
-    return this.whenQueuedDurable(this.readWaiters, undefined, 'reads')
+    return this.queuedDurability.whenDurable(this.readWaiters, this.nextLsn - 1, undefined, 'reads')
   }
 
   get pending(): number {
@@ -254,23 +260,7 @@ export class Engine {
    * died, as the records it rests on were.
    */
   private answerWhenQueuedDurable(committed: Committed): Promise<Committed> {
-    return this.whenQueuedDurable(this.durabilityWaiters, committed, 'answers')
-  }
-
-  /** Resolves with `value` once every record queued so far is durable, waiting among `waiters` (refused when full). */
-  private whenQueuedDurable<T>(waiters: DurabilityWaiters, value: T, what: string): Promise<T> {
-    const lsn = this.nextLsn - 1
-    if (lsn <= this.wal.lastLsn) return Promise.resolve(value)
-    const fatal = this.wal.fatalError
-    if (fatal !== null) return Promise.reject(fatal)
-    if (waiters.full) return Promise.reject(new EngineOverloadedError(`${waiters.size} ${what} already wait for the log`))
-    return waiters.wait(lsn, value)
-  }
-
-  /** Answers the waiters of answerWhenQueuedDurable whose records are now durable, or all of them if the log died. */
-  private releaseDurabilityWaiters(): void {
-    this.durabilityWaiters.release(this.wal.lastLsn, this.wal.fatalError)
-    this.readWaiters.release(this.wal.lastLsn, this.wal.fatalError)
+    return this.queuedDurability.whenDurable(this.durabilityWaiters, this.nextLsn - 1, committed, 'answers')
   }
 
   /**
@@ -319,7 +309,7 @@ export class Engine {
       }
     }
     for (const append of landed) this.answer(append)
-    this.releaseDurabilityWaiters()
+    this.queuedDurability.release()
   }
 
   /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
@@ -399,7 +389,7 @@ export class Engine {
    * here first, a repeat would be answered before the original it repeats (its reaction is queued ahead of answerLanded).
    */
   private readonly onRecordsAppended = (): void => {
-    if (!this.landedQueued) this.releaseDurabilityWaiters()
+    if (!this.landedQueued) this.queuedDurability.release()
   }
 
   private readonly settleOne = (): void => {

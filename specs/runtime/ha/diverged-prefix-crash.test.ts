@@ -268,7 +268,7 @@ describe('a swap that fails after its commit point in a running node', () => {
     expect(failing.node.role).toBe('failed')
     expect(failing.node.gateway).toBeNull()
     const health = failing.node.status()
-    expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed \(EIO: injected fsyncDirectory failure\)/)
+    expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed in a data dir swap \(EIO: injected fsyncDirectory failure\)/)
     expect(health.replicating).toBe(false)
     expect(health.last_divergence).toMatchObject({ outcome: 'failed', common_lsn: pair.commonLsn })
     expect(health.last_divergence?.error).toMatch(/^FSYNC_FAILED: /)

@@ -134,7 +134,7 @@ describe('a failed fsync while a standby installs the leader\'s snapshot', () =>
       expect(node.role).toBe('failed')
       expect(node.gateway).toBeNull()
       const health = node.status()
-      expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed \(EIO: injected \w+ failure\)/)
+      expect(health.failure).toMatch(/^FSYNC_FAILED: fsync of .* failed in a data dir swap \(EIO: injected \w+ failure\)/)
       expect(health.replicating).toBe(false)
       expect(health.last_snapshot_recovery).toMatchObject({ state: 'failed', code: 'FSYNC_FAILED' })
       expect(haStatusDepartures(health)).toEqual([])

@@ -4,12 +4,13 @@
  * any of them is shed with 429 and Retry-After; cancels, flattens and kill switches never come through here, so they
  * still pass when new orders are being shed.
  *
- * Bounds: buckets are kept per key up to `bucketsMax`; when the map is full, buckets that have refilled completely
- * are forgotten (they hold no state worth keeping) and, failing that, the oldest is — a flood of distinct keys cannot
- * grow memory.
+ * Bounds: buckets are kept per key up to `bucketsMax` in least-recently-used order (bucket-table.ts); at the bound the
+ * least recently used is forgotten if it has refilled completely, and otherwise a new key is shed until it has — a
+ * flood of distinct keys cannot grow memory, cost a scan per request, or reset a limit a client is still under.
  */
 
-import { TokenBucket, type BucketLimits } from './token-bucket.ts'
+import { BucketTable } from './bucket-table.ts'
+import type { TokenBucket, BucketLimits } from './token-bucket.ts'
 
 export interface LoadShedderOptions {
   account: BucketLimits
@@ -30,12 +31,14 @@ export type Admission = { ok: true; release: () => void; refund: () => void } | 
 
 export class LoadShedder {
   private readonly options: LoadShedderOptions
-  private readonly accounts = new Map<string, TokenBucket>()
-  private readonly bots = new Map<string, TokenBucket>()
+  private readonly accounts: BucketTable
+  private readonly bots: BucketTable
   private inFlightCount = 0
 
   constructor(options: LoadShedderOptions) {
     this.options = options
+    this.accounts = new BucketTable(options.account, options.bucketsMax)
+    this.bots = new BucketTable(options.bot, options.bucketsMax)
   }
 
   get inFlight(): number {
@@ -46,11 +49,19 @@ export class LoadShedder {
   admit(account: string, bot: string | null): Admission {
     if (this.inFlightCount >= this.options.inFlightMax) return { ok: false, scope: 'global', retryAfterSec: 1 }
     const nowMs = this.options.nowMs()
-    const accountBucket = this.bucket(this.accounts, account, this.options.account, nowMs)
+    const accountLookup = this.accounts.use(account, nowMs)
+    if (!accountLookup.ok) return { ok: false, scope: 'account', retryAfterSec: seconds(accountLookup.retryAfterMs) }
+    const accountBucket = accountLookup.bucket
     const accountTake = accountBucket.take(nowMs)
     if (!accountTake.ok) return { ok: false, scope: 'account', retryAfterSec: seconds(accountTake.retryAfterMs) }
-    const botBucket = bot === null ? null : this.bucket(this.bots, bot, this.options.bot, nowMs)
-    if (botBucket !== null) {
+    let botBucket: TokenBucket | null = null
+    if (bot !== null) {
+      const botLookup = this.bots.use(bot, nowMs)
+      if (!botLookup.ok) {
+        accountBucket.refund()
+        return { ok: false, scope: 'bot', retryAfterSec: seconds(botLookup.retryAfterMs) }
+      }
+      botBucket = botLookup.bucket
       const botTake = botBucket.take(nowMs)
       if (!botTake.ok) {
         accountBucket.refund()
@@ -77,22 +88,6 @@ export class LoadShedder {
       },
     }
   }
-
-  private bucket(map: Map<string, TokenBucket>, key: string, limits: BucketLimits, nowMs: number): TokenBucket {
-    const found = map.get(key)
-    if (found !== undefined) return found
-    if (map.size >= this.options.bucketsMax) evict(map, { nowMs, bucketsMax: this.options.bucketsMax })
-    const bucket = new TokenBucket(limits, nowMs)
-    map.set(key, bucket)
-    return bucket
-  }
-}
-
-function evict(map: Map<string, TokenBucket>, options: { nowMs: number; bucketsMax: number }): void {
-  for (const [key, bucket] of map) if (bucket.full(options.nowMs)) map.delete(key)
-  if (map.size < options.bucketsMax) return
-  const oldest = map.keys().next()
-  if (oldest.done !== true) map.delete(oldest.value)
 }
 
 function seconds(ms: number): number {

@@ -36,8 +36,14 @@ export class TokenBucket {
 
   /** True when the bucket is full: forgetting it loses nothing. */
   full(nowMs: number): boolean {
+    return this.untilFullMs(nowMs) === 0
+  }
+
+  /** How long until the bucket is full (ms), 0 when it is. */
+  untilFullMs(nowMs: number): number {
     this.refill(nowMs)
-    return this.tokens >= this.limits.burst
+    if (this.tokens >= this.limits.burst) return 0
+    return Math.ceil(((this.limits.burst - this.tokens) * 1000) / this.limits.ratePerSec)
   }
 
   private refill(nowMs: number): void {

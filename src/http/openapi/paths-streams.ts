@@ -6,13 +6,21 @@ import { ACCOUNT_ID, errorResponse, operation, ORDER_ID, queryParameters, type D
 const LAST_EVENT_ID = { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d+$' }, description: 'Resume after this LSN; events come from the log, none missed or repeated.' }
 const SSE = { description: 'text/event-stream; event id = LSN, event name = event type; `resync_required` and `disconnect` are control events. `disconnect` is the last event and says why (`reason`): slow_consumer, shutdown, log_unavailable, or unauthenticated (the token the stream was opened with expired or its key is no longer trusted: reconnect with a fresh token and Last-Event-ID)', content: { 'text/event-stream': { schema: { type: 'string' } } } }
 
-function stream(summary: string, errors: readonly ErrorStatus[], pathParameters: Json[]): Json {
+/** What an order's stream adds to the 429 and 503: it is answered once the log holds the order (routes/streams.ts). */
+const DURABLE_WAIT = { '429': '; or too many reads are waiting for the log (Retry-After)', '503': '; or the log is not accepting records' }
+
+function stream(summary: string, errors: readonly ErrorStatus[], pathParameters: Json[], waitsForLog = false): Json {
+  const also = waitsForLog ? DURABLE_WAIT : { '429': '', '503': '' }
   return operation({
     tag: 'streams',
     summary,
     security: 'bearer',
     errors,
-    responses: { '200': SSE, '429': errorResponse('This caller already holds as many open streams as one caller may (Retry-After; close one first)'), '503': errorResponse('Too many open streams, or the gateway is draining or shutting down (Retry-After)') },
+    responses: {
+      '200': SSE,
+      '429': errorResponse(`This caller already holds as many open streams as one caller may (Retry-After; close one first)${also['429']}`),
+      '503': errorResponse(`Too many open streams, or the gateway is draining or shutting down (Retry-After)${also['503']}`),
+    },
     parameters: [
       ...pathParameters,
       LAST_EVENT_ID,
@@ -27,7 +35,7 @@ export function streamsPart(): DocumentPart {
   return {
     schemas: {},
     paths: {
-      '/v1/orders/{id}/stream': { get: stream("SSE stream of one order. Readers of the order's account (trader/bot in scope; ops, auditor, admin)", ['400', '401', '404'], [ORDER_ID]) },
+      '/v1/orders/{id}/stream': { get: stream("SSE stream of one order. Readers of the order's account (trader/bot in scope; ops, auditor, admin). Answered once the log holds the order (a crash cannot lose an order whose stream was opened); events that became durable meanwhile are on it", ['400', '401', '404'], [ORDER_ID], true) },
       '/v1/accounts/{id}/stream': { get: stream('SSE stream of one account. Readers of the account (trader/bot in scope; ops, auditor, admin)', ['400', '401', '403', '404'], [ACCOUNT_ID]) },
       '/v1/stream': { get: stream('Global SSE stream: every event. ops, auditor, admin', ['400', '401', '403'], []) },
     },

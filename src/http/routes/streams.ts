@@ -12,7 +12,7 @@ import { queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { parseLastEventId, type StreamAuthority, type StreamScope } from '../sse/index.ts'
 import { findOrder } from './order-lookup.ts'
-import { pathId } from './support.ts'
+import { appliedDurable, pathId } from './support.ts'
 
 /**
  * The streams' query: `last_event_id` stands in for the header, which wins when both are sent. Any string passes here;
@@ -34,11 +34,22 @@ export function streamRoutes(services: Services): Hono<AuthEnv> {
     if (!canRead(principalOf(c), accountId)) throw new ApiError('FORBIDDEN', `not allowed to read account ${accountId}`, { details: { account: accountId } })
     return open(c, services, { kind: 'account', accountId }, lastEventIdOf(c))
   })
-  app.get('/v1/orders/:id/stream', (c) => {
+  app.get('/v1/orders/:id/stream', async (c) => {
     // The query first, as GET /v1/orders/:id reads it: a bad one is 400 whether or not the order is found.
     const lastEventId = lastEventIdOf(c)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    return open(c, services, { kind: 'order', orderId: found.orderId }, lastEventId)
+    // Found in memory, the order may not be durable yet: a 200 at once told a client of an order that a crash before
+    // its batch was written then lost. Answered, as the other reads of an order are (durableAnswer), once the log
+    // holds what memory held; the stream is opened first, so the events that become durable meanwhile (the order's
+    // acceptance among them) are on it, and closed again if the log fails instead.
+    const response = open(c, services, { kind: 'order', orderId: found.orderId }, lastEventId)
+    try {
+      await appliedDurable(services)
+    } catch (error) {
+      await response.body?.cancel().catch(() => undefined)
+      throw error
+    }
+    return response
   })
   return app
 }

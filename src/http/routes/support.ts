@@ -63,10 +63,15 @@ export function shedError(what: string, refusal: { scope: ShedScope; retryAfterS
  * answers 503 and one with too many answers waiting 429, as a write would.
  */
 export async function durableAnswer(c: Context, services: Services, body: Record<string, unknown>): Promise<Response> {
+  await appliedDurable(services)
+  return c.json(body)
+}
+
+/** Resolves once the log holds everything memory held when called (durableAnswer); rejects with the API's error. */
+export async function appliedDurable(services: Services): Promise<void> {
   await services.gateway.engine.appliedDurable().catch((error: unknown) => {
     throw commandError(error)
   })
-  return c.json(body)
 }
 
 /** Refuses writes while the gateway is not ready (bootstrap running, log dead). */

@@ -33,7 +33,27 @@ export function syncFailureOf(error: unknown): SyncFailedError | null {
  * rollback or a retry on a node out of file descriptors. Wrapping twice is harmless.
  */
 export function fatalSyncs(io: WalIo): WalIo {
-  return syncFailuresMarked(io, { then: 'nothing more is done on this data dir until a restart', openFailuresFatal: true })
+  return syncFailuresMarked(io, { during: DATA_DIR_SWAP, then: 'nothing more is done on this data dir until a restart', openFailuresFatal: true })
+}
+
+/**
+ * The `during` of a SyncFailedError from `fatalSyncs`: a swap of the data dir's log or snapshots, which a restart
+ * finishes or rolls back — unlike a failed fsync of the log, a compaction or a snapshot outside any swap, which the
+ * same class covers.
+ */
+export const DATA_DIR_SWAP = 'in a data dir swap'
+
+/**
+ * What to do after `failure` stopped a node, for its fatal line: a failed fsync in a data dir swap is finished or
+ * rolled back by a restart; one of the log, a compaction or a snapshot (the log died of it) says which it was, and a
+ * restart recovers from the log; anything else is restarted once its cause is fixed.
+ */
+export function restartAdviceAfter(failure: Error): string {
+  const syncFailure = syncFailureOf(failure)
+  if (syncFailure === null) return 'restart it once the cause is fixed'
+  if (syncFailure.during === DATA_DIR_SWAP) return "restart it, and it finishes or rolls back the data dir's swap from what is on disk"
+  const what = syncFailure.during ?? `of ${syncFailure.target}`
+  return `an fsync failed ${what}, outside any data dir swap: restart it once the disk is fixed, and it recovers from the log on disk`
 }
 
 /**

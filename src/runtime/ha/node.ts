@@ -37,7 +37,7 @@ import { LeaseError, nodeIo, type Lease, type LogDirLock } from '../../../wal/in
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import { lockDataDir } from './data-dir-lock.ts'
-import { syncFailureOf } from './durable-fs.ts'
+import { restartAdviceAfter, syncFailureOf } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
@@ -272,16 +272,17 @@ export class HaNode {
   }
 
   /**
-   * An fsync failed (durable-fs.ts), or the node could not follow again: nothing more is done on the data dir in this
+   * An fsync failed (durable-fs.ts; in a data dir swap, or of the log, a compaction or a snapshot: the log dies of
+   * those), the log died otherwise, or the node could not follow again: nothing more is done on the data dir in this
    * process. No gateway runs (none is started again), the lease is given up, and `died` resolves so the process exits;
-   * a restart finishes or rolls back the swap from what is on disk (or fails the same way, for an operator to see).
+   * a restart finishes or rolls back a swap from what is on disk, and recovers from the log (or fails the same way,
+   * for an operator to see). The line logged says which of these it was.
    */
   private async fail(failure: Error): Promise<void> {
     if (this.failure !== null) return
     this.failure = failure
     this.role = 'failed'
-    const next = syncFailureOf(failure) === null ? 'restart it once the cause is fixed' : "restart it, and it finishes or rolls back the data dir's swap from what is on disk"
-    this.options.log(`fatal: ${failure.message}; the node stops: ${next}`)
+    this.options.log(`fatal: ${failure.message}; the node stops: ${restartAdviceAfter(failure)}`)
     await stopReplicator(this.core)
     const gateway = this.gateway
     this.gateway = null
