@@ -16,7 +16,7 @@ import { orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
-import type { Wal } from '../../wal/index.ts'
+import type { Frame, Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 
 
@@ -99,6 +99,43 @@ export class LogIndex {
     const lsns = this.byOrder.get(orderId)
     if (lsns === undefined) return []
     return readLsns(this.wal, lsns)
+  }
+
+  /**
+   * One page of the order's events: those after LSN `afterLsn` (0 from the start), `limit` records at most, oldest
+   * first, and the LSN the next page starts after (the last position this page covered), or null when no record of the
+   * order follows. Reads only the page's records: the positions after the cursor are found by a binary search of the
+   * order's list. A record appended while a client pages has a higher LSN than any handed out, so it comes in a later
+   * page, once (the list only grows at its end).
+   */
+  eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null } {
+    this.requireComplete(orderId)
+    const lsns = this.byOrder.get(orderId) ?? []
+    const start = firstAfter(lsns, afterLsn)
+    const page = lsns.slice(start, start + limit)
+    const more = start + page.length < lsns.length
+    return { events: readLsns(this.wal, page), nextAfterLsn: more ? (page.at(-1) as number) : null }
+  }
+
+  /** The LSNs of the order's records, oldest first: positions only (no record is read). Do not keep or change it. */
+  positionsOf(orderId: string): readonly number[] {
+    this.requireComplete(orderId)
+    return this.byOrder.get(orderId) ?? []
+  }
+
+  /** The records at these ascending LSNs (ones the log no longer holds are left out). */
+  read(lsns: readonly number[]): LoggedEvent[] {
+    return readLsns(this.wal, lsns)
+  }
+
+  /**
+   * Walks the order's records in log order, handing `visit` each one's LSN and type code from its frame header: no
+   * payload is decoded and nothing is kept, so a caller that needs a few records out of a long history (explain's
+   * latest decisions) pays memory for what it keeps, not for the history.
+   */
+  visitTypes(orderId: string, visit: (lsn: number, typeCode: number) => void): void {
+    this.requireComplete(orderId)
+    visitFrames(this.wal, this.byOrder.get(orderId) ?? [], (frame) => visit(frame.lsn, frame.type))
   }
 
   /**
@@ -192,6 +229,15 @@ export class LogIndex {
 /** Reads the given ascending LSNs from the log, scanning runs of nearby LSNs in one pass. */
 export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
   const result: LoggedEvent[] = []
+  visitFrames(wal, lsns, (frame) => {
+    const event = domainEventOf(frame)
+    if (event !== null) result.push({ lsn: frame.lsn, event })
+  })
+  return result
+}
+
+/** Hands `visit` the frames of the given ascending LSNs that the log still holds, scanning runs of nearby LSNs in one pass. */
+function visitFrames(wal: Wal, lsns: readonly number[], visit: (frame: Frame) => void): void {
   const wanted = lsns.filter((lsn) => lsn >= wal.firstLsn && lsn <= wal.lastLsn)
   let index = 0
   while (index < wanted.length) {
@@ -201,11 +247,20 @@ export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
     while (next < wanted.length && (wanted[next] as number) - runEnd <= READ_GAP_FRAMES_MAX) runEnd = wanted[next++] as number
     const inRun = new Set(wanted.slice(index, next))
     for (const frame of wal.read(runStart, { toLsn: runEnd })) {
-      if (!inRun.has(frame.lsn)) continue
-      const event = domainEventOf(frame)
-      if (event !== null) result.push({ lsn: frame.lsn, event })
+      if (inRun.has(frame.lsn)) visit(frame)
     }
     index = next
   }
-  return result
+}
+
+/** The index of the first LSN in ascending `lsns` greater than `afterLsn` (lsns.length when none is). */
+function firstAfter(lsns: readonly number[], afterLsn: number): number {
+  let low = 0
+  let high = lsns.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((lsns[middle] as number) <= afterLsn) low = middle + 1
+    else high = middle
+  }
+  return low
 }
