@@ -35,7 +35,7 @@ export const ORDER_EVENTS = v.strictObject({
   events: v.pipe(v.array(ORDER_EVENT), v.description(`The records about the order after the cursor, in log order: \`limit\` at most (${EVENTS_PAGE_DEFAULT} when not given)`)),
   next_cursor: orNull(
     text('cursor'),
-    'Pass as `cursor` for the next page (the LSN of the last record this page covered); null when no record of the order follows. A record logged while a client pages comes in a later page, once',
+    'Pass as `cursor` for the next page (the LSN of the last record this page covered); null when no record of the order follows. A record logged while a client pages comes in a later page, once; after the end, the LSN of the last event as `cursor` reads on from there',
   ),
 })
 

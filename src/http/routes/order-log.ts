@@ -1,12 +1,13 @@
 /**
- * An order's history from the log: every recorded event (`/events`, with LSNs) and its explanation (`/explain`): the
- * decision records that say why it was accepted or rejected and why each amend was, and each refused resend with what
- * its record carries (`decisions`), and its whole story
- * (`story`) — intent with its decision record, reservation and lane, every gate verdict, sends, venue answers and
- * reports, fills, amends, cancels, reconcile results and alerts — one entry per log record, in log order, each with its
- * LSN, time, the stage it belongs to, a one-line summary and the record as logged. Both read the log itself through
- * the log index, so they show exactly what replay would see; the order itself is found in memory too, so both answer
- * once the log holds what memory held (durableAnswer).
+ * An order's history from the log: its recorded events (`/events`, with LSNs, a page at a time: events-page.ts) and
+ * its explanation (`/explain`): the decision records that say why it was accepted or rejected and why each amend was,
+ * and each refused resend with what its record carries (`decisions`), and its story (`story`) — intent with its
+ * decision record, reservation and lane, every gate verdict, sends, venue answers and reports, fills, amends, cancels,
+ * reconcile results and alerts — one entry per log record, in log order, each with its LSN, time, the stage it belongs
+ * to, a one-line summary and the record as logged. Both lists of /explain are excerpts (the first and the most recent
+ * entries, with how many are left out: explain-excerpt.ts), so no answer grows with the order's history. Both read the
+ * log itself through the log index, so they show exactly what replay would see; the order itself is found in memory
+ * too, so both answer once the log holds what memory held (durableAnswer).
  */
 
 import { Hono } from 'hono'
