@@ -32,7 +32,10 @@ export interface ExplainExcerpt {
   storyOmitted: number
 }
 
-export function explainExcerpt(logIndex: LogIndex, orderId: string): ExplainExcerpt {
+/** What an excerpt reads of the log index. */
+export type ExcerptSource = Pick<LogIndex, 'positionsOf' | 'visitTypes' | 'read'>
+
+export function explainExcerpt(logIndex: ExcerptSource, orderId: string): ExplainExcerpt {
   const positions = logIndex.positionsOf(orderId)
   const storyLsns = new Set<number>(positions.slice(0, 1))
   for (const lsn of positions.slice(Math.max(1, positions.length - STORY_RECENT_MAX))) storyLsns.add(lsn)
