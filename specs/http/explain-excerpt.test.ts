@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test'
-import { eventCode, type DomainEvent, type EventType } from '../../src/domain/events/index.ts'
+import type { DomainEvent, EventType } from '../../src/domain/events/index.ts'
 import type { LoggedEvent } from '../../src/http/log-index.ts'
 import { DECISIONS_RECENT_MAX, explainExcerpt, STORY_RECENT_MAX, type ExcerptSource } from '../../src/http/routes/explain-excerpt.ts'
+
+const LATER: ReadonlySet<EventType> = new Set(['order.amend_requested', 'order.amend_rejected', 'order.resend_refused'])
 
 /** An order's records as types at LSNs 1, 2, 3, …; read() hands back stand-ins carrying the type only. */
 function source(types: readonly EventType[]): ExcerptSource & { readLsns: number[][] } {
@@ -10,7 +12,21 @@ function source(types: readonly EventType[]): ExcerptSource & { readLsns: number
   return {
     readLsns,
     positionsOf: () => lsns,
-    visitTypes: (_orderId, visit) => types.forEach((type, index) => visit(index + 1, eventCode(type))),
+    decisionPositionsOf: () => {
+      const intake: number[] = []
+      let acceptedLsn: number | null = null
+      for (const lsn of lsns) {
+        const type = types[lsn - 1]
+        if (type !== 'order.rejected' && type !== 'order.accepted') break
+        intake.push(lsn)
+        if (type === 'order.accepted') {
+          acceptedLsn = lsn
+          break
+        }
+      }
+      const later = lsns.filter((lsn) => LATER.has(types[lsn - 1] as EventType))
+      return { intake, acceptedLsn, later }
+    },
     read: (wanted) => {
       readLsns.push([...wanted])
       return wanted.map((lsn): LoggedEvent => ({ lsn, event: { type: types[lsn - 1] } as DomainEvent }))

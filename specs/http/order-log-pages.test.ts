@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { LogIndex } from '../../src/http/log-index.ts'
 import { EVENTS_PAGE_DEFAULT } from '../../src/http/routes/events-page.ts'
 import { DECISIONS_RECENT_MAX, STORY_RECENT_MAX } from '../../src/http/routes/explain-excerpt.ts'
 import { auth, errorCode, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
@@ -23,8 +24,7 @@ beforeAll(async () => {
   const bucket = { ratePerSec: 1_000_000, burst: 1_000_000 }
   t = await startTestGateway({ config: { backpressure: { account: bucket, bot: bucket, inFlightMax: 100 } } })
   trader = await t.token({ accounts: ['demo-1'] })
-  longOrderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'pages-long' })))).order_id as string
-  await eventually(() => t.gateway.engine.state.orders.get(longOrderId)?.status === 'AckedOpen')
+  longOrderId = await restingOrder('pages-long')
   for (let index = 0; index < REFUSED_AMENDS; index++) {
     // Far outside the price band: refused by a guard, and recorded as an order.amend_rejected decision.
     const res = await t.request(`/v1/orders/${longOrderId}/amend`, post(trader, { price: '90000' }))
@@ -32,6 +32,14 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => t.stop())
+
+/** Places a resting order and waits until its place has run its course in the log (acked, the call returned). */
+async function restingOrder(clientOrderId: string): Promise<string> {
+  const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: clientOrderId })))).order_id as string
+  await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+  await eventually(() => t.http.services.logIndex.events(orderId).some(({ event }) => event.type === 'order.call_completed' && event.action === 'place'))
+  return orderId
+}
 
 async function eventsPage(orderId: string, query: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await t.request(`/v1/orders/${orderId}/events${query}`, { headers: auth(trader) })
@@ -44,8 +52,7 @@ function loggedLsns(orderId: string): number[] {
 
 describe('GET /v1/orders/:id/events pages', () => {
   test('an order with fewer records than the default page answers them all, as before, with next_cursor null', async () => {
-    const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'pages-short' })))).order_id as string
-    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    const orderId = await restingOrder('pages-short')
     const { status, body } = await eventsPage(orderId, '')
     expect(status).toBe(200)
     expect((body.events as LoggedView[]).map((event) => event.lsn)).toEqual(loggedLsns(orderId))
@@ -64,8 +71,7 @@ describe('GET /v1/orders/:id/events pages', () => {
   })
 
   test('records logged while a client pages come in a later page, each once, in log order', async () => {
-    const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'pages-growing' })))).order_id as string
-    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    const orderId = await restingOrder('pages-growing')
     const seen: LoggedView[] = []
     let cursor: string | null = null
     let pages = 0
@@ -98,8 +104,7 @@ describe('GET /v1/orders/:id/events pages', () => {
   })
 
   test('after the last page (next_cursor null), the LSN of the last event as cursor reads on from there: later records only', async () => {
-    const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'pages-resume' })))).order_id as string
-    await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
+    const orderId = await restingOrder('pages-resume')
     const first = await eventsPage(orderId, '?limit=1000')
     expect(first.body.next_cursor).toBeNull()
     const lastLsn = (first.body.events as LoggedView[]).at(-1)?.lsn as number
@@ -171,5 +176,26 @@ describe('GET /v1/orders/:id/explain is bounded', () => {
     expect(story[0]?.type).toBe('order.accepted')
     expect(body.story_omitted).toBe(logged.length - story.length)
     expect(body.full_history).toBe(`/v1/orders/${longOrderId}/events`)
+  })
+
+  test('the index finds the decisions without reading the history: as the records say, live, and after a start that scans in the background', async () => {
+    const live = t.http.services.logIndex
+    const logged = live.events(longOrderId)
+    const laterTypes = new Set(['order.amend_requested', 'order.amend_rejected', 'order.resend_refused'])
+    const expected = {
+      intake: [logged[0]?.lsn as number],
+      acceptedLsn: logged[0]?.lsn as number,
+      later: logged.filter(({ event }) => laterTypes.has(event.type)).map(({ lsn }) => lsn),
+    }
+    expect(expected.later).toHaveLength(REFUSED_AMENDS)
+    expect(live.decisionPositionsOf(longOrderId)).toEqual(expected)
+    const restarted = LogIndex.build(t.gateway.engine, { syncFramesMax: 50, backgroundFramesPerSlice: 64 })
+    try {
+      await restarted.whenComplete()
+      expect(restarted.decisionPositionsOf(longOrderId)).toEqual(expected)
+      expect(restarted.positionsOf(longOrderId)).toEqual(live.positionsOf(longOrderId))
+    } finally {
+      restarted.close()
+    }
   })
 })

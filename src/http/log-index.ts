@@ -8,11 +8,12 @@
  * time between event-loop turns. Until that finishes (`complete`), reads of an order's history answer 503 UNAVAILABLE
  * with Retry-After rather than a partial story; intake and every other route are not affected.
  *
- * Bound: one number per order event, for every order in the retained log. Compaction (which drops old segments) is
+ * Bound: one number per order event, for every order in the retained log, and one more per decision after an order's
+ * intake (amends accepted or refused, refused resends: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
  * the bound, as for the log itself.
  */
 
-import { orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
+import { eventCode, orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
@@ -38,10 +39,29 @@ export interface LogIndexOptions {
 export const LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT = 50_000
 const BACKGROUND_FRAMES_PER_SLICE_DEFAULT = 20_000
 
+/**
+ * The decisions about an order after its intake — amends accepted or refused, refused resends — whose positions the
+ * index keeps besides the order's (only orders with such records get an entry), so `/explain` finds its latest
+ * decisions without reading the order's history.
+ */
+const LATER_DECISION_CODES: ReadonlySet<number> = new Set((['order.amend_requested', 'order.amend_rejected', 'order.resend_refused'] as const).map(eventCode))
+const REJECTED_CODE = eventCode('order.rejected')
+const ACCEPTED_CODE = eventCode('order.accepted')
+
+/** Positions per order: of all its records, and of its decisions after its intake. */
+interface Positions {
+  records: GenerationalMap<string, number[]>
+  laterDecisions: GenerationalMap<string, number[]>
+}
+
+function noPositions(): Positions {
+  return { records: new GenerationalMap<string, number[]>(), laterDecisions: new GenerationalMap<string, number[]>() }
+}
+
 export class LogIndex {
-  private byOrder = new GenerationalMap<string, number[]>()
-  /** Positions found by the background scan (all older than any in byOrder), merged in when it completes. */
-  private older: GenerationalMap<string, number[]> | null = null
+  private positions = noPositions()
+  /** Positions found by the background scan (all older than any in positions), merged in when it completes. */
+  private older: Positions | null = null
   private readonly wal: Wal
   private unsubscribe: (() => void) | null = null
   private backgroundCancelled = false
@@ -58,13 +78,15 @@ export class LogIndex {
     const wal = engine.wal
     const scannedTo = wal.lastLsn
     const syncFrom = Math.max(wal.firstLsn, scannedTo - (options.syncFramesMax ?? LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT) + 1)
-    index.scan(index.byOrder, syncFrom, scannedTo)
+    index.scan(index.positions, syncFrom, scannedTo)
     index.unsubscribe = engine.onDurable((events) => {
       for (const { event, lsn } of events) {
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
         if (lsn <= scannedTo) continue
         const orderId = (event as { orderId?: unknown }).orderId
-        if (typeof orderId === 'string') index.add(index.byOrder, orderId, lsn)
+        if (typeof orderId !== 'string') continue
+        index.add(index.positions.records, orderId, lsn)
+        if (LATER_DECISION_CODES.has(eventCode(event.type))) index.add(index.positions.laterDecisions, orderId, lsn)
       }
     })
     if (syncFrom > wal.firstLsn) index.startBackground(syncFrom - 1, options.backgroundFramesPerSlice ?? BACKGROUND_FRAMES_PER_SLICE_DEFAULT)
@@ -90,13 +112,13 @@ export class LogIndex {
 
   has(orderId: string): boolean {
     this.requireComplete(orderId)
-    return this.byOrder.has(orderId)
+    return this.positions.records.has(orderId)
   }
 
   /** The order's events as recorded, oldest first (only what is durable). */
   events(orderId: string): LoggedEvent[] {
     this.requireComplete(orderId)
-    const lsns = this.byOrder.get(orderId)
+    const lsns = this.positions.records.get(orderId)
     if (lsns === undefined) return []
     return readLsns(this.wal, lsns)
   }
@@ -110,7 +132,7 @@ export class LogIndex {
    */
   eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null } {
     this.requireComplete(orderId)
-    const lsns = this.byOrder.get(orderId) ?? []
+    const lsns = this.positions.records.get(orderId) ?? []
     const start = firstAfter(lsns, afterLsn)
     const page = lsns.slice(start, start + limit)
     const more = start + page.length < lsns.length
@@ -120,7 +142,7 @@ export class LogIndex {
   /** The LSNs of the order's records, oldest first: positions only (no record is read). Do not keep or change it. */
   positionsOf(orderId: string): readonly number[] {
     this.requireComplete(orderId)
-    return this.byOrder.get(orderId) ?? []
+    return this.positions.records.get(orderId) ?? []
   }
 
   /** The records at these ascending LSNs (ones the log no longer holds are left out). */
@@ -129,13 +151,29 @@ export class LogIndex {
   }
 
   /**
-   * Walks the order's records in log order, handing `visit` each one's LSN and type code from its frame header: no
-   * payload is decoded and nothing is kept, so a caller that needs a few records out of a long history (explain's
-   * latest decisions) pays memory for what it keeps, not for the history.
+   * Where the order's decisions are: its intake (`intake`: the rejections of a retried key, then its acceptance, if any;
+   * read from frame headers, no payload decoded, up to the first record that is neither) and every later decision
+   * (`later`: amends accepted or refused, refused resends, from the index: no read). Do not keep or change `later`.
    */
-  visitTypes(orderId: string, visit: (lsn: number, typeCode: number) => void): void {
+  decisionPositionsOf(orderId: string): { intake: number[]; acceptedLsn: number | null; later: readonly number[] } {
     this.requireComplete(orderId)
-    visitFrames(this.wal, this.byOrder.get(orderId) ?? [], (frame) => visit(frame.lsn, frame.type))
+    const intake: number[] = []
+    let acceptedLsn: number | null = null
+    // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
+    for (const lsn of this.positions.records.get(orderId) ?? []) {
+      let type: number | null = null
+      visitFrames(this.wal, [lsn], (frame) => {
+        type = frame.type
+      })
+      if (type === null) continue
+      if (type !== REJECTED_CODE && type !== ACCEPTED_CODE) break
+      intake.push(lsn)
+      if (type === ACCEPTED_CODE) {
+        acceptedLsn = lsn
+        break
+      }
+    }
+    return { intake, acceptedLsn, later: this.positions.laterDecisions.get(orderId) ?? [] }
   }
 
   /**
@@ -146,7 +184,7 @@ export class LogIndex {
    */
   intakeRecord(orderId: string): LoggedEvent | null {
     this.requireComplete(orderId)
-    const lsns = this.byOrder.get(orderId) ?? []
+    const lsns = this.positions.records.get(orderId) ?? []
     let rejected: LoggedEvent | null = null
     // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
     for (const lsn of lsns) {
@@ -178,18 +216,20 @@ export class LogIndex {
     })
   }
 
-  private scan(into: Map<string, number[]>, fromLsn: number, toLsn: number): void {
+  private scan(into: Positions, fromLsn: number, toLsn: number): void {
     if (fromLsn > toLsn) return
     for (const frame of this.wal.read(fromLsn, { toLsn })) {
       if (isAuditRecord(frame.type)) continue
       const orderId = orderIdOfRecord(frame)
-      if (orderId !== null) this.add(into, orderId, frame.lsn)
+      if (orderId === null) continue
+      this.add(into.records, orderId, frame.lsn)
+      if (LATER_DECISION_CODES.has(frame.type)) this.add(into.laterDecisions, orderId, frame.lsn)
     }
   }
 
   private startBackground(toLsn: number, framesPerSlice: number): void {
     this.completeFlag = false
-    const older = new GenerationalMap<string, number[]>()
+    const older = noPositions()
     this.older = older
     let next = this.wal.firstLsn
     const slice = (): void => {
@@ -206,14 +246,11 @@ export class LogIndex {
   }
 
   private finishBackground(): void {
-    const older = this.older ?? new GenerationalMap<string, number[]>()
-    for (const [orderId, newer] of this.byOrder) {
-      const before = older.get(orderId)
-      if (before === undefined) older.set(orderId, newer)
-      else for (const lsn of newer) before.push(lsn)
-    }
+    const older = this.older ?? noPositions()
+    appendNewer(older.records, this.positions.records)
+    appendNewer(older.laterDecisions, this.positions.laterDecisions)
     // The merged index in its place: older positions first, as they were found (a copy without a lookup per order).
-    this.byOrder = older
+    this.positions = older
     this.older = null
     this.completeFlag = true
     for (const resolve of this.completeWaiters.splice(0)) resolve()
@@ -223,6 +260,15 @@ export class LogIndex {
     const list = into.get(orderId)
     if (list === undefined) into.set(orderId, [lsn])
     else if ((list.at(-1) as number) < lsn) list.push(lsn)
+  }
+}
+
+/** Appends `newer`'s positions to `older`'s, order by order (every one in `newer` is later than any in `older`). */
+function appendNewer(older: GenerationalMap<string, number[]>, newer: GenerationalMap<string, number[]>): void {
+  for (const [orderId, lsns] of newer) {
+    const before = older.get(orderId)
+    if (before === undefined) older.set(orderId, lsns)
+    else for (const lsn of lsns) before.push(lsn)
   }
 }
 
