@@ -114,9 +114,10 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
       return entries
     })
     await empty('logIndex', () => {
-      const byOrder = http.services.logIndex['byOrder']
-      const entries = byOrder.size
-      byOrder.clear()
+      const { records, laterDecisions } = http.services.logIndex['positions']
+      const entries = records.size
+      records.clear()
+      laterDecisions.clear()
       return entries
     })
     const retainedKb = (after.bytes - before.bytes) / orders / 1024

@@ -18,6 +18,7 @@ import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY } from '../../src/http/routes/
 import { LIST_QUERY_SCHEMA } from '../../src/http/routes/orders.ts'
 import { HASH_QUERY, REPLICATION_STREAM_QUERY } from '../../src/http/routes/replication.ts'
 import { STREAM_QUERY } from '../../src/http/routes/streams.ts'
+import { EVENTS_QUERY } from '../../src/http/routes/order-log.ts'
 import { haHttp } from '../runtime/ha/support.ts'
 import { startTestGateway, type TestGateway } from './fixture.ts'
 
@@ -28,6 +29,7 @@ const HA = haHttp({ replicationToken: 'openapi-spec-token', heartbeatMs: 1_000 }
 /** The schema each GET route parses its query with; a GET not named here reads no query. */
 const QUERY_SCHEMAS: Record<string, GenericSchema> = {
   'GET /v1/orders': LIST_QUERY_SCHEMA,
+  'GET /v1/orders/{id}/events': EVENTS_QUERY,
   'GET /v1/positions': ACCOUNT_QUERY,
   'GET /v1/balances': ACCOUNT_QUERY,
   'GET /v1/pnl': ACCOUNT_QUERY,

@@ -8,15 +8,16 @@
  * time between event-loop turns. Until that finishes (`complete`), reads of an order's history answer 503 UNAVAILABLE
  * with Retry-After rather than a partial story; intake and every other route are not affected.
  *
- * Bound: one number per order event, for every order in the retained log. Compaction (which drops old segments) is
+ * Bound: one number per order event, for every order in the retained log, and one more per decision after an order's
+ * intake (amends accepted or refused, refused resends: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
  * the bound, as for the log itself.
  */
 
-import { orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
+import { eventCode, orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
-import type { Wal } from '../../wal/index.ts'
+import type { Frame, Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 
 
@@ -38,10 +39,29 @@ export interface LogIndexOptions {
 export const LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT = 50_000
 const BACKGROUND_FRAMES_PER_SLICE_DEFAULT = 20_000
 
+/**
+ * The decisions about an order after its intake — amends accepted or refused, refused resends — whose positions the
+ * index keeps besides the order's (only orders with such records get an entry), so `/explain` finds its latest
+ * decisions without reading the order's history.
+ */
+const LATER_DECISION_CODES: ReadonlySet<number> = new Set((['order.amend_requested', 'order.amend_rejected', 'order.resend_refused'] as const).map(eventCode))
+const REJECTED_CODE = eventCode('order.rejected')
+const ACCEPTED_CODE = eventCode('order.accepted')
+
+/** Positions per order: of all its records, and of its decisions after its intake. */
+interface Positions {
+  records: GenerationalMap<string, number[]>
+  laterDecisions: GenerationalMap<string, number[]>
+}
+
+function noPositions(): Positions {
+  return { records: new GenerationalMap<string, number[]>(), laterDecisions: new GenerationalMap<string, number[]>() }
+}
+
 export class LogIndex {
-  private byOrder = new GenerationalMap<string, number[]>()
-  /** Positions found by the background scan (all older than any in byOrder), merged in when it completes. */
-  private older: GenerationalMap<string, number[]> | null = null
+  private positions = noPositions()
+  /** Positions found by the background scan (all older than any in positions), merged in when it completes. */
+  private older: Positions | null = null
   private readonly wal: Wal
   private unsubscribe: (() => void) | null = null
   private backgroundCancelled = false
@@ -58,13 +78,15 @@ export class LogIndex {
     const wal = engine.wal
     const scannedTo = wal.lastLsn
     const syncFrom = Math.max(wal.firstLsn, scannedTo - (options.syncFramesMax ?? LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT) + 1)
-    index.scan(index.byOrder, syncFrom, scannedTo)
+    index.scan(index.positions, syncFrom, scannedTo)
     index.unsubscribe = engine.onDurable((events) => {
       for (const { event, lsn } of events) {
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
         if (lsn <= scannedTo) continue
         const orderId = (event as { orderId?: unknown }).orderId
-        if (typeof orderId === 'string') index.add(index.byOrder, orderId, lsn)
+        if (typeof orderId !== 'string') continue
+        index.add(index.positions.records, orderId, lsn)
+        if (LATER_DECISION_CODES.has(eventCode(event.type))) index.add(index.positions.laterDecisions, orderId, lsn)
       }
     })
     if (syncFrom > wal.firstLsn) index.startBackground(syncFrom - 1, options.backgroundFramesPerSlice ?? BACKGROUND_FRAMES_PER_SLICE_DEFAULT)
@@ -90,15 +112,68 @@ export class LogIndex {
 
   has(orderId: string): boolean {
     this.requireComplete(orderId)
-    return this.byOrder.has(orderId)
+    return this.positions.records.has(orderId)
   }
 
   /** The order's events as recorded, oldest first (only what is durable). */
   events(orderId: string): LoggedEvent[] {
     this.requireComplete(orderId)
-    const lsns = this.byOrder.get(orderId)
+    const lsns = this.positions.records.get(orderId)
     if (lsns === undefined) return []
     return readLsns(this.wal, lsns)
+  }
+
+  /**
+   * One page of the order's events: those after LSN `afterLsn` (0 from the start), `limit` records at most, oldest
+   * first, and the LSN the next page starts after (the last position this page covered), or null when no record of the
+   * order follows. Reads only the page's records: the positions after the cursor are found by a binary search of the
+   * order's list. A record appended while a client pages has a higher LSN than any handed out, so it comes in a later
+   * page, once (the list only grows at its end).
+   */
+  eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null } {
+    this.requireComplete(orderId)
+    const lsns = this.positions.records.get(orderId) ?? []
+    const start = firstAfter(lsns, afterLsn)
+    const page = lsns.slice(start, start + limit)
+    const more = start + page.length < lsns.length
+    return { events: readLsns(this.wal, page), nextAfterLsn: more ? (page.at(-1) as number) : null }
+  }
+
+  /** The LSNs of the order's records, oldest first: positions only (no record is read). Do not keep or change it. */
+  positionsOf(orderId: string): readonly number[] {
+    this.requireComplete(orderId)
+    return this.positions.records.get(orderId) ?? []
+  }
+
+  /** The records at these ascending LSNs (ones the log no longer holds are left out). */
+  read(lsns: readonly number[]): LoggedEvent[] {
+    return readLsns(this.wal, lsns)
+  }
+
+  /**
+   * Where the order's decisions are: its intake (`intake`: the rejections of a retried key, then its acceptance, if any;
+   * read from frame headers, no payload decoded, up to the first record that is neither) and every later decision
+   * (`later`: amends accepted or refused, refused resends, from the index: no read). Do not keep or change `later`.
+   */
+  decisionPositionsOf(orderId: string): { intake: number[]; acceptedLsn: number | null; later: readonly number[] } {
+    this.requireComplete(orderId)
+    const intake: number[] = []
+    let acceptedLsn: number | null = null
+    // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
+    for (const lsn of this.positions.records.get(orderId) ?? []) {
+      let type: number | null = null
+      visitFrames(this.wal, [lsn], (frame) => {
+        type = frame.type
+      })
+      if (type === null) continue
+      if (type !== REJECTED_CODE && type !== ACCEPTED_CODE) break
+      intake.push(lsn)
+      if (type === ACCEPTED_CODE) {
+        acceptedLsn = lsn
+        break
+      }
+    }
+    return { intake, acceptedLsn, later: this.positions.laterDecisions.get(orderId) ?? [] }
   }
 
   /**
@@ -109,7 +184,7 @@ export class LogIndex {
    */
   intakeRecord(orderId: string): LoggedEvent | null {
     this.requireComplete(orderId)
-    const lsns = this.byOrder.get(orderId) ?? []
+    const lsns = this.positions.records.get(orderId) ?? []
     let rejected: LoggedEvent | null = null
     // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
     for (const lsn of lsns) {
@@ -141,18 +216,20 @@ export class LogIndex {
     })
   }
 
-  private scan(into: Map<string, number[]>, fromLsn: number, toLsn: number): void {
+  private scan(into: Positions, fromLsn: number, toLsn: number): void {
     if (fromLsn > toLsn) return
     for (const frame of this.wal.read(fromLsn, { toLsn })) {
       if (isAuditRecord(frame.type)) continue
       const orderId = orderIdOfRecord(frame)
-      if (orderId !== null) this.add(into, orderId, frame.lsn)
+      if (orderId === null) continue
+      this.add(into.records, orderId, frame.lsn)
+      if (LATER_DECISION_CODES.has(frame.type)) this.add(into.laterDecisions, orderId, frame.lsn)
     }
   }
 
   private startBackground(toLsn: number, framesPerSlice: number): void {
     this.completeFlag = false
-    const older = new GenerationalMap<string, number[]>()
+    const older = noPositions()
     this.older = older
     let next = this.wal.firstLsn
     const slice = (): void => {
@@ -169,14 +246,11 @@ export class LogIndex {
   }
 
   private finishBackground(): void {
-    const older = this.older ?? new GenerationalMap<string, number[]>()
-    for (const [orderId, newer] of this.byOrder) {
-      const before = older.get(orderId)
-      if (before === undefined) older.set(orderId, newer)
-      else for (const lsn of newer) before.push(lsn)
-    }
+    const older = this.older ?? noPositions()
+    appendNewer(older.records, this.positions.records)
+    appendNewer(older.laterDecisions, this.positions.laterDecisions)
     // The merged index in its place: older positions first, as they were found (a copy without a lookup per order).
-    this.byOrder = older
+    this.positions = older
     this.older = null
     this.completeFlag = true
     for (const resolve of this.completeWaiters.splice(0)) resolve()
@@ -189,9 +263,27 @@ export class LogIndex {
   }
 }
 
+/** Appends `newer`'s positions to `older`'s, order by order (every one in `newer` is later than any in `older`). */
+function appendNewer(older: GenerationalMap<string, number[]>, newer: GenerationalMap<string, number[]>): void {
+  for (const [orderId, lsns] of newer) {
+    const before = older.get(orderId)
+    if (before === undefined) older.set(orderId, lsns)
+    else for (const lsn of lsns) before.push(lsn)
+  }
+}
+
 /** Reads the given ascending LSNs from the log, scanning runs of nearby LSNs in one pass. */
 export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
   const result: LoggedEvent[] = []
+  visitFrames(wal, lsns, (frame) => {
+    const event = domainEventOf(frame)
+    if (event !== null) result.push({ lsn: frame.lsn, event })
+  })
+  return result
+}
+
+/** Hands `visit` the frames of the given ascending LSNs that the log still holds, scanning runs of nearby LSNs in one pass. */
+function visitFrames(wal: Wal, lsns: readonly number[], visit: (frame: Frame) => void): void {
   const wanted = lsns.filter((lsn) => lsn >= wal.firstLsn && lsn <= wal.lastLsn)
   let index = 0
   while (index < wanted.length) {
@@ -201,11 +293,20 @@ export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
     while (next < wanted.length && (wanted[next] as number) - runEnd <= READ_GAP_FRAMES_MAX) runEnd = wanted[next++] as number
     const inRun = new Set(wanted.slice(index, next))
     for (const frame of wal.read(runStart, { toLsn: runEnd })) {
-      if (!inRun.has(frame.lsn)) continue
-      const event = domainEventOf(frame)
-      if (event !== null) result.push({ lsn: frame.lsn, event })
+      if (inRun.has(frame.lsn)) visit(frame)
     }
     index = next
   }
-  return result
+}
+
+/** The index of the first LSN in ascending `lsns` greater than `afterLsn` (lsns.length when none is). */
+function firstAfter(lsns: readonly number[], afterLsn: number): number {
+  let low = 0
+  let high = lsns.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((lsns[middle] as number) <= afterLsn) low = middle + 1
+    else high = middle
+  }
+  return low
 }

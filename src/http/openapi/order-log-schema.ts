@@ -11,6 +11,8 @@ import * as v from 'valibot'
 import { EVENT_SCHEMAS, type EventType } from '../../domain/events/index.ts'
 import { GUARD_NAMES } from '../../domain/guards.ts'
 import { TRADING_SWITCHES } from '../../domain/modes.ts'
+import { DECISIONS_RECENT_MAX, STORY_RECENT_MAX } from '../routes/explain-excerpt.ts'
+import { EVENTS_PAGE_DEFAULT } from '../routes/events-page.ts'
 import { count, integer, orNull, text } from './answer-fields.ts'
 
 const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as [EventType, ...EventType[]]
@@ -30,7 +32,11 @@ const ORDER_EVENT = v.pipe(
 
 export const ORDER_EVENTS = v.strictObject({
   order_id: text('The order'),
-  events: v.pipe(v.array(ORDER_EVENT), v.description('Every record about the order, in log order')),
+  events: v.pipe(v.array(ORDER_EVENT), v.description(`The records about the order after the cursor, in log order: \`limit\` at most (${EVENTS_PAGE_DEFAULT} when not given)`)),
+  next_cursor: orNull(
+    text('cursor'),
+    'Pass as `cursor` for the next page (the LSN of the last record this page covered); null when no record of the order follows. A record logged while a client pages comes in a later page, once; after the end, the LSN of the last event as `cursor` reads on from there',
+  ),
 })
 
 export type OrderEventsBody = v.InferOutput<typeof ORDER_EVENTS>
@@ -93,8 +99,16 @@ const HELD = v.strictObject({
 export const ORDER_EXPLAIN = v.strictObject({
   order_id: text('The order'),
   account: orNull(text('account id'), 'Its account; null for a rejected order whose body named none the kernel could use'),
-  decisions: v.pipe(v.array(DECISION), v.description('Why the order, and each of its amends, was accepted or rejected, and each resend that was refused, in log order')),
-  story: v.pipe(v.array(STORY_ENTRY), v.description("The order's whole story: one entry per record, in log order")),
+  decisions: v.pipe(
+    v.array(DECISION),
+    v.description(
+      `Why the order, and each of its amends, was accepted or rejected, and each resend that was refused, in log order: the first decision (and the acceptance, if rejections of a retried key came first) and the ${DECISIONS_RECENT_MAX} most recent; decisions_omitted says how many between them are left out`,
+    ),
+  ),
+  decisions_omitted: count('Decisions left out of decisions (read them in full_history)'),
+  story: v.pipe(v.array(STORY_ENTRY), v.description(`The order's story: one entry per record, in log order: its first record and the ${STORY_RECENT_MAX} most recent; story_omitted says how many between them are left out`)),
+  story_omitted: count('Records left out of story (read them in full_history)'),
+  full_history: text('The path of the order\'s whole history, page by page (GET /v1/orders/{id}/events)'),
   held: orNull(HELD, 'The kill switch holding its queued place or amend now (never logged: a held item is not picked); null when none is'),
 })
 

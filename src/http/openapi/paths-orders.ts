@@ -8,6 +8,7 @@ import { LANES } from '../../domain/modes.ts'
 import { amendBodySchema, placeBodySchema } from '../../domain/orders.ts'
 import { orderTypeSchema, sideSchema, tifSchema } from '../../domain/schema-kit.ts'
 import { HTTP_DEFAULTS } from '../defaults.ts'
+import { EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX, EVENTS_QUERY } from '../routes/events-page.ts'
 import { LIST_QUERY_SCHEMA } from '../routes/orders.ts'
 import { CANCEL_BODY_SCHEMA } from '../routes/order-actions.ts'
 import { ORDER_EVENTS, ORDER_EXPLAIN } from './order-log-schema.ts'
@@ -173,17 +174,23 @@ export function ordersPart(): DocumentPart {
       '/v1/orders/{id}/events': {
         get: operation({
           tag: 'orders',
-          summary: `The order's events from the log, with LSNs. ${READERS}. ${DURABLE_READ}`,
+          summary: `The order's events from the log, with LSNs, page by page in log order (follow next_cursor until it is null). ${READERS}. ${DURABLE_READ}`,
           security: 'bearer',
-          errors: ['401', '404', '429', '503'],
-          responses: { '200': { description: "The order's records from the log, with their LSNs", content: jsonContent(ref('OrderEvents')) } },
-          parameters: [ORDER_ID],
+          errors: ['400', '401', '404', '429', '503'],
+          responses: { '200': { description: "A page of the order's records from the log, with their LSNs, and where the next page starts", content: jsonContent(ref('OrderEvents')) } },
+          parameters: [
+            ORDER_ID,
+            ...queryParameters(EVENTS_QUERY, {
+              limit: `Records per page, 1–${EVENTS_PAGE_MAX} (default ${EVENTS_PAGE_DEFAULT})`,
+              cursor: 'next_cursor of the previous page (the LSN of the last record it covered); none for the first page',
+            }),
+          ],
         }),
       },
       '/v1/orders/{id}/explain': {
         get: operation({
           tag: 'orders',
-          summary: `Decision records (why the order and each amend was accepted or rejected) and the order's whole story from the log. ${READERS}. ${DURABLE_READ}`,
+          summary: `Decision records (why the order and each amend was accepted or rejected) and the order's story from the log: the first and the most recent, with how many are left out between them (the whole history is GET /v1/orders/{id}/events). ${READERS}. ${DURABLE_READ}`,
           security: 'bearer',
           errors: ['401', '404', '429', '503'],
           responses: { '200': { description: 'Its decision records, its story from the log, and the kill switch holding it now (or null)', content: jsonContent(ref('OrderExplain')) } },

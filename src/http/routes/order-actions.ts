@@ -77,7 +77,7 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
  *
  * An amend is held to the account's (and the bot's) rate and the in-flight bound, as a new order is: every amend a
  * guard refuses is an `order.amend_rejected` record, so without it one token could write to the log, and to the
- * order's history that /events and /explain return whole, as fast as it could send (429 RATE_LIMITED with Retry-After
+ * order's history (which /events pages and /explain excerpts), as fast as it could send (429 RATE_LIMITED with Retry-After
  * past the bound). An amend that wrote nothing (a repeat of the pending one, a refusal, no change) gives its token back.
  */
 async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {

@@ -1,12 +1,13 @@
 /**
- * An order's history from the log: every recorded event (`/events`, with LSNs) and its explanation (`/explain`): the
- * decision records that say why it was accepted or rejected and why each amend was, and each refused resend with what
- * its record carries (`decisions`), and its whole story
- * (`story`) — intent with its decision record, reservation and lane, every gate verdict, sends, venue answers and
- * reports, fills, amends, cancels, reconcile results and alerts — one entry per log record, in log order, each with its
- * LSN, time, the stage it belongs to, a one-line summary and the record as logged. Both read the log itself through
- * the log index, so they show exactly what replay would see; the order itself is found in memory too, so both answer
- * once the log holds what memory held (durableAnswer).
+ * An order's history from the log: its recorded events (`/events`, with LSNs, a page at a time: events-page.ts) and
+ * its explanation (`/explain`): the decision records that say why it was accepted or rejected and why each amend was,
+ * and each refused resend with what its record carries (`decisions`), and its story (`story`) — intent with its
+ * decision record, reservation and lane, every gate verdict, sends, venue answers and reports, fills, amends, cancels,
+ * reconcile results and alerts — one entry per log record, in log order, each with its LSN, time, the stage it belongs
+ * to, a one-line summary and the record as logged. Both lists of /explain are excerpts (the first and the most recent
+ * entries, with how many are left out: explain-excerpt.ts), so no answer grows with the order's history. Both read the
+ * log itself through the log index, so they show exactly what replay would see; the order itself is found in memory
+ * too, so both answer once the log holds what memory held (durableAnswer).
  */
 
 import { Hono } from 'hono'
@@ -19,35 +20,54 @@ import { switchHoldOf, type KernelState } from '../../kernel/index.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
 import type { OrderEventsBody, OrderExplainBody, StoryStage } from '../openapi/order-log-schema.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
+import { EVENTS_PAGE_DEFAULT, EVENTS_QUERY, unknownCursor } from './events-page.ts'
+import { explainExcerpt } from './explain-excerpt.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
 import { findOrder } from './order-lookup.ts'
 import { durableAnswer, pathId } from './support.ts'
 
+/** The query `/events` parses (events-page.ts), exported here beside its route for the document's check. */
+export { EVENTS_QUERY }
+
 export function orderLogRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.get('/v1/orders/:id/events', (c) => {
-    queryOf(c, NO_QUERY)
+    const query = queryOf(c, EVENTS_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    const events = services.logIndex.events(found.orderId).map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as { type: EventType; atMs: number }) }))
-    const body: OrderEventsBody = { order_id: found.orderId, events }
+    const afterLsn = query.cursor ?? 0
+    // A position the log never reached was not handed out by next_cursor (an LSN one of this order's events had).
+    if (afterLsn > services.gateway.engine.wal.lastLsn) throw unknownCursor()
+    const page = services.logIndex.eventsPage(found.orderId, afterLsn, query.limit ?? EVENTS_PAGE_DEFAULT)
+    const events = page.events.map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as { type: EventType; atMs: number }) }))
+    const body: OrderEventsBody = { order_id: found.orderId, events, next_cursor: page.nextAfterLsn === null ? null : String(page.nextAfterLsn) }
     return durableAnswer(c, services, body)
   })
   app.get('/v1/orders/:id/explain', (c) => {
     queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
+    const excerpt = explainExcerpt(services.logIndex, found.orderId)
     const decisions: OrderExplainBody['decisions'] = []
-    const logged = services.logIndex.events(found.orderId)
-    for (const { lsn, event } of logged) {
+    for (const { lsn, event } of excerpt.events) {
+      if (!excerpt.decisionLsns.has(lsn)) continue
       if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event.decision, { reason: null, guard: null }))
       if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event.decision, { reason: event.reason, guard: event.guard }))
       if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event.decision, { reason: null, guard: null }))
       if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event.decision, { reason: event.reason, guard: event.guard }))
       if (event.type === 'order.resend_refused') decisions.push(resendRefusedView(lsn, event))
     }
-    const story = logged.map(({ lsn, event }) => storyEntry(lsn, event))
+    const story = excerpt.events.filter(({ lsn }) => excerpt.storyLsns.has(lsn)).map(({ lsn, event }) => storyEntry(lsn, event))
     const held = found.order === null ? null : heldView(services.gateway.engine.state, found.order)
-    const body: OrderExplainBody = { order_id: found.orderId, account: found.accountId, decisions, story, held }
+    const body: OrderExplainBody = {
+      order_id: found.orderId,
+      account: found.accountId,
+      decisions,
+      decisions_omitted: excerpt.decisionsOmitted,
+      story,
+      story_omitted: excerpt.storyOmitted,
+      full_history: `/v1/orders/${found.orderId}/events`,
+      held,
+    }
     return durableAnswer(c, services, body)
   })
   return app

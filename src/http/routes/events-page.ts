@@ -1,0 +1,30 @@
+/**
+ * The query of `GET /v1/orders/:id/events` (routes/order-log.ts): `limit` records per page and `cursor`, the
+ * next_cursor of the previous page — the LSN of the last record that page covered, so the next page is the order's
+ * records after it (log-index.ts eventsPage). An LSN, not a sealed cursor like the order list's: every event the
+ * route returns already shows its LSN, so the position tells nothing the reader was not shown, and it stays valid across
+ * restarts and failovers (the log, and its LSNs, are the same on every node). A page is bounded by `limit`, not by the
+ * order's history.
+ */
+
+import * as v from 'valibot'
+import { ApiError } from '../errors.ts'
+
+/** Events per page of `/events` when the query names no limit, and the most it may name. */
+export const EVENTS_PAGE_DEFAULT = 500
+export const EVENTS_PAGE_MAX = 1000
+
+export const EVENTS_QUERY = v.strictObject({
+  limit: v.exactOptional(
+    v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected an integer 1–1000'), v.transform(Number), v.minValue(1, 'expected an integer 1–1000'), v.maxValue(EVENTS_PAGE_MAX, 'expected an integer 1–1000')),
+  ),
+  cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,14}$/, 'expected a cursor from next_cursor'), v.transform(Number))),
+})
+
+/** A cursor next_cursor could not have been: 400 like every other route's unknown cursor. */
+export function unknownCursor(): ApiError {
+  return new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
+    details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
+  })
+}
+

@@ -1,0 +1,57 @@
+/**
+ * Which of an order's records `GET /v1/orders/:id/explain` shows, so that its answer is bounded whatever the order's
+ * history (a trader amending one resting order at the allowed rate for days gives it tens of thousands of records):
+ *
+ * - decisions: the first decision (the intake) and the acceptance if a retried rejection came first, then the most
+ *   recent DECISIONS_RECENT_MAX; the number left out between them is `decisionsOmitted`.
+ * - story: the first record (the intake) and the most recent STORY_RECENT_MAX; the number left out is `storyOmitted`.
+ *
+ * `/events` pages through the whole history. What an explain costs: the positions come from the log index (its list of
+ * the order's records, and its list of the order's decisions after the intake); the intake is found by reading frame
+ * headers from the first record up to the acceptance (rejections of a retried key, usually none); then one read of the
+ * records it shows. Bounded by what it shows, not by the history.
+ */
+
+import type { LoggedEvent, LogIndex } from '../log-index.ts'
+
+/** Decisions shown besides the intake: the most recent ones. */
+export const DECISIONS_RECENT_MAX = 100
+/** Story entries shown besides the first record: the most recent ones. */
+export const STORY_RECENT_MAX = 200
+
+export interface ExplainExcerpt {
+  /** Every record shown (as a decision, a story entry or both), in log order. */
+  events: LoggedEvent[]
+  decisionLsns: ReadonlySet<number>
+  storyLsns: ReadonlySet<number>
+  decisionsOmitted: number
+  storyOmitted: number
+}
+
+/** What an excerpt reads of the log index. */
+export type ExcerptSource = Pick<LogIndex, 'positionsOf' | 'decisionPositionsOf' | 'read'>
+
+export function explainExcerpt(logIndex: ExcerptSource, orderId: string): ExplainExcerpt {
+  const positions = logIndex.positionsOf(orderId)
+  const storyLsns = new Set<number>(positions.slice(0, 1))
+  for (const lsn of positions.slice(Math.max(1, positions.length - STORY_RECENT_MAX))) storyLsns.add(lsn)
+
+  const { intake, acceptedLsn, later } = logIndex.decisionPositionsOf(orderId)
+  // The intake: the first decision, and the acceptance if rejections of a retried key came first; then the latest.
+  const decisionLsns = new Set<number>(intake.slice(0, 1))
+  if (acceptedLsn !== null) decisionLsns.add(acceptedLsn)
+  const recentLater = later.slice(-DECISIONS_RECENT_MAX)
+  // The most recent decisions: the later ones, and the last of the intake's when fewer than the bound came later.
+  const intakeRecent = DECISIONS_RECENT_MAX - recentLater.length
+  if (intakeRecent > 0) for (const lsn of intake.slice(-intakeRecent)) decisionLsns.add(lsn)
+  for (const lsn of recentLater) decisionLsns.add(lsn)
+
+  const shown = [...new Set([...storyLsns, ...decisionLsns])].sort((a, b) => a - b)
+  return {
+    events: logIndex.read(shown),
+    decisionLsns,
+    storyLsns,
+    decisionsOmitted: intake.length + later.length - decisionLsns.size,
+    storyOmitted: positions.length - storyLsns.size,
+  }
+}
