@@ -14,7 +14,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { adminSnapshotRoutes } from './admin-snapshot.ts'
-import { idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
+import { admitFor, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 const NOTE = v.exactOptional(v.pipe(v.string(), v.maxLength(256, 'expected at most 256 characters')), '')
 
@@ -83,7 +83,7 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   // with 429: a loop of them wrote to the log as fast as the caller could send. Asked and decided in the same tick
   // (nothing awaits in between), so the order it is judged by is the one the kernel then decides.
   const idle = !services.gateway.flattenActs(kernelCaller, accountId, flattenId)
-  const admission = idle ? services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null) : null
+  const admission = idle ? admitFor(services, accountId, principal) : null
   if (admission !== null && !admission.ok) throw shedError('flattens with nothing to cancel or close', admission)
   let result
   try {

@@ -15,7 +15,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
-import { pathId, requireReady, runCommand, shedError } from './support.ts'
+import { admitFor, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 /**
  * A cancel takes no options: no body, or `{}`. Anything else is refused rather than ignored — a client sending
@@ -86,7 +86,7 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
   const { orderId, accountId } = actionableOrder(c, services, AMEND)
   requireReady(services)
-  const admission = services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null)
+  const admission = admitFor(services, accountId, principal)
   if (!admission.ok) {
     throw shedError('amends', admission)
   }

@@ -21,6 +21,7 @@ import type { Admission } from '../backpressure/index.ts'
 import { idempotencyIndexKey, orderIdFor, shedReason } from '../../kernel/index.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Services } from '../services.ts'
+import { admitFor } from './support.ts'
 
 /** The kernel's load refusals: retryable, answered 429 with Retry-After. */
 const KERNEL_LOAD_REASONS: ReadonlySet<ReasonCode> = new Set(['LANE_FULL', 'OVERLOADED'])
@@ -41,7 +42,7 @@ export function admitPlace(services: Services, principal: Principal, request: Pl
     const reason = shedReason(state, { lane: request.reduceOnly ? 1 : 2, accountId: request.account, params })
     if (reason !== null) return { ok: false, kernel: { reason, orderId: orderIdFor(request.account, request.idempotencyKey) } }
   }
-  return services.shedder.admit(request.account, principal.roles.includes('bot') ? principal.sub : null)
+  return admitFor(services, request.account, principal)
 }
 
 /** True when the kernel's reply refuses the order for load (the shedder's tokens then go back). */

@@ -4,7 +4,8 @@ import type { Context } from 'hono'
 import { EngineOverloadedError } from '../../runtime/engine.ts'
 import { WalClosedError, WalFatalError, WalFullError, LeaseError } from '../../../wal/index.ts'
 import { ApiError } from '../errors.ts'
-import type { ShedScope } from '../backpressure/index.ts'
+import type { Admission, ShedScope } from '../backpressure/index.ts'
+import type { Principal } from '../auth/index.ts'
 import type { Services } from '../services.ts'
 
 /** The requests the gateway decided (its answer may rest on records the standby does not hold yet). */
@@ -44,6 +45,11 @@ export function commandError(error: unknown): unknown {
   }
   if (error instanceof LeaseError) return new ApiError('NOT_LEADER', 'this node does not hold the lease')
   return error
+}
+
+/** The load shedder's answer for a request on `accountId` by `principal`: the account's bucket, and a bot's own too. */
+export function admitFor(services: Services, accountId: string, principal: Principal): Admission {
+  return services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null)
 }
 
 /** The 429 for a request the load shedder refused (new orders, amends, idle flattens), with when to retry. */
