@@ -32,6 +32,23 @@ describe('venue suspects', () => {
     expect(suspects.confirmedSinceMs(balance, 30, false)).toBe(10)
   })
 
+  test('a check skipped for another venue only still ran for this one: a difference first seen meanwhile opens a break at its second sighting', () => {
+    // Venue "down" does not answer its balances: the run counts venue_balances as not run (its breaks stay as they
+    // are), but the sim venue's balances were compared. Before, such a difference was never remembered and stayed a
+    // suspect for as long as the other venue was down.
+    const suspects = new VenueSuspects()
+    const skippedVenues = new Map([['venue_balances' as const, new Set(['down'])]])
+    const down: Observation = { ...balance, key: 'venue_balances:down:a:USD' }
+    suspects.noteRun({ atMs: 0, ran: ['venue_balances'], observations: [down] })
+    suspects.noteRun({ atMs: 10, ran: [], observations: [balance], skippedVenues })
+    expect(suspects.confirmedSinceMs(balance, 20, false)).toBe(10)
+    // The skipped venue's suspects are kept as they were; the answering venue's unseen keys are dropped.
+    expect(suspects.confirmedSinceMs(down, 20, false)).toBe(0)
+    suspects.noteRun({ atMs: 20, ran: [], observations: [], skippedVenues })
+    expect(suspects.confirmedSinceMs(balance, 30, false)).toBeNull()
+    expect(suspects.confirmedSinceMs(down, 30, false)).toBe(0)
+  })
+
   test('a difference whose amounts moved since the last run is still a suspect: fills arriving look like that', () => {
     const suspects = new VenueSuspects()
     suspects.noteRun({ atMs: 10, ran: ['venue_balances'], observations: [moved(1)] })

@@ -173,7 +173,7 @@ export class BackOffice {
       const external = await this.external()
       const checks = [...internal.ran, ...external.ran]
       const observations = [...internal.observations, ...external.observations]
-      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight })
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, skippedVenues: external.skippedVenues })
       this.lastResult = result
       return result
     } finally {
@@ -241,8 +241,9 @@ export class BackOffice {
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
-  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys>; inFlight: Set<string> }> {
+  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys>; inFlight: Set<string>; skippedVenues: Map<ReconcileCheck, Set<string>> }> {
     const ran = new Set<ReconcileCheck>()
+    const skippedVenues = new Map<ReconcileCheck, Set<string>>()
     const inFlight = new Set<string>()
     const skipped: { check: ReconcileCheck; detail: string }[] = []
     const observations: Observation[] = []
@@ -255,6 +256,11 @@ export class BackOffice {
       const result = await reconcileVenue(source, this.projector.ledger, projectorFillReads(this.projector), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
+      for (const { check } of result.skipped) {
+        let venues = skippedVenues.get(check)
+        if (venues === undefined) skippedVenues.set(check, (venues = new Set()))
+        venues.add(venue.adapter.venue)
+      }
       observations.push(...result.observations)
       for (const key of result.inFlight) inFlight.add(key)
       for (const [check, keys] of result.coveredKeys) {
@@ -265,7 +271,7 @@ export class BackOffice {
     }
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
     for (const { check } of skipped) ran.delete(check)
-    return { ran: [...ran], skipped, observations, coveredKeys, inFlight }
+    return { ran: [...ran], skipped, observations, coveredKeys, inFlight, skippedVenues }
   }
 
   /**
@@ -280,6 +286,8 @@ export class BackOffice {
     observations: Observation[]
     coveredKeys: Map<ReconcileCheck, CoveredKeys>
     inFlight: ReadonlySet<string>
+    /** Per venue check skipped for some venues: those venues (the check ran for the others: venue-suspects.ts noteRun). */
+    skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
   }): Promise<ReconcileResult> {
     const atMs = this.clock.nowMs()
     const asOfLsn = this.projector.ledger.lastLsn
@@ -310,7 +318,7 @@ export class BackOffice {
     const lsns = await this.engine.appendRecords(records.map(encodeBackOfficeRecord))
     this.projector.noteOwnRecords(records.map((record, index) => ({ lsn: lsns[index] as number, record })))
     // After the append: a run whose records the log refused confirms nothing for the next one.
-    this.suspects.noteRun({ atMs, ran: run.checks, observations: run.observations })
+    this.suspects.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
     return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], suspected, opened, cleared }
   }
 }

@@ -95,12 +95,22 @@ export class VenueSuspects {
     return persisted || (stable && !inFlight) ? before.firstSeenMs : null
   }
 
-  /** Remembers what each venue check that ran saw this run (`atMs`); a check that did not run keeps what it saw before. */
-  noteRun(run: { atMs: number; ran: readonly ReconcileCheck[]; observations: readonly Observation[] }): void {
-    for (const check of run.ran) {
-      if (!isVenueCheck(check)) continue
+  /**
+   * Remembers what each venue check that ran saw this run (`atMs`); a check that did not run keeps what it saw before.
+   * A check skipped for some venues only (`skippedVenues`: its venues that did not answer) ran for the others: their
+   * keys are remembered as for a check that ran, and the skipped venues' keep what they were. (Before, such a check
+   * counted as not run for every venue: a difference first seen on a venue that answered, while another venue stayed
+   * unreachable, was never remembered and stayed a suspect — never a break — for as long as that venue was down.)
+   */
+  noteRun(run: { atMs: number; ran: readonly ReconcileCheck[]; observations: readonly Observation[]; skippedVenues?: ReadonlyMap<ReconcileCheck, ReadonlySet<string>> }): void {
+    for (const check of VENUE_CHECKS) {
+      const skipped = run.skippedVenues?.get(check)
+      if (!run.ran.includes(check) && skipped === undefined) continue
       const before = this.lastSeen.get(check)
       const seen = new Map<string, Sighting>()
+      if (skipped !== undefined && before !== undefined) {
+        for (const [key, sighting] of before) if ([...skipped].some((venue) => key.startsWith(`${check}:${venue}:`))) seen.set(key, sighting)
+      }
       for (const { key, check: of, expected, actual } of run.observations) {
         if (of !== check) continue
         const prior = before?.get(key)
