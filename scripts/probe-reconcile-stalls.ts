@@ -19,7 +19,7 @@
  */
 
 import { parseArgs } from 'node:util'
-import { backOfficeOf, projectorFillReads } from '../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../src/backoffice/index.ts'
 import { backOfficePause } from '../src/backoffice/loop-pace.ts'
 import { unslicedWork, WORK_SLICE_DEFAULTS, WorkSlices } from '../src/runtime/work-slices.ts'
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     }
     const office = backOfficeOf(served.gateway)
     await office.reconcile() // the replay and the query model catch up once, before anything is timed
-    const fillReads = projectorFillReads(office.projector)
+    const fillReads = office.projector.fillReads()
     const source = { adapter: served.gateway.options.venues[0]!.adapter, balanceBasis: 'trading' as const }
     const nowMs = (): number => clock.nowMs() + LATER_MS
     const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { projectorFillReads, backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
 import { endedSince, ENDED_WALK_SLACK_MS, heldOrderOf, indexOpenOrders, openOrdersOf } from '../../src/backoffice/held-order-index.ts'
 import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
@@ -227,7 +227,7 @@ describe('reconcile against the venue does not walk every held order', () => {
     const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     const ledger = office.projector.ledger
     const source = { adapter: target.venue, balanceBasis: 'trading' as const }
-    const fillReads = projectorFillReads(office.projector)
+    const fillReads = office.projector.fillReads()
     const reconcile = (): ReturnType<typeof reconcileVenue> => drive(target, reconcileVenue(source, ledger, fillReads, { nowMs: () => target.clock.nowMs(), slices: unslicedWork() }))
     for (let round = 0; round < 10; round++) await placeRound(target, round)
     expect((await reconcile()).observations).toEqual([])

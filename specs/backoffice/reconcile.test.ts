@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
-import { backOfficeOf, projectorFillReads, type BackOffice } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
 import { decodeBackOfficeRecord, isBackOfficeRecord, reconcileVenue } from '../../src/backoffice/index.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import { drive, run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
@@ -127,7 +127,7 @@ describe('reconcile', () => {
     const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
     await placeAtVenueOnly(target, 'foreign-2')
-    const fillReads = projectorFillReads(office.projector)
+    const fillReads = office.projector.fillReads()
     const source = { adapter: target.venue, balanceBasis: 'trading' as const }
     const nowMs = (): number => target.clock.nowMs()
     const whole = await drive(target, reconcileVenue(source, office.projector.ledger, fillReads, { nowMs, slices: unslicedWork() }))
@@ -148,7 +148,7 @@ describe('reconcile', () => {
     const target = await world(26)
     const office = backOfficeOf(target.gateway, { reconcileIntervalMs: null })
     await tradeSome(target)
-    const fillReads = projectorFillReads(office.projector)
+    const fillReads = office.projector.fillReads()
     let openOrdersAnswered = false
     let pausesAfterAnswer = 0
     let pauses = 0

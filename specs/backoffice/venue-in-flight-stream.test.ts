@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf, projectorFillReads } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
 import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
 import { unslicedWork } from '../../src/runtime/work-slices.ts'
@@ -165,7 +165,7 @@ describe('venue checks and fills in flight at two runs', () => {
     expect(world.venue.inspect().trades.length).toBe(1)
     const source = { adapter: world.venue, balanceBasis: 'trading' as const }
     const check = (laterMs: number): ReturnType<typeof reconcileVenue> =>
-      drive(world, reconcileVenue(source, office.projector.ledger, projectorFillReads(office.projector), { nowMs: () => world.clock.nowMs() + laterMs, slices: unslicedWork() }))
+      drive(world, reconcileVenue(source, office.projector.ledger, office.projector.fillReads(), { nowMs: () => world.clock.nowMs() + laterMs, slices: unslicedWork() }))
     const recent = await check(0)
     const keys = recent.observations.map((observation) => observation.key).sort()
     expect(keys).toContain(balanceKey)
@@ -191,7 +191,7 @@ describe('venue checks and fills in flight at two runs', () => {
     expect(foreign.kind).toBe('ok')
     await run(world, 200)
     const source = { adapter: world.venue, balanceBasis: 'trading' as const }
-    const result = await drive(world, reconcileVenue(source, office.projector.ledger, projectorFillReads(office.projector), { nowMs: () => world.clock.nowMs(), slices: unslicedWork() }))
+    const result = await drive(world, reconcileVenue(source, office.projector.ledger, office.projector.fillReads(), { nowMs: () => world.clock.nowMs(), slices: unslicedWork() }))
     expect(result.observations.map((observation) => observation.key)).toContain(balanceKey)
     expect([...result.inFlight]).toEqual([])
   })

@@ -253,7 +253,7 @@ export class BackOffice {
       // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
       // Inside one account's check, its walks over held orders pause as its other loop work does (a bounded share).
       const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: backOfficePause() })
-      const result = await reconcileVenue(source, this.projector.ledger, projectorFillReads(this.projector), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
+      const result = await reconcileVenue(source, this.projector.ledger, this.projector.fillReads(), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       for (const { check } of result.skipped) {
@@ -325,31 +325,16 @@ export class BackOffice {
 
 const offices = new WeakMap<Gateway, BackOffice>()
 
-/**
- * The back office of `gateway`, opened on first use with the query model in its data directory. Venues are
- * reconciled on the `trading` balance basis: the sim venue (the only one egress runs today) never holds the paper
- * funding, only what traded there.
- */
-/**
- * The query model's fills for the trades check. `storedThrough` writes every fill folded so far first; the store's LSN
- * moves only by a whole flush, so at or past `lsn` every fill through it is stored (a flush declined for a batch not
- * yet delivered does not matter then). The check reads only after it answered true.
- */
-export function projectorFillReads(projector: Projector): FillReads {
-  return {
-    storedThrough: (lsn) => (projector.flush(), projector.store.lastLsn >= lsn),
-    from: (accountId, venue, page) => projector.store.fills({ accountId, venue, ...page }),
-    // By order id alone, so SQLite takes the fills_order index (with the account too it may take fills_account).
-    ofOrder: (accountId, venue, orderId) =>
-      projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
-  }
-}
-
 /** The gateway's back office if one was opened (backOfficeOf), else null: for readers that must not open one. */
 export function openBackOfficeOf(gateway: Gateway): BackOffice | null {
   return offices.get(gateway) ?? null
 }
 
+/**
+ * The back office of `gateway`, opened on first use with the query model in its data directory. Venues are
+ * reconciled on the `trading` balance basis: the sim venue (the only one egress runs today) never holds the paper
+ * funding, only what traded there.
+ */
 export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null } = {}): BackOffice {
   let office = offices.get(gateway)
   if (office !== undefined) return office

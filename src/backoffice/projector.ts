@@ -25,6 +25,7 @@ import { applyEvent, cloneLedger } from './ledger.ts'
 import { LsnQueue } from './lsn-queue.ts'
 import { positionKey, type Position } from './positions.ts'
 import { openStartingStore, type ProjectorStart } from './projector-start.ts'
+import type { FillReads } from './external-checks.ts'
 import { encodeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
@@ -213,6 +214,21 @@ export class Projector {
    * Writes pending rows, positions and balances with the position they reflect, in one transaction. Skipped (and
    * retried on the next tick) in the instant between a commit and the engine delivering it.
    */
+  /**
+   * The query model's fills for the trades check. `storedThrough` writes every fill folded so far first; the store's
+   * LSN moves only by a whole flush, so at or past `lsn` every fill through it is stored (a flush declined for a batch
+   * not yet delivered does not matter then). The check reads only after it answered true.
+   */
+  fillReads(): FillReads {
+    return {
+      storedThrough: (lsn) => (this.flush(), this.store.lastLsn >= lsn),
+      from: (accountId, venue, page) => this.store.fills({ accountId, venue, ...page }),
+      // By order id alone, so SQLite takes the fills_order index (with the account too it may take fills_account).
+      ofOrder: (accountId, venue, orderId) =>
+        this.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }).filter((fill) => fill.accountId === accountId && fill.venue === venue),
+    }
+  }
+
   flush(): boolean {
     if (this.closed) return false
     const lsn = this.appliedLsn
