@@ -126,10 +126,13 @@ describe('query parameters are the route’s own valibot schema', () => {
 
   test('a required query parameter is documented as required', async () => {
     const documented = documentedOperations(await documentOf(haNode))
-    const required = (name: string) => ((documented.get(name)?.parameters ?? []) as { name: string; required: boolean }[]).filter((parameter) => parameter.required).map((parameter) => parameter.name)
+    const required = (name: string) => ((documented.get(name)?.parameters ?? []) as { name: string; in: string; required: boolean }[]).filter((parameter) => parameter.in === 'query' && parameter.required).map((parameter) => parameter.name)
     expect(required('GET /replication/stream')).toEqual(['from_lsn', 'head'])
     expect(required('GET /replication/hash')).toEqual(['lsn'])
     expect(required('GET /v1/fills')).toEqual([])
+    const headers = (name: string) => ((documented.get(name)?.parameters ?? []) as { name: string; in: string; required: boolean }[]).filter((parameter) => parameter.in === 'header' && parameter.required).map((parameter) => parameter.name)
+    expect(headers('GET /replication/stream')).toEqual(['x-egress-log-reads'])
+    expect(headers('GET /replication/snapshot')).toEqual(['x-egress-log-reads'])
   })
 
   test('a description of a query parameter the schema does not have stops the document being built', () => {

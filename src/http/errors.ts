@@ -44,6 +44,11 @@ export const ERROR_CODES = {
   CURSOR_NOT_RETAINED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /**
+   * HA: a standby whose build cannot read what this leader writes (record types or versions, snapshot parts), or that
+   * does not say (a build older than the check): upgrade standbys before their leader (src/runtime/ha/log-reads.ts).
+   */
+  STANDBY_TOO_OLD: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   NOT_LEADER: 503,

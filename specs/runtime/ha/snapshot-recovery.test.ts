@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { toHex } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
-import { HaNode, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot } from '../../../src/runtime/ha/index.ts'
+import { HaNode, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot, standbyRequestHeaders } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
 import { removeDir, tempDataDir } from '../harness.ts'
 import { trade } from '../snapshot/support.ts'
@@ -25,7 +25,7 @@ describe('a standby below the leader\'s compacted log', () => {
     const { world, url } = await compactingLeader(31, cleanups)
     await tradeUntilCompacted(world, 1, 31)
     const head = '0'.repeat(64)
-    const refused = await fetch(`${url}/replication/stream?from_lsn=1&head=${head}`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    const refused = await fetch(`${url}/replication/stream?from_lsn=1&head=${head}`, { headers: standbyRequestHeaders(TOKEN) })
     expect(refused.status).toBe(409)
     const body = (await refused.json()) as { error: { code: string; details: { leader_first_lsn: number } } }
     expect(body.error.code).toBe('RESYNC_REQUIRED')

@@ -5,11 +5,11 @@
  */
 
 import type { StreamRefusal } from '../../runtime/ha/index.ts'
-import { SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS } from '../../runtime/ha/index.ts'
+import { LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS } from '../../runtime/ha/index.ts'
 import { ACK_BODY_SCHEMA, HASH_QUERY, REPLICATION_STREAM_QUERY, WAL_FRAMES_CONTENT_TYPE } from '../routes/replication.ts'
 import { errorResponse, integer, jsonAnswer, jsonContent, operation, queryParameters, record, ref, schemaOf, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
 
-const REFUSAL_CODES = ['DIVERGED', 'RESYNC_REQUIRED'] as const satisfies readonly StreamRefusal['code'][]
+const REFUSAL_CODES = ['DIVERGED', 'RESYNC_REQUIRED', 'STANDBY_TOO_OLD'] as const satisfies readonly (StreamRefusal['code'] | 'STANDBY_TOO_OLD')[]
 
 const UNAUTHENTICATED = errorResponse("UNAUTHENTICATED: no or wrong replication token (the nodes' shared secret)")
 /** Unlike /v1, a 400 here carries its message alone, no details.issues (as these routes have always answered). */
@@ -31,6 +31,17 @@ function replication(spec: { summary: string; errors: readonly ErrorStatus[]; re
   })
 }
 
+/** What the standby's build reads (src/runtime/ha/log-reads.ts); the stream and snapshot routes refuse without it. */
+const LOG_READS_PARAMETER: Json = {
+  name: LOG_READS_HEADER,
+  in: 'header',
+  required: true,
+  description:
+    "What the standby's build reads: `events@<version>=<code ranges>` per version, then `snapshot=`, `kernel-state=` and `backoffice=` versions (e.g. `events@3=100-103,200-228;snapshot=1;kernel-state=11;backoffice=5`), at most 4096 bytes",
+  schema: { type: 'string' },
+}
+const TOO_OLD = "STANDBY_TOO_OLD: the standby's build cannot read what this leader writes (the message lists the record types or snapshot parts), or it sent no " + LOG_READS_HEADER + ' header (a build older than the check): upgrade standbys before their leader'
+
 export function replicationPart(): DocumentPart {
   const header = (name: string, description: string): Json => ({ [name]: { description, schema: { type: 'string' } } })
   return {
@@ -40,7 +51,7 @@ export function replicationPart(): DocumentPart {
         error: record({
           code: { type: 'string', enum: [...REFUSAL_CODES] },
           message: { type: 'string' },
-          details: { type: 'object', description: 'DIVERGED: leader_last_lsn; RESYNC_REQUIRED: leader_first_lsn' },
+          details: { type: 'object', description: 'DIVERGED: leader_last_lsn; RESYNC_REQUIRED: leader_first_lsn; STANDBY_TOO_OLD: leader_writes (what this leader writes, in the header\'s form)' },
         }),
       }),
     },
@@ -79,8 +90,11 @@ export function replicationPart(): DocumentPart {
               },
               content: { [SNAPSHOT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
             },
+            '400': errorResponse(`VALIDATION_FAILED: a query parameter was sent (this route takes none), or the ${LOG_READS_HEADER} header is malformed`),
             '404': errorResponse('This leader keeps no snapshots, or holds none that matches its log'),
+            '409': jsonAnswer(TOO_OLD, ref('ReplicationRefusal')),
           },
+          parameters: [LOG_READS_PARAMETER],
         }),
       },
       '/replication/stream': {
@@ -90,12 +104,15 @@ export function replicationPart(): DocumentPart {
           responses: {
             '400': BAD_QUERY,
             '200': { description: 'Envelopes of WAL frames (src/runtime/ha/envelope.ts), ended at decision boundaries', content: { [WAL_FRAMES_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } } },
-            '409': jsonAnswer('DIVERGED: the standby holds records this log does not; RESYNC_REQUIRED: this log is compacted past from_lsn (start from the snapshot)', ref('ReplicationRefusal')),
+            '409': jsonAnswer(`DIVERGED: the standby holds records this log does not; RESYNC_REQUIRED: this log is compacted past from_lsn (start from the snapshot); ${TOO_OLD}`, ref('ReplicationRefusal')),
           },
-          parameters: queryParameters(REPLICATION_STREAM_QUERY, {
-            from_lsn: "The standby's next LSN, an integer ≥ 1",
-            head: "The standby's chain head (the hash at from_lsn - 1), 64 lowercase hex digits",
-          }),
+          parameters: [
+            ...queryParameters(REPLICATION_STREAM_QUERY, {
+              from_lsn: "The standby's next LSN, an integer ≥ 1",
+              head: "The standby's chain head (the hash at from_lsn - 1), 64 lowercase hex digits",
+            }),
+            LOG_READS_PARAMETER,
+          ],
         }),
       },
     },

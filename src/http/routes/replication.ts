@@ -16,7 +16,9 @@ import { readFileSync } from 'node:fs'
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
 import * as v from 'valibot'
 import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
-import { SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, chainHashAt, replicationStream, streamRefusal } from '../../runtime/ha/index.ts'
+import {
+  LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, THIS_BUILDS_LOG_READS_TEXT, chainHashAt, replicationStream, standbyRefusal, streamRefusal,
+} from '../../runtime/ha/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotStore } from '../../runtime/snapshot/index.ts'
 import { ApiError } from '../errors.ts'
 import { NO_QUERY, queryOf, singleQuery } from '../query.ts'
@@ -151,6 +153,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
   })
   app.get('/replication/snapshot', (c) => {
     queryOf(c, NO_QUERY)
+    refuseUnreadingStandby(c)
     const store = ha.snapshots?.() ?? null
     if (store === null) throw new ApiError('NOT_FOUND', 'this leader keeps no snapshots')
     const served = newestServableSnapshot(store, wal())
@@ -169,6 +172,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
   app.get('/replication/stream', (c) => {
     const log = wal()
     const { from_lsn: fromLsn, head } = parseReplicationQuery(REPLICATION_STREAM_QUERY, c)
+    refuseUnreadingStandby(c)
     const refusal = streamRefusal(log, fromLsn, head)
     if (refusal !== null) {
       const details = refusal.code === 'DIVERGED' ? { leader_last_lsn: refusal.leaderLastLsn } : { leader_first_lsn: refusal.leaderFirstLsn }
@@ -195,6 +199,15 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     return new Response(body, { status: 200, headers: { 'Content-Type': WAL_FRAMES_CONTENT_TYPE, 'Cache-Control': 'no-store' } })
   })
   return app
+}
+
+/**
+ * A standby must say what its build reads (LOG_READS_HEADER), and read everything this leader writes, before it gets
+ * a frame or a snapshot: 409 STANDBY_TOO_OLD otherwise, with what this leader writes in `details.leader_writes`.
+ */
+function refuseUnreadingStandby(c: Context): void {
+  const refusal = standbyRefusal(c.req.header(LOG_READS_HEADER) ?? null)
+  if (refusal !== null) throw new ApiError(refusal.code, refusal.message, { details: { leader_writes: THIS_BUILDS_LOG_READS_TEXT } })
 }
 
 /**

@@ -38,3 +38,4 @@ export {
   type LeaderSnapshot, type SnapshotRecoveryCode, type SnapshotRecoveryReport,
 } from './snapshot-recovery.ts'
 export { redecideLog, type RedecideReport } from './redecide.ts'
+export { LOG_READS_HEADER, THIS_BUILDS_LOG_READS_TEXT, standbyRefusal, standbyRequestHeaders, thisBuildsLogReads, type LogReads } from './log-reads.ts'

@@ -20,6 +20,7 @@
 
 import { toHex, type EpochCeiling, type Wal } from '../../../wal/index.ts'
 import { EnvelopeReader } from './envelope.ts'
+import { standbyRequestHeaders } from './log-reads.ts'
 
 export interface ReplicatorOptions {
   /** The replica log (Wal.openReplica). */
@@ -144,7 +145,7 @@ export class Replicator {
     armSilence()
     try {
       const url = `${leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
-      const response = await fetch(url, { headers: { Authorization: `Bearer ${this.options.token}` }, signal: AbortSignal.any([abort.signal, this.signal]) })
+      const response = await fetch(url, { headers: standbyRequestHeaders(this.options.token), signal: AbortSignal.any([abort.signal, this.signal]) })
       if (response.status === 409) {
         const body = (await response.json()) as { error?: { code?: string; message?: string; details?: { leader_last_lsn?: number; leader_first_lsn?: number } } }
         if (body.error?.code === 'DIVERGED') {

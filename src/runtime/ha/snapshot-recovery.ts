@@ -40,6 +40,7 @@ import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } fr
 import { builtDir, committedAsideSuffix, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { EnvelopeReader } from './envelope.ts'
+import { standbyRequestHeaders } from './log-reads.ts'
 import { requestSignal, throwIfStopping } from './stop-signal.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
@@ -94,7 +95,7 @@ export async function fetchLeaderSnapshot(access: LeaderAccess & { bytesMax: num
   let response: Response
   let bytes: Uint8Array
   try {
-    response = await fetch(`${access.leaderUrl}/replication/snapshot`, { headers: { Authorization: `Bearer ${access.token}` }, signal: requestSignal(access.timeoutMs, access.stopSignal) })
+    response = await fetch(`${access.leaderUrl}/replication/snapshot`, { headers: standbyRequestHeaders(access.token), signal: requestSignal(access.timeoutMs, access.stopSignal) })
     if (!response.ok || response.body === null) {
       throw new SnapshotRecoveryError('SNAPSHOT_UNAVAILABLE', `${access.leaderUrl}/replication/snapshot answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
     }
@@ -263,7 +264,7 @@ async function pullThrough(wal: Wal, lsn: number, access: LeaderAccess & { envel
   try {
     const url = `${access.leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
     const signal = access.stopSignal === undefined ? abort.signal : AbortSignal.any([abort.signal, access.stopSignal])
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${access.token}` }, signal })
+    const response = await fetch(url, { headers: standbyRequestHeaders(access.token), signal })
     if (!response.ok || response.body === null) throw new SnapshotRecoveryError('CATCH_UP_FAILED', `stream from LSN ${wal.lastLsn + 1} answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
     const reader = new EnvelopeReader({ envelopeBytesMax: access.envelopeBytesMax })
     for await (const received of response.body) {

@@ -1,0 +1,104 @@
+/**
+ * A leader refuses a standby whose build cannot read what it writes (src/runtime/ha/log-reads.ts): 409
+ * STANDBY_TOO_OLD before a frame or a snapshot goes out, instead of a standby that follows until the first record
+ * of a type it does not know and then stops.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { Wal } from '../../../wal/index.ts'
+import {
+  LOG_READS_HEADER, THIS_BUILDS_LOG_READS_TEXT, standbyRefusal, standbyRequestHeaders, thisBuildsLogReads, type LogReads,
+} from '../../../src/runtime/ha/index.ts'
+import { formatLogReads, parseLogReads } from '../../../src/runtime/ha/log-reads.ts'
+import { EVENT_CODES } from '../../../src/domain/events/registry.ts'
+import { KERNEL_STATE_FORMAT_VERSION } from '../../../src/runtime/snapshot/index.ts'
+import { record, removeTempDirs, tempDir } from '../../wal/support.ts'
+import { afterEach } from 'bun:test'
+import { TOKEN, haHttp, replicationApp } from './support.ts'
+
+afterEach(removeTempDirs)
+
+/** This build's reads, changed by `change` (a copy). */
+function readsWith(change: (events: Map<number, number>, snapshot: Record<string, number>) => void): LogReads {
+  const own = thisBuildsLogReads()
+  const events = new Map(own.events)
+  const snapshot = { ...own.snapshot }
+  change(events, snapshot)
+  return { events, snapshot: snapshot as LogReads['snapshot'] }
+}
+
+const NEWEST_CODE = Math.max(...Object.values(EVENT_CODES))
+
+describe('what a build reads, as the header says it', () => {
+  test('this build\'s text reads back as this build\'s reads, and a standby of this build may follow a leader of it', () => {
+    const parsed = parseLogReads(THIS_BUILDS_LOG_READS_TEXT)
+    expect('invalid' in parsed).toBe(false)
+    expect(parsed).toEqual(thisBuildsLogReads())
+    expect(THIS_BUILDS_LOG_READS_TEXT).toContain(`kernel-state=${KERNEL_STATE_FORMAT_VERSION}`)
+    expect(standbyRefusal(THIS_BUILDS_LOG_READS_TEXT)).toBeNull()
+  })
+
+  test('a standby that reads more than the leader writes (a newer build: a later type, a later version) may follow', () => {
+    const newer = readsWith((events, snapshot) => {
+      events.set(NEWEST_CODE + 50, 1)
+      events.set(200, 4)
+      snapshot['kernel-state'] = KERNEL_STATE_FORMAT_VERSION + 1
+    })
+    expect(standbyRefusal(formatLogReads(newer))).toBeNull()
+  })
+
+  test('a standby without a type the leader writes, or with an older version of one, or an older snapshot part, is too old, and is told which', () => {
+    const withoutNewest = standbyRefusal(formatLogReads(readsWith((events) => events.delete(NEWEST_CODE))))
+    expect(withoutNewest?.code).toBe('STANDBY_TOO_OLD')
+    expect(withoutNewest?.message).toContain(`type ${NEWEST_CODE}`)
+    expect(withoutNewest?.message).toContain('upgrade standbys before their leader')
+    const olderVersion = standbyRefusal(formatLogReads(readsWith((events) => events.set(200, 2))))
+    expect(olderVersion).toEqual({ code: 'STANDBY_TOO_OLD', message: expect.stringContaining('type 200 v3 (reads up to v2)') })
+    const olderState = standbyRefusal(formatLogReads(readsWith((_, snapshot) => void (snapshot['kernel-state'] = KERNEL_STATE_FORMAT_VERSION - 1))))
+    expect(olderState?.message).toContain(`kernel-state v${KERNEL_STATE_FORMAT_VERSION} (reads up to v${KERNEL_STATE_FORMAT_VERSION - 1})`)
+  })
+
+  test('no header is a build older than the check: too old; a malformed or oversized one is VALIDATION_FAILED', () => {
+    expect(standbyRefusal(null)?.code).toBe('STANDBY_TOO_OLD')
+    for (const bad of ['', 'events@3=200-100;snapshot=1;kernel-state=11;backoffice=5', 'events@3=70000;snapshot=1;kernel-state=11;backoffice=5', 'events@3=200;snapshot=1;kernel-state=11', 'events=200;snapshot=1', `events@3=${'1,'.repeat(3000)}1;snapshot=1;kernel-state=11;backoffice=5`]) {
+      expect(standbyRefusal(bad)?.code).toBe('VALIDATION_FAILED')
+    }
+  })
+})
+
+describe('the leader\'s replication routes', () => {
+  const auth = (reads: string | null): Record<string, string> => (reads === null ? { Authorization: `Bearer ${TOKEN}` } : { Authorization: `Bearer ${TOKEN}`, [LOG_READS_HEADER]: reads })
+
+  test('the stream refuses a standby that does not say what it reads or cannot read what the leader writes (409 STANDBY_TOO_OLD, nothing streamed); this build\'s standby gets frames', async () => {
+    const leader = Wal.open(tempDir(), { durability: 'none' })
+    await leader.append([record('one')])
+    const app = replicationApp(() => leader)
+    const head = '0'.repeat(64)
+    const tooOld = formatLogReads(readsWith((events) => events.delete(NEWEST_CODE)))
+    for (const reads of [null, tooOld]) {
+      const refused = await app.request(`/replication/stream?from_lsn=1&head=${head}`, { headers: auth(reads) })
+      expect(refused.status).toBe(409)
+      const body = (await refused.json()) as { error: { code: string; message: string; details: { leader_writes: string } } }
+      expect(body.error.code).toBe('STANDBY_TOO_OLD')
+      expect(body.error.details.leader_writes).toBe(THIS_BUILDS_LOG_READS_TEXT)
+    }
+    const malformed = await app.request(`/replication/stream?from_lsn=1&head=${head}`, { headers: auth('nonsense') })
+    expect(malformed.status).toBe(400)
+    const served = await app.request(`/replication/stream?from_lsn=1&head=${head}`, { headers: standbyRequestHeaders(TOKEN) })
+    expect(served.status).toBe(200)
+    await served.body?.cancel()
+    await leader.close()
+  })
+
+  test('the snapshot route refuses the same way before it looks for a snapshot', async () => {
+    const leader = Wal.open(tempDir(), { durability: 'none' })
+    const app = replicationApp(() => leader, haHttp({ snapshots: () => null }))
+    const refused = await app.request('/replication/snapshot', { headers: auth(null) })
+    expect(refused.status).toBe(409)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('STANDBY_TOO_OLD')
+    // This build's standby gets past the check: this leader keeps no snapshots.
+    const answered = await app.request('/replication/snapshot', { headers: standbyRequestHeaders(TOKEN) })
+    expect(answered.status).toBe(404)
+    await leader.close()
+  })
+})
