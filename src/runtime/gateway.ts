@@ -23,6 +23,7 @@ import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
 import { MarketFeed } from './market-feed.ts'
 import { FILL_GAP_GRACE_MS } from './fill-gap-watch.ts'
+import { ReplicaApplyError } from './replica-apply-error.ts'
 import { ReportIntake } from './report-intake.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
@@ -55,6 +56,7 @@ export class Gateway {
   private venueSessionsStarted = false
   private stopRun: Promise<void> | null = null
   private readonly unsubscribes: (() => void)[] = []
+  private readonly replicaApply = Promise.withResolvers<ReplicaApplyError>()
   /** The open orders the gateway reads back on its own: the periodic sweep, the fill gaps that stay open. */
   private readonly readBacks: OrderReadBacks
   /** Venue reports on their way into the kernel; its `stats` say what was held, dropped, not alerted again. */
@@ -217,21 +219,36 @@ export class Gateway {
     gateway.restoredSections = restored.sections
     // Frames made durable by the replicator are applied right after the commit, so projections stay hot. Applying
     // waits for a microtask so every other commit listener (the back office's) has seen the batch first — the same
-    // order as on a leader, where the engine's listeners run after the append resolves.
+    // order as on a leader, where the engine's listeners run after the append resolves. The first batch that fails
+    // ends applying for good (the engine is part way through it): replicaApplyFailed says so once.
+    let applyFailed = false
     gateway.unsubscribes.push(
       wal.subscribe((batch) => {
+        if (applyFailed) return
         const frames = batch.frames.map((frame) => copyFrame(frame))
         queueMicrotask(() => {
+          if (applyFailed) return
           try {
             gateway.engine.applyReplicated(frames)
           } catch (error) {
-            options.onError(error, `applying replicated LSNs ${batch.firstLsn}..${batch.lastLsn}`)
+            applyFailed = true
+            const failure = new ReplicaApplyError(batch.firstLsn, batch.lastLsn, error)
+            options.onError(failure, `applying replicated LSNs ${batch.firstLsn}..${batch.lastLsn}`)
+            gateway.replicaApply.resolve(failure)
           }
         })
       }),
     )
     gateway.unsubscribes.push(gateway.snapshotter.start())
     return gateway
+  }
+
+  /**
+   * Standby: resolves (once) when a batch of replicated frames could not be applied; its projections stop before it.
+   * Never resolves on a leader.
+   */
+  get replicaApplyFailed(): Promise<ReplicaApplyError> {
+    return this.replicaApply.promise
   }
 
   /** Standby: applies frames the replica log has just made durable (see Engine.applyReplicated). */

@@ -8,6 +8,7 @@ export { Engine, EngineOverloadedError, type AppliedEvent, type Committed, type 
 export { Executor, type ExecutorOptions, type ExecutorStats } from './executor.ts'
 export { bootstrap, BOOTSTRAP_PRINCIPAL, type BootstrapReport, type Funding } from './bootstrap.ts'
 export { Gateway, type CommandResult, type GatewayOptions } from './gateway.ts'
+export { ReplicaApplyError } from './replica-apply-error.ts'
 export { MarketFeed, type PriceSource } from './market-feed.ts'
 export { SimClock, WallClock } from './clock.ts'
 export { AUDIT_RECORD_TYPE_MIN, domainEventOf, isAuditRecord } from './records.ts'

@@ -259,7 +259,8 @@ export class HaNode {
    * now rather than at the next renewal. Of anything else (a failed write or fdatasync, the engine halting it): this
    * process can neither write nor follow any more, so the node stops for good and the process exits, as `egress serve`
    * does, for a restart to recover from the log. Left alone, a leader renewed its lease for as long as the process
-   * lived, answering every write with the dead log's error, and no standby could take over.
+   * lived, answering every write with the dead log's error, and no standby could take over. A standby whose replicated
+   * frames could not be applied (ReplicaApplyError) fails the same way: it copied on with projections stopped.
    */
   private watchLog(gateway: Gateway): void {
     const work = async (error: Error): Promise<void> => {
@@ -269,6 +270,10 @@ export class HaNode {
       await stepDown(this.core)
     }
     void gateway.engine.wal.died.then((error) => this.exclusive('step-down', () => work(error), true))
+    // A standby whose projections stopped (a record its build cannot read) must not go on serving them as current.
+    void gateway.replicaApplyFailed.then((error) => this.exclusive('fail', async () => {
+      if (this.gateway === gateway && !this.stopping) await this.fail(error)
+    }, true))
   }
 
   /**
