@@ -117,7 +117,7 @@ export class Gateway {
       clock: options.clock,
       onError: options.onError,
       noteFill: (orderId, cumQty) => this.readBacks.noteFill(orderId, cumQty),
-      readBack: (orderId) => this.readBacks.readBack(orderId),
+      readBack: (orderId) => this.readBacks.askedByReport(orderId),
       heldMax: options.reportsHeldMax,
       // Sessions log on before bootstrap (venueSessions) and a venue may report at once: held until bootstrap has
       // recorded the start's configuration, fundings and mode (report-intake.ts says why).

@@ -2,7 +2,8 @@
  * The reads of open orders back from their venues that the gateway makes on its own, each through the executor's
  * reconcile (status and trades, read-back.ts): the periodic sweep of the orders open at a venue that have had no news
  * for an interval (open-order-sweep.ts, over venue-open-orders.ts), and an order whose fill reports showed the venue
- * ahead of egress's books for longer than a grace (fill-gap-watch.ts). Report intake asks for read-backs here too.
+ * ahead of egress's books for longer than a grace (fill-gap-watch.ts). Report intake asks for read-backs here too,
+ * paced per order and within the executor's call budget (report-read-backs.ts).
  */
 
 import type { Clock } from '../domain/clock.ts'
@@ -11,6 +12,7 @@ import type { AppliedEvent, Engine } from './engine.ts'
 import type { Executor } from './executor.ts'
 import { FillGapWatch } from './fill-gap-watch.ts'
 import { OpenOrderSweep, type SweepReport } from './open-order-sweep.ts'
+import { REPORT_READ_BACK_PACE_MS, REPORT_READ_BACKS_WAITING_MAX, ReportReadBacks } from './report-read-backs.ts'
 import { VenueOpenOrders } from './venue-open-orders.ts'
 
 export interface OrderReadBacksOptions {
@@ -22,6 +24,8 @@ export interface OrderReadBacksOptions {
   /** Orders one sweep reads back at most. */
   sweepOrdersMax: number
   fillGapGraceMs: number
+  /** At most one read-back per order in this long for its venue's reports (default REPORT_READ_BACK_PACE_MS). */
+  reportReadBackPaceMs?: number
   onError: (error: unknown, context: string) => void
 }
 
@@ -33,6 +37,8 @@ export class OrderReadBacks {
   private readonly openOrderSweep: OpenOrderSweep
   /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
   private readonly fillGaps: FillGapWatch
+  /** Orders a venue's reports asked to have read back (an invalid report, one not recorded): paced, within the budget. */
+  private readonly reportReadBacks: ReportReadBacks
   private sweepCancel: (() => void) | null = null
 
   constructor(options: OrderReadBacksOptions) {
@@ -56,6 +62,19 @@ export class OrderReadBacks {
       readBack: (orderId) => this.readBack(orderId),
       callsBudgetLeft: () => executor.callsBudgetLeft,
     })
+    this.reportReadBacks = new ReportReadBacks({
+      clock,
+      paceMs: options.reportReadBackPaceMs ?? REPORT_READ_BACK_PACE_MS,
+      ordersMax: REPORT_READ_BACKS_WAITING_MAX,
+      holds: (orderId) => engine.state.orders.has(orderId),
+      callsBudgetLeft: () => executor.callsBudgetLeft,
+      readBack: (orderId) => this.readBack(orderId),
+    })
+  }
+
+  /** A venue's report asks for its order to be read back (report-intake.ts): paced (report-read-backs.ts). */
+  askedByReport(orderId: string): void {
+    this.reportReadBacks.want(orderId)
   }
 
   /** Reads an open order back from its venue (the executor's reconcile: status and trades). */
@@ -97,5 +116,6 @@ export class OrderReadBacks {
     this.sweepCancel?.()
     this.sweepCancel = null
     this.fillGaps.stop()
+    this.reportReadBacks.stop()
   }
 }

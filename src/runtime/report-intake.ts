@@ -45,7 +45,7 @@ export interface ReportIntakeOptions {
   onError: (error: unknown, context: string) => void
   /** A fill the kernel recorded for one of our orders (the fill-gap watch). */
   noteFill: (orderId: string, cumQty: Units) => void
-  /** Asks the venue for the order's state (the executor's read-back). */
+  /** Asks the venue for the order's state (the executor's read-back, paced per order: report-read-backs.ts). */
   readBack: (orderId: string) => void
   /** Reports held for the log's room at most; default REPORTS_HELD_MAX. */
   heldMax?: number | undefined
