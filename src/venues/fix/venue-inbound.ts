@@ -48,6 +48,7 @@ export class FixVenueInbound {
   readonly #log: FixVenueLog
   readonly #rejectMessage: FixVenueInboundOptions['rejectMessage']
   readonly #reportHandlers = new Set<(report: ExecutionReport) => void>()
+  readonly #readBackHandlers = new Set<(clientOrderId: string) => void>()
 
   constructor(options: FixVenueInboundOptions) {
     this.venue = options.venue
@@ -64,6 +65,12 @@ export class FixVenueInbound {
   onReport(handler: (report: ExecutionReport) => void): () => void {
     this.#reportHandlers.add(handler)
     return () => this.#reportHandlers.delete(handler)
+  }
+
+  /** Status reports no query took (see #onStatusReport): the order is for the gateway to read back (adapter.ts). */
+  onReadBackWanted(handler: (clientOrderId: string) => void): () => void {
+    this.#readBackHandlers.add(handler)
+    return () => this.#readBackHandlers.delete(handler)
   }
 
   onApplicationMessage(message: FixMessage): void {
@@ -140,8 +147,10 @@ export class FixVenueInbound {
   }
 
   /**
-   * A status report answers at most one query, and only one that may be owed it; anything else about it is logged and
-   * dropped, never taken as the order's state (nor mapped as an ordinary report: it restates, it tells of no event).
+   * A status report answers at most one query, and only one that may be owed it. One no query takes is never taken as
+   * the order's state, nor mapped as an ordinary report (it restates, it tells of no event: mapped by its ExecType it
+   * could book a fill twice, or guess one), but it is not lost either: it is logged and the order is read back
+   * (onReadBackWanted), which reconciles egress's books with what the venue holds, once.
    * - Not a status answer at all (notStatusAnswer: an unsolicited restatement, a 4.2 report whose ExecTransType is not
    *   3): it settles no query and pays no debt.
    * - Echoing an OrdStatusReqID: it answers the query that carried that id and no other.
@@ -181,7 +190,16 @@ export class FixVenueInbound {
   }
 
   #dropStatusReport(event: string, why: string, message: FixMessage): void {
-    this.#log('warn', event, `status report for ${message.get(Tag.ClOrdID)} not taken as a query's answer: ${why}: ${message.toString()}`)
+    const clientOrderId = message.get(Tag.ClOrdID)
+    this.#log('warn', event, `status report for ${clientOrderId} not taken as a query's answer (the order is read back): ${why}: ${message.toString()}`)
+    if (clientOrderId === undefined || clientOrderId === '') return
+    for (const handler of [...this.#readBackHandlers]) {
+      try {
+        handler(clientOrderId)
+      } catch (error: unknown) {
+        this.#log('error', 'fix.read_back_handler_error', `a read-back handler threw: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
   }
 
   #offer(key: string, operations: readonly RequestOperation[], message: FixMessage): void {

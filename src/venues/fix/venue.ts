@@ -130,6 +130,11 @@ export class FixVenue implements VenueAdapter {
     return this.#inbound.onReport(handler)
   }
 
+  /** Status reports no query took (an unsolicited Order Status, a late answer): the gateway reads the order back. */
+  onReadBackWanted(handler: (clientOrderId: string) => void): () => void {
+    return this.#inbound.onReadBackWanted(handler)
+  }
+
   // ── requests ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
   place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
