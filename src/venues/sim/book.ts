@@ -6,6 +6,10 @@
  * Orders never match each other: each one trades against the reference price, as if the venue had deep outside
  * liquidity at exactly that price (matching.ts). Marketable orders take at the reference price (market orders with
  * slippage); resting orders are made at their limit when the reference price touches it. Balances: balances.ts.
+ *
+ * Client order ids are the account's own, as at real venues (order-store.ts): two accounts may use one id, and a
+ * duplicate is refused within an account only. A DAY order past its time is expired by whatever touches it first — a
+ * price step, a cancel or amend, or a read (status, open orders) — so no read ever shows it open after its time.
  */
 
 import type { Units } from '../../domain/decimal.ts'
@@ -27,7 +31,7 @@ import type { Xoshiro128ss } from './prng.ts'
 import { SimBalances } from './balances.ts'
 import { isMarketable, SimLiquidity } from './matching.ts'
 import { heldOrdersOf, mergedByTime, type SimMemory } from './memory.ts'
-import { ok, rejected, type BookResult } from './book-result.ts'
+import { ok, rejected, unknown, type BookResult } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
@@ -102,7 +106,8 @@ export class SimBook {
   }
 
   place(request: PlaceRequest, nowMs: number): BookResult<PlaceAck> {
-    const known = this.#store.byClientId(request.clientOrderId)
+    // Client order ids are the account's own (order-store.ts): another account's order under this id is no duplicate.
+    const known = this.#store.byClientId(request.clientOrderId, request.account)
     if (known !== undefined) {
       this.duplicatePlaceCount++
       // No report: a report carrying this clientOrderId would be read as news about the existing order.
@@ -145,7 +150,7 @@ export class SimBook {
     const order = this.#find(request.origClientOrderId, request.account)
     if (order === null) return rejected(SimReason.unknownOrder, [])
     const renamed = request.clientOrderId !== request.origClientOrderId
-    if (renamed && this.#store.hasClientId(request.clientOrderId)) return rejected(SimReason.duplicateClientOrderId, [])
+    if (renamed && this.#store.hasClientId(request.clientOrderId, request.account)) return rejected(SimReason.duplicateClientOrderId, [])
     const expired = this.#expireIfDue(order, nowMs)
     const fail = (reason: string): BookResult<{ accepted: true }> =>
       rejected(reason, [...expired, this.#cancelReject(order, request, reason, nowMs)])
@@ -187,24 +192,42 @@ export class SimBook {
     return reports
   }
 
-  status(clientOrderId: string): VenueOrder | null {
-    const order = this.#store.byClientId(clientOrderId)
-    return order === undefined ? null : venueOrder(order)
+  /**
+   * The order under `clientOrderId`, as of `nowMs`: a DAY order past its time reads expired (and is, with its report),
+   * not open until the next price step. The adapter's status query names no account, and client order ids are unique
+   * per account only: an id two accounts hold answers `unknown` (client_order_id_ambiguous) rather than either's order.
+   */
+  status(clientOrderId: string, nowMs: number): BookResult<VenueOrder | null> {
+    const holders = this.#store.holdersOf(clientOrderId)
+    if (holders.length > 1) return unknown(SimReason.clientOrderIdAmbiguous, [])
+    const order = holders[0]
+    if (order === undefined) return ok(null)
+    const reports = this.#expireIfDue(order, nowMs)
+    return ok(venueOrder(order), reports)
   }
 
-  openOrders(account: string | undefined): VenueOrder[] {
-    const orders = this.#store.openOrders().filter((order) => account === undefined || order.account === account)
-    return orders.map(venueOrder)
+  /** The open orders (of `account`, when given) as of `nowMs`: DAY orders past their time are expired first. */
+  openOrders(account: string | undefined, nowMs: number): BookResult<VenueOrder[]> {
+    const reports: ExecutionReport[] = []
+    const open: VenueOrder[] = []
+    for (const order of this.#store.openOrders()) {
+      if (account !== undefined && order.account !== account) continue
+      reports.push(...this.#expireIfDue(order, nowMs))
+      if (isOpen(order)) open.push(venueOrder(order))
+    }
+    return ok(open, reports)
   }
 
+  /** Trades, of `account` and of the order under `clientOrderId` when given (every account's order under it, without one). */
   trades(filter: { account?: string; clientOrderId?: string }): VenueTrade[] {
-    const venueOrderId =
-      filter.clientOrderId === undefined ? undefined : (this.#store.byClientId(filter.clientOrderId)?.venueOrderId ?? null)
-    if (venueOrderId === null) return []
+    const { account, clientOrderId } = filter
+    const orders = clientOrderId === undefined ? undefined : this.#store.holdersOf(clientOrderId).filter((order) => account === undefined || order.account === account)
+    if (orders !== undefined && orders.length === 0) return []
+    const venueOrderIds = orders === undefined ? undefined : new Set(orders.map((order) => order.venueOrderId))
     return this.#store
       .trades()
-      .filter((trade) => filter.account === undefined || trade.account === filter.account)
-      .filter((trade) => venueOrderId === undefined || trade.venueOrderId === venueOrderId)
+      .filter((trade) => account === undefined || trade.account === account)
+      .filter((trade) => venueOrderIds === undefined || venueOrderIds.has(trade.venueOrderId))
       .map((trade) => ({ ...trade }))
   }
 
@@ -335,9 +358,8 @@ export class SimBook {
   }
 
   #find(clientOrderId: string, account: string): SimOrder | null {
-    const order = this.#store.byClientId(clientOrderId)
     // Another account's order is invisible, exactly as if it did not exist.
-    return order !== undefined && order.account === account ? order : null
+    return this.#store.byClientId(clientOrderId, account) ?? null
   }
 
   #instrument(symbol: string): SimInstrument {

@@ -13,6 +13,12 @@ export const SimReason = {
   invalidOrder: 'invalid_order',
   postOnlyWouldCross: 'post_only_would_cross',
   venueOrderLimit: 'venue_order_limit',
+  /**
+   * A status query (which names no account) for a clientOrderId more than one account holds: client order ids are
+   * unique per account only, so the venue cannot tell which order is meant. The egress gateway's ids are unique across
+   * accounts (eg-<order id>), so it never asks such a query.
+   */
+  clientOrderIdAmbiguous: 'client_order_id_ambiguous',
   /** Cancel/amend of a clientOrderId this venue (and account) does not know. */
   unknownOrder: 'unknown_order',
   tooLateToCancel: 'too_late_to_cancel',
