@@ -42,6 +42,7 @@ type BookOptions = Pick<
   | 'venue'
   | 'instruments'
   | 'balances'
+  | 'deposits'
   | 'makerFeeBps'
   | 'takerFeeBps'
   | 'partialFillProbability'
@@ -122,6 +123,7 @@ export class SimBook {
     const reference = this.#reference(order.symbol, nowMs)
     const marketable = isMarketable(order, reference)
     if (order.postOnly && marketable) return this.#reject(order, SimReason.postOnlyWouldCross, nowMs)
+    if (this.#reduceOnlyExceeds(order, order.qty)) return this.#reject(order, SimReason.reduceOnlyWouldIncrease, nowMs)
     order.status = 'open'
     const reports = [this.#report(order, 'new', nowMs)]
     if (marketable) this.#take(order, instrument, reference, nowMs, reports)
@@ -162,6 +164,7 @@ export class SimBook {
     const reference = this.#reference(order.symbol, nowMs)
     const marketable = isMarketable({ ...order, price }, reference)
     if (order.postOnly && marketable) return fail(SimReason.postOnlyWouldCross)
+    if (this.#reduceOnlyExceeds(order, request.qty - order.cumQty)) return fail(SimReason.reduceOnlyWouldIncrease)
     const origClientOrderId = order.clientOrderId
     order.qty = request.qty
     order.price = price
@@ -186,7 +189,13 @@ export class SimBook {
         continue
       }
       const reference = this.#reference(order.symbol, nowMs)
-      if (isMarketable(order, reference)) this.#make(order, nowMs, reports)
+      if (isMarketable(order, reference)) {
+        // The position may have shrunk since the order was placed: it would now trade past it, so it ends unfilled.
+        if (this.#reduceOnlyExceeds(order, order.qty - order.cumQty)) {
+          order.status = 'expired'
+          reports.push({ ...this.#report(order, 'expired', nowMs), reason: SimReason.reduceOnlyWouldIncrease })
+        } else this.#make(order, nowMs, reports)
+      }
       if (!isOpen(order)) this.#store.settle(order, nowMs)
     }
     return reports
@@ -278,6 +287,24 @@ export class SimBook {
     order.status = 'expired'
     this.#store.settle(order, nowMs)
     return [this.#report(order, 'expired', nowMs)]
+  }
+
+  /**
+   * Whether a reduce-only `order` trading `qty` more would open or increase a position, or trade past it. The position
+   * is what the account holds of the base asset at this venue (its starting balance and deposits — serve's paper
+   * fundings — plus what its trades moved; negative: short): a reduce-only sell needs a long of at least `qty`, a buy
+   * a short of at least `qty`. Real venues
+   * either refuse such an order or trim it to the position; the sim refuses it (reduce_only_would_increase), the
+   * common choice, and one that never leaves an order at a quantity its sender did not ask for. Other reduce-only
+   * orders resting on the same side are not counted at placement (as most venues do); each is checked again before it
+   * trades, and one the position can no longer take is expired with that reason instead of filled.
+   */
+  #reduceOnlyExceeds(order: SimOrder, qty: Units): boolean {
+    if (!order.reduceOnly) return false
+    const asset = this.#instrument(order.symbol).baseAsset
+    const held = this.#balances.holding(order.account, asset) + (this.#options.deposits[order.account]?.[asset] ?? 0n)
+    const reducible = order.side === 'sell' ? held : -held
+    return qty > reducible
   }
 
   #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
