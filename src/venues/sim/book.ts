@@ -33,6 +33,7 @@ import { isMarketable, SimLiquidity } from './matching.ts'
 import { heldOrdersOf, mergedByTime, type SimMemory } from './memory.ts'
 import { ok, rejected, unknown, type BookResult } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
+import { reduceOnlyExceeds } from './reduce-only.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
@@ -289,22 +290,12 @@ export class SimBook {
     return [this.#report(order, 'expired', nowMs)]
   }
 
-  /**
-   * Whether a reduce-only `order` trading `qty` more would open or increase a position, or trade past it. The position
-   * is what the account holds of the base asset at this venue (its starting balance and deposits — serve's paper
-   * fundings — plus what its trades moved; negative: short): a reduce-only sell needs a long of at least `qty`, a buy
-   * a short of at least `qty`. Real venues
-   * either refuse such an order or trim it to the position; the sim refuses it (reduce_only_would_increase), the
-   * common choice, and one that never leaves an order at a quantity its sender did not ask for. Other reduce-only
-   * orders resting on the same side are not counted at placement (as most venues do); each is checked again before it
-   * trades, and one the position can no longer take is expired with that reason instead of filled.
-   */
+  /** Whether reduce-only `order` trading `qty` more would open, increase or pass its position (reduce-only.ts). */
   #reduceOnlyExceeds(order: SimOrder, qty: Units): boolean {
     if (!order.reduceOnly) return false
     const asset = this.#instrument(order.symbol).baseAsset
     const held = this.#balances.holding(order.account, asset) + (this.#options.deposits[order.account]?.[asset] ?? 0n)
-    const reducible = order.side === 'sell' ? held : -held
-    return qty > reducible
+    return reduceOnlyExceeds(order.side, qty, held)
   }
 
   #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
