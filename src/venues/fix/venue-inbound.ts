@@ -49,6 +49,8 @@ export class FixVenueInbound {
   readonly #rejectMessage: FixVenueInboundOptions['rejectMessage']
   readonly #reportHandlers = new Set<(report: ExecutionReport) => void>()
   readonly #readBackHandlers = new Set<(clientOrderId: string) => void>()
+  /** The last MassStatusReqID whose late reports were logged (once per id). */
+  #lateMassId: string | null = null
 
   constructor(options: FixVenueInboundOptions) {
     this.venue = options.venue
@@ -121,7 +123,7 @@ export class FixVenueInbound {
   #onExecutionReport(message: FixMessage): void {
     const clientOrderId = message.get(Tag.ClOrdID) ?? ''
     const massId = message.get(Tag.MassStatusReqID)
-    if (massId !== undefined) return this.#offer(massId, ['mass_status'], message)
+    if (massId !== undefined) return this.#onMassStatusReport(massId, message)
     if (isStatusReport(message)) return this.#onStatusReport(clientOrderId, message)
     const facts = this.#memory.factsOf(clientOrderId) ?? this.#memory.factsOf(message.get(Tag.OrigClOrdID) ?? '')
     const mapped = mapExecutionReport(this.venue, message, facts, this.#clock.nowMs())
@@ -200,6 +202,20 @@ export class FixVenueInbound {
         this.#log('error', 'fix.read_back_handler_error', `a read-back handler threw: ${error instanceof Error ? error.message : String(error)}`)
       }
     }
+  }
+
+  /**
+   * A report of a mass status answer goes to the request that asked for it. One whose request has ended (timed out,
+   * or ended `unknown`) was dropped without a word; it is still not taken (the list it belongs to is incomplete, and
+   * reading every order of it back could be thousands of queries at once: the open-order sweep reads them back in
+   * bounded batches), but it is logged, once per MassStatusReqID, so the lateness is seen.
+   */
+  #onMassStatusReport(massId: string, message: FixMessage): void {
+    const waiting = this.#pending.byKey(massId, ['mass_status'])
+    if (waiting.length > 0) return this.#offer(massId, ['mass_status'], message)
+    if (this.#lateMassId === massId) return
+    this.#lateMassId = massId
+    this.#log('warn', 'fix.status_answer_late', `mass status report for MassStatusReqID ${massId}, whose request has ended, not taken (further reports of it are not logged): ${message.toString()}`)
   }
 
   #offer(key: string, operations: readonly RequestOperation[], message: FixMessage): void {
