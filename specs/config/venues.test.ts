@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, parseConfig } from '../../src/config/index.ts'
+import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_OPEN_ORDERS_MAX_LIMIT, parseConfig } from '../../src/config/index.ts'
 
 const fixVenue = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   type: 'fix',
@@ -79,6 +79,16 @@ describe('config venues', () => {
     expect(issues({ venues: [fixVenue({ statusOwedWriteOffMs: 4_999 })] })).toContain('venues.0.statusOwedWriteOffMs: must be ≥ statusTimeoutMs (5000), got 4999')
     expect(issues({ venues: [fixVenue({ statusOwedWriteOffMs: 1.5 })] })).toContain('venues.0.statusOwedWriteOffMs: expected an integer')
     expect(issues({ venues: [fixVenue({ statusReqIdEchoed: 'yes' })] })).toContain('venues.0.statusReqIdEchoed: expected true or false')
+  })
+
+  test('openOrdersMax: unset keeps the digest; 1 to FIX_OPEN_ORDERS_MAX_LIMIT, else refused naming the field', () => {
+    expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('openOrdersMax')
+    expect(parseConfig({ venues: [fixVenue({ massStatus: true, openOrdersMax: 5_000 })] }).venues?.[0]).toMatchObject({ massStatus: true, openOrdersMax: 5_000 })
+    expect(parseConfig({ venues: [fixVenue({ openOrdersMax: FIX_OPEN_ORDERS_MAX_LIMIT })] }).venues?.[0]?.openOrdersMax).toBe(FIX_OPEN_ORDERS_MAX_LIMIT)
+    expect(issues({ venues: [fixVenue({ openOrdersMax: 0 })] })).toContain(`venues.0.openOrdersMax: expected an integer between 1 and ${FIX_OPEN_ORDERS_MAX_LIMIT}, got 0`)
+    expect(issues({ venues: [fixVenue({ openOrdersMax: FIX_OPEN_ORDERS_MAX_LIMIT + 1 })] })).toContain('venues.0.openOrdersMax: expected an integer between 1 and')
+    expect(issues({ venues: [fixVenue({ openOrdersMax: 2.5 })] })).toContain('venues.0.openOrdersMax: expected an integer')
+    expect(issues({ venues: [fixVenue({ openOrdersMax: '100' })] })).toContain('venues.0.openOrdersMax: expected an integer')
   })
 
   test('FIX fields are checked with what was expected', () => {

@@ -15,7 +15,7 @@ import { Gateway, SimClock } from '../../src/runtime/index.ts'
 import type { GatewayOptions } from '../../src/runtime/gateway.ts'
 import type { SnapshotPolicy } from '../../src/runtime/snapshot/index.ts'
 import type { WalOptions } from '../../wal/index.ts'
-import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
+import { paperFundings, paperKernelConfig, simDepositsOf, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
 
@@ -109,7 +109,7 @@ export function worldsStoppedAfterEach(): World[] {
 }
 
 export function makeVenue(clock: SimClock, seed: number, options: WorldOptions): SimVenue {
-  return new SimVenue({ clock, seed, instruments: simInstrumentsFor(defaultSimInstruments()), faults: options.faults ?? {}, ...options.venueOptions })
+  return new SimVenue({ clock, seed, instruments: simInstrumentsFor(defaultSimInstruments()), deposits: simDepositsOf(ACCOUNTS), faults: options.faults ?? {}, ...options.venueOptions })
 }
 
 /** Starts (or restarts, when dir/clock/venue are passed) a gateway, driving the clock while bootstrap runs. */

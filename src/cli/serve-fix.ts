@@ -22,7 +22,7 @@ import type { Engine } from '../runtime/engine.ts'
 import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/index.ts'
-import { fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog } from '../venues/fix/index.ts'
+import { fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog, type FixSessionStore, type FixVenueOptions } from '../venues/fix/index.ts'
 import { readFileSync } from 'node:fs'
 
 export interface ServedFixVenue {
@@ -57,36 +57,48 @@ export function buildFixVenues(configs: readonly FixVenueConfig[], options: FixV
       log: seqNumLog,
       restoredSection: () => options.restoredSection(LogFixSessionStore.sectionName(config.name)),
     })
-    const adapter = new FixVenue({
-      venue: config.name,
-      requestTimeoutMs: config.requestTimeoutMs,
-      statusTimeoutMs: config.statusTimeoutMs,
-      massStatus: config.massStatus,
-      ...(config.statusOwedWriteOffMs === undefined ? {} : { statusOwedWriteOffMs: config.statusOwedWriteOffMs }),
-      ...(config.statusReqIdEchoed === undefined ? {} : { statusReqIdEchoed: config.statusReqIdEchoed }),
-      lookupOrder,
-      session: {
-        beginString: config.beginString,
-        senderCompId: config.senderCompId,
-        targetCompId: config.targetCompId,
-        host: config.host,
-        port: config.port,
-        ...(config.tls === undefined ? {} : { tls: tlsOf(config.tls) }),
-        store,
-        clock: options.clock,
-        heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-        resetOnLogon: config.resetOnLogon,
-        ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
-        reconnectDelayMsMin: config.reconnectDelayMsMin,
-        reconnectDelayMsMax: config.reconnectDelayMsMax,
-        ...(options.log === undefined ? {} : { log: options.log }),
-        ...(options.connect === undefined ? {} : { connect: options.connect }),
-      },
-    })
+    const adapter = new FixVenue(fixVenueOptionsOf(config, { store, clock: options.clock, lookupOrder, log: options.log, connect: options.connect }))
     const section: SnapshotSectionSource = { name: LogFixSessionStore.sectionName(config.name), capture: () => store.capture() }
     const logonWaitMs = config.logonWaitMs ?? FIX_LOGON_WAIT_MS_DEFAULT
     return { name: config.name, adapter, store, prices: staticPrices(config, options.clock), instruments: fixInstruments(config), section, logonWaitMs }
   })
+}
+
+/**
+ * A FixVenue's options from its config entry. Fields the config leaves unset (and keeps out of the digest) are left
+ * out here too, so the adapter applies its own defaults (venue-options.ts, session-options.ts).
+ */
+export function fixVenueOptionsOf(
+  config: FixVenueConfig,
+  wiring: { store: FixSessionStore; clock: Clock; lookupOrder: FixVenueOptions['lookupOrder']; log: FixLog | undefined; connect: FixConnect | undefined },
+): FixVenueOptions {
+  return {
+    venue: config.name,
+    requestTimeoutMs: config.requestTimeoutMs,
+    statusTimeoutMs: config.statusTimeoutMs,
+    massStatus: config.massStatus,
+    ...(config.openOrdersMax === undefined ? {} : { openOrdersMax: config.openOrdersMax }),
+    ...(config.statusOwedWriteOffMs === undefined ? {} : { statusOwedWriteOffMs: config.statusOwedWriteOffMs }),
+    ...(config.statusReqIdEchoed === undefined ? {} : { statusReqIdEchoed: config.statusReqIdEchoed }),
+    ...(wiring.lookupOrder === undefined ? {} : { lookupOrder: wiring.lookupOrder }),
+    session: {
+      beginString: config.beginString,
+      senderCompId: config.senderCompId,
+      targetCompId: config.targetCompId,
+      host: config.host,
+      port: config.port,
+      ...(config.tls === undefined ? {} : { tls: tlsOf(config.tls) }),
+      store: wiring.store,
+      clock: wiring.clock,
+      heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+      resetOnLogon: config.resetOnLogon,
+      ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
+      reconnectDelayMsMin: config.reconnectDelayMsMin,
+      reconnectDelayMsMax: config.reconnectDelayMsMax,
+      ...(wiring.log === undefined ? {} : { log: wiring.log }),
+      ...(wiring.connect === undefined ? {} : { connect: wiring.connect }),
+    },
+  }
 }
 
 export interface FixVenueSessionsOptions {

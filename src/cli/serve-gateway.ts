@@ -16,7 +16,7 @@ import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import { finishInterruptedSwaps, lockDataDir } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { paperFundings, paperKernelConfig, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
+import { paperFundings, paperKernelConfig, simDepositsOf, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
 import { simMemoryOf, trueUpTimesOf } from '../runtime/paper-sim-memory.ts'
 import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
@@ -64,7 +64,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   const digest = configDigest(config)
   const accounts: PaperAccount[] = config.accounts.map((account) => ({ accountId: account.id, balances: account.balances }))
   const simInstruments = defaultSimInstruments()
-  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simInstrumentsFor(simInstruments) })
+  // The paper fundings are held at the sim too: a reduce-only sell (a flatten's close) may reduce them.
+  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simInstrumentsFor(simInstruments), deposits: simDepositsOf(accounts) })
   const fixConfigs = config.venues ?? []
   if (fixConfigs.length > 0 && (options.role !== undefined || options.lease !== undefined || options.venue !== undefined)) {
     throw new Error('config venues (FIX) are served by a single node: not with --role, --lease-dir or --venue (HA with FIX venues is not supported yet)')

@@ -32,6 +32,9 @@ export const FIX_LOGON_WAIT_MS_DEFAULT = 5_000
 /** Bound on `logonWaitMs`: a start holds intake closed (and bootstrap's reconcile) for that long at most per venue. */
 export const FIX_LOGON_WAIT_MS_MAX = 60_000
 
+/** Bound on a FIX venue's `openOrdersMax`: every order a mass status answer lists is held in memory until it ends. */
+export const FIX_OPEN_ORDERS_MAX_LIMIT = 1_000_000
+
 export const FIX_BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const
 export const FIX_RESET_ON_LOGON = ['always', 'never'] as const
 export const VENUE_MARKET_DATA = ['static'] as const
@@ -88,6 +91,12 @@ export const FIX_VENUE = v.strictObject({
   statusReqIdEchoed: v.optional(v.boolean('expected true or false')),
   /** The counterpart answers OrderMassStatusRequest (FIX 4.4). */
   massStatus: v.optional(v.boolean('expected true or false'), false),
+  /**
+   * With `massStatus`: the open orders one mass status answer may list; one more ends the answer `unknown`
+   * (fix_open_orders_too_many), since a list cut short would read as orders the venue does not hold. Unset: the
+   * adapter's default, 100,000 (src/venues/fix/venue-options.ts FIX_OPEN_ORDERS_MAX), and not in the digest.
+   */
+  openOrdersMax: v.optional(integerIn(1, FIX_OPEN_ORDERS_MAX_LIMIT)),
   /**
    * How long a start waits for this session's Logon before bootstrap goes on without it (intake stays closed while it
    * waits); 0: no wait. Unset: FIX_LOGON_WAIT_MS_DEFAULT. No default here, so configs that do not set it keep their

@@ -125,6 +125,9 @@ export class Gateway {
     })
     for (const adapter of adapters.values()) {
       this.unsubscribes.push(adapter.onReport((report) => void this.reportIntake.submit(report)))
+      // News a venue sent that is no report to apply (an unsolicited status): the order is read back (adapter.ts).
+      const readBackWanted = adapter.onReadBackWanted?.((clientOrderId) => this.readBacks.readBackClientId(clientOrderId))
+      if (readBackWanted !== undefined) this.unsubscribes.push(readBackWanted)
     }
     this.unsubscribes.push(
       engine.onDurable((events) => {

@@ -8,6 +8,7 @@
 
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
+import { orderIdFromClientId } from '../domain/orders.ts'
 import type { AppliedEvent, Engine } from './engine.ts'
 import type { Executor } from './executor.ts'
 import { FillGapWatch } from './fill-gap-watch.ts'
@@ -81,6 +82,15 @@ export class OrderReadBacks {
   readBack(orderId: string): void {
     this.openOrderSweep.noteReadBack(orderId)
     void this.options.executor.reconcileOrder(orderId)
+  }
+
+  /**
+   * Reads back the order a venue client id (order, cancel or amend id) names, when it is one of ours: a venue sent news
+   * of it that is no report to apply (VenueAdapter.onReadBackWanted). Other ids are not ours to ask about.
+   */
+  readBackClientId(clientOrderId: string): void {
+    const orderId = orderIdFromClientId(clientOrderId)
+    if (orderId !== null && this.options.engine.state.orders.has(orderId)) this.readBack(orderId)
   }
 
   /** A fill report's cumulative quantity for the order, for the fill-gap watch. */

@@ -56,6 +56,16 @@ export function paperKernelConfig(options: {
   return { ...base, params: { ...base.params, ...options.params } }
 }
 
+/**
+ * The paper accounts' fundings as the in-process sim venue's deposits (SimVenueOptions.deposits): held at the venue,
+ * so a reduce-only sell may close them (a flatten does), though the sim reports only what trading moved.
+ */
+export function simDepositsOf(accounts: readonly PaperAccount[]): Record<string, Record<string, Units>> {
+  return Object.fromEntries(
+    accounts.map((account) => [account.accountId, Object.fromEntries(Object.entries(account.balances).map(([asset, amount]) => [asset, parseDecimal(amount) as Units]))]),
+  )
+}
+
 export function paperFundings(accounts: PaperAccount[]): Funding[] {
   return accounts.flatMap((account) =>
     Object.entries(account.balances).map(([asset, amount]) => ({ accountId: account.accountId, asset, amount: parseDecimal(amount) as Units })),

@@ -168,4 +168,13 @@ export interface VenueAdapter {
   balances(account: string): Promise<VenueOutcome<VenueBalance[]>>
   /** Subscribes to execution reports; returns an unsubscribe function. */
   onReport(handler: (report: ExecutionReport) => void): () => void
+  /**
+   * Subscribes to news about an order that the venue sent but that is no execution report egress may apply: a status
+   * report no query asked for (FIX: an Order Status ExecutionReport outside any OrderStatusRequest, or one whose
+   * request had already timed out). It states the order's whole state, not an event, so applying it as a report could
+   * book a fill twice or guess one; dropping it could lose one. The gateway reads the order back instead (status and
+   * trades through reconcile, which books what the venue holds exactly once). Handlers get the client order id the
+   * venue named; returns an unsubscribe function. Optional: a venue without such messages leaves it out.
+   */
+  onReadBackWanted?(handler: (clientOrderId: string) => void): () => void
 }

@@ -3,12 +3,13 @@
 import { expect } from 'bun:test'
 import { SimClock } from '../../../src/runtime/clock.ts'
 import type { ExecutionReport, PlaceRequest } from '../../../src/venues/adapter.ts'
+import type { FixLog } from '../../../src/venues/fix/log.ts'
 import type { FixField } from '../../../src/venues/fix/message.ts'
 import { MemoryFixSessionStore } from '../../../src/venues/fix/store.ts'
 import { FixVenue, type FixVenueOptions } from '../../../src/venues/fix/venue.ts'
 import { FakeAcceptor, settle } from './fake-acceptor.ts'
 
-export async function loggedOnVenue(options: Partial<FixVenueOptions> = {}, beginString: 'FIX.4.2' | 'FIX.4.4' = 'FIX.4.2') {
+export async function loggedOnVenue(options: Partial<FixVenueOptions> = {}, beginString: 'FIX.4.2' | 'FIX.4.4' = 'FIX.4.2', log: FixLog = () => {}) {
   const clock = new SimClock({ startMs: 1_700_000_000_000 })
   const acceptor = new FakeAcceptor({ beginString })
   const store = new MemoryFixSessionStore()
@@ -17,7 +18,7 @@ export async function loggedOnVenue(options: Partial<FixVenueOptions> = {}, begi
     requestTimeoutMs: 5_000,
     statusTimeoutMs: 2_000,
     ...options,
-    session: { beginString, senderCompId: 'EGRESS', targetCompId: 'EXEC', host: 'h', port: 1, store, clock, connect: acceptor.connect, log: () => {} },
+    session: { beginString, senderCompId: 'EGRESS', targetCompId: 'EXEC', host: 'h', port: 1, store, clock, connect: acceptor.connect, log },
   })
   const reports: ExecutionReport[] = []
   venue.onReport((r) => reports.push(r))

@@ -48,6 +48,9 @@ export class FixVenueInbound {
   readonly #log: FixVenueLog
   readonly #rejectMessage: FixVenueInboundOptions['rejectMessage']
   readonly #reportHandlers = new Set<(report: ExecutionReport) => void>()
+  readonly #readBackHandlers = new Set<(clientOrderId: string) => void>()
+  /** The last MassStatusReqID whose late reports were logged (once per id). */
+  #lateMassId: string | null = null
 
   constructor(options: FixVenueInboundOptions) {
     this.venue = options.venue
@@ -64,6 +67,12 @@ export class FixVenueInbound {
   onReport(handler: (report: ExecutionReport) => void): () => void {
     this.#reportHandlers.add(handler)
     return () => this.#reportHandlers.delete(handler)
+  }
+
+  /** Status reports no query took (see #onStatusReport): the order is for the gateway to read back (adapter.ts). */
+  onReadBackWanted(handler: (clientOrderId: string) => void): () => void {
+    this.#readBackHandlers.add(handler)
+    return () => this.#readBackHandlers.delete(handler)
   }
 
   onApplicationMessage(message: FixMessage): void {
@@ -114,7 +123,7 @@ export class FixVenueInbound {
   #onExecutionReport(message: FixMessage): void {
     const clientOrderId = message.get(Tag.ClOrdID) ?? ''
     const massId = message.get(Tag.MassStatusReqID)
-    if (massId !== undefined) return this.#offer(massId, ['mass_status'], message)
+    if (massId !== undefined) return this.#onMassStatusReport(massId, message)
     if (isStatusReport(message)) return this.#onStatusReport(clientOrderId, message)
     const facts = this.#memory.factsOf(clientOrderId) ?? this.#memory.factsOf(message.get(Tag.OrigClOrdID) ?? '')
     const mapped = mapExecutionReport(this.venue, message, facts, this.#clock.nowMs())
@@ -140,8 +149,10 @@ export class FixVenueInbound {
   }
 
   /**
-   * A status report answers at most one query, and only one that may be owed it; anything else about it is logged and
-   * dropped, never taken as the order's state (nor mapped as an ordinary report: it restates, it tells of no event).
+   * A status report answers at most one query, and only one that may be owed it. One no query takes is never taken as
+   * the order's state, nor mapped as an ordinary report (it restates, it tells of no event: mapped by its ExecType it
+   * could book a fill twice, or guess one), but it is not lost either: it is logged and the order is read back
+   * (onReadBackWanted), which reconciles egress's books with what the venue holds, once.
    * - Not a status answer at all (notStatusAnswer: an unsolicited restatement, a 4.2 report whose ExecTransType is not
    *   3): it settles no query and pays no debt.
    * - Echoing an OrdStatusReqID: it answers the query that carried that id and no other.
@@ -181,7 +192,30 @@ export class FixVenueInbound {
   }
 
   #dropStatusReport(event: string, why: string, message: FixMessage): void {
-    this.#log('warn', event, `status report for ${message.get(Tag.ClOrdID)} not taken as a query's answer: ${why}: ${message.toString()}`)
+    const clientOrderId = message.get(Tag.ClOrdID)
+    this.#log('warn', event, `status report for ${clientOrderId} not taken as a query's answer (the order is read back): ${why}: ${message.toString()}`)
+    if (clientOrderId === undefined || clientOrderId === '') return
+    for (const handler of [...this.#readBackHandlers]) {
+      try {
+        handler(clientOrderId)
+      } catch (error: unknown) {
+        this.#log('error', 'fix.read_back_handler_error', `a read-back handler threw: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+  }
+
+  /**
+   * A report of a mass status answer goes to the request that asked for it. One whose request has ended (timed out,
+   * or ended `unknown`) was dropped without a word; it is still not taken (the list it belongs to is incomplete, and
+   * reading every order of it back could be thousands of queries at once: the open-order sweep reads them back in
+   * bounded batches), but it is logged, once per MassStatusReqID, so the lateness is seen.
+   */
+  #onMassStatusReport(massId: string, message: FixMessage): void {
+    const waiting = this.#pending.byKey(massId, ['mass_status'])
+    if (waiting.length > 0) return this.#offer(massId, ['mass_status'], message)
+    if (this.#lateMassId === massId) return
+    this.#lateMassId = massId
+    this.#log('warn', 'fix.status_answer_late', `mass status report for MassStatusReqID ${massId}, whose request has ended, not taken (further reports of it are not logged): ${message.toString()}`)
   }
 
   #offer(key: string, operations: readonly RequestOperation[], message: FixMessage): void {

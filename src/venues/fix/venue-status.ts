@@ -41,23 +41,27 @@ export function orderStatusBody(clientOrderId: string, facts: FixOrderFacts, req
  * OrderStatusRequest, or null when it can. FIX 4.2 has no ExecType I (Order Status came in 4.3, "formerly an
  * ExecTransType"): its status answer is ExecTransType=3 (Status), and a 4.2 report with any other ExecTransType is
  * not one whatever its ExecType says (one without ExecTransType, which 4.2 requires, is read as 4.3 would read it, so
- * ExecType I is a status answer there). From 4.3, ExecTransType is gone and the answer is ExecType=I. A restatement
- * (ExecType D, with ExecRestatementReason 378) is by definition sent unsolicited by the venue, so neither is one whose
- * ExecRestatementReason is set. Such a report is never mapped as an ordinary report either (venue-inbound.ts): it
- * restates, it does not tell of a new event.
+ * ExecType I is a status answer there). From 4.3 the answer is ExecType=I, and ExecTransType is "no longer used": the
+ * spec's table for the replaced field maps its value 3 (Status) to ExecType I. So a 4.3/4.4 report that still carries
+ * ExecTransType=3 is an Order Status report whatever its ExecType (a venue stating the order's current state the 4.2
+ * way, in ExecType 0/1/2/F): it may answer a query and is never read as an event — taken by its ExecType it could book
+ * a fill the venue only restated. A restatement (ExecType D, with ExecRestatementReason 378) is by definition sent
+ * unsolicited by the venue, so neither is one whose ExecRestatementReason is set. Such a report is never mapped as an
+ * ordinary report either (venue-inbound.ts): it restates, it does not tell of a new event.
  */
 export function notStatusAnswer(message: FixMessage, beginString: string): string | null {
   if (message.get(Tag.ExecType) === 'D' || message.has(Tag.ExecRestatementReason)) {
     return `a restatement (ExecType ${message.get(Tag.ExecType)}, ExecRestatementReason ${message.get(Tag.ExecRestatementReason)}), which the venue sends unsolicited`
   }
+  const execType = message.get(Tag.ExecType)
+  const execTransType = message.get(Tag.ExecTransType)
   if (beginString === 'FIX.4.2') {
-    const execTransType = message.get(Tag.ExecTransType)
     // Without ExecTransType (Required in 4.2) the venue speaks 4.3's language, where ExecType I is the status answer.
-    if (execTransType === undefined && message.get(Tag.ExecType) === 'I') return null
+    if (execTransType === undefined && execType === 'I') return null
     return execTransType === '3' ? null : `ExecTransType ${execTransType} is not 3 (Status), FIX 4.2's status answer`
   }
-  const execType = message.get(Tag.ExecType)
-  return execType === 'I' ? null : `ExecType ${execType} is not I (Order Status)`
+  // ExecTransType 3 (Status), replaced in 4.3 by ExecType I: the same report in the older field.
+  return execType === 'I' || execTransType === '3' ? null : `ExecType ${execType} is not I (Order Status)`
 }
 
 /**

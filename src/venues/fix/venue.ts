@@ -130,6 +130,11 @@ export class FixVenue implements VenueAdapter {
     return this.#inbound.onReport(handler)
   }
 
+  /** Status reports no query took (an unsolicited Order Status, a late answer): the gateway reads the order back. */
+  onReadBackWanted(handler: (clientOrderId: string) => void): () => void {
+    return this.#inbound.onReadBackWanted(handler)
+  }
+
   // ── requests ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
   place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
@@ -154,9 +159,15 @@ export class FixVenue implements VenueAdapter {
     // A place that may have gone out before under this ClOrdID says so (PossResend=Y): the venue checks the id for a
     // duplicate rather than taking a second order (adapter.ts PlaceRequest.possibleResend).
     const sendOptions = request.possibleResend === true ? { possResend: true } : {}
-    const outcome = this.#request<PlaceAck>('place', request.clientOrderId, MsgType.NewOrderSingle, body, this.#options.requestTimeoutMs, (message) =>
-      placeAnswer(message), undefined, sendOptions,
-    ).then((result) => {
+    const outcome = this.#request<PlaceAck>({
+      operation: 'place',
+      key: request.clientOrderId,
+      msgType: MsgType.NewOrderSingle,
+      body,
+      timeoutMs: this.#options.requestTimeoutMs,
+      answer: placeAnswer,
+      sendOptions,
+    }).then((result) => {
       this.#placesInFlight.delete(request.clientOrderId)
       return result
     })
@@ -168,7 +179,7 @@ export class FixVenue implements VenueAdapter {
     const facts = this.#memory.factsOf(request.origClientOrderId)
     if (facts === undefined) return Promise.resolve(factsMissing(request.origClientOrderId, this.#options.requestTimeoutMs))
     const body = cancelRequestBody(request, facts, { nowMs: this.#clock.nowMs() })
-    return this.#request('cancel', request.clientOrderId, MsgType.OrderCancelRequest, body, this.#options.requestTimeoutMs, cancelAnswer)
+    return this.#request({ operation: 'cancel', key: request.clientOrderId, msgType: MsgType.OrderCancelRequest, body, timeoutMs: this.#options.requestTimeoutMs, answer: cancelAnswer })
   }
 
   amend(request: AmendRequest): Promise<VenueOutcome<{ accepted: true }>> {
@@ -180,7 +191,7 @@ export class FixVenue implements VenueAdapter {
     }
     this.#memory.remember({ ...facts, clientOrderId: request.clientOrderId, qty: request.qty, ...(price === undefined ? {} : { price }) })
     const body = cancelReplaceBody(request, facts, { price, handlInst: this.#options.handlInst, nowMs: this.#clock.nowMs() })
-    return this.#request('amend', request.clientOrderId, MsgType.OrderCancelReplaceRequest, body, this.#options.requestTimeoutMs, amendAnswer)
+    return this.#request({ operation: 'amend', key: request.clientOrderId, msgType: MsgType.OrderCancelReplaceRequest, body, timeoutMs: this.#options.requestTimeoutMs, answer: amendAnswer })
   }
 
   orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
@@ -201,8 +212,16 @@ export class FixVenue implements VenueAdapter {
     const requestId = this.session.beginString === 'FIX.4.2' ? undefined : `ST-${this.#clock.nowMs()}-${++this.#statusCount}`
     const answer = orderStatusAnswer(clientOrderId, requestId, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
     const body = orderStatusBody(clientOrderId, facts, requestId)
-    return this.#request('status', clientOrderId, MsgType.OrderStatusRequest, body, this.#options.statusTimeoutMs, answer, (seqNum) => {
-      if (!keyed) this.#statusOwed.sent(clientOrderId, seqNum, requestId)
+    return this.#request({
+      operation: 'status',
+      key: clientOrderId,
+      msgType: MsgType.OrderStatusRequest,
+      body,
+      timeoutMs: this.#options.statusTimeoutMs,
+      answer,
+      onSent: (seqNum) => {
+        if (!keyed) this.#statusOwed.sent(clientOrderId, seqNum, requestId)
+      },
     })
   }
 
@@ -212,7 +231,14 @@ export class FixVenue implements VenueAdapter {
     }
     const requestId = `MS-${this.#clock.nowMs()}-${++this.#massStatusCount}`
     const answer = massStatusAnswer(account, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock }, this.#options.openOrdersMax)
-    return this.#request('mass_status', requestId, MsgType.OrderMassStatusRequest, massStatusBody(requestId, account), this.#options.statusTimeoutMs, answer)
+    return this.#request({
+      operation: 'mass_status',
+      key: requestId,
+      msgType: MsgType.OrderMassStatusRequest,
+      body: massStatusBody(requestId, account),
+      timeoutMs: this.#options.statusTimeoutMs,
+      answer,
+    })
   }
 
   /**
@@ -232,16 +258,8 @@ export class FixVenue implements VenueAdapter {
   }
 
   /** Sends one request message and waits for the answer `answer` recognises, a reject, a timeout or a disconnect. */
-  #request<T>(
-    operation: RequestOperation,
-    key: string,
-    msgType: string,
-    body: FixField[],
-    timeoutMs: number,
-    answer: Answer<T>,
-    onSent?: (seqNum: number) => void,
-    sendOptions: { possResend?: boolean } = {},
-  ): Promise<VenueOutcome<T>> {
+  #request<T>(request: FixRequest<T>): Promise<VenueOutcome<T>> {
+    const { operation, key, msgType, body, timeoutMs, answer, onSent, sendOptions = {} } = request
     const ticket = this.session.send(msgType, body, sendOptions)
     if (ticket.kind === 'not_logged_on') {
       return Promise.resolve({ kind: 'retryable', reason: withDetail(FixReason.notLoggedOn, ticket.reason), retryAfterMs: 1_000 })
@@ -249,19 +267,19 @@ export class FixVenue implements VenueAdapter {
     onSent?.(ticket.seqNum)
     const orig = body.find(([tag]) => tag === Tag.OrigClOrdID)?.[1]
     this.#memory.rememberSent(ticket.seqNum, { msgType, clientOrderId: key, origClientOrderId: orig, sendingTime: formatUtcTimestamp(this.#clock.nowMs()) })
-    const { promise, request, complete } = this.#pending.open<T>({ operation, key, seqNum: ticket.seqNum, timeoutMs })
-    request.onAnswer = (message) => {
+    const { promise, request: pending, complete } = this.#pending.open<T>({ operation, key, seqNum: ticket.seqNum, timeoutMs })
+    pending.onAnswer = (message) => {
       const finish = answer(message)
       if (finish === null) return
       if (finish.kind === 'ok') complete(finish.value)
-      else if (finish.kind === 'rejected') request.reject(finish.reason)
-      else request.abandon(finish.kind, finish.reason)
+      else if (finish.kind === 'rejected') pending.reject(finish.reason)
+      else pending.abandon(finish.kind, finish.reason)
     }
     void ticket.written.then((written) => {
-      if (written) request.written = true
+      if (written) pending.written = true
       else {
         this.#statusOwed.abandoned(ticket.seqNum, ticket.seqNum)
-        request.abandon('retryable', withDetail(FixReason.notWritten, undefined))
+        pending.abandon('retryable', withDetail(FixReason.notWritten, undefined))
       }
     })
     return promise.then(toOutcome)
@@ -295,6 +313,22 @@ export class FixVenue implements VenueAdapter {
       if (request.written) request.abandon('unknown', withDetail(FixReason.disconnected, `session ${state} before the answer`))
     }
   }
+}
+
+/** One request message for #request: what to send, how long to wait, and the answer that completes it. */
+interface FixRequest<T> {
+  operation: RequestOperation
+  /** What answers are matched by: the ClOrdID (place, cancel, amend, status) or the MassStatusReqID. */
+  key: string
+  msgType: string
+  body: FixField[]
+  timeoutMs: number
+  /** Recognises the message that completes the request (null: not this one's answer). */
+  answer: Answer<T>
+  /** Called with the MsgSeqNum once the session has taken the message (not yet written). */
+  onSent?: (seqNum: number) => void
+  /** PossResend=Y for a NewOrderSingle that may have gone out before (adapter.ts PlaceRequest.possibleResend). */
+  sendOptions?: { possResend?: boolean }
 }
 
 function toOutcome<T>(finish: Finish<T>): VenueOutcome<T> {

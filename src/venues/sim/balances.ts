@@ -20,6 +20,11 @@ export class SimBalances {
     assets.set(asset, (assets.get(asset) ?? 0n) + amount)
   }
 
+  /** What the account holds of `asset` (negative: owes it, a short position). */
+  holding(account: string, asset: string): Units {
+    return this.#accounts.get(account)?.get(asset) ?? 0n
+  }
+
   /** The account's balances, by asset name. */
   of(account: string): VenueBalance[] {
     const assets = this.#accounts.get(account) ?? new Map<string, Units>()

@@ -14,3 +14,7 @@ export function ok<T>(value: T, reports: ExecutionReport[] = []): BookResult<T> 
 export function rejected<T>(reason: string, reports: ExecutionReport[]): BookResult<T> {
   return { outcome: { kind: 'rejected', reason }, reports }
 }
+
+export function unknown<T>(reason: string, reports: ExecutionReport[]): BookResult<T> {
+  return { outcome: { kind: 'unknown', reason }, reports }
+}

@@ -6,6 +6,10 @@
  * Orders never match each other: each one trades against the reference price, as if the venue had deep outside
  * liquidity at exactly that price (matching.ts). Marketable orders take at the reference price (market orders with
  * slippage); resting orders are made at their limit when the reference price touches it. Balances: balances.ts.
+ *
+ * Client order ids are the account's own, as at real venues (order-store.ts): two accounts may use one id, and a
+ * duplicate is refused within an account only. A DAY order past its time is expired by whatever touches it first — a
+ * price step, a cancel or amend, or a read (status, open orders) — so no read ever shows it open after its time.
  */
 
 import type { Units } from '../../domain/decimal.ts'
@@ -27,8 +31,9 @@ import type { Xoshiro128ss } from './prng.ts'
 import { SimBalances } from './balances.ts'
 import { isMarketable, SimLiquidity } from './matching.ts'
 import { heldOrdersOf, mergedByTime, type SimMemory } from './memory.ts'
-import { ok, rejected, type BookResult } from './book-result.ts'
+import { ok, rejected, unknown, type BookResult } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
+import { reduceOnlyExceeds } from './reduce-only.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
@@ -38,6 +43,7 @@ type BookOptions = Pick<
   | 'venue'
   | 'instruments'
   | 'balances'
+  | 'deposits'
   | 'makerFeeBps'
   | 'takerFeeBps'
   | 'partialFillProbability'
@@ -102,7 +108,8 @@ export class SimBook {
   }
 
   place(request: PlaceRequest, nowMs: number): BookResult<PlaceAck> {
-    const known = this.#store.byClientId(request.clientOrderId)
+    // Client order ids are the account's own (order-store.ts): another account's order under this id is no duplicate.
+    const known = this.#store.byClientId(request.clientOrderId, request.account)
     if (known !== undefined) {
       this.duplicatePlaceCount++
       // No report: a report carrying this clientOrderId would be read as news about the existing order.
@@ -117,6 +124,7 @@ export class SimBook {
     const reference = this.#reference(order.symbol, nowMs)
     const marketable = isMarketable(order, reference)
     if (order.postOnly && marketable) return this.#reject(order, SimReason.postOnlyWouldCross, nowMs)
+    if (this.#reduceOnlyExceeds(order, order.qty)) return this.#reject(order, SimReason.reduceOnlyWouldIncrease, nowMs)
     order.status = 'open'
     const reports = [this.#report(order, 'new', nowMs)]
     if (marketable) this.#take(order, instrument, reference, nowMs, reports)
@@ -145,7 +153,7 @@ export class SimBook {
     const order = this.#find(request.origClientOrderId, request.account)
     if (order === null) return rejected(SimReason.unknownOrder, [])
     const renamed = request.clientOrderId !== request.origClientOrderId
-    if (renamed && this.#store.hasClientId(request.clientOrderId)) return rejected(SimReason.duplicateClientOrderId, [])
+    if (renamed && this.#store.hasClientId(request.clientOrderId, request.account)) return rejected(SimReason.duplicateClientOrderId, [])
     const expired = this.#expireIfDue(order, nowMs)
     const fail = (reason: string): BookResult<{ accepted: true }> =>
       rejected(reason, [...expired, this.#cancelReject(order, request, reason, nowMs)])
@@ -157,6 +165,7 @@ export class SimBook {
     const reference = this.#reference(order.symbol, nowMs)
     const marketable = isMarketable({ ...order, price }, reference)
     if (order.postOnly && marketable) return fail(SimReason.postOnlyWouldCross)
+    if (this.#reduceOnlyExceeds(order, request.qty - order.cumQty)) return fail(SimReason.reduceOnlyWouldIncrease)
     const origClientOrderId = order.clientOrderId
     order.qty = request.qty
     order.price = price
@@ -181,30 +190,54 @@ export class SimBook {
         continue
       }
       const reference = this.#reference(order.symbol, nowMs)
-      if (isMarketable(order, reference)) this.#make(order, nowMs, reports)
+      if (isMarketable(order, reference)) {
+        // The position may have shrunk since the order was placed: it would now trade past it, so it ends unfilled.
+        if (this.#reduceOnlyExceeds(order, order.qty - order.cumQty)) {
+          order.status = 'expired'
+          reports.push({ ...this.#report(order, 'expired', nowMs), reason: SimReason.reduceOnlyWouldIncrease })
+        } else this.#make(order, nowMs, reports)
+      }
       if (!isOpen(order)) this.#store.settle(order, nowMs)
     }
     return reports
   }
 
-  status(clientOrderId: string): VenueOrder | null {
-    const order = this.#store.byClientId(clientOrderId)
-    return order === undefined ? null : venueOrder(order)
+  /**
+   * The order under `clientOrderId`, as of `nowMs`: a DAY order past its time reads expired (and is, with its report),
+   * not open until the next price step. The adapter's status query names no account, and client order ids are unique
+   * per account only: an id two accounts hold answers `unknown` (client_order_id_ambiguous) rather than either's order.
+   */
+  status(clientOrderId: string, nowMs: number): BookResult<VenueOrder | null> {
+    const holders = this.#store.holdersOf(clientOrderId)
+    if (holders.length > 1) return unknown(SimReason.clientOrderIdAmbiguous, [])
+    const order = holders[0]
+    if (order === undefined) return ok(null)
+    const reports = this.#expireIfDue(order, nowMs)
+    return ok(venueOrder(order), reports)
   }
 
-  openOrders(account: string | undefined): VenueOrder[] {
-    const orders = this.#store.openOrders().filter((order) => account === undefined || order.account === account)
-    return orders.map(venueOrder)
+  /** The open orders (of `account`, when given) as of `nowMs`: DAY orders past their time are expired first. */
+  openOrders(account: string | undefined, nowMs: number): BookResult<VenueOrder[]> {
+    const reports: ExecutionReport[] = []
+    const open: VenueOrder[] = []
+    for (const order of this.#store.openOrders()) {
+      if (account !== undefined && order.account !== account) continue
+      reports.push(...this.#expireIfDue(order, nowMs))
+      if (isOpen(order)) open.push(venueOrder(order))
+    }
+    return ok(open, reports)
   }
 
+  /** Trades, of `account` and of the order under `clientOrderId` when given (every account's order under it, without one). */
   trades(filter: { account?: string; clientOrderId?: string }): VenueTrade[] {
-    const venueOrderId =
-      filter.clientOrderId === undefined ? undefined : (this.#store.byClientId(filter.clientOrderId)?.venueOrderId ?? null)
-    if (venueOrderId === null) return []
+    const { account, clientOrderId } = filter
+    const orders = clientOrderId === undefined ? undefined : this.#store.holdersOf(clientOrderId).filter((order) => account === undefined || order.account === account)
+    if (orders !== undefined && orders.length === 0) return []
+    const venueOrderIds = orders === undefined ? undefined : new Set(orders.map((order) => order.venueOrderId))
     return this.#store
       .trades()
-      .filter((trade) => filter.account === undefined || trade.account === filter.account)
-      .filter((trade) => venueOrderId === undefined || trade.venueOrderId === venueOrderId)
+      .filter((trade) => account === undefined || trade.account === account)
+      .filter((trade) => venueOrderIds === undefined || venueOrderIds.has(trade.venueOrderId))
       .map((trade) => ({ ...trade }))
   }
 
@@ -255,6 +288,14 @@ export class SimBook {
     order.status = 'expired'
     this.#store.settle(order, nowMs)
     return [this.#report(order, 'expired', nowMs)]
+  }
+
+  /** Whether reduce-only `order` trading `qty` more would open, increase or pass its position (reduce-only.ts). */
+  #reduceOnlyExceeds(order: SimOrder, qty: Units): boolean {
+    if (!order.reduceOnly) return false
+    const asset = this.#instrument(order.symbol).baseAsset
+    const held = this.#balances.holding(order.account, asset) + (this.#options.deposits[order.account]?.[asset] ?? 0n)
+    return reduceOnlyExceeds(order.side, qty, held)
   }
 
   #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
@@ -335,9 +376,8 @@ export class SimBook {
   }
 
   #find(clientOrderId: string, account: string): SimOrder | null {
-    const order = this.#store.byClientId(clientOrderId)
     // Another account's order is invisible, exactly as if it did not exist.
-    return order !== undefined && order.account === account ? order : null
+    return this.#store.byClientId(clientOrderId, account) ?? null
   }
 
   #instrument(symbol: string): SimInstrument {

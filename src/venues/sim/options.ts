@@ -62,6 +62,12 @@ export interface SimVenueOptions {
   venue?: string
   /** Starting balances: account → asset → total. Accounts not listed start empty (balances may go negative). */
   balances?: Record<string, Record<string, Units>>
+  /**
+   * What each account holds at the venue besides its balances: account → asset → amount, such as the paper fundings
+   * egress books on its own ledger (serve passes them). Never reported by `balances()` (the sim reports what trading
+   * moved, src/backoffice compares it so), but part of the position a reduce-only order may reduce (book.ts).
+   */
+  deposits?: Record<string, Record<string, Units>>
   /** Fees in basis points of notional, charged in the quote asset, rounded up to 1e-8; negative = rebate. */
   makerFeeBps?: number
   takerFeeBps?: number
@@ -98,8 +104,9 @@ export interface SimVenueOptions {
   faults?: Partial<SimFaults>
 }
 
-export type ResolvedSimOptions = Required<Omit<SimVenueOptions, 'faults' | 'balances'>> & {
+export type ResolvedSimOptions = Required<Omit<SimVenueOptions, 'faults' | 'balances' | 'deposits'>> & {
   balances: Record<string, Record<string, Units>>
+  deposits: Record<string, Record<string, Units>>
   faults: SimFaults
 }
 
@@ -124,6 +131,7 @@ export function resolveSimOptions(options: SimVenueOptions): ResolvedSimOptions 
     instruments: options.instruments,
     venue: options.venue ?? 'sim',
     balances: options.balances ?? {},
+    deposits: options.deposits ?? {},
     makerFeeBps: options.makerFeeBps ?? 1,
     takerFeeBps: options.takerFeeBps ?? 5,
     latencyMsMin: options.latencyMsMin ?? 1,

@@ -39,8 +39,12 @@ interface TradeLink {
 
 export class SimOrderStore {
   readonly #options: SimOrderStoreOptions
-  /** Every client order id of a held order (originals and amend ids) → the order. */
-  readonly #byClientId = new GenerationalMap<string, SimOrder>()
+  /**
+   * Every client order id of a held order (originals and amend ids) → the order, or the orders when accounts share the
+   * id. Client order ids are unique per account, as at real venues (one account cannot know another's ids): two
+   * accounts may each hold an order under the same id. An array only then, so the common case costs one Map entry.
+   */
+  readonly #byClientId = new GenerationalMap<string, SimOrder | SimOrder[]>()
   /** Orders that can still trade, in acceptance order. */
   readonly #open = new Map<string, SimOrder>()
   /** Held orders that ended, in the order they ended (so the head is the first that may be forgotten). */
@@ -78,20 +82,31 @@ export class SimOrderStore {
 
   add(order: SimOrder): void {
     this.#heldCount++
-    for (const clientOrderId of order.clientOrderIds) this.#byClientId.set(clientOrderId, order)
+    for (const clientOrderId of order.clientOrderIds) this.#index(clientOrderId, order)
   }
 
   /** A new client order id for a held order (an amend that renames it). */
   alias(clientOrderId: string, order: SimOrder): void {
-    this.#byClientId.set(clientOrderId, order)
+    this.#index(clientOrderId, order)
   }
 
-  byClientId(clientOrderId: string): SimOrder | undefined {
-    return this.#byClientId.get(clientOrderId)
+  /** The order `account` holds under `clientOrderId`, if any. */
+  byClientId(clientOrderId: string, account: string): SimOrder | undefined {
+    const held = this.#byClientId.get(clientOrderId)
+    if (held === undefined) return undefined
+    if (!Array.isArray(held)) return held.account === account ? held : undefined
+    return held.find((order) => order.account === account)
   }
 
-  hasClientId(clientOrderId: string): boolean {
-    return this.#byClientId.has(clientOrderId)
+  /** Every held order under `clientOrderId`, one per account at most, in the order they took it. */
+  holdersOf(clientOrderId: string): readonly SimOrder[] {
+    const held = this.#byClientId.get(clientOrderId)
+    if (held === undefined) return []
+    return Array.isArray(held) ? held : [held]
+  }
+
+  hasClientId(clientOrderId: string, account: string): boolean {
+    return this.byClientId(clientOrderId, account) !== undefined
   }
 
   /**
@@ -136,11 +151,23 @@ export class SimOrderStore {
     return trades
   }
 
+  /** Files `order` under `clientOrderId`, replacing what its account held there (another account's order stays). */
+  #index(clientOrderId: string, order: SimOrder): void {
+    const others = this.holdersOf(clientOrderId).filter((held) => held.account !== order.account)
+    this.#byClientId.set(clientOrderId, others.length === 0 ? order : [...others, order])
+  }
+
+  #unindex(clientOrderId: string, order: SimOrder): void {
+    const held = this.holdersOf(clientOrderId)
+    if (!held.includes(order)) return
+    const rest = held.filter((other) => other !== order)
+    if (rest.length === 0) this.#byClientId.delete(clientOrderId)
+    else this.#byClientId.set(clientOrderId, rest.length === 1 ? rest[0]! : rest)
+  }
+
   #forget(order: SimOrder): void {
     this.#heldCount--
-    for (const clientOrderId of order.clientOrderIds) {
-      if (this.#byClientId.get(clientOrderId) === order) this.#byClientId.delete(clientOrderId)
-    }
+    for (const clientOrderId of order.clientOrderIds) this.#unindex(clientOrderId, order)
     this.forgottenCount++
     // Trades are dropped from the head while they belong to orders no longer held (an order is found by any of its ids).
     while (this.#tradesHead !== null && !this.#holds(this.#tradesHead.trade)) this.#tradesHead = this.#tradesHead.next
@@ -148,6 +175,6 @@ export class SimOrderStore {
   }
 
   #holds(trade: VenueTrade): boolean {
-    return this.#byClientId.get(trade.clientOrderId)?.venueOrderId === trade.venueOrderId
+    return this.byClientId(trade.clientOrderId, trade.account)?.venueOrderId === trade.venueOrderId
   }
 }

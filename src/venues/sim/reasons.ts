@@ -12,7 +12,18 @@ export const SimReason = {
   /** Contradictory fields: a market order with a price or post-only, post-only with IOC/FOK. */
   invalidOrder: 'invalid_order',
   postOnlyWouldCross: 'post_only_would_cross',
+  /**
+   * A reduce-only order that would open or increase a position, or trade past it: refused at placement and on an
+   * amend, and, should the position shrink while it rests, expired before it would trade (book.ts says how).
+   */
+  reduceOnlyWouldIncrease: 'reduce_only_would_increase',
   venueOrderLimit: 'venue_order_limit',
+  /**
+   * A status query (which names no account) for a clientOrderId more than one account holds: client order ids are
+   * unique per account only, so the venue cannot tell which order is meant. The egress gateway's ids are unique across
+   * accounts (eg-<order id>), so it never asks such a query.
+   */
+  clientOrderIdAmbiguous: 'client_order_id_ambiguous',
   /** Cancel/amend of a clientOrderId this venue (and account) does not know. */
   unknownOrder: 'unknown_order',
   tooLateToCancel: 'too_late_to_cancel',

@@ -141,11 +141,11 @@ export class SimVenue implements VenueAdapter {
   }
 
   orderStatus(clientOrderId: string): Promise<VenueOutcome<VenueOrder | null>> {
-    return this.#call('orderStatus', () => ok(this.#book.status(clientOrderId)))
+    return this.#call('orderStatus', () => this.#book.status(clientOrderId, this.#clock.nowMs()))
   }
 
   openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
-    return this.#call('openOrders', () => ok(this.#book.openOrders(account)))
+    return this.#call('openOrders', () => this.#book.openOrders(account, this.#clock.nowMs()))
   }
 
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {

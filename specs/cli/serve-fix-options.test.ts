@@ -1,0 +1,48 @@
+/** A FIX venue's config entry → the FixVenue's options (src/cli/serve-fix.ts fixVenueOptionsOf). */
+
+import { describe, expect, test } from 'bun:test'
+import { fixVenueOptionsOf } from '../../src/cli/serve-fix.ts'
+import { parseConfig, type FixVenueConfig } from '../../src/config/index.ts'
+import { SimClock } from '../../src/runtime/clock.ts'
+import { MemoryFixSessionStore } from '../../src/venues/fix/index.ts'
+import { FIX_OPEN_ORDERS_MAX, resolveFixVenueOptions } from '../../src/venues/fix/venue-options.ts'
+
+function venueConfig(over: Record<string, unknown> = {}): FixVenueConfig {
+  const config = parseConfig({
+    venues: [{
+      type: 'fix', name: 'broker-a', host: '127.0.0.1', port: 9878, beginString: 'FIX.4.4', senderCompId: 'EGRESS', targetCompId: 'BROKER',
+      marketData: 'static',
+      instruments: [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }],
+      ...over,
+    }],
+  })
+  const venue = config.venues?.[0]
+  if (venue === undefined) throw new Error('no venue parsed')
+  return venue
+}
+
+function resolved(config: FixVenueConfig): ReturnType<typeof resolveFixVenueOptions> {
+  const wiring = { store: new MemoryFixSessionStore(), clock: new SimClock({ startMs: 0 }), lookupOrder: undefined, log: undefined, connect: undefined }
+  return resolveFixVenueOptions(fixVenueOptionsOf(config, wiring))
+}
+
+describe('fixVenueOptionsOf', () => {
+  test("the config's openOrdersMax bounds the adapter's mass status answer", () => {
+    expect(resolved(venueConfig({ massStatus: true, openOrdersMax: 250 }))).toMatchObject({ massStatus: true, openOrdersMax: 250 })
+  })
+
+  test("unset, the adapter's default applies (FIX_OPEN_ORDERS_MAX, 100,000)", () => {
+    expect(FIX_OPEN_ORDERS_MAX).toBe(100_000)
+    expect(resolved(venueConfig()).openOrdersMax).toBe(FIX_OPEN_ORDERS_MAX)
+  })
+
+  test('the other adapter options pass through as configured', () => {
+    expect(resolved(venueConfig({ requestTimeoutMs: 2_000, statusTimeoutMs: 1_000, statusOwedWriteOffMs: 3_000, statusReqIdEchoed: false }))).toMatchObject({
+      venue: 'broker-a',
+      requestTimeoutMs: 2_000,
+      statusTimeoutMs: 1_000,
+      statusOwedWriteOffMs: 3_000,
+      statusReqIdEchoed: false,
+    })
+  })
+})
