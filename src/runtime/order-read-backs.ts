@@ -86,11 +86,12 @@ export class OrderReadBacks {
 
   /**
    * Reads back the order a venue client id (order, cancel or amend id) names, when it is one of ours: a venue sent news
-   * of it that is no report to apply (VenueAdapter.onReadBackWanted). Other ids are not ours to ask about.
+   * of it that is no report to apply (VenueAdapter.onReadBackWanted). Other ids are not ours to ask about. Paced like
+   * every read-back a venue's own messages ask for (report-read-backs.ts).
    */
   readBackClientId(clientOrderId: string): void {
     const orderId = orderIdFromClientId(clientOrderId)
-    if (orderId !== null && this.options.engine.state.orders.has(orderId)) this.readBack(orderId)
+    if (orderId !== null && this.options.engine.state.orders.has(orderId)) this.askedByReport(orderId)
   }
 
   /** A fill report's cumulative quantity for the order, for the fill-gap watch. */
