@@ -5,7 +5,8 @@
  */
 
 import { defaultSimInstruments } from '../domain/instruments.ts'
-import { simInstrumentsFor } from '../runtime/paper.ts'
+import { loadConfig } from '../config/index.ts'
+import { simDepositsOf, simInstrumentsFor } from '../runtime/paper.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import { serveJsonlVenue } from '../venues/jsonl/index.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -15,7 +16,7 @@ import { waitForStopSignal } from './stop-signals.ts'
 export const simVenueCommand: Command = {
   name: 'sim-venue',
   summary: 'run the simulated venue as a standalone process (JSONL over TCP)',
-  help: `Usage: egress sim-venue [--port N] [--host H] [--seed N] [--record FILE]
+  help: `Usage: egress sim-venue [--port N] [--host H] [--seed N] [--record FILE] [--config FILE]
 
 Runs the simulated venue as its own process, one JSON object per line over TCP. Gateways reach it with
 --venue jsonl://HOST:PORT. Every place request is appended to --record FILE (fsynced) before the book sees it.
@@ -27,6 +28,8 @@ Options:
   --host H       address to bind (default 127.0.0.1)
   --seed N       seed of the price walk and fills (default 1)
   --record FILE  append-only record of place requests
+  --config FILE  the gateways' config: its accounts' fundings are what each account holds at the venue, so
+                 reduce-only orders (a flatten's closes) can sell them (default: the built-in demo accounts')
   --help         show this help`,
   run: runSimVenue,
 }
@@ -37,6 +40,7 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
     host: { type: 'string' },
     seed: { type: 'string' },
     record: { type: 'string' },
+    config: { type: 'string' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   const port = integerOption('port', values.port, 9100, [0, 65_535])
@@ -47,7 +51,11 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
   const stopSignal = waitForStopSignal()
   const clock = new StoppableClock()
   const instruments = defaultSimInstruments()
-  const venue = new SimVenue({ clock, seed, instruments: simInstrumentsFor(instruments) })
+  // What each account holds besides its trades: the gateways' paper fundings (serve passes the same to its own sim),
+  // without which the venue refuses every reduce-only sell of a funded asset (reduce-only.ts).
+  const accounts = loadConfig({ env: {}, ...(values.config === undefined ? {} : { configPath: values.config }) }).accounts
+  const deposits = simDepositsOf(accounts.map((account) => ({ accountId: account.id, balances: account.balances })))
+  const venue = new SimVenue({ clock, seed, instruments: simInstrumentsFor(instruments), deposits })
   const hostname = values.host ?? '127.0.0.1'
   const server = serveJsonlVenue(venue, {
     hostname,
