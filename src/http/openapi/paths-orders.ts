@@ -101,6 +101,11 @@ export function ordersPart(): DocumentPart {
           errors: ['400', '401', '403', '413', '415', '503'],
           responses: {
             '202': { description: 'Accepted and durable', content: jsonContent(ref('Accepted')) },
+            '403': errorResponse(
+              'FORBIDDEN: no trading role, or the token does not name the account. POLICY_MISSING: no policy for the account; for an account the gateway never held ' +
+                '(not in its config, whatever the token names) refused before anything is recorded (details.account, no order id), for one its config no longer names ' +
+                'recorded as a rejected order (details.order_id)',
+            ),
             '409': errorResponse('IDEMPOTENCY_CONFLICT: the key was used with a different body; ANSWER_NOT_RETAINED: a repeat of a key whose order was retired and its records compacted away (details.order_id)'),
             '422': errorResponse('Rejected by a guard; error.code is the reason code'),
             '429': errorResponse('Shed by backpressure (Retry-After) or OPEN_ORDERS_LIMIT / LANE_FULL'),

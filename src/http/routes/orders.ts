@@ -69,6 +69,10 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
   requireReady(services)
   const admission = admitPlace(services, principal, { account: parsed.account, idempotencyKey, reduceOnly: parsed.reduce_only })
+  if (!admission.ok && 'unknownAccount' in admission) {
+    // What the kernel's policy guard would have answered (the same code and status), without its record or an order id.
+    throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })
+  }
   if (!admission.ok && 'kernel' in admission) {
     services.metrics.shed.inc(1, { scope: admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account' })
     throw reasonError(admission.kernel.reason, { details: { order_id: admission.kernel.orderId, guard: 'lane' } })
