@@ -20,7 +20,7 @@ function accountBuckets(g: TestGateway): number {
 describe('orders for accounts the gateway does not know', () => {
   let g: TestGateway
   beforeAll(async () => {
-    g = await startTestGateway({ config: { backpressure: { account: { ratePerSec: 1, burst: 1 } } } })
+    g = await startTestGateway({ config: { backpressure: { account: { ratePerSec: 1, burst: 1 } } }, bucketsNowMs: () => 0 })
   })
   afterAll(async () => {
     await g.stop()

@@ -4,7 +4,7 @@
  */
 
 export {
-  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
+  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
 } from './schema.ts'
 export { KERNEL, kernelParamsOverrides } from './kernel.ts'
 export type { KernelSection } from './kernel.ts'
