@@ -74,11 +74,11 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })
   }
   if (!admission.ok && 'kernel' in admission) {
-    services.metrics.shed.inc(1, { scope: admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account' })
+    services.metrics.countShed('place', admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account')
     throw reasonError(admission.kernel.reason, { details: { order_id: admission.kernel.orderId, guard: 'lane' } })
   }
   if (!admission.ok) {
-    services.metrics.shed.inc(1, { scope: admission.scope })
+    services.metrics.countShed('place', admission.scope)
     throw shedError('new orders', admission)
   }
   let outcome = 'error'
