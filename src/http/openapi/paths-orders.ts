@@ -187,7 +187,9 @@ export function ordersPart(): DocumentPart {
             ORDER_ID,
             ...queryParameters(EVENTS_QUERY, {
               limit: `Records per page, 1–${EVENTS_PAGE_MAX} (default ${EVENTS_PAGE_DEFAULT})`,
-              cursor: 'next_cursor of the previous page (the LSN of the last record it covered); none for the first page',
+              cursor:
+                "next_cursor of the previous page (the LSN of the last record it covered), or the LSN of any of this order's events to read on after it; none for the first page. " +
+                "Any other LSN (another order's next_cursor) is 400 VALIDATION_FAILED",
             }),
           ],
         }),
