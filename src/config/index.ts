@@ -14,4 +14,4 @@ export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, 
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'
 export { canonicalConfigJson, configDigest } from './digest.ts'
-export { HS256_SECRET_FILE, hs256SecretPath, resolveHs256Secret } from './secret.ts'
+export { CURSOR_SECRET_FILE, HS256_SECRET_FILE, hs256SecretPath, resolveCursorSecret, resolveHs256Secret } from './secret.ts'

@@ -39,7 +39,8 @@ export const ERROR_CODES = {
   ANSWER_NOT_RETAINED: 409,
   /**
    * A list cursor handed out before the gateway restarted (or rebuilt its order list) whose order has retired since:
-   * where it stood cannot be found again (src/http/order-list/cursor.ts); start the walk again.
+   * where it stood cannot be found again (src/http/order-list/cursor.ts); start the walk again. Only for a cursor whose
+   * seal verifies: a made-up one is VALIDATION_FAILED.
    */
   CURSOR_NOT_RETAINED: 410,
   PAYLOAD_TOO_LARGE: 413,

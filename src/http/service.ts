@@ -3,6 +3,7 @@
  * builds one around its Gateway; tests build one around a test gateway and call `app.request()`.
  */
 
+import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
 import { readBudgetOf, type Config } from '../config/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
@@ -29,6 +30,12 @@ export interface HttpServiceOptions {
   sseSubscribersMax?: number
   sseSubscribersPerPrincipalMax?: number
   role?: () => NodeRole
+  /**
+   * The secret `GET /v1/orders` cursors are sealed with (order-list/cursor.ts): the same across restarts (serve:
+   * <dataDir>/auth/cursor.secret) and on both nodes of an HA pair (the replication token), so a cursor handed out
+   * before either is still recognised. Unset: a random one of this service alone, and such cursors answer 400.
+   */
+  cursorSecret?: string
   /** The monotonic clock the rate buckets refill by (ms); performance.now() by default. */
   bucketsNowMs?: () => number
   ha?: HaHttp
@@ -85,6 +92,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     hub,
     shedder,
     readBudget,
+    cursorSecret: options.cursorSecret ?? randomBytes(32).toString('base64url'),
     metrics,
     limits: { bodyBytesMax: HTTP_DEFAULTS.bodyBytesMax, listPageMax: HTTP_DEFAULTS.listPageMax, listExaminedMax: HTTP_DEFAULTS.listExaminedMax, ...options.limits },
     role: options.role ?? (() => 'leader'),

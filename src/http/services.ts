@@ -61,6 +61,8 @@ export interface Services {
   orderList: OrderListIndex
   hub: SseHub
   shedder: LoadShedder
+  /** What `GET /v1/orders` cursors are sealed with (order-list/cursor.ts). */
+  cursorSecret: string
   /** GET requests under /v1 per caller (read-limit.ts). */
   readBudget: ReadBudget
   metrics: GatewayMetrics

@@ -126,7 +126,7 @@ export function ordersPart(): DocumentPart {
             ),
             '410': errorResponse(
               'CURSOR_NOT_RETAINED: the gateway restarted (or rebuilt its order list) since the cursor was handed out and its order has retired since; start again without a cursor. ' +
-                'Once compaction has also removed that order\'s records, such a cursor answers 400 VALIDATION_FAILED, as an unknown one does',
+                'Only a cursor this gateway sealed: a made-up or altered one is 400 VALIDATION_FAILED, as an unknown one is, and so is a genuine one once compaction has also removed its order\'s records',
             ),
           },
           parameters: queryParameters(LIST_QUERY_SCHEMA),

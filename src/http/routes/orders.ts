@@ -30,7 +30,7 @@ import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand, shed
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
-  const cursors = new OrderCursors(services.orderList)
+  const cursors = new OrderCursors(services.orderList, services.cursorSecret)
   app.post('/v1/orders', (c) => placeOrder(c, services))
   app.get('/v1/orders', (c) => durableAnswer(c, services, listOrders(c, services, cursors)))
   app.get('/v1/orders/:id', (c) => {
