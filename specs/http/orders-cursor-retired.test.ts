@@ -198,7 +198,7 @@ describe('a walk while orders retire', () => {
     const alice = await token('alice', ['trader'], ['acct-a'])
     const unknown = await page(served, bob, 'limit=1', '00000000000000000000')
     expect(unknown.status).toBe(400)
-    expect(JSON.parse(unknown.body)).toEqual({ error: { code: 'VALIDATION_FAILED', message: expect.any(String), details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] } } })
+    expect(JSON.parse(unknown.body)).toEqual({ error: { code: 'VALIDATION_FAILED', message: expect.any(String), details: { issues: [{ path: 'query.cursor', message: 'unknown cursor' }] } } })
     // ops pages up to an acct-a order: bob may not use that cursor.
     let cursor: string | null = null
     for (let pages = 0; pages < 200; pages++) {

@@ -44,6 +44,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import { assert } from '../../domain/assert.ts'
 import { ApiError } from '../errors.ts'
+import { queryPath } from '../query.ts'
 import type { OrderEntry, OrderListIndex } from './index-of-orders.ts'
 
 /** Who reads: every account, or these (the ones the reader may read). */
@@ -175,8 +176,8 @@ function afterEntry(entry: OrderEntry, reader: CursorReader): number {
 
 /** A cursor the reader could not have been handed answers like one that never was (no existence oracle). */
 function unknownCursor(): ApiError {
-  return new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
-    details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
+  return new ApiError('VALIDATION_FAILED', 'query.cursor: no such position; start again without a cursor', {
+    details: { issues: [{ path: queryPath('cursor'), message: 'unknown cursor' }] },
   })
 }
 

@@ -10,6 +10,7 @@
 
 import * as v from 'valibot'
 import { ApiError } from '../errors.ts'
+import { queryPath } from '../query.ts'
 
 /** Events per page of `/events` when the query names no limit, and the most it may name. */
 export const EVENTS_PAGE_DEFAULT = 500
@@ -27,8 +28,8 @@ export const EVENTS_QUERY = v.strictObject({
  * route's unknown cursor, saying so, rather than a page that starts after it and leaves out the records before it.
  */
 export function unknownCursor(): ApiError {
-  return new ApiError('VALIDATION_FAILED', "cursor: not a position in this order's records; use a next_cursor this order's events gave, or start again without a cursor", {
-    details: { issues: [{ path: 'cursor', message: "unknown cursor: not the LSN of one of this order's records" }] },
+  return new ApiError('VALIDATION_FAILED', "query.cursor: not a position in this order's records; use a next_cursor this order's events gave, or start again without a cursor", {
+    details: { issues: [{ path: queryPath('cursor'), message: "unknown cursor: not the LSN of one of this order's records" }] },
   })
 }
 
