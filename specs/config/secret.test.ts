@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, hs256SecretPath, parseConfig, resolveHs256Secret } from '../../src/config/index.ts'
+import { ConfigError, CURSOR_SECRET_FILE, hs256SecretPath, parseConfig, resolveCursorSecret, resolveHs256Secret } from '../../src/config/index.ts'
 
 function dataDir(): string {
   return mkdtempSync(join(tmpdir(), 'egress-data-'))
@@ -35,5 +35,20 @@ describe('the local HS256 secret', () => {
   test('is refused when HS256 is disabled', () => {
     const config = parseConfig({ mode: 'live', auth: { jwksFile: '/k.json' } })
     expect(() => resolveHs256Secret(config)).toThrow(ConfigError)
+  })
+})
+
+describe('the order-list cursor secret', () => {
+  test('is generated on first use into <dataDir>/auth/cursor.secret with mode 0600, then reused; readable by others it is refused', () => {
+    const dir = dataDir()
+    const first = resolveCursorSecret(dir)
+    const path = join(dir, CURSOR_SECRET_FILE)
+    expect(path).toBe(join(dir, 'auth', 'cursor.secret'))
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(resolveCursorSecret(dir)).toBe(first)
+    expect(first).not.toBe(resolveHs256Secret(parseConfig({ dataDir: dir })))
+    chmodSync(path, 0o644)
+    expect(() => resolveCursorSecret(dir)).toThrow(/dataDir: secret file .*cursor.secret .*\(mode 644\)/)
   })
 })

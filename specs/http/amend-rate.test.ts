@@ -32,6 +32,10 @@ describe('amend rate', () => {
     expect(rejected).toBeLessThanOrEqual(3)
     expect(codes.filter((code) => code === 'PRICE_BAND').length).toBe(rejected)
     expect(codes.filter((code) => code === 'RATE_LIMITED').length).toBe(10 - rejected)
+    // Each shed amend is counted, as an amend: the counter said "new orders" and missed them.
+    const metrics = await (await t.request('/metrics')).text()
+    expect(metrics).toContain(`egress_orders_shed_total{action="amend",scope="account"} ${10 - rejected}\n`)
+    expect(metrics).not.toContain('egress_orders_shed_total{action="place"')
   })
 
   test('an amend that writes nothing gives its token back: repeats of the pending amend are never shed', async () => {

@@ -78,7 +78,7 @@ describe('shedding through the app', () => {
     const orderId = first.order_id as string
     await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
     expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, ''))).status).toBe(202)
-    expect(await (await t.request('/metrics')).text()).toContain('egress_orders_shed_total{scope="account"} 1')
+    expect(await (await t.request('/metrics')).text()).toContain('egress_orders_shed_total{action="place",scope="account"} 1')
   })
 
   test('a bot is held to its own bucket too', async () => {
@@ -227,7 +227,7 @@ describe('a refusal for load after the rate limiter spends no rate token', () =>
       shedOrderIds.push((body.error as { details: { order_id: string; guard: string } }).details.order_id)
     }
     for (const orderId of shedOrderIds) expect(t.http.services.logIndex.events(orderId)).toEqual([])
-    expect(await (await t.request('/metrics')).text()).toContain('egress_orders_shed_total{scope="kernel_account"}')
+    expect(await (await t.request('/metrics')).text()).toContain('egress_orders_shed_total{action="place",scope="kernel_account"}')
     for (const key of shedKeys) {
       await eventually(() => t.gateway.engine.state.queues[1].size === 0 && t.gateway.engine.state.queues[2].size === 0)
       const retry = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': key }))

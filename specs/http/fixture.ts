@@ -40,6 +40,8 @@ export interface TestGatewayOptions {
   verifier?: Partial<VerifierOptions>
   /** Streams one caller may hold open (HTTP_DEFAULTS.sseSubscribersPerPrincipalMax by default). */
   sseSubscribersPerPrincipalMax?: number
+  /** The clock the rate buckets (new orders, reads) refill by; performance.now() by default. */
+  bucketsNowMs?: () => number
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -81,6 +83,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     log: () => {},
     ...(options.httpLimits === undefined ? {} : { limits: options.httpLimits }),
     ...(options.sseSubscribersPerPrincipalMax === undefined ? {} : { sseSubscribersPerPrincipalMax: options.sseSubscribersPerPrincipalMax }),
+    ...(options.bucketsNowMs === undefined ? {} : { bucketsNowMs: options.bucketsNowMs }),
   })
   return {
     dir,

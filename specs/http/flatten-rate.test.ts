@@ -43,6 +43,8 @@ describe('flatten rate', () => {
     expect(recorded).toBeLessThanOrEqual(4)
     expect(codes.filter((status) => status === 202).length).toBe(recorded)
     expect(codes.filter((status) => status === 429).length).toBe(10 - recorded)
+    // Each shed flatten is counted, as a flatten: the counter said "new orders" and missed them.
+    expect(await (await t.request('/metrics')).text()).toContain(`egress_orders_shed_total{action="flatten",scope="account"} ${10 - recorded}\n`)
   })
 
   test('a flatten that cancels something passes with the rate spent; the idle one after it is shed', async () => {

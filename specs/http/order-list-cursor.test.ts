@@ -8,10 +8,11 @@
  * - Each page lists exactly the reference's next matches; its cursor skips none and repeats none (the reference from
  *   the new cursor is the rest of the reference from the old one) and stops at an order the reader may read.
  * - A walk without a state or symbol filter visits every order held from its start to its end exactly once, in order.
- * - A cursor passed to a reader of another account answers 400 VALIDATION_FAILED; made-up ones too.
- * - After the index is rebuilt (it lost track of the Map) or the process restarts (a new index and key): a cursor
- *   whose order is held goes on after it exactly; one whose order retired answers 410 CURSOR_NOT_RETAINED (400 for a
- *   reader who may not read it, or when the log does not know the order).
+ * - A cursor passed to a reader of another account answers 400 VALIDATION_FAILED; made-up ones (a seal that does not
+ *   verify) too, whatever order they name — never 410.
+ * - After the index is rebuilt (it lost track of the Map) or the process restarts (a new index, the same secret): a
+ *   cursor whose order is held goes on after it exactly; one whose order retired answers 410 CURSOR_NOT_RETAINED (400
+ *   for a reader who may not read it, or when the log does not know the order).
  */
 
 import { expect, test } from 'bun:test'
@@ -23,6 +24,9 @@ import { OrderCursors, type CursorReader } from '../../src/http/order-list/curso
 import { OrderListIndex } from '../../src/http/order-list/index-of-orders.ts'
 import { orderPage } from '../../src/http/order-list/page.ts'
 import { prng } from '../wal/support.ts'
+
+/** The gateway's cursor secret: kept across restarts (the data dir's auth/cursor.secret), so one for every index here. */
+const CURSOR_SECRET = 'order-list-cursor-spec-secret'
 
 const ACCOUNTS = ['a1', 'a2', 'a3', 'a4', 'a5']
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD']
@@ -188,6 +192,7 @@ function checkWalk(history: History, walk: Walk, context: string): void {
   expect(walk.visited.filter((orderId) => walk.heldAtStart.has(orderId) && history.orders.has(orderId)), context).toEqual(heldThroughout.map((held) => held.orderId))
 }
 
+// 60 seeds of 500 steps: about 3.5 s alone, past bun's default 5 s timeout on a loaded machine, hence its own.
 test('walks from a cursor list every held order after it once, whatever retired in between, over random histories', () => {
   let pagesAfterRetiredCursor = 0
   let lostAfterRestart = 0
@@ -198,7 +203,7 @@ test('walks from a cursor list every held order after it once, whatever retired 
     for (let count = Math.floor(next() * 150); count > 0; count--) history.add()
     const lostTrack: unknown[] = []
     let index = new OrderListIndex(history.orders, (error) => lostTrack.push(error))
-    let cursors = new OrderCursors(index)
+    let cursors = new OrderCursors(index, CURSOR_SECRET)
     let walks: Walk[] = []
     for (let step = 0; step < 500; step++) {
       const context = `seed ${seed}, step ${step}`
@@ -214,12 +219,12 @@ test('walks from a cursor list every held order after it once, whatever retired 
         const held = pick(next, [...history.orders.values()])
         held.status = pick(next, STATES)
       } else if (roll < 0.565) {
-        // A restart (a new index, a new key) or a rebuild of the index (same key, a new generation): the seals handed
+        // A restart (a new index and sealer, the data dir's secret) or a rebuild of the index (same key, a new generation): the seals handed
         // out name no position any more; each walk goes on from its order if held, or is told to start again.
         if (next() < 0.5) {
           index.close()
           index = new OrderListIndex(history.orders, (error) => lostTrack.push(error))
-          cursors = new OrderCursors(index)
+          cursors = new OrderCursors(index, CURSOR_SECRET)
         } else {
           const generation = index.generation
           ;(index as unknown as { markStale(error: unknown): void }).markStale(new Error('spec: lost track'))
@@ -243,11 +248,16 @@ test('walks from a cursor list every held order after it once, whatever retired 
         const other = randomQuery(next)
         const named = namedBy(walk.cursor)
         const account = history.accountOf(named) as string
-        const made = next() < 0.5 ? walk.cursor : walk.cursor.replace(/^v1\.[\w-]{22}/, `v1.${Buffer.from(Array.from({ length: 16 }, () => Math.floor(next() * 256))).toString('base64url')}`)
-        const madeHeld = made !== walk.cursor && history.orders.has(named)
-        const expected = !reads(other.reader, account) ? 'VALIDATION_FAILED' : made === walk.cursor || madeHeld ? null : 'CURSOR_NOT_RETAINED'
+        const forged = next() >= 0.5
+        const made = !forged ? walk.cursor : walk.cursor.replace(/^v2\.[\w-]{70}/, `v2.${Buffer.from(Array.from({ length: 52 }, () => Math.floor(next() * 256))).toString('base64url')}`)
+        expect(made !== walk.cursor, context).toBe(forged)
+        // A seal that does not verify is made up, whatever order it names: 400, never 410.
+        const expected = made !== walk.cursor || !reads(other.reader, account) ? 'VALIDATION_FAILED' : null
         expect(errorOf(() => pageOf(index, cursors, history, other, made)), `${context}, ${made} for ${JSON.stringify(other.reader)}`).toBe(expected)
         expect(errorOf(() => pageOf(index, cursors, history, other, `v1.${'A'.repeat(22)}.zz${named}`)), context).toBe('VALIDATION_FAILED')
+        // The format before, whose seal nothing can check: read as its order id, after it while held and readable, else 400.
+        const old = `v1.${'A'.repeat(22)}.${named}`
+        expect(errorOf(() => pageOf(index, cursors, history, other, old)), context).toBe(history.orders.has(named) && reads(other.reader, account) ? null : 'VALIDATION_FAILED')
       } else {
         // A page: the next one of a walk, or the first of a new one.
         const resumed = walks.length > 0 && next() < 0.75
@@ -267,4 +277,4 @@ test('walks from a cursor list every held order after it once, whatever retired 
   expect(lostAfterRestart).toBeGreaterThan(10)
   expect(heldAfterRestart).toBeGreaterThan(10)
   expect(wholeWalksChecked).toBeGreaterThan(100)
-})
+}, 60_000)

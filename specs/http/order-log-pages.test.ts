@@ -144,8 +144,51 @@ describe('GET /v1/orders/:id/events pages', () => {
     expect(t.gateway.engine.wal.lastLsn).toBe(lastLsn)
     // The bounds themselves are taken: the refusals above are of the values, not of the parameters.
     const firstLsn = loggedLsns(longOrderId)[0] as number
-    for (const query of ['?limit=1', '?limit=1000', `?cursor=${firstLsn}`, `?cursor=${lastLsn}&limit=3`]) {
+    const orderLastLsn = loggedLsns(longOrderId).at(-1) as number
+    for (const query of ['?limit=1', '?limit=1000', `?cursor=${firstLsn}`, `?cursor=${orderLastLsn}&limit=3`]) {
       expect({ query, status: (await eventsPage(longOrderId, query)).status }).toEqual({ query, status: 200 })
+    }
+  })
+})
+
+describe('an /events cursor belongs to its order', () => {
+  test("another order's next_cursor, or any LSN not of this order's records, is 400 VALIDATION_FAILED, not a page that skips records", async () => {
+    // Two orders whose records interleave in the log: each one's records lie between the other's.
+    const a = await restingOrder('cursor-owner-a')
+    const b = await restingOrder('cursor-owner-b')
+    await t.request(`/v1/orders/${a}/cancel`, post(trader, {}))
+    await t.request(`/v1/orders/${b}/cancel`, post(trader, {}))
+    await eventually(() => t.gateway.engine.state.orders.get(a)?.status === 'Canceled' && t.gateway.engine.state.orders.get(b)?.status === 'Canceled')
+    // Until each cancel's venue call has completed, the orders still get records.
+    const cancelDone = (orderId: string): boolean => t.http.services.logIndex.events(orderId).some(({ event }) => event.type === 'order.call_completed' && event.action === 'cancel')
+    await eventually(() => cancelDone(a) && cancelDone(b))
+    const aLsns = loggedLsns(a)
+    const bLsns = loggedLsns(b)
+    // b's first page's next_cursor is one of b's LSNs, above some of a's records: used on a, it skipped those.
+    const bPage = await eventsPage(b, '?limit=1')
+    const bCursor = Number(bPage.body.next_cursor)
+    expect(bLsns).toContain(bCursor)
+    expect(aLsns.some((lsn) => lsn > bCursor)).toBe(true)
+    const foreign = await eventsPage(a, `?cursor=${bCursor}`)
+    expect(foreign.status).toBe(400)
+    expect(foreign.body).toEqual({
+      error: { code: 'VALIDATION_FAILED', message: expect.stringContaining("not a position in this order's records"), details: { issues: [{ path: 'query.cursor', message: expect.stringContaining('unknown cursor') }] } },
+    })
+    // Every LSN of the log that is not one of a's records is refused; each of a's is taken and reads on after it.
+    const lastLsn = t.gateway.engine.wal.lastLsn
+    for (let lsn = (aLsns[0] as number) - 1; lsn <= lastLsn; lsn++) {
+      const { status, body } = await eventsPage(a, `?cursor=${lsn}`)
+      // a's records only grow: one logged after aLsns was read (none is expected) is a's too.
+      if (!loggedLsns(a).includes(lsn)) {
+        expect({ lsn, status }).toEqual({ lsn, status: 400 })
+        continue
+      }
+      expect({ lsn, status }).toEqual({ lsn, status: 200 })
+      // Every one of a's records after it (a's late records, such as its cancel's call completion, may follow).
+      const got = (body.events as LoggedView[]).map((event) => event.lsn)
+      const expected = aLsns.filter((other) => other > lsn)
+      expect(got.slice(0, expected.length)).toEqual(expected)
+      expect(got).toEqual(loggedLsns(a).filter((other) => other > lsn).slice(0, got.length))
     }
   })
 })

@@ -117,7 +117,7 @@ test("a trader's pages read only its own accounts' orders", async () => {
   expect(await page(trader2, 'limit=10')).toEqual({ ids: demo2, next: null })
   expect(await page(trader2, `limit=2&cursor=${demo2[1]}`)).toEqual({ ids: demo2.slice(2), next: null })
   const first = await page(trader2, 'limit=3')
-  expect(first).toEqual({ ids: demo2.slice(0, 3), next: expect.stringMatching(new RegExp(`^v1\\.[\\w-]{22}\\.${demo2[2]}$`)) })
+  expect(first).toEqual({ ids: demo2.slice(0, 3), next: expect.stringMatching(new RegExp(`^v2\\.[\\w-]{70}\\.${demo2[2]}$`)) })
   expect(await page(trader2, `cursor=${first.next}`)).toEqual({ ids: demo2.slice(3), next: null })
 })
 

@@ -9,7 +9,7 @@ import type { Hono } from 'hono'
 import { createApp } from '../../src/http/app.ts'
 import type { AuthEnv } from '../../src/http/auth/index.ts'
 import { haHttp } from '../runtime/ha/support.ts'
-import { auth, errorCode, json, startTestGateway, type TestGateway } from './fixture.ts'
+import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 
 const REPLICATION_TOKEN = 'query-spec-replication-token'
 
@@ -71,7 +71,7 @@ describe('a query parameter the route does not take', () => {
     for (const route of routes) {
       const response = await request(route, 'zz_unknown=1')
       const answer = response.status === 400 ? await refusal(response) : { status: response.status, code: '', issues: [] }
-      const named = answer.issues.some((issue) => issue.path === 'zz_unknown' && issue.message.startsWith('unknown query parameter'))
+      const named = answer.issues.some((issue) => issue.path === 'query.zz_unknown' && issue.message.startsWith('unknown query parameter'))
       answers.push(`${route.method} ${route.path}: ${answer.status} ${answer.code} ${named ? 'named' : 'not named'}`)
     }
     expect(answers).toEqual(servedRoutes().map((route) => `${route.method} ${route.path}: 400 VALIDATION_FAILED named`))
@@ -84,14 +84,14 @@ describe('a query parameter the route does not take', () => {
         path,
         status: 400,
         code: 'VALIDATION_FAILED',
-        issues: [{ path: 'account', message: 'unknown query parameter; this route takes no query parameters' }],
+        issues: [{ path: 'query.account', message: 'unknown query parameter; this route takes no query parameters' }],
       })
     }
   })
 
   test('on a route that takes some, the message says which it takes', async () => {
     const answer = await refusal(await app.request('/v1/positions?acount=demo-1', { headers: auth(everything) }))
-    expect(answer).toEqual({ status: 400, code: 'VALIDATION_FAILED', issues: [{ path: 'acount', message: 'unknown query parameter; this route takes account' }] })
+    expect(answer).toEqual({ status: 400, code: 'VALIDATION_FAILED', issues: [{ path: 'query.acount', message: 'unknown query parameter; this route takes account' }] })
   })
 })
 
@@ -110,7 +110,7 @@ describe('a query parameter given more than once', () => {
     expect(checked).toBeGreaterThanOrEqual(12)
     const expected = servedRoutes().flatMap((route) => {
       const name = documented.get(`${route.method} ${route.path}`)?.[0]
-      return name === undefined ? [] : [`${route.method} ${route.path}: 400 ${JSON.stringify([{ path: name, message: 'given 2 times; expected once' }])}`]
+      return name === undefined ? [] : [`${route.method} ${route.path}: 400 ${JSON.stringify([{ path: `query.${name}`, message: 'given 2 times; expected once' }])}`]
     })
     expect(answers).toEqual(expected)
   })
@@ -119,14 +119,37 @@ describe('a query parameter given more than once', () => {
     const trader = await t.token({ roles: ['trader'], accounts: ['demo-1'] })
     for (const path of ['/v1/positions', '/v1/balances', '/v1/pnl', '/v1/fills', '/v1/ledger', '/v1/orders']) {
       const answer = await refusal(await app.request(`${path}?account=demo-1&account=demo-2`, { headers: auth(trader) }))
-      expect({ path, ...answer }).toEqual({ path, status: 400, code: 'VALIDATION_FAILED', issues: [{ path: 'account', message: 'given 2 times; expected once' }] })
+      expect({ path, ...answer }).toEqual({ path, status: 400, code: 'VALIDATION_FAILED', issues: [{ path: 'query.account', message: 'given 2 times; expected once' }] })
     }
   })
 
   test('each problem of a query is listed, unknown and repeated alike; a query given once is read as before', async () => {
     const answer = await refusal(await app.request('/v1/fills?limit=1&limit=2&colour=red', { headers: auth(everything) }))
-    expect(answer.issues.map((issue) => issue.path)).toEqual(['limit', 'colour'])
+    expect(answer.issues.map((issue) => issue.path)).toEqual(['query.limit', 'query.colour'])
     const fine = await app.request('/v1/fills?limit=1&account=demo-1', { headers: auth(everything) })
     expect(fine.status).toBe(200)
+  })
+})
+
+describe('a query value the route refuses', () => {
+  test('is listed under query.<name>, as a header issue is under header. and a body issue at its path in the body', async () => {
+    const cases: [string, string, string][] = [
+      ['/v1/orders?limit=0', 'query.limit', 'expected an integer 1–1000'],
+      ['/v1/orders?state=Nope', 'query.state', expect.stringContaining('expected one of') as unknown as string],
+      ['/v1/orders/no-such-order/events?limit=1001', 'query.limit', 'expected an integer 1–1000'],
+      ['/v1/fills?cursor=x', 'query.cursor', 'expected a cursor from next_cursor'],
+    ]
+    for (const [path, issuePath, message] of cases) {
+      const response = await app.request(path, { headers: auth(everything) })
+      const body = await json(response)
+      expect({ path, status: response.status, body }).toEqual({
+        path,
+        status: 400,
+        body: { error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(new RegExp(`^${issuePath.replace('.', '\\.')}: `)), details: { issues: [{ path: issuePath, message }] } } },
+      })
+    }
+    const trader = await t.token({ roles: ['trader'], accounts: ['demo-1'] })
+    const bodyIssue = await refusal(await app.request('/v1/orders', post(trader, { ...LIMIT_BUY, qty: 'lots' }, { 'Idempotency-Key': 'query-path-body' })))
+    expect(bodyIssue.issues.map((issue) => issue.path)).toEqual(['qty'])
   })
 })

@@ -143,6 +143,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         configDigest: gateway.options.configDigest,
         backpressure: config.backpressure,
         sse: config.sse,
+        // Shared by both nodes (and kept across restarts): a list cursor handed out by either is known after a failover.
+        cursorSecret: token,
         role: () => node.role,
         ha: {
           replicationToken: token,

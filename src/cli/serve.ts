@@ -7,7 +7,7 @@
  * 503, and exits 74.
  */
 
-import { CONFIG_PATH_ENV, loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
+import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, type Config } from '../config/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -97,6 +97,9 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir]), ...pathsNamedBy(config)])
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
+  // Kept in the data dir, so a list cursor handed out before a restart is still told from a made-up one. An HA node
+  // seals with the replication token instead, which both nodes hold.
+  const cursorSecret = ha === null ? resolveCursorSecret(config.dataDir) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
   const buildCommit = io.env.EGRESS_BUILD_COMMIT ?? 'dev'
@@ -137,6 +140,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     configDigest: digest,
     backpressure: config.backpressure,
     sse: config.sse,
+    ...(cursorSecret === undefined ? {} : { cursorSecret }),
     log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   })
   let server: ReturnType<typeof Bun.serve>

@@ -4,7 +4,7 @@
  */
 
 export {
-  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DURABILITIES, MODES, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
+  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
 } from './schema.ts'
 export { KERNEL, kernelParamsOverrides } from './kernel.ts'
 export type { KernelSection } from './kernel.ts'
@@ -14,4 +14,4 @@ export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, 
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'
 export { canonicalConfigJson, configDigest } from './digest.ts'
-export { HS256_SECRET_FILE, hs256SecretPath, resolveHs256Secret } from './secret.ts'
+export { CURSOR_SECRET_FILE, HS256_SECRET_FILE, hs256SecretPath, resolveCursorSecret, resolveHs256Secret } from './secret.ts'

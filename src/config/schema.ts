@@ -80,7 +80,15 @@ const BACKPRESSURE = strict({
   bot: v.optional(BUCKET, { ratePerSec: 50, burst: 100 }),
   /** Orders accepted but not yet durable; beyond this new orders get 429 (cancels still pass). */
   inFlightMax: v.optional(integerIn(1, 1_000_000), 4_096),
+  /**
+   * GET requests under /v1 per caller (token `sub`); beyond it 429 with Retry-After. Unset: DEFAULT_READ_BUDGET. No
+   * default value here, so a config without it keeps the digest it had before the field existed.
+   */
+  read: v.optional(BUCKET),
 })
+
+/** The read budget when config `backpressure.read` is unset: twice the default account rate of new orders. */
+export const DEFAULT_READ_BUDGET = { ratePerSec: 200, burst: 400 } as const
 
 const SSE = strict({
   /** Must stay under Bun.serve's 10 s idle timeout, or idle streams are cut. */
@@ -193,6 +201,11 @@ export type BackOfficeConfig = v.InferOutput<typeof BACKOFFICE>
 /** The snapshot settings in effect: the config's, or every default when it has no `snapshots` section. */
 export function snapshotsConfigOf(config: Config): SnapshotsConfig {
   return config.snapshots ?? v.parse(SNAPSHOTS, {})
+}
+
+/** The read budget in effect (config `backpressure.read`, or DEFAULT_READ_BUDGET). */
+export function readBudgetOf(backpressure: Config['backpressure']): { ratePerSec: number; burst: number } {
+  return backpressure.read ?? { ...DEFAULT_READ_BUDGET }
 }
 
 /** The back-office settings in effect. */

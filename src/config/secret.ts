@@ -28,26 +28,42 @@ export function resolveHs256Secret(config: Config): string {
   }
   if (config.auth.hs256Secret !== undefined) return config.auth.hs256Secret
   const path = hs256SecretPath(config.dataDir)
-  return readSecret(path) ?? createSecret(path)
+  return readSecret(path, HS256_FIELD) ?? createSecret(path, HS256_FIELD)
 }
 
-function readSecret(path: string): string | null {
+/** The config field a secret file's errors name. */
+const HS256_FIELD = 'auth.hs256Secret'
+
+/**
+ * The key `GET /v1/orders` cursors are sealed with (src/http/order-list/cursor.ts), generated once into
+ * <dataDir>/auth/cursor.secret the same way: a cursor handed out before a restart is then still known for one this
+ * gateway sealed, and one whose seal does not verify is refused as made up.
+ */
+export const CURSOR_SECRET_FILE = join('auth', 'cursor.secret')
+
+/** The cursor sealing secret of a data directory: read, or generated on first use. Throws ConfigError (field dataDir). */
+export function resolveCursorSecret(dataDir: string): string {
+  const path = join(dataDir, CURSOR_SECRET_FILE)
+  return readSecret(path, 'dataDir') ?? createSecret(path, 'dataDir')
+}
+
+function readSecret(path: string, field: string): string | null {
   let mode: number
   try {
     mode = statSync(path).mode
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw secretError(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`)
+    throw secretError(field, path, `cannot read (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`)
   }
   if ((mode & 0o077) !== 0) {
-    throw secretError(path, `is accessible to group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`)
+    throw secretError(field, path, `is accessible to group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`)
   }
   const secret = readFileSync(path, 'utf8').trim()
-  if (secret.length < 32) throw secretError(path, 'is shorter than 32 characters; delete it to generate a new one')
+  if (secret.length < 32) throw secretError(field, path, 'is shorter than 32 characters; delete it to generate a new one')
   return secret
 }
 
-function createSecret(path: string): string {
+function createSecret(path: string, field: string): string {
   const dir = join(path, '..')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const secret = randomBytes(32).toString('base64url')
@@ -68,8 +84,8 @@ function createSecret(path: string): string {
   }
   fsyncDirectory(dir)
   // Whoever won the race, the file on disk is the secret.
-  const stored = readSecret(path)
-  if (stored === null) throw secretError(path, 'vanished right after it was created')
+  const stored = readSecret(path, field)
+  if (stored === null) throw secretError(field, path, 'vanished right after it was created')
   return stored
 }
 
@@ -82,6 +98,6 @@ function fsyncDirectory(dir: string): void {
   }
 }
 
-function secretError(path: string, message: string): ConfigError {
-  return new ConfigError([{ path: 'auth.hs256Secret', message: `secret file ${path} ${message}` }])
+function secretError(field: string, path: string, message: string): ConfigError {
+  return new ConfigError([{ path: field, message: `secret file ${path} ${message}` }])
 }

@@ -10,6 +10,7 @@ import { requireAuth, type AuthEnv } from './auth/index.ts'
 import { ApiError, createErrorHandler, toApiError } from './errors.ts'
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
 import { serveMetricsText } from './metrics-route.ts'
+import { limitReads } from './read-limit.ts'
 import { openApiDocument } from './openapi/document.ts'
 import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
@@ -58,6 +59,8 @@ export function createApp(services: Services): Hono<AuthEnv> {
     app.use('/v1/*', requireLeaderForWrites(services.ha))
     app.route('/', replicationRoutes(services.ha, () => services.gateway.engine.wal))
   }
+  // After auth (the caller is known; a bad token costs no one's budget); GETs only, so cancels are never held back.
+  app.use('/v1/*', limitReads(services.readBudget))
   app.route('/', healthRoutes(services))
   app.get('/metrics', serveMetricsText(services.metrics))
   const document = JSON.stringify(openApiDocument({ version: API_VERSION, replication: services.ha !== undefined }))

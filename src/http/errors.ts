@@ -39,7 +39,8 @@ export const ERROR_CODES = {
   ANSWER_NOT_RETAINED: 409,
   /**
    * A list cursor handed out before the gateway restarted (or rebuilt its order list) whose order has retired since:
-   * where it stood cannot be found again (src/http/order-list/cursor.ts); start the walk again.
+   * where it stood cannot be found again (src/http/order-list/cursor.ts); start the walk again. Only for a cursor whose
+   * seal verifies: a made-up one is VALIDATION_FAILED.
    */
   CURSOR_NOT_RETAINED: 410,
   PAYLOAD_TOO_LARGE: 413,
@@ -126,18 +127,29 @@ export function reasonError(reason: ReasonCode, options: { details?: ErrorDetail
 /** The kernel sheds by queue depth, which drains as calls complete: a second, as for the global in-flight bound. */
 const KERNEL_SHED_RETRY_AFTER_SEC = '1'
 
-/** Turns valibot issues into one VALIDATION_FAILED error listing every issue with its path. */
-export function validationError(issues: readonly v.BaseIssue<unknown>[]): ApiError {
-  const list: ValidationIssue[] = issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message }))
+/**
+ * Turns valibot issues into one VALIDATION_FAILED error listing every issue with its path. `pathPrefix` says where the
+ * input came from when it is not the body (`query`: `query.limit`), as header issues say `header.Idempotency-Key`.
+ */
+export function validationError(issues: readonly v.BaseIssue<unknown>[], pathPrefix?: string): ApiError {
+  const list: ValidationIssue[] = issues.map((issue) => ({ path: prefixed(pathPrefix, v.getDotPath(issue) ?? ''), message: issue.message }))
   const first = list[0]
   const summary = first === undefined ? 'request is invalid' : `${first.path || 'body'}: ${first.message}`
   return new ApiError('VALIDATION_FAILED', summary, { details: { issues: list } })
 }
 
-/** Parses `input` with `schema`, or throws VALIDATION_FAILED. Routes use this rather than `v.parse`. */
-export function parseOrThrow<TSchema extends v.GenericSchema>(schema: TSchema, input: unknown): v.InferOutput<TSchema> {
+function prefixed(prefix: string | undefined, path: string): string {
+  if (prefix === undefined) return path
+  return path === '' ? prefix : `${prefix}.${path}`
+}
+
+/**
+ * Parses `input` with `schema`, or throws VALIDATION_FAILED (issue paths under `pathPrefix`, when given). Routes use
+ * this rather than `v.parse`.
+ */
+export function parseOrThrow<TSchema extends v.GenericSchema>(schema: TSchema, input: unknown, pathPrefix?: string): v.InferOutput<TSchema> {
   const result = v.safeParse(schema, input)
-  if (!result.success) throw validationError(result.issues)
+  if (!result.success) throw validationError(result.issues, pathPrefix)
   return result.output
 }
 

@@ -15,6 +15,7 @@ import type { Gateway } from '../runtime/gateway.ts'
 import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
 import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
 import { OrderTimings } from './order-timings.ts'
+import type { ShedScope } from './backpressure/index.ts'
 
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
 const DWELL_BUCKETS_SEC = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800]
@@ -36,11 +37,15 @@ export interface GatewayMetricsOptions {
   lateFillWindowMs?: number
 }
 
+/** What was shed (egress_orders_shed_total's `action`): a new order, an amend, a flatten with nothing to do. */
+export type ShedAction = 'place' | 'amend' | 'flatten'
+
 export class GatewayMetrics {
   readonly registry = new MetricsRegistry({ seriesMax: 200 })
   readonly ackLatency: Histogram
   readonly httpRequests: Counter
   readonly httpRejects: Counter
+  /** Count through countShed: its `action` is a ShedAction, its `scope` a ShedScope or a kernel load bound. */
   readonly shed: Counter
   readonly sseSubscribers: Gauge
   readonly sseDisconnects: Counter
@@ -72,11 +77,20 @@ export class GatewayMetrics {
     this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code: at intake, or at send (a place the I-100 gate blocked).', labelNames: ['reason'] })
     this.httpRejects = r.counter({ name: 'egress_http_errors_total', help: 'Requests answered with an error, by error code.', labelNames: ['code'] })
     this.httpRequests = r.counter({ name: 'egress_http_requests_total', help: 'HTTP requests by route and status class.', labelNames: ['route', 'status'] })
-    this.shed = r.counter({ name: 'egress_orders_shed_total', help: 'New orders shed with 429, by the bound that was hit.', labelNames: ['scope'] })
+    this.shed = r.counter({
+      name: 'egress_orders_shed_total',
+      help: 'Order actions shed with 429 before anything was recorded, by action (place: a new order; amend; flatten: one with nothing to cancel or close) and the bound that was hit (account, bot, global; for place also kernel_lane, kernel_account).',
+      labelNames: ['action', 'scope'],
+    })
     this.unknownDwell = r.histogram({ name: 'egress_order_unknown_dwell_seconds', help: 'Time orders spent Unknown before converging.', buckets: DWELL_BUCKETS_SEC })
     this.reconciles = r.counter({ name: 'egress_reconcile_outcomes_total', help: 'Reconciliation results, by resulting state and reason; an answer that settles nothing yet (asked again later, the order unchanged) is state="deferred", reason="RECONCILE_DEFERRED", or reason="FILL_OVERFILL" when the venue reports the order filled past its quantity.', labelNames: ['state', 'reason'] })
     this.sseSubscribers = r.gauge({ name: 'egress_sse_subscribers', help: 'Open SSE streams, by stream kind.', labelNames: ['stream'] })
     this.sseDisconnects = r.counter({ name: 'egress_sse_disconnects_total', help: 'SSE streams ended by the server or client, by reason.', labelNames: ['reason'] })
+  }
+
+  /** One order action shed with 429 (egress_orders_shed_total). */
+  countShed(action: ShedAction, scope: ShedScope | 'kernel_lane' | 'kernel_account'): void {
+    this.shed.inc(1, { action, scope })
   }
 
   /** Starts following the gateway's log and state; sampled gauges are read at scrape time. */

@@ -139,6 +139,19 @@ export class LogIndex {
     return { events: readLsns(this.wal, page), nextAfterLsn: more ? (page.at(-1) as number) : null }
   }
 
+  /**
+   * Whether `lsn` may be where a page of the order's records starts after: the LSN of one of its records, or a position
+   * below the retained log (compaction removed everything there, so starting after it skips nothing readable: a
+   * cursor handed out before the order's records were compacted still reads on).
+   */
+  isCursorOf(orderId: string, lsn: number): boolean {
+    this.requireComplete(orderId)
+    if (lsn < this.wal.firstLsn) return true
+    const lsns = this.positions.records.get(orderId) ?? []
+    const index = firstAfter(lsns, lsn) - 1
+    return index >= 0 && lsns[index] === lsn
+  }
+
   /** The LSNs of the order's records, oldest first: positions only (no record is read). Do not keep or change it. */
   positionsOf(orderId: string): readonly number[] {
     this.requireComplete(orderId)

@@ -7,8 +7,9 @@
  * (`?account=demo-1&account=demo-2`) is worse: Hono's `c.req.query()` keeps the first value, another reader of the
  * same URL (a proxy, a cache, a log) may keep the last, so the client and the gateway may read two different requests.
  *
- * Both are 400 VALIDATION_FAILED listing each issue with its path (the parameter's name), the shape every other
- * validation failure has; the schema's own issues follow in the same way.
+ * Both are 400 VALIDATION_FAILED listing each issue with its path, the shape every other validation failure has: the
+ * parameter's name under `query.` (`query.limit`), as a header's issue is under `header.` and a body's is the path
+ * into the body; the schema's own issues follow in the same way.
  */
 
 import type { Context } from 'hono'
@@ -30,8 +31,16 @@ const NAME_CHARS_MAX = 64
  */
 export function queryOf<TSchema extends QuerySchema>(c: Context, schema: TSchema): v.InferOutput<TSchema> {
   // Most requests have no query at all (every POST /v1/orders): no parameters to read, and none for NO_QUERY to parse.
-  if (!c.req.url.includes('?')) return (schema as QuerySchema) === NO_QUERY ? NO_PARAMETERS : parseOrThrow(schema, NO_PARAMETERS)
-  return parseOrThrow(schema, singleQuery(c, Object.keys(schema.entries)))
+  if (!c.req.url.includes('?')) return (schema as QuerySchema) === NO_QUERY ? NO_PARAMETERS : parseOrThrow(schema, NO_PARAMETERS, QUERY_PATH)
+  return parseOrThrow(schema, singleQuery(c, Object.keys(schema.entries)), QUERY_PATH)
+}
+
+/** Where a query parameter's issue is: `query.<name>`. */
+const QUERY_PATH = 'query'
+
+/** The issue path of the query parameter `name` (routes that check a parameter themselves use it too). */
+export function queryPath(name: string): string {
+  return `${QUERY_PATH}.${name}`
 }
 
 /** What a request without a query string gives its route. */
@@ -48,9 +57,9 @@ export function singleQuery(c: Context, names: readonly string[]): Record<string
   for (const [name, values] of Object.entries(all)) {
     if (!names.includes(name)) {
       const takes = names.length === 0 ? 'this route takes no query parameters' : `this route takes ${names.join(', ')}`
-      issues.push({ path: shown(name), message: `unknown query parameter; ${takes}` })
+      issues.push({ path: queryPath(shown(name)), message: `unknown query parameter; ${takes}` })
     } else if (values.length !== 1) {
-      issues.push({ path: name, message: `given ${values.length} times; expected once` })
+      issues.push({ path: queryPath(name), message: `given ${values.length} times; expected once` })
     } else {
       single[name] = values[0] as string
     }

@@ -3,14 +3,15 @@
  * builds one around its Gateway; tests build one around a test gateway and call `app.request()`.
  */
 
+import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
-import type { Config } from '../config/index.ts'
+import { readBudgetOf, type Config } from '../config/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { NodeRole } from '../runtime/ha/index.ts'
 import { createApp } from './app.ts'
 import { HTTP_DEFAULTS } from './defaults.ts'
 import type { AuthEnv, Verifier } from './auth/index.ts'
-import { LoadShedder } from './backpressure/index.ts'
+import { LoadShedder, ReadBudget } from './backpressure/index.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
 import { LogIndex } from './log-index.ts'
 import { OrderListIndex } from './order-list/index-of-orders.ts'
@@ -29,6 +30,14 @@ export interface HttpServiceOptions {
   sseSubscribersMax?: number
   sseSubscribersPerPrincipalMax?: number
   role?: () => NodeRole
+  /**
+   * The secret `GET /v1/orders` cursors are sealed with (order-list/cursor.ts): the same across restarts (serve:
+   * <dataDir>/auth/cursor.secret) and on both nodes of an HA pair (the replication token), so a cursor handed out
+   * before either is still recognised. Unset: a random one of this service alone, and such cursors answer 400.
+   */
+  cursorSecret?: string
+  /** The monotonic clock the rate buckets refill by (ms); performance.now() by default. */
+  bucketsNowMs?: () => number
   ha?: HaHttp
   log?: (message: string, error: unknown) => void
 }
@@ -45,13 +54,15 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   const { gateway } = options
   let draining = false
   const metrics = new GatewayMetrics()
+  const bucketsNowMs = options.bucketsNowMs ?? (() => performance.now())
   const shedder = new LoadShedder({
     account: options.backpressure.account,
     bot: options.backpressure.bot,
     inFlightMax: options.backpressure.inFlightMax,
     bucketsMax: HTTP_DEFAULTS.bucketsMax,
-    nowMs: () => performance.now(),
+    nowMs: bucketsNowMs,
   })
+  const readBudget = new ReadBudget({ limits: readBudgetOf(options.backpressure), bucketsMax: HTTP_DEFAULTS.bucketsMax, nowMs: bucketsNowMs })
   const logIndex = LogIndex.build(gateway.engine)
   const log = options.log ?? ((message, error) => console.error(message, error))
   const orderList = new OrderListIndex(gateway.engine.state.orders, (error) => log('order list index: a change could not be followed; rebuilding it at the next read', error))
@@ -80,6 +91,8 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     orderList,
     hub,
     shedder,
+    readBudget,
+    cursorSecret: options.cursorSecret ?? randomBytes(32).toString('base64url'),
     metrics,
     limits: { bodyBytesMax: HTTP_DEFAULTS.bodyBytesMax, listPageMax: HTTP_DEFAULTS.listPageMax, listExaminedMax: HTTP_DEFAULTS.listExaminedMax, ...options.limits },
     role: options.role ?? (() => 'leader'),

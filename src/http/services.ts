@@ -7,7 +7,7 @@ import type { Gateway } from '../runtime/gateway.ts'
 import type { HaNodeStatus, NodeRole } from '../runtime/ha/index.ts'
 import type { SnapshotStore } from '../runtime/snapshot/index.ts'
 import type { Verifier } from './auth/index.ts'
-import type { LoadShedder } from './backpressure/index.ts'
+import type { LoadShedder, ReadBudget } from './backpressure/index.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
 import type { LogIndex } from './log-index.ts'
 import type { OrderListIndex } from './order-list/index-of-orders.ts'
@@ -61,6 +61,10 @@ export interface Services {
   orderList: OrderListIndex
   hub: SseHub
   shedder: LoadShedder
+  /** What `GET /v1/orders` cursors are sealed with (order-list/cursor.ts). */
+  cursorSecret: string
+  /** GET requests under /v1 per caller (read-limit.ts). */
+  readBudget: ReadBudget
   metrics: GatewayMetrics
   limits: HttpLimits
   /** HA role reported by /health; `leader` for a single node. */

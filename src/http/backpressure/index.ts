@@ -1,5 +1,6 @@
-/** http/backpressure/ — token buckets and the load shedder for new orders. */
+/** http/backpressure/ — token buckets: the load shedder for new orders, the read budget for GET routes. */
 
 export { TokenBucket, type BucketLimits } from './token-bucket.ts'
 export { LoadShedder, type Admission, type LoadShedderOptions, type ShedScope } from './load-shedder.ts'
 export { BucketTable, type BucketLookup } from './bucket-table.ts'
+export { ReadBudget, type ReadAdmission, type ReadBudgetOptions } from './read-budget.ts'

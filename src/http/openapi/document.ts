@@ -65,7 +65,7 @@ export function openApiDocument(options: OpenApiDocumentOptions): Json {
       },
       schemas: merged({ Error: ERROR_SCHEMA }, parts.map((part) => part.schemas), 'component schema'),
     },
-    paths: withMethodNotAllowed(mergedPaths(parts)),
+    paths: withMethodNotAllowed(withReadBudget(mergedPaths(parts))),
   }
 }
 
@@ -92,6 +92,29 @@ function withMethodNotAllowed(paths: Record<string, Json>): Record<string, Json>
         return [method, { ...(operation as Json), responses: { ...responses, '405': answer } }]
       }),
     )
+  }
+  return result
+}
+
+/** What every GET under /v1 may answer past its caller's read budget (src/http/read-limit.ts). */
+const READ_BUDGET_429 =
+  'RATE_LIMITED with details.scope "read": this caller (token sub) is past its read budget, config backpressure.read; retry after Retry-After'
+
+/**
+ * Every GET under /v1 is charged to its caller's read budget (read-limit.ts), so each may answer 429: added here, to
+ * the operation's own 429 when it has one, rather than repeated in every part.
+ */
+function withReadBudget(paths: Record<string, Json>): Record<string, Json> {
+  const result: Record<string, Json> = {}
+  for (const [path, operations] of Object.entries(paths)) {
+    const get = (operations as { get?: { responses: Record<string, { description?: string }> } }).get
+    if (!path.startsWith('/v1/') || get === undefined) {
+      result[path] = operations
+      continue
+    }
+    const own = get.responses['429']?.description
+    const answer = errorResponse(own === undefined ? READ_BUDGET_429 : `${own}; or ${READ_BUDGET_429}`)
+    result[path] = { ...(operations as Json), get: { ...get, responses: { ...get.responses, '429': answer } } }
   }
   return result
 }

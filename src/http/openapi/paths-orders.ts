@@ -101,6 +101,11 @@ export function ordersPart(): DocumentPart {
           errors: ['400', '401', '403', '413', '415', '503'],
           responses: {
             '202': { description: 'Accepted and durable', content: jsonContent(ref('Accepted')) },
+            '403': errorResponse(
+              'FORBIDDEN: no trading role, or the token does not name the account. POLICY_MISSING: no policy for the account; for an account the gateway never held ' +
+                '(not in its config, whatever the token names) refused before anything is recorded (details.account, no order id), for one its config no longer names ' +
+                'recorded as a rejected order (details.order_id)',
+            ),
             '409': errorResponse('IDEMPOTENCY_CONFLICT: the key was used with a different body; ANSWER_NOT_RETAINED: a repeat of a key whose order was retired and its records compacted away (details.order_id)'),
             '422': errorResponse('Rejected by a guard; error.code is the reason code'),
             '429': errorResponse('Shed by backpressure (Retry-After) or OPEN_ORDERS_LIMIT / LANE_FULL'),
@@ -121,7 +126,7 @@ export function ordersPart(): DocumentPart {
             ),
             '410': errorResponse(
               'CURSOR_NOT_RETAINED: the gateway restarted (or rebuilt its order list) since the cursor was handed out and its order has retired since; start again without a cursor. ' +
-                'Once compaction has also removed that order\'s records, such a cursor answers 400 VALIDATION_FAILED, as an unknown one does',
+                'Only a cursor this gateway sealed: a made-up or altered one is 400 VALIDATION_FAILED, as an unknown one is, and so is a genuine one once compaction has also removed its order\'s records',
             ),
           },
           parameters: queryParameters(LIST_QUERY_SCHEMA),
@@ -182,7 +187,9 @@ export function ordersPart(): DocumentPart {
             ORDER_ID,
             ...queryParameters(EVENTS_QUERY, {
               limit: `Records per page, 1–${EVENTS_PAGE_MAX} (default ${EVENTS_PAGE_DEFAULT})`,
-              cursor: 'next_cursor of the previous page (the LSN of the last record it covered); none for the first page',
+              cursor:
+                "next_cursor of the previous page (the LSN of the last record it covered), or the LSN of any of this order's events to read on after it; none for the first page. " +
+                "Any other LSN (another order's next_cursor) is 400 VALIDATION_FAILED",
             }),
           ],
         }),

@@ -65,7 +65,7 @@ export function record(properties: Record<string, Json>, description?: string): 
 
 export const ERRORS = {
   '400': errorResponse(
-    'Malformed JSON, a body or query that fails validation (each issue with its path), or a query parameter the route does not take or one given more than once (VALIDATION_FAILED, the parameter as the path)',
+    'Malformed JSON, a body or query that fails validation (each issue with its path: in the body as it is, `qty`; a query parameter as `query.<name>`, `query.limit`), or a query parameter the route does not take or one given more than once (VALIDATION_FAILED, path `query.<name>`)',
   ),
   '401': errorResponse('Missing or invalid bearer token'),
   '403': errorResponse('The principal lacks the role or account scope'),

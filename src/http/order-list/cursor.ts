@@ -5,41 +5,46 @@
  * id found no position once the order was gone, and a client paging from the oldest orders while they retired had to
  * start again, and again.
  *
- * A cursor is `v1.<seal>.<orderId>`, opaque to clients:
- * - seal: one AES-128 block under a key drawn at random when this object is made (one per HTTP service, so per
- *   process): the entry's seq in the index, the index generation it belongs to, and 48 bits of a hash of the order's
- *   account. A seq says where an order stood after the order is gone. It is sealed because it counts every order the
- *   index ever held, of every account: two cursors' seqs in the clear would tell a trader how many orders other accounts
- *   placed in between. The seal is also what proves a position was handed out: a block that does not open under the
- *   key (made up, or sealed by another process) gives no position.
+ * A cursor is `v2.<seal>.<orderId>`, opaque to clients:
+ * - seal: AES-256-GCM under a key derived from the gateway's cursor secret (`sealSecret`: <dataDir>/auth/cursor.secret
+ *   on a single node, the replication token on an HA pair, so it is the same after a restart and a failover), with the
+ *   order id as associated data. It holds the entry's seq in the index, the index generation and the id of the object
+ *   that sealed it (random per process and per rebuilt HTTP service: a seq is a position only there), and 48 bits of a
+ *   hash of the order's account. A seq says where an order stood after the order is gone. It is encrypted because it
+ *   counts every order the index ever held, of every account: two cursors' seqs in the clear would tell a trader how
+ *   many orders other accounts placed in between. The seal is also what proves a cursor was handed out by this
+ *   gateway, for this order id: one that does not verify (made up, altered, another order id spliced in) is refused.
+ *   Its nonce is derived from what it seals, so the same position always seals the same.
  * - orderId: the order the page stopped at (the last returned, or the last read), an order the reader may read.
  *
  * Reading one back:
- * - Its seal opens and names this generation: the walk goes on after that seq, whatever became of the order, for a
- *   reader who may read the order's account (the hash is checked against the reader's accounts); anyone else gets
- *   the answer an unknown cursor gets, so a cursor passed on tells nothing of orders the reader may not read.
- * - Its seal does not open (the gateway restarted or failed over since, or the index was rebuilt after losing track
- *   of the Map, and the seqs were numbered again): it is read as its order id, as an old cursor. While that order is
- *   held, the walk goes on right after it, exactly. Once it has retired, its place cannot be found again: the index is
- *   rebuilt from the Map alone, where the retired order left no trace; its acceptance time does not place it (several
- *   orders are accepted in one millisecond, and time may have gone back at a failover); and the log record that would
- *   place it is compacted away first for the oldest orders, the ones a long walk reaches. That case alone answers 410
- *   CURSOR_NOT_RETAINED, "start again", and only when the log shows the order as accepted for an account the reader may
- *   read (so a made-up cursor naming the reader's own retired order gets it too: it tells nothing the reader cannot
- *   read from the order itself). Any other order id answers 400 VALIDATION_FAILED like an unknown cursor, as before.
+ * - Its seal does not verify: 400 VALIDATION_FAILED, as an unknown cursor (path `cursor`). It was not handed out here.
+ * - It verifies and names this object and this generation: the walk goes on after that seq, whatever became of the
+ *   order, for a reader who may read the order's account (the hash is checked against the reader's accounts); anyone
+ *   else gets the answer an unknown cursor gets, so a cursor passed on tells nothing of orders the reader may not read.
+ * - It verifies but was sealed before a restart, a failover, or a rebuild of the index (the seqs were numbered
+ *   again): it is read as its order id. While that order is held, the walk goes on right after it, exactly. Once it
+ *   has retired, its place cannot be found again: the index is rebuilt from the Map alone, where the retired order
+ *   left no trace; its acceptance time does not place it (several orders are accepted in one millisecond, and time may
+ *   have gone back at a failover); and the log record that would place it is compacted away first for the oldest
+ *   orders, the ones a long walk reaches. That case alone answers 410 CURSOR_NOT_RETAINED, "start again", and only
+ *   when the log shows the order as accepted for an account the reader may read; otherwise 400 as an unknown cursor.
  *   (Until the log index has caught up after a start, that lookup answers 503 UNAVAILABLE with Retry-After, as every
  *   read of a retired order does.)
- * - An order id alone (the cursor before this format; what deployed clients hold): after that order while it is held
- *   and readable, 400 VALIDATION_FAILED otherwise, as before.
+ * - `v1.<block>.<orderId>` (the format before, sealed under a key that lived as long as its process, which no seal
+ *   can be checked against now) and an order id alone (the format before that): read as the order id — after that
+ *   order while it is held and readable, 400 VALIDATION_FAILED otherwise. Never 410: nothing proves such a cursor was
+ *   handed out, and a made-up one naming the reader's own retired order answered 410 where it should answer 400.
  * - Anything else (malformed, unknown) is read as an order id, which no order has: 400 VALIDATION_FAILED.
  *
- * Cost: one AES block and one hash per readable account of the reader, or one lookup in the index (O(log n)); a log
- * read only for a cursor from another process whose order is gone.
+ * Cost: one AES-GCM open and one hash per readable account of the reader, or one lookup in the index (O(log n)); a
+ * log read only for a verified cursor from before a restart whose order is gone.
  */
 
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import { assert } from '../../domain/assert.ts'
 import { ApiError } from '../errors.ts'
+import { queryPath } from '../query.ts'
 import type { OrderEntry, OrderListIndex } from './index-of-orders.ts'
 
 /** Who reads: every account, or these (the ones the reader may read). */
@@ -51,58 +56,84 @@ export interface CursorReader {
 /** The log's word on an order the kernel no longer holds: the account it was accepted for, or null (never accepted, or not retained). */
 export type RetiredAccountOf = (orderId: string) => string | null
 
-const FORMAT = 'v1'
+const FORMAT = 'v2'
+/** 52 bytes of seal (nonce, sealed position, tag) are 70 base64url characters. */
+const CURSOR_V2 = /^v2\.([A-Za-z0-9_-]{70})\.([\x21-\x7e]+)$/
 const CURSOR_V1 = /^v1\.([A-Za-z0-9_-]{22})\.([\x21-\x7e]+)$/
-const SEAL_TAG = 0xc1
-const BLOCK_BYTES = 16
-const GENERATION_MASK = 0xff_ffff
+const NONCE_BYTES = 12
+const TAG_BYTES = 16
+const SEALER_BYTES = 8
+/** Sealed: sealer id (8), generation (4), seq (6), account hash (6). */
+const POSITION_BYTES = SEALER_BYTES + 4 + 6 + 6
+const SEAL_BYTES = NONCE_BYTES + POSITION_BYTES + TAG_BYTES
 /** Seqs a seal holds (48 bits): a million orders a second for eight years. */
 const SEQ_LIMIT = 2 ** 48
+const GENERATION_LIMIT = 2 ** 32
 const ACCOUNT_HASH_BYTES = 6
 
-interface Sealed {
+interface Opened {
+  /** Sealed by this object, in the index generation it is now. */
+  current: boolean
   seq: number
   accountHash: Buffer
 }
 
 export class OrderCursors {
   private readonly index: OrderListIndex
-  private readonly key: Buffer
-
-  constructor(index: OrderListIndex) {
-    this.index = index
-    this.key = randomBytes(16)
-  }
+  private readonly cipherKey: Buffer
+  private readonly nonceKey: Buffer
+  /** Which object sealed a cursor: a seq is a position only in the index it was read from. */
+  private readonly sealer: Buffer
 
   /**
-   * The cursor of a walk that stopped at `entry` (an entry of this index, read in this generation). One block, so no
-   * mode or nonce is needed: the same position always seals the same, which tells only that it is the same position.
+   * `sealSecret`: the gateway's cursor secret, the same across restarts and on both nodes of an HA pair (see the
+   * header). Two keys are derived from it, one for the cipher and one for the nonces.
    */
+  constructor(index: OrderListIndex, sealSecret: string) {
+    this.index = index
+    this.cipherKey = createHash('sha256').update('egress order-list cursor key\0').update(sealSecret).digest()
+    this.nonceKey = createHash('sha256').update('egress order-list cursor nonce\0').update(sealSecret).digest()
+    this.sealer = randomBytes(SEALER_BYTES)
+  }
+
+  /** The cursor of a walk that stopped at `entry` (an entry of this index, read in this generation). */
   cursorOf(entry: OrderEntry): string {
-    const block = Buffer.alloc(BLOCK_BYTES)
-    block[0] = SEAL_TAG
-    block.writeUIntBE(this.index.generation & GENERATION_MASK, 1, 3)
+    const position = Buffer.alloc(POSITION_BYTES)
+    this.sealer.copy(position, 0)
+    assert(this.index.generation < GENERATION_LIMIT, () => `generation ${this.index.generation} does not fit a cursor`)
+    position.writeUIntBE(this.index.generation, SEALER_BYTES, 4)
     assert(entry.seq < SEQ_LIMIT, () => `seq ${entry.seq} does not fit a cursor`)
-    block.writeUIntBE(entry.seq, 4, 6)
-    accountHash(entry.order.accountId).copy(block, 10)
-    const cipher = createCipheriv('aes-128-ecb', this.key, null).setAutoPadding(false)
-    const sealed = Buffer.concat([cipher.update(block), cipher.final()])
-    return `${FORMAT}.${sealed.toString('base64url')}.${entry.order.orderId}`
+    position.writeUIntBE(entry.seq, SEALER_BYTES + 4, 6)
+    accountHash(entry.order.accountId).copy(position, SEALER_BYTES + 10)
+    const orderId = entry.order.orderId
+    // A nonce derived from what is sealed (and the order id it is bound to): the same position seals the same, and two
+    // different ones never share a nonce.
+    const nonce = createHmac('sha256', this.nonceKey).update(position).update(orderId).digest().subarray(0, NONCE_BYTES)
+    const cipher = createCipheriv('aes-256-gcm', this.cipherKey, nonce, { authTagLength: TAG_BYTES })
+    cipher.setAAD(Buffer.from(orderId))
+    const sealed = Buffer.concat([nonce, cipher.update(position), cipher.final(), cipher.getAuthTag()])
+    return `${FORMAT}.${sealed.toString('base64url')}.${orderId}`
   }
 
   /**
    * The seq a page after `cursor` starts after, for `reader`. Throws 400 VALIDATION_FAILED (path `cursor`) for a cursor
-   * that names no position the reader may use, 410 CURSOR_NOT_RETAINED for one whose position was lost (see the header).
+   * that names no position the reader may use, 410 CURSOR_NOT_RETAINED for a genuine one whose position was lost (see
+   * the header).
    */
   afterSeqOf(cursor: string, reader: CursorReader, retiredAccountOf: RetiredAccountOf): number {
-    const parts = CURSOR_V1.exec(cursor)
-    if (parts === null) return this.afterHeld(cursor, reader)
-    const sealed = this.open(parts[1] as string)
-    if (sealed !== null) {
-      if (!readsHash(reader, sealed.accountHash)) throw unknownCursor()
-      return sealed.seq
+    const sealedParts = CURSOR_V2.exec(cursor)
+    if (sealedParts === null) {
+      // The formats before: nothing proves them handed out, so they go on only from an order held and readable.
+      const oldParts = CURSOR_V1.exec(cursor)
+      return this.afterHeld(oldParts === null ? cursor : (oldParts[2] as string), reader)
     }
-    const orderId = parts[2] as string
+    const orderId = sealedParts[2] as string
+    const opened = this.open(sealedParts[1] as string, orderId)
+    if (opened === null) throw unknownCursor()
+    if (opened.current) {
+      if (!readsHash(reader, opened.accountHash)) throw unknownCursor()
+      return opened.seq
+    }
     const entry = this.index.entryOf(orderId)
     if (entry !== undefined) return afterEntry(entry, reader)
     const accountId = retiredAccountOf(orderId)
@@ -119,15 +150,22 @@ export class OrderCursors {
     return afterEntry(entry, reader)
   }
 
-  /** The sealed position, or null for a block this key did not seal in this generation. */
-  private open(text: string): Sealed | null {
+  /** The sealed position, or null for a seal that does not verify under this gateway's key for `orderId`. */
+  private open(text: string, orderId: string): Opened | null {
     const bytes = Buffer.from(text, 'base64url')
-    if (bytes.length !== BLOCK_BYTES || bytes.toString('base64url') !== text) return null
-    const decipher = createDecipheriv('aes-128-ecb', this.key, null).setAutoPadding(false)
-    const block = Buffer.concat([decipher.update(bytes), decipher.final()])
-    if (block[0] !== SEAL_TAG) return null
-    if (block.readUIntBE(1, 3) !== (this.index.generation & GENERATION_MASK)) return null
-    return { seq: block.readUIntBE(4, 6), accountHash: block.subarray(10) }
+    if (bytes.length !== SEAL_BYTES || bytes.toString('base64url') !== text) return null
+    const decipher = createDecipheriv('aes-256-gcm', this.cipherKey, bytes.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES })
+    decipher.setAAD(Buffer.from(orderId))
+    decipher.setAuthTag(bytes.subarray(SEAL_BYTES - TAG_BYTES))
+    let position: Buffer
+    try {
+      position = Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, SEAL_BYTES - TAG_BYTES)), decipher.final()])
+    } catch {
+      // The tag does not verify: not sealed by this gateway, or not for this order id.
+      return null
+    }
+    const current = position.subarray(0, SEALER_BYTES).equals(this.sealer) && position.readUIntBE(SEALER_BYTES, 4) === this.index.generation
+    return { current, seq: position.readUIntBE(SEALER_BYTES + 4, 6), accountHash: position.subarray(SEALER_BYTES + 10) }
   }
 }
 
@@ -138,8 +176,8 @@ function afterEntry(entry: OrderEntry, reader: CursorReader): number {
 
 /** A cursor the reader could not have been handed answers like one that never was (no existence oracle). */
 function unknownCursor(): ApiError {
-  return new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
-    details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
+  return new ApiError('VALIDATION_FAILED', 'query.cursor: no such position; start again without a cursor', {
+    details: { issues: [{ path: queryPath('cursor'), message: 'unknown cursor' }] },
   })
 }
 

@@ -84,7 +84,10 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   // (nothing awaits in between), so the order it is judged by is the one the kernel then decides.
   const idle = !services.gateway.flattenActs(kernelCaller, accountId, flattenId)
   const admission = idle ? admitFor(services, accountId, principal) : null
-  if (admission !== null && !admission.ok) throw shedError('flattens with nothing to cancel or close', admission)
+  if (admission !== null && !admission.ok) {
+    services.metrics.countShed('flatten', admission.scope)
+    throw shedError('flattens with nothing to cancel or close', admission)
+  }
   let result
   try {
     result = await runCommand(c, () => services.gateway.flatten(kernelCaller, accountId, flattenId))

@@ -4,11 +4,13 @@
  * records after it (log-index.ts eventsPage). An LSN, not a sealed cursor like the order list's: every event the
  * route returns already shows its LSN, so the position tells nothing the reader was not shown, and it stays valid across
  * restarts and failovers (the log, and its LSNs, are the same on every node). A page is bounded by `limit`, not by the
- * order's history.
+ * order's history. Only this order's records' LSNs are cursors (log-index.ts isCursorOf): the LSN of another order's
+ * record would start the page after it and skip this order's records before it without a word.
  */
 
 import * as v from 'valibot'
 import { ApiError } from '../errors.ts'
+import { queryPath } from '../query.ts'
 
 /** Events per page of `/events` when the query names no limit, and the most it may name. */
 export const EVENTS_PAGE_DEFAULT = 500
@@ -21,10 +23,13 @@ export const EVENTS_QUERY = v.strictObject({
   cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,14}$/, 'expected a cursor from next_cursor'), v.transform(Number))),
 })
 
-/** A cursor next_cursor could not have been: 400 like every other route's unknown cursor. */
+/**
+ * A cursor this order's next_cursor could not have been (not the LSN of one of its records): 400 like every other
+ * route's unknown cursor, saying so, rather than a page that starts after it and leaves out the records before it.
+ */
 export function unknownCursor(): ApiError {
-  return new ApiError('VALIDATION_FAILED', 'cursor: no such position; start again without a cursor', {
-    details: { issues: [{ path: 'cursor', message: 'unknown cursor' }] },
+  return new ApiError('VALIDATION_FAILED', "query.cursor: not a position in this order's records; use a next_cursor this order's events gave, or start again without a cursor", {
+    details: { issues: [{ path: queryPath('cursor'), message: "unknown cursor: not the LSN of one of this order's records" }] },
   })
 }
 

@@ -88,6 +88,7 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   requireReady(services)
   const admission = admitFor(services, accountId, principal)
   if (!admission.ok) {
+    services.metrics.countShed('amend', admission.scope)
     throw shedError('amends', admission)
   }
   let result

@@ -36,8 +36,9 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const query = queryOf(c, EVENTS_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     const afterLsn = query.cursor ?? 0
-    // A position the log never reached was not handed out by next_cursor (an LSN one of this order's events had).
-    if (afterLsn > services.gateway.engine.wal.lastLsn) throw unknownCursor()
+    // next_cursor is always the LSN of one of this order's records. Any other LSN the log holds (another order's
+    // next_cursor, a made-up number) would start the page after it and silently skip this order's records before it.
+    if (afterLsn !== 0 && !services.logIndex.isCursorOf(found.orderId, afterLsn)) throw unknownCursor()
     const page = services.logIndex.eventsPage(found.orderId, afterLsn, query.limit ?? EVENTS_PAGE_DEFAULT)
     const events = page.events.map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as { type: EventType; atMs: number }) }))
     const body: OrderEventsBody = { order_id: found.orderId, events, next_cursor: page.nextAfterLsn === null ? null : String(page.nextAfterLsn) }

@@ -30,7 +30,7 @@ import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand, shed
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
-  const cursors = new OrderCursors(services.orderList)
+  const cursors = new OrderCursors(services.orderList, services.cursorSecret)
   app.post('/v1/orders', (c) => placeOrder(c, services))
   app.get('/v1/orders', (c) => durableAnswer(c, services, listOrders(c, services, cursors)))
   app.get('/v1/orders/:id', (c) => {
@@ -69,12 +69,16 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
   requireReady(services)
   const admission = admitPlace(services, principal, { account: parsed.account, idempotencyKey, reduceOnly: parsed.reduce_only })
+  if (!admission.ok && 'unknownAccount' in admission) {
+    // What the kernel's policy guard would have answered (the same code and status), without its record or an order id.
+    throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })
+  }
   if (!admission.ok && 'kernel' in admission) {
-    services.metrics.shed.inc(1, { scope: admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account' })
+    services.metrics.countShed('place', admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account')
     throw reasonError(admission.kernel.reason, { details: { order_id: admission.kernel.orderId, guard: 'lane' } })
   }
   if (!admission.ok) {
-    services.metrics.shed.inc(1, { scope: admission.scope })
+    services.metrics.countShed('place', admission.scope)
     throw shedError('new orders', admission)
   }
   let outcome = 'error'

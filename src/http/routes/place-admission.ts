@@ -1,11 +1,15 @@
 /**
  * Whether a new order may go to the kernel, and what it costs the client's rate buckets (POST /v1/orders).
  *
- * Three answers, in this order:
+ * Four answers, in this order:
  * - a repeat of a key the kernel already decided is admitted free: it is answered with the first decision and creates
  *   no work, so it spends no rate token and holds no in-flight slot (a client retrying after a lost 202 while at its
  *   rate limit gets its 202 back instead of 429). What such repeats may hold — an answer waiting for the log — has
  *   the engine's own bound (durabilityWaitersMax, 429 past it).
+ * - an account the gateway knows nothing of is refused with POLICY_MISSING, the code the kernel's policy guard gives
+ *   it, before a rate bucket is made for it or anything is written (`accountKnown`). The `accounts` claim of a token
+ *   is the issuer's word, not the gateway's: left to the kernel, each made-up account got a bucket of its own (so one
+ *   token spread its orders over as many full buckets as it could name) and each order an `order.rejected` record.
  * - the kernel's load bounds (a full lane, LANE_FULL; the account's share of the lanes, OVERLOADED), read from its
  *   state with the lane guard's own rule (kernel shedReason), shed here before a token is taken or anything is
  *   written. The kernel would refuse the order the same way in this same tick (the decision is synchronous), but it
@@ -18,7 +22,7 @@
 
 import type { Principal } from '../auth/index.ts'
 import type { Admission } from '../backpressure/index.ts'
-import { idempotencyIndexKey, orderIdFor, shedReason } from '../../kernel/index.ts'
+import { idempotencyIndexKey, orderIdFor, shedReason, type KernelState } from '../../kernel/index.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Services } from '../services.ts'
 import { admitFor } from './support.ts'
@@ -26,7 +30,7 @@ import { admitFor } from './support.ts'
 /** The kernel's load refusals: retryable, answered 429 with Retry-After. */
 const KERNEL_LOAD_REASONS: ReadonlySet<ReasonCode> = new Set(['LANE_FULL', 'OVERLOADED'])
 
-export type PlaceAdmission = Admission | { ok: false; kernel: { reason: ReasonCode; orderId: string } }
+export type PlaceAdmission = Admission | { ok: false; kernel: { reason: ReasonCode; orderId: string } } | { ok: false; unknownAccount: string }
 
 export interface PlaceRequest {
   account: string
@@ -37,6 +41,7 @@ export interface PlaceRequest {
 export function admitPlace(services: Services, principal: Principal, request: PlaceRequest): PlaceAdmission {
   const { state } = services.gateway.engine
   if (state.idempotency.has(idempotencyIndexKey(request.account, request.idempotencyKey))) return REPEAT_ADMISSION
+  if (!accountKnown(state, request.account)) return { ok: false, unknownAccount: request.account }
   const params = state.config?.params
   if (params !== undefined) {
     const reason = shedReason(state, { lane: request.reduceOnly ? 1 : 2, accountId: request.account, params })
@@ -48,6 +53,19 @@ export function admitPlace(services: Services, principal: Principal, request: Pl
 /** True when the kernel's reply refuses the order for load (the shedder's tokens then go back). */
 export function isKernelLoadRefusal(reply: { kind: string; reason?: ReasonCode }): boolean {
   return reply.kind === 'rejected' && reply.reason !== undefined && KERNEL_LOAD_REASONS.has(reply.reason)
+}
+
+/**
+ * Whether the kernel knows `accountId`: it has a policy (config `accounts`, recorded in `kernel.configured`) or a
+ * ledger (funded at some start; an account since removed from the config keeps its balances and positions). Accounts
+ * enter the kernel no other way: funding is bootstrap's, from the config, and the sim venue and the back office
+ * follow the log. An account with a ledger but no policy any more still goes to the kernel, which refuses it with a
+ * recorded POLICY_MISSING: those accounts are few (the config once named each), and an attempt to trade a retired
+ * account is worth its audit record. Only names the gateway never held are refused unrecorded, as a token without
+ * the account in its claim is (403 FORBIDDEN).
+ */
+export function accountKnown(state: KernelState, accountId: string): boolean {
+  return state.policies.has(accountId) || state.accounts.has(accountId)
 }
 
 const REPEAT_ADMISSION: Admission = { ok: true, release: () => {}, refund: () => {} }

@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { bearerTokenOf, canHalt, canRead, canReadAudit, principalOf, type AuthEnv } from '../auth/index.ts'
 import { ApiError } from '../errors.ts'
-import { queryOf } from '../query.ts'
+import { queryOf, queryPath } from '../query.ts'
 import type { Services } from '../services.ts'
 import { parseLastEventId, type StreamAuthority, type StreamScope } from '../sse/index.ts'
 import { findOrder } from './order-lookup.ts'
@@ -93,7 +93,7 @@ function lastEventIdOf(c: Context<AuthEnv>): number | null {
   const query = queryOf(c, STREAM_QUERY).last_event_id
   const header = c.req.header('Last-Event-ID')
   if (header !== undefined && header.trim() !== '') return validLastEventId(header, { path: 'header.Last-Event-ID', name: 'Last-Event-ID' })
-  return validLastEventId(query, { path: 'query.last_event_id', name: 'last_event_id' })
+  return validLastEventId(query, { path: queryPath('last_event_id'), name: 'last_event_id' })
 }
 
 function validLastEventId(raw: string | undefined, source: { path: string; name: string }): number | null {

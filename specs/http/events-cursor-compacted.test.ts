@@ -1,0 +1,48 @@
+/**
+ * An /events cursor must be the LSN of one of the order's records (log-index.ts isCursorOf), with one allowance: a
+ * position below the retained log. Compaction removed every record there, so starting after it skips nothing that
+ * can still be read, and a client that held a next_cursor while its records were compacted reads on.
+ */
+
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+let t: TestGateway
+let trader: string
+
+beforeAll(async () => {
+  const bucket = { ratePerSec: 1_000_000, burst: 1_000_000 }
+  t = await startTestGateway({ config: { backpressure: { account: bucket, bot: bucket, inFlightMax: 100 } }, wal: { segmentBytesMax: 8192 } })
+  trader = await t.token({ accounts: ['demo-1'] })
+})
+afterAll(async () => t.stop())
+
+test('below the retained log any LSN is taken and the page holds every retained record of the order; above it only its own', async () => {
+  const wal = t.gateway.engine.wal
+  const first = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, price: '58000' }, { 'Idempotency-Key': 'compacted-cursor-0' })))).order_id as string
+  for (let index = 1; index < 200 && wal.segments.length < 4; index++) {
+    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': `compacted-cursor-${index}` }))).status).toBe(202)
+  }
+  // The first order gets records in the last segment too: its cancel.
+  expect((await t.request(`/v1/orders/${first}/cancel`, post(trader, {}))).status).toBe(202)
+  // Its history is complete once the cancel's venue call has completed: nothing is added under the reads below.
+  await eventually(() => t.http.services.logIndex.events(first).some(({ event }) => event.type === 'order.call_completed' && event.action === 'cancel'))
+  const positions = [...t.http.services.logIndex.positionsOf(first)]
+  const cut = wal.segments[wal.segments.length - 1]?.firstLsn ?? 0
+  expect(positions[0]).toBeLessThan(cut)
+  expect(positions.at(-1)).toBeGreaterThanOrEqual(cut)
+  expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)
+  expect(wal.firstLsn).toBe(cut)
+
+  const notOurs = (from: number, to: number): number => {
+    for (let lsn = from; lsn < to; lsn++) if (!positions.includes(lsn)) return lsn
+    throw new Error(`no LSN of another record in ${from}..${to}`)
+  }
+  const below = notOurs(positions[0] as number, cut)
+  const page = await t.request(`/v1/orders/${first}/events?cursor=${below}`, { headers: auth(trader) })
+  expect(page.status).toBe(200)
+  const lsns = ((await json(page)).events as { lsn: number }[]).map((event) => event.lsn)
+  expect(lsns).toEqual(positions.filter((lsn) => lsn >= cut))
+  const above = notOurs(cut, wal.lastLsn + 1)
+  expect((await t.request(`/v1/orders/${first}/events?cursor=${above}`, { headers: auth(trader) })).status).toBe(400)
+})
