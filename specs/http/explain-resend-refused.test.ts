@@ -6,6 +6,7 @@
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { reasonInfo } from '../../src/domain/reasons.ts'
 import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 import { documentedAnswers } from './openapi-departures.ts'
 
@@ -52,6 +53,7 @@ test('a resend refused because the order is not resendable is in /events, in the
       lsn,
       outcome: 'resend_refused',
       reason: 'ORDER_NOT_RESENDABLE',
+      reason_description: reasonInfo('ORDER_NOT_RESENDABLE').description,
       failed_guard: null,
       detail: 'order is AckedOpen',
       principal: 'olga',
