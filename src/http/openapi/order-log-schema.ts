@@ -92,6 +92,10 @@ const STORY_ENTRY = v.strictObject({
   stage: v.pipe(v.picklist(STORY_STAGES), v.description('The part of the story it belongs to')),
   type: eventType,
   summary: text('One line a person can read without the record beside it'),
+  reason_description: orNull(
+    text('what the reason code means'),
+    "The meaning of the reason code the record carries (its `reason`: a rejection, cancel, block, failure, reconcile result, alert…), from the reason dictionary; null when it carries none (a venue's own reason text is in the record and the summary)",
+  ),
   record: v.pipe(v.record(v.string(), logged), v.description('The record as logged, minus type, atMs and orderId (camelCase fields, amounts as decimal strings)')),
 })
 

@@ -188,7 +188,8 @@ const STAGES: Record<EventType, StoryStage> = {
 function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][number] {
   // The record as logged, minus what the entry already says (type, time, the order it is about).
   const { type, atMs, orderId: _orderId, ...record } = event as DomainEvent & { orderId?: unknown }
-  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), record: apiJson(record) as Record<string, unknown> }
+  const reasonDescription = descriptionOf('reason' in event ? event.reason : null)
+  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), reason_description: reasonDescription, record: apiJson(record) as Record<string, unknown> }
 }
 
 const d = formatDecimal
