@@ -194,6 +194,9 @@ function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][
 
 const d = formatDecimal
 
+/** The principal kernel/inbox.ts names on a cancel it asks for again (resumeCancel). */
+const RESUMED_CANCEL_PRINCIPAL = 'egress'
+
 /** One line a person can read without the record beside it; the record is there for everything else. */
 export function summaryOf(event: DomainEvent): string {
   switch (event.type) {
@@ -241,7 +244,12 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.amended': return `amend #${event.amendId} applied (${event.source}): qty ${d(event.qty)}${priceText(event.price)}`
     case 'order.limit_loosest': return `loosest limit of every version so far: ${d(event.limit)}`
     case 'order.amend_failed': return `amend #${event.amendId} failed (${event.reason}): ${event.detail}`
-    case 'order.cancel_requested': return `cancel requested by ${event.principalId} (${event.reason})`
+    case 'order.cancel_requested':
+      // kernel/inbox.ts resumeCancel: a cancel wanted while the order was Unknown, asked for again once the venue shows
+      // it open. Its record names the gateway and USER_CANCEL whoever first asked: that request is earlier in the story.
+      return event.principalId === RESUMED_CANCEL_PRINCIPAL
+        ? `cancel requested again by the gateway (${event.reason}): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why`
+        : `cancel requested by ${event.principalId} (${event.reason})`
     case 'order.canceled': return `canceled (${event.reason}, ${event.source})`
     case 'order.reconciled': return `reconciled to ${event.to}: venue status ${event.venueStatus}${event.notAtVenue ? ', not at the venue' : ''} (${event.reason})`
     case 'order.reconcile_deferred': return 'reconciliation deferred'
