@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
+import { readSealUnverified } from '../../src/audit/index.ts'
 import { editPayloadByte, removeTempDirs, sealedLog, tempDir, testKeys, type TestKeys } from '../audit/support.ts'
 import { recordingIo } from './io.ts'
 
@@ -63,8 +64,13 @@ describe('egress audit verify', () => {
   test('anchors: "audit anchor" prints a line that "audit verify --anchors" then checks', async () => {
     const io = recordingIo()
     expect(await runCli(['audit', 'anchor', dataDir, '--public-key', publicKeyPath], io)).toBe(0)
-    const anchor = JSON.parse(io.stdout[0] as string) as { lsn: number; chainHead: string; seal: string }
+    const anchor = JSON.parse(io.stdout[0] as string) as { lsn: number; chainHead: string; seal: string; sealedAtMs: number }
     expect(anchor.chainHead).toMatch(/^[0-9a-f]{64}$/)
+    // When the seal it is was signed, as the gateway's POST /v1/audit/anchor says it (the seal's own claim).
+    expect(Object.keys(anchor).sort()).toEqual(['chainHead', 'lsn', 'seal', 'sealRecordLsn', 'sealedAtMs'])
+    const read = readSealUnverified(anchor.seal)
+    if (!read.ok) throw new Error(read.reason)
+    expect(anchor.sealedAtMs).toBe(read.value.claims.sealedAtMs)
     const anchorsPath = join(tempDir('egress-cli-anchors-'), 'anchors.jsonl')
     writeFileSync(anchorsPath, `${JSON.stringify(anchor)}\n`)
     const clean = recordingIo()

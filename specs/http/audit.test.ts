@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
-import { parseAnchors, verifyLogDirectory, keyResolverFromJwk } from '../../src/audit/index.ts'
+import { parseAnchors, readSealUnverified, verifyLogDirectory, keyResolverFromJwk } from '../../src/audit/index.ts'
 import { requireAuth, type AuthEnv, type Role } from '../../src/http/auth/index.ts'
 import { createErrorHandler } from '../../src/http/errors.ts'
 import { auditRoutes } from '../../src/http/routes/audit.ts'
@@ -76,7 +76,8 @@ describe('POST /v1/audit/anchor', () => {
     const res = await sealed.request('/v1/audit/anchor', post(tokens.auditor as string, {}))
     expect(res.status).toBe(200)
     const anchor = await json(res)
-    expect(Object.keys(anchor).sort()).toEqual(['chainHead', 'lsn', 'seal', 'sealRecordLsn'])
+    expect(Object.keys(anchor).sort()).toEqual(['chainHead', 'lsn', 'reused', 'seal', 'sealRecordLsn', 'sealedAtMs'])
+    expect(anchor.reused).toBe(false)
     expect(anchor.lsn as number).toBeGreaterThanOrEqual(headBefore)
     expect(anchor.sealRecordLsn as number).toBeGreaterThan(anchor.lsn as number)
     // Stored outside and given back, it checks against the log (head and seal signature).
@@ -107,7 +108,26 @@ describe('POST /v1/audit/anchor', () => {
     }
     const empty = await sealed.request('/v1/audit/anchor', { method: 'POST', headers: auth(admin) })
     expect(empty.status).toBe(200)
-    expect(Object.keys(await json(empty)).sort()).toEqual(['chainHead', 'lsn', 'seal', 'sealRecordLsn'])
+    expect(Object.keys(await json(empty)).sort()).toEqual(['chainHead', 'lsn', 'reused', 'seal', 'sealRecordLsn', 'sealedAtMs'])
+  })
+
+  test('on an idle log the answer is the last seal, said to be reused, with the time it was signed (not taken for the time of the answer)', async () => {
+    const admin = tokens.admin as string
+    // Two anchors with nothing appended between them (the sim venue may still report on a resting order: try again).
+    let first: Record<string, unknown> = {}
+    let second: Record<string, unknown> = {}
+    for (let attempt = 0; attempt < 20; attempt++) {
+      first = await json(await sealed.request('/v1/audit/anchor', post(admin, {})))
+      await Bun.sleep(5)
+      second = await json(await sealed.request('/v1/audit/anchor', post(admin, {})))
+      if (second.sealRecordLsn === first.sealRecordLsn) break
+    }
+    // The same seal, nothing written; its signing time is the first's (the seal's own claim), and the answer says it is
+    // that seal rather than pass it off as one signed now.
+    expect(second).toEqual({ ...first, reused: true })
+    const read = readSealUnverified(second.seal as string)
+    if (!read.ok) throw new Error(read.reason)
+    expect(second.sealedAtMs).toBe(read.value.claims.sealedAtMs)
   })
 })
 

@@ -3,7 +3,7 @@ import type { DomainEvent, EventType } from '../../src/domain/events/index.ts'
 import type { LoggedEvent } from '../../src/http/log-index.ts'
 import { DECISIONS_RECENT_MAX, explainExcerpt, STORY_RECENT_MAX, type ExcerptSource } from '../../src/http/routes/explain-excerpt.ts'
 
-const LATER: ReadonlySet<EventType> = new Set(['order.amend_requested', 'order.amend_rejected', 'order.resend_refused'])
+const LATER: ReadonlySet<EventType> = new Set(['order.amend_requested', 'order.amend_rejected', 'order.resend_requested', 'order.resend_refused'])
 
 /** An order's records as types at LSNs 1, 2, 3, …; read() hands back stand-ins carrying the type only. */
 function source(types: readonly EventType[]): ExcerptSource & { readLsns: number[][] } {

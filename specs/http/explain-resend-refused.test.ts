@@ -6,6 +6,7 @@
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { reasonInfo } from '../../src/domain/reasons.ts'
 import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 import { documentedAnswers } from './openapi-departures.ts'
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
 })
 afterAll(async () => t.stop())
 
-interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; record: Record<string, unknown> }
+interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; reason_description: string | null; record: Record<string, unknown> }
 
 test('a resend refused because the order is not resendable is in /events, in the /explain story and among its decisions, with its reason', async () => {
   const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'resend-refused-1' })))).order_id as string
@@ -42,6 +43,7 @@ test('a resend refused because the order is not resendable is in /events, in the
     stage: 'send',
     type: 'order.resend_refused',
     summary: 'resend by olga refused ORDER_NOT_RESENDABLE: order is AckedOpen',
+    reason_description: reasonInfo('ORDER_NOT_RESENDABLE').description,
     record: { principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen' },
   })
   // And among the decisions, with what its record carries: no roles, config digest, build or guards are recorded for it,
@@ -52,6 +54,7 @@ test('a resend refused because the order is not resendable is in /events, in the
       lsn,
       outcome: 'resend_refused',
       reason: 'ORDER_NOT_RESENDABLE',
+      reason_description: reasonInfo('ORDER_NOT_RESENDABLE').description,
       failed_guard: null,
       detail: 'order is AckedOpen',
       principal: 'olga',

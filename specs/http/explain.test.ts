@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { reasonInfo, type ReasonCode } from '../../src/domain/reasons.ts'
 import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 
 let t: TestGateway
@@ -12,7 +13,7 @@ beforeAll(async () => {
 })
 afterAll(async () => t.stop())
 
-interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; record: Record<string, unknown> }
+interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; reason_description: string | null; record: Record<string, unknown> }
 
 test('explain tells the story of every logged record of the order, in log order, and keeps its decisions', async () => {
   const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'story-1' })))).order_id as string
@@ -42,4 +43,11 @@ test('explain tells the story of every logged record of the order, in log order,
   expect(story.map((entry) => entry.stage)).toEqual(expect.arrayContaining(['intent', 'send', 'venue', 'report', 'cancel']))
   expect(story.map((entry) => entry.type)).toContain('order.canceled')
   for (const entry of story) expect(entry.summary.length).toBeGreaterThan(0)
+  // A reason code in a record comes with its meaning (before: the code alone, e.g. "cancel requested by alice (USER_CANCEL)").
+  const cancel = story.find((entry) => entry.type === 'order.cancel_requested')
+  expect(cancel?.reason_description).toBe(reasonInfo('USER_CANCEL').description)
+  for (const entry of story) {
+    const reason = entry.record.reason
+    expect([entry.type, entry.reason_description]).toEqual([entry.type, typeof reason === 'string' ? reasonInfo(reason as ReasonCode).description : null])
+  }
 })

@@ -202,7 +202,7 @@ describe('GET /v1/orders/:id/explain is bounded', () => {
     expect(res.status).toBe(200)
     const body = await json(res)
     const logged = t.http.services.logIndex.events(longOrderId)
-    const decisionTypes = new Set(['order.accepted', 'order.rejected', 'order.amend_requested', 'order.amend_rejected', 'order.resend_refused'])
+    const decisionTypes = new Set(['order.accepted', 'order.rejected', 'order.amend_requested', 'order.amend_rejected', 'order.resend_requested', 'order.resend_refused'])
     const allDecisions = logged.filter(({ event }) => decisionTypes.has(event.type)).map(({ lsn }) => lsn)
     expect(allDecisions.length).toBe(1 + REFUSED_AMENDS)
 
@@ -224,7 +224,7 @@ describe('GET /v1/orders/:id/explain is bounded', () => {
   test('the index finds the decisions without reading the history: as the records say, live, and after a start that scans in the background', async () => {
     const live = t.http.services.logIndex
     const logged = live.events(longOrderId)
-    const laterTypes = new Set(['order.amend_requested', 'order.amend_rejected', 'order.resend_refused'])
+    const laterTypes = new Set(['order.amend_requested', 'order.amend_rejected', 'order.resend_requested', 'order.resend_refused'])
     const expected = {
       intake: [logged[0]?.lsn as number],
       acceptedLsn: logged[0]?.lsn as number,

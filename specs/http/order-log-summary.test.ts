@@ -17,3 +17,12 @@ test('a send retry held by the HA send gate says it never reached the venue', ()
 test("a venue's own retryable answer still reads as the venue's", () => {
   expect(summaryOf(retry('rate limited'))).toBe('place to be retried: the venue said rate limited')
 })
+
+const cancelRequested = (principalId: string, reason: 'USER_CANCEL' | 'FLATTEN_REQUESTED') => ({ type: 'order.cancel_requested' as const, atMs: 1, orderId: 'o-1', principalId, reason })
+
+test("a cancel the gateway asks for again (wanted while the order was Unknown) does not read as a user's new request", () => {
+  // kernel/inbox.ts resumeCancel records it as 'egress' and USER_CANCEL whatever the first request was (a flatten's too).
+  const summary = summaryOf(cancelRequested('egress', 'USER_CANCEL'))
+  expect(summary).toBe("cancel requested again by the gateway (USER_CANCEL): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why")
+  expect(summaryOf(cancelRequested('olga', 'FLATTEN_REQUESTED'))).toBe('cancel requested by olga (FLATTEN_REQUESTED)')
+})

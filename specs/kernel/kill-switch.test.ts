@@ -83,3 +83,13 @@ describe('kill switches', () => {
     expect(harness.next()).toBeNull()
   })
 })
+
+describe("a flatten close's decision record", () => {
+  test('names the build that decided it; a command without one (recorded by an older leader) decides it with an empty build, as before', () => {
+    const command = { kind: 'flatten' as const, nowMs: T0, principal: ops, accountId: ACCOUNT, flattenId: 'f-b', markets: { 'sim:BTC-USD': market('50000') } }
+    const buildOf = (decision: { events: readonly { type: string }[] }): string[] =>
+      decision.events.filter((e): e is EventOf<'order.accepted'> => e.type === 'order.accepted').map((close) => close.decision.buildCommit)
+    expect(buildOf(Harness.funded().run({ ...command, buildCommit: 'abc123' }))).toEqual(['abc123'])
+    expect(buildOf(Harness.funded().run(command))).toEqual([''])
+  })
+})

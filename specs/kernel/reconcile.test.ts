@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { resendable } from '../../src/kernel/index.ts'
+import { formatDecimal } from '../../src/domain/decimal.ts'
 import type { VenueOrder, VenueTrade } from '../../src/venues/adapter.ts'
 import { d, Harness, market, report, trader } from './fixtures.ts'
 import { unknownOrder, venueOrderOf, venueTradeOf } from './venue-fixtures.ts'
@@ -149,6 +150,9 @@ describe('Unknown and reconciliation', () => {
     const orderId = unknownOrder(harness)
     const decision = reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.1') }))
     expect(harness.eventTypes(decision)).toEqual(['alert.raised', 'order.fill', 'order.synthetic_pending', 'order.reconciled'])
+    // The alert states the quantities as decimals, as everything an explanation shows does (it said "venue cumQty
+    // 10000000, trades explain 0": the internal units, 10^8 per 1).
+    expect(decision.events[0]).toMatchObject({ reason: 'RECONCILE_SYNTHETIC_FILL', detail: 'venue cumQty 0.1, trades explain 0' })
     expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: d('0.1') })
   })
 
@@ -166,7 +170,8 @@ describe('Unknown and reconciliation', () => {
   test('a venue cumQty above the order quantity is an overfill: alert, stay Unknown', () => {
     const harness = Harness.funded()
     const orderId = unknownOrder(harness)
-    reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.2') }))
+    const decision = reconcile(harness, orderId, venueOrderOf(harness, orderId, { status: 'filled', cumQty: d('0.2') }))
+    expect(decision.events[0]).toMatchObject({ reason: 'FILL_OVERFILL', detail: `venue reports cumQty 0.2 of ${formatDecimal(harness.order(orderId).qty)}` })
     expect(harness.order(orderId).status).toBe('Unknown')
   })
 

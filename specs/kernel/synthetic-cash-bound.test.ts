@@ -74,7 +74,7 @@ test('a declined synthetic fill is alerted once: a read-back stating the same ag
   // The venue moving on is news: alerted, and recorded.
   const moved = statusAt(harness, orderId, '1.8', largestPriceFor('1.8'))
   expect(moved.events).toMatchObject([
-    { type: 'alert.raised', reason: 'RECONCILE_SYNTHETIC_UNRECORDABLE', detail: expect.stringContaining('venue cumQty 180000000, trades explain 100000000') },
+    { type: 'alert.raised', reason: 'RECONCILE_SYNTHETIC_UNRECORDABLE', detail: expect.stringContaining('venue cumQty 1.8, trades explain 1;') },
     { type: 'order.synthetic_declined', venueCumQty: d('1.8'), price: largestPriceFor('1.8') },
   ])
   expect(statusAt(harness, orderId, '1.8', largestPriceFor('1.8')).events).toEqual([])

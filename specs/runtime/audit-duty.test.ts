@@ -77,12 +77,15 @@ describe('audit duties of the running gateway', () => {
     if (first === null) throw new Error('expected a seal')
     const sealedThrough = world.gateway.engine.wal.lastLsn
     expect(sealedThrough).toBe(first.recordLsn)
-    for (let index = 0; index < 5; index++) expect(await duty.sealNow()).toEqual(first)
+    expect(first.reused).toBe(false)
+    // The same seal, said to be reused: its sealedAtMs is when it was signed, before these calls.
+    for (let index = 0; index < 5; index++) expect(await duty.sealNow()).toEqual({ ...first, reused: true })
     expect(world.gateway.engine.wal.lastLsn).toBe(sealedThrough)
     // Something new: sealed again, linked to the first.
     await world.gateway.place(traderA, body('idle-2'), null)
     const next = await duty.sealNow()
     expect(next?.claims.prevSealLsn).toBe(first.recordLsn)
+    expect(next?.reused).toBe(false)
     expect(next?.recordLsn).toBeGreaterThan(sealedThrough)
   })
 

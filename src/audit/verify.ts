@@ -157,9 +157,10 @@ export async function exportAnchor(dir: string, options: VerifyOptions = {}): Pr
 }
 
 /** The anchor of a verification's latest seal; throws if it found problems or no seal. */
-export function anchorOf(report: VerifyReport): Anchor & { sealRecordLsn: number } {
+export function anchorOf(report: VerifyReport): Anchor & { sealRecordLsn: number; sealedAtMs: number } {
   if (report.firstProblem !== null) throw new Error(`cannot export an anchor from a log with problems: ${report.firstProblem.code} at LSN ${report.firstProblem.lsn}`)
   const last = report.seals.last
   if (last === null) throw new Error(`${report.dir} holds no seal to anchor; seal it first (POST /v1/audit/anchor on the gateway)`)
-  return { lsn: last.claims.lsn, chainHead: last.claims.chainHead, seal: last.jws, sealRecordLsn: last.recordLsn }
+  // sealedAtMs: when the seal was signed (its claim), which may be long before this run: an anchor attests a head, not a time.
+  return { lsn: last.claims.lsn, chainHead: last.claims.chainHead, seal: last.jws, sealRecordLsn: last.recordLsn, sealedAtMs: last.claims.sealedAtMs }
 }

@@ -30,7 +30,8 @@ verify   Checks DIR read-only: every frame's CRC, the whole hash chain (recomput
          may end in a torn tail, which is reported and is not an error. Progress goes to stderr. A data directory
          an HA node left mid-swap is refused (INTERRUPTED_SWAP): run "egress serve" on it first, which finishes it.
 anchor   Verifies DIR (a problem exits 65 with the summary on stderr), then prints its latest seal as one JSON line
-         { lsn, chainHead, seal, sealRecordLsn } to keep outside the gateway (append it to an anchors file).
+         { lsn, chainHead, seal, sealRecordLsn, sealedAtMs } to keep outside the gateway (append it to an anchors
+         file). sealedAtMs is when that seal was signed, which may be long before this run.
 
 Options:
   --public-key FILE   the seal public key (JWK, as written by egress keygen)

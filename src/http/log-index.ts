@@ -9,7 +9,7 @@
  * with Retry-After rather than a partial story; intake and every other route are not affected.
  *
  * Bound: one number per order event, for every order in the retained log, and one more per decision after an order's
- * intake (amends accepted or refused, refused resends: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
+ * intake (amends accepted or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
  * the bound, as for the log itself.
  */
 
@@ -40,11 +40,12 @@ export const LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT = 50_000
 const BACKGROUND_FRAMES_PER_SLICE_DEFAULT = 20_000
 
 /**
- * The decisions about an order after its intake — amends accepted or refused, refused resends — whose positions the
- * index keeps besides the order's (only orders with such records get an entry), so `/explain` finds its latest
- * decisions without reading the order's history.
+ * The decisions about an order after its intake — amends accepted or refused, resends allowed or refused — whose
+ * positions the index keeps besides the order's (only orders with such records get an entry), so `/explain` finds its
+ * latest decisions without reading the order's history. `/explain` shows a record of each of these types as a decision.
  */
-const LATER_DECISION_CODES: ReadonlySet<number> = new Set((['order.amend_requested', 'order.amend_rejected', 'order.resend_refused'] as const).map(eventCode))
+const LATER_DECISION_TYPES = ['order.amend_requested', 'order.amend_rejected', 'order.resend_requested', 'order.resend_refused'] as const
+const LATER_DECISION_CODES: ReadonlySet<number> = new Set(LATER_DECISION_TYPES.map(eventCode))
 const REJECTED_CODE = eventCode('order.rejected')
 const ACCEPTED_CODE = eventCode('order.accepted')
 
@@ -166,7 +167,7 @@ export class LogIndex {
   /**
    * Where the order's decisions are: its intake (`intake`: the rejections of a retried key, then its acceptance, if any;
    * read from frame headers, no payload decoded, up to the first record that is neither) and every later decision
-   * (`later`: amends accepted or refused, refused resends, from the index: no read). Do not keep or change `later`.
+   * (`later`: amends accepted or refused, resends allowed or refused, from the index: no read). Do not keep or change `later`.
    */
   decisionPositionsOf(orderId: string): { intake: number[]; acceptedLsn: number | null; later: readonly number[] } {
     this.requireComplete(orderId)

@@ -105,6 +105,11 @@ export interface FlattenCommand {
   flattenId: string
   /** Reference prices by instrument key (`venue:symbol`), to price the closing orders. */
   markets: Record<string, MarketSnapshot>
+  /**
+   * The build deciding, for the closing orders' decision records (as a place's). Absent from commands recorded before
+   * it was (an older leader's command record): their closes were recorded with an empty build, and are decided so again.
+   */
+  buildCommit?: string
 }
 
 /** The executor picked a work item (see nextWork) and asks to send it; the kernel runs the I-100 gate. */

@@ -139,7 +139,7 @@ function closeEvents(
         principalId: command.principal.id,
         roles: [...command.principal.roles],
         configDigest: state.config?.digest ?? '',
-        buildCommit: '',
+        buildCommit: command.buildCommit ?? '',
         nowMs: command.nowMs,
         guards: [{ guard: 'lane', outcome: 'pass', inputs: { ...inputs, lane: 0, origin: 'flatten' } }],
       },

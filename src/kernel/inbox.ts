@@ -144,7 +144,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
  */
 function missedFills(emitter: Emitter, report: ExecutionReport, atMs: number): boolean {
   if (report.cumQty <= emitter.draft.cumQty) return false
-  anomaly(emitter, { atMs, reason: 'FILLS_MISSED', detail: `${report.kind} report says cumQty ${report.cumQty}, egress has ${emitter.draft.cumQty}` })
+  anomaly(emitter, { atMs, reason: 'FILLS_MISSED', detail: `${report.kind} report says cumQty ${formatDecimal(report.cumQty)}, egress has ${formatDecimal(emitter.draft.cumQty)}` })
   return true
 }
 
@@ -176,7 +176,7 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
     return false
   }
   if (fill.cumQty !== undefined && fill.cumQty < fill.lastQty) {
-    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} of ${fill.lastQty} states a cumulative quantity of only ${fill.cumQty}` })
+    anomaly(emitter, { atMs, reason: 'FILL_NOT_MONOTONIC', detail: `fill ${fill.execId} of ${formatDecimal(fill.lastQty)} states a cumulative quantity of only ${formatDecimal(fill.cumQty)}` })
     return false
   }
   const venueCumQty = fill.venueCumQty ?? fill.cumQty ?? null
@@ -192,7 +192,7 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
     limit = draft.price === null ? NO_LIMIT : { limit: draft.price }
   }
   if (cumQty > draft.qty || (fill.cumQty !== undefined && fill.cumQty > draft.qty)) {
-    anomaly(emitter, { atMs, reason: 'FILL_OVERFILL', detail: `fill ${fill.execId} would take cumQty to ${cumQty} of ${draft.qty}` })
+    anomaly(emitter, { atMs, reason: 'FILL_OVERFILL', detail: `fill ${fill.execId} would take cumQty to ${formatDecimal(cumQty)} of ${formatDecimal(draft.qty)}` })
     return false
   }
   const fee = fill.fee ?? 0n

@@ -9,7 +9,7 @@
  * reach the same schedule.
  */
 
-import type { Units } from '../domain/decimal.ts'
+import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { anomaly, type Emitter } from './emit.ts'
 import type { KernelState } from './state.ts'
 
@@ -27,7 +27,7 @@ export function overfillRecheck(state: KernelState, emitter: Emitter, input: { v
   const { draft } = emitter
   const { venueCumQty, nowMs } = input
   const repeated = isRepeatedOverfill(emitter, venueCumQty)
-  if (!repeated) anomaly(emitter, { atMs: nowMs, reason: 'FILL_OVERFILL', detail: `venue reports cumQty ${venueCumQty} of ${draft.qty}` })
+  if (!repeated) anomaly(emitter, { atMs: nowMs, reason: 'FILL_OVERFILL', detail: `venue reports cumQty ${formatDecimal(venueCumQty)} of ${formatDecimal(draft.qty)}` })
   const recheckMs = state.config?.params.reconcileRecheckMs ?? 1_000
   const waitMs = repeated ? nextRecheckMs(draft.overfillRecheckMs, recheckMs) : recheckMs
   emitter.events.push({ type: 'order.overfill_recheck', atMs: nowMs, orderId: draft.orderId, venueCumQty, retryAtMs: nowMs + waitMs })

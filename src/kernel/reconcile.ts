@@ -79,7 +79,7 @@ function settleAmend(state: KernelState, emitter: Emitter, venueOrder: VenueOrde
   if (amend.stage === 'failed') return true
   const graceMs = state.config?.params.reconcileGraceMs ?? 0
   if (at.askedAtMs - (amend.sentAtMs ?? 0) < graceMs) return false
-  failAmend(emitter, { atMs: nowMs, reason: 'AMEND_NOT_APPLIED', detail: `venue holds ${venueOrder.qty} at ${venueOrder.price ?? 'market'} under ${venueOrder.clientOrderId}`, amendId: amend.amendId })
+  failAmend(emitter, { atMs: nowMs, reason: 'AMEND_NOT_APPLIED', detail: `venue holds ${formatDecimal(venueOrder.qty)} at ${venueOrder.price === undefined ? 'market' : formatDecimal(venueOrder.price)} under ${venueOrder.clientOrderId}`, amendId: amend.amendId })
   return true
 }
 
@@ -224,7 +224,7 @@ function syntheticFill(emitter: Emitter, venueOrder: VenueOrder, nowMs: number):
     declineSynthetic(emitter, { venueCumQty: venueOrder.cumQty, price, nowMs })
     return
   }
-  const detail = `venue cumQty ${venueOrder.cumQty}, trades explain ${draft.cumQty}`
+  const detail = `venue cumQty ${formatDecimal(venueOrder.cumQty)}, trades explain ${formatDecimal(draft.cumQty)}`
   emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_FILL', orderId: draft.orderId, detail })
   if (price === null) return
   const execId = syntheticExecId(draft.venueClientOrderId, venueOrder.cumQty)
@@ -250,7 +250,7 @@ function declineSynthetic(emitter: Emitter, input: { venueCumQty: Units; price: 
   const { draft } = emitter
   const { venueCumQty, price, nowMs } = input
   if (draft.syntheticDeclinedCumQty === venueCumQty) return
-  const detail = `venue cumQty ${venueCumQty}, trades explain ${draft.cumQty}; not booked: the synthetic cash pending would pass ${formatDecimal(RECORD_UNITS_MAX)}, the most a record holds`
+  const detail = `venue cumQty ${formatDecimal(venueCumQty)}, trades explain ${formatDecimal(draft.cumQty)}; not booked: the synthetic cash pending would pass ${formatDecimal(RECORD_UNITS_MAX)}, the most a record holds`
   emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'RECONCILE_SYNTHETIC_UNRECORDABLE', orderId: draft.orderId, detail })
   emit(emitter, { type: 'order.synthetic_declined', atMs: nowMs, orderId: draft.orderId, venueCumQty, price })
 }

@@ -7,12 +7,22 @@
 
 import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
-import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog } from '../audit/index.ts'
+import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog, type SealResult } from '../audit/index.ts'
 import type { Engine } from './engine.ts'
 import type { WorkerThreadStatus } from './worker-channel.ts'
 
 /** The identity the gateway acts as when it reacts to tampering: recorded in the log like any principal. */
 export const AUDIT_PRINCIPAL: Principal = { id: 'egress-audit', roles: ['ops'], accounts: [], liveAllowed: false }
+
+/** A seal answered by sealNow, and whether it was written before the call (nothing appended since: `reused`). */
+export interface SealAnswer extends SealResult {
+  /**
+   * True when nothing was appended since this process's last seal, so that seal is the answer as it was: it covers the
+   * log as it is now, and its `claims.sealedAtMs` is when it was signed, not when it was asked for (an anchor's reader
+   * must not take that time for the time of the answer). False for a seal written by this call.
+   */
+  reused: boolean
+}
 
 export interface AuditDutyOptions {
   engine: Engine
@@ -87,15 +97,16 @@ export class AuditDuty {
   }
 
   /** Seals the head now (clean shutdown, POST /v1/audit/anchor). Null when no signing key is configured. */
-  async sealNow(): Promise<Awaited<ReturnType<NonNullable<AuditSetup['sealer']>['sealNow']>> | null> {
+  async sealNow(): Promise<SealAnswer | null> {
     const sealer = this.options.setup.sealer
     if (sealer === null || this.options.engine.wal.lastLsn < 1) return null
     // Nothing appended (durable or queued) since the last seal this process wrote: that seal covers the log as it is,
     // and is the answer. Sealing again would seal only that seal: POST /v1/audit/anchor in a loop wrote one per call,
-    // on an idle log, without bound (the periodic seal's rule too: never an unchanged head).
+    // on an idle log, without bound (the periodic seal's rule too: never an unchanged head). The answer says it is
+    // that seal (`reused`), whose signing time is older than the call.
     const last = sealer.lastWritten
-    if (last !== null && last.recordLsn === this.options.engine.appendedLsn && last.recordLsn === this.options.engine.wal.lastLsn) return last
-    return sealer.sealNow(this.log, this.options.clock.nowMs())
+    if (last !== null && last.recordLsn === this.options.engine.appendedLsn && last.recordLsn === this.options.engine.wal.lastLsn) return { ...last, reused: true }
+    return { ...(await sealer.sealNow(this.log, this.options.clock.nowMs())), reused: false }
   }
 
   /**

@@ -333,7 +333,7 @@ export class Gateway {
 
   private flattenCommand(principal: Principal, accountId: string, flattenId: string): FlattenCommand {
     const keys = new Set<string>(this.engine.state.instruments.keys())
-    return { kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys) }
+    return { kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys), buildCommit: this.options.buildCommit }
   }
 
   /**

@@ -214,3 +214,24 @@ describe('standby shadow mode', () => {
     await stop()
   })
 })
+
+describe("a flatten's build in its command record", () => {
+  test("is kept, and an older leader's record without one still decodes, without it (the kernel then records an empty build, as that leader did)", () => {
+    const flatten: KernelCommand = {
+      kind: 'flatten',
+      nowMs: 1_767_225_600_123,
+      principal: { id: 'olga', roles: ['ops'], accounts: [], liveAllowed: false },
+      accountId: 'acct-a',
+      flattenId: 'f-1',
+      markets: { 'sim:BTC-USD': { referencePrice: 6_100_000_000_000n, observedAtMs: 1_767_225_600_000, previousPrice: null } },
+      buildCommit: 'abc123',
+    }
+    expect(decodeCommandRecord(encodeCommandRecord(flatten, 2)).command).toEqual(flatten)
+    // What a leader of the build before wrote: the same command without the member.
+    const { buildCommit: _buildCommit, ...older } = flatten
+    const olderRecord = { type: KERNEL_COMMAND.type, version: KERNEL_COMMAND.version, payload: encoder.encode(JSON.stringify({ command: { ...older, markets: { 'sim:BTC-USD': { referencePrice: { $bigint: '6100000000000' }, observedAtMs: 1_767_225_600_000, previousPrice: null } } }, eventCount: 2 })) }
+    const decoded = decodeCommandRecord(olderRecord).command
+    expect(decoded).toEqual(older)
+    expect('buildCommit' in decoded).toBe(false)
+  })
+})

@@ -46,26 +46,32 @@ const GUARD_INPUT = v.nullable(v.union([v.string(), v.number(), v.boolean()]))
 
 /**
  * A decision about the order. Accepts, rejects and amends carry their decision record (guards, roles, config digest,
- * build). A refused resend (`order.resend_refused`) carries only who asked, the reason code and what the refusing check
- * saw (`detail`): its roles, config digest and build are null — neither it nor the command record before it holds
- * them, and the config or build running now may not be the one it was decided under — and its guards are empty.
+ * build). A resend, allowed (`order.resend_requested`) or refused (`order.resend_refused`), carries only who asked and
+ * what its record says — for an allowed one the amount reserved again, for a refused one the reason code and what the
+ * refusing check saw — in `detail`: its roles, config digest and build are null (neither it nor the command record
+ * before it holds them, and the config or build running now may not be the one it was decided under) and its guards
+ * are empty.
  */
 const DECISION = v.strictObject({
   lsn: count('The record that carries the decision'),
   outcome: v.pipe(
-    v.picklist(['accepted', 'rejected', 'amend_accepted', 'amend_rejected', 'resend_refused']),
-    v.description('What was decided: the order, one of its amends, or a resend that was refused'),
+    v.picklist(['accepted', 'rejected', 'amend_accepted', 'amend_rejected', 'resend_accepted', 'resend_refused']),
+    v.description('What was decided: the order, one of its amends, or a resend (allowed or refused)'),
   ),
-  reason: orNull(text('reason code'), 'Why it was rejected or refused; null when accepted'),
-  failed_guard: orNull(text('guard name'), 'The guard that refused it; null when accepted, and for a refused resend (its checks are not recorded as guards: see detail)'),
-  detail: orNull(text('what the check saw'), 'A refused resend: what the refusing check saw (its record as logged); null for the others, whose guards say it'),
+  reason: orNull(text('reason code'), 'Why it was rejected or refused; null when accepted or allowed'),
+  reason_description: orNull(text('what the reason code means'), "The reason code's one line from the reason dictionary; null when reason is null"),
+  failed_guard: orNull(text('guard name'), 'The guard that refused it; null when accepted, and for a resend (its checks are not recorded as guards: see detail)'),
+  detail: orNull(
+    text('what the check saw'),
+    'A resend: what its record says (refused: what the refusing check saw; allowed: the checks it passed and what it reserves again); null for the others, whose guards say it',
+  ),
   principal: text('Who asked'),
-  roles: orNull(v.array(v.string()), "The principal's roles; null for a refused resend (its record names the principal only)"),
+  roles: orNull(v.array(v.string()), "The principal's roles; null for a resend (its record names the principal only)"),
   config_digest: orNull(
     text('config digest'),
-    'The digest of the config it was decided under; null for a refused resend: neither its record nor its command record holds one, and the running config may not be the one it was decided under',
+    'The digest of the config it was decided under; null for a resend: neither its record nor its command record holds one, and the running config may not be the one it was decided under',
   ),
-  build_commit: orNull(text('build commit'), 'The build that decided it; null for a refused resend (not recorded)'),
+  build_commit: orNull(text('build commit'), 'The build that decided it; null for a resend (not recorded)'),
   decided_at_ms: integer('When it was decided (ms since the epoch)'),
   guards: v.pipe(
     v.array(
@@ -76,7 +82,7 @@ const DECISION = v.strictObject({
         inputs: v.pipe(v.record(v.string(), GUARD_INPUT), v.description('What the guard looked at (amounts as decimal strings)')),
       }),
     ),
-    v.description('Every guard that ran, in the fixed order; those after the first failure did not run. Empty for a refused resend (see reason and detail)'),
+    v.description('Every guard that ran, in the fixed order; those after the first failure did not run. Empty for a resend (see detail)'),
   ),
 })
 
@@ -86,6 +92,10 @@ const STORY_ENTRY = v.strictObject({
   stage: v.pipe(v.picklist(STORY_STAGES), v.description('The part of the story it belongs to')),
   type: eventType,
   summary: text('One line a person can read without the record beside it'),
+  reason_description: orNull(
+    text('what the reason code means'),
+    "The meaning of the reason code the record carries (its `reason`: a rejection, cancel, block, failure, reconcile result, alert…), from the reason dictionary; null when it carries none (a venue's own reason text is in the record and the summary)",
+  ),
   record: v.pipe(v.record(v.string(), logged), v.description('The record as logged, minus type, atMs and orderId (camelCase fields, amounts as decimal strings)')),
 })
 
@@ -102,7 +112,7 @@ export const ORDER_EXPLAIN = v.strictObject({
   decisions: v.pipe(
     v.array(DECISION),
     v.description(
-      `Why the order, and each of its amends, was accepted or rejected, and each resend that was refused, in log order: the first decision (and the acceptance, if rejections of a retried key came first) and the ${DECISIONS_RECENT_MAX} most recent; decisions_omitted says how many between them are left out`,
+      `Why the order, and each of its amends, was accepted or rejected, and each resend allowed or refused, in log order: the first decision (and the acceptance, if rejections of a retried key came first) and the ${DECISIONS_RECENT_MAX} most recent; decisions_omitted says how many between them are left out`,
     ),
   ),
   decisions_omitted: count('Decisions left out of decisions (read them in full_history)'),

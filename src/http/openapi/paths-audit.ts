@@ -46,8 +46,19 @@ export function auditPart(): DocumentPart {
         ],
       },
       Anchor: record(
-        { lsn: integer('The LSN sealed'), chainHead: { type: 'string', description: 'hex' }, seal: { type: 'string', description: 'The seal (compact JWS)' }, sealRecordLsn: integer('LSN of the seal record') },
-        'The shape "egress audit anchor DIR" prints; keep it outside the gateway ("egress audit verify --anchors" takes it back)',
+        {
+          lsn: integer('The LSN sealed'),
+          chainHead: { type: 'string', description: 'hex' },
+          seal: { type: 'string', description: 'The seal (compact JWS)' },
+          sealRecordLsn: integer('LSN of the seal record'),
+          sealedAtMs: integer("When the seal was signed (ms since the epoch; the seal's own sealedAtMs claim): older than the request when reused"),
+          reused: {
+            type: 'boolean',
+            description:
+              'True when nothing was appended since the last seal this gateway process wrote: that seal covers the log as it is and is the answer, unchanged (an idle log is not sealed again per call); false when this request wrote the seal',
+          },
+        },
+        'The shape "egress audit anchor DIR" prints, plus sealedAtMs and reused; keep it outside the gateway ("egress audit verify --anchors" takes it back, ignoring the two)',
       ),
     },
     paths: {
@@ -79,7 +90,7 @@ export function auditPart(): DocumentPart {
       '/v1/audit/anchor': {
         post: operation({
           tag: 'audit',
-          summary: `Seal the chain head now and return the anchor to store outside the gateway (no body, or {}). ${WHO}`,
+          summary: `Seal the chain head now (or, when nothing was appended since this process's last seal, return that seal: reused) and return the anchor to store outside the gateway (no body, or {}). ${WHO}`,
           security: 'bearer',
           errors: ['400', '401', '403', '413', '415', '429', '503'],
           requestBody: { required: false, content: jsonContent(schemaOf(ANCHOR_BODY_SCHEMA, 'Empty object or no body: an anchor takes no options')) },

@@ -197,7 +197,7 @@ export function ordersPart(): DocumentPart {
       '/v1/orders/{id}/explain': {
         get: operation({
           tag: 'orders',
-          summary: `Decision records (why the order and each amend was accepted or rejected) and the order's story from the log: the first and the most recent, with how many are left out between them (the whole history is GET /v1/orders/{id}/events). ${READERS}. ${DURABLE_READ}`,
+          summary: `Decision records (why the order and each amend was accepted or rejected, and each resend allowed or refused, each reason code with its meaning) and the order's story from the log: the first and the most recent, with how many are left out between them (the whole history is GET /v1/orders/{id}/events). ${READERS}. ${DURABLE_READ}`,
           security: 'bearer',
           errors: ['401', '404', '429', '503'],
           responses: { '200': { description: 'Its decision records, its story from the log, and the kill switch holding it now (or null)', content: jsonContent(ref('OrderExplain')) } },

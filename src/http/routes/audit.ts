@@ -195,6 +195,15 @@ async function anchorRoute(c: Context<AuthEnv>, services: Services): Promise<Res
   const audit = gateway.audit
   const sealed = await runCommand(c, () => audit.sealNow())
   if (sealed === null) throw new ApiError('CONFLICT', 'the log is empty: there is no chain head to seal', { details: { reason: 'AUDIT_LOG_EMPTY' } })
-  // The shape "egress audit anchor DIR" prints, so anchors from either source go in one file for --anchors.
-  return c.json({ lsn: sealed.claims.lsn, chainHead: sealed.claims.chainHead, seal: sealed.jws, sealRecordLsn: sealed.recordLsn })
+  // The shape "egress audit anchor DIR" prints, so anchors from either source go in one file for --anchors; plus when
+  // the seal was signed and whether it was signed before this call (an idle log: the last seal is the answer), so the
+  // seal's time is not taken for the answer's.
+  return c.json({
+    lsn: sealed.claims.lsn,
+    chainHead: sealed.claims.chainHead,
+    seal: sealed.jws,
+    sealRecordLsn: sealed.recordLsn,
+    sealedAtMs: sealed.claims.sealedAtMs,
+    reused: sealed.reused,
+  })
 }

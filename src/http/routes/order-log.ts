@@ -1,7 +1,8 @@
 /**
  * An order's history from the log: its recorded events (`/events`, with LSNs, a page at a time: events-page.ts) and
  * its explanation (`/explain`): the decision records that say why it was accepted or rejected and why each amend was,
- * and each refused resend with what its record carries (`decisions`), and its story (`story`) — intent with its
+ * and each resend allowed or refused with what its record carries, each reason code with its meaning (`decisions`),
+ * and its story (`story`) — intent with its
  * decision record, reservation and lane, every gate verdict, sends, venue answers and reports, fills, amends, cancels,
  * reconcile results and alerts — one entry per log record, in log order, each with its LSN, time, the stage it belongs
  * to, a one-line summary and the record as logged. Both lists of /explain are excerpts (the first and the most recent
@@ -15,7 +16,7 @@ import { formatDecimal } from '../../domain/decimal.ts'
 import type { DomainEvent, EventOf, EventType } from '../../domain/events/index.ts'
 import type { DecisionRecord, GuardInputValue } from '../../domain/guards.ts'
 import type { Order } from '../../domain/orders.ts'
-import { reasonInfo } from '../../domain/reasons.ts'
+import { reasonInfo, type ReasonCode } from '../../domain/reasons.ts'
 import { switchHoldOf, type KernelState } from '../../kernel/index.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
 import type { OrderEventsBody, OrderExplainBody, StoryStage } from '../openapi/order-log-schema.ts'
@@ -49,12 +50,14 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
     const excerpt = explainExcerpt(services.logIndex, found.orderId)
     const decisions: OrderExplainBody['decisions'] = []
+    const accepted = acceptanceOf(excerpt.events)
     for (const { lsn, event } of excerpt.events) {
       if (!excerpt.decisionLsns.has(lsn)) continue
       if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event.decision, { reason: null, guard: null }))
       if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event.decision, { reason: event.reason, guard: event.guard }))
       if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event.decision, { reason: null, guard: null }))
       if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event.decision, { reason: event.reason, guard: event.guard }))
+      if (event.type === 'order.resend_requested') decisions.push(resendView(lsn, event, accepted))
       if (event.type === 'order.resend_refused') decisions.push(resendRefusedView(lsn, event))
     }
     const story = excerpt.events.filter(({ lsn }) => excerpt.storyLsns.has(lsn)).map(({ lsn, event }) => storyEntry(lsn, event))
@@ -83,11 +86,12 @@ function heldView(state: KernelState, order: Order): OrderExplainBody['held'] {
 
 type DecisionView = OrderExplainBody['decisions'][number]
 
-function decisionView(lsn: number, outcome: DecisionView['outcome'], decision: DecisionRecord, failed: { reason: string | null; guard: DecisionView['failed_guard'] }): DecisionView {
+function decisionView(lsn: number, outcome: DecisionView['outcome'], decision: DecisionRecord, failed: { reason: ReasonCode | null; guard: DecisionView['failed_guard'] }): DecisionView {
   return {
     lsn,
     outcome,
     reason: failed.reason,
+    reason_description: descriptionOf(failed.reason),
     failed_guard: failed.guard,
     detail: null,
     principal: decision.principalId,
@@ -97,6 +101,48 @@ function decisionView(lsn: number, outcome: DecisionView['outcome'], decision: D
     decided_at_ms: decision.nowMs,
     guards: decision.guards.map((guard) => ({ guard: guard.guard, outcome: guard.outcome, reason: guard.reason ?? null, inputs: apiJson(guard.inputs) as Record<string, GuardInputValue> })),
   }
+}
+
+/**
+ * A resend the kernel allowed (`order.resend_requested`), as a decision from what its record carries: who asked and
+ * what it reserves again. Like a refused one it has no roles, config digest, build or guards on record (null, empty):
+ * resend.ts re-runs its checks (the trading switch, data health, and for an order not a flatten close the account's
+ * policy and the price band; then the reservation) and logs only the amount reserved. The asset, and whether the order
+ * is a flatten close, come from its acceptance (a resend reserves the order as recorded, in the same asset); when the
+ * acceptance is not among the records read, the detail says less rather than guess.
+ */
+function resendView(lsn: number, event: EventOf<'order.resend_requested'>, accepted: EventOf<'order.accepted'> | null): DecisionView {
+  const checks = accepted === null
+    ? 'the checks a resend re-runs passed'
+    : accepted.flattenId === null
+      ? "the trading switch, data health, the account's policy and the price band, and the reservation passed again"
+      : 'the trading switch, data health and the reservation passed again (a flatten close skips policy and band)'
+  const amount = `${d(event.reservationAmount)}${accepted === null ? '' : ` ${accepted.reservationAsset}`}`
+  return {
+    lsn,
+    outcome: 'resend_accepted',
+    reason: null,
+    reason_description: null,
+    failed_guard: null,
+    detail: `resend by ${event.principalId} allowed: ${checks}; the order goes out again as recorded and reserves ${amount} again`,
+    principal: event.principalId,
+    roles: null,
+    config_digest: null,
+    build_commit: null,
+    decided_at_ms: event.atMs,
+    guards: [],
+  }
+}
+
+/** The reason code's line in the dictionary (what a code means, for a reader who does not know them), or null. */
+function descriptionOf(reason: ReasonCode | null): string | null {
+  return reason === null ? null : reasonInfo(reason).description
+}
+
+/** The order's acceptance among the records read, or null when it is not among them. */
+function acceptanceOf(events: readonly { event: DomainEvent }[]): EventOf<'order.accepted'> | null {
+  for (const { event } of events) if (event.type === 'order.accepted') return event
+  return null
 }
 
 /**
@@ -110,6 +156,7 @@ function resendRefusedView(lsn: number, event: EventOf<'order.resend_refused'>):
     lsn,
     outcome: 'resend_refused',
     reason: event.reason,
+    reason_description: descriptionOf(event.reason),
     failed_guard: null,
     detail: event.detail,
     principal: event.principalId,
@@ -142,10 +189,14 @@ const STAGES: Record<EventType, StoryStage> = {
 function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][number] {
   // The record as logged, minus what the entry already says (type, time, the order it is about).
   const { type, atMs, orderId: _orderId, ...record } = event as DomainEvent & { orderId?: unknown }
-  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), record: apiJson(record) as Record<string, unknown> }
+  const reasonDescription = descriptionOf('reason' in event ? event.reason : null)
+  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), reason_description: reasonDescription, record: apiJson(record) as Record<string, unknown> }
 }
 
 const d = formatDecimal
+
+/** The principal kernel/inbox.ts names on a cancel it asks for again (resumeCancel). */
+const RESUMED_CANCEL_PRINCIPAL = 'egress'
 
 /** One line a person can read without the record beside it; the record is there for everything else. */
 export function summaryOf(event: DomainEvent): string {
@@ -194,7 +245,12 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.amended': return `amend #${event.amendId} applied (${event.source}): qty ${d(event.qty)}${priceText(event.price)}`
     case 'order.limit_loosest': return `loosest limit of every version so far: ${d(event.limit)}`
     case 'order.amend_failed': return `amend #${event.amendId} failed (${event.reason}): ${event.detail}`
-    case 'order.cancel_requested': return `cancel requested by ${event.principalId} (${event.reason})`
+    case 'order.cancel_requested':
+      // kernel/inbox.ts resumeCancel: a cancel wanted while the order was Unknown, asked for again once the venue shows
+      // it open. Its record names the gateway and USER_CANCEL whoever first asked: that request is earlier in the story.
+      return event.principalId === RESUMED_CANCEL_PRINCIPAL
+        ? `cancel requested again by the gateway (${event.reason}): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why`
+        : `cancel requested by ${event.principalId} (${event.reason})`
     case 'order.canceled': return `canceled (${event.reason}, ${event.source})`
     case 'order.reconciled': return `reconciled to ${event.to}: venue status ${event.venueStatus}${event.notAtVenue ? ', not at the venue' : ''} (${event.reason})`
     case 'order.reconcile_deferred': return 'reconciliation deferred'

@@ -6,7 +6,7 @@
  * the amend already settled and adds nothing.
  */
 
-import type { Units } from '../../domain/decimal.ts'
+import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import type { Order } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import { anomaly, emit, type Emitter } from '../emit.ts'
@@ -26,7 +26,7 @@ export function applyAmend(emitter: Emitter, input: { atMs: number; source: Amen
   const amend = openAmend(draft, input.amendId)
   if (amend === null) return false
   if (amend.qty <= draft.cumQty) {
-    anomaly(emitter, { atMs: input.atMs, reason: 'TRANSITION_REFUSED', detail: `amend ${amend.amendId} to ${amend.qty} is not above the filled ${draft.cumQty}` })
+    anomaly(emitter, { atMs: input.atMs, reason: 'TRANSITION_REFUSED', detail: `amend ${amend.amendId} to ${formatDecimal(amend.qty)} is not above the filled ${formatDecimal(draft.cumQty)}` })
     return false
   }
   const limit = loosestLimitAfter(draft, amend.price)

@@ -23,12 +23,17 @@
  * the kernel decides by — the order's limitLoosest is what it was, and its update time is the amend's, in the same
  * decision — so it is left out of the comparison: a log of the build before (a leader not yet upgraded, or `redecide`
  * on an older log) matches, while a record that moves the limit, missing or extra or different, is still a mismatch.
+ *
+ * And one is compared by what it says rather than how: a record whose `detail` the build before wrote with amounts in
+ * internal units where this one writes decimals (shadow-units-detail.ts) is taken as the standby's when nothing else
+ * differs and its detail reads as the standby's with those integers read as units.
  */
 
 import { decodeEvent, encodeEvent, EVENT_CODES, EVENT_VERSIONS, eventTypeForCode, recordBodyOf, SchemaError, type DomainEvent, type EncodedEvent } from '../../domain/events/index.ts'
 import { decide as kernelDecide, type Decision, type KernelCommand, type KernelState } from '../../kernel/index.ts'
 import type { Frame } from '../../../wal/index.ts'
 import { CommandRecordError, decodeCommandRecord } from './command-record.ts'
+import { differsOnlyInUnitsDetail } from './shadow-units-detail.ts'
 
 export const SHADOW_MISMATCHES_KEPT = 16
 
@@ -122,7 +127,11 @@ export class ShadowDecider {
     const open = this.open
     this.open = null
     if (open === null) return
-    const difference = open.failure ?? incomplete ?? firstDifference(open.expected, open.leader)
+    const leader = open.leader.map((record, index) => {
+      const ours = open.expected[index]
+      return ours !== undefined && !bytesEqual(ours.payload, record.payload) && differsOnlyInUnitsDetail(ours, record) ? ours : record
+    })
+    const difference = open.failure ?? incomplete ?? firstDifference(open.expected, leader)
     if (difference === null) {
       this.counts.matches++
       return
