@@ -17,6 +17,7 @@ import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import { LogDirLock } from './dir-lock.ts'
+import { makeDirDurable } from './durable-dir.ts'
 import { isSyncFailure, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { GroupCommit, type AppendWaiter, type CommitListener } from './group-commit.ts'
@@ -351,7 +352,8 @@ type Recovered = ReturnType<typeof recoverLog> & { lock: LogDirLock }
 
 /** Takes the directory's lock, recovers the log under it and builds the Wal; the lock is let go if anything throws. */
 function openLocked(dir: string, options: WalOptions, build: (recovered: Recovered) => Wal): Wal {
-  options.io.mkdirp(dir)
+  // Its entry in the data directory durable before any record in it is acknowledged (durable-dir.ts).
+  makeDirDurable(options.io, dir)
   const lock = LogDirLock.acquire(dir)
   try {
     const recovered = recoverLog(dir, {
