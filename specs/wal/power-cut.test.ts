@@ -44,6 +44,41 @@ describe('a power cut', () => {
     await wal.close()
   })
 
+  test('at each step of appending (group commit, segment rolls, preallocated zeros): every acknowledged record survives', async () => {
+    const root = tempDir()
+    const scratch = tempDir()
+    const io = powerCutIo(root)
+    const wal = Wal.open(root, { io, segmentBytesMax: 4096, preallocateBytes: 1024, durability: 'fsync' })
+    let acknowledged = 0
+    const failures: string[] = []
+    let cuts = 0
+    io.beforeChange = (label) => {
+      const at = acknowledged
+      for (const tree of treesAfterCut(io, scratch, `${cuts++}`)) {
+        try {
+          const log = openReadOnly(tree.dir)
+          if (log.lastLsn < at) failures.push(`before ${label} keeping [${tree.kept.join(', ')}]: ends at ${log.lastLsn}, ${at} acknowledged`)
+        } catch (error) {
+          failures.push(`before ${label} keeping [${tree.kept.join(', ')}]: ${String(error).slice(0, 160)}`)
+        }
+      }
+    }
+    // Bursts of appends: batches of several records, a roll now and then in the middle of a batch.
+    for (let burst = 0; burst < 12; burst++) {
+      const appends = Array.from({ length: 1 + (burst % 4) }, (_, index) =>
+        wal.append([record(`burst ${burst} append ${index} ${'y'.repeat(300 + 37 * index)}`)]).then(([lsn]) => {
+          acknowledged = Math.max(acknowledged, lsn as number)
+        }),
+      )
+      await Promise.all(appends)
+    }
+    io.beforeChange = null
+    expect(wal.segments.length).toBeGreaterThan(3)
+    expect(cuts).toBeGreaterThan(40)
+    expect(failures).toEqual([])
+    await wal.close()
+  })
+
   for (const mode of ['delete', 'archive'] as const) {
     test(`at each step of compaction (${mode}): the log opens with every acknowledged record, never with a hole`, async () => {
       const root = tempDir()
