@@ -10,18 +10,19 @@ import { dirname, resolve } from 'node:path'
 import type { WalIo } from './io.ts'
 
 /**
- * Creates `path` and every missing directory above it, then fsyncs the parent of each directory created, top down,
- * and the parent of `path` in any case (an earlier process may have created it and died before that fsync). A failed
- * fsync throws as `io` throws it (a caller whose io marks it fatal dies of it).
+ * Creates `path` and every missing directory above it (with `mkdir`, default `io.mkdirp`: a caller that wants a mode
+ * passes its own), then fsyncs the parent of each directory created, top down, and the parent of `path` in any case
+ * (an earlier process may have created it and died before that fsync). A failed fsync throws as `io` throws it (a
+ * caller whose io marks it fatal dies of it).
  */
-export function makeDirDurable(io: WalIo, path: string): void {
+export function makeDirDurable(io: WalIo, path: string, mkdir: (path: string) => void = (dir) => io.mkdirp(dir)): void {
   const leaf = resolve(path)
   const created: string[] = []
   for (let dir = leaf; !io.exists(dir); dir = dirname(dir)) {
     created.push(dir)
     if (dirname(dir) === dir) break
   }
-  io.mkdirp(leaf)
+  mkdir(leaf)
   const parents = new Set<string>()
   for (const dir of created.reverse()) parents.add(dirname(dir))
   parents.add(dirname(leaf))
