@@ -353,7 +353,7 @@ type Recovered = ReturnType<typeof recoverLog> & { lock: LogDirLock }
 /** Takes the directory's lock, recovers the log under it and builds the Wal; the lock is let go if anything throws. */
 function openLocked(dir: string, options: WalOptions, build: (recovered: Recovered) => Wal): Wal {
   // Its entry in the data directory durable before any record in it is acknowledged (durable-dir.ts).
-  makeDirDurable(options.io, dir)
+  makeDirDurable(options.io, dir, { syncParentOfExisting: true })
   const lock = LogDirLock.acquire(dir)
   try {
     const recovered = recoverLog(dir, {

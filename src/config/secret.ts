@@ -51,7 +51,7 @@ function readSecret(path: string): string | null {
 function createSecret(path: string): string {
   const dir = join(path, '..')
   // auth/ (and a data dir the secret is the first to need) findable after a power cut, as the secret in it is.
-  makeDirDurable(nodeIo, dir, (missing) => void mkdirSync(missing, { recursive: true, mode: 0o700 }))
+  makeDirDurable(nodeIo, dir, { mkdir: (missing) => void mkdirSync(missing, { recursive: true, mode: 0o700 }), syncParentOfExisting: true })
   const secret = randomBytes(32).toString('base64url')
   const temporary = `${path}.${process.pid}.tmp`
   const fd = openSync(temporary, 'wx', 0o600)

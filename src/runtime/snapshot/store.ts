@@ -84,7 +84,7 @@ export class SnapshotStore {
   write(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
     const { io } = this
     // snapshots/ findable after a power cut before a compaction relies on what is written in it (durable-dir.ts).
-    makeDirDurable(io, this.dir)
+    makeDirDurable(io, this.dir, { syncParentOfExisting: true })
     const file = snapshotFileName(content.header.lsn)
     try {
       this.writeDurably(file, content.bytes)
