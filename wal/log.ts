@@ -333,10 +333,15 @@ export class Wal {
         }
         if (!this.closed) {
           this.closed = true
+          const healthy = this.commit.fatalError === null
           try {
-            this.writer.close({ trim: this.commit.fatalError === null })
-          } catch {
-            // Closing after a fatal error may fail again; the data question was settled by the fsync.
+            this.writer.close({ trim: healthy })
+          } catch (error) {
+            // Closing after a fatal error may fail again; the data question was settled by the fsync. A healthy log's
+            // failed trim (the truncate of the preallocated zeros, or its fsync) is no lost record — every batch was
+            // fdatasynced before it was acknowledged — but a failed fsync is never passed over (DESIGN §3): the log
+            // dies of it (fatalError, `died`), so its owner's exit says so instead of "stopped cleanly".
+            if (healthy) this.commit.halt(new WalFatalError(`closing the log failed: ${String(error)}; its records were all synced before, the process must recover by reopening`, { cause: error }))
           }
           this.lock.release()
         }
