@@ -1,6 +1,6 @@
-// A gateway's automatic snapshot and compaction (delete, keep 1), with a power cut at every step of them: every tree
-// the disk may hold after the cut (specs/support/power-cut-io.ts) must restore, as the next start would, with every
-// order answered 202 before the snapshot began. The log, the snapshots and their directories all go through the model.
+// A gateway's automatic snapshot, retention (keep 1: the older snapshot pruned) and compaction (delete), with a power
+// cut at every step of them: every tree the disk may hold after the cut (specs/support/power-cut-io.ts) must restore,
+// as the next start would, with every order answered 202 before the snapshot began. The log, the snapshots and their directories all go through the model.
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { restoreEngine, SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
@@ -22,7 +22,11 @@ describe('a power cut during the gateway snapshot and its compaction', () => {
       snapshots: { keep: 1, atShutdown: false, compaction: 'delete', io },
     })
     worlds.push(world)
-    await trade(world, { orders: 30, tag: 'pc', seed: 911 })
+    await trade(world, { orders: 15, tag: 'pc', seed: 911 })
+    // A first snapshot (and compaction), not cut: the one under test then prunes it (keep 1) before it compacts.
+    const first = await world.gateway.snapshot()
+    expect(first).not.toBeNull()
+    await trade(world, { orders: 20, tag: 'pc2', seed: 912 })
     await run(world, 100)
     const acked: string[] = []
     for (let index = 0; index < 5; index++) {
@@ -59,7 +63,11 @@ describe('a power cut during the gateway snapshot and its compaction', () => {
       }
     }
     const segmentsBefore = world.gateway.engine.wal.segments.length
-    io.beforeChange = (label) => restoreAt(`before ${label}`)
+    const cutLabels: string[] = []
+    io.beforeChange = (label) => {
+      cutLabels.push(`before ${label}`)
+      restoreAt(`before ${label}`)
+    }
     const taken = await world.gateway.snapshot()
     io.beforeChange = null
     restoreAt('after the snapshot and compaction returned')
@@ -68,6 +76,8 @@ describe('a power cut during the gateway snapshot and its compaction', () => {
     // The compaction ran: several segments removed, one step (and one cut) each.
     expect(segmentsBefore - world.gateway.engine.wal.segments.length).toBeGreaterThan(3)
     expect(cuts).toBeGreaterThan(10)
+    // The first snapshot was pruned under the cut (retention's unlink was one of the steps).
+    expect(cutLabels.some((label) => label.startsWith(`before unlink snapshots/snapshot-`))).toBe(true)
     // Before the fixes: snapshots/ and log/ were never fsynced in the data dir (a cut without them lost the snapshot,
     // or the whole log), and the compaction's unlinks could reach the disk out of order (SEGMENT_MISSING).
     expect(failures).toEqual([])
