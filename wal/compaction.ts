@@ -1,23 +1,34 @@
 /**
  * Compaction of the writable log (Wal.removeSegmentsBelow): whole sealed segments below an LSN leave the log — deleted,
- * or moved to an archive directory — and the directories are fsynced so the removal survives a crash. A segment is
- * never cut, and the last (open) segment never goes: the catalog decides which ones (SegmentCatalog.removableBelow).
- * They go oldest first, and each leaves the catalog only once its file is gone, so a removal that fails part-way (or a
- * crash) leaves a contiguous log whose catalog is what the disk holds; a later compaction removes the rest.
+ * or moved to an archive directory. A segment is never cut, and the last (open) segment never goes: the catalog
+ * decides which ones (SegmentCatalog.removableBelow).
  *
- * An archive directory on another file system (rename fails EXDEV) gets a copy instead: written beside its name,
- * fsynced, renamed into place and the archive directory fsynced, and only then is the segment unlinked from the log.
+ * Crash safety, power cuts included: the segments go oldest first, ONE AT A TIME, and each removal is made durable
+ * (the log directory fsynced) before the next begins. A directory's entry changes that were not fsynced may reach the
+ * disk in any subset and any order, so with one fsync at the end a power cut could keep the unlink of a later segment
+ * and lose an earlier one's: a hole in the middle of the log, which the next start refuses (SEGMENT_MISSING). With a
+ * fsync per step, at most one removal is in doubt at any time, always of the oldest segment left: the log after a
+ * crash is a suffix of the log before, contiguous whatever reached the disk (specs/wal/power-cut.test.ts checks every
+ * subset at every step). Each segment leaves the catalog only once its file is gone, so a removal that fails part-way
+ * leaves a catalog that is what the disk holds; a later compaction removes the rest.
+ *
+ * Archiving: the archive directory is created durably (durable-dir.ts), and a segment's new name there is made
+ * durable (the archive directory fsynced) before its old name's removal (the log directory fsynced), so a power cut
+ * leaves it in the log, in the archive or in both, never in neither. On another file system (rename fails EXDEV) it is
+ * copied instead: written beside its name, fsynced, renamed into place and the archive directory fsynced, and only
+ * then unlinked from the log.
  *
  * A failed fsync (of a directory, or of an archive copy) is a SyncFailedError: what reached the disk is unknown and
  * a second fsync proves nothing (the kernel may report success the next time), so the log that owns the directory
  * dies of it (Wal.removeSegmentsBelow), as it does of a failed fsync of its own (DESIGN §3), and is never retried.
  * A directory that could not be opened for its fsync (DirectoryOpenError: EMFILE, say) fails the compaction only:
- * no fsync was attempted, the segments it removed are gone from the catalog (their removal not known durable: after a
- * crash they may be back, a longer prefix of the same log), and the log goes on.
+ * no fsync was attempted, the segment just removed is gone from the catalog (its removal not known durable: after a
+ * crash it may be back, a longer suffix of the same log), nothing after it is touched, and the log goes on.
  */
 
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
+import { makeDirDurable } from './durable-dir.ts'
 import type { WalIo } from './io.ts'
 import { linkOrCopyFile } from './prefix.ts'
 import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
@@ -33,33 +44,38 @@ export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, option
   const io = syncFailuresMarked(options.io, { during: 'while compacting' })
   const removable = catalog.removableBelow(lsn)
   if (removable.length === 0) return []
-  if (archiveDir !== undefined) io.mkdirp(archiveDir)
+  if (archiveDir !== undefined) makeDirDurable(io, archiveDir)
   const removed: string[] = []
-  try {
-    for (const segment of removable) {
-      if (archiveDir === undefined) io.unlink(segment.path)
-      else archiveSegment(io, segment, archiveDir)
-      catalog.dropFirst(segment)
-      removed.push(segment.name)
-    }
-  } finally {
-    if (removed.length > 0) {
-      io.fsyncDirectory(dir)
-      if (archiveDir !== undefined) io.fsyncDirectory(archiveDir)
-    }
+  for (const segment of removable) {
+    if (archiveDir === undefined) io.unlink(segment.path)
+    else archiveSegment(io, segment, archiveDir)
+    catalog.dropFirst(segment)
+    removed.push(segment.name)
+    // The archived name durable before the log's removal of it, and both before the next removal begins: see the file
+    // comment (a segment in neither place, or a hole, otherwise).
+    if (archiveDir !== undefined) io.fsyncDirectory(archiveDir)
+    io.fsyncDirectory(dir)
   }
   return removed
 }
 
-/** Moves `segment` into `archiveDir`: a rename, or across file systems a synced copy and then the unlink. */
+/**
+ * Moves `segment` into `archiveDir`: a rename, or across file systems a synced copy and then the unlink. When it
+ * returns the file is gone from the log directory; the caller fsyncs both directories.
+ */
 function archiveSegment(io: WalIo, segment: SegmentInfo, archiveDir: string): void {
   const target = join(archiveDir, segment.name)
   try {
     io.rename(segment.path, target)
-    return
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error
+    copySegment(io, segment, target)
   }
+}
+
+/** Across file systems: a synced copy under a temp name, renamed into place, the archive fsynced, then the unlink. */
+function copySegment(io: WalIo, segment: SegmentInfo, target: string): void {
+  const archiveDir = dirname(target)
   const temp = target + SEGMENT_TEMP_SUFFIX
   if (io.exists(temp)) io.unlink(temp) // a copy a crash interrupted
   linkOrCopyFile(io, segment.path, temp)

@@ -20,6 +20,7 @@
  */
 
 import { join } from 'node:path'
+import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
 import { nodeIo, readFully, type WalIo } from './io.ts'
 import type { LeaseGuard } from './options.ts'
@@ -115,7 +116,7 @@ export class Lease implements LeaseGuard {
   static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
     const options: LeaseOptions = { ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, ...partial }
     const { io, dir } = options
-    io.mkdirp(dir)
+    makeDirDurable(io, dir)
     const current = readCurrentLease(dir, io)
     const now = options.nowMs()
     if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now) {

@@ -17,6 +17,7 @@ import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import { LogDirLock } from './dir-lock.ts'
+import { makeDirDurable } from './durable-dir.ts'
 import { isSyncFailure, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { GroupCommit, type AppendWaiter, type CommitListener } from './group-commit.ts'
@@ -332,10 +333,15 @@ export class Wal {
         }
         if (!this.closed) {
           this.closed = true
+          const healthy = this.commit.fatalError === null
           try {
-            this.writer.close({ trim: this.commit.fatalError === null })
-          } catch {
-            // Closing after a fatal error may fail again; the data question was settled by the fsync.
+            this.writer.close({ trim: healthy })
+          } catch (error) {
+            // Closing after a fatal error may fail again; the data question was settled by the fsync. A healthy log's
+            // failed trim (the truncate of the preallocated zeros, or its fsync) is no lost record — every batch was
+            // fdatasynced before it was acknowledged — but a failed fsync is never passed over (DESIGN §3): the log
+            // dies of it (fatalError, `died`), so its owner's exit says so instead of "stopped cleanly".
+            if (healthy) this.commit.halt(new WalFatalError(`closing the log failed: ${String(error)}; its records were all synced before, the process must recover by reopening`, { cause: error }))
           }
           this.lock.release()
         }
@@ -351,7 +357,8 @@ type Recovered = ReturnType<typeof recoverLog> & { lock: LogDirLock }
 
 /** Takes the directory's lock, recovers the log under it and builds the Wal; the lock is let go if anything throws. */
 function openLocked(dir: string, options: WalOptions, build: (recovered: Recovered) => Wal): Wal {
-  options.io.mkdirp(dir)
+  // Its entry in the data directory durable before any record in it is acknowledged (durable-dir.ts).
+  makeDirDurable(options.io, dir, { syncParentOfExisting: true })
   const lock = LogDirLock.acquire(dir)
   try {
     const recovered = recoverLog(dir, {

@@ -133,8 +133,11 @@ export class SegmentWriter {
 
   /** Closes the file; with `trim`, cuts the preallocated zeros off first (a clean close; not after a fatal error). */
   close(options: { trim: boolean }): void {
-    if (options.trim) this.trimCurrentSegment()
-    this.options.io.close(this.fdOpen)
+    try {
+      if (options.trim) this.trimCurrentSegment()
+    } finally {
+      this.options.io.close(this.fdOpen)
+    }
   }
 }
 

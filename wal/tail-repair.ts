@@ -19,6 +19,7 @@
 import { basename, dirname, join } from 'node:path'
 import { toHex } from './chain.ts'
 import { LogDirLock } from './dir-lock.ts'
+import { makeDirDurable } from './durable-dir.ts'
 import { WalRepairError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { openReadOnly } from './read-only.ts'
@@ -125,9 +126,7 @@ export function repairTail(logDir: string, options: TailRepairOptions): TailRepa
 /** Writes `bytes` to `path` crash-safely (temp file, fsync, rename, directory fsyncs) and reads it back. */
 function writeQuarantine(io: WalIo, path: string, bytes: Uint8Array): void {
   const dir = dirname(path)
-  const created = !io.exists(dir)
-  io.mkdirp(dir)
-  if (created) io.fsyncDirectory(dirname(dir))
+  makeDirDurable(io, dir)
   const tempPath = `${path}.tmp`
   io.removeAll(tempPath)
   const fd = io.openAppend(tempPath)

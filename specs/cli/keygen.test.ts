@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
 import { runCli } from '../../src/cli/index.ts'
 import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../../src/cli/keygen.ts'
+import { nodeIo } from '../../wal/index.ts'
 import { recordingIo } from './io.ts'
 
 function outDir(): string {
@@ -28,6 +29,23 @@ describe('egress keygen', () => {
     expect(publicJwk.d).toBeUndefined()
     expect(io.stdout).toEqual([publicJwk.kid as string])
     expect(privateJwk.kid).toBe(publicJwk.kid)
+  })
+
+  test('a key directory it creates is fsynced in its parent, so the keys stay findable after a power cut', async () => {
+    const dir = outDir()
+    const synced: string[] = []
+    const fsyncDirectory = nodeIo.fsyncDirectory
+    nodeIo.fsyncDirectory = (path) => {
+      synced.push(path)
+      fsyncDirectory(path)
+    }
+    try {
+      expect(await runCli(['keygen', '--out', dir], recordingIo())).toBe(0)
+    } finally {
+      nodeIo.fsyncDirectory = fsyncDirectory
+    }
+    // Before the fix: only keys/ itself was fsynced (for the key files), never its parent for keys/.
+    expect(synced).toEqual([join(dir, '..')])
   })
 
   test('the private key signs what the public key verifies', async () => {

@@ -24,11 +24,11 @@ const ORDER = { account: 'demo-1', venue: 'sim', symbol: 'BTC-USD', side: 'buy',
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function startServe(port: number, preload: boolean): ReturnType<typeof Bun.spawn> {
+function startServe(port: number, preload: boolean, failCall: 'fdatasync' | 'fsync' = 'fdatasync'): ReturnType<typeof Bun.spawn> {
   const args = preload ? ['--preload', join(import.meta.dir, 'support/fail-fsync-preload.ts')] : []
   return Bun.spawn([process.execPath, ...args, 'src/main.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, EGRESS_DATA_DIR: dataDir, PORT: String(port), EGRESS_WAL_DURABILITY: 'fsync', EGRESS_SPEC_FAIL_FSYNC_FLAG: flagPath },
+    env: { ...process.env, EGRESS_DATA_DIR: dataDir, PORT: String(port), EGRESS_WAL_DURABILITY: 'fsync', EGRESS_SPEC_FAIL_FSYNC_FLAG: flagPath, EGRESS_SPEC_FAIL_FSYNC_CALL: failCall },
     stdout: 'ignore',
     stderr: 'pipe',
   })
@@ -91,5 +91,30 @@ test('a failed fdatasync: the order is answered 503, serve exits 74, and a resta
       if (process.exitCode === null) process.kill('SIGKILL')
       await process.exited
     }
+  }
+}, 60_000)
+
+test('an fsync failing while serve stops (the shutdown snapshot, the close of the log): exit 74, not "stopped cleanly"', async () => {
+  rmSync(flagPath, { force: true })
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const child = startServe(port, true, 'fsync')
+  try {
+    await waitFor('serve to be ready', 20_000, READY(base))
+    const headers = { Authorization: `Bearer ${tokenFor()}`, 'Content-Type': 'application/json' }
+    const placed = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { ...headers, 'Idempotency-Key': 'before-stop' }, body: JSON.stringify(ORDER) })
+    expect(placed.status).toBe(202)
+    writeFileSync(flagPath, '')
+    child.kill('SIGTERM')
+    const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running 15 s after SIGTERM')])
+    if (typeof code === 'string') child.kill('SIGKILL')
+    const said = await new Response(child.stderr as ReadableStream).text()
+    // Before the fix: the failed fsync was swallowed (the close's trim) or only halted the log (the shutdown snapshot),
+    // and serve said "stopped cleanly" and exited 0.
+    expect({ code, said: said.includes('the log failed while stopping') }).toEqual({ code: EXIT_LOG_FAILED, said: true })
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+    rmSync(flagPath, { force: true })
   }
 }, 60_000)

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, CURSOR_SECRET_FILE, hs256SecretPath, parseConfig, resolveCursorSecret, resolveHs256Secret } from '../../src/config/index.ts'
+import { nodeIo } from '../../wal/index.ts'
 
 function dataDir(): string {
   return mkdtempSync(join(tmpdir(), 'egress-data-'))
@@ -17,6 +18,26 @@ describe('the local HS256 secret', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600)
     expect(readFileSync(path, 'utf8').trim()).toBe(first)
     expect(resolveHs256Secret(config)).toBe(first)
+  })
+
+  test('generated into a data dir that does not exist yet: every directory it creates is fsynced in its parent', () => {
+    // The secret is the first thing `egress serve` writes (before the data dir's lock): its directories must be
+    // findable after a power cut, or the next start generates another secret and every token minted is refused.
+    const root = dataDir()
+    const config = parseConfig({ dataDir: join(root, 'srv', 'data') })
+    const synced: string[] = []
+    const fsyncDirectory = nodeIo.fsyncDirectory
+    nodeIo.fsyncDirectory = (path) => {
+      synced.push(path)
+      fsyncDirectory(path)
+    }
+    try {
+      resolveHs256Secret(config)
+    } finally {
+      nodeIo.fsyncDirectory = fsyncDirectory
+    }
+    // Before the fix: only auth/ itself (the secret's own entry), never root, srv/ or srv/data/ for the entries made in them.
+    expect(synced).toEqual([root, join(root, 'srv'), join(root, 'srv', 'data')])
   })
 
   test('a configured secret is used as-is and nothing is written', () => {

@@ -34,6 +34,23 @@ describe('I/O failures are fatal', () => {
       })
     }
   }
+
+  test('an fsync failing in a clean close (the trim of the preallocated zeros) kills the log instead of passing as a clean close', async () => {
+    const io = countingIo()
+    const dir = tempDir()
+    const wal = Wal.open(dir, { io, preallocateBytes: 64 * 1024 })
+    expect(await wal.append([record('durable')])).toEqual([1])
+    io.failNext('fsync', 'EIO')
+    await wal.close()
+    // Before the fix: the failure was swallowed — fatalError null, `died` pending, and `egress serve` said "stopped cleanly".
+    expect(wal.fatalError).toBeInstanceOf(WalFatalError)
+    expect(String(wal.fatalError)).toContain('EIO')
+    expect(await wal.died).toBe(wal.fatalError as Error)
+    // The record was synced before it was acknowledged: a reopen has it.
+    const reopened = Wal.open(dir)
+    expect([...reopened.read(1, { toLsn: 1 })].map((frame) => frame.lsn)).toEqual([1])
+    await reopened.close()
+  })
 })
 
 describe('a real full disk', () => {

@@ -7,6 +7,7 @@
 import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { makeDirDurable, nodeIo } from '../../wal/index.ts'
 import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 
 export const PRIVATE_KEY_FILE = 'seal-ed25519.private.jwk.json'
@@ -50,7 +51,8 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
   const meta = { kid, alg: 'EdDSA', use: 'sig' }
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), ...meta }
 
-  mkdirSync(values.out, { recursive: true, mode: 0o700 })
+  // The key directory (and any above it this makes) findable after a power cut, as the keys in it are (fsyncPath).
+  makeDirDurable(nodeIo, values.out, { mkdir: (dir) => void mkdirSync(dir, { recursive: true, mode: 0o700 }) })
   const replace = values.force === true
   writeDurably(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { replace, mode: 0o600 })
   writeDurably(publicPath, `${JSON.stringify({ ...publicJwk, ...meta }, null, 2)}\n`, { replace, mode: 0o644 })

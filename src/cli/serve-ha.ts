@@ -89,7 +89,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const { role, token, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs } = settings
 
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
-  const current: { http: HttpService | null; venue: JsonlVenueClient | null } = { http: null, venue: null }
+  // `log`: the log of the node's latest gateway, read after the stop (did it die of a failed fsync while stopping?).
+  const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null } | null } = { http: null, venue: null, log: null }
   let signalledAtStart = false
   const server = Bun.serve({
     hostname: config.host,
@@ -136,6 +137,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
       return started.gateway
     },
     onGateway: (gateway) => {
+      current.log = gateway.engine.wal
       const previous = current.http
       current.http = createHttpService({
         gateway,
@@ -216,6 +218,13 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const stopped = await stopNode(node, log)
   closeRest()
   if (!stopped) deps.exitNow(EXIT_FAILURE)
+  // The log died while the node stopped (a failed fsync of the shutdown snapshot, or of the log's close): every
+  // acknowledged record was synced before, but a failed fsync is never reported as a clean stop (as `egress serve`).
+  const stopFailure = current.log?.fatalError ?? null
+  if (!failed && stopped && stopFailure instanceof WalFatalError) {
+    log(`the log failed while stopping: ${stopFailure.message}`)
+    return EXIT_IO_ERROR
+  }
   if (!failed) return stopped ? EXIT_OK : EXIT_FAILURE
   return syncFailureOf(stopping) !== null || stopping instanceof WalFatalError ? EXIT_IO_ERROR : EXIT_FAILURE
 }

@@ -191,6 +191,13 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   http.close()
   verifier.close()
   if (logFailed) return EXIT_LOG_FAILED
+  // The log died while stopping: a failed fsync of the shutdown snapshot (Snapshotter) or of the close's trim
+  // (Wal.close). Every acknowledged record was synced before, but a failed fsync is never reported as a clean stop.
+  const stopFailure = gateway.engine.wal.fatalError
+  if (stopFailure !== null) {
+    log(`the log failed while stopping: ${stopFailure.message}`)
+    return EXIT_LOG_FAILED
+  }
   log(`stopped cleanly at LSN ${gateway.engine.wal.lastLsn}`)
   return EXIT_OK
 }

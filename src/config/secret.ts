@@ -11,6 +11,7 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { makeDirDurable, nodeIo } from '../../wal/index.ts'
 import { ConfigError } from './load.ts'
 import type { Config } from './schema.ts'
 
@@ -65,7 +66,8 @@ function readSecret(path: string, field: string): string | null {
 
 function createSecret(path: string, field: string): string {
   const dir = join(path, '..')
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  // auth/ (and a data dir the secret is the first to need) findable after a power cut, as the secret in it is.
+  makeDirDurable(nodeIo, dir, { mkdir: (missing) => void mkdirSync(missing, { recursive: true, mode: 0o700 }), syncParentOfExisting: true })
   const secret = randomBytes(32).toString('base64url')
   const temporary = `${path}.${process.pid}.tmp`
   const fd = openSync(temporary, 'wx', 0o600)

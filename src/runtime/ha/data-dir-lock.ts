@@ -11,18 +11,20 @@
  * as long as they run; each finishes interrupted swaps only once it holds it.
  */
 
-import { existsSync, mkdirSync } from 'node:fs'
-import { LogDirLock } from '../../../wal/index.ts'
+import { makeDirDurable, LogDirLock, nodeIo, type WalIo } from '../../../wal/index.ts'
 
 export const DATA_DIR_LOCK_FILE = 'DATA_DIR_LOCK'
 
 /**
  * Takes `dataDir`'s lock (see the file comment), or throws WalLockedError naming its holder. With `create` (a node, a
- * serve: their first start makes the data dir) a missing directory is made; without it (an offline command, which
- * never creates one) a plain Error says it is not a data directory.
+ * serve: their first start makes the data dir) a missing directory is made, its entry in its parent fsynced (a log
+ * created in it later fsyncs only the data dir: without this a power cut could lose the data dir and every
+ * acknowledged record in it); without it (an offline command, which never creates one) a plain Error says it is not a
+ * data directory. `io`: the file-system calls (specs model a power cut).
  */
-export function lockDataDir(dataDir: string, options: { create: boolean }): LogDirLock {
-  if (options.create) mkdirSync(dataDir, { recursive: true })
-  else if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (nothing created)`)
+export function lockDataDir(dataDir: string, options: { create: boolean; io?: WalIo }): LogDirLock {
+  const io = options.io ?? nodeIo
+  if (options.create) makeDirDurable(io, dataDir)
+  else if (!io.exists(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (nothing created)`)
   return LogDirLock.acquire(dataDir, { file: DATA_DIR_LOCK_FILE, refusal: 'a running node (or another command) holds this data directory' })
 }

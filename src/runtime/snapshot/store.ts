@@ -16,7 +16,7 @@
  */
 
 import { join } from 'node:path'
-import { DirectoryOpenError, linkOrCopyFile, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
+import { DirectoryOpenError, linkOrCopyFile, makeDirDurable, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
 
@@ -83,7 +83,8 @@ export class SnapshotStore {
   /** Writes a snapshot crash-safely, records it in the manifest and prunes beyond `keep`. Returns its manifest entry. */
   write(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
     const { io } = this
-    io.mkdirp(this.dir)
+    // snapshots/ findable after a power cut before a compaction relies on what is written in it (durable-dir.ts).
+    makeDirDurable(io, this.dir, { syncParentOfExisting: true })
     const file = snapshotFileName(content.header.lsn)
     try {
       this.writeDurably(file, content.bytes)
