@@ -5,7 +5,7 @@
  * the query model, the ledger's books and the kernel's balances equal what the auditor derives from the log records
  * alone, every posting and fill row is explained by its record, and the query model is byte-identical (content
  * digest) whether built live through the restarts, rebuilt from genesis over the whole log (archive + live segments),
- * or rebuilt from the newest snapshot's section plus the log after it.
+ * or rebuilt from the newest snapshot's section plus the log after it. Odd seeds pay makers a rebate (negative fees).
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -32,6 +32,8 @@ import { auditLog, auditStore, compareBalances } from './ledger-audit.ts'
 const SEEDS = [3601, 3602, 3603]
 const ROUNDS = 4
 
+/** The maker fee on odd seeds: a rebate (a negative fee); even seeds pay the sim's default 1 bp. */
+const MAKER_REBATE_BPS = -2
 const FAULTS = { dropReportProbability: 0.05, duplicateReportProbability: 0.1, timeoutAfterApplyProbability: 0.05, cancelAckLostProbability: 0.1 }
 
 /**
@@ -84,7 +86,7 @@ function options(seed: number, gateway: () => Gateway | null): WorldOptions {
 async function start(seed: number, previous: World | null): Promise<World> {
   let gateway: Gateway | null = null
   const clock = previous?.clock ?? new SimClock({ startMs: T0 })
-  const venue = previous?.venue ?? new HoldingVenue({ clock, seed, instruments: simInstrumentsFor(fineInstruments()), faults: FAULTS, partialFillProbability: 0.4 })
+  const venue = previous?.venue ?? new HoldingVenue({ clock, seed, instruments: simInstrumentsFor(fineInstruments()), faults: FAULTS, partialFillProbability: 0.4, makerFeeBps: seed % 2 === 1 ? MAKER_REBATE_BPS : 1 })
   const world = await startWorld({ ...options(seed, () => gateway), clock, venue, ...(previous === null ? {} : { dir: previous.dir }) })
   gateway = world.gateway
   backOfficeOf(world.gateway, { reconcileIntervalMs: null })
