@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { openReadOnly } from '../../wal/index.ts'
 import { BACKOFFICE_SECTION, backOfficeOf, backOfficeSectionSource, decodeSection, openBackOfficeOf, QueryModelRebuild } from '../../src/backoffice/index.ts'
+import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
 import type { Units } from '../../src/domain/decimal.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import type { Gateway } from '../../src/runtime/gateway.ts'
@@ -34,7 +35,7 @@ const ROUNDS = 4
 
 /** The maker fee on odd seeds: a rebate (a negative fee); even seeds pay the sim's default 1 bp. */
 const MAKER_REBATE_BPS = -2
-const FAULTS = { dropReportProbability: 0.05, duplicateReportProbability: 0.1, timeoutAfterApplyProbability: 0.05, cancelAckLostProbability: 0.1 }
+const FAULTS = { dropReportProbability: 0, duplicateReportProbability: 0.1, timeoutAfterApplyProbability: 0.05, cancelAckLostProbability: 0.1 }
 
 /**
  * A sim venue whose reports can be held back, its per-order trade list lagging them meanwhile (as
@@ -132,9 +133,11 @@ describe('the ledger audited from the log', () => {
           await trade(world, { orders: 24, tag: `a${round}`, seed: seed * 10 + round })
           if (venue.holding) {
             await run(world, 4_000)
-            venue.setFaults(FAULTS)
             venue.release()
           }
+          // Reports are dropped only while none is held: a dropped report of quantity a synthetic fill booked is never
+          // read back (its order is Filled), so its true-up never comes (reported; not what this spec checks).
+          venue.setFaults({ ...FAULTS, dropReportProbability: 0.05 })
           if (round % 2 === 1) await world.gateway.flatten(round % 4 === 1 ? traderA : traderB, round % 4 === 1 ? 'acct-a' : 'acct-b', `f${round}`)
           await run(world, 300)
           if (round === ROUNDS - 1) break
@@ -216,9 +219,14 @@ describe('the ledger audited from the log', () => {
           resumed.close()
         }
         expect(world.errors).toEqual([])
-        // A clean reconcile: no internal break, nothing against the venue.
-        const result = await drive(world, office.reconcile())
-        expect(result.observations.filter((observation) => observation.check.startsWith('ledger_'))).toEqual([])
+        // Every real fill behind a synthetic one has arrived, so the books hold what the venue holds (trades, balances,
+        // open orders), to the unit: two reconciles, once the last trade is older than a report may lag, find nothing.
+        await run(world, VENUE_REPORT_LAG_MS_MAX, 50)
+        const first = await drive(world, office.reconcile())
+        const second = await drive(world, office.reconcile())
+        expect([...first.observations, ...second.observations]).toEqual([])
+        expect(second.checks).toContain('venue_balances')
+        expect(office.openBreaks).toEqual([])
       } finally {
         await world.gateway.stop().catch(() => undefined)
         removeDir(world.dir)
