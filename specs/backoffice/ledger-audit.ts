@@ -10,8 +10,8 @@
  *     reference, its kind fits the record, and per book and asset the postings at that LSN are what the record moves;
  *     no record that moves money lacks its postings;
  *   - every fill row is an `order.fill` record at its LSN (exec id, order, quantity, price, fee, cash), one per record;
- *   - positions: net quantity = the signed sum of fills, realized − basis = Σ cash legs (true-ups included), fees = Σ
- *     fees per asset;
+ *   - positions: net quantity = the signed sum of fills = bought − sold, realized − basis = Σ cash legs (true-ups
+ *     included), a basis of the position's sign (none when flat), fees = Σ fees per asset;
  *   - idempotency: no (order, execution id) of a real fill is booked twice.
  */
 
@@ -203,6 +203,11 @@ export function auditStore(audit: LogAudit, store: Store): string[] {
       problems.push(`position ${id.replaceAll('\n', ' ')}: realized − basis ${formatDecimal(position.realizedPnl - position.costBasis)}, cash legs give ${formatDecimal(expected.cash)}`)
     }
     if (position.netQty === 0n && position.costBasis !== 0n) problems.push(`position ${id.replaceAll('\n', ' ')} is flat with basis ${formatDecimal(position.costBasis)}`)
+    // A long stands at what it cost (≥ 0), a short at what it received (≤ 0): an average cost is never negative.
+    if ((position.netQty > 0n && position.costBasis < 0n) || (position.netQty < 0n && position.costBasis > 0n)) {
+      problems.push(`position ${id.replaceAll('\n', ' ')}: net ${formatDecimal(position.netQty)} with basis ${formatDecimal(position.costBasis)} of the other sign`)
+    }
+    if (position.boughtQty - position.soldQty !== position.netQty) problems.push(`position ${id.replaceAll('\n', ' ')}: bought − sold is not its net`)
     if (position.fillCount !== expected.fills) problems.push(`position ${id.replaceAll('\n', ' ')}: ${position.fillCount} fills, the log has ${expected.fills}`)
     for (const asset of new Set([...position.fees.keys(), ...expected.fees.keys()])) {
       const fees = position.fees.get(asset) ?? 0n
