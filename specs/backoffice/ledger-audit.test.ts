@@ -153,6 +153,8 @@ describe('the ledger audited from the log', () => {
           }
           world = await start(seed, world)
         }
+        // The venue healed (as the simulation's end does): the last reconciles must hear from it.
+        world.venue.setFaults({})
         // Everything still open is canceled (a lost cancel ack settles on a read-back), so every reservation must be released.
         for (const order of world.gateway.engine.state.orders.values()) {
           if (['AckedOpen', 'Partial', 'Sent', 'Enqueued'].includes(order.status)) await world.gateway.cancel(order.accountId === 'acct-a' ? traderA : traderB, order.orderId)
