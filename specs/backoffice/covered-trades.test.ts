@@ -71,13 +71,14 @@ function coveredOrder(side: 'buy' | 'sell', syntheticCumQty: string, arrived: re
   return { harness, office, orderId }
 }
 
-async function check(office: Office, orderId: string, trades: readonly VenueTrade[], options: { slices?: WorkSlices; covered?: CoveredKeys } = {}): Promise<Observation[]> {
+async function check(office: Office, orderId: string, trades: readonly VenueTrade[], options: { slices?: WorkSlices; covered?: CoveredKeys; onLacking?: (trade: VenueTrade) => void } = {}): Promise<Observation[]> {
   const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [...trades] }) } as unknown as VenueAdapter
   const order = office.ledger.orders.get(orderId)
   if (order === undefined) throw new Error(`the ledger holds no order ${orderId}`)
   const found = await venueTrades({
     adapter, ledger: office.ledger, accountId: ACCOUNT, orders: [order], nowMs: 0, covered: options.covered ?? new CoveredKeys(), slices: options.slices ?? unslicedWork(),
     fillsStoredThrough: () => true, fillsFrom: (page) => office.pageOf(page), fillsOfOrder: (id) => office.fills.filter((fill) => fill.orderId === id),
+    ...(options.onLacking === undefined ? {} : { onLacking: options.onLacking }),
   })
   if (!Array.isArray(found)) throw new Error(found)
   return found
@@ -111,14 +112,24 @@ describe('venue_trades with synthetic and covered fills', () => {
         ['venue_trades:sim:fix-exec-1', 'buy 0.05 @ 49990 fee 1.25 USD', `buy 0.05 @ ${differing.price === trade.price ? '49990' : '49985'} fee ${differing.fee === trade.fee ? '1.25' : '1.5'} USD`],
       ])
     }
-    // The venue lists the covered trade for less, and another trade for the rest: the covered one differs.
+    // The venue lists the covered trade for less, and another trade for the rest: the covered one differs, and the
+    // other, which the synthetic fill stands for, is one egress has no record of (ledger-audit.test.ts's finding).
     const split = [{ ...trade, qty: d('0.04') }, { ...trade, execId: 'fix-exec-2', qty: d('0.01') }]
-    expect((await check(office, orderId, split)).map((observation) => observation.key)).toEqual(['venue_trades:sim:fix-exec-1'])
+    expect((await check(office, orderId, split)).map((observation) => observation.key)).toEqual(['venue_trades:sim:fix-exec-1', 'venue_trades:sim:fix-exec-2'])
   })
 
-  test('before every report has arrived, the trades still unreported stand under the synthetic fill and the straddling one matches', async () => {
+  test('before every report has arrived, the trades still unreported stand under the synthetic fill, each a difference passed on as lacking; the straddling one matches', async () => {
     const { harness, office, orderId } = coveredOrder('sell', '0.05', [PIECES[2]!])
-    expect(await check(office, orderId, PIECES.map((fill) => tradeOf(harness, orderId, fill)))).toEqual([])
+    // Egress holds their quantity (the synthetic fill) but not their price and fee: each is a difference, passed to
+    // onLacking as a trade whose report is late, so it stays a suspect while young and is a break once overdue
+    // (venue-suspects.ts; specs/backoffice/synthetic-report-lost.test.ts). Before, they were not compared at all.
+    const lacking: string[] = []
+    const found = await check(office, orderId, PIECES.map((fill) => tradeOf(harness, orderId, fill)), { onLacking: (trade) => lacking.push(trade.execId) })
+    expect(found.map((observation) => [observation.key, observation.expected, observation.actual])).toEqual([
+      ['venue_trades:sim:f1', 'absent', 'sell 0.01333333 @ 50010.12345678 fee 0.33 USD'],
+      ['venue_trades:sim:f2', 'absent', 'sell 0.02 @ 49999.99999999 fee 0.00000777 BTC'],
+    ])
+    expect(lacking).toEqual(['f1', 'f2'])
   })
 
   test('a covered fill the venue does not list is a break, as a booked one is', async () => {

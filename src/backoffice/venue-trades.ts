@@ -24,7 +24,11 @@
  * A venue trade is compared with egress's record of it: the fill record of its execId or, for a fill a synthetic fill
  * had booked in whole or in part, the covered part plus any rest booked as that fill record (covered-fills.ts). A
  * synthetic fill has no venue trade of its own: it counts only in its order's filled quantity, and a venue trade egress
- * has no record of yet may be one it stands for.
+ * has no record of yet may be one it stands for. Such a trade is a difference of its own (its price and fee are what
+ * the books lack until its report trues the synthetic fill up) and is passed to `onLacking` like a trade whose report
+ * is late: in flight while young, a break once overdue. Before, it was passed over whenever the order's quantity
+ * matched, so a real report lost for good left only an account's balance difference, naming no trade
+ * (specs/backoffice/synthetic-report-lost.test.ts).
  *
  * `covered` collects the break keys the check looked at. Reconcile clears an open venue_trades break only if its key
  * is among them: a break whose trade or order left the window was not seen because it was not looked at, not because
@@ -162,9 +166,20 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   }
   for (const fill of booked.values()) if (!fill.synthetic) tradeBreak(fill.execId, `fill ${fill.execId} booked, no such trade at the venue`, fillText(fill), 'absent')
   const bookedQty = new Map<string, Units>()
-  for (const fill of fills) bookedQty.set(fill.orderId, (bookedQty.get(fill.orderId) ?? 0n) + fill.qty)
+  const withSynthetic = new Set<string>()
+  for (const fill of fills) {
+    bookedQty.set(fill.orderId, (bookedQty.get(fill.orderId) ?? 0n) + fill.qty)
+    if (fill.synthetic) withSynthetic.add(fill.orderId)
+  }
   for (const [orderId, trades] of lacking) {
     if ((venueQty.get(orderId) ?? 0n) > (bookedQty.get(orderId) ?? 0n)) for (const trade of trades) input.onLacking?.(trade)
+    else if (withSynthetic.has(orderId)) {
+      // A synthetic fill stands for it: the quantity is booked, at a guessed price with no fee, until its report comes.
+      for (const trade of trades) {
+        tradeBreak(trade.execId, `venue trade ${trade.execId} a synthetic fill stands for: egress has no record of its price and fee`, 'absent', tradeText(trade))
+        input.onLacking?.(trade)
+      }
+    }
   }
   found.push(...diffAmounts('venue_trades', bookedQty, venueQty, (orderId) => ({ key: orderKey(venue, orderId), what: `filled quantity of ${orderId}: ledger vs ${venue} trades` })))
   return found

@@ -1,0 +1,81 @@
+/**
+ * A synthetic fill whose real fill report never comes. A read-back finds the venue's cumulative quantity ahead of the
+ * trades it lists for the order (a lagging per-order trade list) and books a synthetic fill at the limit price with no
+ * fee; the real report is then lost. The order is Filled, so nothing reads it back again, and the books keep the
+ * guessed price for good. The venue_balances check shows the account's quote balance off by the price difference and
+ * the fee, but named no trade: the venue_trades check took the venue's trade as one the synthetic fill may stand for
+ * (the order's quantity matched) and said nothing, however old it was. An auditor could not tell which execution the
+ * difference came from. Now a venue trade a synthetic fill stands for, with no record of it in egress, is a
+ * venue_trades difference naming the trade (its price and fee, which egress lacks); like a trade whose report is late,
+ * it is in flight while younger than VENUE_REPORT_LAG_MS_MAX and a break once older, and it clears when the real
+ * report arrives (the true-up records the covered part).
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { backOfficeOf, type ReconcileResult } from '../../src/backoffice/backoffice.ts'
+import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
+import { parseDecimal } from '../../src/domain/decimal.ts'
+import { SimClock } from '../../src/runtime/index.ts'
+import { drive, run, startWorld, T0, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
+import { LaggingTradesVenue, placeLost } from './late-reports.ts'
+
+const worlds = worldsStoppedAfterEach()
+
+/**
+ * One reconcile run, the clock moving 5 ms per turn of the event loop while it is under way (as serve's timers would),
+ * not `drive`'s thousands of steps at once: the trade's age at the run is what this spec is about.
+ */
+async function reconcile(world: World): Promise<ReconcileResult> {
+  let done = false
+  const running = backOfficeOf(world.gateway).reconcile().finally(() => (done = true))
+  for (let step = 0; step < 10_000 && !done; step++) {
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    if (!done) await world.clock.advanceAsync(5)
+  }
+  return running
+}
+
+describe('a synthetic fill whose real report is lost', () => {
+  test('the venue trade it stands for is a venue_trades break once overdue, naming the trade; the late report clears it', async () => {
+    const seed = 74
+    const clock = new SimClock({ startMs: T0 })
+    const venue = new LaggingTradesVenue(clock, seed)
+    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
+    worlds.push(world)
+    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    const orderId = await placeLost(world, venue, 'lost-1')
+    await run(world, 5_000)
+    expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    // The per-order trade list catches up, but the real reports stay held (lost, as far as egress can tell).
+    venue.holding = false
+    const trades = await drive(world, venue.trades({ account: 'acct-a' }))
+    if (trades.kind !== 'ok') throw new Error('expected the venue to list its trades')
+    expect(trades.value.length).toBeGreaterThan(0)
+    const tradeKeys = trades.value.map((trade) => `venue_trades:sim:${trade.execId}`).sort()
+
+    // Young: a difference, but explained as in flight: no break.
+    const young = await reconcile(world)
+    expect(young.observations.filter((observation) => observation.check === 'venue_trades').map((observation) => observation.key).sort()).toEqual(tradeKeys)
+    const again = await reconcile(world)
+    expect(again.opened.filter((key) => key.startsWith('venue_trades:'))).toEqual([])
+
+    // Overdue: two runs later the trade is a break of its own, next to the balance it moves.
+    await run(world, VENUE_REPORT_LAG_MS_MAX, 50)
+    await reconcile(world)
+    await reconcile(world)
+    const open = office.openBreaks.map((open) => open.key)
+    for (const key of tradeKeys) expect(open).toContain(key)
+    expect(open).toContain('venue_balances:sim:acct-a:USD')
+    const named = office.openBreaks.find((open) => open.key === tradeKeys[0])
+    expect(named?.expected).toBe('absent')
+    expect(named?.actual).toContain('@')
+
+    // The real report arrives after all: trued up, everything clears.
+    expect(venue.release()).toBeGreaterThan(0)
+    await run(world, 1_000)
+    expect(world.gateway.engine.state.orders.get(orderId)?.syntheticPendingQty).toBe(0n)
+    const after = await reconcile(world)
+    expect(after.observations).toEqual([])
+    expect(office.openBreaks).toEqual([])
+  })
+})
