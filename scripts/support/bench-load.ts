@@ -32,7 +32,7 @@ export function benchServeConfig(options: { dataDir: string; port: number }, ove
     port: options.port,
     wal: { durability: 'fsync' },
     auth: { hs256Secret: BENCH_SECRET },
-    backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
+    backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, read: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
     accounts: BENCH_ACCOUNTS.map((id) => ({ id, balances: BALANCES })),
     ...overrides,
   }

@@ -16,7 +16,7 @@ import { backOfficeOf, type ReconcileResult } from '../../src/backoffice/backoff
 import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/index.ts'
-import { drive, run, startWorld, T0, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
+import { drive, RECONCILE_SWEEP_MS, run, startWorld, T0, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 import { LaggingTradesVenue, placeLost } from './late-reports.ts'
 
 const worlds = worldsStoppedAfterEach()
@@ -46,8 +46,8 @@ describe('a synthetic fill whose real report is lost', () => {
     const orderId = await placeLost(world, venue, 'lost-1')
     await run(world, 5_000)
     expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
-    // The per-order trade list catches up, but the real reports stay held (lost, as far as egress can tell).
-    venue.holding = false
+    // The real reports stay held (lost, as far as egress can tell), and the venue's per-order trade list keeps lagging,
+    // so the sweep's read-backs of the Filled order (venue-open-orders.ts awaitsVenueNews) find no trade to true it up.
     const trades = await drive(world, venue.trades({ account: 'acct-a' }))
     if (trades.kind !== 'ok') throw new Error('expected the venue to list its trades')
     expect(trades.value.length).toBeGreaterThan(0)
@@ -59,8 +59,13 @@ describe('a synthetic fill whose real report is lost', () => {
     const again = await reconcile(world)
     expect(again.opened.filter((key) => key.startsWith('venue_trades:'))).toEqual([])
 
-    // Overdue: two runs later the trade is a break of its own, next to the balance it moves.
+    // Overdue: two runs later the trade is a break of its own, next to the balance it moves. The sweep read the order
+    // back meanwhile, without writing a record each time.
+    const lsnBefore = world.gateway.engine.wal.lastLsn
+    const statusReads = venue.inspect().requests.calls.orderStatus
     await run(world, VENUE_REPORT_LAG_MS_MAX, 50)
+    expect(venue.inspect().requests.calls.orderStatus - statusReads).toBeGreaterThan(0)
+    expect(world.gateway.engine.wal.lastLsn).toBe(lsnBefore)
     await reconcile(world)
     await reconcile(world)
     const open = office.openBreaks.map((open) => open.key)
@@ -76,6 +81,27 @@ describe('a synthetic fill whose real report is lost', () => {
     expect(world.gateway.engine.state.orders.get(orderId)?.syntheticPendingQty).toBe(0n)
     const after = await reconcile(world)
     expect(after.observations).toEqual([])
+    expect(office.openBreaks).toEqual([])
+  })
+
+  test('once the venue lists the trade for the order, the sweep reads the Filled order back and trues it up: no report needed, no break', async () => {
+    const seed = 74
+    const clock = new SimClock({ startMs: T0 })
+    const venue = new LaggingTradesVenue(clock, seed)
+    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
+    worlds.push(world)
+    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    const orderId = await placeLost(world, venue, 'lost-2')
+    await run(world, 5_000)
+    expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    // The per-order trade list catches up; the real reports stay held. An ended order was never read back again, so
+    // the guess stayed (and only the back office's break above told of it).
+    venue.holding = false
+    await run(world, 2 * RECONCILE_SWEEP_MS, 50)
+    const order = world.gateway.engine.state.orders.get(orderId)
+    expect({ status: order?.status, pending: order?.syntheticPendingQty }).toEqual({ status: 'Filled', pending: 0n })
+    await reconcile(world)
+    await reconcile(world)
     expect(office.openBreaks).toEqual([])
   })
 })

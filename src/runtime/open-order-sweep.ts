@@ -12,14 +12,16 @@
  * Read-backs are the lowest-priority calls: a sweep takes at most half of the call budget left (and one when there is
  * room for one), so that a venue timing out every read (an outage) still leaves room for new orders' sends (seed
  * 30344 had 83 reads over a bound of 64). Orders left over are read next time, the longest-quiet first.
+ *
+ * An ended order holding synthetic quantity not yet trued up is swept like an open one (venue-open-orders.ts
+ * awaitsVenueNews): never in a venue's open list, it is read back each interval while quiet, until its trades come.
  */
 
 import type { Clock } from '../domain/clock.ts'
 import type { KernelState } from '../kernel/index.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
-import { OPEN_AT_VENUE } from './bootstrap.ts'
 import { LIST_THROTTLED, listedAsHeld, openOrderListOf, type OpenOrderList } from './open-order-listing.ts'
-import type { VenueOpenOrders } from './venue-open-orders.ts'
+import { awaitsVenueNews, type VenueOpenOrders } from './venue-open-orders.ts'
 import { READ_BACK_CALLS } from './read-back.ts'
 
 export interface OpenOrderSweepOptions {
@@ -114,7 +116,7 @@ export class OpenOrderSweep {
     const due: { orderId: string; venue: string; quietSinceMs: number }[] = []
     for (const orderId of this.options.venueOpen.values()) {
       const order = this.options.state.orders.get(orderId)
-      if (order === undefined || !OPEN_AT_VENUE.has(order.status)) continue
+      if (order === undefined || !awaitsVenueNews(order)) continue
       const lastNewsMs = Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0)
       if (lastNewsMs <= quietSinceMs) due.push({ orderId, venue: order.venue, quietSinceMs: lastNewsMs })
     }
@@ -125,7 +127,7 @@ export class OpenOrderSweep {
   /** Is the order still open and quiet (no news while the lists were asked for)? */
   private stillDue(orderId: string): boolean {
     const order = this.options.state.orders.get(orderId)
-    if (order === undefined || !OPEN_AT_VENUE.has(order.status)) return false
+    if (order === undefined || !awaitsVenueNews(order)) return false
     const quietSinceMs = this.options.clock.nowMs() - this.options.intervalMs
     return Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0) <= quietSinceMs
   }

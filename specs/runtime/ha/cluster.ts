@@ -199,9 +199,23 @@ export class Cluster {
     return (await this.venue.inspect()) as VenueInspect
   }
 
+  /**
+   * A GET as the drill's trader, as a client should read: a 429 (the per-caller read budget, src/http/read-limit.ts)
+   * is waited out for its Retry-After and asked again, up to 30 s in all; any other answer is returned.
+   */
+  private async read(node: ClusterNode, path: string): Promise<Response> {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const response = await fetch(`${node.url}${path}`, { headers: { Authorization: `Bearer ${this.trader}` }, signal: AbortSignal.timeout(2_000) })
+      if (response.status !== 429 || Date.now() > deadline) return response
+      await response.body?.cancel()
+      await Bun.sleep(Math.max(1, Number(response.headers.get('retry-after') ?? '1')) * 1_000)
+    }
+  }
+
   /** Orders the node holds in `state` (one page of up to 500). */
   async ordersIn(node: ClusterNode, state: string): Promise<string[]> {
-    const response = await fetch(`${node.url}/v1/orders?state=${state}&limit=500`, { headers: { Authorization: `Bearer ${this.trader}` }, signal: AbortSignal.timeout(2_000) })
+    const response = await this.read(node, `/v1/orders?state=${state}&limit=500`)
     if (response.status !== 200) throw new Error(`GET /v1/orders?state=${state} on ${node.name}: ${response.status}`)
     return ((await response.json()) as { orders: Array<{ order_id: string }> }).orders.map((order) => order.order_id)
   }
@@ -210,10 +224,11 @@ export class Cluster {
     return (await this.orderStatus(node, orderId)) !== null
   }
 
-  /** The order's status on the node, or null if the node does not hold it. */
+  /** The order's status on the node, or null if the node does not hold it (404); any other failure throws. */
   async orderStatus(node: ClusterNode, orderId: string): Promise<string | null> {
-    const response = await fetch(`${node.url}/v1/orders/${orderId}`, { headers: { Authorization: `Bearer ${this.trader}` }, signal: AbortSignal.timeout(2_000) })
-    if (response.status !== 200) return null
+    const response = await this.read(node, `/v1/orders/${orderId}`)
+    if (response.status === 404) return null
+    if (response.status !== 200) throw new Error(`GET /v1/orders/${orderId} on ${node.name}: ${response.status}`)
     const body = (await response.json()) as { status?: string; state?: string }
     return body.status ?? body.state ?? 'unknown-shape'
   }
