@@ -19,13 +19,17 @@ export class FileTooLargeError extends Error {
   }
 }
 
+/** The first read's buffer: the buffer doubles from here, so a large bound costs nothing for a small file. */
+const FIRST_READ_BYTES = 64 * 1024
+
 /** At most `bytesMax` bytes of `path`; FileTooLargeError past that, node's own error (with its `code`) if unreadable. */
 export function readFileBounded(path: string, bytesMax: number): Uint8Array {
   const fd = openSync(path, 'r')
   try {
-    const buffer = new Uint8Array(bytesMax + 1)
+    let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(Math.min(bytesMax + 1, FIRST_READ_BYTES))
     let length = 0
     for (;;) {
+      if (length === buffer.length) buffer = grown(buffer, bytesMax + 1)
       const read = readSync(fd, buffer, length, buffer.length - length, null)
       if (read === 0) return buffer.subarray(0, length)
       length += read
@@ -34,6 +38,12 @@ export function readFileBounded(path: string, bytesMax: number): Uint8Array {
   } finally {
     closeSync(fd)
   }
+}
+
+function grown(buffer: Uint8Array<ArrayBuffer>, lengthMax: number): Uint8Array<ArrayBuffer> {
+  const next = new Uint8Array(Math.min(lengthMax, buffer.length * 2))
+  next.set(buffer, 0)
+  return next
 }
 
 /** Why a read failed, for a one-line message: the errno code, "larger than N bytes", or the error's text. */
