@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeIo, SyncFailedError, Wal } from '../../../wal/index.ts'
 import { stateDigest } from '../../../src/kernel/index.ts'
@@ -183,6 +183,22 @@ describe('snapshot store', () => {
     expect(snapshots.readManifest().entries).toHaveLength(2)
     expect(existsSync(join(world.dir, 'snapshots', snapshotFileName(lsns[3] as number)))).toBe(true)
     await crashWorld(world)
+  })
+
+  test('a manifest larger than any of ours (1 MiB) is not read: reported as a manifest problem, as a damaged one is', async () => {
+    // It was read whole, whatever its size (a wrong file under its name: a log segment, an editor's dump).
+    const dir = tempDataDir()
+    dirs.push(dir)
+    mkdirSync(join(dir, 'snapshots'))
+    writeFileSync(join(dir, 'snapshots', MANIFEST_NAME), ' '.repeat(1024 * 1024 + 1))
+    let bytesRead = 0
+    const counting = { ...nodeIo, read: (fd: number, target: Uint8Array, positionBytes: number) => {
+      const count = nodeIo.read(fd, target, positionBytes)
+      bytesRead += count
+      return count
+    } }
+    expect(store(dir, 2, counting).readManifest()).toEqual({ entries: [], problem: `manifest unreadable: RangeError: ${1024 * 1024 + 1} bytes, larger than ${1024 * 1024}` })
+    expect(bytesRead).toBe(0)
   })
 
   test('other projections ride along as named sections and come back by name on restore', async () => {
