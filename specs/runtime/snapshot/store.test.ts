@@ -185,6 +185,25 @@ describe('snapshot store', () => {
     await crashWorld(world)
   })
 
+  test('a directory under a snapshot\'s name neither fails the writes nor stops retention', async () => {
+    // Pruning unlinked it: EISDIR, after the new snapshot and manifest were durable, so every write was reported failed
+    // ("error: snapshot at shutdown: EISDIR …") and the files after it in the listing were never pruned.
+    const world = await tradedWorld(77, 6)
+    dirs.push(world.dir)
+    const snapshots = store(world.dir, 2)
+    const stray = snapshotFileName(1)
+    mkdirSync(join(world.dir, 'snapshots'), { recursive: true })
+    mkdirSync(join(world.dir, 'snapshots', stray))
+    const lsns: number[] = []
+    for (let round = 0; round < 4; round++) {
+      await trade(world, { orders: 3, tag: `d${round}`, seed: 77 + round })
+      lsns.push((await takeSnapshot(world.gateway.engine, snapshots, { nowMs: T0 + round }))?.lsn as number)
+    }
+    const names = readdirSync(join(world.dir, 'snapshots')).filter((name) => name.endsWith('.snap')).sort()
+    expect(names).toEqual([stray, ...lsns.slice(-2).map(snapshotFileName)])
+    await crashWorld(world)
+  })
+
   test('a manifest larger than any of ours (1 MiB) is not read: reported as a manifest problem, as a damaged one is', async () => {
     // It was read whole, whatever its size (a wrong file under its name: a log segment, an editor's dump).
     const dir = tempDataDir()

@@ -261,11 +261,26 @@ export class SnapshotStore {
     let removed = 0
     for (const name of this.listDir()) {
       if (parseSnapshotFileName(name) === null || retained.has(name)) continue
-      this.io.unlink(join(this.dir, name))
+      if (!this.unlinkFile(join(this.dir, name))) continue
       this.intactFiles.delete(name)
       removed++
     }
     if (removed > 0) this.io.fsyncDirectory(this.dir)
+  }
+
+  /**
+   * Unlinks a snapshot file; false for a directory under a snapshot's name, which is no snapshot (a start reports it
+   * not used, UNREADABLE) and is left for the operator. Its EISDIR failed every snapshot write after the snapshot and
+   * manifest were durable (so each was reported failed), and stopped the pruning there: retention no longer held.
+   */
+  private unlinkFile(path: string): boolean {
+    try {
+      this.io.unlink(path)
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') return false
+      throw error
+    }
   }
 
   /**
