@@ -213,7 +213,7 @@ function caFileText(path: string, field: string): string {
   const refuse = (why: string): ConfigError => new ConfigError([{ path: field, message: `CA file ${path}: ${why}` }])
   let bytes: Uint8Array
   try {
-    bytes = readFileBounded(path, CA_FILE_BYTES_MAX)
+    bytes = readFileBounded(path, CA_FILE_BYTES_MAX, { allowPipes: false })
   } catch (error) {
     throw refuse(`cannot read (${readFailureOf(error)})`)
   }

@@ -61,7 +61,7 @@ function readSecret(path: string): string | null {
 function secretText(path: string): string {
   let bytes: Uint8Array
   try {
-    bytes = readFileBounded(path, HS256_SECRET_FILE_BYTES_MAX)
+    bytes = readFileBounded(path, HS256_SECRET_FILE_BYTES_MAX, { allowPipes: false })
   } catch (error) {
     throw secretError(path, `cannot read (${readFailureOf(error)}); delete it to generate a new one`)
   }
