@@ -64,15 +64,12 @@ function highestEpoch(dir: string, io: WalIo): number {
   return highest
 }
 
+/** A lease record is about 150 bytes (the holder id is a node name); a file far larger is not one, and is not read. */
+const LEASE_FILE_BYTES_MAX = 64 * 1024
+
 /** The record in `path`, which must be epoch `epoch`'s: a takeover takes the epoch after the record's. */
 function readLeaseFile(path: string, epoch: number, io: WalIo): LeaseRecord {
-  const fd = io.openRead(path)
-  let text: string
-  try {
-    text = new TextDecoder().decode(readFully(io, fd, 0, io.sizeBytes(fd)))
-  } finally {
-    io.close(fd)
-  }
+  const text = leaseFileText(path, io)
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
@@ -83,6 +80,35 @@ function readLeaseFile(path: string, epoch: number, io: WalIo): LeaseRecord {
   // Taken at face value, every taker would try the epoch this file already holds (LEASE_RACE_LOST, for good).
   if (parsed.epoch !== epoch) throw new LeaseError('LEASE_FILE_INVALID', `${path} holds the record of epoch ${parsed.epoch} (refusing to guess who holds it)`)
   return parsed
+}
+
+/**
+ * The file's text, bounded. One that cannot be read (a directory under an epoch file's name, EACCES, EIO) is
+ * LEASE_FILE_INVALID naming it: node's own message for a failed read names no file.
+ */
+function leaseFileText(path: string, io: WalIo): string {
+  let fd: number
+  try {
+    fd = io.openRead(path)
+  } catch (error) {
+    throw unreadable(path, error)
+  }
+  try {
+    const sizeBytes = io.sizeBytes(fd)
+    if (sizeBytes > LEASE_FILE_BYTES_MAX) {
+      throw new LeaseError('LEASE_FILE_INVALID', `${path} is ${sizeBytes} bytes, no lease record is larger than ${LEASE_FILE_BYTES_MAX} (refusing to guess who holds it)`)
+    }
+    return new TextDecoder().decode(readFully(io, fd, 0, sizeBytes))
+  } catch (error) {
+    throw error instanceof LeaseError ? error : unreadable(path, error)
+  } finally {
+    io.close(fd)
+  }
+}
+
+function unreadable(path: string, error: unknown): LeaseError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error)
+  return new LeaseError('LEASE_FILE_INVALID', `${path} cannot be read (${code}) (refusing to guess who holds it)`)
 }
 
 function isLeaseRecord(value: unknown): value is LeaseRecord {

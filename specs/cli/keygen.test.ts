@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
@@ -97,5 +97,15 @@ describe('egress keygen', () => {
     const io = recordingIo()
     expect(await runCli(['keygen'], io)).toBe(2)
     expect(io.stderr).toEqual(['egress keygen: --out DIR is required (see "egress keygen --help")'])
+  })
+
+  test('--out naming a file is a usage error naming it; the file is left as it was', async () => {
+    // It failed as node's "EEXIST: file already exists, mkdir …", exit 1, naming no option.
+    const file = join(mkdtempSync(join(tmpdir(), 'egress-keygen-file-')), 'keys')
+    writeFileSync(file, 'not a directory')
+    const io = recordingIo()
+    expect(await runCli(['keygen', '--out', file], io)).toBe(2)
+    expect(io.stderr).toEqual([`egress keygen: --out: expected a directory, got ${JSON.stringify(file)}: a file (see "egress keygen --help")`])
+    expect(readFileSync(file, 'utf8')).toBe('not a directory')
   })
 })

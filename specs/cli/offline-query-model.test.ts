@@ -5,7 +5,7 @@
 // data dir. Now they refuse it with the same codes, exit 1, nothing written or removed; under wal.durability "none"
 // (where a query model beyond the log proves nothing, and a start does not refuse it) they go on.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { storedQueryModelLsn } from '../../src/cli/stored-query-model.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
@@ -68,6 +68,24 @@ describe('offline snapshot and compact check the stored query model as a start d
     for (const suffix of ['-wal', '-shm']) rmSync(path + suffix, { force: true })
     writeFileSync(path, 'not a database '.repeat(400))
     await expectRefused(dir, 'QUERY_MODEL_UNREADABLE', [['snapshot', dir], ['compact', dir, '--delete', '--dry-run'], ['compact', dir, '--delete']])
+    // replay-verify names the data dir's file too, not the private copy it opened (it named /tmp/egress-verify-…/).
+    const verify = await cli(['replay-verify', dir])
+    expect(verify.out).toContain(`INVALID — unreadable: QUERY_MODEL_UNREADABLE: the query model ${path} cannot be opened as this build's store (file is not a database, SQLITE_NOTADB)`)
+  }, 60_000)
+
+  /**
+   * A directory under the query model's name could not be copied: the commands failed with Bun's `ENOTSUP: operation
+   * not supported on socket, copyfile …` (no code, and no socket anywhere); replay-verify reported the same text.
+   */
+  test('a directory under the query model\'s name: QUERY_MODEL_UNREADABLE naming it, also in replay-verify\'s report', async () => {
+    const dir = await servedDir()
+    const path = join(dir, 'backoffice.sqlite')
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
+    mkdirSync(path)
+    await expectRefused(dir, 'QUERY_MODEL_UNREADABLE', [['snapshot', dir], ['compact', dir, '--delete', '--dry-run'], ['compact', dir, '--delete']])
+    const verify = await cli(['replay-verify', dir])
+    expect(verify.code).toBe(65)
+    expect(verify.out).toContain(`INVALID — unreadable: QUERY_MODEL_UNREADABLE: the query model ${path} cannot be opened as this build's store (${path} is not a regular file)`)
   }, 60_000)
 
   test('a query model beyond the log\'s end: QUERY_MODEL_BEYOND_LOG, exit 1; under durability none the commands go on', async () => {

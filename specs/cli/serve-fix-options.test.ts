@@ -22,7 +22,7 @@ function venueConfig(over: Record<string, unknown> = {}): FixVenueConfig {
 }
 
 function resolved(config: FixVenueConfig): ReturnType<typeof resolveFixVenueOptions> {
-  const wiring = { store: new MemoryFixSessionStore(), clock: new SimClock({ startMs: 0 }), lookupOrder: undefined, log: undefined, connect: undefined }
+  const wiring = { store: new MemoryFixSessionStore(), clock: new SimClock({ startMs: 0 }), lookupOrder: undefined, log: undefined, connect: undefined, caField: 'venues.0.tls.caFile' }
   return resolveFixVenueOptions(fixVenueOptionsOf(config, wiring))
 }
 

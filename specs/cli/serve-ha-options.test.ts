@@ -50,6 +50,13 @@ test.each([
   [['--lease-dir', dir, '--lease-ttl-ms', '5'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--lease-ttl-ms: expected an integer between 200 and 600000, got "5"'],
   [['--lease-dir', dir, '--venue', 'tcp://x'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--venue must be jsonl://HOST:PORT, got "tcp://x"'],
   [['--lease-dir', dir], {}, 'HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)'],
+  // Taken as given before: a leader advertising "ftp://x" (or "http://a b", of which the follower took "b") could never
+  // be followed; a 200-character node id stopped the node with "ENAMETOOLONG" (the lease's temp file is named after it),
+  // one with a line break split every log line naming it.
+  [['--lease-dir', dir, '--advertise-url', 'ftp://x'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--advertise-url: expected an http:// or https:// URL without spaces, got "ftp://x"'],
+  [['--lease-dir', dir, '--advertise-url', 'http://a b'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--advertise-url: expected an http:// or https:// URL without spaces, got "http://a b"'],
+  [['--lease-dir', dir, '--node-id', 'n'.repeat(129)], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, `--node-id: expected 1 to 128 characters, no control characters, got "${'n'.repeat(40)}"…`],
+  [['--lease-dir', dir, '--node-id', 'a\nb'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--node-id: expected 1 to 128 characters, no control characters, got "a\\nb"'],
 ])('serve %p with a config that cannot load: the usage error, exit 2, not the config\'s', async (options, env, message) => {
   const io = recordingIo(env)
   const code = await runCli(['serve', '--config', join(dir, 'missing-config.json'), ...options], io)

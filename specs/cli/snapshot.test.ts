@@ -223,6 +223,21 @@ describe('egress snapshot, compact, replay-verify', () => {
     expect(readdirSync(join(dir, 'log')).sort()).toEqual(segments)
   })
 
+  test('compact --archive naming a file is a usage error (exit 2), before anything is opened or moved', async () => {
+    // It failed only at the first segment moved, as node's "EEXIST: file already exists, mkdir …"; with nothing to
+    // move it said "archived to" the file, exit 0.
+    const dir = await stoppedDir(109)
+    expect((await cli(['snapshot', dir])).code).toBe(0)
+    const segments = readdirSync(join(dir, 'log')).sort()
+    const file = join(dir, 'not-a-directory')
+    writeFileSync(file, '')
+    for (const argv of [['compact', dir, '--archive', file], ['compact', dir, '--archive', file, '--dry-run']]) {
+      const run = await cli(argv)
+      expect({ code: run.code, err: run.err }).toEqual({ code: 2, err: `egress compact: --archive: expected a directory, got ${JSON.stringify(file)}: a file (see "egress compact --help")` })
+    }
+    expect(readdirSync(join(dir, 'log')).sort()).toEqual(segments)
+  })
+
   test('replay-verify --from takes a snapshot by file name, LSN, relative or absolute path; one not there exits 1, not 65', async () => {
     // A --from naming no snapshot (a mistyped LSN) was reported as DIFFERENCES FOUND, exit 65, the status an audit job
     // takes for a problem in the data; an absolute path to a snapshot that is there was not matched at all (65 too).

@@ -134,6 +134,28 @@ describe('egress token', () => {
     expect(io.stderr).toEqual([`egress token: config: dataDir: expected a directory, got ${JSON.stringify(file)}: a file, not a directory (from env EGRESS_DATA_DIR)`])
   })
 
+  /**
+   * The claims are checked as the gateway checks them before anything is minted: a 257-character --sub or a
+   * 65-character --account was minted (exit 0) into a token the gateway then refused, 401 claims_invalid, on every request.
+   */
+  test('claims the gateway would refuse: exit 2 saying which, and no token; at the bounds the gateway verifies it', async () => {
+    const env = { EGRESS_DATA_DIR: dataDir() }
+    for (const [argv, problem] of [
+      [['--sub', 'a'.repeat(257), '--account', 'demo-1'], 'sub must be at most 256 characters'],
+      [['--sub', 'alice', '--account', 'a'.repeat(65)], 'accounts must be at most 64 characters each'],
+    ] as const) {
+      const io = recordingIo(env)
+      expect(await runCli(['token', ...argv], io)).toBe(2)
+      expect({ stdout: io.stdout, stderr: io.stderr }).toEqual({
+        stdout: [],
+        stderr: [`egress token: the gateway refuses a token with these claims: ${problem} (see "egress token --help")`],
+      })
+    }
+    const io = recordingIo(env)
+    expect(await runCli(['token', '--sub', 'a'.repeat(256), '--account', 'b'.repeat(64)], io)).toBe(0)
+    expect(await verifyAsGateway(io.stdout.at(-1) ?? '', env)).toEqual({ sub: 'a'.repeat(256), roles: ['trader'], accounts: ['b'.repeat(64)] })
+  })
+
   test('runs from a checkout as "bun src/main.ts token"; the last stdout line is the token alone', async () => {
     const env = { EGRESS_DATA_DIR: dataDir() }
     const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'token', '--sub', 'alice', '--account', 'demo-1', '--role', 'trader'], {

@@ -8,7 +8,7 @@ import { expect, test } from 'bun:test'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FileTooLargeError, readFileBounded } from '../../src/config/bounded-read.ts'
+import { FileTooLargeError, NotAFileError, readFileBounded } from '../../src/config/bounded-read.ts'
 import { openJwksFile } from '../../src/http/auth/index.ts'
 import { KEY_FILE_BYTES_MAX, readKeyJson } from '../../src/audit/keys.ts'
 
@@ -40,4 +40,17 @@ test('a JWKS reload of a file grown past the bound fails as unreadable and keeps
   } finally {
     jwks.close()
   }
+})
+
+/**
+ * A FIFO where a JWKS, key or secret file is expected is refused at once. Opening one blocks until a writer comes: a
+ * FIFO given as auth.jwksFile hung `egress serve` without a word before it printed anything, and a reload (synchronous)
+ * would block the event loop. A config file may still be a pipe (`--config <(…)`), which is read to its end.
+ */
+test('a FIFO as a JWKS or key file is refused at once, as a pipe, not waited on', () => {
+  const fifo = join(dir, 'keys.fifo')
+  expect(Bun.spawnSync(['mkfifo', fifo]).exitCode).toBe(0)
+  expect(() => openJwksFile(fifo, { reloadMs: 60_000, staleMaxMs: 300_000 })).toThrow(`jwks file ${fifo}: cannot read (a pipe or socket, not a file)`)
+  expect(() => readKeyJson(fifo)).toThrow(`${fifo}: cannot read (a pipe or socket, not a file)`)
+  expect(() => readFileBounded(fifo, 10, { allowPipes: false })).toThrow(NotAFileError)
 })

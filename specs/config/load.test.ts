@@ -159,6 +159,22 @@ describe('bad config names the field and what was expected', () => {
     expect(loadConfig({ env: { EGRESS_DATA_DIR: join(file, '..', 'not-yet') } }).dataDir).toEndWith('not-yet')
   })
 
+  /**
+   * Written into only when needed — a tamper finding's forensics bundle, a compaction's archive — a file at their path
+   * failed then (the tamper evidence lost, segments left in the log), though the config had said so from the start.
+   */
+  test('a forensics or archive dir that is a file names its field at load, as dataDir does', () => {
+    const file = configFile('{}')
+    expect(messageOf(() => loadConfig({ configPath: configFile({ audit: { forensicsDir: file } }), env: {} }))).toBe(
+      `audit.forensicsDir: expected a directory, got ${JSON.stringify(file)}: a file, not a directory`,
+    )
+    expect(messageOf(() => loadConfig({ configPath: configFile({ snapshots: { compaction: 'archive', archiveDir: `${file}/archive` } }), env: {} }))).toBe(
+      `snapshots.archiveDir: expected a directory, got ${JSON.stringify(`${file}/archive`)}: a path under a file`,
+    )
+    const missing = join(file, '..', 'not-yet')
+    expect(loadConfig({ configPath: configFile({ audit: { forensicsDir: missing }, snapshots: { compaction: 'archive', archiveDir: missing } }), env: {} }).audit.forensicsDir).toBe(missing)
+  })
+
   test('a data dir that is a symbolic link to nowhere names dataDir and the link, not "ENOENT, mkdir <dir>/auth"', () => {
     const parent = mkdtempSync(join(tmpdir(), 'egress-config-link-'))
     const link = join(parent, 'data')

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, CURSOR_SECRET_FILE, hs256SecretPath, parseConfig, resolveCursorSecret, resolveHs256Secret } from '../../src/config/index.ts'
@@ -51,6 +51,34 @@ describe('the local HS256 secret', () => {
     resolveHs256Secret(config)
     chmodSync(hs256SecretPath(config.dataDir), 0o644)
     expect(() => resolveHs256Secret(config)).toThrow(/mode 644/)
+  })
+
+  /**
+   * Whatever sits at the secret's path is read with a bound and as strict UTF-8, and a failure is a ConfigError on
+   * auth.hs256Secret naming the file. Before: a directory there failed as node's bare `EISDIR: illegal operation on a
+   * directory, read` (no file, no field); a 400 MB file was read whole and became the secret; invalid bytes were read
+   * as U+FFFD, a different key than the file's.
+   */
+  test('a directory, an oversized file or bytes that are not UTF-8 at its path: a ConfigError naming the file', () => {
+    const cases: Array<[string, (path: string) => void, string]> = [
+      ['a directory', (path) => mkdirSync(path, { mode: 0o700 }), 'cannot read (EISDIR)'],
+      ['too large', (path) => writeFileSync(path, 'x'.repeat(4097), { mode: 0o600 }), 'cannot read (larger than 4096 bytes)'],
+      ['not UTF-8', (path) => writeFileSync(path, Buffer.concat([Buffer.from('x'.repeat(40)), Buffer.from([0xff])]), { mode: 0o600 }), 'is not UTF-8 text'],
+    ]
+    for (const [, make, why] of cases) {
+      const config = parseConfig({ dataDir: dataDir() })
+      const path = hs256SecretPath(config.dataDir)
+      mkdirSync(join(path, '..'), { mode: 0o700 })
+      make(path)
+      let thrown: unknown
+      try {
+        resolveHs256Secret(config)
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(ConfigError)
+      expect((thrown as ConfigError).issues).toEqual([{ path: 'auth.hs256Secret', message: `secret file ${path} ${why}; delete it to generate a new one` }])
+    }
   })
 
   test('is refused when HS256 is disabled', () => {

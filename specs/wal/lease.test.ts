@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { copyFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Lease, LeaseError, Wal, readCurrentLease } from '../../wal/index.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
@@ -164,5 +164,27 @@ describe('a lease file whose record names another epoch than its file name', () 
     clock.advance(10_000)
     expect(leaseCode(() => readCurrentLease(dir))).toBe('LEASE_FILE_INVALID')
     expect(leaseCode(() => Lease.acquire({ dir, holderId: 'c', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }))).toBe('LEASE_FILE_INVALID')
+  })
+})
+
+describe('an epoch file that is no lease record at all', () => {
+  /**
+   * A directory under an epoch file's name failed as node's bare `EISDIR: illegal operation on a directory, read` (an
+   * HA node said "the node could not start: EISDIR: …", naming no file); a 200 MB file there was read whole before it
+   * was refused. Both are LEASE_FILE_INVALID naming the file, and a file past the bound is not read.
+   */
+  test('a directory or an oversized file is LEASE_FILE_INVALID naming it, for readers and takers', () => {
+    const dirs = tempDir()
+    mkdirSync(join(dirs, 'epoch-0000000003.json'))
+    const large = tempDir()
+    writeFileSync(join(large, 'epoch-0000000003.json'), ' '.repeat(64 * 1024 + 1))
+    const cases: Array<[string, string]> = [
+      [dirs, `LEASE_FILE_INVALID: ${join(dirs, 'epoch-0000000003.json')} cannot be read (EISDIR) (refusing to guess who holds it)`],
+      [large, `LEASE_FILE_INVALID: ${join(large, 'epoch-0000000003.json')} is ${64 * 1024 + 1} bytes, no lease record is larger than ${64 * 1024} (refusing to guess who holds it)`],
+    ]
+    for (const [dir, message] of cases) {
+      expect(() => readCurrentLease(dir)).toThrow(message)
+      expect(() => Lease.acquire({ dir, holderId: 'a' })).toThrow(message)
+    }
   })
 })

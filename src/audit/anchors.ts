@@ -5,8 +5,8 @@
  * the log can. An anchors file is a JSON array or JSON lines (one anchor per line, so it can be appended to).
  */
 
-import { readFileSync } from 'node:fs'
 import * as v from 'valibot'
+import { readFailureOf, readFileBounded } from '../config/bounded-read.ts'
 import { fromHex, hashesEqual } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import type { SealKeyResolver } from './keys.ts'
@@ -14,6 +14,27 @@ import { verifySeal } from './seal.ts'
 
 /** Anchors read from one file: bounded, so a wrong file is refused rather than loaded whole. */
 export const ANCHORS_MAX = 1_000_000
+
+/**
+ * The anchors file's size bound: an anchor line with its seal is about 600 bytes, so some 200,000 anchors with seals
+ * fit (one every five minutes for two years), and ANCHORS_MAX without. Read whole before, `--anchors /dev/zero` (or a
+ * log segment, a pipe that never ends) grew the process until it died.
+ */
+export const ANCHORS_FILE_BYTES_MAX = 128 * 1024 * 1024
+
+/**
+ * Why an anchors file could not be used, naming the file and the line or item: ANCHORS_UNREADABLE (missing, a
+ * directory, larger than ANCHORS_FILE_BYTES_MAX), ANCHORS_INVALID (not UTF-8, not JSON, not anchors, too many).
+ */
+export class AnchorsFileError extends Error {
+  override readonly name = 'AnchorsFileError'
+  constructor(
+    readonly code: 'ANCHORS_UNREADABLE' | 'ANCHORS_INVALID',
+    message: string,
+  ) {
+    super(`${code}: ${message}`)
+  }
+}
 
 export const ANCHOR_SCHEMA = v.looseObject({
   lsn: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER)),
@@ -23,28 +44,56 @@ export const ANCHOR_SCHEMA = v.looseObject({
 })
 export type Anchor = v.InferOutput<typeof ANCHOR_SCHEMA>
 
+/** The anchors in `text` (a JSON array or JSON lines); AnchorsFileError naming `source` and the line or item. */
 export function parseAnchors(text: string, source: string): Anchor[] {
   const trimmed = text.trim()
   const items: { value: unknown; where: string }[] = []
   if (trimmed.startsWith('[')) {
-    const parsed: unknown = JSON.parse(trimmed)
-    if (!Array.isArray(parsed)) throw new Error(`${source}: expected a JSON array of anchors`)
+    const parsed = parseJson(trimmed, source)
+    if (!Array.isArray(parsed)) throw invalid(`${source}: expected a JSON array of anchors`)
     parsed.forEach((value, index) => items.push({ value, where: `${source} item ${index}` }))
   } else {
     trimmed.split('\n').forEach((line, index) => {
-      if (line.trim() !== '') items.push({ value: JSON.parse(line), where: `${source} line ${index + 1}` })
+      const where = `${source} line ${index + 1}`
+      if (line.trim() !== '') items.push({ value: parseJson(line, where), where })
     })
   }
-  if (items.length > ANCHORS_MAX) throw new Error(`${source}: ${items.length} anchors, at most ${ANCHORS_MAX} are read`)
+  if (items.length > ANCHORS_MAX) throw invalid(`${source}: ${items.length} anchors, at most ${ANCHORS_MAX} are read`)
   return items.map(({ value, where }) => {
     const result = v.safeParse(ANCHOR_SCHEMA, value)
-    if (!result.success) throw new Error(`${where}: ${v.getDotPath(result.issues[0]) ?? 'anchor'}: ${result.issues[0].message}`)
+    if (!result.success) throw invalid(`${where}: ${v.getDotPath(result.issues[0]) ?? 'anchor'}: ${result.issues[0].message}`)
     return result.output
   })
 }
 
+/** The anchors in the file at `path`, read with a bound (ANCHORS_FILE_BYTES_MAX); AnchorsFileError if unusable. */
 export function readAnchorsFile(path: string): Anchor[] {
-  return parseAnchors(readFileSync(path, 'utf8'), path)
+  let bytes: Uint8Array
+  try {
+    bytes = readFileBounded(path, ANCHORS_FILE_BYTES_MAX)
+  } catch (error) {
+    throw new AnchorsFileError('ANCHORS_UNREADABLE', `anchors file ${path}: cannot read (${readFailureOf(error)})`)
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw invalid(`anchors file ${path}: not UTF-8 text`)
+  }
+  return parseAnchors(text, path)
+}
+
+/** The parser's message names neither the file nor the line: `where` says both. */
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw invalid(`${where}: not valid JSON (${error instanceof Error ? error.message : String(error)})`)
+  }
+}
+
+function invalid(message: string): AnchorsFileError {
+  return new AnchorsFileError('ANCHORS_INVALID', message)
 }
 
 /** Checks anchors as a reader passes their LSNs; what is left at the end lies beyond the log. */

@@ -112,7 +112,7 @@ export const KEY_FILE_BYTES_MAX = 1024 * 1024
 export function readKeyJson(path: string): unknown {
   let text: string
   try {
-    text = new TextDecoder().decode(readFileBounded(path, KEY_FILE_BYTES_MAX))
+    text = new TextDecoder().decode(readFileBounded(path, KEY_FILE_BYTES_MAX, { allowPipes: false }))
   } catch (error) {
     throw new Error(`${path}: cannot read (${readFailureOf(error)})`)
   }

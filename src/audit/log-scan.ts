@@ -21,7 +21,7 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { chainHashReference, GENESIS_HASH, hashesEqual, toHex } from '../../wal/index.ts'
+import { chainHashReference, GENESIS_HASH, hashesEqual, toHex, WalSegmentUnreadableError } from '../../wal/index.ts'
 import type { AuditProblem, AuditProblemCode } from './codes.ts'
 import {
   FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
@@ -112,12 +112,12 @@ export async function scanLogIndependently(dir: string, hooks: LogScanHooks = {}
     return result
   }
   const progress: LogScanProgress = { bytesDone: 0, bytesTotal: 0, records: 0, lsn: 0 }
-  for (const segment of segments) progress.bytesTotal += statSync(join(dir, segment.name)).size
+  for (const segment of segments) progress.bytesTotal += segmentSizeBytes(join(dir, segment.name))
   let cursor: Cursor | null = null
   for (let index = 0; index < segments.length && result.problem === null; index++) {
     const segment = segments[index] as { name: string; firstLsn: number }
     const file = join(dir, segment.name)
-    const bytes = new Uint8Array(readFileSync(file))
+    const bytes = readSegment(file)
     const started = startSegment(bytes, file, segment.firstLsn, cursor)
     if ('code' in started) {
       result.problem = started
@@ -138,6 +138,26 @@ export async function scanLogIndependently(dir: string, hooks: LogScanHooks = {}
     result.chainHead = cursor.head.slice()
   }
   return result
+}
+
+/**
+ * A segment file whole, or WalSegmentUnreadableError naming it (what the log's own open throws): node's message for a
+ * failed read names no file (`EISDIR: illegal operation on a directory, read` for a directory under a segment's name).
+ */
+function readSegment(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file))
+  } catch (error) {
+    throw new WalSegmentUnreadableError(file, error)
+  }
+}
+
+function segmentSizeBytes(file: string): number {
+  try {
+    return statSync(file).size
+  } catch (error) {
+    throw new WalSegmentUnreadableError(file, error)
+  }
 }
 
 /** Checks a segment header against the name and the chain so far; returns the cursor to scan it with. */

@@ -6,7 +6,7 @@
  * log/ is not the data dir's log. A log directory given as DIR is verified as it is (a log set aside, say).
  */
 
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   anchorOf, describeProblem, listSegments, loadKeyResolver, readAnchorsFile, verifyLogDirectory, type LogScanProgress,
@@ -97,8 +97,10 @@ async function keysFrom(values: { 'public-key'?: string; jwks?: string }, unsign
  * the log were damaged, for a DIR that was mistyped or never held one.
  */
 function logDirectoryOf(dir: string, tool: string): string {
-  if (existsSync(dir) && listSegments(dir).length > 0) return dir
-  if (existsSync(dir)) refuseInterruptedSwap(dir, tool)
+  // A file given as DIR failed as node's "ENOTDIR: not a directory, scandir …": requireLogIn says what it is.
+  const isDirectory = existsSync(dir) && statSync(dir).isDirectory()
+  if (isDirectory && listSegments(dir).length > 0) return dir
+  if (isDirectory) refuseInterruptedSwap(dir, tool)
   requireLogIn(dir, 'nothing verified')
   return join(dir, 'log')
 }

@@ -7,6 +7,7 @@
  * node holds it, and its swap in progress is never finished or rolled back under it.
  */
 
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { finishInterruptedSwaps, refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { compactOffline } from '../runtime/snapshot/index.ts'
@@ -56,6 +57,11 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.delete === true && values.archive !== undefined) throw new UsageError('give --archive or --delete, not both')
   // An empty DIR (`--archive "$ARCHIVE"` with the variable unset) failed only at the move, as a raw "ENOENT, mkdir ''".
   if (values.archive === '') throw new UsageError('--archive: expected a directory, got ""')
+  // A file there failed only at the first segment moved, as node's "EEXIST: file already exists, mkdir …" (and a
+  // compaction with nothing to move said "archived to" the file, exit 0).
+  if (values.archive !== undefined && existsSync(values.archive) && !statSync(values.archive).isDirectory()) {
+    throw new UsageError(`--archive: expected a directory, got ${JSON.stringify(values.archive)}: a file`)
+  }
   const { dataDir, snapshots, refuseQueryModelBeyondLog } = offlineTarget(positionals, values.config, io)
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null

@@ -43,6 +43,7 @@ export function offlineTarget(
  */
 export function requireLogIn(dataDir: string, nothingDone = 'nothing created'): void {
   if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (${nothingDone})`)
+  if (!statSync(dataDir).isDirectory()) throw new Error(`${dataDir} is a file: not a data directory (${nothingDone})`)
   const logDir = join(dataDir, 'log')
   if (!existsSync(logDir)) throw new Error(`no log in ${logDir}: not a data directory (${nothingDone})`)
   if (!holdsLog(dataDir)) throw new Error(`no log segment (NNNN….seg) in ${logDir}: not a data directory (${nothingDone})`)

@@ -4,7 +4,7 @@
  * RFC 7638 thumbprint, so the same key always has the same kid.
  */
 
-import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
@@ -34,6 +34,8 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, { out: { type: 'string' }, force: { type: 'boolean' } })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   if (values.out === undefined || values.out === '') throw new UsageError('--out DIR is required')
+  // A file there failed as node's "EEXIST: file already exists, mkdir …", after the key pair was generated.
+  if (existsSync(values.out) && !statSync(values.out).isDirectory()) throw new UsageError(`--out: expected a directory, got ${JSON.stringify(values.out)}: a file`)
 
   const privatePath = join(values.out, PRIVATE_KEY_FILE)
   const publicPath = join(values.out, PUBLIC_KEY_FILE)

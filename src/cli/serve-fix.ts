@@ -13,7 +13,9 @@
  * number is saved first.
  */
 
-import { FIX_LOGON_WAIT_MS_DEFAULT, type FixVenueConfig, type VenueInstrumentConfig } from '../config/index.ts'
+import { X509Certificate } from 'node:crypto'
+import { readFailureOf, readFileBounded } from '../config/bounded-read.ts'
+import { ConfigError, FIX_LOGON_WAIT_MS_DEFAULT, type FixVenueConfig, type VenueInstrumentConfig } from '../config/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { parseDecimal } from '../domain/decimal.ts'
 import type { Instrument } from '../domain/instruments.ts'
@@ -23,7 +25,6 @@ import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/index.ts'
 import { fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog, type FixSessionStore, type FixVenueOptions } from '../venues/fix/index.ts'
-import { readFileSync } from 'node:fs'
 
 export interface ServedFixVenue {
   name: string
@@ -51,13 +52,13 @@ export interface FixVenuesOptions {
 export function buildFixVenues(configs: readonly FixVenueConfig[], options: FixVenuesOptions): ServedFixVenue[] {
   const seqNumLog = engineSeqNumLog(options.engine)
   const lookupOrder = orderFactsLookup(options.engine)
-  return configs.map((config) => {
+  return configs.map((config, index) => {
     const store = new LogFixSessionStore({
       venue: config.name,
       log: seqNumLog,
       restoredSection: () => options.restoredSection(LogFixSessionStore.sectionName(config.name)),
     })
-    const adapter = new FixVenue(fixVenueOptionsOf(config, { store, clock: options.clock, lookupOrder, log: options.log, connect: options.connect }))
+    const adapter = new FixVenue(fixVenueOptionsOf(config, { store, clock: options.clock, lookupOrder, log: options.log, connect: options.connect, caField: `venues.${index}.tls.caFile` }))
     const section: SnapshotSectionSource = { name: LogFixSessionStore.sectionName(config.name), capture: () => store.capture() }
     const logonWaitMs = config.logonWaitMs ?? FIX_LOGON_WAIT_MS_DEFAULT
     return { name: config.name, adapter, store, prices: staticPrices(config, options.clock), instruments: fixInstruments(config), section, logonWaitMs }
@@ -70,7 +71,15 @@ export function buildFixVenues(configs: readonly FixVenueConfig[], options: FixV
  */
 export function fixVenueOptionsOf(
   config: FixVenueConfig,
-  wiring: { store: FixSessionStore; clock: Clock; lookupOrder: FixVenueOptions['lookupOrder']; log: FixLog | undefined; connect: FixConnect | undefined },
+  wiring: {
+    store: FixSessionStore
+    clock: Clock
+    lookupOrder: FixVenueOptions['lookupOrder']
+    log: FixLog | undefined
+    connect: FixConnect | undefined
+    /** The config path of this venue's `tls.caFile`, which a ConfigError about the file names (`venues.N.tls.caFile`). */
+    caField: string
+  },
 ): FixVenueOptions {
   return {
     venue: config.name,
@@ -87,7 +96,7 @@ export function fixVenueOptionsOf(
       targetCompId: config.targetCompId,
       host: config.host,
       port: config.port,
-      ...(config.tls === undefined ? {} : { tls: tlsOf(config.tls) }),
+      ...(config.tls === undefined ? {} : { tls: tlsOf(config.tls, wiring.caField) }),
       store: wiring.store,
       clock: wiring.clock,
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
@@ -204,9 +213,37 @@ export function orderFactsLookup(engine: () => Engine): (clientOrderId: string) 
   }
 }
 
-function tlsOf(tls: NonNullable<FixVenueConfig['tls']>): { servername?: string; ca?: string } {
+function tlsOf(tls: NonNullable<FixVenueConfig['tls']>, caField: string): { servername?: string; ca?: string } {
   return {
     ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-    ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile, 'utf8') }),
+    ...(tls.caFile === undefined ? {} : { ca: caFileText(tls.caFile, caField) }),
   }
+}
+
+/** A CA bundle is a few hundred KiB at most (every root CA Mozilla trusts, in PEM, is about 220 KiB). */
+export const CA_FILE_BYTES_MAX = 1024 * 1024
+
+/**
+ * The CA file's PEM text, bounded and checked to hold a certificate, or a ConfigError naming the field and the file.
+ * Read with readFileSync before: a missing file stopped the start with node's `ENOENT: no such file or directory,
+ * open …` (no field), a directory with `EISDIR: illegal operation on a directory, read` (no file either), /dev/zero
+ * grew the process until ENOMEM; a file holding no certificate was taken, and every TLS connect to the venue failed.
+ */
+function caFileText(path: string, field: string): string {
+  const refuse = (why: string): ConfigError => new ConfigError([{ path: field, message: `CA file ${path}: ${why}` }])
+  let bytes: Uint8Array
+  try {
+    bytes = readFileBounded(path, CA_FILE_BYTES_MAX, { allowPipes: false })
+  } catch (error) {
+    throw refuse(`cannot read (${readFailureOf(error)})`)
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    // The first certificate of the bundle: PEM that does not parse is refused here, not at every connect.
+    new X509Certificate(text)
+  } catch {
+    throw refuse('expected PEM certificates ("-----BEGIN CERTIFICATE-----")')
+  }
+  return text
 }

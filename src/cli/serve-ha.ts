@@ -81,7 +81,9 @@ export function parseHaFlags(flags: HaFlags, env: CliIo['env']): HaSettings {
   const syncPolicy = (flags.syncReplication ?? 'off') as SyncPolicy
   if (!SYNC_POLICIES.includes(syncPolicy)) throw new UsageError(`--sync-replication must be one of ${SYNC_POLICIES.join(', ')}, got ${JSON.stringify(flags.syncReplication)}`)
   const syncTimeoutMs = integerOption('sync-timeout-ms', flags.syncTimeoutMs, 1_000, [10, 60_000])
-  return { role, leaseDir: flags.leaseDir, nodeId: flags.nodeId, advertiseUrl: flags.advertiseUrl, token, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs }
+  const nodeId = parseNodeId(flags.nodeId)
+  const advertiseUrl = parseAdvertiseUrl(flags.advertiseUrl)
+  return { role, leaseDir: flags.leaseDir, nodeId, advertiseUrl, token, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs }
 }
 
 export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promise<number> {
@@ -268,6 +270,42 @@ export function answerWhileStarting(request: Request): Response {
   if (new URL(request.url).pathname === '/health/live') return Response.json({ live: true } satisfies LiveBody)
   const body: ErrorBody = { error: { code: 'UNAVAILABLE', message: 'the node is starting', details: {} } }
   return Response.json(body, { status: 503, headers: { 'Retry-After': '1' } })
+}
+
+/** Longest --node-id: it is written into the lease (and into its temp file's name), which the other node reads. */
+const NODE_ID_CHARS_MAX = 128
+const NODE_ID_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${NODE_ID_CHARS_MAX}}$`)
+
+/**
+ * The node id, written into the lease with the advertise URL after it: at most NODE_ID_CHARS_MAX characters, no control
+ * characters. A 100,000-character one stopped the node with node's "ENAMETOOLONG: name too long, open …" (the lease's
+ * temp file is named after it); one with a line break went into the lease and split every log line that names it.
+ */
+function parseNodeId(nodeId: string | undefined): string | undefined {
+  if (nodeId === undefined) return undefined
+  if (!NODE_ID_PATTERN.test(nodeId)) {
+    throw new UsageError(`--node-id: expected 1 to ${NODE_ID_CHARS_MAX} characters, no control characters, got ${JSON.stringify(nodeId.slice(0, 40))}${nodeId.length > 40 ? '…' : ''}`)
+  }
+  return nodeId
+}
+
+/**
+ * The URL the other node reaches this one at: http(s), no whitespace (the lease holds "NODE_ID URL" and the follower
+ * takes the last word as the URL). Taken as given before: "ftp://x" and "http://a b" started a leader no standby could
+ * ever reach (it fetched "ftp://x", or "b").
+ */
+function parseAdvertiseUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined
+  let parsed: URL | null = null
+  try {
+    parsed = /\s/.test(url) ? null : new URL(url)
+  } catch {
+    parsed = null
+  }
+  if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || url.length > 2048) {
+    throw new UsageError(`--advertise-url: expected an http:// or https:// URL without spaces, got ${JSON.stringify(url.slice(0, 80))}`)
+  }
+  return url
 }
 
 function parseVenue(spec: string | undefined): { hostname: string; port: number } | null {

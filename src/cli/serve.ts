@@ -46,8 +46,8 @@ new directory.
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby
   --lease-dir DIR     lease directory shared by the nodes (link/rename atomic and durable; clocks within skew)
-  --node-id ID        this node's name in the lease (default HOST:PORT)
-  --advertise-url URL where the other node reaches this one (default http://HOST:PORT)
+  --node-id ID        this node's name in the lease, 1-128 characters (default HOST:PORT)
+  --advertise-url URL where the other node reaches this one, http(s) (default http://HOST:PORT)
   --lease-ttl-ms N    lease time to live (default 5000); a standby takes over after ttl + skew without renewal
   --clock-skew-ms N   bound on the clock difference between hosts (default 500)
   --venue URL         jsonl://HOST:PORT: a venue process shared by the nodes (egress sim-venue)

@@ -46,7 +46,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const sources = applyEnv(input, env)
   const config = parseConfig(input, { sources })
-  refuseDataDirNotADirectory(config.dataDir, sources.get('dataDir'))
+  refuseNotADirectory('dataDir', config.dataDir, sources.get('dataDir'))
+  // The gateway writes into these only when it needs them (a tamper finding's forensics bundle, a compaction): a file
+  // at their path failed then — the evidence of a tamper lost, segments left behind — not at the start that could say so.
+  if (config.audit.forensicsDir !== undefined) refuseNotADirectory('audit.forensicsDir', config.audit.forensicsDir, undefined)
+  if (config.snapshots?.archiveDir !== undefined) refuseNotADirectory('snapshots.archiveDir', config.snapshots.archiveDir, undefined)
   return config
 }
 
@@ -72,21 +76,22 @@ function refuseEmptyDataDir(env: Record<string, string | undefined>): void {
 /**
  * A data dir that exists as a file (or lies under one) can hold no log; without this check the failure surfaced
  * later as a raw ENOTDIR on one of its subpaths, or blamed on auth.hs256Secret. A missing one is fine (created on
- * first use); one that cannot be written fails where it is written, naming the path.
+ * first use); one that cannot be written fails where it is written, naming the path. The same for the other
+ * directories the config names.
  */
-function refuseDataDirNotADirectory(dataDir: string, source: string | undefined): void {
+function refuseNotADirectory(field: string, dir: string, source: string | undefined): void {
   let kind: string | null
   try {
-    kind = statSync(dataDir).isDirectory() ? null : 'a file, not a directory'
+    kind = statSync(dir).isDirectory() ? null : 'a file, not a directory'
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     // A symbolic link to nowhere (a volume not mounted, a target moved): mkdir on it failed as "ENOENT, mkdir
     // <dataDir>/auth", naming neither the field nor the link.
-    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dataDir) : null
+    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dir) : null
   }
   if (kind === null) return
   const from = source === undefined ? '' : ` (from ${source})`
-  throw new ConfigError([{ path: 'dataDir', message: `expected a directory, got ${JSON.stringify(dataDir)}: ${kind}${from}` }])
+  throw new ConfigError([{ path: field, message: `expected a directory, got ${JSON.stringify(dir)}: ${kind}${from}` }])
 }
 
 function danglingLink(path: string): string | null {

@@ -8,10 +8,11 @@
  * half-written secret and two processes starting at once agree on one winner (link fails with EEXIST for the loser).
  */
 
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
+import { readFailureOf, readFileBounded } from './bounded-read.ts'
 import { ConfigError } from './load.ts'
 import type { Config } from './schema.ts'
 
@@ -48,6 +49,12 @@ export function resolveCursorSecret(dataDir: string): string {
   return readSecret(path, 'dataDir') ?? createSecret(path, 'dataDir')
 }
 
+/**
+ * A secret file holds 43 characters and a newline; an operator's own may be longer, never this long. Read whole
+ * before, a wrong file in its place (a log segment copied there, say) became a secret of hundreds of MB.
+ */
+export const HS256_SECRET_FILE_BYTES_MAX = 4096
+
 function readSecret(path: string, field: string): string | null {
   let mode: number
   try {
@@ -59,9 +66,27 @@ function readSecret(path: string, field: string): string | null {
   if ((mode & 0o077) !== 0) {
     throw secretError(field, path, `is accessible to group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`)
   }
-  const secret = readFileSync(path, 'utf8').trim()
+  const secret = secretText(path, field).trim()
   if (secret.length < 32) throw secretError(field, path, 'is shorter than 32 characters; delete it to generate a new one')
   return secret
+}
+
+/**
+ * The file's text, bounded, strict UTF-8: an invalid byte read as U+FFFD changed the key without a word. A failed
+ * read names the file and the field (node's own message for a directory names neither).
+ */
+function secretText(path: string, field: string): string {
+  let bytes: Uint8Array
+  try {
+    bytes = readFileBounded(path, HS256_SECRET_FILE_BYTES_MAX, { allowPipes: false })
+  } catch (error) {
+    throw secretError(field, path, `cannot read (${readFailureOf(error)}); delete it to generate a new one`)
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw secretError(field, path, 'is not UTF-8 text; delete it to generate a new one')
+  }
 }
 
 function createSecret(path: string, field: string): string {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeIo, SyncFailedError, Wal } from '../../../wal/index.ts'
 import { stateDigest } from '../../../src/kernel/index.ts'
@@ -183,6 +183,41 @@ describe('snapshot store', () => {
     expect(snapshots.readManifest().entries).toHaveLength(2)
     expect(existsSync(join(world.dir, 'snapshots', snapshotFileName(lsns[3] as number)))).toBe(true)
     await crashWorld(world)
+  })
+
+  test('a directory under a snapshot\'s name neither fails the writes nor stops retention', async () => {
+    // Pruning unlinked it: EISDIR, after the new snapshot and manifest were durable, so every write was reported failed
+    // ("error: snapshot at shutdown: EISDIR …") and the files after it in the listing were never pruned.
+    const world = await tradedWorld(77, 6)
+    dirs.push(world.dir)
+    const snapshots = store(world.dir, 2)
+    const stray = snapshotFileName(1)
+    mkdirSync(join(world.dir, 'snapshots'), { recursive: true })
+    mkdirSync(join(world.dir, 'snapshots', stray))
+    const lsns: number[] = []
+    for (let round = 0; round < 4; round++) {
+      await trade(world, { orders: 3, tag: `d${round}`, seed: 77 + round })
+      lsns.push((await takeSnapshot(world.gateway.engine, snapshots, { nowMs: T0 + round }))?.lsn as number)
+    }
+    const names = readdirSync(join(world.dir, 'snapshots')).filter((name) => name.endsWith('.snap')).sort()
+    expect(names).toEqual([stray, ...lsns.slice(-2).map(snapshotFileName)])
+    await crashWorld(world)
+  })
+
+  test('a manifest larger than any of ours (1 MiB) is not read: reported as a manifest problem, as a damaged one is', async () => {
+    // It was read whole, whatever its size (a wrong file under its name: a log segment, an editor's dump).
+    const dir = tempDataDir()
+    dirs.push(dir)
+    mkdirSync(join(dir, 'snapshots'))
+    writeFileSync(join(dir, 'snapshots', MANIFEST_NAME), ' '.repeat(1024 * 1024 + 1))
+    let bytesRead = 0
+    const counting = { ...nodeIo, read: (fd: number, target: Uint8Array, positionBytes: number) => {
+      const count = nodeIo.read(fd, target, positionBytes)
+      bytesRead += count
+      return count
+    } }
+    expect(store(dir, 2, counting).readManifest()).toEqual({ entries: [], problem: `manifest unreadable: RangeError: ${1024 * 1024 + 1} bytes, larger than ${1024 * 1024}` })
+    expect(bytesRead).toBe(0)
   })
 
   test('other projections ride along as named sections and come back by name on restore', async () => {

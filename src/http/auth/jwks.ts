@@ -195,7 +195,7 @@ function readText(path: string): string {
 export const JWKS_FILE_BYTES_MAX = 1024 * 1024
 
 function readJwksText(path: string): string {
-  return new TextDecoder().decode(readFileBounded(path, JWKS_FILE_BYTES_MAX))
+  return new TextDecoder().decode(readFileBounded(path, JWKS_FILE_BYTES_MAX, { allowPipes: false }))
 }
 
 /**

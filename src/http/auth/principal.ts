@@ -19,9 +19,11 @@ export interface Principal {
 /** Bounds keep a hostile token from making us allocate or iterate without limit. */
 const ROLES_MAX = ROLES.length
 const ACCOUNTS_MAX = 256
+const ACCOUNT_CHARS_MAX = 64
+const SUB_CHARS_MAX = 256
 
 const CLAIMS = v.object({
-  sub: v.pipe(v.string('sub must be a string'), v.minLength(1, 'sub must not be empty'), v.maxLength(256, 'sub is too long')),
+  sub: v.pipe(v.string('sub must be a string'), v.minLength(1, 'sub must not be empty'), v.maxLength(SUB_CHARS_MAX, `sub must be at most ${SUB_CHARS_MAX} characters`)),
   roles: v.pipe(
     v.array(v.picklist(ROLES, `roles must each be one of ${ROLES.join(', ')}`), 'roles must be an array'),
     v.minLength(1, 'roles must not be empty'),
@@ -29,7 +31,7 @@ const CLAIMS = v.object({
   ),
   accounts: v.optional(
     v.pipe(
-      v.array(v.pipe(v.string('accounts must be strings'), v.minLength(1), v.maxLength(64)), 'accounts must be an array'),
+      v.array(v.pipe(v.string('accounts must be strings'), v.minLength(1, 'accounts must not be empty strings'), v.maxLength(ACCOUNT_CHARS_MAX, `accounts must be at most ${ACCOUNT_CHARS_MAX} characters each`)), 'accounts must be an array'),
       v.maxLength(ACCOUNTS_MAX, 'accounts has too many entries'),
     ),
     [],

@@ -22,6 +22,11 @@ import { RestoreError } from './restore-error.ts'
 
 export const MANIFEST_NAME = 'MANIFEST.json'
 const MANIFEST_FORMAT = 'egress.snapshot-manifest'
+/**
+ * A manifest lists at most `keep` (≤ 100) snapshots, a few KiB. A larger file is no manifest of ours and is not read
+ * (read whole before, whatever its size): the snapshots are then found by listing the directory, as for a lost one.
+ */
+const MANIFEST_BYTES_MAX = 1024 * 1024
 const NAME_PATTERN = /^snapshot-(\d{20})\.snap$/
 const TEMP_SUFFIX = '.tmp'
 export const SNAPSHOTS_KEEP_DEFAULT = 3
@@ -105,7 +110,7 @@ export class SnapshotStore {
     const path = join(this.dir, MANIFEST_NAME)
     if (!this.io.exists(path)) return { entries: [], problem: 'no manifest' }
     try {
-      const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(this.readFile(path))) as { format?: unknown; snapshots?: unknown }
+      const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(this.readFile(path, MANIFEST_BYTES_MAX))) as { format?: unknown; snapshots?: unknown }
       if (value.format !== MANIFEST_FORMAT || !Array.isArray(value.snapshots)) return { entries: [], problem: 'manifest has another format' }
       const entries = (value.snapshots as ManifestEntry[]).filter((entry) => typeof entry?.file === 'string' && parseSnapshotFileName(entry.file) === entry.lsn)
       return { entries: entries.sort((a, b) => b.lsn - a.lsn), problem: null }
@@ -257,11 +262,26 @@ export class SnapshotStore {
     let removed = 0
     for (const name of this.listDir()) {
       if (parseSnapshotFileName(name) === null || retained.has(name)) continue
-      this.io.unlink(join(this.dir, name))
+      if (!this.unlinkFile(join(this.dir, name))) continue
       this.intactFiles.delete(name)
       removed++
     }
     if (removed > 0) this.io.fsyncDirectory(this.dir)
+  }
+
+  /**
+   * Unlinks a snapshot file; false for a directory under a snapshot's name, which is no snapshot (a start reports it
+   * not used, UNREADABLE) and is left for the operator. Its EISDIR failed every snapshot write after the snapshot and
+   * manifest were durable (so each was reported failed), and stopped the pruning there: retention no longer held.
+   */
+  private unlinkFile(path: string): boolean {
+    try {
+      this.io.unlink(path)
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') return false
+      throw error
+    }
   }
 
   /**
@@ -278,10 +298,12 @@ export class SnapshotStore {
     }
   }
 
-  private readFile(path: string): Uint8Array {
+  /** The file whole; a RangeError, reading nothing, when it is larger than `bytesMax`. */
+  private readFile(path: string, bytesMax = Number.MAX_SAFE_INTEGER): Uint8Array {
     const fd = this.io.openRead(path)
     try {
       const size = this.io.sizeBytes(fd)
+      if (size > bytesMax) throw new RangeError(`${size} bytes, larger than ${bytesMax}`)
       const bytes = new Uint8Array(size)
       let filled = 0
       while (filled < size) {

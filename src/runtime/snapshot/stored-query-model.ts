@@ -11,10 +11,11 @@
  * durable records (a later start refused the data dir anyway), or segments compacted away below it before anyone looked.
  */
 
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { QueryModelStoreError, Store } from '../../backoffice/index.ts'
+import { copyStoredQueryModel } from './query-model-copy.ts'
 import { STORED_QUERY_MODEL } from './verify-query-model.ts'
 
 /**
@@ -26,10 +27,10 @@ export function storedQueryModelLastLsn(dataDir: string): number | null {
   if (!existsSync(path)) return null
   const scratch = mkdtempSync(join(tmpdir(), 'egress-query-model-'))
   try {
-    for (const suffix of ['', '-wal']) if (existsSync(path + suffix)) copyFileSync(path + suffix, join(scratch, STORED_QUERY_MODEL + suffix))
+    const copy = copyStoredQueryModel(path, scratch, STORED_QUERY_MODEL)
     let store: Store
     try {
-      store = Store.open(join(scratch, STORED_QUERY_MODEL))
+      store = Store.open(copy)
     } catch (error) {
       if (error instanceof QueryModelStoreError) throw QueryModelStoreError.unreadable(path, error.cause)
       throw error

@@ -8,15 +8,16 @@
  * version this build does not know, is `invalid` with the reason, never compared under this build's version.
  */
 
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReadOnlyLog } from '../../../wal/index.ts'
 import {
-  BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, isKnownModelVersion, QUERY_MODEL_VERSION, QueryModelRebuild, sectionHeaderOf, Store,
+  BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, isKnownModelVersion, QUERY_MODEL_VERSION, QueryModelRebuild, QueryModelStoreError, sectionHeaderOf, Store,
   type BackOfficeSection, type ModelVersion, type QueryModelDigest, type SectionDecodeObserver,
 } from '../../backoffice/index.ts'
 import type { LoadedSnapshot } from './load.ts'
+import { copyStoredQueryModel } from './query-model-copy.ts'
 
 export const STORED_QUERY_MODEL = 'backoffice.sqlite'
 
@@ -171,14 +172,23 @@ function sectionTarget(file: string, bytes: Uint8Array, decode: Decode): { targe
   }
 }
 
+/** The store in `copy`; refused as QUERY_MODEL_UNREADABLE naming the data dir's `path`, not the scratch copy's. */
+function openCopy(path: string, copy: string): Store {
+  try {
+    return Store.open(copy)
+  } catch (error) {
+    if (error instanceof QueryModelStoreError) throw QueryModelStoreError.unreadable(path, error.cause)
+    throw error
+  }
+}
+
 /** The stored query model's digest, read from a copy (its WAL too) so the directory is never touched. */
 function storedDigest(dir: string): Target | null {
   const path = join(dir, STORED_QUERY_MODEL)
   if (!existsSync(path)) return null
   const scratch = mkdtempSync(join(tmpdir(), 'egress-verify-'))
   try {
-    for (const suffix of ['', '-wal']) if (existsSync(path + suffix)) copyFileSync(path + suffix, join(scratch, STORED_QUERY_MODEL + suffix))
-    const store = Store.open(join(scratch, STORED_QUERY_MODEL))
+    const store = openCopy(path, copyStoredQueryModel(path, scratch, STORED_QUERY_MODEL))
     try {
       const { version } = store.modelVersion
       // A later build's: no tables of its version to digest (it is rebuilt on start: projector-start.ts).
