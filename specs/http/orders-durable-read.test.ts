@@ -113,3 +113,28 @@ test('a read while nothing waits for the log is answered at once', async () => {
   const res = await t.request('/v1/orders?account=demo-1', { headers: auth(trader) })
   expect(res.status).toBe(200)
 })
+
+test('a read the log does not catch up with (a stalled disk) is answered 503 UNAVAILABLE after limits.readDurableWaitMsMax, not held for good', async () => {
+  const stalled = await startTestGateway({ wal: { scheduleFlush: (flush) => (held === null ? void setImmediate(flush) : void held.push(flush)) }, httpLimits: { readDurableWaitMsMax: 200 } })
+  try {
+    const token = await stalled.token({ accounts: ['demo-1'] })
+    const known = new Set(stalled.gateway.engine.state.orders.keys())
+    held = []
+    const placed = stalled.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': 'durable-read-stalled' }))
+    let orderId: string | undefined
+    await eventually(() => (orderId = [...stalled.gateway.engine.state.orders.keys()].find((id) => !known.has(id))) !== undefined)
+    const startedMs = performance.now()
+    const read = await Promise.race([stalled.request(`/v1/orders/${orderId}`, { headers: auth(token) }), Bun.sleep(5_000).then(() => null)])
+    expect(read?.status).toBe(503)
+    expect(read?.headers.get('Retry-After')).toBe('1')
+    expect(((await read?.json()) as { error: { code: string } }).error.code).toBe('UNAVAILABLE')
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(190)
+    release()
+    expect((await placed).status).toBe(202)
+    // Once the log moves, the same read is answered.
+    expect((await stalled.request(`/v1/orders/${orderId}`, { headers: auth(token) })).status).toBe(200)
+  } finally {
+    release()
+    await stalled.stop()
+  }
+})

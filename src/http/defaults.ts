@@ -7,6 +7,8 @@ export const HTTP_DEFAULTS = {
   bodyBytesMax: 16 * 1024,
   listPageMax: 1_000,
   listExaminedMax: 10_000,
+  /** Well under serve's idle timeout (30 s), which would close the connection with no answer at all. */
+  readDurableWaitMsMax: 5_000,
   sseSubscribersMax: 1_024,
   sseSubscribersPerPrincipalMax: 64,
   /** Without a JWKS file: the span SSE streams' first authority checks are spread over (the default auth.jwksReloadMs). */

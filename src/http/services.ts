@@ -20,6 +20,11 @@ export interface HttpLimits {
   listPageMax: number
   /** Orders one `GET /v1/orders` page reads at most, matching its filters or not (order-list/page.ts). */
   listExaminedMax: number
+  /**
+   * How long a read of the kernel's memory waits for the log to hold what it shows (routes/support.ts durableAnswer)
+   * before it is answered 503 UNAVAILABLE: a batch's write normally; a stalled disk would hold it for good.
+   */
+  readDurableWaitMsMax: number
 }
 
 /** Synchronous replication as the HTTP layer uses it (src/runtime/ha/sync.ts). */

@@ -66,7 +66,9 @@ export function shedError(what: string, refusal: { scope: ShedScope; retryAfterS
  * the log by the batch being written: answered at once, a read could show an order (accepted, canceled, filled) that a
  * crash before the batch was durable then loses, the order gone or back in its old state after the restart, while no
  * POST was ever answered for it. The wait is a batch's write at most and nothing when the log is idle; a log that died
- * answers 503 and one with too many answers waiting 429, as a write would.
+ * answers 503 and one with too many answers waiting 429, as a write would. A log that has not moved within
+ * `limits.readDurableWaitMsMax` (a stalled disk) answers 503 UNAVAILABLE with Retry-After: the read waited for good
+ * before, until the client or the server's idle timeout gave up with no answer.
  */
 export async function durableAnswer(c: Context, services: Services, body: Record<string, unknown>): Promise<Response> {
   await appliedDurable(services)
@@ -75,9 +77,25 @@ export async function durableAnswer(c: Context, services: Services, body: Record
 
 /** Resolves once the log holds everything memory held when called (durableAnswer); rejects with the API's error. */
 export async function appliedDurable(services: Services): Promise<void> {
-  await services.gateway.engine.appliedDurable().catch((error: unknown) => {
+  const engine = services.gateway.engine
+  // Nothing in memory the log does not hold (as Engine.appliedDurable would answer at once): no timer to arm.
+  if (engine.appendedLsn <= engine.wal.lastLsn) return
+  const durable = engine.appliedDurable().catch((error: unknown) => {
     throw commandError(error)
   })
+  const waitMs = services.limits.readDurableWaitMsMax
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ApiError('UNAVAILABLE', `the log has not made the state this read shows durable within ${waitMs} ms (is the disk stalled?); retry`, { headers: { 'Retry-After': '1' } })),
+      waitMs,
+    )
+  })
+  try {
+    await Promise.race([durable, stalled])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Refuses writes while the gateway is not ready (bootstrap running, log dead). */
