@@ -38,9 +38,23 @@ export interface RecoveryVerdict {
 
 type Json = Record<string, unknown>
 
+/**
+ * Past its read budget (config backpressure.read) a gateway answers a GET 429 with Retry-After: busy, not broken, and
+ * the token may be shared with other readers (a dashboard). Waited out, up to this many times per path, rather than
+ * failing the check.
+ */
+const READ_SHED_WAITS_MAX = 10
+
 async function getJson(options: RecoveryCheckOptions, path: string, reasons: string[]): Promise<Json | null> {
   try {
-    const response = await options.fetch(path)
+    let response = await options.fetch(path)
+    for (let waits = 0; response.status === 429 && waits < READ_SHED_WAITS_MAX; waits++) {
+      await response.body?.cancel()
+      const retryAfterSec = Number(response.headers.get('Retry-After'))
+      options.log(`${path} answered 429 (read budget); retrying`)
+      await options.sleep(Number.isInteger(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : 1000)
+      response = await options.fetch(path)
+    }
     const body = (await response.json()) as Json
     if (response.status !== 200 && !(path === '/health' && response.status === 503)) {
       reasons.push(`${path} answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`)

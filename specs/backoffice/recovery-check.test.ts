@@ -83,6 +83,25 @@ describe('scripts/recovery-check.ts', () => {
     const verdict = await runRecoveryCheck(options({ fetch: skewed }))
     expect(verdict.reasons).toEqual(['balance demo-1/USD: available 8 ≠ total 10 − reserved 3'])
   })
+
+  // Found by the s36 review: the read budget (config backpressure.read, per token sub) answers GETs past it 429 with
+  // Retry-After; the check counted that as a failure of the gateway ("/v1/ledger answered 429"), a false FAIL whenever
+  // its token's budget was spent by another reader.
+  test('reads shed for the read budget (429, Retry-After) are waited out, not reported as failures', async () => {
+    let requests = 0
+    const shedEveryOther = async (path: string): Promise<Response> => {
+      requests++
+      if (path.startsWith('/v1/') && requests % 2 === 1) {
+        return Response.json({ error: { code: 'RATE_LIMITED', message: 'reads are being shed', details: { scope: 'read', retry_after_sec: 2 } } }, { status: 429, headers: { 'Retry-After': '2' } })
+      }
+      return gw.request(path, { headers: auth(auditor) })
+    }
+    const slept: number[] = []
+    const verdict = await runRecoveryCheck(options({ fetch: shedEveryOther, sleep: async (ms) => void slept.push(ms) }))
+    expect(verdict.reasons).toEqual([])
+    expect(verdict.pass).toBe(true)
+    expect(slept.filter((ms) => ms === 2_000).length).toBeGreaterThanOrEqual(4)
+  })
 })
 
 describe('scripts/e2e.ts', () => {

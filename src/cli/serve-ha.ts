@@ -9,7 +9,7 @@
  */
 
 import { join } from 'node:path'
-import type { Config } from '../config/index.ts'
+import { haCursorSecret, type Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
@@ -58,6 +58,8 @@ export interface HaSettings {
   nodeId: string | undefined
   advertiseUrl: string | undefined
   token: string
+  /** What this node seals list cursors with: derived from the token, never the token itself (config/ha-cursor-secret.ts). */
+  cursorSecret: string
   leaseTtlMs: number
   clockSkewMsMax: number
   venueAddress: { hostname: string; port: number } | null
@@ -83,12 +85,14 @@ export function parseHaFlags(flags: HaFlags, env: CliIo['env']): HaSettings {
   const syncTimeoutMs = integerOption('sync-timeout-ms', flags.syncTimeoutMs, 1_000, [10, 60_000])
   const nodeId = parseNodeId(flags.nodeId)
   const advertiseUrl = parseAdvertiseUrl(flags.advertiseUrl)
-  return { role, leaseDir: flags.leaseDir, nodeId, advertiseUrl, token, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs }
+  // Last: the derivation costs some tens of ms, spent only once every flag is known good.
+  const cursorSecret = haCursorSecret(token)
+  return { role, leaseDir: flags.leaseDir, nodeId, advertiseUrl, token, cursorSecret, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs }
 }
 
 export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promise<number> {
   const { config, log, io } = deps
-  const { role, token, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs } = settings
+  const { role, token, cursorSecret, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs } = settings
 
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
   // `log`: the log of the node's latest gateway, read after the stop (did it die of a failed fsync while stopping?).
@@ -148,7 +152,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         backpressure: config.backpressure,
         sse: config.sse,
         // Shared by both nodes (and kept across restarts): a list cursor handed out by either is known after a failover.
-        cursorSecret: token,
+        // Derived from the token (parseHaFlags): a cursor must not be an offline test of the replication token.
+        cursorSecret,
         role: () => node.role,
         ha: {
           replicationToken: token,

@@ -98,7 +98,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   // Kept in the data dir, so a list cursor handed out before a restart is still told from a made-up one. An HA node
-  // seals with the replication token instead, which both nodes hold.
+  // seals with a secret derived from the replication token instead, which both nodes hold (parseHaFlags).
   const cursorSecret = ha === null ? resolveCursorSecret(config.dataDir) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 

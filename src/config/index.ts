@@ -15,3 +15,4 @@ export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig,
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'
 export { canonicalConfigJson, configDigest } from './digest.ts'
 export { CURSOR_SECRET_FILE, HS256_SECRET_FILE, hs256SecretPath, resolveCursorSecret, resolveHs256Secret } from './secret.ts'
+export { HA_CURSOR_SECRET_SALT, HA_CURSOR_SECRET_SCRYPT, haCursorSecret } from './ha-cursor-secret.ts'

@@ -32,7 +32,8 @@ export interface HttpServiceOptions {
   role?: () => NodeRole
   /**
    * The secret `GET /v1/orders` cursors are sealed with (order-list/cursor.ts): the same across restarts (serve:
-   * <dataDir>/auth/cursor.secret) and on both nodes of an HA pair (the replication token), so a cursor handed out
+   * <dataDir>/auth/cursor.secret) and on both nodes of an HA pair (derived from the replication token, never the token
+   * itself: config/ha-cursor-secret.ts), so a cursor handed out
    * before either is still recognised. Unset: a random one of this service alone, and such cursors answer 400.
    */
   cursorSecret?: string

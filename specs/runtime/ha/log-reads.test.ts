@@ -64,6 +64,17 @@ describe('what a build reads, as the header says it', () => {
       expect(standbyRefusal(bad)?.code).toBe('VALIDATION_FAILED')
     }
   })
+
+  // Found by the s36 review: within the 4096 bytes, "0-65535," repeated named 31 million codes, each expanded into the
+  // map one by one — seconds of the leader's event loop per request. A code is named once in what a build writes.
+  test('a header naming more codes than exist is VALIDATION_FAILED, before its ranges are expanded', () => {
+    const parts = `snapshot=${thisBuildsLogReads().snapshot.snapshot};kernel-state=${KERNEL_STATE_FORMAT_VERSION};backoffice=${thisBuildsLogReads().snapshot.backoffice}`
+    const repeated = `events@999=${Array.from({ length: 480 }, () => '0-65535').join(',')};${parts}`
+    expect(repeated.length).toBeLessThanOrEqual(4096)
+    expect(standbyRefusal(repeated)).toEqual({ code: 'VALIDATION_FAILED', message: expect.stringContaining('names more than 65536 codes') })
+    // Every code once, at a version past any: the most a header can name, and a standby that may follow.
+    expect(standbyRefusal(`events@999=0-65535;${parts}`)).toBeNull()
+  }, 60_000)
 })
 
 describe('the leader\'s replication routes', () => {

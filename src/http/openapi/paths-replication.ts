@@ -13,9 +13,9 @@ const REFUSAL_CODES = ['DIVERGED', 'RESYNC_REQUIRED', 'STANDBY_TOO_OLD'] as cons
 
 const UNAUTHENTICATED = errorResponse("UNAUTHENTICATED: no or wrong replication token (the nodes' shared secret)")
 /** Unlike /v1, a 400 here carries its message alone, no details.issues (as these routes have always answered). */
-const BAD_QUERY = errorResponse(
-  'VALIDATION_FAILED: a parameter is missing or bad; the message says which and what it must be (`lsn must be an integer ≥ 0, got "x"`). A parameter the route does not take, or one given twice, is refused first, each listed in details.issues',
-)
+const BAD_QUERY_TEXT =
+  'VALIDATION_FAILED: a parameter is missing or bad; the message says which and what it must be (`lsn must be an integer ≥ 0, got "x"`). A parameter the route does not take, or one given twice, is refused first, each listed in details.issues'
+const BAD_QUERY = errorResponse(BAD_QUERY_TEXT)
 const NOT_LEADER = errorResponse('NOT_LEADER: only the leader serves replication (details.leader); or the node is draining')
 
 /** Every replication route: 401 without the token, 503 on a node not leading; `errors` adds the shared ones it can give. */
@@ -37,7 +37,7 @@ const LOG_READS_PARAMETER: Json = {
   in: 'header',
   required: true,
   description:
-    "What the standby's build reads: `events@<version>=<code ranges>` per version, then `snapshot=`, `kernel-state=` and `backoffice=` versions (e.g. `events@3=100-103,200-228;snapshot=1;kernel-state=11;backoffice=5`), at most 4096 bytes",
+    "What the standby's build reads: `events@<version>=<code ranges>` per version, then `snapshot=`, `kernel-state=` and `backoffice=` versions (e.g. `events@3=100-103,200-228;snapshot=1;kernel-state=11;backoffice=5`), at most 4096 bytes, naming at most 65536 codes in all (each once)",
   schema: { type: 'string' },
 }
 const TOO_OLD = "STANDBY_TOO_OLD: the standby's build cannot read what this leader writes (the message lists the record types or snapshot parts), or it sent no " + LOG_READS_HEADER + ' header (a build older than the check): upgrade standbys before their leader'
@@ -102,7 +102,7 @@ export function replicationPart(): DocumentPart {
           summary: 'The log from from_lsn on, as a stream of envelopes of raw WAL frames with heartbeats while idle',
           errors: [],
           responses: {
-            '400': BAD_QUERY,
+            '400': errorResponse(`${BAD_QUERY_TEXT}; or the ${LOG_READS_HEADER} header is malformed`),
             '200': { description: 'Envelopes of WAL frames (src/runtime/ha/envelope.ts), ended at decision boundaries', content: { [WAL_FRAMES_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } } },
             '409': jsonAnswer(`DIVERGED: the standby holds records this log does not; RESYNC_REQUIRED: this log is compacted past from_lsn (start from the snapshot); ${TOO_OLD}`, ref('ReplicationRefusal')),
           },

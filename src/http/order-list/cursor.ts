@@ -7,8 +7,10 @@
  *
  * A cursor is `v2.<seal>.<orderId>`, opaque to clients:
  * - seal: AES-256-GCM under a key derived from the gateway's cursor secret (`sealSecret`: <dataDir>/auth/cursor.secret
- *   on a single node, the replication token on an HA pair, so it is the same after a restart and a failover), with the
- *   order id as associated data. It holds the entry's seq in the index, the index generation and the id of the object
+ *   on a single node, a secret derived from the replication token with scrypt on an HA pair — never the token itself, of
+ *   which each cursor would be an offline test: config/ha-cursor-secret.ts — so it is the same after a restart and a
+ *   failover), with the order id as
+ *   associated data. It holds the entry's seq in the index, the index generation and the id of the object
  *   that sealed it (random per process and per rebuilt HTTP service: a seq is a position only there), and 48 bits of a
  *   hash of the order's account. A seq says where an order stood after the order is gone. It is encrypted because it
  *   counts every order the index ever held, of every account: two cursors' seqs in the clear would tell a trader how
@@ -18,7 +20,7 @@
  * - orderId: the order the page stopped at (the last returned, or the last read), an order the reader may read.
  *
  * Reading one back:
- * - Its seal does not verify: 400 VALIDATION_FAILED, as an unknown cursor (path `cursor`). It was not handed out here.
+ * - Its seal does not verify: 400 VALIDATION_FAILED, as an unknown cursor (path `query.cursor`). It was not handed out here.
  * - It verifies and names this object and this generation: the walk goes on after that seq, whatever became of the
  *   order, for a reader who may read the order's account (the hash is checked against the reader's accounts); anyone
  *   else gets the answer an unknown cursor gets, so a cursor passed on tells nothing of orders the reader may not read.
@@ -116,7 +118,7 @@ export class OrderCursors {
   }
 
   /**
-   * The seq a page after `cursor` starts after, for `reader`. Throws 400 VALIDATION_FAILED (path `cursor`) for a cursor
+   * The seq a page after `cursor` starts after, for `reader`. Throws 400 VALIDATION_FAILED (path `query.cursor`) for a cursor
    * that names no position the reader may use, 410 CURSOR_NOT_RETAINED for a genuine one whose position was lost (see
    * the header).
    */

@@ -75,6 +75,10 @@ export function parseLogReads(text: string): LogReads | { invalid: string } {
   if (text.length > LOG_READS_TEXT_BYTES_MAX) return { invalid: `${LOG_READS_HEADER} is ${text.length} bytes, at most ${LOG_READS_TEXT_BYTES_MAX}` }
   const events = new Map<number, number>()
   const snapshot: Partial<Record<SnapshotPart, number>> = {}
+  // Codes the ranges name, counted before they are expanded: the text this build writes names each code once, so at
+  // most CODE_MAX + 1 in all. Unbounded, 4096 bytes of "0-65535," repeated named 33 million codes, seconds of the
+  // leader's event loop per request.
+  let codesNamed = 0
   for (const item of text.split(';')) {
     const group = GROUP.exec(item)
     if (group !== null) {
@@ -84,6 +88,8 @@ export function parseLogReads(text: string): LogReads | { invalid: string } {
         const first = Number(firstText)
         const last = lastText === undefined ? first : Number(lastText)
         if (last < first || last > CODE_MAX) return { invalid: `${LOG_READS_HEADER}: code range ${range} is not within 0..${CODE_MAX} in order` }
+        codesNamed += last - first + 1
+        if (codesNamed > CODE_MAX + 1) return { invalid: `${LOG_READS_HEADER} names more than ${CODE_MAX + 1} codes: a code is named once` }
         for (let code = first; code <= last; code++) events.set(code, Math.max(version, events.get(code) ?? 0))
       }
       continue
