@@ -17,7 +17,7 @@ import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/index.ts'
 import { drive, RECONCILE_SWEEP_MS, run, startWorld, T0, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
-import { LaggingTradesVenue, placeLost } from './late-reports.ts'
+import { LaggingTradesVenue, LateReportsVenue, placeLost } from './late-reports.ts'
 
 const worlds = worldsStoppedAfterEach()
 
@@ -103,5 +103,25 @@ describe('a synthetic fill whose real report is lost', () => {
     await reconcile(world)
     await reconcile(world)
     expect(office.openBreaks).toEqual([])
+  })
+
+  test('on a venue without a trade query (a FIX session) the sweep leaves the Filled order to its report: no read-back can true it up', async () => {
+    // Before, the sweep read it back every interval for as long as the kernel held it (until 10,000 ended orders made
+    // retention retire it): a status query each time, whose answer never lists the trade the synthetic fill stands for.
+    const seed = 74
+    const clock = new SimClock({ startMs: T0 })
+    const venue = new LateReportsVenue(clock, seed)
+    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
+    worlds.push(world)
+    const orderId = await placeLost(world, venue, 'lost-3')
+    await run(world, 5_000)
+    expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    const statusReads = venue.inspect().requests.calls.orderStatus
+    await run(world, 4 * RECONCILE_SWEEP_MS, 50)
+    expect(venue.inspect().requests.calls.orderStatus - statusReads).toBe(0)
+    // Its real report still trues it up when it comes.
+    expect(venue.release()).toBeGreaterThan(0)
+    await run(world, 1_000)
+    expect(world.gateway.engine.state.orders.get(orderId)?.syntheticPendingQty).toBe(0n)
   })
 })

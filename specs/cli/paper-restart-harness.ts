@@ -21,8 +21,11 @@ export class PaperRestarts {
     return dataDir
   }
 
-  /** serve on `dataDir`: no fsync, no periodic back-office reconcile, and `kernel` parameters over the defaults. */
-  async start(dataDir: string, kernel: Record<string, number> = {}): Promise<ServeGateway> {
+  /**
+   * serve on `dataDir`: no fsync, no periodic back-office reconcile, `kernel` parameters over the defaults, and the
+   * config's `accounts` when given (default: the demo accounts).
+   */
+  async start(dataDir: string, kernel: Record<string, number> = {}, accounts?: readonly object[]): Promise<ServeGateway> {
     const clock = new StoppableClock()
     const config = parseConfig({
       dataDir,
@@ -30,6 +33,7 @@ export class PaperRestarts {
       auth: { hs256Secret: 'x'.repeat(32) },
       backoffice: { reconcileIntervalMs: 86_400_000 },
       kernel,
+      ...(accounts === undefined ? {} : { accounts }),
     })
     const served = await startServeGateway(config, { clock, buildCommit: 'spec', wal: { preallocateBytes: 0 }, onError: (error) => { throw error } })
     this.#running.push({ served, clock })

@@ -10,7 +10,7 @@ import { OpenOrderSweep } from '../../src/runtime/open-order-sweep.ts'
 import { VenueOpenOrders } from '../../src/runtime/venue-open-orders.ts'
 import type { VenueOrder, VenueOutcome } from '../../src/venues/adapter.ts'
 import { d, Harness, report, T0 } from '../kernel/fixtures.ts'
-import { statusOnlyReconcile } from '../kernel/venue-fixtures.ts'
+import { filledSynthetically, statusOnlyReconcile } from '../kernel/venue-fixtures.ts'
 
 const INTERVAL_MS = 5_000
 
@@ -41,7 +41,7 @@ interface Rig {
   budgetLeft: number
 }
 
-function rig(ordersMax = 100): Rig {
+function rig(ordersMax = 100, tradeHistoryMsOf?: (venue: string) => number | null | undefined): Rig {
   const harness = Harness.funded()
   const clock = new SimClock({ startMs: T0 })
   let made: OpenOrderSweep | null = null
@@ -69,6 +69,7 @@ function rig(ordersMax = 100): Rig {
         },
         intervalMs: INTERVAL_MS,
         ordersMax,
+        ...(tradeHistoryMsOf === undefined ? {} : { tradeHistoryMsOf }),
       }))
       return sweeper.sweep()
     },
@@ -140,6 +141,41 @@ describe('the open-order sweep', () => {
     const orderId = r.harness.openOrder({ client_order_id: 'guessed', qty: '0.01' })
     statusOnlyReconcile(r.harness, orderId, '0.004')
     expect(r.harness.order(orderId).syntheticPendingQty).toBe(d('0.004'))
+    r.listed = () => [listedAs(r.harness.order(orderId))]
+    r.clock.advance(INTERVAL_MS + 5_000)
+    expect(await r.sweep()).toEqual({ dueCount: 1, confirmedCount: 0, readBackCount: 1 })
+  })
+
+  test('an ended order holding synthetic quantity is swept only while its venue can list its trades: never without a trade query', async () => {
+    // A Filled order booked by a status-only read-back (5 s on), its real report lost. Before, it was read back every
+    // interval for as long as the kernel held it, whatever the venue: a FIX venue (no trade query) answers a status
+    // that cannot true it up, and the sim forgets the order and its trades after its trade history.
+    const histories: Record<string, number | null | undefined> = { sim: null }
+    const r = rig(100, (venue) => histories[venue])
+    const orderId = r.harness.openOrder({ client_order_id: 'guessed', qty: '0.01' })
+    filledSynthetically(r.harness, orderId)
+    expect(r.harness.order(orderId).status).toBe('Filled')
+    expect(r.harness.order(orderId).syntheticPendingQty).toBe(d('0.01'))
+    r.listed = () => []
+    r.clock.advance(INTERVAL_MS + 5_000)
+    expect(await r.sweep()).toEqual({ dueCount: 0, confirmedCount: 0, readBackCount: 0 })
+    // A venue listing trades for a minute after the order's last news: read back each quiet interval within it, not after.
+    histories['sim'] = 60_000
+    expect(await r.sweep()).toEqual({ dueCount: 1, confirmedCount: 0, readBackCount: 1 })
+    r.clock.advance(INTERVAL_MS)
+    expect((await r.sweep()).readBackCount).toBe(1)
+    r.clock.advance(60_000)
+    expect(await r.sweep()).toEqual({ dueCount: 0, confirmedCount: 0, readBackCount: 0 })
+    // Every trade listed for good (undefined): read back as long as it holds synthetic quantity.
+    histories['sim'] = undefined
+    expect((await r.sweep()).readBackCount).toBe(1)
+    expect(r.readBacks).toEqual([orderId, orderId, orderId])
+  })
+
+  test('an open order holding synthetic quantity is swept whatever its venue\'s trade query', async () => {
+    const r = rig(100, () => null)
+    const orderId = r.harness.openOrder({ client_order_id: 'guessed', qty: '0.01' })
+    statusOnlyReconcile(r.harness, orderId, '0.004')
     r.listed = () => [listedAs(r.harness.order(orderId))]
     r.clock.advance(INTERVAL_MS + 5_000)
     expect(await r.sweep()).toEqual({ dueCount: 1, confirmedCount: 0, readBackCount: 1 })

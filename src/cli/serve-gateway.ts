@@ -6,7 +6,9 @@
  * before bootstrap reconciles, and stop before the gateway closes the log.
  */
 
-import { backOfficeOf, backOfficeSectionSource, initialLedger } from '../backoffice/index.ts'
+import { backOfficeOf, backOfficeSectionSource, FUNDING_BOOK, initialLedger, type Store } from '../backoffice/index.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { Funding } from '../runtime/bootstrap.ts'
 import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
@@ -16,7 +18,7 @@ import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import { finishInterruptedSwaps, lockDataDir } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { paperFundings, paperKernelConfig, simDepositsOf, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
+import { paperFundings, paperKernelConfig, simDepositsAtRestart, simDepositsOf, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
 import { simMemoryOf, trueUpTimesOf } from '../runtime/paper-sim-memory.ts'
 import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
@@ -134,8 +136,12 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
         const { projector } = office
         projector.flush()
         const nowMs = options.clock.nowMs()
-        venue.resume(
-          simMemoryOf({
+        // What the log funded, not the config's opening balances (funded once: paper.ts simDepositsAtRestart). A
+        // ledger missing compacted history keeps the config's.
+        const deposits = projector.ledgerComplete ? { deposits: simDepositsAtRestart(accounts, engine.state, loggedFundings(projector.store)) } : {}
+        venue.resume({
+          ...deposits,
+          ...simMemoryOf({
             state: engine.state,
             ledger: projector.ledgerComplete ? projector.ledger : initialLedger(),
             fillsOf: (orderId) => projector.store.fills({ orderId, limit: Number.MAX_SAFE_INTEGER }),
@@ -144,7 +150,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
             session: nowMs.toString(36),
             historyFromMs: nowMs - venue.tradeHistoryMs,
           }),
-        )
+        })
       },
       ...(options.lease === undefined ? {} : { lease: options.lease }),
       // The FIX sessions log on between the restore and bootstrap, so bootstrap reconciles their orders too (DESIGN §6).
@@ -179,6 +185,11 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   }
 }
 
+
+/** Every funding the log recorded, from the back office's postings to its funding book (each the funding negated). */
+function loggedFundings(store: Store): Funding[] {
+  return store.postings({ book: FUNDING_BOOK, limit: Number.MAX_SAFE_INTEGER }).map((posting) => ({ accountId: posting.accountId, asset: posting.asset, amount: -posting.amount as Units }))
+}
 
 /**
  * The base URL of an HTTP server on `host`: an IPv6 address is bracketed (`http://[::1]:8080`), or the URL is not one.

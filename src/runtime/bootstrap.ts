@@ -12,7 +12,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import type { Mode } from '../domain/modes.ts'
-import { resendable } from '../kernel/index.ts'
+import { resendable, type KernelState } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Order } from '../domain/orders.ts'
 import type { Executor } from './executor.ts'
@@ -80,13 +80,22 @@ export const OPEN_AT_VENUE: ReadonlySet<string> = new Set(['AckedOpen', 'Partial
  */
 export const BOOTSTRAP_PRINCIPAL: Principal = { id: 'egress-bootstrap', roles: ['ops', 'admin'], accounts: [], liveAllowed: true }
 
+/**
+ * Whether bootstrap records `funding` on a log holding `state`: only an account's asset it holds no balance of (a log
+ * never started, an account or asset new to the config). A config's opening balance is funded once: changed later, it
+ * is not funded again, and the account holds what the log funded (src/runtime/paper.ts simDepositsAtRestart).
+ */
+export function fundsAtStart(state: KernelState, funding: Funding): boolean {
+  return !(state.accounts.get(funding.accountId)?.balances.has(funding.asset) ?? false)
+}
+
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapReport> {
   const { engine, clock } = options
   // A log with no configuration recorded was never started: no operator has chosen a mode in it yet.
   const mode = startModeOf({ asked: options.mode, logged: engine.state.mode, neverStarted: engine.state.config === null })
   await engine.submit({ kind: 'configure', nowMs: clock.nowMs(), config: options.kernelConfig })
   for (const funding of options.fundings) {
-    if (engine.state.accounts.has(funding.accountId) && (engine.state.accounts.get(funding.accountId)?.balances.has(funding.asset) ?? false)) continue
+    if (!fundsAtStart(engine.state, funding)) continue
     await engine.submit({
       kind: 'fund',
       nowMs: clock.nowMs(),

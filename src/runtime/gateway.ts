@@ -110,6 +110,11 @@ export class Gateway {
       sweepIntervalMs: options.reconcileSweepMs ?? 0,
       sweepOrdersMax: options.reconcileSweepOrdersMax ?? 100,
       fillGapGraceMs: options.fillGapGraceMs ?? FILL_GAP_GRACE_MS,
+      // Read when each sweep runs: a JSONL venue says its trade history on connecting.
+      tradeHistoryMsOf: (venue) => {
+        const adapter = adapters.get(venue)
+        return adapter === undefined ? undefined : adapter.tradesQueryable === false ? null : adapter.tradeHistoryMs
+      },
       onError: options.onError,
     })
     this.reportIntake = new ReportIntake({

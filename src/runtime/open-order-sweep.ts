@@ -14,11 +14,18 @@
  * 30344 had 83 reads over a bound of 64). Orders left over are read next time, the longest-quiet first.
  *
  * An ended order holding synthetic quantity not yet trued up is swept like an open one (venue-open-orders.ts
- * awaitsVenueNews): never in a venue's open list, it is read back each interval while quiet, until its trades come.
+ * awaitsVenueNews): never in a venue's open list, it is read back each interval while quiet, until its trades come —
+ * but only while a read-back can bring them: its venue has a trade query (VenueAdapter.tradesQueryable) and still
+ * lists the order's trades (VenueAdapter.tradeHistoryMs after its last news). Before, it was read back every interval
+ * for as long as the kernel held it (retention retires ended orders only past terminalOrdersKeptMax, 10,000): on a FIX
+ * venue, whose read-back is a status query that can never true it up, and on the sim once it had forgotten the order,
+ * one status query per such order every interval, for good, taking sweep slots from the open orders.
  */
 
 import type { Clock } from '../domain/clock.ts'
+import type { Order } from '../domain/orders.ts'
 import type { KernelState } from '../kernel/index.ts'
+import { OPEN_AT_VENUE } from './bootstrap.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 import { LIST_THROTTLED, listedAsHeld, openOrderListOf, type OpenOrderList } from './open-order-listing.ts'
 import { awaitsVenueNews, type VenueOpenOrders } from './venue-open-orders.ts'
@@ -37,6 +44,12 @@ export interface OpenOrderSweepOptions {
   intervalMs: number
   /** Read-backs per sweep at most. */
   ordersMax: number
+  /**
+   * How long after an order's last news its venue still lists the order's trades (VenueAdapter.tradeHistoryMs;
+   * undefined: for good), or null when the venue has no trade query (VenueAdapter.tradesQueryable false). Decides how
+   * long an ended order holding synthetic quantity is swept (sweepable). Default: every venue lists every trade.
+   */
+  tradeHistoryMsOf?: (venue: string) => number | null | undefined
 }
 
 /** What one sweep did. */
@@ -112,11 +125,12 @@ export class OpenOrderSweep {
 
   /** The quiet open orders, longest-quiet first. */
   private dueOrders(): { orderId: string; venue: string }[] {
-    const quietSinceMs = this.options.clock.nowMs() - this.options.intervalMs
+    const nowMs = this.options.clock.nowMs()
+    const quietSinceMs = nowMs - this.options.intervalMs
     const due: { orderId: string; venue: string; quietSinceMs: number }[] = []
     for (const orderId of this.options.venueOpen.values()) {
       const order = this.options.state.orders.get(orderId)
-      if (order === undefined || !awaitsVenueNews(order)) continue
+      if (order === undefined || !this.sweepable(order, nowMs)) continue
       const lastNewsMs = Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0)
       if (lastNewsMs <= quietSinceMs) due.push({ orderId, venue: order.venue, quietSinceMs: lastNewsMs })
     }
@@ -127,9 +141,24 @@ export class OpenOrderSweep {
   /** Is the order still open and quiet (no news while the lists were asked for)? */
   private stillDue(orderId: string): boolean {
     const order = this.options.state.orders.get(orderId)
-    if (order === undefined || !awaitsVenueNews(order)) return false
-    const quietSinceMs = this.options.clock.nowMs() - this.options.intervalMs
+    const nowMs = this.options.clock.nowMs()
+    if (order === undefined || !this.sweepable(order, nowMs)) return false
+    const quietSinceMs = nowMs - this.options.intervalMs
     return Math.max(order.updatedAtMs, this.sweptAtMs.get(orderId) ?? 0) <= quietSinceMs
+  }
+
+  /**
+   * Whether a read-back may still bring the order news: open at its venue, or ended holding synthetic quantity whose
+   * trades its venue can still list (a read-back books them, truing the synthetic fills up). Such an order past its
+   * venue's trade history, or at a venue without a trade query, is left to its real reports (and the back office's
+   * venue_trades break names the trade while it can).
+   */
+  private sweepable(order: Order, nowMs: number): boolean {
+    if (!awaitsVenueNews(order)) return false
+    if (OPEN_AT_VENUE.has(order.status)) return true
+    const historyMs = this.options.tradeHistoryMsOf?.(order.venue)
+    if (historyMs === null) return false
+    return historyMs === undefined || nowMs - order.updatedAtMs <= historyMs
   }
 
   /** The venue's open orders by client id (see openOrderListOf); LIST_BUSY while it is being asked already. */

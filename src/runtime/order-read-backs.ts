@@ -25,6 +25,8 @@ export interface OrderReadBacksOptions {
   /** Orders one sweep reads back at most. */
   sweepOrdersMax: number
   fillGapGraceMs: number
+  /** OpenOrderSweepOptions.tradeHistoryMsOf: how long each venue lists an order's trades (null: no trade query). */
+  tradeHistoryMsOf?: (venue: string) => number | null | undefined
   /** At most one read-back per order in this long for its venue's reports (default REPORT_READ_BACK_PACE_MS). */
   reportReadBackPaceMs?: number
   onError: (error: unknown, context: string) => void
@@ -55,6 +57,7 @@ export class OrderReadBacks {
       readBack: (orderId) => this.readBack(orderId),
       intervalMs: options.sweepIntervalMs,
       ordersMax: options.sweepOrdersMax,
+      ...(options.tradeHistoryMsOf === undefined ? {} : { tradeHistoryMsOf: options.tradeHistoryMsOf }),
     })
     this.fillGaps = new FillGapWatch({
       clock,

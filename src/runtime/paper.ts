@@ -9,7 +9,8 @@ import { parseDecimal, type Units } from '../domain/decimal.ts'
 import { instrumentKey, defaultSimInstruments, type Instrument } from '../domain/instruments.ts'
 import { defaultKernelConfig, type KernelConfig, type KernelParams } from '../domain/kernel-config.ts'
 import type { SimInstrument } from '../venues/sim/index.ts'
-import type { Funding } from './bootstrap.ts'
+import type { KernelState } from '../kernel/index.ts'
+import { fundsAtStart, type Funding } from './bootstrap.ts'
 
 /** Opening reference prices of the sim venue's default instruments. */
 export const SIM_OPENING_PRICES: Readonly<Record<string, string>> = { 'BTC-USD': '60000', 'ETH-USD': '3000', AAPL: '200' }
@@ -64,6 +65,25 @@ export function simDepositsOf(accounts: readonly PaperAccount[]): Record<string,
   return Object.fromEntries(
     accounts.map((account) => [account.accountId, Object.fromEntries(Object.entries(account.balances).map(([asset, amount]) => [asset, parseDecimal(amount) as Units]))]),
   )
+}
+
+/**
+ * The in-process sim's deposits for a start on a log that has run before: what the log funded, plus the config's
+ * fundings this start's bootstrap will record (an account or asset new to the log: bootstrap.ts fundsAtStart). Not
+ * the config's amounts (simDepositsOf): bootstrap funds an opening balance once, so after the config lowered one (BTC
+ * 10 → 1) or dropped an account, the kernel still held the 10 BTC it funded while the sim counted 1, and refused
+ * every reduce-only sell past it — a flatten's close of the account's position — as reduce_only_would_increase.
+ * `logFundings`: every funding the log recorded (the back office's postings to its funding book).
+ */
+export function simDepositsAtRestart(accounts: readonly PaperAccount[], state: KernelState, logFundings: readonly Funding[]): Record<string, Record<string, Units>> {
+  const deposits: Record<string, Record<string, Units>> = {}
+  const add = (funding: Funding): void => {
+    const assets = (deposits[funding.accountId] ??= {})
+    assets[funding.asset] = (assets[funding.asset] ?? 0n) + funding.amount
+  }
+  for (const funding of logFundings) add(funding)
+  for (const funding of paperFundings([...accounts])) if (fundsAtStart(state, funding)) add(funding)
+  return deposits
 }
 
 export function paperFundings(accounts: PaperAccount[]): Funding[] {

@@ -63,6 +63,8 @@ export class SimBook {
   /** The orders and trades the venue holds: open ones, and ended ones for a while (order-store.ts). */
   readonly #store: SimOrderStore
   readonly #balances: SimBalances
+  /** What each account holds besides its trades (SimVenueOptions.deposits; a resume may replace them: memory.ts). */
+  #deposits: Record<string, Record<string, Units>>
   #orderSequence = 0
   #execSequence = 0
   /** Leads every id the venue issues: `<venue>-`, or `<venue>-<session>-` once resumed (memory.ts). */
@@ -77,6 +79,7 @@ export class SimBook {
     this.#store = new SimOrderStore({ ordersMax: options.ordersMax, endedOrderRetentionMs: options.endedOrderRetentionMs })
     for (const instrument of options.instruments) this.#instruments.set(instrument.symbol, instrument)
     this.#balances = new SimBalances(options.balances)
+    this.#deposits = options.deposits
   }
 
   /**
@@ -96,6 +99,7 @@ export class SimBook {
     const named = memory.unreported.map((trade) => ({ ...trade, execId: `${this.#idPrefix}x${++this.#execSequence}` }))
     for (const trade of mergedByTime(memory.trades, named)) this.#store.addTrade({ ...trade })
     this.#balances.replaceWith(memory.balances)
+    if (memory.deposits !== undefined) this.#deposits = memory.deposits
   }
 
   get openCount(): number {
@@ -294,7 +298,7 @@ export class SimBook {
   #reduceOnlyExceeds(order: SimOrder, qty: Units): boolean {
     if (!order.reduceOnly) return false
     const asset = this.#instrument(order.symbol).baseAsset
-    const held = this.#balances.holding(order.account, asset) + (this.#options.deposits[order.account]?.[asset] ?? 0n)
+    const held = this.#balances.holding(order.account, asset) + (this.#deposits[order.account]?.[asset] ?? 0n)
     return reduceOnlyExceeds(order.side, qty, held)
   }
 

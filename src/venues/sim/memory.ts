@@ -45,6 +45,11 @@ export interface SimMemory {
   unreported: UnreportedTrade[]
   /** What trading moved per account and asset (the sim holds no funding). */
   balances: Map<string, Map<string, Units>>
+  /**
+   * What each account holds there besides its trades (account → asset → amount), replacing SimVenueOptions.deposits:
+   * the fundings egress's log holds, which a config read at this start may no longer state. Absent: the options' stay.
+   */
+  deposits?: Record<string, Record<string, Units>>
 }
 
 /**
