@@ -73,3 +73,44 @@ describe('automatic compaction of many segments', () => {
     }, 60_000)
   }
 })
+
+describe('a stop in the middle of a compaction', () => {
+  test('ends it after the segment being removed; the next start opens the log and its compaction removes the rest', async () => {
+    const noting = turnNotingIo()
+    let stopping: Promise<void> | null = null
+    const world = await startWorld({
+      seed: 4102,
+      wal: {
+        segmentBytesMax: 4096,
+        io: { ...noting.io, unlink: (path) => {
+          noting.io.unlink(path)
+          if (path.endsWith('.seg') && stopping === null) stopping = world.gateway.stop()
+        } },
+      },
+      snapshots: { keep: 1, atShutdown: true, compaction: 'delete' },
+    })
+    worlds.push(world)
+    await trade(world, { orders: 40, tag: 'turns-stop', seed: 4102 })
+    await run(world, 100)
+    const segmentsBefore = world.gateway.engine.wal.segments.length
+    await world.gateway.snapshot()
+    expect(stopping).not.toBeNull()
+    await stopping
+    // The stop did not wait for the whole compaction: it ended after the removal under way when it came.
+    const stopped = world.gateway.snapshotter.stats.lastCompaction
+    const boundLsn = stopped?.boundLsn ?? 0
+    expect(stopped?.removed.length).toBeLessThanOrEqual(2)
+    const segmentsLeft = readdirSync(join(world.dir, 'log')).filter((name) => name.endsWith('.seg')).length
+    expect(segmentsLeft).toBeGreaterThan(segmentsBefore / 2)
+    const restarted = await startWorld({ seed: 4102, dir: world.dir, clock: world.clock, venue: world.venue, wal: { segmentBytesMax: 4096 }, snapshots: { keep: 1, compaction: 'delete' } })
+    worlds.push(restarted)
+    expect(restarted.gateway.engine.wal.firstLsn).toBe(stopped?.firstLsnAfter ?? -1)
+    await trade(restarted, { orders: 5, tag: 'turns-stop-2', seed: 4103 })
+    await run(restarted, 100)
+    expect(await restarted.gateway.snapshot()).not.toBeNull()
+    const next = restarted.gateway.snapshotter.stats.lastCompaction
+    expect(next?.boundLsn ?? 0).toBeGreaterThan(boundLsn)
+    const first = restarted.gateway.engine.wal.segments[0]
+    expect(first !== undefined && first.firstLsn <= (next?.boundLsn ?? 0) && (next?.boundLsn ?? 0) <= first.lastLsn).toBe(true)
+  }, 60_000)
+})

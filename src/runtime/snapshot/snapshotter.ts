@@ -152,6 +152,9 @@ export class Snapshotter {
   private async takeAndCompact(): Promise<SnapshotTaken | null> {
     const { engine, store, clock, policy, sections } = this.options
     this.recordsSince = 0
+    // A compaction running when stop() comes ends after its current segment (the stop waits for it: idle()); the
+    // shutdown snapshot's own, taken after stop(), runs to its end.
+    const stoppedBefore = this.stopped
     let taken: SnapshotTaken | null
     try {
       taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections })
@@ -173,7 +176,7 @@ export class Snapshotter {
       const keepFromLsn = this.options.compactionKeepFromLsn?.()
       // One segment per turn of the event loop, each removal fsynced on its own (compact-turns.ts).
       this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
-        mode: policy.compaction, archiveDir, ...(keepFromLsn === undefined ? {} : { keepFromLsn }), stopped: () => this.stopped,
+        mode: policy.compaction, archiveDir, ...(keepFromLsn === undefined ? {} : { keepFromLsn }), stopped: () => this.stopped && !stoppedBefore,
       })
     }
     return taken
