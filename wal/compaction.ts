@@ -35,14 +35,15 @@ import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
 import { syncFailuresMarked } from './sync-failures.ts'
 
 /**
- * Removes whole segments whose every LSN is below `lsn` (never the last segment) from `catalog` and from `dir`. With
- * `archiveDir` they are moved there instead of deleted. Returns the removed segment names; throws the file system's
- * error when a removal fails (the segments removed before it are gone from the catalog, the others stay).
+ * Removes whole segments whose every LSN is below `lsn` (never the last segment) from `catalog` and from `dir`, the
+ * oldest `segmentsMax` of them at most (unset: all). With `archiveDir` they are moved there instead of deleted. Returns
+ * the removed segment names; throws the file system's error when a removal fails (the segments removed before it are
+ * gone from the catalog, the others stay).
  */
-export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, options: { dir: string; io: WalIo; archiveDir?: string }): string[] {
+export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, options: { dir: string; io: WalIo; archiveDir?: string; segmentsMax?: number }): string[] {
   const { dir, archiveDir } = options
   const io = syncFailuresMarked(options.io, { during: 'while compacting' })
-  const removable = catalog.removableBelow(lsn)
+  const removable = catalog.removableBelow(lsn).slice(0, options.segmentsMax ?? Number.POSITIVE_INFINITY)
   if (removable.length === 0) return []
   if (archiveDir !== undefined) makeDirDurable(io, archiveDir)
   const removed: string[] = []

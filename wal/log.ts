@@ -298,10 +298,10 @@ export class Wal {
   }
 
   /**
-   * Removes whole segments whose every LSN is below `lsn` (never the last segment). With `archiveDir` they are moved
-   * there instead of deleted. Returns the removed segment names.
+   * Removes whole segments whose every LSN is below `lsn` (never the last segment), the oldest `segmentsMax` at most
+   * (unset: all). With `archiveDir` they are moved there instead of deleted. Returns the removed segment names.
    */
-  removeSegmentsBelow(lsn: number, options: { archiveDir?: string } = {}): string[] {
+  removeSegmentsBelow(lsn: number, options: { archiveDir?: string; segmentsMax?: number } = {}): string[] {
     try {
       return removeSegmentsBelow(this.catalog, lsn, { dir: this.dir, io: this.options.io, ...options })
     } catch (error) {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
@@ -26,6 +27,18 @@ function tamperedCopy(lsn: number) {
 }
 
 describe('egress audit verify', () => {
+  test('a key given as a pipe (--public-key <(…)) is read: the command reads it once', async () => {
+    const fifo = join(tempDir('egress-cli-audit-fifo-'), 'key.pipe')
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+    // The writer, as a shell's process substitution would be: another process, writing once a reader opens the pipe.
+    const writer = Bun.spawn(['sh', '-c', 'cat "$0" > "$1"', publicKeyPath, fifo])
+    const io = recordingIo()
+    const code = await runCli(['audit', 'verify', dataDir, '--public-key', fifo], io)
+    writer.kill()
+    expect({ code, stderr: io.stderr }).toEqual({ code: 0, stderr: expect.any(Array) })
+    expect(io.stdout.join('\n')).toContain('seals     4 checked, signatures verified')
+  })
+
   test('a clean data directory (log in log/) exits 0 with a summary', async () => {
     const io = recordingIo()
     expect(await runCli(['audit', 'verify', dataDir, '--public-key', publicKeyPath], io)).toBe(0)

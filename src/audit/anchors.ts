@@ -6,7 +6,6 @@
  */
 
 import * as v from 'valibot'
-import { readFailureOf, readFileBounded } from '../config/bounded-read.ts'
 import { fromHex, hashesEqual } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import type { SealKeyResolver } from './keys.ts'
@@ -16,15 +15,8 @@ import { verifySeal } from './seal.ts'
 export const ANCHORS_MAX = 1_000_000
 
 /**
- * The anchors file's size bound: an anchor line with its seal is about 600 bytes, so some 200,000 anchors with seals
- * fit (one every five minutes for two years), and ANCHORS_MAX without. Read whole before, `--anchors /dev/zero` (or a
- * log segment, a pipe that never ends) grew the process until it died.
- */
-export const ANCHORS_FILE_BYTES_MAX = 128 * 1024 * 1024
-
-/**
  * Why an anchors file could not be used, naming the file and the line or item: ANCHORS_UNREADABLE (missing, a
- * directory, larger than ANCHORS_FILE_BYTES_MAX), ANCHORS_INVALID (not UTF-8, not JSON, not anchors, too many).
+ * directory, too large: anchors-file.ts), ANCHORS_INVALID (not UTF-8, not JSON, not anchors, too many).
  */
 export class AnchorsFileError extends Error {
   override readonly name = 'AnchorsFileError'
@@ -64,23 +56,6 @@ export function parseAnchors(text: string, source: string): Anchor[] {
     if (!result.success) throw invalid(`${where}: ${v.getDotPath(result.issues[0]) ?? 'anchor'}: ${result.issues[0].message}`)
     return result.output
   })
-}
-
-/** The anchors in the file at `path`, read with a bound (ANCHORS_FILE_BYTES_MAX); AnchorsFileError if unusable. */
-export function readAnchorsFile(path: string): Anchor[] {
-  let bytes: Uint8Array
-  try {
-    bytes = readFileBounded(path, ANCHORS_FILE_BYTES_MAX)
-  } catch (error) {
-    throw new AnchorsFileError('ANCHORS_UNREADABLE', `anchors file ${path}: cannot read (${readFailureOf(error)})`)
-  }
-  let text: string
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch {
-    throw invalid(`anchors file ${path}: not UTF-8 text`)
-  }
-  return parseAnchors(text, path)
 }
 
 /** The parser's message names neither the file nor the line: `where` says both. */

@@ -69,11 +69,22 @@ export function keyResolverFromJwks(jwks: JSONWebKeySet): SealKeyResolver {
  */
 export type SealKeySource = { kind: 'jwk'; jwk: JWK } | { kind: 'jwks'; jwks: JSONWebKeySet }
 
+/**
+ * Where the verifying key is read from. `allowPipes`: a pipe at the path is read (`egress audit verify --jwks
+ * <(curl …)`, read once); unset, it is refused (readKeyJson), as for the gateway's own key files.
+ */
+export interface KeySourcePaths {
+  publicKeyPath?: string
+  jwksPath?: string
+  allowPipes?: boolean
+}
+
 /** Reads `--public-key FILE` (a JWK) or `--jwks FILE` (a JWKS) as a key source; the JWK is checked as loadKeyResolver does. */
-export function loadKeySource(options: { publicKeyPath?: string; jwksPath?: string }): SealKeySource {
-  if (options.publicKeyPath !== undefined) return publicKeySource(readKeyJson(options.publicKeyPath) as JWK, options.publicKeyPath)
+export function loadKeySource(options: KeySourcePaths): SealKeySource {
+  const read = { allowPipes: options.allowPipes === true }
+  if (options.publicKeyPath !== undefined) return publicKeySource(readKeyJson(options.publicKeyPath, read) as JWK, options.publicKeyPath)
   if (options.jwksPath !== undefined) {
-    const jwks = readKeyJson(options.jwksPath)
+    const jwks = readKeyJson(options.jwksPath, read)
     if (!v.is(JWKS, jwks)) throw new Error(`${options.jwksPath}: expected a JWKS ({ "keys": [...] })`)
     return { kind: 'jwks', jwks: jwks as JSONWebKeySet }
   }
@@ -92,7 +103,7 @@ export async function keyResolverOf(source: SealKeySource): Promise<SealKeyResol
 }
 
 /** Loads `--public-key FILE` (a JWK) or `--jwks FILE` (a JWKS) into a resolver. */
-export async function loadKeyResolver(options: { publicKeyPath?: string; jwksPath?: string }): Promise<SealKeyResolver> {
+export async function loadKeyResolver(options: KeySourcePaths): Promise<SealKeyResolver> {
   return keyResolverOf(loadKeySource(options))
 }
 
@@ -107,12 +118,13 @@ export const KEY_FILE_BYTES_MAX = 1024 * 1024
 
 /**
  * A key file's JSON. Failures name the file and what went wrong, never its content: the parser's message quotes the
- * text it stopped at, which in a private key file is the key.
+ * text it stopped at, which in a private key file is the key. A pipe or socket at the path is refused (the gateway
+ * reads its key files at start, some twice: a FIFO hung the start), unless `allowPipes` (a command that reads it once).
  */
-export function readKeyJson(path: string): unknown {
+export function readKeyJson(path: string, options: { allowPipes: boolean } = { allowPipes: false }): unknown {
   let text: string
   try {
-    text = new TextDecoder().decode(readFileBounded(path, KEY_FILE_BYTES_MAX, { allowPipes: false }))
+    text = new TextDecoder().decode(readFileBounded(path, KEY_FILE_BYTES_MAX, { allowPipes: options.allowPipes }))
   } catch (error) {
     throw new Error(`${path}: cannot read (${readFailureOf(error)})`)
   }

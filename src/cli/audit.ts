@@ -84,9 +84,11 @@ async function keysFrom(values: { 'public-key'?: string; jwks?: string }, unsign
   const given = [values['public-key'], values.jwks].filter((value) => value !== undefined).length + (unsigned ? 1 : 0)
   if (given !== 1) throw new UsageError('give exactly one of --public-key FILE, --jwks FILE or --no-signatures')
   if (unsigned) return null
+  // Read once here, so a pipe is fine (`--jwks <(curl …)`): refused since the gateway's key files refuse FIFOs.
   return loadKeyResolver({
     ...(values['public-key'] === undefined ? {} : { publicKeyPath: values['public-key'] }),
     ...(values.jwks === undefined ? {} : { jwksPath: values.jwks }),
+    allowPipes: true,
   })
 }
 

@@ -24,6 +24,8 @@ export interface CompactOptions {
   dryRun?: boolean
   /** Keep every segment holding this LSN or a later one, whatever the basis (a reader has not reached it yet). */
   keepFromLsn?: number
+  /** Remove the oldest this many segments at most (the rest: Wal.removeSegmentsBelow with `boundLsn`); unset: all. */
+  segmentsMax?: number
 }
 
 export interface CompactResult {
@@ -68,7 +70,8 @@ export function compactLog(wal: Wal, store: SnapshotStore, options: CompactOptio
     result.removed = removableBelow(boundLsn).map((segment) => segment.name)
     return result
   }
-  result.removed = wal.removeSegmentsBelow(boundLsn, options.mode === 'archive' ? { archiveDir: options.archiveDir as string } : {})
+  const limit = options.segmentsMax === undefined ? {} : { segmentsMax: options.segmentsMax }
+  result.removed = wal.removeSegmentsBelow(boundLsn, options.mode === 'archive' ? { archiveDir: options.archiveDir as string, ...limit } : limit)
   result.firstLsnAfter = wal.firstLsn
   return result
 }

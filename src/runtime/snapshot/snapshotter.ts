@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import type { Clock } from '../../domain/clock.ts'
 import { isSyncFailure, type WalIo } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
-import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
+import type { CompactResult, CompactionMode } from './compact.ts'
+import { compactLogInTurns } from './compact-turns.ts'
 import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
 import { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
 
@@ -151,6 +152,9 @@ export class Snapshotter {
   private async takeAndCompact(): Promise<SnapshotTaken | null> {
     const { engine, store, clock, policy, sections } = this.options
     this.recordsSince = 0
+    // A compaction running when stop() comes ends after its current segment (the stop waits for it: idle()); the
+    // shutdown snapshot's own, taken after stop(), runs to its end.
+    const stoppedBefore = this.stopped
     let taken: SnapshotTaken | null
     try {
       taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections })
@@ -170,7 +174,10 @@ export class Snapshotter {
     if (policy.compaction !== 'off') {
       const archiveDir = policy.archiveDir ?? join(this.options.dataDir, 'archive')
       const keepFromLsn = this.options.compactionKeepFromLsn?.()
-      this.stats.lastCompaction = compactLog(engine.wal, store, { mode: policy.compaction, archiveDir, ...(keepFromLsn === undefined ? {} : { keepFromLsn }) })
+      // One segment per turn of the event loop, each removal fsynced on its own (compact-turns.ts).
+      this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
+        mode: policy.compaction, archiveDir, ...(keepFromLsn === undefined ? {} : { keepFromLsn }), stopped: () => this.stopped && !stoppedBefore,
+      })
     }
     return taken
   }
