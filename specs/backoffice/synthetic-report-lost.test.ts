@@ -17,7 +17,7 @@ import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/index.ts'
 import { drive, RECONCILE_SWEEP_MS, run, startWorld, T0, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
-import { LaggingTradesVenue, LateReportsVenue, placeLost } from './late-reports.ts'
+import { LaggingTradesVenue, LateReportsVenue, placeLost, type HeldReportsVenue } from './late-reports.ts'
 
 const worlds = worldsStoppedAfterEach()
 
@@ -35,17 +35,29 @@ async function reconcile(world: World): Promise<ReconcileResult> {
   return running
 }
 
+/**
+ * A world on a venue whose reports can be held (by default one whose per-order trade list lags too; seed 74), and an order whose place answer was lost: a read-back
+ * finds the venue's cumulative quantity ahead of the trades it lists and books it Filled with synthetic quantity.
+ */
+async function filledSynthetically<TVenue extends HeldReportsVenue = LaggingTradesVenue>(
+  clientOrderId: string,
+  makeVenue: (clock: SimClock, seed: number) => TVenue = (clock, seed) => new LaggingTradesVenue(clock, seed) as TVenue,
+) {
+  const seed = 74
+  const clock = new SimClock({ startMs: T0 })
+  const venue = makeVenue(clock, seed)
+  const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
+  worlds.push(world)
+  const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+  const orderId = await placeLost(world, venue, clientOrderId)
+  await run(world, 5_000)
+  expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+  return { world, venue, office, orderId }
+}
+
 describe('a synthetic fill whose real report is lost', () => {
   test('the venue trade it stands for is a venue_trades break once overdue, naming the trade; the late report clears it', async () => {
-    const seed = 74
-    const clock = new SimClock({ startMs: T0 })
-    const venue = new LaggingTradesVenue(clock, seed)
-    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
-    worlds.push(world)
-    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
-    const orderId = await placeLost(world, venue, 'lost-1')
-    await run(world, 5_000)
-    expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    const { world, venue, office, orderId } = await filledSynthetically('lost-1')
     // The real reports stay held (lost, as far as egress can tell), and the venue's per-order trade list keeps lagging,
     // so the sweep's read-backs of the Filled order (venue-open-orders.ts awaitsVenueNews) find no trade to true it up.
     const trades = await drive(world, venue.trades({ account: 'acct-a' }))
@@ -85,15 +97,7 @@ describe('a synthetic fill whose real report is lost', () => {
   })
 
   test('once the venue lists the trade for the order, the sweep reads the Filled order back and trues it up: no report needed, no break', async () => {
-    const seed = 74
-    const clock = new SimClock({ startMs: T0 })
-    const venue = new LaggingTradesVenue(clock, seed)
-    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
-    worlds.push(world)
-    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
-    const orderId = await placeLost(world, venue, 'lost-2')
-    await run(world, 5_000)
-    expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    const { world, venue, office, orderId } = await filledSynthetically('lost-2')
     // The per-order trade list catches up; the real reports stay held. An ended order was never read back again, so
     // the guess stayed (and only the back office's break above told of it).
     venue.holding = false
@@ -108,14 +112,7 @@ describe('a synthetic fill whose real report is lost', () => {
   test('on a venue without a trade query (a FIX session) the sweep leaves the Filled order to its report: no read-back can true it up', async () => {
     // Before, the sweep read it back every interval for as long as the kernel held it (until 10,000 ended orders made
     // retention retire it): a status query each time, whose answer never lists the trade the synthetic fill stands for.
-    const seed = 74
-    const clock = new SimClock({ startMs: T0 })
-    const venue = new LateReportsVenue(clock, seed)
-    const world = await startWorld({ seed, clock, venue, params: { reconcileGraceMs: 1_000, reconcileRecheckMs: 200 } })
-    worlds.push(world)
-    const orderId = await placeLost(world, venue, 'lost-3')
-    await run(world, 5_000)
-    expect(world.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Filled', syntheticPendingQty: parseDecimal('0.01') })
+    const { world, venue, orderId } = await filledSynthetically('lost-3', (clock, seed) => new LateReportsVenue(clock, seed))
     const statusReads = venue.inspect().requests.calls.orderStatus
     await run(world, 4 * RECONCILE_SWEEP_MS, 50)
     expect(venue.inspect().requests.calls.orderStatus - statusReads).toBe(0)

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseDecimal, type Units } from '../../src/domain/decimal.ts'
 import { JsonlVenueClient } from '../../src/venues/jsonl/index.ts'
+import { startSimVenue } from './sim-venue-process.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const cleanups: (() => void)[] = []
@@ -19,18 +20,10 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup()
 })
 
-async function startSimVenue(extra: string[]): Promise<number> {
-  const child = Bun.spawn([process.execPath, 'src/main.ts', 'sim-venue', '--port', '0', ...extra], { cwd: ROOT, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+async function startSimVenueWith(extra: string[]): Promise<number> {
+  const { child, port } = await startSimVenue(extra)
   cleanups.push(() => void child.kill('SIGKILL'))
-  const reader = child.stdout.getReader()
-  let text = ''
-  while (!text.includes('listening on')) {
-    const chunk = await reader.read()
-    if (chunk.done) throw new Error(`sim-venue ended before listening: ${await new Response(child.stderr).text()}`)
-    text += new TextDecoder().decode(chunk.value)
-  }
-  reader.releaseLock()
-  return Number(/listening on [^:]+:(\d+)/.exec(text)?.[1])
+  return port
 }
 
 async function reduceOnlySell(port: number, account: string): Promise<string> {
@@ -47,7 +40,7 @@ async function reduceOnlySell(port: number, account: string): Promise<string> {
 }
 
 test('without --config the demo accounts\' fundings are deposits: demo-1 may sell its BTC reduce-only; an account with nothing may not', async () => {
-  const port = await startSimVenue([])
+  const port = await startSimVenueWith([])
   expect(await reduceOnlySell(port, 'demo-1')).toBe('ok')
   expect(await reduceOnlySell(port, 'nobody')).toContain('reduce_only_would_increase')
 }, 30_000)
@@ -57,7 +50,7 @@ test('with --config the config\'s accounts are the deposits', async () => {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const configPath = join(dir, 'egress.json')
   writeFileSync(configPath, JSON.stringify({ accounts: [{ id: 'desk-7', venue: 'sim', balances: { USD: '1000', BTC: '2' } }] }))
-  const port = await startSimVenue(['--config', configPath])
+  const port = await startSimVenueWith(['--config', configPath])
   expect(await reduceOnlySell(port, 'desk-7')).toBe('ok')
   expect(await reduceOnlySell(port, 'demo-1')).toContain('reduce_only_would_increase')
 }, 30_000)

@@ -5,21 +5,10 @@
  */
 
 import { expect, test } from 'bun:test'
-import { resolve } from 'node:path'
+import { startSimVenue } from './sim-venue-process.ts'
 
-const ROOT = resolve(import.meta.dir, '../..')
-
-async function startSimVenue(prefix: string[]): Promise<Bun.Subprocess<'ignore', 'pipe', 'pipe'>> {
-  const child = Bun.spawn([...prefix, process.execPath, 'src/main.ts', 'sim-venue', '--port', '0'], { cwd: ROOT, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
-  const reader = child.stdout.getReader()
-  let text = ''
-  while (!text.includes('listening on')) {
-    const chunk = await reader.read()
-    if (chunk.done) throw new Error(`sim-venue ended before listening: ${await new Response(child.stderr).text()}`)
-    text += new TextDecoder().decode(chunk.value)
-  }
-  reader.releaseLock()
-  return child
+async function startSimVenueChild(prefix: string[]): Promise<Bun.Subprocess<'ignore', 'pipe', 'pipe'>> {
+  return (await startSimVenue([], prefix)).child
 }
 
 async function exitOf(child: Bun.Subprocess): Promise<number | string> {
@@ -28,7 +17,7 @@ async function exitOf(child: Bun.Subprocess): Promise<number | string> {
 
 for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
   test(`sim-venue exits 0 on ${signal}, saying so`, async () => {
-    const child = await startSimVenue([])
+    const child = await startSimVenueChild([])
     try {
       child.kill(signal)
       expect(await exitOf(child)).toBe(0)
@@ -41,7 +30,7 @@ for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
 }
 
 test('a sim-venue started with SIGHUP ignored (nohup) keeps running through a SIGHUP; SIGTERM still stops it', async () => {
-  const child = await startSimVenue(['nohup'])
+  const child = await startSimVenueChild(['nohup'])
   try {
     child.kill('SIGHUP')
     await Bun.sleep(500)
