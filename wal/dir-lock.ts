@@ -13,14 +13,16 @@
  */
 
 import { dlopen, FFIType } from 'bun:ffi'
-import { closeSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { WalLockedError } from './errors.ts'
+import { LockFileError, WalLockedError } from './errors.ts'
 
 const LOCK_FILE = 'LOCK'
 const LOCK_EX = 2
 const LOCK_NB = 4
+/** What the refusal quotes of a contended lock file: its holder's line; the file is read no further. */
+const HOLDER_BYTES_MAX = 200
 
 type Flock = (fd: number, operation: number) => number
 
@@ -48,7 +50,7 @@ export class LogDirLock {
    */
   static acquire(dir: string, options: { file?: string; refusal?: string } = {}): LogDirLock {
     const path = join(dir, options.file ?? LOCK_FILE)
-    const fd = openSync(path, 'a+')
+    const fd = openLockFile(path)
     if (flock()(fd, LOCK_EX | LOCK_NB) !== 0) {
       closeSync(fd)
       const holder = holderOf(path)
@@ -68,10 +70,27 @@ export class LogDirLock {
   }
 }
 
-function holderOf(path: string): string {
+function openLockFile(path: string): number {
   try {
-    return readFileSync(path, 'utf8').trim().slice(0, 200)
+    return openSync(path, 'a+')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'an error'
+    const what = code === 'EISDIR' ? 'it is a directory' : `${code} on open`
+    throw new LockFileError(`the lock file ${path} cannot be used (${what}): remove or fix it`)
+  }
+}
+
+/** The holder's line of a held lock file (its first line, within HOLDER_BYTES_MAX bytes), or '' when it cannot be read. */
+function holderOf(path: string): string {
+  let fd: number | null = null
+  try {
+    fd = openSync(path, 'r')
+    const bytes = Buffer.alloc(HOLDER_BYTES_MAX)
+    const read = readSync(fd, bytes, 0, HOLDER_BYTES_MAX, 0)
+    return bytes.subarray(0, read).toString('utf8').split('\n')[0]!.trim()
   } catch {
     return ''
+  } finally {
+    if (fd !== null) closeSync(fd)
   }
 }

@@ -183,6 +183,17 @@ export class WalLockedError extends Error {
   readonly code = 'LOG_LOCKED'
 }
 
+/**
+ * A lock file (a log's LOCK, a data dir's DATA_DIR_LOCK) exists but cannot be opened as a file: a directory, a file
+ * without write permission, a dangling link into a missing directory. The lock is not taken, so the log is neither read
+ * nor written; the operator
+ * removes or fixes the path the message names.
+ */
+export class LockFileError extends Error {
+  override readonly name = 'LockFileError'
+  readonly code = 'LOCK_FILE_UNUSABLE'
+}
+
 export type WalRepairCode =
   | 'NOTHING_TO_REPAIR' // the log opens: there is no hole to cut (a plain torn tail is truncated by the open itself)
   | 'NOT_A_TORN_TAIL' // the damage is of another kind (chain break, header, LSN gap, ...): needs a human

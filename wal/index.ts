@@ -37,6 +37,7 @@ export {
   WalRecordError,
   LeaseError,
   WalReplicationError,
+  LockFileError,
   WalLockedError,
   WalPrefixError,
   WalRepairError,

@@ -1,9 +1,9 @@
 // One writer per log directory (wal/dir-lock.ts): a second open, in this process or another, is refused before it
 // reads or writes anything; the lock goes when the log closes or its process dies, kill -9 included.
 import { describe, expect, test } from 'bun:test'
-import { readdirSync } from 'node:fs'
+import { mkdirSync, readdirSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
-import { Wal, WalLockedError } from '../../wal/index.ts'
+import { LockFileError, Wal, WalLockedError } from '../../wal/index.ts'
 import { record, tempDir } from './support.ts'
 
 function refusal(open: () => unknown): WalLockedError {
@@ -59,6 +59,32 @@ describe('the log directory lock', () => {
     // No stale lock: the kernel dropped it with the process. The child's record is there.
     const wal = Wal.open(dir)
     expect(wal.lastLsn).toBe(1)
+    await wal.close()
+  })
+
+  test('a lock file that is a directory is LOCK_FILE_UNUSABLE naming it, and nothing is written', () => {
+    const dir = tempDir()
+    mkdirSync(join(dir, 'LOCK'))
+    let error: unknown
+    try {
+      Wal.open(dir)
+    } catch (thrown) {
+      error = thrown
+    }
+    expect(error).toBeInstanceOf(LockFileError)
+    expect((error as LockFileError).code).toBe('LOCK_FILE_UNUSABLE')
+    expect((error as LockFileError).message).toContain(`${join(dir, 'LOCK')} cannot be used (it is a directory): remove or fix it`)
+    expect(readdirSync(dir)).toEqual(['LOCK'])
+  })
+
+  test('a held lock file grown huge is not read whole: the refusal still names the holder', async () => {
+    const dir = tempDir()
+    const wal = Wal.open(dir)
+    // 3 GiB (sparse) after the holder's line: past what a whole-file read takes at all.
+    truncateSync(join(dir, 'LOCK'), 3 * 1024 ** 3)
+    const error = refusal(() => Wal.open(dir))
+    expect(error.message).toContain(`(pid ${process.pid} on `)
+    expect(error.message).not.toContain('\0')
     await wal.close()
   })
 })
