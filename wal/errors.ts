@@ -186,8 +186,7 @@ export class WalLockedError extends Error {
 /**
  * A lock file (a log's LOCK, a data dir's DATA_DIR_LOCK) exists but cannot be opened as a file: a directory, a file
  * without write permission, a dangling link into a missing directory. The lock is not taken, so the log is neither read
- * nor written; the operator
- * removes or fixes the path the message names.
+ * nor written; the operator removes or fixes the path the message names.
  */
 export class LockFileError extends Error {
   override readonly name = 'LockFileError'
