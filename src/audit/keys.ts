@@ -83,12 +83,19 @@ export interface KeySourcePaths {
 export function loadKeySource(options: KeySourcePaths): SealKeySource {
   const read = { allowPipes: options.allowPipes === true }
   if (options.publicKeyPath !== undefined) return publicKeySource(readKeyJson(options.publicKeyPath, read) as JWK, options.publicKeyPath)
-  if (options.jwksPath !== undefined) {
-    const jwks = readKeyJson(options.jwksPath, read)
-    if (!v.is(JWKS, jwks)) throw new Error(`${options.jwksPath}: expected a JWKS ({ "keys": [...] })`)
-    return { kind: 'jwks', jwks: jwks as JSONWebKeySet }
-  }
+  if (options.jwksPath !== undefined) return jwksSource(readKeyJson(options.jwksPath, read), options.jwksPath)
   throw new Error('no verifying key: give a public key file or a JWKS file')
+}
+
+/** A key file already read (`json`, from `where`): a JWKS when it has `keys`, else a JWK, as the key source it is. */
+export function keySourceOfJson(json: unknown, where: string): SealKeySource {
+  const isSet = typeof json === 'object' && json !== null && Array.isArray((json as { keys?: unknown }).keys)
+  return isSet ? jwksSource(json, where) : publicKeySource(json as JWK, where)
+}
+
+function jwksSource(json: unknown, where: string): SealKeySource {
+  if (!v.is(JWKS, json)) throw new Error(`${where}: expected a JWKS ({ "keys": [...] })`)
+  return { kind: 'jwks', jwks: json as JSONWebKeySet }
 }
 
 /** The public half of an Ed25519 JWK (public or private) as a key source. */

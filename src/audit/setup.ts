@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
-import { loadKeySource, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
+import { keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
 import type { TamperResponse } from './records.ts'
 import { SelfCheckThread, type SliceableLog } from './self-check-thread.ts'
 import { Sealer, findLastSeal, type ReadableLog } from './sealer.ts'
@@ -73,10 +73,7 @@ function sealAtOrBefore(log: ReadableLog, lsn: number): number | null {
 export async function verifyingKeySource(config: AuditConfig | undefined): Promise<SealKeySource | null> {
   const publicKeyFile = config?.publicKeyFile
   if (publicKeyFile !== undefined) {
-    return naming('audit.publicKeyFile', () => {
-      const parsed = readKeyJson(publicKeyFile) as { keys?: unknown } | null
-      return Array.isArray(parsed?.keys) ? loadKeySource({ jwksPath: publicKeyFile }) : loadKeySource({ publicKeyPath: publicKeyFile })
-    })
+    return naming('audit.publicKeyFile', () => keySourceOfJson(readKeyJson(publicKeyFile), publicKeyFile))
   }
   const signingKeyFile = config?.signingKeyFile
   if (signingKeyFile !== undefined) {
