@@ -16,7 +16,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Order } from '../domain/orders.ts'
 import { OPEN_AT_VENUE } from './bootstrap.ts'
-import { READ_BACK_CALLS } from './read-back.ts'
+import { readBackMayStart } from './read-back.ts'
 
 /** How long a reordered fill report may take to arrive before its gap is taken for a lost one. */
 export const FILL_GAP_GRACE_MS = 1_000
@@ -81,9 +81,7 @@ export class FillGapWatch {
     this.gaps.delete(orderId)
     const order = this.orderOf(orderId)
     if (gap === undefined || order === undefined || !OPEN_AT_VENUE.has(order.status) || order.cumQty >= gap.venueCumQty) return
-    // Never the last free call (a read-back takes READ_BACK_CALLS): several gaps due at once would otherwise spend the
-    // budget new orders' sends need.
-    if (this.callsBudgetLeft() <= READ_BACK_CALLS) {
+    if (!readBackMayStart(this.callsBudgetLeft())) {
       gap.cancel = this.clock.schedule(this.graceMs, () => this.due(orderId))
       this.gaps.set(orderId, gap)
       return

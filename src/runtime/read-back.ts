@@ -29,6 +29,15 @@ export interface ReadBack {
  */
 export const READ_BACK_CALLS = 2
 
+/**
+ * Whether an unplanned read-back (a fill gap's, a report's) may start with `callsBudgetLeft` free calls: never with
+ * the last free calls, which new orders' sends need; several due at once would otherwise spend them all. The open-
+ * order sweep and the start's read-backs take a share of the budget instead (at most half).
+ */
+export function readBackMayStart(callsBudgetLeft: number): boolean {
+  return callsBudgetLeft > READ_BACK_CALLS
+}
+
 /** Makes one venue call, guarded (see `guarded`) and counted against the executor's call budget while it is out. */
 export type VenueCall = <T>(call: () => Promise<VenueOutcome<T>>) => Promise<VenueOutcome<T>>
 

@@ -8,13 +8,13 @@
  *
  * Paced here: an order is read back at most once per `paceMs` for its reports (a request inside that waits for the
  * end of it, and any number of requests meanwhile make one read-back), and never with the last free calls
- * (READ_BACK_CALLS, as the fill-gap watch): then the request is looked at again `paceMs` later. Runtime only: nothing
+ * (readBackMayStart, as the fill-gap watch): then the request is looked at again `paceMs` later. Runtime only: nothing
  * is logged. Bounded: at most `ordersMax` orders wait, and as many read-back times are kept (the oldest forgotten
  * first); a request past the bound is dropped and counted, its order left to the open-order sweep.
  */
 
 import type { Clock } from '../domain/clock.ts'
-import { READ_BACK_CALLS } from './read-back.ts'
+import { readBackMayStart } from './read-back.ts'
 
 /** At most one report-asked read-back per order in this long. */
 export const REPORT_READ_BACK_PACE_MS = 1_000
@@ -53,7 +53,7 @@ export class ReportReadBacks {
   want(orderId: string): void {
     if (this.stopped || this.waiting.has(orderId) || !this.options.holds(orderId)) return
     const dueInMs = this.dueInMs(orderId)
-    if (dueInMs <= 0 && this.options.callsBudgetLeft() > READ_BACK_CALLS) return this.read(orderId)
+    if (dueInMs <= 0 && readBackMayStart(this.options.callsBudgetLeft())) return this.read(orderId)
     if (this.waiting.size >= this.options.ordersMax) {
       this.dropped++
       return
@@ -80,7 +80,7 @@ export class ReportReadBacks {
   private due(orderId: string): void {
     this.waiting.delete(orderId)
     if (this.stopped || !this.options.holds(orderId)) return
-    if (this.options.callsBudgetLeft() <= READ_BACK_CALLS) return this.wait(orderId, this.options.paceMs)
+    if (!readBackMayStart(this.options.callsBudgetLeft())) return this.wait(orderId, this.options.paceMs)
     this.read(orderId)
   }
 
