@@ -36,6 +36,8 @@ describe('a venue report’s ids and texts are bounded', () => {
     ['a client order id with a NUL', { clientOrderId: 'c-1\u0000' }, 'report.clientOrderId'],
     ['an account past the bound', { account: 'a'.repeat(VENUE_ID_CHARS_MAX + 1) }, 'report.account'],
     ['a symbol with DEL', { symbol: 'BTC\u007f' }, 'report.symbol'],
+    ['a venue order id that is not a string', { venueOrderId: 5 as unknown as string }, 'report.venueOrderId: expected an empty id or 1–256 characters'],
+    ['an account past the bound (the empty-or-id form)', { account: 'a'.repeat(VENUE_ID_CHARS_MAX + 1) }, 'report.account: expected an empty id or 1–256 characters'],
     ['a fee asset past the bound', { feeAsset: 'U'.repeat(VENUE_ID_CHARS_MAX + 1), fee: 1n }, 'report.feeAsset'],
   ]
   for (const [name, change, path] of refusals) {
