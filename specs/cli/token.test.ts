@@ -141,7 +141,9 @@ describe('egress token', () => {
   test('claims the gateway would refuse: exit 2 saying which, and no token; at the bounds the gateway verifies it', async () => {
     const env = { EGRESS_DATA_DIR: dataDir() }
     for (const [argv, problem] of [
-      [['--sub', 'a'.repeat(257), '--account', 'demo-1'], 'sub must be at most 256 characters'],
+      [['--sub', 'a'.repeat(129), '--account', 'demo-1'], 'sub must be at most 128 characters'],
+      [['--sub', 'egress', '--account', 'demo-1'], 'sub must not be egress or start with egress- (the names the gateway acts under in the log)'],
+      [['--sub', 'Alice Smith', '--account', 'demo-1'], 'sub must be printable ASCII without spaces'],
       [['--sub', 'alice', '--account', 'a'.repeat(65)], 'accounts must be at most 64 characters each'],
     ] as const) {
       const io = recordingIo(env)
@@ -152,8 +154,8 @@ describe('egress token', () => {
       })
     }
     const io = recordingIo(env)
-    expect(await runCli(['token', '--sub', 'a'.repeat(256), '--account', 'b'.repeat(64)], io)).toBe(0)
-    expect(await verifyAsGateway(io.stdout.at(-1) ?? '', env)).toEqual({ sub: 'a'.repeat(256), roles: ['trader'], accounts: ['b'.repeat(64)] })
+    expect(await runCli(['token', '--sub', 'a'.repeat(128), '--account', 'b'.repeat(64)], io)).toBe(0)
+    expect(await verifyAsGateway(io.stdout.at(-1) ?? '', env)).toEqual({ sub: 'a'.repeat(128), roles: ['trader'], accounts: ['b'.repeat(64)] })
   })
 
   test('runs from a checkout as "bun src/main.ts token"; the last stdout line is the token alone', async () => {

@@ -23,7 +23,8 @@ created on first use). Use the same --config / EGRESS_DATA_DIR as the gateway. T
 A data directory holding another program's files is refused as serve refuses it (DATA_DIR_FOREIGN, exit 1).
 
 Options:
-  --sub NAME        the token subject (a person or bot name); required
+  --sub NAME        the token subject (a person or bot name): 1-128 printable ASCII characters, no spaces, not
+                    egress or egress-... (the gateway's own names); required
   --account ID      an account the token may trade and read; repeatable; needed for trader and bot
   --role ROLE       one of ${ROLES.join(', ')}; repeatable; default trader
   --ttl SECONDS     lifetime, 1..${TTL_SEC_MAX}; default 3600

@@ -25,6 +25,19 @@ export const principalSchema = v.strictObject({
 
 export type Principal = v.InferOutput<typeof principalSchema>
 
+/**
+ * The name the gateway acts under in the log when no caller asked (kernel/inbox.ts resuming a cancel); its other
+ * principals are `egress-…` (`egress-bootstrap`, `egress-audit`). No token subject may take these names
+ * (isGatewayPrincipalId), or a caller's acts would read in the log, and in /explain, as the gateway's own.
+ */
+export const GATEWAY_PRINCIPAL_ID = 'egress'
+
+/** Whether `id` is one of the gateway's own names: `egress`, or `egress-` and anything, in any letter case. */
+export function isGatewayPrincipalId(id: string): boolean {
+  const lower = id.toLowerCase()
+  return lower === GATEWAY_PRINCIPAL_ID || lower.startsWith(`${GATEWAY_PRINCIPAL_ID}-`)
+}
+
 export const policySchema = v.strictObject({
   accountId: idSchema,
   /** Instrument keys (`venue:symbol`) the account may trade. */

@@ -10,6 +10,7 @@
  * amend/evidence.ts); and a `replaced` report then has nothing more to say.
  */
 
+import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/orders.ts'
 import { VenueReason } from '../domain/venue-reasons.ts'
@@ -281,5 +282,5 @@ function emitOwnFill(emitter: Emitter, fill: { execId: string; lastQty: Units; l
 export function resumeCancel(emitter: Emitter, atMs: number): void {
   const { draft } = emitter
   if (!draft.cancelWanted || (draft.status !== 'AckedOpen' && draft.status !== 'Partial')) return
-  emit(emitter, { type: 'order.cancel_requested', atMs, orderId: draft.orderId, principalId: 'egress', reason: 'USER_CANCEL' })
+  emit(emitter, { type: 'order.cancel_requested', atMs, orderId: draft.orderId, principalId: GATEWAY_PRINCIPAL_ID, reason: 'USER_CANCEL' })
 }

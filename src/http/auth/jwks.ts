@@ -230,15 +230,21 @@ function parseJwks(path: string, text: string): JSONWebKeySet {
     }
     const { alg } = key as { alg?: unknown }
     const fits = typeof alg === 'string' ? KEY_FITS_ALG[alg] : undefined
-    if (fits !== undefined && !fits(publicKey)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is not a key for its alg ${String(alg)}`)
+    if (fits !== undefined && !fits(publicKey)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is not a key jose verifies ${String(alg)} with`)
     seen.add(kid)
   })
   return { keys } as JSONWebKeySet
 }
 
-/** The algorithms verified with JWKS keys (verifier.ts JWKS_ALGORITHMS), each with the keys it can use. */
+/** jose refuses RS256 with a shorter modulus (every token of the key would be 401 reason `invalid`). */
+const RSA_MODULUS_BITS_MIN = 2048
+
+/**
+ * The algorithms verified with JWKS keys (verifier.ts JWKS_ALGORITHMS), each with the keys jose verifies it with.
+ * RS256 needs 2048 bits or more: a shorter key was taken here, and every token of its kid was then 401 `invalid`.
+ */
 const KEY_FITS_ALG: Record<string, (key: KeyObject) => boolean> = {
   EdDSA: (key) => key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448',
   ES256: (key) => key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1',
-  RS256: (key) => key.asymmetricKeyType === 'rsa',
+  RS256: (key) => key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= RSA_MODULUS_BITS_MIN,
 }

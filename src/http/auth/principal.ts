@@ -4,6 +4,7 @@
  */
 
 import * as v from 'valibot'
+import { isGatewayPrincipalId } from '../../domain/accounts.ts'
 
 export const ROLES = ['trader', 'bot', 'ops', 'auditor', 'admin'] as const
 export type Role = (typeof ROLES)[number]
@@ -20,10 +21,25 @@ export interface Principal {
 const ROLES_MAX = ROLES.length
 const ACCOUNTS_MAX = 256
 const ACCOUNT_CHARS_MAX = 64
-const SUB_CHARS_MAX = 256
+/** As the kernel's principal id (domain idSchema): the log's command records hold no other, and a standby reads them. */
+const SUB_CHARS_MAX = 128
+
+/**
+ * Printable ASCII without spaces, as the kernel's principal ids and accounts are (domain idSchema). A subject or
+ * account outside it was accepted here and decided on, but the command record holding it (runtime/ha/command-record.ts)
+ * did not decode on a standby; and a subject with a line break, blanks or invisible characters in it is a name the
+ * audit trail shows as another.
+ */
+const PRINTABLE = /^[\x21-\x7e]+$/
 
 const CLAIMS = v.object({
-  sub: v.pipe(v.string('sub must be a string'), v.minLength(1, 'sub must not be empty'), v.maxLength(SUB_CHARS_MAX, `sub must be at most ${SUB_CHARS_MAX} characters`)),
+  sub: v.pipe(
+    v.string('sub must be a string'),
+    v.minLength(1, 'sub must not be empty'),
+    v.maxLength(SUB_CHARS_MAX, `sub must be at most ${SUB_CHARS_MAX} characters`),
+    v.regex(PRINTABLE, 'sub must be printable ASCII without spaces'),
+    v.check((sub) => !isGatewayPrincipalId(sub), 'sub must not be egress or start with egress- (the names the gateway acts under in the log)'),
+  ),
   roles: v.pipe(
     v.array(v.picklist(ROLES, `roles must each be one of ${ROLES.join(', ')}`), 'roles must be an array'),
     v.minLength(1, 'roles must not be empty'),
@@ -31,7 +47,15 @@ const CLAIMS = v.object({
   ),
   accounts: v.optional(
     v.pipe(
-      v.array(v.pipe(v.string('accounts must be strings'), v.minLength(1, 'accounts must not be empty strings'), v.maxLength(ACCOUNT_CHARS_MAX, `accounts must be at most ${ACCOUNT_CHARS_MAX} characters each`)), 'accounts must be an array'),
+      v.array(
+        v.pipe(
+          v.string('accounts must be strings'),
+          v.minLength(1, 'accounts must not be empty strings'),
+          v.maxLength(ACCOUNT_CHARS_MAX, `accounts must be at most ${ACCOUNT_CHARS_MAX} characters each`),
+          v.regex(PRINTABLE, 'accounts must be printable ASCII without spaces'),
+        ),
+        'accounts must be an array',
+      ),
       v.maxLength(ACCOUNTS_MAX, 'accounts has too many entries'),
     ),
     [],

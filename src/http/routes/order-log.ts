@@ -12,6 +12,7 @@
  */
 
 import { Hono } from 'hono'
+import { GATEWAY_PRINCIPAL_ID } from '../../domain/accounts.ts'
 import { formatDecimal } from '../../domain/decimal.ts'
 import type { DomainEvent, EventOf, EventType } from '../../domain/events/index.ts'
 import type { DecisionRecord, GuardInputValue } from '../../domain/guards.ts'
@@ -195,9 +196,6 @@ function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][
 
 const d = formatDecimal
 
-/** The principal kernel/inbox.ts names on a cancel it asks for again (resumeCancel). */
-const RESUMED_CANCEL_PRINCIPAL = 'egress'
-
 /** One line a person can read without the record beside it; the record is there for everything else. */
 export function summaryOf(event: DomainEvent): string {
   switch (event.type) {
@@ -248,7 +246,8 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.cancel_requested':
       // kernel/inbox.ts resumeCancel: a cancel wanted while the order was Unknown, asked for again once the venue shows
       // it open. Its record names the gateway and USER_CANCEL whoever first asked: that request is earlier in the story.
-      return event.principalId === RESUMED_CANCEL_PRINCIPAL
+      // No token subject is the gateway's name (http/auth/principal.ts), so no caller's cancel reads as this one.
+      return event.principalId === GATEWAY_PRINCIPAL_ID
         ? `cancel requested again by the gateway (${event.reason}): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why`
         : `cancel requested by ${event.principalId} (${event.reason})`
     case 'order.canceled': return `canceled (${event.reason}, ${event.source})`

@@ -22,6 +22,12 @@ export interface FoundOrder {
 export function findOrder(services: Services, principal: Principal, orderId: string): FoundOrder {
   const found = lookup(services, orderId)
   const readable = found !== null && (found.accountId === null ? canReadAudit(principal) : canRead(principal, found.accountId))
+  if (found !== null && !readable && services.gateway.engine.state.orders.has(orderId)) {
+    // An id the kernel does not hold is looked up in the log index, which answers 503 while it is still being built
+    // after a restart: a held order of another account must get that answer too, or its 404 told it apart then (order
+    // ids are computable from an account and a key, so a stranger could ask which keys another account has in play).
+    services.logIndex.intakeRecord(orderId)
+  }
   if (found === null || !readable) throw new ApiError('NOT_FOUND', `no order ${orderId}`, { details: { order_id: orderId } })
   return found
 }

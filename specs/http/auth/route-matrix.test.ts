@@ -1,0 +1,90 @@
+/**
+ * Every route under /v1 against every role, as the README's table says (README "Authentication"): who may use it, and
+ * for per-account routes, for which accounts. A caller refused is 403, or 404 for an order it may not read; a caller
+ * admitted gets whatever the route answers past its checks (2xx, or the route's own 4xx such as a 409).
+ */
+
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import type { Role } from '../../../src/http/auth/index.ts'
+import { auth, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from '../fixture.ts'
+
+type Caller = 'trader' | 'bot' | 'stranger' | 'ops' | 'auditor' | 'admin'
+const CALLERS: Record<Caller, { roles: Role[]; accounts: string[] }> = {
+  trader: { roles: ['trader'], accounts: ['demo-1'] },
+  bot: { roles: ['bot'], accounts: ['demo-1'] },
+  stranger: { roles: ['trader', 'bot'], accounts: ['demo-2'] },
+  ops: { roles: ['ops'], accounts: ['demo-1'] },
+  auditor: { roles: ['auditor'], accounts: ['demo-1'] },
+  admin: { roles: ['admin'], accounts: ['demo-1'] },
+}
+
+let t: TestGateway
+const tokens = {} as Record<Caller, string>
+let orderId = ''
+
+beforeAll(async () => {
+  t = await startTestGateway()
+  for (const [caller, claims] of Object.entries(CALLERS)) tokens[caller as Caller] = await t.token({ sub: caller, ...claims })
+  const placed = await t.request('/v1/orders', post(tokens.trader, LIMIT_BUY, { 'Idempotency-Key': 'matrix-order' }))
+  expect(placed.status).toBe(202)
+  orderId = (await json(placed)).order_id as string
+})
+afterAll(async () => t.stop())
+
+interface Row {
+  route: string
+  request: (token: string) => Promise<Response>
+  allowed: readonly Caller[]
+}
+
+const get = (path: () => string) => (token: string) => t.request(path(), { headers: auth(token) })
+const send = (path: () => string, body: unknown = {}, headers: Record<string, string> = {}) => (token: string) => t.request(path(), post(token, body, headers))
+const order = (suffix = '') => () => `/v1/orders/${orderId}${suffix}`
+
+const OWN = ['trader', 'bot'] as const
+const OWN_AND_OPERATORS = ['trader', 'bot', 'ops', 'admin'] as const
+const READERS = ['trader', 'bot', 'ops', 'auditor', 'admin'] as const
+const EVERYONE = ['trader', 'bot', 'stranger', 'ops', 'auditor', 'admin'] as const
+
+let keys = 0
+const ROWS: Row[] = [
+  { route: 'POST /v1/orders', request: (token) => send(() => '/v1/orders', LIMIT_BUY, { 'Idempotency-Key': `matrix-${++keys}` })(token), allowed: OWN },
+  { route: 'GET /v1/orders?account=demo-1', request: get(() => '/v1/orders?account=demo-1'), allowed: READERS },
+  { route: 'GET /v1/orders', request: get(() => '/v1/orders'), allowed: EVERYONE },
+  { route: 'GET /v1/orders/:id', request: get(order()), allowed: READERS },
+  { route: 'GET /v1/orders/:id/events', request: get(order('/events')), allowed: READERS },
+  { route: 'GET /v1/orders/:id/explain', request: get(order('/explain')), allowed: READERS },
+  { route: 'GET /v1/orders/:id/stream', request: get(order('/stream')), allowed: READERS },
+  { route: 'GET /v1/accounts/demo-1/stream', request: get(() => '/v1/accounts/demo-1/stream'), allowed: READERS },
+  { route: 'GET /v1/stream', request: get(() => '/v1/stream'), allowed: ['ops', 'auditor', 'admin'] },
+  { route: 'POST /v1/orders/:id/amend', request: send(order('/amend'), { qty: '0.02' }), allowed: OWN },
+  { route: 'POST /v1/accounts/demo-1/flatten', request: send(() => '/v1/accounts/demo-1/flatten'), allowed: OWN_AND_OPERATORS },
+  ...['positions', 'balances', 'pnl', 'fills', 'ledger'].map((name) => ({ route: `GET /v1/${name}?account=demo-1`, request: get(() => `/v1/${name}?account=demo-1`), allowed: READERS })),
+  ...['positions', 'balances', 'pnl', 'fills', 'ledger', 'stats', 'reconcile'].map((name) => ({ route: `GET /v1/${name}`, request: get(() => `/v1/${name}`), allowed: EVERYONE })),
+  { route: 'POST /v1/admin/halt', request: send(() => '/v1/admin/halt'), allowed: ['ops', 'admin'] },
+  { route: 'POST /v1/admin/cancel-only', request: send(() => '/v1/admin/cancel-only'), allowed: ['ops', 'admin'] },
+  { route: 'POST /v1/admin/resume', request: send(() => '/v1/admin/resume'), allowed: ['ops', 'admin'] },
+  { route: 'POST /v1/admin/snapshot', request: send(() => '/v1/admin/snapshot'), allowed: ['ops', 'admin'] },
+  { route: 'POST /v1/admin/mode', request: send(() => '/v1/admin/mode', { mode: 'paper' }), allowed: ['admin'] },
+  { route: 'GET /v1/audit/verify', request: get(() => '/v1/audit/verify'), allowed: ['auditor', 'admin'] },
+  { route: 'GET /v1/audit/seals', request: get(() => '/v1/audit/seals'), allowed: ['auditor', 'admin'] },
+  { route: 'POST /v1/audit/anchor', request: send(() => '/v1/audit/anchor'), allowed: ['auditor', 'admin'] },
+  // Last: it ends the order the rows above act on.
+  { route: 'POST /v1/orders/:id/cancel', request: send(order('/cancel')), allowed: OWN_AND_OPERATORS },
+]
+
+test('every /v1 route admits exactly the roles and accounts the README table gives it', async () => {
+  const seen: string[] = []
+  const expected: string[] = []
+  for (const row of ROWS) {
+    for (const caller of Object.keys(CALLERS) as Caller[]) {
+      const response = await row.request(tokens[caller])
+      await response.body?.cancel().catch(() => undefined)
+      expect(response.status).not.toBe(401)
+      const refused = response.status === 403 || response.status === 404
+      seen.push(`${row.route} ${caller} ${refused ? 'refused' : 'admitted'} (${response.status})`.replace(/ \(\d+\)$/, ''))
+      expected.push(`${row.route} ${caller} ${(row.allowed as readonly string[]).includes(caller) ? 'admitted' : 'refused'}`)
+    }
+  }
+  expect(seen).toEqual(expected)
+})
