@@ -28,6 +28,7 @@ import { ReportIntake } from './report-intake.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
+import { LogHolds } from './snapshot/log-holds.ts'
 
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
 
@@ -46,6 +47,8 @@ export class Gateway {
   bootstrapReport: BootstrapReport | null = null
   readonly audit: AuditDuty | null
   readonly snapshotter: Snapshotter
+  /** Readers of the segment files (the live full verification) that compaction leaves alone while they read. */
+  readonly logHolds = new LogHolds()
   readonly snapshotPolicy: SnapshotPolicy
   /** How this start rebuilt its state: from which snapshot (if any), what was refused, how long it took. */
   restoreReport: RestoreReport | null = null
@@ -74,8 +77,9 @@ export class Gateway {
       policy: snapshots.policy,
       dataDir: options.dataDir,
       sections: options.snapshotSections ?? [],
-      // The audit self-check reads the segment files after its last verified record: compaction leaves them.
-      compactionKeepFromLsn: () => (this.audit === null ? Number.POSITIVE_INFINITY : this.audit.verifiedThroughLsn + 1),
+      // The audit self-check reads the segment files after its last verified record, and a live verification from the
+      // first it listed: compaction leaves them.
+      compactionKeepFromLsn: () => Math.min(this.audit === null ? Number.POSITIVE_INFINITY : this.audit.verifiedThroughLsn + 1, this.logHolds.floorLsn),
       onError: options.onError,
     })
     this.clock = options.clock

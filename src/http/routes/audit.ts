@@ -109,8 +109,15 @@ function runtimeState(services: Services, finding: AuditProblem | null): Record<
 }
 
 async function runVerify(services: Services): Promise<VerifyReport> {
-  const keys = await sealVerifyingKeys(services.gateway.options.audit)
-  return verifyLogDirectory(services.gateway.engine.wal.dir, keys === null ? {} : { keys })
+  const { gateway } = services
+  // The scan lists the directory and reads each segment file itself: compaction leaves them until it ends.
+  const release = gateway.logHolds.hold(gateway.engine.wal.firstLsn)
+  try {
+    const keys = await sealVerifyingKeys(gateway.options.audit)
+    return await verifyLogDirectory(gateway.engine.wal.dir, keys === null ? {} : { keys })
+  } finally {
+    release()
+  }
 }
 
 /** The keys the runtime's self-check uses (audit/setup.ts): the public key file, else the signing key's public half. */

@@ -8,9 +8,10 @@
  * fsync costs milliseconds on a loaded disk: seconds of stall, long enough for a leader's lease (5 s by default) to run
  * out. So the segments go one per turn of the event loop (COMPACTION_SEGMENTS_PER_TURN), the loop free between them.
  *
- * Between turns nothing the compaction relies on moves: the basis snapshot stays (the snapshotter writes one snapshot
- * at a time, and this runs inside it), the bound only ever allows more (the audit self-check's verified LSN grows), and
- * appends add segments only at the end. A log closed or dead meanwhile, or a snapshotter stopped, ends the compaction
+ * Between turns the basis snapshot stays (the snapshotter writes one snapshot at a time, and this runs inside it) and
+ * appends add segments only at the end. The readers' floor may move either way (the audit self-check's verified LSN
+ * grows; a live verification's hold, log-holds.ts, can come between two turns), so it is read again before each
+ * removal (`keepFromLsnNow`) and the compaction never removes past it. A log closed or dead meanwhile, or a snapshotter stopped, ends the compaction
  * where it is: every removal done is durable, and the next compaction removes the rest.
  */
 
@@ -26,11 +27,13 @@ export interface CompactInTurnsOptions {
   nextTurn?: () => Promise<void>
   /** True once the compaction should end where it is (a stopping snapshotter). */
   stopped?: () => boolean
+  /** The readers' floor now (SnapshotterOptions.compactionKeepFromLsn): no segment holding it or a later LSN goes. */
+  keepFromLsnNow?: () => number
 }
 
 /** compactLog, COMPACTION_SEGMENTS_PER_TURN segments per turn; its result covers every turn. */
 export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options: CompactOptions & CompactInTurnsOptions): Promise<CompactResult> {
-  const { nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve)), stopped = () => false, ...compact } = options
+  const { nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve)), stopped = () => false, keepFromLsnNow = () => Number.POSITIVE_INFINITY, ...compact } = options
   const result = compactLog(wal, store, { ...compact, segmentsMax: COMPACTION_SEGMENTS_PER_TURN })
   const boundLsn = result.boundLsn
   if (boundLsn === null || compact.dryRun === true) return result
@@ -39,7 +42,7 @@ export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options:
   while (removedLast === COMPACTION_SEGMENTS_PER_TURN) {
     await nextTurn()
     if (stopped() || wal.isClosed || wal.fatalError !== null) break
-    const removed = wal.removeSegmentsBelow(boundLsn, { ...archive, segmentsMax: COMPACTION_SEGMENTS_PER_TURN })
+    const removed = wal.removeSegmentsBelow(Math.min(boundLsn, keepFromLsnNow()), { ...archive, segmentsMax: COMPACTION_SEGMENTS_PER_TURN })
     result.removed.push(...removed)
     removedLast = removed.length
   }

@@ -71,8 +71,9 @@ export interface SnapshotterOptions {
   dataDir: string
   sections: readonly SnapshotSectionSource[]
   /**
-   * The lowest LSN a reader of the segment files still needs (the audit self-check's next unverified record):
-   * compaction keeps every segment from it on. Absent: only the snapshot basis bounds compaction.
+   * The lowest LSN a reader of the segment files still needs (the audit self-check's next unverified record, a live
+   * verification's first): compaction keeps every segment from it on, read again before each segment it removes.
+   * Absent: only the snapshot basis bounds compaction.
    */
   compactionKeepFromLsn?: () => number
   onError: (error: unknown, context: string) => void
@@ -177,6 +178,7 @@ export class Snapshotter {
       // One segment per turn of the event loop, each removal fsynced on its own (compact-turns.ts).
       this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
         mode: policy.compaction, archiveDir, ...(keepFromLsn === undefined ? {} : { keepFromLsn }), stopped: () => this.stopped && !stoppedBefore,
+        ...(this.options.compactionKeepFromLsn === undefined ? {} : { keepFromLsnNow: this.options.compactionKeepFromLsn }),
       })
     }
     return taken
