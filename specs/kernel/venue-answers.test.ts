@@ -3,7 +3,8 @@ import type { EventOf } from '../../src/domain/events/index.ts'
 import { VenueReason } from '../../src/domain/venue-reasons.ts'
 import { SimReason } from '../../src/venues/sim/index.ts'
 import type { VenueOrder } from '../../src/venues/adapter.ts'
-import { d, Harness } from './fixtures.ts'
+import { resendable } from '../../src/kernel/index.ts'
+import { d, Harness, report } from './fixtures.ts'
 
 const fullCost = d('5000') + d('5')
 
@@ -92,5 +93,55 @@ describe('venue answers that prove the opposite of what they say', () => {
     // Found open after all: the cancel goes out again.
     reconcile(harness, orderId, openAtVenue(harness, orderId))
     expect(harness.order(orderId).status).toBe('CancelRequested')
+  })
+})
+
+describe('venue news for an order waiting in Enqueued', () => {
+  test('sent before (a throttled place): a fill report moves it to Unknown first and is booked; nothing is sent again', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.placeResult(orderId, { kind: 'retryable', reason: 'rate_limited', retryAfterMs: 60_000 })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Enqueued', sendAttempts: 1 })
+    const order = harness.order(orderId)
+    const decision = harness.report(report(order, { kind: 'fill', execId: 'f1', lastQty: order.qty, lastPrice: d('50000'), cumQty: order.qty, fee: 0n, feeAsset: 'USD' }))
+    expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.unknown', 'order.fill'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Filled', cumQty: order.qty })
+    expect(harness.next()).toBeNull()
+  })
+
+  test('sent before: a new report moves it to Unknown and acks it', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.placeResult(orderId, { kind: 'retryable', reason: 'rate_limited', retryAfterMs: 60_000 })
+    harness.report(report(harness.order(orderId), { kind: 'new', execId: 'n1', venueOrderId: 'v-7' }))
+    expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', venueOrderId: 'v-7' })
+    expect(harness.next()).toBeNull()
+  })
+
+  test('found not at the venue (Failed): a fill report moves it to Unknown first and is booked; it is no longer resendable', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
+    harness.nowMs += 5_000
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
+    const order = harness.order(orderId)
+    const half = order.qty / 2n
+    const decision = harness.report(report(order, { kind: 'fill', execId: 'f1', lastQty: half, lastPrice: d('50000'), cumQty: half, fee: d('1'), feeAsset: 'USD' }))
+    expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.unknown', 'order.fill'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: half })
+    expect(resendable(harness.order(orderId))).toBe(false)
+  })
+
+  test('never sent: news naming it cannot be about it; the order stays Enqueued and is sent as before', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    const decision = harness.report(report(harness.order(orderId), { kind: 'new', execId: 'n1' }))
+    expect(harness.eventTypes(decision)).not.toContain('order.unknown')
+    expect(harness.order(orderId).status).toBe('Enqueued')
+    expect(harness.next()).toMatchObject({ kind: 'place', orderId })
   })
 })

@@ -53,8 +53,24 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
   }
   const emitter = emitterFor(order)
   emitter.events.push({ type: 'inbox.report_accepted', atMs: nowMs, orderId: order.orderId, report })
+  if (provesAtVenue(order)) {
+    const detail = `${report.kind} report ${report.execId} for an order ${order.status === 'Failed' ? 'found not at the venue' : 'waiting to be sent again'}: the venue holds it`
+    emit(emitter, { type: 'order.unknown', atMs: nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail })
+  }
   if (amendNews(emitter, report, nowMs)) emitReport(emitter, report, nowMs)
   return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/**
+ * Whether a report about `order` proves, against what egress holds, that the venue has it: the order was found not at
+ * the venue (Failed: reconciliation's proof of absence came too early), or it was sent before and waits in Enqueued
+ * to go out again (the resend that proof allowed, or a place the venue answered retryable). It goes Unknown first, so
+ * the next send does not go out blind (a resend would reach a venue holding the order) and the report's news — a fill,
+ * its ack — is taken as for any Unknown order. Before, the news was refused from those states: a fill the venue made
+ * was not booked, and the waiting order was sent again.
+ */
+function provesAtVenue(order: Order): boolean {
+  return order.status === 'Failed' || (order.status === 'Enqueued' && order.sendAttempts > 0)
 }
 
 /**

@@ -83,7 +83,8 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Row>> = {
   expire: { ...row(AT_VENUE, 'Expired'), Expired: 'Expired' },
   // Unknown is where anomalies go (§7.3), including venue news that contradicts a terminal state.
   // A refused cancel also lands here: the venue may have refused because the order is already done, or unknown to it.
-  unknown: row([...AT_VENUE, 'Filled', 'Canceled', 'Expired', 'Rejected', 'Failed'], 'Unknown'),
+  // So does an order sent before and waiting in Enqueued to go out again, when the venue reports on it (inbox.ts).
+  unknown: row([...AT_VENUE, 'Enqueued', 'Filled', 'Canceled', 'Expired', 'Rejected', 'Failed'], 'Unknown'),
   reconcile_open: row(RECONCILABLE, 'AckedOpen'),
   reconcile_partial: row(RECONCILABLE, 'Partial'),
   reconcile_filled: row(RECONCILABLE, 'Filled'),
