@@ -6,8 +6,8 @@
  * read the log in steps bounded in records and time, taking turns with each other on the event loop
  * (replay-turns.ts).
  *
- * Live events come from `engine.onDurable` (only durable events are ever streamed); each is rendered to JSON once per
- * batch for all subscribers. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
+ * Live events come from `engine.onDurable` (only durable events are ever streamed); each is encoded once per batch,
+ * and those bytes go to every subscriber it matches. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
  *
  * A stream is read with the authority of the token it was opened with, and that authority ends: a stream whose token
  * has expired, or whose key was rotated out or went stale, ends with a final `disconnect` event, reason
@@ -26,7 +26,7 @@ import { domainEventOf } from '../../runtime/records.ts'
 import type { LoopShareOptions } from '../../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../../runtime/work-slices.ts'
 import { apiJson } from '../views/json.ts'
-import { sseComment, sseRetry } from './format.ts'
+import { sseComment, sseEvent, sseRetry } from './format.ts'
 import { REPLAY_LOOP_SHARE, ReplayTurns } from './replay-turns.ts'
 import { Subscriber, type DisconnectReason } from './subscriber.ts'
 
@@ -270,7 +270,7 @@ export class SseHub {
     for (const frame of this.options.engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
       const event = domainEventOf(frame)
       if (event === null || !matches(this.options.engine, entry.scope, event, accountOf)) subscriber.skip(frame.lsn)
-      else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, event.type, render(frame.lsn, event), true)) return false
+      else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, encodeEvent(frame.lsn, event), true)) return false
       // Its slice used up: the step ends here (lastLsn is this frame's) and the next turn goes on after it.
       if (slice.spent()) return false
     }
@@ -304,7 +304,7 @@ export class SseHub {
    */
   private publish(events: { event: DomainEvent; lsn: number }[]): void {
     if (this.entries.size === 0) return
-    const rendered = new Map<number, unknown>()
+    const rendered = new Map<number, Uint8Array>()
     let accountOf: ((orderId: string) => string | null) | null = null
     for (const entry of this.entries) {
       if (entry.subscriber.phase !== 'live') continue
@@ -321,7 +321,7 @@ export class SseHub {
   }
 
   /** The batch for one live stream; throws when an order's account cannot be looked up (see publish). */
-  private publishTo(entry: Entry, events: { event: DomainEvent; lsn: number }[], shared: { rendered: Map<number, unknown>; accountOf: ((orderId: string) => string | null) | null }): void {
+  private publishTo(entry: Entry, events: { event: DomainEvent; lsn: number }[], shared: { rendered: Map<number, Uint8Array>; accountOf: ((orderId: string) => string | null) | null }): void {
     const { rendered, accountOf } = shared
     // Judged once for the whole batch (see Subscriber): a client that had room takes all of it.
     const room = entry.subscriber.hasRoom
@@ -330,9 +330,9 @@ export class SseHub {
         entry.subscriber.skip(lsn)
         continue
       }
-      let data = rendered.get(lsn)
-      if (data === undefined) rendered.set(lsn, (data = render(lsn, event)))
-      if (!entry.subscriber.send(lsn, event.type, data, room)) return
+      let bytes = rendered.get(lsn)
+      if (bytes === undefined) rendered.set(lsn, (bytes = encodeEvent(lsn, event)))
+      if (!entry.subscriber.send(lsn, bytes, room)) return
     }
   }
 
@@ -380,8 +380,13 @@ export class SseHub {
   }
 }
 
-function render(lsn: number, event: DomainEvent): unknown {
-  return { lsn, ...(apiJson(event) as Record<string, unknown>) }
+/**
+ * The event as its stream's bytes, made once per batch for every subscriber it goes to: the bytes are the same for all
+ * of them, and a stream does not change what it is handed. (Serialised for each subscriber, 500 global streams took
+ * 5.7 µs per event each: 2.9 s of event loop for a batch of 1,000 events.)
+ */
+function encodeEvent(lsn: number, event: DomainEvent): Uint8Array {
+  return sseEvent({ id: lsn, event: event.type, data: { lsn, ...(apiJson(event) as Record<string, unknown>) } })
 }
 
 /**
