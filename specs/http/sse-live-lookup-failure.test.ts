@@ -11,24 +11,8 @@
 import { expect, test } from 'bun:test'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { ApiError } from '../../src/http/errors.ts'
-import type { Engine } from '../../src/runtime/engine.ts'
 import { SseHub } from '../../src/http/sse/index.ts'
-
-type Batch = { event: DomainEvent; lsn: number }[]
-
-/** An engine whose durable batches the spec publishes itself; its hot state holds no order (all retired). */
-function engineWithFeed(): { engine: Engine; publish: (batch: Batch) => void } {
-  let listener: ((batch: Batch) => void) | null = null
-  const engine = {
-    onDurable: (added: (batch: Batch) => void) => {
-      listener = added
-      return () => {}
-    },
-    wal: { lastLsn: 0, firstLsn: 1 },
-    state: { orders: new Map() },
-  } as unknown as Engine
-  return { engine, publish: (batch) => listener?.(batch) }
-}
+import { engineWithFeed } from './sse-feed.ts'
 
 async function textOf(stream: ReadableStream<Uint8Array>): Promise<string> {
   const reader = stream.getReader()

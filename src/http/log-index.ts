@@ -10,7 +10,8 @@
  *
  * Bound: one number per order event, for every order in the retained log, and one more per decision after an order's
  * intake (amends accepted or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
- * the bound, as for the log itself.
+ * the bound, as for the log itself. Plus the account of each order the kernel held when the index was built or has
+ * accepted since (`accounts`), one entry per order like the positions.
  */
 
 import { eventCode, orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
@@ -61,6 +62,14 @@ function noPositions(): Positions {
 
 export class LogIndex {
   private positions = noPositions()
+  /**
+   * orderId → accountId of every order the kernel held when the index was built or accepted since. An order resting
+   * across a snapshot can have its `order.accepted` compacted away while the kernel holds it; once it ends and is
+   * retired, its last events (cancel, fill) name only the order, and accountOf, reading the account from the intake
+   * record, found none: a resumed account stream left them out without a word (specs/http/sse-retired-compacted). For
+   * orderAccountOf only: accountOf still reads the log, which is what the order list's cursors are judged by.
+   */
+  private readonly accounts = new GenerationalMap<string, string>()
   /** Positions found by the background scan (all older than any in positions), merged in when it completes. */
   private older: Positions | null = null
   private readonly wal: Wal
@@ -80,8 +89,10 @@ export class LogIndex {
     const scannedTo = wal.lastLsn
     const syncFrom = Math.max(wal.firstLsn, scannedTo - (options.syncFramesMax ?? LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT) + 1)
     index.scan(index.positions, syncFrom, scannedTo)
+    for (const [orderId, order] of engine.state.orders) index.accounts.set(orderId, order.accountId)
     index.unsubscribe = engine.onDurable((events) => {
       for (const { event, lsn } of events) {
+        if (event.type === 'order.accepted') index.accounts.set(event.orderId, event.accountId)
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
         if (lsn <= scannedTo) continue
         const orderId = (event as { orderId?: unknown }).orderId
@@ -209,6 +220,15 @@ export class LogIndex {
       rejected = logged
     }
     return rejected
+  }
+
+  /**
+   * The account an order's events belong to (the SSE streams' lookup): the one it was accepted for (`accounts`,
+   * whether or not the log still holds its acceptance), else the one its intake record names (accountOf); null when
+   * neither knows the order.
+   */
+  orderAccountOf(orderId: string): string | null {
+    return this.accounts.get(orderId) ?? this.accountOf(orderId)?.accountId ?? null
   }
 
   /**

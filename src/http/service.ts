@@ -70,7 +70,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   const subscribersMax = options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax
   const hub = new SseHub({
     engine: gateway.engine,
-    retiredOrderAccountOf: (orderId) => logIndex.accountOf(orderId)?.accountId ?? null,
+    retiredOrderAccountOf: (orderId) => logIndex.orderAccountOf(orderId),
     retiredOrdersKnown: () => logIndex.whenComplete(),
     heartbeatMs: options.sse.heartbeatMs,
     bufferEventsMax: options.sse.subscriberBufferEventsMax,

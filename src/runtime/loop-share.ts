@@ -22,19 +22,28 @@ export interface LoopShareOptions {
  * waits `slice × (1 − shareMax) / shareMax` ms, at most `waitMsMax`; under 1 ms, one event-loop turn.
  */
 export function loopSharePause(options: LoopShareOptions): () => Promise<void> {
+  checkLoopShare(options)
+  let resumedAtMs = performance.now()
+  return async function pauseForLoopShare(): Promise<void> {
+    await pauseAfterSlice(performance.now() - resumedAtMs, options)
+    resumedAtMs = performance.now()
+  }
+}
+
+/**
+ * The pause after one slice of `sliceMs` that keeps the duty within `shareMax` of the loop (see loopSharePause), for a
+ * caller that times its slices itself (work shared by several callers that take turns: src/http/sse/replay-turns.ts).
+ */
+export function pauseAfterSlice(sliceMs: number, options: LoopShareOptions): Promise<void> {
+  const waitMs = Math.min(options.waitMsMax, (sliceMs * (1 - options.shareMax)) / options.shareMax)
+  return new Promise((resolve) => {
+    if (waitMs < 1) setImmediate(resolve)
+    else setTimeout(resolve, waitMs)
+  })
+}
+
+/** Throws RangeError for options loopSharePause cannot pace by. */
+export function checkLoopShare(options: LoopShareOptions): void {
   if (!(options.shareMax > 0 && options.shareMax <= 1)) throw new RangeError(`shareMax must be in (0, 1], got ${options.shareMax}`)
   if (!(options.waitMsMax >= 0)) throw new RangeError(`waitMsMax must be ≥ 0, got ${options.waitMsMax}`)
-  let resumedAtMs = performance.now()
-  return function pauseForLoopShare(): Promise<void> {
-    const sliceMs = performance.now() - resumedAtMs
-    const waitMs = Math.min(options.waitMsMax, (sliceMs * (1 - options.shareMax)) / options.shareMax)
-    return new Promise((resolve) => {
-      const resume = (): void => {
-        resumedAtMs = performance.now()
-        resolve()
-      }
-      if (waitMs < 1) setImmediate(resume)
-      else setTimeout(resume, waitMs)
-    })
-  }
 }

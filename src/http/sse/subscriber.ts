@@ -72,18 +72,19 @@ export class Subscriber {
   }
 
   /**
-   * Sends one event; `roomAtBatchStart` is whether the buffer had room when the event's batch arrived (hub.publish
+   * Sends one event, `bytes` as sseEvent made them (with `lsn` as id; shared with the other subscribers it goes to, and
+   * never changed); `roomAtBatchStart` is whether the buffer had room when the event's batch arrived (hub.publish
    * reads `hasRoom` before the batch). Without it the subscriber is too far behind and is cut off. Returns false once
    * closed. A replay checks `hasRoom` before each event itself: it waits for the client and never overfills.
    */
-  send(lsn: number, type: string, data: unknown, roomAtBatchStart: boolean): boolean {
+  send(lsn: number, bytes: Uint8Array, roomAtBatchStart: boolean): boolean {
     if (this.phase === 'closed' || lsn <= this.lastLsn) return this.phase !== 'closed'
     if (!roomAtBatchStart) {
       this.close('slow_consumer')
       return false
     }
     this.lastLsn = lsn
-    this.enqueue(sseEvent({ id: lsn, event: type, data }))
+    this.enqueue(bytes)
     return true
   }
 
