@@ -29,6 +29,11 @@ export interface SendOptions {
   seqNum?: number
   possDup?: boolean
   sendingTimeMs?: number
+  /**
+   * Numbered and kept for resends but never delivered: lost on the wire, or sent while egress was disconnected (a
+   * venue's engine stores what it sends whether or not the peer is there).
+   */
+  lost?: boolean
 }
 
 const SOH = '\x01'
@@ -121,14 +126,14 @@ export class FakeAcceptor {
     const sendingTime = formatUtcTimestamp(options.sendingTimeMs ?? 1_700_000_000_000)
     const possDup = options.possDup === true ? `${Tag.PossDupFlag}=Y${SOH}${Tag.OrigSendingTime}=${sendingTime}${SOH}` : ''
     const header = `${Tag.MsgType}=${msgType}${SOH}${Tag.SenderCompID}=${this.compId}${SOH}${Tag.TargetCompID}=${this.peerCompId}${SOH}${Tag.MsgSeqNum}=${seqNum}${SOH}${Tag.SendingTime}=${sendingTime}${SOH}`
-    this.sendRaw(rawFrame(this.beginString, header + possDup + body))
+    if (options.lost !== true) this.sendRaw(rawFrame(this.beginString, header + possDup + body))
   }
 
   /**
    * Answers a ResendRequest as a venue's engine does: each application message it sent in the range again, the same
    * bytes with PossDupFlag=Y, and a SequenceReset-GapFill for each session message.
    */
-  #answerResend(request: FixMessage): void {
+  answerResend(request: FixMessage): void {
     const begin = Number(request.get(Tag.BeginSeqNo))
     const endAsked = Number(request.get(Tag.EndSeqNo))
     const end = endAsked === 0 ? this.nextSeqNum - 1 : Math.min(endAsked, this.nextSeqNum - 1)
@@ -175,7 +180,7 @@ export class FakeAcceptor {
       if (message.get(Tag.ResetSeqNumFlag) === 'Y') body.push([Tag.ResetSeqNumFlag, 'Y'])
       queueMicrotask(() => this.send(MsgType.Logon, body))
     }
-    if (message.msgType === MsgType.ResendRequest && this.answerResends && this.connected) queueMicrotask(() => this.#answerResend(message))
+    if (message.msgType === MsgType.ResendRequest && this.answerResends && this.connected) queueMicrotask(() => this.answerResend(message))
     if (message.msgType === MsgType.Logout && this.connected) {
       queueMicrotask(() => {
         if (this.connected) this.send(MsgType.Logout)
