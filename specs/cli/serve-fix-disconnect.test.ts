@@ -12,11 +12,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServeGateway, StoppableClock, type ServeGateway } from '../../src/cli/serve-gateway.ts'
-import { parseConfig } from '../../src/config/index.ts'
 import type { Principal } from '../../src/domain/accounts.ts'
-import type { FixField } from '../../src/venues/fix/message.ts'
 import { MsgType, Tag } from '../../src/venues/fix/tags.ts'
-import { FakeAcceptor } from '../venues/fix/fake-acceptor.ts'
+import { fixServeConfigAt } from './serve-fix-config.ts'
+import { FakeAcceptor, until } from '../venues/fix/fake-acceptor.ts'
+import { fields } from '../venues/fix/venue-harness.ts'
 
 /** 4, in the kernel's 8-decimal units. */
 const FOUR = 4_00000000n
@@ -36,33 +36,13 @@ async function start(acceptor: FakeAcceptor): Promise<ServeGateway> {
   dirs.push(dir)
   const clock = new StoppableClock()
   clocks.push(clock)
-  const config = parseConfig({
-    dataDir: dir,
-    wal: { durability: 'none' },
-    kernel: { reconcileGraceMs: 200 },
-    venues: [{
-      type: 'fix', name: 'fx', host: '127.0.0.1', port: 1, beginString: 'FIX.4.2', senderCompId: 'EGRESS', targetCompId: 'EXEC',
-      heartbeatIntervalSeconds: 30, resetOnLogon: 'never', reconnectDelayMsMin: 100, reconnectDelayMsMax: 200, marketData: 'static',
-      requestTimeoutMs: 2_000, statusTimeoutMs: 1_000,
-      instruments: [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }],
-    }],
-  })
+  const config = fixServeConfigAt(dir, { reconnectDelayMsMax: 200, requestTimeoutMs: 2_000, statusTimeoutMs: 1_000 })
   const gateway = await startServeGateway(config, { clock, buildCommit: 'spec', onError: () => {}, fixLog: () => {}, fixConnect: acceptor.connect })
   running.push(gateway)
   return gateway
 }
 
-function fields(values: Record<number, string>): FixField[] {
-  return Object.entries(values).map(([tag, value]) => [Number(tag), value] as const)
-}
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(10)
-  }
-}
 
 describe('serve with a FIX venue: a disconnect between the send and the answer', () => {
   test('the order goes Unknown, is not resent, and the venue\'s resent fill (PossDup) books once; a later copy of it is dropped', async () => {
