@@ -14,11 +14,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openBackOfficeOf } from '../../src/backoffice/index.ts'
 import { startServeGateway, StoppableClock, type ServeGateway } from '../../src/cli/serve-gateway.ts'
-import { parseConfig, type Config } from '../../src/config/index.ts'
 import type { Principal } from '../../src/domain/accounts.ts'
-import type { FixField, FixMessage } from '../../src/venues/fix/message.ts'
+import type { FixMessage } from '../../src/venues/fix/message.ts'
 import { MsgType, Tag } from '../../src/venues/fix/tags.ts'
-import { FakeAcceptor } from '../venues/fix/fake-acceptor.ts'
+import { fixServeConfigAt } from './serve-fix-config.ts'
+import { FakeAcceptor, until } from '../venues/fix/fake-acceptor.ts'
+import { fields } from '../venues/fix/venue-harness.ts'
 
 const trader: Principal = { id: 'alice', roles: ['trader'], accounts: ['demo-1'], liveAllowed: false }
 /** serve's bootstrap bound (serve-gateway.ts convergeWaitMsMax). */
@@ -31,25 +32,11 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-function configAt(dir: string, venueOver: Record<string, unknown> = {}): Config {
-  return parseConfig({
-    dataDir: dir,
-    wal: { durability: 'none' },
-    // An order the venue does not know is proven absent this long after its send (the kernel's default is 5 s).
-    kernel: { reconcileGraceMs: 200 },
-    venues: [{
-      type: 'fix', name: 'fx', host: '127.0.0.1', port: 1, beginString: 'FIX.4.2', senderCompId: 'EGRESS', targetCompId: 'EXEC',
-      heartbeatIntervalSeconds: 30, resetOnLogon: 'never', reconnectDelayMsMin: 100, reconnectDelayMsMax: 1_000, marketData: 'static',
-      instruments: [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }],
-      ...venueOver,
-    }],
-  })
-}
 
 async function start(dir: string, acceptor: FakeAcceptor, extra: { log?: (line: string) => void; fixLogonWaitMs?: number } = {}, venueOver: Record<string, unknown> = {}): Promise<ServeGateway> {
   const clock = new StoppableClock()
   clocks.push(clock)
-  return startServeGateway(configAt(dir, venueOver), { clock, buildCommit: 'spec', onError: () => {}, fixLog: () => {}, fixConnect: acceptor.connect, ...extra })
+  return startServeGateway(fixServeConfigAt(dir, venueOver), { clock, buildCommit: 'spec', onError: () => {}, fixLog: () => {}, fixConnect: acceptor.connect, ...extra })
 }
 
 /** The process dies: nothing more is recorded or sent, and the session ends without a Logout (its number unsaved). */
@@ -64,17 +51,7 @@ async function crash(served: ServeGateway): Promise<void> {
   for (const clock of clocks.splice(0)) clock.cancelAll()
 }
 
-function fields(values: Record<number, string>): FixField[] {
-  return Object.entries(values).map(([tag, value]) => [Number(tag), value] as const)
-}
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(10)
-  }
-}
 
 const seqNumOf = (message: FixMessage): number => Number(message.get(Tag.MsgSeqNum))
 

@@ -122,12 +122,30 @@ describe('FIX codec: decoding', () => {
     }
   })
 
-  test('bad fields inside an intact frame are recoverable field errors', () => {
-    for (const body of ['35=0|x4=1|', '35=0|034=1|', '35=0|34=|', '49=A|35=0|', '35=0|34', '35=0|95=x|96=a|', '35=0|95=9|96=a|']) {
+  test('fields that cannot be split, or a MsgType not third, are recoverable field errors (garbled)', () => {
+    for (const body of ['49=A|35=0|', '35=0|34', '35=0|95=9|96=a|', 'x=1|35=0|', '=|35=0|']) {
       const error = codecError(() => decodeFixMessage(wire(handMade(body))))
       expect(error.code, body).toBe('field')
       expect(error.recoverable, body).toBe(true)
     }
+  })
+
+  test('a readable message with a bad field is returned with its defect, the field left out (for a session Reject)', () => {
+    const cases: [string, { reason: number; refTagId?: number }][] = [
+      ['35=0|34=2|x4=1|', { reason: 0 }],
+      ['35=0|34=2|034=1|', { reason: 0, refTagId: 34 }],
+      ['35=0|34=2|-1=HI|', { reason: 0, refTagId: -1 }],
+      ['35=0|34=2|58=|', { reason: 4, refTagId: 58 }],
+      ['35=0|34=2|95=x|96=a|', { reason: 6, refTagId: 95 }],
+    ]
+    for (const [body, expected] of cases) {
+      const message = decodeFixMessage(wire(handMade(body)))
+      expect({ reason: message.defect?.reason, refTagId: message.defect?.refTagId }, body).toEqual({ reason: expected.reason, refTagId: expected.refTagId })
+      expect(message.seqNum, body).toBe(2)
+      expect(message.msgType, body).toBe('0')
+    }
+    expect(decodeFixMessage(wire(handMade('35=0|34=2|58=|112=T|'))).fields).toEqual([[35, '0'], [34, '2'], [112, 'T']])
+    expect(decodeFixMessage(wire(handMade('35=0|34=2|'))).defect).toBeUndefined()
   })
 
   test('truncated input waits for more bytes; a decode of a truncated frame is an error', () => {

@@ -28,6 +28,7 @@ describe('FIX session: a handler that throws', () => {
           seen.push(execId)
           if (execId === 'boom') throw new Error('a bug')
         },
+        onMessageRefused: () => {},
         onSessionReject: () => {},
         onMessagesAbandoned: () => {},
         onStateChange: () => {},

@@ -16,6 +16,7 @@ interface Harness {
   clock: SimClock
   store: MemoryFixSessionStore
   app: FixMessage[]
+  refused: FixMessage[]
   rejects: { refSeqNum: number; reason: string }[]
   abandoned: { beginSeqNum: number; endSeqNum: number; cause: string }[]
   states: FixSessionState[]
@@ -26,9 +27,10 @@ function harness(options: Partial<FixSessionOptions> = {}, parts: { acceptor?: F
   const clock = parts.clock ?? new SimClock({ startMs: 1_700_000_000_000 })
   const acceptor = parts.acceptor ?? new FakeAcceptor()
   const store = (parts.store ?? new MemoryFixSessionStore()) as MemoryFixSessionStore
-  const h: Omit<Harness, 'session'> = { acceptor, clock, store, app: [], rejects: [], abandoned: [], states: [], logs: [] }
+  const h: Omit<Harness, 'session'> = { acceptor, clock, store, app: [], refused: [], rejects: [], abandoned: [], states: [], logs: [] }
   const handler: FixSessionHandler = {
     onApplicationMessage: (m) => h.app.push(m),
+    onMessageRefused: (m) => h.refused.push(m),
     onSessionReject: (r) => h.rejects.push({ refSeqNum: r.refSeqNum, reason: r.reason }),
     onMessagesAbandoned: (r) => h.abandoned.push(r),
     onStateChange: (s) => h.states.push(s),
@@ -241,6 +243,60 @@ describe('FIX session: gaps, resends and duplicates', () => {
     await settle()
     expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e2'])
     expect(h.session.seqNums?.nextTargetSeqNum).toBe(4)
+  })
+
+  test('a message with a tag without a value is refused with Reject and its number consumed: the venue\'s resend of it does not stall the session', async () => {
+    // FIX session test case 14.d: Reject (SessionRejectReason 4, RefTagID) and increment the inbound MsgSeqNum. It was
+    // ignored as garbled instead: the venue resent the same bytes on the ResendRequest, they were ignored again, and
+    // every later message (fills included) waited above the gap until queuedMessagesMax dropped the connection, and
+    // after each reconnect the same happened.
+    const acceptor = new FakeAcceptor({ answerResends: true })
+    const h = await loggedOn({}, { acceptor })
+    acceptor.sendText(MsgType.ExecutionReport, '11=c1|17=e2|150=2|58=|')
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e3'))
+    acceptor.sendText(MsgType.Heartbeat, 'x9=1|')
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e5'))
+    await settle(10)
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e3', 'e5'])
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(6)
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(0)
+    const rejects = acceptor.ofType(MsgType.Reject)
+    expect(rejects.map((m) => [m.get(Tag.RefSeqNum), m.get(Tag.SessionRejectReason), m.get(Tag.RefTagID), m.get(Tag.RefMsgType)])).toEqual([
+      ['2', '4', '58', '8'],
+      ['4', '0', undefined, '0'],
+    ])
+    expect(h.refused.map((m) => m.seqNum)).toEqual([2, 4])
+    expect(h.logs.filter((r) => r.event === 'fix.malformed_message').map((r) => r.level)).toEqual(['error', 'error'])
+    expect(h.session.state).toBe('active')
+  })
+
+  test('a malformed message above a gap is refused in its turn, and its resent copy is dropped as a duplicate', async () => {
+    const acceptor = new FakeAcceptor({ answerResends: true })
+    const h = await loggedOn({}, { acceptor })
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e2'))
+    acceptor.take()
+    const lost = acceptor.nextSeqNum
+    acceptor.nextSeqNum++ // a message lost on the way: the next ones sit above a gap
+    acceptor.sendText(MsgType.ExecutionReport, '11=c1|17=e4|150=2|14=|')
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e5'))
+    await settle(10)
+    expect(acceptor.ofType(MsgType.ResendRequest)[0]?.get(Tag.BeginSeqNo)).toBe(String(lost))
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e2', 'e5'])
+    expect(acceptor.ofType(MsgType.Reject).map((m) => [m.get(Tag.RefSeqNum), m.get(Tag.RefTagID)])).toEqual([['4', '14']])
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(6)
+  })
+
+  test('a malformed Logon answer is a logon failure: Logout, no Reject', async () => {
+    const acceptor = new FakeAcceptor({ autoLogon: false })
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.Logon) queueMicrotask(() => acceptor.sendText(MsgType.Logon, '98=0|108=|'))
+    }
+    const h = harness({}, { acceptor })
+    h.session.start()
+    await settle()
+    expect(acceptor.ofType(MsgType.Logout)[0]?.get(Tag.Text)).toBe('the Logon answer is malformed: tag 108 has no value')
+    expect(acceptor.ofType(MsgType.Reject)).toHaveLength(0)
+    expect(h.session.state).not.toBe('active')
   })
 
   test('lost framing disconnects, and the session reconnects', async () => {

@@ -8,8 +8,8 @@
  * BodyLength and CheckSum are computed over exactly the bytes on the wire.
  */
 
-import { FixMessage, type FixField } from './message.ts'
-import { Tag } from './tags.ts'
+import { FixMessage, type FixField, type FixMessageDefect } from './message.ts'
+import { SessionRejectReason, Tag } from './tags.ts'
 
 const SOH = 0x01
 const SOH_CHAR = '\x01'
@@ -23,7 +23,10 @@ export type FixCodecErrorCode =
   | 'trailer'
   /** The CheckSum does not match the bytes. The frame itself was intact. */
   | 'checksum'
-  /** A field is not `tag=value` with a positive numeric tag and a non-empty value, or a required header is absent. */
+  /**
+   * The fields cannot be split (no "=", no SOH, a data field shorter than its length says), or MsgType is not the third
+   * field. A message that splits but breaks a field rule is returned with a `defect` instead (FixMessageDefect).
+   */
   | 'field'
   /** The connection's buffer would exceed bufferBytesMax. */
   | 'buffer_full'
@@ -225,37 +228,52 @@ export class FixFrameReader {
 function parseFields(text: string, bodyStart: number): FixMessage {
   const beginString = text.slice(2, text.indexOf(SOH_CHAR))
   const fields: FixField[] = []
+  let defect: FixMessageDefect | undefined
   let position = bodyStart
   let pendingDataLength: { dataTag: number; length: number } | null = null
   while (position < text.length) {
     const equals = text.indexOf('=', position)
     if (equals === -1) throw fieldError(`no "=" after byte ${position}`, text)
     const tagText = text.slice(position, equals)
-    if (!/^[1-9][0-9]{0,8}$/.test(tagText)) throw fieldError(`tag ${JSON.stringify(tagText.slice(0, 16))} is not a positive number`, text)
-    const tag = Number(tagText)
+    const tag = /^[1-9][0-9]{0,8}$/.test(tagText) ? Number(tagText) : Number.NaN
     let valueEnd: number
     if (pendingDataLength !== null && pendingDataLength.dataTag === tag) {
       valueEnd = equals + 1 + pendingDataLength.length
       if (text.charCodeAt(valueEnd) !== SOH) throw fieldError(`data field ${tag} is not ${pendingDataLength.length} bytes long`, text)
     } else {
       valueEnd = text.indexOf(SOH_CHAR, equals + 1)
-      if (valueEnd === -1) throw fieldError(`field ${tag} has no SOH`, text)
+      if (valueEnd === -1) throw fieldError(`field ${tagText.slice(0, 16)} has no SOH`, text)
     }
     const value = text.slice(equals + 1, valueEnd)
-    if (value.length === 0) throw fieldError(`field ${tag} has an empty value`, text)
+    position = valueEnd + 1
+    pendingDataLength = null
+    const problem = fieldProblem(tagText, tag, value)
+    if (problem !== null) {
+      // Before MsgType the header is not readable: garbled. After it, the message is read and rejected (FixMessageDefect).
+      if (fields.length === 0) throw fieldError(problem.text, text)
+      defect ??= problem
+      continue
+    }
     fields.push([tag, value])
     const dataTag = DATA_FIELD_BY_LENGTH_TAG.get(tag)
-    pendingDataLength = null
-    if (dataTag !== undefined) {
-      const length = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN
-      if (!Number.isFinite(length)) throw fieldError(`length field ${tag} must be digits, got ${JSON.stringify(value.slice(0, 16))}`, text)
-      pendingDataLength = { dataTag, length }
-    }
-    position = valueEnd + 1
+    if (dataTag !== undefined) pendingDataLength = { dataTag, length: Number(value) }
   }
   const first = fields[0]
   if (first === undefined || first[0] !== Tag.MsgType) throw fieldError('MsgType (35) must be the third field', text)
-  return new FixMessage(beginString, fields)
+  return new FixMessage(beginString, fields, defect)
+}
+
+/** What is wrong with one field of a readable message, or null (`tag` is NaN when `tagText` is not a tag). */
+function fieldProblem(tagText: string, tag: number, value: string): FixMessageDefect | null {
+  if (Number.isNaN(tag)) {
+    const text = `tag ${JSON.stringify(tagText.slice(0, 16))} is not a positive number`
+    return /^-?[0-9]{1,9}$/.test(tagText) ? { reason: SessionRejectReason.invalidTagNumber, refTagId: Number(tagText), text } : { reason: SessionRejectReason.invalidTagNumber, text }
+  }
+  if (value.length === 0) return { reason: SessionRejectReason.tagWithoutValue, refTagId: tag, text: `tag ${tag} has no value` }
+  if (DATA_FIELD_BY_LENGTH_TAG.has(tag) && !/^[0-9]{1,7}$/.test(value)) {
+    return { reason: SessionRejectReason.incorrectDataFormat, refTagId: tag, text: `length field ${tag} must be digits, got ${JSON.stringify(value.slice(0, 16))}` }
+  }
+  return null
 }
 
 function fieldError(message: string, text: string): FixCodecError {

@@ -9,15 +9,32 @@ import { Tag } from './tags.ts'
 /** One tag=value pair. */
 export type FixField = readonly [tag: number, value: string]
 
+/**
+ * What is wrong with a message whose frame, CheckSum and header read but one of whose fields breaks a field rule (a tag
+ * that is not a number, a tag without a value, a length that is not a number). FIX answers such a message with a
+ * session Reject and consumes its MsgSeqNum (FIX session test cases 14.a, 14.d, 14.f): ignoring it as garbled would
+ * have the venue resend the same bytes for ever. The offending field is left out of `fields`.
+ */
+export interface FixMessageDefect {
+  /** SessionRejectReason (373) for the Reject. */
+  reason: number
+  /** The offending tag, when it is a number. */
+  refTagId?: number
+  text: string
+}
+
 export class FixMessage {
   readonly beginString: string
   /** Every field after BodyLength and before CheckSum, in wire order; MsgType is the first. */
   readonly fields: readonly FixField[]
+  /** Set when a field broke a field rule: the session rejects the message and never hands it on. */
+  readonly defect: FixMessageDefect | undefined
   #firstByTag: Map<number, string> | null = null
 
-  constructor(beginString: string, fields: readonly FixField[]) {
+  constructor(beginString: string, fields: readonly FixField[], defect?: FixMessageDefect) {
     this.beginString = beginString
     this.fields = fields
+    this.defect = defect
   }
 
   get msgType(): string {

@@ -7,7 +7,7 @@
 
 import { FixCodecError } from './codec.ts'
 import { describeError } from './log.ts'
-import { parsePositiveInt, type FixMessage } from './message.ts'
+import { parsePositiveInt, type FixMessage, type FixMessageDefect } from './message.ts'
 import type { Connection } from './session-connection.ts'
 import type { SessionContext } from './session-context.ts'
 import { logout, onLogonPhaseMessage, onLogout } from './session-handshake.ts'
@@ -69,10 +69,17 @@ function onMessage(session: SessionContext, connection: Connection, message: Fix
   if (!checkHeader(session, connection, message)) return
   const seqNum = message.seqNum
   if (Number.isNaN(seqNum)) return logout(session, connection, 'MsgSeqNum missing or not a positive integer', true)
-  if (connection.phase === 'logon_sent') return onLogonPhaseMessage(session, connection, message)
-  if (message.msgType === MsgType.SequenceReset && message.get(Tag.GapFillFlag) !== 'Y') return onSequenceReset(session, connection, message)
+  const defect = message.defect
+  if (connection.phase === 'logon_sent') {
+    if (defect !== undefined) return logout(session, connection, `the Logon answer is malformed: ${defect.text}`, true)
+    return onLogonPhaseMessage(session, connection, message)
+  }
+  // A malformed message takes its place in the sequence like any other and is rejected there (processInSequence); none
+  // of what its type would do happens.
+  if (defect === undefined && message.msgType === MsgType.SequenceReset && message.get(Tag.GapFillFlag) !== 'Y') return onSequenceReset(session, connection, message)
   const expected = session.seqNums().nextTarget
   if (seqNum > expected) {
+    if (defect !== undefined) return queueAboveGap(session, connection, message)
     if (message.msgType === MsgType.Logout) return onLogout(session, connection, message)
     if (message.msgType === MsgType.ResendRequest) {
       serveResend(session, connection, message)
@@ -112,6 +119,7 @@ function checkHeader(session: SessionContext, connection: Connection, message: F
 /** Processes one in-sequence message. */
 export function processInSequence(session: SessionContext, connection: Connection, message: FixMessage): void {
   const seqNum = message.seqNum
+  if (message.defect !== undefined) return refuseMalformed(session, connection, message, message.defect)
   switch (message.msgType) {
     case MsgType.Heartbeat:
     case MsgType.Logon:
@@ -137,6 +145,18 @@ export function processInSequence(session: SessionContext, connection: Connectio
       advance(session, seqNum)
       session.handler.onApplicationMessage(message)
   }
+}
+
+/**
+ * A message that broke a field rule: session Reject naming the field, and its number consumed, so the venue does not
+ * resend it (it would resend the same bytes, and every message after it would wait above the gap for ever). The
+ * handler hears of it: what it said is lost, and the order it named is to be read back.
+ */
+function refuseMalformed(session: SessionContext, connection: Connection, message: FixMessage, defect: FixMessageDefect): void {
+  advance(session, message.seqNum)
+  session.log('error', 'fix.malformed_message', `refused MsgSeqNum ${message.seqNum} (${defect.text}): ${message.toString()}`)
+  sendReject(session, connection, message, { reason: defect.reason, text: defect.text, refTagId: defect.refTagId })
+  session.handler.onMessageRefused(message)
 }
 
 function onReject(session: SessionContext, message: FixMessage): void {

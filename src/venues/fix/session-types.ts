@@ -20,6 +20,11 @@ export type FixSessionState =
 export interface FixSessionHandler {
   /** An application message, in sequence (PossDupFlag=Y copies included: the caller dedupes by ExecID). */
   onApplicationMessage(message: FixMessage): void
+  /**
+   * A message of the counterparty's that broke a field rule (FixMessage.defect) was refused with a session Reject and
+   * its number consumed: it is not delivered, and the venue will not send it again.
+   */
+  onMessageRefused(message: FixMessage): void
   /** The counterparty refused one of our messages at session level (35=3). */
   onSessionReject(reject: { refSeqNum: number; reason: string; message: FixMessage }): void
   /**

@@ -10,8 +10,9 @@
  *
  * Inbound rules (FIX session layer): a message with the expected MsgSeqNum is processed; a higher one is queued (up to
  * queuedMessagesMax) and triggers one ResendRequest from the expected number to infinity; a lower one is dropped if
- * PossDupFlag=Y (already processed) and is fatal otherwise (Logout, disconnect). Garbled messages (bad checksum, bad
- * field) are ignored and logged; the gap they leave is healed by the resend. Lost framing disconnects.
+ * PossDupFlag=Y (already processed) and is fatal otherwise (Logout, disconnect). Garbled messages (bad checksum, fields
+ * that cannot be split) are ignored and logged; the gap they leave is healed by the resend. A readable message with a
+ * bad field is refused with a Reject in its turn and its number consumed. Lost framing disconnects.
  *
  * This file holds the session's lifecycle — its public face, connecting, reconnecting, stopping, the tick, the state
  * and the store — and hands each connection's work to its parts, plain functions over a SessionContext:

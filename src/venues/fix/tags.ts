@@ -93,6 +93,7 @@ export const ADMIN_MSG_TYPES: ReadonlySet<string> = new Set(['0', '1', '2', '3',
 export const SessionRejectReason = {
   invalidTagNumber: 0,
   requiredTagMissing: 1,
+  tagWithoutValue: 4,
   valueIncorrect: 5,
   incorrectDataFormat: 6,
   compIdProblem: 9,

@@ -93,6 +93,16 @@ export class FixVenueInbound {
     }
   }
 
+  /**
+   * A message the session refused as malformed (a bad field; FixMessage.defect) and will never get again: what it said
+   * — a fill, say — is lost, so an order it names is read back, which books what the venue holds.
+   */
+  onRefused(message: FixMessage): void {
+    if (message.msgType !== MsgType.ExecutionReport && message.msgType !== MsgType.OrderCancelReject) return
+    const clientOrderId = message.get(Tag.ClOrdID) ?? message.get(Tag.OrigClOrdID)
+    if (clientOrderId !== undefined) this.#wantReadBack(clientOrderId)
+  }
+
   /** A session Reject or BusinessMessageReject of our message `refSeqNum`: the request it carried is refused. */
   onRejectOf(refSeqNum: number, reason: string, message: FixMessage | null): void {
     this.#pending.bySeqNum(refSeqNum)?.reject(reason)
@@ -194,7 +204,11 @@ export class FixVenueInbound {
   #dropStatusReport(event: string, why: string, message: FixMessage): void {
     const clientOrderId = message.get(Tag.ClOrdID)
     this.#log('warn', event, `status report for ${clientOrderId} not taken as a query's answer (the order is read back): ${why}: ${message.toString()}`)
-    if (clientOrderId === undefined || clientOrderId === '') return
+    if (clientOrderId !== undefined) this.#wantReadBack(clientOrderId)
+  }
+
+  #wantReadBack(clientOrderId: string): void {
+    if (clientOrderId === '') return
     for (const handler of [...this.#readBackHandlers]) {
       try {
         handler(clientOrderId)

@@ -79,6 +79,7 @@ export class FixVenue implements VenueAdapter {
     this.#memory = new FixOrderMemory(this.#options)
     this.session = new FixSession(options.session, {
       onApplicationMessage: (message) => this.#inbound.onApplicationMessage(message),
+      onMessageRefused: (message) => this.#inbound.onRefused(message),
       onSessionReject: ({ refSeqNum, reason }) => this.#inbound.onRejectOf(refSeqNum, withDetail(FixReason.sessionReject, reason), null),
       onMessagesAbandoned: (range) => this.#onAbandoned(range.beginSeqNum, range.endSeqNum, range.cause),
       onStateChange: (state) => this.#onStateChange(state),

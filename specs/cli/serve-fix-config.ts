@@ -1,0 +1,18 @@
+/** The serve config the in-process FIX specs start from: one FIX 4.2 venue `fx` (IBM, static prices), no fsync. */
+
+import { parseConfig, type Config } from '../../src/config/index.ts'
+
+export function fixServeConfigAt(dir: string, venueOver: Record<string, unknown> = {}): Config {
+  return parseConfig({
+    dataDir: dir,
+    wal: { durability: 'none' },
+    // An order the venue does not know is proven absent this long after its send (the kernel's default is 5 s).
+    kernel: { reconcileGraceMs: 200 },
+    venues: [{
+      type: 'fix', name: 'fx', host: '127.0.0.1', port: 1, beginString: 'FIX.4.2', senderCompId: 'EGRESS', targetCompId: 'EXEC',
+      heartbeatIntervalSeconds: 30, resetOnLogon: 'never', reconnectDelayMsMin: 100, reconnectDelayMsMax: 1_000, marketData: 'static',
+      instruments: [{ symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }],
+      ...venueOver,
+    }],
+  })
+}
