@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
+import { nodeIo, type WalIo } from '../../wal/index.ts'
 import { parseAnchors, readSealUnverified, verifyLogDirectory, keyResolverFromJwk } from '../../src/audit/index.ts'
 import { requireAuth, type AuthEnv, type Role } from '../../src/http/auth/index.ts'
 import { createErrorHandler } from '../../src/http/errors.ts'
@@ -223,6 +224,50 @@ describe('GET /v1/audit/verify', () => {
     expect(report.seals.signaturesChecked).toBe(true)
     expect(report.seals.checked).toBeGreaterThanOrEqual(1)
     expect(body.runtime).toMatchObject({ selfCheckEnabled: true, verified: true, lastFinding: null })
+  })
+
+  test('a compaction under way stops for it and resumes at the next snapshot; the report is whole', async () => {
+    const firstRemoval = Promise.withResolvers<void>()
+    const io: WalIo = { ...nodeIo, unlink: (path) => {
+      nodeIo.unlink(path)
+      if (path.endsWith('.seg')) firstRemoval.resolve()
+    } }
+    const signingKeyFile = join(keyDir, `seal-${crypto.randomUUID()}.private.jwk.json`)
+    writeFileSync(signingKeyFile, JSON.stringify(keys.privateJwk), { mode: 0o600 })
+    const t = await startTestGateway({ config: { audit: { signingKeyFile }, snapshots: { keep: 1, atShutdown: false, compaction: 'delete' } }, wal: { segmentBytesMax: 4096, io } })
+    try {
+      const trader = await tokenFor(t, 'trader')
+      const admin = await tokenFor(t, 'admin')
+      for (let index = 0; index < 60; index++) {
+        expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': `held-${index}` }))).status).toBe(202)
+        // A seal in every few segments: checking its signature is where the scan waits, and the loop turns meanwhile.
+        if (index % 4 === 3) expect((await t.request('/v1/audit/anchor', post(admin, {}))).status).toBe(200)
+      }
+      // The self-check verified everything, so only the verification can hold compaction back.
+      await t.gateway.audit?.selfCheck()
+      const segmentsBefore = t.gateway.engine.wal.segments.length
+      expect(segmentsBefore).toBeGreaterThan(10)
+      const auditor = await tokenFor(t, 'auditor')
+      // The compaction removes one segment per turn of the event loop; the verification starts after its first.
+      const snapshotting = t.gateway.snapshot()
+      await firstRemoval.promise
+      const response = await t.request('/v1/audit/verify', { headers: auth(auditor) })
+      expect(response.status).toBe(200)
+      const report = (await json(response)).report as { ok: boolean; problems: unknown[] }
+      expect(report.problems).toEqual([])
+      expect(report.ok).toBe(true)
+      expect(await snapshotting).not.toBeNull()
+      expect(t.gateway.logHolds.size).toBe(0)
+      // It stopped the compaction short; the next snapshot's, with the hold gone, removes the rest.
+      const stoppedAt = t.gateway.engine.wal.segments.length
+      expect(stoppedAt).toBeGreaterThan(2)
+      expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'held-last' }))).status).toBe(202)
+      await t.gateway.audit?.selfCheck()
+      expect(await t.gateway.snapshot()).not.toBeNull()
+      expect(t.gateway.engine.wal.segments.length).toBeLessThan(stoppedAt)
+    } finally {
+      await t.stop()
+    }
   })
 
   test('without a key the report says seal signatures were not checked', async () => {

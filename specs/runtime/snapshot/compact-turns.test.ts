@@ -114,3 +114,44 @@ describe('a stop in the middle of a compaction', () => {
     expect(first !== undefined && first.firstLsn <= (next?.boundLsn ?? 0) && (next?.boundLsn ?? 0) <= first.lastLsn).toBe(true)
   }, 60_000)
 })
+
+describe('a reader that holds the log (log-holds.ts)', () => {
+  test('taken between two turns of a compaction, stops it where it is; once let go, the next compaction removes the rest', async () => {
+    let release: (() => void) | null = null
+    const world = await startWorld({
+      seed: 4104,
+      wal: {
+        segmentBytesMax: 4096,
+        io: { ...nodeIo, unlink: (path) => {
+          nodeIo.unlink(path)
+          // A live verification starting right after the first removal holds the log from its first LSN now.
+          if (path.endsWith('.seg') && release === null) release = world.gateway.logHolds.hold(world.gateway.engine.wal.firstLsn)
+        } },
+      },
+      snapshots: { keep: 1, atShutdown: false, compaction: 'delete' },
+    })
+    worlds.push(world)
+    await trade(world, { orders: 40, tag: 'holds', seed: 4104 })
+    await run(world, 100)
+    const segmentsBefore = world.gateway.engine.wal.segments.length
+    expect(await world.gateway.snapshot()).not.toBeNull()
+    // The removal under way when the hold came went; none after it.
+    expect(world.gateway.snapshotter.stats.lastCompaction?.removed).toHaveLength(1)
+    expect(world.gateway.engine.wal.segments.length).toBe(segmentsBefore - 1)
+    // While held, a new snapshot's compaction removes nothing.
+    await trade(world, { orders: 2, tag: 'holds-2', seed: 4105 })
+    await run(world, 100)
+    expect(await world.gateway.snapshot()).not.toBeNull()
+    expect(world.gateway.snapshotter.stats.lastCompaction?.removed).toHaveLength(0)
+    ;(release as (() => void) | null)?.()
+    expect(world.gateway.logHolds.size).toBe(0)
+    await trade(world, { orders: 2, tag: 'holds-3', seed: 4106 })
+    await run(world, 100)
+    expect(await world.gateway.snapshot()).not.toBeNull()
+    const after = world.gateway.snapshotter.stats.lastCompaction
+    expect(after?.removed.length).toBeGreaterThan(3)
+    const first = world.gateway.engine.wal.segments[0]
+    const basisLsn = after?.basis?.lsn ?? 0
+    expect(first !== undefined && first.firstLsn <= basisLsn && basisLsn <= first.lastLsn).toBe(true)
+  }, 60_000)
+})
