@@ -7,8 +7,9 @@
  * the highest epoch; its content names the holder and an expiry, which the holder renews by rewriting its own file
  * (temp file + fsync + rename + directory fsync). Taking over an expired lease means creating epoch n+1.
  *
- * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says.
- * `assertHeld()` checks exactly that (one stat) plus its own expiry, and the WAL calls it before writing each batch
+ * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says
+ * (or, once takers have tidied both away, oldest first, any higher epoch file does). `assertHeld()` checks exactly that
+ * (two stats) plus its own expiry, and the WAL calls it before writing each batch
  * (a writer that knows it was fenced writes nothing) and again after the fsync, before acknowledging, so a paused
  * ("zombie") leader that wakes up after a takeover cannot acknowledge anything. Every frame carries the epoch, so
  * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
@@ -180,7 +181,21 @@ export class Lease implements LeaseGuard {
   isHeld(): boolean {
     if (this.released) return false
     if (this.options.nowMs() >= this.expiresAtMs) return false
-    return !this.options.io.exists(join(this.options.dir, epochFileName(this.epoch + 1)))
+    return !this.fenced()
+  }
+
+  /**
+   * Has a newer epoch been taken? Epoch n+1's file says so, until a taker of n+5 or later tidies it away — and then
+   * this holder's own file (n) is gone too, as files are tidied oldest first: a holder paused through five takeovers
+   * found no n+1 and read its lease as held. So: a stat of n+1, then of n (n+1 first: n is removed before n+1, so n+1
+   * missing here means n is missing by the second stat), and only when n is gone, a look at the highest epoch (a lease
+   * directory emptied by hand fences nobody: there is no newer epoch, and the next renewal writes the file again).
+   * No clock is read.
+   */
+  private fenced(): boolean {
+    const { io, dir } = this.options
+    if (io.exists(join(dir, epochFileName(this.epoch + 1)))) return true
+    return !io.exists(join(dir, epochFileName(this.epoch))) && highestEpoch(dir, io) > this.epoch
   }
 
   assertHeld(): void {
@@ -218,16 +233,22 @@ export class Lease implements LeaseGuard {
     io.fsyncDirectory(dir)
   }
 
+  /**
+   * Removes the epoch files KEEP_EPOCH_FILES or more below this one, oldest first: the fencing check of a holder of
+   * epoch n relies on its own file going before n+1's (see fenced).
+   */
   private removeOldEpochFiles(): void {
     const { io, dir } = this.options
+    const old: number[] = []
     for (const name of io.readdir(dir)) {
       const match = EPOCH_FILE.exec(name)
-      if (match !== null && Number(match[1]) <= this.epoch - KEEP_EPOCH_FILES) {
-        try {
-          io.unlink(join(dir, name))
-        } catch {
-          // Another process may have removed it first; old epoch files are only tidied, never relied on.
-        }
+      if (match !== null && Number(match[1]) <= this.epoch - KEEP_EPOCH_FILES) old.push(Number(match[1]))
+    }
+    for (const epoch of old.sort((a, b) => a - b)) {
+      try {
+        io.unlink(join(dir, epochFileName(epoch)))
+      } catch {
+        // Another process may have removed it first; old epoch files are only tidied, and gone in this order.
       }
     }
   }
