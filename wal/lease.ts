@@ -15,7 +15,9 @@
  * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
  *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
- * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The fencing check itself needs no clock.
+ * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The holder also ends its own lease by a
+ * monotonic clock (ttl after the renewal began), so a wall clock stepped back does not keep it holding for longer; a
+ * wall clock stepped forward ends it early (safe). The fencing check itself needs no clock.
  * Filesystem assumption: link (create-if-absent) and rename are atomic and a directory fsync makes them durable (local
  * filesystems, NFSv4). Object stores and eventually consistent filesystems are not supported.
  */
@@ -32,7 +34,14 @@ export interface LeaseOptions {
   ttlMs: number
   clockSkewMsMax: number
   io: WalIo
+  /** Wall clock: the expiry written in the record, which other hosts compare with theirs. */
   nowMs: () => number
+  /**
+   * A clock that never steps (performance.now), for the holder's own deadline: a wall clock stepped back (NTP) must
+   * not keep a lease held past its time. Defaults to `nowMs` when that is given (a simulated clock is both), else to
+   * performance.now.
+   */
+  monotonicNowMs: () => number
 }
 
 export interface LeaseRecord {
@@ -127,12 +136,15 @@ export class Lease implements LeaseGuard {
   readonly epoch: number
   private readonly options: LeaseOptions
   private expiresAtMs: number
+  /** The same expiry on the monotonic clock: the holder's own deadline, whatever its wall clock does. */
+  private deadlineMonotonicMs: number
   private released = false
 
-  private constructor(options: LeaseOptions, epoch: number, expiresAtMs: number) {
+  private constructor(options: LeaseOptions, epoch: number, expiry: { expiresAtMs: number; deadlineMonotonicMs: number }) {
     this.options = options
     this.epoch = epoch
-    this.expiresAtMs = expiresAtMs
+    this.expiresAtMs = expiry.expiresAtMs
+    this.deadlineMonotonicMs = expiry.deadlineMonotonicMs
   }
 
   /**
@@ -141,10 +153,14 @@ export class Lease implements LeaseGuard {
    * same epoch first.
    */
   static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
-    const options: LeaseOptions = { ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, ...partial }
+    const options: LeaseOptions = {
+      ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, monotonicNowMs: partial.nowMs ?? (() => performance.now()), ...partial,
+    }
     const { io, dir } = options
     makeDirDurable(io, dir)
     const current = readCurrentLease(dir, io)
+    // Both clocks are read before the record is written: the deadline counts from no later than the record's expiry.
+    const monotonicNow = options.monotonicNowMs()
     const now = options.nowMs()
     if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now) {
       throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
@@ -168,7 +184,7 @@ export class Lease implements LeaseGuard {
       io.unlink(tempPath)
     }
     io.fsyncDirectory(dir)
-    const lease = new Lease(options, epoch, expiresAtMs)
+    const lease = new Lease(options, epoch, { expiresAtMs, deadlineMonotonicMs: monotonicNow + options.ttlMs })
     lease.removeOldEpochFiles()
     return lease
   }
@@ -177,10 +193,10 @@ export class Lease implements LeaseGuard {
     return this.options.holderId
   }
 
-  /** Is the lease still ours: not released, not expired by our clock, and no newer epoch exists? */
+  /** Is the lease still ours: not released, not expired by either of our clocks, and no newer epoch exists? */
   isHeld(): boolean {
     if (this.released) return false
-    if (this.options.nowMs() >= this.expiresAtMs) return false
+    if (this.options.nowMs() >= this.expiresAtMs || this.options.monotonicNowMs() >= this.deadlineMonotonicMs) return false
     return !this.fenced()
   }
 
@@ -207,9 +223,11 @@ export class Lease implements LeaseGuard {
   /** Extends the expiry. Throws LeaseError if the lease was lost meanwhile (the caller must step down). */
   renew(): void {
     this.assertHeld()
+    const monotonicNow = this.options.monotonicNowMs()
     const now = this.options.nowMs()
     this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now })
     this.expiresAtMs = now + this.options.ttlMs
+    this.deadlineMonotonicMs = monotonicNow + this.options.ttlMs
     // A takeover may have happened between the check and the rename: the fencing check is what counts.
     this.assertHeld()
   }

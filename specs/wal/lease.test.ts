@@ -239,3 +239,35 @@ describe('a lease directory emptied under its holder', () => {
     expect(readCurrentLease(dir)).toMatchObject({ holderId: 'a', epoch: 1 })
   })
 })
+
+describe('a holder whose wall clock steps back', () => {
+  /**
+   * The holder judged its own expiry by the wall clock alone: stepped back an hour (NTP), its lease read as held for
+   * an hour past the moment the other node could take it — with cached lookups on NFS, or once the fence files were
+   * tidied, nothing else stopped it acknowledging and sending. Its own expiry runs on a monotonic clock too.
+   */
+  test('stops holding once its lease time has passed on the monotonic clock', () => {
+    const dir = tempDir()
+    const wall = manualClock(10_000_000)
+    const monotonic = manualClock(0)
+    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: wall.nowMs, monotonicNowMs: monotonic.nowMs })
+    monotonic.advance(600)
+    wall.advance(600 - 3_600_000)
+    expect(lease.isHeld()).toBe(true)
+    lease.renew()
+    monotonic.advance(999)
+    expect(lease.isHeld()).toBe(true)
+    monotonic.advance(1)
+    expect(lease.isHeld()).toBe(false)
+    expect(leaseCode(() => lease.renew())).toBe('LEASE_LOST')
+  })
+
+  test('a wall clock stepped forward still ends the lease early (the record other nodes read is in wall time)', () => {
+    const dir = tempDir()
+    const wall = manualClock(10_000_000)
+    const monotonic = manualClock(0)
+    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: wall.nowMs, monotonicNowMs: monotonic.nowMs })
+    wall.advance(1000)
+    expect(lease.isHeld()).toBe(false)
+  })
+})
