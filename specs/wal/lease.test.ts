@@ -246,11 +246,16 @@ describe('a holder whose wall clock steps back', () => {
    * an hour past the moment the other node could take it — with cached lookups on NFS, or once the fence files were
    * tidied, nothing else stopped it acknowledging and sending. Its own expiry runs on a monotonic clock too.
    */
-  test('stops holding once its lease time has passed on the monotonic clock', () => {
-    const dir = tempDir()
+  /** A lease of TTL 1000 ms taken with a wall clock and a monotonic clock the spec moves apart. */
+  function twoClockLease(): { lease: Lease; wall: ReturnType<typeof manualClock>; monotonic: ReturnType<typeof manualClock> } {
     const wall = manualClock(10_000_000)
     const monotonic = manualClock(0)
-    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: wall.nowMs, monotonicNowMs: monotonic.nowMs })
+    const lease = Lease.acquire({ dir: tempDir(), holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: wall.nowMs, monotonicNowMs: monotonic.nowMs })
+    return { lease, wall, monotonic }
+  }
+
+  test('stops holding once its lease time has passed on the monotonic clock', () => {
+    const { lease, wall, monotonic } = twoClockLease()
     monotonic.advance(600)
     wall.advance(600 - 3_600_000)
     expect(lease.isHeld()).toBe(true)
@@ -263,10 +268,7 @@ describe('a holder whose wall clock steps back', () => {
   })
 
   test('a wall clock stepped forward still ends the lease early (the record other nodes read is in wall time)', () => {
-    const dir = tempDir()
-    const wall = manualClock(10_000_000)
-    const monotonic = manualClock(0)
-    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: wall.nowMs, monotonicNowMs: monotonic.nowMs })
+    const { lease, wall } = twoClockLease()
     wall.advance(1000)
     expect(lease.isHeld()).toBe(false)
   })
