@@ -22,6 +22,7 @@ import { acquireIfFree, currentLeaseEpoch, leaseFree } from './lease-dir.ts'
 import type { NodeCore } from './node-core.ts'
 import { Replicator } from './replicator.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps } from './resync.ts'
+import { takeoverLagLine, takeoverLagOf } from './takeover-lag.ts'
 
 /** Starts a standby gateway and its replicator (nothing once stop() has begun). */
 export async function follow(node: NodeCore): Promise<void> {
@@ -67,7 +68,12 @@ export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   const takenAtMs = Date.now()
   node.role = 'promoting'
   node.lease = lease
+  const replicator = node.replicator
   await stopReplicator(node)
+  // What the old leader held beyond this log (asynchronous replication can lose acknowledged orders there): said now,
+  // by the one node that knows it if the old leader never comes back (takeover-lag.ts).
+  node.lastTakeoverLag = takeoverLagOf(lease.epoch, node.gateway?.engine.wal.lastLsn ?? 0, replicator?.status)
+  node.options.log(takeoverLagLine(node.lastTakeoverLag))
   // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
   // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
   // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).

@@ -14,6 +14,7 @@ import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { RoleChanges } from './role-changes.ts'
 import type { SyncReplication } from './sync.ts'
+import type { TakeoverLag } from './takeover-lag.ts'
 
 export interface NodeCore {
   readonly options: HaNodeOptions
@@ -33,6 +34,8 @@ export interface NodeCore {
   /** The standby's replicator (null while not following). */
   replicator: Replicator | null
   lastTakeoverMs: number | null
+  /** What this log lacked of the old leader's at the last takeover (takeover-lag.ts); null: never took over. */
+  lastTakeoverLag: TakeoverLag | null
   lastDivergence: DivergenceReport | null
   lastSnapshotRecovery: SnapshotRecoveryStatus | null
   /** The leader's URL as the current lease names it (HaNode.leaderUrl). */

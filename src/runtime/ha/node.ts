@@ -52,6 +52,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
+import type { TakeoverLag } from './takeover-lag.ts'
 import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
@@ -64,6 +65,8 @@ export class HaNode {
   lastSnapshotRecovery: SnapshotRecoveryStatus | null = null
   /** Lease taken → intake open, of the last takeover. */
   lastTakeoverMs: number | null = null
+  /** What this log lacked of the old leader's at the last takeover (takeover-lag.ts). */
+  lastTakeoverLag: TakeoverLag | null = null
   /** This leadership term's synchronous replication (null while not leading). */
   sync: SyncReplication | null = null
   /** What stopped this node for good (role `failed`): a failed fsync (SyncFailedError), FOLLOW_FAILED or NODE_STUCK. */
@@ -211,6 +214,8 @@ export class HaNode {
       set replicator(replicator) { node.replicator = replicator },
       get lastTakeoverMs() { return node.lastTakeoverMs },
       set lastTakeoverMs(ms) { node.lastTakeoverMs = ms },
+      get lastTakeoverLag() { return node.lastTakeoverLag },
+      set lastTakeoverLag(lag) { node.lastTakeoverLag = lag },
       get lastDivergence() { return node.lastDivergence },
       set lastDivergence(divergence) { node.lastDivergence = divergence },
       get lastSnapshotRecovery() { return node.lastSnapshotRecovery },
