@@ -42,6 +42,13 @@ export interface LeaseOptions {
    * performance.now.
    */
   monotonicNowMs: () => number
+  /**
+   * A record the caller has seen unchanged for longer than its holder could hold it, on the caller's monotonic clock
+   * (src/runtime/ha/lease-watch.ts): taken over like an expired one while it is still the current record, whatever
+   * its expiry says. A holder whose wall clock ran ahead (its expiry far in this clock's future) that then died is
+   * gone all the same: its own deadline runs on its monotonic clock, ttl after its last renewal began.
+   */
+  stalled?: LeaseRecord
 }
 
 export interface LeaseRecord {
@@ -121,6 +128,11 @@ function unreadable(path: string, error: unknown): LeaseError {
   return new LeaseError('LEASE_FILE_INVALID', `${path} cannot be read (${code}) (refusing to guess who holds it)`)
 }
 
+/** Whether two reads of the lease found the same record: same epoch and holder, not renewed in between. */
+export function sameLeaseRecord(a: LeaseRecord, b: LeaseRecord): boolean {
+  return a.epoch === b.epoch && a.holderId === b.holderId && a.renewedAtMs === b.renewedAtMs && a.expiresAtMs === b.expiresAtMs
+}
+
 function isLeaseRecord(value: unknown): value is LeaseRecord {
   if (typeof value !== 'object' || value === null) return false
   const record = value as Record<string, unknown>
@@ -162,7 +174,8 @@ export class Lease implements LeaseGuard {
     // Both clocks are read before the record is written: the deadline counts from no later than the record's expiry.
     const monotonicNow = options.monotonicNowMs()
     const now = options.nowMs()
-    if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now) {
+    const stalled = current !== null && options.stalled !== undefined && sameLeaseRecord(current, options.stalled)
+    if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now && !stalled) {
       throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
     }
     const epoch = (current?.epoch ?? 0) + 1

@@ -273,3 +273,28 @@ describe('a holder whose wall clock steps back', () => {
     expect(lease.isHeld()).toBe(false)
   })
 })
+
+describe('a lease whose expiry lies ahead of the taker\'s clock (its holder\'s clock ahead)', () => {
+  test('is taken with epoch + 1 when the caller saw that very record unchanged for longer than it could be held', () => {
+    const dir = tempDir()
+    const ahead = manualClock(1_000_000 + 3_600_000)
+    Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: ahead.nowMs })
+    const clock = manualClock(1_000_000)
+    expect(leaseCode(() => Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }))).toBe('LEASE_HELD')
+    const seen = readCurrentLease(dir)
+    if (seen === null) throw new Error('no lease')
+    expect(Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, stalled: seen }).epoch).toBe(2)
+  })
+
+  test('is not taken when the record has changed since (its holder renewed it)', () => {
+    const dir = tempDir()
+    const ahead = manualClock(1_000_000 + 3_600_000)
+    const a = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: ahead.nowMs })
+    const seen = readCurrentLease(dir)
+    if (seen === null) throw new Error('no lease')
+    ahead.advance(250)
+    a.renew()
+    const clock = manualClock(1_000_000)
+    expect(leaseCode(() => Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, stalled: seen }))).toBe('LEASE_HELD')
+  })
+})

@@ -18,7 +18,8 @@
 import { nodeIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { syncFailureOf } from './durable-fs.ts'
-import { acquireIfFree, currentLeaseEpoch, leaseFree } from './lease-dir.ts'
+import { currentLeaseEpoch, leaseFree } from './lease-dir.ts'
+import { takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
 import { Replicator } from './replicator.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps } from './resync.ts'
@@ -63,7 +64,7 @@ export async function stopReplicator(node: NodeCore): Promise<void> {
 /** A standby's tick: takes the lease if it is free (expired) and leads on it; if the lead fails, follows again. */
 export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (node.role !== 'standby') return
-  const lease = acquireIfFree(node.options, node.holderId)
+  const lease = takeLeaseIfGone(node.options, node.holderId, node.leaseWatch, node.options.log)
   if (lease === null) return
   const takenAtMs = Date.now()
   node.role = 'promoting'

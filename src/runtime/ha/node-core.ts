@@ -9,6 +9,7 @@ import type { Lease } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import type { ResyncAbort } from './leader-gone.ts'
+import type { LeaseWatch } from './lease-watch.ts'
 import type { HaNodeOptions, NodeRole } from './node-options.ts'
 import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
@@ -26,6 +27,8 @@ export interface NodeCore {
   readonly stopping: boolean
   /** The running re-sync's abort: its requests to the leader end once the leader's lease is free (leader-gone.ts). */
   readonly resyncAbort: ResyncAbort
+  /** The follower's watch on the lease record, for one whose expiry lies ahead of this clock (lease-watch.ts). */
+  readonly leaseWatch: LeaseWatch
   role: NodeRole
   gateway: Gateway | null
   lease: Lease | null

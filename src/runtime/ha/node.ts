@@ -44,6 +44,7 @@ import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { lead, renewLease, stepDown } from './leading.ts'
 import { ResyncAbort } from './leader-gone.ts'
 import { acquireIfFree, leaderUrlIn, leaseFree } from './lease-dir.ts'
+import { LeaseWatch, takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
@@ -82,6 +83,8 @@ export class HaNode {
   private readonly changes = new RoleChanges()
   /** The running re-sync's abort: the tick ends its requests once the leader's lease is free (leader-gone.ts). */
   private readonly resyncAbort = new ResyncAbort()
+  /** Takes over a lease record that stopped changing though its expiry lies ahead (its holder's clock ahead). */
+  private readonly leaseWatch = new LeaseWatch()
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -202,6 +205,7 @@ export class HaNode {
       get changes() { return node.changes },
       get stopping() { return node.stopping },
       get resyncAbort() { return node.resyncAbort },
+      get leaseWatch() { return node.leaseWatch },
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -240,7 +244,7 @@ export class HaNode {
 
   private async waitToLead(): Promise<void> {
     while (!this.stopping) {
-      const lease = acquireIfFree(this.options, this.holderId)
+      const lease = takeLeaseIfGone(this.options, this.holderId, this.leaseWatch, this.options.log)
       if (lease !== null) return lead(this.core, lease, null)
       await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
     }
