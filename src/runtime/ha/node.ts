@@ -2,7 +2,7 @@
  * The HA role of one node. `auto` tries to take the lease and leads if it wins, else follows; `standby` starts by
  * following; `leader` waits for the lease and never follows. Every node that follows takes over when the lease expires.
  *
- * - Leader (leading.ts): holds the lease (renewed every ttl/3), writes the log, runs intake and the executor, serves
+ * - Leader (leading.ts): holds the lease (renewed every ttl/4), writes the log, runs intake and the executor, serves
  *   replication; a renewal that finds the lease lost steps down at once and the node restarts as a standby.
  *   Synchronous replication (optional, sync.ts) has one SyncReplication per leadership term.
  * - Standby (following.ts): a replica log fed by the Replicator, projections hot, no sends, writes answered NOT_LEADER.
