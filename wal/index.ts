@@ -16,7 +16,7 @@ export { GENESIS_HASH, chainHashInPlace, chainHashReference, hashesEqual, toHex,
 export { nodeIo, readFully, type WalIo } from './io.ts'
 export { syncFailuresMarked, type SyncFailureContext } from './sync-failures.ts'
 export { makeDirDurable } from './durable-dir.ts'
-export { Lease, readCurrentLease, type LeaseOptions, type LeaseRecord } from './lease.ts'
+export { Lease, readCurrentLease, sameLeaseRecord, type LeaseOptions, type LeaseRecord } from './lease.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 export { LogDirLock } from './dir-lock.ts'
 export { openSlice, type LogSlice, type SliceLog } from './slice.ts'

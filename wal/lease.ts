@@ -7,14 +7,17 @@
  * the highest epoch; its content names the holder and an expiry, which the holder renews by rewriting its own file
  * (temp file + fsync + rename + directory fsync). Taking over an expired lease means creating epoch n+1.
  *
- * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says.
- * `assertHeld()` checks exactly that (one stat) plus its own expiry, and the WAL calls it before writing each batch
+ * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says
+ * (or, once takers have tidied both away, oldest first, any higher epoch file does). `assertHeld()` checks exactly that
+ * (two stats) plus its own expiry, and the WAL calls it before writing each batch
  * (a writer that knows it was fenced writes nothing) and again after the fsync, before acknowledging, so a paused
  * ("zombie") leader that wakes up after a takeover cannot acknowledge anything. Every frame carries the epoch, so
  * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
  *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
- * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The fencing check itself needs no clock.
+ * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The holder also ends its own lease by a
+ * monotonic clock (ttl after the renewal began), so a wall clock stepped back does not keep it holding for longer; a
+ * wall clock stepped forward ends it early (safe). The fencing check itself needs no clock.
  * Filesystem assumption: link (create-if-absent) and rename are atomic and a directory fsync makes them durable (local
  * filesystems, NFSv4). Object stores and eventually consistent filesystems are not supported.
  */
@@ -31,7 +34,21 @@ export interface LeaseOptions {
   ttlMs: number
   clockSkewMsMax: number
   io: WalIo
+  /** Wall clock: the expiry written in the record, which other hosts compare with theirs. */
   nowMs: () => number
+  /**
+   * A clock that never steps (performance.now), for the holder's own deadline: a wall clock stepped back (NTP) must
+   * not keep a lease held past its time. Defaults to `nowMs` when that is given (a simulated clock is both), else to
+   * performance.now.
+   */
+  monotonicNowMs: () => number
+  /**
+   * A record the caller has seen unchanged for longer than its holder could hold it, on the caller's monotonic clock
+   * (src/runtime/ha/lease-watch.ts): taken over like an expired one while it is still the current record, whatever
+   * its expiry says. A holder whose wall clock ran ahead (its expiry far in this clock's future) that then died is
+   * gone all the same: its own deadline runs on its monotonic clock, ttl after its last renewal began.
+   */
+  stalled?: LeaseRecord
 }
 
 export interface LeaseRecord {
@@ -111,6 +128,11 @@ function unreadable(path: string, error: unknown): LeaseError {
   return new LeaseError('LEASE_FILE_INVALID', `${path} cannot be read (${code}) (refusing to guess who holds it)`)
 }
 
+/** Whether two reads of the lease found the same record: same epoch and holder, not renewed in between. */
+export function sameLeaseRecord(a: LeaseRecord, b: LeaseRecord): boolean {
+  return a.epoch === b.epoch && a.holderId === b.holderId && a.renewedAtMs === b.renewedAtMs && a.expiresAtMs === b.expiresAtMs
+}
+
 function isLeaseRecord(value: unknown): value is LeaseRecord {
   if (typeof value !== 'object' || value === null) return false
   const record = value as Record<string, unknown>
@@ -126,12 +148,15 @@ export class Lease implements LeaseGuard {
   readonly epoch: number
   private readonly options: LeaseOptions
   private expiresAtMs: number
+  /** The same expiry on the monotonic clock: the holder's own deadline, whatever its wall clock does. */
+  private deadlineMonotonicMs: number
   private released = false
 
-  private constructor(options: LeaseOptions, epoch: number, expiresAtMs: number) {
+  private constructor(options: LeaseOptions, epoch: number, expiry: { expiresAtMs: number; deadlineMonotonicMs: number }) {
     this.options = options
     this.epoch = epoch
-    this.expiresAtMs = expiresAtMs
+    this.expiresAtMs = expiry.expiresAtMs
+    this.deadlineMonotonicMs = expiry.deadlineMonotonicMs
   }
 
   /**
@@ -140,12 +165,17 @@ export class Lease implements LeaseGuard {
    * same epoch first.
    */
   static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
-    const options: LeaseOptions = { ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, ...partial }
+    const options: LeaseOptions = {
+      ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, monotonicNowMs: partial.nowMs ?? (() => performance.now()), ...partial,
+    }
     const { io, dir } = options
     makeDirDurable(io, dir)
     const current = readCurrentLease(dir, io)
+    // Both clocks are read before the record is written: the deadline counts from no later than the record's expiry.
+    const monotonicNow = options.monotonicNowMs()
     const now = options.nowMs()
-    if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now) {
+    const stalled = current !== null && options.stalled !== undefined && sameLeaseRecord(current, options.stalled)
+    if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now && !stalled) {
       throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
     }
     const epoch = (current?.epoch ?? 0) + 1
@@ -167,7 +197,7 @@ export class Lease implements LeaseGuard {
       io.unlink(tempPath)
     }
     io.fsyncDirectory(dir)
-    const lease = new Lease(options, epoch, expiresAtMs)
+    const lease = new Lease(options, epoch, { expiresAtMs, deadlineMonotonicMs: monotonicNow + options.ttlMs })
     lease.removeOldEpochFiles()
     return lease
   }
@@ -176,11 +206,25 @@ export class Lease implements LeaseGuard {
     return this.options.holderId
   }
 
-  /** Is the lease still ours: not released, not expired by our clock, and no newer epoch exists? */
+  /** Is the lease still ours: not released, not expired by either of our clocks, and no newer epoch exists? */
   isHeld(): boolean {
     if (this.released) return false
-    if (this.options.nowMs() >= this.expiresAtMs) return false
-    return !this.options.io.exists(join(this.options.dir, epochFileName(this.epoch + 1)))
+    if (this.options.nowMs() >= this.expiresAtMs || this.options.monotonicNowMs() >= this.deadlineMonotonicMs) return false
+    return !this.fenced()
+  }
+
+  /**
+   * Has a newer epoch been taken? Epoch n+1's file says so, until a taker of n+5 or later tidies it away — and then
+   * this holder's own file (n) is gone too, as files are tidied oldest first: a holder paused through five takeovers
+   * found no n+1 and read its lease as held. So: a stat of n+1, then of n (n+1 first: n is removed before n+1, so n+1
+   * missing here means n is missing by the second stat), and only when n is gone, a look at the highest epoch (a lease
+   * directory emptied by hand fences nobody: there is no newer epoch, and the next renewal writes the file again).
+   * No clock is read.
+   */
+  private fenced(): boolean {
+    const { io, dir } = this.options
+    if (io.exists(join(dir, epochFileName(this.epoch + 1)))) return true
+    return !io.exists(join(dir, epochFileName(this.epoch))) && highestEpoch(dir, io) > this.epoch
   }
 
   assertHeld(): void {
@@ -192,9 +236,11 @@ export class Lease implements LeaseGuard {
   /** Extends the expiry. Throws LeaseError if the lease was lost meanwhile (the caller must step down). */
   renew(): void {
     this.assertHeld()
+    const monotonicNow = this.options.monotonicNowMs()
     const now = this.options.nowMs()
     this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now })
     this.expiresAtMs = now + this.options.ttlMs
+    this.deadlineMonotonicMs = monotonicNow + this.options.ttlMs
     // A takeover may have happened between the check and the rename: the fencing check is what counts.
     this.assertHeld()
   }
@@ -218,16 +264,22 @@ export class Lease implements LeaseGuard {
     io.fsyncDirectory(dir)
   }
 
+  /**
+   * Removes the epoch files KEEP_EPOCH_FILES or more below this one, oldest first: the fencing check of a holder of
+   * epoch n relies on its own file going before n+1's (see fenced).
+   */
   private removeOldEpochFiles(): void {
     const { io, dir } = this.options
+    const old: number[] = []
     for (const name of io.readdir(dir)) {
       const match = EPOCH_FILE.exec(name)
-      if (match !== null && Number(match[1]) <= this.epoch - KEEP_EPOCH_FILES) {
-        try {
-          io.unlink(join(dir, name))
-        } catch {
-          // Another process may have removed it first; old epoch files are only tidied, never relied on.
-        }
+      if (match !== null && Number(match[1]) <= this.epoch - KEEP_EPOCH_FILES) old.push(Number(match[1]))
+    }
+    for (const epoch of old.sort((a, b) => a - b)) {
+      try {
+        io.unlink(join(dir, epochFileName(epoch)))
+      } catch {
+        // Another process may have removed it first; old epoch files are only tidied, and gone in this order.
       }
     }
   }

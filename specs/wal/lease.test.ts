@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { Lease, LeaseError, Wal, readCurrentLease } from '../../wal/index.ts'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { Lease, LeaseError, Wal, nodeIo, readCurrentLease } from '../../wal/index.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -186,5 +186,115 @@ describe('an epoch file that is no lease record at all', () => {
       expect(() => readCurrentLease(dir)).toThrow(message)
       expect(() => Lease.acquire({ dir, holderId: 'a' })).toThrow(message)
     }
+  })
+})
+
+describe('a holder fenced long ago', () => {
+  /**
+   * The fencing check was one stat: does epoch n+1 exist? Every taker tidies the epoch files four or more below its
+   * own, so once epoch n+5 was taken the files of n and n+1 were gone and the check of a holder of n — paused through
+   * those takeovers, its clock stepped back or frozen — said "held" again: it would have acknowledged and sent.
+   */
+  test('is still fenced once later takers have tidied its epoch file and the next one away', () => {
+    const dir = tempDir()
+    const stopped = manualClock(1_000_000)
+    const a = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: stopped.nowMs })
+    const later = manualClock(1_000_000)
+    for (let epoch = 2; epoch <= 6; epoch++) {
+      later.advance(10_000)
+      expect(Lease.acquire({ dir, holderId: `n${epoch}`, ttlMs: 1000, clockSkewMsMax: 100, nowMs: later.nowMs }).epoch).toBe(epoch)
+    }
+    expect(existsSync(join(dir, 'epoch-0000000002.json'))).toBe(false)
+    expect(a.isHeld()).toBe(false)
+    expect(leaseCode(() => a.renew())).toBe('LEASE_LOST')
+    // The fenced renewal wrote nothing: the tidied file is not brought back.
+    expect(existsSync(join(dir, 'epoch-0000000001.json'))).toBe(false)
+  })
+
+  test('old epoch files are tidied oldest first, so a holder never finds the next epoch gone and its own still there', () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    for (let epoch = 1; epoch <= 5; epoch++) {
+      Lease.acquire({ dir, holderId: `n${epoch}`, ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }).release()
+      clock.advance(10)
+    }
+    const removed: string[] = []
+    const io = { ...nodeIo, readdir: (path: string) => [...nodeIo.readdir(path)].sort().reverse(), unlink: (path: string) => void (removed.push(basename(path)), nodeIo.unlink(path)) }
+    // Two files at or below epoch 6 - 4 are left for the taker of epoch 6 to tidy (earlier takers tidied nothing, as
+    // their epochs were below 5, but for epoch 1 at the taker of 5).
+    writeFileSync(join(dir, 'epoch-0000000001.json'), readFileSync(join(dir, 'epoch-0000000002.json')))
+    Lease.acquire({ dir, holderId: 'n6', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, io })
+    expect(removed.filter((name) => name.startsWith('epoch-') && name.endsWith('.json'))).toEqual(['epoch-0000000001.json', 'epoch-0000000002.json'])
+  })
+})
+
+describe('a lease directory emptied under its holder', () => {
+  test('fences nobody (no newer epoch exists): the holder still holds, and its renewal writes its file again', () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs })
+    rmSync(join(dir, 'epoch-0000000001.json'))
+    expect(lease.isHeld()).toBe(true)
+    lease.renew()
+    expect(readCurrentLease(dir)).toMatchObject({ holderId: 'a', epoch: 1 })
+  })
+})
+
+describe('a holder whose wall clock steps back', () => {
+  /**
+   * The holder judged its own expiry by the wall clock alone: stepped back an hour (NTP), its lease read as held for
+   * an hour past the moment the other node could take it — with cached lookups on NFS, or once the fence files were
+   * tidied, nothing else stopped it acknowledging and sending. Its own expiry runs on a monotonic clock too.
+   */
+  /** A lease of TTL 1000 ms taken with a wall clock and a monotonic clock the spec moves apart. */
+  function twoClockLease(): { lease: Lease; wall: ReturnType<typeof manualClock>; monotonic: ReturnType<typeof manualClock> } {
+    const wall = manualClock(10_000_000)
+    const monotonic = manualClock(0)
+    const lease = Lease.acquire({ dir: tempDir(), holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: wall.nowMs, monotonicNowMs: monotonic.nowMs })
+    return { lease, wall, monotonic }
+  }
+
+  test('stops holding once its lease time has passed on the monotonic clock', () => {
+    const { lease, wall, monotonic } = twoClockLease()
+    monotonic.advance(600)
+    wall.advance(600 - 3_600_000)
+    expect(lease.isHeld()).toBe(true)
+    lease.renew()
+    monotonic.advance(999)
+    expect(lease.isHeld()).toBe(true)
+    monotonic.advance(1)
+    expect(lease.isHeld()).toBe(false)
+    expect(leaseCode(() => lease.renew())).toBe('LEASE_LOST')
+  })
+
+  test('a wall clock stepped forward still ends the lease early (the record other nodes read is in wall time)', () => {
+    const { lease, wall } = twoClockLease()
+    wall.advance(1000)
+    expect(lease.isHeld()).toBe(false)
+  })
+})
+
+describe('a lease whose expiry lies ahead of the taker\'s clock (its holder\'s clock ahead)', () => {
+  test('is taken with epoch + 1 when the caller saw that very record unchanged for longer than it could be held', () => {
+    const dir = tempDir()
+    const ahead = manualClock(1_000_000 + 3_600_000)
+    Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: ahead.nowMs })
+    const clock = manualClock(1_000_000)
+    expect(leaseCode(() => Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }))).toBe('LEASE_HELD')
+    const seen = readCurrentLease(dir)
+    if (seen === null) throw new Error('no lease')
+    expect(Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, stalled: seen }).epoch).toBe(2)
+  })
+
+  test('is not taken when the record has changed since (its holder renewed it)', () => {
+    const dir = tempDir()
+    const ahead = manualClock(1_000_000 + 3_600_000)
+    const a = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: ahead.nowMs })
+    const seen = readCurrentLease(dir)
+    if (seen === null) throw new Error('no lease')
+    ahead.advance(250)
+    a.renew()
+    const clock = manualClock(1_000_000)
+    expect(leaseCode(() => Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, stalled: seen }))).toBe('LEASE_HELD')
   })
 })

@@ -12,7 +12,7 @@ import { Gateway } from '../../../src/runtime/index.ts'
 import { encodeEnvelope } from '../../../src/runtime/ha/envelope.ts'
 import { standbyOptionsOf, startWorld, tempDataDir, removeDir, worldsStoppedAfterEach, type World } from '../harness.ts'
 import { waitFor } from './support.ts'
-import { leaderOptionsOf, takeoverNode } from './takeover-node.ts'
+import { takeoverNode, worldGateways } from './takeover-node.ts'
 
 const worlds = worldsStoppedAfterEach()
 const cleanups: (() => Promise<void> | void)[] = []
@@ -65,11 +65,7 @@ describe('frames no lease holder wrote', () => {
     const hostile = hostileLeader(() => forged)
     const standby = takeoverNode(
       cleanups,
-      (dataDir, errors) => async (role, lease, beforeBootstrap) => {
-        if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
-        if (lease === null) throw new Error('no lease')
-        return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
-      },
+      worldGateways(world),
       { oldLeader: false, leaseTtlMs: TTL_MS },
     )
     // The lease names the hostile peer at epoch 1; it never renews, so the standby takes over at epoch 2.

@@ -40,6 +40,15 @@ export function leaderOptionsOf(world: World, dataDir: string, errors: string[],
   }
 }
 
+/** A `startGateway` for takeoverNode: the world's standby gateways, and its leaders as leaderOptionsOf. */
+export function worldGateways(world: World): (dataDir: string, errors: string[]) => HaNodeOptions['startGateway'] {
+  return (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+    if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+    if (lease === null) throw new Error('no lease')
+    return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
+  }
+}
+
 /**
  * A `startGateway` for takeoverNode: leaders as leaderOptionsOf, and a standby gateway whose stop waits for `held`
  * before it stops for real (a venue or disk that never answers while the spec holds it); `onStandbyStopping` is told

@@ -115,6 +115,15 @@ export const HA_STATUS = v.pipe(
     lag_records: count('Records the leader has that this log does not yet, as of the last envelope (0 while leading)'),
     replicating: flag('A replication stream from the leader is connected'),
     last_takeover_ms: orNull(integer('ms'), 'How long the last takeover took, lease taken to intake open (ms); null: this node never took over'),
+    last_takeover_lag: orNull(
+      v.strictObject({
+        epoch: count('The epoch taken'),
+        log_last_lsn: count("This log's last LSN when the lease was taken"),
+        leader_last_lsn: orNull(count('LSN'), "The old leader's last LSN as its last envelope said; null: no leader was heard from"),
+        records_behind: orNull(count('records'), 'Records the old leader held beyond this log, at least (asynchronous replication: possibly acknowledged orders, lost unless that node comes back); null: unknown'),
+      }),
+      'What this log lacked of the old leader\'s when this node last took the lease; null: it never took over',
+    ),
     last_divergence: orNull(DIVERGENCE, 'The last time this node found it held records the leader lacks, and what became of them; null: never'),
     failure: orNull(text('CODE: message'), 'What stopped this node for good (role failed: FSYNC_FAILED, FOLLOW_FAILED, NODE_STUCK); null while it runs'),
     last_snapshot_recovery: orNull(SNAPSHOT_RECOVERY, "The last time this node started again from the leader's snapshot (or tried to); null: never"),

@@ -161,7 +161,7 @@ export class SseHub {
    * subscribersPerPrincipalMax streams.
    */
   open(scope: StreamScope, lastEventId: number | null, authority: StreamAuthority | null = null, owner: string | null = null): OpenResult {
-    if (this.closed) return { ok: false, reason: 'closed' }
+    if (this.closed || this.logClosed()) return { ok: false, reason: 'closed' }
     if (owner !== null && this.countOpenedBy(owner) >= this.options.subscribersPerPrincipalMax) return { ok: false, reason: 'too_many_subscribers_for_principal' }
     if (this.entries.size >= this.options.subscribersMax) return { ok: false, reason: 'too_many_subscribers' }
     const wal = this.options.engine.wal
@@ -191,6 +191,16 @@ export class SseHub {
       void this.replay(entry)
     }
     return { ok: true, stream: subscriber.stream }
+  }
+
+  /**
+   * The engine's log has closed: its gateway stopped (an HA leader deposed, a standby's gateway closed for a takeover
+   * or a re-sync) while this hub's HTTP service still answers, until the next gateway has started. Its streams would
+   * never move again, so the next heartbeat ends them and no new one opens: a client resumes (Last-Event-ID) once a
+   * gateway serves, rather than hold a stream of heartbeats it cannot tell from a live one.
+   */
+  private logClosed(): boolean {
+    return this.options.engine.wal.isClosed
   }
 
   /** Ends every stream with a final event (shutdown) and stops following the engine. */
@@ -342,6 +352,7 @@ export class SseHub {
    * the back of the order so that the next heartbeat starts with the others. Run by the timer every heartbeatMs.
    */
   heartbeat(): void {
+    if (this.logClosed()) return this.close('shutdown')
     let budget = this.options.authorityChecksPerHeartbeatMax
     const checked: Entry[] = []
     for (const entry of this.entries) {

@@ -18,10 +18,12 @@
 import { nodeIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { syncFailureOf } from './durable-fs.ts'
-import { acquireIfFree, currentLeaseEpoch, leaseFree } from './lease-dir.ts'
+import { currentLeaseEpoch, leaseFree } from './lease-dir.ts'
+import { takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
 import { Replicator } from './replicator.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps } from './resync.ts'
+import { takeoverLagLine, takeoverLagOf } from './takeover-lag.ts'
 
 /** Starts a standby gateway and its replicator (nothing once stop() has begun). */
 export async function follow(node: NodeCore): Promise<void> {
@@ -62,12 +64,17 @@ export async function stopReplicator(node: NodeCore): Promise<void> {
 /** A standby's tick: takes the lease if it is free (expired) and leads on it; if the lead fails, follows again. */
 export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (node.role !== 'standby') return
-  const lease = acquireIfFree(node.options, node.holderId)
+  const lease = takeLeaseIfGone(node.options, node.holderId, node.leaseWatch, node.options.log)
   if (lease === null) return
   const takenAtMs = Date.now()
   node.role = 'promoting'
   node.lease = lease
+  const replicator = node.replicator
   await stopReplicator(node)
+  // What the old leader held beyond this log (asynchronous replication can lose acknowledged orders there): said now,
+  // by the one node that knows it if the old leader never comes back (takeover-lag.ts).
+  node.lastTakeoverLag = takeoverLagOf(lease.epoch, node.gateway?.engine.wal.lastLsn ?? 0, replicator?.status)
+  node.options.log(takeoverLagLine(node.lastTakeoverLag))
   // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
   // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
   // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).

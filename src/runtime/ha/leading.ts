@@ -1,7 +1,7 @@
 /**
  * The leader side of an HA node (node.ts): taking the lead on a lease, keeping the lease, and stepping down.
  *
- * - Leader: holds the lease (renewed every ttl/3), writes the log, runs intake and the executor, serves replication.
+ * - Leader: holds the lease (renewed every ttl/4), writes the log, runs intake and the executor, serves replication.
  *   `lead` opens the log for writing at the lease's epoch and runs Gateway.start's bootstrap (in-flight → Unknown →
  *   reconcile → resend); only then does the node report itself leader and open intake. A start that fails gives the
  *   lease up (`giveUp`): a node that does not lead must not hold it.
@@ -15,7 +15,7 @@
  * Each function takes the node's view (node-core.ts) and runs inside one of its role changes.
  */
 
-import type { Lease } from '../../../wal/index.ts'
+import { LeaseError, type Lease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import { leaderSync } from './leader-sync.ts'
@@ -89,13 +89,24 @@ function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean): Sync
   return leaderSync(engine, { ...setup, log: node.options.log, isCurrent })
 }
 
-/** Renews the lease held (the timer's tick); a renewal that finds it lost steps down, unless stop() has begun. */
+/**
+ * Renews the lease held (the timer's tick); a renewal that finds it lost steps down, unless stop() has begun. One the
+ * file system refused (ENOSPC, EIO, a share gone for a moment) while the lease still holds — by this node's clocks, no
+ * newer epoch — keeps the lead and is tried again at the next tick: the lease was not lost, and stepping down at a
+ * blip meant a failover. The record it may have left half-done is never one that promises more than this node
+ * believes (its own expiry moves only once a record is written), and if the lease runs out meanwhile its log and
+ * executor refuse at once and the next tick steps down.
+ */
 export function renewLease(node: NodeCore): void {
   const lease = node.lease
   if (lease === null) return
   try {
     lease.renew()
   } catch (error) {
+    if (!(error instanceof LeaseError) && lease.isHeld()) {
+      node.options.log(`lease epoch ${lease.epoch}: renewal failed (${error instanceof Error ? error.message : String(error)}); the lease still holds, retrying at the next tick`)
+      return
+    }
     node.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); ${node.stopping ? 'stopping already' : 'stepping down'}`)
     if (!node.stopping) void node.exclusive('step-down', () => node.stepDown())
   }

@@ -4,7 +4,7 @@
  * current epoch, above which no replicated frame is taken (a frame no lease holder wrote).
  */
 
-import { Lease, LeaseError, readCurrentLease } from '../../../wal/index.ts'
+import { Lease, LeaseError, readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
 
 export interface LeaseDirAccess {
   leaseDir: string
@@ -12,10 +12,15 @@ export interface LeaseDirAccess {
   clockSkewMsMax: number
 }
 
-/** The lease taken for `holderId`, or null when another holds it (or won the race to take it). */
-export function acquireIfFree(access: LeaseDirAccess, holderId: string): Lease | null {
+/**
+ * The lease taken for `holderId`, or null when another holds it (or won the race to take it). `stalled`: a record
+ * watched unchanged for longer than it could be held (lease-watch.ts), taken as if expired while it is still current.
+ */
+export function acquireIfFree(access: LeaseDirAccess, holderId: string, stalled?: LeaseRecord): Lease | null {
   try {
-    return Lease.acquire({ dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax })
+    return Lease.acquire({
+      dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax, ...(stalled === undefined ? {} : { stalled }),
+    })
   } catch (error) {
     if (error instanceof LeaseError && (error.code === 'LEASE_HELD' || error.code === 'LEASE_RACE_LOST')) return null
     throw error

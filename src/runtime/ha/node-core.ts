@@ -9,11 +9,13 @@ import type { Lease } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import type { ResyncAbort } from './leader-gone.ts'
+import type { LeaseWatch } from './lease-watch.ts'
 import type { HaNodeOptions, NodeRole } from './node-options.ts'
 import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { RoleChanges } from './role-changes.ts'
 import type { SyncReplication } from './sync.ts'
+import type { TakeoverLag } from './takeover-lag.ts'
 
 export interface NodeCore {
   readonly options: HaNodeOptions
@@ -25,6 +27,8 @@ export interface NodeCore {
   readonly stopping: boolean
   /** The running re-sync's abort: its requests to the leader end once the leader's lease is free (leader-gone.ts). */
   readonly resyncAbort: ResyncAbort
+  /** The follower's watch on the lease record, for one whose expiry lies ahead of this clock (lease-watch.ts). */
+  readonly leaseWatch: LeaseWatch
   role: NodeRole
   gateway: Gateway | null
   lease: Lease | null
@@ -33,6 +37,8 @@ export interface NodeCore {
   /** The standby's replicator (null while not following). */
   replicator: Replicator | null
   lastTakeoverMs: number | null
+  /** What this log lacked of the old leader's at the last takeover (takeover-lag.ts); null: never took over. */
+  lastTakeoverLag: TakeoverLag | null
   lastDivergence: DivergenceReport | null
   lastSnapshotRecovery: SnapshotRecoveryStatus | null
   /** The leader's URL as the current lease names it (HaNode.leaderUrl). */

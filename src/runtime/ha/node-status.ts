@@ -13,6 +13,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { ReplicatorStatus } from './replicator.ts'
 import { divergenceJson, shadowJson, snapshotRecoveryJson, type DivergenceJson, type ShadowJson, type SnakeKeysOnly, type SnapshotRecoveryJson } from './status-json.ts'
 import type { SyncPolicy, SyncReplication, SyncStatus } from './sync.ts'
+import type { TakeoverLag } from './takeover-lag.ts'
 
 /** `ha.sync` of a node not leading: only the configured policy, and no standby in sync. */
 export type SyncNotLeading = { policy: SyncPolicy; state: 'down' }
@@ -30,6 +31,8 @@ export type HaNodeStatus = {
   replicating: boolean
   /** How long the last takeover took, lease taken to intake open (ms); null: this node never took over. */
   last_takeover_ms: number | null
+  /** What this log lacked of the old leader's when this node last took the lease; null: it never took over. */
+  last_takeover_lag: { epoch: number; log_last_lsn: number; leader_last_lsn: number | null; records_behind: number | null } | null
   last_divergence: DivergenceJson | null
   failure: string | null
   last_snapshot_recovery: SnapshotRecoveryJson | null
@@ -48,6 +51,7 @@ export interface NodeStatusSource {
   lease: Lease | null
   sync: SyncReplication | null
   lastTakeoverMs: number | null
+  lastTakeoverLag: TakeoverLag | null
   lastDivergence: DivergenceReport | null
   lastSnapshotRecovery: SnapshotRecoveryStatus | null
   failure: Error | null
@@ -69,6 +73,7 @@ export function nodeStatusOf(
     lag_records: replication?.lagRecords ?? 0,
     replicating: replication?.connected ?? false,
     last_takeover_ms: node.lastTakeoverMs,
+    last_takeover_lag: lagJson(node.lastTakeoverLag),
     last_divergence: node.lastDivergence === null ? null : divergenceJson(node.lastDivergence),
     failure: node.failure?.message ?? null,
     last_snapshot_recovery: node.lastSnapshotRecovery === null ? null : snapshotRecoveryJson(node.lastSnapshotRecovery),
@@ -78,4 +83,8 @@ export function nodeStatusOf(
     // Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them).
     command_record_failures: node.gateway?.engine.commandRecordFailures ?? 0,
   }
+}
+
+function lagJson(lag: TakeoverLag | null): HaNodeStatus['last_takeover_lag'] {
+  return lag === null ? null : { epoch: lag.epoch, log_last_lsn: lag.logLastLsn, leader_last_lsn: lag.leaderLastLsn, records_behind: lag.recordsBehind }
 }

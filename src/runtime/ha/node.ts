@@ -2,7 +2,7 @@
  * The HA role of one node. `auto` tries to take the lease and leads if it wins, else follows; `standby` starts by
  * following; `leader` waits for the lease and never follows. Every node that follows takes over when the lease expires.
  *
- * - Leader (leading.ts): holds the lease (renewed every ttl/3), writes the log, runs intake and the executor, serves
+ * - Leader (leading.ts): holds the lease (renewed every ttl/4), writes the log, runs intake and the executor, serves
  *   replication; a renewal that finds the lease lost steps down at once and the node restarts as a standby.
  *   Synchronous replication (optional, sync.ts) has one SyncReplication per leadership term.
  * - Standby (following.ts): a replica log fed by the Replicator, projections hot, no sends, writes answered NOT_LEADER.
@@ -44,6 +44,7 @@ import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { lead, renewLease, stepDown } from './leading.ts'
 import { ResyncAbort } from './leader-gone.ts'
 import { acquireIfFree, leaderUrlIn, leaseFree } from './lease-dir.ts'
+import { LeaseWatch, takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
@@ -52,6 +53,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
+import type { TakeoverLag } from './takeover-lag.ts'
 import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
@@ -64,6 +66,8 @@ export class HaNode {
   lastSnapshotRecovery: SnapshotRecoveryStatus | null = null
   /** Lease taken → intake open, of the last takeover. */
   lastTakeoverMs: number | null = null
+  /** What this log lacked of the old leader's at the last takeover (takeover-lag.ts). */
+  lastTakeoverLag: TakeoverLag | null = null
   /** This leadership term's synchronous replication (null while not leading). */
   sync: SyncReplication | null = null
   /** What stopped this node for good (role `failed`): a failed fsync (SyncFailedError), FOLLOW_FAILED or NODE_STUCK. */
@@ -79,6 +83,8 @@ export class HaNode {
   private readonly changes = new RoleChanges()
   /** The running re-sync's abort: the tick ends its requests once the leader's lease is free (leader-gone.ts). */
   private readonly resyncAbort = new ResyncAbort()
+  /** Takes over a lease record that stopped changing though its expiry lies ahead (its holder's clock ahead). */
+  private readonly leaseWatch = new LeaseWatch()
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -199,6 +205,7 @@ export class HaNode {
       get changes() { return node.changes },
       get stopping() { return node.stopping },
       get resyncAbort() { return node.resyncAbort },
+      get leaseWatch() { return node.leaseWatch },
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -211,6 +218,8 @@ export class HaNode {
       set replicator(replicator) { node.replicator = replicator },
       get lastTakeoverMs() { return node.lastTakeoverMs },
       set lastTakeoverMs(ms) { node.lastTakeoverMs = ms },
+      get lastTakeoverLag() { return node.lastTakeoverLag },
+      set lastTakeoverLag(lag) { node.lastTakeoverLag = lag },
       get lastDivergence() { return node.lastDivergence },
       set lastDivergence(divergence) { node.lastDivergence = divergence },
       get lastSnapshotRecovery() { return node.lastSnapshotRecovery },
@@ -235,7 +244,7 @@ export class HaNode {
 
   private async waitToLead(): Promise<void> {
     while (!this.stopping) {
-      const lease = acquireIfFree(this.options, this.holderId)
+      const lease = takeLeaseIfGone(this.options, this.holderId, this.leaseWatch, this.options.log)
       if (lease !== null) return lead(this.core, lease, null)
       await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
     }

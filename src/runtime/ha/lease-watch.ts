@@ -1,0 +1,62 @@
+/**
+ * A follower's watch on the current lease record, for a lease whose expiry lies ahead of this node's clock.
+ *
+ * A taker judges expiry by its own wall clock (wal/lease.ts), so a record written by a holder whose wall clock ran
+ * ahead — NTP gone wrong, a clock set by hand — reads as held until this clock reaches it: a holder that then died
+ * left the pair without a leader for as long as its clock was ahead (an hour, a year), saying nothing. The watch needs
+ * no clock of another host: a record this node has seen unchanged for longer than its holder could hold it — the
+ * longer of this node's TTL and the record's own (expiry less renewal), plus the skew bound — on this node's monotonic
+ * clock belongs to a holder that stopped renewing (it renews every TTL/4), and whose own deadline has passed: it runs
+ * on the holder's monotonic clock, TTL after its last renewal began, which was before this node first saw the record.
+ * Such a record is taken over as an expired one is (Lease.acquire `stalled`).
+ *
+ * A record is new when any of its fields changed (a renewal changes its times); a node that restarts watches afresh.
+ */
+
+import { readCurrentLease, sameLeaseRecord, type Lease, type LeaseRecord } from '../../../wal/index.ts'
+import { acquireIfFree, type LeaseDirAccess } from './lease-dir.ts'
+
+export interface LeaseWatchLimits {
+  leaseTtlMs: number
+  clockSkewMsMax: number
+}
+
+export class LeaseWatch {
+  private seen: { record: LeaseRecord; firstSeenMs: number } | null = null
+
+  constructor(private readonly monotonicNowMs: () => number = () => performance.now()) {}
+
+  /** `current` if it is the record seen before and has not changed for longer than it could be held, else undefined. */
+  stalled(current: LeaseRecord | null, limits: LeaseWatchLimits): LeaseRecord | undefined {
+    const nowMs = this.monotonicNowMs()
+    if (current === null || this.seen === null || !sameLeaseRecord(this.seen.record, current)) {
+      this.seen = current === null ? null : { record: current, firstSeenMs: nowMs }
+      return undefined
+    }
+    const holdMsMax = Math.max(limits.leaseTtlMs, current.expiresAtMs - current.renewedAtMs) + limits.clockSkewMsMax
+    return nowMs - this.seen.firstSeenMs > holdMsMax ? current : undefined
+  }
+}
+
+/**
+ * acquireIfFree, also taking a record `watch` finds stalled; says so when that record's expiry was still ahead of this
+ * clock (its holder's clock is ahead of this one by more than the skew bound: something for the operator to fix).
+ */
+export function takeLeaseIfGone(access: LeaseDirAccess, holderId: string, watch: LeaseWatch, log: (line: string) => void): Lease | null {
+  let current: LeaseRecord | null
+  try {
+    current = readCurrentLease(access.leaseDir)
+  } catch {
+    current = null // unreadable: acquireIfFree throws its LEASE_FILE_INVALID, as before
+  }
+  const stalled = watch.stalled(current, access)
+  const lease = acquireIfFree(access, holderId, stalled)
+  const aheadMs = stalled === undefined ? 0 : stalled.expiresAtMs - Date.now()
+  if (lease !== null && stalled !== undefined && aheadMs + access.clockSkewMsMax > 0) {
+    log(
+      `lease epoch ${stalled.epoch} of ${stalled.holderId} taken over though it expires ${aheadMs} ms from now by this clock: it has not changed ` +
+        `for longer than it could be held, so its holder's clock is ahead of this one by more than --clock-skew-ms (check the hosts' time sync)`,
+    )
+  }
+  return lease
+}
