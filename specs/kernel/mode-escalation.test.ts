@@ -40,7 +40,7 @@ describe('a mode change that reaches further ends the work decided under the mod
     expect(harness.next()).toBeNull()
   })
 
-  test('shadow → paper ends queued work too; a call already at the venue is left to its answer', () => {
+  test('shadow → paper ends queued work too', () => {
     const harness = Harness.funded()
     setMode(harness, 'shadow')
     const sent = harness.placedId()
@@ -51,6 +51,27 @@ describe('a mode change that reaches further ends the work decided under the mod
     expect(harness.order(queued).status).toBe('Enqueued')
     setMode(harness, 'paper')
     expect(harness.order(queued)).toMatchObject({ status: 'Canceled', lastReason: 'MODE_ESCALATED' })
+  })
+
+  test('a place in flight is canceled: a retry answer ends it locally instead of sending it again under live', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId({}, { principal: paperOnly })
+    harness.send(orderId)
+    expect(harness.eventTypes(setMode(harness, 'live'))).toEqual(['order.cancel_requested', 'mode.changed'])
+    harness.placeResult(orderId, { kind: 'retryable', reason: 'throttled', retryAfterMs: 10 })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Canceled', lastReason: 'CANCELED_BEFORE_SEND' })
+    harness.nowMs += 1_000
+    expect(harness.next()).toBeNull()
+  })
+
+  test('a place in flight that the venue took is canceled there', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    setMode(harness, 'live')
+    harness.placeResult(orderId, { kind: 'ok', value: { venueOrderId: 'v-1' } })
+    expect(harness.order(orderId)).toMatchObject({ status: 'CancelRequested', lastReason: 'MODE_ESCALATED' })
+    expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId })
   })
 
   test('a change that reaches less (live → paper) leaves the queues alone', () => {

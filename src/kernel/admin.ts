@@ -5,7 +5,7 @@
 
 import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './commands.ts'
 import { reachesFurther, switchFor } from '../domain/modes.ts'
-import { endQueuedWork } from './mode-escalation.ts'
+import { endDecidedWork } from './mode-escalation.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -28,7 +28,8 @@ export function decideSetMode(state: KernelState, command: SetModeCommand): Deci
   const event = { type: 'mode.changed' as const, atMs: command.nowMs, mode: command.mode, principalId: command.principal.id, note: command.note }
   if (!reachesFurther(command.mode, state.mode)) return { events: [event], reply: done }
   // Work decided under the mode before is ended first, so no send of it is ever decided under the new one.
-  const ended = endQueuedWork(state, { atMs: command.nowMs, detail: `decided in ${state.mode}; the mode changed to ${command.mode} before it was sent` })
+  const detail = `decided in ${state.mode}; the mode changed to ${command.mode} before it was sent`
+  const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, detail })
   return { events: [...ended, event], reply: done }
 }
 
