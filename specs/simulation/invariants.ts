@@ -8,7 +8,7 @@ import type { Units } from '../../src/domain/decimal.ts'
 import { formatDecimal } from '../../src/domain/decimal.ts'
 import { orderIdFromClientId, type Order } from '../../src/domain/orders.ts'
 import { isTerminal } from '../../src/domain/states.ts'
-import type { KernelState } from '../../src/kernel/index.ts'
+import { heldFor, type KernelState } from '../../src/kernel/index.ts'
 import type { SimInspection, SimOrderView } from '../../src/venues/sim/index.ts'
 import type { VenueWatch } from './venue-watch.ts'
 
@@ -112,6 +112,11 @@ export function checkReservations(state: KernelState): Violation[] {
         violations.push({ invariant: 'reservations', message: `order ${order.orderId} is ${order.status} but still holds ${formatDecimal(reservation.remaining)} ${reservation.asset}` })
       }
       continue
+    }
+    // And never less than its worst case: an open order the venue may fill holds what it can still cost.
+    const held = heldFor(order)
+    if (reservation.remaining < held) {
+      violations.push({ invariant: 'reservations', message: `order ${order.orderId} is ${order.status} and holds ${formatDecimal(reservation.remaining)}, less than its worst case ${formatDecimal(held)}` })
     }
     openCount.set(order.accountId, (openCount.get(order.accountId) ?? 0) + 1)
     const key = `${order.accountId}/${reservation.asset}`

@@ -6,8 +6,8 @@
  *
  * Rules: an accepted order holds its reservation; a fill lowers the hold to the unfilled share (never raises it); an
  * amend holds the larger worst case while it is pending and the amended order's share once applied; a terminal order
- * holds nothing; an Unknown order keeps what it held (the worst case: it may still be open at the venue); a resend
- * holds afresh.
+ * holds nothing; an Unknown order keeps what it held (the worst case: it may still be open at the venue), and one that
+ * venue news brings back from an end to Unknown holds its worst case again; a resend holds afresh.
  */
 
 import { assert } from '../domain/assert.ts'
@@ -122,6 +122,8 @@ export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, onHold:
   }
   // As the kernel's apply (apply-order.ts): a resend or any venue evidence that the order existed ends the mark.
   if (order.bootstrapSuspect && order.status !== 'Unknown' && order.status !== 'Failed') order.bootstrapSuspect = false
+  // Brought back from an end (venue news contradicting it): it may be live at the venue again (a resend set it already).
+  if (wasTerminal && !isTerminal(order.status)) setHeld(order, heldFor(order), onHold)
   if (isTerminal(order.status)) {
     lowerTo(order, 0n, onHold)
     if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }

@@ -16,6 +16,11 @@ export const DEFAULT_MODE: Mode = 'paper'
  */
 const MODE_REACH: Readonly<Record<Mode, number>> = { shadow: 0, paper: 1, live: 2 }
 
+/** Whether `mode`'s orders reach further than `than`'s (shadow → paper, paper → live, shadow → live). */
+export function reachesFurther(mode: Mode, than: Mode): boolean {
+  return MODE_REACH[mode] > MODE_REACH[than]
+}
+
 /** The mode of the two whose orders reach less (the more conservative one). */
 export function leastReaching(a: Mode, b: Mode): Mode {
   return MODE_REACH[a] <= MODE_REACH[b] ? a : b

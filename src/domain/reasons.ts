@@ -68,6 +68,7 @@ export const REASONS = {
   ORDER_NOT_CANCELABLE: reason('conflict', 409, 'The order is in a state that cannot be canceled'),
   ORDER_NOT_RESENDABLE: reason('conflict', 409, 'The order is not proven absent at the venue and cannot be resent'),
   CANCELED_BEFORE_SEND: reason('definite_reject', 200, 'The order was canceled before it was sent to the venue'),
+  MODE_ESCALATED: reason('definite_reject', 200, 'Not sent: the mode changed to one that reaches further (paper to live) while the order or amend waited; it was decided under the mode before, so ask again'),
   USER_CANCEL: reason('definite_reject', 200, 'Canceled on request'),
   // amend (replace) commands
   ORDER_NOT_AMENDABLE: reason('conflict', 409, 'The order is in a state or of a kind that cannot be amended'),

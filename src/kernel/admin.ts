@@ -4,7 +4,8 @@
  */
 
 import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './commands.ts'
-import { switchFor } from '../domain/modes.ts'
+import { reachesFurther, switchFor } from '../domain/modes.ts'
+import { endDecidedWork } from './mode-escalation.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -25,7 +26,11 @@ export function decideSetMode(state: KernelState, command: SetModeCommand): Deci
   if (!mayChangeMode(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'changing mode needs admin' } }
   if (state.mode === command.mode) return { events: [], reply: done }
   const event = { type: 'mode.changed' as const, atMs: command.nowMs, mode: command.mode, principalId: command.principal.id, note: command.note }
-  return { events: [event], reply: done }
+  if (!reachesFurther(command.mode, state.mode)) return { events: [event], reply: done }
+  // Work decided under the mode before is ended first, so no send of it is ever decided under the new one.
+  const detail = `decided in ${state.mode}; the mode changed to ${command.mode} before it was sent`
+  const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, detail })
+  return { events: [...ended, event], reply: done }
 }
 
 export function decideKillSwitch(state: KernelState, command: KillSwitchCommand): Decision {

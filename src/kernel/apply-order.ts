@@ -34,6 +34,11 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
   if (order.bootstrapSuspect && order.status !== 'Unknown' && order.status !== 'Failed') order.bootstrapSuspect = false
   // Only the transition above changes the status.
   const terminal = isTerminal(order.status)
+  // An ended order that venue news brings back (Unknown: the venue may hold it live) holds its worst case again. It
+  // released everything when it ended; left so, reconciliation could find it open at the venue while its cash or
+  // position was free for another order. Raised without a funds check, like venue evidence of an amend: the venue's
+  // order is what is at risk. (A resend has reserved again already: its worst case is held, so this adds nothing.)
+  if (wasTerminal && !terminal) holdTo(state, order, heldFor(order))
   if (terminal) {
     releaseTo(state, order, 0n)
     // An amend that never left Lane2 cannot happen any more; one in flight is settled by its answer.

@@ -8,7 +8,7 @@
  */
 
 import { sha256Hex, sha256HexPrefix } from '../domain/canonical-json.ts'
-import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
+import { formatDecimal, maxUnits, roundToStep, type Units } from '../domain/decimal.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
@@ -107,7 +107,8 @@ function closeEvents(
   const idempotencyKey = `${FLATTEN_KEY_PREFIX}${command.flattenId}:${key}`
   if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []
   const floor = ceilDiv(market.referencePrice * BigInt(10_000 - instrument.priceBandBps), 10_000n)
-  const price = roundToStep(floor, instrument.tickSize, 'up')
+  // At least one tick: a band of 100 % puts the edge at 0, a price no venue takes (the close would be rejected).
+  const price = maxUnits(roundToStep(floor, instrument.tickSize, 'up'), instrument.tickSize)
   const orderId = sha256HexPrefix(`flatten\n${command.flattenId}\n${command.accountId}\n${key}`, 10)
   const inputs = { referencePrice: formatDecimal(market.referencePrice), price: formatDecimal(price), qty: formatDecimal(qty) }
   return [

@@ -109,10 +109,11 @@ export function simMemoryOf(sources: SimMemorySources): SimMemory {
  * sim holds it. One that had ended before it went Unknown (news contradicting a cancel or an expiry) never rests
  * again, which would let a done order trade: it ended as the ledger says it had (TrackedOrder.endedAs), so that
  * reconciliation reads it back so and it takes that end again (null when it ended before the venue's trade history),
- * or, where the ledger does not say, it is not held ('ended'). Such an order released its hold in full when it ended,
- * and going Unknown does not take one back; a live order always holds some. Its trades before it ended are still the
- * venue's (simMemoryOf keeps them in the history, else the back office's trades check found egress's fills of it
- * missing at the resumed sim).
+ * or, where the ledger does not say and the order holds nothing, it is not held ('ended'): a ledger section written
+ * before `endedAs` was kept does not say, and there the order's hold tells, as far as it can — it released its hold
+ * when it ended, and a build before the kernel held a revived order's worst case again (kernel/apply-order.ts) left
+ * it at nothing; a live order always holds some. Its trades before it ended are still the venue's (simMemoryOf keeps
+ * them in the history, else the back office's trades check found egress's fills of it missing at the resumed sim).
  */
 function ackedUnknownOf(
   order: Order,
@@ -121,10 +122,10 @@ function ackedUnknownOf(
   const { historyFromMs } = at
   const resting = restingOf(order, at.venueOrderId, at.tracked)
   if (order.cumQty >= order.qty) return order.updatedAtMs < historyFromMs ? null : { resting, ended: { ...resting, status: 'filled', endedAtMs: order.updatedAtMs } }
-  if (order.reservation.remaining !== 0n) return { resting, ended: null }
   const endedAs = at.tracked?.endedAs
-  const status = endedAs === undefined ? undefined : ENDED_STATUS.get(endedAs.status)
-  if (endedAs === undefined || status === undefined) return 'ended'
+  if (endedAs === undefined) return order.reservation.remaining !== 0n ? { resting, ended: null } : 'ended'
+  const status = ENDED_STATUS.get(endedAs.status)
+  if (status === undefined) return 'ended'
   return endedAs.atMs < historyFromMs ? null : { resting, ended: { ...resting, status, endedAtMs: endedAs.atMs } }
 }
 

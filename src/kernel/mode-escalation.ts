@@ -1,0 +1,58 @@
+/**
+ * What a mode change that reaches further (shadow → paper, paper → live) does to work decided under the mode before.
+ * A place or amend was decided under the mode of its time: its mode guard ran that mode's checks (in paper, none of the
+ * live prerequisites — the principal's and the policy's live permission, the recorded config, the credential, the
+ * environment, the HA role), and its decision record says so. Sent after the change, a paper decision would go out as
+ * a live order, also for a principal not allowed to trade live. So the change ends that work before it is recorded:
+ * - a queued place is canceled on the spot (it never reached the venue) and a waiting amend fails (the order stands
+ *   as it is), both with MODE_ESCALATED;
+ * - a place whose call is in flight is canceled too (a cancel is requested, MODE_ESCALATED): its answer may be a
+ *   retry, which would be a new send under the new mode — now it is canceled locally instead, and an order the venue
+ *   did take is canceled there.
+ * The client asks again and is decided under the new mode. A change that reaches less (live → paper or shadow) leaves
+ * the work alone: the gate of the new mode holds what it must.
+ */
+
+import type { DomainEvent } from '../domain/events/index.ts'
+import type { Lane } from '../domain/modes.ts'
+import type { Order } from '../domain/orders.ts'
+import { cancelEvents } from './cancel.ts'
+import { emit, emitterFor } from './emit.ts'
+import type { KernelState } from './state.ts'
+
+/** Lanes that hold places and amends (Lane3 holds reconciles only). */
+const WORK_LANES: readonly Lane[] = [0, 1, 2]
+
+export function endDecidedWork(state: KernelState, input: { atMs: number; principalId: string; detail: string }): DomainEvent[] {
+  const events: DomainEvent[] = []
+  // By order id: the same events whatever order the queues and the calls were restored in (replay or snapshot).
+  for (const { order, work } of decidedWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))) {
+    const at = { atMs: input.atMs, orderId: order.orderId }
+    if (work === 'place_in_flight') {
+      events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason: 'MODE_ESCALATED' }) ?? []))
+      continue
+    }
+    const emitter = emitterFor(order)
+    if (work === 'place') emit(emitter, { type: 'order.canceled', ...at, reason: 'MODE_ESCALATED', source: 'local' })
+    else if (order.amend !== null) emit(emitter, { type: 'order.amend_failed', ...at, amendId: order.amend.amendId, reason: 'MODE_ESCALATED', detail: input.detail })
+    events.push(...emitter.events)
+  }
+  return events
+}
+
+type DecidedWork = { order: Order; work: 'place' | 'amend' | 'place_in_flight' }
+
+function decidedWork(state: KernelState): DecidedWork[] {
+  const found: DecidedWork[] = []
+  for (const lane of WORK_LANES) {
+    for (const [orderId, kind] of state.queues[lane]) {
+      const order = state.orders.get(orderId)
+      if (order !== undefined && (kind === 'place' || kind === 'amend')) found.push({ order, work: kind })
+    }
+  }
+  for (const call of state.inFlight.values()) {
+    const order = state.orders.get(call.orderId)
+    if (order !== undefined && call.action === 'place' && order.status === 'Sent') found.push({ order, work: 'place_in_flight' })
+  }
+  return found
+}
