@@ -149,6 +149,7 @@ const BACKOFFICE = strict({
 
 const ACCOUNT = strict({
   id: ID,
+  /** Descriptive only: nothing reads it (an order names its venue; the funding is the account's, at every venue). */
   venue: v.optional(ID, 'sim'),
   /** Opening balances by asset, e.g. `{ "USD": "1000000", "BTC": "10" }`. */
   balances: v.optional(v.record(ASSET, AMOUNT), {}),
@@ -164,7 +165,10 @@ export const CONFIG_SCHEMA = strict({
   dataDir: v.optional(PATH, './data'),
   host: v.optional(text('expected a host name or IP address', /^[^\s/]+$/), '127.0.0.1'),
   port: v.optional(integerIn(1, 65_535), 8_080),
-  /** The venue orders are routed to by default. */
+  /**
+   * The venue an order without a `venue` goes to. Only "sim" (checked in load.ts): the order body's default is the
+   * kernel's, and no other value was ever honoured. Kept so configs that state it keep their digest.
+   */
   venue: v.optional(ID, 'sim'),
   wal: v.optional(WAL, {}),
   auth: v.optional(AUTH, {}),
