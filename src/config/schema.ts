@@ -85,6 +85,12 @@ const BACKPRESSURE = strict({
    * default value here, so a config without it keeps the digest it had before the field existed.
    */
   read: v.optional(BUCKET),
+  /**
+   * New orders and amends per venue×symbol, over every account and bot (seed 004 §6: a symbol bound beside the global,
+   * bot and account ones), so one busy instrument cannot take the lanes every other one shares. Unset: no per-symbol
+   * bound. No default value, so a config without it keeps its digest.
+   */
+  symbol: v.optional(BUCKET),
 })
 
 /** The read budget when config `backpressure.read` is unset: twice the default account rate of new orders. */
