@@ -137,6 +137,13 @@ describe('bad config names the field and what was expected', () => {
     expect(live.auth.hs256Enabled).toBe(false)
   })
 
+  test('a default venue other than "sim" is refused: orders without a venue went to the sim venue whatever it said', () => {
+    expect(parseConfig({ venue: 'sim' }).venue).toBe('sim')
+    expect(messageOf(() => parseConfig({ venue: 'broker-a' }))).toBe(
+      'venue: expected "sim": an order without a "venue" goes to the sim venue whatever this field says; name the venue in each order instead, got "broker-a"',
+    )
+  })
+
   test('auth.jwksStaleMaxMs: unset by default (5 reload intervals in the verifier), at least 2 × jwksReloadMs when set', () => {
     expect(defaultConfig().auth.jwksStaleMaxMs).toBeUndefined()
     expect(verifierOptionsFromConfig(parseConfig({ auth: { jwksReloadMs: 10_000 } }).auth, 'x'.repeat(32)).jwksStaleMaxMs).toBeUndefined()

@@ -47,7 +47,7 @@ export const KERNEL = v.strictObject({
   reconcileGraceMs: v.optional(integerIn(100, HOUR_MS)),
   /** How long to wait before asking the venue again about an Unknown order it did not know yet. */
   reconcileRecheckMs: v.optional(integerIn(10, HOUR_MS)),
-  /** Back-off for a send the I-100 gate blocked or the venue throttled without a Retry-After. */
+  /** Back-off for a cancel the I-100 gate blocked (a blocked place or amend is final; a venue's retryable answer carries its own wait). */
   sendRetryMs: v.optional(integerIn(10, HOUR_MS)),
 })
 

@@ -177,6 +177,12 @@ function resolve(parsed: Parsed): Config {
     seen.add(account.id)
   })
   issues.push(...venueIssues(parsed))
+  // An order without a `venue` goes to the sim venue (the order body's default, decided in the kernel): no config field
+  // changes that. A config naming another default venue was accepted and had no effect — orders meant for a FIX venue
+  // went to the sim one — so it is refused, as an unknown field is, rather than silently ignored.
+  if (parsed.venue !== 'sim') {
+    issues.push({ path: 'venue', message: `expected "sim": an order without a "venue" goes to the sim venue whatever this field says; name the venue in each order instead, got ${JSON.stringify(parsed.venue)}` })
+  }
   const everyMs = parsed.snapshots?.everyMs ?? 0
   if (everyMs !== 0 && everyMs < 1_000) issues.push({ path: 'snapshots.everyMs', message: `expected 0 (off) or at least 1000, got ${everyMs}` })
   if (parsed.snapshots?.enabled === false) {

@@ -85,6 +85,12 @@ const BACKPRESSURE = strict({
    * default value here, so a config without it keeps the digest it had before the field existed.
    */
   read: v.optional(BUCKET),
+  /**
+   * New orders and amends per venue×symbol, over every account and bot (seed 004 §6: a symbol bound beside the global,
+   * bot and account ones), so one busy instrument cannot take the lanes every other one shares. Unset: no per-symbol
+   * bound. No default value, so a config without it keeps its digest.
+   */
+  symbol: v.optional(BUCKET),
 })
 
 /** The read budget when config `backpressure.read` is unset: twice the default account rate of new orders. */
@@ -149,6 +155,7 @@ const BACKOFFICE = strict({
 
 const ACCOUNT = strict({
   id: ID,
+  /** Descriptive only: nothing reads it (an order names its venue; the funding is the account's, at every venue). */
   venue: v.optional(ID, 'sim'),
   /** Opening balances by asset, e.g. `{ "USD": "1000000", "BTC": "10" }`. */
   balances: v.optional(v.record(ASSET, AMOUNT), {}),
@@ -164,7 +171,10 @@ export const CONFIG_SCHEMA = strict({
   dataDir: v.optional(PATH, './data'),
   host: v.optional(text('expected a host name or IP address', /^[^\s/]+$/), '127.0.0.1'),
   port: v.optional(integerIn(1, 65_535), 8_080),
-  /** The venue orders are routed to by default. */
+  /**
+   * The venue an order without a `venue` goes to. Only "sim" (checked in load.ts): the order body's default is the
+   * kernel's, and no other value was ever honoured. Kept so configs that state it keep their digest.
+   */
   venue: v.optional(ID, 'sim'),
   wal: v.optional(WAL, {}),
   auth: v.optional(AUTH, {}),

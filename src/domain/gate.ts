@@ -47,6 +47,8 @@ export interface GateInput extends GateFacts {
   mode: Mode
   policyAllows: boolean
   guardsPassed: boolean
+  /** When a guard re-run at the send refused it (§15 check 4: data health, the price band): its reason code, for the detail. */
+  guardsFailure?: string
   reservationHeld: boolean
 }
 

@@ -59,6 +59,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   const shedder = new LoadShedder({
     account: options.backpressure.account,
     bot: options.backpressure.bot,
+    symbol: options.backpressure.symbol,
     inFlightMax: options.backpressure.inFlightMax,
     bucketsMax: HTTP_DEFAULTS.bucketsMax,
     nowMs: bucketsNowMs,

@@ -119,6 +119,12 @@ export interface SendCommand {
   orderId: string
   action: GateAction
   facts: GateFacts
+  /**
+   * The reference price of the order's instrument as the runtime observes it for this send (null: none). A place or
+   * amend faces data health and the price band again with it (§15 check 4, send.ts). Absent only in the command
+   * records of leaders before the field, which are decided as they were: without that check.
+   */
+  market?: MarketSnapshot | null
 }
 
 export interface PlaceResultCommand {

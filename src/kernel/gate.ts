@@ -22,7 +22,7 @@ export function evaluateGate(input: GateInput): GateVerdict {
     ['ha_leader', input.haLeader, input.haLeader ? 'this node is the HA leader' : 'this node is not the HA leader'],
     ['mode_live_explicit', input.mode === 'live' && input.liveExplicit, `mode=${input.mode}, liveExplicit=${input.liveExplicit}`],
     ['policy_allow', input.policyAllows, input.policyAllows ? 'policy allows within its validity' : 'policy missing, expired or not allowing'],
-    ['guards_pass', input.guardsPassed, input.guardsPassed ? 'every intake guard passed' : 'an intake guard did not pass'],
+    ['guards_pass', input.guardsPassed, guardsDetail(input)],
     ['reservation_held', input.reservationHeld, input.reservationHeld ? 'reservation held' : 'reservation not held'],
     ['durability_live', input.durabilityMode === 'fsync', `log durability is ${input.durabilityMode}; live needs fsync`],
     ['schema_compatible', input.schemaCompatible, input.schemaCompatible ? 'schemas compatible' : 'schema incompatibility detected'],
@@ -38,4 +38,9 @@ export function evaluateGate(input: GateInput): GateVerdict {
   const sendAllowed =
     input.mode === 'live' ? pass : input.mode === 'paper' ? checks.every((item) => item.pass || LIVE_ONLY.has(item.check)) : false
   return { action: input.action, mode: input.mode, pass, sendAllowed, checks }
+}
+
+function guardsDetail(input: GateInput): string {
+  if (input.guardsPassed) return 'every intake guard passed'
+  return input.guardsFailure === undefined ? 'an intake guard did not pass' : `a guard refused the send: ${input.guardsFailure}`
 }

@@ -10,10 +10,13 @@ import { instrumentKey } from '../domain/instruments.ts'
 import type { GateInput } from '../domain/gate.ts'
 import type { GateAction } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
 import type { Decision, SendCommand } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
 import { evaluateGate } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
+import { dataHealthGuard } from './intake/guard-data-health.ts'
 import { heldFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
 
@@ -90,14 +93,41 @@ function gateInput(state: KernelState, order: Order, command: SendCommand): Gate
   // A place must hold its whole reservation; an amend must hold the worst case of the order and the amend.
   const heldEnough = command.action === 'amend' ? order.reservation.remaining >= heldFor(order) : order.reservation.remaining === order.reservation.total
   const reservationHeld = order.reservation.total > 0n && heldEnough && reserved >= order.reservation.remaining
+  const guardsFailure = guardRefusingSend(state, order, command)
   return {
     ...command.facts,
     action: command.action,
     mode: state.mode,
     policyAllows,
-    // Every order in the queue passed all intake guards when accepted (flatten closes are operator-issued risk
-    // reducers and bypass intake by design); an order refused by any guard never exists.
-    guardsPassed: true,
+    guardsPassed: guardsFailure === null,
+    ...(guardsFailure === null ? {} : { guardsFailure }),
     reservationHeld,
   }
+}
+
+/**
+ * §15 check 4 at the send itself. Every queued order passed all intake guards when it was accepted (an order refused
+ * by one never exists), but the guard whose facts move with the market may not pass any more: an order can wait in
+ * its lane (a HALT, a venue throttling, a full instrument) while its reference price goes missing, stale or jumps, or
+ * moves away from its limit. So a place or amend faces data health and the price band again, at the reference price
+ * observed for this send, on the price it sends (an amend's as its own intake checked it: a new price, or the standing
+ * one when it adds quantity). Cancels reduce risk and never face it; nor do flatten's closes, operator-issued risk
+ * reducers that bypass intake by design. A send command without a market (a command record of an older leader) is
+ * decided as that leader decided it.
+ */
+function guardRefusingSend(state: KernelState, order: Order, command: SendCommand): ReasonCode | null {
+  if (command.action === 'cancel' || order.flattenId !== null || command.market === undefined) return null
+  const instrument = state.instruments.get(instrumentKey(order.venue, order.symbol))
+  const params = state.config?.params
+  if (instrument === undefined || params === undefined) return 'INSTRUMENT_UNKNOWN'
+  const price = command.action === 'amend' ? amendBandPrice(order) : order.price
+  const data = dataHealthGuard({ price, instrument, params, market: command.market, nowMs: command.nowMs })
+  return data.pass ? null : data.reason
+}
+
+/** The price an amend's intake band-checked: its new price, or the standing one when it adds quantity; else none. */
+function amendBandPrice(order: Order): Units | null {
+  const amend = order.amend
+  if (amend === null) return null
+  return amend.price !== order.price || amend.qty > order.qty ? amend.price : null
 }

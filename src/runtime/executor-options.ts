@@ -1,6 +1,7 @@
 /** How the executor (executor.ts) is set up, and the counters it keeps. */
 
 import type { GateFacts } from '../domain/gate.ts'
+import type { MarketSnapshot } from '../domain/market.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -13,6 +14,8 @@ export interface ExecutorOptions {
   clock: Clock
   /** Facts for the I-100 gate, read fresh for every send. */
   gateFacts: () => GateFacts
+  /** The reference price of a venue's symbol now (null: none), for the data health a place or amend faces again at its send. */
+  market: (venue: string, symbol: string) => MarketSnapshot | null
   /**
    * Bound on adapter calls in flight at once (all venues), Lane0's counted, each call counted (a read-back's status
    * and trades are two): beyond it work of Lanes 1–3 waits in its lane. Lane0 work (cancels, closes) is never held by it — a cancel must not wait for places or for reads (a sweep's

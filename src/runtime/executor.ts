@@ -150,7 +150,9 @@ export class Executor {
     const action = item.kind
     let committed: ReturnType<Engine['submit']>
     try {
-      committed = engine.submit({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts() })
+      // A cancel faces no data health (send.ts): its send reads no price.
+      const market = action === 'cancel' ? null : this.options.market(item.venue, item.symbol)
+      committed = engine.submit({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts(), market })
     } catch (error) {
       this.release(item)
       this.options.onError(error, `send decision for ${item.orderId}`)

@@ -102,6 +102,7 @@ export class Gateway {
         const facts = options.facts()
         return { ...facts, auditVerified: facts.auditVerified && (this.audit?.verified ?? true), durabilityMode: engine.wal.durability }
       },
+      market: (venue, symbol) => this.market.snapshot(venue, symbol),
       callsInFlightMax: options.callsInFlightMax,
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,

@@ -1,6 +1,7 @@
 /**
- * Backpressure for new orders (seed 004 §6, DESIGN §5): a token bucket per account and per bot, and a global bound on
- * orders accepted for processing but not yet answered (in flight: deciding or waiting for the log). A new order over
+ * Backpressure for new orders (seed 004 §6, DESIGN §5): a token bucket per account, per bot and (when configured) per
+ * venue×symbol, and a global bound on orders accepted for processing but not yet answered (in flight: deciding or
+ * waiting for the log). A new order over
  * any of them is shed with 429 and Retry-After; cancels, flattens and kill switches never come through here, so they
  * still pass when new orders are being shed.
  *
@@ -15,12 +16,14 @@ import type { TokenBucket, BucketLimits } from './token-bucket.ts'
 export interface LoadShedderOptions {
   account: BucketLimits
   bot: BucketLimits
+  /** Per venue×symbol (`venue:symbol`); unset: no per-symbol bound. */
+  symbol?: BucketLimits | undefined
   inFlightMax: number
   bucketsMax: number
   nowMs: () => number
 }
 
-export type ShedScope = 'global' | 'account' | 'bot'
+export type ShedScope = 'global' | 'account' | 'bot' | 'symbol'
 
 /**
  * An admitted order holds an in-flight slot until `release`. `refund` gives back the rate tokens it took, for an order
@@ -33,20 +36,25 @@ export class LoadShedder {
   private readonly options: LoadShedderOptions
   private readonly accounts: BucketTable
   private readonly bots: BucketTable
+  private readonly symbols: BucketTable | null
   private inFlightCount = 0
 
   constructor(options: LoadShedderOptions) {
     this.options = options
     this.accounts = new BucketTable(options.account, options.bucketsMax)
     this.bots = new BucketTable(options.bot, options.bucketsMax)
+    this.symbols = options.symbol === undefined ? null : new BucketTable(options.symbol, options.bucketsMax)
   }
 
   get inFlight(): number {
     return this.inFlightCount
   }
 
-  /** Admits one new order for `account` (by `bot` when the caller is a bot), or says why not and when to retry. */
-  admit(account: string, bot: string | null): Admission {
+  /**
+   * Admits one new order for `account` (by `bot` when the caller is a bot; on `instrument`, `venue:symbol`, when it is
+   * one the gateway trades), or says why not and when to retry. A refusal gives back the tokens taken before it.
+   */
+  admit(account: string, bot: string | null, instrument: string | null = null): Admission {
     if (this.inFlightCount >= this.options.inFlightMax) return { ok: false, scope: 'global', retryAfterSec: 1 }
     const nowMs = this.options.nowMs()
     const accountLookup = this.accounts.use(account, nowMs)
@@ -68,6 +76,18 @@ export class LoadShedder {
         return { ok: false, scope: 'bot', retryAfterSec: seconds(botTake.retryAfterMs) }
       }
     }
+    let symbolBucket: TokenBucket | null = null
+    if (this.symbols !== null && instrument !== null) {
+      const symbolLookup = this.symbols.use(instrument, nowMs)
+      const symbolTake = symbolLookup.ok ? symbolLookup.bucket.take(nowMs) : symbolLookup
+      if (!symbolTake.ok) {
+        accountBucket.refund()
+        botBucket?.refund()
+        return { ok: false, scope: 'symbol', retryAfterSec: seconds(symbolTake.retryAfterMs) }
+      }
+      // Taken, so the lookup found (or made) the bucket.
+      symbolBucket = symbolLookup.ok ? symbolLookup.bucket : null
+    }
     this.inFlightCount++
     let released = false
     let refunded = false
@@ -85,6 +105,7 @@ export class LoadShedder {
         // which only errs towards the limit.
         accountBucket.refund()
         botBucket?.refund()
+        symbolBucket?.refund()
       },
     }
   }

@@ -6,6 +6,7 @@
 
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
+import { instrumentKey } from '../../domain/instruments.ts'
 import { amendBodySchema } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import { canHalt, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
@@ -45,7 +46,7 @@ const AMEND: OrderAction = { operatorsMayAct: false, notActionable: 'ORDER_NOT_A
  * the action's own 409 (ORDER_NOT_CANCELABLE, ORDER_NOT_AMENDABLE) for an order the kernel rejected. Who may act is
  * asked first, so a caller who may not act gets its 403 whatever became of the order.
  */
-export function actionableOrder(c: Context<AuthEnv>, services: Services, action: OrderAction): { orderId: string; accountId: string } {
+export function actionableOrder(c: Context<AuthEnv>, services: Services, action: OrderAction): { orderId: string; accountId: string; instrument: string } {
   const principal = principalOf(c)
   const found = findOrder(services, principal, pathId(c, 'id'))
   const account = found.accountId
@@ -57,7 +58,7 @@ export function actionableOrder(c: Context<AuthEnv>, services: Services, action:
     })
   }
   if (found.order === null || account === null) throw reasonError(action.notActionable, { details: { order_id: found.orderId, detail: 'the order was rejected' } })
-  return { orderId: found.orderId, accountId: account }
+  return { orderId: found.orderId, accountId: account, instrument: instrumentKey(found.order.venue, found.order.symbol) }
 }
 
 async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
@@ -84,9 +85,9 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const principal = principalOf(c)
   queryOf(c, NO_QUERY)
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
-  const { orderId, accountId } = actionableOrder(c, services, AMEND)
+  const { orderId, accountId, instrument } = actionableOrder(c, services, AMEND)
   requireReady(services)
-  const admission = admitFor(services, accountId, principal)
+  const admission = admitFor(services, accountId, principal, instrument)
   if (!admission.ok) {
     services.metrics.countShed('amend', admission.scope)
     throw shedError('amends', admission)

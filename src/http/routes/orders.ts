@@ -68,7 +68,13 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
   requireReady(services)
-  const admission = admitPlace(services, principal, { account: parsed.account, idempotencyKey, reduceOnly: parsed.reduce_only })
+  const admission = admitPlace(services, principal, {
+    account: parsed.account,
+    idempotencyKey,
+    reduceOnly: parsed.reduce_only,
+    venue: parsed.venue,
+    symbol: parsed.symbol,
+  })
   if (!admission.ok && 'unknownAccount' in admission) {
     // What the kernel's policy guard would have answered (the same code and status), without its record or an order id.
     throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })

@@ -23,6 +23,7 @@
 import type { Principal } from '../auth/index.ts'
 import type { Admission } from '../backpressure/index.ts'
 import { idempotencyIndexKey, orderIdFor, shedReason, type KernelState } from '../../kernel/index.ts'
+import { instrumentKey } from '../../domain/instruments.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Services } from '../services.ts'
 import { admitFor } from './support.ts'
@@ -36,6 +37,8 @@ export interface PlaceRequest {
   account: string
   idempotencyKey: string
   reduceOnly: boolean
+  venue: string
+  symbol: string
 }
 
 export function admitPlace(services: Services, principal: Principal, request: PlaceRequest): PlaceAdmission {
@@ -47,7 +50,10 @@ export function admitPlace(services: Services, principal: Principal, request: Pl
     const reason = shedReason(state, { lane: request.reduceOnly ? 1 : 2, accountId: request.account, params })
     if (reason !== null) return { ok: false, kernel: { reason, orderId: orderIdFor(request.account, request.idempotencyKey) } }
   }
-  return admitFor(services, request.account, principal)
+  // Only an instrument the gateway trades has a bucket: one it does not is refused by the kernel (INSTRUMENT_UNKNOWN),
+  // and made-up symbols must not fill the bucket table the real ones share.
+  const instrument = instrumentKey(request.venue, request.symbol)
+  return admitFor(services, request.account, principal, state.instruments.has(instrument) ? instrument : null)
 }
 
 /** True when the kernel's reply refuses the order for load (the shedder's tokens then go back). */

@@ -47,9 +47,12 @@ export function commandError(error: unknown): unknown {
   return error
 }
 
-/** The load shedder's answer for a request on `accountId` by `principal`: the account's bucket, and a bot's own too. */
-export function admitFor(services: Services, accountId: string, principal: Principal): Admission {
-  return services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null)
+/**
+ * The load shedder's answer for a request on `accountId` by `principal`: the account's bucket, a bot's own too, and the
+ * instrument's (`venue:symbol`) for an order or amend on one.
+ */
+export function admitFor(services: Services, accountId: string, principal: Principal, instrument: string | null = null): Admission {
+  return services.shedder.admit(accountId, principal.roles.includes('bot') ? principal.sub : null, instrument)
 }
 
 /** The 429 for a request the load shedder refused (new orders, amends, idle flattens), with when to retry. */

@@ -166,7 +166,8 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('fund'), nowMs: ms, principalId: text, accountId: text, asset: text, amount: units, reference: text }),
   // buildCommit: absent in the command records of leaders before it was recorded for flatten closes.
   v.strictObject({ kind: v.literal('flatten'), nowMs: ms, principal: principalSchema, accountId: text, flattenId: text, markets: v.record(v.string(), market), buildCommit: v.exactOptional(text) }),
-  v.strictObject({ kind: v.literal('send'), nowMs: ms, orderId: text, action: v.picklist(GATE_ACTIONS), facts }),
+  // market: absent in the command records of leaders before places and amends faced data health again at the send.
+  v.strictObject({ kind: v.literal('send'), nowMs: ms, orderId: text, action: v.picklist(GATE_ACTIONS), facts, market: v.exactOptional(v.nullable(market)) }),
   v.strictObject({ kind: v.literal('place_result'), nowMs: ms, orderId: text, outcome }),
   v.strictObject({ kind: v.literal('cancel_result'), nowMs: ms, orderId: text, outcome }),
   v.strictObject({
