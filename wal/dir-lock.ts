@@ -13,7 +13,7 @@
  */
 
 import { dlopen, FFIType } from 'bun:ffi'
-import { closeSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { LockFileError, WalLockedError } from './errors.ts'
@@ -57,8 +57,7 @@ export class LogDirLock {
       const refusal = options.refusal ?? 'one log takes one writer'
       throw new WalLockedError(`the ${options.file === undefined ? 'log' : 'directory'} ${options.file === undefined ? `in ${dir}` : dir} is open in another process${holder === '' ? '' : ` (${holder})`}; ${refusal}`)
     }
-    ftruncateSync(fd, 0)
-    writeSync(fd, `pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}\n`)
+    writeHolder(fd, path)
     return new LogDirLock(fd)
   }
 
@@ -70,14 +69,44 @@ export class LogDirLock {
   }
 }
 
+/**
+ * Opens the lock file, creating it. O_NONBLOCK so a FIFO at the path cannot hold the open; then anything but a regular
+ * file (a FIFO, a socket, a device such as /dev/null behind a link) is refused: it holds no holder's line, and the
+ * truncation below failed on it with a bare EINVAL.
+ */
 function openLockFile(path: string): number {
+  let fd: number
   try {
-    return openSync(path, 'a+')
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NONBLOCK, 0o666)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'an error'
-    const what = code === 'EISDIR' ? 'it is a directory' : `${code} on open`
-    throw new LockFileError(`the lock file ${path} cannot be used (${what}): remove or fix it`)
+    throw unusable(path, error, 'on open')
   }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd)
+    throw new LockFileError(`the lock file ${path} cannot be used (it is not a regular file): remove or fix it`)
+  }
+  return fd
+}
+
+/**
+ * Writes the holder's line into a lock just taken. When it cannot be written (a full disk, a file size limit, an I/O
+ * error) the lock is let go again and the start refused: the log behind it could not be written either, and the error
+ * escaped bare with the lock still held by the process.
+ */
+function writeHolder(fd: number, path: string): void {
+  try {
+    ftruncateSync(fd, 0)
+    writeSync(fd, `pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}\n`)
+  } catch (error) {
+    closeSync(fd)
+    throw unusable(path, error, 'writing the holder')
+  }
+}
+
+function unusable(path: string, error: unknown, when: string): LockFileError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'an error'
+  const what = code === 'EISDIR' ? 'it is a directory' : `${code} ${when}`
+  return new LockFileError(`the lock file ${path} cannot be used (${what}): remove or fix it`)
 }
 
 /** The holder's line of a held lock file (its first line, within HOLDER_BYTES_MAX bytes), or '' when it cannot be read. */

@@ -1,20 +1,24 @@
 // One writer per log directory (wal/dir-lock.ts): a second open, in this process or another, is refused before it
 // reads or writes anything; the lock goes when the log closes or its process dies, kill -9 included.
 import { describe, expect, test } from 'bun:test'
-import { mkdirSync, readdirSync, truncateSync } from 'node:fs'
+import { mkdirSync, readdirSync, statSync, symlinkSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { LockFileError, Wal, WalLockedError } from '../../wal/index.ts'
 import { record, tempDir } from './support.ts'
 
-function refusal(open: () => unknown): WalLockedError {
+/** The error `open` threw, which must be of `type`. */
+function thrownBy<E extends Error>(type: new (message: string) => E, open: () => unknown): E {
   try {
     open()
   } catch (error) {
-    if (error instanceof WalLockedError) return error
+    if (error instanceof type) return error
     throw error
   }
   throw new Error('the open was not refused')
 }
+
+const refusal = (open: () => unknown): WalLockedError => thrownBy(WalLockedError, open)
+const lockFileError = (open: () => unknown): LockFileError => thrownBy(LockFileError, open)
 
 describe('the log directory lock', () => {
   test('a second open of a log that is open is refused, naming the holder, and writes nothing', async () => {
@@ -85,6 +89,36 @@ describe('the log directory lock', () => {
     const error = refusal(() => Wal.open(dir))
     expect(error.message).toContain(`(pid ${process.pid} on `)
     expect(error.message).not.toContain('\0')
+    await wal.close()
+  })
+
+  test('a lock file that is no regular file (a FIFO, a device behind a link) is LOCK_FILE_UNUSABLE, not a bare EINVAL', () => {
+    const fifoDir = tempDir()
+    expect(Bun.spawnSync(['mkfifo', join(fifoDir, 'LOCK')]).exitCode).toBe(0)
+    const fifo = lockFileError(() => Wal.open(fifoDir))
+    expect(fifo.code).toBe('LOCK_FILE_UNUSABLE')
+    expect(fifo.message).toContain(`${join(fifoDir, 'LOCK')} cannot be used (it is not a regular file)`)
+    expect(readdirSync(fifoDir)).toEqual(['LOCK'])
+
+    const deviceDir = tempDir()
+    symlinkSync('/dev/null', join(deviceDir, 'LOCK'))
+    expect(lockFileError(() => Wal.open(deviceDir)).message).toContain('(it is not a regular file)')
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true)
+  })
+
+  test('a holder line that cannot be written (a file size limit of 0) is LOCK_FILE_UNUSABLE, and the lock is let go', async () => {
+    const dir = tempDir()
+    // SIGXFSZ ignored (inherited through exec), so the write fails with EFBIG instead of killing the child.
+    const script = `trap '' XFSZ; ulimit -f 0; exec "$0" "$1" "$2"`
+    const child = Bun.spawn(['sh', '-c', script, process.execPath, join(import.meta.dir, 'fixtures', 'dir-lock-open.ts'), dir], { stdout: 'pipe', stderr: 'inherit' })
+    const outcomes = JSON.parse(await new Response(child.stdout).text()) as unknown[]
+    expect(await child.exited).toBe(0)
+    const unusable = { name: 'LockFileError', code: 'LOCK_FILE_UNUSABLE', message: `the lock file ${join(dir, 'LOCK')} cannot be used (EFBIG writing the holder): remove or fix it` }
+    // The second open in the same process meets the same problem, not LOG_LOCKED: the first let its lock go.
+    expect(outcomes).toEqual([unusable, unusable])
+    // Nothing of the log was written, and the lock is free: this process takes it at once.
+    expect(readdirSync(dir)).toEqual(['LOCK'])
+    const wal = Wal.open(dir)
     await wal.close()
   })
 })
