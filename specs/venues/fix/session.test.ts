@@ -286,6 +286,61 @@ describe('FIX session: gaps, resends and duplicates', () => {
     expect(h.session.seqNums?.nextTargetSeqNum).toBe(6)
   })
 
+  test('a gap its resend answer did not heal (a GapFill refused as malformed) is asked about again after a heartbeat interval', async () => {
+    // The venue gap-fills two lost Heartbeats with one GapFill carrying an empty field: refused, it consumes its own
+    // number only, and the rest of the range never comes. No second ResendRequest went out while one was open, so the
+    // fills after the gap waited for queuedMessagesMax (10,000 messages) with the session active all the while.
+    const acceptor = new FakeAcceptor()
+    const h = await loggedOn({}, { acceptor })
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e2'))
+    const gapFrom = acceptor.nextSeqNum
+    acceptor.send(MsgType.Heartbeat, [], { lost: true })
+    acceptor.send(MsgType.Heartbeat, [], { lost: true })
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e5'), { lost: true })
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e6'))
+    await settle()
+    expect(acceptor.ofType(MsgType.ResendRequest).map((m) => m.get(Tag.BeginSeqNo))).toEqual([String(gapFrom)])
+    acceptor.sendText(MsgType.SequenceReset, `123=Y|36=${gapFrom + 2}|58=|`, { seqNum: gapFrom, possDup: true })
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'e5'), { seqNum: gapFrom + 2, possDup: true })
+    await settle()
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(gapFrom + 1)
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e2'])
+
+    acceptor.answerResends = true
+    await h.clock.advanceAsync(15_000)
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(1)
+    await h.clock.advanceAsync(16_000)
+    await settle(10)
+    expect(acceptor.ofType(MsgType.ResendRequest).map((m) => m.get(Tag.BeginSeqNo))).toEqual([String(gapFrom), String(gapFrom + 1)])
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e2', 'e5', 'e6'])
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(gapFrom + 4)
+    expect(h.logs.filter((r) => r.event === 'fix.gap_stalled')).toHaveLength(1)
+    // Healed: no further ResendRequest, however long the session stays quiet.
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.TestRequest) queueMicrotask(() => acceptor.send(MsgType.Heartbeat, [[Tag.TestReqID, m.get(Tag.TestReqID) ?? '']]))
+    }
+    await h.clock.advanceAsync(120_000)
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(2)
+    expect(h.session.state).toBe('active')
+  })
+
+  test('a resend in progress is not asked for again while it moves the expected number', async () => {
+    const acceptor = new FakeAcceptor()
+    const h = await loggedOn({}, { acceptor })
+    const gapFrom = acceptor.nextSeqNum
+    for (let i = 0; i < 4; i++) acceptor.send(MsgType.ExecutionReport, exec('c1', `lost${i}`), { lost: true })
+    acceptor.send(MsgType.ExecutionReport, exec('c1', 'after'))
+    await settle()
+    // The venue resends one message every 20 s: slower than a heartbeat interval in all, but never stalled for one.
+    for (let i = 0; i < 4; i++) {
+      await h.clock.advanceAsync(20_000)
+      acceptor.send(MsgType.ExecutionReport, exec('c1', `lost${i}`), { seqNum: gapFrom + i, possDup: true })
+      await settle()
+    }
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['lost0', 'lost1', 'lost2', 'lost3', 'after'])
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(1)
+  })
+
   test('a malformed Logon answer is a logon failure: Logout, no Reject', async () => {
     const acceptor = new FakeAcceptor({ autoLogon: false })
     acceptor.onMessage = (m) => {

@@ -21,6 +21,11 @@ export interface Connection {
   testRequest: { id: string; sentMs: number } | null
   /** Set while a ResendRequest is outstanding: the highest number seen above the gap. */
   resendUpTo: number | null
+  /**
+   * While a ResendRequest is outstanding: the expected number when the gap last moved (or was asked about) and when.
+   * A gap that has not moved for a heartbeat interval is asked about again (session-sequence.ts askAgainIfStalled).
+   */
+  resendProgress: { seqNum: number; atMs: number } | null
   readonly queued: Map<number, FixMessage>
   /** ResendRequests already answered while they sat above a gap (so dequeuing them does not answer twice). */
   readonly served: WeakSet<FixMessage>
@@ -41,6 +46,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     lastReceivedMs: options.nowMs,
     testRequest: null,
     resendUpTo: null,
+    resendProgress: null,
     queued: new Map(),
     served: new WeakSet(),
     garbledInRow: 0,

@@ -29,9 +29,34 @@ export function queueAboveGap(session: SessionContext, connection: Connection, m
   connection.queued.set(message.seqNum, message)
   if (connection.resendUpTo === null) {
     session.log('warn', 'fix.gap_detected', `expected MsgSeqNum ${expected}, received ${message.seqNum}: sending ResendRequest`)
-    sendOn(session, connection, MsgType.ResendRequest, [[Tag.BeginSeqNo, String(expected)], [Tag.EndSeqNo, '0']], {})
+    askResend(session, connection, expected)
   }
   connection.resendUpTo = Math.max(connection.resendUpTo ?? 0, message.seqNum)
+}
+
+function askResend(session: SessionContext, connection: Connection, expected: number): void {
+  connection.resendProgress = { seqNum: expected, atMs: session.options.clock.nowMs() }
+  sendOn(session, connection, MsgType.ResendRequest, [[Tag.BeginSeqNo, String(expected)], [Tag.EndSeqNo, '0']], {})
+}
+
+/**
+ * Asks for the gap again when an outstanding ResendRequest has not moved the expected number for `stallMs`. No second
+ * ResendRequest goes out while one is open, so a resend answer that heals nothing — a GapFill refused as malformed
+ * (it consumes its own number only), a resent message garbled again, a ResendRequest the venue dropped — left every
+ * later message, fills included, queued above the gap until queuedMessagesMax (10,000 messages: days of heartbeats on a
+ * quiet session), the session active all the while. A resend in progress moves the number and is never asked again.
+ */
+export function askAgainIfStalled(session: SessionContext, connection: Connection, options: { nowMs: number; stallMs: number }): void {
+  const progress = connection.resendProgress
+  if (connection.resendUpTo === null || progress === null) return
+  const expected = session.seqNums().nextTarget
+  if (expected !== progress.seqNum) {
+    connection.resendProgress = { seqNum: expected, atMs: options.nowMs }
+    return
+  }
+  if (options.nowMs - progress.atMs < options.stallMs) return
+  session.log('warn', 'fix.gap_stalled', `no progress past MsgSeqNum ${expected} for ${options.nowMs - progress.atMs} ms since the last ResendRequest: asking again`)
+  askResend(session, connection, expected)
 }
 
 export function drainQueue(session: SessionContext, connection: Connection): void {
@@ -47,6 +72,7 @@ export function drainQueue(session: SessionContext, connection: Connection): voi
   if (connection.resendUpTo !== null && seqNums.nextTarget > connection.resendUpTo) {
     session.log('info', 'fix.gap_filled', `sequence gap healed; next expected MsgSeqNum ${seqNums.nextTarget}`)
     connection.resendUpTo = null
+    connection.resendProgress = null
   }
 }
 

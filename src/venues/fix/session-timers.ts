@@ -1,7 +1,8 @@
 /**
  * What each tick checks on the current connection: the Logon and Logout answer deadlines, the end of the daily
  * schedule, and, while logged on, heartbeats and TestRequests — a peer silent for 1.2 heartbeat intervals is sent a
- * TestRequest and dropped if it does not answer within one more. Kept apart from the tick's scheduling (session.ts)
+ * TestRequest and dropped if it does not answer within one more; a sequence gap whose ResendRequest has not moved it
+ * for a heartbeat interval is asked about again. Kept apart from the tick's scheduling (session.ts)
  * so the liveness rules read on their own.
  */
 
@@ -9,6 +10,7 @@ import type { Connection } from './session-connection.ts'
 import type { SessionContext } from './session-context.ts'
 import { logout } from './session-handshake.ts'
 import { sendOn } from './session-outbound.ts'
+import { askAgainIfStalled } from './session-sequence.ts'
 import { MsgType, Tag } from './tags.ts'
 
 const TEST_REQUEST_GRACE = 1.2
@@ -38,6 +40,7 @@ export function checkConnectionTimers(session: SessionContext, connection: Conne
         connection.testRequest = { id, sentMs: nowMs }
         sendOn(session, connection, MsgType.TestRequest, [[Tag.TestReqID, id]], {})
       }
+      askAgainIfStalled(session, connection, { nowMs, stallMs: heartbeatMs })
       if (nowMs - connection.lastSentMs >= heartbeatMs) sendOn(session, connection, MsgType.Heartbeat, [], {})
       return
   }
