@@ -219,12 +219,20 @@ export class Lease implements LeaseGuard {
    * found no n+1 and read its lease as held. So: a stat of n+1, then of n (n+1 first: n is removed before n+1, so n+1
    * missing here means n is missing by the second stat), and only when n is gone, a look at the highest epoch (a lease
    * directory emptied by hand fences nobody: there is no newer epoch, and the next renewal writes the file again).
+   * A directory that cannot be listed (a stat that fails reads as "not found": an NFS share gone for a moment, EACCES)
+   * is no evidence of a newer epoch either, and is not an error here: thrown, the log took it for a failed write
+   * (WalFatalError, the process exits). The holder's clocks bound the lease meanwhile, as when a stat of n+1 fails.
    * No clock is read.
    */
   private fenced(): boolean {
     const { io, dir } = this.options
     if (io.exists(join(dir, epochFileName(this.epoch + 1)))) return true
-    return !io.exists(join(dir, epochFileName(this.epoch))) && highestEpoch(dir, io) > this.epoch
+    if (io.exists(join(dir, epochFileName(this.epoch)))) return false
+    try {
+      return highestEpoch(dir, io) > this.epoch
+    } catch {
+      return false
+    }
   }
 
   assertHeld(): void {

@@ -67,7 +67,10 @@ describe('config backpressure.symbol over HTTP', () => {
     expect(((await json(amend)).error as { details: { scope: string } }).details.scope).toBe('symbol')
     const cancel = await t.request(`/v1/orders/${orderId}/cancel`, { method: 'POST', headers: auth(alice) })
     expect(cancel.status).toBe(202)
-    expect(await (await t.request('/metrics')).text()).toContain('egress_orders_shed_total{action="place",scope="symbol"}')
+    const metrics = await (await t.request('/metrics')).text()
+    expect(metrics).toContain('egress_orders_shed_total{action="place",scope="symbol"}')
+    // The metric's help names every bound a scope can be, this one too.
+    expect(metrics.split('\n').find((line) => line.startsWith('# HELP egress_orders_shed_total'))).toContain('symbol')
   })
 
   test('a symbol the gateway does not trade takes no symbol token: the kernel refuses it', async () => {

@@ -240,6 +240,45 @@ describe('a lease directory emptied under its holder', () => {
   })
 })
 
+describe('a lease directory its holder cannot read for a moment', () => {
+  /**
+   * The fencing check reads the directory only when the holder's own epoch file is not found. A stat that fails (an
+   * NFS share gone for a moment, EACCES) reads as "not found", so a listing that failed too threw its I/O error out of
+   * isHeld: the log took it, at its check before or after a batch, for a failed write (WalFatalError, and an HA node
+   * then exits), and renewLease's retry, asking isHeld again, threw out of the node's timer. Not being able to look is
+   * no evidence of a newer epoch: the holder's clocks bound the lease, as they do when the stat of n+1 fails.
+   */
+  test('answers from its clocks instead of throwing the I/O error, and is fenced again once it can look', async () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    const trouble = { on: false }
+    const io = {
+      ...nodeIo,
+      exists: (path: string) => !(trouble.on && path.endsWith('.json')) && nodeIo.exists(path),
+      readdir: (path: string) => {
+        if (trouble.on) throw Object.assign(new Error(`EIO: i/o error, scandir '${path}'`), { code: 'EIO' })
+        return nodeIo.readdir(path)
+      },
+    }
+    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, io })
+    const wal = Wal.open(tempDir(), { lease, epoch: lease.epoch })
+    trouble.on = true
+    expect(lease.isHeld()).toBe(true)
+    expect(() => lease.assertHeld()).not.toThrow()
+    // The log's checks around a batch: the append is acknowledged, and the log lives on.
+    expect(await wal.append([record('while the directory is unreadable')])).toEqual([1])
+    expect(wal.fatalError).toBeNull()
+    await wal.close()
+    clock.advance(1000)
+    expect(leaseCode(() => lease.assertHeld())).toBe('LEASE_LOST')
+    trouble.on = false
+    // A newer epoch taken meanwhile still fences it as soon as the directory can be read.
+    clock.advance(200)
+    expect(Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }).epoch).toBe(2)
+    expect(lease.isHeld()).toBe(false)
+  })
+})
+
 describe('a holder whose wall clock steps back', () => {
   /**
    * The holder judged its own expiry by the wall clock alone: stepped back an hour (NTP), its lease read as held for

@@ -79,7 +79,7 @@ export class GatewayMetrics {
     this.httpRequests = r.counter({ name: 'egress_http_requests_total', help: 'HTTP requests by route and status class.', labelNames: ['route', 'status'] })
     this.shed = r.counter({
       name: 'egress_orders_shed_total',
-      help: 'Order actions shed with 429 before anything was recorded, by action (place: a new order; amend; flatten: one with nothing to cancel or close) and the bound that was hit (account, bot, global; for place also kernel_lane, kernel_account).',
+      help: 'Order actions shed with 429 before anything was recorded, by action (place: a new order; amend; flatten: one with nothing to cancel or close) and the bound that was hit (account, bot, symbol, global; for place also kernel_lane, kernel_account).',
       labelNames: ['action', 'scope'],
     })
     this.unknownDwell = r.histogram({ name: 'egress_order_unknown_dwell_seconds', help: 'Time orders spent Unknown before converging.', buckets: DWELL_BUCKETS_SEC })

@@ -10,15 +10,20 @@ afterEach(() => {
   for (const v of opened.splice(0)) v.close()
 })
 
-/** The public JWK of an RSA key of `bits`, stated as RS256. */
-function rsaJwk(bits: number, kid: string): Record<string, unknown> {
+/** The public JWK of an RSA key of `bits`, stated as RS256 unless `stated` says otherwise. */
+function rsaJwk(bits: number, kid: string, stated: Record<string, unknown> = { alg: 'RS256', use: 'sig' }): Record<string, unknown> {
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: bits })
-  return { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }
+  return { ...publicKey.export({ format: 'jwk' }), kid, ...stated }
 }
 
-const UNUSABLE = [['a 1024-bit RSA key stated as RS256 (jose refuses RSA keys under 2048 bits)', () => rsaJwk(1024, 'rsa-1024')]] as const
+const UNUSABLE = [
+  ['a 1024-bit RSA key stated as RS256 (jose refuses RSA keys under 2048 bits)', () => rsaJwk(1024, 'rsa-1024')],
+  // jose picks a key that states no alg for any token whose alg fits its kty: an RSA key, for RS256.
+  ['a 1024-bit RSA signing key that states no alg (jose uses it for RS256)', () => rsaJwk(1024, 'rsa-1024-no-alg', { use: 'sig' })],
+  ['a 1024-bit RSA key that states neither alg nor use', () => rsaJwk(1024, 'rsa-1024-bare', {})],
+] as const
 
-describe('a key its stated alg cannot verify with is an invalid JWKS, as any unusable key is', () => {
+describe('a key jose would pick for a token but cannot verify it with is an invalid JWKS, as any unusable key is', () => {
   for (const [what, jwk] of UNUSABLE) {
     test(`${what} is refused at start`, () => {
       const path = join(tempDir(), 'jwks.json')
@@ -36,6 +41,23 @@ describe('a key its stated alg cannot verify with is an invalid JWKS, as any unu
       await v.reloadKeys()
       expect(v.jwksStatus()?.reloadFailures.JWKS_INVALID).toBe(1)
       expect((await v.verify(await keyToken(good))).sub).toBe('alice')
+    })
+  }
+})
+
+describe('keys no token here is verified with are kept, as an identity provider may list them', () => {
+  for (const [what, jwk] of [
+    ['a 1024-bit RSA key for encryption (use enc)', () => rsaJwk(1024, 'rsa-enc', { use: 'enc' })],
+    ['a 1024-bit RSA key whose key_ops exclude verify', () => rsaJwk(1024, 'rsa-wrap', { key_ops: ['wrapKey'] })],
+    ['a 1024-bit RSA key stated as RSA-OAEP', () => rsaJwk(1024, 'rsa-oaep', { alg: 'RSA-OAEP' })],
+    ['a 2048-bit RSA key that states no alg', () => rsaJwk(2048, 'rsa-2048-no-alg', {})],
+  ] as const) {
+    test(`${what} is kept`, () => {
+      const path = join(tempDir(), 'jwks.json')
+      writeFileSync(path, JSON.stringify({ keys: [jwk()] }))
+      const v = verifier({ jwksFile: path })
+      opened.push(v)
+      expect(v.jwksStatus()?.keysTrusted).toBe(1)
     })
   }
 })

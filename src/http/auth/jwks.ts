@@ -201,7 +201,8 @@ function readJwksText(path: string): string {
 /**
  * Checks what createLocalJWKSet would only find out per request: every key public, with a unique kid, readable as a
  * public key (a truncated value or misspelt `kty` is caught here, so a reload keeps the last good set instead of
- * every client of that kid getting 401), and not contradicting an `alg` this gateway verifies. Keys for other
+ * every client of that kid getting 401), and one jose would verify a token with only if it can (not contradicting an
+ * `alg` this gateway verifies; no RSA signing key under 2048 bits, stated RS256 or stating no `alg`). Keys for other
  * algorithms or uses are kept: they never match a token here, and an identity provider's JWKS may list them.
  */
 function parseJwks(path: string, text: string): JSONWebKeySet {
@@ -228,12 +229,33 @@ function parseJwks(path: string, text: string): JSONWebKeySet {
     } catch (error) {
       throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is not a usable public key (${error instanceof Error ? error.message : String(error)})`)
     }
-    const { alg } = key as { alg?: unknown }
-    const fits = typeof alg === 'string' ? KEY_FITS_ALG[alg] : undefined
-    if (fits !== undefined && !fits(publicKey)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is not a key jose verifies ${String(alg)} with`)
+    const alg = algUsedFor(key as JwkUse)
+    const fits = alg === null ? undefined : KEY_FITS_ALG[alg]
+    if (fits !== undefined && !fits(publicKey)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: kid "${kid}" is not a key jose verifies ${alg} with`)
     seen.add(kid)
   })
   return { keys } as JSONWebKeySet
+}
+
+/** What of a JWK decides which tokens jose verifies with it (jose's isUsableJWK, jwks/local.js). */
+interface JwkUse {
+  kty?: unknown
+  alg?: unknown
+  use?: unknown
+  key_ops?: unknown
+}
+
+/**
+ * The algorithm jose verifies this key's tokens with: its `alg`; for a key that states none, RS256 for an RSA key it
+ * would pick for a signature (jose takes a key without `alg` for any token whose alg fits its kty, and RS256 is the
+ * one RSA algorithm verified here), else null (Ed25519 and P-256 keys fit their algorithms whatever their size; other
+ * keys are never picked). An RSA key under 2048 bits without `alg` was taken at load, and every token of its kid was
+ * then 401 `invalid`, as for one stated RS256.
+ */
+function algUsedFor(key: JwkUse): string | null {
+  if (typeof key.alg === 'string') return key.alg
+  const signs = (key.use === undefined || key.use === 'sig') && (key.key_ops === undefined || (Array.isArray(key.key_ops) && key.key_ops.includes('verify')))
+  return key.kty === 'RSA' && signs ? 'RS256' : null
 }
 
 /** jose refuses RS256 with a shorter modulus (every token of the key would be 401 reason `invalid`). */

@@ -4,7 +4,7 @@
  * the event after that id at its own pace and then joins the live feed (see Subscriber for why nothing is missed or
  * repeated). A resume point the log no longer holds gets a `resync_required` event naming what to re-fetch. Replays
  * read the log in steps bounded in records and time, taking turns with each other on the event loop
- * (replay-turns.ts).
+ * (replay-turns.ts); an order or account stream passes other orders' records without decoding them (replay-filter.ts).
  *
  * Live events come from `engine.onDurable` (only durable events are ever streamed); each is encoded once per batch,
  * and those bytes go to every subscriber it matches. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
@@ -27,6 +27,7 @@ import type { LoopShareOptions } from '../../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../../runtime/work-slices.ts'
 import { apiJson } from '../views/json.ts'
 import { sseComment, sseEvent, sseRetry } from './format.ts'
+import { passedUndecoded } from './replay-filter.ts'
 import { REPLAY_LOOP_SHARE, ReplayTurns } from './replay-turns.ts'
 import { Subscriber, type DisconnectReason } from './subscriber.ts'
 
@@ -277,9 +278,11 @@ export class SseHub {
     const { subscriber } = entry
     const slice = this.replaySlice
     slice.restarted()
-    for (const frame of this.options.engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
-      const event = domainEventOf(frame)
-      if (event === null || !matches(this.options.engine, entry.scope, event, accountOf)) subscriber.skip(frame.lsn)
+    const { engine } = this.options
+    for (const frame of engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
+      // Another order's record, on an order or account stream, is passed without the cost of decoding it (replay-filter.ts).
+      const event = passedUndecoded(engine, entry.scope, frame) ? null : domainEventOf(frame)
+      if (event === null || !matches(engine, entry.scope, event, accountOf)) subscriber.skip(frame.lsn)
       else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, encodeEvent(frame.lsn, event), true)) return false
       // Its slice used up: the step ends here (lastLsn is this frame's) and the next turn goes on after it.
       if (slice.spent()) return false

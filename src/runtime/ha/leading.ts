@@ -93,9 +93,10 @@ function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean): Sync
  * Renews the lease held (the timer's tick); a renewal that finds it lost steps down, unless stop() has begun. One the
  * file system refused (ENOSPC, EIO, a share gone for a moment) while the lease still holds — by this node's clocks, no
  * newer epoch — keeps the lead and is tried again at the next tick: the lease was not lost, and stepping down at a
- * blip meant a failover. The record it may have left half-done is never one that promises more than this node
- * believes (its own expiry moves only once a record is written), and if the lease runs out meanwhile its log and
- * executor refuse at once and the next tick steps down.
+ * blip meant a failover. The record it may have left half-done never promises less than this node believes (its own
+ * expiry moves only once a record is written; one renamed into place whose directory fsync failed promises more,
+ * which only makes a taker wait longer), and if the lease runs out meanwhile its log and executor refuse at once and
+ * the next tick steps down.
  */
 export function renewLease(node: NodeCore): void {
   const lease = node.lease
