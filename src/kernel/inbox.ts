@@ -14,6 +14,7 @@ import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
+import type { OrderState } from '../domain/states.ts'
 import { VenueReason } from '../domain/venue-reasons.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import type { Decision, VenueReportCommand } from './commands.ts'
@@ -67,26 +68,34 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
-/** Reasons egress cancels an order with on its own word, no venue's: it was not sent, or its send was answered retryable. */
-const CANCELED_UNSENT: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['CANCELED_BEFORE_SEND', 'MODE_ESCALATED'])
+/**
+ * Reasons egress ends an order with on its own word, no venue's, when the send it was waiting for did not go out: a
+ * cancel before the send (its owner's, a flatten's, a mode escalation's) and the I-100 gate blocking the send.
+ */
+const ENDED_UNSENT: Readonly<Partial<Record<OrderState, ReadonlySet<ReasonCode>>>> = {
+  Canceled: new Set<ReasonCode>(['CANCELED_BEFORE_SEND', 'MODE_ESCALATED']),
+  Rejected: new Set<ReasonCode>(['GATE_BLOCKED', 'SHADOW_NOT_SENT']),
+}
 
 /**
  * Whether a report about `order` proves, against what egress holds, that the venue has it (what egress held, for the
  * detail), or null: the order was found not at the venue (Failed: reconciliation's proof of absence came too early),
  * or it was sent before and waits in Enqueued to go out again (the resend that proof allowed, or a place the venue
- * answered retryable), or it was sent before and then canceled by egress alone while it so waited (a cancel, flatten
- * or mode escalation of the waiting order, or a place answered retryable while a cancel was wanted). It goes Unknown
- * first, so the next send does not go out blind (a resend would reach a venue holding the order) and the report's
- * news — a fill, its ack — is taken as for any Unknown order. Before, the news was refused from the first two: a fill
- * the venue made was not booked, and the waiting order was sent again; and the third took a `new` as a late ack of a
- * done order: it stayed Canceled, holding nothing, while it rested live at the venue and was never canceled there.
+ * answered retryable), or it was sent before and then ended by egress alone while it so waited: canceled (a cancel,
+ * flatten or mode escalation of the waiting order, or a place answered retryable while a cancel was wanted) or
+ * rejected by the I-100 gate at the send again (data health re-run there, send.ts). It goes Unknown first, so the next
+ * send does not go out blind (a resend would reach a venue holding the order) and the report's news — a fill, its
+ * ack — is taken as for any Unknown order. Before, the news was refused from Failed, Enqueued and Rejected: a fill the
+ * venue made was not booked (only a later read-back could, or a synthetic fill on a venue without a trade query), and
+ * the waiting order was sent again; and Canceled took a `new` as a late ack of a done order: it stayed Canceled,
+ * holding nothing, while it rested live at the venue and was never canceled there.
  */
 function provesAtVenue(order: Order): string | null {
   if (order.status === 'Failed') return 'found not at the venue'
   if (order.sendAttempts === 0) return null
   if (order.status === 'Enqueued') return 'waiting to be sent again'
-  const canceledUnsent = order.status === 'Canceled' && order.venueOrderId === null && order.lastReason !== null && CANCELED_UNSENT.has(order.lastReason)
-  return canceledUnsent ? `canceled before it was sent again (${order.lastReason})` : null
+  const endedUnsent = order.venueOrderId === null && order.lastReason !== null && ENDED_UNSENT[order.status]?.has(order.lastReason) === true
+  return endedUnsent ? `ended before it was sent again (${order.status}, ${order.lastReason})` : null
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
- * Venue news about an order egress canceled on its own word after a send (src/kernel/inbox.ts provesAtVenue): an order
+ * Venue news about an order egress ended on its own word after a send (src/kernel/inbox.ts provesAtVenue): an order
  * waiting in Enqueued to go out again — a resend after reconciliation found it "not at the venue", a place answered
- * retryable — that a cancel, a flatten or a mode escalation ends locally. The venue may hold an earlier copy after all
- * (the reason the resend commit made such news move a waiting order to Unknown); its report must bring the order back,
- * holding its worst case, with the cancel still wanted, instead of being taken as a late ack of a done order.
+ * retryable — that a cancel, a flatten or a mode escalation ends locally, or that the I-100 gate rejects at the send
+ * (data health is re-run there). The venue may hold an earlier copy after all (the reason news moves a waiting order to
+ * Unknown); its report must bring the order back, holding its worst case (with the cancel still wanted, if it was
+ * canceled), and its fill must be booked — not taken as a late ack of a done order, nor refused.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -11,7 +12,7 @@ import { balanceRowsOf } from '../../src/backoffice/balances.ts'
 import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
 import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
-import { admin, d, Harness, market, report } from './fixtures.ts'
+import { admin, d, Harness, market, paperFacts, report } from './fixtures.ts'
 
 /** An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent: Enqueued, attempt 1. */
 function resentOrder(harness: Harness): string {
@@ -95,4 +96,25 @@ describe('news about an order egress canceled after a send brings it back with i
     expect(harness.eventTypes(news)).not.toContain('order.unknown')
     expect(harness.order(orderId).status).toBe('Canceled')
   })
+})
+
+describe('news about an order the I-100 gate rejected at its send again', () => {
+  test('a resend blocked by stale data (Rejected, GATE_BLOCKED): the original copy\'s fill is booked, the rest held', () => {
+    const harness = Harness.funded()
+    const orderId = resentOrder(harness)
+    harness.nowMs += 60_000
+    const stale = market('50000', { observedAtMs: harness.nowMs - 60_000 })
+    harness.run({ kind: 'send', nowMs: harness.nowMs, orderId, action: 'place', facts: paperFacts, market: stale })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Rejected', lastReason: 'GATE_BLOCKED', sendAttempts: 1 })
+    expect(harness.reserved('USD')).toBe(0n)
+
+    const order = harness.order(orderId)
+    const half = order.qty / 2n
+    const news = harness.report(report(order, { kind: 'fill', execId: 'f1', lastQty: half, lastPrice: d('50000'), cumQty: half, fee: d('1'), feeAsset: 'USD' }))
+    expect(harness.eventTypes(news)).toEqual(['inbox.report_accepted', 'order.unknown', 'order.fill'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: half })
+    expect(harness.reserved('USD')).toBe(worstCase / 2n)
+    expect(backOfficeAgrees(harness)).toEqual([])
+  })
+
 })
