@@ -13,6 +13,8 @@
 import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/orders.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
+import type { OrderState } from '../domain/states.ts'
 import { VenueReason } from '../domain/venue-reasons.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import type { Decision, VenueReportCommand } from './commands.ts'
@@ -53,24 +55,47 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
   }
   const emitter = emitterFor(order)
   emitter.events.push({ type: 'inbox.report_accepted', atMs: nowMs, orderId: order.orderId, report })
-  if (provesAtVenue(order)) {
-    const detail = `${report.kind} report ${report.execId} for an order ${order.status === 'Failed' ? 'found not at the venue' : 'waiting to be sent again'}: the venue holds it`
+  const proof = provesAtVenue(order)
+  if (proof !== null) {
+    const detail = `${report.kind} report ${report.execId} for an order ${proof}: the venue holds it`
     emit(emitter, { type: 'order.unknown', atMs: nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail })
+    // Canceled before a send reached the venue, as egress thought: the cancel is still wanted, at the venue now.
+    if (order.status === 'Canceled' && order.lastReason !== null) {
+      emit(emitter, { type: 'order.cancel_requested', atMs: nowMs, orderId: order.orderId, principalId: GATEWAY_PRINCIPAL_ID, reason: order.lastReason })
+    }
   }
   if (amendNews(emitter, report, nowMs)) emitReport(emitter, report, nowMs)
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
 /**
- * Whether a report about `order` proves, against what egress holds, that the venue has it: the order was found not at
- * the venue (Failed: reconciliation's proof of absence came too early), or it was sent before and waits in Enqueued
- * to go out again (the resend that proof allowed, or a place the venue answered retryable). It goes Unknown first, so
- * the next send does not go out blind (a resend would reach a venue holding the order) and the report's news — a fill,
- * its ack — is taken as for any Unknown order. Before, the news was refused from those states: a fill the venue made
- * was not booked, and the waiting order was sent again.
+ * Reasons egress ends an order with on its own word, no venue's, when the send it was waiting for did not go out: a
+ * cancel before the send (its owner's, a flatten's, a mode escalation's) and the I-100 gate blocking the send.
  */
-function provesAtVenue(order: Order): boolean {
-  return order.status === 'Failed' || (order.status === 'Enqueued' && order.sendAttempts > 0)
+const ENDED_UNSENT: Readonly<Partial<Record<OrderState, ReadonlySet<ReasonCode>>>> = {
+  Canceled: new Set<ReasonCode>(['CANCELED_BEFORE_SEND', 'MODE_ESCALATED']),
+  Rejected: new Set<ReasonCode>(['GATE_BLOCKED', 'SHADOW_NOT_SENT']),
+}
+
+/**
+ * Whether a report about `order` proves, against what egress holds, that the venue has it (what egress held, for the
+ * detail), or null: the order was found not at the venue (Failed: reconciliation's proof of absence came too early),
+ * or it was sent before and waits in Enqueued to go out again (the resend that proof allowed, or a place the venue
+ * answered retryable), or it was sent before and then ended by egress alone while it so waited: canceled (a cancel,
+ * flatten or mode escalation of the waiting order, or a place answered retryable while a cancel was wanted) or
+ * rejected by the I-100 gate at the send again (data health re-run there, send.ts). It goes Unknown first, so the next
+ * send does not go out blind (a resend would reach a venue holding the order) and the report's news — a fill, its
+ * ack — is taken as for any Unknown order. Before, the news was refused from Failed, Enqueued and Rejected: a fill the
+ * venue made was not booked (only a later read-back could, or a synthetic fill on a venue without a trade query), and
+ * the waiting order was sent again; and Canceled took a `new` as a late ack of a done order: it stayed Canceled,
+ * holding nothing, while it rested live at the venue and was never canceled there.
+ */
+function provesAtVenue(order: Order): string | null {
+  if (order.status === 'Failed') return 'found not at the venue'
+  if (order.sendAttempts === 0) return null
+  if (order.status === 'Enqueued') return 'waiting to be sent again'
+  const endedUnsent = order.venueOrderId === null && order.lastReason !== null && ENDED_UNSENT[order.status]?.has(order.lastReason) === true
+  return endedUnsent ? `ended before it was sent again (${order.status}, ${order.lastReason})` : null
 }
 
 /**

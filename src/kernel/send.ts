@@ -6,7 +6,7 @@
  */
 
 import { policyValidAt } from '../domain/accounts.ts'
-import { instrumentKey } from '../domain/instruments.ts'
+import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { GateInput } from '../domain/gate.ts'
 import type { GateAction } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
@@ -17,7 +17,8 @@ import { emit, emitterFor } from './emit.ts'
 import { evaluateGate } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
-import { heldFor } from './reservations.ts'
+import { marketWorstPrice } from './intake/sent-order.ts'
+import { heldFor, reservationFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
 
 export function decideSend(state: KernelState, command: SendCommand): Decision {
@@ -122,7 +123,22 @@ function guardRefusingSend(state: KernelState, order: Order, command: SendComman
   if (instrument === undefined || params === undefined) return 'INSTRUMENT_UNKNOWN'
   const price = command.action === 'amend' ? amendBandPrice(order) : order.price
   const data = dataHealthGuard({ price, instrument, params, market: command.market, nowMs: command.nowMs })
-  return data.pass ? null : data.reason
+  if (!data.pass) return data.reason
+  return command.action === 'place' && !marketOrderCovered(order, { instrument, takerFeeBps: params.takerFeeBps, referencePrice: data.value }) ? 'INSUFFICIENT_FUNDS' : null
+}
+
+/**
+ * Whether a market order's reservation still covers its worst case at the reference price of its send. It was reserved
+ * at the band edge of the price at intake; while it waited in its lane the price may have drifted past that edge in
+ * steps no jump check sees, and a buy sent then could spend more than it holds. A limit order's worst case is its limit
+ * (the band check above keeps that near the market); a sell holds its quantity, whatever the price.
+ */
+function marketOrderCovered(order: Order, at: { instrument: Instrument; takerFeeBps: number; referencePrice: Units }): boolean {
+  if (order.price !== null || order.side !== 'buy') return true
+  const { instrument, takerFeeBps } = at
+  const worstPrice = marketWorstPrice(at.referencePrice, instrument)
+  const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps, baseAsset: instrument.baseAsset, quoteAsset: instrument.quoteAsset })
+  return quote.amount <= order.reservation.total
 }
 
 /** The price an amend's intake band-checked: its new price, or the standing one when it adds quantity; else none. */

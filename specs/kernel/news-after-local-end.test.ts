@@ -1,0 +1,120 @@
+/**
+ * Venue news about an order egress ended on its own word after a send (src/kernel/inbox.ts provesAtVenue): an order
+ * waiting in Enqueued to go out again — a resend after reconciliation found it "not at the venue", a place answered
+ * retryable — that a cancel, a flatten or a mode escalation ends locally, or that the I-100 gate rejects at the send
+ * (data health is re-run there). The venue may hold an earlier copy after all (the reason news moves a waiting order to
+ * Unknown); its report must bring the order back, holding its worst case (with the cancel still wanted, if it was
+ * canceled), and its fill must be booked — not taken as a late ack of a done order, nor refused.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { balanceRowsOf } from '../../src/backoffice/balances.ts'
+import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
+import { initialLedger } from '../../src/backoffice/ledger-state.ts'
+import { foldOn } from '../backoffice/kernel-log-fold.ts'
+import { admin, d, Harness, market, paperFacts, report } from './fixtures.ts'
+
+/** An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent: Enqueued, attempt 1. */
+function resentOrder(harness: Harness): string {
+  const orderId = harness.placedId({ qty: '1', price: '50000' })
+  harness.send(orderId)
+  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
+  harness.nowMs += 5_000
+  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: admin, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
+  expect(resend.reply.kind).toBe('done')
+  expect(harness.order(orderId)).toMatchObject({ status: 'Enqueued', sendAttempts: 1 })
+  return orderId
+}
+
+const worstCase = d('50050')
+
+/** The back office's own reservation rules (src/backoffice/orders.ts) hold what the kernel holds: its breaks. */
+function backOfficeAgrees(harness: Harness): unknown[] {
+  return ledgerVsKernel(balanceRowsOf(foldOn(initialLedger(), harness, 1)), harness.state)
+}
+
+describe('news about an order egress canceled after a send brings it back with its cancel wanted', () => {
+  test('a resent order canceled by a mode escalation: the original copy\'s `new` holds it again and cancels it at the venue', () => {
+    const harness = Harness.funded()
+    const orderId = resentOrder(harness)
+    harness.run({ kind: 'set_mode', nowMs: harness.nowMs, principal: admin, mode: 'live', note: '' })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Canceled', lastReason: 'MODE_ESCALATED' })
+    expect(harness.reserved('USD')).toBe(0n)
+
+    const news = harness.report(report(harness.order(orderId), { kind: 'new', execId: 'n1', venueOrderId: 'v-7' }))
+    expect(harness.eventTypes(news).slice(0, 3)).toEqual(['inbox.report_accepted', 'order.unknown', 'order.cancel_requested'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'CancelRequested', venueOrderId: 'v-7', cancelWanted: true })
+    expect(harness.reserved('USD')).toBe(worstCase)
+    expect(harness.next()).toMatchObject({ orderId, kind: 'cancel', lane: 0 })
+    expect(backOfficeAgrees(harness)).toEqual([])
+  })
+
+  test('a resent order canceled by its owner: the original copy\'s partial fill is booked, the rest held and canceled at the venue', () => {
+    const harness = Harness.funded()
+    const orderId = resentOrder(harness)
+    harness.cancel(orderId)
+    expect(harness.order(orderId)).toMatchObject({ status: 'Canceled', lastReason: 'CANCELED_BEFORE_SEND' })
+    const order = harness.order(orderId)
+    const half = order.qty / 2n
+    harness.report(report(order, { kind: 'fill', execId: 'f1', lastQty: half, lastPrice: d('50000'), cumQty: half, fee: d('1'), feeAsset: 'USD' }))
+    expect(harness.order(orderId)).toMatchObject({ status: 'CancelRequested', cumQty: half })
+    expect(harness.reserved('USD')).toBe(worstCase / 2n)
+    expect(harness.next()).toMatchObject({ orderId, kind: 'cancel' })
+    expect(backOfficeAgrees(harness)).toEqual([])
+  })
+
+  test('news that leaves it Unknown keeps the cancel wanted: reconciliation finding it open cancels it', () => {
+    const harness = Harness.funded()
+    const orderId = resentOrder(harness)
+    harness.cancel(orderId)
+    harness.report(report(harness.order(orderId), { kind: 'cancel_rejected', execId: 'x1', reason: 'too late' }))
+    expect(harness.order(orderId)).toMatchObject({ status: 'Unknown', cancelWanted: true })
+    expect(harness.reserved('USD')).toBe(worstCase)
+    const { venueClientOrderId: clientOrderId, accountId: account, symbol, side, qty } = harness.order(orderId)
+    const venueOrder = { venueOrderId: 'v-7', clientOrderId, account, symbol, side, qty, status: 'open' as const, cumQty: 0n }
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder, trades: [] })
+    expect(harness.order(orderId).status).toBe('CancelRequested')
+  })
+
+  test('an order never sent and canceled: news naming it is about something else and changes nothing', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.cancel(orderId)
+    const news = harness.report(report(harness.order(orderId), { kind: 'new', execId: 'n1', venueOrderId: 'v-7' }))
+    expect(harness.eventTypes(news)).not.toContain('order.unknown')
+    expect(harness.order(orderId).status).toBe('Canceled')
+    expect(harness.reserved('USD')).toBe(0n)
+  })
+
+  test('an order the venue canceled: a late `new` is old news and changes nothing', () => {
+    const harness = Harness.funded()
+    const orderId = harness.placedId()
+    harness.send(orderId)
+    harness.report(report(harness.order(orderId), { kind: 'canceled', execId: 'c1', venueOrderId: 'v-7' }))
+    const news = harness.report(report(harness.order(orderId), { kind: 'new', execId: 'n1', venueOrderId: 'v-7' }))
+    expect(harness.eventTypes(news)).not.toContain('order.unknown')
+    expect(harness.order(orderId).status).toBe('Canceled')
+  })
+})
+
+describe('news about an order the I-100 gate rejected at its send again', () => {
+  test('a resend blocked by stale data (Rejected, GATE_BLOCKED): the original copy\'s fill is booked, the rest held', () => {
+    const harness = Harness.funded()
+    const orderId = resentOrder(harness)
+    harness.nowMs += 60_000
+    const stale = market('50000', { observedAtMs: harness.nowMs - 60_000 })
+    harness.run({ kind: 'send', nowMs: harness.nowMs, orderId, action: 'place', facts: paperFacts, market: stale })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Rejected', lastReason: 'GATE_BLOCKED', sendAttempts: 1 })
+    expect(harness.reserved('USD')).toBe(0n)
+
+    const order = harness.order(orderId)
+    const half = order.qty / 2n
+    const news = harness.report(report(order, { kind: 'fill', execId: 'f1', lastQty: half, lastPrice: d('50000'), cumQty: half, fee: d('1'), feeAsset: 'USD' }))
+    expect(harness.eventTypes(news)).toEqual(['inbox.report_accepted', 'order.unknown', 'order.fill'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: half })
+    expect(harness.reserved('USD')).toBe(worstCase / 2n)
+    expect(backOfficeAgrees(harness)).toEqual([])
+  })
+
+})
