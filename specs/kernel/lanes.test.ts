@@ -90,14 +90,15 @@ describe('lanes and the executor choice', () => {
     expect(harness.next()).toMatchObject({ kind: 'cancel', orderId })
   })
 
-  test('a cancel requested while the place is in flight, then a retryable place error, cancels locally', () => {
+  test('a cancel requested while the place is in flight, then a retryable place error: read back in Lane3, not ended locally', () => {
     const harness = Harness.funded()
     const orderId = harness.placedId()
     harness.send(orderId)
     harness.cancel(orderId)
     harness.placeResult(orderId, { kind: 'retryable', reason: '429', retryAfterMs: 100 })
-    expect(harness.order(orderId).status).toBe('Canceled')
-    expect(harness.reserved('USD')).toBe(0n)
+    expect(harness.order(orderId)).toMatchObject({ status: 'Unknown', cancelWanted: true })
+    expect(harness.reserved('USD')).toBeGreaterThan(0n)
+    expect(harness.next()).toMatchObject({ orderId, lane: 3, kind: 'reconcile' })
   })
 
   test('reconcile work in Lane3 can be skipped while its query is in flight', () => {

@@ -53,14 +53,17 @@ describe('a mode change that reaches further ends the work decided under the mod
     expect(harness.order(queued)).toMatchObject({ status: 'Canceled', lastReason: 'MODE_ESCALATED' })
   })
 
-  test('a place in flight is canceled: a retry answer ends it locally instead of sending it again under live', () => {
+  test('a place in flight is canceled: a retry answer reads it back instead of sending it again under live', () => {
     const harness = Harness.funded()
     const orderId = harness.placedId({}, { principal: paperOnly })
     harness.send(orderId)
     expect(harness.eventTypes(setMode(harness, 'live'))).toEqual(['order.cancel_requested', 'mode.changed'])
     harness.placeResult(orderId, { kind: 'retryable', reason: 'throttled', retryAfterMs: 10 })
-    expect(harness.order(orderId)).toMatchObject({ status: 'Canceled', lastReason: 'CANCELED_BEFORE_SEND' })
-    harness.nowMs += 1_000
+    expect(harness.order(orderId)).toMatchObject({ status: 'Unknown', cancelWanted: true })
+    harness.nowMs += 5_000
+    expect(harness.next()).toMatchObject({ orderId, lane: 3, kind: 'reconcile' })
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+    expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true, cancelWanted: true })
     expect(harness.next()).toBeNull()
   })
 

@@ -4,13 +4,17 @@
  * retryable — that a cancel, a flatten or a mode escalation ends locally, or that the I-100 gate rejects at the send
  * (data health is re-run there). The venue may hold an earlier copy after all (the reason news moves a waiting order to
  * Unknown); its report must bring the order back, holding its worst case (with the cancel still wanted, if it was
- * canceled), and its fill must be booked — not taken as a late ack of a done order, nor refused.
+ * canceled), and its fill must be booked — not taken as a late ack of a done order, nor refused. (Egress now reads
+ * such a waiting order back instead of canceling it on the spot, cancel-after-send.test.ts; a log written before
+ * still holds the local cancel, which the first cases replay.)
  */
 
 import { describe, expect, test } from 'bun:test'
 import { balanceRowsOf } from '../../src/backoffice/balances.ts'
 import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
 import { initialLedger } from '../../src/backoffice/ledger-state.ts'
+import type { ReasonCode } from '../../src/domain/reasons.ts'
+import { applyInPlace } from '../../src/kernel/index.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
 import { admin, d, Harness, market, paperFacts, report } from './fixtures.ts'
 
@@ -29,16 +33,26 @@ function resentOrder(harness: Harness): string {
 
 const worstCase = d('50050')
 
+/**
+ * The waiting order canceled on the spot, as egress recorded it before such an order was read back instead
+ * (cancel.ts): a log written then still holds this record, and replays it.
+ */
+function canceledAsRecordedBefore(harness: Harness, orderId: string, reason: ReasonCode & ('CANCELED_BEFORE_SEND' | 'MODE_ESCALATED')): void {
+  const event = { type: 'order.canceled' as const, atMs: harness.nowMs, orderId, reason, source: 'local' as const }
+  applyInPlace(harness.state, event, { lsn: harness.state.lastLsn + 1 })
+  harness.log.push(event)
+}
+
 /** The back office's own reservation rules (src/backoffice/orders.ts) hold what the kernel holds: its breaks. */
 function backOfficeAgrees(harness: Harness): unknown[] {
   return ledgerVsKernel(balanceRowsOf(foldOn(initialLedger(), harness, 1)), harness.state)
 }
 
-describe('news about an order egress canceled after a send brings it back with its cancel wanted', () => {
+describe('news about an order egress canceled after a send (a log written before such an order was read back instead) brings it back with its cancel wanted', () => {
   test('a resent order canceled by a mode escalation: the original copy\'s `new` holds it again and cancels it at the venue', () => {
     const harness = Harness.funded()
     const orderId = resentOrder(harness)
-    harness.run({ kind: 'set_mode', nowMs: harness.nowMs, principal: admin, mode: 'live', note: '' })
+    canceledAsRecordedBefore(harness, orderId, 'MODE_ESCALATED')
     expect(harness.order(orderId)).toMatchObject({ status: 'Canceled', lastReason: 'MODE_ESCALATED' })
     expect(harness.reserved('USD')).toBe(0n)
 
@@ -53,7 +67,7 @@ describe('news about an order egress canceled after a send brings it back with i
   test('a resent order canceled by its owner: the original copy\'s partial fill is booked, the rest held and canceled at the venue', () => {
     const harness = Harness.funded()
     const orderId = resentOrder(harness)
-    harness.cancel(orderId)
+    canceledAsRecordedBefore(harness, orderId, 'CANCELED_BEFORE_SEND')
     expect(harness.order(orderId)).toMatchObject({ status: 'Canceled', lastReason: 'CANCELED_BEFORE_SEND' })
     const order = harness.order(orderId)
     const half = order.qty / 2n

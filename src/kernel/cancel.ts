@@ -1,7 +1,10 @@
 /**
- * Cancel requests (Lane0). An order not yet sent is canceled on the spot; an order that may be at the venue goes to
- * CancelRequested and its cancel waits in Lane0, ahead of everything else. A cancel is never shed and never refused
- * by a kill switch, by data health or by overload. Repeating a cancel is harmless.
+ * Cancel requests (Lane0). An order never sent is canceled on the spot; an order that may be at the venue goes to
+ * CancelRequested and its cancel waits in Lane0, ahead of everything else. An order sent before and waiting to go out
+ * again (a resend, or a place the venue answered retryable) is never ended on egress's word alone: an earlier copy may
+ * be live at the venue, so it goes to Unknown with the cancel wanted, holding its worst case, and reconciliation reads
+ * it back (not found after the grace: it ends; found open: its cancel goes out; filled: booked). A cancel is never
+ * shed and never refused by a kill switch, by data health or by overload. Repeating a cancel is harmless.
  */
 
 import type { ReasonCode } from '../domain/reasons.ts'
@@ -28,12 +31,27 @@ export function decideCancel(state: KernelState, command: CancelCommand): Decisi
   return { events, reply: { kind: 'done' } }
 }
 
-/** The events that cancel `order`, or null when it is already done. Shared with flatten. */
-export function cancelEvents(order: Order, input: { atMs: number; principalId: string; reason: ReasonCode }): DomainEvent[] | null {
+/** The reasons an order never sent is canceled with on the spot. */
+export type UnsentCancelReason = 'CANCELED_BEFORE_SEND' | 'MODE_ESCALATED'
+
+/**
+ * The events that cancel `order`, or null when it is already done. Shared with flatten and mode escalation (which
+ * ends an order never sent with its own `unsentReason`; CANCELED_BEFORE_SEND when not given).
+ */
+export function cancelEvents(
+  order: Order,
+  input: { atMs: number; principalId: string; reason: ReasonCode; unsentReason?: UnsentCancelReason },
+): DomainEvent[] | null {
   const emitter = emitterFor(order)
   const at = { atMs: input.atMs, orderId: order.orderId }
+  if (order.status === 'Enqueued' && order.sendAttempts === 0) {
+    emit(emitter, { type: 'order.canceled', ...at, reason: input.unsentReason ?? 'CANCELED_BEFORE_SEND', source: 'local' })
+    return emitter.events
+  }
   if (order.status === 'Enqueued') {
-    emit(emitter, { type: 'order.canceled', ...at, reason: 'CANCELED_BEFORE_SEND', source: 'local' })
+    const detail = `canceled while waiting to be sent again (attempt ${order.sendAttempts} went out): an earlier copy may be at the venue, read back before the order ends`
+    emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail })
+    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason })
     return emitter.events
   }
   if (order.status === 'Sent' || order.status === 'AckedOpen' || order.status === 'Partial' || order.status === 'Unknown') {

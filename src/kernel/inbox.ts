@@ -82,7 +82,8 @@ const ENDED_UNSENT: Readonly<Partial<Record<OrderState, ReadonlySet<ReasonCode>>
  * detail), or null: the order was found not at the venue (Failed: reconciliation's proof of absence came too early),
  * or it was sent before and waits in Enqueued to go out again (the resend that proof allowed, or a place the venue
  * answered retryable), or it was sent before and then ended by egress alone while it so waited: canceled (a cancel,
- * flatten or mode escalation of the waiting order, or a place answered retryable while a cancel was wanted) or
+ * flatten or mode escalation of the waiting order, or a place answered retryable while a cancel was wanted — as logs
+ * written before cancel.ts read such an order back instead hold it) or
  * rejected by the I-100 gate at the send again (data health re-run there, send.ts). It goes Unknown first, so the next
  * send does not go out blind (a resend would reach a venue holding the order) and the report's news — a fill, its
  * ack — is taken as for any Unknown order. Before, the news was refused from Failed, Enqueued and Rejected: a fill the

@@ -4,11 +4,14 @@
  * live prerequisites — the principal's and the policy's live permission, the recorded config, the credential, the
  * environment, the HA role), and its decision record says so. Sent after the change, a paper decision would go out as
  * a live order, also for a principal not allowed to trade live. So the change ends that work before it is recorded:
- * - a queued place is canceled on the spot (it never reached the venue) and a waiting amend fails (the order stands
- *   as it is), both with MODE_ESCALATED;
+ * - a queued place never sent is canceled on the spot (it never reached the venue) and a waiting amend fails (the
+ *   order stands as it is), both with MODE_ESCALATED;
+ * - a queued place sent before (a resend, or a retry after a retryable answer) is not ended on egress's word: an
+ *   earlier copy may be at the venue, so it goes Unknown with a cancel wanted (MODE_ESCALATED, cancel.ts) and is read
+ *   back: absent after the grace it ends, found open it is canceled there;
  * - a place whose call is in flight is canceled too (a cancel is requested, MODE_ESCALATED): its answer may be a
- *   retry, which would be a new send under the new mode — now it is canceled locally instead, and an order the venue
- *   did take is canceled there.
+ *   retry, which would be a new send under the new mode — now it goes Unknown and is read back instead (results.ts),
+ *   and an order the venue did take is canceled there.
  * The client asks again and is decided under the new mode. A change that reaches less (live → paper or shadow) leaves
  * the work alone: the gate of the new mode holds what it must.
  */
@@ -28,13 +31,12 @@ export function endDecidedWork(state: KernelState, input: { atMs: number; princi
   // By order id: the same events whatever order the queues and the calls were restored in (replay or snapshot).
   for (const { order, work } of decidedWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))) {
     const at = { atMs: input.atMs, orderId: order.orderId }
-    if (work === 'place_in_flight') {
-      events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason: 'MODE_ESCALATED' }) ?? []))
+    if (work === 'place_in_flight' || work === 'place') {
+      events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason: 'MODE_ESCALATED', unsentReason: 'MODE_ESCALATED' }) ?? []))
       continue
     }
     const emitter = emitterFor(order)
-    if (work === 'place') emit(emitter, { type: 'order.canceled', ...at, reason: 'MODE_ESCALATED', source: 'local' })
-    else if (order.amend !== null) emit(emitter, { type: 'order.amend_failed', ...at, amendId: order.amend.amendId, reason: 'MODE_ESCALATED', detail: input.detail })
+    if (order.amend !== null) emit(emitter, { type: 'order.amend_failed', ...at, amendId: order.amend.amendId, reason: 'MODE_ESCALATED', detail: input.detail })
     events.push(...emitter.events)
   }
   return events

@@ -80,7 +80,10 @@ function placeAnswerEvents(emitter: Emitter, order: Order, command: PlaceResultC
   } else if (outcome.kind === 'rejected') {
     emit(emitter, { type: 'order.venue_rejected', ...at, venueReason: outcome.reason })
   } else if (outcome.kind === 'retryable') {
-    if (order.status === 'CancelRequested') emit(emitter, { type: 'order.canceled', ...at, reason: 'CANCELED_BEFORE_SEND', source: 'local' })
+    // The venue says this copy did nothing, but the order went out before (this attempt, maybe earlier ones) and no
+    // read-back has proven it absent since: ended here, a copy live at the venue would be shown canceled, holding
+    // nothing. Unknown keeps its worst case held and the cancel wanted; reconciliation reads it back.
+    if (order.status === 'CancelRequested') emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) while a cancel was wanted: read back before the order ends` })
     else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
