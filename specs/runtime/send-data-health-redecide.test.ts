@@ -3,7 +3,8 @@
  * shadow and `scripts/redecide-log.ts` decide a place the I-100 gate blocked on data health (send.ts) exactly as the
  * leader did, and a mode escalation (mode-escalation.ts) that ends queued work likewise. Here: one place waits out a
  * venue outage while its price feed stalls (blocked at its send, GATE_BLOCKED), another waits out an outage for its
- * retry and is canceled by paper → shadow → paper (MODE_ESCALATED); the whole log re-decided matches, and only with the market it recorded.
+ * retry and is canceled by paper → shadow → paper (MODE_ESCALATED: sent before, it is read back and ends Failed); the
+ * whole log re-decided matches, and only with the market it recorded.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -40,8 +41,10 @@ describe('sends decided on the market at the send, decided again from their comm
     expect(world.gateway.engine.state.orders.get(held.reply.orderId)).toMatchObject({ status: 'Enqueued', sendAttempts: 1 })
     await world.gateway.setMode(adminUser, 'shadow', 'spec')
     await world.gateway.setMode(adminUser, 'paper', 'spec')
-    expect(world.gateway.engine.state.orders.get(held.reply.orderId)).toMatchObject({ status: 'Canceled', lastReason: 'MODE_ESCALATED' })
+    // Sent before (answered retryable), so not ended on the spot: read back with the cancel wanted (cancel.ts).
+    expect(world.gateway.engine.state.orders.get(held.reply.orderId)).toMatchObject({ status: 'Unknown', cancelWanted: true, lastReason: 'MODE_ESCALATED' })
     await run(world, 10_000)
+    expect(world.gateway.engine.state.orders.get(held.reply.orderId)).toMatchObject({ status: 'Failed', notAtVenue: true, cancelWanted: true })
     await world.gateway.stop()
 
     const logDir = join(world.dir, 'log')
