@@ -127,7 +127,7 @@ export class LogIndex {
     index.scan(index.positions, syncFrom, scannedTo)
     for (const [orderId, order] of engine.state.orders) index.accounts.set(orderId, order.accountId)
     index.unsubscribe = engine.onDurable((events) => {
-      index.forgetCompacted()
+      void index.forgetCompacted()
       for (const { event, lsn } of events) {
         if (event.type === 'order.accepted') index.accounts.set(event.orderId, event.accountId)
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
@@ -184,6 +184,8 @@ export class LogIndex {
    * held by the kernel nor in the log any more. Ends early if the index is closed.
    */
   private async forgetBelow(firstLsn: number): Promise<void> {
+    // Not inside the durable-batch listener that started it: the batch's waiters are resolved after the listeners.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     const slices = this.forgetSlices()
     for (const map of [this.positions.records, this.positions.laterDecisions]) {
       for (const [orderId, lsns] of map) {
