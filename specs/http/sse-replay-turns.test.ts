@@ -199,3 +199,9 @@ test('a replay still replaying after replayMsMax ends with resync_required (repl
     hub.close()
   }
 })
+
+test('a replay bound that is not a positive duration is refused when the hub is made', () => {
+  for (const replayMsMax of [0, -1, Number.NaN]) {
+    expect(() => new SseHub({ engine: t.gateway.engine, heartbeatMs: 3_600_000, bufferEventsMax: 16, subscribersMax: 1, replayMsMax })).toThrow(RangeError)
+  }
+})

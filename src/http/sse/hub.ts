@@ -140,6 +140,7 @@ export class SseHub {
       retiredOrdersKnown: () => Promise.resolve(),
       ...options,
     }
+    if (!(this.options.replayMsMax > 0)) throw new RangeError(`replayMsMax must be > 0, got ${this.options.replayMsMax}`)
     this.turns = new ReplayTurns({ ...this.options.replayLoopShare, nowMs: this.options.nowMs })
     // Steps are started by the turns, not paused by the slice: its pause is never awaited.
     this.replaySlice = new WorkSlices({ sliceMs: this.options.replaySliceMs, pause: () => Promise.resolve(), nowMs: this.options.nowMs })
