@@ -6,35 +6,19 @@
  * account stream left them out without a word.
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { isTerminal } from '../../src/domain/states.ts'
+import { expect, test } from 'bun:test'
 import { LogIndex } from '../../src/http/log-index.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
-import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { auth, eventually, LIMIT_BUY, post } from './fixture.ts'
 import { SseReader } from './sse-client.ts'
+import { retiringGateway } from './order-steps.ts'
 
-let t: TestGateway
-let trader: string
-
-beforeAll(async () => {
-  t = await startTestGateway({ config: { kernel: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } }, wal: { segmentBytesMax: 8192 } })
-  trader = await t.token({ accounts: ['demo-1'] })
-})
-afterAll(async () => t.stop())
-
-async function place(body: Record<string, unknown>, key: string): Promise<string> {
-  const res = await t.request('/v1/orders', post(trader, body, { 'Idempotency-Key': key }))
-  expect(res.status).toBe(202)
-  return (await json(res)).order_id as string
-}
-
-async function ended(orderId: string): Promise<void> {
-  await eventually(() => isTerminal(t.gateway.engine.state.orders.get(orderId)?.status ?? 'Enqueued'))
-  // An order is retired by a later event, never by the one that ended it (src/kernel/retention.ts).
-  await Bun.sleep(2)
-}
+const fixture = retiringGateway()
+const { place, ended } = fixture
 
 test('a resumed account stream delivers the last events of a retired order whose acceptance was compacted away', async () => {
+  const t = fixture.gateway()
+  const trader = fixture.trader()
   const wal = t.gateway.engine.wal
   const resting = await place(LIMIT_BUY, 'resting')
   await eventually(() => t.gateway.engine.state.orders.get(resting)?.status === 'AckedOpen')

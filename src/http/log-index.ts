@@ -12,6 +12,14 @@
  * intake (amends accepted or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
  * the bound, as for the log itself. Plus the account of each order the kernel held when the index was built or has
  * accepted since (`accounts`), one entry per order like the positions.
+ *
+ * Compaction is the bound in a running process too: once the log's first LSN has moved (seen at the next durable
+ * batch: nothing is added between two), the index forgets what pointed only below it — the positions under the first
+ * LSN, an order whose positions all went, and the account of an order the kernel no longer holds and the log no longer
+ * has a record of (one the kernel still holds keeps it: its end, still to come, names only the order). The walk over
+ * every entry is cut into slices of `forgetSliceMs`, with a pause after each that keeps it within a quarter of the event
+ * loop (loop-share.ts): a million orders is a walk of about a second, and it must not hold intake for that long.
+ * (Before, nothing was ever forgotten while the process ran: ~80 bytes per accepted order for the accounts alone.)
  */
 
 import { eventCode, orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
@@ -20,6 +28,8 @@ import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
 import type { Frame, Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
+import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
+import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 
 
 /** Gaps wider than this between two wanted LSNs start a new read instead of scanning the frames in between. */
@@ -35,6 +45,22 @@ export interface LogIndexOptions {
   syncFramesMax?: number
   /** Records indexed per background slice (one event-loop turn each). */
   backgroundFramesPerSlice?: number
+  /** The longest one slice of forgetting what compaction removed holds the event loop. */
+  forgetSliceMs?: number
+  /** Awaited between two slices of forgetting (default: a pause keeping it within FORGET_LOOP_SHARE of the loop). */
+  forgetPause?: () => Promise<void>
+  /** The clock forgetting's slices are timed by (default performance.now). */
+  nowMs?: () => number
+}
+
+/** Forgetting what compaction removed is housekeeping: it may hold a quarter of the loop at most. */
+const FORGET_LOOP_SHARE: LoopShareOptions = { shareMax: 0.25, waitMsMax: 50 }
+
+/** How much the index holds: orders with positions, orders with later decisions, orders with a known account. */
+export interface LogIndexEntryCounts {
+  orders: number
+  laterDecisions: number
+  accounts: number
 }
 
 export const LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT = 50_000
@@ -73,24 +99,35 @@ export class LogIndex {
   /** Positions found by the background scan (all older than any in positions), merged in when it completes. */
   private older: Positions | null = null
   private readonly wal: Wal
+  private readonly engine: Engine
   private unsubscribe: (() => void) | null = null
   private backgroundCancelled = false
   private completeFlag = true
   private readonly completeWaiters: (() => void)[] = []
+  /** Everything below this LSN is forgotten (or was never indexed): the log's first LSN when the last walk started. */
+  private forgottenBelowLsn: number
+  /** The walk forgetting what compaction removed, while one runs (one at a time; it starts again if the log moved on). */
+  private forgetting: Promise<void> | null = null
+  private readonly forgetSlices: () => WorkSlices
 
-  private constructor(wal: Wal) {
-    this.wal = wal
+  private constructor(engine: Engine, options: LogIndexOptions) {
+    this.engine = engine
+    this.wal = engine.wal
+    this.forgottenBelowLsn = engine.wal.firstLsn
+    const { forgetSliceMs = WORK_SLICE_DEFAULTS.sliceMs, forgetPause, nowMs } = options
+    this.forgetSlices = () => new WorkSlices({ sliceMs: forgetSliceMs, pause: forgetPause ?? loopSharePause(FORGET_LOOP_SHARE), ...(nowMs === undefined ? {} : { nowMs }) })
   }
 
   /** Indexes the newest records now and the rest in the background, then follows the engine. Call before serving. */
   static build(engine: Engine, options: LogIndexOptions = {}): LogIndex {
-    const index = new LogIndex(engine.wal)
+    const index = new LogIndex(engine, options)
     const wal = engine.wal
     const scannedTo = wal.lastLsn
     const syncFrom = Math.max(wal.firstLsn, scannedTo - (options.syncFramesMax ?? LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT) + 1)
     index.scan(index.positions, syncFrom, scannedTo)
     for (const [orderId, order] of engine.state.orders) index.accounts.set(orderId, order.accountId)
     index.unsubscribe = engine.onDurable((events) => {
+      void index.forgetCompacted()
       for (const { event, lsn } of events) {
         if (event.type === 'order.accepted') index.accounts.set(event.orderId, event.accountId)
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
@@ -120,6 +157,55 @@ export class LogIndex {
     this.unsubscribe?.()
     this.unsubscribe = null
     this.backgroundCancelled = true
+  }
+
+  /** How much the index holds now (falls once what compaction removed is forgotten). */
+  get entryCounts(): LogIndexEntryCounts {
+    return { orders: this.positions.records.size, laterDecisions: this.positions.laterDecisions.size, accounts: this.accounts.size }
+  }
+
+  /**
+   * Starts forgetting what pointed only below the log's first LSN, if it moved since the last time (compaction), in
+   * slices; called at every durable batch. Resolves when the index holds nothing below the first LSN it saw (at once
+   * when it already did). While the background scan runs, waits for it: the scan itself skips what compaction removed.
+   */
+  forgetCompacted(): Promise<void> {
+    if (this.forgetting !== null) return this.forgetting
+    if (this.wal.firstLsn <= this.forgottenBelowLsn || !this.completeFlag || this.unsubscribe === null) return Promise.resolve()
+    const forgetting = this.forgetBelow(this.wal.firstLsn).finally(() => {
+      this.forgetting = null
+    })
+    this.forgetting = forgetting
+    return forgetting
+  }
+
+  /**
+   * One walk: positions below `firstLsn` go (an order left with none goes), then the accounts of orders that are neither
+   * held by the kernel nor in the log any more. Ends early if the index is closed.
+   */
+  private async forgetBelow(firstLsn: number): Promise<void> {
+    // Not inside the durable-batch listener that started it: the batch's waiters are resolved after the listeners.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    const slices = this.forgetSlices()
+    for (const map of [this.positions.records, this.positions.laterDecisions]) {
+      for (const [orderId, lsns] of map) {
+        if (this.unsubscribe === null) return
+        // Ascending: only a list that starts below the first LSN has anything to forget.
+        if ((lsns[0] as number) < firstLsn) {
+          const kept = firstAfter(lsns, firstLsn - 1)
+          if (kept === lsns.length) map.delete(orderId)
+          else lsns.splice(0, kept)
+        }
+        if (slices.spent()) await slices.rest()
+      }
+    }
+    const held = (orderId: string): boolean => this.engine.state.orders.has(orderId) || this.positions.records.has(orderId)
+    for (const [orderId] of this.accounts) {
+      if (this.unsubscribe === null) return
+      if (!held(orderId)) this.accounts.delete(orderId)
+      if (slices.spent()) await slices.rest()
+    }
+    this.forgottenBelowLsn = firstLsn
   }
 
   has(orderId: string): boolean {
@@ -288,6 +374,7 @@ export class LogIndex {
     this.older = null
     this.completeFlag = true
     for (const resolve of this.completeWaiters.splice(0)) resolve()
+    void this.forgetCompacted()
   }
 
   private add(into: Map<string, number[]>, orderId: string, lsn: number): void {

@@ -3,8 +3,11 @@
  * as the event id. A new subscriber starts live from the log's end, or — with `Last-Event-ID` — replays the log from
  * the event after that id at its own pace and then joins the live feed (see Subscriber for why nothing is missed or
  * repeated). A resume point the log no longer holds gets a `resync_required` event naming what to re-fetch. Replays
- * read the log in steps bounded in records and time, taking turns with each other on the event loop
+ * read the log in steps bounded in records and time, taking turns on the event loop caller by caller
  * (replay-turns.ts); an order or account stream passes other orders' records without decoding them (replay-filter.ts).
+ * A replay still replaying `replayMsMax` after it began ends the same way, with `resync_required` (reason
+ * `replay_too_long`), and goes live: replays together hold at most half the loop, and one over a log written faster
+ * than it can read (a global stream decodes every record) would otherwise chase the log's end for good.
  *
  * Live events come from `engine.onDurable` (only durable events are ever streamed); each is encoded once per batch,
  * and those bytes go to every subscriber it matches. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
@@ -49,8 +52,10 @@ export interface SseHubOptions {
   replaySliceMs?: number
   /** The share of the event loop every replay together may hold (replay-turns.ts). */
   replayLoopShare?: LoopShareOptions
-  /** The clock replay steps are timed by (default performance.now). */
+  /** The clock replay steps and replays are timed by (default performance.now). */
   nowMs?: () => number
+  /** The longest a replay may run before it ends with `resync_required` and goes live (REPLAY_MS_MAX_DEFAULT). */
+  replayMsMax?: number
   /** Client reconnect delay advertised with `retry:`. */
   retryMs?: number
   onSubscribersChanged?: (count: number, scope: StreamScope['kind']) => void
@@ -69,6 +74,12 @@ export interface SseHubOptions {
    */
   authorityChecksPerHeartbeatMax?: number
 }
+
+/**
+ * How long a replay may run (from its open, waits for the client included): a minute reads millions of records at
+ * the replays' share of the loop, far more than a client resuming after a dropped connection needs.
+ */
+export const REPLAY_MS_MAX_DEFAULT = 60_000
 
 /** Retired orders whose account one replay or live batch remembers (accountLookup). */
 const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
@@ -98,8 +109,10 @@ interface Entry {
   authority: StreamAuthority | null
   /** A check of `authority` is under way (one at a time per stream, however slow the verifier). */
   checking: boolean
-  /** Who opened it (subscribersPerPrincipalMax), or null when no caller is named. */
+  /** Who opened it (subscribersPerPrincipalMax; its replay's turns are this caller's), or null when no caller is named. */
   owner: string | null
+  /** When its replay began (nowMs), for replayMsMax. */
+  openedMs: number
 }
 
 export class SseHub {
@@ -117,6 +130,7 @@ export class SseHub {
     this.options = {
       replayChunkFrames: 512,
       replaySliceMs: WORK_SLICE_DEFAULTS.sliceMs,
+      replayMsMax: REPLAY_MS_MAX_DEFAULT,
       replayLoopShare: REPLAY_LOOP_SHARE,
       nowMs: () => performance.now(),
       subscribersPerPrincipalMax: Number.POSITIVE_INFINITY,
@@ -126,6 +140,7 @@ export class SseHub {
       retiredOrdersKnown: () => Promise.resolve(),
       ...options,
     }
+    if (!(this.options.replayMsMax > 0)) throw new RangeError(`replayMsMax must be > 0, got ${this.options.replayMsMax}`)
     this.turns = new ReplayTurns({ ...this.options.replayLoopShare, nowMs: this.options.nowMs })
     // Steps are started by the turns, not paused by the slice: its pause is never awaited.
     this.replaySlice = new WorkSlices({ sliceMs: this.options.replaySliceMs, pause: () => Promise.resolve(), nowMs: this.options.nowMs })
@@ -172,6 +187,7 @@ export class SseHub {
       authority,
       checking: false,
       owner,
+      openedMs: this.options.nowMs(),
       subscriber: new Subscriber(endLsn, {
         bufferEventsMax: this.options.bufferEventsMax,
         onClose: (subscriber, reason) => this.remove(subscriber, reason),
@@ -213,7 +229,7 @@ export class SseHub {
     for (const entry of [...this.entries]) entry.subscriber.close(reason)
   }
 
-  private resyncData(scope: StreamScope, lastEventId: number, endLsn: number): unknown {
+  private resyncData(scope: StreamScope, lastEventId: number, endLsn: number, replayTooLong = false): unknown {
     const wal = this.options.engine.wal
     const refetch =
       scope.kind === 'order'
@@ -221,8 +237,10 @@ export class SseHub {
         : scope.kind === 'account'
           ? [`/v1/orders?account=${scope.accountId}`]
           : ['/v1/orders', '/health']
+    const reason = replayTooLong ? 'replay_too_long' : lastEventId > endLsn ? 'resume_point_ahead_of_log' : 'resume_point_not_retained'
     return {
-      reason: lastEventId > endLsn ? 'resume_point_ahead_of_log' : 'resume_point_not_retained',
+      reason,
+      ...(replayTooLong ? { replay_ms_max: this.options.replayMsMax } : {}),
       last_event_id: lastEventId,
       first_retained_lsn: wal.firstLsn,
       resume_lsn: endLsn,
@@ -240,7 +258,8 @@ export class SseHub {
     try {
       if (entry.scope.kind === 'account') await this.options.retiredOrdersKnown()
       while (subscriber.phase === 'replaying') {
-        await this.turns.take(() => this.replayStep(entry, accountOf))
+        // A caller's streams share its turns (a stream without a named caller is one of its own).
+        await this.turns.take(() => this.replayStep(entry, accountOf), entry.owner ?? entry)
         await subscriber.waitForRoom()
       }
     } catch {
@@ -258,6 +277,13 @@ export class SseHub {
       // Compaction removed what this replay had yet to read while it waited for the client: the log's reader
       // would start at its first LSN and the gap go unseen. Told as at connect, then live from here.
       subscriber.control('resync_required', this.resyncData(entry.scope, subscriber.lastLsn, endLsn), endLsn)
+      subscriber.phase = 'live'
+      return
+    }
+    if (this.options.nowMs() - entry.openedMs >= this.options.replayMsMax) {
+      // Replaying for too long (a log written faster than this replay's share of the loop reads it, or a client that
+      // reads slowly): the client re-fetches what it names and the stream goes on live from the log's end.
+      subscriber.control('resync_required', this.resyncData(entry.scope, subscriber.lastLsn, endLsn, true), endLsn)
       subscriber.phase = 'live'
       return
     }
