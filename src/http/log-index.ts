@@ -14,12 +14,8 @@
  * accepted since (`accounts`), one entry per order like the positions.
  *
  * Compaction is the bound in a running process too: once the log's first LSN has moved (seen at the next durable
- * batch: nothing is added between two), the index forgets what pointed only below it — the positions under the first
- * LSN, an order whose positions all went, and the account of an order the kernel no longer holds and the log no longer
- * has a record of (one the kernel still holds keeps it: its end, still to come, names only the order). The walk over
- * every entry is cut into slices of `forgetSliceMs`, with a pause after each that keeps it within a quarter of the event
- * loop (loop-share.ts): a million orders is a walk of about a second, and it must not hold intake for that long.
- * (Before, nothing was ever forgotten while the process ran: ~80 bytes per accepted order for the accounts alone.)
+ * batch), a walk forgets what pointed only below it (log-index-forget.ts), in slices of `forgetSliceMs` within a
+ * quarter of the event loop: a million orders is a walk of about a second, and it must not hold intake for that long.
  */
 
 import { eventCode, orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
@@ -28,6 +24,7 @@ import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
 import type { Frame, Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
+import { firstAfter, forgetBelow } from './log-index-forget.ts'
 import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 
@@ -179,33 +176,17 @@ export class LogIndex {
     return forgetting
   }
 
-  /**
-   * One walk: positions below `firstLsn` go (an order left with none goes), then the accounts of orders that are neither
-   * held by the kernel nor in the log any more. Ends early if the index is closed.
-   */
+  /** One walk (log-index-forget.ts), after the durable-batch listener that started it: its waiters resolve after the listeners. */
   private async forgetBelow(firstLsn: number): Promise<void> {
-    // Not inside the durable-batch listener that started it: the batch's waiters are resolved after the listeners.
     await new Promise<void>((resolve) => setImmediate(resolve))
-    const slices = this.forgetSlices()
-    for (const map of [this.positions.records, this.positions.laterDecisions]) {
-      for (const [orderId, lsns] of map) {
-        if (this.unsubscribe === null) return
-        // Ascending: only a list that starts below the first LSN has anything to forget.
-        if ((lsns[0] as number) < firstLsn) {
-          const kept = firstAfter(lsns, firstLsn - 1)
-          if (kept === lsns.length) map.delete(orderId)
-          else lsns.splice(0, kept)
-        }
-        if (slices.spent()) await slices.rest()
-      }
-    }
-    const held = (orderId: string): boolean => this.engine.state.orders.has(orderId) || this.positions.records.has(orderId)
-    for (const [orderId] of this.accounts) {
-      if (this.unsubscribe === null) return
-      if (!held(orderId)) this.accounts.delete(orderId)
-      if (slices.spent()) await slices.rest()
-    }
-    this.forgottenBelowLsn = firstLsn
+    const walked = await forgetBelow(firstLsn, {
+      positionMaps: [this.positions.records, this.positions.laterDecisions],
+      accounts: this.accounts,
+      heldByKernel: (orderId) => this.engine.state.orders.has(orderId),
+      closed: () => this.unsubscribe === null,
+      slices: this.forgetSlices(),
+    })
+    if (walked) this.forgottenBelowLsn = firstLsn
   }
 
   has(orderId: string): boolean {
@@ -418,16 +399,4 @@ function visitFrames(wal: Wal, lsns: readonly number[], visit: (frame: Frame) =>
     }
     index = next
   }
-}
-
-/** The index of the first LSN in ascending `lsns` greater than `afterLsn` (lsns.length when none is). */
-function firstAfter(lsns: readonly number[], afterLsn: number): number {
-  let low = 0
-  let high = lsns.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if ((lsns[middle] as number) <= afterLsn) low = middle + 1
-    else high = middle
-  }
-  return low
 }

@@ -27,14 +27,17 @@ export interface CompactInTurnsOptions {
   nextTurn?: () => Promise<void>
   /** True once the compaction should end where it is (a stopping snapshotter). */
   stopped?: () => boolean
-  /** The readers' floor now (SnapshotterOptions.compactionKeepFromLsn): no segment holding it or a later LSN goes. */
+  /**
+   * The readers' floor now (SnapshotterOptions.compactionKeepFromLsn), read before each removal: no segment holding it
+   * or a later LSN goes. It stands for compactLog's `keepFromLsn`, which is not given here.
+   */
   keepFromLsnNow?: () => number
 }
 
 /** compactLog, COMPACTION_SEGMENTS_PER_TURN segments per turn; its result covers every turn. */
-export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options: CompactOptions & CompactInTurnsOptions): Promise<CompactResult> {
+export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options: Omit<CompactOptions, 'keepFromLsn'> & CompactInTurnsOptions): Promise<CompactResult> {
   const { nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve)), stopped = () => false, keepFromLsnNow = () => Number.POSITIVE_INFINITY, ...compact } = options
-  const result = compactLog(wal, store, { ...compact, segmentsMax: COMPACTION_SEGMENTS_PER_TURN })
+  const result = compactLog(wal, store, { ...compact, keepFromLsn: keepFromLsnNow(), segmentsMax: COMPACTION_SEGMENTS_PER_TURN })
   const boundLsn = result.boundLsn
   if (boundLsn === null || compact.dryRun === true) return result
   const archive = compact.mode === 'archive' ? { archiveDir: compact.archiveDir as string } : {}

@@ -174,11 +174,10 @@ export class Snapshotter {
     this.stats.blockMsMax = Math.max(this.stats.blockMsMax, taken.blockMsMax)
     if (policy.compaction !== 'off') {
       const archiveDir = policy.archiveDir ?? join(this.options.dataDir, 'archive')
-      const keepFromLsn = this.options.compactionKeepFromLsn?.()
+      const keepFromLsnNow = this.options.compactionKeepFromLsn
       // One segment per turn of the event loop, each removal fsynced on its own (compact-turns.ts).
       this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
-        mode: policy.compaction, archiveDir, ...(keepFromLsn === undefined ? {} : { keepFromLsn }), stopped: () => this.stopped && !stoppedBefore,
-        ...(this.options.compactionKeepFromLsn === undefined ? {} : { keepFromLsnNow: this.options.compactionKeepFromLsn }),
+        mode: policy.compaction, archiveDir, stopped: () => this.stopped && !stoppedBefore, ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
       })
     }
     return taken
