@@ -103,6 +103,7 @@ export const REASONS = {
     500,
     'The venue reports more filled than its trades explain, and the inferred fill would take the synthetic cash pending past what a record holds: nothing was booked, the order stays below the venue until its real trades come',
   ),
+  CANCEL_ATTEMPTS_EXCEEDED: reason('internal', 500, 'The venue still holds open an order after many cancels: the cancel is repeated at a bounded pace; operator attention needed'),
   RECONCILE_DEFERRED: reason('outcome_unknown', 200, 'The venue answer settles nothing yet; the order stays as it is and is asked about again later'),
   // kill switches
   KILL_SWITCH_HALT: reason('definite_reject', 200, 'HALT engaged: nothing new is accepted or sent'),
