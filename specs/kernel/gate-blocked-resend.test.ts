@@ -13,22 +13,9 @@ import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
 import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import { resendable } from '../../src/kernel/reconcile.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
-import { admin, d, Harness, market, paperFacts } from './fixtures.ts'
+import { admin, d, Harness, market, paperFacts, resentOrder } from './fixtures.ts'
 
 const worstCase = d('50050')
-
-/** An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent: Enqueued, attempt 1. */
-function resentOrder(harness: Harness): string {
-  const orderId = harness.placedId({ qty: '1', price: '50000' })
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
-  const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: admin, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
-  expect(resend.reply.kind).toBe('done')
-  expect(harness.order(orderId)).toMatchObject({ status: 'Enqueued', sendAttempts: 1 })
-  return orderId
-}
 
 /** The send decided with a reference price a minute old: the gate's guards_pass check refuses it (DATA_STALE). */
 function sendStale(harness: Harness, orderId: string): ReturnType<Harness['run']> {

@@ -16,20 +16,7 @@ import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import type { ReasonCode } from '../../src/domain/reasons.ts'
 import { applyInPlace, decide } from '../../src/kernel/index.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
-import { admin, d, Harness, market, paperFacts, report } from './fixtures.ts'
-
-/** An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent: Enqueued, attempt 1. */
-function resentOrder(harness: Harness): string {
-  const orderId = harness.placedId({ qty: '1', price: '50000' })
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
-  const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: admin, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
-  expect(resend.reply.kind).toBe('done')
-  expect(harness.order(orderId)).toMatchObject({ status: 'Enqueued', sendAttempts: 1 })
-  return orderId
-}
+import { d, Harness, market, paperFacts, report, resentOrder } from './fixtures.ts'
 
 const worstCase = d('50050')
 

@@ -12,7 +12,7 @@ import { simInstrumentsFor } from '../../src/runtime/paper.ts'
 import { READ_BACK_RETRY_AFTER_MS_MAX } from '../../src/runtime/read-back.ts'
 import type { PlaceAck, PlaceRequest, VenueOrder, VenueOutcome } from '../../src/venues/adapter.ts'
 import { SimVenue } from '../../src/venues/sim/index.ts'
-import { run, startWorld, T0, traderA, worldsStoppedAfterEach } from './harness.ts'
+import { run, startWorld, T0, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 
 const worlds = worldsStoppedAfterEach()
 
@@ -37,19 +37,26 @@ class ThrottlingVenue extends SimVenue {
   }
 }
 
-test('a throttled read-back waits the venue\'s Retry-After before the venue is asked again', async () => {
+/** A world whose one order is Unknown (its place unanswered, its reports dropped) while status queries answer `statusAnswer`. */
+async function unknownOrderWorld(statusAnswer: VenueOutcome<VenueOrder | null>): Promise<{ world: World; venue: ThrottlingVenue; status: () => string | undefined }> {
   const clock = new SimClock({ startMs: T0 })
   const venue = new ThrottlingVenue(clock)
   const world = await startWorld({ seed: 5, clock, venue })
   worlds.push(world)
-  const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', tif: 'GTC', client_order_id: 'throttled' }
-  venue.statusAnswer = { kind: 'retryable', reason: 'rate_limited', retryAfterMs: 5_000 }
+  venue.statusAnswer = statusAnswer
   venue.setFaults({ dropReportProbability: 1 })
+  const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', tif: 'GTC', client_order_id: 'throttled' }
   const placed = await world.gateway.place(traderA, body, null)
   if (placed.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(placed.reply)}`)
-  const status = () => world.gateway.engine.state.orders.get(placed.reply.kind === 'accepted' ? placed.reply.orderId : '')?.status
+  const { orderId } = placed.reply
   await run(world, 100)
+  const status = () => world.gateway.engine.state.orders.get(orderId)?.status
   expect(status()).toBe('Unknown')
+  return { world, venue, status }
+}
+
+test('a throttled read-back waits the venue\'s Retry-After before the venue is asked again', async () => {
+  const { world, venue, status } = await unknownOrderWorld({ kind: 'retryable', reason: 'rate_limited', retryAfterMs: 5_000 })
   const first = venue.statusCalls.length
   expect(first).toBeGreaterThanOrEqual(1)
   // reconcileRetryMs is 500 (harness): ten backoffs in 4.8 s; the venue's Retry-After allows none.
@@ -62,16 +69,7 @@ test('a throttled read-back waits the venue\'s Retry-After before the venue is a
 })
 
 test('a Retry-After past the bound is waited only up to READ_BACK_RETRY_AFTER_MS_MAX; none at all waits reconcileRetryMs', async () => {
-  const clock = new SimClock({ startMs: T0 })
-  const venue = new ThrottlingVenue(clock)
-  const world = await startWorld({ seed: 5, clock, venue })
-  worlds.push(world)
-  const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', tif: 'GTC', client_order_id: 'throttled' }
-  venue.statusAnswer = { kind: 'retryable', reason: 'rate_limited', retryAfterMs: 10 * READ_BACK_RETRY_AFTER_MS_MAX }
-  venue.setFaults({ dropReportProbability: 1 })
-  const placed = await world.gateway.place(traderA, body, null)
-  if (placed.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(placed.reply)}`)
-  await run(world, 100)
+  const { world, venue } = await unknownOrderWorld({ kind: 'retryable', reason: 'rate_limited', retryAfterMs: 10 * READ_BACK_RETRY_AFTER_MS_MAX })
   const asked = venue.statusCalls.length
   await run(world, READ_BACK_RETRY_AFTER_MS_MAX - 500, 50)
   expect(venue.statusCalls.length).toBe(asked)
