@@ -207,3 +207,20 @@ export class Harness {
     return decision.events.map((event) => event.type)
   }
 }
+
+/**
+ * An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent by an admin: Enqueued,
+ * attempt 1, sent before. 1 BTC at 50000.
+ */
+export function resentOrder(harness: Harness): string {
+  const orderId = harness.placedId({ qty: '1', price: '50000' })
+  harness.send(orderId)
+  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
+  harness.nowMs += 5_000
+  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: admin, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
+  if (resend.reply.kind !== 'done') throw new Error(`expected the resend done, got ${JSON.stringify(resend.reply)}`)
+  const order = harness.order(orderId)
+  if (order.status !== 'Enqueued' || order.sendAttempts !== 1) throw new Error(`expected Enqueued after 1 send, got ${order.status} after ${order.sendAttempts}`)
+  return orderId
+}

@@ -5,8 +5,8 @@
  * (data health is re-run there). The venue may hold an earlier copy after all (the reason news moves a waiting order to
  * Unknown); its report must bring the order back, holding its worst case (with the cancel still wanted, if it was
  * canceled), and its fill must be booked — not taken as a late ack of a done order, nor refused. (Egress now reads
- * such a waiting order back instead of canceling it on the spot, cancel-after-send.test.ts; a log written before
- * still holds the local cancel, which the first cases replay.)
+ * such a waiting order back instead of canceling it on the spot, cancel-after-send.test.ts, or rejecting it at a
+ * blocked send, gate-blocked-resend.test.ts; a log written before still holds the local end, which these cases replay.)
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -14,22 +14,9 @@ import { balanceRowsOf } from '../../src/backoffice/balances.ts'
 import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
 import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import type { ReasonCode } from '../../src/domain/reasons.ts'
-import { applyInPlace } from '../../src/kernel/index.ts'
+import { applyInPlace, decide } from '../../src/kernel/index.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
-import { admin, d, Harness, market, paperFacts, report } from './fixtures.ts'
-
-/** An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent: Enqueued, attempt 1. */
-function resentOrder(harness: Harness): string {
-  const orderId = harness.placedId({ qty: '1', price: '50000' })
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
-  const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: admin, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
-  expect(resend.reply.kind).toBe('done')
-  expect(harness.order(orderId)).toMatchObject({ status: 'Enqueued', sendAttempts: 1 })
-  return orderId
-}
+import { d, Harness, market, paperFacts, report, resentOrder } from './fixtures.ts'
 
 const worstCase = d('50050')
 
@@ -112,13 +99,19 @@ describe('news about an order egress canceled after a send (a log written before
   })
 })
 
-describe('news about an order the I-100 gate rejected at its send again', () => {
+describe('news about an order the I-100 gate rejected at its send again (a log written before such an order was read back instead)', () => {
   test('a resend blocked by stale data (Rejected, GATE_BLOCKED): the original copy\'s fill is booked, the rest held', () => {
     const harness = Harness.funded()
     const orderId = resentOrder(harness)
     harness.nowMs += 60_000
     const stale = market('50000', { observedAtMs: harness.nowMs - 60_000 })
-    harness.run({ kind: 'send', nowMs: harness.nowMs, orderId, action: 'place', facts: paperFacts, market: stale })
+    // The block as recorded before (send.ts now moves such an order to Unknown first: gate-blocked-resend.test.ts):
+    // this build's send_blocked without the Unknown before it, which replays as the rejection it was.
+    const decided = decide(harness.state, { kind: 'send', nowMs: harness.nowMs, orderId, action: 'place', facts: paperFacts, market: stale })
+    const blocked = decided.events.find((event) => event.type === 'order.send_blocked')
+    if (blocked === undefined) throw new Error('expected the gate to block the send')
+    applyInPlace(harness.state, blocked, { lsn: harness.state.lastLsn + 1 })
+    harness.log.push(blocked)
     expect(harness.order(orderId)).toMatchObject({ status: 'Rejected', lastReason: 'GATE_BLOCKED', sendAttempts: 1 })
     expect(harness.reserved('USD')).toBe(0n)
 

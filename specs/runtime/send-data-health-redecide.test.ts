@@ -2,7 +2,8 @@
  * The reference price the executor observes for a send travels in the send's command record (`market`), so a standby's
  * shadow and `scripts/redecide-log.ts` decide a place the I-100 gate blocked on data health (send.ts) exactly as the
  * leader did, and a mode escalation (mode-escalation.ts) that ends queued work likewise. Here: one place waits out a
- * venue outage while its price feed stalls (blocked at its send, GATE_BLOCKED), another waits out an outage for its
+ * venue outage while its price feed stalls (blocked at its send, GATE_BLOCKED: sent before, it is read back and ends
+ * Failed), another waits out an outage for its
  * retry and is canceled by paper → shadow → paper (MODE_ESCALATED: sent before, it is read back and ends Failed); the
  * whole log re-decided matches, and only with the market it recorded.
  */
@@ -31,7 +32,8 @@ describe('sends decided on the market at the send, decided again from their comm
     const stale = await world.gateway.place(traderA, order('stale-1'), null)
     if (stale.reply.kind !== 'accepted') throw new Error(JSON.stringify(stale.reply))
     await run(world, 12_000)
-    expect(world.gateway.engine.state.orders.get(stale.reply.orderId)).toMatchObject({ status: 'Rejected', lastReason: 'GATE_BLOCKED' })
+    // Sent before (the throttled attempts), so the block does not reject it: read back, it ends Failed (send.ts).
+    expect(world.gateway.engine.state.orders.get(stale.reply.orderId)).toMatchObject({ status: 'Failed', notAtVenue: true, lastReason: 'RECONCILE_NOT_FOUND' })
 
     const outageMs = world.clock.nowMs()
     world.venue.setFaults({ outages: [{ startMs: outageMs, endMs: outageMs + 8_000, calls: 'retryable', reports: 'hold' }] })

@@ -2,7 +2,9 @@
  * The executor hands the kernel the reference price it observes for each send, so the I-100 gate's guards_pass check
  * looks at the market at the send, not only at intake (specs/kernel/send-data-health.test.ts has the kernel's rule).
  * Here a place waits out a venue outage (retryable answers) while the sim venue's price feed stalls: by the time the
- * venue answers again the reference price is stale, and the order is never sent.
+ * venue answers again the reference price is stale, and the order is never sent again. It was sent before (the
+ * throttled attempts), so the block does not end it Rejected: it goes Unknown, is read back, and ends Failed, not at
+ * the venue (kernel/send.ts; specs/kernel/gate-blocked-resend.test.ts).
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -24,8 +26,7 @@ describe('data health at the send, through the executor', () => {
     if (placed.reply.kind !== 'accepted') return
     await run(world, 12_000)
     const order = world.gateway.engine.state.orders.get(placed.reply.orderId)
-    expect(order?.status).toBe('Rejected')
-    expect(order?.lastReason).toBe('GATE_BLOCKED')
+    expect(order).toMatchObject({ status: 'Failed', notAtVenue: true, lastReason: 'RECONCILE_NOT_FOUND' })
     expect(world.venue.inspect().orders.filter((venueOrder) => venueOrder.clientOrderIds.includes(order?.venueClientOrderId ?? ''))).toEqual([])
   })
 })

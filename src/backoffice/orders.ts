@@ -161,7 +161,8 @@ function statusAfter(status: OrderState, event: DomainEvent): OrderState {
     case 'order.send_requested':
       return 'Sent'
     case 'order.send_blocked':
-      return event.action === 'place' ? 'Rejected' : status
+      // A place sent before went Unknown just before its block (kernel/send.ts): only a waiting one is rejected.
+      return event.action === 'place' && status === 'Enqueued' ? 'Rejected' : status
     case 'order.send_retry':
       if (event.action === 'place') return 'Enqueued'
       return event.action === 'cancel' ? 'CancelRequested' : status

@@ -156,7 +156,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       // The FIX sessions log on between the restore and bootstrap, so bootstrap reconciles their orders too (DESIGN §6).
       ...(fixVenues.length === 0 ? {} : { venueSessions: fixSessions }),
       // Config `kernel` over the kernel's defaults; recorded by bootstrap's `configure` (kernel.configured).
-      kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel) }),
+      kernelConfig: paperKernelConfig({ accounts, digest, instruments, params: kernelParamsOverrides(config.kernel, config.venues) }),
       fundings: paperFundings(accounts),
       // The config's mode is what the operator asked this start for. Bootstrap applies it, as a recorded decision before
       // anything is sent, on a log never started or when it reaches less than the log's mode (an earlier run's or an

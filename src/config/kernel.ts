@@ -9,7 +9,7 @@
  */
 
 import * as v from 'valibot'
-import type { KernelParams } from '../domain/kernel-config.ts'
+import { defaultKernelParams, type KernelParams } from '../domain/kernel-config.ts'
 
 function integerIn(min: number, max: number) {
   const message = `expected an integer between ${min} and ${max}`
@@ -42,7 +42,8 @@ export const KERNEL = v.strictObject({
   /**
    * The venue latency bound: a request whose send record is this old and that the venue does not know is concluded
    * never received (Failed, not at the venue, resendable). Must cover the venue's worst processing delay plus the
-   * clock skew between nodes.
+   * clock skew between nodes. At least every FIX venue's requestTimeoutMs (load.ts); unset, the larger of the default
+   * and the longest of them.
    */
   reconcileGraceMs: v.optional(integerIn(100, HOUR_MS)),
   /** How long to wait before asking the venue again about an Unknown order it did not know yet. */
@@ -53,9 +54,35 @@ export const KERNEL = v.strictObject({
 
 export type KernelSection = v.InferOutput<typeof KERNEL>
 
-/** The fields the config sets (the rest stay the kernel's defaults). */
-export function kernelParamsOverrides(section: KernelSection | undefined): Partial<KernelParams> {
+/** What the grace rule reads of a configured venue. */
+export interface VenueTimeouts {
+  requestTimeoutMs: number
+}
+
+/**
+ * The venue with the longest request timeout (its index in `venues` and the timeout), or null with none. Its adapter
+ * waits that long for the answer to a place before it calls the outcome unknown, so a read-back's "not found" within
+ * that time after the send is no proof the venue never got it: the reconcile grace must be at least this.
+ */
+export function venueTimeoutMsMax(venues: readonly VenueTimeouts[] | undefined): { index: number; requestTimeoutMs: number } | null {
+  let longest: { index: number; requestTimeoutMs: number } | null = null
+  for (const [index, venue] of (venues ?? []).entries()) {
+    if (longest === null || venue.requestTimeoutMs > longest.requestTimeoutMs) longest = { index, requestTimeoutMs: venue.requestTimeoutMs }
+  }
+  return longest
+}
+
+/**
+ * The fields the config sets (the rest stay the kernel's defaults), and the reconcile grace its venues need when it
+ * sets none: the larger of the kernel's default and the longest venue request timeout (venueTimeoutMsMax). An
+ * explicit grace below that timeout is refused at load (src/config/load.ts).
+ */
+export function kernelParamsOverrides(section: KernelSection | undefined, venues: readonly VenueTimeouts[] | undefined = []): Partial<KernelParams> {
   const overrides: Partial<KernelParams> = {}
+  const longest = venueTimeoutMsMax(venues)
+  if (section?.reconcileGraceMs === undefined && longest !== null && longest.requestTimeoutMs > defaultKernelParams().reconcileGraceMs) {
+    overrides.reconcileGraceMs = longest.requestTimeoutMs
+  }
   if (section === undefined) return overrides
   for (const [name, value] of Object.entries(section) as [keyof KernelParams, number | undefined][]) {
     if (value !== undefined) overrides[name] = value

@@ -8,6 +8,7 @@ import * as v from 'valibot'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
 import { misspeltEnvNames, OTHER_ENV_NAMES } from './env-names.ts'
+import { venueTimeoutMsMax } from './kernel.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 
 export { ConfigError } from './config-error.ts'
@@ -177,6 +178,7 @@ function resolve(parsed: Parsed): Config {
     seen.add(account.id)
   })
   issues.push(...venueIssues(parsed))
+  issues.push(...graceIssues(parsed))
   // An order without a `venue` goes to the sim venue (the order body's default, decided in the kernel): no config field
   // changes that. A config naming another default venue was accepted and had no effect — orders meant for a FIX venue
   // went to the sim one — so it is refused, as an unknown field is, rather than silently ignored.
@@ -196,6 +198,21 @@ function resolve(parsed: Parsed): Config {
   }
   if (issues.length > 0) throw new ConfigError(issues)
   return { ...parsed, auth: { ...parsed.auth, hs256Enabled } }
+}
+
+/**
+ * An explicit reconcile grace covers every venue's request timeout: a venue's adapter waits that long for a place's
+ * answer, so a "not found" read back sooner may precede the venue's processing of the place, and a grace shorter than
+ * it would prove absence (Failed, not at the venue, resendable) of an order the venue may yet take. Unset, the grace
+ * defaults to the longest timeout (kernelParamsOverrides).
+ */
+function graceIssues(parsed: Parsed): ConfigIssue[] {
+  const graceMs = parsed.kernel?.reconcileGraceMs
+  const longest = venueTimeoutMsMax(parsed.venues)
+  if (graceMs === undefined || longest === null || graceMs >= longest.requestTimeoutMs) return []
+  const field = `venues.${longest.index}.requestTimeoutMs`
+  const message = `must be ≥ ${field} (${longest.requestTimeoutMs}): a "not found" read back before the venue could answer the place proves nothing; raise it or lower ${field}, got ${graceMs}`
+  return [{ path: 'kernel.reconcileGraceMs', message }]
 }
 
 /** Venue names are unique and not "sim"; instruments make sense; static prices never in live mode. */

@@ -9,8 +9,11 @@ import { countSchema, idSchema, msSchema, positiveUnitsSchema } from './schema-k
 export const ROLES = ['trader', 'bot', 'ops', 'auditor', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
-/** Roles that may place and cancel orders for the accounts in their scope. */
-export const TRADING_ROLES: ReadonlySet<Role> = new Set<Role>(['trader', 'bot', 'admin'])
+/**
+ * Roles that may place, amend and cancel orders for the accounts in their scope (README "Authentication"): an admin
+ * trades only if it also holds one of these, as HTTP's canTrade has it.
+ */
+export const TRADING_ROLES: ReadonlySet<Role> = new Set<Role>(['trader', 'bot'])
 /** Roles that may operate kill switches, modes, funding and flatten. */
 export const OPERATOR_ROLES: ReadonlySet<Role> = new Set<Role>(['ops', 'admin'])
 

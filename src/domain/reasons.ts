@@ -88,7 +88,7 @@ export const REASONS = {
   VENUE_UNKNOWN_ORDER: reason('outcome_unknown', 202, 'The venue did not find the order; right after a send that is not proof of absence, it will be reconciled'),
   // inbox anomalies
   REPORT_DUPLICATE: reason('internal', 200, 'A venue report with an already-seen execution id was dropped'),
-  REPORT_ORPHANED: reason('internal', 500, 'A venue report names an order egress does not know'),
+  REPORT_ORPHANED: reason('internal', 500, 'A venue report names an order egress does not know, or one it never sent'),
   FILL_OVERFILL: reason('internal', 500, 'A fill would take the cumulative quantity above the order quantity'),
   FILLS_MISSED: reason('outcome_unknown', 200, 'A final venue report shows more filled than the fills egress received: reconcile before concluding'),
   FILL_NOT_MONOTONIC: reason('internal', 500, 'A fill report lowers the cumulative quantity'),
@@ -103,6 +103,7 @@ export const REASONS = {
     500,
     'The venue reports more filled than its trades explain, and the inferred fill would take the synthetic cash pending past what a record holds: nothing was booked, the order stays below the venue until its real trades come',
   ),
+  CANCEL_ATTEMPTS_EXCEEDED: reason('internal', 500, 'The venue still holds open an order after many cancels: the cancel is repeated at a bounded pace; operator attention needed'),
   RECONCILE_DEFERRED: reason('outcome_unknown', 200, 'The venue answer settles nothing yet; the order stays as it is and is asked about again later'),
   // kill switches
   KILL_SWITCH_HALT: reason('definite_reject', 200, 'HALT engaged: nothing new is accepted or sent'),

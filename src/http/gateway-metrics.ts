@@ -56,6 +56,8 @@ export class GatewayMetrics {
   private readonly unknownDwell: Histogram
   private readonly reconciles: Counter
   private readonly unknownSince = new Map<string, number>()
+  /** The order the previous event moved to Unknown, if it did: a blocked place right after it is no reject. */
+  private unknownJustBefore: string | null = null
   private readonly trackedOrdersMax: number
   private readonly unsubscribes: (() => void)[] = []
 
@@ -181,6 +183,8 @@ export class GatewayMetrics {
 
   private onEvent(event: DomainEvent): void {
     this.timings.onEvent(event)
+    const unknownJustBefore = this.unknownJustBefore
+    this.unknownJustBefore = event.type === 'order.unknown' ? event.orderId : null
     switch (event.type) {
       case 'order.rejected':
         this.orderRejects.inc(1, { reason: event.reason })
@@ -193,8 +197,9 @@ export class GatewayMetrics {
         if (!this.unknownSince.has(event.orderId) && this.unknownSince.size < this.trackedOrdersMax) this.unknownSince.set(event.orderId, event.atMs)
         return
       case 'order.send_blocked':
-        // A blocked place is final: the order is Rejected (kernel/send.ts). A blocked cancel or amend leaves it live.
-        if (event.action === 'place') this.orderRejects.inc(1, { reason: event.reason })
+        // A blocked place of an order never sent is final: the order is Rejected (kernel/send.ts). One sent before went
+        // Unknown in the record just before (same decision) and is read back; a blocked cancel or amend leaves it live.
+        if (event.action === 'place' && unknownJustBefore !== event.orderId) this.orderRejects.inc(1, { reason: event.reason })
         return
       case 'order.reconciled':
         this.reconciles.inc(1, { state: event.to, reason: event.reason })

@@ -71,7 +71,8 @@ export class OrderTimings {
         return
       }
       case 'order.send_blocked':
-        // A blocked place is final: the order is Rejected (kernel/send.ts). A blocked cancel or amend leaves it live.
+        // A blocked place ends the order's timings: Rejected, or (sent before) Unknown and read back (kernel/send.ts), its
+        // send long past. A blocked cancel or amend leaves it live.
         if (event.action === 'place') this.forget(event.orderId)
         return
       case 'order.venue_rejected':

@@ -89,7 +89,8 @@ export function refuse(emitter: Emitter, refusal: { atMs: number; transitionName
 export function anomaly(emitter: Emitter, input: { atMs: number; reason: ReasonCode; detail: string }): void {
   const { draft } = emitter
   emitter.events.push({ type: 'alert.raised', atMs: input.atMs, reason: input.reason, orderId: draft.orderId, detail: input.detail })
-  // An order never sent cannot be at the venue: news naming it is about something else and moves nothing.
+  // An order never sent cannot be at the venue: news naming it is about something else and moves nothing (a report
+  // naming it is an orphan before it gets here: inbox.ts mismatchOf).
   if (draft.status === 'Unknown' || (draft.status === 'Enqueued' && draft.sendAttempts === 0)) return
   const result = transition(draft.status, 'unknown')
   if (!result.ok) return

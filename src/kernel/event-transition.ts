@@ -18,7 +18,9 @@ export function transitionOf(event: DomainEvent, order: Order): TransitionName |
     case 'order.cancel_send_requested':
       return 'cancel_send'
     case 'order.send_blocked':
-      return event.action === 'place' ? 'send_blocked' : null
+      // A blocked place rejects an order waiting in Enqueued; one sent before went Unknown just before it (send.ts
+      // readBackBlocked), and the record only keeps the gate's verdict.
+      return event.action === 'place' && order.status === 'Enqueued' ? 'send_blocked' : null
     case 'order.amend_requested':
       return 'amend_request'
     case 'order.amend_send_requested':

@@ -100,12 +100,19 @@ function provesAtVenue(order: Order): string | null {
 }
 
 /**
- * Why a report that names one of egress's client ids is still not about that order: it comes from another venue, or
- * states another account, symbol or side (a member a venue left empty, as a FIX report without Account can, is not
- * compared). Such a report is recorded as orphaned and changes nothing: booking it would move the order's position
- * and cash on news about some other order.
+ * Why a report that names one of egress's client ids is still not about that order: the order was never sent, or the
+ * report comes from another venue, or states another account, symbol or side (a member a venue left empty, as a FIX
+ * report without Account can, is not compared). Such a report is recorded as orphaned and changes nothing: booking it
+ * would move the order's position and cash on news about some other order.
+ *
+ * Never sent: egress calls a venue only once the order's send record is durable (the outbox rule), and only the lease
+ * holder writes the log, so an order with no send recorded (sendAttempts 0: waiting for its first send, canceled or
+ * rejected by the I-100 gate before it) is at no venue. News naming it is a garbled or forged report, or another
+ * system's use of the id. Before, a `new` for an order the gate rejected moved it to Unknown and held its worst case
+ * again until a read-back ended it, and a fill for one canceled before its send was booked.
  */
 function mismatchOf(order: Order, report: ExecutionReport): string | null {
+  if (order.sendAttempts === 0) return `that order was never sent (${order.status}, no send of it recorded)`
   if (report.venue !== order.venue) return `that order is at venue ${order.venue}`
   if (report.account !== '' && report.account !== order.accountId) return `that order is of account ${order.accountId}, the report of ${report.account}`
   if (report.symbol !== '' && report.symbol !== order.symbol) return `that order is on ${order.symbol}, the report on ${report.symbol}`

@@ -1,6 +1,8 @@
 /**
  * Who may act on an order or an account outside intake: a trading principal within its account scope, or an
- * operator (ops/admin) for any account. Changing the mode is the admin's alone (issue 4, "admin changes mode"), the
+ * operator (ops/admin) for any account — what HTTP allows for cancel and flatten (README "Authentication"). An amend
+ * passes here too but is trading: its policy guard, as intake's for a place, refuses (recorded, PERMISSION_DENIED) a
+ * principal without trader or bot (TRADING_ROLES: admin is not one, as HTTP's canTrade has it). Changing the mode is the admin's alone (issue 4, "admin changes mode"), the
  * rule the HTTP layer also applies (src/http/auth/permissions.ts canChangeMode): the kernel holds it too, so the two
  * cannot drift and no other way in (a command from another front end, a bug in a route) can change mode as ops.
  */

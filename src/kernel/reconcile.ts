@@ -182,7 +182,36 @@ function found(state: KernelState, emitter: Emitter, venueOrder: VenueOrder, inp
   if (to === draft.status && draft.status !== 'Unknown' && !input.wasUnknown) return
   const transitionName = reconcileTransition(to)
   if (transitionName === null) return
-  emit(emitter, reconciled(draft, { to, nowMs, venueStatus: venueOrder.status, notAtVenue: false, venueOrderId: venueOrder.venueOrderId }))
+  const converged = emit(emitter, reconciled(draft, { to, nowMs, venueStatus: venueOrder.status, notAtVenue: false, venueOrderId: venueOrder.venueOrderId }))
+  if (converged && to === 'CancelRequested') paceCancelRepeat(state, emitter, nowMs)
+}
+
+/** Cancels of one order that went out and left it open at the venue before an operator is alerted (once). */
+export const CANCEL_ATTEMPTS_ALERT = 8
+
+/** The longest a repeated cancel of an order the venue still holds open waits: 30 s. */
+export const CANCEL_RETRY_MS_MAX = 30_000
+
+/**
+ * The venue holds open an order whose cancel went out already (refused, lost, or acked without the order ending): the
+ * cancel goes out again, since it is still wanted. The first repeat goes at once — a refusal or a loss is usually a
+ * race with the venue's own state — and each later one waits twice as long as the one before, from sendRetryMs up to
+ * CANCEL_RETRY_MS_MAX (recorded as a deferral of the order's next work). Before, a venue refusing every cancel while
+ * saying the order was open had egress cancel, read back and cancel again as fast as it answered, for good. The
+ * cancel is never dropped: it keeps going at the bound, and the CANCEL_ATTEMPTS_ALERT-th attempt raises
+ * CANCEL_ATTEMPTS_EXCEEDED (once per order) so an operator looks at what the venue is doing.
+ */
+function paceCancelRepeat(state: KernelState, emitter: Emitter, nowMs: number): void {
+  const { draft } = emitter
+  const attempts = draft.cancelAttempts
+  if (attempts === CANCEL_ATTEMPTS_ALERT) {
+    const detail = `${attempts} cancels went out and the venue still holds the order open; the cancel is repeated at most every ${CANCEL_RETRY_MS_MAX} ms`
+    emitter.events.push({ type: 'alert.raised', atMs: nowMs, reason: 'CANCEL_ATTEMPTS_EXCEEDED', orderId: draft.orderId, detail })
+  }
+  if (attempts < 2) return
+  const baseMs = state.config?.params.sendRetryMs ?? 1_000
+  const waitMs = Math.min(baseMs * 2 ** Math.min(attempts - 2, 30), CANCEL_RETRY_MS_MAX)
+  emitter.events.push({ type: 'order.reconcile_deferred', atMs: nowMs, orderId: draft.orderId, retryAtMs: nowMs + waitMs })
 }
 
 function targetState(venueOrder: VenueOrder, draft: Order): OrderState {

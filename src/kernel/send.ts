@@ -8,12 +8,12 @@
 import { policyValidAt } from '../domain/accounts.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { GateInput } from '../domain/gate.ts'
-import type { GateAction } from '../domain/gate.ts'
+import type { GateAction, GateVerdict } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import type { Decision, SendCommand } from './commands.ts'
-import { emit, emitterFor } from './emit.ts'
+import { emit, emitterFor, type Emitter } from './emit.ts'
 import { evaluateGate } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
@@ -36,9 +36,11 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   if (!gate.sendAllowed) {
     const reason = state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : 'GATE_BLOCKED'
     const retried = command.action === 'cancel'
-    // A blocked place is final (the order is rejected) and so is a blocked amend (the order stands unchanged);
-    // a blocked cancel is retried, never dropped.
+    // A blocked place of an order never sent is final (the order is rejected) and so is a blocked amend (the order
+    // stands unchanged); a blocked cancel is retried, never dropped. A place sent before is never ended on egress's
+    // word (readBackBlocked).
     const retryAtMs = retried ? command.nowMs + (state.config?.params.sendRetryMs ?? 1_000) : command.nowMs
+    if (command.action === 'place' && order.sendAttempts > 0) readBackBlocked(emitter, { ...at, reason, gate })
     emit(emitter, { type: 'order.send_blocked', ...at, action: command.action, reason, gate, retryAtMs })
     if (command.action === 'amend' && order.amend !== null) {
       emit(emitter, { type: 'order.amend_failed', ...at, amendId: order.amend.amendId, reason, detail: 'the I-100 gate did not pass' })
@@ -58,6 +60,21 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
     emit(emitter, { type: 'order.amend_send_requested', ...at, amendId, attempt, amendClientOrderId: clientOrderId, origClientOrderId, qty, price, gate })
   }
   return { events: emitter.events, reply: { kind: 'done' } }
+}
+
+/**
+ * A blocked place of an order sent before (a resend after reconciliation proved it absent, a place the venue answered
+ * retryable, waiting for its retry): nothing went out this time, but an earlier copy may be at the venue, so it is not
+ * rejected — that would end it holding nothing, not resendable, never read back. It goes Unknown first (its worst
+ * case stays held) and is read back, as a cancel of such an order is (cancel.ts): not found after the grace, it ends
+ * Failed, not at the venue — resendable, as a resend refused in resend.ts leaves it; found, it converges. The
+ * `order.send_blocked` that follows records the gate's verdict and moves nothing (event-transition.ts). Logs written
+ * before hold such a place as rejected: a report of the earlier copy brings it back (inbox.ts provesAtVenue).
+ */
+function readBackBlocked(emitter: Emitter, input: { atMs: number; orderId: string; reason: 'GATE_BLOCKED' | 'SHADOW_NOT_SENT'; gate: GateVerdict }): void {
+  const failing = input.gate.checks.filter((check) => !check.pass).map((check) => `${check.check}: ${check.detail}`)
+  const detail = `the I-100 gate blocked sending it again (${failing.join('; ')}); sent before, so read back before it ends`
+  emit(emitter, { type: 'order.unknown', atMs: input.atMs, orderId: input.orderId, reason: input.reason, detail })
 }
 
 /** Why the order has no `action` to send now, or null when it has. */

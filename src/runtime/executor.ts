@@ -19,7 +19,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
-import { guarded, READ_BACK_CALLS, readBack } from './read-back.ts'
+import { guarded, isUnanswered, READ_BACK_CALLS, READ_BACK_RETRY_AFTER_MS_MAX, readBack } from './read-back.ts'
 import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { sendRequestedOf, sendToVenue } from './venue-send.ts'
@@ -349,9 +349,15 @@ export class Executor {
     }
   }
 
-  /** The order's reconcile item is not picked again before reconcileRetryMs from now. */
-  private backOffReconcile(orderId: string): void {
-    this.reconcileBackoff.set(orderId, this.options.clock.nowMs() + this.options.reconcileRetryMs)
+  /**
+   * The order's reconcile item is not picked again before reconcileRetryMs from now, or the venue's Retry-After when it
+   * gave a longer one (a throttled query: asked sooner, it would only be throttled again), up to
+   * READ_BACK_RETRY_AFTER_MS_MAX. Never sooner than reconcileRetryMs: a Retry-After of 0 would loop at the venue's speed.
+   */
+  private backOffReconcile(orderId: string, retryAfterMs: number | null = null): void {
+    const { reconcileRetryMs } = this.options
+    const waitMs = retryAfterMs === null ? reconcileRetryMs : Math.max(reconcileRetryMs, Math.min(Math.ceil(retryAfterMs), READ_BACK_RETRY_AFTER_MS_MAX))
+    this.reconcileBackoff.set(orderId, this.options.clock.nowMs() + waitMs)
   }
 
   private reconcile(item: WorkItem): Promise<void> {
@@ -370,9 +376,9 @@ export class Executor {
     const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
     return (async () => {
       const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.countedCall)
-      if (answer === null) {
+      if (isUnanswered(answer)) {
         // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
-        this.backOffReconcile(item.orderId)
+        this.backOffReconcile(item.orderId, answer.retryAfterMs)
         return
       }
       // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.

@@ -24,6 +24,21 @@ export interface ReadBack {
 }
 
 /**
+ * The venue did not answer one of the read-back's calls. `retryAfterMs`: the longest wait a `retryable` answer asked
+ * for (a venue throttling its queries), null when none did (unknown, a timeout): the caller backs off by it.
+ */
+export interface ReadBackUnanswered {
+  retryAfterMs: number | null
+}
+
+/**
+ * The longest wait a venue's Retry-After on a read-back is taken at: a minute. The order stays Unknown meanwhile, so a
+ * venue (or a broken one) asking for more is asked again after this; a wait past it would leave the order unconverged
+ * for as long as the venue cared to say.
+ */
+export const READ_BACK_RETRY_AFTER_MS_MAX = 60_000
+
+/**
  * Venue calls one read-back has in flight at once, at most: the status and the trades together (the trades asked
  * again only after both answered). What a caller keeps free in the executor's call budget for each read-back.
  */
@@ -50,22 +65,38 @@ export interface ReadBackRequest {
 }
 
 /**
- * The order's status and trades, the trades read after the status when they did not explain it; null when the venue
- * did not answer. Every venue call goes through `call` (default: `guarded`, uncounted), so the executor counts each one.
+ * The order's status and trades, the trades read after the status when they did not explain it; unanswered when the
+ * venue did not answer a call (with the wait it asked for, if it did). Every venue call goes through `call` (default:
+ * `guarded`, uncounted), so the executor counts each one.
  */
-export async function readBack(adapter: VenueAdapter, request: ReadBackRequest, call: VenueCall = guarded): Promise<ReadBack | null> {
+export async function readBack(adapter: VenueAdapter, request: ReadBackRequest, call: VenueCall = guarded): Promise<ReadBack | ReadBackUnanswered> {
   const { clientOrderId } = request
   const [status, trades] = await Promise.all([
     call(() => adapter.orderStatus(clientOrderId)),
     // A venue with no trade query would answer unknown forever, and the order would never be reconciled.
     adapter.tradesQueryable === false ? NO_TRADE_QUERY : call(() => adapter.trades({ clientOrderId })),
   ])
-  if (status.kind !== 'ok' || trades.kind !== 'ok') return null
+  if (status.kind !== 'ok' || trades.kind !== 'ok') return unanswered([status, trades])
   const venueOrder = status.value
   if (adapter.tradesQueryable === false || venueOrder === null || explained(venueOrder, trades.value, request)) return { venueOrder, trades: trades.value }
   const later = await call(() => adapter.trades({ clientOrderId }))
-  if (later.kind !== 'ok') return null
+  if (later.kind !== 'ok') return unanswered([later])
   return { venueOrder, trades: later.value }
+}
+
+/** Whether the read-back went unanswered. */
+export function isUnanswered(result: ReadBack | ReadBackUnanswered): result is ReadBackUnanswered {
+  return 'retryAfterMs' in result
+}
+
+/** The longest Retry-After among the outcomes (a finite, non-negative one), or null when none gave one. */
+function unanswered(outcomes: readonly VenueOutcome<unknown>[]): ReadBackUnanswered {
+  let retryAfterMs: number | null = null
+  for (const outcome of outcomes) {
+    if (outcome.kind !== 'retryable' || !Number.isFinite(outcome.retryAfterMs) || outcome.retryAfterMs < 0) continue
+    retryAfterMs = Math.max(retryAfterMs ?? 0, outcome.retryAfterMs)
+  }
+  return { retryAfterMs }
 }
 
 /** Whether the trades listed for the order, or the fills egress holds, account for the venue's cumulative quantity. */
