@@ -23,7 +23,7 @@ const trader = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], 
 
 function serve(dir: string): ReturnType<typeof startServeGateway> {
   // Shadow: decisions are logged, nothing goes to a venue, so a start has nothing at a venue to converge on.
-  const config = parseConfig({ dataDir: dir, mode: 'shadow', wal: { durability: 'fsync' }, snapshots: { atShutdown: false } })
+  const config = parseConfig({ dataDir: dir, mode: 'shadow', auth: { hs256Enabled: true }, wal: { durability: 'fsync' }, snapshots: { atShutdown: false } })
   return startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'spec', onError: () => {}, wal: { segmentBytesMax: 4096, preallocateBytes: 0 } })
 }
 

@@ -25,7 +25,7 @@ const trader = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], 
 async function servedDir(): Promise<string> {
   const dir = tempDataDir()
   dirs.push(dir)
-  const config = parseConfig({ dataDir: dir, mode: 'shadow', wal: { durability: 'fsync' }, snapshots: { atShutdown: true } })
+  const config = parseConfig({ dataDir: dir, mode: 'shadow', auth: { hs256Enabled: true }, wal: { durability: 'fsync' }, snapshots: { atShutdown: true } })
   const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'spec', onError: () => {}, wal: { segmentBytesMax: 4096, preallocateBytes: 0 } })
   for (let index = 0; index < 40; index++) {
     const body = { account: 'demo-1', symbol: 'BTC-USD', side: index % 2 === 0 ? 'buy' : 'sell', type: 'limit', qty: '0.001', price: '60000' }
@@ -101,7 +101,7 @@ describe('offline snapshot and compact check the stored query model as a start d
     await expectRefused(dir, 'QUERY_MODEL_BEYOND_LOG', [['snapshot', dir], ['compact', dir, '--delete', '--dry-run'], ['compact', dir, '--delete']])
 
     const config = join(dir, '..', `${dir.split('/').pop()}-none.json`)
-    writeFileSync(config, JSON.stringify({ dataDir: dir, mode: 'shadow', wal: { durability: 'none' } }))
+    writeFileSync(config, JSON.stringify({ dataDir: dir, mode: 'shadow', auth: { hs256Enabled: true }, wal: { durability: 'none' } }))
     try {
       const snapshot = await cli(['snapshot', '--config', config])
       expect({ code: snapshot.code, err: snapshot.err }).toEqual({ code: 0, err: '' })

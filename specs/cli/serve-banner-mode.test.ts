@@ -6,7 +6,7 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
@@ -18,7 +18,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 /** Runs `egress serve` in `mode` on the spec's data dir until it listens, stops it (SIGTERM), returns its output. */
 async function serveOnce(mode: 'paper' | 'shadow'): Promise<{ stdout: string; stderr: string; code: number | string }> {
   const port = await freePort()
-  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
+  // HS256 is on by default in paper mode only; a shadow start needs it said (or a JWKS file).
+  const configPath = join(dir, 'egress.json')
+  writeFileSync(configPath, JSON.stringify({ auth: { hs256Enabled: true } }))
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve', '--config', configPath], {
     cwd: ROOT,
     env: { ...process.env, EGRESS_DATA_DIR: join(dir, 'data'), PORT: String(port), EGRESS_MODE: mode, EGRESS_WAL_DURABILITY: 'none' },
     stdout: 'pipe',

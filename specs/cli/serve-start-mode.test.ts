@@ -17,7 +17,7 @@ const TRADER: Principal = { id: 'alice', roles: ['trader'], accounts: ['demo-1']
 const BUY = { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000' } as const
 
 function configOf(dir: string, mode: 'paper' | 'shadow') {
-  return parseConfig({ dataDir: dir, mode, wal: { durability: 'none' }, accounts: [{ id: 'demo-1', balances: { USD: '1000000' } }] })
+  return parseConfig({ dataDir: dir, mode, auth: { hs256Enabled: true }, wal: { durability: 'none' }, accounts: [{ id: 'demo-1', balances: { USD: '1000000' } }] })
 }
 
 describe('the serve gateway at start', () => {

@@ -65,7 +65,7 @@ describe('the serve gateway', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-serve-'))
     const clock = new StoppableClock()
     try {
-      const config = parseConfig({ dataDir: dir, mode: 'shadow', wal: { durability: 'none' } })
+      const config = parseConfig({ dataDir: dir, mode: 'shadow', auth: { hs256Enabled: true }, wal: { durability: 'none' } })
       const { gateway, digest } = await startServeGateway(config, { clock, buildCommit: 'spec', onError: () => {} })
       expect(digest).toBe(configDigest(config))
       expect(gateway.engine.state.config?.digest).toBe(digest)

@@ -18,7 +18,7 @@ describe('configDigest', () => {
     const base = configDigest(defaultConfig())
     const variants = [
       { port: 8081 },
-      { mode: 'shadow' },
+      { mode: 'shadow', auth: { hs256Enabled: true } },
       { wal: { durability: 'none' } },
       { sse: { heartbeatMs: 4000 } },
       { accounts: [{ id: 'demo-1', balances: { USD: '1000001' } }] },

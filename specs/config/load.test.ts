@@ -41,7 +41,7 @@ describe('precedence: defaults, then file, then env', () => {
   })
 
   test('env overrides the file', () => {
-    const path = configFile({ port: 9000, dataDir: '/from/file', mode: 'shadow' })
+    const path = configFile({ port: 9000, dataDir: '/from/file', mode: 'shadow', auth: { hs256Enabled: true } })
     const config = loadConfig({ configPath: path, env: { PORT: '9100', EGRESS_DATA_DIR: '/from/env', EGRESS_HOST: '0.0.0.0' } })
     expect([config.port, config.dataDir, config.host, config.mode]).toEqual([9100, '/from/env', '0.0.0.0', 'shadow'])
   })
@@ -135,6 +135,15 @@ describe('bad config names the field and what was expected', () => {
     )
     const live = parseConfig({ mode: 'live', auth: { jwksFile: '/k.json' } })
     expect(live.auth.hs256Enabled).toBe(false)
+  })
+
+  test('shadow mode takes HS256 only when the config says so: it talks to real venues; paper has it by default', () => {
+    expect(parseConfig({ mode: 'paper' }).auth.hs256Enabled).toBe(true)
+    expect(messageOf(() => parseConfig({ mode: 'shadow' }))).toBe(
+      'auth: no way to verify tokens: set auth.jwksFile or enable auth.hs256Enabled (HS256 is on by default in paper mode only; in shadow mode it takes auth.hs256Enabled: true)',
+    )
+    expect(parseConfig({ mode: 'shadow', auth: { jwksFile: '/k.json' } }).auth.hs256Enabled).toBe(false)
+    expect(parseConfig({ mode: 'shadow', auth: { hs256Enabled: true } }).auth.hs256Enabled).toBe(true)
   })
 
   test('a default venue other than "sim" is refused: orders without a venue went to the sim venue whatever it said', () => {

@@ -5,6 +5,8 @@
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { auth, errorCode, json, LIMIT_BUY, startTestGateway, type TestGateway } from './fixture.ts'
 
 let t: TestGateway
@@ -38,6 +40,14 @@ test('application/json with parameters, and +json types, are read as JSON', asyn
   expect((await place('media-json-charset', 'application/json; charset=utf-8')).status).toBe(202)
   expect((await place('media-json-upper', 'Application/JSON')).status).toBe(202)
   expect((await place('media-plus-json', 'application/vnd.egress+json')).status).toBe(202)
+})
+
+test('the README and /openapi.json say what the 415 check reads as JSON: +json types too, not application/json alone', async () => {
+  const readme = readFileSync(join(import.meta.dir, '..', '..', 'README.md'), 'utf8')
+  const row = readme.split('\n').find((line) => line.startsWith('| `UNSUPPORTED_MEDIA_TYPE` |')) ?? ''
+  expect(row).toContain('+json')
+  const document = await json(await t.request('/openapi.json'))
+  expect(JSON.stringify(document)).toContain('UNSUPPORTED_MEDIA_TYPE: a body sent without Content-Type application/json (or a +json type)')
 })
 
 test('a route whose body may be empty still takes none, with no Content-Type', async () => {

@@ -19,7 +19,9 @@ afterAll(async () => t.stop())
 
 test('below the retained log any LSN is taken and the page holds every retained record of the order; above it only its own', async () => {
   const wal = t.gateway.engine.wal
+  const startLsn = wal.lastLsn
   const first = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, price: '58000' }, { 'Idempotency-Key': 'compacted-cursor-0' })))).order_id as string
+  const acceptedLsn = t.http.services.logIndex.positionsOf(first)[0]
   for (let index = 1; index < 200 && wal.segments.length < 4; index++) {
     expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': `compacted-cursor-${index}` }))).status).toBe(202)
   }
@@ -29,6 +31,12 @@ test('below the retained log any LSN is taken and the page holds every retained 
   await eventually(() => t.http.services.logIndex.events(first).some(({ event }) => event.type === 'order.call_completed' && event.action === 'cancel'))
   const positions = [...t.http.services.logIndex.positionsOf(first)]
   const cut = wal.segments[wal.segments.length - 1]?.firstLsn ?? 0
+  // In one full run (s37) the order's positions began at LSN 139, its cancel or a late acceptance: this says which —
+  // whether the order was accepted right after the gateway's start records, whether the index still had that
+  // acceptance, and whether the log's first LSN had moved before the spec's own compaction. On a failure the diff
+  // also shows the order's positions and where the segments start.
+  const seen = { acceptedLsn, firstPosition: positions[0], firstLsn: wal.firstLsn, positions, segmentStarts: wal.segments.map((segment) => segment.firstLsn) }
+  expect(seen).toEqual({ ...seen, acceptedLsn: startLsn + 1, firstPosition: startLsn + 1, firstLsn: 1 })
   expect(positions[0]).toBeLessThan(cut)
   expect(positions.at(-1)).toBeGreaterThanOrEqual(cut)
   expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)

@@ -161,12 +161,15 @@ type Parsed = v.InferOutput<typeof CONFIG_SCHEMA>
 /** Cross-field rules that a per-field schema cannot state. */
 function resolve(parsed: Parsed): Config {
   const issues: ConfigIssue[] = []
-  const hs256Enabled = parsed.auth.hs256Enabled ?? parsed.mode !== 'live'
+  // HS256 (one shared secret, minted locally by `egress token`) is on by default only in paper mode: a shadow gateway
+  // talks to real venues (read-only), so a secret anyone with the data directory can mint from needs saying so.
+  const hs256Enabled = parsed.auth.hs256Enabled ?? parsed.mode === 'paper'
   if (hs256Enabled && parsed.mode === 'live') {
     issues.push({ path: 'auth.hs256Enabled', message: 'HS256 tokens are for local paper/shadow use and are refused in live mode' })
   }
   if (!hs256Enabled && parsed.auth.jwksFile === undefined) {
-    issues.push({ path: 'auth', message: 'no way to verify tokens: set auth.jwksFile or enable auth.hs256Enabled' })
+    const shadowHint = parsed.mode === 'shadow' && parsed.auth.hs256Enabled === undefined ? ' (HS256 is on by default in paper mode only; in shadow mode it takes auth.hs256Enabled: true)' : ''
+    issues.push({ path: 'auth', message: `no way to verify tokens: set auth.jwksFile or enable auth.hs256Enabled${shadowHint}` })
   }
   const { jwksStaleMaxMs, jwksReloadMs } = parsed.auth
   if (jwksStaleMaxMs !== undefined && jwksStaleMaxMs < 2 * jwksReloadMs) {

@@ -49,7 +49,7 @@ const AUTH = strict({
   issuer: v.optional(text('expected a non-empty string', /^.+$/), 'egress'),
   audience: v.optional(text('expected a non-empty string', /^.+$/), 'egress-api'),
   clockToleranceSec: v.optional(integerIn(0, 300), 5),
-  /** HS256 tokens; unset means "on unless mode is live". Live never accepts HS256 (checked after parsing). */
+  /** HS256 tokens; unset means "on in paper mode only" (shadow needs it said). Live never accepts HS256 (checked after parsing). */
   hs256Enabled: v.optional(v.boolean('expected true or false')),
   /**
    * The HS256 secret (its UTF-8 bytes are the HMAC key). Unset: generated once into <dataDir>/auth/hs256.secret.

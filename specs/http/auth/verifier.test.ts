@@ -178,6 +178,43 @@ describe('token attacks are all 401', () => {
     }
   })
 
+  test('a crit header naming an extension is refused as such, not as an algorithm the gateway refuses', async () => {
+    const v = track(verifier({ hs256Secret: SECRET }))
+    const { SignJWT } = await import('jose')
+    const now = Math.floor(Date.now() / 1000)
+    const token = await new SignJWT({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+      .setProtectedHeader({ alg: 'HS256', crit: ['urn:example:policy'], 'urn:example:policy': 'strict' })
+      .setIssuer('egress').setAudience('egress-api').setExpirationTime(now + 600)
+      .sign(new TextEncoder().encode(SECRET), { crit: { 'urn:example:policy': true } })
+    expect(await rejection(v, token)).toBe('critical_header_unsupported')
+  })
+
+  test('typ absent, JWT or at+jwt (any letter case, application/ prefix) is taken; any other type is refused', async () => {
+    const v = track(verifier({ hs256Secret: SECRET }))
+    const { SignJWT } = await import('jose')
+    const now = Math.floor(Date.now() / 1000)
+    const typed = (typ: string | undefined): Promise<string> =>
+      new SignJWT({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+        .setProtectedHeader(typ === undefined ? { alg: 'HS256' } : { alg: 'HS256', typ })
+        .setIssuer('egress').setAudience('egress-api').setExpirationTime(now + 600)
+        .sign(new TextEncoder().encode(SECRET))
+    for (const typ of [undefined, 'JWT', 'jwt', 'at+jwt', 'application/at+JWT']) expect((await v.verify(await typed(typ))).sub).toBe('alice')
+    for (const typ of ['logout+jwt', 'JOSE', 'secevent+jwt', 'application/jwt+x']) expect(await rejection(v, await typed(typ))).toBe('wrong_type')
+  })
+
+  test('an iat further in the future than the clock tolerance is refused; within it, taken', async () => {
+    const nowMs = 1_800_000_000_000
+    const v = track(verifier({ hs256Secret: SECRET, clockToleranceSec: 5, nowMs: () => nowMs }))
+    const { SignJWT } = await import('jose')
+    const issuedAt = (iat: number): Promise<string> =>
+      new SignJWT({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+        .setProtectedHeader({ alg: 'HS256' }).setIssuer('egress').setAudience('egress-api')
+        .setIssuedAt(iat).setExpirationTime(nowMs / 1000 + 600)
+        .sign(new TextEncoder().encode(SECRET))
+    expect(await rejection(v, await issuedAt(nowMs / 1000 + 6))).toBe('not_yet_valid')
+    expect((await v.verify(await issuedAt(nowMs / 1000 + 5))).sub).toBe('alice')
+  })
+
   test('claims that do not form a principal are refused', async () => {
     const v = track(verifier({ hs256Secret: SECRET }))
     expect(await rejection(v, await hsToken({ claims: { roles: ['superuser'] } }))).toBe('claims_invalid')

@@ -16,6 +16,7 @@ const config = parseConfig({
   // Shadow: every decision is made and logged, nothing goes to a venue — so a restart after the kill has no order
   // Unknown at a venue to wait for, and each cycle spends its time writing, not converging.
   mode: 'shadow',
+  auth: { hs256Enabled: true },
   wal: { durability: 'fsync' },
   snapshots: { everyRecords: 6, keep: 2 },
   backoffice: { reconcileIntervalMs: 3_600_000 },

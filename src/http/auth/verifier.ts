@@ -4,13 +4,17 @@
  * - algorithms: EdDSA, ES256, RS256 with keys from the JWKS file (chosen by `kid`, which is required), and HS256 with
  *   the local secret only when the config enables it. `alg: none` is never accepted (jose refuses it outright), and
  *   the key source follows the algorithm, so an HS256 token can never be checked against a public key.
- * - issuer, audience, expiry (required), not-before, with a clock tolerance in seconds.
+ * - issuer, audience, expiry (required), not-before, with a clock tolerance in seconds; an `iat` further in the future
+ *   than the tolerance is refused too (jose checks `iat` only against a maximum token age, which is not used here).
+ * - the header's `typ`, when present, is `JWT` or `at+jwt` (RFC 9068), letter case and an `application/` prefix aside:
+ *   a signed object of another type (a logout token, a JWS meant for something else) is not an access token.
+ * - a `crit` header naming an extension (none is understood here) is refused as such, not as an algorithm problem.
  * - the claims must form a Principal (see principal.ts).
  *
  * Every failure is an ApiError UNAUTHENTICATED with a short reason in details; nothing about keys is revealed.
  */
 
-import { decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import type { AuthConfig } from '../../config/index.ts'
 import { ApiError } from '../errors.ts'
 import { JwksStaleError, openJwksFile, type JwksFile, type JwksReloadFailure, type JwksStatus } from './jwks.ts'
@@ -157,8 +161,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
         currentDate: new Date(now),
       })
       payload = result.payload
+      if (!ACCESS_TOKEN_TYPES.has(normalizedTyp(result.protectedHeader.typ))) throw unauthenticated('wrong_type')
+      // jose has checked iat is a finite number when present.
+      if (typeof payload.iat === 'number' && payload.iat > now / 1000 + options.clockToleranceSec) throw unauthenticated('not_yet_valid', 'iat is in the future')
     } catch (error) {
-      throw unauthenticated(reasonFor(error))
+      if (error instanceof ApiError) throw error
+      throw unauthenticated(reasonFor(error, token))
     }
     const principal = principalFromClaims(payload)
     if ('error' in principal) throw unauthenticated('claims_invalid', principal.error)
@@ -214,6 +222,8 @@ export type RejectReason =
   | 'missing'
   | 'malformed'
   | 'algorithm_not_allowed'
+  | 'critical_header_unsupported'
+  | 'wrong_type'
   | 'unknown_key'
   | 'bad_signature'
   | 'expired'
@@ -228,6 +238,8 @@ const REASON_MESSAGES: Record<RejectReason, string> = {
   missing: 'a bearer token is required',
   malformed: 'the token is malformed',
   algorithm_not_allowed: 'the token algorithm is not allowed',
+  critical_header_unsupported: 'the token names a critical header extension (crit) that is not supported',
+  wrong_type: 'the token type (typ) is not an access token (JWT or at+jwt)',
   unknown_key: 'the token key id is not trusted',
   bad_signature: 'the token signature is invalid',
   expired: 'the token has expired',
@@ -246,8 +258,30 @@ export function unauthenticated(reason: RejectReason, detail?: string): ApiError
   return new ApiError('UNAUTHENTICATED', message, { details: { reason }, headers: { 'WWW-Authenticate': challenge } })
 }
 
-function reasonFor(error: unknown): RejectReason {
+/** The header `typ` values of an access token: absent, `JWT` (RFC 7519) or `at+jwt` (RFC 9068). */
+const ACCESS_TOKEN_TYPES: ReadonlySet<string | undefined> = new Set([undefined, 'jwt', 'at+jwt'])
+
+/** `typ` compared as RFC 7515 §4.1.9 says: case-insensitively, `application/` implied when there is no other slash. */
+function normalizedTyp(typ: unknown): string | undefined {
+  if (typ === undefined) return undefined
+  if (typeof typ !== 'string') return '(not a string)'
+  const lower = typ.toLowerCase()
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower
+}
+
+/** Whether the token's protected header carries `crit` (read without verifying, only to name a refusal). */
+function hasCritHeader(token: string): boolean {
+  try {
+    return decodeProtectedHeader(token).crit !== undefined
+  } catch {
+    return false
+  }
+}
+
+function reasonFor(error: unknown, token: string): RejectReason {
   if (error instanceof JwksStaleError) return 'jwks_stale'
+  // jose refuses an extension it does not recognise with JOSENotSupported, as it does an unsupported algorithm.
+  if (error instanceof errors.JOSENotSupported && hasCritHeader(token)) return 'critical_header_unsupported'
   if (error instanceof errors.JWTExpired) return 'expired'
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf') return 'not_yet_valid'

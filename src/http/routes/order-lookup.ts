@@ -20,28 +20,36 @@ export interface FoundOrder {
 }
 
 export function findOrder(services: Services, principal: Principal, orderId: string): FoundOrder {
-  const found = lookup(services, orderId)
-  const readable = found !== null && (found.accountId === null ? canReadAudit(principal) : canRead(principal, found.accountId))
-  if (found !== null && !readable && services.gateway.engine.state.orders.has(orderId)) {
-    // An id the kernel does not hold is looked up in the log index, which answers 503 while it is still being built
-    // after a restart: a held order of another account must get that answer too, or its 404 told it apart then (order
-    // ids are computable from an account and a key, so a stranger could ask which keys another account has in play).
-    services.logIndex.intakeRecord(orderId)
-  }
-  if (found === null || !readable) throw new ApiError('NOT_FOUND', `no order ${orderId}`, { details: { order_id: orderId } })
+  const readable = (accountId: string | null): boolean => (accountId === null ? canReadAudit(principal) : canRead(principal, accountId))
+  const found = lookup(services, orderId, readable)
+  if (found === null) throw new ApiError('NOT_FOUND', `no order ${orderId}`, { details: { order_id: orderId } })
   return found
 }
 
-function lookup(services: Services, orderId: string): FoundOrder | null {
+/**
+ * The order if the caller may read it, else null. Whether it may is decided before any of the order's history is read:
+ * a retired order was rebuilt from every record it has before its account was looked at, so another account's order
+ * answered its 404 later than an unknown id, by as much as its history is long — and order ids are computable from an
+ * account and a key, so the delay told a stranger which keys another account had used, and roughly how busy they were.
+ */
+function lookup(services: Services, orderId: string, readable: (accountId: string | null) => boolean): FoundOrder | null {
   const order = services.gateway.engine.state.orders.get(orderId)
-  if (order !== undefined) return { orderId, accountId: order.accountId, order, view: { ...orderView(order) } }
+  if (order !== undefined) {
+    if (readable(order.accountId)) return { orderId, accountId: order.accountId, order, view: { ...orderView(order) } }
+    // An id the kernel does not hold is looked up in the log index, which answers 503 while it is still being built
+    // after a restart: a held order of another account must get that answer too, or its 404 told it apart then. Asked
+    // without reading the log (an unknown id reads nothing either).
+    services.logIndex.has(orderId)
+    return null
+  }
   const intake = services.logIndex.intakeRecord(orderId)
-  if (intake?.event.type === 'order.accepted') {
+  if (intake === null || (intake.event.type !== 'order.accepted' && intake.event.type !== 'order.rejected')) return null
+  if (!readable(intake.event.accountId)) return null
+  if (intake.event.type === 'order.accepted') {
     // Retired from the hot state (terminal, beyond the kernel's bound): rebuilt from its records in the log.
     const retired = rebuildRetiredOrder(services.gateway.engine.state, orderId, services.logIndex.events(orderId))
     return retired === null ? null : { orderId, accountId: retired.accountId, order: retired, view: { ...orderView(retired) } }
   }
-  if (intake === null || intake.event.type !== 'order.rejected') return null
   const rejected = intake.event
   return {
     orderId,

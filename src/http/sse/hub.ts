@@ -3,7 +3,7 @@
  * as the event id. A new subscriber starts live from the log's end, or — with `Last-Event-ID` — replays the log from
  * the event after that id at its own pace and then joins the live feed (see Subscriber for why nothing is missed or
  * repeated). A resume point the log no longer holds gets a `resync_required` event naming what to re-fetch. Replays
- * read the log in steps bounded in records and time, taking turns on the event loop caller by caller
+ * (replay.ts) read the log in steps bounded in records and time, taking turns on the event loop caller by caller
  * (replay-turns.ts); an order or account stream passes other orders' records without decoding them (replay-filter.ts).
  * A replay still replaying `replayMsMax` after it began ends the same way, with `resync_required` (reason
  * `replay_too_long`), and goes live: replays together hold at most half the loop, and one over a log written faster
@@ -25,16 +25,13 @@
 
 import type { DomainEvent } from '../../domain/events/index.ts'
 import type { Engine } from '../../runtime/engine.ts'
-import { domainEventOf } from '../../runtime/records.ts'
 import type { LoopShareOptions } from '../../runtime/loop-share.ts'
-import { WORK_SLICE_DEFAULTS, WorkSlices } from '../../runtime/work-slices.ts'
-import { apiJson } from '../views/json.ts'
-import { sseComment, sseEvent, sseRetry } from './format.ts'
-import { passedUndecoded } from './replay-filter.ts'
-import { REPLAY_LOOP_SHARE, ReplayTurns } from './replay-turns.ts'
+import { WORK_SLICE_DEFAULTS } from '../../runtime/work-slices.ts'
+import { sseComment, sseRetry } from './format.ts'
+import { REPLAY_MS_MAX_DEFAULT, Replays } from './replay.ts'
+import { REPLAY_LOOP_SHARE } from './replay-turns.ts'
+import { accountLookup, encodeEvent, matches, type StreamScope } from './stream-events.ts'
 import { Subscriber, type DisconnectReason } from './subscriber.ts'
-
-export type StreamScope = { kind: 'global' } | { kind: 'account'; accountId: string } | { kind: 'order'; orderId: string }
 
 export interface SseHubOptions {
   engine: Engine
@@ -75,15 +72,6 @@ export interface SseHubOptions {
   authorityChecksPerHeartbeatMax?: number
 }
 
-/**
- * How long a replay may run (from its open, waits for the client included): a minute reads millions of records at
- * the replays' share of the loop, far more than a client resuming after a dropped connection needs.
- */
-export const REPLAY_MS_MAX_DEFAULT = 60_000
-
-/** Retired orders whose account one replay or live batch remembers (accountLookup). */
-const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
-
 /** Whether the caller that opened a stream may still read it (the verifier's TokenWatch for the stream's token). */
 export interface StreamAuthority {
   /** `expired`: it may not, known without a check; `recheck`: `check` may answer differently now; `held`: nothing changed. */
@@ -121,10 +109,7 @@ export class SseHub {
   private readonly unsubscribe: () => void
   private readonly timer: ReturnType<typeof setInterval>
   private closed = false
-  /** Every replay's steps, one at a time, paced to the replays' share of the loop. */
-  private readonly turns: ReplayTurns
-  /** Bounds one replay step in time (restarted at each step). */
-  private readonly replaySlice: WorkSlices
+  private readonly replays: Replays
 
   constructor(options: SseHubOptions) {
     this.options = {
@@ -141,9 +126,17 @@ export class SseHub {
       ...options,
     }
     if (!(this.options.replayMsMax > 0)) throw new RangeError(`replayMsMax must be > 0, got ${this.options.replayMsMax}`)
-    this.turns = new ReplayTurns({ ...this.options.replayLoopShare, nowMs: this.options.nowMs })
-    // Steps are started by the turns, not paused by the slice: its pause is never awaited.
-    this.replaySlice = new WorkSlices({ sliceMs: this.options.replaySliceMs, pause: () => Promise.resolve(), nowMs: this.options.nowMs })
+    this.replays = new Replays({
+      engine: this.options.engine,
+      chunkFrames: this.options.replayChunkFrames,
+      sliceMs: this.options.replaySliceMs,
+      msMax: this.options.replayMsMax,
+      loopShare: this.options.replayLoopShare,
+      nowMs: this.options.nowMs,
+      retiredOrdersKnown: this.options.retiredOrdersKnown,
+      accountLookup: () => this.accountLookup(),
+      resyncData: (scope, lastEventId, endLsn, replayTooLong) => this.resyncData(scope, lastEventId, endLsn, replayTooLong),
+    })
     this.unsubscribe = options.engine.onDurable((events) => this.publish(events))
     this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs)
     // The heartbeat must not keep a process alive that is otherwise done.
@@ -205,7 +198,7 @@ export class SseHub {
       subscriber.phase = 'live'
     } else {
       subscriber.lastLsn = lastEventId
-      void this.replay(entry)
+      void this.replays.run(entry)
     }
     return { ok: true, stream: subscriber.stream }
   }
@@ -248,92 +241,9 @@ export class SseHub {
     }
   }
 
-  /**
-   * Reads the log from the subscriber's resume point at the client's pace, a step per turn (replay-turns.ts), then
-   * switches it to live.
-   */
-  private async replay(entry: Entry): Promise<void> {
-    const { subscriber } = entry
-    const accountOf = this.accountLookup()
-    try {
-      if (entry.scope.kind === 'account') await this.options.retiredOrdersKnown()
-      while (subscriber.phase === 'replaying') {
-        // A caller's streams share its turns (a stream without a named caller is one of its own).
-        await this.turns.take(() => this.replayStep(entry, accountOf), entry.owner ?? entry)
-        await subscriber.waitForRoom()
-      }
-    } catch {
-      subscriber.close('log_unavailable')
-    }
-  }
-
-  /** One turn of a replay: a chunk of the log, then live once it has read to the log's end (all synchronous). */
-  private replayStep(entry: Entry, accountOf: (orderId: string) => string | null): void {
-    const { subscriber } = entry
-    if (subscriber.phase !== 'replaying') return
-    const wal = this.options.engine.wal
-    const endLsn = wal.lastLsn
-    if (subscriber.lastLsn + 1 < wal.firstLsn && subscriber.lastLsn < endLsn) {
-      // Compaction removed what this replay had yet to read while it waited for the client: the log's reader
-      // would start at its first LSN and the gap go unseen. Told as at connect, then live from here.
-      subscriber.control('resync_required', this.resyncData(entry.scope, subscriber.lastLsn, endLsn), endLsn)
-      subscriber.phase = 'live'
-      return
-    }
-    if (this.options.nowMs() - entry.openedMs >= this.options.replayMsMax) {
-      // Replaying for too long (a log written faster than this replay's share of the loop reads it, or a client that
-      // reads slowly): the client re-fetches what it names and the stream goes on live from the log's end.
-      subscriber.control('resync_required', this.resyncData(entry.scope, subscriber.lastLsn, endLsn, true), endLsn)
-      subscriber.phase = 'live'
-      return
-    }
-    const toLsn = Math.min(endLsn, subscriber.lastLsn + this.options.replayChunkFrames)
-    if (subscriber.lastLsn < toLsn && this.replayChunk(entry, toLsn, accountOf)) subscriber.skip(toLsn)
-    // Synchronous with the read: the log has not moved since, so every later event reaches this subscriber through
-    // publish(), and the ones publish() is still to hand over are at or below lastLsn (Subscriber.send skips them).
-    if (subscriber.phase === 'replaying' && subscriber.lastLsn >= wal.lastLsn) subscriber.phase = 'live'
-  }
-
-  /**
-   * Sends the matching events up to `toLsn` while the client has room and the step its slice of time; false when it
-   * stopped early. A replay never
-   * overfills the buffer: the bound is for clients that fall behind the live feed, while a replay waits for the
-   * client, so it stops at a full buffer and goes on from the same LSN once the client has read.
-   */
-  private replayChunk(entry: Entry, toLsn: number, accountOf: (orderId: string) => string | null): boolean {
-    const { subscriber } = entry
-    const slice = this.replaySlice
-    slice.restarted()
-    const { engine } = this.options
-    for (const frame of engine.wal.read(subscriber.lastLsn + 1, { toLsn })) {
-      // Another order's record, on an order or account stream, is passed without the cost of decoding it (replay-filter.ts).
-      const event = passedUndecoded(engine, entry.scope, frame) ? null : domainEventOf(frame)
-      if (event === null || !matches(engine, entry.scope, event, accountOf)) subscriber.skip(frame.lsn)
-      else if (!subscriber.hasRoom || !subscriber.send(frame.lsn, encodeEvent(frame.lsn, event), true)) return false
-      // Its slice used up: the step ends here (lastLsn is this frame's) and the next turn goes on after it.
-      if (slice.spent()) return false
-    }
-    return true
-  }
-
-  /**
-   * An order → account lookup for one replay or one live batch: the hot state, else the log (orders retired since
-   * they were accepted), remembered for the next events of the same order. The memory is bounded: an order's events
-   * sit close together in the log, so forgetting everything at the bound costs at most one more log read per order.
-   */
+  /** An order → account lookup for one replay or one live batch (stream-events.ts accountLookup). */
   private accountLookup(): (orderId: string) => string | null {
-    const known = new Map<string, string | null>()
-    const engine = this.options.engine
-    return (orderId) => {
-      const hot = engine.state.orders.get(orderId)
-      if (hot !== undefined) return hot.accountId
-      let accountId = known.get(orderId)
-      if (accountId === undefined) {
-        if (known.size >= REPLAY_RETIRED_ACCOUNTS_MAX) known.clear()
-        known.set(orderId, (accountId = this.options.retiredOrderAccountOf(orderId)))
-      }
-      return accountId
-    }
+    return accountLookup(this.options.engine, this.options.retiredOrderAccountOf)
   }
 
   /**
@@ -418,29 +328,4 @@ export class SseHub {
     }
     this.options.onDisconnect?.(reason)
   }
-}
-
-/**
- * The event as its stream's bytes, made once per batch for every subscriber it goes to: the bytes are the same for all
- * of them, and a stream does not change what it is handed. (Serialised for each subscriber, 500 global streams took
- * 5.7 µs per event each: 2.9 s of event loop for a batch of 1,000 events.)
- */
-function encodeEvent(lsn: number, event: DomainEvent): Uint8Array {
-  return sseEvent({ id: lsn, event: event.type, data: { lsn, ...(apiJson(event) as Record<string, unknown>) } })
-}
-
-/**
- * Whether `event` belongs on a stream of `scope`. Order events name their order; the order names its account — found
- * in the kernel's hot state, or with `accountOf` (the hub's lookup, which also knows retired orders).
- */
-export function matches(engine: Engine, scope: StreamScope, event: DomainEvent, accountOf?: (orderId: string) => string | null): boolean {
-  if (scope.kind === 'global') return true
-  const record = event as { orderId?: unknown; accountId?: unknown }
-  const orderId = typeof record.orderId === 'string' ? record.orderId : null
-  if (scope.kind === 'order') return orderId === scope.orderId
-  // An event that names its account (order.accepted, a rejection, a funding) is decided by it, with no lookup.
-  if (typeof record.accountId === 'string') return record.accountId === scope.accountId
-  if (orderId === null) return false
-  const accountId = accountOf === undefined ? engine.state.orders.get(orderId)?.accountId : accountOf(orderId)
-  return accountId === scope.accountId
 }

@@ -16,7 +16,7 @@
 import { orderIdOfRecord } from '../../domain/events/index.ts'
 import type { Engine } from '../../runtime/engine.ts'
 import type { Frame } from '../../../wal/index.ts'
-import type { StreamScope } from './hub.ts'
+import type { StreamScope } from './stream-events.ts'
 
 /** Whether the stream of `scope` certainly does not want `frame`, judged without decoding it. */
 export function passedUndecoded(engine: Engine, scope: StreamScope, frame: Frame): boolean {
