@@ -64,7 +64,7 @@ export async function stopReplicator(node: NodeCore): Promise<void> {
 /** A standby's tick: takes the lease if it is free (expired) and leads on it; if the lead fails, follows again. */
 export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (node.role !== 'standby') return
-  const lease = takeLeaseIfGone(node.options, node.holderId, node.leaseWatch, node.options.log)
+  const lease = takeLeaseIfGone(node.options, node.holderId, { watch: node.leaseWatch, trouble: node.leaseTrouble, log: node.options.log })
   if (lease === null) return
   const takenAtMs = Date.now()
   node.role = 'promoting'

@@ -44,6 +44,7 @@ import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { lead, renewLease, stepDown } from './leading.ts'
 import { ResyncAbort } from './leader-gone.ts'
 import { acquireIfFree, leaderUrlIn, leaseFree } from './lease-dir.ts'
+import { LeaseTrouble } from './lease-trouble.ts'
 import { LeaseWatch, takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
@@ -85,6 +86,8 @@ export class HaNode {
   private readonly resyncAbort = new ResyncAbort()
   /** Takes over a lease record that stopped changing though its expiry lies ahead (its holder's clock ahead). */
   private readonly leaseWatch = new LeaseWatch()
+  /** Says once (and a bounded reminder) that the lease directory cannot be read, rather than at every tick. */
+  private readonly leaseTrouble = new LeaseTrouble((line) => this.options.log(line))
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -206,6 +209,7 @@ export class HaNode {
       get stopping() { return node.stopping },
       get resyncAbort() { return node.resyncAbort },
       get leaseWatch() { return node.leaseWatch },
+      get leaseTrouble() { return node.leaseTrouble },
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -244,7 +248,7 @@ export class HaNode {
 
   private async waitToLead(): Promise<void> {
     while (!this.stopping) {
-      const lease = takeLeaseIfGone(this.options, this.holderId, this.leaseWatch, this.options.log)
+      const lease = takeLeaseIfGone(this.options, this.holderId, { watch: this.leaseWatch, trouble: this.leaseTrouble, log: this.options.log })
       if (lease !== null) return lead(this.core, lease, null)
       await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
     }
