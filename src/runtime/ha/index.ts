@@ -9,7 +9,7 @@
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
-export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
+export { LEADER_EPOCH_HEADER, chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
 export type { HaNodeStatus, SyncNotLeading } from './node-status.ts'
