@@ -37,7 +37,7 @@ import { LeaseError, nodeIo, type Lease, type LogDirLock } from '../../../wal/in
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import { lockDataDir } from './data-dir-lock.ts'
-import { restartAdviceAfter, syncFailureOf } from './durable-fs.ts'
+import { fatalFailureOf, restartAdviceAfter } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
@@ -323,7 +323,7 @@ export class HaNode {
       try {
         await work()
       } catch (error) {
-        const failure = syncFailureOf(error)
+        const failure = fatalFailureOf(error)
         if (failure !== null) return this.fail(failure)
         this.options.log(`ha: ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
         cause = error
