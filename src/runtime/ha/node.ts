@@ -121,7 +121,7 @@ export class HaNode {
 
   status(): HaNodeStatus {
     const { nodeId, advertiseUrl, sync } = this.options
-    return nodeStatusOf(this, { nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status })
+    return nodeStatusOf(this, { nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status, leading: this.isLeader() })
   }
 
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
