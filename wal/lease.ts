@@ -11,7 +11,9 @@
  * (or, once takers have tidied both away, oldest first, any higher epoch file does). `assertHeld()` checks exactly that
  * (two stats) plus its own expiry, and the WAL calls it before writing each batch
  * (a writer that knows it was fenced writes nothing) and again after the fsync, before acknowledging, so a paused
- * ("zombie") leader that wakes up after a takeover cannot acknowledge anything. Every frame carries the epoch, so
+ * ("zombie") leader that wakes up after a takeover cannot acknowledge anything. A holder's own writes (renewal, release)
+ * and a taker's link are followed by a listing: paused between its check and its write, a zombie re-created the file
+ * that later takers had tidied away, and the two stats then read its lease as held. Every frame carries the epoch, so
  * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
  *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
@@ -151,6 +153,13 @@ export class Lease implements LeaseGuard {
   /** The same expiry on the monotonic clock: the holder's own deadline, whatever its wall clock does. */
   private deadlineMonotonicMs: number
   private released = false
+  /** A newer epoch was seen: epochs are never taken back, so this lease is lost for good, whatever files go later. */
+  private fencedSeen = false
+  /**
+   * This holder wrote its own epoch file since a listing last found no newer epoch. Its file being there proves
+   * nothing then: the write may have re-created it after takers tidied it away (see renew), so the check lists.
+   */
+  private ownFileUnproven = false
 
   private constructor(options: LeaseOptions, epoch: number, expiry: { expiresAtMs: number; deadlineMonotonicMs: number }) {
     this.options = options
@@ -197,6 +206,11 @@ export class Lease implements LeaseGuard {
       io.unlink(tempPath)
     }
     io.fsyncDirectory(dir)
+    // A taker paused between reading the current epoch and the link (in the normal run a few microseconds) while
+    // later takers took this epoch and more, and tidied it away, re-created it: the link succeeded on a name already
+    // used. Only a listing tells (its own file is there now): a newer epoch means this one was lost long ago.
+    const newest = highestEpoch(dir, io)
+    if (newest > epoch) throw new LeaseError('LEASE_RACE_LOST', `epoch ${epoch} was taken and tidied away before this taker linked it (epoch ${newest} exists)`)
     const lease = new Lease(options, epoch, { expiresAtMs, deadlineMonotonicMs: monotonicNow + options.ttlMs })
     lease.removeOldEpochFiles()
     return lease
@@ -222,17 +236,27 @@ export class Lease implements LeaseGuard {
    * A directory that cannot be listed (a stat that fails reads as "not found": an NFS share gone for a moment, EACCES)
    * is no evidence of a newer epoch either, and is not an error here: thrown, the log took it for a failed write
    * (WalFatalError, the process exits). The holder's clocks bound the lease meanwhile, as when a stat of n+1 fails.
-   * No clock is read.
+   * No clock is read. Two things are remembered: a newer epoch once seen (fencing is for good), and that this holder
+   * wrote its own file since a listing last proved no newer epoch exists (renew): its file is then no proof, and the
+   * check lists.
    */
   private fenced(): boolean {
+    if (this.fencedSeen) return true
     const { io, dir } = this.options
-    if (io.exists(join(dir, epochFileName(this.epoch + 1)))) return true
-    if (io.exists(join(dir, epochFileName(this.epoch)))) return false
+    if (io.exists(join(dir, epochFileName(this.epoch + 1)))) return (this.fencedSeen = true)
+    if (!this.ownFileUnproven && io.exists(join(dir, epochFileName(this.epoch)))) return false
     try {
-      return highestEpoch(dir, io) > this.epoch
+      return this.newerEpochListed()
     } catch {
       return false
     }
+  }
+
+  /** Lists the directory (throws its I/O error): is there a newer epoch? Remembered when there is. */
+  private newerEpochListed(): boolean {
+    if (highestEpoch(this.options.dir, this.options.io) > this.epoch) return (this.fencedSeen = true)
+    this.ownFileUnproven = false
+    return false
   }
 
   assertHeld(): void {
@@ -241,15 +265,25 @@ export class Lease implements LeaseGuard {
     }
   }
 
-  /** Extends the expiry. Throws LeaseError if the lease was lost meanwhile (the caller must step down). */
+  /**
+   * Extends the expiry. Throws LeaseError if the lease was lost meanwhile (the caller must step down), or the I/O error
+   * of a write or listing that failed (the expiry then stays where it was).
+   *
+   * A takeover may happen between the check and the rename, and a holder paused there (a few microseconds in the
+   * normal run; a GC pause, a frozen VM, SIGSTOP) through five takeovers wakes to find its file and the next one tidied
+   * away: its rename re-creates its own file, which the two-stat check then takes for "held". So after the write the
+   * directory is listed — a newer epoch means lost, for good — and only then is the expiry moved. A listing that fails
+   * leaves the expiry as it was and the own file unproven: every check lists until one succeeds, the old deadline
+   * bounding the lease meanwhile.
+   */
   renew(): void {
     this.assertHeld()
     const monotonicNow = this.options.monotonicNowMs()
     const now = this.options.nowMs()
     this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now })
+    if (this.newerEpochListed()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken over while it renewed`)
     this.expiresAtMs = now + this.options.ttlMs
     this.deadlineMonotonicMs = monotonicNow + this.options.ttlMs
-    // A takeover may have happened between the check and the rename: the fencing check is what counts.
     this.assertHeld()
   }
 
@@ -268,6 +302,7 @@ export class Lease implements LeaseGuard {
     const path = join(dir, epochFileName(this.epoch))
     const tempPath = `${path}.${process.pid}.tmp`
     writeDurably(io, tempPath, record)
+    this.ownFileUnproven = true
     io.rename(tempPath, path)
     io.fsyncDirectory(dir)
   }

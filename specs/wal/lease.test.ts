@@ -337,3 +337,76 @@ describe('a lease whose expiry lies ahead of the taker\'s clock (its holder\'s c
     expect(leaseCode(() => Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, stalled: seen }))).toBe('LEASE_HELD')
   })
 })
+
+describe('a holder paused between its check and its write (a zombie)', () => {
+  /**
+   * A renewal checks the lease, then renames its record into place. A holder paused between the two (a GC pause, a VM
+   * frozen, SIGSTOP: in the normal run a few microseconds) while five takers followed found, on waking, its epoch file
+   * and the next one tidied away — and its rename re-created its own file. The check after the write (two stats:
+   * n + 1 missing, n present) then read "held": the zombie renewed, acknowledged and sent as a second leader. The
+   * same window sat in a taker between reading the current epoch and linking the next: a link whose name had been
+   * taken and tidied since succeeded. Takers that run while `during` is called on the paused holder's write.
+   */
+  function takersDuring(dir: string, call: 'rename' | 'link', takers: number): { io: typeof nodeIo; armed: { on: boolean } } {
+    const armed = { on: false }
+    const later = manualClock(2_000_000)
+    const runTakers = (): void => {
+      armed.on = false
+      const current = readCurrentLease(dir)?.epoch ?? 0
+      for (let epoch = current + 1; epoch <= current + takers; epoch++) {
+        later.advance(10_000)
+        expect(Lease.acquire({ dir, holderId: `t${epoch}`, ttlMs: 1000, clockSkewMsMax: 100, nowMs: later.nowMs }).epoch).toBe(epoch)
+      }
+    }
+    const io = {
+      ...nodeIo,
+      rename: (from: string, to: string) => {
+        if (call === 'rename' && armed.on && to.endsWith('.json')) runTakers()
+        nodeIo.rename(from, to)
+      },
+      link: (from: string, to: string) => {
+        if (call === 'link' && armed.on) runTakers()
+        nodeIo.link(from, to)
+      },
+    }
+    return { io, armed }
+  }
+
+  test('a renewal that re-created its own tidied epoch file finds the newer epochs and is LEASE_LOST, for good', async () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000) // the zombie's clocks stand still through its pause: only fencing can tell
+    const { io, armed } = takersDuring(dir, 'rename', 5)
+    const zombie = Lease.acquire({ dir, holderId: 'zombie', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, io })
+    const wal = Wal.open(tempDir(), { lease: zombie, epoch: zombie.epoch })
+    armed.on = true
+    expect(leaseCode(() => zombie.renew())).toBe('LEASE_LOST')
+    // Its rename did re-create its file (epoch 2, the next one, is gone), yet every later check says lost.
+    expect([existsSync(join(dir, 'epoch-0000000001.json')), existsSync(join(dir, 'epoch-0000000002.json'))]).toEqual([true, false])
+    expect(zombie.isHeld()).toBe(false)
+    await expect(wal.append([record('a zombie write')])).rejects.toBeInstanceOf(LeaseError)
+    expect(readCurrentLease(dir)).toMatchObject({ holderId: 't6', epoch: 6 })
+    await wal.close().catch(() => undefined)
+  })
+
+  test('a taker whose link re-created an epoch taken and tidied meanwhile loses the race, holding nothing', () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    Lease.acquire({ dir, holderId: 'first', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }).release()
+    clock.advance(10)
+    const { io, armed } = takersDuring(dir, 'link', 6)
+    armed.on = true
+    // It read epoch 1 as current and links epoch 2 — after epochs 2..7 were taken, and 2 and 3 tidied by the taker of 7.
+    expect(leaseCode(() => Lease.acquire({ dir, holderId: 'late', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, io }))).toBe('LEASE_RACE_LOST')
+    expect(readCurrentLease(dir)).toMatchObject({ holderId: 't7', epoch: 7 })
+  })
+
+  test('a renewal that finds no newer epoch still holds (a directory emptied by hand fences nobody)', () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    const { io } = takersDuring(dir, 'rename', 0)
+    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, io })
+    rmSync(join(dir, 'epoch-0000000001.json'))
+    lease.renew()
+    expect(lease.isHeld()).toBe(true)
+  })
+})

@@ -29,8 +29,8 @@ export interface HttpLimits {
 
 /** Synchronous replication as the HTTP layer uses it (src/runtime/ha/sync.ts). */
 export interface HaSyncHttp {
-  /** The standby holds everything up to `lsn` durably (POST /replication/ack). */
-  acknowledge(lsn: number): void
+  /** The standby holds everything up to `lsn` of the log of `epoch`'s leader durably (POST /replication/ack); counted for this term's epoch only. */
+  acknowledge(lsn: number, epoch: number): boolean
   /** Before a new order is written: why it must be refused (fail_closed, standby gone), or null. */
   refusal(): string | null
   /** After a write: resolves once the standby holds `lsn`, at once when not waiting, or on timeout. */

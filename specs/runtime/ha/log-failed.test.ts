@@ -107,3 +107,63 @@ test('a leader whose log was killed by a lost lease steps down at once (follows 
   while (!(node.role === 'standby' && node.gateway !== null) && Date.now() < deadline) await Bun.sleep(10)
   expect({ role: node.role, failure: node.failure }).toEqual({ role: 'standby', failure: null })
 }, 30_000)
+
+/**
+ * A role change stops the node's gateway (a takeover its standby's, a step-down its leader's) and goes on with a new
+ * one on the same data dir. A log whose close failed (its trim's truncate or fsync: WalFatalError, the log died) was
+ * passed over: the node's watch on the log ignored a gateway no longer current, so the takeover opened the log again
+ * and led, the step-down followed — a failed fsync treated as if the data question were settled. It is fatal instead.
+ */
+function closeFails(gateway: Gateway): Gateway {
+  const wal = gateway.engine.wal
+  const close = wal.close.bind(wal)
+  wal.close = async () => {
+    // What a failed trim at close does (wal/log.ts close): the log dies of a WalFatalError, then closes.
+    wal.halt('closing the log failed: fsync EIO (injected)', Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))
+    await close()
+  }
+  return gateway
+}
+
+test('a takeover whose standby log fails to close stops the node for good: it does not lead on that data dir', async () => {
+  const world = await startWorld({ seed: 98 })
+  worlds.push(world)
+  const roles: string[] = []
+  const { node } = takeoverNode(
+    cleanups,
+    (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+      roles.push(role)
+      if (role === 'standby') return closeFails(await Gateway.start(standbyOptionsOf(world, dataDir, errors)))
+      if (lease === null) throw new Error('no lease')
+      return Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap))
+    },
+  )
+  await node.start()
+  const died = await Promise.race([node.died, Bun.sleep(5_000).then(() => null)])
+  expect({ died: died?.constructor.name ?? null, role: node.role, roles }).toEqual({ died: 'WalFatalError', role: 'failed', roles: ['standby'] })
+  expect(died?.message).toContain('closing the log failed')
+  expect(node.lease).toBeNull()
+}, 30_000)
+
+test('a step-down whose leader log fails to close stops the node for good: it does not follow on that data dir', async () => {
+  const world = await startWorld({ seed: 99 })
+  worlds.push(world)
+  const roles: string[] = []
+  const { node, leaseDir } = takeoverNode(
+    cleanups,
+    (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+      roles.push(role)
+      if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+      if (lease === null) throw new Error('no lease')
+      return closeFails(await Gateway.start(leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap)))
+    },
+    { oldLeader: false, role: 'auto', leaseTtlMs: LEASE_TTL_MS },
+  )
+  await node.start()
+  expect(node.role).toBe('leader')
+  // Another node takes epoch 2 (its clock ten minutes ahead); this leader's next renewal finds it: a step-down, its
+  // log still healthy (no write was fenced), so its close trims — and fails.
+  Lease.acquire({ dir: leaseDir, holderId: 'other http://127.0.0.1:3', ttlMs: 60_000, clockSkewMsMax: 10, nowMs: () => Date.now() + 600_000 })
+  const died = await Promise.race([node.died, Bun.sleep(5_000).then(() => null)])
+  expect({ died: died?.constructor.name ?? null, role: node.role, roles }).toEqual({ died: 'WalFatalError', role: 'failed', roles: ['leader'] })
+}, 30_000)

@@ -15,9 +15,13 @@ import { SyncReplication, type SyncPolicy } from '../../../src/runtime/ha/index.
 import { LIMIT_BUY, SECRET } from '../../http/fixture.ts'
 import { waitFor } from './support.ts'
 
+/** The leadership term's epoch the acknowledgements name. */
+const EPOCH = 1
+
 function syncOf(policy: SyncPolicy, options: { timeoutMs?: number; waitersMax?: number; leaderLsn?: () => number } = {}): SyncReplication {
   return new SyncReplication({
     policy,
+    epoch: EPOCH,
     timeoutMs: options.timeoutMs ?? 60_000,
     waitersMax: options.waitersMax ?? 2,
     leaderLastLsn: options.leaderLsn ?? (() => 100),
@@ -41,7 +45,7 @@ describe('the send gate (untilReplicated)', () => {
     let leaderLsn = 10
     const sync = syncOf('fail_closed', { waitersMax: 2, leaderLsn: () => leaderLsn })
     closers.push(() => sync.close())
-    sync.acknowledge(10)
+    sync.acknowledge(10, EPOCH)
     expect(sync.state).toBe('sync')
     // Two 202s wait for LSNs 11, 12 (the standby is healthy, just not there yet): the 202 table is full.
     const first = sync.wait(11)
@@ -52,11 +56,11 @@ describe('the send gate (untilReplicated)', () => {
     expect(await within(gate, 50)).toBe('pending')
     expect(sync.sendsWaiting).toBe(1)
     expect(sync.waiting).toBe(2)
-    sync.acknowledge(12)
+    sync.acknowledge(12, EPOCH)
     expect(await first).toBe('replicated')
     expect(await second).toBe('replicated')
     expect(await within(gate, 20)).toBe('pending')
-    sync.acknowledge(13)
+    sync.acknowledge(13, EPOCH)
     expect(await gate).toBe('send')
     expect(sync.standbyDurableLsn).toBeGreaterThanOrEqual(13)
   })
@@ -65,7 +69,7 @@ describe('the send gate (untilReplicated)', () => {
     const sync = syncOf('fail_closed', { timeoutMs: 50 })
     closers.push(() => sync.close())
     expect(await sync.untilReplicated(5)).toBe('hold') // no standby yet
-    sync.acknowledge(100)
+    sync.acknowledge(100, EPOCH)
     expect(sync.state).toBe('sync')
     const started = Date.now()
     expect(await sync.untilReplicated(101)).toBe('hold')
@@ -81,11 +85,11 @@ describe('the send gate (untilReplicated)', () => {
   test('degrade_async: a send goes out once degraded (the degraded state is on record); closed: never', async () => {
     const sync = syncOf('degrade_async', { timeoutMs: 50 })
     expect(await sync.untilReplicated(5)).toBe('send')
-    sync.acknowledge(100)
+    sync.acknowledge(100, EPOCH)
     expect(await sync.untilReplicated(101)).toBe('send') // after the timeout, degraded
     expect(sync.state).toBe('down')
     const closing = syncOf('fail_closed')
-    closing.acknowledge(100)
+    closing.acknowledge(100, EPOCH)
     const waiting = closing.untilReplicated(101)
     closing.close()
     expect(await waiting).toBe('closed')

@@ -287,18 +287,49 @@ describe('synchronous replication', () => {
     const pair = await startPair('fail_closed')
     const ack = (body: string, token = 'test-replication-token'): Promise<Response> =>
       fetch(`${pair.url}/replication/ack`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body })
-    expect((await ack('{"lsn":1}', 'wrong-token-wrong-token')).status).toBe(401)
-    expect((await ack('{"lsn":-1}')).status).toBe(400)
+    const epoch = pair.leader.gateway.engine.wal.epoch
+    expect((await ack(JSON.stringify({ lsn: 1, epoch }), 'wrong-token-wrong-token')).status).toBe(401)
+    expect((await ack(JSON.stringify({ lsn: -1, epoch }))).status).toBe(400)
+    expect((await ack(JSON.stringify({ lsn: 1, epoch: 0 }))).status).toBe(400)
     expect((await ack('nope')).status).toBe(400)
     // Past the log's end: refused, and not counted (it would confirm writes the standby does not hold yet).
     const lastLsn = pair.leader.gateway.engine.wal.lastLsn
     const durableBefore = pair.sync.standbyDurableLsn
-    const ahead = await ack(JSON.stringify({ lsn: lastLsn + 1_000 }))
+    const ahead = await ack(JSON.stringify({ lsn: lastLsn + 1_000, epoch }))
     expect(ahead.status).toBe(400)
     expect(((await ahead.json()) as { error: { details: unknown } }).error.details).toEqual({ lsn: lastLsn + 1_000, last_lsn: lastLsn })
     expect(pair.sync.standbyDurableLsn).toBe(durableBefore)
-    expect((await ack(JSON.stringify({ lsn: lastLsn }))).status).toBe(204)
+    expect((await ack(JSON.stringify({ lsn: lastLsn, epoch }))).status).toBe(204)
     expect(pair.sync.state).toBe('sync')
+  })
+
+  /**
+   * An acknowledgement said only `{lsn}`: one a standby meant for the leader of another term — an old leader's, sent
+   * late or to a URL that now serves a new term; or a deposed leader's successor's, reaching the zombie — was counted
+   * as if it were about this log, whose records at those LSNs may be others (a node that led, stepped down, cut its
+   * log back to the shared prefix and leads again at the same URL). Counted, it confirmed 202s and venue calls the
+   * standby does not hold. An acknowledgement now names the epoch of the stream it came from (the stream's
+   * x-egress-leader-epoch header), and only this term's is counted.
+   */
+  test("an acknowledgement is counted only when it names this leader's epoch (none: STANDBY_TOO_OLD; another: CONFLICT)", async () => {
+    const pair = await startPair('fail_closed')
+    const ack = (body: unknown): Promise<Response> =>
+      fetch(`${pair.url}/replication/ack`, { method: 'POST', headers: { Authorization: 'Bearer test-replication-token', 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    const wal = pair.leader.gateway.engine.wal
+    const lastLsn = wal.lastLsn
+    const codes: [number, string | null][] = []
+    for (const body of [{ lsn: lastLsn }, { lsn: lastLsn, epoch: wal.epoch + 1 }]) {
+      const response = await ack(body)
+      codes.push([response.status, response.status === 204 ? null : errorCode(await json(response))])
+    }
+    expect(codes).toEqual([[409, 'STANDBY_TOO_OLD'], [409, 'CONFLICT']])
+    expect({ state: pair.sync.state, durable: pair.sync.standbyDurableLsn, acked: pair.sync.lastAckAtMs }).toEqual({ state: 'down', durable: 0, acked: null })
+    // The replicator names the epoch of its stream: its acknowledgements count.
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 3_000, 'the standby in sync')
+    // The term's SyncReplication itself counts no other epoch's (a route of another term handing one over).
+    pair.sync.acknowledge(lastLsn + 1, wal.epoch + 1)
+    expect(pair.sync.standbyDurableLsn).toBe(lastLsn)
   })
 })
 

@@ -5,7 +5,7 @@
  */
 
 import type { StreamRefusal } from '../../runtime/ha/index.ts'
-import { LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS } from '../../runtime/ha/index.ts'
+import { LEADER_EPOCH_HEADER, LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS } from '../../runtime/ha/index.ts'
 import { ACK_BODY_SCHEMA, HASH_QUERY, REPLICATION_STREAM_QUERY, WAL_FRAMES_CONTENT_TYPE } from '../routes/replication.ts'
 import { errorResponse, integer, jsonAnswer, jsonContent, operation, queryParameters, record, ref, schemaOf, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
 
@@ -72,7 +72,11 @@ export function replicationPart(): DocumentPart {
         post: replication({
           summary: "The standby's durable LSN: synchronous replication's writes wait for it",
           errors: ['413'],
-          responses: { '204': { description: 'Recorded' }, '400': errorResponse('VALIDATION_FAILED: the body is not {"lsn": integer ≥ 0} (message only, no details), or a query parameter was sent (this route takes none; listed in details.issues)') },
+          responses: {
+            '204': { description: 'Recorded' },
+            '400': errorResponse('VALIDATION_FAILED: the body is not {"lsn": integer ≥ 0, "epoch": integer ≥ 1} (message only, no details), the LSN is beyond this log\'s end (details.lsn, last_lsn), or a query parameter was sent (this route takes none; listed in details.issues)'),
+            '409': errorResponse(`Not counted. CONFLICT: the acknowledgement names another epoch than this leader's (details.epoch, leader_epoch): it is about another term's log. STANDBY_TOO_OLD: it names no epoch (a standby build older than the ${LEADER_EPOCH_HEADER} header): upgrade standbys before their leader`),
+          },
           requestBody: { required: true, content: jsonContent(ref('ReplicationAck')) },
         }),
       },
@@ -103,7 +107,11 @@ export function replicationPart(): DocumentPart {
           errors: [],
           responses: {
             '400': errorResponse(`${BAD_QUERY_TEXT}; or the ${LOG_READS_HEADER} header is malformed`),
-            '200': { description: 'Envelopes of WAL frames (src/runtime/ha/envelope.ts), ended at decision boundaries', content: { [WAL_FRAMES_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } } },
+            '200': {
+              description: 'Envelopes of WAL frames (src/runtime/ha/envelope.ts), ended at decision boundaries',
+              headers: { [LEADER_EPOCH_HEADER]: { description: "This leader's epoch: the standby's acknowledgements of what it appends from this stream name it", schema: { type: 'string' } } },
+              content: { [WAL_FRAMES_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+            },
             '409': jsonAnswer(`DIVERGED: the standby holds records this log does not; RESYNC_REQUIRED: this log is compacted past from_lsn (start from the snapshot); ${TOO_OLD}`, ref('ReplicationRefusal')),
           },
           parameters: [

@@ -1,7 +1,7 @@
 /**
  * HA over HTTP: the replication stream a standby pulls (`GET /replication/stream?from_lsn=N&head=HEX`, raw WAL frames
  * in envelopes, see src/runtime/ha/envelope.ts), the chain hash at an LSN (`GET /replication/hash?lsn=N`, used to find
- * where a diverged standby forked), the standby's durable-LSN acknowledgement (`POST /replication/ack {lsn}`), the
+ * where a diverged standby forked), the standby's durable-LSN acknowledgement (`POST /replication/ack {lsn, epoch}`), the
  * leader's newest valid snapshot for a standby whose next LSN the leader has compacted away (`GET /replication/snapshot`:
  * the file's bytes, with its LSN, digest and the chain hash before its LSN in headers; see ha/snapshot-recovery.ts), and the
  * guard on writes: 503 NOT_LEADER on any node not leading and, on a leader in synchronous mode, no 2xx before the
@@ -17,7 +17,7 @@ import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
 import * as v from 'valibot'
 import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
 import {
-  LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, THIS_BUILDS_LOG_READS_TEXT, chainHashAt, replicationStream, standbyRefusal, streamRefusal,
+  LEADER_EPOCH_HEADER, LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, THIS_BUILDS_LOG_READS_TEXT, chainHashAt, replicationStream, standbyRefusal, streamRefusal,
 } from '../../runtime/ha/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotStore } from '../../runtime/snapshot/index.ts'
 import { ApiError } from '../errors.ts'
@@ -64,8 +64,15 @@ export const REPLICATION_STREAM_QUERY = replicationQuery({
   head: v.pipe(v.string((issue) => mustBe('head', issue.input)), v.regex(/^[0-9a-f]{64}$/, (issue) => mustBe('head', issue.input)), v.transform(fromHex)),
 })
 
-/** POST /replication/ack: the LSN through which the standby holds the log durably. Other keys are ignored. */
-export const ACK_BODY_SCHEMA = v.object({ lsn: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) })
+/**
+ * POST /replication/ack: the LSN through which the standby holds the log durably, and the epoch of the leader whose
+ * stream it came from (its x-egress-leader-epoch header). Other keys are ignored. `epoch` is optional here only so that
+ * a standby of a build older than it is told STANDBY_TOO_OLD rather than VALIDATION_FAILED.
+ */
+export const ACK_BODY_SCHEMA = v.object({
+  lsn: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  epoch: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+})
 
 /** What GET /replication/stream answers with: envelopes of raw WAL frames (src/runtime/ha/envelope.ts). */
 export const WAL_FRAMES_CONTENT_TYPE = 'application/vnd.egress.wal-frames'
@@ -141,14 +148,24 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
   app.post('/replication/ack', async (c) => {
     queryOf(c, NO_QUERY)
     const body: unknown = await c.req.json().catch(() => null)
-    if (!v.is(ACK_BODY_SCHEMA, body)) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0}, got ${JSON.stringify(body)}`)
+    if (!v.is(ACK_BODY_SCHEMA, body)) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0, "epoch": integer ≥ 1}, got ${JSON.stringify(body)}`)
+    const leaderEpoch = wal().epoch
+    // An LSN alone does not say whose log it is in: counted here, an acknowledgement of another term's log (records
+    // that may differ from this log's at those LSNs) would confirm writes the standby does not hold. A standby that
+    // names no epoch is of a build older than this check: upgrade standbys before their leader, as for the log reads.
+    if (body.epoch === undefined) {
+      throw new ApiError('STANDBY_TOO_OLD', `the acknowledgement names no epoch (a standby build older than this leader's): not counted; upgrade standbys before their leader`, { details: { leader_epoch: leaderEpoch } })
+    }
+    if (body.epoch !== leaderEpoch) {
+      throw new ApiError('CONFLICT', `the acknowledgement is of the stream of epoch ${body.epoch}'s leader; this leader writes epoch ${leaderEpoch}: not counted`, { details: { epoch: body.epoch, leader_epoch: leaderEpoch } })
+    }
     // An acknowledgement past this log's end holds nothing this leader wrote: counted, it would confirm every write up
     // to it before the standby had it (synchronous replication's 202s and venue calls alike).
     const lastLsn = wal().lastLsn
     if (body.lsn > lastLsn) {
       throw new ApiError('VALIDATION_FAILED', `lsn ${body.lsn} is beyond this log's last LSN ${lastLsn}`, { details: { lsn: body.lsn, last_lsn: lastLsn } })
     }
-    ha.sync?.acknowledge(body.lsn)
+    ha.sync?.acknowledge(body.lsn, body.epoch)
     return c.body(null, 204)
   })
   app.get('/replication/snapshot', (c) => {
@@ -196,7 +213,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
         await frames.return(undefined)
       },
     }, { highWaterMark: 1 })
-    return new Response(body, { status: 200, headers: { 'Content-Type': WAL_FRAMES_CONTENT_TYPE, 'Cache-Control': 'no-store' } })
+    return new Response(body, { status: 200, headers: { 'Content-Type': WAL_FRAMES_CONTENT_TYPE, 'Cache-Control': 'no-store', [LEADER_EPOCH_HEADER]: String(log.epoch) } })
   })
   return app
 }

@@ -13,7 +13,8 @@
  */
 
 import { dirname } from 'node:path'
-import { SyncFailedError, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
+import { LeaseError, SyncFailedError, syncFailuresMarked, WalFatalError, type WalIo } from '../../../wal/index.ts'
+import type { Gateway } from '../gateway.ts'
 
 export { SyncFailedError }
 
@@ -23,6 +24,31 @@ export function syncFailureOf(error: unknown): SyncFailedError | null {
     if (at instanceof SyncFailedError) return at
   }
   return null
+}
+
+/**
+ * What in `error` (or its causes, the SyncFailedError first) means this process must do nothing more on the data dir: a failed fsync
+ * (SyncFailedError) or a log that died (WalFatalError: a failed write, fsync or close) — or null. A role change that
+ * meets one stops the node for good (HaNode.fail) rather than go on with a new gateway on that data dir.
+ */
+export function fatalFailureOf(error: unknown): Error | null {
+  const syncFailure = syncFailureOf(error) // the more precise of the two when a log died of a failed fsync
+  if (syncFailure !== null) return syncFailure
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    if (at instanceof WalFatalError) return at
+  }
+  return null
+}
+
+/**
+ * After a role change stopped `gateway`: throws the error its log died of, unless that was a lost lease (a deposed
+ * leader's fenced write, which is what a step-down is for). A log whose close failed (the trim's truncate or fsync)
+ * died of it, as did one whose fdatasync failed while its death waited behind the role change; a gateway no longer
+ * the node's was passed over, and the change went on to open the same log again.
+ */
+export function throwIfLogDied(gateway: Gateway): void {
+  const fatal = gateway.engine.wal.fatalError
+  if (fatal !== null && !(fatal instanceof LeaseError)) throw fatal
 }
 
 /**

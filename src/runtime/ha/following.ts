@@ -17,7 +17,7 @@
 
 import { nodeIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
-import { syncFailureOf } from './durable-fs.ts'
+import { fatalFailureOf, throwIfLogDied } from './durable-fs.ts'
 import { currentLeaseEpoch, leaseFree } from './lease-dir.ts'
 import { takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
@@ -64,7 +64,7 @@ export async function stopReplicator(node: NodeCore): Promise<void> {
 /** A standby's tick: takes the lease if it is free (expired) and leads on it; if the lead fails, follows again. */
 export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (node.role !== 'standby') return
-  const lease = takeLeaseIfGone(node.options, node.holderId, node.leaseWatch, node.options.log)
+  const lease = takeLeaseIfGone(node.options, node.holderId, { watch: node.leaseWatch, trouble: node.leaseTrouble, log: node.options.log })
   if (lease === null) return
   const takenAtMs = Date.now()
   node.role = 'promoting'
@@ -78,12 +78,15 @@ export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
   // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
   // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).
-  await node.gateway?.stop({ forTakeover: true })
+  const standby = node.gateway
+  await standby?.stop({ forTakeover: true })
   node.gateway = null
+  // Its log died (a failed close or fsync): fatal, thrown for exclusive() to stop the node (the lease given up).
+  if (standby !== null) throwIfLogDied(standby)
   try {
     await node.lead(lease, takenAtMs)
   } catch (error) {
-    if (syncFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
+    if (fatalFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
     // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then.
     node.options.log(`takeover at epoch ${lease.epoch} failed (${error instanceof Error ? error.message : String(error)}); lease released, following again`)
     await follow(node)
@@ -127,6 +130,7 @@ function resyncSteps(node: NodeCore, signal: AbortSignal): ResyncSteps {
     stopGateway: async (gateway) => {
       await gateway.stop()
       node.gateway = null
+      throwIfLogDied(gateway)
     },
     follow: () => follow(node),
     report: (divergence) => {

@@ -9,7 +9,7 @@
  */
 
 export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } from './envelope.ts'
-export { chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
+export { LEADER_EPOCH_HEADER, chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
 export type { HaNodeStatus, SyncNotLeading } from './node-status.ts'
@@ -20,6 +20,7 @@ export { syncFailureOf } from './durable-fs.ts'
 export { FollowFailedError } from './follow-failed.ts'
 export { NodeStuckError } from './steady-state.ts'
 export { StopTimeoutError, roleChangeWaitMsMax } from './role-changes.ts'
+export { LEASE_TROUBLE_REMINDER_MS, LeaseTrouble } from './lease-trouble.ts'
 export { TEARDOWN_WAIT_MS_MAX_DEFAULT, teardownWaitMsMax } from './teardown.ts'
 export { NodeStoppingError } from './stop-signal.ts'
 export { DATA_DIR_LOCK_FILE, lockDataDir } from './data-dir-lock.ts'

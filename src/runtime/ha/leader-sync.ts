@@ -29,6 +29,7 @@ export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncRepl
   const { policy, log } = options
   const sync = new SyncReplication({
     policy,
+    epoch: engine.wal.epoch,
     timeoutMs: options.timeoutMs,
     waitersMax: options.waitersMax,
     leaderLastLsn: () => engine.wal.lastLsn,

@@ -18,6 +18,7 @@
 import { LeaseError, type Lease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
+import { throwIfLogDied } from './durable-fs.ts'
 import { leaderSync } from './leader-sync.ts'
 import type { NodeCore } from './node-core.ts'
 import type { SyncReplication } from './sync.ts'
@@ -130,6 +131,8 @@ export async function stepDown(node: NodeCore): Promise<void> {
       // Following is tried all the same: a log this gateway still holds is refused to the standby (FOLLOW_FAILED).
       node.options.log(`stopping the deposed gateway: ${String(error)}`)
     }
+    // Its log died other than of the lost lease (a failed close or fsync): fatal, never followed on (exclusive()).
+    throwIfLogDied(gateway)
   }
   await node.follow()
 }

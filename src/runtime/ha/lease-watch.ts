@@ -15,6 +15,7 @@
 
 import { readCurrentLease, sameLeaseRecord, type Lease, type LeaseRecord } from '../../../wal/index.ts'
 import { acquireIfFree, type LeaseDirAccess } from './lease-dir.ts'
+import type { LeaseTrouble } from './lease-trouble.ts'
 
 export interface LeaseWatchLimits {
   leaseTtlMs: number
@@ -38,11 +39,21 @@ export class LeaseWatch {
   }
 }
 
+/** What takeLeaseIfGone reports to: the watch on the record, the lease directory's trouble, the node's log. */
+export interface LeaseLooks {
+  watch: LeaseWatch
+  trouble: LeaseTrouble
+  log: (line: string) => void
+}
+
 /**
  * acquireIfFree, also taking a record `watch` finds stalled; says so when that record's expiry was still ahead of this
  * clock (its holder's clock is ahead of this one by more than the skew bound: something for the operator to fix).
+ * A lease directory that cannot be read or written (LEASE_FILE_INVALID, an I/O error) takes nothing: null, told to
+ * `trouble` (lease-trouble.ts), which says so once rather than at every tick.
  */
-export function takeLeaseIfGone(access: LeaseDirAccess, holderId: string, watch: LeaseWatch, log: (line: string) => void): Lease | null {
+export function takeLeaseIfGone(access: LeaseDirAccess, holderId: string, looks: LeaseLooks): Lease | null {
+  const { watch, trouble, log } = looks
   let current: LeaseRecord | null
   try {
     current = readCurrentLease(access.leaseDir)
@@ -50,7 +61,14 @@ export function takeLeaseIfGone(access: LeaseDirAccess, holderId: string, watch:
     current = null // unreadable: acquireIfFree throws its LEASE_FILE_INVALID, as before
   }
   const stalled = watch.stalled(current, access)
-  const lease = acquireIfFree(access, holderId, stalled)
+  let lease: Lease | null
+  try {
+    lease = acquireIfFree(access, holderId, stalled)
+  } catch (error) {
+    trouble.failed(error)
+    return null
+  }
+  trouble.cleared()
   const aheadMs = stalled === undefined ? 0 : stalled.expiresAtMs - Date.now()
   if (lease !== null && stalled !== undefined && aheadMs + access.clockSkewMsMax > 0) {
     log(

@@ -9,6 +9,7 @@ import type { Lease } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import type { ResyncAbort } from './leader-gone.ts'
+import type { LeaseTrouble } from './lease-trouble.ts'
 import type { LeaseWatch } from './lease-watch.ts'
 import type { HaNodeOptions, NodeRole } from './node-options.ts'
 import type { Replicator } from './replicator.ts'
@@ -29,6 +30,8 @@ export interface NodeCore {
   readonly resyncAbort: ResyncAbort
   /** The follower's watch on the lease record, for one whose expiry lies ahead of this clock (lease-watch.ts). */
   readonly leaseWatch: LeaseWatch
+  /** What the node says while it cannot read the lease directory (lease-trouble.ts). */
+  readonly leaseTrouble: LeaseTrouble
   role: NodeRole
   gateway: Gateway | null
   lease: Lease | null

@@ -23,9 +23,12 @@ export type HaNodeStatus = {
   node_id: string
   /** The lease's epoch while holding one, else its log's last epoch; 0 with neither (an empty log, or no gateway). */
   epoch: number
-  /** The leader's advertised URL: this node's while leading, else as the current lease names it (null: none). */
+  /**
+   * The leader's advertised URL: this node's while leading (its lease held), else as the current lease names it (null:
+   * none) — a leader whose lease another node took names that node before its next renewal steps it down.
+   */
   leader: string | null
-  /** Leading: the gateway is ready; following: the replication stream is connected. */
+  /** Leading: the lease is held and the gateway is ready; following: the replication stream is connected. */
   ready: boolean
   lag_records: number
   replicating: boolean
@@ -60,16 +63,16 @@ export interface NodeStatusSource {
 /** The node's report, from its state and what only it knows (its options, the current leader, its replicator). */
 export function nodeStatusOf(
   node: NodeStatusSource,
-  known: { nodeId: string; advertiseUrl: string; syncPolicy: SyncPolicy; leaderUrl: string | null; replication: ReplicatorStatus | undefined },
+  known: { nodeId: string; advertiseUrl: string; syncPolicy: SyncPolicy; leaderUrl: string | null; replication: ReplicatorStatus | undefined; leading: boolean },
 ): HaNodeStatus {
-  const { replication } = known
+  const { replication, leading } = known
   const shadow = node.gateway?.engine.shadow?.stats ?? null
   return {
     role: node.role,
     node_id: known.nodeId,
     epoch: node.lease?.epoch ?? node.gateway?.engine.wal.lastEpoch ?? 0,
-    leader: node.role === 'leader' ? known.advertiseUrl : known.leaderUrl,
-    ready: node.role === 'leader' ? (node.gateway?.ready ?? false) : replication?.connected === true,
+    leader: leading ? known.advertiseUrl : known.leaderUrl,
+    ready: node.role === 'leader' ? leading && (node.gateway?.ready ?? false) : replication?.connected === true,
     lag_records: replication?.lagRecords ?? 0,
     replicating: replication?.connected ?? false,
     last_takeover_ms: node.lastTakeoverMs,

@@ -37,13 +37,14 @@ import { LeaseError, nodeIo, type Lease, type LogDirLock } from '../../../wal/in
 import type { Gateway } from '../gateway.ts'
 import type { DivergenceReport } from './divergence.ts'
 import { lockDataDir } from './data-dir-lock.ts'
-import { restartAdviceAfter, syncFailureOf } from './durable-fs.ts'
+import { fatalFailureOf, restartAdviceAfter } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
 import { lead, renewLease, stepDown } from './leading.ts'
 import { ResyncAbort } from './leader-gone.ts'
 import { acquireIfFree, leaderUrlIn, leaseFree } from './lease-dir.ts'
+import { LeaseTrouble } from './lease-trouble.ts'
 import { LeaseWatch, takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
 import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
@@ -85,6 +86,8 @@ export class HaNode {
   private readonly resyncAbort = new ResyncAbort()
   /** Takes over a lease record that stopped changing though its expiry lies ahead (its holder's clock ahead). */
   private readonly leaseWatch = new LeaseWatch()
+  /** Says once (and a bounded reminder) that the lease directory cannot be read, rather than at every tick. */
+  private readonly leaseTrouble = new LeaseTrouble((line) => this.options.log(line))
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -118,7 +121,7 @@ export class HaNode {
 
   status(): HaNodeStatus {
     const { nodeId, advertiseUrl, sync } = this.options
-    return nodeStatusOf(this, { nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status })
+    return nodeStatusOf(this, { nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status, leading: this.isLeader() })
   }
 
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
@@ -206,6 +209,7 @@ export class HaNode {
       get stopping() { return node.stopping },
       get resyncAbort() { return node.resyncAbort },
       get leaseWatch() { return node.leaseWatch },
+      get leaseTrouble() { return node.leaseTrouble },
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -244,7 +248,7 @@ export class HaNode {
 
   private async waitToLead(): Promise<void> {
     while (!this.stopping) {
-      const lease = takeLeaseIfGone(this.options, this.holderId, this.leaseWatch, this.options.log)
+      const lease = takeLeaseIfGone(this.options, this.holderId, { watch: this.leaseWatch, trouble: this.leaseTrouble, log: this.options.log })
       if (lease !== null) return lead(this.core, lease, null)
       await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
     }
@@ -319,7 +323,7 @@ export class HaNode {
       try {
         await work()
       } catch (error) {
-        const failure = syncFailureOf(error)
+        const failure = fatalFailureOf(error)
         if (failure !== null) return this.fail(failure)
         this.options.log(`ha: ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
         cause = error

@@ -8,7 +8,10 @@
  *
  * After every envelope (heartbeats included) the standby acknowledges its durable LSN to the leader
  * (`POST /replication/ack`, at most one in flight, the newest LSN wins), which is what a leader in synchronous mode
- * waits for before answering 202 (sync.ts).
+ * waits for before answering 202 (sync.ts). Each acknowledgement names the epoch of the leader whose stream it
+ * appended from (the stream's LEADER_EPOCH_HEADER), and a leader counts only its own term's: an LSN alone does not say
+ * whose log it is in. A leader of a build older than the header sends none; the acknowledgement then names no epoch
+ * (that leader ignores the key anyway).
  *
  * A leader that answers DIVERGED (this log holds records the leader does not) stops the replicator and hands the
  * decision to `onDiverged`: a standby never appends onto a forked history. One that answers RESYNC_REQUIRED (it has
@@ -21,6 +24,7 @@
 import { toHex, type EpochCeiling, type Wal } from '../../../wal/index.ts'
 import { EnvelopeReader } from './envelope.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
+import { LEADER_EPOCH_HEADER } from './stream.ts'
 
 export interface ReplicatorOptions {
   /** The replica log (Wal.openReplica). */
@@ -163,13 +167,14 @@ export class Replicator {
       }
       if (!response.ok || response.body === null) throw new Error(`replication stream from ${leaderUrl} answered ${response.status}: ${await response.text()}`)
       this.state.connected = true
+      const epoch = leaderEpochOf(response)
       const reader = new EnvelopeReader({ envelopeBytesMax: this.options.envelopeBytesMax })
       for await (const received of response.body) {
         armSilence()
         for (const envelope of reader.push(received)) {
           if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames, { epochCeiling: this.options.epochCeiling })
           // appendFrames resolved: the frames are durable here (per the replica's durability), so say so.
-          this.acks.offer(leaderUrl, wal.lastLsn)
+          this.acks.offer({ url: leaderUrl, lsn: wal.lastLsn, epoch })
           this.state.leaderLastLsn = envelope.leaderLastLsn
           this.state.lastContactMs = Date.now()
           this.progressed = true
@@ -184,9 +189,23 @@ export class Replicator {
   }
 }
 
+/** The epoch the stream's leader names (LEADER_EPOCH_HEADER), or null when it names none (a build older than it). */
+function leaderEpochOf(response: Response): number | null {
+  const text = response.headers.get(LEADER_EPOCH_HEADER)
+  const epoch = text === null || !/^[1-9][0-9]{0,9}$/.test(text) ? null : Number(text)
+  return epoch
+}
+
+interface Ack {
+  url: string
+  lsn: number
+  /** The epoch of the leader whose stream the LSN was appended from; null: that leader named none. */
+  epoch: number | null
+}
+
 /** Acknowledgements to the leader: one POST in flight at most; while it is, only the newest LSN is kept. */
 class AckSender {
-  private next: { url: string; lsn: number } | null = null
+  private next: Ack | null = null
   private sending = false
 
   constructor(
@@ -196,8 +215,8 @@ class AckSender {
     private readonly signal: () => AbortSignal,
   ) {}
 
-  offer(leaderUrl: string, lsn: number): void {
-    this.next = { url: leaderUrl, lsn }
+  offer(ack: Ack): void {
+    this.next = ack
     if (!this.sending) void this.drain()
   }
 
@@ -205,7 +224,7 @@ class AckSender {
     this.sending = true
     try {
       while (this.next !== null) {
-        const { url, lsn } = this.next
+        const { url, lsn, epoch } = this.next
         this.next = null
         // One controller per acknowledgement, its timer cleared when the POST ends: AbortSignal.timeout's timer (and
         // AbortSignal.any's signal with it, ~1 KB) lived the whole timeout after each acknowledgement, one per envelope.
@@ -218,7 +237,7 @@ class AckSender {
         await fetch(`${url}/replication/ack`, {
           method: 'POST',
           headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ lsn }),
+          body: JSON.stringify(epoch === null ? { lsn } : { lsn, epoch }),
           signal: abort.signal,
         })
           .then((response) => response.body?.cancel(), () => {

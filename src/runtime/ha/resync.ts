@@ -28,7 +28,7 @@
 import type { EpochCeiling, WalIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { commonLsnWithLeader, framesBeyond, setAsideAndFollow, type SetAsideSteps } from './divergence.ts'
-import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
+import { fatalFailureOf, fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { fetchLeaderSnapshot, finishCommittedInstall, installLeaderSnapshot, SnapshotRecoveryError, type SnapshotRecoveryCode, type SnapshotRecoveryReport } from './snapshot-recovery.ts'
 import { LeaderGoneError } from './leader-gone.ts'
 import { NodeStoppingError, throwIfStopping } from './stop-signal.ts'
@@ -174,13 +174,17 @@ export async function resyncFromSnapshot(leaderUrl: string, message: string, lea
   if (steps.stillFollowingWith(current)) steps.startReplicator(current)
 }
 
-/** A snapshot recovery failed: reported, then retried after a backoff; a failed fsync is thrown on (fatal). */
+/**
+ * A snapshot recovery failed: reported, then retried after a backoff; a failed fsync, or the standby's log dying as it
+ * stopped, is thrown on (fatal).
+ */
 async function reportFailedRecovery(error: unknown, leaderFirstLsn: number, steps: ResyncSteps): Promise<void> {
   const failure = syncFailureOf(error)
+  const fatal = fatalFailureOf(error)
   const code = failure?.code ?? (error instanceof SnapshotRecoveryError ? error.code : 'SNAPSHOT_RECOVERY_FAILED')
-  const detail = failure?.message ?? (error instanceof Error ? error.message : String(error))
+  const detail = (failure ?? fatal)?.message ?? (error instanceof Error ? error.message : String(error))
   steps.reportSnapshotRecovery({ state: 'failed', atMs: Date.now(), leaderFirstLsn, code, error: detail })
-  if (failure !== null) throw error // fatal, never retried: HaNode stops
+  if (fatal !== null) throw error // fatal, never retried: HaNode stops
   steps.log(`snapshot recovery failed: ${code}: ${detail}; retrying`)
   await steps.pause(steps.replication.backoffMsMax)
 }

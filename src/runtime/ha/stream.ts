@@ -11,6 +11,13 @@ import { hashesEqual, rawFrameBytes, toHex, type Wal } from '../../../wal/index.
 import { decodeCommandRecord, isCommandRecord } from './command-record.ts'
 import { encodeEnvelope } from './envelope.ts'
 
+/**
+ * The stream's answer header naming the epoch of the leader serving it: the standby's acknowledgements of what it
+ * appended from that stream name it back (`POST /replication/ack {lsn, epoch}`), and a leader counts only its own
+ * term's (sync.ts). An LSN alone says nothing of whose log it is in: another term's log may hold other records there.
+ */
+export const LEADER_EPOCH_HEADER = 'x-egress-leader-epoch'
+
 export interface StreamOptions {
   fromLsn: number
   /** Bytes of frames per envelope (at least one frame is always sent, however large). */

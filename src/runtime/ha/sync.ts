@@ -53,6 +53,8 @@ export interface SyncTransition {
 
 export interface SyncReplicationOptions {
   policy: SyncPolicy
+  /** This leadership term's epoch: only acknowledgements naming it are counted (see acknowledge). */
+  epoch: number
   /** Longest a write waits for the standby; also how long the standby may stay silent before it counts as gone. */
   timeoutMs: number
   /** Writes waiting at once; beyond it a write is not waited for but answered as timed out (bounded memory). */
@@ -109,8 +111,13 @@ export class SyncReplication {
     return this.gateWaiters.size
   }
 
-  /** The standby holds everything up to `lsn` durably. */
-  acknowledge(lsn: number): void {
+  /**
+   * The standby holds everything up to `lsn` of the log of the leader of `epoch` durably. Counted only for this term's
+   * epoch: an LSN of another term's log (an old leader's acknowledgement arriving late, or one meant for the next
+   * leader reaching a deposed one) may name other records than this log holds there. Returns whether it counted.
+   */
+  acknowledge(lsn: number, epoch: number): boolean {
+    if (epoch !== this.options.epoch) return false
     this.lastAckAtMs = this.options.nowMs()
     if (lsn > this.standbyDurableLsn) this.standbyDurableLsn = lsn
     for (const waiters of [this.waiters, this.gateWaiters]) {
@@ -125,6 +132,12 @@ export class SyncReplication {
       this.catchUpLsn ??= this.options.leaderLastLsn()
       if (this.standbyDurableLsn >= this.catchUpLsn) this.transition('sync', `the standby acknowledged LSN ${this.standbyDurableLsn} and is caught up`)
     }
+    return true
+  }
+
+  /** The term's epoch, which a counted acknowledgement names. */
+  get epoch(): number {
+    return this.options.epoch
   }
 
   /** Periodic and before every write: a standby silent for longer than timeoutMs is gone. */
