@@ -131,7 +131,9 @@ function describeHole(hole: TailHole): string[] {
 function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null }, plan: CutPlan | null): string {
   const snapshotsBeyond = durable.snapshots
   if (diagnosis.kind === 'opens') {
-    const torn = diagnosis.tornTail === null ? '' : `; its open truncates a torn tail of ${diagnosis.tornTail.removedBytes} bytes at offset ${diagnosis.tornTail.offsetBytes} of ${diagnosis.tornTail.file} (never acknowledged)`
+    const tail = diagnosis.tornTail
+    const hole = tail !== null && tail.validFramesRemoved > 0 ? `, ${tail.validFramesRemoved} CRC-valid frame(s) past a hole with it (a power cut's lost write of the batch in flight)` : ''
+    const torn = tail === null ? '' : `; its open truncates a torn tail of ${tail.removedBytes} bytes at offset ${tail.offsetBytes} of ${tail.file}, LSN ${tail.lsn} on${hole} (never acknowledged)`
     return `the log in ${dataDir} opens: LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}, chain verified${torn}; nothing to repair`
   }
   const { hole } = diagnosis
