@@ -132,10 +132,18 @@ describe('egress repair-tail: diagnosis', () => {
     expect(run).toMatchObject({ code: 0, err: '' })
     expect(run.out).toContain('opens: LSN 1..1, chain verified')
     expect(run.out).toContain('nothing to repair')
-    // Told to cut anyway, it refuses: there is no hole.
-    const cut = await cli(['repair-tail', dataDir, '--truncate-at-lsn', '2'])
-    expect(cut.code).toBe(1)
-    expect(cut.err).toContain('NOTHING_TO_REPAIR')
+    // Told to cut anyway (a cut run again, a script, a tail the gateway's open already cut): nothing to do is done,
+    // exit 0, and it says that nothing was changed; a dry run alike.
+    const before = contentsOf(dataDir)
+    for (const extra of [[], ['--dry-run']]) {
+      const cut = await cli(['repair-tail', dataDir, '--truncate-at-lsn', '2', ...extra])
+      expect({ extra, code: cut.code, err: cut.err }).toEqual({ extra, code: 0, err: '' })
+      expect(cut.out).toContain('NOTHING_TO_REPAIR: the log')
+      expect(cut.out).toContain('nothing was changed')
+      const json = JSON.parse((await cli(['repair-tail', dataDir, '--truncate-at-lsn', '2', '--json', ...extra])).out) as Record<string, unknown>
+      expect(json).toMatchObject({ kind: 'opens', repaired: false, nothingToRepair: true, lastLsn: 1 })
+    }
+    expect(withoutLocks(contentsOf(dataDir))).toEqual(withoutLocks(before))
   })
 
   test('--dry-run with the right LSN says what it would do and changes nothing (byte for byte), exit 65', async () => {
@@ -281,12 +289,6 @@ describe('egress repair-tail: a dry run refuses what the cut would refuse', () =
     expect(dry.err).toContain('QUARANTINE_EXISTS')
   })
 
-  test('a log that opens: NOTHING_TO_REPAIR, exit 1, as the cut', async () => {
-    const { dataDir } = await dataDirWithLog()
-    const dry = await cli(['repair-tail', dataDir, '--truncate-at-lsn', '2', '--dry-run'])
-    expect(dry.code).toBe(1)
-    expect(dry.err).toContain('NOTHING_TO_REPAIR')
-  })
 })
 
 describe('egress repair-tail: a data dir left mid-swap', () => {
