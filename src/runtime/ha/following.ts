@@ -21,6 +21,7 @@ import { syncFailureOf } from './durable-fs.ts'
 import { currentLeaseEpoch, leaseFree } from './lease-dir.ts'
 import { takeLeaseIfGone } from './lease-watch.ts'
 import type { NodeCore } from './node-core.ts'
+import { throwIfOldLogFailed } from './old-log.ts'
 import { Replicator } from './replicator.ts'
 import { resyncAfterDivergence, resyncFromSnapshot, SNAPSHOT_RECOVERY_DEFAULTS, type ResyncSteps } from './resync.ts'
 import { takeoverLagLine, takeoverLagOf } from './takeover-lag.ts'
@@ -78,7 +79,9 @@ export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   // A standby gateway that fails to stop leaves the node promoting on the lease, neither leader nor standby (a
   // leader's start may be refused the log it still holds): the end-of-change check stops the node (NODE_STUCK).
   // Its shutdown snapshot is skipped when the leader's start replays the log for less (snapshotter.ts).
-  await node.gateway?.stop({ forTakeover: true })
+  const standby = node.gateway
+  await standby?.stop({ forTakeover: true })
+  if (standby !== null) throwIfOldLogFailed(standby) // its replica log failed to close: no leading on that disk
   node.gateway = null
   try {
     await node.lead(lease, takenAtMs)
@@ -126,6 +129,7 @@ function resyncSteps(node: NodeCore, signal: AbortSignal): ResyncSteps {
     startReplicator: (gateway) => startReplicator(node, gateway),
     stopGateway: async (gateway) => {
       await gateway.stop()
+      throwIfOldLogFailed(gateway)
       node.gateway = null
     },
     follow: () => follow(node),

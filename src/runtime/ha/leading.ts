@@ -18,8 +18,10 @@
 import { LeaseError, type Lease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
+import { syncFailureOf } from './durable-fs.ts'
 import { leaderSync } from './leader-sync.ts'
 import type { NodeCore } from './node-core.ts'
+import { throwIfOldLogFailed } from './old-log.ts'
 import type { SyncReplication } from './sync.ts'
 
 /** Opens the log for writing at the lease's epoch, bootstraps, and only then reports leader. */
@@ -127,9 +129,11 @@ export async function stepDown(node: NodeCore): Promise<void> {
       gateway.executor.stop()
       await gateway.stop()
     } catch (error) {
+      if (syncFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
       // Following is tried all the same: a log this gateway still holds is refused to the standby (FOLLOW_FAILED).
       node.options.log(`stopping the deposed gateway: ${String(error)}`)
     }
+    throwIfOldLogFailed(gateway) // its close failed (a failed fsync): the node does not follow on that disk
   }
   await node.follow()
 }
