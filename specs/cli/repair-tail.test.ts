@@ -349,6 +349,19 @@ describe('a hole in the last batch on a gateway\'s data dir (a power cut during 
   }, 60_000)
 })
 
+describe('a hole in the last batch, met by an offline compaction', () => {
+  test('egress compact opens the log as a start does: it cuts the hole and says so on stderr (LOG_TAIL_TRUNCATED)', async () => {
+    const { dataDir } = await dataDirWithLog()
+    const segment = segmentsOf(join(dataDir, 'log')).at(-1) as string
+    const size = readFileSync(segment).byteLength
+    zeroPage(segment, (Math.floor(size / PAGE_BYTES) - 3) * PAGE_BYTES)
+    const run = await cli(['compact', dataDir])
+    expect(run.code).toBe(0)
+    expect(run.err).toMatch(/^LOG_TAIL_TRUNCATED: .* cut at offset \d+: LSN \d+ on, \d+ bytes \(.*CRC-valid frame\(s\) past a hole went with it/m)
+    expect(readFileSync(segment).byteLength).toBeLessThan(size)
+  })
+})
+
 describe('egress repair-tail: the cut', () => {
   test('a quarantine file already there is never overwritten (QUARANTINE_EXISTS), and nothing is cut', async () => {
     const { dataDir, segment } = await dataDirWithHole()
