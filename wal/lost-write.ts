@@ -44,11 +44,9 @@ export interface LostWrite {
  */
 export function lostWriteAt(rest: Uint8Array, cutOffsetBytes: number, options: { position: ChainPosition; windowBytes: number }): LostWrite | null {
   const view = new DataView(rest.buffer, rest.byteOffset, rest.byteLength)
-  const frames = validFramesAfter(rest, view, options.position)
+  const frames = validFramesAfter(rest, view, options)
   const first = frames[0]
-  const last = frames.at(-1)
-  if (first === undefined || last === undefined) return null
-  if (last.endBytes > options.windowBytes) return null
+  if (first === undefined) return null
   const claimed = frameBytesAt(view, 0, first.offsetBytes)
   const badFrameEnd = claimed > 0 ? claimed : first.offsetBytes
   if (!zeroSectorExplains(rest, cutOffsetBytes, { badFrameEnd, stretchEnd: first.offsetBytes })) return null
@@ -57,15 +55,16 @@ export function lostWriteAt(rest: Uint8Array, cutOffsetBytes: number, options: {
 
 interface FoundFrame {
   offsetBytes: number
-  endBytes: number
 }
 
 /**
- * The CRC-valid frames after the bad one, if they are what one batch would hold after `position`; [] otherwise. The
- * frames missing between two found ones (the bad one first) must fit the bytes between them (a frame is at least its
- * header), and one found right where the last ended must be the next LSN and chain from it.
+ * The CRC-valid frames after the bad one, if they are what one batch would hold after `position`, all ending within
+ * `windowBytes` of the bad frame's start; [] otherwise. The frames missing between two found ones (the bad one first)
+ * must fit the bytes between them (a frame is at least its header), and one found right where the last ended must be
+ * the next LSN and chain from it.
  */
-function validFramesAfter(rest: Uint8Array, view: DataView, position: ChainPosition): FoundFrame[] {
+function validFramesAfter(rest: Uint8Array, view: DataView, options: { position: ChainPosition; windowBytes: number }): FoundFrame[] {
+  const { position, windowBytes } = options
   const found: FoundFrame[] = []
   const lastHash = new Uint8Array(HASH_BYTES)
   const scratchHash = new Uint8Array(HASH_BYTES)
@@ -82,7 +81,9 @@ function validFramesAfter(rest: Uint8Array, view: DataView, position: ChainPosit
     const missing = lsn - expectedLsn
     if (missing < (found.length === 0 ? 1 : 0) || missing * FRAME_HEADER_BYTES > offset - previousEnd || epoch < lastEpoch) return []
     if (missing === 0 && (offset !== previousEnd || !chainHolds(rest, offset, body, lastHash, scratchHash))) return []
-    found.push({ offsetBytes: offset, endBytes: offset + frameBytes })
+    // Beyond one batch's reach of the bad frame: not the batch in flight (and no need to walk the rest).
+    if (offset + frameBytes > windowBytes) return []
+    found.push({ offsetBytes: offset })
     copyStoredHash(rest, offset, lastHash)
     expectedLsn = lsn + 1
     lastEpoch = epoch
