@@ -367,6 +367,8 @@ function openLocked(dir: string, options: WalOptions, build: (recovered: Recover
       verifyChain: options.verifyChainOnOpen,
       indexStrideFrames: options.indexStrideFrames,
       chainAnchorLsn: options.verifyChainOnOpen ? options.chainAnchorLsn : 0,
+      // The writer never has more than one batch written and not synced, and a batch spans at most batchBytesMax.
+      lostWriteWindowBytes: options.batchBytesMax,
     })
     return build({ ...recovered, lock })
   } catch (error) {

@@ -1,12 +1,13 @@
 /**
  * Read-only access to a log directory — for offline verification (audit verify, replay-verify) on a copy of a data
- * directory, possibly while a gateway is writing the original. Never modifies a file: a torn tail is reported, not
- * truncated.
+ * directory, possibly while a gateway is writing the original. Never modifies a file: a torn tail (a hole a lost write
+ * left included) is reported, not truncated.
  */
 
 import type { SegmentCatalog } from './catalog.ts'
 import type { Frame } from './frame.ts'
 import { nodeIo, type WalIo } from './io.ts'
+import { defaultWalOptions } from './options.ts'
 import { readFrames } from './reader.ts'
 import { recoverLog, type RecoveryReport } from './recover.ts'
 
@@ -30,6 +31,8 @@ export function openReadOnly(
     writable: false,
     verifyChain: options.verifyChain ?? true,
     indexStrideFrames: 256,
+    // As a writable open with the default options would cut it (a gateway's log is written with them).
+    lostWriteWindowBytes: defaultWalOptions.batchBytesMax,
     ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
   })
   const catalog: SegmentCatalog = recovered.catalog

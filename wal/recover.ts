@@ -8,7 +8,9 @@
  * from frame n's stored hash onwards; `verifyChainTo` checks the skipped part later (a fallback to an older snapshot
  * or to genesis), and `egress audit verify` / `replay-verify` always check everything. A writable open truncates a torn tail (it was never
  * acknowledged: the frames before it were fsynced before any ack, the torn bytes were not); a read-only open leaves
- * the files untouched and reports what it would truncate. Every other kind of damage refuses to open.
+ * the files untouched and reports what it would truncate. A hole in the last segment that a power cut's lost write of the
+ * batch in flight explains (lost-write.ts) is such a tail too, cut with the valid frames past it. Every other kind of
+ * damage refuses to open.
  */
 
 import { join } from 'node:path'
@@ -25,8 +27,12 @@ import type { Frame } from './frame.ts'
 export interface RecoveryReport {
   segmentCount: number
   frameCount: number
-  /** Set when a torn tail was found: truncated on a writable open, only reported on a read-only one. */
-  tornTail: { file: string; offsetBytes: number; removedBytes: number; reason: string; truncated: boolean } | null
+  /**
+   * Set when a torn tail was found: truncated on a writable open, only reported on a read-only one. `lsn` is the first
+   * LSN it removes (the log ends at lsn - 1); `validFramesRemoved` counts CRC-valid frames past a hole that a power
+   * cut's lost write left in the batch in flight (lost-write.ts), removed with it (0 for a plain torn tail).
+   */
+  tornTail: { file: string; offsetBytes: number; removedBytes: number; reason: string; truncated: boolean; lsn: number; validFramesRemoved: number } | null
   /** Sealed segments below the chain anchor whose frames were not read on open (0 without an anchor). */
   skippedSegments: number
   /** Zero-filled bytes after the last frame: space the writer preallocated, not damage. Trimmed on a writable open. */
@@ -44,6 +50,11 @@ export interface RecoverOptions {
    * checks it against a snapshot's); segments wholly below n are skipped, the chain is verified after n.
    */
   chainAnchorLsn?: number
+  /**
+   * The most bytes one batch spans (the writer's batchBytesMax): a hole in the last segment within that many bytes of
+   * its last valid frame that a lost write explains is cut as a torn tail (lost-write.ts). 0: never.
+   */
+  lostWriteWindowBytes: number
   /** Optional observer of every frame scanned (progress bars, offline verification); the frame is valid during the call. */
   onFrame?: (frame: Frame, file: string, offsetBytes: number) => void
 }
@@ -217,6 +228,7 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
       verifyChain: options.verifyChain,
       verifyChainAfterLsn: options.verifyChainAfterLsn,
       isLast,
+      lostWriteWindowBytes: options.lostWriteWindowBytes,
       onFrame: (lsn, offsetBytes, previousHash) => catalog.noteFrame(segment, lsn, offsetBytes, previousHash),
       ...(observer === undefined ? {} : { observe: (frame: Frame, offsetBytes: number) => observer(frame, path, offsetBytes) }),
     })
@@ -226,7 +238,10 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
     if (torn !== null) {
       const removedBytes = sizeBytes - scan.validEndBytes
       if (torn.allZero) report.preallocatedBytes = removedBytes
-      else report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason: torn.reason, truncated: options.writable }
+      else {
+        const { reason, validFramesBeyond } = torn
+        report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason, truncated: options.writable, lsn: position.lastLsn + 1, validFramesRemoved: validFramesBeyond }
+      }
       if (options.writable) truncateTail(io, path, scan.validEndBytes)
     }
     catalog.add(segment)

@@ -3,7 +3,8 @@
  * Used on open (recovery) and by the chain check of what an anchored open skipped. Damage is classified here, once:
  *
  * - in the last segment, a bad frame with no valid frame anywhere after it is a torn tail (a write that never
- *   completed, so never acknowledged): reported so the writer can truncate it;
+ *   completed, so never acknowledged): reported so the writer can truncate it; so is a bad frame with valid ones after
+ *   it that a power cut's lost write of the batch in flight explains (lost-write.ts says exactly when);
  * - anything else — a bad frame followed by a valid one, a valid frame out of place, a chain break, an epoch going
  *   backwards — is corruption and throws, naming file, offset and LSN. Never skipped, never guessed around.
  *
@@ -30,6 +31,7 @@ import {
   type FrameProblem,
 } from './frame-check.ts'
 import { readFully, type WalIo } from './io.ts'
+import { lostWriteAt } from './lost-write.ts'
 import type { ReadBuffer } from './read-buffer.ts'
 
 /** A scan's read size: at least one frame of the largest size, so every chunk holds a whole frame. */
@@ -54,6 +56,11 @@ export interface ScanOptions {
   verifyChainAfterLsn?: number
   /** Is this the log's last segment (the only place a torn tail may be)? */
   isLast: boolean
+  /**
+   * The most bytes a batch in flight can span (the writer's batchBytesMax): in the last segment, a bad frame with valid
+   * frames after it that a lost write of such a batch explains is a torn tail too (lost-write.ts). 0 or unset: never.
+   */
+  lostWriteWindowBytes?: number
   /** Called for every valid frame with its LSN, its byte offset in the file and the chain head before it (borrowed). */
   onFrame?: (lsn: number, offsetBytes: number, previousHash: Uint8Array) => void
   /** Called for every valid frame with a view of it, valid during the call (only built when set). */
@@ -73,6 +80,8 @@ export interface TornTail {
   reason: FrameProblem
   /** Every byte from offsetBytes to the end is zero: space the writer preallocated, not a torn write. */
   allZero: boolean
+  /** CRC-valid frames after the bad one that the cut removes with it (a lost write in the batch in flight); else 0. */
+  validFramesBeyond: number
 }
 
 /** The segment file to scan: open as `fd`, `sizeBytes` long (what is scanned), read through `buffer`. */
@@ -154,11 +163,15 @@ function walkFrames(chunk: Uint8Array, view: DataView, walk: Walk, options: Scan
 
 /**
  * The frame at file offset `offsetBytes` failed its `problem` check; `rest` holds the segment from there to its end.
- * In the last segment with no valid frame after it, that is a torn tail (returned); anything else throws.
+ * In the last segment with no valid frame after it, or with valid frames after it that a lost write of the batch in
+ * flight explains (lost-write.ts), that is a torn tail (returned); anything else throws.
  */
 function tornTailAt(rest: Uint8Array, offsetBytes: number, problem: FrameProblem, options: ScanOptions): TornTail {
   const later = findValidFrameAfter(rest, 1)
-  if (later === null && options.isLast) return { offsetBytes, reason: problem, allZero: allZero(rest) }
+  if (later === null && options.isLast) return { offsetBytes, reason: problem, allZero: allZero(rest), validFramesBeyond: 0 }
+  const windowBytes = options.lostWriteWindowBytes ?? 0
+  const lost = later !== null && options.isLast && windowBytes > 0 ? lostWriteAt(rest, offsetBytes, { position: options.position, windowBytes }) : null
+  if (lost !== null) return { offsetBytes, reason: problem, allZero: false, validFramesBeyond: lost.validFramesBeyond }
   throw new WalCorruptionError(
     later !== null ? 'FRAME_CORRUPT' : 'SEGMENT_TRAILING_BYTES',
     { file: options.file, offsetBytes, lsn: options.position.lastLsn + 1 },

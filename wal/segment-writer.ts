@@ -18,6 +18,7 @@
 import { join } from 'node:path'
 import { assert } from './assert.ts'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
+import { isSyncFailure, SyncFailedError } from './errors.ts'
 import type { WalOptions } from './options.ts'
 import type { ChainPosition } from './scan.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, encodeSegmentHeader, segmentName } from './segment.ts'
@@ -122,12 +123,19 @@ export class SegmentWriter {
     return segment
   }
 
-  /** Cuts preallocated zeros off the current segment so a sealed segment ends exactly at its last frame. */
+  /**
+   * Cuts preallocated zeros off the current segment so a sealed segment ends exactly at its last frame. A failed fsync
+   * of the cut is SyncFailedError (FSYNC_FAILED), which whoever owns the log dies of (a roll's batch, a close).
+   */
   trimCurrentSegment(): void {
     const segment = this.currentSegment()
     if (this.allocatedBytes <= segment.sizeBytes) return
     this.options.io.truncate(this.fdOpen, segment.sizeBytes)
-    this.options.io.fsync(this.fdOpen)
+    try {
+      this.options.io.fsync(this.fdOpen)
+    } catch (error) {
+      throw isSyncFailure(error) ? error : new SyncFailedError(segment.path, error, { during: 'trimming its preallocated zeros' })
+    }
     this.allocatedBytes = segment.sizeBytes
   }
 

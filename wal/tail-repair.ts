@@ -1,6 +1,7 @@
 /**
- * The operator's cut of a hole in the log's tail (`egress repair-tail --truncate-at-lsn N`): the only way the log ever
- * drops CRC-valid frames, and only on an explicit, matching request. Under the log's lock (a gateway writing the log
+ * The operator's cut of a hole in the log's tail (`egress repair-tail --truncate-at-lsn N`): besides the open's cut of a
+ * power cut's hole in the batch in flight (lost-write.ts: frames never acknowledged), the only way the log ever drops
+ * CRC-valid frames, and only on an explicit, matching request. Under the log's lock (a gateway writing the log
  * refuses it, LOG_LOCKED), it diagnoses again (tail-diagnosis.ts) and refuses unless N is the first LSN the cut
  * removes (the last good LSN + 1); then:
  *

@@ -22,13 +22,16 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-/** A data dir whose log (200 frames, one segment) has a zero page at 20480 with valid frames after it. */
+/**
+ * A data dir whose log (21,000 frames, one segment) has a zero page at 20480 with over 4 MiB of valid frames after it
+ * (more than one batch in flight can span, so the open refuses it rather than cut it: wal/lost-write.ts).
+ */
 async function dataDirWithHole(): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-repair-qm-'))
   dirs.push(dataDir)
   const logDir = join(dataDir, 'log')
   const wal = Wal.open(logDir, { durability: 'none' })
-  for (let index = 0; index < 10; index++) await wal.append(Array.from({ length: 20 }, () => ({ type: 7, version: 1, payload: PAYLOAD })))
+  for (let index = 0; index < 21; index++) await wal.append(Array.from({ length: 1000 }, () => ({ type: 7, version: 1, payload: PAYLOAD })))
   await wal.close()
   const segment = join(logDir, readdirSync(logDir).find((name) => name.endsWith('.seg')) as string)
   const bytes = readFileSync(segment)

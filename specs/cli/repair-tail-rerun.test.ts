@@ -28,14 +28,17 @@ afterEach(() => {
 
 class SimulatedCrash extends Error {}
 
-/** A data dir whose one segment holds 200 frames with a zero page in the middle: FRAME_CORRUPT, a hole to cut. */
+/**
+ * A data dir whose one segment holds 21,000 frames with a zero page near its start: FRAME_CORRUPT, a hole to cut (over
+ * 4 MiB of frames past it, more than one batch in flight can span: the open does not cut it itself, wal/lost-write.ts).
+ */
 async function dataDirWithHole(): Promise<{ dataDir: string; logDir: string; segment: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-repair-rerun-'))
   dirs.push(dataDir)
   const logDir = join(dataDir, 'log')
-  const wal = Wal.open(logDir, { durability: 'none', segmentBytesMax: 1 << 20 })
-  for (let index = 0; index < 200; index += 20) {
-    await wal.append(Array.from({ length: 20 }, () => ({ type: 7, version: 1, payload: new TextEncoder().encode(PAYLOAD) })))
+  const wal = Wal.open(logDir, { durability: 'none', segmentBytesMax: 8 << 20 })
+  for (let index = 0; index < 21_000; index += 1000) {
+    await wal.append(Array.from({ length: 1000 }, () => ({ type: 7, version: 1, payload: new TextEncoder().encode(PAYLOAD) })))
   }
   await wal.close()
   const segment = join(logDir, readdirSync(logDir).filter((name) => name.endsWith('.seg')).sort()[0] as string)

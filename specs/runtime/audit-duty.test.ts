@@ -109,6 +109,21 @@ describe('audit duties of the running gateway', () => {
     expect(world.errors).toEqual([])
   })
 
+  test('with no forensicsDir configured the bundle goes to <dataDir>/forensics, created durably on first use', async () => {
+    // Before, nothing created the default directory: the first tamper finding's bundle failed (ENOENT), only reported.
+    const { config } = await auditConfig({ tamperResponse: 'HALT' })
+    const { world, duty } = await auditWorld({ seed: 19, audit: config })
+    await world.gateway.place(traderA, body('d-1'), null)
+    await run(world, 100)
+    editRecord(world, world.gateway.engine.wal.lastLsn - 1)
+    await duty.selfCheck()
+    expect(duty.lastFinding?.code).toBe('CHAIN_BREAK')
+    expect(world.errors).toEqual([])
+    const bundles = readdirSync(join(world.dir, 'forensics'))
+    expect(bundles.length).toBe(1)
+    expect(readdirSync(join(world.dir, 'forensics', bundles[0] as string))).toContain('manifest.json')
+  })
+
   test('a kill switch the engine refuses still leaves the forensics bundle, and the refusal is reported', async () => {
     const forensics = tempDataDir()
     dirs.push(forensics)

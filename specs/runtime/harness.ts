@@ -83,6 +83,8 @@ export interface WorldOptions {
   mode?: Mode
   /** Venue sessions living on the log, started between the restore and bootstrap (GatewayOptions.venueSessions). */
   venueSessions?: GatewayOptions['venueSessions']
+  /** GatewayOptions.log: lines for an operator (a torn tail the log's open cut). */
+  log?: (line: string) => void
 }
 
 export function tempDataDir(): string {
@@ -142,6 +144,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.snapshotSections === undefined ? {} : { snapshotSections: options.snapshotSections }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
     ...(options.venueSessions === undefined ? {} : { venueSessions: options.venueSessions }),
+    ...(options.log === undefined ? {} : { log: options.log }),
   })
   // A start that fails says why (not only that it did not start in time).
   const start: { gateway: Gateway | null; failure: { error: unknown } | null } = { gateway: null, failure: null }

@@ -17,8 +17,9 @@ describe('a power cut during repair-tail', () => {
     const io = powerCutIo(root)
     const logDir = join(root, 'log')
     const wal = Wal.open(logDir, { io, durability: 'fsync', preallocateBytes: 0 })
-    for (let batch = 0; batch < 10; batch++) {
-      await wal.append(Array.from({ length: 20 }, () => ({ type: 7, version: 1, payload: new TextEncoder().encode('x'.repeat(150)) })))
+    // Over 4 MiB of frames past the hole (more than one batch in flight spans): refused on open, repair-tail's to cut.
+    for (let batch = 0; batch < 21; batch++) {
+      await wal.append(Array.from({ length: 1000 }, () => ({ type: 7, version: 1, payload: new TextEncoder().encode('x'.repeat(150)) })))
     }
     await wal.close()
     // A lost page write in the middle of the last segment, synced as such: frames past it are CRC-valid.

@@ -5,12 +5,13 @@
  * manifest.json with the SHA-256 of every file, so the bundle can itself be checked after it is copied away.
  */
 
-import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type { AuditProblem } from './codes.ts'
-import { fsyncDirectory, makePrivateDir, writePrivateFile } from './files.ts'
+import { makeDirDurable, nodeIo } from '../../wal/index.ts'
+import { fsyncDirectory, makePrivateDir, PRIVATE_DIR_MODE, writePrivateFile } from './files.ts'
 import { FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN } from './layout.ts'
 import { scanLogIndependently } from './log-scan.ts'
 import { isAuditRecordType } from './records.ts'
@@ -46,6 +47,8 @@ export async function writeForensicsBundle(options: ForensicsOptions): Promise<F
   const windowBytes = Math.min(options.windowBytes ?? FORENSICS_WINDOW_BYTES_DEFAULT, FORENSICS_WINDOW_BYTES_MAX)
   const stamp = new Date(options.nowMs).toISOString().replace(/[:.]/g, '-')
   const dir = join(options.outDir, `forensics-${stamp}-lsn${options.problem.lsn}-${options.problem.code}`)
+  // The default <dataDir>/forensics exists only once a bundle was written: created here (0700, durable in its parent).
+  makeDirDurable(nodeIo, options.outDir, { mkdir: (path) => mkdirSync(path, { recursive: true, mode: PRIVATE_DIR_MODE }) })
   makePrivateDir(dir)
   const files: ForensicsBundle['files'] = []
   const put = (name: string, data: Uint8Array | string): void => {

@@ -12,16 +12,16 @@
  * the log, which only external anchors can reveal; an edit or bit flip never zeroes a whole page, so it stays
  * FRAME_CORRUPT.
  *
- * The log's writable open (wal/scan.ts) is stricter, on purpose: it refuses a zero page followed by valid frames
- * (FRAME_CORRUPT), because the same bytes are what a power loss can leave of a batch written back out of order, and
- * nothing records where the last fsync ended, so frames past the hole may have been acknowledged. The audit checks
- * tamper evidence, not whether a gateway could start from the directory: a 'copy-race' tail is reported as such, with
- * the warning that a gateway would refuse that copy (copy a stopped gateway's directory to restore from it).
+ * The log's writable open (wal/scan.ts) is stricter, on purpose: it cuts a hole followed by valid frames only when it
+ * can be the batch in flight at a power cut (within one batch of the end, a lost sector explaining it:
+ * wal/lost-write.ts), and refuses any other (FRAME_CORRUPT): frames past it may have been acknowledged. The audit checks
+ * tamper evidence, not whether a gateway could start from the directory: a 'copy-race' tail is reported as such, and
+ * says which of the two a gateway's open would do (`gatewayCuts`; to restore, copy a stopped gateway's directory).
  */
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { chainHashReference, GENESIS_HASH, hashesEqual, toHex, WalSegmentUnreadableError } from '../../wal/index.ts'
+import { chainHashReference, defaultWalOptions, GENESIS_HASH, hashesEqual, lostWriteAt, toHex, WalSegmentUnreadableError } from '../../wal/index.ts'
 import type { AuditProblem, AuditProblemCode } from './codes.ts'
 import {
   FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
@@ -56,6 +56,12 @@ export interface TornTail {
   kind: 'torn-write' | 'copy-race'
   /** CRC-valid frames found beyond the tear, not verified. */
   framesBeyond: number
+  /**
+   * A 'copy-race' a gateway's open would cut on its own, as a power cut's lost write of the batch in flight
+   * (wal/lost-write.ts: within one batch of the end, a lost sector explaining it); false: it refuses to start
+   * (FRAME_CORRUPT). Always true for a 'torn-write', which every open cuts.
+   */
+  gatewayCuts: boolean
 }
 
 export interface LogScanProgress {
@@ -273,7 +279,9 @@ function classifyDamage(bytes: Uint8Array, offset: number, reason: string, scan:
   }
   let framesBeyond = 0
   for (let at = next; at !== null; at = nextValidFrame(bytes, at + 1)) framesBeyond++
-  result.tornTail = { ...located, bytes: bytes.byteLength - offset, reason, kind: next === null ? 'torn-write' : 'copy-race', framesBeyond }
+  const position = { lastLsn: cursor.lastLsn, lastHash: cursor.head, lastEpoch: cursor.lastEpoch }
+  const gatewayCuts = next === null || lostWriteAt(bytes.subarray(offset), offset, { position, windowBytes: defaultWalOptions.batchBytesMax }) !== null
+  result.tornTail = { ...located, bytes: bytes.byteLength - offset, reason, kind: next === null ? 'torn-write' : 'copy-race', framesBeyond, gatewayCuts }
 }
 
 /** The offset of the first CRC-valid frame at or after `from`, or null. */

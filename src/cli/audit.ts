@@ -140,8 +140,12 @@ export function verifySummary(report: VerifyReport, options: { anchorsGiven?: bo
   if (torn !== null) {
     lines.push(`  torn tail at ${torn.file} offset ${torn.offsetBytes} (LSN ${torn.lsn}): ${torn.bytes} bytes, ${torn.kind}` +
       `${torn.framesBeyond > 0 ? `, ${torn.framesBeyond} frame(s) beyond not verified` : ''} — an incomplete write or a live copy, not an error`)
-    // The log's own open refuses this shape (a power-loss hole looks the same; src/audit/log-scan.ts says why).
-    if (torn.kind === 'copy-race') lines.push('  note      a gateway would refuse to start from this copy (FRAME_CORRUPT at the zero page): to restore, copy a stopped gateway\'s data dir')
+    // The log's own open cuts this shape only as the batch in flight at a power cut (src/audit/log-scan.ts says why).
+    if (torn.kind === 'copy-race') {
+      lines.push(torn.gatewayCuts
+        ? `  note      a gateway would start from this copy without LSN ${torn.lsn} on (cut as a lost write of the batch in flight, LOG_TAIL_TRUNCATED): to restore, copy a stopped gateway's data dir`
+        : '  note      a gateway would refuse to start from this copy (FRAME_CORRUPT at the zero page): to restore, copy a stopped gateway\'s data dir')
+    }
   }
   for (const problem of report.problems) lines.push(`  ${describeProblem(problem)}`)
   return lines.join('\n')

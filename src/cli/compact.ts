@@ -74,12 +74,12 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (dryRun) {
     result = await withDataDirLockIfKept(dataDir, () => {
       refuseInterruptedSwap(dataDir, 'compact --dry-run')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line) })
     })
   } else {
     result = await withDataDirLock(dataDir, () => {
       finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line) })
     })
   }
   for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)

@@ -1,7 +1,8 @@
 /**
  * `egress repair-tail [DIR] [--truncate-at-lsn N] [--dry-run] [--json]`: the operator's tool for a log whose open is
- * refused with FRAME_CORRUPT because of a hole in its last segment's tail (wal/tail-diagnosis.ts) — the refusal stays,
- * this is the conscious decision it asks for. Without N (or with --dry-run) it only reads: what the damage is and what
+ * refused with FRAME_CORRUPT because of a hole in its last segment's tail (wal/tail-diagnosis.ts) that the open does
+ * not cut itself as the batch in flight at a power cut (wal/lost-write.ts) — the refusal stays, this is the conscious
+ * decision it asks for. Told to cut a log that opens, it has nothing to do: exit 0, NOTHING_TO_REPAIR on stdout. Without N (or with --dry-run) it only reads: what the damage is and what
  * a cut would discard. With N it cuts (wal/tail-repair.ts) under the data dir's lock and then the log's, refusing a
  * data dir an HA node left mid-swap (its log/ is not the data dir's log) and a cut below a snapshot's LSN (those
  * frames were durable: not a lost write). The removed bytes go to DIR/quarantine/, beside the log rather than in it.
@@ -22,9 +23,10 @@ export const repairTailCommand: Command = {
   help: `Usage: egress repair-tail [DIR] [--config FILE] [--truncate-at-lsn N] [--dry-run] [--json]
 
 For a log that refuses to open with FRAME_CORRUPT because its last segment holds a hole — a zero-filled page (what
-a power loss leaves of a write never synced) followed by CRC-valid frames. The open refuses it on purpose: nothing
-records where the last fsync ended, so the frames past the hole MAY HAVE BEEN ACKNOWLEDGED, and the log never drops
-them on its own.
+a power loss leaves of a write never synced) followed by CRC-valid frames. The open cuts such a hole itself only when
+it can be the batch in flight at a power cut (within one batch's bytes of the end; the serve logs
+LOG_TAIL_TRUNCATED); it refuses any other on purpose: the frames past it MAY HAVE BEEN ACKNOWLEDGED, and the log
+never drops them on its own.
 
 Without --truncate-at-lsn (or with --dry-run) nothing is changed: says whether the log opens and, for a hole, the
 file, the offset of the cut, the last good LSN, the hole's extent, and the CRC-valid frames past it (count and LSN
@@ -50,8 +52,9 @@ Options:
   --json                 print the result as JSON
   --help                 show this help
 
-Exit codes: 0 the log opens (a diagnosis: nothing to repair) or the cut was made and verified, 65 the log has a
-hole to cut (diagnosis, dry run), 1 refused (told to cut a log that opens: NOTHING_TO_REPAIR) or could not run, 2 usage.`,
+Exit codes: 0 the log opens (nothing to repair: a diagnosis, or told to cut a log that opens, NOTHING_TO_REPAIR on
+stdout, nothing changed) or the cut was made and verified, 65 the log has a hole to cut (diagnosis, dry run), 1 refused
+or could not run, 2 usage.`,
   run: runRepairTail,
 }
 
@@ -77,6 +80,7 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
     const diagnosis = diagnoseTail(logDirOf(dataDir))
     const snapshotsBeyond = diagnosis.kind === 'hole' ? snapshotsBeyondCut(dataDir, diagnosis.hole) : []
     const queryModelLsn = storedQueryModelLsn(dataDir)
+    if (truncateAtLsn !== null && diagnosis.kind === 'opens') return nothingToRepair(dataDir, { diagnosis, truncateAtLsn, dryRun, json: values.json === true }, io)
     const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut })
     if (values.json === true) {
       const quarantine = plan === null ? {} : { wouldQuarantineTo: plan.quarantineFile, quarantineFound: plan.quarantined }
@@ -85,11 +89,31 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
     else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsBeyond, queryModelLsn }, plan))
     return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
   }
-  const result = await withDataDirLock(dataDir, () => {
-    refuseInterruptedSwap(dataDir, 'repair-tail')
-    return repairTail(logDirOf(dataDir), { truncateAtLsn, quarantineDir, beforeCut })
-  })
+  let result: TailRepairResult
+  try {
+    result = await withDataDirLock(dataDir, () => {
+      refuseInterruptedSwap(dataDir, 'repair-tail')
+      return repairTail(logDirOf(dataDir), { truncateAtLsn, quarantineDir, beforeCut })
+    })
+  } catch (error) {
+    if (!(error instanceof WalRepairError && error.code === 'NOTHING_TO_REPAIR')) throw error
+    return nothingToRepair(dataDir, { diagnosis: diagnoseTail(logDirOf(dataDir)), truncateAtLsn, dryRun, json: values.json === true }, io)
+  }
   io.out(values.json === true ? JSON.stringify({ dataDir, repaired: true, ...result }, null, 2) : describeRepair(result))
+  return EXIT_OK
+}
+
+/**
+ * Told to cut a log that opens (a cut run again, a tail the gateway's open already cut): there is nothing to do, so
+ * that is done — exit 0, NOTHING_TO_REPAIR said on stdout with where the log ends, nothing changed.
+ */
+function nothingToRepair(dataDir: string, run: { diagnosis: TailDiagnosis; truncateAtLsn: number; dryRun: boolean; json: boolean }, io: CliIo): number {
+  const { diagnosis, truncateAtLsn, dryRun } = run
+  if (run.json) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, repaired: false, nothingToRepair: true }, null, 2))
+  else {
+    const ends = diagnosis.kind === 'opens' ? ` (LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn})` : ''
+    io.out(`${describeDiagnosis(dataDir, diagnosis, { snapshots: [], queryModelLsn: null }, null)}\nNOTHING_TO_REPAIR: the log in ${dataDir} opens${ends}: there is no hole to cut at LSN ${truncateAtLsn}; nothing was changed`)
+  }
   return EXIT_OK
 }
 
@@ -131,7 +155,9 @@ function describeHole(hole: TailHole): string[] {
 function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null }, plan: CutPlan | null): string {
   const snapshotsBeyond = durable.snapshots
   if (diagnosis.kind === 'opens') {
-    const torn = diagnosis.tornTail === null ? '' : `; its open truncates a torn tail of ${diagnosis.tornTail.removedBytes} bytes at offset ${diagnosis.tornTail.offsetBytes} of ${diagnosis.tornTail.file} (never acknowledged)`
+    const tail = diagnosis.tornTail
+    const hole = tail !== null && tail.validFramesRemoved > 0 ? `, ${tail.validFramesRemoved} CRC-valid frame(s) past a hole with it (a power cut's lost write of the batch in flight)` : ''
+    const torn = tail === null ? '' : `; its open truncates a torn tail of ${tail.removedBytes} bytes at offset ${tail.offsetBytes} of ${tail.file}, LSN ${tail.lsn} on${hole} (never acknowledged)`
     return `the log in ${dataDir} opens: LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}, chain verified${torn}; nothing to repair`
   }
   const { hole } = diagnosis

@@ -120,6 +120,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     return Gateway.start({
       dataDir: config.dataDir,
       clock: options.clock,
+      ...(options.log === undefined ? {} : { log: options.log }),
       wal: {
         durability: config.wal.durability,
         segmentBytesMax: config.wal.segmentBytesMax,

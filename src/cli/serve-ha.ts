@@ -134,6 +134,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         clock,
         buildCommit: deps.buildCommit,
         onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
+        log,
         role: gatewayRole,
         ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
         ...(lease === null ? {} : { lease }),

@@ -36,6 +36,8 @@ export interface GatewayOptions {
   convergeWaitMsMax: number
   resendAgeMsMax: number
   onError: (error: unknown, context: string) => void
+  /** Lines worth an operator's eye that are not errors (a torn tail the log's open cut: LOG_TAIL_TRUNCATED); default: none. */
+  log?: (line: string) => void
   /**
    * Every this many ms, orders open at a venue with no news for as long are read back from the venue (a report may
    * have been lost: a fill, an expiry, the final `canceled` after a cancel ack). 0 turns the sweep off.

@@ -11,7 +11,7 @@ import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply } from '../kernel/index.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { copyFrame, fromHex, leaseStillHeld, Wal, type Frame } from '../../wal/index.ts'
+import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
 import { holdClockToLog } from './log-time.ts'
@@ -159,6 +159,7 @@ export class Gateway {
     const { policy, store } = snapshotsOf(options)
     // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
     const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
+    noteTailCut(wal, options)
     const restored = await restoreOrClose(wal, store, policy, options)
     holdClockToLog(wal, options.clock, options.onError)
     // A step failing from here on closes what the start opened (the log and its dir lock, the executor, the audit):
@@ -225,6 +226,7 @@ export class Gateway {
     const { policy, store } = snapshotsOf(options)
     const { lease: _lease, epoch: _epoch, ...walOptions } = options.wal
     const wal = Wal.openReplica(join(options.dataDir, 'log'), walOptions)
+    noteTailCut(wal, options)
     const restored = await restoreOrClose(wal, store, policy, options)
     const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy })
     gateway.engine.shadow = new ShadowDecider()
@@ -403,3 +405,9 @@ function commandResultOf(committed: Committed): CommandResult {
   return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
 }
 
+
+/** Says (LOG_TAIL_TRUNCATED) when the log's open cut a torn tail: records written and never acknowledged are gone. */
+function noteTailCut(wal: Wal, options: GatewayOptions): void {
+  const notice = tailTruncationNotice(wal.recovery)
+  if (notice !== null) options.log?.(notice)
+}

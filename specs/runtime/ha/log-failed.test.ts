@@ -9,6 +9,7 @@ import { afterEach, expect, test } from 'bun:test'
 import { Lease, LeaseError, WalFatalError } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import { startWorld, standbyOptionsOf, worldsStoppedAfterEach } from '../harness.ts'
+import { countingIo } from '../../wal/support.ts'
 import { leaderOptionsOf, takeoverNode } from './takeover-node.ts'
 
 const worlds = worldsStoppedAfterEach()
@@ -166,4 +167,31 @@ test('a step-down whose leader log fails to close stops the node for good: it do
   Lease.acquire({ dir: leaseDir, holderId: 'other http://127.0.0.1:3', ttlMs: 60_000, clockSkewMsMax: 10, nowMs: () => Date.now() + 600_000 })
   const died = await Promise.race([node.died, Bun.sleep(5_000).then(() => null)])
   expect({ died: died?.constructor.name ?? null, role: node.role, roles }).toEqual({ died: 'WalFatalError', role: 'failed', roles: ['leader'] })
+}, 30_000)
+
+test("a leader stepping down whose old log fails to close (the fsync of its close's trim) stops for good: it does not follow on that disk", async () => {
+  const world = await startWorld({ seed: 98 })
+  worlds.push(world)
+  // The leader's log keeps zeros ahead of its last frame, so its close trims them and fsyncs: that fsync fails.
+  const io = countingIo()
+  const { node, leaseDir } = takeoverNode(
+    cleanups,
+    (dataDir, errors) => async (role, lease, beforeBootstrap) => {
+      if (role === 'standby') return Gateway.start(standbyOptionsOf(world, dataDir, errors))
+      if (lease === null) throw new Error('no lease')
+      const options = leaderOptionsOf(world, dataDir, errors, lease, beforeBootstrap)
+      return Gateway.start({ ...options, wal: { ...options.wal, io, preallocateBytes: 64 * 1024 } })
+    },
+    // The renewal (every ttl/4) finds the lease lost while the log is healthy: the step-down closes it with a trim.
+    { oldLeader: false, role: 'auto', leaseTtlMs: 400 },
+  )
+  await node.start()
+  expect(node.role).toBe('leader')
+  io.failNext('fsync', 'EIO')
+  const other = Lease.acquire({ dir: leaseDir, holderId: 'other http://127.0.0.1:3', ttlMs: 60_000, clockSkewMsMax: 10, nowMs: () => Date.now() + 600_000 })
+  expect(other.epoch).toBe(2)
+  const died = await Promise.race([node.died, Bun.sleep(5_000).then(() => null)])
+  // Before, the close's failure was only in the old log's fatalError: the node followed again (role standby).
+  expect({ role: node.role, code: (died as { code?: string } | null)?.code ?? null }).toEqual({ role: 'failed', code: 'FSYNC_FAILED' })
+  other.release()
 }, 30_000)

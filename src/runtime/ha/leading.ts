@@ -18,7 +18,7 @@
 import { LeaseError, type Lease } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
-import { throwIfLogDied } from './durable-fs.ts'
+import { fatalFailureOf, throwIfLogDied } from './durable-fs.ts'
 import { leaderSync } from './leader-sync.ts'
 import type { NodeCore } from './node-core.ts'
 import type { SyncReplication } from './sync.ts'
@@ -128,6 +128,7 @@ export async function stepDown(node: NodeCore): Promise<void> {
       gateway.executor.stop()
       await gateway.stop()
     } catch (error) {
+      if (fatalFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
       // Following is tried all the same: a log this gateway still holds is refused to the standby (FOLLOW_FAILED).
       node.options.log(`stopping the deposed gateway: ${String(error)}`)
     }

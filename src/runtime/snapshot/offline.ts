@@ -5,7 +5,7 @@
  */
 
 import { join } from 'node:path'
-import { LogDirLock, nodeIo, openReadOnly, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
+import { LogDirLock, nodeIo, openReadOnly, tailTruncationNotice, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
 import {
   BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, type BackOfficeSection, type DecodeSectionOptions,
   type SectionDecodeObserver,
@@ -148,7 +148,7 @@ function olderSectionLots(section: BackOfficeSection): number | null {
 
 export async function compactOffline(
   dataDir: string,
-  options: OfflineQueryModelOptions & { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo },
+  options: OfflineQueryModelOptions & { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo; log?: (line: string) => void },
 ): Promise<CompactResult> {
   const io = options.io ?? nodeIo
   // Opening creates a missing log: a mistyped DIR became a new data dir with an empty log, "nothing to compact", even
@@ -157,6 +157,9 @@ export async function compactOffline(
   // Opened as a replica: it appends nothing, and takes its epoch from the log's frames (a writer of epoch 1 is refused
   // a log an HA node wrote at a higher one). The directory lock keeps a running gateway out as any open does.
   const wal = Wal.openReplica(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0 })
+  // Its open cuts a torn tail as a gateway's does (never acknowledged records, a power cut's hole included): said.
+  const notice = tailTruncationNotice(wal.recovery)
+  if (notice !== null) options.log?.(notice)
   try {
     const store = new SnapshotStore(snapshotDirOf(dataDir), { io, keep: options.keep })
     // As a start would: compacting below an older snapshot of a log that lost durable records would delete (or

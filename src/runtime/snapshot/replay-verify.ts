@@ -174,7 +174,11 @@ function runReplay(log: ReadOnlyLog, base: LoadedSnapshot | null, valid: Map<str
 
 function tornTailOf(log: ReadOnlyLog): string | null {
   const torn = log.report.tornTail
-  return torn === null ? null : `${torn.file} offset ${torn.offsetBytes}: ${torn.removedBytes} bytes, ${torn.reason}`
+  if (torn === null) return null
+  // A hole a power cut left in the batch in flight is cut with the valid frames past it (wal/lost-write.ts), as the
+  // gateway's open cuts it: the state verified is the one a gateway would start from.
+  const hole = torn.validFramesRemoved > 0 ? `, with ${torn.validFramesRemoved} CRC-valid frame(s) past a hole (a power cut's lost write of the batch in flight)` : ''
+  return `${torn.file} offset ${torn.offsetBytes}: LSN ${torn.lsn} on, ${torn.removedBytes} bytes, ${torn.reason}${hole}`
 }
 
 function describe(error: unknown): string {
