@@ -92,6 +92,27 @@ describe('FIX session: logon and sequence numbers', () => {
     expect(store.current).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 2 })
   })
 
+  test('a Logon answer with ResetSeqNumFlag=Y resets both numbers: confirmed by a Logon (141=Y, MsgSeqNum 1), the next message is 2', async () => {
+    const store = new MemoryFixSessionStore({ nextSenderSeqNum: 41, nextTargetSeqNum: 17 })
+    const acceptor = new FakeAcceptor({ autoLogon: false })
+    acceptor.onMessage = (m) => {
+      if (m.msgType !== MsgType.Logon || m.has(Tag.ResetSeqNumFlag)) return
+      acceptor.nextSeqNum = 1
+      queueMicrotask(() => acceptor.send(MsgType.Logon, [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, '30'], [Tag.ResetSeqNumFlag, 'Y']]))
+    }
+    const h = await loggedOn({}, { store, acceptor })
+    const logons = acceptor.ofType(MsgType.Logon)
+    expect(logons.map((m) => [m.get(Tag.MsgSeqNum), m.get(Tag.ResetSeqNumFlag)])).toEqual([['41', undefined], ['1', 'Y']])
+    expect(store.current).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 2 })
+    h.session.send(MsgType.NewOrderSingle, [[Tag.ClOrdID, 'O1']])
+    await settle()
+    expect(acceptor.ofType(MsgType.NewOrderSingle)[0]?.get(Tag.MsgSeqNum)).toBe('2')
+    acceptor.send(MsgType.Heartbeat)
+    await settle()
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(0)
+    expect(store.current).toEqual({ nextSenderSeqNum: 3, nextTargetSeqNum: 3 })
+  })
+
   test('a message number is durable before it is on the wire', async () => {
     const saves: FixSeqNums[] = []
     let release: () => void = () => {}
