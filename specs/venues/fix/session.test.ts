@@ -1,68 +1,11 @@
 import { describe, expect, test } from 'bun:test'
 import { SimClock } from '../../../src/runtime/clock.ts'
 import { encodeFixMessage } from '../../../src/venues/fix/codec.ts'
-import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
-import type { FixMessage } from '../../../src/venues/fix/message.ts'
-import { FixSession, type FixSessionHandler, type FixSessionState } from '../../../src/venues/fix/session.ts'
-import type { FixSessionOptions } from '../../../src/venues/fix/session-options.ts'
 import { LogFixSessionStore, type FixLogFrame, type FixSeqNumLog } from '../../../src/venues/fix/log-session-store.ts'
 import { MemoryFixSessionStore, type FixSeqNums, type FixSessionStore } from '../../../src/venues/fix/store.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { FakeAcceptor, settle } from './fake-acceptor.ts'
-
-interface Harness {
-  session: FixSession
-  acceptor: FakeAcceptor
-  clock: SimClock
-  store: MemoryFixSessionStore
-  app: FixMessage[]
-  refused: FixMessage[]
-  rejects: { refSeqNum: number; reason: string }[]
-  abandoned: { beginSeqNum: number; endSeqNum: number; cause: string }[]
-  states: FixSessionState[]
-  logs: FixLogRecord[]
-}
-
-function harness(options: Partial<FixSessionOptions> = {}, parts: { acceptor?: FakeAcceptor; store?: FixSessionStore; clock?: SimClock } = {}): Harness {
-  const clock = parts.clock ?? new SimClock({ startMs: 1_700_000_000_000 })
-  const acceptor = parts.acceptor ?? new FakeAcceptor()
-  const store = (parts.store ?? new MemoryFixSessionStore()) as MemoryFixSessionStore
-  const h: Omit<Harness, 'session'> = { acceptor, clock, store, app: [], refused: [], rejects: [], abandoned: [], states: [], logs: [] }
-  const handler: FixSessionHandler = {
-    onApplicationMessage: (m) => h.app.push(m),
-    onMessageRefused: (m) => h.refused.push(m),
-    onSessionReject: (r) => h.rejects.push({ refSeqNum: r.refSeqNum, reason: r.reason }),
-    onMessagesAbandoned: (r) => h.abandoned.push(r),
-    onStateChange: (s) => h.states.push(s),
-  }
-  const session = new FixSession(
-    {
-      beginString: 'FIX.4.2',
-      senderCompId: 'EGRESS',
-      targetCompId: 'EXEC',
-      host: '127.0.0.1',
-      port: 9,
-      store,
-      clock,
-      heartbeatIntervalSeconds: 30,
-      connect: acceptor.connect,
-      log: (r) => h.logs.push(r),
-      ...options,
-    },
-    handler,
-  )
-  return { ...h, session }
-}
-
-async function loggedOn(options: Partial<FixSessionOptions> = {}, parts: Parameters<typeof harness>[1] = {}): Promise<Harness> {
-  const h = harness(options, parts)
-  h.session.start()
-  await settle()
-  expect(h.session.state).toBe('active')
-  return h
-}
-
-const exec = (clOrdId: string, execId: string): [number, string][] => [[Tag.ClOrdID, clOrdId], [Tag.ExecID, execId], [Tag.ExecType, '0']]
+import { exec, harness, loggedOn } from './session-harness.ts'
 
 describe('FIX session: logon and sequence numbers', () => {
   test('logs on and persists the numbers it used', async () => {

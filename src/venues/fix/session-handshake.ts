@@ -75,6 +75,9 @@ export function logout(session: SessionContext, connection: Connection, text: st
   if (connection.closed) return
   if (fatal) session.log('error', 'fix.session_error', text)
   if (connection.phase === 'connecting') return session.disconnect(connection, text, 'warn')
+  // One Logout per connection: a second, in answer to a venue message refused while ours is out (a Logout answer with
+  // a bad SendingTime, say), would be answered again, and so on without end.
+  if (connection.phase === 'logout_sent') return session.disconnect(connection, text, 'warn')
   sendOn(session, connection, MsgType.Logout, [[Tag.Text, text]], {})
   enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
   session.setState('logout_sent', text)
