@@ -4,6 +4,7 @@ import { encodeFixMessage } from '../../../src/venues/fix/codec.ts'
 import { LogFixSessionStore, type FixLogFrame, type FixSeqNumLog } from '../../../src/venues/fix/log-session-store.ts'
 import { MemoryFixSessionStore, type FixSeqNums, type FixSessionStore } from '../../../src/venues/fix/store.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
+import { formatUtcTimestamp } from '../../../src/venues/fix/time.ts'
 import { FakeAcceptor, settle } from './fake-acceptor.ts'
 import { exec, harness, loggedOn } from './session-harness.ts'
 
@@ -336,6 +337,34 @@ describe('FIX session: gaps, resends and duplicates', () => {
     await settle()
     expect(h.acceptor.ofType(MsgType.Reject)[0]?.get(Tag.SessionRejectReason)).toBe('9')
     expect(h.acceptor.ofType(MsgType.Logout)).toHaveLength(1)
+  })
+
+  test('a wrong CompID in its turn has its number consumed; a venue breaking every session so right after Logon is reconnected to with a growing delay', async () => {
+    const acceptor = new FakeAcceptor()
+    const h = await loggedOn({ reconnectDelayMsMin: 100, reconnectDelayMsMax: 800 }, { acceptor })
+    const misrouted = (): void => {
+      const fields: [number, string][] = [[35, '8'], [49, 'MALLORY'], [56, 'EGRESS'], [34, String(acceptor.nextSeqNum++)], [52, formatUtcTimestamp(h.clock.nowMs())], [11, 'c1']]
+      acceptor.sendRaw(encodeFixMessage('FIX.4.2', fields))
+    }
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.Logon) queueMicrotask(() => queueMicrotask(misrouted))
+    }
+    misrouted()
+    await settle()
+    expect(h.acceptor.ofType(MsgType.Reject).map((m) => m.get(Tag.SessionRejectReason))).toEqual(['9'])
+    expect(h.refused.map((m) => m.get(Tag.ClOrdID))).toEqual(['c1'])
+    const connectedAtMs: number[] = []
+    while (connectedAtMs.length < 5) {
+      const connections = acceptor.connections
+      await h.clock.advanceAsync(10)
+      await settle()
+      if (acceptor.connections > connections) connectedAtMs.push(h.clock.nowMs())
+    }
+    const delays = connectedAtMs.slice(1).map((at, index) => at - (connectedAtMs[index] ?? 0))
+    expect(delays).toEqual([200, 400, 800, 800])
+    // Every misrouted message's number was consumed: egress never asked for one again.
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(0)
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(acceptor.nextSeqNum)
   })
 
   test('a venue number past what the store holds is refused, not stored: the session stays up', async () => {

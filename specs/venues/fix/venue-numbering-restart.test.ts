@@ -28,7 +28,7 @@ describe('FixVenue: numbering restarted at Logon', () => {
       queueMicrotask(() => acceptor.send(MsgType.Logon, [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, '30'], [Tag.ResetSeqNumFlag, 'Y']]))
     }
     acceptor.dropConnection()
-    await clock.advanceAsync(600)
+    await clock.advanceAsync(1_100) // the second quick drop in a row: the reconnect delay has doubled
     await settle()
     expect(venue.session.state).toBe('active')
     expect(venue.session.seqNums).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 2 })

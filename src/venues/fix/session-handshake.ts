@@ -55,7 +55,7 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
   const expected = seqNums.nextTarget
   if (seqNum < expected) return logout(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`, true)
   enterPhase(connection, 'active', session.options.clock.nowMs())
-  session.resetReconnectDelay()
+  connection.loggedOnAtMs = session.options.clock.nowMs()
   if (seqNum > expected) queueAboveGap(session, connection, message)
   else advance(session, seqNum)
   session.setState('active', `logged on (next sender ${seqNums.nextSender}, next target ${seqNums.nextTarget})`)

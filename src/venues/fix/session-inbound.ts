@@ -132,7 +132,14 @@ function checkHeader(session: SessionContext, connection: Connection, message: F
   if (message.get(Tag.SenderCompID) !== options.targetCompId || message.get(Tag.TargetCompID) !== options.senderCompId) {
     const seqNum = message.seqNum
     if (!Number.isNaN(seqNum) && connection.phase === 'active') {
+      // Its number is consumed in its turn, as QuickFIX does (doBadCompID: generateReject increments the expected
+      // number when it is the message's; FIX test case 2i: "increment inbound MsgSeqNum"): left unconsumed, the venue
+      // resent it after the reconnect and the session broke on it again, every time.
+      // What it said is not taken (a misrouted or forged message), but if it names an order of ours, that is read back.
+      const inTurn = seqNum === session.seqNums().nextTarget && message.msgType !== MsgType.SequenceReset
+      if (inTurn) advance(session, seqNum)
       sendReject(session, connection, message, { reason: SessionRejectReason.compIdProblem, text: 'CompID problem' })
+      if (inTurn) session.handler.onMessageRefused(message)
     }
     logout(session, connection, `CompID problem: ${message.get(Tag.SenderCompID)}->${message.get(Tag.TargetCompID)}`, true)
     return false
