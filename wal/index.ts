@@ -37,6 +37,7 @@ export {
   WalRecordError,
   LeaseError,
   WalReplicationError,
+  LockFailedError,
   LockFileError,
   WalLockedError,
   WalPrefixError,
