@@ -7,16 +7,16 @@
  * tail) and held until the log is closed. The kernel drops the lock when its process ends, however it ends — kill -9
  * included — so there is never a stale lock to clean up, and no PID guesswork. The file also names its holder, for
  * the refusal message; its content means nothing else. Node and Bun have no flock, so it comes from libc over
- * bun:ffi. The lock is advisory and per open file: readers (openReadOnly, replay-verify) do not take it, and a
+ * bun:ffi. Only EWOULDBLOCK means another holder (LOG_LOCKED); flock failing otherwise (ENOLCK on NFS) is LOCK_FAILED. The lock is advisory and per open file: readers (openReadOnly, replay-verify) do not take it, and a
  * process that opens the same log twice is refused the second time too. The offline snapshot, which reads the log
  * read-only but writes the data dir's snapshots, takes it on its own (src/runtime/snapshot/offline.ts).
  */
 
-import { dlopen, FFIType } from 'bun:ffi'
+import { dlopen, FFIType, read, type Pointer } from 'bun:ffi'
 import { closeSync, constants, fstatSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { constants as osConstants, hostname } from 'node:os'
 import { join } from 'node:path'
-import { LockFileError, WalLockedError } from './errors.ts'
+import { LockFailedError, LockFileError, WalLockedError } from './errors.ts'
 
 const LOCK_FILE = 'LOCK'
 const LOCK_EX = 2
@@ -24,15 +24,32 @@ const LOCK_NB = 4
 /** What the refusal quotes of a contended lock file: its holder's line; the file is read no further. */
 const HOLDER_BYTES_MAX = 200
 
-type Flock = (fd: number, operation: number) => number
+/** flock(2): 0 when the lock was taken, else the errno it failed with. */
+export type Flock = (fd: number, operation: number) => number
+
+/** The errno of a lock another open file holds (EWOULDBLOCK: 11 on Linux, 35 on macOS); any other is no contention. */
+const HELD_ERRNO = osConstants.errno.EWOULDBLOCK
 
 let flockOf: Flock | null = null
 
-function flock(): Flock {
+function libcFlock(): Flock {
   if (flockOf !== null) return flockOf
-  const library = process.platform === 'darwin' ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6'
-  const libc = dlopen(library, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } })
-  flockOf = (fd, operation) => libc.symbols.flock(fd, operation)
+  const call = { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } } as const
+  // errno is thread-local: libc hands out its address (glibc __errno_location, macOS __error), read right after the call.
+  const errnoAt = { args: [], returns: FFIType.ptr } as const
+  let symbols: { flock: (fd: number, operation: number) => number; errnoAddress: () => Pointer | null }
+  if (process.platform === 'darwin') {
+    const libc = dlopen('/usr/lib/libSystem.B.dylib', { ...call, __error: errnoAt })
+    symbols = { flock: libc.symbols.flock, errnoAddress: () => libc.symbols.__error() as Pointer | null }
+  } else {
+    const libc = dlopen('libc.so.6', { ...call, __errno_location: errnoAt })
+    symbols = { flock: libc.symbols.flock, errnoAddress: () => libc.symbols.__errno_location() as Pointer | null }
+  }
+  flockOf = (fd, operation) => {
+    if (symbols.flock(fd, operation) === 0) return 0
+    const address = symbols.errnoAddress()
+    return address === null ? -1 : read.i32(address, 0)
+  }
   return flockOf
 }
 
@@ -48,10 +65,17 @@ export class LogDirLock {
    * Takes the lock on `dir` (which must exist), or throws WalLockedError naming the holder. `file` names the lock file
    * (default LOCK) and `refusal` says what the lock guards, for the error (default: the log in `dir`, one writer).
    */
-  static acquire(dir: string, options: { file?: string; refusal?: string } = {}): LogDirLock {
+  static acquire(dir: string, options: { file?: string; refusal?: string; flock?: Flock } = {}): LogDirLock {
     const path = join(dir, options.file ?? LOCK_FILE)
     const fd = openLockFile(path)
-    if (flock()(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const errno = (options.flock ?? libcFlock())(fd, LOCK_EX | LOCK_NB)
+    if (errno !== 0 && errno !== HELD_ERRNO) {
+      // Not another holder: the file system cannot lock (ENOLCK on NFS, ENOSYS, ...). Read as LOG_LOCKED it sent the
+      // operator looking for a second process that does not exist.
+      closeSync(fd)
+      throw new LockFailedError(`flock on the lock file ${path} failed with ${errnoName(errno)}, not because another process holds it: this file system cannot guard the directory against a second writer (NFS without lock support, say); use a local file system`)
+    }
+    if (errno !== 0) {
       closeSync(fd)
       const holder = holderOf(path)
       const refusal = options.refusal ?? 'one log takes one writer'
@@ -107,6 +131,11 @@ function unusable(path: string, error: unknown, when: string): LockFileError {
   const code = (error as NodeJS.ErrnoException).code ?? 'an error'
   const what = code === 'EISDIR' ? 'it is a directory' : `${code} ${when}`
   return new LockFileError(`the lock file ${path} cannot be used (${what}): remove or fix it`)
+}
+
+function errnoName(errno: number): string {
+  const name = Object.entries(osConstants.errno).find(([, value]) => value === errno)?.[0]
+  return name === undefined ? `errno ${errno}` : `${name} (errno ${errno})`
 }
 
 /** The holder's line of a held lock file (its first line, within HOLDER_BYTES_MAX bytes), or '' when it cannot be read. */

@@ -193,6 +193,15 @@ export class LockFileError extends Error {
   readonly code = 'LOCK_FILE_UNUSABLE'
 }
 
+/**
+ * flock(2) on a lock file failed for another reason than another holder (ENOLCK: a file system without lock support,
+ * such as NFS mounted without it): the directory cannot be guarded against a second writer, so it is not opened.
+ */
+export class LockFailedError extends Error {
+  override readonly name = 'LockFailedError'
+  readonly code = 'LOCK_FAILED'
+}
+
 export type WalRepairCode =
   | 'NOTHING_TO_REPAIR' // the log opens: there is no hole to cut (a plain torn tail is truncated by the open itself)
   | 'NOT_A_TORN_TAIL' // the damage is of another kind (chain break, header, LSN gap, ...): needs a human

@@ -39,6 +39,7 @@ export {
   WalRecordError,
   LeaseError,
   WalReplicationError,
+  LockFailedError,
   LockFileError,
   WalLockedError,
   WalPrefixError,

@@ -59,7 +59,7 @@ describe('serve with a FIX venue: bootstrap reconciles over a logged-on session'
   test('orders whose NewOrderSingle was unanswered at a crash are read back (held: AckedOpen; lost: resent) before the start resolves; numbers go on from the log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-fix-boot-'))
     dirs.push(dir)
-    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS' })
+    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', nowMs: () => Date.now() })
 
     // First run: both orders are written to the venue, which answers neither; then the crash.
     const first = await start(dir, acceptor)
@@ -126,7 +126,7 @@ describe('serve with a FIX venue: bootstrap reconciles over a logged-on session'
   test('a venue that does not log on in time: the start goes on after the bound and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-fix-boot-'))
     dirs.push(dir)
-    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', autoLogon: false })
+    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', nowMs: () => Date.now(), autoLogon: false })
     const lines: string[] = []
     const served = await start(dir, acceptor, { log: (line) => lines.push(line), fixLogonWaitMs: 200 })
     expect(served.gateway.ready).toBe(true)
@@ -138,7 +138,7 @@ describe('serve with a FIX venue: bootstrap reconciles over a logged-on session'
   test("the bound is the venue's logonWaitMs from the config (FIX_LOGON_WAIT_MS_DEFAULT, 5 s, when unset)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-fix-boot-'))
     dirs.push(dir)
-    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', autoLogon: false })
+    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', nowMs: () => Date.now(), autoLogon: false })
     const lines: string[] = []
     const startedMs = Date.now()
     const served = await start(dir, acceptor, { log: (line) => lines.push(line) }, { logonWaitMs: 300 })

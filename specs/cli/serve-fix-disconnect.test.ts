@@ -46,7 +46,7 @@ async function start(acceptor: FakeAcceptor): Promise<ServeGateway> {
 
 describe('serve with a FIX venue: a disconnect between the send and the answer', () => {
   test('the order goes Unknown, is not resent, and the venue\'s resent fill (PossDup) books once; a later copy of it is dropped', async () => {
-    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', answerResends: true })
+    const acceptor = new FakeAcceptor({ beginString: 'FIX.4.2', compId: 'EXEC', peerCompId: 'EGRESS', nowMs: () => Date.now(), answerResends: true })
     const served = await start(acceptor)
     const { gateway } = served
     let statusQueries = 0

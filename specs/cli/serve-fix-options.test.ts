@@ -4,7 +4,8 @@ import { describe, expect, test } from 'bun:test'
 import { fixVenueOptionsOf } from '../../src/cli/serve-fix.ts'
 import { parseConfig, type FixVenueConfig } from '../../src/config/index.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
-import { MemoryFixSessionStore } from '../../src/venues/fix/index.ts'
+import { FIX_CODEC_LIMITS_DEFAULT, MemoryFixSessionStore } from '../../src/venues/fix/index.ts'
+import { FIX_SENDING_TIME_TOLERANCE_MS, resolveFixSessionOptions } from '../../src/venues/fix/session-options.ts'
 import { FIX_OPEN_ORDERS_MAX, resolveFixVenueOptions } from '../../src/venues/fix/venue-options.ts'
 
 function venueConfig(over: Record<string, unknown> = {}): FixVenueConfig {
@@ -34,6 +35,22 @@ describe('fixVenueOptionsOf', () => {
   test("unset, the adapter's default applies (FIX_OPEN_ORDERS_MAX, 100,000)", () => {
     expect(FIX_OPEN_ORDERS_MAX).toBe(100_000)
     expect(resolved(venueConfig()).openOrdersMax).toBe(FIX_OPEN_ORDERS_MAX)
+  })
+
+  test("the session's bounds pass through as configured; unset, the session's defaults apply", () => {
+    const session = (over: Record<string, unknown>) => {
+      const wiring = { store: new MemoryFixSessionStore(), clock: new SimClock({ startMs: 0 }), lookupOrder: undefined, log: undefined, connect: undefined, caField: 'venues.0.tls.caFile' }
+      return resolveFixSessionOptions(fixVenueOptionsOf(venueConfig(over), wiring).session)
+    }
+    expect(session({ messageBytesMax: 2 * 1024 * 1024, queuedMessagesMax: 50, writeBufferBytesMax: 65_536, garbledMessagesMax: 7, sendingTimeToleranceMs: 30_000 })).toMatchObject({
+      limits: { messageBytesMax: 2 * 1024 * 1024, bufferBytesMax: 4 * 1024 * 1024 + 64 },
+      queuedMessagesMax: 50,
+      writeBufferBytesMax: 65_536,
+      garbledMessagesMax: 7,
+      sendingTimeToleranceMs: 30_000,
+    })
+    expect(session({ messageBytesMax: 4_096 }).limits).toEqual({ messageBytesMax: 4_096, bufferBytesMax: FIX_CODEC_LIMITS_DEFAULT.bufferBytesMax })
+    expect(session({})).toMatchObject({ limits: FIX_CODEC_LIMITS_DEFAULT, queuedMessagesMax: 10_000, writeBufferBytesMax: 4 * 1024 * 1024, garbledMessagesMax: 3, sendingTimeToleranceMs: FIX_SENDING_TIME_TOLERANCE_MS })
   })
 
   test('the other adapter options pass through as configured', () => {

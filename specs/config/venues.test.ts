@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_OPEN_ORDERS_MAX_LIMIT, parseConfig } from '../../src/config/index.ts'
+import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_MESSAGE_BYTES_MAX_LIMIT, FIX_MESSAGE_BYTES_MIN, FIX_OPEN_ORDERS_MAX_LIMIT, parseConfig } from '../../src/config/index.ts'
 
 const fixVenue = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   type: 'fix',
@@ -89,6 +89,20 @@ describe('config venues', () => {
     expect(issues({ venues: [fixVenue({ openOrdersMax: FIX_OPEN_ORDERS_MAX_LIMIT + 1 })] })).toContain('venues.0.openOrdersMax: expected an integer between 1 and')
     expect(issues({ venues: [fixVenue({ openOrdersMax: 2.5 })] })).toContain('venues.0.openOrdersMax: expected an integer')
     expect(issues({ venues: [fixVenue({ openOrdersMax: '100' })] })).toContain('venues.0.openOrdersMax: expected an integer')
+  })
+
+  test("the session's bounds (messageBytesMax, queuedMessagesMax, writeBufferBytesMax, garbledMessagesMax, sendingTimeToleranceMs): unset keeps the digest; bounded, else refused naming the field", () => {
+    const bounds = { messageBytesMax: 131_072, queuedMessagesMax: 500, writeBufferBytesMax: 1_048_576, garbledMessagesMax: 5, sendingTimeToleranceMs: 60_000 }
+    const canonical = canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))
+    for (const name of Object.keys(bounds)) expect(canonical).not.toContain(name)
+    expect(parseConfig({ venues: [fixVenue(bounds)] }).venues?.[0]).toMatchObject(bounds)
+    expect(issues({ venues: [fixVenue({ messageBytesMax: FIX_MESSAGE_BYTES_MIN - 1 })] })).toContain(`venues.0.messageBytesMax: expected an integer between ${FIX_MESSAGE_BYTES_MIN} and ${FIX_MESSAGE_BYTES_MAX_LIMIT}`)
+    expect(issues({ venues: [fixVenue({ messageBytesMax: FIX_MESSAGE_BYTES_MAX_LIMIT + 1 })] })).toContain('venues.0.messageBytesMax: expected an integer between')
+    expect(issues({ venues: [fixVenue({ queuedMessagesMax: 0 })] })).toContain('venues.0.queuedMessagesMax: expected an integer between 1 and')
+    expect(issues({ venues: [fixVenue({ writeBufferBytesMax: 1_024 })] })).toContain('venues.0.writeBufferBytesMax: expected an integer between')
+    expect(issues({ venues: [fixVenue({ garbledMessagesMax: 1_001 })] })).toContain('venues.0.garbledMessagesMax: expected an integer between 1 and')
+    expect(issues({ venues: [fixVenue({ sendingTimeToleranceMs: 999 })] })).toContain('venues.0.sendingTimeToleranceMs: expected an integer between')
+    expect(issues({ venues: [fixVenue({ queuedMessagesMax: '10' })] })).toContain('venues.0.queuedMessagesMax: expected an integer')
   })
 
   test('FIX fields are checked with what was expected', () => {

@@ -3,7 +3,8 @@
 import { describe, expect, test } from 'bun:test'
 import { mkdirSync, readdirSync, statSync, symlinkSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
-import { LockFileError, Wal, WalLockedError } from '../../wal/index.ts'
+import { constants } from 'node:os'
+import { LockFailedError, LockFileError, LogDirLock, Wal, WalLockedError } from '../../wal/index.ts'
 import { record, tempDir } from './support.ts'
 
 /** The error `open` threw, which must be of `type`. */
@@ -120,5 +121,17 @@ describe('the log directory lock', () => {
     expect(readdirSync(dir)).toEqual(['LOCK'])
     const wal = Wal.open(dir)
     await wal.close()
+  })
+
+  test('flock failing for another reason than a holder (ENOLCK on NFS) is LOCK_FAILED naming the errno, not LOG_LOCKED; the file is let go', () => {
+    const dir = tempDir()
+    const error = thrownBy(LockFailedError, () => LogDirLock.acquire(dir, { flock: () => constants.errno.ENOLCK }))
+    expect(error.code).toBe('LOCK_FAILED')
+    expect(error.message).toContain('ENOLCK')
+    expect(error.message).toContain(join(dir, 'LOCK'))
+    // Contention is still LOG_LOCKED.
+    expect(refusal(() => LogDirLock.acquire(dir, { flock: () => constants.errno.EWOULDBLOCK })).code).toBe('LOG_LOCKED')
+    // Nothing was kept: the real lock is free.
+    LogDirLock.acquire(dir).release()
   })
 })

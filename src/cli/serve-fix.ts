@@ -24,7 +24,7 @@ import type { Engine } from '../runtime/engine.ts'
 import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/index.ts'
-import { fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog, type FixSessionStore, type FixVenueOptions } from '../venues/fix/index.ts'
+import { FIX_CODEC_LIMITS_DEFAULT, fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog, type FixSessionOptions, type FixSessionStore, type FixVenueOptions } from '../venues/fix/index.ts'
 
 export interface ServedFixVenue {
   name: string
@@ -104,9 +104,25 @@ export function fixVenueOptionsOf(
       ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
       reconnectDelayMsMin: config.reconnectDelayMsMin,
       reconnectDelayMsMax: config.reconnectDelayMsMax,
+      ...sessionBounds(config),
       ...(wiring.log === undefined ? {} : { log: wiring.log }),
       ...(wiring.connect === undefined ? {} : { connect: wiring.connect }),
     },
+  }
+}
+
+/**
+ * The session's bounds the config sets (unset: the session's defaults). The read buffer holds at least two of the
+ * largest messages, and never less than the codec's default.
+ */
+function sessionBounds(config: FixVenueConfig): Partial<FixSessionOptions> {
+  const { messageBytesMax, queuedMessagesMax, writeBufferBytesMax, garbledMessagesMax, sendingTimeToleranceMs } = config
+  return {
+    ...(messageBytesMax === undefined ? {} : { limits: { messageBytesMax, bufferBytesMax: Math.max(FIX_CODEC_LIMITS_DEFAULT.bufferBytesMax, 2 * messageBytesMax + 64) } }),
+    ...(queuedMessagesMax === undefined ? {} : { queuedMessagesMax }),
+    ...(writeBufferBytesMax === undefined ? {} : { writeBufferBytesMax }),
+    ...(garbledMessagesMax === undefined ? {} : { garbledMessagesMax }),
+    ...(sendingTimeToleranceMs === undefined ? {} : { sendingTimeToleranceMs }),
   }
 }
 

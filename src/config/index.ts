@@ -8,7 +8,7 @@ export {
 } from './schema.ts'
 export { KERNEL, kernelParamsOverrides } from './kernel.ts'
 export type { KernelSection } from './kernel.ts'
-export { FIX_BEGIN_STRINGS, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_OPEN_ORDERS_MAX_LIMIT, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'
+export { FIX_BEGIN_STRINGS, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_MESSAGE_BYTES_MAX_LIMIT, FIX_MESSAGE_BYTES_MIN, FIX_OPEN_ORDERS_MAX_LIMIT, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'
 export type { FixVenueConfig, VenueConfig, VenueInstrumentConfig } from './venues.ts'
 export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, Durability, Mode, SnapshotsConfig } from './schema.ts'
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'

@@ -35,6 +35,10 @@ export const FIX_LOGON_WAIT_MS_MAX = 60_000
 /** Bound on a FIX venue's `openOrdersMax`: every order a mass status answer lists is held in memory until it ends. */
 export const FIX_OPEN_ORDERS_MAX_LIMIT = 1_000_000
 
+/** Bounds on a FIX venue's `messageBytesMax`: the connection's read buffer is sized from it (serve-fix.ts). */
+export const FIX_MESSAGE_BYTES_MIN = 1_024
+export const FIX_MESSAGE_BYTES_MAX_LIMIT = 4 * 1024 * 1024
+
 export const FIX_BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const
 export const FIX_RESET_ON_LOGON = ['always', 'never'] as const
 export const VENUE_MARKET_DATA = ['static'] as const
@@ -105,6 +109,20 @@ export const FIX_VENUE = v.strictObject({
   logonWaitMs: v.optional(integerIn(0, FIX_LOGON_WAIT_MS_MAX)),
   reconnectDelayMsMin: v.optional(integerIn(1, 3_600_000), 500),
   reconnectDelayMsMax: v.optional(integerIn(1, 3_600_000), 30_000),
+  /*
+   * The session's bounds (src/venues/fix/session-options.ts), each unset: the session's default, and not in the digest.
+   * messageBytesMax: the largest message held whole (default 64 KiB; one up to 16 times larger is read through and
+   * refused, a larger one loses framing). queuedMessagesMax: messages held above a sequence gap (default 10,000; one
+   * more disconnects). writeBufferBytesMax: bytes the venue has not read yet (default 4 MiB; beyond it the session
+   * disconnects). garbledMessagesMax: garbled messages in a row before the connection is dropped (default 3).
+   * sendingTimeToleranceMs: how far a message's SendingTime may be from our clock (default 120,000, QuickFIX's
+   * MaxLatency).
+   */
+  messageBytesMax: v.optional(integerIn(FIX_MESSAGE_BYTES_MIN, FIX_MESSAGE_BYTES_MAX_LIMIT)),
+  queuedMessagesMax: v.optional(integerIn(1, 1_000_000)),
+  writeBufferBytesMax: v.optional(integerIn(65_536, 1_073_741_824)),
+  garbledMessagesMax: v.optional(integerIn(1, 1_000)),
+  sendingTimeToleranceMs: v.optional(integerIn(1_000, 86_400_000)),
   /** Where reference prices come from; required, so a venue with no price feed is never silently unguarded. */
   marketData: v.picklist(VENUE_MARKET_DATA, 'expected "static" (per-instrument referencePrice; test venues only)'),
   instruments: v.pipe(v.array(INSTRUMENT, 'expected a list of instruments'), v.minLength(1, 'expected at least one instrument')),

@@ -138,6 +138,9 @@ export class Gateway {
       // News a venue sent that is no report to apply (an unsolicited status): the order is read back (adapter.ts).
       const readBackWanted = adapter.onReadBackWanted?.((clientOrderId) => this.readBacks.readBackClientId(clientOrderId))
       if (readBackWanted !== undefined) this.unsubscribes.push(readBackWanted)
+      // The venue's news for a span is lost for every order (a FIX sequence reset): its open orders are read back.
+      const venueReadBackWanted = adapter.onVenueReadBackWanted?.(() => this.readBacks.readBackVenue(adapter.venue))
+      if (venueReadBackWanted !== undefined) this.unsubscribes.push(venueReadBackWanted)
     }
     this.unsubscribes.push(
       engine.onDurable((events) => {

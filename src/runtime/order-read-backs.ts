@@ -97,6 +97,17 @@ export class OrderReadBacks {
     if (orderId !== null && this.options.engine.state.orders.has(orderId)) this.askedByReport(orderId)
   }
 
+  /**
+   * Reads back every order open at `venue` (OPEN_AT_VENUE, and ended ones holding synthetic quantity): the venue's
+   * reports for a span may be lost for all of them (VenueAdapter.onVenueReadBackWanted). Paced and bounded like the
+   * read-backs reports ask for; an order past the bound is left to the open-order sweep.
+   */
+  readBackVenue(venue: string): void {
+    for (const orderId of [...this.venueOpen.values()]) {
+      if (this.options.engine.state.orders.get(orderId)?.venue === venue) this.askedByReport(orderId)
+    }
+  }
+
   /** A fill report's cumulative quantity for the order, for the fill-gap watch. */
   noteFill(orderId: string, venueCumQty: Units): void {
     this.fillGaps.noteFill(orderId, venueCumQty)

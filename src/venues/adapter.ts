@@ -177,4 +177,12 @@ export interface VenueAdapter {
    * venue named; returns an unsubscribe function. Optional: a venue without such messages leaves it out.
    */
   onReadBackWanted?(handler: (clientOrderId: string) => void): () => void
+  /**
+   * Subscribes to news that the venue's own reports for a span of time are lost for every order, not one: a FIX
+   * session whose numbering restarted (ResetSeqNumFlag=Y at Logon, `resetOnLogon: "always"` or the venue's own reset),
+   * after which the venue never resends what it sent before — a fill during the outage included. The gateway reads back
+   * every order open at the venue (paced like onReadBackWanted's); orders in flight there end Unknown with the
+   * connection and are reconciled. Returns an unsubscribe function. Optional.
+   */
+  onVenueReadBackWanted?(handler: () => void): () => void
 }

@@ -156,13 +156,38 @@ describe('FIX codec: decoding', () => {
     expect(codecError(() => decodeFixMessage(bytes.subarray(0, bytes.length - 3))).code).toBe('framing')
   })
 
-  test('the buffer bound holds: pushing beyond bufferBytesMax fails, and so does a BodyLength over messageBytesMax', () => {
+  test('the buffer bound holds: pushing beyond bufferBytesMax fails, and so does a BodyLength over 16 × messageBytesMax', () => {
     const reader = new FixFrameReader({ messageBytesMax: 100, bufferBytesMax: 256 })
     reader.push(wire('8=FIX.4.2|9=90|'))
     expect(codecError(() => reader.push(new Uint8Array(250))).code).toBe('buffer_full')
     const small = new FixFrameReader({ messageBytesMax: 100, bufferBytesMax: 256 })
-    small.push(wire('8=FIX.4.2|9=101|'))
+    small.push(wire('8=FIX.4.2|9=1601|'))
     expect(codecError(() => small.next()).code).toBe('body_length')
+  })
+
+  test('a message over messageBytesMax is read through, holding only its head, and returned with a defect; the next one reads', () => {
+    const reader = new FixFrameReader({ messageBytesMax: 100, bufferBytesMax: 256 })
+    const big = wire(handMade(`35=8|34=7|11=c1|58=${'x'.repeat(1000)}|`))
+    const next = wire(handMade('35=0|34=8|'))
+    for (let at = 0; at + 200 < big.length; at += 200) {
+      reader.push(big.subarray(at, at + 200))
+      expect(reader.next()).toBeNull()
+      expect(reader.bufferedBytes).toBe(0)
+    }
+    reader.push(Buffer.concat([big.subarray(big.length - (big.length % 200 || 200)), next]))
+    const refused = reader.next()
+    expect(refused?.defect).toMatchObject({ reason: 5, refTagId: 9 })
+    expect([refused?.msgType, refused?.seqNum, refused?.get(11)]).toEqual(['8', 7, 'c1'])
+    expect(reader.next()?.seqNum).toBe(8)
+    const corrupt = Buffer.from(big)
+    corrupt[40] = (corrupt[40] ?? 0) ^ 1
+    const error = codecError(() => {
+      for (let at = 0; at < corrupt.length; at += 200) {
+        reader.push(corrupt.subarray(at, at + 200))
+        reader.next()
+      }
+    })
+    expect([error.code, error.recoverable, error.seqNum]).toEqual(['checksum', true, 7])
   })
 
   test('checksumOf is the byte sum mod 256', () => {

@@ -23,6 +23,11 @@ export interface FakeAcceptorOptions {
   refuse?: boolean
   /** Answer egress's ResendRequests by resending what was sent (default false: a spec answers them itself). */
   answerResends?: boolean
+  /**
+   * The acceptor's clock, for SendingTime (egress refuses one too far from its own clock): the spec's SimClock, or the
+   * wall clock for a spec running a whole gateway. Default: always 1_700_000_000_000, the SimClocks' usual start.
+   */
+  nowMs?: () => number
 }
 
 export interface SendOptions {
@@ -54,6 +59,7 @@ export class FakeAcceptor {
   autoLogon: boolean
   refuse: boolean
   answerResends: boolean
+  nowMs: () => number
   /** Every message egress sent, over all connections, in order. */
   readonly received: FixMessage[] = []
   connections = 0
@@ -73,6 +79,7 @@ export class FakeAcceptor {
     this.autoLogon = options.autoLogon ?? true
     this.refuse = options.refuse ?? false
     this.answerResends = options.answerResends ?? false
+    this.nowMs = options.nowMs ?? (() => 1_700_000_000_000)
   }
 
   get connected(): boolean {
@@ -123,7 +130,7 @@ export class FakeAcceptor {
   #sendBody(msgType: string, body: string, options: SendOptions): void {
     const seqNum = options.seqNum ?? this.nextSeqNum++
     if (options.seqNum === undefined) this.#sentBodies.set(seqNum, { msgType, body })
-    const sendingTime = formatUtcTimestamp(options.sendingTimeMs ?? 1_700_000_000_000)
+    const sendingTime = formatUtcTimestamp(options.sendingTimeMs ?? this.nowMs())
     const possDup = options.possDup === true ? `${Tag.PossDupFlag}=Y${SOH}${Tag.OrigSendingTime}=${sendingTime}${SOH}` : ''
     const header = `${Tag.MsgType}=${msgType}${SOH}${Tag.SenderCompID}=${this.compId}${SOH}${Tag.TargetCompID}=${this.peerCompId}${SOH}${Tag.MsgSeqNum}=${seqNum}${SOH}${Tag.SendingTime}=${sendingTime}${SOH}`
     if (options.lost !== true) this.sendRaw(rawFrame(this.beginString, header + possDup + body))

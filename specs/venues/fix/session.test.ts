@@ -1,68 +1,12 @@
 import { describe, expect, test } from 'bun:test'
 import { SimClock } from '../../../src/runtime/clock.ts'
 import { encodeFixMessage } from '../../../src/venues/fix/codec.ts'
-import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
-import type { FixMessage } from '../../../src/venues/fix/message.ts'
-import { FixSession, type FixSessionHandler, type FixSessionState } from '../../../src/venues/fix/session.ts'
-import type { FixSessionOptions } from '../../../src/venues/fix/session-options.ts'
 import { LogFixSessionStore, type FixLogFrame, type FixSeqNumLog } from '../../../src/venues/fix/log-session-store.ts'
 import { MemoryFixSessionStore, type FixSeqNums, type FixSessionStore } from '../../../src/venues/fix/store.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
+import { formatUtcTimestamp } from '../../../src/venues/fix/time.ts'
 import { FakeAcceptor, settle } from './fake-acceptor.ts'
-
-interface Harness {
-  session: FixSession
-  acceptor: FakeAcceptor
-  clock: SimClock
-  store: MemoryFixSessionStore
-  app: FixMessage[]
-  refused: FixMessage[]
-  rejects: { refSeqNum: number; reason: string }[]
-  abandoned: { beginSeqNum: number; endSeqNum: number; cause: string }[]
-  states: FixSessionState[]
-  logs: FixLogRecord[]
-}
-
-function harness(options: Partial<FixSessionOptions> = {}, parts: { acceptor?: FakeAcceptor; store?: FixSessionStore; clock?: SimClock } = {}): Harness {
-  const clock = parts.clock ?? new SimClock({ startMs: 1_700_000_000_000 })
-  const acceptor = parts.acceptor ?? new FakeAcceptor()
-  const store = (parts.store ?? new MemoryFixSessionStore()) as MemoryFixSessionStore
-  const h: Omit<Harness, 'session'> = { acceptor, clock, store, app: [], refused: [], rejects: [], abandoned: [], states: [], logs: [] }
-  const handler: FixSessionHandler = {
-    onApplicationMessage: (m) => h.app.push(m),
-    onMessageRefused: (m) => h.refused.push(m),
-    onSessionReject: (r) => h.rejects.push({ refSeqNum: r.refSeqNum, reason: r.reason }),
-    onMessagesAbandoned: (r) => h.abandoned.push(r),
-    onStateChange: (s) => h.states.push(s),
-  }
-  const session = new FixSession(
-    {
-      beginString: 'FIX.4.2',
-      senderCompId: 'EGRESS',
-      targetCompId: 'EXEC',
-      host: '127.0.0.1',
-      port: 9,
-      store,
-      clock,
-      heartbeatIntervalSeconds: 30,
-      connect: acceptor.connect,
-      log: (r) => h.logs.push(r),
-      ...options,
-    },
-    handler,
-  )
-  return { ...h, session }
-}
-
-async function loggedOn(options: Partial<FixSessionOptions> = {}, parts: Parameters<typeof harness>[1] = {}): Promise<Harness> {
-  const h = harness(options, parts)
-  h.session.start()
-  await settle()
-  expect(h.session.state).toBe('active')
-  return h
-}
-
-const exec = (clOrdId: string, execId: string): [number, string][] => [[Tag.ClOrdID, clOrdId], [Tag.ExecID, execId], [Tag.ExecType, '0']]
+import { exec, harness, loggedOn } from './session-harness.ts'
 
 describe('FIX session: logon and sequence numbers', () => {
   test('logs on and persists the numbers it used', async () => {
@@ -90,6 +34,27 @@ describe('FIX session: logon and sequence numbers', () => {
     expect(logon?.get(Tag.ResetSeqNumFlag)).toBe('Y')
     expect(logon?.get(Tag.MsgSeqNum)).toBe('1')
     expect(store.current).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 2 })
+  })
+
+  test('a Logon answer with ResetSeqNumFlag=Y resets both numbers: confirmed by a Logon (141=Y, MsgSeqNum 1), the next message is 2', async () => {
+    const store = new MemoryFixSessionStore({ nextSenderSeqNum: 41, nextTargetSeqNum: 17 })
+    const acceptor = new FakeAcceptor({ autoLogon: false })
+    acceptor.onMessage = (m) => {
+      if (m.msgType !== MsgType.Logon || m.has(Tag.ResetSeqNumFlag)) return
+      acceptor.nextSeqNum = 1
+      queueMicrotask(() => acceptor.send(MsgType.Logon, [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, '30'], [Tag.ResetSeqNumFlag, 'Y']]))
+    }
+    const h = await loggedOn({}, { store, acceptor })
+    const logons = acceptor.ofType(MsgType.Logon)
+    expect(logons.map((m) => [m.get(Tag.MsgSeqNum), m.get(Tag.ResetSeqNumFlag)])).toEqual([['41', undefined], ['1', 'Y']])
+    expect(store.current).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 2 })
+    h.session.send(MsgType.NewOrderSingle, [[Tag.ClOrdID, 'O1']])
+    await settle()
+    expect(acceptor.ofType(MsgType.NewOrderSingle)[0]?.get(Tag.MsgSeqNum)).toBe('2')
+    acceptor.send(MsgType.Heartbeat)
+    await settle()
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(0)
+    expect(store.current).toEqual({ nextSenderSeqNum: 3, nextTargetSeqNum: 3 })
   })
 
   test('a message number is durable before it is on the wire', async () => {
@@ -372,6 +337,34 @@ describe('FIX session: gaps, resends and duplicates', () => {
     await settle()
     expect(h.acceptor.ofType(MsgType.Reject)[0]?.get(Tag.SessionRejectReason)).toBe('9')
     expect(h.acceptor.ofType(MsgType.Logout)).toHaveLength(1)
+  })
+
+  test('a wrong CompID in its turn has its number consumed; a venue breaking every session so right after Logon is reconnected to with a growing delay', async () => {
+    const acceptor = new FakeAcceptor()
+    const h = await loggedOn({ reconnectDelayMsMin: 100, reconnectDelayMsMax: 800 }, { acceptor })
+    const misrouted = (): void => {
+      const fields: [number, string][] = [[35, '8'], [49, 'MALLORY'], [56, 'EGRESS'], [34, String(acceptor.nextSeqNum++)], [52, formatUtcTimestamp(h.clock.nowMs())], [11, 'c1']]
+      acceptor.sendRaw(encodeFixMessage('FIX.4.2', fields))
+    }
+    acceptor.onMessage = (m) => {
+      if (m.msgType === MsgType.Logon) queueMicrotask(() => queueMicrotask(misrouted))
+    }
+    misrouted()
+    await settle()
+    expect(h.acceptor.ofType(MsgType.Reject).map((m) => m.get(Tag.SessionRejectReason))).toEqual(['9'])
+    expect(h.refused.map((m) => m.get(Tag.ClOrdID))).toEqual(['c1'])
+    const connectedAtMs: number[] = []
+    while (connectedAtMs.length < 5) {
+      const connections = acceptor.connections
+      await h.clock.advanceAsync(10)
+      await settle()
+      if (acceptor.connections > connections) connectedAtMs.push(h.clock.nowMs())
+    }
+    const delays = connectedAtMs.slice(1).map((at, index) => at - (connectedAtMs[index] ?? 0))
+    expect(delays).toEqual([200, 400, 800, 800])
+    // Every misrouted message's number was consumed: egress never asked for one again.
+    expect(acceptor.ofType(MsgType.ResendRequest)).toHaveLength(0)
+    expect(h.session.seqNums?.nextTargetSeqNum).toBe(acceptor.nextSeqNum)
   })
 
   test('a venue number past what the store holds is refused, not stored: the session stays up', async () => {

@@ -11,7 +11,7 @@ import { FakeAcceptor, settle } from './fake-acceptor.ts'
 
 export async function loggedOnVenue(options: Partial<FixVenueOptions> = {}, beginString: 'FIX.4.2' | 'FIX.4.4' = 'FIX.4.2', log: FixLog = () => {}) {
   const clock = new SimClock({ startMs: 1_700_000_000_000 })
-  const acceptor = new FakeAcceptor({ beginString })
+  const acceptor = new FakeAcceptor({ beginString, nowMs: () => clock.nowMs() })
   const store = new MemoryFixSessionStore()
   const venue = new FixVenue({
     venue: 'fixsim',

@@ -142,10 +142,36 @@ export function decodeFixMessage(bytes: Uint8Array, limits: FixCodecLimits = FIX
  * Splits a byte stream into FIX messages. `push` appends received bytes; `next` returns the next whole message,
  * null when more bytes are needed, or throws `FixCodecError`. After an unrecoverable error the reader stays broken.
  */
+/**
+ * A frame whose BodyLength is over messageBytesMax is not held whole: up to this many times messageBytesMax it is read
+ * through (its CheckSum summed as it passes, its first OVERSIZED_HEAD_BYTES kept) and returned as a message with a
+ * defect, so the session refuses it in its turn and consumes its number. Dropping the connection at it instead had the
+ * venue resend it after every reconnect, each time dropping the connection again, for good, with every later message
+ * (fills included) behind it. Beyond this factor the BodyLength is taken for garbage: framing is lost.
+ */
+export const OVERSIZED_MESSAGE_FACTOR_MAX = 16
+/** Bytes of an oversized message's body kept to read its header and first fields (MsgType, MsgSeqNum, ClOrdID). */
+const OVERSIZED_HEAD_BYTES = 4096
+
+/** An oversized frame being read through (see OVERSIZED_MESSAGE_FACTOR_MAX). */
+interface OversizedFrame {
+  bodyLength: number
+  bodyStart: number
+  bodyEnd: number
+  total: number
+  consumed: number
+  checksum: number
+  /** The frame's first bytes, through the first OVERSIZED_HEAD_BYTES of the body. */
+  head: Uint8Array
+  /** Its last 7 bytes, the trailer. */
+  trailer: Uint8Array
+}
+
 export class FixFrameReader {
   readonly #limits: FixCodecLimits
   #buffer: Uint8Array = new Uint8Array(0)
   #broken: FixCodecError | null = null
+  #oversized: OversizedFrame | null = null
 
   constructor(limits: FixCodecLimits = FIX_CODEC_LIMITS_DEFAULT) {
     this.#limits = limits
@@ -168,8 +194,9 @@ export class FixFrameReader {
 
   next(): FixMessage | null {
     if (this.#broken !== null) throw this.#broken
+    if (this.#oversized !== null) return this.#readThroughOversized(this.#oversized)
     const frame = this.#frameLength()
-    if (frame === null) return null
+    if (frame === null) return this.#oversized === null ? null : this.#readThroughOversized(this.#oversized)
     const bytes = this.#buffer.subarray(0, frame.total)
     this.#buffer = this.#buffer.subarray(frame.total)
     const received = readChecksum(bytes, frame.bodyEnd)
@@ -203,12 +230,17 @@ export class FixFrameReader {
     const digits = Buffer.from(buffer.subarray(digitsStart, lengthEnd)).toString('latin1')
     if (!/^[0-9]{1,7}$/.test(digits)) return this.#fail('body_length', `BodyLength must be digits, got ${JSON.stringify(digits)}`)
     const bodyLength = Number(digits)
-    if (bodyLength > this.#limits.messageBytesMax) {
-      return this.#fail('body_length', `BodyLength ${bodyLength} exceeds messageBytesMax ${this.#limits.messageBytesMax}`)
+    if (bodyLength > this.#limits.messageBytesMax * OVERSIZED_MESSAGE_FACTOR_MAX) {
+      return this.#fail('body_length', `BodyLength ${bodyLength} exceeds ${OVERSIZED_MESSAGE_FACTOR_MAX} × messageBytesMax ${this.#limits.messageBytesMax}`)
     }
     const bodyStart = lengthEnd + 1
     const bodyEnd = bodyStart + bodyLength
     const total = bodyEnd + 7
+    if (bodyLength > this.#limits.messageBytesMax) {
+      const head = new Uint8Array(bodyStart + Math.min(bodyLength, OVERSIZED_HEAD_BYTES))
+      this.#oversized = { bodyLength, bodyStart, bodyEnd, total, consumed: 0, checksum: 0, head, trailer: new Uint8Array(7) }
+      return null
+    }
     if (total > this.#limits.bufferBytesMax) {
       return this.#fail('body_length', `a ${total}-byte message cannot fit bufferBytesMax ${this.#limits.bufferBytesMax}`)
     }
@@ -217,6 +249,39 @@ export class FixFrameReader {
       return this.#fail('trailer', `BodyLength ${bodyLength} does not end at "10=NNN<SOH>": ${preview(buffer.subarray(Math.max(0, bodyEnd - 8)))}`)
     }
     return { bodyStart, bodyEnd, total }
+  }
+
+  /**
+   * Reads an oversized frame through as its bytes come, holding only its head and trailer; once whole, returns it as a
+   * message with a defect (its head's fields only), or throws as for any frame (bad trailer: framing lost; bad
+   * CheckSum or an unreadable head: garbled).
+   */
+  #readThroughOversized(frame: OversizedFrame): FixMessage | null {
+    const take = Math.min(this.#buffer.length, frame.total - frame.consumed)
+    for (let index = 0; index < take; index++) {
+      const at = frame.consumed + index
+      const byte = this.#buffer[index] ?? 0
+      if (at < frame.bodyEnd) frame.checksum += byte
+      if (at < frame.head.length) frame.head[at] = byte
+      else if (at >= frame.bodyEnd) frame.trailer[at - frame.bodyEnd] = byte
+    }
+    this.#buffer = this.#buffer.subarray(take)
+    frame.consumed += take
+    if (frame.consumed < frame.total) return null
+    this.#oversized = null
+    if (!isTrailer(frame.trailer, 0)) return this.#fail('trailer', `BodyLength ${frame.bodyLength} does not end at "10=NNN<SOH>": ${preview(frame.trailer)}`)
+    const headText = Buffer.from(frame.head).toString('latin1')
+    const text = headText.slice(0, headText.lastIndexOf(SOH_CHAR) + 1)
+    const received = readChecksum(frame.trailer, 0)
+    if (received !== frame.checksum % 256) {
+      throw new FixCodecError('checksum', `CheckSum ${received} does not match computed ${frame.checksum % 256}`, { recoverable: true, ...seqNumHint(text) })
+    }
+    const read = parseFields(text, frame.bodyStart)
+    return new FixMessage(read.beginString, read.fields, {
+      reason: SessionRejectReason.valueIncorrect,
+      refTagId: Tag.BodyLength,
+      text: `BodyLength ${frame.bodyLength} exceeds messageBytesMax ${this.#limits.messageBytesMax}: the message was not read`,
+    })
   }
 
   #fail(code: FixCodecErrorCode, message: string): never {

@@ -16,6 +16,8 @@ export interface Connection {
   readonly reader: FixFrameReader
   phase: 'connecting' | 'logon_sent' | 'active' | 'logout_sent'
   phaseSinceMs: number
+  /** When the Logon was answered (null: never logged on). Decides whether the reconnect delay starts over (session.ts). */
+  loggedOnAtMs: number | null
   lastSentMs: number
   lastReceivedMs: number
   testRequest: { id: string; sentMs: number } | null
@@ -42,6 +44,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     reader: new FixFrameReader(options.limits),
     phase: 'connecting',
     phaseSinceMs: options.nowMs,
+    loggedOnAtMs: null,
     lastSentMs: options.nowMs,
     lastReceivedMs: options.nowMs,
     testRequest: null,

@@ -20,8 +20,6 @@ export interface SessionContext {
   /** The loaded sequence numbers; they are loaded before any connection exists. */
   seqNums(): DurableSeqNums
   setState(state: FixSessionState, detail: string): void
-  /** Logged on: the next reconnect waits the shortest delay again. */
-  resetReconnectDelay(): void
   /** Closes the connection (after its queued writes) and reconnects unless the session is stopping or failed. */
   disconnect(connection: Connection, reason: string, level: FixLogLevel): void
   /** The store failed to save: the session stops (`failed`). */

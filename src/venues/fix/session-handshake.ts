@@ -18,11 +18,15 @@ export function onConnected(session: SessionContext, connection: Connection): vo
   const seqNums = session.seqNums()
   const reset = session.options.resetOnLogon === 'always'
   if (reset) seqNums.reset()
-  const body: FixField[] = [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(session.options.heartbeatIntervalSeconds)]]
-  if (reset) body.push([Tag.ResetSeqNumFlag, 'Y'])
   enterPhase(connection, 'logon_sent', session.options.clock.nowMs())
   session.setState('logon_sent', reset ? 'Logon sent with ResetSeqNumFlag=Y' : `Logon sent with MsgSeqNum ${seqNums.nextSender}`)
-  sendOn(session, connection, MsgType.Logon, body, {})
+  sendOn(session, connection, MsgType.Logon, logonBody(session, reset), {})
+}
+
+function logonBody(session: SessionContext, reset: boolean): FixField[] {
+  const body: FixField[] = [[Tag.EncryptMethod, '0'], [Tag.HeartBtInt, String(session.options.heartbeatIntervalSeconds)]]
+  if (reset) body.push([Tag.ResetSeqNumFlag, 'Y'])
+  return body
 }
 
 export function onLogonPhaseMessage(session: SessionContext, connection: Connection, message: FixMessage): void {
@@ -38,15 +42,20 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
   }
   const seqNums = session.seqNums()
   if (message.get(Tag.ResetSeqNumFlag) === 'Y' && session.options.resetOnLogon !== 'always') {
-    // The counterparty reset its numbers; ours toward it are gap-filled if it asks.
-    session.log('warn', 'fix.counterparty_reset', 'the Logon answer carries ResetSeqNumFlag=Y: expecting MsgSeqNum 1 from now on')
-    seqNums.setTarget(1)
+    // ResetSeqNumFlag resets both sides (FIX session layer): the venue now expects our next message to be 2 after a
+    // Logon numbered 1. Resetting only the inbound number kept ours running on, so the venue saw ours as too high and
+    // asked for them again: everything sent after the logon was gap-filled (unknown). The flag on an answer to a Logon
+    // without it is not in the spec's handshake; QuickFIX (and OnixS) reset both numbers and confirm the reset with a
+    // Logon carrying ResetSeqNumFlag=Y under MsgSeqNum 1, so the next message goes out as 2.
+    session.log('warn', 'fix.counterparty_reset', 'the Logon answer carries ResetSeqNumFlag=Y: both numbers reset, confirmed with a Logon (ResetSeqNumFlag=Y, MsgSeqNum 1)')
+    seqNums.reset()
+    sendOn(session, connection, MsgType.Logon, logonBody(session, true), {})
   }
   const seqNum = message.seqNum
   const expected = seqNums.nextTarget
   if (seqNum < expected) return logout(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`, true)
   enterPhase(connection, 'active', session.options.clock.nowMs())
-  session.resetReconnectDelay()
+  connection.loggedOnAtMs = session.options.clock.nowMs()
   if (seqNum > expected) queueAboveGap(session, connection, message)
   else advance(session, seqNum)
   session.setState('active', `logged on (next sender ${seqNums.nextSender}, next target ${seqNums.nextTarget})`)
@@ -66,6 +75,9 @@ export function logout(session: SessionContext, connection: Connection, text: st
   if (connection.closed) return
   if (fatal) session.log('error', 'fix.session_error', text)
   if (connection.phase === 'connecting') return session.disconnect(connection, text, 'warn')
+  // One Logout per connection: a second, in answer to a venue message refused while ours is out (a Logout answer with
+  // a bad SendingTime, say), would be answered again, and so on without end.
+  if (connection.phase === 'logout_sent') return session.disconnect(connection, text, 'warn')
   sendOn(session, connection, MsgType.Logout, [[Tag.Text, text]], {})
   enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
   session.setState('logout_sent', text)

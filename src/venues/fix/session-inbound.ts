@@ -7,11 +7,12 @@
 
 import { FixCodecError } from './codec.ts'
 import { describeError } from './log.ts'
-import { parsePositiveInt, type FixMessage, type FixMessageDefect } from './message.ts'
+import { FixMessage, parsePositiveInt, type FixMessageDefect } from './message.ts'
 import type { Connection } from './session-connection.ts'
 import type { SessionContext } from './session-context.ts'
 import { logout, onLogonPhaseMessage, onLogout } from './session-handshake.ts'
 import { sendOn, sendReject } from './session-outbound.ts'
+import { sendingTimeDefect } from './session-sending-time.ts'
 import { advance, drainQueue, onGapFill, onSequenceReset, queueAboveGap, serveResend } from './session-sequence.ts'
 import { MsgType, SessionRejectReason, Tag } from './tags.ts'
 
@@ -65,10 +66,14 @@ function onCodecError(session: SessionContext, connection: Connection, error: un
   }
 }
 
-function onMessage(session: SessionContext, connection: Connection, message: FixMessage): void {
-  if (!checkHeader(session, connection, message)) return
-  const seqNum = message.seqNum
+function onMessage(session: SessionContext, connection: Connection, received: FixMessage): void {
+  if (!checkHeader(session, connection, received)) return
+  const seqNum = received.seqNum
   if (Number.isNaN(seqNum)) return logout(session, connection, 'MsgSeqNum missing or not a positive integer', true)
+  const timeDefect = received.defect === undefined ? sendingTimeDefect(received, { nowMs: session.options.clock.nowMs(), toleranceMs: session.options.sendingTimeToleranceMs }) : null
+  if (timeDefect?.logout === true) return refuseInaccurateTime(session, connection, received, timeDefect)
+  // A time missing or unreadable is a defect like a bad field: refused in its turn (processInSequence).
+  const message = timeDefect === null ? received : new FixMessage(received.beginString, received.fields, timeDefect)
   const defect = message.defect
   if (connection.phase === 'logon_sent') {
     if (defect !== undefined) return logout(session, connection, `the Logon answer is malformed: ${defect.text}`, true)
@@ -98,6 +103,25 @@ function onMessage(session: SessionContext, connection: Connection, message: Fix
   drainQueue(session, connection)
 }
 
+/**
+ * A SendingTime accuracy problem (session-sending-time.ts): Reject (SessionRejectReason 10) and Logout, as FIX and
+ * QuickFIX (`doBadTime`) do. A message in its turn has its number consumed (test case 2t: "increment inbound MsgSeqNum")
+ * and is never delivered, so the order it names is read back; one above a gap is not consumed, and the venue resends it
+ * (with a new SendingTime) after the reconnect. A SequenceReset's number is never consumed (QuickFIX's generateReject).
+ * A Logon answer with one fails the logon.
+ */
+function refuseInaccurateTime(session: SessionContext, connection: Connection, message: FixMessage, defect: FixMessageDefect): void {
+  session.log('error', 'fix.sending_time_inaccurate', `MsgSeqNum ${message.seqNum} (${message.msgType}): ${defect.text}`)
+  if (connection.phase === 'logon_sent') return logout(session, connection, `the Logon answer's ${defect.text}`, true)
+  // Our Logout is out: nothing more is sent on this connection (logout closes it).
+  if (connection.phase === 'logout_sent') return logout(session, connection, `SendingTime accuracy problem while logging out: ${defect.text}`, true)
+  const inTurn = message.seqNum === session.seqNums().nextTarget && message.msgType !== MsgType.SequenceReset
+  if (inTurn) advance(session, message.seqNum)
+  sendReject(session, connection, message, { reason: defect.reason, text: defect.text, refTagId: defect.refTagId })
+  if (inTurn) session.handler.onMessageRefused(message)
+  logout(session, connection, `SendingTime accuracy problem: ${defect.text}`, true)
+}
+
 /** BeginString and CompIDs must be this session's; anything else is a misrouted or forged message. */
 function checkHeader(session: SessionContext, connection: Connection, message: FixMessage): boolean {
   const options = session.options
@@ -108,7 +132,14 @@ function checkHeader(session: SessionContext, connection: Connection, message: F
   if (message.get(Tag.SenderCompID) !== options.targetCompId || message.get(Tag.TargetCompID) !== options.senderCompId) {
     const seqNum = message.seqNum
     if (!Number.isNaN(seqNum) && connection.phase === 'active') {
+      // Its number is consumed in its turn, as QuickFIX does (doBadCompID: generateReject increments the expected
+      // number when it is the message's; FIX test case 2i: "increment inbound MsgSeqNum"): left unconsumed, the venue
+      // resent it after the reconnect and the session broke on it again, every time.
+      // What it said is not taken (a misrouted or forged message), but if it names an order of ours, that is read back.
+      const inTurn = seqNum === session.seqNums().nextTarget && message.msgType !== MsgType.SequenceReset
+      if (inTurn) advance(session, seqNum)
       sendReject(session, connection, message, { reason: SessionRejectReason.compIdProblem, text: 'CompID problem' })
+      if (inTurn) session.handler.onMessageRefused(message)
     }
     logout(session, connection, `CompID problem: ${message.get(Tag.SenderCompID)}->${message.get(Tag.TargetCompID)}`, true)
     return false

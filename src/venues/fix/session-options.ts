@@ -21,6 +21,9 @@ export interface FixSessionSchedule {
 /** `always`: every logon carries ResetSeqNumFlag=Y and starts both sides at 1. `never`: numbers carry on. */
 export type ResetOnLogon = 'always' | 'never'
 
+/** QuickFIX's MaxLatency default: a SendingTime further than this from egress's clock is refused. */
+export const FIX_SENDING_TIME_TOLERANCE_MS = 120_000
+
 export interface FixSessionOptions {
   beginString: BeginString
   senderCompId: string
@@ -44,6 +47,11 @@ export interface FixSessionOptions {
   writeBufferBytesMax?: number
   /** Garbled messages (bad checksum or fields) in a row before the session gives up on the connection. */
   garbledMessagesMax?: number
+  /**
+   * How far a message's SendingTime may be from egress's clock (QuickFIX's MaxLatency, 120 s); beyond it the message is
+   * rejected (SessionRejectReason 10) and the session logs out.
+   */
+  sendingTimeToleranceMs?: number
   limits?: Partial<FixCodecLimits>
   log?: FixLog
   /** Transport factory; TCP/TLS by default. Specs inject fault-injecting wrappers. */
@@ -67,6 +75,7 @@ export interface ResolvedFixSessionOptions {
   queuedMessagesMax: number
   writeBufferBytesMax: number
   garbledMessagesMax: number
+  sendingTimeToleranceMs: number
   limits: FixCodecLimits
   log: FixLog
   connect: FixConnect
@@ -101,6 +110,7 @@ export function resolveFixSessionOptions(options: FixSessionOptions): ResolvedFi
     queuedMessagesMax: integer('queuedMessagesMax', options.queuedMessagesMax ?? 10_000, 1, 1_000_000),
     writeBufferBytesMax: integer('writeBufferBytesMax', options.writeBufferBytesMax ?? 4 * 1024 * 1024, 1024, 1024 ** 3),
     garbledMessagesMax: integer('garbledMessagesMax', options.garbledMessagesMax ?? 3, 1, 1_000),
+    sendingTimeToleranceMs: integer('sendingTimeToleranceMs', options.sendingTimeToleranceMs ?? FIX_SENDING_TIME_TOLERANCE_MS, 1_000, 86_400_000),
     limits: { ...FIX_CODEC_LIMITS_DEFAULT, ...options.limits },
     log: options.log ?? writeFixLogToStderr,
     connect: options.connect ?? connectTcp,

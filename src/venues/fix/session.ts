@@ -63,9 +63,6 @@ export class FixSession {
       handler,
       seqNums: () => this.#requireSeqNums(),
       setState: (state, detail) => this.#setState(state, detail),
-      resetReconnectDelay: () => {
-        this.#reconnectAttempts = 0
-      },
       disconnect: (connection, reason, level) => this.#disconnect(connection, reason, level),
       failStore: (error) => this.#failStore(error),
       process: (connection, message) => processInSequence(this.#context, connection, message),
@@ -176,6 +173,11 @@ export class FixSession {
       this.#setState('stopped', reason)
       return this.#releaseStopWaiters()
     }
+    // The delay starts over only after a connection that stayed logged on for a heartbeat interval. Starting over at
+    // every Logon let a venue that breaks the session at once after logging on (a wrong CompID or SendingTime on its
+    // every message, say) have egress reconnect at the shortest delay for ever, as fast as the connection came up.
+    const loggedOnAtMs = connection.loggedOnAtMs
+    if (loggedOnAtMs !== null && this.#options.clock.nowMs() - loggedOnAtMs >= this.#options.heartbeatIntervalSeconds * 1000) this.#reconnectAttempts = 0
     const delayMs = Math.min(this.#options.reconnectDelayMsMax, this.#options.reconnectDelayMsMin * 2 ** Math.min(this.#reconnectAttempts, 30))
     this.#reconnectAttempts++
     this.#setState('reconnect_wait', `${reason}; reconnecting in ${delayMs} ms`)

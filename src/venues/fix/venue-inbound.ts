@@ -81,13 +81,8 @@ export class FixVenueInbound {
         return this.#onExecutionReport(message)
       case MsgType.OrderCancelReject:
         return this.#onCancelReject(message)
-      case MsgType.BusinessMessageReject: {
-        const refSeqNum = parsePositiveInt(message.get(Tag.RefSeqNum))
-        const reason = withDetail(FixReason.businessReject, [message.get(Tag.BusinessRejectReason) && `BusinessRejectReason ${message.get(Tag.BusinessRejectReason)}`, message.get(Tag.Text)].filter(Boolean).join(': '))
-        this.#log('warn', 'fix.business_reject', `MsgSeqNum ${message.get(Tag.RefSeqNum)} (${message.get(Tag.RefMsgType)}) refused: ${reason}`)
-        if (!Number.isNaN(refSeqNum)) this.onRejectOf(refSeqNum, reason, message)
-        return
-      }
+      case MsgType.BusinessMessageReject:
+        return this.#onBusinessReject(message)
       default:
         this.#log('debug', 'fix.message_ignored', `application message ${message.msgType} is not used by egress`)
     }
@@ -128,6 +123,24 @@ export class FixVenueInbound {
       reason,
       venueTimeMs: this.#clock.nowMs(),
     })
+  }
+
+  /**
+   * A BusinessMessageReject names the message it refuses by RefSeqNum (45). Some venues leave 45 out and name it by
+   * BusinessRejectRefID (379), the business id of what they refuse — for an order, its ClOrdID — with RefMsgType (372):
+   * it refuses the one message of that type egress sent under that id, if there is exactly one. Anything less clear
+   * (no RefMsgType, no such message remembered, the order sent twice under its ClOrdID) refuses nothing: the request
+   * ends unknown and is reconciled, as a reject of a NewOrderSingle reads as "not placed".
+   */
+  #onBusinessReject(message: FixMessage): void {
+    const reason = withDetail(FixReason.businessReject, [message.get(Tag.BusinessRejectReason) && `BusinessRejectReason ${message.get(Tag.BusinessRejectReason)}`, message.get(Tag.Text)].filter(Boolean).join(': '))
+    const refSeqNum = parsePositiveInt(message.get(Tag.RefSeqNum))
+    const refId = message.get(Tag.BusinessRejectRefID)
+    const refMsgType = message.get(Tag.RefMsgType)
+    const seqNum = !Number.isNaN(refSeqNum) ? refSeqNum : refId === undefined || refMsgType === undefined ? undefined : this.#memory.onlySentAs(refId, refMsgType)
+    const refers = `MsgSeqNum ${message.get(Tag.RefSeqNum)} (${refMsgType}, BusinessRejectRefID ${refId})`
+    this.#log('warn', 'fix.business_reject', `${refers} refused${seqNum === undefined ? ' (no one message of ours is named: nothing refused)' : ''}: ${reason}`)
+    if (seqNum !== undefined) this.onRejectOf(seqNum, reason, message)
   }
 
   #onExecutionReport(message: FixMessage): void {

@@ -62,6 +62,21 @@ export class FixOrderMemory {
     return this.#sent.get(seqNum)
   }
 
+  /**
+   * The MsgSeqNum of the one remembered message of type `msgType` sent under `clientOrderId`; undefined when there is
+   * none or more than one (an order re-sent under its ClOrdID): then a reject naming only the id and type could be
+   * about either. A walk over at most sentMessagesMax entries, for the rare reject that names no MsgSeqNum.
+   */
+  onlySentAs(clientOrderId: string, msgType: string): number | undefined {
+    let found: number | undefined
+    for (const [seqNum, sent] of this.#sent) {
+      if (sent.clientOrderId !== clientOrderId || sent.msgType !== msgType) continue
+      if (found !== undefined) return undefined
+      found = seqNum
+    }
+    return found
+  }
+
   /** Numbering restarted: old numbers mean nothing. */
   forgetSent(): void {
     this.#sent.clear()

@@ -65,6 +65,7 @@ export class FixVenue implements VenueAdapter {
   readonly #inbound: FixVenueInbound
   readonly #placesInFlight = new Map<string, Promise<VenueOutcome<PlaceAck>>>()
   readonly #activeWaiters = new Set<() => void>()
+  readonly #venueReadBackHandlers = new Set<() => void>()
   /** Status queries answered by ClOrdID alone: the one per order still owed an answer (venue-status-owed.ts says why). */
   readonly #statusOwed: StatusQueriesOwed
   #massStatusCount = 0
@@ -134,6 +135,15 @@ export class FixVenue implements VenueAdapter {
   /** Status reports no query took (an unsolicited Order Status, a late answer): the gateway reads the order back. */
   onReadBackWanted(handler: (clientOrderId: string) => void): () => void {
     return this.#inbound.onReadBackWanted(handler)
+  }
+
+  /**
+   * The numbering restarted at a Logon (ResetSeqNumFlag=Y): the venue never resends what it sent before, so every
+   * order's news of the outage may be lost; the gateway reads back every order open here (adapter.ts).
+   */
+  onVenueReadBackWanted(handler: () => void): () => void {
+    this.#venueReadBackHandlers.add(handler)
+    return () => this.#venueReadBackHandlers.delete(handler)
   }
 
   // ── requests ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -302,9 +312,18 @@ export class FixVenue implements VenueAdapter {
   #onStateChange(state: FixSessionState): void {
     if (state === 'active') {
       if (this.session.seqNums?.nextSenderSeqNum === 2) {
-        // Numbering restarted: old numbers mean nothing, and what was sent under them is never answered now.
+        // Numbering restarted: old numbers mean nothing, and what was sent under them is never answered now; nor is what
+        // the venue sent under its old numbers ever resent, so every order open here is read back.
         this.#memory.forgetSent()
         this.#statusOwed.clear()
+        this.#log('warn', 'fix.numbering_restarted', 'sequence numbers restarted at Logon: the venue resends nothing from before, so every order open here is read back')
+        for (const handler of [...this.#venueReadBackHandlers]) {
+          try {
+            handler()
+          } catch (error: unknown) {
+            this.#log('error', 'fix.read_back_handler_error', `a venue read-back handler threw: ${error instanceof Error ? error.message : String(error)}`)
+          }
+        }
       }
       for (const waiter of [...this.#activeWaiters]) waiter()
       return
