@@ -173,7 +173,7 @@ export class BackOffice {
       const external = await this.external()
       const checks = [...internal.ran, ...external.ran]
       const observations = [...internal.observations, ...external.observations]
-      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, skippedVenues: external.skippedVenues })
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, explained: external.explained, skippedVenues: external.skippedVenues })
       this.lastResult = result
       return result
     } finally {
@@ -241,10 +241,11 @@ export class BackOffice {
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
-  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys>; inFlight: Set<string>; skippedVenues: Map<ReconcileCheck, Set<string>> }> {
+  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys>; inFlight: Set<string>; explained: Set<string>; skippedVenues: Map<ReconcileCheck, Set<string>> }> {
     const ran = new Set<ReconcileCheck>()
     const skippedVenues = new Map<ReconcileCheck, Set<string>>()
     const inFlight = new Set<string>()
+    const explained = new Set<string>()
     const skipped: { check: ReconcileCheck; detail: string }[] = []
     const observations: Observation[] = []
     const coveredKeys = new Map<ReconcileCheck, CoveredKeys>()
@@ -263,6 +264,7 @@ export class BackOffice {
       }
       observations.push(...result.observations)
       for (const key of result.inFlight) inFlight.add(key)
+      for (const key of result.explained) explained.add(key)
       for (const [check, keys] of result.coveredKeys) {
         let all = coveredKeys.get(check)
         if (all === undefined) coveredKeys.set(check, (all = new CoveredKeys()))
@@ -271,13 +273,14 @@ export class BackOffice {
     }
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
     for (const { check } of skipped) ran.delete(check)
-    return { ran: [...ran], skipped, observations, coveredKeys, inFlight, skippedVenues }
+    return { ran: [...ran], skipped, observations, coveredKeys, inFlight, explained, skippedVenues }
   }
 
   /**
    * Opens new breaks, clears matched ones (only for checks that ran, and for a windowed check only those it looked at:
    * `coveredKeys`), and records the run — one append. A venue check's difference opens a break only once confirmed
-   * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain.
+   * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain, and
+   * `explained` those of them the trades account for exactly (in-flight-fills.ts).
    */
   private async record(run: {
     runId: string
@@ -286,6 +289,7 @@ export class BackOffice {
     observations: Observation[]
     coveredKeys: Map<ReconcileCheck, CoveredKeys>
     inFlight: ReadonlySet<string>
+    explained: ReadonlySet<string>
     /** Per venue check skipped for some venues: those venues (the check ran for the others: venue-suspects.ts noteRun). */
     skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
   }): Promise<ReconcileResult> {
@@ -297,7 +301,7 @@ export class BackOffice {
     const suspected: string[] = []
     for (const observation of seen.values()) {
       if (open.has(observation.key)) continue
-      const firstSeenMs = this.suspects.confirmedSinceMs(observation, atMs, run.inFlight.has(observation.key))
+      const firstSeenMs = this.suspects.confirmedSinceMs(observation, atMs, { inFlight: run.inFlight.has(observation.key), explained: run.explained.has(observation.key) })
       if (firstSeenMs === null) {
         suspected.push(observation.key)
         continue

@@ -24,8 +24,13 @@
  *    the ledger lacks, all made within the report lag bound, may be exactly those reports, still on their way.
  *  - **Persistent: a break whatever it does.** A key seen by VENUE_SUSPECT_BOUNDS.sightingsMax runs of its check in a
  *    row, or seen continuously for VENUE_SUSPECT_BOUNDS.spanMsMax, opens a break even if it changes at every run or
- *    young trades keep explaining it: no divergence is hidden for longer than that. (A large order worked in fills for
- *    longer than that, with one in flight at every run, does open a break then; a back office would rather hear of it.)
+ *    young trades are about: no divergence is hidden for longer than that.
+ *  - **Accounted for: never a break while so.** A difference that the account's young trades the ledger lacks add up
+ *    to exactly (in-flight-fills.ts: the balance, filled quantity or trades total they would make) is not one egress
+ *    knows to be wrong, whatever the bounds. Before, a large order worked in fills for over a minute with one in
+ *    flight at every run opened a false break at VENUE_SUSPECT_BOUNDS.spanMsMax (specs/backoffice/
+ *    venue-in-flight-stream.test.ts). A residue beside them, or a trade of theirs overdue, is judged by the rules above,
+ *    so a standing divergence behind a stream of fills still opens within the bounds.
  *
  * Why the venue's trade times, not egress's own state (reports held in its intake, the ledger's LSN against the
  * log's): those name only reports that have reached egress. One still on the venue's side of the wire — a lagging
@@ -83,11 +88,14 @@ export class VenueSuspects {
   /**
    * When the difference was first seen, if it opens a break now (see the header): an internal check's at once
    * (`atMs`); a venue check's if its last run saw the same key and the difference is stable and not explained by fills
-   * in flight (`inFlight`: its account has venue trades the ledger lacks, all recent), or has persisted past the bounds.
+   * in flight (`inFlight`: its account has venue trades the ledger lacks, all recent), or has persisted past the bounds
+   * — unless those trades account for it exactly (`explained`, in-flight-fills.ts): then never, however long.
    * Null while it is only a suspect.
    */
-  confirmedSinceMs(observation: Observation, atMs: number, inFlight: boolean): number | null {
+  confirmedSinceMs(observation: Observation, atMs: number, evidence: { inFlight: boolean; explained?: boolean }): number | null {
     if (!isVenueCheck(observation.check)) return atMs
+    if (evidence.explained === true) return null
+    const inFlight = evidence.inFlight
     const before = this.lastSeen.get(observation.check)?.get(observation.key)
     if (before === undefined) return null
     const persisted = before.sightings + 1 >= VENUE_SUSPECT_BOUNDS.sightingsMax || atMs - before.firstSeenMs >= VENUE_SUSPECT_BOUNDS.spanMsMax
