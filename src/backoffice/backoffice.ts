@@ -75,8 +75,11 @@ export class BackOffice {
   private readonly storedBookSums = new StoredBookSums()
   /** The replay ledger, in its worker: folded in the background between runs (when reconcile runs on its own) and for each run. */
   private readonly follower: ReplayFollower
-  /** What the venue checks saw last run: their differences open a break only once confirmed (venue-suspects.ts). */
-  private readonly suspects = new VenueSuspects()
+  /**
+   * What the venue checks saw last run: their differences open a break only once confirmed (venue-suspects.ts). Null
+   * until the first run takes them from the last run in the log (the projection has caught up by then).
+   */
+  private suspects: VenueSuspects | null = null
   private reconciling = false
   private runCount = 0
   lastResult: ReconcileResult | null = null
@@ -297,11 +300,12 @@ export class BackOffice {
     const asOfLsn = this.projector.ledger.lastLsn
     const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
     const open = this.projector.breaks.open
+    const suspects = (this.suspects ??= VenueSuspects.ofLastRun(this.projector.breaks.lastRun))
     const records: BackOfficeRecord[] = []
     const suspected: string[] = []
     for (const observation of seen.values()) {
       if (open.has(observation.key)) continue
-      const firstSeenMs = this.suspects.confirmedSinceMs(observation, atMs, { inFlight: run.inFlight.has(observation.key), explained: run.explained.has(observation.key) })
+      const firstSeenMs = suspects.confirmedSinceMs(observation, atMs, { inFlight: run.inFlight.has(observation.key), explained: run.explained.has(observation.key) })
       if (firstSeenMs === null) {
         suspected.push(observation.key)
         continue
@@ -315,14 +319,21 @@ export class BackOffice {
     }
     const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
     const cleared = records.filter((record) => record.kind === 'break_cleared').map((record) => record.value.key)
+    const next = suspects.clone()
+    next.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
+    const clearedKeys = new Set(cleared)
+    const openAfter = new Set([...open.keys(), ...opened].filter((key) => !clearedKeys.has(key)))
     records.push({
       kind: 'reconciled',
-      value: { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length },
+      value: {
+        runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length,
+        suspects: next.recorded((key) => openAfter.has(key)),
+      },
     })
     const lsns = await this.engine.appendRecords(records.map(encodeBackOfficeRecord))
     this.projector.noteOwnRecords(records.map((record, index) => ({ lsn: lsns[index] as number, record })))
     // After the append: a run whose records the log refused confirms nothing for the next one.
-    this.suspects.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
+    this.suspects = next
     return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], suspected, opened, cleared }
   }
 }

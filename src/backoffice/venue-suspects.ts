@@ -43,11 +43,18 @@
  *
  * A break is dated from the key's first sighting. A check that did not run (its venue unreachable) keeps the suspects
  * its last run saw. A suspect of the windowed check (venue_trades) that left its window is forgotten, not kept:
- * nothing brings it back into the window to be seen again, so keeping it would only hold memory for good. Suspects
- * live in memory: after a restart the first run of each venue check only suspects.
+ * nothing brings it back into the window to be seen again, so keeping it would only hold memory for good.
+ *
+ * Suspects are recorded with each run (`backoffice.reconciled` v2, `recorded()`), and a back office takes them from
+ * the last run in its log before its first run (`fromRecorded`): they are what venue answers said, not in the log
+ * otherwise, so nothing could rebuild them. Before, they lived in memory only, and a restart (a crash, an upgrade, a
+ * standby taking over) reset them: the first run after it only suspected again, so a divergence first seen before the
+ * restart opened one interval later, dated from after it — and a process restarting more often than every other
+ * interval never opened one.
  */
 
-import type { ReconcileCheck } from './breaks.ts'
+import * as v from 'valibot'
+import { RECORDED_SUSPECT_SCHEMA, type ReconcileCheck, type Reconciled, type RecordedSuspect } from './breaks.ts'
 import type { Observation } from './internal-checks.ts'
 
 const VENUE_CHECKS: ReadonlySet<ReconcileCheck> = new Set<ReconcileCheck>(['venue_balances', 'venue_open_orders', 'venue_trades'])
@@ -84,6 +91,47 @@ interface Sighting {
 export class VenueSuspects {
   /** Per venue check: the keys its last run saw, with what it saw of each. */
   private readonly lastSeen = new Map<ReconcileCheck, ReadonlyMap<string, Sighting>>()
+
+  /** Suspects as a run recorded them (`recorded`); a venue check's only (another check's are not suspects). */
+  static fromRecorded(recorded: readonly RecordedSuspect[]): VenueSuspects {
+    const byCheck = new Map<ReconcileCheck, Map<string, Sighting>>()
+    for (const { check, key, ...sighting } of recorded) {
+      if (!isVenueCheck(check)) continue
+      let seen = byCheck.get(check)
+      if (seen === undefined) byCheck.set(check, (seen = new Map()))
+      seen.set(key, sighting)
+    }
+    const suspects = new VenueSuspects()
+    for (const [check, seen] of byCheck) suspects.lastSeen.set(check, seen)
+    return suspects
+  }
+
+  /**
+   * The suspects the last run in the log recorded (none before any, or in a version 1 record). A run read from the log
+   * was validated there; one from a snapshot section was not, so they are checked here: any that do not parse are
+   * dropped (the first run then suspects afresh, which costs an interval, never a false break).
+   */
+  static ofLastRun(lastRun: Reconciled | null): VenueSuspects {
+    const parsed = v.safeParse(v.array(RECORDED_SUSPECT_SCHEMA), lastRun?.suspects ?? [])
+    return VenueSuspects.fromRecorded(parsed.success ? parsed.output : [])
+  }
+
+  /** A copy: a run works out the suspects after it on one, and adopts it once its record is in the log. */
+  clone(): VenueSuspects {
+    const copy = new VenueSuspects()
+    for (const [check, seen] of this.lastSeen) copy.lastSeen.set(check, seen)
+    return copy
+  }
+
+  /**
+   * What to record of the suspects: every key the venue checks' last runs saw except those `isBreak` names (an open
+   * break is not confirmed again: what was seen of it is never read).
+   */
+  recorded(isBreak: (key: string) => boolean): RecordedSuspect[] {
+    const recorded: RecordedSuspect[] = []
+    for (const [check, seen] of this.lastSeen) for (const [key, sighting] of seen) if (!isBreak(key)) recorded.push({ check, key, ...sighting })
+    return recorded
+  }
 
   /**
    * When the difference was first seen, if it opens a break now (see the header): an internal check's at once
