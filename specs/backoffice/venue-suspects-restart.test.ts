@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf, backOfficeSectionSource, decodeBackOfficeRecord, encodeBackOfficeRecord, RECONCILED } from '../../src/backoffice/index.ts'
+import { backOfficeOf, backOfficeSectionSource, breakAccountOf, decodeBackOfficeRecord, encodeBackOfficeRecord, RECONCILED } from '../../src/backoffice/index.ts'
 import { VenueSuspects } from '../../src/backoffice/venue-suspects.ts'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
@@ -62,6 +62,12 @@ describe('venue suspects across a restart', () => {
       const after = await drive(second, backOfficeOf(second.gateway, { reconcileIntervalMs: null }).reconcile())
       expect(after.opened).toContain(balanceKey)
       expect(backOfficeOf(second.gateway).openBreaks.find((open) => open.key === balanceKey)?.firstSeenMs).toBe(before.atMs)
+      // The foreign trade's own break, keyed by its exec id, records the account the trades check ran for: its owner
+      // sees it (break-account.ts).
+      const byExecId = backOfficeOf(second.gateway).openBreaks.filter((open) => open.check === 'venue_trades' && !open.key.includes(':order:'))
+      expect(byExecId.length).toBe(1)
+      expect(byExecId[0]?.accountId).toBe('acct-a')
+      expect(breakAccountOf(byExecId[0]!, () => undefined)).toBe('acct-a')
     })
   }
 })

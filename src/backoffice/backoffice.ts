@@ -17,7 +17,7 @@ import type { VenueAdapter } from '../venues/adapter.ts'
 import { StoredBookSums } from './book-sums.ts'
 import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
-import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
+import { reconcileVenue, type BalanceBasis, type ExternalResult, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
 import { backOfficePause } from './loop-pace.ts'
@@ -176,7 +176,7 @@ export class BackOffice {
       const external = await this.external()
       const checks = [...internal.ran, ...external.ran]
       const observations = [...internal.observations, ...external.observations]
-      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, explained: external.explained, skippedVenues: external.skippedVenues })
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, explained: external.explained, accountOf: external.accountOf, skippedVenues: external.skippedVenues })
       this.lastResult = result
       return result
     } finally {
@@ -244,14 +244,12 @@ export class BackOffice {
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
-  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys>; inFlight: Set<string>; explained: Set<string>; skippedVenues: Map<ReconcileCheck, Set<string>> }> {
+  /** Every venue's checks, merged; `skippedVenues`: per check skipped for some venue, which (venue-suspects.ts noteRun). */
+  private async external(): Promise<ExternalResult & { skippedVenues: Map<ReconcileCheck, Set<string>> }> {
     const ran = new Set<ReconcileCheck>()
     const skippedVenues = new Map<ReconcileCheck, Set<string>>()
-    const inFlight = new Set<string>()
-    const explained = new Set<string>()
-    const skipped: { check: ReconcileCheck; detail: string }[] = []
-    const observations: Observation[] = []
-    const coveredKeys = new Map<ReconcileCheck, CoveredKeys>()
+    const merged: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map(), inFlight: new Set(), explained: new Set(), accountOf: new Map() }
+    const { skipped, observations, coveredKeys } = merged
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
@@ -266,8 +264,9 @@ export class BackOffice {
         venues.add(venue.adapter.venue)
       }
       observations.push(...result.observations)
-      for (const key of result.inFlight) inFlight.add(key)
-      for (const key of result.explained) explained.add(key)
+      for (const key of result.inFlight) merged.inFlight.add(key)
+      for (const key of result.explained) merged.explained.add(key)
+      for (const [key, accountId] of result.accountOf) merged.accountOf.set(key, accountId)
       for (const [check, keys] of result.coveredKeys) {
         let all = coveredKeys.get(check)
         if (all === undefined) coveredKeys.set(check, (all = new CoveredKeys()))
@@ -276,7 +275,7 @@ export class BackOffice {
     }
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
     for (const { check } of skipped) ran.delete(check)
-    return { ran: [...ran], skipped, observations, coveredKeys, inFlight, explained, skippedVenues }
+    return { ...merged, ran: [...ran], skippedVenues }
   }
 
   /**
@@ -293,6 +292,8 @@ export class BackOffice {
     coveredKeys: Map<ReconcileCheck, CoveredKeys>
     inFlight: ReadonlySet<string>
     explained: ReadonlySet<string>
+    /** The account each venue check's observation was found for: recorded with the break (break-account.ts). */
+    accountOf: ReadonlyMap<string, string>
     /** Per venue check skipped for some venues: those venues (the check ran for the others: venue-suspects.ts noteRun). */
     skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
   }): Promise<ReconcileResult> {
@@ -310,7 +311,8 @@ export class BackOffice {
         suspected.push(observation.key)
         continue
       }
-      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId } })
+      const accountId = run.accountOf.get(observation.key)
+      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
     }
     const ran = new Set(run.checks)
     for (const existing of open.values()) {

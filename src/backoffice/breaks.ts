@@ -2,7 +2,8 @@
  * Reconcile breaks as first-class log records. Type codes 0xB000–0xBFFF belong to the back office (above the audit
  * range's start, so the kernel skips them like audit records). Payloads are JSON, validated with valibot on read.
  *
- *   0xB001 backoffice.break_opened   v1  a difference a reconcile found: what, key, expected, actual, first seen
+ *   0xB001 backoffice.break_opened   v2  a difference a reconcile found: what, key, expected, actual, first seen, and
+ *                                        the account a venue check found it for (v1: without)
  *   0xB002 backoffice.break_cleared  v1  a later reconcile found the same key matching again
  *   0xB003 backoffice.reconciled     v2  one reconcile run: which checks ran, how many breaks it saw, as of which LSN,
  *                                        and the venue checks' suspects after it (v1: without them)
@@ -15,7 +16,7 @@ import type { RecordInput } from '../../wal/index.ts'
 
 export const BACKOFFICE_RECORD_TYPE_MIN = 0xb000
 export const BACKOFFICE_RECORD_TYPE_MAX = 0xbfff
-export const BREAK_OPENED = { type: 0xb001, version: 1, name: 'backoffice.break_opened' } as const
+export const BREAK_OPENED = { type: 0xb001, version: 2, name: 'backoffice.break_opened' } as const
 export const BREAK_CLEARED = { type: 0xb002, version: 1, name: 'backoffice.break_cleared' } as const
 export const RECONCILED = { type: 0xb003, version: 2, name: 'backoffice.reconciled' } as const
 
@@ -44,6 +45,11 @@ export const BREAK_OPENED_SCHEMA = v.strictObject({
   /** The ledger position the reconcile compared at. */
   asOfLsn: MS,
   runId: TEXT,
+  /**
+   * The account whose check found it: a venue check runs per account, and some of its keys name none (a venue trade by
+   * its exec id), so its owner could not be told it (break-account.ts). Absent in version 1 records and internal breaks.
+   */
+  accountId: v.optional(TEXT),
 })
 export type BreakOpened = v.InferOutput<typeof BREAK_OPENED_SCHEMA>
 
@@ -101,8 +107,8 @@ export function isBackOfficeRecord(type: number): boolean {
 
 export function encodeBackOfficeRecord(record: BackOfficeRecord): RecordInput {
   const code = record.kind === 'break_opened' ? BREAK_OPENED : record.kind === 'break_cleared' ? BREAK_CLEARED : RECONCILED
-  // A run without its suspects is what version 1 said.
-  const version = record.kind === 'reconciled' && record.value.suspects === undefined ? 1 : code.version
+  // A run without its suspects, or a break without its account, is what version 1 said.
+  const version = (record.kind === 'reconciled' && record.value.suspects === undefined) || (record.kind === 'break_opened' && record.value.accountId === undefined) ? 1 : code.version
   return { type: code.type, version, payload: encoder.encode(JSON.stringify(record.value)) }
 }
 

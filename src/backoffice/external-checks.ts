@@ -45,6 +45,8 @@ export interface ExternalResult {
   inFlight: Set<string>
   /** The keys among `inFlight` that those trades account for exactly (in-flight-fills.ts): not a known difference. */
   explained: Set<string>
+  /** The account each observation was found for (every venue check runs per account): recorded with its break. */
+  accountOf: Map<string, string>
 }
 
 /** States in which egress holds an order for open at the venue with nothing in flight about it. */
@@ -94,7 +96,7 @@ export async function reconcileVenue(
   const accounts = [...(ledger.venueAccounts.get(venue)?.keys() ?? [])].sort()
   const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices)
   const tradesCovered = new CoveredKeys()
-  const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set(), explained: new Set() }
+  const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set(), explained: new Set(), accountOf: new Map() }
   // Per account with venue trades the ledger lacks: whether every one of them is recent (within one report lag of the
   // check: in flight). One overdue makes the account's differences a divergence, whatever recent ones there are too.
   const lackingAllRecent = new Map<string, boolean>()
@@ -141,6 +143,7 @@ export async function reconcileVenue(
       result.ran.push(check)
       for (const { accountId, observation } of found) {
         result.observations.push(observation)
+        result.accountOf.set(observation.key, accountId)
         let ofAccount = observationsOf.get(accountId)
         if (ofAccount === undefined) observationsOf.set(accountId, (ofAccount = []))
         ofAccount.push(observation)
