@@ -14,6 +14,7 @@ import { unslicedWork } from '../../src/runtime/work-slices.ts'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
+import { foreignTrade } from './foreign-trade.ts'
 import { drive, makeVenue, run, startWorld, T0, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
 const worlds = worldsStoppedAfterEach()
@@ -231,15 +232,7 @@ describe('venue checks and fills in flight at two runs', () => {
     const world = await startWorld({ seed: 43 })
     worlds.push(world)
     const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
-    const reference = world.venue.referencePrice('ETH-USD')?.price ?? 0n
-    const placed = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: formatDecimal((reference * 99n) / 100n - ((reference * 99n) / 100n) % parseDecimal('0.01')), client_order_id: 'known-1' }, null)
-    expect(placed.reply.kind).toBe('accepted')
-    const foreign = await drive(
-      world,
-      world.venue.place({ clientOrderId: 'foreign-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('61000'), tif: 'GTC', postOnly: false, reduceOnly: false }),
-    )
-    expect(foreign.kind).toBe('ok')
-    await run(world, 200)
+    await foreignTrade(world)
     const source = { adapter: world.venue, balanceBasis: 'trading' as const }
     const result = await drive(world, reconcileVenue(source, office.projector.ledger, office.projector.fillReads(), { nowMs: () => world.clock.nowMs(), slices: unslicedWork() }))
     expect(result.observations.map((observation) => observation.key)).toContain(balanceKey)

@@ -9,10 +9,10 @@
 import { describe, expect, test } from 'bun:test'
 import { backOfficeOf, backOfficeSectionSource, breakAccountOf, decodeBackOfficeRecord, encodeBackOfficeRecord, RECONCILED } from '../../src/backoffice/index.ts'
 import { VenueSuspects } from '../../src/backoffice/venue-suspects.ts'
-import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
 import type { Gateway } from '../../src/runtime/gateway.ts'
-import { drive, makeVenue, run, startWorld, T0, traderA, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
+import { drive, makeVenue, run, startWorld, T0, worldsStoppedAfterEach, type World, type WorldOptions } from '../runtime/harness.ts'
+import { foreignTrade } from './foreign-trade.ts'
 
 const worlds = worldsStoppedAfterEach()
 const balanceKey = 'venue_balances:sim:acct-a:BTC'
@@ -21,18 +21,6 @@ async function started(options: WorldOptions): Promise<World> {
   const world = await startWorld(options)
   worlds.push(world)
   return world
-}
-
-/** A venue trade egress never placed: a standing difference in the account's traded BTC, explained by no report. */
-async function foreignTrade(world: World): Promise<void> {
-  const placed = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: formatDecimal(parseDecimal('2900')), client_order_id: 'known-1' }, null)
-  expect(placed.reply.kind).toBe('accepted')
-  const foreign = await drive(
-    world,
-    world.venue.place({ clientOrderId: 'foreign-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('61000'), tif: 'GTC', postOnly: false, reduceOnly: false }),
-  )
-  expect(foreign.kind).toBe('ok')
-  await run(world, 200)
 }
 
 describe('venue suspects across a restart', () => {
