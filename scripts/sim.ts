@@ -7,7 +7,7 @@
  * Options: --steps K (workload steps per seed, default 100), --step-ms M (max simulated ms per step, default 200),
  * --strict (known, reported bugs fail too; also SIM_STRICT=1), --without-amend (the workload before amends joined it,
  * to replay a seed found then), --backoffice (check the back office too: specs/simulation/backoffice-checks.ts; about ten
- * times slower), --backoffice-snapshots (the same, with periodic snapshots carrying its section). Exit status 1 when
+ * times slower; the world also trades RND-USD, whose fills' cash rounds), --backoffice-snapshots (the same, with periodic snapshots carrying its section). Exit status 1 when
  * any seed fails.
  */
 

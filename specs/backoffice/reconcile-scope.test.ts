@@ -5,7 +5,8 @@ import { auth, eventually, json, post, startTestGateway, type TestGateway } from
 
 // /v1/reconcile showed a scoped reader the breaks whose key contained `:<account>:` or ended in `:<account>`: an
 // account named like an asset ("USD") saw every account's USD breaks and the ledger-wide `ledger_balanced:USD`, and
-// the owner of an order never saw the breaks keyed by its order id (venue_open_orders, venue_trades per order).
+// the owner of an order never saw the breaks keyed by its order id (venue_open_orders, venue_trades per order). Nor,
+// until venue checks recorded the account they ran for (break_opened v2), a venue_trades break keyed by an exec id.
 
 let gw: TestGateway
 let alice: string
@@ -34,8 +35,8 @@ beforeAll(async () => {
   orderId = (await json(response)).order_id as string
   await eventually(() => backOfficeOf(gw.gateway).projector.ledger.orders.has(orderId))
   const breaks = backOfficeOf(gw.gateway).projector.breaks
-  const open = (check: ReconcileCheck, key: string): void =>
-    breaks.apply({ kind: 'break_opened', value: { key, check, what: key, expected: '1', actual: '2', firstSeenMs: 1, asOfLsn: 1, runId: 'spec' } }, breaks.lastLsn + 1)
+  const open = (check: ReconcileCheck, key: string, accountId?: string): void =>
+    breaks.apply({ kind: 'break_opened', value: { key, check, what: key, expected: '1', actual: '2', firstSeenMs: 1, asOfLsn: 1, runId: 'spec', ...(accountId === undefined ? {} : { accountId }) } }, breaks.lastLsn + 1)
   open('venue_balances', 'venue_balances:sim:demo-1:USD')
   open('ledger_balanced', 'ledger_balanced:USD')
   open('ledger_vs_store', 'ledger_vs_store:position:demo-1:sim:BTC-USD:net_qty')
@@ -46,6 +47,8 @@ beforeAll(async () => {
   open('venue_open_orders', 'venue_open_orders:sim:someone-elses-client-id')
   open('venue_trades', `venue_trades:sim:order:${orderId}`)
   open('venue_trades', 'venue_trades:sim:exec-USD')
+  // A venue trade of demo-1's, by its exec id: the trades check ran for demo-1 and recorded it.
+  open('venue_trades', 'venue_trades:sim:exec-demo-1', 'demo-1')
 })
 
 afterAll(async () => {
@@ -67,9 +70,10 @@ describe('reconcile breaks by account', () => {
         `venue_open_orders:sim:${orderId}`,
         `venue_open_orders:sim:${orderId}:cum_qty`,
         `venue_trades:sim:order:${orderId}`,
+        'venue_trades:sim:exec-demo-1',
       ].sort(),
     )
-    expect(count).toBe(5)
+    expect(count).toBe(6)
   })
 
   test('an account named like an asset sees only its own breaks, not every account’s in that asset nor ledger-wide ones', async () => {
@@ -80,8 +84,8 @@ describe('reconcile breaks by account', () => {
 
   test('an auditor sees every break, those with no account included', async () => {
     const { keys, count, ok } = await visibleKeys(auditor)
-    expect(keys.length).toBe(10)
-    expect(count).toBe(10)
+    expect(keys.length).toBe(11)
+    expect(count).toBe(11)
     expect(ok).toBe(false)
   })
 
@@ -125,9 +129,9 @@ describe('reconcile breaks by account', () => {
     expect(every.last_run).toMatchObject({ breaks_seen: 7, opened: 3, cleared: 2 })
     const stats = await json(await gw.request('/v1/stats', { headers: auth(bystander) }))
     expect(stats).toMatchObject({ open_breaks: 0, ledger: null, store: null, pending_rows: null, batches_written: null })
-    expect((await json(await gw.request('/v1/stats', { headers: auth(alice) }))).open_breaks).toBe(5)
+    expect((await json(await gw.request('/v1/stats', { headers: auth(alice) }))).open_breaks).toBe(6)
     const all = await json(await gw.request('/v1/stats', { headers: auth(auditor) }))
-    expect(all.open_breaks).toBe(10)
+    expect(all.open_breaks).toBe(11)
     expect((all.ledger as { orders: number }).orders).toBeGreaterThanOrEqual(1)
     expect(typeof all.pending_rows).toBe('number')
   })

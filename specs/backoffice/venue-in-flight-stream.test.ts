@@ -9,11 +9,12 @@
 import { describe, expect, test } from 'bun:test'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
-import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
+import { VENUE_REPORT_LAG_MS_MAX, VENUE_SUSPECT_BOUNDS } from '../../src/backoffice/venue-suspects.ts'
 import { unslicedWork } from '../../src/runtime/work-slices.ts'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
+import { foreignTrade } from './foreign-trade.ts'
 import { drive, makeVenue, run, startWorld, T0, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 
 const worlds = worldsStoppedAfterEach()
@@ -171,25 +172,67 @@ describe('venue checks and fills in flight at two runs', () => {
     expect(keys).toContain(balanceKey)
     expect(keys).toContain(`venue_trades:sim:order:${placed.reply.orderId}`)
     expect([...recent.inFlight].sort()).toEqual(keys)
+    // And the trade accounts for each of them to the unit: the balances it moves, the order's filled quantity.
+    expect([...recent.explained].sort()).toEqual(keys)
     // The same trade, its report overdue: it explains nothing, the differences stand.
     const overdue = await check(VENUE_REPORT_LAG_MS_MAX + 1_000)
     expect(overdue.observations.map((observation) => observation.key).sort()).toEqual(keys)
     expect([...overdue.inFlight]).toEqual([])
+    expect([...overdue.explained]).toEqual([])
+  })
+
+  test('a stream of fills lasting over a minute, one in flight at every run, opens no break: each difference is those fills', async () => {
+    // Before, the difference was only "in flight" (the account had young trades the ledger lacked), and the bound on
+    // how long a suspect may last opened a break at its sixth sighting (a minute at the default interval).
+    const { world, hold, release } = await gatedWorld(45, 0)
+    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    const reference = world.venue.referencePrice('BTC-USD')?.price ?? 0n
+    const tick = parseDecimal('0.01')
+    const runs = VENUE_SUSPECT_BOUNDS.sightingsMax + 2
+    // Resting buys 0.2 % apart: one run's fill (the price set 50 under it) leaves the next ones resting.
+    const prices: bigint[] = []
+    for (let index = 0; index < runs; index++) {
+      const price = (reference * BigInt(10_000 - 20 * (index + 1))) / 10_000n
+      prices.push(price - (price % tick))
+      const qty = formatDecimal(parseDecimal('0.1') + BigInt(index) * parseDecimal('0.01'))
+      const placed = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty, price: formatDecimal(prices[index]!), client_order_id: `worked-${index}` }, null)
+      if (placed.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(placed.reply)}`)
+    }
+    await run(world, 200)
+    const fillAt: bigint[] = []
+    const askBalances = world.venue.balances.bind(world.venue)
+    world.venue.balances = (account) => {
+      const next = fillAt.shift()
+      if (next !== undefined) world.venue.setReferencePrice('BTC-USD', next - parseDecimal('50'))
+      return askBalances(account)
+    }
+    const atMs: number[] = []
+    for (let index = 0; index < runs; index++) {
+      // The previous run's fill lands; this run's is made at its balances read, its report lagging.
+      release()
+      await run(world, 500)
+      hold()
+      fillAt.push(prices[index]!)
+      const result = await driveAtWallPace(world, office.reconcile())
+      atMs.push(result.atMs)
+      expect(result.suspected).toContain(balanceKey)
+      expect(result.opened).toEqual([])
+      await run(world, 9_000)
+    }
+    expect(atMs.at(-1)! - atMs[0]!).toBeGreaterThan(VENUE_SUSPECT_BOUNDS.spanMsMax)
+    expect(office.openBreaks).toEqual([])
+    release()
+    await run(world, 1_000)
+    const last = await driveAtWallPace(world, office.reconcile())
+    expect(last.observations).toEqual([])
+    expect(office.openBreaks).toEqual([])
   })
 
   test('a trade egress never placed explains nothing: it is no report in flight', async () => {
     const world = await startWorld({ seed: 43 })
     worlds.push(world)
     const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
-    const reference = world.venue.referencePrice('ETH-USD')?.price ?? 0n
-    const placed = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: formatDecimal((reference * 99n) / 100n - ((reference * 99n) / 100n) % parseDecimal('0.01')), client_order_id: 'known-1' }, null)
-    expect(placed.reply.kind).toBe('accepted')
-    const foreign = await drive(
-      world,
-      world.venue.place({ clientOrderId: 'foreign-1', account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.1'), price: parseDecimal('61000'), tif: 'GTC', postOnly: false, reduceOnly: false }),
-    )
-    expect(foreign.kind).toBe('ok')
-    await run(world, 200)
+    await foreignTrade(world)
     const source = { adapter: world.venue, balanceBasis: 'trading' as const }
     const result = await drive(world, reconcileVenue(source, office.projector.ledger, office.projector.fillReads(), { nowMs: () => world.clock.nowMs(), slices: unslicedWork() }))
     expect(result.observations.map((observation) => observation.key)).toContain(balanceKey)

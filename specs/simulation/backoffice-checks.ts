@@ -10,7 +10,8 @@
  *     included;
  *   - and the query model, byte for byte (its content digest), equals one rebuilt from the log's first record.
  * With `snapshots`, the gateway also snapshots every 200 records with the back office's section, and a restart starts
- * from it (the ledger from the section, the log after it replayed).
+ * from it (the ledger from the section, the log after it replayed). Either way the world trades RND-USD besides the
+ * default instruments, whose fills' cash rounds (rounding-instrument.ts), so all of the above covers cash rounding.
  */
 
 import { backOfficeOf, backOfficeSectionSource, openBackOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
@@ -20,6 +21,8 @@ import type { Gateway } from '../../src/runtime/gateway.ts'
 import { run, type World, type WorldOptions } from '../runtime/harness.ts'
 import type { Violation } from './invariants.ts'
 import { runUntilQuiescent } from './quiescence.ts'
+import { ROUNDING_SYMBOL, simInstrumentsWithRounding, withRoundingInstrument } from './rounding-instrument.ts'
+import { SYMBOLS, type SimSymbol } from './scenario.ts'
 
 export type BackOfficeMode = 'off' | 'on' | 'snapshots'
 
@@ -39,10 +42,25 @@ export class BackOfficeChecks {
     return this.mode !== 'off'
   }
 
-  /** What a world of this run starts with: with snapshots, the policy and the back office's section. */
+  /** The symbols the workload trades: with the back office checked, RND-USD too (its cash rounds). */
+  get symbols(): readonly SimSymbol[] {
+    return this.enabled ? [...SYMBOLS, ROUNDING_SYMBOL] : SYMBOLS
+  }
+
+  /** The sim venue's instruments, when they are not the default ones (with the back office checked: RND-USD too). */
+  venueOptions(): Pick<WorldOptions, 'venueOptions'> {
+    return this.enabled ? { venueOptions: { instruments: simInstrumentsWithRounding() } } : {}
+  }
+
+  /**
+   * What a world of this run starts with: the kernel config with RND-USD; with snapshots, the policy and the back
+   * office's section.
+   */
   worldOptions(): Partial<WorldOptions> {
-    if (this.mode !== 'snapshots') return {}
-    return { snapshots: { everyRecords: 200, keep: 2 }, snapshotSections: [backOfficeSectionSource(() => this.gateway)] }
+    if (!this.enabled) return {}
+    const configure = { configure: withRoundingInstrument }
+    if (this.mode !== 'snapshots') return configure
+    return { ...configure, snapshots: { everyRecords: 200, keep: 2 }, snapshotSections: [backOfficeSectionSource(() => this.gateway)] }
   }
 
   /** Opens the back office of a world just started. */

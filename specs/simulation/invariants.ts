@@ -5,7 +5,7 @@
  */
 
 import type { Units } from '../../src/domain/decimal.ts'
-import { formatDecimal } from '../../src/domain/decimal.ts'
+import { formatDecimal, mulUnits } from '../../src/domain/decimal.ts'
 import { orderIdFromClientId, type Order } from '../../src/domain/orders.ts'
 import { isTerminal } from '../../src/domain/states.ts'
 import { heldFor, type KernelState } from '../../src/kernel/index.ts'
@@ -221,9 +221,11 @@ export function checkLedger(state: KernelState, inspection: SimInspection, funde
     if (orderId === null || state.orders.get(orderId)?.execIds.has(trade.execId) !== true) continue
     const [base, quote] = assetsOf(state, trade.symbol)
     const sign = trade.side === 'buy' ? 1n : -1n
-    const notional = (trade.qty * trade.price) / 100_000_000n
+    // The cash the venue moves: qty × price rounded against the account (a buy pays up, a sell receives down), as the
+    // sim venue charges it (README "Ledger arithmetic"); truncating it passed only while no sim trade's cash rounded.
+    const cash = mulUnits(trade.qty, trade.price, trade.side === 'buy' ? 'up' : 'down')
     add(venueMoves, `${trade.account}/${base}`, sign * trade.qty)
-    add(venueMoves, `${trade.account}/${quote}`, -sign * notional - trade.fee)
+    add(venueMoves, `${trade.account}/${quote}`, -sign * cash - trade.fee)
   }
   const violations: Violation[] = []
   const keys = new Set<string>([...venueMoves.keys()])

@@ -29,7 +29,7 @@ import { Monitor, type PriorityInversion } from './monitor.ts'
 import { runUntilQuiescent } from './quiescence.ts'
 import { RetiredOrders } from './retired-orders.ts'
 import { VenueWatch, type StatusQuery } from './venue-watch.ts'
-import { Draw, drawScenario, SYMBOLS, type Scenario } from './scenario.ts'
+import { Draw, drawScenario, type Scenario } from './scenario.ts'
 import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, type WorkloadContext } from './workload.ts'
 
 export interface SeedOptions {
@@ -92,6 +92,8 @@ export interface SeedStats {
   /** Venue calls asking about one order (read-backs and reconciles), and for the list of open orders (sweeps). */
   statusReads: number
   openOrderLists: number
+  /** Venue trades whose cash (qty × price) is not a whole 1e-8 unit, so it rounds (RND-USD, with the back office checked). */
+  cashRoundedTrades: number
   counters: Record<string, number>
 }
 
@@ -157,13 +159,15 @@ class SeedRunner {
   }
 
   async run(): Promise<SeedResult> {
-    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions: this.scenario.venue, params: this.scenario.params, ...this.backOffice.worldOptions() })
+    const venueOptions = { ...this.scenario.venue, ...this.backOffice.venueOptions().venueOptions }
+    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions, params: this.scenario.params, ...this.backOffice.worldOptions() })
     this.backOffice.attach(world)
     const startMs = world.clock.nowMs()
     this.watch.listen(world.venue, world.clock)
     const ctx: WorkloadContext = {
       world,
       scenario: this.scenario,
+      symbols: this.backOffice.symbols,
       draw: new Draw(this.scenario.seed, 'workload'),
       sent: new Map(),
       accepted: [],
@@ -302,7 +306,7 @@ class SeedRunner {
     // Freeze prices so no new fill is on its way while egress and the venue are compared, then let reports land. The
     // venue still expires DAY orders on its own clock: runUntilQuiescent waits until no report of that is on its way.
     const nowMs = ctx.world.clock.nowMs()
-    ctx.world.venue.setFaults({ priceStalls: SYMBOLS.map((symbol) => ({ symbol, startMs: nowMs, endMs: nowMs + 864_000_000 })) })
+    ctx.world.venue.setFaults({ priceStalls: ctx.symbols.map((symbol) => ({ symbol, startMs: nowMs, endMs: nowMs + 864_000_000 })) })
     const { venue } = this.scenario
     await run(ctx.world, venue.requestTimeoutMs + 2 * venue.latencyMsMax + this.scenario.faults.reorderDelayMsMax + 50)
     await runUntilQuiescent(ctx.world)
@@ -358,6 +362,7 @@ class SeedRunner {
       reportsDuplicated: inspection.reports.duplicated,
       statusReads: inspection.requests.calls.orderStatus,
       openOrderLists: inspection.requests.calls.openOrders,
+      cashRoundedTrades: inspection.trades.filter((trade) => (trade.qty * trade.price) % 100_000_000n !== 0n).length,
       counters: ctx.counters,
     }
   }

@@ -9,7 +9,8 @@ import { deriveSeed, NO_FAULTS, Xoshiro128ss, type SimFaults, type SimOutage, ty
 import { T0 } from '../runtime/harness.ts'
 
 export const SYMBOLS = ['BTC-USD', 'ETH-USD', 'AAPL'] as const
-export type SimSymbol = (typeof SYMBOLS)[number]
+/** A traded symbol: the default three, or RND-USD, added when the back office is checked (rounding-instrument.ts). */
+export type SimSymbol = (typeof SYMBOLS)[number] | 'RND-USD'
 
 export interface VenueShape {
   latencyMsMin: number

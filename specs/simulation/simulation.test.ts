@@ -47,6 +47,14 @@ describe('deterministic simulation', () => {
     expect(report.seeds).toBe(envInteger('SIM_SEEDS', SIM_DEFAULTS.ciSeeds))
   }, SIM_TEST_TIMEOUT_MS)
 
+  test('with the back office checked, fills whose cash rounds are traded, and egress, its ledger and the venue agree to the unit', async () => {
+    // 38902 trades RND-USD (rounding-instrument.ts) with faults and restarts: ten of its trades' cash rounds. Its end
+    // check compared egress's balances with the venue's trades truncated (the sim had never rounded cash) until then.
+    const result = await runSeed(38_902, { steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, strict: true, backOffice: 'on' })
+    expect(result.failure === null ? null : describeFailure(result.failure)).toBeNull()
+    expect(result.stats.cashRoundedTrades).toBeGreaterThan(0)
+  }, SIM_TEST_TIMEOUT_MS)
+
   test('seeds that long runs broke hold every invariant (300 steps of up to 400 ms)', async () => {
     // 30209: a lost fill of the last order placed, among 213 open, was read back by the sweep after the end phase
     // compared (sweepReadBackMsMax). 30051: a fill between reconcile's status and trades reads was booked as a

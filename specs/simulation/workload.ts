@@ -13,16 +13,15 @@ import type { Reply } from '../../src/kernel/index.ts'
 import { EngineOverloadedError } from '../../src/runtime/index.ts'
 import { opsUser, traderA, traderB, type World } from '../runtime/harness.ts'
 import type { Draw, Scenario, SimSymbol } from './scenario.ts'
-import { SYMBOLS } from './scenario.ts'
 
 /** A trader allowed on both accounts, and a principal with no trading role at all. */
 export const traderAB: Principal = { id: 'carol', roles: ['trader'], accounts: ['acct-a', 'acct-b'], liveAllowed: false }
 export const auditorUser: Principal = { id: 'audrey', roles: ['auditor'], accounts: ['acct-a'], liveAllowed: false }
 const TRADERS: readonly Principal[] = [traderA, traderB, traderAB]
 
-const TICK: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 1_000_000n, 'ETH-USD': 1_000_000n, AAPL: 1_000_000n }
-const LOT: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 10_000n, 'ETH-USD': 100_000n, AAPL: 100_000_000n }
-const LOTS_MAX: Readonly<Record<SimSymbol, number>> = { 'BTC-USD': 3_000, 'ETH-USD': 3_000, AAPL: 40 }
+const TICK: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 1_000_000n, 'ETH-USD': 1_000_000n, AAPL: 1_000_000n, 'RND-USD': 100n }
+const LOT: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 10_000n, 'ETH-USD': 100_000n, AAPL: 100_000_000n, 'RND-USD': 100_000n }
+const LOTS_MAX: Readonly<Record<SimSymbol, number>> = { 'BTC-USD': 3_000, 'ETH-USD': 3_000, AAPL: 40, 'RND-USD': 3_000 }
 
 export interface PlaceRequest {
   principal: Principal
@@ -38,6 +37,8 @@ export interface SentRequest extends PlaceRequest {
 export interface WorkloadContext {
   world: World
   scenario: Scenario
+  /** The symbols the workload trades: scenario.ts SYMBOLS, and RND-USD when the back office is checked. */
+  symbols: readonly SimSymbol[]
   draw: Draw
   /** Requests sent, by `${account}\n${key}`: the first answer, for idempotency checks. */
   sent: Map<string, SentRequest>
@@ -131,7 +132,7 @@ function validPlace(ctx: WorkloadContext, fixed?: { symbol: SimSymbol; principal
   const { draw } = ctx
   const principal = fixed?.principal ?? draw.pick(TRADERS)
   const account = fixed?.account ?? draw.pick(principal.accounts)
-  const symbol = fixed?.symbol ?? draw.pick(SYMBOLS)
+  const symbol = fixed?.symbol ?? draw.pick(ctx.symbols)
   const side = fixed?.resting === true ? 'buy' : draw.pick(['buy', 'sell'] as const)
   const qty = BigInt(draw.int(1, LOTS_MAX[symbol])) * LOT[symbol]
   const reference = referencePrice(ctx, symbol)
@@ -210,7 +211,7 @@ async function place(ctx: WorkloadContext, request: PlaceRequest): Promise<strin
 /** Many resting buys on one instrument at once: Lane2 fills up (and sheds), so cancels have something to overtake. */
 async function burst(ctx: WorkloadContext): Promise<string> {
   const { draw } = ctx
-  const symbol = draw.pick(SYMBOLS)
+  const symbol = draw.pick(ctx.symbols)
   const principal = draw.pick(TRADERS)
   const account = draw.pick(principal.accounts)
   const count = draw.int(8, 40)
@@ -367,7 +368,7 @@ async function flatten(ctx: WorkloadContext): Promise<string> {
 
 /** Moves a price by hand: small moves fill resting orders; big ones (> the jump bound) trip the data-health guard. */
 async function priceJump(ctx: WorkloadContext): Promise<string> {
-  const symbol = ctx.draw.pick(SYMBOLS)
+  const symbol = ctx.draw.pick(ctx.symbols)
   const reference = referencePrice(ctx, symbol)
   const bps = ctx.draw.pick([1, -1]) * ctx.draw.pick([20, 100, 300, 1_200])
   const tick = TICK[symbol]

@@ -17,7 +17,7 @@ import type { VenueAdapter } from '../venues/adapter.ts'
 import { StoredBookSums } from './book-sums.ts'
 import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
-import { reconcileVenue, type BalanceBasis, type FillReads, type VenueSource } from './external-checks.ts'
+import { reconcileVenue, type BalanceBasis, type ExternalResult, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
 import { backOfficePause } from './loop-pace.ts'
@@ -75,8 +75,11 @@ export class BackOffice {
   private readonly storedBookSums = new StoredBookSums()
   /** The replay ledger, in its worker: folded in the background between runs (when reconcile runs on its own) and for each run. */
   private readonly follower: ReplayFollower
-  /** What the venue checks saw last run: their differences open a break only once confirmed (venue-suspects.ts). */
-  private readonly suspects = new VenueSuspects()
+  /**
+   * What the venue checks saw last run: their differences open a break only once confirmed (venue-suspects.ts). Null
+   * until the first run takes them from the last run in the log (the projection has caught up by then).
+   */
+  private suspects: VenueSuspects | null = null
   private reconciling = false
   private runCount = 0
   lastResult: ReconcileResult | null = null
@@ -173,7 +176,7 @@ export class BackOffice {
       const external = await this.external()
       const checks = [...internal.ran, ...external.ran]
       const observations = [...internal.observations, ...external.observations]
-      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, skippedVenues: external.skippedVenues })
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, explained: external.explained, accountOf: external.accountOf, skippedVenues: external.skippedVenues })
       this.lastResult = result
       return result
     } finally {
@@ -241,13 +244,12 @@ export class BackOffice {
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
-  private async external(): Promise<{ ran: ReconcileCheck[]; skipped: { check: ReconcileCheck; detail: string }[]; observations: Observation[]; coveredKeys: Map<ReconcileCheck, CoveredKeys>; inFlight: Set<string>; skippedVenues: Map<ReconcileCheck, Set<string>> }> {
+  /** Every venue's checks, merged; `skippedVenues`: per check skipped for some venue, which (venue-suspects.ts noteRun). */
+  private async external(): Promise<ExternalResult & { skippedVenues: Map<ReconcileCheck, Set<string>> }> {
     const ran = new Set<ReconcileCheck>()
     const skippedVenues = new Map<ReconcileCheck, Set<string>>()
-    const inFlight = new Set<string>()
-    const skipped: { check: ReconcileCheck; detail: string }[] = []
-    const observations: Observation[] = []
-    const coveredKeys = new Map<ReconcileCheck, CoveredKeys>()
+    const merged: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map(), inFlight: new Set(), explained: new Set(), accountOf: new Map() }
+    const { skipped, observations, coveredKeys } = merged
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
@@ -262,7 +264,9 @@ export class BackOffice {
         venues.add(venue.adapter.venue)
       }
       observations.push(...result.observations)
-      for (const key of result.inFlight) inFlight.add(key)
+      for (const key of result.inFlight) merged.inFlight.add(key)
+      for (const key of result.explained) merged.explained.add(key)
+      for (const [key, accountId] of result.accountOf) merged.accountOf.set(key, accountId)
       for (const [check, keys] of result.coveredKeys) {
         let all = coveredKeys.get(check)
         if (all === undefined) coveredKeys.set(check, (all = new CoveredKeys()))
@@ -271,13 +275,14 @@ export class BackOffice {
     }
     // A check skipped for any venue did not run: its breaks (for every venue) stay as they are.
     for (const { check } of skipped) ran.delete(check)
-    return { ran: [...ran], skipped, observations, coveredKeys, inFlight, skippedVenues }
+    return { ...merged, ran: [...ran], skippedVenues }
   }
 
   /**
    * Opens new breaks, clears matched ones (only for checks that ran, and for a windowed check only those it looked at:
    * `coveredKeys`), and records the run — one append. A venue check's difference opens a break only once confirmed
-   * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain.
+   * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain, and
+   * `explained` those of them the trades account for exactly (in-flight-fills.ts).
    */
   private async record(run: {
     runId: string
@@ -286,6 +291,9 @@ export class BackOffice {
     observations: Observation[]
     coveredKeys: Map<ReconcileCheck, CoveredKeys>
     inFlight: ReadonlySet<string>
+    explained: ReadonlySet<string>
+    /** The account each venue check's observation was found for: recorded with the break (break-account.ts). */
+    accountOf: ReadonlyMap<string, string>
     /** Per venue check skipped for some venues: those venues (the check ran for the others: venue-suspects.ts noteRun). */
     skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
   }): Promise<ReconcileResult> {
@@ -293,16 +301,18 @@ export class BackOffice {
     const asOfLsn = this.projector.ledger.lastLsn
     const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
     const open = this.projector.breaks.open
+    const suspects = (this.suspects ??= VenueSuspects.ofLastRun(this.projector.breaks.lastRun))
     const records: BackOfficeRecord[] = []
     const suspected: string[] = []
     for (const observation of seen.values()) {
       if (open.has(observation.key)) continue
-      const firstSeenMs = this.suspects.confirmedSinceMs(observation, atMs, run.inFlight.has(observation.key))
+      const firstSeenMs = suspects.confirmedSinceMs(observation, atMs, { inFlight: run.inFlight.has(observation.key), explained: run.explained.has(observation.key) })
       if (firstSeenMs === null) {
         suspected.push(observation.key)
         continue
       }
-      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId } })
+      const accountId = run.accountOf.get(observation.key)
+      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
     }
     const ran = new Set(run.checks)
     for (const existing of open.values()) {
@@ -311,14 +321,21 @@ export class BackOffice {
     }
     const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
     const cleared = records.filter((record) => record.kind === 'break_cleared').map((record) => record.value.key)
+    const next = suspects.clone()
+    next.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
+    const clearedKeys = new Set(cleared)
+    const openAfter = new Set([...open.keys(), ...opened].filter((key) => !clearedKeys.has(key)))
     records.push({
       kind: 'reconciled',
-      value: { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length },
+      value: {
+        runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length,
+        suspects: next.recorded((key) => openAfter.has(key)),
+      },
     })
     const lsns = await this.engine.appendRecords(records.map(encodeBackOfficeRecord))
     this.projector.noteOwnRecords(records.map((record, index) => ({ lsn: lsns[index] as number, record })))
     // After the append: a run whose records the log refused confirms nothing for the next one.
-    this.suspects.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
+    this.suspects = next
     return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], suspected, opened, cleared }
   }
 }

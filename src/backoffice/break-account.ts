@@ -16,6 +16,11 @@
  * segments (an account id with a ':' in it is still read whole). A key that names an order is the account of that
  * order, when the back office still knows it (`orderAccount`). A break with no account found is for readers of every
  * account only: never shown to a scoped reader on a guess.
+ *
+ * A venue check's break records the account it was found for (`accountId`, break_opened v2): that is its account,
+ * whatever the key says. Before, a venue_trades break keyed by an exec id (a trade egress holds no order for, a fill
+ * booked with no trade at the venue, one that differs from it) named no account and was never shown to the account's
+ * own readers while its other breaks were. Such a break opened by an older build still names none.
  */
 
 /** The account of an order egress placed, or undefined when it is not known (never held, or retired without fills). */
@@ -23,7 +28,8 @@ export type OrderAccount = (orderId: string) => string | undefined
 
 const CUM_QTY_SUFFIX = ':cum_qty'
 
-export function breakAccountOf(item: { check: string; key: string }, orderAccount: OrderAccount): string | null {
+export function breakAccountOf(item: { check: string; key: string; accountId?: string | undefined }, orderAccount: OrderAccount): string | null {
+  if (item.accountId !== undefined) return item.accountId
   const parts = item.key.split(':')
   if (parts[0] !== item.check) return null
   switch (item.check) {

@@ -2,9 +2,11 @@
  * Reconcile breaks as first-class log records. Type codes 0xB000–0xBFFF belong to the back office (above the audit
  * range's start, so the kernel skips them like audit records). Payloads are JSON, validated with valibot on read.
  *
- *   0xB001 backoffice.break_opened   v1  a difference a reconcile found: what, key, expected, actual, first seen
+ *   0xB001 backoffice.break_opened   v2  a difference a reconcile found: what, key, expected, actual, first seen, and
+ *                                        the account a venue check found it for (v1: without)
  *   0xB002 backoffice.break_cleared  v1  a later reconcile found the same key matching again
- *   0xB003 backoffice.reconciled     v1  one reconcile run: which checks ran, how many breaks it saw, as of which LSN
+ *   0xB003 backoffice.reconciled     v2  one reconcile run: which checks ran, how many breaks it saw, as of which LSN,
+ *                                        and the venue checks' suspects after it (v1: without them)
  *
  * A break stays open until a reconcile that ran the same check finds it matching; nothing else clears it.
  */
@@ -14,9 +16,9 @@ import type { RecordInput } from '../../wal/index.ts'
 
 export const BACKOFFICE_RECORD_TYPE_MIN = 0xb000
 export const BACKOFFICE_RECORD_TYPE_MAX = 0xbfff
-export const BREAK_OPENED = { type: 0xb001, version: 1, name: 'backoffice.break_opened' } as const
+export const BREAK_OPENED = { type: 0xb001, version: 2, name: 'backoffice.break_opened' } as const
 export const BREAK_CLEARED = { type: 0xb002, version: 1, name: 'backoffice.break_cleared' } as const
-export const RECONCILED = { type: 0xb003, version: 1, name: 'backoffice.reconciled' } as const
+export const RECONCILED = { type: 0xb003, version: 2, name: 'backoffice.reconciled' } as const
 
 /** The checks a reconcile runs; a break belongs to one, and only a run of that check can clear it. */
 export const RECONCILE_CHECKS = [
@@ -43,6 +45,11 @@ export const BREAK_OPENED_SCHEMA = v.strictObject({
   /** The ledger position the reconcile compared at. */
   asOfLsn: MS,
   runId: TEXT,
+  /**
+   * The account whose check found it: a venue check runs per account, and some of its keys name none (a venue trade by
+   * its exec id), so its owner could not be told it (break-account.ts). Absent in version 1 records and internal breaks.
+   */
+  accountId: v.optional(TEXT),
 })
 export type BreakOpened = v.InferOutput<typeof BREAK_OPENED_SCHEMA>
 
@@ -61,7 +68,25 @@ export const RECONCILED_SCHEMA = v.strictObject({
   opened: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   cleared: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
 })
-export type Reconciled = v.InferOutput<typeof RECONCILED_SCHEMA>
+
+/**
+ * A venue check's difference seen and not (yet) a break, as its last run left it (venue-suspects.ts): recorded with
+ * each run so that a start, a takeover or a snapshot's reader goes on from it instead of suspecting it afresh.
+ */
+export const RECORDED_SUSPECT_SCHEMA = v.strictObject({
+  check: v.picklist(RECONCILE_CHECKS),
+  key: TEXT,
+  firstSeenMs: MS,
+  sightings: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  expected: TEXT,
+  actual: TEXT,
+})
+export type RecordedSuspect = v.InferOutput<typeof RECORDED_SUSPECT_SCHEMA>
+
+const RECONCILED_V2_SCHEMA = v.strictObject({ ...RECONCILED_SCHEMA.entries, suspects: v.array(RECORDED_SUSPECT_SCHEMA) })
+
+/** A run; `suspects` absent in a version 1 record (written before they were recorded). */
+export type Reconciled = v.InferOutput<typeof RECONCILED_SCHEMA> & { suspects?: RecordedSuspect[] }
 
 export type BackOfficeRecord =
   | { kind: 'break_opened'; value: BreakOpened }
@@ -82,7 +107,9 @@ export function isBackOfficeRecord(type: number): boolean {
 
 export function encodeBackOfficeRecord(record: BackOfficeRecord): RecordInput {
   const code = record.kind === 'break_opened' ? BREAK_OPENED : record.kind === 'break_cleared' ? BREAK_CLEARED : RECONCILED
-  return { type: code.type, version: code.version, payload: encoder.encode(JSON.stringify(record.value)) }
+  // A run without its suspects, or a break without its account, is what version 1 said.
+  const version = (record.kind === 'reconciled' && record.value.suspects === undefined) || (record.kind === 'break_opened' && record.value.accountId === undefined) ? 1 : code.version
+  return { type: code.type, version, payload: encoder.encode(JSON.stringify(record.value)) }
 }
 
 /** Decodes a back-office frame; a record that does not parse is a bug in whoever wrote it, so it throws. */
@@ -94,7 +121,7 @@ export function decodeBackOfficeRecord(frame: { type: number; version: number; p
     case BREAK_CLEARED.type:
       return { kind: 'break_cleared', value: v.parse(BREAK_CLEARED_SCHEMA, json) }
     case RECONCILED.type:
-      return { kind: 'reconciled', value: v.parse(RECONCILED_SCHEMA, json) }
+      return { kind: 'reconciled', value: frame.version === 1 ? v.parse(RECONCILED_SCHEMA, json) : v.parse(RECONCILED_V2_SCHEMA, json) }
     default:
       return null
   }

@@ -14,6 +14,7 @@ import type { VenueAdapter, VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { endedSince, heldOrderOf, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
+import { explainedByFills } from './in-flight-fills.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
@@ -42,6 +43,10 @@ export interface ExternalResult {
    * (venue-suspects.ts). Empty when the trades check did not run.
    */
   inFlight: Set<string>
+  /** The keys among `inFlight` that those trades account for exactly (in-flight-fills.ts): not a known difference. */
+  explained: Set<string>
+  /** The account each observation was found for (every venue check runs per account): recorded with its break. */
+  accountOf: Map<string, string>
 }
 
 /** States in which egress holds an order for open at the venue with nothing in flight about it. */
@@ -91,15 +96,19 @@ export async function reconcileVenue(
   const accounts = [...(ledger.venueAccounts.get(venue)?.keys() ?? [])].sort()
   const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices)
   const tradesCovered = new CoveredKeys()
-  const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set() }
+  const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set(), explained: new Set(), accountOf: new Map() }
   // Per account with venue trades the ledger lacks: whether every one of them is recent (within one report lag of the
   // check: in flight). One overdue makes the account's differences a divergence, whatever recent ones there are too.
   const lackingAllRecent = new Map<string, boolean>()
+  const lackingTrades = new Map<string, VenueTrade[]>()
   const noteLacking = (accountId: string, trade: VenueTrade, nowMs: number): void => {
     const recent = trade.venueTimeMs >= nowMs - VENUE_REPORT_LAG_MS_MAX
     lackingAllRecent.set(accountId, recent && lackingAllRecent.get(accountId) !== false)
+    let trades = lackingTrades.get(accountId)
+    if (trades === undefined) lackingTrades.set(accountId, (trades = []))
+    trades.push(trade)
   }
-  const keysOf = new Map<string, string[]>()
+  const observationsOf = new Map<string, Observation[]>()
   const checks: [ReconcileCheck, (accountId: string) => Promise<Observation[] | string>][] = [
     ['venue_balances', (accountId) => balances(source, ledger, accountId)],
     ['venue_open_orders', (accountId) => openOrders(source.adapter, ledger, held.open.get(accountId) ?? [], accountId)],
@@ -134,16 +143,22 @@ export async function reconcileVenue(
       result.ran.push(check)
       for (const { accountId, observation } of found) {
         result.observations.push(observation)
-        let keys = keysOf.get(accountId)
-        if (keys === undefined) keysOf.set(accountId, (keys = []))
-        keys.push(observation.key)
+        result.accountOf.set(observation.key, accountId)
+        let ofAccount = observationsOf.get(accountId)
+        if (ofAccount === undefined) observationsOf.set(accountId, (ofAccount = []))
+        ofAccount.push(observation)
       }
     } else {
       result.skipped.push({ check, detail: failure })
       if (check === 'venue_trades') lackingAllRecent.clear()
     }
   }
-  for (const [accountId, allRecent] of lackingAllRecent) if (allRecent) for (const key of keysOf.get(accountId) ?? []) result.inFlight.add(key)
+  for (const [accountId, allRecent] of lackingAllRecent) {
+    if (!allRecent) continue
+    const ofAccount = observationsOf.get(accountId) ?? []
+    for (const observation of ofAccount) result.inFlight.add(observation.key)
+    for (const key of explainedByFills(ledger, { venue, accountId, trades: lackingTrades.get(accountId) ?? [] }, ofAccount)) result.explained.add(key)
+  }
   return result
 }
 

@@ -24,8 +24,13 @@
  *    the ledger lacks, all made within the report lag bound, may be exactly those reports, still on their way.
  *  - **Persistent: a break whatever it does.** A key seen by VENUE_SUSPECT_BOUNDS.sightingsMax runs of its check in a
  *    row, or seen continuously for VENUE_SUSPECT_BOUNDS.spanMsMax, opens a break even if it changes at every run or
- *    young trades keep explaining it: no divergence is hidden for longer than that. (A large order worked in fills for
- *    longer than that, with one in flight at every run, does open a break then; a back office would rather hear of it.)
+ *    young trades are about: no divergence is hidden for longer than that.
+ *  - **Accounted for: never a break while so.** A difference that the account's young trades the ledger lacks add up
+ *    to exactly (in-flight-fills.ts: the balance, filled quantity or trades total they would make) is not one egress
+ *    knows to be wrong, whatever the bounds. Before, a large order worked in fills for over a minute with one in
+ *    flight at every run opened a false break at VENUE_SUSPECT_BOUNDS.spanMsMax (specs/backoffice/
+ *    venue-in-flight-stream.test.ts). A residue beside them, or a trade of theirs overdue, is judged by the rules above,
+ *    so a standing divergence behind a stream of fills still opens within the bounds.
  *
  * Why the venue's trade times, not egress's own state (reports held in its intake, the ledger's LSN against the
  * log's): those name only reports that have reached egress. One still on the venue's side of the wire — a lagging
@@ -38,11 +43,18 @@
  *
  * A break is dated from the key's first sighting. A check that did not run (its venue unreachable) keeps the suspects
  * its last run saw. A suspect of the windowed check (venue_trades) that left its window is forgotten, not kept:
- * nothing brings it back into the window to be seen again, so keeping it would only hold memory for good. Suspects
- * live in memory: after a restart the first run of each venue check only suspects.
+ * nothing brings it back into the window to be seen again, so keeping it would only hold memory for good.
+ *
+ * Suspects are recorded with each run (`backoffice.reconciled` v2, `recorded()`), and a back office takes them from
+ * the last run in its log before its first run (`fromRecorded`): they are what venue answers said, not in the log
+ * otherwise, so nothing could rebuild them. Before, they lived in memory only, and a restart (a crash, an upgrade, a
+ * standby taking over) reset them: the first run after it only suspected again, so a divergence first seen before the
+ * restart opened one interval later, dated from after it — and a process restarting more often than every other
+ * interval never opened one.
  */
 
-import type { ReconcileCheck } from './breaks.ts'
+import * as v from 'valibot'
+import { RECORDED_SUSPECT_SCHEMA, type ReconcileCheck, type Reconciled, type RecordedSuspect } from './breaks.ts'
 import type { Observation } from './internal-checks.ts'
 
 const VENUE_CHECKS: ReadonlySet<ReconcileCheck> = new Set<ReconcileCheck>(['venue_balances', 'venue_open_orders', 'venue_trades'])
@@ -80,14 +92,58 @@ export class VenueSuspects {
   /** Per venue check: the keys its last run saw, with what it saw of each. */
   private readonly lastSeen = new Map<ReconcileCheck, ReadonlyMap<string, Sighting>>()
 
+  /** Suspects as a run recorded them (`recorded`); a venue check's only (another check's are not suspects). */
+  static fromRecorded(recorded: readonly RecordedSuspect[]): VenueSuspects {
+    const byCheck = new Map<ReconcileCheck, Map<string, Sighting>>()
+    for (const { check, key, ...sighting } of recorded) {
+      if (!isVenueCheck(check)) continue
+      let seen = byCheck.get(check)
+      if (seen === undefined) byCheck.set(check, (seen = new Map()))
+      seen.set(key, sighting)
+    }
+    const suspects = new VenueSuspects()
+    for (const [check, seen] of byCheck) suspects.lastSeen.set(check, seen)
+    return suspects
+  }
+
+  /**
+   * The suspects the last run in the log recorded (none before any, or in a version 1 record). A run read from the log
+   * was validated there; one from a snapshot section was not, so they are checked here: any that do not parse are
+   * dropped (the first run then suspects afresh, which costs an interval, never a false break).
+   */
+  static ofLastRun(lastRun: Reconciled | null): VenueSuspects {
+    const parsed = v.safeParse(v.array(RECORDED_SUSPECT_SCHEMA), lastRun?.suspects ?? [])
+    return VenueSuspects.fromRecorded(parsed.success ? parsed.output : [])
+  }
+
+  /** A copy: a run works out the suspects after it on one, and adopts it once its record is in the log. */
+  clone(): VenueSuspects {
+    const copy = new VenueSuspects()
+    for (const [check, seen] of this.lastSeen) copy.lastSeen.set(check, seen)
+    return copy
+  }
+
+  /**
+   * What to record of the suspects: every key the venue checks' last runs saw except those `isBreak` names (an open
+   * break is not confirmed again: what was seen of it is never read).
+   */
+  recorded(isBreak: (key: string) => boolean): RecordedSuspect[] {
+    const recorded: RecordedSuspect[] = []
+    for (const [check, seen] of this.lastSeen) for (const [key, sighting] of seen) if (!isBreak(key)) recorded.push({ check, key, ...sighting })
+    return recorded
+  }
+
   /**
    * When the difference was first seen, if it opens a break now (see the header): an internal check's at once
    * (`atMs`); a venue check's if its last run saw the same key and the difference is stable and not explained by fills
-   * in flight (`inFlight`: its account has venue trades the ledger lacks, all recent), or has persisted past the bounds.
+   * in flight (`inFlight`: its account has venue trades the ledger lacks, all recent), or has persisted past the bounds
+   * — unless those trades account for it exactly (`explained`, in-flight-fills.ts): then never, however long.
    * Null while it is only a suspect.
    */
-  confirmedSinceMs(observation: Observation, atMs: number, inFlight: boolean): number | null {
+  confirmedSinceMs(observation: Observation, atMs: number, evidence: { inFlight: boolean; explained?: boolean }): number | null {
     if (!isVenueCheck(observation.check)) return atMs
+    if (evidence.explained === true) return null
+    const inFlight = evidence.inFlight
     const before = this.lastSeen.get(observation.check)?.get(observation.key)
     if (before === undefined) return null
     const persisted = before.sightings + 1 >= VENUE_SUSPECT_BOUNDS.sightingsMax || atMs - before.firstSeenMs >= VENUE_SUSPECT_BOUNDS.spanMsMax

@@ -54,7 +54,7 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
     const policyRefusal = policyRefuses(state, { order, instrument, worstPrice, nowMs: command.nowMs })
     if (policyRefusal !== null) return refused(policyRefusal, 'the account policy refuses the order now')
   }
-  const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps: params.takerFeeBps, baseAsset: instrument.baseAsset, quoteAsset: instrument.quoteAsset })
+  const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps: params.takerFeeBps, instrument })
   const available = availableBalance(state, order.accountId, quote.asset)
   if (available < quote.amount) {
     const detail = `the resend cannot be reserved again: needs ${formatDecimal(quote.amount)} ${quote.asset}, ${formatDecimal(available)} available`

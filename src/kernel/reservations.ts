@@ -1,11 +1,12 @@
 /**
- * Reservation arithmetic. A buy holds quote cash for qty × worst price plus a taker-fee allowance; a sell holds the
- * base position. What is held shrinks in proportion to the filled quantity and is released in full at a terminal
- * state. Rounding always favours holding more, never less.
+ * Reservation arithmetic. A buy holds quote cash for qty × worst price plus a taker-fee allowance, each rounded up per
+ * lot; a sell holds the base position. What is held shrinks in proportion to the filled quantity and is released in
+ * full at a terminal state. Rounding always favours holding more, never less.
  */
 
 import { assert } from '../domain/assert.ts'
 import { maxUnits, minUnits, mulUnits, type Units } from '../domain/decimal.ts'
+import type { Instrument } from '../domain/instruments.ts'
 import type { Order, Side } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 
@@ -22,18 +23,32 @@ export interface ReservationQuote {
   notional: Units
 }
 
-/** What an order must hold: quote cash for a buy (with fees), base quantity for a sell. */
+/**
+ * What an order must hold: quote cash for a buy (with fees), base quantity for a sell.
+ *
+ * A buy holds, for each lot of its quantity, one lot's cash at the worst price rounded up plus the taker-fee allowance
+ * on that rounded up: venues fill whole lots, each part's cash is rounded up and (by a venue that rounds a part's fee
+ * up on its notional, as the sim venue does) so is its fee, and a rounded-up amount of k lots is never more than k
+ * times one lot's rounded up. So whatever the split, the parts filled so far cost no more than their lots' share of
+ * the reservation — the share a fill releases (remainingAfterFill is exact on whole lots) — and an account with no
+ * more than the reservation available never goes below zero available, as long as the venue's fee rate is no higher
+ * than `takerFeeBps` (specs/backoffice/reservation-split-fills.property.test.ts). Where one lot's cash and fee are
+ * whole units, this is exactly qty × price plus the allowance on the whole notional.
+ */
 export function reservationFor(options: {
   side: Side
   qty: Units
   worstPrice: Units
   takerFeeBps: number
-  baseAsset: string
-  quoteAsset: string
+  instrument: Pick<Instrument, 'baseAsset' | 'quoteAsset' | 'lotSize'>
 }): ReservationQuote {
+  const { instrument } = options
   const notional = mulUnits(options.qty, options.worstPrice, 'up')
-  if (options.side === 'sell') return { asset: options.baseAsset, amount: options.qty, notional }
-  return { asset: options.quoteAsset, amount: notional + feeAllowance(notional, options.takerFeeBps), notional }
+  if (options.side === 'sell') return { asset: instrument.baseAsset, amount: options.qty, notional }
+  // A quantity off the current lot (a resend after the lot changed) counts its last part as a whole lot: more held.
+  const lots = ceilDiv(options.qty, instrument.lotSize)
+  const lotCash = mulUnits(instrument.lotSize, options.worstPrice, 'up')
+  return { asset: instrument.quoteAsset, amount: lots * (lotCash + feeAllowance(lotCash, options.takerFeeBps)), notional }
 }
 
 /** What stays held after `cumQty` of `qty` has filled: the unfilled share of the total, rounded up. */

@@ -154,7 +154,7 @@ function marketOrderCovered(order: Order, at: { instrument: Instrument; takerFee
   if (order.price !== null || order.side !== 'buy') return true
   const { instrument, takerFeeBps } = at
   const worstPrice = marketWorstPrice(at.referencePrice, instrument)
-  const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps, baseAsset: instrument.baseAsset, quoteAsset: instrument.quoteAsset })
+  const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps, instrument })
   return quote.amount <= order.reservation.total
 }
 

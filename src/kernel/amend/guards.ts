@@ -86,8 +86,7 @@ export function amendReservationGuard(
     qty: sent.qty,
     worstPrice: sent.price,
     takerFeeBps: input.params.takerFeeBps,
-    baseAsset: instrument.baseAsset,
-    quoteAsset: instrument.quoteAsset,
+    instrument,
   })
   // Rounding may take the qty to or below what has filled; capability (next) refuses that, so hold nothing more here.
   const needed = sent.qty > order.cumQty ? remainingAfterFill(quote.amount, sent.qty, order.cumQty) : 0n

@@ -30,8 +30,7 @@ export function reservationGuard(
     qty,
     worstPrice,
     takerFeeBps: input.params.takerFeeBps,
-    baseAsset: instrument.baseAsset,
-    quoteAsset: instrument.quoteAsset,
+    instrument,
   })
   const available = availableBalance(state, body.account, quote.asset)
   const inputs = {
