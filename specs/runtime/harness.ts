@@ -129,7 +129,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
     configDigest: 'sim-config',
     buildCommit: 'test',
-    facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
+    facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, auditVerified: true }),
     callsInFlightMax: CALLS_IN_FLIGHT_MAX,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 30_000,

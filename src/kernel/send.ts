@@ -7,19 +7,20 @@
 
 import { policyValidAt } from '../domain/accounts.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
-import type { GateInput } from '../domain/gate.ts'
+import type { GateInput, GateVerdict } from '../domain/gate.ts'
 import type { GateAction } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import type { Decision, SendCommand } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
-import { evaluateGate } from './gate.ts'
+import { evaluateGate, LIVE_ONLY } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
 import { heldFor, reservationFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
+import { healthGateFacts } from './venue-health.ts'
 
 export function decideSend(state: KernelState, command: SendCommand): Decision {
   const order = state.orders.get(command.orderId)
@@ -34,7 +35,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   const emitter = emitterFor(order)
   const at = { atMs: command.nowMs, orderId: order.orderId }
   if (!gate.sendAllowed) {
-    const reason = state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : 'GATE_BLOCKED'
+    const reason = state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : blockedReason(gate)
     const retried = command.action === 'cancel'
     // A blocked place is final (the order is rejected) and so is a blocked amend (the order stands unchanged);
     // a blocked cancel is retried, never dropped.
@@ -103,7 +104,17 @@ function gateInput(state: KernelState, order: Order, command: SendCommand): Gate
     guardsPassed: guardsFailure === null,
     ...(guardsFailure === null ? {} : { guardsFailure }),
     reservationHeld,
+    ...healthGateFacts(state, order, command.nowMs),
   }
+}
+
+/**
+ * The reason of a send the gate blocked: VENUE_HEALTH_CRITICAL when check 8 is the first check that holds the send in
+ * this mode (a client can tell a sick venue from the rest), GATE_BLOCKED otherwise.
+ */
+function blockedReason(gate: GateVerdict): 'GATE_BLOCKED' | 'VENUE_HEALTH_CRITICAL' {
+  const first = gate.checks.find((item) => !item.pass && (gate.mode === 'live' || !LIVE_ONLY.has(item.check)))
+  return first?.check === 'health_not_critical' ? 'VENUE_HEALTH_CRITICAL' : 'GATE_BLOCKED'
 }
 
 /**

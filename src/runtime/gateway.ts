@@ -10,7 +10,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply } from '../kernel/index.ts'
-import type { VenueAdapter } from '../venues/adapter.ts'
+import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -29,6 +29,7 @@ import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, ty
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
+import { VenueHealthMonitor } from './venue-health-monitor.ts'
 
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
 
@@ -65,6 +66,8 @@ export class Gateway {
   /** Venue reports on their way into the kernel; its `stats` say what was held, dropped, not alerted again. */
   readonly reportIntake: ReportIntake
   readonly role: GatewayRole
+  /** Venue health scoring (GatewayOptions.venueHealth); null when not configured. Records levels once the leader is ready. */
+  readonly venueHealth: VenueHealthMonitor | null
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     this.options = options
@@ -93,6 +96,18 @@ export class Gateway {
       adapters.set(adapter.venue, adapter)
       this.market.addSource(adapter.venue, prices)
     }
+    this.venueHealth =
+      options.venueHealth === undefined
+        ? null
+        : new VenueHealthMonitor({
+            engine,
+            clock: options.clock,
+            config: options.venueHealth,
+            venues: [...adapters.keys()],
+            sessionUp: (venue) => adapters.get(venue)?.sessionActive?.() ?? null,
+            onError: options.onError,
+          })
+    const venueHealth = this.venueHealth
     this.audit = auditSetup === null ? null : new AuditDuty({ engine, clock: options.clock, setup: auditSetup, configDigest: options.configDigest, onError: options.onError })
     this.executor = new Executor({
       engine,
@@ -107,6 +122,7 @@ export class Gateway {
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
+      ...(venueHealth === null ? {} : { onCall: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => venueHealth.observe(venue, outcome, sentAtMs) }),
     })
     this.readBacks = new OrderReadBacks({
       engine,
@@ -195,6 +211,7 @@ export class Gateway {
       await gateway.audit?.start()
       gateway.unsubscribes.push(gateway.snapshotter.start())
       gateway.readBacks.armSweep()
+      gateway.venueHealth?.start()
       gateway.readyFlag = true
       return gateway
     } catch (error) {
@@ -208,6 +225,7 @@ export class Gateway {
     this.readyFlag = false
     await this.stopVenueSessions()
     this.readBacks.stop()
+    this.venueHealth?.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()

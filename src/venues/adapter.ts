@@ -177,4 +177,9 @@ export interface VenueAdapter {
    * venue named; returns an unsubscribe function. Optional: a venue without such messages leaves it out.
    */
   onReadBackWanted?(handler: (clientOrderId: string) => void): () => void
+  /**
+   * Whether the venue's session is up (FIX: logged on), for venue health scoring (src/runtime/venue-health-score.ts:
+   * a session down is CRITICAL). Optional: a venue without a session to tell of leaves it out.
+   */
+  sessionActive?(): boolean
 }
