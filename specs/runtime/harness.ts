@@ -83,6 +83,10 @@ export interface WorldOptions {
   mode?: Mode
   /** Venue sessions living on the log, started between the restore and bootstrap (GatewayOptions.venueSessions). */
   venueSessions?: GatewayOptions['venueSessions']
+  /** Venue health scoring (GatewayOptions.venueHealth); absent: off. */
+  venueHealth?: GatewayOptions['venueHealth']
+  /** Write kernel.command records (GatewayOptions.commandRecords), for `redecideLog`. */
+  commandRecords?: boolean
 }
 
 export function tempDataDir(): string {
@@ -142,6 +146,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.snapshotSections === undefined ? {} : { snapshotSections: options.snapshotSections }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
     ...(options.venueSessions === undefined ? {} : { venueSessions: options.venueSessions }),
+    ...(options.venueHealth === undefined ? {} : { venueHealth: options.venueHealth }),
+    ...(options.commandRecords === undefined ? {} : { commandRecords: options.commandRecords }),
   })
   // A start that fails says why (not only that it did not start in time).
   const start: { gateway: Gateway | null; failure: { error: unknown } | null } = { gateway: null, failure: null }

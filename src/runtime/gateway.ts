@@ -9,7 +9,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply } from '../kernel/index.ts'
+import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type VenueOverrideCommand } from '../kernel/index.ts'
 import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
@@ -32,6 +32,8 @@ import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 export interface CommandResult {
   reply: Reply
@@ -348,6 +350,11 @@ export class Gateway {
 
   setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
     return this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note })
+  }
+
+  /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
+  venueOverride(request: DistributiveOmit<VenueOverrideCommand, 'kind' | 'nowMs'>): Promise<CommandResult> {
+    return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
   }
 
   flatten(principal: Principal, accountId: string, flattenId: string): Promise<CommandResult> {

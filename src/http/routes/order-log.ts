@@ -276,7 +276,9 @@ type GateVerdict = EventOf<'order.send_requested'>['gate']
 function gateText(gate: GateVerdict): string {
   const failed = gate.checks.filter((check) => check.applies && !check.pass).map((check) => check.check)
   const verdict = gate.pass ? 'gate passed' : `gate failed ${failed.join(', ')}`
-  return `${verdict}; send ${gate.sendAllowed ? 'allowed' : 'refused'} in ${gate.mode}`
+  // Venue health that is not OK says which record set it (kernel/venue-health.ts puts it in check 8's detail).
+  const health = gate.checks.find((check) => check.check === 'health_not_critical' && !check.detail.startsWith('health=OK,'))
+  return `${verdict}; send ${gate.sendAllowed ? 'allowed' : 'refused'} in ${gate.mode}${health === undefined ? '' : `; ${health.detail}`}`
 }
 
 function reportFill(report: { lastQty?: bigint; lastPrice?: bigint }): string {
