@@ -59,7 +59,7 @@ function placeCommand(index: number, nowMs: number): KernelCommand {
   }
 }
 
-const FACTS = { haLeader: true, liveExplicit: false, durabilityMode: DURABILITY, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true } as const
+const FACTS = { haLeader: true, liveExplicit: false, durabilityMode: DURABILITY, schemaCompatible: true, auditVerified: true } as const
 
 /** Intake: one place command, durable (the ACK boundary). Returns the order id. */
 async function place(engine: Engine, index: number, commands: KernelCommand[]): Promise<string> {

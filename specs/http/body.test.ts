@@ -96,12 +96,12 @@ test('every operation /openapi.json documents with a JSON body answers a non-JSO
     still = t.gateway.engine.wal.lastLsn === lsn ? still + 1 : 0
     lsn = t.gateway.engine.wal.lastLsn
   }
-  const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' || path.startsWith('/v1/audit/') ? admin : ops)
+  const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' || path.startsWith('/v1/audit/') || path.startsWith('/v1/admin/venues/') ? admin : ops)
   const checked: string[] = []
   for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>)) {
     for (const [method, operation] of Object.entries(item)) {
       if (operation.requestBody?.content['application/json'] === undefined) continue
-      const url = path.replace('{id}', path.startsWith('/v1/accounts') ? 'demo-1' : orderId)
+      const url = path.replace('{id}', path.startsWith('/v1/accounts') ? 'demo-1' : orderId).replace('{venue}', 'sim')
       const lsn = t.gateway.engine.wal.lastLsn
       const headers = auth(tokenFor(path), { 'Content-Type': 'text/plain', 'Idempotency-Key': `media-doc-${path}` })
       const res = await t.request(url, { method: method.toUpperCase(), headers, body: '{}' })

@@ -60,8 +60,6 @@ export const paperFacts: GateFacts = {
   liveExplicit: true,
   durabilityMode: 'fsync',
   schemaCompatible: true,
-  health: 'OK',
-  healthOverride: false,
   auditVerified: true,
 }
 
@@ -161,6 +159,11 @@ export class Harness {
 
   amendResult(orderId: string, outcome: VenueOutcome<{ accepted: true }>): Decision {
     return this.run({ kind: 'amend_result', nowMs: this.nowMs, orderId, outcome })
+  }
+
+  /** Records `level` for the sim venue, as the runtime's scoring would (src/kernel/venue-health.ts). */
+  venueHealth(level: 'OK' | 'DEGRADED' | 'CRITICAL', venue = 'sim'): Decision {
+    return this.run({ kind: 'venue_health', nowMs: this.nowMs, venue, level, score: level === 'OK' ? 100 : level === 'DEGRADED' ? 70 : 10, detail: 'from the spec' })
   }
 
   send(orderId: string, action: 'place' | 'cancel' | 'amend' = 'place', facts: GateFacts = paperFacts): Decision {

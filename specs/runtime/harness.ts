@@ -85,6 +85,10 @@ export interface WorldOptions {
   venueSessions?: GatewayOptions['venueSessions']
   /** GatewayOptions.log: lines for an operator (a torn tail the log's open cut). */
   log?: (line: string) => void
+  /** Venue health scoring (GatewayOptions.venueHealth); absent: off. */
+  venueHealth?: GatewayOptions['venueHealth']
+  /** Write kernel.command records (GatewayOptions.commandRecords), for `redecideLog`. */
+  commandRecords?: boolean
 }
 
 export function tempDataDir(): string {
@@ -131,7 +135,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
     configDigest: 'sim-config',
     buildCommit: 'test',
-    facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
+    facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, auditVerified: true }),
     callsInFlightMax: CALLS_IN_FLIGHT_MAX,
     reconcileRetryMs: 500,
     convergeWaitMsMax: 30_000,
@@ -145,6 +149,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.mode === undefined ? {} : { mode: options.mode }),
     ...(options.venueSessions === undefined ? {} : { venueSessions: options.venueSessions }),
     ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.venueHealth === undefined ? {} : { venueHealth: options.venueHealth }),
+    ...(options.commandRecords === undefined ? {} : { commandRecords: options.commandRecords }),
   })
   // A start that fails says why (not only that it did not start in time).
   const start: { gateway: Gateway | null; failure: { error: unknown } | null } = { gateway: null, failure: null }

@@ -5,6 +5,7 @@
  * reproduced with `bun scripts/sim.ts --seed N`.
  */
 
+import { venueHealthDefaults } from '../../src/config/index.ts'
 import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Units } from '../../src/domain/decimal.ts'
@@ -29,8 +30,15 @@ import { Monitor, type PriorityInversion } from './monitor.ts'
 import { runUntilQuiescent } from './quiescence.ts'
 import { RetiredOrders } from './retired-orders.ts'
 import { VenueWatch, type StatusQuery } from './venue-watch.ts'
-import { Draw, drawScenario, type Scenario } from './scenario.ts'
+import { Draw, drawScenario, SYMBOLS, type Scenario } from './scenario.ts'
 import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, type WorkloadContext } from './workload.ts'
+
+/**
+ * Venue health scoring on in every seed (config defaults but a short window and few samples, so the faults the seeds
+ * inject move venues to DEGRADED and CRITICAL and back): its records, check 8's blocks and the replay of both are
+ * checked by every invariant.
+ */
+const SIM_VENUE_HEALTH = { ...venueHealthDefaults(), windowMs: 5_000, samplesMin: 5, evaluateEveryMs: 500 }
 
 export interface SeedOptions {
   /** Workload steps before healing. */
@@ -160,7 +168,7 @@ class SeedRunner {
 
   async run(): Promise<SeedResult> {
     const venueOptions = { ...this.scenario.venue, ...this.backOffice.venueOptions().venueOptions }
-    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions, params: this.scenario.params, ...this.backOffice.worldOptions() })
+    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.backOffice.worldOptions() })
     this.backOffice.attach(world)
     const startMs = world.clock.nowMs()
     this.watch.listen(world.venue, world.clock)
@@ -278,7 +286,7 @@ class SeedRunner {
     // Down for a while; the venue keeps trading and its reports to the dead process are lost.
     await crashed.clock.advanceAsync(ctx.draw.int(0, 1_500))
     this.watch.up = true // the new gateway subscribes to reports before it lets the clock move
-    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params, ...this.backOffice.worldOptions() })
+    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.backOffice.worldOptions() })
     this.backOffice.attach(ctx.world)
     this.monitor.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
     this.retired.attach(ctx.world.gateway.engine)

@@ -9,7 +9,7 @@
 import { backOfficeOf, backOfficeSectionSource, FUNDING_BOOK, initialLedger, type Store } from '../backoffice/index.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Funding } from '../runtime/bootstrap.ts'
-import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, type Config } from '../config/index.ts'
+import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, venueHealthConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
@@ -173,7 +173,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       configDigest: digest,
       buildCommit: options.buildCommit,
       // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
-      facts: () => ({ haLeader: options.haLeader?.() ?? true, liveExplicit: false, schemaCompatible: true, health: 'OK', healthOverride: false, auditVerified: true }),
+      facts: () => ({ haLeader: options.haLeader?.() ?? true, liveExplicit: false, schemaCompatible: true, auditVerified: true }),
       callsInFlightMax: 512,
       reconcileRetryMs: 500,
       convergeWaitMsMax: 10_000,
@@ -182,6 +182,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       onError: options.onError,
       // Seals (when a signing key is configured), the chain self-check and the tamper response.
       audit: config.audit,
+      // Venue health scoring: a leader records each venue's level as it changes (I-100 check 8 decides on it).
+      venueHealth: venueHealthConfigOf(config),
     })
   }
 }

@@ -5,7 +5,9 @@
 
 export {
   backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
+  venueHealthConfigOf,
 } from './schema.ts'
+export { VENUE_HEALTH, venueHealthDefaults, type VenueHealthConfig } from './venue-health.ts'
 export { KERNEL, kernelParamsOverrides } from './kernel.ts'
 export type { KernelSection } from './kernel.ts'
 export { FIX_BEGIN_STRINGS, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_MESSAGE_BYTES_MAX_LIMIT, FIX_MESSAGE_BYTES_MIN, FIX_OPEN_ORDERS_MAX_LIMIT, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'

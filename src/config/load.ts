@@ -10,6 +10,7 @@ import { ConfigError, type ConfigIssue } from './config-error.ts'
 import { misspeltEnvNames, OTHER_ENV_NAMES } from './env-names.ts'
 import { venueTimeoutMsMax } from './kernel.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
+import { venueHealthIssues } from './venue-health.ts'
 
 export { ConfigError } from './config-error.ts'
 export type { ConfigIssue } from './config-error.ts'
@@ -182,6 +183,7 @@ function resolve(parsed: Parsed): Config {
   })
   issues.push(...venueIssues(parsed))
   issues.push(...graceIssues(parsed))
+  issues.push(...venueHealthIssues(parsed.venueHealth))
   // An order without a `venue` goes to the sim venue (the order body's default, decided in the kernel): no config field
   // changes that. A config naming another default venue was accepted and had no effect — orders meant for a FIX venue
   // went to the sim one — so it is refused, as an unknown field is, rather than silently ignored.

@@ -10,6 +10,7 @@
 import * as v from 'valibot'
 import { KERNEL } from './kernel.ts'
 import { VENUE } from './venues.ts'
+import { VENUE_HEALTH, venueHealthDefaults, type VenueHealthConfig } from './venue-health.ts'
 
 export const MODES = ['paper', 'shadow', 'live'] as const
 export type Mode = (typeof MODES)[number]
@@ -193,6 +194,8 @@ export const CONFIG_SCHEMA = strict({
   backoffice: v.optional(BACKOFFICE),
   /** Kernel parameters (src/config/kernel.ts), each optional; no default value, so a config without it keeps its digest. */
   kernel: v.optional(KERNEL),
+  /** Venue health scoring and overrides (src/config/venue-health.ts). No default value: a config without it keeps its digest. */
+  venueHealth: v.optional(VENUE_HEALTH),
 })
 
 /** Fields whose values are secret: never echoed in errors, only their hash enters the digest. */
@@ -216,6 +219,11 @@ export function snapshotsConfigOf(config: Config): SnapshotsConfig {
 /** The read budget in effect (config `backpressure.read`, or DEFAULT_READ_BUDGET). */
 export function readBudgetOf(backpressure: Config['backpressure']): { ratePerSec: number; burst: number } {
   return backpressure.read ?? { ...DEFAULT_READ_BUDGET }
+}
+
+/** The venue health settings in effect: the config's, or every default. */
+export function venueHealthConfigOf(config: Config): VenueHealthConfig {
+  return config.venueHealth ?? venueHealthDefaults()
 }
 
 /** The back-office settings in effect. */

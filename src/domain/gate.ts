@@ -34,9 +34,6 @@ export interface GateFacts {
   durabilityMode: string
   /** The log holds no record newer than this binary understands, and the writer's schema is the reader's. */
   schemaCompatible: boolean
-  health: HealthLevel
-  /** An operator override (with expiry, reason, two approvals — checked by the runtime) lets a send pass CRITICAL health. */
-  healthOverride: boolean
   /** The audit hash chain and latest seal verified. */
   auditVerified: boolean
 }
@@ -50,6 +47,18 @@ export interface GateInput extends GateFacts {
   /** When a guard re-run at the send refused it (§15 check 4: data health, the price band): its reason code, for the detail. */
   guardsFailure?: string
   reservationHeld: boolean
+  /**
+   * Check 8: the order's venue's health as the log recorded it (`venue.health_changed`, src/kernel/venue-health.ts) —
+   * never a live reading, so a replay decides alike. Command records of builds before it carry a constant OK in their
+   * facts; the kernel's own reading (OK for a log without health records) replaces it.
+   */
+  health: HealthLevel
+  /** An emergency override in force (two admins, a reason, an expiry, a scope: §14) covers this order at this venue. */
+  healthOverride: boolean
+  /** A flatten close: never held by venue health (it only reduces risk). */
+  healthExempt?: boolean
+  /** Check 8's detail when the level is not OK: the level, the record that set it, the override. */
+  healthDetail?: string
 }
 
 export interface GateCheckResult {

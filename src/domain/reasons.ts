@@ -63,6 +63,12 @@ export const REASONS = {
   // executor / gate
   GATE_BLOCKED: reason('definite_reject', 503, 'The I-100 safety gate did not pass; nothing was sent'),
   SHADOW_NOT_SENT: reason('definite_reject', 200, 'Shadow mode: the order was decided and recorded but not sent'),
+  VENUE_HEALTH_CRITICAL: reason('definite_reject', 503, "The venue's recorded health is CRITICAL (I-100 check 8) and no override in force covers the order; nothing was sent"),
+  // venue health overrides (§14 emergency override)
+  VENUE_UNKNOWN: reason('definite_reject', 404, 'No instrument is configured on this venue'),
+  OVERRIDE_NOT_PENDING: reason('conflict', 409, 'No override of this id awaits approval on the venue (none proposed, approved already, revoked, replaced or expired)'),
+  OVERRIDE_SELF_APPROVAL: reason('definite_reject', 403, 'An override needs two distinct admins: its proposer cannot approve it'),
+  OVERRIDE_NOT_FOUND: reason('definite_reject', 404, 'The venue has no override to revoke'),
   // cancel / resend commands
   ORDER_NOT_FOUND: reason('definite_reject', 404, 'No such order'),
   ORDER_NOT_CANCELABLE: reason('conflict', 409, 'The order is in a state that cannot be canceled'),

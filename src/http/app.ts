@@ -14,6 +14,7 @@ import { limitReads } from './read-limit.ts'
 import { openApiDocument } from './openapi/document.ts'
 import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
+import { venueHealthRoutes } from './routes/venue-health.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { backofficeRoutes } from './routes/backoffice.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -73,6 +74,7 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.route('/', orderLogRoutes(services))
   app.route('/', streamRoutes(services))
   app.route('/', adminRoutes(services))
+  app.route('/', venueHealthRoutes(services))
   app.route('/', backofficeRoutes(services))
   app.route('/', auditRoutes(services))
   return app

@@ -14,6 +14,7 @@ import { applyOrderEvent, countOpen } from './apply-order.ts'
 import { addBalance, addReserved } from './ledger.ts'
 import { syncQueues } from './queues.ts'
 import { cloneState, idempotencyIndexKey, type KernelState } from './state.ts'
+import { applyVenueHealth } from './venue-health.ts'
 
 export interface ApplyMeta {
   /** The event's log sequence number; strictly increasing. */
@@ -44,6 +45,12 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
       return
     case 'switch.changed':
       state.tradingSwitch = event.switch
+      return
+    case 'venue.health_changed':
+    case 'venue.override_proposed':
+    case 'venue.override_approved':
+    case 'venue.override_revoked':
+      applyVenueHealth(state, event, meta.lsn)
       return
     case 'account.funded':
       addBalance(state, event.accountId, event.asset, event.amount)
@@ -83,6 +90,10 @@ type OrderScopedEvent = Exclude<
     | 'kernel.retire_rule_adopted'
     | 'mode.changed'
     | 'switch.changed'
+    | 'venue.health_changed'
+    | 'venue.override_proposed'
+    | 'venue.override_approved'
+    | 'venue.override_revoked'
     | 'account.funded'
     | 'account.flatten_requested'
     | 'order.accepted'

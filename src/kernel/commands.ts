@@ -12,6 +12,8 @@ import type { MarketSnapshot } from '../domain/market.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
+import type { HealthLevel } from '../domain/gate.ts'
+import type { OverrideScope } from '../domain/venue-health.ts'
 import type { ExecutionReport, PlaceAck, VenueOrder, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
 
 /** Live prerequisites the runtime observed (DESIGN §6); checked by the mode guard when the gateway is live. */
@@ -186,6 +188,29 @@ export interface ResendCommand {
   market: MarketSnapshot | null
 }
 
+/**
+ * The runtime's venue health scoring (src/runtime/venue-health-monitor.ts) reached `level` for `venue`: recorded as
+ * `venue.health_changed` when it differs from the level the kernel holds, so check 8 of the I-100 gate decides on the
+ * log, never on a live reading.
+ */
+export interface VenueHealthCommand {
+  kind: 'venue_health'
+  nowMs: number
+  venue: string
+  level: HealthLevel
+  score: number
+  detail: string
+}
+
+/**
+ * An emergency override of a venue's CRITICAL level (§14): `propose` (an admin, with a reason, an expiry and a scope),
+ * `approve` (a second, distinct admin, naming the proposal), `revoke` (ops or admin, ending it before its expiry).
+ */
+export type VenueOverrideCommand =
+  | { kind: 'venue_override'; op: 'propose'; nowMs: number; principal: Principal; venue: string; reason: string; durationMs: number; scope: OverrideScope }
+  | { kind: 'venue_override'; op: 'approve'; nowMs: number; principal: Principal; venue: string; overrideId: string }
+  | { kind: 'venue_override'; op: 'revoke'; nowMs: number; principal: Principal; venue: string; note: string }
+
 /** At every start, after replay: every call that was in flight when the process stopped has an unknown outcome. */
 export interface BootstrapCommand {
   kind: 'bootstrap'
@@ -223,6 +248,8 @@ export type KernelCommand =
   | BootstrapCommand
   | MarkSuspectsCommand
   | ClearSuspectsCommand
+  | VenueHealthCommand
+  | VenueOverrideCommand
 
 /** What the caller tells the client. Repeats of an idempotent request carry `duplicate: true` and the first answer. */
 export type Reply =

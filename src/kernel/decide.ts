@@ -18,6 +18,7 @@ import { decideReconcile } from './reconcile.ts'
 import { decideBootstrap, decideCancelResult, decidePlaceResult } from './results.ts'
 import { decideSend } from './send.ts'
 import type { KernelState } from './state.ts'
+import { decideVenueHealth, decideVenueOverride } from './venue-health.ts'
 
 export function decide(state: KernelState, command: KernelCommand): Decision {
   switch (command.kind) {
@@ -57,6 +58,10 @@ export function decide(state: KernelState, command: KernelCommand): Decision {
       return decideMarkSuspects(state, command)
     case 'clear_suspects':
       return decideClearSuspects(state, command)
+    case 'venue_health':
+      return decideVenueHealth(state, command)
+    case 'venue_override':
+      return decideVenueOverride(state, command)
     default:
       return unreachable(command, 'unknown command kind')
   }

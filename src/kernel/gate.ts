@@ -7,14 +7,16 @@
  * - live: a send goes only if all nine checks pass.
  * - paper: the two live-only checks (mode_live_explicit, durability_live) are informative; the rest must pass.
  * - shadow: nothing is ever sent; the verdict is still computed and recorded.
- * Amends face every check, like places. Cancels reduce risk, so only the checks that keep a non-leader or an incompatible binary from talking to the venue
+ * Amends face every check, like places; check 8 (venue health, src/kernel/venue-health.ts) holds neither a flatten
+ * close nor a cancel. Cancels reduce risk, so only the checks that keep a non-leader or an incompatible binary from talking to the venue
  * apply to them (ha_leader, mode_live_explicit in live, schema_compatible); a tampered audit chain or CRITICAL health
  * must not stop a cancel.
  */
 
 import type { GateCheckName, GateCheckResult, GateInput, GateVerdict } from '../domain/gate.ts'
 
-const LIVE_ONLY: ReadonlySet<GateCheckName> = new Set<GateCheckName>(['mode_live_explicit', 'durability_live'])
+/** The checks that only live mode enforces (paper records them, informative). */
+export const LIVE_ONLY: ReadonlySet<GateCheckName> = new Set<GateCheckName>(['mode_live_explicit', 'durability_live'])
 const CANCEL_CHECKS: ReadonlySet<GateCheckName> = new Set<GateCheckName>(['ha_leader', 'mode_live_explicit', 'schema_compatible'])
 
 export function evaluateGate(input: GateInput): GateVerdict {
@@ -26,7 +28,11 @@ export function evaluateGate(input: GateInput): GateVerdict {
     ['reservation_held', input.reservationHeld, input.reservationHeld ? 'reservation held' : 'reservation not held'],
     ['durability_live', input.durabilityMode === 'fsync', `log durability is ${input.durabilityMode}; live needs fsync`],
     ['schema_compatible', input.schemaCompatible, input.schemaCompatible ? 'schemas compatible' : 'schema incompatibility detected'],
-    ['health_not_critical', input.health !== 'CRITICAL' || input.healthOverride, `health=${input.health}, override=${input.healthOverride}`],
+    [
+      'health_not_critical',
+      input.health !== 'CRITICAL' || input.healthOverride || input.healthExempt === true,
+      input.healthDetail ?? `health=${input.health}, override=${input.healthOverride}`,
+    ],
     ['audit_verified', input.auditVerified, input.auditVerified ? 'audit chain and seal verified' : 'audit chain or seal not verified'],
   ]
   const checks: GateCheckResult[] = results.map(([check, ok, detail]) => {

@@ -30,8 +30,11 @@ export type {
   ResendCommand,
   SendCommand,
   SetModeCommand,
+  VenueHealthCommand,
+  VenueOverrideCommand,
   VenueReportCommand,
 } from './commands.ts'
+export { OVERRIDE_REASON_CHARS_MAX, venueHealthOf } from './venue-health.ts'
 export { decide } from './decide.ts'
 export { FLATTEN_KEY_PREFIX, flattenActs } from './flatten.ts'
 export { evaluateGate } from './gate.ts'

@@ -7,19 +7,19 @@
 
 import { policyValidAt } from '../domain/accounts.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
-import type { GateInput } from '../domain/gate.ts'
-import type { GateAction, GateVerdict } from '../domain/gate.ts'
+import type { GateInput, GateVerdict, GateAction } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import type { Decision, SendCommand } from './commands.ts'
 import { emit, emitterFor, type Emitter } from './emit.ts'
-import { evaluateGate } from './gate.ts'
+import { evaluateGate, LIVE_ONLY } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
 import { heldFor, reservationFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
+import { healthGateFacts } from './venue-health.ts'
 
 export function decideSend(state: KernelState, command: SendCommand): Decision {
   const order = state.orders.get(command.orderId)
@@ -34,7 +34,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   const emitter = emitterFor(order)
   const at = { atMs: command.nowMs, orderId: order.orderId }
   if (!gate.sendAllowed) {
-    const reason = state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : 'GATE_BLOCKED'
+    const reason = state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : blockedReason(gate)
     const retried = command.action === 'cancel'
     // A blocked place of an order never sent is final (the order is rejected) and so is a blocked amend (the order
     // stands unchanged); a blocked cancel is retried, never dropped. A place sent before is never ended on egress's
@@ -71,7 +71,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
  * `order.send_blocked` that follows records the gate's verdict and moves nothing (event-transition.ts). Logs written
  * before hold such a place as rejected: a report of the earlier copy brings it back (inbox.ts provesAtVenue).
  */
-function readBackBlocked(emitter: Emitter, input: { atMs: number; orderId: string; reason: 'GATE_BLOCKED' | 'SHADOW_NOT_SENT'; gate: GateVerdict }): void {
+function readBackBlocked(emitter: Emitter, input: { atMs: number; orderId: string; reason: ReturnType<typeof blockedReason> | 'SHADOW_NOT_SENT'; gate: GateVerdict }): void {
   const failing = input.gate.checks.filter((check) => !check.pass).map((check) => `${check.check}: ${check.detail}`)
   const detail = `the I-100 gate blocked sending it again (${failing.join('; ')}); sent before, so read back before it ends`
   emit(emitter, { type: 'order.unknown', atMs: input.atMs, orderId: input.orderId, reason: input.reason, detail })
@@ -120,7 +120,17 @@ function gateInput(state: KernelState, order: Order, command: SendCommand): Gate
     guardsPassed: guardsFailure === null,
     ...(guardsFailure === null ? {} : { guardsFailure }),
     reservationHeld,
+    ...healthGateFacts(state, order, command.nowMs),
   }
+}
+
+/**
+ * The reason of a send the gate blocked: VENUE_HEALTH_CRITICAL when check 8 is the first check that holds the send in
+ * this mode (a client can tell a sick venue from the rest), GATE_BLOCKED otherwise.
+ */
+function blockedReason(gate: GateVerdict): 'GATE_BLOCKED' | 'VENUE_HEALTH_CRITICAL' {
+  const first = gate.checks.find((item) => !item.pass && (gate.mode === 'live' || !LIVE_ONLY.has(item.check)))
+  return first?.check === 'health_not_critical' ? 'VENUE_HEALTH_CRITICAL' : 'GATE_BLOCKED'
 }
 
 /**

@@ -11,6 +11,7 @@ import { DEFAULT_MODE, type Mode, type TradingSwitch } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
+import type { VenueHealthEntry } from '../domain/venue-health.ts'
 
 export interface AccountLedger {
   /** Holdings per asset: cash in quote assets, positions in base assets. */
@@ -78,6 +79,11 @@ export interface KernelState {
   /** Calls in flight per venue×symbol (instrument key → count ≥ 1), bounded by params.callsPerInstrumentMax. */
   callsByInstrument: Map<string, number>
   counters: KernelCounters
+  /**
+   * Per venue, the health level last recorded (`venue.health_changed`) and its emergency override (venue-health.ts):
+   * check 8 of the I-100 gate reads it. A venue without an entry is OK.
+   */
+  venueHealth: Map<string, VenueHealthEntry>
 }
 
 export function initialState(): KernelState {
@@ -99,6 +105,7 @@ export function initialState(): KernelState {
     inFlight: new Map(),
     callsByInstrument: new Map(),
     counters: { eventsApplied: 0, duplicateReportsDropped: 0, transitionsRefused: 0, alertsRaised: 0 },
+    venueHealth: new Map(),
   }
 }
 
@@ -133,6 +140,7 @@ export function cloneState(state: KernelState): KernelState {
     inFlight: new Map(state.inFlight),
     callsByInstrument: new Map(state.callsByInstrument),
     counters: { ...state.counters },
+    venueHealth: new Map([...state.venueHealth].map(([venue, entry]) => [venue, { ...entry, override: entry.override === null ? null : { ...entry.override } }])),
   }
 }
 

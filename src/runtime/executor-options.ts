@@ -3,7 +3,7 @@
 import type { GateFacts } from '../domain/gate.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import type { Clock } from '../domain/clock.ts'
-import type { VenueAdapter } from '../venues/adapter.ts'
+import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
@@ -29,6 +29,8 @@ export interface ExecutorOptions {
   onError: (error: unknown, context: string) => void
   /** HA lease, re-checked right before every venue call: a deposed leader never calls a venue. */
   lease?: { assertHeld(): void }
+  /** Every place, cancel and amend answer, with when its call was made: venue health scoring (venue-health-monitor.ts). */
+  onCall?: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => void
 }
 
 export interface ExecutorStats {

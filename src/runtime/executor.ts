@@ -281,7 +281,12 @@ export class Executor {
     if (requested.type === 'order.send_requested') this.stats.sends++
     else if (requested.type === 'order.cancel_send_requested') this.stats.cancels++
     else this.stats.amends++
-    await sendToVenue(adapter, order, requested, { clock, submit: (command) => this.submitResult(item.orderId, command) })
+    const onCall = this.options.onCall
+    await sendToVenue(adapter, order, requested, {
+      clock,
+      submit: (command) => this.submitResult(item.orderId, command),
+      ...(onCall === undefined ? {} : { observe: (outcome: VenueOutcome<unknown>, sentAtMs: number) => onCall(item.venue, outcome, sentAtMs) }),
+    })
   }
 
   /**

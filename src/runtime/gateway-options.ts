@@ -6,7 +6,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { Mode } from '../domain/modes.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import type { LeaseGuard, WalOptions } from '../../wal/index.ts'
-import type { AuditConfig } from '../config/index.ts'
+import type { AuditConfig, VenueHealthConfig } from '../config/index.ts'
 import type { Funding } from './bootstrap.ts'
 import type { Engine } from './engine.ts'
 import type { Gateway } from './gateway.ts'
@@ -92,6 +92,11 @@ export interface GatewayOptions {
    * once they are up. A leader's start calls `start` after beforeBootstrap and waits for it before bootstrap.
    */
   venueSessions?: VenueSessions
+  /**
+   * Venue health scoring (config `venueHealth`, venue-health-monitor.ts): a leader records each venue's level as it
+   * changes. Absent: no level is recorded (every venue stays OK unless the log says otherwise).
+   */
+  venueHealth?: VenueHealthConfig
 }
 
 export interface VenueSessions {

@@ -9,8 +9,8 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply } from '../kernel/index.ts'
-import type { VenueAdapter } from '../venues/adapter.ts'
+import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type VenueOverrideCommand } from '../kernel/index.ts'
+import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -29,8 +29,11 @@ import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, ty
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
+import { VenueHealthMonitor } from './venue-health-monitor.ts'
 
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 export interface CommandResult {
   reply: Reply
@@ -65,6 +68,8 @@ export class Gateway {
   /** Venue reports on their way into the kernel; its `stats` say what was held, dropped, not alerted again. */
   readonly reportIntake: ReportIntake
   readonly role: GatewayRole
+  /** Venue health scoring (GatewayOptions.venueHealth); null when not configured. Records levels once the leader is ready. */
+  readonly venueHealth: VenueHealthMonitor | null
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     this.options = options
@@ -93,6 +98,18 @@ export class Gateway {
       adapters.set(adapter.venue, adapter)
       this.market.addSource(adapter.venue, prices)
     }
+    this.venueHealth =
+      options.venueHealth === undefined
+        ? null
+        : new VenueHealthMonitor({
+            engine,
+            clock: options.clock,
+            config: options.venueHealth,
+            venues: [...adapters.keys()],
+            sessionUp: (venue) => adapters.get(venue)?.sessionActive?.() ?? null,
+            onError: options.onError,
+          })
+    const venueHealth = this.venueHealth
     this.audit = auditSetup === null ? null : new AuditDuty({ engine, clock: options.clock, setup: auditSetup, configDigest: options.configDigest, onError: options.onError })
     this.executor = new Executor({
       engine,
@@ -107,6 +124,7 @@ export class Gateway {
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
+      ...(venueHealth === null ? {} : { onCall: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => venueHealth.observe(venue, outcome, sentAtMs) }),
     })
     this.readBacks = new OrderReadBacks({
       engine,
@@ -199,6 +217,7 @@ export class Gateway {
       await gateway.audit?.start()
       gateway.unsubscribes.push(gateway.snapshotter.start())
       gateway.readBacks.armSweep()
+      gateway.venueHealth?.start()
       gateway.readyFlag = true
       return gateway
     } catch (error) {
@@ -212,6 +231,7 @@ export class Gateway {
     this.readyFlag = false
     await this.stopVenueSessions()
     this.readBacks.stop()
+    this.venueHealth?.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
@@ -335,6 +355,11 @@ export class Gateway {
 
   setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
     return this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note })
+  }
+
+  /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
+  venueOverride(request: DistributiveOmit<VenueOverrideCommand, 'kind' | 'nowMs'>): Promise<CommandResult> {
+    return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
   }
 
   flatten(principal: Principal, accountId: string, flattenId: string): Promise<CommandResult> {

@@ -9,7 +9,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { currentClientOrderId, type Order } from '../domain/orders.ts'
 import type { AmendResultCommand, CancelResultCommand, PlaceResultCommand } from '../kernel/index.ts'
-import type { VenueAdapter } from '../venues/adapter.ts'
+import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { guarded } from './read-back.ts'
 
 export type SendRequested = EventOf<'order.send_requested'> | EventOf<'order.cancel_send_requested'> | EventOf<'order.amend_send_requested'>
@@ -28,10 +28,19 @@ export function sendRequestedOf(events: readonly DomainEvent[]): SendRequested |
  * when `submit`'s does.
  */
 export async function sendToVenue(
-  adapter: VenueAdapter, order: Order, requested: SendRequested, options: { clock: Clock; submit: (command: SendResultCommand) => Promise<unknown> },
+  adapter: VenueAdapter,
+  order: Order,
+  requested: SendRequested,
+  options: { clock: Clock; submit: (command: SendResultCommand) => Promise<unknown>; observe?: (outcome: VenueOutcome<unknown>, sentAtMs: number) => void },
 ): Promise<void> {
-  const { clock, submit } = options
+  const { clock } = options
   const { orderId } = order
+  const sentAtMs = clock.nowMs()
+  // Every answer is seen by venue health scoring (venue-health-monitor.ts) before the kernel decides on it.
+  const submit = (command: SendResultCommand): Promise<unknown> => {
+    options.observe?.(command.outcome, sentAtMs)
+    return options.submit(command)
+  }
   if (requested.type === 'order.send_requested') {
     const outcome = await guarded(() =>
       adapter.place({

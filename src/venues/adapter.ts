@@ -185,4 +185,10 @@ export interface VenueAdapter {
    * connection and are reconciled. Returns an unsubscribe function. Optional.
    */
   onVenueReadBackWanted?(handler: () => void): () => void
+
+  /**
+   * Whether the venue's session is up (FIX: logged on), for venue health scoring (src/runtime/venue-health-score.ts:
+   * a session down is CRITICAL). Optional: a venue without a session to tell of leaves it out.
+   */
+  sessionActive?(): boolean
 }

@@ -26,7 +26,7 @@ describe('the vocabulary of the compact format', () => {
 
   test('holds what every order writes in one byte each: guard names, outcomes, the gate checks and their passing details', () => {
     // As serve decides a paper send: liveExplicit false (src/cli/serve-gateway.ts).
-    const passing = evaluateGate({ ...paperFacts, liveExplicit: false, action: 'place', mode: 'paper', policyAllows: true, guardsPassed: true, reservationHeld: true })
+    const passing = evaluateGate({ ...paperFacts, liveExplicit: false, action: 'place', mode: 'paper', policyAllows: true, guardsPassed: true, reservationHeld: true, health: 'OK', healthOverride: false })
     const words = [...GUARD_NAMES, 'pass', 'fail', ...GATE_CHECKS, ...passing.checks.map((check) => check.detail), 'place', 'paper']
     for (const word of words) {
       const index = wordIndexOf(word)

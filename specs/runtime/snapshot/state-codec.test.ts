@@ -110,11 +110,10 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 11's fields, as the s35-kernel branch wrote them before its merge onto the split codec
-    // (state-parts.ts) and after it. A change of the encoded fields under the same format number would leave this
+    // Pinned: format 12's fields (format 11's, pinned before, plus venueHealth; format 11 is read: its test below). A change of the encoded fields under the same format number would leave this
     // build unable to read the snapshots the one before wrote under this id: it takes the next number, keeps a reader
     // of this one (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v11/c7bc48bb67b54cfe')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v12/eca15154709c5e1b')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -133,7 +132,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
     const world = await tradedWorld(16)
     worlds.push(world)
@@ -142,6 +141,8 @@ describe('kernel state encoding', () => {
     // That build's rows: every field of an order but the last five (syntheticPendingQty, …Cash, …Notional, then format
     // 10's limitLoosest and format 11's syntheticDeclinedCumQty).
     const fields = structuredClone(json) as unknown[]
+    // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
+    expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
     for (const [, row] of orders) expect(row.splice(-5)).toEqual(['0', '0', '0', null, null])
@@ -152,7 +153,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 16 fields/)
+    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 17 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
   })
 
@@ -168,6 +169,8 @@ describe('kernel state encoding', () => {
     // That build's rows: every field of an order but the last six (bootstrapSuspect, format 8's three, format 10's one,
     // format 11's one).
     const fields = structuredClone(json) as unknown[]
+    // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
+    expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
     for (const [, row] of orders) expect(row.splice(-6)).toEqual([false, '0', '0', '0', null, null])
@@ -177,7 +180,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 16 fields/)
+    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 17 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
     expect(() => kernelStateFromBytes(v6, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
   })
@@ -194,6 +197,8 @@ describe('kernel state encoding', () => {
     // That build's rows: every field of an order but the last two (limitLoosest, format 11's syntheticDeclinedCumQty);
     // the state's retireRule it had.
     const fields = structuredClone(json) as unknown[]
+    // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
+    expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
     for (const [, row] of orders) expect(row.splice(-2)).toEqual([null, null])
@@ -206,8 +211,8 @@ describe('kernel state encoding', () => {
     if (amended === undefined) throw new Error('expected an order')
     amended.limitLoosest = 123n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(amended.orderId)?.limitLoosest).toBe(123n)
-    expect(() => kernelStateFromBytes(v9)).toThrow(/expected Order as an array of \d+ fields/)
-    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of \d+ fields/)
+    expect(() => kernelStateFromBytes(v9)).toThrow(/expected KernelState as an array of 17 fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
   test("format 10's encoding (orders without syntheticDeclinedCumQty) is still read, with none declined, as replaying its log gives", async () => {
@@ -221,6 +226,8 @@ describe('kernel state encoding', () => {
     const { json, idempotency } = encodeKernelState(state)
     // That build's rows: every field of an order but the last (syntheticDeclinedCumQty).
     const fields = structuredClone(json) as unknown[]
+    // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
+    expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
     expect(orders.length).toBe(state.orders.size)
     for (const [, row] of orders) expect(row.splice(-1)).toEqual([null])
@@ -233,7 +240,33 @@ describe('kernel state encoding', () => {
     if (declined === undefined) throw new Error('expected an order')
     declined.syntheticDeclinedCumQty = 456n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(declined.orderId)?.syntheticDeclinedCumQty).toBe(456n)
-    expect(() => kernelStateFromBytes(v10)).toThrow(/expected Order as an array of \d+ fields/)
-    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of \d+ fields/)
+    expect(() => kernelStateFromBytes(v10)).toThrow(/expected KernelState as an array of 17 fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
+  })
+
+  test("format 11's encoding (no venue health) is still read, with none recorded, as replaying its log gives; this build's keeps a venue's level and override", async () => {
+    // The schema id the build before KernelState.venueHealth wrote into its snapshots (format 11), computed by that build.
+    const previous = 'kernel-state/v11/c7bc48bb67b54cfe'
+    expect(readableKernelSchemas()).toContain(previous)
+    const world = await tradedWorld(19)
+    worlds.push(world)
+    const state = cloneState(world.gateway.engine.state)
+    expect(state.orders.size).toBeGreaterThan(0)
+    const { json, idempotency } = encodeKernelState(state)
+    const fields = structuredClone(json) as unknown[]
+    expect(fields.pop()).toEqual([])
+    const v11 = kernelSectionOf(JSON.stringify(fields), idempotency)
+    const decoded = kernelStateFromBytes(v11, { schema: previous })
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(decoded.venueHealth.size).toBe(0)
+    state.venueHealth.set('sim', {
+      level: 'CRITICAL', score: 12, detail: 'd', sinceMs: 5, lsn: 42, overridesProposed: 1,
+      override: { overrideId: 'sim#1', reason: 'r', scope: 'reduce_only', proposedBy: 'a', proposedAtMs: 6, untilMs: 7, approvedBy: 'b', approvedAtMs: 6 },
+    })
+    const restored = kernelStateFromBytes(kernelStateBytes(state))
+    expect(restored.venueHealth.get('sim')).toEqual(state.venueHealth.get('sim'))
+    expect(stateDigest(restored)).toBe(stateDigest(state))
+    expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 17 fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 })

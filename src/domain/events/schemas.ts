@@ -6,7 +6,9 @@
 
 import * as v from 'valibot'
 import { kernelConfigSchema } from '../kernel-config.ts'
+import { HEALTH_LEVELS } from '../gate.ts'
 import { KILL_SWITCH_ACTIONS, TRADING_SWITCHES } from '../modes.ts'
+import { OVERRIDE_SCOPES } from '../venue-health.ts'
 import {
   idSchema,
   msSchema,
@@ -60,6 +62,48 @@ export const EVENT_SCHEMAS = {
     accountId: idSchema,
     flattenId: idSchema,
     principalId: v.string(),
+  }),
+  /**
+   * The runtime's venue health scoring (src/runtime/venue-health-monitor.ts) moved a venue to another level; the
+   * kernel holds it (KernelState.venueHealth) and the I-100 gate's check 8 decides on it, so a replay decides alike.
+   */
+  'venue.health_changed': v.strictObject({
+    type: v.literal('venue.health_changed'),
+    ...base,
+    venue: idSchema,
+    level: v.picklist(HEALTH_LEVELS),
+    previous: v.picklist(HEALTH_LEVELS),
+    score: v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(100)),
+    detail: v.string(),
+  }),
+  /** An admin proposed an emergency override of a venue's CRITICAL level (§14): in force once a second admin approves. */
+  'venue.override_proposed': v.strictObject({
+    type: v.literal('venue.override_proposed'),
+    ...base,
+    venue: idSchema,
+    overrideId: v.string(),
+    principalId: v.string(),
+    /** Why the override is needed (the API's `reason`; named `note` as operators' texts are, `reason` being a code). */
+    note: v.string(),
+    scope: v.picklist(OVERRIDE_SCOPES),
+    untilMs: msSchema,
+  }),
+  /** A second, distinct admin approved the override: it is in force until its untilMs. */
+  'venue.override_approved': v.strictObject({
+    type: v.literal('venue.override_approved'),
+    ...base,
+    venue: idSchema,
+    overrideId: v.string(),
+    principalId: v.string(),
+  }),
+  /** An operator ended the override before its expiry. */
+  'venue.override_revoked': v.strictObject({
+    type: v.literal('venue.override_revoked'),
+    ...base,
+    venue: idSchema,
+    overrideId: v.string(),
+    principalId: v.string(),
+    note: v.string(),
   }),
   'order.accepted': v.strictObject({
     type: v.literal('order.accepted'),

@@ -17,6 +17,7 @@ import { assert } from '../../domain/assert.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ERROR_CODES, type ErrorBody } from '../errors.ts'
 import { adminPart } from './paths-admin.ts'
+import { venueHealthPart } from './paths-venue-health.ts'
 import { auditPart } from './paths-audit.ts'
 import { backofficePart } from './paths-backoffice.ts'
 import { ordersPart } from './paths-orders.ts'
@@ -51,7 +52,7 @@ const ERROR_SCHEMA: Json = record({
 } satisfies SchemaFields<ErrorBody>)
 
 export function openApiDocument(options: OpenApiDocumentOptions): Json {
-  const parts: DocumentPart[] = [ordersPart(), streamsPart(), adminPart(), backofficePart(), auditPart(), servicePart()]
+  const parts: DocumentPart[] = [ordersPart(), streamsPart(), adminPart(), venueHealthPart(), backofficePart(), auditPart(), servicePart()]
   if (options.replication) parts.push(replicationPart())
   const tags = Object.entries(TAGS).filter(([name]) => options.replication || name !== 'replication')
   return {

@@ -8,6 +8,7 @@
 
 import * as v from 'valibot'
 import type { Durability } from '../../../wal/index.ts'
+import { HEALTH_LEVELS } from '../../domain/gate.ts'
 import { MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
 import type { PriorityOutcome } from '../../runtime/thread-priority.ts'
 import { count, flag, orNull, text, type Same } from './answer-fields.ts'
@@ -62,6 +63,10 @@ export const HEALTH = v.pipe(
       self_check: orNull(WORKER_THREAD, "The audit self-check's thread; null: no audit duty"),
     }),
     audit: orNull(AUDIT, "The audit self-check's progress; null: no audit duty"),
+    venues: v.pipe(
+      v.record(v.string(), v.picklist(HEALTH_LEVELS)),
+      v.description("Each venue's recorded health level (I-100 check 8 holds places and amends to a CRITICAL one); GET /v1/venue_health has the rest"),
+    ),
     ha: v.exactOptional(HA_STATUS),
   }),
   v.description('200 when ready, 503 when not: the body says which part is missing either way. `ha` only on a node of an HA pair'),

@@ -15,6 +15,7 @@ import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { auditStatusJson, registerAuditStatusMetrics } from './audit-status.ts'
 import { registerWorkerThreadMetrics, workerThreadsJson } from './worker-threads.ts'
+import { venueLevels } from './venue-health.ts'
 
 export function healthRoutes(services: Services): Hono {
   const app = new Hono()
@@ -50,6 +51,8 @@ export function healthRoutes(services: Services): Hono {
       threads: workerThreadsJson(services),
       // The audit self-check's progress (null: no audit duty); compaction keeps what it has not verified.
       audit: auditStatusJson(services),
+      // Each venue's recorded health level (I-100 check 8; /v1/venue_health has the rest).
+      venues: venueLevels(services),
       // `satisfies`: a spread's fields escape the excess-property check of the literal around it.
       ...(services.ha === undefined ? {} : ({ ha: services.ha.status() } satisfies Pick<HealthBody, 'ha'>)),
     }

@@ -185,6 +185,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
   'alert.raised': 'alert', 'order.transition_refused': 'alert',
   'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
+  'venue.health_changed': 'other', 'venue.override_proposed': 'other', 'venue.override_approved': 'other', 'venue.override_revoked': 'other',
 }
 
 function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][number] {
@@ -275,7 +276,9 @@ type GateVerdict = EventOf<'order.send_requested'>['gate']
 function gateText(gate: GateVerdict): string {
   const failed = gate.checks.filter((check) => check.applies && !check.pass).map((check) => check.check)
   const verdict = gate.pass ? 'gate passed' : `gate failed ${failed.join(', ')}`
-  return `${verdict}; send ${gate.sendAllowed ? 'allowed' : 'refused'} in ${gate.mode}`
+  // Venue health that is not OK says which record set it (kernel/venue-health.ts puts it in check 8's detail).
+  const health = gate.checks.find((check) => check.check === 'health_not_critical' && !check.detail.startsWith('health=OK,'))
+  return `${verdict}; send ${gate.sendAllowed ? 'allowed' : 'refused'} in ${gate.mode}${health === undefined ? '' : `; ${health.detail}`}`
 }
 
 function reportFill(report: { lastQty?: bigint; lastPrice?: bigint }): string {

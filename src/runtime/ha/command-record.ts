@@ -17,6 +17,7 @@ import { principalSchema } from '../../domain/accounts.ts'
 import { GATE_ACTIONS, HEALTH_LEVELS } from '../../domain/gate.ts'
 import { KILL_SWITCH_ACTIONS, MODES } from '../../domain/modes.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
+import { OVERRIDE_SCOPES } from '../../domain/venue-health.ts'
 import type { KernelCommand } from '../../kernel/index.ts'
 import type { Frame, RecordInput } from '../../../wal/index.ts'
 
@@ -149,8 +150,10 @@ const facts = v.strictObject({
   liveExplicit: v.boolean(),
   durabilityMode: text,
   schemaCompatible: v.boolean(),
-  health: v.picklist(HEALTH_LEVELS),
-  healthOverride: v.boolean(),
+  // Recorded by leaders before check 8 read the venue health the log holds (a constant OK and false then); the kernel
+  // now decides on its own state (src/kernel/venue-health.ts), so these are read and left unused.
+  health: v.exactOptional(v.picklist(HEALTH_LEVELS)),
+  healthOverride: v.exactOptional(v.boolean()),
   auditVerified: v.boolean(),
 })
 
@@ -181,6 +184,15 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('bootstrap'), nowMs: ms }),
   v.strictObject({ kind: v.literal('mark_suspects'), nowMs: ms }),
   v.strictObject({ kind: v.literal('clear_suspects'), nowMs: ms }),
+  v.strictObject({ kind: v.literal('venue_health'), nowMs: ms, venue: text, level: v.picklist(HEALTH_LEVELS), score: v.pipe(v.number(), v.safeInteger()), detail: text }),
+  v.variant('op', [
+    v.strictObject({
+      kind: v.literal('venue_override'), op: v.literal('propose'), nowMs: ms, principal: principalSchema, venue: text, reason: text, durationMs: ms,
+      scope: v.picklist(OVERRIDE_SCOPES),
+    }),
+    v.strictObject({ kind: v.literal('venue_override'), op: v.literal('approve'), nowMs: ms, principal: principalSchema, venue: text, overrideId: text }),
+    v.strictObject({ kind: v.literal('venue_override'), op: v.literal('revoke'), nowMs: ms, principal: principalSchema, venue: text, note: text }),
+  ]),
 ])
 
 const recordSchema = v.strictObject({ command: commandSchema, eventCount: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) })

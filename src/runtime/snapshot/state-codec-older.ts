@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 10), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 11), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -7,7 +7,8 @@ import type { Order } from '../../domain/orders.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  kernelStateFieldsV8, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
+  kernelStateFieldsV8, order, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
+  type KernelStateRestV11,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10,
 } from './state-parts.ts'
 
@@ -70,11 +71,29 @@ const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old)
 /** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
 const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED }))
 
-/** A state as format 10 wrote it: this build's fields, its orders without syntheticDeclinedCumQty (read with it null). */
-export const kernelStateV10 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV10)), retireRule: nullable(num) })
+/**
+ * A state as formats 9–11 wrote it (the fields of format 11, its orders as `orders` reads them), read into this build's
+ * shape: no venue health recorded (empty), which is what replaying its log gives (`venue.health_changed` is newer).
+ */
+function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>): Codec<KernelStateRest> {
+  const older = record<KernelStateRestV11>('KernelState', { ...kernelStateFieldsV8(orders), retireRule: nullable(num) })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
+    },
+    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map() }),
+  }
+}
 
-/** A state as format 9 wrote it: this build's fields, its orders without limitLoosest (read with it null). */
-export const kernelStateV9 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV9)), retireRule: nullable(num) })
+/** A state as format 11 wrote it: this build's orders, no venue health. */
+export const kernelStateV11 = withoutVenueHealth(11, mapOf(order))
+
+/** A state as format 10 wrote it: its orders without syntheticDeclinedCumQty (read with it null), no venue health. */
+export const kernelStateV10 = withoutVenueHealth(10, mapOf(orderFromV10))
+
+/** A state as format 9 wrote it: its orders without limitLoosest (read with it null), no venue health. */
+export const kernelStateV9 = withoutVenueHealth(9, mapOf(orderFromV9))
 
 /**
  * A state as formats 5–8 wrote it, read into this build's shape: no retirement rule adopted (null), which is what
@@ -87,7 +106,7 @@ function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<K
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null }),
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map() }),
   }
 }
 

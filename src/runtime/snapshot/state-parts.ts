@@ -13,6 +13,8 @@ import { LANES, MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
 import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
+import { HEALTH_LEVELS } from '../../domain/gate.ts'
+import { OVERRIDE_SCOPES, type VenueHealthEntry, type VenueOverride } from '../../domain/venue-health.ts'
 import { arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields } from './codec-kit.ts'
 
 const units = big
@@ -172,8 +174,11 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 export type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-/** The state as formats 5–8 held it: without retireRule. */
-export type KernelStateRestV8 = Omit<KernelStateRest, 'retireRule'>
+/** The state as formats 9–11 held it: without venueHealth. */
+export type KernelStateRestV11 = Omit<KernelStateRest, 'venueHealth'>
+
+/** The state as formats 5–8 held it: without retireRule either. */
+export type KernelStateRestV8 = Omit<KernelStateRestV11, 'retireRule'>
 
 export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<KernelStateRestV8> {
   return {
@@ -195,3 +200,27 @@ export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<K
   }
 }
 
+
+const venueOverride = record<VenueOverride>('VenueOverride', {
+  overrideId: str,
+  reason: str,
+  scope: oneOf(OVERRIDE_SCOPES),
+  proposedBy: str,
+  proposedAtMs: num,
+  untilMs: num,
+  approvedBy: nullable(str),
+  approvedAtMs: nullable(num),
+})
+
+/** Format 12's venue health per venue (src/kernel/venue-health.ts). */
+export const venueHealthEntries = mapOf(
+  record<VenueHealthEntry>('VenueHealthEntry', {
+    level: oneOf(HEALTH_LEVELS),
+    score: num,
+    detail: str,
+    sinceMs: num,
+    lsn: num,
+    overridesProposed: num,
+    override: nullable(venueOverride),
+  }),
+)

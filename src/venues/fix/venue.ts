@@ -113,6 +113,11 @@ export class FixVenue implements VenueAdapter {
     return this.session.stop()
   }
 
+  /** Whether the session is logged on now (venue health: a session down is CRITICAL). */
+  sessionActive(): boolean {
+    return this.session.state === 'active'
+  }
+
   /** Resolves true once the session is logged on, false if `timeoutMs` passes first. */
   whenActive(timeoutMs: number): Promise<boolean> {
     if (this.session.state === 'active') return Promise.resolve(true)

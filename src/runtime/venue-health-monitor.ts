@@ -1,0 +1,105 @@
+/**
+ * The runtime half of venue health (§3 health/): it watches every venue call the executor makes (venue-send.ts),
+ * scores each venue over its sliding window (venue-health-score.ts) at each answer and every evaluateEveryMs, and when
+ * the level it reaches differs from the one the log holds, asks the kernel to record it (`venue_health` →
+ * `venue.health_changed`). The I-100 gate decides on the recorded level only (src/kernel/venue-health.ts), so a
+ * replay, a standby and `redecide` decide as the leader did; this scoring is never read at replay.
+ *
+ * Bounded: one window per venue the gateway has an adapter for, samplesMax calls each; at most one record asked for
+ * per venue at a time (the next evaluation, after it is durable, asks again if the level moved on).
+ */
+
+import type { Clock } from '../domain/clock.ts'
+import type { VenueHealthConfig } from '../config/index.ts'
+import type { VenueOutcome } from '../venues/adapter.ts'
+import type { Engine } from './engine.ts'
+import { callResultOf, CallWindow, type VenueScore } from './venue-health-score.ts'
+
+export interface VenueHealthMonitorOptions {
+  engine: Engine
+  clock: Clock
+  config: VenueHealthConfig
+  venues: readonly string[]
+  /** A venue's session state (FixVenue.sessionActive), or null for a venue without one. */
+  sessionUp: (venue: string) => boolean | null
+  onError: (error: unknown, context: string) => void
+}
+
+export class VenueHealthMonitor {
+  private readonly windows = new Map<string, CallWindow>()
+  private readonly scores = new Map<string, VenueScore>()
+  private readonly recording = new Set<string>()
+  private timerCancel: (() => void) | null = null
+  private running = false
+
+  constructor(private readonly options: VenueHealthMonitorOptions) {
+    for (const venue of options.venues) this.windows.set(venue, new CallWindow(options.config))
+  }
+
+  /** Starts recording levels (a leader, after bootstrap) and the periodic evaluation. */
+  start(): void {
+    if (!this.options.config.enabled || this.running) return
+    this.running = true
+    this.tick()
+  }
+
+  stop(): void {
+    this.running = false
+    this.timerCancel?.()
+    this.timerCancel = null
+  }
+
+  /** A venue call's answer: `sentAtMs` is when it was made. */
+  observe(venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number): void {
+    const window = this.windows.get(venue)
+    if (window === undefined || !this.options.config.enabled) return
+    const atMs = this.options.clock.nowMs()
+    window.add({ atMs, result: callResultOf(outcome), latencyMs: Math.max(0, atMs - sentAtMs) })
+    this.evaluate(venue)
+  }
+
+  /** The latest score per venue (computed at the last call or tick), for /v1/venue_health. */
+  latest(venue: string): VenueScore | null {
+    return this.scores.get(venue) ?? null
+  }
+
+  private readonly tick = (): void => {
+    this.timerCancel = null
+    if (!this.running) return
+    for (const venue of this.windows.keys()) this.evaluate(venue)
+    this.timerCancel = this.options.clock.schedule(this.options.config.evaluateEveryMs, this.tick)
+  }
+
+  private evaluate(venue: string): void {
+    const window = this.windows.get(venue)
+    if (window === undefined) return
+    const { engine, clock } = this.options
+    const nowMs = clock.nowMs()
+    const score = window.score(nowMs, this.options.sessionUp(venue))
+    this.scores.set(venue, score)
+    if (!this.running || this.recording.has(venue)) return
+    const recorded = engine.state.venueHealth.get(venue)?.level ?? 'OK'
+    if (recorded === score.level) return
+    this.recording.add(venue)
+    let committed: ReturnType<Engine['submit']>
+    try {
+      committed = engine.submit({ kind: 'venue_health', nowMs, venue, level: score.level, score: score.score, detail: score.detail })
+    } catch (error) {
+      this.recording.delete(venue)
+      this.options.onError(error, `venue health of ${venue}`)
+      return
+    }
+    committed.then(
+      ({ decision }) => {
+        this.recording.delete(venue)
+        // The level may have moved on while the record was on its way: evaluated again, not at the next tick (a
+        // refusal, which recorded nothing, waits for the tick: asked again at once it would loop).
+        if (decision.events.length > 0) this.evaluate(venue)
+      },
+      (error: unknown) => {
+        this.recording.delete(venue)
+        this.options.onError(error, `venue health of ${venue}`)
+      },
+    )
+  }
+}

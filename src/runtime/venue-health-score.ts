@@ -1,0 +1,99 @@
+/**
+ * Venue health scoring (§3 health/): each venue's calls (place, cancel, amend) over a sliding window, scored 0–100 and
+ * mapped to OK / DEGRADED / CRITICAL by the thresholds of config `venueHealth`. Pure and deterministic: the caller
+ * passes every call's answer time and the time to score at (the runtime's clock, simulated in specs).
+ *
+ * The score is 100 less the window's penalty, in percent of its calls: an unknown outcome (a timeout, a disconnect mid
+ * call) weighs 100, a retryable answer (not connected, busy) 50, a slow answer (sent → answer above slowCallMs) 50, a
+ * throttle 25, a reject 10 (mostly the order's fault, not the venue's). A window holding fewer than samplesMin calls is
+ * no evidence and scores 100: a venue held CRITICAL (its places no longer sent) is probed again once its bad calls age
+ * out. A FIX session that is not logged on is CRITICAL whatever the window says.
+ */
+
+import type { HealthLevel } from '../domain/gate.ts'
+import { VenueReason } from '../domain/venue-reasons.ts'
+import type { VenueOutcome } from '../venues/adapter.ts'
+
+export type CallResult = 'ok' | 'rejected' | 'retryable' | 'throttled' | 'unknown'
+
+export interface CallSample {
+  /** When the answer came. */
+  atMs: number
+  result: CallResult
+  /** Sent → answer. */
+  latencyMs: number
+}
+
+export interface ScoreThresholds {
+  windowMs: number
+  samplesMax: number
+  samplesMin: number
+  slowCallMs: number
+  degradedScoreMax: number
+  criticalScoreMax: number
+}
+
+export interface VenueScore {
+  level: HealthLevel
+  score: number
+  /** The counts behind the score, for the record and the read route. */
+  counts: Record<CallResult | 'slow', number> & { calls: number }
+  detail: string
+}
+
+const WEIGHTS_PERCENT: Record<CallResult | 'slow', number> = { ok: 0, rejected: 10, retryable: 50, throttled: 25, unknown: 100, slow: 50 }
+
+export function callResultOf(outcome: VenueOutcome<unknown>): CallResult {
+  if (outcome.kind !== 'retryable') return outcome.kind
+  return outcome.reason.startsWith(VenueReason.rateLimited) ? 'throttled' : 'retryable'
+}
+
+/** One venue's calls in the window, at most samplesMax of them (the oldest dropped first). */
+export class CallWindow {
+  private readonly samples: CallSample[] = []
+  private head = 0
+
+  constructor(private readonly thresholds: ScoreThresholds) {}
+
+  add(sample: CallSample): void {
+    this.samples.push(sample)
+    if (this.samples.length - this.head > this.thresholds.samplesMax) this.head++
+    this.compact()
+  }
+
+  /** The score at `nowMs`: calls answered at or before nowMs − windowMs are dropped first. `sessionUp` null: no session. */
+  score(nowMs: number, sessionUp: boolean | null): VenueScore {
+    while (this.head < this.samples.length && (this.samples[this.head] as CallSample).atMs <= nowMs - this.thresholds.windowMs) this.head++
+    this.compact()
+    const counts = { calls: 0, ok: 0, rejected: 0, retryable: 0, throttled: 0, unknown: 0, slow: 0 }
+    let penalty = 0
+    for (let index = this.head; index < this.samples.length; index++) {
+      const sample = this.samples[index] as CallSample
+      counts.calls++
+      counts[sample.result]++
+      penalty += WEIGHTS_PERCENT[sample.result]
+      if (sample.latencyMs > this.thresholds.slowCallMs) {
+        counts.slow++
+        penalty += WEIGHTS_PERCENT.slow
+      }
+    }
+    const summary = `${counts.calls} calls in ${this.thresholds.windowMs} ms: ${counts.unknown} unknown, ${counts.retryable} retryable, ${counts.throttled} throttled, ${counts.rejected} rejected, ${counts.slow} slow`
+    if (sessionUp === false) return { level: 'CRITICAL', score: 0, counts, detail: `session not logged on; ${summary}` }
+    if (counts.calls < this.thresholds.samplesMin) return { level: 'OK', score: 100, counts, detail: `${summary} (fewer than ${this.thresholds.samplesMin}: no evidence)` }
+    const score = Math.max(0, 100 - Math.floor(penalty / counts.calls))
+    return { level: levelOf(score, this.thresholds), score, counts, detail: summary }
+  }
+
+  /** Drops the consumed prefix once it is most of the array, so memory stays within samplesMax and the work amortised. */
+  private compact(): void {
+    if (this.head > 0 && this.head * 2 >= this.samples.length) {
+      this.samples.splice(0, this.head)
+      this.head = 0
+    }
+  }
+}
+
+export function levelOf(score: number, thresholds: Pick<ScoreThresholds, 'degradedScoreMax' | 'criticalScoreMax'>): HealthLevel {
+  if (score <= thresholds.criticalScoreMax) return 'CRITICAL'
+  return score <= thresholds.degradedScoreMax ? 'DEGRADED' : 'OK'
+}
