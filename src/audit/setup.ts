@@ -21,6 +21,12 @@ export interface AuditSetup {
   sealer: Sealer | null
   /** Each check() re-derives the log through its durable head, in the thread; stop() ends the thread. */
   selfCheck: SelfCheckThread
+  /**
+   * The seal verifying keys as read at start (null: none configured), which the self-check uses and the live
+   * verification (GET /v1/audit/verify) uses too: read once, so a key file changed or removed under a running gateway
+   * is not a failure per request, and both checks agree on the keys.
+   */
+  keys: SealKeySource | null
   selfCheckEveryMs: number
   tamperResponse: TamperResponse
   forensicsDir: string
@@ -47,6 +53,7 @@ export async function setUpAudit(options: { config: AuditConfig; dataDir: string
     })
   return {
     sealer,
+    keys,
     selfCheck: new SelfCheckThread({ log, keys, ...(options.from === undefined ? {} : { from: { ...options.from, previousSealLsn: sealAtOrBefore(log, options.from.lsn) } }) }),
     selfCheckEveryMs: config.selfCheckEveryMs,
     tamperResponse: config.tamperResponse,

@@ -7,7 +7,7 @@
 
 import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
-import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog, type SealResult } from '../audit/index.ts'
+import { keyResolverOf, reportTamper, type AuditProblem, type AuditSetup, type SealableLog, type SealKeyResolver, type SealResult } from '../audit/index.ts'
 import type { Engine } from './engine.ts'
 import type { WorkerThreadStatus } from './worker-channel.ts'
 
@@ -39,6 +39,7 @@ export class AuditDuty {
   private timerCancel: (() => void) | null = null
   private checking = false
   private stopped = false
+  private keyResolver: Promise<SealKeyResolver | null> | null = null
 
   constructor(options: AuditDutyOptions) {
     this.options = options
@@ -73,6 +74,13 @@ export class AuditDuty {
 
   get lastFinding(): AuditProblem | null {
     return this.finding
+  }
+
+  /** The seal verifying keys read at start (the self-check's), as a resolver built once; null when none are configured. */
+  verifyingKeys(): Promise<SealKeyResolver | null> {
+    const source = this.options.setup.keys
+    this.keyResolver ??= source === null ? Promise.resolve(null) : keyResolverOf(source)
+    return this.keyResolver
   }
 
   /** Checks the log as it stands, then repeats every selfCheckEveryMs. */
