@@ -14,6 +14,9 @@ export {
   keyResolverFromJwk, keyResolverFromJwks, keyResolverOf, loadKeyResolver, loadKeySource, loadSigningKey, publicKeySource,
   type SealKeyResolver, type SealKeySource, type SealSigningKey,
 } from './keys.ts'
+export {
+  KeyFileExistsError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, fsyncPath, generateSealKeyPair, jwkFileText, writeKeyFileDurably, type SealKeyPair,
+} from './key-pair.ts'
 export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, type Anchor } from './anchors.ts'
@@ -26,4 +29,5 @@ export { SelfCheckThread, type SelfCheckThreadOptions, type SliceableLog } from 
 export { MANIFEST_FILE, collectSeals, writeForensicsBundle, type ForensicsBundle, type ForensicsOptions } from './forensics.ts'
 export { reportTamper, type TamperReport, type TamperReportOptions } from './tamper.ts'
 export type { SealEntry } from './seal-check.ts'
+export { AUDIT_DATA_DIR, ensureLocalSealKey, localSealKeyPaths, withLocalSealKey } from './local-key.ts'
 export { FORENSICS_DIR_DEFAULT, setUpAudit, verifyingKeySource, type AuditSetup } from './setup.ts'

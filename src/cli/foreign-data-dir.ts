@@ -23,7 +23,7 @@ import { STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 const ENTRIES_NAMED_MAX = 5
 
 /** Names an egress data dir holds (or an HA node's swap leaves), none of which marks a directory as one on its own. */
-const EGRESS_NAMES = /^(log|snapshots)(\..+)?$|^(auth|archive|quarantine|forensics)$|^backoffice\.sqlite.*$|^(diverged-prefix|snapshot-recovery)\.commit$/
+const EGRESS_NAMES = /^(log|snapshots)(\..+)?$|^(auth|audit|archive|quarantine|forensics)$|^backoffice\.sqlite.*$|^(diverged-prefix|snapshot-recovery)\.commit$/
 /** Entries that tell nothing about whose a directory is. */
 const HARMLESS_NAMES = /^(lost\+found|\.DS_Store|\.gitkeep|\.keep)$|\.json$/
 
