@@ -30,4 +30,5 @@ export { MANIFEST_FILE, collectSeals, writeForensicsBundle, type ForensicsBundle
 export { reportTamper, type TamperReport, type TamperReportOptions } from './tamper.ts'
 export type { SealEntry } from './seal-check.ts'
 export { AUDIT_DATA_DIR, ensureLocalSealKey, localSealKeyPaths, withLocalSealKey } from './local-key.ts'
-export { FORENSICS_DIR_DEFAULT, setUpAudit, verifyingKeySource, type AuditSetup } from './setup.ts'
+export { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter, anchorLine, type AnchorWriterOptions } from './anchor-writer.ts'
+export { ANCHORS_FILE_DEFAULT, FORENSICS_DIR_DEFAULT, setUpAudit, verifyingKeySource, type AuditSetup } from './setup.ts'

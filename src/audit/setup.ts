@@ -9,16 +9,22 @@
 import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
+import { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter } from './anchor-writer.ts'
 import { keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
+import { AUDIT_DATA_DIR } from './local-key.ts'
 import type { TamperResponse } from './records.ts'
 import { SelfCheckThread, type SliceableLog } from './self-check-thread.ts'
 import { Sealer, findLastSeal, type ReadableLog } from './sealer.ts'
 
 export const FORENSICS_DIR_DEFAULT = 'forensics'
+/** The anchors file's name in <dataDir>/audit when audit.anchorsFile is unset. */
+export const ANCHORS_FILE_DEFAULT = 'anchors.jsonl'
 
 export interface AuditSetup {
   /** Null when no signing key is configured: the gateway appends no seals (fine for paper, flagged for live). */
   sealer: Sealer | null
+  /** Appends seals' anchors to the anchors file; null without a sealer or with audit.anchorEveryMs 0. */
+  anchors: AnchorWriter | null
   /** Each check() re-derives the log through its durable head, in the thread; stop() ends the thread. */
   selfCheck: SelfCheckThread
   /**
@@ -39,7 +45,12 @@ export interface AuditSetup {
  * it is looked for within SEAL_LOOKBACK_RECORDS, so the next seal's prevSealLsn is checked; beyond that it is left
  * unknown rather than the whole log read at start.
  */
-export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: SliceableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
+export async function setUpAudit(options: {
+  config: AuditConfig
+  dataDir: string
+  log: SliceableLog & ReadableLog
+  from?: { lsn: number; chainHead: Uint8Array }
+}): Promise<AuditSetup> {
   const { config, log } = options
   const keys = await verifyingKeySource(config)
   const signingKeyFile = config.signingKeyFile
@@ -51,8 +62,17 @@ export async function setUpAudit(options: { config: AuditConfig; dataDir: string
       everyMs: config.sealEveryMs,
       lastSeal: findLastSeal(log),
     })
+  const anchorEveryMs = config.anchorEveryMs ?? ANCHOR_EVERY_MS_DEFAULT
+  const anchors = sealer === null || anchorEveryMs === 0
+    ? null
+    : new AnchorWriter({
+      path: config.anchorsFile ?? join(options.dataDir, AUDIT_DATA_DIR, ANCHORS_FILE_DEFAULT),
+      everyMs: anchorEveryMs,
+      fileBytesMax: config.anchorsFileBytesMax ?? ANCHORS_FILE_BYTES_MAX_DEFAULT,
+    })
   return {
     sealer,
+    anchors,
     keys,
     selfCheck: new SelfCheckThread({ log, keys, ...(options.from === undefined ? {} : { from: { ...options.from, previousSealLsn: sealAtOrBefore(log, options.from.lsn) } }) }),
     selfCheckEveryMs: config.selfCheckEveryMs,

@@ -60,11 +60,11 @@ export function refuseForeignDataDir(dataDir: string, givenPaths: readonly strin
 
 /**
  * The files and directories `config` names, which an operator may keep in the data dir and which exist before its
- * first start: the seal keys (`egress keygen --out DIR`), the JWKS, the forensics and archive directories.
+ * first start: the seal keys (`egress keygen --out DIR`), the JWKS, the forensics and archive directories, the anchors file.
  */
 export function pathsNamedBy(config: Config): string[] {
   const { audit, auth, snapshots } = config
-  return [audit.signingKeyFile, audit.publicKeyFile, audit.forensicsDir, auth.jwksFile, snapshots?.archiveDir].filter((path) => path !== undefined)
+  return [audit.signingKeyFile, audit.publicKeyFile, audit.forensicsDir, audit.anchorsFile, auth.jwksFile, snapshots?.archiveDir].filter((path) => path !== undefined)
 }
 
 /** The name of the data dir's entry that is `path` or holds it; none when `path` lies outside the data dir. */

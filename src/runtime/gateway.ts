@@ -367,7 +367,7 @@ export class Gateway {
     // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its
     // log could not acknowledge the seal, and the frame would stay on its disk as a record the new leader lacks, so
     // the node would diverge when it follows (its log moved aside, everything copied again).
-    if (leaseStillHeld(this.engine.wal.options.lease)) await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
+    if (leaseStillHeld(this.engine.wal.options.lease)) await this.audit?.sealAtShutdown().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.snapshotter.stop()
     await this.engine.settled()
