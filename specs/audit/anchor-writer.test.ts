@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AnchorWriter, anchorLine, readAnchorsFile, type SealResult } from '../../src/audit/index.ts'
@@ -63,5 +63,19 @@ describe('the anchor writer', () => {
     next.offer(sealAt(20), 0)
     await next.idle()
     expect(readAnchorsFile(path).map((anchor) => anchor.lsn)).toEqual([9, 19])
+  })
+
+  test('a FIFO or a directory at the path is a failed anchor, reported, not a write that hangs a file-system thread', async () => {
+    const { writer, path, errors } = writerIn('fifo')
+    mkdirSync(join(path, '..'), { recursive: true })
+    expect(Bun.spawnSync(['mkfifo', path]).exitCode).toBe(0)
+    writer.offer(sealAt(10), 0)
+    await writer.idle()
+    const other = writerIn('directory')
+    mkdirSync(other.path, { recursive: true })
+    other.writer.offer(sealAt(10), 0)
+    await other.writer.idle()
+    expect([writer.failures, other.writer.failures]).toEqual([1, 1])
+    expect([...errors, ...other.errors].every((error) => error.includes('is not a regular file'))).toBe(true)
   })
 })

@@ -19,7 +19,6 @@ import { mkdirSync } from 'node:fs'
 import { open, rename, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
-import { fsyncPath } from './key-pair.ts'
 import type { SealResult } from './sealer.ts'
 
 /** The default spacing of periodic anchors. */
@@ -95,10 +94,11 @@ export class AnchorWriter {
     const { path } = this.options
     const bytes = new TextEncoder().encode(line)
     let size = await sizeOf(path)
+    // Once per directory's life, synchronously: the anchors directory made (and findable after a power cut).
     if (size === null) makeDirDurable(nodeIo, dirname(path), { mkdir: (dir) => void mkdirSync(dir, { recursive: true, mode: 0o700 }) })
     else if (size > 0 && size + bytes.byteLength > this.options.fileBytesMax) {
       await rename(path, `${path}.1`)
-      fsyncPath(dirname(path))
+      await fsyncDirectory(dirname(path))
       size = null
     }
     const handle = await open(path, 'a+', 0o600)
@@ -110,7 +110,7 @@ export class AnchorWriter {
     } finally {
       await handle.close()
     }
-    if (size === null) fsyncPath(dirname(path))
+    if (size === null) await fsyncDirectory(dirname(path))
   }
 }
 
@@ -120,9 +120,21 @@ export function anchorLine(seal: SealResult): string {
   return `${JSON.stringify({ lsn: claims.lsn, chainHead: claims.chainHead, seal: seal.jws, sealRecordLsn: seal.recordLsn, sealedAtMs: claims.sealedAtMs })}\n`
 }
 
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The file's size; null when there is none. A FIFO, socket or device there is refused: an anchor is fsynced to a file. */
 async function sizeOf(path: string): Promise<number | null> {
   try {
-    return (await stat(path)).size
+    const found = await stat(path)
+    if (!found.isFile()) throw new Error(`${path} is not a regular file`)
+    return found.size
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw error
