@@ -15,12 +15,13 @@ export {
   type SealKeyResolver, type SealKeySource, type SealSigningKey,
 } from './keys.ts'
 export {
-  KeyFileExistsError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, fsyncPath, generateSealKeyPair, jwkFileText, writeKeyFileDurably, type SealKeyPair,
+  KeyFileExistsError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generateSealKeyPair, jwkFileText, writeKeyFileDurably, type SealKeyPair,
 } from './key-pair.ts'
 export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, type Anchor } from './anchors.ts'
 export { readAnchorsFile } from './anchors-file.ts'
+export { fsyncDirectory } from './files.ts'
 export { PROBLEMS_MAX, anchorOf, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
 export { listSegments, scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
 export { SelfCheck, type CheckableLog, type SelfCheckOptions, type SelfChecker } from './self-check.ts'

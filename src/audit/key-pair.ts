@@ -74,13 +74,3 @@ function writeSyncWhole(fd: number, text: string): void {
   let written = 0
   while (written < bytes.byteLength) written += writeSync(fd, bytes, written)
 }
-
-/** Fsyncs a directory (after files were put in it). */
-export function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-}

@@ -19,7 +19,8 @@ import { join } from 'node:path'
 import type { JWK } from 'jose'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
 import type { AuditConfig, Mode } from '../config/index.ts'
-import { fsyncPath, generateSealKeyPair, jwkFileText, KeyFileExistsError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeKeyFileDurably } from './key-pair.ts'
+import { fsyncDirectory } from './files.ts'
+import { generateSealKeyPair, jwkFileText, KeyFileExistsError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeKeyFileDurably } from './key-pair.ts'
 import { publicKeySource, readKeyJson } from './keys.ts'
 
 /** Where a data directory's local seal key and its anchors live. */
@@ -55,13 +56,13 @@ export async function ensureLocalSealKey(dataDir: string): Promise<{ privatePath
     makeDirDurable(nodeIo, dir, { mkdir: (missing) => void mkdirSync(missing, { recursive: true, mode: 0o700 }), syncParentOfExisting: true })
     const pair = await generateSealKeyPair()
     created = linked(() => writeKeyFileDurably(privatePath, jwkFileText(pair.privateJwk), { replace: false, mode: 0o600 }))
-    fsyncPath(dir)
+    fsyncDirectory(dir)
   }
   if (!existsSync(publicPath)) {
     // From the file, whoever wrote it: its public half only (publicKeySource drops `d`).
     const source = publicKeySource(readKeyJson(privatePath) as JWK, privatePath)
     if (source.kind === 'jwk') linked(() => writeKeyFileDurably(publicPath, jwkFileText(source.jwk), { replace: false, mode: 0o644 }))
-    fsyncPath(dir)
+    fsyncDirectory(dir)
   }
   return { privatePath, publicPath, created }
 }

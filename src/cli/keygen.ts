@@ -6,7 +6,7 @@
 
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { fsyncPath, generateSealKeyPair, jwkFileText, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeKeyFileDurably } from '../audit/index.ts'
+import { fsyncDirectory, generateSealKeyPair, jwkFileText, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeKeyFileDurably } from '../audit/index.ts'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
 import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 
@@ -47,12 +47,12 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
 
   const { kid, privateJwk, publicJwk } = await generateSealKeyPair()
 
-  // The key directory (and any above it this makes) findable after a power cut, as the keys in it are (fsyncPath).
+  // The key directory (and any above it this makes) findable after a power cut, as the keys in it are (fsyncDirectory).
   makeDirDurable(nodeIo, values.out, { mkdir: (dir) => void mkdirSync(dir, { recursive: true, mode: 0o700 }) })
   const replace = values.force === true
   writeKeyFileDurably(privatePath, jwkFileText(privateJwk), { replace, mode: 0o600 })
   writeKeyFileDurably(publicPath, jwkFileText(publicJwk), { replace, mode: 0o644 })
-  fsyncPath(values.out)
+  fsyncDirectory(values.out)
 
   io.err(`wrote ${privatePath} (mode 0600) and ${publicPath}`)
   io.out(kid)
