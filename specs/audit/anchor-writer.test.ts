@@ -24,8 +24,8 @@ function writerIn(name: string, options: { everyMs?: number; fileBytesMax?: numb
 describe('the anchor writer', () => {
   test('at most one anchor per everyMs; a forced one (shutdown) whatever the spacing; a seal never twice', async () => {
     const { writer, path, errors } = writerIn('spacing')
-    for (const [recordLsn, nowMs, force] of [[10, 0, false], [20, 999, false], [30, 1_000, false], [40, 1_001, true], [40, 5_000, true]] as const) {
-      writer.offer(sealAt(recordLsn), nowMs, { force })
+    for (const [recordLsn, nowMs, atShutdown] of [[10, 0, false], [20, 999, false], [30, 1_000, false], [40, 1_001, true], [40, 5_000, true]] as const) {
+      writer.offer(sealAt(recordLsn), nowMs, { atShutdown })
       await writer.idle()
     }
     expect(readAnchorsFile(path).map((anchor) => anchor.lsn)).toEqual([9, 29, 39])

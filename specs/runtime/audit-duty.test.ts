@@ -2,10 +2,11 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
-import { readAnchorsFile, verifyLogDirectory } from '../../src/audit/index.ts'
+import { readAnchorsFile, tamperRecord, verifyLogDirectory } from '../../src/audit/index.ts'
+import { Wal } from '../../wal/index.ts'
 import { parseConfig, type AuditConfig } from '../../src/config/index.ts'
 import type { AuditDuty } from '../../src/runtime/audit-duty.ts'
-import { removeDir, run, startWorld, tempDataDir, traderA, type World, type WorldOptions } from './harness.ts'
+import { crashWorld, removeDir, run, startWorld, tempDataDir, traderA, type World, type WorldOptions } from './harness.ts'
 
 const dirs: string[] = []
 const worlds: World[] = []
@@ -319,5 +320,47 @@ describe('periodic anchors', () => {
     await world.gateway.stop()
     expect(duty.anchorCounts).toBeNull()
     expect(existsSync(join(world.dir, 'audit'))).toBe(false)
+  })
+})
+
+describe('the anchors file at start (a single node)', () => {
+  /** A world with seals and anchors, stopped cleanly after a few orders: its anchors file ends with the shutdown's. */
+  async function stoppedWorld(seed: number): Promise<{ world: World; config: AuditConfig }> {
+    const { config } = await auditConfig({ sealEveryRecords: 4 })
+    const { world } = await auditWorld({ seed, audit: config })
+    for (let index = 0; index < 4; index++) await world.gateway.place(traderA, body(`st-${index}`), null)
+    await run(world, 200)
+    await world.gateway.stop()
+    return { world, config }
+  }
+
+  test('a record appended to the log while no gateway ran (no key needed: the chain extends) is found at the next start', async () => {
+    const { world, config } = await stoppedWorld(31)
+    const forged = Wal.open(join(world.dir, 'log'), { durability: 'none' })
+    const [forgedLsn] = await forged.append([tamperRecord({ code: 'LOG_MISSING', lsn: 0, file: '-', offsetBytes: 0, detail: 'forged', detectedAtMs: 0, response: 'HALT' })])
+    await forged.close()
+    // The chain and every seal still verify: only the anchors file knows where the log ended.
+    expect((await verifyLogDirectory(join(world.dir, 'log'))).ok).toBe(true)
+    const { world: next, duty } = await auditWorld({ seed: 31, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(duty.verified).toBe(false)
+    expect(duty.lastFinding).toMatchObject({ code: 'ANCHOR_MISMATCH', lsn: forgedLsn })
+    expect(next.gateway.engine.state.tradingSwitch).toBe('halted')
+  })
+
+  test('a clean restart, and a restart after a run that crashed before its first anchor, find nothing', async () => {
+    const { world, config } = await stoppedWorld(37)
+    const { world: second, duty: secondDuty } = await auditWorld({ seed: 37, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(secondDuty.lastFinding).toBeNull()
+    // The second run appends (its start's records) and dies before any seal: its start line says it ran.
+    await second.gateway.place(traderA, body('st-crash'), null)
+    await crashWorld(second)
+    second.gateway.audit?.stop()
+    const { duty: thirdDuty } = await auditWorld({ seed: 37, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(thirdDuty.lastFinding).toBeNull()
+    expect(thirdDuty.verified).toBe(true)
+    const lines = readFileSync(join(world.dir, 'audit', 'anchors.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { at?: string })
+    // The first run started on an empty log: nothing to note. The second and third did.
+    expect(lines.filter((line) => line.at === 'start')).toHaveLength(2)
+    expect(lines.some((line) => line.at === 'shutdown')).toBe(true)
   })
 })

@@ -45,7 +45,8 @@ export class AnchorWriter {
   private lastWrittenAtMs: number | null = null
   /** The seal record of the last anchor written or taken to be written, so one seal is not anchored twice. */
   private lastSealRecordLsn = 0
-  private waiting: SealResult | null = null
+  private lastWasShutdown = false
+  private waiting: { seal: SealResult; atShutdown: boolean } | null = null
   private running: Promise<void> | null = null
   private tailChecked = false
 
@@ -57,15 +58,26 @@ export class AnchorWriter {
     return this.options.path
   }
 
-  /** A seal just made durable: anchored if `everyMs` has passed since the last anchor, or `force` (clean shutdown). */
-  offer(seal: SealResult, nowMs: number, options: { force?: boolean } = {}): void {
-    if (seal.recordLsn <= this.lastSealRecordLsn) return
-    const due = options.force === true || this.lastWrittenAtMs === null || nowMs - this.lastWrittenAtMs >= this.options.everyMs
+  /**
+   * A seal just made durable: anchored if `everyMs` has passed since the last anchor, or at clean shutdown whatever the
+   * spacing, marked `at: "shutdown"` (the log ends with that seal: anchor-at-start.ts), even if it was anchored already.
+   */
+  offer(seal: SealResult, nowMs: number, options: { atShutdown?: boolean } = {}): void {
+    const atShutdown = options.atShutdown === true
+    if (seal.recordLsn < this.lastSealRecordLsn || (seal.recordLsn === this.lastSealRecordLsn && (!atShutdown || this.lastWasShutdown))) return
+    const due = atShutdown || this.lastWrittenAtMs === null || nowMs - this.lastWrittenAtMs >= this.options.everyMs
     if (!due) return
     this.lastWrittenAtMs = nowMs
     this.lastSealRecordLsn = seal.recordLsn
-    this.waiting = seal
+    this.lastWasShutdown = atShutdown
+    this.waiting = { seal, atShutdown }
     this.running ??= this.drain()
+  }
+
+  /** A write of this file made elsewhere (the start line) failed: counted and reported as a failed anchor. */
+  reportFailure(error: unknown, context: string): void {
+    this.failures++
+    this.onError(error, `${context} to ${this.options.path}`)
   }
 
   /** Resolves once every anchor offered so far is written (or has failed). */
@@ -75,14 +87,13 @@ export class AnchorWriter {
 
   private async drain(): Promise<void> {
     try {
-      for (let seal = this.waiting; seal !== null; seal = this.waiting) {
+      for (let next = this.waiting; next !== null; next = this.waiting) {
         this.waiting = null
         try {
-          await this.write(anchorLine(seal))
+          await this.write(anchorLine(next.seal, next.atShutdown ? { at: 'shutdown' } : {}))
           this.written++
         } catch (error) {
-          this.failures++
-          this.onError(error, `writing the anchor of LSN ${seal.claims.lsn} to ${this.options.path}`)
+          this.reportFailure(error, `writing the anchor of LSN ${next.seal.claims.lsn}`)
         }
       }
     } finally {
@@ -114,10 +125,10 @@ export class AnchorWriter {
   }
 }
 
-/** The anchor of a seal, as one line: the shape `egress audit anchor` prints. */
-export function anchorLine(seal: SealResult): string {
+/** The anchor of a seal, as one line: the shape `egress audit anchor` prints, `at: "shutdown"` for a clean stop's. */
+export function anchorLine(seal: SealResult, mark: { at?: 'shutdown' } = {}): string {
   const { claims } = seal
-  return `${JSON.stringify({ lsn: claims.lsn, chainHead: claims.chainHead, seal: seal.jws, sealRecordLsn: seal.recordLsn, sealedAtMs: claims.sealedAtMs })}\n`
+  return `${JSON.stringify({ lsn: claims.lsn, chainHead: claims.chainHead, seal: seal.jws, sealRecordLsn: seal.recordLsn, sealedAtMs: claims.sealedAtMs, ...mark })}\n`
 }
 
 async function fsyncDirectory(dir: string): Promise<void> {

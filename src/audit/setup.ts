@@ -9,6 +9,8 @@
 import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
+import type { AuditProblem } from './codes.ts'
+import { checkAnchorsAtStart } from './anchor-at-start.ts'
 import { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter } from './anchor-writer.ts'
 import { keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
 import { AUDIT_DATA_DIR } from './local-key.ts'
@@ -25,6 +27,11 @@ export interface AuditSetup {
   sealer: Sealer | null
   /** Appends seals' anchors to the anchors file; null without a sealer or with audit.anchorEveryMs 0. */
   anchors: AnchorWriter | null
+  /**
+   * What the anchors file said of the log at start (anchor-at-start.ts: records appended or rewritten while stopped),
+   * and why the start line could not be written (null when it was, or when a start is not checked).
+   */
+  atStart: { finding: AuditProblem | null; writeError: unknown }
   /** Each check() re-derives the log through its durable head, in the thread; stop() ends the thread. */
   selfCheck: SelfCheckThread
   /**
@@ -50,6 +57,8 @@ export async function setUpAudit(options: {
   dataDir: string
   log: SliceableLog & ReadableLog
   from?: { lsn: number; chainHead: Uint8Array }
+  /** A single node (no HA role or lease): its anchors file is checked against the log at start, and the start noted. */
+  singleNode?: boolean
 }): Promise<AuditSetup> {
   const { config, log } = options
   const keys = await verifyingKeySource(config)
@@ -70,9 +79,11 @@ export async function setUpAudit(options: {
       everyMs: anchorEveryMs,
       fileBytesMax: config.anchorsFileBytesMax ?? ANCHORS_FILE_BYTES_MAX_DEFAULT,
     })
+  const atStart = anchors === null || options.singleNode !== true ? { finding: null, writeError: null } : checkAnchorsAtStart(anchors.path, log)
   return {
     sealer,
     anchors,
+    atStart,
     keys,
     selfCheck: new SelfCheckThread({ log, keys, ...(options.from === undefined ? {} : { from: { ...options.from, previousSealLsn: sealAtOrBefore(log, options.from.lsn) } }) }),
     selfCheckEveryMs: config.selfCheckEveryMs,

@@ -100,8 +100,11 @@ export class AuditDuty {
     return this.keyResolver
   }
 
-  /** Checks the log as it stands, then repeats every selfCheckEveryMs. */
+  /** Reacts to what the anchors file said at start, checks the log as it stands, then repeats every selfCheckEveryMs. */
   async start(): Promise<void> {
+    const { finding, writeError } = this.options.setup.atStart
+    if (writeError !== null) this.options.setup.anchors?.reportFailure(writeError, 'writing the start line')
+    if (finding !== null) await this.respond(finding)
     await this.selfCheck()
     this.arm()
   }
@@ -151,7 +154,7 @@ export class AuditDuty {
    */
   async sealAtShutdown(): Promise<void> {
     const seal = await this.sealNow()
-    if (seal !== null) this.options.setup.anchors?.offer(seal, this.options.clock.nowMs(), { force: true })
+    if (seal !== null) this.options.setup.anchors?.offer(seal, this.options.clock.nowMs(), { atShutdown: true })
     await this.anchorsIdle()
   }
 

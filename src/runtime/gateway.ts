@@ -168,7 +168,7 @@ export class Gateway {
       // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against
       // the log).
       const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
-      const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
+      const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, singleNode: options.role === undefined && options.lease === undefined, ...snapshotHead })
       gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
       gateway.restoreReport = restored.report
       gateway.restoredSections = restored.sections
