@@ -50,6 +50,7 @@ describe('accepted: what egress leaves, and harmless entries', () => {
     ['an empty directory', []],
     ['a start interrupted before its log had a segment', ['DATA_DIR_LOCK', 'log/']],
     ['only the HS256 secret a token command generated', ['auth/hs256.secret']],
+    ['a first start stopped after it made its local seal key', ['auth/hs256.secret', 'audit/seal-ed25519.private.jwk.json', 'audit/seal-ed25519.public.jwk.json']],
     ['only a config file and seal keys', ['egress.json', 'seal-ed25519.public.jwk.json', 'seal-ed25519.private.jwk.json']],
     ['a log and its lock, no DATA_DIR_LOCK (an older build)', ['log/LOCK', 'log/00000000000000000001.seg']],
     ['an HA node left mid-swap', ['log/', 'log.prefix/', 'diverged-prefix.commit', 'log.diverged-1/x', 'snapshots.diverged-1/']],

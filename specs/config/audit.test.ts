@@ -14,4 +14,13 @@ describe('audit config', () => {
     expect(() => parseConfig({ audit: { sealEveryMs: 10 } })).toThrow('audit.sealEveryMs: expected an integer between 1000 and 86400000, got 10')
     expect(() => parseConfig({ audit: { sealEvery: 10 } })).toThrow('unknown field')
   })
+
+  test('periodic anchors: anchorEveryMs 0 (off) or at least 1000; the file bound within what --anchors reads; no default in the digest', () => {
+    expect(parseConfig({ audit: { anchorEveryMs: 0 } }).audit.anchorEveryMs).toBe(0)
+    expect(parseConfig({ audit: { anchorEveryMs: 1_000, anchorsFile: 'a.jsonl', anchorsFileBytesMax: 65_536 } }).audit).toMatchObject({ anchorEveryMs: 1_000, anchorsFile: 'a.jsonl' })
+    expect(() => parseConfig({ audit: { anchorEveryMs: 500 } })).toThrow('audit.anchorEveryMs: expected 0 (off) or at least 1000, got 500')
+    expect(() => parseConfig({ audit: { anchorsFileBytesMax: 268_435_457 } })).toThrow('audit.anchorsFileBytesMax: expected an integer between 65536 and 268435456')
+    // Unset fields take their defaults in code (src/audit/setup.ts), so a config that does not name them keeps its digest.
+    expect(Object.keys(defaultConfig().audit)).not.toContain('anchorEveryMs')
+  })
 })

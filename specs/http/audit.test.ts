@@ -270,6 +270,28 @@ describe('GET /v1/audit/verify', () => {
     }
   })
 
+  test('the seal keys are read once at start: a key file removed or garbled under the gateway changes no answer', async () => {
+    const signingKeyFile = join(keyDir, `seal-${crypto.randomUUID()}.private.jwk.json`)
+    writeFileSync(signingKeyFile, JSON.stringify(keys.privateJwk), { mode: 0o600 })
+    const t = await startTestGateway({ config: { audit: { signingKeyFile } } })
+    try {
+      const auditor = await tokenFor(t, 'auditor')
+      expect((await t.request('/v1/audit/anchor', post(auditor, {}))).status).toBe(200)
+      for (const damage of [() => writeFileSync(signingKeyFile, '{ not json'), () => rmSync(signingKeyFile)]) {
+        damage()
+        // Read per request before: a file garbled or gone answered 500 INTERNAL (an untyped Error from the key reader).
+        const response = await t.request('/v1/audit/verify', { headers: auth(auditor) })
+        expect(response.status).toBe(200)
+        const report = (await json(response)).report as { ok: boolean; seals: { checked: number; signaturesChecked: boolean } }
+        expect(report.ok).toBe(true)
+        expect(report.seals.signaturesChecked).toBe(true)
+        expect(report.seals.checked).toBeGreaterThanOrEqual(1)
+      }
+    } finally {
+      await t.stop()
+    }
+  })
+
   test('without a key the report says seal signatures were not checked', async () => {
     const body = await json(await unsealed.request('/v1/audit/verify', { headers: auth(await tokenFor(unsealed, 'auditor')) }))
     expect((body.report as { ok: boolean; seals: { signaturesChecked: boolean } }).seals.signaturesChecked).toBe(false)

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
-import { verifyLogDirectory } from '../../src/audit/index.ts'
+import { readAnchorsFile, tamperRecord, verifyLogDirectory } from '../../src/audit/index.ts'
+import { Wal } from '../../wal/index.ts'
 import { parseConfig, type AuditConfig } from '../../src/config/index.ts'
 import type { AuditDuty } from '../../src/runtime/audit-duty.ts'
-import { removeDir, run, startWorld, tempDataDir, traderA, type World, type WorldOptions } from './harness.ts'
+import { crashWorld, removeDir, run, startWorld, tempDataDir, traderA, type World, type WorldOptions } from './harness.ts'
 
 const dirs: string[] = []
 const worlds: World[] = []
@@ -257,5 +258,124 @@ describe('audit duties of the running gateway', () => {
     expect(wal.segments.length).toBeLessThan(segmentsHeld)
     expect(await audit.selfCheck()).toBeNull()
     expect(world.errors).toEqual([])
+  })
+})
+
+/** Cuts the log's last segment just before record `lsn`: a clean truncation at a frame boundary (no torn tail). */
+function cutLogBefore(world: World, lsn: number): void {
+  const logDir = join(world.dir, 'log')
+  const segment = join(logDir, readdirSync(logDir).filter((name) => name.endsWith('.seg')).sort().at(-1) as string)
+  const bytes = readFileSync(segment)
+  const view = new DataView(bytes.buffer, bytes.byteOffset)
+  let offset = 64
+  while (view.getUint32(offset + 40, true) !== lsn) offset += view.getUint32(offset, true) + 8
+  writeFileSync(segment, bytes.subarray(0, offset))
+}
+
+describe('periodic anchors', () => {
+  test('a seal\'s anchor goes to <dataDir>/audit/anchors.jsonl at most once per anchorEveryMs, and at clean shutdown', async () => {
+    const { config, publicKeyFile } = await auditConfig({ sealEveryRecords: 4, anchorEveryMs: 86_400_000 })
+    const { world, duty } = await auditWorld({ seed: 17, audit: config })
+    for (let index = 0; index < 10; index++) await world.gateway.place(traderA, body(`a-${index}`), null)
+    await run(world, 300)
+    await duty.anchorsIdle()
+    const path = join(world.dir, 'audit', 'anchors.jsonl')
+    // Many seals within the day, one anchor: the first seal's.
+    expect(readAnchorsFile(path)).toHaveLength(1)
+    expect(duty.anchorCounts).toEqual({ written: 1, failures: 0 })
+    await world.gateway.stop()
+    const anchors = readAnchorsFile(path)
+    expect(anchors).toHaveLength(2)
+    // The shutdown anchor is the log's last seal, which covers every record before it.
+    const key = JSON.parse(readFileSync(publicKeyFile, 'utf8'))
+    const report = await verifyLogDirectory(join(world.dir, 'log'), { publicKey: key, anchors })
+    expect(report.problems).toEqual([])
+    expect(report.anchors.checked).toBe(2)
+    expect((anchors.at(-1) as { sealRecordLsn?: number }).sealRecordLsn).toBe(report.lastLsn)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(world.errors).toEqual([])
+  })
+
+  test('a log cut short at a frame boundary, chain intact, is found by its anchors (ANCHOR_BEYOND_END)', async () => {
+    const { config, publicKeyFile } = await auditConfig({ sealEveryRecords: 4, anchorEveryMs: 1_000 })
+    const { world } = await auditWorld({ seed: 19, audit: config })
+    for (let index = 0; index < 6; index++) await world.gateway.place(traderA, body(`t-${index}`), null)
+    await run(world, 300)
+    await world.gateway.stop()
+    const anchors = readAnchorsFile(join(world.dir, 'audit', 'anchors.jsonl'))
+    const last = anchors.at(-1) as { lsn: number }
+    // The records after the last anchored head and its seal record gone: every CRC and the chain still verify.
+    cutLogBefore(world, last.lsn)
+    const key = JSON.parse(readFileSync(publicKeyFile, 'utf8'))
+    expect((await verifyLogDirectory(join(world.dir, 'log'), { publicKey: key })).ok).toBe(true)
+    const report = await verifyLogDirectory(join(world.dir, 'log'), { publicKey: key, anchors })
+    expect(report.firstProblem?.code).toBe('ANCHOR_BEYOND_END')
+  })
+
+  test('an anchor that cannot be written is reported and counted; orders go on', async () => {
+    const blocker = join(tempDataDir(), 'not-a-dir')
+    dirs.push(join(blocker, '..'))
+    writeFileSync(blocker, 'a file where the anchors directory should be')
+    const { config } = await auditConfig({ sealEveryRecords: 4, anchorEveryMs: 86_400_000, anchorsFile: join(blocker, 'anchors.jsonl') })
+    const { world, duty } = await auditWorld({ seed: 23, audit: config })
+    for (let index = 0; index < 6; index++) await world.gateway.place(traderA, body(`f-${index}`), null)
+    await run(world, 300)
+    await duty.anchorsIdle()
+    expect(duty.anchorCounts).toEqual({ written: 0, failures: 1 })
+    expect(world.errors.filter((error) => error.startsWith('audit anchor:'))).toHaveLength(1)
+    expect(world.errors.every((error) => error.startsWith('audit anchor:'))).toBe(true)
+    expect((await world.gateway.place(traderA, body('f-after'), null)).reply.kind).toBe('accepted')
+  })
+
+  test('anchorEveryMs 0 writes none', async () => {
+    const { config } = await auditConfig({ sealEveryRecords: 4, anchorEveryMs: 0 })
+    const { world, duty } = await auditWorld({ seed: 29, audit: config })
+    for (let index = 0; index < 6; index++) await world.gateway.place(traderA, body(`z-${index}`), null)
+    await run(world, 300)
+    await world.gateway.stop()
+    expect(duty.anchorCounts).toBeNull()
+    expect(existsSync(join(world.dir, 'audit'))).toBe(false)
+  })
+})
+
+describe('the anchors file at start (a single node)', () => {
+  /** A world with seals and anchors, stopped cleanly after a few orders: its anchors file ends with the shutdown's. */
+  async function stoppedWorld(seed: number): Promise<{ world: World; config: AuditConfig }> {
+    const { config } = await auditConfig({ sealEveryRecords: 4 })
+    const { world } = await auditWorld({ seed, audit: config })
+    for (let index = 0; index < 4; index++) await world.gateway.place(traderA, body(`st-${index}`), null)
+    await run(world, 200)
+    await world.gateway.stop()
+    return { world, config }
+  }
+
+  test('a record appended to the log while no gateway ran (no key needed: the chain extends) is found at the next start', async () => {
+    const { world, config } = await stoppedWorld(31)
+    const forged = Wal.open(join(world.dir, 'log'), { durability: 'none' })
+    const [forgedLsn] = await forged.append([tamperRecord({ code: 'LOG_MISSING', lsn: 0, file: '-', offsetBytes: 0, detail: 'forged', detectedAtMs: 0, response: 'HALT' })])
+    await forged.close()
+    // The chain and every seal still verify: only the anchors file knows where the log ended.
+    expect((await verifyLogDirectory(join(world.dir, 'log'))).ok).toBe(true)
+    const { world: next, duty } = await auditWorld({ seed: 31, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(duty.verified).toBe(false)
+    expect(duty.lastFinding).toMatchObject({ code: 'ANCHOR_MISMATCH', lsn: forgedLsn })
+    expect(next.gateway.engine.state.tradingSwitch).toBe('halted')
+  })
+
+  test('a clean restart, and a restart after a run that crashed before its first anchor, find nothing', async () => {
+    const { world, config } = await stoppedWorld(37)
+    const { world: second, duty: secondDuty } = await auditWorld({ seed: 37, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(secondDuty.lastFinding).toBeNull()
+    // The second run appends (its start's records) and dies before any seal: its start line says it ran.
+    await second.gateway.place(traderA, body('st-crash'), null)
+    await crashWorld(second)
+    second.gateway.audit?.stop()
+    const { duty: thirdDuty } = await auditWorld({ seed: 37, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(thirdDuty.lastFinding).toBeNull()
+    expect(thirdDuty.verified).toBe(true)
+    const lines = readFileSync(join(world.dir, 'audit', 'anchors.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { at?: string })
+    // The first run started on an empty log: nothing to note. The second and third did.
+    expect(lines.filter((line) => line.at === 'start')).toHaveLength(2)
+    expect(lines.some((line) => line.at === 'shutdown')).toBe(true)
   })
 })

@@ -1,7 +1,7 @@
 /**
  * Reading an anchors file (`egress audit verify --anchors FILE`). The file grows by one line per anchor for as long as
- * the gateway runs (`egress audit anchor DIR >> anchors.jsonl`, or an anchor loop on `POST /v1/audit/anchor`), so
- * its legitimate size is ANCHORS_MAX anchors of up to ANCHOR_BYTES_TYPICAL_MAX bytes each (a line with its seal is
+ * the gateway runs (its periodic anchors, anchor-writer.ts, which bounds the file well below this; `egress audit
+ * anchor DIR >> anchors.jsonl`; an anchor loop on `POST /v1/audit/anchor`), so its legitimate size is ANCHORS_MAX anchors of up to ANCHOR_BYTES_TYPICAL_MAX bytes each (a line with its seal is
  * about 650 bytes), ANCHORS_FILE_BYTES_MAX in all. A 128 MiB bound on the whole file refused, as ANCHORS_UNREADABLE,
  * the file of an anchor loop at the default seal interval (one a minute) after some five months, which was read before.
  *

@@ -14,10 +14,14 @@ export {
   keyResolverFromJwk, keyResolverFromJwks, keyResolverOf, loadKeyResolver, loadKeySource, loadSigningKey, publicKeySource,
   type SealKeyResolver, type SealKeySource, type SealSigningKey,
 } from './keys.ts'
+export {
+  KeyFileExistsError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generateSealKeyPair, jwkFileText, writeKeyFileDurably, type SealKeyPair,
+} from './key-pair.ts'
 export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, type Anchor } from './anchors.ts'
 export { readAnchorsFile } from './anchors-file.ts'
+export { fsyncDirectory } from './files.ts'
 export { PROBLEMS_MAX, anchorOf, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
 export { listSegments, scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
 export { SelfCheck, type CheckableLog, type SelfCheckOptions, type SelfChecker } from './self-check.ts'
@@ -26,4 +30,6 @@ export { SelfCheckThread, type SelfCheckThreadOptions, type SliceableLog } from 
 export { MANIFEST_FILE, collectSeals, writeForensicsBundle, type ForensicsBundle, type ForensicsOptions } from './forensics.ts'
 export { reportTamper, type TamperReport, type TamperReportOptions } from './tamper.ts'
 export type { SealEntry } from './seal-check.ts'
-export { FORENSICS_DIR_DEFAULT, setUpAudit, verifyingKeySource, type AuditSetup } from './setup.ts'
+export { AUDIT_DATA_DIR, ensureLocalSealKey, localSealKeyPaths, withLocalSealKey } from './local-key.ts'
+export { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter, anchorLine, type AnchorWriterOptions } from './anchor-writer.ts'
+export { ANCHORS_FILE_DEFAULT, FORENSICS_DIR_DEFAULT, setUpAudit, verifyingKeySource, type AuditSetup } from './setup.ts'

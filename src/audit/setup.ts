@@ -9,18 +9,37 @@
 import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
+import type { AuditProblem } from './codes.ts'
+import { checkAnchorsAtStart } from './anchor-at-start.ts'
+import { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter } from './anchor-writer.ts'
 import { keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
+import { AUDIT_DATA_DIR } from './local-key.ts'
 import type { TamperResponse } from './records.ts'
 import { SelfCheckThread, type SliceableLog } from './self-check-thread.ts'
 import { Sealer, findLastSeal, type ReadableLog } from './sealer.ts'
 
 export const FORENSICS_DIR_DEFAULT = 'forensics'
+/** The anchors file's name in <dataDir>/audit when audit.anchorsFile is unset. */
+export const ANCHORS_FILE_DEFAULT = 'anchors.jsonl'
 
 export interface AuditSetup {
   /** Null when no signing key is configured: the gateway appends no seals (fine for paper, flagged for live). */
   sealer: Sealer | null
+  /** Appends seals' anchors to the anchors file; null without a sealer or with audit.anchorEveryMs 0. */
+  anchors: AnchorWriter | null
+  /**
+   * What the anchors file said of the log at start (anchor-at-start.ts: records appended or rewritten while stopped),
+   * and why the start line could not be written (null when it was, or when a start is not checked).
+   */
+  atStart: { finding: AuditProblem | null; writeError: unknown }
   /** Each check() re-derives the log through its durable head, in the thread; stop() ends the thread. */
   selfCheck: SelfCheckThread
+  /**
+   * The seal verifying keys as read at start (null: none configured), which the self-check uses and the live
+   * verification (GET /v1/audit/verify) uses too: read once, so a key file changed or removed under a running gateway
+   * is not a failure per request, and both checks agree on the keys.
+   */
+  keys: SealKeySource | null
   selfCheckEveryMs: number
   tamperResponse: TamperResponse
   forensicsDir: string
@@ -33,7 +52,14 @@ export interface AuditSetup {
  * it is looked for within SEAL_LOOKBACK_RECORDS, so the next seal's prevSealLsn is checked; beyond that it is left
  * unknown rather than the whole log read at start.
  */
-export async function setUpAudit(options: { config: AuditConfig; dataDir: string; log: SliceableLog & ReadableLog; from?: { lsn: number; chainHead: Uint8Array } }): Promise<AuditSetup> {
+export async function setUpAudit(options: {
+  config: AuditConfig
+  dataDir: string
+  log: SliceableLog & ReadableLog
+  from?: { lsn: number; chainHead: Uint8Array }
+  /** A single node (no HA role or lease): its anchors file is checked against the log at start, and the start noted. */
+  singleNode?: boolean
+}): Promise<AuditSetup> {
   const { config, log } = options
   const keys = await verifyingKeySource(config)
   const signingKeyFile = config.signingKeyFile
@@ -45,8 +71,20 @@ export async function setUpAudit(options: { config: AuditConfig; dataDir: string
       everyMs: config.sealEveryMs,
       lastSeal: findLastSeal(log),
     })
+  const anchorEveryMs = config.anchorEveryMs ?? ANCHOR_EVERY_MS_DEFAULT
+  const anchors = sealer === null || anchorEveryMs === 0
+    ? null
+    : new AnchorWriter({
+      path: config.anchorsFile ?? join(options.dataDir, AUDIT_DATA_DIR, ANCHORS_FILE_DEFAULT),
+      everyMs: anchorEveryMs,
+      fileBytesMax: config.anchorsFileBytesMax ?? ANCHORS_FILE_BYTES_MAX_DEFAULT,
+    })
+  const atStart = anchors === null || options.singleNode !== true ? { finding: null, writeError: null } : checkAnchorsAtStart(anchors.path, log)
   return {
     sealer,
+    anchors,
+    atStart,
+    keys,
     selfCheck: new SelfCheckThread({ log, keys, ...(options.from === undefined ? {} : { from: { ...options.from, previousSealLsn: sealAtOrBefore(log, options.from.lsn) } }) }),
     selfCheckEveryMs: config.selfCheckEveryMs,
     tamperResponse: config.tamperResponse,

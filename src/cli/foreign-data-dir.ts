@@ -23,7 +23,7 @@ import { STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 const ENTRIES_NAMED_MAX = 5
 
 /** Names an egress data dir holds (or an HA node's swap leaves), none of which marks a directory as one on its own. */
-const EGRESS_NAMES = /^(log|snapshots)(\..+)?$|^(auth|archive|quarantine|forensics)$|^backoffice\.sqlite.*$|^(diverged-prefix|snapshot-recovery)\.commit$/
+const EGRESS_NAMES = /^(log|snapshots)(\..+)?$|^(auth|audit|archive|quarantine|forensics)$|^backoffice\.sqlite.*$|^(diverged-prefix|snapshot-recovery)\.commit$/
 /** Entries that tell nothing about whose a directory is. */
 const HARMLESS_NAMES = /^(lost\+found|\.DS_Store|\.gitkeep|\.keep)$|\.json$/
 
@@ -60,11 +60,11 @@ export function refuseForeignDataDir(dataDir: string, givenPaths: readonly strin
 
 /**
  * The files and directories `config` names, which an operator may keep in the data dir and which exist before its
- * first start: the seal keys (`egress keygen --out DIR`), the JWKS, the forensics and archive directories.
+ * first start: the seal keys (`egress keygen --out DIR`), the JWKS, the forensics and archive directories, the anchors file.
  */
 export function pathsNamedBy(config: Config): string[] {
   const { audit, auth, snapshots } = config
-  return [audit.signingKeyFile, audit.publicKeyFile, audit.forensicsDir, auth.jwksFile, snapshots?.archiveDir].filter((path) => path !== undefined)
+  return [audit.signingKeyFile, audit.publicKeyFile, audit.forensicsDir, audit.anchorsFile, auth.jwksFile, snapshots?.archiveDir].filter((path) => path !== undefined)
 }
 
 /** The name of the data dir's entry that is `path` or holds it; none when `path` lies outside the data dir. */

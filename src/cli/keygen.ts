@@ -4,14 +4,13 @@
  * RFC 7638 thumbprint, so the same key always has the same kid.
  */
 
-import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { fsyncDirectory, generateSealKeyPair, jwkFileText, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeKeyFileDurably } from '../audit/index.ts'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
 import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 
-export const PRIVATE_KEY_FILE = 'seal-ed25519.private.jwk.json'
-export const PUBLIC_KEY_FILE = 'seal-ed25519.public.jwk.json'
+export { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../audit/index.ts'
 
 export const keygenCommand: Command = {
   name: 'keygen',
@@ -46,60 +45,16 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
     }
   }
 
-  // "EdDSA" with crv Ed25519 is what every JOSE library understands; jose also knows the newer "Ed25519" name.
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
-  const publicJwk = await exportJWK(publicKey)
-  const kid = await calculateJwkThumbprint(publicJwk, 'sha256')
-  const meta = { kid, alg: 'EdDSA', use: 'sig' }
-  const privateJwk: JWK = { ...(await exportJWK(privateKey)), ...meta }
+  const { kid, privateJwk, publicJwk } = await generateSealKeyPair()
 
-  // The key directory (and any above it this makes) findable after a power cut, as the keys in it are (fsyncPath).
+  // The key directory (and any above it this makes) findable after a power cut, as the keys in it are (fsyncDirectory).
   makeDirDurable(nodeIo, values.out, { mkdir: (dir) => void mkdirSync(dir, { recursive: true, mode: 0o700 }) })
   const replace = values.force === true
-  writeDurably(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { replace, mode: 0o600 })
-  writeDurably(publicPath, `${JSON.stringify({ ...publicJwk, ...meta }, null, 2)}\n`, { replace, mode: 0o644 })
-  fsyncPath(values.out)
+  writeKeyFileDurably(privatePath, jwkFileText(privateJwk), { replace, mode: 0o600 })
+  writeKeyFileDurably(publicPath, jwkFileText(publicJwk), { replace, mode: 0o644 })
+  fsyncDirectory(values.out)
 
   io.err(`wrote ${privatePath} (mode 0600) and ${publicPath}`)
   io.out(kid)
   return EXIT_OK
-}
-
-/**
- * Writes `text` to a temporary file beside `path`, synced, then puts it in place whole: renamed over the old file when
- * `replace` (--force), else linked to `path`, which fails if it exists. A crash or a full disk part way leaves the old
- * key (or no key) at `path`, never a truncated one; the key truncated and rewritten in place did.
- */
-function writeDurably(path: string, text: string, options: { replace: boolean; mode: number }): void {
-  const temporary = `${path}.${process.pid}.tmp`
-  const fd = openSync(temporary, 'w', options.mode)
-  try {
-    // The mode given to open applies only to a new file, and only after the umask; set it explicitly.
-    fchmodSync(fd, options.mode)
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } catch (error) {
-    closeSync(fd)
-    rmSync(temporary, { force: true })
-    throw error
-  }
-  closeSync(fd)
-  try {
-    if (options.replace) renameSync(temporary, path)
-    else linkSync(temporary, path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} already exists; pass --force to replace it`)
-    throw error
-  } finally {
-    rmSync(temporary, { force: true })
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
 }

@@ -42,6 +42,8 @@ export interface ServeGatewayOptions {
   beforeBootstrap?: (engine: Engine) => void
   lease?: Lease
   haLeader?: () => boolean
+  /** The audit config the gateway runs with, when not the config's (a single node's local seal key: withLocalSealKey). */
+  audit?: Config['audit']
   /** A venue outside the process (JSONL over TCP) instead of the in-process sim venue. */
   venue?: { adapter: VenueAdapter; prices: PriceSource }
   /** Where the FIX sessions' records go (default: JSON lines on stderr). */
@@ -181,7 +183,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       resendAgeMsMax: 60_000,
       onError: options.onError,
       // Seals (when a signing key is configured), the chain self-check and the tamper response.
-      audit: config.audit,
+      audit: options.audit ?? config.audit,
       // Venue health scoring: a leader records each venue's level as it changes (I-100 check 8 decides on it).
       venueHealth: venueHealthConfigOf(config),
     })

@@ -8,6 +8,7 @@
  */
 
 import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, type Config } from '../config/index.ts'
+import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -114,7 +115,11 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     signalled = name
   })
   log(`starting: config mode ${config.mode}, data ${config.dataDir}, log durability ${config.wal.durability}`)
+  // Seals need a key: a single paper or shadow node without one configured uses the data dir's local key (made once).
+  const audit = await withLocalSealKey(config.audit, { dataDir: config.dataDir, mode: config.mode })
+  if (audit.signingKeyFile !== config.audit.signingKeyFile) log(`seals signed with the local key ${audit.signingKeyFile} (not an HSM/KMS key; audit.signingKeyFile names your own)`)
   const served = await startServeGateway(config, {
+    audit,
     clock,
     buildCommit,
     onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),

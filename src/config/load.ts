@@ -190,6 +190,8 @@ function resolve(parsed: Parsed): Config {
   if (parsed.venue !== 'sim') {
     issues.push({ path: 'venue', message: `expected "sim": an order without a "venue" goes to the sim venue whatever this field says; name the venue in each order instead, got ${JSON.stringify(parsed.venue)}` })
   }
+  const anchorEveryMs = parsed.audit.anchorEveryMs ?? 0
+  if (anchorEveryMs !== 0 && anchorEveryMs < 1_000) issues.push({ path: 'audit.anchorEveryMs', message: `expected 0 (off) or at least 1000, got ${anchorEveryMs}` })
   const everyMs = parsed.snapshots?.everyMs ?? 0
   if (everyMs !== 0 && everyMs < 1_000) issues.push({ path: 'snapshots.everyMs', message: `expected 0 (off) or at least 1000, got ${everyMs}` })
   if (parsed.snapshots?.enabled === false) {

@@ -122,6 +122,18 @@ const AUDIT = strict({
   tamperResponse: v.optional(v.picklist(TAMPER_RESPONSES, 'expected "HALT" or "CANCEL_ONLY"'), 'HALT'),
   /** Where forensics bundles are written. Unset: <dataDir>/forensics. */
   forensicsDir: v.optional(PATH),
+  /**
+   * Periodic anchors (src/audit/anchor-writer.ts): the JSON-lines file a seal's anchor is appended to. No default
+   * value here (nor below), so a config that does not mention them keeps its digest: unset, <dataDir>/audit/anchors.jsonl.
+   */
+  anchorsFile: v.optional(PATH),
+  /** At most one anchor per this many ms (after a seal); 0: none written. Unset: 300000. */
+  anchorEveryMs: v.optional(integerIn(0, 86_400_000)),
+  /**
+   * The anchors file is renamed to FILE.1 (replacing the one before) when the next anchor would take it past this. Unset:
+   * 64 MiB. At most 256 MiB: a file of anchors (each over 400 bytes) then stays within what --anchors reads (ANCHORS_MAX).
+   */
+  anchorsFileBytesMax: v.optional(integerIn(65_536, 268_435_456)),
 })
 
 export const COMPACTION_MODES = ['off', 'archive', 'delete'] as const

@@ -7,7 +7,7 @@
 
 import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
-import { reportTamper, type AuditProblem, type AuditSetup, type SealableLog, type SealResult } from '../audit/index.ts'
+import { keyResolverOf, reportTamper, type AuditProblem, type AuditSetup, type SealableLog, type SealKeyResolver, type SealResult } from '../audit/index.ts'
 import type { Engine } from './engine.ts'
 import type { WorkerThreadStatus } from './worker-channel.ts'
 
@@ -39,6 +39,9 @@ export class AuditDuty {
   private timerCancel: (() => void) | null = null
   private checking = false
   private stopped = false
+  private keyResolver: Promise<SealKeyResolver | null> | null = null
+  /** The periodic seal under way (and its anchor's offer), if any: one at a time (Sealer.due). */
+  private periodicSeal: Promise<void> | null = null
 
   constructor(options: AuditDutyOptions) {
     this.options = options
@@ -54,6 +57,21 @@ export class AuditDuty {
       epoch: wal.epoch,
       append: (records) => options.engine.appendRecords(records),
     }
+    const anchors = options.setup.anchors
+    // A failed anchor is the operator's to hear of (and counted on /metrics), never a stop: the anchors file is not the log.
+    if (anchors !== null) anchors.onError = (error, context) => options.onError(error, `audit anchor: ${context}`)
+  }
+
+  /** Anchors this process wrote to the anchors file, and writes of one that failed; null when it writes none. */
+  get anchorCounts(): { written: number; failures: number } | null {
+    const anchors = this.options.setup.anchors
+    return anchors === null ? null : { written: anchors.written, failures: anchors.failures }
+  }
+
+  /** Resolves once the periodic seal under way, and every anchor offered so far, is written or has failed. */
+  async anchorsIdle(): Promise<void> {
+    await this.periodicSeal
+    await this.options.setup.anchors?.idle()
   }
 
   /** False once tampering was found: the I-100 gate then refuses live sends. */
@@ -75,8 +93,18 @@ export class AuditDuty {
     return this.finding
   }
 
-  /** Checks the log as it stands, then repeats every selfCheckEveryMs. */
+  /** The seal verifying keys read at start (the self-check's), as a resolver built once; null when none are configured. */
+  verifyingKeys(): Promise<SealKeyResolver | null> {
+    const source = this.options.setup.keys
+    this.keyResolver ??= source === null ? Promise.resolve(null) : keyResolverOf(source)
+    return this.keyResolver
+  }
+
+  /** Reacts to what the anchors file said at start, checks the log as it stands, then repeats every selfCheckEveryMs. */
   async start(): Promise<void> {
+    const { finding, writeError } = this.options.setup.atStart
+    if (writeError !== null) this.options.setup.anchors?.reportFailure(writeError, 'writing the start line')
+    if (finding !== null) await this.respond(finding)
     await this.selfCheck()
     this.arm()
   }
@@ -93,7 +121,16 @@ export class AuditDuty {
   afterCommit(): void {
     const sealer = this.options.setup.sealer
     if (sealer === null || !sealer.due(this.log, this.options.clock.nowMs())) return
-    sealer.maybeSeal(this.log, this.options.clock.nowMs()).catch((error: unknown) => this.options.onError(error, 'periodic seal'))
+    // The anchor is offered once the seal is durable; its write runs on the file system's threads, off the order path.
+    const sealing = sealer.maybeSeal(this.log, this.options.clock.nowMs())
+      .then((seal) => {
+        if (seal !== null) this.options.setup.anchors?.offer(seal, this.options.clock.nowMs())
+      })
+      .catch((error: unknown) => this.options.onError(error, 'periodic seal'))
+      .finally(() => {
+        if (this.periodicSeal === sealing) this.periodicSeal = null
+      })
+    this.periodicSeal = sealing
   }
 
   /** Seals the head now (clean shutdown, POST /v1/audit/anchor). Null when no signing key is configured. */
@@ -106,7 +143,19 @@ export class AuditDuty {
     // that seal (`reused`), whose signing time is older than the call.
     const last = sealer.lastWritten
     if (last !== null && last.recordLsn === this.options.engine.appendedLsn && last.recordLsn === this.options.engine.wal.lastLsn) return { ...last, reused: true }
-    return { ...(await sealer.sealNow(this.log, this.options.clock.nowMs())), reused: false }
+    const seal = await sealer.sealNow(this.log, this.options.clock.nowMs())
+    this.options.setup.anchors?.offer(seal, this.options.clock.nowMs())
+    return { ...seal, reused: false }
+  }
+
+  /**
+   * The clean shutdown's seal, and its anchor whatever the anchor spacing (the file's last anchor then covers the log
+   * as it was left), written before this resolves.
+   */
+  async sealAtShutdown(): Promise<void> {
+    const seal = await this.sealNow()
+    if (seal !== null) this.options.setup.anchors?.offer(seal, this.options.clock.nowMs(), { atShutdown: true })
+    await this.anchorsIdle()
   }
 
   /**

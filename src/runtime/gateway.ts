@@ -190,7 +190,7 @@ export class Gateway {
       // The self-check at start re-derives the chain from the snapshot restored from (its head was checked against
       // the log).
       const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
-      const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, ...snapshotHead })
+      const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, singleNode: options.role === undefined && options.lease === undefined, ...snapshotHead })
       gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
       gateway.restoreReport = restored.report
       gateway.restoredSections = restored.sections
@@ -397,7 +397,7 @@ export class Gateway {
     // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its
     // log could not acknowledge the seal, and the frame would stay on its disk as a record the new leader lacks, so
     // the node would diverge when it follows (its log moved aside, everything copied again).
-    if (leaseStillHeld(this.engine.wal.options.lease)) await this.audit?.sealNow().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
+    if (leaseStillHeld(this.engine.wal.options.lease)) await this.audit?.sealAtShutdown().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.snapshotter.stop()
     await this.engine.settled()

@@ -22,11 +22,10 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import {
-  AUDIT_SEAL, decodeSealRecord, describeProblem, keyResolverOf, heldSegmentDamage, readSealUnverified, verifyLogDirectory,
-  verifyingKeySource, type AuditProblem, type SealKeyResolver, type VerifyReport,
+  AUDIT_SEAL, decodeSealRecord, describeProblem, heldSegmentDamage, readSealUnverified, verifyLogDirectory, type AuditProblem,
+  type VerifyReport,
 } from '../../audit/index.ts'
 import { WalCorruptionError } from '../../../wal/index.ts'
-import type { AuditConfig } from '../../config/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
@@ -113,17 +112,12 @@ async function runVerify(services: Services): Promise<VerifyReport> {
   // The scan lists the directory and reads each segment file itself: compaction leaves them until it ends.
   const release = gateway.logHolds.hold(gateway.engine.wal.firstLsn)
   try {
-    const keys = await sealVerifyingKeys(gateway.options.audit)
+    // The keys read at start, as the self-check's: the key file is not read again per request.
+    const keys = (await gateway.audit?.verifyingKeys()) ?? null
     return await verifyLogDirectory(gateway.engine.wal.dir, keys === null ? {} : { keys })
   } finally {
     release()
   }
-}
-
-/** The keys the runtime's self-check uses (audit/setup.ts): the public key file, else the signing key's public half. */
-async function sealVerifyingKeys(config: AuditConfig | undefined): Promise<SealKeyResolver | null> {
-  const source = await verifyingKeySource(config)
-  return source === null ? null : keyResolverOf(source)
 }
 
 /**
