@@ -49,10 +49,11 @@ test('a venue answering retryable, slowly, is recorded CRITICAL and blocks place
   const recorded = gateway.engine.state.venueHealth.get('sim')
   expect(recorded?.level).toBe('CRITICAL')
   // With the healthy call before them, two such calls make three in the window (samplesMin) scoring 34: CRITICAL, and
-  // the order's next send is blocked instead of made.
+  // the order's next send is blocked instead of made. It was sent before (answered retryable), so it is not ended on
+  // egress's word: it goes Unknown and is read back (src/kernel/send.ts readBackBlocked), held until the venue answers.
   expect(calls).toBe(2)
   const order = gateway.engine.state.orders.get(sick.reply.orderId)
-  expect([order?.status, order?.lastReason]).toEqual(['Rejected', 'VENUE_HEALTH_CRITICAL'])
+  expect([order?.status, order?.lastReason]).toEqual(['Unknown', 'VENUE_HEALTH_CRITICAL'])
 
   // A cancel is never held by venue health.
   await gateway.cancel(traderA, resting.reply.orderId)
@@ -67,6 +68,8 @@ test('a venue answering retryable, slowly, is recorded CRITICAL and blocks place
   if (healthy.reply.kind !== 'accepted') throw new Error('not accepted')
   await run(world, 300)
   expect(gateway.engine.state.orders.get(healthy.reply.orderId)?.status).toBe('AckedOpen')
+  // The blocked order was read back: the venue never had it (every place was answered retryable), so it ended Failed.
+  expect(gateway.engine.state.orders.get(sick.reply.orderId)?.status).toBe('Failed')
   expect(world.errors).toEqual([])
 
   await gateway.engine.settled()
