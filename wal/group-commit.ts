@@ -18,7 +18,7 @@
 
 import { checkReplicatedFrames, type EpochCeiling, type ReplicatedFrame } from './replicate.ts'
 import { LeaseError, WalFatalError } from './errors.ts'
-import { frameBytesFor, type Frame } from './frame.ts'
+import type { Frame } from './frame.ts'
 import { writeRecordBatch, writeReplicatedBatch, type BatchTarget, type QueuedRecords, type WrittenBatch } from './batch-write.ts'
 import { noteFsync } from './stats.ts'
 
@@ -228,16 +228,6 @@ export class GroupCommit {
 
   private takeBatch(): PendingAppend[] {
     const { batchRecordsMax, batchBytesMax } = this.target.options
-    const head = this.queue[0]
-    if (head !== undefined && head.raw === null && (head.records.length > batchRecordsMax || head.bytes > batchBytesMax)) {
-      // One append larger than a batch goes in parts, so no batch ever exceeds the bounds: recovery relies on a batch in
-      // flight spanning at most batchBytesMax (lost-write.ts).
-      const [part, rest] = splitAppend(head, { recordsMax: batchRecordsMax, bytesMax: batchBytesMax })
-      this.queue[0] = rest
-      this.queuedRecordCount -= part.records.length
-      this.queuedByteCount -= part.bytes
-      return [part]
-    }
     let records = 0
     let bytes = 0
     let count = 0
@@ -330,36 +320,6 @@ export class GroupCommit {
     this.queuedRecordCount = 0
     this.queuedByteCount = 0
   }
-}
-
-/**
- * The first records of `pending` that fit the bounds (at least one), as an append of their own, and the rest. The
- * append's waiter hears once: resolved with all its LSNs when the rest is durable, or rejected. A part's failure kills
- * the writer, which rejects everything queued, the rest included, so the part's own waiter need not say it again.
- */
-function splitAppend(pending: PendingAppend, bounds: { recordsMax: number; bytesMax: number }): [PendingAppend, PendingAppend] {
-  let count = 0
-  let bytes = 0
-  for (const record of pending.records) {
-    const frameBytes = frameBytesFor(record.payload.byteLength)
-    if (count > 0 && (count + 1 > bounds.recordsMax || bytes + frameBytes > bounds.bytesMax)) break
-    count++
-    bytes += frameBytes
-  }
-  const partLsns: number[] = []
-  const part: PendingAppend = {
-    records: pending.records.slice(0, count),
-    bytes,
-    raw: null,
-    waiter: { resolve: (lsns) => void partLsns.push(...lsns), reject: () => {} },
-  }
-  const rest: PendingAppend = {
-    records: pending.records.slice(count),
-    bytes: pending.bytes - bytes,
-    raw: null,
-    waiter: { resolve: (lsns) => pending.waiter.resolve([...partLsns, ...lsns]), reject: (error) => pending.waiter.reject(error) },
-  }
-  return [part, rest]
 }
 
 /**

@@ -3,8 +3,11 @@
  *
  * The group commit writes a batch, fdatasyncs it, and only then acknowledges it, and writes the next batch only after
  * that sync came back (group-commit.ts); a part of a batch before a segment roll is synced before the roll. So at any
- * moment at most one batch's bytes are written and not yet durable, all in the last segment, at its end, and never more
- * than batchBytesMax of them (a bigger append is split across batches). A power cut then leaves every byte before that
+ * moment at most one batch's bytes are written and not yet durable, all in the last segment, at its end; batchBytesMax
+ * of them, except a single append larger than that, which is a batch of its own, never split (a decision's records
+ * stay one write and one sync). Within such a batch the window below is smaller than the batch: a hole in it further
+ * than batchBytesMax from the end is refused, as damage is (repair-tail's case), never cut past what the window
+ * proves. A power cut then leaves every byte before that
  * batch as it was, and of the batch any subset of its pages, or of their sectors, in any order the page cache wrote
  * them back; a unit not written reads as zeros (the writer's preallocated zeros, or a file's unwritten end).
  *

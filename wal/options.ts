@@ -1,6 +1,5 @@
 /** Options of a writable log, with their bounds. Every queue and batch has a named limit (STYLE: limit everything). */
 
-import { frameBytesFor, PAYLOAD_BYTES_MAX } from './frame.ts'
 import type { WalIo } from './io.ts'
 
 export type Durability = 'fsync' | 'none'
@@ -90,10 +89,6 @@ export function optionsProblem(options: WalOptions): string | null {
   }
   for (const key of ['batchRecordsMax', 'batchBytesMax', 'queueRecordsMax', 'queueBytesMax', 'indexStrideFrames'] as const) {
     if (!Number.isInteger(options[key]) || options[key] < 1) return `${key} must be a positive integer, got ${options[key]}`
-  }
-  // Every record fits a batch, so no batch exceeds batchBytesMax (recovery relies on it: lost-write.ts).
-  if (options.batchBytesMax < frameBytesFor(PAYLOAD_BYTES_MAX)) {
-    return `batchBytesMax must be ≥ ${frameBytesFor(PAYLOAD_BYTES_MAX)} (the largest frame), got ${options.batchBytesMax}`
   }
   if (!Number.isInteger(options.epoch) || options.epoch < 1 || options.epoch > 0xffff_ffff) {
     return `epoch must be an integer 1..2^32-1, got ${options.epoch}`

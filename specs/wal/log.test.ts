@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { PAYLOAD_BYTES_MAX, Wal, WalClosedError, WalFullError, WalRecordError, openReadOnly, toHex, type RecordInput } from '../../wal/index.ts'
-import { frameBytesFor } from '../../wal/frame.ts'
+import { Wal, WalClosedError, WalFullError, WalRecordError, openReadOnly, toHex } from '../../wal/index.ts'
 import { countingIo, record, removeTempDirs, tempDir, text } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -64,24 +63,6 @@ describe('append and group commit', () => {
     await Promise.all(Array.from({ length: 35 }, () => wal.append([record('r')])))
     expect(io.counts.fdatasync - before).toBe(4)
     await wal.close()
-  })
-
-  test('an append larger than batchBytesMax is written in batches within it and resolves once with all its LSNs', async () => {
-    // Recovery cuts a hole only within one batch's bytes of the end (wal/lost-write.ts): a batch must never be larger.
-    const io = countingIo()
-    const frameBytesMax = frameBytesFor(PAYLOAD_BYTES_MAX)
-    const wal = Wal.open(tempDir(), { io, batchBytesMax: frameBytesMax + 1000, preallocateBytes: 0 })
-    const before = { fdatasync: io.counts.fdatasync, write: io.counts.write }
-    const big = (fill: number): RecordInput => ({ type: 7, version: 1, payload: new Uint8Array(PAYLOAD_BYTES_MAX - 2000).fill(fill) })
-    const [first, second] = await Promise.all([wal.append([big(1), big(2), big(3), record('small')]), wal.append([record('next')])])
-    expect({ first, second }).toEqual({ first: [1, 2, 3, 4], second: [5] })
-    // Three parts (the last with the small record) and the next append after them, each written and synced once.
-    expect({ fdatasync: io.counts.fdatasync - before.fdatasync, write: io.counts.write - before.write }).toEqual({ fdatasync: 3, write: 3 })
-    const firstBytes: (number | undefined)[] = []
-    for (const frame of wal.read(1)) firstBytes.push(frame.payload[0])
-    expect(firstBytes).toEqual([1, 2, 3, 115, 110])
-    await wal.close()
-    expect(() => Wal.open(tempDir(), { batchBytesMax: frameBytesMax - 1 })).toThrow(/batchBytesMax must be ≥/)
   })
 
   test('an invalid record is refused and nothing is written', async () => {
