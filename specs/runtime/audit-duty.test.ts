@@ -379,6 +379,26 @@ describe('the anchors file at start (a single node)', () => {
     expect(lines.some((line) => line.at === 'shutdown')).toBe(true)
   })
 
+  test('a run without anchors (no seal key, or anchorEveryMs 0) between two that anchor notes its start: the third finds nothing', async () => {
+    const { world, config } = await stoppedWorld(43)
+    // The second run seals nothing (live without audit.signingKeyFile; a local key is paper's and shadow's only).
+    const { signingKeyFile: _key, ...unsealed } = config
+    const { world: second, duty: secondDuty } = await auditWorld({ seed: 43, dir: world.dir, clock: world.clock, venue: world.venue, audit: unsealed })
+    await second.gateway.place(traderA, body('unsealed-1'), null)
+    await run(second, 200)
+    await second.gateway.stop()
+    expect(secondDuty.lastFinding).toBeNull()
+    // The third with anchors off, the fourth with them on again.
+    const { world: third } = await auditWorld({ seed: 43, dir: world.dir, clock: world.clock, venue: world.venue, audit: { ...config, anchorEveryMs: 0 } })
+    await third.gateway.place(traderA, body('unanchored-1'), null)
+    await run(third, 200)
+    await third.gateway.stop()
+    const { world: fourth, duty } = await auditWorld({ seed: 43, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(duty.lastFinding).toBeNull()
+    expect(fourth.gateway.engine.state.tradingSwitch).not.toBe('halted')
+    expect(second.errors.concat(third.errors)).toEqual([])
+  })
+
   test('a venue health level that moves while the shutdown finishes is not recorded after the shutdown seal (no false tamper at the next start)', async () => {
     const { config } = await auditConfig({ sealEveryRecords: 1_000 })
     const venueHealth = { enabled: true, windowMs: 5_000, samplesMax: 100, samplesMin: 3, slowCallMs: 2_000, degradedScoreMax: 75, criticalScoreMax: 50, evaluateEveryMs: 250, overrideMsMax: 60_000 }
