@@ -124,7 +124,10 @@ function appendLineDurably(path: string, line: string): void {
       const lastBreak = tail.lastIndexOf(0x0a)
       ftruncateSync(fd, lastBreak < 0 ? (size === tail.byteLength ? 0 : size) : size - tail.byteLength + lastBreak + 1)
     }
-    writeSync(fd, line)
+    const bytes = new TextEncoder().encode(line)
+    // A short write (a full disk) leaves part of the line: the anchor writer's first append cuts it off.
+    const written = writeSync(fd, bytes)
+    if (written !== bytes.byteLength) throw new Error(`${path}: ${written} of the start line's ${bytes.byteLength} bytes written (is the disk full?)`)
     fsyncSync(fd)
   } finally {
     closeSync(fd)
