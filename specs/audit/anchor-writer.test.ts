@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AnchorWriter, anchorLine, readAnchorsFile, type SealResult } from '../../src/audit/index.ts'
@@ -22,6 +23,37 @@ function writerIn(name: string, options: { everyMs?: number; fileBytesMax?: numb
 }
 
 describe('the anchor writer', () => {
+  test('a write that fails part way (a full disk) leaves no torn line for the next anchor to follow', async () => {
+    const path = join(root, 'disk-full', 'anchors.jsonl')
+    let failNext = false
+    const writer = new AnchorWriter({
+      path,
+      everyMs: 1,
+      fileBytesMax: 1024 * 1024,
+      openFile: async (file, flags, mode) => {
+        const handle = await open(file, flags, mode)
+        if (!failNext) return handle
+        failNext = false
+        // The disk takes half the line, then is full.
+        handle.write = (async (bytes: Uint8Array) => {
+          await handle.appendFile(bytes.subarray(0, bytes.byteLength >> 1))
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+        }) as unknown as typeof handle.write
+        return handle
+      },
+    })
+    const errors: string[] = []
+    writer.onError = (error, context) => void errors.push(`${context}: ${String(error)}`)
+    for (const [recordLsn, fail] of [[10, false], [20, true], [30, false]] as const) {
+      failNext = fail
+      writer.offer(sealAt(recordLsn), recordLsn)
+      await writer.idle()
+    }
+    expect(readAnchorsFile(path).map((anchor) => anchor.lsn)).toEqual([9, 29])
+    expect({ written: writer.written, failures: writer.failures }).toEqual({ written: 2, failures: 1 })
+    expect(errors).toHaveLength(1)
+  })
+
   test('at most one anchor per everyMs; a forced one (shutdown) whatever the spacing; a seal never twice', async () => {
     const { writer, path, errors } = writerIn('spacing')
     for (const [recordLsn, nowMs, atShutdown] of [[10, 0, false], [20, 999, false], [30, 1_000, false], [40, 1_001, true], [40, 5_000, true]] as const) {

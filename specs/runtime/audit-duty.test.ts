@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import { readAnchorsFile, tamperRecord, verifyLogDirectory } from '../../src/audit/index.ts'
-import { Wal } from '../../wal/index.ts'
+import { openReadOnly, Wal } from '../../wal/index.ts'
 import { parseConfig, type AuditConfig } from '../../src/config/index.ts'
 import type { AuditDuty } from '../../src/runtime/audit-duty.ts'
 import { crashWorld, removeDir, run, startWorld, tempDataDir, traderA, type World, type WorldOptions } from './harness.ts'
@@ -377,5 +377,56 @@ describe('the anchors file at start (a single node)', () => {
     // The first run started on an empty log: nothing to note. The second and third did.
     expect(lines.filter((line) => line.at === 'start')).toHaveLength(2)
     expect(lines.some((line) => line.at === 'shutdown')).toBe(true)
+  })
+
+  test('a run without anchors (no seal key, or anchorEveryMs 0) between two that anchor notes its start: the third finds nothing', async () => {
+    const { world, config } = await stoppedWorld(43)
+    // The second run seals nothing (live without audit.signingKeyFile; a local key is paper's and shadow's only).
+    const { signingKeyFile: _key, ...unsealed } = config
+    const { world: second, duty: secondDuty } = await auditWorld({ seed: 43, dir: world.dir, clock: world.clock, venue: world.venue, audit: unsealed })
+    await second.gateway.place(traderA, body('unsealed-1'), null)
+    await run(second, 200)
+    await second.gateway.stop()
+    expect(secondDuty.lastFinding).toBeNull()
+    // The third with anchors off, the fourth with them on again.
+    const { world: third } = await auditWorld({ seed: 43, dir: world.dir, clock: world.clock, venue: world.venue, audit: { ...config, anchorEveryMs: 0 } })
+    await third.gateway.place(traderA, body('unanchored-1'), null)
+    await run(third, 200)
+    await third.gateway.stop()
+    const { world: fourth, duty } = await auditWorld({ seed: 43, dir: world.dir, clock: world.clock, venue: world.venue, audit: config })
+    expect(duty.lastFinding).toBeNull()
+    expect(fourth.gateway.engine.state.tradingSwitch).not.toBe('halted')
+    expect(second.errors.concat(third.errors)).toEqual([])
+  })
+
+  test('a venue health level that moves while the shutdown finishes is not recorded after the shutdown seal (no false tamper at the next start)', async () => {
+    const { config } = await auditConfig({ sealEveryRecords: 1_000 })
+    const venueHealth = { enabled: true, windowMs: 5_000, samplesMax: 100, samplesMin: 3, slowCallMs: 2_000, degradedScoreMax: 75, criticalScoreMax: 50, evaluateEveryMs: 250, overrideMsMax: 60_000 }
+    const { world, duty } = await auditWorld({ seed: 41, audit: config, venueHealth })
+    const place = world.venue.place.bind(world.venue)
+    // Places answered retryable, slowly: the venue is recorded CRITICAL; the calls age out of the window later.
+    world.venue.place = async () => {
+      await new Promise<void>((resolve) => world.clock.schedule(3_000, resolve))
+      return { kind: 'retryable', reason: 'venue_unavailable', retryAfterMs: 50 }
+    }
+    for (let index = 0; index < 3; index++) await world.gateway.place(traderA, body(`vh-${index}`), null)
+    await run(world, 4_000)
+    expect(world.gateway.engine.state.venueHealth.get('sim')?.level).toBe('CRITICAL')
+    world.venue.place = place
+    // The shutdown's last steps (its snapshot, the log's close) take time: the window slides on meanwhile.
+    const sealAtShutdown = duty.sealAtShutdown.bind(duty)
+    duty.sealAtShutdown = async () => {
+      await sealAtShutdown()
+      await world.clock.advanceAsync(venueHealth.windowMs + venueHealth.evaluateEveryMs)
+      await world.gateway.engine.settled()
+    }
+    await world.gateway.stop()
+    const lines = readFileSync(join(world.dir, 'audit', 'anchors.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { at?: string; sealRecordLsn?: number })
+    const shutdown = lines.at(-1)
+    expect(shutdown?.at).toBe('shutdown')
+    // The shutdown seal is the log's last record.
+    expect(openReadOnly(join(world.dir, 'log')).lastLsn).toBe(shutdown?.sealRecordLsn as number)
+    const { duty: next } = await auditWorld({ seed: 41, dir: world.dir, clock: world.clock, venue: world.venue, audit: config, venueHealth })
+    expect(next.lastFinding).toBeNull()
   })
 })

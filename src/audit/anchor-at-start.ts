@@ -44,12 +44,28 @@ export interface StartLog {
 export function checkAnchorsAtStart(path: string, log: StartLog): { finding: AuditProblem | null; writeError: unknown } {
   const last = lastLine(path)
   const finding = last === null ? null : disagreement(last, log, path)
+  return { finding, writeError: noteStart(path, log) }
+}
+
+/**
+ * A single node's start that writes no anchors (no seal key: live without audit.signingKeyFile; audit.anchorEveryMs
+ * 0) still notes itself in an anchors file an earlier run left: without the line, the next run that anchors read the
+ * earlier run's shutdown anchor as the file's last line, found this run's records past its seal and took them for
+ * records appended while no gateway ran. Nothing is checked (this run keeps no anchors) and no file is made. The
+ * error that kept the line from being written, or null.
+ */
+export function noteStartInAnchorsFile(path: string, log: StartLog): unknown {
+  return existsSync(path) ? noteStart(path, log) : null
+}
+
+/** Appends the start line (the head as this run found it); the error that kept it from being written, or null. */
+function noteStart(path: string, log: StartLog): unknown {
   try {
     if (log.lastLsn >= 1) appendLineDurably(path, `${JSON.stringify({ lsn: log.lastLsn, chainHead: toHex(log.chainHead), at: 'start' })}\n`)
   } catch (error) {
-    return { finding, writeError: error }
+    return error
   }
-  return { finding, writeError: null }
+  return null
 }
 
 function disagreement(last: LastLine, log: StartLog, path: string): AuditProblem | null {
@@ -108,7 +124,10 @@ function appendLineDurably(path: string, line: string): void {
       const lastBreak = tail.lastIndexOf(0x0a)
       ftruncateSync(fd, lastBreak < 0 ? (size === tail.byteLength ? 0 : size) : size - tail.byteLength + lastBreak + 1)
     }
-    writeSync(fd, line)
+    const bytes = new TextEncoder().encode(line)
+    // A short write (a full disk) leaves part of the line: the anchor writer's first append cuts it off.
+    const written = writeSync(fd, bytes)
+    if (written !== bytes.byteLength) throw new Error(`${path}: ${written} of the start line's ${bytes.byteLength} bytes written (is the disk full?)`)
     fsyncSync(fd)
   } finally {
     closeSync(fd)

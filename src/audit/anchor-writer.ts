@@ -33,6 +33,8 @@ export interface AnchorWriterOptions {
   /** At most one anchor per this many ms of the clock given to offer(). */
   everyMs: number
   fileBytesMax: number
+  /** Opens the file for appending (node:fs/promises' open; a spec's stand-in fails a write part way). */
+  openFile?: (path: string, flags: string, mode: number) => Promise<FileHandle>
 }
 
 export class AnchorWriter {
@@ -112,12 +114,17 @@ export class AnchorWriter {
       await fsyncDirectory(dirname(path))
       size = null
     }
-    const handle = await open(path, 'a+', 0o600)
+    const handle = await (this.options.openFile ?? open)(path, 'a+', 0o600)
     try {
       if (size !== null && !this.tailChecked) await cutTornLine(handle, size)
-      this.tailChecked = true
-      await handle.write(bytes)
+      // Until this line is whole and synced, the file may end with part of it (a full disk takes some bytes, then
+      // fails): the next write cuts it off first. Appended after it, the next anchor made one unreadable line of the
+      // two, and 'egress audit verify --anchors' refused the whole file.
+      this.tailChecked = false
+      const { bytesWritten } = await handle.write(bytes)
+      if (bytesWritten !== bytes.byteLength) throw new Error(`${path}: ${bytesWritten} of the anchor's ${bytes.byteLength} bytes written (is the disk full?)`)
       await handle.sync()
+      this.tailChecked = true
     } finally {
       await handle.close()
     }

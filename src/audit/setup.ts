@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
 import type { AuditProblem } from './codes.ts'
-import { checkAnchorsAtStart } from './anchor-at-start.ts'
+import { checkAnchorsAtStart, noteStartInAnchorsFile } from './anchor-at-start.ts'
 import { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter } from './anchor-writer.ts'
 import { keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
 import { AUDIT_DATA_DIR } from './local-key.ts'
@@ -72,14 +72,15 @@ export async function setUpAudit(options: {
       lastSeal: findLastSeal(log),
     })
   const anchorEveryMs = config.anchorEveryMs ?? ANCHOR_EVERY_MS_DEFAULT
+  const anchorsPath = config.anchorsFile ?? join(options.dataDir, AUDIT_DATA_DIR, ANCHORS_FILE_DEFAULT)
   const anchors = sealer === null || anchorEveryMs === 0
     ? null
-    : new AnchorWriter({
-      path: config.anchorsFile ?? join(options.dataDir, AUDIT_DATA_DIR, ANCHORS_FILE_DEFAULT),
-      everyMs: anchorEveryMs,
-      fileBytesMax: config.anchorsFileBytesMax ?? ANCHORS_FILE_BYTES_MAX_DEFAULT,
-    })
-  const atStart = anchors === null || options.singleNode !== true ? { finding: null, writeError: null } : checkAnchorsAtStart(anchors.path, log)
+    : new AnchorWriter({ path: anchorsPath, everyMs: anchorEveryMs, fileBytesMax: config.anchorsFileBytesMax ?? ANCHORS_FILE_BYTES_MAX_DEFAULT })
+  const atStart = options.singleNode !== true
+    ? { finding: null, writeError: null }
+    : anchors === null
+      ? { finding: null, writeError: noteStartInAnchorsFile(anchorsPath, log) }
+      : checkAnchorsAtStart(anchors.path, log)
   return {
     sealer,
     anchors,

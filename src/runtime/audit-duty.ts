@@ -103,7 +103,11 @@ export class AuditDuty {
   /** Reacts to what the anchors file said at start, checks the log as it stands, then repeats every selfCheckEveryMs. */
   async start(): Promise<void> {
     const { finding, writeError } = this.options.setup.atStart
-    if (writeError !== null) this.options.setup.anchors?.reportFailure(writeError, 'writing the start line')
+    if (writeError !== null) {
+      const anchors = this.options.setup.anchors
+      if (anchors === null) this.options.onError(writeError, 'audit anchor: writing the start line')
+      else anchors.reportFailure(writeError, 'writing the start line')
+    }
     if (finding !== null) await this.respond(finding)
     await this.selfCheck()
     this.arm()

@@ -391,6 +391,10 @@ export class Gateway {
     this.readyFlag = false
     await this.stopVenueSessions()
     this.readBacks.stop()
+    // Its evaluation timer records levels: left running, a level that moved while the shutdown finished (a session
+    // logged out, calls aged out of the window) was appended after the shutdown seal, and the next start took it for a
+    // record appended while no gateway ran (ANCHOR_MISMATCH, the tamper response).
+    this.venueHealth?.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
