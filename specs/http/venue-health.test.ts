@@ -92,6 +92,17 @@ describe('venue health over HTTP', () => {
     expect(t.gateway.engine.state.venueHealth.get('sim')?.override).toBeNull()
   })
 
+  test("/openapi.json marks a body required exactly where the override routes require one (revoke's is optional)", async () => {
+    const paths = (await json(await t.request('/openapi.json'))).paths as Record<string, { post: { requestBody: { required: boolean } } }>
+    const required = (path: string): boolean => paths[`/v1/admin/venues/{venue}/override${path}`]?.post.requestBody.required ?? false
+    expect({ propose: required(''), approve: required('/approve'), revoke: required('/revoke') }).toEqual({ propose: true, approve: true, revoke: false })
+    // What the document says, the routes do: no body is MALFORMED_REQUEST where one is required, and read as {} on revoke.
+    const noBody = (path: string, token: string): Promise<Response> => t.request(`/v1/admin/venues/sim/override${path}`, { method: 'POST', headers: auth(token) })
+    expect(errorCode(await json(await noBody('', admin)))).toBe('MALFORMED_REQUEST')
+    expect(errorCode(await json(await noBody('/approve', admin)))).toBe('MALFORMED_REQUEST')
+    expect(errorCode(await json(await noBody('/revoke', ops)))).toBe('OVERRIDE_NOT_FOUND')
+  })
+
   test('an override takes two distinct admins; once in force places are sent; ops revokes it', async () => {
     const proposed = await t.request('/v1/admin/venues/sim/override', post(admin, { reason: 'venue confirmed its timeouts are a monitoring bug', duration_ms: 600_000, scope: 'all' }))
     expect(proposed.status).toBe(200)

@@ -116,6 +116,19 @@ describe('the emergency override (§14)', () => {
     expect(send.gate.checks.find((item) => item.check === 'health_not_critical')?.detail).toContain('override=true (sim#1 in_force, proposed by ada, approved by bea')
   })
 
+  test("a token whose sub differs from the proposer's only in letter case is the proposer: no second admin", () => {
+    const harness = Harness.funded()
+    harness.venueHealth('CRITICAL')
+    propose(harness)
+    // One person, two spellings of the same name (an identity provider that keeps the case a user typed, a hand-minted
+    // token): counted as a second admin, one person alone would put an override in force.
+    for (const id of ['ADA', 'Ada', 'adA']) {
+      expect(approve(harness, 'sim#1', { ...admin, id }).reply).toMatchObject({ kind: 'refused', reason: 'OVERRIDE_SELF_APPROVAL' })
+    }
+    expect(harness.state.venueHealth.get('sim')?.override?.approvedBy).toBeNull()
+    expect(harness.eventTypes(approve(harness, 'sim#1'))).toEqual(['venue.override_approved'])
+  })
+
   test('expires on its own: at its untilMs the venue blocks again, and it can no longer be approved or revoked', () => {
     const harness = Harness.funded()
     harness.venueHealth('CRITICAL')

@@ -41,6 +41,15 @@ export function isGatewayPrincipalId(id: string): boolean {
   return lower === GATEWAY_PRINCIPAL_ID || lower.startsWith(`${GATEWAY_PRINCIPAL_ID}-`)
 }
 
+/**
+ * Whether two principal ids may name one person: equal in any letter case. Where a rule needs two distinct people (an
+ * override's approval, kernel/venue-health.ts), ids that differ only in case count as one: identity providers and hand
+ * minted tokens spell a name as it was typed, and ids are printable ASCII (idSchema), so this is the whole comparison.
+ */
+export function samePersonIds(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase()
+}
+
 export const policySchema = v.strictObject({
   accountId: idSchema,
   /** Instrument keys (`venue:symbol`) the account may trade. */

@@ -67,7 +67,7 @@ export const REASONS = {
   // venue health overrides (§14 emergency override)
   VENUE_UNKNOWN: reason('definite_reject', 404, 'No instrument is configured on this venue'),
   OVERRIDE_NOT_PENDING: reason('conflict', 409, 'No override of this id awaits approval on the venue (none proposed, approved already, revoked, replaced or expired)'),
-  OVERRIDE_SELF_APPROVAL: reason('definite_reject', 403, 'An override needs two distinct admins: its proposer cannot approve it'),
+  OVERRIDE_SELF_APPROVAL: reason('definite_reject', 403, 'An override needs two distinct admins: its proposer (the same sub in any letter case) cannot approve it'),
   OVERRIDE_NOT_FOUND: reason('definite_reject', 404, 'The venue has no override to revoke'),
   // cancel / resend commands
   ORDER_NOT_FOUND: reason('definite_reject', 404, 'No such order'),

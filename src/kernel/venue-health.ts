@@ -5,10 +5,12 @@
  * a replay, a standby and `redecide` decide every send alike.
  *
  * The emergency override of a CRITICAL venue: one admin proposes it (a reason, an expiry, a scope), a second,
- * distinct admin approves it, and it is in force from the approval until its expiry, which ends it with no record
- * needed (the gate compares the send's time). Ops or an admin may revoke it earlier; a new proposal replaces it.
+ * distinct admin (another `sub`, in any letter case) approves it, and it is in force from the approval until its
+ * expiry, which ends it with no record needed (the gate compares the send's time). Ops or an admin may revoke it
+ * earlier; a new proposal replaces it.
  */
 
+import { samePersonIds } from '../domain/accounts.ts'
 import { assert } from '../domain/assert.ts'
 import type { EventOf } from '../domain/events/index.ts'
 import type { GateInput } from '../domain/gate.ts'
@@ -55,7 +57,8 @@ export function decideVenueOverride(state: KernelState, command: VenueOverrideCo
       if (pending === null || pending.overrideId !== command.overrideId || overrideStatus(pending, command.nowMs) !== 'pending_approval') {
         return refused('OVERRIDE_NOT_PENDING', `${command.overrideId} does not await approval on ${command.venue}`)
       }
-      if (pending.proposedBy === command.principal.id) return refused('OVERRIDE_SELF_APPROVAL', `${command.principal.id} proposed ${pending.overrideId}`)
+      // The same person under another spelling of the name is no second admin (samePersonIds).
+      if (samePersonIds(pending.proposedBy, command.principal.id)) return refused('OVERRIDE_SELF_APPROVAL', `${command.principal.id} proposed ${pending.overrideId}`)
       return { events: [{ type: 'venue.override_approved', ...at, overrideId: pending.overrideId }], reply: done }
     }
     case 'revoke': {

@@ -47,6 +47,16 @@ const READERS = ['trader', 'bot', 'ops', 'auditor', 'admin'] as const
 const EVERYONE = ['trader', 'bot', 'stranger', 'ops', 'auditor', 'admin'] as const
 
 let keys = 0
+const OVERRIDE = '/v1/admin/venues/sim/override'
+
+/** A pending override of the sim venue proposed by an admin none of the callers is; its id. */
+async function proposed(): Promise<string> {
+  const proposer = await t.token({ sub: 'matrix-proposer', roles: ['admin'], accounts: [] })
+  const response = await t.request(OVERRIDE, post(proposer, { reason: 'matrix', duration_ms: 60_000 }))
+  expect(response.status).toBe(200)
+  return ((await json(response)).override as { override_id: string }).override_id
+}
+
 const ROWS: Row[] = [
   { route: 'POST /v1/orders', request: (token) => send(() => '/v1/orders', LIMIT_BUY, { 'Idempotency-Key': `matrix-${++keys}` })(token), allowed: OWN },
   { route: 'GET /v1/orders?account=demo-1', request: get(() => '/v1/orders?account=demo-1'), allowed: READERS },
@@ -69,6 +79,11 @@ const ROWS: Row[] = [
   { route: 'GET /v1/audit/verify', request: get(() => '/v1/audit/verify'), allowed: ['auditor', 'admin'] },
   { route: 'GET /v1/audit/seals', request: get(() => '/v1/audit/seals'), allowed: ['auditor', 'admin'] },
   { route: 'POST /v1/audit/anchor', request: send(() => '/v1/audit/anchor'), allowed: ['auditor', 'admin'] },
+  { route: 'GET /v1/venue_health', request: get(() => '/v1/venue_health'), allowed: ['ops', 'auditor', 'admin'] },
+  { route: 'POST /v1/admin/venues/:venue/override', request: send(() => OVERRIDE, { reason: 'matrix', duration_ms: 60_000 }), allowed: ['admin'] },
+  // Each caller is given an override of another admin's to approve, and one to revoke (else 409 and 404 for the admitted).
+  { route: 'POST /v1/admin/venues/:venue/override/approve', request: async (token) => send(() => `${OVERRIDE}/approve`, { override_id: await proposed() })(token), allowed: ['admin'] },
+  { route: 'POST /v1/admin/venues/:venue/override/revoke', request: async (token) => (await proposed(), send(() => `${OVERRIDE}/revoke`)(token)), allowed: ['ops', 'admin'] },
   // Last: it ends the order the rows above act on.
   { route: 'POST /v1/orders/:id/cancel', request: send(order('/cancel')), allowed: OWN_AND_OPERATORS },
 ]
@@ -87,4 +102,13 @@ test('every /v1 route admits exactly the roles and accounts the README table giv
     }
   }
   expect(seen).toEqual(expected)
+})
+
+test('the table has a row for every /v1 route /openapi.json lists', async () => {
+  const document = await json(await t.request('/openapi.json'))
+  const listed = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
+    path.startsWith('/v1/') ? Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`) : [],
+  )
+  const rows = new Set(ROWS.map((row) => row.route.replace(/\?.*$/, '').replace('/accounts/demo-1/', '/accounts/:id/')))
+  expect(listed.filter((route) => !rows.has(route))).toEqual([])
 })

@@ -13,7 +13,8 @@ const OVERRIDE_ANSWER = jsonAnswer('Recorded: the venue and its override as this
   properties: { venue: { type: 'string' }, override: { type: ['object', 'null'] }, lsn: LSN },
 })
 
-function overrideOperation(summary: string, body: Json, conflicts: Record<string, Json>): Json {
+/** `bodyRequired` false: an empty body reads as `{}` (revoke's note is optional), as the kill switches document theirs. */
+function overrideOperation(summary: string, body: Json, conflicts: Record<string, Json>, bodyRequired = true): Json {
   return operation({
     tag: 'admin',
     summary,
@@ -21,7 +22,7 @@ function overrideOperation(summary: string, body: Json, conflicts: Record<string
     errors: ['400', '401', '403', '413', '415', '503'],
     parameters: [VENUE],
     responses: { '200': OVERRIDE_ANSWER, '404': errorResponse('VENUE_UNKNOWN: no instrument is configured on this venue (OVERRIDE_NOT_FOUND on revoke: nothing to revoke)'), ...conflicts },
-    requestBody: { required: true, content: jsonContent(body) },
+    requestBody: { required: bodyRequired, content: jsonContent(body) },
   })
 }
 
@@ -51,7 +52,7 @@ export function venueHealthPart(): DocumentPart {
         }),
       },
       '/v1/admin/venues/{venue}/override/revoke': {
-        post: overrideOperation('End the override (pending or in force) before its expiry. ops, admin', schemaOf(OVERRIDE_REVOKE_BODY_SCHEMA, 'Empty object or no body'), {}),
+        post: overrideOperation('End the override (pending or in force) before its expiry. ops, admin', schemaOf(OVERRIDE_REVOKE_BODY_SCHEMA, 'Empty object or no body'), {}, false),
       },
     },
   }

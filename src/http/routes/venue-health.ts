@@ -88,10 +88,16 @@ async function overrideCommand(c: Context<AuthEnv>, services: Services, request:
   return c.json({ venue: request.venue, override: override === null ? null : overrideJson(override, services.gateway.clock.nowMs()), lsn: result.lsn })
 }
 
-/** Every venue the gateway has an adapter for or a record about, by name. */
+/**
+ * Every venue the gateway has an adapter for, an instrument on (the log's configuration) or a record about, by name. A
+ * standby has no adapter (nothing is sent from it): from the adapters alone it listed no venue until a level had been
+ * recorded, where its leader listed each at OK.
+ */
 function venuesOf(services: Services): string[] {
-  const names = new Set<string>(services.gateway.options.venues.map((item) => item.adapter.venue))
-  for (const venue of services.gateway.engine.state.venueHealth.keys()) names.add(venue)
+  const { options, engine } = services.gateway
+  const names = new Set<string>(options.venues.map((item) => item.adapter.venue))
+  for (const instrument of engine.state.instruments.values()) names.add(instrument.venue)
+  for (const venue of engine.state.venueHealth.keys()) names.add(venue)
   return [...names].sort()
 }
 
