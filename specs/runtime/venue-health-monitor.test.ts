@@ -1,7 +1,7 @@
 /**
  * Venue health end to end on a simulated clock (src/runtime/venue-health-monitor.ts): a venue answering retryable to
  * every place is scored CRITICAL and recorded (venue.health_changed); the next send of the order is then blocked by
- * I-100 check 8 (VENUE_HEALTH_CRITICAL), while a cancel still goes; once the bad calls age out of the window the venue
+ * I-100 check 8 (VENUE_HEALTH_CRITICAL: sent before, it goes Unknown and is read back), while a cancel still goes; once the bad calls age out of the window the venue
  * is recorded OK again and orders go. The log replays to the live state, and re-deciding its commands (redecide, what a
  * standby does) gives the same events: the kernel decided on the recorded level, never on the live scoring.
  */
@@ -49,10 +49,16 @@ test('a venue answering retryable, slowly, is recorded CRITICAL and blocks place
   const recorded = gateway.engine.state.venueHealth.get('sim')
   expect(recorded?.level).toBe('CRITICAL')
   // With the healthy call before them, two such calls make three in the window (samplesMin) scoring 34: CRITICAL, and
-  // the order's next send is blocked instead of made.
+  // the order's next send is blocked instead of made. It was sent before (twice, answered retryable), so the block does
+  // not end it on egress's word (kernel/send.ts readBackBlocked): it goes Unknown, holding its worst case, and is read
+  // back; the venue never took it, so it ends Failed, not at the venue (resendable).
   expect(calls).toBe(2)
   const order = gateway.engine.state.orders.get(sick.reply.orderId)
-  expect([order?.status, order?.lastReason]).toEqual(['Rejected', 'VENUE_HEALTH_CRITICAL'])
+  expect([order?.status, order?.lastReason]).toEqual(['Unknown', 'VENUE_HEALTH_CRITICAL'])
+  expect(world.errors).toEqual([])
+  await run(world, 10_000)
+  const readBack = gateway.engine.state.orders.get(sick.reply.orderId)
+  expect([readBack?.status, readBack?.notAtVenue, calls]).toEqual(['Failed', true, 2])
 
   // A cancel is never held by venue health.
   await gateway.cancel(traderA, resting.reply.orderId)
