@@ -201,6 +201,8 @@ export class Gateway {
         gateway.venueSessionsStarted = true
         await options.venueSessions.start(gateway)
       }
+      // Bootstrap's sends are decided on this process's reading of each venue, not on the level an earlier one recorded.
+      await gateway.venueHealth?.recordFresh()
       const marketFeed = gateway.market
       gateway.bootstrapReport = await bootstrap({
         engine: gateway.engine,
