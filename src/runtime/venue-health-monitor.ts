@@ -72,7 +72,13 @@ export class VenueHealthMonitor {
     const window = this.windows.get(venue)
     if (window === undefined || !this.options.config.enabled) return
     const atMs = this.options.clock.nowMs()
-    window.add({ atMs, result: callResultOf(outcome), latencyMs: Math.max(0, atMs - sentAtMs) })
+    const result = callResultOf(outcome)
+    // A retryable answer while the venue's session is down came from the adapter (not logged on, or queued when the
+    // session dropped): the venue never saw the call, and the session rule scores it CRITICAL already. Counted, such
+    // answers (a cancel retried every second while reconnecting) kept the venue CRITICAL after its logon until they
+    // aged out of the window, and places to a venue that was up again were rejected. An unknown outcome (the session
+    // dropped mid-call) is the venue's and still counts.
+    if (result !== 'retryable' || this.options.sessionUp(venue) !== false) window.add({ atMs, result, latencyMs: Math.max(0, atMs - sentAtMs) })
     this.evaluate(venue)
   }
 
