@@ -70,3 +70,18 @@ test('the calls a down session answered itself do not keep the venue CRITICAL on
   expect([order?.status, order?.lastReason ?? null]).toEqual(['AckedOpen', null])
   expect(world.errors).toEqual([])
 })
+
+test("a stopped gateway's venue health scoring stops with it: nothing is asked of its closed log", async () => {
+  const clock = new SimClock({ startMs: T0 })
+  const venue = new SessionVenue({ clock, seed: SEED, instruments: simInstrumentsFor(defaultSimInstruments()), latencyMsMin: 5, latencyMsMax: 5 })
+  const world = await startWorld({ seed: SEED, clock, venue, venueHealth: VENUE_HEALTH })
+  worlds.push(world)
+  await run(world, 500)
+  await world.gateway.stop()
+  // The session ends after the stop (an HA role change leaves the process running): a live monitor would score the
+  // venue CRITICAL at its next tick and ask the closed log to record it, every tick.
+  venue.up = false
+  for (let step = 0; step < 40; step++) await clock.advanceAsync(VENUE_HEALTH.evaluateEveryMs)
+  expect(world.errors).toEqual([])
+  expect(world.gateway.venueHealth?.latest('sim')?.level).toBe('OK')
+})

@@ -231,9 +231,9 @@ export class Gateway {
   /** A start that failed part way: everything stopped and the log closed, with no seal and no snapshot written. */
   private async abandon(): Promise<void> {
     this.readyFlag = false
+    this.venueHealth?.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
-    this.venueHealth?.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
@@ -391,6 +391,9 @@ export class Gateway {
 
   private async stopOnce(forTakeover: boolean): Promise<void> {
     this.readyFlag = false
+    // Scoring stops first: left running, it scored the venues whose sessions the next step ends CRITICAL and, once the
+    // log closed, asked it to record that at every tick, for as long as the process lived (an HA role change).
+    this.venueHealth?.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
     this.reportIntake.stop()
