@@ -201,6 +201,8 @@ export class Gateway {
         gateway.venueSessionsStarted = true
         await options.venueSessions.start(gateway)
       }
+      // Bootstrap's sends are decided on this process's reading of each venue, not on the level an earlier one recorded.
+      await gateway.venueHealth?.recordFresh()
       const marketFeed = gateway.market
       gateway.bootstrapReport = await bootstrap({
         engine: gateway.engine,
@@ -229,9 +231,9 @@ export class Gateway {
   /** A start that failed part way: everything stopped and the log closed, with no seal and no snapshot written. */
   private async abandon(): Promise<void> {
     this.readyFlag = false
+    this.venueHealth?.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
-    this.venueHealth?.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
@@ -389,12 +391,14 @@ export class Gateway {
 
   private async stopOnce(forTakeover: boolean): Promise<void> {
     this.readyFlag = false
+    // Scoring stops first: left running, it scored the venues whose sessions the next step ends CRITICAL and, once the
+    // log closed, asked it to record that at every tick, for as long as the process lived (an HA role change).
+    // Its evaluation timer records levels, so it also stops before the shutdown seal: a level that moved while the
+    // shutdown finished was appended after the seal, and the next start took it for a record appended while no gateway
+    // ran (ANCHOR_MISMATCH, the tamper response).
+    this.venueHealth?.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
-    // Its evaluation timer records levels: left running, a level that moved while the shutdown finished (a session
-    // logged out, calls aged out of the window) was appended after the shutdown seal, and the next start took it for a
-    // record appended while no gateway ran (ANCHOR_MISMATCH, the tamper response).
-    this.venueHealth?.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()

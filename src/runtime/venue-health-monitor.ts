@@ -36,11 +36,29 @@ export class VenueHealthMonitor {
     for (const venue of options.venues) this.windows.set(venue, new CallWindow(options.config))
   }
 
-  /** Starts recording levels (a leader, after bootstrap) and the periodic evaluation. */
+  /** Starts recording levels (a leader, after bootstrap; recordFresh before it) and the periodic evaluation. */
   start(): void {
     if (!this.options.config.enabled || this.running) return
     this.running = true
     this.tick()
+  }
+
+  /**
+   * Scores every venue once and records each level that differs from the log's, resolving once settled; a start calls
+   * it before bootstrap decides any send. The level the log holds is the reading of an earlier process (or leader),
+   * over calls this one never saw: decided on it, bootstrap's sends (a resend of an order proven absent) were held by a
+   * CRITICAL level nobody had evidence for any more, while every send decided after start() went on this process's
+   * reading (an empty window: OK; a FIX session not logged on: CRITICAL). Before the start's configuration is
+   * recorded a venue the log does not know yet is refused (VENUE_UNKNOWN) and stays OK, as it was.
+   */
+  async recordFresh(): Promise<void> {
+    if (!this.options.config.enabled) return
+    const records: Promise<void>[] = []
+    for (const venue of this.windows.keys()) {
+      const score = this.scoreNow(venue)
+      if (score !== null) records.push(this.record(venue, score))
+    }
+    await Promise.all(records)
   }
 
   stop(): void {
@@ -54,7 +72,13 @@ export class VenueHealthMonitor {
     const window = this.windows.get(venue)
     if (window === undefined || !this.options.config.enabled) return
     const atMs = this.options.clock.nowMs()
-    window.add({ atMs, result: callResultOf(outcome), latencyMs: Math.max(0, atMs - sentAtMs) })
+    const result = callResultOf(outcome)
+    // A retryable answer while the venue's session is down came from the adapter (not logged on, or queued when the
+    // session dropped): the venue never saw the call, and the session rule scores it CRITICAL already. Counted, such
+    // answers (a cancel retried every second while reconnecting) kept the venue CRITICAL after its logon until they
+    // aged out of the window, and places to a venue that was up again were rejected. An unknown outcome (the session
+    // dropped mid-call) is the venue's and still counts.
+    if (result !== 'retryable' || this.options.sessionUp(venue) !== false) window.add({ atMs, result, latencyMs: Math.max(0, atMs - sentAtMs) })
     this.evaluate(venue)
   }
 
@@ -71,25 +95,36 @@ export class VenueHealthMonitor {
   }
 
   private evaluate(venue: string): void {
+    const score = this.scoreNow(venue)
+    if (score === null || !this.running) return
+    void this.record(venue, score)
+  }
+
+  /** Scores `venue` at the clock's now (and keeps it for `latest`); null for a venue without a window. */
+  private scoreNow(venue: string): VenueScore | null {
     const window = this.windows.get(venue)
-    if (window === undefined) return
-    const { engine, clock } = this.options
-    const nowMs = clock.nowMs()
-    const score = window.score(nowMs, this.options.sessionUp(venue))
+    if (window === undefined) return null
+    const score = window.score(this.options.clock.nowMs(), this.options.sessionUp(venue))
     this.scores.set(venue, score)
-    if (!this.running || this.recording.has(venue)) return
+    return score
+  }
+
+  /** Asks the kernel to record `score`'s level when it differs from the log's; resolves once that is settled. */
+  private record(venue: string, score: VenueScore): Promise<void> {
+    const { engine, clock } = this.options
+    if (this.recording.has(venue)) return Promise.resolve()
     const recorded = engine.state.venueHealth.get(venue)?.level ?? 'OK'
-    if (recorded === score.level) return
+    if (recorded === score.level) return Promise.resolve()
     this.recording.add(venue)
     let committed: ReturnType<Engine['submit']>
     try {
-      committed = engine.submit({ kind: 'venue_health', nowMs, venue, level: score.level, score: score.score, detail: score.detail })
+      committed = engine.submit({ kind: 'venue_health', nowMs: clock.nowMs(), venue, level: score.level, score: score.score, detail: score.detail })
     } catch (error) {
       this.recording.delete(venue)
       this.options.onError(error, `venue health of ${venue}`)
-      return
+      return Promise.resolve()
     }
-    committed.then(
+    return committed.then(
       ({ decision }) => {
         this.recording.delete(venue)
         // The level may have moved on while the record was on its way: evaluated again, not at the next tick (a
