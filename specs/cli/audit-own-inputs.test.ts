@@ -7,10 +7,10 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PUBLIC_KEY_FILE } from '../../src/audit/index.ts'
-import { removeTempDirs, sealedLog, tempDir, testKeys, type TestKeys } from '../audit/support.ts'
+import { removeTempDirs, sealedLog, segmentFiles, tempDir, testKeys, type TestKeys } from '../audit/support.ts'
 import { cli } from './io.ts'
 
 let keys: TestKeys
@@ -70,6 +70,22 @@ describe('egress audit verify DIR: the data directory\'s own anchors', () => {
     expect(instead.code).toBe(0)
     expect(instead.out).toContain(`  anchors   1 checked, 0 before the log's start (from ${given})`)
     expect((await cli(['audit', 'verify', dir, '--no-signatures', '--anchors', given, '--no-anchors'])).code).toBe(2)
+  })
+
+  test('its own anchors all before the log\'s start (compacted past) are said, not ANCHORS_ALL_BEFORE_LOG; given with --anchors they are', async () => {
+    const dataDir = tempDir('egress-cli-own-compacted-')
+    await sealedLog(join(dataDir, 'log'), keys, { records: 200, sealEvery: 50, segmentBytesMax: 8 * 1024 })
+    // The first two segments gone, as compaction leaves them: an anchor of LSN 1 lies before the log's start.
+    for (const file of segmentFiles(join(dataDir, 'log')).slice(0, 2)) rmSync(file)
+    mkdirSync(join(dataDir, 'audit'))
+    const anchorsPath = join(dataDir, 'audit', 'anchors.jsonl')
+    writeFileSync(anchorsPath, `${JSON.stringify({ lsn: 1, chainHead: 'b'.repeat(64) })}\n`)
+    const own = await cli(['audit', 'verify', dataDir, '--no-signatures'])
+    expect(own.code).toBe(0)
+    expect(own.out).toContain(`0 checked, 1 before the log's start (from ${anchorsPath}, the data directory's own; all before the log's start: none vouches for it)`)
+    const given = await cli(['audit', 'verify', dataDir, '--no-signatures', '--anchors', anchorsPath])
+    expect(given.code).toBe(65)
+    expect(given.out).toContain('ANCHORS_ALL_BEFORE_LOG')
   })
 
   test('a data directory without an anchors file says it has none', async () => {

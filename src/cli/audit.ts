@@ -74,7 +74,7 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
   const anchors = anchorsFrom(values, dataDir)
   const options = {
     ...(keys === null ? {} : { keys }),
-    ...(anchors.read === null ? {} : { anchors: anchors.read.anchors, anchorsSource: anchors.read.files.join(', ') }),
+    ...(anchors.read === null ? {} : { anchors: anchors.read.anchors, anchorsSource: anchors.read.files.join(', '), anchorsAllBeforeLog: anchors.read.own ? 'skipped' as const : 'problem' as const }),
     onProgress: progressPrinter(io),
   }
   const report = await verifyLogDirectory(logDir, options)
@@ -205,7 +205,8 @@ function inputLines(report: VerifyReport, inputs: SummaryInputs): string[] {
   const read = inputs.anchors ?? null
   if (read !== null) {
     const torn = read.tornLastLines.length === 0 ? '' : `; a torn last line skipped (${read.tornLastLines.join(', ')})`
-    lines.push(`  anchors   ${counts} (from ${read.files.join(', ')}${read.own ? ', the data directory\'s own' : ''}${torn})`)
+    const noneHeld = read.own && report.anchors.checked === 0 && report.anchors.skipped > 0 ? '; all before the log\'s start: none vouches for it' : ''
+    lines.push(`  anchors   ${counts} (from ${read.files.join(', ')}${read.own ? ', the data directory\'s own' : ''}${torn}${noneHeld})`)
   } else if (inputs.anchorsNote != null) lines.push(`  anchors   ${inputs.anchorsNote}`)
   else if (report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${counts}`)
   return lines
