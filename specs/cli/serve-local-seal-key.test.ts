@@ -52,4 +52,10 @@ test('a default paper serve seals with a local key in <dataDir>/audit; audit ver
   // The anchor's seal (the shutdown writes none when nothing followed it).
   expect(report.seals.checked).toBeGreaterThanOrEqual(1)
   expect(report.seals.last?.claims.lsn).toBe(anchor.lsn as number)
+  // With no option, verify of the data dir uses its local key and the anchors its gateway appended, and names both.
+  const ownIo = recordingIo({})
+  expect(await runCli(['audit', 'verify', dataDir], ownIo)).toBe(0)
+  const summary = ownIo.stdout.join('\n')
+  expect(summary).toContain(`  key       ${publicPath} (the data directory's local seal key`)
+  expect(summary).toMatch(new RegExp(`  anchors   [1-9]\\d* checked, 0 before the log's start \\(from ${join(dataDir, 'audit', 'anchors.jsonl')}, the data directory's own\\)`))
 }, 60_000)

@@ -24,8 +24,17 @@ export const ANCHOR_LINE_BYTES_MAX = 64 * 1024
 
 const CHUNK_BYTES = 1024 * 1024
 
+export interface ReadAnchorsOptions {
+  /**
+   * A last line without its line break that is not an anchor (a torn append: the gateway's own file, copied while it
+   * writes or left by a power cut, which its next append cuts off) is passed here, by its line number, and skipped
+   * instead of refusing the file. Without it the file is refused (ANCHORS_INVALID), as any other bad line is.
+   */
+  onTornLastLine?: (lineNumber: number) => void
+}
+
 /** The anchors in the file at `path` (JSON lines or a JSON array); AnchorsFileError naming the file (and line). */
-export function readAnchorsFile(path: string): Anchor[] {
+export function readAnchorsFile(path: string, options: ReadAnchorsOptions = {}): Anchor[] {
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -33,16 +42,16 @@ export function readAnchorsFile(path: string): Anchor[] {
     throw unreadable(path, `cannot read (${readFailureOf(error)})`)
   }
   try {
-    return readOpenAnchorsFile(fd, path)
+    return readOpenAnchorsFile(fd, path, options)
   } finally {
     closeSync(fd)
   }
 }
 
-function readOpenAnchorsFile(fd: number, path: string): Anchor[] {
+function readOpenAnchorsFile(fd: number, path: string, options: ReadAnchorsOptions): Anchor[] {
   const decoder = new TextDecoder('utf-8', { fatal: true })
   const chunk = new Uint8Array(CHUNK_BYTES)
-  const lines = new AnchorLines(path)
+  const lines = new AnchorLines(path, options.onTornLastLine)
   // The format is told by the first character that is not white space: `[` for an array, anything else lines.
   let format: 'unknown' | 'array' | 'lines' = 'unknown'
   const arrayText: string[] = []
@@ -93,7 +102,10 @@ class AnchorLines {
   private partial = ''
   private lineNumber = 0
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly onTornLastLine: ((lineNumber: number) => void) | undefined,
+  ) {}
 
   push(text: string): void {
     const parts = (this.partial + text).split('\n')
@@ -106,7 +118,14 @@ class AnchorLines {
   }
 
   end(): Anchor[] {
-    this.line(this.partial)
+    // What is left has no line break after it: whole when it parses, else torn if the caller allows one.
+    try {
+      this.line(this.partial)
+    } catch (error) {
+      const torn = this.onTornLastLine !== undefined && error instanceof AnchorsFileError && this.anchors.length < ANCHORS_MAX
+      if (!torn) throw error
+      this.onTornLastLine?.(this.lineNumber)
+    }
     this.partial = ''
     return this.anchors
   }

@@ -27,6 +27,12 @@ export interface VerifyOptions {
   anchors?: readonly Anchor[]
   /** Where the anchors came from, for problem locations. */
   anchorsSource?: string
+  /**
+   * Anchors that all lie before the log's first LSN are ANCHORS_ALL_BEFORE_LOG (the default: anchors the operator
+   * gave must vouch for something), or only counted as skipped (`'skipped'`: a data directory's own anchors file,
+   * read unasked, which a compaction may pass in full).
+   */
+  anchorsAllBeforeLog?: 'problem' | 'skipped'
   onProgress?: (progress: LogScanProgress) => void
 }
 
@@ -83,7 +89,7 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
   if (checker !== null) note(await checker.settle())
   note(scan.problem)
   note(beyondEnd(anchors, scan.lastLsn, dir))
-  note(noneInLog(anchors, scan.firstLsn, dir))
+  if (options.anchorsAllBeforeLog !== 'skipped') note(noneInLog(anchors, scan.firstLsn, dir))
   if (keys !== null && options.anchors !== undefined) note(await AnchorChecker.checkSeals(options.anchors, keys, options.anchorsSource ?? 'anchors'))
   problems.sort((a, b) => a.lsn - b.lsn)
   const last = checker?.last ?? null

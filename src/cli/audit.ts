@@ -9,9 +9,10 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  anchorOf, describeProblem, listSegments, loadKeyResolver, readAnchorsFile, verifyLogDirectory, type LogScanProgress,
-  type SealKeyResolver, type VerifyReport,
+  ANCHORS_FILE_DEFAULT, AUDIT_DATA_DIR, PUBLIC_KEY_FILE, anchorOf, describeProblem, listSegments, loadKeyResolver, verifyLogDirectory,
+  type LogScanProgress, type SealKeyResolver, type VerifyReport,
 } from '../audit/index.ts'
+import { ownAnchorsFiles, ownPublicKeyFile, readAnchorsFiles, type AnchorsRead } from './audit-inputs.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { requireLogIn } from './data-dir.ts'
@@ -21,28 +22,35 @@ const PROGRESS_INTERVAL_MS = 1_000
 export const auditCommand: Command = {
   name: 'audit',
   summary: 'verify CRCs, the hash chain and seals of a data directory',
-  help: `Usage: egress audit verify DIR (--public-key FILE | --jwks FILE | --no-signatures) [--anchors FILE] [--json]
-       egress audit anchor DIR (--public-key FILE | --jwks FILE)
+  help: `Usage: egress audit verify DIR [--public-key FILE | --jwks FILE | --no-signatures] [--anchors FILE | --no-anchors] [--json]
+       egress audit anchor DIR [--public-key FILE | --jwks FILE] [--anchors FILE | --no-anchors]
 
 verify   Checks DIR read-only: every frame's CRC, the whole hash chain (recomputed independently of the writer),
-         every seal (signature, signed head, sequence) and, with --anchors, externally stored anchors. DIR is a log
-         directory or a data directory holding one in log/. Use it on a copy; a copy taken while the gateway writes
-         may end in a torn tail, which is reported and is not an error. Progress goes to stderr. A data directory
-         an HA node left mid-swap is refused (INTERRUPTED_SWAP): run "egress serve" on it first, which finishes it.
-anchor   Verifies DIR (a problem exits 65 with the summary on stderr), then prints its latest seal as one JSON line
-         { lsn, chainHead, seal, sealRecordLsn, sealedAtMs } to keep outside the gateway (append it to an anchors
-         file). sealedAtMs is when that seal was signed, which may be long before this run.
+         every seal (signature, signed head, sequence) and anchors kept of the log. DIR is a log directory or a data
+         directory holding one in log/. Use it on a copy; a copy taken while the gateway writes may end in a torn
+         tail, which is reported and is not an error. Progress goes to stderr. A data directory an HA node left
+         mid-swap is refused (INTERRUPTED_SWAP): run "egress serve" on it first, which finishes it.
+         Of a data directory, unless told otherwise, it checks the anchors its gateway appended
+         (DIR/audit/anchors.jsonl, and anchors.jsonl.1 rotated out before it) and, with no key given, uses its local
+         seal key (DIR/audit/${PUBLIC_KEY_FILE}); the summary names what it used. Both sit beside
+         the log: anchors and a key kept elsewhere hold against more.
+anchor   Verifies DIR as verify does (a problem exits 65 with the summary on stderr), then prints its latest seal as
+         one JSON line { lsn, chainHead, seal, sealRecordLsn, sealedAtMs } to keep outside the gateway (append it to an
+         anchors file). sealedAtMs is when that seal was signed, which may be long before this run.
 
 Options:
   --public-key FILE   the seal public key (JWK, as written by egress keygen)
   --jwks FILE         a JWKS holding seal public keys (keys chosen by kid; for rotated keys)
   --no-signatures     check seals' heads and sequence but not their signatures (say so explicitly)
-  --anchors FILE      anchors to check: a JSON array or JSON lines of { "lsn": N, "chainHead": "hex", "seal"?: JWS }
-  --json              print the full report as JSON instead of a summary
+                      (one of the three is needed unless DIR is a data directory with its local seal key)
+  --anchors FILE      anchors to check instead of the data directory's own: a JSON array or JSON lines of
+                      { "lsn": N, "chainHead": "hex", "seal"?: JWS }
+  --no-anchors        check no anchors, not even the data directory's own
+  --json              print the full report as JSON instead of a summary (with "sources": the key and anchors files used)
   --help              show this help
 
-Exit codes: 0 clean, 65 a problem was found (data error), 2 usage, 1 could not run (an unreadable key, a DIR that
-does not exist or holds no log: "not a data directory").`,
+Exit codes: 0 clean, 65 a problem was found (data error), 2 usage, 1 could not run (an unreadable key or anchors
+file, a DIR that does not exist or holds no log: "not a data directory").`,
   run: runAudit,
 }
 
@@ -52,22 +60,28 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
     jwks: { type: 'string' },
     'no-signatures': { type: 'boolean' },
     anchors: { type: 'string' },
+    'no-anchors': { type: 'boolean' },
     json: { type: 'boolean' },
   })
   const [action, dirArgument, ...extra] = positionals
   if (action !== 'verify' && action !== 'anchor') throw new UsageError(`expected "verify DIR" or "anchor DIR", got ${JSON.stringify(action ?? '')}`)
   if (dirArgument === undefined) throw new UsageError(`audit ${action} needs a directory`)
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
-  const keys = await keysFrom(values, action === 'verify' && values['no-signatures'] === true)
-  const dir = logDirectoryOf(dirArgument, `audit ${action}`)
-  const anchors = values.anchors === undefined ? undefined : readAnchorsFile(values.anchors)
+  if (values.anchors !== undefined && values['no-anchors'] === true) throw new UsageError('give --anchors FILE or --no-anchors, not both')
+  const { logDir, dataDir } = logDirectoryOf(dirArgument, `audit ${action}`)
+  const ownPublicKey = dataDir === null ? null : ownPublicKeyFile(dataDir)
+  const { keys, keyFound } = await keysFrom(values, { unsigned: action === 'verify' && values['no-signatures'] === true, ownPublicKey })
+  const anchors = anchorsFrom(values, dataDir)
   const options = {
     ...(keys === null ? {} : { keys }),
-    ...(anchors === undefined ? {} : { anchors, anchorsSource: values.anchors as string }),
+    ...(anchors.read === null ? {} : { anchors: anchors.read.anchors, anchorsSource: anchors.read.files.join(', '), anchorsAllBeforeLog: anchors.read.own ? 'skipped' as const : 'problem' as const }),
     onProgress: progressPrinter(io),
   }
-  const report = await verifyLogDirectory(dir, options)
+  const report = await verifyLogDirectory(logDir, options)
+  const inputs: SummaryInputs = { anchors: anchors.read, anchorsNote: anchors.note, keyFound }
   if (action === 'anchor') {
+    // What was found in the data directory goes to stderr: stdout is the anchor line alone.
+    for (const line of inputLines(report, inputs)) io.err(line.trim())
     // A log with problems is a data error like verify's (65, with its summary), not a failure to run.
     if (!report.ok) {
       io.err(verifySummary(report))
@@ -76,20 +90,41 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
     io.out(JSON.stringify(anchorOf(report)))
     return EXIT_OK
   }
-  io.out(values.json === true ? JSON.stringify(report, null, 2) : verifySummary(report, { anchorsGiven: anchors !== undefined }))
+  const publicKeyFile = keyFound ?? values['public-key'] ?? null
+  const sources = { publicKeyFile, anchorsFiles: anchors.read?.files ?? [], anchorsTornLastLines: anchors.read?.tornLastLines ?? [] }
+  io.out(values.json === true ? JSON.stringify({ ...report, sources }, null, 2) : verifySummary(report, inputs))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }
 
-async function keysFrom(values: { 'public-key'?: string; jwks?: string }, unsigned: boolean): Promise<SealKeyResolver | null> {
-  const given = [values['public-key'], values.jwks].filter((value) => value !== undefined).length + (unsigned ? 1 : 0)
-  if (given !== 1) throw new UsageError('give exactly one of --public-key FILE, --jwks FILE or --no-signatures')
-  if (unsigned) return null
+async function keysFrom(
+  values: { 'public-key'?: string; jwks?: string },
+  options: { unsigned: boolean; ownPublicKey: string | null },
+): Promise<{ keys: SealKeyResolver | null; keyFound: string | null }> {
+  const given = [values['public-key'], values.jwks].filter((value) => value !== undefined).length + (options.unsigned ? 1 : 0)
+  // None given: the data directory's local seal key, when it has one (said in the output: it is on the log's disk).
+  const keyFound = given === 0 ? options.ownPublicKey : null
+  if (given > 1 || (given === 0 && keyFound === null)) {
+    throw new UsageError(`give exactly one of --public-key FILE, --jwks FILE or --no-signatures${given === 0 ? ` (DIR holds no audit/${PUBLIC_KEY_FILE} to use instead)` : ''}`)
+  }
+  if (options.unsigned) return { keys: null, keyFound }
+  const publicKeyPath = keyFound ?? values['public-key']
   // Read once here, so a pipe is fine (`--jwks <(curl …)`): refused since the gateway's key files refuse FIFOs.
-  return loadKeyResolver({
-    ...(values['public-key'] === undefined ? {} : { publicKeyPath: values['public-key'] }),
+  const keys = await loadKeyResolver({
+    ...(publicKeyPath === undefined ? {} : { publicKeyPath }),
     ...(values.jwks === undefined ? {} : { jwksPath: values.jwks }),
     allowPipes: true,
   })
+  return { keys, keyFound }
+}
+
+/** --anchors FILE; else, unless --no-anchors, the data directory's own anchors files; with a note when none is read. */
+function anchorsFrom(values: { anchors?: string; 'no-anchors'?: boolean }, dataDir: string | null): { read: AnchorsRead | null; note: string | null } {
+  if (values.anchors !== undefined) return { read: readAnchorsFiles([values.anchors], { own: false }), note: null }
+  if (dataDir === null) return { read: null, note: null }
+  if (values['no-anchors'] === true) return { read: null, note: 'not checked (--no-anchors)' }
+  const files = ownAnchorsFiles(dataDir)
+  if (files.length === 0) return { read: null, note: `none: no ${join(dataDir, AUDIT_DATA_DIR, ANCHORS_FILE_DEFAULT)} (give --anchors FILE to check some)` }
+  return { read: readAnchorsFiles(files, { own: true }), note: null }
 }
 
 /**
@@ -98,13 +133,13 @@ async function keysFrom(values: { 'public-key'?: string; jwks?: string }, unsign
  * offline commands give (requireLogIn). It was verified as an empty log, LOG_MISSING, exit 65 — a data error, as if
  * the log were damaged, for a DIR that was mistyped or never held one.
  */
-function logDirectoryOf(dir: string, tool: string): string {
+function logDirectoryOf(dir: string, tool: string): { logDir: string; dataDir: string | null } {
   // A file given as DIR failed as node's "ENOTDIR: not a directory, scandir …": requireLogIn says what it is.
   const isDirectory = existsSync(dir) && statSync(dir).isDirectory()
-  if (isDirectory && listSegments(dir).length > 0) return dir
+  if (isDirectory && listSegments(dir).length > 0) return { logDir: dir, dataDir: null }
   if (isDirectory) refuseInterruptedSwap(dir, tool)
   requireLogIn(dir, 'nothing verified')
-  return join(dir, 'log')
+  return { logDir: join(dir, 'log'), dataDir: dir }
 }
 
 function progressPrinter(io: CliIo): (progress: LogScanProgress) => void {
@@ -120,11 +155,22 @@ function progressPrinter(io: CliIo): (progress: LogScanProgress) => void {
   }
 }
 
+/** What the verification was checked against, beyond the log, for the summary to say. */
+export interface SummaryInputs {
+  /** Anchors read (--anchors FILE, or the data directory's own files); null when none were. */
+  anchors?: AnchorsRead | null
+  /** Why no anchors were read from a data directory (none there, --no-anchors). */
+  anchorsNote?: string | null
+  /** The data directory's local public key, used because no key was given. */
+  keyFound?: string | null
+}
+
 /**
- * The human-readable report of `egress audit verify`. With `anchorsGiven` (--anchors) the anchors line is always there:
- * left out when none was checked, an empty or wrong anchors file read as a CLEAN report that never mentioned anchors.
+ * The human-readable report of `egress audit verify`. The anchors line names the files read and is there whenever
+ * anchors were read, even none (an empty or wrong anchors file read as a CLEAN report that never mentioned anchors),
+ * or a data directory had none to read.
  */
-export function verifySummary(report: VerifyReport, options: { anchorsGiven?: boolean } = {}): string {
+export function verifySummary(report: VerifyReport, inputs: SummaryInputs = {}): string {
   const seconds = report.elapsedMs / 1000
   const lines = [
     `${report.ok ? 'CLEAN' : 'PROBLEMS FOUND'}: ${report.dir}`,
@@ -134,8 +180,8 @@ export function verifySummary(report: VerifyReport, options: { anchorsGiven?: bo
     `  seals     ${report.seals.checked} checked, signatures ${report.seals.signaturesChecked ? 'verified' : 'NOT checked (--no-signatures)'}` +
       (report.seals.last === null ? '; the log has no seal' : `; the last signs LSN ${report.seals.last.claims.lsn} (record ${report.seals.last.recordLsn}, kid ${report.seals.last.kid ?? '-'})`) +
       `; ${report.seals.unsealedRecords} record(s) after the last seal`,
+    ...inputLines(report, inputs),
   ]
-  if (options.anchorsGiven === true || report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${report.anchors.checked} checked, ${report.anchors.skipped} before the log's start`)
   const torn = report.tornTail
   if (torn !== null) {
     lines.push(`  torn tail at ${torn.file} offset ${torn.offsetBytes} (LSN ${torn.lsn}): ${torn.bytes} bytes, ${torn.kind}` +
@@ -149,4 +195,19 @@ export function verifySummary(report: VerifyReport, options: { anchorsGiven?: bo
   }
   for (const problem of report.problems) lines.push(`  ${describeProblem(problem)}`)
   return lines.join('\n')
+}
+
+/** The key and anchors lines: what was found in the data directory, and which anchors files were read. */
+function inputLines(report: VerifyReport, inputs: SummaryInputs): string[] {
+  const lines: string[] = []
+  if (inputs.keyFound != null) lines.push(`  key       ${inputs.keyFound} (the data directory's local seal key, as none was given: it sits beside the log, so anchors kept elsewhere hold against more)`)
+  const counts = `${report.anchors.checked} checked, ${report.anchors.skipped} before the log's start`
+  const read = inputs.anchors ?? null
+  if (read !== null) {
+    const torn = read.tornLastLines.length === 0 ? '' : `; a torn last line skipped (${read.tornLastLines.join(', ')})`
+    const noneHeld = read.own && report.anchors.checked === 0 && report.anchors.skipped > 0 ? '; all before the log\'s start: none vouches for it' : ''
+    lines.push(`  anchors   ${counts} (from ${read.files.join(', ')}${read.own ? ', the data directory\'s own' : ''}${torn}${noneHeld})`)
+  } else if (inputs.anchorsNote != null) lines.push(`  anchors   ${inputs.anchorsNote}`)
+  else if (report.anchors.checked + report.anchors.skipped > 0) lines.push(`  anchors   ${counts}`)
+  return lines
 }
