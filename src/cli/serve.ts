@@ -10,7 +10,7 @@
 import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
-import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
+import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
@@ -18,8 +18,6 @@ import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
-/** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
-const IDLE_TIMEOUT_SEC = 30
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
 export const EXIT_LOG_FAILED = EXIT_IO_ERROR
 /** Options that only an HA node (--lease-dir) uses. */
@@ -153,7 +151,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     server = Bun.serve({
       hostname: config.host,
       port: config.port,
-      idleTimeout: IDLE_TIMEOUT_SEC,
+      idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
       maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
       fetch: (request) => http.app.fetch(request),
       error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
