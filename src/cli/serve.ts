@@ -215,14 +215,11 @@ export interface PaperBannerOptions {
 /** How to get a token and place an order, printed on a paper start. */
 export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
-  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
-  const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
   return [
     '',
     `egress is running in paper mode at ${url} (sim venue, account ${account} funded)`,
     '',
-    'Get a token:',
-    `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`,
+    ...tokenHint(config, account, options),
     'Place an order:',
     `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
     `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"BTC-USD","side":"buy","type":"limit","qty":"0.01","price":"60000"}'`,
@@ -230,6 +227,25 @@ export function paperBanner(config: Config, url: string, options: PaperBannerOpt
     `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
+}
+
+/**
+ * The banner's lines on getting a token. `egress token` mints HS256 tokens, which a config with auth.hs256Enabled
+ * false (a JWKS file only) refuses (401 algorithm_not_allowed): there the hint says what its tokens must be instead.
+ */
+function tokenHint(config: Config, account: string, options: PaperBannerOptions): string[] {
+  const { auth } = config
+  if (!auth.hs256Enabled) {
+    return [
+      `Get a token: auth.hs256Enabled is false, so the HS256 tokens "egress token" mints are refused; use a JWT from your`,
+      `identity provider, signed (EdDSA, ES256 or RS256) by a key in ${auth.jwksFile ?? 'auth.jwksFile'}, issuer ${auth.issuer},`,
+      `audience ${auth.audience}, with an exp and claims like {"sub":"alice","roles":["trader"],"accounts":["${account}"]}:`,
+      '  TOKEN=<that token>',
+    ]
+  }
+  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
+  const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
+  return ['Get a token:', `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
 }
 
 /**
