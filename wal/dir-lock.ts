@@ -18,7 +18,8 @@ import { constants as osConstants, hostname } from 'node:os'
 import { join } from 'node:path'
 import { LockFailedError, LockFileError, WalLockedError } from './errors.ts'
 
-const LOCK_FILE = 'LOCK'
+/** The lock file's name in a log directory. */
+export const LOG_LOCK_FILE = 'LOCK'
 const LOCK_EX = 2
 const LOCK_NB = 4
 /** What the refusal quotes of a contended lock file: its holder's line; the file is read no further. */
@@ -66,7 +67,7 @@ export class LogDirLock {
    * (default LOCK) and `refusal` says what the lock guards, for the error (default: the log in `dir`, one writer).
    */
   static acquire(dir: string, options: { file?: string; refusal?: string; flock?: Flock } = {}): LogDirLock {
-    const path = join(dir, options.file ?? LOCK_FILE)
+    const path = join(dir, options.file ?? LOG_LOCK_FILE)
     const fd = openLockFile(path)
     const errno = (options.flock ?? libcFlock())(fd, LOCK_EX | LOCK_NB)
     if (errno !== 0 && errno !== HELD_ERRNO) {

@@ -4,7 +4,7 @@
  * left included) is reported, not truncated.
  */
 
-import type { SegmentCatalog } from './catalog.ts'
+import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import type { Frame } from './frame.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { defaultWalOptions } from './options.ts'
@@ -16,6 +16,8 @@ export interface ReadOnlyLog {
   readonly lastLsn: number
   readonly chainHead: Uint8Array
   readonly lastEpoch: number
+  /** Its segments, oldest first (a torn tail's frames are in none). */
+  readonly segments: readonly Readonly<SegmentInfo>[]
   readonly report: RecoveryReport
   read(fromLsn: number, options?: { toLsn?: number; verifyChain?: boolean }): Generator<Frame>
 }
@@ -41,6 +43,7 @@ export function openReadOnly(
     lastLsn: recovered.position.lastLsn,
     chainHead: recovered.position.lastHash.slice(),
     lastEpoch: recovered.position.lastEpoch,
+    segments: catalog.segments,
     report: recovered.report,
     read: (fromLsn, readOptions = {}) =>
       readFrames(catalog, { io, fromLsn, toLsn: readOptions.toLsn ?? recovered.position.lastLsn, verifyChain: readOptions.verifyChain ?? false }),

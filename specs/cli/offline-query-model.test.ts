@@ -5,14 +5,15 @@
 // data dir. Now they refuse it with the same codes, exit 1, nothing written or removed; under wal.durability "none"
 // (where a query model beyond the log proves nothing, and a start does not refuse it) they go on.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { storedQueryModelLsn } from '../../src/cli/stored-query-model.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { removeDir, tempDataDir } from '../runtime/harness.ts'
 import { cli } from './io.ts'
+import { dataDirContents } from './support/data-dir-contents.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -36,29 +37,15 @@ async function servedDir(): Promise<string> {
   return dir
 }
 
-/** Every file under `dir` but the lock files, with its bytes: what "nothing written or removed" is compared on. */
-function contentsOf(dir: string): Record<string, string> {
-  const files: Record<string, string> = {}
-  const walk = (at: string): void => {
-    for (const name of readdirSync(at).sort()) {
-      const path = join(at, name)
-      if (statSync(path).isDirectory()) walk(path)
-      else if (name !== 'LOCK' && name !== 'DATA_DIR_LOCK') files[relative(dir, path)] = readFileSync(path).toString('base64')
-    }
-  }
-  walk(dir)
-  return files
-}
-
 async function expectRefused(dir: string, code: string, argv: string[][]): Promise<void> {
-  const before = contentsOf(dir)
+  const before = dataDirContents(dir)
   for (const args of argv) {
     const run = await cli(args)
     expect({ args, code: run.code }).toEqual({ args, code: 1 })
     expect(run.err).toContain(code)
     expect(run.err).toContain(join(dir, 'backoffice.sqlite'))
   }
-  expect(contentsOf(dir)).toEqual(before)
+  expect(dataDirContents(dir)).toEqual(before)
 }
 
 describe('offline snapshot and compact check the stored query model as a start does', () => {

@@ -48,6 +48,22 @@ describe('egress serve', () => {
     }
   })
 
+  test('a paper config with HS256 off (a JWKS file only) gets no `egress token` hint: the banner says where tokens come from', () => {
+    // The banner printed the `egress token` command, whose HS256 token this gateway answers 401 algorithm_not_allowed.
+    const config = defaultConfig()
+    const jwksOnly = { ...config, auth: { ...config.auth, hs256Enabled: false, jwksFile: '/etc/egress/jwks.json', issuer: 'corp', audience: 'desk' } }
+    const banner = paperBanner(jwksOnly, 'http://127.0.0.1:8080', { execPath: '/usr/local/bin/bun' })
+    expect(banner).not.toContain(' token ')
+    expect(banner).not.toContain('TOKEN=$(')
+    expect(banner).toContain('auth.hs256Enabled is false')
+    expect(banner).toContain('a key in /etc/egress/jwks.json')
+    expect(banner).toContain('issuer corp,')
+    expect(banner).toContain('audience desk,')
+    expect(banner).toContain('"accounts":["demo-1"]')
+    // The order and the stream still read the token from $TOKEN.
+    expect(banner).toContain('-H "Authorization: Bearer $TOKEN"')
+  })
+
   test('the banner runs the CLI with npx when this Bun is the npm devDependency (not on PATH), else bun', () => {
     const line = (execPath: string) => paperBanner(defaultConfig(), 'http://127.0.0.1:8080', { execPath }).split('\n').find((text) => text.includes('TOKEN=')) ?? ''
     expect(line('/home/me/egress/node_modules/bun/bin/bun.exe')).toContain('TOKEN=$(npx bun src/main.ts token ')

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { SERVER_REQUEST_BODY_BYTES_MAX } from '../../src/http/index.ts'
+import { SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../../src/http/index.ts'
 import { startTestGateway, type TestGateway } from './fixture.ts'
 
 let t: TestGateway
@@ -21,7 +21,7 @@ beforeAll(async () => {
   server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
-    idleTimeout: 30,
+    idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
     maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
     fetch: (request) => {
       appCalls++
@@ -67,4 +67,13 @@ test('the README says what Bun.serve answers or leaves unbounded before the app:
   const readme = readFileSync(join(import.meta.dir, '..', '..', 'README.md'), 'utf8')
   expect(readme).toContain('`431 Request Header Fields Too\n  Large` with no body')
   expect(readme).toContain('there is no per-server connection limit')
+})
+
+test("the README names the idle timeout serve gives Bun.serve, where the heartbeat and the connections are described", () => {
+  // The sse.heartbeatMs row said "Bun's 10 s idle timeout": Bun's default, not what serve sets.
+  const readme = readFileSync(join(import.meta.dir, '..', '..', 'README.md'), 'utf8')
+  const heartbeatRow = readme.split('\n').find((line) => line.startsWith('| `sse.heartbeatMs` |')) ?? ''
+  expect(heartbeatRow).toContain(`${SERVER_IDLE_TIMEOUT_SEC} s idle timeout`)
+  expect(heartbeatRow).not.toContain('10 s idle timeout')
+  expect(readme).toContain(`bounded only by the idle timeout (${SERVER_IDLE_TIMEOUT_SEC} s without a byte)`)
 })

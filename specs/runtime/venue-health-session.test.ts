@@ -6,18 +6,13 @@
  */
 
 import { expect, test } from 'bun:test'
-import { defaultSimInstruments } from '../../src/domain/instruments.ts'
-import { SimClock } from '../../src/runtime/index.ts'
-import { simInstrumentsFor } from '../../src/runtime/paper.ts'
 import type { CancelRequest, PlaceAck, PlaceRequest, VenueOutcome } from '../../src/venues/adapter.ts'
 import { SimVenue } from '../../src/venues/sim/index.ts'
-import { run, startWorld, T0, traderA, worldsStoppedAfterEach } from './harness.ts'
+import { run, traderA, worldsStoppedAfterEach } from './harness.ts'
+import { healthWorld, restingBuy, VENUE_HEALTH } from './venue-health-support.ts'
 
 const worlds = worldsStoppedAfterEach()
 const SEED = 13
-const VENUE_HEALTH = {
-  enabled: true, windowMs: 30_000, samplesMax: 100, samplesMin: 3, slowCallMs: 2_000, degradedScoreMax: 75, criticalScoreMax: 60, evaluateEveryMs: 250, overrideMsMax: 60_000,
-}
 
 /** A sim venue behind a session, as a FIX venue is: while it is down, every call is answered here, retryable. */
 class SessionVenue extends SimVenue {
@@ -37,17 +32,11 @@ function notLoggedOn(): { kind: 'retryable'; reason: string; retryAfterMs: numbe
   return { kind: 'retryable', reason: 'fix_not_logged_on: session is reconnecting', retryAfterMs: 1_000 }
 }
 
-function body(id: string): Record<string, unknown> {
-  return { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.001', price: '59000', tif: 'GTC', client_order_id: id }
-}
-
 test('the calls a down session answered itself do not keep the venue CRITICAL once it is logged on again', async () => {
-  const clock = new SimClock({ startMs: T0 })
-  const venue = new SessionVenue({ clock, seed: SEED, instruments: simInstrumentsFor(defaultSimInstruments()), latencyMsMin: 5, latencyMsMax: 5 })
-  const world = await startWorld({ seed: SEED, clock, venue, venueHealth: VENUE_HEALTH })
+  const { world, venue } = await healthWorld(SEED, (options) => new SessionVenue(options))
   worlds.push(world)
   const { gateway } = world
-  const resting = await gateway.place(traderA, body('rest'), null)
+  const resting = await gateway.place(traderA, restingBuy('rest'), null)
   if (resting.reply.kind !== 'accepted') throw new Error('not accepted')
   await run(world, 200)
   expect(gateway.engine.state.orders.get(resting.reply.orderId)?.status).toBe('AckedOpen')
@@ -63,7 +52,7 @@ test('the calls a down session answered itself do not keep the venue CRITICAL on
   venue.up = true
   await run(world, 1_000)
   expect(gateway.engine.state.venueHealth.get('sim')?.level).toBe('OK')
-  const after = await gateway.place(traderA, body('after'), null)
+  const after = await gateway.place(traderA, restingBuy('after'), null)
   if (after.reply.kind !== 'accepted') throw new Error('not accepted')
   await run(world, 500)
   const order = gateway.engine.state.orders.get(after.reply.orderId)
@@ -72,9 +61,7 @@ test('the calls a down session answered itself do not keep the venue CRITICAL on
 })
 
 test("a stopped gateway's venue health scoring stops with it: nothing is asked of its closed log", async () => {
-  const clock = new SimClock({ startMs: T0 })
-  const venue = new SessionVenue({ clock, seed: SEED, instruments: simInstrumentsFor(defaultSimInstruments()), latencyMsMin: 5, latencyMsMax: 5 })
-  const world = await startWorld({ seed: SEED, clock, venue, venueHealth: VENUE_HEALTH })
+  const { world, venue, clock } = await healthWorld(SEED, (options) => new SessionVenue(options))
   worlds.push(world)
   await run(world, 500)
   await world.gateway.stop()

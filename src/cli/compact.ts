@@ -31,7 +31,7 @@ Options:
   --config FILE         take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
   --archive ARCHIVE_DIR move removed segments here (default DIR/archive)
   --delete              delete removed segments instead of archiving them
-  --dry-run             report what would be removed; change nothing
+  --dry-run             report what would be removed (and a torn tail the run would cut); change nothing
   --json                print the result as JSON
   --help                show this help
 

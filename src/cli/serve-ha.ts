@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import { haCursorSecret, type Config } from '../config/index.ts'
 import type { Verifier } from '../http/auth/index.ts'
-import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
+import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
@@ -46,7 +46,6 @@ export interface ServeHaDeps {
   exitNow: (code: number) => void
 }
 
-const IDLE_TIMEOUT_SEC = 30
 const ROLES: readonly RoleChoice[] = ['auto', 'leader', 'standby']
 /** Writes waiting for the standby at once (beyond it a write is answered as unconfirmed, not queued). */
 const SYNC_WAITERS_MAX = 4_096
@@ -101,7 +100,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    idleTimeout: IDLE_TIMEOUT_SEC,
+    idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
     maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
     fetch: (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)),
   })

@@ -10,7 +10,7 @@
 import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
-import { createHttpService, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
+import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
@@ -18,8 +18,6 @@ import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
-/** Bun.serve's idle timeout (seconds). SSE heartbeats (config sse.heartbeatMs < 10 s) keep streams well inside it. */
-const IDLE_TIMEOUT_SEC = 30
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
 export const EXIT_LOG_FAILED = EXIT_IO_ERROR
 /** Options that only an HA node (--lease-dir) uses. */
@@ -153,7 +151,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     server = Bun.serve({
       hostname: config.host,
       port: config.port,
-      idleTimeout: IDLE_TIMEOUT_SEC,
+      idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
       maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
       fetch: (request) => http.app.fetch(request),
       error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
@@ -217,14 +215,11 @@ export interface PaperBannerOptions {
 /** How to get a token and place an order, printed on a paper start. */
 export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
-  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
-  const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
   return [
     '',
     `egress is running in paper mode at ${url} (sim venue, account ${account} funded)`,
     '',
-    'Get a token:',
-    `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`,
+    ...tokenHint(config, account, options),
     'Place an order:',
     `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
     `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"BTC-USD","side":"buy","type":"limit","qty":"0.01","price":"60000"}'`,
@@ -232,6 +227,25 @@ export function paperBanner(config: Config, url: string, options: PaperBannerOpt
     `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
+}
+
+/**
+ * The banner's lines on getting a token. `egress token` mints HS256 tokens, which a config with auth.hs256Enabled
+ * false (a JWKS file only) refuses (401 algorithm_not_allowed): there the hint says what its tokens must be instead.
+ */
+function tokenHint(config: Config, account: string, options: PaperBannerOptions): string[] {
+  const { auth } = config
+  if (!auth.hs256Enabled) {
+    return [
+      `Get a token: auth.hs256Enabled is false, so the HS256 tokens "egress token" mints are refused; use a JWT from your`,
+      `identity provider, signed (EdDSA, ES256 or RS256) by a key in ${auth.jwksFile ?? 'auth.jwksFile'}, issuer ${auth.issuer},`,
+      `audience ${auth.audience}, with an exp and claims like {"sub":"alice","roles":["trader"],"accounts":["${account}"]}:`,
+      '  TOKEN=<that token>',
+    ]
+  }
+  const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
+  const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
+  return ['Get a token:', `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
 }
 
 /**

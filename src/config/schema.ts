@@ -98,7 +98,7 @@ const BACKPRESSURE = strict({
 export const DEFAULT_READ_BUDGET = { ratePerSec: 200, burst: 400 } as const
 
 const SSE = strict({
-  /** Must stay under Bun.serve's 10 s idle timeout, or idle streams are cut. */
+  /** Under 10 s: well inside the server's idle timeout (SERVER_IDLE_TIMEOUT_SEC, 30 s), or idle streams are cut. */
   heartbeatMs: v.optional(integerIn(100, 9_999), 5_000),
   /** Events queued for one slow subscriber before it is disconnected (at the next live batch; a batch is delivered whole). */
   subscriberBufferEventsMax: v.optional(integerIn(1, 1_000_000), 1_024),

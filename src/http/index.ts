@@ -5,7 +5,7 @@
 
 export { createApp, API_VERSION } from './app.ts'
 export { createHttpService, HTTP_DEFAULTS, type HttpService, type HttpServiceOptions } from './service.ts'
-export { SERVER_REQUEST_BODY_BYTES_MAX } from './server-limits.ts'
+export { SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from './server-limits.ts'
 export type { HttpLimits, Services } from './services.ts'
 export { GatewayMetrics } from './gateway-metrics.ts'
 export { LogIndex } from './log-index.ts'

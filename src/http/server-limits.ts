@@ -7,3 +7,10 @@
  * length goes: every oversized body gets the app's 413 PAYLOAD_TOO_LARGE.
  */
 export const SERVER_REQUEST_BODY_BYTES_MAX = Number.MAX_SAFE_INTEGER
+
+/**
+ * Bun.serve's idle timeout (seconds) for the gateway's server (serve, serve --lease-dir): a connection without a byte
+ * for this long is closed (Bun's default is 10). SSE heartbeats (config sse.heartbeatMs, under 10 s) keep an idle
+ * stream well inside it.
+ */
+export const SERVER_IDLE_TIMEOUT_SEC = 30

@@ -107,6 +107,7 @@ export class Gateway {
             config: options.venueHealth,
             venues: [...adapters.keys()],
             sessionUp: (venue) => adapters.get(venue)?.sessionActive?.() ?? null,
+            answeredLocally: (venue, outcome) => adapters.get(venue)?.answeredLocally?.(outcome) ?? false,
             onError: options.onError,
           })
     const venueHealth = this.venueHealth

@@ -22,6 +22,8 @@ export interface VenueHealthMonitorOptions {
   venues: readonly string[]
   /** A venue's session state (FixVenue.sessionActive), or null for a venue without one. */
   sessionUp: (venue: string) => boolean | null
+  /** Whether the venue's adapter gave `outcome` itself, for a reason of egress's own (VenueAdapter.answeredLocally). */
+  answeredLocally: (venue: string, outcome: VenueOutcome<unknown>) => boolean
   onError: (error: unknown, context: string) => void
 }
 
@@ -78,7 +80,11 @@ export class VenueHealthMonitor {
     // answers (a cancel retried every second while reconnecting) kept the venue CRITICAL after its logon until they
     // aged out of the window, and places to a venue that was up again were rejected. An unknown outcome (the session
     // dropped mid-call) is the venue's and still counts.
-    if (result !== 'retryable' || this.options.sessionUp(venue) !== false) window.add({ atMs, result, latencyMs: Math.max(0, atMs - sentAtMs) })
+    // An answer the adapter gave for a reason of egress's own (its bound of requests in flight, a request it cannot
+    // put to the venue) never reached the venue either: a burst of places past the JSONL client's pendingMax was scored
+    // 50 each, as if the venue had failed them, and could hold it CRITICAL (places rejected VENUE_HEALTH_CRITICAL).
+    const fromVenue = (result !== 'retryable' || this.options.sessionUp(venue) !== false) && !this.options.answeredLocally(venue, outcome)
+    if (fromVenue) window.add({ atMs, result, latencyMs: Math.max(0, atMs - sentAtMs) })
     this.evaluate(venue)
   }
 

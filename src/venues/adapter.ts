@@ -191,4 +191,20 @@ export interface VenueAdapter {
    * a session down is CRITICAL). Optional: a venue without a session to tell of leaves it out.
    */
   sessionActive?(): boolean
+  /**
+   * Whether `outcome` is an answer this adapter gave itself, without asking the venue, for a reason of egress's own: a
+   * bound of its own (JSONL: requests awaiting an answer) or a request it cannot put to the venue (FIX: an order's side
+   * and symbol unknown, a request FIX cannot express). Such an answer is no evidence about the venue, so venue health
+   * does not score it (src/runtime/venue-health-monitor.ts). Answers about the link (not connected, not logged on) are
+   * not of this kind: a session down is scored by the session rule, and a JSONL venue not connected has no other
+   * evidence of being unreachable. Optional: an adapter all of whose answers are the venue's (the sim) leaves it out.
+   */
+  answeredLocally?(outcome: VenueOutcome<unknown>): boolean
+}
+
+/** Whether `outcome` has a reason whose stable code (what leads it, before any `: detail`) is one of `codes`. */
+export function reasonCodeIn(outcome: VenueOutcome<unknown>, codes: ReadonlySet<string>): boolean {
+  if (outcome.kind === 'ok') return false
+  const at = outcome.reason.indexOf(': ')
+  return codes.has(at < 0 ? outcome.reason : outcome.reason.slice(0, at))
 }

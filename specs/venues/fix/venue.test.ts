@@ -60,7 +60,18 @@ describe('FixVenue: place', () => {
         queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, er({ 37: 'NONE', 11: 'c-2', 17: 'R1', 20: '0', 150: '8', 39: '8', 55: 'BTC-USD', 54: '1', 14: '0', 58: 'insufficient funds' })))
       }
     }
-    expect(await venue.place(order('c-2'))).toEqual({ kind: 'rejected', reason: `${FixReason.venueRejected}: insufficient funds` })
+    const outcome = await venue.place(order('c-2'))
+    expect(outcome).toEqual({ kind: 'rejected', reason: `${FixReason.venueRejected}: insufficient funds` })
+    // The venue's answer: venue health scores it.
+    expect(venue.answeredLocally(outcome)).toBe(false)
+  })
+
+  test('a place FIX cannot express is rejected by the adapter, nothing sent, and is its own answer (venue health does not score it)', async () => {
+    const { acceptor, venue } = await setup()
+    const outcome = await venue.place({ ...order('m-1'), type: 'market' })
+    expect(outcome).toEqual({ kind: 'rejected', reason: `${FixReason.invalidRequest}: a market order carries no price` })
+    expect(acceptor.ofType(MsgType.NewOrderSingle)).toHaveLength(0)
+    expect(venue.answeredLocally(outcome)).toBe(true)
   })
 
   test('a reject for a duplicate ClOrdID (OrdRejReason 6) says the order is at the venue: duplicate_client_order_id, in the answer and the report', async () => {
@@ -234,6 +245,8 @@ describe('FixVenue: cancel, amend, status', () => {
     const outcome = await venue.cancel({ clientOrderId: 'x', origClientOrderId: 'ghost', account: 'A1', symbol: 'BTC-USD' })
     expect(outcome.kind === 'retryable' && outcome.reason.startsWith(FixReason.orderFactsMissing)).toBe(true)
     expect(acceptor.ofType(MsgType.OrderCancelRequest)).toHaveLength(0)
+    // Its own answer: the venue was not asked, and venue health does not score it.
+    expect(venue.answeredLocally(outcome)).toBe(true)
   })
 
   test('lookupOrder supplies what FIX needs after a restart', async () => {

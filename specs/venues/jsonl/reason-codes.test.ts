@@ -77,8 +77,11 @@ test('a call past pendingMax is retryable with jsonl_too_many_in_flight; one on 
   const first = client.place(PLACE)
   const second = await client.place({ ...PLACE, clientOrderId: 'c-2' })
   expect(second).toEqual({ kind: 'retryable', reason: `${JsonlReason.tooManyInFlight}: 1 awaiting an answer`, retryAfterMs: 50 })
+  // The client's own bound: the venue was not asked, and venue health does not score it (VenueAdapter.answeredLocally).
+  expect(client.answeredLocally(second)).toBe(true)
   client.close()
   expect(await first).toEqual({ kind: 'unknown', reason: JsonlReason.closed })
+  expect(client.answeredLocally(await first)).toBe(false)
   for (const outcome of [second, await first]) expect(CODES.has(codeOf(reasonOf(outcome)))).toBe(true)
 })
 
@@ -90,5 +93,8 @@ test('a call in flight when the connection drops is unknown with jsonl_disconnec
   expect(await inFlight).toEqual({ kind: 'unknown', reason: `${JsonlReason.disconnected}: venue connection lost` })
   const after = await client.place({ ...PLACE, clientOrderId: 'c-2' })
   expect(after).toMatchObject({ kind: 'retryable', reason: JsonlReason.notConnected })
+  // Not connected is what says the venue is unreachable (JSONL has no session rule): scored.
+  expect(client.answeredLocally(after)).toBe(false)
+  expect(client.answeredLocally(await inFlight)).toBe(false)
   for (const outcome of [await inFlight, after]) expect(CODES.has(codeOf(reasonOf(outcome)))).toBe(true)
 })

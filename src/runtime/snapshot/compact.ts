@@ -11,7 +11,7 @@
  */
 
 import type { Wal } from '../../../wal/index.ts'
-import { openSnapshot, rejection } from './load.ts'
+import { openSnapshot, rejection, type LogView } from './load.ts'
 import type { RejectedSnapshot, SnapshotStore } from './store.ts'
 
 export type CompactionMode = 'archive' | 'delete'
@@ -43,14 +43,30 @@ export interface CompactResult {
   rejected: RejectedSnapshot[]
 }
 
+/** What planning a compaction reads of a log: a writable Wal, or a read-only open (a dry run, which cuts no tail). */
+export interface CompactionView extends LogView {
+  /** Oldest first: the segment file names and the last LSN each holds. */
+  readonly segments: readonly { readonly name: string; readonly lastLsn: number }[]
+}
+
 export function compactLog(wal: Wal, store: SnapshotStore, options: CompactOptions): CompactResult {
+  const result = planCompaction(wal, store, options)
+  if (result.boundLsn === null || options.dryRun === true) return result
+  const limit = options.segmentsMax === undefined ? {} : { segmentsMax: options.segmentsMax }
+  result.removed = wal.removeSegmentsBelow(result.boundLsn, options.mode === 'archive' ? { archiveDir: options.archiveDir as string, ...limit } : limit)
+  result.firstLsnAfter = wal.firstLsn
+  return result
+}
+
+/** compactLog without removing anything: the basis, the bound, and in `removed` the segments a run would remove. */
+export function planCompaction(log: CompactionView, store: SnapshotStore, options: Omit<CompactOptions, 'dryRun' | 'segmentsMax'>): CompactResult {
   if (options.mode === 'archive' && options.archiveDir === null) throw new RangeError('compaction mode "archive" needs an archive directory')
-  const firstLsnBefore = wal.firstLsn
+  const firstLsnBefore = log.firstLsn
   const rejected: RejectedSnapshot[] = []
   let basis: CompactResult['basis'] = null
   for (const candidate of [...store.candidates()].reverse()) {
     try {
-      const loaded = openSnapshot(store, candidate, wal)
+      const loaded = openSnapshot(store, candidate, log)
       basis = { file: loaded.file, lsn: loaded.lsn, chainHead: loaded.header.chainHead }
       break
     } catch (error) {
@@ -63,15 +79,9 @@ export function compactLog(wal: Wal, store: SnapshotStore, options: CompactOptio
   const boundLsn = Math.min(basis.lsn, keepFromLsn)
   result.boundLsn = boundLsn
   // Same rule as removeSegmentsBelow: every LSN of the segment below the bound, never the last segment.
-  const segments = wal.segments
+  const segments = log.segments
   const removableBelow = (lsn: number) => segments.filter((segment, index) => index < segments.length - 1 && segment.lastLsn < lsn)
   result.heldBack = removableBelow(basis.lsn).length > removableBelow(boundLsn).length
-  if (options.dryRun === true) {
-    result.removed = removableBelow(boundLsn).map((segment) => segment.name)
-    return result
-  }
-  const limit = options.segmentsMax === undefined ? {} : { segmentsMax: options.segmentsMax }
-  result.removed = wal.removeSegmentsBelow(boundLsn, options.mode === 'archive' ? { archiveDir: options.archiveDir as string, ...limit } : limit)
-  result.firstLsnAfter = wal.firstLsn
+  result.removed = removableBelow(boundLsn).map((segment) => segment.name)
   return result
 }

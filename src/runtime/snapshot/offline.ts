@@ -5,12 +5,12 @@
  */
 
 import { join } from 'node:path'
-import { LogDirLock, nodeIo, openReadOnly, tailTruncationNotice, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
+import { LOG_LOCK_FILE, LogDirLock, nodeIo, openReadOnly, tailTruncationNotice, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
 import {
   BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, type BackOfficeSection, type DecodeSectionOptions,
   type SectionDecodeObserver,
 } from '../../backoffice/index.ts'
-import { compactLog, type CompactResult, type CompactionMode } from './compact.ts'
+import { compactLog, planCompaction, type CompactResult, type CompactionMode } from './compact.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
 import { chainHeadAt, loadNewestValid } from './load.ts'
 import { rebuildState } from './rebuild.ts'
@@ -146,14 +146,21 @@ function olderSectionLots(section: BackOfficeSection): number | null {
   }
 }
 
-export async function compactOffline(
-  dataDir: string,
-  options: OfflineQueryModelOptions & { mode: CompactionMode; archiveDir: string | null; keep: number; dryRun: boolean; io?: WalIo; log?: (line: string) => void },
-): Promise<CompactResult> {
+export interface OfflineCompactOptions extends OfflineQueryModelOptions {
+  mode: CompactionMode
+  archiveDir: string | null
+  keep: number
+  dryRun: boolean
+  io?: WalIo
+  log?: (line: string) => void
+}
+
+export async function compactOffline(dataDir: string, options: OfflineCompactOptions): Promise<CompactResult> {
   const io = options.io ?? nodeIo
   // Opening creates a missing log: a mistyped DIR became a new data dir with an empty log, "nothing to compact", even
   // with --dry-run. A data dir without a log has nothing to compact and is not one this command may create.
   if (!io.exists(logDirOf(dataDir))) throw new Error(`no log in ${logDirOf(dataDir)}: not a data directory (nothing created)`)
+  if (options.dryRun) return compactionPlanned(dataDir, io, options)
   // Opened as a replica: it appends nothing, and takes its epoch from the log's frames (a writer of epoch 1 is refused
   // a log an HA node wrote at a higher one). The directory lock keeps a running gateway out as any open does.
   const wal = Wal.openReplica(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0 })
@@ -166,8 +173,31 @@ export async function compactOffline(
     // archive) segments of a log no gateway may start from, before anyone looked at the gap.
     refuseSnapshotBeyondLog(wal, store)
     refuseStoredQueryModel(dataDir, wal.lastLsn, { refuseBeyondLog: options.refuseQueryModelBeyondLog ?? true })
-    return compactLog(wal, store, { mode: options.mode, archiveDir: options.archiveDir, dryRun: options.dryRun })
+    return compactLog(wal, store, { mode: options.mode, archiveDir: options.archiveDir })
   } finally {
     await wal.close()
+  }
+}
+
+/**
+ * The dry run: what compactOffline would do, with nothing on disk changed. The log is opened read-only — a writable
+ * open cuts a torn tail (a power cut's hole and the valid frames past it included) and trims preallocated zeros, and a
+ * dry run did both — and the tail a run would cut is said instead. The log's lock is held when its file is there, so a
+ * gateway writing the log refuses the dry run as it refuses the run (its unsynced batch is no torn tail); a log without
+ * one is not given one.
+ */
+function compactionPlanned(dataDir: string, io: WalIo, options: OfflineCompactOptions): CompactResult {
+  const logDir = logDirOf(dataDir)
+  const lock = io.exists(join(logDir, LOG_LOCK_FILE)) ? LogDirLock.acquire(logDir) : null
+  try {
+    const log = openReadOnly(logDir, { io })
+    const notice = tailTruncationNotice(log.report)
+    if (notice !== null) options.log?.(notice)
+    const store = new SnapshotStore(snapshotDirOf(dataDir), { io, keep: options.keep })
+    refuseSnapshotBeyondLog(log, store)
+    refuseStoredQueryModel(dataDir, log.lastLsn, { refuseBeyondLog: options.refuseQueryModelBeyondLog ?? true })
+    return planCompaction(log, store, { mode: options.mode, archiveDir: options.archiveDir })
+  } finally {
+    lock?.release()
   }
 }

@@ -42,6 +42,14 @@ export const FixReason = {
 
 export type FixReasonCode = (typeof FixReason)[keyof typeof FixReason]
 
+/**
+ * The adapter's answers to place, cancel and amend that it gives itself, for a reason of egress's own
+ * (VenueAdapter.answeredLocally): nothing was sent, and the answer says nothing about the venue. fix_not_logged_on and
+ * fix_not_written are not among them: they tell of the session, which the session rule scores (a retryable answer while
+ * it is down is not scored: src/runtime/venue-health-monitor.ts).
+ */
+export const FIX_LOCAL_REASONS: ReadonlySet<string> = new Set([FixReason.orderFactsMissing, FixReason.invalidRequest])
+
 export function withDetail(code: FixReasonCode, detail: string | undefined): string {
   return detail === undefined || detail === '' ? code : `${code}: ${detail}`
 }

@@ -22,20 +22,21 @@
  * (messages from the venue → requests and reports), venue-memory.ts (order facts and sent messages), venue-options.ts.
  */
 
-import type {
-  AmendRequest,
-  CancelRequest,
-  ExecutionReport,
-  PlaceAck,
-  PlaceRequest,
-  VenueAdapter,
-  VenueBalance,
-  VenueOrder,
-  VenueOutcome,
-  VenueTrade,
+import {
+  reasonCodeIn,
+  type AmendRequest,
+  type CancelRequest,
+  type ExecutionReport,
+  type PlaceAck,
+  type PlaceRequest,
+  type VenueAdapter,
+  type VenueBalance,
+  type VenueOrder,
+  type VenueOutcome,
+  type VenueTrade,
 } from '../adapter.ts'
 import type { FixField } from './message.ts'
-import { FixReason, withDetail } from './reasons.ts'
+import { FIX_LOCAL_REASONS, FixReason, withDetail } from './reasons.ts'
 import type { FixOrderFacts } from './reports.ts'
 import { PendingRequests, type Answer, type Finish, type RequestOperation } from './requests.ts'
 import { FixSession, type FixSessionState } from './session.ts'
@@ -116,6 +117,11 @@ export class FixVenue implements VenueAdapter {
   /** Whether the session is logged on now (venue health: a session down is CRITICAL). */
   sessionActive(): boolean {
     return this.session.state === 'active'
+  }
+
+  /** An order's side and symbol unknown, a request FIX cannot express: nothing was sent (VenueAdapter.answeredLocally). */
+  answeredLocally(outcome: VenueOutcome<unknown>): boolean {
+    return reasonCodeIn(outcome, FIX_LOCAL_REASONS)
   }
 
   /** Resolves true once the session is logged on, false if `timeoutMs` passes first. */

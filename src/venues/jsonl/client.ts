@@ -28,13 +28,14 @@
 import type { Socket } from 'bun'
 import type * as v from 'valibot'
 import type { Units } from '../../domain/decimal.ts'
-import type {
-  AmendRequest, CancelRequest, ExecutionReport, PlaceAck, PlaceRequest, VenueAdapter, VenueBalance, VenueOrder, VenueOutcome, VenueTrade,
+import {
+  reasonCodeIn, type AmendRequest, type CancelRequest, type ExecutionReport, type PlaceAck, type PlaceRequest, type VenueAdapter, type VenueBalance,
+  type VenueOrder, type VenueOutcome, type VenueTrade,
 } from '../adapter.ts'
 import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readResult, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
-import { JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
+import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 
 /** Pages of open orders read for one `openOrders` call at most: 100,000 orders; past it the list is `unknown`. */
 const OPEN_ORDERS_PAGES_MAX = 100
@@ -191,6 +192,11 @@ export class JsonlVenueClient implements VenueAdapter {
   /** The venue's own account of its orders (tests and drills), as it sends it. */
   async inspect(): Promise<unknown> {
     return this.request('inspect', null, INSPECT_SCHEMA)
+  }
+
+  /** Its own bound's answer (too many in flight): the venue was not asked (VenueAdapter.answeredLocally). */
+  answeredLocally(outcome: VenueOutcome<unknown>): boolean {
+    return reasonCodeIn(outcome, JSONL_LOCAL_REASONS)
   }
 
   onReport(handler: (report: ExecutionReport) => void): () => void {

@@ -48,6 +48,12 @@ export const JsonlReason = {
 
 export type JsonlReasonCode = (typeof JsonlReason)[keyof typeof JsonlReason]
 
+/**
+ * The client's answers that egress gives itself, for a reason of its own (VenueAdapter.answeredLocally): the venue was
+ * not asked and it says nothing about the venue. jsonl_not_connected is not one: it is what says the venue is unreachable.
+ */
+export const JSONL_LOCAL_REASONS: ReadonlySet<string> = new Set([JsonlReason.tooManyInFlight])
+
 /** `code`, or `code: detail` when there is a detail: the code always leads. */
 export function withDetail(code: JsonlReasonCode, detail: string | undefined): string {
   return detail === undefined || detail === '' ? code : `${code}: ${detail}`
