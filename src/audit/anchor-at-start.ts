@@ -22,10 +22,9 @@ import * as v from 'valibot'
 import { makeDirDurable, nodeIo, toHex, type Frame } from '../../wal/index.ts'
 import { ANCHOR_SCHEMA } from './anchors.ts'
 import type { AuditProblem } from './codes.ts'
+import { lengthWithoutTornLine, TAIL_SCAN_BYTES } from './anchor-writer.ts'
 import { fsyncDirectory } from './files.ts'
 
-/** A torn line is cut off before the next append (anchor-writer.ts); the last whole line is within this of the end. */
-const TAIL_BYTES = 64 * 1024
 
 const LAST_LINE_SCHEMA = v.looseObject({ ...ANCHOR_SCHEMA.entries, at: v.optional(v.string()), sealRecordLsn: v.optional(v.number()) })
 type LastLine = v.InferOutput<typeof LAST_LINE_SCHEMA>
@@ -90,7 +89,7 @@ function lastLine(path: string): LastLine | null {
   }
   try {
     const size = statSync(path).size
-    const bytes = new Uint8Array(Math.min(size, TAIL_BYTES))
+    const bytes = new Uint8Array(Math.min(size, TAIL_SCAN_BYTES))
     readSync(fd, bytes, 0, bytes.byteLength, size - bytes.byteLength)
     const lines = new TextDecoder().decode(bytes).split('\n').filter((line) => line.trim() !== '')
     const parsed = v.safeParse(LAST_LINE_SCHEMA, parseOrNull(lines.at(-1)))
@@ -118,12 +117,10 @@ function appendLineDurably(path: string, line: string): void {
   const fd = openSync(path, 'a+', 0o600)
   try {
     const size = fstatSync(fd).size
-    const tail = new Uint8Array(Math.min(size, TAIL_BYTES))
+    const tail = new Uint8Array(Math.min(size, TAIL_SCAN_BYTES))
     readSync(fd, tail, 0, tail.byteLength, size - tail.byteLength)
-    if (size > 0 && tail[tail.byteLength - 1] !== 0x0a) {
-      const lastBreak = tail.lastIndexOf(0x0a)
-      ftruncateSync(fd, lastBreak < 0 ? (size === tail.byteLength ? 0 : size) : size - tail.byteLength + lastBreak + 1)
-    }
+    const whole = lengthWithoutTornLine(tail, size)
+    if (whole !== null) ftruncateSync(fd, whole)
     const bytes = new TextEncoder().encode(line)
     // A short write (a full disk) leaves part of the line: the anchor writer's first append cuts it off.
     const written = writeSync(fd, bytes)

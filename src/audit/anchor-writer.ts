@@ -26,7 +26,7 @@ export const ANCHOR_EVERY_MS_DEFAULT = 300_000
 /** The default bound of the anchors file: some 100,000 anchors (about 650 bytes a line). */
 export const ANCHORS_FILE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024
 /** How far back from its end a file is read for its last line break (a torn line is shorter than any anchor's bound). */
-const TAIL_SCAN_BYTES = 64 * 1024
+export const TAIL_SCAN_BYTES = 64 * 1024
 
 export interface AnchorWriterOptions {
   path: string
@@ -165,8 +165,20 @@ async function cutTornLine(handle: FileHandle, size: number): Promise<void> {
   const start = Math.max(0, size - TAIL_SCAN_BYTES)
   const tail = new Uint8Array(size - start)
   await handle.read(tail, 0, tail.byteLength, start)
-  if (tail[tail.byteLength - 1] === 0x0a) return
-  const lastBreak = tail.lastIndexOf(0x0a)
-  await handle.truncate(lastBreak < 0 ? (start === 0 ? 0 : size) : start + lastBreak + 1)
+  const whole = lengthWithoutTornLine(tail, size)
+  if (whole === null) return
+  await handle.truncate(whole)
   await handle.sync()
+}
+
+/**
+ * The length a file of `size` bytes ending in `tail` (its last TAIL_SCAN_BYTES at most) keeps once a torn last line is
+ * cut off: up to its last line break; null when it ends with one (nothing to cut). A tail without any line break keeps
+ * nothing when it is the whole file, and everything when it is not (no break within reach: left for the reader).
+ */
+export function lengthWithoutTornLine(tail: Uint8Array, size: number): number | null {
+  if (size === 0 || tail[tail.byteLength - 1] === 0x0a) return null
+  const start = size - tail.byteLength
+  const lastBreak = tail.lastIndexOf(0x0a)
+  return lastBreak < 0 ? (start === 0 ? 0 : size) : start + lastBreak + 1
 }

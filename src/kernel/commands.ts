@@ -211,6 +211,9 @@ export type VenueOverrideCommand =
   | { kind: 'venue_override'; op: 'approve'; nowMs: number; principal: Principal; venue: string; overrideId: string }
   | { kind: 'venue_override'; op: 'revoke'; nowMs: number; principal: Principal; venue: string; note: string }
 
+/** A venue override as a caller asks for it: the command without its kind and time (Gateway.venueOverride adds them). */
+export type VenueOverrideRequest = VenueOverrideCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
+
 /** At every start, after replay: every call that was in flight when the process stopped has an unknown outcome. */
 export interface BootstrapCommand {
   kind: 'bootstrap'

@@ -32,6 +32,7 @@ export type {
   SetModeCommand,
   VenueHealthCommand,
   VenueOverrideCommand,
+  VenueOverrideRequest,
   VenueReportCommand,
 } from './commands.ts'
 export { OVERRIDE_REASON_CHARS_MAX, venueHealthOf } from './venue-health.ts'

@@ -9,7 +9,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type VenueOverrideCommand } from '../kernel/index.ts'
+import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
 import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
@@ -32,8 +32,6 @@ import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 export interface CommandResult {
   reply: Reply
@@ -361,7 +359,7 @@ export class Gateway {
   }
 
   /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
-  venueOverride(request: DistributiveOmit<VenueOverrideCommand, 'kind' | 'nowMs'>): Promise<CommandResult> {
+  venueOverride(request: VenueOverrideRequest): Promise<CommandResult> {
     return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
   }
 
@@ -392,11 +390,9 @@ export class Gateway {
 
   private async stopOnce(forTakeover: boolean): Promise<void> {
     this.readyFlag = false
-    // Scoring stops first: left running, it scored the venues whose sessions the next step ends CRITICAL and, once the
-    // log closed, asked it to record that at every tick, for as long as the process lived (an HA role change).
-    // Its evaluation timer records levels, so it also stops before the shutdown seal: a level that moved while the
-    // shutdown finished was appended after the seal, and the next start took it for a record appended while no gateway
-    // ran (ANCHOR_MISMATCH, the tamper response).
+    // Scoring stops first. Left running, it scored the venues whose sessions the next step ends CRITICAL, recorded a
+    // level after the shutdown seal (the next start took it for a record appended while no gateway ran: ANCHOR_MISMATCH)
+    // and, once the log closed, asked it to record at every tick for as long as the process lived (an HA role change).
     this.venueHealth?.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()

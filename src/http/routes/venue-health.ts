@@ -11,7 +11,7 @@ import * as v from 'valibot'
 import { venueHealthDefaults } from '../../config/index.ts'
 import type { HealthLevel } from '../../domain/gate.ts'
 import { OVERRIDE_SCOPES, overrideInForce, overrideStatus, type VenueOverride } from '../../domain/venue-health.ts'
-import { OVERRIDE_REASON_CHARS_MAX, venueHealthOf, type VenueOverrideCommand } from '../../kernel/index.ts'
+import { OVERRIDE_REASON_CHARS_MAX, venueHealthOf, type VenueOverrideRequest } from '../../kernel/index.ts'
 import { canChangeMode, canHalt, canReadEvery, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
@@ -77,9 +77,7 @@ export function venueHealthRoutes(services: Services): Hono<AuthEnv> {
   return app
 }
 
-type OverrideRequest = VenueOverrideCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
-
-async function overrideCommand(c: Context<AuthEnv>, services: Services, request: OverrideRequest): Promise<Response> {
+async function overrideCommand(c: Context<AuthEnv>, services: Services, request: VenueOverrideRequest): Promise<Response> {
   requireReady(services)
   const result = await runCommand(c, () => services.gateway.venueOverride(request))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
