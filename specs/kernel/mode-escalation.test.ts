@@ -31,12 +31,10 @@ describe('a mode change that reaches further ends the work decided under the mod
     const harness = Harness.funded()
     const orderId = harness.openOrder()
     expect(harness.amend(orderId, { qty: '0.2' }).reply.kind).toBe('amend_accepted')
-    killSwitch(harness, 'HALT')
     setMode(harness, 'live')
     expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', qty: d('0.1'), lastReason: 'MODE_ESCALATED' })
     expect(harness.order(orderId).amend?.stage).toBe('failed')
     expect(harness.reserved('USD')).toBe(d('5005'))
-    killSwitch(harness, 'RESUME')
     expect(harness.next()).toBeNull()
   })
 
