@@ -46,8 +46,9 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
     note: command.note,
   }
   if (state.tradingSwitch === target) return { events: [], reply: done }
-  // Amends waiting to be sent end as the switch engages, so none goes out at RESUME as if just asked for (kill-switch.ts).
-  const ended = endHeldWork(state, { atMs: command.nowMs, target, action: command.action })
+  // Places and amends waiting to be sent end as the switch engages, so none goes out at RESUME as if just asked for
+  // (kill-switch.ts).
+  const ended = endHeldWork(state, { atMs: command.nowMs, target, action: command.action, principalId: command.principal.id })
   return { events: [...ended, event], reply: done }
 }
 
