@@ -53,11 +53,6 @@ export function endHeldWork(state: KernelState, input: { atMs: number; target: T
   return events
 }
 
-/** The reason a switch ends or holds work with: KILL_SWITCH_HALT or KILL_SWITCH_CANCEL_ONLY. */
-export function switchReason(target: HoldingSwitch): 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' {
-  return REASON[target]
-}
-
 /** Places (not flatten's closes) and amends (stage `requested`) waiting in a lane, not yet sent. */
 function waitingWork(state: KernelState): { order: Order; work: 'place' | 'amend' }[] {
   const found: { order: Order; work: 'place' | 'amend' }[] = []
