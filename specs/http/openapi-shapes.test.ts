@@ -15,6 +15,7 @@ import { backOfficeOf } from '../../src/backoffice/index.ts'
 import { createApp } from '../../src/http/app.ts'
 import { haHttp } from '../runtime/ha/support.ts'
 import { testKeys } from '../audit/support.ts'
+import { parseDecimal } from '../../src/domain/decimal.ts'
 import { auth, eventually, json, post, startTestGateway, type TestGateway } from './fixture.ts'
 import { documentedAnswers } from './openapi-departures.ts'
 
@@ -115,23 +116,24 @@ describe('order and operator answers are the documented shapes', () => {
 
   test("an order's events and explanation: one that filled, one held by a kill switch, one the kernel rejected", async () => {
     const read = { headers: auth(trader) }
-    const history = async (orderId: string): Promise<{ events: Json; explain: Json }> => ({
-      events: await expectDocumented('GET', `/v1/orders/${orderId}/events`, read, { path: '/v1/orders/{id}/events', rows: 'events' }),
-      explain: await expectDocumented('GET', `/v1/orders/${orderId}/explain`, read, { path: '/v1/orders/{id}/explain', rows: 'story' }),
+    const history = async (orderId: string, headers = read): Promise<{ events: Json; explain: Json }> => ({
+      events: await expectDocumented('GET', `/v1/orders/${orderId}/events`, headers, { path: '/v1/orders/{id}/events', rows: 'events' }),
+      explain: await expectDocumented('GET', `/v1/orders/${orderId}/explain`, headers, { path: '/v1/orders/{id}/explain', rows: 'story' }),
     })
     const filled = [...gw.gateway.engine.state.orders.values()].find((order) => order.status === 'Filled')
     expect(filled).toBeDefined()
     const filledHistory = await history(filled?.orderId as string)
     expect((filledHistory.explain.decisions as { outcome: string }[]).map((decision) => decision.outcome)).toEqual(['accepted'])
     expect((filledHistory.events.events as { type: string }[]).some((event) => event.type === 'order.fill')).toBe(true)
-    // A place queued before HALT (the executor paused so it is not sent first) waits in its lane, held: explain says by what.
-    gw.gateway.executor.stop()
-    const placed = await gw.request('/v1/orders', post(trader, { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '58000' }, { 'Idempotency-Key': 'shape-held' }))
-    expect(placed.status).toBe(202)
-    await expectDocumented('POST', '/v1/admin/halt', post(ops, {}))
-    gw.gateway.executor.start()
+    // A flatten close accepted under CANCEL_ONLY waits in Lane0, held: explain says by what. (A place or amend queued
+    // before a switch is not held but ended by it: src/kernel/kill-switch.ts.) demo-2 holds no position unless given one.
+    await expectDocumented('POST', '/v1/admin/cancel-only', post(ops, {}))
     try {
-      const held = await history((await json(placed)).order_id as string)
+      await gw.gateway.engine.submit({ kind: 'fund', nowMs: Date.now(), principalId: 'spec', accountId: 'demo-2', asset: 'BTC', amount: parseDecimal('0.01'), reference: 'shape-held' })
+      await expectDocumented('POST', '/v1/accounts/demo-2/flatten', post(ops, {}, { 'Idempotency-Key': 'shape-held' }), { path: '/v1/accounts/{id}/flatten', status: 202 })
+      const close = [...gw.gateway.engine.state.orders.values()].find((order) => order.accountId === 'demo-2' && order.flattenId !== null)
+      expect(close?.status).toBe('Enqueued')
+      const held = await history(close?.orderId as string, { headers: auth(ops) })
       expect(held.explain.held).not.toBeNull()
     } finally {
       await expectDocumented('POST', '/v1/admin/resume', post(ops, { note: 'shape-held done' }))

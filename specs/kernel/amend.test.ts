@@ -166,7 +166,7 @@ describe('amend (replace)', () => {
     expect(rejection(harness, orderId, { qty: '0.05' }).reason).toBe('AMEND_QTY_BELOW_FILLED')
   })
 
-  test('HALT refuses new amends at the mode guard and holds one already waiting in Lane2 until RESUME', () => {
+  test('HALT refuses new amends at the mode guard and fails one already waiting in Lane2 (kill-switch-queued-amend.test.ts)', () => {
     const harness = Harness.funded()
     const waiting = harness.openOrder({ client_order_id: 'w' })
     const other = harness.openOrder({ client_order_id: 'o' })
@@ -174,9 +174,10 @@ describe('amend (replace)', () => {
     harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'test' })
     expect(harness.next()).toBeNull()
     expect(rejection(harness, other, { qty: '0.2' }).reason).toBe('MODE_HALTED')
-    expect(harness.send(waiting, 'amend').reply).toMatchObject({ kind: 'refused', reason: 'KILL_SWITCH_HALT' })
+    expect(harness.order(waiting)).toMatchObject({ qty: d('0.1'), amend: { stage: 'failed' }, lastReason: 'KILL_SWITCH_HALT' })
+    expect(harness.send(waiting, 'amend').reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED' })
     harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'RESUME', note: 'test' })
-    expect(harness.next()).toMatchObject({ kind: 'amend', orderId: waiting })
+    expect(harness.next()).toBeNull()
   })
 
   test('an amend to a new lane-full Lane2 is shed with LANE_FULL', () => {

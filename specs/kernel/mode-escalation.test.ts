@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import type { Mode } from '../../src/domain/modes.ts'
-import { admin, d, Harness, ops, trader } from './fixtures.ts'
+import { admin, d, Harness, trader } from './fixtures.ts'
 
 const paperOnly = { ...trader, liveAllowed: false }
 
@@ -8,20 +8,14 @@ function setMode(harness: Harness, mode: Mode) {
   return harness.run({ kind: 'set_mode', nowMs: harness.nowMs, principal: admin, mode, note: '' })
 }
 
-function killSwitch(harness: Harness, action: 'HALT' | 'RESUME') {
-  harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action, note: '' })
-}
-
 describe('a mode change that reaches further ends the work decided under the mode before', () => {
-  test('a paper order held by HALT is not sent live after paper → live: canceled before send, MODE_ESCALATED', () => {
+  test('a paper order still queued is not sent live after paper → live: canceled before send, MODE_ESCALATED', () => {
     const harness = Harness.funded()
     const orderId = harness.placedId({}, { principal: paperOnly })
-    killSwitch(harness, 'HALT')
     const change = setMode(harness, 'live')
     expect(harness.eventTypes(change)).toEqual(['order.canceled', 'mode.changed'])
     expect(harness.order(orderId)).toMatchObject({ status: 'Canceled', lastReason: 'MODE_ESCALATED' })
     expect(harness.reserved('USD')).toBe(0n)
-    killSwitch(harness, 'RESUME')
     expect(harness.next()).toBeNull()
     // Asked again, the same order is decided under live: this principal may not trade live.
     expect(harness.place({ client_order_id: 'c2' }, { principal: paperOnly }).reply).toMatchObject({ kind: 'rejected', reason: 'LIVE_NOT_PERMITTED', guard: 'mode' })
@@ -31,12 +25,10 @@ describe('a mode change that reaches further ends the work decided under the mod
     const harness = Harness.funded()
     const orderId = harness.openOrder()
     expect(harness.amend(orderId, { qty: '0.2' }).reply.kind).toBe('amend_accepted')
-    killSwitch(harness, 'HALT')
     setMode(harness, 'live')
     expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', qty: d('0.1'), lastReason: 'MODE_ESCALATED' })
     expect(harness.order(orderId).amend?.stage).toBe('failed')
     expect(harness.reserved('USD')).toBe(d('5005'))
-    killSwitch(harness, 'RESUME')
     expect(harness.next()).toBeNull()
   })
 
@@ -47,7 +39,6 @@ describe('a mode change that reaches further ends the work decided under the mod
     harness.send(sent)
     expect(harness.order(sent).status).toBe('Rejected') // shadow sends nothing
     const queued = harness.placedId({ client_order_id: 'c2' })
-    killSwitch(harness, 'HALT')
     expect(harness.order(queued).status).toBe('Enqueued')
     setMode(harness, 'paper')
     expect(harness.order(queued)).toMatchObject({ status: 'Canceled', lastReason: 'MODE_ESCALATED' })
@@ -81,10 +72,8 @@ describe('a mode change that reaches further ends the work decided under the mod
     const harness = Harness.funded()
     setMode(harness, 'live')
     const orderId = harness.placedId()
-    killSwitch(harness, 'HALT')
     expect(harness.eventTypes(setMode(harness, 'paper'))).toEqual(['mode.changed'])
     expect(harness.order(orderId).status).toBe('Enqueued')
-    killSwitch(harness, 'RESUME')
     expect(harness.next()).toMatchObject({ kind: 'place', orderId })
   })
 })

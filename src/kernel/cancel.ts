@@ -32,11 +32,11 @@ export function decideCancel(state: KernelState, command: CancelCommand): Decisi
 }
 
 /** The reasons an order never sent is canceled with on the spot. */
-export type UnsentCancelReason = 'CANCELED_BEFORE_SEND' | 'MODE_ESCALATED'
+export type UnsentCancelReason = 'CANCELED_BEFORE_SEND' | 'MODE_ESCALATED' | 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY'
 
 /**
- * The events that cancel `order`, or null when it is already done. Shared with flatten and mode escalation (which
- * ends an order never sent with its own `unsentReason`; CANCELED_BEFORE_SEND when not given).
+ * The events that cancel `order`, or null when it is already done. Shared with flatten, mode escalation and kill switches
+ * (which end an order never sent with their own `unsentReason`; CANCELED_BEFORE_SEND when not given).
  */
 export function cancelEvents(
   order: Order,

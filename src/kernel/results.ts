@@ -9,8 +9,10 @@ import { instrumentKey } from '../domain/instruments.ts'
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { VenueReason } from '../domain/venue-reasons.ts'
+import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import type { BootstrapCommand, CancelResultCommand, Decision, PlaceResultCommand } from './commands.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import { switchHolds } from './send.ts'
 import type { CallAction, KernelState } from './state.ts'
 
 /**
@@ -53,13 +55,14 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
   const order = inFlightOrder(state, command.orderId, 'place')
   if (order === null) return stale(command.orderId)
   const emitter = emitterFor(order)
-  placeAnswerEvents(emitter, order, command)
+  placeAnswerEvents(state, emitter, { order, command })
   completed(emitter, command.nowMs, 'place', command.outcome)
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
 /** What a place answer proves, as events before its `order.call_completed` (see completed). */
-function placeAnswerEvents(emitter: Emitter, order: Order, command: PlaceResultCommand): void {
+function placeAnswerEvents(state: KernelState, emitter: Emitter, input: { order: Order; command: PlaceResultCommand }): void {
+  const { order, command } = input
   const { outcome } = command
   const at = { atMs: command.nowMs, orderId: order.orderId }
   // The place is still unanswered from the kernel's point of view only in Sent, or in CancelRequested when the
@@ -83,8 +86,14 @@ function placeAnswerEvents(emitter: Emitter, order: Order, command: PlaceResultC
     // The venue says this copy did nothing, but the order went out before (this attempt, maybe earlier ones) and no
     // read-back has proven it absent since: ended here, a copy live at the venue would be shown canceled, holding
     // nothing. Unknown keeps its worst case held and the cancel wanted; reconciliation reads it back.
+    // Under a kill switch that holds it, the place is not sent again at RESUME (kill-switch.ts): it is read back and
+    // canceled as a queued one sent before would be at the switch. Flatten's closes are never ended by a switch.
+    const held = order.flattenId === null ? switchHolds(state, order, 'place') : null
     if (order.status === 'CancelRequested') emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) while a cancel was wanted: read back before the order ends` })
-    else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
+    else if (held !== null) {
+      emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) with the trading switch ${state.tradingSwitch}: not sent again, read back before the order ends` })
+      emit(emitter, { type: 'order.cancel_requested', ...at, principalId: GATEWAY_PRINCIPAL_ID, reason: held })
+    } else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })
   }

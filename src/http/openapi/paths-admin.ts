@@ -76,7 +76,7 @@ export function adminPart(): DocumentPart {
       '/v1/accounts/{id}/flatten': {
         post: operation({
           tag: 'admin',
-          summary: "Cancel the account's open orders and close its positions (Lane0). The account's trader/bot, or ops/admin",
+          summary: "Cancel the account's open orders (every venue) and close its positions (Lane0): each base asset held once, for the whole holding, on one venue — the first instrument by venue:symbol with a reference price (the books are per account and asset, not per venue). The account's trader/bot, or ops/admin",
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
