@@ -210,6 +210,7 @@ export type WalRepairCode =
   | 'LSN_MISMATCH' // the LSN the operator gave is not the first LSN the cut removes
   | 'SNAPSHOT_BEYOND_CUT' // a snapshot names an LSN the cut would remove: those frames were durable
   | 'QUERY_MODEL_BEYOND_CUT' // the back office's query model holds an LSN the cut would remove: durable too
+  | 'ANCHOR_BEYOND_CUT' // the data dir's anchors file names an LSN the cut would remove: durable too
   | 'QUARANTINE_EXISTS' // the side file for the cut bytes exists already: never overwritten
   | 'REPAIR_UNVERIFIED' // after the cut the log still did not open and verify (nothing more was done)
 

@@ -13,6 +13,7 @@
  */
 
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
+import { syncLastSegmentAtOpen } from './open-sync.ts'
 import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
@@ -370,6 +371,7 @@ function openLocked(dir: string, options: WalOptions, build: (recovered: Recover
       // The writer never has more than one batch written and not synced, and a batch spans at most batchBytesMax.
       lostWriteWindowBytes: options.batchBytesMax,
     })
+    syncLastSegmentAtOpen(options.io, recovered.catalog.last?.path, options.durability)
     return build({ ...recovered, lock })
   } catch (error) {
     lock.release()

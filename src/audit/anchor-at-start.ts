@@ -11,9 +11,10 @@
  * - the file's last anchor names a held LSN whose head the log no longer has: rewritten (ANCHOR_MISMATCH).
  *
  * Then it appends a start line (`at: "start"`, the head as this run found it, fsynced) so that a run which crashes
- * before its first anchor is not taken for one that never ran. An anchor beyond the log's end is not judged here: a
- * log written with durability `none` may lose its tail with the machine, and `egress audit verify --anchors` reports
- * it (ANCHOR_BEYOND_END). HA nodes skip this (a standby appends what it copies, with no run of its own): setup.ts.
+ * before its first anchor is not taken for one that never ran. An anchor beyond the log's end is not judged here: the
+ * start has refused it already, before the audit is set up (LOG_BEHIND_ANCHOR, runtime/anchors-behind.ts; not under
+ * durability `none`, whose log may lose its tail with the machine), and `egress audit verify` reports it
+ * (ANCHOR_BEYOND_END). HA nodes skip this (a standby appends what it copies, with no run of its own): setup.ts.
  */
 
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs'

@@ -21,6 +21,7 @@ export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSe
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, type Anchor } from './anchors.ts'
 export { readAnchorsFile } from './anchors-file.ts'
+export { anchorsFileEnd, anchorsFileTailLines, type AnchorsEnd, type AnchorsFileLine } from './anchors-end.ts'
 export { fsyncDirectory } from './files.ts'
 export { PROBLEMS_MAX, anchorOf, exportAnchor, verifyLogDirectory, type VerifyOptions, type VerifyReport } from './verify.ts'
 export { listSegments, scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'

@@ -193,8 +193,23 @@ export function verifySummary(report: VerifyReport, inputs: SummaryInputs = {}):
         : '  note      a gateway would refuse to start from this copy (FRAME_CORRUPT at the zero page): to restore, copy a stopped gateway\'s data dir')
     }
   }
+  const behind = startRefusalNote(report, inputs)
+  if (behind !== null) lines.push(behind)
   for (const problem of report.problems) lines.push(`  ${describeProblem(problem)}`)
   return lines.join('\n')
+}
+
+/**
+ * A data directory's own anchors beyond its log's end (ANCHOR_BEYOND_END) are what a single node's start refuses
+ * (LOG_BEHIND_ANCHOR, src/runtime/anchors-behind.ts): said, with the highest LSN they name (a line's seal record's
+ * when it gives one, as the start reads it), so the report and the refusal read alike.
+ */
+function startRefusalNote(report: VerifyReport, inputs: SummaryInputs): string | null {
+  const read = inputs.anchors ?? null
+  if (read === null || !read.own || !report.problems.some((problem) => problem.code === 'ANCHOR_BEYOND_END')) return null
+  const named = Math.max(...read.anchors.map((anchor) => Math.max(anchor.lsn, typeof anchor['sealRecordLsn'] === 'number' ? anchor['sealRecordLsn'] : 0)))
+  return `  note      a gateway refuses to start from this data directory (LOG_BEHIND_ANCHOR): its anchors name LSN ${named}, the log ends at ${report.lastLsn}; ` +
+    'durable records are missing: restore the log from its archive or a standby\'s copy'
 }
 
 /** The key and anchors lines: what was found in the data directory, and which anchors files were read. */

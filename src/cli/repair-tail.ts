@@ -10,7 +10,9 @@
 
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { anchorsFileEnd } from '../audit/index.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
+import { anchorsPathOf } from '../runtime/index.ts'
 import { logDirOf, parseSnapshotFileName, snapshotDirOf, STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 import { checkCut, diagnoseTail, repairTail, WalRepairError, type CutPlan, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
@@ -41,7 +43,8 @@ Refused (exit 1, nothing changed): damage that is not such a hole — in a seale
 bad stretch without a zero page (NO_ZERO_PAGE: a bit flip or an edit), a chain break, a damaged header, an LSN gap
 (NOT_A_TORN_TAIL) — which needs a human; an N that is not the diagnosed one (LSN_MISMATCH); a snapshot beyond the cut
 (SNAPSHOT_BEYOND_CUT: those frames were durable) or a query model holding the log beyond it
-(QUERY_MODEL_BEYOND_CUT: the back office writes only durable records); an existing quarantine file with other content (QUARANTINE_EXISTS: never overwritten); a log or data
+(QUERY_MODEL_BEYOND_CUT: the back office writes only durable records) or an anchors file (DIR/audit/anchors.jsonl) naming an
+LSN beyond it (ANCHOR_BEYOND_CUT: each line names a durable LSN); an existing quarantine file with other content (QUARANTINE_EXISTS: never overwritten); a log or data
 directory in use (LOG_LOCKED); a data directory an HA node left mid-swap (INTERRUPTED_SWAP).
 
 Options:
@@ -80,13 +83,14 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
     const diagnosis = diagnoseTail(logDirOf(dataDir))
     const snapshotsBeyond = diagnosis.kind === 'hole' ? snapshotsBeyondCut(dataDir, diagnosis.hole) : []
     const queryModelLsn = storedQueryModelLsn(dataDir)
+    const anchorsLsn = anchorsFileEnd(anchorsPathOf(dataDir, undefined))?.lsn ?? null
     if (truncateAtLsn !== null && diagnosis.kind === 'opens') return nothingToRepair(dataDir, { diagnosis, truncateAtLsn, dryRun, json: values.json === true }, io)
     const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut })
     if (values.json === true) {
       const quarantine = plan === null ? {} : { wouldQuarantineTo: plan.quarantineFile, quarantineFound: plan.quarantined }
-      io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, queryModelLsn, wouldQuarantineTo: null, ...quarantine }, null, 2))
+      io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, queryModelLsn, anchorsLsn, wouldQuarantineTo: null, ...quarantine }, null, 2))
     }
-    else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsBeyond, queryModelLsn }, plan))
+    else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsBeyond, queryModelLsn, anchorsLsn }, plan))
     return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
   }
   let result: TailRepairResult
@@ -112,7 +116,7 @@ function nothingToRepair(dataDir: string, run: { diagnosis: TailDiagnosis; trunc
   if (run.json) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, repaired: false, nothingToRepair: true }, null, 2))
   else {
     const ends = diagnosis.kind === 'opens' ? ` (LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn})` : ''
-    io.out(`${describeDiagnosis(dataDir, diagnosis, { snapshots: [], queryModelLsn: null }, null)}\nNOTHING_TO_REPAIR: the log in ${dataDir} opens${ends}: there is no hole to cut at LSN ${truncateAtLsn}; nothing was changed`)
+    io.out(`${describeDiagnosis(dataDir, diagnosis, { snapshots: [], queryModelLsn: null, anchorsLsn: null }, null)}\nNOTHING_TO_REPAIR: the log in ${dataDir} opens${ends}: there is no hole to cut at LSN ${truncateAtLsn}; nothing was changed`)
   }
   return EXIT_OK
 }
@@ -133,6 +137,10 @@ function refuseDurableBeyond(dataDir: string, hole: TailHole): void {
   if (beyond.length > 0) {
     throw new WalRepairError('SNAPSHOT_BEYOND_CUT', `${beyond.join(', ')} in ${snapshotDirOf(dataDir)} hold(s) state beyond LSN ${hole.lastGoodLsn}: the frames the cut would remove were durable, so this is not a lost write; this needs a human; nothing was changed`)
   }
+  const anchored = anchorsFileEnd(anchorsPathOf(dataDir, undefined))
+  if (anchored !== null && anchored.lsn > hole.lastGoodLsn) {
+    throw new WalRepairError('ANCHOR_BEYOND_CUT', `${anchored.file} names LSN ${anchored.lsn}, beyond LSN ${hole.lastGoodLsn}: every line of it names a durable LSN, so the frames the cut would remove were durable and this is not a lost write (a cut log would be refused at start: LOG_BEHIND_ANCHOR); this needs a human (only for a log written with durability none is it no proof: nothing was synced, so the anchors file may be moved aside); nothing was changed`)
+  }
   const queryModelLsn = storedQueryModelLsn(dataDir)
   if (queryModelLsn !== null && queryModelLsn > hole.lastGoodLsn) {
     throw new WalRepairError('QUERY_MODEL_BEYOND_CUT', `${join(dataDir, STORED_QUERY_MODEL)} holds the log through LSN ${queryModelLsn}, beyond LSN ${hole.lastGoodLsn}: the back office writes only durable records, so the frames the cut would remove were durable and this is not a lost write; this needs a human (only for a log written with durability none is it no proof: a start rebuilds the query model from the log, so it may be moved aside); nothing was changed`)
@@ -152,7 +160,7 @@ function describeHole(hole: TailHole): string[] {
   ]
 }
 
-function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null }, plan: CutPlan | null): string {
+function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null; anchorsLsn: number | null }, plan: CutPlan | null): string {
   const snapshotsBeyond = durable.snapshots
   if (diagnosis.kind === 'opens') {
     const tail = diagnosis.tornTail
@@ -166,6 +174,9 @@ function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: {
   if (snapshotsBeyond.length > 0) lines.push(`  REFUSED     a cut would be refused: snapshot(s) beyond LSN ${hole.lastGoodLsn} (${snapshotsBeyond.join(', ')}) — those frames were durable`)
   if (durable.queryModelLsn !== null && durable.queryModelLsn > hole.lastGoodLsn) {
     lines.push(`  REFUSED     a cut would be refused: the query model (${STORED_QUERY_MODEL}) holds the log through LSN ${durable.queryModelLsn} — those frames were durable`)
+  }
+  if (durable.anchorsLsn !== null && durable.anchorsLsn > hole.lastGoodLsn) {
+    lines.push(`  REFUSED     a cut would be refused: the anchors file names LSN ${durable.anchorsLsn} — those frames were durable`)
   }
   if (plan === null) lines.push(`  to cut      egress repair-tail ${dataDir} --truncate-at-lsn ${hole.lastGoodLsn + 1}  (stop the gateway first; keep the quarantine file)`)
   else if (plan.quarantined) lines.push(`  dry run     ${plan.quarantineFile} already holds exactly the removed bytes (a cut interrupted before it cut): would sync it, cut ${hole.file} at offset ${hole.cutOffsetBytes} and verify; nothing was changed`)

@@ -5,9 +5,10 @@
  * not the data dir's log, and finishing the swap would modify DIR.
  */
 
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
+import { anchorsPathOf, logBehindAnchors } from '../runtime/index.ts'
 import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { progressLine, requireLogIn } from './data-dir.ts'
@@ -31,6 +32,9 @@ Options:
   --json                   print the full report as JSON
   --help                   show this help
 
+A data directory whose log ends before an LSN its own anchors file (DIR/audit/anchors.jsonl) names is a problem
+(LOG_BEHIND_ANCHOR, as "egress serve" refuses it): durable records are missing from the log.
+
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
 or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
   run: runReplayVerify,
@@ -46,8 +50,23 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: snapshotFileNamed(dir, values.from) }
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
+  noteLogBehindAnchors(dir, report)
   io.out(values.json === true ? JSON.stringify(report, null, 2) : summary(report))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
+}
+
+/**
+ * A data directory whose log ends before its own anchors file (DIR/audit/anchors.jsonl) is a problem here as it is a
+ * refusal at start (LOG_BEHIND_ANCHOR, src/runtime/anchors-behind.ts): a rebuild of such a log matches its snapshots
+ * only up to where it ends, and would read as fine. A log that could not be opened has said so already.
+ */
+function noteLogBehindAnchors(dir: string, report: ReplayVerifyReport): void {
+  const logDir = join(dir, 'log')
+  if (!existsSync(logDir) || (report.log.lastLsn === 0 && report.problems.length > 0)) return
+  const behind = logBehindAnchors({ dir: logDir, lastLsn: report.log.lastLsn }, anchorsPathOf(dir, undefined))
+  if (behind === null) return
+  report.problems.push(`LOG_BEHIND_ANCHOR: ${behind.message}`)
+  report.ok = false
 }
 
 /**

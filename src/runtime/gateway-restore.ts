@@ -6,6 +6,7 @@
 
 import { join } from 'node:path'
 import { nodeIo, type Wal } from '../../wal/index.ts'
+import { anchorsPathOf, refuseLogBehindAnchors } from './anchors-behind.ts'
 import type { GatewayOptions } from './gateway-options.ts'
 import { defaultSnapshotPolicy, describeRejection, restoreEngine, snapshotPolicyProblem, SnapshotStore, type Restored, type SnapshotPolicy } from './snapshot/index.ts'
 
@@ -16,6 +17,20 @@ export function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; 
   if (problem !== null) throw new RangeError(problem)
   const store = new SnapshotStore(join(options.dataDir, 'snapshots'), { io: policy.io ?? options.wal.io ?? nodeIo, keep: policy.keep })
   return { policy, store }
+}
+
+/**
+ * A single node writing with durability `fsync` refuses a log that ends before its anchors file (LOG_BEHIND_ANCHOR,
+ * anchors-behind.ts), closing the log; an HA node or a log under durability `none` is not judged (the file says why).
+ */
+export async function refuseLogBehindAnchorsOrClose(wal: Wal, options: GatewayOptions): Promise<void> {
+  if (options.role !== undefined || options.lease !== undefined || wal.durability !== 'fsync') return
+  try {
+    refuseLogBehindAnchors(wal, anchorsPathOf(options.dataDir, options.audit?.anchorsFile))
+  } catch (error) {
+    await wal.close()
+    throw error
+  }
 }
 
 /** Rebuilds the state from snapshot + log (refused snapshots go to onError); closes the log if that fails. */

@@ -27,7 +27,7 @@ import { ReplicaApplyError } from './replica-apply-error.ts'
 import { ReportIntake } from './report-intake.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
-import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
+import { refuseLogBehindAnchorsOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 
@@ -180,6 +180,8 @@ export class Gateway {
     // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
     const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
     noteTailCut(wal, options)
+    // Before anything is appended: a log that lost durable records its anchors file vouches for is not started on.
+    await refuseLogBehindAnchorsOrClose(wal, options)
     const restored = await restoreOrClose(wal, store, policy, options)
     holdClockToLog(wal, options.clock, options.onError)
     // A step failing from here on closes what the start opened (the log and its dir lock, the executor, the audit):

@@ -4,11 +4,13 @@
  *
  * - COMPACTED_NO_SNAPSHOT: the log no longer begins at LSN 1 and no snapshot passes verification.
  * - LOG_BEHIND_SNAPSHOT: an intact snapshot lies beyond the log's end; durable records are missing from the log.
+ * - LOG_BEHIND_ANCHOR: the data directory's anchors file names an LSN beyond the log's end (runtime/anchors-behind.ts);
+ *   durable records are missing from the log. `path` names the anchors file.
  * - SNAPSHOT_DIR_UNUSABLE: `<dataDir>/snapshots` exists but cannot be listed (a regular file there, no permission);
  *   `path` names it.
  */
 
-export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT' | 'SNAPSHOT_DIR_UNUSABLE'
+export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT' | 'LOG_BEHIND_ANCHOR' | 'SNAPSHOT_DIR_UNUSABLE'
 
 export class RestoreError extends Error {
   override readonly name = 'RestoreError'
