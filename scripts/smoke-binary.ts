@@ -2,17 +2,23 @@
  * Smoke test of the compiled binary (CI, after `bun run build`): start `dist/egress serve` on a free loopback port
  * with a temp data directory, mint a token with `dist/egress token`, place an order (202), read it back, send SIGTERM
  * and expect exit 0 — then restart on the same data and check the order survived and its key still dedupes.
+ * Provenance: `dist/egress version` must report the commit it was built from (this checkout's HEAD, +dirty as git
+ * says) as embedded, and the order's decision record must carry it although serve runs with EGRESS_BUILD_COMMIT set
+ * to another commit (a variable cannot make the binary claim another build).
  * Progress on stderr; the last stdout line is one JSON object. Exit 1 on any failure.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { gitCommitOf } from '../src/cli/build-info.ts'
 import { freePort } from './support/loopback.ts'
 
 const BINARY = resolve(process.argv[2] ?? 'dist/egress')
 const START_TIMEOUT_MS = 15_000
 const STOP_TIMEOUT_MS = 10_000
+/** What serve is told its commit is: a lie the binary must ignore. */
+const CLAIMED_COMMIT = 'f'.repeat(40)
 
 function say(message: string): void {
   process.stderr.write(`smoke: ${message}\n`)
@@ -65,16 +71,41 @@ async function reconciledWithReplay(base: string, cwd: string, env: Record<strin
   fail('no reconcile run within 15 s')
 }
 
+/** The binary's own account of its build: embedded, and the checkout's commit (when git can tell). */
+function checkedVersion(cwd: string, env: Record<string, string | undefined>): string {
+  const ran = Bun.spawnSync([BINARY, 'version'], { cwd, env })
+  if (ran.exitCode !== 0) fail(`version exited ${ran.exitCode}: ${ran.stderr.toString()}`)
+  const version = JSON.parse(ran.stdout.toString().trim().split('\n').at(-1) ?? '') as { commit: string; dirty: boolean; commit_source: string; recorded_commit: string }
+  if (version.commit_source !== 'embedded') fail(`version reports commit_source ${version.commit_source}, expected embedded`)
+  if (version.commit === CLAIMED_COMMIT) fail(`version reports the commit EGRESS_BUILD_COMMIT claims`)
+  const checkout = gitCommitOf(resolve(import.meta.dir, '..'))
+  if (checkout !== null && (checkout.commit !== version.commit || checkout.dirty !== version.dirty)) {
+    fail(`the binary reports ${version.recorded_commit}, the checkout is ${checkout.commit}${checkout.dirty ? '+dirty' : ''}: rebuild`)
+  }
+  return version.recorded_commit
+}
+
+/** The build commit the order's accepting decision record carries (/explain). */
+async function recordedCommitOf(base: string, orderId: string, headers: Record<string, string>): Promise<string> {
+  const res = await fetch(`${base}/v1/orders/${orderId}/explain`, { headers })
+  const body = (await res.json()) as { decisions?: { outcome: string; build_commit: string | null }[] }
+  const accepted = body.decisions?.find((decision) => decision.outcome === 'accepted')
+  if (res.status !== 200 || accepted === undefined || accepted.build_commit === null) fail(`explain answered ${res.status}: ${JSON.stringify(body)}`)
+  return accepted.build_commit
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-smoke-'))
   // An empty working directory: the binary must not pick up a stray .env or bunfig.toml.
   const cwd = mkdtempSync(join(tmpdir(), 'egress-smoke-cwd-'))
   const port = await freePort()
   // Reconcile every 300 ms, so a run (its replay in the worker thread the binary carries as an entry point) is seen.
-  const env = { ...process.env, PORT: String(port), EGRESS_DATA_DIR: dataDir, EGRESS_HOST: '127.0.0.1', EGRESS_BACKOFFICE_RECONCILE_MS: '300' }
+  const env = { ...process.env, PORT: String(port), EGRESS_DATA_DIR: dataDir, EGRESS_HOST: '127.0.0.1', EGRESS_BACKOFFICE_RECONCILE_MS: '300', EGRESS_BUILD_COMMIT: CLAIMED_COMMIT }
   const base = `http://127.0.0.1:${port}`
   let child: ReturnType<typeof Bun.spawn> | null = null
   try {
+    const buildCommit = checkedVersion(cwd, env)
+    say(`${BINARY} version: built from ${buildCommit} (embedded)`)
     say(`starting ${BINARY} serve on ${base}, data ${dataDir}`)
     child = Bun.spawn([BINARY, 'serve'], { cwd, env, stdout: 'pipe', stderr: 'pipe' })
     await waitReady(base, child)
@@ -91,6 +122,9 @@ async function main(): Promise<void> {
     const got = await fetch(`${base}/v1/orders/${orderId}`, { headers })
     const state = ((await got.json()) as { state: string }).state
     if (got.status !== 200 || !['Enqueued', 'Sent', 'AckedOpen'].includes(state)) fail(`order read back as ${got.status} ${state}`)
+    const recorded = await recordedCommitOf(base, orderId, headers)
+    if (recorded !== buildCommit) fail(`the decision record carries build ${recorded}, expected the binary's ${buildCommit}`)
+    say(`decision record carries build ${recorded} (EGRESS_BUILD_COMMIT=${CLAIMED_COMMIT.slice(0, 8)}… ignored)`)
     await reconciledWithReplay(base, cwd, env)
     say('reconcile ran ledger_vs_replay (the replay worker) with nothing skipped')
     const code = await stop(child)
@@ -103,7 +137,7 @@ async function main(): Promise<void> {
     const restartCode = await stop(child)
     if (restartCode !== 0) fail(`serve exited ${restartCode} after the second SIGTERM`)
     child = null
-    process.stdout.write(`${JSON.stringify({ smoke: 'binary', ok: true, orderId, state })}\n`)
+    process.stdout.write(`${JSON.stringify({ smoke: 'binary', ok: true, orderId, state, buildCommit })}\n`)
   } finally {
     if (child !== null && child.exitCode === null) child.kill('SIGKILL')
     rmSync(dataDir, { recursive: true, force: true })

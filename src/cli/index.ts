@@ -14,13 +14,14 @@ import { replayVerifyCommand } from './replay-verify.ts'
 import { snapshotCommand } from './snapshot.ts'
 import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
+import { versionCommand } from './version.ts'
 
 export { EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './command.ts'
 export type { CliIo, Command } from './command.ts'
 
 export const COMMANDS: readonly Command[] = [
   serveCommand, replayVerifyCommand, auditCommand, snapshotCommand, compactCommand, repairTailCommand, tokenCommand,
-  keygenCommand, simVenueCommand,
+  keygenCommand, simVenueCommand, versionCommand,
 ]
 
 /** What an exit status means, whichever command returned it (some commands' --help say more). */

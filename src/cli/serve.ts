@@ -11,6 +11,7 @@ import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, t
 import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
+import { currentBuild } from './build-info.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
@@ -101,7 +102,11 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const cursorSecret = ha === null ? resolveCursorSecret(config.dataDir) : undefined
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
-  const buildCommit = io.env.EGRESS_BUILD_COMMIT ?? 'dev'
+  // The binary's own commit (or the checkout's): EGRESS_BUILD_COMMIT only when neither is known (build-info.ts).
+  const build = currentBuild(io.env)
+  if (build.warning !== null) log(`warning: ${build.warning}`)
+  log(`build ${build.info.recorded} (${build.info.source}), recorded in every decision record`)
+  const buildCommit = build.info.recorded
   if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
   const clock = new StoppableClock()
   // Watched from before the start: a SIGTERM while the log replays or bootstrap runs killed the process outright
