@@ -11,6 +11,7 @@
  */
 
 import * as v from 'valibot'
+import { assert } from './assert.ts'
 
 export interface TraceContext {
   /** 32 lowercase hex digits, not all zero. */
@@ -73,4 +74,15 @@ function isHex(value: string, start: number, length: number): boolean {
 function isZero(value: string, start: number, length: number): boolean {
   for (let index = start; index < start + length; index++) if (value.charCodeAt(index) !== ZERO) return false
   return true
+}
+
+const NO_TRACE: { traceparent?: string } = Object.freeze({})
+
+/** The `traceparent` member a record gets from its command: spread into the event (nothing when the command has none). */
+export function traceMemberOf(command: { traceparent?: string }): { traceparent?: string } {
+  if (command.traceparent === undefined) return NO_TRACE
+  // The HTTP layer hands the kernel only values it made (formatTraceparent); a record the decoder would refuse must
+  // never reach the log, where it would stop every later replay.
+  assert(isTraceparent00(command.traceparent), `a command's traceparent must be a version-00 W3C value, got ${JSON.stringify(command.traceparent)}`)
+  return { traceparent: command.traceparent }
 }

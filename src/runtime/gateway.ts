@@ -31,6 +31,12 @@ import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 
+
+/** What a command carries from the HTTP request besides its content: the request's W3C trace context (commands.ts). */
+export interface RequestTrace {
+  traceparent?: string
+}
+
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
 
 export interface CommandResult {
@@ -306,7 +312,7 @@ export class Gateway {
   }
 
   /** Places an order; resolves with the kernel's reply once its records are durable (the ACK boundary). */
-  place(principal: Principal, body: unknown, idempotencyKey: string | null): Promise<CommandResult> {
+  place(principal: Principal, body: unknown, idempotencyKey: string | null, request: RequestTrace = {}): Promise<CommandResult> {
     const fields = typeof body === 'object' && body !== null ? (body as { venue?: unknown; symbol?: unknown }) : {}
     const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
     const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
@@ -320,11 +326,12 @@ export class Gateway {
       live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
+      ...request,
     })
   }
 
   /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */
-  amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }): Promise<CommandResult> {
+  amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }, request: RequestTrace = {}): Promise<CommandResult> {
     const order = this.engine.state.orders.get(orderId)
     return this.run({
       kind: 'amend',
@@ -337,6 +344,7 @@ export class Gateway {
       live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
+      ...request,
     })
   }
 
@@ -346,8 +354,8 @@ export class Gateway {
     return { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader }
   }
 
-  cancel(principal: Principal, orderId: string): Promise<CommandResult> {
-    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL' })
+  cancel(principal: Principal, orderId: string, request: RequestTrace = {}): Promise<CommandResult> {
+    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...request })
   }
 
   killSwitch(principal: Principal, action: KillSwitchAction, note: string): Promise<CommandResult> {
