@@ -205,7 +205,7 @@ describe('across a restart and on streams', () => {
     const report = replayVerify(dataDir, { from: 'genesis' })
     expect(report.problems).toEqual([])
     expect(report.ok).toBe(true)
-  })
+  }, 30_000) // a restart and a replay from genesis: seconds on a loaded machine
 
   test("the order's stream carries the trace on the records the request wrote", async () => {
     const server = Bun.serve({ hostname: '127.0.0.1', port: 0, idleTimeout: 30, fetch: (request) => t.http.app.fetch(request) })
