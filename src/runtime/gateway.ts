@@ -30,7 +30,7 @@ import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
-
+import { traceMemberOf } from '../domain/trace-context.ts'
 
 /** What a command carries from the HTTP request besides its content: the request's W3C trace context (commands.ts). */
 export interface RequestTrace {
@@ -326,7 +326,7 @@ export class Gateway {
       live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
-      ...request,
+      ...traceMemberOf(request),
     })
   }
 
@@ -344,7 +344,7 @@ export class Gateway {
       live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
-      ...request,
+      ...traceMemberOf(request),
     })
   }
 
@@ -355,7 +355,7 @@ export class Gateway {
   }
 
   cancel(principal: Principal, orderId: string, request: RequestTrace = {}): Promise<CommandResult> {
-    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...request })
+    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...traceMemberOf(request) })
   }
 
   killSwitch(principal: Principal, action: KillSwitchAction, note: string): Promise<CommandResult> {
