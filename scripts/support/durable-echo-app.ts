@@ -19,11 +19,11 @@ import type { RecordInput, Wal } from '../../wal/index.ts'
 
 /**
  * Payload bytes of each record, per append, in order; the first append is the one the 202 waits for. egress's for an
- * IOC order of bench:http's, in the compact format (payload version 3): the accepted order carries its decision
+ * IOC order of bench:http's, in the compact format (payload version 3; the acceptance version 4, with the trace context egress starts): the accepted order carries its decision
  * record (every guard with its inputs) and the send request the send gate's checks, ~1 KB in all (~2.1 KB in the
  * plain format of version 2: [[1245], [525], [116, 36], [120, 29], [39]]).
  */
-export const EGRESS_IOC_RECORDS: readonly (readonly number[])[] = [[581], [113], [108, 36], [108, 29], [33]]
+export const EGRESS_IOC_RECORDS: readonly (readonly number[])[] = [[641], [113], [108, 36], [108, 29], [33]]
 
 /** One or more appends, each of one or more positive integer payload sizes. */
 const RecordsSchema = v.pipe(v.array(v.pipe(v.array(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), v.minLength(1))), v.minLength(1))

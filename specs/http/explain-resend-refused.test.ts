@@ -53,6 +53,7 @@ test('a resend refused because the order is not resendable is in /events, in the
     {
       lsn,
       outcome: 'resend_refused',
+      trace_id: null,
       reason: 'ORDER_NOT_RESENDABLE',
       reason_description: reasonInfo('ORDER_NOT_RESENDABLE').description,
       failed_guard: null,

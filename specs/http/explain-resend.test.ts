@@ -47,6 +47,7 @@ test('an allowed resend is among the /explain decisions, with who asked and what
   expect(decisions[1]).toEqual({
     lsn,
     outcome: 'resend_accepted',
+    trace_id: null,
     reason: null,
     reason_description: null,
     failed_guard: null,

@@ -8,6 +8,7 @@
  */
 
 import type { ReasonCode } from '../domain/reasons.ts'
+import { traceMemberOf } from '../domain/trace-context.ts'
 import type { CancelCommand, Decision } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
 import { mayActFor } from './permissions.ts'
@@ -24,7 +25,7 @@ export function decideCancel(state: KernelState, command: CancelCommand): Decisi
   if (order.status === 'CancelRequested' || order.status === 'CancelPending' || (order.status === 'Unknown' && order.cancelWanted)) {
     return { events: [], reply: { kind: 'done' } }
   }
-  const events = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: command.reason })
+  const events = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: command.reason, ...traceMemberOf(command) })
   if (events === null) {
     return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_CANCELABLE', detail: `order is ${order.status}` } }
   }
@@ -40,18 +41,20 @@ export type UnsentCancelReason = 'CANCELED_BEFORE_SEND' | 'MODE_ESCALATED' | 'KI
  */
 export function cancelEvents(
   order: Order,
-  input: { atMs: number; principalId: string; reason: ReasonCode; unsentReason?: UnsentCancelReason },
+  input: { atMs: number; principalId: string; reason: ReasonCode; unsentReason?: UnsentCancelReason; traceparent?: string },
 ): DomainEvent[] | null {
   const emitter = emitterFor(order)
   const at = { atMs: input.atMs, orderId: order.orderId }
+  // The request's trace goes on the record that answers it: the cancel itself, or the local end of an unsent order.
+  const trace = traceMemberOf(input)
   if (order.status === 'Enqueued' && order.sendAttempts === 0) {
-    emit(emitter, { type: 'order.canceled', ...at, reason: input.unsentReason ?? 'CANCELED_BEFORE_SEND', source: 'local' })
+    emit(emitter, { type: 'order.canceled', ...at, reason: input.unsentReason ?? 'CANCELED_BEFORE_SEND', source: 'local', ...trace })
     return emitter.events
   }
   if (order.status === 'Enqueued') {
     const detail = `canceled while waiting to be sent again (attempt ${order.sendAttempts} went out): an earlier copy may be at the venue, read back before the order ends`
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail })
-    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason })
+    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason, ...trace })
     return emitter.events
   }
   if (order.status === 'Sent' || order.status === 'AckedOpen' || order.status === 'Partial' || order.status === 'Unknown') {
@@ -60,7 +63,7 @@ export function cancelEvents(
     if (amend?.stage === 'requested') {
       emit(emitter, { type: 'order.amend_failed', ...at, amendId: amend.amendId, reason: 'AMEND_SUPERSEDED', detail: 'a cancel was requested before the amend was sent' })
     }
-    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason })
+    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason, ...trace })
     return emitter.events
   }
   return null

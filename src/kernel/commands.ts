@@ -37,6 +37,12 @@ export interface PlaceCommand {
   /** Digest of the config the runtime is running; recorded in the decision record and compared in live mode. */
   configDigest: string
   buildCommit: string
+  /**
+   * The W3C trace context of the HTTP request (version 00: egress's span in the caller's trace, or in one egress
+   * started), recorded on the records the command writes. Absent for commands no request caused, and in command
+   * records written before the field.
+   */
+  traceparent?: string
 }
 
 export interface CancelCommand {
@@ -45,6 +51,8 @@ export interface CancelCommand {
   principal: Principal
   orderId: string
   reason: ReasonCode
+  /** As PlaceCommand's: recorded on the cancel's record (order.cancel_requested, or order.canceled for an unsent order). */
+  traceparent?: string
 }
 
 /**
@@ -63,6 +71,8 @@ export interface AmendCommand {
   live: LiveReadiness
   configDigest: string
   buildCommit: string
+  /** As PlaceCommand's: recorded on order.amend_requested or order.amend_rejected. */
+  traceparent?: string
 }
 
 export interface ConfigureCommand {

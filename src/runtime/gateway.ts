@@ -30,6 +30,12 @@ import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { refuseLogBehindAnchorsOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
+import { traceMemberOf } from '../domain/trace-context.ts'
+
+/** What a command carries from the HTTP request besides its content: the request's W3C trace context (commands.ts). */
+export interface RequestTrace {
+  traceparent?: string
+}
 
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
 
@@ -308,7 +314,7 @@ export class Gateway {
   }
 
   /** Places an order; resolves with the kernel's reply once its records are durable (the ACK boundary). */
-  place(principal: Principal, body: unknown, idempotencyKey: string | null): Promise<CommandResult> {
+  place(principal: Principal, body: unknown, idempotencyKey: string | null, request: RequestTrace = {}): Promise<CommandResult> {
     const fields = typeof body === 'object' && body !== null ? (body as { venue?: unknown; symbol?: unknown }) : {}
     const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
     const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
@@ -322,11 +328,12 @@ export class Gateway {
       live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
+      ...traceMemberOf(request),
     })
   }
 
   /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */
-  amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }): Promise<CommandResult> {
+  amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }, request: RequestTrace = {}): Promise<CommandResult> {
     const order = this.engine.state.orders.get(orderId)
     return this.run({
       kind: 'amend',
@@ -339,6 +346,7 @@ export class Gateway {
       live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
+      ...traceMemberOf(request),
     })
   }
 
@@ -348,8 +356,8 @@ export class Gateway {
     return { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader }
   }
 
-  cancel(principal: Principal, orderId: string): Promise<CommandResult> {
-    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL' })
+  cancel(principal: Principal, orderId: string, request: RequestTrace = {}): Promise<CommandResult> {
+    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...traceMemberOf(request) })
   }
 
   killSwitch(principal: Principal, action: KillSwitchAction, note: string): Promise<CommandResult> {

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'bun:test'
 import { parseDecimal } from '../../../src/domain/decimal.ts'
 import { recordLayoutOf, type BinaryFormat, type Layout, type LayoutField } from '../../../src/domain/events/binary-layout.ts'
 import { decodeEvent, encodeEvent, orderIdOfRecord, type DomainEvent } from '../../../src/domain/events/index.ts'
-import type { SchemaLike } from '../../../src/domain/events/json-plan.ts'
+import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
 import { binaryFormatOf, EVENT_CODES, EVENT_VERSIONS, JSON_PAYLOAD_VERSION_MAX } from '../../../src/domain/events/registry.ts'
 import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
 import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
@@ -137,6 +137,12 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'venue.override_proposed@3': '{atMs:number note:word overrideId:word principalId:word scope:word untilMs:number venue:word}',
   'venue.override_approved@3': '{atMs:number overrideId:word principalId:word venue:word}',
   'venue.override_revoked@3': '{atMs:number note:word overrideId:word principalId:word venue:word}',
+  // Version 4: the W3C trace context of the request that wrote the record (traceparent), added as an optional member.
+  'order.accepted@4': '{orderId:word accountId:word atMs:number baseAsset:word bodyDigest:word clientOrderId:nullable(word) decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} flattenId:nullable(word) idempotencyKey:word lane:number orderType:word postOnly:boolean price:nullable(units) qty:units quoteAsset:word reduceOnly:boolean reservationAmount:units reservationAsset:word side:word symbol:word tif:word traceparent:optional(word) venue:word venueClientOrderId:word}',
+  'order.cancel_requested@4': '{orderId:word atMs:number principalId:word reason:word traceparent:optional(word)}',
+  'order.canceled@4': '{orderId:word atMs:number reason:word source:word traceparent:optional(word)}',
+  'order.amend_requested@4': '{orderId:word amendClientOrderId:word amendId:number atMs:number decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} price:nullable(units) principalId:word qty:units reservationTotal:units traceparent:optional(word)}',
+  'order.amend_rejected@4': '{orderId:word atMs:number decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word price:nullable(units) principalId:word qty:nullable(units) reason:word traceparent:optional(word)}',
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */
@@ -228,7 +234,7 @@ describe('binary layouts are pinned per schema version', () => {
     for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) {
       for (let version = JSON_PAYLOAD_VERSION_MAX + 1; version <= EVENT_VERSIONS[name]; version++) {
         const key = `${name}@${version}`
-        const actual = recordText(recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike, binaryFormatOf(version) as BinaryFormat))
+        const actual = recordText(recordLayoutOf(schemaAtVersion(name, version), binaryFormatOf(version) as BinaryFormat))
         if (PINNED_LAYOUTS[key] !== actual) {
           throw new Error(
             `the binary layout of ${key} is not the one pinned for it: payloads already written as ${key} would be misread. ` +

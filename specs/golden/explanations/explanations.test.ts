@@ -2,7 +2,7 @@
  * Golden explanations: each `*.json` here places one order through the HTTP API in a deterministic world
  * (world.ts), runs the clock, and compares `GET /v1/orders/:id/explain` with the file's `expect` after normalising
  * what cannot be derived by hand: the order id (a hash) becomes `<order>` wherever it appears, body digests become
- * `<sha256>`, and epoch-millisecond times become `T0+n`. LSNs are kept: the bootstrap's records are countable.
+ * `<sha256>`, trace ids and traceparents (random: egress starts the trace) `<trace id>` and `<traceparent>`, and epoch-millisecond times become `T0+n`. LSNs are kept: the bootstrap's records are countable.
  *
  * The expectations were written from the spec and the configuration (each file's `summary` gives the reasoning and the
  * arithmetic), not recorded; there is no update switch — a changed expectation is re-derived by a person.
@@ -34,6 +34,9 @@ const EPOCH_MS_MIN = 1_000_000_000_000
 function normalise(value: unknown, orderId: string, key = ''): unknown {
   if (typeof value === 'string') {
     if (key === 'bodyDigest') return '<sha256>'
+    // Egress starts a trace for a place without traceparent: its ids are random (src/http/trace.ts).
+    if (key === 'trace_id') return '<trace id>'
+    if (key === 'traceparent') return '<traceparent>'
     return value.split(orderId).join('<order>')
   }
   if (typeof value === 'number' && /(Ms|_ms)$/.test(key) && value >= EPOCH_MS_MIN) return `T0+${value - T0}`

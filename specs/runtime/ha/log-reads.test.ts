@@ -53,7 +53,7 @@ describe('what a build reads, as the header says it', () => {
     expect(withoutNewest?.message).toContain(`type ${NEWEST_CODE}`)
     expect(withoutNewest?.message).toContain('upgrade standbys before their leader')
     const olderVersion = standbyRefusal(formatLogReads(readsWith((events) => events.set(200, 2))))
-    expect(olderVersion).toEqual({ code: 'STANDBY_TOO_OLD', message: expect.stringContaining('type 200 v3 (reads up to v2)') })
+    expect(olderVersion).toEqual({ code: 'STANDBY_TOO_OLD', message: expect.stringContaining('type 200 v4 (reads up to v2)') })
     const olderState = standbyRefusal(formatLogReads(readsWith((_, snapshot) => void (snapshot['kernel-state'] = KERNEL_STATE_FORMAT_VERSION - 1))))
     expect(olderState?.message).toContain(`kernel-state v${KERNEL_STATE_FORMAT_VERSION} (reads up to v${KERNEL_STATE_FORMAT_VERSION - 1})`)
   })

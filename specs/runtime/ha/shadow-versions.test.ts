@@ -6,6 +6,7 @@
  * record, and a record newer than this build reads, must still be mismatches.
  */
 
+import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { recordLayoutOf } from '../../../src/domain/events/binary-layout.ts'
 import { compileRecordWriter } from '../../../src/domain/events/binary-writer.ts'
@@ -24,7 +25,7 @@ const PLAIN_VERSION = 2
 
 /** The event as a build of the plain format (schema version 2) wrote it. */
 function plainRecord(event: DomainEvent): { type: number; version: number; payload: Uint8Array } {
-  const write = compileRecordWriter(recordLayoutOf(EVENT_SCHEMAS[event.type] as SchemaLike, 'plain'), event.type)
+  const write = compileRecordWriter(recordLayoutOf(schemaAtVersion(event.type, 2), 'plain'), event.type)
   return { type: EVENT_CODES[event.type], version: PLAIN_VERSION, payload: write(event) }
 }
 

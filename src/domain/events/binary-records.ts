@@ -9,7 +9,7 @@ import { recordLayoutOf, type LayoutField } from './binary-layout.ts'
 import { compileRecordDecoder, type RecordDecoder } from './binary-reader.ts'
 import { compileRecordWriter, type RecordWriter } from './binary-writer.ts'
 import type { SchemaLike } from './json-plan.ts'
-import { binaryFormatOf, EVENT_VERSIONS } from './registry.ts'
+import { binaryFormatOf, EVENT_VERSIONS, MEMBERS_ADDED } from './registry.ts'
 import { SchemaError } from './schema-error.ts'
 import { EVENT_SCHEMAS } from './schemas.ts'
 import type { EventType } from './types.ts'
@@ -36,7 +36,7 @@ function entryFor(name: EventType, version: number): VersionEntry {
   if (format === null || version > EVENT_VERSIONS[name]) {
     throw new SchemaError('unsupported_version', `record type ${name} v${version}: no binary layout is kept for this version`)
   }
-  entry = { fields: recordLayoutOf(schema, format), input: null, orderId: null, trusted: new Map() }
+  entry = { fields: recordLayoutOf(schemaAtVersion(name, version), format), input: null, orderId: null, trusted: new Map() }
   ENTRIES.set(key, entry)
   return entry
 }
@@ -88,4 +88,19 @@ export function orderIdOfBinary(name: EventType, version: number, payload: Uint8
   entry.orderId ??= compileRecordDecoder([first], 'input', { prefixOnly: true }) as RecordDecoder
   const value = entry.orderId(payload).orderId
   return typeof value === 'string' ? value : null
+}
+
+/**
+ * The schema a payload of `version` was written with: the current one without the members added after it
+ * (registry.ts MEMBERS_ADDED). Only its shape is used (the layout); decoding validates with the current schema, where
+ * those members are optional.
+ */
+export function schemaAtVersion(name: EventType, version: number): SchemaLike {
+  const schema = EVENT_SCHEMAS[name] as SchemaLike
+  const added = MEMBERS_ADDED[name]
+  if (added === undefined) return schema
+  const later = Object.keys(added).filter((member) => (added[member] as number) > version)
+  if (later.length === 0) return schema
+  const entries = Object.fromEntries(Object.entries(schema.entries ?? {}).filter(([key]) => !later.includes(key)))
+  return { ...schema, entries }
 }

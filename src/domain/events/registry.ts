@@ -62,14 +62,30 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 in its compact one. Versions 2 and 3 changed only the encoding, not the members: their upgrades
- * are the identity.
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members, and 4
+ * only added optional members (MEMBERS_ADDED): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
 /** The binary format of a payload version (binary-layout.ts), or null for a JSON or unknown one. */
 export function binaryFormatOf(version: number): BinaryFormat | null {
-  return version === 2 ? 'plain' : version === 3 ? 'compact' : null
+  return version === 2 ? 'plain' : version >= 3 && version <= PAYLOAD_VERSION_MAX ? 'compact' : null
+}
+
+/** The newest payload version of any type; 4 and up are the compact format with members added (MEMBERS_ADDED). */
+const PAYLOAD_VERSION_MAX = 4
+
+/**
+ * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
+ * version was written without them, so its layout is the schema's without them (binary-records.ts), and it decodes
+ * with them absent (they are optional). Version 4: the W3C trace context of the request that wrote the record.
+ */
+export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, number>>>> = {
+  'order.accepted': { traceparent: 4 },
+  'order.cancel_requested': { traceparent: 4 },
+  'order.canceled': { traceparent: 4 },
+  'order.amend_requested': { traceparent: 4 },
+  'order.amend_rejected': { traceparent: 4 },
 }
 
 /**
@@ -82,7 +98,7 @@ export function binaryFormatOf(version: number): BinaryFormat | null {
  * specs/domain/events/layout-pin.test.ts pins every version's layout and fails when one changes.
  */
 export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, 3]),
+  Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
 ) as Record<EventType, number>
 
 type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
@@ -91,7 +107,8 @@ const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
 export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS }]),
+  // 3 → 4 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS }]),
 )
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(

@@ -28,11 +28,18 @@ import {
   orderStateSchema,
   reasonCodeSchema,
 } from './common.ts'
+import { traceparentSchema } from '../trace-context.ts'
 
 const base = { atMs: msSchema }
 const orderBase = { atMs: msSchema, orderId: idSchema }
 const sendActionSchema = v.picklist(['place', 'cancel', 'amend'])
 const countFromOneSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1))
+/**
+ * The W3C trace context of the HTTP request whose command wrote the record (egress's own span in the caller's trace,
+ * or in one egress started): on the records a place, cancel or amend writes. Absent in records written before it
+ * (payload version 3 and older: registry.ts MEMBERS_ADDED) and in records no request caused.
+ */
+const traceparent = v.exactOptional(traceparentSchema)
 
 export const EVENT_SCHEMAS = {
   'kernel.configured': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchema }),
@@ -129,6 +136,7 @@ export const EVENT_SCHEMAS = {
     reservationAmount: nonNegativeUnitsSchema,
     flattenId: v.nullable(idSchema),
     decision: decisionRecordSchema,
+    traceparent,
   }),
   'order.rejected': v.strictObject({
     type: v.literal('order.rejected'),
@@ -145,12 +153,14 @@ export const EVENT_SCHEMAS = {
     ...orderBase,
     principalId: v.string(),
     reason: reasonCodeSchema,
+    traceparent,
   }),
   'order.canceled': v.strictObject({
     type: v.literal('order.canceled'),
     ...orderBase,
     reason: reasonCodeSchema,
     source: v.picklist(['local', 'venue']),
+    traceparent,
   }),
   'order.send_requested': v.strictObject({
     type: v.literal('order.send_requested'),
@@ -187,6 +197,7 @@ export const EVENT_SCHEMAS = {
     price: v.nullable(positiveUnitsSchema),
     reservationTotal: nonNegativeUnitsSchema,
     decision: decisionRecordSchema,
+    traceparent,
   }),
   /** An amend refused by a guard. The order is unchanged; the record explains why. */
   'order.amend_rejected': v.strictObject({
@@ -198,6 +209,7 @@ export const EVENT_SCHEMAS = {
     reason: reasonCodeSchema,
     guard: v.string(),
     decision: decisionRecordSchema,
+    traceparent,
   }),
   'order.amend_send_requested': v.strictObject({
     type: v.literal('order.amend_send_requested'),

@@ -58,6 +58,10 @@ const DECISION = v.strictObject({
     v.picklist(['accepted', 'rejected', 'amend_accepted', 'amend_rejected', 'resend_accepted', 'resend_refused']),
     v.description('What was decided: the order, one of its amends, or a resend (allowed or refused)'),
   ),
+  trace_id: orNull(
+    text('W3C trace id, 32 lowercase hex digits'),
+    'The trace of the request that asked for it (its traceparent, or the one egress started): the order create or amend; null for a rejected order, a resend, and records written before traces were recorded',
+  ),
   reason: orNull(text('reason code'), 'Why it was rejected or refused; null when accepted or allowed'),
   reason_description: orNull(text('what the reason code means'), "The reason code's one line from the reason dictionary; null when reason is null"),
   failed_guard: orNull(text('guard name'), 'The guard that refused it; null when accepted, and for a resend (its checks are not recorded as guards: see detail)'),
@@ -109,6 +113,10 @@ const HELD = v.strictObject({
 export const ORDER_EXPLAIN = v.strictObject({
   order_id: text('The order'),
   account: orNull(text('account id'), 'Its account; null for a rejected order whose body named none the kernel could use'),
+  trace_id: orNull(
+    text('W3C trace id, 32 lowercase hex digits'),
+    "The trace the order was accepted under (the create request's traceparent, or the one egress started); null when rejected, accepted before traces were recorded, or its acceptance is not among the records read",
+  ),
   decisions: v.pipe(
     v.array(DECISION),
     v.description(

@@ -12,7 +12,7 @@ import { EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX, EVENTS_QUERY } from '../routes/ev
 import { LIST_QUERY_SCHEMA } from '../routes/orders.ts'
 import { CANCEL_BODY_SCHEMA } from '../routes/order-actions.ts'
 import { ORDER_EVENTS, ORDER_EXPLAIN } from './order-log-schema.ts'
-import { answerComponents, DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
+import { answerComponents, DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, TRACEPARENT, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
 const READERS = 'trader/bot: orders of the accounts in its token; ops, auditor, admin: every account'
 
@@ -52,6 +52,21 @@ const ORDER = record(
   },
   'An order as the kernel holds it, or rebuilt from its records once retired',
 )
+/**
+ * An order as GET /v1/orders/{id} shows it: the list's fields and, not required, `trace_id` — only there (the list
+ * would read the log once per order), and left out while the log index is still being built after a restart (it is
+ * read from the order's acceptance in the log).
+ */
+const ORDER_DETAIL = withOptional(ORDER, 'trace_id', nullable(
+  'string',
+  "The W3C trace id (32 lowercase hex) the order was accepted under: the create request's traceparent, or the trace egress started; null when accepted before traces were recorded, by no request (a flatten close), or its acceptance was compacted away. Only in GET /v1/orders/{id}",
+))
+
+/** `schema` (a record) with one more property, not required. */
+function withOptional(schema: Json, name: string, property: Json): Json {
+  const object = schema as { properties: Record<string, Json> }
+  return { ...object, properties: { ...object.properties, [name]: property } }
+}
 
 /** An order the kernel rejected: it never existed for the kernel, so its decision is read from the log. */
 const REJECTED_ORDER = record(
@@ -89,6 +104,7 @@ export function ordersPart(): DocumentPart {
         'The answer to an accepted order, the same bytes for every repeat of its key',
       ),
       Order: ORDER,
+      OrderDetail: ORDER_DETAIL,
       RejectedOrder: REJECTED_ORDER,
       ...answerComponents({ OrderEvents: ORDER_EVENTS, OrderExplain: ORDER_EXPLAIN }),
     },
@@ -110,7 +126,7 @@ export function ordersPart(): DocumentPart {
             '422': errorResponse('Rejected by a guard; error.code is the reason code'),
             '429': errorResponse('Shed by backpressure (Retry-After) or OPEN_ORDERS_LIMIT / LANE_FULL'),
           },
-          parameters: [IDEMPOTENCY_KEY],
+          parameters: [IDEMPOTENCY_KEY, TRACEPARENT],
           requestBody: { required: true, content: jsonContent(ref('PlaceOrder')) },
         }),
         get: operation({
@@ -138,7 +154,7 @@ export function ordersPart(): DocumentPart {
           summary: `Get an order, including one the kernel rejected or retired. ${READERS} (404 for an order it may not read). ${DURABLE_READ}`,
           security: 'bearer',
           errors: ['401', '404', '429', '503'],
-          responses: { '200': { description: 'The order (or, for one the kernel rejected, its rejection)', content: jsonContent({ oneOf: [ref('Order'), ref('RejectedOrder')] }) } },
+          responses: { '200': { description: 'The order (or, for one the kernel rejected, its rejection)', content: jsonContent({ oneOf: [ref('OrderDetail'), ref('RejectedOrder')] }) } },
           parameters: [ORDER_ID],
         }),
       },
@@ -152,7 +168,7 @@ export function ordersPart(): DocumentPart {
             '202': jsonAnswer('Cancel recorded', { type: 'object', properties: { order_id: { type: 'string' }, state: { type: ['string', 'null'] }, cancel_requested: { const: true } } }),
             '409': errorResponse('ORDER_NOT_CANCELABLE'),
           },
-          parameters: [ORDER_ID],
+          parameters: [ORDER_ID, TRACEPARENT],
           requestBody: { required: false, content: jsonContent(schemaOf(CANCEL_BODY_SCHEMA, 'Empty object or no body: a cancel takes no options')) },
         }),
       },
@@ -172,7 +188,7 @@ export function ordersPart(): DocumentPart {
             '409': errorResponse('ORDER_NOT_AMENDABLE / AMEND_PENDING'),
             '422': errorResponse('Amend rejected by a guard'),
           },
-          parameters: [ORDER_ID],
+          parameters: [ORDER_ID, TRACEPARENT],
           requestBody: { required: true, content: jsonContent(ref('AmendOrder')) },
         }),
       },

@@ -123,6 +123,16 @@ export const IDEMPOTENCY_KEY = {
   description: 'Required unless the body has client_order_id; when both are sent they must be equal (400 IDEMPOTENCY_KEY_MISMATCH). A key starting with `flatten:` is reserved for the closing orders of flatten (400 IDEMPOTENCY_KEY_RESERVED). A repeat returns the first answer byte for byte; a different body is 409.',
 }
 
+export const TRACEPARENT = {
+  name: 'traceparent',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$' },
+  description:
+    'W3C Trace Context: the caller\'s trace, which egress joins as a span of its own (answered in the `traceresponse` header, recorded on what the request writes). ' +
+    'Absent or malformed (uppercase, wrong length, all-zero ids, version ff): egress starts a new trace; never an error.',
+}
+
 /**
  * The query parameters of a route, generated from the valibot schema the route parses its query with: one per key,
  * required as the schema says. `descriptions` may only name the schema's keys (a description of a parameter the route

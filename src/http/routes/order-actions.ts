@@ -16,6 +16,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
+import { requestTrace } from '../trace.ts'
 import { admitFor, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 /**
@@ -62,11 +63,12 @@ export function actionableOrder(c: Context<AuthEnv>, services: Services, action:
 }
 
 async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const trace = requestTrace(c)
   queryOf(c, NO_QUERY)
   parseOrThrow(CANCEL_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   const { orderId } = actionableOrder(c, services, CANCEL)
   requireReady(services)
-  const result = await runCommand(c, () => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId))
+  const result = await runCommand(c, () => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId, { traceparent: trace.traceparent }))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { order_id: orderId, detail: result.reply.detail } })
   const order = services.gateway.engine.state.orders.get(orderId)
   return c.json({ order_id: orderId, state: order?.status ?? null, cancel_requested: true }, 202)
@@ -82,6 +84,7 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
  * past the bound). An amend that wrote nothing (a repeat of the pending one, a refusal, no change) gives its token back.
  */
 async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const trace = requestTrace(c)
   const principal = principalOf(c)
   queryOf(c, NO_QUERY)
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
@@ -94,7 +97,7 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
   let result
   try {
-    result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }))
+    result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }, { traceparent: trace.traceparent }))
   } catch (error) {
     if (error instanceof ApiError && error.status === 429) admission.refund()
     throw error

@@ -18,6 +18,7 @@ import type { DomainEvent, EventOf, EventType } from '../../domain/events/index.
 import type { DecisionRecord, GuardInputValue } from '../../domain/guards.ts'
 import type { Order } from '../../domain/orders.ts'
 import { reasonInfo, type ReasonCode } from '../../domain/reasons.ts'
+import { traceIdOf } from '../../domain/trace-context.ts'
 import { switchHoldOf, type KernelState } from '../../kernel/index.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
 import type { OrderEventsBody, OrderExplainBody, StoryStage } from '../openapi/order-log-schema.ts'
@@ -54,10 +55,10 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const accepted = acceptanceOf(excerpt.events)
     for (const { lsn, event } of excerpt.events) {
       if (!excerpt.decisionLsns.has(lsn)) continue
-      if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event.decision, { reason: null, guard: null }))
-      if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event.decision, { reason: event.reason, guard: event.guard }))
-      if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event.decision, { reason: null, guard: null }))
-      if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event.decision, { reason: event.reason, guard: event.guard }))
+      if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event, { reason: null, guard: null }))
+      if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event, { reason: event.reason, guard: event.guard }))
+      if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event, { reason: null, guard: null }))
+      if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event, { reason: event.reason, guard: event.guard }))
       if (event.type === 'order.resend_requested') decisions.push(resendView(lsn, event, accepted))
       if (event.type === 'order.resend_refused') decisions.push(resendRefusedView(lsn, event))
     }
@@ -66,6 +67,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const body: OrderExplainBody = {
       order_id: found.orderId,
       account: found.accountId,
+      trace_id: accepted === null ? null : traceIdOrNull(accepted),
       decisions,
       decisions_omitted: excerpt.decisionsOmitted,
       story,
@@ -87,10 +89,23 @@ function heldView(state: KernelState, order: Order): OrderExplainBody['held'] {
 
 type DecisionView = OrderExplainBody['decisions'][number]
 
-function decisionView(lsn: number, outcome: DecisionView['outcome'], decision: DecisionRecord, failed: { reason: ReasonCode | null; guard: DecisionView['failed_guard'] }): DecisionView {
+/** A record carrying a decision record, and the trace context of the request that wrote it (when it has one). */
+interface DecidedRecord {
+  decision: DecisionRecord
+  traceparent?: string
+}
+
+/** The trace id of the request that wrote the record; null for records without one (older, or caused by no request). */
+function traceIdOrNull(record: { traceparent?: string }): string | null {
+  return record.traceparent === undefined ? null : traceIdOf(record.traceparent)
+}
+
+function decisionView(lsn: number, outcome: DecisionView['outcome'], record: DecidedRecord, failed: { reason: ReasonCode | null; guard: DecisionView['failed_guard'] }): DecisionView {
+  const decision = record.decision
   return {
     lsn,
     outcome,
+    trace_id: traceIdOrNull(record),
     reason: failed.reason,
     reason_description: descriptionOf(failed.reason),
     failed_guard: failed.guard,
@@ -122,6 +137,7 @@ function resendView(lsn: number, event: EventOf<'order.resend_requested'>, accep
   return {
     lsn,
     outcome: 'resend_accepted',
+    trace_id: null,
     reason: null,
     reason_description: null,
     failed_guard: null,
@@ -156,6 +172,7 @@ function resendRefusedView(lsn: number, event: EventOf<'order.resend_refused'>):
   return {
     lsn,
     outcome: 'resend_refused',
+    trace_id: null,
     reason: event.reason,
     reason_description: descriptionOf(event.reason),
     failed_guard: null,

@@ -26,6 +26,8 @@ import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
 import { orderPage } from '../order-list/page.ts'
 import { rebuildRetiredOrder } from '../retired-order.ts'
+import { requestTrace } from '../trace.ts'
+import { acceptedTraceIdOf } from '../order-trace.ts'
 import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
@@ -36,13 +38,14 @@ export function orderRoutes(services: Services): Hono<AuthEnv> {
   app.get('/v1/orders/:id', (c) => {
     queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    return durableAnswer(c, services, found.view)
+    return durableAnswer(c, services, found.order === null ? found.view : { ...found.view, ...traceView(services, found.orderId) })
   })
   return app
 }
 
 async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
   const startedMs = performance.now()
+  const trace = requestTrace(c)
   const principal = principalOf(c)
   queryOf(c, NO_QUERY)
   const body = await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax })
@@ -89,7 +92,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }
   let outcome = 'error'
   try {
-    const result = await runCommand(c, () => services.gateway.place(kernelPrincipal(principal), body, headerKey)).catch((error: unknown) => {
+    const result = await runCommand(c, () => services.gateway.place(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 429) admission.refund()
       throw error
     })
@@ -103,6 +106,15 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     admission.release()
     services.metrics.ackLatency.observe((performance.now() - startedMs) / 1000, { outcome })
   }
+}
+
+/**
+ * `trace_id` of an accepted order: the trace it was accepted under (order-trace.ts). Left out while the log index is
+ * still being built after a restart (not known yet), and of the list (one log read per order).
+ */
+function traceView(services: Services, orderId: string): { trace_id?: string | null } {
+  const traceId = acceptedTraceIdOf(services.logIndex, orderId)
+  return traceId === undefined ? {} : { trace_id: traceId }
 }
 
 export const LIST_QUERY_SCHEMA = v.strictObject({

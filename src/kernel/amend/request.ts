@@ -10,6 +10,7 @@
  * to the values the order already has changes nothing.
  */
 
+import { traceMemberOf } from '../../domain/trace-context.ts'
 import { assert } from '../../domain/assert.ts'
 import type { GuardRecord } from '../../domain/guards.ts'
 import { decisionRecord } from '../intake/decision-record.ts'
@@ -107,6 +108,7 @@ function runGuards(state: KernelState, command: AmendCommand, order: Order): Dec
     price: capability.value.price,
     reservationTotal: reservation.value,
     decision: decisionRecord(command, records),
+    ...traceMemberOf(command),
   })
   return { events: emitter.events, reply: { kind: 'amend_accepted', orderId: order.orderId, amendId, duplicate: false } }
 }
@@ -123,6 +125,7 @@ function reject(command: AmendCommand, records: GuardRecord[], reason: ReasonCod
     reason,
     guard,
     decision: decisionRecord(command, records),
+    ...traceMemberOf(command),
   }
   return { events: [event], reply: { kind: 'rejected', orderId: command.orderId, reason, guard, duplicate: false } }
 }

@@ -10,6 +10,7 @@ import { assert } from '../../domain/assert.ts'
 import { canonicalJson, sha256Hex, sha256HexPrefix } from '../../domain/canonical-json.ts'
 import type { GuardRecord } from '../../domain/guards.ts'
 import { decisionRecord } from './decision-record.ts'
+import { traceMemberOf } from '../../domain/trace-context.ts'
 import { venueClientOrderId } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Decision, PlaceCommand } from '../commands.ts'
@@ -99,6 +100,7 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
     reservationAmount: reservation.value.amount,
     flattenId: null,
     decision: decisionRecord(command, records),
+    ...traceMemberOf(command),
   }
   return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
 }

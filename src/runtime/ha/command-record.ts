@@ -17,6 +17,7 @@ import { principalSchema } from '../../domain/accounts.ts'
 import { GATE_ACTIONS, HEALTH_LEVELS } from '../../domain/gate.ts'
 import { KILL_SWITCH_ACTIONS, MODES } from '../../domain/modes.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
+import { traceparentSchema } from '../../domain/trace-context.ts'
 import { OVERRIDE_SCOPES } from '../../domain/venue-health.ts'
 import type { KernelCommand } from '../../kernel/index.ts'
 import type { Frame, RecordInput } from '../../../wal/index.ts'
@@ -135,6 +136,8 @@ const units = v.bigint()
 const market = v.strictObject({ referencePrice: units, observedAtMs: ms, previousPrice: v.nullable(units) })
 const live = v.strictObject({ credentialPresent: v.boolean(), environmentLive: v.boolean(), haLeader: v.boolean() })
 const reason = v.picklist(REASON_CODES)
+// The request's W3C trace context (place, cancel, amend): absent in the command records of leaders before it.
+const traceparent = v.exactOptional(traceparentSchema)
 const outcome = v.variant('kind', [
   v.strictObject({ kind: v.literal('ok'), value: v.unknown() }),
   v.strictObject({ kind: v.literal('rejected'), reason: text }),
@@ -160,9 +163,9 @@ const facts = v.strictObject({
 const commandSchema = v.variant('kind', [
   v.strictObject({
     kind: v.literal('place'), nowMs: ms, principal: principalSchema, idempotencyKey: v.nullable(text), body: v.unknown(), market: v.nullable(market), live,
-    configDigest: text, buildCommit: text,
+    configDigest: text, buildCommit: text, traceparent,
   }),
-  v.strictObject({ kind: v.literal('cancel'), nowMs: ms, principal: principalSchema, orderId: text, reason }),
+  v.strictObject({ kind: v.literal('cancel'), nowMs: ms, principal: principalSchema, orderId: text, reason, traceparent }),
   v.strictObject({ kind: v.literal('configure'), nowMs: ms, config }),
   v.strictObject({ kind: v.literal('set_mode'), nowMs: ms, principal: principalSchema, mode: v.picklist(MODES), note: text }),
   v.strictObject({ kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text }),
@@ -175,7 +178,7 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('cancel_result'), nowMs: ms, orderId: text, outcome }),
   v.strictObject({
     kind: v.literal('amend'), nowMs: ms, principal: principalSchema, orderId: text, qty: v.nullable(units), price: v.nullable(units), market: v.nullable(market), live,
-    configDigest: text, buildCommit: text,
+    configDigest: text, buildCommit: text, traceparent,
   }),
   v.strictObject({ kind: v.literal('amend_result'), nowMs: ms, orderId: text, outcome }),
   v.strictObject({ kind: v.literal('venue_report'), nowMs: ms, report, orphanRepeat: v.exactOptional(v.literal(true)) }),

@@ -1,0 +1,99 @@
+/**
+ * The `traceparent` member added with payload version 4 (registry.ts MEMBERS_ADDED): records of version 4 carry it or
+ * not, and the version 3 (and 2) payloads of the same types, written before it with a layout without it, still read —
+ * by both decoders, with their order ids — as the same event without it.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { parseDecimal } from '../../../src/domain/decimal.ts'
+import { recordLayoutOf } from '../../../src/domain/events/binary-layout.ts'
+import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
+import { decodeEvent, encodeEvent, EVENT_CODES, orderIdOfRecord, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
+import { EVENT_VERSIONS, MEMBERS_ADDED } from '../../../src/domain/events/registry.ts'
+import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
+import { writeRecordInterpreted } from './interpreted-writer.ts'
+
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+const DECISION = { principalId: 'alice', roles: ['trader'], configDigest: 'c', buildCommit: 'b', nowMs: 5, guards: [{ guard: 'policy' as const, outcome: 'pass' as const, inputs: { live: false } }] }
+
+const ACCEPTED: DomainEvent = {
+  type: 'order.accepted',
+  atMs: 1_700_000_000_000,
+  orderId: 'o-1',
+  accountId: 'demo-1',
+  idempotencyKey: 'k-1',
+  bodyDigest: 'd',
+  clientOrderId: null,
+  venue: 'sim',
+  symbol: 'BTC-USD',
+  baseAsset: 'BTC',
+  quoteAsset: 'USD',
+  side: 'buy',
+  orderType: 'limit',
+  qty: parseDecimal('0.01'),
+  price: parseDecimal('59000'),
+  tif: 'GTC',
+  postOnly: false,
+  reduceOnly: false,
+  lane: 2,
+  venueClientOrderId: 'eg-o-1',
+  reservationAsset: 'USD',
+  reservationAmount: parseDecimal('590'),
+  flattenId: null,
+  decision: DECISION,
+}
+
+/** One event of every type that gained the member, without it. */
+const SAMPLES: DomainEvent[] = [
+  ACCEPTED,
+  { type: 'order.cancel_requested', atMs: 1, orderId: 'o-1', principalId: 'alice', reason: 'USER_CANCEL' },
+  { type: 'order.canceled', atMs: 1, orderId: 'o-1', reason: 'CANCELED_BEFORE_SEND', source: 'local' },
+  {
+    type: 'order.amend_requested', atMs: 1, orderId: 'o-1', principalId: 'alice', amendId: 1, amendClientOrderId: 'eg-o-1-a1',
+    qty: parseDecimal('0.02'), price: null, reservationTotal: parseDecimal('1180'), decision: DECISION,
+  },
+  { type: 'order.amend_rejected', atMs: 1, orderId: 'o-1', principalId: 'alice', qty: parseDecimal('0.02'), price: null, reason: 'POLICY_DENIED', guard: 'policy', decision: DECISION },
+]
+
+/** The payload as a build before version 4 wrote it: the type's layout at `version`, which has no traceparent. */
+function olderPayload(event: DomainEvent, version: 2 | 3): EncodedEvent {
+  const { type, ...body } = event
+  const layout = recordLayoutOf(schemaAtVersion(type, version), version === 2 ? 'plain' : 'compact')
+  return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(layout, body, type) }
+}
+
+describe('the traceparent member (payload version 4)', () => {
+  test('the types a request writes are at version 4 and every sample round trips with and without a trace, by both decoders', () => {
+    expect(Object.keys(MEMBERS_ADDED).sort()).toEqual(SAMPLES.map((event) => event.type).sort())
+    for (const event of SAMPLES) {
+      expect(EVENT_VERSIONS[event.type]).toBe(4)
+      for (const written of [event, { ...event, traceparent: TRACEPARENT } as DomainEvent]) {
+        const encoded = encodeEvent(written)
+        expect(encoded.version).toBe(4)
+        expect(decodeEvent(encoded)).toEqual(written)
+        expect(decodeTrustedEvent(encoded)).toEqual(written)
+        expect(orderIdOfRecord(encoded)).toBe('o-1')
+      }
+    }
+  })
+
+  test('version 3 and version 2 payloads, written without the member, read as the same event without it', () => {
+    for (const event of SAMPLES) {
+      for (const version of [2, 3] as const) {
+        const older = olderPayload(event, version)
+        expect(decodeEvent(older)).toEqual(event)
+        expect(decodeTrustedEvent(older)).toEqual(event)
+        expect(orderIdOfRecord(older)).toBe('o-1')
+        // Read with the version 4 layout they would be misread or refused: the versions really differ.
+        expect(Buffer.from(older.payload).equals(Buffer.from(encodeEvent(event).payload))).toBe(false)
+      }
+    }
+  })
+
+  test('a record whose traceparent is not a version-00 W3C value is refused on decode (SchemaError)', () => {
+    for (const bad of [TRACEPARENT.toUpperCase(), `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, '', 'trace-1']) {
+      const encoded = encodeEvent({ ...ACCEPTED, traceparent: bad } as DomainEvent)
+      expect(() => decodeEvent(encoded)).toThrow(SchemaError)
+    }
+  })
+})

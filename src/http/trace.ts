@@ -1,0 +1,74 @@
+/**
+ * W3C Trace Context on the order routes (create, cancel, amend): the request's `traceparent`, if valid, names the
+ * caller's trace; egress takes part in it as one span of its own, with a new span id. Without one — absent, or
+ * malformed (the recommendation: a receiver that cannot parse it starts a new trace; it is never a 4xx) — egress
+ * starts a new trace. Either way the answer carries `traceresponse` (Trace Context level 2) with egress's span:
+ * `00-<trace id>-<egress span id>-<flags>`, the value the command records on what it writes (src/kernel/commands.ts).
+ *
+ * Only the sampled flag is kept from the caller (level 1 defines no other bit); a trace egress starts is sampled, as
+ * egress records every command. `tracestate` is not read: egress calls no one with it.
+ */
+
+import type { Context } from 'hono'
+import { formatTraceparent, parseTraceparent, type TraceContext } from '../domain/trace-context.ts'
+
+export const TRACEPARENT_HEADER = 'traceparent'
+export const TRACERESPONSE_HEADER = 'traceresponse'
+
+export interface RequestTraceContext {
+  /** Egress's span in the trace, as a version-00 `traceparent`: recorded with the command and answered as `traceresponse`. */
+  traceparent: string
+  traceId: string
+  /** The caller's `traceparent`, when valid; null when egress started the trace. */
+  caller: TraceContext | null
+}
+
+/** Random bytes are drawn this many at a time (a trace id and a span id per request: 24 bytes). */
+const RANDOM_POOL_BYTES = 24 * 256
+
+/**
+ * The request's trace context: egress's span in the caller's trace or in a new one. Sets `traceresponse` on whatever
+ * the route answers (its errors included), so call it first.
+ */
+export function requestTrace(c: Context, random: RandomHex = defaultRandomHex): RequestTraceContext {
+  const caller = parseTraceparent(c.req.header(TRACEPARENT_HEADER))
+  const traceId = caller?.traceId ?? random.id(16)
+  const flags = caller === null ? '01' : (Number.parseInt(caller.flags, 16) & 1) === 1 ? '01' : '00'
+  const traceparent = formatTraceparent({ traceId, parentId: random.id(8), flags })
+  c.header(TRACERESPONSE_HEADER, traceparent)
+  return { traceparent, traceId, caller }
+}
+
+/** Lowercase hex ids of random bytes, never all zero (the recommendation makes an all-zero id invalid). */
+export interface RandomHex {
+  id(bytes: 8 | 16): string
+}
+
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
+
+/** Ids from crypto.getRandomValues, drawn in pools so a request does not make a call of its own. */
+export function cryptoRandomHex(poolBytes: number = RANDOM_POOL_BYTES): RandomHex {
+  const pool = new Uint8Array(poolBytes)
+  let position = poolBytes
+  return {
+    id(bytes) {
+      for (;;) {
+        if (position + bytes > pool.length) {
+          crypto.getRandomValues(pool)
+          position = 0
+        }
+        let text = ''
+        let zero = true
+        for (let index = position; index < position + bytes; index++) {
+          const byte = pool[index] as number
+          if (byte !== 0) zero = false
+          text += HEX[byte] as string
+        }
+        position += bytes
+        if (!zero) return text
+      }
+    },
+  }
+}
+
+const defaultRandomHex = cryptoRandomHex()
