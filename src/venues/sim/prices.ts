@@ -30,6 +30,8 @@ interface Walk {
   stepsApplied: number
   observedAtMs: number
   rng: Xoshiro128ss
+  /** The sizes drawn for the observation at `sizesAtMs` (drawn once per observation, on the first read of it). */
+  sizes: { bidQty: Units; askQty: Units; sizesAtMs: number } | null
 }
 
 export interface PriceProcessOptions {
@@ -57,6 +59,7 @@ export class PriceProcess {
         stepsApplied: 0,
         observedAtMs: options.epochMs,
         rng: Xoshiro128ss.fromSeed(deriveSeed(options.seed, `price:${instrument.symbol}`)),
+        sizes: null,
       })
     }
   }
@@ -67,7 +70,10 @@ export class PriceProcess {
     if (walk === undefined) return null
     this.#catchUp(walk, nowMs)
     const price = walk.ticks * walk.instrument.tick
-    const touch = { bidPrice: price, bidQty: this.#touchQty(walk, 'bid'), askPrice: price, askQty: this.#touchQty(walk, 'ask') }
+    if (walk.sizes === null || walk.sizes.sizesAtMs !== walk.observedAtMs) {
+      walk.sizes = { bidQty: this.#touchQty(walk, 'bid'), askQty: this.#touchQty(walk, 'ask'), sizesAtMs: walk.observedAtMs }
+    }
+    const touch = { bidPrice: price, bidQty: walk.sizes.bidQty, askPrice: price, askQty: walk.sizes.askQty }
     return { symbol, price, observedAtMs: walk.observedAtMs, touch }
   }
 
