@@ -26,6 +26,17 @@ describe('market feed', () => {
     expect(feed.snapshot('sim', 'X')?.previousPrice).toBe(parseDecimal('150'))
   })
 
+  test('the touch a source shows is handed on as its four values; a source without one gives a snapshot without one', () => {
+    const feed = new MarketFeed()
+    const touch = { bidPrice: parseDecimal('99'), bidQty: parseDecimal('2'), askPrice: parseDecimal('101'), askQty: parseDecimal('0') }
+    feed.addSource('book', { referencePrice: () => ({ price: parseDecimal('100'), observedAtMs: 1, touch: { ...touch, level: 1 } as typeof touch }) })
+    feed.addSource('plain', { referencePrice: () => ({ price: parseDecimal('100'), observedAtMs: 1 }) })
+    expect(feed.snapshot('book', 'X')).toEqual({ referencePrice: parseDecimal('100'), observedAtMs: 1, previousPrice: null, touch })
+    const plain = feed.snapshot('plain', 'X')
+    expect(plain).toEqual({ referencePrice: parseDecimal('100'), observedAtMs: 1, previousPrice: null })
+    expect(plain !== null && 'touch' in plain).toBe(false)
+  })
+
   test('an unknown venue or symbol gives no snapshot', () => {
     const { feed } = feedWith([])
     expect(feed.snapshot('sim', 'X')).toBeNull()

@@ -16,7 +16,7 @@ export * from './modes.ts'
 export { instrumentSchema, instrumentKey, defaultSimInstruments, type Instrument, type InstrumentInput } from './instruments.ts'
 export * from './accounts.ts'
 export * from './kernel-config.ts'
-export type { MarketSnapshot } from './market.ts'
+export type { BookTouch, MarketSnapshot } from './market.ts'
 export * from './gate.ts'
 export {
   placeBodySchema,

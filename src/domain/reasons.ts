@@ -45,6 +45,8 @@ export const REASONS = {
   DATA_STALE: reason('retryable', 503, 'The reference price is older than allowed'),
   DATA_JUMP: reason('retryable', 503, 'The reference price jumped more than allowed since the previous observation'),
   PRICE_BAND: reason('definite_reject', 422, 'The limit price is outside the band around the reference price'),
+  DATA_THIN_BOOK: reason('retryable', 503, 'The book is too thin for an order that takes liquidity: no usable touch, too little size at the side it takes, or too wide a spread'),
+  IMPACT_TOO_LARGE: reason('definite_reject', 422, 'The order would take more of the visible size at the touch than allowed; send less, or a passive limit'),
   // guard 5: reservation
   INSUFFICIENT_FUNDS: reason('definite_reject', 422, 'Available cash does not cover quantity × price plus fees'),
   INSUFFICIENT_POSITION: reason('definite_reject', 422, 'Available position does not cover the sell quantity'),

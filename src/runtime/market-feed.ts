@@ -1,15 +1,16 @@
 /**
  * Reference prices for the data-health guard. The runtime observes a venue's reference price when a command needs
- * it and hands the kernel a snapshot (price, when observed, the observation before) inside the command, so the
- * decision record shows exactly what the guard saw and replay needs no market feed.
+ * it and hands the kernel a snapshot (price, when observed, the observation before, and the touch when the source
+ * shows one) inside the command, so the command record holds exactly what the kernel saw and replay needs no feed.
  */
 
 import type { Units } from '../domain/decimal.ts'
-import type { MarketSnapshot } from '../domain/market.ts'
+import type { BookTouch, MarketSnapshot } from '../domain/market.ts'
 
 /** Anything that can tell the current reference price of a symbol (the sim venue; later a market-data feed). */
 export interface PriceSource {
-  referencePrice(symbol: string): { price: Units; observedAtMs: number } | null
+  /** `touch`: the best bid and offer with their visible sizes, from the same observation as the price, if shown. */
+  referencePrice(symbol: string): { price: Units; observedAtMs: number; touch?: BookTouch } | null
 }
 
 export class MarketFeed {
@@ -31,7 +32,13 @@ export class MarketFeed {
     const sameQuote = last !== undefined && quote.observedAtMs === last.observedAtMs && quote.price === last.price
     const previousPrice = last === undefined ? null : sameQuote ? last.previousPrice : last.price
     this.observed.set(key, { price: quote.price, observedAtMs: quote.observedAtMs, previousPrice })
-    return { referencePrice: quote.price, observedAtMs: quote.observedAtMs, previousPrice }
+    const snapshot: MarketSnapshot = { referencePrice: quote.price, observedAtMs: quote.observedAtMs, previousPrice }
+    // A copy of the four values only: a source's object may hold more, and the command record refuses unknown members.
+    if (quote.touch !== undefined) {
+      const { bidPrice, bidQty, askPrice, askQty } = quote.touch
+      snapshot.touch = { bidPrice, bidQty, askPrice, askQty }
+    }
+    return snapshot
   }
 
   snapshots(keys: Iterable<string>): Record<string, MarketSnapshot> {

@@ -202,6 +202,24 @@ describe('JSONL client: reports and prices', () => {
     expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('dropped 1 of 2 price entries (first: prices.0.price: ')])
   })
 
+  test('a price entry with a touch is cached with it; one whose touch has a negative size or an unknown member is dropped', async () => {
+    const venue = startFakeVenue()
+    const { client, logged } = await connect(venue)
+    const touch = { bidPrice: 149n, bidQty: 0n, askPrice: 151n, askQty: 7n }
+    venue.send(encodeLine({
+      prices: [
+        { symbol: 'SOL-USD', price: 150n, observedAtMs: 3, touch },
+        { symbol: 'ETH-USD', price: 3000n, observedAtMs: 3, touch: { ...touch, bidQty: -1n } },
+        { symbol: 'XRP-USD', price: 3000n, observedAtMs: 3, touch: { ...touch, levels: 2 } },
+      ],
+    }))
+    await until(() => client.referencePrice('SOL-USD') !== null, 'the valid price')
+    expect(client.referencePrice('SOL-USD')).toEqual({ price: 150n, observedAtMs: 3, touch })
+    expect(client.referencePrice('ETH-USD')).toBeNull()
+    expect(client.referencePrice('XRP-USD')).toBeNull()
+    expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('dropped 2 of 3 price entries (first: prices.1.touch.bidQty: ')])
+  })
+
   test('an info message carrying an amount is logged and ignored, not thrown', async () => {
     const venue = startFakeVenue()
     const { client, logged } = await connect(venue)

@@ -55,6 +55,9 @@ describe('sim venue over JSONL/TCP', () => {
     const client = await connect(server.port)
     const price = client.referencePrice('BTC-USD')
     expect(price).not.toBeNull()
+    // The sim venue's touch crosses the wire with its price (both sides at the price, sizes in whole lots).
+    expect(price?.touch?.bidPrice).toBe(price?.price as bigint)
+    expect(price?.touch?.askQty).toBeGreaterThan(0n)
     const reports: ExecutionReport[] = []
     client.onReport((report) => void reports.push(report))
     const outcome = await client.place({

@@ -130,7 +130,7 @@ describe('sim venue orders', () => {
 
   test('the price walk is observable with the time it was observed, and an idle venue leaves the clock idle', async () => {
     const { clock, venue } = harness({ priceStepTicksMax: 3 })
-    expect(venue.referencePrice('BTC-USD')).toEqual({ symbol: 'BTC-USD', price: d('50000'), observedAtMs: START_MS })
+    expect(venue.referencePrice('BTC-USD')).toMatchObject({ symbol: 'BTC-USD', price: d('50000'), observedAtMs: START_MS })
     expect(venue.referencePrice('NOPE')).toBeNull()
     clock.advance(1_050)
     const later = venue.referencePrice('BTC-USD')

@@ -133,7 +133,10 @@ function untag(value: unknown, path: string): unknown {
 const ms = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 const text = v.string()
 const units = v.bigint()
-const market = v.strictObject({ referencePrice: units, observedAtMs: ms, previousPrice: v.nullable(units) })
+// touch: absent in the command records of leaders before the market fact carried the book's touch, and from feeds
+// that show only a price.
+const touch = v.strictObject({ bidPrice: units, bidQty: units, askPrice: units, askQty: units })
+const market = v.strictObject({ referencePrice: units, observedAtMs: ms, previousPrice: v.nullable(units), touch: v.exactOptional(touch) })
 const live = v.strictObject({ credentialPresent: v.boolean(), environmentLive: v.boolean(), haLeader: v.boolean() })
 const reason = v.picklist(REASON_CODES)
 // The request's W3C trace context (place, cancel, amend): absent in the command records of leaders before it.

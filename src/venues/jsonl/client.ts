@@ -28,6 +28,7 @@
 import type { Socket } from 'bun'
 import type * as v from 'valibot'
 import type { Units } from '../../domain/decimal.ts'
+import type { BookTouch } from '../../domain/market.ts'
 import {
   reasonCodeIn, type AmendRequest, type CancelRequest, type ExecutionReport, type PlaceAck, type PlaceRequest, type VenueAdapter, type VenueBalance,
   type VenueOrder, type VenueOutcome, type VenueTrade,
@@ -91,7 +92,7 @@ export class JsonlVenueClient implements VenueAdapter {
   private writer: LineWriter | null = null
   private readonly pending = new Map<number, Pending>()
   private readonly handlers = new Set<(report: ExecutionReport) => void>()
-  private readonly prices = new Map<string, { price: Units; observedAtMs: number }>()
+  private readonly prices = new Map<string, { price: Units; observedAtMs: number; touch?: BookTouch }>()
   private nextId = 1
   /** How long the venue keeps trades, as its `info` message said; undefined until one arrives (or if it was bad). */
   private tradeHistoryMsSaid: number | undefined = undefined
@@ -135,7 +136,7 @@ export class JsonlVenueClient implements VenueAdapter {
     return this.tradeHistoryMsSaid
   }
 
-  referencePrice(symbol: string): { price: Units; observedAtMs: number } | null {
+  referencePrice(symbol: string): { price: Units; observedAtMs: number; touch?: BookTouch } | null {
     return this.prices.get(symbol) ?? null
   }
 
@@ -351,7 +352,10 @@ export class JsonlVenueClient implements VenueAdapter {
     let beyond = 0
     for (const entry of prices) {
       if (this.prices.size >= REFERENCE_SYMBOLS_MAX && !this.prices.has(entry.symbol)) beyond++
-      else this.prices.set(entry.symbol, { price: entry.price, observedAtMs: entry.observedAtMs })
+      else {
+        const { price, observedAtMs, touch } = entry
+        this.prices.set(entry.symbol, touch === undefined ? { price, observedAtMs } : { price, observedAtMs, touch })
+      }
     }
     if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: dropped ${dropped} of ${dropped + prices.length} price entries (first: ${problem})`)
     if (beyond > 0) this.options.log(`${JsonlLogCode.messageInvalid}: dropped prices for ${beyond} new symbols, past the ${REFERENCE_SYMBOLS_MAX} symbols cached`)

@@ -11,6 +11,7 @@
 
 import * as v from 'valibot'
 import type { Units } from '../../domain/decimal.ts'
+import type { BookTouch } from '../../domain/market.ts'
 import { idSchema, msSchema, sideSchema } from '../../domain/schema-kit.ts'
 import {
   bigUnitsSchema as unitsSchema,
@@ -36,13 +37,23 @@ export interface PriceEntry {
   symbol: string
   price: Units
   observedAtMs: number
+  /** The best bid and offer with their visible sizes at that time; absent from a venue that shows none. */
+  touch?: BookTouch
 }
+
+const touchSchema: v.GenericSchema<unknown, BookTouch> = v.strictObject({
+  bidPrice: positiveUnitsSchema,
+  bidQty: nonNegativeUnitsSchema,
+  askPrice: positiveUnitsSchema,
+  askQty: nonNegativeUnitsSchema,
+})
 
 /** One entry of a `prices` push: what the data-health guard reads as the symbol's reference price. */
 export const priceEntrySchema: v.GenericSchema<unknown, PriceEntry> = v.strictObject({
   symbol: idSchema,
   price: positiveUnitsSchema,
   observedAtMs: msSchema,
+  touch: v.exactOptional(touchSchema),
 })
 
 const placeAckSchema: v.GenericSchema<unknown, PlaceAck> = v.strictObject({ venueOrderId: v.string() })

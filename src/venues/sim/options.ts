@@ -79,6 +79,12 @@ export interface SimVenueOptions {
   /** The price walk moves every `priceStepMs`, by a uniform integer number of ticks in ±`priceStepTicksMax`. */
   priceStepMs?: number
   priceStepTicksMax?: number
+  /**
+   * The visible size at each side of the touch the feed shows with every price (prices.ts), uniform in
+   * [`touchLotsMin`, `touchLotsMax`] lots. Display only: the sim still fills any size at the reference price.
+   */
+  touchLotsMin?: number
+  touchLotsMax?: number
   /** At each match, the chance that liquidity is short and only part of the remainder fills. */
   partialFillProbability?: number
   /** Each match's quantity is split into 1..`fillsPerMatchMax` executions. */
@@ -139,6 +145,8 @@ export function resolveSimOptions(options: SimVenueOptions): ResolvedSimOptions 
     requestTimeoutMs: options.requestTimeoutMs ?? 1_000,
     priceStepMs: options.priceStepMs ?? 100,
     priceStepTicksMax: options.priceStepTicksMax ?? 2,
+    touchLotsMin: options.touchLotsMin ?? 100,
+    touchLotsMax: options.touchLotsMax ?? 10_000,
     partialFillProbability: options.partialFillProbability ?? 0,
     fillsPerMatchMax: options.fillsPerMatchMax ?? 1,
     marketSlippageTicksMax: options.marketSlippageTicksMax ?? 0,
@@ -190,6 +198,10 @@ function validate(options: ResolvedSimOptions): void {
   checkInteger('requestTimeoutMs', options.requestTimeoutMs, 2 * options.latencyMsMax + 1)
   checkInteger('priceStepMs', options.priceStepMs, 1)
   checkInteger('priceStepTicksMax', options.priceStepTicksMax, 0)
+  checkInteger('touchLotsMin', options.touchLotsMin, 1)
+  checkInteger('touchLotsMax', options.touchLotsMax, options.touchLotsMin)
+  // nextInt draws from a span below 2^32.
+  if (options.touchLotsMax > 0xffff_ffff) throw new RangeError(`touchLotsMax must be at most ${0xffff_ffff}, got ${options.touchLotsMax}`)
   checkProbability('partialFillProbability', options.partialFillProbability)
   checkInteger('fillsPerMatchMax', options.fillsPerMatchMax, 1)
   checkInteger('marketSlippageTicksMax', options.marketSlippageTicksMax, 0)

@@ -3,9 +3,15 @@
  * time. Step k of a symbol happens at `epochMs + k·stepMs` and draws from that symbol's own PRNG stream, so the path
  * is a function of (seed, symbol, time) alone: it does not matter when or how often anyone looks. The walk is caught
  * up lazily on every read, which lets an idle venue schedule nothing.
+ *
+ * The touch shown with each price: both sides at the reference price (the venue fills at it: book.ts, matching.ts),
+ * each with a visible size of `touchLotsMin..touchLotsMax` lots drawn from a stream of its own seeded by
+ * (seed, symbol, side, observation time). So the sizes change with every price step, hold still while the feed
+ * stalls, and drawing them shifts neither the price path nor any other stream.
  */
 
 import type { Units } from '../../domain/decimal.ts'
+import type { BookTouch } from '../../domain/market.ts'
 import type { SimInstrument, SimPriceStall } from './options.ts'
 import { deriveSeed, Xoshiro128ss } from './prng.ts'
 
@@ -14,6 +20,8 @@ export interface ReferencePrice {
   price: Units
   /** Simulated time of the step (or manual set) that produced this price; ages while the feed stalls. */
   observedAtMs: number
+  /** The best bid and offer at that time with their visible sizes. */
+  touch: BookTouch
 }
 
 interface Walk {
@@ -22,6 +30,8 @@ interface Walk {
   stepsApplied: number
   observedAtMs: number
   rng: Xoshiro128ss
+  /** The sizes drawn for the observation at `sizesAtMs` (drawn once per observation, on the first read of it). */
+  sizes: { bidQty: Units; askQty: Units; sizesAtMs: number } | null
 }
 
 export interface PriceProcessOptions {
@@ -29,6 +39,9 @@ export interface PriceProcessOptions {
   epochMs: number
   stepMs: number
   stepTicksMax: number
+  /** Bounds of the visible size at each side of the touch, in lots (1 ≤ min ≤ max). */
+  touchLotsMin: number
+  touchLotsMax: number
   /** Read on every step, so stalls configured at runtime take effect. */
   stalls: () => readonly SimPriceStall[]
 }
@@ -46,6 +59,7 @@ export class PriceProcess {
         stepsApplied: 0,
         observedAtMs: options.epochMs,
         rng: Xoshiro128ss.fromSeed(deriveSeed(options.seed, `price:${instrument.symbol}`)),
+        sizes: null,
       })
     }
   }
@@ -55,7 +69,12 @@ export class PriceProcess {
     const walk = this.#walks.get(symbol)
     if (walk === undefined) return null
     this.#catchUp(walk, nowMs)
-    return { symbol, price: walk.ticks * walk.instrument.tick, observedAtMs: walk.observedAtMs }
+    const price = walk.ticks * walk.instrument.tick
+    if (walk.sizes === null || walk.sizes.sizesAtMs !== walk.observedAtMs) {
+      walk.sizes = { bidQty: this.#touchQty(walk, 'bid'), askQty: this.#touchQty(walk, 'ask'), sizesAtMs: walk.observedAtMs }
+    }
+    const touch = { bidPrice: price, bidQty: walk.sizes.bidQty, askPrice: price, askQty: walk.sizes.askQty }
+    return { symbol, price, observedAtMs: walk.observedAtMs, touch }
   }
 
   /** Moves a symbol's price by hand (a jump, for tests); the walk continues from there. */
@@ -73,6 +92,12 @@ export class PriceProcess {
   nextStepMs(nowMs: number): number {
     const { epochMs, stepMs } = this.#options
     return epochMs + (Math.floor((nowMs - epochMs) / stepMs) + 1) * stepMs
+  }
+
+  #touchQty(walk: Walk, side: 'bid' | 'ask'): Units {
+    const { seed, touchLotsMin, touchLotsMax } = this.#options
+    const rng = Xoshiro128ss.fromSeed(deriveSeed(seed, `touch:${walk.instrument.symbol}:${side}:${walk.observedAtMs}`))
+    return BigInt(rng.nextInt(touchLotsMin, touchLotsMax)) * walk.instrument.lot
   }
 
   #catchUp(walk: Walk, nowMs: number): void {

@@ -115,6 +115,8 @@ export class SimVenue implements VenueAdapter {
       epochMs: clock.nowMs(),
       stepMs: this.#options.priceStepMs,
       stepTicksMax: this.#options.priceStepTicksMax,
+      touchLotsMin: this.#options.touchLotsMin,
+      touchLotsMax: this.#options.touchLotsMax,
       stalls: () => this.#faults.priceStalls,
     })
     this.#book = new SimBook(this.#options, this.#prices, Xoshiro128ss.fromSeed(deriveSeed(seed, 'fills')))
