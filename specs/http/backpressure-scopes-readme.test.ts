@@ -1,7 +1,7 @@
 /**
  * A `429 RATE_LIMITED` says which bound refused it in `details.scope`; the README's Backpressure section names every
  * scope the HTTP layer answers, so a client (and the runbook's 429 entry) can tell them apart. `log` — the log's
- * append queue or the engine's command queue at its bound (routes/support.ts) — was in no document.
+ * append queue full, or too many answers already waiting for it (routes/support.ts) — was in no document.
  */
 
 import { describe, expect, test } from 'bun:test'
