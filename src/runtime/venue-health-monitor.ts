@@ -20,7 +20,7 @@ export interface VenueHealthMonitorOptions {
   clock: Clock
   config: VenueHealthConfig
   venues: readonly string[]
-  /** A venue's session state (FixVenue.sessionActive), or null for a venue without one. */
+  /** A venue's session state (VenueAdapter.sessionActive: FIX logged on, JSONL connected), or null for a venue without one. */
   sessionUp: (venue: string) => boolean | null
   /** Whether the venue's adapter gave `outcome` itself, for a reason of egress's own (VenueAdapter.answeredLocally). */
   answeredLocally: (venue: string, outcome: VenueOutcome<unknown>) => boolean
@@ -50,7 +50,7 @@ export class VenueHealthMonitor {
    * it before bootstrap decides any send. The level the log holds is the reading of an earlier process (or leader),
    * over calls this one never saw: decided on it, bootstrap's sends (a resend of an order proven absent) were held by a
    * CRITICAL level nobody had evidence for any more, while every send decided after start() went on this process's
-   * reading (an empty window: OK; a FIX session not logged on: CRITICAL). Before the start's configuration is
+   * reading (an empty window: OK; a session down: CRITICAL). Before the start's configuration is
    * recorded a venue the log does not know yet is refused (VENUE_UNKNOWN) and stays OK, as it was.
    */
   async recordFresh(): Promise<void> {
@@ -80,9 +80,10 @@ export class VenueHealthMonitor {
     // answers (a cancel retried every second while reconnecting) kept the venue CRITICAL after its logon until they
     // aged out of the window, and places to a venue that was up again were rejected. An unknown outcome (the session
     // dropped mid-call) is the venue's and still counts.
-    // An answer the adapter gave for a reason of egress's own (its bound of requests in flight, a request it cannot
-    // put to the venue) never reached the venue either: a burst of places past the JSONL client's pendingMax was scored
-    // 50 each, as if the venue had failed them, and could hold it CRITICAL (places rejected VENUE_HEALTH_CRITICAL).
+    // An answer the adapter gave itself (its bound of requests in flight, a request it cannot put to the venue, no
+    // session to send on) never reached the venue either: a burst of places past the JSONL client's pendingMax was
+    // scored 50 each, as if the venue had failed them, and could hold it CRITICAL (places rejected
+    // VENUE_HEALTH_CRITICAL). Asked of the adapter, not of the session's state now: the session may be back already.
     const fromVenue = (result !== 'retryable' || this.options.sessionUp(venue) !== false) && !this.options.answeredLocally(venue, outcome)
     if (fromVenue) window.add({ atMs, result, latencyMs: Math.max(0, atMs - sentAtMs) })
     this.evaluate(venue)

@@ -7,7 +7,7 @@
  * call) weighs 100, a retryable answer (not connected, busy) 50, a slow answer (sent → answer above slowCallMs) 50, a
  * throttle 25, a reject 10 (mostly the order's fault, not the venue's). A window holding fewer than samplesMin calls is
  * no evidence and scores 100: a venue held CRITICAL (its places no longer sent) is probed again once its bad calls age
- * out. A FIX session that is not logged on is CRITICAL whatever the window says.
+ * out. A venue whose session is down (FIX not logged on, JSONL not connected) is CRITICAL whatever the window says.
  */
 
 import type { HealthLevel } from '../domain/gate.ts'
@@ -78,7 +78,7 @@ export class CallWindow {
       }
     }
     const summary = `${counts.calls} calls in ${this.thresholds.windowMs} ms: ${counts.unknown} unknown, ${counts.retryable} retryable, ${counts.throttled} throttled, ${counts.rejected} rejected, ${counts.slow} slow`
-    if (sessionUp === false) return { level: 'CRITICAL', score: 0, counts, detail: `session not logged on; ${summary}` }
+    if (sessionUp === false) return { level: 'CRITICAL', score: 0, counts, detail: `session down (not logged on, not connected); ${summary}` }
     if (counts.calls < this.thresholds.samplesMin) return { level: 'OK', score: 100, counts, detail: `${summary} (fewer than ${this.thresholds.samplesMin}: no evidence)` }
     const score = Math.max(0, 100 - Math.floor(penalty / counts.calls))
     return { level: levelOf(score, this.thresholds), score, counts, detail: summary }
