@@ -127,7 +127,12 @@ export class Gateway {
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
-      ...(venueHealth === null ? {} : { onCall: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => venueHealth.observe(venue, outcome, sentAtMs) }),
+      ...(venueHealth === null
+        ? {}
+        : {
+            onCall: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => venueHealth.observe(venue, outcome, sentAtMs),
+            onQuery: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number | null) => venueHealth.observeQuery(venue, outcome, sentAtMs),
+          }),
     })
     this.readBacks = new OrderReadBacks({
       engine,

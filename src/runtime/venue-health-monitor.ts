@@ -1,11 +1,12 @@
 /**
- * The runtime half of venue health (§3 health/): it watches every venue call the executor makes (venue-send.ts),
- * scores each venue over its sliding window (venue-health-score.ts) at each answer and every evaluateEveryMs, and when
+ * The runtime half of venue health (§3 health/): it watches every venue call the executor makes — places, cancels and
+ * amends (venue-send.ts), and queries: read-backs and open-order listings (executor.ts queryCall) — scores each venue
+ * over its two sliding windows (venue-health-score.ts) at each answer and every evaluateEveryMs, and when
  * the level it reaches differs from the one the log holds, asks the kernel to record it (`venue_health` →
  * `venue.health_changed`). The I-100 gate decides on the recorded level only (src/kernel/venue-health.ts), so a
  * replay, a standby and `redecide` decide as the leader did; this scoring is never read at replay.
  *
- * Bounded: one window per venue the gateway has an adapter for, samplesMax calls each; at most one record asked for
+ * Bounded: two windows per venue the gateway has an adapter for, samplesMax calls each; at most one record asked for
  * per venue at a time (the next evaluation, after it is durable, asks again if the level moved on).
  */
 
@@ -13,7 +14,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { VenueHealthConfig } from '../config/index.ts'
 import type { VenueOutcome } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
-import { callResultOf, CallWindow, type VenueScore } from './venue-health-score.ts'
+import { callResultOf, CallWindow, combinedScore, type VenueScore } from './venue-health-score.ts'
 
 export interface VenueHealthMonitorOptions {
   engine: Engine
@@ -28,14 +29,14 @@ export interface VenueHealthMonitorOptions {
 }
 
 export class VenueHealthMonitor {
-  private readonly windows = new Map<string, CallWindow>()
+  private readonly windows = new Map<string, { orders: CallWindow; queries: CallWindow }>()
   private readonly scores = new Map<string, VenueScore>()
   private readonly recording = new Set<string>()
   private timerCancel: (() => void) | null = null
   private running = false
 
   constructor(private readonly options: VenueHealthMonitorOptions) {
-    for (const venue of options.venues) this.windows.set(venue, new CallWindow(options.config))
+    for (const venue of options.venues) this.windows.set(venue, { orders: new CallWindow(options.config), queries: new CallWindow(options.config) })
   }
 
   /** Starts recording levels (a leader, after bootstrap; recordFresh before it) and the periodic evaluation. */
@@ -69,9 +70,21 @@ export class VenueHealthMonitor {
     this.timerCancel = null
   }
 
-  /** A venue call's answer: `sentAtMs` is when it was made. */
+  /** A place, cancel or amend call's answer: `sentAtMs` is when it was made. */
   observe(venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number): void {
-    const window = this.windows.get(venue)
+    this.add(venue, 'orders', outcome, sentAtMs)
+  }
+
+  /**
+   * A query's answer (a read-back's status or trades, an open-order listing): `sentAtMs` is when it was made, null when
+   * its duration is not the venue's to answer for (a listing's pages grow with the venue's open orders): never slow.
+   */
+  observeQuery(venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number | null): void {
+    this.add(venue, 'queries', outcome, sentAtMs)
+  }
+
+  private add(venue: string, kind: 'orders' | 'queries', outcome: VenueOutcome<unknown>, sentAtMs: number | null): void {
+    const window = this.windows.get(venue)?.[kind]
     if (window === undefined || !this.options.config.enabled) return
     const atMs = this.options.clock.nowMs()
     const result = callResultOf(outcome)
@@ -85,7 +98,7 @@ export class VenueHealthMonitor {
     // scored 50 each, as if the venue had failed them, and could hold it CRITICAL (places rejected
     // VENUE_HEALTH_CRITICAL). Asked of the adapter, not of the session's state now: the session may be back already.
     const fromVenue = (result !== 'retryable' || this.options.sessionUp(venue) !== false) && !this.options.answeredLocally(venue, outcome)
-    if (fromVenue) window.add({ atMs, result, latencyMs: Math.max(0, atMs - sentAtMs) })
+    if (fromVenue) window.add({ atMs, result, latencyMs: sentAtMs === null ? 0 : Math.max(0, atMs - sentAtMs) })
     this.evaluate(venue)
   }
 
@@ -109,9 +122,11 @@ export class VenueHealthMonitor {
 
   /** Scores `venue` at the clock's now (and keeps it for `latest`); null for a venue without a window. */
   private scoreNow(venue: string): VenueScore | null {
-    const window = this.windows.get(venue)
-    if (window === undefined) return null
-    const score = window.score(this.options.clock.nowMs(), this.options.sessionUp(venue))
+    const windows = this.windows.get(venue)
+    if (windows === undefined) return null
+    const nowMs = this.options.clock.nowMs()
+    const sessionUp = this.options.sessionUp(venue)
+    const score = combinedScore(windows.orders.score(nowMs, sessionUp), windows.queries.score(nowMs, sessionUp))
     this.scores.set(venue, score)
     return score
   }
