@@ -70,6 +70,34 @@ describe('egress token', () => {
     expect(existsSync(join(withConfig, 'auth', 'hs256.secret'))).toBe(true)
   })
 
+  test('a config whose gateway refuses HS256 (JWKS only, or shadow by default) is refused: exit 1 saying why and what instead, no token, nothing written', async () => {
+    const dir = dataDir()
+    const jwksFile = join(dir, 'jwks.json')
+    writeFileSync(jwksFile, '{"keys":[]}')
+    // A data dir with another program's files: the HS256 refusal comes first, as nothing would be written there.
+    const data = dataDir()
+    writeFileSync(join(data, 'package.json'), '{}')
+    const configs: [Record<string, unknown>, string][] = [
+      [{ dataDir: data, auth: { hs256Enabled: false, jwksFile, issuer: 'corp', audience: 'desk' } }, ''],
+      [{ dataDir: data, auth: { hs256Enabled: false, jwksFile, hs256Secret: 's'.repeat(32) } }, ''],
+      [{ dataDir: data, mode: 'shadow', auth: { jwksFile } }, ' (HS256 is on by default in paper mode only; mode is shadow)'],
+    ]
+    for (const [config, why] of configs) {
+      const path = join(dir, 'egress.json')
+      writeFileSync(path, JSON.stringify(config))
+      const io = recordingIo({})
+      expect(await runCli(['token', '--sub', 'alice', '--account', 'demo-1', '--config', path], io)).toBe(1)
+      expect(io.stdout).toEqual([])
+      const auth = config.auth as { issuer?: string; audience?: string }
+      expect(io.stderr).toEqual([
+        `egress token: config: auth.hs256Enabled: false${why}, so a gateway on this config refuses the HS256 tokens this command mints ` +
+          `(401 algorithm_not_allowed); no token minted. Use a JWT from your identity provider signed by a key in ${jwksFile} ` +
+          `(issuer ${auth.issuer ?? 'egress'}, audience ${auth.audience ?? 'egress-api'}), or set auth.hs256Enabled: true (paper or shadow mode)`,
+      ])
+      expect(readdirSync(data)).toEqual(['package.json'])
+    }
+  })
+
   test('repeated --role and --account add up; --ttl sets the expiry', async () => {
     const env = { EGRESS_DATA_DIR: dataDir() }
     const io = recordingIo(env)

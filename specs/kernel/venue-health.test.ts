@@ -219,3 +219,56 @@ describe('replay', () => {
     expect(decide(replayed, { kind: 'venue_health', nowMs: T0, venue: 'sim', level: 'CRITICAL', score: 10, detail: 'd' }).events).toEqual([])
   })
 })
+
+describe('an override lapses at its expiry, and the lapse is recorded once', () => {
+  function lapse(harness: Harness, overrideId: string): Decision {
+    return harness.run({ kind: 'venue_override_lapse', nowMs: harness.nowMs, venue: 'sim', overrideId })
+  }
+
+  test('recorded once it has expired by the notice, with its expiry and whether it was in force; not before; never twice', () => {
+    const harness = Harness.funded()
+    harness.venueHealth('CRITICAL')
+    propose(harness, { durationMs: 5_000 })
+    approve(harness, 'sim#1')
+    const fresh = (): { market: ReturnType<typeof market> } => ({ market: market('50000', { observedAtMs: harness.nowMs }) })
+    harness.nowMs = T0 + 4_999
+    expect(lapse(harness, 'sim#1').events).toEqual([])
+    expect(sent(harness.send(harness.placedId({ client_order_id: 'c1' }, fresh())))).toBe(true)
+    // Noticed late (a crash, a failover): the record says both when it lapsed and when that was recorded.
+    harness.nowMs = T0 + 7_000
+    const lapsed = lapse(harness, 'sim#1')
+    expect(lapsed.events).toEqual([{ type: 'venue.override_lapsed', atMs: T0 + 7_000, venue: 'sim', overrideId: 'sim#1', untilMs: T0 + 5_000, approved: true }])
+    expect(harness.state.venueHealth.get('sim')?.override).toBeNull()
+    expect(lapse(harness, 'sim#1').events).toEqual([])
+    // The gate held the venue from untilMs on either way; after the record it still does.
+    const event = blocked(harness.send(harness.placedId({ client_order_id: 'c2' }, fresh())))
+    expect(event.reason).toBe('VENUE_HEALTH_CRITICAL')
+    expect(event.gate.checks.find((item) => item.check === 'health_not_critical')?.detail).toContain('override=false (none)')
+    // A new proposal numbers on from the lapsed one.
+    propose(harness)
+    expect(harness.state.venueHealth.get('sim')?.override?.overrideId).toBe('sim#2')
+  })
+
+  test('a proposal never approved lapses too (approved false); a revoked or replaced override, or another id, records nothing', () => {
+    const harness = Harness.funded()
+    harness.venueHealth('CRITICAL')
+    propose(harness, { durationMs: 1_000 })
+    harness.nowMs = T0 + 1_000
+    expect(lapse(harness, 'sim#1').events).toMatchObject([{ type: 'venue.override_lapsed', overrideId: 'sim#1', approved: false }])
+    propose(harness, { durationMs: 1_000 })
+    approve(harness, 'sim#2')
+    harness.run({ kind: 'venue_override', op: 'revoke', nowMs: harness.nowMs, principal: ops, venue: 'sim', note: 'n' })
+    harness.nowMs += 5_000
+    expect(lapse(harness, 'sim#2').events).toEqual([])
+    propose(harness, { durationMs: 1_000 })
+    propose(harness, { durationMs: 60_000 })
+    harness.nowMs += 2_000
+    expect(lapse(harness, 'sim#3').events).toEqual([])
+    expect(lapse(harness, 'sim#4').events).toEqual([])
+    expect(harness.run({ kind: 'venue_override_lapse', nowMs: harness.nowMs, venue: 'nowhere', overrideId: 'nowhere#1' }).events).toEqual([])
+    // Replayed from scratch: the same state, the lapse included.
+    const replayed = initialState()
+    harness.log.forEach((event, index) => applyInPlace(replayed, event, { lsn: index + 1 }))
+    expect(stateDigest(replayed)).toBe(stateDigest(harness.state))
+  })
+})

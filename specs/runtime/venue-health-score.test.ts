@@ -46,7 +46,7 @@ describe('venue health scoring', () => {
 
   test('a session that is not logged on is CRITICAL whatever the window says', () => {
     expect(windowOf(['ok', 'ok', 'ok', 'ok']).score(1, false)).toMatchObject({ level: 'CRITICAL', score: 0 })
-    expect(windowOf([]).score(1, false).detail).toContain('session not logged on')
+    expect(windowOf([]).score(1, false).detail).toContain('session down')
   })
 
   test('a throttle is a retryable answer whose reason is rate_limited; thresholds are inclusive', () => {

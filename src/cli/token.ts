@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { CONFIG_PATH_ENV, hs256SecretPath, loadConfig, resolveHs256Secret } from '../config/index.ts'
+import { CONFIG_PATH_ENV, ConfigError, hs256SecretPath, loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { mintHs256Token, principalFromClaims, ROLES, type Role } from '../http/auth/index.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { refuseForeignDataDir } from './foreign-data-dir.ts'
@@ -15,12 +15,14 @@ const TTL_SEC_MAX = 30 * 24 * 3600
 
 export const tokenCommand: Command = {
   name: 'token',
-  summary: 'mint a local HS256 token (paper/shadow only)',
+  summary: 'mint a local HS256 token (a config with auth.hs256Enabled: paper by default, or shadow)',
   help: `Usage: egress token --sub NAME [--account ID]... [--role ROLE]... [--ttl SECONDS] [--config FILE]
 
 Mints an HS256 token signed with the gateway's local secret (auth.hs256Secret, or <dataDir>/auth/hs256.secret,
 created on first use). Use the same --config / EGRESS_DATA_DIR as the gateway. The token is the last line of stdout.
-A data directory holding another program's files is refused as serve refuses it (DATA_DIR_FOREIGN, exit 1).
+A data directory holding another program's files is refused as serve refuses it (DATA_DIR_FOREIGN, exit 1). A config
+whose gateway refuses HS256 tokens (auth.hs256Enabled false: the default outside paper mode, or a JWKS-only config)
+is refused too (exit 1, no token).
 
 Options:
   --sub NAME        the token subject (a person or bot name): 1-128 printable ASCII characters, no spaces, not
@@ -60,6 +62,7 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   if ('error' in claims) throw new UsageError(`the gateway refuses a token with these claims: ${claims.error}`)
 
   const config = loadConfig({ configPath: values.config, env: io.env })
+  refuseWithoutHs256(config)
   const known = new Set(config.accounts.map((account) => account.id))
   for (const account of accounts) {
     if (!known.has(account)) io.err(`warning: account ${account} is not in the config's accounts`)
@@ -87,6 +90,23 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   io.err(`token for ${values.sub} (roles ${roles.join(',')}; accounts ${accounts.join(',') || '-'}), expires ${expires}`)
   io.out(token)
   return EXIT_OK
+}
+
+/**
+ * A gateway on `config` verifies HS256 tokens only with auth.hs256Enabled (serve.ts, verifierOptionsFromConfig; on by
+ * default in paper mode only, never in live): refused here, first, so no token is minted that every request would
+ * answer 401 algorithm_not_allowed, and nothing is checked or written in the data directory for a secret it never uses.
+ */
+function refuseWithoutHs256(config: Config): void {
+  const { auth } = config
+  if (auth.hs256Enabled) return
+  const why = config.mode !== 'paper' ? ` (HS256 is on by default in paper mode only; mode is ${config.mode})` : ''
+  throw new ConfigError([{
+    path: 'auth.hs256Enabled',
+    message: `false${why}, so a gateway on this config refuses the HS256 tokens this command mints (401 algorithm_not_allowed); ` +
+      `no token minted. Use a JWT from your identity provider signed by a key in ${auth.jwksFile ?? 'auth.jwksFile'} (issuer ${auth.issuer}, audience ${auth.audience}), ` +
+      'or set auth.hs256Enabled: true (paper or shadow mode)',
+  }])
 }
 
 function parseRoles(raw: readonly string[]): Role[] {

@@ -17,8 +17,9 @@ export type OverrideScope = (typeof OVERRIDE_SCOPES)[number]
 
 /**
  * An emergency override of one venue's CRITICAL level. Proposed by one admin with a reason and an expiry, it is in
- * force only once a second, distinct admin approved it, and only until `untilMs` (it lapses on its own: nothing needs
- * to be recorded for it to stop). A revoke removes it.
+ * force only once a second, distinct admin approved it, and only until `untilMs` (it lapses on its own: no record is
+ * needed for it to stop, the gate compares the send's time). A revoke removes it, and so does the record of its lapse
+ * (`venue.override_lapsed`, src/runtime/venue-override-lapses.ts).
  */
 export interface VenueOverride {
   /** `<venue>#<n>`, n counting the venue's proposals from 1: the approval names it, so an admin approves what they saw. */

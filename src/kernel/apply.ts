@@ -50,6 +50,7 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
     case 'venue.override_proposed':
     case 'venue.override_approved':
     case 'venue.override_revoked':
+    case 'venue.override_lapsed':
       applyVenueHealth(state, event, meta.lsn)
       return
     case 'account.funded':
@@ -94,6 +95,7 @@ type OrderScopedEvent = Exclude<
     | 'venue.override_proposed'
     | 'venue.override_approved'
     | 'venue.override_revoked'
+    | 'venue.override_lapsed'
     | 'account.funded'
     | 'account.flatten_requested'
     | 'order.accepted'

@@ -221,6 +221,18 @@ export type VenueOverrideCommand =
   | { kind: 'venue_override'; op: 'approve'; nowMs: number; principal: Principal; venue: string; overrideId: string }
   | { kind: 'venue_override'; op: 'revoke'; nowMs: number; principal: Principal; venue: string; note: string }
 
+/**
+ * The runtime saw `venue`'s override `overrideId` reach its expiry (src/runtime/venue-override-lapses.ts): recorded as
+ * `venue.override_lapsed` if the kernel still holds it and it has expired at nowMs; otherwise nothing (recorded already,
+ * revoked or replaced meanwhile, or not expired yet by the command's time).
+ */
+export interface VenueOverrideLapseCommand {
+  kind: 'venue_override_lapse'
+  nowMs: number
+  venue: string
+  overrideId: string
+}
+
 /** A venue override as a caller asks for it: the command without its kind and time (Gateway.venueOverride adds them). */
 export type VenueOverrideRequest = VenueOverrideCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
 
@@ -263,6 +275,7 @@ export type KernelCommand =
   | ClearSuspectsCommand
   | VenueHealthCommand
   | VenueOverrideCommand
+  | VenueOverrideLapseCommand
 
 /** What the caller tells the client. Repeats of an idempotent request carry `duplicate: true` and the first answer. */
 export type Reply =

@@ -18,7 +18,7 @@ import { decideReconcile } from './reconcile.ts'
 import { decideBootstrap, decideCancelResult, decidePlaceResult } from './results.ts'
 import { decideSend } from './send.ts'
 import type { KernelState } from './state.ts'
-import { decideVenueHealth, decideVenueOverride } from './venue-health.ts'
+import { decideVenueHealth, decideVenueOverride, decideVenueOverrideLapse } from './venue-health.ts'
 
 export function decide(state: KernelState, command: KernelCommand): Decision {
   switch (command.kind) {
@@ -62,6 +62,8 @@ export function decide(state: KernelState, command: KernelCommand): Decision {
       return decideVenueHealth(state, command)
     case 'venue_override':
       return decideVenueOverride(state, command)
+    case 'venue_override_lapse':
+      return decideVenueOverrideLapse(state, command)
     default:
       return unreachable(command, 'unknown command kind')
   }

@@ -6,8 +6,10 @@
  *
  * The emergency override of a CRITICAL venue: one admin proposes it (a reason, an expiry, a scope), a second,
  * distinct admin (another `sub`, in any letter case) approves it, and it is in force from the approval until its
- * expiry, which ends it with no record needed (the gate compares the send's time). Ops or an admin may revoke it
- * earlier; a new proposal replaces it.
+ * expiry. The expiry ends it with no record needed — the gate compares the send's time with untilMs, so no send
+ * waits on a record — but the leader records it (`venue.override_lapsed`), so the log says when the gate held the
+ * venue again; applied, it removes the override as a revoke does. Ops or an admin may revoke it earlier; a new
+ * proposal replaces it.
  */
 
 import { samePersonIds } from '../domain/accounts.ts'
@@ -16,7 +18,7 @@ import type { EventOf } from '../domain/events/index.ts'
 import type { GateInput } from '../domain/gate.ts'
 import type { Order } from '../domain/orders.ts'
 import { emptyVenueHealth, overrideInForce, overrideStatus, type VenueHealthEntry, type VenueOverride } from '../domain/venue-health.ts'
-import type { Decision, VenueHealthCommand, VenueOverrideCommand } from './commands.ts'
+import type { Decision, VenueHealthCommand, VenueOverrideCommand, VenueOverrideLapseCommand } from './commands.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import type { KernelState } from './state.ts'
 
@@ -69,7 +71,19 @@ export function decideVenueOverride(state: KernelState, command: VenueOverrideCo
   }
 }
 
-type VenueHealthEvent = EventOf<'venue.health_changed' | 'venue.override_proposed' | 'venue.override_approved' | 'venue.override_revoked'>
+/**
+ * Records the lapse of `command.overrideId` once it has expired by the command's time. Idempotent: a second runtime
+ * notice (after a crash, by a new leader) finds the override gone and records nothing, as does one for an override
+ * revoked or replaced since, or one not expired yet by nowMs.
+ */
+export function decideVenueOverrideLapse(state: KernelState, command: VenueOverrideLapseCommand): Decision {
+  const current = state.venueHealth.get(command.venue)?.override ?? null
+  if (current === null || current.overrideId !== command.overrideId || overrideStatus(current, command.nowMs) !== 'expired') return { events: [], reply: done }
+  const event = { type: 'venue.override_lapsed', atMs: command.nowMs, venue: command.venue, overrideId: current.overrideId, untilMs: current.untilMs, approved: current.approvedBy !== null } as const
+  return { events: [event], reply: done }
+}
+
+type VenueHealthEvent = EventOf<'venue.health_changed' | 'venue.override_proposed' | 'venue.override_approved' | 'venue.override_revoked' | 'venue.override_lapsed'>
 
 export function applyVenueHealth(state: KernelState, event: VenueHealthEvent, lsn: number): void {
   const entry = venueHealthOf(state, event.venue)
@@ -91,6 +105,10 @@ export function applyVenueHealth(state: KernelState, event: VenueHealthEvent, ls
       entry.override.approvedAtMs = event.atMs
       return
     case 'venue.override_revoked':
+      entry.override = null
+      return
+    case 'venue.override_lapsed':
+      assert(entry.override?.overrideId === event.overrideId, () => `lapse of ${event.overrideId}, which ${event.venue} does not hold`)
       entry.override = null
       return
   }

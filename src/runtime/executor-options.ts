@@ -31,6 +31,11 @@ export interface ExecutorOptions {
   lease?: { assertHeld(): void }
   /** Every place, cancel and amend answer, with when its call was made: venue health scoring (venue-health-monitor.ts). */
   onCall?: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => void
+  /**
+   * Every query's answer (a read-back's status and trades, an open-order listing), for venue health likewise; sentAtMs
+   * null for a listing, whose duration follows the venue's open orders (pages), not its health.
+   */
+  onQuery?: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number | null) => void
 }
 
 export interface ExecutorStats {

@@ -19,7 +19,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
-import { guarded, isUnanswered, READ_BACK_CALLS, READ_BACK_RETRY_AFTER_MS_MAX, readBack } from './read-back.ts'
+import { guarded, isUnanswered, READ_BACK_CALLS, READ_BACK_RETRY_AFTER_MS_MAX, readBack, type VenueCall } from './read-back.ts'
 import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { sendRequestedOf, sendToVenue } from './venue-send.ts'
@@ -328,7 +328,7 @@ export class Executor {
     const adapter = this.options.adapters.get(venue)
     if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0) return null
     try {
-      return await this.countedCall(() => adapter.openOrders())
+      return await this.queryCall(venue, { timed: false })(() => adapter.openOrders())
     } finally {
       this.wake()
     }
@@ -351,6 +351,18 @@ export class Executor {
       return await guarded(call)
     } finally {
       this.stats.callsInFlight--
+    }
+  }
+
+  /** countedCall for a query to `venue`, its answer told to onQuery (venue health), with when it was asked if `timed`. */
+  private queryCall(venue: string, options: { timed: boolean }): VenueCall {
+    const { onQuery, clock } = this.options
+    if (onQuery === undefined) return this.countedCall
+    return async <T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> => {
+      const sentAtMs = clock.nowMs()
+      const outcome = await this.countedCall(call)
+      onQuery(venue, outcome, options.timed ? sentAtMs : null)
+      return outcome
     }
   }
 
@@ -380,7 +392,7 @@ export class Executor {
     const askedAtMs = clock.nowMs()
     const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
     return (async () => {
-      const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.countedCall)
+      const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.queryCall(item.venue, { timed: true }))
       if (isUnanswered(answer)) {
         // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
         this.backOffReconcile(item.orderId, answer.retryAfterMs)

@@ -31,6 +31,7 @@ import { refuseLogBehindAnchorsOrClose, restoreOrClose, snapshotsOf } from './ga
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 import { traceMemberOf } from '../domain/trace-context.ts'
+import { VenueOverrideLapses } from './venue-override-lapses.ts'
 
 /** What a command carries from the HTTP request besides its content: the request's W3C trace context (commands.ts). */
 export interface RequestTrace {
@@ -74,6 +75,8 @@ export class Gateway {
   readonly role: GatewayRole
   /** Venue health scoring (GatewayOptions.venueHealth); null when not configured. Records levels once the leader is ready. */
   readonly venueHealth: VenueHealthMonitor | null
+  /** Records each emergency override's lapse at its expiry (a leader, once ready), so the log says when it ended. */
+  private readonly overrideLapses: VenueOverrideLapses
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     this.options = options
@@ -115,6 +118,7 @@ export class Gateway {
             onError: options.onError,
           })
     const venueHealth = this.venueHealth
+    this.overrideLapses = new VenueOverrideLapses({ engine, clock: options.clock, onError: options.onError })
     this.audit = auditSetup === null ? null : new AuditDuty({ engine, clock: options.clock, setup: auditSetup, configDigest: options.configDigest, onError: options.onError })
     this.executor = new Executor({
       engine,
@@ -129,7 +133,12 @@ export class Gateway {
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
-      ...(venueHealth === null ? {} : { onCall: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => venueHealth.observe(venue, outcome, sentAtMs) }),
+      ...(venueHealth === null
+        ? {}
+        : {
+            onCall: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => venueHealth.observe(venue, outcome, sentAtMs),
+            onQuery: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number | null) => venueHealth.observeQuery(venue, outcome, sentAtMs),
+          }),
     })
     this.readBacks = new OrderReadBacks({
       engine,
@@ -227,6 +236,7 @@ export class Gateway {
       gateway.unsubscribes.push(gateway.snapshotter.start())
       gateway.readBacks.armSweep()
       gateway.venueHealth?.start()
+      gateway.overrideLapses.start()
       gateway.readyFlag = true
       return gateway
     } catch (error) {
@@ -239,6 +249,7 @@ export class Gateway {
   private async abandon(): Promise<void> {
     this.readyFlag = false
     this.venueHealth?.stop()
+    this.overrideLapses.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
     this.reportIntake.stop()
@@ -404,6 +415,7 @@ export class Gateway {
     // level after the shutdown seal (the next start took it for a record appended while no gateway ran: ANCHOR_MISMATCH)
     // and, once the log closed, asked it to record at every tick for as long as the process lived (an HA role change).
     this.venueHealth?.stop()
+    this.overrideLapses.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
     this.reportIntake.stop()

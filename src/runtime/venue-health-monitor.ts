@@ -1,11 +1,12 @@
 /**
- * The runtime half of venue health (§3 health/): it watches every venue call the executor makes (venue-send.ts),
- * scores each venue over its sliding window (venue-health-score.ts) at each answer and every evaluateEveryMs, and when
+ * The runtime half of venue health (§3 health/): it watches every venue call the executor makes — places, cancels and
+ * amends (venue-send.ts), and queries: read-backs and open-order listings (executor.ts queryCall) — scores each venue
+ * over its two sliding windows (venue-health-score.ts) at each answer and every evaluateEveryMs, and when
  * the level it reaches differs from the one the log holds, asks the kernel to record it (`venue_health` →
  * `venue.health_changed`). The I-100 gate decides on the recorded level only (src/kernel/venue-health.ts), so a
  * replay, a standby and `redecide` decide as the leader did; this scoring is never read at replay.
  *
- * Bounded: one window per venue the gateway has an adapter for, samplesMax calls each; at most one record asked for
+ * Bounded: two windows per venue the gateway has an adapter for, samplesMax calls each; at most one record asked for
  * per venue at a time (the next evaluation, after it is durable, asks again if the level moved on).
  */
 
@@ -13,14 +14,14 @@ import type { Clock } from '../domain/clock.ts'
 import type { VenueHealthConfig } from '../config/index.ts'
 import type { VenueOutcome } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
-import { callResultOf, CallWindow, type VenueScore } from './venue-health-score.ts'
+import { callResultOf, CallWindow, combinedScore, type VenueScore } from './venue-health-score.ts'
 
 export interface VenueHealthMonitorOptions {
   engine: Engine
   clock: Clock
   config: VenueHealthConfig
   venues: readonly string[]
-  /** A venue's session state (FixVenue.sessionActive), or null for a venue without one. */
+  /** A venue's session state (VenueAdapter.sessionActive: FIX logged on, JSONL connected), or null for a venue without one. */
   sessionUp: (venue: string) => boolean | null
   /** Whether the venue's adapter gave `outcome` itself, for a reason of egress's own (VenueAdapter.answeredLocally). */
   answeredLocally: (venue: string, outcome: VenueOutcome<unknown>) => boolean
@@ -28,14 +29,14 @@ export interface VenueHealthMonitorOptions {
 }
 
 export class VenueHealthMonitor {
-  private readonly windows = new Map<string, CallWindow>()
+  private readonly windows = new Map<string, { orders: CallWindow; queries: CallWindow }>()
   private readonly scores = new Map<string, VenueScore>()
   private readonly recording = new Set<string>()
   private timerCancel: (() => void) | null = null
   private running = false
 
   constructor(private readonly options: VenueHealthMonitorOptions) {
-    for (const venue of options.venues) this.windows.set(venue, new CallWindow(options.config))
+    for (const venue of options.venues) this.windows.set(venue, { orders: new CallWindow(options.config), queries: new CallWindow(options.config) })
   }
 
   /** Starts recording levels (a leader, after bootstrap; recordFresh before it) and the periodic evaluation. */
@@ -50,7 +51,7 @@ export class VenueHealthMonitor {
    * it before bootstrap decides any send. The level the log holds is the reading of an earlier process (or leader),
    * over calls this one never saw: decided on it, bootstrap's sends (a resend of an order proven absent) were held by a
    * CRITICAL level nobody had evidence for any more, while every send decided after start() went on this process's
-   * reading (an empty window: OK; a FIX session not logged on: CRITICAL). Before the start's configuration is
+   * reading (an empty window: OK; a session down: CRITICAL). Before the start's configuration is
    * recorded a venue the log does not know yet is refused (VENUE_UNKNOWN) and stays OK, as it was.
    */
   async recordFresh(): Promise<void> {
@@ -69,9 +70,21 @@ export class VenueHealthMonitor {
     this.timerCancel = null
   }
 
-  /** A venue call's answer: `sentAtMs` is when it was made. */
+  /** A place, cancel or amend call's answer: `sentAtMs` is when it was made. */
   observe(venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number): void {
-    const window = this.windows.get(venue)
+    this.add(venue, 'orders', outcome, sentAtMs)
+  }
+
+  /**
+   * A query's answer (a read-back's status or trades, an open-order listing): `sentAtMs` is when it was made, null when
+   * its duration is not the venue's to answer for (a listing's pages grow with the venue's open orders): never slow.
+   */
+  observeQuery(venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number | null): void {
+    this.add(venue, 'queries', outcome, sentAtMs)
+  }
+
+  private add(venue: string, kind: 'orders' | 'queries', outcome: VenueOutcome<unknown>, sentAtMs: number | null): void {
+    const window = this.windows.get(venue)?.[kind]
     if (window === undefined || !this.options.config.enabled) return
     const atMs = this.options.clock.nowMs()
     const result = callResultOf(outcome)
@@ -80,11 +93,12 @@ export class VenueHealthMonitor {
     // answers (a cancel retried every second while reconnecting) kept the venue CRITICAL after its logon until they
     // aged out of the window, and places to a venue that was up again were rejected. An unknown outcome (the session
     // dropped mid-call) is the venue's and still counts.
-    // An answer the adapter gave for a reason of egress's own (its bound of requests in flight, a request it cannot
-    // put to the venue) never reached the venue either: a burst of places past the JSONL client's pendingMax was scored
-    // 50 each, as if the venue had failed them, and could hold it CRITICAL (places rejected VENUE_HEALTH_CRITICAL).
+    // An answer the adapter gave itself (its bound of requests in flight, a request it cannot put to the venue, no
+    // session to send on) never reached the venue either: a burst of places past the JSONL client's pendingMax was
+    // scored 50 each, as if the venue had failed them, and could hold it CRITICAL (places rejected
+    // VENUE_HEALTH_CRITICAL). Asked of the adapter, not of the session's state now: the session may be back already.
     const fromVenue = (result !== 'retryable' || this.options.sessionUp(venue) !== false) && !this.options.answeredLocally(venue, outcome)
-    if (fromVenue) window.add({ atMs, result, latencyMs: Math.max(0, atMs - sentAtMs) })
+    if (fromVenue) window.add({ atMs, result, latencyMs: sentAtMs === null ? 0 : Math.max(0, atMs - sentAtMs) })
     this.evaluate(venue)
   }
 
@@ -108,9 +122,11 @@ export class VenueHealthMonitor {
 
   /** Scores `venue` at the clock's now (and keeps it for `latest`); null for a venue without a window. */
   private scoreNow(venue: string): VenueScore | null {
-    const window = this.windows.get(venue)
-    if (window === undefined) return null
-    const score = window.score(this.options.clock.nowMs(), this.options.sessionUp(venue))
+    const windows = this.windows.get(venue)
+    if (windows === undefined) return null
+    const nowMs = this.options.clock.nowMs()
+    const sessionUp = this.options.sessionUp(venue)
+    const score = combinedScore(windows.orders.score(nowMs, sessionUp), windows.queries.score(nowMs, sessionUp))
     this.scores.set(venue, score)
     return score
   }

@@ -1,13 +1,15 @@
 /**
- * Venue health scoring (§3 health/): each venue's calls (place, cancel, amend) over a sliding window, scored 0–100 and
- * mapped to OK / DEGRADED / CRITICAL by the thresholds of config `venueHealth`. Pure and deterministic: the caller
+ * Venue health scoring (§3 health/): each venue's calls over sliding windows, scored 0–100 and mapped to OK / DEGRADED /
+ * CRITICAL by the thresholds of config `venueHealth`: its order entry (place, cancel, amend) and its queries (a
+ * read-back's status and trades, an open-order listing) in a window each, the venue scored by the worse of the two
+ * (combinedScore). Pure and deterministic: the caller
  * passes every call's answer time and the time to score at (the runtime's clock, simulated in specs).
  *
  * The score is 100 less the window's penalty, in percent of its calls: an unknown outcome (a timeout, a disconnect mid
  * call) weighs 100, a retryable answer (not connected, busy) 50, a slow answer (sent → answer above slowCallMs) 50, a
  * throttle 25, a reject 10 (mostly the order's fault, not the venue's). A window holding fewer than samplesMin calls is
  * no evidence and scores 100: a venue held CRITICAL (its places no longer sent) is probed again once its bad calls age
- * out. A FIX session that is not logged on is CRITICAL whatever the window says.
+ * out. A venue whose session is down (FIX not logged on, JSONL not connected) is CRITICAL whatever the window says.
  */
 
 import type { HealthLevel } from '../domain/gate.ts'
@@ -33,11 +35,15 @@ export interface ScoreThresholds {
   criticalScoreMax: number
 }
 
+export type CallCounts = Record<CallResult | 'slow', number> & { calls: number }
+
 export interface VenueScore {
   level: HealthLevel
   score: number
-  /** The counts behind the score, for the record and the read route. */
-  counts: Record<CallResult | 'slow', number> & { calls: number }
+  /** The counts behind the score (order entry's, for a combined score), for the record and the read route. */
+  counts: CallCounts
+  /** A combined score's query counts (combinedScore); absent on one window's score. */
+  queries?: CallCounts
   detail: string
 }
 
@@ -78,7 +84,7 @@ export class CallWindow {
       }
     }
     const summary = `${counts.calls} calls in ${this.thresholds.windowMs} ms: ${counts.unknown} unknown, ${counts.retryable} retryable, ${counts.throttled} throttled, ${counts.rejected} rejected, ${counts.slow} slow`
-    if (sessionUp === false) return { level: 'CRITICAL', score: 0, counts, detail: `session not logged on; ${summary}` }
+    if (sessionUp === false) return { level: 'CRITICAL', score: 0, counts, detail: `session down (not logged on, not connected); ${summary}` }
     if (counts.calls < this.thresholds.samplesMin) return { level: 'OK', score: 100, counts, detail: `${summary} (fewer than ${this.thresholds.samplesMin}: no evidence)` }
     const score = Math.max(0, 100 - Math.floor(penalty / counts.calls))
     return { level: levelOf(score, this.thresholds), score, counts, detail: summary }
@@ -91,6 +97,17 @@ export class CallWindow {
       this.head = 0
     }
   }
+}
+
+/**
+ * A venue's score from its order entry's window and its queries' window: the lower of the two, each window judged on
+ * its own (its own samplesMin). Pooled, the read-backs of a sweep (up to a hundred every few seconds, answered) hid
+ * places that all failed, and a handful of places hid read-backs that all timed out; such a venue cannot converge an
+ * Unknown order, so new ones are held as for failing places.
+ */
+export function combinedScore(orders: VenueScore, queries: VenueScore): VenueScore {
+  const worse = queries.score < orders.score ? queries : orders
+  return { level: worse.level, score: worse.score, counts: orders.counts, queries: queries.counts, detail: `orders: ${orders.detail}; queries: ${queries.detail}` }
 }
 
 export function levelOf(score: number, thresholds: Pick<ScoreThresholds, 'degradedScoreMax' | 'criticalScoreMax'>): HealthLevel {

@@ -187,17 +187,18 @@ export interface VenueAdapter {
   onVenueReadBackWanted?(handler: () => void): () => void
 
   /**
-   * Whether the venue's session is up (FIX: logged on), for venue health scoring (src/runtime/venue-health-score.ts:
-   * a session down is CRITICAL). Optional: a venue without a session to tell of leaves it out.
+   * Whether the venue's session is up (FIX: logged on; JSONL: connected), for venue health scoring
+   * (src/runtime/venue-health-score.ts: a session down is CRITICAL). Optional: a venue without a session to tell of
+   * leaves it out.
    */
   sessionActive?(): boolean
   /**
-   * Whether `outcome` is an answer this adapter gave itself, without asking the venue, for a reason of egress's own: a
-   * bound of its own (JSONL: requests awaiting an answer) or a request it cannot put to the venue (FIX: an order's side
-   * and symbol unknown, a request FIX cannot express). Such an answer is no evidence about the venue, so venue health
-   * does not score it (src/runtime/venue-health-monitor.ts). Answers about the link (not connected, not logged on) are
-   * not of this kind: a session down is scored by the session rule, and a JSONL venue not connected has no other
-   * evidence of being unreachable. Optional: an adapter all of whose answers are the venue's (the sim) leaves it out.
+   * Whether `outcome` is an answer this adapter gave itself, without asking the venue: a bound of its own (JSONL:
+   * requests awaiting an answer), a request it cannot put to the venue (FIX: an order's side and symbol unknown, a
+   * request FIX cannot express), or no session to send on (JSONL not connected, FIX not logged on or not written). Such
+   * an answer is no evidence about the venue, so venue health does not score it (src/runtime/venue-health-monitor.ts);
+   * an adapter whose answers can say the link is down has sessionActive, which the session rule scores instead.
+   * Optional: an adapter all of whose answers are the venue's (the sim) leaves it out.
    */
   answeredLocally?(outcome: VenueOutcome<unknown>): boolean
 }

@@ -90,6 +90,7 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'venue.override_proposed@2': '{atMs:number note:string overrideId:string principalId:string scope:string untilMs:number venue:string}',
   'venue.override_approved@2': '{atMs:number overrideId:string principalId:string venue:string}',
   'venue.override_revoked@2': '{atMs:number note:string overrideId:string principalId:string venue:string}',
+  'venue.override_lapsed@2': '{approved:boolean atMs:number overrideId:string untilMs:number venue:string}',
   'kernel.configured@3': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
   'kernel.retire_rule_adopted@3': '{atMs:number rule:number}',
   'mode.changed@3': '{atMs:number mode:word note:word principalId:word}',
@@ -143,6 +144,7 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order.canceled@4': '{orderId:word atMs:number reason:word source:word traceparent:optional(word)}',
   'order.amend_requested@4': '{orderId:word amendClientOrderId:word amendId:number atMs:number decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} price:nullable(units) principalId:word qty:units reservationTotal:units traceparent:optional(word)}',
   'order.amend_rejected@4': '{orderId:word atMs:number decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word price:nullable(units) principalId:word qty:nullable(units) reason:word traceparent:optional(word)}',
+  'venue.override_lapsed@3': '{approved:boolean atMs:number overrideId:word untilMs:number venue:word}',
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */

@@ -66,6 +66,17 @@ describe('FixVenue: place', () => {
     expect(venue.answeredLocally(outcome)).toBe(false)
   })
 
+  test('a place with the session logged out is retryable fix_not_logged_on, nothing sent, and is its own answer (venue health scores the session instead)', async () => {
+    const { acceptor, venue } = await setup()
+    expect(venue.sessionActive()).toBe(true)
+    await venue.stop()
+    const outcome = await venue.place(order('l-1'))
+    expect(outcome.kind === 'retryable' && outcome.reason.startsWith(FixReason.notLoggedOn)).toBe(true)
+    expect(acceptor.ofType(MsgType.NewOrderSingle)).toHaveLength(0)
+    expect(venue.sessionActive()).toBe(false)
+    expect(venue.answeredLocally(outcome)).toBe(true)
+  })
+
   test('a place FIX cannot express is rejected by the adapter, nothing sent, and is its own answer (venue health does not score it)', async () => {
     const { acceptor, venue } = await setup()
     const outcome = await venue.place({ ...order('m-1'), type: 'market' })

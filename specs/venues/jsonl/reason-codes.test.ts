@@ -88,13 +88,16 @@ test('a call past pendingMax is retryable with jsonl_too_many_in_flight; one on 
 test('a call in flight when the connection drops is unknown with jsonl_disconnected; one made after is retryable with jsonl_not_connected', async () => {
   const venue = silentVenue()
   const client = await connect(venue.port, 10)
+  expect(client.sessionActive()).toBe(true)
   const inFlight = client.place(PLACE)
   venue.drop()
   expect(await inFlight).toEqual({ kind: 'unknown', reason: `${JsonlReason.disconnected}: venue connection lost` })
   const after = await client.place({ ...PLACE, clientOrderId: 'c-2' })
   expect(after).toMatchObject({ kind: 'retryable', reason: JsonlReason.notConnected })
-  // Not connected is what says the venue is unreachable (JSONL has no session rule): scored.
-  expect(client.answeredLocally(after)).toBe(false)
+  // Not connected: the venue was not asked, so venue health does not score the answer; the connection's state is what
+  // it scores (down: CRITICAL, VenueAdapter.sessionActive). A call lost mid-way is the venue's: scored.
+  expect(client.sessionActive()).toBe(false)
+  expect(client.answeredLocally(after)).toBe(true)
   expect(client.answeredLocally(await inFlight)).toBe(false)
   for (const outcome of [await inFlight, after]) expect(CODES.has(codeOf(reasonOf(outcome)))).toBe(true)
 })

@@ -103,6 +103,20 @@ export const EVENT_SCHEMAS = {
     overrideId: v.string(),
     principalId: v.string(),
   }),
+  /**
+   * An override (approved, or a proposal never approved) reached its expiry: recorded by the leader once its clock
+   * passes untilMs (src/runtime/venue-override-lapses.ts), late after a crash or a failover. Check 8 never waited for
+   * it — it compares the send's time with untilMs — so the record only says, in the log, when the override ended:
+   * `untilMs`, and `atMs` when it was noticed. `approved`: it had been in force (else a proposal that lapsed).
+   */
+  'venue.override_lapsed': v.strictObject({
+    type: v.literal('venue.override_lapsed'),
+    ...base,
+    venue: idSchema,
+    overrideId: v.string(),
+    untilMs: msSchema,
+    approved: v.boolean(),
+  }),
   /** An operator ended the override before its expiry. */
   'venue.override_revoked': v.strictObject({
     type: v.literal('venue.override_revoked'),

@@ -202,7 +202,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
   'alert.raised': 'alert', 'order.transition_refused': 'alert',
   'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
-  'venue.health_changed': 'other', 'venue.override_proposed': 'other', 'venue.override_approved': 'other', 'venue.override_revoked': 'other',
+  'venue.health_changed': 'other', 'venue.override_proposed': 'other', 'venue.override_approved': 'other', 'venue.override_revoked': 'other', 'venue.override_lapsed': 'other',
 }
 
 function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][number] {

@@ -128,7 +128,7 @@ export function venueHealthJson(services: Services): Record<string, unknown>[] {
       since_ms: entry.sinceMs,
       lsn: entry.lsn === 0 ? null : entry.lsn,
       override: entry.override === null ? null : overrideJson(entry.override, nowMs),
-      scoring: scoring === null ? null : { level: scoring.level, score: scoring.score, ...scoring.counts, detail: scoring.detail },
+      scoring: scoring === null ? null : { level: scoring.level, score: scoring.score, ...scoring.counts, ...(scoring.queries === undefined ? {} : { queries: scoring.queries }), detail: scoring.detail },
     }
   })
 }

@@ -199,6 +199,7 @@ const commandSchema = v.variant('kind', [
     v.strictObject({ kind: v.literal('venue_override'), op: v.literal('approve'), nowMs: ms, principal: principalSchema, venue: text, overrideId: text }),
     v.strictObject({ kind: v.literal('venue_override'), op: v.literal('revoke'), nowMs: ms, principal: principalSchema, venue: text, note: text }),
   ]),
+  v.strictObject({ kind: v.literal('venue_override_lapse'), nowMs: ms, venue: text, overrideId: text }),
 ])
 
 const recordSchema = v.strictObject({ command: commandSchema, eventCount: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) })

@@ -43,12 +43,17 @@ export const FixReason = {
 export type FixReasonCode = (typeof FixReason)[keyof typeof FixReason]
 
 /**
- * The adapter's answers to place, cancel and amend that it gives itself, for a reason of egress's own
- * (VenueAdapter.answeredLocally): nothing was sent, and the answer says nothing about the venue. fix_not_logged_on and
- * fix_not_written are not among them: they tell of the session, which the session rule scores (a retryable answer while
- * it is down is not scored: src/runtime/venue-health-monitor.ts).
+ * The adapter's answers that it gives itself (VenueAdapter.answeredLocally): nothing reached the venue, and the answer
+ * says nothing about it. A request it cannot put to the venue (facts missing, not expressible in FIX), one it had no
+ * session to send on (not logged on, or the connection ended before it was written: the session's state is what venue
+ * health scores for those, down is CRITICAL, FixVenue.sessionActive), and the queries it does not make: those FIX order
+ * entry has no message for (trades, balances, open orders without mass status), a status query held back while another
+ * is owed an answer, a mass status answer past its own bound (openOrdersMax). Venue health scores queries too.
  */
-export const FIX_LOCAL_REASONS: ReadonlySet<string> = new Set([FixReason.orderFactsMissing, FixReason.invalidRequest])
+export const FIX_LOCAL_REASONS: ReadonlySet<string> = new Set([
+  FixReason.orderFactsMissing, FixReason.invalidRequest, FixReason.notLoggedOn, FixReason.notWritten,
+  FixReason.tradesUnsupported, FixReason.balancesUnsupported, FixReason.openOrdersUnsupported, FixReason.statusAnswerOwed, FixReason.openOrdersTooMany,
+])
 
 export function withDetail(code: FixReasonCode, detail: string | undefined): string {
   return detail === undefined || detail === '' ? code : `${code}: ${detail}`

@@ -119,7 +119,7 @@ export class FixVenue implements VenueAdapter {
     return this.session.state === 'active'
   }
 
-  /** An order's side and symbol unknown, a request FIX cannot express: nothing was sent (VenueAdapter.answeredLocally). */
+  /** An order's side and symbol unknown, a request FIX cannot express, no session to send on: nothing reached the venue (VenueAdapter.answeredLocally). */
   answeredLocally(outcome: VenueOutcome<unknown>): boolean {
     return reasonCodeIn(outcome, FIX_LOCAL_REASONS)
   }

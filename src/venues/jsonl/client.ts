@@ -195,7 +195,15 @@ export class JsonlVenueClient implements VenueAdapter {
     return this.request('inspect', null, INSPECT_SCHEMA)
   }
 
-  /** Its own bound's answer (too many in flight): the venue was not asked (VenueAdapter.answeredLocally). */
+  /**
+   * Whether the connection to the venue is up (VenueAdapter.sessionActive): venue health scores a JSONL venue without
+   * one CRITICAL, as a FIX session not logged on, instead of scoring the `jsonl_not_connected` answers given meanwhile.
+   */
+  sessionActive(): boolean {
+    return this.socket !== null && !this.closed
+  }
+
+  /** Its own bound's answer (too many in flight), or no connection to ask on: the venue was not asked (VenueAdapter.answeredLocally). */
   answeredLocally(outcome: VenueOutcome<unknown>): boolean {
     return reasonCodeIn(outcome, JSONL_LOCAL_REASONS)
   }

@@ -49,10 +49,15 @@ export const JsonlReason = {
 export type JsonlReasonCode = (typeof JsonlReason)[keyof typeof JsonlReason]
 
 /**
- * The client's answers that egress gives itself, for a reason of its own (VenueAdapter.answeredLocally): the venue was
- * not asked and it says nothing about the venue. jsonl_not_connected is not one: it is what says the venue is unreachable.
+ * The client's answers that it gives itself, without asking the venue (VenueAdapter.answeredLocally), so venue health
+ * does not score them: its own bounds (requests awaiting an answer; the pages of one open-order listing), and no
+ * connection to send on. An unreachable venue
+ * shows through the connection's state instead (JsonlVenueClient.sessionActive: down is CRITICAL, as a FIX session not
+ * logged on). Scored, each `jsonl_not_connected` weighed 50 for as long as it stayed in the window: a cancel retried
+ * every second while the connection was down kept the venue CRITICAL after it was back, and a venue unreachable with no
+ * call made stayed OK.
  */
-export const JSONL_LOCAL_REASONS: ReadonlySet<string> = new Set([JsonlReason.tooManyInFlight])
+export const JSONL_LOCAL_REASONS: ReadonlySet<string> = new Set([JsonlReason.tooManyInFlight, JsonlReason.notConnected, JsonlReason.openOrdersTooMany])
 
 /** `code`, or `code: detail` when there is a detail: the code always leads. */
 export function withDetail(code: JsonlReasonCode, detail: string | undefined): string {
