@@ -9,6 +9,8 @@ import { parseDecimal } from '../../../src/domain/decimal.ts'
 import { decodeEvent, encodeEvent, orderIdOfRecord, recordBodyOf, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
 import { decodeTrustedEvent, unreadMembers } from '../../../src/domain/events/trusted-decode.ts'
 import { recordLayoutOf } from '../../../src/domain/events/binary-layout.ts'
+import { layoutSchemaOf } from '../../../src/domain/events/binary-records.ts'
+import { EVENT_CODES } from '../../../src/domain/events/registry.ts'
 import type { SchemaLike } from '../../../src/domain/events/json-plan.ts'
 import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
 import { writeRecordInterpreted } from './interpreted-writer.ts'
@@ -46,11 +48,11 @@ function outcomeOf(decode: (record: EncodedEvent) => DomainEvent, record: Encode
 }
 
 describe('binary payloads', () => {
-  test('every record of a run: written as version 3, decoded back to what was written, its order id readable without decoding', async () => {
+  test('every record of a run: written as the current version of its type (3; kernel.configured 4), decoded back to what was written, its order id readable without decoding', async () => {
     const records = await recordsOfRun()
     expect(records.length).toBeGreaterThan(200)
     for (const record of records) {
-      expect(record.version).toBe(3)
+      expect(record.version).toBe(record.type === EVENT_CODES['kernel.configured'] ? 4 : 3)
       const event = decodeEvent(record)
       expect(encodeEvent(event).payload).toEqual(record.payload) // same event, same bytes
       const orderId = (event as { orderId?: string | null }).orderId
@@ -65,7 +67,7 @@ describe('binary payloads', () => {
     let compactBytes = 0
     for (const record of records) {
       const { type, ...body } = decodeEvent(record)
-      const plain: EncodedEvent = { type: record.type, version: 2, payload: writeRecordInterpreted(recordLayoutOf(EVENT_SCHEMAS[type] as SchemaLike, 'plain'), body, type) }
+      const plain: EncodedEvent = { type: record.type, version: 2, payload: writeRecordInterpreted(recordLayoutOf(layoutSchemaOf(type, 2) as SchemaLike, 'plain'), body, type) }
       const event = decodeEvent(record)
       expect(decodeEvent(plain)).toEqual(event)
       expect(decodeTrustedEvent(plain)).toEqual(decodeTrustedEvent(record))

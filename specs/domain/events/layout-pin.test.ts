@@ -11,6 +11,7 @@ import { parseDecimal } from '../../../src/domain/decimal.ts'
 import { recordLayoutOf, type BinaryFormat, type Layout, type LayoutField } from '../../../src/domain/events/binary-layout.ts'
 import { decodeEvent, encodeEvent, orderIdOfRecord, type DomainEvent } from '../../../src/domain/events/index.ts'
 import type { SchemaLike } from '../../../src/domain/events/json-plan.ts'
+import { layoutSchemaOf } from '../../../src/domain/events/binary-records.ts'
 import { binaryFormatOf, EVENT_CODES, EVENT_VERSIONS, JSON_PAYLOAD_VERSION_MAX } from '../../../src/domain/events/registry.ts'
 import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
 import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
@@ -92,6 +93,7 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'venue.override_revoked@2': '{atMs:number note:string overrideId:string principalId:string venue:string}',
   'kernel.configured@3': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units validFromMs:number validUntilMs:number}]}}',
   'kernel.retire_rule_adopted@3': '{atMs:number rule:number}',
+  'kernel.configured@4': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units newOrdersBy:optional([word]) validFromMs:number validUntilMs:number}]}}',
   'mode.changed@3': '{atMs:number mode:word note:word principalId:word}',
   'switch.changed@3': '{action:word atMs:number note:word principalId:word switch:word}',
   'account.funded@3': '{accountId:word amount:units asset:word atMs:number reference:word}',
@@ -228,7 +230,7 @@ describe('binary layouts are pinned per schema version', () => {
     for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) {
       for (let version = JSON_PAYLOAD_VERSION_MAX + 1; version <= EVENT_VERSIONS[name]; version++) {
         const key = `${name}@${version}`
-        const actual = recordText(recordLayoutOf(EVENT_SCHEMAS[name] as SchemaLike, binaryFormatOf(version) as BinaryFormat))
+        const actual = recordText(recordLayoutOf(layoutSchemaOf(name, version) as SchemaLike, binaryFormatOf(version) as BinaryFormat))
         if (PINNED_LAYOUTS[key] !== actual) {
           throw new Error(
             `the binary layout of ${key} is not the one pinned for it: payloads already written as ${key} would be misread. ` +

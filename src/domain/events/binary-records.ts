@@ -11,7 +11,7 @@ import { compileRecordWriter, type RecordWriter } from './binary-writer.ts'
 import type { SchemaLike } from './json-plan.ts'
 import { binaryFormatOf, EVENT_VERSIONS } from './registry.ts'
 import { SchemaError } from './schema-error.ts'
-import { EVENT_SCHEMAS } from './schemas.ts'
+import { EVENT_SCHEMAS, OLDER_LAYOUT_SCHEMAS } from './schemas.ts'
 import type { EventType } from './types.ts'
 
 /** What is compiled per type and binary version, on first use. */
@@ -25,13 +25,21 @@ interface VersionEntry {
 
 const ENTRIES = new Map<string, VersionEntry>()
 
+/**
+ * The schema whose layout `name`'s payloads of `version` were written in: the current one, or for a version before the
+ * type's members changed the one it had then (OLDER_LAYOUT_SCHEMAS).
+ */
+export function layoutSchemaOf(name: EventType, version: number): SchemaLike | undefined {
+  return (OLDER_LAYOUT_SCHEMAS[`${name}@${version}`] ?? EVENT_SCHEMAS[name]) as SchemaLike | undefined
+}
+
 /** The layouts of `name` at payload `version`; SchemaError when the version is not binary or newer than this binary. */
 function entryFor(name: EventType, version: number): VersionEntry {
   const key = `${name}@${version}`
   let entry = ENTRIES.get(key)
   if (entry !== undefined) return entry
   const format = binaryFormatOf(version)
-  const schema = EVENT_SCHEMAS[name] as SchemaLike | undefined
+  const schema = layoutSchemaOf(name, version)
   if (schema === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${name}`)
   if (format === null || version > EVENT_VERSIONS[name]) {
     throw new SchemaError('unsupported_version', `record type ${name} v${version}: no binary layout is kept for this version`)

@@ -62,14 +62,15 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 in its compact one. Versions 2 and 3 changed only the encoding, not the members: their upgrades
+ * format, versions 3 and 4 in the compact one (4 changed members, not the encoding: kernel.configured's policies gained
+ * newOrdersBy). Versions 2 and 3 changed only the encoding, not the members: their upgrades
  * are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
 /** The binary format of a payload version (binary-layout.ts), or null for a JSON or unknown one. */
 export function binaryFormatOf(version: number): BinaryFormat | null {
-  return version === 2 ? 'plain' : version === 3 ? 'compact' : null
+  return version === 2 ? 'plain' : version === 3 || version === 4 ? 'compact' : null
 }
 
 /**
@@ -81,18 +82,23 @@ export function binaryFormatOf(version: number): BinaryFormat | null {
  * changes a schema must also keep the old schema's layout to read the old version's payloads.
  * specs/domain/events/layout-pin.test.ts pins every version's layout and fails when one changes.
  */
-export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, 3]),
-) as Record<EventType, number>
+export const EVENT_VERSIONS: Record<EventType, number> = {
+  ...(Object.fromEntries(Object.keys(EVENT_CODES).map((name) => [name, 3])) as Record<EventType, number>),
+  // 4: a policy may carry newOrdersBy (the principal kinds that may place new orders); its older payloads are read
+  // with the layout they were written in (schemas.ts OLDER_LAYOUT_SCHEMAS) and mean every kind may.
+  'kernel.configured': 4,
+}
 
 type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
 
 const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
-export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS }]),
-)
+export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = {
+  ...Object.fromEntries(Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS }])),
+  // 3 → 4 adds only an optional member (a policy's newOrdersBy), absent in every older payload.
+  'kernel.configured': { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS },
+}
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(
   (Object.entries(EVENT_CODES) as [EventType, number][]).map(([name, code]) => [code, name]),
