@@ -97,5 +97,5 @@ describe('configured policies across restarts', () => {
     // The config never changed: one kernel.configured record, of schema version 4, holds the policy.
     const configured = [...third.gateway.engine.wal.read(1)].filter((frame) => frame.type === EVENT_CODES['kernel.configured'])
     expect(configured.map((frame) => frame.version)).toEqual([4])
-  })
+  }, 30_000)
 })
