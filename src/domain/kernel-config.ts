@@ -5,7 +5,7 @@
  */
 
 import * as v from 'valibot'
-import { policySchema, type Policy } from './accounts.ts'
+import { policySchema, policySchemaV3, type Policy } from './accounts.ts'
 import { instrumentSchema, defaultSimInstruments, type Instrument } from './instruments.ts'
 import { bpsSchema, countSchema, msSchema } from './schema-kit.ts'
 
@@ -59,6 +59,9 @@ export const kernelConfigSchema = v.strictObject({
 })
 
 export type KernelConfig = v.InferOutput<typeof kernelConfigSchema>
+
+/** The config as `kernel.configured` payloads of schema version 3 and older hold it: policies without newOrdersBy. */
+export const kernelConfigSchemaV3 = v.strictObject({ ...kernelConfigSchema.entries, policies: v.array(policySchemaV3) })
 
 export function defaultKernelParams(): KernelParams {
   return {

@@ -8,7 +8,7 @@ import {
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld } from './support.ts'
+import { encodeWithFormat12Policies, tradedWorld } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -110,10 +110,10 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 12's fields (format 11's, pinned before, plus venueHealth; format 11 is read: its test below). A change of the encoded fields under the same format number would leave this
+    // Pinned: format 13's fields (format 12's, pinned before, with a policy's newOrdersBy; format 12 is read: its test below). A change of the encoded fields under the same format number would leave this
     // build unable to read the snapshots the one before wrote under this id: it takes the next number, keeps a reader
     // of this one (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v12/eca15154709c5e1b')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v13/a303dc71da9b595b')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -132,12 +132,12 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
     const world = await tradedWorld(16)
     worlds.push(world)
     const state = asOlderBuildKept(world.gateway.engine.state)
-    const { json, idempotency } = encodeKernelState(state)
+    const { json, idempotency } = encodeWithFormat12Policies(state)
     // That build's rows: every field of an order but the last five (syntheticPendingQty, …Cash, …Notional, then format
     // 10's limitLoosest and format 11's syntheticDeclinedCumQty).
     const fields = structuredClone(json) as unknown[]
@@ -165,7 +165,7 @@ describe('kernel state encoding', () => {
     worlds.push(world)
     const state = asOlderBuildKept(world.gateway.engine.state)
     expect([...state.orders.values()].every((order) => !order.bootstrapSuspect)).toBe(true)
-    const { json, idempotency } = encodeKernelState(state)
+    const { json, idempotency } = encodeWithFormat12Policies(state)
     // That build's rows: every field of an order but the last six (bootstrapSuspect, format 8's three, format 10's one,
     // format 11's one).
     const fields = structuredClone(json) as unknown[]
@@ -193,7 +193,7 @@ describe('kernel state encoding', () => {
     worlds.push(world)
     const state = asOlderBuildKept(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
-    const { json, idempotency } = encodeKernelState(state)
+    const { json, idempotency } = encodeWithFormat12Policies(state)
     // That build's rows: every field of an order but the last two (limitLoosest, format 11's syntheticDeclinedCumQty);
     // the state's retireRule it had.
     const fields = structuredClone(json) as unknown[]
@@ -223,7 +223,7 @@ describe('kernel state encoding', () => {
     worlds.push(world)
     const state = asFormat10Kept(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
-    const { json, idempotency } = encodeKernelState(state)
+    const { json, idempotency } = encodeWithFormat12Policies(state)
     // That build's rows: every field of an order but the last (syntheticDeclinedCumQty).
     const fields = structuredClone(json) as unknown[]
     // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
@@ -252,7 +252,7 @@ describe('kernel state encoding', () => {
     worlds.push(world)
     const state = cloneState(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
-    const { json, idempotency } = encodeKernelState(state)
+    const { json, idempotency } = encodeWithFormat12Policies(state)
     const fields = structuredClone(json) as unknown[]
     expect(fields.pop()).toEqual([])
     const v11 = kernelSectionOf(JSON.stringify(fields), idempotency)
@@ -268,5 +268,31 @@ describe('kernel state encoding', () => {
     expect(stateDigest(restored)).toBe(stateDigest(state))
     expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 17 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
+  })
+
+  test("format 12's encoding (policies without newOrdersBy) is still read, every kind allowed, as replaying its log gives; this build's keeps newOrdersBy", async () => {
+    // The schema id the build before Policy.newOrdersBy wrote into its snapshots (format 12), pinned by that build.
+    const previous = 'kernel-state/v12/eca15154709c5e1b'
+    expect(readableKernelSchemas()).toContain(previous)
+    const world = await tradedWorld(20)
+    worlds.push(world)
+    const state = cloneState(world.gateway.engine.state)
+    expect(state.policies.size).toBeGreaterThan(0)
+    const { json, idempotency } = encodeWithFormat12Policies(state)
+    const v12 = kernelSectionOf(JSON.stringify(json), idempotency)
+    const decoded = kernelStateFromBytes(v12, { schema: previous })
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    for (const policy of decoded.policies.values()) expect('newOrdersBy' in policy).toBe(false)
+    // This build's rows keep a policy's newOrdersBy, in the policies and in the recorded config alike.
+    const accountId = [...state.policies.keys()][0] as string
+    const traders = { ...(state.policies.get(accountId) as NonNullable<ReturnType<typeof state.policies.get>>), newOrdersBy: ['trader' as const] }
+    state.policies.set(accountId, traders)
+    if (state.config !== null) state.config = { ...state.config, policies: state.config.policies.map((policy) => (policy.accountId === accountId ? traders : policy)) }
+    const restored = kernelStateFromBytes(kernelStateBytes(state))
+    expect(restored.policies.get(accountId)?.newOrdersBy).toEqual(['trader'])
+    expect(restored.config?.policies.find((policy) => policy.accountId === accountId)?.newOrdersBy).toEqual(['trader'])
+    expect(stateDigest(restored)).toBe(stateDigest(state))
+    expect(() => kernelStateFromBytes(v12)).toThrow(/expected Policy as an array of 9 fields/)
+    expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Policy as an array of 8 fields/)
   })
 })

@@ -63,8 +63,9 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members, and 4
- * only added optional members (MEMBERS_ADDED): their upgrades are the identity.
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4
+ * added optional members (MEMBERS_ADDED: the trace context) or changed nested ones (kernel.configured: a
+ * policy's newOrdersBy, read in its older layout through schemas.ts OLDER_LAYOUT_SCHEMAS): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
@@ -98,9 +99,14 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
  * changes a schema must also keep the old schema's layout to read the old version's payloads.
  * specs/domain/events/layout-pin.test.ts pins every version's layout and fails when one changes.
  */
-export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
-) as Record<EventType, number>
+export const EVENT_VERSIONS: Record<EventType, number> = {
+  ...(Object.fromEntries(
+    Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
+  ) as Record<EventType, number>),
+  // 4: a policy may carry newOrdersBy (the principal kinds that may place new orders); its older payloads are read
+  // with the layout they were written in (schemas.ts OLDER_LAYOUT_SCHEMAS) and mean every kind may.
+  'kernel.configured': 4,
+}
 
 type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
 

@@ -10,6 +10,7 @@ import type { Instrument } from '../../domain/instruments.ts'
 import type { Policy } from '../../domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../domain/kernel-config.ts'
 import { LANES, MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
+import { PRINCIPAL_KINDS } from '../../domain/accounts.ts'
 import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
@@ -41,7 +42,10 @@ const instrument = record<Instrument>('Instrument', {
   rateLimitPerSecond: num,
 })
 
-const policy = record<Policy>('Policy', {
+/** A policy as formats 5–12 held it: without newOrdersBy. */
+export type PolicyV12 = Omit<Policy, 'newOrdersBy'>
+
+const policyFieldsV12: Fields<PolicyV12> = {
   accountId: str,
   instruments: arrayOf(str),
   marketOrderInstruments: arrayOf(str),
@@ -50,7 +54,27 @@ const policy = record<Policy>('Policy', {
   liveAllowed: bool,
   validFromMs: num,
   validUntilMs: num,
-})
+}
+
+/**
+ * Formats 5–12's policy, read as this build's: without newOrdersBy, which is what replaying its log gives (those builds
+ * recorded no policy that set it) and means every trading principal may place.
+ */
+export const policyV12: Codec<Policy> = record<PolicyV12>('Policy', policyFieldsV12)
+
+/**
+ * Format 13's policy: newOrdersBy as null when the policy does not set it, read back as an absent field (not one set
+ * to undefined), so a restored policy is the one the log's `kernel.configured` gives.
+ */
+const policyWithKinds = record<PolicyV12 & { newOrdersBy: Policy['newOrdersBy'] | null }>('Policy', { ...policyFieldsV12, newOrdersBy: nullable(arrayOf(oneOf(PRINCIPAL_KINDS))) })
+export const policy: Codec<Policy> = {
+  shape: policyWithKinds.shape,
+  encode: (value) => policyWithKinds.encode({ ...value, newOrdersBy: value.newOrdersBy ?? null }),
+  decode: (json, path) => {
+    const { newOrdersBy, ...rest } = policyWithKinds.decode(json, path)
+    return newOrdersBy === null || newOrdersBy === undefined ? rest : { ...rest, newOrdersBy }
+  },
+}
 
 const params = record<KernelParams>('KernelParams', {
   takerFeeBps: num,
@@ -67,12 +91,9 @@ const params = record<KernelParams>('KernelParams', {
   sendRetryMs: num,
 })
 
-const kernelConfig = record<KernelConfig>('KernelConfig', {
-  digest: str,
-  instruments: arrayOf(instrument),
-  policies: arrayOf(policy),
-  params,
-})
+function kernelConfigOf(policies: Codec<Policy>): Codec<KernelConfig> {
+  return record<KernelConfig>('KernelConfig', { digest: str, instruments: arrayOf(instrument), policies: arrayOf(policies), params })
+}
 
 const reservation = record<Reservation>('Reservation', { asset: str, total: units, remaining: units })
 
@@ -180,12 +201,13 @@ export type KernelStateRestV11 = Omit<KernelStateRest, 'venueHealth'>
 /** The state as formats 5–8 held it: without retireRule either. */
 export type KernelStateRestV8 = Omit<KernelStateRestV11, 'retireRule'>
 
-export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<KernelStateRestV8> {
+/** The fields of formats 5–8, each format's orders as `orders` reads them and its policies as `policies` does. */
+export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>, policies: Codec<Policy>): Fields<KernelStateRestV8> {
   return {
     lastLsn: num,
-    config: nullable(kernelConfig),
+    config: nullable(kernelConfigOf(policies)),
     instruments: mapOf(instrument),
-    policies: mapOf(policy),
+    policies: mapOf(policies),
     mode: oneOf(MODES),
     tradingSwitch: oneOf(TRADING_SWITCHES),
     accounts: mapOf(ledger),
