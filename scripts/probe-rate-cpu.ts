@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchServeConfig, benchToken } from './support/bench-load.ts'
 import { fixedRate, maxRate, type Target } from './support/http-load.ts'
-import { freePort } from './support/loopback.ts'
+import { freePort, waitFor } from './support/loopback.ts'
 import { cpuMsOf } from './support/figures.ts'
 
 const TARGET_NAMES = ['serve', 'floor', 'echo'] as const
@@ -57,19 +57,6 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
 }
 
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    try {
-      await fetch(url)
-      return
-    } catch {
-      await Bun.sleep(50)
-    }
-  }
-  throw new Error(`${url} did not come up within ${timeoutMs} ms`)
-}
-
 function commandOf(name: TargetName, port: number, dir: string): string[] {
   const bench = resolve('scripts/bench-http.ts')
   if (name === 'serve') {
@@ -85,7 +72,8 @@ async function probeTarget(name: TargetName, options: { rates: number[]; phaseMs
   const port = await freePort()
   const child = Bun.spawn([process.execPath, ...commandOf(name, port, dir)], { stdout: 'ignore', stderr: 'ignore', env: { ...process.env, EGRESS_CONFIG: '' } })
   try {
-    await waitFor(`http://127.0.0.1:${port}/${name === 'serve' ? 'health' : ''}`, 15_000)
+    const url = `http://127.0.0.1:${port}/${name === 'serve' ? 'health' : ''}`
+    await waitFor(url, 15_000, async () => (await fetch(url)).ok || true, { intervalMs: 50 })
     const headers = { Authorization: `Bearer ${await benchToken()}`, 'Content-Type': 'application/json' }
     const target: Target = { name, url: `http://127.0.0.1:${port}/v1/orders`, headers }
     await maxRate(target, options.warmupMs, 64)
