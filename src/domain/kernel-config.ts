@@ -47,6 +47,13 @@ export const kernelParamsSchema = v.strictObject({
   reconcileRecheckMs: msSchema,
   /** Back-off for a send the gate blocked or the venue throttled without a Retry-After. */
   sendRetryMs: msSchema,
+  /**
+   * The book limits of guard 4 (src/kernel/intake/book-check.ts): a spread wider than `spreadBpsMax` of the reference
+   * price is a thin book (DATA_THIN_BOOK); an aggressive order above `touchShareBpsMax` of the visible size at the
+   * touch is IMPACT_TOO_LARGE. Absent: off (the default, and records written before they existed read so).
+   */
+  spreadBpsMax: v.optional(bpsSchema),
+  touchShareBpsMax: v.optional(bpsSchema),
 })
 
 export type KernelParams = v.InferOutput<typeof kernelParamsSchema>

@@ -110,10 +110,10 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 12's fields (format 11's, pinned before, plus venueHealth; format 11 is read: its test below). A change of the encoded fields under the same format number would leave this
+    // Pinned: format 13's fields (format 12's, pinned before, plus the config's book limits; format 12 is read: its test below). A change of the encoded fields under the same format number would leave this
     // build unable to read the snapshots the one before wrote under this id: it takes the next number, keeps a reader
     // of this one (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v12/eca15154709c5e1b')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v13/9fc0f592cea25c66')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -132,7 +132,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
     const world = await tradedWorld(16)
     worlds.push(world)
@@ -140,7 +140,7 @@ describe('kernel state encoding', () => {
     const { json, idempotency } = encodeKernelState(state)
     // That build's rows: every field of an order but the last five (syntheticPendingQty, …Cash, …Notional, then format
     // 10's limitLoosest and format 11's syntheticDeclinedCumQty).
-    const fields = structuredClone(json) as unknown[]
+    const fields = withoutBookLimits(structuredClone(json) as unknown[])
     // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
     expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
@@ -168,7 +168,7 @@ describe('kernel state encoding', () => {
     const { json, idempotency } = encodeKernelState(state)
     // That build's rows: every field of an order but the last six (bootstrapSuspect, format 8's three, format 10's one,
     // format 11's one).
-    const fields = structuredClone(json) as unknown[]
+    const fields = withoutBookLimits(structuredClone(json) as unknown[])
     // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
     expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
@@ -196,7 +196,7 @@ describe('kernel state encoding', () => {
     const { json, idempotency } = encodeKernelState(state)
     // That build's rows: every field of an order but the last two (limitLoosest, format 11's syntheticDeclinedCumQty);
     // the state's retireRule it had.
-    const fields = structuredClone(json) as unknown[]
+    const fields = withoutBookLimits(structuredClone(json) as unknown[])
     // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
     expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
@@ -225,7 +225,7 @@ describe('kernel state encoding', () => {
     expect(state.orders.size).toBeGreaterThan(0)
     const { json, idempotency } = encodeKernelState(state)
     // That build's rows: every field of an order but the last (syntheticDeclinedCumQty).
-    const fields = structuredClone(json) as unknown[]
+    const fields = withoutBookLimits(structuredClone(json) as unknown[])
     // Nor the state's venueHealth (format 12): none recorded in these worlds, and none in a log that build wrote.
     expect(fields.pop()).toEqual([])
     const orders = fields[7] as [string, unknown[]][]
@@ -253,7 +253,7 @@ describe('kernel state encoding', () => {
     const state = cloneState(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
     const { json, idempotency } = encodeKernelState(state)
-    const fields = structuredClone(json) as unknown[]
+    const fields = withoutBookLimits(structuredClone(json) as unknown[])
     expect(fields.pop()).toEqual([])
     const v11 = kernelSectionOf(JSON.stringify(fields), idempotency)
     const decoded = kernelStateFromBytes(v11, { schema: previous })
@@ -269,4 +269,48 @@ describe('kernel state encoding', () => {
     expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 17 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
+
+  test("format 12's encoding (config without the book limits) is still read, with them absent, as replaying its log gives; this build's keeps them", async () => {
+    // The schema id the build before the book limits wrote into its snapshots (format 12), computed by that build.
+    const previous = 'kernel-state/v12/eca15154709c5e1b'
+    expect(readableKernelSchemas()).toContain(previous)
+    const world = await tradedWorld(20)
+    worlds.push(world)
+    const state = cloneState(world.gateway.engine.state)
+    expect(state.config).not.toBeNull()
+    const { json, idempotency } = encodeKernelState(state)
+    const fields = withoutBookLimits(structuredClone(json) as unknown[])
+    const v12 = kernelSectionOf(JSON.stringify(fields), idempotency)
+    const decoded = kernelStateFromBytes(v12, { schema: previous })
+    expect(stateDigest(decoded)).toBe(stateDigest(state))
+    expect(decoded.config?.params.touchShareBpsMax).toBeUndefined()
+    expect([...decoded.instruments.values()].every((instrument) => !('touchQtyMin' in instrument))).toBe(true)
+    // This build's: the limits set in the config and its instruments survive the round trip.
+    const config = state.config
+    if (config === null) throw new Error('expected a configured kernel')
+    const first = config.instruments[0]
+    if (first === undefined) throw new Error('expected an instrument')
+    const limited = { ...first, touchQtyMin: 5n }
+    state.config = { ...config, instruments: [limited, ...config.instruments.slice(1)], params: { ...config.params, spreadBpsMax: 30, touchShareBpsMax: 2_000 } }
+    state.instruments.set(`${first.venue}:${first.symbol}`, limited)
+    const restored = kernelStateFromBytes(kernelStateBytes(state))
+    expect(restored.config).toEqual(state.config)
+    expect(restored.instruments.get(`${first.venue}:${first.symbol}`)?.touchQtyMin).toBe(5n)
+    expect(stateDigest(restored)).toBe(stateDigest(state))
+    expect(() => kernelStateFromBytes(v12)).toThrow(/expected (Instrument|KernelParams) as an array of \d+ fields/)
+  })
 })
+
+/**
+ * A format 13 section's JSON as format 12 and older wrote it: the config's instrument rows without touchQtyMin (their
+ * last member) and its params without spreadBpsMax and touchShareBpsMax (their last two), likewise the instruments map.
+ */
+function withoutBookLimits(fields: unknown[]): unknown[] {
+  const config = fields[1] as [string, unknown[][], unknown, unknown[]] | null
+  if (config !== null) {
+    for (const row of config[1]) expect(row.pop()).toBeNull()
+    expect(config[3].splice(-2)).toEqual([null, null])
+  }
+  for (const [, row] of fields[2] as [string, unknown[]][]) expect(row.pop()).toBeNull()
+  return fields
+}

@@ -100,7 +100,15 @@ export function schemaAtVersion(name: EventType, version: number): SchemaLike {
   const added = MEMBERS_ADDED[name]
   if (added === undefined) return schema
   const later = Object.keys(added).filter((member) => (added[member] as number) > version)
-  if (later.length === 0) return schema
-  const entries = Object.fromEntries(Object.entries(schema.entries ?? {}).filter(([key]) => !later.includes(key)))
-  return { ...schema, entries }
+  return later.reduce((shape, member) => withoutMember(shape, member.split('.')), schema)
+}
+
+/** `schema` without the member at `path` (object keys; an array is passed through to its items). */
+function withoutMember(schema: SchemaLike, path: readonly string[]): SchemaLike {
+  if (schema.type === 'array' && schema.item !== undefined) return { ...schema, item: withoutMember(schema.item as SchemaLike, path) }
+  const [head, ...rest] = path
+  const entries = schema.entries ?? {}
+  if (head === undefined || !(head in entries)) return schema
+  if (rest.length === 0) return { ...schema, entries: Object.fromEntries(Object.entries(entries).filter(([key]) => key !== head)) }
+  return { ...schema, entries: { ...entries, [head]: withoutMember(entries[head] as SchemaLike, rest) } }
 }

@@ -79,7 +79,8 @@ const PAYLOAD_VERSION_MAX = 4
 /**
  * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
  * version was written without them, so its layout is the schema's without them (binary-records.ts), and it decodes
- * with them absent (they are optional). Version 4: the W3C trace context of the request that wrote the record.
+ * with them absent (they are optional). Version 4: the W3C trace context of the request that wrote the record; for
+ * kernel.configured, the book limits in its config (a dotted path names a nested member).
  */
 export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, number>>>> = {
   'order.accepted': { traceparent: 4 },
@@ -87,6 +88,9 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'order.canceled': { traceparent: 4 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
+  // Version 4 of the kernel config: the book limits (src/kernel/intake/book-check.ts). A nested member is named by its
+  // path, array items passed through (config.instruments[i] is config.instruments).
+  'kernel.configured': { 'config.instruments.touchQtyMin': 4, 'config.params.spreadBpsMax': 4, 'config.params.touchShareBpsMax': 4 },
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 11), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 12), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -7,7 +7,7 @@ import type { Order } from '../../domain/orders.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  kernelStateFieldsV8, order, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
+  kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
   type KernelStateRestV11,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10,
 } from './state-parts.ts'
@@ -85,6 +85,18 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
     decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map() }),
   }
 }
+
+/** A state as format 12 wrote it: this build's orders and venue health, its config without the book limits (absent). */
+export const kernelStateV12: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order)), retireRule: nullable(num), venueHealth: venueHealthEntries })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError('kernel state is written in this build\'s format, never in version 12')
+    },
+    decode: (json, path) => older.decode(json, path),
+  }
+})()
 
 /** A state as format 11 wrote it: this build's orders, no venue health. */
 export const kernelStateV11 = withoutVenueHealth(11, mapOf(order))

@@ -15,7 +15,7 @@ import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import { HEALTH_LEVELS } from '../../domain/gate.ts'
 import { OVERRIDE_SCOPES, type VenueHealthEntry, type VenueOverride } from '../../domain/venue-health.ts'
-import { arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields } from './codec-kit.ts'
+import { absentOr, arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields } from './codec-kit.ts'
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -23,7 +23,12 @@ const orderType = oneOf(['limit', 'market'] as const)
 const tif = oneOf(['GTC', 'IOC', 'FOK', 'DAY'] as const)
 const workKind = oneOf<WorkKind>(['place', 'cancel', 'amend', 'reconcile'])
 
-const instrument = record<Instrument>('Instrument', {
+/** An instrument as formats 5–12 held it: without the book limit. */
+export type InstrumentV12 = Omit<Instrument, 'touchQtyMin'>
+/** The kernel params as formats 5–12 held them: without the book limits. */
+export type KernelParamsV12 = Omit<KernelParams, 'spreadBpsMax' | 'touchShareBpsMax'>
+
+const instrumentFieldsV12: Fields<InstrumentV12> = {
   venue: str,
   symbol: str,
   baseAsset: str,
@@ -39,7 +44,10 @@ const instrument = record<Instrument>('Instrument', {
   postOnly: bool,
   reduceOnly: bool,
   rateLimitPerSecond: num,
-})
+}
+
+const instrumentV12 = record<InstrumentV12>('Instrument', instrumentFieldsV12)
+const instrument = record<Instrument>('Instrument', { ...instrumentFieldsV12, touchQtyMin: absentOr(units) })
 
 const policy = record<Policy>('Policy', {
   accountId: str,
@@ -52,7 +60,7 @@ const policy = record<Policy>('Policy', {
   validUntilMs: num,
 })
 
-const params = record<KernelParams>('KernelParams', {
+const paramsFieldsV12: Fields<KernelParamsV12> = {
   takerFeeBps: num,
   referenceStaleMs: num,
   referenceJumpBps: num,
@@ -65,14 +73,37 @@ const params = record<KernelParams>('KernelParams', {
   reconcileGraceMs: num,
   reconcileRecheckMs: num,
   sendRetryMs: num,
-})
+}
 
-const kernelConfig = record<KernelConfig>('KernelConfig', {
-  digest: str,
-  instruments: arrayOf(instrument),
-  policies: arrayOf(policy),
-  params,
-})
+const params = record<KernelParams>('KernelParams', { ...paramsFieldsV12, spreadBpsMax: absentOr(num), touchShareBpsMax: absentOr(num) })
+
+/** The config parts a format holds: this build's (13), or those of formats 5–12 (no book limits). */
+export interface ConfigParts {
+  config: Codec<KernelConfig | null>
+  instruments: Codec<Map<string, Instrument>>
+}
+
+/** Format 13's: the book limits in the instruments and params. */
+export const CONFIG_PARTS: ConfigParts = {
+  config: nullable(record<KernelConfig>('KernelConfig', { digest: str, instruments: arrayOf(instrument), policies: arrayOf(policy), params })),
+  instruments: mapOf(instrument),
+}
+
+/**
+ * Formats 5–12's, read into this build's shape with the book limits absent (off) — what replaying their logs gives:
+ * those builds recorded no book limits. They never write.
+ */
+export const CONFIG_PARTS_V12: ConfigParts = {
+  config: nullable(
+    record<KernelConfig>('KernelConfig', {
+      digest: str,
+      instruments: arrayOf(instrumentV12) as Codec<Instrument[]>,
+      policies: arrayOf(policy),
+      params: record<KernelParamsV12>('KernelParams', paramsFieldsV12) as Codec<KernelParams>,
+    }),
+  ),
+  instruments: mapOf(instrumentV12) as Codec<Map<string, Instrument>>,
+}
 
 const reservation = record<Reservation>('Reservation', { asset: str, total: units, remaining: units })
 
@@ -180,11 +211,11 @@ export type KernelStateRestV11 = Omit<KernelStateRest, 'venueHealth'>
 /** The state as formats 5–8 held it: without retireRule either. */
 export type KernelStateRestV8 = Omit<KernelStateRestV11, 'retireRule'>
 
-export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>): Fields<KernelStateRestV8> {
+export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>, configParts: ConfigParts = CONFIG_PARTS_V12): Fields<KernelStateRestV8> {
   return {
     lastLsn: num,
-    config: nullable(kernelConfig),
-    instruments: mapOf(instrument),
+    config: configParts.config,
+    instruments: configParts.instruments,
     policies: mapOf(policy),
     mode: oneOf(MODES),
     tradingSwitch: oneOf(TRADING_SWITCHES),
