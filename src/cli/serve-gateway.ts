@@ -9,7 +9,7 @@
 import { backOfficeOf, backOfficeSectionSource, FUNDING_BOOK, initialLedger, type Store } from '../backoffice/index.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Funding } from '../runtime/bootstrap.ts'
-import { backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, venueHealthConfigOf, type Config } from '../config/index.ts'
+import { accountPolicySettings, backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, venueHealthConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { defaultSimInstruments } from '../domain/instruments.ts'
@@ -66,7 +66,12 @@ export interface ServeGateway {
 
 export async function startServeGateway(config: Config, options: ServeGatewayOptions): Promise<ServeGateway> {
   const digest = configDigest(config)
-  const accounts: PaperAccount[] = config.accounts.map((account) => ({ accountId: account.id, balances: account.balances }))
+  // Each account's policy: the config's settings (accounts[].policy over defaultPolicy) over the paper defaults.
+  const policySettings = accountPolicySettings(config)
+  const accounts: PaperAccount[] = config.accounts.map((account) => {
+    const policy = policySettings.get(account.id)
+    return { accountId: account.id, balances: account.balances, ...(policy === undefined ? {} : { policy }) }
+  })
   const simInstruments = defaultSimInstruments()
   // The paper fundings are held at the sim too: a reduce-only sell (a flatten's close) may reduce them.
   const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simInstrumentsFor(simInstruments), deposits: simDepositsOf(accounts) })

@@ -9,6 +9,8 @@ export {
 } from './schema.ts'
 export { VENUE_HEALTH, venueHealthDefaults, type VenueHealthConfig } from './venue-health.ts'
 export { KERNEL, kernelParamsOverrides } from './kernel.ts'
+export { accountPolicySettings, isoTimeMs, POLICY, servedInstrumentKeys } from './policy.ts'
+export type { PolicyConfig } from './policy.ts'
 export type { KernelSection } from './kernel.ts'
 export { FIX_BEGIN_STRINGS, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_MESSAGE_BYTES_MAX_LIMIT, FIX_MESSAGE_BYTES_MIN, FIX_OPEN_ORDERS_MAX_LIMIT, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'
 export type { FixVenueConfig, VenueConfig, VenueInstrumentConfig } from './venues.ts'

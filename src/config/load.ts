@@ -10,6 +10,7 @@ import { ConfigError, type ConfigIssue } from './config-error.ts'
 import { misspeltEnvNames, OTHER_ENV_NAMES } from './env-names.ts'
 import { venueTimeoutMsMax } from './kernel.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
+import { policyIssues } from './policy.ts'
 import { venueHealthIssues } from './venue-health.ts'
 
 export { ConfigError } from './config-error.ts'
@@ -182,6 +183,7 @@ function resolve(parsed: Parsed): Config {
     seen.add(account.id)
   })
   issues.push(...venueIssues(parsed))
+  issues.push(...policyIssues(parsed))
   issues.push(...graceIssues(parsed))
   issues.push(...venueHealthIssues(parsed.venueHealth))
   // An order without a `venue` goes to the sim venue (the order body's default, decided in the kernel): no config field

@@ -9,6 +9,7 @@
 
 import * as v from 'valibot'
 import { KERNEL } from './kernel.ts'
+import { POLICY } from './policy.ts'
 import { VENUE } from './venues.ts'
 import { VENUE_HEALTH, venueHealthDefaults, type VenueHealthConfig } from './venue-health.ts'
 
@@ -172,6 +173,11 @@ const ACCOUNT = strict({
   venue: v.optional(ID, 'sim'),
   /** Opening balances by asset, e.g. `{ "USD": "1000000", "BTC": "10" }`. */
   balances: v.optional(v.record(ASSET, AMOUNT), {}),
+  /**
+   * The account's trading policy (src/config/policy.ts), field by field over `defaultPolicy` and the paper defaults.
+   * No default value: an account without it keeps the digest, and the policy, it had before the field existed.
+   */
+  policy: v.optional(POLICY),
 })
 
 export const DEFAULT_ACCOUNTS = [
@@ -195,6 +201,11 @@ export const CONFIG_SCHEMA = strict({
   sse: v.optional(SSE, {}),
   audit: v.optional(AUDIT, {}),
   accounts: v.optional(v.array(ACCOUNT, 'expected a list of accounts'), () => structuredClone(DEFAULT_ACCOUNTS)),
+  /**
+   * The policy settings of every account that does not set a field itself (src/config/policy.ts). No default value: a
+   * config without it keeps its digest, and every account the paper policy.
+   */
+  defaultPolicy: v.optional(POLICY),
   /**
    * Venues besides the built-in sim (FIX sessions, src/config/venues.ts); the sim stays available as "sim". No default
    * value on purpose: a config that does not mention venues keeps the digest it had before this field existed.

@@ -14,6 +14,9 @@ export type Role = (typeof ROLES)[number]
  * trades only if it also holds one of these, as HTTP's canTrade has it.
  */
 export const TRADING_ROLES: ReadonlySet<Role> = new Set<Role>(['trader', 'bot'])
+/** The kinds of principal a policy's newOrdersBy names (principalKindOf). */
+export const PRINCIPAL_KINDS = ['trader', 'bot'] as const
+
 /** Roles that may operate kill switches, modes, funding and flatten. */
 export const OPERATOR_ROLES: ReadonlySet<Role> = new Set<Role>(['ops', 'admin'])
 
@@ -50,7 +53,7 @@ export function samePersonIds(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase()
 }
 
-export const policySchema = v.strictObject({
+const policyEntriesV3 = {
   accountId: idSchema,
   /** Instrument keys (`venue:symbol`) the account may trade. */
   instruments: v.array(idSchema),
@@ -62,9 +65,43 @@ export const policySchema = v.strictObject({
   /** Validity window (§15 check 3: "policy ALLOW within its validity"). */
   validFromMs: msSchema,
   validUntilMs: msSchema,
+}
+
+/**
+ * A policy as `kernel.configured` payloads of schema version 3 and older hold it (binary payloads are read by position:
+ * src/domain/events/registry.ts keeps this layout to read them).
+ */
+export const policySchemaV3 = v.strictObject(policyEntriesV3)
+
+export const policySchema = v.strictObject({
+  ...policyEntriesV3,
+  /**
+   * Which kinds of principal may place new orders and amend them (§9 "policy (bot/user) enforces new/cancel"; kinds:
+   * principalKindOf). Absent — every record written before the field existed, and every policy that does not set it —
+   * means every trading principal. Cancels never read it: a switch that stops new orders must never stop cancels.
+   */
+  newOrdersBy: v.optional(v.array(v.picklist(PRINCIPAL_KINDS))),
 })
 
 export type Policy = v.InferOutput<typeof policySchema>
+
+/** The fields of a policy a config may set; every other field keeps the default of whoever builds the policy. */
+export type PolicySettings = Partial<Omit<Policy, 'accountId'>>
+
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number]
+
+/**
+ * A principal's kind for newOrdersBy: a bot when its token holds the `bot` role (whatever else it holds: §14, the
+ * stricter reading of a token that claims both), else a trader.
+ */
+export function principalKindOf(principal: Principal): PrincipalKind {
+  return principal.roles.includes('bot') ? 'bot' : 'trader'
+}
+
+/** Whether the policy lets this principal's kind place new orders (and amend): absent newOrdersBy lets every kind. */
+export function newOrdersAllowedFor(policy: Policy, principal: Principal): boolean {
+  return policy.newOrdersBy === undefined || policy.newOrdersBy.includes(principalKindOf(principal))
+}
 
 export function hasAnyRole(principal: Principal, roles: ReadonlySet<Role>): boolean {
   return principal.roles.some((role) => roles.has(role))

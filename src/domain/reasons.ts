@@ -29,6 +29,7 @@ export const REASONS = {
   POLICY_MISSING: reason('definite_reject', 403, 'No policy exists for the account; a missing policy denies'),
   POLICY_EXPIRED: reason('definite_reject', 403, 'The account policy is outside its validity window'),
   POLICY_DENIED: reason('definite_reject', 403, 'The account policy does not allow this'),
+  PRINCIPAL_KIND_NOT_ALLOWED: reason('definite_reject', 403, 'The account policy does not let this kind of principal (bot or trader) place or amend orders; cancels still pass'),
   INSTRUMENT_UNKNOWN: reason('definite_reject', 422, 'No instrument is configured for this venue and symbol'),
   SYMBOL_NOT_ALLOWED: reason('definite_reject', 403, 'The account policy does not allow this symbol'),
   MARKET_ORDERS_DISABLED: reason('definite_reject', 403, 'Market orders are not enabled for this account and instrument'),

@@ -1,10 +1,10 @@
 /**
  * The paper-mode world egress starts with on its embedded defaults: the sim venue's instruments with opening prices,
- * a policy per demo account (limit orders on every sim instrument, market orders off — §14 safe defaults), and the
- * funding of those accounts. serve, the simulation and the end-to-end tests all build on this one definition.
+ * a policy per demo account (limit orders on every sim instrument, market orders off — §14 safe defaults — unless the
+ * config sets the account's policy: PaperAccount.policy), and the funding of those accounts. serve, the simulation and the end-to-end tests all build on this one definition.
  */
 
-import type { Policy } from '../domain/accounts.ts'
+import type { Policy, PolicySettings } from '../domain/accounts.ts'
 import { parseDecimal, type Units } from '../domain/decimal.ts'
 import { instrumentKey, defaultSimInstruments, type Instrument } from '../domain/instruments.ts'
 import { defaultKernelConfig, type KernelConfig, type KernelParams } from '../domain/kernel-config.ts'
@@ -29,9 +29,16 @@ export function simInstrumentsFor(instruments: Instrument[]): SimInstrument[] {
 export interface PaperAccount {
   accountId: string
   balances: Record<string, string>
+  /** The config's policy settings for the account (src/config/policy.ts); each field it leaves out keeps paperPolicy's. */
+  policy?: PolicySettings
 }
 
-export function paperPolicy(accountId: string, instruments: Instrument[], validUntilMs: number): Policy {
+/**
+ * The account's policy: `settings` over the paper defaults. Without settings it is exactly the policy every account
+ * had before policies were configurable (no newOrdersBy: every trading principal may place), so a config that sets
+ * none decides — and records its `kernel.configured` — as before.
+ */
+export function paperPolicy(accountId: string, instruments: Instrument[], validUntilMs: number, settings: PolicySettings = {}): Policy {
   return {
     accountId,
     instruments: instruments.map((instrument) => instrumentKey(instrument.venue, instrument.symbol)),
@@ -41,6 +48,7 @@ export function paperPolicy(accountId: string, instruments: Instrument[], validU
     liveAllowed: false,
     validFromMs: 0,
     validUntilMs,
+    ...settings,
   }
 }
 
@@ -52,7 +60,7 @@ export function paperKernelConfig(options: {
 }): KernelConfig {
   const instruments = options.instruments ?? defaultSimInstruments()
   // Paper policies do not expire within any realistic run; live policies carry real validity windows.
-  const policies = options.accounts.map((account) => paperPolicy(account.accountId, instruments, 8_640_000_000_000_000))
+  const policies = options.accounts.map((account) => paperPolicy(account.accountId, instruments, 8_640_000_000_000_000, account.policy))
   const base = defaultKernelConfig({ instruments, policies, digest: options.digest })
   return { ...base, params: { ...base.params, ...options.params } }
 }

@@ -1,6 +1,11 @@
 /** Shared set-up for the snapshot specs: a world with a varied kernel state (fills, rests, cancels, amends, rejects). */
 
+import { expect } from 'bun:test'
 import type { Principal } from '../../../src/domain/accounts.ts'
+import type { KernelState } from '../../../src/kernel/index.ts'
+import { encodeKernelState } from '../../../src/runtime/snapshot/index.ts'
+import type { EncodedKernelState } from '../../../src/runtime/snapshot/state-codec.ts'
+import type { Json } from '../../../src/runtime/snapshot/codec-kit.ts'
 import { run, startWorld, traderA, traderB, type World } from '../harness.ts'
 
 const SYMBOLS = [
@@ -53,4 +58,17 @@ export async function tradedWorld(seed: number, orders = 40): Promise<World> {
   const world = await startWorld({ seed })
   await trade(world, { orders, tag: `s${seed}`, seed })
   return world
+}
+
+/**
+ * A state's kernel encoding as format 12 and older wrote its policies (without newOrdersBy), for the specs that build
+ * an older format's section from this build's: this build's policy rows end in newOrdersBy, null when it is unset.
+ */
+export function encodeWithFormat12Policies(state: KernelState): EncodedKernelState {
+  const { json, idempotency } = encodeKernelState(state)
+  const fields = structuredClone(json) as unknown[]
+  const config = fields[1] as unknown[] | null
+  const rows = [...((config?.[2] as unknown[][] | undefined) ?? []), ...(fields[3] as [string, unknown[]][]).map(([, row]) => row)]
+  for (const row of rows) expect(row.pop()).toBeNull()
+  return { json: fields as Json, idempotency }
 }

@@ -11,7 +11,7 @@ import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { openReadOnly } from '../../../wal/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, startWorld, type World } from '../harness.ts'
-import { trade } from './support.ts'
+import { encodeWithFormat12Policies, trade } from './support.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -103,7 +103,7 @@ describe("snapshots of the previous build's kernel encoding", () => {
     const previous = readableKernelSchemas().find((schema) => schema.startsWith('kernel-state/v7/')) as string
     expect(previous).toBeDefined()
     const state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
-    const { json, idempotency } = encodeKernelState(state)
+    const { json, idempotency } = encodeWithFormat12Policies(state)
     const fields = json as unknown[]
     // Format 8's three pending fields, format 10's limitLoosest (kept for the orders amended here) and format 11's
     // syntheticDeclinedCumQty (none declined here).

@@ -9,7 +9,8 @@
  * and the lot (intake/sent-order.ts).
  */
 
-import { hasAnyRole, policyValidAt, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
+import { hasAnyRole, newOrdersAllowedFor, policyValidAt, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
+import { kindInputs } from '../intake/guard-policy.ts'
 import { formatDecimal, maxUnits, mulUnits, type Units } from '../../domain/decimal.ts'
 import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
@@ -62,11 +63,13 @@ export function amendPolicyGuard(
   if (!principal.accounts.includes(order.accountId)) return failed('ACCOUNT_NOT_PERMITTED', inputs)
   if (policy === undefined) return failed('POLICY_MISSING', inputs)
   if (!policyValidAt(policy, input.nowMs)) return failed('POLICY_EXPIRED', { ...inputs, validFromMs: policy.validFromMs, validUntilMs: policy.validUntilMs })
+  // An amend is a new order's terms sent again (it may raise them): a kind the policy keeps from placing may not amend.
+  if (!newOrdersAllowedFor(policy, principal)) return failed('PRINCIPAL_KIND_NOT_ALLOWED', { ...inputs, ...kindInputs(policy, principal) })
   if (instrument === undefined) return failed('INSTRUMENT_UNKNOWN', inputs)
   if (!policy.instruments.includes(key)) return failed('SYMBOL_NOT_ALLOWED', inputs)
   const sent = sentTarget(order, target, instrument)
   const notional = mulUnits(sent.qty, sent.price, 'up')
-  const limits = { ...inputs, notional: formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
+  const limits = { ...inputs, ...kindInputs(policy, principal), notional: formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
   if (notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
   return passed({ policy, instrument }, limits)
 }

@@ -1,12 +1,13 @@
 /**
  * Guard 2 — permission and policy. Who asks (role, account scope), then what the account's policy allows: a missing
- * or expired policy denies, the instrument must be listed, market orders must be explicitly enabled for the account
+ * or expired policy denies, the principal's kind (bot or trader) must be one the policy lets place new orders (§9; a
+ * policy that names none lets every kind, and its kinds appear among the inputs only when it names them), the instrument must be listed, market orders must be explicitly enabled for the account
  * and instrument (§14), and the order notional and the count of open orders must be within the policy's limits. The
  * notional is the order's as sent (sent-order.ts): rounded qty × rounded limit price, or for a market order the worst
  * price its reservation assumes (the band's upper edge).
  */
 
-import { hasAnyRole, policyValidAt, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
+import { hasAnyRole, newOrdersAllowedFor, policyValidAt, principalKindOf, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
 import { formatDecimal, mulUnits } from '../../domain/decimal.ts'
 import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
 import type { MarketSnapshot } from '../../domain/market.ts'
@@ -33,6 +34,7 @@ export function policyGuard(
   if (!principal.accounts.includes(body.account)) return failed('ACCOUNT_NOT_PERMITTED', inputs)
   if (policy === undefined) return failed('POLICY_MISSING', inputs)
   if (!policyValidAt(policy, input.nowMs)) return failed('POLICY_EXPIRED', { ...inputs, validFromMs: policy.validFromMs, validUntilMs: policy.validUntilMs })
+  if (!newOrdersAllowedFor(policy, principal)) return failed('PRINCIPAL_KIND_NOT_ALLOWED', { ...inputs, ...kindInputs(policy, principal) })
   if (instrument === undefined) return failed('INSTRUMENT_UNKNOWN', inputs)
   if (!policy.instruments.includes(key)) return failed('SYMBOL_NOT_ALLOWED', inputs)
   if (body.type === 'market' && !policy.marketOrderInstruments.includes(key)) return failed('MARKET_ORDERS_DISABLED', { ...inputs, orderType: body.type })
@@ -40,9 +42,17 @@ export function policyGuard(
   const referencePrice = input.market?.referencePrice ?? 0n
   const price = body.price !== undefined ? sentPrice(body.price, body.side, instrument) : referencePrice > 0n ? marketWorstPrice(referencePrice, instrument) : null
   const notional = price === null ? null : mulUnits(sentQty(body.qty, instrument), price, 'up')
-  const limits = { ...inputs, notional: notional === null ? null : formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
+  const limits = { ...inputs, ...kindInputs(policy, principal), notional: notional === null ? null : formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
   if (notional !== null && notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
   const open = state.openOrders.get(body.account) ?? 0
   if (open >= policy.maxOpenOrders) return failed('OPEN_ORDERS_LIMIT', { ...limits, openOrders: open, maxOpenOrders: policy.maxOpenOrders })
   return passed({ policy, instrument }, { ...limits, openOrders: open })
+}
+
+/**
+ * The principal kind and the kinds the policy lets place new orders, for the decision record — only when the policy
+ * names them: a policy without newOrdersBy decides (and records) exactly as before the field existed.
+ */
+export function kindInputs(policy: Policy, principal: Principal): { principalKind?: string; newOrdersBy?: string } {
+  return policy.newOrdersBy === undefined ? {} : { principalKind: principalKindOf(principal), newOrdersBy: policy.newOrdersBy.join(',') }
 }

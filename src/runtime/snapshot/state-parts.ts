@@ -10,6 +10,7 @@ import type { Instrument } from '../../domain/instruments.ts'
 import type { Policy } from '../../domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../domain/kernel-config.ts'
 import { LANES, MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
+import { PRINCIPAL_KINDS } from '../../domain/accounts.ts'
 import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
@@ -49,7 +50,10 @@ const instrumentFieldsV12: Fields<InstrumentV12> = {
 const instrumentV12 = record<InstrumentV12>('Instrument', instrumentFieldsV12)
 const instrument = record<Instrument>('Instrument', { ...instrumentFieldsV12, touchQtyMin: absentOr(units) })
 
-const policy = record<Policy>('Policy', {
+/** A policy as formats 5–12 held it: without newOrdersBy. */
+export type PolicyV12 = Omit<Policy, 'newOrdersBy'>
+
+const policyFieldsV12: Fields<PolicyV12> = {
   accountId: str,
   instruments: arrayOf(str),
   marketOrderInstruments: arrayOf(str),
@@ -58,7 +62,27 @@ const policy = record<Policy>('Policy', {
   liveAllowed: bool,
   validFromMs: num,
   validUntilMs: num,
-})
+}
+
+/**
+ * Formats 5–12's policy, read as this build's: without newOrdersBy, which is what replaying its log gives (those builds
+ * recorded no policy that set it) and means every trading principal may place.
+ */
+export const policyV12: Codec<Policy> = record<PolicyV12>('Policy', policyFieldsV12)
+
+/**
+ * Format 13's policy: newOrdersBy as null when the policy does not set it, read back as an absent field (not one set
+ * to undefined), so a restored policy is the one the log's `kernel.configured` gives.
+ */
+const policyWithKinds = record<PolicyV12 & { newOrdersBy: Policy['newOrdersBy'] | null }>('Policy', { ...policyFieldsV12, newOrdersBy: nullable(arrayOf(oneOf(PRINCIPAL_KINDS))) })
+export const policy: Codec<Policy> = {
+  shape: policyWithKinds.shape,
+  encode: (value) => policyWithKinds.encode({ ...value, newOrdersBy: value.newOrdersBy ?? null }),
+  decode: (json, path) => {
+    const { newOrdersBy, ...rest } = policyWithKinds.decode(json, path)
+    return newOrdersBy === null || newOrdersBy === undefined ? rest : { ...rest, newOrdersBy }
+  },
+}
 
 const paramsFieldsV12: Fields<KernelParamsV12> = {
   takerFeeBps: num,
@@ -76,34 +100,37 @@ const paramsFieldsV12: Fields<KernelParamsV12> = {
 }
 
 const params = record<KernelParams>('KernelParams', { ...paramsFieldsV12, spreadBpsMax: absentOr(num), touchShareBpsMax: absentOr(num) })
+const paramsV12 = record<KernelParamsV12>('KernelParams', paramsFieldsV12) as Codec<KernelParams>
 
-/** The config parts a format holds: this build's (13), or those of formats 5–12 (no book limits). */
+/** The config parts a format holds: its instruments, params and policies, in the config and the state's maps alike. */
 export interface ConfigParts {
   config: Codec<KernelConfig | null>
   instruments: Codec<Map<string, Instrument>>
+  policies: Codec<Map<string, Policy>>
 }
 
-/** Format 13's: the book limits in the instruments and params. */
-export const CONFIG_PARTS: ConfigParts = {
-  config: nullable(record<KernelConfig>('KernelConfig', { digest: str, instruments: arrayOf(instrument), policies: arrayOf(policy), params })),
-  instruments: mapOf(instrument),
+function configParts(instruments: Codec<Instrument>, params: Codec<KernelParams>, policies: Codec<Policy>): ConfigParts {
+  return {
+    config: nullable(record<KernelConfig>('KernelConfig', { digest: str, instruments: arrayOf(instruments), policies: arrayOf(policies), params })),
+    instruments: mapOf(instruments),
+    policies: mapOf(policies),
+  }
 }
+
+/** Format 14's (this build's): the book limits in the instruments and params, a policy's newOrdersBy. */
+export const CONFIG_PARTS: ConfigParts = configParts(instrument, params, policy)
 
 /**
- * Formats 5–12's, read into this build's shape with the book limits absent (off) — what replaying their logs gives:
- * those builds recorded no book limits. They never write.
+ * Format 13's: a policy's newOrdersBy, no book limits — read with them absent (off), what replaying its log gives:
+ * that build recorded none. It never writes.
  */
-export const CONFIG_PARTS_V12: ConfigParts = {
-  config: nullable(
-    record<KernelConfig>('KernelConfig', {
-      digest: str,
-      instruments: arrayOf(instrumentV12) as Codec<Instrument[]>,
-      policies: arrayOf(policy),
-      params: record<KernelParamsV12>('KernelParams', paramsFieldsV12) as Codec<KernelParams>,
-    }),
-  ),
-  instruments: mapOf(instrumentV12) as Codec<Map<string, Instrument>>,
-}
+export const CONFIG_PARTS_V13: ConfigParts = configParts(instrumentV12 as Codec<Instrument>, paramsV12, policy)
+
+/**
+ * Formats 5–12's: neither the book limits nor a policy's newOrdersBy — read with them absent (off; every kind of
+ * principal may place), what replaying their logs gives: those builds recorded neither. They never write.
+ */
+export const CONFIG_PARTS_V12: ConfigParts = configParts(instrumentV12 as Codec<Instrument>, paramsV12, policyV12)
 
 const reservation = record<Reservation>('Reservation', { asset: str, total: units, remaining: units })
 
@@ -211,12 +238,13 @@ export type KernelStateRestV11 = Omit<KernelStateRest, 'venueHealth'>
 /** The state as formats 5–8 held it: without retireRule either. */
 export type KernelStateRestV8 = Omit<KernelStateRestV11, 'retireRule'>
 
+/** The fields of formats 5–8, each format's orders as `orders` reads them and its config parts as `configParts` do. */
 export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>, configParts: ConfigParts = CONFIG_PARTS_V12): Fields<KernelStateRestV8> {
   return {
     lastLsn: num,
     config: configParts.config,
     instruments: configParts.instruments,
-    policies: mapOf(policy),
+    policies: configParts.policies,
     mode: oneOf(MODES),
     tradingSwitch: oneOf(TRADING_SWITCHES),
     accounts: mapOf(ledger),
