@@ -1,5 +1,5 @@
 /**
- * A configured account policy is recorded once (`kernel.configured`, schema version 4) and comes back from the log
+ * A configured account policy is recorded once (`kernel.configured`, schema version 5) and comes back from the log
  * at every restart — from the shutdown snapshot (kernel-state format 13) or by replaying the whole log — so a
  * restarted gateway answers every key as it first did and decides new orders with the same policy.
  */
@@ -94,8 +94,8 @@ describe('configured policies across restarts', () => {
     expect(third.gateway.restoreReport?.snapshot).toBeNull()
     expect(third.gateway.engine.state.policies.get('demo-1')).toEqual(policy)
     expect(await answers(third, [...REQUESTS, [BOT, RESTING, 'bot-2']])).toEqual([...firstAnswers, ...later])
-    // The config never changed: one kernel.configured record, of schema version 4, holds the policy.
+    // The config never changed: one kernel.configured record, of schema version 5 (4 + the book limits), holds the policy.
     const configured = [...third.gateway.engine.wal.read(1)].filter((frame) => frame.type === EVENT_CODES['kernel.configured'])
-    expect(configured.map((frame) => frame.version)).toEqual([4])
+    expect(configured.map((frame) => frame.version)).toEqual([5])
   }, 30_000)
 })

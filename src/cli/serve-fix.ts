@@ -180,6 +180,7 @@ export function fixInstruments(config: FixVenueConfig): Instrument[] {
     postOnly: instrument.postOnly,
     reduceOnly: instrument.reduceOnly,
     rateLimitPerSecond: instrument.rateLimitPerSecond,
+    ...(instrument.touchQtyMin === undefined ? {} : { touchQtyMin: parseDecimal(instrument.touchQtyMin) }),
   }))
 }
 

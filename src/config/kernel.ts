@@ -50,6 +50,13 @@ export const KERNEL = v.strictObject({
   reconcileRecheckMs: v.optional(integerIn(10, HOUR_MS)),
   /** Back-off for a cancel the I-100 gate blocked (a blocked place or amend is final; a venue's retryable answer carries its own wait). */
   sendRetryMs: v.optional(integerIn(10, HOUR_MS)),
+  /**
+   * The book limits of the data-health guard (src/kernel/intake/book-check.ts), each unset: off, and not in the
+   * digest. A spread wider than `spreadBpsMax` of the reference price is a thin book (DATA_THIN_BOOK); an aggressive
+   * order above `touchShareBpsMax` of the visible size at the touch it takes is IMPACT_TOO_LARGE.
+   */
+  spreadBpsMax: v.optional(integerIn(1, 10_000)),
+  touchShareBpsMax: v.optional(integerIn(1, 10_000)),
 })
 
 export type KernelSection = v.InferOutput<typeof KERNEL>

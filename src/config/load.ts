@@ -250,6 +250,9 @@ function venueIssues(parsed: Parsed): ConfigIssue[] {
       for (const field of ['tickSize', 'lotSize', 'minQty', 'maxQty'] as const) {
         if (!/[1-9]/.test(instrument[field])) issues.push({ path: `${where}.${field}`, message: `expected a positive amount, got ${JSON.stringify(instrument[field])}` })
       }
+      if (instrument.touchQtyMin !== undefined && !/[1-9]/.test(instrument.touchQtyMin)) {
+        issues.push({ path: `${where}.touchQtyMin`, message: `expected a positive amount, got ${JSON.stringify(instrument.touchQtyMin)}` })
+      }
       if (venue.marketData === 'static' && (instrument.referencePrice === undefined || !/[1-9]/.test(instrument.referencePrice))) {
         issues.push({ path: `${where}.referencePrice`, message: 'marketData "static" needs a positive referencePrice for every instrument' })
       }

@@ -62,6 +62,11 @@ const INSTRUMENT = v.strictObject({
   reduceOnly: v.optional(v.boolean('expected true or false'), false),
   /** The venue's request budget for this instrument; the runtime paces sends with it. */
   rateLimitPerSecond: v.optional(integerIn(1, 1_000_000), 50),
+  /**
+   * The book's thin-touch limit: visible size (base units) at the side an aggressive order takes below which it is
+   * refused (DATA_THIN_BOOK). Unset: no such rule, and not in the digest.
+   */
+  touchQtyMin: v.optional(AMOUNT),
   /** With `marketData: "static"`: the reference price the data-health guard sees, always fresh. Test venues only. */
   referencePrice: v.optional(AMOUNT),
 })

@@ -33,6 +33,11 @@ export const instrumentSchema = v.strictObject({
   reduceOnly: v.boolean(),
   /** The venue's request budget for this instrument; the runtime's throttler paces sends with it. */
   rateLimitPerSecond: countSchema,
+  /**
+   * Visible size (base units) at the side an aggressive order takes below which the book is thin (DATA_THIN_BOOK,
+   * src/kernel/intake/book-check.ts). Absent: no such rule, and records written before it existed read so.
+   */
+  touchQtyMin: v.optional(positiveUnitsSchema),
 })
 
 export type Instrument = v.InferOutput<typeof instrumentSchema>

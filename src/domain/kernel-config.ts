@@ -47,6 +47,13 @@ export const kernelParamsSchema = v.strictObject({
   reconcileRecheckMs: msSchema,
   /** Back-off for a send the gate blocked or the venue throttled without a Retry-After. */
   sendRetryMs: msSchema,
+  /**
+   * The book limits of guard 4 (src/kernel/intake/book-check.ts): a spread wider than `spreadBpsMax` of the reference
+   * price is a thin book (DATA_THIN_BOOK); an aggressive order above `touchShareBpsMax` of the visible size at the
+   * touch is IMPACT_TOO_LARGE. Absent: off (the default, and records written before they existed read so).
+   */
+  spreadBpsMax: v.optional(bpsSchema),
+  touchShareBpsMax: v.optional(bpsSchema),
 })
 
 export type KernelParams = v.InferOutput<typeof kernelParamsSchema>
@@ -60,8 +67,19 @@ export const kernelConfigSchema = v.strictObject({
 
 export type KernelConfig = v.InferOutput<typeof kernelConfigSchema>
 
-/** The config as `kernel.configured` payloads of schema version 3 and older hold it: policies without newOrdersBy. */
-export const kernelConfigSchemaV3 = v.strictObject({ ...kernelConfigSchema.entries, policies: v.array(policySchemaV3) })
+const { touchQtyMin: _touchQtyMin, ...instrumentEntriesV4 } = instrumentSchema.entries
+const { spreadBpsMax: _spreadBpsMax, touchShareBpsMax: _touchShareBpsMax, ...paramsEntriesV4 } = kernelParamsSchema.entries
+
+/**
+ * The config as `kernel.configured` payloads of schema version 3 and older hold it: policies without newOrdersBy, and
+ * (as version 4 too) instruments and params without the book limits (version 5).
+ */
+export const kernelConfigSchemaV3 = v.strictObject({
+  ...kernelConfigSchema.entries,
+  instruments: v.array(v.strictObject(instrumentEntriesV4)),
+  policies: v.array(policySchemaV3),
+  params: v.strictObject(paramsEntriesV4),
+})
 
 export function defaultKernelParams(): KernelParams {
   return {

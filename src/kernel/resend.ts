@@ -45,7 +45,10 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   const instrument = state.instruments.get(instrumentKey(order.venue, order.symbol))
   const params = state.config?.params
   if (instrument === undefined || params === undefined) return refused('INSTRUMENT_UNKNOWN', instrumentKey(order.venue, order.symbol))
-  const data = dataHealthGuard({ price: order.flattenId === null ? order.price : null, instrument, params, market: command.market, nowMs: command.nowMs })
+  // A flatten's close faces neither the band nor the book rules; any other order faces both, as at its intake.
+  const intake = order.flattenId === null
+  const book = intake ? { side: order.side, orderType: order.type, price: order.price, qty: order.qty, reduceOnly: order.reduceOnly } : null
+  const data = dataHealthGuard({ price: intake ? order.price : null, order: book, instrument, params, market: command.market, nowMs: command.nowMs })
   if (!data.pass) return refused(data.reason, `the reference price refuses the order now (${inputsText(data.inputs)})`)
   // The order goes out as recorded (rounded at intake, to the tick of its time): a limit is priced as it is, never
   // rounded again (to a tick changed since, a buy's would go down and the reservation fall short of what it sends).

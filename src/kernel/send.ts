@@ -15,6 +15,7 @@ import type { Decision, SendCommand } from './commands.ts'
 import { emit, emitterFor, type Emitter } from './emit.ts'
 import { evaluateGate, LIVE_ONLY } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
+import type { BookOrder } from './intake/book-check.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
 import { heldFor, reservationFor } from './reservations.ts'
@@ -149,7 +150,7 @@ function guardRefusingSend(state: KernelState, order: Order, command: SendComman
   const params = state.config?.params
   if (instrument === undefined || params === undefined) return 'INSTRUMENT_UNKNOWN'
   const price = command.action === 'amend' ? amendBandPrice(order) : order.price
-  const data = dataHealthGuard({ price, instrument, params, market: command.market, nowMs: command.nowMs })
+  const data = dataHealthGuard({ price, order: bookOrderOf(order, command.action, price), instrument, params, market: command.market, nowMs: command.nowMs })
   if (!data.pass) return data.reason
   return command.action === 'place' && !marketOrderCovered(order, { instrument, takerFeeBps: params.takerFeeBps, referencePrice: data.value }) ? 'INSUFFICIENT_FUNDS' : null
 }
@@ -166,6 +167,14 @@ function marketOrderCovered(order: Order, at: { instrument: Instrument; takerFee
   const worstPrice = marketWorstPrice(at.referencePrice, instrument)
   const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps, instrument })
   return quote.amount <= order.reservation.total
+}
+
+/** The order as the book rules see this send: a place as it is, an amend as its target when its intake checked one. */
+function bookOrderOf(order: Order, action: 'place' | 'amend', bandPrice: Units | null): BookOrder | null {
+  const base = { side: order.side, orderType: order.type, reduceOnly: order.reduceOnly }
+  if (action === 'place') return { ...base, price: order.price, qty: order.qty }
+  const amend = order.amend
+  return amend === null || bandPrice === null ? null : { ...base, price: amend.price, qty: amend.qty }
 }
 
 /** The price an amend's intake band-checked: its new price, or the standing one when it adds quantity; else none. */

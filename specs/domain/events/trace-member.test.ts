@@ -64,7 +64,7 @@ function olderPayload(event: DomainEvent, version: 2 | 3): EncodedEvent {
 
 describe('the traceparent member (payload version 4)', () => {
   test('the types a request writes are at version 4 and every sample round trips with and without a trace, by both decoders', () => {
-    expect(Object.keys(MEMBERS_ADDED).sort()).toEqual(SAMPLES.map((event) => event.type).sort())
+    expect(Object.entries(MEMBERS_ADDED).filter(([, added]) => 'traceparent' in added).map(([type]) => type).sort()).toEqual(SAMPLES.map((event) => event.type).sort())
     for (const event of SAMPLES) {
       expect(EVENT_VERSIONS[event.type]).toBe(4)
       for (const written of [event, { ...event, traceparent: TRACEPARENT } as DomainEvent]) {

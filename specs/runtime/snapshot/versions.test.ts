@@ -116,6 +116,11 @@ describe("snapshots of the previous build's kernel encoding", () => {
     // restart records the rule again: kernel.retire_rule_adopted).
     expect(fields.pop()).toEqual([])
     fields.pop()
+    // Format 13's book limits in the config (none set here): the instruments' last member, the params' last two.
+    const config = fields[1] as [string, unknown[][], unknown, unknown[]]
+    for (const row of config[1]) expect(row.pop()).toBeNull()
+    expect(config[3].splice(-2)).toEqual([null, null])
+    for (const [, row] of fields[2] as [string, unknown[]][]) expect(row.pop()).toBeNull()
     const sections = new Map(content.sections)
     sections.set(KERNEL_SECTION, kernelSectionOf(JSON.stringify(fields), idempotency))
     const { format: _format, version: _version, sections: _infos, ...meta } = content.header

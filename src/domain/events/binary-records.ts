@@ -91,18 +91,24 @@ export function orderIdOfBinary(name: EventType, version: number, payload: Uint8
 
 /**
  * The schema a payload of `version` was written with: the one kept for it where the type's members changed inside
- * (schemas.ts OLDER_LAYOUT_SCHEMAS), else the current one without the members added after it (registry.ts
- * MEMBERS_ADDED). Only its shape is used (the layout); decoding validates with the current schema, where those
- * members are optional.
+ * (schemas.ts OLDER_LAYOUT_SCHEMAS), else the current one — either without the members added after `version`
+ * (registry.ts MEMBERS_ADDED; a kept schema that never held one is left as it is). Only its shape is used (the
+ * layout); decoding validates with the current schema, where those members are optional.
  */
 export function schemaAtVersion(name: EventType, version: number): SchemaLike {
-  const older = OLDER_LAYOUT_SCHEMAS[`${name}@${version}`]
-  if (older !== undefined) return older as SchemaLike
-  const schema = EVENT_SCHEMAS[name] as SchemaLike
+  const schema = (OLDER_LAYOUT_SCHEMAS[`${name}@${version}`] ?? EVENT_SCHEMAS[name]) as SchemaLike
   const added = MEMBERS_ADDED[name]
   if (added === undefined) return schema
   const later = Object.keys(added).filter((member) => (added[member] as number) > version)
-  if (later.length === 0) return schema
-  const entries = Object.fromEntries(Object.entries(schema.entries ?? {}).filter(([key]) => !later.includes(key)))
-  return { ...schema, entries }
+  return later.reduce((shape, member) => withoutMember(shape, member.split('.')), schema)
+}
+
+/** `schema` without the member at `path` (object keys; an array is passed through to its items). */
+function withoutMember(schema: SchemaLike, path: readonly string[]): SchemaLike {
+  if (schema.type === 'array' && schema.item !== undefined) return { ...schema, item: withoutMember(schema.item as SchemaLike, path) }
+  const [head, ...rest] = path
+  const entries = schema.entries ?? {}
+  if (head === undefined || !(head in entries)) return schema
+  if (rest.length === 0) return { ...schema, entries: Object.fromEntries(Object.entries(entries).filter(([key]) => key !== head)) }
+  return { ...schema, entries: { ...entries, [head]: withoutMember(entries[head] as SchemaLike, rest) } }
 }

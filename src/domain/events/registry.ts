@@ -65,7 +65,8 @@ export const EVENT_CODES = {
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
  * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4
  * added optional members (MEMBERS_ADDED: the trace context) or changed nested ones (kernel.configured: a
- * policy's newOrdersBy, read in its older layout through schemas.ts OLDER_LAYOUT_SCHEMAS): their upgrades are the identity.
+ * policy's newOrdersBy, read in its older layout through schemas.ts OLDER_LAYOUT_SCHEMAS); 5 added kernel.configured's
+ * nested book limits (MEMBERS_ADDED by dotted path): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
@@ -74,13 +75,16 @@ export function binaryFormatOf(version: number): BinaryFormat | null {
   return version === 2 ? 'plain' : version >= 3 && version <= PAYLOAD_VERSION_MAX ? 'compact' : null
 }
 
-/** The newest payload version of any type; 4 and up are the compact format with members added (MEMBERS_ADDED). */
-const PAYLOAD_VERSION_MAX = 4
+/** The newest payload version of any type; 4 and up are the compact format with members added or changed. */
+const PAYLOAD_VERSION_MAX = 5
 
 /**
  * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
  * version was written without them, so its layout is the schema's without them (binary-records.ts), and it decodes
- * with them absent (they are optional). Version 4: the W3C trace context of the request that wrote the record.
+ * with them absent (they are optional). Version 4: the W3C trace context of the request that wrote the record;
+ * version 5, for kernel.configured, the book limits in its config (a dotted path names a nested member). The members
+ * are taken out of the layout a version's payloads were written with: the current schema's, or the one schemas.ts
+ * OLDER_LAYOUT_SCHEMAS keeps for it (binary-records.ts schemaAtVersion).
  */
 export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, number>>>> = {
   'order.accepted': { traceparent: 4 },
@@ -88,6 +92,10 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'order.canceled': { traceparent: 4 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
+  // Version 5 of the kernel config: the book limits (src/kernel/intake/book-check.ts). A nested member is named by its
+  // path, array items passed through (config.instruments[i] is config.instruments). Version 4 (a policy's
+  // newOrdersBy) is the current layout without them; 3 and 2 are OLDER_LAYOUT_SCHEMAS', which never held them.
+  'kernel.configured': { 'config.instruments.touchQtyMin': 5, 'config.params.spreadBpsMax': 5, 'config.params.touchShareBpsMax': 5 },
 }
 
 /**
@@ -104,8 +112,9 @@ export const EVENT_VERSIONS: Record<EventType, number> = {
     Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
   ) as Record<EventType, number>),
   // 4: a policy may carry newOrdersBy (the principal kinds that may place new orders); its older payloads are read
-  // with the layout they were written in (schemas.ts OLDER_LAYOUT_SCHEMAS) and mean every kind may.
-  'kernel.configured': 4,
+  // with the layout they were written in (schemas.ts OLDER_LAYOUT_SCHEMAS) and mean every kind may. 5: the config's
+  // book limits (MEMBERS_ADDED); version 4 and older payloads read with them absent (off).
+  'kernel.configured': 5,
 }
 
 type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
@@ -114,8 +123,9 @@ const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
 export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  // 3 → 4 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS }]),
+  // 3 → 4 and 4 → 5 only added optional members (MEMBERS_ADDED, or a policy's newOrdersBy): an older payload is the
+  // same event without them.
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS }]),
 )
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(

@@ -430,7 +430,7 @@ export const EVENT_SCHEMAS = {
 /**
  * The schemas of older payload versions whose binary layout differs from the current schema's, by `type@version`:
  * binary payloads are read by position, so each keeps the layout it was written in (binary-records.ts).
- * kernel.configured 4 added a policy's newOrdersBy.
+ * kernel.configured 4 added a policy's newOrdersBy (its 5, the book limits, is MEMBERS_ADDED's: these never hold them).
  */
 export const OLDER_LAYOUT_SCHEMAS: Readonly<Record<string, v.GenericSchema>> = {
   'kernel.configured@2': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchemaV3 }),

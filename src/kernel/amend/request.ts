@@ -85,7 +85,9 @@ function runGuards(state: KernelState, command: AmendCommand, order: Order): Dec
   // Both as they will be sent: a sell's new price rounds up to the tick, and that is the price the band must hold.
   const sent = sentTarget(order, target, instrument)
   const bandPrice = command.price !== null || sent.qty > order.qty ? sent.price : null
-  const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, instrument, params, market: command.market, nowMs: command.nowMs }))
+  // The book rules face what the band faces: a qty cut takes nothing more from the book.
+  const book = bandPrice === null ? null : { side: order.side, orderType: order.type, price: sent.price, qty: sent.qty, reduceOnly: order.reduceOnly }
+  const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, order: book, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return fail(data.reason)
   const reservation = record(records, 'reservation', amendReservationGuard(state, { order, sent, instrument, params }))
   if (!reservation.pass) return fail(reservation.reason)

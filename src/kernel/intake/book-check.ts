@@ -13,8 +13,8 @@
  * Every limit null turns the check off: it then runs no rule and adds no input, so decision records stay as they were
  * before it existed. Pure: the touch comes with the market fact in the command (src/domain/market.ts).
  *
- * Not wired into intake yet: the limits belong in the kernel's recorded config (kernel.configured), and putting them
- * there grows the kernel-state snapshot's config codecs, a format change still to be decided.
+ * Called by data health (guard-data-health.ts) with the limits of the recorded config (kernel.configured): at a place,
+ * an amend that reprices or adds, a resend, and the recheck at the send (I-100 check 4).
  */
 
 import { formatDecimal, type Units } from '../../domain/decimal.ts'

@@ -1,18 +1,27 @@
 /**
  * Guard 4 — data health. A missing, stale or jumping reference price blocks new orders (it never blocks cancels,
  * which do not come through intake). A limit price outside the instrument's band around the reference price is a
- * fat-finger reject.
+ * fat-finger reject. Then, for an order that would take from the book (`order`), the book rules (book-check.ts): a thin
+ * touch is DATA_THIN_BOOK, too large a share of it IMPACT_TOO_LARGE — with the limits of the recorded config (the
+ * instrument's touchQtyMin, the params' spreadBpsMax and touchShareBpsMax). With every limit absent they add nothing,
+ * not even an input, so decision records stay as they were before the limits existed.
  */
 
 import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../../domain/market.ts'
+import { bookCheck, type BookLimits, type BookOrder } from './book-check.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
 
-/** `price` is the limit price to band-check (a new order's, or an amend's new one); null checks data health only. */
+/**
+ * `price` is the limit price to band-check (a new order's, or an amend's new one); null checks data health only.
+ * `order`: the order as it would be sent, for the book rules; absent or null for what never faces them (a flatten's
+ * closes, an amend that only cuts quantity).
+ */
 export function dataHealthGuard(input: {
   price: Units | null
+  order?: BookOrder | null
   instrument: Instrument
   params: KernelParams
   market: MarketSnapshot | null
@@ -38,7 +47,15 @@ export function dataHealthGuard(input: {
   }
   const price = input.price
   if (price !== null && exceedsBps(price, market.referencePrice, instrument.priceBandBps)) return failed('PRICE_BAND', inputs)
-  return passed(market.referencePrice, inputs)
+  if (input.order === undefined || input.order === null) return passed(market.referencePrice, inputs)
+  const book = bookCheck(input.order, { market, limits: bookLimitsOf(instrument, params) })
+  const all = { ...inputs, ...book.inputs }
+  return book.reason === null ? passed(market.referencePrice, all) : failed(book.reason, all)
+}
+
+/** The book limits of the recorded config: absent is off. */
+export function bookLimitsOf(instrument: Instrument, params: KernelParams): BookLimits {
+  return { touchQtyMin: instrument.touchQtyMin ?? null, spreadBpsMax: params.spreadBpsMax ?? null, touchShareBpsMax: params.touchShareBpsMax ?? null }
 }
 
 /** |value − reference| > reference × bps / 10 000, in exact integer arithmetic. */

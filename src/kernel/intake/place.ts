@@ -66,7 +66,8 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
   if (!mode.pass) return fail(mode.reason)
   // The band holds for the price as it will be sent (a sell's rounds up to the tick, a buy's down).
   const bandPrice = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
-  const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, instrument, params, market: command.market, nowMs: command.nowMs }))
+  const order = { side: body.side, orderType: body.type, price: bandPrice, qty: body.qty, reduceOnly: body.reduce_only }
+  const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, order, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return fail(data.reason)
   const reservation = record(records, 'reservation', reservationGuard(state, { body, instrument, params, referencePrice: data.value }))
   if (!reservation.pass) return fail(reservation.reason)

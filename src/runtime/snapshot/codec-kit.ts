@@ -99,6 +99,15 @@ export function nullable<T>(inner: Codec<T>): Codec<T | null> {
   }
 }
 
+/** An optional member: absent is written as null and read back absent (a record leaves the key out). */
+export function absentOr<T>(inner: Codec<T>): Codec<T | undefined> {
+  return {
+    shape: `absentOr(${inner.shape})`,
+    encode: (value) => (value === undefined ? null : inner.encode(value)),
+    decode: (json, path) => (json === null ? undefined : inner.decode(json, path)),
+  }
+}
+
 export function arrayOf<T>(inner: Codec<T>): Codec<T[]> {
   return {
     shape: `array(${inner.shape})`,
@@ -201,7 +210,11 @@ export function record<T>(name: string, fields: Fields<T>): RecordCodec<T> {
       if (!Array.isArray(json) || json.length !== width) fail(path, `${name} as an array of ${width} fields`, json)
       const value: Record<string, unknown> = {}
       try {
-        for (let index = 0; index < width; index++) value[keys[index] as string] = (codecs[index] as Codec<unknown>).decode(json[index], path)
+        for (let index = 0; index < width; index++) {
+          const member = (codecs[index] as Codec<unknown>).decode(json[index], path)
+          // An absent optional member (absentOr) stays absent, as the kernel holds it.
+          if (member !== undefined) value[keys[index] as string] = member
+        }
       } catch (error) {
         rerunPrecisely(error, () => {
           for (let index = 0; index < width; index++) (codecs[index] as Codec<unknown>).decode(json[index], `${path}.${keys[index] as string}`)

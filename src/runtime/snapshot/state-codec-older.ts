@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 12), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 13), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -7,8 +7,8 @@ import type { Order } from '../../domain/orders.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  kernelStateFieldsV8, order, orderFieldsV5, policyV12, venueHealthEntries, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
-  type KernelStateRestV11,
+  CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
+  type ConfigParts, type KernelStateRestV11,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10,
 } from './state-parts.ts'
 
@@ -76,7 +76,7 @@ const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (
  * shape: no venue health recorded (empty), which is what replaying its log gives (`venue.health_changed` is newer).
  */
 function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>): Codec<KernelStateRest> {
-  const older = record<KernelStateRestV11>('KernelState', { ...kernelStateFieldsV8(orders, policyV12), retireRule: nullable(num) })
+  const older = record<KernelStateRestV11>('KernelState', { ...kernelStateFieldsV8(orders, CONFIG_PARTS_V12), retireRule: nullable(num) })
   return {
     shape: older.shape,
     encode: () => {
@@ -86,18 +86,29 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
   }
 }
 
-/**
- * A state as format 12 wrote it: this build's orders and venue health, its policies without newOrdersBy (read without
- * it: every trading principal may place, as replaying its log gives — those builds recorded no policy that set it).
- */
-const olderKernelStateV12 = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order), policyV12), retireRule: nullable(num), venueHealth: venueHealthEntries })
-export const kernelStateV12: Codec<KernelStateRest> = {
-  shape: olderKernelStateV12.shape,
-  encode: () => {
-    throw new CodecError(`kernel state is written in this build's format, never in version 12`)
-  },
-  decode: (json, path) => olderKernelStateV12.decode(json, path),
+/** A state of format 12 or 13 as it wrote it: this build's orders and venue health, the config parts it held. */
+function withVenueHealth(version: number, configParts: ConfigParts): Codec<KernelStateRest> {
+  const older = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order), configParts), retireRule: nullable(num), venueHealth: venueHealthEntries })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
+    },
+    decode: (json, path) => older.decode(json, path),
+  }
 }
+
+/**
+ * A state as format 13 wrote it: a policy's newOrdersBy, its config without the book limits (read with them absent,
+ * off: as replaying its log gives — that build recorded none).
+ */
+export const kernelStateV13 = withVenueHealth(13, CONFIG_PARTS_V13)
+
+/**
+ * A state as format 12 wrote it: also its policies without newOrdersBy (read without it: every trading principal may
+ * place, as replaying its log gives — those builds recorded no policy that set it).
+ */
+export const kernelStateV12 = withVenueHealth(12, CONFIG_PARTS_V12)
 
 /** A state as format 11 wrote it: this build's orders, no venue health. */
 export const kernelStateV11 = withoutVenueHealth(11, mapOf(order))
@@ -113,7 +124,7 @@ export const kernelStateV9 = withoutVenueHealth(9, mapOf(orderFromV9))
  * replaying its log gives (kernel.retire_rule_adopted is newer).
  */
 function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<KernelStateRest> {
-  const older = record<KernelStateRestV8>('KernelState', kernelStateFieldsV8(orders, policyV12))
+  const older = record<KernelStateRestV8>('KernelState', kernelStateFieldsV8(orders, CONFIG_PARTS_V12))
   return {
     shape: older.shape,
     encode: () => {

@@ -19,10 +19,12 @@ import type { KernelState } from '../../kernel/state.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec, type Json, type MapCodec } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
-import { kernelStateFieldsV8, order, policy, venueHealthEntries, type KernelStateRest } from './state-parts.ts'
-import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12 } from './state-codec-older.ts'
+import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest } from './state-parts.ts'
+import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13 } from './state-codec-older.ts'
 
-// 13: policies hold newOrdersBy (the principal kinds that may place new orders; a version 12 or older section is
+// 14: the config's instruments and params hold the book limits (touchQtyMin; spreadBpsMax, touchShareBpsMax: absent
+// when off; a version 13 or older section is read with them absent, as replaying its log gives: those builds recorded
+// none); 13: policies hold newOrdersBy (the principal kinds that may place new orders; a version 12 or older section is
 // read without it — every kind may — as replaying its log gives: those builds recorded no policy that set it);
 // 12: the state holds venueHealth (per venue the recorded health level and its emergency override; a version 11 or
 // older section is read with none, as replaying its log gives: those builds logged no `venue.health_changed`);
@@ -36,10 +38,14 @@ import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelState
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 12: state-codec-older.ts.
-export const KERNEL_STATE_FORMAT_VERSION = 13
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 13: state-codec-older.ts.
+export const KERNEL_STATE_FORMAT_VERSION = 14
 
-const kernelState = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order), policy), retireRule: nullable(num), venueHealth: venueHealthEntries })
+const kernelState = record<KernelStateRest>('KernelState', {
+  ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
+  retireRule: nullable(num),
+  venueHealth: venueHealthEntries,
+})
 
 function schemaId(version: number, state: Codec<KernelStateRest>): string {
   return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
@@ -61,10 +67,12 @@ export const KERNEL_STATE_SCHEMA_V9 = schemaId(9, kernelStateV9)
 export const KERNEL_STATE_SCHEMA_V10 = schemaId(10, kernelStateV10)
 export const KERNEL_STATE_SCHEMA_V11 = schemaId(11, kernelStateV11)
 export const KERNEL_STATE_SCHEMA_V12 = schemaId(12, kernelStateV12)
+export const KERNEL_STATE_SCHEMA_V13 = schemaId(13, kernelStateV13)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V13, kernelStateV13],
   [KERNEL_STATE_SCHEMA_V12, kernelStateV12],
   [KERNEL_STATE_SCHEMA_V11, kernelStateV11],
   [KERNEL_STATE_SCHEMA_V10, kernelStateV10],

@@ -16,7 +16,7 @@ import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import { HEALTH_LEVELS } from '../../domain/gate.ts'
 import { OVERRIDE_SCOPES, type VenueHealthEntry, type VenueOverride } from '../../domain/venue-health.ts'
-import { arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields } from './codec-kit.ts'
+import { absentOr, arrayOf, big, bool, CodecError, mapOf, nullable, num, oneOf, oneOfNumbers, record, smallSetOf, str, type Codec, type Fields } from './codec-kit.ts'
 
 const units = big
 const reason = oneOf(REASON_CODES, 'reason')
@@ -24,7 +24,12 @@ const orderType = oneOf(['limit', 'market'] as const)
 const tif = oneOf(['GTC', 'IOC', 'FOK', 'DAY'] as const)
 const workKind = oneOf<WorkKind>(['place', 'cancel', 'amend', 'reconcile'])
 
-const instrument = record<Instrument>('Instrument', {
+/** An instrument as formats 5–12 held it: without the book limit. */
+export type InstrumentV12 = Omit<Instrument, 'touchQtyMin'>
+/** The kernel params as formats 5–12 held them: without the book limits. */
+export type KernelParamsV12 = Omit<KernelParams, 'spreadBpsMax' | 'touchShareBpsMax'>
+
+const instrumentFieldsV12: Fields<InstrumentV12> = {
   venue: str,
   symbol: str,
   baseAsset: str,
@@ -40,7 +45,10 @@ const instrument = record<Instrument>('Instrument', {
   postOnly: bool,
   reduceOnly: bool,
   rateLimitPerSecond: num,
-})
+}
+
+const instrumentV12 = record<InstrumentV12>('Instrument', instrumentFieldsV12)
+const instrument = record<Instrument>('Instrument', { ...instrumentFieldsV12, touchQtyMin: absentOr(units) })
 
 /** A policy as formats 5–12 held it: without newOrdersBy. */
 export type PolicyV12 = Omit<Policy, 'newOrdersBy'>
@@ -76,7 +84,7 @@ export const policy: Codec<Policy> = {
   },
 }
 
-const params = record<KernelParams>('KernelParams', {
+const paramsFieldsV12: Fields<KernelParamsV12> = {
   takerFeeBps: num,
   referenceStaleMs: num,
   referenceJumpBps: num,
@@ -89,11 +97,40 @@ const params = record<KernelParams>('KernelParams', {
   reconcileGraceMs: num,
   reconcileRecheckMs: num,
   sendRetryMs: num,
-})
-
-function kernelConfigOf(policies: Codec<Policy>): Codec<KernelConfig> {
-  return record<KernelConfig>('KernelConfig', { digest: str, instruments: arrayOf(instrument), policies: arrayOf(policies), params })
 }
+
+const params = record<KernelParams>('KernelParams', { ...paramsFieldsV12, spreadBpsMax: absentOr(num), touchShareBpsMax: absentOr(num) })
+const paramsV12 = record<KernelParamsV12>('KernelParams', paramsFieldsV12) as Codec<KernelParams>
+
+/** The config parts a format holds: its instruments, params and policies, in the config and the state's maps alike. */
+export interface ConfigParts {
+  config: Codec<KernelConfig | null>
+  instruments: Codec<Map<string, Instrument>>
+  policies: Codec<Map<string, Policy>>
+}
+
+function configParts(instruments: Codec<Instrument>, params: Codec<KernelParams>, policies: Codec<Policy>): ConfigParts {
+  return {
+    config: nullable(record<KernelConfig>('KernelConfig', { digest: str, instruments: arrayOf(instruments), policies: arrayOf(policies), params })),
+    instruments: mapOf(instruments),
+    policies: mapOf(policies),
+  }
+}
+
+/** Format 14's (this build's): the book limits in the instruments and params, a policy's newOrdersBy. */
+export const CONFIG_PARTS: ConfigParts = configParts(instrument, params, policy)
+
+/**
+ * Format 13's: a policy's newOrdersBy, no book limits — read with them absent (off), what replaying its log gives:
+ * that build recorded none. It never writes.
+ */
+export const CONFIG_PARTS_V13: ConfigParts = configParts(instrumentV12 as Codec<Instrument>, paramsV12, policy)
+
+/**
+ * Formats 5–12's: neither the book limits nor a policy's newOrdersBy — read with them absent (off; every kind of
+ * principal may place), what replaying their logs gives: those builds recorded neither. They never write.
+ */
+export const CONFIG_PARTS_V12: ConfigParts = configParts(instrumentV12 as Codec<Instrument>, paramsV12, policyV12)
 
 const reservation = record<Reservation>('Reservation', { asset: str, total: units, remaining: units })
 
@@ -201,13 +238,13 @@ export type KernelStateRestV11 = Omit<KernelStateRest, 'venueHealth'>
 /** The state as formats 5–8 held it: without retireRule either. */
 export type KernelStateRestV8 = Omit<KernelStateRestV11, 'retireRule'>
 
-/** The fields of formats 5–8, each format's orders as `orders` reads them and its policies as `policies` does. */
-export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>, policies: Codec<Policy>): Fields<KernelStateRestV8> {
+/** The fields of formats 5–8, each format's orders as `orders` reads them and its config parts as `configParts` do. */
+export function kernelStateFieldsV8(orders: Codec<Map<string, Order>>, configParts: ConfigParts = CONFIG_PARTS_V12): Fields<KernelStateRestV8> {
   return {
     lastLsn: num,
-    config: nullable(kernelConfigOf(policies)),
-    instruments: mapOf(instrument),
-    policies: mapOf(policies),
+    config: configParts.config,
+    instruments: configParts.instruments,
+    policies: configParts.policies,
     mode: oneOf(MODES),
     tradingSwitch: oneOf(TRADING_SWITCHES),
     accounts: mapOf(ledger),
