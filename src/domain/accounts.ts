@@ -53,7 +53,7 @@ export function samePersonIds(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase()
 }
 
-const policyEntriesV3 = {
+export const policySchema = v.strictObject({
   accountId: idSchema,
   /** Instrument keys (`venue:symbol`) the account may trade. */
   instruments: v.array(idSchema),
@@ -65,16 +65,6 @@ const policyEntriesV3 = {
   /** Validity window (§15 check 3: "policy ALLOW within its validity"). */
   validFromMs: msSchema,
   validUntilMs: msSchema,
-}
-
-/**
- * A policy as `kernel.configured` payloads of schema version 3 and older hold it (binary payloads are read by position:
- * src/domain/events/registry.ts keeps this layout to read them).
- */
-export const policySchemaV3 = v.strictObject(policyEntriesV3)
-
-export const policySchema = v.strictObject({
-  ...policyEntriesV3,
   /**
    * Which kinds of principal may place new orders and amend them (§9 "policy (bot/user) enforces new/cancel"; kinds:
    * principalKindOf). Absent — every record written before the field existed, and every policy that does not set it —

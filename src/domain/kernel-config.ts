@@ -5,7 +5,7 @@
  */
 
 import * as v from 'valibot'
-import { policySchema, policySchemaV3, type Policy } from './accounts.ts'
+import { policySchema, type Policy } from './accounts.ts'
 import { instrumentSchema, defaultSimInstruments, type Instrument } from './instruments.ts'
 import { bpsSchema, countSchema, msSchema } from './schema-kit.ts'
 
@@ -66,20 +66,6 @@ export const kernelConfigSchema = v.strictObject({
 })
 
 export type KernelConfig = v.InferOutput<typeof kernelConfigSchema>
-
-const { touchQtyMin: _touchQtyMin, ...instrumentEntriesV4 } = instrumentSchema.entries
-const { spreadBpsMax: _spreadBpsMax, touchShareBpsMax: _touchShareBpsMax, ...paramsEntriesV4 } = kernelParamsSchema.entries
-
-/**
- * The config as `kernel.configured` payloads of schema version 3 and older hold it: policies without newOrdersBy, and
- * (as version 4 too) instruments and params without the book limits (version 5).
- */
-export const kernelConfigSchemaV3 = v.strictObject({
-  ...kernelConfigSchema.entries,
-  instruments: v.array(v.strictObject(instrumentEntriesV4)),
-  policies: v.array(policySchemaV3),
-  params: v.strictObject(paramsEntriesV4),
-})
 
 export function defaultKernelParams(): KernelParams {
   return {

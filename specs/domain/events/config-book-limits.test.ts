@@ -1,7 +1,7 @@
 /**
  * The book limits in the recorded kernel config (payload version 5 of kernel.configured, registry.ts MEMBERS_ADDED by
  * nested path): a version 5 record carries them or not, and a version 4 record (a policy's newOrdersBy, no limits) or
- * a version 3 (or 2) one (schemas.ts OLDER_LAYOUT_SCHEMAS), written with a config layout without them, still reads —
+ * a version 3 (or 2) one (no newOrdersBy either), written with a config layout without them, still reads —
  * by both decoders — as the same config with them absent (off).
  */
 

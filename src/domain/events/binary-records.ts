@@ -11,7 +11,7 @@ import { compileRecordWriter, type RecordWriter } from './binary-writer.ts'
 import type { SchemaLike } from './json-plan.ts'
 import { binaryFormatOf, EVENT_VERSIONS, MEMBERS_ADDED } from './registry.ts'
 import { SchemaError } from './schema-error.ts'
-import { EVENT_SCHEMAS, OLDER_LAYOUT_SCHEMAS } from './schemas.ts'
+import { EVENT_SCHEMAS } from './schemas.ts'
 import type { EventType } from './types.ts'
 
 /** What is compiled per type and binary version, on first use. */
@@ -90,13 +90,12 @@ export function orderIdOfBinary(name: EventType, version: number, payload: Uint8
 }
 
 /**
- * The schema a payload of `version` was written with: the one kept for it where the type's members changed inside
- * (schemas.ts OLDER_LAYOUT_SCHEMAS), else the current one — either without the members added after `version`
- * (registry.ts MEMBERS_ADDED; a kept schema that never held one is left as it is). Only its shape is used (the
- * layout); decoding validates with the current schema, where those members are optional.
+ * The schema a payload of `version` was written with: the current one without the members added after `version`
+ * (registry.ts MEMBERS_ADDED, top-level or nested by dotted path). Only its shape is used (the layout); decoding
+ * validates with the current schema, where those members are optional.
  */
 export function schemaAtVersion(name: EventType, version: number): SchemaLike {
-  const schema = (OLDER_LAYOUT_SCHEMAS[`${name}@${version}`] ?? EVENT_SCHEMAS[name]) as SchemaLike
+  const schema = EVENT_SCHEMAS[name] as SchemaLike
   const added = MEMBERS_ADDED[name]
   if (added === undefined) return schema
   const later = Object.keys(added).filter((member) => (added[member] as number) > version)

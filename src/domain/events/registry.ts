@@ -63,10 +63,8 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4
- * added optional members (MEMBERS_ADDED: the trace context) or changed nested ones (kernel.configured: a
- * policy's newOrdersBy, read in its older layout through schemas.ts OLDER_LAYOUT_SCHEMAS); 5 added kernel.configured's
- * nested book limits (MEMBERS_ADDED by dotted path): their upgrades are the identity.
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 and 5
+ * only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
@@ -81,10 +79,9 @@ const PAYLOAD_VERSION_MAX = 5
 /**
  * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
  * version was written without them, so its layout is the schema's without them (binary-records.ts), and it decodes
- * with them absent (they are optional). Version 4: the W3C trace context of the request that wrote the record;
- * version 5, for kernel.configured, the book limits in its config (a dotted path names a nested member). The members
- * are taken out of the layout a version's payloads were written with: the current schema's, or the one schemas.ts
- * OLDER_LAYOUT_SCHEMAS keeps for it (binary-records.ts schemaAtVersion).
+ * with them absent (they are optional). Version 4: the W3C trace context of the request that wrote the record, and
+ * kernel.configured's policy newOrdersBy; version 5, kernel.configured's book limits (a dotted path names a nested
+ * member). binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
 export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, number>>>> = {
   'order.accepted': { traceparent: 4 },
@@ -92,10 +89,14 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'order.canceled': { traceparent: 4 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
-  // Version 5 of the kernel config: the book limits (src/kernel/intake/book-check.ts). A nested member is named by its
-  // path, array items passed through (config.instruments[i] is config.instruments). Version 4 (a policy's
-  // newOrdersBy) is the current layout without them; 3 and 2 are OLDER_LAYOUT_SCHEMAS', which never held them.
-  'kernel.configured': { 'config.instruments.touchQtyMin': 5, 'config.params.spreadBpsMax': 5, 'config.params.touchShareBpsMax': 5 },
+  // The kernel config: version 4 added a policy's newOrdersBy, version 5 the book limits (src/kernel/intake/book-check.ts).
+  // A nested member is named by its path, array items passed through (config.instruments[i] is config.instruments).
+  'kernel.configured': {
+    'config.policies.newOrdersBy': 4,
+    'config.instruments.touchQtyMin': 5,
+    'config.params.spreadBpsMax': 5,
+    'config.params.touchShareBpsMax': 5,
+  },
 }
 
 /**
@@ -107,15 +108,9 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
  * changes a schema must also keep the old schema's layout to read the old version's payloads.
  * specs/domain/events/layout-pin.test.ts pins every version's layout and fails when one changes.
  */
-export const EVENT_VERSIONS: Record<EventType, number> = {
-  ...(Object.fromEntries(
-    Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
-  ) as Record<EventType, number>),
-  // 4: a policy may carry newOrdersBy (the principal kinds that may place new orders); its older payloads are read
-  // with the layout they were written in (schemas.ts OLDER_LAYOUT_SCHEMAS) and mean every kind may. 5: the config's
-  // book limits (MEMBERS_ADDED); version 4 and older payloads read with them absent (off).
-  'kernel.configured': 5,
-}
+export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
+  Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
+) as Record<EventType, number>
 
 type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
 

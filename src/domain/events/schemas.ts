@@ -5,7 +5,7 @@
  */
 
 import * as v from 'valibot'
-import { kernelConfigSchema, kernelConfigSchemaV3 } from '../kernel-config.ts'
+import { kernelConfigSchema } from '../kernel-config.ts'
 import { HEALTH_LEVELS } from '../gate.ts'
 import { KILL_SWITCH_ACTIONS, TRADING_SWITCHES } from '../modes.ts'
 import { OVERRIDE_SCOPES } from '../venue-health.ts'
@@ -426,13 +426,3 @@ export const EVENT_SCHEMAS = {
     detail: v.string(),
   }),
 } as const
-
-/**
- * The schemas of older payload versions whose binary layout differs from the current schema's, by `type@version`:
- * binary payloads are read by position, so each keeps the layout it was written in (binary-records.ts).
- * kernel.configured 4 added a policy's newOrdersBy (its 5, the book limits, is MEMBERS_ADDED's: these never hold them).
- */
-export const OLDER_LAYOUT_SCHEMAS: Readonly<Record<string, v.GenericSchema>> = {
-  'kernel.configured@2': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchemaV3 }),
-  'kernel.configured@3': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchemaV3 }),
-}
