@@ -15,12 +15,13 @@ import type { PriceSource } from '../runtime/market-feed.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { StoredBookSums } from './book-sums.ts'
-import { encodeBackOfficeRecord, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
+import { encodeBackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { reconcileVenue, type BalanceBasis, type ExternalResult, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
 import { backOfficePause } from './loop-pace.ts'
+import { reconcileRecords, type ReconcileRun } from './reconcile-records.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import { VenueSuspects } from './venue-suspects.ts'
@@ -278,65 +279,18 @@ export class BackOffice {
     return { ...merged, ran: [...ran], skippedVenues }
   }
 
-  /**
-   * Opens new breaks, clears matched ones (only for checks that ran, and for a windowed check only those it looked at:
-   * `coveredKeys`), and records the run — one append. A venue check's difference opens a break only once confirmed
-   * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain, and
-   * `explained` those of them the trades account for exactly (in-flight-fills.ts).
-   */
-  private async record(run: {
-    runId: string
-    checks: ReconcileCheck[]
-    skipped: { check: ReconcileCheck; detail: string }[]
-    observations: Observation[]
-    coveredKeys: Map<ReconcileCheck, CoveredKeys>
-    inFlight: ReadonlySet<string>
-    explained: ReadonlySet<string>
-    /** The account each venue check's observation was found for: recorded with the break (break-account.ts). */
-    accountOf: ReadonlyMap<string, string>
-    /** Per venue check skipped for some venues: those venues (the check ran for the others: venue-suspects.ts noteRun). */
-    skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
-  }): Promise<ReconcileResult> {
+  /** Writes the run's records (reconcile-records.ts) in one append, then adopts the suspects they confirm. */
+  private async record(run: ReconcileRun): Promise<ReconcileResult> {
     const atMs = this.clock.nowMs()
-    const asOfLsn = this.projector.ledger.lastLsn
-    const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
-    const open = this.projector.breaks.open
     const suspects = (this.suspects ??= VenueSuspects.ofLastRun(this.projector.breaks.lastRun))
-    const records: BackOfficeRecord[] = []
-    const suspected: string[] = []
-    for (const observation of seen.values()) {
-      if (open.has(observation.key)) continue
-      const firstSeenMs = suspects.confirmedSinceMs(observation, atMs, { inFlight: run.inFlight.has(observation.key), explained: run.explained.has(observation.key) })
-      if (firstSeenMs === null) {
-        suspected.push(observation.key)
-        continue
-      }
-      const accountId = run.accountOf.get(observation.key)
-      records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
-    }
-    const ran = new Set(run.checks)
-    for (const existing of open.values()) {
-      const looked = run.coveredKeys.get(existing.check)?.has(existing.key) ?? true
-      if (ran.has(existing.check) && !seen.has(existing.key) && looked) records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
-    }
-    const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
-    const cleared = records.filter((record) => record.kind === 'break_cleared').map((record) => record.value.key)
-    const next = suspects.clone()
-    next.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
-    const clearedKeys = new Set(cleared)
-    const openAfter = new Set([...open.keys(), ...opened].filter((key) => !clearedKeys.has(key)))
-    records.push({
-      kind: 'reconciled',
-      value: {
-        runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length,
-        suspects: next.recorded((key) => openAfter.has(key)),
-      },
-    })
-    const lsns = await this.engine.appendRecords(records.map(encodeBackOfficeRecord))
-    this.projector.noteOwnRecords(records.map((record, index) => ({ lsn: lsns[index] as number, record })))
+    const asOfLsn = this.projector.ledger.lastLsn
+    const planned = reconcileRecords(run, { atMs, asOfLsn, open: this.projector.breaks.open, suspects })
+    const lsns = await this.engine.appendRecords(planned.records.map(encodeBackOfficeRecord))
+    this.projector.noteOwnRecords(planned.records.map((record, index) => ({ lsn: lsns[index] as number, record })))
     // After the append: a run whose records the log refused confirms nothing for the next one.
-    this.suspects = next
-    return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...seen.values()], suspected, opened, cleared }
+    this.suspects = planned.suspectsAfter
+    const { opened, cleared, suspected } = planned
+    return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...planned.seen.values()], suspected, opened, cleared }
   }
 }
 

@@ -18,24 +18,19 @@
  * quarter of the event loop: a million orders is a walk of about a second, and it must not hold intake for that long.
  */
 
-import { eventCode, orderIdOfRecord, type DomainEvent } from '../domain/events/index.ts'
+import { eventCode, orderIdOfRecord } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
-import { domainEventOf, isAuditRecord } from '../runtime/records.ts'
+import { isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
-import type { Frame, Wal } from '../../wal/index.ts'
+import type { Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { firstAfter, forgetBelow } from './log-index-forget.ts'
+import { readLsns, visitFrames, type LoggedEvent } from './log-reads.ts'
 import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 
 
-/** Gaps wider than this between two wanted LSNs start a new read instead of scanning the frames in between. */
-const READ_GAP_FRAMES_MAX = 256
-
-export interface LoggedEvent {
-  lsn: number
-  event: DomainEvent
-}
+export type { LoggedEvent } from './log-reads.ts'
 
 export interface LogIndexOptions {
   /** Records indexed before the first request (the newest ones); older ones are indexed in the background. */
@@ -371,32 +366,5 @@ function appendNewer(older: GenerationalMap<string, number[]>, newer: Generation
     const before = older.get(orderId)
     if (before === undefined) older.set(orderId, lsns)
     else for (const lsn of lsns) before.push(lsn)
-  }
-}
-
-/** Reads the given ascending LSNs from the log, scanning runs of nearby LSNs in one pass. */
-export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
-  const result: LoggedEvent[] = []
-  visitFrames(wal, lsns, (frame) => {
-    const event = domainEventOf(frame)
-    if (event !== null) result.push({ lsn: frame.lsn, event })
-  })
-  return result
-}
-
-/** Hands `visit` the frames of the given ascending LSNs that the log still holds, scanning runs of nearby LSNs in one pass. */
-function visitFrames(wal: Wal, lsns: readonly number[], visit: (frame: Frame) => void): void {
-  const wanted = lsns.filter((lsn) => lsn >= wal.firstLsn && lsn <= wal.lastLsn)
-  let index = 0
-  while (index < wanted.length) {
-    const runStart = wanted[index] as number
-    let runEnd = runStart
-    let next = index + 1
-    while (next < wanted.length && (wanted[next] as number) - runEnd <= READ_GAP_FRAMES_MAX) runEnd = wanted[next++] as number
-    const inRun = new Set(wanted.slice(index, next))
-    for (const frame of wal.read(runStart, { toLsn: runEnd })) {
-      if (inRun.has(frame.lsn)) visit(frame)
-    }
-    index = next
   }
 }

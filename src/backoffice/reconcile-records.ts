@@ -1,0 +1,80 @@
+/**
+ * What one reconcile run writes to the log: breaks opened, breaks cleared and the run itself, worked out from what the
+ * run observed and the breaks open before it. A venue check's difference opens a break only once confirmed
+ * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain, and
+ * `explained` those of them the trades account for exactly (in-flight-fills.ts). A break clears only if its check ran
+ * and, for a windowed check, the run looked at its key (`coveredKeys`, venue-trades.ts).
+ *
+ * Pure: the caller appends the records and only then adopts `suspectsAfter` (a run whose records the log refused
+ * confirms nothing for the next one).
+ */
+
+import type { BackOfficeRecord, OpenBreak, ReconcileCheck } from './breaks.ts'
+import type { CoveredKeys } from './covered-keys.ts'
+import type { Observation } from './internal-checks.ts'
+import type { VenueSuspects } from './venue-suspects.ts'
+
+export interface ReconcileRun {
+  runId: string
+  checks: ReconcileCheck[]
+  skipped: { check: ReconcileCheck; detail: string }[]
+  observations: Observation[]
+  coveredKeys: Map<ReconcileCheck, CoveredKeys>
+  inFlight: ReadonlySet<string>
+  explained: ReadonlySet<string>
+  /** The account each venue check's observation was found for: recorded with the break (break-account.ts). */
+  accountOf: ReadonlyMap<string, string>
+  /** Per venue check skipped for some venues: those venues (the check ran for the others: venue-suspects.ts noteRun). */
+  skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
+}
+
+export interface ReconcileRecords {
+  records: BackOfficeRecord[]
+  /** Every distinct difference the run saw, by key. */
+  seen: Map<string, Observation>
+  /** Keys seen but not confirmed yet (venue checks' suspects). */
+  suspected: string[]
+  opened: string[]
+  cleared: string[]
+  /** The suspects as the next run must weigh them, once these records are in the log. */
+  suspectsAfter: VenueSuspects
+}
+
+export function reconcileRecords(
+  run: ReconcileRun,
+  state: { atMs: number; asOfLsn: number; open: ReadonlyMap<string, OpenBreak>; suspects: VenueSuspects },
+): ReconcileRecords {
+  const { atMs, asOfLsn, open, suspects } = state
+  const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
+  const records: BackOfficeRecord[] = []
+  const suspected: string[] = []
+  for (const observation of seen.values()) {
+    if (open.has(observation.key)) continue
+    const firstSeenMs = suspects.confirmedSinceMs(observation, atMs, { inFlight: run.inFlight.has(observation.key), explained: run.explained.has(observation.key) })
+    if (firstSeenMs === null) {
+      suspected.push(observation.key)
+      continue
+    }
+    const accountId = run.accountOf.get(observation.key)
+    records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
+  }
+  const ran = new Set(run.checks)
+  for (const existing of open.values()) {
+    const looked = run.coveredKeys.get(existing.check)?.has(existing.key) ?? true
+    if (ran.has(existing.check) && !seen.has(existing.key) && looked) records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
+  }
+  const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
+  const cleared = records.filter((record) => record.kind === 'break_cleared').map((record) => record.value.key)
+  const suspectsAfter = suspects.clone()
+  suspectsAfter.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
+  const clearedKeys = new Set(cleared)
+  const openAfter = new Set([...open.keys(), ...opened].filter((key) => !clearedKeys.has(key)))
+  records.push({
+    kind: 'reconciled',
+    value: {
+      runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length,
+      suspects: suspectsAfter.recorded((key) => openAfter.has(key)),
+    },
+  })
+  return { records, seen, suspected, opened, cleared, suspectsAfter }
+}

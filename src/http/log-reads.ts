@@ -1,0 +1,43 @@
+/**
+ * Reading given records of the log by LSN: the log index (log-index.ts) knows where an order's records are; this reads
+ * them, scanning a run of nearby LSNs in one pass rather than seeking to each.
+ */
+
+import type { DomainEvent } from '../domain/events/index.ts'
+import { domainEventOf } from '../runtime/records.ts'
+import type { Frame, Wal } from '../../wal/index.ts'
+
+/** Gaps wider than this between two wanted LSNs start a new read instead of scanning the frames in between. */
+const READ_GAP_FRAMES_MAX = 256
+
+export interface LoggedEvent {
+  lsn: number
+  event: DomainEvent
+}
+
+/** Reads the given ascending LSNs from the log, scanning runs of nearby LSNs in one pass. */
+export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
+  const result: LoggedEvent[] = []
+  visitFrames(wal, lsns, (frame) => {
+    const event = domainEventOf(frame)
+    if (event !== null) result.push({ lsn: frame.lsn, event })
+  })
+  return result
+}
+
+/** Hands `visit` the frames of the given ascending LSNs that the log still holds, scanning runs of nearby LSNs in one pass. */
+export function visitFrames(wal: Wal, lsns: readonly number[], visit: (frame: Frame) => void): void {
+  const wanted = lsns.filter((lsn) => lsn >= wal.firstLsn && lsn <= wal.lastLsn)
+  let index = 0
+  while (index < wanted.length) {
+    const runStart = wanted[index] as number
+    let runEnd = runStart
+    let next = index + 1
+    while (next < wanted.length && (wanted[next] as number) - runEnd <= READ_GAP_FRAMES_MAX) runEnd = wanted[next++] as number
+    const inRun = new Set(wanted.slice(index, next))
+    for (const frame of wal.read(runStart, { toLsn: runEnd })) {
+      if (inRun.has(frame.lsn)) visit(frame)
+    }
+    index = next
+  }
+}
