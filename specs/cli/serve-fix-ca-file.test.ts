@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildFixVenues } from '../../src/cli/serve-fix.ts'
-import { ConfigError, parseConfig } from '../../src/config/index.ts'
+import { ConfigError, fixVenueConfigs, parseConfig } from '../../src/config/index.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'egress-ca-file-'))
@@ -40,7 +40,7 @@ function build(caFile: string) {
       instruments: [{ symbol: 'BTC-USD', baseAsset: 'BTC', quoteAsset: 'USD', tickSize: '0.01', lotSize: '0.001', minQty: '0.001', maxQty: '10', referencePrice: '100' }],
     }],
   })
-  return buildFixVenues(config.venues ?? [], {
+  return buildFixVenues(fixVenueConfigs(config.venues), {
     clock: new SimClock({ startMs: 0 }),
     engine: () => {
       throw new Error('not started')

@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import { fixVenueOptionsOf } from '../../src/cli/serve-fix.ts'
-import { parseConfig, type FixVenueConfig } from '../../src/config/index.ts'
+import { fixVenueConfigs, parseConfig, type FixVenueConfig } from '../../src/config/index.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
 import { FIX_CODEC_LIMITS_DEFAULT, MemoryFixSessionStore } from '../../src/venues/fix/index.ts'
 import { FIX_SENDING_TIME_TOLERANCE_MS, resolveFixSessionOptions } from '../../src/venues/fix/session-options.ts'
@@ -17,7 +17,7 @@ function venueConfig(over: Record<string, unknown> = {}): FixVenueConfig {
       ...over,
     }],
   })
-  const venue = config.venues?.[0]
+  const venue = fixVenueConfigs(config.venues)[0]
   if (venue === undefined) throw new Error('no venue parsed')
   return venue
 }

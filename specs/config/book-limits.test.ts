@@ -6,7 +6,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import { fixInstruments } from '../../src/cli/serve-fix.ts'
-import { canonicalConfigJson, ConfigError, defaultConfig, kernelParamsOverrides, parseConfig } from '../../src/config/index.ts'
+import { canonicalConfigJson, ConfigError, defaultConfig, fixVenueConfigs, kernelParamsOverrides, parseConfig } from '../../src/config/index.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { messageOf } from './support.ts'
 
@@ -22,7 +22,7 @@ describe('config book limits', () => {
     const json = canonicalConfigJson(config)
     for (const name of ['touchQtyMin', 'spreadBpsMax', 'touchShareBpsMax']) expect(json).not.toContain(name)
     expect(canonicalConfigJson(defaultConfig())).not.toContain('touchQtyMin')
-    const venue = config.venues?.[0]
+    const venue = fixVenueConfigs(config.venues)[0]
     if (venue === undefined) throw new Error('a venue')
     expect('touchQtyMin' in (fixInstruments(venue)[0] ?? {})).toBe(false)
     expect(kernelParamsOverrides(config.kernel)).toEqual({ takerFeeBps: 5 })
@@ -30,7 +30,7 @@ describe('config book limits', () => {
 
   test('set: they reach the kernel instrument and params', () => {
     const config = parseConfig({ venues: [fixVenue({ touchQtyMin: '25' })], kernel: { spreadBpsMax: 30, touchShareBpsMax: 2_500 } })
-    const venue = config.venues?.[0]
+    const venue = fixVenueConfigs(config.venues)[0]
     if (venue === undefined) throw new Error('a venue')
     expect(fixInstruments(venue)[0]?.touchQtyMin).toBe(parseDecimal('25'))
     expect(kernelParamsOverrides(config.kernel)).toEqual({ spreadBpsMax: 30, touchShareBpsMax: 2_500 })

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_MESSAGE_BYTES_MAX_LIMIT, FIX_MESSAGE_BYTES_MIN, FIX_OPEN_ORDERS_MAX_LIMIT, parseConfig } from '../../src/config/index.ts'
+import { canonicalConfigJson, configDigest, ConfigError, defaultConfig, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_MESSAGE_BYTES_MAX_LIMIT, FIX_MESSAGE_BYTES_MIN, FIX_OPEN_ORDERS_MAX_LIMIT, parseConfig, fixVenueConfigs, type Config, type FixVenueConfig } from '../../src/config/index.ts'
 
 const fixVenue = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   type: 'fix',
@@ -14,6 +14,11 @@ const fixVenue = (over: Record<string, unknown> = {}): Record<string, unknown> =
   ...over,
 })
 
+/** The config's first FIX venue. */
+function fixOf(config: Config): FixVenueConfig | undefined {
+  return fixVenueConfigs(config.venues)[0]
+}
+
 function issues(input: unknown): string {
   try {
     parseConfig(input)
@@ -26,7 +31,7 @@ function issues(input: unknown): string {
 
 describe('config venues', () => {
   test('a FIX venue with only the required fields gets its defaults', () => {
-    const venue = parseConfig({ venues: [fixVenue()] }).venues?.[0]
+    const venue = fixOf(parseConfig({ venues: [fixVenue()] }))
     expect(venue).toMatchObject({ heartbeatIntervalSeconds: 30, resetOnLogon: 'never', requestTimeoutMs: 10_000, statusTimeoutMs: 5_000, massStatus: false })
     expect(venue?.instruments[0]).toMatchObject({ minNotional: '0', priceBandBps: 500, orderTypes: ['limit'], rateLimitPerSecond: 50 })
   })
@@ -38,10 +43,10 @@ describe('config venues', () => {
   })
 
   test('logonWaitMs: unset keeps the digest (no default in the schema); 0 to FIX_LOGON_WAIT_MS_MAX ms, else refused', () => {
-    expect(parseConfig({ venues: [fixVenue()] }).venues?.[0]?.logonWaitMs).toBeUndefined()
+    expect(fixOf(parseConfig({ venues: [fixVenue()] }))?.logonWaitMs).toBeUndefined()
     expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('logonWaitMs')
-    expect(parseConfig({ venues: [fixVenue({ logonWaitMs: 0 })] }).venues?.[0]?.logonWaitMs).toBe(0)
-    expect(parseConfig({ venues: [fixVenue({ logonWaitMs: FIX_LOGON_WAIT_MS_MAX })] }).venues?.[0]?.logonWaitMs).toBe(FIX_LOGON_WAIT_MS_MAX)
+    expect(fixOf(parseConfig({ venues: [fixVenue({ logonWaitMs: 0 })] }))?.logonWaitMs).toBe(0)
+    expect(fixOf(parseConfig({ venues: [fixVenue({ logonWaitMs: FIX_LOGON_WAIT_MS_MAX })] }))?.logonWaitMs).toBe(FIX_LOGON_WAIT_MS_MAX)
     expect(issues({ venues: [fixVenue({ logonWaitMs: FIX_LOGON_WAIT_MS_MAX + 1 })] })).toContain(`venues.0.logonWaitMs: expected an integer between 0 and ${FIX_LOGON_WAIT_MS_MAX}`)
     expect(issues({ venues: [fixVenue({ logonWaitMs: -1 })] })).toContain('venues.0.logonWaitMs: expected an integer between 0 and')
     expect(issues({ venues: [fixVenue({ logonWaitMs: 1.5 })] })).toContain('venues.0.logonWaitMs: expected an integer')
@@ -75,7 +80,7 @@ describe('config venues', () => {
   test('statusOwedWriteOffMs and statusReqIdEchoed: unset keeps the digest; the write-off is never shorter than the status timeout', () => {
     expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('statusOwedWriteOffMs')
     expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('statusReqIdEchoed')
-    expect(parseConfig({ venues: [fixVenue({ statusOwedWriteOffMs: 5_000, statusReqIdEchoed: false })] }).venues?.[0]).toMatchObject({ statusOwedWriteOffMs: 5_000, statusReqIdEchoed: false })
+    expect(fixOf(parseConfig({ venues: [fixVenue({ statusOwedWriteOffMs: 5_000, statusReqIdEchoed: false })] }))).toMatchObject({ statusOwedWriteOffMs: 5_000, statusReqIdEchoed: false })
     expect(issues({ venues: [fixVenue({ statusOwedWriteOffMs: 4_999 })] })).toContain('venues.0.statusOwedWriteOffMs: must be ≥ statusTimeoutMs (5000), got 4999')
     expect(issues({ venues: [fixVenue({ statusOwedWriteOffMs: 1.5 })] })).toContain('venues.0.statusOwedWriteOffMs: expected an integer')
     expect(issues({ venues: [fixVenue({ statusReqIdEchoed: 'yes' })] })).toContain('venues.0.statusReqIdEchoed: expected true or false')
@@ -83,8 +88,8 @@ describe('config venues', () => {
 
   test('openOrdersMax: unset keeps the digest; 1 to FIX_OPEN_ORDERS_MAX_LIMIT, else refused naming the field', () => {
     expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('openOrdersMax')
-    expect(parseConfig({ venues: [fixVenue({ massStatus: true, openOrdersMax: 5_000 })] }).venues?.[0]).toMatchObject({ massStatus: true, openOrdersMax: 5_000 })
-    expect(parseConfig({ venues: [fixVenue({ openOrdersMax: FIX_OPEN_ORDERS_MAX_LIMIT })] }).venues?.[0]?.openOrdersMax).toBe(FIX_OPEN_ORDERS_MAX_LIMIT)
+    expect(fixOf(parseConfig({ venues: [fixVenue({ massStatus: true, openOrdersMax: 5_000 })] }))).toMatchObject({ massStatus: true, openOrdersMax: 5_000 })
+    expect(fixOf(parseConfig({ venues: [fixVenue({ openOrdersMax: FIX_OPEN_ORDERS_MAX_LIMIT })] }))?.openOrdersMax).toBe(FIX_OPEN_ORDERS_MAX_LIMIT)
     expect(issues({ venues: [fixVenue({ openOrdersMax: 0 })] })).toContain(`venues.0.openOrdersMax: expected an integer between 1 and ${FIX_OPEN_ORDERS_MAX_LIMIT}, got 0`)
     expect(issues({ venues: [fixVenue({ openOrdersMax: FIX_OPEN_ORDERS_MAX_LIMIT + 1 })] })).toContain('venues.0.openOrdersMax: expected an integer between 1 and')
     expect(issues({ venues: [fixVenue({ openOrdersMax: 2.5 })] })).toContain('venues.0.openOrdersMax: expected an integer')
@@ -95,7 +100,7 @@ describe('config venues', () => {
     const bounds = { messageBytesMax: 131_072, queuedMessagesMax: 500, writeBufferBytesMax: 1_048_576, garbledMessagesMax: 5, sendingTimeToleranceMs: 60_000 }
     const canonical = canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))
     for (const name of Object.keys(bounds)) expect(canonical).not.toContain(name)
-    expect(parseConfig({ venues: [fixVenue(bounds)] }).venues?.[0]).toMatchObject(bounds)
+    expect(fixOf(parseConfig({ venues: [fixVenue(bounds)] }))).toMatchObject(bounds)
     expect(issues({ venues: [fixVenue({ messageBytesMax: FIX_MESSAGE_BYTES_MIN - 1 })] })).toContain(`venues.0.messageBytesMax: expected an integer between ${FIX_MESSAGE_BYTES_MIN} and ${FIX_MESSAGE_BYTES_MAX_LIMIT}`)
     expect(issues({ venues: [fixVenue({ messageBytesMax: FIX_MESSAGE_BYTES_MAX_LIMIT + 1 })] })).toContain('venues.0.messageBytesMax: expected an integer between')
     expect(issues({ venues: [fixVenue({ queuedMessagesMax: 0 })] })).toContain('venues.0.queuedMessagesMax: expected an integer between 1 and')

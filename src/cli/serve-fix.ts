@@ -24,6 +24,7 @@ import type { Engine } from '../runtime/engine.ts'
 import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/index.ts'
+import { kernelInstrumentOf } from './venue-instruments.ts'
 import { FIX_CODEC_LIMITS_DEFAULT, fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog, type FixSessionOptions, type FixSessionStore, type FixVenueOptions } from '../venues/fix/index.ts'
 
 export interface ServedFixVenue {
@@ -164,24 +165,7 @@ export function fixVenueSessions(venues: readonly ServedFixVenue[], options: Fix
 
 /** The kernel's instruments for a configured venue. */
 export function fixInstruments(config: FixVenueConfig): Instrument[] {
-  return config.instruments.map((instrument) => ({
-    venue: config.name,
-    symbol: instrument.symbol,
-    baseAsset: instrument.baseAsset,
-    quoteAsset: instrument.quoteAsset,
-    tickSize: parseDecimal(instrument.tickSize),
-    lotSize: parseDecimal(instrument.lotSize),
-    minQty: parseDecimal(instrument.minQty),
-    maxQty: parseDecimal(instrument.maxQty),
-    minNotional: parseDecimal(instrument.minNotional),
-    priceBandBps: instrument.priceBandBps,
-    orderTypes: [...instrument.orderTypes],
-    timeInForce: [...instrument.timeInForce],
-    postOnly: instrument.postOnly,
-    reduceOnly: instrument.reduceOnly,
-    rateLimitPerSecond: instrument.rateLimitPerSecond,
-    ...(instrument.touchQtyMin === undefined ? {} : { touchQtyMin: parseDecimal(instrument.touchQtyMin) }),
-  }))
+  return config.instruments.map((instrument) => kernelInstrumentOf(config.name, instrument))
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The gateway `egress serve` runs, built from the effective config: paper mode on the sim venue with the config's
  * accounts funded, the log in `<dataDir>/log` with the configured durability, and the real config digest recorded in
- * the log (bootstrap's `configure` carries it) and in every decision record. FIX venues from config `venues` are added
+ * the log (bootstrap's `configure` carries it) and in every decision record. The sim trades the instruments a `venues`
+ * entry of type "sim" lists, else its built-in ones (serve-sim.ts). FIX venues from config `venues` are added
  * next to the sim (serve-fix.ts); their sessions start once the log is restored, and are logged on (within a bound)
  * before bootstrap reconciles, and stop before the gateway closes the log.
  */
@@ -9,22 +10,22 @@
 import { backOfficeOf, backOfficeSectionSource, FUNDING_BOOK, initialLedger, type Store } from '../backoffice/index.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Funding } from '../runtime/bootstrap.ts'
-import { accountPolicySettings, backOfficeConfigOf, configDigest, kernelParamsOverrides, snapshotsConfigOf, venueHealthConfigOf, type Config } from '../config/index.ts'
+import { accountPolicySettings, backOfficeConfigOf, configDigest, fixVenueConfigs, kernelParamsOverrides, snapshotsConfigOf, venueHealthConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
-import { defaultSimInstruments } from '../domain/instruments.ts'
 import { MonotonicNow } from '../runtime/clock.ts'
 import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import { finishInterruptedSwaps, lockDataDir } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { paperFundings, paperKernelConfig, simDepositsAtRestart, simDepositsOf, simInstrumentsFor, type PaperAccount } from '../runtime/paper.ts'
+import { paperFundings, paperKernelConfig, simDepositsAtRestart, simDepositsOf, type PaperAccount } from '../runtime/paper.ts'
 import { simMemoryOf, trueUpTimesOf } from '../runtime/paper-sim-memory.ts'
 import type { Lease, WalOptions } from '../../wal/index.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import type { FixConnect, FixLog } from '../venues/fix/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { buildFixVenues, fixVenueSessions, type ServedFixVenue } from './serve-fix.ts'
+import { simVenueInstruments } from './serve-sim.ts'
 
 export interface ServeGatewayOptions {
   clock: Clock
@@ -72,10 +73,11 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     const policy = policySettings.get(account.id)
     return { accountId: account.id, balances: account.balances, ...(policy === undefined ? {} : { policy }) }
   })
-  const simInstruments = defaultSimInstruments()
+  // The config's sim instruments (a `venues[]` entry of type "sim"), else the built-in ones.
+  const { instruments: simInstruments, simInstruments: simBook } = simVenueInstruments(config)
   // The paper fundings are held at the sim too: a reduce-only sell (a flatten's close) may reduce them.
-  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simInstrumentsFor(simInstruments), deposits: simDepositsOf(accounts) })
-  const fixConfigs = config.venues ?? []
+  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simBook, deposits: simDepositsOf(accounts) })
+  const fixConfigs = fixVenueConfigs(config.venues)
   if (fixConfigs.length > 0 && (options.role !== undefined || options.lease !== undefined || options.venue !== undefined)) {
     throw new Error('config venues (FIX) are served by a single node: not with --role, --lease-dir or --venue (HA with FIX venues is not supported yet)')
   }

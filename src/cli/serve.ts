@@ -17,6 +17,7 @@ import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
+import { firstOrderExample } from './serve-sim.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
@@ -220,6 +221,7 @@ export interface PaperBannerOptions {
 /** How to get a token and place an order, printed on a paper start. */
 export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
+  const order = firstOrderExample(config)
   return [
     '',
     `egress is running in paper mode at ${url} (sim venue, account ${account} funded)`,
@@ -227,7 +229,7 @@ export function paperBanner(config: Config, url: string, options: PaperBannerOpt
     ...tokenHint(config, account, options),
     'Place an order:',
     `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
-    `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"BTC-USD","side":"buy","type":"limit","qty":"0.01","price":"60000"}'`,
+    `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"${order.symbol}","side":"buy","type":"limit","qty":"${order.qty}","price":"${order.price}"}'`,
     'Watch it:',
     `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN"`,
     '',

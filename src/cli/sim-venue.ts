@@ -4,9 +4,9 @@
  * recorded (fsynced) in `--record FILE` before it reaches the book.
  */
 
-import { defaultSimInstruments } from '../domain/instruments.ts'
 import { loadConfig } from '../config/index.ts'
-import { simDepositsOf, simInstrumentsFor } from '../runtime/paper.ts'
+import { simDepositsOf } from '../runtime/paper.ts'
+import { simVenueInstruments } from './serve-sim.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import { serveJsonlVenue } from '../venues/jsonl/index.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -29,7 +29,8 @@ Options:
   --seed N       seed of the price walk and fills (default 1)
   --record FILE  append-only record of place requests
   --config FILE  the gateways' config: its accounts' fundings are what each account holds at the venue, so
-                 reduce-only orders (a flatten's closes) can sell them (default: the built-in demo accounts')
+                 reduce-only orders (a flatten's closes) can sell them (default: the built-in demo accounts'),
+                 and its sim instruments (a venues entry of type "sim") are what the venue trades
   --help         show this help`,
   run: runSimVenue,
 }
@@ -50,12 +51,14 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
   // signal sent on seeing that line found no handler yet and killed the process the same way.
   const stopSignal = waitForStopSignal()
   const clock = new StoppableClock()
-  const instruments = defaultSimInstruments()
+  const config = loadConfig({ env: {}, ...(values.config === undefined ? {} : { configPath: values.config }) })
+  // The gateways' sim instruments (their config's `venues` entry of type "sim", else the built-in ones), so the venue
+  // trades what their kernels accept.
+  const { instruments, simInstruments } = simVenueInstruments(config)
   // What each account holds besides its trades: the gateways' paper fundings (serve passes the same to its own sim),
   // without which the venue refuses every reduce-only sell of a funded asset (reduce-only.ts).
-  const accounts = loadConfig({ env: {}, ...(values.config === undefined ? {} : { configPath: values.config }) }).accounts
-  const deposits = simDepositsOf(accounts.map((account) => ({ accountId: account.id, balances: account.balances })))
-  const venue = new SimVenue({ clock, seed, instruments: simInstrumentsFor(instruments), deposits })
+  const deposits = simDepositsOf(config.accounts.map((account) => ({ accountId: account.id, balances: account.balances })))
+  const venue = new SimVenue({ clock, seed, instruments: simInstruments, deposits })
   const hostname = values.host ?? '127.0.0.1'
   const server = serveJsonlVenue(venue, {
     hostname,

@@ -61,10 +61,8 @@ export const KERNEL = v.strictObject({
 
 export type KernelSection = v.InferOutput<typeof KERNEL>
 
-/** What the grace rule reads of a configured venue. */
-export interface VenueTimeouts {
-  requestTimeoutMs: number
-}
+/** What the grace rule reads of a configured venue; the sim's entry (the in-process sim) has no timeout to cover. */
+export type VenueTimeouts = { requestTimeoutMs: number } | { type: 'sim' }
 
 /**
  * The venue with the longest request timeout (its index in `venues` and the timeout), or null with none. Its adapter
@@ -74,6 +72,7 @@ export interface VenueTimeouts {
 export function venueTimeoutMsMax(venues: readonly VenueTimeouts[] | undefined): { index: number; requestTimeoutMs: number } | null {
   let longest: { index: number; requestTimeoutMs: number } | null = null
   for (const [index, venue] of (venues ?? []).entries()) {
+    if (!('requestTimeoutMs' in venue)) continue
     if (longest === null || venue.requestTimeoutMs > longest.requestTimeoutMs) longest = { index, requestTimeoutMs: venue.requestTimeoutMs }
   }
   return longest

@@ -12,6 +12,7 @@ import { venueTimeoutMsMax } from './kernel.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 import { policyIssues } from './policy.ts'
 import { venueHealthIssues } from './venue-health.ts'
+import { venueIssues } from './venue-issues.ts'
 
 export { ConfigError } from './config-error.ts'
 export type { ConfigIssue } from './config-error.ts'
@@ -222,43 +223,6 @@ function graceIssues(parsed: Parsed): ConfigIssue[] {
   const field = `venues.${longest.index}.requestTimeoutMs`
   const message = `must be ≥ ${field} (${longest.requestTimeoutMs}): a "not found" read back before the venue could answer the place proves nothing; raise it or lower ${field}, got ${graceMs}`
   return [{ path: 'kernel.reconcileGraceMs', message }]
-}
-
-/** Venue names are unique and not "sim"; instruments make sense; static prices never in live mode. */
-function venueIssues(parsed: Parsed): ConfigIssue[] {
-  const issues: ConfigIssue[] = []
-  const names = new Set<string>(['sim'])
-  const venues = parsed.venues ?? []
-  venues.forEach((venue, index) => {
-    const at = `venues.${index}`
-    if (names.has(venue.name)) issues.push({ path: `${at}.name`, message: venue.name === 'sim' ? '"sim" is the built-in sim venue; choose another name' : `duplicate venue name "${venue.name}"` })
-    names.add(venue.name)
-    if (venue.reconnectDelayMsMax < venue.reconnectDelayMsMin) {
-      issues.push({ path: `${at}.reconnectDelayMsMax`, message: `must be ≥ reconnectDelayMsMin (${venue.reconnectDelayMsMin}), got ${venue.reconnectDelayMsMax}` })
-    }
-    if (venue.statusOwedWriteOffMs !== undefined && venue.statusOwedWriteOffMs < venue.statusTimeoutMs) {
-      issues.push({ path: `${at}.statusOwedWriteOffMs`, message: `must be ≥ statusTimeoutMs (${venue.statusTimeoutMs}), got ${venue.statusOwedWriteOffMs}` })
-    }
-    if (venue.marketData === 'static' && parsed.mode === 'live') {
-      issues.push({ path: `${at}.marketData`, message: 'static reference prices are for test venues and are refused in live mode' })
-    }
-    const symbols = new Set<string>()
-    venue.instruments.forEach((instrument, i) => {
-      const where = `${at}.instruments.${i}`
-      if (symbols.has(instrument.symbol)) issues.push({ path: `${where}.symbol`, message: `duplicate symbol "${instrument.symbol}" on venue "${venue.name}"` })
-      symbols.add(instrument.symbol)
-      for (const field of ['tickSize', 'lotSize', 'minQty', 'maxQty'] as const) {
-        if (!/[1-9]/.test(instrument[field])) issues.push({ path: `${where}.${field}`, message: `expected a positive amount, got ${JSON.stringify(instrument[field])}` })
-      }
-      if (instrument.touchQtyMin !== undefined && !/[1-9]/.test(instrument.touchQtyMin)) {
-        issues.push({ path: `${where}.touchQtyMin`, message: `expected a positive amount, got ${JSON.stringify(instrument.touchQtyMin)}` })
-      }
-      if (venue.marketData === 'static' && (instrument.referencePrice === undefined || !/[1-9]/.test(instrument.referencePrice))) {
-        issues.push({ path: `${where}.referencePrice`, message: 'marketData "static" needs a positive referencePrice for every instrument' })
-      }
-    })
-  })
-  return issues
 }
 
 /** Writes env overrides into `input` in place; returns which fields they set, for error messages. */

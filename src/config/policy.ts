@@ -6,8 +6,9 @@
  * open orders, live off, no expiry, trader and bot may place). Neither section has a default value, so a config that
  * does not write them keeps its digest and its accounts keep exactly the policy they had before these fields existed.
  *
- * Instrument keys are `venue:symbol` and must name an instrument the config serves (the sim venue's, or one of
- * `venues[].instruments`); validity bounds are ISO 8601 times with a zone (`2026-01-01T00:00:00Z`) or epoch ms.
+ * Instrument keys are `venue:symbol` and must name an instrument the config serves (the sim venue's — its `venues[]`
+ * entry's instruments, else the built-in ones — or a FIX venue's); validity bounds are ISO 8601 times with a zone
+ * (`2026-01-01T00:00:00Z`) or epoch ms.
  */
 
 import * as v from 'valibot'
@@ -15,6 +16,7 @@ import { PRINCIPAL_KINDS, type PolicySettings } from '../domain/accounts.ts'
 import { parseDecimal } from '../domain/decimal.ts'
 import { defaultSimInstruments, instrumentKey } from '../domain/instruments.ts'
 import type { ConfigIssue } from './config-error.ts'
+import { SIM_VENUE_NAME, simInstrumentConfigs } from './sim-venue.ts'
 
 /** The latest instant a Date (and the kernel's ms fields) can hold: 8.64e15 ms, year 275760. */
 export const EPOCH_MS_MAX = 8_640_000_000_000_000
@@ -66,13 +68,20 @@ export type PolicyConfig = v.InferOutput<typeof POLICY>
 interface PolicySources {
   defaultPolicy?: PolicyConfig | undefined
   accounts: readonly { policy?: PolicyConfig | undefined }[]
-  venues?: readonly { name: string; instruments: readonly { symbol: string }[] }[] | undefined
+  venues?: readonly { type: string; name: string; instruments?: readonly { symbol: string }[] | undefined }[] | undefined
 }
 
-/** The instrument keys the config serves: the sim venue's and every configured venue's. */
+/**
+ * The instrument keys the config serves: the sim venue's (its `venues[]` entry's instruments, else the built-in ones)
+ * and every FIX venue's.
+ */
 export function servedInstrumentKeys(venues: PolicySources['venues']): Set<string> {
-  const keys = new Set(defaultSimInstruments().map((instrument) => instrumentKey(instrument.venue, instrument.symbol)))
-  for (const venue of venues ?? []) for (const instrument of venue.instruments) keys.add(instrumentKey(venue.name, instrument.symbol))
+  const sim = simInstrumentConfigs(venues) ?? defaultSimInstruments()
+  const keys = new Set(sim.map((instrument) => instrumentKey(SIM_VENUE_NAME, instrument.symbol)))
+  for (const venue of venues ?? []) {
+    if (venue.type === 'sim') continue
+    for (const instrument of venue.instruments ?? []) keys.add(instrumentKey(venue.name, instrument.symbol))
+  }
   return keys
 }
 

@@ -207,8 +207,9 @@ export const CONFIG_SCHEMA = strict({
    */
   defaultPolicy: v.optional(POLICY),
   /**
-   * Venues besides the built-in sim (FIX sessions, src/config/venues.ts); the sim stays available as "sim". No default
-   * value on purpose: a config that does not mention venues keeps the digest it had before this field existed.
+   * Venues besides the built-in sim (FIX sessions, src/config/venues.ts), which stays available as "sim", and at most
+   * one entry of type "sim" setting the sim's instruments (src/config/sim-venue.ts). No default value on purpose: a
+   * config that does not mention venues keeps the digest it had before this field existed.
    */
   venues: v.optional(v.array(VENUE, 'expected a list of venues')),
   /** Snapshots and compaction. No default value either: a config without it keeps its digest (defaults apply). */

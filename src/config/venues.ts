@@ -1,6 +1,7 @@
 /**
- * Venues beyond the built-in sim: `venues: [...]` in the config. One kind so far, `fix` — a FIX 4.2/4.4 initiator
- * session (src/venues/fix) with the instruments egress may trade there.
+ * `venues: [...]` in the config: FIX venues beside the built-in sim — `fix`, a FIX 4.2/4.4 initiator session
+ * (src/venues/fix) with the instruments egress may trade there — and at most one `sim` entry, the built-in sim venue's
+ * own instruments (sim-venue.ts).
  *
  * Market data: a FIX order-entry session carries no prices, and this build has no market-data feed. The data-health
  * guard needs a reference price per instrument, so a FIX venue must say where its prices come from, explicitly:
@@ -10,22 +11,15 @@
  */
 
 import * as v from 'valibot'
+import { AMOUNT, ID, INSTRUMENT_FIELDS, integerIn } from './instrument-fields.ts'
+import { SIM_VENUE } from './sim-venue.ts'
 
-const MESSAGE_ID = 'expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit'
-const ID = v.pipe(v.string(MESSAGE_ID), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, MESSAGE_ID))
-const MESSAGE_AMOUNT = 'expected a non-negative decimal string with at most 8 places, like "0.01" or "100"'
-const AMOUNT = v.pipe(v.string(MESSAGE_AMOUNT), v.regex(/^\d{1,20}(\.\d{1,8})?$/, MESSAGE_AMOUNT))
 const MESSAGE_COMP_ID = 'expected 1-64 printable ASCII characters'
 const COMP_ID = v.pipe(v.string(MESSAGE_COMP_ID), v.regex(/^[\x21-\x7e]{1,64}$/, MESSAGE_COMP_ID))
 const MESSAGE_HOST = 'expected a host name or IP address'
 const HOST = v.pipe(v.string(MESSAGE_HOST), v.regex(/^[^\s/]{1,253}$/, MESSAGE_HOST))
 const MESSAGE_TIME = 'expected "HH:MM:SS" (UTC)'
 const TIME_UTC = v.pipe(v.string(MESSAGE_TIME), v.regex(/^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$/, MESSAGE_TIME))
-
-function integerIn(min: number, max: number) {
-  const message = `expected an integer between ${min} and ${max}`
-  return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message))
-}
 
 /** The start's wait for a FIX session's Logon when the venue's `logonWaitMs` is unset. */
 export const FIX_LOGON_WAIT_MS_DEFAULT = 5_000
@@ -42,31 +36,9 @@ export const FIX_MESSAGE_BYTES_MAX_LIMIT = 4 * 1024 * 1024
 export const FIX_BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const
 export const FIX_RESET_ON_LOGON = ['always', 'never'] as const
 export const VENUE_MARKET_DATA = ['static'] as const
-const ORDER_TYPES = ['limit', 'market'] as const
-const TIME_IN_FORCE = ['GTC', 'IOC', 'FOK', 'DAY'] as const
 
 const INSTRUMENT = v.strictObject({
-  symbol: ID,
-  baseAsset: v.pipe(v.string(), v.regex(/^[A-Z0-9]{2,12}$/, 'expected an asset code of 2-12 characters [A-Z0-9]')),
-  quoteAsset: v.pipe(v.string(), v.regex(/^[A-Z0-9]{2,12}$/, 'expected an asset code of 2-12 characters [A-Z0-9]')),
-  tickSize: AMOUNT,
-  lotSize: AMOUNT,
-  minQty: AMOUNT,
-  maxQty: AMOUNT,
-  minNotional: v.optional(AMOUNT, '0'),
-  /** Limit prices further than this from the reference price are fat-finger rejects. */
-  priceBandBps: v.optional(integerIn(1, 10_000), 500),
-  orderTypes: v.optional(v.array(v.picklist(ORDER_TYPES, 'expected "limit" or "market"')), ['limit']),
-  timeInForce: v.optional(v.array(v.picklist(TIME_IN_FORCE, 'expected "GTC", "IOC", "FOK" or "DAY"')), ['GTC', 'IOC', 'FOK', 'DAY']),
-  postOnly: v.optional(v.boolean('expected true or false'), false),
-  reduceOnly: v.optional(v.boolean('expected true or false'), false),
-  /** The venue's request budget for this instrument; the runtime paces sends with it. */
-  rateLimitPerSecond: v.optional(integerIn(1, 1_000_000), 50),
-  /**
-   * The book's thin-touch limit: visible size (base units) at the side an aggressive order takes below which it is
-   * refused (DATA_THIN_BOOK). Unset: no such rule, and not in the digest.
-   */
-  touchQtyMin: v.optional(AMOUNT),
+  ...INSTRUMENT_FIELDS,
   /** With `marketData: "static"`: the reference price the data-health guard sees, always fresh. Test venues only. */
   referencePrice: v.optional(AMOUNT),
 })
@@ -133,8 +105,14 @@ export const FIX_VENUE = v.strictObject({
   instruments: v.pipe(v.array(INSTRUMENT, 'expected a list of instruments'), v.minLength(1, 'expected at least one instrument')),
 })
 
-export const VENUE = v.variant('type', [FIX_VENUE], 'expected a venue with type "fix"')
+/** A `venues[]` entry: a FIX session, or the built-in sim venue's settings (sim-venue.ts). */
+export const VENUE = v.variant('type', [FIX_VENUE, SIM_VENUE], 'expected a venue with type "fix" or "sim"')
 
 export type VenueConfig = v.InferOutput<typeof VENUE>
 export type FixVenueConfig = v.InferOutput<typeof FIX_VENUE>
 export type VenueInstrumentConfig = FixVenueConfig['instruments'][number]
+
+/** The FIX venues of config `venues` (the sim's entry, if any, left out). */
+export function fixVenueConfigs(venues: readonly VenueConfig[] | undefined): FixVenueConfig[] {
+  return (venues ?? []).filter((venue): venue is FixVenueConfig => venue.type === 'fix')
+}

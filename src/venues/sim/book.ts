@@ -193,8 +193,9 @@ export class SimBook {
         reports.push(...expired)
         continue
       }
-      const reference = this.#reference(order.symbol, nowMs)
-      if (isMarketable(order, reference)) {
+      // None for a symbol the venue stopped trading (a restart on a config that dropped it): its orders rest until canceled.
+      const reference = this.#prices.reference(order.symbol, nowMs)?.price
+      if (reference !== undefined && isMarketable(order, reference)) {
         // The position may have shrunk since the order was placed: it would now trade past it, so it ends unfilled.
         if (this.#reduceOnlyExceeds(order, order.qty - order.cumQty)) {
           order.status = 'expired'

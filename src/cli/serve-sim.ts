@@ -1,0 +1,60 @@
+/**
+ * The in-process sim venue's instruments as the config sets them (src/config/sim-venue.ts): the kernel's instruments
+ * and the sim's own view of them (tick, lot, where the price walk starts). Without a `venues[]` entry of type "sim"
+ * (or with one and no `instruments`) exactly the built-in ones, built as they always were, so the kernel's
+ * configuration — and the `kernel.configured` record a start writes — is unchanged.
+ */
+
+import { SIM_VENUE_NAME, simInstrumentConfigs, type Config } from '../config/index.ts'
+import { divUnits, formatDecimal, maxUnits, parseDecimal, roundToStep } from '../domain/decimal.ts'
+import { defaultSimInstruments, type Instrument } from '../domain/instruments.ts'
+import { simInstrumentsFor } from '../runtime/paper.ts'
+import type { SimInstrument } from '../venues/sim/index.ts'
+import { kernelInstrumentOf } from './venue-instruments.ts'
+
+export interface SimVenueInstruments {
+  /** What the kernel decides orders for `"venue": "sim"` with. */
+  instruments: Instrument[]
+  /** What the sim venue trades: the same symbols, each with its opening price. */
+  simInstruments: SimInstrument[]
+}
+
+export function simVenueInstruments(config: Pick<Config, 'venues'>): SimVenueInstruments {
+  const configured = simInstrumentConfigs(config.venues)
+  if (configured === undefined) {
+    const instruments = defaultSimInstruments()
+    return { instruments, simInstruments: simInstrumentsFor(instruments) }
+  }
+  return {
+    instruments: configured.map((instrument) => kernelInstrumentOf(SIM_VENUE_NAME, instrument)),
+    simInstruments: configured.map((instrument) => ({
+      symbol: instrument.symbol,
+      baseAsset: instrument.baseAsset,
+      quoteAsset: instrument.quoteAsset,
+      tick: parseDecimal(instrument.tickSize),
+      lot: parseDecimal(instrument.lotSize),
+      initialPrice: parseDecimal(instrument.openingPrice),
+    })),
+  }
+}
+
+/** The first order serve's paper banner shows: a limit buy the sim takes, on its first instrument at its opening price. */
+export interface FirstOrderExample {
+  symbol: string
+  qty: string
+  price: string
+}
+
+/**
+ * The built-in one (0.01 BTC-USD at 60000) without configured sim instruments; else the first configured instrument
+ * at its opening price, for the least quantity (a multiple of the lot) at or above minQty and minNotional.
+ */
+export function firstOrderExample(config: Pick<Config, 'venues'>): FirstOrderExample {
+  const first = simInstrumentConfigs(config.venues)?.[0]
+  if (first === undefined) return { symbol: 'BTC-USD', qty: '0.01', price: '60000' }
+  const price = parseDecimal(first.openingPrice)
+  const lot = parseDecimal(first.lotSize)
+  const forNotional = divUnits(parseDecimal(first.minNotional), price, 'up')
+  const qty = roundToStep(maxUnits(parseDecimal(first.minQty), forNotional), lot, 'up')
+  return { symbol: first.symbol, qty: formatDecimal(qty), price: formatDecimal(price) }
+}

@@ -1,0 +1,74 @@
+/**
+ * The built-in sim venue's instruments in the config: one `venues[]` entry `{ "type": "sim", "instruments": [...] }`,
+ * so a paper user trades the symbols their strategy does rather than the built-in BTC-USD, ETH-USD and AAPL. Each
+ * instrument is what a FIX venue's is (instrument-fields.ts) plus `openingPrice`, where the sim's price walk starts
+ * (src/venues/sim/prices.ts); the defaults are the built-in instruments' (market orders, post-only and reduce-only on:
+ * the sim takes them all).
+ *
+ * The list replaces the built-in one: a symbol it does not name is unknown (INSTRUMENT_UNKNOWN), and an account
+ * policy naming one is refused at load (policy.ts). Without the entry, or with it and no `instruments`, the sim
+ * trades exactly the built-in instruments — and a config without the entry keeps its digest.
+ */
+
+import * as v from 'valibot'
+import { isMultipleOf, parseDecimal } from '../domain/decimal.ts'
+import type { ConfigIssue } from './config-error.ts'
+import { AMOUNT, INSTRUMENT_FIELDS, instrumentIssues, isPositive, ORDER_TYPES, ORDER_TYPES_MESSAGE } from './instrument-fields.ts'
+
+/** The sim venue's name: orders name it (`"venue": "sim"`, the order body's default) and so do instrument keys. */
+export const SIM_VENUE_NAME = 'sim'
+
+/** Bound on the sim's instruments: each holds a price walk and a per-symbol lane, and every policy lists them. */
+export const SIM_INSTRUMENTS_MAX = 1_000
+
+const SIM_INSTRUMENT = v.strictObject({
+  ...INSTRUMENT_FIELDS,
+  orderTypes: v.optional(v.array(v.picklist(ORDER_TYPES, ORDER_TYPES_MESSAGE)), ['limit', 'market']),
+  postOnly: v.optional(v.boolean('expected true or false'), true),
+  reduceOnly: v.optional(v.boolean('expected true or false'), true),
+  /** The sim's reference price at the start of a run, from which its price walk moves; a positive multiple of tickSize. */
+  openingPrice: AMOUNT,
+})
+
+export const SIM_VENUE = v.strictObject({
+  type: v.literal('sim', 'expected "sim"'),
+  /** Optional, and only "sim": the built-in venue keeps its name. */
+  name: v.optional(v.literal(SIM_VENUE_NAME, `expected "${SIM_VENUE_NAME}" (the built-in sim venue's name)`), SIM_VENUE_NAME),
+  /** The sim's instruments, replacing the built-in ones; unset: the built-in ones. */
+  instruments: v.optional(
+    v.pipe(
+      v.array(SIM_INSTRUMENT, 'expected a list of instruments'),
+      v.minLength(1, 'expected at least one instrument'),
+      v.maxLength(SIM_INSTRUMENTS_MAX, `expected at most ${SIM_INSTRUMENTS_MAX} instruments`),
+    ),
+  ),
+})
+
+export type SimVenueConfig = v.InferOutput<typeof SIM_VENUE>
+export type SimInstrumentConfig = NonNullable<SimVenueConfig['instruments']>[number]
+
+/** The sim's configured instruments, or undefined when the config leaves them built in. */
+export function simInstrumentConfigs(venues: readonly { type: string }[] | undefined): SimInstrumentConfig[] | undefined {
+  const entry = (venues ?? []).find((venue): venue is SimVenueConfig => venue.type === 'sim')
+  return entry?.instruments
+}
+
+/** The sim entry's own rules: the shared instrument checks, and an opening price the walk can start from. */
+export function simVenueIssues(venue: SimVenueConfig, at: string): ConfigIssue[] {
+  const instruments = venue.instruments ?? []
+  const issues = instrumentIssues(instruments, at, SIM_VENUE_NAME)
+  instruments.forEach((instrument, index) => {
+    const where = `${at}.instruments.${index}`
+    const { openingPrice, tickSize } = instrument
+    if (!isPositive(openingPrice)) issues.push({ path: `${where}.openingPrice`, message: `expected a positive amount, got ${JSON.stringify(openingPrice)}` })
+    else if (isPositive(tickSize) && !isMultipleOf(parseDecimal(openingPrice), parseDecimal(tickSize))) {
+      issues.push({ path: `${where}.openingPrice`, message: `expected a multiple of tickSize (${tickSize}), got ${JSON.stringify(openingPrice)}` })
+    }
+    if (isPositive(instrument.minQty) && parseDecimal(instrument.maxQty) < parseDecimal(instrument.minQty)) {
+      issues.push({ path: `${where}.maxQty`, message: `must be ≥ minQty (${instrument.minQty}), got ${JSON.stringify(instrument.maxQty)}` })
+    }
+    if (instrument.orderTypes.length === 0) issues.push({ path: `${where}.orderTypes`, message: 'expected at least one order type: an instrument that takes none can never be traded' })
+    if (instrument.timeInForce.length === 0) issues.push({ path: `${where}.timeInForce`, message: 'expected at least one time in force: an instrument that takes none can never be traded' })
+  })
+  return issues
+}
