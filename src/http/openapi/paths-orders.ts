@@ -79,6 +79,7 @@ const REJECTED_ORDER = record(
     idempotency_key: nullable('string', 'Its idempotency key'),
     rejected_at_ms: { type: 'integer' },
     lsn: integer('Its order.rejected record'),
+    trace_id: nullable('string', "The W3C trace id (32 lowercase hex) of the request rejected: its traceparent, or the trace egress started; null when rejected before rejections recorded a trace"),
   },
   'An order the kernel rejected, from its record in the log',
 )

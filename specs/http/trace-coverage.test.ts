@@ -1,0 +1,71 @@
+/**
+ * W3C Trace Context beyond an accepted order (src/http/trace.ts): a place the kernel rejects records the request's
+ * span on `order.rejected` and GET and /explain show its trace; a flatten answers `traceresponse` and records its span
+ * on the records it writes for its orders (the closes' `order.accepted`, the cancels); a request refused before it
+ * reaches the kernel records nothing but is answered `traceresponse` all the same.
+ */
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { parseTraceparent } from '../../src/domain/trace-context.ts'
+import { domainEventOf } from '../../src/runtime/records.ts'
+import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
+const CALLER = `00-${TRACE_ID}-00f067aa0ba902b7-01`
+
+let t: TestGateway
+let trader: string
+
+beforeAll(async () => {
+  t = await startTestGateway()
+  trader = await t.token({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
+})
+afterAll(async () => {
+  await t.stop()
+})
+
+/** The log's records after `afterLsn`, as domain events. */
+function recordsAfter(afterLsn: number): (Record<string, unknown> & { type: string })[] {
+  const found: (Record<string, unknown> & { type: string })[] = []
+  for (const frame of t.gateway.engine.wal.read(afterLsn + 1)) {
+    const event = domainEventOf(frame) as (Record<string, unknown> & { type: string }) | null
+    if (event !== null) found.push(event)
+  }
+  return found
+}
+
+/** Egress's span in the caller's trace: the caller's trace id, a span id of its own. */
+function expectEgressSpan(traceresponse: string | null): string {
+  const context = parseTraceparent(traceresponse)
+  expect(context?.traceId).toBe(TRACE_ID)
+  expect(context?.parentId).not.toBe('00f067aa0ba902b7')
+  return traceresponse as string
+}
+
+describe('a place the kernel rejects', () => {
+  test("records the request's span on order.rejected; GET and /explain show its trace id", async () => {
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, qty: '1000' }, { 'Idempotency-Key': 'trace-rejected', traceparent: CALLER }))
+    expect(res.status).toBe(422)
+    const span = expectEgressSpan(res.headers.get('traceresponse'))
+    const orderId = (await json(res)).error as { details: { order_id: string } }
+    const id = orderId.details.order_id
+    expect(recordsAfter(lsn).filter((event) => event.type === 'order.rejected').map((event) => [event.orderId, event.traceparent])).toEqual([[id, span]])
+    const view = await json(await t.request(`/v1/orders/${id}`, { headers: auth(trader) }))
+    expect([view.state, view.trace_id]).toEqual(['Rejected', TRACE_ID])
+    const explain = await json(await t.request(`/v1/orders/${id}/explain`, { headers: auth(trader) }))
+    expect(explain.trace_id).toBe(TRACE_ID)
+    expect((explain.decisions as { outcome: string; trace_id: string | null }[]).map((decision) => [decision.outcome, decision.trace_id])).toEqual([['rejected', TRACE_ID]])
+  })
+})
+
+describe('a request refused before the kernel', () => {
+  test('writes nothing and is answered traceresponse (a 400 from validation)', async () => {
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, qty: 'lots' }, { 'Idempotency-Key': 'trace-invalid', traceparent: CALLER }))
+    expect(res.status).toBe(400)
+    expect(errorCode(await json(res))).toBe('VALIDATION_FAILED')
+    expectEgressSpan(res.headers.get('traceresponse'))
+    expect(recordsAfter(lsn)).toEqual([])
+  })
+})
