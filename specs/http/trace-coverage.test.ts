@@ -59,6 +59,34 @@ describe('a place the kernel rejects', () => {
   })
 })
 
+describe('a flatten', () => {
+  test("answers traceresponse and records its span on each close's order.accepted and each cancel; GET of a close shows the trace", async () => {
+    const ops = await t.token({ sub: 'olga', roles: ['ops'], accounts: [] })
+    const placed = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'trace-before-flatten' }))
+    expect(placed.status).toBe(202)
+    const restingId = (await json(placed)).order_id as string
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await t.request('/v1/accounts/demo-1/flatten', post(ops, {}, { 'Idempotency-Key': 'trace-flatten', traceparent: CALLER }))
+    expect(res.status).toBe(202)
+    const span = expectEgressSpan(res.headers.get('traceresponse'))
+    const written = recordsAfter(lsn)
+    const closes = written.filter((event) => event.type === 'order.accepted')
+    expect(closes.length).toBeGreaterThan(0)
+    expect(closes.map((event) => [event.flattenId, event.traceparent])).toEqual(closes.map(() => ['trace-flatten', span]))
+    const canceled = written.filter((event) => (event.type === 'order.cancel_requested' || event.type === 'order.canceled') && event.orderId === restingId)
+    expect(canceled.map((event) => event.traceparent)).toEqual([span])
+    const view = await json(await t.request(`/v1/orders/${closes[0]?.orderId as string}`, { headers: auth(ops) }))
+    expect(view.trace_id).toBe(TRACE_ID)
+  })
+
+  test('its refusals answer traceresponse too (404 for an unknown account)', async () => {
+    const ops = await t.token({ sub: 'olga', roles: ['ops'], accounts: [] })
+    const res = await t.request('/v1/accounts/nobody/flatten', post(ops, {}, { traceparent: CALLER }))
+    expect(res.status).toBe(404)
+    expectEgressSpan(res.headers.get('traceresponse'))
+  })
+})
+
 describe('a request refused before the kernel', () => {
   test('writes nothing and is answered traceresponse (a 400 from validation)', async () => {
     const lsn = t.gateway.engine.wal.lastLsn

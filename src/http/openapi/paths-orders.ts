@@ -59,7 +59,7 @@ const ORDER = record(
  */
 const ORDER_DETAIL = withOptional(ORDER, 'trace_id', nullable(
   'string',
-  "The W3C trace id (32 lowercase hex) the order was accepted under: the create request's traceparent, or the trace egress started; null when accepted before traces were recorded, by no request (a flatten close), or its acceptance was compacted away. Only in GET /v1/orders/{id}",
+  "The W3C trace id (32 lowercase hex) the order was accepted under: the create request's traceparent (a flatten close: the flatten request's), or the trace egress started; null when accepted before traces were recorded, or its acceptance was compacted away. Only in GET /v1/orders/{id}",
 ))
 
 /** `schema` (a record) with one more property, not required. */
