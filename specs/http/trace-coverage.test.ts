@@ -96,4 +96,27 @@ describe('a request refused before the kernel', () => {
     expectEgressSpan(res.headers.get('traceresponse'))
     expect(recordsAfter(lsn)).toEqual([])
   })
+
+  test('refused before the route (401 without a valid token, 413 for a body over the bound) it is answered traceresponse; a read is not traced', async () => {
+    const unauthenticated = await t.request('/v1/orders', post('not-a-token', LIMIT_BUY, { 'Idempotency-Key': 'trace-401', traceparent: CALLER }))
+    expect(unauthenticated.status).toBe(401)
+    expectEgressSpan(unauthenticated.headers.get('traceresponse'))
+    const tooLarge = await t.request('/v1/orders/x/cancel', post(trader, { note: 'x'.repeat(t.http.services.limits.bodyBytesMax) }, { traceparent: CALLER }))
+    expect(tooLarge.status).toBe(413)
+    expectEgressSpan(tooLarge.headers.get('traceresponse'))
+    const flatten = await t.request('/v1/accounts/demo-1/flatten', post('not-a-token', {}, { traceparent: CALLER }))
+    expect(flatten.status).toBe(401)
+    expectEgressSpan(flatten.headers.get('traceresponse'))
+    const list = await t.request('/v1/orders', { headers: auth(trader, { traceparent: CALLER }) })
+    expect(list.status).toBe(200)
+    expect(list.headers.get('traceresponse')).toBeNull()
+  })
+
+  test('one span per request: the route and the answer agree (the span recorded is the one answered)', async () => {
+    const lsn = t.gateway.engine.wal.lastLsn
+    const res = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'trace-one-span', traceparent: CALLER }))
+    expect(res.status).toBe(202)
+    const span = expectEgressSpan(res.headers.get('traceresponse'))
+    expect(recordsAfter(lsn).filter((event) => event.type === 'order.accepted').map((event) => event.traceparent)).toEqual([span])
+  })
 })
