@@ -1,6 +1,7 @@
 /**
- * W3C Trace Context on the order routes (create, cancel, amend): the request's `traceparent`, if valid, names the
- * caller's trace; egress takes part in it as one span of its own, with a new span id. Without one — absent, or
+ * W3C Trace Context on the routes that write for orders (create, cancel, amend, flatten: TRACED_ROUTES): the
+ * request's `traceparent`, if valid, names the caller's trace; egress takes part in it as one span of its own, with a
+ * new span id. Without one — absent, or
  * malformed (the recommendation: a receiver that cannot parse it starts a new trace; it is never a 4xx) — egress
  * starts a new trace. Either way the answer carries `traceresponse` (Trace Context level 2) with egress's span:
  * `00-<trace id>-<egress span id>-<flags>`, the value the command records on what it writes (src/kernel/commands.ts).
