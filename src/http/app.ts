@@ -11,6 +11,7 @@ import { ApiError, createErrorHandler, toApiError } from './errors.ts'
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
 import { serveMetricsText } from './metrics-route.ts'
 import { limitReads } from './read-limit.ts'
+import { traceRequests, TRACED_ROUTES } from './trace.ts'
 import { openApiDocument } from './openapi/document.ts'
 import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
@@ -36,6 +37,8 @@ export function createApp(services: Services): Hono<AuthEnv> {
     return onError(error, c)
   })
   app.notFound(notFoundOrMethodNotAllowed(app))
+  // First, so whatever refuses a traced request (draining, the body bound, auth) answers with its traceresponse too.
+  app.on('POST', [...TRACED_ROUTES], traceRequests())
   app.use('*', async function accounting(c, next) {
     if (services.draining() && !c.req.path.startsWith('/health')) {
       // Refused before any route runs, so counted here: a shutdown's refusals are requests like any other.

@@ -1,6 +1,7 @@
 /**
- * W3C Trace Context on the order routes (create, cancel, amend): the request's `traceparent`, if valid, names the
- * caller's trace; egress takes part in it as one span of its own, with a new span id. Without one — absent, or
+ * W3C Trace Context on the routes that write for orders (create, cancel, amend, flatten: TRACED_ROUTES): the
+ * request's `traceparent`, if valid, names the caller's trace; egress takes part in it as one span of its own, with a
+ * new span id. Without one — absent, or
  * malformed (the recommendation: a receiver that cannot parse it starts a new trace; it is never a 4xx) — egress
  * starts a new trace. Either way the answer carries `traceresponse` (Trace Context level 2) with egress's span:
  * `00-<trace id>-<egress span id>-<flags>`, the value the command records on what it writes (src/kernel/commands.ts).
@@ -9,7 +10,7 @@
  * egress records every command. `tracestate` is not read: egress calls no one with it.
  */
 
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { formatTraceparent, parseTraceparent, type TraceContext } from '../domain/trace-context.ts'
 
 export const TRACEPARENT_HEADER = 'traceparent'
@@ -26,17 +27,41 @@ export interface RequestTraceContext {
 /** Random bytes are drawn this many at a time (a trace id and a span id per request: 24 bytes). */
 const RANDOM_POOL_BYTES = 24 * 256
 
+/** The trace context of each request traced so far, by its context: one span per request, however often asked. */
+const TRACED = new WeakMap<Context, RequestTraceContext>()
+
 /**
- * The request's trace context: egress's span in the caller's trace or in a new one. Sets `traceresponse` on whatever
- * the route answers (its errors included), so call it first.
+ * The request's trace context: egress's span in the caller's trace or in a new one, drawn once per request (traceRequests
+ * draws it before the request is authenticated; the route then reads the same). Sets `traceresponse` on whatever the
+ * route answers (its errors included).
  */
 export function requestTrace(c: Context, random: RandomHex = defaultRandomHex): RequestTraceContext {
+  const known = TRACED.get(c)
+  if (known !== undefined) return known
   const caller = parseTraceparent(c.req.header(TRACEPARENT_HEADER))
   const traceId = caller?.traceId ?? random.id(16)
   const flags = caller === null ? '01' : (Number.parseInt(caller.flags, 16) & 1) === 1 ? '01' : '00'
   const traceparent = formatTraceparent({ traceId, parentId: random.id(8), flags })
   c.header(TRACERESPONSE_HEADER, traceparent)
-  return { traceparent, traceId, caller }
+  const context = { traceparent, traceId, caller }
+  TRACED.set(c, context)
+  return context
+}
+
+/** The traced routes (POST): order create, cancel and amend, and account flatten — the requests that write for orders. */
+export const TRACED_ROUTES = ['/v1/orders', '/v1/orders/:id/cancel', '/v1/orders/:id/amend', '/v1/accounts/:id/flatten'] as const
+
+/**
+ * Draws the request's trace context before anything can refuse it (installed first, app.ts), so every answer of a
+ * traced route carries `traceresponse`: a 401, a 413 or a draining 503 as much as the route's own answers and errors.
+ * Such a refusal records nothing (the request never reached the kernel); the header still names egress's span in the
+ * caller's trace, to log beside the refusal.
+ */
+export function traceRequests(): MiddlewareHandler {
+  return async function traceRequests(c, next) {
+    requestTrace(c)
+    await next()
+  }
 }
 
 /** Lowercase hex ids of random bytes, never all zero (the recommendation makes an all-zero id invalid). */

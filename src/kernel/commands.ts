@@ -122,6 +122,11 @@ export interface FlattenCommand {
    * it was (an older leader's command record): their closes were recorded with an empty build, and are decided so again.
    */
   buildCommit?: string
+  /**
+   * As PlaceCommand's: recorded on the records the flatten writes for orders (each close's order.accepted, each cancel's
+   * order.cancel_requested or order.canceled). Absent in command records written before it, whose records had none.
+   */
+  traceparent?: string
 }
 
 /** The executor picked a work item (see nextWork) and asks to send it; the kernel runs the I-100 gate. */

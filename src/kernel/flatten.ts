@@ -20,6 +20,7 @@ import { mayActFor } from './permissions.ts'
 import { ceilDiv } from './reservations.ts'
 import { availableBalance, idempotencyIndexKey, type KernelState } from './state.ts'
 import { isTerminal } from '../domain/states.ts'
+import { traceMemberOf } from '../domain/trace-context.ts'
 
 /**
  * The idempotency keys of flatten's closing orders start with this (`flatten:<flatten id>:<venue>:<symbol>`). They live
@@ -42,7 +43,8 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   const orders = [...state.orders.values()].filter((order) => order.accountId === command.accountId && !isTerminal(order.status))
   for (const order of orders.sort((a, b) => (a.orderId < b.orderId ? -1 : 1))) {
     if (order.flattenId !== null || order.cancelWanted) continue
-    const cancel = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: 'FLATTEN_REQUESTED' })
+    // The flatten request's trace goes on what it writes for each order, as a cancel request's does.
+    const cancel = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: 'FLATTEN_REQUESTED', ...traceMemberOf(command) })
     if (cancel === null) continue
     events.push(...cancel)
     if (order.status === 'Enqueued') released.set(order.reservation.asset, (released.get(order.reservation.asset) ?? 0n) + order.reservation.remaining)
@@ -144,6 +146,7 @@ function closeEvents(
         nowMs: command.nowMs,
         guards: [{ guard: 'lane', outcome: 'pass', inputs: { ...inputs, lane: 0, origin: 'flatten' } }],
       },
+      ...traceMemberOf(command),
     },
   ]
 }

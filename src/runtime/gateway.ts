@@ -384,8 +384,8 @@ export class Gateway {
     return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
   }
 
-  flatten(principal: Principal, accountId: string, flattenId: string): Promise<CommandResult> {
-    return this.run(this.flattenCommand(principal, accountId, flattenId))
+  flatten(principal: Principal, accountId: string, flattenId: string, request: RequestTrace = {}): Promise<CommandResult> {
+    return this.run({ ...this.flattenCommand(principal, accountId, flattenId), ...traceMemberOf(request) })
   }
 
   /** Whether that flatten, decided now, would cancel or close anything (kernel flattenActs); decides nothing. */

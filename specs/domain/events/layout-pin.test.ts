@@ -148,6 +148,11 @@ const PINNED_LAYOUTS: Record<string, string> = {
   // Version 5 of kernel.configured: the book limits (instrument touchQtyMin, params spreadBpsMax and touchShareBpsMax)
   // added to version 4's (a policy's newOrdersBy, above).
   'kernel.configured@5': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] touchQtyMin:optional(units) venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number spreadBpsMax:optional(number) takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json touchShareBpsMax:optional(number)} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units newOrdersBy:optional([word]) validFromMs:number validUntilMs:number}]}}',
+  // Version 6 of order.rejected: the rejected request's trace context. It went from 3 to 6 (a type is at the newest
+  // version of its members): no order.rejected was ever written as 4 or 5, and a reader of either has 3's layout.
+  'order.rejected@4': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word}',
+  'order.rejected@5': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word}',
+  'order.rejected@6': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word traceparent:optional(word)}',
   'venue.override_lapsed@3': '{approved:boolean atMs:number overrideId:word untilMs:number venue:word}',
 }
 
@@ -235,6 +240,19 @@ const GOLDEN: { event: DomainEvent; hex: string }[] = [
   },
 ]
 
+const REJECTED_V3 = GOLDEN[0] as { event: DomainEvent; hex: string }
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+
+/** order.rejected's version 6 payloads: version 3's bytes with the traceparent member last (absent: one 00 byte). */
+const GOLDEN_V6: { event: DomainEvent; hex: string }[] = [
+  { event: REJECTED_V3.event, hex: `${REJECTED_V3.hex}00` },
+  { event: (GOLDEN[2] as { event: DomainEvent }).event, hex: `${(GOLDEN[2] as { hex: string }).hex}00` },
+  {
+    event: { ...REJECTED_V3.event, traceparent: TRACEPARENT } as DomainEvent,
+    hex: `${REJECTED_V3.hex}016e${Buffer.from(TRACEPARENT).toString('hex')}`,
+  },
+]
+
 describe('binary layouts are pinned per schema version', () => {
   test('every record type has the layout pinned for each binary version up to its current one (a schema change needs a new version)', () => {
     for (const name of Object.keys(EVENT_SCHEMAS) as EventType[]) {
@@ -254,11 +272,27 @@ describe('binary layouts are pinned per schema version', () => {
 
   test('sample events of every kind are written byte for byte as pinned, and read back', () => {
     for (const { event, hex } of GOLDEN) {
+      // Version 3's bytes read back as the event, by both decoders, whatever version its type is at now.
+      const written = { type: EVENT_CODES[event.type], version: 3, payload: new Uint8Array(Buffer.from(hex, 'hex')) }
+      expect(decodeEvent(written)).toEqual(event)
+      expect(decodeTrustedEvent(written)).toEqual(event)
+      if (EVENT_VERSIONS[event.type] !== 3) continue
       const encoded = encodeEvent(event)
       expect(encoded.version).toBe(3)
       expect(`${event.type} ${Buffer.from(encoded.payload).toString('hex')}`).toBe(`${event.type} ${hex}`)
       expect(decodeEvent(encoded)).toEqual(event)
       expect(decodeTrustedEvent(encoded)).toEqual(event)
+    }
+  })
+
+  test('order.rejected is written as version 6 byte for byte as pinned (version 3 and one optional member), with and without a trace', () => {
+    for (const { event, hex } of GOLDEN_V6) {
+      const encoded = encodeEvent(event)
+      expect(encoded.version).toBe(6)
+      expect(`${event.type} ${Buffer.from(encoded.payload).toString('hex')}`).toBe(`${event.type} ${hex}`)
+      expect(decodeEvent(encoded)).toEqual(event)
+      expect(decodeTrustedEvent(encoded)).toEqual(event)
+      expect(orderIdOfRecord(encoded)).toBe((event as { orderId: string }).orderId)
     }
   })
 

@@ -1,7 +1,7 @@
 /**
- * The `traceparent` member added with payload version 4 (registry.ts MEMBERS_ADDED): records of version 4 carry it or
- * not, and the version 3 (and 2) payloads of the same types, written before it with a layout without it, still read —
- * by both decoders, with their order ids — as the same event without it.
+ * The `traceparent` member added with payload version 4 (registry.ts MEMBERS_ADDED), and to order.rejected with version
+ * 6: records of those versions carry it or not, and the version 3 (and 2) payloads of the same types, written before it
+ * with a layout without it, still read — by both decoders, with their order ids — as the same event without it.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -53,7 +53,11 @@ const SAMPLES: DomainEvent[] = [
     qty: parseDecimal('0.02'), price: null, reservationTotal: parseDecimal('1180'), decision: DECISION,
   },
   { type: 'order.amend_rejected', atMs: 1, orderId: 'o-1', principalId: 'alice', qty: parseDecimal('0.02'), price: null, reason: 'POLICY_DENIED', guard: 'policy', decision: DECISION },
+  { type: 'order.rejected', atMs: 1, orderId: 'o-1', accountId: 'demo-1', idempotencyKey: 'k-1', bodyDigest: 'd', reason: 'POLICY_DENIED', guard: 'policy', decision: DECISION },
 ]
+
+/** The payload version that added the member: 4, and 6 for order.rejected (the kernel's rejection of a request). */
+const TRACED_AT: Partial<Record<DomainEvent['type'], number>> = { 'order.rejected': 6 }
 
 /** The payload as a build before version 4 wrote it: the type's layout at `version`, which has no traceparent. */
 function olderPayload(event: DomainEvent, version: 2 | 3): EncodedEvent {
@@ -62,14 +66,16 @@ function olderPayload(event: DomainEvent, version: 2 | 3): EncodedEvent {
   return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(layout, body, type) }
 }
 
-describe('the traceparent member (payload version 4)', () => {
-  test('the types a request writes are at version 4 and every sample round trips with and without a trace, by both decoders', () => {
+describe('the traceparent member (payload version 4; 6 for order.rejected)', () => {
+  test('the types a request writes are at the version that added it and every sample round trips with and without a trace, by both decoders', () => {
     expect(Object.entries(MEMBERS_ADDED).filter(([, added]) => 'traceparent' in added).map(([type]) => type).sort()).toEqual(SAMPLES.map((event) => event.type).sort())
     for (const event of SAMPLES) {
-      expect(EVENT_VERSIONS[event.type]).toBe(4)
+      const version = TRACED_AT[event.type] ?? 4
+      expect(EVENT_VERSIONS[event.type]).toBe(version)
+      expect(MEMBERS_ADDED[event.type]?.traceparent).toBe(version)
       for (const written of [event, { ...event, traceparent: TRACEPARENT } as DomainEvent]) {
         const encoded = encodeEvent(written)
-        expect(encoded.version).toBe(4)
+        expect(encoded.version).toBe(version)
         expect(decodeEvent(encoded)).toEqual(written)
         expect(decodeTrustedEvent(encoded)).toEqual(written)
         expect(orderIdOfRecord(encoded)).toBe('o-1')
@@ -84,7 +90,7 @@ describe('the traceparent member (payload version 4)', () => {
         expect(decodeEvent(older)).toEqual(event)
         expect(decodeTrustedEvent(older)).toEqual(event)
         expect(orderIdOfRecord(older)).toBe('o-1')
-        // Read with the version 4 layout they would be misread or refused: the versions really differ.
+        // Read with the current layout they would be misread or refused: the versions really differ.
         expect(Buffer.from(older.payload).equals(Buffer.from(encodeEvent(event).payload))).toBe(false)
       }
     }

@@ -161,6 +161,8 @@ export const EVENT_SCHEMAS = {
     reason: reasonCodeSchema,
     guard: v.string(),
     decision: decisionRecordSchema,
+    // Payload version 6: the rejected request's trace (a place the kernel refused).
+    traceparent,
   }),
   'order.cancel_requested': v.strictObject({
     type: v.literal('order.cancel_requested'),

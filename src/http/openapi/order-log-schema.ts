@@ -60,7 +60,7 @@ const DECISION = v.strictObject({
   ),
   trace_id: orNull(
     text('W3C trace id, 32 lowercase hex digits'),
-    'The trace of the request that asked for it (its traceparent, or the one egress started): the order create or amend; null for a rejected order, a resend, and records written before traces were recorded',
+    'The trace of the request that asked for it (its traceparent, or the one egress started): the order create (accepted or rejected) or amend; null for a resend (egress resends on its own, after a restart) and records written before traces were recorded',
   ),
   reason: orNull(text('reason code'), 'Why it was rejected or refused; null when accepted or allowed'),
   reason_description: orNull(text('what the reason code means'), "The reason code's one line from the reason dictionary; null when reason is null"),
@@ -115,7 +115,7 @@ export const ORDER_EXPLAIN = v.strictObject({
   account: orNull(text('account id'), 'Its account; null for a rejected order whose body named none the kernel could use'),
   trace_id: orNull(
     text('W3C trace id, 32 lowercase hex digits'),
-    "The trace the order was accepted under (the create request's traceparent, or the one egress started); null when rejected, accepted before traces were recorded, or its acceptance is not among the records read",
+    "The trace the order was accepted or rejected under (the create request's traceparent, or the one egress started); null when decided before traces were recorded for it (acceptances before payload version 4, rejections before 6), or its acceptance is not among the records read",
   ),
   decisions: v.pipe(
     v.array(DECISION),

@@ -5,7 +5,7 @@
 
 import { FLATTEN_BODY_SCHEMA, MODE_BODY_SCHEMA, SWITCH_BODY_SCHEMA } from '../routes/admin.ts'
 import { SNAPSHOT_BODY_SCHEMA } from '../routes/admin-snapshot.ts'
-import { ACCOUNT_ID, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, operation, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
+import { ACCOUNT_ID, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, operation, ref, schemaOf, TRACEPARENT, type DocumentPart, type Json } from './shared.ts'
 
 const LSN = { type: ['integer', 'null'], description: 'LSN of the last record the command wrote; null when it wrote none (a repeat: the mode or switch was already so)' }
 const SWITCH_RECORDED = jsonAnswer('Switch recorded', { type: 'object', properties: { action: { type: 'string' }, trading_switch: { type: 'string' }, lsn: LSN } })
@@ -83,7 +83,7 @@ export function adminPart(): DocumentPart {
             '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: LSN } }),
             '422': errorResponse('FLATTEN_POSITION_UNRECORDABLE: a position to close is beyond the largest amount a record holds (20 whole digits); nothing was canceled or closed'),
           },
-          parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }],
+          parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }, TRACEPARENT],
           requestBody: { required: false, content: jsonContent(schemaOf(FLATTEN_BODY_SCHEMA, 'Empty object or no body')) },
         }),
       },

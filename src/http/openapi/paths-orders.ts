@@ -59,7 +59,7 @@ const ORDER = record(
  */
 const ORDER_DETAIL = withOptional(ORDER, 'trace_id', nullable(
   'string',
-  "The W3C trace id (32 lowercase hex) the order was accepted under: the create request's traceparent, or the trace egress started; null when accepted before traces were recorded, by no request (a flatten close), or its acceptance was compacted away. Only in GET /v1/orders/{id}",
+  "The W3C trace id (32 lowercase hex) the order was accepted under: the create request's traceparent (a flatten close: the flatten request's), or the trace egress started; null when accepted before traces were recorded, or its acceptance was compacted away. Only in GET /v1/orders/{id}",
 ))
 
 /** `schema` (a record) with one more property, not required. */
@@ -79,6 +79,7 @@ const REJECTED_ORDER = record(
     idempotency_key: nullable('string', 'Its idempotency key'),
     rejected_at_ms: { type: 'integer' },
     lsn: integer('Its order.rejected record'),
+    trace_id: nullable('string', "The W3C trace id (32 lowercase hex) of the request rejected: its traceparent, or the trace egress started; null when rejected before rejections recorded a trace"),
   },
   'An order the kernel rejected, from its record in the log',
 )

@@ -13,6 +13,7 @@ import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
+import { requestTrace } from '../trace.ts'
 import { adminSnapshotRoutes } from './admin-snapshot.ts'
 import { admitFor, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
 
@@ -64,6 +65,7 @@ async function killSwitch(c: Context<AuthEnv>, services: Services, action: KillS
 }
 
 async function flatten(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const trace = requestTrace(c)
   const principal = principalOf(c)
   const accountId = pathId(c, 'id')
   if (!canTrade(principal, accountId) && !canHalt(principal)) {
@@ -90,7 +92,7 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   }
   let result
   try {
-    result = await runCommand(c, () => services.gateway.flatten(kernelCaller, accountId, flattenId))
+    result = await runCommand(c, () => services.gateway.flatten(kernelCaller, accountId, flattenId, { traceparent: trace.traceparent }))
   } finally {
     if (admission?.ok === true) admission.release()
   }

@@ -53,6 +53,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const excerpt = explainExcerpt(services.logIndex, found.orderId)
     const decisions: OrderExplainBody['decisions'] = []
     const accepted = acceptanceOf(excerpt.events)
+    const intake = accepted ?? rejectionOf(excerpt.events)
     for (const { lsn, event } of excerpt.events) {
       if (!excerpt.decisionLsns.has(lsn)) continue
       if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event, { reason: null, guard: null }))
@@ -67,7 +68,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     const body: OrderExplainBody = {
       order_id: found.orderId,
       account: found.accountId,
-      trace_id: accepted === null ? null : traceIdOrNull(accepted),
+      trace_id: intake === null ? null : traceIdOrNull(intake),
       decisions,
       decisions_omitted: excerpt.decisionsOmitted,
       story,
@@ -159,6 +160,12 @@ function descriptionOf(reason: ReasonCode | null): string | null {
 /** The order's acceptance among the records read, or null when it is not among them. */
 function acceptanceOf(events: readonly { event: DomainEvent }[]): EventOf<'order.accepted'> | null {
   for (const { event } of events) if (event.type === 'order.accepted') return event
+  return null
+}
+
+/** The order's rejection among the records read (an order the kernel rejected at intake), or null. */
+function rejectionOf(events: readonly { event: DomainEvent }[]): EventOf<'order.rejected'> | null {
+  for (const { event } of events) if (event.type === 'order.rejected') return event
   return null
 }
 

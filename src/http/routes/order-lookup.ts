@@ -6,6 +6,7 @@
  */
 
 import type { Order } from '../../domain/orders.ts'
+import { traceIdOf } from '../../domain/trace-context.ts'
 import { canRead, canReadAudit, type Principal } from '../auth/index.ts'
 import { ApiError } from '../errors.ts'
 import type { Services } from '../services.ts'
@@ -64,6 +65,8 @@ function lookup(services: Services, orderId: string, readable: (accountId: strin
       idempotency_key: rejected.idempotencyKey,
       rejected_at_ms: rejected.atMs,
       lsn: intake.lsn,
+      // The trace of the request rejected (payload version 6); null for rejections recorded before it.
+      trace_id: rejected.traceparent === undefined ? null : traceIdOf(rejected.traceparent),
     },
   }
 }

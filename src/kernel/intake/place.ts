@@ -108,7 +108,8 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
 
 function reject(command: PlaceCommand, records: GuardRecord[], ids: Ids, reason: ReasonCode): Decision {
   const guard = records.at(-1)?.guard ?? 'syntax'
-  const event = { type: 'order.rejected' as const, atMs: command.nowMs, ...ids, reason, guard, decision: decisionRecord(command, records) }
+  // The request's trace goes on its rejection as on an acceptance: the record is the one answer the request left.
+  const event = { type: 'order.rejected' as const, atMs: command.nowMs, ...ids, reason, guard, decision: decisionRecord(command, records), ...traceMemberOf(command) }
   return { events: [event], reply: { kind: 'rejected', orderId: ids.orderId, reason, guard, duplicate: false } }
 }
 

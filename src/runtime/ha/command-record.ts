@@ -173,8 +173,12 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('set_mode'), nowMs: ms, principal: principalSchema, mode: v.picklist(MODES), note: text }),
   v.strictObject({ kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text }),
   v.strictObject({ kind: v.literal('fund'), nowMs: ms, principalId: text, accountId: text, asset: text, amount: units, reference: text }),
-  // buildCommit: absent in the command records of leaders before it was recorded for flatten closes.
-  v.strictObject({ kind: v.literal('flatten'), nowMs: ms, principal: principalSchema, accountId: text, flattenId: text, markets: v.record(v.string(), market), buildCommit: v.exactOptional(text) }),
+  // buildCommit: absent in the command records of leaders before it was recorded for flatten closes; traceparent, before
+  // a flatten's records carried its request's trace.
+  v.strictObject({
+    kind: v.literal('flatten'), nowMs: ms, principal: principalSchema, accountId: text, flattenId: text, markets: v.record(v.string(), market), buildCommit: v.exactOptional(text),
+    traceparent,
+  }),
   // market: absent in the command records of leaders before places and amends faced data health again at the send.
   v.strictObject({ kind: v.literal('send'), nowMs: ms, orderId: text, action: v.picklist(GATE_ACTIONS), facts, market: v.exactOptional(v.nullable(market)) }),
   v.strictObject({ kind: v.literal('place_result'), nowMs: ms, orderId: text, outcome }),
