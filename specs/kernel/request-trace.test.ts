@@ -1,9 +1,8 @@
 /**
  * The request's W3C trace context on what the kernel decides for it (src/domain/trace-context.ts traceMemberOf): a
  * place the kernel rejects records it on `order.rejected` (payload version 6) as an accepted one does on
- * `order.accepted`; a flatten records its request's on what it writes for orders — each close's `order.accepted`, each
- * cancel's record — and not on its own `account.flatten_requested` (no member: that type keeps its layout); a command
- * without one records none. Every event goes through the log codec (fixtures.ts).
+ * `order.accepted`; a flatten records its request's on its own `account.flatten_requested` (payload version 6) and on
+ * what it writes for orders — each close's `order.accepted`, each cancel's record; a command without one records none. Every event goes through the log codec (fixtures.ts).
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -45,7 +44,7 @@ describe('a rejected place records the trace of the request', () => {
   })
 })
 
-describe("a flatten records its request's trace on the records it writes for orders", () => {
+describe("a flatten records its request's trace on its own record and on those it writes for orders", () => {
   function flattened(traced: boolean): DomainEvent[] {
     const harness = Harness.funded()
     harness.placedId({ client_order_id: 'resting' })
@@ -58,13 +57,13 @@ describe("a flatten records its request's trace on the records it writes for ord
     return harness.log.slice(-decision.events.length)
   }
 
-  test('each close (order.accepted) and each cancel carry it', () => {
+  test('account.flatten_requested, each close (order.accepted) and each cancel carry it', () => {
     const events = flattened(true)
     const closes = tracesOf(events, 'order.accepted')
     expect(closes.length).toBe(2) // BTC and AAPL
     expect(closes).toEqual([TRACEPARENT, TRACEPARENT])
     expect(tracesOf(events, 'order.canceled')).toEqual([TRACEPARENT]) // the resting buy, never sent: ended on the spot
-    expect(tracesOf(events, 'account.flatten_requested')).toEqual([undefined])
+    expect(tracesOf(events, 'account.flatten_requested')).toEqual([TRACEPARENT])
   })
 
   test('without one, none of them does', () => {

@@ -36,7 +36,7 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   }
   const at = { atMs: command.nowMs }
   const events: DomainEvent[] = [
-    { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id },
+    { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id, ...traceMemberOf(command) },
   ]
   // Positions released by orders canceled on the spot here are available to the closing orders.
   const released = new Map<string, Units>()

@@ -153,6 +153,10 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order.rejected@4': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word}',
   'order.rejected@5': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word}',
   'order.rejected@6': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word traceparent:optional(word)}',
+  // Version 6 of account.flatten_requested: the flatten request's trace context (4 and 5 never written: 3's layout).
+  'account.flatten_requested@4': '{accountId:word atMs:number flattenId:word principalId:word}',
+  'account.flatten_requested@5': '{accountId:word atMs:number flattenId:word principalId:word}',
+  'account.flatten_requested@6': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
   'venue.override_lapsed@3': '{approved:boolean atMs:number overrideId:word untilMs:number venue:word}',
 }
 

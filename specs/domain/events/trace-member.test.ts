@@ -1,6 +1,6 @@
 /**
- * The `traceparent` member added with payload version 4 (registry.ts MEMBERS_ADDED), and to order.rejected with version
- * 6: records of those versions carry it or not, and the version 3 (and 2) payloads of the same types, written before it
+ * The `traceparent` member added with payload version 4 (registry.ts MEMBERS_ADDED), and to order.rejected and
+ * account.flatten_requested with version 6: records of those versions carry it or not, and the version 3 (and 2) payloads of the same types, written before it
  * with a layout without it, still read — by both decoders, with their order ids — as the same event without it.
  */
 
@@ -54,10 +54,14 @@ const SAMPLES: DomainEvent[] = [
   },
   { type: 'order.amend_rejected', atMs: 1, orderId: 'o-1', principalId: 'alice', qty: parseDecimal('0.02'), price: null, reason: 'POLICY_DENIED', guard: 'policy', decision: DECISION },
   { type: 'order.rejected', atMs: 1, orderId: 'o-1', accountId: 'demo-1', idempotencyKey: 'k-1', bodyDigest: 'd', reason: 'POLICY_DENIED', guard: 'policy', decision: DECISION },
+  { type: 'account.flatten_requested', atMs: 1, accountId: 'demo-1', flattenId: 'f-1', principalId: 'ops-1' },
 ]
 
-/** The payload version that added the member: 4, and 6 for order.rejected (the kernel's rejection of a request). */
-const TRACED_AT: Partial<Record<DomainEvent['type'], number>> = { 'order.rejected': 6 }
+/** The order a sample's record names, as the log index reads it: none for the account's flatten. */
+const orderIdOf = (event: DomainEvent): string | null => ('orderId' in event ? (event.orderId as string) : null)
+
+/** The payload version that added the member: 4, and 6 for order.rejected (the kernel's rejection of a request) and the flatten's own record. */
+const TRACED_AT: Partial<Record<DomainEvent['type'], number>> = { 'order.rejected': 6, 'account.flatten_requested': 6 }
 
 /** The payload as a build before version 4 wrote it: the type's layout at `version`, which has no traceparent. */
 function olderPayload(event: DomainEvent, version: 2 | 3): EncodedEvent {
@@ -66,7 +70,7 @@ function olderPayload(event: DomainEvent, version: 2 | 3): EncodedEvent {
   return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(layout, body, type) }
 }
 
-describe('the traceparent member (payload version 4; 6 for order.rejected)', () => {
+describe('the traceparent member (payload version 4; 6 for order.rejected and account.flatten_requested)', () => {
   test('the types a request writes are at the version that added it and every sample round trips with and without a trace, by both decoders', () => {
     expect(Object.entries(MEMBERS_ADDED).filter(([, added]) => 'traceparent' in added).map(([type]) => type).sort()).toEqual(SAMPLES.map((event) => event.type).sort())
     for (const event of SAMPLES) {
@@ -78,7 +82,7 @@ describe('the traceparent member (payload version 4; 6 for order.rejected)', () 
         expect(encoded.version).toBe(version)
         expect(decodeEvent(encoded)).toEqual(written)
         expect(decodeTrustedEvent(encoded)).toEqual(written)
-        expect(orderIdOfRecord(encoded)).toBe('o-1')
+        expect(orderIdOfRecord(encoded)).toBe(orderIdOf(event))
       }
     }
   })
@@ -89,7 +93,7 @@ describe('the traceparent member (payload version 4; 6 for order.rejected)', () 
         const older = olderPayload(event, version)
         expect(decodeEvent(older)).toEqual(event)
         expect(decodeTrustedEvent(older)).toEqual(event)
-        expect(orderIdOfRecord(older)).toBe('o-1')
+        expect(orderIdOfRecord(older)).toBe(orderIdOf(event))
         // Read with the current layout they would be misread or refused: the versions really differ.
         expect(Buffer.from(older.payload).equals(Buffer.from(encodeEvent(event).payload))).toBe(false)
       }

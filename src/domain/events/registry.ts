@@ -91,6 +91,7 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'order.canceled': { traceparent: 4 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
+  'account.flatten_requested': { traceparent: 6 },
   'order.rejected': { traceparent: 6 },
   // The kernel config: version 4 added a policy's newOrdersBy, version 5 the book limits (src/kernel/intake/book-check.ts).
   // A nested member is named by its path, array items passed through (config.instruments[i] is config.instruments).

@@ -69,6 +69,7 @@ export const EVENT_SCHEMAS = {
     accountId: idSchema,
     flattenId: idSchema,
     principalId: v.string(),
+    traceparent,
   }),
   /**
    * The runtime's venue health scoring (src/runtime/venue-health-monitor.ts) moved a venue to another level; the
