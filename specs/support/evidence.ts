@@ -1,15 +1,15 @@
 /**
  * The evidence bundle (§12): specs record what they checked in `artifacts/assurance/<id>.json` — the invariant or
- * scenario, how many cases, seeds and steps, the result and the commit — so a release shows, rather than claims, what
+ * scenario, how many cases, seeds and steps, the result and the commit (and its source: `commitSource`) — so a release shows, rather than claims, what
  * it meets. `scripts/evidence.ts` summarises the bundle and fails when a required entry is missing or failed.
  *
  * Use `withEvidence` around a check: it records `pass` when the body returns and `fail` (then rethrows) when it
  * throws, so a failing spec can never leave a stale `pass` behind.
  */
 
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { checkoutEvidenceCommit, type EvidenceCommit } from '../../scripts/evidence-commit.ts'
 
 export const EVIDENCE_DIR = resolve(import.meta.dir, '../../artifacts/assurance')
 export const EVIDENCE_FORMAT = 'egress.evidence/v1'
@@ -41,24 +41,25 @@ export interface EvidenceCounts {
   details?: Record<string, unknown>
 }
 
-let commitCache: string | null = null
+let commitCache: EvidenceCommit | null = null
 
-/** The commit under test: EGRESS_BUILD_COMMIT or GITHUB_SHA when CI sets one, else `git rev-parse HEAD`, else "unknown". */
-export function currentCommit(): string {
+/**
+ * The commit under test and where it came from: the checkout's git (scripts/evidence-commit.ts), EGRESS_BUILD_COMMIT
+ * or GITHUB_SHA only where there is no git; `dev` when nothing tells. A variable that disagrees with git is ignored,
+ * and said once on stderr.
+ */
+export function currentCommit(): EvidenceCommit {
   if (commitCache !== null) return commitCache
-  const fromEnv = process.env.EGRESS_BUILD_COMMIT ?? process.env.GITHUB_SHA
-  if (fromEnv !== undefined && fromEnv !== '') return (commitCache = fromEnv)
-  const git = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: import.meta.dir, encoding: 'utf8' })
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: import.meta.dir, encoding: 'utf8' })
-  const head = git.status === 0 ? git.stdout.trim() : 'unknown'
-  commitCache = head !== 'unknown' && dirty.status === 0 && dirty.stdout.trim() !== '' ? `${head}+dirty` : head
+  commitCache = checkoutEvidenceCommit(resolve(import.meta.dir, '../..'))
+  if (commitCache.warning !== null) console.error(`evidence: ${commitCache.warning}`)
   return commitCache
 }
 
 /** Writes one entry (atomically: temp file then rename, so the summariser never reads half a file). */
 export function recordEvidence(entry: EvidenceEntry): void {
   mkdirSync(EVIDENCE_DIR, { recursive: true })
-  const body = { format: EVIDENCE_FORMAT, ...entry, commit: currentCommit(), recordedAt: new Date().toISOString() }
+  const commit = currentCommit()
+  const body = { format: EVIDENCE_FORMAT, ...entry, commit: commit.recorded, commitSource: commit.source, recordedAt: new Date().toISOString() }
   const path = join(EVIDENCE_DIR, `${entry.id}.json`)
   const temp = `${path}.${process.pid}.tmp`
   writeFileSync(temp, `${JSON.stringify(body, null, 2)}\n`)

@@ -22,6 +22,7 @@ import { dirname } from 'node:path'
 import * as v from 'valibot'
 import { makeDirDurable, nodeIo, toHex, type Frame } from '../../wal/index.ts'
 import { ANCHOR_SCHEMA } from './anchors.ts'
+import type { AnchorsWriter } from './anchors-writer.ts'
 import type { AuditProblem } from './codes.ts'
 import { lengthWithoutTornLine, TAIL_SCAN_BYTES } from './anchor-writer.ts'
 import { fsyncDirectory } from './files.ts'
@@ -41,10 +42,10 @@ export interface StartLog {
  * Checks the log against the anchors file's last line, then records this start in it: a finding or null, and the
  * error that kept the start line from being written (an operator alert like any failed anchor, never a failed start).
  */
-export function checkAnchorsAtStart(path: string, log: StartLog): { finding: AuditProblem | null; writeError: unknown } {
+export function checkAnchorsAtStart(path: string, log: StartLog, writer?: AnchorsWriter): { finding: AuditProblem | null; writeError: unknown } {
   const last = lastLine(path)
   const finding = last === null ? null : disagreement(last, log, path)
-  return { finding, writeError: noteStart(path, log) }
+  return { finding, writeError: noteStart(path, log, writer) }
 }
 
 /**
@@ -54,14 +55,17 @@ export function checkAnchorsAtStart(path: string, log: StartLog): { finding: Aud
  * records appended while no gateway ran. Nothing is checked (this run keeps no anchors) and no file is made. The
  * error that kept the line from being written, or null.
  */
-export function noteStartInAnchorsFile(path: string, log: StartLog): unknown {
-  return existsSync(path) ? noteStart(path, log) : null
+export function noteStartInAnchorsFile(path: string, log: StartLog, writer?: AnchorsWriter): unknown {
+  return existsSync(path) ? noteStart(path, log, writer) : null
 }
 
-/** Appends the start line (the head as this run found it); the error that kept it from being written, or null. */
-function noteStart(path: string, log: StartLog): unknown {
+/**
+ * Appends the start line (the head as this run found it, and who writes: anchors-writer.ts); the error that kept it
+ * from being written, or null.
+ */
+function noteStart(path: string, log: StartLog, writer: AnchorsWriter | undefined): unknown {
   try {
-    if (log.lastLsn >= 1) appendLineDurably(path, `${JSON.stringify({ lsn: log.lastLsn, chainHead: toHex(log.chainHead), at: 'start' })}\n`)
+    if (log.lastLsn >= 1) appendLineDurably(path, `${JSON.stringify({ lsn: log.lastLsn, chainHead: toHex(log.chainHead), at: 'start', ...writer })}\n`)
   } catch (error) {
     return error
   }

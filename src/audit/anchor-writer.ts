@@ -19,6 +19,7 @@ import { mkdirSync } from 'node:fs'
 import { open, rename, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
+import type { AnchorsWriter } from './anchors-writer.ts'
 import type { SealResult } from './sealer.ts'
 
 /** The default spacing of periodic anchors. */
@@ -33,6 +34,11 @@ export interface AnchorWriterOptions {
   /** At most one anchor per this many ms of the clock given to offer(). */
   everyMs: number
   fileBytesMax: number
+  /**
+   * Who writes the lines (anchors-writer.ts), added to each one so an offline check knows whether a start would judge
+   * the file (LOG_BEHIND_ANCHOR); unset, lines do not say (as an older build's).
+   */
+  writer?: AnchorsWriter
   /** Opens the file for appending (node:fs/promises' open; a spec's stand-in fails a write part way). */
   openFile?: (path: string, flags: string, mode: number) => Promise<FileHandle>
 }
@@ -92,7 +98,7 @@ export class AnchorWriter {
       for (let next = this.waiting; next !== null; next = this.waiting) {
         this.waiting = null
         try {
-          await this.write(anchorLine(next.seal, next.atShutdown ? { at: 'shutdown' } : {}))
+          await this.write(anchorLine(next.seal, { ...(next.atShutdown ? { at: 'shutdown' as const } : {}), ...this.options.writer }))
           this.written++
         } catch (error) {
           this.reportFailure(error, `writing the anchor of LSN ${next.seal.claims.lsn}`)
@@ -132,8 +138,11 @@ export class AnchorWriter {
   }
 }
 
-/** The anchor of a seal, as one line: the shape `egress audit anchor` prints, `at: "shutdown"` for a clean stop's. */
-export function anchorLine(seal: SealResult, mark: { at?: 'shutdown' } = {}): string {
+/**
+ * The anchor of a seal, as one line: the shape `egress audit anchor` prints, `at: "shutdown"` for a clean stop's, and
+ * the gateway's writer members (`ha`, `durability`) in its anchors file.
+ */
+export function anchorLine(seal: SealResult, mark: { at?: 'shutdown' } & Partial<AnchorsWriter> = {}): string {
   const { claims } = seal
   return `${JSON.stringify({ lsn: claims.lsn, chainHead: claims.chainHead, seal: seal.jws, sealRecordLsn: seal.recordLsn, sealedAtMs: claims.sealedAtMs, ...mark })}\n`
 }

@@ -14,11 +14,13 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import * as v from 'valibot'
 import { ANCHOR_SCHEMA } from './anchors.ts'
 import { TAIL_SCAN_BYTES } from './anchor-writer.ts'
+import { ANCHORS_WRITER_ENTRIES, anchorsWriterOf, type AnchorsWriter } from './anchors-writer.ts'
 
 const LINE_SCHEMA = v.looseObject({
   ...ANCHOR_SCHEMA.entries,
   at: v.optional(v.string()),
   sealRecordLsn: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))),
+  ...ANCHORS_WRITER_ENTRIES,
 })
 export type AnchorsFileLine = v.InferOutput<typeof LINE_SCHEMA>
 
@@ -65,6 +67,22 @@ export function anchorsFileEnd(path: string): AnchorsEnd | null {
     }
   }
   return end
+}
+
+/**
+ * Who wrote the newest line of the anchors file at `path` (else of its rotated `path.1`) that says so: how the gateway
+ * last ran on it (anchors-writer.ts); null when no line in their tails says (an older build's, or written by hand).
+ */
+export function anchorsFileLastWriter(path: string): AnchorsWriter | null {
+  for (const file of [path, `${path}.1`]) {
+    const writers = anchorsFileTailLines(file).flatMap((line) => {
+      const writer = anchorsWriterOf(line)
+      return writer === null ? [] : [writer]
+    })
+    const last = writers.at(-1)
+    if (last !== undefined) return last
+  }
+  return null
 }
 
 function parseOrNull(text: string): unknown {

@@ -9,6 +9,8 @@
 import { join } from 'node:path'
 import type { JWK } from 'jose'
 import type { AuditConfig } from '../config/index.ts'
+import type { Durability } from '../../wal/index.ts'
+import type { AnchorsWriter } from './anchors-writer.ts'
 import type { AuditProblem } from './codes.ts'
 import { checkAnchorsAtStart, noteStartInAnchorsFile } from './anchor-at-start.ts'
 import { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter } from './anchor-writer.ts'
@@ -55,7 +57,8 @@ export interface AuditSetup {
 export async function setUpAudit(options: {
   config: AuditConfig
   dataDir: string
-  log: SliceableLog & ReadableLog
+  /** The log; its durability (a Wal's), when it says one, is written into the anchors file's lines (anchors-writer.ts). */
+  log: SliceableLog & ReadableLog & { readonly durability?: Durability }
   from?: { lsn: number; chainHead: Uint8Array }
   /** A single node (no HA role or lease): its anchors file is checked against the log at start, and the start noted. */
   singleNode?: boolean
@@ -73,14 +76,15 @@ export async function setUpAudit(options: {
     })
   const anchorEveryMs = config.anchorEveryMs ?? ANCHOR_EVERY_MS_DEFAULT
   const anchorsPath = config.anchorsFile ?? join(options.dataDir, AUDIT_DATA_DIR, ANCHORS_FILE_DEFAULT)
+  const writer: AnchorsWriter | undefined = log.durability === undefined ? undefined : { ha: options.singleNode !== true, durability: log.durability }
   const anchors = sealer === null || anchorEveryMs === 0
     ? null
-    : new AnchorWriter({ path: anchorsPath, everyMs: anchorEveryMs, fileBytesMax: config.anchorsFileBytesMax ?? ANCHORS_FILE_BYTES_MAX_DEFAULT })
+    : new AnchorWriter({ path: anchorsPath, everyMs: anchorEveryMs, fileBytesMax: config.anchorsFileBytesMax ?? ANCHORS_FILE_BYTES_MAX_DEFAULT, ...(writer === undefined ? {} : { writer }) })
   const atStart = options.singleNode !== true
     ? { finding: null, writeError: null }
     : anchors === null
-      ? { finding: null, writeError: noteStartInAnchorsFile(anchorsPath, log) }
-      : checkAnchorsAtStart(anchors.path, log)
+      ? { finding: null, writeError: noteStartInAnchorsFile(anchorsPath, log, writer) }
+      : checkAnchorsAtStart(anchors.path, log, writer)
   return {
     sealer,
     anchors,

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
+import { anchorsFileLastWriter, startJudgesAnchors } from '../audit/index.ts'
 import { anchorsPathOf, logBehindAnchors } from '../runtime/index.ts'
 import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -33,7 +34,9 @@ Options:
   --help                   show this help
 
 A data directory whose log ends before an LSN its own anchors file (DIR/audit/anchors.jsonl) names is a problem
-(LOG_BEHIND_ANCHOR, as "egress serve" refuses it): durable records are missing from the log.
+(LOG_BEHIND_ANCHOR, as "egress serve" refuses it): durable records are missing from the log. As at start, only when
+the file was last written by a single node under durability fsync (its lines say so); by an HA node or under
+durability none it is a NOTE, and when its lines do not say (an older build's) a WARNING: neither changes the exit code.
 
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
 or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
@@ -50,23 +53,43 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: snapshotFileNamed(dir, values.from) }
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
-  noteLogBehindAnchors(dir, report)
-  io.out(values.json === true ? JSON.stringify(report, null, 2) : summary(report))
+  const anchorsNote = logBehindAnchorsOffline(dir, report)
+  const cliReport: CliReport = { ...report, notes: anchorsNote?.kind === 'note' ? [anchorsNote.text] : [], warnings: anchorsNote?.kind === 'warning' ? [anchorsNote.text] : [] }
+  io.out(values.json === true ? JSON.stringify(cliReport, null, 2) : summary(cliReport))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }
+
+/** The report with what the anchors file said that is not a problem: `notes` (not judged) and `warnings` (cannot tell). */
+type CliReport = ReplayVerifyReport & { notes: string[]; warnings: string[] }
 
 /**
  * A data directory whose log ends before its own anchors file (DIR/audit/anchors.jsonl) is a problem here as it is a
  * refusal at start (LOG_BEHIND_ANCHOR, src/runtime/anchors-behind.ts): a rebuild of such a log matches its snapshots
  * only up to where it ends, and would read as fine. A log that could not be opened has said so already.
+ *
+ * Judged under the start's conditions, a single node under durability fsync, as the file's newest line that says so
+ * tells how the gateway last ran on the directory (audit/anchors-writer.ts): by an HA node or under durability none it
+ * is a note (a start there does not refuse it); when no line says (an older build's file) the directory cannot tell,
+ * and a config could go either way: a warning, not a failure, naming what a single node under fsync would do.
  */
-function noteLogBehindAnchors(dir: string, report: ReplayVerifyReport): void {
+function logBehindAnchorsOffline(dir: string, report: ReplayVerifyReport): { kind: 'note' | 'warning'; text: string } | null {
   const logDir = join(dir, 'log')
-  if (!existsSync(logDir) || (report.log.lastLsn === 0 && report.problems.length > 0)) return
-  const behind = logBehindAnchors({ dir: logDir, lastLsn: report.log.lastLsn }, anchorsPathOf(dir, undefined))
-  if (behind === null) return
-  report.problems.push(`LOG_BEHIND_ANCHOR: ${behind.message}`)
-  report.ok = false
+  if (!existsSync(logDir) || (report.log.lastLsn === 0 && report.problems.length > 0)) return null
+  const anchorsPath = anchorsPathOf(dir, undefined)
+  const behind = logBehindAnchors({ dir: logDir, lastLsn: report.log.lastLsn }, anchorsPath)
+  if (behind === null) return null
+  const writer = anchorsFileLastWriter(anchorsPath)
+  if (writer !== null && startJudgesAnchors(writer)) {
+    report.problems.push(`LOG_BEHIND_ANCHOR: ${behind.message}`)
+    report.ok = false
+    return null
+  }
+  const beyond = `the log ends at LSN ${report.log.lastLsn}, the anchors file ${behind.anchorsFile} names LSN ${behind.anchoredLsn}`
+  if (writer === null) {
+    return { kind: 'warning', text: `LOG_BEHIND_ANCHOR not judged: ${beyond}, and its lines do not say how the gateway ran (an older build's): a single node under durability fsync refuses to start on this directory (durable records missing), an HA node or durability none does not` }
+  }
+  const why = writer.ha ? 'an HA node (a standby drops a diverged tail its old leader anchored)' : 'a single node under durability none (nothing was synced)'
+  return { kind: 'note', text: `LOG_BEHIND_ANCHOR not judged: ${beyond}, written by ${why}, whose start does not refuse it` }
 }
 
 /**
@@ -91,7 +114,7 @@ function snapshotFileNamed(dir: string, name: string): string {
   return named
 }
 
-function summary(report: ReplayVerifyReport): string {
+function summary(report: CliReport): string {
   const base = report.base.kind === 'genesis' ? 'genesis' : `snapshot ${report.base.file} (LSN ${report.base.lsn})`
   const lines = [
     `${report.ok ? 'MATCH' : 'DIFFERENCES FOUND'}: ${report.dir}`,
@@ -119,6 +142,8 @@ function summary(report: ReplayVerifyReport): string {
   }
   if (report.log.tornTail !== null) lines.push(`  torn tail  ${report.log.tornTail} — an incomplete write or a live copy, not an error`)
   for (const problem of report.problems) lines.push(`  PROBLEM    ${problem}`)
+  for (const warning of report.warnings) lines.push(`  WARNING    ${warning}`)
+  for (const note of report.notes) lines.push(`  NOTE       ${note}`)
   lines.push(`  time       ${(report.elapsedMs / 1000).toFixed(2)} s`)
   return lines.join('\n')
 }

@@ -14,6 +14,7 @@ import { queueDepths, unknownOrders } from '../kernel/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
 import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
+import { followFillGaps } from './fill-gap-metrics.ts'
 import { OrderTimings } from './order-timings.ts'
 import type { ShedScope } from './backpressure/index.ts'
 
@@ -120,6 +121,7 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
     })
     const reportsTold = { held: 0, resubmitted: 0, dropped: 0, orphan_repeat: 0 }
+    followFillGaps(r, () => gateway.readBacks.fillGaps)
     const shadow = engine.shadow === null ? null : r.counter({ name: 'egress_ha_shadow_decisions_total', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
     r.beforeRender(() => {
       if (shadow !== null && engine.shadow !== null) {

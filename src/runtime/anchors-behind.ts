@@ -33,7 +33,7 @@ export function anchorsPathOf(dataDir: string, anchorsFile: string | undefined):
  * LOG_BEHIND_ANCHOR's message when the anchors file at `anchorsPath` names an LSN past the log's last, else null: the
  * start's refusal and `egress replay-verify DIR` (offline, src/cli/replay-verify.ts) say the same.
  */
-export function logBehindAnchors(log: { readonly lastLsn: number; readonly dir: string }, anchorsPath: string): { message: string; anchorsFile: string } | null {
+export function logBehindAnchors(log: { readonly lastLsn: number; readonly dir: string }, anchorsPath: string): { message: string; anchorsFile: string; anchoredLsn: number } | null {
   const end = anchorsFileEnd(anchorsPath)
   if (end === null || end.lsn <= log.lastLsn) return null
   const message =
@@ -42,7 +42,7 @@ export function logBehindAnchors(log: { readonly lastLsn: number; readonly dir: 
     '(the last segment truncated, a segment lost, or the log restored from an older copy). ' +
     'Restore the log from its archive or a standby\'s copy, then check the data directory with "egress audit verify DIR" and ' +
     '"egress replay-verify DIR"; move the anchors file aside only if it is not of this log or the loss is accepted'
-  return { message, anchorsFile: end.file }
+  return { message, anchorsFile: end.file, anchoredLsn: end.lsn }
 }
 
 /** Throws LOG_BEHIND_ANCHOR (before anything is appended) when the anchors file names an LSN past the log's last. */

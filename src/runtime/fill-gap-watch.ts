@@ -5,7 +5,8 @@
  * until its fills stop — with the venue's order already complete, that wait was the only way back (simulation seed
  * 30601: the completing fill showed 1.57 against 1.557 booked). So a gap still open `graceMs` after it was seen has
  * the order read back at once (the executor's reconcile read-back books the missing trades). Runtime only: nothing is
- * logged, and a restart loses no fill, only the prompt read-back (the sweep still covers the order).
+ * logged, and a restart loses no fill, only the prompt read-back (the sweep still covers the order). What it does is
+ * counted (`stats`, no order ids) for /metrics: egress_fill_gaps_* (src/http/fill-gap-metrics.ts).
  *
  * Bounded: at most one timer per order open at a venue (entries go when the order closes, Gateway's venueOpen). A
  * read-back never takes the last free call (Executor.callsBudgetLeft): it would hold new orders' sends, so the gap is
@@ -21,6 +22,20 @@ import { readBackMayStart } from './read-back.ts'
 /** How long a reordered fill report may take to arrive before its gap is taken for a lost one. */
 export const FILL_GAP_GRACE_MS = 1_000
 
+/** Running totals since start (never reset), read at scrape time. */
+export interface FillGapStats {
+  /** Gaps opened: a fill report stated more than egress had booked, for an order with no gap open. */
+  suspected: number
+  /** Gaps closed by the late report landing before the grace ran out: nothing read back. */
+  resolvedByReport: number
+  /** Gaps closed because the order left the venue's open orders first: nothing read back. */
+  closedWithOrder: number
+  /** Gaps still open after the grace: the order read back. */
+  readBacks: number
+  /** Times a due gap waited another grace because the call budget was too low for a read-back. */
+  readBacksDeferred: number
+}
+
 interface Gap {
   /** The highest venue cumulative quantity a report stated. */
   venueCumQty: Units
@@ -29,6 +44,7 @@ interface Gap {
 
 export class FillGapWatch {
   private readonly gaps = new Map<string, Gap>()
+  readonly stats: FillGapStats = { suspected: 0, resolvedByReport: 0, closedWithOrder: 0, readBacks: 0, readBacksDeferred: 0 }
   private stopped = false
   private readonly clock: Clock
   private readonly graceMs: number
@@ -61,12 +77,21 @@ export class FillGapWatch {
     }
     const cancel = this.clock.schedule(this.graceMs, () => this.due(orderId))
     this.gaps.set(orderId, { venueCumQty, cancel })
+    this.stats.suspected++
+  }
+
+  /** Gaps open now (at most one per order open at a venue). */
+  get openCount(): number {
+    return this.gaps.size
   }
 
   /** The order left the venue's open orders (ended, or Unknown and reconciled as such). */
   closed(orderId: string): void {
-    this.gaps.get(orderId)?.cancel()
+    const gap = this.gaps.get(orderId)
+    if (gap === undefined) return
+    gap.cancel()
     this.gaps.delete(orderId)
+    this.stats.closedWithOrder++
   }
 
   /** Cancels every timer; later reports (their commits were under way) start none. */
@@ -80,12 +105,16 @@ export class FillGapWatch {
     const gap = this.gaps.get(orderId)
     this.gaps.delete(orderId)
     const order = this.orderOf(orderId)
-    if (gap === undefined || order === undefined || !OPEN_AT_VENUE.has(order.status) || order.cumQty >= gap.venueCumQty) return
+    if (gap === undefined) return
+    if (order === undefined || !OPEN_AT_VENUE.has(order.status)) return void this.stats.closedWithOrder++
+    if (order.cumQty >= gap.venueCumQty) return void this.stats.resolvedByReport++
     if (!readBackMayStart(this.callsBudgetLeft())) {
       gap.cancel = this.clock.schedule(this.graceMs, () => this.due(orderId))
       this.gaps.set(orderId, gap)
+      this.stats.readBacksDeferred++
       return
     }
+    this.stats.readBacks++
     this.readBack(orderId)
   }
 }

@@ -68,8 +68,8 @@ export class Gateway {
   private stopRun: Promise<void> | null = null
   private readonly unsubscribes: (() => void)[] = []
   private readonly replicaApply = Promise.withResolvers<ReplicaApplyError>()
-  /** The open orders the gateway reads back on its own: the periodic sweep, the fill gaps that stay open. */
-  private readonly readBacks: OrderReadBacks
+  /** The open orders the gateway reads back on its own: the periodic sweep, the fill gaps that stay open (`fillGaps`: /metrics). */
+  readonly readBacks: OrderReadBacks
   /** Venue reports on their way into the kernel; its `stats` say what was held, dropped, not alerted again. */
   readonly reportIntake: ReportIntake
   readonly role: GatewayRole

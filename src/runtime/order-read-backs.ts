@@ -11,7 +11,7 @@ import type { Units } from '../domain/decimal.ts'
 import { orderIdFromClientId } from '../domain/orders.ts'
 import type { AppliedEvent, Engine } from './engine.ts'
 import type { Executor } from './executor.ts'
-import { FillGapWatch } from './fill-gap-watch.ts'
+import { FillGapWatch, type FillGapStats } from './fill-gap-watch.ts'
 import { OpenOrderSweep, type SweepReport } from './open-order-sweep.ts'
 import { REPORT_READ_BACK_PACE_MS, REPORT_READ_BACKS_WAITING_MAX, ReportReadBacks } from './report-read-backs.ts'
 import { VenueOpenOrders } from './venue-open-orders.ts'
@@ -39,7 +39,7 @@ export class OrderReadBacks {
   /** When each order was last read back by the sweep (runtime pacing only; not a decision, so not in the log). */
   private readonly openOrderSweep: OpenOrderSweep
   /** Orders whose fill reports showed the venue ahead of egress's books: read back if the gap stays open. */
-  private readonly fillGaps: FillGapWatch
+  private readonly fillGapWatch: FillGapWatch
   /** Orders a venue's reports asked to have read back (an invalid report, one not recorded): paced, within the budget. */
   private readonly reportReadBacks: ReportReadBacks
   private sweepCancel: (() => void) | null = null
@@ -59,7 +59,7 @@ export class OrderReadBacks {
       ordersMax: options.sweepOrdersMax,
       ...(options.tradeHistoryMsOf === undefined ? {} : { tradeHistoryMsOf: options.tradeHistoryMsOf }),
     })
-    this.fillGaps = new FillGapWatch({
+    this.fillGapWatch = new FillGapWatch({
       clock,
       graceMs: options.fillGapGraceMs,
       orderOf: (orderId) => engine.state.orders.get(orderId),
@@ -108,16 +108,21 @@ export class OrderReadBacks {
     }
   }
 
+  /** What the fill-gap watch has done (running totals) and the gaps open now, for /metrics. */
+  get fillGaps(): { stats: Readonly<FillGapStats>; openCount: number } {
+    return { stats: this.fillGapWatch.stats, openCount: this.fillGapWatch.openCount }
+  }
+
   /** A fill report's cumulative quantity for the order, for the fill-gap watch. */
   noteFill(orderId: string, venueCumQty: Units): void {
-    this.fillGaps.noteFill(orderId, venueCumQty)
+    this.fillGapWatch.noteFill(orderId, venueCumQty)
   }
 
   /** A durable batch's events: the orders open at a venue kept current, closed ones dropped from the watches. */
   noteDurable(events: readonly AppliedEvent[]): void {
     this.venueOpen.note(events, (orderId) => {
       this.openOrderSweep.closed(orderId)
-      this.fillGaps.closed(orderId)
+      this.fillGapWatch.closed(orderId)
     })
   }
 
@@ -140,7 +145,7 @@ export class OrderReadBacks {
   stop(): void {
     this.sweepCancel?.()
     this.sweepCancel = null
-    this.fillGaps.stop()
+    this.fillGapWatch.stop()
     this.reportReadBacks.stop()
   }
 }

@@ -202,7 +202,7 @@ describe('JSONL client: reports and prices', () => {
     expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('dropped 1 of 2 price entries (first: prices.0.price: ')])
   })
 
-  test('a price entry with a touch is cached with it; one whose touch has a negative size or an unknown member is dropped', async () => {
+  test('a price entry with a touch is cached with it; one whose touch has a negative size is dropped', async () => {
     const venue = startFakeVenue()
     const { client, logged } = await connect(venue)
     const touch = { bidPrice: 149n, bidQty: 0n, askPrice: 151n, askQty: 7n }
@@ -210,7 +210,7 @@ describe('JSONL client: reports and prices', () => {
       prices: [
         { symbol: 'SOL-USD', price: 150n, observedAtMs: 3, touch },
         { symbol: 'ETH-USD', price: 3000n, observedAtMs: 3, touch: { ...touch, bidQty: -1n } },
-        { symbol: 'XRP-USD', price: 3000n, observedAtMs: 3, touch: { ...touch, levels: 2 } },
+        { symbol: 'XRP-USD', price: 3000n, observedAtMs: 3, touch: { ...touch, askPrice: '151' } },
       ],
     }))
     await until(() => client.referencePrice('SOL-USD') !== null, 'the valid price')
@@ -218,6 +218,34 @@ describe('JSONL client: reports and prices', () => {
     expect(client.referencePrice('ETH-USD')).toBeNull()
     expect(client.referencePrice('XRP-USD')).toBeNull()
     expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([expect.stringContaining('dropped 2 of 3 price entries (first: prices.1.touch.bidQty: ')])
+  })
+
+  // A newer sim server adds members to its price entries (the touch was one, a depth of the touch could be the next):
+  // an older client whose entries were strict dropped every price of every push. Now the prices are read without the
+  // members the client does not know, and those are named once per connection.
+  test('price entries from a newer venue (members this client does not know): read without them, named once per connection', async () => {
+    const venue = startFakeVenue()
+    const { client, logged } = await connect(venue)
+    const touch = { bidPrice: 149n, bidQty: 0n, askPrice: 151n, askQty: 7n }
+    const push = (observedAtMs: number): string => encodeLine({
+      prices: [
+        { symbol: 'SOL-USD', price: 150n, observedAtMs, touch: { ...touch, levels: 2 } },
+        { symbol: 'ETH-USD', price: 3000n, observedAtMs, source: 'mid', touch },
+      ],
+    })
+    venue.send(push(3) + push(4))
+    await until(() => client.referencePrice('ETH-USD')?.observedAtMs === 4, 'the second push')
+    expect(client.referencePrice('SOL-USD')).toEqual({ price: 150n, observedAtMs: 4, touch })
+    expect(client.referencePrice('ETH-USD')).toEqual({ price: 3000n, observedAtMs: 4, touch })
+    expect(withCode(logged, JsonlLogCode.messageInvalid)).toEqual([])
+    expect(withCode(logged, 'VENUE_MEMBERS_UNKNOWN')).toEqual([
+      'VENUE_MEMBERS_UNKNOWN: prices read without members this client does not know (a newer venue?): "touch.levels", "source"',
+    ])
+    // A member the client reads, of the wrong type, still drops its entry.
+    venue.send(encodeLine({ prices: [{ symbol: 'SOL-USD', price: 150, observedAtMs: 5, extra: true }] }))
+    await until(() => withCode(logged, JsonlLogCode.messageInvalid).length === 1, 'the dropped entry')
+    expect(client.referencePrice('SOL-USD')?.observedAtMs).toBe(4)
+    expect(withCode(logged, 'VENUE_MEMBERS_UNKNOWN')).toHaveLength(1)
   })
 
   test('an info message carrying an amount is logged and ignored, not thrown', async () => {

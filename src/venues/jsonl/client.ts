@@ -16,7 +16,8 @@
  *   - an answer whose result does not fit its request's op (each pending id remembers its op): the call resolves
  *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>` (every reason leads with a JsonlReason code), because the venue may have acted — reconciled,
  *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
- *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply;
+ *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply
+ *     (members of an entry the client does not read are left out and named once per connection: price-entry.ts);
  *     a report naming another venue than this connection's is dropped too;
  *   - a line that is not UTF-8, not JSON, or JSON of no known shape: skipped; the lines after it are read as usual
  *     (a call whose answer was skipped resolves `unknown` at its timeout);
@@ -37,6 +38,7 @@ import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLin
 import { LineWriter } from './line-writer.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readResult, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
+import { UnknownMembersNotice } from './unknown-members.ts'
 
 /** Pages of open orders read for one `openOrders` call at most: 100,000 orders; past it the list is `unknown`. */
 const OPEN_ORDERS_PAGES_MAX = 100
@@ -93,6 +95,7 @@ export class JsonlVenueClient implements VenueAdapter {
   private readonly pending = new Map<number, Pending>()
   private readonly handlers = new Set<(report: ExecutionReport) => void>()
   private readonly prices = new Map<string, { price: Units; observedAtMs: number; touch?: BookTouch }>()
+  private readonly unknownMembers = new UnknownMembersNotice()
   private nextId = 1
   /** How long the venue keeps trades, as its `info` message said; undefined until one arrives (or if it was bad). */
   private tradeHistoryMsSaid: number | undefined = undefined
@@ -253,6 +256,7 @@ export class JsonlVenueClient implements VenueAdapter {
     // A reconnect timer that fired as close() ran (or a caller after it): nothing to connect for.
     if (this.closed) return
     const lines = new LineReader()
+    this.unknownMembers.reset()
     const connection = { lost: false, openedAtMs: 0 }
     try {
       const socket = await Bun.connect<undefined>({
@@ -319,8 +323,11 @@ export class JsonlVenueClient implements VenueAdapter {
         if (read.report.venue !== this.venue) return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`)
         for (const handler of this.handlers) this.tell(handler, read.report)
         return
-      case 'prices':
+      case 'prices': {
+        const unknown = this.unknownMembers.lineFor(read.unknownMembers)
+        if (unknown !== null) this.options.log(unknown)
         return this.notePrices(read.prices, read.dropped, read.problem)
+      }
       case 'info':
         return this.noteInfo(read.info)
       case 'invalid':

@@ -8,7 +8,9 @@
  *   `openOrders` with {account?, after?, limit} answers one page: the open orders by client order id after `after`,
  *   at most `limit` (OPEN_ORDERS_PAGE_MAX); a page shorter than `limit` is the last.
  *   venue → client  {"report":ExecutionReport}              an execution report, to every connected client
- *   venue → client  {"prices":[{symbol,price,observedAtMs}]} reference prices, pushed periodically
+ *   venue → client  {"prices":[{symbol,price,observedAtMs,touch?}]} reference prices, pushed periodically; a newer
+ *                   venue may add members to an entry (or its touch) but never changes what one it had means, so a
+ *                   client reads the members it knows and names the others (price-entry.ts)
  *   venue → client  {"info":{"tradeHistoryMs":N}}          once, on connect: how long the venue keeps trades
  *
  * This module only frames and parses: decodeLine throws on a line that is not JSON, and a line past LINE_BYTES_MAX

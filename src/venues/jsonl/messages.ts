@@ -6,7 +6,7 @@
  * Amounts are bigint units here, because decodeLine's `$units` reviver already made them so; the event schemas
  * (domain/events) read the same amounts as decimal strings. Objects are strict: the wire format is egress's own
  * (server.ts), so a member this client does not know means the two sides disagree about the protocol, and the message
- * is refused rather than half understood.
+ * is refused rather than half understood — except a price entry's (price-entry.ts), read for the members it needs.
  */
 
 import * as v from 'valibot'
@@ -24,37 +24,15 @@ import {
   venueReportSchema,
 } from '../../domain/venue-report-schema.ts'
 import type { ExecutionReport, PlaceAck, VenueBalance, VenueOrder, VenueOutcome, VenueTrade } from '../adapter.ts'
+import { priceEntryOf, priceEntrySchema, type PriceEntry } from './price-entry.ts'
 
-export { describeIssue, PARSE_CONFIG, positiveUnitsSchema }
+export { describeIssue, PARSE_CONFIG, positiveUnitsSchema, priceEntrySchema, type PriceEntry }
 
 /**
  * A report the client accepts: the domain's venue report schema (src/domain/venue-report-schema.ts), typed here as
  * the adapters' ExecutionReport, so tsc fails when the two drift apart.
  */
 export const reportSchema: v.GenericSchema<unknown, ExecutionReport> = venueReportSchema
-
-export interface PriceEntry {
-  symbol: string
-  price: Units
-  observedAtMs: number
-  /** The best bid and offer with their visible sizes at that time; absent from a venue that shows none. */
-  touch?: BookTouch
-}
-
-const touchSchema: v.GenericSchema<unknown, BookTouch> = v.strictObject({
-  bidPrice: positiveUnitsSchema,
-  bidQty: nonNegativeUnitsSchema,
-  askPrice: positiveUnitsSchema,
-  askQty: nonNegativeUnitsSchema,
-})
-
-/** One entry of a `prices` push: what the data-health guard reads as the symbol's reference price. */
-export const priceEntrySchema: v.GenericSchema<unknown, PriceEntry> = v.strictObject({
-  symbol: idSchema,
-  price: positiveUnitsSchema,
-  observedAtMs: msSchema,
-  touch: v.exactOptional(touchSchema),
-})
 
 const placeAckSchema: v.GenericSchema<unknown, PlaceAck> = v.strictObject({ venueOrderId: v.string() })
 
@@ -142,8 +120,11 @@ const infoMessageSchema = v.strictObject({ info: v.unknown() })
 export type VenueMessage =
   | { kind: 'answer'; id: number; result: unknown }
   | { kind: 'report'; report: ExecutionReport }
-  /** The valid entries; `dropped` counts the others, `problem` describes the first of them (null when none). */
-  | { kind: 'prices'; prices: PriceEntry[]; dropped: number; problem: string | null }
+  /**
+   * The valid entries; `dropped` counts the others, `problem` describes the first of them (null when none);
+   * `unknownMembers`: the paths of members the valid entries carry that this client does not read (price-entry.ts).
+   */
+  | { kind: 'prices'; prices: PriceEntry[]; dropped: number; problem: string | null; unknownMembers: string[] }
   | { kind: 'info'; info: unknown }
   | { kind: 'invalid'; problem: string }
 
@@ -181,13 +162,17 @@ export function readResult<R>(schema: v.GenericSchema<unknown, R>, result: unkno
 
 function readPrices(entries: unknown[]): VenueMessage {
   const prices: PriceEntry[] = []
+  const unknownMembers: string[] = []
   let problem: string | null = null
   for (let index = 0; index < entries.length; index++) {
     const parsed = v.safeParse(priceEntrySchema, entries[index], PARSE_CONFIG)
-    if (parsed.success) prices.push(parsed.output)
-    else problem ??= describeIssue(parsed.issues[0], `prices.${index}`)
+    if (parsed.success) {
+      const read = priceEntryOf(parsed.output)
+      prices.push(read.entry)
+      unknownMembers.push(...read.unknownMembers)
+    } else problem ??= describeIssue(parsed.issues[0], `prices.${index}`)
   }
-  return { kind: 'prices', prices, dropped: entries.length - prices.length, problem }
+  return { kind: 'prices', prices, dropped: entries.length - prices.length, problem, unknownMembers }
 }
 
 function invalid(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): VenueMessage {

@@ -1,0 +1,99 @@
+// `egress replay-verify DIR` judges a log that ends before its anchors file (LOG_BEHIND_ANCHOR) under the conditions a
+// start judges it: a single node under durability fsync. Before, it reported the problem (exit 65) on the data dir of
+// an HA node or of a log under durability none too, where `egress serve` starts (a standby drops a diverged tail its
+// old leader anchored; nothing was synced). The anchors file's lines now say who wrote them (src/audit/anchors-writer.ts);
+// a file whose lines do not say (an older build's) is a warning, not a failure.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { withLocalSealKey } from '../../src/audit/index.ts'
+import { anchorsFileEnd } from '../../src/audit/anchors-end.ts'
+import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
+import { parseConfig } from '../../src/config/index.ts'
+import type { GatewayRole } from '../../src/runtime/gateway-options.ts'
+import { openReadOnly } from '../../wal/index.ts'
+import { removeDir, tempDataDir } from '../runtime/harness.ts'
+import { cli } from './io.ts'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir)
+})
+
+const trader = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
+const WAL = { segmentBytesMax: 4096, preallocateBytes: 0 }
+
+interface Run {
+  durability: 'fsync' | 'none'
+  role?: GatewayRole
+}
+
+/** A data dir one gateway run wrote (30 orders, anchors on, stopped cleanly), its log then cut below its anchors. */
+async function cutDataDir(run: Run): Promise<{ dir: string; anchored: number; logEnd: number }> {
+  const dir = tempDataDir()
+  dirs.push(dir)
+  const config = parseConfig({ dataDir: dir, mode: 'shadow', auth: { hs256Enabled: true }, wal: { durability: run.durability }, audit: { sealEveryRecords: 8 }, snapshots: { atShutdown: true } })
+  const audit = await withLocalSealKey(config.audit, { dataDir: dir, mode: config.mode })
+  const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'spec', onError: () => {}, wal: WAL, audit, ...(run.role === undefined ? {} : { role: run.role }) })
+  for (let index = 0; index < 30; index++) {
+    const body = { account: 'demo-1', symbol: 'BTC-USD', side: index % 2 === 0 ? 'buy' : 'sell', type: 'limit', qty: '0.001', price: '60000' }
+    expect((await served.gateway.place(trader, body, `writer-${index}`)).reply.kind).toBe('accepted')
+  }
+  await served.stop()
+  const segments = readdirSync(join(dir, 'log')).filter((name) => name.endsWith('.seg')).sort()
+  const fd = openSync(join(dir, 'log', segments.at(-1) as string), 'r+')
+  ftruncateSync(fd, 64)
+  closeSync(fd)
+  // The snapshot and the query model beyond the cut log are problems of their own: set aside, to see the anchors alone.
+  rmSync(join(dir, 'snapshots'), { recursive: true, force: true })
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `backoffice.sqlite${suffix}`), { force: true })
+  const anchored = anchorsFileEnd(anchorsPath(dir))?.lsn ?? 0
+  const logEnd = openReadOnly(join(dir, 'log')).lastLsn
+  expect(logEnd).toBeLessThan(anchored)
+  return { dir, anchored, logEnd }
+}
+
+const anchorsPath = (dir: string): string => join(dir, 'audit', 'anchors.jsonl')
+
+describe('replay-verify judges a log behind its anchors as a start would', () => {
+  test('a single node under durability fsync: a problem, exit 65', async () => {
+    const { dir, anchored, logEnd } = await cutDataDir({ durability: 'fsync' })
+    expect(readFileSync(anchorsPath(dir), 'utf8')).toContain('"ha":false,"durability":"fsync"')
+    const replay = await cli(['replay-verify', dir])
+    expect(replay.code).toBe(65)
+    expect(replay.out).toContain(`PROBLEM    LOG_BEHIND_ANCHOR: the log ${join(dir, 'log')} ends at LSN ${logEnd}, but the anchors file ${anchorsPath(dir)} names LSN ${anchored}`)
+  })
+
+  test('a single node under durability none: not judged, a note, exit 0', async () => {
+    const { dir, anchored, logEnd } = await cutDataDir({ durability: 'none' })
+    const replay = await cli(['replay-verify', dir, '--json'])
+    expect(replay.code).toBe(0)
+    const report = JSON.parse(replay.out) as { ok: boolean; problems: string[]; notes: string[]; warnings: string[] }
+    expect(report).toMatchObject({ ok: true, problems: [], warnings: [] })
+    expect(report.notes).toEqual([`LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written by a single node under durability none (nothing was synced), whose start does not refuse it`])
+  })
+
+  test('an HA node (a gateway started with a role): not judged, a note, exit 0', async () => {
+    const { dir } = await cutDataDir({ durability: 'fsync', role: 'leader' })
+    expect(readFileSync(anchorsPath(dir), 'utf8')).toContain('"ha":true,"durability":"fsync"')
+    const replay = await cli(['replay-verify', dir])
+    expect(replay.code).toBe(0)
+    expect(replay.out).toContain('MATCH')
+    expect(replay.out).toContain('NOTE       LOG_BEHIND_ANCHOR not judged')
+    expect(replay.out).toContain('written by an HA node')
+    expect(replay.out).not.toContain('PROBLEM')
+  })
+
+  test('an anchors file whose lines do not say who wrote them (an older build): a warning, exit 0', async () => {
+    const { dir, anchored, logEnd } = await cutDataDir({ durability: 'fsync' })
+    const lines = readFileSync(anchorsPath(dir), 'utf8').trimEnd().split('\n').map((line) => {
+      const { ha: _ha, durability: _durability, ...older } = JSON.parse(line) as Record<string, unknown>
+      return JSON.stringify(older)
+    })
+    writeFileSync(anchorsPath(dir), `${lines.join('\n')}\n`)
+    const replay = await cli(['replay-verify', dir])
+    expect(replay.code).toBe(0)
+    expect(replay.out).toContain(`WARNING    LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, and its lines do not say how the gateway ran`)
+    expect(replay.out).not.toContain('PROBLEM')
+  })
+})
