@@ -2,7 +2,8 @@
 // start judges it: a single node under durability fsync. Before, it reported the problem (exit 65) on the data dir of
 // an HA node or of a log under durability none too, where `egress serve` starts (a standby drops a diverged tail its
 // old leader anchored; nothing was synced). The anchors file's lines now say who wrote them (src/audit/anchors-writer.ts);
-// a file whose lines do not say (an older build's) is a warning, not a failure.
+// a file whose lines do not say (an older build's) is judged as the default, a single node under fsync (exit 65), its
+// problem saying so: a verifier must not pass a directory missing acknowledged records because it cannot tell.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -68,8 +69,8 @@ describe('replay-verify judges a log behind its anchors as a start would', () =>
     const { dir, anchored, logEnd } = await cutDataDir({ durability: 'none' })
     const replay = await cli(['replay-verify', dir, '--json'])
     expect(replay.code).toBe(0)
-    const report = JSON.parse(replay.out) as { ok: boolean; problems: string[]; notes: string[]; warnings: string[] }
-    expect(report).toMatchObject({ ok: true, problems: [], warnings: [] })
+    const report = JSON.parse(replay.out) as { ok: boolean; problems: string[]; notes: string[] }
+    expect(report).toMatchObject({ ok: true, problems: [] })
     expect(report.notes).toEqual([`LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written by a single node under durability none (nothing was synced), whose start does not refuse it`])
   })
 
@@ -84,7 +85,7 @@ describe('replay-verify judges a log behind its anchors as a start would', () =>
     expect(replay.out).not.toContain('PROBLEM')
   })
 
-  test('an anchors file whose lines do not say who wrote them (an older build): a warning, exit 0', async () => {
+  test('an anchors file whose lines do not say who wrote them (an older build): judged as a single node under fsync, exit 65', async () => {
     const { dir, anchored, logEnd } = await cutDataDir({ durability: 'fsync' })
     const lines = readFileSync(anchorsPath(dir), 'utf8').trimEnd().split('\n').map((line) => {
       const { ha: _ha, durability: _durability, ...older } = JSON.parse(line) as Record<string, unknown>
@@ -92,8 +93,22 @@ describe('replay-verify judges a log behind its anchors as a start would', () =>
     })
     writeFileSync(anchorsPath(dir), `${lines.join('\n')}\n`)
     const replay = await cli(['replay-verify', dir])
-    expect(replay.code).toBe(0)
-    expect(replay.out).toContain(`WARNING    LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, and its lines do not say how the gateway ran`)
-    expect(replay.out).not.toContain('PROBLEM')
+    expect(replay.code).toBe(65)
+    expect(replay.out).toContain('PROBLEM    LOG_BEHIND_ANCHOR: ')
+    expect(replay.out).toContain(`names LSN ${anchored}`)
+    expect(replay.out).toContain('its lines do not say how the gateway ran')
+    expect(replay.out).not.toContain('NOTE')
+  })
+})
+
+describe("audit verify's note on a log behind its anchors follows the start's conditions too", () => {
+  test('a single node under fsync: the start refuses it (LOG_BEHIND_ANCHOR); under durability none: it does not', async () => {
+    const fsync = await cutDataDir({ durability: 'fsync' })
+    const refused = await cli(['audit', 'verify', fsync.dir])
+    expect(refused.out).toContain('a gateway refuses to start from this data directory (LOG_BEHIND_ANCHOR)')
+    const none = await cutDataDir({ durability: 'none' })
+    const started = await cli(['audit', 'verify', none.dir])
+    expect(started.out).not.toContain('a gateway refuses to start')
+    expect(started.out).toContain('written by a single node under durability none (nothing was synced), whose start does not refuse this (no LOG_BEHIND_ANCHOR)')
   })
 })

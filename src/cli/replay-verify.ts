@@ -35,8 +35,9 @@ Options:
 
 A data directory whose log ends before an LSN its own anchors file (DIR/audit/anchors.jsonl) names is a problem
 (LOG_BEHIND_ANCHOR, as "egress serve" refuses it): durable records are missing from the log. As at start, only when
-the file was last written by a single node under durability fsync (its lines say so); by an HA node or under
-durability none it is a NOTE, and when its lines do not say (an older build's) a WARNING: neither changes the exit code.
+the file was last written by a single node under durability fsync (its lines say so), or when its lines do not say
+(an older build's: judged as the default single node under fsync, the problem's text says how to read it otherwise);
+by an HA node or under durability none it is a NOTE, which does not change the exit code.
 
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
 or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
@@ -54,13 +55,13 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
   const anchorsNote = logBehindAnchorsOffline(dir, report)
-  const cliReport: CliReport = { ...report, notes: anchorsNote?.kind === 'note' ? [anchorsNote.text] : [], warnings: anchorsNote?.kind === 'warning' ? [anchorsNote.text] : [] }
+  const cliReport: CliReport = { ...report, notes: anchorsNote === null ? [] : [anchorsNote] }
   io.out(values.json === true ? JSON.stringify(cliReport, null, 2) : summary(cliReport))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }
 
-/** The report with what the anchors file said that is not a problem: `notes` (not judged) and `warnings` (cannot tell). */
-type CliReport = ReplayVerifyReport & { notes: string[]; warnings: string[] }
+/** The report with what the anchors file said that is not a problem: `notes` (not judged). */
+type CliReport = ReplayVerifyReport & { notes: string[] }
 
 /**
  * A data directory whose log ends before its own anchors file (DIR/audit/anchors.jsonl) is a problem here as it is a
@@ -69,27 +70,27 @@ type CliReport = ReplayVerifyReport & { notes: string[]; warnings: string[] }
  *
  * Judged under the start's conditions, a single node under durability fsync, as the file's newest line that says so
  * tells how the gateway last ran on the directory (audit/anchors-writer.ts): by an HA node or under durability none it
- * is a note (a start there does not refuse it); when no line says (an older build's file) the directory cannot tell,
- * and a config could go either way: a warning, not a failure, naming what a single node under fsync would do.
+ * is a note (a start there does not refuse it). When no line says (an older build's file) the directory cannot tell,
+ * and it is judged as the default deployment, a single node under fsync: a verifier that passed a directory missing
+ * acknowledged records because it could not tell would be worse than one that names a loss an HA or `none` directory
+ * may explain (the problem says so).
  */
-function logBehindAnchorsOffline(dir: string, report: ReplayVerifyReport): { kind: 'note' | 'warning'; text: string } | null {
+function logBehindAnchorsOffline(dir: string, report: ReplayVerifyReport): string | null {
   const logDir = join(dir, 'log')
   if (!existsSync(logDir) || (report.log.lastLsn === 0 && report.problems.length > 0)) return null
   const anchorsPath = anchorsPathOf(dir, undefined)
   const behind = logBehindAnchors({ dir: logDir, lastLsn: report.log.lastLsn }, anchorsPath)
   if (behind === null) return null
   const writer = anchorsFileLastWriter(anchorsPath)
-  if (writer !== null && startJudgesAnchors(writer)) {
-    report.problems.push(`LOG_BEHIND_ANCHOR: ${behind.message}`)
+  if (writer === null || startJudgesAnchors(writer)) {
+    const unsaid = writer === null ? ' (its lines do not say how the gateway ran, an older build\'s: judged as a single node under durability fsync; on the data directory of an HA node or of durability none this is not a loss)' : ''
+    report.problems.push(`LOG_BEHIND_ANCHOR: ${behind.message}${unsaid}`)
     report.ok = false
     return null
   }
   const beyond = `the log ends at LSN ${report.log.lastLsn}, the anchors file ${behind.anchorsFile} names LSN ${behind.anchoredLsn}`
-  if (writer === null) {
-    return { kind: 'warning', text: `LOG_BEHIND_ANCHOR not judged: ${beyond}, and its lines do not say how the gateway ran (an older build's): a single node under durability fsync refuses to start on this directory (durable records missing), an HA node or durability none does not` }
-  }
   const why = writer.ha ? 'an HA node (a standby drops a diverged tail its old leader anchored)' : 'a single node under durability none (nothing was synced)'
-  return { kind: 'note', text: `LOG_BEHIND_ANCHOR not judged: ${beyond}, written by ${why}, whose start does not refuse it` }
+  return `LOG_BEHIND_ANCHOR not judged: ${beyond}, written by ${why}, whose start does not refuse it`
 }
 
 /**
@@ -142,7 +143,6 @@ function summary(report: CliReport): string {
   }
   if (report.log.tornTail !== null) lines.push(`  torn tail  ${report.log.tornTail} — an incomplete write or a live copy, not an error`)
   for (const problem of report.problems) lines.push(`  PROBLEM    ${problem}`)
-  for (const warning of report.warnings) lines.push(`  WARNING    ${warning}`)
   for (const note of report.notes) lines.push(`  NOTE       ${note}`)
   lines.push(`  time       ${(report.elapsedMs / 1000).toFixed(2)} s`)
   return lines.join('\n')
