@@ -149,6 +149,10 @@ const PINNED_LAYOUTS: Record<string, string> = {
   // added to version 4's (a policy's newOrdersBy, above).
   'kernel.configured@5': '{atMs:number config:v{digest:word instruments:[v{baseAsset:word lotSize:units maxQty:units minNotional:units minQty:units orderTypes:[word] postOnly:boolean priceBandBps:number quoteAsset:word rateLimitPerSecond:number reduceOnly:boolean symbol:word tickSize:units timeInForce:[word] touchQtyMin:optional(units) venue:word}] params:v{accountQueuedMax:json callsPerInstrumentMax:json lane1DepthMax:number lane2DepthMax:number reconcileGraceMs:number reconcileRecheckMs:number referenceJumpBps:number referenceStaleMs:number sendRetryMs:number spreadBpsMax:optional(number) takerFeeBps:number terminalOrderRetireAfterMs:json terminalOrdersKeptMax:json touchShareBpsMax:optional(number)} policies:[v{accountId:word instruments:[word] liveAllowed:boolean marketOrderInstruments:[word] maxOpenOrders:number maxOrderNotional:units newOrdersBy:optional([word]) validFromMs:number validUntilMs:number}]}}',
   'venue.override_lapsed@3': '{approved:boolean atMs:number overrideId:word untilMs:number venue:word}',
+  'auth.token_revoked@2': '{atMs:number jti:string note:string principalId:string untilMs:number}',
+  'auth.subject_revoked@2': '{atMs:number issuedBeforeMs:number note:string principalId:string sub:string untilMs:number}',
+  'auth.token_revoked@3': '{atMs:number jti:word note:word principalId:word untilMs:number}',
+  'auth.subject_revoked@3': '{atMs:number issuedBeforeMs:number note:word principalId:word sub:word untilMs:number}',
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */
