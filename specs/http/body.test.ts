@@ -96,7 +96,7 @@ test('every operation /openapi.json documents with a JSON body answers a non-JSO
     still = t.gateway.engine.wal.lastLsn === lsn ? still + 1 : 0
     lsn = t.gateway.engine.wal.lastLsn
   }
-  const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' || path.startsWith('/v1/audit/') || path.startsWith('/v1/admin/venues/') ? admin : ops)
+  const tokenFor = (path: string): string => (path.startsWith('/v1/orders') ? trader : path === '/v1/admin/mode' || path === '/v1/admin/snapshot' || path === '/v1/admin/revocations' || path.startsWith('/v1/audit/') || path.startsWith('/v1/admin/venues/') ? admin : ops)
   const checked: string[] = []
   for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>)) {
     for (const [method, operation] of Object.entries(item)) {

@@ -6,12 +6,15 @@
 
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { decodeJwt } from 'jose'
 import { CONFIG_PATH_ENV, ConfigError, hs256SecretPath, loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { mintHs256Token, principalFromClaims, ROLES, type Role } from '../http/auth/index.ts'
+import { TOKEN_TTL_SEC_MAX_DEFAULT, TOKEN_TTL_SEC_MAX_LIMIT } from '../http/auth/mint.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { refuseForeignDataDir } from './foreign-data-dir.ts'
 
-const TTL_SEC_MAX = 30 * 24 * 3600
+/** The default --ttl: an hour. */
+const TTL_SEC_DEFAULT = 3600
 
 export const tokenCommand: Command = {
   name: 'token',
@@ -29,7 +32,9 @@ Options:
                     egress or egress-... (the gateway's own names); required
   --account ID      an account the token may trade and read; repeatable; needed for trader and bot
   --role ROLE       one of ${ROLES.join(', ')}; repeatable; default trader
-  --ttl SECONDS     lifetime, 1..${TTL_SEC_MAX}; default 3600
+  --ttl SECONDS     lifetime; default ${TTL_SEC_DEFAULT}; at most auth.tokenTtlSecMax (${TOKEN_TTL_SEC_MAX_DEFAULT} = 24 h unless
+                    configured, up to ${TOKEN_TTL_SEC_MAX_LIMIT}): a longer one is refused (exit 2). A leaked token is good
+                    until it expires or an admin revokes it (POST /v1/admin/revocations with its jti, printed on stderr)
   --config FILE     the gateway config file (or set EGRESS_CONFIG)
   --help            show this help
 
@@ -55,7 +60,7 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   if (accounts.length === 0 && roles.some((role) => role === 'trader' || role === 'bot')) {
     throw new UsageError('a trader or bot token needs at least one --account')
   }
-  const ttlSec = integerOption('ttl', values.ttl, 3600, [1, TTL_SEC_MAX])
+  const ttlSec = integerOption('ttl', values.ttl, TTL_SEC_DEFAULT, [1, TOKEN_TTL_SEC_MAX_LIMIT])
   // The gateway's own check of a token's claims: a --sub of 300 characters or an --account of 65 was minted, exit 0,
   // into a token every request then answered 401 claims_invalid.
   const claims = principalFromClaims({ sub: values.sub, roles, accounts })
@@ -63,6 +68,10 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
 
   const config = loadConfig({ configPath: values.config, env: io.env })
   refuseWithoutHs256(config)
+  const ttlSecMax = config.auth.tokenTtlSecMax ?? TOKEN_TTL_SEC_MAX_DEFAULT
+  if (ttlSec > ttlSecMax) {
+    throw new UsageError(`--ttl: expected at most auth.tokenTtlSecMax (${ttlSecMax} s${config.auth.tokenTtlSecMax === undefined ? ', the default' : ''}), got ${ttlSec}; a shorter-lived token bounds what a leaked one can do`)
+  }
   const known = new Set(config.accounts.map((account) => account.id))
   for (const account of accounts) {
     if (!known.has(account)) io.err(`warning: account ${account} is not in the config's accounts`)
@@ -86,8 +95,10 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   const token = await mintHs256Token(secret, {
     sub: values.sub, roles, accounts, issuer: config.auth.issuer, audience: config.auth.audience, ttlSec,
   })
-  const expires = new Date(Date.now() + ttlSec * 1000).toISOString()
-  io.err(`token for ${values.sub} (roles ${roles.join(',')}; accounts ${accounts.join(',') || '-'}), expires ${expires}`)
+  const { jti, exp } = decodeJwt(token)
+  const expires = new Date((exp ?? 0) * 1000).toISOString()
+  // The jti and the expiry in ms are what an admin revokes it by (POST /v1/admin/revocations {"jti", "until_ms"}).
+  io.err(`token for ${values.sub} (roles ${roles.join(',')}; accounts ${accounts.join(',') || '-'}), jti ${String(jti)}, expires ${expires} (${(exp ?? 0) * 1000} ms)`)
   io.out(token)
   return EXIT_OK
 }

@@ -70,6 +70,11 @@ const AUTH = strict({
   jwksStaleMaxMs: v.optional(integerIn(2_000, 86_400_000)),
   /** Verified tokens kept in memory until they expire; bounded so a token flood cannot grow the heap. */
   tokenCacheEntriesMax: v.optional(integerIn(0, 1_000_000), 10_000),
+  /**
+   * The longest lifetime `egress token` mints (its --ttl), in seconds, at most 30 days. Unset: 24 h (no default value
+   * here, so a config without it keeps its digest).
+   */
+  tokenTtlSecMax: v.optional(integerIn(60, 2_592_000)),
 })
 
 const BUCKET = strict({

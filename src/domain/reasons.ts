@@ -72,6 +72,8 @@ export const REASONS = {
   OVERRIDE_NOT_PENDING: reason('conflict', 409, 'No override of this id awaits approval on the venue (none proposed, approved already, revoked, replaced or expired)'),
   OVERRIDE_SELF_APPROVAL: reason('definite_reject', 403, 'An override needs two distinct admins: its proposer (the same sub in any letter case) cannot approve it'),
   OVERRIDE_NOT_FOUND: reason('definite_reject', 404, 'The venue has no override to revoke'),
+  // token revocations (§9, §14)
+  REVOCATIONS_FULL: reason('conflict', 409, 'The revocation set holds as many live entries as it may (10000); entries leave as their tokens expire: revoke by subject instead'),
   // cancel / resend commands
   ORDER_NOT_FOUND: reason('definite_reject', 404, 'No such order'),
   ORDER_NOT_CANCELABLE: reason('conflict', 409, 'The order is in a state that cannot be canceled'),

@@ -16,6 +16,7 @@ import { openApiDocument } from './openapi/document.ts'
 import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { venueHealthRoutes } from './routes/venue-health.ts'
+import { revocationRoutes } from './routes/revocations.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { backofficeRoutes } from './routes/backoffice.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -58,6 +59,8 @@ export function createApp(services: Services): Hono<AuthEnv> {
       },
     }),
   )
+  // Revoked tokens are refused from the set the log built (src/kernel/revocations.ts), on a leader and a standby alike.
+  services.verifier.useRevocations(() => services.gateway.engine.state.revocations)
   app.use('/v1/*', requireAuth(services.verifier))
   if (services.ha !== undefined) {
     app.use('/v1/*', requireLeaderForWrites(services.ha))
@@ -78,6 +81,7 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.route('/', streamRoutes(services))
   app.route('/', adminRoutes(services))
   app.route('/', venueHealthRoutes(services))
+  app.route('/', revocationRoutes(services))
   app.route('/', backofficeRoutes(services))
   app.route('/', auditRoutes(services))
   return app

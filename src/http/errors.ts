@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   /** A new order whose key (Idempotency-Key or client_order_id) starts with `flatten:`: flatten's closing orders' keys. */
   IDEMPOTENCY_KEY_RESERVED: 400,
   UNAUTHENTICATED: 401,
+  /** A token whose signature and claims are good, revoked by an admin (POST /v1/admin/revocations) before its expiry. */
+  TOKEN_REVOKED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   /** The path exists, served with other methods (listed in `Allow` and `details.allowed`). */

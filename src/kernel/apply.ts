@@ -14,6 +14,7 @@ import { applyOrderEvent, countOpen } from './apply-order.ts'
 import { addBalance, addReserved } from './ledger.ts'
 import { syncQueues } from './queues.ts'
 import { cloneState, idempotencyIndexKey, type KernelState } from './state.ts'
+import { applyRevocation } from './revocations.ts'
 import { applyVenueHealth } from './venue-health.ts'
 
 export interface ApplyMeta {
@@ -52,6 +53,10 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
     case 'venue.override_revoked':
     case 'venue.override_lapsed':
       applyVenueHealth(state, event, meta.lsn)
+      return
+    case 'auth.token_revoked':
+    case 'auth.subject_revoked':
+      applyRevocation(state, event, meta.lsn)
       return
     case 'account.funded':
       addBalance(state, event.accountId, event.asset, event.amount)
@@ -96,6 +101,8 @@ type OrderScopedEvent = Exclude<
     | 'venue.override_approved'
     | 'venue.override_revoked'
     | 'venue.override_lapsed'
+    | 'auth.token_revoked'
+    | 'auth.subject_revoked'
     | 'account.funded'
     | 'account.flatten_requested'
     | 'order.accepted'

@@ -241,6 +241,17 @@ export interface VenueOverrideLapseCommand {
 /** A venue override as a caller asks for it: the command without its kind and time (Gateway.venueOverride adds them). */
 export type VenueOverrideRequest = VenueOverrideCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
 
+/**
+ * Revoke bearer tokens (src/domain/revocations.ts): one by its `jti`, or every token of `sub` issued before
+ * issuedBeforeMs; refused from the record on, until untilMs. Admin only.
+ */
+export type RevokeTokenCommand =
+  | { kind: 'revoke_token'; target: 'token'; nowMs: number; principal: Principal; jti: string; untilMs: number; note: string }
+  | { kind: 'revoke_token'; target: 'subject'; nowMs: number; principal: Principal; sub: string; issuedBeforeMs: number; untilMs: number; note: string }
+
+/** A revocation as a caller asks for it: the command without its kind and time (Gateway.revokeToken adds them). */
+export type RevokeTokenRequest = RevokeTokenCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
+
 /** At every start, after replay: every call that was in flight when the process stopped has an unknown outcome. */
 export interface BootstrapCommand {
   kind: 'bootstrap'
@@ -281,6 +292,7 @@ export type KernelCommand =
   | VenueHealthCommand
   | VenueOverrideCommand
   | VenueOverrideLapseCommand
+  | RevokeTokenCommand
 
 /** What the caller tells the client. Repeats of an idempotent request carry `duplicate: true` and the first answer. */
 export type Reply =

@@ -18,6 +18,7 @@ import { decideReconcile } from './reconcile.ts'
 import { decideBootstrap, decideCancelResult, decidePlaceResult } from './results.ts'
 import { decideSend } from './send.ts'
 import type { KernelState } from './state.ts'
+import { decideRevokeToken } from './revocations.ts'
 import { decideVenueHealth, decideVenueOverride, decideVenueOverrideLapse } from './venue-health.ts'
 
 export function decide(state: KernelState, command: KernelCommand): Decision {
@@ -64,6 +65,8 @@ export function decide(state: KernelState, command: KernelCommand): Decision {
       return decideVenueOverride(state, command)
     case 'venue_override_lapse':
       return decideVenueOverrideLapse(state, command)
+    case 'revoke_token':
+      return decideRevokeToken(state, command)
     default:
       return unreachable(command, 'unknown command kind')
   }

@@ -28,6 +28,8 @@ export type {
   ReconcileResultCommand,
   Reply,
   ResendCommand,
+  RevokeTokenCommand,
+  RevokeTokenRequest,
   SendCommand,
   SetModeCommand,
   VenueHealthCommand,
@@ -37,6 +39,7 @@ export type {
 } from './commands.ts'
 export { OVERRIDE_REASON_CHARS_MAX, venueHealthOf } from './venue-health.ts'
 export { decide } from './decide.ts'
+export { decideRevokeToken } from './revocations.ts'
 export { FLATTEN_KEY_PREFIX, flattenActs } from './flatten.ts'
 export { evaluateGate } from './gate.ts'
 export { orderIdFor, shedReason, type AdmissionLane } from './intake/index.ts'

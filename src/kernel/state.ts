@@ -12,6 +12,7 @@ import type { Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { VenueHealthEntry } from '../domain/venue-health.ts'
+import { cloneRevocations, emptyRevocations, type Revocations } from '../domain/revocations.ts'
 
 export interface AccountLedger {
   /** Holdings per asset: cash in quote assets, positions in base assets. */
@@ -84,6 +85,8 @@ export interface KernelState {
    * check 8 of the I-100 gate reads it. A venue without an entry is OK.
    */
   venueHealth: Map<string, VenueHealthEntry>
+  /** The bearer tokens refused before their expiry (src/kernel/revocations.ts): live entries only, bounded. */
+  revocations: Revocations
 }
 
 export function initialState(): KernelState {
@@ -106,6 +109,7 @@ export function initialState(): KernelState {
     callsByInstrument: new Map(),
     counters: { eventsApplied: 0, duplicateReportsDropped: 0, transitionsRefused: 0, alertsRaised: 0 },
     venueHealth: new Map(),
+    revocations: emptyRevocations(),
   }
 }
 

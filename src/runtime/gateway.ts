@@ -9,7 +9,7 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
+import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
 import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
@@ -382,6 +382,11 @@ export class Gateway {
   /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
   venueOverride(request: VenueOverrideRequest): Promise<CommandResult> {
     return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
+  }
+
+  /** Revokes bearer tokens (one jti, or a subject's issued before a time): src/kernel/revocations.ts. */
+  revokeToken(request: RevokeTokenRequest): Promise<CommandResult> {
+    return this.run({ ...request, kind: 'revoke_token', nowMs: this.clock.nowMs() } as RevokeTokenCommand)
   }
 
   flatten(principal: Principal, accountId: string, flattenId: string, request: RequestTrace = {}): Promise<CommandResult> {

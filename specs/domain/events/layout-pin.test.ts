@@ -158,6 +158,10 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'account.flatten_requested@5': '{accountId:word atMs:number flattenId:word principalId:word}',
   'account.flatten_requested@6': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
   'venue.override_lapsed@3': '{approved:boolean atMs:number overrideId:word untilMs:number venue:word}',
+  'auth.token_revoked@2': '{atMs:number jti:string note:string principalId:string untilMs:number}',
+  'auth.subject_revoked@2': '{atMs:number issuedBeforeMs:number note:string principalId:string sub:string untilMs:number}',
+  'auth.token_revoked@3': '{atMs:number jti:word note:word principalId:word untilMs:number}',
+  'auth.subject_revoked@3': '{atMs:number issuedBeforeMs:number note:word principalId:word sub:word untilMs:number}',
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */

@@ -79,6 +79,8 @@ const ROWS: Row[] = [
   { route: 'GET /v1/audit/verify', request: get(() => '/v1/audit/verify'), allowed: ['auditor', 'admin'] },
   { route: 'GET /v1/audit/seals', request: get(() => '/v1/audit/seals'), allowed: ['auditor', 'admin'] },
   { route: 'POST /v1/audit/anchor', request: send(() => '/v1/audit/anchor'), allowed: ['auditor', 'admin'] },
+  { route: 'POST /v1/admin/revocations', request: send(() => '/v1/admin/revocations', { jti: 'matrix-jti' }), allowed: ['admin'] },
+  { route: 'GET /v1/admin/revocations', request: get(() => '/v1/admin/revocations'), allowed: ['ops', 'auditor', 'admin'] },
   { route: 'GET /v1/venue_health', request: get(() => '/v1/venue_health'), allowed: ['ops', 'auditor', 'admin'] },
   { route: 'POST /v1/admin/venues/:venue/override', request: send(() => OVERRIDE, { reason: 'matrix', duration_ms: 60_000 }), allowed: ['admin'] },
   // Each caller is given an override of another admin's to approve, and one to revoke (else 409 and 404 for the admitted).

@@ -112,8 +112,9 @@ describe("snapshots of the previous build's kernel encoding", () => {
       expect(newer.slice(0, 3)).toEqual(['0', '0', '0'])
       expect(newer[4]).toBeNull()
     }
-    // Format 12's venueHealth (none recorded here), then format 9's retireRule, which format 7 did not hold (the
+    // Format 15's revocations (none here), format 12's venueHealth (none recorded here), then format 9's retireRule, which format 7 did not hold (the
     // restart records the rule again: kernel.retire_rule_adopted).
+    expect(fields.pop()).toEqual([[], [], 0])
     expect(fields.pop()).toEqual([])
     fields.pop()
     // Format 13's book limits in the config (none set here): the instruments' last member, the params' last two.

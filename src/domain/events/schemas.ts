@@ -29,6 +29,7 @@ import {
   reasonCodeSchema,
 } from './common.ts'
 import { traceparentSchema } from '../trace-context.ts'
+import { AUTH_EVENT_SCHEMAS } from './auth-schemas.ts'
 
 const base = { atMs: msSchema }
 const orderBase = { atMs: msSchema, orderId: idSchema }
@@ -127,6 +128,7 @@ export const EVENT_SCHEMAS = {
     principalId: v.string(),
     note: v.string(),
   }),
+  ...AUTH_EVENT_SCHEMAS,
   'order.accepted': v.strictObject({
     type: v.literal('order.accepted'),
     ...orderBase,

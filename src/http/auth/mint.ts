@@ -6,6 +6,15 @@
 import { SignJWT } from 'jose'
 import type { Role } from './principal.ts'
 
+/**
+ * The longest lifetime `egress token` mints unless the config's auth.tokenTtlSecMax says otherwise: a day. A leaked
+ * token is good until it expires or is revoked (POST /v1/admin/revocations), so a short life bounds the harm.
+ */
+export const TOKEN_TTL_SEC_MAX_DEFAULT = 24 * 3600
+
+/** The largest auth.tokenTtlSecMax may be: 30 days. */
+export const TOKEN_TTL_SEC_MAX_LIMIT = 30 * 24 * 3600
+
 export interface MintOptions {
   sub: string
   roles: readonly Role[]

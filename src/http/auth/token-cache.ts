@@ -6,13 +6,14 @@
 
 import type { Principal } from './principal.ts'
 
-interface Entry {
-  principal: Principal
+interface Entry<V> {
+  value: V
   expiresAtMs: number
 }
 
-export class TokenCache {
-  readonly #entries = new Map<string, Entry>()
+/** `V`: what a verified token is remembered as (its principal, by default). */
+export class TokenCache<V = Principal> {
+  readonly #entries = new Map<string, Entry<V>>()
   readonly #entriesMax: number
 
   constructor(entriesMax: number) {
@@ -23,21 +24,21 @@ export class TokenCache {
     return this.#entries.size
   }
 
-  /** The cached principal if the token was verified and has not expired at `nowMs`. */
-  get(token: string, nowMs: number): Principal | undefined {
+  /** The cached value if the token was verified and has not expired at `nowMs`. */
+  get(token: string, nowMs: number): V | undefined {
     const entry = this.#entries.get(token)
     if (entry === undefined) return undefined
     this.#entries.delete(token)
     if (nowMs >= entry.expiresAtMs) return undefined
     // Re-insert so Map order is recency order and eviction takes the least recently used.
     this.#entries.set(token, entry)
-    return entry.principal
+    return entry.value
   }
 
-  set(token: string, principal: Principal, expiresAtMs: number): void {
+  set(token: string, value: V, expiresAtMs: number): void {
     if (this.#entriesMax === 0) return
     this.#entries.delete(token)
-    this.#entries.set(token, { principal, expiresAtMs })
+    this.#entries.set(token, { value, expiresAtMs })
     while (this.#entries.size > this.#entriesMax) {
       const oldest = this.#entries.keys().next()
       if (oldest.done === true) break

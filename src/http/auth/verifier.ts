@@ -19,6 +19,7 @@ import type { AuthConfig } from '../../config/index.ts'
 import { ApiError } from '../errors.ts'
 import { JwksStaleError, openJwksFile, type JwksFile, type JwksReloadFailure, type JwksStatus } from './jwks.ts'
 import { principalFromClaims, type Principal } from './principal.ts'
+import { refuseRevoked, revocationsVersion, tokenFactsOf, type RevocationSource, type VerifiedToken } from './revocation-check.ts'
 import { TokenCache } from './token-cache.ts'
 
 /** Asymmetric algorithms accepted for JWKS keys. */
@@ -58,7 +59,8 @@ export interface TokenWatch {
   /**
    * `expired`: past its exp and the clock tolerance, on the verifier's clock (the exp was authenticated when the token
    * was verified, so no check is needed to know); `recheck`: the key set changed (reloaded with other keys, or went
-   * stale) since the last check that passed, so `check` may answer differently; `held`: neither.
+   * stale), or a revocation was recorded, since the last check that passed, so `check` may answer differently; `held`:
+   * neither.
    */
   state(): 'held' | 'expired' | 'recheck'
   /** Verifies the token again (from the cache while it holds the token); resolves true when it passes. Never rejects. */
@@ -66,8 +68,13 @@ export interface TokenWatch {
 }
 
 export interface Verifier {
-  /** The principal for a bearer token, or throws ApiError UNAUTHENTICATED. */
+  /** The principal for a bearer token, or throws ApiError UNAUTHENTICATED (TOKEN_REVOKED for a revoked one). */
   verify(token: string): Promise<Principal>
+  /**
+   * Where revoked tokens are looked up (the gateway's kernel state: createHttpService sets it); null: none are. Read
+   * at every verification, cached or not.
+   */
+  useRevocations(source: RevocationSource | null): void
   /** Follows `token` (verified already) for as long as it is held: see TokenWatch. Cheap; holds no timer. */
   watch(token: string): TokenWatch
   /** How often the JWKS file is re-read, so how soon a key set can change; null without one (the keys never do). */
@@ -100,7 +107,8 @@ export function verifierOptionsFromConfig(auth: AuthConfig, hs256Secret?: string
 
 export function createVerifier(options: VerifierOptions): Verifier {
   const nowMs = options.nowMs ?? Date.now
-  const cache = new TokenCache(options.tokenCacheEntriesMax)
+  const cache = new TokenCache<VerifiedToken>(options.tokenCacheEntriesMax)
+  let revocations: RevocationSource | null = null
   // Counts key-set changes. A verification that was under way while the keys changed may have used a key that is gone
   // now: its result answers that one request but is not cached, or it would outlive the rotation until the token's exp.
   let keysGeneration = 0
@@ -148,7 +156,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const now = nowMs()
     keysVersion()
     const cached = cache.get(token, now)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) {
+      // The cache keeps a token until its exp: a revocation since must not ride on it.
+      refuseRevoked(revocations, cached.facts, now)
+      return cached.principal
+    }
     const generation = keysGeneration
     let payload: Record<string, unknown>
     try {
@@ -170,27 +182,36 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const principal = principalFromClaims(payload)
     if ('error' in principal) throw unauthenticated('claims_invalid', principal.error)
-    // exp is required above, so it is a number here; cache only until the token itself expires.
-    if (generation === keysGeneration) cache.set(token, principal, (payload.exp as number) * 1000)
+    const verified = { principal, facts: tokenFactsOf(payload, principal) }
+    // exp is required above, so it is a number here; cache only until the token itself expires. A revoked token is
+    // cached too (its signature is good): every use of it is refused below, from the cache or not.
+    if (generation === keysGeneration) cache.set(token, verified, (payload.exp as number) * 1000)
+    refuseRevoked(revocations, verified.facts, now)
     return principal
   }
 
   function watch(token: string): TokenWatch {
     // -1: checked once at the first look, for the keys may have changed between the caller's verify and this watch.
     let checkedVersion = -1
+    let checkedRevocations = -1
     // jose refuses a token once exp <= now - tolerance (in whole seconds): from this instant on.
     const exp = expOf(token)
     const expiredAtMs = exp === null ? 0 : (exp + options.clockToleranceSec) * 1000
     return {
-      state: () => (nowMs() >= expiredAtMs ? 'expired' : keysVersion() !== checkedVersion ? 'recheck' : 'held'),
+      state: () => {
+        if (nowMs() >= expiredAtMs) return 'expired'
+        return keysVersion() !== checkedVersion || revocationsVersion(revocations) !== checkedRevocations ? 'recheck' : 'held'
+      },
       check: async () => {
         const version = keysVersion()
+        const revocationsSeen = revocationsVersion(revocations)
         try {
           await verify(token)
         } catch {
           return false
         }
         checkedVersion = version
+        checkedRevocations = revocationsSeen
         return true
       },
     }
@@ -198,6 +219,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     verify,
+    useRevocations: (source) => {
+      revocations = source
+    },
     watch,
     keysReloadMs: jwks === undefined ? null : options.jwksReloadMs,
     reloadKeys: async () => {

@@ -18,6 +18,7 @@ import { REASON_CODES } from '../../domain/reasons.ts'
 import { ERROR_CODES, type ErrorBody } from '../errors.ts'
 import { adminPart } from './paths-admin.ts'
 import { venueHealthPart } from './paths-venue-health.ts'
+import { revocationsPart } from './paths-revocations.ts'
 import { auditPart } from './paths-audit.ts'
 import { backofficePart } from './paths-backoffice.ts'
 import { ordersPart } from './paths-orders.ts'
@@ -52,7 +53,7 @@ const ERROR_SCHEMA: Json = record({
 } satisfies SchemaFields<ErrorBody>)
 
 export function openApiDocument(options: OpenApiDocumentOptions): Json {
-  const parts: DocumentPart[] = [ordersPart(), streamsPart(), adminPart(), venueHealthPart(), backofficePart(), auditPart(), servicePart()]
+  const parts: DocumentPart[] = [ordersPart(), streamsPart(), adminPart(), venueHealthPart(), revocationsPart(), backofficePart(), auditPart(), servicePart()]
   if (options.replication) parts.push(replicationPart())
   const tags = Object.entries(TAGS).filter(([name]) => options.replication || name !== 'replication')
   return {

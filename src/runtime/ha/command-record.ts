@@ -204,6 +204,10 @@ const commandSchema = v.variant('kind', [
     v.strictObject({ kind: v.literal('venue_override'), op: v.literal('revoke'), nowMs: ms, principal: principalSchema, venue: text, note: text }),
   ]),
   v.strictObject({ kind: v.literal('venue_override_lapse'), nowMs: ms, venue: text, overrideId: text }),
+  v.variant('target', [
+    v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('token'), nowMs: ms, principal: principalSchema, jti: text, untilMs: ms, note: text }),
+    v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('subject'), nowMs: ms, principal: principalSchema, sub: text, issuedBeforeMs: ms, untilMs: ms, note: text }),
+  ]),
 ])
 
 const recordSchema = v.strictObject({ command: commandSchema, eventCount: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) })

@@ -1,14 +1,15 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 13), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 14), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
 import type { Order } from '../../domain/orders.ts'
+import { emptyRevocations } from '../../domain/revocations.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
-  type ConfigParts, type KernelStateRestV11,
+  CONFIG_PARTS, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
+  type ConfigParts, type KernelStateRestV11, type KernelStateRestV14,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10,
 } from './state-parts.ts'
 
@@ -82,21 +83,27 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations() }),
   }
 }
 
-/** A state of format 12 or 13 as it wrote it: this build's orders and venue health, the config parts it held. */
+/**
+ * A state of format 12, 13 or 14 as it wrote it: this build's orders and venue health, the config parts it held; no
+ * revocations (empty), which is what replaying its log gives (`auth.token_revoked` and `auth.subject_revoked` are newer).
+ */
 function withVenueHealth(version: number, configParts: ConfigParts): Codec<KernelStateRest> {
-  const older = record<KernelStateRest>('KernelState', { ...kernelStateFieldsV8(mapOf(order), configParts), retireRule: nullable(num), venueHealth: venueHealthEntries })
+  const older = record<KernelStateRestV14>('KernelState', { ...kernelStateFieldsV8(mapOf(order), configParts), retireRule: nullable(num), venueHealth: venueHealthEntries })
   return {
     shape: older.shape,
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => older.decode(json, path),
+    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations() }),
   }
 }
+
+/** A state as format 14 wrote it: everything but revocations (read with none). */
+export const kernelStateV14 = withVenueHealth(14, CONFIG_PARTS)
 
 /**
  * A state as format 13 wrote it: a policy's newOrdersBy, its config without the book limits (read with them absent,
@@ -130,7 +137,7 @@ function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<K
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations() }),
   }
 }
 

@@ -232,8 +232,11 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 export type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-/** The state as formats 9–11 held it: without venueHealth. */
-export type KernelStateRestV11 = Omit<KernelStateRest, 'venueHealth'>
+/** The state as formats 12–14 held it: without revocations. */
+export type KernelStateRestV14 = Omit<KernelStateRest, 'revocations'>
+
+/** The state as formats 9–11 held it: without venueHealth either. */
+export type KernelStateRestV11 = Omit<KernelStateRestV14, 'venueHealth'>
 
 /** The state as formats 5–8 held it: without retireRule either. */
 export type KernelStateRestV8 = Omit<KernelStateRestV11, 'retireRule'>
