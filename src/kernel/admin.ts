@@ -6,7 +6,7 @@
 import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './commands.ts'
 import { reachesFurther, switchFor } from '../domain/modes.ts'
 import { endDecidedWork } from './mode-escalation.ts'
-import { endHeldWork } from './kill-switch.ts'
+import { endHeldWork, endWorkLeftHeld } from './kill-switch.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -47,8 +47,11 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
   }
   if (state.tradingSwitch === target) return { events: [], reply: done }
   // Places and amends waiting to be sent end as the switch engages, so none goes out at RESUME as if just asked for
-  // (kill-switch.ts).
-  const ended = endHeldWork(state, { atMs: command.nowMs, target, action: command.action, principalId: command.principal.id })
+  // (kill-switch.ts). RESUME ends what an older build left held under the switch it lifts, as this build would have.
+  const ended =
+    target === 'normal'
+      ? endWorkLeftHeld(state, { atMs: command.nowMs, principalId: command.principal.id })
+      : endHeldWork(state, { atMs: command.nowMs, target, action: command.action, principalId: command.principal.id })
   return { events: [...ended, event], reply: done }
 }
 

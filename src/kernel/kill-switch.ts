@@ -14,7 +14,8 @@
  *   (results.ts) instead of waiting in its lane for RESUME. All with the switch's reason.
  * Cancels are never touched (a switch holds none), nor are flatten's closing orders: HALT sends them and CANCEL_ONLY
  * holds them until RESUME or HALT, by design — they only reduce risk, and an operator asked for them. Orders already
- * at the venue stay: a switch stops what egress would send, it is not a flatten.
+ * at the venue stay: a switch stops what egress would send, it is not a flatten. A log of an older build, whose
+ * switches held that work instead, is ended at the RESUME that lifts the switch (endWorkLeftHeld).
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -35,7 +36,28 @@ const REASON: Readonly<Record<HoldingSwitch, 'KILL_SWITCH_HALT' | 'KILL_SWITCH_C
 export function endHeldWork(state: KernelState, input: { atMs: number; target: TradingSwitch; action: string; principalId: string }): DomainEvent[] {
   const { target } = input
   if (target === 'normal') return []
-  const reason = REASON[target]
+  const detail = `${input.action} engaged (trading switch ${target}) before the amend was sent: not sent, the order stands at its old terms`
+  return endWaitingWork(state, { atMs: input.atMs, holding: target, principalId: input.principalId, amendDetail: detail })
+}
+
+/**
+ * The events that end, at RESUME (before its `switch.changed`), the work an older build left held under the switch
+ * being lifted: a log written before the switch ended its waiting places and amends as it engaged holds them queued,
+ * and RESUME would send them, decided for a market long gone. They end now as this build ends them when the switch
+ * engages, with that switch's reason, so nothing held goes out. This build leaves none such behind (places and amends
+ * are refused under a switch, and one answered retryable is read back or failed), so on its own logs this ends
+ * nothing. Deterministic (by order id): a standby re-deciding the RESUME decides the same, and replay applies what was
+ * recorded.
+ */
+export function endWorkLeftHeld(state: KernelState, input: { atMs: number; principalId: string }): DomainEvent[] {
+  const holding = state.tradingSwitch
+  if (holding === 'normal') return []
+  const detail = `held under the trading switch ${holding} by an older build, which did not end it as the switch engaged: ended at RESUME, not sent; the order stands at its old terms`
+  return endWaitingWork(state, { atMs: input.atMs, holding, principalId: input.principalId, amendDetail: detail })
+}
+
+function endWaitingWork(state: KernelState, input: { atMs: number; holding: HoldingSwitch; principalId: string; amendDetail: string }): DomainEvent[] {
+  const reason = REASON[input.holding]
   const events: DomainEvent[] = []
   // By order id: the same events whatever order the queues were restored in (replay or snapshot).
   for (const { order, work } of waitingWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))) {
@@ -46,8 +68,7 @@ export function endHeldWork(state: KernelState, input: { atMs: number; target: T
     const amend = order.amend
     if (amend === null) continue
     const emitter = emitterFor(order)
-    const detail = `${input.action} engaged (trading switch ${target}) before the amend was sent: not sent, the order stands at its old terms`
-    emit(emitter, { type: 'order.amend_failed', atMs: input.atMs, orderId: order.orderId, amendId: amend.amendId, reason, detail })
+    emit(emitter, { type: 'order.amend_failed', atMs: input.atMs, orderId: order.orderId, amendId: amend.amendId, reason, detail: input.amendDetail })
     events.push(...emitter.events)
   }
   return events

@@ -55,7 +55,8 @@ export class AuditDuty {
         return wal.chainHead
       },
       epoch: wal.epoch,
-      append: (records) => options.engine.appendRecords(records),
+      // A seal is taken after the engine closed for a clean stop too: the shutdown seal is that stop's last record.
+      append: (records) => options.engine.appendRecords(records, { duringStop: true }),
     }
     const anchors = options.setup.anchors
     // A failed anchor is the operator's to hear of (and counted on /metrics), never a stop: the anchors file is not the log.

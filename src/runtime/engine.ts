@@ -12,7 +12,7 @@
 import { wellFormedDeep } from '../domain/well-formed.ts'
 import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
-import { AssertionError, PAYLOAD_BYTES_MAX, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AssertionError, PAYLOAD_BYTES_MAX, WalClosedError, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener } from './engine-types.ts'
 import { answerAfterSendGate, requestsGatedSend, type PlaceSendGate } from './place-send-gate.ts'
@@ -77,6 +77,8 @@ export class Engine {
    * failure rejects the command whose events it was given.
    */
   onListenerError: ((error: unknown) => void) | null = null
+  /** Why commands are refused (closeForStop), or null while they are taken. */
+  private closedFor: string | null = null
 
   private constructor(wal: Wal, state: KernelState) {
     this.wal = wal
@@ -119,6 +121,7 @@ export class Engine {
    * and keeps its commands in order (report-intake.ts). A dead log still rejects with its error.
    */
   submitIfRoom(raw: KernelCommand): Promise<Committed> | null {
+    if (this.closedFor !== null) return Promise.reject(new WalClosedError(this.closedFor))
     // Lone surrogates (from JSON escapes) become U+FFFD before the kernel sees them, so what it applies is what the log
     // can hold (src/domain/well-formed.ts); a command without one is used as it is.
     const command = wellFormedDeep(raw)
@@ -137,8 +140,9 @@ export class Engine {
     return this.commit(decision, records, commandRecord)
   }
 
-  /** Appends non-kernel records (audit seals) in log order with everything else. */
-  appendRecords(records: RecordInput[]): Promise<number[]> {
+  /** Appends non-kernel records (audit seals, back-office runs) in log order; once closed, only `duringStop` ones. */
+  appendRecords(records: RecordInput[], options: { duringStop?: boolean } = {}): Promise<number[]> {
+    if (this.closedFor !== null && options.duringStop !== true) return Promise.reject(new WalClosedError(this.closedFor))
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
     // A dead log has no room either: its error says why (a lost lease, a failed fsync), not "full".
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(this.wal.fatalError ?? new EngineOverloadedError('log queue full'))
@@ -181,6 +185,11 @@ export class Engine {
   onDurable(listener: DurableListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** A drained clean stop (stop-drain.ts): later commands and records but the stop's own get WalClosedError. */
+  closeForStop(reason: string): void {
+    this.closedFor ??= reason
   }
 
   /** Resolves when nothing submitted is still waiting for the log. */

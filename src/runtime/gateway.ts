@@ -25,6 +25,7 @@ import { MarketFeed } from './market-feed.ts'
 import { FILL_GAP_GRACE_MS } from './fill-gap-watch.ts'
 import { ReplicaApplyError } from './replica-apply-error.ts'
 import { ReportIntake } from './report-intake.ts'
+import { drainForStop, STOP_DRAIN_MS_MAX } from './stop-drain.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { refuseLogBehindAnchorsOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
@@ -404,9 +405,9 @@ export class Gateway {
   }
 
   /**
-   * Stops the executor and venue subscriptions, waits for pending records, closes the log. Once: a second call (an HA
-   * node's stop() after a role change that was itself stopping this gateway) waits for the first instead of sealing
-   * and snapshotting again. `forTakeover`: an HA takeover starts a leader on this data dir next (snapshotter.ts
+   * Stops the executor and venue subscriptions, drains the commit queue before the seal (stop-drain.ts), closes the
+   * log. Once: a second call (an HA node's stop() after a role change that was itself stopping this gateway) waits for
+   * the first instead of sealing and snapshotting again. `forTakeover`: an HA takeover starts a leader on this data dir next (snapshotter.ts
    * takesShutdownSnapshot: the snapshot is skipped when the leader's replay costs less).
    */
   stop(options: { forTakeover?: boolean } = {}): Promise<void> {
@@ -426,13 +427,14 @@ export class Gateway {
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
+    const drain = await drainForStop(this.engine, this.clock)
+    if (!drain.settled) this.options.onError(new Error(`${drain.pending} command(s) still wait for the log ${STOP_DRAIN_MS_MAX} ms into the stop; sealing without waiting longer`), 'stopping')
     // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its
     // log could not acknowledge the seal, and the frame would stay on its disk as a record the new leader lacks, so
     // the node would diverge when it follows (its log moved aside, everything copied again).
     if (leaseStillHeld(this.engine.wal.options.lease)) await this.audit?.sealAtShutdown().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.snapshotter.stop()
-    await this.engine.settled()
     await this.snapshotter.idle()
     if (this.snapshotter.takesShutdownSnapshot(forTakeover)) {
       await this.snapshotter.take().catch((error: unknown) => this.options.onError(error, 'snapshot at shutdown'))
