@@ -148,9 +148,13 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     configDigest: digest,
     backpressure: config.backpressure,
     sse: config.sse,
+    storage: config.storage,
+    say: log,
     ...(cursorSecret === undefined ? {} : { cursorSecret }),
     log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   })
+  // The first free-space reading before the first request, so neither /metrics nor the floor starts without one.
+  await http.services.disk.refresh()
   let server: ReturnType<typeof Bun.serve>
   try {
     server = Bun.serve({

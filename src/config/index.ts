@@ -4,7 +4,7 @@
  */
 
 export {
-  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, TAMPER_RESPONSES,
+  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, storageConfigOf, TAMPER_RESPONSES,
   venueHealthConfigOf,
 } from './schema.ts'
 export { VENUE_HEALTH, venueHealthDefaults, type VenueHealthConfig } from './venue-health.ts'
@@ -14,7 +14,7 @@ export type { PolicyConfig } from './policy.ts'
 export type { KernelSection } from './kernel.ts'
 export { FIX_BEGIN_STRINGS, FIX_LOGON_WAIT_MS_DEFAULT, FIX_LOGON_WAIT_MS_MAX, FIX_MESSAGE_BYTES_MAX_LIMIT, FIX_MESSAGE_BYTES_MIN, FIX_OPEN_ORDERS_MAX_LIMIT, FIX_RESET_ON_LOGON, VENUE_MARKET_DATA } from './venues.ts'
 export type { FixVenueConfig, VenueConfig, VenueInstrumentConfig } from './venues.ts'
-export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, Durability, Mode, SnapshotsConfig } from './schema.ts'
+export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, Durability, Mode, SnapshotsConfig, StorageConfig } from './schema.ts'
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'
 export { canonicalConfigJson, configDigest } from './digest.ts'
