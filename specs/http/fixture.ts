@@ -42,6 +42,10 @@ export interface TestGatewayOptions {
   sseSubscribersPerPrincipalMax?: number
   /** The clock the rate buckets (new orders, reads) refill by; performance.now() by default. */
   bucketsNowMs?: () => number
+  /** The data dir's free-space reader (statfs by default): a spec's own shows a disk filling up. */
+  readFreeBytes?: (dir: string) => Promise<number>
+  /** Where the free-space watch's lines go; nowhere by default. */
+  say?: (line: string) => void
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -80,6 +84,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     configDigest: digest,
     backpressure: config.backpressure,
     sse: config.sse,
+    storage: config.storage,
+    say: options.say ?? (() => {}),
+    ...(options.readFreeBytes === undefined ? {} : { readFreeBytes: options.readFreeBytes }),
     log: () => {},
     ...(options.httpLimits === undefined ? {} : { limits: options.httpLimits }),
     ...(options.sseSubscribersPerPrincipalMax === undefined ? {} : { sseSubscribersPerPrincipalMax: options.sseSubscribersPerPrincipalMax }),

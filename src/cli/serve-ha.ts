@@ -151,6 +151,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         configDigest: gateway.options.configDigest,
         backpressure: config.backpressure,
         sse: config.sse,
+        storage: config.storage,
+        say: log,
         // Shared by both nodes (and kept across restarts): a list cursor handed out by either is known after a failover.
         // Derived from the token (parseHaFlags): a cursor must not be an offline test of the replication token.
         cursorSecret,

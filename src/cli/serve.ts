@@ -7,10 +7,11 @@
  * 503, and exits 74.
  */
 
-import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, type Config } from '../config/index.ts'
+import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
+import type { DiskWatch } from '../http/disk/index.ts'
 import { currentBuild } from './build-info.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
@@ -149,9 +150,14 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     configDigest: digest,
     backpressure: config.backpressure,
     sse: config.sse,
+    storage: config.storage,
+    say: log,
     ...(cursorSecret === undefined ? {} : { cursorSecret }),
     log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   })
+  // The first free-space reading before the first request, so neither /metrics nor the floor starts without one; a
+  // statfs that does not answer within one check interval (a hung mount) is the watch's to report, not a start to hang.
+  await firstDiskReading(http.services.disk, storageConfigOf(config).checkEveryMs)
   let server: ReturnType<typeof Bun.serve>
   try {
     server = Bun.serve({
@@ -209,6 +215,17 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   }
   log(`stopped cleanly at LSN ${gateway.engine.wal.lastLsn}`)
   return EXIT_OK
+}
+
+/** Resolves once the watch has its first reading, or after `waitMsMax` (its timer unref'd: it keeps no process alive). */
+async function firstDiskReading(disk: DiskWatch, waitMsMax: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMsMax)
+    timer.unref()
+  })
+  await Promise.race([disk.refresh(), waited])
+  clearTimeout(timer)
 }
 
 export interface PaperBannerOptions {

@@ -29,6 +29,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; k
   EGRESS_JWKS_FILE: { path: ['auth', 'jwksFile'], kind: 'string' },
   EGRESS_HS256_SECRET: { path: ['auth', 'hs256Secret'], kind: 'string' },
   EGRESS_BACKOFFICE_RECONCILE_MS: { path: ['backoffice', 'reconcileIntervalMs'], kind: 'integer' },
+  EGRESS_STORAGE_FREE_BYTES_MIN: { path: ['storage', 'freeBytesMin'], kind: 'integer' },
 }
 
 /** Names the config file when `--config` is not given. */

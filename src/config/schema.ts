@@ -20,6 +20,8 @@ export const DURABILITIES = ['fsync', 'none'] as const
 export type Durability = (typeof DURABILITIES)[number]
 
 const MIB = 1024 * 1024
+/** 1 PiB: above any disk a floor is meant for, and within what an environment override's 15 digits can give. */
+const FREE_BYTES_MIN_MAX = 1024 ** 5
 
 /** An integer in [min, max]; every way of failing gives the same message, which states the range. */
 function integerIn(min: number, max: number) {
@@ -166,6 +168,19 @@ const SNAPSHOTS = strict({
   archiveDir: v.optional(PATH),
 })
 
+/**
+ * The data directory's free space (src/http/disk/): read on a timer, and below `freeBytesMin` new orders and amends are
+ * refused at intake (503 DISK_LOW) while cancels, flattens and reads pass, so a filling disk stops new risk before a
+ * failed write ends the process (WAL_FATAL). Off unless set: a floor by default would refuse orders on a small test or
+ * CI disk, and an existing config keeps its behaviour.
+ */
+const STORAGE = strict({
+  /** Free bytes (what an unprivileged writer may use) below which new orders and amends are refused; 0: no floor. */
+  freeBytesMin: v.optional(integerIn(0, FREE_BYTES_MIN_MAX), 0),
+  /** How often the free space is read (and the refusal decided again). */
+  checkEveryMs: v.optional(integerIn(100, 60_000), 5_000),
+})
+
 /** The back office (ledger, query model, reconciliation; src/backoffice). */
 const BACKOFFICE = strict({
   /** How often reconcile runs on its own (env EGRESS_BACKOFFICE_RECONCILE_MS). */
@@ -225,6 +240,8 @@ export const CONFIG_SCHEMA = strict({
   kernel: v.optional(KERNEL),
   /** Venue health scoring and overrides (src/config/venue-health.ts). No default value: a config without it keeps its digest. */
   venueHealth: v.optional(VENUE_HEALTH),
+  /** The data directory's free-space floor (STORAGE). No default value: a config without it keeps its digest, and no floor. */
+  storage: v.optional(STORAGE),
 })
 
 /** Fields whose values are secret: never echoed in errors, only their hash enters the digest. */
@@ -239,6 +256,7 @@ export type AccountConfig = Config['accounts'][number]
 export type AuditConfig = Config['audit']
 export type SnapshotsConfig = v.InferOutput<typeof SNAPSHOTS>
 export type BackOfficeConfig = v.InferOutput<typeof BACKOFFICE>
+export type StorageConfig = v.InferOutput<typeof STORAGE>
 
 /** The snapshot settings in effect: the config's, or every default when it has no `snapshots` section. */
 export function snapshotsConfigOf(config: Config): SnapshotsConfig {
@@ -258,4 +276,9 @@ export function venueHealthConfigOf(config: Config): VenueHealthConfig {
 /** The back-office settings in effect. */
 export function backOfficeConfigOf(config: Config): BackOfficeConfig {
   return config.backoffice ?? v.parse(BACKOFFICE, {})
+}
+
+/** The free-space settings in effect: the config's, or every default (no floor, read every 5 s). */
+export function storageConfigOf(config: Pick<Config, 'storage'>): StorageConfig {
+  return config.storage ?? v.parse(STORAGE, {})
 }

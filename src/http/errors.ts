@@ -60,6 +60,11 @@ export const ERROR_CODES = {
   /** Synchronous replication: the write is recorded on the leader but the standby did not confirm it in time. */
   REPLICATION_UNCONFIRMED: 503,
   UNAVAILABLE: 503,
+  /**
+   * New orders and amends while the data dir's free space is below config `storage.freeBytesMin` (or cannot be read with
+   * a floor set): refused before anything was recorded, with Retry-After; cancels and flattens still pass (http/disk/).
+   */
+  DISK_LOW: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -5,13 +5,14 @@
 
 import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
-import { readBudgetOf, type Config } from '../config/index.ts'
+import { readBudgetOf, storageConfigOf, type Config } from '../config/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { NodeRole } from '../runtime/ha/index.ts'
 import { createApp } from './app.ts'
 import { HTTP_DEFAULTS } from './defaults.ts'
 import type { AuthEnv, Verifier } from './auth/index.ts'
 import { LoadShedder, ReadBudget } from './backpressure/index.ts'
+import { DiskWatch, registerDiskMetrics, type FreeBytesReader } from './disk/index.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
 import { LogIndex } from './log-index.ts'
 import { OrderListIndex } from './order-list/index-of-orders.ts'
@@ -26,6 +27,12 @@ export interface HttpServiceOptions {
   configDigest: string
   backpressure: Config['backpressure']
   sse: Config['sse']
+  /** The data dir's free-space floor and check interval (config `storage`); unset: no floor, read every 5 s. */
+  storage?: Config['storage']
+  /** The data dir's free-space reader (statfs by default); a spec passes its own. */
+  readFreeBytes?: FreeBytesReader
+  /** Where the free-space watch's edge-triggered lines go (serve's log); unset: stderr. */
+  say?: (line: string) => void
   limits?: Partial<HttpLimits>
   sseSubscribersMax?: number
   sseSubscribersPerPrincipalMax?: number
@@ -85,6 +92,17 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),
   })
   metrics.attach(gateway, { inFlight: () => shedder.inFlight })
+  const storage = storageConfigOf({ storage: options.storage })
+  const disk = new DiskWatch({
+    dir: gateway.options.dataDir,
+    freeBytesMin: storage.freeBytesMin,
+    checkEveryMs: storage.checkEveryMs,
+    ...(options.readFreeBytes === undefined ? {} : { read: options.readFreeBytes }),
+    log: options.say ?? ((line) => console.error(line)),
+  })
+  // Read at once, then on its timer; serve awaits `disk.refresh()` before it listens, so the first answer has a reading.
+  void disk.start()
+  registerDiskMetrics(metrics.registry, disk)
   metrics.followJwks(() => options.verifier.jwksStatus())
   const services: Services = {
     gateway,
@@ -93,6 +111,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     orderList,
     hub,
     shedder,
+    disk,
     readBudget,
     cursorSecret: options.cursorSecret ?? randomBytes(32).toString('base64url'),
     metrics,
@@ -121,6 +140,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
       hub.close('shutdown')
       logIndex.close()
       orderList.close()
+      disk.close()
       metrics.detach()
     },
   }

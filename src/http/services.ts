@@ -8,6 +8,7 @@ import type { HaNodeStatus, NodeRole } from '../runtime/ha/index.ts'
 import type { SnapshotStore } from '../runtime/snapshot/index.ts'
 import type { Verifier } from './auth/index.ts'
 import type { LoadShedder, ReadBudget } from './backpressure/index.ts'
+import type { DiskWatch } from './disk/index.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
 import type { LogIndex } from './log-index.ts'
 import type { OrderListIndex } from './order-list/index-of-orders.ts'
@@ -66,6 +67,8 @@ export interface Services {
   orderList: OrderListIndex
   hub: SseHub
   shedder: LoadShedder
+  /** The data dir's free space: DISK_LOW for new orders and amends below its floor, `disk` on /health. */
+  disk: DiskWatch
   /** What `GET /v1/orders` cursors are sealed with (order-list/cursor.ts). */
   cursorSecret: string
   /** GET requests under /v1 per caller (read-limit.ts). */

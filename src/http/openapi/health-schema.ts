@@ -47,6 +47,13 @@ const AUDIT = v.strictObject({
   unverified_records: count('Durable records after it; compaction keeps them'),
 })
 
+const DISK = v.strictObject({
+  free_bytes: orNull(count("Free bytes on the data dir's file system at the last good read (read every storage.checkEveryMs)"), 'null before the first read'),
+  free_bytes_min: count('The floor, storage.freeBytesMin; 0: none'),
+  new_orders_refused: flag('New orders and amends get 503 DISK_LOW: below the floor, or the free space unreadable with a floor set. Cancels, flattens and reads pass, so `ready` stays as it is'),
+  error: orNull(text('message'), "Why the last read of the free space failed or has not answered; null when it succeeded"),
+})
+
 export const HEALTH = v.pipe(
   v.strictObject({
     live: v.literal(true),
@@ -67,6 +74,7 @@ export const HEALTH = v.pipe(
       v.record(v.string(), v.picklist(HEALTH_LEVELS)),
       v.description("Each venue's recorded health level (I-100 check 8 holds places and amends to a CRITICAL one); GET /v1/venue_health has the rest"),
     ),
+    disk: DISK,
     ha: v.exactOptional(HA_STATUS),
   }),
   v.description('200 when ready, 503 when not: the body says which part is missing either way. `ha` only on a node of an HA pair'),

@@ -14,6 +14,11 @@ import { CANCEL_BODY_SCHEMA } from '../routes/order-actions.ts'
 import { ORDER_EVENTS, ORDER_EXPLAIN } from './order-log-schema.ts'
 import { answerComponents, DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, TRACEPARENT, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
+/** The 503 of a new order or an amend: the shared meanings, and the data dir's free-space floor. */
+const DISK_LOW_OR_UNAVAILABLE =
+  'Not ready, draining, or the log is unavailable; on an HA pair also NOT_LEADER or, in synchronous mode, STANDBY_UNAVAILABLE / REPLICATION_UNCONFIRMED; ' +
+  "a kernel code such as MODE_HALTED; DISK_LOW: the data dir's free space is below storage.freeBytesMin, or unreadable with a floor set (details.reason below_floor or unreadable, Retry-After); nothing was recorded, and cancels still pass"
+
 const READERS = 'trader/bot: orders of the accounts in its token; ops, auditor, admin: every account'
 
 const nullableDecimal = (description: string): Json => ({ ...decimal(description), type: ['string', 'null'] })
@@ -126,6 +131,7 @@ export function ordersPart(): DocumentPart {
             '409': errorResponse('IDEMPOTENCY_CONFLICT: the key was used with a different body; ANSWER_NOT_RETAINED: a repeat of a key whose order was retired and its records compacted away (details.order_id)'),
             '422': errorResponse('Rejected by a guard; error.code is the reason code'),
             '429': errorResponse('Shed by backpressure (Retry-After) or OPEN_ORDERS_LIMIT / LANE_FULL'),
+            '503': errorResponse(DISK_LOW_OR_UNAVAILABLE),
           },
           parameters: [IDEMPOTENCY_KEY, TRACEPARENT],
           requestBody: { required: true, content: jsonContent(ref('PlaceOrder')) },
@@ -188,6 +194,7 @@ export function ordersPart(): DocumentPart {
             }),
             '409': errorResponse('ORDER_NOT_AMENDABLE / AMEND_PENDING'),
             '422': errorResponse('Amend rejected by a guard'),
+            '503': errorResponse(DISK_LOW_OR_UNAVAILABLE),
           },
           parameters: [ORDER_ID, TRACEPARENT],
           requestBody: { required: true, content: jsonContent(ref('AmendOrder')) },

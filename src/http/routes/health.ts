@@ -53,10 +53,18 @@ export function healthRoutes(services: Services): Hono {
       audit: auditStatusJson(services),
       // Each venue's recorded health level (I-100 check 8; /v1/venue_health has the rest).
       venues: venueLevels(services),
+      // The data dir's free space (http/disk/). Not part of `ready`: a node refusing new orders for its disk must still
+      // be routed cancels, which a load balancer would stop sending to a node whose /health answered 503.
+      disk: diskJson(services),
       // `satisfies`: a spread's fields escape the excess-property check of the literal around it.
       ...(services.ha === undefined ? {} : ({ ha: services.ha.status() } satisfies Pick<HealthBody, 'ha'>)),
     }
     return c.json(body, ready ? 200 : 503)
   })
   return app
+}
+
+function diskJson(services: Services): HealthBody['disk'] {
+  const status = services.disk.status
+  return { free_bytes: status.freeBytes, free_bytes_min: status.freeBytesMin, new_orders_refused: status.refusing, error: status.error }
 }

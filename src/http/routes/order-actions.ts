@@ -16,6 +16,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
+import { refuseIfDiskLow } from '../disk/index.ts'
 import { requestTrace } from '../trace.ts'
 import { admitFor, pathId, requireReady, runCommand, shedError } from './support.ts'
 
@@ -90,6 +91,8 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
   const { orderId, accountId, instrument } = actionableOrder(c, services, AMEND)
   requireReady(services)
+  // An amend can add risk and writes records: refused on a low disk like a new order (a cancel above is not).
+  refuseIfDiskLow(services.disk, 'amends')
   const admission = admitFor(services, accountId, principal, instrument)
   if (!admission.ok) {
     services.metrics.countShed('amend', admission.scope)

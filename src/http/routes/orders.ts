@@ -15,6 +15,7 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, reasonError, validationError } from '../errors.ts'
+import { diskLowError } from '../disk/index.ts'
 import { FLATTEN_KEY_PREFIX } from '../../kernel/index.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
@@ -78,6 +79,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
     venue: parsed.venue,
     symbol: parsed.symbol,
   })
+  if (!admission.ok && 'disk' in admission) throw diskLowError('new orders', admission.disk)
   if (!admission.ok && 'unknownAccount' in admission) {
     // What the kernel's policy guard would have answered (the same code and status), without its record or an order id.
     throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })

@@ -1,11 +1,13 @@
 /**
  * Whether a new order may go to the kernel, and what it costs the client's rate buckets (POST /v1/orders).
  *
- * Four answers, in this order:
+ * Five answers, in this order:
  * - a repeat of a key the kernel already decided is admitted free: it is answered with the first decision and creates
  *   no work, so it spends no rate token and holds no in-flight slot (a client retrying after a lost 202 while at its
  *   rate limit gets its 202 back instead of 429). What such repeats may hold — an answer waiting for the log — has
- *   the engine's own bound (durabilityWaitersMax, 429 past it).
+ *   the engine's own bound (durabilityWaitersMax, 429 past it). A repeat passes a low disk too: it writes nothing.
+ * - a data dir below its free-space floor (http/disk/) refuses it with DISK_LOW, before anything is recorded or a
+ *   token taken: new risk stops before a failed write ends the process.
  * - an account the gateway knows nothing of is refused with POLICY_MISSING, the code the kernel's policy guard gives
  *   it, before a rate bucket is made for it or anything is written (`accountKnown`). The `accounts` claim of a token
  *   is the issuer's word, not the gateway's: left to the kernel, each made-up account got a bucket of its own (so one
@@ -22,6 +24,7 @@
 
 import type { Principal } from '../auth/index.ts'
 import type { Admission } from '../backpressure/index.ts'
+import type { DiskRefusal } from '../disk/index.ts'
 import { idempotencyIndexKey, orderIdFor, shedReason, type KernelState } from '../../kernel/index.ts'
 import { instrumentKey } from '../../domain/instruments.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
@@ -31,7 +34,11 @@ import { admitFor } from './support.ts'
 /** The kernel's load refusals: retryable, answered 429 with Retry-After. */
 const KERNEL_LOAD_REASONS: ReadonlySet<ReasonCode> = new Set(['LANE_FULL', 'OVERLOADED'])
 
-export type PlaceAdmission = Admission | { ok: false; kernel: { reason: ReasonCode; orderId: string } } | { ok: false; unknownAccount: string }
+export type PlaceAdmission =
+  | Admission
+  | { ok: false; kernel: { reason: ReasonCode; orderId: string } }
+  | { ok: false; unknownAccount: string }
+  | { ok: false; disk: DiskRefusal }
 
 export interface PlaceRequest {
   account: string
@@ -44,6 +51,8 @@ export interface PlaceRequest {
 export function admitPlace(services: Services, principal: Principal, request: PlaceRequest): PlaceAdmission {
   const { state } = services.gateway.engine
   if (state.idempotency.has(idempotencyIndexKey(request.account, request.idempotencyKey))) return REPEAT_ADMISSION
+  const disk = services.disk.refusal()
+  if (disk !== null) return { ok: false, disk }
   if (!accountKnown(state, request.account)) return { ok: false, unknownAccount: request.account }
   const params = state.config?.params
   if (params !== undefined) {
