@@ -48,6 +48,8 @@ export interface ExecutorStats {
   leaseRefusals: number
   /** Place/amend calls the HA send gate held (standby did not confirm the send record): recorded as send retries. */
   gateHolds: number
+  /** Venue answers (to sends and read-backs) that came back after a stop's drain: not recorded, read back at the next start (stop-drain.ts). */
+  answersRefusedAtStop: number
 }
 
 /**

@@ -22,13 +22,14 @@ import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-option
 import { guarded, isUnanswered, READ_BACK_CALLS, READ_BACK_RETRY_AFTER_MS_MAX, readBack, type VenueCall } from './read-back.ts'
 import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
+import { isRefusedAtStop } from './stop-drain.ts'
 import { sendRequestedOf, sendToVenue } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0 }
   private readonly options: ExecutorOptions
   /**
    * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),
@@ -210,7 +211,7 @@ export class Executor {
   private dispatch({ item, events, held, failed }: Dispatch): void {
     const call = events === null ? Promise.resolve() : held !== null ? this.holdCall(item, events, held) : this.callVenue(item, events)
     call
-      .catch((error: unknown) => this.options.onError(error, `send of ${item.orderId}`))
+      .catch((error: unknown) => this.reportUnlessStopping(error, `send of ${item.orderId}`))
       .finally(() => {
         this.stats.callsInFlight--
         if (failed) return this.releaseLater(item)
@@ -232,6 +233,12 @@ export class Executor {
       this.wake()
     })
     this.refusedRetries.add(cancel)
+  }
+
+  /** An answer the stopping engine refused is expected (counted; the next start reads its order back); anything else is an error. */
+  private reportUnlessStopping(error: unknown, context: string): void {
+    if (this.stopped && isRefusedAtStop(error)) this.stats.answersRefusedAtStop++
+    else this.options.onError(error, context)
   }
 
   /** Clears the order's busy mark if `item`'s call made it (a later call's mark stays: see `busy`). */
@@ -406,7 +413,7 @@ export class Executor {
       .catch((error: unknown) => {
         // Asked again at once, an Unknown order whose answer cannot be decided on looped at the venue's speed.
         this.backOffReconcile(item.orderId)
-        this.options.onError(error, `reconcile of ${item.orderId}`)
+        this.reportUnlessStopping(error, `reconcile of ${item.orderId}`)
       })
       .finally(() => {
         this.reconciling.delete(item.orderId)

@@ -27,6 +27,7 @@ import type { ExecutionReport } from '../venues/adapter.ts'
 import type { Engine } from './engine.ts'
 import { OrphanAlerts } from './orphan-alerts.ts'
 import { invalidReportOf } from './report-check.ts'
+import { isRefusedAtStop } from './stop-drain.ts'
 
 /** Reports held for the log's room at most, by default. */
 export const REPORTS_HELD_MAX = 10_000
@@ -191,6 +192,8 @@ export class ReportIntake {
 
   /** A report the kernel did not record (a record too large, a dead log): its order is read back. */
   private refused(report: ExecutionReport, error: unknown): void {
+    // Refused by a stopping engine (stop-drain.ts): expected; the next start reads its order back from the venue.
+    if (isRefusedAtStop(error)) return
     this.options.onError(error, `execution report ${report.execId}`)
     this.readBackOrderOf(report)
   }

@@ -11,6 +11,7 @@
  * response, HALT, on a clean restart).
  */
 
+import { WalClosedError } from '../../wal/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Engine } from './engine.ts'
 
@@ -40,4 +41,13 @@ export async function drainForStop(engine: Engine, clock: Clock, boundMs: number
   } finally {
     cancel()
   }
+}
+
+/**
+ * Whether `error` is the engine refusing a command because the gateway is stopping (closeForStop): expected for a
+ * venue answer or report that comes back after the drain, whose order stays in flight in the log and is read back at
+ * the next start. Callers count it rather than report it as an error.
+ */
+export function isRefusedAtStop(error: unknown): boolean {
+  return error instanceof WalClosedError
 }
