@@ -83,7 +83,7 @@ export class GatewayMetrics {
     this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code: at intake, or at send (a place the I-100 gate blocked).', labelNames: ['reason'] })
     this.venueRejects = r.counter({
       name: 'egress_venue_rejects_total',
-      help: "Refusals by the venue, by what it refused (action: place, cancel, amend) and the venue reject code its reason text gives (code; README, Error codes).",
+      help: "Refusals by the venue, by what it refused (action: place, cancel, amend) and the venue reject code its reason text gives (code; README, Venue reject codes).",
       labelNames: ['action', 'code'],
     })
     this.httpRejects = r.counter({ name: 'egress_http_errors_total', help: 'Requests answered with an error, by error code.', labelNames: ['code'] })

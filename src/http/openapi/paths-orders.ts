@@ -59,7 +59,7 @@ const ORDER = record(
  */
 const VENUE_REJECT: Json = {
   type: ['object', 'null'],
-  description: "The venue's latest refusal of the order's place, a cancel or an amend, with its venue reject code (README, Error codes); null when the venue refused nothing. Only in GET /v1/orders/{id}",
+  description: "The venue's latest refusal of the order's place, a cancel or an amend, with its venue reject code (README, Venue reject codes); null when the venue refused nothing. Only in GET /v1/orders/{id}",
   required: ['action', 'code', 'reason', 'at_ms', 'lsn'],
   additionalProperties: false,
   properties: {
