@@ -19,7 +19,7 @@ beforeAll(async () => {
 })
 afterAll(async () => t.stop())
 
-interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; reason_description: string | null; record: Record<string, unknown> }
+interface StoryEntry { lsn: number; at_ms: number; stage: string; type: string; summary: string; reason_description: string | null; venue_reject_code: string | null; record: Record<string, unknown> }
 
 test('a resend refused because the order is not resendable is in /events, in the /explain story and among its decisions, with its reason', async () => {
   const orderId = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'resend-refused-1' })))).order_id as string
@@ -44,6 +44,7 @@ test('a resend refused because the order is not resendable is in /events, in the
     type: 'order.resend_refused',
     summary: 'resend by olga refused ORDER_NOT_RESENDABLE: order is AckedOpen',
     reason_description: reasonInfo('ORDER_NOT_RESENDABLE').description,
+    venue_reject_code: null,
     record: { principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen' },
   })
   // And among the decisions, with what its record carries: no roles, config digest, build or guards are recorded for it,

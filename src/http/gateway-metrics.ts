@@ -1,7 +1,8 @@
 /**
  * The gateway's metrics (issue 4): order-path latencies, the log's fsync latency and batch size, lane depths, rejects
- * by reason, Unknown orders and their dwell, reconcile outcomes, SSE subscribers and drops, load shedding. Labels are
- * bounded dictionaries (reason codes, lanes, route names, stream kinds) — never an order or account id.
+ * by reason, venue refusals by venue reject code, Unknown orders and their dwell, reconcile outcomes, SSE subscribers
+ * and drops, load shedding. Labels are bounded dictionaries (reason codes, venue reject codes, lanes, route names,
+ * stream kinds) — never an order or account id.
  *
  * Order-path latencies come from the events' own times (`atMs`, the time of the command that caused each step), so
  * they measure the gateway's decisions, not when the metrics listener happened to run. The per-order start times
@@ -16,6 +17,7 @@ import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
 import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
 import { followFillGaps } from './fill-gap-metrics.ts'
 import { OrderTimings } from './order-timings.ts'
+import { venueRejectOf } from './venue-reject/of-event.ts'
 import type { ShedScope } from './backpressure/index.ts'
 
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
@@ -54,6 +56,7 @@ export class GatewayMetrics {
   private readonly fsyncLatency: Histogram
   private readonly batchSize: Histogram
   private readonly orderRejects: Counter
+  private readonly venueRejects: Counter
   private readonly unknownDwell: Histogram
   private readonly reconciles: Counter
   private readonly unknownSince = new Map<string, number>()
@@ -78,6 +81,11 @@ export class GatewayMetrics {
     this.fsyncLatency = latency('egress_wal_fsync_seconds', 'Duration of each log fdatasync.')
     this.batchSize = r.histogram({ name: 'egress_wal_batch_records', help: 'Records per group-commit batch.', buckets: BATCH_SIZE_BUCKETS })
     this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code: at intake, or at send (a place the I-100 gate blocked).', labelNames: ['reason'] })
+    this.venueRejects = r.counter({
+      name: 'egress_venue_rejects_total',
+      help: "Refusals by the venue, by what it refused (action: place, cancel, amend) and the venue reject code its reason text gives (code; README, Venue reject codes).",
+      labelNames: ['action', 'code'],
+    })
     this.httpRejects = r.counter({ name: 'egress_http_errors_total', help: 'Requests answered with an error, by error code.', labelNames: ['code'] })
     this.httpRequests = r.counter({ name: 'egress_http_requests_total', help: 'HTTP requests by route and status class.', labelNames: ['route', 'status'] })
     this.shed = r.counter({
@@ -187,6 +195,8 @@ export class GatewayMetrics {
     this.timings.onEvent(event)
     const unknownJustBefore = this.unknownJustBefore
     this.unknownJustBefore = event.type === 'order.unknown' ? event.orderId : null
+    const venueReject = venueRejectOf(event)
+    if (venueReject !== null) this.venueRejects.inc(1, { action: venueReject.action, code: venueReject.code })
     switch (event.type) {
       case 'order.rejected':
         this.orderRejects.inc(1, { reason: event.reason })

@@ -26,11 +26,12 @@ test("every reason label the order-path metrics emit, for every record type, is 
   const metrics = new GatewayMetrics()
   let atMs = 1_000
   for (const type of Object.keys(EVENT_CODES) as EventType[]) {
-    // Each value of the members the metrics read to pick a series: the action of a blocked send, the state reconciled to.
+    // Each value of the members the metrics read to pick a series: the action of a blocked send, the state reconciled to
+    // (and a venue's reason text, which egress_venue_rejects_total reads its code from).
     for (const action of ['place', 'cancel', 'amend']) {
       for (const to of ORDER_STATES) {
         atMs += 1
-        metrics.observe([event(type, `o-${atMs}`, atMs, { reason: FED_REASON, action, to, retryAtMs: atMs + 1, venueCumQty: 1n, cumQty: 1n, lastQty: 1n })])
+        metrics.observe([event(type, `o-${atMs}`, atMs, { reason: FED_REASON, action, to, retryAtMs: atMs + 1, venueCumQty: 1n, cumQty: 1n, lastQty: 1n, venueReason: 'x', detail: 'x' })])
       }
     }
   }

@@ -11,6 +11,7 @@ import * as v from 'valibot'
 import { EVENT_SCHEMAS, type EventType } from '../../domain/events/index.ts'
 import { GUARD_NAMES } from '../../domain/guards.ts'
 import { TRADING_SWITCHES } from '../../domain/modes.ts'
+import { VENUE_REJECT_CODE_NAMES } from '../../domain/venue-reject-codes.ts'
 import { DECISIONS_RECENT_MAX, STORY_RECENT_MAX } from '../routes/explain-excerpt.ts'
 import { EVENTS_PAGE_DEFAULT } from '../routes/events-page.ts'
 import { count, integer, orNull, text } from './answer-fields.ts'
@@ -27,7 +28,9 @@ const logged = v.unknown()
 
 const ORDER_EVENT = v.pipe(
   v.objectWithRest({ lsn: count('The record'), type: eventType, atMs: integer('When it was decided (ms since the epoch)') }, logged),
-  v.description("One of the order's records as logged (camelCase fields, amounts as decimal strings): the fields besides lsn, type and atMs are its type's"),
+  v.description(
+    "One of the order's records as logged (camelCase fields, amounts as decimal strings): the fields besides lsn, type and atMs are its type's; a venue's refusal (order.venue_rejected, order.cancel_rejected, an order.amend_failed VENUE_AMEND_REJECTED) also has venueRejectCode, the venue reject code derived from its reason text (not in the log)",
+  ),
 )
 
 export const ORDER_EVENTS = v.strictObject({
@@ -99,6 +102,10 @@ const STORY_ENTRY = v.strictObject({
   reason_description: orNull(
     text('what the reason code means'),
     "The meaning of the reason code the record carries (its `reason`: a rejection, cancel, block, failure, reconcile result, alert…), from the reason dictionary; null when it carries none (a venue's own reason text is in the record and the summary)",
+  ),
+  venue_reject_code: orNull(
+    v.picklist(VENUE_REJECT_CODE_NAMES),
+    "A venue's refusal (order.venue_rejected, order.cancel_rejected, an order.amend_failed VENUE_AMEND_REJECTED): the venue reject code its reason text gives (OTHER for a text without a code egress knows); null for every other record",
   ),
   record: v.pipe(v.record(v.string(), logged), v.description('The record as logged, minus type, atMs and orderId (camelCase fields, amounts as decimal strings)')),
 })

@@ -5,6 +5,7 @@
 
 import { ORDER_STATES } from '../../domain/index.ts'
 import { LANES } from '../../domain/modes.ts'
+import { VENUE_REJECT_CODE_NAMES } from '../../domain/venue-reject-codes.ts'
 import { amendBodySchema, placeBodySchema } from '../../domain/orders.ts'
 import { orderTypeSchema, sideSchema, tifSchema } from '../../domain/schema-kit.ts'
 import { HTTP_DEFAULTS } from '../defaults.ts'
@@ -58,14 +59,32 @@ const ORDER = record(
   'An order as the kernel holds it, or rebuilt from its records once retired',
 )
 /**
+ * The order's latest venue refusal (src/http/venue-reject/view.ts): only in GET /v1/orders/{id}, read from its records
+ * in the log, and left out (like trace_id) while the log index is still being built after a restart.
+ */
+const VENUE_REJECT: Json = {
+  type: ['object', 'null'],
+  description: "The venue's latest refusal of the order's place, a cancel or an amend, with its venue reject code (README, Venue reject codes); null when the venue refused nothing. Only in GET /v1/orders/{id}",
+  required: ['action', 'code', 'reason', 'at_ms', 'lsn'],
+  additionalProperties: false,
+  properties: {
+    action: { type: 'string', enum: ['place', 'cancel', 'amend'], description: 'What the venue refused' },
+    code: { type: 'string', enum: [...VENUE_REJECT_CODE_NAMES], description: "The venue reject code, derived from the venue's reason text (OTHER for a text without a code egress knows)" },
+    reason: { type: 'string', description: "The venue's reason text, as recorded" },
+    at_ms: integer('When the refusal was recorded (ms since the epoch)'),
+    lsn: integer('The record of the refusal'),
+  },
+}
+
+/**
  * An order as GET /v1/orders/{id} shows it: the list's fields and, not required, `trace_id` — only there (the list
  * would read the log once per order), and left out while the log index is still being built after a restart (it is
  * read from the order's acceptance in the log).
  */
-const ORDER_DETAIL = withOptional(ORDER, 'trace_id', nullable(
+const ORDER_DETAIL = withOptional(withOptional(ORDER, 'trace_id', nullable(
   'string',
   "The W3C trace id (32 lowercase hex) the order was accepted under: the create request's traceparent (a flatten close: the flatten request's), or the trace egress started; null when accepted before traces were recorded, or its acceptance was compacted away. Only in GET /v1/orders/{id}",
-))
+)), 'venue_reject', VENUE_REJECT)
 
 /** `schema` (a record) with one more property, not required. */
 function withOptional(schema: Json, name: string, property: Json): Json {

@@ -27,7 +27,9 @@ import { EVENTS_PAGE_DEFAULT, EVENTS_QUERY, unknownCursor } from './events-page.
 import { explainExcerpt } from './explain-excerpt.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
+import { eventJson, venueRejectOf } from '../venue-reject/of-event.ts'
 import { findOrder } from './order-lookup.ts'
+import { venueRejectCodeOf } from '../../venues/reject-code-of.ts'
 import { durableAnswer, pathId } from './support.ts'
 
 /** The query `/events` parses (events-page.ts), exported here beside its route for the document's check. */
@@ -43,7 +45,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     // next_cursor, a made-up number) would start the page after it and silently skip this order's records before it.
     if (afterLsn !== 0 && !services.logIndex.isCursorOf(found.orderId, afterLsn)) throw unknownCursor()
     const page = services.logIndex.eventsPage(found.orderId, afterLsn, query.limit ?? EVENTS_PAGE_DEFAULT)
-    const events = page.events.map(({ lsn, event }) => ({ lsn, ...(apiJson(event) as { type: EventType; atMs: number }) }))
+    const events = page.events.map(({ lsn, event }) => ({ lsn, ...(eventJson(event) as { type: EventType; atMs: number }) }))
     const body: OrderEventsBody = { order_id: found.orderId, events, next_cursor: page.nextAfterLsn === null ? null : String(page.nextAfterLsn) }
     return durableAnswer(c, services, body)
   })
@@ -217,7 +219,8 @@ function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][
   // The record as logged, minus what the entry already says (type, time, the order it is about).
   const { type, atMs, orderId: _orderId, ...record } = event as DomainEvent & { orderId?: unknown }
   const reasonDescription = descriptionOf('reason' in event ? event.reason : null)
-  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), reason_description: reasonDescription, record: apiJson(record) as Record<string, unknown> }
+  const venueRejectCode = venueRejectOf(event)?.code ?? null
+  return { lsn, at_ms: atMs, stage: STAGES[type], type, summary: summaryOf(event), reason_description: reasonDescription, venue_reject_code: venueRejectCode, record: apiJson(record) as Record<string, unknown> }
 }
 
 const d = formatDecimal
@@ -244,9 +247,9 @@ export function summaryOf(event: DomainEvent): string {
       return event.venueReason.startsWith('HA_STANDBY_UNCONFIRMED')
         ? `${event.action} held before the venue, to be retried: ${event.venueReason}`
         : `${event.action} to be retried: the venue said ${event.venueReason}`
-    case 'order.venue_rejected': return `venue rejected the order: ${event.venueReason}`
+    case 'order.venue_rejected': return `venue rejected the order (${venueRejectCodeOf(event.venueReason)}): ${event.venueReason}`
     case 'order.cancel_acked': return 'venue acknowledged the cancel'
-    case 'order.cancel_rejected': return `venue refused the cancel: ${event.venueReason}`
+    case 'order.cancel_rejected': return `venue refused the cancel (${venueRejectCodeOf(event.venueReason)}): ${event.venueReason}`
     case 'order.expired': return 'expired at the venue'
     case 'order.unknown': return `state unknown (${event.reason}): ${event.detail}`
     case 'inbox.report_accepted': return `venue report ${event.report.kind}, cumulative ${d(event.report.cumQty)}${reportFill(event.report)}`

@@ -29,6 +29,7 @@ import { orderPage } from '../order-list/page.ts'
 import { rebuildRetiredOrder } from '../retired-order.ts'
 import { requestTrace } from '../trace.ts'
 import { acceptedTraceIdOf } from '../order-trace.ts'
+import { venueRejectView } from '../venue-reject/view.ts'
 import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
@@ -39,7 +40,7 @@ export function orderRoutes(services: Services): Hono<AuthEnv> {
   app.get('/v1/orders/:id', (c) => {
     queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    return durableAnswer(c, services, found.order === null ? found.view : { ...found.view, ...traceView(services, found.orderId) })
+    return durableAnswer(c, services, found.order === null ? found.view : { ...found.view, ...traceView(services, found.orderId), ...venueRejectView(services.logIndex, found.orderId) })
   })
   return app
 }

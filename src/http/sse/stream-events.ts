@@ -5,7 +5,7 @@
 
 import type { DomainEvent } from '../../domain/events/index.ts'
 import type { Engine } from '../../runtime/engine.ts'
-import { apiJson } from '../views/json.ts'
+import { eventJson } from '../venue-reject/of-event.ts'
 import { sseEvent } from './format.ts'
 
 export type StreamScope = { kind: 'global' } | { kind: 'account'; accountId: string } | { kind: 'order'; orderId: string }
@@ -19,7 +19,7 @@ const REPLAY_RETIRED_ACCOUNTS_MAX = 4_096
  * 5.7 µs per event each: 2.9 s of event loop for a batch of 1,000 events.)
  */
 export function encodeEvent(lsn: number, event: DomainEvent): Uint8Array {
-  return sseEvent({ id: lsn, event: event.type, data: { lsn, ...(apiJson(event) as Record<string, unknown>) } })
+  return sseEvent({ id: lsn, event: event.type, data: { lsn, ...eventJson(event) } })
 }
 
 /**

@@ -11,6 +11,7 @@ import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import { fillCashRecordable, RECORD_UNITS_MAX } from '../../domain/recordable-amounts.ts'
 import { VenueReason } from '../../domain/venue-reasons.ts'
 import { venueReasonText } from '../../domain/venue-report-schema.ts'
+import { cxlRejReasonLead, ordRejReasonLead } from './reject-reasons.ts'
 import type { ExecutionReport, ExecutionReportKind, Liquidity, Side, VenueOrder } from '../adapter.ts'
 import type { FixMessage } from './message.ts'
 import { Tag } from './tags.ts'
@@ -183,14 +184,18 @@ export function mapCancelReject(venue: string, message: FixMessage, facts: FixOr
 }
 
 /**
- * The reason of an order reject (ExecType=8): the venue's Text, else its OrdRejReason — but OrdRejReason 6 (Duplicate
- * Order: the ClOrdID is taken) is `duplicate_client_order_id` exactly (src/domain/venue-reasons.ts). egress's ClOrdIDs
- * are its own order ids, so that reject says the order is at the venue (a resend after a timeout, a crash or a
- * failover found it there); read as any other reject it closed a live venue order as Rejected.
+ * The reason of an order reject (ExecType=8): `OrdRejReason <n>: <Text>` — the numeric reason leads (reject-reasons.ts
+ * reads the venue reject code from it; records before it held Text, else the bare number), then the venue's Text;
+ * either alone when the other is missing — but OrdRejReason 6 (Duplicate Order: the ClOrdID is taken) is
+ * `duplicate_client_order_id` exactly (src/domain/venue-reasons.ts). egress's ClOrdIDs are its own order ids, so that
+ * reject says the order is at the venue (a resend after a timeout, a crash or a failover found it there); read as any
+ * other reject it closed a live venue order as Rejected.
  */
 export function orderRejectReason(message: FixMessage): string | undefined {
-  if (message.get(Tag.OrdRejReason) === '6') return VenueReason.duplicateClientOrderId
-  return message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)
+  const code = message.get(Tag.OrdRejReason)
+  if (code === '6') return VenueReason.duplicateClientOrderId
+  const parts = [code === undefined || code === '' ? undefined : ordRejReasonLead(code), message.get(Tag.Text)].filter((part) => part !== undefined && part !== '')
+  return parts.length === 0 ? undefined : parts.join(': ')
 }
 
 /**
@@ -206,7 +211,7 @@ export function cancelRejectVenueReason(message: FixMessage): string | null {
 }
 
 export function cancelRejectReason(message: FixMessage): string {
-  const parts = [message.get(Tag.CxlRejReason) && `CxlRejReason ${message.get(Tag.CxlRejReason)}`, message.get(Tag.Text)]
+  const parts = [message.get(Tag.CxlRejReason) && cxlRejReasonLead(message.get(Tag.CxlRejReason) as string), message.get(Tag.Text)]
   return parts.filter((part) => part !== undefined && part !== '').join(': ') || 'cancel rejected'
 }
 

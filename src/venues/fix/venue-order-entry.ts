@@ -103,7 +103,7 @@ export function placeAnswer(message: FixMessage): Finish<PlaceAck> | null {
 export function cancelAnswer(message: FixMessage): Finish<{ accepted: true }> | null {
   const execType = message.get(Tag.ExecType)
   if (execType === '4' || execType === '6') return { kind: 'ok', value: { accepted: true } }
-  if (execType === '8') return { kind: 'rejected', reason: withDetail(FixReason.cancelRejected, message.get(Tag.Text)) }
+  if (execType === '8') return { kind: 'rejected', reason: withDetail(FixReason.cancelRejected, orderRejectReason(message)) }
   return null
 }
 
