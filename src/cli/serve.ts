@@ -9,7 +9,7 @@
 
 import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
-import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
+import { createVerifier, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import { currentBuild } from './build-info.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -101,6 +101,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // Kept in the data dir, so a list cursor handed out before a restart is still told from a made-up one. An HA node
   // seals with a secret derived from the replication token instead, which both nodes hold (parseHaFlags).
   const cursorSecret = ha === null ? resolveCursorSecret(config.dataDir) : undefined
+  // Read before anything runs (the verifier's JWKS reloads included): a bad scrape token file exits 1 naming auth.scrapeTokenFile.
+  const serviceRoutes = serviceRoutesAuthFromConfig(config.auth, { log })
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
   // The binary's own commit (or the checkout's): EGRESS_BUILD_COMMIT only when neither is known (build-info.ts).
@@ -108,7 +110,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (build.warning !== null) log(`warning: ${build.warning}`)
   log(`build ${build.info.recorded} (${build.info.source}), recorded in every decision record`)
   const buildCommit = build.info.recorded
-  if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
+  if (ha !== null) return runServeHa(ha, { config, verifier, serviceRoutes, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
   const clock = new StoppableClock()
   // Watched from before the start: a SIGTERM while the log replays or bootstrap runs killed the process outright
   // (exit 143, no clean close of the log, no shutdown snapshot). Now the start finishes, intake never opens, and the
@@ -150,6 +152,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     backpressure: config.backpressure,
     sse: config.sse,
     ...(cursorSecret === undefined ? {} : { cursorSecret }),
+    ...(serviceRoutes === undefined ? {} : { serviceRoutes }),
     log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   })
   let server: ReturnType<typeof Bun.serve>

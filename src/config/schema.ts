@@ -70,6 +70,18 @@ const AUTH = strict({
   jwksStaleMaxMs: v.optional(integerIn(2_000, 86_400_000)),
   /** Verified tokens kept in memory until they expire; bounded so a token flood cannot grow the heap. */
   tokenCacheEntriesMax: v.optional(integerIn(0, 1_000_000), 10_000),
+  /**
+   * True: /metrics and /health's details take an ops, auditor or admin token (or the scrape token), /openapi.json any
+   * valid token, and /health without a token answers liveness, readiness and role only (src/http/auth/service-routes.ts).
+   * Unset: off, as before the field existed (no default value, so a config without it keeps its digest).
+   */
+  protectServiceRoutes: v.optional(v.boolean('expected true or false')),
+  /**
+   * A file holding the scrape token: a static bearer secret a Prometheus scraper sends (its credentials_file), admitted
+   * to /metrics and /health's details. Only with protectServiceRoutes true (checked after parsing); re-read every
+   * jwksReloadMs. Only its path enters the digest, never the secret.
+   */
+  scrapeTokenFile: v.optional(PATH),
 })
 
 const BUCKET = strict({
