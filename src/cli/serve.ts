@@ -97,12 +97,13 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
   refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir]), ...pathsNamedBy(config)])
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
+  // Read before anything is written or runs (the HS256 secret, the verifier's JWKS reloads): a bad scrape token file
+  // exits 1 naming auth.scrapeTokenFile.
+  const serviceRoutes = serviceRoutesAuthFromConfig(config.auth, { log })
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   // Kept in the data dir, so a list cursor handed out before a restart is still told from a made-up one. An HA node
   // seals with a secret derived from the replication token instead, which both nodes hold (parseHaFlags).
   const cursorSecret = ha === null ? resolveCursorSecret(config.dataDir) : undefined
-  // Read before anything runs (the verifier's JWKS reloads included): a bad scrape token file exits 1 naming auth.scrapeTokenFile.
-  const serviceRoutes = serviceRoutesAuthFromConfig(config.auth, { log })
   const verifier = createVerifier({ ...verifierOptionsFromConfig(config.auth, secret), log })
 
   // The binary's own commit (or the checkout's): EGRESS_BUILD_COMMIT only when neither is known (build-info.ts).
