@@ -64,7 +64,7 @@ export function refuseForeignDataDir(dataDir: string, givenPaths: readonly strin
  */
 export function pathsNamedBy(config: Config): string[] {
   const { audit, auth, snapshots } = config
-  return [audit.signingKeyFile, audit.publicKeyFile, audit.forensicsDir, audit.anchorsFile, auth.jwksFile, snapshots?.archiveDir].filter((path) => path !== undefined)
+  return [audit.signingKeyFile, audit.publicKeyFile, audit.forensicsDir, audit.anchorsFile, auth.jwksFile, auth.scrapeTokenFile, snapshots?.archiveDir].filter((path) => path !== undefined)
 }
 
 /** The name of the data dir's entry that is `path` or holds it; none when `path` lies outside the data dir. */

@@ -10,7 +10,7 @@
 
 import { join } from 'node:path'
 import { haCursorSecret, type Config } from '../config/index.ts'
-import type { Verifier } from '../http/auth/index.ts'
+import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
@@ -35,6 +35,8 @@ export interface HaFlags {
 export interface ServeHaDeps {
   config: Config
   verifier: Verifier
+  /** Config auth.protectServiceRoutes, resolved (serviceRoutesAuthFromConfig); undefined: the service routes are open. */
+  serviceRoutes?: ServiceRoutesAuth | undefined
   buildCommit: string
   log: (line: string) => void
   io: CliIo
@@ -148,6 +150,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
       current.http = createHttpService({
         gateway,
         verifier: deps.verifier,
+        ...(deps.serviceRoutes === undefined ? {} : { serviceRoutes: deps.serviceRoutes }),
         configDigest: gateway.options.configDigest,
         backpressure: config.backpressure,
         sse: config.sse,

@@ -9,7 +9,7 @@
 
 import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
-import { createVerifier, verifierOptionsFromConfig } from '../http/auth/index.ts'
+import { createVerifier, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import type { DiskWatch } from '../http/disk/index.ts'
 import { currentBuild } from './build-info.ts'
@@ -98,6 +98,9 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
   refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir]), ...pathsNamedBy(config)])
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
+  // Read before anything is written or runs (the HS256 secret, the verifier's JWKS reloads): a bad scrape token file
+  // exits 1 naming auth.scrapeTokenFile.
+  const serviceRoutes = serviceRoutesAuthFromConfig(config.auth, { log })
   const secret = config.auth.hs256Enabled ? resolveHs256Secret(config) : undefined
   // Kept in the data dir, so a list cursor handed out before a restart is still told from a made-up one. An HA node
   // seals with a secret derived from the replication token instead, which both nodes hold (parseHaFlags).
@@ -109,7 +112,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (build.warning !== null) log(`warning: ${build.warning}`)
   log(`build ${build.info.recorded} (${build.info.source}), recorded in every decision record`)
   const buildCommit = build.info.recorded
-  if (ha !== null) return runServeHa(ha, { config, verifier, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
+  if (ha !== null) return runServeHa(ha, { config, verifier, serviceRoutes, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
   const clock = new StoppableClock()
   // Watched from before the start: a SIGTERM while the log replays or bootstrap runs killed the process outright
   // (exit 143, no clean close of the log, no shutdown snapshot). Now the start finishes, intake never opens, and the
@@ -153,6 +156,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     storage: config.storage,
     say: log,
     ...(cursorSecret === undefined ? {} : { cursorSecret }),
+    ...(serviceRoutes === undefined ? {} : { serviceRoutes }),
     log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   })
   // The first free-space reading before the first request, so neither /metrics nor the floor starts without one; a

@@ -179,6 +179,10 @@ function resolve(parsed: Parsed): Config {
   if (jwksStaleMaxMs !== undefined && jwksStaleMaxMs < 2 * jwksReloadMs) {
     issues.push({ path: 'auth.jwksStaleMaxMs', message: `expected at least 2 × auth.jwksReloadMs (${2 * jwksReloadMs}) so an untouched file never goes stale between reloads, got ${jwksStaleMaxMs}` })
   }
+  if (parsed.auth.scrapeTokenFile !== undefined && parsed.auth.protectServiceRoutes !== true) {
+    // Set alone it would suggest /metrics is guarded while it still answers anyone.
+    issues.push({ path: 'auth.scrapeTokenFile', message: 'only used with auth.protectServiceRoutes true (without it /metrics answers anyone, and the scrape token would guard nothing)' })
+  }
   const seen = new Set<string>()
   parsed.accounts.forEach((account, index) => {
     if (seen.has(account.id)) issues.push({ path: `accounts.${index}.id`, message: `duplicate account id "${account.id}"` })

@@ -77,6 +77,18 @@ const AUTH = strict({
    * here, so a config without it keeps its digest).
    */
   tokenTtlSecMax: v.optional(integerIn(60, 2_592_000)),
+  /**
+   * True: /metrics and /health's details take an ops, auditor or admin token (or the scrape token), /openapi.json any
+   * valid token, and /health without a token answers liveness, readiness and role only (src/http/auth/service-routes.ts).
+   * Unset: off, as before the field existed (no default value, so a config without it keeps its digest).
+   */
+  protectServiceRoutes: v.optional(v.boolean('expected true or false')),
+  /**
+   * A file holding the scrape token: a static bearer secret a Prometheus scraper sends (its credentials_file), admitted
+   * to /metrics and /health's details. Only with protectServiceRoutes true (checked after parsing); re-read every
+   * jwksReloadMs. Only its path enters the digest, never the secret.
+   */
+  scrapeTokenFile: v.optional(PATH),
 })
 
 const BUCKET = strict({

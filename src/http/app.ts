@@ -6,13 +6,13 @@
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { matchedRoutes } from 'hono/route'
-import { requireAuth, type AuthEnv } from './auth/index.ts'
+import { requireAnyToken, requireAuth, requireServiceReader, type AuthEnv } from './auth/index.ts'
 import { ApiError, createErrorHandler, toApiError } from './errors.ts'
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
 import { serveMetricsText } from './metrics-route.ts'
 import { limitReads } from './read-limit.ts'
 import { traceRequests, TRACED_ROUTES } from './trace.ts'
-import { openApiDocument } from './openapi/document.ts'
+import { openApiDocument, type OpenApiDocumentOptions } from './openapi/document.ts'
 import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { venueHealthRoutes } from './routes/venue-health.ts'
@@ -69,9 +69,10 @@ export function createApp(services: Services): Hono<AuthEnv> {
   // After auth (the caller is known; a bad token costs no one's budget); GETs only, so cancels are never held back.
   app.use('/v1/*', limitReads(services.readBudget))
   app.route('/', healthRoutes(services))
-  app.get('/metrics', serveMetricsText(services.metrics))
-  const document = JSON.stringify(openApiDocument({ version: API_VERSION, replication: services.ha !== undefined }))
-  app.get('/openapi.json', (c) => {
+  // Open unless config auth.protectServiceRoutes: then a token first (auth/service-routes.ts; /health decides in its route).
+  app.get('/metrics', requireServiceReader(services.verifier, services.serviceRoutes), serveMetricsText(services.metrics))
+  const document = JSON.stringify(openApiDocument({ version: API_VERSION, replication: services.ha !== undefined, ...serviceRoutesOf(services) }))
+  app.get('/openapi.json', requireAnyToken(services.verifier, services.serviceRoutes), (c) => {
     queryOf(c, NO_QUERY)
     return c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' })
   })
@@ -95,4 +96,9 @@ export function createApp(services: Services): Hono<AuthEnv> {
 function intendedRoute(c: Context): string {
   const matched = matchedRoutes(c)
   return (matched.findLast((route) => route.method !== 'ALL') ?? matched.at(-1))?.path ?? c.req.routePath
+}
+
+/** The document describes the service routes as this app guards them (auth/service-routes.ts). */
+function serviceRoutesOf(services: Services): Pick<OpenApiDocumentOptions, 'serviceRoutes'> {
+  return services.serviceRoutes === undefined ? {} : { serviceRoutes: { scrapeToken: services.serviceRoutes.scrapeToken !== null } }
 }

@@ -10,7 +10,7 @@ import type { Gateway } from '../runtime/gateway.ts'
 import type { NodeRole } from '../runtime/ha/index.ts'
 import { createApp } from './app.ts'
 import { HTTP_DEFAULTS } from './defaults.ts'
-import type { AuthEnv, Verifier } from './auth/index.ts'
+import type { AuthEnv, ServiceRoutesAuth, Verifier } from './auth/index.ts'
 import { LoadShedder, ReadBudget } from './backpressure/index.ts'
 import { DiskWatch, registerDiskMetrics, type FreeBytesReader } from './disk/index.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
@@ -47,6 +47,8 @@ export interface HttpServiceOptions {
   /** The monotonic clock the rate buckets refill by (ms); performance.now() by default. */
   bucketsNowMs?: () => number
   ha?: HaHttp
+  /** Protected service routes (serviceRoutesAuthFromConfig); unset: /health, /metrics and /openapi.json answer anyone. */
+  serviceRoutes?: ServiceRoutesAuth
   log?: (message: string, error: unknown) => void
 }
 
@@ -126,6 +128,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     configDigest: options.configDigest,
     draining: () => draining,
     ...(options.ha === undefined ? {} : { ha: options.ha }),
+    ...(options.serviceRoutes === undefined ? {} : { serviceRoutes: options.serviceRoutes }),
     log,
   }
   return {

@@ -6,7 +6,7 @@
 import type { Gateway } from '../runtime/gateway.ts'
 import type { HaNodeStatus, NodeRole } from '../runtime/ha/index.ts'
 import type { SnapshotStore } from '../runtime/snapshot/index.ts'
-import type { Verifier } from './auth/index.ts'
+import type { ServiceRoutesAuth, Verifier } from './auth/index.ts'
 import type { LoadShedder, ReadBudget } from './backpressure/index.ts'
 import type { DiskWatch } from './disk/index.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
@@ -82,6 +82,8 @@ export interface Services {
   draining: () => boolean
   /** HA node (replication routes, NOT_LEADER for writes on a standby); absent on a single node. */
   ha?: HaHttp
+  /** Config auth.protectServiceRoutes (auth/service-routes.ts): absent, /health, /metrics and /openapi.json answer anyone. */
+  serviceRoutes?: ServiceRoutesAuth
   /** Where unexpected errors go (never the response). */
   log: (message: string, error: unknown) => void
 }

@@ -16,3 +16,7 @@ export { bearerTokenOf, principalOf, requireAuth, requireRole } from './middlewa
 export type { AuthEnv } from './middleware.ts'
 export { mintHs256Token } from './mint.ts'
 export type { MintOptions } from './mint.ts'
+export { openScrapeTokenFile, SCRAPE_TOKEN_CHARS_MIN, SCRAPE_TOKEN_FIELD, SCRAPE_TOKEN_FILE_BYTES_MAX } from './scrape-token.ts'
+export type { ScrapeToken, ScrapeTokenOptions } from './scrape-token.ts'
+export { assertServiceReader, requireAnyToken, requireServiceReader, SERVICE_READER_ROLES, serviceRoutesAuthFromConfig } from './service-routes.ts'
+export type { ServiceRoutesAuth } from './service-routes.ts'

@@ -31,6 +31,8 @@ export interface OpenApiDocumentOptions {
   version: string
   /** The node runs HA and serves the replication routes: list them (they exist nowhere else). */
   replication: boolean
+  /** Config auth.protectServiceRoutes is on (and whether a scrape token is configured): the service routes take tokens. */
+  serviceRoutes?: { scrapeToken: boolean }
 }
 
 const TAGS: Record<Tag, string> = {
@@ -43,6 +45,9 @@ const TAGS: Record<Tag, string> = {
   replication: 'Internal: log replication between the two nodes of an HA pair (shared replication token)',
 }
 
+/** The service tag where config auth.protectServiceRoutes is on. */
+const PROTECTED_SERVICE_TAG = 'Health probes, metrics, this document (protected: a token, but /health/live and the /health summary)'
+
 /** The Error component: the body of every error answer (ErrorBody, errors.ts), tied to it by tsc field by field. */
 const ERROR_SCHEMA: Json = record({
   error: record({
@@ -53,9 +58,9 @@ const ERROR_SCHEMA: Json = record({
 } satisfies SchemaFields<ErrorBody>)
 
 export function openApiDocument(options: OpenApiDocumentOptions): Json {
-  const parts: DocumentPart[] = [ordersPart(), streamsPart(), adminPart(), venueHealthPart(), revocationsPart(), backofficePart(), auditPart(), servicePart()]
+  const parts: DocumentPart[] = [ordersPart(), streamsPart(), adminPart(), venueHealthPart(), revocationsPart(), backofficePart(), auditPart(), servicePart(options.serviceRoutes)]
   if (options.replication) parts.push(replicationPart())
-  const tags = Object.entries(TAGS).filter(([name]) => options.replication || name !== 'replication')
+  const tags = Object.entries({ ...TAGS, ...(options.serviceRoutes === undefined ? {} : { service: PROTECTED_SERVICE_TAG }) }).filter(([name]) => options.replication || name !== 'replication')
   return {
     openapi: '3.1.0',
     info: { title: 'egress', version: options.version, description: 'Execution gateway: the single exit through which every order reaches a venue.' },
@@ -63,6 +68,7 @@ export function openApiDocument(options: OpenApiDocumentOptions): Json {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        ...(options.serviceRoutes?.scrapeToken === true ? { scrapeToken: { type: 'http', scheme: 'bearer', description: 'The static scrape token of config auth.scrapeTokenFile, not a JWT: /metrics and /health details only' } } : {}),
         ...(options.replication ? { replicationToken: { type: 'http', scheme: 'bearer', description: "The HA nodes' shared replication token, not a JWT" } } : {}),
       },
       schemas: merged({ Error: ERROR_SCHEMA }, parts.map((part) => part.schemas), 'component schema'),

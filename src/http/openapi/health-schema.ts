@@ -81,6 +81,22 @@ export const HEALTH = v.pipe(
 )
 
 /**
+ * The body of `GET /health` without a token where the service routes are protected (config auth.protectServiceRoutes):
+ * what a load balancer decides by, nothing about venues, config or the log. Same status as the full body.
+ */
+export const HEALTH_SUMMARY = v.pipe(
+  v.strictObject({
+    live: v.literal(true),
+    ready: flag('Intake open: bootstrap done, the log healthy, not draining (and leading, on an HA node)'),
+    draining: flag('Shutdown began: new requests (but /health) get 503 while in-flight ones finish'),
+    role: v.pipe(NODE_ROLE, v.description('leader on a single node; on an HA node its role')),
+  }),
+  v.description('200 when ready, 503 when not. The details (Health) take an ops, auditor or admin token, or the scrape token'),
+)
+
+export type HealthSummaryBody = v.InferOutput<typeof HEALTH_SUMMARY>
+
+/**
  * What the route builds (routes/health.ts, with worker-threads.ts and audit-status.ts for their parts): a field added,
  * dropped, renamed or retyped on either side fails tsc there.
  */

@@ -1,7 +1,9 @@
 /**
  * `/health`: liveness (the process answers), readiness (intake open: bootstrap done, log healthy, not draining), HA
  * role and log position. 200 when ready, 503 when not — the body says which part is missing either way.
- * `/health/live` is the bare liveness probe.
+ * `/health/live` is the bare liveness probe. With config auth.protectServiceRoutes, a caller without a token gets the
+ * summary (HealthSummaryBody: live, ready, draining, role, the same status) and the rest takes a service reader's
+ * token (auth/service-routes.ts).
  *
  * The body is built as HealthBody, the output type of the schema the document's Health component is generated from
  * (openapi/health-schema.ts): a field the route adds, drops, renames or retypes without the schema, or the schema
@@ -10,7 +12,8 @@
  */
 
 import { Hono } from 'hono'
-import type { HealthBody, LiveBody } from '../openapi/health-schema.ts'
+import { assertServiceReader } from '../auth/index.ts'
+import type { HealthBody, HealthSummaryBody, LiveBody } from '../openapi/health-schema.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { auditStatusJson, registerAuditStatusMetrics } from './audit-status.ts'
@@ -25,12 +28,18 @@ export function healthRoutes(services: Services): Hono {
     queryOf(c, NO_QUERY)
     return c.json({ live: true } satisfies LiveBody)
   })
-  app.get('/health', (c) => {
+  app.get('/health', async (c) => {
     queryOf(c, NO_QUERY)
     const { gateway } = services
     const wal = gateway.engine.wal
     const draining = services.draining()
     const ready = gateway.ready && !draining
+    const protection = services.serviceRoutes
+    if (protection !== undefined) {
+      // A probe sends no header: it gets what it decides by. A header is a request for the details, checked as such.
+      if (c.req.header('Authorization') === undefined) return c.json({ live: true, ready, draining, role: services.role() } satisfies HealthSummaryBody, ready ? 200 : 503)
+      await assertServiceReader(c, services.verifier, protection)
+    }
     const body: HealthBody = {
       live: true,
       ready,
