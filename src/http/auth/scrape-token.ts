@@ -14,7 +14,7 @@
  *   with timingSafeEqual, so neither the token's content nor its length shows in how long a refusal takes.
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { matchesSecretDigest, secretDigest } from './secret-digest.ts'
 import { readFailureOf, readFileBounded } from '../../config/bounded-read.ts'
 import { ConfigError } from '../../config/config-error.ts'
 
@@ -69,7 +69,7 @@ export function openScrapeTokenFile(path: string, options: ScrapeTokenOptions): 
   return {
     matches(presented) {
       const digest = current()
-      return digest !== null && timingSafeEqual(sha256(presented), digest)
+      return digest !== null && matchesSecretDigest(presented, digest)
     },
   }
 }
@@ -88,9 +88,6 @@ function readScrapeToken(path: string): { digest: Buffer } | { error: string } {
   if (token.length < SCRAPE_TOKEN_CHARS_MIN || !TOKEN_PATTERN.test(token)) {
     return { error: `${path}: expected one token of at least ${SCRAPE_TOKEN_CHARS_MIN} characters [A-Za-z0-9._~+/=-] (surrounding whitespace is ignored), got ${token.length} characters${TOKEN_PATTERN.test(token) || token.length === 0 ? '' : ' with others among them'}` }
   }
-  return { digest: sha256(token) }
+  return { digest: secretDigest(token) }
 }
 
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest()
-}
