@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { Principal } from '../../src/domain/accounts.ts'
 import { REVOCATION_MS_MAX, REVOCATIONS_MAX, revocationOf, subjectKey } from '../../src/domain/revocations.ts'
-import { applyInPlace, initialState, stateDigest, type Decision } from '../../src/kernel/index.ts'
+import { applyInPlace, cloneState, initialState, stateDigest, type Decision } from '../../src/kernel/index.ts'
 import { admin, Harness, ops, T0 } from './fixtures.ts'
 
 function revokeJti(harness: Harness, jti: string, untilMs: number, by: Principal = admin): Decision {
@@ -90,5 +90,18 @@ describe('token revocations', () => {
     harness.log.forEach((event, index) => applyInPlace(replayed, event, { lsn: index + 1 }))
     expect(stateDigest(replayed)).toBe(stateDigest(harness.state))
     expect([...replayed.revocations.tokens.keys()]).toEqual(['j2'])
+  })
+
+  test('a clone (what a snapshot encodes while the engine goes on) does not see a revocation applied to the original after it', () => {
+    const harness = Harness.funded()
+    revokeJti(harness, 'j1', T0 + 60_000)
+    const clone = cloneState(harness.state)
+    const digest = stateDigest(clone)
+    revokeJti(harness, 'j2', T0 + 60_000)
+    revokeJti(harness, 'j1', T0 + 90_000)
+    expect([...clone.revocations.tokens.keys()]).toEqual(['j1'])
+    expect(clone.revocations.tokens.get('j1')?.untilMs).toBe(T0 + 60_000)
+    expect(clone.revocations.recorded).toBe(1)
+    expect(stateDigest(clone)).toBe(digest)
   })
 })

@@ -145,6 +145,8 @@ export function cloneState(state: KernelState): KernelState {
     callsByInstrument: new Map(state.callsByInstrument),
     counters: { ...state.counters },
     venueHealth: new Map([...state.venueHealth].map(([venue, entry]) => [venue, { ...entry, override: entry.override === null ? null : { ...entry.override } }])),
+    // Its own copy: a snapshot encodes the clone across event-loop turns while revocations go on being applied.
+    revocations: cloneRevocations(state.revocations),
   }
 }
 

@@ -26,13 +26,16 @@
  *
  * And one is compared by what it says rather than how: a record whose `detail` the build before wrote with amounts in
  * internal units where this one writes decimals (shadow-units-detail.ts) is taken as the standby's when nothing else
- * differs and its detail reads as the standby's with those integers read as units.
+ * differs and its detail reads as the standby's with those integers read as units. Likewise a record of an older
+ * version that lacks only members added since, which the command record held (shadow-older-members.ts: a traced
+ * rejection's order.rejected written at version 3, without the trace).
  */
 
 import { decodeEvent, encodeEvent, EVENT_CODES, EVENT_VERSIONS, eventTypeForCode, recordBodyOf, SchemaError, type DomainEvent, type EncodedEvent } from '../../domain/events/index.ts'
 import { decide as kernelDecide, type Decision, type KernelCommand, type KernelState } from '../../kernel/index.ts'
 import type { Frame } from '../../../wal/index.ts'
 import { CommandRecordError, decodeCommandRecord } from './command-record.ts'
+import { differsOnlyInMembersAdded } from './shadow-older-members.ts'
 import { differsOnlyInUnitsDetail } from './shadow-units-detail.ts'
 
 export const SHADOW_MISMATCHES_KEPT = 16
@@ -65,6 +68,8 @@ interface OpenComparison {
   /** The leader's events seen so far, those left out of the comparison included. */
   leaderSeen: number
   leader: LoggedRecord[]
+  /** The payload version each of `leader` was logged at (before inThisBuildsVersion). */
+  leaderVersions: number[]
   /** Set when the standby could not decide at all (undecodable record, kernel threw). */
   failure: string | null
 }
@@ -98,7 +103,7 @@ export class ShadowDecider {
     this.counts.decisions++
     try {
       const { command, eventCount } = decodeCommandRecord(frame)
-      this.open = { lsn: frame.lsn, kind: command.kind, expected: [], leaderCount: eventCount, leaderSeen: 0, leader: [], failure: null }
+      this.open = { lsn: frame.lsn, kind: command.kind, expected: [], leaderCount: eventCount, leaderSeen: 0, leader: [], leaderVersions: [], failure: null }
       try {
         this.open.expected = this.decide(state, command).events.map((event) => encodeEvent(event))
       } catch (error) {
@@ -106,7 +111,7 @@ export class ShadowDecider {
       }
     } catch (error) {
       if (!(error instanceof CommandRecordError)) throw error
-      this.open = { lsn: frame.lsn, kind: null, expected: [], leaderCount: 0, leaderSeen: 0, leader: [], failure: `${error.code}: ${error.message}` }
+      this.open = { lsn: frame.lsn, kind: null, expected: [], leaderCount: 0, leaderSeen: 0, leader: [], leaderVersions: [], failure: `${error.code}: ${error.message}` }
       this.close(null)
     }
   }
@@ -119,7 +124,10 @@ export class ShadowDecider {
       return
     }
     open.leaderSeen++
-    if (!leavesLoosestAsItWas(frame, state)) open.leader.push(inThisBuildsVersion({ type: frame.type, version: frame.version, payload: frame.payload.slice() }))
+    if (!leavesLoosestAsItWas(frame, state)) {
+      open.leader.push(inThisBuildsVersion({ type: frame.type, version: frame.version, payload: frame.payload.slice() }))
+      open.leaderVersions.push(frame.version)
+    }
     if (open.leaderSeen === open.leaderCount) this.close(null)
   }
 
@@ -129,7 +137,9 @@ export class ShadowDecider {
     if (open === null) return
     const leader = open.leader.map((record, index) => {
       const ours = open.expected[index]
-      return ours !== undefined && !bytesEqual(ours.payload, record.payload) && differsOnlyInUnitsDetail(ours, record) ? ours : record
+      if (ours === undefined || bytesEqual(ours.payload, record.payload)) return record
+      // An older leader's detail in units, or its record without members its build did not write (shadow-older-members.ts).
+      return differsOnlyInUnitsDetail(ours, record) || differsOnlyInMembersAdded(ours, record, open.leaderVersions[index] ?? record.version) ? ours : record
     })
     const difference = open.failure ?? incomplete ?? firstDifference(open.expected, leader)
     if (difference === null) {
