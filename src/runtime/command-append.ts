@@ -7,7 +7,10 @@ import type { Decision } from '../kernel/index.ts'
 import type { AppendWaiter } from '../../wal/index.ts'
 import type { AppliedEvent, Committed } from './engine.ts'
 
-/** Where an answered append goes: the engine answers its caller from a microtask, with the rest of the log batch. */
+/**
+ * Where an answered append goes (the engine's LandedAnswers, landed-answers.ts): its caller is answered from a
+ * microtask, with the rest of the log batch.
+ */
 export interface LandedSink {
   noteLanded(append: CommandAppend): void
 }
@@ -28,10 +31,10 @@ export class CommandAppend implements AppendWaiter {
   lsns: number[] = []
   /** Set by reject (the log failed it), or by the engine (LSNs not as predicted, a listener failed without a handler). */
   failure: { error: unknown } | null = null
-  private readonly engine: LandedSink
+  private readonly sink: LandedSink
 
-  constructor(engine: LandedSink, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: PromiseWithResolvers<Committed> }) {
-    this.engine = engine
+  constructor(sink: LandedSink, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: PromiseWithResolvers<Committed> }) {
+    this.sink = sink
     this.decision = fields.decision
     this.applied = fields.applied
     this.firstLsn = fields.firstLsn
@@ -41,11 +44,11 @@ export class CommandAppend implements AppendWaiter {
 
   resolve(lsns: number[]): void {
     this.lsns = lsns
-    this.engine.noteLanded(this)
+    this.sink.noteLanded(this)
   }
 
   reject(error: Error): void {
     this.failure = { error }
-    this.engine.noteLanded(this)
+    this.sink.noteLanded(this)
   }
 }

@@ -15,7 +15,8 @@ import { applyInPlace, decide, initialState, type Decision, type KernelCommand, 
 import { AssertionError, PAYLOAD_BYTES_MAX, WalClosedError, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type Committed, type DurableListener } from './engine-types.ts'
-import { answerAfterSendGate, requestsGatedSend, type PlaceSendGate } from './place-send-gate.ts'
+import { checkLsns, LandedAnswers } from './landed-answers.ts'
+import type { PlaceSendGate } from './place-send-gate.ts'
 import { replayFrames } from './replay-frames.ts'
 import type { DurabilityWaiters } from './durability-waiters.ts'
 import { QueuedDurability } from './queued-durability.ts'
@@ -35,13 +36,8 @@ export class Engine {
   private idleWaiters: (() => void)[] = []
   /** applyInPlace reads meta.lsn and keeps nothing of it: one object serves every event applied. */
   private readonly applyMeta = { lsn: 0 }
-  /**
-   * Commands whose appends the log answered (durable or failed) and whose callers are not answered yet: a log batch
-   * answers its appends one after the other, in LSN order, and the first queues the microtask that answers them all
-   * (answerLanded), so the listeners hear of the batch before any caller resumes.
-   */
-  private landed: CommandAppend[] = []
-  private landedQueued = false
+  /** Answers the commands the log answered, listeners first, from one microtask per batch (landed-answers.ts). */
+  private readonly landing: LandedAnswers
   /** Answers and reads waiting for the records queued before them to be durable (queued-durability.ts). */
   private readonly queuedDurability: QueuedDurability
   /** Callers of decisions that wrote nothing, waiting for the log (bounded: `.max`). */
@@ -87,6 +83,13 @@ export class Engine {
     this.queuedDurability = new QueuedDurability(wal)
     this.durabilityWaiters = this.queuedDurability.answers
     this.readWaiters = this.queuedDurability.reads
+    this.landing = new LandedAnswers({
+      listenerErrorHandler: () => this.onListenerError,
+      placeSendGate: () => this.placeSendGate,
+      tellListeners: (applied) => this.tellListeners(applied),
+      settleOne: this.settleOne,
+      releaseQueued: () => this.queuedDurability.release(),
+    })
   }
 
   /** Replays the whole log into a fresh kernel state (snapshots later shorten this) and returns the engine. */
@@ -152,7 +155,7 @@ export class Engine {
     appended.then(this.onRecordsAppended, this.onRecordsAppended)
     return this.track(
       appended.then((lsns) => {
-        this.checkLsns(lsns, firstLsn)
+        checkLsns(lsns, firstLsn)
         return lsns
       }),
     )
@@ -246,7 +249,7 @@ export class Engine {
     }
     const answer = Promise.withResolvers<Committed>()
     this.pendingCount++
-    this.wal.appendTo(records, new CommandAppend(this, { decision, applied, firstLsn, skipped, answer }))
+    this.wal.appendTo(records, new CommandAppend(this.landing, { decision, applied, firstLsn, skipped, answer }))
     return answer.promise
   }
 
@@ -270,87 +273,6 @@ export class Engine {
    */
   private answerWhenQueuedDurable(committed: Committed): Promise<Committed> {
     return this.queuedDurability.whenDurable(this.durabilityWaiters, this.nextLsn - 1, committed, 'answers')
-  }
-
-  /**
-   * The log answered `append` (CommandAppend.resolve/reject): its caller is answered from a microtask, with the
-   * batch's. For CommandAppend only.
-   */
-  noteLanded(append: CommandAppend): void {
-    this.landed.push(append)
-    if (this.landedQueued) return
-    this.landedQueued = true
-    queueMicrotask(this.answerLanded)
-  }
-
-  /**
-   * Answers the commands the log answered since the last call, in LSN order: the listeners are told of the durable
-   * ones first, so every projection is updated before any caller resumes (callers' continuations are queued as each
-   * is answered). With an error handler, one call tells the listeners of all of them (every listener once per log
-   * batch); without one, each command is told alone, so that a listener's failure rejects the command it was given.
-   */
-  private readonly answerLanded = (): void => {
-    this.landedQueued = false
-    const landed = this.landed
-    this.landed = []
-    for (const append of landed) this.checkLanded(append)
-    if (this.onListenerError !== null) {
-      const told: AppliedEvent[] = []
-      for (const append of landed) if (append.failure === null) for (const applied of append.applied) told.push(applied)
-      // Only the handler itself can throw here: rethrown on a later turn, as uncaught, once every caller is answered.
-      if (told.length > 0) {
-        try {
-          this.tellListeners(told)
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error
-          })
-        }
-      }
-    } else {
-      for (const append of landed) {
-        if (append.failure !== null) continue
-        try {
-          this.tellListeners(append.applied)
-        } catch (error) {
-          append.failure = { error }
-        }
-      }
-    }
-    for (const append of landed) this.answer(append)
-    this.queuedDurability.release()
-  }
-
-  /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
-  private checkLanded(append: CommandAppend): void {
-    if (append.failure !== null) return
-    try {
-      this.checkLsns(append.lsns, append.firstLsn)
-    } catch (error) {
-      append.failure = { error }
-    }
-  }
-
-  /**
-   * Resolves or rejects the caller's promise, then counts the command settled: callers' own continuations run before
-   * those of settled() waiters, as when the count was a reaction registered on the caller's promise ahead of them.
-   */
-  private answer(append: CommandAppend): void {
-    const { answer, decision, skipped } = append
-    if (append.failure !== null) return this.settle(answer.reject, append.failure.error)
-    const lsns = append.lsns
-    const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
-    const gate = this.placeSendGate
-    if (gate === null || !requestsGatedSend(decision.events)) return this.settle(answer.resolve, committed)
-    answerAfterSendGate(gate, lsns[lsns.length - 1] as number, committed, {
-      resolve: (gated) => this.settle(answer.resolve, gated),
-      reject: (error) => this.settle(answer.reject, error),
-    })
-  }
-
-  private settle<T>(answer: (value: T) => void, value: T): void {
-    answer(value)
-    this.settleOne()
   }
 
   /** Calls every durable listener with `applied`; failures go to onListenerError (see there). */
@@ -379,13 +301,6 @@ export class Engine {
     return firstLsn
   }
 
-  private checkLsns(actual: number[], firstLsn: number): void {
-    for (let index = 0; index < actual.length; index++) {
-      if (actual[index] !== firstLsn + index) {
-        throw new AssertionError(`engine predicted LSN ${firstLsn + index}, log assigned ${actual[index]}: another writer?`)
-      }
-    }
-  }
 
   private track<T>(promise: Promise<T>): Promise<T> {
     this.pendingCount++
@@ -394,11 +309,12 @@ export class Engine {
   }
 
   /**
-   * A batch that held commands too answers its waiters from answerLanded, after those commands' callers: released from
-   * here first, a repeat would be answered before the original it repeats (its reaction is queued ahead of answerLanded).
+   * A batch that held commands too answers its waiters from answerLanded (landed-answers.ts), after those commands'
+   * callers: released from here first, a repeat would be answered before the original it repeats (its reaction is
+   * queued ahead of answerLanded).
    */
   private readonly onRecordsAppended = (): void => {
-    if (!this.landedQueued) this.queuedDurability.release()
+    if (!this.landing.queued) this.queuedDurability.release()
   }
 
   private readonly settleOne = (): void => {

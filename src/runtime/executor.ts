@@ -19,9 +19,11 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
-import { guarded, isUnanswered, READ_BACK_CALLS, READ_BACK_RETRY_AFTER_MS_MAX, readBack, type VenueCall } from './read-back.ts'
+import { DispatchQueues } from './dispatch-queues.ts'
+import { guarded, isUnanswered, READ_BACK_CALLS, readBack, type VenueCall } from './read-back.ts'
 import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
+import { ReconcileHolds } from './reconcile-holds.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
 import { sendRequestedOf, sendToVenue } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
@@ -38,22 +40,10 @@ export class Executor {
    * only its own mark (`release`).
    */
   private readonly busy = new Map<string, WorkItem>()
-  /** Orders with a reconcile query in flight: only their reconcile item is held back, never their cancel. */
-  private readonly reconciling = new Set<string>()
-  /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
-  private readonly reconcileBackoff = new Map<string, number>()
-  /** The time of the pick under way (reconcileHeld compares backoffs with it). */
-  private pickNowMs = 0
-  /** Reconcile items not to pick: a query in flight, or backing off until after the pick's time. */
-  private readonly reconcileHeld: Pick<ReadonlySet<string>, 'has'> = {
-    has: (orderId) => {
-      if (this.reconciling.has(orderId)) return true
-      const dueMs = this.reconcileBackoff.get(orderId)
-      return dueMs !== undefined && dueMs > this.pickNowMs
-    },
-  }
+  /** Reconcile items the pick passes over: a read-back in flight, or backing off (reconcile-holds.ts). */
+  private readonly reconcileHolds: ReconcileHolds
   /** Per venue×symbol, places and amends decided and not yet handed to the adapter, in decision order. */
-  private readonly dispatchQueues = new Map<string, Dispatch[]>()
+  private readonly dispatchQueues = new DispatchQueues()
   /** Pending releases of sends the log refused (releaseLater): cancelled by stop(). */
   private readonly refusedRetries = new Set<() => void>()
   private pumpQueued = false
@@ -66,6 +56,7 @@ export class Executor {
 
   constructor(options: ExecutorOptions) {
     this.options = options
+    this.reconcileHolds = new ReconcileHolds(options)
     this.readBacksBeforeStart = new ReadBacksBeforeStart((orderId) =>
       options.onError(new Error(`${READ_BACKS_BEFORE_START_MAX} read-backs wait for the executor's start already; ${orderId} (and any further) is not read back`), 'read-back before start'),
     )
@@ -102,21 +93,16 @@ export class Executor {
   private pump(): void {
     if (this.stopped) return
     const { engine, clock } = this.options
-    // Expired backoffs are dropped once per pump; reconcileHeld below reads the time itself, so one expiring between
-    // two picks of this pump is released at once, as before (no set is copied per pick).
-    if (this.reconcileBackoff.size > 0) {
-      const nowMs = clock.nowMs()
-      for (const [orderId, dueMs] of this.reconcileBackoff) if (dueMs <= nowMs) this.reconcileBackoff.delete(orderId)
-    }
+    this.reconcileHolds.dropExpired()
     for (let guard = 0; guard < 10_000; guard++) {
       // The bound holds Lanes 1–3 only (see ExecutorOptions.callsInFlightMax): nextWork answers Lane0 first, so an item
       // of another lane means no Lane0 work can start now.
       const budgetLeft = this.callsBudgetLeft
-      this.pickNowMs = clock.nowMs()
-      const item = nextWork(engine.state, { nowMs: this.pickNowMs, busy: this.busy, reconcileHeld: this.reconcileHeld })
+      const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHolds.held })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       if (item.kind === 'reconcile') {
-        this.reconciling.add(item.orderId)
+        this.reconcileHolds.reconciling.add(item.orderId)
         void this.reconcile(item)
       } else {
         this.busy.set(item.orderId, item)
@@ -131,8 +117,7 @@ export class Executor {
     const { engine, clock } = this.options
     // nextDueMs covers the items nextWork set aside as not due (see there); the others wait behind something whose
     // end wakes the executor (an answer, a log record).
-    let dueMs = nextDueMs(engine.state)
-    for (const backoffMs of this.reconcileBackoff.values()) if (backoffMs < dueMs) dueMs = backoffMs
+    const dueMs = this.reconcileHolds.dueMsBefore(nextDueMs(engine.state))
     if (dueMs === Number.POSITIVE_INFINITY || dueMs >= this.timerDueMs) return
     this.timerCancel?.()
     this.timerDueMs = dueMs
@@ -165,11 +150,11 @@ export class Executor {
     // order's previous call is answered already, and a place held back — by the HA send gate, say — must not hold
     // back a risk-reducing cancel).
     const key = instrumentKey(item.venue, item.symbol)
-    const queue = action === 'cancel' ? null : this.queueFor(key)
+    const queue = action === 'cancel' ? null : this.dispatchQueues.queueFor(key)
     queue?.push(dispatch)
     const settle = (): void => {
       if (queue === null) this.dispatch(dispatch)
-      else this.dispatchDurable(key, queue)
+      else this.dispatchQueues.dispatchDurable(key, queue, (head) => this.dispatch(head))
     }
     committed.then(
       ({ decision, sendHeld }) => {
@@ -183,29 +168,6 @@ export class Executor {
         settle()
       },
     )
-  }
-
-  private queueFor(key: string): Dispatch[] {
-    let queue = this.dispatchQueues.get(key)
-    if (queue === undefined) {
-      queue = []
-      this.dispatchQueues.set(key, queue)
-    }
-    return queue
-  }
-
-  /**
-   * Hands an instrument's durable places and amends to the adapter from the head of its queue, so the venue sees
-   * them in decision order even though their records' commits (and answers) may complete in any order.
-   */
-  private dispatchDurable(key: string, queue: Dispatch[]): void {
-    while (queue.length > 0) {
-      const head = queue[0] as Dispatch
-      if (head.events === null && !head.failed) return
-      queue.shift()
-      this.dispatch(head)
-    }
-    this.dispatchQueues.delete(key)
   }
 
   private dispatch({ item, events, held, failed }: Dispatch): void {
@@ -320,8 +282,8 @@ export class Executor {
     if (!this.started) return this.readBacksBeforeStart.wait(orderId)
     const order = this.options.engine.state.orders.get(orderId)
     // A stopped executor (shutdown, a lost lease, a crash in the simulation) asks no venue anything.
-    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconciling.has(orderId)) return false
-    this.reconciling.add(orderId)
+    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconcileHolds.reconciling.has(orderId)) return false
+    this.reconcileHolds.reconciling.add(orderId)
     await this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
     return true
   }
@@ -373,23 +335,12 @@ export class Executor {
     }
   }
 
-  /**
-   * The order's reconcile item is not picked again before reconcileRetryMs from now, or the venue's Retry-After when it
-   * gave a longer one (a throttled query: asked sooner, it would only be throttled again), up to
-   * READ_BACK_RETRY_AFTER_MS_MAX. Never sooner than reconcileRetryMs: a Retry-After of 0 would loop at the venue's speed.
-   */
-  private backOffReconcile(orderId: string, retryAfterMs: number | null = null): void {
-    const { reconcileRetryMs } = this.options
-    const waitMs = retryAfterMs === null ? reconcileRetryMs : Math.max(reconcileRetryMs, Math.min(Math.ceil(retryAfterMs), READ_BACK_RETRY_AFTER_MS_MAX))
-    this.reconcileBackoff.set(orderId, this.options.clock.nowMs() + waitMs)
-  }
-
   private reconcile(item: WorkItem): Promise<void> {
     const { engine, clock } = this.options
     const adapter = this.options.adapters.get(item.venue)
     const order = engine.state.orders.get(item.orderId)
     if (adapter === undefined || order === undefined) {
-      this.reconciling.delete(item.orderId)
+      this.reconcileHolds.reconciling.delete(item.orderId)
       return Promise.resolve()
     }
     this.stats.reconciles++
@@ -402,7 +353,7 @@ export class Executor {
       const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.queryCall(item.venue, { timed: true }))
       if (isUnanswered(answer)) {
         // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
-        this.backOffReconcile(item.orderId, answer.retryAfterMs)
+        this.reconcileHolds.backOff(item.orderId, answer.retryAfterMs)
         return
       }
       // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
@@ -412,11 +363,11 @@ export class Executor {
     })()
       .catch((error: unknown) => {
         // Asked again at once, an Unknown order whose answer cannot be decided on looped at the venue's speed.
-        this.backOffReconcile(item.orderId)
+        this.reconcileHolds.backOff(item.orderId)
         this.reportUnlessStopping(error, `reconcile of ${item.orderId}`)
       })
       .finally(() => {
-        this.reconciling.delete(item.orderId)
+        this.reconcileHolds.reconciling.delete(item.orderId)
         this.wake()
       })
   }

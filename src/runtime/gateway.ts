@@ -5,11 +5,6 @@
  */
 
 import { join } from 'node:path'
-import type { Principal } from '../domain/accounts.ts'
-import type { Clock } from '../domain/clock.ts'
-import type { Units } from '../domain/decimal.ts'
-import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
 import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
@@ -18,41 +13,27 @@ import { holdClockToLog } from './log-time.ts'
 import type { SweepReport } from './open-order-sweep.ts'
 import { OrderReadBacks } from './order-read-backs.ts'
 import { bootstrap, type BootstrapReport } from './bootstrap.ts'
-import { Engine, type Committed } from './engine.ts'
+import type { Engine } from './engine.ts'
 import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
-import { MarketFeed } from './market-feed.ts'
 import { FILL_GAP_GRACE_MS } from './fill-gap-watch.ts'
 import { ReplicaApplyError } from './replica-apply-error.ts'
 import { ReportIntake } from './report-intake.ts'
 import { drainForStop, STOP_DRAIN_MS_MAX } from './stop-drain.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
+import { GatewayCommands } from './gateway-commands.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { refuseLogBehindAnchorsOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
-import { traceMemberOf } from '../domain/trace-context.ts'
 import { VenueOverrideLapses } from './venue-override-lapses.ts'
 
-/** What a command carries from the HTTP request besides its content: the request's W3C trace context (commands.ts). */
-export interface RequestTrace {
-  traceparent?: string
-}
-
+export type { CommandResult, RequestTrace } from './gateway-commands.ts'
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
 
-export interface CommandResult {
-  reply: Reply
-  /** LSN of the last record the command wrote, or null if it wrote none (a repeat, a refusal). */
-  lsn: number | null
-}
-
-export class Gateway {
-  readonly engine: Engine
+/** The commands (place, cancel, …) are GatewayCommands' (gateway-commands.ts); this class starts, wires and stops. */
+export class Gateway extends GatewayCommands {
   readonly executor: Executor
-  readonly market: MarketFeed
-  readonly clock: Clock
-  readonly options: GatewayOptions
   bootstrapReport: BootstrapReport | null = null
   readonly audit: AuditDuty | null
   readonly snapshotter: Snapshotter
@@ -80,7 +61,7 @@ export class Gateway {
   private readonly overrideLapses: VenueOverrideLapses
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
-    this.options = options
+    super(options, engine)
     this.role = options.role ?? 'leader'
     this.snapshotPolicy = snapshots.policy
     this.snapshotter = new Snapshotter({
@@ -95,12 +76,9 @@ export class Gateway {
       compactionKeepFromLsn: () => Math.min(this.audit === null ? Number.POSITIVE_INFINITY : this.audit.verifiedThroughLsn + 1, this.logHolds.floorLsn),
       onError: options.onError,
     })
-    this.clock = options.clock
-    this.engine = engine
     engine.commandRecords = options.commandRecords ?? options.role !== undefined
     engine.onListenerError = (error) => options.onError(error, 'durable listener')
     engine.wal.onListenerError = (error) => options.onError(error, 'log subscriber')
-    this.market = new MarketFeed()
     const adapters = new Map<string, VenueAdapter>()
     for (const { adapter, prices } of options.venues) {
       adapters.set(adapter.venue, adapter)
@@ -325,84 +303,6 @@ export class Gateway {
     return this.readyFlag && this.engine.wal.fatalError === null
   }
 
-  /** Places an order; resolves with the kernel's reply once its records are durable (the ACK boundary). */
-  place(principal: Principal, body: unknown, idempotencyKey: string | null, request: RequestTrace = {}): Promise<CommandResult> {
-    const fields = typeof body === 'object' && body !== null ? (body as { venue?: unknown; symbol?: unknown }) : {}
-    const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
-    const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
-    return this.run({
-      kind: 'place',
-      nowMs: this.clock.nowMs(),
-      principal,
-      idempotencyKey,
-      body,
-      market: this.market.snapshot(venue, symbol),
-      live: this.liveReadiness(),
-      configDigest: this.options.configDigest,
-      buildCommit: this.options.buildCommit,
-      ...traceMemberOf(request),
-    })
-  }
-
-  /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */
-  amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }, request: RequestTrace = {}): Promise<CommandResult> {
-    const order = this.engine.state.orders.get(orderId)
-    return this.run({
-      kind: 'amend',
-      nowMs: this.clock.nowMs(),
-      principal,
-      orderId,
-      qty: change.qty,
-      price: change.price,
-      market: order === undefined ? null : this.market.snapshot(order.venue, order.symbol),
-      live: this.liveReadiness(),
-      configDigest: this.options.configDigest,
-      buildCommit: this.options.buildCommit,
-      ...traceMemberOf(request),
-    })
-  }
-
-  /** The live prerequisites the mode guard checks, as this process sees them now (one read of the facts). */
-  private liveReadiness(): LiveReadiness {
-    const facts = this.options.facts()
-    return { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader }
-  }
-
-  cancel(principal: Principal, orderId: string, request: RequestTrace = {}): Promise<CommandResult> {
-    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...traceMemberOf(request) })
-  }
-
-  killSwitch(principal: Principal, action: KillSwitchAction, note: string): Promise<CommandResult> {
-    return this.run({ kind: 'kill_switch', nowMs: this.clock.nowMs(), principal, action, note })
-  }
-
-  setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
-    return this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note })
-  }
-
-  /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
-  venueOverride(request: VenueOverrideRequest): Promise<CommandResult> {
-    return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
-  }
-
-  /** Revokes bearer tokens (one jti, or a subject's issued before a time): src/kernel/revocations.ts. */
-  revokeToken(request: RevokeTokenRequest): Promise<CommandResult> {
-    return this.run({ ...request, kind: 'revoke_token', nowMs: this.clock.nowMs() } as RevokeTokenCommand)
-  }
-
-  flatten(principal: Principal, accountId: string, flattenId: string, request: RequestTrace = {}): Promise<CommandResult> {
-    return this.run({ ...this.flattenCommand(principal, accountId, flattenId), ...traceMemberOf(request) })
-  }
-
-  /** Whether that flatten, decided now, would cancel or close anything (kernel flattenActs); decides nothing. */
-  flattenActs(principal: Principal, accountId: string, flattenId: string): boolean {
-    return flattenActs(this.engine.state, this.flattenCommand(principal, accountId, flattenId))
-  }
-
-  private flattenCommand(principal: Principal, accountId: string, flattenId: string): FlattenCommand {
-    const keys = new Set<string>(this.engine.state.instruments.keys())
-    return { kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys), buildCommit: this.options.buildCommit }
-  }
 
   /**
    * Stops the executor and venue subscriptions, drains the commit queue before the seal (stop-drain.ts), closes the
@@ -453,20 +353,7 @@ export class Gateway {
   sweep(): Promise<SweepReport> {
     return this.readBacks.sweep()
   }
-
-  private run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {
-    try {
-      return this.engine.submit(command).then(commandResultOf)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
 }
-
-function commandResultOf(committed: Committed): CommandResult {
-  return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
-}
-
 
 /** Says (LOG_TAIL_TRUNCATED) when the log's open cut a torn tail: records written and never acknowledged are gone. */
 function noteTailCut(wal: Wal, options: GatewayOptions): void {

@@ -1,0 +1,132 @@
+/**
+ * The commands a gateway takes from the HTTP layer and the simulation (place, amend, cancel, kill switch, mode, venue
+ * override, token revocation, flatten): each turned into a kernel command with the time, the market and the live
+ * readiness it is decided on, and answered once its records are durable. Gateway (gateway.ts) extends this with the
+ * start, the wiring of its parts and the stop.
+ */
+
+import type { Principal } from '../domain/accounts.ts'
+import type { Clock } from '../domain/clock.ts'
+import type { Units } from '../domain/decimal.ts'
+import type { KillSwitchAction, Mode } from '../domain/modes.ts'
+import { traceMemberOf } from '../domain/trace-context.ts'
+import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
+import type { Committed, Engine } from './engine.ts'
+import type { GatewayOptions } from './gateway-options.ts'
+import { MarketFeed } from './market-feed.ts'
+
+/** What a command carries from the HTTP request besides its content: the request's W3C trace context (commands.ts). */
+export interface RequestTrace {
+  traceparent?: string
+}
+
+export interface CommandResult {
+  reply: Reply
+  /** LSN of the last record the command wrote, or null if it wrote none (a repeat, a refusal). */
+  lsn: number | null
+}
+
+export abstract class GatewayCommands {
+  readonly engine: Engine
+  readonly market: MarketFeed
+  readonly clock: Clock
+  readonly options: GatewayOptions
+
+  protected constructor(options: GatewayOptions, engine: Engine) {
+    this.options = options
+    this.clock = options.clock
+    this.engine = engine
+    this.market = new MarketFeed()
+  }
+
+  /** Places an order; resolves with the kernel's reply once its records are durable (the ACK boundary). */
+  place(principal: Principal, body: unknown, idempotencyKey: string | null, request: RequestTrace = {}): Promise<CommandResult> {
+    const fields = typeof body === 'object' && body !== null ? (body as { venue?: unknown; symbol?: unknown }) : {}
+    const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
+    const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
+    return this.run({
+      kind: 'place',
+      nowMs: this.clock.nowMs(),
+      principal,
+      idempotencyKey,
+      body,
+      market: this.market.snapshot(venue, symbol),
+      live: this.liveReadiness(),
+      configDigest: this.options.configDigest,
+      buildCommit: this.options.buildCommit,
+      ...traceMemberOf(request),
+    })
+  }
+
+  /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */
+  amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }, request: RequestTrace = {}): Promise<CommandResult> {
+    const order = this.engine.state.orders.get(orderId)
+    return this.run({
+      kind: 'amend',
+      nowMs: this.clock.nowMs(),
+      principal,
+      orderId,
+      qty: change.qty,
+      price: change.price,
+      market: order === undefined ? null : this.market.snapshot(order.venue, order.symbol),
+      live: this.liveReadiness(),
+      configDigest: this.options.configDigest,
+      buildCommit: this.options.buildCommit,
+      ...traceMemberOf(request),
+    })
+  }
+
+  /** The live prerequisites the mode guard checks, as this process sees them now (one read of the facts). */
+  private liveReadiness(): LiveReadiness {
+    const facts = this.options.facts()
+    return { credentialPresent: facts.liveExplicit, environmentLive: facts.liveExplicit, haLeader: facts.haLeader }
+  }
+
+  cancel(principal: Principal, orderId: string, request: RequestTrace = {}): Promise<CommandResult> {
+    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...traceMemberOf(request) })
+  }
+
+  killSwitch(principal: Principal, action: KillSwitchAction, note: string): Promise<CommandResult> {
+    return this.run({ kind: 'kill_switch', nowMs: this.clock.nowMs(), principal, action, note })
+  }
+
+  setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
+    return this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note })
+  }
+
+  /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
+  venueOverride(request: VenueOverrideRequest): Promise<CommandResult> {
+    return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
+  }
+
+  /** Revokes bearer tokens (one jti, or a subject's issued before a time): src/kernel/revocations.ts. */
+  revokeToken(request: RevokeTokenRequest): Promise<CommandResult> {
+    return this.run({ ...request, kind: 'revoke_token', nowMs: this.clock.nowMs() } as RevokeTokenCommand)
+  }
+
+  flatten(principal: Principal, accountId: string, flattenId: string, request: RequestTrace = {}): Promise<CommandResult> {
+    return this.run({ ...this.flattenCommand(principal, accountId, flattenId), ...traceMemberOf(request) })
+  }
+
+  /** Whether that flatten, decided now, would cancel or close anything (kernel flattenActs); decides nothing. */
+  flattenActs(principal: Principal, accountId: string, flattenId: string): boolean {
+    return flattenActs(this.engine.state, this.flattenCommand(principal, accountId, flattenId))
+  }
+
+  private flattenCommand(principal: Principal, accountId: string, flattenId: string): FlattenCommand {
+    const keys = new Set<string>(this.engine.state.instruments.keys())
+    return { kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys), buildCommit: this.options.buildCommit }
+  }
+
+  private run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {
+    try {
+      return this.engine.submit(command).then(commandResultOf)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+}
+
+function commandResultOf(committed: Committed): CommandResult {
+  return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
+}

@@ -1,0 +1,134 @@
+/**
+ * How the engine (engine.ts) answers the commands whose appends the log answered (command-append.ts): the durable
+ * listeners first, then the callers, in LSN order, from one microtask per log batch; a decision that requests a gated
+ * venue send once the send gate has answered too (place-send-gate.ts).
+ */
+
+import { AssertionError } from '../../wal/index.ts'
+import type { CommandAppend, LandedSink } from './command-append.ts'
+import type { AppliedEvent, Committed } from './engine-types.ts'
+import { answerAfterSendGate, requestsGatedSend, type PlaceSendGate } from './place-send-gate.ts'
+
+/** What answering needs of the engine, read at each answer (the engine's fields may change between batches). */
+export interface LandingHooks {
+  /** Engine.onListenerError: with a handler, one batch's commands are told to the listeners in one call. */
+  listenerErrorHandler(): ((error: unknown) => void) | null
+  /** Engine.placeSendGate. */
+  placeSendGate(): PlaceSendGate | null
+  /** Calls every durable listener with `applied` (Engine.tellListeners: throws a failure when there is no handler). */
+  tellListeners(applied: AppliedEvent[]): void
+  /** Counts one command settled (Engine.settled). */
+  settleOne(): void
+  /** Answers the waiters whose records are now durable (QueuedDurability.release). */
+  releaseQueued(): void
+}
+
+export class LandedAnswers implements LandedSink {
+  /**
+   * Commands whose appends the log answered (durable or failed) and whose callers are not answered yet: a log batch
+   * answers its appends one after the other, in LSN order, and the first queues the microtask that answers them all
+   * (answerLanded), so the listeners hear of the batch before any caller resumes.
+   */
+  private landed: CommandAppend[] = []
+  private landedQueued = false
+  private readonly hooks: LandingHooks
+
+  constructor(hooks: LandingHooks) {
+    this.hooks = hooks
+  }
+
+  /** Whether answerLanded is queued: a batch holding commands releases the durability waiters from there. */
+  get queued(): boolean {
+    return this.landedQueued
+  }
+
+  /**
+   * The log answered `append` (CommandAppend.resolve/reject): its caller is answered from a microtask, with the
+   * batch's. For CommandAppend only.
+   */
+  noteLanded(append: CommandAppend): void {
+    this.landed.push(append)
+    if (this.landedQueued) return
+    this.landedQueued = true
+    queueMicrotask(this.answerLanded)
+  }
+
+  /**
+   * Answers the commands the log answered since the last call, in LSN order: the listeners are told of the durable
+   * ones first, so every projection is updated before any caller resumes (callers' continuations are queued as each
+   * is answered). With an error handler, one call tells the listeners of all of them (every listener once per log
+   * batch); without one, each command is told alone, so that a listener's failure rejects the command it was given.
+   */
+  private readonly answerLanded = (): void => {
+    this.landedQueued = false
+    const landed = this.landed
+    this.landed = []
+    for (const append of landed) this.checkLanded(append)
+    if (this.hooks.listenerErrorHandler() !== null) {
+      const told: AppliedEvent[] = []
+      for (const append of landed) if (append.failure === null) for (const applied of append.applied) told.push(applied)
+      // Only the handler itself can throw here: rethrown on a later turn, as uncaught, once every caller is answered.
+      if (told.length > 0) {
+        try {
+          this.hooks.tellListeners(told)
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error
+          })
+        }
+      }
+    } else {
+      for (const append of landed) {
+        if (append.failure !== null) continue
+        try {
+          this.hooks.tellListeners(append.applied)
+        } catch (error) {
+          append.failure = { error }
+        }
+      }
+    }
+    for (const append of landed) this.answer(append)
+    this.hooks.releaseQueued()
+  }
+
+  /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
+  private checkLanded(append: CommandAppend): void {
+    if (append.failure !== null) return
+    try {
+      checkLsns(append.lsns, append.firstLsn)
+    } catch (error) {
+      append.failure = { error }
+    }
+  }
+
+  /**
+   * Resolves or rejects the caller's promise, then counts the command settled: callers' own continuations run before
+   * those of settled() waiters, as when the count was a reaction registered on the caller's promise ahead of them.
+   */
+  private answer(append: CommandAppend): void {
+    const { answer, decision, skipped } = append
+    if (append.failure !== null) return this.settle(answer.reject, append.failure.error)
+    const lsns = append.lsns
+    const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
+    const gate = this.hooks.placeSendGate()
+    if (gate === null || !requestsGatedSend(decision.events)) return this.settle(answer.resolve, committed)
+    answerAfterSendGate(gate, lsns[lsns.length - 1] as number, committed, {
+      resolve: (gated) => this.settle(answer.resolve, gated),
+      reject: (error) => this.settle(answer.reject, error),
+    })
+  }
+
+  private settle<T>(answer: (value: T) => void, value: T): void {
+    answer(value)
+    this.hooks.settleOne()
+  }
+}
+
+/** Throws when the log assigned other LSNs than the engine predicted from `firstLsn` (another writer?). */
+export function checkLsns(actual: number[], firstLsn: number): void {
+  for (let index = 0; index < actual.length; index++) {
+    if (actual[index] !== firstLsn + index) {
+      throw new AssertionError(`engine predicted LSN ${firstLsn + index}, log assigned ${actual[index]}: another writer?`)
+    }
+  }
+}

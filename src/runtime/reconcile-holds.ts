@@ -1,0 +1,63 @@
+/**
+ * Which orders' reconcile items the executor's pick passes over (executor.ts): those with a read-back in flight, and
+ * those whose venue did not answer one, until their backoff ends. Only the reconcile item is held, never a cancel.
+ */
+
+import type { ExecutorOptions } from './executor-options.ts'
+import { READ_BACK_RETRY_AFTER_MS_MAX } from './read-back.ts'
+
+export class ReconcileHolds {
+  /** Orders with a reconcile query in flight: only their reconcile item is held back, never their cancel. */
+  readonly reconciling = new Set<string>()
+  /** Orders whose venue did not answer a reconcile query: not asked again before the time stored here. */
+  private readonly reconcileBackoff = new Map<string, number>()
+  /** The time of the pick under way (`held` compares backoffs with it). */
+  private pickNowMs = 0
+  /** Reconcile items not to pick: a query in flight, or backing off until after the pick's time. */
+  readonly held: Pick<ReadonlySet<string>, 'has'> = {
+    has: (orderId) => {
+      if (this.reconciling.has(orderId)) return true
+      const dueMs = this.reconcileBackoff.get(orderId)
+      return dueMs !== undefined && dueMs > this.pickNowMs
+    },
+  }
+  /** The executor's options: read at each use, as the executor read them. */
+  private readonly options: Pick<ExecutorOptions, 'clock' | 'reconcileRetryMs'>
+
+  constructor(options: Pick<ExecutorOptions, 'clock' | 'reconcileRetryMs'>) {
+    this.options = options
+  }
+
+  /** Sets the time of the pick about to be made, and returns it. */
+  pickAt(nowMs: number): number {
+    this.pickNowMs = nowMs
+    return nowMs
+  }
+
+  /**
+   * Drops the backoffs that have ended, once per pump: `held` reads the pick's time itself, so one expiring between
+   * two picks of a pump is released at once, as before (no set is copied per pick).
+   */
+  dropExpired(): void {
+    if (this.reconcileBackoff.size === 0) return
+    const nowMs = this.options.clock.nowMs()
+    for (const [orderId, dueMs] of this.reconcileBackoff) if (dueMs <= nowMs) this.reconcileBackoff.delete(orderId)
+  }
+
+  /** The earlier of `dueMs` and the time the first backoff ends. */
+  dueMsBefore(dueMs: number): number {
+    for (const backoffMs of this.reconcileBackoff.values()) if (backoffMs < dueMs) dueMs = backoffMs
+    return dueMs
+  }
+
+  /**
+   * The order's reconcile item is not picked again before reconcileRetryMs from now, or the venue's Retry-After when it
+   * gave a longer one (a throttled query: asked sooner, it would only be throttled again), up to
+   * READ_BACK_RETRY_AFTER_MS_MAX. Never sooner than reconcileRetryMs: a Retry-After of 0 would loop at the venue's speed.
+   */
+  backOff(orderId: string, retryAfterMs: number | null = null): void {
+    const { reconcileRetryMs } = this.options
+    const waitMs = retryAfterMs === null ? reconcileRetryMs : Math.max(reconcileRetryMs, Math.min(Math.ceil(retryAfterMs), READ_BACK_RETRY_AFTER_MS_MAX))
+    this.reconcileBackoff.set(orderId, this.options.clock.nowMs() + waitMs)
+  }
+}
