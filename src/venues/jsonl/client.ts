@@ -13,7 +13,7 @@
  * Everything the venue sends is checked (schemas in messages.ts) before it reaches a caller, the kernel's inbox or the
  * reference-price cache, and nothing it sends makes the socket callback throw. Bad input is logged as one line led by
  * a JsonlLogCode (reasons.ts) naming the path of the first issue, never the whole payload, and then:
- *   - an answer whose result does not fit its request's op (each pending id remembers its op): the call resolves
+ *   - an answer whose result does not fit its request's op (each pending id remembers its op: pending-requests.ts): the call resolves
  *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>` (every reason leads with a JsonlReason code), because the venue may have acted — reconciled,
  *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
  *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply
@@ -36,7 +36,8 @@ import {
 } from '../adapter.ts'
 import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLine } from './codec.ts'
 import { LineWriter } from './line-writer.ts'
-import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readResult, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
+import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
+import { PendingRequests, type NotAnswered } from './pending-requests.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 import { UnknownMembersNotice } from './unknown-members.ts'
 
@@ -74,29 +75,15 @@ export interface JsonlVenueClientOptions {
   log: (line: string) => void
 }
 
-interface Pending {
-  /** The op asked, named in the log line when its answer does not fit; `answer` checks against that op's schema. */
-  op: JsonlOp
-  timer: ReturnType<typeof setTimeout>
-  /** Settles the call with the venue's answer if it fits the op's schema; else `unknown`, returning what did not fit. */
-  answer: (result: unknown) => string | null
-  /** Settles the call `unknown` (no answer, connection lost, adapter closed): the venue may have acted. */
-  fail: (reason: string) => void
-}
-
-/** What a call settles with when the venue cannot have acted or may have: fits every op's outcome type. */
-type NotAnswered = VenueOutcome<never>
-
 export class JsonlVenueClient implements VenueAdapter {
   readonly venue: string
   private readonly options: JsonlVenueClientOptions
   private socket: Socket<undefined> | null = null
   private writer: LineWriter | null = null
-  private readonly pending = new Map<number, Pending>()
+  private readonly pending: PendingRequests
   private readonly handlers = new Set<(report: ExecutionReport) => void>()
   private readonly prices = new Map<string, { price: Units; observedAtMs: number; touch?: BookTouch }>()
   private readonly unknownMembers = new UnknownMembersNotice()
-  private nextId = 1
   /** How long the venue keeps trades, as its `info` message said; undefined until one arrives (or if it was bad). */
   private tradeHistoryMsSaid: number | undefined = undefined
   private closed = false
@@ -107,6 +94,7 @@ export class JsonlVenueClient implements VenueAdapter {
   private constructor(options: JsonlVenueClientOptions) {
     this.options = options
     this.venue = options.venue
+    this.pending = new PendingRequests({ requestTimeoutMs: options.requestTimeoutMs, log: options.log })
   }
 
   /** Connects (retrying until `connectWaitMs`) and resolves once the first price push has arrived. */
@@ -130,7 +118,7 @@ export class JsonlVenueClient implements VenueAdapter {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
     // Told first: ending the socket runs onClose at once, which would answer them as a lost connection instead.
-    this.failPending(JsonlReason.closed)
+    this.pending.failAll(JsonlReason.closed)
     this.socket?.end()
   }
 
@@ -228,18 +216,7 @@ export class JsonlVenueClient implements VenueAdapter {
   private request<R>(op: JsonlOp, args: unknown, schema: v.GenericSchema<unknown, R>): Promise<R | NotAnswered> {
     const socket = this.socket
     if (socket === null) return Promise.resolve({ kind: 'retryable', reason: JsonlReason.notConnected, retryAfterMs: this.reconnectMs })
-    const id = this.nextId++
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id)
-        resolve({ kind: 'unknown', reason: withDetail(JsonlReason.timeout, `no answer within ${this.options.requestTimeoutMs} ms`) })
-      }, this.options.requestTimeoutMs)
-      const answer = (result: unknown): string | null => {
-        const read = readResult(schema, result)
-        resolve(read.ok ? read.value : { kind: 'unknown', reason: withDetail(JsonlReason.answerInvalid, read.problem) })
-        return read.ok ? null : read.problem
-      }
-      this.pending.set(id, { op, timer, answer, fail: (reason) => resolve({ kind: 'unknown', reason }) })
+    return this.pending.open(op, schema, (id) => {
       // Refused (closed, or the venue reads nothing): drop the connection; onClose answers this request `unknown`.
       if (this.writer?.write(encodeLine({ id, op, args })) !== true) socket.terminate()
     })
@@ -317,7 +294,7 @@ export class JsonlVenueClient implements VenueAdapter {
     const read = readVenueMessage(message)
     switch (read.kind) {
       case 'answer':
-        return this.onAnswer(read.id, read.result)
+        return this.pending.answer(read.id, read.result)
       case 'report':
         // A report naming another venue would be booked against orders it is not about (the inbox keys on venue).
         if (read.report.venue !== this.venue) return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`)
@@ -342,20 +319,6 @@ export class JsonlVenueClient implements VenueAdapter {
     } catch (error) {
       this.options.log(`a report subscriber threw on ${report.execId}: ${error instanceof Error ? error.message : String(error)}`)
     }
-  }
-
-  private onAnswer(id: number, result: unknown): void {
-    const pending = this.pending.get(id)
-    // Settled already (answered, timed out, its connection lost: the caller reconciles), or never asked: nothing to
-    // settle, but a venue that answers ids it was not asked, or twice, is worth a line.
-    if (pending === undefined) {
-      const why = id < this.nextId ? 'settled already (answered, timed out or its connection lost)' : 'never asked'
-      return this.options.log(`${JsonlLogCode.answerUnexpected}: skipped an answer to request ${id}, ${why}`)
-    }
-    this.pending.delete(id)
-    clearTimeout(pending.timer)
-    const problem = pending.answer(result)
-    if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: the answer to ${pending.op} request ${id} does not fit it (${problem}); its outcome is unknown`)
   }
 
   /** Symbols with a reference price cached (at most REFERENCE_SYMBOLS_MAX). */
@@ -392,7 +355,7 @@ export class JsonlVenueClient implements VenueAdapter {
     this.socket = null
     this.writer = null
     // Requests already written may have been acted on: their outcome is unknown, never assumed.
-    this.failPending(withDetail(JsonlReason.disconnected, 'venue connection lost'))
+    this.pending.failAll(withDetail(JsonlReason.disconnected, 'venue connection lost'))
     if (this.closed) return
     if (this.reconnectTimer !== null) return
     if (upMs >= CONNECTION_PROVEN_MS) this.reconnectMs = RECONNECT_MS_MIN
@@ -402,13 +365,5 @@ export class JsonlVenueClient implements VenueAdapter {
       this.reconnectTimer = null
       void this.open()
     }, delayMs)
-  }
-
-  private failPending(reason: string): void {
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer)
-      this.pending.delete(id)
-      pending.fail(reason)
-    }
   }
 }

@@ -1,0 +1,44 @@
+/**
+ * The kernel's own records (its configuration and retirement rule), the trading mode and kill switches an operator
+ * sets, and an account's funding and flatten requests: records about the whole gateway or an account, not one order.
+ * Part of EVENT_SCHEMAS (schemas.ts), in its key order: a binary layout follows the member order.
+ */
+
+import * as v from 'valibot'
+import { kernelConfigSchema } from '../kernel-config.ts'
+import { KILL_SWITCH_ACTIONS, TRADING_SWITCHES } from '../modes.ts'
+import { idSchema, unitsSchema } from '../schema-kit.ts'
+import { modeSchema } from './common.ts'
+import { base, countFromOneSchema, traceparent } from './record-parts.ts'
+
+export const CONTROL_EVENT_SCHEMAS = {
+  'kernel.configured': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchema }),
+  // The retirement rule the kernel follows from this record on (src/kernel/retention.ts).
+  'kernel.retire_rule_adopted': v.strictObject({ type: v.literal('kernel.retire_rule_adopted'), ...base, rule: countFromOneSchema }),
+  'mode.changed': v.strictObject({ type: v.literal('mode.changed'), ...base, mode: modeSchema, principalId: v.string(), note: v.string() }),
+  'switch.changed': v.strictObject({
+    type: v.literal('switch.changed'),
+    ...base,
+    action: v.picklist(KILL_SWITCH_ACTIONS),
+    switch: v.picklist(TRADING_SWITCHES),
+    principalId: v.string(),
+    note: v.string(),
+  }),
+  'account.funded': v.strictObject({
+    type: v.literal('account.funded'),
+    ...base,
+    accountId: idSchema,
+    asset: idSchema,
+    /** Signed: a negative amount withdraws. */
+    amount: unitsSchema,
+    reference: v.string(),
+  }),
+  'account.flatten_requested': v.strictObject({
+    type: v.literal('account.flatten_requested'),
+    ...base,
+    accountId: idSchema,
+    flattenId: idSchema,
+    principalId: v.string(),
+    traceparent,
+  }),
+} as const

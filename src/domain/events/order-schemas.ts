@@ -1,0 +1,89 @@
+/**
+ * An order's intake and its sends: accepted or rejected by the guards, a cancel asked for and done, and each
+ * place or cancel the executor asks to send (or the I-100 gate blocks).
+ * Part of EVENT_SCHEMAS (schemas.ts), in its key order: a binary layout follows the member order.
+ */
+
+import * as v from 'valibot'
+import { idSchema, msSchema, nonNegativeUnitsSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema } from '../schema-kit.ts'
+import { decisionRecordSchema, gateVerdictSchema, laneSchema, reasonCodeSchema } from './common.ts'
+import { orderBase, sendActionSchema, traceparent } from './record-parts.ts'
+
+export const ORDER_EVENT_SCHEMAS = {
+  'order.accepted': v.strictObject({
+    type: v.literal('order.accepted'),
+    ...orderBase,
+    accountId: idSchema,
+    idempotencyKey: v.string(),
+    bodyDigest: v.string(),
+    clientOrderId: v.nullable(v.string()),
+    venue: idSchema,
+    symbol: idSchema,
+    baseAsset: idSchema,
+    quoteAsset: idSchema,
+    side: sideSchema,
+    orderType: orderTypeSchema,
+    qty: positiveUnitsSchema,
+    price: v.nullable(positiveUnitsSchema),
+    tif: tifSchema,
+    postOnly: v.boolean(),
+    reduceOnly: v.boolean(),
+    lane: laneSchema,
+    venueClientOrderId: v.string(),
+    reservationAsset: idSchema,
+    reservationAmount: nonNegativeUnitsSchema,
+    flattenId: v.nullable(idSchema),
+    decision: decisionRecordSchema,
+    traceparent,
+  }),
+  'order.rejected': v.strictObject({
+    type: v.literal('order.rejected'),
+    ...orderBase,
+    accountId: v.nullable(v.string()),
+    idempotencyKey: v.nullable(v.string()),
+    bodyDigest: v.string(),
+    reason: reasonCodeSchema,
+    guard: v.string(),
+    decision: decisionRecordSchema,
+    // Payload version 6: the rejected request's trace (a place the kernel refused).
+    traceparent,
+  }),
+  'order.cancel_requested': v.strictObject({
+    type: v.literal('order.cancel_requested'),
+    ...orderBase,
+    principalId: v.string(),
+    reason: reasonCodeSchema,
+    traceparent,
+  }),
+  'order.canceled': v.strictObject({
+    type: v.literal('order.canceled'),
+    ...orderBase,
+    reason: reasonCodeSchema,
+    source: v.picklist(['local', 'venue']),
+    traceparent,
+  }),
+  'order.send_requested': v.strictObject({
+    type: v.literal('order.send_requested'),
+    ...orderBase,
+    attempt: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+    venueClientOrderId: v.string(),
+    gate: gateVerdictSchema,
+  }),
+  'order.cancel_send_requested': v.strictObject({
+    type: v.literal('order.cancel_send_requested'),
+    ...orderBase,
+    attempt: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+    cancelClientOrderId: v.string(),
+    /** The id the venue knows the order by (the last applied amend's, else the order's own). Absent in old records. */
+    origClientOrderId: v.exactOptional(v.string()),
+    gate: gateVerdictSchema,
+  }),
+  'order.send_blocked': v.strictObject({
+    type: v.literal('order.send_blocked'),
+    ...orderBase,
+    action: sendActionSchema,
+    reason: reasonCodeSchema,
+    gate: gateVerdictSchema,
+    retryAtMs: msSchema,
+  }),
+} as const
