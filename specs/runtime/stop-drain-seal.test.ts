@@ -54,6 +54,32 @@ describe('a clean stop drains the commit queue before the shutdown seal', () => 
     }
   })
 
+  test('a command submitted as the engine settles, before the close, is durable before the seal: nothing lands between the head it signs and its record', async () => {
+    const keyDir = tempDataDir()
+    try {
+      const { config, publicKey } = await auditConfig(keyDir)
+      const world = await startWorld({ seed: 43, audit: config, wal: { scheduleFlush: (flush) => void setImmediate(flush) } })
+      worlds.push(world)
+      const first = world.gateway.place(traderA, body('settling-1'), null)
+      // A caller that resumes when the engine settles and submits its next command (as an executor's answer does):
+      // registered before the stop, so it runs in the turn the drain's own wait ends in, before the engine closes.
+      let second: ReturnType<typeof world.gateway.place> | null = null
+      void world.gateway.engine.settled().then(() => {
+        second = world.gateway.place(traderA, body('settling-2'), null)
+      })
+      await world.gateway.stop()
+      expect((await first).reply.kind).toBe('accepted')
+      expect(second).not.toBeNull()
+      expect((await (second as unknown as ReturnType<typeof world.gateway.place>)).reply.kind).toBe('accepted')
+      const report = await verifyLogDirectory(join(world.dir, 'log'), { publicKey })
+      expect(report.ok).toBe(true)
+      expect(report.seals.unsealedRecords).toBe(0)
+      expect(world.errors).toEqual([])
+    } finally {
+      removeDir(keyDir)
+    }
+  })
+
   test('a venue answer that comes back while the gateway stops is not recorded after the seal, and the restart finds nothing', async () => {
     const keyDir = tempDataDir()
     try {

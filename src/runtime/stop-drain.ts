@@ -37,7 +37,12 @@ export async function drainForStop(engine: Engine, clock: Clock, boundMs: number
   try {
     const settled = await Promise.race([engine.settled().then(() => true as const), timedOut])
     engine.closeForStop('the gateway is stopping: no command is taken any more')
-    return { settled, pending: engine.pending }
+    // Between the engine settling and the close, the continuations its settling released ran (a caller resuming
+    // after its commit submits its next command: an executor's answer, a back-office run): accepted, still pending.
+    // Nothing can join them now; the seal must come after them, or they land between the head it signs and its own
+    // record, unsealed (specs/runtime/audit-duty.test.ts saw 3 once in CI).
+    const closedSettled = settled && (await Promise.race([engine.settled().then(() => true as const), timedOut]))
+    return { settled: closedSettled, pending: engine.pending }
   } finally {
     cancel()
   }
