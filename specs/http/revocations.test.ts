@@ -33,6 +33,18 @@ function mint(options: { sub: string; roles?: Role[]; accounts?: string[]; nowMs
 const ORDERS = '/v1/orders?account=demo-1'
 
 describe('POST /v1/admin/revocations', () => {
+  test('without until_ms a revocation lasts the longest one may (30 days): it cannot lapse before a token of the longest lifetime egress token mints', async () => {
+    const gateway = await started()
+    const admin = await gateway.token({ sub: 'ada', roles: ['admin'], accounts: [] })
+    const revoked = await gateway.request('/v1/admin/revocations', post(admin, { jti: 'a-long-lived-token' }))
+    expect(revoked.status).toBe(200)
+    const { revocation } = (await json(revoked)) as { revocation: { until_ms: number; revoked_at_ms: number } }
+    expect(revocation.until_ms - revocation.revoked_at_ms).toBe(30 * 24 * 3600 * 1000)
+    const bySubject = await json(await gateway.request('/v1/admin/revocations', post(admin, { sub: 'alice' })))
+    const subject = bySubject.revocation as { until_ms: number; revoked_at_ms: number }
+    expect(subject.until_ms - subject.revoked_at_ms).toBe(30 * 24 * 3600 * 1000)
+  })
+
   test('a revoked jti gets 401 TOKEN_REVOKED at once, cached or not; another token of the same subject does not', async () => {
     const gateway = await started()
     const admin = await gateway.token({ sub: 'ada', roles: ['admin'], accounts: [] })

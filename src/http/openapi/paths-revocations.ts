@@ -17,7 +17,7 @@ export function revocationsPart(): DocumentPart {
         post: operation({
           tag: 'admin',
           summary:
-            "Revoke one token (jti) or a subject's tokens issued before issued_before_ms (default now), until until_ms (default now + 24 h, at most 30 days): recorded (auth.token_revoked / auth.subject_revoked) before the answer; the token then gets 401 TOKEN_REVOKED. admin",
+            "Revoke one token (jti) or a subject's tokens issued before issued_before_ms (default now), until until_ms (default and at most now + 30 days, so it cannot lapse before a token egress token mints): recorded (auth.token_revoked / auth.subject_revoked) before the answer; the token then gets 401 TOKEN_REVOKED. admin",
           security: 'bearer',
           errors: ['400', '401', '403', '413', '415', '503'],
           responses: {

@@ -10,7 +10,6 @@ import * as v from 'valibot'
 import { REVOCATION_MS_MAX, REVOCATION_NOTE_CHARS_MAX, REVOCATIONS_MAX, subjectKey, type SubjectRevocation, type TokenRevocation } from '../../domain/revocations.ts'
 import type { RevokeTokenRequest } from '../../kernel/index.ts'
 import { canChangeMode, canReadEvery, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
-import { TOKEN_TTL_SEC_MAX_DEFAULT } from '../auth/mint.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError, type ValidationIssue } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
@@ -18,8 +17,13 @@ import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { durableAnswer, requireReady, runCommand } from './support.ts'
 
-/** `until_ms` when the request gives none: the longest lifetime `egress token` mints by default (24 h). */
-export const REVOCATION_MS_DEFAULT = TOKEN_TTL_SEC_MAX_DEFAULT * 1000
+/**
+ * `until_ms` when the request gives none: the longest a revocation may last (30 days), which outlives every token
+ * `egress token` can mint (auth.tokenTtlSecMax is at most 30 days). A shorter default (it was 24 h, `egress token`'s
+ * default cap) let the revocation of a longer-lived token — a raised cap, an identity provider's — lapse while the token
+ * was still good, and the token worked again. Give the token's `exp` × 1000 to free its slot sooner.
+ */
+export const REVOCATION_MS_DEFAULT = REVOCATION_MS_MAX
 
 const id = (what: string) => v.pipe(v.string('expected a string'), v.regex(/^[\x21-\x7e]{1,128}$/, `expected ${what}: 1–128 printable ASCII characters without spaces`))
 const ms = v.pipe(
