@@ -430,3 +430,24 @@ describe('the anchors file at start (a single node)', () => {
     expect(next.lastFinding).toBeNull()
   })
 })
+
+describe('a seal that records landed behind is not the shutdown seal', () => {
+  test('records appended while a seal signed (between the head it signs and its record) are sealed at a clean shutdown', async () => {
+    const { config, publicKeyFile } = await auditConfig({ sealEveryRecords: 100_000, sealEveryMs: 86_400_000 })
+    const { world, duty } = await auditWorld({ seed: 12, audit: config })
+    await world.gateway.place(traderA, body('w-1'), null)
+    await run(world, 300)
+    // The seal reads the head and signs; the rejected order (one record, nothing for the executor) lands meanwhile.
+    const sealing = duty.sealNow()
+    const rejected = world.gateway.place(traderA, { ...body('w-2'), qty: '0' }, null)
+    const [seal, answer] = await Promise.all([sealing, rejected])
+    expect(answer.reply.kind).toBe('rejected')
+    const wal = world.gateway.engine.wal
+    expect(seal?.claims.lsn).toBeLessThan((seal?.recordLsn ?? 0) - 1)
+    expect(wal.lastLsn).toBe(seal?.recordLsn ?? -1)
+    await world.gateway.stop()
+    const report = await verifyLogDirectory(join(world.dir, 'log'), { publicKey: JSON.parse(readFileSync(publicKeyFile, 'utf8')) })
+    expect(report.ok).toBe(true)
+    expect(report.seals.unsealedRecords).toBe(0)
+  })
+})
