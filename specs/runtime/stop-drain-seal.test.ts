@@ -6,7 +6,7 @@ import { AUDIT_SEAL, verifyLogDirectory } from '../../src/audit/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { parseConfig, type AuditConfig } from '../../src/config/index.ts'
 import { STOP_DRAIN_MS_MAX } from '../../src/runtime/stop-drain.ts'
-import { drive, removeDir, startWorld, tempDataDir, traderA, worldsStoppedAfterEach } from './harness.ts'
+import { drive, removeDir, startWorld, tempDataDir, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 
 /**
  * A clean stop's order: everything submitted before intake stopped is durable and settled before the shutdown seal
@@ -29,55 +29,58 @@ async function auditConfig(dir: string): Promise<{ config: AuditConfig; publicKe
 const body = (id: string) => ({ account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '61000', client_order_id: id })
 
 describe('a clean stop drains the commit queue before the shutdown seal', () => {
-  test('an order placed just before stop is durable before the seal reads the head: the seal covers it', async () => {
+  /**
+   * A world whose log flushes on the next turn of the event loop (as serve's, setImmediate), not on a microtask, so a
+   * record queued when the stop begins is still waiting for its batch when the seal would read the head; `act` runs
+   * before the stop and returns what to check after it. Then: the log verifies and nothing is left unsealed.
+   */
+  async function stoppedSealed(seed: number, act: (world: World) => () => Promise<void>): Promise<void> {
     const keyDir = tempDataDir()
     try {
       const { config, publicKey } = await auditConfig(keyDir)
-      // The log flushes on the next turn of the event loop (as serve's, setImmediate), not on a microtask: a record
-      // queued when the stop begins is still waiting for its batch when the seal would read the head.
-      const world = await startWorld({ seed: 41, audit: config, wal: { scheduleFlush: (flush) => void setImmediate(flush) } })
+      const world = await startWorld({ seed, audit: config, wal: { scheduleFlush: (flush) => void setImmediate(flush) } })
       worlds.push(world)
+      const check = act(world)
+      await world.gateway.stop()
+      await check()
+      const report = await verifyLogDirectory(join(world.dir, 'log'), { publicKey })
+      expect(report.ok).toBe(true)
+      // The shutdown seal signs the head through every record before its own: none is left unsealed.
+      expect(report.seals.unsealedRecords).toBe(0)
+      expect(world.errors).toEqual([])
+    } finally {
+      removeDir(keyDir)
+    }
+  }
+
+  test('an order placed just before stop is durable before the seal reads the head: the seal covers it', async () => {
+    await stoppedSealed(41, (world) => {
       // Submitted, not yet durable (its batch is still queued) when the stop begins.
       const placed = world.gateway.place(traderA, body('late-1'), null)
       const lsnBefore = world.gateway.engine.appendedLsn
-      await world.gateway.stop()
-      const answer = await placed
-      expect(answer.reply.kind).toBe('accepted')
-      expect(answer.lsn).toBe(lsnBefore)
-      const report = await verifyLogDirectory(join(world.dir, 'log'), { publicKey })
-      expect(report.ok).toBe(true)
-      // The shutdown seal signs the head through the order's record: nothing before the seal record is left unsealed.
-      expect(report.seals.unsealedRecords).toBe(0)
-      expect(world.errors).toEqual([])
-    } finally {
-      removeDir(keyDir)
-    }
+      return async () => {
+        const answer = await placed
+        expect(answer.reply.kind).toBe('accepted')
+        expect(answer.lsn).toBe(lsnBefore)
+      }
+    })
   })
 
   test('a command submitted as the engine settles, before the close, is durable before the seal: nothing lands between the head it signs and its record', async () => {
-    const keyDir = tempDataDir()
-    try {
-      const { config, publicKey } = await auditConfig(keyDir)
-      const world = await startWorld({ seed: 43, audit: config, wal: { scheduleFlush: (flush) => void setImmediate(flush) } })
-      worlds.push(world)
+    await stoppedSealed(43, (world) => {
       const first = world.gateway.place(traderA, body('settling-1'), null)
       // A caller that resumes when the engine settles and submits its next command (as an executor's answer does):
       // registered before the stop, so it runs in the turn the drain's own wait ends in, before the engine closes.
-      let second: ReturnType<typeof world.gateway.place> | null = null
+      const later: Promise<Awaited<typeof first>>[] = []
       void world.gateway.engine.settled().then(() => {
-        second = world.gateway.place(traderA, body('settling-2'), null)
+        later.push(world.gateway.place(traderA, body('settling-2'), null))
       })
-      await world.gateway.stop()
-      expect((await first).reply.kind).toBe('accepted')
-      expect(second).not.toBeNull()
-      expect((await (second as unknown as ReturnType<typeof world.gateway.place>)).reply.kind).toBe('accepted')
-      const report = await verifyLogDirectory(join(world.dir, 'log'), { publicKey })
-      expect(report.ok).toBe(true)
-      expect(report.seals.unsealedRecords).toBe(0)
-      expect(world.errors).toEqual([])
-    } finally {
-      removeDir(keyDir)
-    }
+      return async () => {
+        expect((await first).reply.kind).toBe('accepted')
+        expect(later.length).toBe(1)
+        expect((await (later[0] as Promise<Awaited<typeof first>>)).reply.kind).toBe('accepted')
+      }
+    })
   })
 
   test('a venue answer that comes back while the gateway stops is not recorded after the seal, and the restart finds nothing', async () => {
