@@ -6,6 +6,7 @@
  */
 
 import type { LogIndex } from '../log-index.ts'
+import { firstAfter } from '../log-index-forget.ts'
 import { venueRejectOf, type VenueReject } from './of-event.ts'
 
 /** Orders whose latest refusal is remembered, per log index; past it the memory starts again empty. */
@@ -34,7 +35,7 @@ export function lastVenueRejectOf(logIndex: LogIndex, orderId: string): LastVenu
   if (known === undefined) remembered.set(logIndex, (known = new Map()))
   const before = known.get(orderId) ?? { throughLsn: 0, last: null }
   const positions = logIndex.positionsOf(orderId)
-  const fresh = positions.slice(firstAbove(positions, before.throughLsn))
+  const fresh = positions.slice(firstAfter(positions, before.throughLsn))
   if (fresh.length === 0) return before.last
   let last = before.last
   for (const { lsn, event } of logIndex.read(fresh)) {
@@ -46,14 +47,3 @@ export function lastVenueRejectOf(logIndex: LogIndex, orderId: string): LastVenu
   return last
 }
 
-/** The index of the first of the ascending `lsns` above `lsn` (a binary search). */
-function firstAbove(lsns: readonly number[], lsn: number): number {
-  let low = 0
-  let high = lsns.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if ((lsns[middle] as number) <= lsn) low = middle + 1
-    else high = middle
-  }
-  return low
-}
