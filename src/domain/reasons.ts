@@ -89,6 +89,8 @@ export const REASONS = {
   AMEND_NOT_APPLIED: reason('definite_reject', 200, 'Reconciliation found the venue order without the amend'),
   VENUE_AMEND_REJECTED: reason('definite_reject', 422, 'The venue rejected the amend; the order stands unchanged'),
   // venue answers
+  // A venue's refusal of a place: no record egress writes names it (order.venue_rejected keeps the venue's text, the
+  // venue reject code is derived from it); it is egress_order_rejects_total's reason for one (gateway-metrics.ts).
   VENUE_REJECTED: reason('definite_reject', 422, 'The venue rejected the request'),
   VENUE_RETRYABLE: reason('retryable', 503, 'The venue did not act (throttled or not connected); the request is requeued'),
   VENUE_OUTCOME_UNKNOWN: reason('outcome_unknown', 202, 'The venue outcome is unknown; the order will be reconciled'),

@@ -1,6 +1,6 @@
 /**
  * The gateway's metrics (issue 4): order-path latencies, the log's fsync latency and batch size, lane depths, rejects
- * by reason, venue refusals by venue reject code, Unknown orders and their dwell, reconcile outcomes, SSE subscribers
+ * by reason (the kernel's, and the venue's as VENUE_REJECTED), venue refusals by venue reject code, Unknown orders and their dwell, reconcile outcomes, SSE subscribers
  * and drops, load shedding. Labels are bounded dictionaries (reason codes, venue reject codes, lanes, route names,
  * stream kinds) — never an order or account id.
  *
@@ -32,6 +32,13 @@ const RECONCILE_DEFERRED_LABELS = { state: 'deferred', reason: 'RECONCILE_DEFERR
  * the order stays Unknown and is asked again later: deferred too, under the reason the overfill is alerted with.
  */
 const OVERFILL_RECHECK_LABELS = { state: 'deferred', reason: 'FILL_OVERFILL' satisfies ReasonCode } as const
+/**
+ * egress_order_rejects_total's series for a venue's refusal of an order's place (`order.venue_rejected`): the order is
+ * Rejected as surely as by the kernel, so an operator watching rejects sees it there, under the dictionary's code for
+ * it. Which refusal it was (the venue reject code) stays in egress_venue_rejects_total{action="place", code}: the two
+ * agree, one record counted in each.
+ */
+const VENUE_REJECTED_LABELS = { reason: 'VENUE_REJECTED' satisfies ReasonCode } as const
 
 export interface GatewayMetricsOptions {
   /** Orders whose latencies are timed at once (default 100 000). */
@@ -80,7 +87,11 @@ export class GatewayMetrics {
     )
     this.fsyncLatency = latency('egress_wal_fsync_seconds', 'Duration of each log fdatasync.')
     this.batchSize = r.histogram({ name: 'egress_wal_batch_records', help: 'Records per group-commit batch.', buckets: BATCH_SIZE_BUCKETS })
-    this.orderRejects = r.counter({ name: 'egress_order_rejects_total', help: 'Orders rejected by the kernel, by reason code: at intake, or at send (a place the I-100 gate blocked).', labelNames: ['reason'] })
+    this.orderRejects = r.counter({
+      name: 'egress_order_rejects_total',
+      help: 'Orders rejected, by reason code: by the kernel at intake, or at send (a place the I-100 gate blocked), and by the venue (VENUE_REJECTED: each refusal of a place; its venue reject code is in egress_venue_rejects_total).',
+      labelNames: ['reason'],
+    })
     this.venueRejects = r.counter({
       name: 'egress_venue_rejects_total',
       help: "Refusals by the venue, by what it refused (action: place, cancel, amend) and the venue reject code its reason text gives (code; README, Venue reject codes).",
@@ -227,8 +238,11 @@ export class GatewayMetrics {
         // asked again at retryAtMs. Deferred like the above, and told apart by its reason.
         this.reconciles.inc(1, OVERFILL_RECHECK_LABELS)
         return
-      case 'order.canceled':
       case 'order.venue_rejected':
+        this.orderRejects.inc(1, VENUE_REJECTED_LABELS)
+        this.leaveUnknown(event.orderId, event.atMs)
+        return
+      case 'order.canceled':
       case 'order.expired':
       case 'order.cancel_acked':
         this.leaveUnknown(event.orderId, event.atMs)

@@ -2,7 +2,7 @@
  * The `reason` label of the order-path metrics is a reason code (src/domain/reasons.ts, §16 I-102): dashboards and
  * alerts key on the dictionary, so a label value the dictionary does not hold is one nobody can look up. Most values
  * come from the records themselves (their schemas allow only reason codes); the metrics code writes some of its own
- * (a deferred reconcile's), and `RECONCILE_DEFERRED` was one the dictionary lacked. This walks every record type
+ * (a deferred reconcile's, a venue's refusal of a place), and `RECONCILE_DEFERRED` was one the dictionary lacked. This walks every record type
  * through GatewayMetrics — each carrying a reason code the metrics code never writes itself, so any other value seen
  * is the metrics code's own — and holds every `reason` label of those metrics to the dictionary.
  */
@@ -44,6 +44,6 @@ test("every reason label the order-path metrics emit, for every record type, is 
     for (const sample of family?.samples ?? []) if (sample.labels.reason !== undefined) reasons.add(sample.labels.reason)
   }
   // The walk reached the values the metrics code writes itself, not only the fed one.
-  expect([...reasons].sort()).toEqual(['FILL_OVERFILL', 'RECONCILE_DEFERRED', FED_REASON])
+  expect([...reasons].sort()).toEqual(['FILL_OVERFILL', 'RECONCILE_DEFERRED', FED_REASON, 'VENUE_REJECTED'])
   expect([...reasons].filter((reason) => !isReasonCode(reason))).toEqual([])
 })

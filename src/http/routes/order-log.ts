@@ -28,7 +28,7 @@ import { explainExcerpt } from './explain-excerpt.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
 import { eventJson, venueRejectOf } from '../venue-reject/of-event.ts'
-import { findOrder } from './order-lookup.ts'
+import { findOrder, type FoundOrder } from './order-lookup.ts'
 import { venueRejectCodeOf } from '../../venues/reject-code-of.ts'
 import { durableAnswer, pathId } from './support.ts'
 
@@ -44,43 +44,50 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     // next_cursor is always the LSN of one of this order's records. Any other LSN the log holds (another order's
     // next_cursor, a made-up number) would start the page after it and silently skip this order's records before it.
     if (afterLsn !== 0 && !services.logIndex.isCursorOf(found.orderId, afterLsn)) throw unknownCursor()
-    const page = services.logIndex.eventsPage(found.orderId, afterLsn, query.limit ?? EVENTS_PAGE_DEFAULT)
-    const events = page.events.map(({ lsn, event }) => ({ lsn, ...(eventJson(event) as { type: EventType; atMs: number }) }))
-    const body: OrderEventsBody = { order_id: found.orderId, events, next_cursor: page.nextAfterLsn === null ? null : String(page.nextAfterLsn) }
-    return durableAnswer(c, services, body)
+    // The page is read once the log holds what memory showed (durableAnswer): a refusal memory holds is in it.
+    return durableAnswer(c, services, (): OrderEventsBody => {
+      const page = services.logIndex.eventsPage(found.orderId, afterLsn, query.limit ?? EVENTS_PAGE_DEFAULT)
+      const events = page.events.map(({ lsn, event }) => ({ lsn, ...(eventJson(event) as { type: EventType; atMs: number }) }))
+      return { order_id: found.orderId, events, next_cursor: page.nextAfterLsn === null ? null : String(page.nextAfterLsn) }
+    })
   })
   app.get('/v1/orders/:id/explain', (c) => {
     queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    const excerpt = explainExcerpt(services.logIndex, found.orderId)
-    const decisions: OrderExplainBody['decisions'] = []
-    const accepted = acceptanceOf(excerpt.events)
-    const intake = accepted ?? rejectionOf(excerpt.events)
-    for (const { lsn, event } of excerpt.events) {
-      if (!excerpt.decisionLsns.has(lsn)) continue
-      if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event, { reason: null, guard: null }))
-      if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event, { reason: event.reason, guard: event.guard }))
-      if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event, { reason: null, guard: null }))
-      if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event, { reason: event.reason, guard: event.guard }))
-      if (event.type === 'order.resend_requested') decisions.push(resendView(lsn, event, accepted))
-      if (event.type === 'order.resend_refused') decisions.push(resendRefusedView(lsn, event))
-    }
-    const story = excerpt.events.filter(({ lsn }) => excerpt.storyLsns.has(lsn)).map(({ lsn, event }) => storyEntry(lsn, event))
     const held = found.order === null ? null : heldView(services.gateway.engine.state, found.order)
-    const body: OrderExplainBody = {
-      order_id: found.orderId,
-      account: found.accountId,
-      trace_id: intake === null ? null : traceIdOrNull(intake),
-      decisions,
-      decisions_omitted: excerpt.decisionsOmitted,
-      story,
-      story_omitted: excerpt.storyOmitted,
-      full_history: `/v1/orders/${found.orderId}/events`,
-      held,
-    }
-    return durableAnswer(c, services, body)
+    // The log is read once it holds what memory showed (durableAnswer): a refusal memory holds is in the story.
+    return durableAnswer(c, services, () => explainBody(services, found, held))
   })
   return app
+}
+
+/** /explain's answer: the order's decisions and story from the log, `held` from memory. */
+function explainBody(services: Services, found: FoundOrder, held: OrderExplainBody['held']): OrderExplainBody {
+  const excerpt = explainExcerpt(services.logIndex, found.orderId)
+  const decisions: OrderExplainBody['decisions'] = []
+  const accepted = acceptanceOf(excerpt.events)
+  const intake = accepted ?? rejectionOf(excerpt.events)
+  for (const { lsn, event } of excerpt.events) {
+    if (!excerpt.decisionLsns.has(lsn)) continue
+    if (event.type === 'order.accepted') decisions.push(decisionView(lsn, 'accepted', event, { reason: null, guard: null }))
+    if (event.type === 'order.rejected') decisions.push(decisionView(lsn, 'rejected', event, { reason: event.reason, guard: event.guard }))
+    if (event.type === 'order.amend_requested') decisions.push(decisionView(lsn, 'amend_accepted', event, { reason: null, guard: null }))
+    if (event.type === 'order.amend_rejected') decisions.push(decisionView(lsn, 'amend_rejected', event, { reason: event.reason, guard: event.guard }))
+    if (event.type === 'order.resend_requested') decisions.push(resendView(lsn, event, accepted))
+    if (event.type === 'order.resend_refused') decisions.push(resendRefusedView(lsn, event))
+  }
+  const story = excerpt.events.filter(({ lsn }) => excerpt.storyLsns.has(lsn)).map(({ lsn, event }) => storyEntry(lsn, event))
+  return {
+    order_id: found.orderId,
+    account: found.accountId,
+    trace_id: intake === null ? null : traceIdOrNull(intake),
+    decisions,
+    decisions_omitted: excerpt.decisionsOmitted,
+    story,
+    story_omitted: excerpt.storyOmitted,
+    full_history: `/v1/orders/${found.orderId}/events`,
+    held,
+  }
 }
 
 /** The kill switch holding the order's queued place or amend (never logged: a held item is not picked), or null. */

@@ -40,7 +40,9 @@ export function orderRoutes(services: Services): Hono<AuthEnv> {
   app.get('/v1/orders/:id', (c) => {
     queryOf(c, NO_QUERY)
     const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    return durableAnswer(c, services, found.order === null ? found.view : { ...found.view, ...traceView(services, found.orderId), ...venueRejectView(services.logIndex, found.orderId) })
+    if (found.order === null) return durableAnswer(c, services, found.view)
+    // The state from memory now, the trace id and venue refusal from the log once it holds what memory showed.
+    return durableAnswer(c, services, () => ({ ...found.view, ...traceView(services, found.orderId), ...venueRejectView(services.logIndex, found.orderId) }))
   })
   return app
 }

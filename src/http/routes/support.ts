@@ -72,10 +72,15 @@ export function shedError(what: string, refusal: { scope: ShedScope; retryAfterS
  * answers 503 and one with too many answers waiting 429, as a write would. A log that has not moved within
  * `limits.readDurableWaitMsMax` (a stalled disk) answers 503 UNAVAILABLE with Retry-After: the read waited for good
  * before, until the client or the server's idle timeout gave up with no answer.
+ *
+ * A `body` that also reads the log's durable records (through the log index) is a function, called after the wait
+ * (what it shows of memory read before, and passed in): read with memory, the log's part lagged memory by the batch
+ * being written, and an order memory already showed Rejected was answered without the venue refusal that rejected it
+ * (`venue_reject: null`), its /explain and /events without the refusal's record.
  */
-export async function durableAnswer(c: Context, services: Services, body: Record<string, unknown>): Promise<Response> {
+export async function durableAnswer(c: Context, services: Services, body: Record<string, unknown> | (() => Record<string, unknown>)): Promise<Response> {
   await appliedDurable(services)
-  return c.json(body)
+  return c.json(typeof body === 'function' ? body() : body)
 }
 
 /** Resolves once the log holds everything memory held when called (durableAnswer); rejects with the API's error. */
