@@ -96,7 +96,7 @@ describe('replay-verify judges a log behind its anchors as a start would', () =>
     expect(replay.code).toBe(65)
     expect(replay.out).toContain('PROBLEM    LOG_BEHIND_ANCHOR: ')
     expect(replay.out).toContain(`names LSN ${anchored}`)
-    expect(replay.out).toContain('its lines do not say how the gateway ran')
+    expect(replay.out).toContain('that line does not say how the gateway ran')
     expect(replay.out).not.toContain('NOTE')
   })
 })
@@ -129,6 +129,58 @@ describe("audit verify's note on a log behind its anchors follows the start's co
     cutBelowAnchorLsns(none.dir)
     const started = await cli(['audit', 'verify', none.dir])
     expect(started.out).not.toContain('a gateway refuses to start')
-    expect(started.out).toContain('written by a single node under durability none (nothing was synced), whose start does not refuse this (no LOG_BEHIND_ANCHOR)')
+    expect(started.out).toContain('that line was written by a single node under durability none (nothing was synced), whose start does not refuse it (no LOG_BEHIND_ANCHOR)')
+  })
+})
+
+/**
+ * Each line is judged by who wrote it, not by the file's newest line that names a writer: here the newest such line and
+ * the line naming the highest LSN differ. Before, the newest decided for every line and the log was compared with the
+ * highest LSN of any: a loss of records synced under fsync passed as a note once a later run under `none` had written
+ * a line, and an HA node's anchors were judged as a single node's once a single node's line followed them.
+ */
+describe('each anchors line is judged by its own writer', () => {
+  /** The file's lines, each rewritten by `change`, then `extra` (the newest). */
+  function rewriteLines(dir: string, change: (line: Record<string, unknown>) => Record<string, unknown>, extra: Record<string, unknown>): void {
+    const lines = readFileSync(anchorsPath(dir), 'utf8').trimEnd().split('\n').map((line) => JSON.stringify(change(JSON.parse(line) as Record<string, unknown>)))
+    writeFileSync(anchorsPath(dir), `${[...lines, JSON.stringify(extra)].join('\n')}\n`)
+  }
+
+  /** A line of the file the log still holds (its LSN and seal record's at or before the log's end). */
+  function lineWithin(dir: string, logEnd: number): Record<string, unknown> {
+    const lines = readFileSync(anchorsPath(dir), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { lsn: number; sealRecordLsn?: number })
+    const within = lines.filter((line) => Math.max(line.lsn, line.sealRecordLsn ?? 0) <= logEnd).at(-1)
+    if (within === undefined) throw new Error('no anchors line within the cut log')
+    return within as unknown as Record<string, unknown>
+  }
+
+  test('synced lines beyond the end, then a run under durability none: the loss is a problem (exit 65), not a note', async () => {
+    const { dir, anchored, logEnd } = await cutDataDir({ durability: 'fsync' })
+    // The log cut first, then a start under `none` (which judges nothing) wrote its line naming the cut end.
+    rewriteLines(dir, (line) => line, { ...lineWithin(dir, logEnd), at: 'start', durability: 'none' })
+    const replay = await cli(['replay-verify', dir])
+    expect(replay.code).toBe(65)
+    expect(replay.out).toContain(`PROBLEM    LOG_BEHIND_ANCHOR: the log ${join(dir, 'log')} ends at LSN ${logEnd}, but the anchors file ${anchorsPath(dir)} names LSN ${anchored}`)
+    expect(replay.out).not.toContain('NOTE')
+    cutBelowAnchorLsns(dir)
+    expect((await cli(['audit', 'verify', dir])).out).toContain('a gateway refuses to start from this data directory (LOG_BEHIND_ANCHOR)')
+  })
+
+  test("an HA node's lines beyond the end, then a single node's line within it: a note, exit 0", async () => {
+    const { dir, anchored, logEnd } = await cutDataDir({ durability: 'fsync' })
+    rewriteLines(dir, (line) => ({ ...line, ha: true }), lineWithin(dir, logEnd))
+    const replay = await cli(['replay-verify', dir, '--json'])
+    expect(replay.code).toBe(0)
+    const report = JSON.parse(replay.out) as { ok: boolean; problems: string[]; notes: string[] }
+    expect(report).toMatchObject({ ok: true, problems: [] })
+    expect(report.notes).toEqual([`LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written by an HA node (a standby drops a diverged tail its old leader anchored), whose start does not refuse it`])
+  })
+
+  test("a single node's synced lines beyond the end, then an HA node's run: a note (its log follows the leader's)", async () => {
+    const { dir, anchored, logEnd } = await cutDataDir({ durability: 'fsync' })
+    rewriteLines(dir, (line) => line, { ...lineWithin(dir, logEnd), ha: true })
+    const replay = await cli(['replay-verify', dir])
+    expect(replay.code).toBe(0)
+    expect(replay.out).toContain(`NOTE       LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written before the directory last ran as an HA node`)
   })
 })

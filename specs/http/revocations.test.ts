@@ -5,7 +5,7 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { decodeJwt } from 'jose'
+import { decodeJwt, SignJWT } from 'jose'
 import { parseConfig } from '../../src/config/index.ts'
 import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
 import { createVerifier, mintHs256Token, type Role } from '../../src/http/auth/index.ts'
@@ -88,6 +88,31 @@ describe('POST /v1/admin/revocations', () => {
     expect(errorCode(await json(await gateway.request(ORDERS, { headers: auth(old) })))).toBe('TOKEN_REVOKED')
     const fresh = await mint({ sub: 'Bot-7' })
     expect((await gateway.request(ORDERS, { headers: auth(fresh) })).status).toBe(200)
+  })
+
+  test("a subject's revocation within a second: a token egress mints just after it works, one minted just before or known only to the second is refused", async () => {
+    const gateway = await started()
+    const admin = await gateway.token({ sub: 'ada', roles: ['admin'], accounts: [] })
+    const secondMs = (Math.floor(Date.now() / 1000) - 5) * 1000
+    const revokedAtMs = secondMs + 300
+    const before = await mint({ sub: 'carol', nowMs: secondMs + 100 })
+    const revoked = await gateway.request('/v1/admin/revocations', post(admin, { sub: 'carol', issued_before_ms: revokedAtMs }))
+    expect(revoked.status).toBe(200)
+    // The answer says from when a whole-second token (no iat_ms) is accepted: the next whole second.
+    expect((await json(revoked)).revocation).toMatchObject({ issued_before_ms: revokedAtMs, iat_only_from_ms: secondMs + 1000 })
+    const after = await mint({ sub: 'carol', nowMs: secondMs + 500 })
+    expect(decodeJwt(after)).toMatchObject({ iat: secondMs / 1000, iat_ms: secondMs + 500 })
+    expect((await gateway.request(ORDERS, { headers: auth(after) })).status).toBe(200)
+    expect(errorCode(await json(await gateway.request(ORDERS, { headers: auth(before) })))).toBe('TOKEN_REVOKED')
+    // iat only (an identity provider's token), or an iat_ms that is not an integer inside iat's second: the start of
+    // iat's second counts, so refused; a whole-second token of the next second is accepted (from iat_only_from_ms).
+    const signed = (iatSec: number, claims: Record<string, unknown>) =>
+      new SignJWT({ roles: ['trader'], accounts: ['demo-1'], ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setIssuer('egress')
+        .setAudience('egress-api').setIssuedAt(iatSec).setExpirationTime(iatSec + 600).sign(new TextEncoder().encode(SECRET))
+    for (const claims of [{}, { iat_ms: secondMs + 1500 }, { iat_ms: secondMs - 1 }, { iat_ms: String(secondMs + 500) }, { iat_ms: secondMs + 500.5 }]) {
+      expect(errorCode(await json(await gateway.request(ORDERS, { headers: auth(await signed(secondMs / 1000, claims)) })))).toBe('TOKEN_REVOKED')
+    }
+    expect((await gateway.request(ORDERS, { headers: auth(await signed(secondMs / 1000 + 1, {})) })).status).toBe(200)
   })
 
   test('only an admin revokes (403, nothing recorded); ops and auditors list, traders do not', async () => {

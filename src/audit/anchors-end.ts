@@ -14,7 +14,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import * as v from 'valibot'
 import { ANCHOR_SCHEMA } from './anchors.ts'
 import { TAIL_SCAN_BYTES } from './anchor-writer.ts'
-import { ANCHORS_WRITER_ENTRIES, anchorsWriterOf, type AnchorsWriter } from './anchors-writer.ts'
+import { ANCHORS_WRITER_ENTRIES } from './anchors-writer.ts'
 
 const LINE_SCHEMA = v.looseObject({
   ...ANCHOR_SCHEMA.entries,
@@ -70,19 +70,11 @@ export function anchorsFileEnd(path: string): AnchorsEnd | null {
 }
 
 /**
- * Who wrote the newest line of the anchors file at `path` (else of its rotated `path.1`) that says so: how the gateway
- * last ran on it (anchors-writer.ts); null when no line in their tails says (an older build's, or written by hand).
+ * The lines in the tails of the anchors file at `path` and of its rotated `path.1`, oldest first (`.1`'s, then the
+ * current file's), each with the file it is in: what the offline checks judge line by line (anchors-judged.ts).
  */
-export function anchorsFileLastWriter(path: string): AnchorsWriter | null {
-  for (const file of [path, `${path}.1`]) {
-    const writers = anchorsFileTailLines(file).flatMap((line) => {
-      const writer = anchorsWriterOf(line)
-      return writer === null ? [] : [writer]
-    })
-    const last = writers.at(-1)
-    if (last !== undefined) return last
-  }
-  return null
+export function anchorsFileLines(path: string): (AnchorsFileLine & { file: string })[] {
+  return [`${path}.1`, path].flatMap((file) => anchorsFileTailLines(file).map((line) => ({ ...line, file })))
 }
 
 function parseOrNull(text: string): unknown {

@@ -25,8 +25,3 @@ export const ANCHORS_WRITER_ENTRIES = {
 export function anchorsWriterOf(line: { readonly ha?: boolean | undefined; readonly durability?: Durability | undefined }): AnchorsWriter | null {
   return line.ha === undefined || line.durability === undefined ? null : { ha: line.ha, durability: line.durability }
 }
-
-/** Whether a start under `writer`'s conditions judges its anchors file (a single node under durability fsync). */
-export function startJudgesAnchors(writer: AnchorsWriter): boolean {
-  return !writer.ha && writer.durability === 'fsync'
-}

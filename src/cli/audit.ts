@@ -6,7 +6,7 @@
  * log/ is not the data dir's log. A log directory given as DIR is verified as it is (a log set aside, say).
  */
 
-import { anchorsWriterOf, startJudgesAnchors } from '../audit/anchors-writer.ts'
+import { anchoredLsnOf, judgeAnchorLines, notJudgedReason } from '../audit/anchors-judged.ts'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -203,21 +203,21 @@ export function verifySummary(report: VerifyReport, inputs: SummaryInputs = {}):
 /**
  * A data directory's own anchors beyond its log's end (ANCHOR_BEYOND_END) are what a single node's start refuses
  * (LOG_BEHIND_ANCHOR, src/runtime/anchors-behind.ts): said, with the highest LSN they name (a line's seal record's
- * when it gives one, as the start reads it), so the report and the refusal read alike. Only under the start's
- * conditions: the newest line that says who wrote the file names a single node under durability fsync, or none says
- * (an older build's). Written by an HA node or under durability none, the note says a start does not refuse it.
+ * when it gives one, as the start reads it), so the report and the refusal read alike. Each line is judged by who
+ * wrote it, as replay-verify judges it (audit/anchors-judged.ts): a single node under durability fsync, or a line that
+ * does not say (an older build's), none of them followed by an HA node's line. A line beyond the end written by an HA
+ * node or under durability none (or before an HA run) is a note that it is no loss a start refuses.
  */
 function startRefusalNote(report: VerifyReport, inputs: SummaryInputs): string | null {
   const read = inputs.anchors ?? null
   if (read === null || !read.own || !report.problems.some((problem) => problem.code === 'ANCHOR_BEYOND_END')) return null
-  const named = Math.max(...read.anchors.map((anchor) => Math.max(anchor.lsn, typeof anchor['sealRecordLsn'] === 'number' ? anchor['sealRecordLsn'] : 0)))
-  const writer = read.anchors.map((anchor) => anchorsWriterOf(anchor as Parameters<typeof anchorsWriterOf>[0])).filter((found) => found !== null).at(-1)
-  if (writer !== undefined && !startJudgesAnchors(writer)) {
-    const who = writer.ha ? 'an HA node (a standby drops a diverged tail its old leader anchored)' : 'a single node under durability none (nothing was synced)'
-    return `  note      its anchors name LSN ${named}, the log ends at ${report.lastLsn}; they were written by ${who}, whose start does not refuse this (no LOG_BEHIND_ANCHOR)`
+  const { judged, notJudged } = judgeAnchorLines(read.anchors)
+  if (judged !== null && anchoredLsnOf(judged) > report.lastLsn) {
+    return `  note      a gateway refuses to start from this data directory (LOG_BEHIND_ANCHOR): its anchors name LSN ${anchoredLsnOf(judged)}, the log ends at ${report.lastLsn}; ` +
+      'durable records are missing: restore the log from its archive or a standby\'s copy'
   }
-  return `  note      a gateway refuses to start from this data directory (LOG_BEHIND_ANCHOR): its anchors name LSN ${named}, the log ends at ${report.lastLsn}; ` +
-    'durable records are missing: restore the log from its archive or a standby\'s copy'
+  if (notJudged === null || anchoredLsnOf(notJudged.line) <= report.lastLsn) return null
+  return `  note      its anchors name LSN ${anchoredLsnOf(notJudged.line)}, the log ends at ${report.lastLsn}; that line was ${notJudgedReason(notJudged.why)} (no LOG_BEHIND_ANCHOR)`
 }
 
 /** The key and anchors lines: what was found in the data directory, and which anchors files were read. */

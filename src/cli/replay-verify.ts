@@ -8,8 +8,8 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
-import { anchorsFileLastWriter, startJudgesAnchors } from '../audit/index.ts'
-import { anchorsPathOf, logBehindAnchors } from '../runtime/index.ts'
+import { anchoredLsnOf, anchorsFileLines, judgeAnchorLines, notJudgedReason } from '../audit/index.ts'
+import { anchorsPathOf, logBehindAnchorLine } from '../runtime/index.ts'
 import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { progressLine, requireLogIn } from './data-dir.ts'
@@ -34,10 +34,11 @@ Options:
   --help                   show this help
 
 A data directory whose log ends before an LSN its own anchors file (DIR/audit/anchors.jsonl) names is a problem
-(LOG_BEHIND_ANCHOR, as "egress serve" refuses it): durable records are missing from the log. As at start, only when
-the file was last written by a single node under durability fsync (its lines say so), or when its lines do not say
-(an older build's: judged as the default single node under fsync, the problem's text says how to read it otherwise);
-by an HA node or under durability none it is a NOTE, which does not change the exit code.
+(LOG_BEHIND_ANCHOR, as "egress serve" refuses it): durable records are missing from the log. Each line is judged by
+who wrote it (its own "ha" and "durability"): lines of a single node under durability fsync, or lines that do not say
+(an older build's: judged as that default, the problem's text says how to read it otherwise), unless an HA node's
+line follows them. A line beyond the end written by an HA node or under durability none, or before the last HA run,
+is a NOTE, which does not change the exit code.
 
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
 or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
@@ -68,29 +69,29 @@ type CliReport = ReplayVerifyReport & { notes: string[] }
  * refusal at start (LOG_BEHIND_ANCHOR, src/runtime/anchors-behind.ts): a rebuild of such a log matches its snapshots
  * only up to where it ends, and would read as fine. A log that could not be opened has said so already.
  *
- * Judged under the start's conditions, a single node under durability fsync, as the file's newest line that says so
- * tells how the gateway last ran on the directory (audit/anchors-writer.ts): by an HA node or under durability none it
- * is a note (a start there does not refuse it). When no line says (an older build's file) the directory cannot tell,
- * and it is judged as the default deployment, a single node under fsync: a verifier that passed a directory missing
- * acknowledged records because it could not tell would be worse than one that names a loss an HA or `none` directory
- * may explain (the problem says so).
+ * Each line is judged by who wrote it (audit/anchors-judged.ts): the log is compared with the highest LSN among the
+ * lines a single node wrote under durability fsync (or that do not say: an older build's, judged as that default),
+ * none of them followed by an HA node's line; a line of an HA node or under durability none (or before an HA run)
+ * beyond the log's end is a note. Before, the file's newest line naming a writer decided for every line, and the log
+ * was compared with the highest LSN of any line: synced records cut off before a run under `none` passed as a note.
  */
 function logBehindAnchorsOffline(dir: string, report: ReplayVerifyReport): string | null {
   const logDir = join(dir, 'log')
   if (!existsSync(logDir) || (report.log.lastLsn === 0 && report.problems.length > 0)) return null
-  const anchorsPath = anchorsPathOf(dir, undefined)
-  const behind = logBehindAnchors({ dir: logDir, lastLsn: report.log.lastLsn }, anchorsPath)
-  if (behind === null) return null
-  const writer = anchorsFileLastWriter(anchorsPath)
-  if (writer === null || startJudgesAnchors(writer)) {
-    const unsaid = writer === null ? ' (its lines do not say how the gateway ran, an older build\'s: judged as a single node under durability fsync; on the data directory of an HA node or of durability none this is not a loss)' : ''
+  const log = { dir: logDir, lastLsn: report.log.lastLsn }
+  const { judged, notJudged } = judgeAnchorLines(anchorsFileLines(anchorsPathOf(dir, undefined)))
+  const behind = judged === null ? null : logBehindAnchorLine(log, { lsn: anchoredLsnOf(judged), file: judged.file, kind: judged.at ?? 'anchor' })
+  if (behind !== null && judged !== null) {
+    const unsaid = judged.ha === undefined || judged.durability === undefined
+      ? ' (that line does not say how the gateway ran, an older build\'s: judged as a single node under durability fsync; on the data directory of an HA node or of durability none this is not a loss)'
+      : ''
     report.problems.push(`LOG_BEHIND_ANCHOR: ${behind.message}${unsaid}`)
     report.ok = false
     return null
   }
-  const beyond = `the log ends at LSN ${report.log.lastLsn}, the anchors file ${behind.anchorsFile} names LSN ${behind.anchoredLsn}`
-  const why = writer.ha ? 'an HA node (a standby drops a diverged tail its old leader anchored)' : 'a single node under durability none (nothing was synced)'
-  return `LOG_BEHIND_ANCHOR not judged: ${beyond}, written by ${why}, whose start does not refuse it`
+  if (notJudged === null || anchoredLsnOf(notJudged.line) <= log.lastLsn) return null
+  const beyond = `the log ends at LSN ${log.lastLsn}, the anchors file ${notJudged.line.file} names LSN ${anchoredLsnOf(notJudged.line)}`
+  return `LOG_BEHIND_ANCHOR not judged: ${beyond}, ${notJudgedReason(notJudged.why)}`
 }
 
 /**

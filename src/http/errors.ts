@@ -61,8 +61,8 @@ export const ERROR_CODES = {
   REPLICATION_UNCONFIRMED: 503,
   UNAVAILABLE: 503,
   /**
-   * New orders and amends while the data dir's free space is below config `storage.freeBytesMin` (or cannot be read with
-   * a floor set): refused before anything was recorded, with Retry-After; cancels and flattens still pass (http/disk/).
+   * New orders and amends while the data dir's free space is below config `storage.freeBytesMin` (or cannot be read, or
+   * has not been read yet, with a floor set): refused before anything was recorded, with Retry-After; cancels and flattens still pass (http/disk/).
    */
   DISK_LOW: 503,
 } as const satisfies Record<string, ContentfulStatusCode>

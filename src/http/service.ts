@@ -103,6 +103,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     log: options.say ?? ((line) => console.error(line)),
   })
   // Read at once, then on its timer; serve awaits `disk.refresh()` before it listens, so the first answer has a reading.
+  // An HA node's role change serves the new service at once: until the first reading, a floor refuses (not_read_yet).
   void disk.start()
   registerDiskMetrics(metrics.registry, disk)
   metrics.followJwks(() => options.verifier.jwksStatus())

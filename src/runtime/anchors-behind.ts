@@ -21,7 +21,7 @@
 
 import { join } from 'node:path'
 import type { Wal } from '../../wal/index.ts'
-import { anchorsFileEnd, ANCHORS_FILE_DEFAULT, AUDIT_DATA_DIR } from '../audit/index.ts'
+import { anchorsFileEnd, ANCHORS_FILE_DEFAULT, AUDIT_DATA_DIR, type AnchorsEnd } from '../audit/index.ts'
 import { RestoreError } from './snapshot/index.ts'
 
 /** The anchors file of a data directory: `audit.anchorsFile` when set, else `<dataDir>/audit/anchors.jsonl`. */
@@ -35,7 +35,12 @@ export function anchorsPathOf(dataDir: string, anchorsFile: string | undefined):
  */
 export function logBehindAnchors(log: { readonly lastLsn: number; readonly dir: string }, anchorsPath: string): { message: string; anchorsFile: string; anchoredLsn: number } | null {
   const end = anchorsFileEnd(anchorsPath)
-  if (end === null || end.lsn <= log.lastLsn) return null
+  return end === null ? null : logBehindAnchorLine(log, end)
+}
+
+/** LOG_BEHIND_ANCHOR's message when `end` (one line of an anchors file: its LSN, file and kind) is past the log's last, else null. */
+export function logBehindAnchorLine(log: { readonly lastLsn: number; readonly dir: string }, end: AnchorsEnd): { message: string; anchorsFile: string; anchoredLsn: number } | null {
+  if (end.lsn <= log.lastLsn) return null
   const message =
     `the log ${log.dir} ends at LSN ${log.lastLsn}, but the anchors file ${end.file} names LSN ${end.lsn} (its ${lineKind(end.kind)}), ` +
     `written only once that LSN was durable: records ${log.lastLsn + 1}..${end.lsn} were durable and may have been acknowledged, and are missing ` +

@@ -115,6 +115,32 @@ describe('DISK_LOW', () => {
     expect(lines[0]).toEndWith('new orders and amends are refused (DISK_LOW) until a read succeeds')
   })
 
+  test('with a floor, no reading yet refuses new orders (not_read_yet): an HA node serves a new watch at once after a role change', async () => {
+    // The service as serve-ha.ts's onGateway builds it at every role change: served at once, nothing waits for the
+    // first statfs. Held unanswered here, as a slow or hung mount holds it.
+    let answer: (freeBytes: number) => void = () => {}
+    const lines: string[] = []
+    t = await startTestGateway({
+      config: { storage: { freeBytesMin: FLOOR } },
+      readFreeBytes: () => new Promise((resolve) => (answer = resolve)),
+      say: (line) => void lines.push(line),
+    })
+    const trader = await t.token({ accounts: ['demo-1'] })
+    const lastLsn = t.gateway.engine.wal.lastLsn
+    const refused = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'unread' }))
+    expect(refused.status).toBe(503)
+    expect((await json(refused)).error).toMatchObject({ code: 'DISK_LOW', details: { reason: 'not_read_yet', free_bytes: null, free_bytes_min: FLOOR } })
+    expect(t.gateway.engine.wal.lastLsn).toBe(lastLsn)
+    expect((await health(t)).disk).toEqual({ free_bytes: null, free_bytes_min: FLOOR, new_orders_refused: true, error: null })
+
+    // The first reading above the floor opens the intake; the not-read state was no refusal begun, nor one that ended.
+    answer(2 * FLOOR)
+    await t.http.services.disk.refresh()
+    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'unread' }))).status).toBe(202)
+    expect(await metric(t, 'egress_data_dir_low_total')).toBe('0')
+    expect(lines).toEqual([])
+  })
+
   test('without a floor nothing is refused: a full or unreadable disk is only shown', async () => {
     const disk: { freeBytes: number; error: Error | null } = { freeBytes: 0, error: null }
     const { t } = await gatewayWithDisk(disk, 0)

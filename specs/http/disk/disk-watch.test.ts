@@ -47,7 +47,8 @@ describe('a read that hangs', () => {
     void watch.refresh()
     nowMs = STALL_CHECKS * 1_000 - 1
     void watch.check()
-    expect([reads, watch.status.refusing]).toEqual([1, false])
+    // No reading yet: refused already with a floor (not_read_yet), but no failure and no refusal begun.
+    expect([reads, watch.refusal()?.reason, watch.status.error, watch.counts.refusalsBegun]).toEqual([1, 'not_read_yet', null, 0])
     nowMs = STALL_CHECKS * 1_000
     void watch.check()
     expect(reads).toBe(1)

@@ -26,10 +26,22 @@ export interface MintOptions {
   nowMs?: number
 }
 
-/** A signed HS256 JWT with `sub`, `roles`, `accounts`, `iss`, `aud`, `iat`, `nbf`, `exp` and a random `jti`. */
+/**
+ * The private claim with the issue time in ms (`iat` is in whole seconds). A subject's revocation refuses the tokens
+ * issued before a time in ms; by `iat` alone a token minted in the same second just after the revocation counts as
+ * issued before it (the conservative reading), so an operator who revokes and at once mints a new token for the user saw
+ * it refused for up to a second. revocation-check.ts reads this claim when it lies inside `iat`'s second.
+ */
+export const ISSUED_AT_MS_CLAIM = 'iat_ms'
+
+/**
+ * A signed HS256 JWT with `sub`, `roles`, `accounts`, `iss`, `aud`, `iat`, `nbf`, `exp`, a random `jti` and `iat_ms`
+ * (ISSUED_AT_MS_CLAIM: the issue time in ms, `iat` its second).
+ */
 export async function mintHs256Token(secret: string, options: MintOptions): Promise<string> {
-  const iat = Math.floor((options.nowMs ?? Date.now()) / 1000)
-  return new SignJWT({ roles: [...options.roles], accounts: [...options.accounts] })
+  const issuedAtMs = Math.floor(options.nowMs ?? Date.now())
+  const iat = Math.floor(issuedAtMs / 1000)
+  return new SignJWT({ roles: [...options.roles], accounts: [...options.accounts], [ISSUED_AT_MS_CLAIM]: issuedAtMs })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(options.sub)
     .setIssuer(options.issuer)

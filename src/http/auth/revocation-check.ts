@@ -6,6 +6,7 @@
 
 import { revocationOf, subjectKey, type Revocations, type TokenFacts } from '../../domain/revocations.ts'
 import { ApiError } from '../errors.ts'
+import { ISSUED_AT_MS_CLAIM } from './mint.ts'
 import type { Principal } from './principal.ts'
 
 /** The revocation set in force now (read at each request: the state it lives in may be replaced, by a restore). */
@@ -19,12 +20,24 @@ export interface VerifiedToken {
 
 /** What revocations match on, from a verified token's claims. */
 export function tokenFactsOf(payload: Record<string, unknown>, principal: Principal): TokenFacts {
-  const { jti, iat } = payload
-  return {
-    jti: typeof jti === 'string' ? jti : null,
-    subKey: subjectKey(principal.sub),
-    issuedAtMs: typeof iat === 'number' && Number.isFinite(iat) ? iat * 1000 : null,
-  }
+  const { jti } = payload
+  return { jti: typeof jti === 'string' ? jti : null, subKey: subjectKey(principal.sub), issuedAtMs: issuedAtMsOf(payload) }
+}
+
+/**
+ * The token's issue time in ms, as a subject's revocation compares it (refused when before its issued_before_ms):
+ * `iat_ms` (ISSUED_AT_MS_CLAIM, which `egress token` mints) when it is an integer inside the second `iat` names — it
+ * is signed with `iat`, and cannot move the time out of that second, so it can only tell a token minted just after a
+ * revocation from one minted just before it in the same second; otherwise `iat` × 1000 (the start of its second:
+ * a token revoked at 12:00:00.300 and minted at 12:00:00.500 without `iat_ms` is refused, never the reverse); null
+ * without `iat` (counted as issued before).
+ */
+export function issuedAtMsOf(payload: Record<string, unknown>): number | null {
+  const { iat } = payload
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return null
+  const iatMs = payload[ISSUED_AT_MS_CLAIM]
+  if (Number.isInteger(iat) && Number.isSafeInteger(iatMs) && Math.floor((iatMs as number) / 1000) === iat) return iatMs as number
+  return iat * 1000
 }
 
 /** Throws 401 TOKEN_REVOKED when `source` holds a revocation of the token at `nowMs`. */

@@ -13,6 +13,11 @@
  * directory that cannot be examined is one whose next write may fail. Without a floor nothing is refused; either way
  * the failure is in /health (`disk.error`) and counted. The last good reading stays shown (`free_bytes`).
  *
+ * Before the first read has answered there is no reading: with a floor set that refuses too (reason `not_read_yet`),
+ * for the same reason. `serve` waits (bounded) for the first reading before it listens, but an HA node builds a new
+ * watch at every role change and serves through it at once (serve-ha.ts onGateway): a leader just promoted accepted
+ * new orders with no reading at all until statfs answered — for up to STALL_CHECKS intervals on a hung mount.
+ *
  * Changes of the decision and of the read's health are logged once each way (edge-triggered), never per check.
  */
 
@@ -48,7 +53,7 @@ export interface DiskStatus {
 
 /** Why a new order or amend is refused, for its 503. */
 export interface DiskRefusal {
-  reason: 'below_floor' | 'unreadable'
+  reason: 'below_floor' | 'unreadable' | 'not_read_yet'
   freeBytes: number | null
   freeBytesMin: number
   retryAfterSec: number
@@ -60,7 +65,9 @@ export class DiskWatch {
   private readonly nowMs: () => number
   private freeBytes: number | null = null
   private error: string | null = null
-  private refusing = false
+  /** No read has answered yet (refusing then means not_read_yet: the fail-safe start, not a refusal that began). */
+  private unread = true
+  private refusing: boolean
   private reading: Promise<void> | null = null
   private readingSinceMs = 0
   private timer: ReturnType<typeof setInterval> | null = null
@@ -71,6 +78,8 @@ export class DiskWatch {
     this.options = options
     this.read = options.read ?? readFreeBytes
     this.nowMs = options.nowMs ?? (() => performance.now())
+    // No reading yet: refused when a floor is set, until the first read answers (see the file's comment).
+    this.refusing = options.freeBytesMin > 0
   }
 
   get status(): DiskStatus {
@@ -81,7 +90,7 @@ export class DiskWatch {
   refusal(): DiskRefusal | null {
     if (!this.refusing) return null
     return {
-      reason: this.error === null ? 'below_floor' : 'unreadable',
+      reason: this.error !== null ? 'unreadable' : this.freeBytes === null ? 'not_read_yet' : 'below_floor',
       freeBytes: this.freeBytes,
       freeBytesMin: this.options.freeBytesMin,
       retryAfterSec: Math.max(1, Math.ceil(this.options.checkEveryMs / 1000)),
@@ -144,9 +153,13 @@ export class DiskWatch {
 
   private decide(): void {
     const floor = this.options.freeBytesMin
-    const refusing = floor > 0 && (this.error !== null || (this.freeBytes !== null && this.freeBytes < floor))
-    if (refusing === this.refusing) return
+    const refusing = floor > 0 && (this.error !== null || this.freeBytes === null || this.freeBytes < floor)
+    // The first answer decides from "not refusing": the not_read_yet refusal before it is neither logged nor counted as
+    // a refusal begun, and its end is no "accepted again".
+    const was = this.unread ? false : this.refusing
+    this.unread = false
     this.refusing = refusing
+    if (refusing === was) return
     if (refusing) {
       this.counts.refusalsBegun++
       if (this.error === null) this.say(`the data dir has ${this.freeBytes} bytes free, below storage.freeBytesMin ${floor}: new orders and amends are refused (DISK_LOW); cancels, flattens and reads pass`)

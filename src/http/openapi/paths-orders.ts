@@ -18,7 +18,7 @@ import { answerComponents, DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, int
 /** The 503 of a new order or an amend: the shared meanings, and the data dir's free-space floor. */
 const DISK_LOW_OR_UNAVAILABLE =
   'Not ready, draining, or the log is unavailable; on an HA pair also NOT_LEADER or, in synchronous mode, STANDBY_UNAVAILABLE / REPLICATION_UNCONFIRMED; ' +
-  "a kernel code such as MODE_HALTED; DISK_LOW: the data dir's free space is below storage.freeBytesMin, or unreadable with a floor set (details.reason below_floor or unreadable, Retry-After); nothing was recorded, and cancels still pass"
+  "a kernel code such as MODE_HALTED; DISK_LOW: the data dir's free space is below storage.freeBytesMin, or unreadable or not read yet with a floor set (details.reason below_floor, unreadable or not_read_yet, Retry-After); nothing was recorded, and cancels still pass"
 
 const READERS = 'trader/bot: orders of the accounts in its token; ops, auditor, admin: every account'
 

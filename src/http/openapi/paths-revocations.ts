@@ -5,7 +5,8 @@ import { errorResponse, jsonAnswer, jsonContent, operation, schemaOf, type Docum
 
 const REVOCATION = {
   type: 'object',
-  description: 'kind token (jti) or subject (sub, issued_before_ms); until_ms, revoked_at_ms, revoked_by, note, lsn',
+  description:
+    'kind token (jti) or subject (sub, issued_before_ms, iat_only_from_ms: from when a new token without iat_ms — whole-second iat only — is accepted); until_ms, revoked_at_ms, revoked_by, note, lsn',
   properties: { kind: { type: 'string', enum: ['token', 'subject'] }, until_ms: { type: 'integer' }, lsn: { type: 'integer' } },
 }
 

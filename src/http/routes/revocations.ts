@@ -37,9 +37,9 @@ export const REVOCATION_BODY_SCHEMA = v.strictObject({
   jti: v.exactOptional(id('a token id (jti)')),
   /** Every token of this subject (any letter case) issued before issued_before_ms. */
   sub: v.exactOptional(id('a token subject (sub)')),
-  /** With sub: tokens whose iat (in ms) is before this are refused; default now. */
+  /** With sub: tokens issued (iat_ms, else iat × 1000) before this are refused; default now. */
   issued_before_ms: v.exactOptional(ms),
-  /** When the revocation ends (the token's exp × 1000, or later); default now + 24 h, at most now + 30 days. */
+  /** When the revocation ends (the token's exp × 1000, or later); default and at most now + 30 days. */
   until_ms: v.exactOptional(ms),
   note: v.exactOptional(v.pipe(v.string('expected a string'), v.maxLength(REVOCATION_NOTE_CHARS_MAX, `expected at most ${REVOCATION_NOTE_CHARS_MAX} characters`)), ''),
 })
@@ -98,9 +98,15 @@ function tokenJson(entry: TokenRevocation): { until_ms: number } & Record<string
   return { kind: 'token', jti: entry.jti, until_ms: entry.untilMs, revoked_at_ms: entry.atMs, revoked_by: entry.principalId, note: entry.note, lsn: entry.lsn }
 }
 
+/**
+ * `iat_only_from_ms`: from when the subject's new tokens whose issue time is known only to the second (no `iat_ms`: an
+ * identity provider's) are accepted — issued_before_ms rounded up to a whole second, for such a token's `iat` counts
+ * from the start of its second (revocation-check.ts). A token `egress token` mints carries `iat_ms` and is accepted
+ * from issued_before_ms itself.
+ */
 function subjectJson(entry: SubjectRevocation): { until_ms: number } & Record<string, unknown> {
   return {
-    kind: 'subject', sub: entry.sub, issued_before_ms: entry.issuedBeforeMs, until_ms: entry.untilMs, revoked_at_ms: entry.atMs, revoked_by: entry.principalId,
-    note: entry.note, lsn: entry.lsn,
+    kind: 'subject', sub: entry.sub, issued_before_ms: entry.issuedBeforeMs, iat_only_from_ms: Math.ceil(entry.issuedBeforeMs / 1000) * 1000,
+    until_ms: entry.untilMs, revoked_at_ms: entry.atMs, revoked_by: entry.principalId, note: entry.note, lsn: entry.lsn,
   }
 }
