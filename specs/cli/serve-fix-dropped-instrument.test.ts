@@ -5,7 +5,9 @@
  * resting on it at the venue is still read back, still takes its fills, and a cancel of it goes out once, on the
  * order's own symbol, and ends it. An order whose NewOrderSingle was unanswered at a crash is read back: held at the
  * venue, it is AckedOpen and cancelable; never received, it is not resent (the resend is refused INSTRUMENT_UNKNOWN,
- * on record) and ends Failed, holding nothing — nothing is sent twice and nothing rests at the venue unmanaged.
+ * on record) and ends Failed, holding nothing — nothing is sent twice and nothing rests at the venue unmanaged. The
+ * start says so, naming the instrument, how many orders are open on it and which (src/cli/dropped-instruments.ts):
+ * before, it said nothing, and an operator who took the symbol off new trading had no word of orders still working.
  * In-process, against the scripted acceptor of specs/venues/fix.
  */
 
@@ -149,6 +151,10 @@ describe('serve with a FIX venue: a restart on a config that dropped an instrume
     expect(second.gateway.ready).toBe(true)
     expect(second.gateway.engine.state.instruments.has('fx:MSFT')).toBe(false)
     expect(orders.get(orderId)?.status).toBe('AckedOpen')
+    // The start says so, naming the instrument, the count and the order.
+    expect(lines.filter((line) => line.includes('fx:MSFT'))).toEqual([
+      `warning: instrument fx:MSFT is no longer in the config, and 1 order is still open on it (${orderId}): new orders and amends on it are refused (INSTRUMENT_UNKNOWN), cancels, read-backs and fills still go through; cancel them (POST /v1/orders/:id/cancel) unless they should rest`,
+    ])
     // Not offered for new orders any more, nor for an amend (the order stands as it was).
     const refused = await second.gateway.place(trader, MSFT_BUY, 'rest-2')
     expect(refused.reply).toMatchObject({ kind: 'rejected', reason: 'INSTRUMENT_UNKNOWN' })
@@ -192,6 +198,10 @@ describe('serve with a FIX venue: a restart on a config that dropped an instrume
     const second = await start(dir, acceptor, IBM_ONLY)
     const orders = second.gateway.engine.state.orders
     const bootstrap = second.gateway.bootstrapReport
+    // Both were open at the restore; the start named them.
+    const named = lines.filter((line) => line.includes('fx:MSFT'))
+    expect(named).toHaveLength(1)
+    expect(named[0]).toContain(`instrument fx:MSFT is no longer in the config, and 2 orders are still open on it (${[heldId, lostId].sort().join(', ')})`)
     expect(bootstrap?.inFlightMarkedUnknown).toBe(2)
     expect(bootstrap?.resent).toEqual([])
     await until('held read back', () => orders.get(heldId)?.status === 'AckedOpen')
