@@ -26,6 +26,7 @@ import type { FixConnect, FixLog } from '../venues/fix/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { buildFixVenues, fixVenueSessions, type ServedFixVenue } from './serve-fix.ts'
 import { simVenueInstruments } from './serve-sim.ts'
+import { droppedInstrumentLines } from './dropped-instruments.ts'
 
 export interface ServeGatewayOptions {
   clock: Clock
@@ -139,6 +140,10 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       ...(options.role === undefined ? {} : { role: options.role }),
       beforeBootstrap: (engine, leader) => {
         options.beforeBootstrap?.(engine)
+        // Orders the log holds open on an instrument this config no longer lists stay manageable, but rest until
+        // canceled: said at every start that finds them (dropped-instruments.ts).
+        const served = new Set([(options.venue?.adapter ?? venue).venue, ...fixVenues.map((fix) => fix.name)])
+        for (const line of droppedInstrumentLines(engine.state.orders.values(), instruments, served)) options.log?.(line)
         // The back office opens before bootstrap (below for a standby) so the sim venue can resume from it: the sim
         // lives in this process, and egress's log is the only record of what it held. A fresh log has nothing to resume.
         const office = backOfficeOf(leader, { reconcileIntervalMs: backOfficeConfigOf(config).reconcileIntervalMs })

@@ -1,0 +1,59 @@
+/**
+ * Orders a start finds open on an instrument the config no longer lists: a venue's `instruments` (a FIX venue's, or
+ * the sim's entry) left it out since the orders were placed. They are not lost: the kernel decides cancels, read-backs
+ * and fills by the order's own venue and symbol, and the venue's adapter sends them on the order's symbol (FIX takes
+ * side and symbol from the order, src/cli/serve-fix.ts orderFactsLookup), so they stay manageable; only new orders and
+ * amends on the instrument are refused (INSTRUMENT_UNKNOWN), as is a start's resend of one proven absent. But such an
+ * order rests at the venue until someone cancels it, and the config change that made it so said nothing. So the start
+ * says it, once per instrument, with the count and the first order ids: the operator took the instrument off new
+ * trading and may not know orders are still working on it.
+ *
+ * An order whose venue has no entry at all (the whole venue left the config) has no adapter to reach it: nothing egress
+ * sends for it gets there. That is said too, differently: restore the venue's entry, or cancel at the venue directly.
+ */
+
+import { instrumentKey, type Instrument } from '../domain/instruments.ts'
+import type { Order } from '../domain/orders.ts'
+import { TERMINAL_STATES } from '../domain/states.ts'
+
+/** Order ids named per instrument in its line; the count says how many more. */
+export const DROPPED_ORDER_IDS_SHOWN = 5
+
+interface Dropped {
+  venue: string
+  count: number
+  orderIds: string[]
+}
+
+/**
+ * The lines to log: one per instrument the config no longer lists that open (non-terminal) orders are on, in key
+ * order. `venues`: the venues this start has an adapter for. One pass over the orders the kernel holds.
+ */
+export function droppedInstrumentLines(
+  orders: Iterable<Pick<Order, 'orderId' | 'venue' | 'symbol' | 'status'>>,
+  instruments: readonly Pick<Instrument, 'venue' | 'symbol'>[],
+  venues: ReadonlySet<string>,
+): string[] {
+  const listed = new Set(instruments.map((instrument) => instrumentKey(instrument.venue, instrument.symbol)))
+  const dropped = new Map<string, Dropped>()
+  for (const order of orders) {
+    if (TERMINAL_STATES.has(order.status)) continue
+    const key = instrumentKey(order.venue, order.symbol)
+    if (listed.has(key)) continue
+    const entry = dropped.get(key) ?? { venue: order.venue, count: 0, orderIds: [] }
+    entry.count++
+    entry.orderIds.push(order.orderId)
+    dropped.set(key, entry)
+  }
+  return [...dropped.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, entry]) => lineOf(key, entry, venues.has(entry.venue)))
+}
+
+function lineOf(key: string, entry: Dropped, venueServed: boolean): string {
+  const ids = entry.orderIds.sort().slice(0, DROPPED_ORDER_IDS_SHOWN)
+  const more = entry.count > ids.length ? ` and ${entry.count - ids.length} more` : ''
+  const orders = `${entry.count} order${entry.count === 1 ? ' is' : 's are'} still open on it (${ids.join(', ')}${more})`
+  if (!venueServed) {
+    return `warning: instrument ${key}: the config has no venue ${entry.venue}, and ${orders}: egress cannot reach them (no cancel, read-back or fill goes through); restore the venue's entry, or cancel them at the venue`
+  }
+  return `warning: instrument ${key} is no longer in the config, and ${orders}: new orders and amends on it are refused (INSTRUMENT_UNKNOWN), cancels, read-backs and fills still go through; cancel them (POST /v1/orders/:id/cancel) unless they should rest`
+}
