@@ -313,6 +313,8 @@ async function finalChecks(cluster: Cluster, load: Load, report: DrillReport, op
 /** Steady order load: one new idempotency key per tick, retried on every node (same key) until one answers 202. */
 export class Load {
   readonly acked = new Map<string, string>()
+  /** Told of each 202 as it arrives (which node answered, when): the DR GameDay times a recovery to the first one. */
+  onAck: ((ack: { key: string; orderId: string; node: ClusterNode; atMs: number }) => void) | null = null
   attempts = 0
   refused = 0
   private running = false
@@ -359,6 +361,7 @@ export class Load {
         if (answer === null) continue
         if (answer.status === 202) {
           this.acked.set(key, answer.orderId)
+          this.onAck?.({ key, orderId: answer.orderId, node, atMs: Date.now() })
           return
         }
         this.refused++
