@@ -21,6 +21,9 @@ export const ORDER_LISTS_OPEN_MAX = 10_000
 /** Ended lists kept for reads and repeats, oldest accepted forgotten first. */
 export const ORDER_LISTS_ENDED_KEPT_MAX = 1_000
 
+/** A list key leaves room for the `/<index>` of its legs' keys within the 128 characters of an idempotency key. */
+export const LIST_KEY_CHARS_MAX = 120
+
 export const ORDER_LIST_TYPES = ['oco'] as const
 export type OrderListType = (typeof ORDER_LIST_TYPES)[number]
 
@@ -99,7 +102,7 @@ export function siblingOf(list: OrderList, legOrderId: string): string | null {
 export const orderListBodySchema = v.strictObject({
   type: v.picklist(ORDER_LIST_TYPES, `expected one of ${ORDER_LIST_TYPES.join(', ')}`),
   account: idSchema,
-  client_list_id: v.exactOptional(idSchema),
+  client_list_id: v.exactOptional(v.pipe(idSchema, v.maxLength(LIST_KEY_CHARS_MAX, `expected at most ${LIST_KEY_CHARS_MAX} characters (the legs' keys add /0 and /1)`))),
   orders: v.pipe(v.array(placeBodySchema), v.length(2, 'an OCO list has exactly 2 orders')),
 })
 

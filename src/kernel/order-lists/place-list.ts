@@ -12,7 +12,9 @@
 
 import { canonicalJson, sha256Hex, sha256HexPrefix } from '../../domain/canonical-json.ts'
 import type { EventOf } from '../../domain/events/index.ts'
-import { ORDER_LISTS_OPEN_MAX, orderListBodySchema } from '../../domain/order-lists.ts'
+import { LIST_KEY_CHARS_MAX, ORDER_LISTS_OPEN_MAX, orderListBodySchema } from '../../domain/order-lists.ts'
+
+export { LIST_KEY_CHARS_MAX }
 import type { ReasonCode } from '../../domain/reasons.ts'
 import { traceMemberOf } from '../../domain/trace-context.ts'
 import * as v from 'valibot'
@@ -20,9 +22,6 @@ import type { Decision, PlaceCommand, PlaceListCommand, Reply } from '../command
 import { decidePlace, orderIdFor } from '../intake/index.ts'
 import type { KernelState } from '../state.ts'
 import { stateWithLeg } from './leg-view.ts'
-
-/** A list key leaves room for the `/<index>` of its legs' keys within the 128 characters of an idempotency key. */
-export const LIST_KEY_CHARS_MAX = 120
 
 export function listIdFor(accountId: string, listKey: string): string {
   return `L${sha256HexPrefix(`${accountId}\nlist\n${listKey}`, 10)}`
