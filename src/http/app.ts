@@ -24,6 +24,7 @@ import { replicationRoutes, requireLeaderForWrites } from './routes/replication.
 import { orderActionRoutes } from './routes/order-actions.ts'
 import { orderLogRoutes } from './routes/order-log.ts'
 import { orderRoutes } from './routes/orders.ts'
+import { orderListRoutes } from './routes/order-lists.ts'
 import { streamRoutes } from './routes/streams.ts'
 import type { Services } from './services.ts'
 
@@ -77,6 +78,7 @@ export function createApp(services: Services): Hono<AuthEnv> {
     return c.body(document, 200, { 'Content-Type': 'application/json; charset=utf-8' })
   })
   app.route('/', orderRoutes(services))
+  app.route('/', orderListRoutes(services))
   app.route('/', orderActionRoutes(services))
   app.route('/', orderLogRoutes(services))
   app.route('/', streamRoutes(services))

@@ -15,6 +15,7 @@ import { addBalance, addReserved } from './ledger.ts'
 import { syncQueues } from './queues.ts'
 import { cloneState, idempotencyIndexKey, type KernelState } from './state.ts'
 import { applyRevocation } from './revocations.ts'
+import { applyOrderListEvent, noteLegEvent } from './order-lists/index.ts'
 import { applyVenueHealth } from './venue-health.ts'
 
 export interface ApplyMeta {
@@ -57,6 +58,10 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
     case 'auth.token_revoked':
     case 'auth.subject_revoked':
       applyRevocation(state, event, meta.lsn)
+      return
+    case 'order_list.accepted':
+    case 'order_list.triggered':
+      applyOrderListEvent(state, event)
       return
     case 'account.funded':
       addBalance(state, event.accountId, event.asset, event.amount)
@@ -103,6 +108,8 @@ type OrderScopedEvent = Exclude<
     | 'venue.override_lapsed'
     | 'auth.token_revoked'
     | 'auth.subject_revoked'
+    | 'order_list.accepted'
+    | 'order_list.triggered'
     | 'account.funded'
     | 'account.flatten_requested'
     | 'order.accepted'
@@ -120,6 +127,7 @@ function applyToOrder(state: KernelState, event: OrderScopedEvent): void {
   const order = state.orders.get(event.orderId)
   assert(order !== undefined, () => `event ${event.type} for unknown order ${event.orderId}`)
   applyOrderEvent(state, order, event)
+  if (state.orderLists.byLeg.size > 0) noteLegEvent(state, event.orderId, event.atMs)
 }
 
 function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): void {

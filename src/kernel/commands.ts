@@ -45,6 +45,24 @@ export interface PlaceCommand {
   traceparent?: string
 }
 
+/**
+ * Place an order list (src/kernel/order-lists/): the list body (unvalidated) with two ordinary order bodies, each
+ * decided as a PlaceCommand with these facts (both legs are on one instrument, so one market snapshot serves).
+ */
+export interface PlaceListCommand {
+  kind: 'place_list'
+  nowMs: number
+  principal: Principal
+  /** The Idempotency-Key header, if any; otherwise the body's client_list_id is the list's key. */
+  idempotencyKey: string | null
+  body: unknown
+  market: MarketSnapshot | null
+  live: LiveReadiness
+  configDigest: string
+  buildCommit: string
+  traceparent?: string
+}
+
 export interface CancelCommand {
   kind: 'cancel'
   nowMs: number
@@ -272,6 +290,7 @@ export interface ClearSuspectsCommand {
 
 export type KernelCommand =
   | PlaceCommand
+  | PlaceListCommand
   | CancelCommand
   | ConfigureCommand
   | SetModeCommand
@@ -301,6 +320,9 @@ export type Reply =
   | { kind: 'conflict'; orderId: string; reason: 'IDEMPOTENCY_CONFLICT' }
   /** An amend passed its guards (or repeats the one in progress: duplicate). `rejected` answers a guard failure. */
   | { kind: 'amend_accepted'; orderId: string; amendId: number; duplicate: boolean }
+  /** An order list: both legs accepted (or a repeat of the list: duplicate), or the first leg that failed its guards. */
+  | { kind: 'list_accepted'; listId: string; orderIds: string[]; duplicate: boolean }
+  | { kind: 'list_rejected'; listId: string; leg: number; orderId: string; reason: ReasonCode; guard: string; duplicate: boolean }
   | { kind: 'done' }
   | { kind: 'refused'; reason: ReasonCode; detail: string }
 

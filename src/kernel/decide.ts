@@ -19,12 +19,20 @@ import { decideBootstrap, decideCancelResult, decidePlaceResult } from './result
 import { decideSend } from './send.ts'
 import type { KernelState } from './state.ts'
 import { decideRevokeToken } from './revocations.ts'
+import { decidePlaceList, withListFollowUps } from './order-lists/index.ts'
 import { decideVenueHealth, decideVenueOverride, decideVenueOverrideLapse } from './venue-health.ts'
 
 export function decide(state: KernelState, command: KernelCommand): Decision {
+  // An event on a leg of an open OCO list may fire it: the sibling's cancel joins the same decision (order-lists/).
+  return withListFollowUps(state, decideCommand(state, command))
+}
+
+function decideCommand(state: KernelState, command: KernelCommand): Decision {
   switch (command.kind) {
     case 'place':
       return decidePlace(state, command)
+    case 'place_list':
+      return decidePlaceList(state, command)
     case 'cancel':
       return decideCancel(state, command)
     case 'configure':

@@ -24,6 +24,7 @@ export type {
   LiveReadiness,
   MarkSuspectsCommand,
   PlaceCommand,
+  PlaceListCommand,
   PlaceResultCommand,
   ReconcileResultCommand,
   Reply,
@@ -40,6 +41,7 @@ export type {
 export { OVERRIDE_REASON_CHARS_MAX, venueHealthOf } from './venue-health.ts'
 export { decide } from './decide.ts'
 export { decideRevokeToken } from './revocations.ts'
+export { legKeyOf, listIdFor, LIST_KEY_CHARS_MAX } from './order-lists/index.ts'
 export { FLATTEN_KEY_PREFIX, flattenActs } from './flatten.ts'
 export { evaluateGate } from './gate.ts'
 export { orderIdFor, shedReason, type AdmissionLane } from './intake/index.ts'

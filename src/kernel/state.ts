@@ -13,6 +13,7 @@ import type { ReasonCode } from '../domain/reasons.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { VenueHealthEntry } from '../domain/venue-health.ts'
 import { cloneRevocations, emptyRevocations, type Revocations } from '../domain/revocations.ts'
+import { cloneOrderLists, emptyOrderLists, type OrderLists } from '../domain/order-lists.ts'
 
 export interface AccountLedger {
   /** Holdings per asset: cash in quote assets, positions in base assets. */
@@ -87,6 +88,8 @@ export interface KernelState {
   venueHealth: Map<string, VenueHealthEntry>
   /** The bearer tokens refused before their expiry (src/kernel/revocations.ts): live entries only, bounded. */
   revocations: Revocations
+  /** The order lists (OCO, src/kernel/order-lists/): every open one and the newest ended ones, bounded. */
+  orderLists: OrderLists
 }
 
 export function initialState(): KernelState {
@@ -110,6 +113,7 @@ export function initialState(): KernelState {
     counters: { eventsApplied: 0, duplicateReportsDropped: 0, transitionsRefused: 0, alertsRaised: 0 },
     venueHealth: new Map(),
     revocations: emptyRevocations(),
+    orderLists: emptyOrderLists(),
   }
 }
 
@@ -147,6 +151,7 @@ export function cloneState(state: KernelState): KernelState {
     venueHealth: new Map([...state.venueHealth].map(([venue, entry]) => [venue, { ...entry, override: entry.override === null ? null : { ...entry.override } }])),
     // Its own copy: a snapshot encodes the clone across event-loop turns while revocations go on being applied.
     revocations: cloneRevocations(state.revocations),
+    orderLists: cloneOrderLists(state.orderLists),
   }
 }
 

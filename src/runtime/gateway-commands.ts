@@ -58,6 +58,29 @@ export abstract class GatewayCommands {
     })
   }
 
+  /**
+   * Places an order list (OCO, src/kernel/order-lists/); resolves with the kernel's reply once its records are durable.
+   * Both legs are on one instrument (the kernel refuses a list whose legs are not), so the first leg's market serves.
+   */
+  placeList(principal: Principal, body: unknown, idempotencyKey: string | null, request: RequestTrace = {}): Promise<CommandResult> {
+    const orders = typeof body === 'object' && body !== null ? (body as { orders?: unknown }).orders : undefined
+    const first = Array.isArray(orders) && typeof orders[0] === 'object' && orders[0] !== null ? (orders[0] as { venue?: unknown; symbol?: unknown }) : {}
+    const venue = typeof first.venue === 'string' ? first.venue : 'sim'
+    const symbol = typeof first.symbol === 'string' ? first.symbol : ''
+    return this.run({
+      kind: 'place_list',
+      nowMs: this.clock.nowMs(),
+      principal,
+      idempotencyKey,
+      body,
+      market: this.market.snapshot(venue, symbol),
+      live: this.liveReadiness(),
+      configDigest: this.options.configDigest,
+      buildCommit: this.options.buildCommit,
+      ...traceMemberOf(request),
+    })
+  }
+
   /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */
   amend(principal: Principal, orderId: string, change: { qty: Units | null; price: Units | null }, request: RequestTrace = {}): Promise<CommandResult> {
     const order = this.engine.state.orders.get(orderId)

@@ -162,6 +162,11 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'auth.subject_revoked@2': '{atMs:number issuedBeforeMs:number note:string principalId:string sub:string untilMs:number}',
   'auth.token_revoked@3': '{atMs:number jti:word note:word principalId:word untilMs:number}',
   'auth.subject_revoked@3': '{atMs:number issuedBeforeMs:number note:word principalId:word sub:word untilMs:number}',
+  'order_list.triggered@3': '{atMs:number cause:word legOrderId:word listId:word}',
+  'order_list.triggered@2': '{atMs:number cause:string legOrderId:string listId:string}',
+  'order_list.accepted@3': '{accountId:word atMs:number bodyDigest:word legs:[word] listId:word listKey:word listType:word principalId:word traceparent:optional(word)}',
+  // Order lists (263, 264): new types, written from version 3 on; their version 2 layouts are pinned as every type's are.
+  'order_list.accepted@2': '{accountId:string atMs:number bodyDigest:string legs:[string] listId:string listKey:string listType:string principalId:string traceparent:optional(string)}',
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */

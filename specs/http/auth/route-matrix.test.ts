@@ -21,6 +21,7 @@ const CALLERS: Record<Caller, { roles: Role[]; accounts: string[] }> = {
 let t: TestGateway
 const tokens = {} as Record<Caller, string>
 let orderId = ''
+let listId = ''
 
 beforeAll(async () => {
   t = await startTestGateway()
@@ -28,7 +29,15 @@ beforeAll(async () => {
   const placed = await t.request('/v1/orders', post(tokens.trader, LIMIT_BUY, { 'Idempotency-Key': 'matrix-order' }))
   expect(placed.status).toBe(202)
   orderId = (await json(placed)).order_id as string
+  const listed = await t.request('/v1/order-lists', post(tokens.trader, ocoList('matrix-list')))
+  expect(listed.status).toBe(202)
+  listId = (await json(listed)).list_id as string
 })
+
+/** An OCO list of two resting buys on demo-1 (src/http/routes/order-lists.ts). */
+function ocoList(key: string): Record<string, unknown> {
+  return { type: 'oco', account: 'demo-1', client_list_id: key, orders: [{ ...LIMIT_BUY, price: '59000' }, { ...LIMIT_BUY, price: '58000' }] }
+}
 afterAll(async () => t.stop())
 
 interface Row {
@@ -59,6 +68,8 @@ async function proposed(): Promise<string> {
 
 const ROWS: Row[] = [
   { route: 'POST /v1/orders', request: (token) => send(() => '/v1/orders', LIMIT_BUY, { 'Idempotency-Key': `matrix-${++keys}` })(token), allowed: OWN },
+  { route: 'POST /v1/order-lists', request: (token) => send(() => '/v1/order-lists', ocoList(`matrix-list-${++keys}`))(token), allowed: OWN },
+  { route: 'GET /v1/order-lists/:id', request: get(() => `/v1/order-lists/${listId}`), allowed: READERS },
   { route: 'GET /v1/orders?account=demo-1', request: get(() => '/v1/orders?account=demo-1'), allowed: READERS },
   { route: 'GET /v1/orders', request: get(() => '/v1/orders'), allowed: EVERYONE },
   { route: 'GET /v1/orders/:id', request: get(order()), allowed: READERS },

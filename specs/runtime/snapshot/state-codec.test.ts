@@ -110,11 +110,11 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 15's fields (format 14's, pinned before, plus the token revocations; formats 14, 13 and 12 are read:
-    // their tests below and in state-codec-v14.test.ts). A change of the encoded fields under the same format number would leave this build unable to
+    // Pinned: format 16's fields (format 15's, pinned before, plus the order lists; formats 15, 14, 13 and 12 are read:
+    // their tests below and in state-codec-v14.test.ts, state-codec-v15.test.ts). A change of the encoded fields under the same format number would leave this build unable to
     // read the snapshots the one before wrote under this id: it takes the next number, keeps a reader of this one
     // (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v15/b993d198500a1de5')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v16/b9769381ac7aa89d')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -133,7 +133,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v15/b993d198500a1de5', 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
     const world = await tradedWorld(16)
     worlds.push(world)
@@ -154,7 +154,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 18 fields/)
+    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 19 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
   })
 
@@ -181,7 +181,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 18 fields/)
+    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 19 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
     expect(() => kernelStateFromBytes(v6, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
   })
@@ -212,7 +212,7 @@ describe('kernel state encoding', () => {
     if (amended === undefined) throw new Error('expected an order')
     amended.limitLoosest = 123n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(amended.orderId)?.limitLoosest).toBe(123n)
-    expect(() => kernelStateFromBytes(v9)).toThrow(/expected KernelState as an array of 18 fields/)
+    expect(() => kernelStateFromBytes(v9)).toThrow(/expected KernelState as an array of 19 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -241,7 +241,7 @@ describe('kernel state encoding', () => {
     if (declined === undefined) throw new Error('expected an order')
     declined.syntheticDeclinedCumQty = 456n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(declined.orderId)?.syntheticDeclinedCumQty).toBe(456n)
-    expect(() => kernelStateFromBytes(v10)).toThrow(/expected KernelState as an array of 18 fields/)
+    expect(() => kernelStateFromBytes(v10)).toThrow(/expected KernelState as an array of 19 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -267,7 +267,7 @@ describe('kernel state encoding', () => {
     const restored = kernelStateFromBytes(kernelStateBytes(state))
     expect(restored.venueHealth.get('sim')).toEqual(state.venueHealth.get('sim'))
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 18 fields/)
+    expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 19 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -307,7 +307,7 @@ describe('kernel state encoding', () => {
     expect(restored.config).toEqual(state.config)
     expect(restored.instruments.get(`${first.venue}:${first.symbol}`)?.touchQtyMin).toBe(5n)
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v13)).toThrow(/expected KernelState as an array of 18 fields/)
+    expect(() => kernelStateFromBytes(v13)).toThrow(/expected KernelState as an array of 19 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
   })
 
@@ -335,17 +335,18 @@ describe('kernel state encoding', () => {
     expect(restored.policies.get(accountId)?.newOrdersBy).toEqual(['trader'])
     expect(restored.config?.policies.find((policy) => policy.accountId === accountId)?.newOrdersBy).toEqual(['trader'])
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v12)).toThrow(/expected KernelState as an array of 18 fields/)
+    expect(() => kernelStateFromBytes(v12)).toThrow(/expected KernelState as an array of 19 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
   })
 })
 
 /**
- * A format 15 section's JSON as format 13 and older wrote it: without the revocations (its last field, format 15's;
- * none in these states), the config's instrument rows without touchQtyMin (their
+ * A format 16 section's JSON as format 13 and older wrote it: without the order lists and the revocations (its last
+ * two fields, format 16's and 15's; none in these states), the config's instrument rows without touchQtyMin (their
  * last member) and its params without spreadBpsMax and touchShareBpsMax (their last two), likewise the instruments map.
  */
 function withoutBookLimits(fields: unknown[]): unknown[] {
+  expect(fields.pop()).toEqual([])
   expect(fields.pop()).toEqual([[], [], 0])
   const config = fields[1] as [string, unknown[][], unknown, unknown[]] | null
   if (config !== null) {

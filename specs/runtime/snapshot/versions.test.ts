@@ -114,6 +114,7 @@ describe("snapshots of the previous build's kernel encoding", () => {
     }
     // Format 15's revocations (none here), format 12's venueHealth (none recorded here), then format 9's retireRule, which format 7 did not hold (the
     // restart records the rule again: kernel.retire_rule_adopted).
+    expect(fields.pop()).toEqual([])
     expect(fields.pop()).toEqual([[], [], 0])
     expect(fields.pop()).toEqual([])
     fields.pop()

@@ -1,7 +1,7 @@
 /**
  * The registry of record types: name ↔ numeric code (the WAL frame's u16 record type) and current schema version
  * (the frame's schema version). Codes are stable forever: a code is never reused or renumbered; a new record type
- * takes a new code. Grouped by hundreds: 1xx kernel/admin, 2xx order lifecycle (247–250 and 260: venue health, 261–262: token revocations, which came after the 2xx were taken), 3xx inbox, 9xx alerts.
+ * takes a new code. Grouped by hundreds: 1xx kernel/admin, 2xx order lifecycle (247–250 and 260: venue health, 261–262: token revocations, 263–264: order lists, which came after the 2xx were taken), 3xx inbox, 9xx alerts.
  *
  * Schema evolution (§11): a payload with a version older than current is upgraded step by step through UPGRADES
  * before validation; a version newer than this binary knows, or an unknown code, stops replay with a SchemaError.
@@ -58,6 +58,8 @@ export const EVENT_CODES = {
   'venue.override_lapsed': 260,
   'auth.token_revoked': 261,
   'auth.subject_revoked': 262,
+  'order_list.accepted': 263,
+  'order_list.triggered': 264,
   'inbox.report_accepted': 300,
   'inbox.duplicate_dropped': 301,
   'alert.raised': 900,

@@ -14,6 +14,7 @@ import { AUTH_EVENT_SCHEMAS } from './auth-schemas.ts'
 import { CONTROL_EVENT_SCHEMAS } from './control-schemas.ts'
 import { EXECUTION_EVENT_SCHEMAS } from './execution-schemas.ts'
 import { INBOX_EVENT_SCHEMAS } from './inbox-schemas.ts'
+import { ORDER_LIST_EVENT_SCHEMAS } from './order-list-schemas.ts'
 import { ORDER_EVENT_SCHEMAS } from './order-schemas.ts'
 import { OUTCOME_EVENT_SCHEMAS } from './outcome-schemas.ts'
 import { RECOVERY_EVENT_SCHEMAS } from './recovery-schemas.ts'
@@ -29,4 +30,5 @@ export const EVENT_SCHEMAS = {
   ...EXECUTION_EVENT_SCHEMAS,
   ...RECOVERY_EVENT_SCHEMAS,
   ...INBOX_EVENT_SCHEMAS,
+  ...ORDER_LIST_EVENT_SCHEMAS,
 } as const

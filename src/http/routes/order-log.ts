@@ -220,6 +220,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
   'venue.health_changed': 'other', 'venue.override_proposed': 'other', 'venue.override_approved': 'other', 'venue.override_revoked': 'other', 'venue.override_lapsed': 'other',
   'auth.token_revoked': 'other', 'auth.subject_revoked': 'other',
+  'order_list.accepted': 'other', 'order_list.triggered': 'other',
 }
 
 function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][number] {

@@ -168,6 +168,10 @@ const commandSchema = v.variant('kind', [
     kind: v.literal('place'), nowMs: ms, principal: principalSchema, idempotencyKey: v.nullable(text), body: v.unknown(), market: v.nullable(market), live,
     configDigest: text, buildCommit: text, traceparent,
   }),
+  v.strictObject({
+    kind: v.literal('place_list'), nowMs: ms, principal: principalSchema, idempotencyKey: v.nullable(text), body: v.unknown(), market: v.nullable(market), live,
+    configDigest: text, buildCommit: text, traceparent,
+  }),
   v.strictObject({ kind: v.literal('cancel'), nowMs: ms, principal: principalSchema, orderId: text, reason, traceparent }),
   v.strictObject({ kind: v.literal('configure'), nowMs: ms, config }),
   v.strictObject({ kind: v.literal('set_mode'), nowMs: ms, principal: principalSchema, mode: v.picklist(MODES), note: text }),

@@ -1,15 +1,17 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 14), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 15), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
 import type { Order } from '../../domain/orders.ts'
 import { emptyRevocations } from '../../domain/revocations.ts'
+import { emptyOrderLists } from '../../domain/order-lists.ts'
+import { revocationsCodec } from './revocations-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
   CONFIG_PARTS, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
-  type ConfigParts, type KernelStateRestV11, type KernelStateRestV14,
+  type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10,
 } from './state-parts.ts'
 
@@ -83,7 +85,7 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations() }),
+    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists() }),
   }
 }
 
@@ -98,9 +100,29 @@ function withVenueHealth(version: number, configParts: ConfigParts): Codec<Kerne
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations() }),
+    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations(), orderLists: emptyOrderLists() }),
   }
 }
+
+/**
+ * A state as format 15 wrote it: everything but the order lists (read with none, as replaying its log gives: that
+ * build logged no `order_list.accepted`).
+ */
+export const kernelStateV15: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRestV15>('KernelState', {
+    ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
+    retireRule: nullable(num),
+    venueHealth: venueHealthEntries,
+    revocations: revocationsCodec,
+  })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 15")
+    },
+    decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists() }),
+  }
+})()
 
 /** A state as format 14 wrote it: everything but revocations (read with none). */
 export const kernelStateV14 = withVenueHealth(14, CONFIG_PARTS)
@@ -137,7 +159,7 @@ function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<K
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations() }),
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists() }),
   }
 }
 

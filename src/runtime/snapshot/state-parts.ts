@@ -232,8 +232,11 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 export type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-/** The state as formats 12–14 held it: without revocations. */
-export type KernelStateRestV14 = Omit<KernelStateRest, 'revocations'>
+/** The state as format 15 held it: without order lists. */
+export type KernelStateRestV15 = Omit<KernelStateRest, 'orderLists'>
+
+/** The state as formats 12–14 held it: without revocations either. */
+export type KernelStateRestV14 = Omit<KernelStateRestV15, 'revocations'>
 
 /** The state as formats 9–11 held it: without venueHealth either. */
 export type KernelStateRestV11 = Omit<KernelStateRestV14, 'venueHealth'>

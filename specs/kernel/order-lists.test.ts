@@ -1,0 +1,173 @@
+/**
+ * OCO lists in the kernel (src/kernel/order-lists/): intake of both legs through the place path as one decision, and
+ * the sibling cancel the kernel decides in the same decision as the event that fires the list.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import type { EventOf } from '../../src/domain/events/index.ts'
+import { ORDER_LISTS_OPEN_MAX } from '../../src/domain/order-lists.ts'
+import { applyInPlace, initialState, stateDigest, type Decision, type PlaceListCommand } from '../../src/kernel/index.ts'
+import { ACCOUNT, body, d, Harness, market, report, T0, trader } from './fixtures.ts'
+
+function listBody(overrides: { legs?: Record<string, unknown>[]; key?: string | undefined } = {}): Record<string, unknown> {
+  const legs = overrides.legs ?? [
+    body({ side: 'sell', qty: '0.1', price: '50500', client_order_id: undefined }),
+    body({ side: 'sell', qty: '0.1', price: '49500', client_order_id: undefined }),
+  ]
+  const key = 'key' in overrides ? overrides.key : 'list-1'
+  return { type: 'oco', account: ACCOUNT, ...(key === undefined ? {} : { client_list_id: key }), orders: legs }
+}
+
+function placeList(harness: Harness, raw: Record<string, unknown> = listBody(), overrides: Partial<PlaceListCommand> = {}): Decision {
+  return harness.run({
+    kind: 'place_list',
+    nowMs: harness.nowMs,
+    principal: trader,
+    idempotencyKey: null,
+    body: raw,
+    market: market(),
+    live: { credentialPresent: true, environmentLive: true, haLeader: true },
+    configDigest: 'cfg-1',
+    buildCommit: 'test',
+    ...overrides,
+  })
+}
+
+/** A list whose two legs are open at the venue (sent and acked). */
+function openList(harness: Harness): { listId: string; a: string; b: string } {
+  const decision = placeList(harness)
+  if (decision.reply.kind !== 'list_accepted') throw new Error(`expected the list accepted, got ${JSON.stringify(decision.reply)}`)
+  const [a, b] = decision.reply.orderIds as [string, string]
+  for (const orderId of [a, b]) {
+    harness.send(orderId)
+    harness.placeResult(orderId, { kind: 'ok', value: { venueOrderId: `v-${orderId}` } })
+  }
+  return { listId: decision.reply.listId, a, b }
+}
+
+function cancelsOf(decision: Decision): EventOf<'order.cancel_requested'>[] {
+  return decision.events.filter((event): event is EventOf<'order.cancel_requested'> => event.type === 'order.cancel_requested')
+}
+
+describe('OCO intake', () => {
+  test('both legs pass the place path and are recorded with the list in one decision; a repeat answers the first answer', () => {
+    const harness = Harness.funded()
+    const decision = placeList(harness)
+    expect(harness.eventTypes(decision)).toEqual(['order.accepted', 'order.accepted', 'order_list.accepted'])
+    if (decision.reply.kind !== 'list_accepted') throw new Error('expected list_accepted')
+    const { listId, orderIds } = decision.reply
+    const list = harness.state.orderLists.lists.get(listId)
+    expect(list?.legs).toEqual(orderIds)
+    expect(list?.triggered).toBeNull()
+    expect(harness.state.orderLists.open).toBe(1)
+    expect(harness.order(orderIds[0] as string).idempotencyKey).toBe('list-1/0')
+    // Both legs hold their reservation.
+    expect(harness.reserved('BTC')).toBe(d('0.2'))
+    const again = placeList(harness)
+    expect(again.events).toEqual([])
+    expect(again.reply).toEqual({ kind: 'list_accepted', listId, orderIds, duplicate: true })
+    const other = placeList(harness, listBody({ legs: [body({ side: 'sell', qty: '0.2', price: '50500', client_order_id: undefined }), body({ side: 'sell', qty: '0.1', price: '49500', client_order_id: undefined })] }))
+    expect(other.reply).toMatchObject({ kind: 'refused', reason: 'IDEMPOTENCY_CONFLICT' })
+    expect(other.events).toEqual([])
+  })
+
+  test('the second leg is decided as if the first were accepted: a position only one leg fits rejects the list, recording only that leg', () => {
+    const harness = Harness.funded()
+    const legs = [body({ side: 'sell', qty: '1.5', price: '50500', client_order_id: undefined }), body({ side: 'sell', qty: '1', price: '49500', client_order_id: undefined })]
+    const decision = placeList(harness, listBody({ legs }))
+    expect(harness.eventTypes(decision)).toEqual(['order.rejected'])
+    expect(decision.reply).toMatchObject({ kind: 'list_rejected', leg: 1, reason: 'INSUFFICIENT_POSITION', guard: 'reservation', duplicate: false })
+    expect(harness.state.orders.size).toBe(0)
+    expect(harness.state.orderLists.lists.size).toBe(0)
+    expect(harness.reserved('BTC')).toBe(0n)
+    // The same list again: the first leg is decided afresh (nothing of it was kept), the second answers its first answer.
+    const again = placeList(harness, listBody({ legs }))
+    expect(again.events).toEqual([])
+    expect(again.reply).toMatchObject({ kind: 'list_rejected', leg: 1, reason: 'INSUFFICIENT_POSITION', duplicate: true })
+  })
+
+  test("legs off the list's account, instrument or with one key are refused with nothing recorded; so is a list beyond the bound", () => {
+    const harness = Harness.funded()
+    const otherSymbol = placeList(harness, listBody({ legs: [body({ side: 'sell', client_order_id: undefined }), body({ side: 'sell', symbol: 'ETH-USD', client_order_id: undefined })] }))
+    expect(otherSymbol.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_LIST_LEGS_MISMATCH' })
+    const sameKey = placeList(harness, listBody({ legs: [body({ side: 'sell', client_order_id: 'k' }), body({ side: 'sell', price: '49500', client_order_id: 'k' })] }))
+    expect(sameKey.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_LIST_LEGS_MISMATCH' })
+    const noKey = placeList(harness, listBody({ key: undefined }))
+    expect(noKey.reply).toMatchObject({ kind: 'refused', reason: 'IDEMPOTENCY_KEY_MISSING' })
+    const three = placeList(harness, { ...listBody(), orders: [body(), body(), body()] })
+    expect(three.reply).toMatchObject({ kind: 'refused', reason: 'SYNTAX_INVALID' })
+    harness.state.orderLists.open = ORDER_LISTS_OPEN_MAX
+    expect(placeList(harness).reply).toMatchObject({ kind: 'refused', reason: 'ORDER_LISTS_FULL' })
+    expect(harness.log.filter((event) => event.type.startsWith('order'))).toEqual([])
+  })
+})
+
+describe('OCO: one leg cancels the other', () => {
+  test('a partial fill of leg A cancels leg B in the same decision (Lane0), with the list named as the reason', () => {
+    const harness = Harness.funded()
+    const { listId, a, b } = openList(harness)
+    const decision = harness.report(report(harness.order(a), { execId: 'f1', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
+    expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill', 'order_list.triggered', 'order.cancel_requested'])
+    expect(cancelsOf(decision)).toEqual([{ type: 'order.cancel_requested', atMs: T0, orderId: b, principalId: trader.id, reason: 'OCO_SIBLING_FILLED' }])
+    expect(harness.state.orderLists.lists.get(listId)?.triggered).toEqual({ legOrderId: a, cause: 'fill', atMs: T0 })
+    expect(harness.order(a).status).toBe('Partial')
+    expect(harness.order(b).status).toBe('CancelRequested')
+    expect(harness.next()).toMatchObject({ orderId: b, kind: 'cancel', lane: 0 })
+  })
+
+  test("a user's cancel of leg A cancels leg B too", () => {
+    const harness = Harness.funded()
+    const { a, b } = openList(harness)
+    const decision = harness.cancel(a)
+    expect(cancelsOf(decision).map((event) => [event.orderId, event.reason])).toEqual([
+      [a, 'USER_CANCEL'],
+      [b, 'OCO_SIBLING_CANCELED'],
+    ])
+  })
+
+  test('legs never sent are both canceled on the spot, and the list ends with them', () => {
+    const harness = Harness.funded()
+    const decision = placeList(harness)
+    if (decision.reply.kind !== 'list_accepted') throw new Error('expected list_accepted')
+    const [a, b] = decision.reply.orderIds as [string, string]
+    const cancel = harness.cancel(a)
+    expect(cancel.events.filter((event) => event.type === 'order.canceled').map((event) => [event.orderId, 'reason' in event ? event.reason : null])).toEqual([
+      [a, 'CANCELED_BEFORE_SEND'],
+      [b, 'OCO_SIBLING_CANCELED'],
+    ])
+    const list = harness.state.orderLists.lists.get(decision.reply.listId)
+    expect(list?.endedAtMs).toBe(T0)
+    expect(harness.state.orderLists.open).toBe(0)
+    expect(harness.state.orderLists.byLeg.size).toBe(0)
+    expect(harness.reserved('BTC')).toBe(0n)
+  })
+
+  test('both legs filling in a race fire the list once: no second cancel, nothing to send twice', () => {
+    const harness = Harness.funded()
+    const { listId, a, b } = openList(harness)
+    harness.report(report(harness.order(a), { execId: 'fa', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
+    // B filled at the venue before its cancel got there: its fill fires nothing (the list fired already).
+    const raced = harness.report(report(harness.order(b), { execId: 'fb', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') }))
+    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill'])
+    expect(harness.order(b).status).toBe('Filled')
+    expect(harness.order(a).status).toBe('Partial')
+    expect(harness.log.filter((event) => event.type === 'order_list.triggered')).toHaveLength(1)
+    expect(harness.log.filter((event) => event.type === 'order.cancel_requested')).toHaveLength(1)
+    // B's cancel left the queues with B's fill; A keeps working: nothing is due.
+    expect(harness.next()).toBeNull()
+    // The list ends when A ends too.
+    harness.report(report(harness.order(a), { execId: 'fa2', kind: 'fill', lastQty: d('0.06'), lastPrice: d('50500'), cumQty: d('0.1') }))
+    expect(harness.state.orderLists.lists.get(listId)?.endedAtMs).toBe(T0)
+    expect(harness.state.orderLists.open).toBe(0)
+  })
+
+  test('replaying the log from scratch gives the same state, lists included', () => {
+    const harness = Harness.funded()
+    const { a } = openList(harness)
+    harness.report(report(harness.order(a), { execId: 'f1', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
+    const replayed = initialState()
+    harness.log.forEach((event, index) => applyInPlace(replayed, event, { lsn: index + 1 }))
+    expect(stateDigest(replayed)).toBe(stateDigest(harness.state))
+    expect(replayed.orderLists.byLeg).toEqual(harness.state.orderLists.byLeg)
+  })
+})

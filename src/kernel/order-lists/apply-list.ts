@@ -1,0 +1,72 @@
+/**
+ * Applying order-list records, and ending a list when its second leg ends. A list is created by
+ * `order_list.accepted` (its legs' `order.accepted` applied just before it), fired once by `order_list.triggered`,
+ * and ended — no record: it follows from the legs' own records — when an order event leaves both legs terminal (a leg
+ * the kernel retired was terminal). Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first.
+ */
+
+import { assert } from '../../domain/assert.ts'
+import type { EventOf } from '../../domain/events/index.ts'
+import { ORDER_LISTS_ENDED_KEPT_MAX, type OrderList } from '../../domain/order-lists.ts'
+import { isTerminal } from '../../domain/states.ts'
+import type { KernelState } from '../state.ts'
+
+export function applyOrderListEvent(state: KernelState, event: EventOf<'order_list.accepted' | 'order_list.triggered'>): void {
+  const lists = state.orderLists
+  if (event.type === 'order_list.accepted') {
+    assert(!lists.lists.has(event.listId), () => `order list ${event.listId} accepted twice`)
+    const list: OrderList = {
+      listId: event.listId,
+      type: event.listType,
+      accountId: event.accountId,
+      listKey: event.listKey,
+      bodyDigest: event.bodyDigest,
+      principalId: event.principalId,
+      legs: [...event.legs],
+      acceptedAtMs: event.atMs,
+      triggered: null,
+      endedAtMs: null,
+    }
+    for (const leg of list.legs) {
+      assert(state.orders.has(leg), () => `order list ${event.listId}: leg ${leg} is not an order`)
+      assert(!lists.byLeg.has(leg), () => `order ${leg} is a leg of two open lists`)
+    }
+    lists.lists.set(list.listId, list)
+    lists.open++
+    for (const leg of list.legs) lists.byLeg.set(leg, list.listId)
+    // A list whose legs both ended within its own decision (never: they were just accepted) would end here.
+    endIfDone(state, list, event.atMs)
+    return
+  }
+  const list = lists.lists.get(event.listId)
+  assert(list !== undefined && list.triggered === null, () => `order list ${event.listId} is unknown or fired already`)
+  list.triggered = { legOrderId: event.legOrderId, cause: event.cause, atMs: event.atMs }
+}
+
+/** After an order event: the list of which `orderId` is a leg ends if both its legs are now terminal. */
+export function noteLegEvent(state: KernelState, orderId: string, atMs: number): void {
+  const listId = state.orderLists.byLeg.get(orderId)
+  if (listId === undefined) return
+  const list = state.orderLists.lists.get(listId)
+  assert(list !== undefined, () => `order ${orderId} names list ${listId}, which is not held`)
+  endIfDone(state, list, atMs)
+}
+
+function endIfDone(state: KernelState, list: OrderList, atMs: number): void {
+  for (const leg of list.legs) {
+    const order = state.orders.get(leg)
+    if (order !== undefined && !isTerminal(order.status)) return
+  }
+  const lists = state.orderLists
+  list.endedAtMs = atMs
+  lists.open--
+  for (const leg of list.legs) lists.byLeg.delete(leg)
+  let ended = lists.lists.size - lists.open
+  if (ended <= ORDER_LISTS_ENDED_KEPT_MAX) return
+  for (const [listId, kept] of lists.lists) {
+    if (ended <= ORDER_LISTS_ENDED_KEPT_MAX) break
+    if (kept.endedAtMs === null) continue
+    lists.lists.delete(listId)
+    ended--
+  }
+}

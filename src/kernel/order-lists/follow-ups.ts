@@ -1,0 +1,100 @@
+/**
+ * OCO: the kernel's own follow-up to any decision that touches a leg of an open list. When a leg executes (an
+ * `order.fill`, even partial), is canceled (`order.cancel_requested` or `order.canceled`, by anyone: the user, a
+ * flatten, a kill switch, the venue) or ends any other way (rejected, expired, failed), and the list has not fired
+ * yet, the same decision gets `order_list.triggered` and the cancel of the other leg — the events a user's cancel would
+ * give (cancelEvents, Lane0), with a reason that names the list (OCO_SIBLING_FILLED, _CANCELED, _ENDED).
+ *
+ * Why inside the decision and not as a later command: the fill and the sibling's cancel are then one durable batch,
+ * so no crash, restart or failover can leave a list whose leg filled with its sibling still working and no record of
+ * why; replay applies the records, and a standby or redecide deciding the same command on the same state gets the same
+ * events. A list fires once (`triggered` is set when its record applies): a fill of the second leg racing the sibling
+ * cancel (both legs filled) fires nothing more, so nothing is canceled or sent twice.
+ */
+
+import type { DomainEvent } from '../../domain/events/index.ts'
+import type { OrderList, OrderListTriggerCause } from '../../domain/order-lists.ts'
+import { siblingOf } from '../../domain/order-lists.ts'
+import type { Order } from '../../domain/orders.ts'
+import type { ReasonCode } from '../../domain/reasons.ts'
+import { isTerminal } from '../../domain/states.ts'
+import { cancelEvents, type UnsentCancelReason } from '../cancel.ts'
+import type { Decision } from '../commands.ts'
+import { transitionOf } from '../event-transition.ts'
+import { transitionTarget } from '../state-machine.ts'
+import type { KernelState } from '../state.ts'
+
+const REASON_OF: Record<OrderListTriggerCause, ReasonCode & UnsentCancelReason> = {
+  fill: 'OCO_SIBLING_FILLED',
+  canceled: 'OCO_SIBLING_CANCELED',
+  ended: 'OCO_SIBLING_ENDED',
+}
+
+interface Fired {
+  list: OrderList
+  legOrderId: string
+  cause: OrderListTriggerCause
+  atMs: number
+}
+
+/** `decision` with the follow-ups of the lists it fires appended (the decision itself when it fires none). */
+export function withListFollowUps(state: KernelState, decision: Decision): Decision {
+  const { byLeg, lists } = state.orderLists
+  if (byLeg.size === 0 || decision.events.length === 0) return decision
+  // Each leg the decision touches, as its events leave it (status and whether a cancel is wanted).
+  const drafts = new Map<string, Order>()
+  const fired: Fired[] = []
+  for (const event of decision.events) {
+    const orderId = legEventOrderId(event)
+    if (orderId === null) continue
+    const listId = byLeg.get(orderId)
+    if (listId === undefined) continue
+    const order = drafts.get(orderId) ?? state.orders.get(orderId)
+    if (order === undefined) continue
+    const draft = advance(order, event)
+    drafts.set(orderId, draft)
+    const list = lists.get(listId)
+    if (list === undefined || list.triggered !== null || fired.some((item) => item.list === list)) continue
+    const cause = causeOf(event, draft)
+    if (cause !== null) fired.push({ list, legOrderId: orderId, cause, atMs: event.atMs })
+  }
+  if (fired.length === 0) return decision
+  const events = [...decision.events]
+  for (const item of fired) events.push(...followUp(state, drafts, item))
+  return { events, reply: decision.reply }
+}
+
+function followUp(state: KernelState, drafts: Map<string, Order>, item: Fired): DomainEvent[] {
+  const { list, legOrderId, cause, atMs } = item
+  const events: DomainEvent[] = [{ type: 'order_list.triggered', atMs, listId: list.listId, legOrderId, cause }]
+  const siblingId = siblingOf(list, legOrderId)
+  const sibling = siblingId === null ? undefined : (drafts.get(siblingId) ?? state.orders.get(siblingId))
+  // Done already, or its cancel asked for (by the same decision — a flatten, a kill switch — or before): nothing to add.
+  if (sibling === undefined || isTerminal(sibling.status) || sibling.cancelWanted) return events
+  if (sibling.status === 'CancelRequested' || sibling.status === 'CancelPending') return events
+  const reason = REASON_OF[cause]
+  const cancel = cancelEvents(sibling, { atMs, principalId: list.principalId, reason, unsentReason: reason })
+  if (cancel !== null) events.push(...cancel)
+  return events
+}
+
+function causeOf(event: DomainEvent, draft: Order): OrderListTriggerCause | null {
+  if (event.type === 'order.fill') return 'fill'
+  if (event.type === 'order.cancel_requested' || event.type === 'order.canceled') return 'canceled'
+  return isTerminal(draft.status) ? 'ended' : null
+}
+
+/** The order as `event` leaves it, in what the follow-up reads: its status and whether a cancel is wanted. */
+function advance(order: Order, event: DomainEvent): Order {
+  const name = transitionOf(event, order)
+  const status = name === null ? order.status : (transitionTarget(order.status, name) ?? order.status)
+  const cancelWanted = order.cancelWanted || event.type === 'order.cancel_requested'
+  const qty = event.type === 'order.amended' ? event.qty : order.qty
+  return { ...order, status, cancelWanted, qty }
+}
+
+/** The order an order-lifecycle event is about; null for the others (and for records that name no order). */
+function legEventOrderId(event: DomainEvent): string | null {
+  if (!event.type.startsWith('order.') || event.type === 'order.accepted' || event.type === 'order.rejected') return null
+  return 'orderId' in event && typeof event.orderId === 'string' ? event.orderId : null
+}

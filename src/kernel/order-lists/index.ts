@@ -1,0 +1,8 @@
+/**
+ * Order lists (spec 004 §3 compound/): OCO intake (place-list.ts), the kernel's sibling cancel when a leg executes or
+ * ends (follow-ups.ts), and the lists' projection (apply-list.ts). See src/domain/order-lists.ts.
+ */
+
+export { applyOrderListEvent, noteLegEvent } from './apply-list.ts'
+export { withListFollowUps } from './follow-ups.ts'
+export { decidePlaceList, legKeyOf, listIdFor, LIST_KEY_CHARS_MAX } from './place-list.ts'

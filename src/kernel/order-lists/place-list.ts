@@ -1,0 +1,124 @@
+/**
+ * Intake of an order list (OCO): the list's own checks (shape, key, the legs on the list's account, venue and symbol,
+ * the bound on open lists), then each leg through the place path itself (decidePlace: every §5 guard, the
+ * idempotency index), the second on the state as if the first were accepted (leg-view.ts). Atomic: both legs pass
+ * and the decision records both `order.accepted` and `order_list.accepted`; or the first leg that fails is recorded as
+ * its `order.rejected` (as a single order's would be, so a repeat with the same body gets the same answer) and nothing
+ * is recorded for the other leg or the list.
+ *
+ * Keys: the list's key is the Idempotency-Key header or client_list_id; a leg's is its client_order_id, or
+ * `<list key>/<leg index>` when it has none. The list id derives from account and list key, as an order's does.
+ */
+
+import { canonicalJson, sha256Hex, sha256HexPrefix } from '../../domain/canonical-json.ts'
+import type { EventOf } from '../../domain/events/index.ts'
+import { LIST_KEY_CHARS_MAX, ORDER_LISTS_OPEN_MAX, orderListBodySchema } from '../../domain/order-lists.ts'
+
+export { LIST_KEY_CHARS_MAX }
+import type { ReasonCode } from '../../domain/reasons.ts'
+import { traceMemberOf } from '../../domain/trace-context.ts'
+import * as v from 'valibot'
+import type { Decision, PlaceCommand, PlaceListCommand, Reply } from '../commands.ts'
+import { decidePlace, orderIdFor } from '../intake/index.ts'
+import type { KernelState } from '../state.ts'
+import { stateWithLeg } from './leg-view.ts'
+
+export function listIdFor(accountId: string, listKey: string): string {
+  return `L${sha256HexPrefix(`${accountId}\nlist\n${listKey}`, 10)}`
+}
+
+/** A leg's idempotency key: its client_order_id, or the list key with the leg's index. */
+export function legKeyOf(listKey: string, leg: { client_order_id?: string | undefined }, index: number): string {
+  return leg.client_order_id ?? `${listKey}/${index}`
+}
+
+export function decidePlaceList(state: KernelState, command: PlaceListCommand): Decision {
+  const parsed = v.safeParse(orderListBodySchema, command.body)
+  if (!parsed.success) {
+    const issue = parsed.issues[0]
+    return refused('SYNTAX_INVALID', `${issue.path?.map((item) => String(item.key)).join('.') ?? '(body)'}: ${issue.message}`)
+  }
+  const body = parsed.output
+  const listKey = command.idempotencyKey ?? body.client_list_id ?? null
+  if (listKey === null || listKey.length === 0 || listKey.length > LIST_KEY_CHARS_MAX) {
+    return refused('IDEMPOTENCY_KEY_MISSING', `an order list needs an Idempotency-Key or client_list_id of 1–${LIST_KEY_CHARS_MAX} characters`)
+  }
+  const [first, second] = body.orders as [(typeof body.orders)[number], (typeof body.orders)[number]]
+  const mismatch = legsMismatch(body.account, first, second, listKey)
+  if (mismatch !== null) return refused('ORDER_LIST_LEGS_MISMATCH', mismatch)
+  const listId = listIdFor(body.account, listKey)
+  const bodyDigest = sha256Hex(canonicalJson(command.body))
+  const legKeys = [legKeyOf(listKey, first, 0), legKeyOf(listKey, second, 1)]
+  const legIds = legKeys.map((key) => orderIdFor(body.account, key))
+  const existing = state.orderLists.lists.get(listId)
+  if (existing !== undefined) {
+    if (existing.bodyDigest !== bodyDigest) return refused('IDEMPOTENCY_CONFLICT', `list key ${listKey} was used with a different body (list ${listId})`)
+    return { events: [], reply: { kind: 'list_accepted', listId, orderIds: [...existing.legs], duplicate: true } }
+  }
+  if (state.orderLists.open >= ORDER_LISTS_OPEN_MAX) return refused('ORDER_LISTS_FULL', `${state.orderLists.open} order lists are open`)
+  const rawLegs = (command.body as { orders: unknown[] }).orders
+  const legCommand = (index: number): PlaceCommand => ({ ...placeOf(command), idempotencyKey: legKeys[index] as string, body: rawLegs[index] })
+  const one = decidePlace(state, legCommand(0))
+  const firstAccepted = legOutcome(one, { listId, index: 0 })
+  if (firstAccepted.kind === 'answer') return firstAccepted.decision
+  const two = decidePlace(stateWithLeg(state, firstAccepted.event), legCommand(1))
+  const secondAccepted = legOutcome(two, { listId, index: 1 })
+  if (secondAccepted.kind === 'answer') return secondAccepted.decision
+  const accepted: EventOf<'order_list.accepted'> = {
+    type: 'order_list.accepted',
+    atMs: command.nowMs,
+    listId,
+    listType: body.type,
+    accountId: body.account,
+    listKey,
+    bodyDigest,
+    principalId: command.principal.id,
+    legs: legIds,
+    ...traceMemberOf(command),
+  }
+  return { events: [firstAccepted.event, secondAccepted.event, accepted], reply: { kind: 'list_accepted', listId, orderIds: legIds, duplicate: false } }
+}
+
+type LegOutcome = { kind: 'accepted'; event: EventOf<'order.accepted'> } | { kind: 'answer'; decision: Decision }
+
+/**
+ * A leg's decision as the list's: accepted (go on), or the list's answer — the leg's rejection (its record kept), or,
+ * when the leg's key already names an order while the list is not held, a conflict (never a second order).
+ */
+function legOutcome(decision: Decision, leg: { listId: string; index: number }): LegOutcome {
+  const reply = decision.reply
+  const event = decision.events[0]
+  if (reply.kind === 'accepted' && !reply.duplicate && event?.type === 'order.accepted') return { kind: 'accepted', event }
+  if (reply.kind === 'rejected') {
+    const rejected: Reply = { kind: 'list_rejected', listId: leg.listId, leg: leg.index, orderId: reply.orderId, reason: reply.reason, guard: reply.guard, duplicate: reply.duplicate }
+    return { kind: 'answer', decision: { events: decision.events, reply: rejected } }
+  }
+  return { kind: 'answer', decision: refused('IDEMPOTENCY_CONFLICT', `leg ${leg.index}'s key already names order ${'orderId' in reply ? reply.orderId : '?'}, which is not a leg of list ${leg.listId}`) }
+}
+
+function legsMismatch(account: string, first: LegBody, second: LegBody, listKey: string): string | null {
+  for (const [index, leg] of [first, second].entries()) {
+    if (leg.account !== account) return `orders.${index}.account: expected the list's account ${account}, got ${leg.account}`
+  }
+  if (first.venue !== second.venue || first.symbol !== second.symbol) {
+    return `orders.1: expected the venue and symbol of orders.0 (${first.venue}:${first.symbol}), got ${second.venue}:${second.symbol}`
+  }
+  if (legKeyOf(listKey, first, 0) === legKeyOf(listKey, second, 1)) return `orders.1.client_order_id: expected a key other than orders.0's`
+  return null
+}
+
+interface LegBody {
+  account: string
+  venue: string
+  symbol: string
+  client_order_id?: string | undefined
+}
+
+function placeOf(command: PlaceListCommand): Omit<PlaceCommand, 'idempotencyKey' | 'body'> {
+  const { kind: _kind, idempotencyKey: _key, body: _body, ...rest } = command
+  return { kind: 'place', ...rest }
+}
+
+function refused(reason: ReasonCode, detail: string): Decision {
+  return { events: [], reply: { kind: 'refused', reason, detail } }
+}
