@@ -9,7 +9,8 @@
  * trading and may not know orders are still working on it.
  *
  * An order whose venue has no entry at all (the whole venue left the config) has no adapter to reach it: nothing egress
- * sends for it gets there. That is said too, differently: restore the venue's entry, or cancel at the venue directly.
+ * sends for it gets there. The start refuses that before this is asked (VENUE_GONE_ORDERS_OPEN, src/runtime/venue-gone.ts),
+ * so such orders are not named here.
  */
 
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
@@ -20,14 +21,14 @@ import { TERMINAL_STATES } from '../domain/states.ts'
 export const DROPPED_ORDER_IDS_SHOWN = 5
 
 interface Dropped {
-  venue: string
   count: number
   orderIds: string[]
 }
 
 /**
  * The lines to log: one per instrument the config no longer lists that open (non-terminal) orders are on, in key
- * order. `venues`: the venues this start has an adapter for. One pass over the orders the kernel holds.
+ * order. `venues`: the venues this start has an adapter for; orders on any other are left to the start's refusal
+ * (VENUE_GONE_ORDERS_OPEN). One pass over the orders the kernel holds.
  */
 export function droppedInstrumentLines(
   orders: Iterable<Pick<Order, 'orderId' | 'venue' | 'symbol' | 'status'>>,
@@ -37,23 +38,20 @@ export function droppedInstrumentLines(
   const listed = new Set(instruments.map((instrument) => instrumentKey(instrument.venue, instrument.symbol)))
   const dropped = new Map<string, Dropped>()
   for (const order of orders) {
-    if (TERMINAL_STATES.has(order.status)) continue
+    if (TERMINAL_STATES.has(order.status) || !venues.has(order.venue)) continue
     const key = instrumentKey(order.venue, order.symbol)
     if (listed.has(key)) continue
-    const entry = dropped.get(key) ?? { venue: order.venue, count: 0, orderIds: [] }
+    const entry = dropped.get(key) ?? { count: 0, orderIds: [] }
     entry.count++
     entry.orderIds.push(order.orderId)
     dropped.set(key, entry)
   }
-  return [...dropped.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, entry]) => lineOf(key, entry, venues.has(entry.venue)))
+  return [...dropped.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, entry]) => lineOf(key, entry))
 }
 
-function lineOf(key: string, entry: Dropped, venueServed: boolean): string {
+function lineOf(key: string, entry: Dropped): string {
   const ids = entry.orderIds.sort().slice(0, DROPPED_ORDER_IDS_SHOWN)
   const more = entry.count > ids.length ? ` and ${entry.count - ids.length} more` : ''
   const orders = `${entry.count} order${entry.count === 1 ? ' is' : 's are'} still open on it (${ids.join(', ')}${more})`
-  if (!venueServed) {
-    return `warning: instrument ${key}: the config has no venue ${entry.venue}, and ${orders}: egress cannot reach them (no cancel, read-back or fill goes through); restore the venue's entry, or cancel them at the venue`
-  }
   return `warning: instrument ${key} is no longer in the config, and ${orders}: new orders and amends on it are refused (INSTRUMENT_UNKNOWN), cancels, read-backs and fills still go through; cancel them (POST /v1/orders/:id/cancel) unless they should rest`
 }

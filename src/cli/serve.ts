@@ -43,7 +43,8 @@ process at once. If the log fails (a write or fsync error) it exits 74: restart 
 An HA node also exits 74 when an fsync fails while it sets a diverged log aside or installs the leader's snapshot;
 restarted, it finishes or rolls back that from what is on disk. A data directory holding another program's files
 (and no log, snapshot or DATA_DIR_LOCK) is refused, exit 1, DATA_DIR_FOREIGN naming some of them: give an empty or
-new directory.
+new directory. A log holding orders not ended on a venue the config no longer lists (its venues[] entry removed) is
+refused, exit 1, VENUE_GONE_ORDERS_OPEN naming the venue and the orders: put the entry back, cancel them, then remove it.
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby

@@ -7,6 +7,8 @@
 import { join } from 'node:path'
 import { nodeIo, type Wal } from '../../wal/index.ts'
 import { anchorsPathOf, refuseLogBehindAnchors } from './anchors-behind.ts'
+import type { Engine } from './engine.ts'
+import { refuseOrdersOnGoneVenues } from './venue-gone.ts'
 import type { GatewayOptions } from './gateway-options.ts'
 import { defaultSnapshotPolicy, describeRejection, restoreEngine, snapshotPolicyProblem, SnapshotStore, type Restored, type SnapshotPolicy } from './snapshot/index.ts'
 
@@ -27,6 +29,19 @@ export async function refuseLogBehindAnchorsOrClose(wal: Wal, options: GatewayOp
   if (options.role !== undefined || options.lease !== undefined || wal.durability !== 'fsync') return
   try {
     refuseLogBehindAnchors(wal, anchorsPathOf(options.dataDir, options.audit?.anchorsFile))
+  } catch (error) {
+    await wal.close()
+    throw error
+  }
+}
+
+/**
+ * A leader's start refuses a restored state holding orders open on a venue none of `options.venues` serves
+ * (VENUE_GONE_ORDERS_OPEN, venue-gone.ts), closing the log.
+ */
+export async function refuseOrdersOnGoneVenuesOrClose(wal: Wal, engine: Engine, options: GatewayOptions): Promise<void> {
+  try {
+    refuseOrdersOnGoneVenues(engine.state.orders.values(), new Set(options.venues.map((venue) => venue.adapter.venue)))
   } catch (error) {
     await wal.close()
     throw error

@@ -23,7 +23,7 @@ import { drainForStop, STOP_DRAIN_MS_MAX } from './stop-drain.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import { GatewayCommands } from './gateway-commands.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
-import { refuseLogBehindAnchorsOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
+import { refuseLogBehindAnchorsOrClose, refuseOrdersOnGoneVenuesOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 import { VenueOverrideLapses } from './venue-override-lapses.ts'
@@ -177,6 +177,9 @@ export class Gateway extends GatewayCommands {
     // Before anything is appended: a log that lost durable records its anchors file vouches for is not started on.
     await refuseLogBehindAnchorsOrClose(wal, options)
     const restored = await restoreOrClose(wal, store, policy, options)
+    // Before anything is appended or noted in the anchors file: orders open on a venue this start has no adapter for
+    // would be orphaned for good (venue-gone.ts).
+    await refuseOrdersOnGoneVenuesOrClose(wal, restored.engine, options)
     holdClockToLog(wal, options.clock, options.onError)
     // A step failing from here on closes what the start opened (the log and its dir lock, the executor, the audit):
     // left open, the log stays locked by this process, and the node that tried to lead could not even follow again.

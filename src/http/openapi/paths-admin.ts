@@ -80,7 +80,19 @@ export function adminPart(): DocumentPart {
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
-            '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', { type: 'object', properties: { account: { type: 'string' }, flatten_id: { type: 'string' }, lsn: LSN } }),
+            '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', {
+              type: 'object',
+              properties: {
+                account: { type: 'string' },
+                flatten_id: { type: 'string' },
+                lsn: LSN,
+                not_closed: {
+                  type: 'array',
+                  description: 'Holdings this flatten could not close: no instrument in the config trades the asset (taken out with the account still holding it), reason INSTRUMENT_UNKNOWN. Close them at the venue, or put the instrument back and flatten again',
+                  items: { type: 'object', properties: { asset: { type: 'string' }, qty: { type: 'string' }, reason: { type: 'string', enum: ['INSTRUMENT_UNKNOWN'] } } },
+                },
+              },
+            }),
             '422': errorResponse('FLATTEN_POSITION_UNRECORDABLE: a position to close is beyond the largest amount a record holds (20 whole digits); nothing was canceled or closed'),
           },
           parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }, TRACEPARENT],

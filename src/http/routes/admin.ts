@@ -6,7 +6,9 @@
 
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
+import { formatDecimal } from '../../domain/decimal.ts'
 import { MODES, switchFor, type KillSwitchAction } from '../../domain/modes.ts'
+import { flattenUncovered } from '../../kernel/index.ts'
 import { canChangeMode, canHalt, canTrade, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
@@ -85,6 +87,9 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   // with 429: a loop of them wrote to the log as fast as the caller could send. Asked and decided in the same tick
   // (nothing awaits in between), so the order it is judged by is the one the kernel then decides.
   const idle = !services.gateway.flattenActs(kernelCaller, accountId, flattenId)
+  // Holdings the flatten cannot close (no configured instrument trades them: flatten-uncovered.ts), read in the same
+  // tick: said in the answer, or the caller took the account for flat.
+  const notClosed = flattenUncovered(services.gateway.engine.state, accountId).map(({ asset, qty }) => ({ asset, qty: formatDecimal(qty), reason: 'INSTRUMENT_UNKNOWN' }))
   const admission = idle ? admitFor(services, accountId, principal) : null
   if (admission !== null && !admission.ok) {
     services.metrics.countShed('flatten', admission.scope)
@@ -97,5 +102,5 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
     if (admission?.ok === true) admission.release()
   }
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
-  return c.json({ account: accountId, flatten_id: flattenId, lsn: result.lsn }, 202)
+  return c.json({ account: accountId, flatten_id: flattenId, lsn: result.lsn, not_closed: notClosed }, 202)
 }
