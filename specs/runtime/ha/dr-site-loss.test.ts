@@ -20,7 +20,7 @@ describe('site loss: the leader and its data directory gone under order load (sy
       { id: 'ha.dr-site-loss', kind: 'fault', spec: SPEC, invariant: 'with synchronous replication (fail_closed), losing the leader and its whole data directory under order load loses no 202-acknowledged order: the standby takes over and acknowledges orders again once a replacement on an empty data directory has rebuilt from it, the replacement holds every acknowledged order, both data directories pass egress replay-verify, and the venue sees no duplicate client order id', expected: { cases: 1 } },
       async () => {
         const report = await runGameDay({
-          scenarios: ['site-loss'], cycles: 1, leaseTtlMs: 500, clockSkewMs: 100, ratePerSec: 40, loadBeforeMs: 300, loadAfterMs: 200,
+          scenarios: ['site-loss'], cycles: 1, leaseTtlMs: 1_000, clockSkewMs: 100, ratePerSec: 40, loadBeforeMs: 300, loadAfterMs: 200,
           sync: 'fail_closed', syncTimeoutMs: 1_000, kernel: DRILL_KERNEL, verbose: process.env.EGRESS_DRILL_VERBOSE !== undefined, keep: false,
           log: (line) => void process.stderr.write(`dr: ${line}\n`),
         })
