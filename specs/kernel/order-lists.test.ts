@@ -192,6 +192,30 @@ describe('OCO: one leg cancels the other', () => {
     expect(harness.state.orderLists.open).toBe(0)
   })
 
+  test('a leg proven never received fires its list, and is then not resent: no leg works on without its sibling', () => {
+    // Found by the simulation (seeds 49079, 49087 at 200 steps): a leg whose place timed out was read back not found
+    // after a restart (Failed, not at venue), which fired the list and canceled the sibling; the start then resent the
+    // leg, so it worked on alone — a take-profit without its stop-loss — under a list that said ended.
+    const harness = Harness.funded()
+    const decision = placeList(harness)
+    if (decision.reply.kind !== 'list_accepted') throw new Error('expected list_accepted')
+    const { listId } = decision.reply
+    const [a, b] = decision.reply.orderIds as [string, string]
+    harness.send(b)
+    harness.placeResult(b, { kind: 'ok', value: { venueOrderId: 'v-b' } })
+    harness.send(a)
+    harness.placeResult(a, { kind: 'unknown', reason: 'timeout' })
+    harness.nowMs += 5_000
+    const proven = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId: a, venueOrder: null, trades: [] })
+    expect(harness.order(a)).toMatchObject({ status: 'Failed', notAtVenue: true })
+    expect(cancelsOf(proven).map((event) => [event.orderId, event.reason])).toEqual([[b, 'OCO_SIBLING_ENDED']])
+    const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId: a, market: market('50000', { observedAtMs: harness.nowMs }) })
+    expect(resend.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE' })
+    expect(harness.eventTypes(resend)).toEqual(['order.resend_refused'])
+    expect(harness.order(a).status).toBe('Failed')
+    expect(harness.state.orderLists.lists.get(listId)?.triggered).toMatchObject({ legOrderId: a, cause: 'ended' })
+  })
+
   test('replaying the log from scratch gives the same state, lists included', () => {
     const harness = Harness.funded()
     const { a } = openList(harness)
