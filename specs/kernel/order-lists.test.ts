@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test'
 import type { EventOf } from '../../src/domain/events/index.ts'
 import { ORDER_LISTS_OPEN_MAX } from '../../src/domain/order-lists.ts'
 import { applyInPlace, initialState, stateDigest, type Decision, type PlaceListCommand } from '../../src/kernel/index.ts'
-import { ACCOUNT, body, d, Harness, market, report, T0, trader } from './fixtures.ts'
+import { ACCOUNT, body, d, Harness, market, ops, report, T0, trader } from './fixtures.ts'
 
 function listBody(overrides: { legs?: Record<string, unknown>[]; key?: string | undefined } = {}): Record<string, unknown> {
   const legs = overrides.legs ?? [
@@ -86,6 +86,37 @@ describe('OCO intake', () => {
     expect(again.reply).toMatchObject({ kind: 'list_rejected', leg: 1, reason: 'INSUFFICIENT_POSITION', duplicate: true })
   })
 
+  test('a repeat of a list whose second leg was rejected answers that rejection again, though the first leg would now fail: nothing recorded', () => {
+    // Found by the simulation (seeds 49018, 49019, 49020 at 200 steps): the first leg was decided afresh on the repeat
+    // and, failing now (a halt, the price band), its own order.rejected was recorded and answered instead.
+    const harness = Harness.funded()
+    const legs = [body({ side: 'sell', qty: '1.5', price: '50500', client_order_id: undefined }), body({ side: 'sell', qty: '1', price: '49500', client_order_id: undefined })]
+    const first = placeList(harness, listBody({ legs }))
+    expect(first.reply).toMatchObject({ kind: 'list_rejected', leg: 1, reason: 'INSUFFICIENT_POSITION', duplicate: false })
+    harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'spec' })
+    const logged = harness.log.length
+    const again = placeList(harness, listBody({ legs }))
+    expect(again.events).toEqual([])
+    expect(again.reply as unknown).toEqual({ ...first.reply, duplicate: true })
+    expect(harness.log.length).toBe(logged)
+    // The rejected leg with another body is a conflict, as a single order's key is.
+    const changed = [legs[0] as Record<string, unknown>, body({ side: 'sell', qty: '0.9', price: '49500', client_order_id: undefined })]
+    const conflict = placeList(harness, listBody({ legs: changed }))
+    expect(conflict.reply).toMatchObject({ kind: 'refused', reason: 'IDEMPOTENCY_CONFLICT' })
+    expect(harness.log.length).toBe(logged)
+  })
+
+  test("a leg key that already names another order is a conflict before any leg is decided: nothing recorded", () => {
+    const harness = Harness.funded()
+    harness.place({ side: 'sell', qty: '0.1', price: '50500', client_order_id: 'mine' })
+    harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'spec' })
+    const logged = harness.log.length
+    const legs = [body({ side: 'sell', qty: '0.1', price: '50600', client_order_id: undefined }), body({ side: 'sell', qty: '0.1', price: '49500', client_order_id: 'mine' })]
+    const decision = placeList(harness, listBody({ legs }))
+    expect(decision.reply).toMatchObject({ kind: 'refused', reason: 'IDEMPOTENCY_CONFLICT' })
+    expect(harness.log.length).toBe(logged)
+  })
+
   test("legs off the list's account, instrument or with one key are refused with nothing recorded; so is a list beyond the bound", () => {
     const harness = Harness.funded()
     const otherSymbol = placeList(harness, listBody({ legs: [body({ side: 'sell', client_order_id: undefined }), body({ side: 'sell', symbol: 'ETH-USD', client_order_id: undefined })] }))
@@ -159,6 +190,30 @@ describe('OCO: one leg cancels the other', () => {
     harness.report(report(harness.order(a), { execId: 'fa2', kind: 'fill', lastQty: d('0.06'), lastPrice: d('50500'), cumQty: d('0.1') }))
     expect(harness.state.orderLists.lists.get(listId)?.endedAtMs).toBe(T0)
     expect(harness.state.orderLists.open).toBe(0)
+  })
+
+  test('a leg proven never received fires its list, and is then not resent: no leg works on without its sibling', () => {
+    // Found by the simulation (seeds 49079, 49087 at 200 steps): a leg whose place timed out was read back not found
+    // after a restart (Failed, not at venue), which fired the list and canceled the sibling; the start then resent the
+    // leg, so it worked on alone — a take-profit without its stop-loss — under a list that said ended.
+    const harness = Harness.funded()
+    const decision = placeList(harness)
+    if (decision.reply.kind !== 'list_accepted') throw new Error('expected list_accepted')
+    const { listId } = decision.reply
+    const [a, b] = decision.reply.orderIds as [string, string]
+    harness.send(b)
+    harness.placeResult(b, { kind: 'ok', value: { venueOrderId: 'v-b' } })
+    harness.send(a)
+    harness.placeResult(a, { kind: 'unknown', reason: 'timeout' })
+    harness.nowMs += 5_000
+    const proven = harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId: a, venueOrder: null, trades: [] })
+    expect(harness.order(a)).toMatchObject({ status: 'Failed', notAtVenue: true })
+    expect(cancelsOf(proven).map((event) => [event.orderId, event.reason])).toEqual([[b, 'OCO_SIBLING_ENDED']])
+    const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId: a, market: market('50000', { observedAtMs: harness.nowMs }) })
+    expect(resend.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE' })
+    expect(harness.eventTypes(resend)).toEqual(['order.resend_refused'])
+    expect(harness.order(a).status).toBe('Failed')
+    expect(harness.state.orderLists.lists.get(listId)?.triggered).toMatchObject({ legOrderId: a, cause: 'ended' })
   })
 
   test('replaying the log from scratch gives the same state, lists included', () => {

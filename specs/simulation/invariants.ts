@@ -32,6 +32,7 @@ export const INVARIANTS = [
   'backoffice-agrees',
   'idempotency',
   'permissions',
+  'oco-lists',
   'runtime-errors',
 ] as const
 

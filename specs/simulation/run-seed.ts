@@ -27,11 +27,12 @@ import {
   type Violation,
 } from './invariants.ts'
 import { Monitor, type PriorityInversion } from './monitor.ts'
+import { checkOrderListsSettled, checkOrderListState, OcoWatch } from './oco-checks.ts'
 import { runUntilQuiescent } from './quiescence.ts'
 import { RetiredOrders } from './retired-orders.ts'
 import { VenueWatch, type StatusQuery } from './venue-watch.ts'
 import { Draw, drawScenario, SYMBOLS, type Scenario } from './scenario.ts'
-import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, type WorkloadContext } from './workload.ts'
+import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, ACTION_WEIGHTS_WITHOUT_LISTS, type WorkloadContext } from './workload.ts'
 
 /**
  * Venue health scoring on in every seed (config defaults but a short window and few samples, so the faults the seeds
@@ -51,6 +52,8 @@ export interface SeedOptions {
   strict?: boolean
   /** The workload as it was before amends joined it, to replay seeds found then step for step. */
   withoutAmend?: boolean
+  /** The workload as it was before OCO lists joined it (amends in), to replay seeds found then step for step. */
+  withoutLists?: boolean
   /** Check the back office too (backoffice-checks.ts): 'on', or 'snapshots' with its section in periodic snapshots. */
   backOffice?: BackOfficeMode
 }
@@ -126,6 +129,7 @@ class SeedRunner {
   readonly options: SeedOptions
   readonly monitor = new Monitor()
   readonly retired = new RetiredOrders()
+  readonly oco = new OcoWatch()
   readonly recent: string[] = []
   readonly cumQty = new Map<string, Units>()
   readonly pending: Violation[] = []
@@ -183,10 +187,12 @@ class SeedRunner {
       violation: (invariant, message) => void this.pending.push({ invariant, message }),
       crashRestart: () => this.crashRestart(),
       sequence: 0,
+      lists: [],
     }
     this.ctx = ctx
     this.monitor.attach(world.gateway.engine, world.clock.nowMs())
     this.retired.attach(world.gateway.engine)
+    this.oco.attach(world.gateway.engine)
     let failure: SeedFailure | null = null
     try {
       for (this.step = 1; this.step <= this.scenario.steps; this.step++) await this.runStep(ctx)
@@ -194,11 +200,12 @@ class SeedRunner {
       await this.finish(ctx)
     } catch (error) {
       const violations = error instanceof SeedFailed ? error.violations : [{ invariant: 'runtime-errors', message: `threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }]
-      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax}${this.options.withoutAmend === true ? ' --without-amend' : ''} --verbose` }
+      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax}${this.options.withoutAmend === true ? ' --without-amend' : ''}${this.options.withoutLists === true ? ' --without-lists' : ''} --verbose` }
       this.monitor.detach()
       await ctx.world.gateway.stop().catch(() => undefined)
     } finally {
       this.retired.detach()
+      this.oco.detach()
       this.watch.close()
       removeDir(ctx.world.dir)
     }
@@ -206,7 +213,7 @@ class SeedRunner {
   }
 
   async runStep(ctx: WorkloadContext): Promise<void> {
-    const kind = ctx.draw.weighted(this.options.withoutAmend === true ? ACTION_WEIGHTS_WITHOUT_AMEND : ACTION_WEIGHTS)
+    const kind = ctx.draw.weighted(this.options.withoutAmend === true ? ACTION_WEIGHTS_WITHOUT_AMEND : this.options.withoutLists === true ? ACTION_WEIGHTS_WITHOUT_LISTS : ACTION_WEIGHTS)
     const atMs = ctx.world.clock.nowMs() - T0
     const line = `step ${this.step} t=${atMs} ${await act(ctx, kind)}`
     const advanceMs = ctx.draw.int(0, this.options.stepMsMax)
@@ -231,6 +238,7 @@ class SeedRunner {
     violations.push(...checkNoDoubleSend(state, inspection))
     violations.push(...checkFills(state, this.cumQty, venueOrdersByOrderId(inspection)))
     violations.push(...checkReservations(state))
+    violations.push(...this.oco.drain(), ...checkOrderListState(state))
     const { lane0Waits, inversions } = this.monitor.drain()
     for (const wait of lane0Waits) {
       const boundMs = this.lane0BoundMs(wait.callsAhead)
@@ -275,6 +283,7 @@ class SeedRunner {
     const crashed = ctx.world
     this.monitor.detach()
     this.retired.detach()
+    this.oco.detach()
     crashed.gateway.executor.stop()
     await this.backOffice.crash(crashed)
     await crashed.gateway.engine.settled()
@@ -290,6 +299,7 @@ class SeedRunner {
     this.backOffice.attach(ctx.world)
     this.monitor.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
     this.retired.attach(ctx.world.gateway.engine)
+    this.oco.attach(ctx.world.gateway.engine)
     this.restarts++
   }
 
@@ -323,11 +333,16 @@ class SeedRunner {
     const state = this.retired.view(live)
     const inspection = ctx.world.venue.inspect()
     const funded = new Map(paperFundings(ACCOUNTS).map((funding) => [`${funding.accountId}/${funding.asset}`, funding.amount]))
-    const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded)]
+    const settledLists = checkOrderListsSettled(state)
+    ctx.counters.listsBothExecuted = settledLists.bothExecuted
+    ctx.counters.listsTriggered = this.oco.stats.triggered
+    ctx.counters.listSiblingCancels = this.oco.stats.siblingCancels
+    const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded), ...settledLists.violations]
     // Only once egress and the venue agree: a back-office break would then be the back office's own.
     if (violations.length === 0) violations.push(...(await this.backOffice.atEnd(ctx.world)))
     this.monitor.detach()
     this.retired.detach()
+    this.oco.detach()
     await ctx.world.gateway.engine.settled()
     const liveDigest = stateDigest(live)
     this.digest = liveDigest

@@ -9,19 +9,20 @@ import type { Principal } from '../../src/domain/accounts.ts'
 import { formatDecimal, type Units } from '../../src/domain/decimal.ts'
 import { isTerminal } from '../../src/domain/states.ts'
 import type { KillSwitchAction } from '../../src/domain/modes.ts'
-import type { Reply } from '../../src/kernel/index.ts'
+import { idempotencyIndexKey, type Reply } from '../../src/kernel/index.ts'
 import { EngineOverloadedError } from '../../src/runtime/index.ts'
 import { opsUser, traderA, traderB, type World } from '../runtime/harness.ts'
 import type { Draw, Scenario, SimSymbol } from './scenario.ts'
+import { listAction, type SentList } from './oco-workload.ts'
 
 /** A trader allowed on both accounts, and a principal with no trading role at all. */
 export const traderAB: Principal = { id: 'carol', roles: ['trader'], accounts: ['acct-a', 'acct-b'], liveAllowed: false }
 export const auditorUser: Principal = { id: 'audrey', roles: ['auditor'], accounts: ['acct-a'], liveAllowed: false }
-const TRADERS: readonly Principal[] = [traderA, traderB, traderAB]
+export const TRADERS: readonly Principal[] = [traderA, traderB, traderAB]
 
-const TICK: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 1_000_000n, 'ETH-USD': 1_000_000n, AAPL: 1_000_000n, 'RND-USD': 100n }
-const LOT: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 10_000n, 'ETH-USD': 100_000n, AAPL: 100_000_000n, 'RND-USD': 100_000n }
-const LOTS_MAX: Readonly<Record<SimSymbol, number>> = { 'BTC-USD': 3_000, 'ETH-USD': 3_000, AAPL: 40, 'RND-USD': 3_000 }
+export const TICK: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 1_000_000n, 'ETH-USD': 1_000_000n, AAPL: 1_000_000n, 'RND-USD': 100n }
+export const LOT: Readonly<Record<SimSymbol, Units>> = { 'BTC-USD': 10_000n, 'ETH-USD': 100_000n, AAPL: 100_000_000n, 'RND-USD': 100_000n }
+export const LOTS_MAX: Readonly<Record<SimSymbol, number>> = { 'BTC-USD': 3_000, 'ETH-USD': 3_000, AAPL: 40, 'RND-USD': 3_000 }
 
 export interface PlaceRequest {
   principal: Principal
@@ -49,6 +50,8 @@ export interface WorkloadContext {
   violation: (invariant: string, message: string) => void
   crashRestart: () => Promise<void>
   sequence: number
+  /** OCO lists sent whose first answer the kernel remembers (oco-workload.ts). */
+  lists: SentList[]
 }
 
 /**
@@ -69,7 +72,10 @@ export const ACTION_WEIGHTS_WITHOUT_AMEND = {
   idle: 8,
 } as const
 
-export const ACTION_WEIGHTS = { ...ACTION_WEIGHTS_WITHOUT_AMEND, amend: 12 } as const
+/** The workload before OCO lists joined it (SeedOptions.withoutLists), for seeds found then. */
+export const ACTION_WEIGHTS_WITHOUT_LISTS = { ...ACTION_WEIGHTS_WITHOUT_AMEND, amend: 12 } as const
+
+export const ACTION_WEIGHTS = { ...ACTION_WEIGHTS_WITHOUT_LISTS, list: 10 } as const
 
 export type ActionKind = keyof typeof ACTION_WEIGHTS
 
@@ -90,6 +96,8 @@ export async function act(ctx: WorkloadContext, kind: ActionKind): Promise<strin
       return cancel(ctx, true)
     case 'amend':
       return amend(ctx)
+    case 'list':
+      return listAction(ctx)
     case 'killSwitch':
       return killSwitch(ctx)
     case 'flatten':
@@ -104,14 +112,14 @@ export async function act(ctx: WorkloadContext, kind: ActionKind): Promise<strin
   }
 }
 
-function referencePrice(ctx: WorkloadContext, symbol: SimSymbol): Units {
+export function referencePrice(ctx: WorkloadContext, symbol: SimSymbol): Units {
   const reference = ctx.world.venue.referencePrice(symbol)
   if (reference === null) throw new Error(`sim venue has no price for ${symbol}`)
   return reference.price
 }
 
 /** A limit price near the reference: mostly a few steps either side, sometimes further, rarely outside the band. */
-function limitPrice(ctx: WorkloadContext, symbol: SimSymbol, side: 'buy' | 'sell'): Units {
+export function limitPrice(ctx: WorkloadContext, symbol: SimSymbol, side: 'buy' | 'sell'): Units {
   const { draw } = ctx
   const reference = referencePrice(ctx, symbol)
   const tick = TICK[symbol]
@@ -229,7 +237,7 @@ async function repeat(ctx: WorkloadContext): Promise<string> {
   const first = ctx.draw.pick(earlier)
   const conflicting = ctx.draw.chance(0.25)
   const body = conflicting ? { ...first.body, qty: first.body.qty === '1' ? '2' : '1' } : first.body
-  const remembered = ctx.world.gateway.engine.state.idempotency.has(sentKey(first))
+  const remembered = ctx.world.gateway.engine.state.idempotency.has(indexKey(first))
   let reply: Reply
   try {
     reply = (await ctx.world.gateway.place(first.principal, body, first.idempotencyKey)).reply
@@ -272,6 +280,12 @@ function sentKey(request: PlaceRequest): string {
   const account = typeof request.body.account === 'string' ? request.body.account : ''
   const key = request.idempotencyKey ?? (typeof request.body.client_order_id === 'string' ? request.body.client_order_id : '')
   return `${account}\n${key}`
+}
+
+/** The kernel's idempotency index key of a request (state.ts idempotencyIndexKey; sentKey is the workload's own). */
+function indexKey(request: PlaceRequest): string {
+  const account = typeof request.body.account === 'string' ? request.body.account : ''
+  return idempotencyIndexKey(account, request.idempotencyKey ?? (typeof request.body.client_order_id === 'string' ? request.body.client_order_id : ''))
 }
 
 /** Cancels one live order: usually by its owner, sometimes by an operator, or (foreign) by someone not allowed. */

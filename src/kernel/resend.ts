@@ -29,6 +29,7 @@ import { dataHealthGuard } from './intake/guard-data-health.ts'
 import type { GuardInputs } from './intake/guard-result.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
 import { mayActFor } from './permissions.ts'
+import { firedListOf } from './order-lists/index.ts'
 import { resendable } from './reconcile.ts'
 import { reservationFor } from './reservations.ts'
 import { switchHolds } from './send.ts'
@@ -40,6 +41,11 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   if (!mayActFor(command.principal, order.accountId)) return refusedUnrecorded('ACCOUNT_NOT_PERMITTED', order.accountId)
   const refused = (reason: ReasonCode, detail: string): Decision => refusedRecorded(command, reason, detail)
   if (!resendable(order)) return refused('ORDER_NOT_RESENDABLE', notResendableDetail(order))
+  const list = firedListOf(state, order.orderId)
+  if (list !== null && list.triggered !== null) {
+    const { legOrderId, cause } = list.triggered
+    return refused('ORDER_NOT_RESENDABLE', `a leg of order list ${list.listId}, which fired (${cause} of ${legOrderId}) and canceled the other leg: sent again, it would work on alone`)
+  }
   const held = switchHolds(state, order, 'place')
   if (held !== null) return refused(held, `trading switch is ${state.tradingSwitch}`)
   const instrument = state.instruments.get(instrumentKey(order.venue, order.symbol))

@@ -4,5 +4,6 @@
  */
 
 export { applyOrderListEvent, noteLegEvent } from './apply-list.ts'
+export { firedListOf } from './fired-list.ts'
 export { withListFollowUps } from './follow-ups.ts'
 export { decidePlaceList, legKeyOf, listIdFor, LIST_KEY_CHARS_MAX } from './place-list.ts'

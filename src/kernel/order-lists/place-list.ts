@@ -20,7 +20,7 @@ import { traceMemberOf } from '../../domain/trace-context.ts'
 import * as v from 'valibot'
 import type { Decision, PlaceCommand, PlaceListCommand, Reply } from '../commands.ts'
 import { decidePlace, orderIdFor } from '../intake/index.ts'
-import type { KernelState } from '../state.ts'
+import { idempotencyIndexKey, type KernelState } from '../state.ts'
 import { stateWithLeg } from './leg-view.ts'
 
 export function listIdFor(accountId: string, listKey: string): string {
@@ -58,6 +58,14 @@ export function decidePlaceList(state: KernelState, command: PlaceListCommand): 
   if (state.orderLists.open >= ORDER_LISTS_OPEN_MAX) return refused('ORDER_LISTS_FULL', `${state.orderLists.open} order lists are open`)
   const rawLegs = (command.body as { orders: unknown[] }).orders
   const legCommand = (index: number): PlaceCommand => ({ ...placeOf(command), idempotencyKey: legKeys[index] as string, body: rawLegs[index] })
+  // A leg key the kernel already holds answers before any leg is decided afresh: a repeat of a list whose second leg
+  // was rejected gets that rejection again (deciding the first leg anew could record and answer its own rejection
+  // now), and a key naming another order is a conflict with nothing recorded. The place path's repeat answers it.
+  for (const [index, key] of legKeys.entries()) {
+    if (!state.idempotency.has(idempotencyIndexKey(body.account, key))) continue
+    const known = legOutcome(decidePlace(state, legCommand(index)), { listId, index })
+    if (known.kind === 'answer') return known.decision
+  }
   const one = decidePlace(state, legCommand(0))
   const firstAccepted = legOutcome(one, { listId, index: 0 })
   if (firstAccepted.kind === 'answer') return firstAccepted.decision
