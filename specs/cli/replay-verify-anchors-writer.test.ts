@@ -71,7 +71,7 @@ describe('replay-verify judges a log behind its anchors as a start would', () =>
     expect(replay.code).toBe(0)
     const report = JSON.parse(replay.out) as { ok: boolean; problems: string[]; notes: string[] }
     expect(report).toMatchObject({ ok: true, problems: [] })
-    expect(report.notes).toEqual([`LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written by a single node under durability none (nothing was synced), whose start does not refuse it`])
+    expect(report.notes).toEqual([`LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written by a single node under durability none (nothing was synced), whose start under none does not refuse it (a start under fsync still does)`])
   })
 
   test('an HA node (a gateway started with a role): not judged, a note, exit 0', async () => {
@@ -129,7 +129,7 @@ describe("audit verify's note on a log behind its anchors follows the start's co
     cutBelowAnchorLsns(none.dir)
     const started = await cli(['audit', 'verify', none.dir])
     expect(started.out).not.toContain('a gateway refuses to start')
-    expect(started.out).toContain('that line was written by a single node under durability none (nothing was synced), whose start does not refuse it (no LOG_BEHIND_ANCHOR)')
+    expect(started.out).toContain('that line was written by a single node under durability none (nothing was synced), whose start under none does not refuse it (a start under fsync still does) (no LOG_BEHIND_ANCHOR)')
   })
 })
 
@@ -173,7 +173,7 @@ describe('each anchors line is judged by its own writer', () => {
     expect(replay.code).toBe(0)
     const report = JSON.parse(replay.out) as { ok: boolean; problems: string[]; notes: string[] }
     expect(report).toMatchObject({ ok: true, problems: [] })
-    expect(report.notes).toEqual([`LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written by an HA node (a standby drops a diverged tail its old leader anchored), whose start does not refuse it`])
+    expect(report.notes).toEqual([`LOG_BEHIND_ANCHOR not judged: the log ends at LSN ${logEnd}, the anchors file ${anchorsPath(dir)} names LSN ${anchored}, written by an HA node (a standby drops a diverged tail its old leader anchored), whose start as an HA node does not refuse it (a start as a single node under fsync still does)`])
   })
 
   test("a single node's synced lines beyond the end, then an HA node's run: a note (its log follows the leader's)", async () => {

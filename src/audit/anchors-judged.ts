@@ -65,7 +65,7 @@ export function judgeAnchorLines<L extends AnchoredLine>(lines: readonly L[]): A
 
 /** Why a line beyond the log's end is not a loss, for a note: "written by …". */
 export function notJudgedReason(why: NotJudgedWhy): string {
-  if (why === 'ha') return 'written by an HA node (a standby drops a diverged tail its old leader anchored), whose start does not refuse it'
-  if (why === 'none') return 'written by a single node under durability none (nothing was synced), whose start does not refuse it'
+  if (why === 'ha') return 'written by an HA node (a standby drops a diverged tail its old leader anchored), whose start as an HA node does not refuse it (a start as a single node under fsync still does)'
+  if (why === 'none') return 'written by a single node under durability none (nothing was synced), whose start under none does not refuse it (a start under fsync still does)'
   return "written before the directory last ran as an HA node (whose log follows the leader's, not its own past)"
 }
