@@ -4,7 +4,9 @@
  *
  *   failover   node-a SIGKILLed; node-b takes over; node-a restarts on its data dir and rejoins as standby
  *   site-loss  node-a SIGKILLed and its data directory deleted; node-b takes over from its replica; a replacement
- *              node-c starts on an empty data directory and rebuilds from node-b
+ *              node-c starts on an empty data directory and rebuilds from node-b; with --early-start node-c starts
+ *              right after the loss, node-b held back (SIGSTOP) while the lease runs out: node-c must be refused the
+ *              lease (LEASE_LOG_BEHIND, /health ha.takeover_refused) and follow node-b once it is let go and leads
  *
  * and measures RTO (fault → first order acknowledged by the new leader) and RPO (acknowledged orders missing
  * afterwards, target 0), checks the venue saw no client order id twice, and runs `egress replay-verify` on both
@@ -12,7 +14,7 @@
  * spec specs/runtime/ha/dr-site-loss.test.ts. Stops by itself; README "Disaster recovery" has the procedure.
  *
  *   bun scripts/dr-gameday.ts [--cycles N] [--scenario failover|site-loss|all] [--lease-ttl-ms N] [--rate N]
- *                             [--sync off|fail_closed|degrade_async] [--sync-timeout-ms N] [--keep] [--verbose]
+ *                             [--sync off|fail_closed|degrade_async] [--sync-timeout-ms N] [--early-start] [--keep] [--verbose]
  *
  * Progress on stderr; the report on stdout; the last line is one JSON object. Exit 1 if any scenario failed.
  */
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     'sync-timeout-ms': { type: 'string', default: '1000' },
     'load-before-ms': { type: 'string', default: '1000' },
     'load-after-ms': { type: 'string', default: '500' },
+    'early-start': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
@@ -68,18 +71,20 @@ const report = await runGameDay({
   sync,
   syncTimeoutMs: integer('sync-timeout-ms', 100, 60_000),
   kernel: DRILL_KERNEL,
+  earlyStart: values['early-start'] === true,
   verbose: values.verbose === true,
   keep: values.keep === true,
   log: (line) => void process.stderr.write(`dr: ${line}\n`),
 })
 
-console.log(`DR GameDay: sync ${report.sync}, lease ttl ${report.leaseTtlMs} ms, ${(report.elapsedMs / 1000).toFixed(1)} s; ${report.pass ? 'PASS' : 'FAIL'}`)
+console.log(`DR GameDay: sync ${report.sync}${report.earlyStart ? ', site-loss replacement started early (survivor held back)' : ''}, lease ttl ${report.leaseTtlMs} ms, ${(report.elapsedMs / 1000).toFixed(1)} s; ${report.pass ? 'PASS' : 'FAIL'}`)
 console.log('RTO = fault → first order acknowledged by the new leader; RPO = acknowledged orders missing afterwards')
 for (const summary of report.summaries) console.log(describeSummary(summary))
 for (const cycle of report.cycles) for (const failure of cycle.failures) console.log(`FAIL ${cycle.scenario} cycle ${cycle.cycle}: ${failure}`)
 console.log(JSON.stringify({
   gameday: 'dr',
   sync: report.sync,
+  earlyStart: report.earlyStart,
   leaseTtlMs: report.leaseTtlMs,
   scenarios: Object.fromEntries(report.summaries.map((summary) => [summary.scenario, {
     pass: summary.pass,
@@ -87,6 +92,7 @@ console.log(JSON.stringify({
     rtoMs: summary.rtoMs,
     rtoMsMax: summary.rtoMsMax,
     rpoOrders: summary.rpoOrders,
+    emptyNodeLeads: summary.emptyNodeLeads,
     takeoverMs: summary.takeoverMs,
     reprotectedMs: summary.reprotectedMs,
     ordersAcked: summary.ordersAcked,

@@ -125,7 +125,7 @@ export class WalRecordError extends Error {
   readonly code = 'WAL_RECORD_INVALID'
 }
 
-export type LeaseErrorCode = 'LEASE_HELD' | 'LEASE_LOST' | 'LEASE_RACE_LOST' | 'LEASE_FILE_INVALID'
+export type LeaseErrorCode = 'LEASE_HELD' | 'LEASE_LOST' | 'LEASE_RACE_LOST' | 'LEASE_FILE_INVALID' | 'LEASE_LOG_BEHIND'
 
 /** The lease could not be acquired, or is no longer held (a newer epoch exists or it expired). */
 export class LeaseError extends Error {
@@ -135,6 +135,23 @@ export class LeaseError extends Error {
   constructor(code: LeaseErrorCode, message: string) {
     super(`${code}: ${message}`)
     this.code = code
+  }
+}
+
+/**
+ * LEASE_LOG_BEHIND: the taker's log ends below the LSN the current lease record says a standby of its holder held
+ * durably (wal/lease.ts `replicatedLsn`): taking over would lose what that copy holds, acknowledged orders among it.
+ */
+export class LeaseLogBehindError extends LeaseError {
+  constructor(
+    readonly record: { holderId: string; epoch: number; replicatedLsn: number },
+    readonly logEndLsn: number,
+  ) {
+    super(
+      'LEASE_LOG_BEHIND',
+      `this log ends at LSN ${logEndLsn}, below LSN ${record.replicatedLsn}, which a standby of ${record.holderId} (lease epoch ${record.epoch}) held durably: ` +
+        'taking the lease would lose the records between them (acknowledged orders among them); not taken',
+    )
   }
 }
 

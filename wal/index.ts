@@ -17,6 +17,7 @@ export { nodeIo, readFully, type WalIo } from './io.ts'
 export { syncFailuresMarked, type SyncFailureContext } from './sync-failures.ts'
 export { makeDirDurable } from './durable-dir.ts'
 export { Lease, readCurrentLease, sameLeaseRecord, type LeaseOptions, type LeaseRecord } from './lease.ts'
+export { type DataLossAccepted } from './lease-floor.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 export { LOG_LOCK_FILE, LogDirLock } from './dir-lock.ts'
 export { openSlice, type LogSlice, type SliceLog } from './slice.ts'
@@ -38,6 +39,7 @@ export {
   WalClosedError,
   WalRecordError,
   LeaseError,
+  LeaseLogBehindError,
   WalReplicationError,
   LockFailedError,
   LockFileError,

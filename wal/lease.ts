@@ -22,17 +22,35 @@
  * wall clock stepped forward ends it early (safe). The fencing check itself needs no clock.
  * Filesystem assumption: link (create-if-absent) and rename are atomic and a directory fsync makes them durable (local
  * filesystems, NFSv4). Object stores and eventually consistent filesystems are not supported.
+ *
+ * The log floor (`replicatedLsn`): the holder writes into its record, at every renewal and at release, the highest LSN
+ * a standby has acknowledged holding durably (`noteReplicated`; src/runtime/ha/leading.ts), never lower than the floor
+ * it took over with. Under synchronous replication every acknowledged answer is at or below it. A taker that says
+ * where its own log ends (`logEndLsn`) is refused (LEASE_LOG_BEHIND) when that is below the current record's floor:
+ * its log lacks records another copy holds, and leading on it would lose them (an empty node started after a site loss
+ * won the lease before the surviving standby). `acceptDataLoss` takes it all the same (the operator's explicit
+ * override when no better copy is left); the new record's floor is then the taker's log end. The field is optional
+ * both ways: a record without it (written by a build before it) guards nothing, and a build before it ignores it
+ * (its parser checked the four fields it knew and took any others along unread).
  */
 
 import { join } from 'node:path'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
 import { nodeIo, readFully, type WalIo } from './io.ts'
+import { logFloor, type DataLossAccepted } from './lease-floor.ts'
 import type { LeaseGuard } from './options.ts'
 
 export interface LeaseOptions {
   dir: string
   holderId: string
+  /**
+   * Where the taker's durable log ends (its last LSN), read only when the lease is free and its record carries a log
+   * floor (so a caller may scan a closed log for it). Unset: the taker is not judged (LEASE_LOG_BEHIND never thrown).
+   */
+  logEndLsn?: () => number
+  /** Take the lease even with a log below the record's floor (see the file comment); the Lease says so (dataLossAccepted). */
+  acceptDataLoss?: boolean
   ttlMs: number
   clockSkewMsMax: number
   io: WalIo
@@ -58,6 +76,11 @@ export interface LeaseRecord {
   epoch: number
   expiresAtMs: number
   renewedAtMs: number
+  /**
+   * The log floor: an LSN a standby of the holder held durably (see the file comment). Absent in a record written by a
+   * build before it: nothing is then known, and no taker is refused.
+   */
+  replicatedLsn?: number
 }
 
 const EPOCH_FILE = /^epoch-(\d{10})\.json$/
@@ -142,7 +165,8 @@ function isLeaseRecord(value: unknown): value is LeaseRecord {
     typeof record.holderId === 'string' &&
     Number.isInteger(record.epoch) &&
     typeof record.expiresAtMs === 'number' &&
-    typeof record.renewedAtMs === 'number'
+    typeof record.renewedAtMs === 'number' &&
+    (record.replicatedLsn === undefined || (Number.isSafeInteger(record.replicatedLsn) && (record.replicatedLsn as number) >= 0))
   )
 }
 
@@ -160,18 +184,42 @@ export class Lease implements LeaseGuard {
    * nothing then: the write may have re-created it after takers tidied it away (see renew), so the check lists.
    */
   private ownFileUnproven = false
+  /** The log floor this holder writes into its record (see the file comment); only ever raised. */
+  private replicatedLsnNoted: number
+  /** Set when this lease was taken below the previous record's floor (acceptDataLoss). */
+  readonly dataLossAccepted: DataLossAccepted | null
 
-  private constructor(options: LeaseOptions, epoch: number, expiry: { expiresAtMs: number; deadlineMonotonicMs: number }) {
+  private constructor(
+    options: LeaseOptions,
+    epoch: number,
+    taken: { expiresAtMs: number; deadlineMonotonicMs: number; replicatedLsn: number; dataLossAccepted: DataLossAccepted | null },
+  ) {
     this.options = options
     this.epoch = epoch
-    this.expiresAtMs = expiry.expiresAtMs
-    this.deadlineMonotonicMs = expiry.deadlineMonotonicMs
+    this.expiresAtMs = taken.expiresAtMs
+    this.deadlineMonotonicMs = taken.deadlineMonotonicMs
+    this.replicatedLsnNoted = taken.replicatedLsn
+    this.dataLossAccepted = taken.dataLossAccepted
+  }
+
+  /** The log floor written at the next renewal or release. */
+  get replicatedLsn(): number {
+    return this.replicatedLsnNoted
+  }
+
+  /**
+   * A standby holds this holder's log durably up to `lsn` (its acknowledgement, counted for this term): the floor
+   * written at the next renewal or release. Never lowered.
+   */
+  noteReplicated(lsn: number): void {
+    if (Number.isSafeInteger(lsn) && lsn > this.replicatedLsnNoted) this.replicatedLsnNoted = lsn
   }
 
   /**
    * Takes the lease with epoch = current + 1 if there is none or the current one has expired (past its expiry plus
    * the skew bound). Throws LeaseError('LEASE_HELD') if it is live, 'LEASE_RACE_LOST' if another process took the
-   * same epoch first.
+   * same epoch first, LeaseLogBehindError ('LEASE_LOG_BEHIND') if the taker's log ends below the current record's
+   * floor (unless acceptDataLoss).
    */
   static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
     const options: LeaseOptions = {
@@ -187,9 +235,10 @@ export class Lease implements LeaseGuard {
     if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now && !stalled) {
       throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
     }
+    const floor = logFloor(current, options)
     const epoch = (current?.epoch ?? 0) + 1
     const expiresAtMs = now + options.ttlMs
-    const record: LeaseRecord = { holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now }
+    const record: LeaseRecord = { holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now, replicatedLsn: floor.replicatedLsn }
     // Write the record to a private temp file, then hard-link it into place: link fails with EEXIST if the epoch is
     // taken, and the epoch file never exists without its full content.
     const path = join(dir, epochFileName(epoch))
@@ -211,7 +260,7 @@ export class Lease implements LeaseGuard {
     // used. Only a listing tells (its own file is there now): a newer epoch means this one was lost long ago.
     const newest = highestEpoch(dir, io)
     if (newest > epoch) throw new LeaseError('LEASE_RACE_LOST', `epoch ${epoch} was taken and tidied away before this taker linked it (epoch ${newest} exists)`)
-    const lease = new Lease(options, epoch, { expiresAtMs, deadlineMonotonicMs: monotonicNow + options.ttlMs })
+    const lease = new Lease(options, epoch, { expiresAtMs, deadlineMonotonicMs: monotonicNow + options.ttlMs, ...floor })
     lease.removeOldEpochFiles()
     return lease
   }
@@ -280,7 +329,7 @@ export class Lease implements LeaseGuard {
     this.assertHeld()
     const monotonicNow = this.options.monotonicNowMs()
     const now = this.options.nowMs()
-    this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now })
+    this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now, replicatedLsn: this.replicatedLsnNoted })
     if (this.newerEpochListed()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken over while it renewed`)
     this.expiresAtMs = now + this.options.ttlMs
     this.deadlineMonotonicMs = monotonicNow + this.options.ttlMs
@@ -292,7 +341,7 @@ export class Lease implements LeaseGuard {
     if (this.released) return
     if (this.isHeld()) {
       const now = this.options.nowMs()
-      this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now })
+      this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now, replicatedLsn: this.replicatedLsnNoted })
     }
     this.released = true
   }

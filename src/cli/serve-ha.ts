@@ -30,6 +30,8 @@ export interface HaFlags {
   venue: string | undefined
   syncReplication: string | undefined
   syncTimeoutMs: string | undefined
+  /** --accept-data-loss: may take the lease with a log below the lease record's floor (src/runtime/ha/takeover-guard.ts). */
+  acceptDataLoss?: boolean | undefined
 }
 
 export interface ServeHaDeps {
@@ -66,6 +68,7 @@ export interface HaSettings {
   venueAddress: { hostname: string; port: number } | null
   syncPolicy: SyncPolicy
   syncTimeoutMs: number
+  acceptDataLoss: boolean
 }
 
 /**
@@ -88,7 +91,8 @@ export function parseHaFlags(flags: HaFlags, env: CliIo['env']): HaSettings {
   const advertiseUrl = parseAdvertiseUrl(flags.advertiseUrl)
   // Last: the derivation costs some tens of ms, spent only once every flag is known good.
   const cursorSecret = haCursorSecret(token)
-  return { role, leaseDir: flags.leaseDir, nodeId, advertiseUrl, token, cursorSecret, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs }
+  const acceptDataLoss = flags.acceptDataLoss === true
+  return { role, leaseDir: flags.leaseDir, nodeId, advertiseUrl, token, cursorSecret, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs, acceptDataLoss }
 }
 
 export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promise<number> {
@@ -119,6 +123,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     role,
     replicationToken: token,
     sync: { policy: syncPolicy, timeoutMs: syncTimeoutMs, waitersMax: SYNC_WAITERS_MAX },
+    acceptDataLoss: settings.acceptDataLoss,
     replication: { backoffMsMin: 20, backoffMsMax: 1_000, envelopeBytesMax: 8 * 1024 * 1024, silenceMsMax: Math.max(1_000, leaseTtlMs) },
     log,
     startGateway: async (gatewayRole, lease, beforeBootstrap) => {
@@ -178,6 +183,9 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     },
   })
   log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${settings.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms), sync replication ${syncPolicy}${syncPolicy === 'off' ? '' : ` (timeout ${syncTimeoutMs} ms)`}`)
+  if (settings.acceptDataLoss) {
+    log('--accept-data-loss: this node may take the lease with a log below what a standby of the last leader held (acknowledged orders beyond its log are then lost); for recovery when no better copy is left, never for normal running')
+  }
   // Watched from before the start: a signal while the node started (its gateway replaying the log, a `leader` waiting
   // for the lease, a standby's first pull) killed the process outright, the lease it may have taken left to expire.
   const signal = deps.waitForSignal()

@@ -24,7 +24,7 @@ import { waitForStopSignal } from './stop-signals.ts'
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
 export const EXIT_LOG_FAILED = EXIT_IO_ERROR
 /** Options that only an HA node (--lease-dir) uses. */
-const HA_ONLY_OPTIONS = ['node-id', 'advertise-url', 'lease-ttl-ms', 'clock-skew-ms', 'sync-replication', 'sync-timeout-ms'] as const
+const HA_ONLY_OPTIONS = ['node-id', 'advertise-url', 'lease-ttl-ms', 'clock-skew-ms', 'sync-replication', 'sync-timeout-ms', 'accept-data-loss'] as const
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -58,6 +58,9 @@ HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by 
                       holds the write durably; with the standby gone, fail_closed refuses new orders (503
                       STANDBY_UNAVAILABLE), degrade_async answers without waiting and records an alert in the log
   --sync-timeout-ms N how long a write waits for the standby (default 1000)
+  --accept-data-loss  take the lease even when this node's log ends below what a standby of the last leader held
+                      (refused by default, LEASE_LOG_BEHIND: the node stays standby and retries); for recovery when
+                      no copy holding the acknowledged orders is left: what this log lacks is lost
 
 Options:
   --config FILE   a JSON config file (or set EGRESS_CONFIG)
@@ -77,6 +80,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     venue: { type: 'string' },
     'sync-replication': { type: 'string' },
     'sync-timeout-ms': { type: 'string' },
+    'accept-data-loss': { type: 'boolean' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   // The HA options mean nothing to a single node: given without --lease-dir they were ignored, so a node asked for
@@ -90,7 +94,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     ? parseHaFlags({
         role: values.role, leaseDir: values['lease-dir'], nodeId: values['node-id'], advertiseUrl: values['advertise-url'],
         leaseTtlMs: values['lease-ttl-ms'], clockSkewMs: values['clock-skew-ms'], venue: values.venue,
-        syncReplication: values['sync-replication'], syncTimeoutMs: values['sync-timeout-ms'],
+        syncReplication: values['sync-replication'], syncTimeoutMs: values['sync-timeout-ms'], acceptDataLoss: values['accept-data-loss'],
       }, io.env)
     : null
   const config = loadConfig({ configPath: values.config, env: io.env })

@@ -53,6 +53,7 @@ export interface Health {
     last_divergence: { common_lsn: number; discarded_count: number; kept_prefix_to_lsn: number | null; fallback: string | null } | null
     sync?: { policy: string; state: string; standby_durable_lsn: number }
     shadow?: { decisions: number; matches: number; mismatches: number; last_mismatches: { lsn: number; kind: string | null; difference: string }[] } | null
+    takeover_refused?: { code: string; replicated_lsn: number; log_last_lsn: number } | null
   }
   log: { last_lsn: number }
 }

@@ -7,6 +7,10 @@
  * - `site-loss`: node-a is SIGKILLed and its data directory deleted (the host and its disk are gone); node-b takes
  *   over from its replica, and a replacement node-c starts on an empty data directory once node-b leads (the
  *   README's procedure) and rebuilds from node-b (snapshot + log over replication).
+ *   With `earlyStart`, node-c starts right after the loss instead, while the lease is free and node-b is held back
+ *   (SIGSTOP): the empty node must not take the lease (the takeover guard refuses its log, LEASE_LOG_BEHIND, below
+ *   the floor node-a's lease record carries); once it has said so, node-b is let go (SIGCONT), takes over and leads,
+ *   and node-c follows it. Before the guard the empty node led and every acknowledged order was lost.
  *
  * Measured per cycle: RTO = fault → the first order acknowledged (202) by the new leader; takeover = fault → the
  * survivor a ready leader; re-protected = fault → a standby replicating again (in sync under synchronous
@@ -21,7 +25,7 @@
 import { rmSync } from 'node:fs'
 import type { KernelSection } from '../../../src/config/index.ts'
 import { formatDecimal } from '../../../src/domain/decimal.ts'
-import { Cluster, waitFor, type SyncPolicy } from './cluster.ts'
+import { Cluster, waitFor, type ClusterNode, type SyncPolicy } from './cluster.ts'
 import { checkRecovered, replayVerifyDir, stopCleanly, type RecoveredChecks, type ReplayVerified } from './dr-checks.ts'
 import { Load, median } from './drill.ts'
 
@@ -42,6 +46,8 @@ export interface DrOptions {
   syncTimeoutMs: number
   /** The nodes' config `kernel` section (drill.ts DRILL_KERNEL: a reconcile grace that fits the loopback venue). */
   kernel: KernelSection
+  /** site-loss: start the replacement right after the loss, the survivor held back (see the file comment). */
+  earlyStart?: boolean
   verbose: boolean
   keep: boolean
   log: (line: string) => void
@@ -56,6 +62,8 @@ export interface DrCycle extends RecoveredChecks {
   ordersAcked: number
   /** Of those, acknowledged by the new leader after the fault. */
   ackedAfterFault: number
+  /** earlyStart: the empty replacement took the lease (the defect the takeover guard closes); null when not run. */
+  emptyNodeLed: boolean | null
   replayVerified: ReplayVerified[]
   failures: string[]
 }
@@ -70,6 +78,8 @@ export interface DrScenarioSummary {
   reprotectedMs: number | null
   rpoOrders: number
   ordersAcked: number
+  /** earlyStart: cycles in which the empty replacement took the lease (target 0). */
+  emptyNodeLeads: number
   venueDuplicates: number
   replayVerified: number
   replayVerifyRuns: number
@@ -79,6 +89,7 @@ export interface DrScenarioSummary {
 
 export interface DrReport {
   sync: SyncPolicy
+  earlyStart: boolean
   leaseTtlMs: number
   cycles: DrCycle[]
   summaries: DrScenarioSummary[]
@@ -98,7 +109,7 @@ export async function runGameDay(options: DrOptions): Promise<DrReport> {
     }
   }
   const summaries = options.scenarios.map((scenario) => summarise(scenario, cycles.filter((each) => each.scenario === scenario)))
-  return { sync: options.sync, leaseTtlMs: options.leaseTtlMs, cycles, summaries, pass: summaries.every((each) => each.pass), elapsedMs: Date.now() - started }
+  return { sync: options.sync, earlyStart: options.earlyStart === true, leaseTtlMs: options.leaseTtlMs, cycles, summaries, pass: summaries.every((each) => each.pass), elapsedMs: Date.now() - started }
 }
 
 function summarise(scenario: DrScenario, cycles: readonly DrCycle[]): DrScenarioSummary {
@@ -109,11 +120,11 @@ function summarise(scenario: DrScenario, cycles: readonly DrCycle[]): DrScenario
   const summary = {
     scenario, cycles: cycles.length, rtoMs: medianOrNull(rto), rtoMsMax: rto.length === 0 ? null : Math.max(...rto),
     takeoverMs: medianOrNull(measured((cycle) => cycle.takeoverMs)), reprotectedMs: medianOrNull(measured((cycle) => cycle.reprotectedMs)),
-    rpoOrders: sum((cycle) => cycle.rpoOrders), ordersAcked: sum((cycle) => cycle.ordersAcked), venueDuplicates: sum((cycle) => cycle.venueDuplicates),
+    rpoOrders: sum((cycle) => cycle.rpoOrders), ordersAcked: sum((cycle) => cycle.ordersAcked), emptyNodeLeads: cycles.filter((cycle) => cycle.emptyNodeLed === true).length, venueDuplicates: sum((cycle) => cycle.venueDuplicates),
     replayVerified: sum((cycle) => cycle.replayVerified.filter((each) => each.ok).length), replayVerifyRuns: sum((cycle) => cycle.replayVerified.length),
     failures: sum((cycle) => cycle.failures.length),
   }
-  return { ...summary, pass: cycles.length > 0 && summary.failures === 0 && rto.length === cycles.length && summary.rpoOrders === 0 && summary.venueDuplicates === 0 && summary.replayVerified === summary.replayVerifyRuns }
+  return { ...summary, pass: cycles.length > 0 && summary.failures === 0 && rto.length === cycles.length && summary.rpoOrders === 0 && summary.emptyNodeLeads === 0 && summary.venueDuplicates === 0 && summary.replayVerified === summary.replayVerifyRuns }
 }
 
 async function runCycle(scenario: DrScenario, cycle: number, options: DrOptions): Promise<DrCycle> {
@@ -124,7 +135,7 @@ async function runCycle(scenario: DrScenario, cycle: number, options: DrOptions)
     config: { kernel: options.kernel, backpressure: { read: { ratePerSec: 1_000_000, burst: 1_000_000 } } },
   })
   const result: DrCycle = {
-    scenario, cycle, rtoMs: null, takeoverMs: null, reprotectedMs: null, ordersAcked: 0, ackedAfterFault: 0, rpoOrders: 0, rebuiltMissing: 0, venueOrders: 0,
+    scenario, cycle, rtoMs: null, takeoverMs: null, reprotectedMs: null, ordersAcked: 0, ackedAfterFault: 0, emptyNodeLed: null, rpoOrders: 0, rebuiltMissing: 0, venueOrders: 0,
     venueDuplicates: 0, unknownLeft: 0, invariantErrors: 0, replayVerified: [], failures: [],
   }
   let load: Load | null = null
@@ -153,12 +164,18 @@ async function runCycle(scenario: DrScenario, cycle: number, options: DrOptions)
     await lost.child?.exited
     if (scenario === 'site-loss') rmSync(lost.dataDir, { recursive: true, force: true })
     log(`node-a killed${scenario === 'site-loss' ? ' and its data directory deleted' : ''}`)
+    const early = scenario === 'site-loss' && options.earlyStart === true
+    const rejoined = scenario === 'failover' ? lost : await cluster.addNode('node-c')
+    if (early) {
+      result.emptyNodeLed = await startEarly(cluster, { survivor, replacement: rejoined }, log)
+      // The cycle ends here: the survivor would follow the empty leader and set its own log aside as diverged.
+      if (result.emptyNodeLed) throw new Error(`${rejoined.name}, started on an empty data directory, took the lease from the lost leader: the acknowledged orders are on no leader's log`)
+    }
     await waitFor('node-b taking over', options.leaseTtlMs + options.clockSkewMs + 30_000, () => survivor.isReadyLeader())
     result.takeoverMs = Date.now() - faulted.atMs
-    // The procedure: a replacement starts only once the survivor leads (an empty node must not race it for the lease).
-    const rejoined = scenario === 'failover' ? lost : await cluster.addNode('node-c')
-    cluster.spawn(rejoined)
-    log(`node-b leads after ${result.takeoverMs} ms; ${rejoined.name} started on ${scenario === 'failover' ? 'its own' : 'an empty'} data directory`)
+    // The procedure: a replacement starts once the survivor leads (earlyStart: it started before, and was refused).
+    if (!early) cluster.spawn(rejoined)
+    log(`node-b leads after ${result.takeoverMs} ms; ${rejoined.name} ${early ? 'was' : ''} started on ${scenario === 'failover' ? 'its own' : 'an empty'} data directory`)
     const reprotected = waitFor(`${rejoined.name} replicating${options.sync === 'off' ? '' : ' in sync'}`, 90_000, async () => {
       if (!(await rejoined.isReplicatingStandby())) return null
       return options.sync === 'off' || (await survivor.health())?.ha?.sync?.state === 'sync' ? Date.now() : null
@@ -179,6 +196,7 @@ async function runCycle(scenario: DrScenario, cycle: number, options: DrOptions)
     for (const each of result.replayVerified) if (!each.ok) result.failures.push(`replay-verify ${each.node}: exit ${each.exitCode}, ${each.problems.join('; ')}`)
   } catch (error) {
     result.failures.push(error instanceof Error ? error.message : String(error))
+    for (const node of cluster.nodes) node.child?.kill('SIGCONT') // a survivor still held back by startEarly
     for (const node of cluster.nodes) log(`${node.name} last stderr:\n  ${node.stderr.slice(-15).join('\n  ')}`)
   } finally {
     await load?.stop()
@@ -189,7 +207,33 @@ async function runCycle(scenario: DrScenario, cycle: number, options: DrOptions)
   return result
 }
 
+/**
+ * The early start: the survivor held back (SIGSTOP) so that the lease runs out with no standby to take it, and the
+ * replacement started on its empty data directory. Waits until the replacement says the guard refused it
+ * (`ha.takeover_refused`) — or until it leads, the defect — then lets the survivor go (SIGCONT). Returns whether the
+ * empty node led (a cycle failure: what it acknowledges stands on a log without the acknowledged orders).
+ */
+async function startEarly(cluster: Cluster, nodes: { survivor: ClusterNode; replacement: ClusterNode }, log: (line: string) => void): Promise<boolean> {
+  const { survivor, replacement } = nodes
+  survivor.child?.kill('SIGSTOP')
+  try {
+    cluster.spawn(replacement)
+    log(`${survivor.name} held back (SIGSTOP); ${replacement.name} started on an empty data directory while the lease runs out`)
+    const outcome = await waitFor(`${replacement.name} refused the lease, or leading`, 30_000, async () => {
+      const health = await replacement.health()
+      const role = health?.ha?.role
+      if (role === 'leader' || role === 'promoting') return 'led' as const
+      return health?.ha?.takeover_refused != null ? ('refused' as const) : null
+    })
+    const refused = (await replacement.health())?.ha?.takeover_refused
+    log(outcome === 'led' ? `${replacement.name} (empty) TOOK THE LEASE` : `${replacement.name} refused the lease: ${JSON.stringify(refused)}`)
+    return outcome === 'led'
+  } finally {
+    survivor.child?.kill('SIGCONT')
+  }
+}
+
 /** One line per scenario for a report. */
 export function describeSummary(summary: DrScenarioSummary): string {
-  return `${summary.scenario}: ${summary.pass ? 'PASS' : 'FAIL'}, ${summary.cycles} cycles; RTO median ${summary.rtoMs ?? '-'} ms (max ${summary.rtoMsMax ?? '-'}), takeover median ${summary.takeoverMs ?? '-'} ms, re-protected median ${summary.reprotectedMs ?? '-'} ms; RPO ${summary.rpoOrders} of ${summary.ordersAcked} acknowledged orders; venue duplicates ${summary.venueDuplicates}; replay-verify ${summary.replayVerified}/${summary.replayVerifyRuns}`
+  return `${summary.scenario}: ${summary.pass ? 'PASS' : 'FAIL'}, ${summary.cycles} cycles; RTO median ${summary.rtoMs ?? '-'} ms (max ${summary.rtoMsMax ?? '-'}), takeover median ${summary.takeoverMs ?? '-'} ms, re-protected median ${summary.reprotectedMs ?? '-'} ms; RPO ${summary.rpoOrders} of ${summary.ordersAcked} acknowledged orders;${summary.emptyNodeLeads > 0 ? ` the empty replacement led in ${summary.emptyNodeLeads} cycles;` : ''} venue duplicates ${summary.venueDuplicates}; replay-verify ${summary.replayVerified}/${summary.replayVerifyRuns}`
 }

@@ -130,6 +130,17 @@ export const HA_STATUS = v.pipe(
     sync: v.pipe(v.union([SYNC_LEADING, SYNC_NOT_LEADING]), v.description('Synchronous replication: in full while leading; only the policy otherwise')),
     shadow: orNull(SHADOW, 'Shadow decisions while following: leader commands decided again here; null while leading'),
     command_record_failures: count('Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them)'),
+    takeover_refused: orNull(
+      v.strictObject({
+        code: v.pipe(v.literal('LEASE_LOG_BEHIND'), v.description('This log ends below the lease record\'s floor')),
+        at_ms: integer('ms'),
+        holder: text('The holder of the lease record that refused this node: node id and URL'),
+        epoch: count("That record's epoch"),
+        replicated_lsn: count("The record's floor: an LSN a standby of that holder held durably (every acknowledged order at or below it, under synchronous replication, up to its last renewal)"),
+        log_last_lsn: count("Where this node's log ended"),
+      }),
+      'Why this node last refused to take the free lease (it stays standby and retries; --accept-data-loss overrides); null once the lease is held again or taken, or if it never refused',
+    ),
   }),
   v.description('The node of an HA pair: role, epoch, leader, readiness, replication, takeover, divergence, snapshot recovery, synchronous replication, shadow decisions'),
 )

@@ -61,10 +61,15 @@ export async function stopReplicator(node: NodeCore): Promise<void> {
   node.replicator = null
 }
 
-/** A standby's tick: takes the lease if it is free (expired) and leads on it; if the lead fails, follows again. */
+/**
+ * A standby's tick: takes the lease if it is free (expired) and its log reaches the lease record's floor
+ * (takeover-guard.ts), and leads on it; if the lead fails, follows again.
+ */
 export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (node.role !== 'standby') return
-  const lease = takeLeaseIfGone(node.options, node.holderId, { watch: node.leaseWatch, trouble: node.leaseTrouble, log: node.options.log })
+  // Judged on this log's end (everything the replicator appended is durable before it is acknowledged or counted).
+  const guard = node.guard(() => node.gateway?.engine.wal.lastLsn ?? 0)
+  const lease = takeLeaseIfGone(node.options, node.holderId, { watch: node.leaseWatch, trouble: node.leaseTrouble, log: node.options.log, guard })
   if (lease === null) return
   const takenAtMs = Date.now()
   node.role = 'promoting'

@@ -102,6 +102,9 @@ function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean): Sync
 export function renewLease(node: NodeCore): void {
   const lease = node.lease
   if (lease === null) return
+  // The floor the renewal writes (wal/lease.ts): what a standby acknowledged holding of this term's log. A taker whose
+  // log ends below it is refused (takeover-guard.ts). Under synchronous replication every 202 is at or below it.
+  lease.noteReplicated(node.sync?.standbyDurableLsn ?? 0)
   try {
     lease.renew()
   } catch (error) {

@@ -4,7 +4,8 @@
  * current epoch, above which no replicated frame is taken (a frame no lease holder wrote).
  */
 
-import { Lease, LeaseError, readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
+import { Lease, LeaseError, LeaseLogBehindError, readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
+import type { TakeoverGuard } from './takeover-guard.ts'
 
 export interface LeaseDirAccess {
   leaseDir: string
@@ -13,18 +14,28 @@ export interface LeaseDirAccess {
 }
 
 /**
- * The lease taken for `holderId`, or null when another holds it (or won the race to take it). `stalled`: a record
- * watched unchanged for longer than it could be held (lease-watch.ts), taken as if expired while it is still current.
+ * The lease taken for `holderId`, or null when another holds it (or won the race to take it), or when `guard` refuses
+ * this node's log (LEASE_LOG_BEHIND, takeover-guard.ts: told to `guard.refusal`). `stalled`: a record watched unchanged
+ * for longer than it could be held (lease-watch.ts), taken as if expired while it is still current.
  */
-export function acquireIfFree(access: LeaseDirAccess, holderId: string, stalled?: LeaseRecord): Lease | null {
+export function acquireIfFree(access: LeaseDirAccess, holderId: string, guard: TakeoverGuard, stalled?: LeaseRecord): Lease | null {
+  let lease: Lease
   try {
-    return Lease.acquire({
-      dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax, ...(stalled === undefined ? {} : { stalled }),
+    lease = Lease.acquire({
+      dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax, logEndLsn: guard.logEndLsn, acceptDataLoss: guard.acceptDataLoss,
+      ...(stalled === undefined ? {} : { stalled }),
     })
   } catch (error) {
+    if (error instanceof LeaseLogBehindError) {
+      guard.refusal.refused(error)
+      return null
+    }
+    if (error instanceof LeaseError && error.code === 'LEASE_HELD') guard.refusal.cleared()
     if (error instanceof LeaseError && (error.code === 'LEASE_HELD' || error.code === 'LEASE_RACE_LOST')) return null
     throw error
   }
+  guard.refusal.taken(lease)
+  return lease
 }
 
 /** The leader's URL as the current lease names it (null if none, if it has expired, or if it cannot be read). */

@@ -16,6 +16,7 @@
 import { readCurrentLease, sameLeaseRecord, type Lease, type LeaseRecord } from '../../../wal/index.ts'
 import { acquireIfFree, type LeaseDirAccess } from './lease-dir.ts'
 import type { LeaseTrouble } from './lease-trouble.ts'
+import type { TakeoverGuard } from './takeover-guard.ts'
 
 export interface LeaseWatchLimits {
   leaseTtlMs: number
@@ -44,6 +45,8 @@ export interface LeaseLooks {
   watch: LeaseWatch
   trouble: LeaseTrouble
   log: (line: string) => void
+  /** This node's log against the lease record's floor (takeover-guard.ts). */
+  guard: TakeoverGuard
 }
 
 /**
@@ -53,7 +56,7 @@ export interface LeaseLooks {
  * `trouble` (lease-trouble.ts), which says so once rather than at every tick.
  */
 export function takeLeaseIfGone(access: LeaseDirAccess, holderId: string, looks: LeaseLooks): Lease | null {
-  const { watch, trouble, log } = looks
+  const { watch, trouble, log, guard } = looks
   let current: LeaseRecord | null
   try {
     current = readCurrentLease(access.leaseDir)
@@ -63,7 +66,7 @@ export function takeLeaseIfGone(access: LeaseDirAccess, holderId: string, looks:
   const stalled = watch.stalled(current, access)
   let lease: Lease | null
   try {
-    lease = acquireIfFree(access, holderId, stalled)
+    lease = acquireIfFree(access, holderId, guard, stalled)
   } catch (error) {
     trouble.failed(error)
     return null

@@ -16,6 +16,7 @@ import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { RoleChanges } from './role-changes.ts'
 import type { SyncReplication } from './sync.ts'
+import type { TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 
 export interface NodeCore {
@@ -32,6 +33,8 @@ export interface NodeCore {
   readonly leaseWatch: LeaseWatch
   /** What the node says while it cannot read the lease directory (lease-trouble.ts). */
   readonly leaseTrouble: LeaseTrouble
+  /** A take of the lease judged on this node's log end, read by `logEndLsn` (takeover-guard.ts). */
+  guard(logEndLsn: () => number): TakeoverGuard
   role: NodeRole
   gateway: Gateway | null
   lease: Lease | null

@@ -46,4 +46,9 @@ export interface HaNodeOptions {
    * setting a diverged log aside (divergence.ts), a snapshot install (snapshot-recovery.ts), and finishing either.
    */
   dataDirIo?: WalIo
+  /**
+   * Take the lease even with a log below the lease record's floor (takeover-guard.ts; `--accept-data-loss`): the
+   * operator's override when no copy holding the last leader's acknowledged records is left. Default false.
+   */
+  acceptDataLoss?: boolean
 }

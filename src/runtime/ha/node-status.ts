@@ -13,6 +13,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { ReplicatorStatus } from './replicator.ts'
 import { divergenceJson, shadowJson, snapshotRecoveryJson, type DivergenceJson, type ShadowJson, type SnakeKeysOnly, type SnapshotRecoveryJson } from './status-json.ts'
 import type { SyncPolicy, SyncReplication, SyncStatus } from './sync.ts'
+import type { TakeoverRefusedJson } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 
 /** `ha.sync` of a node not leading: only the configured policy, and no standby in sync. */
@@ -42,6 +43,11 @@ export type HaNodeStatus = {
   sync: SyncStatus | SyncNotLeading
   shadow: ShadowJson | null
   command_record_failures: number
+  /**
+   * Why this node last refused to take the free lease: its log ends below the LSN a standby of the last leader held
+   * (takeover-guard.ts); null once the lease is held again or taken, or if it never refused.
+   */
+  takeover_refused: TakeoverRefusedJson | null
 }
 
 // tsc fails here when a key of the status, at any depth, is not snake_case (SyncStatus is built so by sync.ts).
@@ -63,7 +69,10 @@ export interface NodeStatusSource {
 /** The node's report, from its state and what only it knows (its options, the current leader, its replicator). */
 export function nodeStatusOf(
   node: NodeStatusSource,
-  known: { nodeId: string; advertiseUrl: string; syncPolicy: SyncPolicy; leaderUrl: string | null; replication: ReplicatorStatus | undefined; leading: boolean },
+  known: {
+    nodeId: string; advertiseUrl: string; syncPolicy: SyncPolicy; leaderUrl: string | null; replication: ReplicatorStatus | undefined; leading: boolean
+    takeoverRefused: TakeoverRefusedJson | null
+  },
 ): HaNodeStatus {
   const { replication, leading } = known
   const shadow = node.gateway?.engine.shadow?.stats ?? null
@@ -85,6 +94,7 @@ export function nodeStatusOf(
     shadow: shadow === null ? null : shadowJson(shadow),
     // Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them).
     command_record_failures: node.gateway?.engine.commandRecordFailures ?? 0,
+    takeover_refused: known.takeoverRefused,
   }
 }
 

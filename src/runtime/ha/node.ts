@@ -54,6 +54,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
+import { logEndOfDataDir, readOnce, TakeoverRefusal, type TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
 
@@ -88,6 +89,8 @@ export class HaNode {
   private readonly leaseWatch = new LeaseWatch()
   /** Says once (and a bounded reminder) that the lease directory cannot be read, rather than at every tick. */
   private readonly leaseTrouble = new LeaseTrouble((line) => this.options.log(line))
+  /** Why this node last refused to take the lease (its log below the record's floor, takeover-guard.ts); null: it did not. */
+  private readonly takeoverRefusal = new TakeoverRefusal((line) => this.options.log(line))
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -121,7 +124,15 @@ export class HaNode {
 
   status(): HaNodeStatus {
     const { nodeId, advertiseUrl, sync } = this.options
-    return nodeStatusOf(this, { nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status, leading: this.isLeader() })
+    return nodeStatusOf(this, {
+      nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status, leading: this.isLeader(),
+      takeoverRefused: this.takeoverRefusal.status,
+    })
+  }
+
+  /** What this node's takes of the lease carry: its log's end (read by `logEndLsn`) against the record's floor. */
+  private guard(logEndLsn: () => number): TakeoverGuard {
+    return { logEndLsn, acceptDataLoss: this.options.acceptDataLoss === true, refusal: this.takeoverRefusal }
   }
 
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
@@ -140,7 +151,8 @@ export class HaNode {
       // as the log opened, or a step-down right after). Its takeover ticks do nothing while this change runs.
       this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
       try {
-        const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId)
+        // No gateway yet: the log's end is read from disk, and only if the lease is free and its record has a floor.
+        const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId, this.guard(readOnce(() => logEndOfDataDir(this.options.dataDir))))
         if (lease !== null) await lead(this.core, lease, null)
         else if (this.options.role === 'leader') await this.waitToLead()
         else await follow(this.core)
@@ -189,7 +201,11 @@ export class HaNode {
       if (this.timer !== null) clearInterval(this.timer)
       this.timer = null
     },
-    releaseLease: () => this.lease?.release(),
+    releaseLease: () => {
+      // The floor the next taker is held to: what the standby acknowledged up to this moment (leading.ts).
+      if (this.sync !== null) this.lease?.noteReplicated(this.sync.standbyDurableLsn)
+      this.lease?.release()
+    },
     releaseDataDir: () => {
       this.dataDirLock?.release()
       this.dataDirLock = null
@@ -210,6 +226,7 @@ export class HaNode {
       get resyncAbort() { return node.resyncAbort },
       get leaseWatch() { return node.leaseWatch },
       get leaseTrouble() { return node.leaseTrouble },
+      guard: (logEndLsn) => node.guard(logEndLsn),
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -247,8 +264,10 @@ export class HaNode {
   }
 
   private async waitToLead(): Promise<void> {
+    // No gateway while waiting: the log on disk does not change, its end is read once (when first needed).
+    const guard = this.guard(readOnce(() => logEndOfDataDir(this.options.dataDir)))
     while (!this.stopping) {
-      const lease = takeLeaseIfGone(this.options, this.holderId, { watch: this.leaseWatch, trouble: this.leaseTrouble, log: this.options.log })
+      const lease = takeLeaseIfGone(this.options, this.holderId, { watch: this.leaseWatch, trouble: this.leaseTrouble, log: this.options.log, guard })
       if (lease !== null) return lead(this.core, lease, null)
       await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
     }

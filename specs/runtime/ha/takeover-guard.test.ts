@@ -1,0 +1,125 @@
+/**
+ * The takeover guard of an HA node (src/runtime/ha/takeover-guard.ts): a node whose log ends below the lease record's
+ * floor (an LSN a standby of the last leader held durably) never takes the free lease — neither at start-up (`auto`)
+ * nor at a standby's takeover tick. It follows, says why once (log line, /health `ha.takeover_refused`) and keeps
+ * trying; the refusal clears once a live leader holds the lease. `acceptDataLoss` (--accept-data-loss) takes it all the
+ * same and says what was given up. The DR GameDay's site-loss scenario is the end-to-end case (dr-early-start.test.ts).
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
+import { Gateway } from '../../../src/runtime/index.ts'
+import { HaNode, type RoleChoice } from '../../../src/runtime/ha/index.ts'
+import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
+import { TOKEN, waitFor } from './support.ts'
+
+const worlds = worldsStoppedAfterEach()
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const TTL_MS = 200
+const SKEW_MS = 10
+const LOST_LEADER = 'node-a http://127.0.0.1:1'
+
+/** The lease record of a leader whose standby held LSN `replicatedLsn`, written `expiresInMs` from now (< 0: expired). */
+function writeLease(leaseDir: string, replicatedLsn: number, expiresInMs: number): void {
+  const now = Date.now()
+  const record: LeaseRecord = { holderId: LOST_LEADER, epoch: 1, expiresAtMs: now + expiresInMs, renewedAtMs: now, replicatedLsn }
+  writeFileSync(join(leaseDir, 'epoch-0000000001.json'), JSON.stringify(record))
+}
+
+async function emptyNode(role: RoleChoice, options: { acceptDataLoss?: boolean } = {}): Promise<{ node: HaNode; leaseDir: string; lines: string[] }> {
+  const world = await startWorld({ seed: 11 })
+  worlds.push(world)
+  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const dataDir = tempDataDir()
+  const errors: string[] = []
+  const lines: string[] = []
+  const node = new HaNode({
+    nodeId: 'node-c',
+    advertiseUrl: 'http://127.0.0.1:3',
+    dataDir,
+    leaseDir,
+    leaseTtlMs: TTL_MS,
+    clockSkewMsMax: SKEW_MS,
+    role,
+    replicationToken: TOKEN,
+    ...options,
+    startGateway: async (gatewayRole, lease, beforeBootstrap) => {
+      const base = standbyOptionsOf(world, dataDir, errors)
+      if (gatewayRole === 'standby') return Gateway.start(base)
+      if (lease === null) throw new Error('a leader start without a lease')
+      return Gateway.start({
+        ...base, role: 'leader', venues: world.gateway.options.venues, lease, wal: { ...base.wal, lease, epoch: lease.epoch },
+        ...(beforeBootstrap === undefined ? {} : { beforeBootstrap }),
+      })
+    },
+    onGateway: () => {},
+    log: (line) => void lines.push(line),
+    replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
+  })
+  cleanups.push(async () => {
+    await node.stop()
+    removeDir(leaseDir)
+    removeDir(dataDir)
+  })
+  return { node, leaseDir, lines }
+}
+
+describe('a node whose log is behind the lease record\'s floor', () => {
+  test('started `auto` on an empty data dir while the lease is free: it does not take the lease, follows, and says why', async () => {
+    const { node, leaseDir, lines } = await emptyNode('auto')
+    writeLease(leaseDir, 40, -5_000)
+    await node.start()
+    expect(node.role).toBe('standby')
+    expect(readCurrentLease(leaseDir)).toMatchObject({ holderId: LOST_LEADER, epoch: 1 })
+    expect(node.status().takeover_refused).toMatchObject({ code: 'LEASE_LOG_BEHIND', holder: LOST_LEADER, epoch: 1, replicated_lsn: 40, log_last_lsn: 0 })
+    // Its takeover ticks refuse too, and say so once, not at every tick.
+    await Bun.sleep(TTL_MS * 2)
+    expect(node.role).toBe('standby')
+    expect(readCurrentLease(leaseDir)?.epoch).toBe(1)
+    expect(lines.filter((line) => line.includes('LEASE_LOG_BEHIND'))).toHaveLength(1)
+    expect(lines.find((line) => line.includes('LEASE_LOG_BEHIND'))).toContain('--accept-data-loss')
+  })
+
+  test('a standby\'s takeover tick refuses it too; the refusal clears once a live leader holds the lease', async () => {
+    const { node, leaseDir } = await emptyNode('standby')
+    writeLease(leaseDir, 40, -5_000)
+    await node.start()
+    await waitFor(() => node.status().takeover_refused !== null, 3_000, 'a takeover tick refused')
+    expect(node.role).toBe('standby')
+    expect(readCurrentLease(leaseDir)?.epoch).toBe(1)
+    // A good node leads (its record renewed, far from expiry): nothing is refused any more.
+    writeLease(leaseDir, 40, 60_000)
+    await waitFor(() => node.status().takeover_refused === null, 3_000, 'the refusal cleared')
+    expect(node.role).toBe('standby')
+  })
+
+  test('`leader` role waiting for the lease is refused the same, and keeps waiting', async () => {
+    const { node, leaseDir } = await emptyNode('leader')
+    writeLease(leaseDir, 40, -5_000)
+    const started = node.start()
+    await waitFor(() => node.status().takeover_refused !== null, 3_000, 'the leader\'s wait refused')
+    expect(node.role).toBe('starting')
+    expect(readCurrentLease(leaseDir)?.epoch).toBe(1)
+    await node.stop()
+    await started
+  })
+
+  test('with acceptDataLoss (--accept-data-loss) it takes the lease and leads, and logs what it gave up', async () => {
+    const { node, leaseDir, lines } = await emptyNode('auto', { acceptDataLoss: true })
+    writeLease(leaseDir, 40, -5_000)
+    await node.start()
+    expect(node.role).toBe('leader')
+    expect(readCurrentLease(leaseDir)).toMatchObject({ holderId: node.holderId, epoch: 2, replicatedLsn: 0 })
+    expect(node.status().takeover_refused).toBeNull()
+    const line = lines.find((each) => each.includes('--accept-data-loss'))
+    expect(line).toContain('below LSN 40')
+    expect(line).toContain('40 records')
+  })
+})

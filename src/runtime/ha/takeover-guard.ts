@@ -1,0 +1,93 @@
+/**
+ * The takeover guard: a node whose log ends below the current lease record's log floor (wal/lease.ts
+ * `replicatedLsn`: an LSN a standby of the last leader held durably, at or above every answer acknowledged under
+ * synchronous replication up to its last renewal) never takes the lease, at start-up or at a takeover. Without it an
+ * empty node started right after a site loss, before the surviving standby took over, won the lease and led with an
+ * empty log: every acknowledged order was lost, fail_closed or not (the DR GameDay, README "Disaster recovery").
+ *
+ * A refused node stays (or starts) a standby and follows; each tick tries again, so it takes over once its log reaches
+ * the floor, and once a node with the records leads it simply follows it and catches up. The refusal is logged once
+ * per record and log end (not at every tick) and shown in /health (`ha.takeover_refused`) until the lease is held
+ * again or taken. `--accept-data-loss` (acceptDataLoss) is the operator's override for when no copy holding the
+ * records is left: the lease is taken below the floor, and that is logged with what was given up.
+ */
+
+import { join } from 'node:path'
+import { nodeIo, openReadOnly, type Lease, type LeaseLogBehindError } from '../../../wal/index.ts'
+
+/** `/health` → `ha.takeover_refused`. */
+export type TakeoverRefusedJson = {
+  code: 'LEASE_LOG_BEHIND'
+  at_ms: number
+  /** The holder of the lease record that refused this node (node id and URL), and its epoch. */
+  holder: string
+  epoch: number
+  /** The record's log floor: an LSN a standby of that holder held durably. */
+  replicated_lsn: number
+  /** Where this node's log ended. */
+  log_last_lsn: number
+}
+
+/** What a node's takes of the lease carry (lease-dir.ts acquireIfFree). */
+export interface TakeoverGuard {
+  /** Where this node's durable log ends; read only when the lease is free and its record carries a floor. */
+  logEndLsn: () => number
+  acceptDataLoss: boolean
+  refusal: TakeoverRefusal
+}
+
+/** The node's last refusal, and its log lines. */
+export class TakeoverRefusal {
+  private last: TakeoverRefusedJson | null = null
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  get status(): TakeoverRefusedJson | null {
+    return this.last
+  }
+
+  refused(error: LeaseLogBehindError, nowMs = Date.now()): void {
+    const { record, logEndLsn } = error
+    const same = this.last !== null && this.last.epoch === record.epoch && this.last.replicated_lsn === record.replicatedLsn && this.last.log_last_lsn === logEndLsn
+    this.last = { code: 'LEASE_LOG_BEHIND', at_ms: same && this.last !== null ? this.last.at_ms : nowMs, holder: record.holderId, epoch: record.epoch, replicated_lsn: record.replicatedLsn, log_last_lsn: logEndLsn }
+    if (!same) {
+      this.log(
+        `ha: ${error.message}. Staying standby and retrying: this node takes over once its log reaches LSN ${record.replicatedLsn}, and follows a node that holds ` +
+          'the records once it leads; if no such copy is left, restart this node with --accept-data-loss (loses what it lacks)',
+      )
+    }
+  }
+
+  /** The lease is held by a live leader again, or was taken by this node: nothing is refused now. */
+  cleared(): void {
+    this.last = null
+  }
+
+  /** This node took `lease`: said loudly when it did so below the floor (acceptDataLoss). */
+  taken(lease: Lease): void {
+    this.last = null
+    const accepted = lease.dataLossAccepted
+    if (accepted === null) return
+    this.log(
+      `ha: --accept-data-loss: lease epoch ${lease.epoch} taken with this log at LSN ${accepted.logEndLsn}, below LSN ${accepted.replicatedLsn}, which a standby of ` +
+        `${accepted.holderId} (epoch ${accepted.epoch}) held durably: the ${accepted.replicatedLsn - accepted.logEndLsn} records between them, acknowledged orders among them, ` +
+        'are not in this log and are lost unless that copy comes back (it would then be set aside as diverged)',
+    )
+  }
+}
+
+/**
+ * Where the log in `dataDir` ends, read without a gateway (start-up, a `leader` waiting for the lease): a read-only
+ * open (the whole log scanned, chain not verified), so the caller reads it once and keeps it. 0 when there is no log.
+ */
+export function logEndOfDataDir(dataDir: string): number {
+  const logDir = join(dataDir, 'log')
+  if (!nodeIo.exists(logDir)) return 0
+  return openReadOnly(logDir, { verifyChain: false }).lastLsn
+}
+
+/** `read` once, the first time it is asked for (a closed log's end does not move while this node holds its data dir). */
+export function readOnce(read: () => number): () => number {
+  let value: number | null = null
+  return () => (value ??= read())
+}
