@@ -5,108 +5,29 @@
  * reproduced with `bun scripts/sim.ts --seed N`.
  */
 
-import { venueHealthDefaults } from '../../src/config/index.ts'
-import { mkdtempSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Units } from '../../src/domain/decimal.ts'
 import { stateDigest } from '../../src/kernel/index.ts'
-import { Engine } from '../../src/runtime/index.ts'
 import { OPEN_AT_VENUE } from '../../src/runtime/bootstrap.ts'
 import { paperFundings } from '../../src/runtime/paper.ts'
-import { Wal } from '../../wal/index.ts'
-import { BackOfficeChecks, BACKOFFICE_CHECK_STEPS, type BackOfficeMode } from './backoffice-checks.ts'
+import { BackOfficeChecks, BACKOFFICE_CHECK_STEPS } from './backoffice-checks.ts'
 import { KNOWN_ISSUES } from './known-issues.ts'
-import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0, tempDataDir } from '../runtime/harness.ts'
-import {
-  checkFills,
-  checkLedger,
-  checkNoDoubleSend,
-  checkReservations,
-  checkVenueAgreement,
-  venueOrdersByOrderId,
-  type Violation,
-} from './invariants.ts'
-import { Monitor, type PriorityInversion } from './monitor.ts'
+import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0 } from '../runtime/harness.ts'
+import { checkFills, checkLedger, checkNoDoubleSend, checkReservations, checkVenueAgreement, venueOrdersByOrderId, type Violation } from './invariants.ts'
+import { lane0Violations } from './lane0-checks.ts'
+import { Monitor } from './monitor.ts'
 import { checkOrderListsSettled, checkOrderListState, OcoWatch } from './oco-checks.ts'
 import { runUntilQuiescent } from './quiescence.ts'
+import { checkReplay } from './replay-check.ts'
 import { RetiredOrders } from './retired-orders.ts'
-import { VenueWatch, type StatusQuery } from './venue-watch.ts'
-import { Draw, drawScenario, SYMBOLS, type Scenario } from './scenario.ts'
+import type { SeedOptions } from './seed-options.ts'
+import type { KnownFinding, SeedFailure, SeedResult, SeedStats } from './seed-result.ts'
+import { RECONCILE_RETRY_MS, SIM_VENUE_HEALTH, simDataDir } from './seed-world.ts'
+import { VenueWatch } from './venue-watch.ts'
+import { Draw, drawScenario, type Scenario } from './scenario.ts'
 import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, ACTION_WEIGHTS_WITHOUT_LISTS, type WorkloadContext } from './workload.ts'
 
-/**
- * Venue health scoring on in every seed (config defaults but a short window and few samples, so the faults the seeds
- * inject move venues to DEGRADED and CRITICAL and back): its records, check 8's blocks and the replay of both are
- * checked by every invariant.
- */
-const SIM_VENUE_HEALTH = { ...venueHealthDefaults(), windowMs: 5_000, samplesMin: 5, evaluateEveryMs: 500 }
-
-export interface SeedOptions {
-  /** Workload steps before healing. */
-  steps: number
-  /** Each step advances simulated time by a uniform 0..stepMsMax ms after its action. */
-  stepMsMax: number
-  /** Receives one line per step (for `--verbose`). */
-  trace?: (line: string) => void
-  /** Fail on violations attributed to known, reported bugs too (default: count and list them). */
-  strict?: boolean
-  /** The workload as it was before amends joined it, to replay seeds found then step for step. */
-  withoutAmend?: boolean
-  /** The workload as it was before OCO lists joined it (amends in), to replay seeds found then step for step. */
-  withoutLists?: boolean
-  /** Check the back office too (backoffice-checks.ts): 'on', or 'snapshots' with its section in periodic snapshots. */
-  backOffice?: BackOfficeMode
-}
-
-export interface KnownFinding {
-  issue: string
-  step: number
-  message: string
-}
-
-export interface SeedFailure {
-  seed: number
-  /** Step number (1-based); `steps + 1` is the end-of-run phase. */
-  step: number
-  violations: Violation[]
-  /** The last actions before the failure. */
-  recent: string[]
-  replay: string
-}
-
-export interface SeedResult {
-  seed: number
-  steps: number
-  checks: number
-  failure: SeedFailure | null
-  /** Digest of the final kernel state (null when the seed failed before the end): equal for equal runs. */
-  digest: string | null
-  /** Violations attributed to known issues (non-strict runs only). */
-  known: KnownFinding[]
-  stats: SeedStats
-}
-
-export interface SeedStats {
-  simulatedMs: number
-  orders: number
-  venueOrders: number
-  restarts: number
-  unknowns: number
-  unknownDwellMsMax: number
-  lane0Sends: number
-  lane0WaitMsMax: number
-  lane0WaitBoundMs: number
-  convergeBoundMs: number
-  duplicatePlaces: number
-  reportsDropped: number
-  reportsDuplicated: number
-  /** Venue calls asking about one order (read-backs and reconciles), and for the list of open orders (sweeps). */
-  statusReads: number
-  openOrderLists: number
-  /** Venue trades whose cash (qty × price) is not a whole 1e-8 unit, so it rounds (RND-USD, with the back office checked). */
-  cashRoundedTrades: number
-  counters: Record<string, number>
-}
+export type { SeedOptions } from './seed-options.ts'
+export type { KnownFinding, SeedFailure, SeedResult, SeedStats } from './seed-result.ts'
 
 /** Every invariant failure stops the seed: a broken state makes later findings noise. */
 class SeedFailed extends Error {
@@ -114,9 +35,6 @@ class SeedFailed extends Error {
     super(violations.map((violation) => `${violation.invariant}: ${violation.message}`).join('\n'))
   }
 }
-
-/** The gateway's reconcile retry after an unanswered query (see specs/runtime/harness.ts). */
-const RECONCILE_RETRY_MS = 500
 
 export async function runSeed(seed: number, options: SeedOptions): Promise<SeedResult> {
   const scenario = drawScenario(seed, { steps: options.steps, horizonMs: options.steps * (options.stepMsMax / 2) })
@@ -239,27 +157,7 @@ class SeedRunner {
     violations.push(...checkFills(state, this.cumQty, venueOrdersByOrderId(inspection)))
     violations.push(...checkReservations(state))
     violations.push(...this.oco.drain(), ...checkOrderListState(state))
-    const { lane0Waits, inversions } = this.monitor.drain()
-    for (const wait of lane0Waits) {
-      const boundMs = this.lane0BoundMs(wait.callsAhead)
-      if (wait.waitMs <= boundMs) continue
-      const message = `cancel of ${wait.orderId} waited ${wait.waitMs} ms in Lane0 (eligible at ${wait.eligibleAtMs - T0}, sent at ${wait.sentAtMs - T0}, ${wait.callsAhead} call(s) ahead); bound ${boundMs} ms`
-      // Overtaken because of a known executor bug, a cancel may wait for one more call and the executor's reconcile
-      // back-off: never longer than that.
-      const knownBoundMs = this.lane0BoundMs(wait.callsAhead + 1) + RECONCILE_RETRY_MS
-      const causes = wait.overtakers.map((inversion) => knownInversion(inversion, { callMsMax: this.callMsMax, watch: this.watch }))
-      if (heldByReconcile(this.watch.statusQueries(wait.orderId), { fromMs: wait.eligibleAtMs, toMs: wait.sentAtMs }, this.callMsMax)) causes.push('executor-reconcile-backoff-blocks-lane0')
-      const cause = causes[0]
-      const known = cause !== undefined && cause !== null && causes.every((other) => other !== null) && wait.waitMs <= knownBoundMs ? { known: cause } : {}
-      violations.push({ invariant: 'lane0-bounded', message, ...known })
-    }
-    for (const inversion of inversions) {
-      const message = `at ${inversion.atMs - T0} a Lane${inversion.sentLane} send of ${inversion.sentOrderId} went out while Lane0 work for ${inversion.lane0OrderId}, ahead of it, was eligible (${inversion.sameInstrument ? 'same' : 'another'} instrument)`
-      const known = knownInversion(inversion, { callMsMax: this.callMsMax, watch: this.watch })
-      const queries = this.watch.statusQueries(inversion.lane0OrderId).map((query) => `${query.askedAtMs - T0}→${query.answeredAtMs === null ? '…' : `${query.answeredAtMs - T0}${query.ok ? '' : ' (no answer)'}`}`)
-      const queried = queries.length === 0 ? '' : `; its reconcile queries: ${queries.join(', ')}`
-      violations.push({ invariant: 'lane0-priority', message: message + queried, ...(known === null ? {} : { known }) })
-    }
+    violations.push(...lane0Violations(this.monitor.drain(), { callMsMax: this.callMsMax, watch: this.watch, boundMs: (callsAhead) => this.lane0BoundMs(callsAhead) }))
     for (const error of ctx.world.errors.splice(0)) violations.push({ invariant: 'runtime-errors', message: error })
     this.checks++
     this.raise(violations)
@@ -391,44 +289,5 @@ class SeedRunner {
   }
 }
 
-/**
- * A fresh data directory, on tmpfs when there is one: the log's directory and lease fsyncs (which durability `none`
- * keeps) would otherwise make a run wait on the disk for most of its wall time.
- */
-function simDataDir(): string {
-  try {
-    return mkdtempSync(join('/dev/shm', 'egress-sim-'))
-  } catch {
-    return tempDataDir()
-  }
-}
 
-/** The known executor bug an inversion's signature points to, if any. */
-export function knownInversion(inversion: PriorityInversion, context: { callMsMax: number; watch: VenueWatch }): string | null {
-  if (inversion.ownPlaceJustAnswered) return 'executor-busy-after-place-result'
-  const held = heldByReconcile(context.watch.statusQueries(inversion.lane0OrderId), { fromMs: inversion.atMs, toMs: inversion.atMs }, context.callMsMax)
-  return held ? 'executor-reconcile-backoff-blocks-lane0' : null
-}
 
-/**
- * Whether the executor may have held the order back for its reconcile at some time in [fromMs, toMs]: it does so
- * while a query is in flight (≤ one call) and, when the venue did not answer, for reconcileRetryMs after.
- */
-function heldByReconcile(queries: readonly StatusQuery[], window: { fromMs: number; toMs: number }, callMsMax: number): boolean {
-  return queries.some((query) => {
-    const heldUntilMs = query.answeredAtMs === null ? Number.POSITIVE_INFINITY : query.answeredAtMs + (query.ok ? 0 : RECONCILE_RETRY_MS)
-    return query.askedAtMs <= window.toMs && heldUntilMs >= window.fromMs && query.askedAtMs >= window.fromMs - callMsMax - RECONCILE_RETRY_MS
-  })
-}
-
-/** 6. Replaying the log from scratch gives the live projections, digest for digest. */
-async function checkReplay(dir: string, liveDigest: string): Promise<Violation[]> {
-  const wal = Wal.open(join(dir, 'log'), { durability: 'none' })
-  try {
-    const replayed = stateDigest(Engine.replay(wal).state)
-    if (replayed === liveDigest) return []
-    return [{ invariant: 'replay-equals-live', message: `replayed digest ${replayed.slice(0, 16)}… ≠ live digest ${liveDigest.slice(0, 16)}…` }]
-  } finally {
-    await wal.close()
-  }
-}

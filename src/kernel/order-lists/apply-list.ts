@@ -2,7 +2,8 @@
  * Applying order-list records, and ending a list when its second leg ends. A list is created by
  * `order_list.accepted` (its legs' `order.accepted` applied just before it), fired once by `order_list.triggered`,
  * and ended — no record: it follows from the legs' own records — when an order event leaves both legs terminal (a leg
- * the kernel retired was terminal). Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first.
+ * the kernel retired was terminal). Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first, but
+ * for those a start may still resend a leg of (awaitsStartResend).
  */
 
 import { assert } from '../../domain/assert.ts'
@@ -65,8 +66,18 @@ function endIfDone(state: KernelState, list: OrderList, atMs: number): void {
   if (ended <= ORDER_LISTS_ENDED_KEPT_MAX) return
   for (const [listId, kept] of lists.lists) {
     if (ended <= ORDER_LISTS_ENDED_KEPT_MAX) break
-    if (kept.endedAtMs === null) continue
+    if (kept.endedAtMs === null || awaitsStartResend(state, kept)) continue
     lists.lists.delete(listId)
     ended--
   }
+}
+
+/**
+ * Whether a leg of `list` is a bootstrap suspect: a start may still resend it (bootstrap-suspects.ts), and it must
+ * then find the list to refuse (fired-list.ts). Forgotten, its leg would be resent as a lone order — a start that
+ * proves thousands of legs absent ends more than the kept lists before its resends. Kept beyond the bound until the
+ * start clears its marks; so the ended lists held are at most the bound plus those with a suspect leg.
+ */
+function awaitsStartResend(state: KernelState, list: OrderList): boolean {
+  return list.legs.some((leg) => state.orders.get(leg)?.bootstrapSuspect === true)
 }

@@ -30,7 +30,7 @@ const REASON_OF: Record<OrderListTriggerCause, ReasonCode & UnsentCancelReason> 
   ended: 'OCO_SIBLING_ENDED',
 }
 
-interface Fired {
+export interface Fired {
   list: OrderList
   legOrderId: string
   cause: OrderListTriggerCause
@@ -49,10 +49,8 @@ export function withListFollowUps(state: KernelState, decision: Decision): Decis
     if (orderId === null) continue
     const listId = byLeg.get(orderId)
     if (listId === undefined) continue
-    const order = drafts.get(orderId) ?? state.orders.get(orderId)
-    if (order === undefined) continue
-    const draft = advance(order, event)
-    drafts.set(orderId, draft)
+    const draft = advanceDraft(state, drafts, orderId, event)
+    if (draft === null) continue
     const list = lists.get(listId)
     if (list === undefined || list.triggered !== null || fired.some((item) => item.list === list)) continue
     const cause = causeOf(event, draft)
@@ -64,18 +62,51 @@ export function withListFollowUps(state: KernelState, decision: Decision): Decis
   return { events, reply: decision.reply }
 }
 
-function followUp(state: KernelState, drafts: Map<string, Order>, item: Fired): DomainEvent[] {
+/**
+ * The legs of open lists that `events` touch, as the events leave them (status and whether a cancel is wanted): what
+ * a follow-up appended after those events is decided on.
+ */
+export function legDrafts(state: KernelState, events: readonly DomainEvent[]): Map<string, Order> {
+  const drafts = new Map<string, Order>()
+  const { byLeg } = state.orderLists
+  if (byLeg.size === 0) return drafts
+  for (const event of events) {
+    const orderId = legEventOrderId(event)
+    if (orderId !== null && byLeg.has(orderId)) advanceDraft(state, drafts, orderId, event)
+  }
+  return drafts
+}
+
+function advanceDraft(state: KernelState, drafts: Map<string, Order>, orderId: string, event: DomainEvent): Order | null {
+  const order = drafts.get(orderId) ?? state.orders.get(orderId)
+  if (order === undefined) return null
+  const draft = advance(order, event)
+  drafts.set(orderId, draft)
+  return draft
+}
+
+/** A list's firing: its `order_list.triggered`, then the sibling's cancel when one is still to be asked for. */
+export function followUp(state: KernelState, drafts: Map<string, Order>, item: Fired): DomainEvent[] {
   const { list, legOrderId, cause, atMs } = item
-  const events: DomainEvent[] = [{ type: 'order_list.triggered', atMs, listId: list.listId, legOrderId, cause }]
+  const trigger: DomainEvent = { type: 'order_list.triggered', atMs, listId: list.listId, legOrderId, cause }
+  return [trigger, ...siblingCancel(state, drafts, item)]
+}
+
+/** The cancel of the fired leg's sibling (reason naming the list), or nothing when the sibling needs none. */
+export function siblingCancel(state: KernelState, drafts: Map<string, Order>, item: Fired): DomainEvent[] {
+  const { list, legOrderId, cause, atMs } = item
   const siblingId = siblingOf(list, legOrderId)
   const sibling = siblingId === null ? undefined : (drafts.get(siblingId) ?? state.orders.get(siblingId))
   // Done already, or its cancel asked for (by the same decision — a flatten, a kill switch — or before): nothing to add.
-  if (sibling === undefined || isTerminal(sibling.status) || sibling.cancelWanted) return events
-  if (sibling.status === 'CancelRequested' || sibling.status === 'CancelPending') return events
+  if (sibling === undefined || !siblingWantsCancel(sibling)) return []
   const reason = REASON_OF[cause]
-  const cancel = cancelEvents(sibling, { atMs, principalId: list.principalId, reason, unsentReason: reason })
-  if (cancel !== null) events.push(...cancel)
-  return events
+  return cancelEvents(sibling, { atMs, principalId: list.principalId, reason, unsentReason: reason }) ?? []
+}
+
+/** Whether a fired list's sibling still needs its cancel asked for: not ended, and no cancel asked for it yet. */
+export function siblingWantsCancel(sibling: Order): boolean {
+  if (isTerminal(sibling.status) || sibling.cancelWanted) return false
+  return sibling.status !== 'CancelRequested' && sibling.status !== 'CancelPending'
 }
 
 function causeOf(event: DomainEvent, draft: Order): OrderListTriggerCause | null {
