@@ -80,6 +80,9 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
 
 /** Releases `lease` and leaves the leader's path: stopped if stop() has begun, else starting (to follow again). */
 export function giveUp(node: NodeCore, lease: Lease): void {
+  // Taken below the floor (--accept-data-loss) but never led: released with its own log end as the floor, any node
+  // (an empty one without the flag) could take it next and lead, and the copy holding the records be set aside.
+  if (lease.dataLossAccepted !== null) lease.noteReplicated(lease.dataLossAccepted.replicatedLsn)
   lease.release()
   if (node.lease === lease) node.lease = null
   node.role = node.stopping ? 'stopped' : 'starting'
