@@ -42,6 +42,8 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
     node.finishInterruptedSwaps()
     gateway = await node.options.startGateway('leader', lease, beforeBootstrap)
     if (!node.stopping) {
+      // Before the node reports leader on it: a start that ended with its lease lost, or its log dead, is a failed one.
+      throwIfStartedWithout(lease, gateway)
       node.gateway = gateway
       node.watchLog(gateway)
       // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
@@ -57,14 +59,18 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
     // A node that does not lead must not hold the lease: kept, every tick would renew it and no other node could
     // ever take over. Giving it up also fences whatever the start got to (a log opened at this epoch, an executor
     // started): both re-check the lease before acknowledging or calling a venue.
+    // A start refused a write by its lease (bootstrap's append, say) lost the lease while it started: read before the
+    // lease is given up (released, it no longer reads as held).
+    const failure = error instanceof LeaseError && !(error instanceof LeaseLostWhileStartingError) && !lease.isHeld() ? new LeaseLostWhileStartingError(lease.epoch, `the start failed (${error.message})`) : error
     giveUp(node, lease)
-    // The HTTP layer could not take the started gateway (onGateway threw): stopped, as a start that failed, rather
-    // than left running unseen (its executor too) while the node follows again.
+    // A gateway started but not led on (its lease lost meanwhile, its log dead, or the HTTP layer could not take it:
+    // onGateway threw): stopped, as a start that failed, rather than left running unseen (its executor too) while the
+    // node follows again.
     if (gateway !== null) {
       if (node.gateway === gateway) node.gateway = null
-      await gateway.stop().catch((stopError: unknown) => node.options.log(`stopping a leader gateway not taken by the HTTP layer: ${String(stopError)}`))
+      await gateway.stop().catch((stopError: unknown) => node.options.log(`stopping a leader gateway not led on: ${String(stopError)}`))
     }
-    throw error
+    throw failure
   }
   if (node.stopping) {
     // stop() began while it started (it gives the lease up once this change ends): a leader now would outlive it.
@@ -76,6 +82,33 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
   }
   if (takenAtMs !== null) node.lastTakeoverMs = Date.now() - takenAtMs
   node.options.log(`leader at epoch ${lease.epoch}, log at LSN ${gateway.engine.wal.lastLsn}; bootstrap ${JSON.stringify(gateway.bootstrapReport)}`)
+}
+
+/**
+ * A leader gateway whose start ended with its lease lost — a renewal that came too late under load (the start blocks
+ * the loop for a while), a newer epoch taken meanwhile — or with its log dead: thrown as a failed start (lead's catch
+ * stops the gateway and gives the lease up), never reported leader. The lease's loss (LeaseLostWhileStartingError): the
+ * node follows again and may take over later (following.ts; at start-up, node.ts). The gateway's log refuses every write once the
+ * lease is lost (group commit's assertHeld; its log may already have died of such a refusal), so it sent nothing it
+ * may not: a venue call follows its send record, durable only under the lease. Taken leader, its log refusing every
+ * write, the node failed as NODE_STUCK at the end of the change (steady-state.ts) and the process exited, leaving
+ * no leader after a site loss. Any other death of the log is thrown as it is (fatal: the node stops for good).
+ */
+function throwIfStartedWithout(lease: Lease, gateway: Gateway): void {
+  const fatal = gateway.engine.wal.fatalError
+  if (fatal instanceof LeaseError) throw new LeaseLostWhileStartingError(lease.epoch, `its log refused a write (${fatal.message})`)
+  if (!lease.isHeld()) throw new LeaseLostWhileStartingError(lease.epoch, 'it is no longer held')
+  throwIfLogDied(gateway)
+}
+
+/** LEASE_LOST: the lease was lost while the leader started (see throwIfStartedWithout); the node follows again. */
+export class LeaseLostWhileStartingError extends LeaseError {
+  constructor(
+    readonly epoch: number,
+    how: string,
+  ) {
+    super('LEASE_LOST', `lease epoch ${epoch} was lost while the leader started: ${how}; the gateway is stopped, not led on`)
+  }
 }
 
 /** Releases `lease` and leaves the leader's path: stopped if stop() has begun, else starting (to follow again). */

@@ -8,7 +8,9 @@
  * - Standby (following.ts): a replica log fed by the Replicator, projections hot, no sends, writes answered NOT_LEADER.
  * - Takeover (following.ts, then leading.ts): the lease is taken with epoch + 1 (renewal starts at once, so a long
  *   bootstrap cannot lose it), the replicator and the standby gateway stop, and the node leads at the new epoch; only
- *   once bootstrap has run does it report itself leader and open intake.
+ *   once bootstrap has run does it report itself leader and open intake. A lease lost all the same while the leader
+ *   started (its loop blocked past the TTL, a newer epoch taken) is a failed start: that gateway is stopped, never led
+ *   on, and the node follows again — a takeover's or a start-up's (leading.ts LeaseLostWhileStartingError).
  * - Re-sync (resync.ts, wired in following.ts): a standby told DIVERGED keeps the part of its log it shares with the
  *   leader and sets the rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted
  *   away its next LSN) starts again from the leader's newest snapshot (snapshot-recovery.ts). /health reports how
@@ -41,7 +43,7 @@ import { fatalFailureOf, restartAdviceAfter } from './durable-fs.ts'
 import { FollowFailedError } from './follow-failed.ts'
 import { follow, stopReplicator, takeOverIfExpired } from './following.ts'
 import { finishInterruptedSwaps } from './interrupted-swaps.ts'
-import { lead, renewLease, stepDown } from './leading.ts'
+import { lead, LeaseLostWhileStartingError, renewLease, stepDown } from './leading.ts'
 import { ResyncAbort } from './leader-gone.ts'
 import { acquireIfFree, leaderUrlIn, leaseFree } from './lease-dir.ts'
 import { LeaseTrouble } from './lease-trouble.ts'
@@ -153,9 +155,9 @@ export class HaNode {
       try {
         // No gateway yet: the log's end is read from disk, and only if the lease is free and its record has a floor.
         const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId, this.guard(readOnce(() => logEndOfDataDir(this.options.dataDir))))
-        if (lease !== null) await lead(this.core, lease, null)
-        else if (this.options.role === 'leader') await this.waitToLead()
-        else await follow(this.core)
+        const led = lease !== null && (await this.leadFromStartUp(lease))
+        if (!led && this.options.role === 'leader') await this.waitToLead()
+        else if (!led) await follow(this.core)
         await this.failIfUnsteady('start-up', null)
       } catch (error) {
         this.parts.clearTimer()
@@ -268,8 +270,24 @@ export class HaNode {
     const guard = this.guard(readOnce(() => logEndOfDataDir(this.options.dataDir)))
     while (!this.stopping) {
       const lease = takeLeaseIfGone(this.options, this.holderId, { watch: this.leaseWatch, trouble: this.leaseTrouble, log: this.options.log, guard })
-      if (lease !== null) return lead(this.core, lease, null)
+      if (lease !== null && (await this.leadFromStartUp(lease))) return
       await this.changes.pause(Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
+    }
+  }
+
+  /**
+   * Leads on a lease taken at start-up: true once it leads (or stop() began), false when the lease was lost while the
+   * leader started (LeaseLostWhileStartingError, leading.ts) — no failure of the start: `auto` follows (and takes over
+   * later, as any standby), `leader` waits for the lease again. Any other failed start rejects.
+   */
+  private async leadFromStartUp(lease: Lease): Promise<boolean> {
+    try {
+      await lead(this.core, lease, null)
+      return true
+    } catch (error) {
+      if (!(error instanceof LeaseLostWhileStartingError)) throw error
+      this.options.log(`${error.message}; ${this.options.role === 'leader' ? 'waiting for the lease again' : 'following'}`)
+      return false
     }
   }
 
