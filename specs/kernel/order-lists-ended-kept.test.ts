@@ -1,12 +1,13 @@
 /**
- * Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first (src/kernel/order-lists/apply-list.ts),
- * except those with a leg a start may still resend (a bootstrap suspect): forgotten, the leg would no longer be known
- * as one, and the start would resend it as a lone order under a list that fired.
+ * Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first (src/kernel/order-lists/apply-list.ts), up
+ * to the first a leg of the kernel still holds: forgotten, the leg would no longer be known as one — a bootstrap
+ * suspect (never retired while marked) would be resent as a lone order under a list that fired, and a leg venue news
+ * brings back live would not be canceled (order-lists-revived.test.ts).
  */
 
 import { expect, test } from 'bun:test'
 import { ORDER_LISTS_ENDED_KEPT_MAX } from '../../src/domain/order-lists.ts'
-import { ACCOUNT, body, Harness, market, ops, trader } from './fixtures.ts'
+import { ACCOUNT, body, config, Harness, market, ops, trader } from './fixtures.ts'
 
 function placeList(harness: Harness, key: string): { listId: string; a: string; b: string } {
   const legs = [body({ side: 'sell', qty: '0.1', price: '50500', client_order_id: undefined }), body({ side: 'sell', qty: '0.1', price: '49500', client_order_id: undefined })]
@@ -20,7 +21,8 @@ function placeList(harness: Harness, key: string): { listId: string; a: string; 
 }
 
 test('a start that ends more lists than are kept before its resends still refuses to resend a fired leg: its list is kept while it is a suspect', () => {
-  const harness = Harness.funded()
+  // Few terminal orders kept, no grace: the other lists' legs are retired as they end; the suspect is not.
+  const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 4, terminalOrderRetireAfterMs: 0 } }) })
   const { listId, a, b } = placeList(harness, 'first')
   // A's place goes unanswered; the process stops. The start marks A Unknown and a suspect, then proves it never
   // reached the venue: A Failed fires the list, B (never sent) is canceled on the spot, and the list ends.
@@ -36,6 +38,7 @@ test('a start that ends more lists than are kept before its resends still refuse
   expect(harness.state.orderLists.lists.get(listId)?.endedAtMs).toBe(harness.nowMs)
   // The same start's converge wait ends more lists than are kept (each: a leg canceled, the other with it).
   for (let index = 0; index < ORDER_LISTS_ENDED_KEPT_MAX; index++) {
+    harness.nowMs += 1
     const other = placeList(harness, `other-${index}`)
     harness.cancel(other.a)
   }
@@ -43,12 +46,36 @@ test('a start that ends more lists than are kept before its resends still refuse
   const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId: a, market: market('50000', { observedAtMs: harness.nowMs }) })
   expect(resend.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE' })
   expect(harness.order(a).status).toBe('Failed')
-  // Kept for the start's resends though the oldest: the next oldest went instead.
+  // Kept for the start's resends though the oldest (its suspect leg is held); the lists behind it wait with it,
+  // though their legs are retired.
+  expect(harness.state.orders.has(a)).toBe(true)
+  expect(harness.state.orders.has(b)).toBe(false)
   expect(harness.state.orderLists.lists.has(listId)).toBe(true)
-  expect(harness.state.orderLists.lists.size).toBe(ORDER_LISTS_ENDED_KEPT_MAX)
-  // Once the start has cleared its marks, the list is forgotten when the next list ends.
+  expect(harness.state.orderLists.lists.size).toBe(ORDER_LISTS_ENDED_KEPT_MAX + 1)
+  // Once the start has cleared its marks, A is retired, and the list goes (with the one behind it) when the next ends.
   harness.run({ kind: 'clear_suspects', nowMs: harness.nowMs })
+  harness.nowMs += 1
   harness.cancel(placeList(harness, 'last').a)
+  expect(harness.state.orders.has(a)).toBe(false)
   expect(harness.state.orderLists.lists.has(listId)).toBe(false)
+  expect(harness.state.orderLists.endedByLeg.has(a)).toBe(false)
   expect(harness.state.orderLists.lists.size).toBe(ORDER_LISTS_ENDED_KEPT_MAX)
+})
+
+test('an ended list beyond the kept ones stays while the kernel holds a leg of it, and goes once both are retired', () => {
+  // Terminal orders kept for an hour: every leg is still held, so no ended list is forgotten.
+  const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 4, terminalOrderRetireAfterMs: 3_600_000 } }) })
+  const first = placeList(harness, 'first')
+  harness.cancel(first.a)
+  for (let index = 0; index < ORDER_LISTS_ENDED_KEPT_MAX; index++) harness.cancel(placeList(harness, `other-${index}`).a)
+  expect(harness.state.orderLists.lists.size).toBe(ORDER_LISTS_ENDED_KEPT_MAX + 1)
+  expect(harness.state.orderLists.endedByLeg.get(first.b)).toBe(first.listId)
+  // An hour on, the next order event retires the oldest legs; the next list to end forgets the lists beyond the bound.
+  harness.nowMs += 3_600_000
+  harness.cancel(placeList(harness, 'last').a)
+  expect(harness.state.orders.has(first.a)).toBe(false)
+  expect(harness.state.orderLists.lists.has(first.listId)).toBe(false)
+  expect(harness.state.orderLists.endedByLeg.has(first.b)).toBe(false)
+  expect(harness.state.orderLists.lists.size).toBe(ORDER_LISTS_ENDED_KEPT_MAX)
+  expect(harness.state.orderLists.endedByLeg.size).toBe(2 * ORDER_LISTS_ENDED_KEPT_MAX)
 })

@@ -93,6 +93,37 @@ describe('a torn tail that cut a list\'s firing', () => {
     expect(listEvents(start(harness))).toEqual([])
   })
 
+  test('a leg that came back live after its list ended, its cancel cut: the start asks it (OCO_LEG_REVIVED), once', () => {
+    const harness = Harness.funded()
+    const legs = [body({ side: 'sell', qty: '0.1', price: '50500', client_order_id: undefined }), body({ side: 'sell', qty: '0.1', price: '49500', client_order_id: undefined })]
+    const placed = harness.run({
+      kind: 'place_list', nowMs: harness.nowMs, principal: trader, idempotencyKey: null, body: { type: 'oco', account: ACCOUNT, client_list_id: 'revived', orders: legs },
+      market: market(), live: { credentialPresent: true, environmentLive: true, haLeader: true }, configDigest: 'cfg-1', buildCommit: 'test',
+    })
+    if (placed.reply.kind !== 'list_accepted') throw new Error('expected list_accepted')
+    const { listId } = placed.reply
+    const [a, b] = placed.reply.orderIds as [string, string]
+    // A's place times out and A is read back not found (Failed): the list fires and B is canceled at the venue.
+    harness.send(b)
+    harness.placeResult(b, { kind: 'ok', value: { venueOrderId: 'v-b' } })
+    harness.send(a)
+    harness.placeResult(a, { kind: 'unknown', reason: 'timeout' })
+    harness.nowMs += 5_000
+    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId: a, venueOrder: null, trades: [] })
+    harness.send(b, 'cancel')
+    harness.cancelResult(b, { kind: 'ok', value: { accepted: true } })
+    harness.report(report(harness.order(b), { execId: 'cb', kind: 'canceled', venueOrderId: 'v-b' }))
+    expect(harness.state.orderLists.lists.get(listId)?.endedAtMs).not.toBeNull()
+    // The venue reports A after all: A's return kept, its cancel cut.
+    const late = report(harness.order(a), { execId: 'na', kind: 'new', venueOrderId: 'v-a' })
+    const live = tornRun(harness, { kind: 'venue_report', nowMs: harness.nowMs, report: late }, (event) => event.type === 'order.send_acked')
+    expect(listEvents(live)).toEqual([['order.cancel_requested', a, 'OCO_LEG_REVIVED']])
+    expect(harness.order(a)).toMatchObject({ status: 'AckedOpen', cancelWanted: false })
+    expect(listEvents(start(harness))).toEqual([['order.cancel_requested', a, 'OCO_LEG_REVIVED']])
+    expect(harness.order(a).status).toBe('CancelRequested')
+    expect(listEvents(start(harness))).toEqual([])
+  })
+
   test('a whole log: the start touches no list, fired or not', () => {
     const harness = Harness.funded()
     openList(harness)

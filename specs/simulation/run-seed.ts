@@ -235,6 +235,7 @@ class SeedRunner {
     ctx.counters.listsBothExecuted = settledLists.bothExecuted
     ctx.counters.listsTriggered = this.oco.stats.triggered
     ctx.counters.listSiblingCancels = this.oco.stats.siblingCancels
+    ctx.counters.listRevivedCancels = this.oco.stats.revivedCancels
     const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded), ...settledLists.violations]
     // Only once egress and the venue agree: a back-office break would then be the back office's own.
     if (violations.length === 0) violations.push(...(await this.backOffice.atEnd(ctx.world)))

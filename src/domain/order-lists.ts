@@ -7,8 +7,9 @@
  *
  * A list ends when both legs are terminal (derived when the second leg's ending event applies: no record). Open lists
  * are bounded (ORDER_LISTS_OPEN_MAX, ORDER_LISTS_FULL when reached); the newest ORDER_LISTS_ENDED_KEPT_MAX ended ones
- * stay for GET and for repeats of their key, older ones are forgotten (their legs, and the legs' idempotency entries,
- * follow the orders' own retention).
+ * stay for GET and for repeats of their key, and older ones while the kernel still holds a leg (venue news may bring
+ * it back, and it must then be known as a leg); the others are forgotten (their legs, and the legs' idempotency
+ * entries, follow the orders' own retention).
  */
 
 import * as v from 'valibot'
@@ -18,7 +19,7 @@ import { idSchema } from './schema-kit.ts'
 /** Hard bound on the lists not ended at once (both legs not yet terminal). */
 export const ORDER_LISTS_OPEN_MAX = 10_000
 
-/** Ended lists kept for reads and repeats, oldest accepted forgotten first. */
+/** Ended lists kept for reads and repeats, oldest accepted forgotten first; beyond them, those a leg of is still held (apply-list.ts). */
 export const ORDER_LISTS_ENDED_KEPT_MAX = 1_000
 
 /** A list key leaves room for the `/<index>` of its legs' keys within the 128 characters of an idempotency key. */
@@ -61,30 +62,37 @@ export interface OrderLists {
   lists: Map<string, OrderList>
   /** Leg order id → list id, for open lists only (derived from `lists`). */
   byLeg: Map<string, string>
+  /**
+   * Leg order id → list id, for the ended lists kept (derived from `lists`): a leg of a fired list that comes back
+   * live on venue news after its list ended is canceled (src/kernel/order-lists/revived-legs.ts), and a resend of one
+   * is refused (fired-list.ts); both look its list up here.
+   */
+  endedByLeg: Map<string, string>
   /** Open lists (derived from `lists`). */
   open: number
 }
 
 export function emptyOrderLists(): OrderLists {
-  return { lists: new Map(), byLeg: new Map(), open: 0 }
+  return { lists: new Map(), byLeg: new Map(), endedByLeg: new Map(), open: 0 }
 }
 
 /** The derived parts rebuilt from `lists` (a snapshot holds `lists` only). */
 export function orderListsOf(lists: Map<string, OrderList>): OrderLists {
   const byLeg = new Map<string, string>()
+  const endedByLeg = new Map<string, string>()
   let open = 0
   for (const list of lists.values()) {
-    if (list.endedAtMs !== null) continue
-    open++
-    for (const leg of list.legs) byLeg.set(leg, list.listId)
+    if (list.endedAtMs === null) open++
+    for (const leg of list.legs) (list.endedAtMs === null ? byLeg : endedByLeg).set(leg, list.listId)
   }
-  return { lists, byLeg, open }
+  return { lists, byLeg, endedByLeg, open }
 }
 
 export function cloneOrderLists(orderLists: OrderLists): OrderLists {
   return {
     lists: new Map([...orderLists.lists].map(([id, list]) => [id, { ...list, legs: [...list.legs], triggered: list.triggered === null ? null : { ...list.triggered } }])),
     byLeg: new Map(orderLists.byLeg),
+    endedByLeg: new Map(orderLists.endedByLeg),
     open: orderLists.open,
   }
 }

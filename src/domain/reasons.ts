@@ -81,6 +81,7 @@ export const REASONS = {
   OCO_SIBLING_FILLED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list executed (filled, at least in part)'),
   OCO_SIBLING_CANCELED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list was canceled'),
   OCO_SIBLING_ENDED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list ended (rejected, expired or failed)'),
+  OCO_LEG_REVIVED: reason('definite_reject', 200, 'Canceled by its OCO list, which had fired: venue news brought the order back live after it had ended or been canceled'),
   // cancel / resend commands
   ORDER_NOT_FOUND: reason('definite_reject', 404, 'No such order'),
   ORDER_NOT_CANCELABLE: reason('conflict', 409, 'The order is in a state that cannot be canceled'),

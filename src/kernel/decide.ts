@@ -19,12 +19,13 @@ import { decideBootstrap, decideCancelResult, decidePlaceResult } from './result
 import { decideSend } from './send.ts'
 import type { KernelState } from './state.ts'
 import { decideRevokeToken } from './revocations.ts'
-import { decidePlaceList, withListFollowUps, withTornListsFired } from './order-lists/index.ts'
+import { decidePlaceList, withListFollowUps, withRevivedLegsCanceled, withTornListsFired } from './order-lists/index.ts'
 import { decideVenueHealth, decideVenueOverride, decideVenueOverrideLapse } from './venue-health.ts'
 
 export function decide(state: KernelState, command: KernelCommand): Decision {
   // An event on a leg of an open OCO list may fire it: the sibling's cancel joins the same decision (order-lists/).
-  const decision = withListFollowUps(state, decideCommand(state, command))
+  // A leg of a fired list that venue news brings back live (an end contradicted) is canceled in that decision too.
+  const decision = withRevivedLegsCanceled(state, withListFollowUps(state, decideCommand(state, command)))
   // At a start, the lists a torn log tail left fired by half (a leg's event kept, its list's firing cut) are fired.
   return command.kind === 'bootstrap' ? withTornListsFired(state, decision, command.nowMs) : decision
 }

@@ -2,8 +2,8 @@
  * Applying order-list records, and ending a list when its second leg ends. A list is created by
  * `order_list.accepted` (its legs' `order.accepted` applied just before it), fired once by `order_list.triggered`,
  * and ended — no record: it follows from the legs' own records — when an order event leaves both legs terminal (a leg
- * the kernel retired was terminal). Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first, but
- * for those a start may still resend a leg of (awaitsStartResend).
+ * the kernel retired was terminal). Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first, up to
+ * the first a leg of is still held (legHeld).
  */
 
 import { assert } from '../../domain/assert.ts'
@@ -61,23 +61,34 @@ function endIfDone(state: KernelState, list: OrderList, atMs: number): void {
   const lists = state.orderLists
   list.endedAtMs = atMs
   lists.open--
-  for (const leg of list.legs) lists.byLeg.delete(leg)
+  for (const leg of list.legs) {
+    lists.byLeg.delete(leg)
+    lists.endedByLeg.set(leg, list.listId)
+  }
   let ended = lists.lists.size - lists.open
   if (ended <= ORDER_LISTS_ENDED_KEPT_MAX) return
   for (const [listId, kept] of lists.lists) {
     if (ended <= ORDER_LISTS_ENDED_KEPT_MAX) break
-    if (kept.endedAtMs === null || awaitsStartResend(state, kept)) continue
+    if (kept.endedAtMs === null) continue
+    // Oldest first, and no further than the first still held: lists behind it wait (they go once it does) rather
+    // than have every list end walk past all the held ones, which are most of the newer lists.
+    if (legHeld(state, kept)) break
     lists.lists.delete(listId)
+    for (const leg of kept.legs) lists.endedByLeg.delete(leg)
     ended--
   }
 }
 
 /**
- * Whether a leg of `list` is a bootstrap suspect: a start may still resend it (bootstrap-suspects.ts), and it must
- * then find the list to refuse (fired-list.ts). Forgotten, its leg would be resent as a lone order — a start that
- * proves thousands of legs absent ends more than the kept lists before its resends. Kept beyond the bound until the
- * start clears its marks; so the ended lists held are at most the bound plus those with a suspect leg.
+ * Whether the kernel still holds a leg of `list` (retention.ts has not retired it). An ended leg it holds can come
+ * back: venue news contradicting its end (a report for a leg found not at the venue, fills a cancel report shows were
+ * missed) moves it to Unknown and on to open, and its list must then be found — a leg of a fired list that comes back
+ * is canceled (revived-legs.ts), a suspect proven never received is not resent (fired-list.ts; a suspect is never
+ * retired while marked). Forgotten, the leg would be taken for a lone order and work on alone, a take-profit without
+ * its stop-loss. A leg retired cannot come back: news of it is an orphan, and a resend or a cancel finds no order.
+ * So the ended lists held are the newest ORDER_LISTS_ENDED_KEPT_MAX, those a leg of is held (the terminal orders'
+ * own bound and grace), and those accepted after the oldest of them.
  */
-function awaitsStartResend(state: KernelState, list: OrderList): boolean {
-  return list.legs.some((leg) => state.orders.get(leg)?.bootstrapSuspect === true)
+function legHeld(state: KernelState, list: OrderList): boolean {
+  return list.legs.some((leg) => state.orders.has(leg))
 }

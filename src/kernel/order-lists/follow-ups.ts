@@ -77,7 +77,7 @@ export function legDrafts(state: KernelState, events: readonly DomainEvent[]): M
   return drafts
 }
 
-function advanceDraft(state: KernelState, drafts: Map<string, Order>, orderId: string, event: DomainEvent): Order | null {
+export function advanceDraft(state: KernelState, drafts: Map<string, Order>, orderId: string, event: DomainEvent): Order | null {
   const order = drafts.get(orderId) ?? state.orders.get(orderId)
   if (order === undefined) return null
   const draft = advance(order, event)
@@ -125,7 +125,7 @@ function advance(order: Order, event: DomainEvent): Order {
 }
 
 /** The order an order-lifecycle event is about; null for the others (and for records that name no order). */
-function legEventOrderId(event: DomainEvent): string | null {
+export function legEventOrderId(event: DomainEvent): string | null {
   if (!event.type.startsWith('order.') || event.type === 'order.accepted' || event.type === 'order.rejected') return null
   return 'orderId' in event && typeof event.orderId === 'string' ? event.orderId : null
 }

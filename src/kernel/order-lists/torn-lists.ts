@@ -6,46 +6,57 @@
  * it. Nothing fires that list again — the leg's event is in the log, no later event is a new one — so the sibling
  * would work on alone, a take-profit without its stop-loss.
  *
- * So the start's `bootstrap` decision fires, after its own events, every open list the log left in either state:
+ * So the start's `bootstrap` decision repairs, after its own events, every list the log left in one of these states:
  *   - not fired, with a leg filled (any fill), asking for its cancel, canceled or otherwise ended (or no longer held):
  *     `order_list.triggered` and the sibling's cancel, as the live decision would have written them, with the cause
  *     the leg's state shows (fill before a cancel before an end; the first such leg in the list's order);
  *   - fired, with the sibling not ended and no cancel ever asked for it (the cut fell between the trigger and the
- *     cancel): the sibling's cancel, with the reason of the recorded cause.
- * Neither can arise on a whole log: a leg's firing event and the list's firing are one decision, and a cancel, once
- * asked, stays asked (Order.cancelWanted). Deterministic (the lists in acceptance order, the state and the command's
- * time only) and idempotent: once its records are in the log the list is fired and its sibling's cancel asked, so the
- * next start — after another crash, even one that cut this decision — finds nothing to repair or repairs it the same
- * way. They are ordinary records, so replay, a standby and redecide see them as any other decision's.
+ *     cancel): the sibling's cancel, with the reason of the recorded cause;
+ *   - fired, open or ended, with a leg that came back live and no cancel asked (revived-legs.ts: the cut fell between
+ *     the news that brought it back and its cancel) — the leg that fired it (unless by executing), or a leg of an
+ *     ended list: its cancel, OCO_LEG_REVIVED.
+ * None can arise on a whole log: a leg's firing event and the list's firing are one decision, so are a leg's return
+ * and its cancel, and a cancel, once asked, stays asked (Order.cancelWanted). Deterministic (the lists in acceptance
+ * order, the state and the command's time only) and idempotent: once its records are in the log the list is fired and
+ * the cancels asked, so the next start — after another crash, even one that cut this decision — finds nothing to
+ * repair or repairs it the same way. They are ordinary records, so replay, a standby and redecide see them as any
+ * other decision's.
  */
 
 import type { DomainEvent } from '../../domain/events/index.ts'
-import { siblingOf, type OrderList, type OrderListTriggerCause } from '../../domain/order-lists.ts'
+import type { OrderList, OrderListTriggerCause } from '../../domain/order-lists.ts'
 import type { Order } from '../../domain/orders.ts'
 import { isTerminal } from '../../domain/states.ts'
+import { cancelEvents } from '../cancel.ts'
 import type { Decision } from '../commands.ts'
 import type { KernelState } from '../state.ts'
 import { followUp, legDrafts, siblingCancel, siblingWantsCancel } from './follow-ups.ts'
+import { guarded } from './revived-legs.ts'
 
 /** `decision` (a start's bootstrap) with the firings a torn tail left out appended, decided at `atMs`. */
 export function withTornListsFired(state: KernelState, decision: Decision, atMs: number): Decision {
-  if (state.orderLists.open === 0) return decision
+  if (state.orderLists.lists.size === 0) return decision
   const drafts = legDrafts(state, decision.events)
   const firedHere = new Set<string>()
   for (const event of decision.events) if (event.type === 'order_list.triggered') firedHere.add(event.listId)
   const added: DomainEvent[] = []
   for (const list of state.orderLists.lists.values()) {
-    if (list.endedAtMs !== null || firedHere.has(list.listId)) continue
+    if (firedHere.has(list.listId)) continue
     const legOf = (orderId: string): Order | undefined => drafts.get(orderId) ?? state.orders.get(orderId)
     if (list.triggered === null) {
-      const fire = tornTrigger(list, legOf)
+      const fire = list.endedAtMs === null ? tornTrigger(list, legOf) : null
       if (fire !== null) added.push(...followUp(state, drafts, { list, ...fire, atMs }))
       continue
     }
-    const siblingId = siblingOf(list, list.triggered.legOrderId)
-    const sibling = siblingId === null ? undefined : legOf(siblingId)
-    if (sibling !== undefined && siblingWantsCancel(sibling)) {
-      added.push(...siblingCancel(state, drafts, { list, legOrderId: list.triggered.legOrderId, cause: list.triggered.cause, atMs }))
+    const { legOrderId, cause } = list.triggered
+    for (const orderId of list.legs) {
+      const leg = legOf(orderId)
+      if (leg === undefined || !guarded(list, list.triggered, orderId) || !siblingWantsCancel(leg)) continue
+      // An open list's sibling: the firing's cancel was cut. Otherwise the leg came back live after it had ended and
+      // its cancel was cut (revived-legs.ts): the leg that fired the list, or any leg of an ended one.
+      const revived = list.endedAtMs !== null || orderId === legOrderId
+      if (!revived) added.push(...siblingCancel(state, drafts, { list, legOrderId, cause, atMs }))
+      else added.push(...(cancelEvents(leg, { atMs, principalId: list.principalId, reason: 'OCO_LEG_REVIVED', unsentReason: 'OCO_LEG_REVIVED' }) ?? []))
     }
   }
   return added.length === 0 ? decision : { events: [...decision.events, ...added], reply: decision.reply }
