@@ -118,7 +118,7 @@ class SeedRunner {
       await this.finish(ctx)
     } catch (error) {
       const violations = error instanceof SeedFailed ? error.violations : [{ invariant: 'runtime-errors', message: `threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }]
-      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax}${this.options.withoutAmend === true ? ' --without-amend' : ''}${this.options.withoutLists === true ? ' --without-lists' : ''} --verbose` }
+      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax}${this.options.withoutAmend === true ? ' --without-amend' : ''}${this.options.withoutLists === true ? ' --without-lists' : ''}${this.options.backOffice === 'on' ? ' --backoffice' : this.options.backOffice === 'snapshots' ? ' --backoffice-snapshots' : ''}${this.options.strict === true ? ' --strict' : ''} --verbose` }
       this.monitor.detach()
       await ctx.world.gateway.stop().catch(() => undefined)
     } finally {

@@ -107,7 +107,9 @@ describe('deterministic simulation', () => {
   test('with the back office checked, fills whose cash rounds are traded, and egress, its ledger and the venue agree to the unit', async () => {
     // 38902 trades RND-USD (rounding-instrument.ts) with faults and restarts: ten of its trades' cash rounds. Its end
     // check compared egress's balances with the venue's trades truncated (the sim had never rounded cash) until then.
-    const result = await runSeed(38_902, { steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, strict: true, backOffice: 'on' })
+    // Found before OCO lists joined the workload: with them, its run no longer reliably trades RND-USD (2 of 6 runs had
+    // no rounded trade), so it replays the workload it was found with.
+    const result = await runSeed(38_902, { steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, strict: true, backOffice: 'on', withoutLists: true })
     expect(result.failure === null ? null : describeFailure(result.failure)).toBeNull()
     expect(result.stats.cashRoundedTrades).toBeGreaterThan(0)
   }, SIM_TEST_TIMEOUT_MS)
