@@ -17,7 +17,7 @@ export function orderListsPart(): DocumentPart {
         post: operation({
           tag: 'orders',
           summary:
-            'Place an OCO list (202 once durable): each order passes every guard of POST /v1/orders; when one executes (even in part), is canceled or ends, egress cancels the other (reason OCO_SIBLING_*). ' +
+            'Place an OCO list (202 once durable): each order passes every guard of POST /v1/orders; when one executes (even in part), is canceled or ends, egress cancels the other (reason OCO_SIBLING_*), and cancels a leg that venue news brings back live after the list fired (OCO_LEG_REVIVED). ' +
             'A leg a guard rejects rejects the list: only that leg is recorded (order.rejected; details.leg, details.order_id). trader/bot, on an account in its token',
           security: 'bearer',
           errors: ['400', '401', '403', '413', '415', '503'],
