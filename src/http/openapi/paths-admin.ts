@@ -80,7 +80,7 @@ export function adminPart(): DocumentPart {
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
-            '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten', {
+            '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten, decided again (closes nothing twice; its own lsn and not_closed)', {
               type: 'object',
               properties: {
                 account: { type: 'string' },
