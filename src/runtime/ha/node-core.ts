@@ -16,6 +16,7 @@ import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { RoleChanges } from './role-changes.ts'
 import type { SyncReplication } from './sync.ts'
+import type { TakeoverBackoff } from './takeover-backoff.ts'
 import type { TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 
@@ -33,6 +34,8 @@ export interface NodeCore {
   readonly leaseWatch: LeaseWatch
   /** What the node says while it cannot read the lease directory (lease-trouble.ts). */
   readonly leaseTrouble: LeaseTrouble
+  /** The wait between failed takeovers (takeover-backoff.ts). */
+  readonly takeoverBackoff: TakeoverBackoff
   /** A take of the lease judged on this node's log end, read by `logEndLsn` (takeover-guard.ts). */
   guard(logEndLsn: () => number): TakeoverGuard
   role: NodeRole

@@ -51,4 +51,9 @@ export interface HaNodeOptions {
    * operator's override when no copy holding the last leader's acknowledged records is left. Default false.
    */
   acceptDataLoss?: boolean
+  /**
+   * The bound of the wait between a standby's failed takeovers (takeover-backoff.ts; default 30 s): the first waits one
+   * lease TTL, each further one twice the last, up to this.
+   */
+  takeoverBackoffMsMax?: number
 }

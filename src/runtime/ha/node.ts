@@ -56,6 +56,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
+import { TAKEOVER_BACKOFF_MS_MAX, TakeoverBackoff } from './takeover-backoff.ts'
 import { logEndOfDataDir, readOnce, TakeoverRefusal, type TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
@@ -93,6 +94,8 @@ export class HaNode {
   private readonly leaseTrouble = new LeaseTrouble((line) => this.options.log(line))
   /** Why this node last refused to take the lease (its log below the record's floor, takeover-guard.ts); null: it did not. */
   private readonly takeoverRefusal = new TakeoverRefusal((line) => this.options.log(line))
+  /** The wait between failed takeovers: one lease TTL, doubling up to takeoverBackoffMsMax (takeover-backoff.ts). */
+  private readonly takeoverBackoff: TakeoverBackoff
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -100,6 +103,7 @@ export class HaNode {
 
   constructor(options: HaNodeOptions) {
     this.options = options
+    this.takeoverBackoff = new TakeoverBackoff(options.leaseTtlMs, Math.max(options.leaseTtlMs, options.takeoverBackoffMsMax ?? TAKEOVER_BACKOFF_MS_MAX))
   }
 
   get holderId(): string {
@@ -228,6 +232,7 @@ export class HaNode {
       get resyncAbort() { return node.resyncAbort },
       get leaseWatch() { return node.leaseWatch },
       get leaseTrouble() { return node.leaseTrouble },
+      get takeoverBackoff() { return node.takeoverBackoff },
       guard: (logEndLsn) => node.guard(logEndLsn),
       get role() { return node.role },
       set role(role) { node.role = role },
