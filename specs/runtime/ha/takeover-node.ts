@@ -88,6 +88,8 @@ export interface TakeoverNodeOptions {
   teardownWaitMsMax?: number
   /** The bound of the wait between failed takeovers (default: the node's, 30 s). */
   takeoverBackoffMsMax?: number
+  /** The venues a leader start on the node's config serves (default: not known, nothing checked). */
+  leaderVenues?: HaNodeOptions['leaderVenues']
 }
 
 /** A standby node as described in the header. `startGateway` is given the node's data dir and error list. */
@@ -120,6 +122,7 @@ export function takeoverNode(
     ...(options.snapshotRecovery === undefined ? {} : { snapshotRecovery: options.snapshotRecovery }),
     ...(options.teardownWaitMsMax === undefined ? {} : { teardownWaitMsMax: options.teardownWaitMsMax }),
     ...(options.takeoverBackoffMsMax === undefined ? {} : { takeoverBackoffMsMax: options.takeoverBackoffMsMax }),
+    ...(options.leaderVenues === undefined ? {} : { leaderVenues: options.leaderVenues }),
   })
   cleanups.push(async () => {
     await node.stop()

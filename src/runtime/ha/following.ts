@@ -64,12 +64,16 @@ export async function stopReplicator(node: NodeCore): Promise<void> {
 
 /**
  * A standby's tick: takes the lease if it is free (expired) and its log reaches the lease record's floor
- * (takeover-guard.ts), and leads on it; if the lead fails, follows again.
+ * (takeover-guard.ts), and leads on it; if the lead fails, follows again (and waits before the next try,
+ * takeover-backoff.ts). Caught up with the leader, it first checks whether such a lead would be refused
+ * (takeover-would-refuse.ts).
  */
 export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (node.role !== 'standby') return
   // A live leader seen (this standby streams from it): a later failed takeover waits the least again.
   if (node.replicator?.status.connected === true) node.takeoverBackoff.reset()
+  // Caught up with the leader: would a takeover's leader start on this config be refused? Said now, not at a failover.
+  if (node.gateway !== null) node.takeoverWouldRefuse.check(node.gateway, node.options.leaderVenues?.() ?? null, node.replicator?.status)
   // A takeover failed lately (its start refused): the lease is left free for another node until the wait is over.
   if (!node.takeoverBackoff.ready()) return
   // Judged on this log's end (everything the replicator appended is durable before it is acknowledged or counted).
@@ -96,6 +100,7 @@ export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   try {
     await node.lead(lease, takenAtMs)
     node.takeoverBackoff.reset()
+    node.takeoverWouldRefuse.clear()
   } catch (error) {
     if (fatalFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
     // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then. A start

@@ -56,4 +56,10 @@ export interface HaNodeOptions {
    * lease TTL, each further one twice the last, up to this.
    */
   takeoverBackoffMsMax?: number
+  /**
+   * The venues a leader start on this node's config has adapters for (their names; null or absent: not known). Given,
+   * a standby caught up with the leader checks whether such a start would be refused for VENUE_GONE_ORDERS_OPEN, and
+   * says so ahead of a failover (takeover-would-refuse.ts).
+   */
+  leaderVenues?: () => ReadonlySet<string> | null
 }
