@@ -52,9 +52,10 @@ export class TakeoverBackoff {
     this.failuresInRow++
     const repeated = cause === this.lastCause
     this.lastCause = cause
-    const next = `lease released, following again; next takeover attempt in ${this.delayMs} ms at the earliest`
-    if (repeated) return `takeover at epoch ${epoch} failed again for the same cause (${this.failuresInRow} in a row); ${next}`
-    return `takeover at epoch ${epoch} failed (${cause}); ${next} (doubling up to ${this.maxMs} ms while it fails)`
+    // Ends as the line did before the wait ("…; lease released, following again"): operators and specs match on it.
+    const next = `next takeover attempt in ${this.delayMs} ms at the earliest`
+    if (repeated) return `takeover at epoch ${epoch} failed again for the same cause (${this.failuresInRow} in a row); ${next}; lease released, following again`
+    return `takeover at epoch ${epoch} failed (${cause}); ${next} (doubling up to ${this.maxMs} ms while it fails); lease released, following again`
   }
 
   /** A live leader was seen, or a takeover succeeded: the next failure waits the least again. */
