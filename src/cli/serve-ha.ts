@@ -95,13 +95,19 @@ export function parseHaFlags(flags: HaFlags, env: CliIo['env']): HaSettings {
   return { role, leaseDir: flags.leaseDir, nodeId, advertiseUrl, token, cursorSecret, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs, acceptDataLoss }
 }
 
+/** The venue of the JSONL venue client an HA leader trades through (--venue). */
+const HA_VENUE_CLIENT_VENUE = 'sim'
+
 export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promise<number> {
   const { config, log, io } = deps
   const { role, token, cursorSecret, leaseTtlMs, clockSkewMsMax, venueAddress, syncPolicy, syncTimeoutMs } = settings
 
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
   // `log`: the log of the node's latest gateway, read after the stop (did it die of a failed fsync while stopping?).
-  const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null } | null } = { http: null, venue: null, log: null }
+  // `leaderVenues`: the venues a leader start on this config serves, known once a gateway started.
+  const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null } | null; leaderVenues: ReadonlySet<string> | null } = {
+    http: null, venue: null, log: null, leaderVenues: null,
+  }
   let signalledAtStart = false
   const server = Bun.serve({
     hostname: config.host,
@@ -131,7 +137,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
       current.venue = null
       if (gatewayRole === 'leader' && venueAddress !== null) {
         current.venue = await JsonlVenueClient.connect({
-          venue: 'sim', ...venueAddress, requestTimeoutMs: 2_000, pendingMax: 1_024, reconnectMsMax: 1_000, connectWaitMs: 10_000, clientName: nodeId, log,
+          venue: HA_VENUE_CLIENT_VENUE, ...venueAddress, requestTimeoutMs: 2_000, pendingMax: 1_024, reconnectMsMax: 1_000, connectWaitMs: 10_000, clientName: nodeId, log,
         })
       }
       const client = current.venue
@@ -147,8 +153,12 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         haLeader: () => node.mayCallVenues(),
         ...venue,
       })
+      // What a leader start on this config serves (a standby's gateway has no venues): the venue client's venue, or the
+      // in-process sim's, with the FIX venues. A standby checks its log against it (takeover-would-refuse.ts).
+      current.leaderVenues = new Set([venueAddress !== null ? HA_VENUE_CLIENT_VENUE : started.venue.venue, ...started.fixVenues.map((fix) => fix.name)])
       return started.gateway
     },
+    leaderVenues: () => current.leaderVenues,
     onGateway: (gateway) => {
       current.log = gateway.engine.wal
       const previous = current.http

@@ -86,6 +86,10 @@ export interface TakeoverNodeOptions {
   role?: HaNodeOptions['role']
   /** The bound of stop()'s teardown (default: the node's, 30 s). */
   teardownWaitMsMax?: number
+  /** The bound of the wait between failed takeovers (default: the node's, 30 s). */
+  takeoverBackoffMsMax?: number
+  /** The venues a leader start on the node's config serves (default: not known, nothing checked). */
+  leaderVenues?: HaNodeOptions['leaderVenues']
 }
 
 /** A standby node as described in the header. `startGateway` is given the node's data dir and error list. */
@@ -117,6 +121,8 @@ export function takeoverNode(
     replication: { backoffMsMin: 10, backoffMsMax: 50, envelopeBytesMax: 1024 * 1024, silenceMsMax: 500 },
     ...(options.snapshotRecovery === undefined ? {} : { snapshotRecovery: options.snapshotRecovery }),
     ...(options.teardownWaitMsMax === undefined ? {} : { teardownWaitMsMax: options.teardownWaitMsMax }),
+    ...(options.takeoverBackoffMsMax === undefined ? {} : { takeoverBackoffMsMax: options.takeoverBackoffMsMax }),
+    ...(options.leaderVenues === undefined ? {} : { leaderVenues: options.leaderVenues }),
   })
   cleanups.push(async () => {
     await node.stop()

@@ -141,6 +141,24 @@ export const HA_STATUS = v.pipe(
       }),
       'Why this node last refused to take the free lease (it stays standby and retries; --accept-data-loss overrides); null once the lease is held again or taken, or if it never refused',
     ),
+    takeover_would_refuse: orNull(
+      v.strictObject({
+        code: v.pipe(v.literal('VENUE_GONE_ORDERS_OPEN'), v.description("A leader start on this node's config would be refused")),
+        at_ms: integer('ms'),
+        log_last_lsn: count("Where this node's log ended at the last check (caught up with the leader)"),
+        venues: v.pipe(
+          v.array(
+            v.strictObject({
+              venue: text('A venue the config no longer lists'),
+              count: count('Orders not ended on it'),
+              order_ids: v.pipe(v.array(text('order id')), v.description('The first few of them, sorted')),
+            }),
+          ),
+          v.description('Each such venue'),
+        ),
+      }),
+      "Caught up with the leader, this standby's log holds orders not ended on a venue its config no longer lists, so its takeover would be refused (put the entry back and restart it, or end those orders); null: it would not, or not checked",
+    ),
   }),
   v.description('The node of an HA pair: role, epoch, leader, readiness, replication, takeover, divergence, snapshot recovery, synchronous replication, shadow decisions'),
 )

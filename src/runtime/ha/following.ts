@@ -6,7 +6,8 @@
  * - Takeover: the lease is taken with epoch + 1 (renewal starts at once, so a long bootstrap cannot lose it), the
  *   replicator stops (everything it appended is already applied), the standby gateway is closed and the log reopened
  *   for writing at the new epoch (leading.ts `lead`). A takeover whose leader start fails follows again, and takes
- *   over at a later tick if the lease is still free then.
+ *   over at a later tick if the lease is still free then — after a wait that doubles while its starts are refused
+ *   (takeover-backoff.ts), not at every tick.
  * - Re-sync (resync.ts): a standby told DIVERGED keeps the part of its log it shares with the leader and sets the
  *   rest aside (divergence.ts, diverged-prefix.ts); one told RESYNC_REQUIRED (the leader compacted away its next LSN)
  *   starts again from the leader's newest snapshot (snapshot-recovery.ts). The replicator hands either refusal over
@@ -15,7 +16,7 @@
  * Each function takes the node's view (node-core.ts) and runs inside one of its role changes.
  */
 
-import { nodeIo } from '../../../wal/index.ts'
+import { LeaseError, nodeIo } from '../../../wal/index.ts'
 import type { Gateway } from '../gateway.ts'
 import { fatalFailureOf, throwIfLogDied } from './durable-fs.ts'
 import { currentLeaseEpoch, leaseFree } from './lease-dir.ts'
@@ -63,10 +64,18 @@ export async function stopReplicator(node: NodeCore): Promise<void> {
 
 /**
  * A standby's tick: takes the lease if it is free (expired) and its log reaches the lease record's floor
- * (takeover-guard.ts), and leads on it; if the lead fails, follows again.
+ * (takeover-guard.ts), and leads on it; if the lead fails, follows again (and waits before the next try,
+ * takeover-backoff.ts). Caught up with the leader, it first checks whether such a lead would be refused
+ * (takeover-would-refuse.ts).
  */
 export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (node.role !== 'standby') return
+  // A live leader seen (this standby streams from it): a later failed takeover waits the least again.
+  if (node.replicator?.status.connected === true) node.takeoverBackoff.reset()
+  // Caught up with the leader: would a takeover's leader start on this config be refused? Said now, not at a failover.
+  if (node.gateway !== null) node.takeoverWouldRefuse.check(node.gateway, node.options.leaderVenues?.() ?? null, node.replicator?.status)
+  // A takeover failed lately (its start refused): the lease is left free for another node until the wait is over.
+  if (!node.takeoverBackoff.ready()) return
   // Judged on this log's end (everything the replicator appended is durable before it is acknowledged or counted).
   const guard = node.guard(() => node.gateway?.engine.wal.lastLsn ?? 0)
   const lease = takeLeaseIfGone(node.options, node.holderId, { watch: node.leaseWatch, trouble: node.leaseTrouble, log: node.options.log, guard })
@@ -90,10 +99,16 @@ export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   if (standby !== null) throwIfLogDied(standby)
   try {
     await node.lead(lease, takenAtMs)
+    node.takeoverBackoff.reset()
+    node.takeoverWouldRefuse.clear()
   } catch (error) {
     if (fatalFailureOf(error) !== null) throw error // fatal: exclusive() stops the node
-    // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then.
-    node.options.log(`takeover at epoch ${lease.epoch} failed (${error instanceof Error ? error.message : String(error)}); lease released, following again`)
+    // lead() gave the lease back; follow again, and take over at a later tick if the lease is still free then. A start
+    // that lost its lease meanwhile tries again at the next tick; any other failed start (refused, and likely to be
+    // refused the same way again) waits first, the lease left free (takeover-backoff.ts).
+    const cause = error instanceof Error ? error.message : String(error)
+    if (error instanceof LeaseError) node.options.log(`takeover at epoch ${lease.epoch} failed (${cause}); lease released, following again`)
+    else node.options.log(node.takeoverBackoff.failed(lease.epoch, cause))
     await follow(node)
   }
 }

@@ -16,7 +16,9 @@ import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { RoleChanges } from './role-changes.ts'
 import type { SyncReplication } from './sync.ts'
+import type { TakeoverBackoff } from './takeover-backoff.ts'
 import type { TakeoverGuard } from './takeover-guard.ts'
+import type { TakeoverWouldRefuse } from './takeover-would-refuse.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 
 export interface NodeCore {
@@ -33,6 +35,10 @@ export interface NodeCore {
   readonly leaseWatch: LeaseWatch
   /** What the node says while it cannot read the lease directory (lease-trouble.ts). */
   readonly leaseTrouble: LeaseTrouble
+  /** The wait between failed takeovers (takeover-backoff.ts). */
+  readonly takeoverBackoff: TakeoverBackoff
+  /** A caught-up standby's check that its takeover would be refused (takeover-would-refuse.ts). */
+  readonly takeoverWouldRefuse: TakeoverWouldRefuse
   /** A take of the lease judged on this node's log end, read by `logEndLsn` (takeover-guard.ts). */
   guard(logEndLsn: () => number): TakeoverGuard
   role: NodeRole

@@ -51,4 +51,15 @@ export interface HaNodeOptions {
    * operator's override when no copy holding the last leader's acknowledged records is left. Default false.
    */
   acceptDataLoss?: boolean
+  /**
+   * The bound of the wait between a standby's failed takeovers (takeover-backoff.ts; default 30 s): the first waits one
+   * lease TTL, each further one twice the last, up to this.
+   */
+  takeoverBackoffMsMax?: number
+  /**
+   * The venues a leader start on this node's config has adapters for (their names; null or absent: not known). Given,
+   * a standby caught up with the leader checks whether such a start would be refused for VENUE_GONE_ORDERS_OPEN, and
+   * says so ahead of a failover (takeover-would-refuse.ts).
+   */
+  leaderVenues?: () => ReadonlySet<string> | null
 }

@@ -15,6 +15,7 @@ import { divergenceJson, shadowJson, snapshotRecoveryJson, type DivergenceJson, 
 import type { SyncPolicy, SyncReplication, SyncStatus } from './sync.ts'
 import type { TakeoverRefusedJson } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
+import type { TakeoverWouldRefuseJson } from './takeover-would-refuse.ts'
 
 /** `ha.sync` of a node not leading: only the configured policy, and no standby in sync. */
 export type SyncNotLeading = { policy: SyncPolicy; state: 'down' }
@@ -48,6 +49,11 @@ export type HaNodeStatus = {
    * (takeover-guard.ts); null once the lease is held again or taken, or if it never refused.
    */
   takeover_refused: TakeoverRefusedJson | null
+  /**
+   * Caught up with the leader, this standby's log holds orders not ended on a venue its config no longer lists: its
+   * takeover would be refused (VENUE_GONE_ORDERS_OPEN; takeover-would-refuse.ts). null: it would not, or not checked.
+   */
+  takeover_would_refuse: TakeoverWouldRefuseJson | null
 }
 
 // tsc fails here when a key of the status, at any depth, is not snake_case (SyncStatus is built so by sync.ts).
@@ -72,6 +78,7 @@ export function nodeStatusOf(
   known: {
     nodeId: string; advertiseUrl: string; syncPolicy: SyncPolicy; leaderUrl: string | null; replication: ReplicatorStatus | undefined; leading: boolean
     takeoverRefused: TakeoverRefusedJson | null
+    takeoverWouldRefuse: TakeoverWouldRefuseJson | null
   },
 ): HaNodeStatus {
   const { replication, leading } = known
@@ -95,6 +102,7 @@ export function nodeStatusOf(
     // Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them).
     command_record_failures: node.gateway?.engine.commandRecordFailures ?? 0,
     takeover_refused: known.takeoverRefused,
+    takeover_would_refuse: known.takeoverWouldRefuse,
   }
 }
 

@@ -56,6 +56,8 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
+import { TAKEOVER_BACKOFF_MS_MAX, TakeoverBackoff } from './takeover-backoff.ts'
+import { TakeoverWouldRefuse } from './takeover-would-refuse.ts'
 import { logEndOfDataDir, readOnce, TakeoverRefusal, type TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
@@ -93,6 +95,10 @@ export class HaNode {
   private readonly leaseTrouble = new LeaseTrouble((line) => this.options.log(line))
   /** Why this node last refused to take the lease (its log below the record's floor, takeover-guard.ts); null: it did not. */
   private readonly takeoverRefusal = new TakeoverRefusal((line) => this.options.log(line))
+  /** The wait between failed takeovers: one lease TTL, doubling up to takeoverBackoffMsMax (takeover-backoff.ts). */
+  private readonly takeoverBackoff: TakeoverBackoff
+  /** A caught-up standby's early warning that its takeover would be refused (takeover-would-refuse.ts). */
+  private readonly takeoverWouldRefuse: TakeoverWouldRefuse
   /** stop() has begun: the timer only renews a leader's lease from here on. */
   private stopping = false
   /** What the leader and follower sides (leading.ts, following.ts) read and change of this node. */
@@ -100,6 +106,8 @@ export class HaNode {
 
   constructor(options: HaNodeOptions) {
     this.options = options
+    this.takeoverWouldRefuse = new TakeoverWouldRefuse((line) => options.log(line), options.leaseTtlMs)
+    this.takeoverBackoff = new TakeoverBackoff(options.leaseTtlMs, Math.max(options.leaseTtlMs, options.takeoverBackoffMsMax ?? TAKEOVER_BACKOFF_MS_MAX))
   }
 
   get holderId(): string {
@@ -128,7 +136,7 @@ export class HaNode {
     const { nodeId, advertiseUrl, sync } = this.options
     return nodeStatusOf(this, {
       nodeId, advertiseUrl, syncPolicy: sync?.policy ?? 'off', leaderUrl: this.leaderUrl(), replication: this.replicator?.status, leading: this.isLeader(),
-      takeoverRefused: this.takeoverRefusal.status,
+      takeoverRefused: this.takeoverRefusal.status, takeoverWouldRefuse: this.takeoverWouldRefuse.status,
     })
   }
 
@@ -228,6 +236,8 @@ export class HaNode {
       get resyncAbort() { return node.resyncAbort },
       get leaseWatch() { return node.leaseWatch },
       get leaseTrouble() { return node.leaseTrouble },
+      get takeoverBackoff() { return node.takeoverBackoff },
+      get takeoverWouldRefuse() { return node.takeoverWouldRefuse },
       guard: (logEndLsn) => node.guard(logEndLsn),
       get role() { return node.role },
       set role(role) { node.role = role },
