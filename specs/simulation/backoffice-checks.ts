@@ -12,9 +12,13 @@
  * With `snapshots`, the gateway also snapshots every 200 records with the back office's section, and a restart starts
  * from it (the ledger from the section, the log after it replayed). Either way the world trades RND-USD besides the
  * default instruments, whose fills' cash rounds (rounding-instrument.ts), so all of the above covers cash rounding.
+ * Deterministic like the rest of the run (backoffice-determinism.test.ts): the back office is opened UNPACED (no pause
+ * or slice timed by the wall clock) and a reconcile is driven so the replay worker's answers land at defined steps
+ * (reconcileDriving).
  */
 
 import { backOfficeOf, backOfficeSectionSource, openBackOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
+import { UNPACED_BACKOFFICE } from '../../src/backoffice/loop-pace.ts'
 import { QueryModelRebuild } from '../../src/backoffice/rebuild.ts'
 import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
 import type { Gateway } from '../../src/runtime/gateway.ts'
@@ -25,6 +29,9 @@ import { ROUNDING_SYMBOL, simInstrumentsWithRounding, withRoundingInstrument } f
 import { SYMBOLS, type SimSymbol } from './scenario.ts'
 
 export type BackOfficeMode = 'off' | 'on' | 'snapshots'
+
+/** How the sim opens a world's back office: reconcile only when asked, its work paced without real time. */
+const SIM_BACKOFFICE = { reconcileIntervalMs: null, pacing: UNPACED_BACKOFFICE } as const
 
 /** Steps between two reconcile runs during the workload. */
 export const BACKOFFICE_CHECK_STEPS = 10
@@ -67,7 +74,7 @@ export class BackOfficeChecks {
   attach(world: World): void {
     if (!this.enabled) return
     this.gateway = world.gateway
-    backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    backOfficeOf(world.gateway, SIM_BACKOFFICE)
   }
 
   /** A crash: the back office stops where it is, writing nothing more. */
@@ -82,7 +89,7 @@ export class BackOfficeChecks {
   /** A reconcile run during the workload: its internal breaks are violations (the venue's may be genuine: faults). */
   async duringRun(world: World): Promise<Violation[]> {
     if (!this.enabled) return []
-    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    const office = backOfficeOf(world.gateway, SIM_BACKOFFICE)
     await reconcileDriving(world, office)
     return breakViolations(office, (check) => INTERNAL_CHECKS.has(check))
   }
@@ -90,7 +97,7 @@ export class BackOfficeChecks {
   /** End of run, quiescent: no break of any check, and the query model equals a rebuild from genesis. */
   async atEnd(world: World): Promise<Violation[]> {
     if (!this.enabled) return []
-    const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
+    const office = backOfficeOf(world.gateway, SIM_BACKOFFICE)
     // Prices are frozen (no fill is coming): once the last trade is overdue, a fill the ledger lacks is not taken for
     // one in flight (venue-suspects.ts), and the second run opens it as it stands.
     await run(world, VENUE_REPORT_LAG_MS_MAX, 50)
@@ -114,13 +121,28 @@ export class BackOfficeChecks {
   }
 }
 
-/** Runs one reconcile while moving the clock, as serve's timers would: the venue answers on the simulated clock. */
+/**
+ * Runs one reconcile while moving the clock, as serve's timers would: the venue answers on the simulated clock. The
+ * clock moves only while the run waits on something that answers on it (a venue, the log), never while it waits on the
+ * replay worker's thread, whose answer comes in wall-clock time: the driver waits for that answer first, so it lands
+ * at the same simulated instant in every run of a seed. The back office is opened UNPACED (attach), so nothing else in
+ * the run waits on real time, and the driver looks between two event-loop turns (setImmediate, in order with the
+ * run's own), not after a real timer.
+ */
 async function reconcileDriving(world: World, office: BackOffice): Promise<void> {
   let done = false
   const running = office.reconcile().finally(() => (done = true))
   for (let step = 0; step < RECONCILE_STEPS_MAX && !done; step++) {
-    await new Promise((resolve) => setTimeout(resolve, 0))
-    if (!done) await run(world, RECONCILE_STEP_MS)
+    await new Promise((resolve) => setImmediate(resolve))
+    if (done) break
+    if (office.replayBusy) await office.replayIdle()
+    else await run(world, RECONCILE_STEP_MS)
+  }
+  // Not done after RECONCILE_STEPS_MAX clock steps: the run waits on something neither the clock nor the worker answers
+  // (real time: a source of nondeterminism), and awaiting it here would hang the seed. It fails instead.
+  if (!done) {
+    running.catch(() => undefined)
+    throw new Error(`a reconcile run did not finish within ${RECONCILE_STEPS_MAX} steps of ${RECONCILE_STEP_MS} simulated ms`)
   }
   await running
 }

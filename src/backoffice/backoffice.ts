@@ -20,7 +20,7 @@ import { CoveredKeys } from './covered-keys.ts'
 import { reconcileVenue, type BalanceBasis, type ExternalResult, type FillReads, type VenueSource } from './external-checks.ts'
 import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
-import { backOfficePause } from './loop-pace.ts'
+import { BACKOFFICE_PACING, type BackOfficePacing } from './loop-pace.ts'
 import { reconcileRecords, type ReconcileRun } from './reconcile-records.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
@@ -41,6 +41,8 @@ export interface BackOfficeOptions {
   section?: Uint8Array
   /** See ProjectorOptions.refuseStoreBeyondLog. */
   refuseStoreBeyondLog?: boolean
+  /** How its work is paced on the loop; default BACKOFFICE_PACING (UNPACED_BACKOFFICE: the deterministic simulation). */
+  pacing?: BackOfficePacing
 }
 
 /** The reconcile interval when none is given; `egress serve` passes config `backoffice.reconcileIntervalMs`. */
@@ -71,6 +73,7 @@ export class BackOffice {
   readonly engine: Engine
   readonly clock: Clock
   private readonly venues: BackOfficeOptions['venues']
+  private readonly pacing: BackOfficePacing
   private running: Promise<ReconcileResult> | null = null
   /** The query model's postings summed per book, carried between runs (each run reads only what was stored since). */
   private readonly storedBookSums = new StoredBookSums()
@@ -93,6 +96,7 @@ export class BackOffice {
     this.engine = options.engine
     this.clock = options.clock
     this.venues = options.venues
+    this.pacing = options.pacing ?? BACKOFFICE_PACING
     this.projector = Projector.open({
       engine: options.engine,
       clock: options.clock,
@@ -119,6 +123,18 @@ export class BackOffice {
   /** The replay worker's thread: running, its priority, how long an answer has been awaited. */
   get replayThread(): WorkerThreadStatus {
     return this.follower.threadStatus
+  }
+
+  /**
+   * Whether an answer of the replay worker is awaited, and a promise of when none is: a driver of a simulated clock
+   * waits for it before moving the clock, so the answer (which comes in real time) lands at a defined simulated instant.
+   */
+  get replayBusy(): boolean {
+    return this.follower.busy
+  }
+
+  replayIdle(): Promise<void> {
+    return this.follower.idle()
   }
 
   get openBreaks(): OpenBreak[] {
@@ -241,7 +257,7 @@ export class BackOffice {
    */
   private async readStoredPostings(): Promise<void> {
     this.projector.flush()
-    const pause = backOfficePause()
+    const pause = this.pacing.pause()
     while (!this.storedBookSums.advance(this.projector.store, this.projector.store.lastLsn)) await pause()
   }
 
@@ -255,7 +271,7 @@ export class BackOffice {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
       // Inside one account's check, its walks over held orders pause as its other loop work does (a bounded share).
-      const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: backOfficePause() })
+      const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: this.pacing.pause(), nowMs: this.pacing.sliceNowMs })
       const result = await reconcileVenue(source, this.projector.ledger, this.projector.fillReads(), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
@@ -306,7 +322,7 @@ export function openBackOfficeOf(gateway: Gateway): BackOffice | null {
  * reconciled on the `trading` balance basis: the sim venue (the only one egress runs today) never holds the paper
  * funding, only what traded there.
  */
-export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null } = {}): BackOffice {
+export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null; pacing?: BackOfficePacing } = {}): BackOffice {
   let office = offices.get(gateway)
   if (office !== undefined) return office
   const section = gateway.restoredSections.get(BACKOFFICE_SECTION)
@@ -317,6 +333,7 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
     venues: gateway.options.venues.map(({ adapter, prices }) => ({ adapter, prices, balanceBasis: 'trading' as const })),
     ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
     ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
+    ...(options.pacing === undefined ? {} : { pacing: options.pacing }),
     ...(section === undefined ? {} : { section }),
     // The query model witnesses how far the log was durable (QUERY_MODEL_BEYOND_LOG) on a single node writing with
     // fsync. Not under an HA role: a node's re-sync sets its log aside on purpose and leaves the query model as it was

@@ -18,3 +18,25 @@ export const BACKOFFICE_LOOP_SHARE = { shareMax: 0.1, waitMsMax: 50 } as const
 export function backOfficePause(): () => Promise<void> {
   return loopSharePause(BACKOFFICE_LOOP_SHARE)
 }
+
+/**
+ * How the back office paces its work on the loop: a fresh pause for each stretch of slices, and the clock a walk's
+ * slices are timed by. Injected (BackOfficeOptions.pacing) so the deterministic simulation can run a reconcile whose
+ * steps do not depend on the wall clock; everything else takes BACKOFFICE_PACING.
+ */
+export interface BackOfficePacing {
+  /** A fresh pause to await between two slices (or pages) of one stretch of work. */
+  pause: () => () => Promise<void>
+  /** The clock slices are timed by. */
+  sliceNowMs: () => number
+}
+
+/** Production pacing: a tenth of the loop in real time, slices timed by performance.now. */
+export const BACKOFFICE_PACING: BackOfficePacing = { pause: backOfficePause, sliceNowMs: () => performance.now() }
+
+/**
+ * Pacing that reads no real time (the deterministic simulation): a walk is never cut for time (its slices' clock stands
+ * still) and a pause between pages is a microtask, so a reconcile run holds the loop until it awaits a venue, the log
+ * or the replay worker — each of which the simulation drives at defined points.
+ */
+export const UNPACED_BACKOFFICE: BackOfficePacing = { pause: () => async () => undefined, sliceNowMs: () => 0 }

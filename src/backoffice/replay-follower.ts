@@ -76,6 +76,11 @@ export class ReplayFollower {
     return this.channel.status
   }
 
+  /** Whether a request is under way or queued: an answer from the worker's thread is awaited. */
+  get busy(): boolean {
+    return this.foldsPending > 0
+  }
+
   get started(): boolean {
     return this.startedMirror
   }
