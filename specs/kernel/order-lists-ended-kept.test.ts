@@ -7,7 +7,9 @@
 
 import { expect, test } from 'bun:test'
 import { ORDER_LISTS_ENDED_KEPT_MAX } from '../../src/domain/order-lists.ts'
-import { ACCOUNT, body, config, Harness, market, ops, trader } from './fixtures.ts'
+import { stateDigest } from '../../src/kernel/index.ts'
+import { kernelStateBytes, kernelStateFromBytes } from '../../src/runtime/snapshot/state-codec.ts'
+import { ACCOUNT, body, config, Harness, market, ops, report, trader } from './fixtures.ts'
 
 function placeList(harness: Harness, key: string): { listId: string; a: string; b: string } {
   const legs = [body({ side: 'sell', qty: '0.1', price: '50500', client_order_id: undefined }), body({ side: 'sell', qty: '0.1', price: '49500', client_order_id: undefined })]
@@ -78,4 +80,39 @@ test('an ended list beyond the kept ones stays while the kernel holds a leg of i
   expect(harness.state.orderLists.endedByLeg.has(first.b)).toBe(false)
   expect(harness.state.orderLists.lists.size).toBe(ORDER_LISTS_ENDED_KEPT_MAX)
   expect(harness.state.orderLists.endedByLeg.size).toBe(2 * ORDER_LISTS_ENDED_KEPT_MAX)
+})
+
+test('a leg that came back live and stays so (its cancel never answered) holds only its own list: the ended lists behind it are forgotten as their legs retire', () => {
+  // Few terminal orders kept, no grace: the other lists' legs are retired as they end.
+  const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 4, terminalOrderRetireAfterMs: 0 } }) })
+  const first = placeList(harness, 'first')
+  // A's place times out and A is read back not found (Failed): the list fires, B is canceled at the venue, the list ends.
+  harness.send(first.b)
+  harness.placeResult(first.b, { kind: 'ok', value: { venueOrderId: 'v-b' } })
+  harness.send(first.a)
+  harness.placeResult(first.a, { kind: 'unknown', reason: 'timeout' })
+  harness.nowMs += 5_000
+  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId: first.a, venueOrder: null, trades: [] })
+  harness.send(first.b, 'cancel')
+  harness.cancelResult(first.b, { kind: 'ok', value: { accepted: true } })
+  harness.report(report(harness.order(first.b), { execId: 'cb', kind: 'canceled', venueOrderId: 'v-b' }))
+  expect(harness.state.orderLists.lists.get(first.listId)?.endedAtMs).not.toBeNull()
+  // The venue reports A after all: A is live again, its OCO_LEG_REVIVED cancel asked and never answered (a venue gone
+  // quiet). A is not terminal, so never retired: its list is held for as long as it stays so.
+  harness.report(report(harness.order(first.a), { execId: 'na', kind: 'new', venueOrderId: 'v-a' }))
+  expect(harness.order(first.a).status).toBe('CancelRequested')
+  // Twice the kept lists end meanwhile, their legs retired as they end: the ones beyond the bound go, A's list stays.
+  for (let index = 0; index < 2 * ORDER_LISTS_ENDED_KEPT_MAX; index++) {
+    harness.nowMs += 1
+    harness.cancel(placeList(harness, `other-${index}`).a)
+  }
+  expect(harness.state.orderLists.lists.has(first.listId)).toBe(true)
+  expect(harness.state.orderLists.endedByLeg.get(first.a)).toBe(first.listId)
+  // Walked past, it counts toward the bound: the newest lists make up the rest (it held all 2001 before).
+  expect(harness.state.orderLists.lists.size).toBe(ORDER_LISTS_ENDED_KEPT_MAX)
+  expect(harness.state.orderLists.endedByLeg.size).toBe(2 * ORDER_LISTS_ENDED_KEPT_MAX)
+  // A snapshot restores the same lists and leg indexes (derived), and both forget alike from there.
+  const restored = kernelStateFromBytes(kernelStateBytes(harness.state))
+  expect(stateDigest(restored)).toBe(stateDigest(harness.state))
+  expect([...restored.orderLists.lists.keys()]).toEqual([...harness.state.orderLists.lists.keys()])
 })

@@ -3,7 +3,7 @@
  * `order_list.accepted` (its legs' `order.accepted` applied just before it), fired once by `order_list.triggered`,
  * and ended — no record: it follows from the legs' own records — when an order event leaves both legs terminal (a leg
  * the kernel retired was terminal). Ended lists beyond ORDER_LISTS_ENDED_KEPT_MAX are forgotten oldest first, up to
- * the first a leg of is still held (legHeld).
+ * the first a leg of is still held (legHeld), past those a leg of is live again (legLive).
  */
 
 import { assert } from '../../domain/assert.ts'
@@ -70,8 +70,12 @@ function endIfDone(state: KernelState, list: OrderList, atMs: number): void {
   for (const [listId, kept] of lists.lists) {
     if (ended <= ORDER_LISTS_ENDED_KEPT_MAX) break
     if (kept.endedAtMs === null) continue
+    // A list with a leg live again (revived-legs.ts) is walked past: that leg is never retired while it is live (a
+    // cancel a quiet venue never answers), and stopping at it held every ended list behind it, for good.
+    if (legLive(state, kept)) continue
     // Oldest first, and no further than the first still held: lists behind it wait (they go once it does) rather
-    // than have every list end walk past all the held ones, which are most of the newer lists.
+    // than have every list end walk past all the held ones, which are most of the newer lists. Its legs are terminal,
+    // so retired in time (retention.ts).
     if (legHeld(state, kept)) break
     lists.lists.delete(listId)
     for (const leg of kept.legs) lists.endedByLeg.delete(leg)
@@ -87,8 +91,20 @@ function endIfDone(state: KernelState, list: OrderList, atMs: number): void {
  * retired while marked). Forgotten, the leg would be taken for a lone order and work on alone, a take-profit without
  * its stop-loss. A leg retired cannot come back: news of it is an orphan, and a resend or a cancel finds no order.
  * So the ended lists held are the newest ORDER_LISTS_ENDED_KEPT_MAX, those a leg of is held (the terminal orders'
- * own bound and grace), and those accepted after the oldest of them.
+ * own bound and grace, and the rare legs live again), and those accepted after the oldest with a held terminal leg.
  */
 function legHeld(state: KernelState, list: OrderList): boolean {
   return list.legs.some((leg) => state.orders.has(leg))
+}
+
+/**
+ * Whether a leg of ended `list` is live again (venue news brought it back, revived-legs.ts): rare, and the only held
+ * leg of an ended list that retention never retires while it stays so. Walked past, so each list end costs at most
+ * one step per such list.
+ */
+function legLive(state: KernelState, list: OrderList): boolean {
+  return list.legs.some((leg) => {
+    const order = state.orders.get(leg)
+    return order !== undefined && !isTerminal(order.status)
+  })
 }
