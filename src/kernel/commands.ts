@@ -47,20 +47,11 @@ export interface PlaceCommand {
 
 /**
  * Place an order list (src/kernel/order-lists/): the list body (unvalidated) with two ordinary order bodies, each
- * decided as a PlaceCommand with these facts (both legs are on one instrument, so one market snapshot serves).
+ * decided as a PlaceCommand with these facts (both legs are on one instrument, so one market snapshot serves). Without
+ * an Idempotency-Key header the body's client_list_id is the list's key.
  */
-export interface PlaceListCommand {
+export interface PlaceListCommand extends Omit<PlaceCommand, 'kind'> {
   kind: 'place_list'
-  nowMs: number
-  principal: Principal
-  /** The Idempotency-Key header, if any; otherwise the body's client_list_id is the list's key. */
-  idempotencyKey: string | null
-  body: unknown
-  market: MarketSnapshot | null
-  live: LiveReadiness
-  configDigest: string
-  buildCommit: string
-  traceparent?: string
 }
 
 export interface CancelCommand {

@@ -41,21 +41,7 @@ export abstract class GatewayCommands {
 
   /** Places an order; resolves with the kernel's reply once its records are durable (the ACK boundary). */
   place(principal: Principal, body: unknown, idempotencyKey: string | null, request: RequestTrace = {}): Promise<CommandResult> {
-    const fields = typeof body === 'object' && body !== null ? (body as { venue?: unknown; symbol?: unknown }) : {}
-    const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
-    const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
-    return this.run({
-      kind: 'place',
-      nowMs: this.clock.nowMs(),
-      principal,
-      idempotencyKey,
-      body,
-      market: this.market.snapshot(venue, symbol),
-      live: this.liveReadiness(),
-      configDigest: this.options.configDigest,
-      buildCommit: this.options.buildCommit,
-      ...traceMemberOf(request),
-    })
+    return this.runPlace('place', principal, body, body, idempotencyKey, request)
   }
 
   /**
@@ -64,11 +50,16 @@ export abstract class GatewayCommands {
    */
   placeList(principal: Principal, body: unknown, idempotencyKey: string | null, request: RequestTrace = {}): Promise<CommandResult> {
     const orders = typeof body === 'object' && body !== null ? (body as { orders?: unknown }).orders : undefined
-    const first = Array.isArray(orders) && typeof orders[0] === 'object' && orders[0] !== null ? (orders[0] as { venue?: unknown; symbol?: unknown }) : {}
-    const venue = typeof first.venue === 'string' ? first.venue : 'sim'
-    const symbol = typeof first.symbol === 'string' ? first.symbol : ''
+    return this.runPlace('place_list', principal, body, Array.isArray(orders) ? orders[0] : undefined, idempotencyKey, request)
+  }
+
+  /** A place or a list's place, with the market of the instrument `priced` names (the body itself, or its first leg). */
+  private runPlace(kind: 'place' | 'place_list', principal: Principal, body: unknown, priced: unknown, idempotencyKey: string | null, request: RequestTrace): Promise<CommandResult> {
+    const fields = typeof priced === 'object' && priced !== null ? (priced as { venue?: unknown; symbol?: unknown }) : {}
+    const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
+    const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
     return this.run({
-      kind: 'place_list',
+      kind,
       nowMs: this.clock.nowMs(),
       principal,
       idempotencyKey,
