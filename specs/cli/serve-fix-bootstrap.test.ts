@@ -12,12 +12,12 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openBackOfficeOf } from '../../src/backoffice/index.ts'
 import { startServeGateway, StoppableClock, type ServeGateway } from '../../src/cli/serve-gateway.ts'
 import type { Principal } from '../../src/domain/accounts.ts'
 import type { FixMessage } from '../../src/venues/fix/message.ts'
 import { MsgType, Tag } from '../../src/venues/fix/tags.ts'
 import { fixServeConfigAt } from './serve-fix-config.ts'
+import { crashServed } from './serve-fix-crash.ts'
 import { FakeAcceptor, until } from '../venues/fix/fake-acceptor.ts'
 import { fields } from '../venues/fix/venue-harness.ts'
 
@@ -41,14 +41,7 @@ async function start(dir: string, acceptor: FakeAcceptor, extra: { log?: (line: 
 
 /** The process dies: nothing more is recorded or sent, and the session ends without a Logout (its number unsaved). */
 async function crash(served: ServeGateway): Promise<void> {
-  const { gateway } = served
-  gateway.executor.stop()
-  for (const unsubscribe of gateway['unsubscribes'].splice(0)) unsubscribe()
-  await gateway.engine.settled()
-  await gateway.engine.wal.close()
-  for (const fix of served.fixVenues) await fix.adapter.stop()
-  openBackOfficeOf(gateway)?.close()
-  for (const clock of clocks.splice(0)) clock.cancelAll()
+  await crashServed(served, clocks)
 }
 
 

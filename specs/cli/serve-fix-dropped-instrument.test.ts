@@ -15,7 +15,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { backOfficeOf, openBackOfficeOf } from '../../src/backoffice/index.ts'
+import { backOfficeOf } from '../../src/backoffice/index.ts'
 import { startServeGateway, StoppableClock, type ServeGateway } from '../../src/cli/serve-gateway.ts'
 import type { Principal } from '../../src/domain/accounts.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
@@ -26,6 +26,7 @@ import { MsgType, Tag } from '../../src/venues/fix/tags.ts'
 import { FakeAcceptor, until } from '../venues/fix/fake-acceptor.ts'
 import { fields } from '../venues/fix/venue-harness.ts'
 import { fixServeConfigAt } from './serve-fix-config.ts'
+import { crashServed } from './serve-fix-crash.ts'
 
 const trader: Principal = { id: 'alice', roles: ['trader'], accounts: ['demo-1'], liveAllowed: false }
 const IBM = { symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10000', referencePrice: '100' }
@@ -72,14 +73,7 @@ async function stop(served: ServeGateway): Promise<void> {
 /** The process dies: nothing more is recorded or sent, and the session ends without a Logout. */
 async function crash(served: ServeGateway): Promise<void> {
   running.splice(running.indexOf(served), 1)
-  const { gateway } = served
-  gateway.executor.stop()
-  for (const unsubscribe of gateway['unsubscribes'].splice(0)) unsubscribe()
-  await gateway.engine.settled()
-  await gateway.engine.wal.close()
-  for (const fix of served.fixVenues) await fix.adapter.stop()
-  openBackOfficeOf(gateway)?.close()
-  for (const clock of clocks.splice(0)) clock.cancelAll()
+  await crashServed(served, clocks)
 }
 
 async function place(served: ServeGateway, key: string, body: object = MSFT_BUY): Promise<string> {

@@ -12,7 +12,6 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openBackOfficeOf } from '../../src/backoffice/index.ts'
 import { startServeGateway, StoppableClock, type ServeGateway } from '../../src/cli/serve-gateway.ts'
 import { parseConfig, type Config } from '../../src/config/index.ts'
 import type { Principal } from '../../src/domain/accounts.ts'
@@ -21,6 +20,7 @@ import { MsgType, Tag } from '../../src/venues/fix/tags.ts'
 import { FakeAcceptor, until } from '../venues/fix/fake-acceptor.ts'
 import { fields } from '../venues/fix/venue-harness.ts'
 import { fixServeConfigAt } from './serve-fix-config.ts'
+import { crashServed } from './serve-fix-crash.ts'
 
 const trader: Principal = { id: 'alice', roles: ['trader'], accounts: ['demo-1'], liveAllowed: false }
 const IBM_BUY = { account: 'demo-1', venue: 'fx', symbol: 'IBM', side: 'buy', type: 'limit', qty: '10', price: '99', tif: 'GTC' }
@@ -61,14 +61,7 @@ async function stop(served: ServeGateway): Promise<void> {
 /** The process dies: nothing more is recorded or sent, and the session ends without a Logout. */
 async function crash(served: ServeGateway): Promise<void> {
   running.splice(running.indexOf(served), 1)
-  const { gateway } = served
-  gateway.executor.stop()
-  for (const unsubscribe of gateway['unsubscribes'].splice(0)) unsubscribe()
-  await gateway.engine.settled()
-  await gateway.engine.wal.close()
-  for (const fix of served.fixVenues) await fix.adapter.stop()
-  openBackOfficeOf(gateway)?.close()
-  for (const clock of clocks.splice(0)) clock.cancelAll()
+  await crashServed(served, clocks)
 }
 
 async function place(served: ServeGateway, key: string): Promise<string> {
