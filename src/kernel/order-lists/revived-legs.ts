@@ -23,6 +23,7 @@ import type { Order } from '../../domain/orders.ts'
 import { cancelEvents } from '../cancel.ts'
 import type { Decision } from '../commands.ts'
 import type { KernelState } from '../state.ts'
+import { firedListOf } from './fired-list.ts'
 import { advanceDraft, legEventOrderId, siblingWantsCancel } from './follow-ups.ts'
 
 /** `decision` with the cancel of each leg of a fired list it leaves live with no cancel asked (itself when none). */
@@ -41,16 +42,18 @@ export function withRevivedLegsCanceled(state: KernelState, decision: Decision):
   if (drafts.size === 0) return decision
   const added: DomainEvent[] = []
   for (const [orderId, atMs] of touchedAtMs) {
-    const listId = byLeg.get(orderId) ?? endedByLeg.get(orderId)
-    const list = listId === undefined ? undefined : state.orderLists.lists.get(listId)
+    // A list this decision fires is not fired yet in the state: its sibling's cancel comes from the firing (follow-ups.ts).
+    const list = firedListOf(state, orderId)
     const draft = drafts.get(orderId)
-    if (list === undefined || draft === undefined) continue
-    // A list this decision fires has its sibling's cancel from the firing (follow-ups.ts, applied before this).
-    const trigger = list.triggered
-    if (trigger === null || !guarded(list, trigger, orderId) || !siblingWantsCancel(draft)) continue
-    added.push(...(cancelEvents(draft, { atMs, principalId: list.principalId, reason: 'OCO_LEG_REVIVED', unsentReason: 'OCO_LEG_REVIVED' }) ?? []))
+    if (list === null || list.triggered === null || draft === undefined || !guarded(list, list.triggered, orderId) || !siblingWantsCancel(draft)) continue
+    added.push(...revivedCancel(list, draft, atMs))
   }
   return added.length === 0 ? decision : { events: [...decision.events, ...added], reply: decision.reply }
+}
+
+/** The cancel of `leg`, a guarded leg of fired `list` found live with no cancel asked, at `atMs` (reason OCO_LEG_REVIVED). */
+export function revivedCancel(list: OrderList, leg: Order, atMs: number): DomainEvent[] {
+  return cancelEvents(leg, { atMs, principalId: list.principalId, reason: 'OCO_LEG_REVIVED', unsentReason: 'OCO_LEG_REVIVED' }) ?? []
 }
 
 /**

@@ -27,11 +27,10 @@ import type { DomainEvent } from '../../domain/events/index.ts'
 import type { OrderList, OrderListTriggerCause } from '../../domain/order-lists.ts'
 import type { Order } from '../../domain/orders.ts'
 import { isTerminal } from '../../domain/states.ts'
-import { cancelEvents } from '../cancel.ts'
 import type { Decision } from '../commands.ts'
 import type { KernelState } from '../state.ts'
 import { followUp, legDrafts, siblingCancel, siblingWantsCancel } from './follow-ups.ts'
-import { guarded } from './revived-legs.ts'
+import { guarded, revivedCancel } from './revived-legs.ts'
 
 /** `decision` (a start's bootstrap) with the firings a torn tail left out appended, decided at `atMs`. */
 export function withTornListsFired(state: KernelState, decision: Decision, atMs: number): Decision {
@@ -56,7 +55,7 @@ export function withTornListsFired(state: KernelState, decision: Decision, atMs:
       // its cancel was cut (revived-legs.ts): the leg that fired the list, or any leg of an ended one.
       const revived = list.endedAtMs !== null || orderId === legOrderId
       if (!revived) added.push(...siblingCancel(state, drafts, { list, legOrderId, cause, atMs }))
-      else added.push(...(cancelEvents(leg, { atMs, principalId: list.principalId, reason: 'OCO_LEG_REVIVED', unsentReason: 'OCO_LEG_REVIVED' }) ?? []))
+      else added.push(...revivedCancel(list, leg, atMs))
     }
   }
   return added.length === 0 ? decision : { events: [...decision.events, ...added], reply: decision.reply }
