@@ -90,6 +90,23 @@ describe('shedding through the app', () => {
     expect(((await json(shed)).error as { details: { scope: string } }).details.scope).toBe('bot')
   })
 
+  test('an order list shed at the rate limit is counted with the shed places', async () => {
+    // Was: POST /v1/order-lists answered 429 but left egress_orders_shed_total as it was (its own copy of the refusals).
+    const placeSheds = async (): Promise<number> => {
+      const text = await (await t.request('/metrics')).text()
+      return [...text.matchAll(/^egress_orders_shed_total\{action="place",[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+    }
+    const bot = await t.token({ sub: 'bot-8', roles: ['bot'], accounts: ['demo-2'] })
+    const leg = { ...LIMIT_BUY, account: 'demo-2', qty: '0.001', price: '59000' }
+    expect((await t.request('/v1/orders', post(bot, leg, { 'Idempotency-Key': 'bot-8-1' }))).status).toBe(202)
+    const before = await placeSheds()
+    const list = { type: 'oco', account: 'demo-2', client_list_id: 'bot-8-list', orders: [leg, { ...leg, price: '58000' }] }
+    const shed = await t.request('/v1/order-lists', post(bot, list))
+    expect(shed.status).toBe(429)
+    expect(errorCode(await json(shed))).toBe('RATE_LIMITED')
+    expect(await placeSheds()).toBe(before + 1)
+  })
+
   test('while draining, requests get 503 and /health says not ready', async () => {
     const trader = await t.token({ accounts: ['demo-1'] })
     t.http.drain()

@@ -11,18 +11,17 @@ import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { formatDecimal } from '../../domain/decimal.ts'
 import { orderListBodySchema, type OrderList } from '../../domain/order-lists.ts'
-import { FLATTEN_KEY_PREFIX, legKeyOf, LIST_KEY_CHARS_MAX, type Reply } from '../../kernel/index.ts'
+import { legKeyOf, LIST_KEY_CHARS_MAX, type Reply } from '../../kernel/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { canRead, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
-import { diskLowError } from '../disk/index.ts'
 import { ApiError, reasonError, validationError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { requestTrace } from '../trace.ts'
-import { admitPlace, isKernelLoadRefusal } from './place-admission.ts'
-import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
+import { admitPlace, isKernelLoadRefusal, refuseReservedKey, requireAdmitted } from './place-admission.ts'
+import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
 
 /** The body as /openapi.json documents it (the kernel checks the same schema). */
 export const ORDER_LIST_BODY_SCHEMA = orderListBodySchema
@@ -64,22 +63,12 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
     })
   }
   const legKeys = parsed.orders.map((leg, index) => legKeyOf(listKey, leg, index))
-  for (const key of [listKey, ...legKeys]) {
-    if (key.startsWith(FLATTEN_KEY_PREFIX)) {
-      throw new ApiError('IDEMPOTENCY_KEY_RESERVED', `an idempotency key may not start with ${FLATTEN_KEY_PREFIX}: flatten's closing orders use those keys`, {
-        details: { idempotency_key: key, reserved_prefix: FLATTEN_KEY_PREFIX },
-      })
-    }
-  }
+  for (const key of [listKey, ...legKeys]) refuseReservedKey(key)
   if (!canTrade(principal, parsed.account)) throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   requireReady(services)
   const first = parsed.orders[0]
   if (first === undefined) throw new ApiError('INTERNAL', 'internal error', { cause: new Error('a parsed list has two orders') })
-  const admission = admitPlace(services, principal, { account: parsed.account, idempotencyKey: legKeys[0] as string, reduceOnly: first.reduce_only, venue: first.venue, symbol: first.symbol })
-  if (!admission.ok && 'disk' in admission) throw diskLowError('new orders', admission.disk)
-  if (!admission.ok && 'unknownAccount' in admission) throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })
-  if (!admission.ok && 'kernel' in admission) throw reasonError(admission.kernel.reason, { details: { order_id: admission.kernel.orderId, guard: 'lane' } })
-  if (!admission.ok) throw shedError('new orders', admission)
+  const admission = requireAdmitted(services, admitPlace(services, principal, { account: parsed.account, idempotencyKey: legKeys[0] as string, reduceOnly: first.reduce_only, venue: first.venue, symbol: first.symbol }))
   try {
     const result = await runCommand(c, () => services.gateway.placeList(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 429) admission.refund()

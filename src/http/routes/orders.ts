@@ -15,13 +15,11 @@ import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, reasonError, validationError } from '../errors.ts'
-import { diskLowError } from '../disk/index.ts'
-import { FLATTEN_KEY_PREFIX } from '../../kernel/index.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
-import { admitPlace, isKernelLoadRefusal } from './place-admission.ts'
+import { admitPlace, isKernelLoadRefusal, refuseReservedKey, requireAdmitted } from './place-admission.ts'
 import { placeAnswer } from './place-response.ts'
 import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
@@ -30,7 +28,7 @@ import { rebuildRetiredOrder } from '../retired-order.ts'
 import { requestTrace } from '../trace.ts'
 import { acceptedTraceIdOf } from '../order-trace.ts'
 import { venueRejectView } from '../venue-reject/view.ts'
-import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
+import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
@@ -66,35 +64,18 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
       details: { idempotency_key: headerKey, client_order_id: parsed.client_order_id },
     })
   }
-  if (idempotencyKey.startsWith(FLATTEN_KEY_PREFIX)) {
-    throw new ApiError('IDEMPOTENCY_KEY_RESERVED', `an idempotency key may not start with ${FLATTEN_KEY_PREFIX}: flatten's closing orders use those keys`, {
-      details: { idempotency_key: idempotencyKey, reserved_prefix: FLATTEN_KEY_PREFIX },
-    })
-  }
+  refuseReservedKey(idempotencyKey)
   if (!canTrade(principal, parsed.account)) {
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
   requireReady(services)
-  const admission = admitPlace(services, principal, {
+  const admission = requireAdmitted(services, admitPlace(services, principal, {
     account: parsed.account,
     idempotencyKey,
     reduceOnly: parsed.reduce_only,
     venue: parsed.venue,
     symbol: parsed.symbol,
-  })
-  if (!admission.ok && 'disk' in admission) throw diskLowError('new orders', admission.disk)
-  if (!admission.ok && 'unknownAccount' in admission) {
-    // What the kernel's policy guard would have answered (the same code and status), without its record or an order id.
-    throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })
-  }
-  if (!admission.ok && 'kernel' in admission) {
-    services.metrics.countShed('place', admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account')
-    throw reasonError(admission.kernel.reason, { details: { order_id: admission.kernel.orderId, guard: 'lane' } })
-  }
-  if (!admission.ok) {
-    services.metrics.countShed('place', admission.scope)
-    throw shedError('new orders', admission)
-  }
+  }))
   let outcome = 'error'
   try {
     const result = await runCommand(c, () => services.gateway.place(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {

@@ -24,12 +24,13 @@
 
 import type { Principal } from '../auth/index.ts'
 import type { Admission } from '../backpressure/index.ts'
-import type { DiskRefusal } from '../disk/index.ts'
-import { idempotencyIndexKey, orderIdFor, shedReason, type KernelState } from '../../kernel/index.ts'
+import { diskLowError, type DiskRefusal } from '../disk/index.ts'
+import { FLATTEN_KEY_PREFIX, idempotencyIndexKey, orderIdFor, shedReason, type KernelState } from '../../kernel/index.ts'
 import { instrumentKey } from '../../domain/instruments.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
+import { ApiError, reasonError } from '../errors.ts'
 import type { Services } from '../services.ts'
-import { admitFor } from './support.ts'
+import { admitFor, shedError } from './support.ts'
 
 /** The kernel's load refusals: retryable, answered 429 with Retry-After. */
 const KERNEL_LOAD_REASONS: ReadonlySet<ReasonCode> = new Set(['LANE_FULL', 'OVERLOADED'])
@@ -63,6 +64,31 @@ export function admitPlace(services: Services, principal: Principal, request: Pl
   // and made-up symbols must not fill the bucket table the real ones share.
   const instrument = instrumentKey(request.venue, request.symbol)
   return admitFor(services, request.account, principal, state.instruments.has(instrument) ? instrument : null)
+}
+
+/**
+ * The admission of a new order (POST /v1/orders) or list (/v1/order-lists, admitted once with its first leg) when it
+ * passed; else the error its refusal is answered with, a shed counted in the metrics.
+ */
+export function requireAdmitted(services: Services, admission: PlaceAdmission): Extract<PlaceAdmission, { ok: true }> {
+  if (admission.ok) return admission
+  if ('disk' in admission) throw diskLowError('new orders', admission.disk)
+  // What the kernel's policy guard would have answered (the same code and status), without its record or an order id.
+  if ('unknownAccount' in admission) throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })
+  if ('kernel' in admission) {
+    services.metrics.countShed('place', admission.kernel.reason === 'LANE_FULL' ? 'kernel_lane' : 'kernel_account')
+    throw reasonError(admission.kernel.reason, { details: { order_id: admission.kernel.orderId, guard: 'lane' } })
+  }
+  services.metrics.countShed('place', admission.scope)
+  throw shedError('new orders', admission)
+}
+
+/** A new order's (or list's, or leg's) key may not start with flatten's prefix: its closing orders use those keys. */
+export function refuseReservedKey(idempotencyKey: string): void {
+  if (!idempotencyKey.startsWith(FLATTEN_KEY_PREFIX)) return
+  throw new ApiError('IDEMPOTENCY_KEY_RESERVED', `an idempotency key may not start with ${FLATTEN_KEY_PREFIX}: flatten's closing orders use those keys`, {
+    details: { idempotency_key: idempotencyKey, reserved_prefix: FLATTEN_KEY_PREFIX },
+  })
 }
 
 /** True when the kernel's reply refuses the order for load (the shedder's tokens then go back). */
