@@ -15,15 +15,10 @@
 
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { Order } from '../domain/orders.ts'
-import { TERMINAL_STATES } from '../domain/states.ts'
+import { openOrdersBy, type OpenOrderGroup } from '../runtime/open-orders-by.ts'
 
 /** Order ids named per instrument in its line; the count says how many more. */
 export const DROPPED_ORDER_IDS_SHOWN = 5
-
-interface Dropped {
-  count: number
-  orderIds: string[]
-}
 
 /**
  * The lines to log: one per instrument the config no longer lists that open (non-terminal) orders are on, in key
@@ -36,22 +31,15 @@ export function droppedInstrumentLines(
   venues: ReadonlySet<string>,
 ): string[] {
   const listed = new Set(instruments.map((instrument) => instrumentKey(instrument.venue, instrument.symbol)))
-  const dropped = new Map<string, Dropped>()
-  for (const order of orders) {
-    if (TERMINAL_STATES.has(order.status) || !venues.has(order.venue)) continue
+  const keyOf = (order: Pick<Order, 'venue' | 'symbol'>): string | null => {
     const key = instrumentKey(order.venue, order.symbol)
-    if (listed.has(key)) continue
-    const entry = dropped.get(key) ?? { count: 0, orderIds: [] }
-    entry.count++
-    entry.orderIds.push(order.orderId)
-    dropped.set(key, entry)
+    return venues.has(order.venue) && !listed.has(key) ? key : null
   }
-  return [...dropped.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, entry]) => lineOf(key, entry))
+  return openOrdersBy(orders, keyOf, DROPPED_ORDER_IDS_SHOWN).map(lineOf)
 }
 
-function lineOf(key: string, entry: Dropped): string {
-  const ids = entry.orderIds.sort().slice(0, DROPPED_ORDER_IDS_SHOWN)
-  const more = entry.count > ids.length ? ` and ${entry.count - ids.length} more` : ''
-  const orders = `${entry.count} order${entry.count === 1 ? ' is' : 's are'} still open on it (${ids.join(', ')}${more})`
+function lineOf({ key, count, orderIds }: OpenOrderGroup): string {
+  const more = count > orderIds.length ? ` and ${count - orderIds.length} more` : ''
+  const orders = `${count} order${count === 1 ? ' is' : 's are'} still open on it (${orderIds.join(', ')}${more})`
   return `warning: instrument ${key} is no longer in the config, and ${orders}: new orders and amends on it are refused (INSTRUMENT_UNKNOWN), cancels, read-backs and fills still go through; cancel them (POST /v1/orders/:id/cancel) unless they should rest`
 }

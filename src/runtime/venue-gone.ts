@@ -15,8 +15,8 @@
  * A standby is not judged: it sends nothing; its takeover is (it starts as a leader).
  */
 
-import { isTerminal } from '../domain/states.ts'
 import type { Order } from '../domain/orders.ts'
+import { openOrdersBy } from './open-orders-by.ts'
 
 /** Order ids named per venue in the refusal; the count says how many more. */
 export const GONE_VENUE_ORDER_IDS_SHOWN = 5
@@ -52,24 +52,7 @@ export class VenueGoneError extends Error {
  * empty when there are none. One pass over the orders.
  */
 export function goneVenueOrders(orders: Iterable<Pick<Order, 'orderId' | 'venue' | 'status'>>, served: ReadonlySet<string>): GoneVenueOrders[] {
-  const gone = new Map<string, { count: number; orderIds: string[] }>()
-  for (const order of orders) {
-    if (served.has(order.venue) || isTerminal(order.status)) continue
-    const entry = gone.get(order.venue) ?? { count: 0, orderIds: [] }
-    entry.count++
-    keepSmallest(entry.orderIds, order.orderId)
-    gone.set(order.venue, entry)
-  }
-  return [...gone.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([venue, entry]) => ({ venue, ...entry }))
-}
-
-/** Inserts `id` into `ids` (sorted, at most GONE_VENUE_ORDER_IDS_SHOWN): a log of many such orders holds no list of them all. */
-function keepSmallest(ids: string[], id: string): void {
-  let at = ids.length
-  while (at > 0 && (ids[at - 1] as string) > id) at--
-  if (at >= GONE_VENUE_ORDER_IDS_SHOWN) return
-  ids.splice(at, 0, id)
-  if (ids.length > GONE_VENUE_ORDER_IDS_SHOWN) ids.pop()
+  return openOrdersBy(orders, (order) => (served.has(order.venue) ? null : order.venue), GONE_VENUE_ORDER_IDS_SHOWN).map(({ key, count, orderIds }) => ({ venue: key, count, orderIds }))
 }
 
 /** Throws VenueGoneError when orders not ended are on a venue not in `served`. */
