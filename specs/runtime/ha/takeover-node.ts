@@ -122,7 +122,8 @@ export function takeoverNode(
     ...(options.snapshotRecovery === undefined ? {} : { snapshotRecovery: options.snapshotRecovery }),
     ...(options.teardownWaitMsMax === undefined ? {} : { teardownWaitMsMax: options.teardownWaitMsMax }),
     ...(options.takeoverBackoffMsMax === undefined ? {} : { takeoverBackoffMsMax: options.takeoverBackoffMsMax }),
-    ...(options.leaderVenues === undefined ? {} : { leaderVenues: options.leaderVenues }),
+    // A spec's standby checks at every lease TTL (the least the node allows), not once a minute.
+    ...(options.leaderVenues === undefined ? {} : { leaderVenues: options.leaderVenues, takeoverWouldRefuseCheckMs: 0 }),
   })
   cleanups.push(async () => {
     await node.stop()

@@ -62,4 +62,9 @@ export interface HaNodeOptions {
    * says so ahead of a failover (takeover-would-refuse.ts).
    */
   leaderVenues?: () => ReadonlySet<string> | null
+  /**
+   * The least time between two of those checks (default TAKEOVER_WOULD_REFUSE_CHECK_MS, never below the lease TTL):
+   * each walks every order the standby holds, on the loop that applies and acknowledges the leader's records.
+   */
+  takeoverWouldRefuseCheckMs?: number
 }

@@ -57,7 +57,7 @@ import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-chang
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
 import { TAKEOVER_BACKOFF_MS_MAX, TakeoverBackoff } from './takeover-backoff.ts'
-import { TakeoverWouldRefuse } from './takeover-would-refuse.ts'
+import { TAKEOVER_WOULD_REFUSE_CHECK_MS, TakeoverWouldRefuse } from './takeover-would-refuse.ts'
 import { logEndOfDataDir, readOnce, TakeoverRefusal, type TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
@@ -106,7 +106,7 @@ export class HaNode {
 
   constructor(options: HaNodeOptions) {
     this.options = options
-    this.takeoverWouldRefuse = new TakeoverWouldRefuse((line) => options.log(line), options.leaseTtlMs)
+    this.takeoverWouldRefuse = new TakeoverWouldRefuse((line) => options.log(line), Math.max(options.leaseTtlMs, options.takeoverWouldRefuseCheckMs ?? TAKEOVER_WOULD_REFUSE_CHECK_MS))
     this.takeoverBackoff = new TakeoverBackoff(options.leaseTtlMs, Math.max(options.leaseTtlMs, options.takeoverBackoffMsMax ?? TAKEOVER_BACKOFF_MS_MAX))
   }
 

@@ -7,7 +7,8 @@
  * holds; the line and the field clear once those orders end (or once this node leads: its start passed).
  *
  * Checked when the replicator is connected with no lag (the log is the leader's as of its last envelope), only once
- * the log's end has moved since the last check, and at most once per `intervalMs`: one pass over the orders.
+ * the log's end has moved since the last check, and at most once per `intervalMs` (TAKEOVER_WOULD_REFUSE_CHECK_MS by
+ * default): one pass over the orders.
  */
 
 import type { Gateway } from '../gateway.ts'
@@ -24,6 +25,13 @@ export type TakeoverWouldRefuseJson = {
   /** Each venue the config no longer lists with orders not ended on it: how many, and the first order ids. */
   venues: { venue: string; count: number; order_ids: string[] }[]
 }
+
+/**
+ * The default least time between two checks: each walks every order the standby holds (an hour of ended ones at the
+ * default retention) on the loop that applies the leader's records and acknowledges them — under synchronous
+ * replication, what the leader's answers wait for. An early warning needs no fresher reading than this.
+ */
+export const TAKEOVER_WOULD_REFUSE_CHECK_MS = 60_000
 
 export class TakeoverWouldRefuse {
   private last: TakeoverWouldRefuseJson | null = null
