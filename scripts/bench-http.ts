@@ -267,9 +267,14 @@ async function main(): Promise<void> {
       if (figures.gc !== null) say(`  serve's collector (main heap): ${figures.gc.cycles} cycles, ${round(figures.gc.pauseMs, 1)} ms paused; of ${figures.gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * figures.gc.slowInGcShare, 0)}% were in flight during one`)
     }
     const gc = gcLog === null ? null : sumOverlaps(halfRounds.map((figures) => figures.gc as GcOverlap))
+    // Orders the venue refused: the bench's are all meant to be taken and to expire (IOC below the market), so any
+    // here means the phases measured another path than the one described (the sim's order store full, say).
+    let venueRejects = 0
     if (TARGET.isServe) {
       const metrics = await (await fetch(`http://127.0.0.1:${servePort}/metrics`)).text()
-      for (const line of metrics.split('\n')) if (line.startsWith('egress_order_rejects_total') || line.startsWith('egress_orders_shed_total')) say(line)
+      for (const line of metrics.split('\n')) if (/^egress_(order_rejects|orders_shed|venue_rejects)_total/.test(line)) say(line)
+      venueRejects = Number(/^egress_order_rejects_total\{reason="VENUE_REJECTED"\} ([0-9]+)$/m.exec(metrics)?.[1] ?? 0)
+      if (venueRejects > 0) say(`WARNING: the venue rejected ${venueRejects} orders: the figures above are not of the bench's order flow alone`)
       say(`log: ${walFigures(metrics)}`)
     }
     const health = (await (await fetch(`http://127.0.0.1:${servePort}/health`)).json()) as { log: { last_lsn: number; durability: string } }
@@ -287,6 +292,7 @@ async function main(): Promise<void> {
         jitCpuUsPerOrder: round(serveJitCpuUs, 0),
         echoCpuUsPerRequest: round(echoCpuUs, 0),
         p99MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p99)), 3),
+        venueRejects,
         // Per-request CPU at max and at half load, serve's main thread and the echo: what the same work costs at each
         // rate on this machine, and how busy the thread the tail waits behind was.
         mainCpuUsPerOrder: round(serveMainCpuUs, 0),

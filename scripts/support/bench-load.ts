@@ -34,6 +34,10 @@ export function benchServeConfig(options: { dataDir: string; port: number }, ove
     auth: { hs256Secret: BENCH_SECRET },
     backpressure: { account: { ratePerSec: 1_000_000, burst: 1_000_000 }, bot: { ratePerSec: 1_000_000, burst: 1_000_000 }, read: { ratePerSec: 1_000_000, burst: 1_000_000 }, inFlightMax: 100_000 },
     accounts: BENCH_ACCOUNTS.map((id) => ({ id, balances: BALANCES })),
+    // The sim keeps ended orders 5 minutes and at most 100000 by default: the bench's ~200,000 orders in under a minute
+    // would fill it, and from then on every order is rejected venue_order_limit (a shorter path than the bench's).
+    // A minute (the least: serve's resend window) and room for 1,000,000.
+    venues: [{ type: 'sim', ordersMax: 1_000_000, endedOrderRetentionMs: 60_000 }],
     ...overrides,
   }
 }

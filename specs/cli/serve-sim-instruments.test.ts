@@ -15,6 +15,7 @@ import type { Principal } from '../../src/domain/accounts.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import type { Reply } from '../../src/kernel/index.ts'
+import { SimReason } from '../../src/venues/index.ts'
 
 const TRADER: Principal = { id: 'alice', roles: ['trader'], accounts: ['demo-1'], liveAllowed: false }
 const SOL = { symbol: 'SOL-USD', baseAsset: 'SOL', quoteAsset: 'USD', tickSize: '0.01', lotSize: '0.01', minQty: '0.01', maxQty: '10000', minNotional: '5', openingPrice: '150' }
@@ -118,4 +119,28 @@ describe('serve with configured sim instruments', () => {
     await second.gateway.cancel(TRADER, orderId)
     await until(() => second.gateway.engine.state.orders.get(orderId)?.status === 'Canceled')
   })
+
+  test("the entry's ordersMax and endedOrderRetentionMs reach serve's sim: past the bound, within the retention, a place is rejected venue_order_limit", async () => {
+    const bounded = await start(dataDir(), { venues: [{ type: 'sim', ordersMax: 1_000, endedOrderRetentionMs: 60_000 }] })
+    expect(await simPlaces(bounded, 1_001)).toEqual({ ok: 1_000, rejected: { [SimReason.venueOrderLimit]: 1 } })
+    // Unset: the sim's default bound (100000) takes the same 1001 orders.
+    const unbounded = await start(dataDir(), { venues: [{ type: 'sim' }] })
+    expect(await simPlaces(unbounded, 1_001)).toEqual({ ok: 1_001, rejected: {} })
+  })
 })
+
+/** `count` marketable IOC buys placed at serve's sim directly (each ends at once): how many it took, and its refusals by reason. */
+async function simPlaces(served: ServeGateway, count: number): Promise<{ ok: number; rejected: Record<string, number> }> {
+  const outcomes = await Promise.all(Array.from({ length: count }, (_, index) => served.venue.place({
+    clientOrderId: `direct-${index}`, account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: parseDecimal('0.001'),
+    price: parseDecimal('90000'), tif: 'IOC', postOnly: false, reduceOnly: false,
+  })))
+  const rejected: Record<string, number> = {}
+  let ok = 0
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'ok') ok++
+    else if (outcome.kind === 'rejected') rejected[outcome.reason] = (rejected[outcome.reason] ?? 0) + 1
+    else throw new Error(`the sim answered ${outcome.kind}`)
+  }
+  return { ok, rejected }
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { firstOrderExample, simVenueInstruments } from '../../src/cli/serve-sim.ts'
 import { paperBanner } from '../../src/cli/serve.ts'
-import { canonicalConfigJson, configDigest, defaultConfig, parseConfig, servedInstrumentKeys } from '../../src/config/index.ts'
+import { canonicalConfigJson, configDigest, defaultConfig, parseConfig, servedInstrumentKeys, simStoreOptions } from '../../src/config/index.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { simInstrumentsFor } from '../../src/runtime/paper.ts'
@@ -82,6 +82,23 @@ describe('config venues: the sim entry', () => {
     expect(messageOf(() => parseConfig({ venues: [{ ...sim(SOL), host: 'x' }] }))).toContain('venues.0.host: unknown field')
     expect(messageOf(() => parseConfig({ venues: [{ type: 'paper' }] }))).toContain('venues.0.type: expected a venue with type "fix" or "sim"')
     expect(messageOf(() => parseConfig({ venues: [{ ...fixVenue, name: 'sim' }] }))).toContain('venues.0.name: "sim" is the built-in sim venue; choose another name')
+  })
+
+  test("the entry's order store bounds: integers in range, the retention at least the gateway's one-minute resend window; unset, not written", () => {
+    const bounds = simStoreOptions(parseConfig({ venues: [{ type: 'sim', ordersMax: 500_000, endedOrderRetentionMs: 60_000 }] }).venues)
+    expect(bounds).toEqual({ ordersMax: 500_000, endedOrderRetentionMs: 60_000 })
+    expect(simStoreOptions(parseConfig({ venues: [sim(SOL)] }).venues)).toEqual({})
+    expect(simStoreOptions(defaultConfig().venues)).toEqual({})
+    expect(canonicalConfigJson(parseConfig({ venues: [sim(SOL)] }))).not.toContain('ordersMax')
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ordersMax: 999 }, 'venues.0.ordersMax: expected at least 1000'],
+      [{ ordersMax: 10_000_001 }, 'venues.0.ordersMax: expected at most 10000000'],
+      [{ ordersMax: 1_500.5 }, 'venues.0.ordersMax: expected an integer'],
+      [{ ordersMax: '100000' }, 'venues.0.ordersMax: expected an integer'],
+      [{ endedOrderRetentionMs: 59_999 }, 'venues.0.endedOrderRetentionMs: expected at least 60000'],
+      [{ endedOrderRetentionMs: 86_400_001 }, 'venues.0.endedOrderRetentionMs: expected at most 86400000'],
+    ]
+    for (const [fields, expected] of cases) expect(messageOf(() => parseConfig({ venues: [{ type: 'sim', ...fields }] }))).toContain(expected)
   })
 
   test('a policy naming a sim instrument the config does not serve is refused; one it serves passes', () => {

@@ -4,7 +4,7 @@
  * recorded (fsynced) in `--record FILE` before it reaches the book.
  */
 
-import { loadConfig } from '../config/index.ts'
+import { loadConfig, simStoreOptions } from '../config/index.ts'
 import { simDepositsOf } from '../runtime/paper.ts'
 import { simVenueInstruments } from './serve-sim.ts'
 import { SimVenue } from '../venues/sim/index.ts'
@@ -58,7 +58,7 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
   // What each account holds besides its trades: the gateways' paper fundings (serve passes the same to its own sim),
   // without which the venue refuses every reduce-only sell of a funded asset (reduce-only.ts).
   const deposits = simDepositsOf(config.accounts.map((account) => ({ accountId: account.id, balances: account.balances })))
-  const venue = new SimVenue({ clock, seed, instruments: simInstruments, deposits })
+  const venue = new SimVenue({ clock, seed, instruments: simInstruments, deposits, ...simStoreOptions(config.venues) })
   const hostname = values.host ?? '127.0.0.1'
   const server = serveJsonlVenue(venue, {
     hostname,

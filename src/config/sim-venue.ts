@@ -21,6 +21,16 @@ export const SIM_VENUE_NAME = 'sim'
 /** Bound on the sim's instruments: each holds a price walk and a per-symbol lane, and every policy lists them. */
 export const SIM_INSTRUMENTS_MAX = 1_000
 
+/**
+ * The least `endedOrderRetentionMs`: the gateway re-sends an order it cannot tell was placed for up to a minute after
+ * its acceptance (serve's resendAgeMsMax), and the sim must still know the order then, so a re-send of one it took is
+ * refused as a duplicate client order id rather than placed a second time.
+ */
+export const SIM_ENDED_ORDER_RETENTION_MS_MIN = 60_000
+
+/** Bounds of `ordersMax`: each order the sim holds costs memory in serve's own process (paper mode). */
+export const SIM_ORDERS_MAX_RANGE = [1_000, 10_000_000] as const
+
 const SIM_INSTRUMENT = v.strictObject({
   ...INSTRUMENT_FIELDS,
   orderTypes: v.optional(v.array(v.picklist(ORDER_TYPES, ORDER_TYPES_MESSAGE)), ['limit', 'market']),
@@ -34,6 +44,27 @@ export const SIM_VENUE = v.strictObject({
   type: v.literal('sim', 'expected "sim"'),
   /** Optional, and only "sim": the built-in venue keeps its name. */
   name: v.optional(v.literal(SIM_VENUE_NAME, `expected "${SIM_VENUE_NAME}" (the built-in sim venue's name)`), SIM_VENUE_NAME),
+  /**
+   * Bound on the orders the sim holds: open ones, and ended ones younger than `endedOrderRetentionMs`. At it, with no
+   * ended order old enough to forget, a place is rejected `venue_order_limit`. Unset: 100000.
+   */
+  ordersMax: v.optional(
+    v.pipe(
+      v.number('expected an integer'),
+      v.integer('expected an integer'),
+      v.minValue(SIM_ORDERS_MAX_RANGE[0], `expected at least ${SIM_ORDERS_MAX_RANGE[0]}`),
+      v.maxValue(SIM_ORDERS_MAX_RANGE[1], `expected at most ${SIM_ORDERS_MAX_RANGE[1]}`),
+    ),
+  ),
+  /** How long an ended order stays known to the sim (status, trades, client order ids), in ms. Unset: 300000. */
+  endedOrderRetentionMs: v.optional(
+    v.pipe(
+      v.number('expected an integer'),
+      v.integer('expected an integer'),
+      v.minValue(SIM_ENDED_ORDER_RETENTION_MS_MIN, `expected at least ${SIM_ENDED_ORDER_RETENTION_MS_MIN} (the gateway re-sends for up to a minute: the sim must still know what it took)`),
+      v.maxValue(86_400_000, 'expected at most 86400000 (a day)'),
+    ),
+  ),
   /** The sim's instruments, replacing the built-in ones; unset: the built-in ones. */
   instruments: v.optional(
     v.pipe(
@@ -51,6 +82,15 @@ export type SimInstrumentConfig = NonNullable<SimVenueConfig['instruments']>[num
 export function simInstrumentConfigs(venues: readonly { type: string }[] | undefined): SimInstrumentConfig[] | undefined {
   const entry = (venues ?? []).find((venue): venue is SimVenueConfig => venue.type === 'sim')
   return entry?.instruments
+}
+
+/** The sim entry's order store bounds (ordersMax, endedOrderRetentionMs) as SimVenueOptions; unset ones left to the sim's defaults. */
+export function simStoreOptions(venues: readonly { type: string }[] | undefined): { ordersMax?: number; endedOrderRetentionMs?: number } {
+  const entry = (venues ?? []).find((venue): venue is SimVenueConfig => venue.type === 'sim')
+  return {
+    ...(entry?.ordersMax === undefined ? {} : { ordersMax: entry.ordersMax }),
+    ...(entry?.endedOrderRetentionMs === undefined ? {} : { endedOrderRetentionMs: entry.endedOrderRetentionMs }),
+  }
 }
 
 /** The sim entry's own rules: the shared instrument checks, and an opening price the walk can start from. */
