@@ -133,7 +133,7 @@ describe('serve with a FIX venue: a restart on a config that removed the whole v
     expect(refusal).toBeInstanceOf(VenueGoneError)
     const gone = refusal as VenueGoneError
     expect(gone.code).toBe('VENUE_GONE_ORDERS_OPEN')
-    expect(gone.venues).toEqual([{ venue: 'fx', count: 2, orderIds: [resting, inFlight].sort() }])
+    expect(gone.venues).toEqual([{ venue: 'fx', count: 2, orderIds: [resting, inFlight].sort(), awaitingTrueUp: { count: 0, orderIds: [] } }])
     expect(gone.message).toStartWith(`VENUE_GONE_ORDERS_OPEN: the log holds orders not ended on a venue the config no longer lists — venue fx: 2 open orders (${[resting, inFlight].sort().join(', ')}). `)
     expect(gone.message).toContain("Put the venue's entry back in venues[]")
     // Nothing was appended to the log, nothing written in the data dir (no anchors line, no snapshot).

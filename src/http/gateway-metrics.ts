@@ -115,10 +115,17 @@ export class GatewayMetrics {
     this.shed.inc(1, { action, scope })
   }
 
-  /** Starts following the gateway's log and state; sampled gauges are read at scrape time. */
+  /**
+   * Starts following the gateway's log and state; sampled gauges are read at scrape time. A standby's gateway applies
+   * the leader's records: the order-path counters and histograms fed from them (rejects, venue rejects, reconcile
+   * outcomes, Unknown dwell, order latencies) are the leader's decisions, which the leader counts, so a standby leaves
+   * them at zero — summed over a pair they would count each decision twice. Its log metrics (batch size, fsync) are
+   * its own replica log's. A takeover starts a leader gateway and a new service around it (src/runtime/ha/leading.ts),
+   * whose metrics count that leader's decisions from then on.
+   */
   attach(gateway: Gateway, extra: { inFlight: () => number }): void {
     const { engine } = gateway
-    this.unsubscribes.push(engine.onDurable((events) => this.observe(events.map((applied) => applied.event))))
+    if (gateway.role === 'leader') this.unsubscribes.push(engine.onDurable((events) => this.observe(events.map((applied) => applied.event))))
     this.unsubscribes.push(
       engine.wal.subscribe((batch) => {
         this.batchSize.observe(batch.lastLsn - batch.firstLsn + 1)

@@ -16,17 +16,43 @@ export interface OpenOrderGroup {
 
 /** The groups in key order; `keyOf` null leaves an order out. */
 export function openOrdersBy<O extends Pick<Order, 'orderId' | 'status'>>(orders: Iterable<O>, keyOf: (order: O) => string | null, idsShown: number): OpenOrderGroup[] {
-  const groups = new Map<string, OpenOrderGroup>()
+  const groups = new OrderGroups(idsShown)
   for (const order of orders) {
     if (isTerminal(order.status)) continue
     const key = keyOf(order)
-    if (key === null) continue
-    let group = groups.get(key)
-    if (group === undefined) groups.set(key, (group = { key, count: 0, orderIds: [] }))
-    group.count++
-    keepSmallest(group.orderIds, order.orderId, idsShown)
+    if (key !== null) groups.add(key, order.orderId)
   }
-  return [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1))
+  return groups.sorted()
+}
+
+/**
+ * Order ids counted per key, the first `idsShown` of each kept (sorted): what openOrdersBy gathers, for a caller that
+ * sorts the orders of one pass into more than one kind (venue-gone.ts: open, and ended awaiting a true-up).
+ */
+export class OrderGroups {
+  private readonly groups = new Map<string, OpenOrderGroup>()
+
+  constructor(private readonly idsShown: number) {}
+
+  add(key: string, orderId: string): void {
+    let group = this.groups.get(key)
+    if (group === undefined) this.groups.set(key, (group = { key, count: 0, orderIds: [] }))
+    group.count++
+    keepSmallest(group.orderIds, orderId, this.idsShown)
+  }
+
+  get(key: string): OpenOrderGroup | undefined {
+    return this.groups.get(key)
+  }
+
+  keys(): IterableIterator<string> {
+    return this.groups.keys()
+  }
+
+  /** The groups in key order. */
+  sorted(): OpenOrderGroup[] {
+    return [...this.groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1))
+  }
 }
 
 /** Inserts `id` into `ids` (sorted, at most `shown`). */

@@ -29,7 +29,7 @@ const WINDOW_MS = 3_000
 test('a takeover refused the same way every time is tried a bounded number of times, and succeeds promptly once the cause is gone', async () => {
   const world = await startWorld({ seed: 151 })
   worlds.push(world)
-  const refusal = new VenueGoneError([{ venue: 'gone-venue', count: 2, orderIds: ['o-1', 'o-2'] }])
+  const refusal = new VenueGoneError([{ venue: 'gone-venue', count: 2, orderIds: ['o-1', 'o-2'], awaitingTrueUp: { count: 0, orderIds: [] } }])
   const state = { refusing: true, refusedStarts: 0, leaseFreeBetween: true }
   const { node, leaseDir, logLines } = takeoverNode(
     cleanups,

@@ -50,6 +50,7 @@ export function adminPart(): DocumentPart {
         post: operation({
           tag: 'admin',
           summary: 'Change mode (paper, shadow, live). admin only',
+          description: 'Reads no Idempotency-Key (one sent is ignored): a repeat is decided again. The mode already in force is 200 with lsn null and records nothing (its note neither); a repeat arriving after another admin changed the mode changes it again.',
           security: 'bearer',
           errors: ['400', '401', '403', '413', '415', '429', '503'],
           responses: { '200': jsonAnswer('Mode recorded', { type: 'object', properties: { mode: { type: 'string' }, lsn: LSN } }) },

@@ -188,6 +188,8 @@ export function ordersPart(): DocumentPart {
         post: operation({
           tag: 'orders',
           summary: "Cancel an order (Lane0; never shed). The account's trader/bot, or ops/admin",
+          description:
+            'Reads no Idempotency-Key (one sent is ignored): a repeat is decided again on the order as it is then. While the cancel is under way (CancelRequested, CancelPending, or Unknown with the cancel wanted) it is 202 again and records and sends nothing; once the order ended (canceled, or filled meanwhile) it is 409 ORDER_NOT_CANCELABLE; after the venue refused the cancel (the order resting again) it is a new cancel.',
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
@@ -202,6 +204,8 @@ export function ordersPart(): DocumentPart {
         post: operation({
           tag: 'orders',
           summary: "Amend (replace) an order's qty and/or price. The account's trader/bot only (an amend can add risk: ops/admin get 403)",
+          description:
+            "Reads no Idempotency-Key (one sent is ignored): a repeat is decided again on the order as it is then. qty is the order's new total quantity and price its new limit, both absolute, so the same amend does not change the order twice: while it is requested or at the venue its repeat is 202 with the same amend_id and records nothing (a different amend then is 409 AMEND_PENDING); once applied, 200 unchanged (a repeat off the tick or lot goes through the guards again first, and one a guard now refuses is a 422 recorded as order.amend_rejected); after it failed, a new amend (a new amend_id); on an ended order 409 ORDER_NOT_AMENDABLE. A repeat arriving after a different amend was applied is a new amend: it sets the order back to its values.",
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {

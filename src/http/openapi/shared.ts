@@ -85,6 +85,8 @@ export type Tag = 'orders' | 'streams' | 'admin' | 'backoffice' | 'audit' | 'ser
 export interface OperationSpec {
   tag: Tag
   summary: string
+  /** More than the summary holds: what a repeat of the request does, for routes that read no Idempotency-Key. */
+  description?: string
   /** Who authenticates: a client's JWT, the HA nodes' shared replication token, or nobody. */
   security: 'bearer' | 'replication' | 'none'
   /**
@@ -105,6 +107,7 @@ export function operation(spec: OperationSpec): Json {
   return {
     tags: [spec.tag],
     summary: spec.summary,
+    ...(spec.description === undefined ? {} : { description: spec.description }),
     security,
     ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
     ...(spec.requestBody === undefined ? {} : { requestBody: spec.requestBody }),

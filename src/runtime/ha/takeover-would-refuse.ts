@@ -1,6 +1,6 @@
 /**
  * A standby's early warning that its takeover would be refused: a leader start on this node's config would find
- * orders open on a venue the config no longer lists (VENUE_GONE_ORDERS_OPEN, venue-gone.ts). Said only at a failover
+ * orders open (or ended awaiting a true-up) on a venue the config no longer lists (VENUE_GONE_ORDERS_OPEN, venue-gone.ts). Said only at a failover
  * before — the takeover refused, the lease given back (and retried after a wait, takeover-backoff.ts) — when the pair
  * had just lost its leader. Now a standby that has caught up with the leader checks its log the way such a start would
  * (goneVenueOrders, the same check), and says so once in its log and in /health (`ha.takeover_would_refuse`) while it
@@ -12,7 +12,7 @@
  */
 
 import type { Gateway } from '../gateway.ts'
-import { goneVenueOrders, type GoneVenueOrders } from '../venue-gone.ts'
+import { describeGoneVenue, goneVenueOrders, type GoneVenueOrders } from '../venue-gone.ts'
 import type { ReplicatorStatus } from './replicator.ts'
 
 /** `/health` → `ha.takeover_would_refuse`. */
@@ -22,8 +22,11 @@ export type TakeoverWouldRefuseJson = {
   at_ms: number
   /** Where this node's log ended at the last check. */
   log_last_lsn: number
-  /** Each venue the config no longer lists with orders not ended on it: how many, and the first order ids. */
-  venues: { venue: string; count: number; order_ids: string[] }[]
+  /**
+   * Each venue the config no longer lists that orders still need: those not ended on it (how many, the first order
+   * ids), and those ended on it awaiting the true-up of a synthetic fill (venue-gone.ts).
+   */
+  venues: { venue: string; count: number; order_ids: string[]; awaiting_true_up: { count: number; order_ids: string[] } }[]
 }
 
 /**
@@ -60,15 +63,15 @@ export class TakeoverWouldRefuse {
     this.checkedLsn = lsn
     this.checkedAtMs = monotonicMs
     const gone = goneVenueOrders(gateway.engine.state.orders.values(), served)
-    if (gone.length === 0) return this.clear(`the orders it named have ended (log at LSN ${lsn})`)
+    if (gone.length === 0) return this.clear(`the orders it named have ended, none awaiting a true-up (log at LSN ${lsn})`)
     const venues = gone.map(venueJson)
     const changed = this.last === null || JSON.stringify(this.last.venues) !== JSON.stringify(venues)
     this.last = { code: 'VENUE_GONE_ORDERS_OPEN', at_ms: this.last?.at_ms ?? nowMs, log_last_lsn: lsn, venues }
     if (changed) {
       this.log(
-        `ha: warning: a takeover by this standby would be refused (VENUE_GONE_ORDERS_OPEN): its log, caught up with the leader at LSN ${lsn}, holds orders not ended on ` +
-          `${describe(gone)}, which this node's config no longer lists. Put the venue's entry back in this node's venues[] and restart it before a failover needs it, ` +
-          'or cancel those orders on the leader (or let them settle) until none is open',
+        `ha: warning: a takeover by this standby would be refused (VENUE_GONE_ORDERS_OPEN): its log, caught up with the leader at LSN ${lsn}, holds orders not ended (or ended awaiting a true-up) on ` +
+          `${gone.map(describeGoneVenue).join('; ')}, which this node's config no longer lists. Put the venue's entry back in this node's venues[] and restart it before a failover needs it, ` +
+          'or cancel those orders on the leader (or let them settle) until none is open and none awaits a true-up',
       )
     }
   }
@@ -82,9 +85,5 @@ export class TakeoverWouldRefuse {
 }
 
 function venueJson(gone: GoneVenueOrders): TakeoverWouldRefuseJson['venues'][number] {
-  return { venue: gone.venue, count: gone.count, order_ids: gone.orderIds }
-}
-
-function describe(gone: readonly GoneVenueOrders[]): string {
-  return gone.map((venue) => `venue ${venue.venue} (${venue.count}: ${venue.orderIds.join(', ')}${venue.count > venue.orderIds.length ? ', …' : ''})`).join('; ')
+  return { venue: gone.venue, count: gone.count, order_ids: gone.orderIds, awaiting_true_up: { count: gone.awaitingTrueUp.count, order_ids: gone.awaitingTrueUp.orderIds } }
 }
