@@ -125,7 +125,7 @@ export class WalRecordError extends Error {
   readonly code = 'WAL_RECORD_INVALID'
 }
 
-export type LeaseErrorCode = 'LEASE_HELD' | 'LEASE_LOST' | 'LEASE_RACE_LOST' | 'LEASE_FILE_INVALID' | 'LEASE_LOG_BEHIND'
+export type LeaseErrorCode = 'LEASE_HELD' | 'LEASE_LOST' | 'LEASE_RACE_LOST' | 'LEASE_FILE_INVALID' | 'LEASE_LOG_BEHIND' | 'LEASE_NOT_IN_SYNC'
 
 /** The lease could not be acquired, or is no longer held (a newer epoch exists or it expired). */
 export class LeaseError extends Error {
@@ -151,6 +151,26 @@ export class LeaseLogBehindError extends LeaseError {
       'LEASE_LOG_BEHIND',
       `this log ends at LSN ${logEndLsn}, below LSN ${record.replicatedLsn}, which a standby of ${record.holderId} (lease epoch ${record.epoch}) held durably: ` +
         'taking the lease would lose the records between them (acknowledged orders among them); not taken',
+    )
+  }
+}
+
+/**
+ * LEASE_NOT_IN_SYNC: the current lease record names the nodes whose acknowledgements its holder waited for (wal/lease.ts
+ * `inSync`), and the taker is neither one of them nor the holder: its log may end anywhere below what was acknowledged
+ * (a second, lagging standby; a node started from an old copy), so taking over could lose acknowledged orders.
+ */
+export class LeaseNotInSyncError extends LeaseError {
+  constructor(
+    readonly record: { holderId: string; epoch: number; replicatedLsn: number; inSync: readonly string[] },
+    readonly nodeId: string,
+    /** Where the taker's log ends, when it said (informational: membership is refused first). */
+    readonly logEndLsn: number | null,
+  ) {
+    super(
+      'LEASE_NOT_IN_SYNC',
+      `node ${JSON.stringify(nodeId)} is not in the in-sync set of ${record.holderId} (lease epoch ${record.epoch}: ${record.inSync.map((id) => JSON.stringify(id)).join(', ') || 'none'}): ` +
+        'its log may lack records that were acknowledged (acknowledged orders among them); not taken',
     )
   }
 }

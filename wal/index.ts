@@ -17,6 +17,7 @@ export { nodeIo, readFully, type WalIo } from './io.ts'
 export { syncFailuresMarked, type SyncFailureContext } from './sync-failures.ts'
 export { makeDirDurable } from './durable-dir.ts'
 export { Lease, readCurrentLease, sameLeaseRecord, type LeaseOptions, type LeaseRecord } from './lease.ts'
+export { holderNodeIdOf, IN_SYNC_MEMBERS_MAX, NODE_ID_PATTERN, UNNAMED_STANDBY, type LeaseInSyncMember } from './lease-in-sync.ts'
 export { type DataLossAccepted } from './lease-floor.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 export { LOG_LOCK_FILE, LogDirLock } from './dir-lock.ts'
@@ -40,6 +41,7 @@ export {
   WalRecordError,
   LeaseError,
   LeaseLogBehindError,
+  LeaseNotInSyncError,
   WalReplicationError,
   LockFailedError,
   LockFileError,

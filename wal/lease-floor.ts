@@ -1,30 +1,59 @@
 /**
- * The log floor of a lease record (wal/lease.ts, `replicatedLsn`): what a taker of a free lease writes into its new
- * record, and whether its log may take the lease at all.
+ * The log floor and the in-sync set of a lease record (wal/lease.ts `replicatedLsn`, `inSync`; wal/lease-in-sync.ts):
+ * what a taker of a free lease writes into its new record, and whether it may take the lease at all.
  */
 
-import { LeaseLogBehindError } from './errors.ts'
+import { LeaseLogBehindError, LeaseNotInSyncError } from './errors.ts'
+import { carriedInSync, membershipOf, type LeaseInSyncMember } from './lease-in-sync.ts'
 import type { LeaseOptions, LeaseRecord } from './lease.ts'
 
-/** A taker that went below the floor with acceptDataLoss: the record it superseded and where its own log ended. */
+/** A taker that went below the floor, or took over from outside the in-sync set, with acceptDataLoss. */
 export interface DataLossAccepted {
   holderId: string
   epoch: number
   replicatedLsn: number
   logEndLsn: number
+  /** Why it was refused without the flag: its log below the floor, or not in the record's in-sync set. */
+  reason: 'log_behind' | 'not_in_sync'
+}
+
+/** What a taker's new record starts with. */
+export interface TakenFloor {
+  replicatedLsn: number
+  dataLossAccepted: DataLossAccepted | null
+  /** The in-sync set carried over (absent: the record had none, or the taker accepted the loss and starts afresh). */
+  inSync: LeaseInSyncMember[] | undefined
 }
 
 /**
- * The floor a taker of a free lease starts its record with, or LeaseLogBehindError: the current record's floor when the
- * taker's log reaches it (or the taker is not judged), else — with acceptDataLoss — the taker's log end, which is all
- * that is left of the history (a floor above it would refuse every node that follows this one).
+ * The floor a taker of a free lease starts its record with, or LeaseNotInSyncError / LeaseLogBehindError.
+ * - A record with an in-sync set refuses a taker that names itself (`nodeId`) and is neither a member nor the record's
+ *   holder; a member is held to the floor and to the LSN it joined at (its log held that much durably then).
+ * - The floor: the current record's when the taker's log reaches it (or the taker is not judged), else — with
+ *   acceptDataLoss — the taker's log end, which is all that is left of the history (a floor above it would refuse every
+ *   node that follows this one). A taker that accepted a loss starts without a set: the members hold records it lacks.
  */
-export function logFloor(current: LeaseRecord | null, options: LeaseOptions): { replicatedLsn: number; dataLossAccepted: DataLossAccepted | null } {
+export function logFloor(current: LeaseRecord | null, options: LeaseOptions): TakenFloor {
   const replicatedLsn = current?.replicatedLsn ?? 0
-  if (current === null || replicatedLsn === 0 || options.logEndLsn === undefined) return { replicatedLsn, dataLossAccepted: null }
-  const logEndLsn = options.logEndLsn()
-  if (logEndLsn >= replicatedLsn) return { replicatedLsn, dataLossAccepted: null }
+  if (current === null) return { replicatedLsn, dataLossAccepted: null, inSync: undefined }
   const superseded = { holderId: current.holderId, epoch: current.epoch, replicatedLsn }
-  if (options.acceptDataLoss !== true) throw new LeaseLogBehindError(superseded, logEndLsn)
-  return { replicatedLsn: logEndLsn, dataLossAccepted: { ...superseded, logEndLsn } }
+  let floor = replicatedLsn
+  if (current.inSync !== undefined && options.nodeId !== undefined) {
+    const membership = membershipOf({ holderId: current.holderId, inSync: current.inSync }, options.nodeId)
+    if (membership.kind === 'outside') {
+      const logEndLsn = options.logEndLsn?.() ?? null
+      if (options.acceptDataLoss !== true) {
+        throw new LeaseNotInSyncError({ ...superseded, inSync: current.inSync.map((member) => member.nodeId) }, options.nodeId, logEndLsn)
+      }
+      const end = logEndLsn ?? 0
+      return { replicatedLsn: end, dataLossAccepted: { ...superseded, logEndLsn: end, reason: 'not_in_sync' }, inSync: undefined }
+    }
+    if (membership.kind === 'member') floor = Math.max(floor, membership.joinedLsn)
+  }
+  const inSync = carriedInSync(current.inSync, options.nodeId)
+  if (floor === 0 || options.logEndLsn === undefined) return { replicatedLsn, dataLossAccepted: null, inSync }
+  const logEndLsn = options.logEndLsn()
+  if (logEndLsn >= floor) return { replicatedLsn, dataLossAccepted: null, inSync }
+  if (options.acceptDataLoss !== true) throw new LeaseLogBehindError({ ...superseded, replicatedLsn: floor }, logEndLsn)
+  return { replicatedLsn: logEndLsn, dataLossAccepted: { ...superseded, replicatedLsn: floor, logEndLsn, reason: 'log_behind' }, inSync: undefined }
 }

@@ -32,6 +32,12 @@
  * override when no better copy is left); the new record's floor is then the taker's log end. The field is optional
  * both ways: a record without it (written by a build before it) guards nothing, and a build before it ignores it
  * (its parser checked the four fields it knew and took any others along unread).
+ *
+ * The in-sync set (`inSync`, wal/lease-in-sync.ts): the nodes whose acknowledgements the holder waits for, written
+ * (`setInSync`, then a renewal) before a node's acknowledgements may release an answer. A taker that names its node
+ * (`nodeId`) and is neither a member nor the holder is refused (LEASE_NOT_IN_SYNC), a member is held to the floor and
+ * its join LSN; the new record carries the set on without the taker. Optional both ways like the floor: a record
+ * without it guards as before, and a build before it takes it along unread.
  */
 
 import { join } from 'node:path'
@@ -39,6 +45,7 @@ import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
 import { nodeIo, readFully, type WalIo } from './io.ts'
 import { logFloor, type DataLossAccepted } from './lease-floor.ts'
+import { isInSyncSet, type LeaseInSyncMember } from './lease-in-sync.ts'
 import type { LeaseGuard } from './options.ts'
 
 export interface LeaseOptions {
@@ -49,7 +56,12 @@ export interface LeaseOptions {
    * floor (so a caller may scan a closed log for it). Unset: the taker is not judged (LEASE_LOG_BEHIND never thrown).
    */
   logEndLsn?: () => number
-  /** Take the lease even with a log below the record's floor (see the file comment); the Lease says so (dataLossAccepted). */
+  /**
+   * The taker's node id, judged against the record's in-sync set (see the file comment). Unset: not judged
+   * (LEASE_NOT_IN_SYNC never thrown; wal callers outside HA).
+   */
+  nodeId?: string
+  /** Take the lease even with a log below the record's floor, or from outside its in-sync set (see the file comment); the Lease says so (dataLossAccepted). */
   acceptDataLoss?: boolean
   ttlMs: number
   clockSkewMsMax: number
@@ -81,6 +93,12 @@ export interface LeaseRecord {
    * build before it: nothing is then known, and no taker is refused.
    */
   replicatedLsn?: number
+  /**
+   * The in-sync set (wal/lease-in-sync.ts): the nodes whose acknowledgements the holder waits for. Absent in a record
+   * written by a build before it, or by a holder that keeps none (asynchronous replication): takers are then judged by
+   * the floor alone.
+   */
+  inSync?: LeaseInSyncMember[]
 }
 
 const EPOCH_FILE = /^epoch-(\d{10})\.json$/
@@ -166,7 +184,8 @@ function isLeaseRecord(value: unknown): value is LeaseRecord {
     Number.isInteger(record.epoch) &&
     typeof record.expiresAtMs === 'number' &&
     typeof record.renewedAtMs === 'number' &&
-    (record.replicatedLsn === undefined || (Number.isSafeInteger(record.replicatedLsn) && (record.replicatedLsn as number) >= 0))
+    (record.replicatedLsn === undefined || (Number.isSafeInteger(record.replicatedLsn) && (record.replicatedLsn as number) >= 0)) &&
+    (record.inSync === undefined || isInSyncSet(record.inSync))
   )
 }
 
@@ -186,13 +205,15 @@ export class Lease implements LeaseGuard {
   private ownFileUnproven = false
   /** The log floor this holder writes into its record (see the file comment); only ever raised. */
   private replicatedLsnNoted: number
+  /** The in-sync set this holder writes into its record (see the file comment); undefined: none is written. */
+  private inSyncNoted: LeaseInSyncMember[] | undefined
   /** Set when this lease was taken below the previous record's floor (acceptDataLoss). */
   readonly dataLossAccepted: DataLossAccepted | null
 
   private constructor(
     options: LeaseOptions,
     epoch: number,
-    taken: { expiresAtMs: number; deadlineMonotonicMs: number; replicatedLsn: number; dataLossAccepted: DataLossAccepted | null },
+    taken: { expiresAtMs: number; deadlineMonotonicMs: number; replicatedLsn: number; dataLossAccepted: DataLossAccepted | null; inSync: LeaseInSyncMember[] | undefined },
   ) {
     this.options = options
     this.epoch = epoch
@@ -200,6 +221,20 @@ export class Lease implements LeaseGuard {
     this.deadlineMonotonicMs = taken.deadlineMonotonicMs
     this.replicatedLsnNoted = taken.replicatedLsn
     this.dataLossAccepted = taken.dataLossAccepted
+    this.inSyncNoted = taken.inSync
+  }
+
+  /** The in-sync set written at the next renewal or release (as taken over, until setInSync); undefined: none. */
+  get inSync(): readonly LeaseInSyncMember[] | undefined {
+    return this.inSyncNoted
+  }
+
+  /**
+   * The set the next renewal or release writes (undefined: write none). Only a written record makes it count: the
+   * holder lets a new member's acknowledgements release answers once a renewal with it has succeeded.
+   */
+  setInSync(members: readonly LeaseInSyncMember[] | undefined): void {
+    this.inSyncNoted = members?.map((member) => ({ nodeId: member.nodeId, joinedLsn: member.joinedLsn }))
   }
 
   /** The log floor written at the next renewal or release. */
@@ -219,7 +254,8 @@ export class Lease implements LeaseGuard {
    * Takes the lease with epoch = current + 1 if there is none or the current one has expired (past its expiry plus
    * the skew bound). Throws LeaseError('LEASE_HELD') if it is live, 'LEASE_RACE_LOST' if another process took the
    * same epoch first, LeaseLogBehindError ('LEASE_LOG_BEHIND') if the taker's log ends below the current record's
-   * floor (unless acceptDataLoss).
+   * floor, LeaseNotInSyncError ('LEASE_NOT_IN_SYNC') if the record's in-sync set does not name it (either unless
+   * acceptDataLoss).
    */
   static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
     const options: LeaseOptions = {
@@ -238,7 +274,9 @@ export class Lease implements LeaseGuard {
     const floor = logFloor(current, options)
     const epoch = (current?.epoch ?? 0) + 1
     const expiresAtMs = now + options.ttlMs
-    const record: LeaseRecord = { holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now, replicatedLsn: floor.replicatedLsn }
+    const record: LeaseRecord = {
+      holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now, replicatedLsn: floor.replicatedLsn, ...(floor.inSync === undefined ? {} : { inSync: floor.inSync }),
+    }
     // Write the record to a private temp file, then hard-link it into place: link fails with EEXIST if the epoch is
     // taken, and the epoch file never exists without its full content.
     const path = join(dir, epochFileName(epoch))
@@ -329,7 +367,7 @@ export class Lease implements LeaseGuard {
     this.assertHeld()
     const monotonicNow = this.options.monotonicNowMs()
     const now = this.options.nowMs()
-    this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now, replicatedLsn: this.replicatedLsnNoted })
+    this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now, ...this.floorFields() })
     if (this.newerEpochListed()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken over while it renewed`)
     this.expiresAtMs = now + this.options.ttlMs
     this.deadlineMonotonicMs = monotonicNow + this.options.ttlMs
@@ -341,9 +379,14 @@ export class Lease implements LeaseGuard {
     if (this.released) return
     if (this.isHeld()) {
       const now = this.options.nowMs()
-      this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now, replicatedLsn: this.replicatedLsnNoted })
+      this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now, ...this.floorFields() })
     }
     this.released = true
+  }
+
+  /** What this holder's record says of its standbys: the floor, and the in-sync set when it keeps one. */
+  private floorFields(): Pick<LeaseRecord, 'replicatedLsn' | 'inSync'> {
+    return { replicatedLsn: this.replicatedLsnNoted, ...(this.inSyncNoted === undefined ? {} : { inSync: this.inSyncNoted }) }
   }
 
   private writeRecord(record: LeaseRecord): void {

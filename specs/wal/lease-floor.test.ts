@@ -116,7 +116,7 @@ describe('the acquire rule', () => {
     leaseWithFloor(dir, clock)
     const taken = Lease.acquire({ dir, holderId: 'c', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, logEndLsn: () => 7, acceptDataLoss: true })
     expect(taken.epoch).toBe(2)
-    expect(taken.dataLossAccepted).toEqual({ holderId: 'a http://a', epoch: 1, replicatedLsn: 40, logEndLsn: 7 })
+    expect(taken.dataLossAccepted).toEqual({ holderId: 'a http://a', epoch: 1, replicatedLsn: 40, logEndLsn: 7, reason: 'log_behind' })
     expect(readCurrentLease(dir)).toMatchObject({ holderId: 'c', epoch: 2, replicatedLsn: 7 })
   })
 

@@ -30,8 +30,12 @@ export interface HttpLimits {
 
 /** Synchronous replication as the HTTP layer uses it (src/runtime/ha/sync.ts). */
 export interface HaSyncHttp {
-  /** The standby holds everything up to `lsn` of the log of `epoch`'s leader durably (POST /replication/ack); counted for this term's epoch only. */
-  acknowledge(lsn: number, epoch: number): boolean
+  /**
+   * Standby `nodeId` (absent: one too old to name itself) holds everything up to `lsn` of the log of `epoch`'s leader
+   * durably (POST /replication/ack); counted for this term's epoch only. False: not counted (another epoch, or more
+   * standbys than the leader tracks).
+   */
+  acknowledge(lsn: number, epoch: number, nodeId?: string): boolean
   /** Before a new order is written: why it must be refused (fail_closed, standby gone), or null. */
   refusal(): string | null
   /** After a write: resolves once the standby holds `lsn`, at once when not waiting, or on timeout. */

@@ -55,6 +55,7 @@ export function replicator(wal: Wal, url: () => string | null, overrides: Partia
     wal,
     leaderUrl: url,
     token: TOKEN,
+    nodeId: 'standby',
     // No lease directory here: every epoch is taken (the node reads its lease's; epoch-ceiling.test.ts).
     epochCeiling: () => Number.MAX_SAFE_INTEGER,
     backoffMsMin: 10,

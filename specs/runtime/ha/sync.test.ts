@@ -303,6 +303,25 @@ describe('synchronous replication', () => {
     expect(pair.sync.state).toBe('sync')
   })
 
+  test('an acknowledgement names its node (node_id, checked); the leader counts its in-sync set by name, an unnamed one as one member', async () => {
+    const pair = await startPair('fail_closed')
+    await pair.standby.stop()
+    const ack = (body: unknown): Promise<Response> =>
+      fetch(`${pair.url}/replication/ack`, { method: 'POST', headers: { Authorization: 'Bearer test-replication-token', 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    const epoch = pair.leader.gateway.engine.wal.epoch
+    const lsn = pair.leader.gateway.engine.wal.lastLsn
+    for (const nodeId of ['', 'a\nb', 'x'.repeat(129), 7, null]) {
+      const refused = await ack({ lsn, epoch, node_id: nodeId })
+      expect(refused.status).toBe(400)
+      expect(errorCode((await refused.json()) as Record<string, unknown>)).toBe('VALIDATION_FAILED')
+    }
+    expect((await ack({ lsn, epoch, node_id: 'node-b' })).status).toBe(204)
+    expect((await ack({ lsn, epoch })).status).toBe(204)
+    const members = pair.sync.status().in_sync?.map((member) => member.node_id).sort()
+    expect(members).toContain('node-b')
+    expect(members).toContain(null)
+  })
+
   /**
    * An acknowledgement said only `{lsn}`: one a standby meant for the leader of another term — an old leader's, sent
    * late or to a URL that now serves a new term; or a deposed leader's successor's, reaching the zombie — was counted

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
-import { HaNode, type RoleChoice } from '../../../src/runtime/ha/index.ts'
+import { HaNode, type HaNodeOptions, type RoleChoice } from '../../../src/runtime/ha/index.ts'
 import { removeDir, standbyOptionsOf, startWorld, tempDataDir, worldsStoppedAfterEach } from '../harness.ts'
 import { TOKEN, waitFor } from './support.ts'
 
@@ -27,13 +27,13 @@ const SKEW_MS = 10
 const LOST_LEADER = 'node-a http://127.0.0.1:1'
 
 /** The lease record of a leader whose standby held LSN `replicatedLsn`, written `expiresInMs` from now (< 0: expired). */
-function writeLease(leaseDir: string, replicatedLsn: number, expiresInMs: number): void {
+function writeLease(leaseDir: string, replicatedLsn: number, expiresInMs: number, inSync?: LeaseRecord['inSync']): void {
   const now = Date.now()
-  const record: LeaseRecord = { holderId: LOST_LEADER, epoch: 1, expiresAtMs: now + expiresInMs, renewedAtMs: now, replicatedLsn }
+  const record: LeaseRecord = { holderId: LOST_LEADER, epoch: 1, expiresAtMs: now + expiresInMs, renewedAtMs: now, replicatedLsn, ...(inSync === undefined ? {} : { inSync }) }
   writeFileSync(join(leaseDir, 'epoch-0000000001.json'), JSON.stringify(record))
 }
 
-async function emptyNode(role: RoleChoice, options: { acceptDataLoss?: boolean } = {}): Promise<{ node: HaNode; leaseDir: string; lines: string[] }> {
+async function emptyNode(role: RoleChoice, options: { acceptDataLoss?: boolean; nodeId?: string; sync?: HaNodeOptions['sync'] } = {}): Promise<{ node: HaNode; leaseDir: string; lines: string[] }> {
   const world = await startWorld({ seed: 11 })
   worlds.push(world)
   const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
@@ -41,7 +41,7 @@ async function emptyNode(role: RoleChoice, options: { acceptDataLoss?: boolean }
   const errors: string[] = []
   const lines: string[] = []
   const node = new HaNode({
-    nodeId: 'node-c',
+    nodeId: options.nodeId ?? 'node-c',
     advertiseUrl: 'http://127.0.0.1:3',
     dataDir,
     leaseDir,
@@ -49,7 +49,8 @@ async function emptyNode(role: RoleChoice, options: { acceptDataLoss?: boolean }
     clockSkewMsMax: SKEW_MS,
     role,
     replicationToken: TOKEN,
-    ...options,
+    ...(options.acceptDataLoss === undefined ? {} : { acceptDataLoss: options.acceptDataLoss }),
+    ...(options.sync === undefined ? {} : { sync: options.sync }),
     startGateway: async (gatewayRole, lease, beforeBootstrap) => {
       const base = standbyOptionsOf(world, dataDir, errors)
       if (gatewayRole === 'standby') return Gateway.start(base)
@@ -121,5 +122,37 @@ describe('a node whose log is behind the lease record\'s floor', () => {
     const line = lines.find((each) => each.includes('--accept-data-loss'))
     expect(line).toContain('below LSN 40')
     expect(line).toContain('40 records')
+  })
+})
+
+describe('a node outside the lease record\'s in-sync set (the floor is at most one renewal old)', () => {
+  // The lost leader's standby node-b was in sync; the record's floor (0, written before any acknowledgement) lets any
+  // log through. node-c, a third node whose log lacks what node-b acknowledged, must not take over.
+  test('started `auto` while the lease is free: refused LEASE_NOT_IN_SYNC, it follows, and /health says why', async () => {
+    const { node, leaseDir, lines } = await emptyNode('auto')
+    writeLease(leaseDir, 0, -5_000, [{ nodeId: 'node-b', joinedLsn: 0 }])
+    await node.start()
+    expect(node.role).toBe('standby')
+    expect(readCurrentLease(leaseDir)).toMatchObject({ holderId: LOST_LEADER, epoch: 1 })
+    expect(node.status().takeover_refused).toMatchObject({ code: 'LEASE_NOT_IN_SYNC', holder: LOST_LEADER, epoch: 1, replicated_lsn: 0, log_last_lsn: 0, in_sync: ['node-b'] })
+    expect(lines.filter((line) => line.includes('LEASE_NOT_IN_SYNC'))).toHaveLength(1)
+  })
+
+  test('the member itself takes it, and carries the set on without itself (kept by its renewals under fail_closed)', async () => {
+    const { node, leaseDir } = await emptyNode('auto', { nodeId: 'node-b', sync: { policy: 'fail_closed', timeoutMs: 500, waitersMax: 8 } })
+    writeLease(leaseDir, 0, -5_000, [{ nodeId: 'node-b', joinedLsn: 0 }, { nodeId: 'node-d', joinedLsn: 0 }])
+    await node.start()
+    expect(node.role).toBe('leader')
+    expect(readCurrentLease(leaseDir)).toMatchObject({ holderId: node.holderId, epoch: 2, inSync: [{ nodeId: 'node-d', joinedLsn: 0 }] })
+    // node-d never acknowledges this term: it is the last member, kept; the leader refuses new orders meanwhile.
+    expect(node.status().sync).toMatchObject({ state: 'down', in_sync: [{ node_id: 'node-d', state: 'member', live: false }] })
+  })
+
+  test('with acceptDataLoss it takes the lease and logs that it was outside the set', async () => {
+    const { node, leaseDir, lines } = await emptyNode('auto', { acceptDataLoss: true })
+    writeLease(leaseDir, 0, -5_000, [{ nodeId: 'node-b', joinedLsn: 0 }])
+    await node.start()
+    expect(node.role).toBe('leader')
+    expect(lines.find((line) => line.includes('--accept-data-loss'))).toContain('outside the in-sync set')
   })
 })

@@ -31,6 +31,21 @@ const SYNC_LEADING = v.strictObject({
   waiting: count('Write answers (202s) waiting for the standby'),
   sends_waiting: count('Venue place/amend calls waiting for the standby'),
   timeouts: count('Waits that timed out this term'),
+  in_sync: orNull(
+    v.array(
+      v.strictObject({
+        node_id: orNull(text('--node-id'), 'The standby; null: the standbys too old to name their node (one member for all of them)'),
+        joined_lsn: count('The LSN it joined the set at (a taker that is a member must hold it)'),
+        durable_lsn: count('The LSN it last acknowledged holding durably this term (0: none yet)'),
+        live: flag('Acknowledging within the timeout and caught up'),
+        state: v.pipe(
+          v.picklist(['member', 'joining', 'leaving']),
+          v.description('member: in the lease record; joining: being written in (writes already wait for it, its acknowledgements release none until written); leaving: fell out, being written out'),
+        ),
+      }),
+    ),
+    'The in-sync set: the standbys every write waits for, kept in the lease record (a node outside it never takes over: LEASE_NOT_IN_SYNC); null under off',
+  ),
 })
 
 const SYNC_NOT_LEADING = v.strictObject({ policy: POLICY, state: v.literal('down') })
@@ -132,12 +147,16 @@ export const HA_STATUS = v.pipe(
     command_record_failures: count('Leading: commands that could not be written as kernel.command records (the standby cannot re-decide them)'),
     takeover_refused: orNull(
       v.strictObject({
-        code: v.pipe(v.literal('LEASE_LOG_BEHIND'), v.description('This log ends below the lease record\'s floor')),
+        code: v.pipe(
+          v.picklist(['LEASE_LOG_BEHIND', 'LEASE_NOT_IN_SYNC']),
+          v.description("LEASE_LOG_BEHIND: this log ends below the lease record's floor (or below the LSN this node joined its in-sync set at); LEASE_NOT_IN_SYNC: the record's in-sync set does not name this node"),
+        ),
         at_ms: integer('ms'),
         holder: text('The holder of the lease record that refused this node: node id and URL'),
         epoch: count("That record's epoch"),
         replicated_lsn: count("The record's floor: an LSN a standby of that holder held durably (every acknowledged order at or below it, under synchronous replication, up to its last renewal)"),
         log_last_lsn: count("Where this node's log ended"),
+        in_sync: orNull(v.array(text('node id ("" : the standbys too old to name their node)')), "The record's in-sync set (LEASE_NOT_IN_SYNC); null: the refusal was of the floor"),
       }),
       'Why this node last refused to take the free lease (it stays standby and retries; --accept-data-loss overrides); null once the lease is held again or taken, or if it never refused',
     ),

@@ -15,7 +15,7 @@ import { matchesSecretDigest, secretDigest } from '../auth/secret-digest.ts'
 import { readFileSync } from 'node:fs'
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
 import * as v from 'valibot'
-import { fromHex, toHex, type Wal } from '../../../wal/index.ts'
+import { fromHex, IN_SYNC_MEMBERS_MAX, NODE_ID_PATTERN, toHex, type Wal } from '../../../wal/index.ts'
 import {
   LEADER_EPOCH_HEADER, LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, THIS_BUILDS_LOG_READS_TEXT, chainHashAt, replicationStream, standbyRefusal, streamRefusal,
 } from '../../runtime/ha/index.ts'
@@ -65,13 +65,18 @@ export const REPLICATION_STREAM_QUERY = replicationQuery({
 })
 
 /**
- * POST /replication/ack: the LSN through which the standby holds the log durably, and the epoch of the leader whose
- * stream it came from (its x-egress-leader-epoch header). Other keys are ignored. `epoch` is optional here only so that
- * a standby of a build older than it is told STANDBY_TOO_OLD rather than VALIDATION_FAILED.
+ * POST /replication/ack: the LSN through which the standby holds the log durably, the epoch of the leader whose
+ * stream it came from (its x-egress-leader-epoch header), and the standby's node id (`--node-id`): the leader waits for
+ * the nodes of its in-sync set by name (src/runtime/ha/in-sync.ts). Other keys are ignored. `epoch` is optional here
+ * only so that a standby of a build older than it is told STANDBY_TOO_OLD rather than VALIDATION_FAILED; `node_id` is
+ * optional so that a standby of a build before it keeps counting during a rolling upgrade — as one unnamed member of
+ * the in-sync set, for all such standbys together (written into the lease before its acknowledgements count, like any
+ * member).
  */
 export const ACK_BODY_SCHEMA = v.object({
   lsn: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   epoch: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+  node_id: v.exactOptional(v.pipe(v.string(), v.regex(NODE_ID_PATTERN))),
 })
 
 /** What GET /replication/stream answers with: envelopes of raw WAL frames (src/runtime/ha/envelope.ts). */
@@ -148,7 +153,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
   app.post('/replication/ack', async (c) => {
     queryOf(c, NO_QUERY)
     const body: unknown = await c.req.json().catch(() => null)
-    if (!v.is(ACK_BODY_SCHEMA, body)) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0, "epoch": integer ≥ 1}, got ${JSON.stringify(body)}`)
+    if (!v.is(ACK_BODY_SCHEMA, body)) throw new ApiError('VALIDATION_FAILED', `body must be {"lsn": integer ≥ 0, "epoch": integer ≥ 1, "node_id": 1 to 128 characters, no control characters}, got ${JSON.stringify(body)?.slice(0, 300)}`)
     const leaderEpoch = wal().epoch
     // An LSN alone does not say whose log it is in: counted here, an acknowledgement of another term's log (records
     // that may differ from this log's at those LSNs) would confirm writes the standby does not hold. A standby that
@@ -165,7 +170,11 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     if (body.lsn > lastLsn) {
       throw new ApiError('VALIDATION_FAILED', `lsn ${body.lsn} is beyond this log's last LSN ${lastLsn}`, { details: { lsn: body.lsn, last_lsn: lastLsn } })
     }
-    ha.sync?.acknowledge(body.lsn, body.epoch)
+    if (ha.sync !== undefined && !ha.sync.acknowledge(body.lsn, body.epoch, body.node_id)) {
+      throw new ApiError('CONFLICT', `the acknowledgement of ${body.node_id === undefined ? 'an unnamed standby' : `node ${JSON.stringify(body.node_id)}`} is not counted: this leader tracks at most ${IN_SYNC_MEMBERS_MAX} standbys`, {
+        details: { node_id: body.node_id ?? null, standbys_max: IN_SYNC_MEMBERS_MAX },
+      })
+    }
     return c.body(null, 204)
   })
   app.get('/replication/snapshot', (c) => {

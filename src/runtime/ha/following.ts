@@ -47,6 +47,7 @@ export function startReplicator(node: NodeCore, gateway: Gateway): void {
     wal: gateway.engine.wal,
     leaderUrl: () => node.leaderUrl(),
     token: node.options.replicationToken,
+    nodeId: node.options.nodeId,
     epochCeiling: () => currentLeaseEpoch(node.options),
     ...node.options.replication,
     onDiverged: (details) => void resync(node, 're-sync after divergence', (steps) => resyncAfterDivergence(details.leaderUrl, details.message, steps)),

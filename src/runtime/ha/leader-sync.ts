@@ -14,7 +14,7 @@
 
 import type { Engine } from '../engine.ts'
 import { syncTransitionRecord } from './records.ts'
-import { SyncReplication, type SyncPolicy } from './sync.ts'
+import { SyncReplication, type SyncPolicy, type SyncReplicationOptions } from './sync.ts'
 
 export interface LeaderSyncOptions {
   policy: SyncPolicy
@@ -23,6 +23,8 @@ export interface LeaderSyncOptions {
   log: (line: string) => void
   /** False once this gateway no longer leads (a deposed leader records nothing). */
   isCurrent: () => boolean
+  /** The in-sync set carried in the lease, and how a changed one is written there (sync.ts; absent: no lease). */
+  inSync?: SyncReplicationOptions['inSync']
 }
 
 export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncReplication {
@@ -34,6 +36,7 @@ export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncRepl
     waitersMax: options.waitersMax,
     leaderLastLsn: () => engine.wal.lastLsn,
     nowMs: Date.now,
+    ...(options.inSync === undefined ? {} : { inSync: options.inSync }),
     onTransition: (transition) => {
       log(`synchronous replication (${policy}) ${transition.state}: ${transition.reason}`)
       if (policy !== 'degrade_async' || !options.isCurrent()) return

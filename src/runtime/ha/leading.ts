@@ -15,7 +15,7 @@
  * Each function takes the node's view (node-core.ts) and runs inside one of its role changes.
  */
 
-import { LeaseError, type Lease } from '../../../wal/index.ts'
+import { LeaseError, type Lease, type LeaseInSyncMember } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import { fatalFailureOf, throwIfLogDied } from './durable-fs.ts'
@@ -33,7 +33,7 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
   // The term's replication and its send gate exist before bootstrap starts the executor: resends are gated too.
   const term: { sync: SyncReplication | null } = { sync: null }
   const beforeBootstrap = (engine: Engine): void => {
-    const sync = newSync(node, engine, () => node.sync === sync && (node.role === 'leader' || node.role === 'promoting'))
+    const sync = newSync(node, engine, () => node.sync === sync && (node.role === 'leader' || node.role === 'promoting'), lease)
     term.sync = sync
     node.sync = sync
   }
@@ -121,9 +121,29 @@ export function giveUp(node: NodeCore, lease: Lease): void {
   node.role = node.stopping ? 'stopped' : 'starting'
 }
 
-function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean): SyncReplication {
+/**
+ * The term's synchronous replication. Under a synchronous policy its in-sync set starts as the lease carried it over,
+ * and a changed set is written into the lease by a renewal at once (not at the next tick): a joining standby's
+ * acknowledgements count only once that record is durable (renewLease tells the term). Under `off` no set is kept, and
+ * the record carries none (takers are judged by the floor alone, as before the set).
+ */
+function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean, lease: Lease): SyncReplication {
   const setup = node.options.sync ?? { policy: 'off', timeoutMs: 1_000, waitersMax: 1 }
-  return leaderSync(engine, { ...setup, log: node.options.log, isCurrent })
+  if (setup.policy === 'off') {
+    lease.setInSync(undefined)
+    return leaderSync(engine, { ...setup, log: node.options.log, isCurrent })
+  }
+  let renewalDue = false
+  const publish = (members: LeaseInSyncMember[]): void => {
+    lease.setInSync(members)
+    if (renewalDue) return
+    renewalDue = true
+    setTimeout(() => {
+      renewalDue = false
+      if (node.lease === lease) renewLease(node)
+    }, 0)
+  }
+  return leaderSync(engine, { ...setup, log: node.options.log, isCurrent, inSync: { carried: lease.inSync ?? [], publish } })
 }
 
 /**
@@ -141,8 +161,11 @@ export function renewLease(node: NodeCore): void {
   // The floor the renewal writes (wal/lease.ts): what a standby acknowledged holding of this term's log. A taker whose
   // log ends below it is refused (takeover-guard.ts). Under synchronous replication every 202 is at or below it.
   lease.noteReplicated(node.sync?.standbyDurableLsn ?? 0)
+  // The in-sync set this renewal writes (leading.ts newSync): once durable, its new members' acknowledgements count.
+  const inSync = lease.inSync
   try {
     lease.renew()
+    if (inSync !== undefined && node.lease === lease) node.sync?.inSyncWritten(inSync)
   } catch (error) {
     if (!(error instanceof LeaseError) && lease.isHeld()) {
       node.options.log(`lease epoch ${lease.epoch}: renewal failed (${error instanceof Error ? error.message : String(error)}); the lease still holds, retrying at the next tick`)

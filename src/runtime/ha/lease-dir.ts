@@ -4,7 +4,7 @@
  * current epoch, above which no replicated frame is taken (a frame no lease holder wrote).
  */
 
-import { Lease, LeaseError, LeaseLogBehindError, readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
+import { Lease, LeaseError, LeaseLogBehindError, LeaseNotInSyncError, readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
 import type { TakeoverGuard } from './takeover-guard.ts'
 
 export interface LeaseDirAccess {
@@ -15,18 +15,19 @@ export interface LeaseDirAccess {
 
 /**
  * The lease taken for `holderId`, or null when another holds it (or won the race to take it), or when `guard` refuses
- * this node's log (LEASE_LOG_BEHIND, takeover-guard.ts: told to `guard.refusal`). `stalled`: a record watched unchanged
+ * this node's log (LEASE_LOG_BEHIND) or finds it outside the record's in-sync set (LEASE_NOT_IN_SYNC; takeover-guard.ts:
+ * told to `guard.refusal`). `stalled`: a record watched unchanged
  * for longer than it could be held (lease-watch.ts), taken as if expired while it is still current.
  */
 export function acquireIfFree(access: LeaseDirAccess, holderId: string, guard: TakeoverGuard, stalled?: LeaseRecord): Lease | null {
   let lease: Lease
   try {
     lease = Lease.acquire({
-      dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax, logEndLsn: guard.logEndLsn, acceptDataLoss: guard.acceptDataLoss,
+      dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax, logEndLsn: guard.logEndLsn, acceptDataLoss: guard.acceptDataLoss, nodeId: guard.nodeId,
       ...(stalled === undefined ? {} : { stalled }),
     })
   } catch (error) {
-    if (error instanceof LeaseLogBehindError) {
+    if (error instanceof LeaseLogBehindError || error instanceof LeaseNotInSyncError) {
       guard.refusal.refused(error)
       return null
     }

@@ -142,7 +142,7 @@ export class HaNode {
 
   /** What this node's takes of the lease carry: its log's end (read by `logEndLsn`) against the record's floor. */
   private guard(logEndLsn: () => number): TakeoverGuard {
-    return { logEndLsn, acceptDataLoss: this.options.acceptDataLoss === true, refusal: this.takeoverRefusal }
+    return { nodeId: this.options.nodeId, logEndLsn, acceptDataLoss: this.options.acceptDataLoss === true, refusal: this.takeoverRefusal }
   }
 
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */

@@ -11,7 +11,8 @@
  * waits for before answering 202 (sync.ts). Each acknowledgement names the epoch of the leader whose stream it
  * appended from (the stream's LEADER_EPOCH_HEADER), and a leader counts only its own term's: an LSN alone does not say
  * whose log it is in. A leader of a build older than the header sends none; the acknowledgement then names no epoch
- * (that leader ignores the key anyway).
+ * (that leader ignores the key anyway). Each also names this node (`node_id`): the leader's in-sync set is of nodes
+ * (in-sync.ts); a leader of a build before it ignores the key.
  *
  * A leader that answers DIVERGED (this log holds records the leader does not) stops the replicator and hands the
  * decision to `onDiverged`: a standby never appends onto a forked history. One that answers RESYNC_REQUIRED (it has
@@ -33,6 +34,11 @@ export interface ReplicatorOptions {
   leaderUrl: () => string | null
   /** Shared secret sent as a bearer token; the leader's replication route checks it. */
   token: string
+  /**
+   * This node's id, named in every acknowledgement (`node_id`): the leader waits for its in-sync set's members by name,
+   * and writes a node into the lease record before its acknowledgements count (in-sync.ts).
+   */
+  nodeId: string
   /**
    * The lease's current epoch, read from the lease directory this node shares with the leader (lease-dir.ts): frames
    * above it are refused (EPOCH_AHEAD). Appended, they would make this node's takeover fail LEASE_LOST every time: its
@@ -81,7 +87,7 @@ export class Replicator {
 
   constructor(options: ReplicatorOptions) {
     this.options = options
-    this.acks = new AckSender(options.token, Math.max(100, options.silenceMsMax), () => this.signal)
+    this.acks = new AckSender(options.token, options.nodeId, Math.max(100, options.silenceMsMax), () => this.signal)
   }
 
   get status(): ReplicatorStatus {
@@ -210,6 +216,7 @@ class AckSender {
 
   constructor(
     private readonly token: string,
+    private readonly nodeId: string,
     private readonly timeoutMs: number,
     /** The replicator's signal now: an acknowledgement in flight ends when it stops. */
     private readonly signal: () => AbortSignal,
@@ -237,7 +244,7 @@ class AckSender {
         await fetch(`${url}/replication/ack`, {
           method: 'POST',
           headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(epoch === null ? { lsn } : { lsn, epoch }),
+          body: JSON.stringify(epoch === null ? { lsn, node_id: this.nodeId } : { lsn, epoch, node_id: this.nodeId }),
           signal: abort.signal,
         })
           .then((response) => response.body?.cancel(), () => {

@@ -16,7 +16,16 @@
  *   (ha.replication_degraded / ha.replication_restored, see records.ts) so the gap in the guarantee is on record;
  *   venue calls likewise go out without the standby's confirmation while degraded.
  * - `off`: never waits; acknowledgements are only tracked (health shows the standby's durable LSN).
+ *
+ * Several standbys (`fail_closed`, `degrade_async`): the in-sync set (in-sync.ts). A write waits for every member, a
+ * node's acknowledgements count once the lease record names it (written there first), and `standbyDurableLsn` is the
+ * LSN every member holds — the floor the lease carries. `sync` means the lease names a member and every member wanted
+ * in the set is live and caught up; a member that falls out leaves the set while another covers, and is kept as the
+ * last one (then `down`). Under `off` no set is kept and `standbyDurableLsn` is the highest acknowledgement.
  */
+
+import { UNNAMED_STANDBY, type LeaseInSyncMember } from '../../../wal/index.ts'
+import { InSyncSet, type InSyncMemberJson } from './in-sync.ts'
 
 export type SyncPolicy = 'off' | 'fail_closed' | 'degrade_async'
 export type SyncState = 'sync' | 'down'
@@ -41,6 +50,8 @@ export type SyncStatus = {
   /** Venue place/amend calls waiting for the standby. */
   sends_waiting: number
   timeouts: number
+  /** The in-sync set (in-sync.ts): every member, joining or leaving; null under `off` (no set kept). */
+  in_sync: InSyncMemberJson[] | null
 }
 
 export interface SyncTransition {
@@ -63,6 +74,12 @@ export interface SyncReplicationOptions {
   nowMs: () => number
   /** Called on every state change (degrade_async appends the alert record from here). */
   onTransition: (transition: SyncTransition) => void
+  /**
+   * The in-sync set as the lease record holds it when the term starts (carried over from the last holder), and how a
+   * changed set is written there (the lease's next renewal, after which `inSyncWritten` is called). Absent: a set
+   * starts empty and is durable as soon as it changes (no lease: a spec's lone leader).
+   */
+  inSync?: { carried: readonly LeaseInSyncMember[]; publish: (members: LeaseInSyncMember[]) => void }
 }
 
 interface Waiter {
@@ -86,11 +103,16 @@ export class SyncReplication {
   /** While down: the LSN the standby must acknowledge to count as caught up (set at its first acknowledgement). */
   private catchUpLsn: number | null = null
   private closed = false
+  /** Every node's acknowledgements, and the in-sync set (none kept under `off`: its acknowledgements only count up). */
+  private readonly members: InSyncSet
+  private readonly keepsSet: boolean
 
   constructor(options: SyncReplicationOptions) {
     if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) throw new RangeError(`sync timeoutMs must be a positive integer, got ${options.timeoutMs}`)
     if (!Number.isInteger(options.waitersMax) || options.waitersMax < 1) throw new RangeError(`sync waitersMax must be a positive integer, got ${options.waitersMax}`)
     this.options = options
+    this.keepsSet = options.policy !== 'off'
+    this.members = new InSyncSet(options.inSync?.carried ?? [], options.inSync?.publish ?? null)
   }
 
   get policy(): SyncPolicy {
@@ -116,23 +138,54 @@ export class SyncReplication {
    * epoch: an LSN of another term's log (an old leader's acknowledgement arriving late, or one meant for the next
    * leader reaching a deposed one) may name other records than this log holds there. Returns whether it counted.
    */
-  acknowledge(lsn: number, epoch: number): boolean {
+  acknowledge(lsn: number, epoch: number, nodeId: string = UNNAMED_STANDBY): boolean {
     if (epoch !== this.options.epoch) return false
-    this.lastAckAtMs = this.options.nowMs()
-    if (lsn > this.standbyDurableLsn) this.standbyDurableLsn = lsn
-    for (const waiters of [this.waiters, this.gateWaiters]) {
-      for (const waiter of waiters) {
-        if (waiter.lsn <= this.standbyDurableLsn) {
-          waiters.delete(waiter)
-          waiter.done('replicated')
-        }
-      }
+    const nowMs = this.options.nowMs()
+    if (!this.members.track(nodeId, lsn, nowMs, this.options.leaderLastLsn())) return false
+    this.lastAckAtMs = nowMs
+    if (this.keepsSet) {
+      this.settle(`${standbyName(nodeId)} acknowledged LSN ${lsn}`)
+      return true
     }
+    if (lsn > this.standbyDurableLsn) this.standbyDurableLsn = lsn
+    this.releaseUpTo(this.standbyDurableLsn)
     if (this.state === 'down') {
       this.catchUpLsn ??= this.options.leaderLastLsn()
       if (this.standbyDurableLsn >= this.catchUpLsn) this.transition('sync', `the standby acknowledged LSN ${this.standbyDurableLsn} and is caught up`)
     }
     return true
+  }
+
+  /** A lease record holding `members` is durable (a renewal after `inSync.publish`, or any later one). */
+  inSyncWritten(members: readonly LeaseInSyncMember[]): void {
+    if (!this.keepsSet || this.closed) return
+    this.members.written(members)
+    this.settle('the lease record names the in-sync set')
+  }
+
+  /**
+   * After the set's inputs changed: joins and removals handed to the lease, answers released up to what every member
+   * holds, and the state moved to match (`why` says what happened, for the transition's reason).
+   */
+  private settle(why: string): void {
+    this.members.reconcile(this.standbyDurableLsn)
+    const held = this.members.heldByAll()
+    if (held !== null && held > this.standbyDurableLsn) this.standbyDurableLsn = held
+    this.releaseUpTo(this.standbyDurableLsn)
+    const inSync = this.members.inSync()
+    if (inSync && this.state === 'down') this.transition('sync', `${why}: every in-sync standby is caught up (durable to LSN ${this.standbyDurableLsn})`)
+    else if (!inSync && this.state === 'sync') this.transition('down', `${why}: no in-sync standby is left caught up`)
+  }
+
+  private releaseUpTo(lsn: number): void {
+    for (const waiters of [this.waiters, this.gateWaiters]) {
+      for (const waiter of waiters) {
+        if (waiter.lsn <= lsn) {
+          waiters.delete(waiter)
+          waiter.done('replicated')
+        }
+      }
+    }
   }
 
   /** The term's epoch, which a counted acknowledgement names. */
@@ -142,6 +195,11 @@ export class SyncReplication {
 
   /** Periodic and before every write: a standby silent for longer than timeoutMs is gone. */
   check(): void {
+    if (this.keepsSet) {
+      const fell = this.members.silent(this.options.nowMs(), this.options.timeoutMs)
+      if (fell.length > 0) this.settle(`no acknowledgement from ${fell.map(standbyName).join(', ')} for over ${this.options.timeoutMs} ms`)
+      return
+    }
     if (this.state !== 'sync' || this.lastAckAtMs === null) return
     const silentMs = this.options.nowMs() - this.lastAckAtMs
     if (silentMs > this.options.timeoutMs) this.transition('down', `no acknowledgement from the standby for ${silentMs} ms`)
@@ -193,7 +251,13 @@ export class SyncReplication {
       const timer = setTimeout(() => {
         waiters.delete(waiter)
         this.timeouts++
-        this.transition('down', `LSN ${lsn} not acknowledged by the standby within ${this.options.timeoutMs} ms`)
+        const why = `LSN ${lsn} not acknowledged by the standby within ${this.options.timeoutMs} ms`
+        if (this.keepsSet) {
+          const fell = this.members.lagging(lsn)
+          this.settle(fell.length === 0 ? why : `LSN ${lsn} not acknowledged by ${fell.map(standbyName).join(', ')} within ${this.options.timeoutMs} ms`)
+        } else {
+          this.transition('down', why)
+        }
         resolve(this.options.policy === 'degrade_async' ? 'not_waited' : 'timeout')
       }, this.options.timeoutMs)
       const waiter: Waiter = {
@@ -223,6 +287,7 @@ export class SyncReplication {
       waiting: this.waiters.size,
       sends_waiting: this.gateWaiters.size,
       timeouts: this.timeouts,
+      in_sync: this.keepsSet ? this.members.status() : null,
     }
   }
 
@@ -245,4 +310,8 @@ export class SyncReplication {
       }
     }
   }
+}
+
+function standbyName(nodeId: string): string {
+  return nodeId === UNNAMED_STANDBY ? 'the unnamed standby' : `standby ${nodeId}`
 }

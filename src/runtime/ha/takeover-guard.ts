@@ -10,14 +10,18 @@
  * per record and log end (not at every tick) and shown in /health (`ha.takeover_refused`) until the lease is held
  * again or taken. `--accept-data-loss` (acceptDataLoss) is the operator's override for when no copy holding the
  * records is left: the lease is taken below the floor, and that is logged with what was given up.
+ *
+ * The floor is at most one renewal old, so the record also names its in-sync set (wal/lease-in-sync.ts, in-sync.ts):
+ * the standbys every acknowledged answer waited for. A node outside it (a second, lagging standby; one started from an
+ * old copy) whose log passed the floor is refused all the same (LEASE_NOT_IN_SYNC), reported and overridden alike.
  */
 
 import { join } from 'node:path'
-import { nodeIo, openReadOnly, type Lease, type LeaseLogBehindError } from '../../../wal/index.ts'
+import { LeaseLogBehindError, nodeIo, openReadOnly, type Lease, type LeaseNotInSyncError } from '../../../wal/index.ts'
 
 /** `/health` → `ha.takeover_refused`. */
 export type TakeoverRefusedJson = {
-  code: 'LEASE_LOG_BEHIND'
+  code: 'LEASE_LOG_BEHIND' | 'LEASE_NOT_IN_SYNC'
   at_ms: number
   /** The holder of the lease record that refused this node (node id and URL), and its epoch. */
   holder: string
@@ -26,10 +30,14 @@ export type TakeoverRefusedJson = {
   replicated_lsn: number
   /** Where this node's log ended. */
   log_last_lsn: number
+  /** LEASE_NOT_IN_SYNC: the record's in-sync set, which does not name this node; null for LEASE_LOG_BEHIND. */
+  in_sync: string[] | null
 }
 
 /** What a node's takes of the lease carry (lease-dir.ts acquireIfFree). */
 export interface TakeoverGuard {
+  /** This node's id, judged against the record's in-sync set. */
+  nodeId: string
   /** Where this node's durable log ends; read only when the lease is free and its record carries a floor. */
   logEndLsn: () => number
   acceptDataLoss: boolean
@@ -46,16 +54,20 @@ export class TakeoverRefusal {
     return this.last
   }
 
-  refused(error: LeaseLogBehindError, nowMs = Date.now()): void {
-    const { record, logEndLsn } = error
-    const same = this.last !== null && this.last.epoch === record.epoch && this.last.replicated_lsn === record.replicatedLsn && this.last.log_last_lsn === logEndLsn
-    this.last = { code: 'LEASE_LOG_BEHIND', at_ms: same && this.last !== null ? this.last.at_ms : nowMs, holder: record.holderId, epoch: record.epoch, replicated_lsn: record.replicatedLsn, log_last_lsn: logEndLsn }
-    if (!same) {
-      this.log(
-        `ha: ${error.message}. Staying standby and retrying: this node takes over once its log reaches LSN ${record.replicatedLsn}, and follows a node that holds ` +
-          'the records once it leads; if no such copy is left, restart this node with --accept-data-loss (loses what it lacks)',
-      )
-    }
+  refused(error: LeaseLogBehindError | LeaseNotInSyncError, nowMs = Date.now()): void {
+    const { record } = error
+    const behind = error instanceof LeaseLogBehindError
+    const logEndLsn = error.logEndLsn ?? 0
+    const inSync = behind ? null : [...error.record.inSync]
+    const last = this.last
+    const same = last !== null && last.code === error.code && last.epoch === record.epoch && last.replicated_lsn === record.replicatedLsn && last.log_last_lsn === logEndLsn
+    this.last = { code: error.code === 'LEASE_NOT_IN_SYNC' ? 'LEASE_NOT_IN_SYNC' : 'LEASE_LOG_BEHIND', at_ms: same ? last.at_ms : nowMs, holder: record.holderId, epoch: record.epoch, replicated_lsn: record.replicatedLsn, log_last_lsn: logEndLsn, in_sync: inSync }
+    if (same) return
+    const until = behind ? `this node takes over once its log reaches LSN ${record.replicatedLsn}` : 'this node takes over only once a leader has written it into its in-sync set'
+    this.log(
+      `ha: ${error.message}. Staying standby and retrying: ${until}, and follows a node that holds ` +
+        'the records once it leads; if no such copy is left, restart this node with --accept-data-loss (loses what it lacks)',
+    )
   }
 
   /** The lease is held by a live leader again, or was taken by this node: nothing is refused now. */
@@ -68,6 +80,14 @@ export class TakeoverRefusal {
     this.last = null
     const accepted = lease.dataLossAccepted
     if (accepted === null) return
+    if (accepted.reason === 'not_in_sync') {
+      this.log(
+        `ha: --accept-data-loss: lease epoch ${lease.epoch} taken by a node outside the in-sync set of ${accepted.holderId} (epoch ${accepted.epoch}), ` +
+          `this log at LSN ${accepted.logEndLsn}: acknowledged orders its members hold beyond it are not in this log and are lost unless a member comes back ` +
+          '(it would then be set aside as diverged)',
+      )
+      return
+    }
     this.log(
       `ha: --accept-data-loss: lease epoch ${lease.epoch} taken with this log at LSN ${accepted.logEndLsn}, below LSN ${accepted.replicatedLsn}, which a standby of ` +
         `${accepted.holderId} (epoch ${accepted.epoch}) held durably: the ${accepted.replicatedLsn - accepted.logEndLsn} records between them, acknowledged orders among them, ` +
