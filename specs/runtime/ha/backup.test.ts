@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
 import { runCli } from '../../../src/cli/index.ts'
-import { chainHashAt, encodeEnvelope } from '../../../src/runtime/ha/index.ts'
+import { chainHashAt, encodeEnvelope, HaNode } from '../../../src/runtime/ha/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import { recordingIo } from '../../cli/io.ts'
 import { removeDir } from '../harness.ts'
 import { trade } from '../snapshot/support.ts'
-import { compactingLeader, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
-import { replicator, TOKEN, waitFor } from './support.ts'
+import { compactingLeader, recoveringStandby, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
+import { haHttp, replicator, serveReplication, TOKEN, waitFor } from './support.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -117,15 +117,47 @@ describe('egress backup of a running leader', () => {
     expect(errors).toEqual([])
   })
 
-  test('--whole-log and --to-lsn: the log from LSN 1 to the end of the decision holding the LSN asked for, no snapshot', async () => {
+  test('an HA standby node started on the copy restores from it and follows the leader from where the copy ends, no re-sync', async () => {
+    const { world, url } = await compactingLeader(65, cleanups)
+    await trade(world, { orders: 30, tag: 'h', seed: 65 })
+    await world.gateway.snapshotter.idle()
+    const { out } = outDir()
+    const run = await backup(['--from', url, '--out', out])
+    if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
+    const backedUp = run.result as { lastLsn: number; snapshot: { lsn: number } | null }
+    expect(backedUp.snapshot).not.toBeNull()
+    await trade(world, { orders: 5, tag: 'h-after', seed: 66 })
+    // The node's own options, its data dir swapped for the copy.
+    const { options, errors, logLines } = recoveringStandby(world, url, cleanups)
+    const node = new HaNode({
+      ...options,
+      dataDir: out,
+      startGateway: async (role) => Gateway.start({ ...recoveringStandbyOptions(world, out, errors), role }),
+    })
+    cleanups.push(() => node.stop())
+    await node.start()
+    await waitFor(() => node.gateway?.engine.wal.lastLsn === world.gateway.engine.wal.lastLsn, 10_000, 'the node on the copy caught up')
+    expect(node.gateway?.restoreReport?.snapshot?.lsn).toBe(backedUp.snapshot?.lsn ?? -1)
+    expect(node.gateway?.engine.wal.firstLsn).toBe(backedUp.snapshot?.lsn ?? -1)
+    expect(node.lastSnapshotRecovery).toBeNull()
+    expect(toHex(node.gateway?.engine.wal.chainHead ?? new Uint8Array(0))).toBe(toHex(world.gateway.engine.wal.chainHead))
+    expect({ errors, diverged: logLines.filter((line) => /DIVERGED|RESYNC/.test(line)) }).toEqual({ errors: [], diverged: [] })
+  })
+
+  test('--whole-log and --to-lsn, asked of a standby: the leader\'s log from LSN 1 to the end of the decision holding the LSN asked for, no snapshot', async () => {
     const { world, url } = await compactingLeader(71, cleanups)
     await trade(world, { orders: 3, tag: 'w', seed: 71 })
     expect(world.gateway.engine.wal.firstLsn).toBe(1)
     const { out } = outDir()
     const toLsn = Math.floor(world.gateway.engine.wal.lastLsn / 2)
-    const run = await backup(['--from', url, '--out', out, '--whole-log', '--to-lsn', String(toLsn)])
+    // Asked of a standby (replication is the leader's only: it answers NOT_LEADER naming the leader), copied from the leader.
+    const standby = serveReplication(() => world.gateway.engine.wal, haHttp({ isLeader: () => false, leaderUrl: () => url }))
+    cleanups.push(() => standby.stop())
+    const run = await backup(['--from', `${standby.url}/`, '--out', out, '--whole-log', '--to-lsn', String(toLsn)])
     if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
-    const result = run.result as { firstLsn: number; lastLsn: number; snapshot: unknown }
+    const result = run.result as { firstLsn: number; lastLsn: number; snapshot: unknown; source: string }
+    expect(result.source).toBe(url)
+    expect(run.stderr).toContain(`${standby.url} is not the leader`)
     expect(result.firstLsn).toBe(1)
     expect(result.snapshot).toBeNull()
     expect(result.lastLsn).toBeGreaterThanOrEqual(toLsn)
