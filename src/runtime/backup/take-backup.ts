@@ -109,6 +109,8 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
     }
     options.log(`backup: LSN ${firstLsn}..${lastLsn} received; verifying the copy as replay-verify does`)
     verify(build, lastLsn)
+    // A signal during the verification (synchronous) is seen only now: the copy is not published after it.
+    if (options.signal?.aborted === true) throw new BackupError('BACKUP_INTERRUPTED', 'stopped by a signal before the copy was published; nothing was written')
     publishBuild(build, options.out)
     const snapshotUsed = snapshot === null ? null : { lsn: snapshot.lsn, digest: snapshot.content.digest }
     return { ok: true, out: options.out, source: source.leaderUrl, leaderLastLsnAtStart: source.lastLsn, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed, bytesReceived, durationMs: Math.round(performance.now() - started), verified: true }
