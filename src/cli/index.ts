@@ -5,6 +5,7 @@
 
 import { ConfigError } from '../config/index.ts'
 import { auditCommand } from './audit.ts'
+import { backupCommand } from './backup.ts'
 import { EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts'
 import { keygenCommand } from './keygen.ts'
 import { compactCommand } from './compact.ts'
@@ -20,7 +21,7 @@ export { EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '
 export type { CliIo, Command } from './command.ts'
 
 export const COMMANDS: readonly Command[] = [
-  serveCommand, replayVerifyCommand, auditCommand, snapshotCommand, compactCommand, repairTailCommand, tokenCommand,
+  serveCommand, replayVerifyCommand, auditCommand, snapshotCommand, compactCommand, repairTailCommand, backupCommand, tokenCommand,
   keygenCommand, simVenueCommand, versionCommand,
 ]
 

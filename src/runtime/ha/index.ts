@@ -38,5 +38,7 @@ export {
   SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot, startAnchoredLog, type LeaderAccess,
   type LeaderSnapshot, type SnapshotRecoveryCode, type SnapshotRecoveryReport,
 } from './snapshot-recovery.ts'
+export { PullEndedError, pullFrames, type PullOptions } from './pull-frames.ts'
+export { framesThrough, type FramesThrough } from './frames-through.ts'
 export { redecideLog, type RedecideReport } from './redecide.ts'
 export { LOG_READS_HEADER, THIS_BUILDS_LOG_READS_TEXT, standbyRefusal, standbyRequestHeaders, thisBuildsLogReads, type LogReads } from './log-reads.ts'

@@ -39,8 +39,8 @@ import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
 import { builtDir, committedAsideSuffix, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
-import { EnvelopeReader } from './envelope.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
+import { pullFrames, PullEndedError } from './pull-frames.ts'
 import { requestSignal, throwIfStopping } from './stop-signal.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
@@ -257,32 +257,21 @@ export function startAnchoredLog(logDir: string, anchor: { firstLsn: number; pre
   synced.fsyncDirectory(logDir)
 }
 
-/** Pulls the leader's frames into `wal` (a replica) until it holds `lsn`. */
+/** Pulls the leader's frames into `wal` (a replica) until it holds `lsn` (pull-frames.ts, the whole pull bounded). */
 async function pullThrough(wal: Wal, lsn: number, access: LeaderAccess & { envelopeBytesMax: number }): Promise<void> {
-  const abort = new AbortController()
-  const timer = setTimeout(() => abort.abort(), access.timeoutMs)
   try {
-    const url = `${access.leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
-    const signal = access.stopSignal === undefined ? abort.signal : AbortSignal.any([abort.signal, access.stopSignal])
-    const response = await fetch(url, { headers: standbyRequestHeaders(access.token), signal })
-    if (!response.ok || response.body === null) throw new SnapshotRecoveryError('CATCH_UP_FAILED', `stream from LSN ${wal.lastLsn + 1} answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
-    const reader = new EnvelopeReader({ envelopeBytesMax: access.envelopeBytesMax })
-    for await (const received of response.body) {
-      for (const envelope of reader.push(received)) if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames, { epochCeiling: access.epochCeiling })
-      if (wal.lastLsn >= lsn) return
-    }
-    throw new SnapshotRecoveryError('CATCH_UP_FAILED', `the stream ended at LSN ${wal.lastLsn}, before the snapshot's LSN ${lsn}`)
+    await pullFrames(wal, access, { throughLsn: lsn, exact: false, timeout: 'total' })
   } catch (error) {
     // A failed fdatasync of the new log stays what it is (WalFatalError caused by SyncFailedError): fatal, not retried.
     if (syncFailureOf(error) !== null) throw error
     // A stop that began meanwhile comes first, as in fetchLeaderSnapshot: a stream the leader ended as the cluster
     // shuts down is not reported as a failed catch-up (and retried) by a node that is stopping.
     throwIfStopping(access.stopSignal)
-    if (error instanceof SnapshotRecoveryError) throw error
+    if (error instanceof PullEndedError) {
+      const ended = error.ended
+      throw new SnapshotRecoveryError('CATCH_UP_FAILED', ended.kind === 'ended' ? `the stream ended at LSN ${ended.lastLsn}, before the snapshot's LSN ${lsn}` : error.message)
+    }
     throw new SnapshotRecoveryError('CATCH_UP_FAILED', `pulling LSNs up to ${lsn}: ${error instanceof Error ? error.message : String(error)}`)
-  } finally {
-    clearTimeout(timer)
-    abort.abort()
   }
 }
 

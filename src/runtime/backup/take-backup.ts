@@ -1,0 +1,191 @@
+/**
+ * `egress backup --from URL --out DIR`: a consistent copy of a running leader's data, taken over its replication
+ * routes with the standby's own client code, without stopping it or touching its HA:
+ *
+ *   1. where the leader's log ends now (source.ts) — the backup's end, unless --to-lsn names an earlier one;
+ *   2. the leader's newest snapshot (`fetchLeaderSnapshot`, digest and framing checked; skipped with --whole-log, or
+ *      when it lies beyond the end or the leader has none): the new log is anchored at its LSN (`startAnchoredLog`,
+ *      the shape of a compacted log), otherwise it starts at LSN 1;
+ *   3. the frames from there to the end (`pullFrames`: every frame's CRC, LSN and chain checked by `Wal.appendFrames`
+ *      before it is written; the log ends exactly at the end, or at the end of the decision holding it), and the
+ *      snapshot's chain head checked against the frame at its LSN;
+ *   4. the snapshot written beside the log, everything fsynced, then replay-verify's checks run on the copy;
+ *   5. only then the copy is renamed to DIR (out-dir.ts). Any failure removes it: DIR is never half written.
+ *
+ * What it never does: send `POST /replication/ack` (a leader in synchronous mode counts acknowledgements, and a copy
+ * must not release its 202s), take or read the lease, or write anything on the leader. The leader sees two reads.
+ */
+
+import { join } from 'node:path'
+import { defaultWalOptions, nodeIo, WalFatalError, WalReplicationError, Wal, isSyncFailure, toHex } from '../../../wal/index.ts'
+import { fetchLeaderSnapshot, PullEndedError, pullFrames, SnapshotRecoveryError, startAnchoredLog, type LeaderAccess, type LeaderSnapshot } from '../ha/index.ts'
+import { replayVerify, SnapshotStore } from '../snapshot/index.ts'
+import { BackupError } from './backup-error.ts'
+import { checkOutDir, discardBuild, makeBuildDir, publishBuild } from './out-dir.ts'
+import { resolveSource } from './source.ts'
+
+export interface BackupOptions {
+  /** The source node's base URL (checked: source-url.ts). */
+  fromUrl: string
+  out: string
+  /** The nodes' replication token. */
+  token: string
+  /** End here instead of at the leader's log end (rounded up to the end of the decision holding it). */
+  toLsn: number | null
+  /** Copy the whole log from LSN 1 and no snapshot. */
+  wholeLog: boolean
+  /** How long the source may stay silent (each request, each wait for stream bytes). */
+  timeoutMs: number
+  snapshotBytesMax: number
+  envelopeBytesMax: number
+  /** Progress and notes, one line each (the CLI's stderr). */
+  log: (line: string) => void
+  /** Aborted (a signal), the backup stops: BACKUP_INTERRUPTED, nothing left. */
+  signal?: AbortSignal
+}
+
+export interface BackupReport {
+  ok: true
+  out: string
+  source: string
+  /** The leader's last LSN when the backup started. */
+  leaderLastLsnAtStart: number
+  firstLsn: number
+  lastLsn: number
+  chainHead: string
+  snapshot: { lsn: number; digest: string } | null
+  /** Bytes received over the stream and the snapshot's. */
+  bytesReceived: number
+  durationMs: number
+  verified: true
+}
+
+/** Bytes of stream between two progress lines at most (and at least a second between them). */
+const PROGRESS_EVERY_MS = 1_000
+
+export async function takeBackup(options: BackupOptions): Promise<BackupReport> {
+  const started = performance.now()
+  checkOutDir(options.out)
+  const source = await resolveSource(options.fromUrl, options.token, options.timeoutMs, options.signal)
+  if (source.askedFirst !== null) options.log(`backup: ${source.askedFirst} is not the leader; copying from the leader it names, ${source.leaderUrl}`)
+  if (source.lastLsn === 0) throw new BackupError('BACKUP_TO_LSN_BEYOND_LOG', `the leader at ${source.leaderUrl} holds no records yet: nothing to back up`)
+  if (options.toLsn !== null && options.toLsn > source.lastLsn) {
+    throw new BackupError('BACKUP_TO_LSN_BEYOND_LOG', `--to-lsn ${options.toLsn} is beyond the leader's log end, LSN ${source.lastLsn}`)
+  }
+  const endLsn = options.toLsn ?? source.lastLsn
+  options.log(`backup: copying ${source.leaderUrl} through LSN ${endLsn} (its log ends at ${source.lastLsn})`)
+  const access = { leaderUrl: source.leaderUrl, token: options.token, timeoutMs: options.timeoutMs, ...(options.signal === undefined ? {} : { stopSignal: options.signal }) }
+  const build = makeBuildDir(options.out)
+  let wal: Wal | null = null
+  try {
+    const snapshot = options.wholeLog ? null : await usableSnapshot(access, endLsn, options)
+    const logDir = join(build, 'log')
+    if (snapshot !== null) local('anchoring the log', () => startAnchoredLog(logDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore }))
+    // An envelope is appended as one batch: the batch bound must hold the largest envelope accepted.
+    wal = local('opening the log', () => Wal.openReplica(logDir, { batchBytesMax: Math.max(defaultWalOptions.batchBytesMax, options.envelopeBytesMax) }))
+    let bytesReceived = snapshot?.bytes.byteLength ?? 0
+    let shownAt = performance.now()
+    const lastLsn = await pullFrames(wal, { ...access, envelopeBytesMax: options.envelopeBytesMax }, {
+      throughLsn: endLsn,
+      exact: true,
+      timeout: 'silence',
+      onEnvelope: (progress) => {
+        bytesReceived = (snapshot?.bytes.byteLength ?? 0) + progress.bytesReceived
+        if (performance.now() - shownAt < PROGRESS_EVERY_MS) return
+        shownAt = performance.now()
+        options.log(`backup: LSN ${progress.lastLsn} of ${endLsn} (${(bytesReceived / 1024 / 1024).toFixed(1)} MiB received)`)
+      },
+    })
+    if (snapshot !== null) checkSnapshotHead(wal, snapshot)
+    const firstLsn = wal.firstLsn
+    const chainHead = toHex(wal.chainHead)
+    const closing = wal
+    wal = null
+    await closing.close().catch((error: unknown) => {
+      throw new BackupError('BACKUP_WRITE_FAILED', `closing the log: ${error instanceof Error ? error.message : String(error)}`)
+    })
+    if (snapshot !== null) {
+      local('writing the snapshot', () => new SnapshotStore(join(build, 'snapshots'), { io: nodeIo, keep: 3 }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header }))
+    }
+    options.log(`backup: LSN ${firstLsn}..${lastLsn} received; verifying the copy as replay-verify does`)
+    verify(build, lastLsn)
+    // A signal during the verification (synchronous) is seen only now: the copy is not published after it.
+    if (options.signal?.aborted === true) throw new BackupError('BACKUP_INTERRUPTED', 'stopped by a signal before the copy was published; nothing was written')
+    publishBuild(build, options.out)
+    const snapshotUsed = snapshot === null ? null : { lsn: snapshot.lsn, digest: snapshot.content.digest }
+    return { ok: true, out: options.out, source: source.leaderUrl, leaderLastLsnAtStart: source.lastLsn, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed, bytesReceived, durationMs: Math.round(performance.now() - started), verified: true }
+  } catch (error) {
+    await wal?.close().catch(() => {})
+    discardBuild(build)
+    throw backupErrorOf(error, options.signal)
+  }
+}
+
+/** The leader's newest snapshot if it is at or before `endLsn`; null when it has none (or none that early). */
+async function usableSnapshot(access: LeaderAccess, endLsn: number, options: BackupOptions): Promise<LeaderSnapshot | null> {
+  try {
+    const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: options.snapshotBytesMax })
+    if (snapshot.lsn <= endLsn) {
+      options.log(`backup: the leader's snapshot at LSN ${snapshot.lsn} (${snapshot.bytes.byteLength} bytes), then its log from there`)
+      return snapshot
+    }
+    options.log(`backup: the leader's newest snapshot (LSN ${snapshot.lsn}) is beyond LSN ${endLsn}: copying the log from LSN 1`)
+    return null
+  } catch (error) {
+    if (!(error instanceof SnapshotRecoveryError) || error.code !== 'SNAPSHOT_UNAVAILABLE' || options.signal?.aborted === true) throw error
+    if (!/ answered 404:/.test(error.message)) throw error
+    options.log('backup: the leader keeps no snapshot: copying its log from LSN 1')
+    return null
+  }
+}
+
+/** The frame at the snapshot's LSN must carry its chain head, as a standby's install checks it. */
+function checkSnapshotHead(wal: Wal, snapshot: LeaderSnapshot): void {
+  let head: Uint8Array | null = null
+  for (const frame of wal.read(snapshot.lsn, { toLsn: snapshot.lsn })) head = frame.hash.slice()
+  if (head === null || toHex(head) !== snapshot.content.header.chainHead) {
+    throw new BackupError('BACKUP_SNAPSHOT_INVALID', `the leader's frame at LSN ${snapshot.lsn} has chain head ${head === null ? 'none' : toHex(head)}; its snapshot says ${snapshot.content.header.chainHead}`)
+  }
+}
+
+/** replay-verify's checks on the finished copy (chain, every snapshot against the rebuilt state), and its end. */
+function verify(build: string, lastLsn: number): void {
+  const report = replayVerify(build, { from: 'auto' })
+  if (!report.ok) throw new BackupError('BACKUP_VERIFY_FAILED', `the copy fails replay-verify: ${report.problems.slice(0, 3).join('; ') || 'a snapshot does not match the log'}`)
+  if (report.log.lastLsn !== lastLsn || report.log.tornTail !== null) {
+    throw new BackupError('BACKUP_VERIFY_FAILED', `the copy's log ends at LSN ${report.log.lastLsn}${report.log.tornTail === null ? '' : ` with a torn tail (${report.log.tornTail})`}, expected ${lastLsn}`)
+  }
+}
+
+/** A local step of the build: its failure is BACKUP_WRITE_FAILED (a full disk, no permission), not the source's. */
+function local<T>(step: string, work: () => T): T {
+  try {
+    return work()
+  } catch (error) {
+    throw new BackupError('BACKUP_WRITE_FAILED', `${step}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+/** Any failure as a BackupError with a stable code. */
+function backupErrorOf(error: unknown, signal: AbortSignal | undefined): BackupError {
+  if (error instanceof BackupError) return error
+  if (signal?.aborted === true) return new BackupError('BACKUP_INTERRUPTED', 'stopped by a signal before the copy was complete; nothing was written')
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof WalReplicationError) return new BackupError('BACKUP_FRAME_REFUSED', `a frame from the leader was refused: ${message}`)
+  if (error instanceof SnapshotRecoveryError) {
+    if (error.code === 'SNAPSHOT_UNAVAILABLE') return new BackupError('BACKUP_SOURCE_FAILED', message)
+    return new BackupError('BACKUP_SNAPSHOT_INVALID', `${error.code}: ${message}`)
+  }
+  if (error instanceof PullEndedError) {
+    const ended = error.ended
+    if (ended.kind === 'ended') return new BackupError('BACKUP_SOURCE_FAILED', `${message}: the source stopped serving before the backup's end`)
+    if (ended.status === 401) return new BackupError('BACKUP_AUTH_REFUSED', message)
+    if (ended.status === 409 && ended.body.includes('"RESYNC_REQUIRED"')) {
+      return new BackupError('BACKUP_RANGE_UNAVAILABLE', `${message}: the leader has compacted its log below the records needed; back up without --whole-log or a --to-lsn before its snapshot`)
+    }
+    return new BackupError('BACKUP_SOURCE_REFUSED', message)
+  }
+  // A local write or fsync of the log failed (appendFrames); the other local steps are wrapped where they run (local).
+  if (error instanceof WalFatalError || isSyncFailure(error)) return new BackupError('BACKUP_WRITE_FAILED', message)
+  return new BackupError('BACKUP_SOURCE_FAILED', `the source failed: ${message}`)
+}
