@@ -45,6 +45,8 @@ export interface AccountWindow {
 
 /** A run's windows, per account; `close` when the run's checks end. */
 export interface RunWindows {
+  /** Whether the run went the indexed way (else the listed way, after the wall clock stepped back). */
+  readonly indexed: boolean
   windowOf(accountId: string): AccountWindow
   close(): void
 }
@@ -80,11 +82,11 @@ export async function runWindows(
   const stopBeforeMs = fromMs - ENDED_WALK_SLACK_MS
   if (fromMs !== Number.NEGATIVE_INFINITY && stopBeforeMs <= endedOutOfOrderThroughMs(ledger.endedOrders)) {
     const ended = await endedSince(ledger, venue, fromMs, slices)
-    return { windowOf: (accountId) => listedWindow(ledger, [...(open.get(accountId) ?? []), ...(ended.get(accountId) ?? [])]), close: () => undefined }
+    return { indexed: false, windowOf: (accountId) => listedWindow(ledger, [...(open.get(accountId) ?? []), ...(ended.get(accountId) ?? [])]), close: () => undefined }
   }
   const run = new IndexedRun(ledger, venue, fromMs, open, openBreakKeys)
   const filledSince = await endedFillsSince(run.filled, venue, fromMs, slices)
-  return { windowOf: (accountId) => run.windowOf(accountId, filledSince.get(accountId) ?? []), close: () => run.close() }
+  return { indexed: true, windowOf: (accountId) => run.windowOf(accountId, filledSince.get(accountId) ?? []), close: () => run.close() }
 }
 
 /** What the indexed way keeps of a run's start (see the header). */
