@@ -272,7 +272,7 @@ export class BackOffice {
       // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
       // Inside one account's check, its walks over held orders pause as its other loop work does (a bounded share).
       const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: this.pacing.pause(), nowMs: this.pacing.sliceNowMs })
-      const result = await reconcileVenue(source, this.projector.ledger, this.projector.fillReads(), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices })
+      const result = await reconcileVenue(source, this.projector.ledger, this.projector.fillReads(), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices, openBreakKeys: this.projector.breaks.open.keys() })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       for (const { check } of result.skipped) {

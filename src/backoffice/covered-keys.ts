@@ -8,9 +8,15 @@
  * prefix and the set of what follows it, and `has` looks a key up in both.
  */
 
+/** A test for a suffix, with a way to list the suffixes it answers true for. */
+export interface SuffixTest {
+  has(suffix: string): boolean
+  each(): Iterable<string>
+}
+
 export class CoveredKeys implements Iterable<string> {
   private readonly keys = new Set<string>()
-  private readonly groups: { prefix: string; suffixes: ReadonlySet<string> }[] = []
+  private readonly groups: { prefix: string; suffixes: ReadonlySet<string> | SuffixTest }[] = []
 
   add(key: string): void {
     this.keys.add(key)
@@ -19,6 +25,14 @@ export class CoveredKeys implements Iterable<string> {
   /** Covers `prefix + suffix` for every suffix in `suffixes` (held by reference: the caller no longer changes it). */
   addEach(prefix: string, suffixes: ReadonlySet<string>): void {
     if (suffixes.size > 0) this.groups.push({ prefix, suffixes })
+  }
+
+  /**
+   * Covers `prefix + suffix` for every suffix `suffixes.has` answers true for, asked when `has` is (the trades check's
+   * orders with nothing to compare, compared-window.ts); `each` lists them, for iteration only.
+   */
+  addLazy(prefix: string, suffixes: SuffixTest): void {
+    this.groups.push({ prefix, suffixes })
   }
 
   /** Covers everything `other` covers. */
@@ -38,7 +52,7 @@ export class CoveredKeys implements Iterable<string> {
     const seen = new Set(this.keys)
     yield* this.keys
     for (const { prefix, suffixes } of this.groups) {
-      for (const suffix of suffixes) {
+      for (const suffix of 'each' in suffixes ? suffixes.each() : suffixes) {
         const key = prefix + suffix
         if (seen.has(key)) continue
         seen.add(key)

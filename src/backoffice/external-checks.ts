@@ -13,7 +13,8 @@ import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import type { ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
-import { endedSince, heldOrderOf, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
+import { runWindows, type RunWindows } from './compared-window.ts'
+import { heldOrderOf, indexEndedFills, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
 import { explainedByFills } from './in-flight-fills.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger-state.ts'
@@ -82,19 +83,38 @@ export interface FillPage {
  * traffic. `pause` (an event-loop turn) runs between two accounts' checks, so a venue that answers at once (the sim
  * venue) does not turn the whole run into one synchronous stretch. The walks inside one account's check are cut into
  * `slices` (src/runtime/work-slices.ts). `fillsOf` reads an account's fills on the venue: the trades check reads only
- * those of the orders it compares (venue-trades.ts).
+ * those of the orders it compares (venue-trades.ts). `openBreakKeys`: the open breaks when the run starts (the back
+ * office's), so that whether the trades check covered an open break's order is answered as of the check
+ * (compared-window.ts); without them it is answered when asked.
  */
 export async function reconcileVenue(
   source: VenueSource,
   ledger: LedgerState,
   fillsOf: FillReads,
-  options: { nowMs: () => number; pause?: () => Promise<void>; slices?: WorkSlices },
+  options: { nowMs: () => number; pause?: () => Promise<void>; slices?: WorkSlices; openBreakKeys?: Iterable<string> },
 ): Promise<ExternalResult> {
-  const venue = source.adapter.venue
   const pause = options.pause ?? (async () => undefined)
   const slices = options.slices ?? unslicedWork()
-  const accounts = [...(ledger.venueAccounts.get(venue)?.keys() ?? [])].sort()
-  const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices)
+  const accounts = [...(ledger.venueAccounts.get(source.adapter.venue)?.keys() ?? [])].sort()
+  const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices, options.openBreakKeys)
+  try {
+    return await checkAccounts(source, ledger, fillsOf, accounts, held, { pause, slices, nowMs: options.nowMs })
+  } finally {
+    held.windows.close()
+  }
+}
+
+/** The three checks for every account, from what the run started from (`held`). */
+async function checkAccounts(
+  source: VenueSource,
+  ledger: LedgerState,
+  fillsOf: FillReads,
+  accounts: readonly string[],
+  held: HeldToCheck,
+  options: { pause: () => Promise<void>; slices: WorkSlices; nowMs: () => number },
+): Promise<ExternalResult> {
+  const venue = source.adapter.venue
+  const { pause, slices } = options
   const tradesCovered = new CoveredKeys()
   const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set(), explained: new Set(), accountOf: new Map() }
   // Per account with venue trades the ledger lacks: whether every one of them is recent (within one report lag of the
@@ -117,7 +137,7 @@ export async function reconcileVenue(
       (accountId) => {
         const nowMs = options.nowMs()
         return venueTrades({
-          adapter: source.adapter, ledger, accountId, orders: held.toCompare(accountId), nowMs, covered: tradesCovered, slices,
+          adapter: source.adapter, ledger, accountId, orders: held.windows.windowOf(accountId), nowMs, covered: tradesCovered, slices,
           fillsStoredThrough: (lsn) => fillsOf.storedThrough(lsn),
           fillsFrom: (page) => fillsOf.from(accountId, venue, page),
           fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
@@ -166,21 +186,23 @@ interface HeldToCheck {
   /** Per account: its orders on the venue that were not done when the run started. */
   open: Map<string, TrackedOrder[]>
   /** The account's orders the trades check may compare: the open ones and those that ended within the trade history. */
-  toCompare(accountId: string): TrackedOrder[]
+  windows: RunWindows
 }
 
 /**
  * What the venue checks start from, taken once per run. The open orders are taken first and the ended ones after, so
  * an order that ends in between is in one or the other. One accepted later is in neither, and so is one that was done
  * when the run started and reopened during its pauses (its end was unlinked before the walk got to it): the next run
- * sees both.
+ * sees both. The ended ones are those with a fill (compared-window.ts), as the walk of every recent end was the cost.
  */
-async function heldOrdersToCheck(ledger: LedgerState, adapter: VenueAdapter, accounts: readonly string[], nowMs: number, slices: WorkSlices): Promise<HeldToCheck> {
+async function heldOrdersToCheck(ledger: LedgerState, adapter: VenueAdapter, accounts: readonly string[], nowMs: number, slices: WorkSlices, openBreakKeys: Iterable<string> | undefined): Promise<HeldToCheck> {
   await indexOpenOrders(ledger.orders, slices)
+  const building = indexEndedFills(ledger, slices)
+  if (building !== null) await building
   const open = new Map<string, TrackedOrder[]>()
   for (const accountId of accounts) open.set(accountId, [...openOrdersOf(ledger.orders, adapter.venue, accountId).values()])
-  const ended = await endedSince(ledger, adapter.venue, comparedFromMs(adapter, nowMs), slices)
-  return { open, toCompare: (accountId) => [...(open.get(accountId) ?? []), ...(ended.get(accountId) ?? [])] }
+  const windows = await runWindows(ledger, adapter.venue, comparedFromMs(adapter, nowMs), open, slices, openBreakKeys)
+  return { open, windows }
 }
 
 async function balances(source: VenueSource, ledger: LedgerState, accountId: string): Promise<Observation[] | string> {

@@ -5,7 +5,9 @@
  * time in proportion to the last hour's traffic; these keep a run in proportion to what the venue can still tell:
  *  - the orders that are not done, per venue and account (`openOrdersOf`);
  *  - the orders that ended since a time, newest first (`endedSince`: a backwards walk of the ledger's ended-order list);
- *  - the held order a venue's client order id names (`heldOrderOf`: the id carries the order id, see domain/orders.ts).
+ *  - the held order a venue's client order id names (`heldOrderOf`: the id carries the order id, see domain/orders.ts);
+ *  - the ended orders with a fill, per venue, newest first (`endedFillsSince`, filled-ends.ts): what the trades check
+ *    has to compare among the ended ones (compared-window.ts).
  *
  * The open-order index is a cache beside one ledger's `orders` Map, as ended-order-list.ts keeps its list beside the
  * ended-order Map: the ledger state, its snapshot section and its clones do not carry it. `indexOpenOrders` builds it
@@ -14,14 +16,21 @@
  * or reopens (retention.ts). The index is registered before the walk, so changes during its pauses are filed as they
  * happen, and the walk files each order by its status when it gets to it. A ledger nobody reconciles (the replay's, a
  * snapshot's copy) never builds one and pays one lookup per such change.
+ *
+ * The list of ended orders with fills is built the same way (`indexEndedFills`, a walk over the ended-order list from
+ * its newest end), and kept by the same calls plus `noteEndedFill` (an ended order filled) and `noteRetired`. A
+ * snapshot does not carry it: a start rebuilds it at the first reconcile, one sliced walk over the held ended orders.
+ * While a reconcile run's venue checks are under way, the changes they cannot see otherwise go to its RunChanges.
  */
 
 import { assert } from '../domain/assert.ts'
 import { orderIdFromClientId } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
-import { newestEnded } from '../kernel/ended-order-list.ts'
+import { newestEnded, type EndedEntry } from '../kernel/ended-order-list.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
+import { FilledEnds } from './filled-ends.ts'
 import type { TrackedOrder } from './orders.ts'
+import { RunChanges } from './run-changes.ts'
 
 interface OpenOrderIndex {
   /** Venue → account → order id → the order, for the orders that are not done. */
@@ -29,6 +38,12 @@ interface OpenOrderIndex {
   /** Whether the first walk over the orders is done; until then `building` resolves when it is. */
   built: boolean
   building: Promise<void>
+  /** The ended orders with a fill (filled-ends.ts); null until indexEndedFills first runs. */
+  filled: FilledEnds | null
+  filledBuilt: boolean
+  filledBuilding: Promise<void>
+  /** The runs under way that are told of reopenings and late fills (run-changes.ts). */
+  runs: Set<RunChanges>
 }
 
 const indexes = new WeakMap<Map<string, TrackedOrder>, OpenOrderIndex>()
@@ -51,7 +66,7 @@ export async function indexOpenOrders(orders: Map<string, TrackedOrder>, slices:
   let index = orders === lastOrders ? lastIndex : (indexes.get(orders) ?? null)
   if (index === null) {
     const venues = new Map<string, Map<string, Map<string, TrackedOrder>>>()
-    index = { venues, built: false, building: Promise.resolve() }
+    index = { venues, built: false, building: Promise.resolve(), filled: null, filledBuilt: false, filledBuilding: Promise.resolve(), runs: new Set() }
     indexes.set(orders, index)
     lastOrders = orders
     lastIndex = index
@@ -67,12 +82,85 @@ export function openOrdersOf(orders: Map<string, TrackedOrder>, venue: string, a
   return index.venues.get(venue)?.get(accountId) ?? NONE
 }
 
-/** Files `order` as open or done in the index of `orders`, if it has one. */
-export function noteOrderStatus(orders: Map<string, TrackedOrder>, order: TrackedOrder): void {
-  const index = orders === lastOrders ? lastIndex : (indexes.get(orders) ?? null)
-  lastOrders = orders
-  lastIndex = index
-  if (index !== null) file(index, order)
+/**
+ * Files `order` as open or done in the index of `orders`, if it has one: after its acceptance, and whenever it ends or
+ * reopens. `endedAtMs`: when it ended (an end), or the end time it had (a reopening; undefined after an acceptance).
+ */
+export function noteOrderStatus(orders: Map<string, TrackedOrder>, order: TrackedOrder, endedAtMs?: number): void {
+  const index = indexOf(orders)
+  if (index === null) return
+  file(index, order)
+  const filled = index.filled
+  if (filled === null) return
+  if (!isTerminal(order.status)) {
+    filled.remove(order.orderId)
+    if (endedAtMs !== undefined) for (const run of index.runs) run.noteReopened(order, endedAtMs)
+  } else if (order.cumQty !== 0n && endedAtMs !== undefined) filled.append(order, endedAtMs, false)
+}
+
+/** After an event of an ended order with a fill: files it among the ended orders with fills if its first fill was late. */
+export function noteEndedFill(orders: Map<string, TrackedOrder>, order: TrackedOrder, endedOrders: ReadonlyMap<string, number>): void {
+  const index = indexOf(orders)
+  const filled = index?.filled ?? null
+  if (index === null || filled === null || filled.get(order.orderId) !== undefined) return
+  const endedAtMs = endedOrders.get(order.orderId)
+  if (endedAtMs === undefined) return
+  filled.append(order, endedAtMs, true)
+  for (const run of index.runs) run.noteLateFill(order)
+}
+
+/** Before `orderId` leaves `orders` (retention.ts): it leaves the ended orders with fills. */
+export function noteRetired(orders: Map<string, TrackedOrder>, orderId: string): void {
+  indexOf(orders)?.filled?.remove(orderId)
+}
+
+/**
+ * Builds the list of the ledger's ended orders with fills if it has none (from the ended-order list's newest end back,
+ * in `slices`): null when it is complete, else a promise of when it is. The open-order index must be registered
+ * (indexOpenOrders) first. Null rather than a resolved promise so that a run's start does not wait a turn for nothing.
+ */
+export function indexEndedFills(ledger: { orders: Map<string, TrackedOrder>; endedOrders: Map<string, number> }, slices: WorkSlices): Promise<void> | null {
+  const index = indexOf(ledger.orders)
+  assert(index !== null, 'indexEndedFills: index the open orders first')
+  if (index.filled === null) {
+    const filled = (index.filled = new FilledEnds())
+    // Taken now: every end from here on is appended by noteOrderStatus, every one before is the walk's.
+    const newest = newestEnded(ledger.endedOrders)
+    index.filledBuilding = fileEndedFills(index, filled, ledger, newest, slices)
+  }
+  return index.filledBuilt ? null : index.filledBuilding
+}
+
+/** The ended orders with fills (indexEndedFills must have completed). */
+export function endedFillsOf(orders: Map<string, TrackedOrder>): FilledEnds {
+  const index = indexOf(orders)
+  assert(index !== null && index.filled !== null && index.filledBuilt, 'endedFillsOf: the list of ended orders with fills is not built')
+  return index.filled
+}
+
+/** Starts telling `run` of reopenings and late fills in `orders`, until the returned function is called. */
+export function watchRun(orders: Map<string, TrackedOrder>, run: RunChanges): () => void {
+  const index = indexOf(orders)
+  assert(index !== null, 'watchRun: the held orders are not indexed')
+  index.runs.add(run)
+  return () => void index.runs.delete(run)
+}
+
+/**
+ * The ended orders of `venue` with fills that ended at `fromMs` or later, per account, newest first (late-filled ones
+ * among them as they joined), walked in `slices`. `fromMs` must be later than the ended-order list's
+ * endedOutOfOrderThroughMs: the walk stops at the first non-late node that ended before it (filled-ends.ts).
+ */
+export async function endedFillsSince(filled: FilledEnds, venue: string, fromMs: number, slices: WorkSlices): Promise<Map<string, TrackedOrder[]>> {
+  const byAccount = new Map<string, TrackedOrder[]>()
+  for (let node = filled.newest(venue); node !== null && (node.late || node.endedAtMs >= fromMs); node = node.previous) {
+    if (slices.spent()) await slices.rest()
+    if (node.endedAtMs < fromMs) continue
+    const ended = byAccount.get(node.order.accountId)
+    if (ended === undefined) byAccount.set(node.order.accountId, [node.order])
+    else ended.push(node.order)
+  }
+  return byAccount
 }
 
 /**
@@ -117,6 +205,29 @@ async function fileAll(index: OpenOrderIndex, orders: Map<string, TrackedOrder>,
     file(index, order)
   }
   index.built = true
+}
+
+/**
+ * The first walk of the ended orders: files each that has a fill, from the newest end back (as the oldest so far), if it
+ * is still held and ended as listed when the walk gets to it. One filed meanwhile (an end or late fill after the walk
+ * started) is in already; one that reopened or was retired meanwhile is passed over.
+ */
+async function fileEndedFills(index: OpenOrderIndex, filled: FilledEnds, ledger: { orders: Map<string, TrackedOrder>; endedOrders: Map<string, number> }, newest: EndedEntry | null, slices: WorkSlices): Promise<void> {
+  for (let entry = newest; entry !== null; entry = entry.previous) {
+    if (slices.spent()) await slices.rest()
+    const order = ledger.orders.get(entry.orderId)
+    if (order === undefined || order.cumQty === 0n || !isTerminal(order.status) || filled.get(order.orderId) !== undefined) continue
+    if (ledger.endedOrders.get(entry.orderId) !== entry.endedAtMs) continue
+    filled.prepend(order, entry.endedAtMs)
+  }
+  index.filledBuilt = true
+}
+
+function indexOf(orders: Map<string, TrackedOrder>): OpenOrderIndex | null {
+  const index = orders === lastOrders ? lastIndex : (indexes.get(orders) ?? null)
+  lastOrders = orders
+  lastIndex = index
+  return index
 }
 
 function file(index: OpenOrderIndex, order: TrackedOrder): void {

@@ -27,7 +27,7 @@
 import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded } from '../kernel/ended-order-list.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { isTerminal } from '../domain/states.ts'
-import { noteOrderStatus } from './held-order-index.ts'
+import { noteEndedFill, noteOrderStatus, noteRetired } from './held-order-index.ts'
 import type { TrackedOrder } from './orders.ts'
 import { dropSyntheticLot, positionKey, type Position } from './positions.ts'
 
@@ -64,16 +64,21 @@ export interface RetainedOrders {
 
 /**
  * After an order event (atMs: the event's): notes an order that ended or reopened (in `endedOrders` and in the
- * reconcile's open-order index, held-order-index.ts), then retires the oldest ended orders beyond the bound that
+ * reconcile's held-order index, held-order-index.ts, as that index notes an ended order's late first fill), then retires the oldest ended orders beyond the bound that
  * ended at least the grace before this event.
  */
 export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTerminal: boolean, atMs: number): void {
   const terminal = isTerminal(order.status)
   if (terminal !== wasTerminal) {
-    if (terminal) addEnded(state.endedOrders, order.orderId, atMs)
-    else removeEnded(state.endedOrders, order.orderId)
-    noteOrderStatus(state.orders, order)
-  }
+    if (terminal) {
+      addEnded(state.endedOrders, order.orderId, atMs)
+      noteOrderStatus(state.orders, order, atMs)
+    } else {
+      const endedAtMs = state.endedOrders.get(order.orderId)
+      removeEnded(state.endedOrders, order.orderId)
+      noteOrderStatus(state.orders, order, endedAtMs)
+    }
+  } else if (terminal && order.cumQty !== 0n) noteEndedFill(state.orders, order, state.endedOrders)
   if (state.retention === null) return
   const { keptMax, graceMs } = state.retention
   let entry = state.endedOrders.size > keptMax ? oldestEnded(state.endedOrders) : null
@@ -100,6 +105,7 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
       const position = state.positions.get(positionKey(retired.accountId, retired.venue, retired.symbol))
       if (position !== undefined) dropSyntheticLot(position, retired.orderId)
     }
+    noteRetired(state.orders, entry.orderId)
     state.orders.delete(entry.orderId)
     if (endedAtMs > state.retiredThroughAtMs) state.retiredThroughAtMs = endedAtMs
     state.counters.retiredOrders += 1

@@ -41,6 +41,7 @@ import type { VenueAdapter, VenueTrade } from '../venues/adapter.ts'
 import { addCoveredFills, type RecordedTrade } from './covered-fills.ts'
 import type { CoveredKeys } from './covered-keys.ts'
 import type { FillPage } from './external-checks.ts'
+import { listedWindow, type AccountWindow } from './compared-window.ts'
 import { heldOrderOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
 import type { FillRecord, LedgerState } from './ledger-state.ts'
@@ -67,10 +68,11 @@ export interface VenueTradesInput {
   accountId: string
   /**
    * The account's held orders on the venue that may be compared: those not done and those that ended within the venue's
-   * trade history (reconcileVenue passes them, from held-order-index.ts). Each is compared unless it ended before this
-   * check's own horizon or was retired meanwhile. A trade of any held order is known, compared or not.
+   * trade history, as a list or as the run's window of the account (reconcileVenue passes one, compared-window.ts). Each
+   * is compared unless it ended before this check's own horizon or was retired meanwhile. A trade of any held order is
+   * known, compared or not.
    */
-  orders: readonly TrackedOrder[]
+  orders: readonly TrackedOrder[] | AccountWindow
   nowMs: number
   /** Whether the query model holds every fill through `lsn` (after writing what the ledger folded). */
   fillsStoredThrough: (lsn: number) => boolean
@@ -101,27 +103,28 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   const toLsn = ledger.lastLsn
   const ordersFromMs = comparedFromMs(adapter, input.nowMs)
   // The held orders the venue names in its trades: those are compared whether or not the ledger booked a fill.
-  const traded = new Set<string>()
+  const traded = new Map<string, TrackedOrder>()
   for (const trade of answer.value) {
     if (slices.spent()) await slices.rest()
     const order = heldOrderOf(ledger.orders, venue, input.accountId, trade.clientOrderId)
-    if (order !== undefined) traded.add(order.orderId)
+    if (order !== undefined) traded.set(order.orderId, order)
   }
   // `compared`: the orders in the window; `withFills`: those with anything to compare. An order with no fill booked
-  // (cumQty 0: every fill, synthetic too, adds a positive quantity) and no venue trade has nothing that could differ.
+  // (cumQty 0: every fill, synthetic too, adds a positive quantity) and no venue trade has nothing that could differ,
+  // and need not be among the window's candidates: its key is covered all the same (coverRest).
+  const window = isWindow(input.orders) ? input.orders : listedWindow(ledger, input.orders)
+  const listed = window.candidates(traded, slices)
+  const candidates = listed instanceof Promise ? await listed : listed
   const compared = new Set<string>()
   const withFills: TrackedOrder[] = []
-  for (const order of input.orders) {
+  for (const order of candidates) {
     if (slices.spent()) await slices.rest()
-    if (compared.has(order.orderId)) continue
-    const endedAtMs = ledger.endedOrders.get(order.orderId)
-    if (endedAtMs !== undefined && endedAtMs < ordersFromMs) continue
-    // Retired during a pause (it left endedOrders with the ledger's orders): not compared, as if already gone.
-    if (endedAtMs === undefined && ledger.orders.get(order.orderId) !== order) continue
+    if (compared.has(order.orderId) || !window.startedIn(order) || !window.inWindowNow(order, ordersFromMs)) continue
     compared.add(order.orderId)
     if (order.cumQty !== 0n || traded.has(order.orderId)) withFills.push(order)
   }
   covered.addEach(orderKey(venue, ''), compared)
+  window.coverRest(covered, orderKey(venue, ''), ordersFromMs, compared)
   // Read only once the query model holds every fill through toLsn: one missing there would be a false break.
   if (!(await storedThrough(toLsn, input))) return `trades: the query model did not store the fills through LSN ${toLsn} within ${STORE_WAITS_MAX} pauses`
   const fills = await bookedFills(withFills, compared, toLsn, input)
@@ -183,6 +186,10 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   }
   found.push(...diffAmounts('venue_trades', bookedQty, venueQty, (orderId) => ({ key: orderKey(venue, orderId), what: `filled quantity of ${orderId}: ledger vs ${venue} trades` })))
   return found
+}
+
+function isWindow(orders: readonly TrackedOrder[] | AccountWindow): orders is AccountWindow {
+  return !Array.isArray(orders)
 }
 
 /**

@@ -25,6 +25,10 @@ interface EndedList {
   first: EndedEntry | null
   last: EndedEntry | null
   size: number
+  /** The latest end time ever appended (−∞ for none). */
+  maxEndedAtMs: number
+  /** The latest end time ever appended before one that ended earlier (−∞ for none): see endedOutOfOrderThroughMs. */
+  inversionHighMs: number
 }
 
 const lists = new WeakMap<Map<string, number>, EndedList>()
@@ -44,6 +48,17 @@ export function oldestEnded(ended: Map<string, number>): EndedEntry | null {
  */
 export function newestEnded(ended: Map<string, number>): EndedEntry | null {
   return listOf(ended).last
+}
+
+/**
+ * The time after which the list is in end-time order: every entry that ended later than this lies after every entry
+ * that ended at it or before, and those entries' times never decrease along the list. End times come from the wall
+ * clock, which may step back; this is the latest time ever appended before an entry that ended earlier, −∞ when none
+ * was. Unlinking keeps the property, so it is kept up as entries are appended only (a rebuilt list works it out
+ * again). The reconcile's held-order index relies on it to find recent ends by their time (held-order-index.ts).
+ */
+export function endedOutOfOrderThroughMs(ended: Map<string, number>): number {
+  return listOf(ended).inversionHighMs
 }
 
 /** Records that `orderId` ended at `endedAtMs`, after every order that ended before it. */
@@ -88,7 +103,7 @@ export function entryEndedAtMs(ended: Map<string, number>, entry: EndedEntry): n
 function listOf(ended: Map<string, number>): EndedList {
   let list = ended === lastMap ? lastList : lists.get(ended)
   if (list === undefined || list === null || list.size !== ended.size) {
-    list = { first: null, last: null, size: 0 }
+    list = { first: null, last: null, size: 0, maxEndedAtMs: Number.NEGATIVE_INFINITY, inversionHighMs: Number.NEGATIVE_INFINITY }
     for (const [orderId, endedAtMs] of ended) append(list, orderId, endedAtMs)
     lists.set(ended, list)
   }
@@ -111,6 +126,9 @@ function append(list: EndedList, orderId: string, endedAtMs: number): void {
   else list.last.next = entry
   list.last = entry
   list.size++
+  if (endedAtMs < list.maxEndedAtMs) {
+    if (list.maxEndedAtMs > list.inversionHighMs) list.inversionHighMs = list.maxEndedAtMs
+  } else list.maxEndedAtMs = endedAtMs
 }
 
 function unlink(list: EndedList, entry: EndedEntry): void {
