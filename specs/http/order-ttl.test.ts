@@ -22,7 +22,8 @@ async function place(key: string, body: Record<string, unknown>): Promise<Respon
 }
 
 describe('ttl_ms on a new order', () => {
-  test('a ttl_ms that is not a positive whole number of ms up to 24 h is 400 VALIDATION_FAILED at path ttl_ms, and nothing is recorded', async () => {
+  test('a ttl_ms that is not a positive whole number of ms up to 24 h is 400 VALIDATION_FAILED at path ttl_ms, and nothing is recorded; 1 and 24 h are accepted', async () => {
+    for (const good of [1, TTL_MS_MAX]) expect((await place(`good-ttl-${good}`, { ...LIMIT_BUY, ttl_ms: good })).status).toBe(202)
     for (const [index, bad] of [0, -5, 1.5, TTL_MS_MAX + 1, '1000', null, true].entries()) {
       const lsn = t.gateway.engine.wal.lastLsn
       const res = await place(`bad-ttl-${index}`, { ...LIMIT_BUY, ttl_ms: bad })

@@ -69,11 +69,24 @@ export class TtlExpiries {
 
   private readonly onDurable = (events: AppliedEvent[]): void => {
     let earliestMs = Number.POSITIVE_INFINITY
+    let nowMs: number | null = null
     for (const { event } of events) {
-      if (event.type !== 'order.accepted' || event.ttlMs === undefined) continue
-      const expiresAtMs = event.atMs + event.ttlMs
-      this.push(expiresAtMs, event.orderId)
-      earliestMs = Math.min(earliestMs, expiresAtMs)
+      if (event.type === 'order.accepted') {
+        if (event.ttlMs === undefined) continue
+        const expiresAtMs = event.atMs + event.ttlMs
+        this.push(expiresAtMs, event.orderId)
+        earliestMs = Math.min(earliestMs, expiresAtMs)
+        continue
+      }
+      // An order past its expiry that venue news brought back live after it ended (its entry was dropped then), or
+      // that a log refusal left without its cancel: asked for again. Rare; one lookup per order event otherwise.
+      const orderId = 'orderId' in event && typeof event.orderId === 'string' ? event.orderId : null
+      const order = orderId === null ? undefined : this.options.engine.state.orders.get(orderId)
+      if (order === undefined || order.expiresAtMs === null) continue
+      nowMs ??= this.options.clock.nowMs()
+      if (ttlEndOf(order, nowMs) === null) continue
+      this.push(order.expiresAtMs, order.orderId)
+      earliestMs = Math.min(earliestMs, order.expiresAtMs)
     }
     if (earliestMs < this.timerAtMs) this.check()
   }
