@@ -6,7 +6,8 @@
  *
  * Options: --steps K (workload steps per seed, default 100), --step-ms M (max simulated ms per step, default 200),
  * --strict (known, reported bugs fail too; also SIM_STRICT=1), --without-amend (the workload before amends joined it,
- * to replay a seed found then), --without-lists (the workload before OCO lists joined it, amends in), --backoffice (check the back office too: specs/simulation/backoffice-checks.ts; about ten
+ * to replay a seed found then), --without-lists (the workload before OCO lists joined it, amends in), --without-ttl (the workload before orders
+ * with a time-to-live joined it, lists and amends in), --backoffice (check the back office too: specs/simulation/backoffice-checks.ts; about ten
  * times slower; the world also trades RND-USD, whose fills' cash rounds), --backoffice-snapshots (the same, with periodic snapshots carrying its section). Exit status 1 when
  * any seed fails.
  */
@@ -24,11 +25,12 @@ interface Args {
   strict: boolean
   withoutAmend: boolean
   withoutLists: boolean
+  withoutTtl: boolean
   backOffice: BackOfficeMode
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { from: 1, seeds: 1, steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, verbose: false, strict: process.env.SIM_STRICT === '1', withoutAmend: false, withoutLists: false, backOffice: 'off' }
+  const args: Args = { from: 1, seeds: 1, steps: SIM_DEFAULTS.steps, stepMsMax: SIM_DEFAULTS.stepMsMax, verbose: false, strict: process.env.SIM_STRICT === '1', withoutAmend: false, withoutLists: false, withoutTtl: false, backOffice: 'off' }
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index]
     const value = (): number => {
@@ -48,6 +50,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--strict') args.strict = true
     else if (flag === '--without-amend') args.withoutAmend = true
     else if (flag === '--without-lists') args.withoutLists = true
+    else if (flag === '--without-ttl') args.withoutTtl = true
     else if (flag === '--backoffice') args.backOffice = 'on'
     else if (flag === '--backoffice-snapshots') args.backOffice = 'snapshots'
     else throw new RangeError(`unknown option ${flag}; see the header of scripts/sim.ts`)
@@ -65,6 +68,7 @@ const report = await runBatch({
   strict: args.strict,
   withoutAmend: args.withoutAmend,
   withoutLists: args.withoutLists,
+  withoutTtl: args.withoutTtl,
   backOffice: args.backOffice,
   ...(args.verbose ? { trace: (line: string) => console.error(line) } : {}),
   onSeed: (result, index) => {

@@ -33,6 +33,7 @@ export const INVARIANTS = [
   'idempotency',
   'permissions',
   'oco-lists',
+  'order-ttl',
   'runtime-errors',
 ] as const
 

@@ -16,6 +16,7 @@ import { checkFills, checkLedger, checkNoDoubleSend, checkReservations, checkVen
 import { lane0Violations } from './lane0-checks.ts'
 import { Monitor } from './monitor.ts'
 import { checkOrderListsSettled, checkOrderListState, OcoWatch } from './oco-checks.ts'
+import { TtlWatch } from './ttl-checks.ts'
 import { runUntilQuiescent } from './quiescence.ts'
 import { checkReplay } from './replay-check.ts'
 import { RetiredOrders } from './retired-orders.ts'
@@ -48,6 +49,7 @@ class SeedRunner {
   readonly monitor = new Monitor()
   readonly retired = new RetiredOrders()
   readonly oco = new OcoWatch()
+  readonly ttl = new TtlWatch()
   readonly recent: string[] = []
   readonly cumQty = new Map<string, Units>()
   readonly pending: Violation[] = []
@@ -106,11 +108,13 @@ class SeedRunner {
       crashRestart: () => this.crashRestart(),
       sequence: 0,
       lists: [],
+      withTtl: this.options.withoutTtl !== true && this.options.withoutLists !== true && this.options.withoutAmend !== true,
     }
     this.ctx = ctx
     this.monitor.attach(world.gateway.engine, world.clock.nowMs())
     this.retired.attach(world.gateway.engine)
     this.oco.attach(world.gateway.engine)
+    this.ttl.attach(world.gateway.engine, world.clock.nowMs())
     let failure: SeedFailure | null = null
     try {
       for (this.step = 1; this.step <= this.scenario.steps; this.step++) await this.runStep(ctx)
@@ -118,12 +122,13 @@ class SeedRunner {
       await this.finish(ctx)
     } catch (error) {
       const violations = error instanceof SeedFailed ? error.violations : [{ invariant: 'runtime-errors', message: `threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }]
-      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax}${this.options.withoutAmend === true ? ' --without-amend' : ''}${this.options.withoutLists === true ? ' --without-lists' : ''}${this.options.backOffice === 'on' ? ' --backoffice' : this.options.backOffice === 'snapshots' ? ' --backoffice-snapshots' : ''}${this.options.strict === true ? ' --strict' : ''} --verbose` }
+      failure = { seed: this.scenario.seed, step: this.step, violations, recent: this.recent.slice(-12), replay: `bun scripts/sim.ts --seed ${this.scenario.seed} --steps ${this.options.steps} --step-ms ${this.options.stepMsMax}${this.options.withoutAmend === true ? ' --without-amend' : ''}${this.options.withoutLists === true ? ' --without-lists' : ''}${this.options.withoutTtl === true ? ' --without-ttl' : ''}${this.options.backOffice === 'on' ? ' --backoffice' : this.options.backOffice === 'snapshots' ? ' --backoffice-snapshots' : ''}${this.options.strict === true ? ' --strict' : ''} --verbose` }
       this.monitor.detach()
       await ctx.world.gateway.stop().catch(() => undefined)
     } finally {
       this.retired.detach()
       this.oco.detach()
+      this.ttl.detach()
       this.watch.close()
       removeDir(ctx.world.dir)
     }
@@ -157,6 +162,7 @@ class SeedRunner {
     violations.push(...checkFills(state, this.cumQty, venueOrdersByOrderId(inspection)))
     violations.push(...checkReservations(state))
     violations.push(...this.oco.drain(), ...checkOrderListState(state))
+    violations.push(...this.ttl.drain(), ...this.ttl.check(live, ctx.world.clock.nowMs()))
     violations.push(...lane0Violations(this.monitor.drain(), { callMsMax: this.callMsMax, watch: this.watch, boundMs: (callsAhead) => this.lane0BoundMs(callsAhead) }))
     for (const error of ctx.world.errors.splice(0)) violations.push({ invariant: 'runtime-errors', message: error })
     this.checks++
@@ -182,6 +188,7 @@ class SeedRunner {
     this.monitor.detach()
     this.retired.detach()
     this.oco.detach()
+    this.ttl.detach()
     crashed.gateway.executor.stop()
     await this.backOffice.crash(crashed)
     await crashed.gateway.engine.settled()
@@ -198,6 +205,7 @@ class SeedRunner {
     this.monitor.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
     this.retired.attach(ctx.world.gateway.engine)
     this.oco.attach(ctx.world.gateway.engine)
+    this.ttl.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
     this.restarts++
   }
 
@@ -236,12 +244,14 @@ class SeedRunner {
     ctx.counters.listsTriggered = this.oco.stats.triggered
     ctx.counters.listSiblingCancels = this.oco.stats.siblingCancels
     ctx.counters.listRevivedCancels = this.oco.stats.revivedCancels
+    ctx.counters.ttlOrders = this.ttl.stats.ttlOrders
     const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded), ...settledLists.violations]
     // Only once egress and the venue agree: a back-office break would then be the back office's own.
     if (violations.length === 0) violations.push(...(await this.backOffice.atEnd(ctx.world)))
     this.monitor.detach()
     this.retired.detach()
     this.oco.detach()
+    this.ttl.detach()
     await ctx.world.gateway.engine.settled()
     const liveDigest = stateDigest(live)
     this.digest = liveDigest

@@ -15,6 +15,11 @@ export interface SeedOptions {
   withoutAmend?: boolean
   /** The workload as it was before OCO lists joined it (amends in), to replay seeds found then step for step. */
   withoutLists?: boolean
+  /**
+   * The workload as it was before orders with a time-to-live joined it (lists and amends in), to replay seeds found
+   * then step for step. Implied by withoutLists and withoutAmend (older workloads had none either).
+   */
+  withoutTtl?: boolean
   /** Check the back office too (backoffice-checks.ts): 'on', or 'snapshots' with its section in periodic snapshots. */
   backOffice?: BackOfficeMode
 }

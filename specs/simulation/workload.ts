@@ -52,6 +52,11 @@ export interface WorkloadContext {
   sequence: number
   /** OCO lists sent whose first answer the kernel remembers (oco-workload.ts). */
   lists: SentList[]
+  /**
+   * Whether orders may carry a time-to-live (ttl_ms) and invalid ones a bad one: false replays the workload of before
+   * (SeedOptions.withoutTtl), whose draws did not include them.
+   */
+  withTtl: boolean
 }
 
 /**
@@ -149,6 +154,8 @@ function validPlace(ctx: WorkloadContext, fixed?: { symbol: SimSymbol; principal
   const body: Record<string, unknown> = { account, symbol, side, type: 'limit', qty: formatDecimal(qty), price: formatDecimal(price), tif }
   if ((tif === 'GTC' || tif === 'DAY') && draw.chance(0.1)) body.post_only = true
   if (draw.chance(0.05)) body.reduce_only = true
+  // Short enough that most expire during the run: queued ones end unsent, resting ones are canceled (ttl-checks.ts).
+  if (ctx.withTtl && draw.chance(0.2)) body.ttl_ms = draw.int(50, 4_000)
   return withKey(ctx, { principal, body, idempotencyKey: null })
 }
 
@@ -163,8 +170,12 @@ function withKey(ctx: WorkloadContext, request: PlaceRequest): PlaceRequest {
 function invalidPlace(ctx: WorkloadContext): PlaceRequest {
   const valid = validPlace(ctx)
   const body = { ...valid.body }
-  const mistake = ctx.draw.pick(['numberQty', 'noPrice', 'symbol', 'account', 'role', 'market', 'tooBig', 'tinyQty', 'postOnlyIoc', 'noKey'] as const)
+  const mistakes = ['numberQty', 'noPrice', 'symbol', 'account', 'role', 'market', 'tooBig', 'tinyQty', 'postOnlyIoc', 'noKey'] as const
+  const mistake = ctx.draw.pick(ctx.withTtl ? [...mistakes, 'badTtl' as const] : mistakes)
   switch (mistake) {
+    case 'badTtl':
+      body.ttl_ms = ctx.draw.pick([0, -1, 1.5, 86_400_001, '1000'])
+      break
     case 'numberQty':
       body.qty = Number(body.qty)
       break

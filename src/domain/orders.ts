@@ -11,7 +11,7 @@ import type { Units } from './decimal.ts'
 import type { Lane } from './modes.ts'
 import type { ReasonCode } from './reasons.ts'
 import type { SmallSet } from './small-set.ts'
-import { idSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema } from './schema-kit.ts'
+import { idSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema, ttlMsSchema } from './schema-kit.ts'
 import type { OrderState } from './states.ts'
 
 export type Side = 'buy' | 'sell'
@@ -34,6 +34,8 @@ export const placeBodySchema = v.pipe(
     post_only: v.exactOptional(v.boolean(), false),
     reduce_only: v.exactOptional(v.boolean(), false),
     client_order_id: v.exactOptional(clientOrderIdSchema),
+    /** The order's time-to-live: its life ends this many ms after its acceptance (spec 004 §8, kernel/ttl.ts). */
+    ttl_ms: v.exactOptional(ttlMsSchema),
   }),
   v.check((body) => (body.type === 'limit') === (body.price !== undefined), 'a limit order needs a price; a market order must not have one'),
 )
@@ -132,6 +134,11 @@ export interface Order {
   /** Execution ids already applied (inbox dedupe, per order). */
   execIds: SmallSet<string>
   acceptedAtMs: number
+  /**
+   * When the order's time-to-live ends (acceptedAtMs + the body's ttl_ms), null when it has none. Past it the order is
+   * never sent; one that may be at the venue is canceled through Lane0 (kernel/ttl.ts).
+   */
+  expiresAtMs: number | null
   updatedAtMs: number
   unknownSinceMs: number | null
   lastReason: ReasonCode | null

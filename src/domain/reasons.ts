@@ -88,6 +88,7 @@ export const REASONS = {
   ORDER_NOT_RESENDABLE: reason('conflict', 409, 'The order is not proven absent at the venue and cannot be resent'),
   CANCELED_BEFORE_SEND: reason('definite_reject', 200, 'The order was canceled before it was sent to the venue'),
   MODE_ESCALATED: reason('definite_reject', 200, 'Not sent: the mode changed to one that reaches further (paper to live) while the order or amend waited; it was decided under the mode before, so ask again'),
+  TTL_EXPIRED: reason('definite_reject', 200, "The order's time-to-live (ttl_ms) passed: never sent after it, ended unsent or canceled at the venue"),
   USER_CANCEL: reason('definite_reject', 200, 'Canceled on request'),
   // amend (replace) commands
   ORDER_NOT_AMENDABLE: reason('conflict', 409, 'The order is in a state or of a kind that cannot be amended'),

@@ -20,6 +20,20 @@ export const nonNegativeUnitsSchema = v.pipe(unitsSchema, v.check((units) => uni
 /** Milliseconds since the Unix epoch (or a duration): a non-negative safe integer. */
 export const msSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 
+/**
+ * The longest time-to-live an order may carry (ttl_ms): 24 hours. A bound, not a policy: an order meant to live longer
+ * is a GTC order without one, and the bound keeps acceptedAt + ttl far inside a safe integer.
+ */
+export const TTL_MS_MAX = 24 * 60 * 60 * 1000
+
+/** An order's time-to-live in ms: a positive integer up to TTL_MS_MAX. */
+export const ttlMsSchema = v.pipe(
+  v.number('expected a whole number of milliseconds'),
+  v.safeInteger('expected a whole number of milliseconds'),
+  v.minValue(1, 'expected a positive number of milliseconds'),
+  v.maxValue(TTL_MS_MAX, `expected at most ${TTL_MS_MAX} ms (24 h)`),
+)
+
 export const countSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 
 export const bpsSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(100_000))

@@ -164,6 +164,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     notBeforeMs: 0,
     execIds: new SmallSet(),
     acceptedAtMs: event.atMs,
+    expiresAtMs: event.ttlMs === undefined ? null : event.atMs + event.ttlMs,
     updatedAtMs: event.atMs,
     unknownSinceMs: null,
     lastReason: null,

@@ -247,6 +247,17 @@ export interface VenueOverrideLapseCommand {
   overrideId: string
 }
 
+/**
+ * The runtime saw order `orderId`'s time-to-live pass (src/runtime/ttl-expiries.ts): the kernel ends it as its
+ * expiry asks (src/kernel/ttl.ts) if the order's expiresAtMs has passed at nowMs and nothing ended it or asked for its
+ * cancel meanwhile; otherwise nothing.
+ */
+export interface TtlExpireCommand {
+  kind: 'ttl_expire'
+  nowMs: number
+  orderId: string
+}
+
 /** A venue override as a caller asks for it: the command without its kind and time (Gateway.venueOverride adds them). */
 export type VenueOverrideRequest = VenueOverrideCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
 
@@ -303,6 +314,7 @@ export type KernelCommand =
   | VenueOverrideCommand
   | VenueOverrideLapseCommand
   | RevokeTokenCommand
+  | TtlExpireCommand
 
 /** What the caller tells the client. Repeats of an idempotent request carry `duplicate: true` and the first answer. */
 export type Reply =

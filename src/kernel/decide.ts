@@ -20,6 +20,7 @@ import { decideSend } from './send.ts'
 import type { KernelState } from './state.ts'
 import { decideRevokeToken } from './revocations.ts'
 import { decidePlaceList, withListFollowUps, withRevivedLegsCanceled, withTornListsFired } from './order-lists/index.ts'
+import { decideTtlExpire } from './ttl.ts'
 import { decideVenueHealth, decideVenueOverride, decideVenueOverrideLapse } from './venue-health.ts'
 
 export function decide(state: KernelState, command: KernelCommand): Decision {
@@ -78,6 +79,8 @@ function decideCommand(state: KernelState, command: KernelCommand): Decision {
       return decideVenueOverrideLapse(state, command)
     case 'revoke_token':
       return decideRevokeToken(state, command)
+    case 'ttl_expire':
+      return decideTtlExpire(state, command)
     default:
       return unreachable(command, 'unknown command kind')
   }

@@ -33,6 +33,7 @@ export type {
   RevokeTokenRequest,
   SendCommand,
   SetModeCommand,
+  TtlExpireCommand,
   VenueHealthCommand,
   VenueOverrideCommand,
   VenueOverrideRequest,
@@ -51,6 +52,7 @@ export { isOrphanReport } from './inbox.ts'
 export { nextDueMs, nextWork, queueDepths, switchHoldOf, type NextWorkOptions, type WorkItem } from './lanes.ts'
 export { findOrderByKey, replay, unknownOrders } from './queries.ts'
 export { resendable } from './reconcile.ts'
+export { TTL_PRINCIPAL_ID, ttlPassed } from './ttl.ts'
 export { feeAllowance, heldFor, remainingAfterFill, reservationFor } from './reservations.ts'
 export {
   availableBalance,

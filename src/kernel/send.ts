@@ -21,12 +21,16 @@ import { marketWorstPrice } from './intake/sent-order.ts'
 import { heldFor, reservationFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
 import { healthGateFacts } from './venue-health.ts'
+import { ttlEndOf } from './ttl.ts'
 
 export function decideSend(state: KernelState, command: SendCommand): Decision {
   const order = state.orders.get(command.orderId)
   if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
   const notReady = notReadyFor(order, command.action)
   if (notReady !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: notReady } }
+  // A place past the order's time-to-live is never sent: the order ends (or, sent before, is read back) instead (ttl.ts).
+  const expired = command.action === 'place' ? ttlEndOf(order, command.nowMs) : null
+  if (expired !== null) return { events: expired, reply: { kind: 'done' } }
   const busy = callSlotBusy(state, order)
   if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }
   const held = switchHolds(state, order, command.action)

@@ -27,6 +27,7 @@ import { refuseLogBehindAnchorsOrClose, refuseOrdersOnGoneVenuesOrClose, restore
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 import { VenueOverrideLapses } from './venue-override-lapses.ts'
+import { TtlExpiries } from './ttl-expiries.ts'
 
 export type { CommandResult, RequestTrace } from './gateway-commands.ts'
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
@@ -59,6 +60,8 @@ export class Gateway extends GatewayCommands {
   readonly venueHealth: VenueHealthMonitor | null
   /** Records each emergency override's lapse at its expiry (a leader, once ready), so the log says when it ended. */
   private readonly overrideLapses: VenueOverrideLapses
+  /** Ends orders whose time-to-live passes (ttl-expiries.ts); the leader's, after bootstrap. */
+  readonly ttlExpiries: TtlExpiries
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     super(options, engine)
@@ -98,6 +101,7 @@ export class Gateway extends GatewayCommands {
           })
     const venueHealth = this.venueHealth
     this.overrideLapses = new VenueOverrideLapses({ engine, clock: options.clock, onError: options.onError })
+    this.ttlExpiries = new TtlExpiries({ engine, clock: options.clock, onError: options.onError })
     this.audit = auditSetup === null ? null : new AuditDuty({ engine, clock: options.clock, setup: auditSetup, configDigest: options.configDigest, onError: options.onError })
     this.executor = new Executor({
       engine,
@@ -219,6 +223,7 @@ export class Gateway extends GatewayCommands {
       gateway.readBacks.armSweep()
       gateway.venueHealth?.start()
       gateway.overrideLapses.start()
+      gateway.ttlExpiries.start()
       gateway.readyFlag = true
       return gateway
     } catch (error) {
@@ -232,6 +237,7 @@ export class Gateway extends GatewayCommands {
     this.readyFlag = false
     this.venueHealth?.stop()
     this.overrideLapses.stop()
+    this.ttlExpiries.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
     this.reportIntake.stop()
@@ -325,6 +331,7 @@ export class Gateway extends GatewayCommands {
     // and, once the log closed, asked it to record at every tick for as long as the process lived (an HA role change).
     this.venueHealth?.stop()
     this.overrideLapses.stop()
+    this.ttlExpiries.stop()
     await this.stopVenueSessions()
     this.readBacks.stop()
     this.reportIntake.stop()

@@ -10,7 +10,7 @@ import {
   LOG_READS_HEADER, THIS_BUILDS_LOG_READS_TEXT, standbyRefusal, standbyRequestHeaders, thisBuildsLogReads, type LogReads,
 } from '../../../src/runtime/ha/index.ts'
 import { formatLogReads, parseLogReads } from '../../../src/runtime/ha/log-reads.ts'
-import { EVENT_CODES } from '../../../src/domain/events/registry.ts'
+import { EVENT_CODES, EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
 import { KERNEL_STATE_FORMAT_VERSION } from '../../../src/runtime/snapshot/index.ts'
 import { record, removeTempDirs, tempDir } from '../../wal/support.ts'
 import { afterEach } from 'bun:test'
@@ -41,7 +41,7 @@ describe('what a build reads, as the header says it', () => {
   test('a standby that reads more than the leader writes (a newer build: a later type, a later version) may follow', () => {
     const newer = readsWith((events, snapshot) => {
       events.set(NEWEST_CODE + 50, 1)
-      events.set(200, 4)
+      events.set(200, EVENT_VERSIONS['order.accepted'] + 1)
       snapshot['kernel-state'] = KERNEL_STATE_FORMAT_VERSION + 1
     })
     expect(standbyRefusal(formatLogReads(newer))).toBeNull()
@@ -53,7 +53,7 @@ describe('what a build reads, as the header says it', () => {
     expect(withoutNewest?.message).toContain(`type ${NEWEST_CODE}`)
     expect(withoutNewest?.message).toContain('upgrade standbys before their leader')
     const olderVersion = standbyRefusal(formatLogReads(readsWith((events) => events.set(200, 2))))
-    expect(olderVersion).toEqual({ code: 'STANDBY_TOO_OLD', message: expect.stringContaining('type 200 v4 (reads up to v2)') })
+    expect(olderVersion).toEqual({ code: 'STANDBY_TOO_OLD', message: expect.stringContaining(`type 200 v${EVENT_VERSIONS['order.accepted']} (reads up to v2)`) })
     const olderState = standbyRefusal(formatLogReads(readsWith((_, snapshot) => void (snapshot['kernel-state'] = KERNEL_STATE_FORMAT_VERSION - 1))))
     expect(olderState?.message).toContain(`kernel-state v${KERNEL_STATE_FORMAT_VERSION} (reads up to v${KERNEL_STATE_FORMAT_VERSION - 1})`)
   })

@@ -66,9 +66,19 @@ export async function tradedWorld(seed: number, orders = 40): Promise<World> {
  */
 export function encodeWithFormat12Policies(state: KernelState): EncodedKernelState {
   const { json, idempotency } = encodeKernelState(state)
-  const fields = structuredClone(json) as unknown[]
+  const fields = withoutOrderExpiry(json)
   const config = fields[1] as unknown[] | null
   const rows = [...((config?.[2] as unknown[][] | undefined) ?? []), ...(fields[3] as [string, unknown[]][]).map(([, row]) => row)]
   for (const row of rows) expect(row.pop()).toBeNull()
   return { json: fields as Json, idempotency }
+}
+
+/**
+ * A state's kernel JSON as format 16 and older wrote its orders (a copy): without expiresAtMs, the last member of this
+ * build's order rows (format 17), null for an order without a time-to-live — which is every order those builds held.
+ */
+export function withoutOrderExpiry(json: Json): unknown[] {
+  const fields = structuredClone(json) as unknown[]
+  for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBeNull()
+  return fields
 }

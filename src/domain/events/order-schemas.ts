@@ -5,7 +5,7 @@
  */
 
 import * as v from 'valibot'
-import { idSchema, msSchema, nonNegativeUnitsSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema } from '../schema-kit.ts'
+import { idSchema, msSchema, nonNegativeUnitsSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema, ttlMsSchema } from '../schema-kit.ts'
 import { decisionRecordSchema, gateVerdictSchema, laneSchema, reasonCodeSchema } from './common.ts'
 import { orderBase, sendActionSchema, traceparent } from './record-parts.ts'
 
@@ -35,6 +35,8 @@ export const ORDER_EVENT_SCHEMAS = {
     flattenId: v.nullable(idSchema),
     decision: decisionRecordSchema,
     traceparent,
+    // Payload version 7: the body's ttl_ms; the order's life ends at atMs + ttlMs (src/kernel/ttl.ts). Absent: none.
+    ttlMs: v.exactOptional(ttlMsSchema),
   }),
   'order.rejected': v.strictObject({
     type: v.literal('order.rejected'),

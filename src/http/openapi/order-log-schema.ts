@@ -135,6 +135,13 @@ export const ORDER_EXPLAIN = v.strictObject({
   story_omitted: count('Records left out of story (read them in full_history)'),
   full_history: text('The path of the order\'s whole history, page by page (GET /v1/orders/{id}/events)'),
   held: orNull(HELD, 'The kill switch holding its queued place or amend now (never logged: a held item is not picked); null when none is'),
+  ttl: orNull(
+    v.strictObject({
+      ttl_ms: integer('The time-to-live the order was accepted with (the body\'s ttl_ms)'),
+      expires_at_ms: integer('When it ends (accepted at + ttl_ms): past it the order is never sent; queued, it ends Canceled (TTL_EXPIRED); resting at the venue, it is canceled through Lane0'),
+    }),
+    "The order's time-to-live, from its acceptance record; null when it has none, or its acceptance is not among the records read",
+  ),
 })
 
 export type OrderExplainBody = v.InferOutput<typeof ORDER_EXPLAIN>

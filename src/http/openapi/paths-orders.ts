@@ -53,6 +53,8 @@ const ORDER = record(
       properties: { amend_id: { type: 'integer' }, qty: decimal(), price: nullableDecimal('Null for a market order'), stage: { type: 'string', enum: ['requested', 'sent', 'failed'] } },
     },
     accepted_at_ms: integer('When the kernel accepted it (ms since the epoch)'),
+    ttl_ms: nullable('integer', 'The time-to-live it was accepted with (the body\'s ttl_ms); null when none'),
+    expires_at_ms: nullable('integer', 'When its time-to-live ends (accepted_at_ms + ttl_ms): past it the order is never sent; one still queued ends Canceled (TTL_EXPIRED), one that may rest at the venue is canceled through Lane0. Null when none'),
     updated_at_ms: integer('Its last change'),
     unknown_since_ms: nullable('integer', 'Since when its venue outcome is Unknown; null when it is not'),
   },

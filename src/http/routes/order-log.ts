@@ -87,6 +87,7 @@ function explainBody(services: Services, found: FoundOrder, held: OrderExplainBo
     story_omitted: excerpt.storyOmitted,
     full_history: `/v1/orders/${found.orderId}/events`,
     held,
+    ttl: accepted?.ttlMs === undefined ? null : { ttl_ms: accepted.ttlMs, expires_at_ms: accepted.atMs + accepted.ttlMs },
   }
 }
 
@@ -238,7 +239,8 @@ export function summaryOf(event: DomainEvent): string {
   switch (event.type) {
     case 'order.accepted': {
       const price = event.price === null ? '' : ` @ ${d(event.price)}`
-      return `accepted ${event.side} ${d(event.qty)} ${event.symbol} ${event.orderType}${price} ${event.tif} in lane ${event.lane}; ` +
+      const ttl = event.ttlMs === undefined ? '' : ` with a time-to-live of ${event.ttlMs} ms (ends at ${event.atMs + event.ttlMs})`
+      return `accepted ${event.side} ${d(event.qty)} ${event.symbol} ${event.orderType}${price} ${event.tif} in lane ${event.lane}${ttl}; ` +
         `reserves ${d(event.reservationAmount)} ${event.reservationAsset}; ${guardList(event.decision)}`
     }
     case 'order.rejected': return `rejected ${event.reason} by the ${event.guard} guard; ${guardList(event.decision)}`

@@ -28,6 +28,10 @@ export interface OrderView {
   cancel_requested: boolean
   amend: { amend_id: number; qty: string; price: string | null; stage: string } | null
   accepted_at_ms: number
+  /** The time-to-live the order was accepted with (ttl_ms), null when none. */
+  ttl_ms: number | null
+  /** When that time-to-live ends (accepted_at_ms + ttl_ms): past it the order is never sent, and canceled if resting. */
+  expires_at_ms: number | null
   updated_at_ms: number
   unknown_since_ms: number | null
 }
@@ -58,6 +62,8 @@ export function orderView(order: Order): OrderView {
         ? null
         : { amend_id: order.amend.amendId, qty: formatDecimal(order.amend.qty), price: order.amend.price === null ? null : formatDecimal(order.amend.price), stage: order.amend.stage },
     accepted_at_ms: order.acceptedAtMs,
+    ttl_ms: order.expiresAtMs === null ? null : order.expiresAtMs - order.acceptedAtMs,
+    expires_at_ms: order.expiresAtMs,
     updated_at_ms: order.updatedAtMs,
     unknown_since_ms: order.unknownSinceMs,
   }

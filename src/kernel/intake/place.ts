@@ -102,6 +102,7 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
     flattenId: null,
     decision: decisionRecord(command, records),
     ...traceMemberOf(command),
+    ...(body.ttl_ms === undefined ? {} : { ttlMs: body.ttl_ms }),
   }
   return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
 }

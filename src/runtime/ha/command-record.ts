@@ -208,6 +208,7 @@ const commandSchema = v.variant('kind', [
     v.strictObject({ kind: v.literal('venue_override'), op: v.literal('revoke'), nowMs: ms, principal: principalSchema, venue: text, note: text }),
   ]),
   v.strictObject({ kind: v.literal('venue_override_lapse'), nowMs: ms, venue: text, overrideId: text }),
+  v.strictObject({ kind: v.literal('ttl_expire'), nowMs: ms, orderId: text }),
   v.variant('target', [
     v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('token'), nowMs: ms, principal: principalSchema, jti: text, untilMs: ms, note: text }),
     v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('subject'), nowMs: ms, principal: principalSchema, sub: text, issuedBeforeMs: ms, untilMs: ms, note: text }),

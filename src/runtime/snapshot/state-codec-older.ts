@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 15), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 16), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -7,13 +7,20 @@ import type { Order } from '../../domain/orders.ts'
 import { emptyRevocations } from '../../domain/revocations.ts'
 import { emptyOrderLists } from '../../domain/order-lists.ts'
 import { revocationsCodec } from './revocations-codec.ts'
+import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, type KernelStateRest, type KernelStateRestV8,
+  CONFIG_PARTS, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
-  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10,
+  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16,
 } from './state-parts.ts'
+
+/**
+ * No time-to-live: what an order of a version 16 or older section holds, and what replaying its log gives too — those
+ * builds wrote no `order.accepted` with a ttlMs (payload version 7), the only record that sets one.
+ */
+const NO_TTL = { expiresAtMs: null } as const
 
 /**
  * No loosest limit kept: what an order of a version 9 or older section holds, and what replaying its log gives too —
@@ -60,19 +67,23 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   ...NOTHING_PENDING,
   ...NO_LOOSEST_LIMIT,
   ...NONE_DECLINED,
+  ...NO_TTL,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL }))
 
 /** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
-const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED }))
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL }))
 
 /** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
-const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED }))
+const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL }))
+
+/** A version 11 to 16 order: every field but expiresAtMs (no time-to-live, as its replay gives). */
+const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL }))
 
 /**
  * A state as formats 9–11 wrote it (the fields of format 11, its orders as `orders` reads them), read into this build's
@@ -94,7 +105,7 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
  * revocations (empty), which is what replaying its log gives (`auth.token_revoked` and `auth.subject_revoked` are newer).
  */
 function withVenueHealth(version: number, configParts: ConfigParts): Codec<KernelStateRest> {
-  const older = record<KernelStateRestV14>('KernelState', { ...kernelStateFieldsV8(mapOf(order), configParts), retireRule: nullable(num), venueHealth: venueHealthEntries })
+  const older = record<KernelStateRestV14>('KernelState', { ...kernelStateFieldsV8(mapOf(orderFromV16), configParts), retireRule: nullable(num), venueHealth: venueHealthEntries })
   return {
     shape: older.shape,
     encode: () => {
@@ -110,7 +121,7 @@ function withVenueHealth(version: number, configParts: ConfigParts): Codec<Kerne
  */
 export const kernelStateV15: Codec<KernelStateRest> = (() => {
   const older = record<KernelStateRestV15>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
+    ...kernelStateFieldsV8(mapOf(orderFromV16), CONFIG_PARTS),
     retireRule: nullable(num),
     venueHealth: venueHealthEntries,
     revocations: revocationsCodec,
@@ -121,6 +132,27 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
       throw new CodecError("kernel state is written in this build's format, never in version 15")
     },
     decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists() }),
+  }
+})()
+
+/**
+ * A state as format 16 wrote it: this build's fields, its orders without expiresAtMs (read with it null: no
+ * time-to-live, as replaying its log gives).
+ */
+export const kernelStateV16: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRest>('KernelState', {
+    ...kernelStateFieldsV8(mapOf(orderFromV16), CONFIG_PARTS),
+    retireRule: nullable(num),
+    venueHealth: venueHealthEntries,
+    revocations: revocationsCodec,
+    orderLists: orderListsCodec,
+  })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 16")
+    },
+    decode: (json, path) => older.decode(json, path),
   }
 })()
 
@@ -139,8 +171,8 @@ export const kernelStateV13 = withVenueHealth(13, CONFIG_PARTS_V13)
  */
 export const kernelStateV12 = withVenueHealth(12, CONFIG_PARTS_V12)
 
-/** A state as format 11 wrote it: this build's orders, no venue health. */
-export const kernelStateV11 = withoutVenueHealth(11, mapOf(order))
+/** A state as format 11 wrote it: its orders without expiresAtMs (read with it null), no venue health. */
+export const kernelStateV11 = withoutVenueHealth(11, mapOf(orderFromV16))
 
 /** A state as format 10 wrote it: its orders without syntheticDeclinedCumQty (read with it null), no venue health. */
 export const kernelStateV10 = withoutVenueHealth(10, mapOf(orderFromV10))

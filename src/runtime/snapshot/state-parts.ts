@@ -1,7 +1,7 @@
 /**
  * The codecs of the kernel state's parts for its snapshot encoding (state-codec.ts): instruments, policies, the kernel
  * config, orders, ledgers, queues, counters, and the state's fields but retireRule and the idempotency index. The
- * order's field tables go format by format (5, 6, 7, 9, then this build's): the readers of older formats
+ * order's field tables go format by format (5, 6, 7, 9, 10, 16, then this build's): the readers of older formats
  * (state-codec-older.ts) decode an order with its format's table and upgrade it.
  */
 
@@ -147,8 +147,10 @@ const amendState = record<AmendState>('AmendState', {
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format versions 11 to 16. */
+export type OrderV16 = Omit<Order, 'expiresAtMs'>
 /** The fields an order had in format version 10. */
-export type OrderV10 = Omit<Order, 'syntheticDeclinedCumQty'>
+export type OrderV10 = Omit<OrderV16, 'syntheticDeclinedCumQty'>
 /** The fields an order had in format versions 8 and 9. */
 export type OrderV9 = Omit<OrderV10, 'limitLoosest'>
 /** The fields an order had in format version 5. */
@@ -206,7 +208,9 @@ export const orderFieldsV9: Fields<OrderV9> = { ...orderFieldsV7, syntheticPendi
 
 export const orderFieldsV10: Fields<OrderV10> = { ...orderFieldsV9, limitLoosest: nullable(units) }
 
-export const order = record<Order>('Order', { ...orderFieldsV10, syntheticDeclinedCumQty: nullable(units) })
+export const orderFieldsV16: Fields<OrderV16> = { ...orderFieldsV10, syntheticDeclinedCumQty: nullable(units) }
+
+export const order = record<Order>('Order', { ...orderFieldsV16, expiresAtMs: nullable(num) })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
