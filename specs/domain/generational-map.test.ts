@@ -97,6 +97,50 @@ describe('GenerationalMap', () => {
     expect([...map.keys()]).toEqual(Array.from({ length: 100_000 }, (_, index) => index))
   })
 
+  test('a merge is copied a few entries per write of a new key, never in one write (no stall of a whole run)', () => {
+    // Counts the Map writes each set() makes, through Map.prototype.set: a merge done at once wrote a whole run of
+    // generations (thousands of entries) into the new Map within the one set() that started a generation.
+    const options = { generationSizeMin: 64, generationsTarget: 16 }
+    const map = new GenerationalMap<string, number>(null, options)
+    const reference = new Map<string, number>()
+    const nativeSet = Map.prototype.set
+    let writes = 0
+    let writesMax = 0
+    let writesWithCopy = 0
+    let pendingSeen = 0
+    Map.prototype.set = function (this: Map<unknown, unknown>, key: unknown, value: unknown) {
+      writes++
+      return nativeSet.call(this, key, value)
+    }
+    try {
+      for (let index = 0; index < 60_000; index++) {
+        const key = `order-${(index * 7_919) % 1_000_003}`
+        writes = 0
+        map.set(key, index)
+        writesMax = Math.max(writesMax, writes)
+        if (map.copiedByLastWrite > 0) writesWithCopy++
+        if (map.mergePending) pendingSeen++
+        // Now and then an old key is written again or deleted, so writes into sources being copied are covered.
+        if (index % 97 === 0) map.set(`order-${((index >> 1) * 7_919) % 1_000_003}`, -index)
+        if (index % 89 === 0) map.delete(`order-${((index >> 2) * 7_919) % 1_000_003}`)
+      }
+    } finally {
+      Map.prototype.set = nativeSet
+    }
+    for (let index = 0; index < 60_000; index++) {
+      const key = `order-${(index * 7_919) % 1_000_003}`
+      reference.set(key, index)
+      if (index % 97 === 0) reference.set(`order-${((index >> 1) * 7_919) % 1_000_003}`, -index)
+      if (index % 89 === 0) reference.delete(`order-${((index >> 2) * 7_919) % 1_000_003}`)
+    }
+    expect([...map]).toEqual([...reference])
+    expect(writesWithCopy).toBeGreaterThan(1_000)
+    expect(pendingSeen).toBeGreaterThan(1_000)
+    // One entry of its own, and a step of the merge: 16 at least, more only to keep pace (here well under 64).
+    expect(writesMax).toBeLessThanOrEqual(64)
+    expect(map.generations.length).toBeLessThanOrEqual(2 * 16 + 2)
+  })
+
   test('generations thinned by deletes around long-lived keys are merged, not kept one per survivor', () => {
     // Kernel retention: ended orders leave, one in 500 rests for good. Plain dropping only removes empty generations.
     const map = new GenerationalMap<number, number>(null, { generationSizeMin: 64, generationsTarget: 4 })

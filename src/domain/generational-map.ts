@@ -13,9 +13,11 @@
  * It behaves as a Map: the same answers, and iteration in insertion order (generations oldest first, each in its own
  * insertion order; a deleted key written again goes into the youngest generation, as a Map moves it to the end). The
  * price is a lookup per generation for a key that is not there, so generations are kept few: a new one is sized
- * `size / generationsTarget` (at least `generationSizeMin`), and whenever one starts, adjacent older ones that deletes
- * have thinned (orders retired around a long-resting one) are merged while together they fit that size. So any two
- * neighbours hold more than it, and there are at most about 2 × generationsTarget + 1 of them.
+ * `size / generationsTarget` (at least `generationSizeMin`), and whenever one starts, adjacent older ones that fit
+ * that size together (small early ones, or ones deletes have thinned: orders retired around a long-resting one) are
+ * merged. So any two neighbours hold more than it, and there are at most about 2 × generationsTarget + 1 of them (one
+ * more while a merge is being copied). A merge is copied a few entries per write of a new key, not at once
+ * (generation-merge.ts): done at once it held the event loop for up to `size / generationsTarget` entries.
  *
  * Each generation but the youngest is looked up only if its Bloom filter (key-filter.ts) says it may hold the key, so
  * a key that is not there costs a hash and a bit probe per generation, not a Map lookup in each.
@@ -30,6 +32,7 @@
  */
 
 import { assert } from './assert.ts'
+import { GenerationMerge, MERGE_STEP_ENTRIES_MIN, mergeRuns } from './generation-merge.ts'
 import { KeyFilter, keyHash } from './key-filter.ts'
 
 export interface GenerationalMapOptions {
@@ -68,6 +71,9 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   #missedKey: K | undefined = undefined
   #missedKnown = false
   #observer: GenerationalMapObserver<K, V> | null = null
+  /** The merge being copied, if any: its sources stay in `generations` until it is swapped in. */
+  #merge: GenerationMerge<K, V> | null = null
+  #copiedByLastWrite = 0
 
   /**
    * From a GenerationalMap: a copy generation by generation. From a Map (keys known unique): appended without a lookup
@@ -99,6 +105,16 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     return this.#iterationsActive
   }
 
+  /** Whether a merge of generations is being copied (its sources are still in `generations`). */
+  get mergePending(): boolean {
+    return this.#merge !== null
+  }
+
+  /** How many entries the last set() copied into a merged generation: the bound on a write's extra work. */
+  get copiedByLastWrite(): number {
+    return this.#copiedByLastWrite
+  }
+
   // get, has and set look in the youngest generation first and walk the older ones in methods of their own: the
   // common case (an order's key, read while the order is recent) stays small enough for the JIT to inline into its
   // callers. In bench:http's order flow (in-process, 70k orders, two profiles each side) the samples in this file's
@@ -117,10 +133,12 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     assert(value !== undefined, 'a GenerationalMap value may not be undefined')
     const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key)
     this.forgetMiss()
+    this.#copiedByLastWrite = 0
     if (holder !== null) {
       const observer = this.#observer
       const previous = observer === null ? undefined : holder.get(key)
       holder.set(key, value)
+      this.#merge?.replaced(holder, key, value)
       observer?.replaced(key, value, previous as V)
       return this
     }
@@ -129,6 +147,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     young.set(key, value)
     this.noteNewKey(key)
     this.#entryCount++
+    if (this.#merge !== null) this.mergeStep(this.#merge, young)
     this.#observer?.added(key, value)
     return this
   }
@@ -140,6 +159,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     const observer = this.#observer
     const value = observer === null ? undefined : holder.get(key)
     holder.delete(key)
+    this.#merge?.deleted(holder, key)
     this.#entryCount--
     observer?.deleted(key, value as V)
     return true
@@ -153,6 +173,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     this.#youngSizeMax = this.#options.generationSizeMin
     this.#filters = this.generations.map(() => new KeyFilter(this.#youngSizeMax))
     this.#entryCount = 0
+    this.#merge = null
     this.forgetMiss()
     this.#observer?.cleared()
   }
@@ -227,17 +248,54 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     }
   }
 
+  /**
+   * Empty generations are dropped at once (no iteration running), and the runs of neighbours that fit the new size
+   * together start merging — unless a merge is still being copied (an iteration held its swap off): then the next.
+   */
   private startGeneration(): Map<K, V> {
     this.#youngSizeMax = Math.max(this.#options.generationSizeMin, Math.ceil(this.#entryCount / this.#options.generationsTarget))
-    if (this.#iterationsActive === 0) {
-      const merged = coalesced(this.generations, this.#filters, this.#youngSizeMax)
-      this.generations = merged.generations
-      this.#filters = merged.filters
+    if (this.#iterationsActive === 0 && this.#merge === null) {
+      const kept = this.generations.map((_, index) => index).filter((index) => this.generations[index]!.size > 0)
+      if (kept.length < this.generations.length) {
+        this.generations = kept.map((index) => this.generations[index]!)
+        this.#filters = kept.map((index) => this.#filters[index]!)
+      }
+      const runs = mergeRuns(this.generations, this.#youngSizeMax)
+      if (runs.length > 0) this.#merge = new GenerationMerge(runs)
     }
     const young = new Map<K, V>()
     this.generations.push(young)
     this.#filters.push(new KeyFilter(this.#youngSizeMax))
     return young
+  }
+
+  /**
+   * Copies a share of the pending merge: enough that it is done before the youngest generation fills (at least
+   * MERGE_STEP_ENTRIES_MIN), so merges never pile up; swapped in once copied and no iteration runs.
+   */
+  private mergeStep(merge: GenerationMerge<K, V>, young: Map<K, V>): void {
+    const writesLeft = Math.max(1, this.#youngSizeMax - young.size)
+    this.#copiedByLastWrite = merge.copy(Math.max(MERGE_STEP_ENTRIES_MIN, Math.ceil(merge.left / writesLeft)))
+    if (merge.done && this.#iterationsActive === 0) this.swapMerged(merge)
+  }
+
+  /** Each merged run takes the place of its sources (still neighbours: only the youngest end of the list grew). */
+  private swapMerged(merge: GenerationMerge<K, V>): void {
+    for (const run of merge.runs) {
+      const index = this.generations.indexOf(run.sources[0]!)
+      assert(index >= 0 && run.sources.every((source, offset) => this.generations[index + offset] === source), 'a merged run is no longer in place')
+      this.generations.splice(index, run.sources.length, run.target)
+      this.#filters.splice(index, run.sources.length, run.filter)
+    }
+    this.#merge = null
+  }
+
+  /** The pending merge copied and swapped in at once (bulk loads, where no request waits). */
+  private finishMerge(): void {
+    const merge = this.#merge
+    if (merge === null) return
+    merge.copy(Number.POSITIVE_INFINITY)
+    this.swapMerged(merge)
   }
 
   /** A copy of a GenerationalMap, generation by generation (each a native Map copy), without a lookup per entry. */
@@ -254,11 +312,15 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     let young = this.generations[0]!
     for (const [key, value] of source) {
       assert(value !== undefined, 'a GenerationalMap value may not be undefined')
-      if (young.size >= this.#youngSizeMax) young = this.startGeneration()
+      if (young.size >= this.#youngSizeMax) {
+        this.finishMerge()
+        young = this.startGeneration()
+      }
       young.set(key, value)
       this.#filters[this.#filters.length - 1]!.add(keyHash(key))
       this.#entryCount++
     }
+    this.finishMerge()
   }
 
   private *walk(): Generator<[K, V], undefined, unknown> {
@@ -271,40 +333,6 @@ export class GenerationalMap<K, V> implements Map<K, V> {
       this.#iterationsActive--
     }
   }
-}
-
-/**
- * The generations in the same order with empty ones dropped and each run of neighbours that fits `sizeMax` together
- * merged into one (a new Map, entries in order, and a filter of its keys). Afterwards any two neighbours hold more
- * than `sizeMax`. A generation kept as it was keeps its filter.
- */
-function coalesced<K, V>(generations: readonly Map<K, V>[], filters: readonly KeyFilter[], sizeMax: number): { generations: Map<K, V>[]; filters: KeyFilter[] } {
-  const result = { generations: [] as Map<K, V>[], filters: [] as KeyFilter[] }
-  let run: number[] = []
-  let runSize = 0
-  const closeRun = (): void => {
-    if (run.length === 1) {
-      result.generations.push(generations[run[0]!]!)
-      result.filters.push(filters[run[0]!]!)
-    }
-    if (run.length > 1) {
-      const merged = new Map<K, V>()
-      for (const index of run) for (const [key, value] of generations[index]!) merged.set(key, value)
-      result.generations.push(merged)
-      result.filters.push(KeyFilter.of(merged.keys(), merged.size))
-    }
-    run = []
-    runSize = 0
-  }
-  for (let index = 0; index < generations.length; index++) {
-    const generation = generations[index]!
-    if (generation.size === 0) continue
-    if (runSize + generation.size > sizeMax) closeRun()
-    run.push(index)
-    runSize += generation.size
-  }
-  closeRun()
-  return result
 }
 
 /** Whether `value` is a Map or a GenerationalMap: what encoders that turn Maps into pairs test for. */
