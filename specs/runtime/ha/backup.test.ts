@@ -287,6 +287,21 @@ describe('egress backup refuses, leaving no DIR', () => {
     nothingLeft(parent)
   })
 
+  test('a refusal with an endless body: only its start is read (BACKUP_SOURCE_REFUSED at once, not the timeout)', async () => {
+    const endless = (): Response => new Response(new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x41))
+      },
+    }), { status: 500 })
+    const { world, url } = await compactingLeader(111, cleanups, { intercept: (request) => (request.pathname === '/replication/stream' ? endless() : undefined) })
+    await trade(world, { orders: 3, tag: 'b', seed: 111 })
+    const { parent, out } = outDir()
+    const run = await backup(['--from', url, '--out', out, '--whole-log', '--timeout-ms', '3000'])
+    expect({ code: run.code, error: run.result.code }).toEqual({ code: 1, error: 'BACKUP_SOURCE_REFUSED' })
+    expect(String(run.result.message)).toContain('answered 500: AAAA')
+    nothingLeft(parent)
+  })
+
   test('bad usage: no --from, a URL with credentials or a query, no token: exit 2, nothing written', async () => {
     const { parent, out } = outDir()
     const usage = async (args: string[], env: Record<string, string> = { EGRESS_REPLICATION_TOKEN: TOKEN }): Promise<number> => runCli(['backup', ...args], recordingIo(env))
