@@ -8,12 +8,13 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
+import { nodeIo, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
 import { runCli } from '../../../src/cli/index.ts'
 import { chainHashAt, encodeEnvelope, HaNode } from '../../../src/runtime/ha/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
+import { SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
 import { recordingIo } from '../../cli/io.ts'
-import { removeDir } from '../harness.ts'
+import { removeDir, type World } from '../harness.ts'
 import { trade } from '../snapshot/support.ts'
 import { compactingLeader, recoveringStandby, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
 import { haHttp, replicator, serveReplication, TOKEN, waitFor } from './support.ts'
@@ -88,8 +89,9 @@ describe('egress backup of a running leader', () => {
     const result = run.result as { ok: boolean; verified: boolean; firstLsn: number; lastLsn: number; leaderLastLsnAtStart: number; snapshot: { lsn: number } | null; chainHead: string; bytesReceived: number }
     expect(result).toMatchObject({ ok: true, verified: true })
     expect(result.lastLsn).toBeGreaterThanOrEqual(lastLsnBefore)
-    expect(result.lastLsn).toBe(result.leaderLastLsnAtStart)
     expect(result.snapshot).not.toBeNull()
+    // The end read at the start, or the snapshot's LSN when the leader took it after that read (it keeps trading).
+    expect(result.lastLsn).toBe(Math.max(result.leaderLastLsnAtStart, result.snapshot?.lsn ?? 0))
     expect(result.firstLsn).toBe(result.snapshot?.lsn ?? -1)
     expect(result.bytesReceived).toBeGreaterThan(0)
     // Exactly the leader's log through the end: the same chain head there (so every record up to it, every order
@@ -115,6 +117,41 @@ describe('egress backup of a running leader', () => {
     await waitFor(() => standby.engine.wal.lastLsn === world.gateway.engine.wal.lastLsn, 10_000, 'the restored standby caught up')
     expect(toHex(standby.engine.wal.chainHead)).toBe(toHex(world.gateway.engine.wal.chainHead))
     expect(errors).toEqual([])
+  })
+
+  test('a snapshot the leader takes after the backup read its log end (the race under load): the copy ends at the snapshot or after it, never falls back to a compacted LSN 1', async () => {
+    let leaderWorld: World | null = null
+    let answered = false
+    const { world, url } = await compactingLeader(63, cleanups, {
+      intercept: (request) => {
+        if (request.pathname !== '/replication/hash' || answered || leaderWorld === null) return undefined
+        answered = true
+        const traded = leaderWorld
+        // The log's end as the backup reads it; the leader then snapshots (and compacts) past it before the snapshot fetch.
+        const endLsn = traded.gateway.engine.wal.lastLsn
+        const snapshotsDir = join(traded.dir, 'snapshots')
+        const newest = (): number => new SnapshotStore(snapshotsDir, { io: nodeIo, keep: 2 }).candidates()[0]?.lsn ?? 0
+        return (async () => {
+          for (let round = 0; newest() <= endLsn; round++) {
+            if (round > 10) throw new Error('the leader took no snapshot past the backup\'s end')
+            await trade(traded, { orders: 30, tag: `race${round}`, seed: 630 + round })
+            await traded.gateway.snapshotter.idle()
+          }
+          return Response.json({ lsn: 0, hash: toHex(new Uint8Array(32)), last_lsn: endLsn })
+        })()
+      },
+    })
+    await tradeUntilCompacted(world, 1, 63)
+    leaderWorld = world
+    const { out } = outDir()
+    const run = await backup(['--from', url, '--out', out])
+    if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
+    const result = run.result as { lastLsn: number; leaderLastLsnAtStart: number; snapshot: { lsn: number } | null; chainHead: string }
+    expect(result.snapshot).not.toBeNull()
+    expect(result.lastLsn).toBeGreaterThanOrEqual(result.snapshot?.lsn ?? Number.POSITIVE_INFINITY)
+    expect(result.lastLsn).toBeGreaterThan(result.leaderLastLsnAtStart)
+    expect(result.chainHead).toBe(toHex(chainHashAt(world.gateway.engine.wal, result.lastLsn) ?? new Uint8Array(0)))
+    expect((await replayVerify(out)).code).toBe(0)
   })
 
   test('an HA standby node started on the copy restores from it and follows the leader from where the copy ends, no re-sync', async () => {
@@ -247,6 +284,21 @@ describe('egress backup refuses, leaving no DIR', () => {
     const run = await backup(['--from', url, '--out', out, '--whole-log'])
     expect({ code: run.code, error: run.result.code }).toEqual({ code: 65, error: 'BACKUP_FRAME_REFUSED' })
     expect(String(run.result.message)).toContain('FRAME_CORRUPT')
+    nothingLeft(parent)
+  })
+
+  test('a refusal with an endless body: only its start is read (BACKUP_SOURCE_REFUSED at once, not the timeout)', async () => {
+    const endless = (): Response => new Response(new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x41))
+      },
+    }), { status: 500 })
+    const { world, url } = await compactingLeader(111, cleanups, { intercept: (request) => (request.pathname === '/replication/stream' ? endless() : undefined) })
+    await trade(world, { orders: 3, tag: 'b', seed: 111 })
+    const { parent, out } = outDir()
+    const run = await backup(['--from', url, '--out', out, '--whole-log', '--timeout-ms', '3000'])
+    expect({ code: run.code, error: run.result.code }).toEqual({ code: 1, error: 'BACKUP_SOURCE_REFUSED' })
+    expect(String(run.result.message)).toContain('answered 500: AAAA')
     nothingLeft(parent)
   })
 

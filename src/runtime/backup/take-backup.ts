@@ -2,7 +2,8 @@
  * `egress backup --from URL --out DIR`: a consistent copy of a running leader's data, taken over its replication
  * routes with the standby's own client code, without stopping it or touching its HA:
  *
- *   1. where the leader's log ends now (source.ts) — the backup's end, unless --to-lsn names an earlier one;
+ *   1. where the leader's log ends now (source.ts) — the backup's end, unless --to-lsn names an earlier one (or, with
+ *      no --to-lsn, the snapshot of step 2 was taken after it: the end is then the snapshot's LSN);
  *   2. the leader's newest snapshot (`fetchLeaderSnapshot`, digest and framing checked; skipped with --whole-log, or
  *      when it lies beyond the end or the leader has none): the new log is anchored at its LSN (`startAnchoredLog`,
  *      the shape of a compacted log), otherwise it starts at LSN 1;
@@ -72,13 +73,16 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
   if (options.toLsn !== null && options.toLsn > source.lastLsn) {
     throw new BackupError('BACKUP_TO_LSN_BEYOND_LOG', `--to-lsn ${options.toLsn} is beyond the leader's log end, LSN ${source.lastLsn}`)
   }
-  const endLsn = options.toLsn ?? source.lastLsn
+  let endLsn = options.toLsn ?? source.lastLsn
   options.log(`backup: copying ${source.leaderUrl} through LSN ${endLsn} (its log ends at ${source.lastLsn})`)
   const access = { leaderUrl: source.leaderUrl, token: options.token, timeoutMs: options.timeoutMs, ...(options.signal === undefined ? {} : { stopSignal: options.signal }) }
   const build = makeBuildDir(options.out)
   let wal: Wal | null = null
   try {
     const snapshot = options.wholeLog ? null : await usableSnapshot(access, endLsn, options)
+    // With no --to-lsn, a snapshot the leader took after its end was read (it keeps trading) moves the end to it: the
+    // log before that snapshot may be compacted already, and the leader's log holds every record through its LSN.
+    if (snapshot !== null && snapshot.lsn > endLsn) endLsn = snapshot.lsn
     const logDir = join(build, 'log')
     if (snapshot !== null) local('anchoring the log', () => startAnchoredLog(logDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore }))
     // An envelope is appended as one batch: the batch bound must hold the largest envelope accepted.
@@ -121,12 +125,16 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
   }
 }
 
-/** The leader's newest snapshot if it is at or before `endLsn`; null when it has none (or none that early). */
+/**
+ * The leader's newest snapshot if it is at or before `endLsn`, or with no --to-lsn at all (the end then moves to it);
+ * null when it has none (or, for a --to-lsn, none that early).
+ */
 async function usableSnapshot(access: LeaderAccess, endLsn: number, options: BackupOptions): Promise<LeaderSnapshot | null> {
   try {
     const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: options.snapshotBytesMax })
-    if (snapshot.lsn <= endLsn) {
-      options.log(`backup: the leader's snapshot at LSN ${snapshot.lsn} (${snapshot.bytes.byteLength} bytes), then its log from there`)
+    if (snapshot.lsn <= endLsn || options.toLsn === null) {
+      const past = snapshot.lsn > endLsn ? `; it was taken after the log's end was read: copying through its LSN instead of ${endLsn}` : ''
+      options.log(`backup: the leader's snapshot at LSN ${snapshot.lsn} (${snapshot.bytes.byteLength} bytes), then its log from there${past}`)
       return snapshot
     }
     options.log(`backup: the leader's newest snapshot (LSN ${snapshot.lsn}) is beyond LSN ${endLsn}: copying the log from LSN 1`)

@@ -11,6 +11,7 @@
  */
 
 import { toHex, type Wal } from '../../../wal/index.ts'
+import { answerText } from './answer-text.ts'
 import { EnvelopeReader } from './envelope.ts'
 import { framesThrough } from './frames-through.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
@@ -60,7 +61,7 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
     const signal = access.stopSignal === undefined ? abort.signal : AbortSignal.any([abort.signal, access.stopSignal])
     const response = await fetch(url, { headers: standbyRequestHeaders(access.token), signal })
     if (!response.ok || response.body === null) {
-      const body = (await response.text()).slice(0, 300)
+      const body = (await answerText(response)).slice(0, 300)
       throw new PullEndedError({ kind: 'answered', status: response.status, body }, `stream from LSN ${wal.lastLsn + 1} answered ${response.status}: ${body}`)
     }
     const reader = new EnvelopeReader({ envelopeBytesMax: access.envelopeBytesMax })

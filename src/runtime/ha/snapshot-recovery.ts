@@ -37,6 +37,7 @@ import { join } from 'node:path'
 import { fromHex, nodeIo, toHex, Wal, type EpochCeiling, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
 import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
+import { answerText } from './answer-text.ts'
 import { builtDir, committedAsideSuffix, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
@@ -97,7 +98,7 @@ export async function fetchLeaderSnapshot(access: LeaderAccess & { bytesMax: num
   try {
     response = await fetch(`${access.leaderUrl}/replication/snapshot`, { headers: standbyRequestHeaders(access.token), signal: requestSignal(access.timeoutMs, access.stopSignal) })
     if (!response.ok || response.body === null) {
-      throw new SnapshotRecoveryError('SNAPSHOT_UNAVAILABLE', `${access.leaderUrl}/replication/snapshot answered ${response.status}: ${(await response.text()).slice(0, 300)}`)
+      throw new SnapshotRecoveryError('SNAPSHOT_UNAVAILABLE', `${access.leaderUrl}/replication/snapshot answered ${response.status}: ${(await answerText(response)).slice(0, 300)}`)
     }
     bytes = await readBounded(response.body, access.bytesMax)
   } catch (error) {
