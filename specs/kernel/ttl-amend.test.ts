@@ -2,7 +2,7 @@
  * An amend of an order with a time-to-live (src/kernel/ttl.ts): the amend keeps the order's expiry, and past it no
  * amend goes out — a replace sent after the expiry would change (or, at a cancel-replace venue, place anew) an order
  * whose life has ended. An amend still waiting in Lane2 when its send is decided at or past the expiry is superseded
- * and the order's cancel asked (TTL_EXPIRED), as the expiry's own notice would.
+ * and the order's cancel asked (TTL_EXPIRED), as the expiry's own notice would; an amend asked past it is refused.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -54,5 +54,24 @@ describe('an amend of an order with a time-to-live', () => {
     expect(harness.eventTypes(retry)).not.toContain('order.amend_send_requested')
     expect(harness.log.filter((event) => event.type === 'order.amend_send_requested')).toHaveLength(1)
     expect(harness.order(orderId).cancelWanted).toBe(true)
+  })
+
+  test('an amend asked at or past the expiry is refused (ORDER_NOT_AMENDABLE), nothing recorded', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder({ ttl_ms: TTL_MS })
+    harness.nowMs = T0 + TTL_MS
+    const decision = amend(harness, orderId, { qty: '0.2' })
+    expect(decision.events).toEqual([])
+    expect(decision.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_NOT_AMENDABLE' })
+    expect(harness.order(orderId).amend).toBeNull()
+  })
+
+  test('the repeat of an amend accepted before the expiry is still answered as that amend', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder({ ttl_ms: TTL_MS })
+    harness.nowMs = T0 + TTL_MS - 1
+    expect(amend(harness, orderId, { qty: '0.2' }).reply).toMatchObject({ kind: 'amend_accepted', amendId: 1, duplicate: false })
+    harness.nowMs = T0 + TTL_MS
+    expect(amend(harness, orderId, { qty: '0.2' }).reply).toMatchObject({ kind: 'amend_accepted', amendId: 1, duplicate: true })
   })
 })
