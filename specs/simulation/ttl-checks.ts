@@ -2,8 +2,9 @@
  * What must stay true of orders' time-to-live (src/kernel/ttl.ts, src/runtime/ttl-expiries.ts), checked by the
  * simulation after every step:
  *
- * - Log (TtlWatch, following each durable command's events): no place of an order is decided (`order.send_requested`)
- *   at or after its expiry — a stale order is never sent late, whatever the timer, crashes or retries did.
+ * - Log (TtlWatch, following each durable command's events): no place or amend of an order is decided
+ *   (`order.send_requested`, `order.amend_send_requested`) at or after its expiry — a stale order is never sent or
+ *   replaced late, whatever the timer, crashes or retries did.
  * - State: no order stays open past its expiry without a cancel asked for — ended, or canceling (CancelRequested,
  *   CancelPending, or Unknown with its cancel wanted) — once TTL_GRACE_MS has passed since the expiry, or since the
  *   gateway (re)started if it was down then (the leader's timer runs only from the end of its bootstrap).
@@ -60,12 +61,13 @@ export class TtlWatch {
         if (!this.expiries.has(event.orderId)) this.stats.ttlOrders++
         this.expiries.set(event.orderId, event.atMs + event.ttlMs)
       }
-      if (event.type !== 'order.send_requested') continue
+      if (event.type !== 'order.send_requested' && event.type !== 'order.amend_send_requested') continue
       const expiresAtMs = this.expiries.get(event.orderId)
       if (expiresAtMs === undefined) continue
       this.stats.lateSendsChecked++
       if (event.atMs >= expiresAtMs) {
-        this.found.push({ invariant: INVARIANT, message: `order ${event.orderId} sent (attempt ${event.attempt}) at ${event.atMs}, at or after its expiry ${expiresAtMs}` })
+        const what = event.type === 'order.send_requested' ? 'sent' : `amended (amend ${event.amendId})`
+        this.found.push({ invariant: INVARIANT, message: `order ${event.orderId} ${what} (attempt ${event.attempt}) at ${event.atMs}, at or after its expiry ${expiresAtMs}` })
       }
     }
   }

@@ -9,7 +9,8 @@ import { SIM_DEFAULTS } from './defaults.ts'
 import { describeFailure } from './batch.ts'
 import { runSeed } from './run-seed.ts'
 import { TTL_GRACE_MS, TtlWatch } from './ttl-checks.ts'
-import { Harness, T0 } from '../kernel/fixtures.ts'
+import type { DomainEvent } from '../../src/domain/events/index.ts'
+import { Harness, market, T0 } from '../kernel/fixtures.ts'
 
 const STEPS = 60
 
@@ -34,5 +35,22 @@ describe('time-to-live orders in the simulation', () => {
     harness.nowMs = T0 + 1_000
     harness.run({ kind: 'ttl_expire', nowMs: harness.nowMs, orderId })
     expect(watch.check(harness.state, T0 + 10 * TTL_GRACE_MS)).toEqual([])
+  })
+
+  test('the log check flags an amend sent at or after the expiry as it does a place', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder({ ttl_ms: 1_000 })
+    harness.nowMs = T0 + 999
+    harness.amend(orderId, { qty: '0.2' }, { market: market('50000', { observedAtMs: harness.nowMs }) })
+    harness.send(orderId, 'amend')
+    const sent = harness.log.at(-1) as DomainEvent
+    expect(sent.type).toBe('order.amend_send_requested')
+    const watch = new TtlWatch()
+    const follow = (events: DomainEvent[]): void => (watch as unknown as { events(events: readonly DomainEvent[]): void }).events(events)
+    follow(harness.log)
+    expect(watch.drain()).toEqual([])
+    // The same amend decided one millisecond later, at the expiry: the kernel sends no such record (send.ts).
+    follow([{ ...sent, atMs: T0 + 1_000 }])
+    expect(watch.drain().map((violation) => violation.message)).toEqual([expect.stringContaining(`order ${orderId} amended (amend 1)`)])
   })
 })

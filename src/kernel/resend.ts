@@ -33,6 +33,7 @@ import { firedListOf } from './order-lists/index.ts'
 import { resendable } from './reconcile.ts'
 import { reservationFor } from './reservations.ts'
 import { switchHolds } from './send.ts'
+import { ttlPassed } from './ttl.ts'
 import { availableBalance, type KernelState } from './state.ts'
 
 export function decideResend(state: KernelState, command: ResendCommand): Decision {
@@ -41,6 +42,8 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   if (!mayActFor(command.principal, order.accountId)) return refusedUnrecorded('ACCOUNT_NOT_PERMITTED', order.accountId)
   const refused = (reason: ReasonCode, detail: string): Decision => refusedRecorded(command, reason, detail)
   if (!resendable(order)) return refused('ORDER_NOT_RESENDABLE', notResendableDetail(order))
+  // Past its time-to-live the order is never sent (send.ts would only read it back): reserving it again serves nothing.
+  if (ttlPassed(order, command.nowMs)) return refused('ORDER_NOT_RESENDABLE', `its time-to-live ended at ${order.expiresAtMs}: it is never sent after it`)
   const list = firedListOf(state, order.orderId)
   if (list !== null && list.triggered !== null) {
     const { legOrderId, cause } = list.triggered

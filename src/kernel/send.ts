@@ -29,7 +29,9 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   const notReady = notReadyFor(order, command.action)
   if (notReady !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: notReady } }
   // A place past the order's time-to-live is never sent: the order ends (or, sent before, is read back) instead (ttl.ts).
-  const expired = command.action === 'place' ? ttlEndOf(order, command.nowMs) : null
+  // Nor is an amend: a replace sent past it would change (at a cancel-replace venue, place anew) an order whose life
+  // ended; the amend is superseded and the order's cancel asked, as the expiry's notice would. Cancels always go.
+  const expired = command.action === 'cancel' ? null : ttlEndOf(order, command.nowMs)
   if (expired !== null) return { events: expired, reply: { kind: 'done' } }
   const busy = callSlotBusy(state, order)
   if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }

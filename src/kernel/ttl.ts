@@ -5,7 +5,8 @@
  *  - at the send: a place decided at or past the expiry is not sent (decideSend asks ttlEndOf first). An order never
  *    sent ends on the spot, Canceled with TTL_EXPIRED, its reservation released; one sent before and waiting to go out
  *    again (a retry, a resend) is never ended on egress's word: it goes Unknown with its cancel wanted and is read back
- *    (cancel.ts), so TTL never causes a resend;
+ *    (cancel.ts), so TTL never causes a resend. Nor is an amend sent at or past the expiry: the amend waiting in Lane2
+ *    is superseded (AMEND_SUPERSEDED) and the order's cancel asked, as the timer's notice would;
  *  - by the runtime's expiry timer (`ttl_expire`, src/runtime/ttl-expiries.ts): an order still queued ends as above; an
  *    order that may be at the venue gets a cancel request (order.cancel_requested, reason TTL_EXPIRED) that waits in
  *    Lane0 as any cancel does; a place in flight or Unknown follows the cancel rules for such orders. A late timer

@@ -25,6 +25,7 @@ import { modeGuard } from '../intake/guard-mode.ts'
 import { record } from '../intake/guard-result.ts'
 import { mayActFor } from '../permissions.ts'
 import type { KernelState } from '../state.ts'
+import { ttlPassed } from '../ttl.ts'
 import { amendCapabilityGuard, amendPolicyGuard, amendReservationGuard, amendSyntaxGuard, sentTarget } from './guards.ts'
 
 export function decideAmend(state: KernelState, command: AmendCommand): Decision {
@@ -40,6 +41,9 @@ export function decideAmend(state: KernelState, command: AmendCommand): Decision
     if (same) return { events: [], reply: { kind: 'amend_accepted', orderId: order.orderId, amendId: pending.amendId, duplicate: true } }
     return refused('AMEND_PENDING', `amend ${pending.amendId} is ${pending.stage}`)
   }
+  // A new amend past the order's time-to-live is refused: the order's life has ended, its cancel is (or is about to be)
+  // asked (ttl.ts), and nothing more is sent for it (send.ts). A repeat of one accepted before is answered above.
+  if (ttlPassed(order, command.nowMs)) return refused('ORDER_NOT_AMENDABLE', `its time-to-live ended at ${order.expiresAtMs}`)
   const nothingAsked = command.qty === null && command.price === null
   if (!nothingAsked && unchanged(order, command.qty, command.price)) return { events: [], reply: { kind: 'done' } }
   return runGuards(state, command, order)
