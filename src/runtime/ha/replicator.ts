@@ -23,6 +23,7 @@
  */
 
 import { toHex, type EpochCeiling, type Wal } from '../../../wal/index.ts'
+import { answerText } from './answer-text.ts'
 import { EnvelopeReader } from './envelope.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
 import { LEADER_EPOCH_HEADER } from './stream.ts'
@@ -157,7 +158,7 @@ export class Replicator {
       const url = `${leaderUrl}/replication/stream?from_lsn=${wal.lastLsn + 1}&head=${toHex(wal.chainHead)}`
       const response = await fetch(url, { headers: standbyRequestHeaders(this.options.token), signal: AbortSignal.any([abort.signal, this.signal]) })
       if (response.status === 409) {
-        const body = (await response.json()) as { error?: { code?: string; message?: string; details?: { leader_last_lsn?: number; leader_first_lsn?: number } } }
+        const body = refusalOf(await answerText(response))
         if (body.error?.code === 'DIVERGED') {
           this.stopped = true
           this.options.onDiverged({ leaderUrl, message: body.error.message ?? 'diverged', leaderLastLsn: body.error.details?.leader_last_lsn ?? 0 })
@@ -171,7 +172,7 @@ export class Replicator {
         }
         throw new Error(`replication stream from ${leaderUrl}: ${body.error?.code ?? 409}: ${body.error?.message ?? ''}`)
       }
-      if (!response.ok || response.body === null) throw new Error(`replication stream from ${leaderUrl} answered ${response.status}: ${await response.text()}`)
+      if (!response.ok || response.body === null) throw new Error(`replication stream from ${leaderUrl} answered ${response.status}: ${await answerText(response)}`)
       this.state.connected = true
       const epoch = leaderEpochOf(response)
       const reader = new EnvelopeReader({ envelopeBytesMax: this.options.envelopeBytesMax })
@@ -273,4 +274,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms)
     signal?.addEventListener('abort', done, { once: true })
   })
+}
+
+interface StreamRefusalBody {
+  error?: { code?: string; message?: string; details?: { leader_last_lsn?: number; leader_first_lsn?: number } }
+}
+
+/** A 409's error body as the leader writes it; anything else (not JSON, cut at the read bound) as no known refusal. */
+function refusalOf(text: string): StreamRefusalBody {
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return typeof parsed === 'object' && parsed !== null ? (parsed as StreamRefusalBody) : {}
+  } catch {
+    return { error: { message: text.slice(0, 200) } }
+  }
 }
