@@ -133,6 +133,20 @@ describe('OCO intake', () => {
   })
 })
 
+describe('OCO legs and time-to-live', () => {
+  test('the legs share one ttl_ms or neither has one: a lone leg TTL would cancel the sibling (the stop-loss) when it runs out', () => {
+    const harness = Harness.funded()
+    const lone = placeList(harness, listBody({ legs: [body({ side: 'sell', ttl_ms: 60_000, client_order_id: undefined }), body({ side: 'sell', price: '49500', client_order_id: undefined })] }))
+    expect(lone.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_LIST_LEGS_MISMATCH' })
+    expect(JSON.stringify(lone.reply)).toContain('orders.1.ttl_ms: expected the ttl_ms of orders.0 (60000)')
+    const differing = placeList(harness, listBody({ legs: [body({ side: 'sell', ttl_ms: 60_000, client_order_id: undefined }), body({ side: 'sell', price: '49500', ttl_ms: 30_000, client_order_id: undefined })] }))
+    expect(differing.reply).toMatchObject({ kind: 'refused', reason: 'ORDER_LIST_LEGS_MISMATCH' })
+    expect(harness.log.filter((event) => event.type.startsWith('order'))).toEqual([])
+    const shared = placeList(harness, listBody({ legs: [body({ side: 'sell', ttl_ms: 60_000, client_order_id: undefined }), body({ side: 'sell', price: '49500', ttl_ms: 60_000, client_order_id: undefined })] }))
+    expect(shared.reply).toMatchObject({ kind: 'list_accepted' })
+  })
+})
+
 describe('OCO: one leg cancels the other', () => {
   test('a partial fill of leg A cancels leg B in the same decision (Lane0), with the list named as the reason', () => {
     const harness = Harness.funded()

@@ -112,6 +112,12 @@ function legsMismatch(account: string, first: LegBody, second: LegBody, listKey:
     return `orders.1: expected the venue and symbol of orders.0 (${first.venue}:${first.symbol}), got ${second.venue}:${second.symbol}`
   }
   if (legKeyOf(listKey, first, 0) === legKeyOf(listKey, second, 1)) return `orders.1.client_order_id: expected a key other than orders.0's`
+  // A leg's time-to-live ending is a cancel, and a canceled leg cancels its sibling: with one leg's TTL alone, a
+  // take-profit running out would take the stop-loss down with it and leave the position unprotected. So the legs
+  // share one TTL, or neither has one.
+  if (first.ttl_ms !== second.ttl_ms) {
+    return `orders.1.ttl_ms: expected the ttl_ms of orders.0 (${first.ttl_ms ?? 'none'}): the legs of a list end together, got ${second.ttl_ms ?? 'none'}`
+  }
   return null
 }
 
@@ -120,6 +126,7 @@ interface LegBody {
   venue: string
   symbol: string
   client_order_id?: string | undefined
+  ttl_ms?: number | undefined
 }
 
 function placeOf(command: PlaceListCommand): Omit<PlaceCommand, 'idempotencyKey' | 'body'> {
