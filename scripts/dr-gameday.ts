@@ -6,7 +6,8 @@
  *   site-loss  node-a SIGKILLed and its data directory deleted; node-b takes over from its replica; a replacement
  *              node-c starts on an empty data directory and rebuilds from node-b; with --early-start node-c starts
  *              right after the loss, node-b held back (SIGSTOP) while the lease runs out: node-c must be refused the
- *              lease (LEASE_LOG_BEHIND, /health ha.takeover_refused) and follow node-b once it is let go and leads
+ *              lease (LEASE_NOT_IN_SYNC; LEASE_LOG_BEHIND without sync replication; /health ha.takeover_refused)
+ *              and follow node-b once it is let go and leads
  *
  * and measures RTO (fault → first order acknowledged by the new leader) and RPO (acknowledged orders missing
  * afterwards, target 0), checks the venue saw no client order id twice, and runs `egress replay-verify` on both

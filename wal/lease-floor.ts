@@ -32,6 +32,8 @@ export interface TakenFloor {
  * - The floor: the current record's when the taker's log reaches it (or the taker is not judged), else — with
  *   acceptDataLoss — the taker's log end, which is all that is left of the history (a floor above it would refuse every
  *   node that follows this one). A taker that accepted a loss starts without a set: the members hold records it lacks.
+ * - The set carried on (without the taker): each member's join LSN at most the taker's log end, where the new history
+ *   starts.
  */
 export function logFloor(current: LeaseRecord | null, options: LeaseOptions): TakenFloor {
   const replicatedLsn = current?.replicatedLsn ?? 0
@@ -50,9 +52,13 @@ export function logFloor(current: LeaseRecord | null, options: LeaseOptions): Ta
     }
     if (membership.kind === 'member') floor = Math.max(floor, membership.joinedLsn)
   }
-  const inSync = carriedInSync(current.inSync, options.nodeId)
-  if (floor === 0 || options.logEndLsn === undefined) return { replicatedLsn, dataLossAccepted: null, inSync }
+  const carried = carriedInSync(current.inSync, options.nodeId)
+  if (options.logEndLsn === undefined || (floor === 0 && (carried === undefined || carried.length === 0))) return { replicatedLsn, dataLossAccepted: null, inSync: carried }
   const logEndLsn = options.logEndLsn()
+  // A join LSN is of the log the member joined in; this taker's history goes on from its own log end (every answer up
+  // to then waited for every member, so none lies beyond it). Carried above it, it held the member to records this
+  // history may never reach (LEASE_LOG_BEHIND for the node that holds everything acknowledged).
+  const inSync = carried?.map((member) => ({ nodeId: member.nodeId, joinedLsn: Math.min(member.joinedLsn, logEndLsn) }))
   if (logEndLsn >= floor) return { replicatedLsn, dataLossAccepted: null, inSync }
   if (options.acceptDataLoss !== true) throw new LeaseLogBehindError({ ...superseded, replicatedLsn: floor }, logEndLsn)
   return { replicatedLsn: logEndLsn, dataLossAccepted: { ...superseded, replicatedLsn: floor, logEndLsn, reason: 'log_behind' }, inSync: undefined }

@@ -53,7 +53,8 @@ export interface LeaseOptions {
   holderId: string
   /**
    * Where the taker's durable log ends (its last LSN), read only when the lease is free and its record carries a log
-   * floor (so a caller may scan a closed log for it). Unset: the taker is not judged (LEASE_LOG_BEHIND never thrown).
+   * floor or an in-sync set (so a caller may scan a closed log for it; a carried member's join LSN is capped at it,
+   * wal/lease-floor.ts). Unset: the taker is not judged (LEASE_LOG_BEHIND never thrown).
    */
   logEndLsn?: () => number
   /**

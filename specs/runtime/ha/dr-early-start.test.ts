@@ -3,8 +3,9 @@
  * deterministic: the leader is SIGKILLed and its data directory deleted under order load, the surviving standby is held
  * back (SIGSTOP) so the lease runs out with nobody to take it, and a replacement node starts `--role auto` on an empty
  * data directory. Before the takeover guard (src/runtime/ha/takeover-guard.ts) the empty node took the free lease and
- * led with an empty log: every acknowledged order was lost, under fail_closed too. Now it is refused (LEASE_LOG_BEHIND,
- * `ha.takeover_refused`: its log ends below the floor in the lost leader's lease record), the survivor, let go, takes
+ * led with an empty log: every acknowledged order was lost, under fail_closed too. Now it is refused (`ha.takeover_refused`:
+ * LEASE_NOT_IN_SYNC, the lost leader's lease record names its in-sync set, the survivor only; a record without a set,
+ * LEASE_LOG_BEHIND: its log ends below the record's floor), the survivor, let go, takes
  * over and leads with every acknowledged order (RPO 0), and the replacement follows it and rebuilds.
  */
 

@@ -8,9 +8,9 @@
  *   over from its replica, and a replacement node-c starts on an empty data directory once node-b leads (the
  *   README's procedure) and rebuilds from node-b (snapshot + log over replication).
  *   With `earlyStart`, node-c starts right after the loss instead, while the lease is free and node-b is held back
- *   (SIGSTOP): the empty node must not take the lease (the takeover guard refuses its log, LEASE_LOG_BEHIND, below
- *   the floor node-a's lease record carries); once it has said so, node-b is let go (SIGCONT), takes over and leads,
- *   and node-c follows it. Before the guard the empty node led and every acknowledged order was lost.
+ *   (SIGSTOP): the empty node must not take the lease (the takeover guard refuses it: LEASE_NOT_IN_SYNC, outside the
+ *   in-sync set node-a's lease record names under synchronous replication; else LEASE_LOG_BEHIND, below its floor);
+ *   once it has said so, node-b is let go (SIGCONT), takes over and leads, and node-c follows it. Before the guard the empty node led and every acknowledged order was lost.
  *
  * Measured per cycle: RTO = fault → the first order acknowledged (202) by the new leader; takeover = fault → the
  * survivor a ready leader; re-protected = fault → a standby replicating again (in sync under synchronous

@@ -49,8 +49,12 @@ export class InSyncSet {
   private durable: Map<string, number>
   /** The set the leader wants written. */
   private readonly wanted: Map<string, number>
-  /** The wanted set differs from the durable one, and has been handed to `publish` since it last changed. */
-  private published = false
+  /**
+   * The node ids of the set last handed to `publish` (at first the carried one, which the record holds): the lease's
+   * next renewal writes that set, so a wanted set that differs from it is handed again — also when it went back to the
+   * durable one (a node that joined and fell out before the record naming it was written).
+   */
+  private handed: ReadonlySet<string>
 
   constructor(
     carried: readonly LeaseInSyncMember[],
@@ -59,6 +63,7 @@ export class InSyncSet {
   ) {
     this.durable = new Map(carried.map((member) => [member.nodeId, member.joinedLsn]))
     this.wanted = new Map(this.durable)
+    this.handed = new Set(this.durable.keys())
   }
 
   /** An acknowledgement of `nodeId` up to `lsn`. False: not tracked (IN_SYNC_MEMBERS_MAX other nodes are). */
@@ -142,18 +147,17 @@ export class InSyncSet {
         }
       }
     }
-    if (changed) this.published = false
-    if (this.published || this.matchesDurable()) return
-    this.published = true
-    const members = this.wantedMembers()
+    if (!changed && sameIds(this.wanted, this.handed)) return
+    this.handed = new Set(this.wanted.keys())
     if (this.publish === null) this.durable = new Map(this.wanted)
-    else this.publish(members)
+    else this.publish(this.wantedMembers())
   }
 
   /** A lease record holding `members` is durable (a renewal succeeded). */
   written(members: readonly LeaseInSyncMember[]): void {
     this.durable = new Map(members.map((member) => [member.nodeId, member.joinedLsn]))
-    if (!this.matchesDurable()) this.published = false
+    // A record other than the set last handed (not expected: a renewal writes the last one): hand the wanted set again.
+    if (!sameIds(this.durable, this.handed)) this.handed = new Set(this.durable.keys())
   }
 
   /** In sync: the lease names a wanted member, and every wanted member is live. */
@@ -178,13 +182,13 @@ export class InSyncSet {
     })
   }
 
-  private matchesDurable(): boolean {
-    if (this.wanted.size !== this.durable.size) return false
-    for (const nodeId of this.wanted.keys()) if (!this.durable.has(nodeId)) return false
-    return true
-  }
-
   private wantedMembers(): LeaseInSyncMember[] {
     return [...this.wanted].map(([nodeId, joinedLsn]) => ({ nodeId, joinedLsn }))
   }
+}
+
+function sameIds(set: ReadonlyMap<string, number>, ids: ReadonlySet<string>): boolean {
+  if (set.size !== ids.size) return false
+  for (const nodeId of set.keys()) if (!ids.has(nodeId)) return false
+  return true
 }

@@ -21,7 +21,9 @@
  * node's acknowledgements count once the lease record names it (written there first), and `standbyDurableLsn` is the
  * LSN every member holds — the floor the lease carries. `sync` means the lease names a member and every member wanted
  * in the set is live and caught up; a member that falls out leaves the set while another covers, and is kept as the
- * last one (then `down`). Under `off` no set is kept and `standbyDurableLsn` is the highest acknowledgement.
+ * last one (then `down`). Under `degrade_async` a wait that timed out is `down` all the same (the answer went out
+ * unconfirmed by a member the lease still names: the window is on record). Under `off` no set is kept and
+ * `standbyDurableLsn` is the highest acknowledgement.
  */
 
 import { UNNAMED_STANDBY, type LeaseInSyncMember } from '../../../wal/index.ts'
@@ -255,6 +257,10 @@ export class SyncReplication {
         if (this.keepsSet) {
           const fell = this.members.lagging(lsn)
           this.settle(fell.length === 0 ? why : `LSN ${lsn} not acknowledged by ${fell.map(standbyName).join(', ')} within ${this.options.timeoutMs} ms`)
+          // Under degrade_async this answer (or send) now goes out unconfirmed by a member still in the lease record
+          // (the laggard leaves only once a record without it is durable): that is the degraded window, on record,
+          // even when another member covers from here on. fail_closed answers it REPLICATION_UNCONFIRMED instead.
+          if (this.options.policy === 'degrade_async') this.transition('down', why)
         } else {
           this.transition('down', why)
         }

@@ -38,7 +38,7 @@ export type TakeoverRefusedJson = {
 export interface TakeoverGuard {
   /** This node's id, judged against the record's in-sync set. */
   nodeId: string
-  /** Where this node's durable log ends; read only when the lease is free and its record carries a floor. */
+  /** Where this node's durable log ends; read only when the lease is free and its record carries a floor or an in-sync set. */
   logEndLsn: () => number
   acceptDataLoss: boolean
   refusal: TakeoverRefusal
