@@ -177,6 +177,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         role: () => node.role,
         ha: {
           replicationToken: token,
+          nodeId,
           isLeader: () => node.isLeader(),
           leaderUrl: () => node.leaderUrl(),
           status: () => node.status(),

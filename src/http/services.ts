@@ -59,6 +59,8 @@ export interface HaHttp {
   heartbeatMs: number
   /** The leader's synchronous replication; absent on a standby (and in older callers: acknowledgements ignored). */
   sync?: HaSyncHttp
+  /** This node's own id (`--node-id`): an acknowledgement naming it is refused (two nodes on one id). Absent: not checked. */
+  nodeId?: string
   /** The node's snapshot store: the leader serves its newest valid snapshot to a standby below its compacted log. */
   snapshots?: () => SnapshotStore | null
 }

@@ -13,7 +13,7 @@ import { createHttpService, type HttpService } from '../../../src/http/index.ts'
 import { HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, leaderSync, type SyncPolicy, type SyncReplication } from '../../../src/runtime/ha/index.ts'
 import { LIMIT_BUY, SECRET, errorCode, json, post, startTestGateway, type TestGateway } from '../../http/fixture.ts'
 import { removeTempDirs, tempDir, text } from '../../wal/support.ts'
-import { haHttp, replicator, waitFor } from './support.ts'
+import { TOKEN, haHttp, replicationApp, replicator, waitFor } from './support.ts'
 
 const TIMEOUT_MS = 300
 const cleanups: Array<() => Promise<void> | void> = []
@@ -320,6 +320,18 @@ describe('synchronous replication', () => {
     const members = pair.sync.status().in_sync?.map((member) => member.node_id).sort()
     expect(members).toContain('node-b')
     expect(members).toContain(null)
+  })
+
+  test("an acknowledgement naming the leader's own node id is refused, not counted (two nodes on one --node-id); another id is taken", async () => {
+    const wal = Wal.openReplica(tempDir('ack-own-id'), { durability: 'none' })
+    const app = replicationApp(() => wal, haHttp({ nodeId: 'host-a:8080' }))
+    const ack = (nodeId: string): Promise<Response> =>
+      Promise.resolve(app.request('/replication/ack', { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ lsn: 0, epoch: wal.epoch, node_id: nodeId }) }))
+    const own = await ack('host-a:8080')
+    expect(own.status).toBe(409)
+    expect(JSON.stringify(await own.json())).toContain("this leader's own node id")
+    expect((await ack('host-b:8080')).status).toBe(204)
+    wal.close()
   })
 
   /**

@@ -170,6 +170,14 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     if (body.lsn > lastLsn) {
       throw new ApiError('VALIDATION_FAILED', `lsn ${body.lsn} is beyond this log's last LSN ${lastLsn}`, { details: { lsn: body.lsn, last_lsn: lastLsn } })
     }
+    // A standby under the leader's own node id (two hosts on one default `--node-id`, say both bound to 0.0.0.0:8080)
+    // would pass as the lease's holder at a takeover, judged by the floor alone, and its acknowledgements would be
+    // counted for a member that is the leader itself: refused, loudly, until the ids differ.
+    if (body.node_id !== undefined && body.node_id === ha.nodeId) {
+      throw new ApiError('CONFLICT', `the acknowledgement names node ${JSON.stringify(body.node_id)}, this leader's own node id: not counted; give each node its own --node-id`, {
+        details: { node_id: body.node_id },
+      })
+    }
     if (ha.sync !== undefined && !ha.sync.acknowledge(body.lsn, body.epoch, body.node_id)) {
       throw new ApiError('CONFLICT', `the acknowledgement of ${body.node_id === undefined ? 'an unnamed standby' : `node ${JSON.stringify(body.node_id)}`} is not counted: this leader tracks at most ${IN_SYNC_MEMBERS_MAX} standbys`, {
         details: { node_id: body.node_id ?? null, standbys_max: IN_SYNC_MEMBERS_MAX },
