@@ -40,6 +40,11 @@ export interface GenerationalMapOptions {
   generationSizeMin: number
   /** The number of generations the size of new ones is chosen for (they grow as size / generationsTarget). */
   generationsTarget: number
+  /**
+   * The least entries a write copies while a merge is pending (default MERGE_STEP_ENTRIES_MIN). Specs set 1 so that
+   * merges of tiny generations stay pending across writes, as large ones do in service.
+   */
+  mergeStepEntriesMin?: number
 }
 
 /** What observe() tells of: a key set that was not held (it goes last in the order), set again (it keeps its place), deleted, or all cleared. */
@@ -82,6 +87,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   constructor(entries?: Iterable<readonly [K, V]> | null, options: GenerationalMapOptions = generationalMapDefaults) {
     assert(Number.isSafeInteger(options.generationSizeMin) && options.generationSizeMin >= 1, () => `generationSizeMin must be a positive integer, got ${options.generationSizeMin}`)
     assert(Number.isSafeInteger(options.generationsTarget) && options.generationsTarget >= 1, () => `generationsTarget must be a positive integer, got ${options.generationsTarget}`)
+    const stepMin = options.mergeStepEntriesMin
+    assert(stepMin === undefined || (Number.isSafeInteger(stepMin) && stepMin >= 1), () => `mergeStepEntriesMin must be a positive integer, got ${stepMin}`)
     this.#options = options
     this.generations = [new Map()]
     this.#youngSizeMax = options.generationSizeMin
@@ -275,7 +282,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
    */
   private mergeStep(merge: GenerationMerge<K, V>, young: Map<K, V>): void {
     const writesLeft = Math.max(1, this.#youngSizeMax - young.size)
-    this.#copiedByLastWrite = merge.copy(Math.max(MERGE_STEP_ENTRIES_MIN, Math.ceil(merge.left / writesLeft)))
+    this.#copiedByLastWrite = merge.copy(Math.max(this.#options.mergeStepEntriesMin ?? MERGE_STEP_ENTRIES_MIN, Math.ceil(merge.left / writesLeft)))
     if (merge.done && this.#iterationsActive === 0) this.swapMerged(merge)
   }
 
