@@ -30,7 +30,8 @@ Options:
   --record FILE  append-only record of place requests
   --config FILE  the gateways' config: its accounts' fundings are what each account holds at the venue, so
                  reduce-only orders (a flatten's closes) can sell them (default: the built-in demo accounts'),
-                 and its sim instruments (a venues entry of type "sim") are what the venue trades
+                 its sim instruments (a venues entry of type "sim") are what the venue trades, and that
+                 entry's ordersMax and endedOrderRetentionMs bound the orders it holds
   --help         show this help`,
   run: runSimVenue,
 }
