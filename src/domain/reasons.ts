@@ -77,7 +77,7 @@ export const REASONS = {
   // order lists (spec 004 §3 compound/: OCO)
   ORDER_LISTS_FULL: reason('retryable', 429, 'As many order lists are open as the gateway holds (10000); retry when some have ended'),
   ORDER_LIST_NOT_FOUND: reason('definite_reject', 404, 'No such order list'),
-  ORDER_LIST_LEGS_MISMATCH: reason('definite_reject', 400, "An OCO list's two orders must be on the list's account and on one venue and symbol, with distinct client_order_ids"),
+  ORDER_LIST_LEGS_MISMATCH: reason('definite_reject', 400, "An OCO list's two orders must be on the list's account and on one venue and symbol, with distinct client_order_ids and one ttl_ms (or none)"),
   OCO_SIBLING_FILLED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list executed (filled, at least in part)'),
   OCO_SIBLING_CANCELED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list was canceled'),
   OCO_SIBLING_ENDED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list ended (rejected, expired or failed)'),
