@@ -4,7 +4,7 @@
  */
 
 import { LeaseLogBehindError, LeaseNotInSyncError } from './errors.ts'
-import { carriedInSync, membershipOf, type LeaseInSyncMember } from './lease-in-sync.ts'
+import { carriedInSync, membershipOf, nextPreviousHolder, type LeaseInSyncMember } from './lease-in-sync.ts'
 import type { LeaseOptions, LeaseRecord } from './lease.ts'
 
 /** A taker that went below the floor, or took over from outside the in-sync set, with acceptDataLoss. */
@@ -23,25 +23,34 @@ export interface TakenFloor {
   dataLossAccepted: DataLossAccepted | null
   /** The in-sync set carried over (absent: the record had none, or the taker accepted the loss and starts afresh). */
   inSync: LeaseInSyncMember[] | undefined
+  /** The holder the new record names as its previous one (wal/lease-in-sync.ts nextPreviousHolder); undefined: none. */
+  previousHolder: string | undefined
 }
 
 /**
  * The floor a taker of a free lease starts its record with, or LeaseNotInSyncError / LeaseLogBehindError.
  * - A record with an in-sync set refuses a taker that names itself (`nodeId`) and is neither a member nor the record's
- *   holder; a member is held to the floor and to the LSN it joined at (its log held that much durably then).
+ *   holder, nor — while the set is empty — its previous holder (wal/lease-in-sync.ts); a member is held to the floor
+ *   and to the LSN it joined at (its log held that much durably then), the holders to the floor.
  * - The floor: the current record's when the taker's log reaches it (or the taker is not judged), else — with
  *   acceptDataLoss — the taker's log end, which is all that is left of the history (a floor above it would refuse every
  *   node that follows this one). A taker that accepted a loss starts without a set: the members hold records it lacks.
  * - The set carried on (without the taker): each member's join LSN at most the taker's log end, where the new history
- *   starts.
+ *   starts; and the record's holder named as the new one's previous holder (kept through its own retake of an empty
+ *   set's lease, wal/lease-in-sync.ts nextPreviousHolder).
  */
 export function logFloor(current: LeaseRecord | null, options: LeaseOptions): TakenFloor {
-  const replicatedLsn = current?.replicatedLsn ?? 0
-  if (current === null) return { replicatedLsn, dataLossAccepted: null, inSync: undefined }
+  if (current === null) return { replicatedLsn: 0, dataLossAccepted: null, inSync: undefined, previousHolder: undefined }
+  return { ...judged(current, options), previousHolder: nextPreviousHolder(current, options.nodeId) }
+}
+
+/** Everything of logFloor's but the previous holder: the taker judged, and the floor and set it carries. */
+function judged(current: LeaseRecord, options: LeaseOptions): Omit<TakenFloor, 'previousHolder'> {
+  const replicatedLsn = current.replicatedLsn ?? 0
   const superseded = { holderId: current.holderId, epoch: current.epoch, replicatedLsn }
   let floor = replicatedLsn
   if (current.inSync !== undefined && options.nodeId !== undefined) {
-    const membership = membershipOf({ holderId: current.holderId, inSync: current.inSync }, options.nodeId)
+    const membership = membershipOf({ ...current, inSync: current.inSync }, options.nodeId)
     if (membership.kind === 'outside') {
       const logEndLsn = options.logEndLsn?.() ?? null
       if (options.acceptDataLoss !== true) {

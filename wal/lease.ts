@@ -37,15 +37,17 @@
  * (`setInSync`, then a renewal) before a node's acknowledgements may release an answer. A taker that names its node
  * (`nodeId`) and is neither a member nor the holder is refused (LEASE_NOT_IN_SYNC), a member is held to the floor and
  * its join LSN; the new record carries the set on without the taker. Optional both ways like the floor: a record
- * without it guards as before, and a build before it takes it along unread.
+ * without it guards as before, and a build before it takes it along unread. `previousHolder` (the node id of the holder
+ * of the record this one took over from) is let through too while the set is empty (a term no member joined answered
+ * nothing under fail_closed); optional both ways alike.
  */
 
 import { join } from 'node:path'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
 import { nodeIo, readFully, type WalIo } from './io.ts'
-import { logFloor, type DataLossAccepted } from './lease-floor.ts'
-import { isInSyncSet, type LeaseInSyncMember } from './lease-in-sync.ts'
+import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
+import { isInSyncSet, isPreviousHolder, type LeaseInSyncMember } from './lease-in-sync.ts'
 import type { LeaseGuard } from './options.ts'
 
 export interface LeaseOptions {
@@ -100,6 +102,11 @@ export interface LeaseRecord {
    * the floor alone.
    */
   inSync?: LeaseInSyncMember[]
+  /**
+   * The node id of the holder of the record this holder took over from (wal/lease-in-sync.ts): allowed to take over
+   * while the set is empty. Absent in a record written by a build before it, or by a first holder.
+   */
+  previousHolder?: string
 }
 
 const EPOCH_FILE = /^epoch-(\d{10})\.json$/
@@ -186,7 +193,8 @@ function isLeaseRecord(value: unknown): value is LeaseRecord {
     typeof record.expiresAtMs === 'number' &&
     typeof record.renewedAtMs === 'number' &&
     (record.replicatedLsn === undefined || (Number.isSafeInteger(record.replicatedLsn) && (record.replicatedLsn as number) >= 0)) &&
-    (record.inSync === undefined || isInSyncSet(record.inSync))
+    (record.inSync === undefined || isInSyncSet(record.inSync)) &&
+    (record.previousHolder === undefined || isPreviousHolder(record.previousHolder))
   )
 }
 
@@ -210,11 +218,13 @@ export class Lease implements LeaseGuard {
   private inSyncNoted: LeaseInSyncMember[] | undefined
   /** Set when this lease was taken below the previous record's floor (acceptDataLoss). */
   readonly dataLossAccepted: DataLossAccepted | null
+  /** The previous holder every record of this epoch names (see the file comment); undefined: none. */
+  readonly previousHolder: string | undefined
 
   private constructor(
     options: LeaseOptions,
     epoch: number,
-    taken: { expiresAtMs: number; deadlineMonotonicMs: number; replicatedLsn: number; dataLossAccepted: DataLossAccepted | null; inSync: LeaseInSyncMember[] | undefined },
+    taken: { expiresAtMs: number; deadlineMonotonicMs: number } & TakenFloor,
   ) {
     this.options = options
     this.epoch = epoch
@@ -223,6 +233,7 @@ export class Lease implements LeaseGuard {
     this.replicatedLsnNoted = taken.replicatedLsn
     this.dataLossAccepted = taken.dataLossAccepted
     this.inSyncNoted = taken.inSync
+    this.previousHolder = taken.previousHolder
   }
 
   /** The in-sync set written at the next renewal or release (as taken over, until setInSync); undefined: none. */
@@ -277,6 +288,7 @@ export class Lease implements LeaseGuard {
     const expiresAtMs = now + options.ttlMs
     const record: LeaseRecord = {
       holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now, replicatedLsn: floor.replicatedLsn, ...(floor.inSync === undefined ? {} : { inSync: floor.inSync }),
+      ...(floor.previousHolder === undefined ? {} : { previousHolder: floor.previousHolder }),
     }
     // Write the record to a private temp file, then hard-link it into place: link fails with EEXIST if the epoch is
     // taken, and the epoch file never exists without its full content.
@@ -385,9 +397,13 @@ export class Lease implements LeaseGuard {
     this.released = true
   }
 
-  /** What this holder's record says of its standbys: the floor, and the in-sync set when it keeps one. */
-  private floorFields(): Pick<LeaseRecord, 'replicatedLsn' | 'inSync'> {
-    return { replicatedLsn: this.replicatedLsnNoted, ...(this.inSyncNoted === undefined ? {} : { inSync: this.inSyncNoted }) }
+  /** What this holder's record says of its standbys: the floor, the in-sync set when it keeps one, the previous holder. */
+  private floorFields(): Pick<LeaseRecord, 'replicatedLsn' | 'inSync' | 'previousHolder'> {
+    return {
+      replicatedLsn: this.replicatedLsnNoted,
+      ...(this.inSyncNoted === undefined ? {} : { inSync: this.inSyncNoted }),
+      ...(this.previousHolder === undefined ? {} : { previousHolder: this.previousHolder }),
+    }
   }
 
   private writeRecord(record: LeaseRecord): void {
