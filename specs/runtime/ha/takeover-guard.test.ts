@@ -33,10 +33,10 @@ function writeLease(leaseDir: string, replicatedLsn: number, expiresInMs: number
   writeFileSync(join(leaseDir, 'epoch-0000000001.json'), JSON.stringify(record))
 }
 
-async function emptyNode(role: RoleChoice, options: { acceptDataLoss?: boolean; nodeId?: string; sync?: HaNodeOptions['sync'] } = {}): Promise<{ node: HaNode; leaseDir: string; lines: string[] }> {
+async function emptyNode(role: RoleChoice, options: { acceptDataLoss?: boolean; nodeId?: string; sync?: HaNodeOptions['sync']; leaseDir?: string } = {}): Promise<{ node: HaNode; leaseDir: string; lines: string[] }> {
   const world = await startWorld({ seed: 11 })
   worlds.push(world)
-  const leaseDir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  const leaseDir = options.leaseDir ?? mkdtempSync(join(tmpdir(), 'egress-lease-'))
   const dataDir = tempDataDir()
   const errors: string[] = []
   const lines: string[] = []
@@ -154,5 +154,36 @@ describe('a node outside the lease record\'s in-sync set (the floor is at most o
     await node.start()
     expect(node.role).toBe('leader')
     expect(lines.find((line) => line.includes('--accept-data-loss'))).toContain('outside the in-sync set')
+  })
+})
+
+describe('the ping-pong of a two-node pair (the lease record\'s previous holder, while its in-sync set is empty)', () => {
+  // node-a led with node-b in sync and was lost; node-b took over — its record's set empty, it was the only member —
+  // and was lost before node-a rejoined. No member joined node-b's term, so under fail_closed it answered nothing:
+  // node-a, which the record names as previous holder, takes the lease back (refused LEASE_NOT_IN_SYNC before).
+  test('node-b leads with an empty set (down: new orders refused), stops; node-a takes the lease back and leads; node-c would not', async () => {
+    const sync = { policy: 'fail_closed' as const, timeoutMs: 500, waitersMax: 8 }
+    const b = await emptyNode('auto', { nodeId: 'node-b', sync })
+    writeLease(b.leaseDir, 0, -5_000, [{ nodeId: 'node-b', joinedLsn: 0 }])
+    await b.node.start()
+    expect(b.node.role).toBe('leader')
+    expect(readCurrentLease(b.leaseDir)).toMatchObject({ holderId: b.node.holderId, epoch: 2, inSync: [], previousHolder: 'node-a' })
+    expect(b.node.status().sync).toMatchObject({ state: 'down', standby_durable_lsn: 0, in_sync: [] })
+    expect(b.node.sync?.refusal()).toContain('fail_closed')
+    expect(await b.node.sync?.untilReplicated(1)).toBe('hold')
+    await b.node.stop()
+    expect(readCurrentLease(b.leaseDir)).toMatchObject({ epoch: 2, expiresAtMs: 0, inSync: [], previousHolder: 'node-a' })
+
+    const c = await emptyNode('auto', { nodeId: 'node-c', sync, leaseDir: b.leaseDir })
+    await c.node.start()
+    expect(c.node.role).toBe('standby')
+    expect(c.node.status().takeover_refused).toMatchObject({ code: 'LEASE_NOT_IN_SYNC', epoch: 2, in_sync: [] })
+    await c.node.stop()
+
+    const a = await emptyNode('auto', { nodeId: 'node-a', sync, leaseDir: b.leaseDir })
+    await a.node.start()
+    expect(a.node.role).toBe('leader')
+    expect(a.node.status().takeover_refused).toBeNull()
+    expect(readCurrentLease(b.leaseDir)).toMatchObject({ holderId: a.node.holderId, epoch: 3, inSync: [], previousHolder: 'node-b' })
   })
 })

@@ -14,6 +14,9 @@
  * The floor is at most one renewal old, so the record also names its in-sync set (wal/lease-in-sync.ts, in-sync.ts):
  * the standbys every acknowledged answer waited for. A node outside it (a second, lagging standby; one started from an
  * old copy) whose log passed the floor is refused all the same (LEASE_NOT_IN_SYNC), reported and overridden alike.
+ * The record's holder and, while its set is empty (no member joined that term: under fail_closed it answered nothing),
+ * the holder before it (`previousHolder`) are judged by the floor alone: the old leader of a two-node pair takes the
+ * lease back after its standby's term ended before it rejoined.
  */
 
 import { join } from 'node:path'
