@@ -45,10 +45,13 @@
 import { join } from 'node:path'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
-import { nodeIo, readFully, type WalIo } from './io.ts'
+import { nodeIo, type WalIo } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
-import { isInSyncSet, isPreviousHolder, type LeaseInSyncMember } from './lease-in-sync.ts'
+import type { LeaseInSyncMember } from './lease-in-sync.ts'
+import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, readCurrentLease, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
 import type { LeaseGuard } from './options.ts'
+
+export { readCurrentLease, sameLeaseRecord, type LeaseRecord }
 
 export interface LeaseOptions {
   dir: string
@@ -86,117 +89,6 @@ export interface LeaseOptions {
   stalled?: LeaseRecord
 }
 
-export interface LeaseRecord {
-  holderId: string
-  epoch: number
-  expiresAtMs: number
-  renewedAtMs: number
-  /**
-   * The log floor: an LSN a standby of the holder held durably (see the file comment). Absent in a record written by a
-   * build before it: nothing is then known, and no taker is refused.
-   */
-  replicatedLsn?: number
-  /**
-   * The in-sync set (wal/lease-in-sync.ts): the nodes whose acknowledgements the holder waits for. Absent in a record
-   * written by a build before it, or by a holder that keeps none (asynchronous replication): takers are then judged by
-   * the floor alone.
-   */
-  inSync?: LeaseInSyncMember[]
-  /**
-   * The node id of the holder of the record this holder took over from (wal/lease-in-sync.ts): allowed to take over
-   * while the set is empty. Absent in a record written by a build before it, or by a first holder.
-   */
-  previousHolder?: string
-}
-
-const EPOCH_FILE = /^epoch-(\d{10})\.json$/
-const KEEP_EPOCH_FILES = 4
-
-function epochFileName(epoch: number): string {
-  return `epoch-${String(epoch).padStart(10, '0')}.json`
-}
-
-/** Reads the current (highest-epoch) lease record in `dir`, or null if there has never been one. */
-export function readCurrentLease(dir: string, io: WalIo = nodeIo): LeaseRecord | null {
-  const epoch = highestEpoch(dir, io)
-  return epoch === 0 ? null : readLeaseFile(join(dir, epochFileName(epoch)), epoch, io)
-}
-
-function highestEpoch(dir: string, io: WalIo): number {
-  if (!io.exists(dir)) return 0
-  let highest = 0
-  for (const name of io.readdir(dir)) {
-    const match = EPOCH_FILE.exec(name)
-    if (match !== null) highest = Math.max(highest, Number(match[1]))
-  }
-  return highest
-}
-
-/** A lease record is about 150 bytes (the holder id is a node name); a file far larger is not one, and is not read. */
-const LEASE_FILE_BYTES_MAX = 64 * 1024
-
-/** The record in `path`, which must be epoch `epoch`'s: a takeover takes the epoch after the record's. */
-function readLeaseFile(path: string, epoch: number, io: WalIo): LeaseRecord {
-  const text = leaseFileText(path, io)
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = null
-  }
-  if (!isLeaseRecord(parsed)) throw new LeaseError('LEASE_FILE_INVALID', `${path} is not a lease record (refusing to guess who holds it)`)
-  // Taken at face value, every taker would try the epoch this file already holds (LEASE_RACE_LOST, for good).
-  if (parsed.epoch !== epoch) throw new LeaseError('LEASE_FILE_INVALID', `${path} holds the record of epoch ${parsed.epoch} (refusing to guess who holds it)`)
-  return parsed
-}
-
-/**
- * The file's text, bounded. One that cannot be read (a directory under an epoch file's name, EACCES, EIO) is
- * LEASE_FILE_INVALID naming it: node's own message for a failed read names no file.
- */
-function leaseFileText(path: string, io: WalIo): string {
-  let fd: number
-  try {
-    fd = io.openRead(path)
-  } catch (error) {
-    throw unreadable(path, error)
-  }
-  try {
-    const sizeBytes = io.sizeBytes(fd)
-    if (sizeBytes > LEASE_FILE_BYTES_MAX) {
-      throw new LeaseError('LEASE_FILE_INVALID', `${path} is ${sizeBytes} bytes, no lease record is larger than ${LEASE_FILE_BYTES_MAX} (refusing to guess who holds it)`)
-    }
-    return new TextDecoder().decode(readFully(io, fd, 0, sizeBytes))
-  } catch (error) {
-    throw error instanceof LeaseError ? error : unreadable(path, error)
-  } finally {
-    io.close(fd)
-  }
-}
-
-function unreadable(path: string, error: unknown): LeaseError {
-  const code = (error as NodeJS.ErrnoException).code ?? String(error)
-  return new LeaseError('LEASE_FILE_INVALID', `${path} cannot be read (${code}) (refusing to guess who holds it)`)
-}
-
-/** Whether two reads of the lease found the same record: same epoch and holder, not renewed in between. */
-export function sameLeaseRecord(a: LeaseRecord, b: LeaseRecord): boolean {
-  return a.epoch === b.epoch && a.holderId === b.holderId && a.renewedAtMs === b.renewedAtMs && a.expiresAtMs === b.expiresAtMs
-}
-
-function isLeaseRecord(value: unknown): value is LeaseRecord {
-  if (typeof value !== 'object' || value === null) return false
-  const record = value as Record<string, unknown>
-  return (
-    typeof record.holderId === 'string' &&
-    Number.isInteger(record.epoch) &&
-    typeof record.expiresAtMs === 'number' &&
-    typeof record.renewedAtMs === 'number' &&
-    (record.replicatedLsn === undefined || (Number.isSafeInteger(record.replicatedLsn) && (record.replicatedLsn as number) >= 0)) &&
-    (record.inSync === undefined || isInSyncSet(record.inSync)) &&
-    (record.previousHolder === undefined || isPreviousHolder(record.previousHolder))
-  )
-}
 
 export class Lease implements LeaseGuard {
   readonly epoch: number
