@@ -11,8 +11,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Lease, LeaseError, LeaseLogBehindError, readCurrentLease, type LeaseRecord } from '../../wal/index.ts'
-import { removeTempDirs, tempDir } from './support.ts'
+import { Lease, LeaseLogBehindError, readCurrentLease, type LeaseRecord } from '../../wal/index.ts'
+import { leaseCodeOf, removeTempDirs, tempDir } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -30,16 +30,6 @@ function leaseWithFloor(dir: string, clock: ReturnType<typeof manualClock>): Lea
   lease.renew()
   clock.advance(1200)
   return lease
-}
-
-function codeOf(action: () => unknown): string | null {
-  try {
-    action()
-    return null
-  } catch (error) {
-    if (error instanceof LeaseError) return error.code
-    throw error
-  }
 }
 
 /** The record parser of the build before the floor (wal/lease.ts isLeaseRecord at c36990d), verbatim. */
@@ -84,7 +74,7 @@ describe('the acquire rule', () => {
     }
     expect(refusal).toBeInstanceOf(LeaseLogBehindError)
     expect(refusal).toMatchObject({ code: 'LEASE_LOG_BEHIND', logEndLsn: 0, record: { holderId: 'a http://a', epoch: 1, replicatedLsn: 40 } })
-    expect(codeOf(() => Lease.acquire({ dir, holderId: 'c', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, logEndLsn: () => 39 }))).toBe('LEASE_LOG_BEHIND')
+    expect(leaseCodeOf(() => Lease.acquire({ dir, holderId: 'c', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, logEndLsn: () => 39 }))).toBe('LEASE_LOG_BEHIND')
     // Nothing was written: the record is still epoch 1's.
     expect(readCurrentLease(dir)).toMatchObject({ holderId: 'a http://a', epoch: 1 })
   })
@@ -106,7 +96,7 @@ describe('the acquire rule', () => {
     lease.noteReplicated(40)
     lease.renew()
     let reads = 0
-    expect(codeOf(() => Lease.acquire({ dir, holderId: 'c', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, logEndLsn: () => ++reads && 0 }))).toBe('LEASE_HELD')
+    expect(leaseCodeOf(() => Lease.acquire({ dir, holderId: 'c', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, logEndLsn: () => ++reads && 0 }))).toBe('LEASE_HELD')
     expect(reads).toBe(0)
   })
 
@@ -154,7 +144,7 @@ describe('a rolling upgrade reads both record shapes', () => {
     const clock = manualClock(1_000_000)
     for (const replicatedLsn of [-1, 1.5, '40', null]) {
       writeFileSync(join(dir, EPOCH_1), JSON.stringify({ holderId: 'a', epoch: 1, expiresAtMs: 0, renewedAtMs: clock.nowMs(), replicatedLsn }))
-      expect(codeOf(() => readCurrentLease(dir))).toBe('LEASE_FILE_INVALID')
+      expect(leaseCodeOf(() => readCurrentLease(dir))).toBe('LEASE_FILE_INVALID')
     }
   })
 })

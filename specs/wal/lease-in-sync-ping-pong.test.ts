@@ -10,9 +10,9 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Lease, LeaseError, readCurrentLease, type LeaseInSyncMember } from '../../wal/index.ts'
+import { Lease, readCurrentLease, type LeaseInSyncMember } from '../../wal/index.ts'
 import { isInSyncSet } from '../../wal/lease-in-sync.ts'
-import { removeTempDirs, tempDir } from './support.ts'
+import { leaseCodeOf, removeTempDirs, tempDir } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -39,16 +39,6 @@ function renewWith(lease: Lease, members: LeaseInSyncMember[], replicatedLsn: nu
   lease.setInSync(members)
   lease.noteReplicated(replicatedLsn)
   lease.renew()
-}
-
-function codeOf(action: () => unknown): string | null {
-  try {
-    action()
-    return null
-  } catch (error) {
-    if (error instanceof LeaseError) return error.code
-    throw error
-  }
 }
 
 /** L led with B in sync (joined at 40, floor 50), died; B (log at 60) took over and renewed with its set still empty. */
@@ -92,7 +82,7 @@ describe('the previous holder of a record whose in-sync set is empty', () => {
 
   test('the ping-pong: L takes the lease back after B\'s term (judged by the floor alone), and names B', () => {
     const p = afterBsTerm()
-    expect(codeOf(() => p.take('node-l', 45))).toBe('LEASE_LOG_BEHIND')
+    expect(leaseCodeOf(() => p.take('node-l', 45))).toBe('LEASE_LOG_BEHIND')
     const l = p.take('node-l', 70)
     expect(l.epoch).toBe(3)
     expect(l.dataLossAccepted).toBeNull()
@@ -104,13 +94,13 @@ describe('the previous holder of a record whose in-sync set is empty', () => {
 
   test('a third node is still refused LEASE_NOT_IN_SYNC after B\'s term', () => {
     const p = afterBsTerm()
-    expect(codeOf(() => p.take('node-c', 70))).toBe('LEASE_NOT_IN_SYNC')
+    expect(leaseCodeOf(() => p.take('node-c', 70))).toBe('LEASE_NOT_IN_SYNC')
     expect(readCurrentLease(p.dir)?.epoch).toBe(2)
   })
 
   test('once B\'s set names a member, L is refused (that member may hold answers L lacks) and the member is taken', () => {
     const p = afterBsTerm([{ nodeId: 'node-c', joinedLsn: 60 }])
-    expect(codeOf(() => p.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
+    expect(leaseCodeOf(() => p.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
     expect(p.take('node-c', 65).epoch).toBe(3)
   })
 
@@ -121,7 +111,7 @@ describe('the previous holder of a record whose in-sync set is empty', () => {
     p.take('node-b', 60)
     expect(readCurrentLease(p.dir)).toMatchObject({ inSync: [{ nodeId: 'node-c', joinedLsn: 40 }], previousHolder: 'node-l' })
     p.lost()
-    expect(codeOf(() => p.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
+    expect(leaseCodeOf(() => p.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
     expect(p.take('node-c', 60).epoch).toBe(3)
   })
 
@@ -135,7 +125,7 @@ describe('the previous holder of a record whose in-sync set is empty', () => {
     const q = afterBsTerm([{ nodeId: 'node-c', joinedLsn: 60 }])
     expect(q.take('node-b', 60).previousHolder).toBe('node-b')
     q.lost()
-    expect(codeOf(() => q.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
+    expect(leaseCodeOf(() => q.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
   })
 })
 
@@ -151,7 +141,7 @@ describe('a rolling upgrade reads both record shapes', () => {
     const p = pair()
     const record = { holderId: 'node-b http://node-b', epoch: 1, expiresAtMs: 0, renewedAtMs: 1, replicatedLsn: 50, inSync: [] }
     writeFileSync(join(p.dir, 'epoch-0000000001.json'), JSON.stringify(record))
-    expect(codeOf(() => p.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
+    expect(leaseCodeOf(() => p.take('node-l', 70))).toBe('LEASE_NOT_IN_SYNC')
     expect(p.take('node-b', 70).previousHolder).toBe('node-b')
   })
 
@@ -159,7 +149,7 @@ describe('a rolling upgrade reads both record shapes', () => {
     const p = pair()
     for (const previousHolder of [5, null, 'x'.repeat(129), ['node-l']]) {
       writeFileSync(join(p.dir, 'epoch-0000000001.json'), JSON.stringify({ holderId: 'a', epoch: 1, expiresAtMs: 0, renewedAtMs: 1, inSync: [], previousHolder }))
-      expect(codeOf(() => readCurrentLease(p.dir))).toBe('LEASE_FILE_INVALID')
+      expect(leaseCodeOf(() => readCurrentLease(p.dir))).toBe('LEASE_FILE_INVALID')
     }
   })
 })

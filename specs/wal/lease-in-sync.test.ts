@@ -10,8 +10,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Lease, LeaseError, LeaseNotInSyncError, readCurrentLease, type LeaseRecord } from '../../wal/index.ts'
-import { removeTempDirs, tempDir } from './support.ts'
+import { Lease, LeaseNotInSyncError, readCurrentLease, type LeaseRecord } from '../../wal/index.ts'
+import { leaseCodeOf, removeTempDirs, tempDir } from './support.ts'
 
 afterEach(removeTempDirs)
 
@@ -37,16 +37,6 @@ function leaderWithInSyncStandby(dir: string, clock: ReturnType<typeof manualClo
 
 function take(dir: string, clock: ReturnType<typeof manualClock>, nodeId: string, logEndLsn: number, acceptDataLoss = false): Lease {
   return Lease.acquire({ dir, holderId: `${nodeId} http://${nodeId}`, nodeId, ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs, logEndLsn: () => logEndLsn, acceptDataLoss })
-}
-
-function codeOf(action: () => unknown): string | null {
-  try {
-    action()
-    return null
-  } catch (error) {
-    if (error instanceof LeaseError) return error.code
-    throw error
-  }
 }
 
 /** The record parser of the build before the in-sync set (wal/lease.ts isLeaseRecord at 7471dae), verbatim. */
@@ -96,7 +86,7 @@ describe('a record naming its in-sync set', () => {
     lease.noteReplicated(50)
     lease.renew()
     clock.advance(1200)
-    expect(codeOf(() => take(dir, clock, 'node-b', 60))).toBe('LEASE_LOG_BEHIND')
+    expect(leaseCodeOf(() => take(dir, clock, 'node-b', 60))).toBe('LEASE_LOG_BEHIND')
     expect(take(dir, clock, 'node-b', 70).epoch).toBe(2)
   })
 
@@ -104,7 +94,7 @@ describe('a record naming its in-sync set', () => {
     const dir = tempDir()
     const clock = manualClock(1_000_000)
     leaderWithInSyncStandby(dir, clock)
-    expect(codeOf(() => take(dir, clock, 'node-a', 10))).toBe('LEASE_LOG_BEHIND')
+    expect(leaseCodeOf(() => take(dir, clock, 'node-a', 10))).toBe('LEASE_LOG_BEHIND')
     const taken = take(dir, clock, 'node-a', 80)
     expect(readCurrentLease(dir)).toMatchObject({ epoch: 2, inSync: [{ nodeId: 'node-b', joinedLsn: 40 }] })
     expect(taken.dataLossAccepted).toBeNull()
@@ -128,7 +118,7 @@ describe('a record naming its in-sync set', () => {
     lease.setInSync([{ nodeId: '', joinedLsn: 40 }])
     lease.renew()
     clock.advance(1200)
-    expect(codeOf(() => take(dir, clock, 'node-c', 55))).toBe('LEASE_NOT_IN_SYNC')
+    expect(leaseCodeOf(() => take(dir, clock, 'node-c', 55))).toBe('LEASE_NOT_IN_SYNC')
   })
 
   test('a taker that does not name its node is not judged by the set (wal callers outside HA)', () => {
@@ -145,7 +135,7 @@ describe('a rolling upgrade reads both record shapes', () => {
     const clock = manualClock(1_000_000)
     const old: LeaseRecord = { holderId: 'node-a http://a', epoch: 1, expiresAtMs: clock.nowMs() - 5_000, renewedAtMs: clock.nowMs() - 6_000, replicatedLsn: 50 }
     writeFileSync(join(dir, EPOCH_1), JSON.stringify(old))
-    expect(codeOf(() => take(dir, clock, 'node-c', 49))).toBe('LEASE_LOG_BEHIND')
+    expect(leaseCodeOf(() => take(dir, clock, 'node-c', 49))).toBe('LEASE_LOG_BEHIND')
     const taken = take(dir, clock, 'node-c', 55)
     expect(taken.epoch).toBe(2)
     expect(readCurrentLease(dir)?.inSync).toBeUndefined()
@@ -166,7 +156,7 @@ describe('a rolling upgrade reads both record shapes', () => {
     const many = Array.from({ length: 17 }, (_, index) => ({ nodeId: `n${index}`, joinedLsn: 1 }))
     for (const inSync of [{}, [{ nodeId: 5, joinedLsn: 1 }], [{ nodeId: 'b', joinedLsn: -1 }], [{ nodeId: 'b' }], many, ['b']]) {
       writeFileSync(join(dir, EPOCH_1), JSON.stringify({ holderId: 'a', epoch: 1, expiresAtMs: 0, renewedAtMs: clock.nowMs(), replicatedLsn: 1, inSync }))
-      expect(codeOf(() => readCurrentLease(dir))).toBe('LEASE_FILE_INVALID')
+      expect(leaseCodeOf(() => readCurrentLease(dir))).toBe('LEASE_FILE_INVALID')
     }
   })
 })

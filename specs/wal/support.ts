@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { nodeIo, type RecordInput, type WalIo } from '../../wal/index.ts'
+import { LeaseError, nodeIo, type RecordInput, type WalIo } from '../../wal/index.ts'
 
 const created: string[] = []
 
@@ -116,5 +116,16 @@ export function heldSyncIo(): WalIo & { held: number; release(): void } {
       nodeIo.fdatasync(next.fd)
       next.done(null)
     },
+  }
+}
+
+/** The code of the LeaseError `action` throws, or null when it throws none (any other error is rethrown). */
+export function leaseCodeOf(action: () => unknown): string | null {
+  try {
+    action()
+    return null
+  } catch (error) {
+    if (error instanceof LeaseError) return error.code
+    throw error
   }
 }
