@@ -15,6 +15,11 @@
  *   kept (answers stop under fail_closed; under degrade_async they go on unwaited, on record, as before): it holds
  *   everything answered, and dropping it would leave no node but the leader allowed to take over. A member leaving
  *   still holds answers back (`heldByAll`) until the record without it is durable.
+ * - A node acknowledging less than it did before this term (`went_back`: restarted on an older copy of its data
+ *   directory under the same node id) lost records it had acknowledged as durable: it falls out like a laggard, and
+ *   its acknowledged LSN is the new, lower one — the old one never counts again (it would pass answers the node no
+ *   longer holds). It comes back only the way any node joins: caught up, and written into the record. Not the unnamed
+ *   member (below): several standbys may acknowledge under it, each its own log's end.
  * - Nodes are named by their acknowledgements (`POST /replication/ack` `node_id`); acknowledgements that name none
  *   (a standby build before node ids, during a rolling upgrade) count as one member, UNNAMED_STANDBY.
  * - At most IN_SYNC_MEMBERS_MAX nodes are tracked; a node silent for the timeout and in no set is forgotten.
@@ -34,6 +39,12 @@ export type InSyncMemberJson = {
   /** member: in the lease record; joining: to be written in (already waited for); leaving: to be written out. */
   state: 'member' | 'joining' | 'leaving'
 }
+
+/**
+ * What an acknowledgement did: `untracked` (IN_SYNC_MEMBERS_MAX other nodes are tracked), `counted`, or `went_back`
+ * (below `previousLsn`, the node's last acknowledgement this term: it fell out, see the rules above).
+ */
+export type TrackResult = { kind: 'untracked' } | { kind: 'counted' } | { kind: 'went_back'; previousLsn: number }
 
 interface NodeAcks {
   ackedLsn: number
@@ -66,16 +77,28 @@ export class InSyncSet {
     this.handed = new Set(this.durable.keys())
   }
 
-  /** An acknowledgement of `nodeId` up to `lsn`. False: not tracked (IN_SYNC_MEMBERS_MAX other nodes are). */
-  track(nodeId: string, lsn: number, nowMs: number, leaderLastLsn: number): boolean {
+  /** An acknowledgement of `nodeId` up to `lsn` (see TrackResult). */
+  track(nodeId: string, lsn: number, nowMs: number, leaderLastLsn: number): TrackResult {
     let acks = this.nodes.get(nodeId)
     if (acks === undefined) {
-      if (this.nodes.size >= IN_SYNC_MEMBERS_MAX) return false
+      if (this.nodes.size >= IN_SYNC_MEMBERS_MAX) return { kind: 'untracked' }
       acks = { ackedLsn: 0, lastAckAtMs: nowMs, live: false, catchUpLsn: null }
       this.nodes.set(nodeId, acks)
     }
     acks.lastAckAtMs = nowMs
-    if (lsn > acks.ackedLsn) acks.ackedLsn = lsn
+    const previousLsn = acks.ackedLsn
+    // A standby sends one acknowledgement at a time, its log's end, which only grows while the process lives: a lower
+    // one is a node that lost what it had acknowledged. Out, and held to what it holds now (never to the old LSN). An
+    // acknowledgement the standby gave up on (timed out) yet reaching the leader after its successor would look the
+    // same: the node then falls out and joins again at once (a brief `down` if it was the last member) — the safe side.
+    // Not for the unnamed member: it may be several standbys of the build before node ids, each acknowledging its own
+    // log's end (which only went back when one lost records; that case stays as open as before node ids).
+    const wentBack = lsn < previousLsn && nodeId !== UNNAMED_STANDBY
+    if (wentBack) {
+      this.fallOut(acks)
+      acks.catchUpLsn = Math.max(leaderLastLsn, previousLsn)
+    }
+    acks.ackedLsn = wentBack ? lsn : Math.max(lsn, previousLsn)
     if (!acks.live) {
       acks.catchUpLsn ??= leaderLastLsn
       if (acks.ackedLsn >= acks.catchUpLsn) {
@@ -83,7 +106,7 @@ export class InSyncSet {
         acks.catchUpLsn = null
       }
     }
-    return true
+    return wentBack ? { kind: 'went_back', previousLsn } : { kind: 'counted' }
   }
 
   /** Nodes silent for longer than `timeoutMs` are out; those in no set are forgotten. Returns the ones that fell out. */

@@ -14,7 +14,7 @@
 
 import type { Engine } from '../engine.ts'
 import { syncTransitionRecord } from './records.ts'
-import { SyncReplication, type SyncPolicy, type SyncReplicationOptions } from './sync.ts'
+import { standbyName, SyncReplication, type SyncPolicy, type SyncReplicationOptions } from './sync.ts'
 
 export interface LeaderSyncOptions {
   policy: SyncPolicy
@@ -37,6 +37,13 @@ export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncRepl
     leaderLastLsn: () => engine.wal.lastLsn,
     nowMs: Date.now,
     ...(options.inSync === undefined ? {} : { inSync: options.inSync }),
+    onWentBack: ({ nodeId, lsn, previousLsn }) => {
+      log(
+        `synchronous replication (${policy}): DATA LOSS ON A STANDBY: ${standbyName(nodeId)} acknowledged LSN ${lsn} after LSN ${previousLsn} this term — ` +
+          `it lost records it had acknowledged as durable (restarted on an older copy of its data directory?); ` +
+          (policy === 'off' ? 'no in-sync set is kept under off: nothing waits for it' : 'it is out of the in-sync set and counts again only once caught up and written back into the lease record'),
+      )
+    },
     onTransition: (transition) => {
       log(`synchronous replication (${policy}) ${transition.state}: ${transition.reason}`)
       if (policy !== 'degrade_async' || !options.isCurrent()) return

@@ -21,7 +21,8 @@
  * node's acknowledgements count once the lease record names it (written there first), and `standbyDurableLsn` is the
  * LSN every member holds — the floor the lease carries. `sync` means the lease names a member and every member wanted
  * in the set is live and caught up; a member that falls out leaves the set while another covers, and is kept as the
- * last one (then `down`). Under `degrade_async` a wait that timed out is `down` all the same (the answer went out
+ * last one (then `down`); so does a node whose acknowledgement goes back below its last one (it lost records it had
+ * acknowledged: onWentBack). Under `degrade_async` a wait that timed out is `down` all the same (the answer went out
  * unconfirmed by a member the lease still names: the window is on record). Under `off` no set is kept and
  * `standbyDurableLsn` is the highest acknowledgement.
  */
@@ -82,6 +83,11 @@ export interface SyncReplicationOptions {
    * starts empty and is durable as soon as it changes (no lease: a spec's lone leader).
    */
   inSync?: { carried: readonly LeaseInSyncMember[]; publish: (members: LeaseInSyncMember[]) => void }
+  /**
+   * A node acknowledged less than it had this term (restarted on an older copy of its data directory): it lost records
+   * it had acknowledged as durable, and fell out of the in-sync set (in-sync.ts). Logged loudly by the caller.
+   */
+  onWentBack?: (wentBack: { nodeId: string; lsn: number; previousLsn: number }) => void
 }
 
 interface Waiter {
@@ -143,10 +149,13 @@ export class SyncReplication {
   acknowledge(lsn: number, epoch: number, nodeId: string = UNNAMED_STANDBY): boolean {
     if (epoch !== this.options.epoch) return false
     const nowMs = this.options.nowMs()
-    if (!this.members.track(nodeId, lsn, nowMs, this.options.leaderLastLsn())) return false
+    const tracked = this.members.track(nodeId, lsn, nowMs, this.options.leaderLastLsn())
+    if (tracked.kind === 'untracked') return false
     this.lastAckAtMs = nowMs
+    if (tracked.kind === 'went_back') this.options.onWentBack?.({ nodeId, lsn, previousLsn: tracked.previousLsn })
     if (this.keepsSet) {
-      this.settle(`${standbyName(nodeId)} acknowledged LSN ${lsn}`)
+      const went = tracked.kind === 'went_back' ? ` after LSN ${tracked.previousLsn} (it lost records it had acknowledged: out of the in-sync set)` : ''
+      this.settle(`${standbyName(nodeId)} acknowledged LSN ${lsn}${went}`)
       return true
     }
     if (lsn > this.standbyDurableLsn) this.standbyDurableLsn = lsn
@@ -318,6 +327,7 @@ export class SyncReplication {
   }
 }
 
-function standbyName(nodeId: string): string {
+/** How a log line names a node of the set. */
+export function standbyName(nodeId: string): string {
   return nodeId === UNNAMED_STANDBY ? 'the unnamed standby' : `standby ${nodeId}`
 }
