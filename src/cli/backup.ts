@@ -42,8 +42,9 @@ Options:
 The last stdout line is one JSON object: {"ok":true,"out","source","leaderLastLsnAtStart","firstLsn","lastLsn",
 "chainHead","snapshot":{"lsn","digest"}|null,"bytesReceived","durationMs","verified":true}, or {"ok":false,"code",
 "message"}. Codes: BACKUP_OUT_NOT_EMPTY, BACKUP_OUT_UNUSABLE, BACKUP_AUTH_REFUSED, BACKUP_SOURCE_REFUSED,
-BACKUP_SOURCE_FAILED, BACKUP_RANGE_UNAVAILABLE, BACKUP_TO_LSN_BEYOND_LOG, BACKUP_SNAPSHOT_INVALID, BACKUP_FRAME_REFUSED,
-BACKUP_VERIFY_FAILED, BACKUP_WRITE_FAILED, BACKUP_INTERRUPTED.
+BACKUP_SOURCE_FAILED, BACKUP_RANGE_UNAVAILABLE, BACKUP_SOURCE_COMPACTING (the leader compacted past the backup while
+it ran, again after one fresh start: run it again), BACKUP_TO_LSN_BEYOND_LOG, BACKUP_SNAPSHOT_INVALID,
+BACKUP_FRAME_REFUSED, BACKUP_VERIFY_FAILED, BACKUP_WRITE_FAILED, BACKUP_INTERRUPTED.
 
 Exit codes: 0 done, 65 the source's data failed a check (a frame, the snapshot, the verification), 74 a local write
 failed, 1 any other failure (refused, unreachable, interrupted), 2 usage.`,

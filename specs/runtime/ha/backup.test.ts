@@ -5,16 +5,16 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
+import { nodeIo, toHex, type Wal } from '../../../wal/index.ts'
 import { runCli } from '../../../src/cli/index.ts'
-import { chainHashAt, encodeEnvelope, HaNode } from '../../../src/runtime/ha/index.ts'
+import { chainHashAt, HaNode } from '../../../src/runtime/ha/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import { SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
 import { recordingIo } from '../../cli/io.ts'
-import { removeDir, type World } from '../harness.ts'
+import { type World } from '../harness.ts'
+import { backup, nothingLeft, outDir, replayVerify, streamOf } from './backup-support.ts'
 import { trade } from '../snapshot/support.ts'
 import { compactingLeader, recoveringStandby, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
 import { haHttp, replicator, serveReplication, TOKEN, waitFor } from './support.ts'
@@ -23,55 +23,6 @@ const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-/** A fresh parent directory; the backup's --out is `parent/backup` (absent until the backup publishes it). */
-function outDir(): { parent: string; out: string } {
-  const parent = mkdtempSync(join(tmpdir(), 'egress-backup-'))
-  cleanups.push(() => removeDir(parent))
-  return { parent, out: join(parent, 'backup') }
-}
-
-interface BackupRun {
-  code: number
-  /** The last stdout line, parsed. */
-  result: Record<string, unknown>
-  stderr: string
-}
-
-async function backup(args: string[]): Promise<BackupRun> {
-  const io = recordingIo({ EGRESS_REPLICATION_TOKEN: TOKEN })
-  const code = await runCli(['backup', ...args], io)
-  const last = io.stdout.at(-1) ?? 'null'
-  return { code, result: JSON.parse(last) as Record<string, unknown>, stderr: io.stderr.join('\n') }
-}
-
-async function replayVerify(dir: string): Promise<{ code: number; out: string }> {
-  const io = recordingIo({})
-  const code = await runCli(['replay-verify', dir], io)
-  return { code, out: io.stdout.join('\n') }
-}
-
-/** A leader's stream answer built by the spec: `count` frames of its log in one envelope, then the body ends. */
-function streamOf(wal: Wal, fromLsn: number, count: number, end: 'cut' | 'close', alter?: (frames: Uint8Array) => void): Response {
-  const parts: Uint8Array[] = []
-  for (const frame of wal.read(fromLsn, { toLsn: fromLsn + count - 1 })) parts.push(rawFrameBytes(frame).slice())
-  const frames = Buffer.concat(parts)
-  alter?.(frames)
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encodeEnvelope(frames, wal.lastLsn))
-      // 'cut': the source dies halfway through its next envelope (its header and part of a frame sent).
-      if (end === 'cut') controller.enqueue(encodeEnvelope(frames, wal.lastLsn).subarray(0, 40))
-      controller.close()
-    },
-  })
-  return new Response(body, { status: 200, headers: { 'Content-Type': 'application/vnd.egress.wal-frames', 'x-egress-leader-epoch': '1' } })
-}
-
-/** The parent holds nothing the backup built: no DIR, no build directory left beside it. */
-function nothingLeft(parent: string): void {
-  expect(readdirSync(parent)).toEqual([])
-}
 
 describe('egress backup of a running leader', () => {
   test('under load: the copy passes replay-verify, holds the leader\'s log through its end, was never acknowledged, and a standby starts from it and follows', async () => {
@@ -82,7 +33,7 @@ describe('egress backup of a running leader', () => {
     const ordersBefore = [...world.gateway.engine.state.orders.keys()]
     const lastLsnBefore = world.gateway.engine.wal.lastLsn
     expect(ordersBefore.length).toBeGreaterThan(10)
-    const { parent, out } = outDir()
+    const { parent, out } = outDir(cleanups)
     // The leader keeps trading while the backup runs.
     const [run] = await Promise.all([backup(['--from', url, '--out', out]), trade(world, { orders: 10, tag: 'during', seed: 62 })])
     if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
@@ -143,7 +94,7 @@ describe('egress backup of a running leader', () => {
     })
     await tradeUntilCompacted(world, 1, 63)
     leaderWorld = world
-    const { out } = outDir()
+    const { out } = outDir(cleanups)
     const run = await backup(['--from', url, '--out', out])
     if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
     const result = run.result as { lastLsn: number; leaderLastLsnAtStart: number; snapshot: { lsn: number } | null; chainHead: string }
@@ -158,7 +109,7 @@ describe('egress backup of a running leader', () => {
     const { world, url } = await compactingLeader(65, cleanups)
     await trade(world, { orders: 30, tag: 'h', seed: 65 })
     await world.gateway.snapshotter.idle()
-    const { out } = outDir()
+    const { out } = outDir(cleanups)
     const run = await backup(['--from', url, '--out', out])
     if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
     const backedUp = run.result as { lastLsn: number; snapshot: { lsn: number } | null }
@@ -185,7 +136,7 @@ describe('egress backup of a running leader', () => {
     const { world, url } = await compactingLeader(71, cleanups)
     await trade(world, { orders: 3, tag: 'w', seed: 71 })
     expect(world.gateway.engine.wal.firstLsn).toBe(1)
-    const { out } = outDir()
+    const { out } = outDir(cleanups)
     const toLsn = Math.floor(world.gateway.engine.wal.lastLsn / 2)
     // Asked of a standby (replication is the leader's only: it answers NOT_LEADER naming the leader), copied from the leader.
     const standby = serveReplication(() => world.gateway.engine.wal, haHttp({ isLeader: () => false, leaderUrl: () => url }))
@@ -201,15 +152,16 @@ describe('egress backup of a running leader', () => {
     expect(result.lastLsn).toBeLessThan(world.gateway.engine.wal.lastLsn)
     expect((await replayVerify(out)).code).toBe(0)
     // Beyond the leader's end: refused before anything is written.
-    const { parent: parentBeyond, out: beyond } = outDir()
+    const { parent: parentBeyond, out: beyond } = outDir(cleanups)
     const refused = await backup(['--from', url, '--out', beyond, '--to-lsn', String(world.gateway.engine.wal.lastLsn + 1_000)])
     expect({ code: refused.code, error: refused.result.code }).toEqual({ code: 1, error: 'BACKUP_TO_LSN_BEYOND_LOG' })
     nothingLeft(parentBeyond)
     // Once the leader has compacted, the whole log is no longer there to copy.
     await tradeUntilCompacted(world, 1, 72)
-    const { parent: parentCompacted, out: compacted } = outDir()
+    const { parent: parentCompacted, out: compacted } = outDir(cleanups)
     const gone = await backup(['--from', url, '--out', compacted, '--whole-log'])
     expect({ code: gone.code, error: gone.result.code }).toEqual({ code: 1, error: 'BACKUP_RANGE_UNAVAILABLE' })
+    expect(String(gone.result.message)).toContain('the leader has compacted its log below the records needed; back up without --whole-log or a --to-lsn before its snapshot')
     nothingLeft(parentCompacted)
   })
 })
@@ -218,7 +170,7 @@ describe('egress backup refuses, leaving no DIR', () => {
   test('a non-empty --out (or a file there): BACKUP_OUT_NOT_EMPTY, exit 1, nothing written', async () => {
     const { world, url } = await compactingLeader(81, cleanups)
     await trade(world, { orders: 3, tag: 'n', seed: 81 })
-    const { parent, out } = outDir()
+    const { parent, out } = outDir(cleanups)
     mkdirSync(out)
     writeFileSync(join(out, 'keep.txt'), 'mine')
     const run = await backup(['--from', url, '--out', out])
@@ -248,14 +200,14 @@ describe('egress backup refuses, leaving no DIR', () => {
     leaderWal = world.gateway.engine.wal
     await trade(world, { orders: 5, tag: 'd', seed: 91 })
     for (const args of [['--whole-log'], []]) {
-      const { parent, out } = outDir()
+      const { parent, out } = outDir(cleanups)
       const run = await backup(['--from', url, '--out', out, ...args])
       expect({ code: run.code, error: run.result.code }).toEqual({ code: 1, error: 'BACKUP_SOURCE_FAILED' })
       expect(existsSync(out)).toBe(false)
       nothingLeft(parent)
     }
     // A stream that just ends before the backup's end is the same failure.
-    const { parent, out } = outDir()
+    const { parent, out } = outDir(cleanups)
     leaderWal = world.gateway.engine.wal
     const closing = await compactingLeader(92, cleanups, {
       intercept: (request) => (request.pathname === '/replication/stream' ? streamOf(world.gateway.engine.wal, 1, 2, 'close') : undefined),
@@ -280,7 +232,7 @@ describe('egress backup refuses, leaving no DIR', () => {
     })
     leaderWal = world.gateway.engine.wal
     await trade(world, { orders: 5, tag: 'c', seed: 101 })
-    const { parent, out } = outDir()
+    const { parent, out } = outDir(cleanups)
     const run = await backup(['--from', url, '--out', out, '--whole-log'])
     expect({ code: run.code, error: run.result.code }).toEqual({ code: 65, error: 'BACKUP_FRAME_REFUSED' })
     expect(String(run.result.message)).toContain('FRAME_CORRUPT')
@@ -295,7 +247,7 @@ describe('egress backup refuses, leaving no DIR', () => {
     }), { status: 500 })
     const { world, url } = await compactingLeader(111, cleanups, { intercept: (request) => (request.pathname === '/replication/stream' ? endless() : undefined) })
     await trade(world, { orders: 3, tag: 'b', seed: 111 })
-    const { parent, out } = outDir()
+    const { parent, out } = outDir(cleanups)
     const run = await backup(['--from', url, '--out', out, '--whole-log', '--timeout-ms', '3000'])
     expect({ code: run.code, error: run.result.code }).toEqual({ code: 1, error: 'BACKUP_SOURCE_REFUSED' })
     expect(String(run.result.message)).toContain('answered 500: AAAA')
@@ -303,7 +255,7 @@ describe('egress backup refuses, leaving no DIR', () => {
   })
 
   test('bad usage: no --from, a URL with credentials or a query, no token: exit 2, nothing written', async () => {
-    const { parent, out } = outDir()
+    const { parent, out } = outDir(cleanups)
     const usage = async (args: string[], env: Record<string, string> = { EGRESS_REPLICATION_TOKEN: TOKEN }): Promise<number> => runCli(['backup', ...args], recordingIo(env))
     expect(await usage(['--out', out])).toBe(2)
     expect(await usage(['--from', 'http://user:pw@127.0.0.1:1', '--out', out])).toBe(2)

@@ -15,6 +15,11 @@ export type BackupErrorCode =
   | 'BACKUP_SOURCE_FAILED'
   /** The leader no longer holds the records asked for (compacted below them, no snapshot at or before the end). */
   | 'BACKUP_RANGE_UNAVAILABLE'
+  /**
+   * The leader compacted its log past the backup's snapshot while the backup ran, again after one fresh start
+   * (take-backup.ts): nothing is corrupt; run it again, or with the leader's compaction paused.
+   */
+  | 'BACKUP_SOURCE_COMPACTING'
   /** --to-lsn is beyond the leader's log end, or the leader's log is empty. */
   | 'BACKUP_TO_LSN_BEYOND_LOG'
   /** The leader's snapshot failed its checks (digest, framing, chain head) or exceeds the bound. */

@@ -9,7 +9,8 @@
  *      the shape of a compacted log), otherwise it starts at LSN 1;
  *   3. the frames from there to the end (`pullFrames`: every frame's CRC, LSN and chain checked by `Wal.appendFrames`
  *      before it is written; the log ends exactly at the end, or at the end of the decision holding it), and the
- *      snapshot's chain head checked against the frame at its LSN;
+ *      snapshot's chain head checked against the frame at its LSN. A leader that compacted past the snapshot in the
+ *      meantime (compaction-race.ts) makes steps 2 and 3 start over once, from its newest snapshot;
  *   4. the snapshot written beside the log, everything fsynced, then replay-verify's checks run on the copy;
  *   5. only then the copy is renamed to DIR (out-dir.ts). Any failure removes it: DIR is never half written.
  *
@@ -17,11 +18,13 @@
  * must not release its 202s), take or read the lease, or write anything on the leader. The leader sees two reads.
  */
 
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultWalOptions, nodeIo, WalFatalError, WalReplicationError, Wal, isSyncFailure, toHex } from '../../../wal/index.ts'
 import { fetchLeaderSnapshot, PullEndedError, pullFrames, SnapshotRecoveryError, startAnchoredLog, type LeaderAccess, type LeaderSnapshot } from '../ha/index.ts'
 import { replayVerify, SnapshotStore } from '../snapshot/index.ts'
 import { BackupError } from './backup-error.ts'
+import { compactionRaceOf, LeaderCompactedError } from './compaction-race.ts'
 import { checkOutDir, discardBuild, makeBuildDir, publishBuild } from './out-dir.ts'
 import { resolveSource } from './source.ts'
 
@@ -73,41 +76,11 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
   if (options.toLsn !== null && options.toLsn > source.lastLsn) {
     throw new BackupError('BACKUP_TO_LSN_BEYOND_LOG', `--to-lsn ${options.toLsn} is beyond the leader's log end, LSN ${source.lastLsn}`)
   }
-  let endLsn = options.toLsn ?? source.lastLsn
-  options.log(`backup: copying ${source.leaderUrl} through LSN ${endLsn} (its log ends at ${source.lastLsn})`)
+  options.log(`backup: copying ${source.leaderUrl} through LSN ${options.toLsn ?? source.lastLsn} (its log ends at ${source.lastLsn})`)
   const access = { leaderUrl: source.leaderUrl, token: options.token, timeoutMs: options.timeoutMs, ...(options.signal === undefined ? {} : { stopSignal: options.signal }) }
   const build = makeBuildDir(options.out)
-  let wal: Wal | null = null
   try {
-    const snapshot = options.wholeLog ? null : await usableSnapshot(access, endLsn, options)
-    // With no --to-lsn, a snapshot the leader took after its end was read (it keeps trading) moves the end to it: the
-    // log before that snapshot may be compacted already, and the leader's log holds every record through its LSN.
-    if (snapshot !== null && snapshot.lsn > endLsn) endLsn = snapshot.lsn
-    const logDir = join(build, 'log')
-    if (snapshot !== null) local('anchoring the log', () => startAnchoredLog(logDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore }))
-    // An envelope is appended as one batch: the batch bound must hold the largest envelope accepted.
-    wal = local('opening the log', () => Wal.openReplica(logDir, { batchBytesMax: Math.max(defaultWalOptions.batchBytesMax, options.envelopeBytesMax) }))
-    let bytesReceived = snapshot?.bytes.byteLength ?? 0
-    let shownAt = performance.now()
-    const lastLsn = await pullFrames(wal, { ...access, envelopeBytesMax: options.envelopeBytesMax }, {
-      throughLsn: endLsn,
-      exact: true,
-      timeout: 'silence',
-      onEnvelope: (progress) => {
-        bytesReceived = (snapshot?.bytes.byteLength ?? 0) + progress.bytesReceived
-        if (performance.now() - shownAt < PROGRESS_EVERY_MS) return
-        shownAt = performance.now()
-        options.log(`backup: LSN ${progress.lastLsn} of ${endLsn} (${(bytesReceived / 1024 / 1024).toFixed(1)} MiB received)`)
-      },
-    })
-    if (snapshot !== null) checkSnapshotHead(wal, snapshot)
-    const firstLsn = wal.firstLsn
-    const chainHead = toHex(wal.chainHead)
-    const closing = wal
-    wal = null
-    await closing.close().catch((error: unknown) => {
-      throw new BackupError('BACKUP_WRITE_FAILED', `closing the log: ${error instanceof Error ? error.message : String(error)}`)
-    })
+    const { snapshot, lastLsn, firstLsn, chainHead, bytesReceived } = await copyLogRetrying(build, access, source.lastLsn, options)
     if (snapshot !== null) {
       local('writing the snapshot', () => new SnapshotStore(join(build, 'snapshots'), { io: nodeIo, keep: 3 }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header }))
     }
@@ -119,10 +92,102 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
     const snapshotUsed = snapshot === null ? null : { lsn: snapshot.lsn, digest: snapshot.content.digest }
     return { ok: true, out: options.out, source: source.leaderUrl, leaderLastLsnAtStart: source.lastLsn, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed, bytesReceived, durationMs: Math.round(performance.now() - started), verified: true }
   } catch (error) {
-    await wal?.close().catch(() => {})
     discardBuild(build)
     throw backupErrorOf(error, options.signal)
   }
+}
+
+/** The log copied into the build directory (closed), and the snapshot it starts at (not written yet). */
+interface CopiedLog {
+  snapshot: LeaderSnapshot | null
+  firstLsn: number
+  lastLsn: number
+  chainHead: string
+  bytesReceived: number
+}
+
+/**
+ * Copies the log (steps 2 and 3), starting once more from a freshly fetched snapshot if the leader compacted past the
+ * first one while the backup ran (compaction-race.ts): the partial log is removed and the copy starts over in the same
+ * build directory, which is published only once complete. Only with neither --whole-log nor --to-lsn: those ask for
+ * records the leader may no longer hold, which no newer snapshot gives back (BACKUP_RANGE_UNAVAILABLE).
+ */
+async function copyLogRetrying(build: string, access: LeaderAccess, leaderLastLsn: number, options: BackupOptions): Promise<CopiedLog> {
+  const logDir = join(build, 'log')
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await copyLog(logDir, access, leaderLastLsn, options)
+    } catch (error) {
+      if (!(error instanceof LeaderCompactedError)) throw error
+      if (options.wholeLog || options.toLsn !== null) throw rangeUnavailable(error, options)
+      if (attempt >= COPY_ATTEMPTS_MAX) {
+        throw new BackupError(
+          'BACKUP_SOURCE_COMPACTING',
+          `the leader at ${access.leaderUrl} compacted its log past the backup's snapshot while the backup ran, ${COPY_ATTEMPTS_MAX} times (last: it no longer holds LSN ${error.neededLsn}): nothing is corrupt; run the backup again, at a quieter moment or with the leader's compaction paused (snapshots.compaction "off") while it runs`,
+        )
+      }
+      options.log(`backup: the leader compacted its log past LSN ${error.neededLsn} while the backup ran; discarding the partial copy and starting again from its newest snapshot`)
+      local('discarding the partial log', () => rmSync(logDir, { recursive: true, force: true }))
+    }
+  }
+}
+
+/** Copies, then starts again once on a compaction race (copyLogRetrying): at most this many copies. */
+const COPY_ATTEMPTS_MAX = 2
+
+/**
+ * One copy of the log into `logDir` (absent): from the leader's newest snapshot (unless --whole-log) to the end. A
+ * refusal that is a compaction race (compaction-race.ts) is thrown as LeaderCompactedError; the log is closed either way.
+ */
+async function copyLog(logDir: string, access: LeaderAccess, leaderLastLsn: number, options: BackupOptions): Promise<CopiedLog> {
+  let endLsn = options.toLsn ?? leaderLastLsn
+  const snapshot = options.wholeLog ? null : await usableSnapshot(access, endLsn, options)
+  // With no --to-lsn, a snapshot the leader took after its end was read (it keeps trading) moves the end to it: the
+  // log before that snapshot may be compacted already, and the leader's log holds every record through its LSN.
+  if (snapshot !== null && snapshot.lsn > endLsn) endLsn = snapshot.lsn
+  if (snapshot !== null) local('anchoring the log', () => startAnchoredLog(logDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore }))
+  // An envelope is appended as one batch: the batch bound must hold the largest envelope accepted.
+  const wal = local('opening the log', () => Wal.openReplica(logDir, { batchBytesMax: Math.max(defaultWalOptions.batchBytesMax, options.envelopeBytesMax) }))
+  let lastLsn: number
+  let bytesReceived = snapshot?.bytes.byteLength ?? 0
+  try {
+    let shownAt = performance.now()
+    lastLsn = await pullFrames(wal, { ...access, envelopeBytesMax: options.envelopeBytesMax }, {
+      throughLsn: endLsn,
+      exact: true,
+      timeout: 'silence',
+      onEnvelope: (progress) => {
+        bytesReceived = (snapshot?.bytes.byteLength ?? 0) + progress.bytesReceived
+        if (performance.now() - shownAt < PROGRESS_EVERY_MS) return
+        shownAt = performance.now()
+        options.log(`backup: LSN ${progress.lastLsn} of ${endLsn} (${(bytesReceived / 1024 / 1024).toFixed(1)} MiB received)`)
+      },
+    })
+    if (snapshot !== null) checkSnapshotHead(wal, snapshot)
+  } catch (error) {
+    const race = options.signal?.aborted === true ? null : await compactionRaceOf(error, wal, access)
+    await wal.close().catch(() => {})
+    throw race ?? error
+  }
+  const copied = { snapshot, firstLsn: wal.firstLsn, lastLsn, chainHead: toHex(wal.chainHead), bytesReceived }
+  await wal.close().catch((error: unknown) => {
+    throw new BackupError('BACKUP_WRITE_FAILED', `closing the log: ${error instanceof Error ? error.message : String(error)}`)
+  })
+  return copied
+}
+
+/**
+ * The leader compacted below records --whole-log or --to-lsn asks for. What to do depends on what was given: never
+ * "drop --whole-log" to one who did not give it.
+ */
+function rangeUnavailable(error: LeaderCompactedError, options: BackupOptions): BackupError {
+  if (options.wholeLog) {
+    return new BackupError('BACKUP_RANGE_UNAVAILABLE', `${error.message}: the leader has compacted its log below the records needed; back up without --whole-log or a --to-lsn before its snapshot`)
+  }
+  return new BackupError(
+    'BACKUP_RANGE_UNAVAILABLE',
+    `${error.message}: the leader has compacted its log below the records needed (LSN ${error.neededLsn}) for --to-lsn ${options.toLsn}; back up without --to-lsn, or with a --to-lsn at or after the leader's newest snapshot`,
+  )
 }
 
 /**
@@ -188,9 +253,6 @@ function backupErrorOf(error: unknown, signal: AbortSignal | undefined): BackupE
     const ended = error.ended
     if (ended.kind === 'ended') return new BackupError('BACKUP_SOURCE_FAILED', `${message}: the source stopped serving before the backup's end`)
     if (ended.status === 401) return new BackupError('BACKUP_AUTH_REFUSED', message)
-    if (ended.status === 409 && ended.body.includes('"RESYNC_REQUIRED"')) {
-      return new BackupError('BACKUP_RANGE_UNAVAILABLE', `${message}: the leader has compacted its log below the records needed; back up without --whole-log or a --to-lsn before its snapshot`)
-    }
     return new BackupError('BACKUP_SOURCE_REFUSED', message)
   }
   // A local write or fsync of the log failed (appendFrames); the other local steps are wrapped where they run (local).

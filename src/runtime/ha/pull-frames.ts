@@ -73,7 +73,11 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
         if (wal.lastLsn >= endLsn) break
         const through = options.exact ? framesThrough(envelope.frames, endLsn) : { bytes: envelope.frames, endLsn }
         endLsn = through.endLsn
-        if (through.bytes.byteLength > 0) await wal.appendFrames(through.bytes, { epochCeiling: access.epochCeiling })
+        // Frames that all lie past the end while the log has not reached it skip LSNs (a leader that compacted past
+        // them meanwhile reads on from its new first LSN): appended whole, they are refused (LSN_GAP) before anything
+        // is written. Dropped here, the pull would wait for LSNs the leader no longer sends, for as long as it streams.
+        const bytes = through.bytes.byteLength === 0 ? envelope.frames : through.bytes
+        if (bytes.byteLength > 0) await wal.appendFrames(bytes, { epochCeiling: access.epochCeiling })
         options.onEnvelope?.({ lastLsn: wal.lastLsn, leaderLastLsn: envelope.leaderLastLsn, bytesReceived })
       }
       if (wal.lastLsn >= endLsn) return wal.lastLsn
