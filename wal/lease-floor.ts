@@ -36,6 +36,7 @@ export interface TakenFloor {
  * - The floor: the current record's when the taker's log reaches it (or the taker is not judged), else — with
  *   acceptDataLoss — the taker's log end, which is all that is left of the history (a floor above it would refuse every
  *   node that follows this one). A taker that accepted a loss starts without a set: the members hold records it lacks.
+ *   The last member taking over starts its record's floor at its own log end instead (see judged).
  * - The set carried on (without the taker): each member's join LSN at most the taker's log end, where the new history
  *   starts; and the record's holder named as the new one's previous holder (kept through its own retake of an empty
  *   set's lease, wal/lease-in-sync.ts nextPreviousHolder).
@@ -50,6 +51,7 @@ function judged(current: LeaseRecord, options: LeaseOptions): Omit<TakenFloor, '
   const replicatedLsn = current.replicatedLsn ?? 0
   const superseded = { holderId: current.holderId, epoch: current.epoch, replicatedLsn }
   let floor = replicatedLsn
+  let lastMember = false
   if (current.inSync !== undefined && options.nodeId !== undefined) {
     const membership = membershipOf({ ...current, inSync: current.inSync }, options.nodeId)
     if (membership.kind === 'outside') {
@@ -61,10 +63,17 @@ function judged(current: LeaseRecord, options: LeaseOptions): Omit<TakenFloor, '
       return { replicatedLsn: end, dataLossAccepted: { ...superseded, logEndLsn: end, reason: 'not_in_sync' }, inSync: undefined }
     }
     if (membership.kind === 'member') floor = Math.max(floor, membership.joinedLsn)
+    lastMember = membership.kind === 'member' && current.inSync.every((member) => member.nodeId === options.nodeId)
   }
   const carried = carriedInSync(current.inSync, options.nodeId)
-  if (options.logEndLsn === undefined || (floor === 0 && (carried === undefined || carried.length === 0))) return { replicatedLsn, dataLossAccepted: null, inSync: carried }
+  if (options.logEndLsn === undefined || (floor === 0 && !lastMember && (carried === undefined || carried.length === 0))) return { replicatedLsn, dataLossAccepted: null, inSync: carried }
   const logEndLsn = options.logEndLsn()
+  // The last member taking over leaves the set empty, and the previous holder may then follow it judged by the floor
+  // alone (wal/lease-in-sync.ts). The floor is at most one renewal old: answers of the old term above it were held by
+  // this member, up to its log end, yet the previous holder's log may no longer reach them (set aside whole after a
+  // divergence and re-synced from scratch, an old copy). Its floor is this log end, where the new history begins: a
+  // log that reaches it holds every answer of the old term, and a term with no member answers none beyond it.
+  if (lastMember && logEndLsn >= floor) return { replicatedLsn: Math.max(replicatedLsn, logEndLsn), dataLossAccepted: null, inSync: carried }
   // A join LSN is of the log the member joined in; this taker's history goes on from its own log end (every answer up
   // to then waited for every member, so none lies beyond it). Carried above it, it held the member to records this
   // history may never reach (LEASE_LOG_BEHIND for the node that holds everything acknowledged).

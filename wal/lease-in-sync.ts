@@ -18,7 +18,9 @@
  * member is never written out, in-sync.ts), so under fail_closed that term released no answer and sent no venue
  * place or amend (sync.ts: with no member in the lease nothing counts as replicated); under degrade_async its answers
  * went out unconfirmed, on record, as accepted. The previous holder's log then holds everything acknowledged: all of
- * its own term, and what its own takeover was judged to hold. Without this, a two-node pair whose standby took over
+ * its own term, and what its own takeover was judged to hold — as long as it reaches the floor, which the last member
+ * taking over sets to its own log end (wal/lease-floor.ts): the old floor is at most one renewal old, and the previous
+ * holder's log may have been set aside and re-synced from scratch since. Without this, a two-node pair whose standby took over
  * (carrying an empty set: it was the only member) and died before the old leader rejoined had no node left that could
  * lead without --accept-data-loss. While the set names a member, that member may hold answers the previous holder
  * lacks, and it is refused like any outsider.

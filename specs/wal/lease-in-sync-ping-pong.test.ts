@@ -83,13 +83,24 @@ describe('the previous holder of a record whose in-sync set is empty', () => {
   test('the ping-pong: L takes the lease back after B\'s term (judged by the floor alone), and names B', () => {
     const p = afterBsTerm()
     expect(leaseCodeOf(() => p.take('node-l', 45))).toBe('LEASE_LOG_BEHIND')
+    expect(leaseCodeOf(() => p.take('node-l', 55))).toBe('LEASE_LOG_BEHIND')
     const l = p.take('node-l', 70)
     expect(l.epoch).toBe(3)
     expect(l.dataLossAccepted).toBeNull()
-    expect(readCurrentLease(p.dir)).toMatchObject({ holderId: 'node-l http://node-l', replicatedLsn: 50, inSync: [], previousHolder: 'node-b' })
+    expect(readCurrentLease(p.dir)).toMatchObject({ holderId: 'node-l http://node-l', replicatedLsn: 60, inSync: [], previousHolder: 'node-b' })
     // And back again: L died before B rejoined its set; B is L's previous holder now.
     p.lost()
     expect(p.take('node-b', 60).epoch).toBe(4)
+  })
+
+  test('L is held to where B\'s history began (B\'s log end at its takeover), not only to the floor', () => {
+    // L's term acknowledged up to LSN 58 after its last renewal (floor 50); B held all of it and took over at 60. L's
+    // log was then set aside whole (a divergence whose shared prefix could not be kept) and re-synced from B: at 55
+    // when B died, it lacks the answers 51–58. Judged by the floor alone it led on and lost them silently.
+    const p = afterBsTerm()
+    expect(readCurrentLease(p.dir)?.replicatedLsn).toBe(60)
+    expect(leaseCodeOf(() => p.take('node-l', 55))).toBe('LEASE_LOG_BEHIND')
+    expect(p.take('node-l', 60).epoch).toBe(3)
   })
 
   test('a third node is still refused LEASE_NOT_IN_SYNC after B\'s term', () => {
