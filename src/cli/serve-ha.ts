@@ -15,7 +15,7 @@ import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_M
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
-import { nodeIo, WalFatalError } from '../../wal/index.ts'
+import { NODE_ID_CHARS_MAX, NODE_ID_PATTERN, nodeIo, WalFatalError } from '../../wal/index.ts'
 import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
@@ -300,10 +300,6 @@ export function answerWhileStarting(request: Request): Response {
   const body: ErrorBody = { error: { code: 'UNAVAILABLE', message: 'the node is starting', details: {} } }
   return Response.json(body, { status: 503, headers: { 'Retry-After': '1' } })
 }
-
-/** Longest --node-id: it is written into the lease (and into its temp file's name), which the other node reads. */
-const NODE_ID_CHARS_MAX = 128
-const NODE_ID_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${NODE_ID_CHARS_MAX}}$`)
 
 /**
  * The node id, written into the lease with the advertise URL after it: at most NODE_ID_CHARS_MAX characters, no control

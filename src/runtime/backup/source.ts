@@ -8,6 +8,7 @@
  * writes to the source: the route reads, takes no lease, and no acknowledgement is ever sent (pull-frames.ts).
  */
 
+import { answerText } from '../ha/answer-text.ts'
 import { BackupError } from './backup-error.ts'
 import { sourceUrlOf } from './source-url.ts'
 
@@ -41,7 +42,7 @@ async function askLastLsn(url: string, token: string, timeoutMs: number, signal?
   try {
     const response = await fetch(`${url}/replication/hash?lsn=0`, { headers: { Authorization: `Bearer ${token}` }, signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]) })
     status = response.status
-    text = await boundedText(response)
+    text = await answerText(response, ANSWER_BYTES_MAX)
   } catch (error) {
     throw new BackupError('BACKUP_SOURCE_FAILED', `GET ${url}/replication/hash: ${error instanceof Error ? error.message : String(error)}`)
   }
@@ -63,19 +64,6 @@ async function askLastLsn(url: string, token: string, timeoutMs: number, signal?
   const code = typeof error?.code === 'string' ? `${error.code}: ` : ''
   const message = typeof error?.message === 'string' ? error.message : text
   throw new BackupError('BACKUP_SOURCE_REFUSED', `${url}/replication/hash answered ${status}: ${code}${message.slice(0, 300)}`)
-}
-
-/** The answer's body, at most ANSWER_BYTES_MAX bytes of it (the rest is not read). */
-async function boundedText(response: Response): Promise<string> {
-  if (response.body === null) return ''
-  const parts: Uint8Array[] = []
-  let bytes = 0
-  for await (const part of response.body) {
-    parts.push(part)
-    bytes += part.byteLength
-    if (bytes >= ANSWER_BYTES_MAX) break
-  }
-  return new TextDecoder().decode(Buffer.concat(parts).subarray(0, ANSWER_BYTES_MAX))
 }
 
 function parsed(text: string): Record<string, unknown> | null {
