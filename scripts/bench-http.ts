@@ -35,7 +35,8 @@
  * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
  * machine compares latencies at the same load (the maximum moves with the machine's other work). The WAL's fdatasync
  * runs off the event loop. BENCH_CONFIG_JSON='{"kernel":{…}}' merges its top-level fields into serve's config (an
- * experiment with a setting; the figures of a run with it are not the benchmark's).
+ * experiment with a setting; the figures of a run with it are not the benchmark's). BENCH_KEEP_DATA=1 keeps serve's data
+ * directory (its log, for counting what an order writes) and prints its path.
  *
  * `jitCpuUsPerOrder` is the part of `cpuUsPerOrder` spent by serve's JIT compiler threads (JITWorker) in the max phases:
  * serve's tiers keep compiling for tens of thousands of orders (in-process, 61 µs per order over the 30,000 after a
@@ -324,7 +325,9 @@ async function main(): Promise<void> {
     echo.kill('SIGTERM')
     await Promise.race([serve.exited, Bun.sleep(profile.length > 0 ? 60_000 : 5_000)])
     if (serve.exitCode === null) serve.kill('SIGKILL')
-    rmSync(dataDir, { recursive: true, force: true })
+    // BENCH_KEEP_DATA=1 leaves the data directory for inspection (its path is printed).
+    if (process.env.BENCH_KEEP_DATA === '1') process.stderr.write(`bench:http: data kept in ${dataDir}\n`)
+    else rmSync(dataDir, { recursive: true, force: true })
   }
 }
 

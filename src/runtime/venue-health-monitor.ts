@@ -30,7 +30,8 @@ export interface VenueHealthMonitorOptions {
 
 export class VenueHealthMonitor {
   private readonly windows = new Map<string, { orders: CallWindow; queries: CallWindow }>()
-  private readonly scores = new Map<string, VenueScore>()
+  /** When each venue was last scored, and its full score once built (latest), so a read sees the last call's score. */
+  private readonly scoredAt = new Map<string, { nowMs: number; sessionUp: boolean | null; score: VenueScore | null }>()
   private readonly recording = new Set<string>()
   private timerCancel: (() => void) | null = null
   private running = false
@@ -104,7 +105,11 @@ export class VenueHealthMonitor {
 
   /** The latest score per venue (computed at the last call or tick), for /v1/venue_health. */
   latest(venue: string): VenueScore | null {
-    return this.scores.get(venue) ?? null
+    const scored = this.scoredAt.get(venue)
+    if (scored === undefined) return null
+    // The windows have not moved since: every call added is evaluated at once, and only an evaluation moves them on.
+    scored.score ??= this.scoreAt(venue, scored.nowMs, scored.sessionUp)
+    return scored.score
   }
 
   private readonly tick = (): void => {
@@ -114,21 +119,46 @@ export class VenueHealthMonitor {
     this.timerCancel = this.options.clock.schedule(this.options.config.evaluateEveryMs, this.tick)
   }
 
+  /**
+   * Called at every venue answer: the level alone is worked out (O(1), no text), and the full score with its counts and
+   * detail only when that level is to be recorded, or when `latest` is read.
+   */
   private evaluate(venue: string): void {
-    const score = this.scoreNow(venue)
-    if (score === null || !this.running) return
-    void this.record(venue, score)
+    const windows = this.windows.get(venue)
+    if (windows === undefined) return
+    const nowMs = this.options.clock.nowMs()
+    const sessionUp = this.options.sessionUp(venue)
+    const orders = windows.orders.level(nowMs, sessionUp)
+    const queries = windows.queries.level(nowMs, sessionUp)
+    this.noteScored(venue, nowMs, sessionUp, null)
+    if (!this.running || this.recording.has(venue)) return
+    const level = queries.score < orders.score ? queries.level : orders.level
+    if (level === (this.options.engine.state.venueHealth.get(venue)?.level ?? 'OK')) return
+    void this.record(venue, this.scoreNow(venue, nowMs, sessionUp) as VenueScore)
   }
 
   /** Scores `venue` at the clock's now (and keeps it for `latest`); null for a venue without a window. */
-  private scoreNow(venue: string): VenueScore | null {
-    const windows = this.windows.get(venue)
-    if (windows === undefined) return null
-    const nowMs = this.options.clock.nowMs()
-    const sessionUp = this.options.sessionUp(venue)
-    const score = combinedScore(windows.orders.score(nowMs, sessionUp), windows.queries.score(nowMs, sessionUp))
-    this.scores.set(venue, score)
+  private scoreNow(venue: string, nowMs = this.options.clock.nowMs(), sessionUp = this.options.sessionUp(venue)): VenueScore | null {
+    if (!this.windows.has(venue)) return null
+    const score = this.scoreAt(venue, nowMs, sessionUp)
+    this.noteScored(venue, nowMs, sessionUp, score)
     return score
+  }
+
+  private scoreAt(venue: string, nowMs: number, sessionUp: boolean | null): VenueScore {
+    const windows = this.windows.get(venue) as { orders: CallWindow; queries: CallWindow }
+    return combinedScore(windows.orders.score(nowMs, sessionUp), windows.queries.score(nowMs, sessionUp))
+  }
+
+  private noteScored(venue: string, nowMs: number, sessionUp: boolean | null, score: VenueScore | null): void {
+    const scored = this.scoredAt.get(venue)
+    if (scored === undefined) {
+      this.scoredAt.set(venue, { nowMs, sessionUp, score })
+      return
+    }
+    scored.nowMs = nowMs
+    scored.sessionUp = sessionUp
+    scored.score = score
   }
 
   /** Asks the kernel to record `score`'s level when it differs from the log's; resolves once that is settled. */

@@ -54,40 +54,67 @@ export function callResultOf(outcome: VenueOutcome<unknown>): CallResult {
   return outcome.reason.startsWith(VenueReason.rateLimited) ? 'throttled' : 'retryable'
 }
 
-/** One venue's calls in the window, at most samplesMax of them (the oldest dropped first). */
+/** A score's level and figure without its counts and text: what each call's evaluation needs (VenueHealthMonitor). */
+export interface ScoreLevel {
+  level: HealthLevel
+  score: number
+}
+
+/**
+ * One venue's calls in the window, at most samplesMax of them (the oldest dropped first). The counts and the penalty
+ * behind the score are kept as calls enter and leave the window, so scoring is O(1) whatever samplesMax is: it is
+ * asked at every venue answer, and a walk over the window (1,000 calls by default) was paid per order placed.
+ */
 export class CallWindow {
   private readonly samples: CallSample[] = []
   private head = 0
+  private readonly counts: CallCounts = { calls: 0, ok: 0, rejected: 0, retryable: 0, throttled: 0, unknown: 0, slow: 0 }
+  private penalty = 0
 
   constructor(private readonly thresholds: ScoreThresholds) {}
 
   add(sample: CallSample): void {
     this.samples.push(sample)
-    if (this.samples.length - this.head > this.thresholds.samplesMax) this.head++
+    this.count(sample, 1)
+    if (this.samples.length - this.head > this.thresholds.samplesMax) this.count(this.samples[this.head++] as CallSample, -1)
     this.compact()
+  }
+
+  /** The level and figure at `nowMs` (calls answered at or before nowMs − windowMs dropped first), without the text. */
+  level(nowMs: number, sessionUp: boolean | null): ScoreLevel {
+    this.advance(nowMs)
+    if (sessionUp === false) return { level: 'CRITICAL', score: 0 }
+    const calls = this.counts.calls
+    if (calls < this.thresholds.samplesMin) return { level: 'OK', score: 100 }
+    const score = Math.max(0, 100 - Math.floor(this.penalty / calls))
+    return { level: levelOf(score, this.thresholds), score }
   }
 
   /** The score at `nowMs`: calls answered at or before nowMs − windowMs are dropped first. `sessionUp` null: no session. */
   score(nowMs: number, sessionUp: boolean | null): VenueScore {
-    while (this.head < this.samples.length && (this.samples[this.head] as CallSample).atMs <= nowMs - this.thresholds.windowMs) this.head++
-    this.compact()
-    const counts = { calls: 0, ok: 0, rejected: 0, retryable: 0, throttled: 0, unknown: 0, slow: 0 }
-    let penalty = 0
-    for (let index = this.head; index < this.samples.length; index++) {
-      const sample = this.samples[index] as CallSample
-      counts.calls++
-      counts[sample.result]++
-      penalty += WEIGHTS_PERCENT[sample.result]
-      if (sample.latencyMs > this.thresholds.slowCallMs) {
-        counts.slow++
-        penalty += WEIGHTS_PERCENT.slow
-      }
-    }
+    const { level, score } = this.level(nowMs, sessionUp)
+    const counts = { ...this.counts }
     const summary = `${counts.calls} calls in ${this.thresholds.windowMs} ms: ${counts.unknown} unknown, ${counts.retryable} retryable, ${counts.throttled} throttled, ${counts.rejected} rejected, ${counts.slow} slow`
-    if (sessionUp === false) return { level: 'CRITICAL', score: 0, counts, detail: `session down (not logged on, not connected); ${summary}` }
-    if (counts.calls < this.thresholds.samplesMin) return { level: 'OK', score: 100, counts, detail: `${summary} (fewer than ${this.thresholds.samplesMin}: no evidence)` }
-    const score = Math.max(0, 100 - Math.floor(penalty / counts.calls))
-    return { level: levelOf(score, this.thresholds), score, counts, detail: summary }
+    if (sessionUp === false) return { level, score, counts, detail: `session down (not logged on, not connected); ${summary}` }
+    if (counts.calls < this.thresholds.samplesMin) return { level, score, counts, detail: `${summary} (fewer than ${this.thresholds.samplesMin}: no evidence)` }
+    return { level, score, counts, detail: summary }
+  }
+
+  private advance(nowMs: number): void {
+    const oldestKeptMs = nowMs - this.thresholds.windowMs
+    while (this.head < this.samples.length && (this.samples[this.head] as CallSample).atMs <= oldestKeptMs) this.count(this.samples[this.head++] as CallSample, -1)
+    this.compact()
+  }
+
+  /** Adds (`sign` 1) or takes out (−1) `sample`'s share of the counts and the penalty. */
+  private count(sample: CallSample, sign: 1 | -1): void {
+    this.counts.calls += sign
+    this.counts[sample.result] += sign
+    this.penalty += sign * WEIGHTS_PERCENT[sample.result]
+    if (sample.latencyMs > this.thresholds.slowCallMs) {
+      this.counts.slow += sign
+      this.penalty += sign * WEIGHTS_PERCENT.slow
+    }
   }
 
   /** Drops the consumed prefix once it is most of the array, so memory stays within samplesMax and the work amortised. */
