@@ -87,6 +87,8 @@ export interface WorldOptions {
   log?: (line: string) => void
   /** Venue health scoring (GatewayOptions.venueHealth); absent: off. */
   venueHealth?: GatewayOptions['venueHealth']
+  /** The auto-stop breakers (GatewayOptions.autoStop); absent: none. */
+  autoStop?: GatewayOptions['autoStop']
   /** Write kernel.command records (GatewayOptions.commandRecords), for `redecideLog`. */
   commandRecords?: boolean
 }
@@ -150,6 +152,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.venueSessions === undefined ? {} : { venueSessions: options.venueSessions }),
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.venueHealth === undefined ? {} : { venueHealth: options.venueHealth }),
+    ...(options.autoStop === undefined ? {} : { autoStop: options.autoStop }),
     ...(options.commandRecords === undefined ? {} : { commandRecords: options.commandRecords }),
   })
   // A start that fails says why (not only that it did not start in time).

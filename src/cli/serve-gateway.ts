@@ -198,6 +198,8 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       audit: options.audit ?? config.audit,
       // Venue health scoring: a leader records each venue's level as it changes (I-100 check 8 decides on it).
       venueHealth: venueHealthConfigOf(config),
+      // The auto-stop breakers (config `autoStop`): a leader engages the kill switch when one trips. Absent: none.
+      ...(config.autoStop === undefined ? {} : { autoStop: config.autoStop }),
     })
   }
 }

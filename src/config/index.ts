@@ -7,6 +7,7 @@ export {
   backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, storageConfigOf, TAMPER_RESPONSES,
   venueHealthConfigOf,
 } from './schema.ts'
+export { AUTO_STOP, AUTO_STOP_ACTIONS, ORDER_RATE_SCOPES, type AutoStopConfig } from './auto-stop.ts'
 export { VENUE_HEALTH, venueHealthDefaults, type VenueHealthConfig } from './venue-health.ts'
 export { KERNEL, kernelParamsOverrides } from './kernel.ts'
 export { accountPolicySettings, isoTimeMs, POLICY, servedInstrumentKeys } from './policy.ts'

@@ -12,6 +12,7 @@ import { KERNEL } from './kernel.ts'
 import { POLICY } from './policy.ts'
 import { VENUE } from './venues.ts'
 import { VENUE_HEALTH, venueHealthDefaults, type VenueHealthConfig } from './venue-health.ts'
+import { AUTO_STOP } from './auto-stop.ts'
 
 export const MODES = ['paper', 'shadow', 'live'] as const
 export type Mode = (typeof MODES)[number]
@@ -254,6 +255,11 @@ export const CONFIG_SCHEMA = strict({
   venueHealth: v.optional(VENUE_HEALTH),
   /** The data directory's free-space floor (STORAGE). No default value: a config without it keeps its digest, and no floor. */
   storage: v.optional(STORAGE),
+  /**
+   * Circuit breakers that engage the kill switch on their own (src/config/auto-stop.ts, src/runtime/auto-stop.ts). No
+   * default value: a config without it keeps its digest, and no breaker runs.
+   */
+  autoStop: v.optional(AUTO_STOP),
 })
 
 /** Fields whose values are secret: never echoed in errors, only their hash enters the digest. */

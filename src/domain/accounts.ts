@@ -33,7 +33,7 @@ export type Principal = v.InferOutput<typeof principalSchema>
 
 /**
  * The name the gateway acts under in the log when no caller asked (kernel/inbox.ts resuming a cancel); its other
- * principals are `egress-…` (`egress-bootstrap`, `egress-audit`). No token subject may take these names
+ * principals are `egress-…` (`egress-bootstrap`, `egress-audit`, `egress-auto-stop`). No token subject may take these names
  * (isGatewayPrincipalId), or a caller's acts would read in the log, and in /explain, as the gateway's own.
  */
 export const GATEWAY_PRINCIPAL_ID = 'egress'

@@ -16,6 +16,7 @@ import { openApiDocument, type OpenApiDocumentOptions } from './openapi/document
 import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { venueHealthRoutes } from './routes/venue-health.ts'
+import { autoStopRoutes } from './routes/auto-stop.ts'
 import { revocationRoutes } from './routes/revocations.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { backofficeRoutes } from './routes/backoffice.ts'
@@ -84,6 +85,7 @@ export function createApp(services: Services): Hono<AuthEnv> {
   app.route('/', streamRoutes(services))
   app.route('/', adminRoutes(services))
   app.route('/', venueHealthRoutes(services))
+  app.route('/', autoStopRoutes(services))
   app.route('/', revocationRoutes(services))
   app.route('/', backofficeRoutes(services))
   app.route('/', auditRoutes(services))

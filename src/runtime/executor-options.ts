@@ -29,8 +29,11 @@ export interface ExecutorOptions {
   onError: (error: unknown, context: string) => void
   /** HA lease, re-checked right before every venue call: a deposed leader never calls a venue. */
   lease?: { assertHeld(): void }
-  /** Every place, cancel and amend answer, with when its call was made: venue health scoring (venue-health-monitor.ts). */
-  onCall?: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => void
+  /**
+   * Every place, cancel and amend answer, with when its call was made and which call it was (`place_result`, …): venue
+   * health scoring (venue-health-monitor.ts) and the auto-stop breakers (auto-stop.ts).
+   */
+  onCall?: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number, call: 'place_result' | 'cancel_result' | 'amend_result') => void
   /**
    * Every query's answer (a read-back's status and trades, an open-order listing), for venue health likewise; sentAtMs
    * null for a listing, whose duration follows the venue's open orders (pages), not its health.

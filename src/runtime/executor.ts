@@ -25,7 +25,7 @@ import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { ReconcileHolds } from './reconcile-holds.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
-import { sendRequestedOf, sendToVenue } from './venue-send.ts'
+import { sendRequestedOf, sendToVenue, type SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
@@ -254,7 +254,7 @@ export class Executor {
     await sendToVenue(adapter, order, requested, {
       clock,
       submit: (command) => this.submitResult(item.orderId, command),
-      ...(onCall === undefined ? {} : { observe: (outcome: VenueOutcome<unknown>, sentAtMs: number) => onCall(item.venue, outcome, sentAtMs) }),
+      ...(onCall === undefined ? {} : { observe: (outcome: VenueOutcome<unknown>, sentAtMs: number, call: SendResultCommand['kind']) => onCall(item.venue, outcome, sentAtMs, call) }),
     })
   }
 

@@ -6,7 +6,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { Mode } from '../domain/modes.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import type { LeaseGuard, WalOptions } from '../../wal/index.ts'
-import type { AuditConfig, VenueHealthConfig } from '../config/index.ts'
+import type { AuditConfig, AutoStopConfig, VenueHealthConfig } from '../config/index.ts'
 import type { Funding } from './bootstrap.ts'
 import type { Engine } from './engine.ts'
 import type { Gateway } from './gateway.ts'
@@ -97,6 +97,11 @@ export interface GatewayOptions {
    * changes. Absent: no level is recorded (every venue stays OK unless the log says otherwise).
    */
   venueHealth?: VenueHealthConfig
+  /**
+   * The auto-stop breakers (config `autoStop`, auto-stop.ts): a leader, once ready, engages the kill switch when one
+   * trips. Absent: none.
+   */
+  autoStop?: AutoStopConfig
 }
 
 export interface VenueSessions {

@@ -5,7 +5,7 @@
  */
 
 import { join } from 'node:path'
-import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
 import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
@@ -26,6 +26,8 @@ import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { refuseLogBehindAnchorsOrClose, refuseOrdersOnGoneVenuesOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
+import { AutoStop } from './auto-stop.ts'
+import { callObservers } from './call-observers.ts'
 import { VenueOverrideLapses } from './venue-override-lapses.ts'
 import { TtlExpiries } from './ttl-expiries.ts'
 
@@ -58,6 +60,8 @@ export class Gateway extends GatewayCommands {
   readonly role: GatewayRole
   /** Venue health scoring (GatewayOptions.venueHealth); null when not configured. Records levels once the leader is ready. */
   readonly venueHealth: VenueHealthMonitor | null
+  /** The auto-stop breakers (GatewayOptions.autoStop); null when not configured. Run by a leader, once ready. */
+  readonly autoStop: AutoStop | null
   /** Records each emergency override's lapse at its expiry (a leader, once ready), so the log says when it ended. */
   private readonly overrideLapses: VenueOverrideLapses
   /** Ends orders whose time-to-live passes (ttl-expiries.ts); the leader's, after bootstrap. */
@@ -99,7 +103,10 @@ export class Gateway extends GatewayCommands {
             answeredLocally: (venue, outcome) => adapters.get(venue)?.answeredLocally?.(outcome) ?? false,
             onError: options.onError,
           })
-    const venueHealth = this.venueHealth
+    this.autoStop =
+      options.autoStop === undefined
+        ? null
+        : new AutoStop({ engine, clock: options.clock, config: options.autoStop, answeredLocally: (venue, outcome) => adapters.get(venue)?.answeredLocally?.(outcome) ?? false, onError: options.onError })
     this.overrideLapses = new VenueOverrideLapses({ engine, clock: options.clock, onError: options.onError })
     this.ttlExpiries = new TtlExpiries({ engine, clock: options.clock, onError: options.onError })
     this.audit = auditSetup === null ? null : new AuditDuty({ engine, clock: options.clock, setup: auditSetup, configDigest: options.configDigest, onError: options.onError })
@@ -116,12 +123,7 @@ export class Gateway extends GatewayCommands {
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
-      ...(venueHealth === null
-        ? {}
-        : {
-            onCall: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number) => venueHealth.observe(venue, outcome, sentAtMs),
-            onQuery: (venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number | null) => venueHealth.observeQuery(venue, outcome, sentAtMs),
-          }),
+      ...callObservers(this.venueHealth, this.autoStop),
     })
     this.readBacks = new OrderReadBacks({
       engine,
@@ -222,6 +224,7 @@ export class Gateway extends GatewayCommands {
       gateway.unsubscribes.push(gateway.snapshotter.start())
       gateway.readBacks.armSweep()
       gateway.venueHealth?.start()
+      gateway.autoStop?.start()
       gateway.overrideLapses.start()
       gateway.ttlExpiries.start()
       gateway.readyFlag = true
@@ -236,6 +239,7 @@ export class Gateway extends GatewayCommands {
   private async abandon(): Promise<void> {
     this.readyFlag = false
     this.venueHealth?.stop()
+    this.autoStop?.stop()
     this.overrideLapses.stop()
     this.ttlExpiries.stop()
     await this.stopVenueSessions()
@@ -330,6 +334,7 @@ export class Gateway extends GatewayCommands {
     // level after the shutdown seal (the next start took it for a record appended while no gateway ran: ANCHOR_MISMATCH)
     // and, once the log closed, asked it to record at every tick for as long as the process lived (an HA role change).
     this.venueHealth?.stop()
+    this.autoStop?.stop()
     this.overrideLapses.stop()
     this.ttlExpiries.stop()
     await this.stopVenueSessions()

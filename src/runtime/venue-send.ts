@@ -31,14 +31,15 @@ export async function sendToVenue(
   adapter: VenueAdapter,
   order: Order,
   requested: SendRequested,
-  options: { clock: Clock; submit: (command: SendResultCommand) => Promise<unknown>; observe?: (outcome: VenueOutcome<unknown>, sentAtMs: number) => void },
+  options: { clock: Clock; submit: (command: SendResultCommand) => Promise<unknown>; observe?: (outcome: VenueOutcome<unknown>, sentAtMs: number, call: SendResultCommand['kind']) => void },
 ): Promise<void> {
   const { clock } = options
   const { orderId } = order
   const sentAtMs = clock.nowMs()
-  // Every answer is seen by venue health scoring (venue-health-monitor.ts) before the kernel decides on it.
+  // Every answer is seen by venue health scoring (venue-health-monitor.ts) and the auto-stop breakers (auto-stop.ts)
+  // before the kernel decides on it.
   const submit = (command: SendResultCommand): Promise<unknown> => {
-    options.observe?.(command.outcome, sentAtMs)
+    options.observe?.(command.outcome, sentAtMs, command.kind)
     return options.submit(command)
   }
   if (requested.type === 'order.send_requested') {

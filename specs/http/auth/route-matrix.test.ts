@@ -93,6 +93,7 @@ const ROWS: Row[] = [
   { route: 'POST /v1/admin/revocations', request: send(() => '/v1/admin/revocations', { jti: 'matrix-jti' }), allowed: ['admin'] },
   { route: 'GET /v1/admin/revocations', request: get(() => '/v1/admin/revocations'), allowed: ['ops', 'auditor', 'admin'] },
   { route: 'GET /v1/venue_health', request: get(() => '/v1/venue_health'), allowed: ['ops', 'auditor', 'admin'] },
+  { route: 'GET /v1/auto_stop', request: get(() => '/v1/auto_stop'), allowed: ['ops', 'auditor', 'admin'] },
   { route: 'POST /v1/admin/venues/:venue/override', request: send(() => OVERRIDE, { reason: 'matrix', duration_ms: 60_000 }), allowed: ['admin'] },
   // Each caller is given an override of another admin's to approve, and one to revoke (else 409 and 404 for the admitted).
   { route: 'POST /v1/admin/venues/:venue/override/approve', request: async (token) => send(() => `${OVERRIDE}/approve`, { override_id: await proposed() })(token), allowed: ['admin'] },

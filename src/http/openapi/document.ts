@@ -18,6 +18,7 @@ import { REASON_CODES } from '../../domain/reasons.ts'
 import { ERROR_CODES, type ErrorBody } from '../errors.ts'
 import { adminPart } from './paths-admin.ts'
 import { venueHealthPart } from './paths-venue-health.ts'
+import { autoStopPart } from './paths-auto-stop.ts'
 import { revocationsPart } from './paths-revocations.ts'
 import { orderListsPart } from './paths-order-lists.ts'
 import { auditPart } from './paths-audit.ts'
@@ -59,7 +60,7 @@ const ERROR_SCHEMA: Json = record({
 } satisfies SchemaFields<ErrorBody>)
 
 export function openApiDocument(options: OpenApiDocumentOptions): Json {
-  const parts: DocumentPart[] = [ordersPart(), orderListsPart(), streamsPart(), adminPart(), venueHealthPart(), revocationsPart(), backofficePart(), auditPart(), servicePart(options.serviceRoutes)]
+  const parts: DocumentPart[] = [ordersPart(), orderListsPart(), streamsPart(), adminPart(), venueHealthPart(), autoStopPart(), revocationsPart(), backofficePart(), auditPart(), servicePart(options.serviceRoutes)]
   if (options.replication) parts.push(replicationPart())
   const tags = Object.entries({ ...TAGS, ...(options.serviceRoutes === undefined ? {} : { service: PROTECTED_SERVICE_TAG }) }).filter(([name]) => options.replication || name !== 'replication')
   return {

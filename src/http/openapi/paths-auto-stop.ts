@@ -1,0 +1,34 @@
+/** The automatic stop part of the document (routes/auto-stop.ts): the operators' read of the breakers. */
+
+import { jsonAnswer, operation, type DocumentPart } from './shared.ts'
+
+export function autoStopPart(): DocumentPart {
+  return {
+    schemas: {},
+    paths: {
+      '/v1/auto_stop': {
+        get: operation({
+          tag: 'admin',
+          summary:
+            'The auto-stop breakers (config autoStop): the trading switch, whether they are armed, each breaker’s action, threshold, figures now and trips, and the last trip (its note is the switch.changed record’s). ops, admin, auditor',
+          security: 'bearer',
+          errors: ['401', '403'],
+          responses: {
+            '200': jsonAnswer('{ configured, trading_switch, running, armed, armed_at_ms, breakers: [...], last_trip }', {
+              type: 'object',
+              properties: {
+                configured: { type: 'boolean', description: 'false: no config autoStop, no breaker' },
+                trading_switch: { type: 'string' },
+                running: { type: 'boolean', description: 'The breakers run (a leader, once ready; never a standby)' },
+                armed: { type: 'boolean', description: 'false after a trip, or while any switch is engaged, until a RESUME' },
+                armed_at_ms: { type: ['integer', 'null'] },
+                breakers: { type: 'array', items: { type: 'object' } },
+                last_trip: { type: ['object', 'null'] },
+              },
+            }),
+          },
+        }),
+      },
+    },
+  }
+}

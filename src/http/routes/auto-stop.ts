@@ -1,0 +1,52 @@
+/**
+ * Automatic stop for operators (config `autoStop`, src/runtime/auto-stop.ts): `GET /v1/auto_stop` (ops, admin, auditor)
+ * reads the trading switch, whether the breakers are armed, each configured breaker's action, threshold and figures
+ * now, its trips and the last trip this process made; /metrics counts trips per breaker
+ * (egress_auto_stop_trips_total{breaker}, no order or account labels). A trip's evidence is its `switch.changed` record
+ * (principal egress-auto-stop, the note naming the breaker and its figures): this read only shows the live figures.
+ */
+
+import { Hono } from 'hono'
+import { canReadEvery, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
+import { ApiError } from '../errors.ts'
+import { NO_QUERY, queryOf } from '../query.ts'
+import type { Services } from '../services.ts'
+
+export function autoStopRoutes(services: Services): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>()
+  registerAutoStopMetrics(services)
+  app.get('/v1/auto_stop', requireRole('ops', 'admin', 'auditor'), (c) => {
+    if (!canReadEvery(principalOf(c))) throw new ApiError('FORBIDDEN', 'auto-stop needs the ops, admin or auditor role')
+    queryOf(c, NO_QUERY)
+    return c.json(autoStopJson(services))
+  })
+  return app
+}
+
+/**
+ * `GET /v1/auto_stop`'s body. Without config `autoStop` (or on a standby, which never runs it): `configured` false or
+ * `running` false, nothing armed.
+ */
+export function autoStopJson(services: Services): Record<string, unknown> {
+  const { gateway } = services
+  const autoStop = gateway.autoStop
+  const status = autoStop === null ? { running: false, armed: false, armed_at_ms: null, breakers: [], last_trip: null } : autoStop.status()
+  return { configured: autoStop !== null, trading_switch: gateway.engine.state.tradingSwitch, ...status }
+}
+
+/** egress_auto_stop_trips_total{breaker}: the trips this process's breakers made (a counter per configured breaker). */
+function registerAutoStopMetrics(services: Services): void {
+  const registry = services.metrics.registry
+  registry.once('auto-stop', () => {
+    const trips = registry.counter({
+      name: 'egress_auto_stop_trips_total',
+      help: 'Times an auto-stop breaker engaged the kill switch (config autoStop): the switch.changed record by egress-auto-stop says why.',
+      labelNames: ['breaker'],
+    })
+    registry.beforeRender(() => {
+      const autoStop = services.gateway.autoStop
+      if (autoStop === null) return
+      for (const breaker of autoStop.breakers) trips.advanceTo(autoStop.trips(breaker.name), { breaker: breaker.name })
+    })
+  })
+}
