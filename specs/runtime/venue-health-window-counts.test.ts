@@ -7,6 +7,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
+import type { HealthLevel } from '../../src/domain/gate.ts'
 import { CallWindow, levelOf, type CallResult, type CallSample } from '../../src/runtime/venue-health-score.ts'
 
 const THRESHOLDS = { windowMs: 1_000, samplesMax: 12, samplesMin: 3, slowCallMs: 100, degradedScoreMax: 75, criticalScoreMax: 40 }
@@ -14,7 +15,7 @@ const WEIGHTS: Record<CallResult | 'slow', number> = { ok: 0, rejected: 10, retr
 const RESULTS: CallResult[] = ['ok', 'rejected', 'retryable', 'throttled', 'unknown']
 
 /** What the window should hold at `nowMs`: the newest samplesMax fed, less those answered windowMs ago or earlier. */
-function reference(fed: CallSample[], nowMs: number, sessionUp: boolean | null) {
+function reference(fed: CallSample[], nowMs: number, sessionUp: boolean | null): { level: HealthLevel; score: number; counts: Record<string, number> } {
   const kept = fed.slice(-THRESHOLDS.samplesMax).filter((sample) => sample.atMs > nowMs - THRESHOLDS.windowMs)
   const counts = { calls: 0, ok: 0, rejected: 0, retryable: 0, throttled: 0, unknown: 0, slow: 0 }
   let penalty = 0
