@@ -56,7 +56,7 @@ class Workload {
     this.#random = prng(seed)
     this.#stepBackChance = options.stepBackChance ?? 0.03
     this.#tradeChance = options.tradeChance ?? 0.9
-    this.ledger.retention = { keptMax: 25, graceMs: 20_000 }
+    this.ledger.retention = { keptMax: 25, graceMs: 20_000, heldMax: null }
   }
 
   pick<T>(items: readonly T[]): T {

@@ -4,7 +4,7 @@ import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
 import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
-import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
+import { HELD_MARGIN_ORDERS, RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import { VENUE_CLOCK_TOLERANCE_MS } from '../../src/backoffice/venue-trades.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
 import { drive, run, startWorld, traderA, traderB, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
@@ -52,7 +52,7 @@ describe('back-office retention', () => {
     }
     const ledger = office.projector.ledger
     const placed = rounds * 3
-    expect(ledger.retention).toEqual({ keptMax: KEPT_MAX, graceMs: KERNEL_GRACE_MS + RETIRE_MARGIN_MS })
+    expect(ledger.retention).toEqual({ keptMax: KEPT_MAX, graceMs: KERNEL_GRACE_MS + RETIRE_MARGIN_MS, heldMax: 1_000_000 + HELD_MARGIN_ORDERS })
     expect(ledger.counters.retiredOrders).toBeGreaterThan(0)
     expect(ledger.orders.size + ledger.counters.retiredOrders).toBe(placed)
     // At most the bound plus what ended within the grace (three rounds of three) is held.
@@ -168,4 +168,37 @@ test('a late real fill covering a synthetic fill is booked whole: the ledger nev
   harness.log.forEach((event, index) => applyEvent(ledger, event, index + 1))
   expect(ledger.counters.unbookedFills).toBe(0)
   expect(ledger.orders.has(a)).toBe(true)
+})
+
+// The kernel's cap on ended orders held (terminalOrdersHeldMax) retires within the grace; the ledger follows, HELD_MARGIN_ORDERS
+// later (room for the busy orders the kernel keeps past its cap), so neither grows with the order rate.
+test('beyond the kernel cap plus the margin the oldest ended orders leave the ledger within the grace; without a cap they stay', () => {
+  const heldMax = 5
+  // 10,000 orders 1 ms apart: a reference price 10 s old is still fresh for them.
+  const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1, terminalOrdersHeldMax: heldMax, terminalOrderRetireAfterMs: 3_600_000, referenceStaleMs: 3_600_000 } }) })
+  const ended: string[] = []
+  const count = heldMax + HELD_MARGIN_ORDERS + 3
+  for (let index = 0; index < count; index++) {
+    harness.nowMs += 1
+    const orderId = harness.placedId({ client_order_id: `o${index}` })
+    harness.cancel(orderId)
+    ended.push(orderId)
+  }
+  const ledger = initialLedger()
+  harness.log.forEach((event, index) => applyEvent(ledger, event, index + 1))
+  expect(ledger.retention?.heldMax).toBe(heldMax + HELD_MARGIN_ORDERS)
+  expect(ledger.endedOrders.size).toBe(heldMax + HELD_MARGIN_ORDERS)
+  expect(ledger.counters.retiredOrders).toBe(3)
+  expect(ended.slice(0, 3).some((orderId) => ledger.orders.has(orderId))).toBe(false)
+  // The kernel (cap 5) holds none the ledger retired.
+  for (const orderId of harness.state.orders.keys()) expect(ledger.orders.has(orderId)).toBe(true)
+  // A log configured without the cap (before it existed): every order ended within the grace stays.
+  const old = initialLedger()
+  harness.log.forEach((event, index) => {
+    if (event.type !== 'kernel.configured') return applyEvent(old, event, index + 1)
+    const { terminalOrdersHeldMax: _, ...params } = event.config.params
+    applyEvent(old, { ...event, config: { ...event.config, params } }, index + 1)
+  })
+  expect(old.retention?.heldMax).toBeNull()
+  expect(old.endedOrders.size).toBe(count)
 })

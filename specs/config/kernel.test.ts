@@ -36,6 +36,15 @@ describe('config kernel section', () => {
     expect(messageOf(() => parseConfig({ kernel: 5 }))).toContain('kernel:')
   })
 
+  test('the cap on ended orders held: 1,000,000 by default, set within its range, never below the count kept', () => {
+    expect(defaultKernelParams().terminalOrdersHeldMax).toBe(1_000_000)
+    expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersHeldMax: 50_000 } }).kernel)).toEqual({ terminalOrdersHeldMax: 50_000 })
+    expect(messageOf(() => parseConfig({ kernel: { terminalOrdersHeldMax: 999 } }))).toContain('kernel.terminalOrdersHeldMax: expected an integer between 1000 and 100000000, got 999')
+    expect(messageOf(() => parseConfig({ kernel: { terminalOrdersHeldMax: 5_000 } }))).toContain('kernel.terminalOrdersHeldMax: must be ≥ kernel.terminalOrdersKeptMax (10000)')
+    expect(messageOf(() => parseConfig({ kernel: { terminalOrdersKeptMax: 2_000_000 } }))).toContain('kernel.terminalOrdersHeldMax: must be ≥ kernel.terminalOrdersKeptMax (2000000)')
+    expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersKeptMax: 20_000, terminalOrdersHeldMax: 20_000 } }).kernel)).toEqual({ terminalOrdersKeptMax: 20_000, terminalOrdersHeldMax: 20_000 })
+  })
+
   test('egress serve with a bad kernel value exits 1 with one line naming the field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-config-'))
     try {

@@ -9,7 +9,8 @@
  * snapshot section) hold the same orders: every order the back office sees end joins `state.endedOrders` with the atMs
  * of the event that ended it; once more than `keptMax` are held, the oldest that ended at least `graceMs` before the
  * event being applied leave `state.orders`, never the order that event is about. Both come from the recorded `kernel.configured` event — the kernel's
- * terminalOrdersKeptMax, and its terminalOrderRetireAfterMs plus RETIRE_MARGIN_MS; a ledger that has not seen one (a
+ * terminalOrdersKeptMax, and its terminalOrderRetireAfterMs plus RETIRE_MARGIN_MS, and beyond the kernel's cap
+ * (terminalOrdersHeldMax) plus HELD_MARGIN_ORDERS the oldest leave even within the grace; a ledger that has not seen one (a
  * log whose start was compacted, with no snapshot section) retires nothing — so the back office keeps an ended
  * order at least as long as the kernel does: the kernel books a late fill (one that raced a cancel) only while it holds
  * the order, and the ledger must still hold it then. The margin covers a venue call still in flight about it; the
@@ -34,9 +35,23 @@ import { dropSyntheticLot, positionKey, type Position } from './positions.ts'
 /** How much longer than the kernel the back office keeps an ended order (see the module comment). */
 export const RETIRE_MARGIN_MS = 60_000
 
+/**
+ * How many more ended orders than the kernel's cap (terminalOrdersHeldMax) the back office holds before its own cap
+ * retires the oldest, grace or not. The kernel's cap skips a busy order (a venue call in flight: at most serve's
+ * callsInFlightMax, 512, plus the cancels of Lane0; work queued) and keeps it beyond the cap, which the ledger cannot
+ * see; this margin is the room for those, so the ledger still holds every order the kernel can book a fill for unless
+ * more than this many ended orders are busy at once. 10,000 ledger entries are ~4 MB.
+ */
+export const HELD_MARGIN_ORDERS = 10_000
+
 export interface LedgerRetention {
   keptMax: number
   graceMs: number
+  /**
+   * The cap beyond which the oldest ended orders leave, grace or not: the kernel's terminalOrdersHeldMax plus
+   * HELD_MARGIN_ORDERS; null for a kernel.configured record without a cap (and a snapshot section written before it).
+   */
+  heldMax: number | null
 }
 
 /**
@@ -46,7 +61,8 @@ export interface LedgerRetention {
  */
 export function ledgerRetentionOf(params: KernelParams): LedgerRetention | null {
   if (params.terminalOrderRetireAfterMs === null) return null
-  return { keptMax: params.terminalOrdersKeptMax, graceMs: params.terminalOrderRetireAfterMs + RETIRE_MARGIN_MS }
+  const heldMax = params.terminalOrdersHeldMax === undefined ? null : params.terminalOrdersHeldMax + HELD_MARGIN_ORDERS
+  return { keptMax: params.terminalOrdersKeptMax, graceMs: params.terminalOrderRetireAfterMs + RETIRE_MARGIN_MS, heldMax }
 }
 
 /** What retention reads and changes in the ledger state. */
@@ -81,8 +97,11 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
   } else if (terminal && order.cumQty !== 0n) noteEndedFill(state.orders, order, state.endedOrders)
   if (state.retention === null) return
   const { keptMax, graceMs } = state.retention
-  let entry = state.endedOrders.size > keptMax ? oldestEnded(state.endedOrders) : null
-  while (entry !== null && state.endedOrders.size > keptMax && atMs - entry.endedAtMs >= graceMs) {
+  // Beyond the cap (the kernel's plus a margin) the oldest leave even within the grace, as the kernel's do.
+  const heldMax = state.retention.heldMax ?? Number.POSITIVE_INFINITY
+  const { endedOrders } = state
+  let entry = endedOrders.size > Math.min(keptMax, heldMax) ? oldestEnded(endedOrders) : null
+  while (entry !== null && (endedOrders.size > heldMax || (endedOrders.size > keptMax && atMs - entry.endedAtMs >= graceMs))) {
     const next = entry.next
     // Never the order this event is about: the rest of its decision may still name it (a late real fill's covered part,
     // then its true-up), as the kernel keeps it (src/kernel/retention.ts, rule 2). A later event retires it.

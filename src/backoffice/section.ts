@@ -175,7 +175,8 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
     ledger !== undefined && Number.isSafeInteger(ledger.lastLsn) && ledger.lastLsn <= header.lsn &&
     ledger.books instanceof Map && ledger.positions instanceof Map && ledger.orders instanceof Map &&
     ledger.reserved instanceof Map && ledger.pendingLiquidity instanceof Map && typeof ledger.counters === 'object' &&
-    ledger.endedOrders instanceof Map && (ledger.retention === null || (Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs))) &&
+    ledger.endedOrders instanceof Map && (ledger.retention === null || (Number.isSafeInteger(ledger.retention?.keptMax) && Number.isSafeInteger(ledger.retention?.graceMs) &&
+      (ledger.retention.heldMax === undefined || ledger.retention.heldMax === null || Number.isSafeInteger(ledger.retention.heldMax)))) &&
     Number.isSafeInteger(ledger.retiredThroughAtMs) && ledger.venueAccounts instanceof Map &&
     Number.isSafeInteger(ledger.counters.retiredOrders) && Number.isSafeInteger(ledger.counters.unbookedFills) &&
     Number.isSafeInteger(ledger.lotsUntrackedThroughLsn) && ledger.lotsUntrackedThroughLsn >= 0 && ledger.lotsUntrackedThroughLsn <= header.lsn &&
@@ -187,6 +188,8 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
     breaksState !== undefined && breaksState.open instanceof Map && Number.isSafeInteger(breaksState.openedTotal) &&
     Number.isSafeInteger(breaksState.clearedTotal) && Number.isSafeInteger(breaksState.lastLsn) && breaksState.lastLsn <= header.lsn
   if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
+  // A section written before the cap on ended orders held: no cap, as the kernel.configured that ledger saw had none.
+  if (ledger.retention !== null && ledger.retention.heldMax === undefined) ledger.retention = { ...ledger.retention, heldMax: null }
   for (const [orderId, order] of ledger.orders) {
     const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills) ?? venueFactsProblem(order)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${problem}`)

@@ -40,6 +40,11 @@ export const KERNEL = v.strictObject({
    */
   terminalOrderRetireAfterMs: v.optional(integerIn(0, 7 * 24 * HOUR_MS)),
   /**
+   * The hard cap on terminal orders held, grace or not: beyond it the oldest idle ones retire even within
+   * terminalOrderRetireAfterMs (a late fill for one is then an orphan). At least terminalOrdersKeptMax (load.ts).
+   */
+  terminalOrdersHeldMax: v.optional(integerIn(1_000, 100_000_000)),
+  /**
    * The venue latency bound: a request whose send record is this old and that the venue does not know is concluded
    * never received (Failed, not at the venue, resendable). Must cover the venue's worst processing delay plus the
    * clock skew between nodes. At least every FIX venue's requestTimeoutMs (load.ts); unset, the larger of the default

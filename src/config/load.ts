@@ -9,6 +9,7 @@ import { readConfigFile } from './config-file.ts'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
 import { misspeltEnvNames, OTHER_ENV_NAMES } from './env-names.ts'
 import { venueTimeoutMsMax } from './kernel.ts'
+import { defaultKernelParams } from '../domain/kernel-config.ts'
 import { CONFIG_SCHEMA, SECRET_PATHS, type Config } from './schema.ts'
 import { policyIssues } from './policy.ts'
 import { venueHealthIssues } from './venue-health.ts'
@@ -190,7 +191,7 @@ function resolve(parsed: Parsed): Config {
   })
   issues.push(...venueIssues(parsed))
   issues.push(...policyIssues(parsed))
-  issues.push(...graceIssues(parsed))
+  issues.push(...graceIssues(parsed), ...heldMaxIssues(parsed))
   issues.push(...venueHealthIssues(parsed.venueHealth))
   // An order without a `venue` goes to the sim venue (the order body's default, decided in the kernel): no config field
   // changes that. A config naming another default venue was accepted and had no effect — orders meant for a FIX venue
@@ -228,6 +229,18 @@ function graceIssues(parsed: Parsed): ConfigIssue[] {
   const field = `venues.${longest.index}.requestTimeoutMs`
   const message = `must be ≥ ${field} (${longest.requestTimeoutMs}): a "not found" read back before the venue could answer the place proves nothing; raise it or lower ${field}, got ${graceMs}`
   return [{ path: 'kernel.reconcileGraceMs', message }]
+}
+
+/**
+ * The hard cap on ended orders held is at least the count kept: a cap below it would retire, grace or not, orders the
+ * count says to keep, and terminalOrdersKeptMax would mean nothing. Each unset is its default (defaultKernelParams).
+ */
+function heldMaxIssues(parsed: Parsed): ConfigIssue[] {
+  const defaults = defaultKernelParams()
+  const heldMax = parsed.kernel?.terminalOrdersHeldMax ?? defaults.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
+  const keptMax = parsed.kernel?.terminalOrdersKeptMax ?? defaults.terminalOrdersKeptMax
+  if (heldMax >= keptMax) return []
+  return [{ path: 'kernel.terminalOrdersHeldMax', message: `must be ≥ kernel.terminalOrdersKeptMax (${keptMax}): the cap retires orders even within the grace, the count keeps the newest; got ${heldMax}` }]
 }
 
 /** Writes env overrides into `input` in place; returns which fields they set, for error messages. */

@@ -41,6 +41,13 @@ export const kernelParamsSchema = v.strictObject({
    * order (src/kernel/retention.ts keeps that rule for them, so old logs replay as they were decided).
    */
   terminalOrderRetireAfterMs: v.optional(v.nullable(msSchema), null),
+  /**
+   * The hard cap on terminal orders held: beyond it the oldest idle ones are retired even within the grace above, so
+   * memory under any sustained order rate is bounded by config (src/kernel/retention.ts). A late fill for an order the
+   * cap retired is an orphan (REPORT_ORPHANED). Absent in records written before it existed (payload version 8): no
+   * cap, so their logs replay as they were decided.
+   */
+  terminalOrdersHeldMax: v.optional(v.pipe(countSchema, v.minValue(1))),
   /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
   reconcileGraceMs: msSchema,
   /** How long to wait before asking the venue again about an Unknown order. */
@@ -78,6 +85,9 @@ export function defaultKernelParams(): KernelParams {
     callsPerInstrumentMax: 64,
     terminalOrdersKeptMax: 10_000,
     terminalOrderRetireAfterMs: 3_600_000,
+    // ~0.9 KB of heap per ended order held (scripts/probe-heap-per-order.ts): about 1 GB in the kernel, as much again
+    // in the back office's ledger and the log index, whatever the order rate (README, "Kernel parameters").
+    terminalOrdersHeldMax: 1_000_000,
     reconcileGraceMs: 5_000,
     reconcileRecheckMs: 1_000,
     sendRetryMs: 1_000,

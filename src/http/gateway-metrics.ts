@@ -11,7 +11,7 @@
 
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
-import { queueDepths, unknownOrders } from '../kernel/index.ts'
+import { queueDepths, retiredEarlyCount, unknownOrders } from '../kernel/index.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
 import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
@@ -147,6 +147,12 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
     })
     const reportsTold = { held: 0, resubmitted: 0, dropped: 0, orphan_repeat: 0 }
+    // Each node counts what the cap retired from the state it holds (a standby applies the same rule to the same log).
+    const retiredEarly = r.counter({
+      name: 'egress_orders_retired_early_total',
+      help: 'Ended orders the hard cap (kernel.terminalOrdersHeldMax) retired from the hot state within terminalOrderRetireAfterMs: a late fill for one is an orphan. Increasing: the cap, not the grace, decides how long ended orders stay.',
+    })
+    let retiredEarlyTold = retiredEarlyCount(engine.state)
     followFillGaps(r, () => gateway.readBacks.fillGaps)
     const shadow = engine.shadow === null ? null : r.counter({ name: 'egress_ha_shadow_decisions_total', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
     r.beforeRender(() => {
@@ -162,6 +168,10 @@ export class GatewayMetrics {
         reports.inc(now[outcome] - reportsTold[outcome], { outcome })
         reportsTold[outcome] = now[outcome]
       }
+      // A restored state counts from 0 again: the counter only takes what was retired since it was last read.
+      const retiredEarlyNow = retiredEarlyCount(engine.state)
+      if (retiredEarlyNow > retiredEarlyTold) retiredEarly.inc(retiredEarlyNow - retiredEarlyTold)
+      retiredEarlyTold = retiredEarlyNow
       queueDepths(engine.state).forEach((depth, lane) => lanes.set(depth, { lane: String(lane) }))
       const open = unknownOrders(engine.state, gateway.clock.nowMs())
       unknown.set(open.length)

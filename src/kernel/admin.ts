@@ -16,11 +16,22 @@ const done = { kind: 'done' } as const
 
 export function decideConfigure(state: KernelState, command: ConfigureCommand): Decision {
   const events: DomainEvent[] = []
-  if (state.config?.digest !== command.config.digest) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
+  if (state.config?.digest !== command.config.digest || gainsHeldCap(state, command)) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
   // A log on an older retirement rule (or none recorded) takes this build's from here on; replay applies each rule
   // from its own record, so what was decided before replays as it was.
   if (state.retireRule !== RETIRE_RULE_UNTOUCHED) events.push({ type: 'kernel.retire_rule_adopted', atMs: command.nowMs, rule: RETIRE_RULE_UNTOUCHED })
   return { events, reply: done }
+}
+
+/**
+ * A log configured before the cap on ended orders held existed (its kernel.configured has no terminalOrdersHeldMax)
+ * records the same config again, with the cap, at the first start of a build that has it: the config digest covers
+ * the config file, not the kernel's defaults, so an unchanged file would otherwise leave that log without a cap (and
+ * its memory bounded by time alone) for good. Replay applies each record as written, so what came before replays as it
+ * was decided.
+ */
+function gainsHeldCap(state: KernelState, command: ConfigureCommand): boolean {
+  return state.config !== null && state.config.params.terminalOrdersHeldMax === undefined && command.config.params.terminalOrdersHeldMax !== undefined
 }
 
 export function decideSetMode(state: KernelState, command: SetModeCommand): Decision {

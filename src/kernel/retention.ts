@@ -17,6 +17,16 @@
  * queued or a bootstrap suspect's mark is never retired; it is skipped (the idle ones behind it still retire) and
  * retired once idle.
  *
+ * The hard cap (params.terminalOrdersHeldMax, default 1,000,000): the grace alone bounds the hot state by time, not
+ * by count, so a sustained rate of R orders/s holds R × 3,600 ended orders an hour (~0.9 KB of heap each; 5,000
+ * orders/s is 18M orders, ~16 GB in the kernel and as much again around it): beyond the cap the oldest idle terminal
+ * orders retire even within the grace, so memory is bounded by config whatever the rate. The trade-off: a late fill
+ * for an order the cap retired is an orphan (REPORT_ORPHANED alert, nothing booked), as for any retired order, though
+ * it came within the grace. Such retirements are counted (retiredEarlyCount, /metrics
+ * egress_orders_retired_early_total) so operators can size the cap: a count that moves means the cap, not the grace,
+ * decides how long ended orders stay. A kernel.configured record without the param (written before it existed)
+ * has no cap, so its log replays as it was decided.
+ *
  * The walk over the oldest terminal orders follows a list kept beside the Map in the same order
  * (ended-order-list.ts), so it costs O(1) per event plus O(1) per order retired or skipped.
  */
@@ -49,14 +59,16 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
   const params = state.config?.params
   const keptMax = params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX
   const graceMs = params?.terminalOrderRetireAfterMs ?? null
-  if (state.terminalOrderIds.size <= keptMax) return
   if (graceMs === null) {
     // A kernel.configured record from before the grace existed: its log was decided with the rule of that time
-    // (no grace, only when an order ends, stop at the first busy order), so it replays the same.
-    if (ended) retireOldestLegacy(state, keptMax)
+    // (no grace, only when an order ends, stop at the first busy order), so it replays the same. No such record holds
+    // a cap (terminalOrdersHeldMax came later).
+    if (ended && state.terminalOrderIds.size > keptMax) retireOldestLegacy(state, keptMax)
     return
   }
-  retireAged(state, keptMax, graceMs, atMs, state.retireRule === RETIRE_RULE_UNTOUCHED)
+  const heldMax = params?.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
+  if (state.terminalOrderIds.size <= Math.min(keptMax, heldMax)) return
+  retireAged(state, { keptMax, heldMax, graceMs }, atMs, state.retireRule === RETIRE_RULE_UNTOUCHED)
 }
 
 function retire(state: KernelState, entry: EndedEntry): void {
@@ -66,23 +78,49 @@ function retire(state: KernelState, entry: EndedEntry): void {
   state.orders.delete(entry.orderId)
 }
 
+interface RetainBounds {
+  keptMax: number
+  /** The hard cap (+∞ for a record without one). */
+  heldMax: number
+  graceMs: number
+}
+
 /**
  * Oldest ending first: an order busy with a venue call or queued work is skipped (it stays until it is idle, and the
- * ones behind it are not held up); the walk stops at the first order that ended less than the grace ago (the ones
- * behind it ended later) or once the bound is met. Retiring one order does not change whether another is busy or
- * due, so each is retired as soon as it is found.
+ * ones behind it are not held up). An order is retired while more than keptMax are held and it ended at least the
+ * grace ago, or while more than heldMax are held, grace or not; the walk stops at the first order that meets neither
+ * (the ones behind it ended later). Retiring one order does not change whether another is busy or due, so each is
+ * retired as soon as it is found.
  */
-function retireAged(state: KernelState, keptMax: number, graceMs: number, atMs: number, untouchedOnly: boolean): void {
-  let excess = state.terminalOrderIds.size - keptMax
-  let entry = oldestEnded(state.terminalOrderIds)
-  while (entry !== null && excess > 0 && atMs - entry.endedAtMs >= graceMs) {
+function retireAged(state: KernelState, bounds: RetainBounds, atMs: number, untouchedOnly: boolean): void {
+  const ended = state.terminalOrderIds
+  let entry = oldestEnded(ended)
+  while (entry !== null) {
+    const aged = atMs - entry.endedAtMs >= bounds.graceMs
+    if (!(ended.size > bounds.heldMax || (aged && ended.size > bounds.keptMax))) return
     const next = entry.next
     if (!busy(state, entry.orderId) && !(untouchedOnly && touchedAt(state, entry.orderId, atMs))) {
       retire(state, entry)
-      excess--
+      if (!aged) noteRetiredEarly(ended)
     }
     entry = next
   }
+}
+
+/**
+ * Orders the cap retired within the grace, per terminalOrderIds Map (the state it belongs to): a process-local count
+ * for /metrics, not state — it is in no digest or snapshot, and counts from when this process began applying to the
+ * state (a restore starts it at 0, as a Prometheus counter restarts with its process).
+ */
+const retiredEarly = new WeakMap<Map<string, number>, number>()
+
+function noteRetiredEarly(ended: Map<string, number>): void {
+  retiredEarly.set(ended, (retiredEarly.get(ended) ?? 0) + 1)
+}
+
+/** How many ended orders the cap (terminalOrdersHeldMax) retired within the grace in this state, in this process. */
+export function retiredEarlyCount(state: KernelState): number {
+  return retiredEarly.get(state.terminalOrderIds) ?? 0
 }
 
 function retireOldestLegacy(state: KernelState, keptMax: number): void {

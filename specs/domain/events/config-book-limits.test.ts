@@ -12,13 +12,19 @@ import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
 import { decodeEvent, encodeEvent, EVENT_CODES, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
 import { EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
 import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
-import { defaultKernelConfig } from '../../../src/domain/kernel-config.ts'
+import { defaultKernelConfig, type KernelConfig } from '../../../src/domain/kernel-config.ts'
 import { writeRecordInterpreted } from './interpreted-writer.ts'
 
-const PLAIN: DomainEvent = { type: 'kernel.configured', atMs: 1, config: defaultKernelConfig({ digest: 'd' }) }
+/** The default config as the book-limits build recorded it: without the cap on ended orders held (payload version 8, held-cap-member.test.ts). */
+function configBeforeHeldCap(options: Parameters<typeof defaultKernelConfig>[0]): KernelConfig {
+  const { terminalOrdersHeldMax: _, ...params } = defaultKernelConfig(options).params
+  return { ...defaultKernelConfig(options), params }
+}
+
+const PLAIN: DomainEvent = { type: 'kernel.configured', atMs: 1, config: configBeforeHeldCap({ digest: 'd' }) }
 
 function withLimits(): DomainEvent {
-  const config = defaultKernelConfig({ digest: 'd' })
+  const config = configBeforeHeldCap({ digest: 'd' })
   const [first, ...rest] = config.instruments
   if (first === undefined) throw new Error('the sim has instruments')
   return {
@@ -35,11 +41,11 @@ function olderPayload(event: DomainEvent, version: 2 | 3 | 4): EncodedEvent {
 }
 
 describe('book limits in kernel.configured (payload version 5)', () => {
-  test('version 5 round trips with the limits set and with them absent, by both decoders', () => {
-    expect(EVENT_VERSIONS['kernel.configured']).toBe(5)
+  test('the limits round trip set and absent, by both decoders (written as version 8 since the cap on ended orders held)', () => {
+    expect(EVENT_VERSIONS['kernel.configured']).toBe(8)
     for (const event of [PLAIN, withLimits()]) {
       const encoded = encodeEvent(event)
-      expect(encoded.version).toBe(5)
+      expect(encoded.version).toBe(8)
       expect(decodeEvent(encoded)).toEqual(event)
       expect(decodeTrustedEvent(encoded)).toEqual(event)
     }
@@ -75,7 +81,7 @@ describe('book limits in kernel.configured (payload version 5)', () => {
       accountId: 'a1', instruments: ['sim:BTC-USD'], marketOrderInstruments: [], maxOrderNotional: parseDecimal('1000'), maxOpenOrders: 5,
       liveAllowed: false, validFromMs: 0, validUntilMs: 10, newOrdersBy: ['bot' as const],
     }
-    const event: DomainEvent = { type: 'kernel.configured', atMs: 1, config: defaultKernelConfig({ digest: 'd', policies: [policy] }) }
+    const event: DomainEvent = { type: 'kernel.configured', atMs: 1, config: configBeforeHeldCap({ digest: 'd', policies: [policy] }) }
     const encoded = olderPayload(event, 4)
     expect(decodeEvent(encoded)).toEqual(event)
     expect(decodeTrustedEvent(encoded)).toEqual(event)

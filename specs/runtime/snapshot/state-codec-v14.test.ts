@@ -22,7 +22,7 @@ test("format 14's encoding (no revocations) is still read, with none, as replayi
   // The schema id the build before KernelState.revocations wrote into its snapshots (format 14), pinned by that build.
   const previous = 'kernel-state/v14/d410436efd190fce'
   expect(readableKernelSchemas()).toContain(previous)
-  const world = await tradedWorld(22)
+  const world = await tradedWorld(22, 40, { beforeHeldCap: true })
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
   const { json, idempotency } = encodeKernelState(state)

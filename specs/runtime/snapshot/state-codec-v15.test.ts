@@ -23,7 +23,7 @@ test("format 15's encoding (no order lists) is still read, with none, as replayi
   // The schema id the build before KernelState.orderLists wrote into its snapshots (format 15), pinned by that build.
   const previous = 'kernel-state/v15/b993d198500a1de5'
   expect(readableKernelSchemas()).toContain(previous)
-  const world = await tradedWorld(23)
+  const world = await tradedWorld(23, 40, { beforeHeldCap: true })
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
   const { json, idempotency } = encodeKernelState(state)

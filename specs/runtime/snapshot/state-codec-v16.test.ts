@@ -22,7 +22,7 @@ test("format 16's encoding (orders without expiresAtMs) is still read, with no t
   // The schema id the build before Order.expiresAtMs wrote into its snapshots (format 16), pinned by that build.
   const previous = 'kernel-state/v16/b9769381ac7aa89d'
   expect(readableKernelSchemas()).toContain(previous)
-  const world = await tradedWorld(24)
+  const world = await tradedWorld(24, 40, { beforeHeldCap: true })
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
   const { json, idempotency } = encodeKernelState(state)
@@ -38,7 +38,7 @@ test("format 16's encoding (orders without expiresAtMs) is still read, with no t
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.orders.get(first.orderId)?.expiresAtMs).toBe(first.acceptedAtMs + 30_000)
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  // Each encoding is read only under its own id: this build's order rows are one member longer.
-  expect(() => kernelStateFromBytes(v16)).toThrow(/expected Order as an array of 47 fields/)
-  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of 46 fields/)
+  // Each encoding is read only under its own id: this build's order rows are one member longer (and its params, format 18).
+  expect(() => kernelStateFromBytes(v16)).toThrow(/expected KernelParams as an array of 15 fields/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected (Order as an array of 46|KernelParams as an array of 14) fields/)
 })

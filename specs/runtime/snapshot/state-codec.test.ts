@@ -110,11 +110,11 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 17's fields (format 16's, pinned before, plus an order's expiresAtMs; formats 16, 15, 14, 13 and 12
-    // are read: their tests below and in state-codec-v14.test.ts, state-codec-v15.test.ts, state-codec-v16.test.ts). A change of the encoded fields under the same format number would leave this build unable to
+    // Pinned: format 18's fields (format 17's, pinned before, plus the params' terminalOrdersHeldMax; formats 17, 16,
+    // 15, 14, 13 and 12 are read: their tests below and in state-codec-v14…v17.test.ts). A change of the encoded fields under the same format number would leave this build unable to
     // read the snapshots the one before wrote under this id: it takes the next number, keeps a reader of this one
     // (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v17/b40afd76fb0f5fcc')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v18/c110dfc2b69d8d90')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -133,9 +133,9 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v16/b9769381ac7aa89d', 'kernel-state/v15/b993d198500a1de5', 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v17/b40afd76fb0f5fcc', 'kernel-state/v16/b9769381ac7aa89d', 'kernel-state/v15/b993d198500a1de5', 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
-    const world = await tradedWorld(16)
+    const world = await tradedWorld(16, 40, { beforeHeldCap: true })
     worlds.push(world)
     const state = asOlderBuildKept(world.gateway.engine.state)
     const { json, idempotency } = encodeWithFormat12Policies(state)
@@ -162,7 +162,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.bootstrapSuspect wrote into its snapshots (format 6), computed by that build.
     const previous = 'kernel-state/v6/939651800303503e'
     expect(readableKernelSchemas()).toContain(previous)
-    const world = await tradedWorld(15)
+    const world = await tradedWorld(15, 40, { beforeHeldCap: true })
     worlds.push(world)
     const state = asOlderBuildKept(world.gateway.engine.state)
     expect([...state.orders.values()].every((order) => !order.bootstrapSuspect)).toBe(true)
@@ -190,7 +190,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.limitLoosest wrote into its snapshots (format 9), computed by that build.
     const previous = 'kernel-state/v9/1bffd40cc20a9e32'
     expect(readableKernelSchemas()).toContain(previous)
-    const world = await tradedWorld(17)
+    const world = await tradedWorld(17, 40, { beforeHeldCap: true })
     worlds.push(world)
     const state = asOlderBuildKept(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
@@ -220,7 +220,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticDeclinedCumQty wrote into its snapshots (format 10), computed by that build.
     const previous = 'kernel-state/v10/1ce779c7f0b26279'
     expect(readableKernelSchemas()).toContain(previous)
-    const world = await tradedWorld(18)
+    const world = await tradedWorld(18, 40, { beforeHeldCap: true })
     worlds.push(world)
     const state = asFormat10Kept(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
@@ -249,7 +249,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before KernelState.venueHealth wrote into its snapshots (format 11), computed by that build.
     const previous = 'kernel-state/v11/c7bc48bb67b54cfe'
     expect(readableKernelSchemas()).toContain(previous)
-    const world = await tradedWorld(19)
+    const world = await tradedWorld(19, 40, { beforeHeldCap: true })
     worlds.push(world)
     const state = cloneState(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
@@ -276,7 +276,7 @@ describe('kernel state encoding', () => {
     // pinned by that build.
     const previous = 'kernel-state/v13/a303dc71da9b595b'
     expect(readableKernelSchemas()).toContain(previous)
-    const world = await tradedWorld(21)
+    const world = await tradedWorld(21, 40, { beforeHeldCap: true })
     worlds.push(world)
     const state = cloneState(world.gateway.engine.state)
     expect(state.config).not.toBeNull()
@@ -315,7 +315,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Policy.newOrdersBy wrote into its snapshots (format 12), pinned by that build.
     const previous = 'kernel-state/v12/eca15154709c5e1b'
     expect(readableKernelSchemas()).toContain(previous)
-    const world = await tradedWorld(20)
+    const world = await tradedWorld(20, 40, { beforeHeldCap: true })
     worlds.push(world)
     const state = cloneState(world.gateway.engine.state)
     expect(state.policies.size).toBeGreaterThan(0)

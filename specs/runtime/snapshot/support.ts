@@ -3,6 +3,7 @@
 import { expect } from 'bun:test'
 import type { Principal } from '../../../src/domain/accounts.ts'
 import type { KernelState } from '../../../src/kernel/index.ts'
+import type { KernelConfig } from '../../../src/domain/kernel-config.ts'
 import { encodeKernelState } from '../../../src/runtime/snapshot/index.ts'
 import type { EncodedKernelState } from '../../../src/runtime/snapshot/state-codec.ts'
 import type { Json } from '../../../src/runtime/snapshot/codec-kit.ts'
@@ -53,9 +54,21 @@ export async function trade(world: World, options: { orders: number; tag: string
   }
 }
 
-/** A started world that has traded: the state every snapshot spec starts from. */
-export async function tradedWorld(seed: number, orders = 40): Promise<World> {
-  const world = await startWorld({ seed })
+/**
+ * The kernel config as builds before kernel-state format 18 (payload version 8) recorded it: without the cap on ended
+ * orders held. A world configured so holds the state an older build's log gives, for the specs of older formats.
+ */
+export function withoutHeldCap(config: KernelConfig): KernelConfig {
+  const { terminalOrdersHeldMax: _, ...params } = config.params
+  return { ...config, params }
+}
+
+/**
+ * A started world that has traded: the state every snapshot spec starts from. `beforeHeldCap`: configured as a build
+ * before format 18 (withoutHeldCap), for a spec that writes an older format's section from its state.
+ */
+export async function tradedWorld(seed: number, orders = 40, options: { beforeHeldCap?: boolean } = {}): Promise<World> {
+  const world = await startWorld({ seed, ...(options.beforeHeldCap === true ? { configure: withoutHeldCap } : {}) })
   await trade(world, { orders, tag: `s${seed}`, seed })
   return world
 }
@@ -75,10 +88,20 @@ export function encodeWithFormat12Policies(state: KernelState): EncodedKernelSta
 
 /**
  * A state's kernel JSON as format 16 and older wrote its orders (a copy): without expiresAtMs, the last member of this
- * build's order rows (format 17), null for an order without a time-to-live — which is every order those builds held.
+ * build's order rows (format 17), null for an order without a time-to-live — which is every order those builds held;
+ * and without the params' last member (format 18's terminalOrdersHeldMax), null in a world configured before it
+ * (tradedWorld's beforeHeldCap).
  */
 export function withoutOrderExpiry(json: Json): unknown[] {
-  const fields = structuredClone(json) as unknown[]
+  const fields = withoutHeldCapMember(json)
   for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBeNull()
+  return fields
+}
+
+/** A state's kernel JSON as format 17 wrote it (a copy): its params without the last member, terminalOrdersHeldMax (null: none). */
+export function withoutHeldCapMember(json: Json): unknown[] {
+  const fields = structuredClone(json) as unknown[]
+  const config = fields[1] as [string, unknown[], unknown[], unknown[]] | null
+  if (config !== null) expect(config[3].pop()).toBeNull()
   return fields
 }

@@ -11,7 +11,7 @@ import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { openReadOnly } from '../../../wal/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, startWorld, type World } from '../harness.ts'
-import { encodeWithFormat12Policies, trade } from './support.ts'
+import { encodeWithFormat12Policies, trade, withoutHeldCap } from './support.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -34,10 +34,12 @@ function withHeaderVersion(bytes: Uint8Array, version: number): Uint8Array {
   return out
 }
 
-async function worldWithOffice(options: { seed: number; dir?: string; from?: World }): Promise<World> {
+async function worldWithOffice(options: { seed: number; dir?: string; from?: World; beforeHeldCap?: boolean }): Promise<World> {
   let gateway: Gateway | null = null
   const restart = options.from === undefined ? {} : { dir: options.from.dir, clock: options.from.clock, venue: options.from.venue }
-  const world = await startWorld({ seed: options.seed, ...restart, snapshotSections: [backOfficeSectionSource(() => gateway)] })
+  // Configured as a build before format 18 (no cap on ended orders held), for a spec writing an older format's snapshot.
+  const configure = options.beforeHeldCap === true ? { configure: withoutHeldCap } : {}
+  const world = await startWorld({ seed: options.seed, ...restart, ...configure, snapshotSections: [backOfficeSectionSource(() => gateway)] })
   gateway = world.gateway
   backOfficeOf(world.gateway, { reconcileIntervalMs: null })
   return world
@@ -94,7 +96,7 @@ describe('snapshots of another format version', () => {
 
 describe("snapshots of the previous build's kernel encoding", () => {
   test('a snapshot whose kernel state is format 7 (orders without the synthetic quantity pending a true-up) is used at restart, not replayed around', async () => {
-    const first = await worldWithOffice({ seed: 502 })
+    const first = await worldWithOffice({ seed: 502, beforeHeldCap: true })
     dirs.push(first.dir)
     await trade(first, { orders: 12, tag: 'p', seed: 502 })
     await first.gateway.stop()
@@ -128,7 +130,7 @@ describe("snapshots of the previous build's kernel encoding", () => {
     const { format: _format, version: _version, sections: _infos, ...meta } = content.header
     writeFileSync(file, encodeSnapshot({ ...meta, kernelSchema: previous }, sections).bytes)
 
-    const second = await worldWithOffice({ seed: 502, from: first })
+    const second = await worldWithOffice({ seed: 502, from: first, beforeHeldCap: true })
     expect(second.gateway.restoreReport?.rejected).toEqual([])
     expect(second.gateway.restoreReport?.snapshot?.lsn).toBe(content.header.lsn)
     // The log holds this build's order.limit_loosest records, all before the snapshot (the amends came before the stop):

@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 16), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 17), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -11,7 +11,7 @@ import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, type KernelStateRest, type KernelStateRestV8,
+  CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16,
 } from './state-parts.ts'
@@ -121,7 +121,7 @@ function withVenueHealth(version: number, configParts: ConfigParts): Codec<Kerne
  */
 export const kernelStateV15: Codec<KernelStateRest> = (() => {
   const older = record<KernelStateRestV15>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(orderFromV16), CONFIG_PARTS),
+    ...kernelStateFieldsV8(mapOf(orderFromV16), CONFIG_PARTS_V17),
     retireRule: nullable(num),
     venueHealth: venueHealthEntries,
     revocations: revocationsCodec,
@@ -141,7 +141,7 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
  */
 export const kernelStateV16: Codec<KernelStateRest> = (() => {
   const older = record<KernelStateRest>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(orderFromV16), CONFIG_PARTS),
+    ...kernelStateFieldsV8(mapOf(orderFromV16), CONFIG_PARTS_V17),
     retireRule: nullable(num),
     venueHealth: venueHealthEntries,
     revocations: revocationsCodec,
@@ -156,8 +156,29 @@ export const kernelStateV16: Codec<KernelStateRest> = (() => {
   }
 })()
 
+/**
+ * A state as format 17 wrote it: this build's fields and orders, its config without the cap on ended orders held (read
+ * with it absent, no cap: as replaying its log gives — that build recorded none).
+ */
+export const kernelStateV17: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRest>('KernelState', {
+    ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS_V17),
+    retireRule: nullable(num),
+    venueHealth: venueHealthEntries,
+    revocations: revocationsCodec,
+    orderLists: orderListsCodec,
+  })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 17")
+    },
+    decode: (json, path) => older.decode(json, path),
+  }
+})()
+
 /** A state as format 14 wrote it: everything but revocations (read with none). */
-export const kernelStateV14 = withVenueHealth(14, CONFIG_PARTS)
+export const kernelStateV14 = withVenueHealth(14, CONFIG_PARTS_V17)
 
 /**
  * A state as format 13 wrote it: a policy's newOrdersBy, its config without the book limits (read with them absent,

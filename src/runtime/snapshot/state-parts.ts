@@ -27,7 +27,7 @@ const workKind = oneOf<WorkKind>(['place', 'cancel', 'amend', 'reconcile'])
 /** An instrument as formats 5–12 held it: without the book limit. */
 export type InstrumentV12 = Omit<Instrument, 'touchQtyMin'>
 /** The kernel params as formats 5–12 held them: without the book limits. */
-export type KernelParamsV12 = Omit<KernelParams, 'spreadBpsMax' | 'touchShareBpsMax'>
+export type KernelParamsV12 = Omit<KernelParams, 'spreadBpsMax' | 'touchShareBpsMax' | 'terminalOrdersHeldMax'>
 
 const instrumentFieldsV12: Fields<InstrumentV12> = {
   venue: str,
@@ -99,7 +99,12 @@ const paramsFieldsV12: Fields<KernelParamsV12> = {
   sendRetryMs: num,
 }
 
-const params = record<KernelParams>('KernelParams', { ...paramsFieldsV12, spreadBpsMax: absentOr(num), touchShareBpsMax: absentOr(num) })
+/** The kernel params as formats 14–17 held them: the book limits, without the cap on ended orders held. */
+export type KernelParamsV17 = Omit<KernelParams, 'terminalOrdersHeldMax'>
+
+const paramsFieldsV17: Fields<KernelParamsV17> = { ...paramsFieldsV12, spreadBpsMax: absentOr(num), touchShareBpsMax: absentOr(num) }
+const params = record<KernelParams>('KernelParams', { ...paramsFieldsV17, terminalOrdersHeldMax: absentOr(num) })
+const paramsV17 = record<KernelParamsV17>('KernelParams', paramsFieldsV17) as Codec<KernelParams>
 const paramsV12 = record<KernelParamsV12>('KernelParams', paramsFieldsV12) as Codec<KernelParams>
 
 /** The config parts a format holds: its instruments, params and policies, in the config and the state's maps alike. */
@@ -117,8 +122,14 @@ function configParts(instruments: Codec<Instrument>, params: Codec<KernelParams>
   }
 }
 
-/** Format 14's (this build's): the book limits in the instruments and params, a policy's newOrdersBy. */
+/** Format 18's (this build's): the cap on ended orders held (absent: none), besides format 14's parts. */
 export const CONFIG_PARTS: ConfigParts = configParts(instrument, params, policy)
+
+/**
+ * Formats 14–17's: the book limits in the instruments and params, a policy's newOrdersBy; no cap on ended orders held
+ * — read with it absent (no cap), what replaying their logs gives: those builds recorded none. They never write.
+ */
+export const CONFIG_PARTS_V17: ConfigParts = configParts(instrument, paramsV17, policy)
 
 /**
  * Format 13's: a policy's newOrdersBy, no book limits — read with them absent (off), what replaying its log gives:
