@@ -244,7 +244,11 @@ export interface PaperBannerOptions {
   execPath?: string
 }
 
-/** How to get a token and place an order, printed on a paper start. */
+/**
+ * How to get a token, watch the account's stream, place an order and cancel one, printed on a paper start: each
+ * command pasted as printed works, in the order printed. The stream comes before the order because it starts at the
+ * log's end: opened after the POST (the banner's order once) it showed none of the order's events but a late fill.
+ */
 export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
   const order = firstOrderExample(config)
@@ -253,11 +257,13 @@ export function paperBanner(config: Config, url: string, options: PaperBannerOpt
     `egress is running in paper mode at ${url} (sim venue, account ${account} funded)`,
     '',
     ...tokenHint(config, account, options),
-    'Place an order:',
+    "Watch the account's live stream (in the background: kill %1 ends it; -H 'Last-Event-ID: 0' replays from the log's start):",
+    `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN" &`,
+    'Place an order (202 with its order_id; the stream shows it accepted, sent, acknowledged and filled):',
     `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
     `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"${order.symbol}","side":"buy","type":"limit","qty":"${order.qty}","price":"${order.price}"}'`,
-    'Watch it:',
-    `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN"`,
+    'Cancel an order that has not filled yet (ORDER_ID: the order_id its POST answered; a filled one is 409 ORDER_NOT_CANCELABLE):',
+    `  curl -s -X POST ${url}/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
 }
@@ -278,7 +284,9 @@ function tokenHint(config: Config, account: string, options: PaperBannerOptions)
   }
   const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
   const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
-  return ['Get a token:', `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
+  // The token command finds the secret in the data directory, a relative ./data by default: run elsewhere, it made a
+  // secret of its own there and its token was refused (bad_signature).
+  return ['Get a token, in a second terminal in this directory (the command reads the gateway\'s data directory):', `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
 }
 
 /**
