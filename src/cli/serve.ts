@@ -10,6 +10,7 @@
 import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
+import { WalLockedError } from '../../wal/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import type { DiskWatch } from '../http/disk/index.ts'
 import { currentBuild } from './build-info.ts'
@@ -19,6 +20,7 @@ import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { firstOrderExample } from './serve-sim.ts'
+import { listenRefusal, logLockedRefusal } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
@@ -131,13 +133,19 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // Seals need a key: a single paper or shadow node without one configured uses the data dir's local key (made once).
   const audit = await withLocalSealKey(config.audit, { dataDir: config.dataDir, mode: config.mode })
   if (audit.signingKeyFile !== config.audit.signingKeyFile) log(`seals signed with the local key ${audit.signingKeyFile} (not an HSM/KMS key; audit.signingKeyFile names your own)`)
-  const served = await startServeGateway(config, {
-    audit,
-    clock,
-    buildCommit,
-    onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
-    log,
-  })
+  let served: Awaited<ReturnType<typeof startServeGateway>>
+  try {
+    served = await startServeGateway(config, {
+      audit,
+      clock,
+      buildCommit,
+      onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
+      log,
+    })
+  } catch (error) {
+    // A second `npm start` on the same data directory: the lock's words, with its code and the way out.
+    throw error instanceof WalLockedError ? logLockedRefusal(error.message, config) : error
+  }
   const { gateway, digest } = served
   if (signalled !== null) {
     log(`${signalled} during start-up: stopping before intake opens`)
@@ -188,7 +196,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     clock.cancelAll()
     http.close()
     verifier.close()
-    throw new Error(cannotListen)
+    throw listenRefusal(error, config)
   }
   const url = httpUrlOf(config.host, server.port as number)
   log(`listening on ${url}`)
