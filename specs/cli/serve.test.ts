@@ -22,7 +22,7 @@ describe('egress serve', () => {
   test('the paper banner says how to get a token and place an order', () => {
     const banner = paperBanner(defaultConfig(), 'http://127.0.0.1:8080')
     expect(banner).toContain('token --sub alice --account demo-1 --role trader')
-    expect(banner).toContain('curl -s -X POST http://127.0.0.1:8080/v1/orders')
+    expect(banner).toContain("curl -s -w '\\n' -X POST http://127.0.0.1:8080/v1/orders")
     expect(banner).toContain('"account":"demo-1","symbol":"BTC-USD"')
   })
 
@@ -35,7 +35,7 @@ describe('egress serve', () => {
     expect(at('-X POST http://127.0.0.1:8080/v1/orders ')).toBeGreaterThan(at('/v1/accounts/demo-1/stream'))
     expect(lines[at('/v1/accounts/demo-1/stream')]).toEndWith('-H "Authorization: Bearer $TOKEN" &')
     expect(banner(lines)).toContain('Last-Event-ID: 0')
-    expect(lines[at('/cancel')]).toBe('  curl -s -X POST http://127.0.0.1:8080/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"')
+    expect(lines[at('/cancel')]).toBe(`  curl -s -w '\\n' -X POST http://127.0.0.1:8080/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`)
     expect(at('/cancel')).toBeGreaterThan(at('-X POST http://127.0.0.1:8080/v1/orders '))
   })
 

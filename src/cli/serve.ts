@@ -256,6 +256,7 @@ export interface PaperBannerOptions {
  * How to get a token, watch the account's stream, place an order and cancel one, printed on a paper start: each
  * command pasted as printed works, in the order printed. The stream comes before the order because it starts at the
  * log's end: opened after the POST (the banner's order once) it showed none of the order's events but a late fill.
+ * The answers end with a newline (-w), so that neither the prompt nor the stream's next lines run on after the JSON.
  */
 export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
@@ -268,10 +269,10 @@ export function paperBanner(config: Config, url: string, options: PaperBannerOpt
     "Watch the account's live stream (in the background: kill %1 ends it; -H 'Last-Event-ID: 0' replays from the log's start):",
     `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN" &`,
     'Place an order (202 with its order_id; the stream shows it accepted, sent, acknowledged and filled):',
-    `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+    `  curl -s -w '\\n' -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
     `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"${order.symbol}","side":"buy","type":"limit","qty":"${order.qty}","price":"${order.price}"}'`,
     'Cancel an order that has not filled yet (ORDER_ID: the order_id its POST answered; a filled one is 409 ORDER_NOT_CANCELABLE):',
-    `  curl -s -X POST ${url}/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`,
+    `  curl -s -w '\\n' -X POST ${url}/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
 }
