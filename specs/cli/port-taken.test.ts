@@ -33,7 +33,12 @@ test('a taken port exits 1 naming it, and leaves the data dir to the next start'
     const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
     expect(code).toBe(1)
     const stderr = await new Response(child.stderr as ReadableStream).text()
-    expect(stderr.trimEnd().split('\n').at(-1)).toBe(`egress serve: cannot listen on 127.0.0.1:${taken}: Failed to start server. Is port ${taken} in use?`)
+    // The code first, then Bun's words, then how to start on another port (before: Bun's words alone).
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(
+      `egress serve: LISTEN_FAILED: cannot listen on 127.0.0.1:${taken}: Failed to start server. Is port ${taken} in use? The gateway was stopped; ` +
+        `another program holds the port (another egress?): start this one on a free port, PORT=${taken + 1} (config "port"), or stop that program; ` +
+        'if the port is free, check that EGRESS_HOST (config "host") is an address of this machine',
+    )
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
     await child.exited

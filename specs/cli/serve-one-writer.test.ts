@@ -49,6 +49,11 @@ test('a second serve on the same data directory exits 1 naming the first; the fi
     expect(code).toBe(1)
     expect(stderr).toContain('is open in another process')
     expect(stderr).toContain(`pid ${first.pid}`)
+    // Its last line, the one `egress serve:` prints, starts with the code and ends with the way out (before: neither).
+    const last = stderr.trimEnd().split('\n').at(-1) ?? ''
+    expect(last).toStartWith('egress serve: LOG_LOCKED: the log in ')
+    expect(last).toContain(`Another egress is running on the data directory ${dir}: stop it first (Ctrl-C in its terminal, or kill ${first.pid})`)
+    expect(last).toEndWith(`or start this one on a directory and port of its own (EGRESS_DATA_DIR=./data-2 PORT=${secondPort + 1})`)
 
     expect((await place('after')).status).toBe(202)
   } finally {

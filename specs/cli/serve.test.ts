@@ -4,6 +4,8 @@ import { paperBanner } from '../../src/cli/serve.ts'
 import { defaultConfig } from '../../src/config/index.ts'
 import { recordingIo } from './io.ts'
 
+const banner = (lines: string[]): string => lines.join('\n')
+
 describe('egress serve', () => {
   test('a bad config exits 1 with one line naming the field and what was expected', async () => {
     const io = recordingIo({ PORT: 'eighty' })
@@ -20,8 +22,21 @@ describe('egress serve', () => {
   test('the paper banner says how to get a token and place an order', () => {
     const banner = paperBanner(defaultConfig(), 'http://127.0.0.1:8080')
     expect(banner).toContain('token --sub alice --account demo-1 --role trader')
-    expect(banner).toContain('curl -s -X POST http://127.0.0.1:8080/v1/orders')
+    expect(banner).toContain("curl -s -w '\\n' -X POST http://127.0.0.1:8080/v1/orders")
     expect(banner).toContain('"account":"demo-1","symbol":"BTC-USD"')
+  })
+
+  test('the banner opens the stream before it places the order, in the background, and says how to cancel one', () => {
+    // The stream starts at the log's end: printed after the POST ("Watch it:"), it showed none of the order's events.
+    const lines = paperBanner(defaultConfig(), 'http://127.0.0.1:8080').split('\n')
+    const at = (text: string) => lines.findIndex((line) => line.includes(text))
+    expect(at('TOKEN=$(')).toBeGreaterThan(0)
+    expect(at('/v1/accounts/demo-1/stream')).toBeGreaterThan(at('TOKEN=$('))
+    expect(at('-X POST http://127.0.0.1:8080/v1/orders ')).toBeGreaterThan(at('/v1/accounts/demo-1/stream'))
+    expect(lines[at('/v1/accounts/demo-1/stream')]).toEndWith('-H "Authorization: Bearer $TOKEN" &')
+    expect(banner(lines)).toContain('Last-Event-ID: 0')
+    expect(lines[at('/cancel')]).toBe(`  curl -s -w '\\n' -X POST http://127.0.0.1:8080/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`)
+    expect(at('/cancel')).toBeGreaterThan(at('-X POST http://127.0.0.1:8080/v1/orders '))
   })
 
   test("the banner's token command, run as printed, mints a token the gateway accepts under a config file", async () => {

@@ -10,6 +10,7 @@
 import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
+import { WalLockedError } from '../../wal/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import type { DiskWatch } from '../http/disk/index.ts'
 import { currentBuild } from './build-info.ts'
@@ -19,6 +20,7 @@ import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { firstOrderExample } from './serve-sim.ts'
+import { listenRefusal, logLockedRefusal } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
@@ -131,13 +133,19 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // Seals need a key: a single paper or shadow node without one configured uses the data dir's local key (made once).
   const audit = await withLocalSealKey(config.audit, { dataDir: config.dataDir, mode: config.mode })
   if (audit.signingKeyFile !== config.audit.signingKeyFile) log(`seals signed with the local key ${audit.signingKeyFile} (not an HSM/KMS key; audit.signingKeyFile names your own)`)
-  const served = await startServeGateway(config, {
-    audit,
-    clock,
-    buildCommit,
-    onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
-    log,
-  })
+  let served: Awaited<ReturnType<typeof startServeGateway>>
+  try {
+    served = await startServeGateway(config, {
+      audit,
+      clock,
+      buildCommit,
+      onError: (error, context) => log(`error: ${context}: ${error instanceof Error ? error.message : String(error)}`),
+      log,
+    })
+  } catch (error) {
+    // A second `npm start` on the same data directory: the lock's words, with its code and the way out.
+    throw error instanceof WalLockedError ? logLockedRefusal(error.message, config) : error
+  }
   const { gateway, digest } = served
   if (signalled !== null) {
     log(`${signalled} during start-up: stopping before intake opens`)
@@ -188,7 +196,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     clock.cancelAll()
     http.close()
     verifier.close()
-    throw new Error(cannotListen)
+    throw listenRefusal(error, config)
   }
   const url = httpUrlOf(config.host, server.port as number)
   log(`listening on ${url}`)
@@ -244,7 +252,12 @@ export interface PaperBannerOptions {
   execPath?: string
 }
 
-/** How to get a token and place an order, printed on a paper start. */
+/**
+ * How to get a token, watch the account's stream, place an order and cancel one, printed on a paper start: each
+ * command pasted as printed works, in the order printed. The stream comes before the order because it starts at the
+ * log's end: opened after the POST (the banner's order once) it showed none of the order's events but a late fill.
+ * The answers end with a newline (-w), so that neither the prompt nor the stream's next lines run on after the JSON.
+ */
 export function paperBanner(config: Config, url: string, options: PaperBannerOptions = {}): string {
   const account = config.accounts[0]?.id ?? 'demo-1'
   const order = firstOrderExample(config)
@@ -253,11 +266,13 @@ export function paperBanner(config: Config, url: string, options: PaperBannerOpt
     `egress is running in paper mode at ${url} (sim venue, account ${account} funded)`,
     '',
     ...tokenHint(config, account, options),
-    'Place an order:',
-    `  curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+    "Watch the account's live stream (in the background: kill %1 ends it; -H 'Last-Event-ID: 0' replays from the log's start):",
+    `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN" &`,
+    'Place an order (202 with its order_id; the stream shows it accepted, sent, acknowledged and filled):',
+    `  curl -s -w '\\n' -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
     `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"${order.symbol}","side":"buy","type":"limit","qty":"${order.qty}","price":"${order.price}"}'`,
-    'Watch it:',
-    `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN"`,
+    'Cancel an order that has not filled yet (ORDER_ID: the order_id its POST answered; a filled one is 409 ORDER_NOT_CANCELABLE):',
+    `  curl -s -w '\\n' -X POST ${url}/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
 }
@@ -278,7 +293,9 @@ function tokenHint(config: Config, account: string, options: PaperBannerOptions)
   }
   const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
   const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
-  return ['Get a token:', `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
+  // The token command finds the secret in the data directory, a relative ./data by default: run elsewhere, it made a
+  // secret of its own there and its token was refused (bad_signature).
+  return ['Get a token, in a second terminal in this directory (the command reads the gateway\'s data directory):', `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
 }
 
 /**

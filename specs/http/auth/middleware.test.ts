@@ -29,7 +29,7 @@ describe('requireAuth', () => {
     expect(res.status).toBe(401)
     expect(res.headers.get('WWW-Authenticate')).toBe('Bearer')
     expect(await res.json()).toEqual({
-      error: { code: 'UNAUTHENTICATED', message: 'a bearer token is required', details: { reason: 'missing' } },
+      error: { code: 'UNAUTHENTICATED', message: 'a bearer token is required: send "Authorization: Bearer <token>"', details: { reason: 'missing' } },
     })
   })
 

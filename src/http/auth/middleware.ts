@@ -53,6 +53,8 @@ export function bearerTokenOf(c: Context): string {
 
 function bearerToken(header: string | undefined): string {
   if (header === undefined || header === '') throw unauthenticated('missing')
+  // `-H "Authorization: Bearer $TOKEN"` in a shell where TOKEN was never set (a second terminal) sends the scheme alone.
+  if (/^Bearer *$/i.test(header)) throw unauthenticated('malformed', 'the token after "Bearer" is empty (is $TOKEN set in this shell?)')
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header)
   if (match === null || match[1] === undefined) throw unauthenticated('malformed', 'expected "Authorization: Bearer <token>"')
   if (match[1].length > TOKEN_CHARS_MAX) throw unauthenticated('malformed', 'token too long')

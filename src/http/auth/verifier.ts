@@ -259,14 +259,14 @@ export type RejectReason =
   | 'invalid'
 
 const REASON_MESSAGES: Record<RejectReason, string> = {
-  missing: 'a bearer token is required',
+  missing: 'a bearer token is required: send "Authorization: Bearer <token>"',
   malformed: 'the token is malformed',
   algorithm_not_allowed: 'the token algorithm is not allowed',
   critical_header_unsupported: 'the token names a critical header extension (crit) that is not supported',
   wrong_type: 'the token type (typ) is not an access token (JWT or at+jwt)',
   unknown_key: 'the token key id is not trusted',
-  bad_signature: 'the token signature is invalid',
-  expired: 'the token has expired',
+  bad_signature: 'the token signature is invalid: it was altered, or signed with a key this gateway does not hold (`egress token` run on another data directory or config, or before its secret changed); get a new token',
+  expired: 'the token has expired: get a new one',
   not_yet_valid: 'the token is not valid yet',
   wrong_issuer: 'the token issuer is not accepted',
   wrong_audience: 'the token audience is not accepted',

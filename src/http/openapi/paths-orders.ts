@@ -13,7 +13,7 @@ import { EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX, EVENTS_QUERY } from '../routes/ev
 import { LIST_QUERY_SCHEMA } from '../routes/orders.ts'
 import { CANCEL_BODY_SCHEMA } from '../routes/order-actions.ts'
 import { ORDER_EVENTS, ORDER_EXPLAIN } from './order-log-schema.ts'
-import { answerComponents, DECIMAL, decimal, errorResponse, IDEMPOTENCY_KEY, integer, TRACEPARENT, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
+import { answerComponents, DECIMAL, decimal, ERRORS, errorResponse, IDEMPOTENCY_KEY, integer, TRACEPARENT, jsonAnswer, jsonContent, nullable, operation, ORDER_ID, queryParameters, record, ref, schemaOf, type DocumentPart, type Json } from './shared.ts'
 
 /** The 503 of a new order or an amend: the shared meanings, and the data dir's free-space floor. */
 const DISK_LOW_OR_UNAVAILABLE =
@@ -144,6 +144,10 @@ export function ordersPart(): DocumentPart {
           errors: ['400', '401', '403', '413', '415', '503'],
           responses: {
             '202': { description: 'Accepted and durable', content: jsonContent(ref('Accepted')) },
+            '400': errorResponse(
+              `${ERRORS['400'].description} IDEMPOTENCY_KEY_MISSING: neither an Idempotency-Key header nor client_order_id. IDEMPOTENCY_KEY_MISMATCH: both sent, and they differ. ` +
+                'IDEMPOTENCY_KEY_RESERVED: a key starting with `flatten:`',
+            ),
             '403': errorResponse(
               'FORBIDDEN: no trading role, or the token does not name the account. POLICY_MISSING: no policy for the account; for an account the gateway never held ' +
                 '(not in its config, whatever the token names) refused before anything is recorded (details.account, no order id), for one its config no longer names ' +

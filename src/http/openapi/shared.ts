@@ -65,11 +65,13 @@ export function record(properties: Record<string, Json>, description?: string): 
 
 export const ERRORS = {
   '400': errorResponse(
-    'Malformed JSON, a body or query that fails validation (each issue with its path: in the body as it is, `qty`; a query parameter as `query.<name>`, `query.limit`), or a query parameter the route does not take or one given more than once (VALIDATION_FAILED, path `query.<name>`)',
+    'MALFORMED_REQUEST: the body is not JSON (missing, not valid UTF-8, a member given twice). VALIDATION_FAILED: a body or query that fails validation (each issue in details.issues with its path: in the body as it is, `qty`; a query parameter as `query.<name>`, `query.limit`), or a query parameter the route does not take or one given more than once (path `query.<name>`)',
   ),
-  '401': errorResponse('Missing or invalid bearer token'),
-  '403': errorResponse('The principal lacks the role or account scope'),
-  '404': errorResponse('No such resource (or not readable by this principal)'),
+  '401': errorResponse(
+    'UNAUTHENTICATED: no bearer token, or one refused; details.reason says which check (missing, malformed, expired, bad_signature, unknown_key, wrong_issuer, wrong_audience, …). TOKEN_REVOKED: a valid token an admin revoked',
+  ),
+  '403': errorResponse('FORBIDDEN: the principal lacks the role or account scope'),
+  '404': errorResponse('NOT_FOUND: no such resource (or not readable by this principal)'),
   '413': errorResponse('Body larger than the configured bound'),
   '415': errorResponse('UNSUPPORTED_MEDIA_TYPE: a body sent without Content-Type application/json (or a +json type)'),
   '429': errorResponse('RATE_LIMITED: the log is at capacity; retry after Retry-After'),
