@@ -12,7 +12,7 @@
  *   CANCEL_ONLY holds them), so changing one into the other could loosen what was chosen, and it never resumes;
  * - once per engagement: after a trip, or while any switch is engaged, the breakers are idle (nothing is counted) until
  *   a RESUME is durable; then they re-arm with their windows started again, so no figure from before the RESUME trips
- *   them and no record storm follows a trip;
+ *   them (nor the answer to a call made before it) and no record storm follows a trip;
  * - a submit the engine refused (its log full) is not retried at once nor in a loop: the breakers may trip again from
  *   the next evaluation on (evaluateEveryMs later), on figures as they stand then. A kill switch is idempotent anyway.
  */
@@ -102,6 +102,9 @@ export class AutoStop {
   /** The executor's onCall: a venue's answer to a place, cancel or amend made at `sentAtMs`. O(1). */
   observeCall(venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number, call: SendResultCommand['kind']): void {
     if ((this.venueRejects === null && this.ackLatency === null) || !this.mayTrip()) return
+    // A call made before the breakers were armed (a cancel or a flatten's close in flight as the operator resumed) is
+    // evidence from before the RESUME: counted, the slow call or reject resumed over tripped them again at once.
+    if (sentAtMs < this.armedAtMs) return
     if (this.options.answeredLocally(venue, outcome)) return
     const nowMs = this.options.clock.nowMs()
     if (this.venueRejects !== null && call === 'place_result' && (outcome.kind === 'ok' || outcome.kind === 'rejected')) {
