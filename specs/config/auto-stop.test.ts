@@ -26,7 +26,7 @@ describe('config autoStop', () => {
       venueRejects: { windowMs: 60_000, samplesMin: 20, rejectPctMax: 50, action: 'HALT' },
       unknownOrders: { ordersMax: 10, dwellMs: 30_000, action: 'HALT' },
       orderRate: { windowMs: 10_000, ordersMax: 1_000, scope: 'account', action: 'HALT' },
-      ackLatency: { windowMs: 60_000, samplesMin: 20, p99MsMax: 2_000, action: 'HALT' },
+      ackLatency: { windowMs: 60_000, samplesMin: 100, p99MsMax: 2_000, action: 'HALT' },
     })
     expect(parseConfig({ autoStop: { orderRate: { ordersMax: 50, action: 'CANCEL_ONLY', scope: 'all' } } }).autoStop).toEqual({
       evaluateEveryMs: 1_000,

@@ -58,7 +58,11 @@ export const AUTO_STOP = v.strictObject({
   ackLatency: v.optional(
     v.strictObject({
       windowMs: WINDOW_MS,
-      samplesMin: SAMPLES_MIN,
+      /**
+       * Fewer calls than this in the window is no evidence. 100 by default: the nearest-rank p99 of fewer than 100 calls
+       * is their slowest, so with 20 a single slow call among 20 would halt trading.
+       */
+      samplesMin: v.optional(integerIn(1, 1_000_000), 100),
       p99MsMax: v.optional(integerIn(1, 600_000), 2_000),
       action: ACTION,
     }),
