@@ -2,7 +2,7 @@
  * probe:sustained-memory — whether the JavaScript heap stays bounded under a sustained order flow once the kernel's cap
  * on ended orders held (`kernel.terminalOrdersHeldMax`, src/kernel/retention.ts) is reached, against the same flow
  * with the grace alone deciding (an hour: every order of the run stays). Memory sizing for operators and the check
- * behind the cap: without it a sustained rate of R orders/s holds R × 3,600 ended orders (~2.6 KB of heap each, all
+ * behind the cap: without it a sustained rate of R orders/s holds R × 3,600 ended orders (~2 KB of heap each, all
  * structures: scripts/probe-heap-per-order.ts).
  *
  * Each run is a child process holding serve's gateway and HTTP app in-process (paper mode, sim venue, fsync log, the
@@ -76,10 +76,8 @@ async function child(name: RunName, orders: number, cap: number, checkpoints: nu
   const readings: Checkpoint[] = []
   let sequence = 0
   try {
-    const step = Math.ceil(orders / checkpoints)
-    while (sequence < orders) {
-      const count = Math.min(step, orders - sequence)
-      sequence = await placeBenchOrders(serve, { token, firstIndex: sequence, count, keyPrefix: 's', concurrency: CONCURRENCY, deadlineMs })
+    for (const through of checkpointOrders(orders, checkpoints)) {
+      sequence = await placeBenchOrders(serve, { token, firstIndex: sequence, count: through - sequence, keyPrefix: 's', concurrency: CONCURRENCY, deadlineMs })
       while (served.gateway.engine.pending > 0 || served.gateway.executor['busy'].size > 0) {
         if (performance.now() > deadlineMs) throw new Error(`probe:sustained-memory: settling took longer than ${WAIT_MS_MAX} ms`)
         await Bun.sleep(5)
@@ -99,8 +97,9 @@ async function child(name: RunName, orders: number, cap: number, checkpoints: nu
       })
       console.error(`probe:sustained-memory: ${name}: ${JSON.stringify(readings.at(-1))}`)
     }
-    // The slope from the first checkpoint at which both caps were reached (the capped run's; the same orders for both).
-    const fromIndex = Math.max(0, readings.findIndex((reading) => reading.orders >= cap + HELD_MARGIN_ORDERS))
+    // The slope from the first checkpoint at which both caps were reached (the capped run's; the same orders for both;
+    // main makes sure it is not the last).
+    const fromIndex = readings.findIndex((reading) => reading.orders >= cap + HELD_MARGIN_ORDERS)
     const from = readings[fromIndex] as Checkpoint
     const to = readings.at(-1) as Checkpoint
     const kbPerOrderAfterCap = to.orders === from.orders ? 0 : round(((to.heapMb - from.heapMb) * 1024) / (to.orders - from.orders), 3)
@@ -108,6 +107,17 @@ async function child(name: RunName, orders: number, cap: number, checkpoints: nu
   } finally {
     await serve.close()
   }
+}
+
+/** The orders placed at each checkpoint: `orders` in `checkpoints` steps of equal size (the last may be shorter). */
+function checkpointOrders(orders: number, checkpoints: number): number[] {
+  const step = Math.ceil(orders / checkpoints)
+  const counts: number[] = []
+  for (let placed = 0; placed < orders; ) {
+    placed += Math.min(step, orders - placed)
+    counts.push(placed)
+  }
+  return counts
 }
 
 function positiveInteger(text: string, name: string): number {
@@ -122,6 +132,9 @@ async function main(): Promise<void> {
   const cap = positiveInteger(values.cap, 'cap')
   const checkpoints = positiveInteger(values.checkpoints, 'checkpoints')
   if (cap < 10_000 || cap + HELD_MARGIN_ORDERS >= orders) throw new RangeError(`--cap must be at least 10000 (terminalOrdersKeptMax), and --orders above it plus ${HELD_MARGIN_ORDERS} (the back office's margin), got ${cap}`)
+  // The slope is read between the first checkpoint past both caps and the last: with one only it would be 0 KB per order.
+  const pastCaps = checkpointOrders(orders, checkpoints).filter((count) => count >= cap + HELD_MARGIN_ORDERS).length
+  if (pastCaps < 2) throw new RangeError(`--checkpoints: at least two must fall at or past --cap plus ${HELD_MARGIN_ORDERS} (${cap + HELD_MARGIN_ORDERS} orders) to read a slope; ${checkpoints} over ${orders} orders leave ${pastCaps}`)
   if (values.child !== undefined) {
     if (!(RUN_NAMES as readonly string[]).includes(values.child)) throw new RangeError(`--child must be one of ${RUN_NAMES.join(', ')}`)
     console.log(JSON.stringify(await child(values.child as RunName, orders, cap, checkpoints)))

@@ -78,8 +78,8 @@ export class OcoWatch {
       const openList = openListId === undefined ? undefined : this.shadow.orderLists.lists.get(openListId)
       applyInPlace(this.shadow, event, { lsn })
       if (event.type === 'kernel.configured' && this.shadow.config !== null) {
-        // Retirement off in the shadow: a leg's history stays readable.
-        this.shadow.config = { ...this.shadow.config, params: { ...this.shadow.config.params, terminalOrdersKeptMax: Number.MAX_SAFE_INTEGER } }
+        // Retirement off in the shadow (no count, no cap): a leg's history stays readable.
+        this.shadow.config = { ...this.shadow.config, params: { ...this.shadow.config.params, terminalOrdersKeptMax: Number.MAX_SAFE_INTEGER, terminalOrdersHeldMax: Number.MAX_SAFE_INTEGER } }
       }
       if (event.type === 'order_list.accepted') for (const leg of event.legs) this.listOfLeg.set(leg, event.listId)
       if (event.type === 'order_list.triggered') {

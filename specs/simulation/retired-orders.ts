@@ -56,9 +56,9 @@ export class RetiredOrders {
   private apply(event: DomainEvent, lsn: number): void {
     applyInPlace(this.shadow, event, { lsn })
     const config = this.shadow.config
-    // Retirement off in the shadow: it keeps every order the live state retires.
+    // Retirement off in the shadow (no count, no cap): it keeps every order the live state retires.
     if (event.type === 'kernel.configured' && config !== null) {
-      this.shadow.config = { ...config, params: { ...config.params, terminalOrdersKeptMax: Number.MAX_SAFE_INTEGER } }
+      this.shadow.config = { ...config, params: { ...config.params, terminalOrdersKeptMax: Number.MAX_SAFE_INTEGER, terminalOrdersHeldMax: Number.MAX_SAFE_INTEGER } }
     }
   }
 }

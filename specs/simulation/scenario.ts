@@ -105,6 +105,10 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
     // Event time an ended order stays before it may be retired: none, shorter than a run, or the default hour (never).
     terminalOrderRetireAfterMs: draw.pick([0, 500, 3_600_000]),
   }
+  // The hard cap on ended orders held (src/kernel/retention.ts): at or just above the count kept, so it retires orders
+  // within the grace, or the default (never reached in a run). Never below the count, as config load requires. Drawn
+  // last, so every draw before it, and each seed's scenario but for the cap, is what it was.
+  params.terminalOrdersHeldMax = Math.max(params.terminalOrdersKeptMax ?? 0, draw.pick([3, 1_000_000]))
   return { seed, steps: options.steps, venue, faults, params, calm }
 }
 
