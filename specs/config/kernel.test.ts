@@ -36,12 +36,15 @@ describe('config kernel section', () => {
     expect(messageOf(() => parseConfig({ kernel: 5 }))).toContain('kernel:')
   })
 
-  test('the cap on ended orders held: 1,000,000 by default, set within its range, never below the count kept', () => {
+  test('the cap on ended orders held: 1,000,000 by default (or the count kept, when larger and the cap unset), set within its range, never below the count kept', () => {
     expect(defaultKernelParams().terminalOrdersHeldMax).toBe(1_000_000)
     expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersHeldMax: 50_000 } }).kernel)).toEqual({ terminalOrdersHeldMax: 50_000 })
     expect(messageOf(() => parseConfig({ kernel: { terminalOrdersHeldMax: 999 } }))).toContain('kernel.terminalOrdersHeldMax: expected an integer between 1000 and 100000000, got 999')
     expect(messageOf(() => parseConfig({ kernel: { terminalOrdersHeldMax: 5_000 } }))).toContain('kernel.terminalOrdersHeldMax: must be ≥ kernel.terminalOrdersKeptMax (10000)')
-    expect(messageOf(() => parseConfig({ kernel: { terminalOrdersKeptMax: 2_000_000 } }))).toContain('kernel.terminalOrdersHeldMax: must be ≥ kernel.terminalOrdersKeptMax (2000000)')
+    expect(messageOf(() => parseConfig({ kernel: { terminalOrdersKeptMax: 2_000_000, terminalOrdersHeldMax: 1_500_000 } }))).toContain('kernel.terminalOrdersHeldMax: must be ≥ kernel.terminalOrdersKeptMax (2000000)')
+    // A config from before the cap, keeping more than the default cap, still loads: unset, the cap follows the count.
+    expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersKeptMax: 2_000_000 } }).kernel)).toEqual({ terminalOrdersKeptMax: 2_000_000, terminalOrdersHeldMax: 2_000_000 })
+    expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersKeptMax: 500_000 } }).kernel)).toEqual({ terminalOrdersKeptMax: 500_000 })
     expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersKeptMax: 20_000, terminalOrdersHeldMax: 20_000 } }).kernel)).toEqual({ terminalOrdersKeptMax: 20_000, terminalOrdersHeldMax: 20_000 })
   })
 

@@ -39,8 +39,10 @@ export const RETIRE_MARGIN_MS = 60_000
  * How many more ended orders than the kernel's cap (terminalOrdersHeldMax) the back office holds before its own cap
  * retires the oldest, grace or not. The kernel's cap skips a busy order (a venue call in flight: at most serve's
  * callsInFlightMax, 512, plus the cancels of Lane0; work queued) and keeps it beyond the cap, which the ledger cannot
- * see; this margin is the room for those, so the ledger still holds every order the kernel can book a fill for unless
- * more than this many ended orders are busy at once. 10,000 ledger entries are ~4 MB.
+ * see; this margin is the room for those. What it bounds is how long such an order may stay busy, not how many are:
+ * the ledger retires a busy order once cap + this many orders have ended after it (at the minimum cap of 1,000 and
+ * 5,000 orders/s, ~2.2 s; at the default cap, minutes), and a fill the kernel then books for it shows as a
+ * ledger_vs_kernel break (`counters.unbookedFills`), as after the grace's margin. 10,000 ledger entries are ~4 MB.
  */
 export const HELD_MARGIN_ORDERS = 10_000
 

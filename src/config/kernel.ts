@@ -86,7 +86,9 @@ export function venueTimeoutMsMax(venues: readonly VenueTimeouts[] | undefined):
 /**
  * The fields the config sets (the rest stay the kernel's defaults), and the reconcile grace its venues need when it
  * sets none: the larger of the kernel's default and the longest venue request timeout (venueTimeoutMsMax). An
- * explicit grace below that timeout is refused at load (src/config/load.ts).
+ * explicit grace below that timeout is refused at load (src/config/load.ts). Likewise the cap on ended orders held,
+ * when unset, is at least the count the config keeps: a config written before the cap existed, keeping more than the
+ * default cap, still loads and keeps what it kept (an explicit cap below the count is refused at load).
  */
 export function kernelParamsOverrides(section: KernelSection | undefined, venues: readonly VenueTimeouts[] | undefined = []): Partial<KernelParams> {
   const overrides: Partial<KernelParams> = {}
@@ -97,6 +99,11 @@ export function kernelParamsOverrides(section: KernelSection | undefined, venues
   if (section === undefined) return overrides
   for (const [name, value] of Object.entries(section) as [keyof KernelParams, number | undefined][]) {
     if (value !== undefined) overrides[name] = value
+  }
+  const heldMaxDefault = defaultKernelParams().terminalOrdersHeldMax
+  const keptMax = section.terminalOrdersKeptMax
+  if (section.terminalOrdersHeldMax === undefined && heldMaxDefault !== undefined && keptMax !== undefined && keptMax > heldMaxDefault) {
+    overrides.terminalOrdersHeldMax = keptMax
   }
   return overrides
 }

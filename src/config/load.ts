@@ -237,7 +237,8 @@ function graceIssues(parsed: Parsed): ConfigIssue[] {
  */
 function heldMaxIssues(parsed: Parsed): ConfigIssue[] {
   const defaults = defaultKernelParams()
-  const heldMax = parsed.kernel?.terminalOrdersHeldMax ?? defaults.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
+  // Unset, the cap follows a larger count (kernelParamsOverrides): only an explicit cap can be below it.
+  const heldMax = parsed.kernel?.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
   const keptMax = parsed.kernel?.terminalOrdersKeptMax ?? defaults.terminalOrdersKeptMax
   if (heldMax >= keptMax) return []
   return [{ path: 'kernel.terminalOrdersHeldMax', message: `must be ≥ kernel.terminalOrdersKeptMax (${keptMax}): the cap retires orders even within the grace, the count keeps the newest; got ${heldMax}` }]
