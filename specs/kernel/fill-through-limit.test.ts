@@ -2,12 +2,13 @@
  * A fill priced worse than the order's limit — a buy above it, a sell below it — happened at the venue, so it is booked
  * as reported; before, nothing else happened and nobody was told. Now the decision also raises a
  * FILL_PRICE_THROUGH_LIMIT alert, and the order's state is what the fill makes it (not Unknown: nothing is in doubt).
- * A market order has no limit; a fill at the limit or better raises nothing.
+ * A plain market order has no limit; a protected one's is its protection price, the limit it was sent at (src/kernel/
+ * venue-form.ts). A fill at the limit or better raises nothing.
  */
 
 import { describe, expect, test } from 'bun:test'
 import type { Decision } from '../../src/kernel/index.ts'
-import { config, d, Harness, policy, report } from './fixtures.ts'
+import { config, d, Harness, plainMarketConfig, policy, report } from './fixtures.ts'
 
 function throughLimitAlerts(decision: Decision): unknown[] {
   return decision.events.filter((event) => event.type === 'alert.raised' && event.reason === 'FILL_PRICE_THROUGH_LIMIT')
@@ -53,15 +54,28 @@ describe('a fill priced through the limit', () => {
     expect(throughLimitAlerts(fillAt(harness, sell, 's2', '51000'))).toEqual([])
   })
 
-  test('a market order has no limit: no alert at any price', () => {
-    const harness = Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
-    const buy = harness.openOrder({ side: 'buy', type: 'market', price: undefined, tif: 'IOC', client_order_id: 'mb' })
-    const sell = harness.openOrder({ side: 'sell', type: 'market', price: undefined, tif: 'IOC', client_order_id: 'ms' })
+  test('a plain market order has no limit: no alert at any price', () => {
+    const harness = Harness.funded({ config: plainMarketConfig({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    const buy = harness.openOrder({ side: 'buy', type: 'market', price: undefined, client_order_id: 'mb' })
+    const sell = harness.openOrder({ side: 'sell', type: 'market', price: undefined, client_order_id: 'ms' })
     expect(harness.order(buy).price).toBeNull()
+    expect(harness.order(buy).protectionPrice).toBeNull()
     expect(throughLimitAlerts(fillAt(harness, buy, 'mb1', '60000'))).toEqual([])
     expect(throughLimitAlerts(fillAt(harness, sell, 'ms1', '40000'))).toEqual([])
     expect(harness.order(buy).cumQty).toBe(d('0.01'))
     expect(harness.order(sell).cumQty).toBe(d('0.01'))
+  })
+
+  test("a protected market order is held to its protection price, the limit it was sent at (reference 50 000, band 5 %)", () => {
+    const harness = Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    const buy = harness.openOrder({ side: 'buy', type: 'market', price: undefined, tif: 'IOC', qty: '0.02', client_order_id: 'pb' })
+    const sell = harness.openOrder({ side: 'sell', type: 'market', price: undefined, tif: 'IOC', qty: '0.02', client_order_id: 'ps' })
+    expect(harness.order(buy).protectionPrice).toBe(d('52500'))
+    expect(harness.order(sell).protectionPrice).toBe(d('47500'))
+    expect(throughLimitAlerts(fillAt(harness, buy, 'pb1', '52500'))).toEqual([])
+    expect(throughLimitAlerts(fillAt(harness, sell, 'ps1', '47500'))).toEqual([])
+    expect(throughLimitAlerts(fillAt(harness, buy, 'pb2', '52500.01'))).toHaveLength(1)
+    expect(throughLimitAlerts(fillAt(harness, sell, 'ps2', '47499.99'))).toHaveLength(1)
   })
 
   test('a buy whose raised limit is sent in an amend may fill up to the new limit before the replace is reported', () => {

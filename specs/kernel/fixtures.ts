@@ -51,6 +51,16 @@ export function config(overrides: { policies?: Policy[]; params?: Partial<Kernel
   return { ...base, params: { ...base.params, ...overrides.params } }
 }
 
+/**
+ * `config(overrides)` with instruments that take no IOC: a market order that is not FOK gets no protection price and
+ * goes out as a plain market order (src/kernel/intake/sent-order.ts marketProtectionPrice), as every market order did
+ * before protection — for the specs of what a plain market order does.
+ */
+export function plainMarketConfig(overrides: Parameters<typeof config>[0] = {}): KernelConfig {
+  const base = config(overrides)
+  return { ...base, instruments: base.instruments.map((instrument) => ({ ...instrument, timeInForce: instrument.timeInForce.filter((tif) => tif !== 'IOC') })) }
+}
+
 export function market(price = '50000', overrides: Partial<MarketSnapshot> = {}): MarketSnapshot {
   return { referencePrice: d(price), observedAtMs: T0, previousPrice: d(price), ...overrides }
 }

@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { EventOf } from '../../src/domain/events/index.ts'
 import type { MarketSnapshot } from '../../src/domain/market.ts'
-import { config, d, Harness, market, paperFacts, policy, T0 } from './fixtures.ts'
+import { config, d, Harness, market, paperFacts, plainMarketConfig, policy, T0 } from './fixtures.ts'
 
 function sendWith(h: Harness, orderId: string, action: 'place' | 'cancel' | 'amend', snapshot: MarketSnapshot | null | undefined) {
   return h.run({ kind: 'send', nowMs: h.nowMs, orderId, action, facts: paperFacts, ...(snapshot === undefined ? {} : { market: snapshot }) })
@@ -43,8 +43,8 @@ describe('data health at the send (I-100 guards_pass)', () => {
     expect(h.order(orderId).status).toBe('Rejected')
   })
 
-  test('a market buy whose reservation the price has drifted past (no jump, fresh) is blocked; at its intake price it goes out', () => {
-    const h = Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+  test('a plain market buy whose reservation the price has drifted past (no jump, fresh) is blocked; at its intake price it goes out', () => {
+    const h = Harness.funded({ config: plainMarketConfig({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
     const drifted = h.placedId({ type: 'market', price: undefined, qty: '1', client_order_id: 'c-drift' })
     const held = h.order(drifted).reservation.total
     // Reserved at the band edge of 50 000 (52 500 and fees); 60 000 arrived in steps, each under the jump bound.
@@ -59,6 +59,16 @@ describe('data health at the send (I-100 guards_pass)', () => {
     // A market sell holds its quantity, whatever the price.
     const sell = h.placedId({ type: 'market', price: undefined, qty: '1', side: 'sell', client_order_id: 'c-sell' })
     expect(h.eventTypes(sendWith(h, sell, 'place', market('40000', { previousPrice: d('40010') })))).toEqual(['order.send_requested'])
+  })
+
+  test('a protected market buy the price has drifted past is sent all the same: a limit at its protection price cannot spend past its reservation', () => {
+    const h = Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    const drifted = h.placedId({ type: 'market', price: undefined, qty: '1', client_order_id: 'c-drift' })
+    expect(h.order(drifted).protectionPrice).toBe(d('52500'))
+    const decision = sendWith(h, drifted, 'place', market('60000', { previousPrice: d('59990') }))
+    expect(h.eventTypes(decision)).toEqual(['order.send_requested'])
+    expect(guardsCheck(decision)).toMatchObject({ pass: true })
+    expect(h.order(drifted).reservation.remaining).toBe(h.order(drifted).reservation.total)
   })
 
   test('a jump and a missing reference price block the send too', () => {

@@ -112,6 +112,12 @@ export interface Order {
   qty: Units
   /** Rounded to tick; null for market orders. */
   price: Units | null
+  /**
+   * A market order's protection price (src/kernel/intake/sent-order.ts marketProtectionPrice): it is sent as a limit
+   * at it, IOC or FOK (src/kernel/venue-form.ts). Null: a limit order, or a market order sent as a plain market order
+   * (its instrument cannot take the limit, or it was accepted before protection existed: `order.accepted` without it).
+   */
+  protectionPrice: Units | null
   tif: TimeInForce
   postOnly: boolean
   reduceOnly: boolean

@@ -145,6 +145,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     type: event.orderType,
     qty: event.qty,
     price: event.price,
+    protectionPrice: event.protectionPrice ?? null,
     tif: event.tif,
     postOnly: event.postOnly,
     reduceOnly: event.reduceOnly,

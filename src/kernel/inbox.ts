@@ -261,7 +261,10 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
   return covered || booked
 }
 
-/** The limit a fill is held to; `limit` null: none (a market order, or a version whose limit the order no longer holds). */
+/**
+ * The limit a fill is held to; `limit` null: none (a plain market order, or a version whose limit the order no longer
+ * holds). A protected market order's is its protection price, the limit it was sent at.
+ */
 interface LimitInForce {
   limit: Units | null
 }
@@ -283,7 +286,8 @@ const NO_LIMIT: LimitInForce = { limit: null }
  * every fill under an earlier one that passes every limit the order has had.
  */
 function limitInForce(draft: Order, clientOrderId: string | undefined): LimitInForce {
-  if (draft.price === null) return NO_LIMIT
+  // A market order is never amended: its one version was sent as a limit at its protection price, or as a plain market.
+  if (draft.price === null) return draft.protectionPrice === null ? NO_LIMIT : { limit: draft.protectionPrice }
   const chain = draft.clientIdChain
   const current = chain[chain.length - 1]
   const amend = draft.amend
@@ -303,7 +307,7 @@ function withSentAmend(draft: Order, limit: Units): Units {
 /**
  * A fill priced worse than the limit it was made under (a buy above it, a sell below it; `limitInForce`) happened at
  * the venue, so it is booked as reported; but no venue should fill so, and ops must see it: an alert, and the order's
- * state is left alone. A market order has no limit.
+ * state is left alone. A plain market order has no limit; a protected one's is its protection price.
  */
 function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPrice: Units; limit: LimitInForce }, atMs: number): void {
   const { draft } = emitter

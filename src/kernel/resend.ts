@@ -8,7 +8,8 @@
  * have changed since, on the order as recorded (already rounded): the trading switch (as the send path applies it),
  * the account's policy (present, valid now, instrument listed, market orders enabled, max notional, open orders),
  * data health and the price band at the current reference price, and the reservation (a market order's at the band
- * edge of the current price). Flatten closes skip policy and band, as they skip intake (flatten.ts). The mode guard's
+ * edge of the current price, or a protected buy's at its recorded protection price, the limit it is sent at again).
+ * Flatten closes skip policy and band, as they skip intake (flatten.ts). The mode guard's
  * live prerequisites are the I-100 gate's at the send itself. Lane admission is not re-run: a resend is not new
  * client load, and a start resends before intake opens.
  *
@@ -61,7 +62,10 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   if (!data.pass) return refused(data.reason, `the reference price refuses the order now (${inputsText(data.inputs)})`)
   // The order goes out as recorded (rounded at intake, to the tick of its time): a limit is priced as it is, never
   // rounded again (to a tick changed since, a buy's would go down and the reservation fall short of what it sends).
-  const worstPrice = order.price ?? marketWorstPrice(data.value, instrument)
+  // So does a market order's protection price (venue-form.ts): a protected buy spends at most qty × it, whatever the
+  // price now, and is reserved at it; a sell's (a floor) bounds nothing it holds, so it is priced at the band's edge.
+  const protectedBuy = order.side === 'buy' ? order.protectionPrice : null
+  const worstPrice = order.price ?? protectedBuy ?? marketWorstPrice(data.value, instrument)
   if (order.flattenId === null) {
     const policyRefusal = policyRefuses(state, { order, instrument, worstPrice, nowMs: command.nowMs })
     if (policyRefusal !== null) return refused(policyRefusal, 'the account policy refuses the order now')

@@ -164,13 +164,15 @@ function guardRefusingSend(state: KernelState, order: Order, command: SendComman
 /**
  * Whether a market order's reservation still covers its worst case at the reference price of its send. It was reserved
  * at the band edge of the price at intake; while it waited in its lane the price may have drifted past that edge in
- * steps no jump check sees, and a buy sent then could spend more than it holds. A limit order's worst case is its limit
- * (the band check above keeps that near the market); a sell holds its quantity, whatever the price.
+ * steps no jump check sees, and a plain market buy sent then could spend more than it holds. A protected one cannot:
+ * it goes out as a limit at its protection price (venue-form.ts), which its reservation covers — drifted past, it
+ * just fills less. A limit order's worst case is its limit (the band check above keeps that near the market); a sell
+ * holds its quantity, whatever the price.
  */
 function marketOrderCovered(order: Order, at: { instrument: Instrument; takerFeeBps: number; referencePrice: Units }): boolean {
   if (order.price !== null || order.side !== 'buy') return true
   const { instrument, takerFeeBps } = at
-  const worstPrice = marketWorstPrice(at.referencePrice, instrument)
+  const worstPrice = order.protectionPrice ?? marketWorstPrice(at.referencePrice, instrument)
   const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps, instrument })
   return quote.amount <= order.reservation.total
 }

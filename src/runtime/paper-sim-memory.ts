@@ -25,6 +25,7 @@
 import { tradingFlows, type FillRecord, type LedgerState, type Store, type TrackedOrder } from '../backoffice/index.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KernelState } from '../kernel/index.ts'
+import { venueFormOf } from '../kernel/index.ts'
 import type { Order } from '../domain/orders.ts'
 import type { VenueTrade } from '../venues/adapter.ts'
 import type { EndedOrder, RestingOrder, SimMemory, UnreportedTrade } from '../venues/sim/index.ts'
@@ -134,21 +135,23 @@ function ackedUnknownOf(
  * ledger holds it, else its last send (before the venue took it, closer than the acceptance), else its acceptance.
  */
 function restingOf(order: Order, venueOrderId: string, tracked: TrackedOrder | undefined): RestingOrder {
+  const form = venueFormOf(order)
   const resting: RestingOrder = {
     venueOrderId,
     clientOrderIds: [...order.clientIdChain],
     account: order.accountId,
     symbol: order.symbol,
     side: order.side,
-    type: order.type,
-    tif: order.tif,
+    // As it was sent: a protected market order is a limit at its protection price (venue-form.ts).
+    type: form.type,
+    tif: form.tif,
     postOnly: order.postOnly,
     reduceOnly: order.reduceOnly,
     qty: order.qty,
     cumQty: order.cumQty,
     createdAtMs: tracked?.venueAcceptedAtMs ?? order.lastSendAtMs ?? order.acceptedAtMs,
   }
-  if (order.price !== null) resting.price = order.price
+  if (form.price !== undefined) resting.price = form.price
   return resting
 }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { currentClientOrderId, type Order } from '../domain/orders.ts'
 import type { AmendResultCommand, CancelResultCommand, PlaceResultCommand } from '../kernel/index.ts'
+import { venueFormOf } from '../kernel/index.ts'
 import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
 import { guarded } from './read-back.ts'
 
@@ -49,10 +50,9 @@ export async function sendToVenue(
         account: order.accountId,
         symbol: order.symbol,
         side: order.side,
-        type: order.type,
+        // A market order with a protection price goes out as a limit at it (venue-form.ts); anything else as it is.
+        ...venueFormOf(order),
         qty: order.qty,
-        ...(order.price === null ? {} : { price: order.price }),
-        tif: order.tif,
         postOnly: order.postOnly,
         reduceOnly: order.reduceOnly,
         // An earlier attempt may have reached the venue (a resend once it was proven absent, a retry): the venue is told.

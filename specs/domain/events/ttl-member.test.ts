@@ -52,12 +52,12 @@ function olderPayload(event: DomainEvent, version: 2 | 3 | 4): EncodedEvent {
 }
 
 describe('the ttlMs member of order.accepted (payload version 7)', () => {
-  test('order.accepted is written as version 7, with and without a time-to-live, and reads back by both decoders', () => {
-    expect(MEMBERS_ADDED['order.accepted']).toEqual({ traceparent: 4, ttlMs: 7 })
-    expect(EVENT_VERSIONS['order.accepted']).toBe(7)
+  test('order.accepted is written as version 10 (7 added ttlMs, 10 the protection price), with and without a time-to-live, and reads back by both decoders', () => {
+    expect(MEMBERS_ADDED['order.accepted']).toEqual({ traceparent: 4, ttlMs: 7, protectionPrice: 10 })
+    expect(EVENT_VERSIONS['order.accepted']).toBe(10)
     for (const written of [ACCEPTED, { ...ACCEPTED, ttlMs: 30_000 }, { ...ACCEPTED, ttlMs: 86_400_000, traceparent: TRACEPARENT }] as DomainEvent[]) {
       const encoded = encodeEvent(written)
-      expect(encoded.version).toBe(7)
+      expect(encoded.version).toBe(10)
       expect(decodeEvent(encoded)).toEqual(written)
       expect(decodeTrustedEvent(encoded)).toEqual(written)
       expect(orderIdOfRecord(encoded)).toBe('o-1')

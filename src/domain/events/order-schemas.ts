@@ -37,6 +37,10 @@ export const ORDER_EVENT_SCHEMAS = {
     traceparent,
     // Payload version 7: the body's ttl_ms; the order's life ends at atMs + ttlMs (src/kernel/ttl.ts). Absent: none.
     ttlMs: v.exactOptional(ttlMsSchema),
+    // Payload version 10: a market order's protection price, the limit it is sent at (src/kernel/intake/sent-order.ts
+    // marketProtectionPrice). Absent: a limit order, a market order the instrument cannot protect, or one accepted
+    // before protection existed — each sent as it is, a plain market order.
+    protectionPrice: v.exactOptional(positiveUnitsSchema),
   }),
   'order.rejected': v.strictObject({
     type: v.literal('order.rejected'),

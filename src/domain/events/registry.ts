@@ -67,8 +67,8 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4, 5, 6,
- * 7 and 8 only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 8
+ * and 10 only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
@@ -78,7 +78,7 @@ export function binaryFormatOf(version: number): BinaryFormat | null {
 }
 
 /** The newest payload version of any type; 4 and up are the compact format with members added or changed. */
-const PAYLOAD_VERSION_MAX = 8
+const PAYLOAD_VERSION_MAX = 10
 
 /**
  * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
@@ -88,12 +88,14 @@ const PAYLOAD_VERSION_MAX = 8
  * member); version 6, the trace context of the request the kernel rejected (order.rejected); version 7, an order's
  * time-to-live (order.accepted ttlMs), so order.accepted went from 4 to 7 and its 5 and 6 have 4's layout; version 8,
  * kernel.configured's hard cap on ended orders held (params terminalOrdersHeldMax), so kernel.configured went from 5 to
- * 8 and its 6 and 7 have 5's layout. A type is at the newest
+ * 8 and its 6 and 7 have 5's layout; version 10, a market order's protection price (order.accepted protectionPrice,
+ * src/kernel/intake/sent-order.ts), so order.accepted went from 7 to 10 and its 8 and 9 have 7's layout (version 9 is
+ * assigned to another change). A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
 export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, number>>>> = {
-  'order.accepted': { traceparent: 4, ttlMs: 7 },
+  'order.accepted': { traceparent: 4, ttlMs: 7, protectionPrice: 10 },
   'order.cancel_requested': { traceparent: 4 },
   'order.canceled': { traceparent: 4 },
   'order.amend_requested': { traceparent: 4 },
@@ -131,8 +133,8 @@ const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
 export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  // 3 → 4 up to 7 → 8 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS }]),
+  // 3 → 4 up to 9 → 10 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS, 8: SAME_MEMBERS, 9: SAME_MEMBERS }]),
 )
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(

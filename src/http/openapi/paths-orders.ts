@@ -35,6 +35,7 @@ const ORDER = record(
     type: { type: 'string', enum: [...orderTypeSchema.options] },
     qty: decimal(),
     price: nullableDecimal('Null for a market order'),
+    protection_price: nullableDecimal("A market order's protection price: it is sent as a limit at it (IOC; FOK when FOK), so no fill is worse than the price its reservation and the policy's max notional were checked at (a buy: the band's upper edge, a sell: its lower edge, rounded to the tick). Null for a limit order, and for a market order sent as a plain market order (its instrument takes no limit orders or not that time in force, or it was accepted before protection existed)"),
     tif: { type: 'string', enum: [...tifSchema.options] },
     post_only: { type: 'boolean' },
     reduce_only: { type: 'boolean' },

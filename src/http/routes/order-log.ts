@@ -19,7 +19,7 @@ import type { DecisionRecord, GuardInputValue } from '../../domain/guards.ts'
 import type { Order } from '../../domain/orders.ts'
 import { reasonInfo, type ReasonCode } from '../../domain/reasons.ts'
 import { traceIdOf } from '../../domain/trace-context.ts'
-import { switchHoldOf, type KernelState } from '../../kernel/index.ts'
+import { switchHoldOf, venueFormOf, type KernelState } from '../../kernel/index.ts'
 import { principalOf, type AuthEnv } from '../auth/index.ts'
 import type { OrderEventsBody, OrderExplainBody, StoryStage } from '../openapi/order-log-schema.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
@@ -234,13 +234,24 @@ function storyEntry(lsn: number, event: DomainEvent): OrderExplainBody['story'][
 
 const d = formatDecimal
 
+/**
+ * How a market order goes to the venue (src/kernel/venue-form.ts): as a limit at its protection price, or, without one
+ * (its instrument cannot take the limit, or it was accepted before protection existed), as a plain market order.
+ */
+function protectionText(event: EventOf<'order.accepted'>): string {
+  if (event.orderType !== 'market') return ''
+  if (event.protectionPrice === undefined) return ', sent as a plain market order (no protection price)'
+  const form = venueFormOf({ type: event.orderType, price: event.price, protectionPrice: event.protectionPrice, tif: event.tif })
+  return `, protected at ${d(event.protectionPrice)}: sent as a limit at it (${form.tif}), never filled worse`
+}
+
 /** One line a person can read without the record beside it; the record is there for everything else. */
 export function summaryOf(event: DomainEvent): string {
   switch (event.type) {
     case 'order.accepted': {
       const price = event.price === null ? '' : ` @ ${d(event.price)}`
       const ttl = event.ttlMs === undefined ? '' : ` with a time-to-live of ${event.ttlMs} ms (ends at ${event.atMs + event.ttlMs})`
-      return `accepted ${event.side} ${d(event.qty)} ${event.symbol} ${event.orderType}${price} ${event.tif} in lane ${event.lane}${ttl}; ` +
+      return `accepted ${event.side} ${d(event.qty)} ${event.symbol} ${event.orderType}${price} ${event.tif} in lane ${event.lane}${ttl}${protectionText(event)}; ` +
         `reserves ${d(event.reservationAmount)} ${event.reservationAsset}; ${guardList(event.decision)}`
     }
     case 'order.rejected': return `rejected ${event.reason} by the ${event.guard} guard; ${guardList(event.decision)}`

@@ -15,6 +15,11 @@ export interface OrderView {
   type: string
   qty: string
   price: string | null
+  /**
+   * A market order's protection price: it went to the venue as a limit at it (IOC, FOK when FOK), never filling worse
+   * than what was reserved and checked; null for a limit order and a market order sent as a plain market order.
+   */
+  protection_price: string | null
   tif: string
   post_only: boolean
   reduce_only: boolean
@@ -46,6 +51,7 @@ export function orderView(order: Order): OrderView {
     type: order.type,
     qty: formatDecimal(order.qty),
     price: order.price === null ? null : formatDecimal(order.price),
+    protection_price: order.protectionPrice === null ? null : formatDecimal(order.protectionPrice),
     tif: order.tif,
     post_only: order.postOnly,
     reduce_only: order.reduceOnly,

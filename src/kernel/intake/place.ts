@@ -11,7 +11,9 @@ import { canonicalJson, sha256Hex, sha256HexPrefix } from '../../domain/canonica
 import type { GuardRecord } from '../../domain/guards.ts'
 import { decisionRecord } from './decision-record.ts'
 import { traceMemberOf } from '../../domain/trace-context.ts'
-import { venueClientOrderId } from '../../domain/orders.ts'
+import { venueClientOrderId, type PlaceBody } from '../../domain/orders.ts'
+import type { Units } from '../../domain/decimal.ts'
+import type { Instrument } from '../../domain/instruments.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Decision, PlaceCommand } from '../commands.ts'
 import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from '../state.ts'
@@ -22,7 +24,7 @@ import { laneGuard } from './guard-lane.ts'
 import { modeGuard } from './guard-mode.ts'
 import { policyGuard } from './guard-policy.ts'
 import { reservationGuard } from './guard-reservation.ts'
-import { sentPrice } from './sent-order.ts'
+import { marketProtectionPrice, sentPrice } from './sent-order.ts'
 import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
 
 /** Order ids are derived from account and idempotency key, so they are stable across replays and retries. */
@@ -103,8 +105,19 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
     decision: decisionRecord(command, records),
     ...traceMemberOf(command),
     ...(body.ttl_ms === undefined ? {} : { ttlMs: body.ttl_ms }),
+    ...protectionMemberOf(body, instrument, data.value),
   }
   return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
+}
+
+/**
+ * A market order's protection price, computed from the reference price its reservation was taken at (data health's),
+ * recorded so every later send of it — a resend, a standby's, a replay's — goes out at the same limit.
+ */
+function protectionMemberOf(body: PlaceBody, instrument: Instrument, referencePrice: Units): { protectionPrice?: Units } {
+  if (body.type !== 'market') return {}
+  const price = marketProtectionPrice(body, instrument, referencePrice)
+  return price === null ? {} : { protectionPrice: price }
 }
 
 function reject(command: PlaceCommand, records: GuardRecord[], ids: Ids, reason: ReasonCode): Decision {

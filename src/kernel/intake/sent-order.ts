@@ -6,11 +6,17 @@
  * order rounding takes off. A market order has no price: its worst case is the reference price pushed to the upper
  * edge of the instrument's band, the highest price the gateway assumes it can fill at (a buy pays at most that; a
  * sell's notional is at most qty × that).
+ *
+ * That worst case is made true at the venue (spec 004 §8, anti-slippage): a market order is sent as a marketable limit
+ * at its protection price (`marketProtectionPrice`), computed here at intake from the same reference price and recorded
+ * on `order.accepted`, so the send, a resend, a standby, a replay and `explain` all see one price. A buy's is its worst
+ * price rounded down to the tick — at most what its reservation was taken at, so no fill can spend past what is held;
+ * a sell's is the band's lower edge rounded up to the tick, the lowest price it may sell at.
  */
 
 import { roundToStep, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
-import type { Side } from '../../domain/orders.ts'
+import type { Side, TimeInForce } from '../../domain/orders.ts'
 import { ceilDiv } from '../reservations.ts'
 
 /** The limit price as sent: rounded to the tick, a buy's down and a sell's up. */
@@ -31,4 +37,34 @@ export function marketWorstPrice(referencePrice: Units, instrument: Instrument):
 /** The price an order is priced at by the guards: its limit as sent, or a market order's worst price. */
 export function guardPrice(order: { price: Units | null; side: Side }, instrument: Instrument, referencePrice: Units): Units {
   return order.price === null ? marketWorstPrice(referencePrice, instrument) : sentPrice(order.price, order.side, instrument)
+}
+
+/**
+ * The time in force a protected market order is sent with: FOK stays FOK, anything else is IOC. A market order takes
+ * what it can now and never rests (the sim venue expires a market order's rest whatever its time in force); sent as a
+ * GTC or DAY limit, its rest would sit on the book at the protection price.
+ */
+export function protectedTif(tif: TimeInForce): 'IOC' | 'FOK' {
+  return tif === 'FOK' ? 'FOK' : 'IOC'
+}
+
+/**
+ * A market order's protection price: the price it is sent at as a limit, so it never fills worse than the gateway
+ * reserved and checked it at. A buy's is `marketWorstPrice` rounded down to the tick (never above what its reservation
+ * holds for; null if that is below one tick); a sell's is the reference price at the lower edge of the band,
+ * reference × (1 − band), rounded up to the tick (the less aggressive side), and at least one tick (a band of 100 % or
+ * more has no lower edge). Null — the order goes out as a plain market order — also when the instrument cannot take a
+ * limit in its place: it lists no limit orders, or not the time in force `protectedTif` sends it with.
+ */
+export function marketProtectionPrice(order: { side: Side; tif: TimeInForce }, instrument: Instrument, referencePrice: Units): Units | null {
+  if (!instrument.orderTypes.includes('limit') || !instrument.timeInForce.includes(protectedTif(order.tif))) return null
+  const tick = instrument.tickSize
+  if (order.side === 'buy') {
+    const price = roundToStep(marketWorstPrice(referencePrice, instrument), tick, 'down')
+    return price > 0n ? price : null
+  }
+  const keptBps = 10_000 - instrument.priceBandBps
+  if (keptBps <= 0) return tick
+  const price = roundToStep(ceilDiv(referencePrice * BigInt(keptBps), 10_000n), tick, 'up')
+  return price > tick ? price : tick
 }

@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 17), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 18), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -11,9 +11,9 @@ import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, type KernelStateRest, type KernelStateRestV8,
+  CONFIG_PARTS, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
-  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16,
+  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18,
 } from './state-parts.ts'
 
 /**
@@ -21,6 +21,13 @@ import {
  * builds wrote no `order.accepted` with a ttlMs (payload version 7), the only record that sets one.
  */
 const NO_TTL = { expiresAtMs: null } as const
+
+/**
+ * No protection price: what an order of a version 18 or older section holds, and what replaying its log gives too —
+ * those builds wrote no `order.accepted` with a protectionPrice (payload version 10), the only record that sets one. Such
+ * a market order is sent, resent and read back as those builds sent it: a plain market order.
+ */
+const NO_PROTECTION = { protectionPrice: null } as const
 
 /**
  * No loosest limit kept: what an order of a version 9 or older section holds, and what replaying its log gives too —
@@ -68,22 +75,26 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   ...NO_LOOSEST_LIMIT,
   ...NONE_DECLINED,
   ...NO_TTL,
+  ...NO_PROTECTION,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
 
 /** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
-const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL }))
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
 
 /** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
-const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL }))
+const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
 
 /** A version 11 to 16 order: every field but expiresAtMs (no time-to-live, as its replay gives). */
-const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL }))
+const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL, ...NO_PROTECTION }))
+
+/** A version 17 or 18 order: every field but protectionPrice (none, as its replay gives). */
+const orderFromV18 = olderOrder(18, record<OrderV18>('Order', orderFieldsV18), (old) => ({ ...old, ...NO_PROTECTION }))
 
 /**
  * A state as formats 9–11 wrote it (the fields of format 11, its orders as `orders` reads them), read into this build's
@@ -162,7 +173,7 @@ export const kernelStateV16: Codec<KernelStateRest> = (() => {
  */
 export const kernelStateV17: Codec<KernelStateRest> = (() => {
   const older = record<KernelStateRest>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS_V17),
+    ...kernelStateFieldsV8(mapOf(orderFromV18), CONFIG_PARTS_V17),
     retireRule: nullable(num),
     venueHealth: venueHealthEntries,
     revocations: revocationsCodec,
@@ -172,6 +183,27 @@ export const kernelStateV17: Codec<KernelStateRest> = (() => {
     shape: older.shape,
     encode: () => {
       throw new CodecError("kernel state is written in this build's format, never in version 17")
+    },
+    decode: (json, path) => older.decode(json, path),
+  }
+})()
+
+/**
+ * A state as format 18 wrote it: this build's fields, its orders without protectionPrice (read with it null: a market
+ * order is sent as a plain market order, as replaying its log gives — that build recorded no protection price).
+ */
+export const kernelStateV18: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRest>('KernelState', {
+    ...kernelStateFieldsV8(mapOf(orderFromV18), CONFIG_PARTS),
+    retireRule: nullable(num),
+    venueHealth: venueHealthEntries,
+    revocations: revocationsCodec,
+    orderLists: orderListsCodec,
+  })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 18")
     },
     decode: (json, path) => older.decode(json, path),
   }

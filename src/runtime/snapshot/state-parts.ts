@@ -1,7 +1,7 @@
 /**
  * The codecs of the kernel state's parts for its snapshot encoding (state-codec.ts): instruments, policies, the kernel
  * config, orders, ledgers, queues, counters, and the state's fields but retireRule and the idempotency index. The
- * order's field tables go format by format (5, 6, 7, 9, 10, 16, then this build's): the readers of older formats
+ * order's field tables go format by format (5, 6, 7, 9, 10, 16, 18, then this build's): the readers of older formats
  * (state-codec-older.ts) decode an order with its format's table and upgrade it.
  */
 
@@ -158,8 +158,10 @@ const amendState = record<AmendState>('AmendState', {
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format versions 17 and 18. */
+export type OrderV18 = Omit<Order, 'protectionPrice'>
 /** The fields an order had in format versions 11 to 16. */
-export type OrderV16 = Omit<Order, 'expiresAtMs'>
+export type OrderV16 = Omit<OrderV18, 'expiresAtMs'>
 /** The fields an order had in format version 10. */
 export type OrderV10 = Omit<OrderV16, 'syntheticDeclinedCumQty'>
 /** The fields an order had in format versions 8 and 9. */
@@ -221,7 +223,9 @@ export const orderFieldsV10: Fields<OrderV10> = { ...orderFieldsV9, limitLoosest
 
 export const orderFieldsV16: Fields<OrderV16> = { ...orderFieldsV10, syntheticDeclinedCumQty: nullable(units) }
 
-export const order = record<Order>('Order', { ...orderFieldsV16, expiresAtMs: nullable(num) })
+export const orderFieldsV18: Fields<OrderV18> = { ...orderFieldsV16, expiresAtMs: nullable(num) }
+
+export const order = record<Order>('Order', { ...orderFieldsV18, protectionPrice: nullable(units) })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 

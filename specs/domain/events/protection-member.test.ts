@@ -1,0 +1,90 @@
+/**
+ * The `protectionPrice` member order.accepted gained with payload version 10 (registry.ts MEMBERS_ADDED): a market
+ * order's protection price, the limit it is sent at (src/kernel/intake/sent-order.ts). Version 10 records carry it or
+ * not; the version 7, 4, 3 and 2 payloads written before it, with layouts without it, still read — by both decoders,
+ * with their order ids — as the same event without it (a market order sent as a plain market order, as then).
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { parseDecimal } from '../../../src/domain/decimal.ts'
+import { recordLayoutOf } from '../../../src/domain/events/binary-layout.ts'
+import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
+import { decodeEvent, encodeEvent, EVENT_CODES, orderIdOfRecord, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
+import { EVENT_VERSIONS, MEMBERS_ADDED } from '../../../src/domain/events/registry.ts'
+import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
+import { writeRecordInterpreted } from './interpreted-writer.ts'
+
+const DECISION = { principalId: 'alice', roles: ['trader'], configDigest: 'c', buildCommit: 'b', nowMs: 5, guards: [{ guard: 'policy' as const, outcome: 'pass' as const, inputs: { live: false } }] }
+
+const MARKET_BUY = {
+  type: 'order.accepted',
+  atMs: 1_700_000_000_000,
+  orderId: 'o-1',
+  accountId: 'demo-1',
+  idempotencyKey: 'k-1',
+  bodyDigest: 'd',
+  clientOrderId: null,
+  venue: 'sim',
+  symbol: 'BTC-USD',
+  baseAsset: 'BTC',
+  quoteAsset: 'USD',
+  side: 'buy',
+  orderType: 'market',
+  qty: parseDecimal('0.01'),
+  price: null,
+  tif: 'IOC',
+  postOnly: false,
+  reduceOnly: false,
+  lane: 2,
+  venueClientOrderId: 'eg-o-1',
+  reservationAsset: 'USD',
+  reservationAmount: parseDecimal('620'),
+  flattenId: null,
+  decision: DECISION,
+  ttlMs: 30_000,
+} as const satisfies DomainEvent
+
+/** The payload as a build before version 10 wrote it: the type's layout at `version`, which has no protectionPrice. */
+function olderPayload(event: DomainEvent, version: 2 | 3 | 4 | 7): EncodedEvent {
+  const { type, ...body } = event
+  const layout = recordLayoutOf(schemaAtVersion(type, version), version === 2 ? 'plain' : 'compact')
+  return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(layout, body, type) }
+}
+
+describe('the protectionPrice member of order.accepted (payload version 10)', () => {
+  test('order.accepted is written as version 10, with and without a protection price, and reads back by both decoders', () => {
+    expect(MEMBERS_ADDED['order.accepted']?.protectionPrice).toBe(10)
+    expect(EVENT_VERSIONS['order.accepted']).toBe(10)
+    for (const written of [MARKET_BUY, { ...MARKET_BUY, protectionPrice: parseDecimal('61950') }] as DomainEvent[]) {
+      const encoded = encodeEvent(written)
+      expect(encoded.version).toBe(10)
+      expect(decodeEvent(encoded)).toEqual(written)
+      expect(decodeTrustedEvent(encoded)).toEqual(written)
+      expect(orderIdOfRecord(encoded)).toBe('o-1')
+    }
+  })
+
+  test('version 7, 4, 3 and 2 payloads, written without the member, read as the same order without a protection price', () => {
+    const { ttlMs: _ttlMs, ...untimed } = MARKET_BUY
+    for (const [event, versions] of [[MARKET_BUY, [7]], [untimed, [2, 3, 4, 7]]] as const) {
+      for (const version of versions) {
+        const older = olderPayload(event as DomainEvent, version)
+        const decoded = decodeEvent(older)
+        expect(decoded).toEqual(event as DomainEvent)
+        expect('protectionPrice' in decoded).toBe(false)
+        expect(decodeTrustedEvent(older)).toEqual(event as DomainEvent)
+        expect(orderIdOfRecord(older)).toBe('o-1')
+      }
+    }
+    // Read with version 10's layout a version 7 payload would be misread or refused: the versions really differ.
+    const withPrice = { ...MARKET_BUY, protectionPrice: parseDecimal('61950') } as DomainEvent
+    expect(Buffer.from(olderPayload(MARKET_BUY, 7).payload).equals(Buffer.from(encodeEvent(withPrice).payload))).toBe(false)
+  })
+
+  test('a protection price that is not a positive amount is refused on decode (SchemaError)', () => {
+    for (const bad of [0n, -1n]) {
+      const encoded = encodeEvent({ ...MARKET_BUY, protectionPrice: bad } as DomainEvent)
+      expect(() => decodeEvent(encoded)).toThrow(SchemaError)
+    }
+  })
+})
