@@ -64,6 +64,11 @@ async function placeAndFill(trader: Api): Promise<{ orderId: string; state: stri
     if (answer.status !== 202 || typeof orderId !== 'string') fail(`order ${order.key} answered ${answer.status}: ${JSON.stringify(answer.body)}`)
     say(`order ${order.key} accepted as ${orderId} (${String(answer.body.state)})`)
     placed.push({ orderId, fills: order.fills })
+    // Each marketable order fills before the next is placed: the ETH sell and buy in flight together would cross each
+    // other, and the gateway refuses an order crossing the same account's own (SELF_TRADE_PREVENTED).
+    if (order.fills) {
+      await waitFor(`${order.key} to fill`, FILL_TIMEOUT_MS, async () => ((await trader.get(`/v1/orders/${orderId}`)).state === 'Filled' ? true : null))
+    }
   }
   return waitFor('the marketable orders to fill', FILL_TIMEOUT_MS, async () => {
     const states = await Promise.all(placed.map(async ({ orderId }) => ({ orderId, state: String((await trader.get(`/v1/orders/${orderId}`)).state) })))

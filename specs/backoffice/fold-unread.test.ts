@@ -25,7 +25,11 @@ async function variedWorld(seed: number): Promise<World> {
     expect(result.reply.kind).toBe('accepted')
     return (result.reply as { orderId: string }).orderId
   }
-  for (let index = 0; index < 12; index++) await place(`x-${index}`, index % 2 === 0 ? 'buy' : 'sell', index % 2 === 0 ? '61000' : '59000')
+  // Each fills before the next: a marketable buy and sell of one account in flight together cross (SELF_TRADE_PREVENTED).
+  for (let index = 0; index < 12; index++) {
+    await place(`x-${index}`, index % 2 === 0 ? 'buy' : 'sell', index % 2 === 0 ? '61000' : '59000')
+    await run(world, 100)
+  }
   const resting: string[] = []
   for (let index = 0; index < 6; index++) resting.push(await place(`r-${index}`, 'buy', '59000'))
   for (let index = 0; index < 4; index++) await place(`i-${index}`, 'buy', '59000', 'IOC')

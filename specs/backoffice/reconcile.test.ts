@@ -16,7 +16,7 @@ async function world(seed: number): Promise<World> {
 async function tradeSome(target: World): Promise<void> {
   for (const [index, body] of [
     { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.5', price: '61000' },
-    { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '1', price: '2950' },
+    { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '1', price: '2890' },
     { account: 'acct-a', symbol: 'ETH-USD', side: 'sell', type: 'limit', qty: '3', price: '2900' },
   ].entries()) {
     const result = await target.gateway.place(traderA, { ...body, client_order_id: `r-${index}` }, null)

@@ -100,7 +100,7 @@ describe('/health and /v1/stats on an HA pair are the documented shapes', () => 
     for (const [key, body] of [
       ['ha-shape-1', { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.1', price: '61000' }],
       ['ha-shape-2', { account: 'demo-1', symbol: 'ETH-USD', side: 'sell', type: 'limit', qty: '2', price: '2900' }],
-      ['ha-shape-3', { account: 'demo-1', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '1', price: '2950' }],
+      ['ha-shape-3', { account: 'demo-1', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '1', price: '2890' }],
     ] as const) {
       expect((await leader.request('/v1/orders', post(trader, body, { 'Idempotency-Key': key }))).status).toBe(202)
     }

@@ -47,7 +47,7 @@ beforeAll(async () => {
   for (const [key, body] of [
     ['shape-1', { account: 'demo-1', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.1', price: '61000' }],
     ['shape-2', { account: 'demo-1', symbol: 'ETH-USD', side: 'sell', type: 'limit', qty: '2', price: '2900' }],
-    ['shape-3', { account: 'demo-1', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '1', price: '2950' }],
+    ['shape-3', { account: 'demo-1', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '1', price: '2890' }],
   ] as const) {
     const response = await gw.request('/v1/orders', post(trader, body, { 'Idempotency-Key': key }))
     expect(response.status).toBe(202)

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { parseTraceparent } from '../../src/domain/trace-context.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
-import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { auth, errorCode, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { isTerminal } from '../../src/domain/states.ts'
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const CALLER = `00-${TRACE_ID}-00f067aa0ba902b7-01`
@@ -77,6 +78,8 @@ describe('a flatten', () => {
     expect(canceled.map((event) => event.traceparent)).toEqual([span])
     const view = await json(await t.request(`/v1/orders/${closes[0]?.orderId as string}`, { headers: auth(ops) }))
     expect(view.trace_id).toBe(TRACE_ID)
+    // The closes (IOC) end before the next test's buy: one still open would refuse it (SELF_TRADE_PREVENTED).
+    await eventually(() => closes.every((close) => isTerminal(t.gateway.engine.state.orders.get(String(close.orderId))?.status ?? 'Filled')))
   })
 
   test('its refusals answer traceresponse too (404 for an unknown account)', async () => {

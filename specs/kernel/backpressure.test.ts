@@ -56,7 +56,7 @@ describe('backpressure at lane admission', () => {
   test('the per-account count of queued work follows the orders through send, cancel and replay', () => {
     const harness = boundedHarness()
     const a = harness.placedId({ client_order_id: 'a', qty: '0.01' })
-    const b = harness.placedId({ client_order_id: 'b', qty: '0.01', side: 'sell', reduce_only: true })
+    const b = harness.placedId({ client_order_id: 'b', qty: '0.01', side: 'sell', price: '50500', reduce_only: true })
     harness.placedId({ client_order_id: 'c', qty: '0.01' })
     expect(harness.state.queuedByAccount.get(ACCOUNT)).toBe(3)
     harness.send(a)

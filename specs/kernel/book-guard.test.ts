@@ -77,9 +77,9 @@ describe('the book rules in data health', () => {
     })
     // A limit buy reaching the ask takes too; a sell hits the 9 bid, which is enough.
     expect(placeOn(h, touch('0.2', '9'), { price: '50010', client_order_id: 'c-lim' }).reply).toMatchObject({ reason: 'DATA_THIN_BOOK' })
-    expect(placeOn(h, touch('0.2', '9'), { side: 'sell', type: 'market', price: undefined, client_order_id: 'c-sell' }).reply.kind).toBe('accepted')
     // No touch shown at all is a thin book for an aggressive order.
     expect(placeOn(h, undefined, { ...MARKET_BUY, client_order_id: 'c-none' }).reply).toMatchObject({ reason: 'DATA_THIN_BOOK' })
+    expect(placeOn(h, touch('0.2', '9'), { side: 'sell', type: 'market', price: undefined, client_order_id: 'c-sell' }).reply.kind).toBe('accepted')
   })
 
   test('a spread wider than spreadBpsMax is a thin book', () => {
@@ -103,7 +103,9 @@ describe('the book rules in data health', () => {
     const passive = placeOn(h, touch('0.001'), { price: '49995', client_order_id: 'c-passive' })
     expect(passive.reply.kind).toBe('accepted')
     expect(dataHealthOf(passive)?.inputs).toMatchObject({ aggressive: false })
-    const close = placeOn(h, touch('0.001'), { side: 'sell', type: 'market', price: undefined, reduce_only: true, client_order_id: 'c-close' })
+    // On an account without the passive buy open: a market sell would cross it (SELF_TRADE_PREVENTED).
+    const other = Harness.funded({ config: limitsConfig({ touchQtyMin: '1', touchShareBpsMax: 100 }) })
+    const close = placeOn(other, touch('0.001'), { side: 'sell', type: 'market', price: undefined, reduce_only: true, client_order_id: 'c-close' })
     expect(close.reply.kind).toBe('accepted')
   })
 

@@ -47,35 +47,42 @@ describe('a fill priced through the limit', () => {
   test('fills at the limit or better raise nothing, on either side', () => {
     const harness = Harness.funded()
     const buy = harness.openOrder({ side: 'buy', price: '50000', client_order_id: 'b' })
-    const sell = harness.openOrder({ side: 'sell', price: '50000', client_order_id: 's' })
+    // Above the buy: at its price it would cross the account's own buy (SELF_TRADE_PREVENTED).
+    const sell = harness.openOrder({ side: 'sell', price: '50100', client_order_id: 's' })
     expect(throughLimitAlerts(fillAt(harness, buy, 'b1', '50000'))).toEqual([])
     expect(throughLimitAlerts(fillAt(harness, buy, 'b2', '49000'))).toEqual([])
-    expect(throughLimitAlerts(fillAt(harness, sell, 's1', '50000'))).toEqual([])
+    expect(throughLimitAlerts(fillAt(harness, sell, 's1', '50100'))).toEqual([])
     expect(throughLimitAlerts(fillAt(harness, sell, 's2', '51000'))).toEqual([])
   })
 
   test('a plain market order has no limit: no alert at any price', () => {
-    const harness = Harness.funded({ config: plainMarketConfig({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    const marketOn = () => Harness.funded({ config: plainMarketConfig({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    // Each on an account of its own: open together, the two would cross (SELF_TRADE_PREVENTED).
+    const harness = marketOn()
+    const other = marketOn()
     const buy = harness.openOrder({ side: 'buy', type: 'market', price: undefined, client_order_id: 'mb' })
-    const sell = harness.openOrder({ side: 'sell', type: 'market', price: undefined, client_order_id: 'ms' })
+    const sell = other.openOrder({ side: 'sell', type: 'market', price: undefined, client_order_id: 'ms' })
     expect(harness.order(buy).price).toBeNull()
     expect(harness.order(buy).protectionPrice).toBeNull()
     expect(throughLimitAlerts(fillAt(harness, buy, 'mb1', '60000'))).toEqual([])
-    expect(throughLimitAlerts(fillAt(harness, sell, 'ms1', '40000'))).toEqual([])
+    expect(throughLimitAlerts(fillAt(other, sell, 'ms1', '40000'))).toEqual([])
     expect(harness.order(buy).cumQty).toBe(d('0.01'))
-    expect(harness.order(sell).cumQty).toBe(d('0.01'))
+    expect(other.order(sell).cumQty).toBe(d('0.01'))
   })
 
   test("a protected market order is held to its protection price, the limit it was sent at (reference 50 000, band 5 %)", () => {
-    const harness = Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    const marketOn = () => Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    // Each on an account of its own: open together, the two would cross (SELF_TRADE_PREVENTED).
+    const harness = marketOn()
+    const other = marketOn()
     const buy = harness.openOrder({ side: 'buy', type: 'market', price: undefined, tif: 'IOC', qty: '0.02', client_order_id: 'pb' })
-    const sell = harness.openOrder({ side: 'sell', type: 'market', price: undefined, tif: 'IOC', qty: '0.02', client_order_id: 'ps' })
+    const sell = other.openOrder({ side: 'sell', type: 'market', price: undefined, tif: 'IOC', qty: '0.02', client_order_id: 'ps' })
     expect(harness.order(buy).protectionPrice).toBe(d('52500'))
-    expect(harness.order(sell).protectionPrice).toBe(d('47500'))
+    expect(other.order(sell).protectionPrice).toBe(d('47500'))
     expect(throughLimitAlerts(fillAt(harness, buy, 'pb1', '52500'))).toEqual([])
-    expect(throughLimitAlerts(fillAt(harness, sell, 'ps1', '47500'))).toEqual([])
+    expect(throughLimitAlerts(fillAt(other, sell, 'ps1', '47500'))).toEqual([])
     expect(throughLimitAlerts(fillAt(harness, buy, 'pb2', '52500.01'))).toHaveLength(1)
-    expect(throughLimitAlerts(fillAt(harness, sell, 'ps2', '47499.99'))).toHaveLength(1)
+    expect(throughLimitAlerts(fillAt(other, sell, 'ps2', '47499.99'))).toHaveLength(1)
   })
 
   test('a buy whose raised limit is sent in an amend may fill up to the new limit before the replace is reported', () => {

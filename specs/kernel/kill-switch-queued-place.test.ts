@@ -18,7 +18,7 @@ describe('a new order waiting to be sent when a kill switch engages', () => {
     test(`${action}: one never sent is canceled with ${reason} in the switch's decision, its reservation released`, () => {
       const harness = Harness.funded()
       const buy = harness.placedId({ client_order_id: 'b', qty: '0.1' })
-      const reduceOnly = harness.placedId({ client_order_id: 'r', side: 'sell', qty: '0.1', reduce_only: true })
+      const reduceOnly = harness.placedId({ client_order_id: 'r', side: 'sell', qty: '0.1', price: '50500', reduce_only: true })
       expect(harness.order(reduceOnly).lane).toBe(1)
       const decision = killSwitch(harness, action)
       expect(harness.eventTypes(decision)).toEqual(['order.canceled', 'order.canceled', 'switch.changed'])

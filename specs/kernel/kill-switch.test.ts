@@ -36,7 +36,7 @@ describe('kill switches', () => {
   test('flatten cancels every open order and closes positions with reduce-only Lane0 sells, even under HALT', () => {
     const harness = Harness.funded()
     const queued = harness.placedId({ client_order_id: 'q', qty: '0.01' })
-    const open = harness.openOrder({ client_order_id: 'o', side: 'sell', qty: '0.5' })
+    const open = harness.openOrder({ client_order_id: 'o', side: 'sell', qty: '0.5', price: '50500' })
     killSwitch(harness, 'HALT')
     const decision = harness.run({
       kind: 'flatten',

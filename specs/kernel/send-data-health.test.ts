@@ -56,9 +56,11 @@ describe('data health at the send (I-100 guards_pass)', () => {
     const steady = h.placedId({ type: 'market', price: undefined, qty: '1', client_order_id: 'c-steady' })
     expect(h.order(steady).reservation.total).toBe(held)
     expect(h.eventTypes(sendWith(h, steady, 'place', market('50000')))).toEqual(['order.send_requested'])
-    // A market sell holds its quantity, whatever the price.
-    const sell = h.placedId({ type: 'market', price: undefined, qty: '1', side: 'sell', client_order_id: 'c-sell' })
-    expect(h.eventTypes(sendWith(h, sell, 'place', market('40000', { previousPrice: d('40010') })))).toEqual(['order.send_requested'])
+    // A market sell holds its quantity, whatever the price (on an account without the market buy in flight, which it
+    // would cross: SELF_TRADE_PREVENTED).
+    const s = Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    const sell = s.placedId({ type: 'market', price: undefined, qty: '1', side: 'sell', client_order_id: 'c-sell' })
+    expect(s.eventTypes(sendWith(s, sell, 'place', market('40000', { previousPrice: d('40010') })))).toEqual(['order.send_requested'])
   })
 
   test('a protected market buy the price has drifted past is sent all the same: a limit at its protection price cannot spend past its reservation', () => {

@@ -35,6 +35,7 @@ export const REASONS = {
   MARKET_ORDERS_DISABLED: reason('definite_reject', 403, 'Market orders are not enabled for this account and instrument'),
   ORDER_NOTIONAL_LIMIT: reason('definite_reject', 422, 'The order notional exceeds the account limit'),
   OPEN_ORDERS_LIMIT: reason('retryable', 429, 'The account has as many open orders as its policy allows'),
+  SELF_TRADE_PREVENTED: reason('definite_reject', 422, 'The order would cross an open order of the same account on the other side of the same venue and symbol (a self-trade); cancel that order first'),
   // guard 3: mode
   MODE_HALTED: reason('definite_reject', 503, 'Trading is halted; only cancels and closes are accepted'),
   MODE_CANCEL_ONLY: reason('definite_reject', 503, 'The gateway is in cancel-only mode'),

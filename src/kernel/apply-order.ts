@@ -15,6 +15,7 @@ import { endCall, startCall } from './in-flight.ts'
 import { syncQueues, workFor } from './queues.ts'
 import { noteDueChanged } from './work-index.ts'
 import { retainTerminal } from './retention.ts'
+import { noteOwnQuote } from './own-quotes.ts'
 import { heldFor } from './reservations.ts'
 import { transitionTarget } from './state-machine.ts'
 import type { KernelState } from './state.ts'
@@ -45,6 +46,7 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
     if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }
   }
   if (wasTerminal !== terminal) countOpen(state, order.accountId, wasTerminal ? 1 : -1)
+  noteOwnQuote(state, order)
   if (order.status !== 'Unknown') order.unknownSinceMs = null
   order.updatedAtMs = event.atMs
   syncQueues(state, order, workBefore)

@@ -17,6 +17,7 @@ import { cloneState, idempotencyIndexKey, type KernelState } from './state.ts'
 import { applyRevocation } from './revocations.ts'
 import { applyOrderListEvent, noteLegEvent } from './order-lists/index.ts'
 import { applyVenueHealth } from './venue-health.ts'
+import { noteOwnQuote } from './own-quotes.ts'
 
 export interface ApplyMeta {
   /** The event's log sequence number; strictly increasing. */
@@ -186,6 +187,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
   assert(isVenueClientOrderIdOf(order.venueClientOrderId, order.orderId), 'venue client order id must derive from the order id')
   state.orders.set(order.orderId, order)
   countOpen(state, order.accountId, 1)
+  noteOwnQuote(state, order)
   addReserved(state, order.accountId, order.reservation.asset, order.reservation.total)
   state.idempotency.set(idempotencyIndexKey(order.accountId, order.idempotencyKey), {
     bodyDigest: event.bodyDigest,

@@ -6,7 +6,8 @@
  *
  * It is a new send of the order, possibly long after intake passed it, so it faces again the checks whose facts may
  * have changed since, on the order as recorded (already rounded): the trading switch (as the send path applies it),
- * the account's policy (present, valid now, instrument listed, market orders enabled, max notional, open orders),
+ * the account's policy (present, valid now, instrument listed, market orders enabled, max notional, open orders, no
+ * cross of the account's own open orders — while Failed the order blocked none, so one crossing it may be open now),
  * data health and the price band at the current reference price, and the reservation (a market order's at the band
  * edge of the current price, or a protected buy's at its recorded protection price, the limit it is sent at again).
  * Flatten closes skip policy and band, as they skip intake (flatten.ts). The mode guard's
@@ -29,6 +30,7 @@ import type { Decision, ResendCommand } from './commands.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
 import type { GuardInputs } from './intake/guard-result.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
+import { selfTradeCheck } from './intake/self-trade.ts'
 import { mayActFor } from './permissions.ts'
 import { firedListOf } from './order-lists/index.ts'
 import { resendable } from './reconcile.ts'
@@ -91,6 +93,8 @@ function policyRefuses(state: KernelState, input: { order: Order; instrument: In
   if (order.type === 'market' && !policy.marketOrderInstruments.includes(key)) return 'MARKET_ORDERS_DISABLED'
   if (mulUnits(order.qty, input.worstPrice, 'up') > policy.maxOrderNotional) return 'ORDER_NOTIONAL_LIMIT'
   if ((state.openOrders.get(order.accountId) ?? 0) >= policy.maxOpenOrders) return 'OPEN_ORDERS_LIMIT'
+  // While it was Failed it blocked no one: an order crossing it may have been placed since.
+  if (selfTradeCheck(state, { accountId: order.accountId, instrumentKey: key, side: order.side, price: order.price }).crosses) return 'SELF_TRADE_PREVENTED'
   return null
 }
 

@@ -6,7 +6,8 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { auth, errorCode, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from '../fixture.ts'
+import { auth, errorCode, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from '../fixture.ts'
+import { isTerminal } from '../../../src/domain/states.ts'
 
 const MIB = 1024 * 1024
 const FLOOR = 512 * MIB
@@ -85,6 +86,8 @@ describe('DISK_LOW', () => {
 
     disk.freeBytes = FLOOR
     await t.http.services.disk.refresh()
+    // The flatten's closes (IOC) end first: one still open would refuse the buy (SELF_TRADE_PREVENTED).
+    await eventually(() => [...t.gateway.engine.state.orders.values()].every((order) => order.flattenId === null || isTerminal(order.status)))
     expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'while-low' }))).status).toBe(202)
     expect((await health(t)).disk).toEqual({ free_bytes: FLOOR, free_bytes_min: FLOOR, new_orders_refused: false, error: null })
     expect(await metric(t, 'egress_data_dir_low')).toBe('0')

@@ -1,7 +1,8 @@
 /**
  * The intake guards as they apply to an amend of a resting order, in the §5 order. An amend reuses the order's
  * instrument, side and type; what it changes is quantity and price, so each guard looks at the amended order:
- * syntax (something to change, above what has filled), policy (role, scope, validity, instrument, notional), mode
+ * syntax (something to change, above what has filled), policy (role, scope, validity, instrument, notional, no
+ * cross of the account's own open orders: intake/self-trade.ts), mode
  * (the intake mode guard as is), data health (the intake guard, band-checking a new price, or the standing one when
  * the amend adds quantity at it), reservation (the extra worst case over what the order already holds),
  * capability/rounding (the amended order rounds and fits the instrument like a new one) and lane admission (Lane2,
@@ -16,6 +17,7 @@ import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { Order } from '../../domain/orders.ts'
 import { failed, passed, type GuardResult } from '../intake/guard-result.ts'
+import { selfTradeCheck } from '../intake/self-trade.ts'
 import { sentPrice, sentQty } from '../intake/sent-order.ts'
 import { remainingAfterFill, reservationFor } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
@@ -71,7 +73,11 @@ export function amendPolicyGuard(
   const notional = mulUnits(sent.qty, sent.price, 'up')
   const limits = { ...inputs, ...kindInputs(policy, principal), notional: formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
   if (notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
-  return passed({ policy, instrument }, limits)
+  // The amended order must not cross one of the account's own open orders on the other side, as a new one must not.
+  const selfTrade = selfTradeCheck(state, { accountId: order.accountId, instrumentKey: key, side: order.side, price: sent.price })
+  const checked = { ...limits, ...selfTrade.inputs }
+  if (selfTrade.crosses) return failed('SELF_TRADE_PREVENTED', checked)
+  return passed({ policy, instrument }, checked)
 }
 
 /**

@@ -4,7 +4,8 @@
  * policy that names none lets every kind, and its kinds appear among the inputs only when it names them), the instrument must be listed, market orders must be explicitly enabled for the account
  * and instrument (§14), and the order notional and the count of open orders must be within the policy's limits. The
  * notional is the order's as sent (sent-order.ts): rounded qty × rounded limit price, or for a market order the worst
- * price its reservation assumes (the band's upper edge).
+ * price its reservation assumes (the band's upper edge). Last, the order must not cross an open order of the same
+ * account on the other side of the instrument (self-trade.ts, SELF_TRADE_PREVENTED).
  */
 
 import { hasAnyRole, newOrdersAllowedFor, policyValidAt, principalKindOf, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
@@ -14,6 +15,7 @@ import type { MarketSnapshot } from '../../domain/market.ts'
 import type { PlaceBody } from '../../domain/orders.ts'
 import type { KernelState } from '../state.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
+import { selfTradeCheck } from './self-trade.ts'
 import { marketWorstPrice, sentPrice, sentQty } from './sent-order.ts'
 
 export interface PolicyValue {
@@ -46,7 +48,12 @@ export function policyGuard(
   if (notional !== null && notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
   const open = state.openOrders.get(body.account) ?? 0
   if (open >= policy.maxOpenOrders) return failed('OPEN_ORDERS_LIMIT', { ...limits, openOrders: open, maxOpenOrders: policy.maxOpenOrders })
-  return passed({ policy, instrument }, { ...limits, openOrders: open })
+  // The limit as sent (a market order has none: it crosses any open order on the other side).
+  const limit = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
+  const selfTrade = selfTradeCheck(state, { accountId: body.account, instrumentKey: key, side: body.side, price: limit })
+  const checked = { ...limits, openOrders: open, ...selfTrade.inputs }
+  if (selfTrade.crosses) return failed('SELF_TRADE_PREVENTED', checked)
+  return passed({ policy, instrument }, checked)
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The state an OCO list's second leg is decided on: the kernel state as if the first leg's `order.accepted` had been
- * applied, in the parts the intake guards read — the account's open-order count (policy), its reservations
- * (reservation), and the lane's depth and the account's queued work (lane admission). The first leg is not applied for
+ * applied, in the parts the intake guards read — the account's open-order count and its own open orders (policy: the
+ * second leg must not cross the first, own-quotes.ts), its reservations (reservation), and the lane's depth and the
+ * account's queued work (lane admission). The first leg is not applied for
  * real: the list is one decision, recorded whole or not at all, so if the second leg is rejected nothing of the first
  * is left. A view, not a clone: a clone copies every order and the idempotency index, and a list must cost what two
  * orders cost. Everything else is the state itself, read only (decide never writes).
@@ -11,6 +12,8 @@
  */
 
 import type { EventOf } from '../../domain/events/index.ts'
+import { instrumentKey } from '../../domain/instruments.ts'
+import { withPendingLeg } from '../own-quotes.ts'
 import type { AccountLedger, KernelState, WorkKind } from '../state.ts'
 
 export function stateWithLeg(state: KernelState, first: EventOf<'order.accepted'>): KernelState {
@@ -24,7 +27,9 @@ export function stateWithLeg(state: KernelState, first: EventOf<'order.accepted'
   const accounts = new Map(state.accounts).set(accountId, withLedger)
   const queues: KernelState['queues'] = [...state.queues]
   queues[first.lane] = new QueueWithOne(state.queues[first.lane], first.orderId)
-  return { ...state, openOrders, queuedByAccount, accounts, queues }
+  const view = { ...state, openOrders, queuedByAccount, accounts, queues }
+  const leg = { orderId: first.orderId, accountId, instrumentKey: instrumentKey(first.venue, first.symbol), side: first.side, price: first.price }
+  return withPendingLeg(view, leg)
 }
 
 /**
