@@ -120,6 +120,8 @@ describe('market-order protection on the sim venue', () => {
   test('genesis replay and a snapshot restore hold the same state, protection prices included', async () => {
     const w = await world(14, THIN_BOOK)
     const buy = await placeMarket(w, 'buy', 'mr-1')
+    // The buy (sent as an IOC) ends before the sell, which an open buy would cross (SELF_TRADE_PREVENTED).
+    await run(w, 500)
     const sell = await placeMarket(w, 'sell', 'mr-2', 'FOK')
     await run(w, 500)
     const live = w.gateway.engine.state
