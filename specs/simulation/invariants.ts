@@ -34,6 +34,7 @@ export const INVARIANTS = [
   'permissions',
   'oco-lists',
   'order-ttl',
+  'market-protection',
   'runtime-errors',
 ] as const
 
@@ -250,4 +251,25 @@ function assetsOf(state: KernelState, symbol: string): [string, string] {
 
 function add(map: Map<string, Units>, key: string, delta: Units): void {
   map.set(key, (map.get(key) ?? 0n) + delta)
+}
+
+/**
+ * End of run: no venue trade of a market order sent with a protection price is worse than it — a buy's above, a sell's
+ * below (src/kernel/intake/sent-order.ts marketProtectionPrice): the venue was asked for a limit at it. Returns the
+ * violations and how many such trades there were.
+ */
+export function checkProtectedFills(state: KernelState, inspection: SimInspection): { violations: Violation[]; trades: number } {
+  const violations: Violation[] = []
+  let trades = 0
+  for (const trade of inspection.trades) {
+    const orderId = orderIdFromClientId(trade.clientOrderId)
+    const order = orderId === null ? undefined : state.orders.get(orderId)
+    if (order === undefined || order.type !== 'market' || order.protectionPrice === null) continue
+    trades++
+    const worse = order.side === 'buy' ? trade.price > order.protectionPrice : trade.price < order.protectionPrice
+    if (worse) {
+      violations.push({ invariant: 'market-protection', message: `order ${order.orderId} (market ${order.side}, protected at ${formatDecimal(order.protectionPrice)}) traded ${trade.execId} at ${formatDecimal(trade.price)}` })
+    }
+  }
+  return { violations, trades }
 }

@@ -11,8 +11,9 @@ import { OPEN_AT_VENUE } from '../../src/runtime/bootstrap.ts'
 import { paperFundings } from '../../src/runtime/paper.ts'
 import { BackOfficeChecks, BACKOFFICE_CHECK_STEPS } from './backoffice-checks.ts'
 import { KNOWN_ISSUES } from './known-issues.ts'
-import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0 } from '../runtime/harness.ts'
-import { checkFills, checkLedger, checkNoDoubleSend, checkReservations, checkVenueAgreement, venueOrdersByOrderId, type Violation } from './invariants.ts'
+import type { KernelConfig } from '../../src/domain/kernel-config.ts'
+import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0, type WorldOptions } from '../runtime/harness.ts'
+import { checkFills, checkLedger, checkNoDoubleSend, checkProtectedFills, checkReservations, checkVenueAgreement, venueOrdersByOrderId, type Violation } from './invariants.ts'
 import { lane0Violations } from './lane0-checks.ts'
 import { Monitor } from './monitor.ts'
 import { checkOrderListsSettled, checkOrderListState, OcoWatch } from './oco-checks.ts'
@@ -79,6 +80,24 @@ class SeedRunner {
       venue.requestTimeoutMs + RECONCILE_RETRY_MS + (params.reconcileGraceMs ?? 5_000) + (params.reconcileRecheckMs ?? 1_000) + 4 * venue.latencyMsMax + 100
   }
 
+  /** The workload of now, not one of before (SeedOptions.withoutTtl, withoutLists, withoutAmend) that old seeds replay. */
+  get currentWorkload(): boolean {
+    return this.options.withoutTtl !== true && this.options.withoutLists !== true && this.options.withoutAmend !== true
+  }
+
+  /** Market orders allowed and placed: the scenario's draw, in the current workload (older ones placed none). */
+  get marketOrders(): boolean {
+    return this.scenario.marketOrders && this.currentWorkload
+  }
+
+  /** The world's options beyond the scenario's: the back office's, and the policies allowing market orders if drawn. */
+  worldOptions(): Partial<WorldOptions> {
+    const options = this.backOffice.worldOptions()
+    if (!this.marketOrders) return options
+    const configure = options.configure ?? ((config: KernelConfig) => config)
+    return { ...options, configure: (config) => withMarketOrders(configure(config)) }
+  }
+
   /**
    * Lane0 bound: Lane0 is FIFO and goes first, so an eligible cancel may wait for one call in flight — its own order's,
    * or on a full instrument the first of its calls to answer — and for the Lane0 work queued ahead of it — each at most
@@ -92,7 +111,7 @@ class SeedRunner {
 
   async run(): Promise<SeedResult> {
     const venueOptions = { ...this.scenario.venue, ...this.backOffice.venueOptions().venueOptions }
-    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.backOffice.worldOptions() })
+    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.worldOptions() })
     this.backOffice.attach(world)
     const startMs = world.clock.nowMs()
     this.watch.listen(world.venue, world.clock)
@@ -108,7 +127,8 @@ class SeedRunner {
       crashRestart: () => this.crashRestart(),
       sequence: 0,
       lists: [],
-      withTtl: this.options.withoutTtl !== true && this.options.withoutLists !== true && this.options.withoutAmend !== true,
+      withTtl: this.currentWorkload,
+      marketOrders: this.marketOrders,
     }
     this.ctx = ctx
     this.monitor.attach(world.gateway.engine, world.clock.nowMs())
@@ -200,7 +220,7 @@ class SeedRunner {
     // Down for a while; the venue keeps trading and its reports to the dead process are lost.
     await crashed.clock.advanceAsync(ctx.draw.int(0, 1_500))
     this.watch.up = true // the new gateway subscribes to reports before it lets the clock move
-    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.backOffice.worldOptions() })
+    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.worldOptions() })
     this.backOffice.attach(ctx.world)
     this.monitor.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
     this.retired.attach(ctx.world.gateway.engine)
@@ -245,7 +265,10 @@ class SeedRunner {
     ctx.counters.listSiblingCancels = this.oco.stats.siblingCancels
     ctx.counters.listRevivedCancels = this.oco.stats.revivedCancels
     ctx.counters.ttlOrders = this.ttl.stats.ttlOrders
-    const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded), ...settledLists.violations]
+    const protectedFills = checkProtectedFills(state, inspection)
+    ctx.counters.marketOrders = [...state.orders.values()].filter((order) => order.type === 'market').length
+    ctx.counters.protectedTrades = protectedFills.trades
+    const violations = [...checkVenueAgreement(state, inspection, this.watch), ...checkLedger(state, inspection, funded), ...settledLists.violations, ...protectedFills.violations]
     // Only once egress and the venue agree: a back-office break would then be the back office's own.
     if (violations.length === 0) violations.push(...(await this.backOffice.atEnd(ctx.world)))
     this.monitor.detach()
@@ -300,5 +323,7 @@ class SeedRunner {
   }
 }
 
-
-
+/** Every policy allows market orders on each instrument it lists (Scenario.marketOrders). */
+function withMarketOrders(config: KernelConfig): KernelConfig {
+  return { ...config, policies: config.policies.map((policy) => ({ ...policy, marketOrderInstruments: [...policy.instruments] })) }
+}

@@ -33,6 +33,12 @@ export interface Scenario {
   params: Partial<KernelParams>
   /** Whether this seed runs with no faults at all (a control group that must converge trivially). */
   calm: boolean
+  /**
+   * Whether the accounts' policies allow market orders and the workload places some (workload.ts validPlace): they go
+   * to the venue as limits at their protection price (src/kernel/venue-form.ts). Off, a market order is refused
+   * (MARKET_ORDERS_DISABLED), as in every seed before.
+   */
+  marketOrders: boolean
 }
 
 export interface ScenarioOptions {
@@ -109,7 +115,9 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
   // within the grace, or the default (never reached in a run). Never below the count, as config load requires. Drawn
   // last, so every draw before it, and each seed's scenario but for the cap, is what it was.
   params.terminalOrdersHeldMax = Math.max(params.terminalOrdersKeptMax ?? 0, draw.pick([3, 1_000_000]))
-  return { seed, steps: options.steps, venue, faults, params, calm }
+  // Market orders allowed and placed (Scenario.marketOrders): drawn after the cap, so every draw before it is what it was.
+  const marketOrders = draw.chance(0.5)
+  return { seed, steps: options.steps, venue, faults, params, calm, marketOrders }
 }
 
 function drawNoFaults(): SimFaults {

@@ -57,6 +57,11 @@ export interface WorkloadContext {
    * (SeedOptions.withoutTtl), whose draws did not include them.
    */
   withTtl: boolean
+  /**
+   * Whether some valid places are market orders (Scenario.marketOrders, in the current workload only): false draws
+   * nothing for them, so a seed without them replays as before.
+   */
+  marketOrders: boolean
 }
 
 /**
@@ -156,6 +161,12 @@ function validPlace(ctx: WorkloadContext, fixed?: { symbol: SimSymbol; principal
   if (draw.chance(0.05)) body.reduce_only = true
   // Short enough that most expire during the run: queued ones end unsent, resting ones are canceled (ttl-checks.ts).
   if (ctx.withTtl && draw.chance(0.2)) body.ttl_ms = draw.int(50, 4_000)
+  // A market order (its policy allows them in such a seed): it goes out as a limit at its protection price, IOC.
+  if (ctx.marketOrders && fixed?.resting !== true && draw.chance(0.2)) {
+    body.type = 'market'
+    delete body.price
+    delete body.post_only
+  }
   return withKey(ctx, { principal, body, idempotencyKey: null })
 }
 

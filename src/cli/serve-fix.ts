@@ -20,6 +20,7 @@ import type { Clock } from '../domain/clock.ts'
 import { parseDecimal } from '../domain/decimal.ts'
 import type { Instrument } from '../domain/instruments.ts'
 import { orderIdFromClientId } from '../domain/orders.ts'
+import { venueFormOf } from '../kernel/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
@@ -200,15 +201,18 @@ export function orderFactsLookup(engine: () => Engine): (clientOrderId: string) 
     const orderId = orderIdFromClientId(clientOrderId)
     const order = orderId === null ? undefined : engine().state.orders.get(orderId)
     if (order === undefined) return undefined
+    // As it was sent (the facts the adapter remembered at the send): a protected market order is a limit at its
+    // protection price, IOC or FOK (src/kernel/venue-form.ts), whose status answer without a Price reads as that price.
+    const form = venueFormOf(order)
     return {
       clientOrderId,
       account: order.accountId,
       symbol: order.symbol,
       side: order.side,
       qty: order.qty,
-      ...(order.price === null ? {} : { price: order.price }),
-      ordType: fixOrdType(order.type),
-      timeInForce: fixTimeInForce(order.tif),
+      ...(form.price === undefined ? {} : { price: form.price }),
+      ordType: fixOrdType(form.type),
+      timeInForce: fixTimeInForce(form.tif),
       ...(order.venueOrderId === null ? {} : { venueOrderId: order.venueOrderId }),
     }
   }

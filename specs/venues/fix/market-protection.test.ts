@@ -9,6 +9,8 @@
 import { describe, expect, test } from 'bun:test'
 import type { EventOf } from '../../../src/domain/events/index.ts'
 import type { Order } from '../../../src/domain/orders.ts'
+import { orderFactsLookup } from '../../../src/cli/serve-fix.ts'
+import type { Engine } from '../../../src/runtime/engine.ts'
 import { sendToVenue } from '../../../src/runtime/venue-send.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { config, Harness, policy } from '../../kernel/fixtures.ts'
@@ -57,5 +59,23 @@ describe('FIX: a protected market order', () => {
     expect(nos.get(Tag.OrdType)).toBe('1')
     expect(nos.get(Tag.Price)).toBeUndefined()
     expect(nos.get(Tag.TimeInForce)).toBe('3')
+  })
+
+  test("after a restart, the order's facts (orderFactsLookup, what FIX asks about an order it no longer remembers) are the order as sent", () => {
+    // The adapter remembered OrdType=2, the price and IOC when it sent the order; after a restart it asks the kernel's
+    // projection. That said OrdType=1, no price, the order's own GTC: a status answer without a Price read as no price
+    // (a synthetic fill then had none to be booked at), where the adapter's own memory gave the protection price.
+    const harness = Harness.funded({ config: config({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
+    const orderId = harness.placedId({ type: 'market', price: undefined, side: 'buy', tif: 'GTC', qty: '0.1', client_order_id: 'm-facts' })
+    const order = harness.order(orderId)
+    const lookup = orderFactsLookup(() => ({ state: harness.state }) as unknown as Engine)
+    const facts = lookup(order.venueClientOrderId)
+    expect(facts).toMatchObject({ side: 'buy', symbol: 'BTC-USD', ordType: '2', timeInForce: '3' })
+    expect(facts?.price).toBe(order.protectionPrice as bigint)
+    // A market order without one (accepted before protection existed) is described as it was sent: plain.
+    harness.state.orders.set(orderId, { ...order, protectionPrice: null })
+    const plain = lookup(order.venueClientOrderId)
+    expect(plain).toMatchObject({ ordType: '1', timeInForce: '1' })
+    expect(plain?.price).toBeUndefined()
   })
 })
