@@ -11,7 +11,8 @@ import { OPEN_AT_VENUE } from '../../src/runtime/bootstrap.ts'
 import { paperFundings } from '../../src/runtime/paper.ts'
 import { BackOfficeChecks, BACKOFFICE_CHECK_STEPS } from './backoffice-checks.ts'
 import { KNOWN_ISSUES } from './known-issues.ts'
-import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0 } from '../runtime/harness.ts'
+import type { KernelConfig } from '../../src/domain/kernel-config.ts'
+import { ACCOUNTS, opsUser, removeDir, run, startWorld, sweepReadBackMsMax, T0, type WorldOptions } from '../runtime/harness.ts'
 import { checkFills, checkLedger, checkNoDoubleSend, checkReservations, checkVenueAgreement, venueOrdersByOrderId, type Violation } from './invariants.ts'
 import { lane0Violations } from './lane0-checks.ts'
 import { Monitor } from './monitor.ts'
@@ -24,7 +25,7 @@ import type { SeedOptions } from './seed-options.ts'
 import type { KnownFinding, SeedFailure, SeedResult, SeedStats } from './seed-result.ts'
 import { RECONCILE_RETRY_MS, SIM_VENUE_HEALTH, simDataDir } from './seed-world.ts'
 import { VenueWatch } from './venue-watch.ts'
-import { Draw, drawScenario, type Scenario } from './scenario.ts'
+import { Draw, drawScenario, withScenarioSelfTrade, type Scenario } from './scenario.ts'
 import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, ACTION_WEIGHTS_WITHOUT_LISTS, type WorkloadContext } from './workload.ts'
 
 export type { SeedOptions } from './seed-options.ts'
@@ -90,9 +91,16 @@ class SeedRunner {
     return callsAhead * this.callMsMax + 2 * this.scenario.venue.latencyMsMax + 10
   }
 
+  /** The back office's world options, the config also given each account's drawn selfTrade (scenario.ts). */
+  private worldOptions(): Partial<WorldOptions> {
+    const office = this.backOffice.worldOptions()
+    const configure = office.configure ?? ((config: KernelConfig) => config)
+    return { ...office, configure: (config) => withScenarioSelfTrade(this.scenario, configure(config)) }
+  }
+
   async run(): Promise<SeedResult> {
     const venueOptions = { ...this.scenario.venue, ...this.backOffice.venueOptions().venueOptions }
-    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.backOffice.worldOptions() })
+    const world = await startWorld({ seed: this.scenario.seed, dir: simDataDir(), faults: this.scenario.faults, venueOptions, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.worldOptions() })
     this.backOffice.attach(world)
     const startMs = world.clock.nowMs()
     this.watch.listen(world.venue, world.clock)
@@ -200,7 +208,7 @@ class SeedRunner {
     // Down for a while; the venue keeps trading and its reports to the dead process are lost.
     await crashed.clock.advanceAsync(ctx.draw.int(0, 1_500))
     this.watch.up = true // the new gateway subscribes to reports before it lets the clock move
-    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.backOffice.worldOptions() })
+    ctx.world = await startWorld({ seed: this.scenario.seed, dir: crashed.dir, clock: crashed.clock, venue: crashed.venue, params: this.scenario.params, venueHealth: SIM_VENUE_HEALTH, ...this.worldOptions() })
     this.backOffice.attach(ctx.world)
     this.monitor.attach(ctx.world.gateway.engine, ctx.world.clock.nowMs())
     this.retired.attach(ctx.world.gateway.engine)
