@@ -21,6 +21,7 @@ import { binaryFormatOf } from '../src/domain/events/registry.ts'
 import { writeRecordInterpreted } from '../specs/domain/events/interpreted-writer.ts'
 import { crashWorld, startWorld } from '../specs/runtime/harness.ts'
 import { tradeBatch } from './support/trade-batch.ts'
+import { allowSelfTrade } from './support/self-trade-allowed.ts'
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 const args = parseArgs(process.argv.slice(2))
@@ -37,6 +38,8 @@ function encodeInterpreted(event: DomainEvent): EncodedEvent {
 const world = await startWorld({
   seed: 11,
   wal: { durability: 'none', preallocateBytes: 0 },
+  // tradeBatch's buys and sells of one account cross each other: its accounts allow self-trades.
+  configure: allowSelfTrade,
   venueOptions: { latencyMsMin: 0, latencyMsMax: 1, ordersMax: Math.max(100_000, args.orders * 2) },
   params: { lane1DepthMax: 100_000, lane2DepthMax: 100_000, accountQueuedMax: 100_000 },
 })

@@ -25,6 +25,7 @@ import { APPLY_UNREAD_MEMBERS } from '../src/kernel/apply-unread.ts'
 import { crashWorld, startWorld } from '../specs/runtime/harness.ts'
 import { median } from './support/figures.ts'
 import { tradeBatch } from './support/trade-batch.ts'
+import { allowSelfTrade } from './support/self-trade-allowed.ts'
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '6000' }, rounds: { type: 'string', default: '15' } } })
@@ -49,6 +50,8 @@ function encodeIn(format: BinaryFormat, event: DomainEvent): EncodedEvent {
 const world = await startWorld({
   seed: 11,
   wal: { durability: 'none', preallocateBytes: 0 },
+  // tradeBatch's buys and sells of one account cross each other: its accounts allow self-trades.
+  configure: allowSelfTrade,
   venueOptions: { latencyMsMin: 0, latencyMsMax: 1, ordersMax: Math.max(100_000, ORDERS * 2) },
   params: { lane1DepthMax: 100_000, lane2DepthMax: 100_000, accountQueuedMax: 100_000 },
 })

@@ -24,6 +24,7 @@ import type { Gateway } from '../src/runtime/gateway.ts'
 import { compactOffline, replayVerify, type ReplayVerifyReport } from '../src/runtime/snapshot/index.ts'
 import { startWorld, type World } from '../specs/runtime/harness.ts'
 import { tradeBatch } from './support/trade-batch.ts'
+import { allowSelfTrade } from './support/self-trade-allowed.ts'
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '30000' }, runs: { type: 'string', default: '5' }, 'keep-dir': { type: 'boolean', default: false } } })
 const orders = Number(values.orders)
@@ -66,6 +67,8 @@ async function build(dir: string): Promise<{ dir: string; orders: number; record
   const world = await startWorld({
     seed: 17,
     dir,
+    // tradeBatch's buys and sells of one account cross each other: its accounts allow self-trades.
+    configure: allowSelfTrade,
     venueOptions: { latencyMsMin: 0, latencyMsMax: 1, ordersMax: Math.max(100_000, orders) },
     params: { lane1DepthMax: 100_000, lane2DepthMax: 100_000, accountQueuedMax: 100_000 },
     snapshots: { atShutdown: false, keep: 2 },

@@ -24,6 +24,7 @@ import { chainAnchorFor, compactOffline, replayVerify, restoreEngine, SnapshotSt
 import { nodeIo, Wal } from '../wal/index.ts'
 import { crashWorld, startWorld, type World } from '../specs/runtime/harness.ts'
 import { tradeBatch } from './support/trade-batch.ts'
+import { allowSelfTrade } from './support/self-trade-allowed.ts'
 
 const args = parseArgs(process.argv.slice(2))
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
@@ -98,6 +99,8 @@ async function build(dir: string): Promise<Built> {
     seed: 7,
     dir,
     wal: WAL,
+    // tradeBatch's buys and sells of one account cross each other: its accounts allow self-trades.
+    configure: allowSelfTrade,
     // The sim venue bounds the orders it remembers (100,000 by default) and rejects past it; the build places one order
     // per ~7 records, so the bound is raised to fit them all (else most of a 2M log would be venue rejections).
     venueOptions: { latencyMsMin: 0, latencyMsMax: 1, ordersMax: Math.max(100_000, args.events) },
@@ -175,7 +178,7 @@ async function timeToReady(dir: string, load: boolean): Promise<{ ms: number }> 
   log(`time to ready ${load ? 'from the snapshot' : 'from genesis'}…`)
   settleHeap()
   const started = performance.now()
-  const world = await startWorld({ seed: 7, dir, wal: WAL, venueOptions: { latencyMsMin: 0, latencyMsMax: 1 }, snapshots: { load, atShutdown: false } })
+  const world = await startWorld({ seed: 7, dir, wal: WAL, configure: allowSelfTrade, venueOptions: { latencyMsMin: 0, latencyMsMax: 1 }, snapshots: { load, atShutdown: false } })
   const ms = performance.now() - started
   if ((world.gateway.restoreReport?.snapshot !== null) !== load) throw new Error(`expected a start ${load ? 'from a snapshot' : 'from genesis'}`)
   await crashWorld(world)

@@ -23,6 +23,7 @@ import type { Gateway } from '../src/runtime/gateway.ts'
 import { SnapshotStore, takeSnapshot, type SnapshotTaken } from '../src/runtime/snapshot/index.ts'
 import { nodeIo } from '../wal/index.ts'
 import { removeDir, run, startWorld, traderA } from '../specs/runtime/harness.ts'
+import { allowSelfTrade, SelfTradeRefusals } from './support/self-trade-allowed.ts'
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '7' } } })
 const orders = Number(values.orders)
@@ -30,7 +31,9 @@ const rounds = Number(values.rounds)
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 let gateway: Gateway | null = null
-const world = await startWorld({ seed: 11, snapshots: { atShutdown: false }, snapshotSections: [backOfficeSectionSource(() => gateway)] })
+// Its buys and sells of acct-a cross each other: the account allows self-trades, and any refusal fails the run.
+const world = await startWorld({ seed: 11, configure: allowSelfTrade, snapshots: { atShutdown: false }, snapshotSections: [backOfficeSectionSource(() => gateway)] })
+const refusals = new SelfTradeRefusals()
 gateway = world.gateway
 try {
   const office = backOfficeOf(world.gateway, { reconcileIntervalMs: null })
@@ -38,7 +41,7 @@ try {
   const place = async (): Promise<void> => {
     const side = placed % 2 === 0 ? 'buy' : 'sell'
     const price = side === 'buy' ? '61000' : '59000'
-    await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side, type: 'limit', qty: '0.001', price, client_order_id: `b-${placed++}` }, null)
+    refusals.note(await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side, type: 'limit', qty: '0.001', price, client_order_id: `b-${placed++}` }, null))
   }
   for (let index = 0; index < orders; index++) {
     await place()
@@ -46,6 +49,7 @@ try {
     if (index % 1000 === 999) log(`placed ${index + 1}, fills in the ledger ${office.projector.ledger.counters.fills}`)
   }
   await run(world, 500)
+  refusals.assertNone('bench-snapshot')
   office.projector.flush()
   const counts = office.projector.store.counts()
   log(`state: ${world.gateway.engine.state.orders.size} orders hot, query model ${JSON.stringify(counts)}`)
@@ -71,6 +75,7 @@ try {
   })
   const kernel = summary(samples.kernel)
   const full = summary(samples.full)
+  refusals.assertNone('bench-snapshot')
   const open = await backOfficeOpenTimes()
   console.log(JSON.stringify({
     bench: 'snapshot-pause',
@@ -94,7 +99,7 @@ async function backOfficeOpenTimes(): Promise<{ fromSection: number; fromSection
   const current = world.gateway
   backOfficeOf(current).projector.flush()
   await current.stop()
-  const restarted = await startWorld({ seed: 11, dir: world.dir, clock: world.clock, venue: world.venue, snapshots: { atShutdown: false } })
+  const restarted = await startWorld({ seed: 11, dir: world.dir, clock: world.clock, venue: world.venue, configure: allowSelfTrade, snapshots: { atShutdown: false } })
   const section = restarted.gateway.restoredSections.get(BACKOFFICE_SECTION)
   if (section === undefined) throw new Error('the shutdown snapshot has no back-office section')
   const scratch = mkdtempSync(join(tmpdir(), 'egress-bench-bo-'))

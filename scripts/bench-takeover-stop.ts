@@ -21,23 +21,27 @@ import { Lease } from '../wal/index.ts'
 import { Gateway } from '../src/runtime/index.ts'
 import { run, standbyOptionsOf, startWorld, traderA } from '../specs/runtime/harness.ts'
 import { leaderOptionsOf } from '../specs/runtime/ha/takeover-node.ts'
+import { allowSelfTrade, SelfTradeRefusals } from './support/self-trade-allowed.ts'
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '100000' } } })
 const orders = Number(values.orders)
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
-const world = await startWorld({ seed: 11, snapshots: { atShutdown: false } })
+// Its buys and sells of acct-a cross each other: the account allows self-trades, and any refusal fails the run.
+const world = await startWorld({ seed: 11, configure: allowSelfTrade, snapshots: { atShutdown: false } })
+const refusals = new SelfTradeRefusals()
 const work = mkdtempSync(join(tmpdir(), 'egress-bench-takeover-'))
 try {
   const started = performance.now()
   for (let placed = 0; placed < orders; placed++) {
     const side = placed % 2 === 0 ? 'buy' : 'sell'
     const price = side === 'buy' ? '61000' : '59000'
-    await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side, type: 'limit', qty: '0.001', price, client_order_id: `t-${placed}` }, null)
+    refusals.note(await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side, type: 'limit', qty: '0.001', price, client_order_id: `t-${placed}` }, null))
     if (placed % 50 === 49) await run(world, 20)
     if (placed % 10_000 === 9_999) log(`placed ${placed + 1} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   }
   await run(world, 500)
+  refusals.assertNone('bench-takeover-stop')
   const hotOrders = world.gateway.engine.state.orders.size
   const records = world.gateway.engine.wal.lastLsn
   log(`state: ${hotOrders} orders hot, ${records} records`)
@@ -47,7 +51,9 @@ try {
     const dir = join(work, name)
     cpSync(world.dir, dir, { recursive: true })
     let at = performance.now()
-    const standby = await Gateway.start({ ...standbyOptionsOf(world, dir, errors), snapshots: { atShutdown } })
+    // The world's config (its accounts allow self-trades), as the leader that wrote the log had it.
+    const kernelConfig = world.gateway.options.kernelConfig
+    const standby = await Gateway.start({ ...standbyOptionsOf(world, dir, errors), kernelConfig, snapshots: { atShutdown } })
     const standbyStartMs = performance.now() - at
     at = performance.now()
     await standby.stop()
@@ -57,7 +63,7 @@ try {
     await Bun.sleep(5)
     const lease = Lease.acquire({ dir: leaseDir, holderId: 'new x', ttlMs: 600_000, clockSkewMsMax: 0 })
     at = performance.now()
-    const leader = await Gateway.start({ ...leaderOptionsOf(world, dir, errors, lease), snapshots: { atShutdown: false } })
+    const leader = await Gateway.start({ ...leaderOptionsOf(world, dir, errors, lease), kernelConfig, snapshots: { atShutdown: false } })
     const leaderStartMs = performance.now() - at
     await leader.stop()
     lease.release()

@@ -1,10 +1,14 @@
 /**
  * A batch of marketable orders for the benchmarks that build a log through a simulated gateway (bench-restart,
- * bench-encode): both accounts, all three sim symbols, run until the executor has sent and filled every one.
+ * bench-encode, bench-payload-format, bench-replay-verify): both accounts, all three sim symbols, run until the
+ * executor has sent and filled every one. A batch's buys and sells of one account and symbol are in flight together
+ * and cross: the world must allow self-trades (startWorld's `configure: allowSelfTrade`); a batch that meets a
+ * SELF_TRADE_PREVENTED refusal throws.
  */
 
 import { formatDecimal } from '../../src/domain/decimal.ts'
 import { traderA, traderB, type World } from '../../specs/runtime/harness.ts'
+import { SelfTradeRefusals } from './self-trade-allowed.ts'
 
 export interface TradeBatchOptions {
   /** Client order ids are `${prefix}${n}`, n counting from `offset`. */
@@ -18,6 +22,7 @@ export async function tradeBatch(world: World, offset: number, size: number, opt
   const symbols = ['BTC-USD', 'ETH-USD', 'AAPL']
   const quantities: Record<string, string> = { 'BTC-USD': '0.001', 'ETH-USD': '0.01', AAPL: '1' }
   const placing: Promise<unknown>[] = []
+  const refusals = new SelfTradeRefusals()
   for (let index = 0; index < size; index++) {
     const n = offset + index
     const symbol = symbols[n % symbols.length] as string
@@ -30,9 +35,10 @@ export async function tradeBatch(world: World, offset: number, size: number, opt
     const principal = n % 2 === 0 ? traderA : traderB
     const account = principal === traderA ? 'acct-a' : 'acct-b'
     const body = { account, symbol, side, type: 'limit', ...(options.tif === undefined ? {} : { tif: options.tif }), qty: quantities[symbol], price, client_order_id: `${options.clientOrderIdPrefix}${n}` }
-    placing.push(world.gateway.place(principal, body, null))
+    placing.push(world.gateway.place(principal, body, null).then((result) => refusals.note(result)))
   }
   await Promise.all(placing)
+  refusals.assertNone('tradeBatch')
   const state = world.gateway.engine.state
   for (let step = 0; step < 100_000; step++) {
     if (state.queues.every((queue) => queue.size === 0) && state.inFlight.size === 0) break

@@ -31,6 +31,26 @@ describe('config account policies', () => {
     const kernel = paperKernelConfig({ accounts: [{ accountId: 'desk-1', balances: {} }], digest: 'd' })
     expect(kernel.policies).toEqual([paperPolicy('desk-1', defaultSimInstruments(), 8_640_000_000_000_000)])
     expect('newOrdersBy' in (kernel.policies[0] as object)).toBe(false)
+    // Self-trade prevention is on by default, and recorded so: a policy without it is an older build's record.
+    expect(kernel.policies[0]?.selfTrade).toBe('reject')
+  })
+
+  test('selfTrade: unset keeps the digest and means "reject"; set, it enters the digest and reaches the policy, merged over defaultPolicy', () => {
+    const unset = withPolicy({ maxOpenOrders: 5 })
+    // The digest of the same config computed by the build before selfTrade existed (it wrote nothing for it).
+    expect(configDigest(parseConfig(unset))).toBe('dbfd0a371288f6f37bb4153f9cb954ab95256ad9aaba6c181c325e11b1d1e32b')
+    expect(canonicalConfigJson(parseConfig(unset))).not.toContain('selfTrade')
+    expect(accountPolicySettings(parseConfig(unset)).get('desk-1')).not.toHaveProperty('selfTrade')
+    expect(paperPolicy('desk-1', defaultSimInstruments(), 1, accountPolicySettings(parseConfig(unset)).get('desk-1')).selfTrade).toBe('reject')
+    const allow = parseConfig(withPolicy({ maxOpenOrders: 5, selfTrade: 'allow' }))
+    const reject = parseConfig(withPolicy({ maxOpenOrders: 5, selfTrade: 'reject' }))
+    expect(new Set([parseConfig(unset), allow, reject].map((config) => configDigest(config))).size).toBe(3)
+    expect(paperPolicy('desk-1', defaultSimInstruments(), 1, accountPolicySettings(allow).get('desk-1')).selfTrade).toBe('allow')
+    expect(accountPolicySettings(reject).get('desk-1')?.selfTrade).toBe('reject')
+    // defaultPolicy's setting applies to every account, an account's own wins.
+    const merged = parseConfig({ defaultPolicy: { selfTrade: 'allow' }, accounts: [{ id: 'mm', policy: { maxOpenOrders: 5 } }, { id: 'desk', policy: { selfTrade: 'reject' } }, { id: 'plain' }] })
+    const settings = accountPolicySettings(merged)
+    expect([settings.get('mm')?.selfTrade, settings.get('desk')?.selfTrade, settings.get('plain')?.selfTrade]).toEqual(['allow', 'reject', 'allow'])
   })
 
   test('a policy, or a default policy, enters the digest', () => {
@@ -58,7 +78,7 @@ describe('config account policies', () => {
     const policy = paperPolicy('plain', defaultSimInstruments(), 8_640_000_000_000_000, settings.get('plain'))
     expect(policy).toEqual({
       accountId: 'plain', instruments: ['sim:BTC-USD', 'sim:ETH-USD', 'sim:AAPL'], marketOrderInstruments: [], maxOrderNotional: parseDecimal('250000.5'), maxOpenOrders: 20,
-      liveAllowed: false, validFromMs: 0, validUntilMs: Date.UTC(2027, 0, 1), newOrdersBy: ['trader'],
+      liveAllowed: false, validFromMs: 0, validUntilMs: Date.UTC(2027, 0, 1), newOrdersBy: ['trader'], selfTrade: 'reject',
     })
   })
 
@@ -90,12 +110,15 @@ describe('config account policies', () => {
       [{ newOrdersBy: ['admin'] }, 'accounts.0.policy.newOrdersBy.0: expected one of "trader", "bot", got "admin"'],
       [{ newOrdersBy: 'bot' }, 'accounts.0.policy.newOrdersBy: expected a list of principal kinds, got "bot"'],
       [{ newOrdersBy: ['bot', 'bot'] }, 'accounts.0.policy.newOrdersBy: expected each principal kind at most once, got ["bot","bot"]'],
+      [{ selfTrade: 'warn' }, 'accounts.0.policy.selfTrade: expected one of "reject", "allow", got "warn"'],
+      [{ selfTrade: false }, 'accounts.0.policy.selfTrade: expected one of "reject", "allow", got false'],
       [{ maxOpenOrder: 5 }, 'accounts.0.policy.maxOpenOrder: unknown field'],
       ['strict', 'accounts.0.policy: expected an object, got "strict"'],
     ]
     for (const [policy, message] of cases) expect(messageOf(() => parseConfig(withPolicy(policy)))).toContain(message)
     expect(messageOf(() => parseConfig({ defaultPolicy: { instruments: ['sim:X'] } }))).toContain('defaultPolicy.instruments.0: expected an instrument the config serves')
     expect(messageOf(() => parseConfig({ defaultPolicy: { newOrdersBy: ['ops'] } }))).toContain('defaultPolicy.newOrdersBy.0: expected one of "trader", "bot", got "ops"')
+    expect(messageOf(() => parseConfig({ defaultPolicy: { selfTrade: 'Allow' } }))).toContain('defaultPolicy.selfTrade: expected one of "reject", "allow", got "Allow"')
     // Merged over defaultPolicy: the account's instruments drop the market instrument defaultPolicy enables.
     const merged = { defaultPolicy: { marketOrderInstruments: ['sim:BTC-USD'] }, accounts: [{ id: 'a', policy: { instruments: ['sim:ETH-USD'] } }] }
     expect(messageOf(() => parseConfig(merged))).toContain('accounts.0.policy.marketOrderInstruments: "sim:BTC-USD" is not in the policy\'s instruments')

@@ -42,6 +42,8 @@ export function policy(overrides: Partial<Policy> = {}): Policy {
     liveAllowed: true,
     validFromMs: 0,
     validUntilMs: T0 * 2,
+    // As this build records every policy (src/runtime/paper.ts): absent is an older build's record, with no check.
+    selfTrade: 'reject',
     ...overrides,
   }
 }

@@ -14,6 +14,7 @@ import { idempotencyIndexKey, legKeyOf, listIdFor, orderIdFor, type Reply } from
 import { EngineOverloadedError } from '../../src/runtime/index.ts'
 import type { SimSymbol } from './scenario.ts'
 import { limitPrice, LOT, LOTS_MAX, referencePrice, TICK, TRADERS, type WorkloadContext } from './workload.ts'
+import { checkSelfTradeReply } from './self-trade-checks.ts'
 
 export interface SentList {
   principal: Principal
@@ -94,6 +95,7 @@ async function placeList(ctx: WorkloadContext, request: { principal: Principal; 
   const existed = keys.map((key) => ctx.world.gateway.engine.state.orders.has(orderIdFor(account, key)))
   const reply = await send(ctx, request)
   if (reply === null) return 'list shed (log full)'
+  checkSelfTradeReply(ctx, account, reply, 'a list')
   const outcome = reply.kind === 'list_rejected' ? `rejected leg ${reply.leg} ${reply.reason}` : reply.kind === 'refused' ? `refused ${reply.reason}` : reply.kind
   ctx.counters[`listReply:${outcome.split(' ')[0] ?? outcome}`] = (ctx.counters[`listReply:${outcome.split(' ')[0] ?? outcome}`] ?? 0) + 1
   if (reply.kind === 'list_accepted' && !reply.duplicate) {

@@ -25,7 +25,7 @@ import type { SeedOptions } from './seed-options.ts'
 import type { KnownFinding, SeedFailure, SeedResult, SeedStats } from './seed-result.ts'
 import { RECONCILE_RETRY_MS, SIM_VENUE_HEALTH, simDataDir } from './seed-world.ts'
 import { VenueWatch } from './venue-watch.ts'
-import { Draw, drawScenario, type Scenario } from './scenario.ts'
+import { Draw, drawScenario, withScenarioSelfTrade, type Scenario } from './scenario.ts'
 import { act, ACTION_WEIGHTS, ACTION_WEIGHTS_WITHOUT_AMEND, ACTION_WEIGHTS_WITHOUT_LISTS, type WorkloadContext } from './workload.ts'
 
 export type { SeedOptions } from './seed-options.ts'
@@ -90,12 +90,21 @@ class SeedRunner {
     return this.scenario.marketOrders && this.currentWorkload
   }
 
-  /** The world's options beyond the scenario's: the back office's, and the policies allowing market orders if drawn. */
+  /**
+   * The world's options beyond the scenario's: the back office's, the config also given each account's drawn selfTrade
+   * (scenario.ts), and the policies allowing market orders if drawn.
+   */
   worldOptions(): Partial<WorldOptions> {
     const options = this.backOffice.worldOptions()
-    if (!this.marketOrders) return options
     const configure = options.configure ?? ((config: KernelConfig) => config)
-    return { ...options, configure: (config) => withMarketOrders(configure(config)) }
+    const marketOrders = this.marketOrders
+    return {
+      ...options,
+      configure: (config) => {
+        const drawn = withScenarioSelfTrade(this.scenario, configure(config))
+        return marketOrders ? withMarketOrders(drawn) : drawn
+      },
+    }
   }
 
   /**

@@ -4,9 +4,10 @@
  * stream, so changing the workload never changes the scenario of a seed and vice versa.
  */
 
-import type { KernelParams } from '../../src/domain/kernel-config.ts'
+import { SELF_TRADE_SETTINGS, type SelfTradeSetting } from '../../src/domain/accounts.ts'
+import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.ts'
 import { deriveSeed, NO_FAULTS, Xoshiro128ss, type SimFaults, type SimOutage, type SimPriceStall } from '../../src/venues/sim/index.ts'
-import { T0 } from '../runtime/harness.ts'
+import { ACCOUNTS, T0 } from '../runtime/harness.ts'
 
 export const SYMBOLS = ['BTC-USD', 'ETH-USD', 'AAPL'] as const
 /** A traded symbol: the default three, or RND-USD, added when the back office is checked (rounding-instrument.ts). */
@@ -31,6 +32,8 @@ export interface Scenario {
   venue: VenueShape
   faults: SimFaults
   params: Partial<KernelParams>
+  /** Each account's policy selfTrade (self-trade prevention refuses its crossing orders, or lets them through). */
+  selfTrade: Readonly<Record<string, SelfTradeSetting>>
   /** Whether this seed runs with no faults at all (a control group that must converge trivially). */
   calm: boolean
   /**
@@ -117,7 +120,15 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
   params.terminalOrdersHeldMax = Math.max(params.terminalOrdersKeptMax ?? 0, draw.pick([3, 1_000_000]))
   // Market orders allowed and placed (Scenario.marketOrders): drawn after the cap, so every draw before it is what it was.
   const marketOrders = draw.chance(0.5)
-  return { seed, steps: options.steps, venue, faults, params, calm, marketOrders }
+  // Each account's self-trade setting (src/kernel/intake/self-trade.ts), so seeds run both: refused crossings, and an
+  // account's buys and sells crossing at the venue. Drawn last, after the market orders, for the same reason.
+  const selfTrade = Object.fromEntries(ACCOUNTS.map((account) => [account.accountId, draw.pick(SELF_TRADE_SETTINGS)]))
+  return { seed, steps: options.steps, venue, faults, params, calm, marketOrders, selfTrade }
+}
+
+/** `config` with each account's policy on the scenario's selfTrade setting (startWorld's `configure`). */
+export function withScenarioSelfTrade(scenario: Scenario, config: KernelConfig): KernelConfig {
+  return { ...config, policies: config.policies.map((policy) => ({ ...policy, selfTrade: scenario.selfTrade[policy.accountId] ?? 'reject' })) }
 }
 
 function drawNoFaults(): SimFaults {

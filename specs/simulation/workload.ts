@@ -14,6 +14,7 @@ import { EngineOverloadedError } from '../../src/runtime/index.ts'
 import { opsUser, traderA, traderB, type World } from '../runtime/harness.ts'
 import type { Draw, Scenario, SimSymbol } from './scenario.ts'
 import { listAction, type SentList } from './oco-workload.ts'
+import { checkSelfTradeReply } from './self-trade-checks.ts'
 
 /** A trader allowed on both accounts, and a principal with no trading role at all. */
 export const traderAB: Principal = { id: 'carol', roles: ['trader'], accounts: ['acct-a', 'acct-b'], liveAllowed: false }
@@ -233,6 +234,7 @@ async function place(ctx: WorkloadContext, request: PlaceRequest): Promise<strin
   const hasKey = request.idempotencyKey !== null || typeof request.body.client_order_id === 'string'
   if (hasKey && !ctx.sent.has(sentKey(request))) ctx.sent.set(sentKey(request), { ...request, reply })
   if (reply.kind === 'accepted' && !reply.duplicate) ctx.accepted.push(reply.orderId)
+  checkSelfTradeReply(ctx, String(request.body.account), reply, 'a place')
   const outcome = reply.kind === 'rejected' ? `rejected ${reply.reason}` : reply.kind
   ctx.counters[`reply:${outcome.split(' ')[0] ?? outcome}`] = (ctx.counters[`reply:${outcome.split(' ')[0] ?? outcome}`] ?? 0) + 1
   return `place ${String(request.body.side)} ${String(request.body.qty)} ${String(request.body.symbol)} @${String(request.body.price)} ${String(request.body.tif)} → ${outcome}`
@@ -376,6 +378,7 @@ async function amend(ctx: WorkloadContext): Promise<string> {
     if (error instanceof EngineOverloadedError) return 'amend shed (log full)'
     throw error
   }
+  checkSelfTradeReply(ctx, order.accountId, reply, `an amend of ${orderId}`)
   if (foreign && reply.kind !== 'refused' && reply.kind !== 'rejected') ctx.violation('permissions', `${principal.id} amended ${orderId} of ${order.accountId}: ${JSON.stringify(reply)}`)
   const outcome = reply.kind === 'refused' || reply.kind === 'rejected' ? `${reply.kind} ${reply.reason}` : reply.kind
   ctx.counters[`amend:${outcome.split(' ')[1] ?? outcome}`] = (ctx.counters[`amend:${outcome.split(' ')[1] ?? outcome}`] ?? 0) + 1

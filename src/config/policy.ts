@@ -3,8 +3,9 @@
  * safe defaults): `defaultPolicy` at the top level and `accounts[].policy`, each a strict object whose fields are all
  * optional. An account's policy is, field by field, its own setting, else `defaultPolicy`'s, else the built-in paper
  * policy's (src/runtime/paper.ts paperPolicy: every configured instrument, market orders off, notional ≤ 1000000, 1000
- * open orders, live off, no expiry, trader and bot may place). Neither section has a default value, so a config that
- * does not write them keeps its digest and its accounts keep exactly the policy they had before these fields existed.
+ * open orders, live off, no expiry, trader and bot may place, self-trade refused). Neither section nor any field has a
+ * default value in the parsed config, so a config that does not write them keeps its digest (selfTrade included: its
+ * default is applied by paperPolicy, after the digest, and recorded in `kernel.configured`).
  *
  * Instrument keys are `venue:symbol` and must name an instrument the config serves (the sim venue's — its `venues[]`
  * entry's instruments, else the built-in ones — or a FIX venue's); validity bounds are ISO 8601 times with a zone
@@ -12,7 +13,7 @@
  */
 
 import * as v from 'valibot'
-import { PRINCIPAL_KINDS, type PolicySettings } from '../domain/accounts.ts'
+import { PRINCIPAL_KINDS, SELF_TRADE_SETTINGS, type PolicySettings } from '../domain/accounts.ts'
 import { parseDecimal } from '../domain/decimal.ts'
 import { defaultSimInstruments, instrumentKey } from '../domain/instruments.ts'
 import type { ConfigIssue } from './config-error.ts'
@@ -39,6 +40,7 @@ const INSTANT = v.union(
 )
 
 const KIND_MESSAGE = `expected one of ${PRINCIPAL_KINDS.map((kind) => `"${kind}"`).join(', ')}`
+const SELF_TRADE_MESSAGE = `expected one of ${SELF_TRADE_SETTINGS.map((setting) => `"${setting}"`).join(', ')}`
 
 export const POLICY = v.strictObject({
   /** Instrument keys the account may trade; unset: every instrument the config serves. */
@@ -60,6 +62,12 @@ export const POLICY = v.strictObject({
    * trading principal a trader. Cancels are never refused by it. Unset: both; `[]`: nobody (cancels still pass).
    */
   newOrdersBy: v.optional(v.array(v.picklist(PRINCIPAL_KINDS, KIND_MESSAGE), 'expected a list of principal kinds')),
+  /**
+   * Self-trade prevention: "reject" refuses an order that would cross an open order of the same account on the other
+   * side of the instrument (SELF_TRADE_PREVENTED); "allow" sends it (a market maker quoting both sides that accepts
+   * the venue's own self-trade rules). Unset: "reject" (paperPolicy).
+   */
+  selfTrade: v.optional(v.picklist(SELF_TRADE_SETTINGS, SELF_TRADE_MESSAGE)),
 })
 
 export type PolicyConfig = v.InferOutput<typeof POLICY>
@@ -154,6 +162,7 @@ function settingsOf(policy: PolicyConfig): PolicySettings {
   const untilMs = instantMs(policy.validUntil)
   if (untilMs !== null) settings.validUntilMs = untilMs
   if (policy.newOrdersBy !== undefined) settings.newOrdersBy = [...policy.newOrdersBy]
+  if (policy.selfTrade !== undefined) settings.selfTrade = policy.selfTrade
   return settings
 }
 

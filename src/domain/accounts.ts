@@ -17,6 +17,10 @@ export const TRADING_ROLES: ReadonlySet<Role> = new Set<Role>(['trader', 'bot'])
 /** The kinds of principal a policy's newOrdersBy names (principalKindOf). */
 export const PRINCIPAL_KINDS = ['trader', 'bot'] as const
 
+/** What a policy's selfTrade may say: refuse an order that crosses the account's own, or let it through. */
+export const SELF_TRADE_SETTINGS = ['reject', 'allow'] as const
+export type SelfTradeSetting = (typeof SELF_TRADE_SETTINGS)[number]
+
 /** Roles that may operate kill switches, modes, funding and flatten. */
 export const OPERATOR_ROLES: ReadonlySet<Role> = new Set<Role>(['ops', 'admin'])
 
@@ -71,6 +75,14 @@ export const policySchema = v.strictObject({
    * means every trading principal. Cancels never read it: a switch that stops new orders must never stop cancels.
    */
   newOrdersBy: v.optional(v.array(v.picklist(PRINCIPAL_KINDS))),
+  /**
+   * Self-trade prevention (src/kernel/intake/self-trade.ts): `reject` refuses an order that would cross an open order
+   * of the same account on the other side (SELF_TRADE_PREVENTED), `allow` lets it go to the venue. This build records
+   * every policy with it (the config's, default `reject`: src/runtime/paper.ts). Absent — only in a `kernel.configured`
+   * an older build wrote (payload version 8 or older), whose decisions had no such check — means `allow`, so such a
+   * log re-decides as it was decided.
+   */
+  selfTrade: v.optional(v.picklist(SELF_TRADE_SETTINGS)),
 })
 
 export type Policy = v.InferOutput<typeof policySchema>
@@ -91,6 +103,11 @@ export function principalKindOf(principal: Principal): PrincipalKind {
 /** Whether the policy lets this principal's kind place new orders (and amend): absent newOrdersBy lets every kind. */
 export function newOrdersAllowedFor(policy: Policy, principal: Principal): boolean {
   return policy.newOrdersBy === undefined || policy.newOrdersBy.includes(principalKindOf(principal))
+}
+
+/** Whether the policy refuses orders that cross the account's own: only when it says `reject` (absent: an older log's). */
+export function selfTradeRefused(policy: Policy): boolean {
+  return policy.selfTrade === 'reject'
 }
 
 export function hasAnyRole(principal: Principal, roles: ReadonlySet<Role>): boolean {

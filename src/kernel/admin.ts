@@ -16,7 +16,7 @@ const done = { kind: 'done' } as const
 
 export function decideConfigure(state: KernelState, command: ConfigureCommand): Decision {
   const events: DomainEvent[] = []
-  if (state.config?.digest !== command.config.digest || gainsHeldCap(state, command)) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
+  if (state.config?.digest !== command.config.digest || gainsHeldCap(state, command) || gainsSelfTrade(state, command)) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
   // A log on an older retirement rule (or none recorded) takes this build's from here on; replay applies each rule
   // from its own record, so what was decided before replays as it was.
   if (state.retireRule !== RETIRE_RULE_UNTOUCHED) events.push({ type: 'kernel.retire_rule_adopted', atMs: command.nowMs, rule: RETIRE_RULE_UNTOUCHED })
@@ -32,6 +32,17 @@ export function decideConfigure(state: KernelState, command: ConfigureCommand): 
  */
 function gainsHeldCap(state: KernelState, command: ConfigureCommand): boolean {
   return state.config !== null && state.config.params.terminalOrdersHeldMax === undefined && command.config.params.terminalOrdersHeldMax !== undefined
+}
+
+/**
+ * The same for self-trade prevention: a log whose kernel.configured has a policy without selfTrade (an older build's,
+ * which had no such check; absent means `allow`) records the config again at the first start of a build that writes
+ * it (default `reject`), or an unchanged config file would leave that log without the check for good. What was
+ * decided before replays and re-decides with the record it was decided under.
+ */
+function gainsSelfTrade(state: KernelState, command: ConfigureCommand): boolean {
+  if (state.config === null || !command.config.policies.some((policy) => policy.selfTrade !== undefined)) return false
+  return state.config.policies.some((policy) => policy.selfTrade === undefined)
 }
 
 export function decideSetMode(state: KernelState, command: SetModeCommand): Decision {

@@ -94,7 +94,7 @@ function policyRefuses(state: KernelState, input: { order: Order; instrument: In
   if (mulUnits(order.qty, input.worstPrice, 'up') > policy.maxOrderNotional) return 'ORDER_NOTIONAL_LIMIT'
   if ((state.openOrders.get(order.accountId) ?? 0) >= policy.maxOpenOrders) return 'OPEN_ORDERS_LIMIT'
   // While it was Failed it blocked no one: an order crossing it may have been placed since.
-  if (selfTradeCheck(state, { accountId: order.accountId, instrumentKey: key, side: order.side, price: order.price }).crosses) return 'SELF_TRADE_PREVENTED'
+  if (selfTradeCheck(state, policy, { accountId: order.accountId, instrumentKey: key, side: order.side, price: order.price }).crosses) return 'SELF_TRADE_PREVENTED'
   return null
 }
 

@@ -34,9 +34,10 @@ export interface PaperAccount {
 }
 
 /**
- * The account's policy: `settings` over the paper defaults. Without settings it is exactly the policy every account
- * had before policies were configurable (no newOrdersBy: every trading principal may place), so a config that sets
- * none decides — and records its `kernel.configured` — as before.
+ * The account's policy: `settings` over the paper defaults. Without settings it is the policy every account had
+ * before policies were configurable (no newOrdersBy: every trading principal may place), plus self-trade prevention
+ * on (`selfTrade: "reject"`), always written out: a policy recorded without the field is an older build's, which had
+ * no such check (src/domain/accounts.ts), so this build records the value it decides with.
  */
 export function paperPolicy(accountId: string, instruments: Instrument[], validUntilMs: number, settings: PolicySettings = {}): Policy {
   return {
@@ -48,6 +49,7 @@ export function paperPolicy(accountId: string, instruments: Instrument[], validU
     liveAllowed: false,
     validFromMs: 0,
     validUntilMs,
+    selfTrade: 'reject',
     ...settings,
   }
 }

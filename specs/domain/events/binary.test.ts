@@ -34,11 +34,15 @@ async function recordsOfRun(): Promise<EncodedEvent[]> {
   return records
 }
 
-/** `event` as a build before payload version 8 recorded it: a kernel.configured without terminalOrdersHeldMax. */
+/**
+ * `event` as a build before payload version 8 recorded it: a kernel.configured without terminalOrdersHeldMax (nor,
+ * as every build before version 9, a policy's selfTrade).
+ */
 function withoutHeldCap(event: DomainEvent): DomainEvent {
   if (event.type !== 'kernel.configured') return event
   const { terminalOrdersHeldMax: _, ...params } = event.config.params
-  return { ...event, config: { ...event.config, params } }
+  const policies = event.config.policies.map(({ selfTrade: _setting, ...policy }) => policy)
+  return { ...event, config: { ...event.config, params, policies } }
 }
 
 /** What a decoder does with `record`: its event, or the error's class name — anything but SchemaError fails the spec. */
@@ -53,13 +57,13 @@ function outcomeOf(decode: (record: EncodedEvent) => DomainEvent, record: Encode
 }
 
 describe('binary payloads', () => {
-  test('every record of a run: written in the current version of its type (3, 4 for those with a trace context, 6 for order.rejected, 8 for kernel.configured, 10 for order.accepted), decoded back to what was written, its order id readable without decoding', async () => {
+  test('every record of a run: written in the current version of its type (3, 4 for those with a trace context, 6 for order.rejected, 9 for kernel.configured, 10 for order.accepted), decoded back to what was written, its order id readable without decoding', async () => {
     const records = await recordsOfRun()
     expect(records.length).toBeGreaterThan(200)
     for (const record of records) {
       const event = decodeEvent(record)
       expect(record.version).toBe(EVENT_VERSIONS[event.type])
-      expect([3, 4, 6, 8, 10]).toContain(record.version)
+      expect([3, 4, 6, 9, 10]).toContain(record.version)
       expect(encodeEvent(event).payload).toEqual(record.payload) // same event, same bytes
       const orderId = (event as { orderId?: string | null }).orderId
       expect(orderIdOfRecord(record)).toBe(typeof orderId === 'string' ? orderId : null)
@@ -74,7 +78,8 @@ describe('binary payloads', () => {
     for (const record of records) {
       const { type, ...body } = decodeEvent(record)
       const plain: EncodedEvent = { type: record.type, version: 2, payload: writeRecordInterpreted(recordLayoutOf(schemaAtVersion(type, 2), 'plain'), body, type) }
-      // Version 2 has no room for the cap on ended orders held (kernel.configured, version 8): it reads back absent.
+      // Version 2 has no room for the cap on ended orders held (kernel.configured, version 8) nor a policy's selfTrade
+      // (version 9): they read back absent.
       const event = withoutHeldCap(decodeEvent(record))
       expect(decodeEvent(plain)).toEqual(event)
       expect(decodeTrustedEvent(plain)).toEqual(withoutHeldCap(decodeTrustedEvent(record)))

@@ -41,11 +41,11 @@ function olderPayload(event: DomainEvent, version: 2 | 3 | 4): EncodedEvent {
 }
 
 describe('book limits in kernel.configured (payload version 5)', () => {
-  test('the limits round trip set and absent, by both decoders (written as version 8 since the cap on ended orders held)', () => {
-    expect(EVENT_VERSIONS['kernel.configured']).toBe(8)
+  test('the limits round trip set and absent, by both decoders (written as version 9 since a policy\'s selfTrade)', () => {
+    expect(EVENT_VERSIONS['kernel.configured']).toBe(9)
     for (const event of [PLAIN, withLimits()]) {
       const encoded = encodeEvent(event)
-      expect(encoded.version).toBe(8)
+      expect(encoded.version).toBe(9)
       expect(decodeEvent(encoded)).toEqual(event)
       expect(decodeTrustedEvent(encoded)).toEqual(event)
     }

@@ -24,12 +24,12 @@ function payloadAt(event: DomainEvent, version: number): EncodedEvent {
   return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(recordLayoutOf(schemaAtVersion(type, version), 'compact'), body, type) }
 }
 
-test('kernel.configured is written as version 8, with and without the cap, and reads back by both decoders', () => {
-  expect(EVENT_VERSIONS['kernel.configured']).toBe(8)
+test('kernel.configured is written as version 9 (8 added the cap, 9 a policy\'s selfTrade), with and without the cap, and reads back by both decoders', () => {
+  expect(EVENT_VERSIONS['kernel.configured']).toBe(9)
   expect(CONFIG.params.terminalOrdersHeldMax).toBe(1_000_000)
   for (const event of [WITH_CAP, WITHOUT_CAP]) {
     const encoded = encodeEvent(event)
-    expect(encoded.version).toBe(8)
+    expect(encoded.version).toBe(9)
     expect(decodeEvent(encoded)).toEqual(event)
     expect(decodeTrustedEvent(encoded)).toEqual(event)
   }

@@ -41,7 +41,8 @@ test("format 17's encoding (params without terminalOrdersHeldMax) is still read,
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.config?.params.terminalOrdersHeldMax).toBe(20_000)
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  // Each encoding is read only under its own id: this build's params are one member longer.
-  expect(() => kernelStateFromBytes(v17)).toThrow(/expected KernelParams as an array of 15 fields/)
-  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelParams as an array of 14 fields/)
+  // Each encoding is read only under its own id: this build's params are one member longer (and its policies, format
+  // 20: the first a reader meets).
+  expect(() => kernelStateFromBytes(v17)).toThrow(/expected Policy as an array of 10 fields/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Policy as an array of 9 fields/)
 })

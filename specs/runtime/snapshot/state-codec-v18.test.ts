@@ -26,7 +26,7 @@ test("format 18's encoding (orders without protectionPrice) is still read, with 
   const previous = 'kernel-state/v18/c110dfc2b69d8d90'
   expect(KERNEL_STATE_SCHEMA_V18).toBe(previous)
   expect(readableKernelSchemas()).toContain(previous)
-  const world = await tradedWorld(26)
+  const world = await tradedWorld(26, 40, { beforeSelfTrade: true })
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
   expect(state.orders.size).toBeGreaterThan(0)
@@ -43,7 +43,8 @@ test("format 18's encoding (orders without protectionPrice) is still read, with 
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.orders.get(first.orderId)?.protectionPrice).toBe(parseDecimal('61950.5'))
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  // Each encoding is read only under its own id: this build's orders are one member longer.
-  expect(() => kernelStateFromBytes(v18)).toThrow(/expected Order as an array of/)
-  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Order as an array of/)
+  // Each encoding is read only under its own id: this build's orders are one member longer (and its policies, format
+  // 20: the first a reader meets).
+  expect(() => kernelStateFromBytes(v18)).toThrow(/expected Policy as an array of 10 fields/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Policy as an array of 9 fields/)
 })

@@ -55,20 +55,31 @@ export async function trade(world: World, options: { orders: number; tag: string
 }
 
 /**
+ * The kernel config as builds before kernel-state format 20 (payload version 9) recorded it: its policies without
+ * selfTrade (no self-trade check). A world configured so holds the state an older build's log gives.
+ */
+export function withoutSelfTrade(config: KernelConfig): KernelConfig {
+  return { ...config, policies: config.policies.map(({ selfTrade: _, ...policy }) => policy) }
+}
+
+/**
  * The kernel config as builds before kernel-state format 18 (payload version 8) recorded it: without the cap on ended
- * orders held. A world configured so holds the state an older build's log gives, for the specs of older formats.
+ * orders held (nor, as every build before format 20, a policy's selfTrade). A world configured so holds the state an
+ * older build's log gives, for the specs of older formats.
  */
 export function withoutHeldCap(config: KernelConfig): KernelConfig {
   const { terminalOrdersHeldMax: _, ...params } = config.params
-  return { ...config, params }
+  return { ...withoutSelfTrade(config), params }
 }
 
 /**
  * A started world that has traded: the state every snapshot spec starts from. `beforeHeldCap`: configured as a build
- * before format 18 (withoutHeldCap), for a spec that writes an older format's section from its state.
+ * before format 18 (withoutHeldCap), `beforeSelfTrade` as one before format 20 (withoutSelfTrade), for a spec that
+ * writes an older format's section from its state.
  */
-export async function tradedWorld(seed: number, orders = 40, options: { beforeHeldCap?: boolean } = {}): Promise<World> {
-  const world = await startWorld({ seed, ...(options.beforeHeldCap === true ? { configure: withoutHeldCap } : {}) })
+export async function tradedWorld(seed: number, orders = 40, options: { beforeHeldCap?: boolean; beforeSelfTrade?: boolean } = {}): Promise<World> {
+  const configure = options.beforeHeldCap === true ? withoutHeldCap : options.beforeSelfTrade === true ? withoutSelfTrade : null
+  const world = await startWorld({ seed, ...(configure === null ? {} : { configure }) })
   await trade(world, { orders, tag: `s${seed}`, seed })
   return world
 }
@@ -112,10 +123,23 @@ export function withoutHeldCapMember(json: Json): unknown[] {
 /**
  * A state's kernel JSON as format 18 wrote it (a copy): without protectionPrice, the last member of this build's order
  * rows (format 19), null for every order but a protected market order — which no build before it held (the worlds of
- * these specs place no market orders).
+ * these specs place no market orders); and its policies as format 19 wrote them (withoutSelfTradeMember).
  */
 export function withoutProtectionMember(json: Json): unknown[] {
-  const fields = structuredClone(json) as unknown[]
+  const fields = withoutSelfTradeMember(json)
   for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBeNull()
+  return fields
+}
+
+/**
+ * A state's kernel JSON as format 19 wrote it (a copy): its policy rows — in the recorded config and in the policies
+ * map — without selfTrade, their last member (format 20), null in a world configured before it (beforeSelfTrade).
+ */
+export function withoutSelfTradeMember(json: Json): unknown[] {
+  const fields = structuredClone(json) as unknown[]
+  const config = fields[1] as [string, unknown[], unknown[][], unknown[]] | null
+  const rows = [...(config?.[2] ?? []), ...(fields[3] as [string, unknown[]][]).map(([, row]) => row)]
+  expect(rows.length).toBeGreaterThan(0)
+  for (const row of rows) expect(row.pop()).toBeNull()
   return fields
 }

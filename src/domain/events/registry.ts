@@ -67,8 +67,8 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 8
- * and 10 only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 10
+ * only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
 
@@ -89,8 +89,10 @@ const PAYLOAD_VERSION_MAX = 10
  * time-to-live (order.accepted ttlMs), so order.accepted went from 4 to 7 and its 5 and 6 have 4's layout; version 8,
  * kernel.configured's hard cap on ended orders held (params terminalOrdersHeldMax), so kernel.configured went from 5 to
  * 8 and its 6 and 7 have 5's layout; version 10, a market order's protection price (order.accepted protectionPrice,
- * src/kernel/intake/sent-order.ts), so order.accepted went from 7 to 10 and its 8 and 9 have 7's layout (version 9 is
- * assigned to another change). A type is at the newest
+ * src/kernel/intake/sent-order.ts), so order.accepted went from 7 to 10 and its 8 and 9 have 7's layout; version 9,
+ * kernel.configured's policy selfTrade (self-trade prevention per account, src/kernel/intake/self-trade.ts), so
+ * kernel.configured went from 8 to 9 — the next version after its own, within PAYLOAD_VERSION_MAX, with no version
+ * of it skipped and no upgrade step added (9 → 10 was there). A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
@@ -103,7 +105,8 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'account.flatten_requested': { traceparent: 6 },
   'order.rejected': { traceparent: 6 },
   // The kernel config: version 4 added a policy's newOrdersBy, version 5 the book limits (src/kernel/intake/book-check.ts),
-  // version 8 the hard cap on ended orders held (src/kernel/retention.ts).
+  // version 8 the hard cap on ended orders held (src/kernel/retention.ts), version 9 a policy's selfTrade
+  // (src/kernel/intake/self-trade.ts; absent in an older record: no check, as that build decided).
   // A nested member is named by its path, array items passed through (config.instruments[i] is config.instruments).
   'kernel.configured': {
     'config.policies.newOrdersBy': 4,
@@ -111,6 +114,7 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
     'config.params.spreadBpsMax': 5,
     'config.params.touchShareBpsMax': 5,
     'config.params.terminalOrdersHeldMax': 8,
+    'config.policies.selfTrade': 9,
   },
 }
 

@@ -74,7 +74,7 @@ export function amendPolicyGuard(
   const limits = { ...inputs, ...kindInputs(policy, principal), notional: formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
   if (notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
   // The amended order must not cross one of the account's own open orders on the other side, as a new one must not.
-  const selfTrade = selfTradeCheck(state, { accountId: order.accountId, instrumentKey: key, side: order.side, price: sent.price })
+  const selfTrade = selfTradeCheck(state, policy, { accountId: order.accountId, instrumentKey: key, side: order.side, price: sent.price })
   const checked = { ...limits, ...selfTrade.inputs }
   if (selfTrade.crosses) return failed('SELF_TRADE_PREVENTED', checked)
   return passed({ policy, instrument }, checked)

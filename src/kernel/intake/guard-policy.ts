@@ -4,8 +4,9 @@
  * policy that names none lets every kind, and its kinds appear among the inputs only when it names them), the instrument must be listed, market orders must be explicitly enabled for the account
  * and instrument (§14), and the order notional and the count of open orders must be within the policy's limits. The
  * notional is the order's as sent (sent-order.ts): rounded qty × rounded limit price, or for a market order the worst
- * price its reservation assumes (the band's upper edge). Last, the order must not cross an open order of the same
- * account on the other side of the instrument (self-trade.ts, SELF_TRADE_PREVENTED).
+ * price its reservation assumes (the band's upper edge). Last, when the policy's selfTrade says `reject`, the order
+ * must not cross an open order of the same account on the other side of the instrument (self-trade.ts,
+ * SELF_TRADE_PREVENTED).
  */
 
 import { hasAnyRole, newOrdersAllowedFor, policyValidAt, principalKindOf, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
@@ -50,7 +51,7 @@ export function policyGuard(
   if (open >= policy.maxOpenOrders) return failed('OPEN_ORDERS_LIMIT', { ...limits, openOrders: open, maxOpenOrders: policy.maxOpenOrders })
   // The limit as sent (a market order has none: it crosses any open order on the other side).
   const limit = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
-  const selfTrade = selfTradeCheck(state, { accountId: body.account, instrumentKey: key, side: body.side, price: limit })
+  const selfTrade = selfTradeCheck(state, policy, { accountId: body.account, instrumentKey: key, side: body.side, price: limit })
   const checked = { ...limits, openOrders: open, ...selfTrade.inputs }
   if (selfTrade.crosses) return failed('SELF_TRADE_PREVENTED', checked)
   return passed({ policy, instrument }, checked)

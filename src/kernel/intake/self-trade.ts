@@ -15,8 +15,14 @@
  * The decision record: when the account has an open order on the other side, the nearest one (`selfTradeOrderId`,
  * `selfTradePrice`, "market" for a market order), whether the order crossed it or not; nothing when it has none, so
  * an account quoting one side records what it recorded before the check existed.
+ *
+ * Per account (the policy's `selfTrade`): only a policy that says `reject` (this build's default) is checked. One that
+ * says `allow` lets crossing orders through and records `selfTrade: "allow"`; one without the field — a policy from a
+ * `kernel.configured` written before the check existed — is not checked and records nothing, so an older log is
+ * re-decided (redecide, a standby) exactly as its build decided it.
  */
 
+import { selfTradeRefused, type Policy } from '../../domain/accounts.ts'
 import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import type { Side } from '../../domain/orders.ts'
 import { nearestOwnOpposite } from '../own-quotes.ts'
@@ -28,8 +34,9 @@ export interface SelfTradeVerdict {
   inputs: GuardInputs
 }
 
-/** `price` is the order's limit as it will be sent, null for a market order. */
-export function selfTradeCheck(state: KernelState, order: { accountId: string; instrumentKey: string; side: Side; price: Units | null }): SelfTradeVerdict {
+/** `price` is the order's limit as it will be sent, null for a market order; `policy` the account's. */
+export function selfTradeCheck(state: KernelState, policy: Policy, order: { accountId: string; instrumentKey: string; side: Side; price: Units | null }): SelfTradeVerdict {
+  if (!selfTradeRefused(policy)) return { crosses: false, inputs: policy.selfTrade === 'allow' ? { selfTrade: 'allow' } : {} }
   const opposite = nearestOwnOpposite(state, order)
   if (opposite === null) return { crosses: false, inputs: {} }
   const inputs = { selfTradeOrderId: opposite.orderId, selfTradePrice: opposite.price === null ? 'market' : formatDecimal(opposite.price) }

@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 18), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 19), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -11,7 +11,7 @@ import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, type KernelStateRest, type KernelStateRestV8,
+  CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18,
 } from './state-parts.ts'
@@ -194,7 +194,7 @@ export const kernelStateV17: Codec<KernelStateRest> = (() => {
  */
 export const kernelStateV18: Codec<KernelStateRest> = (() => {
   const older = record<KernelStateRest>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(orderFromV18), CONFIG_PARTS),
+    ...kernelStateFieldsV8(mapOf(orderFromV18), CONFIG_PARTS_V19),
     retireRule: nullable(num),
     venueHealth: venueHealthEntries,
     revocations: revocationsCodec,
@@ -204,6 +204,27 @@ export const kernelStateV18: Codec<KernelStateRest> = (() => {
     shape: older.shape,
     encode: () => {
       throw new CodecError("kernel state is written in this build's format, never in version 18")
+    },
+    decode: (json, path) => older.decode(json, path),
+  }
+})()
+
+/**
+ * A state as format 19 wrote it: this build's fields and orders, its policies without selfTrade (read without it: no
+ * self-trade check, as replaying its log gives — that build recorded no policy with it).
+ */
+export const kernelStateV19: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRest>('KernelState', {
+    ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS_V19),
+    retireRule: nullable(num),
+    venueHealth: venueHealthEntries,
+    revocations: revocationsCodec,
+    orderLists: orderListsCodec,
+  })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 19")
     },
     decode: (json, path) => older.decode(json, path),
   }

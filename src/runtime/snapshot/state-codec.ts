@@ -20,10 +20,12 @@ import { CodecError, mapOf, nullable, num, record, type Codec, type Json, type M
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest } from './state-parts.ts'
-import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18 } from './state-codec-older.ts'
+import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 
+// 20: policies hold selfTrade (self-trade prevention per account, src/kernel/intake/self-trade.ts; absent: no check. A
+// version 19 or older section is read without it, as replaying its log gives: those builds recorded no policy with it);
 // 19: orders hold protectionPrice (a market order's limit at the venue, src/kernel/intake/sent-order.ts; a version 18
 // or older section is read with it null, as replaying its log gives: those builds logged no `order.accepted` with
 // one, and such an order is sent as they sent it, a plain market order);
@@ -51,8 +53,8 @@ import { orderListsCodec } from './order-lists-codec.ts'
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 18: state-codec-older.ts.
-export const KERNEL_STATE_FORMAT_VERSION = 19
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 19: state-codec-older.ts.
+export const KERNEL_STATE_FORMAT_VERSION = 20
 
 const kernelState = record<KernelStateRest>('KernelState', {
   ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
@@ -88,10 +90,12 @@ export const KERNEL_STATE_SCHEMA_V15 = schemaId(15, kernelStateV15)
 export const KERNEL_STATE_SCHEMA_V16 = schemaId(16, kernelStateV16)
 export const KERNEL_STATE_SCHEMA_V17 = schemaId(17, kernelStateV17)
 export const KERNEL_STATE_SCHEMA_V18 = schemaId(18, kernelStateV18)
+export const KERNEL_STATE_SCHEMA_V19 = schemaId(19, kernelStateV19)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V19, kernelStateV19],
   [KERNEL_STATE_SCHEMA_V18, kernelStateV18],
   [KERNEL_STATE_SCHEMA_V17, kernelStateV17],
   [KERNEL_STATE_SCHEMA_V16, kernelStateV16],

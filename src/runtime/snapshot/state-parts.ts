@@ -10,7 +10,7 @@ import type { Instrument } from '../../domain/instruments.ts'
 import type { Policy } from '../../domain/accounts.ts'
 import type { KernelConfig, KernelParams } from '../../domain/kernel-config.ts'
 import { LANES, MODES, TRADING_SWITCHES } from '../../domain/modes.ts'
-import { PRINCIPAL_KINDS } from '../../domain/accounts.ts'
+import { PRINCIPAL_KINDS, SELF_TRADE_SETTINGS } from '../../domain/accounts.ts'
 import type { AmendState, Order, Reservation } from '../../domain/orders.ts'
 import { REASON_CODES } from '../../domain/reasons.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
@@ -50,8 +50,8 @@ const instrumentFieldsV12: Fields<InstrumentV12> = {
 const instrumentV12 = record<InstrumentV12>('Instrument', instrumentFieldsV12)
 const instrument = record<Instrument>('Instrument', { ...instrumentFieldsV12, touchQtyMin: absentOr(units) })
 
-/** A policy as formats 5–12 held it: without newOrdersBy. */
-export type PolicyV12 = Omit<Policy, 'newOrdersBy'>
+/** A policy as formats 5–12 held it: without newOrdersBy (or selfTrade). */
+export type PolicyV12 = Omit<Policy, 'newOrdersBy' | 'selfTrade'>
 
 const policyFieldsV12: Fields<PolicyV12> = {
   accountId: str,
@@ -70,19 +70,35 @@ const policyFieldsV12: Fields<PolicyV12> = {
  */
 export const policyV12: Codec<Policy> = record<PolicyV12>('Policy', policyFieldsV12)
 
+/** A policy as formats 13–19 held it: newOrdersBy, without selfTrade. */
+export type PolicyV19 = Omit<Policy, 'selfTrade'>
+
 /**
- * Format 13's policy: newOrdersBy as null when the policy does not set it, read back as an absent field (not one set
- * to undefined), so a restored policy is the one the log's `kernel.configured` gives.
+ * Formats 5–12's fields, newOrdersBy (format 13), then the members later formats added (`later`). newOrdersBy is null
+ * when the policy does not set it, read back as an absent field (not one set to undefined), so a restored policy is
+ * the one the log's `kernel.configured` gives.
  */
-const policyWithKinds = record<PolicyV12 & { newOrdersBy: Policy['newOrdersBy'] | null }>('Policy', { ...policyFieldsV12, newOrdersBy: nullable(arrayOf(oneOf(PRINCIPAL_KINDS))) })
-export const policy: Codec<Policy> = {
-  shape: policyWithKinds.shape,
-  encode: (value) => policyWithKinds.encode({ ...value, newOrdersBy: value.newOrdersBy ?? null }),
-  decode: (json, path) => {
-    const { newOrdersBy, ...rest } = policyWithKinds.decode(json, path)
-    return newOrdersBy === null || newOrdersBy === undefined ? rest : { ...rest, newOrdersBy }
-  },
+function withKinds<T extends PolicyV19>(later: Fields<Omit<T, keyof PolicyV19>>): Codec<T> {
+  type Row = Omit<T, 'newOrdersBy'> & { newOrdersBy: Policy['newOrdersBy'] | null }
+  const kinds = record<Row>('Policy', { ...policyFieldsV12, newOrdersBy: nullable(arrayOf(oneOf(PRINCIPAL_KINDS))), ...later } as unknown as Fields<Row>)
+  return {
+    shape: kinds.shape,
+    encode: (value) => kinds.encode({ ...value, newOrdersBy: value.newOrdersBy ?? null }),
+    decode: (json, path) => {
+      const { newOrdersBy, ...rest } = kinds.decode(json, path)
+      return (newOrdersBy === null || newOrdersBy === undefined ? rest : { ...rest, newOrdersBy }) as unknown as T
+    },
+  }
 }
+
+/**
+ * Formats 13–19's policy: newOrdersBy, no selfTrade — read without it (no self-trade check), what replaying their
+ * logs gives: those builds recorded no policy with it (src/domain/accounts.ts).
+ */
+export const policyV19: Codec<Policy> = withKinds<PolicyV19>({})
+
+/** Format 20's (this build's): selfTrade besides newOrdersBy (absent, as in an older log's record: null). */
+export const policy: Codec<Policy> = withKinds<Policy>({ selfTrade: absentOr(oneOf(SELF_TRADE_SETTINGS)) })
 
 const paramsFieldsV12: Fields<KernelParamsV12> = {
   takerFeeBps: num,
@@ -122,20 +138,26 @@ function configParts(instruments: Codec<Instrument>, params: Codec<KernelParams>
   }
 }
 
-/** Format 18's (this build's): the cap on ended orders held (absent: none), besides format 14's parts. */
+/** Format 20's (this build's): a policy's selfTrade (absent: an older log's, no check), besides format 18's parts. */
 export const CONFIG_PARTS: ConfigParts = configParts(instrument, params, policy)
+
+/**
+ * Formats 18–19's: the cap on ended orders held (absent: none), besides format 14's parts; no policy selfTrade — read
+ * without it (no self-trade check), what replaying their logs gives: those builds recorded none. They never write.
+ */
+export const CONFIG_PARTS_V19: ConfigParts = configParts(instrument, params, policyV19)
 
 /**
  * Formats 14–17's: the book limits in the instruments and params, a policy's newOrdersBy; no cap on ended orders held
  * — read with it absent (no cap), what replaying their logs gives: those builds recorded none. They never write.
  */
-export const CONFIG_PARTS_V17: ConfigParts = configParts(instrument, paramsV17, policy)
+export const CONFIG_PARTS_V17: ConfigParts = configParts(instrument, paramsV17, policyV19)
 
 /**
  * Format 13's: a policy's newOrdersBy, no book limits — read with them absent (off), what replaying its log gives:
  * that build recorded none. It never writes.
  */
-export const CONFIG_PARTS_V13: ConfigParts = configParts(instrumentV12 as Codec<Instrument>, paramsV12, policy)
+export const CONFIG_PARTS_V13: ConfigParts = configParts(instrumentV12 as Codec<Instrument>, paramsV12, policyV19)
 
 /**
  * Formats 5–12's: neither the book limits nor a policy's newOrdersBy — read with them absent (off; every kind of
