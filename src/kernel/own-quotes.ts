@@ -86,6 +86,17 @@ class OwnQuotes {
     this.held.set(order.orderId, { books, key, book, quote })
   }
 
+  /** Every non-empty side, keyed "account instrument side", nearest first (for the specs: ownQuoteSides). */
+  sides(): Map<string, readonly OwnQuote[]> {
+    const sides = new Map<string, readonly OwnQuote[]>()
+    for (const [accountId, books] of this.byAccount) {
+      for (const [key, book] of books) {
+        for (const side of ['buy', 'sell'] as const) if (book[side].length > 0) sides.set(`${accountId} ${key} ${side}`, book[side])
+      }
+    }
+    return sides
+  }
+
   /** The account's open order on `side` of the instrument nearest to the other side, or null. */
   nearest(accountId: string, key: string, side: Side): OwnQuote | null {
     return this.byAccount.get(accountId)?.get(key)?.[side][0] ?? null
@@ -144,6 +155,14 @@ function indexOf(state: KernelState): OwnQuotes {
     indexes.set(state.orders, index)
   }
   return index
+}
+
+/**
+ * For the specs: every non-empty side the state's index holds, keyed "account instrument side", nearest first; null
+ * when nothing has been decided on the state yet (no index built).
+ */
+export function ownQuoteSides(state: KernelState): Map<string, readonly OwnQuote[]> | null {
+  return indexes.get(state.orders)?.sides() ?? null
 }
 
 /** apply: an order was accepted or an event about it applied (nothing to do for a state no one decided on yet). */
