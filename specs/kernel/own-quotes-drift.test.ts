@@ -369,3 +369,29 @@ describe('the own-quotes index holds what a scan of the orders finds, through ra
     })
   }
 })
+
+describe('the index of a restored state', () => {
+  test('is built with one sort per side, not an insert per order (quadratic: 300,000 open orders on one side took 1.9 s)', () => {
+    const harness = Harness.funded({ config: config({ policies: [policy({ maxOpenOrders: 10_000 })], params: { lane2DepthMax: 10_000, accountQueuedMax: 10_000 } }) })
+    harness.run({ kind: 'fund', nowMs: harness.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'BTC', amount: d('1000'), reference: 'more' })
+    const count = 2_000
+    for (let index = 0; index < count; index++) harness.placedId({ client_order_id: `s${index}`, side: 'sell', qty: '0.001', price: String(50_000 + ((index * 7_919) % 1_000)) })
+    const restored = kernelStateFromBytes(kernelStateBytes(harness.state))
+    const splice = Array.prototype.splice
+    let splices = 0
+    Array.prototype.splice = function (this: unknown[], ...args: Parameters<typeof splice>) {
+      splices++
+      return splice.apply(this, args)
+    } as typeof splice
+    let nearest: ReturnType<typeof nearestOwnOpposite>
+    try {
+      nearest = nearestOwnOpposite(restored, { accountId: ACCOUNT, instrumentKey: 'sim:BTC-USD', side: 'buy' })
+    } finally {
+      Array.prototype.splice = splice
+    }
+    expect(splices).toBeLessThan(10)
+    expect(nearest?.price).toBe(d('50000'))
+    expect(sorted(indexSides(restored))).toEqual(sorted(indexSides(harness.state)))
+    expect(indexSides(restored).get(`${ACCOUNT} sim:BTC-USD sell`)?.length).toBe(count)
+  })
+})

@@ -19,7 +19,8 @@
  * Order within a side: a market order first, then the nearest price (a buy's highest, a sell's lowest), then the order
  * id — a total order that does not depend on when an order joined, so the nearest one (the one a refusal names) is the
  * same on every replay. Each side is an array kept sorted by binary search: insert and remove move at most the
- * account's open orders on that instrument (bounded by its policy's maxOpenOrders), the lookup is O(1).
+ * account's open orders on that instrument (bounded by its policy's maxOpenOrders), the lookup is O(1). A build fills
+ * each side unsorted and sorts it once (O(n log n) for the orders held, once per state).
  */
 
 import { assert } from '../domain/assert.ts'
@@ -54,9 +55,23 @@ class OwnQuotes {
   /** order id → where its quote is and what it is. */
   private readonly held = new Map<string, Held>()
 
+  /**
+   * Each side is filled in the orders' order and sorted once: inserted one by one at its place, a side of n orders
+   * moved O(n²) entries — 100,000 open orders of one account on one side took 0.4 s, 300,000 took 1.9 s, in the
+   * first decision after a restore, with the event loop held.
+   */
   static build(orders: Iterable<Order>): OwnQuotes {
     const index = new OwnQuotes()
-    for (const order of orders) index.note(order)
+    for (const order of orders) {
+      const price = isTerminal(order.status) ? undefined : quotedPrice(order)
+      if (price !== undefined) index.add(order, price, false)
+    }
+    for (const books of index.byAccount.values()) {
+      for (const book of books.values()) {
+        book.buy.sort(compare)
+        book.sell.sort(compare)
+      }
+    }
     return index
   }
 
@@ -68,7 +83,22 @@ class OwnQuotes {
       if (price !== undefined && before.quote.price === price) return
       this.remove(before)
     }
-    if (price === undefined) return
+    if (price !== undefined) this.add(order, price, true)
+  }
+
+  /** Every non-empty side, keyed "account instrument side", nearest first (for the specs: ownQuoteSides). */
+  sides(): Map<string, readonly OwnQuote[]> {
+    const sides = new Map<string, readonly OwnQuote[]>()
+    for (const [accountId, books] of this.byAccount) {
+      for (const [key, book] of books) {
+        for (const side of ['buy', 'sell'] as const) if (book[side].length > 0) sides.set(`${accountId} ${key} ${side}`, book[side])
+      }
+    }
+    return sides
+  }
+
+  /** Adds the order's quote: at its place (`sorted`), or last (a build, which sorts each side once at the end). */
+  private add(order: Order, price: Units | null, sorted: boolean): void {
     let books = this.byAccount.get(order.accountId)
     if (books === undefined) {
       books = new Map()
@@ -82,19 +112,9 @@ class OwnQuotes {
     }
     const quote: OwnQuote = { orderId: order.orderId, side: order.side, price }
     const side = book[order.side]
-    side.splice(positionOf(side, quote), 0, quote)
+    if (sorted) side.splice(positionOf(side, quote), 0, quote)
+    else side.push(quote)
     this.held.set(order.orderId, { books, key, book, quote })
-  }
-
-  /** Every non-empty side, keyed "account instrument side", nearest first (for the specs: ownQuoteSides). */
-  sides(): Map<string, readonly OwnQuote[]> {
-    const sides = new Map<string, readonly OwnQuote[]>()
-    for (const [accountId, books] of this.byAccount) {
-      for (const [key, book] of books) {
-        for (const side of ['buy', 'sell'] as const) if (book[side].length > 0) sides.set(`${accountId} ${key} ${side}`, book[side])
-      }
-    }
-    return sides
   }
 
   /** The account's open order on `side` of the instrument nearest to the other side, or null. */
