@@ -3,9 +3,10 @@
  * drive a kernel through seeded random traffic of two accounts on two instruments — limit and market places on both
  * sides around one price (many cross the account's own and are refused), OCO lists, amends up and down (applied by the
  * venue's ok or a report under the amend's id, rejected, throttled, unknown), venue answers, reports (fills, partial
- * and whole, cancels, expiries, news for ended orders that revives them), reconcile answers (not found, open, filled)
- * that move Unknown or Failed orders, resends, TTL expiries, flattens, kill switches, and retirement under a small
- * kept bound and hard cap — and after every step compare every side the index holds with a scan of all the orders
+ * and whole, cancels, expiries, news for ended orders that revives them), reconcile answers (not found, open,
+ * canceled, filled with no trades: a synthetic fill) that move Unknown or Failed orders, resends, TTL expiries,
+ * flattens, kill switches, and retirement under a small kept bound and hard cap — and after every step compare every
+ * side the index holds with a scan of all the orders
  * (the order's most aggressive price: its limit, an amend asked or at the venue, a market order first). Every few
  * steps the index of a clone, of a snapshot restored and of a replay from genesis must hold the same.
  */
@@ -82,7 +83,7 @@ function sorted(sides: Map<string, string[]>): [string, string[]][] {
 class Driver {
   readonly harness: Harness
   readonly rand: () => number
-  readonly seen = { stpRefused: 0, amendsApplied: 0, amendsFailed: 0, revived: 0, retired: 0, ttlEnded: 0, filled: 0, resent: 0, lists: 0, flattens: 0, markets: 0 }
+  readonly seen = { stpRefused: 0, amendsApplied: 0, amendsFailed: 0, synthetic: 0, revived: 0, retired: 0, ttlEnded: 0, filled: 0, resent: 0, lists: 0, flattens: 0, markets: 0 }
   private key = 0
   /** Steps until a kill switch engaged is lifted. */
   private resumeIn = 0
@@ -119,6 +120,7 @@ class Driver {
       if (event.type === 'order.amend_failed') this.seen.amendsFailed++
       if (event.type === 'order.canceled' && event.reason === 'TTL_EXPIRED') this.seen.ttlEnded++
       if (event.type === 'order.fill') this.seen.filled++
+      if (event.type === 'order.fill' && event.synthetic) this.seen.synthetic++
       if (event.type === 'order.resend_requested') this.seen.resent++
       const orderId = 'orderId' in event ? event.orderId : null
       if (orderId !== null && terminalBefore.has(orderId)) {
@@ -282,7 +284,7 @@ class Driver {
     if (order !== undefined) this.reconcileOne(order.orderId)
   }
 
-  /** The venue's answer: not found, open (at the amend's price when one is pending, half the time), or filled. */
+  /** The venue's answer: not found, open (at the amend's price when one is pending, half the time), canceled or filled. */
   reconcileOne(orderId: string): void {
     const order = this.harness.state.orders.get(orderId)
     if (order === undefined) return
@@ -291,7 +293,10 @@ class Driver {
     const base = { clientOrderId: amended ? (order.amend?.clientOrderId ?? order.venueClientOrderId) : order.venueClientOrderId, venueOrderId: order.venueOrderId ?? `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side }
     const qty = amended ? (order.amend?.qty ?? order.qty) : order.qty
     const price = amended ? (order.amend?.price ?? order.price) : order.price
-    const venueOrder = roll < 0.35 ? null : { ...base, qty, ...(price === null ? {} : { price }), cumQty: order.cumQty, status: roll < 0.85 ? ('open' as const) : ('canceled' as const) }
+    const filled = roll >= 0.92
+    const status = roll < 0.85 ? ('open' as const) : filled ? ('filled' as const) : ('canceled' as const)
+    // Filled with no trades listed: booked as a synthetic fill.
+    const venueOrder = roll < 0.35 ? null : { ...base, qty, ...(price === null ? {} : { price }), cumQty: filled ? qty : order.cumQty, status }
     this.run({ kind: 'reconcile_result', nowMs: this.harness.nowMs, orderId, venueOrder, trades: [] })
   }
 
@@ -352,8 +357,9 @@ describe('the own-quotes index holds what a scan of the orders finds, through ra
           expect(sorted(indexSides(replayedFromGenesis(driver.harness)))).toEqual(sorted(live))
         }
       }
-      // The traffic reached what matters: refusals, amends applied and failed, revived orders, retirement, TTL ends,
-      // fills, resends, lists, flattens and market orders (the least of seeds 1–6: 120, 10, 6, 46, 76, 1, 46, 1, 10, 3, 6).
+      // The traffic reached what matters: refusals, amends applied and failed, synthetic fills, revived orders,
+      // retirement, TTL ends, fills, resends, lists, flattens and market orders (the least of seeds 1–6: 120, 10, 9,
+      // 4, 46, 80, 1, 53, 1, 10, 3, 8).
       const seen = driver.seen
       expect(seen.stpRefused).toBeGreaterThan(50)
       expect(seen.amendsApplied).toBeGreaterThan(5)
@@ -362,6 +368,7 @@ describe('the own-quotes index holds what a scan of the orders finds, through ra
       expect(seen.retired).toBeGreaterThan(50)
       expect(seen.ttlEnded).toBeGreaterThan(0)
       expect(seen.filled).toBeGreaterThan(30)
+      expect(seen.synthetic).toBeGreaterThan(0)
       expect(seen.resent).toBeGreaterThan(0)
       expect(seen.lists).toBeGreaterThan(5)
       expect(seen.flattens).toBeGreaterThan(0)
