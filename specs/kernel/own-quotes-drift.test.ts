@@ -1,12 +1,12 @@
 /**
  * The own-quotes index (src/kernel/own-quotes.ts) is derived from the orders and kept in step by apply. These specs
- * drive a kernel through seeded random traffic of two accounts on two instruments — limit and market places on both
- * sides around one price (many cross the account's own and are refused), OCO lists, amends up and down (applied by the
- * venue's ok or a report under the amend's id, rejected, throttled, unknown), venue answers, reports (fills, partial
- * and whole, cancels, expiries, news for ended orders that revives them), reconcile answers (not found, open,
- * canceled, filled with no trades: a synthetic fill) that move Unknown or Failed orders, resends, TTL expiries,
- * flattens, kill switches, and retirement under a small kept bound and hard cap — and after every step compare every
- * side the index holds with a scan of all the orders
+ * drive a kernel through seeded random traffic of two accounts (one refusing self-trades, one allowing them) on two
+ * instruments — limit and market places on both sides around one price (many cross the account's own: refused, or
+ * open together), OCO lists, amends up and down (applied by the venue's ok or a report under the amend's id,
+ * rejected, throttled, unknown), venue answers, reports (fills, partial and whole, cancels, expiries, news for ended
+ * orders that revives them), reconcile answers (not found, open, canceled, filled with no trades: a synthetic fill)
+ * that move Unknown or Failed orders, resends, TTL expiries, flattens, kill switches, and retirement under a small
+ * kept bound and hard cap — and after every step compare every side the index holds with a scan of all the orders
  * (the order's most aggressive price: its limit, an amend asked or at the venue, a market order first). Every few
  * steps the index of a clone, of a snapshot restored and of a replay from genesis must hold the same.
  */
@@ -90,7 +90,10 @@ class Driver {
 
   constructor(seed: number) {
     this.rand = prng(seed)
-    const policies: Policy[] = ACCOUNTS.map((accountId) => policy({ accountId, maxOpenOrders: 100_000, marketOrderInstruments: ['sim:BTC-USD', 'sim:ETH-USD'] }))
+    // The second account allows self-trades: its crossing orders are open together, in the index like any.
+    const policies: Policy[] = ACCOUNTS.map((accountId) =>
+      policy({ accountId, maxOpenOrders: 100_000, marketOrderInstruments: ['sim:BTC-USD', 'sim:ETH-USD'], selfTrade: accountId === OTHER ? 'allow' : 'reject' }),
+    )
     // Retirement within reach: a few ended orders kept, a short grace and a cap just above.
     const params = { terminalOrdersKeptMax: 6, terminalOrdersHeldMax: 12, terminalOrderRetireAfterMs: 2_000, reconcileGraceMs: 100, lane2DepthMax: 100_000, accountQueuedMax: 100_000 }
     this.harness = Harness.funded({ config: config({ policies, params }) })
@@ -162,7 +165,7 @@ class Driver {
     else if (roll < 0.74) this.cancel()
     else if (roll < 0.83) this.amend()
     else if (roll < 0.87) this.reconcile()
-    else if (roll < 0.89) this.resend()
+    else if (roll < 0.9) this.resend()
     else if (roll < 0.93) this.expire()
     else if (roll < 0.935) this.flatten()
     else if (roll < 0.945) this.killSwitch()
@@ -339,6 +342,9 @@ function replayedFromGenesis(harness: Harness): KernelState {
   return state
 }
 
+/** Resends are rare (a Failed order, read back not found, resendable): counted over the seeds. */
+const resentBySeed: number[] = []
+
 describe('the own-quotes index holds what a scan of the orders finds, through random traffic', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     test(`seed ${seed}: after every step; a clone, a snapshot restored and a replay from genesis hold the same`, () => {
@@ -358,8 +364,8 @@ describe('the own-quotes index holds what a scan of the orders finds, through ra
         }
       }
       // The traffic reached what matters: refusals, amends applied and failed, synthetic fills, revived orders,
-      // retirement, TTL ends, fills, resends, lists, flattens and market orders (the least of seeds 1–6: 120, 10, 9,
-      // 4, 46, 80, 1, 53, 1, 10, 3, 8).
+      // retirement, TTL ends, fills, lists, flattens and market orders (the least of seeds 1–6: 76, 7, 18, 5, 45, 150,
+      // 4, 56, 22, 3, 8).
       const seen = driver.seen
       expect(seen.stpRefused).toBeGreaterThan(50)
       expect(seen.amendsApplied).toBeGreaterThan(5)
@@ -369,12 +375,16 @@ describe('the own-quotes index holds what a scan of the orders finds, through ra
       expect(seen.ttlEnded).toBeGreaterThan(0)
       expect(seen.filled).toBeGreaterThan(30)
       expect(seen.synthetic).toBeGreaterThan(0)
-      expect(seen.resent).toBeGreaterThan(0)
+      resentBySeed.push(seen.resent)
       expect(seen.lists).toBeGreaterThan(5)
       expect(seen.flattens).toBeGreaterThan(0)
       expect(seen.markets).toBeGreaterThan(3)
     })
   }
+
+  test('the seeds asked resends of Failed orders', () => {
+    expect(resentBySeed.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(3)
+  })
 })
 
 describe('the index of a restored state', () => {
